@@ -1,0 +1,149 @@
+package io.genguard.schemas;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.apache.avro.AvroRuntimeException;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
+import org.apache.avro.message.BadHeaderException;
+import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.message.MissingSchemaException;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * Encodes and decodes one event type with Avro single-object encoding (magic {@code C3 01}, the
+ * 8-byte CRC-64-AVRO fingerprint of the writer schema, then the binary body), so no schema registry
+ * is needed: every schema version ever released ships in this module under {@code
+ * schema-history/<Type>/v<N>.avsc} and the decoder resolves old writers against the current reader.
+ */
+public final class EventCodec<T extends SpecificRecord> {
+  /** Largest payload any GenGuard event may have; larger bytes are rejected before decoding. */
+  public static final int MAX_EVENT_BYTES = 4 * 1024 * 1024;
+
+  static {
+    // Avro trusts length prefixes in the body; cap them so hostile bytes cannot make us allocate
+    // gigabytes. Set before the first decoder is created (Avro reads these once).
+    setIfAbsent("org.apache.avro.limits.string.maxLength", Integer.toString(MAX_EVENT_BYTES));
+    setIfAbsent("org.apache.avro.limits.bytes.maxLength", Integer.toString(MAX_EVENT_BYTES));
+    setIfAbsent("org.apache.avro.limits.collectionItems.maxLength", "100000");
+  }
+
+  private final Class<T> type;
+  private final Schema schema;
+  private final List<Schema> history;
+  private final BinaryMessageEncoder<T> encoder;
+  private final BinaryMessageDecoder<T> decoder;
+
+  private EventCodec(Class<T> type) {
+    this.type = type;
+    this.schema = SpecificData.get().getSchema(type);
+    SpecificData model = SpecificData.getForClass(type);
+    this.encoder = new BinaryMessageEncoder<>(model, schema);
+    this.decoder = new BinaryMessageDecoder<>(model, schema);
+    this.history = loadHistory(type);
+    for (Schema old : history) {
+      decoder.addSchema(old);
+    }
+  }
+
+  /** A codec for the given generated event class. */
+  public static <T extends SpecificRecord> EventCodec<T> of(Class<T> type) {
+    return new EventCodec<>(type);
+  }
+
+  public Class<T> type() {
+    return type;
+  }
+
+  /** The schema this build writes. */
+  public Schema schema() {
+    return schema;
+  }
+
+  /** Every released schema of this type, oldest first (the current one included once released). */
+  public List<Schema> history() {
+    return history;
+  }
+
+  public byte[] encode(T event) {
+    Objects.requireNonNull(event, "event");
+    try {
+      ByteBuffer buffer = encoder.encode(event);
+      byte[] bytes = new byte[buffer.remaining()];
+      buffer.get(bytes);
+      return bytes;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Could not encode " + type.getSimpleName(), e);
+    }
+  }
+
+  /**
+   * Decodes bytes written by this or any released schema version.
+   *
+   * @throws EventDecodingException naming what is wrong: empty, too large, not single-object
+   *     encoded, an unknown writer schema, or a corrupt body
+   */
+  public T decode(byte[] bytes) {
+    String name = type.getSimpleName();
+    if (bytes == null || bytes.length == 0) {
+      throw new EventDecodingException("Empty payload where a " + name + " was expected");
+    }
+    if (bytes.length > MAX_EVENT_BYTES) {
+      throw new EventDecodingException(
+          name + " payload of " + bytes.length + " bytes exceeds the limit of " + MAX_EVENT_BYTES);
+    }
+    try {
+      return decoder.decode(bytes);
+    } catch (MissingSchemaException e) {
+      throw new EventDecodingException(
+          "Unknown writer schema for " + name + " (" + e.getMessage() + "); is the producer newer"
+              + " than this consumer, or writing another type?",
+          e);
+    } catch (BadHeaderException e) {
+      throw new EventDecodingException(
+          "Not an Avro single-object encoded " + name + ": " + e.getMessage(), e);
+    } catch (IOException | AvroRuntimeException | IllegalArgumentException e) {
+      throw new EventDecodingException("Corrupt " + name + " body: " + describe(e), e);
+    } catch (RuntimeException e) {
+      // Avro may fail on hostile bodies in other ways (negative lengths, bad enum indexes).
+      throw new EventDecodingException("Corrupt " + name + " body: " + describe(e), e);
+    }
+  }
+
+  /** Fingerprint (CRC-64-AVRO of the parsing canonical form) of the current schema. */
+  public long fingerprint() {
+    return SchemaNormalization.parsingFingerprint64(schema);
+  }
+
+  private static String describe(Exception e) {
+    return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+  }
+
+  private static List<Schema> loadHistory(Class<?> type) {
+    List<Schema> schemas = new ArrayList<>();
+    for (int version = 1; ; version++) {
+      String path = "/schema-history/" + type.getSimpleName() + "/v" + version + ".avsc";
+      try (InputStream in = EventCodec.class.getResourceAsStream(path)) {
+        if (in == null) {
+          return List.copyOf(schemas);
+        }
+        schemas.add(new Schema.Parser().parse(in));
+      } catch (IOException e) {
+        throw new UncheckedIOException("Could not read " + path, e);
+      }
+    }
+  }
+
+  private static void setIfAbsent(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package io.genguard.schemas;
+
+import io.genguard.events.v1.BiasMetric;
+import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.GenerationFailure;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.events.v1.ReviewDecision;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * The one catalogue of GenGuard topics. Every topic is keyed by request id (UTF-8), so all topics
+ * about one request land in the same partition number and the release gate can join them locally.
+ * No topic name appears as a string anywhere else.
+ */
+public final class Topics {
+  private Topics() {}
+
+  public static final Topic<String, GenerationRequest> GENERATION_REQUESTS =
+      input("gen.requests", GenerationRequest.class);
+  public static final Topic<String, GenerationOutput> GENERATION_OUTPUTS =
+      input("gen.outputs", GenerationOutput.class);
+  public static final Topic<String, GenerationFailure> GENERATION_FAILURES =
+      output("gen.failures", GenerationFailure.class);
+  public static final Topic<String, ModerationVerdict> MODERATION_VERDICTS =
+      input("moderation.verdicts", ModerationVerdict.class);
+  public static final Topic<String, ReviewDecision> REVIEW_DECISIONS =
+      input("review.decisions", ReviewDecision.class);
+  public static final Topic<String, ReleaseGateOutcome> CONTENT_RELEASED =
+      output("content.released", ReleaseGateOutcome.class);
+  public static final Topic<String, ReleaseGateOutcome> CONTENT_QUARANTINED =
+      output("content.quarantined", ReleaseGateOutcome.class);
+  public static final Topic<String, ReleaseGateOutcome> REVIEW_PENDING =
+      output("review.pending", ReleaseGateOutcome.class);
+  public static final Topic<String, BiasMetric> BIAS_METRICS =
+      output("bias.metrics", BiasMetric.class);
+
+  /** Dead letters of every input topic share one schema; each input has its own topic. */
+  public static final Topic<String, DeadLetter> GENERATION_REQUESTS_DLQ =
+      deadLetters(GENERATION_REQUESTS);
+
+  public static final Topic<String, DeadLetter> GENERATION_OUTPUTS_DLQ =
+      deadLetters(GENERATION_OUTPUTS);
+  public static final Topic<String, DeadLetter> MODERATION_VERDICTS_DLQ =
+      deadLetters(MODERATION_VERDICTS);
+  public static final Topic<String, DeadLetter> REVIEW_DECISIONS_DLQ =
+      deadLetters(REVIEW_DECISIONS);
+
+  /** Topics that carry events (everything but dead letters). */
+  public static List<Topic<String, ? extends SpecificRecord>> eventTopics() {
+    return List.of(
+        GENERATION_REQUESTS,
+        GENERATION_OUTPUTS,
+        GENERATION_FAILURES,
+        MODERATION_VERDICTS,
+        REVIEW_DECISIONS,
+        CONTENT_RELEASED,
+        CONTENT_QUARANTINED,
+        REVIEW_PENDING,
+        BIAS_METRICS);
+  }
+
+  public static List<Topic<String, DeadLetter>> deadLetterTopics() {
+    return List.of(
+        GENERATION_REQUESTS_DLQ,
+        GENERATION_OUTPUTS_DLQ,
+        MODERATION_VERDICTS_DLQ,
+        REVIEW_DECISIONS_DLQ);
+  }
+
+  /** Every topic the system needs, for creating them at start-up. */
+  public static List<Topic<String, ? extends SpecificRecord>> all() {
+    return Stream.concat(eventTopics().stream(), deadLetterTopics().stream()).toList();
+  }
+
+  private static <V extends SpecificRecord> Topic<String, V> input(String name, Class<V> type) {
+    return new Topic<>(
+        name, Serdes.String(), new EventSerde<>(EventCodec.of(type)), Optional.of(name + ".dlq"));
+  }
+
+  private static <V extends SpecificRecord> Topic<String, V> output(String name, Class<V> type) {
+    return new Topic<>(name, Serdes.String(), new EventSerde<>(EventCodec.of(type)), Optional.empty());
+  }
+
+  private static Topic<String, DeadLetter> deadLetters(Topic<String, ?> source) {
+    return new Topic<>(
+        source.requireDeadLetterTopic(),
+        Serdes.String(),
+        new EventSerde<>(EventCodec.of(DeadLetter.class)),
+        Optional.empty());
+  }
+}

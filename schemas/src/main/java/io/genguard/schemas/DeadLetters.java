@@ -40,7 +40,7 @@ public final class DeadLetters {
 
   /** Keeps dead letters themselves under the event size limit; the source offset has the rest. */
   private static byte[] truncate(byte[] payload) {
-    int limit = EventCodec.MAX_EVENT_BYTES - 64 * 1024;
+    int limit = EventCodec.MAX_EVENT_BYTES / 2;
     if (payload.length <= limit) {
       return payload;
     }

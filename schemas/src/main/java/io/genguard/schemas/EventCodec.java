@@ -24,8 +24,12 @@ import org.apache.avro.specific.SpecificRecord;
  * schema-history/<Type>/v<N>.avsc} and the decoder resolves old writers against the current reader.
  */
 public final class EventCodec<T extends SpecificRecord> {
-  /** Largest payload any GenGuard event may have; larger bytes are rejected before decoding. */
-  public static final int MAX_EVENT_BYTES = 4 * 1024 * 1024;
+  /**
+   * Largest payload any GenGuard event may have; larger bytes are rejected before decoding. Kept
+   * under Kafka's default {@code message.max.bytes} (1 MiB plus overhead) so that every event a
+   * producer can write, a broker with default settings accepts.
+   */
+  public static final int MAX_EVENT_BYTES = 1_000_000;
 
   static {
     // Avro trusts length prefixes in the body; cap them so hostile bytes cannot make us allocate

@@ -1,0 +1,203 @@
+package io.genguard.testsupport;
+
+import io.genguard.infra.EmbeddedKafkaBroker;
+import io.genguard.infra.EmbeddedPostgresServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.PostgreSQLContainer;
+import org.testcontainers.kafka.KafkaContainer;
+import org.testcontainers.utility.DockerImageName;
+
+/**
+ * The one place integration tests get their servers from: Kafka and PostgreSQL in containers when a
+ * Docker engine is reachable, the embedded real servers (KRaft broker, PostgreSQL binaries)
+ * otherwise. Started once per JVM and shared; each test isolates itself with its own topics,
+ * consumer groups and database schema. {@link #mode()} says which kind is running.
+ */
+public final class IntegrationInfrastructure {
+  private static final Logger LOG = LoggerFactory.getLogger(IntegrationInfrastructure.class);
+  private static IntegrationInfrastructure instance;
+
+  /** Which kind of servers the tests run on. */
+  public enum Mode {
+    TESTCONTAINERS,
+    EMBEDDED
+  }
+
+  private final Mode mode;
+  private final String bootstrapServers;
+  private final String jdbcUrl;
+  private final String jdbcUser;
+  private final String jdbcPassword;
+  private final List<AutoCloseable> resources;
+
+  private IntegrationInfrastructure(
+      Mode mode,
+      String bootstrapServers,
+      String jdbcUrl,
+      String jdbcUser,
+      String jdbcPassword,
+      List<AutoCloseable> resources) {
+    this.mode = mode;
+    this.bootstrapServers = bootstrapServers;
+    this.jdbcUrl = jdbcUrl;
+    this.jdbcUser = jdbcUser;
+    this.jdbcPassword = jdbcPassword;
+    this.resources = resources;
+  }
+
+  /** The shared servers, started on first call. */
+  public static synchronized IntegrationInfrastructure get() {
+    if (instance == null) {
+      instance = start();
+      Runtime.getRuntime().addShutdownHook(new Thread(instance::stop, "integration-infra-stop"));
+    }
+    return instance;
+  }
+
+  public Mode mode() {
+    return mode;
+  }
+
+  public String kafkaBootstrapServers() {
+    return bootstrapServers;
+  }
+
+  public String jdbcUrl() {
+    return jdbcUrl;
+  }
+
+  public String jdbcUser() {
+    return jdbcUser;
+  }
+
+  public String jdbcPassword() {
+    return jdbcPassword;
+  }
+
+  /** Client properties that reach the broker. */
+  public Map<String, Object> kafkaClientProperties() {
+    return Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+  }
+
+  /** Creates the topics (idempotently) with the given partition count. */
+  public void createTopics(int partitions, List<String> names) {
+    Properties props = new Properties();
+    props.putAll(kafkaClientProperties());
+    try (Admin admin = Admin.create(props)) {
+      List<NewTopic> topics = new ArrayList<>();
+      for (String name : names) {
+        topics.add(new NewTopic(name, partitions, (short) 1));
+      }
+      for (var entry : admin.createTopics(topics).values().entrySet()) {
+        try {
+          entry.getValue().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            throw new IllegalStateException("Cannot create topic " + entry.getKey(), e.getCause());
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("Timed out creating topics " + names, e);
+    }
+  }
+
+  private static IntegrationInfrastructure start() {
+    if (dockerAvailable()) {
+      return startContainers();
+    }
+    return startEmbedded();
+  }
+
+  private static boolean dockerAvailable() {
+    if (Boolean.getBoolean("genguard.it.embedded")) {
+      return false;
+    }
+    try {
+      return DockerClientFactory.instance().isDockerAvailable();
+    } catch (RuntimeException | LinkageError e) {
+      return false;
+    }
+  }
+
+  @SuppressWarnings("resource")
+  private static IntegrationInfrastructure startContainers() {
+    KafkaContainer kafka = new KafkaContainer(DockerImageName.parse(ContainerImages.KAFKA));
+    PostgreSQLContainer<?> postgres =
+        new PostgreSQLContainer<>(DockerImageName.parse(ContainerImages.POSTGRES))
+            .withDatabaseName("genguard");
+    kafka.start();
+    postgres.start();
+    LOG.info(
+        "Integration tests run on Testcontainers: {} and {}", ContainerImages.KAFKA, ContainerImages.POSTGRES);
+    System.out.println("[IntegrationInfrastructure] mode=TESTCONTAINERS");
+    return new IntegrationInfrastructure(
+        Mode.TESTCONTAINERS,
+        kafka.getBootstrapServers(),
+        postgres.getJdbcUrl(),
+        postgres.getUsername(),
+        postgres.getPassword(),
+        List.of(postgres::stop, kafka::stop));
+  }
+
+  private static IntegrationInfrastructure startEmbedded() {
+    Path root;
+    try {
+      root = Files.createTempDirectory("genguard-it-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(root.resolve("kafka"), 0);
+    EmbeddedPostgresServer postgres =
+        EmbeddedPostgresServer.start(root.resolve("postgres"), 0, "genguard");
+    LOG.info("No Docker engine: integration tests run on the embedded Kafka broker and PostgreSQL");
+    System.out.println("[IntegrationInfrastructure] mode=EMBEDDED (no Docker engine)");
+    List<AutoCloseable> resources = new ArrayList<>(List.of(postgres, kafka, () -> deleteTree(root)));
+    return new IntegrationInfrastructure(
+        Mode.EMBEDDED,
+        kafka.bootstrapServers(),
+        postgres.jdbcUrl(),
+        postgres.user(),
+        postgres.password(),
+        Collections.unmodifiableList(resources));
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (var paths = Files.walk(root)) {
+      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    }
+  }
+
+  private void stop() {
+    for (AutoCloseable resource : resources) {
+      try {
+        resource.close();
+      } catch (Exception e) {
+        LOG.warn("Could not stop {}: {}", resource, e.toString());
+      }
+    }
+  }
+}

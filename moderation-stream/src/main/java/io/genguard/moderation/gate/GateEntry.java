@@ -1,0 +1,127 @@
+package io.genguard.moderation.gate;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
+
+/**
+ * What the gate knows about one request: the encoded output and verdict while it waits for the
+ * other, and after a decision only the outcome (so duplicates can be recognised without keeping
+ * the text).
+ *
+ * @param state where the request stands
+ * @param outputId the output the entry is about, once known
+ * @param output encoded GenerationOutput, kept until decided
+ * @param verdict encoded ModerationVerdict, kept until decided
+ * @param decidedAtMillis when a final decision was made (0 while pending), for retention
+ */
+record GateEntry(State state, String outputId, byte[] output, byte[] verdict, long decidedAtMillis) {
+  private static final int FORMAT = 1;
+
+  enum State {
+    /** Output or verdict still missing. */
+    WAITING,
+    /** REVIEW verdict: held until a person approves or rejects. */
+    HELD,
+    RELEASED,
+    QUARANTINED;
+
+    boolean isFinal() {
+      return this == RELEASED || this == QUARANTINED;
+    }
+  }
+
+  static GateEntry empty() {
+    return new GateEntry(State.WAITING, null, null, null, 0L);
+  }
+
+  GateEntry withOutput(String id, byte[] bytes) {
+    return new GateEntry(state, id, bytes, verdict, decidedAtMillis);
+  }
+
+  GateEntry withVerdict(byte[] bytes) {
+    return new GateEntry(state, outputId, output, bytes, decidedAtMillis);
+  }
+
+  GateEntry held() {
+    return new GateEntry(State.HELD, outputId, output, verdict, 0L);
+  }
+
+  /** Final: drop the payloads, keep what recognises a duplicate. */
+  GateEntry decided(State finalState, long now) {
+    return new GateEntry(finalState, outputId, null, null, now);
+  }
+
+  static Serde<GateEntry> serde() {
+    Serializer<GateEntry> serializer = (topic, entry) -> entry == null ? null : entry.toBytes();
+    Deserializer<GateEntry> deserializer = (topic, bytes) -> bytes == null ? null : fromBytes(bytes);
+    return Serdes.serdeFrom(serializer, deserializer);
+  }
+
+  private byte[] toBytes() {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(buffer)) {
+      out.writeByte(FORMAT);
+      out.writeByte(state.ordinal());
+      writeString(out, outputId);
+      writeBytes(out, output);
+      writeBytes(out, verdict);
+      out.writeLong(decidedAtMillis);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return buffer.toByteArray();
+  }
+
+  private static GateEntry fromBytes(byte[] bytes) {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+      int format = in.readByte();
+      if (format != FORMAT) {
+        throw new IllegalStateException("Unknown gate entry format " + format);
+      }
+      State state = State.values()[in.readByte()];
+      String outputId = readString(in);
+      byte[] output = readBytes(in);
+      byte[] verdict = readBytes(in);
+      long decidedAt = in.readLong();
+      return new GateEntry(state, outputId, output, verdict, decidedAt);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void writeString(DataOutputStream out, String value) throws IOException {
+    writeBytes(out, value == null ? null : value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  private static String readString(DataInputStream in) throws IOException {
+    byte[] bytes = readBytes(in);
+    return bytes == null ? null : new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static void writeBytes(DataOutputStream out, byte[] value) throws IOException {
+    if (value == null) {
+      out.writeInt(-1);
+    } else {
+      out.writeInt(value.length);
+      out.write(value);
+    }
+  }
+
+  private static byte[] readBytes(DataInputStream in) throws IOException {
+    int length = in.readInt();
+    if (length < 0) {
+      return null;
+    }
+    byte[] value = new byte[length];
+    in.readFully(value);
+    return value;
+  }
+}

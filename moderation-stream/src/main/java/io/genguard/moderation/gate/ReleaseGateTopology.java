@@ -1,0 +1,76 @@
+package io.genguard.moderation.gate;
+
+import io.genguard.schemas.Topic;
+import io.genguard.schemas.Topics;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The release gate as a Kafka Streams topology (exactly_once_v2): outputs, verdicts and review
+ * decisions in; content.released, content.quarantined and review.pending out. All inputs are keyed
+ * by request id and co-partitioned, so one task sees everything about a request.
+ */
+public final class ReleaseGateTopology {
+  public static final String APPLICATION_ID = "genguard-release-gate";
+  public static final String STATE_STORE = "gate-state";
+  private static final String PROCESSOR = "release-gate";
+
+  private ReleaseGateTopology() {}
+
+  public static Topology buildTopology(Clock clock, Duration decisionRetention) {
+    Topology topology = new Topology();
+    // Read raw bytes so undecodable records reach the processor, which dead-letters them.
+    String[] sources = {"outputs-source", "verdicts-source", "reviews-source"};
+    topology.addSource(sources[0], Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(),
+        Topics.GENERATION_OUTPUTS.name());
+    topology.addSource(sources[1], Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(),
+        Topics.MODERATION_VERDICTS.name());
+    topology.addSource(sources[2], Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(),
+        Topics.REVIEW_DECISIONS.name());
+    // One processor joins the three inputs per request id in its store.
+    topology.addProcessor(PROCESSOR, () -> new ReleaseGateProcessor(clock, decisionRetention), sources);
+    topology.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), GateEntry.serde()),
+        PROCESSOR);
+    // Outcomes go out already encoded.
+    for (Topic<String, ?> out : java.util.List.of(
+        Topics.CONTENT_RELEASED, Topics.CONTENT_QUARANTINED, Topics.REVIEW_PENDING)) {
+      topology.addSink(sinkName(out), out.name(), Serdes.String().serializer(),
+          Serdes.ByteArray().serializer(), PROCESSOR);
+    }
+    for (Topic<String, ?> in : java.util.List.of(
+        Topics.GENERATION_OUTPUTS, Topics.MODERATION_VERDICTS, Topics.REVIEW_DECISIONS)) {
+      String deadLetters = in.requireDeadLetterTopic();
+      topology.addSink(deadLetterSinkName(deadLetters), deadLetters, Serdes.String().serializer(),
+          Serdes.ByteArray().serializer(), PROCESSOR);
+    }
+    return topology;
+  }
+
+  public static Properties streamsConfig(String bootstrapServers, String stateDir, int replication) {
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, APPLICATION_ID);
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
+    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, replication);
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+    props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 10 * 1024 * 1024);
+    return props;
+  }
+
+  static String sinkName(Topic<String, ?> topic) {
+    return "sink-" + topic.name();
+  }
+
+  static String deadLetterSinkName(String topic) {
+    return "sink-" + topic;
+  }
+}

@@ -1,0 +1,25 @@
+package io.genguard.moderation.job;
+
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ModerationVerdict;
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * Judges a batch of outputs: one verdict per output, same order. Implementations are plain Java
+ * (scorers and policy); the Flink operator only batches and calls them. Must fail closed: an
+ * implementation returns REVIEW or BLOCK verdicts for what it could not score, never throws them
+ * away.
+ */
+public interface BatchModerator extends AutoCloseable {
+  List<ModerationVerdict> moderate(List<GenerationOutput> outputs);
+
+  @Override
+  default void close() {}
+
+  /** Creates the moderator inside the task, after the job graph has been shipped. */
+  @FunctionalInterface
+  interface Factory extends Serializable {
+    BatchModerator create();
+  }
+}

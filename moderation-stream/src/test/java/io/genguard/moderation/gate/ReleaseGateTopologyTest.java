@@ -1,0 +1,202 @@
+package io.genguard.moderation.gate;
+
+import static io.genguard.moderation.fixtures.Events.output;
+import static io.genguard.moderation.fixtures.Events.review;
+import static io.genguard.moderation.fixtures.Events.verdict;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateOutcome;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.events.v1.ReviewAction;
+import io.genguard.moderation.fixtures.Events;
+import io.genguard.schemas.Topics;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReleaseGateTopologyTest {
+  @TempDir Path stateDir;
+  private TopologyTestDriver driver;
+  private TestInputTopic<String, byte[]> outputs;
+  private TestInputTopic<String, byte[]> verdicts;
+  private TestInputTopic<String, byte[]> reviews;
+  private TestOutputTopic<String, byte[]> released;
+  private TestOutputTopic<String, byte[]> quarantined;
+  private TestOutputTopic<String, byte[]> pending;
+
+  @BeforeEach
+  void startDriver() {
+    Properties props = ReleaseGateTopology.streamsConfig("unused:9092", stateDir.toString(), 1);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+    driver = new TopologyTestDriver(
+        ReleaseGateTopology.buildTopology(Clock.fixed(Events.NOW, ZoneOffset.UTC), Duration.ofDays(7)), props);
+    outputs = input(Topics.GENERATION_OUTPUTS.name());
+    verdicts = input(Topics.MODERATION_VERDICTS.name());
+    reviews = input(Topics.REVIEW_DECISIONS.name());
+    released = outputTopic(Topics.CONTENT_RELEASED.name());
+    quarantined = outputTopic(Topics.CONTENT_QUARANTINED.name());
+    pending = outputTopic(Topics.REVIEW_PENDING.name());
+  }
+
+  @AfterEach
+  void closeDriver() {
+    driver.close();
+  }
+
+  @Test
+  void shouldReleaseOutputWithReleaseVerdict() {
+    GenerationOutput output = output("r1", "A calm sentence.");
+    send(output);
+    send(verdict(output, Decision.RELEASE));
+
+    List<ReleaseGateOutcome> outcomes = decode(released);
+    assertThat(outcomes).singleElement().satisfies(outcome -> {
+      assertThat(outcome.getOutcome()).isEqualTo(GateOutcome.RELEASED);
+      assertThat(outcome.getText()).isEqualTo("A calm sentence.");
+      assertThat(outcome.getBasis()).isEqualTo(GateBasis.VERDICT);
+    });
+    assertThat(quarantined.isEmpty()).isTrue();
+  }
+
+  @Test
+  void shouldReleaseWhenVerdictArrivesBeforeOutput() {
+    GenerationOutput output = output("r2", "Out of order.");
+    send(verdict(output, Decision.RELEASE));
+    assertThat(released.isEmpty()).isTrue();
+    send(output);
+    assertThat(decode(released)).hasSize(1);
+  }
+
+  @Test
+  void shouldQuarantineBlockedOutput() {
+    GenerationOutput output = output("r3", "Something nasty.");
+    send(output);
+    send(verdict(output, Decision.BLOCK));
+    assertThat(released.isEmpty()).isTrue();
+    assertThat(decode(quarantined)).singleElement()
+        .extracting(ReleaseGateOutcome::getOutcome).isEqualTo(GateOutcome.QUARANTINED);
+  }
+
+  @Test
+  void shouldHoldReviewVerdictUntilApproved() {
+    GenerationOutput output = output("r4", "Borderline.");
+    send(output);
+    send(verdict(output, Decision.REVIEW));
+    assertThat(released.isEmpty()).isTrue();
+    assertThat(decode(pending)).singleElement()
+        .extracting(ReleaseGateOutcome::getOutcome).isEqualTo(GateOutcome.HELD_FOR_REVIEW);
+
+    sendReview(review(output, ReviewAction.APPROVE));
+    assertThat(decode(released)).singleElement().satisfies(outcome -> {
+      assertThat(outcome.getBasis()).isEqualTo(GateBasis.REVIEW);
+      assertThat(outcome.getReviewId()).isEqualTo("review-r4");
+      assertThat(outcome.getReasons()).anyMatch(reason -> reason.contains("approved by rita"));
+    });
+  }
+
+  @Test
+  void shouldQuarantineRejectedReview() {
+    GenerationOutput output = output("r5", "Borderline.");
+    send(output);
+    send(verdict(output, Decision.REVIEW));
+    sendReview(review(output, ReviewAction.REJECT));
+    assertThat(released.isEmpty()).isTrue();
+    assertThat(decode(quarantined)).singleElement()
+        .extracting(ReleaseGateOutcome::getBasis).isEqualTo(GateBasis.REVIEW);
+  }
+
+  @Test
+  void shouldQuarantineWhenVerdictJudgedOtherText() {
+    GenerationOutput output = output("r6", "The real text.");
+    send(output);
+    send(verdict(output, Decision.RELEASE, "0".repeat(64)));
+    assertThat(released.isEmpty()).isTrue();
+    assertThat(decode(quarantined)).singleElement()
+        .extracting(ReleaseGateOutcome::getBasis).isEqualTo(GateBasis.INTEGRITY);
+  }
+
+  @Test
+  void shouldNeverReleaseTwice() {
+    GenerationOutput output = output("r7", "Once only.");
+    send(output);
+    send(verdict(output, Decision.RELEASE));
+    send(output);
+    send(verdict(output, Decision.RELEASE));
+    sendReview(review(output, ReviewAction.APPROVE));
+    assertThat(decode(released)).hasSize(1);
+  }
+
+  @Test
+  void shouldIgnoreReviewApprovalOfBlockedOutput() {
+    GenerationOutput output = output("r8", "Blocked for good.");
+    send(output);
+    send(verdict(output, Decision.BLOCK));
+    sendReview(review(output, ReviewAction.APPROVE));
+    assertThat(released.isEmpty()).isTrue();
+  }
+
+  @Test
+  void shouldDeadLetterReviewOfUnknownRequest() {
+    sendReview(review(output("r9", "never seen"), ReviewAction.APPROVE));
+    TestOutputTopic<String, byte[]> deadLetters = outputTopic(Topics.REVIEW_DECISIONS_DLQ.name());
+    DeadLetter deadLetter = Topics.REVIEW_DECISIONS_DLQ.codec().decode(deadLetters.readValue());
+    assertThat(deadLetter.getReason()).contains("not held for review");
+    assertThat(released.isEmpty()).isTrue();
+  }
+
+  @Test
+  void shouldDeadLetterUndecodableBytesAndKeepGoing() {
+    outputs.pipeInput("r10", "not avro".getBytes(StandardCharsets.UTF_8));
+    TestOutputTopic<String, byte[]> deadLetters = outputTopic(Topics.GENERATION_OUTPUTS_DLQ.name());
+    DeadLetter deadLetter = Topics.GENERATION_OUTPUTS_DLQ.codec().decode(deadLetters.readValue());
+    assertThat(deadLetter.getSourceTopic()).isEqualTo(Topics.GENERATION_OUTPUTS.name());
+    assertThat(deadLetter.getSourceOffset()).isEqualTo(0L);
+    assertThat(deadLetter.getReason()).contains("Not an Avro single-object encoded GenerationOutput");
+
+    GenerationOutput output = output("r11", "Still working.");
+    send(output);
+    send(verdict(output, Decision.RELEASE));
+    assertThat(decode(released)).hasSize(1);
+  }
+
+  private void send(GenerationOutput output) {
+    outputs.pipeInput(output.getRequestId(), Topics.GENERATION_OUTPUTS.codec().encode(output));
+  }
+
+  private void send(io.genguard.events.v1.ModerationVerdict verdict) {
+    verdicts.pipeInput(verdict.getRequestId(), Topics.MODERATION_VERDICTS.codec().encode(verdict));
+  }
+
+  private void sendReview(io.genguard.events.v1.ReviewDecision review) {
+    reviews.pipeInput(review.getRequestId(), Topics.REVIEW_DECISIONS.codec().encode(review));
+  }
+
+  private TestInputTopic<String, byte[]> input(String topic) {
+    return driver.createInputTopic(topic, Serdes.String().serializer(), Serdes.ByteArray().serializer());
+  }
+
+  private TestOutputTopic<String, byte[]> outputTopic(String topic) {
+    return driver.createOutputTopic(topic, Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
+  }
+
+  private static List<ReleaseGateOutcome> decode(TestOutputTopic<String, byte[]> topic) {
+    return topic.readValuesToList().stream().map(Topics.CONTENT_RELEASED.codec()::decode).toList();
+  }
+}

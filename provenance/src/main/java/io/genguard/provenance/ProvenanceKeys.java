@@ -1,0 +1,119 @@
+package io.genguard.provenance;
+
+import io.genguard.provenance.manifest.SigningKey;
+import io.genguard.provenance.manifest.SigningKeyRing;
+import io.genguard.provenance.manifest.VerificationKeyRing;
+import io.genguard.provenance.watermark.WatermarkKey;
+import io.genguard.provenance.watermark.WatermarkKeyRing;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every key provenance needs, from one place: the watermark keys (secret, for embedding and
+ * detection), the signing keys (secret, generator only) and the verification keys (public).
+ *
+ * <p>Resolution, per key kind: the environment variables if set ({@link
+ * WatermarkKeyRing#KEYS_VARIABLE}, {@link SigningKeyRing#KEYS_VARIABLE}, {@link
+ * VerificationKeyRing#KEYS_VARIABLE}), otherwise key files in a key directory ({@value
+ * #WATERMARK_FILE}, {@value #SIGNING_FILE}), created with fresh random keys and owner-only
+ * permissions when absent, so a local stack that restarts on the same data directory keeps its
+ * keys and generator and moderation in one process share them. {@link #toString()} shows ids only.
+ *
+ * @param verification public keys of every signing key plus any configured verification keys
+ */
+public record ProvenanceKeys(
+    WatermarkKeyRing watermark, SigningKeyRing signing, VerificationKeyRing verification) {
+
+  public static final String WATERMARK_FILE = "watermark-keys";
+  public static final String SIGNING_FILE = "signing-keys";
+
+  /** Keys from the environment where set, the key directory for the rest. */
+  public static ProvenanceKeys fromEnvironmentOrDirectory(
+      Map<String, String> environment, Path keyDirectory) {
+    WatermarkKeyRing watermark =
+        WatermarkKeyRing.fromEnvironment(environment)
+            .orElseGet(
+                () ->
+                    WatermarkKeyRing.parse(
+                        readOrCreate(
+                            keyDirectory.resolve(WATERMARK_FILE),
+                            () -> WatermarkKey.generate("wm-local-1").toConfigEntry() + "\n"),
+                        environment.get(WatermarkKeyRing.ACTIVE_VARIABLE),
+                        keyDirectory.resolve(WATERMARK_FILE).toString()));
+    SigningKeyRing signing =
+        SigningKeyRing.fromEnvironment(environment)
+            .orElseGet(
+                () ->
+                    SigningKeyRing.parse(
+                        readOrCreate(
+                            keyDirectory.resolve(SIGNING_FILE),
+                            () -> SigningKey.generate("sign-local-1").toConfigEntry() + "\n"),
+                        environment.get(SigningKeyRing.ACTIVE_VARIABLE),
+                        keyDirectory.resolve(SIGNING_FILE).toString()));
+    VerificationKeyRing verification = signing.verificationKeys();
+    Optional<VerificationKeyRing> configured = VerificationKeyRing.fromEnvironment(environment);
+    if (configured.isPresent()) {
+      verification = verification.with(configured.get());
+    }
+    return new ProvenanceKeys(watermark, signing, verification);
+  }
+
+  /** Keys from the key directory only (created when absent). */
+  public static ProvenanceKeys loadOrCreate(Path keyDirectory) {
+    return fromEnvironmentOrDirectory(Map.of(), keyDirectory);
+  }
+
+  /** Fresh random keys held in memory only, for tests and benchmarks. */
+  public static ProvenanceKeys ephemeral() {
+    SigningKeyRing signing = SigningKeyRing.of(SigningKey.generate("sign-ephemeral"));
+    return new ProvenanceKeys(
+        WatermarkKeyRing.of(WatermarkKey.generate("wm-ephemeral")),
+        signing,
+        signing.verificationKeys());
+  }
+
+  private static String readOrCreate(Path file, java.util.function.Supplier<String> fresh) {
+    try {
+      if (!Files.exists(file)) {
+        Path directory = file.toAbsolutePath().getParent();
+        Files.createDirectories(directory);
+        // Write a complete file under a temporary name, then link it into place: creating a link
+        // fails if the name exists, so concurrent starters all end up reading the same keys.
+        Path temporary = Files.createTempFile(directory, file.getFileName().toString(), ".new");
+        try {
+          restrictToOwner(temporary);
+          Files.writeString(temporary, fresh.get(), StandardCharsets.UTF_8);
+          Files.createLink(file, temporary);
+        } catch (FileAlreadyExistsException raced) {
+          // Another component created it first; read theirs.
+        } finally {
+          Files.deleteIfExists(temporary);
+        }
+      }
+      String content = Files.readString(file, StandardCharsets.UTF_8);
+      if (content.isBlank()) {
+        throw new IllegalStateException(
+            "Key file " + file + " is empty; delete it to have fresh keys generated, or fill it with"
+                + " id:base64 lines");
+      }
+      return content;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Could not read or create key file " + file, e);
+    }
+  }
+
+  private static void restrictToOwner(Path file) throws IOException {
+    try {
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    } catch (UnsupportedOperationException e) {
+      // Not a POSIX file system (Windows): the directory's ACLs apply.
+    }
+  }
+}

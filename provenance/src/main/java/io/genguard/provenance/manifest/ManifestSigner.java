@@ -1,0 +1,47 @@
+package io.genguard.provenance.manifest;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.Signature;
+import java.util.Base64;
+
+/** Signs provenance manifests with the active key of a {@link SigningKeyRing}. Thread-safe. */
+public final class ManifestSigner {
+  private final SigningKeyRing keys;
+
+  public ManifestSigner(SigningKeyRing keys) {
+    this.keys = keys;
+  }
+
+  /** The id the next manifest must name in {@link ProvenanceManifest#signingKeyId()}. */
+  public String activeKeyId() {
+    return keys.active().id();
+  }
+
+  /**
+   * Canonicalises and signs the manifest.
+   *
+   * @throws IllegalArgumentException if the manifest names another signing key than the active one
+   */
+  public SignedProvenance sign(ProvenanceManifest manifest) {
+    SigningKey key = keys.active();
+    if (!manifest.signingKeyId().equals(key.id())) {
+      throw new IllegalArgumentException(
+          "Manifest names signing key '"
+              + manifest.signingKeyId()
+              + "' but the active signing key is '"
+              + key.id()
+              + "'");
+    }
+    String json = manifest.toCanonicalJson();
+    try {
+      Signature signature = Signature.getInstance("Ed25519");
+      signature.initSign(key.privateKey());
+      signature.update(json.getBytes(StandardCharsets.UTF_8));
+      return new SignedProvenance(
+          json, Base64.getEncoder().encodeToString(signature.sign()), key.id());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("Ed25519 signing failed for key '" + key.id() + "'", e);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+package io.genguard.provenance.manifest;
+
+import io.genguard.provenance.KeyEntries;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.spec.X509EncodedKeySpec;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Ed25519 public keys by key id, for verifying manifests. Environment: {@value
+ * #KEYS_VARIABLE}{@code =id1:base64(32-byte public key),...}.
+ */
+public final class VerificationKeyRing {
+  public static final String KEYS_VARIABLE = "GENGUARD_VERIFICATION_KEYS";
+
+  /** DER SubjectPublicKeyInfo header for an Ed25519 key (RFC 8410); the raw key follows. */
+  private static final byte[] X509_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
+
+  private final Map<String, PublicKey> keys;
+
+  public VerificationKeyRing(Map<String, PublicKey> keys) {
+    this.keys = Map.copyOf(new LinkedHashMap<>(keys));
+  }
+
+  /** Parses {@code id:base64} entries of raw 32-byte Ed25519 public keys. */
+  public static VerificationKeyRing parse(String entries, String what) {
+    Map<String, PublicKey> keys = new LinkedHashMap<>();
+    for (KeyEntries.Entry entry : KeyEntries.parse(entries, what)) {
+      keys.put(entry.id(), publicKeyFromRaw(entry.id(), entry.bytes()));
+    }
+    return new VerificationKeyRing(keys);
+  }
+
+  /** The ring from {@value #KEYS_VARIABLE}, if set. */
+  public static Optional<VerificationKeyRing> fromEnvironment(Map<String, String> environment) {
+    String entries = environment.get(KEYS_VARIABLE);
+    if (entries == null || entries.isBlank()) {
+      return Optional.empty();
+    }
+    return Optional.of(parse(entries, KEYS_VARIABLE));
+  }
+
+  /** Both rings' keys; on a shared id the keys must be equal. */
+  public VerificationKeyRing with(VerificationKeyRing other) {
+    Map<String, PublicKey> merged = new LinkedHashMap<>(keys);
+    other.keys.forEach(
+        (id, key) -> {
+          PublicKey existing = merged.putIfAbsent(id, key);
+          if (existing != null && !Arrays.equals(existing.getEncoded(), key.getEncoded())) {
+            throw new IllegalArgumentException(
+                "Verification key id '" + id + "' is configured twice with different public keys");
+          }
+        });
+    return new VerificationKeyRing(merged);
+  }
+
+  public Optional<PublicKey> find(String keyId) {
+    return Optional.ofNullable(keyId == null ? null : keys.get(keyId));
+  }
+
+  public Set<String> ids() {
+    return keys.keySet();
+  }
+
+  /** Entries in the form {@link #parse} reads (public keys only, safe to share). */
+  public String toConfigEntries() {
+    StringBuilder out = new StringBuilder();
+    keys.forEach(
+        (id, key) ->
+            out.append(id)
+                .append(':')
+                .append(Base64.getEncoder().encodeToString(rawPublicKey(key)))
+                .append('\n'));
+    return out.toString();
+  }
+
+  @Override
+  public String toString() {
+    return "VerificationKeyRing[ids=" + keys.keySet() + "]";
+  }
+
+  static PublicKey publicKeyFromRaw(String id, byte[] raw) {
+    if (raw.length != 32) {
+      throw new IllegalArgumentException(
+          "Verification key '" + id + "' has " + raw.length + " bytes; an Ed25519 public key has 32");
+    }
+    byte[] encoded = Arrays.copyOf(X509_PREFIX, X509_PREFIX.length + raw.length);
+    System.arraycopy(raw, 0, encoded, X509_PREFIX.length, raw.length);
+    try {
+      return KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(encoded));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException(
+          "Verification key '" + id + "' is not a valid Ed25519 public key", e);
+    }
+  }
+
+  static byte[] rawPublicKey(PublicKey key) {
+    byte[] encoded = key.getEncoded();
+    return Arrays.copyOfRange(encoded, encoded.length - 32, encoded.length);
+  }
+}

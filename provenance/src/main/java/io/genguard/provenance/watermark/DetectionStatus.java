@@ -1,0 +1,13 @@
+package io.genguard.provenance.watermark;
+
+/** What watermark detection concluded about one text. */
+public enum DetectionStatus {
+  /** The z-score reached the threshold: the text carries the watermark of the key. */
+  WATERMARKED,
+  /** Enough tokens were scored and the z-score stayed below the threshold. */
+  NOT_DETECTED,
+  /** Fewer unique (context, token) pairs than the minimum: no conclusion either way. */
+  TOO_SHORT,
+  /** The key id is not in this detector's key ring: no conclusion. */
+  UNKNOWN_KEY
+}

@@ -1,0 +1,154 @@
+package io.genguard.provenance.watermark;
+
+import io.genguard.provenance.text.WordTokenizer;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Detects the watermark in text (Kirchenbauer et al. 2023, section 3: one-proportion z-test on the
+ * count of green tokens). Needs only the text and the key ring: the text is tokenized with {@link
+ * WordTokenizer}, the tokenizer the watermark is defined over.
+ *
+ * <p>Only unique (context, token) pairs are scored: a repeated phrase would otherwise count its
+ * green tokens many times and inflate z on text that merely repeats itself (the paper's section 7
+ * notes repetition; later work by the same authors scores unique pairs). The first h tokens have no
+ * context inside the text and are skipped. Below {@code minimumTokens} scored pairs the answer is
+ * {@link DetectionStatus#TOO_SHORT}, never a guess. Thread-safe.
+ */
+public final class WatermarkDetector {
+  /** The z threshold of the paper's experiments: false positive rate about 3e-5. */
+  public static final double DEFAULT_Z_THRESHOLD = 4.0;
+
+  public static final int DEFAULT_MINIMUM_TOKENS = 25;
+
+  private final WatermarkKeyRing keys;
+  private final double zThreshold;
+  private final int minimumTokens;
+
+  public WatermarkDetector(WatermarkKeyRing keys, double zThreshold, int minimumTokens) {
+    if (!(zThreshold > 0) || Double.isInfinite(zThreshold)) {
+      throw new IllegalArgumentException("z threshold must be a positive number, got " + zThreshold);
+    }
+    if (minimumTokens < 1) {
+      throw new IllegalArgumentException(
+          "minimum token count must be at least 1, got " + minimumTokens);
+    }
+    this.keys = keys;
+    this.zThreshold = zThreshold;
+    this.minimumTokens = minimumTokens;
+  }
+
+  /** A detector with z threshold 4 and a minimum of 25 scored tokens. */
+  public WatermarkDetector(WatermarkKeyRing keys) {
+    this(keys, DEFAULT_Z_THRESHOLD, DEFAULT_MINIMUM_TOKENS);
+  }
+
+  public double zThreshold() {
+    return zThreshold;
+  }
+
+  public int minimumTokens() {
+    return minimumTokens;
+  }
+
+  /**
+   * Tests text for the watermark of one key, with the parameters the generator recorded (the
+   * output event's watermark info: key id, gamma and context width; delta does not matter here).
+   */
+  public WatermarkDetection detect(String text, String keyId, WatermarkParameters parameters) {
+    return detect(WordTokenizer.tokenIds(text), keyId, parameters);
+  }
+
+  /** Tests text for the watermark of any key in the ring with default parameters. */
+  public WatermarkDetection detect(String text) {
+    return detectAnyKey(WordTokenizer.tokenIds(text), WatermarkParameters.DEFAULTS);
+  }
+
+  /** Tests watermark token ids for the watermark of one key. */
+  public WatermarkDetection detect(List<Integer> tokenIds, String keyId, WatermarkParameters parameters) {
+    return detect(tokenIds.stream().mapToInt(Integer::intValue).toArray(), keyId, parameters);
+  }
+
+  /** Tests watermark token ids for the watermark of one key. */
+  public WatermarkDetection detect(int[] tokenIds, String keyId, WatermarkParameters parameters) {
+    Optional<WatermarkKey> key = keys.find(keyId);
+    if (key.isEmpty()) {
+      return new WatermarkDetection(DetectionStatus.UNKNOWN_KEY, 0.0, 1.0, 0, 0, keyId);
+    }
+    return score(tokenIds, new GreenList(key.get(), parameters));
+  }
+
+  /**
+   * Tests every key of the ring and reports the best-scoring one, with its p-value multiplied by
+   * the number of keys (Bonferroni), so trying several keys does not raise the false positive rate.
+   */
+  public WatermarkDetection detectAnyKey(int[] tokenIds, WatermarkParameters parameters) {
+    WatermarkDetection best = null;
+    for (WatermarkKey key : keys.keys()) {
+      WatermarkDetection candidate = score(tokenIds, new GreenList(key, parameters));
+      if (best == null || candidate.zScore() > best.zScore()) {
+        best = candidate;
+      }
+    }
+    int tries = keys.keys().size();
+    double adjusted = Math.min(1.0, best.pValue() * tries);
+    DetectionStatus status = best.status();
+    if (status == DetectionStatus.WATERMARKED && adjusted > NormalTail.upper(zThreshold)) {
+      status = DetectionStatus.NOT_DETECTED;
+    }
+    return new WatermarkDetection(
+        status, best.zScore(), adjusted, best.tokensScored(), best.greenTokens(), best.keyId());
+  }
+
+  private WatermarkDetection score(int[] tokenIds, GreenList greenList) {
+    int h = greenList.parameters().contextWidth();
+    double gamma = greenList.parameters().gamma();
+    Set<Pair> seen = new HashSet<>();
+    int scored = 0;
+    int green = 0;
+    for (int i = h; i < tokenIds.length; i++) {
+      if (!seen.add(new Pair(Arrays.copyOfRange(tokenIds, i - h, i + 1)))) {
+        continue;
+      }
+      scored++;
+      if (greenList.isGreen(tokenIds, i, tokenIds[i])) {
+        green++;
+      }
+    }
+    if (scored == 0) {
+      return new WatermarkDetection(DetectionStatus.TOO_SHORT, 0.0, 1.0, 0, 0, greenList.keyId());
+    }
+    double z = (green - gamma * scored) / Math.sqrt(scored * gamma * (1.0 - gamma));
+    double p = NormalTail.upper(z);
+    DetectionStatus status;
+    if (scored < minimumTokens) {
+      status = DetectionStatus.TOO_SHORT;
+    } else if (z >= zThreshold) {
+      status = DetectionStatus.WATERMARKED;
+    } else {
+      status = DetectionStatus.NOT_DETECTED;
+    }
+    return new WatermarkDetection(status, z, p, scored, green, greenList.keyId());
+  }
+
+  /** A (context, token) pair: the h context ids followed by the token id. */
+  private record Pair(int[] ids) {
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof Pair pair && Arrays.equals(pair.ids, ids);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(ids);
+    }
+
+    @Override
+    public String toString() {
+      return Arrays.toString(ids);
+    }
+  }
+}

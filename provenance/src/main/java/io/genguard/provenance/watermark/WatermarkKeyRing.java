@@ -1,0 +1,106 @@
+package io.genguard.provenance.watermark;
+
+import io.genguard.provenance.KeyEntries;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The watermark keys a deployment knows: one active key embeds, every key detects, so rotating in
+ * a new key keeps outputs marked with old key ids detectable. {@link #toString()} shows ids only.
+ *
+ * <p>Environment: {@value #KEYS_VARIABLE}{@code =id1:base64,id2:base64} and optionally {@value
+ * #ACTIVE_VARIABLE}{@code =id2} (default: the last key listed, so rotation appends).
+ */
+public final class WatermarkKeyRing {
+  public static final String KEYS_VARIABLE = "GENGUARD_WATERMARK_KEYS";
+  public static final String ACTIVE_VARIABLE = "GENGUARD_WATERMARK_ACTIVE_KEY";
+
+  private final Map<String, WatermarkKey> keys;
+  private final String activeId;
+
+  public WatermarkKeyRing(List<WatermarkKey> keys, String activeId) {
+    if (keys.isEmpty()) {
+      throw new IllegalArgumentException("A watermark key ring needs at least one key");
+    }
+    Map<String, WatermarkKey> byId = new LinkedHashMap<>();
+    for (WatermarkKey key : keys) {
+      if (byId.put(key.id(), key) != null) {
+        throw new IllegalArgumentException("Watermark key id '" + key.id() + "' appears twice");
+      }
+    }
+    if (!byId.containsKey(activeId)) {
+      throw new IllegalArgumentException(
+          "Active watermark key id '" + activeId + "' is not among the keys " + byId.keySet());
+    }
+    this.keys = byId;
+    this.activeId = activeId;
+  }
+
+  /** A ring of one key, which is active. */
+  public static WatermarkKeyRing of(WatermarkKey key) {
+    return new WatermarkKeyRing(List.of(key), key.id());
+  }
+
+  /**
+   * Parses {@code id:base64} entries; {@code activeId} null means the last entry.
+   *
+   * @param what where the entries came from, for error messages
+   */
+  public static WatermarkKeyRing parse(String entries, String activeId, String what) {
+    List<WatermarkKey> keys = new ArrayList<>();
+    for (KeyEntries.Entry entry : KeyEntries.parse(entries, what)) {
+      keys.add(new WatermarkKey(entry.id(), entry.bytes()));
+    }
+    String active = activeId == null || activeId.isBlank() ? keys.get(keys.size() - 1).id() : activeId.strip();
+    return new WatermarkKeyRing(keys, active);
+  }
+
+  /** The ring from {@value #KEYS_VARIABLE} / {@value #ACTIVE_VARIABLE}, if the first is set. */
+  public static Optional<WatermarkKeyRing> fromEnvironment(Map<String, String> environment) {
+    String entries = environment.get(KEYS_VARIABLE);
+    if (entries == null || entries.isBlank()) {
+      return Optional.empty();
+    }
+    return Optional.of(parse(entries, environment.get(ACTIVE_VARIABLE), KEYS_VARIABLE));
+  }
+
+  /** The same keys plus {@code key}, which becomes active: rotation. */
+  public WatermarkKeyRing rotateTo(WatermarkKey key) {
+    List<WatermarkKey> all = new ArrayList<>(keys.values());
+    all.add(key);
+    return new WatermarkKeyRing(all, key.id());
+  }
+
+  public WatermarkKey active() {
+    return keys.get(activeId);
+  }
+
+  public Optional<WatermarkKey> find(String id) {
+    return Optional.ofNullable(keys.get(id));
+  }
+
+  public List<WatermarkKey> keys() {
+    return List.copyOf(keys.values());
+  }
+
+  public List<String> ids() {
+    return List.copyOf(keys.keySet());
+  }
+
+  /** Entries in the form {@link #parse} reads, newline-separated, for a key file. Never log it. */
+  public String toConfigEntries() {
+    StringBuilder out = new StringBuilder();
+    for (WatermarkKey key : keys.values()) {
+      out.append(key.toConfigEntry()).append('\n');
+    }
+    return out.toString();
+  }
+
+  @Override
+  public String toString() {
+    return "WatermarkKeyRing[active=" + activeId + ", ids=" + keys.keySet() + "]";
+  }
+}

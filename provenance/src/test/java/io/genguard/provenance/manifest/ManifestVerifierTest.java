@@ -1,0 +1,150 @@
+package io.genguard.provenance.manifest;
+
+import static io.genguard.provenance.manifest.ManifestFixtures.KEY_2024;
+import static io.genguard.provenance.manifest.ManifestFixtures.KEY_2025;
+import static io.genguard.provenance.manifest.ManifestFixtures.TEXT;
+import static io.genguard.provenance.manifest.ManifestFixtures.manifestFor;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.security.Signature;
+import java.util.Base64;
+import org.junit.jupiter.api.Test;
+
+class ManifestVerifierTest {
+  private final ManifestSigner signer = new ManifestSigner(SigningKeyRing.of(KEY_2024));
+  private final ManifestVerifier verifier =
+      new ManifestVerifier(SigningKeyRing.of(KEY_2024).verificationKeys());
+
+  private final SignedProvenance signed = signer.sign(manifestFor(TEXT, "sign-2024"));
+
+  @Test
+  void shouldVerifyAnUntouchedManifestAndText() {
+    ManifestVerification verification =
+        verifier.inspect(TEXT, signed.canonicalJson(), signed.signature(), signed.keyId());
+
+    assertThat(verification.status()).isEqualTo(ManifestStatus.VALID);
+    assertThat(verification.manifest()).isEqualTo(manifestFor(TEXT, "sign-2024"));
+  }
+
+  @Test
+  void shouldRejectAnyEditToTheText() {
+    for (String edited :
+        new String[] {TEXT + " ", TEXT.replace("vote", "veto"), TEXT.substring(1), TEXT.toLowerCase()}) {
+      ManifestVerification verification =
+          verifier.inspect(edited, signed.canonicalJson(), signed.signature(), signed.keyId());
+      assertThat(verification.status()).as(edited).isEqualTo(ManifestStatus.INVALID);
+      assertThat(verification.reason()).contains("SHA-256 mismatch");
+    }
+  }
+
+  @Test
+  void shouldRejectAnyEditToTheManifest() {
+    String json = signed.canonicalJson();
+    for (int i = 0; i < json.length(); i++) {
+      char replacement = json.charAt(i) == 'x' ? 'y' : 'x';
+      String edited = json.substring(0, i) + replacement + json.substring(i + 1);
+      assertThat(verifier.verify(TEXT, edited, signed.signature(), signed.keyId()))
+          .as("edit at %d", i)
+          .isEqualTo(ManifestStatus.INVALID);
+    }
+  }
+
+  @Test
+  void shouldRejectATamperedSignature() {
+    byte[] signature = Base64.getDecoder().decode(signed.signature());
+    signature[10] ^= 1;
+
+    assertThat(
+            verifier.verify(
+                TEXT, signed.canonicalJson(), Base64.getEncoder().encodeToString(signature), signed.keyId()))
+        .isEqualTo(ManifestStatus.INVALID);
+    assertThat(verifier.verify(TEXT, signed.canonicalJson(), "not base64!", signed.keyId()))
+        .isEqualTo(ManifestStatus.INVALID);
+  }
+
+  @Test
+  void shouldRejectASignatureByAnotherKeyUnderTheSameId() {
+    SigningKey impostor = SigningKey.fromSeed("sign-2024", ManifestFixtures.seed('z'));
+    SignedProvenance forged =
+        new ManifestSigner(SigningKeyRing.of(impostor)).sign(manifestFor(TEXT, "sign-2024"));
+
+    ManifestVerification verification =
+        verifier.inspect(TEXT, forged.canonicalJson(), forged.signature(), forged.keyId());
+
+    assertThat(verification.status()).isEqualTo(ManifestStatus.INVALID);
+    assertThat(verification.reason()).contains("signature does not match");
+  }
+
+  @Test
+  void shouldRejectAnUnknownKeyIdNamingWhatToConfigure() {
+    SignedProvenance other =
+        new ManifestSigner(SigningKeyRing.of(KEY_2025)).sign(manifestFor(TEXT, "sign-2025"));
+
+    ManifestVerification verification =
+        verifier.inspect(TEXT, other.canonicalJson(), other.signature(), other.keyId());
+
+    assertThat(verification.status()).isEqualTo(ManifestStatus.INVALID);
+    assertThat(verification.reason()).contains("sign-2025").contains("GENGUARD_VERIFICATION_KEYS");
+  }
+
+  @Test
+  void shouldRejectValidlySignedJsonThatIsNotCanonical() throws Exception {
+    String spaced = signed.canonicalJson().replace(",", ", ");
+    Signature signature = Signature.getInstance("Ed25519");
+    signature.initSign(KEY_2024.privateKey());
+    signature.update(spaced.getBytes(StandardCharsets.UTF_8));
+    String signatureBase64 = Base64.getEncoder().encodeToString(signature.sign());
+
+    ManifestVerification verification = verifier.inspect(TEXT, spaced, signatureBase64, "sign-2024");
+
+    assertThat(verification.status()).isEqualTo(ManifestStatus.INVALID);
+    assertThat(verification.reason()).contains("canonical");
+  }
+
+  @Test
+  void shouldReportAbsentWhenThereIsNoManifest() {
+    assertThat(verifier.verify(TEXT, null, null, null)).isEqualTo(ManifestStatus.ABSENT);
+    assertThat(verifier.verify(TEXT, (SignedProvenance) null)).isEqualTo(ManifestStatus.ABSENT);
+  }
+
+  @Test
+  void shouldKeepManifestsSignedBeforeARotationVerifiable() {
+    SigningKeyRing rotated = SigningKeyRing.of(KEY_2024).rotateTo(KEY_2025);
+    ManifestVerifier afterRotation = new ManifestVerifier(rotated.verificationKeys());
+    SignedProvenance newer = new ManifestSigner(rotated).sign(manifestFor(TEXT, "sign-2025"));
+
+    assertThat(afterRotation.verify(TEXT, signed)).isEqualTo(ManifestStatus.VALID);
+    assertThat(afterRotation.verify(TEXT, newer)).isEqualTo(ManifestStatus.VALID);
+  }
+
+  @Test
+  void shouldVerifyWithPublicKeysPublishedThroughConfiguration() {
+    VerificationKeyRing published =
+        VerificationKeyRing.parse("sign-2024:" + KEY_2024.publicKeyBase64(), "test");
+
+    assertThat(new ManifestVerifier(published).verify(TEXT, signed)).isEqualTo(ManifestStatus.VALID);
+  }
+
+  @Test
+  void shouldProduceTheSameBytesForTheSameManifest() {
+    assertThat(signer.sign(manifestFor(TEXT, "sign-2024"))).isEqualTo(signed);
+    assertThat(signed.canonicalJson())
+        .startsWith("{\"format\":\"genguard.provenance.v1\",\"generatedAt\":\"2025-03-01T12:00:00.123Z\"")
+        .contains("\"seed\":\"-1234567890123456789\"")
+        .contains("\"temperature\":0.7");
+  }
+
+  @Test
+  void shouldDeriveTheRfc8032PublicKeyFromTheSeed() {
+    // RFC 8032 section 7.1, TEST 1.
+    byte[] seed =
+        java.util.HexFormat.of()
+            .parseHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+    SigningKey key = SigningKey.fromSeed("rfc", seed);
+
+    assertThat(java.util.HexFormat.of().formatHex(Base64.getDecoder().decode(key.publicKeyBase64())))
+        .isEqualTo("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+    assertThat(key.toString()).doesNotContain(Base64.getEncoder().encodeToString(seed));
+  }
+}

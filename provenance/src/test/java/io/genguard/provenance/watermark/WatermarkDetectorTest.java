@@ -1,0 +1,159 @@
+package io.genguard.provenance.watermark;
+
+import static io.genguard.provenance.watermark.WatermarkFixtures.KEY_A;
+import static io.genguard.provenance.watermark.WatermarkFixtures.KEY_B;
+import static io.genguard.provenance.watermark.WatermarkFixtures.sample;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.genguard.provenance.text.WordTokenizer;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class WatermarkDetectorTest {
+  private static final WatermarkParameters DEFAULTS = WatermarkParameters.DEFAULTS;
+  private static final int VOCABULARY = 5_000;
+
+  private final WatermarkDetector detector = new WatermarkDetector(WatermarkKeyRing.of(KEY_A));
+
+  @Test
+  void shouldDetectTheWatermarkInTwoHundredWatermarkedTokens() {
+    int[] tokens = sample(new WatermarkEmbedder(KEY_A, DEFAULTS), VOCABULARY, 200, 1);
+
+    WatermarkDetection detection = detector.detect(tokens, "key-a", DEFAULTS);
+
+    assertThat(detection.status()).isEqualTo(DetectionStatus.WATERMARKED);
+    assertThat(detection.zScore()).isGreaterThan(4.0);
+    assertThat(detection.pValue()).isLessThan(3.2e-5);
+    assertThat(detection.keyId()).isEqualTo("key-a");
+  }
+
+  @Test
+  void shouldNotFlagUnwatermarkedSamples() {
+    int flagged = 0;
+    for (long seed = 0; seed < 50; seed++) {
+      int[] tokens = sample(null, VOCABULARY, 200, seed);
+      if (detector.detect(tokens, "key-a", DEFAULTS).watermarked()) {
+        flagged++;
+      }
+    }
+    assertThat(flagged).isZero();
+  }
+
+  @Test
+  void shouldNotFindOneKeysWatermarkWithAnotherKey() {
+    int[] tokens = sample(new WatermarkEmbedder(KEY_B, DEFAULTS), VOCABULARY, 200, 3);
+    WatermarkDetector both = new WatermarkDetector(WatermarkKeyRing.of(KEY_A).rotateTo(KEY_B));
+
+    assertThat(both.detect(tokens, "key-a", DEFAULTS).status()).isEqualTo(DetectionStatus.NOT_DETECTED);
+    assertThat(both.detect(tokens, "key-b", DEFAULTS).status()).isEqualTo(DetectionStatus.WATERMARKED);
+  }
+
+  @Test
+  void shouldKeepOldKeysDetectableAfterRotation() {
+    int[] markedWithOldKey = sample(new WatermarkEmbedder(KEY_A, DEFAULTS), VOCABULARY, 200, 4);
+    WatermarkKeyRing rotated = WatermarkKeyRing.of(KEY_A).rotateTo(KEY_B);
+
+    assertThat(rotated.active().id()).isEqualTo("key-b");
+    assertThat(new WatermarkDetector(rotated).detect(markedWithOldKey, "key-a", DEFAULTS).watermarked())
+        .isTrue();
+  }
+
+  @Test
+  void shouldSayTooShortInsteadOfGuessing() {
+    int[] tokens = sample(new WatermarkEmbedder(KEY_A, DEFAULTS), VOCABULARY, 20, 5);
+
+    WatermarkDetection detection = detector.detect(tokens, "key-a", DEFAULTS);
+
+    assertThat(detection.status()).isEqualTo(DetectionStatus.TOO_SHORT);
+    assertThat(detection.tokensScored()).isEqualTo(20);
+  }
+
+  @Test
+  void shouldScoreEachContextAndTokenPairOnce() {
+    // A phrase repeated forty times: 80 tokens but only 2 distinct (context, token) pairs (+1).
+    List<Integer> repeated = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      repeated.add(11);
+      repeated.add(12);
+    }
+
+    WatermarkDetection detection = detector.detect(repeated, "key-a", DEFAULTS);
+
+    assertThat(detection.tokensScored()).isEqualTo(2);
+    assertThat(detection.status()).isEqualTo(DetectionStatus.TOO_SHORT);
+  }
+
+  @Test
+  void shouldComputeTheZScoreOfThePaper() {
+    int[] tokens = sample(new WatermarkEmbedder(KEY_A, DEFAULTS), VOCABULARY, 100, 6);
+    WatermarkDetection detection = detector.detect(tokens, "key-a", DEFAULTS);
+    double t = detection.tokensScored();
+    double expected = (detection.greenTokens() - 0.25 * t) / Math.sqrt(t * 0.25 * 0.75);
+
+    assertThat(detection.zScore()).isCloseTo(expected, within(1e-12));
+  }
+
+  @Test
+  void shouldAnswerUnknownKeyForAKeyIdItDoesNotHold() {
+    assertThat(detector.detect(new int[] {1, 2, 3}, "retired-key", DEFAULTS).status())
+        .isEqualTo(DetectionStatus.UNKNOWN_KEY);
+  }
+
+  @Test
+  void shouldCorrectForTryingEveryKeyInTheRing() {
+    WatermarkDetector both = new WatermarkDetector(WatermarkKeyRing.of(KEY_A).rotateTo(KEY_B));
+    int[] tokens = sample(new WatermarkEmbedder(KEY_B, DEFAULTS), VOCABULARY, 200, 8);
+
+    WatermarkDetection any = both.detectAnyKey(tokens, DEFAULTS);
+    WatermarkDetection single = both.detect(tokens, "key-b", DEFAULTS);
+
+    assertThat(any.keyId()).isEqualTo("key-b");
+    assertThat(any.watermarked()).isTrue();
+    assertThat(any.pValue()).isCloseTo(Math.min(1.0, 2 * single.pValue()), within(1e-15));
+  }
+
+  @Test
+  void shouldDetectFromTextThroughTheWordTokenizer() {
+    // Watermark a sequence of real words: the "vocabulary" indexes a word list.
+    List<String> words = new ArrayList<>();
+    for (int i = 0; i < 400; i++) {
+      words.add("w" + Integer.toString(i, 36));
+    }
+    int[] vocabularyIds = words.stream().mapToInt(WordTokenizer::tokenId).toArray();
+    WatermarkEmbedder embedder = new WatermarkEmbedder(KEY_A, DEFAULTS);
+    java.util.SplittableRandom random = new java.util.SplittableRandom(9);
+    List<String> text = new ArrayList<>(List.of("w0"));
+    int[] context = new int[201];
+    context[0] = WordTokenizer.tokenId("w0");
+    for (int position = 1; position <= 200; position++) {
+      float[] logits = new float[words.size()];
+      embedder.bias(logits, vocabularyIds, context, position);
+      // Uniform model + watermark: pick among the maximal logits at random.
+      List<Integer> best = new ArrayList<>();
+      for (int i = 0; i < logits.length; i++) {
+        if (logits[i] > 0 || random.nextInt(8) == 0) {
+          best.add(i);
+        }
+      }
+      int chosen = best.get(random.nextInt(best.size()));
+      text.add(words.get(chosen));
+      context[position] = vocabularyIds[chosen];
+    }
+
+    WatermarkDetection detection =
+        detector.detect(String.join(" ", text).toUpperCase(java.util.Locale.ROOT), "key-a", DEFAULTS);
+
+    assertThat(detection.watermarked()).isTrue();
+  }
+
+  @Test
+  void shouldGiveStandardNormalTailProbabilities() {
+    assertThat(NormalTail.upper(0.0)).isCloseTo(0.5, within(1e-7));
+    assertThat(NormalTail.upper(1.6448536269514722)).isCloseTo(0.05, within(1e-8));
+    assertThat(NormalTail.upper(4.0)).isCloseTo(3.167124183311992e-5, within(1e-11));
+    assertThat(NormalTail.upper(-2.0)).isCloseTo(0.9772498680518208, within(1e-7));
+    assertThat(NormalTail.upper(8.0) / 6.220960574271785e-16).isCloseTo(1.0, within(1e-6));
+  }
+}

@@ -92,6 +92,28 @@ public final class IntegrationInfrastructure {
     return jdbcPassword;
   }
 
+  /**
+   * Creates a fresh database (so each test class has its own schema) and returns its JDBC URL.
+   *
+   * @param name lower-case letters, digits and underscores
+   */
+  public String createDatabase(String name) {
+    if (!name.matches("[a-z_][a-z0-9_]{0,62}")) {
+      throw new IllegalArgumentException("Database name '" + name + "' must match [a-z_][a-z0-9_]*");
+    }
+    try (java.sql.Connection connection = java.sql.DriverManager.getConnection(jdbcUrl, jdbcUser, jdbcPassword);
+        java.sql.Statement statement = connection.createStatement()) {
+      statement.execute("drop database if exists " + name);
+      statement.execute("create database " + name);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException("Cannot create database " + name, e);
+    }
+    int query = jdbcUrl.indexOf('?');
+    String base = query < 0 ? jdbcUrl : jdbcUrl.substring(0, query);
+    String params = query < 0 ? "" : jdbcUrl.substring(query);
+    return base.substring(0, base.lastIndexOf('/') + 1) + name + params;
+  }
+
   /** Client properties that reach the broker. */
   public Map<String, Object> kafkaClientProperties() {
     return Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);

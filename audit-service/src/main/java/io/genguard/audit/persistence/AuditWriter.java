@@ -1,0 +1,383 @@
+package io.genguard.audit.persistence;
+
+import io.genguard.audit.json.CanonicalJson;
+import io.genguard.events.v1.BiasMetric;
+import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.GenerationFailure;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.events.v1.ReviewDecision;
+import java.nio.ByteBuffer;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.sql.DataSource;
+
+/**
+ * Persists events idempotently: an event id already in the audit log is skipped, and the audit
+ * record, its hash-chain link and its query projection are written in one transaction. Writers
+ * serialise on an advisory lock, so several audit instances still build one unbroken chain.
+ */
+public final class AuditWriter {
+  private static final long CHAIN_LOCK = 0x67656e6775617264L; // "genguard"
+
+  private final DataSource dataSource;
+  private final Clock clock;
+
+  public AuditWriter(DataSource dataSource, Clock clock) {
+    this.dataSource = dataSource;
+    this.clock = clock;
+  }
+
+  /** Writes the events not yet recorded; returns how many were new. */
+  public int write(List<IncomingEvent> events) throws SQLException {
+    if (events.isEmpty()) {
+      return 0;
+    }
+    try (Connection connection = dataSource.getConnection()) {
+      connection.setAutoCommit(false);
+      try {
+        int written = writeInTransaction(connection, events);
+        connection.commit();
+        return written;
+      } catch (SQLException | RuntimeException e) {
+        connection.rollback();
+        throw e;
+      }
+    }
+  }
+
+  private int writeInTransaction(Connection connection, List<IncomingEvent> events) throws SQLException {
+    try (PreparedStatement lock = connection.prepareStatement("select pg_advisory_xact_lock(?)")) {
+      lock.setLong(1, CHAIN_LOCK);
+      lock.execute();
+    }
+    Map<String, IncomingEvent> fresh = new LinkedHashMap<>();
+    for (IncomingEvent event : events) {
+      fresh.putIfAbsent(event.eventId(), event);
+    }
+    fresh.keySet().removeAll(existing(connection, fresh.keySet()));
+    if (fresh.isEmpty()) {
+      return 0;
+    }
+    long seq;
+    byte[] previous;
+    try (PreparedStatement tail =
+            connection.prepareStatement("select seq, hash from audit_log order by seq desc limit 1");
+        ResultSet rs = tail.executeQuery()) {
+      if (rs.next()) {
+        seq = rs.getLong(1);
+        previous = rs.getBytes(2);
+      } else {
+        seq = 0;
+        previous = AuditChain.GENESIS;
+      }
+    }
+    // Microseconds: what PostgreSQL's timestamptz keeps, so a verifier recomputes the same text.
+    Instant recordedAt = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    try (PreparedStatement insert = connection.prepareStatement(
+        "insert into audit_log (seq, event_id, event_type, tenant_id, request_id, source_topic,"
+            + " source_partition, source_offset, payload, recorded_at, prev_hash, hash)"
+            + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+      for (IncomingEvent event : fresh.values()) {
+        seq++;
+        AuditChain.Entry entry = new AuditChain.Entry(seq, event.eventId(), event.type(),
+            event.field("tenantId"), event.field("requestId"), event.topic(), event.partition(),
+            event.offset(), CanonicalJson.of(event.event()), recordedAt);
+        byte[] hash = AuditChain.hash(previous, entry);
+        insert.setLong(1, entry.seq());
+        insert.setString(2, entry.eventId());
+        insert.setString(3, entry.eventType());
+        insert.setString(4, entry.tenantId());
+        insert.setString(5, entry.requestId());
+        insert.setString(6, entry.sourceTopic());
+        insert.setInt(7, entry.sourcePartition());
+        insert.setLong(8, entry.sourceOffset());
+        insert.setString(9, entry.payload());
+        insert.setObject(10, time(entry.recordedAt()));
+        insert.setBytes(11, previous);
+        insert.setBytes(12, hash);
+        insert.addBatch();
+        previous = hash;
+      }
+      insert.executeBatch();
+    }
+    new Projections(connection).write(fresh.values());
+    return fresh.size();
+  }
+
+  private static Set<String> existing(Connection connection, Set<String> eventIds) throws SQLException {
+    Set<String> found = new HashSet<>();
+    try (PreparedStatement query =
+        connection.prepareStatement("select event_id from audit_log where event_id = any(?)")) {
+      Array ids = connection.createArrayOf("text", eventIds.toArray());
+      query.setArray(1, ids);
+      try (ResultSet rs = query.executeQuery()) {
+        while (rs.next()) {
+          found.add(rs.getString(1));
+        }
+      }
+    }
+    return found;
+  }
+
+  static OffsetDateTime time(Instant instant) {
+    return instant == null ? null : OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+  }
+
+  /** Typed rows for queries, one statement per table, batched. */
+  private static final class Projections {
+    private final Connection connection;
+
+    Projections(Connection connection) {
+      this.connection = connection;
+    }
+
+    void write(Iterable<IncomingEvent> events) throws SQLException {
+      List<GenerationRequest> requests = new ArrayList<>();
+      List<GenerationOutput> outputs = new ArrayList<>();
+      List<GenerationFailure> failures = new ArrayList<>();
+      List<ModerationVerdict> verdicts = new ArrayList<>();
+      List<ReleaseGateOutcome> outcomes = new ArrayList<>();
+      List<ReviewDecision> reviews = new ArrayList<>();
+      List<DeadLetter> deadLetters = new ArrayList<>();
+      List<BiasMetric> metrics = new ArrayList<>();
+      for (IncomingEvent incoming : events) {
+        Object event = incoming.event();
+        if (event instanceof GenerationRequest e) {
+          requests.add(e);
+        } else if (event instanceof GenerationOutput e) {
+          outputs.add(e);
+        } else if (event instanceof GenerationFailure e) {
+          failures.add(e);
+        } else if (event instanceof ModerationVerdict e) {
+          verdicts.add(e);
+        } else if (event instanceof ReleaseGateOutcome e) {
+          outcomes.add(e);
+        } else if (event instanceof ReviewDecision e) {
+          reviews.add(e);
+        } else if (event instanceof DeadLetter e) {
+          deadLetters.add(e);
+        } else if (event instanceof BiasMetric e) {
+          metrics.add(e);
+        } else {
+          throw new IllegalArgumentException("No projection for " + incoming.type());
+        }
+      }
+      requests(requests);
+      outputs(outputs);
+      failures(failures);
+      verdicts(verdicts);
+      outcomes(outcomes);
+      reviews(reviews);
+      deadLetters(deadLetters);
+      metrics(metrics);
+    }
+
+    private void requests(List<GenerationRequest> rows) throws SQLException {
+      batch(rows, "insert into generation_request (request_id, event_id, tenant_id, prompt, backend,"
+          + " model, parameters, attributes, submitted_at) values (?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)"
+          + " on conflict do nothing", (s, e) -> {
+            s.setString(1, e.getRequestId());
+            s.setString(2, e.getEventId());
+            s.setString(3, e.getTenantId());
+            s.setString(4, e.getPrompt());
+            s.setString(5, e.getBackend());
+            s.setString(6, e.getModel());
+            s.setString(7, CanonicalJson.of(e.getParameters()));
+            s.setString(8, json(e.getAttributes()));
+            s.setObject(9, time(e.getSubmittedAt()));
+          });
+    }
+
+    private void outputs(List<GenerationOutput> rows) throws SQLException {
+      batch(rows, "insert into generation_output (output_id, event_id, request_id, tenant_id, text,"
+          + " model_name, model_version, backend, watermark, manifest, cost, attributes, generated_at)"
+          + " values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?::jsonb, ?) on conflict do nothing",
+          (s, e) -> {
+            s.setString(1, e.getOutputId());
+            s.setString(2, e.getEventId());
+            s.setString(3, e.getRequestId());
+            s.setString(4, e.getTenantId());
+            s.setString(5, e.getText());
+            s.setString(6, e.getModel().getName());
+            s.setString(7, e.getModel().getVersion());
+            s.setString(8, e.getModel().getBackend());
+            s.setString(9, e.getWatermark() == null ? null : CanonicalJson.of(e.getWatermark()));
+            s.setString(10, e.getManifest() == null ? null : CanonicalJson.of(e.getManifest()));
+            s.setString(11, CanonicalJson.of(e.getCost()));
+            s.setString(12, json(e.getAttributes()));
+            s.setObject(13, time(e.getGeneratedAt()));
+          });
+    }
+
+    private void failures(List<GenerationFailure> rows) throws SQLException {
+      batch(rows, "insert into generation_failure (event_id, request_id, tenant_id, code, reason, backend,"
+          + " attempts, failed_at) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing", (s, e) -> {
+            s.setString(1, e.getEventId());
+            s.setString(2, e.getRequestId());
+            s.setString(3, e.getTenantId());
+            s.setString(4, e.getCode());
+            s.setString(5, e.getReason());
+            s.setString(6, e.getBackend());
+            s.setInt(7, e.getAttempts());
+            s.setObject(8, time(e.getFailedAt()));
+          });
+    }
+
+    private void verdicts(List<ModerationVerdict> rows) throws SQLException {
+      batch(rows, "insert into moderation_verdict (verdict_id, event_id, output_id, request_id, tenant_id,"
+          + " output_sha256, decision, unsafe_score, category_scores, reasons, groups, provenance,"
+          + " text_truncated, policy_id, policy_version, scorer_versions, model, attributes, decided_at)"
+          + " values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, ?, ?, ?, ?::jsonb, ?::jsonb,"
+          + " ?::jsonb, ?) on conflict do nothing", (s, e) -> {
+            s.setString(1, e.getVerdictId());
+            s.setString(2, e.getEventId());
+            s.setString(3, e.getOutputId());
+            s.setString(4, e.getRequestId());
+            s.setString(5, e.getTenantId());
+            s.setString(6, e.getOutputSha256());
+            s.setString(7, e.getDecision().name());
+            s.setDouble(8, e.getUnsafeScore());
+            s.setString(9, json(e.getCategoryScores()));
+            s.setString(10, CanonicalJson.write(CanonicalJson.toTree(e).get("reasons")));
+            s.setArray(11, connection.createArrayOf("text", e.getGroups().toArray()));
+            s.setString(12, e.getProvenance() == null ? null : CanonicalJson.of(e.getProvenance()));
+            s.setBoolean(13, e.getTextTruncated());
+            s.setString(14, e.getPolicyId());
+            s.setString(15, e.getPolicyVersion());
+            s.setString(16, json(e.getScorerVersions()));
+            s.setString(17, e.getModel() == null ? null : CanonicalJson.of(e.getModel()));
+            s.setString(18, json(e.getAttributes()));
+            s.setObject(19, time(e.getDecidedAt()));
+          });
+    }
+
+    private void outcomes(List<ReleaseGateOutcome> rows) throws SQLException {
+      batch(rows, "insert into gate_outcome (event_id, request_id, output_id, tenant_id, outcome, basis,"
+          + " verdict_id, decision, review_id, output_sha256, policy_version, reasons, decided_at)"
+          + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?) on conflict do nothing", (s, e) -> {
+            s.setString(1, e.getEventId());
+            s.setString(2, e.getRequestId());
+            s.setString(3, e.getOutputId());
+            s.setString(4, e.getTenantId());
+            s.setString(5, e.getOutcome().name());
+            s.setString(6, e.getBasis().name());
+            s.setString(7, e.getVerdictId());
+            s.setString(8, e.getDecision().name());
+            s.setString(9, e.getReviewId());
+            s.setString(10, e.getOutputSha256());
+            s.setString(11, e.getPolicyVersion());
+            s.setString(12, CanonicalJson.write(CanonicalJson.toTree(e).get("reasons")));
+            s.setObject(13, time(e.getDecidedAt()));
+          });
+    }
+
+    private void reviews(List<ReviewDecision> rows) throws SQLException {
+      batch(rows, "insert into review_decision (review_id, event_id, request_id, output_id, tenant_id,"
+          + " action, reviewer, note, decided_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
+          (s, e) -> {
+            s.setString(1, e.getReviewId());
+            s.setString(2, e.getEventId());
+            s.setString(3, e.getRequestId());
+            s.setString(4, e.getOutputId());
+            s.setString(5, e.getTenantId());
+            s.setString(6, e.getAction().name());
+            s.setString(7, e.getReviewer());
+            s.setString(8, e.getNote());
+            s.setObject(9, time(e.getDecidedAt()));
+          });
+    }
+
+    private void deadLetters(List<DeadLetter> rows) throws SQLException {
+      batch(rows, "insert into dead_letter (event_id, source_topic, source_partition, source_offset, stage,"
+          + " reason, error_class, payload, failed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+          + " on conflict do nothing", (s, e) -> {
+            s.setString(1, e.getEventId());
+            s.setString(2, e.getSourceTopic());
+            s.setInt(3, e.getSourcePartition());
+            s.setLong(4, e.getSourceOffset());
+            s.setString(5, e.getStage());
+            s.setString(6, e.getReason());
+            s.setString(7, e.getErrorClass());
+            if (e.getPayload() == null) {
+              s.setNull(8, Types.BINARY);
+            } else {
+              s.setBytes(8, bytes(e.getPayload()));
+            }
+            s.setObject(9, time(e.getFailedAt()));
+          });
+    }
+
+    private void metrics(List<BiasMetric> rows) throws SQLException {
+      batch(rows, "insert into bias_metric (event_id, scope, campaign_id, model, group_name, window_start,"
+          + " window_end, count, unsafe_count, unsafe_score_sum, block_count, review_count, release_count,"
+          + " category_counts, computed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)"
+          + " on conflict do nothing", (s, e) -> {
+            s.setString(1, e.getEventId());
+            s.setString(2, e.getScope().name());
+            s.setString(3, e.getCampaignId());
+            s.setString(4, e.getModel());
+            s.setString(5, e.getGroup());
+            s.setObject(6, time(e.getWindowStart()));
+            s.setObject(7, time(e.getWindowEnd()));
+            s.setLong(8, e.getCount());
+            s.setLong(9, e.getUnsafeCount());
+            s.setDouble(10, e.getUnsafeScoreSum());
+            s.setLong(11, e.getBlockCount());
+            s.setLong(12, e.getReviewCount());
+            s.setLong(13, e.getReleaseCount());
+            s.setString(14, json(e.getCategoryCounts()));
+            s.setObject(15, time(e.getComputedAt()));
+          });
+    }
+
+    private <T> void batch(List<T> rows, String sql, RowBinder<T> binder) throws SQLException {
+      if (rows.isEmpty()) {
+        return;
+      }
+      try (PreparedStatement statement = connection.prepareStatement(sql)) {
+        for (T row : rows) {
+          binder.bind(statement, row);
+          statement.addBatch();
+        }
+        statement.executeBatch();
+      }
+    }
+
+    private static String json(Map<String, ?> map) {
+      com.fasterxml.jackson.databind.node.ObjectNode node =
+          com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+      map.forEach((key, value) -> node.putPOJO(key, value));
+      return CanonicalJson.write(node);
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+      ByteBuffer copy = buffer.duplicate();
+      byte[] raw = new byte[copy.remaining()];
+      copy.get(raw);
+      return raw;
+    }
+  }
+
+  @FunctionalInterface
+  private interface RowBinder<T> {
+    void bind(PreparedStatement statement, T row) throws SQLException;
+  }
+}

@@ -1,0 +1,153 @@
+package io.genguard.audit.submit;
+
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.SamplingParameters;
+import io.genguard.schemas.EventIds;
+import io.genguard.schemas.Topics;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Validates generation requests from the API and writes them to gen.requests. A request is
+ * accepted only once the broker has acknowledged it (acks=all, idempotent producer).
+ */
+public final class RequestSubmitter implements AutoCloseable {
+  private final KafkaProducer<String, GenerationRequest> producer;
+  private final Clock clock;
+  private final SubmissionLimits limits;
+
+  public RequestSubmitter(Map<String, Object> kafkaProperties, SubmissionLimits limits, Clock clock) {
+    Properties props = new Properties();
+    props.putAll(kafkaProperties);
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 2);
+    this.producer = new KafkaProducer<>(props, new StringSerializer(),
+        Topics.GENERATION_REQUESTS.valueSerde().serializer());
+    this.clock = clock;
+    this.limits = limits;
+  }
+
+  /** A request as a client describes it; null fields take defaults. */
+  public record Submission(
+      String prompt,
+      String tenantId,
+      String backend,
+      String model,
+      Integer maxTokens,
+      Double temperature,
+      Integer topK,
+      Double topP,
+      Long seed,
+      Map<String, String> attributes) {}
+
+  /** Limits on what a client may ask for. */
+  public record SubmissionLimits(int maxPromptChars, int maxTokens, int defaultMaxTokens) {
+    public static SubmissionLimits defaults() {
+      return new SubmissionLimits(8_000, 512, 48);
+    }
+  }
+
+  /** Thrown for a request that is not acceptable; the message says what to change. */
+  public static final class InvalidSubmissionException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public InvalidSubmissionException(String message) {
+      super(message);
+    }
+  }
+
+  public GenerationRequest validate(Submission submission) {
+    String prompt = submission.prompt();
+    if (prompt == null || prompt.isBlank()) {
+      throw new InvalidSubmissionException("prompt is required and must not be blank");
+    }
+    if (prompt.length() > limits.maxPromptChars()) {
+      throw new InvalidSubmissionException("prompt has " + prompt.length()
+          + " characters; the limit is " + limits.maxPromptChars());
+    }
+    String tenant = submission.tenantId() == null ? "default" : submission.tenantId();
+    if (!tenant.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+      throw new InvalidSubmissionException(
+          "tenantId must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+    }
+    int maxTokens = submission.maxTokens() == null ? limits.defaultMaxTokens() : submission.maxTokens();
+    if (maxTokens < 1 || maxTokens > limits.maxTokens()) {
+      throw new InvalidSubmissionException("maxTokens must be between 1 and " + limits.maxTokens()
+          + ", was " + maxTokens);
+    }
+    double temperature = submission.temperature() == null ? 0.8 : submission.temperature();
+    if (!(temperature >= 0 && temperature <= 5)) {
+      throw new InvalidSubmissionException("temperature must be between 0 and 5, was " + temperature);
+    }
+    int topK = submission.topK() == null ? 40 : submission.topK();
+    if (topK < 0) {
+      throw new InvalidSubmissionException("topK must not be negative, was " + topK);
+    }
+    double topP = submission.topP() == null ? 0.95 : submission.topP();
+    if (!(topP > 0 && topP <= 1)) {
+      throw new InvalidSubmissionException("topP must be in (0, 1], was " + topP);
+    }
+    Map<String, String> attributes = submission.attributes() == null ? Map.of() : submission.attributes();
+    if (attributes.size() > 32) {
+      throw new InvalidSubmissionException("at most 32 attributes are allowed, got " + attributes.size());
+    }
+    for (var entry : attributes.entrySet()) {
+      if (entry.getKey().length() > 64 || entry.getValue() == null || entry.getValue().length() > 256) {
+        throw new InvalidSubmissionException(
+            "attribute keys are at most 64 characters and values at most 256 (check '"
+                + entry.getKey().substring(0, Math.min(64, entry.getKey().length())) + "')");
+      }
+    }
+    return GenerationRequest.newBuilder()
+        .setEventId(EventIds.random())
+        .setRequestId(EventIds.random())
+        .setTenantId(tenant)
+        .setPrompt(prompt)
+        .setBackend(submission.backend())
+        .setModel(submission.model())
+        .setParameters(SamplingParameters.newBuilder()
+            .setMaxTokens(maxTokens)
+            .setTemperature(temperature)
+            .setTopK(topK)
+            .setTopP(topP)
+            .setSeed(submission.seed())
+            .build())
+        .setAttributes(attributes)
+        .setSubmittedAt(clock.instant())
+        .build();
+  }
+
+  /** Validates and writes the request; returns it once the broker acknowledged it. */
+  public GenerationRequest submit(Submission submission) {
+    GenerationRequest request = validate(submission);
+    send(request);
+    return request;
+  }
+
+  /** Writes an already built request (the demo workload and campaigns use this). */
+  public void send(GenerationRequest request) {
+    try {
+      producer.send(new ProducerRecord<>(Topics.GENERATION_REQUESTS.name(), request.getRequestId(), request))
+          .get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while submitting", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("Kafka did not accept the request: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    producer.close();
+  }
+}

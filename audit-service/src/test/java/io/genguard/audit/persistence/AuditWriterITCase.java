@@ -1,0 +1,100 @@
+package io.genguard.audit.persistence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.SamplingParameters;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class AuditWriterITCase {
+  private static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
+  private static AuditDatabase database;
+  private static AuditWriter writer;
+
+  @BeforeAll
+  static void connect() {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    String url = infra.createDatabase("audit_writer_it");
+    database = AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
+    writer = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
+  }
+
+  @AfterAll
+  static void close() {
+    database.close();
+  }
+
+  static IncomingEvent request(String id, long offset) {
+    GenerationRequest request = GenerationRequest.newBuilder()
+        .setEventId("event-" + id)
+        .setRequestId(id)
+        .setTenantId("acme")
+        .setPrompt("prompt " + id)
+        .setParameters(SamplingParameters.newBuilder().setMaxTokens(10).setTemperature(1).setTopK(0)
+            .setTopP(1).build())
+        .setAttributes(Map.of("k", "v"))
+        .setSubmittedAt(NOW)
+        .build();
+    return new IncomingEvent(Topics.GENERATION_REQUESTS.name(), 0, offset, request);
+  }
+
+  @Test
+  void shouldPersistEachEventOnceWhenRedelivered() throws Exception {
+    List<IncomingEvent> batch = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      batch.add(request("dup-" + i, i));
+    }
+    assertThat(writer.write(batch)).isEqualTo(50);
+    assertThat(writer.write(batch)).isZero();
+    assertThat(writer.write(List.of(batch.get(3), batch.get(3)))).isZero();
+    assertThat(count("select count(*) from audit_log where event_id like 'event-dup-%'")).isEqualTo(50);
+    assertThat(count("select count(*) from generation_request where request_id like 'dup-%'")).isEqualTo(50);
+  }
+
+  @Test
+  void shouldChainEveryRecordToItsPredecessor() throws Exception {
+    writer.write(List.of(request("chain-1", 100), request("chain-2", 101)));
+    writer.write(List.of(request("chain-3", 102)));
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs = statement.executeQuery("select seq, event_id, event_type, tenant_id, request_id,"
+            + " source_topic, source_partition, source_offset, payload, recorded_at, prev_hash, hash"
+            + " from audit_log order by seq")) {
+      byte[] previous = AuditChain.GENESIS;
+      long expectedSeq = 1;
+      while (rs.next()) {
+        assertThat(rs.getLong("seq")).isEqualTo(expectedSeq++);
+        assertThat(rs.getBytes("prev_hash")).isEqualTo(previous);
+        AuditChain.Entry entry = new AuditChain.Entry(rs.getLong("seq"), rs.getString("event_id"),
+            rs.getString("event_type"), rs.getString("tenant_id"), rs.getString("request_id"),
+            rs.getString("source_topic"), rs.getInt("source_partition"), rs.getLong("source_offset"),
+            rs.getString("payload"), rs.getObject("recorded_at", java.time.OffsetDateTime.class).toInstant());
+        assertThat(AuditChain.hash(previous, entry)).isEqualTo(rs.getBytes("hash"));
+        previous = rs.getBytes("hash");
+      }
+      assertThat(expectedSeq).isGreaterThan(3);
+    }
+  }
+
+  private static long count(String sql) throws SQLException {
+    try (Connection connection = database.dataSource().getConnection();
+        ResultSet rs = connection.createStatement().executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}

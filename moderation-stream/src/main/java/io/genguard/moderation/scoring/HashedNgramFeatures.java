@@ -1,0 +1,260 @@
+package io.genguard.moderation.scoring;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Word and character n-grams hashed into a fixed number of buckets (the "hashing trick", Weinberger
+ * et al. 2009, with a sign hash so that collisions cancel in expectation). Word 1..{@code maxWordN}
+ * grams and character {@code minCharN}..{@code maxCharN} grams inside word boundaries (" word ")
+ * are counted, scaled sub-linearly (1 + ln count), and each family is L2-normalized separately
+ * before the two are combined, so that long words do not drown out the word features.
+ *
+ * <p>Stateless and thread-safe; the same configuration always yields the same vector on any JVM
+ * (the hash is FNV-1a 64 with the MurmurHash3 finalizer, not {@link String#hashCode()}).
+ */
+public final class HashedNgramFeatures {
+  private final int dimensions;
+  private final int maxWordN;
+  private final int minCharN;
+  private final int maxCharN;
+
+  /**
+   * @param dimensions number of buckets, a power of two
+   * @param maxWordN longest word n-gram
+   * @param minCharN shortest character n-gram
+   * @param maxCharN longest character n-gram
+   */
+  public HashedNgramFeatures(int dimensions, int maxWordN, int minCharN, int maxCharN) {
+    if (dimensions <= 0 || Integer.bitCount(dimensions) != 1) {
+      throw new IllegalArgumentException("dimensions must be a power of two, got " + dimensions);
+    }
+    if (maxWordN < 1 || minCharN < 1 || maxCharN < minCharN) {
+      throw new IllegalArgumentException(
+          "invalid n-gram ranges: words 1.." + maxWordN + ", chars " + minCharN + ".." + maxCharN);
+    }
+    this.dimensions = dimensions;
+    this.maxWordN = maxWordN;
+    this.minCharN = minCharN;
+    this.maxCharN = maxCharN;
+  }
+
+  public int dimensions() {
+    return dimensions;
+  }
+
+  public int maxWordN() {
+    return maxWordN;
+  }
+
+  public int minCharN() {
+    return minCharN;
+  }
+
+  public int maxCharN() {
+    return maxCharN;
+  }
+
+  /** A sparse vector: sorted distinct indices and their values; L2 norm 1 unless empty. */
+  public record SparseVector(int[] indices, float[] values) {
+    public double dot(float[] weights) {
+      double sum = 0;
+      for (int i = 0; i < indices.length; i++) {
+        sum += weights[indices[i]] * values[i];
+      }
+      return sum;
+    }
+  }
+
+  /** Words of the normalized text: runs of letters, digits and apostrophes. */
+  public static List<String> words(String normalized) {
+    List<String> words = new ArrayList<>();
+    int start = -1;
+    for (int i = 0; i <= normalized.length(); i++) {
+      boolean wordChar = i < normalized.length() && isWordChar(normalized.charAt(i));
+      if (wordChar && start < 0) {
+        start = i;
+      } else if (!wordChar && start >= 0) {
+        String word = trimApostrophes(normalized.substring(start, i));
+        if (!word.isEmpty()) {
+          words.add(word);
+        }
+        start = -1;
+      }
+    }
+    return words;
+  }
+
+  /** Extracts the feature vector of a raw text (normalizes it first). */
+  public SparseVector extract(String text) {
+    List<String> words = words(TextNormalizer.normalize(text));
+    IntList wordCodes = new IntList(words.size() * maxWordN);
+    for (int i = 0; i < words.size(); i++) {
+      long h = FNV_OFFSET;
+      for (int n = 1; n <= maxWordN && i + n <= words.size(); n++) {
+        if (n > 1) {
+          h = fnv(h, ' ');
+        }
+        h = fnv(h, words.get(i + n - 1));
+        wordCodes.add(code(fmix(h ^ n)));
+      }
+    }
+    IntList charCodes = new IntList(words.size() * 12);
+    for (String word : words) {
+      String padded = " " + word + " ";
+      for (int start = 0; start < padded.length(); start++) {
+        long h = fnv(FNV_OFFSET, '#');
+        for (int n = 1; n <= maxCharN && start + n <= padded.length(); n++) {
+          h = fnv(h, padded.charAt(start + n - 1));
+          if (n >= minCharN) {
+            charCodes.add(code(fmix(h)));
+          }
+        }
+      }
+    }
+    return combine(wordCodes, charCodes);
+  }
+
+  /** Bucket index times two plus one bit of sign. */
+  private int code(long hash) {
+    int index = (int) (hash & (dimensions - 1));
+    int negative = (int) (hash >>> 63);
+    return (index << 1) | negative;
+  }
+
+  private static SparseVector combine(IntList wordCodes, IntList charCodes) {
+    Accumulated words = accumulate(wordCodes);
+    Accumulated chars = accumulate(charCodes);
+    double wordNorm = words.norm();
+    double charNorm = chars.norm();
+    int families = (wordNorm > 0 ? 1 : 0) + (charNorm > 0 ? 1 : 0);
+    if (families == 0) {
+      return new SparseVector(new int[0], new float[0]);
+    }
+    double familyScale = 1.0 / Math.sqrt(families);
+    // Merge the two sorted lists, adding values where buckets collide.
+    int[] indices = new int[words.size + chars.size];
+    float[] values = new float[indices.length];
+    int i = 0;
+    int j = 0;
+    int k = 0;
+    while (i < words.size || j < chars.size) {
+      int wi = i < words.size ? words.indices[i] : Integer.MAX_VALUE;
+      int ci = j < chars.size ? chars.indices[j] : Integer.MAX_VALUE;
+      double value = 0;
+      int index;
+      if (wi <= ci) {
+        index = wi;
+        value += words.values[i++] / wordNorm;
+      } else {
+        index = ci;
+      }
+      if (ci == index) {
+        value += chars.values[j++] / charNorm;
+      }
+      if (value != 0) {
+        indices[k] = index;
+        values[k++] = (float) (value * familyScale);
+      }
+    }
+    return new SparseVector(Arrays.copyOf(indices, k), Arrays.copyOf(values, k));
+  }
+
+  private record Accumulated(int[] indices, double[] values, int size) {
+    double norm() {
+      double sum = 0;
+      for (int i = 0; i < size; i++) {
+        sum += values[i] * values[i];
+      }
+      return Math.sqrt(sum);
+    }
+  }
+
+  private static Accumulated accumulate(IntList codes) {
+    int[] sorted = codes.toSortedArray();
+    int[] indices = new int[sorted.length];
+    double[] values = new double[sorted.length];
+    int size = 0;
+    int i = 0;
+    while (i < sorted.length) {
+      int index = sorted[i] >>> 1;
+      int signedCount = 0;
+      while (i < sorted.length && (sorted[i] >>> 1) == index) {
+        signedCount += (sorted[i] & 1) == 1 ? -1 : 1;
+        i++;
+      }
+      if (signedCount != 0) {
+        indices[size] = index;
+        values[size++] = Math.signum(signedCount) * (1 + Math.log(Math.abs(signedCount)));
+      }
+    }
+    return new Accumulated(indices, values, size);
+  }
+
+  private static boolean isWordChar(char c) {
+    return Character.isLetterOrDigit(c) || c == '\'' || c == '\u2019';
+  }
+
+  private static String trimApostrophes(String word) {
+    int start = 0;
+    int end = word.length();
+    while (start < end && !Character.isLetterOrDigit(word.charAt(start))) {
+      start++;
+    }
+    while (end > start && !Character.isLetterOrDigit(word.charAt(end - 1))) {
+      end--;
+    }
+    return word.substring(start, end).replace('\u2019', '\'');
+  }
+
+  private static final long FNV_OFFSET = 0xcbf29ce484222325L;
+  private static final long FNV_PRIME = 0x100000001b3L;
+
+  private static long fnv(long h, char c) {
+    h ^= c & 0xff;
+    h *= FNV_PRIME;
+    h ^= c >>> 8;
+    h *= FNV_PRIME;
+    return h;
+  }
+
+  private static long fnv(long h, String s) {
+    for (int i = 0; i < s.length(); i++) {
+      h = fnv(h, s.charAt(i));
+    }
+    return h;
+  }
+
+  /** MurmurHash3 64-bit finalizer: spreads FNV's weak low bits over the whole word. */
+  static long fmix(long k) {
+    k ^= k >>> 33;
+    k *= 0xff51afd7ed558ccdL;
+    k ^= k >>> 33;
+    k *= 0xc4ceb9fe1a85ec53L;
+    k ^= k >>> 33;
+    return k;
+  }
+
+  private static final class IntList {
+    private int[] data;
+    private int size;
+
+    IntList(int capacity) {
+      data = new int[Math.max(16, capacity)];
+    }
+
+    void add(int value) {
+      if (size == data.length) {
+        data = Arrays.copyOf(data, size * 2);
+      }
+      data[size++] = value;
+    }
+
+    int[] toSortedArray() {
+      int[] copy = Arrays.copyOf(data, size);
+      Arrays.sort(copy);
+      return copy;
+    }
+  }
+}

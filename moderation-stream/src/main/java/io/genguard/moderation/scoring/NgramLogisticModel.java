@@ -1,0 +1,161 @@
+package io.genguard.moderation.scoring;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * The trained artifact of {@link NgramLogisticScorer}: the feature configuration and one calibrated
+ * logistic head per category plus one for "unsafe". Weights are stored as signed bytes with one
+ * scale per head (symmetric int8 quantization); the training command reports the quality of the
+ * quantized model, which is the one that ships.
+ *
+ * <p>File format (gzip): magic "GGNG", format version, model version, dimensions, n-gram ranges,
+ * then per head its name, bias, Platt a and b, quantization scale and the weight bytes.
+ */
+public record NgramLogisticModel(
+    String modelVersion, HashedNgramFeatures features, Map<String, LinearHead> heads) {
+  private static final int MAGIC = 0x47474e47; // "GGNG"
+  private static final int FORMAT_VERSION = 1;
+  /** Name of the overall head. */
+  public static final String UNSAFE_HEAD = "unsafe";
+
+  public NgramLogisticModel {
+    heads = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(heads));
+    List<String> missing = new ArrayList<>();
+    if (!heads.containsKey(UNSAFE_HEAD)) {
+      missing.add(UNSAFE_HEAD);
+    }
+    for (Category category : Category.values()) {
+      if (!heads.containsKey(category.id())) {
+        missing.add(category.id());
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new IllegalArgumentException("n-gram model " + modelVersion + " lacks heads " + missing);
+    }
+    for (LinearHead head : heads.values()) {
+      if (head.weights().length != features.dimensions()) {
+        throw new IllegalArgumentException(
+            "head "
+                + head.name()
+                + " has "
+                + head.weights().length
+                + " weights, features have "
+                + features.dimensions());
+      }
+    }
+  }
+
+  /** Calibrated scores of one text. */
+  public ContentScores score(String text) {
+    HashedNgramFeatures.SparseVector x = features.extract(text);
+    Map<Category, Double> categories = new java.util.EnumMap<>(Category.class);
+    for (Category category : Category.values()) {
+      LinearHead head = heads.get(category.id());
+      categories.put(category, head.calibration().probability(head.margin(x)));
+    }
+    LinearHead unsafe = heads.get(UNSAFE_HEAD);
+    return new ContentScores(unsafe.calibration().probability(unsafe.margin(x)), categories);
+  }
+
+  /** Raw margins per head name, in head order (for stacking and diagnostics). */
+  public Map<String, Double> margins(String text) {
+    HashedNgramFeatures.SparseVector x = features.extract(text);
+    Map<String, Double> margins = new LinkedHashMap<>();
+    heads.forEach((name, head) -> margins.put(name, head.margin(x)));
+    return margins;
+  }
+
+  /** Writes the model in its quantized file format. */
+  public void write(OutputStream out) throws IOException {
+    GZIPOutputStream gzip = new GZIPOutputStream(out);
+    DataOutputStream data = new DataOutputStream(gzip);
+    data.writeInt(MAGIC);
+    data.writeInt(FORMAT_VERSION);
+    data.writeUTF(modelVersion);
+    data.writeInt(features.dimensions());
+    data.writeInt(features.maxWordN());
+    data.writeInt(features.minCharN());
+    data.writeInt(features.maxCharN());
+    data.writeInt(heads.size());
+    for (LinearHead head : heads.values()) {
+      data.writeUTF(head.name());
+      data.writeDouble(head.bias());
+      data.writeDouble(head.calibration().a());
+      data.writeDouble(head.calibration().b());
+      float maxAbs = 0;
+      for (float w : head.weights()) {
+        maxAbs = Math.max(maxAbs, Math.abs(w));
+      }
+      float scale = maxAbs == 0 ? 1f : maxAbs / 127f;
+      data.writeFloat(scale);
+      byte[] quantized = new byte[head.weights().length];
+      for (int i = 0; i < quantized.length; i++) {
+        quantized[i] = (byte) Math.round(head.weights()[i] / scale);
+      }
+      data.write(quantized);
+    }
+    data.flush();
+    gzip.finish();
+  }
+
+  /** The same model with weights rounded exactly as {@link #write} stores them. */
+  public NgramLogisticModel quantized() {
+    Map<String, LinearHead> rounded = new LinkedHashMap<>();
+    for (LinearHead head : heads.values()) {
+      float maxAbs = 0;
+      for (float w : head.weights()) {
+        maxAbs = Math.max(maxAbs, Math.abs(w));
+      }
+      float scale = maxAbs == 0 ? 1f : maxAbs / 127f;
+      float[] weights = new float[head.weights().length];
+      for (int i = 0; i < weights.length; i++) {
+        weights[i] = Math.round(head.weights()[i] / scale) * scale;
+      }
+      rounded.put(head.name(), new LinearHead(head.name(), weights, head.bias(), head.calibration()));
+    }
+    return new NgramLogisticModel(modelVersion, features, rounded);
+  }
+
+  /** Reads a model written by {@link #write}. */
+  public static NgramLogisticModel read(InputStream in) throws IOException {
+    DataInputStream data = new DataInputStream(new GZIPInputStream(in));
+    int magic = data.readInt();
+    if (magic != MAGIC) {
+      throw new IOException("not a GenGuard n-gram model (bad magic " + Integer.toHexString(magic) + ")");
+    }
+    int format = data.readInt();
+    if (format != FORMAT_VERSION) {
+      throw new IOException(
+          "n-gram model format " + format + " is not supported (expected " + FORMAT_VERSION + ")");
+    }
+    String version = data.readUTF();
+    HashedNgramFeatures features =
+        new HashedNgramFeatures(data.readInt(), data.readInt(), data.readInt(), data.readInt());
+    int headCount = data.readInt();
+    Map<String, LinearHead> heads = new LinkedHashMap<>();
+    for (int h = 0; h < headCount; h++) {
+      String name = data.readUTF();
+      double bias = data.readDouble();
+      PlattCalibration calibration = new PlattCalibration(data.readDouble(), data.readDouble());
+      float scale = data.readFloat();
+      byte[] quantized = new byte[features.dimensions()];
+      data.readFully(quantized);
+      float[] weights = new float[quantized.length];
+      for (int i = 0; i < weights.length; i++) {
+        weights[i] = quantized[i] * scale;
+      }
+      heads.put(name, new LinearHead(name, weights, bias, calibration));
+    }
+    return new NgramLogisticModel(version, features, heads);
+  }
+}

@@ -1,0 +1,37 @@
+package io.genguard.moderation.scoring;
+
+import java.util.List;
+
+/**
+ * Creates content scorers by name, so the Flink job, the score command and the quality report pick
+ * one from configuration ({@link ScorerConfig}).
+ *
+ * <ul>
+ *   <li>{@code ngram-logistic}: calibrated logistic heads over hashed n-grams (in the jar).
+ *   <li>{@code keyword-baseline}: a plain profanity word list; the quality report's baseline.
+ *   <li>{@code trivial-benchmark}: BENCHMARK ONLY, scores everything 0 in constant time so that the
+ *       plumbing benchmark measures the pipeline, not a model. Never a default.
+ * </ul>
+ */
+public final class ScorerFactory {
+  /** Every name {@link #create} accepts. */
+  public static final List<String> NAMES =
+      List.of(NgramLogisticScorer.NAME, KeywordBaselineScorer.NAME, TrivialBenchmarkScorer.NAME);
+
+  private ScorerFactory() {}
+
+  /**
+   * @throws IllegalArgumentException for an unknown name, listing the known ones
+   */
+  public static ContentScorer create(ScorerConfig config) {
+    return switch (config.name()) {
+      case NgramLogisticScorer.NAME -> config.modelPath() == null
+          ? NgramLogisticScorer.loadDefault()
+          : NgramLogisticScorer.load(config.modelPath());
+      case KeywordBaselineScorer.NAME -> KeywordBaselineScorer.loadDefault();
+      case TrivialBenchmarkScorer.NAME -> new TrivialBenchmarkScorer();
+      default -> throw new IllegalArgumentException(
+          "Unknown scorer '" + config.name() + "' (" + ScorerConfig.KEY_NAME + "); known scorers: " + NAMES);
+    };
+  }
+}

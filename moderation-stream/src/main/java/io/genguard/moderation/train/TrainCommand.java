@@ -1,0 +1,310 @@
+package io.genguard.moderation.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.genguard.moderation.evaluation.BinaryMetrics;
+import io.genguard.moderation.scoring.HashedNgramFeatures;
+import io.genguard.moderation.scoring.HashedNgramFeatures.SparseVector;
+import io.genguard.moderation.scoring.LinearHead;
+import io.genguard.moderation.scoring.NgramLogisticModel;
+import io.genguard.moderation.scoring.PlattCalibration;
+import io.genguard.moderation.train.DeduplicatedSplit.Split;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Trains GenGuard's built-in scorers from the shared data and writes the artifacts, metrics and
+ * model cards that are committed under {@code src/main/resources/models}.
+ *
+ * <pre>
+ * train --model ngram|minilm|all [--data-dir DIR] [--out DIR] [--epochs N]
+ * </pre>
+ */
+public final class TrainCommand {
+  static final String NGRAM_VERSION = "1.0.0";
+  static final int NGRAM_DIMENSIONS = 1 << 18;
+
+  private final PrintStream log;
+
+  TrainCommand(PrintStream log) {
+    this.log = log;
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the command; returns the exit status (0 success, 2 usage error, 1 failure). */
+  public static int run(String[] args) {
+    Map<String, String> options;
+    try {
+      options = parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.err.println(
+          "usage: train --model ngram|minilm|all [--data-dir DIR] [--out DIR] [--epochs N]");
+      return 2;
+    }
+    try {
+      Path dataDir = DataDirectory.resolve(options.get("data-dir"));
+      Path outRoot =
+          options.containsKey("out")
+              ? Path.of(options.get("out"))
+              : DataDirectory.repositoryRoot(Path.of("").toAbsolutePath())
+                  .resolve("moderation-stream/src/main/resources/models");
+      String model = options.getOrDefault("model", "all");
+      TrainCommand command = new TrainCommand(System.err);
+      command.log.println("Loading and splitting the training corpus from " + dataDir);
+      DeduplicatedSplit split = TrainingCorpus.load(dataDir);
+      command.log.printf(
+          "%d texts, %d near-duplicates removed, %d label conflicts merged; train %d, validation %d,"
+              + " test %d%n",
+          split.inputCount(),
+          split.duplicatesRemoved(),
+          split.labelConflicts(),
+          split.get(Split.TRAIN).size(),
+          split.get(Split.VALIDATION).size(),
+          split.get(Split.TEST).size());
+      if (model.equals("ngram") || model.equals("all")) {
+        int epochs = Integer.parseInt(options.getOrDefault("epochs", "8"));
+        command.trainNgram(split, outRoot.resolve("ngram-logistic"), epochs, args);
+      }
+      if (!List.of("ngram", "all").contains(model)) {
+        throw new IllegalArgumentException("unknown --model '" + model + "'; expected ngram or all");
+      }
+      return 0;
+    } catch (RuntimeException | IOException e) {
+      System.err.println("train failed: " + e.getMessage());
+      e.printStackTrace(System.err);
+      return 1;
+    }
+  }
+
+  void trainNgram(DeduplicatedSplit split, Path outDir, int epochs, String[] args) throws IOException {
+    HashedNgramFeatures features = new HashedNgramFeatures(NGRAM_DIMENSIONS, 2, 2, 5);
+    long start = System.nanoTime();
+    List<LabelledText> train = split.get(Split.TRAIN);
+    List<SparseVector> xs = new ArrayList<>(train.size());
+    byte[][] labels = new byte[train.size()][];
+    for (int i = 0; i < train.size(); i++) {
+      xs.add(features.extract(train.get(i).text()));
+      labels[i] = train.get(i).labels();
+    }
+    log.printf("Featurized %d training texts in %.1f s%n", train.size(), seconds(start));
+    SparseLogisticTrainer.Options options =
+        new SparseLogisticTrainer.Options(epochs, 0.3, 1e-6, 8.0, 20240601L);
+    SparseLogisticTrainer.Trained[] trained =
+        new SparseLogisticTrainer(options).train(xs, labels, features.dimensions());
+    log.printf("Trained %d heads in %.1f s%n", trained.length, seconds(start));
+
+    // Calibrate each head on the validation split (Platt), using the quantized weights that ship.
+    Map<String, LinearHead> uncalibrated = new LinkedHashMap<>();
+    for (int h = 0; h < Heads.COUNT; h++) {
+      String name = Heads.NAMES.get(h);
+      uncalibrated.put(name, new LinearHead(name, trained[h].weights(), trained[h].bias(), PlattCalibration.IDENTITY));
+    }
+    NgramLogisticModel raw = new NgramLogisticModel(NGRAM_VERSION, features, uncalibrated).quantized();
+    List<LabelledText> validation = split.get(Split.VALIDATION);
+    double[][] validationMargins = margins(raw, validation);
+    Map<String, LinearHead> calibrated = new LinkedHashMap<>();
+    for (int h = 0; h < Heads.COUNT; h++) {
+      String name = Heads.NAMES.get(h);
+      HeadData data = HeadData.of(validationMargins, validation, h);
+      PlattCalibration platt = PlattCalibration.fit(data.scores, data.labels);
+      LinearHead head = raw.heads().get(name);
+      calibrated.put(name, new LinearHead(name, head.weights(), head.bias(), platt));
+    }
+    NgramLogisticModel model = new NgramLogisticModel(NGRAM_VERSION, features, calibrated);
+
+    Files.createDirectories(outDir);
+    Path modelFile = outDir.resolve("ngram-logistic.bin.gz");
+    try (OutputStream out = Files.newOutputStream(modelFile)) {
+      model.write(out);
+    }
+    Map<String, Object> metrics = new LinkedHashMap<>();
+    metrics.put("model", "ngram-logistic");
+    metrics.put("version", NGRAM_VERSION);
+    metrics.put("features", Map.of("dimensions", features.dimensions(), "wordNgrams", "1-2", "charNgrams", "2-5"));
+    metrics.put("training", Map.of("epochs", epochs, "learningRate", options.learningRate(), "l2", options.l2(),
+        "maxPositiveWeight", options.maxPositiveWeight(), "optimizer", "AdaGrad"));
+    metrics.put("corpus", corpusSummary(split));
+    metrics.put("validation", evaluate(model, validation));
+    metrics.put("test", evaluate(model, split.get(Split.TEST)));
+    writeJson(outDir.resolve("metrics.json"), metrics);
+    ModelCards.writeNgramCard(outDir.resolve("MODEL_CARD.md"), metrics, args);
+    log.printf("Wrote %s (%d bytes) in %.1f s%n", modelFile, Files.size(modelFile), seconds(start));
+  }
+
+  static double[][] margins(NgramLogisticModel model, List<LabelledText> texts) {
+    double[][] margins = new double[texts.size()][];
+    for (int i = 0; i < texts.size(); i++) {
+      Map<String, Double> m = model.margins(texts.get(i).text());
+      double[] row = new double[Heads.COUNT];
+      for (int h = 0; h < Heads.COUNT; h++) {
+        row[h] = m.get(Heads.NAMES.get(h));
+      }
+      margins[i] = row;
+    }
+    return margins;
+  }
+
+  /** Per head: positives, negatives, AUPRC, ROC AUC, and the expected calibration error. */
+  static Map<String, Object> evaluate(NgramLogisticModel model, List<LabelledText> texts) {
+    double[][] probabilities = new double[texts.size()][Heads.COUNT];
+    for (int i = 0; i < texts.size(); i++) {
+      var scores = model.score(texts.get(i).text());
+      probabilities[i][Heads.UNSAFE] = scores.unsafe();
+      for (var category : io.genguard.moderation.scoring.Category.values()) {
+        probabilities[i][Heads.index(category)] = scores.score(category);
+      }
+    }
+    return evaluateProbabilities(probabilities, texts);
+  }
+
+  static Map<String, Object> evaluateProbabilities(double[][] probabilities, List<LabelledText> texts) {
+    Map<String, Object> perHead = new LinkedHashMap<>();
+    for (int h = 0; h < Heads.COUNT; h++) {
+      HeadData data = HeadData.of(probabilities, texts, h);
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("positives", data.positives());
+      m.put("negatives", data.labels.length - data.positives());
+      m.put("auprc", round(BinaryMetrics.averagePrecision(data.scores, data.labels)));
+      m.put("rocAuc", round(BinaryMetrics.rocAuc(data.scores, data.labels)));
+      m.put("f1At0.5", round(BinaryMetrics.confusionAt(data.scores, data.labels, 0.5).f1()));
+      m.put("ece", round(expectedCalibrationError(data.scores, data.labels, 10)));
+      perHead.put(Heads.NAMES.get(h), m);
+    }
+    return perHead;
+  }
+
+  /** Expected calibration error with equal-width bins (Naeini et al. 2015). */
+  static double expectedCalibrationError(double[] p, boolean[] y, int bins) {
+    double[] sumP = new double[bins];
+    double[] sumY = new double[bins];
+    int[] count = new int[bins];
+    for (int i = 0; i < p.length; i++) {
+      int b = Math.min(bins - 1, (int) (p[i] * bins));
+      sumP[b] += p[i];
+      sumY[b] += y[i] ? 1 : 0;
+      count[b]++;
+    }
+    double ece = 0;
+    for (int b = 0; b < bins; b++) {
+      if (count[b] > 0) {
+        ece += Math.abs(sumP[b] - sumY[b]) / p.length;
+      }
+    }
+    return ece;
+  }
+
+  static Map<String, Object> corpusSummary(DeduplicatedSplit split) {
+    Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("inputTexts", split.inputCount());
+    summary.put("nearDuplicatesRemoved", split.duplicatesRemoved());
+    summary.put("labelConflictsMerged", split.labelConflicts());
+    for (Split s : Split.values()) {
+      Map<String, Object> perSplit = new LinkedHashMap<>();
+      List<LabelledText> texts = split.get(s);
+      perSplit.put("texts", texts.size());
+      Map<String, int[]> bySource = new TreeMap<>();
+      for (LabelledText t : texts) {
+        int[] counts = bySource.computeIfAbsent(t.source(), k -> new int[2]);
+        counts[t.isUnsafe() ? 1 : 0]++;
+      }
+      Map<String, Object> sources = new LinkedHashMap<>();
+      bySource.forEach((k, v) -> sources.put(k, Map.of("benign", v[0], "unsafe", v[1])));
+      perSplit.put("sources", sources);
+      Map<String, Object> positives = new LinkedHashMap<>();
+      for (int h = 0; h < Heads.COUNT; h++) {
+        int pos = 0;
+        for (LabelledText t : texts) {
+          pos += t.label(h) == LabelledText.POSITIVE ? 1 : 0;
+        }
+        positives.put(Heads.NAMES.get(h), pos);
+      }
+      perSplit.put("positives", positives);
+      summary.put(s.name().toLowerCase(java.util.Locale.ROOT), perSplit);
+    }
+    return summary;
+  }
+
+  /** Scores and labels of the texts whose label for one head is known. */
+  record HeadData(double[] scores, boolean[] labels) {
+    static HeadData of(double[][] scoresByText, List<LabelledText> texts, int head) {
+      List<Integer> known = new ArrayList<>();
+      for (int i = 0; i < texts.size(); i++) {
+        if (texts.get(i).label(head) != LabelledText.UNKNOWN) {
+          known.add(i);
+        }
+      }
+      double[] scores = new double[known.size()];
+      boolean[] labels = new boolean[known.size()];
+      for (int k = 0; k < known.size(); k++) {
+        scores[k] = scoresByText[known.get(k)][head];
+        labels[k] = texts.get(known.get(k)).label(head) == LabelledText.POSITIVE;
+      }
+      return new HeadData(scores, labels);
+    }
+
+    int positives() {
+      int count = 0;
+      for (boolean label : labels) {
+        count += label ? 1 : 0;
+      }
+      return count;
+    }
+  }
+
+  static double round(double value) {
+    return Double.isNaN(value) ? Double.NaN : Math.round(value * 10000) / 10000.0;
+  }
+
+  static void writeJson(Path file, Object value) {
+    try {
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .writeValue(file.toFile(), value);
+      Files.writeString(file, Files.readString(file, StandardCharsets.UTF_8) + "\n", StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write " + file, e);
+    }
+  }
+
+  private static double seconds(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1e9;
+  }
+
+  static Map<String, String> parse(String[] args) {
+    Map<String, String> options = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (!arg.startsWith("--")) {
+        throw new IllegalArgumentException("unexpected argument '" + arg + "'");
+      }
+      String name = arg.substring(2);
+      String value;
+      int eq = name.indexOf('=');
+      if (eq >= 0) {
+        value = name.substring(eq + 1);
+        name = name.substring(0, eq);
+      } else {
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException("option --" + name + " needs a value");
+        }
+        value = args[++i];
+      }
+      options.put(name, value);
+    }
+    return options;
+  }
+}

@@ -19,6 +19,7 @@ public final class AuditService implements AutoCloseable {
   private final RequestSubmitter submitter;
   private final AuditQueries queries;
   private final AuditApi api;
+  private boolean intakeStopped;
 
   public AuditService(AuditConfig config, Map<String, Object> kafkaProperties, Clock clock) {
     this.database = AuditDatabase.connect(config.jdbcUrl(), config.jdbcUser(), config.jdbcPassword(),
@@ -48,11 +49,19 @@ public final class AuditService implements AutoCloseable {
     return database;
   }
 
+  /** Stops accepting requests over HTTP; persisting goes on until {@link #close()}. */
+  public synchronized void stopIntake() {
+    if (!intakeStopped) {
+      intakeStopped = true;
+      api.close();
+      submitter.close();
+    }
+  }
+
   /** Stops intake (API), then drains the ingestor, then closes the database. */
   @Override
   public void close() {
-    api.close();
-    submitter.close();
+    stopIntake();
     ingestor.close();
     database.close();
   }

@@ -2,6 +2,7 @@ package io.genguard.testsupport;
 
 import io.genguard.infra.EmbeddedKafkaBroker;
 import io.genguard.infra.EmbeddedPostgresServer;
+import io.genguard.schemas.TopicProvisioner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -10,14 +11,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.testcontainers.DockerClientFactory;
@@ -119,30 +113,9 @@ public final class IntegrationInfrastructure {
     return Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
   }
 
-  /** Creates the topics (idempotently) with the given partition count. */
+  /** Creates the topics (idempotently) with the given partition count, and waits for leaders. */
   public void createTopics(int partitions, List<String> names) {
-    Properties props = new Properties();
-    props.putAll(kafkaClientProperties());
-    try (Admin admin = Admin.create(props)) {
-      List<NewTopic> topics = new ArrayList<>();
-      for (String name : names) {
-        topics.add(new NewTopic(name, partitions, (short) 1));
-      }
-      for (var entry : admin.createTopics(topics).values().entrySet()) {
-        try {
-          entry.getValue().get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-          if (!(e.getCause() instanceof TopicExistsException)) {
-            throw new IllegalStateException("Cannot create topic " + entry.getKey(), e.getCause());
-          }
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    } catch (TimeoutException e) {
-      throw new IllegalStateException("Timed out creating topics " + names, e);
-    }
+    TopicProvisioner.provision(kafkaClientProperties(), names, partitions, (short) 1);
   }
 
   private static IntegrationInfrastructure start() {

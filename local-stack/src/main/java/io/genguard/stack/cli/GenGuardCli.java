@@ -1,0 +1,46 @@
+package io.genguard.stack.cli;
+
+import java.nio.file.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code genguard} command line. */
+@Command(name = "genguard", mixinStandardHelpOptions = true, version = "GenGuard 0.1.0",
+    description = "Gate generative-AI output: generation on Kafka, moderation in Flink, a release gate,"
+        + " audit in PostgreSQL.",
+    subcommands = {DemoCommand.class, RunCommand.class, SubmitCommand.class})
+public final class GenGuardCli {
+  private GenGuardCli() {}
+
+  public static void main(String[] args) {
+    configureLogging();
+    CommandLine commandLine = new CommandLine(new GenGuardCli());
+    commandLine.setExecutionExceptionHandler((error, cmd, parsed) -> {
+      cmd.getErr().println("genguard: " + rootMessage(error));
+      return 1;
+    });
+    System.exit(commandLine.execute(args));
+  }
+
+  private static String rootMessage(Throwable error) {
+    StringBuilder message = new StringBuilder(String.valueOf(error.getMessage()));
+    Throwable cause = error.getCause();
+    while (cause != null && cause != error) {
+      if (cause.getMessage() != null && !message.toString().contains(cause.getMessage())) {
+        message.append(": ").append(cause.getMessage());
+      }
+      error = cause;
+      cause = cause.getCause();
+    }
+    return message.toString();
+  }
+
+  /** Logs go to a file under ./target or GENGUARD_LOG_DIR; the console shows warnings and progress. */
+  private static void configureLogging() {
+    if (System.getProperty("genguard.log.dir") == null) {
+      String dir = System.getenv().getOrDefault("GENGUARD_LOG_DIR",
+          Path.of(System.getProperty("java.io.tmpdir"), "genguard-logs").toString());
+      System.setProperty("genguard.log.dir", dir);
+    }
+  }
+}

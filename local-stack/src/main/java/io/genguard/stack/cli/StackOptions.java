@@ -1,0 +1,47 @@
+package io.genguard.stack.cli;
+
+import io.genguard.stack.StackConfig;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Flags shared by the commands that start the embedded stack. */
+final class StackOptions {
+  @Option(names = "--data-dir", paramLabel = "DIR",
+      description = "Keep Kafka, PostgreSQL, Flink and Kafka Streams state here; a restart continues"
+          + " where the last run stopped. Default: a temporary directory removed at exit.")
+  Path dataDir;
+
+  @Option(names = "--http-port", paramLabel = "PORT", description = "Audit API port (default 8080).")
+  Integer httpPort;
+
+  @Option(names = "--kafka-port", paramLabel = "PORT", description = "Kafka broker port (default: any free port).")
+  Integer kafkaPort;
+
+  @Option(names = "--postgres-port", paramLabel = "PORT", description = "PostgreSQL port (default: any free port).")
+  Integer postgresPort;
+
+  @Option(names = "--scorer", paramLabel = "NAME",
+      description = "Moderation scorer (default: the built-in trained model).")
+  String scorer;
+
+  @Option(names = "--policy", paramLabel = "FILE", description = "Policy YAML (default: the built-in policy).")
+  Path policy;
+
+  StackConfig toConfig() {
+    StackConfig config = StackConfig.fromEnvironment(System.getenv());
+    if (dataDir != null) {
+      config = config.withDataDir(dataDir);
+    }
+    config = config.withPorts(
+        kafkaPort == null ? config.kafkaPort() : kafkaPort,
+        postgresPort == null ? config.postgresPort() : postgresPort,
+        httpPort == null ? config.httpPort() : httpPort);
+    if (scorer != null) {
+      config = config.withModerationScorer(scorer);
+    }
+    if (policy != null) {
+      config = config.withPolicyFile(policy);
+    }
+    return config;
+  }
+}

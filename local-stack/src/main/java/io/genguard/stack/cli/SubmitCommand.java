@@ -1,0 +1,123 @@
+package io.genguard.stack.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code genguard submit "prompt"}: one request to a running stack, then its outcome. */
+@Command(name = "submit", mixinStandardHelpOptions = true,
+    description = "Send one generation request to a running GenGuard and print what happened to it.")
+final class SubmitCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Parameters(index = "0", paramLabel = "PROMPT", description = "The prompt.")
+  String prompt;
+
+  @Option(names = "--api", defaultValue = "${env:GENGUARD_API:-http://127.0.0.1:8080}",
+      description = "Audit API base URL (default ${DEFAULT-VALUE}, or GENGUARD_API).")
+  String api;
+
+  @Option(names = "--tenant", defaultValue = "default", description = "Tenant id (default ${DEFAULT-VALUE}).")
+  String tenant;
+
+  @Option(names = "--backend", description = "Generation backend (builtin, echo, djl, openai).")
+  String backend;
+
+  @Option(names = "--max-tokens", description = "Most tokens to generate.")
+  Integer maxTokens;
+
+  @Option(names = "--seed", description = "Sampling seed.")
+  Long seed;
+
+  @Option(names = "--wait", defaultValue = "60", paramLabel = "SECONDS",
+      description = "How long to wait for the outcome (default ${DEFAULT-VALUE}).")
+  int waitSeconds;
+
+  @Override
+  public Integer call() throws Exception {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    ObjectNode body = JSON.createObjectNode().put("prompt", prompt).put("tenantId", tenant);
+    if (backend != null) {
+      body.put("backend", backend);
+    }
+    if (maxTokens != null) {
+      body.put("maxTokens", maxTokens);
+    }
+    if (seed != null) {
+      body.put("seed", seed);
+    }
+    HttpResponse<String> accepted;
+    try {
+      accepted = http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/requests"))
+          .header("Content-Type", "application/json")
+          .timeout(Duration.ofSeconds(30))
+          .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
+          .build(), HttpResponse.BodyHandlers.ofString());
+    } catch (java.net.ConnectException e) {
+      System.err.println("No GenGuard at " + api + " (connection refused). Start one with ./genguard run"
+          + " or ./genguard demo, or point --api at it.");
+      return 2;
+    }
+    if (accepted.statusCode() != 202) {
+      System.err.println("Rejected (" + accepted.statusCode() + "): " + accepted.body());
+      return 1;
+    }
+    String requestId = JSON.readTree(accepted.body()).get("requestId").asText();
+    System.err.println("[genguard] submitted request " + requestId);
+    long deadline = System.nanoTime() + Duration.ofSeconds(waitSeconds).toNanos();
+    JsonNode story = null;
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> response = http.send(
+          HttpRequest.newBuilder(URI.create(api + "/api/v1/requests/" + requestId)).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() == 200) {
+        story = JSON.readTree(response.body());
+        String status = story.path("status").asText();
+        if (!status.equals("IN_PROGRESS")) {
+          break;
+        }
+      }
+      Thread.sleep(250);
+    }
+    if (story == null) {
+      System.err.println("No outcome for " + requestId + " within " + waitSeconds + " s");
+      return 1;
+    }
+    System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(outcome(story)));
+    return story.path("status").asText().equals("IN_PROGRESS") ? 1 : 0;
+  }
+
+  /** The parts of the story a person wants to see first. */
+  private static ObjectNode outcome(JsonNode story) {
+    ObjectNode out = JSON.createObjectNode();
+    out.put("requestId", story.path("requestId").asText());
+    out.put("status", story.path("status").asText());
+    JsonNode output = story.path("outputs").path(0);
+    if (!output.isMissingNode()) {
+      out.put("text", output.path("text").asText());
+      out.put("model", output.path("modelName").asText() + " " + output.path("modelVersion").asText());
+    }
+    JsonNode verdict = story.path("verdicts").path(0);
+    if (!verdict.isMissingNode()) {
+      out.put("decision", verdict.path("decision").asText());
+      out.put("unsafe", verdict.path("unsafeScore").asDouble());
+      out.set("reasons", verdict.path("reasons"));
+      out.set("groups", verdict.path("groups"));
+      out.put("policyVersion", verdict.path("policyVersion").asText());
+    }
+    JsonNode failure = story.path("failures").path(0);
+    if (!failure.isMissingNode()) {
+      out.put("failure", failure.path("code").asText() + ": " + failure.path("reason").asText());
+    }
+    return out;
+  }
+}

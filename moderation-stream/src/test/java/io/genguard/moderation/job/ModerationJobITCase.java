@@ -1,0 +1,199 @@
+package io.genguard.moderation.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.moderation.fixtures.Events;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The moderation job on a real broker and a Flink MiniCluster: one verdict per output, through a
+ * task failure (failover from checkpoint) and a job restart from a retained checkpoint.
+ */
+class ModerationJobITCase {
+  private static IntegrationInfrastructure infra;
+  /** Fails the task once, at the given output count, to force a failover from checkpoint. */
+  static final AtomicInteger FAIL_AT = new AtomicInteger(-1);
+  static final AtomicInteger SEEN = new AtomicInteger();
+
+  @TempDir Path flinkState;
+
+  @BeforeAll
+  static void topics() {
+    infra = IntegrationInfrastructure.get();
+    infra.createTopics(2, Topics.all().stream().map(topic -> topic.name()).toList());
+  }
+
+  /** A deterministic test moderator: BLOCK texts that say "forbidden", RELEASE the rest. */
+  static BatchModerator keywordModerator() {
+    return outputs -> {
+      List<ModerationVerdict> verdicts = new ArrayList<>();
+      for (GenerationOutput output : outputs) {
+        if (SEEN.incrementAndGet() == FAIL_AT.get()) {
+          throw new IllegalStateException("injected failure to test failover");
+        }
+        verdicts.add(Events.verdict(output,
+            output.getText().contains("forbidden") ? Decision.BLOCK : Decision.RELEASE));
+      }
+      return verdicts;
+    };
+  }
+
+  @Test
+  void shouldJudgeEveryOutputExactlyOnceThroughFailureAndRestart() throws Exception {
+    String prefix = "job-it-" + System.nanoTime() + "-";
+    ModerationJobConfig config = ModerationJobConfig.defaults(infra.kafkaBootstrapServers())
+        .withNames(prefix + "group", prefix + "tx")
+        .withParallelism(2)
+        .withCheckpointInterval(Duration.ofMillis(300));
+
+    produce(prefix, 0, 150);
+    produceGarbage(prefix);
+    FAIL_AT.set(SEEN.get() + 80);
+    JobClient first = start(config, null);
+    await().atMost(Duration.ofSeconds(90)).until(() -> verdictsFor(prefix).size() >= 150);
+
+    // Stop as a crash would leave it: cancelled, with only the retained checkpoint to resume from.
+    first.cancel().get();
+    produce(prefix, 150, 300);
+    Path checkpoint = newestCheckpoint();
+    JobClient second = start(config, checkpoint);
+    await().atMost(Duration.ofSeconds(90)).until(() -> verdictsFor(prefix).size() >= 300);
+    Thread.sleep(1500); // let any duplicate that would appear become visible
+    second.cancel().get();
+
+    Map<String, Integer> perRequest = new HashMap<>();
+    for (ModerationVerdict verdict : verdictsFor(prefix)) {
+      perRequest.merge(verdict.getRequestId(), 1, Integer::sum);
+    }
+    assertThat(perRequest).hasSize(300);
+    assertThat(perRequest.values()).allMatch(count -> count == 1);
+    assertThat(verdictsFor(prefix)).filteredOn(v -> v.getDecision() == Decision.BLOCK)
+        .hasSize(300 / 7 + 1);
+    assertThat(deadLettersFor(prefix)).singleElement().satisfies(deadLetter ->
+        assertThat(deadLetter.getReason()).contains("Not an Avro single-object encoded GenerationOutput"));
+  }
+
+  private JobClient start(ModerationJobConfig config, Path restoreFrom) throws Exception {
+    Configuration conf = new Configuration();
+    conf.set(TaskManagerOptions.NUM_TASK_SLOTS, 2);
+    conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("16m"));
+    conf.set(RestOptions.BIND_PORT, "0");
+    conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, flinkState.toUri().toString());
+    conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+        ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+    if (restoreFrom != null) {
+      conf.set(StateRecoveryOptions.SAVEPOINT_PATH, restoreFrom.toUri().toString());
+    }
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
+    ModerationJob.configure(env, config);
+    ModerationJob.buildPipeline(env, ModerationJob.kafkaSource(config), ModerationJob.kafkaSink(config),
+        ModerationJobITCase::keywordModerator, config);
+    return env.executeAsync("moderation-it");
+  }
+
+  private Path newestCheckpoint() throws Exception {
+    try (Stream<Path> files = Files.walk(flinkState)) {
+      return files.filter(path -> path.getFileName().toString().equals("_metadata"))
+          .map(Path::getParent)
+          .max((a, b) -> Long.compare(number(a), number(b)))
+          .orElseThrow(() -> new AssertionError("no retained checkpoint in " + flinkState));
+    }
+  }
+
+  private static long number(Path checkpoint) {
+    return Long.parseLong(checkpoint.getFileName().toString().replace("chk-", ""));
+  }
+
+  private static void produce(String prefix, int from, int to) throws Exception {
+    try (var producer = producer()) {
+      for (int i = from; i < to; i++) {
+        GenerationOutput output = Events.output(prefix + i, i % 7 == 0 ? "a forbidden text " + i : "fine text " + i);
+        producer.send(new ProducerRecord<>(Topics.GENERATION_OUTPUTS.name(),
+            output.getRequestId().getBytes(StandardCharsets.UTF_8),
+            Topics.GENERATION_OUTPUTS.codec().encode(output)));
+      }
+      producer.flush();
+    }
+  }
+
+  private static void produceGarbage(String prefix) throws Exception {
+    try (var producer = producer()) {
+      producer.send(new ProducerRecord<>(Topics.GENERATION_OUTPUTS.name(),
+          (prefix + "garbage").getBytes(StandardCharsets.UTF_8), new byte[] {1, 2, 3})).get();
+    }
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer() {
+    Properties props = new Properties();
+    props.putAll(infra.kafkaClientProperties());
+    return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  private static List<ModerationVerdict> verdictsFor(String prefix) {
+    return readAll(Topics.MODERATION_VERDICTS.name()).stream()
+        .map(record -> Topics.MODERATION_VERDICTS.codec().decode(record.value()))
+        .filter(verdict -> verdict.getRequestId().startsWith(prefix))
+        .toList();
+  }
+
+  private static List<DeadLetter> deadLettersFor(String prefix) {
+    return readAll(Topics.GENERATION_OUTPUTS_DLQ.name()).stream()
+        .filter(record -> record.key() != null && new String(record.key(), StandardCharsets.UTF_8).startsWith(prefix))
+        .map(record -> Topics.GENERATION_OUTPUTS_DLQ.codec().decode(record.value()))
+        .toList();
+  }
+
+  private static List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
+    Properties props = new Properties();
+    props.putAll(infra.kafkaClientProperties());
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+    try (var consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      var partitions = consumer.partitionsFor(topic).stream()
+          .map(info -> new org.apache.kafka.common.TopicPartition(topic, info.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<org.apache.kafka.common.TopicPartition, Long> ends = consumer.endOffsets(partitions);
+      while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
+        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+      }
+    }
+    return records;
+  }
+}

@@ -1,0 +1,455 @@
+package io.genguard.generator;
+
+import io.genguard.provenance.ProvenanceKeys;
+import io.genguard.provenance.watermark.WatermarkParameters;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Everything the generator service is configured with: defaults, then an optional properties file
+ * ({@value #CONFIG_FILE_VARIABLE}), then environment variables, all named {@code
+ * GENGUARD_GENERATOR_*} (see the README for the list). Keys for the watermark and the manifest
+ * signature come from {@link ProvenanceKeys}: the environment if set, else key files in {@link
+ * #keyDirectory()}. {@link #toString()} never shows the API key or key material.
+ *
+ * @param workers worker threads, each a Kafka consumer and a transactional producer
+ * @param instanceId distinguishes processes: transactional ids are {@code
+ *     genguard-generator-<instanceId>-<worker>}; must be unique per running process and stable
+ *     across its restarts, so a restarted worker fences its predecessor's open transaction
+ * @param consumerGroup the consumer group over gen.requests
+ * @param maxBatchSize at most this many requests per micro-batch (and per transaction)
+ * @param maxBatchWait how long a worker waits to fill a batch once it holds a first request
+ * @param requestTimeout time budget of one request inside the backend, retries included
+ * @param maxAttempts attempts per request for transient backend errors (1 = no retry)
+ * @param retryBackoff first retry delay, doubled per attempt up to {@code maxRetryBackoff}
+ * @param maxPromptCharacters longer prompts are refused with a failure event
+ * @param maxOutputTokens requests for more tokens are refused with a failure event
+ * @param defaultBackend backend of requests that name none: builtin, djl or openai
+ * @param cacheDirectory where the built-in model is trained to once and loaded from
+ * @param keyDirectory where provenance key files live when keys are not in the environment
+ * @param keys explicit keys (shared with moderation in one process), or null to resolve them
+ * @param builtinOrder n-gram order of the built-in model (2..4)
+ * @param builtinMinimumCount words seen fewer times in the corpus map to unknown
+ * @param djlModelPath directory (or file) of a TorchScript causal LM, or null: no DJL backend
+ * @param djlDevice auto (GPU if DJL finds one), cpu or gpu
+ * @param djlMaxBatchSize requests per forward pass of the DJL backend
+ * @param djlMaxContextTokens the DJL model sees at most this many trailing tokens
+ * @param openAiBaseUrl base URL of an OpenAI-compatible server (up to, not including, /v1), or
+ *     null: no HTTP backend
+ * @param openAiApiKey bearer token, or null
+ * @param openAiModel model name sent when a request names none
+ * @param openAiChat use /v1/chat/completions instead of /v1/completions
+ * @param openAiTimeout HTTP timeout of one call
+ * @param watermarkEnabled embed the watermark where a backend has logits
+ * @param watermark gamma, delta and context width of the watermark
+ * @param cpuWatts assumed power draw of a CPU generating, for the energy estimate
+ * @param gpuWatts assumed power draw of a GPU generating
+ */
+public record GeneratorConfig(
+    int workers,
+    String instanceId,
+    String consumerGroup,
+    int maxBatchSize,
+    Duration maxBatchWait,
+    Duration requestTimeout,
+    int maxAttempts,
+    Duration retryBackoff,
+    Duration maxRetryBackoff,
+    int maxPromptCharacters,
+    int maxOutputTokens,
+    String defaultBackend,
+    Path cacheDirectory,
+    Path keyDirectory,
+    ProvenanceKeys keys,
+    int builtinOrder,
+    int builtinMinimumCount,
+    Path djlModelPath,
+    String djlDevice,
+    int djlMaxBatchSize,
+    int djlMaxContextTokens,
+    URI openAiBaseUrl,
+    String openAiApiKey,
+    String openAiModel,
+    boolean openAiChat,
+    Duration openAiTimeout,
+    boolean watermarkEnabled,
+    WatermarkParameters watermark,
+    double cpuWatts,
+    double gpuWatts) {
+
+  public static final String PREFIX = "GENGUARD_GENERATOR_";
+  public static final String CONFIG_FILE_VARIABLE = PREFIX + "CONFIG_FILE";
+
+  public static final String BACKEND_BUILTIN = "builtin";
+  public static final String BACKEND_DJL = "djl";
+  public static final String BACKEND_OPENAI = "openai";
+
+  public GeneratorConfig {
+    require(workers >= 1 && workers <= 64, "WORKERS", workers, "between 1 and 64");
+    Objects.requireNonNull(instanceId, "instanceId");
+    require(!consumerGroup.isBlank(), "CONSUMER_GROUP", consumerGroup, "not blank");
+    require(maxBatchSize >= 1 && maxBatchSize <= 1024, "BATCH_SIZE", maxBatchSize, "between 1 and 1024");
+    require(!maxBatchWait.isNegative(), "BATCH_WAIT_MS", maxBatchWait, ">= 0");
+    require(requestTimeout.toMillis() >= 1, "REQUEST_TIMEOUT_MS", requestTimeout, ">= 1 ms");
+    require(maxAttempts >= 1 && maxAttempts <= 20, "MAX_ATTEMPTS", maxAttempts, "between 1 and 20");
+    require(!retryBackoff.isNegative(), "RETRY_BACKOFF_MS", retryBackoff, ">= 0");
+    require(maxRetryBackoff.compareTo(retryBackoff) >= 0, "MAX_RETRY_BACKOFF_MS", maxRetryBackoff, ">= RETRY_BACKOFF_MS");
+    require(maxPromptCharacters >= 1, "MAX_PROMPT_CHARS", maxPromptCharacters, ">= 1");
+    require(maxOutputTokens >= 1, "MAX_OUTPUT_TOKENS", maxOutputTokens, ">= 1");
+    require(
+        Set.of(BACKEND_BUILTIN, BACKEND_DJL, BACKEND_OPENAI).contains(defaultBackend),
+        "DEFAULT_BACKEND", defaultBackend, "one of builtin, djl, openai");
+    Objects.requireNonNull(cacheDirectory, "cacheDirectory");
+    Objects.requireNonNull(keyDirectory, "keyDirectory");
+    require(builtinOrder >= 2 && builtinOrder <= 4, "BUILTIN_ORDER", builtinOrder, "2, 3 or 4");
+    require(builtinMinimumCount >= 1, "BUILTIN_MIN_COUNT", builtinMinimumCount, ">= 1");
+    require(Set.of("auto", "cpu", "gpu").contains(djlDevice), "DJL_DEVICE", djlDevice, "auto, cpu or gpu");
+    require(djlMaxBatchSize >= 1, "DJL_MAX_BATCH", djlMaxBatchSize, ">= 1");
+    require(djlMaxContextTokens >= 1, "DJL_MAX_CONTEXT", djlMaxContextTokens, ">= 1");
+    require(!openAiModel.isBlank(), "OPENAI_MODEL", openAiModel, "not blank");
+    require(openAiTimeout.toMillis() >= 1, "OPENAI_TIMEOUT_MS", openAiTimeout, ">= 1 ms");
+    Objects.requireNonNull(watermark, "watermark");
+    require(cpuWatts >= 0 && Double.isFinite(cpuWatts), "CPU_WATTS", cpuWatts, "a number >= 0");
+    require(gpuWatts >= 0 && Double.isFinite(gpuWatts), "GPU_WATTS", gpuWatts, "a number >= 0");
+  }
+
+  /** Defaults for a local run whose state lives under {@code dataDir}. */
+  public static GeneratorConfig defaults(Path dataDir) {
+    return new GeneratorConfig(
+        1,
+        "local",
+        "genguard-generator",
+        8,
+        Duration.ofMillis(50),
+        Duration.ofSeconds(30),
+        3,
+        Duration.ofMillis(200),
+        Duration.ofSeconds(5),
+        8_000,
+        1_024,
+        BACKEND_BUILTIN,
+        dataDir.resolve("generator-cache"),
+        dataDir.resolve("provenance-keys"),
+        null,
+        3,
+        2,
+        null,
+        "auto",
+        8,
+        512,
+        null,
+        null,
+        "default",
+        false,
+        Duration.ofSeconds(60),
+        true,
+        WatermarkParameters.DEFAULTS,
+        65.0,
+        300.0);
+  }
+
+  /**
+   * Defaults, overridden by the properties file named in {@value #CONFIG_FILE_VARIABLE} (same key
+   * names), overridden by {@code GENGUARD_GENERATOR_*} variables. Unknown {@code
+   * GENGUARD_GENERATOR_*} names are an error, so a typo cannot silently fall back to a default.
+   * Provenance keys come from {@code GENGUARD_WATERMARK_KEYS} / {@code GENGUARD_SIGNING_KEYS} if
+   * set, else from key files under the key directory.
+   */
+  public static GeneratorConfig fromEnvironment(Map<String, String> env, Path dataDir) {
+    Map<String, String> values = new LinkedHashMap<>();
+    String file = env.get(CONFIG_FILE_VARIABLE);
+    if (file != null && !file.isBlank()) {
+      values.putAll(readProperties(Path.of(file)));
+    }
+    env.forEach(
+        (name, value) -> {
+          if (name.startsWith(PREFIX) && !name.equals(CONFIG_FILE_VARIABLE)) {
+            values.put(name, value);
+          }
+        });
+    Set<String> unknown = new TreeSet<>(values.keySet());
+    unknown.removeAll(Keys.ALL);
+    if (!unknown.isEmpty()) {
+      throw new IllegalArgumentException(
+          "Unknown generator setting(s) " + unknown + "; known settings are " + new TreeSet<>(Keys.ALL));
+    }
+    Settings s = new Settings(values);
+    GeneratorConfig d = defaults(dataDir);
+    Path keyDirectory = s.path(Keys.KEY_DIR, d.keyDirectory());
+    Map<String, String> keyEnvironment = new HashMap<>();
+    env.forEach(
+        (name, value) -> {
+          if (name.startsWith("GENGUARD_WATERMARK_")
+              || name.startsWith("GENGUARD_SIGNING_")
+              || name.startsWith("GENGUARD_VERIFICATION_")) {
+            keyEnvironment.put(name, value);
+          }
+        });
+    ProvenanceKeys keys =
+        keyEnvironment.isEmpty() ? null : ProvenanceKeys.fromEnvironmentOrDirectory(keyEnvironment, keyDirectory);
+    return new GeneratorConfig(
+        s.integer(Keys.WORKERS, d.workers()),
+        s.string(Keys.INSTANCE_ID, d.instanceId()),
+        s.string(Keys.CONSUMER_GROUP, d.consumerGroup()),
+        s.integer(Keys.BATCH_SIZE, d.maxBatchSize()),
+        s.millis(Keys.BATCH_WAIT_MS, d.maxBatchWait()),
+        s.millis(Keys.REQUEST_TIMEOUT_MS, d.requestTimeout()),
+        s.integer(Keys.MAX_ATTEMPTS, d.maxAttempts()),
+        s.millis(Keys.RETRY_BACKOFF_MS, d.retryBackoff()),
+        s.millis(Keys.MAX_RETRY_BACKOFF_MS, d.maxRetryBackoff()),
+        s.integer(Keys.MAX_PROMPT_CHARS, d.maxPromptCharacters()),
+        s.integer(Keys.MAX_OUTPUT_TOKENS, d.maxOutputTokens()),
+        s.string(Keys.DEFAULT_BACKEND, d.defaultBackend()),
+        s.path(Keys.CACHE_DIR, d.cacheDirectory()),
+        keyDirectory,
+        keys,
+        s.integer(Keys.BUILTIN_ORDER, d.builtinOrder()),
+        s.integer(Keys.BUILTIN_MIN_COUNT, d.builtinMinimumCount()),
+        s.path(Keys.DJL_MODEL_PATH, null),
+        s.string(Keys.DJL_DEVICE, d.djlDevice()),
+        s.integer(Keys.DJL_MAX_BATCH, d.djlMaxBatchSize()),
+        s.integer(Keys.DJL_MAX_CONTEXT, d.djlMaxContextTokens()),
+        s.uri(Keys.OPENAI_BASE_URL),
+        s.string(Keys.OPENAI_API_KEY, null),
+        s.string(Keys.OPENAI_MODEL, d.openAiModel()),
+        s.choice(Keys.OPENAI_API, "completions", "chat"),
+        s.millis(Keys.OPENAI_TIMEOUT_MS, d.openAiTimeout()),
+        s.bool(Keys.WATERMARK_ENABLED, d.watermarkEnabled()),
+        new WatermarkParameters(
+            s.decimal(Keys.WATERMARK_GAMMA, d.watermark().gamma()),
+            s.decimal(Keys.WATERMARK_DELTA, d.watermark().delta()),
+            s.integer(Keys.WATERMARK_CONTEXT_WIDTH, d.watermark().contextWidth())),
+        s.decimal(Keys.CPU_WATTS, d.cpuWatts()),
+        s.decimal(Keys.GPU_WATTS, d.gpuWatts()));
+  }
+
+  /** The same configuration with {@code count} worker threads. */
+  public GeneratorConfig withWorkers(int count) {
+    return new GeneratorConfig(count, instanceId, consumerGroup, maxBatchSize, maxBatchWait, requestTimeout, maxAttempts, retryBackoff, maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+  }
+
+  /** The same configuration with explicit provenance keys (e.g. shared with moderation). */
+  public GeneratorConfig withKeys(ProvenanceKeys explicitKeys) {
+    return new GeneratorConfig(workers, instanceId, consumerGroup, maxBatchSize, maxBatchWait, requestTimeout, maxAttempts, retryBackoff, maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, explicitKeys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+  }
+
+  /** The same configuration with another micro-batch size and wait. */
+  public GeneratorConfig withBatching(int size, Duration wait) {
+    return new GeneratorConfig(workers, instanceId, consumerGroup, size, wait, requestTimeout, maxAttempts, retryBackoff, maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+  }
+
+  /** The same configuration with another instance id (one per process sharing a cluster). */
+  public GeneratorConfig withInstanceId(String id) {
+    return new GeneratorConfig(workers, id, consumerGroup, maxBatchSize, maxBatchWait, requestTimeout, maxAttempts, retryBackoff, maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+  }
+
+  /** The same configuration with another per-request timeout and retry policy. */
+  public GeneratorConfig withRetries(Duration timeout, int attempts, Duration backoff) {
+    return new GeneratorConfig(workers, instanceId, consumerGroup, maxBatchSize, maxBatchWait, timeout, attempts, backoff, maxRetryBackoff.compareTo(backoff) < 0 ? backoff : maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+  }
+
+  /** The same configuration with a DJL model. */
+  public GeneratorConfig withDjlModel(Path modelPath, String device) {
+    return new GeneratorConfig(workers, instanceId, consumerGroup, maxBatchSize, maxBatchWait, requestTimeout, maxAttempts, retryBackoff, maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, modelPath, device, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+  }
+
+  /** The same configuration with an OpenAI-compatible server. */
+  public GeneratorConfig withOpenAi(URI baseUrl, String apiKey, String model, boolean chat, Duration timeout) {
+    return new GeneratorConfig(workers, instanceId, consumerGroup, maxBatchSize, maxBatchWait, requestTimeout, maxAttempts, retryBackoff, maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, baseUrl, apiKey, model, chat, timeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+  }
+
+  /** The same configuration with another default backend. */
+  public GeneratorConfig withDefaultBackend(String backend) {
+    return new GeneratorConfig(workers, instanceId, consumerGroup, maxBatchSize, maxBatchWait, requestTimeout, maxAttempts, retryBackoff, maxRetryBackoff, maxPromptCharacters, maxOutputTokens, backend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+  }
+
+  /** The keys to use: the explicit ones, else the environment-or-directory resolution. */
+  public ProvenanceKeys resolveKeys() {
+    return keys != null ? keys : ProvenanceKeys.loadOrCreate(keyDirectory);
+  }
+
+  @Override
+  public String toString() {
+    return "GeneratorConfig[workers=" + workers + ", instanceId=" + instanceId
+        + ", consumerGroup=" + consumerGroup + ", maxBatchSize=" + maxBatchSize
+        + ", maxBatchWait=" + maxBatchWait + ", requestTimeout=" + requestTimeout
+        + ", maxAttempts=" + maxAttempts + ", retryBackoff=" + retryBackoff
+        + ", maxRetryBackoff=" + maxRetryBackoff + ", maxPromptCharacters=" + maxPromptCharacters
+        + ", maxOutputTokens=" + maxOutputTokens + ", defaultBackend=" + defaultBackend
+        + ", cacheDirectory=" + cacheDirectory + ", keyDirectory=" + keyDirectory
+        + ", keys=" + keys + ", builtinOrder=" + builtinOrder
+        + ", builtinMinimumCount=" + builtinMinimumCount + ", djlModelPath=" + djlModelPath
+        + ", djlDevice=" + djlDevice + ", djlMaxBatchSize=" + djlMaxBatchSize
+        + ", djlMaxContextTokens=" + djlMaxContextTokens + ", openAiBaseUrl=" + openAiBaseUrl
+        + ", openAiApiKey=" + (openAiApiKey == null ? "none" : "<redacted>")
+        + ", openAiModel=" + openAiModel + ", openAiChat=" + openAiChat
+        + ", openAiTimeout=" + openAiTimeout + ", watermarkEnabled=" + watermarkEnabled
+        + ", watermark=" + watermark + ", cpuWatts=" + cpuWatts + ", gpuWatts=" + gpuWatts + "]";
+  }
+
+  /** The names of every setting, as environment variables and properties-file keys. */
+  public static final class Keys {
+    public static final String WORKERS = PREFIX + "WORKERS";
+    public static final String INSTANCE_ID = PREFIX + "INSTANCE_ID";
+    public static final String CONSUMER_GROUP = PREFIX + "CONSUMER_GROUP";
+    public static final String BATCH_SIZE = PREFIX + "BATCH_SIZE";
+    public static final String BATCH_WAIT_MS = PREFIX + "BATCH_WAIT_MS";
+    public static final String REQUEST_TIMEOUT_MS = PREFIX + "REQUEST_TIMEOUT_MS";
+    public static final String MAX_ATTEMPTS = PREFIX + "MAX_ATTEMPTS";
+    public static final String RETRY_BACKOFF_MS = PREFIX + "RETRY_BACKOFF_MS";
+    public static final String MAX_RETRY_BACKOFF_MS = PREFIX + "MAX_RETRY_BACKOFF_MS";
+    public static final String MAX_PROMPT_CHARS = PREFIX + "MAX_PROMPT_CHARS";
+    public static final String MAX_OUTPUT_TOKENS = PREFIX + "MAX_OUTPUT_TOKENS";
+    public static final String DEFAULT_BACKEND = PREFIX + "DEFAULT_BACKEND";
+    public static final String CACHE_DIR = PREFIX + "CACHE_DIR";
+    public static final String KEY_DIR = PREFIX + "KEY_DIR";
+    public static final String BUILTIN_ORDER = PREFIX + "BUILTIN_ORDER";
+    public static final String BUILTIN_MIN_COUNT = PREFIX + "BUILTIN_MIN_COUNT";
+    public static final String DJL_MODEL_PATH = PREFIX + "DJL_MODEL_PATH";
+    public static final String DJL_DEVICE = PREFIX + "DJL_DEVICE";
+    public static final String DJL_MAX_BATCH = PREFIX + "DJL_MAX_BATCH";
+    public static final String DJL_MAX_CONTEXT = PREFIX + "DJL_MAX_CONTEXT";
+    public static final String OPENAI_BASE_URL = PREFIX + "OPENAI_BASE_URL";
+    public static final String OPENAI_API_KEY = PREFIX + "OPENAI_API_KEY";
+    public static final String OPENAI_MODEL = PREFIX + "OPENAI_MODEL";
+    public static final String OPENAI_API = PREFIX + "OPENAI_API";
+    public static final String OPENAI_TIMEOUT_MS = PREFIX + "OPENAI_TIMEOUT_MS";
+    public static final String WATERMARK_ENABLED = PREFIX + "WATERMARK_ENABLED";
+    public static final String WATERMARK_GAMMA = PREFIX + "WATERMARK_GAMMA";
+    public static final String WATERMARK_DELTA = PREFIX + "WATERMARK_DELTA";
+    public static final String WATERMARK_CONTEXT_WIDTH = PREFIX + "WATERMARK_CONTEXT_WIDTH";
+    public static final String CPU_WATTS = PREFIX + "CPU_WATTS";
+    public static final String GPU_WATTS = PREFIX + "GPU_WATTS";
+
+    static final Set<String> ALL =
+        Set.of(WORKERS, INSTANCE_ID, CONSUMER_GROUP, BATCH_SIZE, BATCH_WAIT_MS, REQUEST_TIMEOUT_MS,
+            MAX_ATTEMPTS, RETRY_BACKOFF_MS, MAX_RETRY_BACKOFF_MS, MAX_PROMPT_CHARS, MAX_OUTPUT_TOKENS,
+            DEFAULT_BACKEND, CACHE_DIR, KEY_DIR, BUILTIN_ORDER, BUILTIN_MIN_COUNT, DJL_MODEL_PATH,
+            DJL_DEVICE, DJL_MAX_BATCH, DJL_MAX_CONTEXT, OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL,
+            OPENAI_API, OPENAI_TIMEOUT_MS, WATERMARK_ENABLED, WATERMARK_GAMMA, WATERMARK_DELTA,
+            WATERMARK_CONTEXT_WIDTH, CPU_WATTS, GPU_WATTS);
+
+    private Keys() {}
+  }
+
+  private static void require(boolean ok, String key, Object value, String expectation) {
+    if (!ok) {
+      throw new IllegalArgumentException(
+          PREFIX + key + " is " + value + "; it must be " + expectation);
+    }
+  }
+
+  private static Map<String, String> readProperties(Path file) {
+    Properties properties = new Properties();
+    try (Reader reader = Files.newBufferedReader(file)) {
+      properties.load(reader);
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "Could not read generator config file " + file + " (named by " + CONFIG_FILE_VARIABLE + ")", e);
+    }
+    Map<String, String> values = new LinkedHashMap<>();
+    properties.forEach((key, value) -> values.put(key.toString().strip(), value.toString().strip()));
+    return values;
+  }
+
+  /** Typed reads with error messages naming the setting. */
+  private record Settings(Map<String, String> values) {
+    String string(String key, String fallback) {
+      String value = values.get(key);
+      return value == null || value.isBlank() ? fallback : value.strip();
+    }
+
+    int integer(String key, int fallback) {
+      String value = string(key, null);
+      if (value == null) {
+        return fallback;
+      }
+      try {
+        return Integer.parseInt(value);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(key + " is '" + value + "'; it must be a whole number");
+      }
+    }
+
+    double decimal(String key, double fallback) {
+      String value = string(key, null);
+      if (value == null) {
+        return fallback;
+      }
+      try {
+        return Double.parseDouble(value);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(key + " is '" + value + "'; it must be a number");
+      }
+    }
+
+    Duration millis(String key, Duration fallback) {
+      String value = string(key, null);
+      if (value == null) {
+        return fallback;
+      }
+      try {
+        return Duration.ofMillis(Long.parseLong(value));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(key + " is '" + value + "'; it must be milliseconds (a whole number)");
+      }
+    }
+
+    boolean bool(String key, boolean fallback) {
+      String value = string(key, null);
+      if (value == null) {
+        return fallback;
+      }
+      if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
+        return Boolean.parseBoolean(value);
+      }
+      throw new IllegalArgumentException(key + " is '" + value + "'; it must be true or false");
+    }
+
+    Path path(String key, Path fallback) {
+      String value = string(key, null);
+      return value == null ? fallback : Path.of(value);
+    }
+
+    URI uri(String key) {
+      String value = string(key, null);
+      if (value == null) {
+        return null;
+      }
+      try {
+        URI uri = URI.create(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);
+        if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
+          throw new IllegalArgumentException("no http(s) scheme");
+        }
+        return uri;
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            key + " is '" + value + "'; it must be an http(s) URL such as http://localhost:8000");
+      }
+    }
+
+    boolean choice(String key, String falseValue, String trueValue) {
+      String value = string(key, falseValue);
+      if (value.equals(falseValue)) {
+        return false;
+      }
+      if (value.equals(trueValue)) {
+        return true;
+      }
+      throw new IllegalArgumentException(
+          key + " is '" + value + "'; it must be " + falseValue + " or " + trueValue);
+    }
+  }
+}

@@ -1,0 +1,229 @@
+package io.genguard.generator;
+
+import io.genguard.generator.backend.GenerationBackend;
+import io.genguard.generator.builtin.BuiltinBackend;
+import io.genguard.generator.worker.BackendRegistry;
+import io.genguard.generator.worker.BatchProcessor;
+import io.genguard.generator.worker.GenerationWorker;
+import io.genguard.generator.worker.GeneratorMetrics;
+import io.genguard.generator.worker.OutputAssembler;
+import io.genguard.provenance.ProvenanceKeys;
+import io.genguard.provenance.manifest.ManifestSigner;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The generator service: N worker threads turning gen.requests into gen.outputs and gen.failures
+ * with exactly-once Kafka transactions (see {@link GenerationWorker}). Topics must exist.
+ *
+ * <pre>
+ *   try (GeneratorService generator = new GeneratorService(config, Map.of("bootstrap.servers", servers), registry)) {
+ *     generator.start();
+ *     ...
+ *   }
+ * </pre>
+ */
+public final class GeneratorService implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(GeneratorService.class);
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
+
+  private final GeneratorConfig config;
+  private final Map<String, Object> kafkaClientProperties;
+  private final BackendRegistry backends;
+  private final BatchProcessor processor;
+  private final GeneratorMetrics metrics;
+  private final Clock clock;
+  private final List<GenerationWorker> workers = new ArrayList<>();
+  private final List<Thread> threads = new ArrayList<>();
+  private boolean started;
+  private boolean closed;
+
+  /**
+   * @param kafkaClientProperties client settings shared by consumers and producers; at least {@code
+   *     bootstrap.servers} (security settings go here too)
+   * @param registry where the generator's meters go
+   */
+  public GeneratorService(
+      GeneratorConfig config, Map<String, Object> kafkaClientProperties, MeterRegistry registry) {
+    this(config, kafkaClientProperties, registry, Clock.systemUTC());
+  }
+
+  GeneratorService(
+      GeneratorConfig config, Map<String, Object> kafkaClientProperties, MeterRegistry registry, Clock clock) {
+    Object servers = kafkaClientProperties.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG);
+    if (servers == null || servers.toString().isBlank()) {
+      throw new IllegalArgumentException(
+          "kafkaClientProperties must contain bootstrap.servers (host:port of the Kafka cluster)");
+    }
+    this.config = config;
+    this.kafkaClientProperties = Map.copyOf(kafkaClientProperties);
+    this.clock = clock;
+    ProvenanceKeys keys = config.resolveKeys();
+    this.backends = Backends.create(config, keys, clock);
+    this.metrics = new GeneratorMetrics(registry);
+    this.processor =
+        new BatchProcessor(
+            config,
+            backends,
+            new OutputAssembler(new ManifestSigner(keys.signing()), config.cpuWatts(), config.gpuWatts()),
+            metrics,
+            clock,
+            duration -> Thread.sleep(duration.toMillis()));
+    LOG.info("Generator configured: {}; backends {}", config, backends.names());
+  }
+
+  /** Starts the worker threads and returns; models load on the worker threads before they poll. */
+  public synchronized void start() {
+    if (started) {
+      throw new IllegalStateException("GeneratorService was already started");
+    }
+    started = true;
+    Runnable warmUpOnce = new WarmUpOnce(backends);
+    for (int i = 0; i < config.workers(); i++) {
+      String name = "generator-" + config.instanceId() + "-" + i;
+      String transactionalId = "genguard-" + name;
+      GenerationWorker worker =
+          new GenerationWorker(
+              name,
+              new KafkaConsumer<>(consumerProperties(name)),
+              () -> new KafkaProducer<>(producerProperties(name, transactionalId)),
+              processor,
+              metrics,
+              config.maxBatchSize(),
+              config.maxBatchWait(),
+              clock,
+              warmUpOnce);
+      Thread thread = new Thread(worker, "genguard-" + name);
+      thread.setDaemon(false);
+      workers.add(worker);
+      threads.add(thread);
+      thread.start();
+    }
+  }
+
+  /** The backends this service offers, by name. */
+  public List<String> backendNames() {
+    return List.copyOf(backends.names());
+  }
+
+  /** How many worker threads are still running. */
+  public synchronized int runningWorkers() {
+    return (int) threads.stream().filter(Thread::isAlive).count();
+  }
+
+  /**
+   * Stops polling, lets every worker finish and commit its in-flight batch, closes clients and
+   * backends; waits at most about 10 seconds.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    workers.forEach(GenerationWorker::stop);
+    long deadline = System.nanoTime() + CLOSE_TIMEOUT.toNanos();
+    for (Thread thread : threads) {
+      try {
+        thread.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      if (thread.isAlive()) {
+        LOG.warn("Worker thread {} did not stop within {}; its open transaction will be aborted by"
+            + " the broker or by its successor", thread.getName(), CLOSE_TIMEOUT);
+        thread.interrupt();
+      }
+    }
+    backends.close();
+  }
+
+  private Map<String, Object> consumerProperties(String clientId) {
+    Map<String, Object> properties = filtered(ConsumerConfig.configNames());
+    properties.put(ConsumerConfig.GROUP_ID_CONFIG, config.consumerGroup());
+    properties.put(ConsumerConfig.CLIENT_ID_CONFIG, "genguard-" + clientId);
+    properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    properties.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    properties.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxBatchSize());
+    // A batch may take maxBatchSize request budgets (built-in backends serve one at a time).
+    long batchBudget = config.requestTimeout().toMillis() * config.maxBatchSize() + 60_000;
+    properties.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int) Math.min(Integer.MAX_VALUE, Math.max(300_000, batchBudget)));
+    properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    return properties;
+  }
+
+  private Map<String, Object> producerProperties(String clientId, String transactionalId) {
+    Map<String, Object> properties = filtered(ProducerConfig.configNames());
+    properties.put(ProducerConfig.CLIENT_ID_CONFIG, "genguard-" + clientId);
+    properties.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    properties.put(ProducerConfig.ACKS_CONFIG, "all");
+    properties.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 30_000);
+    properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    return properties;
+  }
+
+  private Map<String, Object> filtered(java.util.Set<String> known) {
+    Map<String, Object> properties = new HashMap<>();
+    kafkaClientProperties.forEach(
+        (key, value) -> {
+          if (known.contains(key) || key.startsWith("sasl.") || key.startsWith("ssl.")) {
+            properties.put(key, value);
+          }
+        });
+    return properties;
+  }
+
+  /** Loads models once, on whichever worker thread gets there first; the others wait for it. */
+  private static final class WarmUpOnce implements Runnable {
+    private final BackendRegistry backends;
+    private boolean done;
+
+    WarmUpOnce(BackendRegistry backends) {
+      this.backends = backends;
+    }
+
+    @Override
+    public synchronized void run() {
+      if (!done) {
+        backends.warmUp();
+        done = true;
+      }
+    }
+  }
+
+  /** Builds the configured backends. */
+  static final class Backends {
+    private Backends() {}
+
+    static BackendRegistry create(GeneratorConfig config, ProvenanceKeys keys, Clock clock) {
+      List<GenerationBackend> backends = new ArrayList<>();
+      Map<String, String> notConfigured = new HashMap<>();
+      var watermarkKey = config.watermarkEnabled() ? keys.watermark().active() : null;
+      backends.add(
+          new BuiltinBackend(
+              config.cacheDirectory(), config.builtinOrder(), config.builtinMinimumCount(),
+              watermarkKey, config.watermark(), clock));
+      notConfigured.put(GeneratorConfig.BACKEND_DJL, GeneratorConfig.Keys.DJL_MODEL_PATH);
+      notConfigured.put(GeneratorConfig.BACKEND_OPENAI, GeneratorConfig.Keys.OPENAI_BASE_URL);
+      return new BackendRegistry(backends, config.defaultBackend(), notConfigured);
+    }
+  }
+}

@@ -1,0 +1,142 @@
+package io.genguard.generator.sampling;
+
+import io.genguard.generator.backend.SamplingSettings;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Draws the next token from logits with temperature, top-k and top-p (nucleus, Holtzman et al.
+ * 2020), in that order, from a seeded {@link SplittableRandom}: the same seed and the same logits
+ * give the same tokens on every JVM (SplittableRandom's algorithm is specified). Not thread-safe;
+ * one per generated sequence.
+ */
+public final class TokenSampler {
+  private final double temperature;
+  private final int topK;
+  private final double topP;
+  private final SplittableRandom random;
+
+  private int[] candidates = new int[0];
+  private double[] weights = new double[0];
+  private long[] order = new long[0];
+
+  public TokenSampler(SamplingSettings settings) {
+    this.temperature = settings.temperature();
+    this.topK = settings.topK();
+    this.topP = settings.topP();
+    this.random = new SplittableRandom(settings.seed());
+  }
+
+  /**
+   * The index of the next token. Logits of -infinity are never drawn.
+   *
+   * @throws IllegalStateException if no logit is finite
+   */
+  public int next(float[] logits) {
+    int best = argmax(logits);
+    if (temperature == 0.0) {
+      return best;
+    }
+    int count = selectCandidates(logits);
+    double max = logits[best] / temperature;
+    double total = 0;
+    for (int i = 0; i < count; i++) {
+      double weight = Math.exp(logits[candidates[i]] / temperature - max);
+      weights[i] = weight;
+      total += weight;
+    }
+    if (topP < 1.0) {
+      count = nucleus(count, total);
+      total = 0;
+      for (int i = 0; i < count; i++) {
+        total += weights[i];
+      }
+    }
+    double target = random.nextDouble() * total;
+    for (int i = 0; i < count; i++) {
+      target -= weights[i];
+      if (target < 0) {
+        return candidates[i];
+      }
+    }
+    return candidates[count - 1];
+  }
+
+  /** Fills {@code candidates} with the finite logits (the top k of them if top-k is on). */
+  private int selectCandidates(float[] logits) {
+    ensureCapacity(logits.length);
+    int count = 0;
+    for (int i = 0; i < logits.length; i++) {
+      if (logits[i] != Float.NEGATIVE_INFINITY && !Float.isNaN(logits[i])) {
+        candidates[count++] = i;
+      }
+    }
+    if (topK > 0 && topK < count) {
+      sortByLogitDescending(logits, count);
+      count = topK;
+    }
+    return count;
+  }
+
+  /** Keeps the smallest prefix, by decreasing weight, whose mass reaches top-p of the total. */
+  private int nucleus(int count, double total) {
+    for (int i = 0; i < count; i++) {
+      // Sort key: the weight's bits (positive doubles sort like their bits) and the position.
+      order[i] = (Double.doubleToLongBits(weights[i]) & ~0xFFFFFL) | i;
+    }
+    Arrays.sort(order, 0, count);
+    int[] sortedCandidates = new int[count];
+    double[] sortedWeights = new double[count];
+    double cumulative = 0;
+    int kept = 0;
+    for (int i = count - 1; i >= 0; i--) {
+      int position = (int) (order[i] & 0xFFFFFL);
+      sortedCandidates[kept] = candidates[position];
+      sortedWeights[kept] = weights[position];
+      cumulative += weights[position];
+      kept++;
+      if (cumulative >= topP * total) {
+        break;
+      }
+    }
+    System.arraycopy(sortedCandidates, 0, candidates, 0, kept);
+    System.arraycopy(sortedWeights, 0, weights, 0, kept);
+    return kept;
+  }
+
+  private void sortByLogitDescending(float[] logits, int count) {
+    for (int i = 0; i < count; i++) {
+      // Order-preserving int image of the float, shifted above the index bits.
+      int bits = Float.floatToIntBits(logits[candidates[i]]);
+      long sortable = bits >= 0 ? bits : bits ^ 0x7FFFFFFF;
+      order[i] = (sortable << 32) | (candidates[i] & 0xFFFFFFFFL);
+    }
+    Arrays.sort(order, 0, count);
+    for (int i = 0; i < count; i++) {
+      candidates[i] = (int) order[count - 1 - i];
+    }
+  }
+
+  private void ensureCapacity(int size) {
+    if (candidates.length < size) {
+      candidates = new int[size];
+      weights = new double[size];
+      order = new long[size];
+    }
+  }
+
+  private static int argmax(float[] logits) {
+    int best = -1;
+    float bestValue = Float.NEGATIVE_INFINITY;
+    for (int i = 0; i < logits.length; i++) {
+      if (logits[i] > bestValue) {
+        bestValue = logits[i];
+        best = i;
+      }
+    }
+    if (best < 0) {
+      throw new IllegalStateException("No token has a finite logit; the model produced no distribution");
+    }
+    return best;
+  }
+}

@@ -1,0 +1,76 @@
+package io.genguard.generator.worker;
+
+import io.genguard.generator.backend.GenerationBackend;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The backends one generator deployment offers, by name, and the default one. */
+public final class BackendRegistry implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(BackendRegistry.class);
+
+  private final Map<String, GenerationBackend> backends = new LinkedHashMap<>();
+  private final String defaultBackend;
+  private final Map<String, String> notConfigured;
+
+  /**
+   * @param notConfigured backends this deployment knows of but has not configured, with the setting
+   *     that would enable each (for the failure message)
+   */
+  public BackendRegistry(
+      List<GenerationBackend> backends, String defaultBackend, Map<String, String> notConfigured) {
+    for (GenerationBackend backend : backends) {
+      this.backends.put(backend.name(), backend);
+    }
+    this.defaultBackend = defaultBackend;
+    this.notConfigured = Map.copyOf(notConfigured);
+  }
+
+  public String defaultBackend() {
+    return defaultBackend;
+  }
+
+  public Optional<GenerationBackend> find(String name) {
+    return Optional.ofNullable(backends.get(name));
+  }
+
+  public Set<String> names() {
+    return backends.keySet();
+  }
+
+  /** The setting that would enable a known but unconfigured backend, if {@code name} is one. */
+  public Optional<String> settingToEnable(String name) {
+    return Optional.ofNullable(notConfigured.get(name));
+  }
+
+  public List<GenerationBackend> all() {
+    return new ArrayList<>(backends.values());
+  }
+
+  /** Loads every backend's model; a failure is logged, and that backend's requests then fail. */
+  public void warmUp() {
+    for (GenerationBackend backend : backends.values()) {
+      try {
+        backend.warmUp();
+      } catch (Exception e) {
+        LOG.error("Backend {} could not load its model: {}", backend.name(), e.getMessage());
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    for (GenerationBackend backend : backends.values()) {
+      try {
+        backend.close();
+      } catch (RuntimeException e) {
+        LOG.warn("Closing backend {} failed: {}", backend.name(), e.toString());
+      }
+    }
+  }
+}

@@ -1,0 +1,216 @@
+package io.genguard.generator.worker;
+
+import io.genguard.events.v1.GenerationFailure;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.generator.GeneratorConfig;
+import io.genguard.generator.backend.BackendException;
+import io.genguard.generator.backend.BackendOutcome;
+import io.genguard.generator.backend.BackendRequest;
+import io.genguard.generator.backend.FailureCode;
+import io.genguard.generator.backend.GenerationBackend;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves one micro-batch of requests, with no Kafka in sight: validates each, groups the valid ones
+ * by backend into backend-sized batches, retries transient failures with exponential backoff (at
+ * least the server's Retry-After) inside each request's time budget, and returns one event per
+ * request, in order: an output or a failure. Never throws for a bad request or a failing backend.
+ */
+public final class BatchProcessor {
+  private static final Logger LOG = LoggerFactory.getLogger(BatchProcessor.class);
+
+  /** Waits between retries; tests replace it. */
+  @FunctionalInterface
+  public interface Sleeper {
+    void sleep(Duration duration) throws InterruptedException;
+  }
+
+  /** The event one request ends as: exactly one of output or failure is set. */
+  public record Result(GenerationRequest request, GenerationOutput output, GenerationFailure failure) {
+    public boolean succeeded() {
+      return output != null;
+    }
+  }
+
+  private final GeneratorConfig config;
+  private final RequestValidator validator;
+  private final OutputAssembler assembler;
+  private final GeneratorMetrics metrics;
+  private final Clock clock;
+  private final Sleeper sleeper;
+
+  public BatchProcessor(
+      GeneratorConfig config,
+      BackendRegistry backends,
+      OutputAssembler assembler,
+      GeneratorMetrics metrics,
+      Clock clock,
+      Sleeper sleeper) {
+    this.config = config;
+    this.validator = new RequestValidator(config, backends);
+    this.assembler = assembler;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.sleeper = sleeper;
+  }
+
+  public List<Result> process(List<GenerationRequest> requests) {
+    Result[] results = new Result[requests.size()];
+    Map<GenerationBackend, List<Job>> byBackend = new LinkedHashMap<>();
+    for (int i = 0; i < requests.size(); i++) {
+      RequestValidator.Verdict verdict = validator.check(requests.get(i));
+      if (verdict.refused().isPresent()) {
+        RequestValidator.Refused refused = verdict.refused().get();
+        results[i] = fail(refused.request(), refused.code(), refused.reason(), refused.backend(), 0);
+      } else {
+        RequestValidator.Accepted accepted = verdict.accepted().get();
+        byBackend.computeIfAbsent(accepted.backend(), b -> new ArrayList<>()).add(new Job(i, accepted));
+      }
+    }
+    byBackend.forEach((backend, jobs) -> serve(backend, jobs, results));
+    return List.of(results);
+  }
+
+  /** One accepted request and its retry state. */
+  private static final class Job {
+    final int index;
+    final RequestValidator.Accepted accepted;
+    int attempts;
+    Instant deadline;
+    BackendException lastError;
+
+    Job(int index, RequestValidator.Accepted accepted) {
+      this.index = index;
+      this.accepted = accepted;
+    }
+  }
+
+  private void serve(GenerationBackend backend, List<Job> jobs, Result[] results) {
+    Instant start = clock.instant();
+    for (Job job : jobs) {
+      job.deadline = start.plus(config.requestTimeout());
+    }
+    List<Job> pending = jobs;
+    while (!pending.isEmpty()) {
+      List<Job> retry = new ArrayList<>();
+      Duration wait = Duration.ZERO;
+      for (int from = 0; from < pending.size(); from += backend.maxBatchSize()) {
+        List<Job> chunk = pending.subList(from, Math.min(pending.size(), from + backend.maxBatchSize()));
+        List<BackendOutcome> outcomes = call(backend, chunk);
+        Instant now = clock.instant();
+        for (int i = 0; i < chunk.size(); i++) {
+          Job job = chunk.get(i);
+          job.attempts++;
+          BackendOutcome outcome = outcomes.get(i);
+          if (outcome instanceof BackendOutcome.Generated generated) {
+            var generation = generated.generation();
+            metrics.generated(
+                backend.name(), generation.outputTokens(), Duration.ofNanos(generation.computeNanos()));
+            try {
+              results[job.index] =
+                  new Result(
+                      job.accepted.request(),
+                      assembler.output(
+                          job.accepted.request(), backend.name(), job.accepted.sampling(), generation, now),
+                      null);
+              metrics.outcome("output", "ok");
+            } catch (RuntimeException e) {
+              results[job.index] =
+                  fail(job.accepted.request(), FailureCode.BACKEND_ERROR,
+                      "backend output could not be packaged: " + e.getMessage(), backend.name(), job.attempts);
+            }
+            continue;
+          }
+          BackendException error = ((BackendOutcome.Failed) outcome).error();
+          job.lastError = error;
+          Duration backoff = backoff(job.attempts, error);
+          boolean timeLeft = now.plus(backoff).isBefore(job.deadline);
+          if (error.isTransient() && job.attempts < config.maxAttempts() && timeLeft) {
+            retry.add(job);
+            metrics.retry(backend.name());
+            wait = wait.compareTo(backoff) > 0 ? wait : backoff;
+          } else {
+            FailureCode code = error.isTransient() && !timeLeft ? FailureCode.TIMEOUT : error.code();
+            String reason =
+                error.getMessage()
+                    + (error.isTransient()
+                        ? " (gave up after " + job.attempts + " attempt(s)"
+                            + (timeLeft ? "" : "; the " + config.requestTimeout().toMillis() + " ms budget ran out")
+                            + ")"
+                        : "");
+            results[job.index] = fail(job.accepted.request(), code, reason, backend.name(), job.attempts);
+          }
+        }
+      }
+      if (!retry.isEmpty()) {
+        try {
+          sleeper.sleep(wait);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          for (Job job : retry) {
+            results[job.index] =
+                fail(job.accepted.request(), FailureCode.BACKEND_UNAVAILABLE,
+                    job.lastError.getMessage() + " (interrupted while waiting to retry)", backend.name(), job.attempts);
+          }
+          return;
+        }
+      }
+      pending = retry;
+    }
+  }
+
+  private List<BackendOutcome> call(GenerationBackend backend, List<Job> chunk) {
+    List<BackendRequest> requests = new ArrayList<>(chunk.size());
+    for (Job job : chunk) {
+      var accepted = job.accepted;
+      requests.add(
+          new BackendRequest(
+              accepted.request().getRequestId(), accepted.request().getPrompt(), accepted.model(), accepted.sampling(), job.deadline));
+    }
+    try {
+      List<BackendOutcome> outcomes = backend.generate(requests);
+      if (outcomes.size() != requests.size()) {
+        throw new IllegalStateException(
+            "backend returned " + outcomes.size() + " outcomes for " + requests.size() + " requests");
+      }
+      return outcomes;
+    } catch (RuntimeException e) {
+      // A bug or a broken model: fail this chunk, keep the worker serving the rest.
+      LOG.error("Backend {} failed on a batch of {}", backend.name(), requests.size(), e);
+      BackendException error =
+          BackendException.permanent(
+              FailureCode.BACKEND_ERROR, "backend " + backend.name() + " failed: " + e, e);
+      List<BackendOutcome> failed = new ArrayList<>();
+      for (int i = 0; i < requests.size(); i++) {
+        failed.add(new BackendOutcome.Failed(error));
+      }
+      return failed;
+    }
+  }
+
+  private Duration backoff(int attempt, BackendException error) {
+    long base = config.retryBackoff().toMillis();
+    long exponential = base << Math.min(attempt - 1, 20);
+    long capped = Math.min(exponential, config.maxRetryBackoff().toMillis());
+    Duration backoff = Duration.ofMillis(capped);
+    if (error.retryAfter() != null && error.retryAfter().compareTo(backoff) > 0) {
+      backoff = error.retryAfter();
+    }
+    return backoff;
+  }
+
+  private Result fail(GenerationRequest request, FailureCode code, String reason, String backend, int attempts) {
+    metrics.outcome("failure", code.code());
+    return new Result(
+        request, null, OutputAssembler.failure(request, code, reason, backend, attempts, clock.instant()));
+  }
+}

@@ -1,0 +1,313 @@
+package io.genguard.generator.worker;
+
+import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.schemas.DeadLetters;
+import io.genguard.schemas.EventDecodingException;
+import io.genguard.schemas.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One generation worker: a consumer in the generator group over gen.requests and a transactional
+ * producer. Consume-transform-produce: a micro-batch's outputs, failures and dead letters are
+ * written and its input offsets committed in one Kafka transaction, so after a crash the batch is
+ * either wholly visible to read_committed consumers or re-read and re-generated (with the same
+ * seeds and event ids), never half-done or doubled.
+ *
+ * <p>Invariant: offsets are committed only inside a transaction that also holds every event for
+ * the records below them. Records polled beyond the current batch wait in {@code pending} and are
+ * dropped (to be re-read from the committed offset) when their partition is revoked or a
+ * transaction aborts.
+ */
+public final class GenerationWorker implements Runnable {
+  private static final Logger LOG = LoggerFactory.getLogger(GenerationWorker.class);
+  private static final Duration IDLE_POLL = Duration.ofMillis(200);
+
+  private final String name;
+  private final Consumer<byte[], byte[]> consumer;
+  private final Supplier<Producer<byte[], byte[]>> producerFactory;
+  private final BatchProcessor processor;
+  private final GeneratorMetrics metrics;
+  private final int maxBatchSize;
+  private final Duration maxBatchWait;
+  private final Clock clock;
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final AtomicLong lag;
+  private final Deque<ConsumerRecord<byte[], byte[]>> pending = new ArrayDeque<>();
+  private final Runnable beforeSubscribe;
+
+  private Producer<byte[], byte[]> producer;
+
+  /**
+   * @param producerFactory makes a transactional producer (called again after fencing)
+   * @param beforeSubscribe runs on the worker thread before it joins the group (model warm-up)
+   */
+  public GenerationWorker(
+      String name,
+      Consumer<byte[], byte[]> consumer,
+      Supplier<Producer<byte[], byte[]>> producerFactory,
+      BatchProcessor processor,
+      GeneratorMetrics metrics,
+      int maxBatchSize,
+      Duration maxBatchWait,
+      Clock clock,
+      Runnable beforeSubscribe) {
+    this.name = name;
+    this.consumer = consumer;
+    this.producerFactory = producerFactory;
+    this.processor = processor;
+    this.metrics = metrics;
+    this.maxBatchSize = maxBatchSize;
+    this.maxBatchWait = maxBatchWait;
+    this.clock = clock;
+    this.lag = metrics.lagOf(name);
+    this.beforeSubscribe = beforeSubscribe;
+  }
+
+  /** Asks the worker to finish its current batch, commit it and stop. Returns at once. */
+  public void stop() {
+    running.set(false);
+    consumer.wakeup();
+  }
+
+  @Override
+  public void run() {
+    try {
+      beforeSubscribe.run();
+      producer = producerFactory.get();
+      producer.initTransactions();
+      consumer.subscribe(List.of(Topics.GENERATION_REQUESTS.name()), new DropPendingOnRevoke());
+      while (running.get()) {
+        List<ConsumerRecord<byte[], byte[]>> batch = nextBatch();
+        if (!batch.isEmpty()) {
+          processInTransaction(batch);
+        }
+      }
+    } catch (WakeupException e) {
+      if (running.get()) {
+        LOG.error("Worker {} woken up unexpectedly", name, e);
+      }
+    } catch (RuntimeException e) {
+      LOG.error("Worker {} stopped on an unexpected error; its partitions move to other workers", name, e);
+    } finally {
+      closeQuietly();
+    }
+  }
+
+  /** Up to maxBatchSize records: what is pending, then polls until full or maxBatchWait passed. */
+  private List<ConsumerRecord<byte[], byte[]>> nextBatch() {
+    List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>(maxBatchSize);
+    while (batch.size() < maxBatchSize && !pending.isEmpty()) {
+      batch.add(pending.poll());
+    }
+    long fillDeadline = batch.isEmpty() ? Long.MAX_VALUE : clock.millis() + maxBatchWait.toMillis();
+    while (batch.size() < maxBatchSize && running.get()) {
+      Duration timeout =
+          batch.isEmpty() ? IDLE_POLL : Duration.ofMillis(Math.max(0, fillDeadline - clock.millis()));
+      ConsumerRecords<byte[], byte[]> records;
+      try {
+        records = consumer.poll(timeout);
+      } catch (WakeupException e) {
+        // Closing: serve what was already taken, then stop.
+        running.set(false);
+        break;
+      }
+      updateLag();
+      for (ConsumerRecord<byte[], byte[]> record : records) {
+        if (batch.size() < maxBatchSize) {
+          batch.add(record);
+        } else {
+          pending.add(record);
+        }
+      }
+      if (batch.isEmpty()) {
+        return batch;
+      }
+      if (fillDeadline == Long.MAX_VALUE) {
+        fillDeadline = clock.millis() + maxBatchWait.toMillis();
+      }
+      if (clock.millis() >= fillDeadline) {
+        break;
+      }
+    }
+    return batch;
+  }
+
+  private void processInTransaction(List<ConsumerRecord<byte[], byte[]>> batch) {
+    metrics.batch(batch.size());
+    List<ProducerRecord<byte[], byte[]>> events = new ArrayList<>();
+    List<GenerationRequest> requests = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> record : batch) {
+      try {
+        requests.add(Topics.GENERATION_REQUESTS.codec().decode(record.value()));
+      } catch (EventDecodingException e) {
+        events.add(deadLetter(record, e));
+      }
+    }
+    // Generation happens before the transaction opens, so a slow backend never holds one open.
+    for (BatchProcessor.Result result : processor.process(requests)) {
+      if (result.succeeded()) {
+        events.add(record(Topics.GENERATION_OUTPUTS.name(), result.output().getRequestId(),
+            Topics.GENERATION_OUTPUTS.codec().encode(result.output())));
+      } else {
+        events.add(record(Topics.GENERATION_FAILURES.name(), result.failure().getRequestId(),
+            Topics.GENERATION_FAILURES.codec().encode(result.failure())));
+      }
+    }
+    try {
+      producer.beginTransaction();
+      for (ProducerRecord<byte[], byte[]> event : events) {
+        producer.send(event);
+      }
+      producer.sendOffsetsToTransaction(nextOffsets(batch), consumer.groupMetadata());
+      producer.commitTransaction();
+    } catch (ProducerFencedException
+        | InvalidProducerEpochException
+        | OutOfOrderSequenceException
+        | AuthorizationException
+        | UnsupportedVersionException e) {
+      // The producer cannot continue: a newer instance took over its transactional id, or it is
+      // broken. Start a new one; the batch is re-read from the last committed offset.
+      LOG.warn("Worker {} lost its producer ({}); re-reading the batch with a new one", name, e.toString());
+      closeProducer();
+      rewind(batch);
+      producer = producerFactory.get();
+      producer.initTransactions();
+    } catch (KafkaException e) {
+      LOG.warn("Worker {} could not commit a batch of {} ({}); aborting and re-reading it", name, batch.size(), e.toString());
+      try {
+        producer.abortTransaction();
+      } catch (KafkaException abortFailure) {
+        closeProducer();
+        producer = producerFactory.get();
+        producer.initTransactions();
+      }
+      rewind(batch);
+    }
+  }
+
+  private ProducerRecord<byte[], byte[]> deadLetter(ConsumerRecord<byte[], byte[]> record, Exception error) {
+    metrics.outcome("dead_letter", "undecodable");
+    LOG.warn("Undecodable record at {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), error.getMessage());
+    DeadLetter letter =
+        DeadLetters.of(record.topic(), record.partition(), record.offset(), record.key(), record.value(),
+            "generator", error, clock.instant());
+    return new ProducerRecord<>(Topics.GENERATION_REQUESTS_DLQ.name(), record.key(),
+        Topics.GENERATION_REQUESTS_DLQ.codec().encode(letter));
+  }
+
+  private static ProducerRecord<byte[], byte[]> record(String topic, String key, byte[] value) {
+    return new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value);
+  }
+
+  private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(List<ConsumerRecord<byte[], byte[]>> batch) {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (ConsumerRecord<byte[], byte[]> record : batch) {
+      TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+      OffsetAndMetadata next = new OffsetAndMetadata(record.offset() + 1);
+      offsets.merge(partition, next, (a, b) -> a.offset() >= b.offset() ? a : b);
+    }
+    return offsets;
+  }
+
+  /** Seeks every partition of the batch (and of pending records) back to its first unserved record. */
+  private void rewind(List<ConsumerRecord<byte[], byte[]>> batch) {
+    Map<TopicPartition, Long> first = new HashMap<>();
+    for (ConsumerRecord<byte[], byte[]> record : batch) {
+      first.merge(new TopicPartition(record.topic(), record.partition()), record.offset(), Math::min);
+    }
+    for (ConsumerRecord<byte[], byte[]> record : pending) {
+      first.merge(new TopicPartition(record.topic(), record.partition()), record.offset(), Math::min);
+    }
+    pending.clear();
+    Set<TopicPartition> assigned = consumer.assignment();
+    first.forEach(
+        (partition, offset) -> {
+          if (assigned.contains(partition)) {
+            consumer.seek(partition, offset);
+          }
+        });
+  }
+
+  private void updateLag() {
+    long total = 0;
+    for (TopicPartition partition : consumer.assignment()) {
+      OptionalLong partitionLag = consumer.currentLag(partition);
+      if (partitionLag.isPresent()) {
+        total += partitionLag.getAsLong();
+      }
+    }
+    lag.set(total + pending.size());
+  }
+
+  private void closeProducer() {
+    try {
+      if (producer != null) {
+        producer.close(Duration.ofSeconds(2));
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("Closing producer of {} failed", name, e);
+    }
+    producer = null;
+  }
+
+  private void closeQuietly() {
+    closeProducer();
+    try {
+      consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(3)));
+    } catch (RuntimeException e) {
+      LOG.debug("Closing consumer of {} failed", name, e);
+    }
+    lag.set(0);
+    LOG.info("Worker {} stopped", name);
+  }
+
+  /** Forgets polled-but-unserved records of partitions this worker no longer owns. */
+  private final class DropPendingOnRevoke implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      pending.removeIf(record -> partitions.contains(new TopicPartition(record.topic(), record.partition())));
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      onPartitionsRevoked(partitions);
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      LOG.info("Worker {} now serves {}", name, partitions);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+package io.genguard.generator.worker;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The generator's meters: consumer lag, batch size, generated tokens (a counter; its rate is
+ * tokens/s), per-backend latency, outcomes and retries.
+ */
+public final class GeneratorMetrics {
+  public static final String LAG = "genguard.generator.consumer.lag";
+  public static final String BATCH_SIZE = "genguard.generator.batch.size";
+  public static final String TOKENS = "genguard.generator.tokens";
+  public static final String LATENCY = "genguard.generator.latency";
+  public static final String REQUESTS = "genguard.generator.requests";
+  public static final String RETRIES = "genguard.generator.retries";
+
+  private final MeterRegistry registry;
+  private final DistributionSummary batchSize;
+  private final ConcurrentHashMap<String, AtomicLong> lagByWorker = new ConcurrentHashMap<>();
+
+  public GeneratorMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.batchSize =
+        DistributionSummary.builder(BATCH_SIZE)
+            .description("Requests per micro-batch (and per Kafka transaction)")
+            .register(registry);
+  }
+
+  /** The lag holder of one worker: records behind the end of its assigned partitions. */
+  public AtomicLong lagOf(String worker) {
+    return lagByWorker.computeIfAbsent(
+        worker,
+        name -> {
+          AtomicLong holder = new AtomicLong();
+          Gauge.builder(LAG, holder, AtomicLong::get)
+              .description("Records of gen.requests not yet consumed by this worker")
+              .tag("worker", name)
+              .register(registry);
+          return holder;
+        });
+  }
+
+  public void batch(int size) {
+    batchSize.record(size);
+  }
+
+  public void generated(String backend, int tokens, Duration latency) {
+    Counter.builder(TOKENS).description("Generated tokens").tag("backend", backend).register(registry).increment(tokens);
+    Timer.builder(LATENCY)
+        .description("Time a backend took per request")
+        .tag("backend", backend)
+        .register(registry)
+        .record(latency);
+  }
+
+  /** Counts a request's outcome: output, failure (with its code) or dead_letter. */
+  public void outcome(String outcome, String code) {
+    Counter.builder(REQUESTS).tag("outcome", outcome).tag("code", code).register(registry).increment();
+  }
+
+  public void retry(String backend) {
+    Counter.builder(RETRIES).tag("backend", backend).register(registry).increment();
+  }
+}

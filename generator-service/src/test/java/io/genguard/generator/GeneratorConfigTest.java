@@ -1,0 +1,108 @@
+package io.genguard.generator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.genguard.provenance.manifest.SigningKey;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GeneratorConfigTest {
+  @TempDir Path dataDir;
+
+  @Test
+  void shouldDefaultToOneBuiltinWorkerWithStateUnderTheDataDirectory() {
+    GeneratorConfig config = GeneratorConfig.defaults(dataDir);
+
+    assertThat(config.workers()).isEqualTo(1);
+    assertThat(config.defaultBackend()).isEqualTo("builtin");
+    assertThat(config.cacheDirectory()).isEqualTo(dataDir.resolve("generator-cache"));
+    assertThat(config.keyDirectory()).isEqualTo(dataDir.resolve("provenance-keys"));
+    assertThat(config.watermark().gamma()).isEqualTo(0.25);
+    assertThat(config.watermark().delta()).isEqualTo(2.0);
+    assertThat(config.withWorkers(4).workers()).isEqualTo(4);
+  }
+
+  @Test
+  void shouldReadEveryKindOfSettingFromTheEnvironment() {
+    GeneratorConfig config =
+        GeneratorConfig.fromEnvironment(
+            Map.of(
+                "GENGUARD_GENERATOR_WORKERS", "3",
+                "GENGUARD_GENERATOR_BATCH_WAIT_MS", "25",
+                "GENGUARD_GENERATOR_OPENAI_BASE_URL", "http://localhost:8000/",
+                "GENGUARD_GENERATOR_OPENAI_API", "chat",
+                "GENGUARD_GENERATOR_WATERMARK_GAMMA", "0.5",
+                "GENGUARD_GENERATOR_WATERMARK_ENABLED", "false",
+                "PATH", "/usr/bin"),
+            dataDir);
+
+    assertThat(config.workers()).isEqualTo(3);
+    assertThat(config.maxBatchWait()).isEqualTo(Duration.ofMillis(25));
+    assertThat(config.openAiBaseUrl()).isEqualTo(URI.create("http://localhost:8000"));
+    assertThat(config.openAiChat()).isTrue();
+    assertThat(config.watermark().gamma()).isEqualTo(0.5);
+    assertThat(config.watermarkEnabled()).isFalse();
+  }
+
+  @Test
+  void shouldLetTheEnvironmentOverrideTheConfigFile() throws Exception {
+    Path file = dataDir.resolve("generator.properties");
+    Files.writeString(file, "GENGUARD_GENERATOR_WORKERS=2\nGENGUARD_GENERATOR_BATCH_SIZE=16\n");
+
+    GeneratorConfig config =
+        GeneratorConfig.fromEnvironment(
+            Map.of("GENGUARD_GENERATOR_CONFIG_FILE", file.toString(), "GENGUARD_GENERATOR_WORKERS", "5"), dataDir);
+
+    assertThat(config.workers()).isEqualTo(5);
+    assertThat(config.maxBatchSize()).isEqualTo(16);
+  }
+
+  @Test
+  void shouldTakeProvenanceKeysFromTheEnvironment() {
+    String watermarkSecret = Base64.getEncoder().encodeToString(new byte[32]);
+    GeneratorConfig config =
+        GeneratorConfig.fromEnvironment(
+            Map.of(
+                "GENGUARD_WATERMARK_KEYS", "wm-2025:" + watermarkSecret,
+                "GENGUARD_SIGNING_KEYS", SigningKey.generate("sign-2025").toConfigEntry()),
+            dataDir);
+
+    assertThat(config.resolveKeys().watermark().active().id()).isEqualTo("wm-2025");
+    assertThat(config.resolveKeys().signing().active().id()).isEqualTo("sign-2025");
+    assertThat(config.toString()).doesNotContain(watermarkSecret);
+  }
+
+  @Test
+  void shouldRejectTyposAndBadValuesNamingTheSetting() {
+    assertThatThrownBy(() -> GeneratorConfig.fromEnvironment(Map.of("GENGUARD_GENERATOR_WORKER", "2"), dataDir))
+        .hasMessageContaining("Unknown generator setting(s) [GENGUARD_GENERATOR_WORKER]");
+    assertThatThrownBy(() -> GeneratorConfig.fromEnvironment(Map.of("GENGUARD_GENERATOR_WORKERS", "two"), dataDir))
+        .hasMessageContaining("GENGUARD_GENERATOR_WORKERS is 'two'; it must be a whole number");
+    assertThatThrownBy(() -> GeneratorConfig.fromEnvironment(Map.of("GENGUARD_GENERATOR_WORKERS", "0"), dataDir))
+        .hasMessageContaining("GENGUARD_GENERATOR_WORKERS is 0; it must be between 1 and 64");
+    assertThatThrownBy(() -> GeneratorConfig.fromEnvironment(Map.of("GENGUARD_GENERATOR_DEFAULT_BACKEND", "gpt"), dataDir))
+        .hasMessageContaining("one of builtin, djl, openai");
+    assertThatThrownBy(() -> GeneratorConfig.fromEnvironment(Map.of("GENGUARD_GENERATOR_OPENAI_BASE_URL", "localhost:8000"), dataDir))
+        .hasMessageContaining("must be an http(s) URL");
+    assertThatThrownBy(() -> GeneratorConfig.fromEnvironment(Map.of("GENGUARD_GENERATOR_WATERMARK_GAMMA", "1.5"), dataDir))
+        .hasMessageContaining("gamma must be in (0, 1)");
+  }
+
+  @Test
+  void shouldNeverPrintTheApiKey() {
+    GeneratorConfig config =
+        GeneratorConfig.fromEnvironment(
+            Map.of("GENGUARD_GENERATOR_OPENAI_BASE_URL", "https://llm.internal", "GENGUARD_GENERATOR_OPENAI_API_KEY", "sk-secret-123"),
+            dataDir);
+
+    assertThat(config.openAiApiKey()).isEqualTo("sk-secret-123");
+    assertThat(config.toString()).doesNotContain("sk-secret-123").contains("openAiApiKey=<redacted>");
+  }
+}

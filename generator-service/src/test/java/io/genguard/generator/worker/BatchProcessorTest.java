@@ -1,0 +1,191 @@
+package io.genguard.generator.worker;
+
+import static io.genguard.generator.worker.WorkerFixtures.KEYS;
+import static io.genguard.generator.worker.WorkerFixtures.ScriptedBackend.fail;
+import static io.genguard.generator.worker.WorkerFixtures.ScriptedBackend.text;
+import static io.genguard.generator.worker.WorkerFixtures.config;
+import static io.genguard.generator.worker.WorkerFixtures.parameters;
+import static io.genguard.generator.worker.WorkerFixtures.processor;
+import static io.genguard.generator.worker.WorkerFixtures.request;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.genguard.events.v1.GenerationFailure;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.generator.backend.BackendException;
+import io.genguard.generator.backend.FailureCode;
+import io.genguard.provenance.manifest.ManifestStatus;
+import io.genguard.provenance.manifest.ManifestVerifier;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+class BatchProcessorTest {
+  private final WorkerFixtures.ScriptedBackend backend = new WorkerFixtures.ScriptedBackend();
+  private final List<Duration> sleeps = new ArrayList<>();
+  private final BatchProcessor processor = processor(config(), backend, sleeps);
+
+  @Test
+  void shouldTurnEachRequestIntoAnOutputWithASignedManifestAndCost() {
+    GenerationOutput output = single(request("r1", "hello world")).output();
+
+    assertThat(output.getText()).isEqualTo("dlrow olleh");
+    assertThat(output.getRequestId()).isEqualTo("r1");
+    assertThat(output.getTenantId()).isEqualTo("tenant-1");
+    assertThat(output.getAttributes()).containsEntry("campaign.id", "c1");
+    assertThat(output.getModel().getBackend()).isEqualTo("scripted");
+    assertThat(output.getCost().getComputeMillis()).isEqualTo(2000);
+    assertThat(output.getCost().getEnergyJoules()).as("65 W for 2 s").isCloseTo(130.0, within(1e-9));
+    assertThat(output.getCost().getDevice()).isEqualTo("cpu");
+    assertThat(output.getWatermark()).as("this backend has no logits").isNull();
+    ManifestVerifier verifier = new ManifestVerifier(KEYS.verification());
+    assertThat(
+            verifier.verify(
+                output.getText(),
+                output.getManifest().getCanonicalJson(),
+                output.getManifest().getSignature(),
+                output.getManifest().getKeyId()))
+        .isEqualTo(ManifestStatus.VALID);
+  }
+
+  @Test
+  void shouldDeriveIdsAndSeedFromTheRequestSoAReplayIsIdempotent() {
+    GenerationOutput first = single(request("r1", "same")).output();
+    GenerationOutput replay = single(request("r1", "same")).output();
+
+    assertThat(replay.getEventId()).isEqualTo(first.getEventId());
+    assertThat(replay.getOutputId()).isEqualTo(first.getOutputId());
+    assertThat(replay.getParameters().getSeed()).isEqualTo(first.getParameters().getSeed()).isNotNull();
+    assertThat(single(request("r2", "same")).output().getEventId()).isNotEqualTo(first.getEventId());
+  }
+
+  @Test
+  void shouldRefuseInvalidRequestsWithReasonsThatSayWhatToDo() {
+    assertRefused(request("r", "   "), FailureCode.INVALID_REQUEST, "prompt is empty");
+    assertRefused(request("r", "x".repeat(8_001)), FailureCode.INVALID_REQUEST, "prompt has 8001 characters, more than the limit of 8000");
+    assertRefused(with(request("r", "p"), r -> r.setParameters(parameters(16, -0.5, 0, 1.0, null))),
+        FailureCode.INVALID_REQUEST, "parameters.temperature is -0.5; it must be a finite number >= 0");
+    assertRefused(with(request("r", "p"), r -> r.setParameters(parameters(5000, 1.0, 0, 1.0, null))),
+        FailureCode.INVALID_REQUEST, "parameters.maxTokens is 5000; it must be between 1 and 1024 (the limit is GENGUARD_GENERATOR_MAX_OUTPUT_TOKENS)");
+    assertRefused(with(request("r", "p"), r -> r.setParameters(parameters(0, 1.0, 0, 1.0, null))),
+        FailureCode.INVALID_REQUEST, "parameters.maxTokens is 0");
+    assertRefused(with(request("r", "p"), r -> r.setParameters(parameters(5, 1.0, -1, 1.0, null))),
+        FailureCode.INVALID_REQUEST, "parameters.topK is -1");
+    assertRefused(with(request("r", "p"), r -> r.setParameters(parameters(5, 1.0, 0, 0.0, null))),
+        FailureCode.INVALID_REQUEST, "parameters.topP is 0.0; it must be in (0, 1]");
+    assertRefused(with(request("r", "p"), r -> r.setBackend("vllm")),
+        FailureCode.UNKNOWN_BACKEND, "backend 'vllm' is not available; known backends: [scripted]");
+    assertRefused(with(request("r", "p"), r -> r.setBackend("djl")),
+        FailureCode.UNKNOWN_BACKEND, "not configured on this generator (set GENGUARD_GENERATOR_DJL_MODEL_PATH)");
+    assertRefused(with(request("r", "p"), r -> r.setModel("gpt-9")),
+        FailureCode.UNKNOWN_BACKEND, "model 'gpt-9' is not served by backend 'scripted'");
+    assertThat(backend.batches).as("no refused request reached the backend").isEmpty();
+  }
+
+  @Test
+  void shouldRetryTransientFailuresWithExponentialBackoff() {
+    backend.on("flaky",
+        fail(BackendException.transientFailure(FailureCode.BACKEND_UNAVAILABLE, "connection refused", null)),
+        fail(BackendException.transientFailure(FailureCode.BACKEND_UNAVAILABLE, "connection refused", null)),
+        text("finally"));
+
+    BatchProcessor.Result result = single(request("r", "flaky"));
+
+    assertThat(result.output().getText()).isEqualTo("finally");
+    assertThat(sleeps).containsExactly(Duration.ofMillis(100), Duration.ofMillis(200));
+  }
+
+  @Test
+  void shouldWaitAtLeastWhatRetryAfterAsks() {
+    backend.on("busy",
+        fail(BackendException.retryAfter(FailureCode.BACKEND_UNAVAILABLE, Duration.ofSeconds(2), "HTTP 429")),
+        text("served"));
+
+    assertThat(single(request("r", "busy")).succeeded()).isTrue();
+    assertThat(sleeps).containsExactly(Duration.ofSeconds(2));
+  }
+
+  @Test
+  void shouldGiveUpAfterTheConfiguredAttemptsWithAFailureEvent() {
+    backend.on("down", fail(BackendException.transientFailure(FailureCode.BACKEND_UNAVAILABLE, "connection refused to localhost:1", null)));
+
+    GenerationFailure failure = single(request("r", "down")).failure();
+
+    assertThat(failure.getCode()).isEqualTo("backend_unavailable");
+    assertThat(failure.getReason()).contains("connection refused to localhost:1").contains("gave up after 3 attempt(s)");
+    assertThat(failure.getAttempts()).isEqualTo(3);
+    assertThat(failure.getBackend()).isEqualTo("scripted");
+  }
+
+  @Test
+  void shouldStopRetryingWhenTheRequestBudgetRunsOut() {
+    backend.on("slow-down",
+        fail(BackendException.retryAfter(FailureCode.BACKEND_UNAVAILABLE, Duration.ofSeconds(60), "HTTP 503")));
+
+    GenerationFailure failure = single(request("r", "slow-down")).failure();
+
+    assertThat(failure.getCode()).isEqualTo("timeout");
+    assertThat(failure.getReason()).contains("budget ran out");
+    assertThat(sleeps).isEmpty();
+  }
+
+  @Test
+  void shouldNotRetryPermanentFailures() {
+    backend.on("garbage", fail(BackendException.permanent(FailureCode.BACKEND_ERROR, "response is not JSON", null)));
+
+    GenerationFailure failure = single(request("r", "garbage")).failure();
+
+    assertThat(failure.getCode()).isEqualTo("backend_error");
+    assertThat(failure.getAttempts()).isEqualTo(1);
+  }
+
+  @Test
+  void shouldKeepServingOtherRequestsWhenOneFailsOrTheBackendThrows() {
+    WorkerFixtures.ScriptedBackend oneAtATime = new WorkerFixtures.ScriptedBackend();
+    oneAtATime.maxBatch = 1;
+    BatchProcessor separate = processor(config(), oneAtATime, sleeps);
+
+    List<BatchProcessor.Result> results =
+        separate.process(List.of(request("a", "abc"), request("b", "explode"), request("c", ""), request("d", "xyz")));
+
+    assertThat(results).extracting(BatchProcessor.Result::succeeded).containsExactly(true, false, false, true);
+    assertThat(results.get(1).failure().getReason()).contains("model crashed");
+    assertThat(results.get(3).output().getText()).isEqualTo("zyx");
+  }
+
+  @Test
+  void shouldSendBackendSizedBatches() {
+    backend.maxBatch = 2;
+    List<GenerationRequest> requests = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      requests.add(request("r" + i, "p" + i));
+    }
+
+    processor.process(requests);
+
+    assertThat(backend.batches).extracting(List::size).containsExactly(2, 2, 1);
+  }
+
+  private BatchProcessor.Result single(GenerationRequest request) {
+    List<BatchProcessor.Result> results = processor.process(List.of(request));
+    assertThat(results).hasSize(1);
+    return results.get(0);
+  }
+
+  private void assertRefused(GenerationRequest request, FailureCode code, String reason) {
+    GenerationFailure failure = single(request).failure();
+    assertThat(failure).as("failure for %s", request.getPrompt()).isNotNull();
+    assertThat(failure.getCode()).isEqualTo(code.code());
+    assertThat(failure.getReason()).contains(reason);
+    assertThat(failure.getEventId()).isEqualTo(OutputAssembler.failureEventId("r"));
+  }
+
+  private static GenerationRequest with(GenerationRequest request, Consumer<GenerationRequest> change) {
+    GenerationRequest copy = GenerationRequest.newBuilder(request).build();
+    change.accept(copy);
+    return copy;
+  }
+}

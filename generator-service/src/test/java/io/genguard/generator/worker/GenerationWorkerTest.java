@@ -1,0 +1,203 @@
+package io.genguard.generator.worker;
+
+import static io.genguard.generator.worker.WorkerFixtures.CLOCK;
+import static io.genguard.generator.worker.WorkerFixtures.config;
+import static io.genguard.generator.worker.WorkerFixtures.processor;
+import static io.genguard.generator.worker.WorkerFixtures.request;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.schemas.Topics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class GenerationWorkerTest {
+  private static final String REQUESTS = Topics.GENERATION_REQUESTS.name();
+  private static final TopicPartition PARTITION = new TopicPartition(REQUESTS, 0);
+
+  private final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
+  private final List<MockProducer<byte[], byte[]>> producers = new CopyOnWriteArrayList<>();
+  private final WorkerFixtures.ScriptedBackend backend = new WorkerFixtures.ScriptedBackend();
+  private final AtomicInteger offsets = new AtomicInteger();
+  private Thread thread;
+  private GenerationWorker worker;
+
+  @AfterEach
+  void stopWorker() throws InterruptedException {
+    if (worker != null) {
+      worker.stop();
+      thread.join(5_000);
+    }
+  }
+
+  @Test
+  void shouldWriteOutputsAndDeadLettersAndCommitOffsetsInOneTransaction() {
+    start(8, producer -> {});
+    deliver(
+        encoded(request("r1", "abc")),
+        "not an avro event".getBytes(StandardCharsets.UTF_8),
+        encoded(request("r2", "de")));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> producer().commitCount() == 1);
+
+    MockProducer<byte[], byte[]> producer = producer();
+    List<ProducerRecord<byte[], byte[]>> sent = producer.history();
+    assertThat(sent).extracting(ProducerRecord::topic)
+        .containsExactlyInAnyOrder(Topics.GENERATION_REQUESTS_DLQ.name(), Topics.GENERATION_OUTPUTS.name(), Topics.GENERATION_OUTPUTS.name());
+    ProducerRecord<byte[], byte[]> dead = only(sent, Topics.GENERATION_REQUESTS_DLQ.name());
+    DeadLetter letter = Topics.GENERATION_REQUESTS_DLQ.codec().decode(dead.value());
+    assertThat(letter.getSourceOffset()).isEqualTo(1);
+    assertThat(letter.getSourceTopic()).isEqualTo(REQUESTS);
+    assertThat(letter.getStage()).isEqualTo("generator");
+    assertThat(letter.getReason()).contains("GenerationRequest");
+    List<GenerationOutput> outputs = outputs(sent);
+    assertThat(outputs).extracting(GenerationOutput::getText).containsExactly("cba", "ed");
+    assertThat(outputs.get(0).getRequestId()).isEqualTo("r1");
+    assertThat(new String(only(sent, Topics.GENERATION_OUTPUTS.name(), 0).key(), StandardCharsets.UTF_8)).isEqualTo("r1");
+    Map<TopicPartition, OffsetAndMetadata> committed =
+        producer.consumerGroupOffsetsHistory().get(0).values().iterator().next();
+    assertThat(committed).containsEntry(PARTITION, new OffsetAndMetadata(3));
+  }
+
+  @Test
+  void shouldSplitWhatItPollsIntoBatchesOfAtMostTheConfiguredSize() {
+    start(2, producer -> {});
+    deliver(encoded(request("a", "1")), encoded(request("b", "2")), encoded(request("c", "3")),
+        encoded(request("d", "4")), encoded(request("e", "5")));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> producer().commitCount() == 3);
+
+    assertThat(backend.batches).extracting(List::size).containsExactly(2, 2, 1);
+    List<Long> committedOffsets = new ArrayList<>();
+    for (var offsetsOfOneTransaction : producer().consumerGroupOffsetsHistory()) {
+      committedOffsets.add(offsetsOfOneTransaction.values().iterator().next().get(PARTITION).offset());
+    }
+    assertThat(committedOffsets).containsExactly(2L, 4L, 5L);
+  }
+
+  @Test
+  void shouldAbortAndRereadTheBatchWhenTheCommitFails() {
+    start(8, producer -> producer.commitTransactionException = new KafkaException("broker unavailable"));
+    deliver(encoded(request("r1", "abc")), encoded(request("r2", "de")));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> producer().transactionAborted());
+
+    assertThat(producer().history()).as("nothing of the aborted transaction is visible").isEmpty();
+    await().atMost(Duration.ofSeconds(5)).until(() -> consumer.position(PARTITION) == 0);
+  }
+
+  @Test
+  void shouldReplaceAFencedProducerAndRereadTheBatch() {
+    start(8, producer -> {
+      if (producers.size() == 1) {
+        producer.commitTransactionException = new ProducerFencedException("newer instance");
+      }
+    });
+    deliver(encoded(request("r1", "abc")));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> producers.size() == 2);
+
+    assertThat(producers.get(0).closed()).isTrue();
+    assertThat(producers.get(1).transactionInitialized()).isTrue();
+    await().atMost(Duration.ofSeconds(5)).until(() -> consumer.position(PARTITION) == 0);
+  }
+
+  @Test
+  void shouldCommitTheInFlightBatchWhenStopped() throws Exception {
+    start(8, producer -> {});
+    deliver(encoded(request("r1", "abc")));
+    await().atMost(Duration.ofSeconds(5)).until(() -> producer().commitCount() == 1);
+
+    worker.stop();
+    thread.join(5_000);
+
+    assertThat(thread.isAlive()).isFalse();
+    assertThat(consumer.closed()).isTrue();
+    assertThat(producer().closed()).isTrue();
+    worker = null;
+  }
+
+  private void start(int batchSize, java.util.function.Consumer<MockProducer<byte[], byte[]>> configure) {
+    BatchProcessor processor = processor(config(), backend, new ArrayList<>());
+    worker =
+        new GenerationWorker(
+            "test-0",
+            consumer,
+            () -> {
+              MockProducer<byte[], byte[]> producer =
+                  new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+              producers.add(producer);
+              configure.accept(producer);
+              return producer;
+            },
+            processor,
+            new GeneratorMetrics(new SimpleMeterRegistry()),
+            batchSize,
+            Duration.ZERO,
+            CLOCK,
+            () -> {});
+    consumer.schedulePollTask(
+        () -> {
+          consumer.rebalance(List.of(PARTITION));
+          consumer.updateBeginningOffsets(Map.of(PARTITION, 0L));
+        });
+    thread = new Thread(worker, "worker-under-test");
+    thread.start();
+  }
+
+  /** Delivers the values as consecutive records of partition 0 in one poll. */
+  private void deliver(byte[]... values) {
+    consumer.schedulePollTask(
+        () -> {
+          for (byte[] value : values) {
+            int offset = offsets.getAndIncrement();
+            consumer.addRecord(new ConsumerRecord<>(REQUESTS, 0, offset, ("k" + offset).getBytes(StandardCharsets.UTF_8), value));
+          }
+        });
+  }
+
+  private MockProducer<byte[], byte[]> producer() {
+    await().atMost(Duration.ofSeconds(5)).until(() -> !producers.isEmpty());
+    return producers.get(producers.size() - 1);
+  }
+
+  private static byte[] encoded(io.genguard.events.v1.GenerationRequest request) {
+    return Topics.GENERATION_REQUESTS.codec().encode(request);
+  }
+
+  private static List<GenerationOutput> outputs(List<ProducerRecord<byte[], byte[]>> sent) {
+    return sent.stream()
+        .filter(record -> record.topic().equals(Topics.GENERATION_OUTPUTS.name()))
+        .map(record -> Topics.GENERATION_OUTPUTS.codec().decode(record.value()))
+        .toList();
+  }
+
+  private static ProducerRecord<byte[], byte[]> only(List<ProducerRecord<byte[], byte[]>> sent, String topic) {
+    List<ProducerRecord<byte[], byte[]>> matching = sent.stream().filter(r -> r.topic().equals(topic)).toList();
+    assertThat(matching).hasSize(1);
+    return matching.get(0);
+  }
+
+  private static ProducerRecord<byte[], byte[]> only(List<ProducerRecord<byte[], byte[]>> sent, String topic, int index) {
+    return sent.stream().filter(r -> r.topic().equals(topic)).toList().get(index);
+  }
+}

@@ -2,6 +2,7 @@ package io.genguard.generator;
 
 import io.genguard.generator.backend.GenerationBackend;
 import io.genguard.generator.builtin.BuiltinBackend;
+import io.genguard.generator.openai.OpenAiCompatibleBackend;
 import io.genguard.generator.worker.BackendRegistry;
 import io.genguard.generator.worker.BatchProcessor;
 import io.genguard.generator.worker.GenerationWorker;
@@ -221,8 +222,20 @@ public final class GeneratorService implements AutoCloseable {
           new BuiltinBackend(
               config.cacheDirectory(), config.builtinOrder(), config.builtinMinimumCount(),
               watermarkKey, config.watermark(), clock));
+      if (config.openAiBaseUrl() != null) {
+        backends.add(
+            new OpenAiCompatibleBackend(
+                config.openAiBaseUrl(), config.openAiApiKey(), config.openAiModel(), config.openAiChat(),
+                config.openAiTimeout(), clock));
+      } else {
+        notConfigured.put(GeneratorConfig.BACKEND_OPENAI, GeneratorConfig.Keys.OPENAI_BASE_URL);
+      }
       notConfigured.put(GeneratorConfig.BACKEND_DJL, GeneratorConfig.Keys.DJL_MODEL_PATH);
-      notConfigured.put(GeneratorConfig.BACKEND_OPENAI, GeneratorConfig.Keys.OPENAI_BASE_URL);
+      if (notConfigured.containsKey(config.defaultBackend())) {
+        throw new IllegalArgumentException(
+            GeneratorConfig.Keys.DEFAULT_BACKEND + " is " + config.defaultBackend()
+                + " but that backend is not configured; set " + notConfigured.get(config.defaultBackend()));
+      }
       return new BackendRegistry(backends, config.defaultBackend(), notConfigured);
     }
   }

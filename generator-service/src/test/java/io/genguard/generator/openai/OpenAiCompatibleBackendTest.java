@@ -1,0 +1,289 @@
+package io.genguard.generator.openai;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.genguard.generator.backend.BackendException;
+import io.genguard.generator.backend.BackendOutcome;
+import io.genguard.generator.backend.BackendRequest;
+import io.genguard.generator.backend.FailureCode;
+import io.genguard.generator.backend.Generation;
+import io.genguard.generator.backend.SamplingSettings;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs the backend against a local server that speaks the OpenAI protocol; the prompt selects the
+ * server's behaviour (answer, error, rate limit, garbage, silence).
+ */
+class OpenAiCompatibleBackendTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Clock CLOCK = Clock.systemUTC();
+
+  private HttpServer server;
+  private URI baseUrl;
+  private final List<JsonNode> bodies = new CopyOnWriteArrayList<>();
+  private final List<String> authorizations = new CopyOnWriteArrayList<>();
+  private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+
+  @BeforeEach
+  void startServer() throws IOException {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/v1/completions", exchange -> handle(exchange, false));
+    server.createContext("/v1/chat/completions", exchange -> handle(exchange, true));
+    server.setExecutor(Executors.newFixedThreadPool(8));
+    server.start();
+    baseUrl = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+  }
+
+  @AfterEach
+  void stopServer() {
+    server.stop(0);
+  }
+
+  @Test
+  void shouldCompleteThroughV1Completions() throws Exception {
+    Generation generation = generate(backend(false), request("Tell me about the Council", 32, 7)).orElseThrow();
+
+    assertThat(generation.text()).isEqualTo(" The Council meets in Brussels.");
+    assertThat(generation.promptTokens()).isEqualTo(5);
+    assertThat(generation.outputTokens()).isEqualTo(6);
+    assertThat(generation.watermark()).as("no logits over HTTP: no watermark").isNull();
+    assertThat(generation.modelVersion()).isEqualTo("fp_test");
+    assertThat(generation.device()).isEqualTo("remote:127.0.0.1:" + baseUrl.getPort());
+    JsonNode body = bodies.get(0);
+    assertThat(body.path("prompt").asText()).isEqualTo("Tell me about the Council");
+    assertThat(body.path("model").asText()).isEqualTo("llama-3-8b");
+    assertThat(body.path("max_tokens").asInt()).isEqualTo(32);
+    assertThat(body.path("seed").asLong()).isEqualTo(7);
+    assertThat(body.path("top_k").asInt()).isEqualTo(40);
+    assertThat(authorizations).containsExactly("Bearer sk-test");
+  }
+
+  @Test
+  void shouldCompleteThroughV1ChatCompletions() throws Exception {
+    Generation generation = generate(backend(true), request("Tell me about the Council", 32, 7)).orElseThrow();
+
+    assertThat(generation.text()).isEqualTo("Chat: the Council meets in Brussels.");
+    assertThat(bodies.get(0).path("messages").path(0).path("role").asText()).isEqualTo("user");
+    assertThat(bodies.get(0).path("messages").path(0).path("content").asText()).isEqualTo("Tell me about the Council");
+  }
+
+  @Test
+  void shouldReportRateLimitsAsRetryableWithTheServersRetryAfter() {
+    BackendException error = failure(backend(false), request("rate-limit", 8, 1));
+
+    assertThat(error.isTransient()).isTrue();
+    assertThat(error.retryAfter()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(error.getMessage()).contains("HTTP 429").contains("slow down");
+  }
+
+  @Test
+  void shouldReportServerErrorsAsRetryable() {
+    BackendException error = failure(backend(false), request("server-error", 8, 1));
+
+    assertThat(error.isTransient()).isTrue();
+    assertThat(error.code()).isEqualTo(FailureCode.BACKEND_UNAVAILABLE);
+    assertThat(error.getMessage()).contains("HTTP 500").contains("CUDA out of memory");
+  }
+
+  @Test
+  void shouldReportRejectedRequestsAsPermanentWithTheServersMessage() {
+    BackendException error = failure(backend(false), request("bad-request", 8, 1));
+
+    assertThat(error.isTransient()).isFalse();
+    assertThat(error.code()).isEqualTo(FailureCode.BACKEND_ERROR);
+    assertThat(error.getMessage()).contains("HTTP 400").contains("max_tokens is too large");
+  }
+
+  @Test
+  void shouldReportAnUnknownModelAsSuch() {
+    BackendException error = failure(backend(false), request("unknown-model", 8, 1));
+
+    assertThat(error.code()).isEqualTo(FailureCode.UNKNOWN_BACKEND);
+    assertThat(error.getMessage()).contains("HTTP 404").contains("is model 'llama-3-8b' served there?");
+  }
+
+  @Test
+  void shouldReportGarbageAsABackendError() {
+    BackendException notJson = failure(backend(false), request("garbage", 8, 1));
+    BackendException wrongShape = failure(backend(false), request("wrong-shape", 8, 1));
+
+    assertThat(notJson.isTransient()).isFalse();
+    assertThat(notJson.getMessage()).contains("is not JSON").contains("<html>");
+    assertThat(wrongShape.getMessage()).contains("has no choices[0].text");
+  }
+
+  @Test
+  void shouldTimeOutASilentServer() {
+    OpenAiCompatibleBackend impatient =
+        new OpenAiCompatibleBackend(baseUrl, null, "llama-3-8b", false, Duration.ofMillis(300), CLOCK);
+
+    BackendException error = failure(impatient, request("silent", 8, 1));
+
+    assertThat(error.isTransient()).isTrue();
+    assertThat(error.code()).isEqualTo(FailureCode.TIMEOUT);
+    assertThat(error.getMessage()).contains("within 300 ms");
+  }
+
+  @Test
+  void shouldReportAnUnreachableServerAsRetryable() throws IOException {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    OpenAiCompatibleBackend nowhere =
+        new OpenAiCompatibleBackend(
+            URI.create("http://127.0.0.1:" + closedPort), null, "m", false, Duration.ofSeconds(2), CLOCK);
+
+    BackendException error = failure(nowhere, request("anything", 8, 1));
+
+    assertThat(error.isTransient()).isTrue();
+    assertThat(error.code()).isEqualTo(FailureCode.BACKEND_UNAVAILABLE);
+    assertThat(error.getMessage()).contains("cannot connect");
+  }
+
+  @Test
+  void shouldSendABatchAsConcurrentCalls() {
+    OpenAiCompatibleBackend backend = backend(false);
+    List<BackendRequest> batch =
+        List.of(request("slow-a", 8, 1), request("slow-b", 8, 2), request("slow-c", 8, 3), request("slow-d", 8, 4));
+
+    long started = System.nanoTime();
+    List<BackendOutcome> outcomes = backend.generate(batch);
+    long millis = (System.nanoTime() - started) / 1_000_000;
+
+    assertThat(outcomes).allMatch(outcome -> outcome instanceof BackendOutcome.Generated);
+    assertThat(millis).as("four 400 ms calls in parallel").isLessThan(1_200);
+  }
+
+  @Test
+  void shouldBeServedAfterARateLimitWhenTheWorkerRetries() {
+    List<Duration> sleeps = new CopyOnWriteArrayList<>();
+    io.genguard.generator.worker.BatchProcessor processor =
+        io.genguard.generator.worker.OpenAiProcessorFixture.processor(backend(false), sleeps);
+
+    var results =
+        processor.process(List.of(io.genguard.generator.worker.OpenAiProcessorFixture.request("r-1", "rate-limit-once")));
+
+    assertThat(results.get(0).succeeded()).isTrue();
+    assertThat(results.get(0).output().getWatermark()).isNull();
+    assertThat(results.get(0).output().getManifest()).isNotNull();
+    assertThat(results.get(0).output().getCost().getEnergyJoules()).as("remote hardware unknown").isZero();
+    assertThat(sleeps).containsExactly(Duration.ofSeconds(1));
+    assertThat(calls.get("rate-limit-once")).hasValue(2);
+  }
+
+  private OpenAiCompatibleBackend backend(boolean chat) {
+    return new OpenAiCompatibleBackend(baseUrl, "sk-test", "llama-3-8b", chat, Duration.ofSeconds(5), CLOCK);
+  }
+
+  private static BackendRequest request(String prompt, int maxTokens, long seed) {
+    return new BackendRequest(
+        "req", prompt, "llama-3-8b", new SamplingSettings(maxTokens, 0.7, 40, 0.9, seed), Instant.now().plusSeconds(30));
+  }
+
+  private static java.util.Optional<Generation> generate(OpenAiCompatibleBackend backend, BackendRequest request) {
+    BackendOutcome outcome = backend.generate(List.of(request)).get(0);
+    return outcome instanceof BackendOutcome.Generated generated
+        ? java.util.Optional.of(generated.generation())
+        : java.util.Optional.empty();
+  }
+
+  private static BackendException failure(OpenAiCompatibleBackend backend, BackendRequest request) {
+    BackendOutcome outcome = backend.generate(List.of(request)).get(0);
+    assertThat(outcome).isInstanceOf(BackendOutcome.Failed.class);
+    return ((BackendOutcome.Failed) outcome).error();
+  }
+
+  private void handle(HttpExchange exchange, boolean chat) throws IOException {
+    JsonNode body = JSON.readTree(exchange.getRequestBody().readAllBytes());
+    bodies.add(body);
+    String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+    if (authorization != null) {
+      authorizations.add(authorization);
+    }
+    String prompt = chat ? body.path("messages").path(0).path("content").asText() : body.path("prompt").asText();
+    calls.computeIfAbsent(prompt, p -> new AtomicInteger()).incrementAndGet();
+    switch (prompt) {
+      case "rate-limit" -> {
+        exchange.getResponseHeaders().add("Retry-After", "3");
+        respond(exchange, 429, "{\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit\"}}");
+      }
+      case "rate-limit-once" -> {
+        if (calls.get(prompt).get() == 1) {
+          exchange.getResponseHeaders().add("Retry-After", "1");
+          respond(exchange, 429, "{\"error\":{\"message\":\"slow down\"}}");
+        } else {
+          respond(exchange, 200, completion(chat, "served after waiting"));
+        }
+      }
+      case "server-error" -> respond(exchange, 500, "{\"error\":{\"message\":\"CUDA out of memory\"}}");
+      case "bad-request" -> respond(exchange, 400, "{\"error\":{\"message\":\"max_tokens is too large\"}}");
+      case "unknown-model" -> respond(exchange, 404, "{\"error\":{\"message\":\"The model does not exist\"}}");
+      case "garbage" -> respond(exchange, 200, "<html>502 Bad Gateway</html>");
+      case "wrong-shape" -> respond(exchange, 200, "{\"result\":\"hello\"}");
+      case "silent" -> {
+        sleep(2_000);
+        respond(exchange, 200, completion(chat, "late"));
+      }
+      default -> {
+        if (prompt.startsWith("slow-")) {
+          sleep(400);
+        }
+        respond(exchange, 200, completion(chat, chat ? "Chat: the Council meets in Brussels." : " The Council meets in Brussels."));
+      }
+    }
+  }
+
+  private static String completion(boolean chat, String text) throws IOException {
+    var root = JSON.createObjectNode();
+    root.put("id", "cmpl-1").put("model", "llama-3-8b-instruct").put("system_fingerprint", "fp_test");
+    var choice = root.putArray("choices").addObject();
+    if (chat) {
+      choice.putObject("message").put("role", "assistant").put("content", text);
+    } else {
+      choice.put("text", text);
+    }
+    choice.put("finish_reason", "length");
+    root.putObject("usage").put("prompt_tokens", 5).put("completion_tokens", 6);
+    return JSON.writeValueAsString(root);
+  }
+
+  private static void respond(HttpExchange exchange, int status, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().add("Content-Type", "application/json");
+    exchange.sendResponseHeaders(status, bytes.length);
+    try (var out = exchange.getResponseBody()) {
+      out.write(bytes);
+    } catch (IOException e) {
+      // The client gave up (timeout test).
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,43 @@
+package io.genguard.moderation.policy;
+
+import io.genguard.events.v1.ProvenanceFindings;
+import io.genguard.moderation.bias.BiasFindings;
+import io.genguard.moderation.scoring.ContentScores;
+import io.genguard.moderation.scoring.TextScreening;
+import java.util.List;
+
+/**
+ * Everything known about one text that policy decides on.
+ *
+ * @param tenantId whose policy applies (null: the default)
+ * @param scores the scorer's output, or null when it failed (then {@code scorerFailure} says why)
+ * @param scorerFailure why there are no scores, or null
+ * @param bias groups, targeting and stereotype signal, or null when not analyzed
+ * @param provenance watermark and manifest findings, or null when not checked
+ * @param screening problems with the text itself (empty, truncated, not UTF-8, not English)
+ */
+public record ModerationFindings(
+    String tenantId,
+    ContentScores scores,
+    ScorerFailure scorerFailure,
+    BiasFindings bias,
+    ProvenanceFindings provenance,
+    List<TextScreening.Finding> screening) {
+  public ModerationFindings {
+    screening = List.copyOf(screening);
+  }
+
+  /** Scores with no other findings: the common case in tests and the batch command. */
+  public static ModerationFindings scored(String tenantId, ContentScores scores) {
+    return new ModerationFindings(tenantId, scores, null, null, null, List.of());
+  }
+
+  /** Why a scorer produced no scores. */
+  public record ScorerFailure(Kind kind, String message) {
+    /** Error: the scorer threw; timeout: it did not answer in time. */
+    public enum Kind {
+      ERROR,
+      TIMEOUT
+    }
+  }
+}

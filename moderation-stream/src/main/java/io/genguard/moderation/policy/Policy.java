@@ -1,0 +1,85 @@
+package io.genguard.moderation.policy;
+
+import io.genguard.events.v1.Decision;
+import io.genguard.moderation.scoring.Category;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The rules in force for one tenant (the file's default rules merged with the tenant's overrides),
+ * as loaded from a policy file by {@link PolicyLoader}. Immutable.
+ *
+ * @param policyId the file's policy id, plus {@code :tenant} when a tenant's overrides apply
+ * @param version the file's version, recorded in every verdict
+ * @param categories REVIEW and BLOCK thresholds for every category
+ * @param unsafe thresholds on the overall unsafe probability, or null to judge by categories only
+ * @param targetedBias rules on unsafe content aimed at a demographic group
+ * @param provenance what a missing or invalid manifest or a missing watermark calls for
+ * @param failures what a scorer error or timeout calls for: REVIEW or BLOCK, never RELEASE
+ * @param screening what text that could not be fully judged calls for
+ */
+public record Policy(
+    String policyId,
+    String version,
+    Map<Category, Thresholds> categories,
+    Thresholds unsafe,
+    TargetedBias targetedBias,
+    Provenance provenance,
+    Failures failures,
+    Screening screening) {
+
+  public Policy {
+    EnumMap<Category, Thresholds> copy = new EnumMap<>(Category.class);
+    copy.putAll(categories);
+    for (Category category : Category.values()) {
+      if (!copy.containsKey(category)) {
+        throw new IllegalArgumentException("no thresholds for category " + category.id());
+      }
+    }
+    categories = Collections.unmodifiableMap(copy);
+  }
+
+  /**
+   * Unsafe content aimed at a group: when the analyzer finds a targeted group and any of {@code
+   * categories} scores at least {@code minScore}, {@code decision} applies. An implicit-stereotype
+   * score at or above {@code stereotypeThreshold} about a mentioned group calls for {@code
+   * stereotypeDecision}.
+   */
+  public record TargetedBias(
+      Set<Category> categories,
+      double minScore,
+      Decision decision,
+      double stereotypeThreshold,
+      Decision stereotypeDecision) {
+    public TargetedBias {
+      categories = Collections.unmodifiableSet(categories.isEmpty() ? EnumSet.noneOf(Category.class) : EnumSet.copyOf(categories));
+      requireProbability("targetedBias.minScore", minScore);
+      requireProbability("targetedBias.stereotypeThreshold", stereotypeThreshold);
+    }
+  }
+
+  /** Decisions for provenance findings (a valid manifest and a detected watermark call for none). */
+  public record Provenance(Decision manifestInvalid, Decision manifestAbsent, Decision watermarkNotDetected) {}
+
+  /** Decisions when the scorer could not judge the text; RELEASE is refused (fail closed). */
+  public record Failures(Decision scorerError, Decision scorerTimeout) {
+    public Failures {
+      if (scorerError == Decision.RELEASE || scorerTimeout == Decision.RELEASE) {
+        throw new IllegalArgumentException(
+            "a scorer error or timeout must lead to REVIEW or BLOCK, never RELEASE (fail closed)");
+      }
+    }
+  }
+
+  /** Decisions for texts that are empty, truncated for scoring, not UTF-8, or not in English. */
+  public record Screening(Decision empty, Decision truncated, Decision invalidUtf8, Decision unsupportedLanguage) {}
+
+  static void requireProbability(String name, double value) {
+    if (!(value >= 0 && value <= 1)) {
+      throw new IllegalArgumentException(name + " must be in 0..1, got " + value);
+    }
+  }
+}

@@ -1,0 +1,185 @@
+package io.genguard.moderation.policy;
+
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.ManifestStatus;
+import io.genguard.events.v1.ProvenanceFindings;
+import io.genguard.events.v1.WatermarkStatus;
+import io.genguard.moderation.bias.BiasFindings;
+import io.genguard.moderation.scoring.Category;
+import io.genguard.moderation.scoring.ContentScores;
+import io.genguard.moderation.scoring.TextScreening;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
+
+/**
+ * Decides RELEASE, REVIEW or BLOCK for one text from its findings and the tenant's policy. Every
+ * rule that fires adds a reason naming what it saw (category, score, threshold); the decision is
+ * the strictest any reason calls for, and a text with no findings is released with one reason that
+ * says how far below the thresholds it was. Fails closed: without scores (scorer error, timeout, or
+ * simply none given) the text is never released.
+ *
+ * <p>Stateless; the policy comes from a supplier so that a {@link PolicyReloader} can swap it.
+ */
+public final class PolicyEngine {
+  private final Supplier<PolicySet> policies;
+
+  public PolicyEngine(Supplier<PolicySet> policies) {
+    this.policies = policies;
+  }
+
+  /** An engine over one fixed policy set. */
+  public static PolicyEngine of(PolicySet set) {
+    return new PolicyEngine(() -> set);
+  }
+
+  /** Decides with the policy of the findings' tenant. */
+  public PolicyVerdict decide(ModerationFindings findings) {
+    return decide(policies.get().forTenant(findings.tenantId()), findings);
+  }
+
+  /** Decides with the given policy. */
+  public static PolicyVerdict decide(Policy policy, ModerationFindings findings) {
+    List<VerdictReason> reasons = new ArrayList<>();
+    boolean empty = false;
+    for (TextScreening.Finding finding : findings.screening()) {
+      empty |= finding.issue() == TextScreening.Issue.EMPTY;
+      reasons.add(screeningReason(policy.screening(), finding));
+    }
+    ContentScores scores = findings.scores();
+    if (findings.scorerFailure() != null) {
+      reasons.add(failureReason(policy.failures(), findings.scorerFailure()));
+    } else if (scores == null && !empty) {
+      reasons.add(failureReason(policy.failures(), new ModerationFindings.ScorerFailure(
+          ModerationFindings.ScorerFailure.Kind.ERROR, "no scores were produced for this text")));
+    }
+    if (scores != null) {
+      for (Category category : Category.values()) {
+        addThresholdReason(reasons, category.id(), scores.score(category), policy.categories().get(category),
+            ReasonCodes.CATEGORY_REVIEW, ReasonCodes.CATEGORY_BLOCK);
+      }
+      if (policy.unsafe() != null) {
+        addThresholdReason(reasons, null, scores.unsafe(), policy.unsafe(),
+            ReasonCodes.UNSAFE_REVIEW, ReasonCodes.UNSAFE_BLOCK);
+      }
+      if (findings.bias() != null) {
+        addBiasReasons(reasons, policy.targetedBias(), findings.bias(), scores);
+      }
+    }
+    if (findings.provenance() != null) {
+      addProvenanceReasons(reasons, policy.provenance(), findings.provenance());
+    }
+    Decision decision = Decision.RELEASE;
+    for (VerdictReason reason : reasons) {
+      decision = stricter(decision, reason.decision());
+    }
+    if (reasons.stream().noneMatch(r -> r.decision() != Decision.RELEASE)) {
+      reasons.add(clearReason(policy, scores));
+    }
+    return new PolicyVerdict(decision, reasons, policy.policyId(), policy.version());
+  }
+
+  /** BLOCK over REVIEW over RELEASE. */
+  public static Decision stricter(Decision a, Decision b) {
+    return a.ordinal() >= b.ordinal() ? a : b;
+  }
+
+  private static void addThresholdReason(
+      List<VerdictReason> reasons, String category, double score, Thresholds thresholds,
+      String reviewCode, String blockCode) {
+    String what = category == null ? "overall unsafe" : category;
+    if (score >= thresholds.block()) {
+      reasons.add(new VerdictReason(blockCode, Decision.BLOCK, category, score, thresholds.block(),
+          String.format(Locale.ROOT, "%s score %.3f is at or above the BLOCK threshold %.2f", what, score, thresholds.block())));
+    } else if (score >= thresholds.review()) {
+      reasons.add(new VerdictReason(reviewCode, Decision.REVIEW, category, score, thresholds.review(),
+          String.format(Locale.ROOT, "%s score %.3f is at or above the REVIEW threshold %.2f (BLOCK at %.2f)",
+              what, score, thresholds.review(), thresholds.block())));
+    }
+  }
+
+  private static void addBiasReasons(
+      List<VerdictReason> reasons, Policy.TargetedBias rule, BiasFindings bias, ContentScores scores) {
+    if (!bias.targetedGroups().isEmpty()) {
+      Category worst = null;
+      for (Category category : rule.categories()) {
+        if (worst == null || scores.score(category) > scores.score(worst)) {
+          worst = category;
+        }
+      }
+      if (worst != null && scores.score(worst) >= rule.minScore() && rule.decision() != Decision.RELEASE) {
+        reasons.add(new VerdictReason(ReasonCodes.BIAS_TARGETED, rule.decision(), worst.id(), scores.score(worst),
+            rule.minScore(),
+            String.format(Locale.ROOT, "%s content (score %.3f, targeted-bias threshold %.2f) is aimed at %s",
+                worst.id(), scores.score(worst), rule.minScore(), String.join(", ", bias.targetedGroups()))));
+      }
+    }
+    if (!bias.groups().isEmpty()
+        && bias.stereotypeScore() >= rule.stereotypeThreshold()
+        && rule.stereotypeDecision() != Decision.RELEASE) {
+      reasons.add(new VerdictReason(ReasonCodes.BIAS_STEREOTYPE, rule.stereotypeDecision(), null,
+          bias.stereotypeScore(), rule.stereotypeThreshold(),
+          String.format(Locale.ROOT, "implicit-stereotype signal %.3f is at or above %.2f for %s",
+              bias.stereotypeScore(), rule.stereotypeThreshold(), String.join(", ", bias.groups()))));
+    }
+  }
+
+  private static void addProvenanceReasons(
+      List<VerdictReason> reasons, Policy.Provenance rule, ProvenanceFindings provenance) {
+    if (provenance.getManifest() == ManifestStatus.INVALID) {
+      reasons.add(new VerdictReason(ReasonCodes.MANIFEST_INVALID, rule.manifestInvalid(), null, null, null,
+          "the provenance manifest's signature does not verify: the text or its manifest was altered"));
+    } else if (provenance.getManifest() == ManifestStatus.ABSENT && rule.manifestAbsent() != Decision.RELEASE) {
+      reasons.add(new VerdictReason(ReasonCodes.MANIFEST_ABSENT, rule.manifestAbsent(), null, null, null,
+          "the output carries no provenance manifest and this policy requires a valid one"));
+    }
+    if (provenance.getWatermark() == WatermarkStatus.NOT_DETECTED
+        && rule.watermarkNotDetected() != Decision.RELEASE) {
+      String z = provenance.getZScore() == null ? "" : String.format(Locale.ROOT, " (z = %.2f over %d tokens)",
+          provenance.getZScore(), provenance.getTokensScored());
+      reasons.add(new VerdictReason(ReasonCodes.WATERMARK_NOT_DETECTED, rule.watermarkNotDetected(), null,
+          provenance.getZScore(), null,
+          "no generator watermark was detected" + z
+              + "; that means unknown origin, not human-written, and this policy requires the watermark"));
+    }
+  }
+
+  private static VerdictReason screeningReason(Policy.Screening rule, TextScreening.Finding finding) {
+    return switch (finding.issue()) {
+      case EMPTY -> new VerdictReason(ReasonCodes.TEXT_EMPTY, rule.empty(), null, null, null, finding.detail());
+      case TRUNCATED -> new VerdictReason(ReasonCodes.TEXT_TRUNCATED, rule.truncated(), null, null, null, finding.detail());
+      case INVALID_UTF8 -> new VerdictReason(ReasonCodes.TEXT_INVALID_UTF8, rule.invalidUtf8(), null, null, null, finding.detail());
+      case UNSUPPORTED_LANGUAGE -> new VerdictReason(
+          ReasonCodes.TEXT_UNSUPPORTED_LANGUAGE, rule.unsupportedLanguage(), null, null, null, finding.detail());
+    };
+  }
+
+  private static VerdictReason failureReason(Policy.Failures rule, ModerationFindings.ScorerFailure failure) {
+    boolean timeout = failure.kind() == ModerationFindings.ScorerFailure.Kind.TIMEOUT;
+    Decision decision = timeout ? rule.scorerTimeout() : rule.scorerError();
+    return new VerdictReason(timeout ? ReasonCodes.SCORER_TIMEOUT : ReasonCodes.SCORER_ERROR, decision, null, null, null,
+        (timeout ? "the scorer timed out: " : "the scorer failed: ") + failure.message()
+            + "; the text was not judged, so it is held (" + decision + ")");
+  }
+
+  private static VerdictReason clearReason(Policy policy, ContentScores scores) {
+    if (scores == null) {
+      return new VerdictReason(ReasonCodes.CLEAR, Decision.RELEASE, null, null, null, "no rule of the policy applies");
+    }
+    Category highest = Category.HATE;
+    double margin = Double.MAX_VALUE;
+    for (Category category : Category.values()) {
+      double gap = policy.categories().get(category).review() - scores.score(category);
+      if (gap < margin) {
+        margin = gap;
+        highest = category;
+      }
+    }
+    double score = scores.score(highest);
+    double threshold = policy.categories().get(highest).review();
+    return new VerdictReason(ReasonCodes.CLEAR, Decision.RELEASE, highest.id(), score, threshold,
+        String.format(Locale.ROOT, "every category is below its REVIEW threshold; closest: %s %.3f < %.2f",
+            highest.id(), score, threshold));
+  }
+}

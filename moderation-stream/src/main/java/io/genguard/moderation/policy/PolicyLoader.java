@@ -1,0 +1,339 @@
+package io.genguard.moderation.policy;
+
+import io.genguard.events.v1.Decision;
+import io.genguard.moderation.policy.LocatedYaml.Node;
+import io.genguard.moderation.scoring.Category;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads policy files (YAML) and rejects invalid ones with the line, the column and the reason.
+ *
+ * <pre>
+ * policyId: genguard-default          # required
+ * version: "2026-11-25.1"             # required; change it whenever the content changes
+ * description: free text              # optional
+ * default:                            # required: the rules for every tenant not listed below
+ *   categories:                       # required: every category, review &lt;= block, in 0..1
+ *     hate: {review: 0.5, block: 0.9}
+ *     ...
+ *   unsafe: {review: 0.6, block: 0.97}  # optional: thresholds on the overall probability
+ *   targetedBias: {categories: [hate, harassment, violence], minScore: 0.5, decision: BLOCK,
+ *                  stereotypeThreshold: 0.8, stereotypeDecision: REVIEW}
+ *   provenance: {manifestInvalid: BLOCK, manifestAbsent: RELEASE, watermarkNotDetected: RELEASE}
+ *   failures: {scorerError: REVIEW, scorerTimeout: REVIEW}          # never RELEASE
+ *   screening: {empty: REVIEW, truncated: REVIEW, invalidUtf8: REVIEW, unsupportedLanguage: REVIEW}
+ * tenants:                            # optional: per tenant, any subset of the keys of default
+ *   acme:
+ *     categories: {sexual: {review: 0.3}}
+ *     provenance: {manifestAbsent: REVIEW}   # i.e. require a valid manifest
+ * </pre>
+ *
+ * Sections other than {@code categories} are optional; the built-in values shown above apply when
+ * they are left out. A tenant's keys override the default's key by key.
+ */
+public final class PolicyLoader {
+  /** Classpath location of the policy that ships with GenGuard. */
+  public static final String DEFAULT_RESOURCE = "/policies/default-policy.yaml";
+
+  private static final Set<String> TOP_KEYS = Set.of("policyId", "version", "description", "default", "tenants");
+  private static final Set<String> RULE_KEYS =
+      Set.of("categories", "unsafe", "targetedBias", "provenance", "failures", "screening");
+
+  private PolicyLoader() {}
+
+  /** The policy in the jar. */
+  public static PolicySet loadDefault() {
+    try (InputStream in = PolicyLoader.class.getResourceAsStream(DEFAULT_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException("Default policy " + DEFAULT_RESOURCE + " is not on the classpath");
+      }
+      return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "classpath:" + DEFAULT_RESOURCE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read " + DEFAULT_RESOURCE, e);
+    }
+  }
+
+  /** Loads a policy file. */
+  public static PolicySet load(Path file) {
+    String yaml;
+    try {
+      yaml = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new InvalidPolicyException(file.toString(), 0, 0, "cannot read the file: " + e.getMessage());
+    }
+    return parse(yaml, file.toString());
+  }
+
+  /**
+   * Parses and validates a policy document.
+   *
+   * @param origin names the document in error messages
+   * @throws InvalidPolicyException with line and reason
+   */
+  public static PolicySet parse(String yaml, String origin) {
+    Node root = LocatedYaml.parse(yaml, origin);
+    Binder binder = new Binder(origin);
+    binder.requireMap(root, "the policy");
+    binder.onlyKeys(root, TOP_KEYS, "the policy");
+    String policyId = binder.requiredText(root, "policyId");
+    String version = binder.requiredText(root, "version");
+    Node defaults = binder.required(root, "default");
+    binder.requireMap(defaults, "default");
+    Policy defaultPolicy = binder.rules(defaults, policyId, version, "default", true);
+    Map<String, Policy> tenants = new LinkedHashMap<>();
+    Node tenantsNode = root.map().get("tenants");
+    if (tenantsNode != null && tenantsNode.value() != null) {
+      binder.requireMap(tenantsNode, "tenants");
+      for (Map.Entry<String, Node> tenant : tenantsNode.map().entrySet()) {
+        Node overrides = tenant.getValue();
+        binder.requireMap(overrides, "tenant '" + tenant.getKey() + "'");
+        Node merged = merge(defaults, overrides);
+        tenants.put(
+            tenant.getKey(),
+            binder.rules(merged, policyId + ":" + tenant.getKey(), version, "tenant '" + tenant.getKey() + "'", false));
+      }
+    }
+    return new PolicySet(policyId, version, sha256(yaml), defaultPolicy, tenants);
+  }
+
+  /** Key-by-key merge: the override's nodes (and their line numbers) win. */
+  static Node merge(Node base, Node override) {
+    if (!base.isMap() || !override.isMap()) {
+      return override;
+    }
+    Map<String, Node> merged = new LinkedHashMap<>(base.map());
+    Map<String, int[]> keys = new LinkedHashMap<>(base.keyPositions());
+    for (Map.Entry<String, Node> entry : override.map().entrySet()) {
+      Node existing = merged.get(entry.getKey());
+      merged.put(entry.getKey(), existing == null ? entry.getValue() : merge(existing, entry.getValue()));
+      keys.put(entry.getKey(), override.keyPosition(entry.getKey()));
+    }
+    return new Node(
+        java.util.Collections.unmodifiableMap(merged), override.line(), override.column(),
+        java.util.Collections.unmodifiableMap(keys));
+  }
+
+  static String sha256(String text) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available", e);
+    }
+  }
+
+  /** Turns located nodes into policy records; every error names the node's line. */
+  private record Binder(String origin) {
+    Policy rules(Node node, String policyId, String version, String where, boolean isDefault) {
+      onlyKeys(node, RULE_KEYS, where);
+      Map<String, Node> m = node.map();
+      Node categoriesNode = m.get("categories");
+      if (categoriesNode == null) {
+        throw error(node, where + " has no 'categories' section; every category needs review and block thresholds");
+      }
+      requireMap(categoriesNode, "categories");
+      Map<Category, Thresholds> categories = new EnumMap<>(Category.class);
+      for (Map.Entry<String, Node> entry : categoriesNode.map().entrySet()) {
+        Category category;
+        try {
+          category = Category.fromId(entry.getKey());
+        } catch (IllegalArgumentException e) {
+          throw errorAtKey(categoriesNode, entry.getKey(), e.getMessage());
+        }
+        categories.put(category, thresholds(entry.getValue(), "categories." + entry.getKey()));
+      }
+      for (Category category : Category.values()) {
+        if (!categories.containsKey(category)) {
+          throw error(categoriesNode, "categories has no thresholds for '" + category.id() + "'");
+        }
+      }
+      Node unsafeNode = m.get("unsafe");
+      Thresholds unsafe = unsafeNode == null || unsafeNode.value() == null ? null : thresholds(unsafeNode, "unsafe");
+      return new Policy(
+          policyId,
+          version,
+          categories,
+          unsafe,
+          targetedBias(m.get("targetedBias")),
+          provenance(m.get("provenance")),
+          failures(m.get("failures")),
+          screening(m.get("screening")));
+    }
+
+    Thresholds thresholds(Node node, String where) {
+      requireMap(node, where);
+      onlyKeys(node, Set.of("review", "block"), where);
+      double review = probability(required(node, "review"), where + ".review");
+      double block = probability(required(node, "block"), where + ".block");
+      try {
+        return new Thresholds(review, block);
+      } catch (IllegalArgumentException e) {
+        throw error(node, where + ": " + e.getMessage());
+      }
+    }
+
+    Policy.TargetedBias targetedBias(Node node) {
+      Set<Category> categories = EnumSet.of(Category.HATE, Category.HARASSMENT, Category.VIOLENCE);
+      double minScore = 0.5;
+      Decision decision = Decision.BLOCK;
+      double stereotypeThreshold = 0.8;
+      Decision stereotypeDecision = Decision.REVIEW;
+      if (node != null && node.value() != null) {
+        requireMap(node, "targetedBias");
+        onlyKeys(node, Set.of("categories", "minScore", "decision", "stereotypeThreshold", "stereotypeDecision"), "targetedBias");
+        Map<String, Node> m = node.map();
+        if (m.containsKey("categories")) {
+          Node list = m.get("categories");
+          if (!(list.value() instanceof List)) {
+            throw error(list, "targetedBias.categories must be a list of category ids");
+          }
+          categories = EnumSet.noneOf(Category.class);
+          for (Node item : list.list()) {
+            try {
+              categories.add(Category.fromId(text(item, "targetedBias.categories")));
+            } catch (IllegalArgumentException e) {
+              throw error(item, e.getMessage());
+            }
+          }
+        }
+        if (m.containsKey("minScore")) {
+          minScore = probability(m.get("minScore"), "targetedBias.minScore");
+        }
+        if (m.containsKey("decision")) {
+          decision = decision(m.get("decision"), "targetedBias.decision");
+        }
+        if (m.containsKey("stereotypeThreshold")) {
+          stereotypeThreshold = probability(m.get("stereotypeThreshold"), "targetedBias.stereotypeThreshold");
+        }
+        if (m.containsKey("stereotypeDecision")) {
+          stereotypeDecision = decision(m.get("stereotypeDecision"), "targetedBias.stereotypeDecision");
+        }
+      }
+      return new Policy.TargetedBias(categories, minScore, decision, stereotypeThreshold, stereotypeDecision);
+    }
+
+    Policy.Provenance provenance(Node node) {
+      Map<String, Decision> d = decisions(node, "provenance", Map.of(
+          "manifestInvalid", Decision.BLOCK, "manifestAbsent", Decision.RELEASE, "watermarkNotDetected", Decision.RELEASE));
+      return new Policy.Provenance(d.get("manifestInvalid"), d.get("manifestAbsent"), d.get("watermarkNotDetected"));
+    }
+
+    Policy.Failures failures(Node node) {
+      Map<String, Decision> d = decisions(node, "failures", Map.of(
+          "scorerError", Decision.REVIEW, "scorerTimeout", Decision.REVIEW));
+      for (String key : List.of("scorerError", "scorerTimeout")) {
+        if (d.get(key) == Decision.RELEASE) {
+          throw errorAtKey(node, key,
+              "failures." + key + " is RELEASE; a scorer that fails or times out must lead to REVIEW or BLOCK"
+                  + " (fail closed)");
+        }
+      }
+      return new Policy.Failures(d.get("scorerError"), d.get("scorerTimeout"));
+    }
+
+    Policy.Screening screening(Node node) {
+      Map<String, Decision> d = decisions(node, "screening", Map.of(
+          "empty", Decision.REVIEW, "truncated", Decision.REVIEW,
+          "invalidUtf8", Decision.REVIEW, "unsupportedLanguage", Decision.REVIEW));
+      return new Policy.Screening(d.get("empty"), d.get("truncated"), d.get("invalidUtf8"), d.get("unsupportedLanguage"));
+    }
+
+    Map<String, Decision> decisions(Node node, String where, Map<String, Decision> defaults) {
+      Map<String, Decision> result = new LinkedHashMap<>(defaults);
+      if (node == null || node.value() == null) {
+        return result;
+      }
+      requireMap(node, where);
+      onlyKeys(node, defaults.keySet(), where);
+      node.map().forEach((key, value) -> result.put(key, decision(value, where + "." + key)));
+      return result;
+    }
+
+    Decision decision(Node node, String where) {
+      String value = text(node, where);
+      try {
+        return Decision.valueOf(value.strip().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw error(node, where + " is '" + value + "'; expected RELEASE, REVIEW or BLOCK");
+      }
+    }
+
+    double probability(Node node, String where) {
+      String value = text(node, where);
+      double parsed;
+      try {
+        parsed = Double.parseDouble(value.strip());
+      } catch (NumberFormatException e) {
+        throw error(node, where + " is '" + value + "'; expected a number in 0..1");
+      }
+      if (!(parsed >= 0 && parsed <= 1)) {
+        throw error(node, where + " is " + value + "; thresholds are probabilities in 0..1");
+      }
+      return parsed;
+    }
+
+    String requiredText(Node map, String key) {
+      String value = text(required(map, key), key);
+      if (value.isBlank()) {
+        throw error(map.map().get(key), key + " must not be blank");
+      }
+      return value.strip();
+    }
+
+    String text(Node node, String where) {
+      if (node.value() == null) {
+        throw error(node, where + " has no value");
+      }
+      if (!node.isScalar()) {
+        throw error(node, where + " must be a single value, not a " + (node.isMap() ? "mapping" : "list"));
+      }
+      return node.text();
+    }
+
+    Node required(Node map, String key) {
+      Node value = map.map().get(key);
+      if (value == null) {
+        throw error(map, "missing required key '" + key + "'");
+      }
+      return value;
+    }
+
+    void requireMap(Node node, String where) {
+      if (!node.isMap()) {
+        throw error(node, where + " must be a mapping (key: value lines)");
+      }
+    }
+
+    void onlyKeys(Node node, Set<String> allowed, String where) {
+      for (Map.Entry<String, Node> entry : node.map().entrySet()) {
+        if (!allowed.contains(entry.getKey())) {
+          throw errorAtKey(node, entry.getKey(),
+              "unknown key '" + entry.getKey() + "' in " + where + "; allowed: " + new java.util.TreeSet<>(allowed));
+        }
+      }
+    }
+
+    InvalidPolicyException errorAtKey(Node map, String key, String reason) {
+      int[] at = map.keyPosition(key);
+      return new InvalidPolicyException(origin, at[0], at[1], reason);
+    }
+
+    InvalidPolicyException error(Node node, String reason) {
+      return new InvalidPolicyException(origin, node.line(), node.column(), reason);
+    }
+  }
+}

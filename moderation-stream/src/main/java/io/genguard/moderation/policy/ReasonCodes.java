@@ -1,0 +1,23 @@
+package io.genguard.moderation.policy;
+
+/** The stable codes of {@link VerdictReason}s: dashboards, reports and tests match on these. */
+public final class ReasonCodes {
+  public static final String CATEGORY_BLOCK = "category.block";
+  public static final String CATEGORY_REVIEW = "category.review";
+  public static final String UNSAFE_BLOCK = "unsafe.block";
+  public static final String UNSAFE_REVIEW = "unsafe.review";
+  public static final String BIAS_TARGETED = "bias.targeted";
+  public static final String BIAS_STEREOTYPE = "bias.stereotype";
+  public static final String MANIFEST_INVALID = "provenance.manifest_invalid";
+  public static final String MANIFEST_ABSENT = "provenance.manifest_absent";
+  public static final String WATERMARK_NOT_DETECTED = "provenance.watermark_not_detected";
+  public static final String SCORER_ERROR = "scorer.error";
+  public static final String SCORER_TIMEOUT = "scorer.timeout";
+  public static final String TEXT_EMPTY = "text.empty";
+  public static final String TEXT_TRUNCATED = "text.truncated";
+  public static final String TEXT_INVALID_UTF8 = "text.invalid_utf8";
+  public static final String TEXT_UNSUPPORTED_LANGUAGE = "text.unsupported_language";
+  public static final String CLEAR = "policy.clear";
+
+  private ReasonCodes() {}
+}

@@ -1,0 +1,99 @@
+package io.genguard.moderation.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.genguard.events.v1.Decision;
+import io.genguard.moderation.scoring.Category;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.Test;
+
+class PolicyLoaderTest {
+  @Test
+  void shouldLoadTheDefaultPolicyFromTheClasspath() {
+    PolicySet set = PolicyLoader.loadDefault();
+    assertThat(set.policyId()).isEqualTo("genguard-default");
+    assertThat(set.defaultPolicy().categories()).containsOnlyKeys(Category.values());
+    assertThat(set.defaultPolicy().failures().scorerError()).isNotEqualTo(Decision.RELEASE);
+    assertThat(set.sha256()).hasSize(64);
+  }
+
+  @Test
+  void shouldRejectAThresholdAboveOneNamingItsLine() {
+    String yaml = PolicyFixtures.POLICY.replace("violence:      {review: 0.50, block: 0.90}", "violence:      {review: 0.50, block: 1.5}");
+    assertInvalid(yaml, 9, "categories.violence.block is 1.5; thresholds are probabilities in 0..1");
+  }
+
+  @Test
+  void shouldRejectAReviewThresholdAboveTheBlockThreshold() {
+    String yaml = PolicyFixtures.POLICY.replace("hate:          {review: 0.50, block: 0.90}", "hate:          {review: 0.95, block: 0.90}");
+    assertInvalid(yaml, 5, "review threshold 0.95 is above block threshold 0.9");
+  }
+
+  @Test
+  void shouldRejectAnUnknownKeyNamingItsLine() {
+    String yaml = PolicyFixtures.POLICY.replace("  failures:\n", "  failurs:\n");
+    assertInvalid(yaml, 12, "unknown key 'failurs' in default");
+  }
+
+  @Test
+  void shouldRejectReleaseOnScorerErrorBecauseModerationFailsClosed() {
+    String yaml = PolicyFixtures.POLICY.replace("scorerError: REVIEW", "scorerError: RELEASE");
+    assertInvalid(yaml, 13, "fail closed");
+  }
+
+  @Test
+  void shouldRejectReleaseOnScorerTimeoutInATenantSection() {
+    String yaml = PolicyFixtures.POLICY + "    failures: {scorerTimeout: release}\n";
+    assertInvalid(yaml, 22, "failures.scorerTimeout is RELEASE");
+  }
+
+  @Test
+  void shouldRejectAnUnknownCategory() {
+    String yaml = PolicyFixtures.POLICY.replace("illicit:", "illegal:");
+    assertInvalid(yaml, 11, "Unknown category 'illegal'");
+  }
+
+  @Test
+  void shouldRejectAPolicyThatLeavesACategoryWithoutThresholds() {
+    String yaml = PolicyFixtures.POLICY.replace("    self_harm:     {review: 0.30, block: 0.85}\n", "");
+    assertInvalid(yaml, 5, "categories has no thresholds for 'self_harm'");
+  }
+
+  @Test
+  void shouldRejectAnUnknownDecision() {
+    String yaml = PolicyFixtures.POLICY.replace("scorerTimeout: BLOCK", "scorerTimeout: QUARANTINE");
+    assertInvalid(yaml, 14, "expected RELEASE, REVIEW or BLOCK");
+  }
+
+  @Test
+  void shouldRejectBrokenYamlWithTheParsersLine() {
+    String yaml = "policyId: x\nversion: \"1\"\ndefault:\n  categories: {hate: [\n";
+    assertThatThrownBy(() -> PolicyLoader.parse(yaml, "broken.yaml"))
+        .isInstanceOf(InvalidPolicyException.class)
+        .hasMessageContaining("Invalid policy broken.yaml at line")
+        .hasMessageContaining("not valid YAML");
+  }
+
+  @Test
+  void shouldRejectADuplicateKey() {
+    String yaml = PolicyFixtures.POLICY.replace("version: \"7\"\n", "version: \"7\"\nversion: \"8\"\n");
+    assertInvalid(yaml, 3, "duplicate key 'version' (first at line 2)");
+  }
+
+  @Test
+  void shouldRejectAMissingVersion() {
+    String yaml = PolicyFixtures.POLICY.replace("version: \"7\"\n", "");
+    assertInvalid(yaml, 1, "missing required key 'version'");
+  }
+
+  private static void assertInvalid(String yaml, int line, String reason) {
+    ThrowingCallable parse = () -> PolicyLoader.parse(yaml, "policy.yaml");
+    assertThatThrownBy(parse)
+        .isInstanceOfSatisfying(InvalidPolicyException.class, e -> {
+          assertThat(e.line()).as(e.getMessage()).isEqualTo(line);
+          assertThat(e.reason()).contains(reason);
+          assertThat(e.getMessage()).startsWith("Invalid policy policy.yaml at line " + line);
+        });
+  }
+}

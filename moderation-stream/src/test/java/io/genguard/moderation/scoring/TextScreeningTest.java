@@ -1,0 +1,66 @@
+package io.genguard.moderation.scoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.genguard.moderation.scoring.TextScreening.Issue;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class TextScreeningTest {
+  private final TextScreening screening = new TextScreening(1000);
+
+  @Test
+  void shouldPassOrdinaryEnglishUntouched() {
+    TextScreening.Result result = screening.screen("The museum opens at nine and the guided tour takes about an hour.");
+    assertThat(result.findings()).isEmpty();
+    assertThat(result.textForScoring()).startsWith("The museum");
+  }
+
+  @Test
+  void shouldReportEmptyText() {
+    TextScreening.Result result = screening.screen(" \n\t ");
+    assertThat(result.has(Issue.EMPTY)).isTrue();
+    assertThat(result.scorable()).isFalse();
+  }
+
+  @Test
+  void shouldTruncateEnormousTextAndSaySo() {
+    TextScreening.Result result = screening.screen("all work and no play makes a dull day. ".repeat(100));
+    assertThat(result.textForScoring()).hasSize(1000);
+    assertThat(result.findings()).singleElement().satisfies(f -> {
+      assertThat(f.issue()).isEqualTo(Issue.TRUNCATED);
+      assertThat(f.detail()).contains("3900 characters").contains("first 1000");
+    });
+  }
+
+  @Test
+  void shouldNotCutASurrogatePairInHalf() {
+    String text = "a".repeat(999) + "\uD83D\uDE00" + " tail words here";
+    assertThat(screening.screen(text).textForScoring()).hasSize(999);
+  }
+
+  @Test
+  void shouldReportInvalidUtf8Bytes() {
+    byte[] bytes = "hello there, how are you today? ".getBytes(StandardCharsets.UTF_8);
+    byte[] broken = new byte[bytes.length + 2];
+    System.arraycopy(bytes, 0, broken, 0, bytes.length);
+    broken[bytes.length] = (byte) 0xC3;
+    broken[bytes.length + 1] = (byte) 0x28;
+    TextScreening.Result result = screening.screen(broken);
+    assertThat(result.has(Issue.INVALID_UTF8)).isTrue();
+    assertThat(screening.screen(bytes).findings()).isEmpty();
+  }
+
+  @Test
+  void shouldReportReplacementCharactersLeftByLenientDecoding() {
+    assertThat(screening.screen("bad \uFFFD byte in an otherwise English sentence").has(Issue.INVALID_UTF8)).isTrue();
+  }
+
+  @Test
+  void shouldReportTextInAnotherScriptOrLanguage() {
+    assertThat(screening.screen("Это предложение написано по-русски и не по-английски.").has(Issue.UNSUPPORTED_LANGUAGE)).isTrue();
+    assertThat(screening.screen("Der Hund läuft schnell über die große Wiese hinter dem alten Bauernhaus.")
+        .has(Issue.UNSUPPORTED_LANGUAGE)).isTrue();
+    assertThat(screening.screen("Hola").has(Issue.UNSUPPORTED_LANGUAGE)).isFalse();
+  }
+}

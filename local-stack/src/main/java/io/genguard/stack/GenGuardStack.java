@@ -6,13 +6,13 @@ import io.genguard.generator.GeneratorConfig;
 import io.genguard.generator.GeneratorService;
 import io.genguard.infra.EmbeddedKafkaBroker;
 import io.genguard.infra.EmbeddedPostgresServer;
-import io.genguard.moderation.ModerationPipelines;
+import io.genguard.moderation.pipeline.ModerationPipelines;
+import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.moderation.gate.ReleaseGateTopology;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.job.ModerationJob;
 import io.genguard.moderation.job.ModerationJobConfig;
 import io.genguard.schemas.TopicProvisioner;
-import io.genguard.schemas.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -24,14 +24,6 @@ import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.Map;
-import java.util.Properties;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.IsolationLevel;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +43,8 @@ public final class GenGuardStack implements AutoCloseable {
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final MeterRegistry registry = new SimpleMeterRegistry();
   private EmbeddedKafkaBroker kafka;
+  private String bootstrapServers;
+  private String jdbcUrl;
   private EmbeddedPostgresServer postgres;
   private AuditService audit;
   private GeneratorService generator;
@@ -85,21 +79,37 @@ public final class GenGuardStack implements AutoCloseable {
 
   private void startAll() throws Exception {
     long begin = System.nanoTime();
-    postgres = EmbeddedPostgresServer.start(stateDir.resolve("postgres"), config.postgresPort(), "genguard");
-    started.push(postgres);
-    kafka = EmbeddedKafkaBroker.start(stateDir.resolve("kafka"), config.kafkaPort());
-    started.push(kafka);
+    String jdbcUrl;
+    String jdbcUser;
+    String jdbcPassword;
+    if (config.external().isPresent()) {
+      StackConfig.ExternalInfrastructure external = config.external().get();
+      bootstrapServers = external.kafkaBootstrapServers();
+      jdbcUrl = external.jdbcUrl();
+      jdbcUser = external.jdbcUser();
+      jdbcPassword = external.jdbcPassword();
+    } else {
+      postgres = EmbeddedPostgresServer.start(stateDir.resolve("postgres"), config.postgresPort(), "genguard");
+      started.push(postgres);
+      kafka = EmbeddedKafkaBroker.start(stateDir.resolve("kafka"), config.kafkaPort());
+      started.push(kafka);
+      bootstrapServers = kafka.bootstrapServers();
+      jdbcUrl = postgres.jdbcUrl();
+      jdbcUser = postgres.user();
+      jdbcPassword = postgres.password();
+    }
+    this.jdbcUrl = jdbcUrl;
     TopicProvisioner.provisionCatalogue(kafkaProperties(), config.partitions(), (short) 1);
 
     audit = new AuditService(
         AuditConfig.fromEnvironment(System.getenv(),
-            AuditConfig.of(postgres.jdbcUrl(), postgres.user(), postgres.password(), config.httpPort())),
+            AuditConfig.of(jdbcUrl, jdbcUser, jdbcPassword, config.httpPort())),
         kafkaProperties(), Clock.systemUTC());
     started.push(audit);
 
     gate = new KafkaStreams(
         ReleaseGateTopology.buildTopology(Clock.systemUTC(), Duration.ofDays(7)),
-        ReleaseGateTopology.streamsConfig(kafka.bootstrapServers(), stateDir.resolve("streams").toString(), 1));
+        ReleaseGateTopology.streamsConfig(bootstrapServers, stateDir.resolve("streams").toString(), 1));
     gate.setUncaughtExceptionHandler(error -> {
       LOG.error("Release gate thread failed; replacing it", error);
       return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -108,10 +118,13 @@ public final class GenGuardStack implements AutoCloseable {
     started.push(() -> gate.close(Duration.ofSeconds(10)));
 
     ModerationJobConfig jobConfig = ModerationJobConfig.fromEnvironment(Map.of(
-            ModerationJobConfig.BOOTSTRAP_SERVERS, kafka.bootstrapServers()))
+            ModerationJobConfig.BOOTSTRAP_SERVERS, bootstrapServers))
         .withParallelism(config.moderationParallelism());
-    BatchModerator.Factory moderator =
-        ModerationPipelines.factory(config.moderationScorer(), config.policyFile().orElse(null));
+    // One set of provenance keys: the generator signs and watermarks with them, moderation checks.
+    Path keyDirectory = stateDir.resolve("keys");
+    ProvenanceKeys keys = ProvenanceKeys.fromEnvironmentOrDirectory(System.getenv(), keyDirectory);
+    BatchModerator.Factory moderator = ModerationPipelines.factory(
+        config.moderationScorer(), config.policyFile().orElse(null), keyDirectory);
     moderation = FlinkJobRunner.start(ModerationJob.JOB_NAME, stateDir.resolve("flink/moderation"),
         config.moderationParallelism(), (env, conf) -> {
           ModerationJob.configure(env, jobConfig);
@@ -122,7 +135,8 @@ public final class GenGuardStack implements AutoCloseable {
 
     generator = new GeneratorService(
         GeneratorConfig.fromEnvironment(System.getenv(), stateDir.resolve("generator"))
-            .withWorkers(config.generatorWorkers()),
+            .withWorkers(config.generatorWorkers())
+            .withKeys(keys),
         kafkaProperties(), registry);
     generator.start();
     started.push(generator);
@@ -130,15 +144,15 @@ public final class GenGuardStack implements AutoCloseable {
   }
 
   public Map<String, Object> kafkaProperties() {
-    return Map.of("bootstrap.servers", kafka.bootstrapServers());
+    return Map.of("bootstrap.servers", bootstrapServers);
   }
 
   public String bootstrapServers() {
-    return kafka.bootstrapServers();
+    return bootstrapServers;
   }
 
   public String jdbcUrl() {
-    return postgres.jdbcUrl();
+    return jdbcUrl;
   }
 
   public AuditService audit() {
@@ -158,55 +172,11 @@ public final class GenGuardStack implements AutoCloseable {
   }
 
   /**
-   * Messages a consumer group has not yet processed on a topic (committed transactions only), or
-   * -1 if unknown. Used to drain stages in order at shutdown.
-   */
-  long lag(String group, String topic) {
-    Properties props = new Properties();
-    props.putAll(kafkaProperties());
-    try (Admin admin = Admin.create(props)) {
-      Map<TopicPartition, OffsetAndMetadata> committed =
-          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(5, TimeUnit.SECONDS);
-      Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
-      for (int p = 0; p < config.partitions(); p++) {
-        latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
-      }
-      Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(latest,
-          new org.apache.kafka.clients.admin.ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all()
-          .get(5, TimeUnit.SECONDS);
-      long lag = 0;
-      for (var end : ends.entrySet()) {
-        OffsetAndMetadata offset = committed.get(end.getKey());
-        lag += end.getValue().offset() - (offset == null ? 0 : offset.offset());
-      }
-      return Math.max(lag, 0);
-    } catch (Exception e) {
-      return -1;
-    }
-  }
-
-  /** Waits (bounded) until {@code group} has consumed {@code topic}. */
-  private void drain(String what, String group, String topic, Duration limit) {
-    long deadline = System.nanoTime() + limit.toNanos();
-    long lag;
-    while ((lag = lag(group, topic)) != 0 && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-    }
-    if (lag != 0) {
-      LOG.warn("{} still had {} records to process at shutdown; they will be processed at the next start",
-          what, lag);
-    }
-  }
-
-  /**
-   * Stops in order: the API (no new requests), the generator (finishes and commits its batch),
-   * moderation (drained, then stopped with a savepoint), the gate (drained, commits), the audit
-   * ingestor (drained), then Kafka and PostgreSQL.
+   * Stops in order, each stage committing what it has done before the next one stops: the API (no
+   * new requests), the generator (finishes and commits its batch), moderation (stopped with a
+   * savepoint, which commits its last transaction), the gate (commits), the audit ingestor
+   * (writes and commits its batch), then Kafka and PostgreSQL. Whatever a stage had not yet read
+   * stays in Kafka and is processed at the next start with the same data directory.
    */
   @Override
   public void close() {
@@ -214,23 +184,8 @@ public final class GenGuardStack implements AutoCloseable {
     if (audit != null) {
       audit.stopIntake();
     }
-    closeQuietly(generator);
-    started.remove(generator);
-    if (moderation != null) {
-      drain("Moderation", "genguard-moderation", Topics.GENERATION_OUTPUTS.name(), Duration.ofSeconds(5));
-      closeQuietly(moderation);
-      started.remove(moderation);
-    }
-    if (gate != null) {
-      drain("The release gate", ReleaseGateTopology.APPLICATION_ID, Topics.MODERATION_VERDICTS.name(),
-          Duration.ofSeconds(3));
-    }
     while (!started.isEmpty()) {
-      AutoCloseable next = started.pop();
-      if (next == audit && kafka != null) {
-        drain("Audit", "genguard-audit", Topics.CONTENT_RELEASED.name(), Duration.ofSeconds(3));
-      }
-      closeQuietly(next);
+      closeQuietly(started.pop());
     }
     if (temporary) {
       deleteTree(stateDir);

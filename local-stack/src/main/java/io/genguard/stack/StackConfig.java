@@ -18,6 +18,8 @@ import java.util.Optional;
  * @param moderationParallelism Flink parallelism of the moderation job
  * @param moderationScorer which scorer the moderation job uses (see ModerationScorers)
  * @param policyFile policy YAML, or empty for the built-in default policy
+ * @param external Kafka and PostgreSQL to use instead of starting embedded ones (tests, or running
+ *     the services against real infrastructure)
  */
 public record StackConfig(
     Optional<Path> dataDir,
@@ -28,7 +30,17 @@ public record StackConfig(
     int generatorWorkers,
     int moderationParallelism,
     String moderationScorer,
-    Optional<Path> policyFile) {
+    Optional<Path> policyFile,
+    Optional<ExternalInfrastructure> external) {
+
+  /** Servers that already run elsewhere. */
+  public record ExternalInfrastructure(
+      String kafkaBootstrapServers, String jdbcUrl, String jdbcUser, String jdbcPassword) {
+    @Override
+    public String toString() {
+      return "ExternalInfrastructure[kafka=" + kafkaBootstrapServers + ", jdbcUrl=" + jdbcUrl + "]";
+    }
+  }
 
   public static final String DATA_DIR = "GENGUARD_STATE_DIR";
   public static final String KAFKA_PORT = "GENGUARD_KAFKA_PORT";
@@ -50,7 +62,7 @@ public record StackConfig(
   }
 
   public static StackConfig defaults() {
-    return new StackConfig(Optional.empty(), 0, 0, 8080, 4, 2, 1, "default", Optional.empty());
+    return new StackConfig(Optional.empty(), 0, 0, 8080, 4, 2, 1, "default", Optional.empty(), Optional.empty());
   }
 
   public static StackConfig fromEnvironment(Map<String, String> env) {
@@ -64,37 +76,43 @@ public record StackConfig(
         integer(env, GENERATOR_WORKERS, d.generatorWorkers()),
         integer(env, MODERATION_PARALLELISM, d.moderationParallelism()),
         env.getOrDefault(MODERATION_SCORER, d.moderationScorer()),
-        Optional.ofNullable(env.get(POLICY_FILE)).map(Path::of));
+        Optional.ofNullable(env.get(POLICY_FILE)).map(Path::of),
+        Optional.empty());
   }
 
   public StackConfig withDataDir(Path dir) {
     return new StackConfig(Optional.ofNullable(dir), kafkaPort, postgresPort, httpPort, partitions,
-        generatorWorkers, moderationParallelism, moderationScorer, policyFile);
+        generatorWorkers, moderationParallelism, moderationScorer, policyFile, external);
   }
 
   public StackConfig withPorts(int kafka, int postgres, int http) {
     return new StackConfig(dataDir, kafka, postgres, http, partitions, generatorWorkers,
-        moderationParallelism, moderationScorer, policyFile);
+        moderationParallelism, moderationScorer, policyFile, external);
   }
 
   public StackConfig withModerationScorer(String scorer) {
     return new StackConfig(dataDir, kafkaPort, postgresPort, httpPort, partitions, generatorWorkers,
-        moderationParallelism, scorer, policyFile);
+        moderationParallelism, scorer, policyFile, external);
   }
 
   public StackConfig withPolicyFile(Path file) {
     return new StackConfig(dataDir, kafkaPort, postgresPort, httpPort, partitions, generatorWorkers,
-        moderationParallelism, moderationScorer, Optional.ofNullable(file));
+        moderationParallelism, moderationScorer, Optional.ofNullable(file), external);
   }
 
   public StackConfig withGeneratorWorkers(int workers) {
     return new StackConfig(dataDir, kafkaPort, postgresPort, httpPort, partitions, workers,
-        moderationParallelism, moderationScorer, policyFile);
+        moderationParallelism, moderationScorer, policyFile, external);
   }
 
   public StackConfig withModerationParallelism(int parallelism) {
     return new StackConfig(dataDir, kafkaPort, postgresPort, httpPort, partitions, generatorWorkers,
-        parallelism, moderationScorer, policyFile);
+        parallelism, moderationScorer, policyFile, external);
+  }
+
+  public StackConfig withExternal(ExternalInfrastructure infrastructure) {
+    return new StackConfig(dataDir, kafkaPort, postgresPort, httpPort, partitions, generatorWorkers,
+        moderationParallelism, moderationScorer, policyFile, Optional.ofNullable(infrastructure));
   }
 
   private static int integer(Map<String, String> env, String key, int fallback) {

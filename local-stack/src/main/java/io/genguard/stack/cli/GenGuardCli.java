@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "genguard", mixinStandardHelpOptions = true, version = "GenGuard 0.1.0",
     description = "Gate generative-AI output: generation on Kafka, moderation in Flink, a release gate,"
         + " audit in PostgreSQL.",
-    subcommands = {DemoCommand.class, RunCommand.class, SubmitCommand.class})
+    subcommands = {DemoCommand.class, RunCommand.class, SubmitCommand.class, BenchCommand.class})
 public final class GenGuardCli {
   private GenGuardCli() {}
 

@@ -1,0 +1,198 @@
+package io.genguard.stack.bench;
+
+import io.genguard.events.v1.GenerationCost;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ModelRef;
+import io.genguard.events.v1.SamplingParameters;
+import io.genguard.schemas.EventIds;
+import io.genguard.schemas.Topics;
+import io.genguard.stack.GenGuardStack;
+import io.genguard.stack.StackConfig;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Plumbing throughput of the embedded stack: generation outputs written straight to gen.outputs,
+ * judged by the trivial benchmark scorer (selected explicitly: it measures the pipeline, not a
+ * model), gated, and persisted. Reports outputs/s until the last verdict and gate outcome are in
+ * PostgreSQL, end-to-end latency percentiles (output time to the later of the two audit records),
+ * and the peak heap in use.
+ */
+public final class PlumbingBenchmark {
+  /** What a run measured. */
+  public record Result(int outputs, double rate, double seconds, double outputsPerSecond,
+      double p50Millis, double p99Millis, long peakHeapMiB, long maxHeapMiB) {
+    public String json() {
+      return String.format(Locale.ROOT,
+          "{\"outputs\":%d,\"target_rate\":%.0f,\"seconds\":%.2f,\"outputs_per_second\":%.0f,"
+              + "\"p50_ms\":%.0f,\"p99_ms\":%.0f,\"peak_heap_mib\":%d,\"max_heap_mib\":%d}",
+          outputs, rate, seconds, outputsPerSecond, p50Millis, p99Millis, peakHeapMiB, maxHeapMiB);
+    }
+  }
+
+  private PlumbingBenchmark() {}
+
+  /**
+   * @param outputs how many outputs to send
+   * @param rate outputs per second to offer, or 0 for as fast as the producer goes
+   * @param warmup outputs sent (and waited for) before measuring
+   */
+  public static Result run(StackConfig config, int outputs, double rate, int warmup) throws Exception {
+    HeapSampler heap = new HeapSampler();
+    try (GenGuardStack stack = GenGuardStack.start(config.withModerationScorer("trivial-benchmark"))) {
+      String warmupRun = "warmup-" + EventIds.random();
+      send(stack, warmupRun, warmup, 0);
+      awaitPersisted(stack, warmupRun, warmup, Duration.ofMinutes(5));
+
+      String run = "bench-" + EventIds.random();
+      heap.start();
+      long begin = System.nanoTime();
+      send(stack, run, outputs, rate);
+      awaitPersisted(stack, run, outputs, Duration.ofMinutes(10));
+      double seconds = (System.nanoTime() - begin) / 1e9;
+      heap.stop();
+      double[] latency = latencies(stack, run);
+      long max = Runtime.getRuntime().maxMemory() / (1024 * 1024);
+      return new Result(outputs, rate, seconds, outputs / seconds, latency[0], latency[1],
+          heap.peakMiB(), max);
+    }
+  }
+
+  private static void send(GenGuardStack stack, String run, int count, double rate) throws Exception {
+    Properties props = new Properties();
+    props.putAll(stack.kafkaProperties());
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    try (var producer = new KafkaProducer<>(props, new StringSerializer(),
+        Topics.GENERATION_OUTPUTS.valueSerde().serializer())) {
+      long begin = System.nanoTime();
+      for (int i = 0; i < count; i++) {
+        if (rate > 0) {
+          long due = begin + (long) (i * 1e9 / rate);
+          long wait = due - System.nanoTime();
+          if (wait > 0) {
+            TimeUnit.NANOSECONDS.sleep(wait);
+          }
+        }
+        GenerationOutput output = output(run, i);
+        producer.send(new ProducerRecord<>(Topics.GENERATION_OUTPUTS.name(), output.getRequestId(), output));
+      }
+      producer.flush();
+    }
+  }
+
+  /** An output of about 100 tokens, as the benchmark describes. */
+  static GenerationOutput output(String run, int i) {
+    String requestId = run + "-" + i;
+    return GenerationOutput.newBuilder()
+        .setEventId(EventIds.nameBased("bench-output", requestId))
+        .setOutputId(EventIds.nameBased("bench-output-id", requestId))
+        .setRequestId(requestId)
+        .setTenantId("bench")
+        .setText(TEXT)
+        .setModel(ModelRef.newBuilder().setName("bench").setVersion("1").setBackend("bench").build())
+        .setParameters(SamplingParameters.newBuilder().setMaxTokens(100).setTemperature(1).setTopK(0)
+            .setTopP(1).setSeed((long) i).build())
+        .setCost(GenerationCost.newBuilder().setPromptTokens(5).setOutputTokens(100).setComputeMillis(0)
+            .setDevice("none").setEnergyJoules(0).build())
+        .setAttributes(Map.of("run", run))
+        .setGeneratedAt(Instant.now())
+        .build();
+  }
+
+  private static final String TEXT = String.join(" ", java.util.Collections.nCopies(10,
+      "the committee discussed the budget for the coming year and agreed on"));
+
+  private static void awaitPersisted(GenGuardStack stack, String run, int count, Duration limit)
+      throws Exception {
+    long deadline = System.nanoTime() + limit.toNanos();
+    String sql = "select (select count(*) from moderation_verdict where request_id like ?),"
+        + " (select count(*) from gate_outcome where request_id like ?)";
+    while (true) {
+      try (Connection connection = stack.audit().database().dataSource().getConnection();
+          PreparedStatement statement = connection.prepareStatement(sql)) {
+        statement.setString(1, run + "-%");
+        statement.setString(2, run + "-%");
+        try (ResultSet rs = statement.executeQuery()) {
+          rs.next();
+          if (rs.getLong(1) >= count && rs.getLong(2) >= count) {
+            return;
+          }
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("Benchmark run " + run + " did not finish within " + limit);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** p50 and p99 of (later of verdict and gate-outcome audit time) - output time, in ms. */
+  private static double[] latencies(GenGuardStack stack, String run) throws Exception {
+    String sql = "with per as (select o.request_id, o.generated_at,"
+        + "   greatest(max(a.recorded_at) filter (where a.event_type = 'ModerationVerdict'),"
+        + "            max(a.recorded_at) filter (where a.event_type = 'ReleaseGateOutcome')) as done"
+        + " from generation_output o"
+        + " join audit_log a on a.request_id = o.request_id"
+        + " where o.request_id like ? group by o.request_id, o.generated_at)"
+        + " select percentile_cont(0.5) within group (order by extract(epoch from done - generated_at)),"
+        + "        percentile_cont(0.99) within group (order by extract(epoch from done - generated_at))"
+        + " from per";
+    try (Connection connection = stack.audit().database().dataSource().getConnection();
+        PreparedStatement statement = connection.prepareStatement(sql)) {
+      statement.setString(1, run + "-%");
+      try (ResultSet rs = statement.executeQuery()) {
+        rs.next();
+        return new double[] {rs.getDouble(1) * 1000, rs.getDouble(2) * 1000};
+      }
+    }
+  }
+
+  /** Samples heap in use (all heap pools) every 100 ms; reports the peak. */
+  private static final class HeapSampler {
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "heap-sampler");
+      thread.setDaemon(true);
+      return thread;
+    });
+    private final AtomicLong peak = new AtomicLong();
+
+    void start() {
+      timer.scheduleAtFixedRate(() -> {
+        long used = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+          if (pool.getType() == MemoryType.HEAP) {
+            used += pool.getUsage().getUsed();
+          }
+        }
+        peak.accumulateAndGet(used, Math::max);
+      }, 0, 100, TimeUnit.MILLISECONDS);
+    }
+
+    void stop() {
+      timer.shutdownNow();
+    }
+
+    long peakMiB() {
+      return peak.get() / (1024 * 1024);
+    }
+  }
+}

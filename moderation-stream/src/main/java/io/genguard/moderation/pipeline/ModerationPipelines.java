@@ -1,0 +1,84 @@
+package io.genguard.moderation.pipeline;
+
+import io.genguard.moderation.bias.BiasFindings;
+import io.genguard.moderation.job.BatchModerator;
+import io.genguard.moderation.policy.PolicyEngine;
+import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.policy.PolicyReloader;
+import io.genguard.moderation.policy.PolicySet;
+import io.genguard.moderation.scoring.ScorerConfig;
+import io.genguard.moderation.scoring.ScorerFactory;
+import io.genguard.moderation.scoring.TextScreening;
+import io.genguard.provenance.ProvenanceKeys;
+import io.genguard.provenance.watermark.WatermarkParameters;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Builds the moderator the Flink job runs, from names and paths only, so the factory can be
+ * shipped to task managers: the scorer by name, the policy file (re-read when it changes; an
+ * invalid file leaves the running policy in force), and the provenance keys from the environment or
+ * a key directory.
+ */
+public final class ModerationPipelines {
+  /** How long one scoring call may take before its outputs go to policy as a scorer timeout. */
+  public static final Duration SCORER_TIMEOUT = Duration.ofSeconds(30);
+
+  private ModerationPipelines() {}
+
+  /**
+   * @param scorerName a name from {@link ScorerFactory#NAMES}, or "default"
+   * @param policyFile policy YAML, or null for the built-in default policy
+   * @param keyDirectory where the provenance key files are (environment keys take precedence)
+   */
+  public static BatchModerator.Factory factory(String scorerName, Path policyFile, Path keyDirectory) {
+    String scorer = scorerName == null || scorerName.equals("default") ? ScorerConfig.DEFAULT_NAME : scorerName;
+    if (!ScorerFactory.NAMES.contains(scorer)) {
+      throw new IllegalArgumentException("Unknown scorer '" + scorerName + "'; known scorers: " + ScorerFactory.NAMES);
+    }
+    String policy = policyFile == null ? null : policyFile.toAbsolutePath().toString();
+    if (policy != null) {
+      PolicyLoader.load(Path.of(policy)); // fail at start-up, with the line, not in a task
+    }
+    String keys = keyDirectory.toAbsolutePath().toString();
+    return () -> create(scorer, policy, keys);
+  }
+
+  static BatchModerator create(String scorerName, String policyFile, String keyDirectory) {
+    Supplier<PolicySet> policies = policyFile == null
+        ? constant(PolicyLoader.loadDefault())
+        : reloading(new PolicyReloader(Path.of(policyFile)));
+    ProvenanceKeys keys = ProvenanceKeys.fromEnvironmentOrDirectory(System.getenv(), Path.of(keyDirectory));
+    Function<String, BiasFindings> bias = text -> BiasFindings.NONE;
+    return new ContentModerator(
+        () -> ScorerFactory.create(ScorerConfig.named(scorerName)),
+        new PolicyEngine(policies),
+        TextScreening.defaults(),
+        bias,
+        new ProvenanceChecker(keys),
+        Map.of("provenance", WatermarkParameters.SCHEME, "screening", "text-screening-1"),
+        SCORER_TIMEOUT,
+        Clock.systemUTC());
+  }
+
+  private static Supplier<PolicySet> constant(PolicySet set) {
+    return () -> set;
+  }
+
+  /** Checks the file at most once a second; keeps the last valid policy. */
+  private static Supplier<PolicySet> reloading(PolicyReloader reloader) {
+    long[] lastCheck = {System.nanoTime()};
+    return () -> {
+      long now = System.nanoTime();
+      if (now - lastCheck[0] > 1_000_000_000L) {
+        lastCheck[0] = now;
+        reloader.reloadIfChanged();
+      }
+      return reloader.get();
+    };
+  }
+}

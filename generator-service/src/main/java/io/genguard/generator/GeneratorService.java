@@ -2,6 +2,7 @@ package io.genguard.generator;
 
 import io.genguard.generator.backend.GenerationBackend;
 import io.genguard.generator.builtin.BuiltinBackend;
+import io.genguard.generator.djl.DjlBackend;
 import io.genguard.generator.openai.OpenAiCompatibleBackend;
 import io.genguard.generator.worker.BackendRegistry;
 import io.genguard.generator.worker.BatchProcessor;
@@ -230,7 +231,14 @@ public final class GeneratorService implements AutoCloseable {
       } else {
         notConfigured.put(GeneratorConfig.BACKEND_OPENAI, GeneratorConfig.Keys.OPENAI_BASE_URL);
       }
-      notConfigured.put(GeneratorConfig.BACKEND_DJL, GeneratorConfig.Keys.DJL_MODEL_PATH);
+      if (config.djlModelPath() != null) {
+        backends.add(
+            new DjlBackend(
+                config.djlModelPath(), config.djlDevice(), config.djlMaxBatchSize(), config.djlMaxContextTokens(),
+                watermarkKey, config.watermark(), clock));
+      } else {
+        notConfigured.put(GeneratorConfig.BACKEND_DJL, GeneratorConfig.Keys.DJL_MODEL_PATH);
+      }
       if (notConfigured.containsKey(config.defaultBackend())) {
         throw new IllegalArgumentException(
             GeneratorConfig.Keys.DEFAULT_BACKEND + " is " + config.defaultBackend()

@@ -105,6 +105,11 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   }
 
   private static void format(Path logDir) {
+    if (Files.exists(logDir.resolve("meta.properties"))) {
+      // Already formatted: it keeps its cluster id, which is what makes a restart continue where
+      // the last run stopped.
+      return;
+    }
     String dir = logDir.toAbsolutePath().toString();
     try (PrintStream quiet = new PrintStream(OutputStream.nullOutputStream())) {
       new Formatter()
@@ -116,9 +121,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
           .setControllerListenerName(CONTROLLER_LISTENER)
           .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
           .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
-          // An already formatted directory keeps its cluster id: that is what makes restarts
-          // continue where the last run stopped.
-          .setIgnoreFormatted(true)
+          .setIgnoreFormatted(false)
           .run();
     } catch (Exception e) {
       throw new IllegalStateException("Cannot format the Kafka log directory " + dir + ": " + e.getMessage(), e);

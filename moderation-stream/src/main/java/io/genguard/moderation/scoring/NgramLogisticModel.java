@@ -13,8 +13,9 @@ import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * The trained artifact of {@link NgramLogisticScorer}: the feature configuration and one calibrated
- * logistic head per category plus one for "unsafe". Weights are stored as signed bytes with one
+ * A trained n-gram model: the feature configuration and calibrated logistic heads by name. The
+ * content model of {@link NgramLogisticScorer} has one head per category plus "unsafe"; the
+ * stereotype model of the bias analysis has one head. Weights are stored as signed bytes with one
  * scale per head (symmetric int8 quantization); the training command reports the quality of the
  * quantized model, which is the one that ships.
  *
@@ -30,18 +31,6 @@ public record NgramLogisticModel(
 
   public NgramLogisticModel {
     heads = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(heads));
-    List<String> missing = new ArrayList<>();
-    if (!heads.containsKey(UNSAFE_HEAD)) {
-      missing.add(UNSAFE_HEAD);
-    }
-    for (Category category : Category.values()) {
-      if (!heads.containsKey(category.id())) {
-        missing.add(category.id());
-      }
-    }
-    if (!missing.isEmpty()) {
-      throw new IllegalArgumentException("n-gram model " + modelVersion + " lacks heads " + missing);
-    }
     for (LinearHead head : heads.values()) {
       if (head.weights().length != features.dimensions()) {
         throw new IllegalArgumentException(
@@ -55,7 +44,33 @@ public record NgramLogisticModel(
     }
   }
 
-  /** Calibrated scores of one text. */
+  /** Fails unless the model has the "unsafe" head and one head per category. */
+  public NgramLogisticModel requireContentHeads() {
+    List<String> missing = new ArrayList<>();
+    if (!heads.containsKey(UNSAFE_HEAD)) {
+      missing.add(UNSAFE_HEAD);
+    }
+    for (Category category : Category.values()) {
+      if (!heads.containsKey(category.id())) {
+        missing.add(category.id());
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new IllegalArgumentException("n-gram model " + modelVersion + " lacks heads " + missing);
+    }
+    return this;
+  }
+
+  /** Calibrated probability of one head for one text. */
+  public double probability(String head, String text) {
+    LinearHead linear = heads.get(head);
+    if (linear == null) {
+      throw new IllegalArgumentException("n-gram model " + modelVersion + " has no head '" + head + "'; it has " + heads.keySet());
+    }
+    return linear.calibration().probability(linear.margin(features.extract(text)));
+  }
+
+  /** Calibrated scores of one text (needs {@link #requireContentHeads()}). */
   public ContentScores score(String text) {
     HashedNgramFeatures.SparseVector x = features.extract(text);
     Map<Category, Double> categories = new java.util.EnumMap<>(Category.class);

@@ -58,7 +58,8 @@ public final class NgramLogisticScorer implements ContentScorer {
 
   private static NgramLogisticScorer fromBytes(byte[] bytes, String origin) throws IOException {
     try {
-      NgramLogisticModel model = NgramLogisticModel.read(new java.io.ByteArrayInputStream(bytes));
+      NgramLogisticModel model =
+          NgramLogisticModel.read(new java.io.ByteArrayInputStream(bytes)).requireContentHeads();
       return new NgramLogisticScorer(model, shortDigest(bytes));
     } catch (IOException | RuntimeException e) {
       throw new IOException("Invalid n-gram model " + origin + ": " + e.getMessage(), e);

@@ -79,8 +79,11 @@ public final class TrainCommand {
         int epochs = Integer.parseInt(options.getOrDefault("epochs", "8"));
         command.trainNgram(split, outRoot.resolve("ngram-logistic"), epochs, args);
       }
-      if (!List.of("ngram", "all").contains(model)) {
-        throw new IllegalArgumentException("unknown --model '" + model + "'; expected ngram or all");
+      if (model.equals("stereotype") || model.equals("all")) {
+        command.trainStereotype(split, outRoot.resolve("stereotype"), args);
+      }
+      if (!List.of("ngram", "stereotype", "all").contains(model)) {
+        throw new IllegalArgumentException("unknown --model '" + model + "'; expected ngram, stereotype or all");
       }
       return 0;
     } catch (RuntimeException | IOException e) {
@@ -143,6 +146,112 @@ public final class TrainCommand {
     writeJson(outDir.resolve("metrics.json"), metrics);
     ModelCards.writeNgramCard(outDir.resolve("MODEL_CARD.md"), metrics, args);
     log.printf("Wrote %s (%d bytes) in %.1f s%n", modelFile, Files.size(modelFile), seconds(start));
+  }
+
+  /** Sources whose benign texts are fair negatives for the stereotype head: they mention people. */
+  static final java.util.Set<String> STEREOTYPE_NEGATIVE_SOURCES = java.util.Set.of(
+      "toxigen", "bold", "davidson", "coconot", "coconot-response", "jailbreakbench-response",
+      AuthoredExamples.SOURCE);
+
+  private static final io.genguard.moderation.bias.IdentityLexicon LEXICON =
+      io.genguard.moderation.bias.IdentityLexicon.loadDefault();
+
+  /**
+   * Stereotype label: ToxiGen implicit hate 1; ToxiGen neutral statements and benign texts of the
+   * sources above that mention a group (the signal is only consulted when a group is mentioned, so
+   * that is the population it must be calibrated on) 0; anything else unknown.
+   */
+  static byte stereotypeLabel(LabelledText text) {
+    if (text.source().equals("toxigen")) {
+      return text.isUnsafe() ? LabelledText.POSITIVE : LabelledText.NEGATIVE;
+    }
+    return !text.isUnsafe()
+            && STEREOTYPE_NEGATIVE_SOURCES.contains(text.source())
+            && !LEXICON.mentions(io.genguard.moderation.bias.IdentityLexicon.words(text.text())).isEmpty()
+        ? LabelledText.NEGATIVE : LabelledText.UNKNOWN;
+  }
+
+  void trainStereotype(DeduplicatedSplit split, Path outDir, String[] args) throws IOException {
+    long start = System.nanoTime();
+    HashedNgramFeatures features = new HashedNgramFeatures(1 << 17, 2, 2, 5);
+    List<LabelledText> train = split.get(Split.TRAIN);
+    List<SparseVector> xs = new ArrayList<>();
+    List<byte[]> labels = new ArrayList<>();
+    for (LabelledText text : train) {
+      byte label = stereotypeLabel(text);
+      if (label != LabelledText.UNKNOWN) {
+        xs.add(features.extract(text.text()));
+        labels.add(new byte[] {label});
+      }
+    }
+    SparseLogisticTrainer.Options options = new SparseLogisticTrainer.Options(10, 0.3, 1e-6, 8.0, 20240602L);
+    SparseLogisticTrainer.Trained trained =
+        new SparseLogisticTrainer(options).train(xs, labels.toArray(new byte[0][]), features.dimensions())[0];
+    String head = "stereotype";
+    NgramLogisticModel raw = new NgramLogisticModel(NGRAM_VERSION, features,
+        Map.of(head, new LinearHead(head, trained.weights(), trained.bias(), PlattCalibration.IDENTITY))).quantized();
+    List<double[]> validationMargins = new ArrayList<>();
+    List<Boolean> validationLabels = new ArrayList<>();
+    for (LabelledText text : split.get(Split.VALIDATION)) {
+      byte label = stereotypeLabel(text);
+      if (label != LabelledText.UNKNOWN) {
+        validationMargins.add(new double[] {raw.heads().get(head).margin(features.extract(text.text()))});
+        validationLabels.add(label == LabelledText.POSITIVE);
+      }
+    }
+    double[] margins = validationMargins.stream().mapToDouble(m -> m[0]).toArray();
+    boolean[] y = new boolean[validationLabels.size()];
+    for (int i = 0; i < y.length; i++) {
+      y[i] = validationLabels.get(i);
+    }
+    PlattCalibration platt = PlattCalibration.fit(margins, y);
+    LinearHead rawHead = raw.heads().get(head);
+    NgramLogisticModel model = new NgramLogisticModel(NGRAM_VERSION, features,
+        Map.of(head, new LinearHead(head, rawHead.weights(), rawHead.bias(), platt)));
+    Files.createDirectories(outDir);
+    try (OutputStream out = Files.newOutputStream(outDir.resolve("stereotype-ngram.bin.gz"))) {
+      model.write(out);
+    }
+    Map<String, Object> metrics = new LinkedHashMap<>();
+    metrics.put("model", "stereotype-ngram");
+    metrics.put("version", NGRAM_VERSION);
+    metrics.put("trainingTexts", xs.size());
+    metrics.put("validation", stereotypeMetrics(model, split.get(Split.VALIDATION)));
+    metrics.put("test", stereotypeMetrics(model, split.get(Split.TEST)));
+    writeJson(outDir.resolve("metrics.json"), metrics);
+    ModelCards.writeStereotypeCard(outDir.resolve("MODEL_CARD.md"), metrics, args);
+    log.printf("Wrote the stereotype model to %s in %.1f s: %s%n", outDir, seconds(start), metrics.get("test"));
+  }
+
+  static Map<String, Object> stereotypeMetrics(NgramLogisticModel model, List<LabelledText> texts) {
+    Map<String, Object> result = new LinkedHashMap<>();
+    for (boolean toxigenOnly : new boolean[] {false, true}) {
+      List<Double> scores = new ArrayList<>();
+      List<Boolean> labels = new ArrayList<>();
+      for (LabelledText text : texts) {
+        byte label = stereotypeLabel(text);
+        if (label != LabelledText.UNKNOWN && (!toxigenOnly || text.source().equals("toxigen"))) {
+          scores.add(model.probability("stereotype", text.text()));
+          labels.add(label == LabelledText.POSITIVE);
+        }
+      }
+      double[] s = scores.stream().mapToDouble(Double::doubleValue).toArray();
+      boolean[] y = new boolean[labels.size()];
+      int positives = 0;
+      for (int i = 0; i < y.length; i++) {
+        y[i] = labels.get(i);
+        positives += y[i] ? 1 : 0;
+      }
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("positives", positives);
+      m.put("negatives", y.length - positives);
+      m.put("auprc", round(BinaryMetrics.averagePrecision(s, y)));
+      m.put("rocAuc", round(BinaryMetrics.rocAuc(s, y)));
+      m.put("f1At0.5", round(BinaryMetrics.confusionAt(s, y, 0.5).f1()));
+      m.put("ece", round(expectedCalibrationError(s, y, 10)));
+      result.put(toxigenOnly ? "toxigenHateVsNeutral" : "allGroupMentioningNegatives", m);
+    }
+    return result;
   }
 
   static double[][] margins(NgramLogisticModel model, List<LabelledText> texts) {

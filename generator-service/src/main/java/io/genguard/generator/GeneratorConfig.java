@@ -255,6 +255,11 @@ public record GeneratorConfig(
     return new GeneratorConfig(workers, id, consumerGroup, maxBatchSize, maxBatchWait, requestTimeout, maxAttempts, retryBackoff, maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
   }
 
+  /** The same configuration in another consumer group (tests isolate themselves this way). */
+  public GeneratorConfig withConsumerGroup(String group) {
+    return new GeneratorConfig(workers, instanceId, group, maxBatchSize, maxBatchWait, requestTimeout, maxAttempts, retryBackoff, maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+  }
+
   /** The same configuration with another per-request timeout and retry policy. */
   public GeneratorConfig withRetries(Duration timeout, int attempts, Duration backoff) {
     return new GeneratorConfig(workers, instanceId, consumerGroup, maxBatchSize, maxBatchWait, timeout, attempts, backoff, maxRetryBackoff.compareTo(backoff) < 0 ? backoff : maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);

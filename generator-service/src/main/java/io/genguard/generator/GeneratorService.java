@@ -158,6 +158,10 @@ public final class GeneratorService implements AutoCloseable {
     Map<String, Object> properties = filtered(ConsumerConfig.configNames());
     properties.put(ConsumerConfig.GROUP_ID_CONFIG, config.consumerGroup());
     properties.put(ConsumerConfig.CLIENT_ID_CONFIG, "genguard-" + clientId);
+    // Static membership: a restarted worker (same instance id and index) takes over its
+    // predecessor's partitions at once instead of after the predecessor's session times out.
+    properties.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "genguard-" + clientId);
+    properties.putIfAbsent(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 15_000);
     properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     properties.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

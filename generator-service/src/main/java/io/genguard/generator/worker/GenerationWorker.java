@@ -285,7 +285,12 @@ public final class GenerationWorker implements Runnable {
   private void closeQuietly() {
     closeProducer();
     try {
-      consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(3)));
+      // Static members stay in the group on close unless told otherwise; leave so that the
+      // partitions move at once instead of after the session timeout.
+      consumer.close(
+          org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(3))
+              .withGroupMembershipOperation(
+                  org.apache.kafka.clients.consumer.CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
     } catch (RuntimeException e) {
       LOG.debug("Closing consumer of {} failed", name, e);
     }

@@ -1,6 +1,6 @@
 package io.genguard.moderation.pipeline;
 
-import io.genguard.moderation.bias.BiasFindings;
+import io.genguard.moderation.bias.BiasAnalyzer;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.policy.PolicyEngine;
 import io.genguard.moderation.policy.PolicyLoader;
@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
-import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -53,14 +52,17 @@ public final class ModerationPipelines {
         ? constant(PolicyLoader.loadDefault())
         : reloading(new PolicyReloader(Path.of(policyFile)));
     ProvenanceKeys keys = ProvenanceKeys.fromEnvironmentOrDirectory(System.getenv(), Path.of(keyDirectory));
-    Function<String, BiasFindings> bias = text -> BiasFindings.NONE;
+    BiasAnalyzer bias = BiasAnalyzer.loadDefault();
+    Map<String, String> versions = new java.util.LinkedHashMap<>(bias.versions());
+    versions.put("provenance", WatermarkParameters.SCHEME);
+    versions.put("screening", "text-screening-1");
     return new ContentModerator(
         () -> ScorerFactory.create(ScorerConfig.named(scorerName)),
         new PolicyEngine(policies),
         TextScreening.defaults(),
         bias,
         new ProvenanceChecker(keys),
-        Map.of("provenance", WatermarkParameters.SCHEME, "screening", "text-screening-1"),
+        versions,
         SCORER_TIMEOUT,
         Clock.systemUTC());
   }

@@ -1,0 +1,162 @@
+package io.genguard.moderation.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ManifestStatus;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.Reason;
+import io.genguard.moderation.bias.BiasAnalyzer;
+import io.genguard.moderation.fixtures.Events;
+import io.genguard.moderation.policy.PolicyEngine;
+import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.policy.ReasonCodes;
+import io.genguard.moderation.scoring.Category;
+import io.genguard.moderation.scoring.ContentScorer;
+import io.genguard.moderation.scoring.ContentScores;
+import io.genguard.moderation.scoring.TextScreening;
+import io.genguard.provenance.ProvenanceKeys;
+import io.genguard.schemas.ContentHash;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+
+class ContentModeratorTest {
+  private static final Clock CLOCK = Clock.fixed(Events.NOW, ZoneOffset.UTC);
+
+  /** Scores every text with the given unsafe probability in every category. */
+  static ContentScorer constantScorer(double score) {
+    return new ContentScorer() {
+      @Override
+      public List<ContentScores> scoreBatch(List<String> texts) {
+        List<ContentScores> scores = new ArrayList<>();
+        for (String ignored : texts) {
+          Map<Category, Double> categories = new EnumMap<>(Category.class);
+          for (Category category : Category.values()) {
+            categories.put(category, score);
+          }
+          scores.add(new ContentScores(score, categories));
+        }
+        return scores;
+      }
+
+      @Override
+      public Map<String, String> versions() {
+        return Map.of("constant-test-scorer", "1");
+      }
+    };
+  }
+
+  static ContentModerator moderator(ContentScorer scorer, Duration timeout) {
+    return new ContentModerator(() -> scorer, PolicyEngine.of(PolicyLoader.loadDefault()),
+        TextScreening.defaults(), BiasAnalyzer.loadDefault(),
+        new ProvenanceChecker(ProvenanceKeys.ephemeral()), Map.of("test", "1"), timeout, CLOCK);
+  }
+
+  @Test
+  void shouldReleaseCleanTextAndRecordEveryVersion() {
+    GenerationOutput output = Events.output("m1", "The committee met on Tuesday to discuss the budget.");
+    ModerationVerdict verdict = moderator(constantScorer(0.01), Duration.ofSeconds(5)).moderate(List.of(output)).get(0);
+    assertThat(verdict.getDecision()).isEqualTo(Decision.RELEASE);
+    assertThat(verdict.getOutputSha256()).isEqualTo(ContentHash.sha256Hex(output.getText()));
+    assertThat(verdict.getScorerVersions()).containsKeys("constant-test-scorer", "test");
+    assertThat(verdict.getPolicyVersion()).isNotBlank();
+    assertThat(verdict.getProvenance().getManifest()).isEqualTo(ManifestStatus.ABSENT);
+  }
+
+  @Test
+  void shouldBlockWhenScoresExceedBlockThresholds() {
+    GenerationOutput output = Events.output("m2", "Some text the scorer hates.");
+    ModerationVerdict verdict = moderator(constantScorer(0.99), Duration.ofSeconds(5)).moderate(List.of(output)).get(0);
+    assertThat(verdict.getDecision()).isEqualTo(Decision.BLOCK);
+    assertThat(codes(verdict)).contains(ReasonCodes.CATEGORY_BLOCK);
+  }
+
+  @Test
+  void shouldHoldForReviewWhenScorerFails() {
+    ContentScorer broken = new ContentScorer() {
+      @Override
+      public List<ContentScores> scoreBatch(List<String> texts) {
+        throw new IllegalStateException("model file corrupt");
+      }
+
+      @Override
+      public Map<String, String> versions() {
+        return Map.of("broken", "1");
+      }
+    };
+    List<ModerationVerdict> verdicts = moderator(broken, Duration.ofSeconds(5))
+        .moderate(List.of(Events.output("m3", "first"), Events.output("m4", "second")));
+    assertThat(verdicts).hasSize(2).allSatisfy(verdict -> {
+      assertThat(verdict.getDecision()).isNotEqualTo(Decision.RELEASE);
+      assertThat(codes(verdict)).contains(ReasonCodes.SCORER_ERROR);
+    });
+  }
+
+  @Test
+  void shouldHoldForReviewWhenScorerTimesOut() {
+    ContentScorer slow = new ContentScorer() {
+      @Override
+      public List<ContentScores> scoreBatch(List<String> texts) {
+        try {
+          Thread.sleep(5_000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return constantScorer(0.0).scoreBatch(texts);
+      }
+
+      @Override
+      public Map<String, String> versions() {
+        return Map.of("slow", "1");
+      }
+    };
+    ModerationVerdict verdict = moderator(slow, Duration.ofMillis(100))
+        .moderate(List.of(Events.output("m5", "waiting"))).get(0);
+    assertThat(verdict.getDecision()).isNotEqualTo(Decision.RELEASE);
+    assertThat(codes(verdict)).contains(ReasonCodes.SCORER_TIMEOUT);
+  }
+
+  @Test
+  void shouldNotScoreEmptyTextAndSaySo() {
+    List<String> scored = new ArrayList<>();
+    ContentScorer recording = new ContentScorer() {
+      @Override
+      public List<ContentScores> scoreBatch(List<String> texts) {
+        scored.addAll(texts);
+        return constantScorer(0.0).scoreBatch(texts);
+      }
+
+      @Override
+      public Map<String, String> versions() {
+        return Map.of();
+      }
+    };
+    List<ModerationVerdict> verdicts = moderator(recording, Duration.ofSeconds(5))
+        .moderate(List.of(Events.output("m6", ""), Events.output("m7", "A normal sentence about trains.")));
+    assertThat(scored).containsExactly("A normal sentence about trains.");
+    assertThat(codes(verdicts.get(0))).contains(ReasonCodes.TEXT_EMPTY);
+    assertThat(verdicts.get(0).getDecision()).isNotEqualTo(Decision.RELEASE);
+    assertThat(verdicts.get(1).getDecision()).isEqualTo(Decision.RELEASE);
+  }
+
+  @Test
+  void shouldGiveTheSameVerdictIdWhenReplayed() {
+    GenerationOutput output = Events.output("m8", "Replayed after a crash.");
+    ContentModerator moderator = moderator(constantScorer(0.01), Duration.ofSeconds(5));
+    assertThat(moderator.moderate(List.of(output)).get(0).getVerdictId())
+        .isEqualTo(moderator.moderate(List.of(output)).get(0).getVerdictId());
+  }
+
+  private static List<String> codes(ModerationVerdict verdict) {
+    Function<Reason, String> code = Reason::getCode;
+    return verdict.getReasons().stream().map(code).toList();
+  }
+}

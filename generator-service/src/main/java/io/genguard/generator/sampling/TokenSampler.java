@@ -72,7 +72,7 @@ public final class TokenSampler {
       }
     }
     if (topK > 0 && topK < count) {
-      sortByLogitDescending(logits, count);
+      keepTopK(logits, count);
       count = topK;
     }
     return count;
@@ -104,16 +104,64 @@ public final class TokenSampler {
     return kept;
   }
 
-  private void sortByLogitDescending(float[] logits, int count) {
+  /**
+   * Moves the {@code topK} largest logits to the front of {@code candidates}: a min-heap of size k
+   * over sortable keys, O(V log k) instead of sorting the vocabulary. Ties keep the lower index.
+   */
+  private void keepTopK(float[] logits, int count) {
+    long[] heap = order;
+    int size = 0;
     for (int i = 0; i < count; i++) {
-      // Order-preserving int image of the float, shifted above the index bits.
-      int bits = Float.floatToIntBits(logits[candidates[i]]);
-      long sortable = bits >= 0 ? bits : bits ^ 0x7FFFFFFF;
-      order[i] = (sortable << 32) | (candidates[i] & 0xFFFFFFFFL);
+      long key = sortKey(logits[candidates[i]], candidates[i]);
+      if (size < topK) {
+        heap[size] = key;
+        siftUp(heap, size++);
+      } else if (key > heap[0]) {
+        heap[0] = key;
+        siftDown(heap, size);
+      }
     }
-    Arrays.sort(order, 0, count);
-    for (int i = 0; i < count; i++) {
-      candidates[i] = (int) order[count - 1 - i];
+    Arrays.sort(heap, 0, size);
+    for (int i = 0; i < size; i++) {
+      candidates[i] = (int) ~heap[size - 1 - i];
+    }
+  }
+
+  /** Orders by logit, then by lower index (the index is stored complemented). */
+  private static long sortKey(float logit, int index) {
+    int bits = Float.floatToIntBits(logit);
+    long sortable = bits >= 0 ? bits : bits ^ 0x7FFFFFFF;
+    return (sortable << 32) | (~index & 0xFFFFFFFFL);
+  }
+
+  private static void siftUp(long[] heap, int position) {
+    while (position > 0) {
+      int parent = (position - 1) / 2;
+      if (heap[parent] <= heap[position]) {
+        return;
+      }
+      long swap = heap[parent];
+      heap[parent] = heap[position];
+      heap[position] = swap;
+      position = parent;
+    }
+  }
+
+  private static void siftDown(long[] heap, int size) {
+    int position = 0;
+    while (true) {
+      int left = 2 * position + 1;
+      if (left >= size) {
+        return;
+      }
+      int smallest = left + 1 < size && heap[left + 1] < heap[left] ? left + 1 : left;
+      if (heap[position] <= heap[smallest]) {
+        return;
+      }
+      long swap = heap[position];
+      heap[position] = heap[smallest];
+      heap[smallest] = swap;
+      position = smallest;
     }
   }
 

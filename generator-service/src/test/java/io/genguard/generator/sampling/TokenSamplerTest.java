@@ -1,0 +1,101 @@
+package io.genguard.generator.sampling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.genguard.generator.backend.SamplingSettings;
+import org.junit.jupiter.api.Test;
+
+class TokenSamplerTest {
+  /** Probabilities 0.5, 0.3, 0.15, 0.05 as logits. */
+  private static final float[] LOGITS = {(float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.15), (float) Math.log(0.05)};
+
+  @Test
+  void shouldBeGreedyAtTemperatureZero() {
+    TokenSampler sampler = sampler(0.0, 0, 1.0, 1);
+    for (int i = 0; i < 100; i++) {
+      assertThat(sampler.next(LOGITS.clone())).isZero();
+    }
+  }
+
+  @Test
+  void shouldFollowTheSoftmaxAtTemperatureOne() {
+    int[] counts = draw(sampler(1.0, 0, 1.0, 2), LOGITS, 40_000);
+
+    assertThat(counts[0] / 40_000.0).isCloseTo(0.50, within(0.015));
+    assertThat(counts[1] / 40_000.0).isCloseTo(0.30, within(0.015));
+    assertThat(counts[2] / 40_000.0).isCloseTo(0.15, within(0.015));
+    assertThat(counts[3] / 40_000.0).isCloseTo(0.05, within(0.01));
+  }
+
+  @Test
+  void shouldSharpenAtLowTemperature() {
+    int[] counts = draw(sampler(0.5, 0, 1.0, 3), LOGITS, 20_000);
+
+    // p^2 normalised: 0.25 / (0.25 + 0.09 + 0.0225 + 0.0025) = 0.685
+    assertThat(counts[0] / 20_000.0).isCloseTo(0.685, within(0.02));
+  }
+
+  @Test
+  void shouldKeepOnlyTheTopKTokens() {
+    int[] counts = draw(sampler(1.0, 2, 1.0, 4), LOGITS, 20_000);
+
+    assertThat(counts[2] + counts[3]).isZero();
+    assertThat(counts[0] / 20_000.0).isCloseTo(0.5 / 0.8, within(0.02));
+  }
+
+  @Test
+  void shouldPickTheTopKAmongManyTokens() {
+    float[] logits = new float[5_000];
+    for (int i = 0; i < logits.length; i++) {
+      logits[i] = (float) Math.sin(i * 12.9898) ;
+    }
+    int best = 0;
+    for (int i = 1; i < logits.length; i++) {
+      if (logits[i] > logits[best]) {
+        best = i;
+      }
+    }
+    TokenSampler sampler = sampler(0.01, 1, 1.0, 5);
+
+    assertThat(sampler.next(logits.clone())).isEqualTo(best);
+  }
+
+  @Test
+  void shouldKeepTheSmallestNucleusReachingTopP() {
+    assertThat(draw(sampler(1.0, 0, 0.7, 6), LOGITS, 10_000)).containsExactly(
+        draw(sampler(1.0, 0, 0.7, 6), LOGITS, 10_000));
+    int[] counts = draw(sampler(1.0, 0, 0.7, 6), LOGITS, 10_000);
+    assertThat(counts[2] + counts[3]).as("0.5 + 0.3 already reach 0.7").isZero();
+    assertThat(counts[0] / 10_000.0).isCloseTo(0.5 / 0.8, within(0.02));
+    assertThat(draw(sampler(1.0, 0, 0.5, 7), LOGITS, 1_000)[0]).isEqualTo(1_000);
+  }
+
+  @Test
+  void shouldNeverDrawBannedTokens() {
+    float[] logits = {Float.NEGATIVE_INFINITY, 0f, Float.NEGATIVE_INFINITY, 0f};
+    int[] counts = draw(sampler(1.0, 0, 1.0, 8), logits, 1_000);
+
+    assertThat(counts[0] + counts[2]).isZero();
+    assertThatThrownBy(() -> sampler(1.0, 0, 1.0, 1).next(new float[] {Float.NEGATIVE_INFINITY}))
+        .hasMessageContaining("No token has a finite logit");
+  }
+
+  @Test
+  void shouldRepeatItselfForTheSameSeed() {
+    assertThat(draw(sampler(1.0, 3, 0.9, 42), LOGITS, 500)).containsExactly(draw(sampler(1.0, 3, 0.9, 42), LOGITS, 500));
+  }
+
+  private static TokenSampler sampler(double temperature, int topK, double topP, long seed) {
+    return new TokenSampler(new SamplingSettings(10, temperature, topK, topP, seed));
+  }
+
+  private static int[] draw(TokenSampler sampler, float[] logits, int times) {
+    int[] counts = new int[logits.length];
+    for (int i = 0; i < times; i++) {
+      counts[sampler.next(logits.clone())]++;
+    }
+    return counts;
+  }
+}

@@ -52,6 +52,22 @@ class BatchProcessorTest {
   }
 
   @Test
+  void shouldRecordTokensLatencyAndOutcomesPerBackend() {
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    BatchProcessor measured =
+        new BatchProcessor(config(), new BackendRegistry(List.of(backend), "scripted", java.util.Map.of()),
+            new OutputAssembler(new io.genguard.provenance.manifest.ManifestSigner(KEYS.signing()), 65.0, 300.0),
+            new GeneratorMetrics(registry), WorkerFixtures.CLOCK, sleeps::add);
+
+    measured.process(List.of(request("r1", "one two three"), request("r2", "")));
+
+    assertThat(registry.get(GeneratorMetrics.TOKENS).tag("backend", "scripted").counter().count()).isEqualTo(3.0);
+    assertThat(registry.get(GeneratorMetrics.LATENCY).tag("backend", "scripted").timer().count()).isEqualTo(1);
+    assertThat(registry.get(GeneratorMetrics.REQUESTS).tag("outcome", "failure").tag("code", "invalid_request").counter().count())
+        .isEqualTo(1.0);
+  }
+
+  @Test
   void shouldDeriveIdsAndSeedFromTheRequestSoAReplayIsIdempotent() {
     GenerationOutput first = single(request("r1", "same")).output();
     GenerationOutput replay = single(request("r1", "same")).output();

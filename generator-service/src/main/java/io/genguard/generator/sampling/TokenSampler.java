@@ -78,30 +78,67 @@ public final class TokenSampler {
     return count;
   }
 
-  /** Keeps the smallest prefix, by decreasing weight, whose mass reaches top-p of the total. */
+  /**
+   * Keeps the smallest prefix, by decreasing weight, whose mass reaches top-p of the total. Looks at
+   * the heaviest 64 first and widens by 4x until the mass is reached, so peaked distributions do not
+   * pay for sorting the whole vocabulary.
+   */
   private int nucleus(int count, double total) {
-    for (int i = 0; i < count; i++) {
-      // Sort key: the weight's bits (positive doubles sort like their bits) and the position.
-      order[i] = (Double.doubleToLongBits(weights[i]) & ~0xFFFFFL) | i;
-    }
-    Arrays.sort(order, 0, count);
-    int[] sortedCandidates = new int[count];
-    double[] sortedWeights = new double[count];
-    double cumulative = 0;
-    int kept = 0;
-    for (int i = count - 1; i >= 0; i--) {
-      int position = (int) (order[i] & 0xFFFFFL);
-      sortedCandidates[kept] = candidates[position];
-      sortedWeights[kept] = weights[position];
-      cumulative += weights[position];
-      kept++;
-      if (cumulative >= topP * total) {
-        break;
+    for (int width = Math.min(64, count); ; width = Math.min(count, width * 4)) {
+      int kept = heaviest(count, width);
+      double cumulative = 0;
+      for (int i = 0; i < kept; i++) {
+        cumulative += weights[positionOf(order[i])];
+        if (cumulative >= topP * total) {
+          return keep(i + 1);
+        }
+      }
+      if (width == count) {
+        return keep(kept);
       }
     }
-    System.arraycopy(sortedCandidates, 0, candidates, 0, kept);
-    System.arraycopy(sortedWeights, 0, weights, 0, kept);
+  }
+
+  /** Puts the sort keys of the {@code width} heaviest weights into {@code order}, heaviest first. */
+  private int heaviest(int count, int width) {
+    long[] heap = order;
+    int size = 0;
+    for (int i = 0; i < count; i++) {
+      // Positive doubles sort like their bits; the low 20 bits carry the position instead.
+      long key = (Double.doubleToLongBits(weights[i]) & ~0xFFFFFL) | i;
+      if (size < width) {
+        heap[size] = key;
+        siftUp(heap, size++);
+      } else if (key > heap[0]) {
+        heap[0] = key;
+        siftDown(heap, size);
+      }
+    }
+    Arrays.sort(heap, 0, size);
+    for (int i = 0, j = size - 1; i < j; i++, j--) {
+      long swap = heap[i];
+      heap[i] = heap[j];
+      heap[j] = swap;
+    }
+    return size;
+  }
+
+  /** Keeps the first {@code kept} entries of {@code order} as the candidates. */
+  private int keep(int kept) {
+    int[] keptCandidates = new int[kept];
+    double[] keptWeights = new double[kept];
+    for (int i = 0; i < kept; i++) {
+      int position = positionOf(order[i]);
+      keptCandidates[i] = candidates[position];
+      keptWeights[i] = weights[position];
+    }
+    System.arraycopy(keptCandidates, 0, candidates, 0, kept);
+    System.arraycopy(keptWeights, 0, weights, 0, kept);
     return kept;
+  }
+
+  private static int positionOf(long key) {
+    return (int) (key & 0xFFFFFL);
   }
 
   /**

@@ -73,6 +73,15 @@ class TokenSamplerTest {
   }
 
   @Test
+  void shouldWidenTheNucleusBeyondTheFirstCandidatesWhenTheDistributionIsFlat() {
+    float[] flat = new float[1_000];
+    int[] counts = draw(sampler(1.0, 0, 0.5, 9), flat, 20_000);
+
+    long distinct = java.util.Arrays.stream(counts).filter(c -> c > 0).count();
+    assertThat(distinct).as("half the mass of 1000 equal tokens is 500 tokens").isBetween(450L, 500L);
+  }
+
+  @Test
   void shouldNeverDrawBannedTokens() {
     float[] logits = {Float.NEGATIVE_INFINITY, 0f, Float.NEGATIVE_INFINITY, 0f};
     int[] counts = draw(sampler(1.0, 0, 1.0, 8), logits, 1_000);

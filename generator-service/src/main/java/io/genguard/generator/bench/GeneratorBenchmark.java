@@ -121,7 +121,9 @@ public final class GeneratorBenchmark {
       System.out.printf(Locale.ROOT, "| T=%.1f top-k=%d top-p=%.2f | %d | %d | %.2f | %.0f |%n",
           setting[0], (int) setting[1], setting[2], requests, tokens, seconds, tokens / seconds);
     }
-    System.out.println();
+    String prompt = "The Commission's proposal on energy";
+    System.out.printf(Locale.ROOT, "%nSample (prompt \"%s\", 60 tokens, T=0.8, top-p=0.9, seed 7, watermarked):%n> %s%n%n",
+        prompt, backend.generate(request(prompt, 60, 0.8, 0, 0.9, 7), true).text());
   }
 
   private static void watermarkQuality(

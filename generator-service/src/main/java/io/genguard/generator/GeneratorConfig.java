@@ -100,22 +100,36 @@ public record GeneratorConfig(
     require(workers >= 1 && workers <= 64, "WORKERS", workers, "between 1 and 64");
     Objects.requireNonNull(instanceId, "instanceId");
     require(!consumerGroup.isBlank(), "CONSUMER_GROUP", consumerGroup, "not blank");
-    require(maxBatchSize >= 1 && maxBatchSize <= 1024, "BATCH_SIZE", maxBatchSize, "between 1 and 1024");
+    require(
+        maxBatchSize >= 1 && maxBatchSize <= 1024,
+        "BATCH_SIZE",
+        maxBatchSize,
+        "between 1 and 1024");
     require(!maxBatchWait.isNegative(), "BATCH_WAIT_MS", maxBatchWait, ">= 0");
     require(requestTimeout.toMillis() >= 1, "REQUEST_TIMEOUT_MS", requestTimeout, ">= 1 ms");
     require(maxAttempts >= 1 && maxAttempts <= 20, "MAX_ATTEMPTS", maxAttempts, "between 1 and 20");
     require(!retryBackoff.isNegative(), "RETRY_BACKOFF_MS", retryBackoff, ">= 0");
-    require(maxRetryBackoff.compareTo(retryBackoff) >= 0, "MAX_RETRY_BACKOFF_MS", maxRetryBackoff, ">= RETRY_BACKOFF_MS");
+    require(
+        maxRetryBackoff.compareTo(retryBackoff) >= 0,
+        "MAX_RETRY_BACKOFF_MS",
+        maxRetryBackoff,
+        ">= RETRY_BACKOFF_MS");
     require(maxPromptCharacters >= 1, "MAX_PROMPT_CHARS", maxPromptCharacters, ">= 1");
     require(maxOutputTokens >= 1, "MAX_OUTPUT_TOKENS", maxOutputTokens, ">= 1");
     require(
         Set.of(BACKEND_BUILTIN, BACKEND_DJL, BACKEND_OPENAI).contains(defaultBackend),
-        "DEFAULT_BACKEND", defaultBackend, "one of builtin, djl, openai");
+        "DEFAULT_BACKEND",
+        defaultBackend,
+        "one of builtin, djl, openai");
     Objects.requireNonNull(cacheDirectory, "cacheDirectory");
     Objects.requireNonNull(keyDirectory, "keyDirectory");
     require(builtinOrder >= 2 && builtinOrder <= 4, "BUILTIN_ORDER", builtinOrder, "2, 3 or 4");
     require(builtinMinimumCount >= 1, "BUILTIN_MIN_COUNT", builtinMinimumCount, ">= 1");
-    require(Set.of("auto", "cpu", "gpu").contains(djlDevice), "DJL_DEVICE", djlDevice, "auto, cpu or gpu");
+    require(
+        Set.of("auto", "cpu", "gpu").contains(djlDevice),
+        "DJL_DEVICE",
+        djlDevice,
+        "auto, cpu or gpu");
     require(djlMaxBatchSize >= 1, "DJL_MAX_BATCH", djlMaxBatchSize, ">= 1");
     require(djlMaxContextTokens >= 1, "DJL_MAX_CONTEXT", djlMaxContextTokens, ">= 1");
     require(!openAiModel.isBlank(), "OPENAI_MODEL", openAiModel, "not blank");
@@ -183,7 +197,10 @@ public record GeneratorConfig(
     unknown.removeAll(Keys.ALL);
     if (!unknown.isEmpty()) {
       throw new IllegalArgumentException(
-          "Unknown generator setting(s) " + unknown + "; known settings are " + new TreeSet<>(Keys.ALL));
+          "Unknown generator setting(s) "
+              + unknown
+              + "; known settings are "
+              + new TreeSet<>(Keys.ALL));
     }
     Settings s = new Settings(values);
     GeneratorConfig d = defaults(dataDir);
@@ -198,7 +215,9 @@ public record GeneratorConfig(
           }
         });
     ProvenanceKeys keys =
-        keyEnvironment.isEmpty() ? null : ProvenanceKeys.fromEnvironmentOrDirectory(keyEnvironment, keyDirectory);
+        keyEnvironment.isEmpty()
+            ? null
+            : ProvenanceKeys.fromEnvironmentOrDirectory(keyEnvironment, keyDirectory);
     return new GeneratorConfig(
         s.integer(Keys.WORKERS, d.workers()),
         s.string(Keys.INSTANCE_ID, d.instanceId()),
@@ -237,47 +256,318 @@ public record GeneratorConfig(
 
   /** The same configuration with {@code count} worker threads. */
   public GeneratorConfig withWorkers(int count) {
-    return new GeneratorConfig(count, instanceId, consumerGroup, maxBatchSize, maxBatchWait, requestTimeout, maxAttempts, retryBackoff, maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+    return new GeneratorConfig(
+        count,
+        instanceId,
+        consumerGroup,
+        maxBatchSize,
+        maxBatchWait,
+        requestTimeout,
+        maxAttempts,
+        retryBackoff,
+        maxRetryBackoff,
+        maxPromptCharacters,
+        maxOutputTokens,
+        defaultBackend,
+        cacheDirectory,
+        keyDirectory,
+        keys,
+        builtinOrder,
+        builtinMinimumCount,
+        djlModelPath,
+        djlDevice,
+        djlMaxBatchSize,
+        djlMaxContextTokens,
+        openAiBaseUrl,
+        openAiApiKey,
+        openAiModel,
+        openAiChat,
+        openAiTimeout,
+        watermarkEnabled,
+        watermark,
+        cpuWatts,
+        gpuWatts);
   }
 
   /** The same configuration with explicit provenance keys (e.g. shared with moderation). */
   public GeneratorConfig withKeys(ProvenanceKeys explicitKeys) {
-    return new GeneratorConfig(workers, instanceId, consumerGroup, maxBatchSize, maxBatchWait, requestTimeout, maxAttempts, retryBackoff, maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, explicitKeys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+    return new GeneratorConfig(
+        workers,
+        instanceId,
+        consumerGroup,
+        maxBatchSize,
+        maxBatchWait,
+        requestTimeout,
+        maxAttempts,
+        retryBackoff,
+        maxRetryBackoff,
+        maxPromptCharacters,
+        maxOutputTokens,
+        defaultBackend,
+        cacheDirectory,
+        keyDirectory,
+        explicitKeys,
+        builtinOrder,
+        builtinMinimumCount,
+        djlModelPath,
+        djlDevice,
+        djlMaxBatchSize,
+        djlMaxContextTokens,
+        openAiBaseUrl,
+        openAiApiKey,
+        openAiModel,
+        openAiChat,
+        openAiTimeout,
+        watermarkEnabled,
+        watermark,
+        cpuWatts,
+        gpuWatts);
   }
 
   /** The same configuration with another micro-batch size and wait. */
   public GeneratorConfig withBatching(int size, Duration wait) {
-    return new GeneratorConfig(workers, instanceId, consumerGroup, size, wait, requestTimeout, maxAttempts, retryBackoff, maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+    return new GeneratorConfig(
+        workers,
+        instanceId,
+        consumerGroup,
+        size,
+        wait,
+        requestTimeout,
+        maxAttempts,
+        retryBackoff,
+        maxRetryBackoff,
+        maxPromptCharacters,
+        maxOutputTokens,
+        defaultBackend,
+        cacheDirectory,
+        keyDirectory,
+        keys,
+        builtinOrder,
+        builtinMinimumCount,
+        djlModelPath,
+        djlDevice,
+        djlMaxBatchSize,
+        djlMaxContextTokens,
+        openAiBaseUrl,
+        openAiApiKey,
+        openAiModel,
+        openAiChat,
+        openAiTimeout,
+        watermarkEnabled,
+        watermark,
+        cpuWatts,
+        gpuWatts);
   }
 
   /** The same configuration with another instance id (one per process sharing a cluster). */
   public GeneratorConfig withInstanceId(String id) {
-    return new GeneratorConfig(workers, id, consumerGroup, maxBatchSize, maxBatchWait, requestTimeout, maxAttempts, retryBackoff, maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+    return new GeneratorConfig(
+        workers,
+        id,
+        consumerGroup,
+        maxBatchSize,
+        maxBatchWait,
+        requestTimeout,
+        maxAttempts,
+        retryBackoff,
+        maxRetryBackoff,
+        maxPromptCharacters,
+        maxOutputTokens,
+        defaultBackend,
+        cacheDirectory,
+        keyDirectory,
+        keys,
+        builtinOrder,
+        builtinMinimumCount,
+        djlModelPath,
+        djlDevice,
+        djlMaxBatchSize,
+        djlMaxContextTokens,
+        openAiBaseUrl,
+        openAiApiKey,
+        openAiModel,
+        openAiChat,
+        openAiTimeout,
+        watermarkEnabled,
+        watermark,
+        cpuWatts,
+        gpuWatts);
   }
 
   /** The same configuration in another consumer group (tests isolate themselves this way). */
   public GeneratorConfig withConsumerGroup(String group) {
-    return new GeneratorConfig(workers, instanceId, group, maxBatchSize, maxBatchWait, requestTimeout, maxAttempts, retryBackoff, maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+    return new GeneratorConfig(
+        workers,
+        instanceId,
+        group,
+        maxBatchSize,
+        maxBatchWait,
+        requestTimeout,
+        maxAttempts,
+        retryBackoff,
+        maxRetryBackoff,
+        maxPromptCharacters,
+        maxOutputTokens,
+        defaultBackend,
+        cacheDirectory,
+        keyDirectory,
+        keys,
+        builtinOrder,
+        builtinMinimumCount,
+        djlModelPath,
+        djlDevice,
+        djlMaxBatchSize,
+        djlMaxContextTokens,
+        openAiBaseUrl,
+        openAiApiKey,
+        openAiModel,
+        openAiChat,
+        openAiTimeout,
+        watermarkEnabled,
+        watermark,
+        cpuWatts,
+        gpuWatts);
   }
 
   /** The same configuration with another per-request timeout and retry policy. */
   public GeneratorConfig withRetries(Duration timeout, int attempts, Duration backoff) {
-    return new GeneratorConfig(workers, instanceId, consumerGroup, maxBatchSize, maxBatchWait, timeout, attempts, backoff, maxRetryBackoff.compareTo(backoff) < 0 ? backoff : maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+    return new GeneratorConfig(
+        workers,
+        instanceId,
+        consumerGroup,
+        maxBatchSize,
+        maxBatchWait,
+        timeout,
+        attempts,
+        backoff,
+        maxRetryBackoff.compareTo(backoff) < 0 ? backoff : maxRetryBackoff,
+        maxPromptCharacters,
+        maxOutputTokens,
+        defaultBackend,
+        cacheDirectory,
+        keyDirectory,
+        keys,
+        builtinOrder,
+        builtinMinimumCount,
+        djlModelPath,
+        djlDevice,
+        djlMaxBatchSize,
+        djlMaxContextTokens,
+        openAiBaseUrl,
+        openAiApiKey,
+        openAiModel,
+        openAiChat,
+        openAiTimeout,
+        watermarkEnabled,
+        watermark,
+        cpuWatts,
+        gpuWatts);
   }
 
   /** The same configuration with a DJL model. */
   public GeneratorConfig withDjlModel(Path modelPath, String device) {
-    return new GeneratorConfig(workers, instanceId, consumerGroup, maxBatchSize, maxBatchWait, requestTimeout, maxAttempts, retryBackoff, maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, modelPath, device, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+    return new GeneratorConfig(
+        workers,
+        instanceId,
+        consumerGroup,
+        maxBatchSize,
+        maxBatchWait,
+        requestTimeout,
+        maxAttempts,
+        retryBackoff,
+        maxRetryBackoff,
+        maxPromptCharacters,
+        maxOutputTokens,
+        defaultBackend,
+        cacheDirectory,
+        keyDirectory,
+        keys,
+        builtinOrder,
+        builtinMinimumCount,
+        modelPath,
+        device,
+        djlMaxBatchSize,
+        djlMaxContextTokens,
+        openAiBaseUrl,
+        openAiApiKey,
+        openAiModel,
+        openAiChat,
+        openAiTimeout,
+        watermarkEnabled,
+        watermark,
+        cpuWatts,
+        gpuWatts);
   }
 
   /** The same configuration with an OpenAI-compatible server. */
-  public GeneratorConfig withOpenAi(URI baseUrl, String apiKey, String model, boolean chat, Duration timeout) {
-    return new GeneratorConfig(workers, instanceId, consumerGroup, maxBatchSize, maxBatchWait, requestTimeout, maxAttempts, retryBackoff, maxRetryBackoff, maxPromptCharacters, maxOutputTokens, defaultBackend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, baseUrl, apiKey, model, chat, timeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+  public GeneratorConfig withOpenAi(
+      URI baseUrl, String apiKey, String model, boolean chat, Duration timeout) {
+    return new GeneratorConfig(
+        workers,
+        instanceId,
+        consumerGroup,
+        maxBatchSize,
+        maxBatchWait,
+        requestTimeout,
+        maxAttempts,
+        retryBackoff,
+        maxRetryBackoff,
+        maxPromptCharacters,
+        maxOutputTokens,
+        defaultBackend,
+        cacheDirectory,
+        keyDirectory,
+        keys,
+        builtinOrder,
+        builtinMinimumCount,
+        djlModelPath,
+        djlDevice,
+        djlMaxBatchSize,
+        djlMaxContextTokens,
+        baseUrl,
+        apiKey,
+        model,
+        chat,
+        timeout,
+        watermarkEnabled,
+        watermark,
+        cpuWatts,
+        gpuWatts);
   }
 
   /** The same configuration with another default backend. */
   public GeneratorConfig withDefaultBackend(String backend) {
-    return new GeneratorConfig(workers, instanceId, consumerGroup, maxBatchSize, maxBatchWait, requestTimeout, maxAttempts, retryBackoff, maxRetryBackoff, maxPromptCharacters, maxOutputTokens, backend, cacheDirectory, keyDirectory, keys, builtinOrder, builtinMinimumCount, djlModelPath, djlDevice, djlMaxBatchSize, djlMaxContextTokens, openAiBaseUrl, openAiApiKey, openAiModel, openAiChat, openAiTimeout, watermarkEnabled, watermark, cpuWatts, gpuWatts);
+    return new GeneratorConfig(
+        workers,
+        instanceId,
+        consumerGroup,
+        maxBatchSize,
+        maxBatchWait,
+        requestTimeout,
+        maxAttempts,
+        retryBackoff,
+        maxRetryBackoff,
+        maxPromptCharacters,
+        maxOutputTokens,
+        backend,
+        cacheDirectory,
+        keyDirectory,
+        keys,
+        builtinOrder,
+        builtinMinimumCount,
+        djlModelPath,
+        djlDevice,
+        djlMaxBatchSize,
+        djlMaxContextTokens,
+        openAiBaseUrl,
+        openAiApiKey,
+        openAiModel,
+        openAiChat,
+        openAiTimeout,
+        watermarkEnabled,
+        watermark,
+        cpuWatts,
+        gpuWatts);
   }
 
   /** The keys to use: the explicit ones, else the environment-or-directory resolution. */
@@ -287,21 +577,67 @@ public record GeneratorConfig(
 
   @Override
   public String toString() {
-    return "GeneratorConfig[workers=" + workers + ", instanceId=" + instanceId
-        + ", consumerGroup=" + consumerGroup + ", maxBatchSize=" + maxBatchSize
-        + ", maxBatchWait=" + maxBatchWait + ", requestTimeout=" + requestTimeout
-        + ", maxAttempts=" + maxAttempts + ", retryBackoff=" + retryBackoff
-        + ", maxRetryBackoff=" + maxRetryBackoff + ", maxPromptCharacters=" + maxPromptCharacters
-        + ", maxOutputTokens=" + maxOutputTokens + ", defaultBackend=" + defaultBackend
-        + ", cacheDirectory=" + cacheDirectory + ", keyDirectory=" + keyDirectory
-        + ", keys=" + keys + ", builtinOrder=" + builtinOrder
-        + ", builtinMinimumCount=" + builtinMinimumCount + ", djlModelPath=" + djlModelPath
-        + ", djlDevice=" + djlDevice + ", djlMaxBatchSize=" + djlMaxBatchSize
-        + ", djlMaxContextTokens=" + djlMaxContextTokens + ", openAiBaseUrl=" + openAiBaseUrl
-        + ", openAiApiKey=" + (openAiApiKey == null ? "none" : "<redacted>")
-        + ", openAiModel=" + openAiModel + ", openAiChat=" + openAiChat
-        + ", openAiTimeout=" + openAiTimeout + ", watermarkEnabled=" + watermarkEnabled
-        + ", watermark=" + watermark + ", cpuWatts=" + cpuWatts + ", gpuWatts=" + gpuWatts + "]";
+    return "GeneratorConfig[workers="
+        + workers
+        + ", instanceId="
+        + instanceId
+        + ", consumerGroup="
+        + consumerGroup
+        + ", maxBatchSize="
+        + maxBatchSize
+        + ", maxBatchWait="
+        + maxBatchWait
+        + ", requestTimeout="
+        + requestTimeout
+        + ", maxAttempts="
+        + maxAttempts
+        + ", retryBackoff="
+        + retryBackoff
+        + ", maxRetryBackoff="
+        + maxRetryBackoff
+        + ", maxPromptCharacters="
+        + maxPromptCharacters
+        + ", maxOutputTokens="
+        + maxOutputTokens
+        + ", defaultBackend="
+        + defaultBackend
+        + ", cacheDirectory="
+        + cacheDirectory
+        + ", keyDirectory="
+        + keyDirectory
+        + ", keys="
+        + keys
+        + ", builtinOrder="
+        + builtinOrder
+        + ", builtinMinimumCount="
+        + builtinMinimumCount
+        + ", djlModelPath="
+        + djlModelPath
+        + ", djlDevice="
+        + djlDevice
+        + ", djlMaxBatchSize="
+        + djlMaxBatchSize
+        + ", djlMaxContextTokens="
+        + djlMaxContextTokens
+        + ", openAiBaseUrl="
+        + openAiBaseUrl
+        + ", openAiApiKey="
+        + (openAiApiKey == null ? "none" : "<redacted>")
+        + ", openAiModel="
+        + openAiModel
+        + ", openAiChat="
+        + openAiChat
+        + ", openAiTimeout="
+        + openAiTimeout
+        + ", watermarkEnabled="
+        + watermarkEnabled
+        + ", watermark="
+        + watermark
+        + ", cpuWatts="
+        + cpuWatts
+        + ", gpuWatts="
+        + gpuWatts
+        + "]";
   }
 
   /** The names of every setting, as environment variables and properties-file keys. */
@@ -339,12 +675,38 @@ public record GeneratorConfig(
     public static final String GPU_WATTS = PREFIX + "GPU_WATTS";
 
     static final Set<String> ALL =
-        Set.of(WORKERS, INSTANCE_ID, CONSUMER_GROUP, BATCH_SIZE, BATCH_WAIT_MS, REQUEST_TIMEOUT_MS,
-            MAX_ATTEMPTS, RETRY_BACKOFF_MS, MAX_RETRY_BACKOFF_MS, MAX_PROMPT_CHARS, MAX_OUTPUT_TOKENS,
-            DEFAULT_BACKEND, CACHE_DIR, KEY_DIR, BUILTIN_ORDER, BUILTIN_MIN_COUNT, DJL_MODEL_PATH,
-            DJL_DEVICE, DJL_MAX_BATCH, DJL_MAX_CONTEXT, OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL,
-            OPENAI_API, OPENAI_TIMEOUT_MS, WATERMARK_ENABLED, WATERMARK_GAMMA, WATERMARK_DELTA,
-            WATERMARK_CONTEXT_WIDTH, CPU_WATTS, GPU_WATTS);
+        Set.of(
+            WORKERS,
+            INSTANCE_ID,
+            CONSUMER_GROUP,
+            BATCH_SIZE,
+            BATCH_WAIT_MS,
+            REQUEST_TIMEOUT_MS,
+            MAX_ATTEMPTS,
+            RETRY_BACKOFF_MS,
+            MAX_RETRY_BACKOFF_MS,
+            MAX_PROMPT_CHARS,
+            MAX_OUTPUT_TOKENS,
+            DEFAULT_BACKEND,
+            CACHE_DIR,
+            KEY_DIR,
+            BUILTIN_ORDER,
+            BUILTIN_MIN_COUNT,
+            DJL_MODEL_PATH,
+            DJL_DEVICE,
+            DJL_MAX_BATCH,
+            DJL_MAX_CONTEXT,
+            OPENAI_BASE_URL,
+            OPENAI_API_KEY,
+            OPENAI_MODEL,
+            OPENAI_API,
+            OPENAI_TIMEOUT_MS,
+            WATERMARK_ENABLED,
+            WATERMARK_GAMMA,
+            WATERMARK_DELTA,
+            WATERMARK_CONTEXT_WIDTH,
+            CPU_WATTS,
+            GPU_WATTS);
 
     private Keys() {}
   }
@@ -362,10 +724,16 @@ public record GeneratorConfig(
       properties.load(reader);
     } catch (IOException e) {
       throw new UncheckedIOException(
-          "Could not read generator config file " + file + " (named by " + CONFIG_FILE_VARIABLE + ")", e);
+          "Could not read generator config file "
+              + file
+              + " (named by "
+              + CONFIG_FILE_VARIABLE
+              + ")",
+          e);
     }
     Map<String, String> values = new LinkedHashMap<>();
-    properties.forEach((key, value) -> values.put(key.toString().strip(), value.toString().strip()));
+    properties.forEach(
+        (key, value) -> values.put(key.toString().strip(), value.toString().strip()));
     return values;
   }
 
@@ -408,7 +776,8 @@ public record GeneratorConfig(
       try {
         return Duration.ofMillis(Long.parseLong(value));
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(key + " is '" + value + "'; it must be milliseconds (a whole number)");
+        throw new IllegalArgumentException(
+            key + " is '" + value + "'; it must be milliseconds (a whole number)");
       }
     }
 
@@ -435,7 +804,8 @@ public record GeneratorConfig(
       }
       try {
         URI uri = URI.create(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);
-        if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
+        if (uri.getScheme() == null
+            || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
           throw new IllegalArgumentException("no http(s) scheme");
         }
         return uri;

@@ -64,7 +64,10 @@ public final class GeneratorService implements AutoCloseable {
   }
 
   GeneratorService(
-      GeneratorConfig config, Map<String, Object> kafkaClientProperties, MeterRegistry registry, Clock clock) {
+      GeneratorConfig config,
+      Map<String, Object> kafkaClientProperties,
+      MeterRegistry registry,
+      Clock clock) {
     Object servers = kafkaClientProperties.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG);
     if (servers == null || servers.toString().isBlank()) {
       throw new IllegalArgumentException(
@@ -80,7 +83,8 @@ public final class GeneratorService implements AutoCloseable {
         new BatchProcessor(
             config,
             backends,
-            new OutputAssembler(new ManifestSigner(keys.signing()), config.cpuWatts(), config.gpuWatts()),
+            new OutputAssembler(
+                new ManifestSigner(keys.signing()), config.cpuWatts(), config.gpuWatts()),
             metrics,
             clock,
             duration -> Thread.sleep(duration.toMillis()));
@@ -146,8 +150,11 @@ public final class GeneratorService implements AutoCloseable {
         break;
       }
       if (thread.isAlive()) {
-        LOG.warn("Worker thread {} did not stop within {}; its open transaction will be aborted by"
-            + " the broker or by its successor", thread.getName(), CLOSE_TIMEOUT);
+        LOG.warn(
+            "Worker thread {} did not stop within {}; its open transaction will be aborted by"
+                + " the broker or by its successor",
+            thread.getName(),
+            CLOSE_TIMEOUT);
         thread.interrupt();
       }
     }
@@ -168,7 +175,9 @@ public final class GeneratorService implements AutoCloseable {
     properties.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxBatchSize());
     // A batch may take maxBatchSize request budgets (built-in backends serve one at a time).
     long batchBudget = config.requestTimeout().toMillis() * config.maxBatchSize() + 60_000;
-    properties.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int) Math.min(Integer.MAX_VALUE, Math.max(300_000, batchBudget)));
+    properties.put(
+        ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG,
+        (int) Math.min(Integer.MAX_VALUE, Math.max(300_000, batchBudget)));
     properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     return properties;
@@ -225,28 +234,44 @@ public final class GeneratorService implements AutoCloseable {
       var watermarkKey = config.watermarkEnabled() ? keys.watermark().active() : null;
       backends.add(
           new BuiltinBackend(
-              config.cacheDirectory(), config.builtinOrder(), config.builtinMinimumCount(),
-              watermarkKey, config.watermark(), clock));
+              config.cacheDirectory(),
+              config.builtinOrder(),
+              config.builtinMinimumCount(),
+              watermarkKey,
+              config.watermark(),
+              clock));
       if (config.openAiBaseUrl() != null) {
         backends.add(
             new OpenAiCompatibleBackend(
-                config.openAiBaseUrl(), config.openAiApiKey(), config.openAiModel(), config.openAiChat(),
-                config.openAiTimeout(), clock));
+                config.openAiBaseUrl(),
+                config.openAiApiKey(),
+                config.openAiModel(),
+                config.openAiChat(),
+                config.openAiTimeout(),
+                clock));
       } else {
         notConfigured.put(GeneratorConfig.BACKEND_OPENAI, GeneratorConfig.Keys.OPENAI_BASE_URL);
       }
       if (config.djlModelPath() != null) {
         backends.add(
             new DjlBackend(
-                config.djlModelPath(), config.djlDevice(), config.djlMaxBatchSize(), config.djlMaxContextTokens(),
-                watermarkKey, config.watermark(), clock));
+                config.djlModelPath(),
+                config.djlDevice(),
+                config.djlMaxBatchSize(),
+                config.djlMaxContextTokens(),
+                watermarkKey,
+                config.watermark(),
+                clock));
       } else {
         notConfigured.put(GeneratorConfig.BACKEND_DJL, GeneratorConfig.Keys.DJL_MODEL_PATH);
       }
       if (notConfigured.containsKey(config.defaultBackend())) {
         throw new IllegalArgumentException(
-            GeneratorConfig.Keys.DEFAULT_BACKEND + " is " + config.defaultBackend()
-                + " but that backend is not configured; set " + notConfigured.get(config.defaultBackend()));
+            GeneratorConfig.Keys.DEFAULT_BACKEND
+                + " is "
+                + config.defaultBackend()
+                + " but that backend is not configured; set "
+                + notConfigured.get(config.defaultBackend()));
       }
       return new BackendRegistry(backends, config.defaultBackend(), notConfigured);
     }

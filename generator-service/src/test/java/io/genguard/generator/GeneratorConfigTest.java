@@ -58,7 +58,12 @@ class GeneratorConfigTest {
 
     GeneratorConfig config =
         GeneratorConfig.fromEnvironment(
-            Map.of("GENGUARD_GENERATOR_CONFIG_FILE", file.toString(), "GENGUARD_GENERATOR_WORKERS", "5"), dataDir);
+            Map.of(
+                "GENGUARD_GENERATOR_CONFIG_FILE",
+                file.toString(),
+                "GENGUARD_GENERATOR_WORKERS",
+                "5"),
+            dataDir);
 
     assertThat(config.workers()).isEqualTo(5);
     assertThat(config.maxBatchSize()).isEqualTo(16);
@@ -70,8 +75,10 @@ class GeneratorConfigTest {
     GeneratorConfig config =
         GeneratorConfig.fromEnvironment(
             Map.of(
-                "GENGUARD_WATERMARK_KEYS", "wm-2025:" + watermarkSecret,
-                "GENGUARD_SIGNING_KEYS", SigningKey.generate("sign-2025").toConfigEntry()),
+                "GENGUARD_WATERMARK_KEYS",
+                "wm-2025:" + watermarkSecret,
+                "GENGUARD_SIGNING_KEYS",
+                SigningKey.generate("sign-2025").toConfigEntry()),
             dataDir);
 
     assertThat(config.resolveKeys().watermark().active().id()).isEqualTo("wm-2025");
@@ -81,17 +88,33 @@ class GeneratorConfigTest {
 
   @Test
   void shouldRejectTyposAndBadValuesNamingTheSetting() {
-    assertThatThrownBy(() -> GeneratorConfig.fromEnvironment(Map.of("GENGUARD_GENERATOR_WORKER", "2"), dataDir))
+    assertThatThrownBy(
+            () ->
+                GeneratorConfig.fromEnvironment(Map.of("GENGUARD_GENERATOR_WORKER", "2"), dataDir))
         .hasMessageContaining("Unknown generator setting(s) [GENGUARD_GENERATOR_WORKER]");
-    assertThatThrownBy(() -> GeneratorConfig.fromEnvironment(Map.of("GENGUARD_GENERATOR_WORKERS", "two"), dataDir))
+    assertThatThrownBy(
+            () ->
+                GeneratorConfig.fromEnvironment(
+                    Map.of("GENGUARD_GENERATOR_WORKERS", "two"), dataDir))
         .hasMessageContaining("GENGUARD_GENERATOR_WORKERS is 'two'; it must be a whole number");
-    assertThatThrownBy(() -> GeneratorConfig.fromEnvironment(Map.of("GENGUARD_GENERATOR_WORKERS", "0"), dataDir))
+    assertThatThrownBy(
+            () ->
+                GeneratorConfig.fromEnvironment(Map.of("GENGUARD_GENERATOR_WORKERS", "0"), dataDir))
         .hasMessageContaining("GENGUARD_GENERATOR_WORKERS is 0; it must be between 1 and 64");
-    assertThatThrownBy(() -> GeneratorConfig.fromEnvironment(Map.of("GENGUARD_GENERATOR_DEFAULT_BACKEND", "gpt"), dataDir))
+    assertThatThrownBy(
+            () ->
+                GeneratorConfig.fromEnvironment(
+                    Map.of("GENGUARD_GENERATOR_DEFAULT_BACKEND", "gpt"), dataDir))
         .hasMessageContaining("one of builtin, djl, openai");
-    assertThatThrownBy(() -> GeneratorConfig.fromEnvironment(Map.of("GENGUARD_GENERATOR_OPENAI_BASE_URL", "localhost:8000"), dataDir))
+    assertThatThrownBy(
+            () ->
+                GeneratorConfig.fromEnvironment(
+                    Map.of("GENGUARD_GENERATOR_OPENAI_BASE_URL", "localhost:8000"), dataDir))
         .hasMessageContaining("must be an http(s) URL");
-    assertThatThrownBy(() -> GeneratorConfig.fromEnvironment(Map.of("GENGUARD_GENERATOR_WATERMARK_GAMMA", "1.5"), dataDir))
+    assertThatThrownBy(
+            () ->
+                GeneratorConfig.fromEnvironment(
+                    Map.of("GENGUARD_GENERATOR_WATERMARK_GAMMA", "1.5"), dataDir))
         .hasMessageContaining("gamma must be in (0, 1)");
   }
 
@@ -99,10 +122,16 @@ class GeneratorConfigTest {
   void shouldNeverPrintTheApiKey() {
     GeneratorConfig config =
         GeneratorConfig.fromEnvironment(
-            Map.of("GENGUARD_GENERATOR_OPENAI_BASE_URL", "https://llm.internal", "GENGUARD_GENERATOR_OPENAI_API_KEY", "sk-secret-123"),
+            Map.of(
+                "GENGUARD_GENERATOR_OPENAI_BASE_URL",
+                "https://llm.internal",
+                "GENGUARD_GENERATOR_OPENAI_API_KEY",
+                "sk-secret-123"),
             dataDir);
 
     assertThat(config.openAiApiKey()).isEqualTo("sk-secret-123");
-    assertThat(config.toString()).doesNotContain("sk-secret-123").contains("openAiApiKey=<redacted>");
+    assertThat(config.toString())
+        .doesNotContain("sk-secret-123")
+        .contains("openAiApiKey=<redacted>");
   }
 }

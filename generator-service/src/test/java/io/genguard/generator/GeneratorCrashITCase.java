@@ -52,6 +52,7 @@ class GeneratorCrashITCase {
   private static final Logger LOG = LoggerFactory.getLogger(GeneratorCrashITCase.class);
   private static final int VALID_REQUESTS = 240;
   private static final int PARTITIONS = 4;
+
   /** The killed process blocks inside the transaction that sends this output. */
   private static final int HOLD_AFTER_OUTPUTS = 45;
 
@@ -75,8 +76,11 @@ class GeneratorCrashITCase {
     String servers = infrastructure.kafkaBootstrapServers();
     infrastructure.createTopics(
         PARTITIONS,
-        List.of(Topics.GENERATION_REQUESTS.name(), Topics.GENERATION_OUTPUTS.name(),
-            Topics.GENERATION_FAILURES.name(), Topics.GENERATION_REQUESTS_DLQ.name()));
+        List.of(
+            Topics.GENERATION_REQUESTS.name(),
+            Topics.GENERATION_OUTPUTS.name(),
+            Topics.GENERATION_FAILURES.name(),
+            Topics.GENERATION_REQUESTS_DLQ.name()));
     String run = UUID.randomUUID().toString().substring(0, 8);
     String group = "generator-it-" + run;
     String instance = "it-" + run;
@@ -84,49 +88,66 @@ class GeneratorCrashITCase {
     for (int i = 0; i < VALID_REQUESTS; i++) {
       requestIds.add(run + "-req-" + i);
     }
-    List<String> invalidIds = List.of(run + "-empty-prompt", run + "-hot", run + "-unknown-backend");
+    List<String> invalidIds =
+        List.of(run + "-empty-prompt", run + "-hot", run + "-unknown-backend");
     int garbage = 3;
 
     killed = startGeneratorProcess(servers, instance, group);
     AtomicInteger produced = new AtomicInteger();
     CountDownLatch serving = new CountDownLatch(1);
     Thread feeder =
-        new Thread(() -> feed(servers, run, requestIds, invalidIds, garbage, produced, serving), "feeder");
+        new Thread(
+            () -> feed(servers, run, requestIds, invalidIds, garbage, produced, serving), "feeder");
     feeder.start();
 
     try (Reader committed = new Reader(servers, "read_committed")) {
       // The first requests prove the process serves; the rest then stream in at a steady rate.
-      await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50))
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(50))
           .until(() -> committed.poll(run).outputs.size() >= 5);
       serving.countDown();
       // Kill the process while one worker holds an open transaction with outputs on the broker
       // and requests keep arriving.
       Path marker = dataDir.resolve("holding-transaction");
-      await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50))
-          .until(() -> {
-            committed.poll(run);
-            return java.nio.file.Files.exists(marker);
-          });
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(50))
+          .until(
+              () -> {
+                committed.poll(run);
+                return java.nio.file.Files.exists(marker);
+              });
       Thread.sleep(500); // the held transaction's earlier records reach the broker (linger.ms)
       committed.poll(run);
       int producedAtKill = produced.get();
       killed.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      LOG.info("Killed the generator process after {} committed outputs, {} of {} requests produced",
-          committed.outputs.size(), producedAtKill, VALID_REQUESTS + invalidIds.size() + garbage);
+      LOG.info(
+          "Killed the generator process after {} committed outputs, {} of {} requests produced",
+          committed.outputs.size(),
+          producedAtKill,
+          VALID_REQUESTS + invalidIds.size() + garbage);
       assertThat(producedAtKill).as("the kill lands mid-stream").isLessThan(VALID_REQUESTS);
 
       // A restart of the same instance (same transactional ids) takes over.
       replacement =
           new GeneratorService(
-              GeneratorConfig.defaults(dataDir).withInstanceId(instance).withConsumerGroup(group).withWorkers(2),
+              GeneratorConfig.defaults(dataDir)
+                  .withInstanceId(instance)
+                  .withConsumerGroup(group)
+                  .withWorkers(2),
               Map.of("bootstrap.servers", servers),
               new SimpleMeterRegistry());
       replacement.start();
       feeder.join(120_000);
 
-      await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(200))
-          .until(() -> committed.poll(run).answered() >= VALID_REQUESTS + invalidIds.size()
-              && committed.deadLetters.size() >= garbage);
+      await()
+          .atMost(Duration.ofSeconds(180))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  committed.poll(run).answered() >= VALID_REQUESTS + invalidIds.size()
+                      && committed.deadLetters.size() >= garbage);
       // Keep reading a while: a duplicate would arrive now.
       long quietUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
       while (System.nanoTime() < quietUntil) {
@@ -136,9 +157,11 @@ class GeneratorCrashITCase {
       assertThat(committed.duplicates).as("request ids answered twice").isEmpty();
       assertThat(committed.outputs.keySet()).containsExactlyInAnyOrderElementsOf(requestIds);
       assertThat(committed.failures.keySet()).containsExactlyInAnyOrderElementsOf(invalidIds);
-      assertThat(committed.failures.get(run + "-empty-prompt").getCode()).isEqualTo("invalid_request");
+      assertThat(committed.failures.get(run + "-empty-prompt").getCode())
+          .isEqualTo("invalid_request");
       assertThat(committed.failures.get(run + "-hot").getReason()).contains("temperature");
-      assertThat(committed.failures.get(run + "-unknown-backend").getCode()).isEqualTo("unknown_backend");
+      assertThat(committed.failures.get(run + "-unknown-backend").getCode())
+          .isEqualTo("unknown_backend");
       assertThat(committed.deadLetters).hasSize(garbage);
 
       // Outputs are signed and watermarked with the keys in the data directory.
@@ -146,18 +169,37 @@ class GeneratorCrashITCase {
       ManifestVerifier verifier = new ManifestVerifier(keys.verification());
       WatermarkDetector detector = new WatermarkDetector(keys.watermark());
       GenerationOutput sample = committed.outputs.get(requestIds.get(0));
-      assertThat(verifier.verify(sample.getText(), sample.getManifest().getCanonicalJson(),
-          sample.getManifest().getSignature(), sample.getManifest().getKeyId())).isEqualTo(ManifestStatus.VALID);
-      assertThat(detector.detect(sample.getText(), sample.getWatermark().getKeyId(),
-          new WatermarkParameters(sample.getWatermark().getGamma(), sample.getWatermark().getDelta(),
-              sample.getWatermark().getContextWidth())).watermarked()).isTrue();
+      assertThat(
+              verifier.verify(
+                  sample.getText(),
+                  sample.getManifest().getCanonicalJson(),
+                  sample.getManifest().getSignature(),
+                  sample.getManifest().getKeyId()))
+          .isEqualTo(ManifestStatus.VALID);
+      assertThat(
+              detector
+                  .detect(
+                      sample.getText(),
+                      sample.getWatermark().getKeyId(),
+                      new WatermarkParameters(
+                          sample.getWatermark().getGamma(),
+                          sample.getWatermark().getDelta(),
+                          sample.getWatermark().getContextWidth()))
+                  .watermarked())
+          .isTrue();
     }
 
-    // What the killed process wrote in transactions that never committed was regenerated identically.
+    // What the killed process wrote in transactions that never committed was regenerated
+    // identically.
     try (Reader everything = new Reader(servers, "read_uncommitted")) {
-      await().atMost(Duration.ofSeconds(60)).until(() -> everything.poll(run).outputs.size() >= VALID_REQUESTS);
-      LOG.info("read_uncommitted saw {} output records for {} requests ({} from aborted transactions)",
-          everything.outputRecords, VALID_REQUESTS, everything.outputRecords - VALID_REQUESTS);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> everything.poll(run).outputs.size() >= VALID_REQUESTS);
+      LOG.info(
+          "read_uncommitted saw {} output records for {} requests ({} from aborted transactions)",
+          everything.outputRecords,
+          VALID_REQUESTS,
+          everything.outputRecords - VALID_REQUESTS);
       assertThat(everything.outputRecords)
           .as("the held transaction's outputs were on the broker when the process died")
           .isGreaterThan(VALID_REQUESTS);
@@ -165,8 +207,10 @@ class GeneratorCrashITCase {
     }
   }
 
-  private Process startGeneratorProcess(String servers, String instance, String group) throws Exception {
-    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+  private Process startGeneratorProcess(String servers, String instance, String group)
+      throws Exception {
+    String classpath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     Path log = dataDir.resolve("killed-generator.log");
     ProcessBuilder builder =
         new ProcessBuilder(
@@ -236,7 +280,8 @@ class GeneratorCrashITCase {
     assertThat(garbage).isEqualTo(3);
   }
 
-  private static ProducerRecord<byte[], byte[]> request(String requestId, String prompt, String backend, double temperature) {
+  private static ProducerRecord<byte[], byte[]> request(
+      String requestId, String prompt, String backend, double temperature) {
     GenerationRequest request =
         GenerationRequest.newBuilder()
             .setEventId("evt-" + requestId)
@@ -245,15 +290,24 @@ class GeneratorCrashITCase {
             .setPrompt(prompt)
             .setBackend(backend)
             .setParameters(
-                SamplingParameters.newBuilder().setMaxTokens(60).setTemperature(temperature).setTopK(0).setTopP(0.95).build())
+                SamplingParameters.newBuilder()
+                    .setMaxTokens(60)
+                    .setTemperature(temperature)
+                    .setTopK(0)
+                    .setTopP(0.95)
+                    .build())
             .setSubmittedAt(Instant.now())
             .build();
-    return new ProducerRecord<>(Topics.GENERATION_REQUESTS.name(), requestId.getBytes(StandardCharsets.UTF_8),
+    return new ProducerRecord<>(
+        Topics.GENERATION_REQUESTS.name(),
+        requestId.getBytes(StandardCharsets.UTF_8),
         Topics.GENERATION_REQUESTS.codec().encode(request));
   }
 
   private static ProducerRecord<byte[], byte[]> garbage(String run, int index) {
-    return new ProducerRecord<>(Topics.GENERATION_REQUESTS.name(), (run + "-garbage-" + index).getBytes(StandardCharsets.UTF_8),
+    return new ProducerRecord<>(
+        Topics.GENERATION_REQUESTS.name(),
+        (run + "-garbage-" + index).getBytes(StandardCharsets.UTF_8),
         ("{\"not\": \"avro\", \"run\": \"" + run + "\"}").getBytes(StandardCharsets.UTF_8));
   }
 
@@ -277,8 +331,11 @@ class GeneratorCrashITCase {
       properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
       properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
       consumer = new KafkaConsumer<>(properties);
-      consumer.subscribe(List.of(Topics.GENERATION_OUTPUTS.name(), Topics.GENERATION_FAILURES.name(),
-          Topics.GENERATION_REQUESTS_DLQ.name()));
+      consumer.subscribe(
+          List.of(
+              Topics.GENERATION_OUTPUTS.name(),
+              Topics.GENERATION_FAILURES.name(),
+              Topics.GENERATION_REQUESTS_DLQ.name()));
       committedOnly = isolation.equals("read_committed");
     }
 
@@ -294,7 +351,8 @@ class GeneratorCrashITCase {
           GenerationOutput previous = outputs.put(output.getRequestId(), output);
           if (previous != null) {
             duplicates.add(output.getRequestId());
-            if (!previous.getText().equals(output.getText()) || !previous.getEventId().equals(output.getEventId())) {
+            if (!previous.getText().equals(output.getText())
+                || !previous.getEventId().equals(output.getEventId())) {
               conflictingCopies.add(output.getRequestId());
             }
           } else if (failures.containsKey(output.getRequestId())) {
@@ -302,7 +360,8 @@ class GeneratorCrashITCase {
           }
         } else if (record.topic().equals(Topics.GENERATION_FAILURES.name())) {
           GenerationFailure failure = Topics.GENERATION_FAILURES.codec().decode(record.value());
-          if (failures.put(failure.getRequestId(), failure) != null || outputs.containsKey(failure.getRequestId())) {
+          if (failures.put(failure.getRequestId(), failure) != null
+              || outputs.containsKey(failure.getRequestId())) {
             duplicates.add(failure.getRequestId());
           }
         } else {
@@ -324,5 +383,4 @@ class GeneratorCrashITCase {
       consumer.close();
     }
   }
-
 }

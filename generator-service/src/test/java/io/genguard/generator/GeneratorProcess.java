@@ -25,8 +25,10 @@ public final class GeneratorProcess {
         new GeneratorService(
             config,
             Map.of(
-                "bootstrap.servers", args[0],
-                "interceptor.classes", HoldInTransactionInterceptor.class.getName()),
+                "bootstrap.servers",
+                args[0],
+                "interceptor.classes",
+                HoldInTransactionInterceptor.class.getName()),
             new SimpleMeterRegistry());
     service.start();
     System.out.println(STARTED);

@@ -16,7 +16,10 @@ class GeneratorServiceTest {
 
   @Test
   void shouldRequireBootstrapServers() {
-    assertThatThrownBy(() -> new GeneratorService(GeneratorConfig.defaults(dataDir), Map.of(), new SimpleMeterRegistry()))
+    assertThatThrownBy(
+            () ->
+                new GeneratorService(
+                    GeneratorConfig.defaults(dataDir), Map.of(), new SimpleMeterRegistry()))
         .hasMessageContaining("must contain bootstrap.servers");
   }
 
@@ -24,19 +27,28 @@ class GeneratorServiceTest {
   void shouldRefuseADefaultBackendThatIsNotConfigured() {
     GeneratorConfig config = GeneratorConfig.defaults(dataDir).withDefaultBackend("djl");
 
-    assertThatThrownBy(() -> new GeneratorService(config, Map.of("bootstrap.servers", "localhost:9092"), new SimpleMeterRegistry()))
-        .hasMessageContaining("GENGUARD_GENERATOR_DEFAULT_BACKEND is djl but that backend is not configured; set GENGUARD_GENERATOR_DJL_MODEL_PATH");
+    assertThatThrownBy(
+            () ->
+                new GeneratorService(
+                    config,
+                    Map.of("bootstrap.servers", "localhost:9092"),
+                    new SimpleMeterRegistry()))
+        .hasMessageContaining(
+            "GENGUARD_GENERATOR_DEFAULT_BACKEND is djl but that backend is not configured; set"
+                + " GENGUARD_GENERATOR_DJL_MODEL_PATH");
   }
 
   @Test
   void shouldOfferTheConfiguredBackends() {
     GeneratorConfig config =
         GeneratorConfig.defaults(dataDir)
-            .withOpenAi(URI.create("http://localhost:8000"), null, "llama", false, Duration.ofSeconds(5))
+            .withOpenAi(
+                URI.create("http://localhost:8000"), null, "llama", false, Duration.ofSeconds(5))
             .withDjlModel(dataDir.resolve("model"), "cpu");
 
     try (GeneratorService service =
-        new GeneratorService(config, Map.of("bootstrap.servers", "localhost:9092"), new SimpleMeterRegistry())) {
+        new GeneratorService(
+            config, Map.of("bootstrap.servers", "localhost:9092"), new SimpleMeterRegistry())) {
       assertThat(service.backendNames()).containsExactly("builtin", "openai", "djl");
       assertThat(service.runningWorkers()).isZero();
     }
@@ -45,7 +57,10 @@ class GeneratorServiceTest {
   @Test
   void shouldCreateSigningAndWatermarkKeysInTheDataDirectory() {
     try (GeneratorService service =
-        new GeneratorService(GeneratorConfig.defaults(dataDir), Map.of("bootstrap.servers", "localhost:9092"), new SimpleMeterRegistry())) {
+        new GeneratorService(
+            GeneratorConfig.defaults(dataDir),
+            Map.of("bootstrap.servers", "localhost:9092"),
+            new SimpleMeterRegistry())) {
       assertThat(dataDir.resolve("provenance-keys").resolve("signing-keys")).exists();
       assertThat(dataDir.resolve("provenance-keys").resolve("watermark-keys")).exists();
     }

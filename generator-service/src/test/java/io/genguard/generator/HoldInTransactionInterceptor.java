@@ -29,7 +29,8 @@ public final class HoldInTransactionInterceptor
   @Override
   public ProducerRecord<byte[], byte[]> onSend(ProducerRecord<byte[], byte[]> record) {
     int holdAfter = Integer.getInteger("genguard.it.hold-after", Integer.MAX_VALUE);
-    if (record.topic().equals(Topics.GENERATION_OUTPUTS.name()) && OUTPUTS.incrementAndGet() == holdAfter) {
+    if (record.topic().equals(Topics.GENERATION_OUTPUTS.name())
+        && OUTPUTS.incrementAndGet() == holdAfter) {
       try {
         Files.writeString(Path.of(System.getProperty("genguard.it.marker")), "holding");
         Thread.sleep(Long.MAX_VALUE);

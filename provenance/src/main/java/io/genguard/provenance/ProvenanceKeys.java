@@ -23,8 +23,8 @@ import java.util.Optional;
  * WatermarkKeyRing#KEYS_VARIABLE}, {@link SigningKeyRing#KEYS_VARIABLE}, {@link
  * VerificationKeyRing#KEYS_VARIABLE}), otherwise key files in a key directory ({@value
  * #WATERMARK_FILE}, {@value #SIGNING_FILE}), created with fresh random keys and owner-only
- * permissions when absent, so a local stack that restarts on the same data directory keeps its
- * keys and generator and moderation in one process share them. {@link #toString()} shows ids only.
+ * permissions when absent, so a local stack that restarts on the same data directory keeps its keys
+ * and generator and moderation in one process share them. {@link #toString()} shows ids only.
  *
  * @param verification public keys of every signing key plus any configured verification keys
  */
@@ -100,7 +100,9 @@ public record ProvenanceKeys(
       String content = Files.readString(file, StandardCharsets.UTF_8);
       if (content.isBlank()) {
         throw new IllegalStateException(
-            "Key file " + file + " is empty; delete it to have fresh keys generated, or fill it with"
+            "Key file "
+                + file
+                + " is empty; delete it to have fresh keys generated, or fill it with"
                 + " id:base64 lines");
       }
       return content;

@@ -31,8 +31,10 @@ class ProvenanceKeysTest {
   void shouldReadKeyRingsFromTheEnvironment() {
     Map<String, String> environment =
         Map.of(
-            "GENGUARD_WATERMARK_KEYS", "old:" + SECRET_A + ", new:" + SECRET_B,
-            "GENGUARD_SIGNING_KEYS", SigningKey.generate("s1").toConfigEntry());
+            "GENGUARD_WATERMARK_KEYS",
+            "old:" + SECRET_A + ", new:" + SECRET_B,
+            "GENGUARD_SIGNING_KEYS",
+            SigningKey.generate("s1").toConfigEntry());
 
     ProvenanceKeys keys = ProvenanceKeys.fromEnvironmentOrDirectory(environment, keyDirectory);
 
@@ -48,8 +50,10 @@ class ProvenanceKeysTest {
     WatermarkKeyRing ring =
         WatermarkKeyRing.fromEnvironment(
                 Map.of(
-                    "GENGUARD_WATERMARK_KEYS", "old:" + SECRET_A + ",new:" + SECRET_B,
-                    "GENGUARD_WATERMARK_ACTIVE_KEY", "old"))
+                    "GENGUARD_WATERMARK_KEYS",
+                    "old:" + SECRET_A + ",new:" + SECRET_B,
+                    "GENGUARD_WATERMARK_ACTIVE_KEY",
+                    "old"))
             .orElseThrow();
 
     assertThat(ring.active().id()).isEqualTo("old");
@@ -65,8 +69,15 @@ class ProvenanceKeysTest {
         new ManifestSigner(first.signing())
             .sign(
                 new ProvenanceManifest(
-                    "r", "o", ProvenanceManifest.sha256Hex("t"), "m", "1", "builtin",
-                    new ProvenanceManifest.Sampling(1, 1.0, 0, 1.0, null), Instant.EPOCH, null,
+                    "r",
+                    "o",
+                    ProvenanceManifest.sha256Hex("t"),
+                    "m",
+                    "1",
+                    "builtin",
+                    new ProvenanceManifest.Sampling(1, 1.0, 0, 1.0, null),
+                    Instant.EPOCH,
+                    null,
                     first.signing().active().id()));
     assertThat(new ManifestVerifier(second.verification()).verify("t", signed))
         .isEqualTo(ManifestStatus.VALID);
@@ -80,7 +91,8 @@ class ProvenanceKeysTest {
 
     ProvenanceKeys keys =
         ProvenanceKeys.fromEnvironmentOrDirectory(
-            Map.of("GENGUARD_VERIFICATION_KEYS", "partner:" + partner.publicKeyBase64()), keyDirectory);
+            Map.of("GENGUARD_VERIFICATION_KEYS", "partner:" + partner.publicKeyBase64()),
+            keyDirectory);
 
     assertThat(keys.verification().ids()).contains("partner", keys.signing().active().id());
   }

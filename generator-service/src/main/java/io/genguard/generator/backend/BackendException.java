@@ -14,7 +14,11 @@ public final class BackendException extends Exception {
   private final transient Duration retryAfter;
 
   private BackendException(
-      FailureCode code, boolean transientFailure, Duration retryAfter, String message, Throwable cause) {
+      FailureCode code,
+      boolean transientFailure,
+      Duration retryAfter,
+      String message,
+      Throwable cause) {
     super(message, cause);
     this.code = code;
     this.transientFailure = transientFailure;
@@ -22,7 +26,8 @@ public final class BackendException extends Exception {
   }
 
   /** Worth another try later, e.g. connection refused, HTTP 5xx. */
-  public static BackendException transientFailure(FailureCode code, String message, Throwable cause) {
+  public static BackendException transientFailure(
+      FailureCode code, String message, Throwable cause) {
     return new BackendException(code, true, null, message, cause);
   }
 

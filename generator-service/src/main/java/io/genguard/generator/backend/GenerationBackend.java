@@ -23,8 +23,8 @@ public interface GenerationBackend extends AutoCloseable {
   boolean embedsWatermark();
 
   /**
-   * Generates text for each request, in order: one outcome per request. A failure of one request
-   * is returned as its outcome; an exception is reserved for bugs.
+   * Generates text for each request, in order: one outcome per request. A failure of one request is
+   * returned as its outcome; an exception is reserved for bugs.
    */
   List<BackendOutcome> generate(List<BackendRequest> batch);
 

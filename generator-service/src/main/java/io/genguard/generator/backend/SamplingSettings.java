@@ -9,4 +9,5 @@ package io.genguard.generator.backend;
  * @param topK keep the k most likely tokens; 0 disables
  * @param topP nucleus mass in (0, 1]; 1 disables
  */
-public record SamplingSettings(int maxTokens, double temperature, int topK, double topP, long seed) {}
+public record SamplingSettings(
+    int maxTokens, double temperature, int topK, double topP, long seed) {}

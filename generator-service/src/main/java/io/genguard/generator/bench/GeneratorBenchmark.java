@@ -60,24 +60,37 @@ public final class GeneratorBenchmark {
         case "--cache-dir" -> cacheDirectory = Path.of(args[++i]);
         case "--skip-djl" -> skipDjl = true;
         case "--djl-only" -> skipBuiltin = true;
-        default -> throw new IllegalArgumentException(
-            "Unknown argument " + args[i] + "; use --samples N, --cache-dir DIR, --skip-djl, --djl-only");
+        default ->
+            throw new IllegalArgumentException(
+                "Unknown argument "
+                    + args[i]
+                    + "; use --samples N, --cache-dir DIR, --skip-djl, --djl-only");
       }
     }
-    System.out.printf(Locale.ROOT, "GenGuard generator benchmark (%d cores, Java %s)%n%n",
-        Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+    System.out.printf(
+        Locale.ROOT,
+        "GenGuard generator benchmark (%d cores, Java %s)%n%n",
+        Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.version"));
 
     long loadStarted = System.nanoTime();
     BuiltinModelStore.Loaded loaded = BuiltinModelStore.loadOrTrain(cacheDirectory, 3, 2);
-    System.out.printf(Locale.ROOT, "Built-in model %s %s: %d words, %s in %.1f s%n%n",
-        loaded.name(), loaded.version(), loaded.model().vocabularySize(), loaded.trained() ? "trained" : "loaded",
+    System.out.printf(
+        Locale.ROOT,
+        "Built-in model %s %s: %d words, %s in %.1f s%n%n",
+        loaded.name(),
+        loaded.version(),
+        loaded.model().vocabularySize(),
+        loaded.trained() ? "trained" : "loaded",
         (System.nanoTime() - loadStarted) / 1e9);
     // A fixed key, so that a rerun reproduces the detection numbers exactly.
     WatermarkKey key =
         new WatermarkKey(
             "bench",
             java.security.MessageDigest.getInstance("SHA-256")
-                .digest("genguard benchmark watermark key".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                .digest(
+                    "genguard benchmark watermark key"
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     if (skipBuiltin) {
       djlBatching(loaded.model(), key);
       return;
@@ -94,7 +107,8 @@ public final class GeneratorBenchmark {
     }
   }
 
-  private static void builtinThroughput(BuiltinBackend backend, List<String> prompts) throws BackendException {
+  private static void builtinThroughput(BuiltinBackend backend, List<String> prompts)
+      throws BackendException {
     System.out.println("## Built-in model, one thread (watermark on, best of 3 runs)");
     System.out.println("| sampling | requests | tokens | seconds | tokens/s |");
     System.out.println("|---|---|---|---|---|");
@@ -113,32 +127,64 @@ public final class GeneratorBenchmark {
         for (int i = 0; i < requests; i++) {
           Generation generation =
               backend.generate(
-                  request(prompts.get(i % prompts.size()), 200, setting[0], (int) setting[1], setting[2], 1000 + i), true);
+                  request(
+                      prompts.get(i % prompts.size()),
+                      200,
+                      setting[0],
+                      (int) setting[1],
+                      setting[2],
+                      1000 + i),
+                  true);
           tokens += generation.outputTokens();
         }
         seconds = Math.min(seconds, (System.nanoTime() - started) / 1e9);
       }
-      System.out.printf(Locale.ROOT, "| T=%.1f top-k=%d top-p=%.2f | %d | %d | %.2f | %.0f |%n",
-          setting[0], (int) setting[1], setting[2], requests, tokens, seconds, tokens / seconds);
+      System.out.printf(
+          Locale.ROOT,
+          "| T=%.1f top-k=%d top-p=%.2f | %d | %d | %.2f | %.0f |%n",
+          setting[0],
+          (int) setting[1],
+          setting[2],
+          requests,
+          tokens,
+          seconds,
+          tokens / seconds);
     }
     String prompt = "The Commission's proposal on energy";
-    System.out.printf(Locale.ROOT, "%nSample (prompt \"%s\", 60 tokens, T=0.8, top-p=0.9, seed 7, watermarked):%n> %s%n%n",
-        prompt, backend.generate(request(prompt, 60, 0.8, 0, 0.9, 7), true).text());
+    System.out.printf(
+        Locale.ROOT,
+        "%nSample (prompt \"%s\", 60 tokens, T=0.8, top-p=0.9, seed 7, watermarked):%n> %s%n%n",
+        prompt,
+        backend.generate(request(prompt, 60, 0.8, 0, 0.9, 7), true).text());
   }
 
   private static void watermarkQuality(
-      BuiltinBackend backend, WatermarkKey key, KneserNeyModel model, List<String> prompts,
-      List<String> heldOut, int samples) throws BackendException {
+      BuiltinBackend backend,
+      WatermarkKey key,
+      KneserNeyModel model,
+      List<String> prompts,
+      List<String> heldOut,
+      int samples)
+      throws BackendException {
     WatermarkDetector detector = new WatermarkDetector(WatermarkKeyRing.of(key), Z_THRESHOLD, 25);
     WatermarkParameters parameters = WatermarkParameters.DEFAULTS;
     List<String> vocabulary = new ArrayList<>();
     for (int i = 2; i < model.vocabularySize(); i++) {
       vocabulary.add(model.word(i));
     }
-    System.out.printf(Locale.ROOT,
-        "## Watermark detection, built-in model (gamma=%.2f, delta=%.1f, h=%d, z >= %.0f, min 25 scored tokens, %d samples per cell, T=1.0 multinomial sampling)%n",
-        parameters.gamma(), parameters.delta(), parameters.contextWidth(), Z_THRESHOLD, samples);
-    System.out.println("| tokens | TPR watermarked | mean z | FPR model unwatermarked | FPR human (held-out Europarl, windows) | TPR 10% words replaced | TPR 30% words replaced | too short (wm / unwm / human) |");
+    System.out.printf(
+        Locale.ROOT,
+        "## Watermark detection, built-in model (gamma=%.2f, delta=%.1f, h=%d, z >= %.0f, min 25"
+            + " scored tokens, %d samples per cell, T=1.0 multinomial sampling)%n",
+        parameters.gamma(),
+        parameters.delta(),
+        parameters.contextWidth(),
+        Z_THRESHOLD,
+        samples);
+    System.out.println(
+        "| tokens | TPR watermarked | mean z | FPR model unwatermarked | FPR human (held-out"
+            + " Europarl, windows) | TPR 10% words replaced | TPR 30% words replaced | too short"
+            + " (wm / unwm / human) |");
     System.out.println("|---|---|---|---|---|---|---|---|");
     for (int length : LENGTHS) {
       Counts marked = new Counts();
@@ -149,27 +195,47 @@ public final class GeneratorBenchmark {
       for (int i = 0; i < samples; i++) {
         String prompt = prompts.get(i % prompts.size());
         long seed = 50_000L * length + i;
-        String watermarked = backend.generate(request(prompt, length, 1.0, 0, 1.0, seed), true).text();
+        String watermarked =
+            backend.generate(request(prompt, length, 1.0, 0, 1.0, seed), true).text();
         WatermarkDetection detection = detector.detect(watermarked, key.id(), parameters);
         marked.add(detection);
         zSum += detection.zScore();
-        plain.add(detector.detect(backend.generate(request(prompt, length, 1.0, 0, 1.0, seed), false).text(), key.id(), parameters));
+        plain.add(
+            detector.detect(
+                backend.generate(request(prompt, length, 1.0, 0, 1.0, seed), false).text(),
+                key.id(),
+                parameters));
         SplittableRandom random = new SplittableRandom(seed);
-        edited10.add(detector.detect(replaceWords(watermarked, 0.10, vocabulary, random), key.id(), parameters));
-        edited30.add(detector.detect(replaceWords(watermarked, 0.30, vocabulary, random), key.id(), parameters));
+        edited10.add(
+            detector.detect(
+                replaceWords(watermarked, 0.10, vocabulary, random), key.id(), parameters));
+        edited30.add(
+            detector.detect(
+                replaceWords(watermarked, 0.30, vocabulary, random), key.id(), parameters));
       }
       Counts human = new Counts();
       for (String window : windows(heldOut, length)) {
         human.add(detector.detect(window, key.id(), parameters));
       }
-      System.out.printf(Locale.ROOT, "| %d | %s | %.2f | %s | %s | %s | %s | %d / %d / %d |%n",
-          length, marked.rate(), zSum / samples, plain.rate(), human.rate(), edited10.rate(), edited30.rate(),
-          marked.tooShort, plain.tooShort, human.tooShort);
+      System.out.printf(
+          Locale.ROOT,
+          "| %d | %s | %.2f | %s | %s | %s | %s | %d / %d / %d |%n",
+          length,
+          marked.rate(),
+          zSum / samples,
+          plain.rate(),
+          human.rate(),
+          edited10.rate(),
+          edited30.rate(),
+          marked.tooShort,
+          plain.tooShort,
+          human.tooShort);
     }
     System.out.println();
   }
 
-  private static void djlBatching(KneserNeyModel model, WatermarkKey key) throws IOException, BackendException {
+  private static void djlBatching(KneserNeyModel model, WatermarkKey key)
+      throws IOException, BackendException {
     Path directory = Files.createTempDirectory("genguard-bench-djl");
     List<String> vocabulary = new ArrayList<>();
     for (int i = 0; i < model.vocabularySize(); i++) {
@@ -181,21 +247,38 @@ public final class GeneratorBenchmark {
     TorchScriptLanguageModelWriter.writeModelDirectory(
         directory,
         new TorchScriptLanguageModelWriter.Weights(
-            v, d, gaussian(v * d, 1.0, random), gaussian(d * d, 1.0 / Math.sqrt(d), random),
-            gaussian(d * d, 0.1 / Math.sqrt(d), random), gaussian(d * v, 1.0 / Math.sqrt(d), random)),
+            v,
+            d,
+            gaussian(v * d, 1.0, random),
+            gaussian(d * d, 1.0 / Math.sqrt(d), random),
+            gaussian(d * d, 0.1 / Math.sqrt(d), random),
+            gaussian(d * v, 1.0 / Math.sqrt(d), random)),
         vocabulary);
-    System.out.printf(Locale.ROOT,
-        "## DJL backend, PyTorch engine on CPU: synthetic TorchScript causal LM (vocabulary %d, width %d, random weights), 16 requests x 64 new tokens, prompt 8 words, watermark on, best of 3 runs%n", v, d);
+    System.out.printf(
+        Locale.ROOT,
+        "## DJL backend, PyTorch engine on CPU: synthetic TorchScript causal LM (vocabulary %d,"
+            + " width %d, random weights), 16 requests x 64 new tokens, prompt 8 words, watermark"
+            + " on, best of 3 runs%n",
+        v,
+        d);
     System.out.println("| batch size | forward passes | seconds | tokens/s | speed-up |");
     System.out.println("|---|---|---|---|---|");
     double baseline = 0;
     for (int batchSize : new int[] {1, 8}) {
       DjlBackend backend =
-          new DjlBackend(directory, "cpu", batchSize, 512, key, WatermarkParameters.DEFAULTS, Clock.systemUTC());
+          new DjlBackend(
+              directory,
+              "cpu",
+              batchSize,
+              512,
+              key,
+              WatermarkParameters.DEFAULTS,
+              Clock.systemUTC());
       backend.warmUp();
       List<BackendRequest> requests = new ArrayList<>();
       for (int i = 0; i < 16; i++) {
-        requests.add(request("the commission has today presented its proposal on the", 64, 1.0, 0, 1.0, i));
+        requests.add(
+            request("the commission has today presented its proposal on the", 64, 1.0, 0, 1.0, i));
       }
       backend.generateBatch(requests.subList(0, batchSize), true); // warm-up
       int tokens = 0;
@@ -204,7 +287,8 @@ public final class GeneratorBenchmark {
         tokens = 0;
         long started = System.nanoTime();
         for (int from = 0; from < requests.size(); from += batchSize) {
-          for (BackendOutcome outcome : backend.generateBatch(requests.subList(from, from + batchSize), true)) {
+          for (BackendOutcome outcome :
+              backend.generateBatch(requests.subList(from, from + batchSize), true)) {
             tokens += ((BackendOutcome.Generated) outcome).generation().outputTokens();
           }
         }
@@ -214,15 +298,25 @@ public final class GeneratorBenchmark {
       if (batchSize == 1) {
         baseline = rate;
       }
-      System.out.printf(Locale.ROOT, "| %d | %d | %.2f | %.0f | %.2fx |%n",
-          batchSize, 16 / batchSize * 64, seconds, rate, rate / baseline);
+      System.out.printf(
+          Locale.ROOT,
+          "| %d | %d | %.2f | %.0f | %.2fx |%n",
+          batchSize,
+          16 / batchSize * 64,
+          seconds,
+          rate,
+          rate / baseline);
       backend.close();
     }
     System.out.println();
   }
 
-  /** Replaces a fraction of the words (not punctuation) with words drawn uniformly from the vocabulary. */
-  static String replaceWords(String text, double fraction, List<String> vocabulary, SplittableRandom random) {
+  /**
+   * Replaces a fraction of the words (not punctuation) with words drawn uniformly from the
+   * vocabulary.
+   */
+  static String replaceWords(
+      String text, double fraction, List<String> vocabulary, SplittableRandom random) {
     List<String> tokens = new ArrayList<>(WordTokenizer.tokenize(text));
     List<Integer> wordPositions = new ArrayList<>();
     for (int i = 0; i < tokens.size(); i++) {
@@ -265,9 +359,13 @@ public final class GeneratorBenchmark {
     return prompts;
   }
 
-  private static BackendRequest request(String prompt, int maxTokens, double temperature, int topK, double topP, long seed) {
+  private static BackendRequest request(
+      String prompt, int maxTokens, double temperature, int topK, double topP, long seed) {
     return new BackendRequest(
-        "bench-" + seed, prompt, "bench", new SamplingSettings(maxTokens, temperature, topK, topP, seed),
+        "bench-" + seed,
+        prompt,
+        "bench",
+        new SamplingSettings(maxTokens, temperature, topK, topP, seed),
         Instant.now().plusSeconds(600));
   }
 
@@ -298,7 +396,8 @@ public final class GeneratorBenchmark {
     }
 
     String rate() {
-      return String.format(Locale.ROOT, "%.1f%% (%d/%d)", 100.0 * detected / total, detected, total);
+      return String.format(
+          Locale.ROOT, "%.1f%% (%d/%d)", 100.0 * detected / total, detected, total);
     }
   }
 }

@@ -180,7 +180,9 @@ public final class BuiltinBackend implements GenerationBackend {
         output.size(),
         loaded.name(),
         loaded.version(),
-        embedder == null ? null : new WatermarkStamp(WatermarkParameters.SCHEME, embedder.keyId(), watermarkParameters),
+        embedder == null
+            ? null
+            : new WatermarkStamp(WatermarkParameters.SCHEME, embedder.keyId(), watermarkParameters),
         "cpu",
         System.nanoTime() - started);
   }

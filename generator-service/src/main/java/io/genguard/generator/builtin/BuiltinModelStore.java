@@ -3,7 +3,6 @@ package io.genguard.generator.builtin;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +21,8 @@ public final class BuiltinModelStore {
   private BuiltinModelStore() {}
 
   /** A loaded model and how it was identified. */
-  public record Loaded(KneserNeyModel model, String name, String version, Path file, boolean trained) {}
+  public record Loaded(
+      KneserNeyModel model, String name, String version, Path file, boolean trained) {}
 
   /** The model name requests use: {@code europarl-kn<order>}. */
   public static String modelName(int order) {
@@ -39,7 +39,10 @@ public final class BuiltinModelStore {
         KneserNeyModel model = KneserNeyModel.read(in);
         LOG.info(
             "Loaded built-in model {} ({} words) from {} in {} ms",
-            modelName(order), model.vocabularySize(), file, (System.nanoTime() - started) / 1_000_000);
+            modelName(order),
+            model.vocabularySize(),
+            file,
+            (System.nanoTime() - started) / 1_000_000);
         return new Loaded(model, modelName(order), version, file, false);
       } catch (IOException e) {
         LOG.warn("Cached model {} is unreadable ({}); training it again", file, e.toString());
@@ -49,8 +52,11 @@ public final class BuiltinModelStore {
     EuroparlCorpus corpus = EuroparlCorpus.load();
     KneserNeyModel model = KneserNeyModel.train(corpus.trainingDocuments(), order, minimumCount);
     LOG.info(
-        "Trained built-in model {} on {} English Europarl documents ({} words in vocabulary) in {} ms",
-        modelName(order), corpus.trainingDocuments().size(), model.vocabularySize(),
+        "Trained built-in model {} on {} English Europarl documents ({} words in vocabulary) in {}"
+            + " ms",
+        modelName(order),
+        corpus.trainingDocuments().size(),
+        model.vocabularySize(),
         (System.nanoTime() - started) / 1_000_000);
     save(model, file);
     return new Loaded(model, modelName(order), version, file, true);
@@ -64,7 +70,8 @@ public final class BuiltinModelStore {
         model.write(out);
       }
       try {
-        Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
       }

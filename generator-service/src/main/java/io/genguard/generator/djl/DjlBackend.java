@@ -53,8 +53,8 @@ import org.slf4j.LoggerFactory;
  * except the configured end-of-text entry, which stops generation.
  *
  * <p>A micro-batch runs in lockstep: one forward pass per step for every unfinished request,
- * right-padded (position t of a causal model does not see later padding), each row's logits read
- * at its own last position. There is no key-value cache: each step re-reads the whole (clipped)
+ * right-padded (position t of a causal model does not see later padding), each row's logits read at
+ * its own last position. There is no key-value cache: each step re-reads the whole (clipped)
  * context, O(T^2) per text.
  */
 public final class DjlBackend implements GenerationBackend {
@@ -97,14 +97,17 @@ public final class DjlBackend implements GenerationBackend {
       WatermarkKey watermarkKey,
       WatermarkParameters watermarkParameters,
       Clock clock) {
-    this.modelDirectory = Files.isRegularFile(modelDirectory) ? modelDirectory.getParent() : modelDirectory;
+    this.modelDirectory =
+        Files.isRegularFile(modelDirectory) ? modelDirectory.getParent() : modelDirectory;
     this.requestedDevice = device;
     this.maxBatchSize = maxBatchSize;
     this.maxContextTokens = maxContextTokens;
     this.watermarkKey = watermarkKey;
     this.watermarkParameters = watermarkParameters;
     this.clock = clock;
-    this.modelName = readProperties(this.modelDirectory).getProperty("name", this.modelDirectory.getFileName().toString());
+    this.modelName =
+        readProperties(this.modelDirectory)
+            .getProperty("name", this.modelDirectory.getFileName().toString());
   }
 
   @Override
@@ -156,7 +159,8 @@ public final class DjlBackend implements GenerationBackend {
   }
 
   /** Generates a batch in lockstep; also used by the benchmark (with or without watermark). */
-  public List<BackendOutcome> generateBatch(List<BackendRequest> batch, boolean watermark) throws BackendException {
+  public List<BackendOutcome> generateBatch(List<BackendRequest> batch, boolean watermark)
+      throws BackendException {
     Loaded model = load();
     long started = System.nanoTime();
     int size = batch.size();
@@ -176,8 +180,11 @@ public final class DjlBackend implements GenerationBackend {
               failures[i] =
                   BackendException.permanent(
                       FailureCode.TIMEOUT,
-                      "DJL model ran out of time after " + sequences[i].generated.size() + " of "
-                          + batch.get(i).sampling().maxTokens() + " tokens",
+                      "DJL model ran out of time after "
+                          + sequences[i].generated.size()
+                          + " of "
+                          + batch.get(i).sampling().maxTokens()
+                          + " tokens",
                       null);
             } else {
               active.add(i);
@@ -202,7 +209,9 @@ public final class DjlBackend implements GenerationBackend {
       }
     } catch (TranslateException | EngineException e) {
       throw BackendException.permanent(
-          FailureCode.BACKEND_ERROR, "DJL model in " + modelDirectory + " failed: " + e.getMessage(), e);
+          FailureCode.BACKEND_ERROR,
+          "DJL model in " + modelDirectory + " failed: " + e.getMessage(),
+          e);
     }
     long share = (System.nanoTime() - started) / Math.max(1, size);
     List<BackendOutcome> outcomes = new ArrayList<>(size);
@@ -228,11 +237,23 @@ public final class DjlBackend implements GenerationBackend {
       NDList output = predictor.predict(new NDList(ids));
       NDArray all = output.get(0);
       long[] shape = all.getShape().getShape();
-      if (shape.length != 3 || shape[0] != input.length || shape[1] != input[0].length || shape[2] != vocabulary) {
+      if (shape.length != 3
+          || shape[0] != input.length
+          || shape[1] != input[0].length
+          || shape[2] != vocabulary) {
         throw BackendException.permanent(
             FailureCode.BACKEND_ERROR,
-            "DJL model returned logits of shape " + all.getShape() + ", expected (" + input.length + ", "
-                + input[0].length + ", " + vocabulary + ") for " + vocabulary + " vocabulary entries",
+            "DJL model returned logits of shape "
+                + all.getShape()
+                + ", expected ("
+                + input.length
+                + ", "
+                + input[0].length
+                + ", "
+                + vocabulary
+                + ") for "
+                + vocabulary
+                + " vocabulary entries",
             null);
       }
       float[][] rows = new float[input.length][];
@@ -330,7 +351,10 @@ public final class DjlBackend implements GenerationBackend {
           generated.size(),
           modelName,
           model.version(),
-          embedder == null ? null : new WatermarkStamp(WatermarkParameters.SCHEME, embedder.keyId(), watermarkParameters),
+          embedder == null
+              ? null
+              : new WatermarkStamp(
+                  WatermarkParameters.SCHEME, embedder.keyId(), watermarkParameters),
           describe(model.device()),
           computeNanos);
     }
@@ -356,17 +380,25 @@ public final class DjlBackend implements GenerationBackend {
       if (!Files.isRegularFile(required)) {
         throw BackendException.permanent(
             FailureCode.BACKEND_UNAVAILABLE,
-            "DJL model directory " + modelDirectory + " has no " + required.getFileName()
-                + "; it needs " + DjlModelDirectory.MODEL_FILE + " (TorchScript) and " + DjlModelDirectory.VOCABULARY_FILE,
+            "DJL model directory "
+                + modelDirectory
+                + " has no "
+                + required.getFileName()
+                + "; it needs "
+                + DjlModelDirectory.MODEL_FILE
+                + " (TorchScript) and "
+                + DjlModelDirectory.VOCABULARY_FILE,
             null);
       }
     }
     Properties properties = readProperties(modelDirectory);
     String[] vocabulary;
     try {
-      vocabulary = Files.readAllLines(vocabularyFile, StandardCharsets.UTF_8).toArray(String[]::new);
+      vocabulary =
+          Files.readAllLines(vocabularyFile, StandardCharsets.UTF_8).toArray(String[]::new);
     } catch (IOException e) {
-      throw BackendException.permanent(FailureCode.BACKEND_UNAVAILABLE, "cannot read " + vocabularyFile + ": " + e, e);
+      throw BackendException.permanent(
+          FailureCode.BACKEND_UNAVAILABLE, "cannot read " + vocabularyFile + ": " + e, e);
     }
     Map<String, Integer> index = new HashMap<>();
     int[] watermarkIds = new int[vocabulary.length];
@@ -397,14 +429,23 @@ public final class DjlBackend implements GenerationBackend {
     } catch (IOException | MalformedModelException | EngineException e) {
       throw BackendException.permanent(
           FailureCode.BACKEND_UNAVAILABLE,
-          "DJL could not load " + modelFile + " with the PyTorch engine: " + e.getMessage()
+          "DJL could not load "
+              + modelFile
+              + " with the PyTorch engine: "
+              + e.getMessage()
               + " (is it a TorchScript export, and is ai.djl.pytorch:pytorch-native-cpu or the CUDA"
               + " build on the classpath?)",
           e);
     }
     String version = properties.getProperty("version", "sha256:" + shortDigest(modelFile));
-    LOG.info("Loaded DJL model {} ({} vocabulary entries) from {} on {}", modelName, vocabulary.length, modelFile, device);
-    return new Loaded(model, device, version, vocabulary, index, watermarkIds, banned, endOfText, unknown);
+    LOG.info(
+        "Loaded DJL model {} ({} vocabulary entries) from {} on {}",
+        modelName,
+        vocabulary.length,
+        modelFile,
+        device);
+    return new Loaded(
+        model, device, version, vocabulary, index, watermarkIds, banned, endOfText, unknown);
   }
 
   private Device chooseDevice() throws BackendException {
@@ -420,8 +461,10 @@ public final class DjlBackend implements GenerationBackend {
     } catch (RuntimeException e) {
       throw BackendException.permanent(
           FailureCode.BACKEND_UNAVAILABLE,
-          "DJL's PyTorch engine is not available (" + e.getMessage() + "); put ai.djl.pytorch:pytorch-engine,"
-              + " pytorch-jni and pytorch-native-cpu (classifier linux-x86_64) or the CUDA build on the classpath",
+          "DJL's PyTorch engine is not available ("
+              + e.getMessage()
+              + "); put ai.djl.pytorch:pytorch-engine, pytorch-jni and pytorch-native-cpu"
+              + " (classifier linux-x86_64) or the CUDA build on the classpath",
           e);
     }
     int gpus = engine.getGpuCount();
@@ -467,7 +510,8 @@ public final class DjlBackend implements GenerationBackend {
       }
       return java.util.HexFormat.of().formatHex(Arrays.copyOf(digest.digest(), 6));
     } catch (IOException | java.security.NoSuchAlgorithmException e) {
-      throw BackendException.permanent(FailureCode.BACKEND_UNAVAILABLE, "cannot read " + file + ": " + e, e);
+      throw BackendException.permanent(
+          FailureCode.BACKEND_UNAVAILABLE, "cannot read " + file + ": " + e, e);
     }
   }
 

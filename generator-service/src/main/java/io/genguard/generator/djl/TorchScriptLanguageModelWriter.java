@@ -30,10 +30,10 @@ import java.util.zip.ZipOutputStream;
  *
  * <p>Archive layout (the format {@code torch.jit.save} writes, file format version 3): a zip whose
  * entries share one top folder, holding {@code version}, {@code code/__torch__.py} (the module's
- * TorchScript source, compiled by the loader), {@code data.pkl} (the module object, pickle
- * protocol 2, tensors as persistent ids of {@code torch._utils._rebuild_tensor_v2}), {@code
- * constants.pkl} (an empty tuple) and {@code data/N} (little-endian float32 storages). Format
- * reference: PyTorch's {@code caffe2/serialize/inline_container.cc} and {@code
+ * TorchScript source, compiled by the loader), {@code data.pkl} (the module object, pickle protocol
+ * 2, tensors as persistent ids of {@code torch._utils._rebuild_tensor_v2}), {@code constants.pkl}
+ * (an empty tuple) and {@code data/N} (little-endian float32 storages). Format reference: PyTorch's
+ * {@code caffe2/serialize/inline_container.cc} and {@code
  * torch/csrc/jit/serialization/unpickler.cpp}.
  */
 public final class TorchScriptLanguageModelWriter {
@@ -43,7 +43,8 @@ public final class TorchScriptLanguageModelWriter {
       String.join(
           "\n",
           "class CausalLm(Module):",
-          "  __parameters__ = [\"embedding\", \"self_weight\", \"context_weight\", \"projection\", ]",
+          "  __parameters__ = [\"embedding\", \"self_weight\", \"context_weight\", \"projection\","
+              + " ]",
           "  __buffers__ = []",
           "  embedding : Tensor",
           "  self_weight : Tensor",
@@ -54,7 +55,8 @@ public final class TorchScriptLanguageModelWriter {
           "    input_ids: Tensor) -> Tensor:",
           "    h = torch.embedding(self.embedding, input_ids)",
           "    context = torch.cumsum(h, 1)",
-          "    mixed = torch.add(torch.matmul(h, self.self_weight), torch.matmul(context, self.context_weight))",
+          "    mixed = torch.add(torch.matmul(h, self.self_weight), torch.matmul(context,"
+              + " self.context_weight))",
           "    hidden = torch.tanh(mixed)",
           "    return torch.matmul(hidden, self.projection)",
           "");
@@ -78,7 +80,8 @@ public final class TorchScriptLanguageModelWriter {
 
     private static void check(float[] values, int expected, String name) {
       if (values.length != expected) {
-        throw new IllegalArgumentException(name + " has " + values.length + " values, expected " + expected);
+        throw new IllegalArgumentException(
+            name + " has " + values.length + " values, expected " + expected);
       }
     }
   }
@@ -91,10 +94,12 @@ public final class TorchScriptLanguageModelWriter {
           "vocabulary has " + vocabulary.size() + " entries, the weights " + weights.vocabulary());
     }
     Files.createDirectories(directory);
-    try (OutputStream out = Files.newOutputStream(directory.resolve(DjlModelDirectory.MODEL_FILE))) {
+    try (OutputStream out =
+        Files.newOutputStream(directory.resolve(DjlModelDirectory.MODEL_FILE))) {
       write(weights, out);
     }
-    Files.write(directory.resolve(DjlModelDirectory.VOCABULARY_FILE), vocabulary, StandardCharsets.UTF_8);
+    Files.write(
+        directory.resolve(DjlModelDirectory.VOCABULARY_FILE), vocabulary, StandardCharsets.UTF_8);
   }
 
   public static void write(Weights weights, OutputStream out) throws IOException {
@@ -104,8 +109,11 @@ public final class TorchScriptLanguageModelWriter {
       stored(zip, "version", "3\n".getBytes(StandardCharsets.US_ASCII));
       stored(zip, "code/__torch__.py", SOURCE.getBytes(StandardCharsets.UTF_8));
       Pickle data = new Pickle();
-      data.global("__torch__", "CausalLm").emptyTuple().op(0x81) // NEWOBJ
-          .op('}').op('('); // EMPTY_DICT, MARK
+      data.global("__torch__", "CausalLm")
+          .emptyTuple()
+          .op(0x81) // NEWOBJ
+          .op('}')
+          .op('('); // EMPTY_DICT, MARK
       data.string("embedding").tensor("0", v, d);
       data.string("self_weight").tensor("1", d, d);
       data.string("context_weight").tensor("2", d, d);
@@ -169,7 +177,8 @@ public final class TorchScriptLanguageModelWriter {
     Pickle string(String value) {
       byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
       out.write('X'); // BINUNICODE
-      out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(bytes.length).array());
+      out.writeBytes(
+          ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(bytes.length).array());
       out.writeBytes(bytes);
       return this;
     }
@@ -185,7 +194,11 @@ public final class TorchScriptLanguageModelWriter {
       global("torch._utils", "_rebuild_tensor_v2");
       op('('); // MARK: the argument tuple
       op('('); // MARK: the persistent id
-      string("storage").global("torch", "FloatStorage").string(key).string("cpu").integer(rows * columns);
+      string("storage")
+          .global("torch", "FloatStorage")
+          .string(key)
+          .string("cpu")
+          .integer(rows * columns);
       op('t'); // TUPLE
       op('Q'); // BINPERSID
       integer(0); // storage offset

@@ -53,12 +53,18 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
   private final HttpClient client;
 
   /**
-   * @param baseUrl the server root, e.g. {@code http://localhost:8000} ({@code /v1/...} is appended)
+   * @param baseUrl the server root, e.g. {@code http://localhost:8000} ({@code /v1/...} is
+   *     appended)
    * @param apiKey sent as a bearer token when not null; never logged
    * @param chat use {@code /v1/chat/completions} with the prompt as one user message
    */
   public OpenAiCompatibleBackend(
-      URI baseUrl, String apiKey, String defaultModel, boolean chat, Duration timeout, Clock clock) {
+      URI baseUrl,
+      String apiKey,
+      String defaultModel,
+      boolean chat,
+      Duration timeout,
+      Clock clock) {
     this.baseUrl = baseUrl;
     this.apiKey = apiKey;
     this.defaultModel = defaultModel;
@@ -116,7 +122,8 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
     if (remaining.isNegative() || remaining.isZero()) {
       return CompletableFuture.completedFuture(
           BackendOutcome.failed(
-              BackendException.permanent(FailureCode.TIMEOUT, "no time left to call " + endpoint(), null)));
+              BackendException.permanent(
+                  FailureCode.TIMEOUT, "no time left to call " + endpoint(), null)));
     }
     Duration callTimeout = remaining.compareTo(timeout) < 0 ? remaining : timeout;
     HttpRequest.Builder http =
@@ -183,17 +190,24 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
     }
     if (status >= 500) {
       return throwing(
-          BackendException.transientFailure(FailureCode.BACKEND_UNAVAILABLE, where + errorDetail(response.body()), null));
+          BackendException.transientFailure(
+              FailureCode.BACKEND_UNAVAILABLE, where + errorDetail(response.body()), null));
     }
     if (status == 404) {
       return throwing(
           BackendException.permanent(
               FailureCode.UNKNOWN_BACKEND,
-              where + errorDetail(response.body()) + " (is model '" + request.model() + "' served there?)",
+              where
+                  + errorDetail(response.body())
+                  + " (is model '"
+                  + request.model()
+                  + "' served there?)",
               null));
     }
     if (status != 200) {
-      return throwing(BackendException.permanent(FailureCode.BACKEND_ERROR, where + errorDetail(response.body()), null));
+      return throwing(
+          BackendException.permanent(
+              FailureCode.BACKEND_ERROR, where + errorDetail(response.body()), null));
     }
     JsonNode root;
     try {
@@ -201,7 +215,9 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
     } catch (JsonProcessingException e) {
       return throwing(
           BackendException.permanent(
-              FailureCode.BACKEND_ERROR, "response from " + endpoint() + " is not JSON: " + abbreviate(response.body()), e));
+              FailureCode.BACKEND_ERROR,
+              "response from " + endpoint() + " is not JSON: " + abbreviate(response.body()),
+              e));
     }
     JsonNode choice = root.path("choices").path(0);
     JsonNode text = chat ? choice.path("message").path("content") : choice.path("text");
@@ -209,8 +225,12 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
       return throwing(
           BackendException.permanent(
               FailureCode.BACKEND_ERROR,
-              "response from " + endpoint() + " has no choices[0]." + (chat ? "message.content" : "text")
-                  + ": " + abbreviate(response.body()),
+              "response from "
+                  + endpoint()
+                  + " has no choices[0]."
+                  + (chat ? "message.content" : "text")
+                  + ": "
+                  + abbreviate(response.body()),
               null));
     }
     String generated = text.asText();
@@ -245,13 +265,16 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
     }
     if (error instanceof HttpTimeoutException) {
       return BackendException.transientFailure(
-          FailureCode.TIMEOUT, "no answer from " + endpoint() + " within " + callTimeout.toMillis() + " ms", error);
+          FailureCode.TIMEOUT,
+          "no answer from " + endpoint() + " within " + callTimeout.toMillis() + " ms",
+          error);
     }
     if (error instanceof IOException) {
       return BackendException.transientFailure(
           FailureCode.BACKEND_UNAVAILABLE, "call to " + endpoint() + " failed: " + error, error);
     }
-    return BackendException.permanent(FailureCode.BACKEND_ERROR, "call to " + endpoint() + " failed: " + error, error);
+    return BackendException.permanent(
+        FailureCode.BACKEND_ERROR, "call to " + endpoint() + " failed: " + error, error);
   }
 
   private Duration retryAfter(HttpResponse<String> response) {
@@ -263,7 +286,8 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
       return Duration.ofSeconds(Math.max(0, Long.parseLong(value.strip())));
     } catch (NumberFormatException notSeconds) {
       try {
-        Instant at = ZonedDateTime.parse(value.strip(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+        Instant at =
+            ZonedDateTime.parse(value.strip(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
         Duration wait = Duration.between(clock.instant(), at);
         return wait.isNegative() ? Duration.ZERO : wait;
       } catch (DateTimeParseException notADate) {
@@ -290,7 +314,9 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
   }
 
   private static Throwable unwrap(Throwable error) {
-    return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    return error instanceof CompletionException && error.getCause() != null
+        ? error.getCause()
+        : error;
   }
 
   private static <T> T throwing(BackendException e) throws BackendException {

@@ -79,9 +79,9 @@ public final class TokenSampler {
   }
 
   /**
-   * Keeps the smallest prefix, by decreasing weight, whose mass reaches top-p of the total. Looks at
-   * the heaviest 64 first and widens by 4x until the mass is reached, so peaked distributions do not
-   * pay for sorting the whole vocabulary.
+   * Keeps the smallest prefix, by decreasing weight, whose mass reaches top-p of the total. Looks
+   * at the heaviest 64 first and widens by 4x until the mass is reached, so peaked distributions do
+   * not pay for sorting the whole vocabulary.
    */
   private int nucleus(int count, double total) {
     for (int width = Math.min(64, count); ; width = Math.min(count, width * 4)) {
@@ -99,7 +99,9 @@ public final class TokenSampler {
     }
   }
 
-  /** Puts the sort keys of the {@code width} heaviest weights into {@code order}, heaviest first. */
+  /**
+   * Puts the sort keys of the {@code width} heaviest weights into {@code order}, heaviest first.
+   */
   private int heaviest(int count, int width) {
     long[] heap = order;
     int size = 0;
@@ -220,7 +222,8 @@ public final class TokenSampler {
       }
     }
     if (best < 0) {
-      throw new IllegalStateException("No token has a finite logit; the model produced no distribution");
+      throw new IllegalStateException(
+          "No token has a finite logit; the model produced no distribution");
     }
     return best;
   }

@@ -35,7 +35,8 @@ public final class BatchProcessor {
   }
 
   /** The event one request ends as: exactly one of output or failure is set. */
-  public record Result(GenerationRequest request, GenerationOutput output, GenerationFailure failure) {
+  public record Result(
+      GenerationRequest request, GenerationOutput output, GenerationFailure failure) {
     public boolean succeeded() {
       return output != null;
     }
@@ -70,10 +71,13 @@ public final class BatchProcessor {
       RequestValidator.Verdict verdict = validator.check(requests.get(i));
       if (verdict.refused().isPresent()) {
         RequestValidator.Refused refused = verdict.refused().get();
-        results[i] = fail(refused.request(), refused.code(), refused.reason(), refused.backend(), 0);
+        results[i] =
+            fail(refused.request(), refused.code(), refused.reason(), refused.backend(), 0);
       } else {
         RequestValidator.Accepted accepted = verdict.accepted().get();
-        byBackend.computeIfAbsent(accepted.backend(), b -> new ArrayList<>()).add(new Job(i, accepted));
+        byBackend
+            .computeIfAbsent(accepted.backend(), b -> new ArrayList<>())
+            .add(new Job(i, accepted));
       }
     }
     byBackend.forEach((backend, jobs) -> serve(backend, jobs, results));
@@ -104,7 +108,8 @@ public final class BatchProcessor {
       List<Job> retry = new ArrayList<>();
       Duration wait = Duration.ZERO;
       for (int from = 0; from < pending.size(); from += backend.maxBatchSize()) {
-        List<Job> chunk = pending.subList(from, Math.min(pending.size(), from + backend.maxBatchSize()));
+        List<Job> chunk =
+            pending.subList(from, Math.min(pending.size(), from + backend.maxBatchSize()));
         List<BackendOutcome> outcomes = call(backend, chunk);
         Instant now = clock.instant();
         for (int i = 0; i < chunk.size(); i++) {
@@ -114,19 +119,29 @@ public final class BatchProcessor {
           if (outcome instanceof BackendOutcome.Generated generated) {
             var generation = generated.generation();
             metrics.generated(
-                backend.name(), generation.outputTokens(), Duration.ofNanos(generation.computeNanos()));
+                backend.name(),
+                generation.outputTokens(),
+                Duration.ofNanos(generation.computeNanos()));
             try {
               results[job.index] =
                   new Result(
                       job.accepted.request(),
                       assembler.output(
-                          job.accepted.request(), backend.name(), job.accepted.sampling(), generation, now),
+                          job.accepted.request(),
+                          backend.name(),
+                          job.accepted.sampling(),
+                          generation,
+                          now),
                       null);
               metrics.outcome("output", "ok");
             } catch (RuntimeException e) {
               results[job.index] =
-                  fail(job.accepted.request(), FailureCode.BACKEND_ERROR,
-                      "backend output could not be packaged: " + e.getMessage(), backend.name(), job.attempts);
+                  fail(
+                      job.accepted.request(),
+                      FailureCode.BACKEND_ERROR,
+                      "backend output could not be packaged: " + e.getMessage(),
+                      backend.name(),
+                      job.attempts);
             }
             continue;
           }
@@ -139,15 +154,23 @@ public final class BatchProcessor {
             metrics.retry(backend.name());
             wait = wait.compareTo(backoff) > 0 ? wait : backoff;
           } else {
-            FailureCode code = error.isTransient() && !timeLeft ? FailureCode.TIMEOUT : error.code();
+            FailureCode code =
+                error.isTransient() && !timeLeft ? FailureCode.TIMEOUT : error.code();
             String reason =
                 error.getMessage()
                     + (error.isTransient()
-                        ? " (gave up after " + job.attempts + " attempt(s)"
-                            + (timeLeft ? "" : "; the " + config.requestTimeout().toMillis() + " ms budget ran out")
+                        ? " (gave up after "
+                            + job.attempts
+                            + " attempt(s)"
+                            + (timeLeft
+                                ? ""
+                                : "; the "
+                                    + config.requestTimeout().toMillis()
+                                    + " ms budget ran out")
                             + ")"
                         : "");
-            results[job.index] = fail(job.accepted.request(), code, reason, backend.name(), job.attempts);
+            results[job.index] =
+                fail(job.accepted.request(), code, reason, backend.name(), job.attempts);
           }
         }
       }
@@ -158,8 +181,12 @@ public final class BatchProcessor {
           Thread.currentThread().interrupt();
           for (Job job : retry) {
             results[job.index] =
-                fail(job.accepted.request(), FailureCode.BACKEND_UNAVAILABLE,
-                    job.lastError.getMessage() + " (interrupted while waiting to retry)", backend.name(), job.attempts);
+                fail(
+                    job.accepted.request(),
+                    FailureCode.BACKEND_UNAVAILABLE,
+                    job.lastError.getMessage() + " (interrupted while waiting to retry)",
+                    backend.name(),
+                    job.attempts);
           }
           return;
         }
@@ -174,13 +201,21 @@ public final class BatchProcessor {
       var accepted = job.accepted;
       requests.add(
           new BackendRequest(
-              accepted.request().getRequestId(), accepted.request().getPrompt(), accepted.model(), accepted.sampling(), job.deadline));
+              accepted.request().getRequestId(),
+              accepted.request().getPrompt(),
+              accepted.model(),
+              accepted.sampling(),
+              job.deadline));
     }
     try {
       List<BackendOutcome> outcomes = backend.generate(requests);
       if (outcomes.size() != requests.size()) {
         throw new IllegalStateException(
-            "backend returned " + outcomes.size() + " outcomes for " + requests.size() + " requests");
+            "backend returned "
+                + outcomes.size()
+                + " outcomes for "
+                + requests.size()
+                + " requests");
       }
       return outcomes;
     } catch (RuntimeException e) {
@@ -208,9 +243,12 @@ public final class BatchProcessor {
     return backoff;
   }
 
-  private Result fail(GenerationRequest request, FailureCode code, String reason, String backend, int attempts) {
+  private Result fail(
+      GenerationRequest request, FailureCode code, String reason, String backend, int attempts) {
     metrics.outcome("failure", code.code());
     return new Result(
-        request, null, OutputAssembler.failure(request, code, reason, backend, attempts, clock.instant()));
+        request,
+        null,
+        OutputAssembler.failure(request, code, reason, backend, attempts, clock.instant()));
   }
 }

@@ -45,8 +45,8 @@ import org.slf4j.LoggerFactory;
  * either wholly visible to read_committed consumers or re-read and re-generated (with the same
  * seeds and event ids), never half-done or doubled.
  *
- * <p>Invariant: offsets are committed only inside a transaction that also holds every event for
- * the records below them. Records polled beyond the current batch wait in {@code pending} and are
+ * <p>Invariant: offsets are committed only inside a transaction that also holds every event for the
+ * records below them. Records polled beyond the current batch wait in {@code pending} and are
  * dropped (to be re-read from the committed offset) when their partition is revoked or a
  * transaction aborts.
  */
@@ -119,7 +119,10 @@ public final class GenerationWorker implements Runnable {
         LOG.error("Worker {} woken up unexpectedly", name, e);
       }
     } catch (RuntimeException e) {
-      LOG.error("Worker {} stopped on an unexpected error; its partitions move to other workers", name, e);
+      LOG.error(
+          "Worker {} stopped on an unexpected error; its partitions move to other workers",
+          name,
+          e);
     } finally {
       closeQuietly();
     }
@@ -134,7 +137,9 @@ public final class GenerationWorker implements Runnable {
     long fillDeadline = batch.isEmpty() ? Long.MAX_VALUE : clock.millis() + maxBatchWait.toMillis();
     while (batch.size() < maxBatchSize && running.get()) {
       Duration timeout =
-          batch.isEmpty() ? IDLE_POLL : Duration.ofMillis(Math.max(0, fillDeadline - clock.millis()));
+          batch.isEmpty()
+              ? IDLE_POLL
+              : Duration.ofMillis(Math.max(0, fillDeadline - clock.millis()));
       ConsumerRecords<byte[], byte[]> records;
       try {
         records = consumer.poll(timeout);
@@ -178,11 +183,17 @@ public final class GenerationWorker implements Runnable {
     // Generation happens before the transaction opens, so a slow backend never holds one open.
     for (BatchProcessor.Result result : processor.process(requests)) {
       if (result.succeeded()) {
-        events.add(record(Topics.GENERATION_OUTPUTS.name(), result.output().getRequestId(),
-            Topics.GENERATION_OUTPUTS.codec().encode(result.output())));
+        events.add(
+            record(
+                Topics.GENERATION_OUTPUTS.name(),
+                result.output().getRequestId(),
+                Topics.GENERATION_OUTPUTS.codec().encode(result.output())));
       } else {
-        events.add(record(Topics.GENERATION_FAILURES.name(), result.failure().getRequestId(),
-            Topics.GENERATION_FAILURES.codec().encode(result.failure())));
+        events.add(
+            record(
+                Topics.GENERATION_FAILURES.name(),
+                result.failure().getRequestId(),
+                Topics.GENERATION_FAILURES.codec().encode(result.failure())));
       }
     }
     try {
@@ -199,13 +210,20 @@ public final class GenerationWorker implements Runnable {
         | UnsupportedVersionException e) {
       // The producer cannot continue: a newer instance took over its transactional id, or it is
       // broken. Start a new one; the batch is re-read from the last committed offset.
-      LOG.warn("Worker {} lost its producer ({}); re-reading the batch with a new one", name, e.toString());
+      LOG.warn(
+          "Worker {} lost its producer ({}); re-reading the batch with a new one",
+          name,
+          e.toString());
       closeProducer();
       rewind(batch);
       producer = producerFactory.get();
       producer.initTransactions();
     } catch (KafkaException e) {
-      LOG.warn("Worker {} could not commit a batch of {} ({}); aborting and re-reading it", name, batch.size(), e.toString());
+      LOG.warn(
+          "Worker {} could not commit a batch of {} ({}); aborting and re-reading it",
+          name,
+          batch.size(),
+          e.toString());
       try {
         producer.abortTransaction();
       } catch (KafkaException abortFailure) {
@@ -217,13 +235,28 @@ public final class GenerationWorker implements Runnable {
     }
   }
 
-  private ProducerRecord<byte[], byte[]> deadLetter(ConsumerRecord<byte[], byte[]> record, Exception error) {
+  private ProducerRecord<byte[], byte[]> deadLetter(
+      ConsumerRecord<byte[], byte[]> record, Exception error) {
     metrics.outcome("dead_letter", "undecodable");
-    LOG.warn("Undecodable record at {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), error.getMessage());
+    LOG.warn(
+        "Undecodable record at {}-{}@{}: {}",
+        record.topic(),
+        record.partition(),
+        record.offset(),
+        error.getMessage());
     DeadLetter letter =
-        DeadLetters.of(record.topic(), record.partition(), record.offset(), record.key(), record.value(),
-            "generator", error, clock.instant());
-    return new ProducerRecord<>(Topics.GENERATION_REQUESTS_DLQ.name(), record.key(),
+        DeadLetters.of(
+            record.topic(),
+            record.partition(),
+            record.offset(),
+            record.key(),
+            record.value(),
+            "generator",
+            error,
+            clock.instant());
+    return new ProducerRecord<>(
+        Topics.GENERATION_REQUESTS_DLQ.name(),
+        record.key(),
         Topics.GENERATION_REQUESTS_DLQ.codec().encode(letter));
   }
 
@@ -231,7 +264,8 @@ public final class GenerationWorker implements Runnable {
     return new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value);
   }
 
-  private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(List<ConsumerRecord<byte[], byte[]>> batch) {
+  private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(
+      List<ConsumerRecord<byte[], byte[]>> batch) {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (ConsumerRecord<byte[], byte[]> record : batch) {
       TopicPartition partition = new TopicPartition(record.topic(), record.partition());
@@ -241,14 +275,18 @@ public final class GenerationWorker implements Runnable {
     return offsets;
   }
 
-  /** Seeks every partition of the batch (and of pending records) back to its first unserved record. */
+  /**
+   * Seeks every partition of the batch (and of pending records) back to its first unserved record.
+   */
   private void rewind(List<ConsumerRecord<byte[], byte[]>> batch) {
     Map<TopicPartition, Long> first = new HashMap<>();
     for (ConsumerRecord<byte[], byte[]> record : batch) {
-      first.merge(new TopicPartition(record.topic(), record.partition()), record.offset(), Math::min);
+      first.merge(
+          new TopicPartition(record.topic(), record.partition()), record.offset(), Math::min);
     }
     for (ConsumerRecord<byte[], byte[]> record : pending) {
-      first.merge(new TopicPartition(record.topic(), record.partition()), record.offset(), Math::min);
+      first.merge(
+          new TopicPartition(record.topic(), record.partition()), record.offset(), Math::min);
     }
     pending.clear();
     Set<TopicPartition> assigned = consumer.assignment();
@@ -290,7 +328,8 @@ public final class GenerationWorker implements Runnable {
       consumer.close(
           org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(3))
               .withGroupMembershipOperation(
-                  org.apache.kafka.clients.consumer.CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+                  org.apache.kafka.clients.consumer.CloseOptions.GroupMembershipOperation
+                      .LEAVE_GROUP));
     } catch (RuntimeException e) {
       LOG.debug("Closing consumer of {} failed", name, e);
     }
@@ -302,7 +341,8 @@ public final class GenerationWorker implements Runnable {
   private final class DropPendingOnRevoke implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      pending.removeIf(record -> partitions.contains(new TopicPartition(record.topic(), record.partition())));
+      pending.removeIf(
+          record -> partitions.contains(new TopicPartition(record.topic(), record.partition())));
     }
 
     @Override

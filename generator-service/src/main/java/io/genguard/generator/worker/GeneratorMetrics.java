@@ -52,7 +52,11 @@ public final class GeneratorMetrics {
   }
 
   public void generated(String backend, int tokens, Duration latency) {
-    Counter.builder(TOKENS).description("Generated tokens").tag("backend", backend).register(registry).increment(tokens);
+    Counter.builder(TOKENS)
+        .description("Generated tokens")
+        .tag("backend", backend)
+        .register(registry)
+        .increment(tokens);
     Timer.builder(LATENCY)
         .description("Time a backend took per request")
         .tag("backend", backend)
@@ -62,7 +66,11 @@ public final class GeneratorMetrics {
 
   /** Counts a request's outcome: output, failure (with its code) or dead_letter. */
   public void outcome(String outcome, String code) {
-    Counter.builder(REQUESTS).tag("outcome", outcome).tag("code", code).register(registry).increment();
+    Counter.builder(REQUESTS)
+        .tag("outcome", outcome)
+        .tag("code", code)
+        .register(registry)
+        .increment();
   }
 
   public void retry(String backend) {

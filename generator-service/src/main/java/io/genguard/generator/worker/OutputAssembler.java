@@ -83,7 +83,11 @@ public final class OutputAssembler {
             generation.modelVersion(),
             backend,
             new ProvenanceManifest.Sampling(
-                sampling.maxTokens(), sampling.temperature(), sampling.topK(), sampling.topP(), sampling.seed()),
+                sampling.maxTokens(),
+                sampling.temperature(),
+                sampling.topK(),
+                sampling.topP(),
+                sampling.seed()),
             now,
             manifestWatermark,
             signer.activeKeyId());
@@ -130,7 +134,12 @@ public final class OutputAssembler {
   }
 
   public static GenerationFailure failure(
-      GenerationRequest request, FailureCode code, String reason, String backend, int attempts, Instant now) {
+      GenerationRequest request,
+      FailureCode code,
+      String reason,
+      String backend,
+      int attempts,
+      Instant now) {
     String requestId = request.getRequestId() == null ? "" : request.getRequestId();
     return GenerationFailure.newBuilder()
         .setEventId(failureEventId(requestId))

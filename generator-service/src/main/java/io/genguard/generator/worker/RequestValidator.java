@@ -27,10 +27,14 @@ public final class RequestValidator {
 
   /** A request ready for its backend. */
   public record Accepted(
-      GenerationRequest request, GenerationBackend backend, String model, SamplingSettings sampling) {}
+      GenerationRequest request,
+      GenerationBackend backend,
+      String model,
+      SamplingSettings sampling) {}
 
   /** A request refused before generation. */
-  public record Refused(GenerationRequest request, FailureCode code, String reason, String backend) {}
+  public record Refused(
+      GenerationRequest request, FailureCode code, String reason, String backend) {}
 
   /** Exactly one of accepted or refused is present. */
   public record Verdict(Optional<Accepted> accepted, Optional<Refused> refused) {
@@ -38,49 +42,82 @@ public final class RequestValidator {
       return new Verdict(Optional.of(accepted), Optional.empty());
     }
 
-    static Verdict refuse(GenerationRequest request, FailureCode code, String reason, String backend) {
-      return new Verdict(Optional.empty(), Optional.of(new Refused(request, code, reason, backend)));
+    static Verdict refuse(
+        GenerationRequest request, FailureCode code, String reason, String backend) {
+      return new Verdict(
+          Optional.empty(), Optional.of(new Refused(request, code, reason, backend)));
     }
   }
 
   public Verdict check(GenerationRequest request) {
-    String backendName = request.getBackend() == null ? backends.defaultBackend() : request.getBackend();
+    String backendName =
+        request.getBackend() == null ? backends.defaultBackend() : request.getBackend();
     if (request.getRequestId() == null || request.getRequestId().isBlank()) {
-      return Verdict.refuse(request, FailureCode.INVALID_REQUEST,
-          "requestId is empty; every request needs a unique id (it keys all its events)", backendName);
+      return Verdict.refuse(
+          request,
+          FailureCode.INVALID_REQUEST,
+          "requestId is empty; every request needs a unique id (it keys all its events)",
+          backendName);
     }
     String prompt = request.getPrompt();
     if (prompt == null || prompt.isBlank()) {
-      return Verdict.refuse(request, FailureCode.INVALID_REQUEST,
-          "prompt is empty; send the text to continue in GenerationRequest.prompt", backendName);
+      return Verdict.refuse(
+          request,
+          FailureCode.INVALID_REQUEST,
+          "prompt is empty; send the text to continue in GenerationRequest.prompt",
+          backendName);
     }
     if (prompt.length() > config.maxPromptCharacters()) {
-      return Verdict.refuse(request, FailureCode.INVALID_REQUEST,
-          "prompt has " + prompt.length() + " characters, more than the limit of "
-              + config.maxPromptCharacters() + "; shorten it (the limit is "
-              + GeneratorConfig.Keys.MAX_PROMPT_CHARS + ")", backendName);
+      return Verdict.refuse(
+          request,
+          FailureCode.INVALID_REQUEST,
+          "prompt has "
+              + prompt.length()
+              + " characters, more than the limit of "
+              + config.maxPromptCharacters()
+              + "; shorten it (the limit is "
+              + GeneratorConfig.Keys.MAX_PROMPT_CHARS
+              + ")",
+          backendName);
     }
     SamplingParameters parameters = request.getParameters();
     if (parameters.getMaxTokens() < 1 || parameters.getMaxTokens() > config.maxOutputTokens()) {
-      return Verdict.refuse(request, FailureCode.INVALID_REQUEST,
-          "parameters.maxTokens is " + parameters.getMaxTokens() + "; it must be between 1 and "
-              + config.maxOutputTokens() + " (the limit is " + GeneratorConfig.Keys.MAX_OUTPUT_TOKENS + ")",
+      return Verdict.refuse(
+          request,
+          FailureCode.INVALID_REQUEST,
+          "parameters.maxTokens is "
+              + parameters.getMaxTokens()
+              + "; it must be between 1 and "
+              + config.maxOutputTokens()
+              + " (the limit is "
+              + GeneratorConfig.Keys.MAX_OUTPUT_TOKENS
+              + ")",
           backendName);
     }
     double temperature = parameters.getTemperature();
     if (!(temperature >= 0) || Double.isInfinite(temperature)) {
-      return Verdict.refuse(request, FailureCode.INVALID_REQUEST,
-          "parameters.temperature is " + temperature + "; it must be a finite number >= 0 (0 = greedy)",
+      return Verdict.refuse(
+          request,
+          FailureCode.INVALID_REQUEST,
+          "parameters.temperature is "
+              + temperature
+              + "; it must be a finite number >= 0 (0 = greedy)",
           backendName);
     }
     if (parameters.getTopK() < 0) {
-      return Verdict.refuse(request, FailureCode.INVALID_REQUEST,
-          "parameters.topK is " + parameters.getTopK() + "; it must be >= 0 (0 disables top-k)", backendName);
+      return Verdict.refuse(
+          request,
+          FailureCode.INVALID_REQUEST,
+          "parameters.topK is " + parameters.getTopK() + "; it must be >= 0 (0 disables top-k)",
+          backendName);
     }
     double topP = parameters.getTopP();
     if (!(topP > 0 && topP <= 1)) {
-      return Verdict.refuse(request, FailureCode.INVALID_REQUEST,
-          "parameters.topP is " + topP + "; it must be in (0, 1] (1 disables nucleus sampling)", backendName);
+      return Verdict.refuse(
+          request,
+          FailureCode.INVALID_REQUEST,
+          "parameters.topP is " + topP + "; it must be in (0, 1] (1 disables nucleus sampling)",
+          backendName);
     }
     Optional<GenerationBackend> backend = backends.find(backendName);
     if (backend.isEmpty()) {
@@ -89,22 +126,35 @@ public final class RequestValidator {
               .settingToEnable(backendName)
               .map(setting -> "; it is not configured on this generator (set " + setting + ")")
               .orElse("; known backends: " + backends.names());
-      return Verdict.refuse(request, FailureCode.UNKNOWN_BACKEND,
-          "backend '" + backendName + "' is not available" + hint, backendName);
+      return Verdict.refuse(
+          request,
+          FailureCode.UNKNOWN_BACKEND,
+          "backend '" + backendName + "' is not available" + hint,
+          backendName);
     }
     String model = request.getModel() == null ? backend.get().defaultModel() : request.getModel();
     if (!backend.get().serves(model)) {
-      return Verdict.refuse(request, FailureCode.UNKNOWN_BACKEND,
-          "model '" + model + "' is not served by backend '" + backendName + "' (it serves '"
-              + backend.get().defaultModel() + "'); leave model empty for the default", backendName);
+      return Verdict.refuse(
+          request,
+          FailureCode.UNKNOWN_BACKEND,
+          "model '"
+              + model
+              + "' is not served by backend '"
+              + backendName
+              + "' (it serves '"
+              + backend.get().defaultModel()
+              + "'); leave model empty for the default",
+          backendName);
     }
-    long seed = parameters.getSeed() != null ? parameters.getSeed() : derivedSeed(request.getRequestId());
+    long seed =
+        parameters.getSeed() != null ? parameters.getSeed() : derivedSeed(request.getRequestId());
     return Verdict.accept(
         new Accepted(
             request,
             backend.get(),
             model,
-            new SamplingSettings(parameters.getMaxTokens(), temperature, parameters.getTopK(), topP, seed)));
+            new SamplingSettings(
+                parameters.getMaxTokens(), temperature, parameters.getTopK(), topP, seed)));
   }
 
   /**

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 
 class BuiltinBackendTest {
   private static final WatermarkKey KEY =
-      new WatermarkKey("wm-test", "builtin-backend-test-key-0123456".getBytes(StandardCharsets.UTF_8));
+      new WatermarkKey(
+          "wm-test", "builtin-backend-test-key-0123456".getBytes(StandardCharsets.UTF_8));
   private static final Instant NOW = Instant.parse("2025-03-01T12:00:00Z");
   private static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
 
@@ -58,7 +59,8 @@ class BuiltinBackendTest {
     WatermarkDetector detector = new WatermarkDetector(WatermarkKeyRing.of(KEY));
 
     WatermarkDetection detection =
-        detector.detect(generation.text(), generation.watermark().keyId(), generation.watermark().parameters());
+        detector.detect(
+            generation.text(), generation.watermark().keyId(), generation.watermark().parameters());
 
     assertThat(generation.watermark().scheme()).isEqualTo(WatermarkParameters.SCHEME);
     assertThat(detection.status()).isEqualTo(DetectionStatus.WATERMARKED);
@@ -76,7 +78,8 @@ class BuiltinBackendTest {
 
   @Test
   void shouldContinueFromTheLastWordsOfThePrompt() throws Exception {
-    Generation greedy = backend.generate(request("I would like to thank the", 1, 0.0, 0, 1.0, 1), false);
+    Generation greedy =
+        backend.generate(request("I would like to thank the", 1, 0.0, 0, 1.0, 1), false);
 
     assertThat(greedy.text()).isEqualToIgnoringCase("rapporteur");
   }
@@ -84,7 +87,12 @@ class BuiltinBackendTest {
   @Test
   void shouldStopWithATimeoutWhenTheDeadlineHasPassed() {
     BackendRequest late =
-        new BackendRequest("r", "The", "europarl-kn3", new SamplingSettings(50, 1.0, 0, 1.0, 1), NOW.minusSeconds(1));
+        new BackendRequest(
+            "r",
+            "The",
+            "europarl-kn3",
+            new SamplingSettings(50, 1.0, 0, 1.0, 1),
+            NOW.minusSeconds(1));
 
     assertThatThrownBy(() -> backend.generate(late))
         .isInstanceOfSatisfying(
@@ -101,6 +109,10 @@ class BuiltinBackendTest {
   private static BackendRequest request(
       String prompt, int maxTokens, double temperature, int topK, double topP, long seed) {
     return new BackendRequest(
-        "req", prompt, "europarl-kn3", new SamplingSettings(maxTokens, temperature, topK, topP, seed), NOW.plusSeconds(60));
+        "req",
+        prompt,
+        "europarl-kn3",
+        new SamplingSettings(maxTokens, temperature, topK, topP, seed),
+        NOW.plusSeconds(60));
   }
 }

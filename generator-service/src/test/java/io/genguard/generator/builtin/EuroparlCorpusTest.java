@@ -7,10 +7,17 @@ import org.junit.jupiter.api.Test;
 class EuroparlCorpusTest {
   @Test
   void shouldRecogniseEnglishByItsFunctionWords() {
-    assertThat(EuroparlCorpus.isEnglish("The Commission has taken note of the vote in this House.")).isTrue();
-    assertThat(EuroparlCorpus.isEnglish("La Commissione ha preso atto del voto di questa Assemblea.")).isFalse();
-    assertThat(EuroparlCorpus.isEnglish("Die Kommission hat das Votum dieses Hauses zur Kenntnis genommen.")).isFalse();
-    assertThat(EuroparlCorpus.isEnglish("Kommissionen har noteret sig afstemningen i dette Hus.")).isFalse();
+    assertThat(EuroparlCorpus.isEnglish("The Commission has taken note of the vote in this House."))
+        .isTrue();
+    assertThat(
+            EuroparlCorpus.isEnglish("La Commissione ha preso atto del voto di questa Assemblea."))
+        .isFalse();
+    assertThat(
+            EuroparlCorpus.isEnglish(
+                "Die Kommission hat das Votum dieses Hauses zur Kenntnis genommen."))
+        .isFalse();
+    assertThat(EuroparlCorpus.isEnglish("Kommissionen har noteret sig afstemningen i dette Hus."))
+        .isFalse();
   }
 
   @Test

@@ -22,7 +22,12 @@ class KneserNeyModelTest {
     double[] probabilities = new double[model.vocabularySize()];
     SplittableRandom random = new SplittableRandom(1);
     for (int trial = 0; trial < 200; trial++) {
-      int[] history = {KneserNeyModel.START, KneserNeyModel.START, random.nextInt(model.vocabularySize()), random.nextInt(model.vocabularySize())};
+      int[] history = {
+        KneserNeyModel.START,
+        KneserNeyModel.START,
+        random.nextInt(model.vocabularySize()),
+        random.nextInt(model.vocabularySize())
+      };
       model.distribution(history, 2 + random.nextInt(3), probabilities);
       double total = 0;
       for (double p : probabilities) {
@@ -44,7 +49,8 @@ class KneserNeyModelTest {
     // "the commission" was followed by "agrees" and "proposes" only.
     int best = argmax(probabilities);
     assertThat(model.word(best)).isIn("agrees", "proposes");
-    assertThat(probabilities[model.id("agrees")]).isGreaterThan(probabilities[model.id("votes")] * 5);
+    assertThat(probabilities[model.id("agrees")])
+        .isGreaterThan(probabilities[model.id("votes")] * 5);
   }
 
   @Test
@@ -90,7 +96,8 @@ class KneserNeyModelTest {
 
     assertThat(model.vocabularySize()).isBetween(5_000, 40_000);
     double[] probabilities = new double[model.vocabularySize()];
-    model.distribution(new int[] {KneserNeyModel.START, model.id("the"), model.id("european")}, 3, probabilities);
+    model.distribution(
+        new int[] {KneserNeyModel.START, model.id("the"), model.id("european")}, 3, probabilities);
     assertThat(model.word(argmax(probabilities))).isIn("union", "parliament", "commission");
   }
 

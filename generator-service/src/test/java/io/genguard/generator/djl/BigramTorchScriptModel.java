@@ -10,14 +10,15 @@ import java.util.TreeSet;
 
 /**
  * A tiny causal LM the tests build themselves: bigram log-probabilities of a short text (add-0.1
- * smoothing) as the embedding, identity weights, so the TorchScript model's logits are tanh of
- * log P(next | previous) and its greedy continuation is known in advance.
+ * smoothing) as the embedding, identity weights, so the TorchScript model's logits are tanh of log
+ * P(next | previous) and its greedy continuation is known in advance.
  */
 final class BigramTorchScriptModel {
   static final String TEXT =
       "the commission welcomes the report . the council adopts the report . the parliament votes on"
           + " the report today . the commission proposes a directive on energy . member states"
-          + " support the directive . the council and the parliament agree on energy policy today .";
+          + " support the directive . the council and the parliament agree on energy policy today"
+          + " .";
   static final String UNKNOWN = "<unk>";
   static final String END = "</s>";
 
@@ -72,7 +73,8 @@ final class BigramTorchScriptModel {
     }
     TorchScriptLanguageModelWriter.writeModelDirectory(
         directory,
-        new TorchScriptLanguageModelWriter.Weights(v, v, embedding, identity, new float[v * v], identity),
+        new TorchScriptLanguageModelWriter.Weights(
+            v, v, embedding, identity, new float[v * v], identity),
         vocabulary);
     Properties properties = new Properties();
     properties.setProperty("name", "tiny-bigram");
@@ -80,7 +82,9 @@ final class BigramTorchScriptModel {
     if (endOfText) {
       properties.setProperty("eos", END);
     }
-    try (var out = java.nio.file.Files.newBufferedWriter(directory.resolve(DjlModelDirectory.PROPERTIES_FILE))) {
+    try (var out =
+        java.nio.file.Files.newBufferedWriter(
+            directory.resolve(DjlModelDirectory.PROPERTIES_FILE))) {
       properties.store(out, "test model");
     }
     return directory;

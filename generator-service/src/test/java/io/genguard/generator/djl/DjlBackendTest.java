@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** Runs a TorchScript model the test builds through DJL's PyTorch engine on the CPU, offline. */
 class DjlBackendTest {
   private static final WatermarkKey KEY =
-      new WatermarkKey("wm-djl", "djl-backend-test-key-0123456789ab".getBytes(StandardCharsets.UTF_8));
+      new WatermarkKey(
+          "wm-djl", "djl-backend-test-key-0123456789ab".getBytes(StandardCharsets.UTF_8));
 
   @TempDir static Path modelDirectory;
   private static BigramTorchScriptModel bigram;
@@ -39,7 +40,9 @@ class DjlBackendTest {
   static void buildAndLoadModel() throws Exception {
     bigram = BigramTorchScriptModel.fromText();
     bigram.writeTo(modelDirectory);
-    backend = new DjlBackend(modelDirectory, "auto", 8, 64, KEY, WatermarkParameters.DEFAULTS, Clock.systemUTC());
+    backend =
+        new DjlBackend(
+            modelDirectory, "auto", 8, 64, KEY, WatermarkParameters.DEFAULTS, Clock.systemUTC());
     backend.warmUp();
   }
 
@@ -64,7 +67,16 @@ class DjlBackendTest {
   @Test
   void shouldGiveEveryRequestOfABatchWhatItWouldGetAlone() throws Exception {
     List<BackendRequest> batch = new ArrayList<>();
-    String[] prompts = {"the", "the council adopts", "member states", "energy", "a", "today .", "votes on the", "the report"};
+    String[] prompts = {
+      "the",
+      "the council adopts",
+      "member states",
+      "energy",
+      "a",
+      "today .",
+      "votes on the",
+      "the report"
+    };
     for (int i = 0; i < prompts.length; i++) {
       batch.add(request(prompts[i], 10 + i, 0.9, 100 + i));
     }
@@ -90,7 +102,8 @@ class DjlBackendTest {
   void shouldEmbedAWatermarkTheTextDetectorFinds(@TempDir Path endless) throws Exception {
     // Without an end-of-text entry every text runs to maxTokens.
     bigram.writeTo(endless, false);
-    DjlBackend backend = new DjlBackend(endless, "cpu", 8, 64, KEY, WatermarkParameters.DEFAULTS, Clock.systemUTC());
+    DjlBackend backend =
+        new DjlBackend(endless, "cpu", 8, 64, KEY, WatermarkParameters.DEFAULTS, Clock.systemUTC());
     Generation generation = generate(backend, request("the", 200, 1.0, 9), true);
     WatermarkDetector detector = new WatermarkDetector(WatermarkKeyRing.of(KEY));
 
@@ -113,7 +126,8 @@ class DjlBackendTest {
 
   @Test
   void shouldFailClearlyWhenTheModelDirectoryIsIncomplete(@TempDir Path empty) {
-    DjlBackend missing = new DjlBackend(empty, "auto", 8, 64, null, WatermarkParameters.DEFAULTS, Clock.systemUTC());
+    DjlBackend missing =
+        new DjlBackend(empty, "auto", 8, 64, null, WatermarkParameters.DEFAULTS, Clock.systemUTC());
 
     BackendOutcome outcome = missing.generate(List.of(request("the", 5, 1.0, 1))).get(0);
 
@@ -126,7 +140,8 @@ class DjlBackendTest {
   void shouldRejectAModelWhoseLogitsDoNotMatchTheVocabulary(@TempDir Path broken) throws Exception {
     bigram.writeTo(broken);
     Files.writeString(broken.resolve(DjlModelDirectory.VOCABULARY_FILE), "the\ncouncil\n");
-    DjlBackend mismatched = new DjlBackend(broken, "cpu", 8, 64, null, WatermarkParameters.DEFAULTS, Clock.systemUTC());
+    DjlBackend mismatched =
+        new DjlBackend(broken, "cpu", 8, 64, null, WatermarkParameters.DEFAULTS, Clock.systemUTC());
 
     BackendOutcome outcome = mismatched.generate(List.of(request("the", 5, 1.0, 1))).get(0);
 
@@ -136,18 +151,25 @@ class DjlBackendTest {
     mismatched.close();
   }
 
-  private static Generation generate(BackendRequest request, boolean watermark) throws BackendException {
+  private static Generation generate(BackendRequest request, boolean watermark)
+      throws BackendException {
     return generate(backend, request, watermark);
   }
 
-  private static Generation generate(DjlBackend on, BackendRequest request, boolean watermark) throws BackendException {
+  private static Generation generate(DjlBackend on, BackendRequest request, boolean watermark)
+      throws BackendException {
     BackendOutcome outcome = on.generateBatch(List.of(request), watermark).get(0);
     assertThat(outcome).isInstanceOf(BackendOutcome.Generated.class);
     return ((BackendOutcome.Generated) outcome).generation();
   }
 
-  private static BackendRequest request(String prompt, int maxTokens, double temperature, long seed) {
+  private static BackendRequest request(
+      String prompt, int maxTokens, double temperature, long seed) {
     return new BackendRequest(
-        "req", prompt, "tiny-bigram", new SamplingSettings(maxTokens, temperature, 0, 1.0, seed), Instant.now().plusSeconds(60));
+        "req",
+        prompt,
+        "tiny-bigram",
+        new SamplingSettings(maxTokens, temperature, 0, 1.0, seed),
+        Instant.now().plusSeconds(60));
   }
 }

@@ -61,7 +61,8 @@ class OpenAiCompatibleBackendTest {
 
   @Test
   void shouldCompleteThroughV1Completions() throws Exception {
-    Generation generation = generate(backend(false), request("Tell me about the Council", 32, 7)).orElseThrow();
+    Generation generation =
+        generate(backend(false), request("Tell me about the Council", 32, 7)).orElseThrow();
 
     assertThat(generation.text()).isEqualTo(" The Council meets in Brussels.");
     assertThat(generation.promptTokens()).isEqualTo(5);
@@ -80,11 +81,13 @@ class OpenAiCompatibleBackendTest {
 
   @Test
   void shouldCompleteThroughV1ChatCompletions() throws Exception {
-    Generation generation = generate(backend(true), request("Tell me about the Council", 32, 7)).orElseThrow();
+    Generation generation =
+        generate(backend(true), request("Tell me about the Council", 32, 7)).orElseThrow();
 
     assertThat(generation.text()).isEqualTo("Chat: the Council meets in Brussels.");
     assertThat(bodies.get(0).path("messages").path(0).path("role").asText()).isEqualTo("user");
-    assertThat(bodies.get(0).path("messages").path(0).path("content").asText()).isEqualTo("Tell me about the Council");
+    assertThat(bodies.get(0).path("messages").path(0).path("content").asText())
+        .isEqualTo("Tell me about the Council");
   }
 
   @Test
@@ -119,7 +122,9 @@ class OpenAiCompatibleBackendTest {
     BackendException error = failure(backend(false), request("unknown-model", 8, 1));
 
     assertThat(error.code()).isEqualTo(FailureCode.UNKNOWN_BACKEND);
-    assertThat(error.getMessage()).contains("HTTP 404").contains("is model 'llama-3-8b' served there?");
+    assertThat(error.getMessage())
+        .contains("HTTP 404")
+        .contains("is model 'llama-3-8b' served there?");
   }
 
   @Test
@@ -135,7 +140,8 @@ class OpenAiCompatibleBackendTest {
   @Test
   void shouldTimeOutASilentServer() {
     OpenAiCompatibleBackend impatient =
-        new OpenAiCompatibleBackend(baseUrl, null, "llama-3-8b", false, Duration.ofMillis(300), CLOCK);
+        new OpenAiCompatibleBackend(
+            baseUrl, null, "llama-3-8b", false, Duration.ofMillis(300), CLOCK);
 
     BackendException error = failure(impatient, request("silent", 8, 1));
 
@@ -152,7 +158,12 @@ class OpenAiCompatibleBackendTest {
     }
     OpenAiCompatibleBackend nowhere =
         new OpenAiCompatibleBackend(
-            URI.create("http://127.0.0.1:" + closedPort), null, "m", false, Duration.ofSeconds(2), CLOCK);
+            URI.create("http://127.0.0.1:" + closedPort),
+            null,
+            "m",
+            false,
+            Duration.ofSeconds(2),
+            CLOCK);
 
     BackendException error = failure(nowhere, request("anything", 8, 1));
 
@@ -165,7 +176,11 @@ class OpenAiCompatibleBackendTest {
   void shouldSendABatchAsConcurrentCalls() {
     OpenAiCompatibleBackend backend = backend(false);
     List<BackendRequest> batch =
-        List.of(request("slow-a", 8, 1), request("slow-b", 8, 2), request("slow-c", 8, 3), request("slow-d", 8, 4));
+        List.of(
+            request("slow-a", 8, 1),
+            request("slow-b", 8, 2),
+            request("slow-c", 8, 3),
+            request("slow-d", 8, 4));
 
     long started = System.nanoTime();
     List<BackendOutcome> outcomes = backend.generate(batch);
@@ -182,26 +197,37 @@ class OpenAiCompatibleBackendTest {
         io.genguard.generator.worker.OpenAiProcessorFixture.processor(backend(false), sleeps);
 
     var results =
-        processor.process(List.of(io.genguard.generator.worker.OpenAiProcessorFixture.request("r-1", "rate-limit-once")));
+        processor.process(
+            List.of(
+                io.genguard.generator.worker.OpenAiProcessorFixture.request(
+                    "r-1", "rate-limit-once")));
 
     assertThat(results.get(0).succeeded()).isTrue();
     assertThat(results.get(0).output().getWatermark()).isNull();
     assertThat(results.get(0).output().getManifest()).isNotNull();
-    assertThat(results.get(0).output().getCost().getEnergyJoules()).as("remote hardware unknown").isZero();
+    assertThat(results.get(0).output().getCost().getEnergyJoules())
+        .as("remote hardware unknown")
+        .isZero();
     assertThat(sleeps).containsExactly(Duration.ofSeconds(1));
     assertThat(calls.get("rate-limit-once")).hasValue(2);
   }
 
   private OpenAiCompatibleBackend backend(boolean chat) {
-    return new OpenAiCompatibleBackend(baseUrl, "sk-test", "llama-3-8b", chat, Duration.ofSeconds(5), CLOCK);
+    return new OpenAiCompatibleBackend(
+        baseUrl, "sk-test", "llama-3-8b", chat, Duration.ofSeconds(5), CLOCK);
   }
 
   private static BackendRequest request(String prompt, int maxTokens, long seed) {
     return new BackendRequest(
-        "req", prompt, "llama-3-8b", new SamplingSettings(maxTokens, 0.7, 40, 0.9, seed), Instant.now().plusSeconds(30));
+        "req",
+        prompt,
+        "llama-3-8b",
+        new SamplingSettings(maxTokens, 0.7, 40, 0.9, seed),
+        Instant.now().plusSeconds(30));
   }
 
-  private static java.util.Optional<Generation> generate(OpenAiCompatibleBackend backend, BackendRequest request) {
+  private static java.util.Optional<Generation> generate(
+      OpenAiCompatibleBackend backend, BackendRequest request) {
     BackendOutcome outcome = backend.generate(List.of(request)).get(0);
     return outcome instanceof BackendOutcome.Generated generated
         ? java.util.Optional.of(generated.generation())
@@ -221,7 +247,10 @@ class OpenAiCompatibleBackendTest {
     if (authorization != null) {
       authorizations.add(authorization);
     }
-    String prompt = chat ? body.path("messages").path(0).path("content").asText() : body.path("prompt").asText();
+    String prompt =
+        chat
+            ? body.path("messages").path(0).path("content").asText()
+            : body.path("prompt").asText();
     calls.computeIfAbsent(prompt, p -> new AtomicInteger()).incrementAndGet();
     switch (prompt) {
       case "rate-limit" -> {
@@ -236,9 +265,12 @@ class OpenAiCompatibleBackendTest {
           respond(exchange, 200, completion(chat, "served after waiting"));
         }
       }
-      case "server-error" -> respond(exchange, 500, "{\"error\":{\"message\":\"CUDA out of memory\"}}");
-      case "bad-request" -> respond(exchange, 400, "{\"error\":{\"message\":\"max_tokens is too large\"}}");
-      case "unknown-model" -> respond(exchange, 404, "{\"error\":{\"message\":\"The model does not exist\"}}");
+      case "server-error" ->
+          respond(exchange, 500, "{\"error\":{\"message\":\"CUDA out of memory\"}}");
+      case "bad-request" ->
+          respond(exchange, 400, "{\"error\":{\"message\":\"max_tokens is too large\"}}");
+      case "unknown-model" ->
+          respond(exchange, 404, "{\"error\":{\"message\":\"The model does not exist\"}}");
       case "garbage" -> respond(exchange, 200, "<html>502 Bad Gateway</html>");
       case "wrong-shape" -> respond(exchange, 200, "{\"result\":\"hello\"}");
       case "silent" -> {
@@ -249,14 +281,21 @@ class OpenAiCompatibleBackendTest {
         if (prompt.startsWith("slow-")) {
           sleep(400);
         }
-        respond(exchange, 200, completion(chat, chat ? "Chat: the Council meets in Brussels." : " The Council meets in Brussels."));
+        respond(
+            exchange,
+            200,
+            completion(
+                chat,
+                chat ? "Chat: the Council meets in Brussels." : " The Council meets in Brussels."));
       }
     }
   }
 
   private static String completion(boolean chat, String text) throws IOException {
     var root = JSON.createObjectNode();
-    root.put("id", "cmpl-1").put("model", "llama-3-8b-instruct").put("system_fingerprint", "fp_test");
+    root.put("id", "cmpl-1")
+        .put("model", "llama-3-8b-instruct")
+        .put("system_fingerprint", "fp_test");
     var choice = root.putArray("choices").addObject();
     if (chat) {
       choice.putObject("message").put("role", "assistant").put("content", text);

@@ -9,7 +9,9 @@ import org.junit.jupiter.api.Test;
 
 class TokenSamplerTest {
   /** Probabilities 0.5, 0.3, 0.15, 0.05 as logits. */
-  private static final float[] LOGITS = {(float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.15), (float) Math.log(0.05)};
+  private static final float[] LOGITS = {
+    (float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.15), (float) Math.log(0.05)
+  };
 
   @Test
   void shouldBeGreedyAtTemperatureZero() {
@@ -49,7 +51,7 @@ class TokenSamplerTest {
   void shouldPickTheTopKAmongManyTokens() {
     float[] logits = new float[5_000];
     for (int i = 0; i < logits.length; i++) {
-      logits[i] = (float) Math.sin(i * 12.9898) ;
+      logits[i] = (float) Math.sin(i * 12.9898);
     }
     int best = 0;
     for (int i = 1; i < logits.length; i++) {
@@ -64,8 +66,8 @@ class TokenSamplerTest {
 
   @Test
   void shouldKeepTheSmallestNucleusReachingTopP() {
-    assertThat(draw(sampler(1.0, 0, 0.7, 6), LOGITS, 10_000)).containsExactly(
-        draw(sampler(1.0, 0, 0.7, 6), LOGITS, 10_000));
+    assertThat(draw(sampler(1.0, 0, 0.7, 6), LOGITS, 10_000))
+        .containsExactly(draw(sampler(1.0, 0, 0.7, 6), LOGITS, 10_000));
     int[] counts = draw(sampler(1.0, 0, 0.7, 6), LOGITS, 10_000);
     assertThat(counts[2] + counts[3]).as("0.5 + 0.3 already reach 0.7").isZero();
     assertThat(counts[0] / 10_000.0).isCloseTo(0.5 / 0.8, within(0.02));
@@ -78,7 +80,9 @@ class TokenSamplerTest {
     int[] counts = draw(sampler(1.0, 0, 0.5, 9), flat, 20_000);
 
     long distinct = java.util.Arrays.stream(counts).filter(c -> c > 0).count();
-    assertThat(distinct).as("half the mass of 1000 equal tokens is 500 tokens").isBetween(450L, 500L);
+    assertThat(distinct)
+        .as("half the mass of 1000 equal tokens is 500 tokens")
+        .isBetween(450L, 500L);
   }
 
   @Test
@@ -93,7 +97,8 @@ class TokenSamplerTest {
 
   @Test
   void shouldRepeatItselfForTheSameSeed() {
-    assertThat(draw(sampler(1.0, 3, 0.9, 42), LOGITS, 500)).containsExactly(draw(sampler(1.0, 3, 0.9, 42), LOGITS, 500));
+    assertThat(draw(sampler(1.0, 3, 0.9, 42), LOGITS, 500))
+        .containsExactly(draw(sampler(1.0, 3, 0.9, 42), LOGITS, 500));
   }
 
   private static TokenSampler sampler(double temperature, int topK, double topP, long seed) {

@@ -38,7 +38,9 @@ class BatchProcessorTest {
     assertThat(output.getAttributes()).containsEntry("campaign.id", "c1");
     assertThat(output.getModel().getBackend()).isEqualTo("scripted");
     assertThat(output.getCost().getComputeMillis()).isEqualTo(2000);
-    assertThat(output.getCost().getEnergyJoules()).as("65 W for 2 s").isCloseTo(130.0, within(1e-9));
+    assertThat(output.getCost().getEnergyJoules())
+        .as("65 W for 2 s")
+        .isCloseTo(130.0, within(1e-9));
     assertThat(output.getCost().getDevice()).isEqualTo("cpu");
     assertThat(output.getWatermark()).as("this backend has no logits").isNull();
     ManifestVerifier verifier = new ManifestVerifier(KEYS.verification());
@@ -53,17 +55,31 @@ class BatchProcessorTest {
 
   @Test
   void shouldRecordTokensLatencyAndOutcomesPerBackend() {
-    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     BatchProcessor measured =
-        new BatchProcessor(config(), new BackendRegistry(List.of(backend), "scripted", java.util.Map.of()),
-            new OutputAssembler(new io.genguard.provenance.manifest.ManifestSigner(KEYS.signing()), 65.0, 300.0),
-            new GeneratorMetrics(registry), WorkerFixtures.CLOCK, sleeps::add);
+        new BatchProcessor(
+            config(),
+            new BackendRegistry(List.of(backend), "scripted", java.util.Map.of()),
+            new OutputAssembler(
+                new io.genguard.provenance.manifest.ManifestSigner(KEYS.signing()), 65.0, 300.0),
+            new GeneratorMetrics(registry),
+            WorkerFixtures.CLOCK,
+            sleeps::add);
 
     measured.process(List.of(request("r1", "one two three"), request("r2", "")));
 
-    assertThat(registry.get(GeneratorMetrics.TOKENS).tag("backend", "scripted").counter().count()).isEqualTo(3.0);
-    assertThat(registry.get(GeneratorMetrics.LATENCY).tag("backend", "scripted").timer().count()).isEqualTo(1);
-    assertThat(registry.get(GeneratorMetrics.REQUESTS).tag("outcome", "failure").tag("code", "invalid_request").counter().count())
+    assertThat(registry.get(GeneratorMetrics.TOKENS).tag("backend", "scripted").counter().count())
+        .isEqualTo(3.0);
+    assertThat(registry.get(GeneratorMetrics.LATENCY).tag("backend", "scripted").timer().count())
+        .isEqualTo(1);
+    assertThat(
+            registry
+                .get(GeneratorMetrics.REQUESTS)
+                .tag("outcome", "failure")
+                .tag("code", "invalid_request")
+                .counter()
+                .count())
         .isEqualTo(1.0);
   }
 
@@ -74,38 +90,66 @@ class BatchProcessorTest {
 
     assertThat(replay.getEventId()).isEqualTo(first.getEventId());
     assertThat(replay.getOutputId()).isEqualTo(first.getOutputId());
-    assertThat(replay.getParameters().getSeed()).isEqualTo(first.getParameters().getSeed()).isNotNull();
-    assertThat(single(request("r2", "same")).output().getEventId()).isNotEqualTo(first.getEventId());
+    assertThat(replay.getParameters().getSeed())
+        .isEqualTo(first.getParameters().getSeed())
+        .isNotNull();
+    assertThat(single(request("r2", "same")).output().getEventId())
+        .isNotEqualTo(first.getEventId());
   }
 
   @Test
   void shouldRefuseInvalidRequestsWithReasonsThatSayWhatToDo() {
     assertRefused(request("r", "   "), FailureCode.INVALID_REQUEST, "prompt is empty");
-    assertRefused(request("r", "x".repeat(8_001)), FailureCode.INVALID_REQUEST, "prompt has 8001 characters, more than the limit of 8000");
-    assertRefused(with(request("r", "p"), r -> r.setParameters(parameters(16, -0.5, 0, 1.0, null))),
-        FailureCode.INVALID_REQUEST, "parameters.temperature is -0.5; it must be a finite number >= 0");
-    assertRefused(with(request("r", "p"), r -> r.setParameters(parameters(5000, 1.0, 0, 1.0, null))),
-        FailureCode.INVALID_REQUEST, "parameters.maxTokens is 5000; it must be between 1 and 1024 (the limit is GENGUARD_GENERATOR_MAX_OUTPUT_TOKENS)");
-    assertRefused(with(request("r", "p"), r -> r.setParameters(parameters(0, 1.0, 0, 1.0, null))),
-        FailureCode.INVALID_REQUEST, "parameters.maxTokens is 0");
-    assertRefused(with(request("r", "p"), r -> r.setParameters(parameters(5, 1.0, -1, 1.0, null))),
-        FailureCode.INVALID_REQUEST, "parameters.topK is -1");
-    assertRefused(with(request("r", "p"), r -> r.setParameters(parameters(5, 1.0, 0, 0.0, null))),
-        FailureCode.INVALID_REQUEST, "parameters.topP is 0.0; it must be in (0, 1]");
-    assertRefused(with(request("r", "p"), r -> r.setBackend("vllm")),
-        FailureCode.UNKNOWN_BACKEND, "backend 'vllm' is not available; known backends: [scripted]");
-    assertRefused(with(request("r", "p"), r -> r.setBackend("djl")),
-        FailureCode.UNKNOWN_BACKEND, "not configured on this generator (set GENGUARD_GENERATOR_DJL_MODEL_PATH)");
-    assertRefused(with(request("r", "p"), r -> r.setModel("gpt-9")),
-        FailureCode.UNKNOWN_BACKEND, "model 'gpt-9' is not served by backend 'scripted'");
+    assertRefused(
+        request("r", "x".repeat(8_001)),
+        FailureCode.INVALID_REQUEST,
+        "prompt has 8001 characters, more than the limit of 8000");
+    assertRefused(
+        with(request("r", "p"), r -> r.setParameters(parameters(16, -0.5, 0, 1.0, null))),
+        FailureCode.INVALID_REQUEST,
+        "parameters.temperature is -0.5; it must be a finite number >= 0");
+    assertRefused(
+        with(request("r", "p"), r -> r.setParameters(parameters(5000, 1.0, 0, 1.0, null))),
+        FailureCode.INVALID_REQUEST,
+        "parameters.maxTokens is 5000; it must be between 1 and 1024 (the limit is"
+            + " GENGUARD_GENERATOR_MAX_OUTPUT_TOKENS)");
+    assertRefused(
+        with(request("r", "p"), r -> r.setParameters(parameters(0, 1.0, 0, 1.0, null))),
+        FailureCode.INVALID_REQUEST,
+        "parameters.maxTokens is 0");
+    assertRefused(
+        with(request("r", "p"), r -> r.setParameters(parameters(5, 1.0, -1, 1.0, null))),
+        FailureCode.INVALID_REQUEST,
+        "parameters.topK is -1");
+    assertRefused(
+        with(request("r", "p"), r -> r.setParameters(parameters(5, 1.0, 0, 0.0, null))),
+        FailureCode.INVALID_REQUEST,
+        "parameters.topP is 0.0; it must be in (0, 1]");
+    assertRefused(
+        with(request("r", "p"), r -> r.setBackend("vllm")),
+        FailureCode.UNKNOWN_BACKEND,
+        "backend 'vllm' is not available; known backends: [scripted]");
+    assertRefused(
+        with(request("r", "p"), r -> r.setBackend("djl")),
+        FailureCode.UNKNOWN_BACKEND,
+        "not configured on this generator (set GENGUARD_GENERATOR_DJL_MODEL_PATH)");
+    assertRefused(
+        with(request("r", "p"), r -> r.setModel("gpt-9")),
+        FailureCode.UNKNOWN_BACKEND,
+        "model 'gpt-9' is not served by backend 'scripted'");
     assertThat(backend.batches).as("no refused request reached the backend").isEmpty();
   }
 
   @Test
   void shouldRetryTransientFailuresWithExponentialBackoff() {
-    backend.on("flaky",
-        fail(BackendException.transientFailure(FailureCode.BACKEND_UNAVAILABLE, "connection refused", null)),
-        fail(BackendException.transientFailure(FailureCode.BACKEND_UNAVAILABLE, "connection refused", null)),
+    backend.on(
+        "flaky",
+        fail(
+            BackendException.transientFailure(
+                FailureCode.BACKEND_UNAVAILABLE, "connection refused", null)),
+        fail(
+            BackendException.transientFailure(
+                FailureCode.BACKEND_UNAVAILABLE, "connection refused", null)),
         text("finally"));
 
     BatchProcessor.Result result = single(request("r", "flaky"));
@@ -116,8 +160,11 @@ class BatchProcessorTest {
 
   @Test
   void shouldWaitAtLeastWhatRetryAfterAsks() {
-    backend.on("busy",
-        fail(BackendException.retryAfter(FailureCode.BACKEND_UNAVAILABLE, Duration.ofSeconds(2), "HTTP 429")),
+    backend.on(
+        "busy",
+        fail(
+            BackendException.retryAfter(
+                FailureCode.BACKEND_UNAVAILABLE, Duration.ofSeconds(2), "HTTP 429")),
         text("served"));
 
     assertThat(single(request("r", "busy")).succeeded()).isTrue();
@@ -126,20 +173,29 @@ class BatchProcessorTest {
 
   @Test
   void shouldGiveUpAfterTheConfiguredAttemptsWithAFailureEvent() {
-    backend.on("down", fail(BackendException.transientFailure(FailureCode.BACKEND_UNAVAILABLE, "connection refused to localhost:1", null)));
+    backend.on(
+        "down",
+        fail(
+            BackendException.transientFailure(
+                FailureCode.BACKEND_UNAVAILABLE, "connection refused to localhost:1", null)));
 
     GenerationFailure failure = single(request("r", "down")).failure();
 
     assertThat(failure.getCode()).isEqualTo("backend_unavailable");
-    assertThat(failure.getReason()).contains("connection refused to localhost:1").contains("gave up after 3 attempt(s)");
+    assertThat(failure.getReason())
+        .contains("connection refused to localhost:1")
+        .contains("gave up after 3 attempt(s)");
     assertThat(failure.getAttempts()).isEqualTo(3);
     assertThat(failure.getBackend()).isEqualTo("scripted");
   }
 
   @Test
   void shouldStopRetryingWhenTheRequestBudgetRunsOut() {
-    backend.on("slow-down",
-        fail(BackendException.retryAfter(FailureCode.BACKEND_UNAVAILABLE, Duration.ofSeconds(60), "HTTP 503")));
+    backend.on(
+        "slow-down",
+        fail(
+            BackendException.retryAfter(
+                FailureCode.BACKEND_UNAVAILABLE, Duration.ofSeconds(60), "HTTP 503")));
 
     GenerationFailure failure = single(request("r", "slow-down")).failure();
 
@@ -150,7 +206,9 @@ class BatchProcessorTest {
 
   @Test
   void shouldNotRetryPermanentFailures() {
-    backend.on("garbage", fail(BackendException.permanent(FailureCode.BACKEND_ERROR, "response is not JSON", null)));
+    backend.on(
+        "garbage",
+        fail(BackendException.permanent(FailureCode.BACKEND_ERROR, "response is not JSON", null)));
 
     GenerationFailure failure = single(request("r", "garbage")).failure();
 
@@ -165,9 +223,16 @@ class BatchProcessorTest {
     BatchProcessor separate = processor(config(), oneAtATime, sleeps);
 
     List<BatchProcessor.Result> results =
-        separate.process(List.of(request("a", "abc"), request("b", "explode"), request("c", ""), request("d", "xyz")));
+        separate.process(
+            List.of(
+                request("a", "abc"),
+                request("b", "explode"),
+                request("c", ""),
+                request("d", "xyz")));
 
-    assertThat(results).extracting(BatchProcessor.Result::succeeded).containsExactly(true, false, false, true);
+    assertThat(results)
+        .extracting(BatchProcessor.Result::succeeded)
+        .containsExactly(true, false, false, true);
     assertThat(results.get(1).failure().getReason()).contains("model crashed");
     assertThat(results.get(3).output().getText()).isEqualTo("zyx");
   }
@@ -199,7 +264,8 @@ class BatchProcessorTest {
     assertThat(failure.getEventId()).isEqualTo(OutputAssembler.failureEventId("r"));
   }
 
-  private static GenerationRequest with(GenerationRequest request, Consumer<GenerationRequest> change) {
+  private static GenerationRequest with(
+      GenerationRequest request, Consumer<GenerationRequest> change) {
     GenerationRequest copy = GenerationRequest.newBuilder(request).build();
     change.accept(copy);
     return copy;

@@ -61,8 +61,12 @@ class GenerationWorkerTest {
 
     MockProducer<byte[], byte[]> producer = producer();
     List<ProducerRecord<byte[], byte[]>> sent = producer.history();
-    assertThat(sent).extracting(ProducerRecord::topic)
-        .containsExactlyInAnyOrder(Topics.GENERATION_REQUESTS_DLQ.name(), Topics.GENERATION_OUTPUTS.name(), Topics.GENERATION_OUTPUTS.name());
+    assertThat(sent)
+        .extracting(ProducerRecord::topic)
+        .containsExactlyInAnyOrder(
+            Topics.GENERATION_REQUESTS_DLQ.name(),
+            Topics.GENERATION_OUTPUTS.name(),
+            Topics.GENERATION_OUTPUTS.name());
     ProducerRecord<byte[], byte[]> dead = only(sent, Topics.GENERATION_REQUESTS_DLQ.name());
     DeadLetter letter = Topics.GENERATION_REQUESTS_DLQ.codec().decode(dead.value());
     assertThat(letter.getSourceOffset()).isEqualTo(1);
@@ -72,7 +76,10 @@ class GenerationWorkerTest {
     List<GenerationOutput> outputs = outputs(sent);
     assertThat(outputs).extracting(GenerationOutput::getText).containsExactly("cba", "ed");
     assertThat(outputs.get(0).getRequestId()).isEqualTo("r1");
-    assertThat(new String(only(sent, Topics.GENERATION_OUTPUTS.name(), 0).key(), StandardCharsets.UTF_8)).isEqualTo("r1");
+    assertThat(
+            new String(
+                only(sent, Topics.GENERATION_OUTPUTS.name(), 0).key(), StandardCharsets.UTF_8))
+        .isEqualTo("r1");
     Map<TopicPartition, OffsetAndMetadata> committed =
         producer.consumerGroupOffsetsHistory().get(0).values().iterator().next();
     assertThat(committed).containsEntry(PARTITION, new OffsetAndMetadata(3));
@@ -81,22 +88,29 @@ class GenerationWorkerTest {
   @Test
   void shouldSplitWhatItPollsIntoBatchesOfAtMostTheConfiguredSize() {
     start(2, producer -> {});
-    deliver(encoded(request("a", "1")), encoded(request("b", "2")), encoded(request("c", "3")),
-        encoded(request("d", "4")), encoded(request("e", "5")));
+    deliver(
+        encoded(request("a", "1")),
+        encoded(request("b", "2")),
+        encoded(request("c", "3")),
+        encoded(request("d", "4")),
+        encoded(request("e", "5")));
 
     await().atMost(Duration.ofSeconds(5)).until(() -> producer().commitCount() == 3);
 
     assertThat(backend.batches).extracting(List::size).containsExactly(2, 2, 1);
     List<Long> committedOffsets = new ArrayList<>();
     for (var offsetsOfOneTransaction : producer().consumerGroupOffsetsHistory()) {
-      committedOffsets.add(offsetsOfOneTransaction.values().iterator().next().get(PARTITION).offset());
+      committedOffsets.add(
+          offsetsOfOneTransaction.values().iterator().next().get(PARTITION).offset());
     }
     assertThat(committedOffsets).containsExactly(2L, 4L, 5L);
   }
 
   @Test
   void shouldAbortAndRereadTheBatchWhenTheCommitFails() {
-    start(8, producer -> producer.commitTransactionException = new KafkaException("broker unavailable"));
+    start(
+        8,
+        producer -> producer.commitTransactionException = new KafkaException("broker unavailable"));
     deliver(encoded(request("r1", "abc")), encoded(request("r2", "de")));
 
     await().atMost(Duration.ofSeconds(5)).until(() -> producer().transactionAborted());
@@ -107,11 +121,13 @@ class GenerationWorkerTest {
 
   @Test
   void shouldReplaceAFencedProducerAndRereadTheBatch() {
-    start(8, producer -> {
-      if (producers.size() == 1) {
-        producer.commitTransactionException = new ProducerFencedException("newer instance");
-      }
-    });
+    start(
+        8,
+        producer -> {
+          if (producers.size() == 1) {
+            producer.commitTransactionException = new ProducerFencedException("newer instance");
+          }
+        });
     deliver(encoded(request("r1", "abc")));
 
     await().atMost(Duration.ofSeconds(5)).until(() -> producers.size() == 2);
@@ -136,7 +152,8 @@ class GenerationWorkerTest {
     worker = null;
   }
 
-  private void start(int batchSize, java.util.function.Consumer<MockProducer<byte[], byte[]>> configure) {
+  private void start(
+      int batchSize, java.util.function.Consumer<MockProducer<byte[], byte[]>> configure) {
     BatchProcessor processor = processor(config(), backend, new ArrayList<>());
     worker =
         new GenerationWorker(
@@ -144,7 +161,8 @@ class GenerationWorkerTest {
             consumer,
             () -> {
               MockProducer<byte[], byte[]> producer =
-                  new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+                  new MockProducer<>(
+                      true, null, new ByteArraySerializer(), new ByteArraySerializer());
               producers.add(producer);
               configure.accept(producer);
               return producer;
@@ -170,7 +188,9 @@ class GenerationWorkerTest {
         () -> {
           for (byte[] value : values) {
             int offset = offsets.getAndIncrement();
-            consumer.addRecord(new ConsumerRecord<>(REQUESTS, 0, offset, ("k" + offset).getBytes(StandardCharsets.UTF_8), value));
+            consumer.addRecord(
+                new ConsumerRecord<>(
+                    REQUESTS, 0, offset, ("k" + offset).getBytes(StandardCharsets.UTF_8), value));
           }
         });
   }
@@ -191,13 +211,16 @@ class GenerationWorkerTest {
         .toList();
   }
 
-  private static ProducerRecord<byte[], byte[]> only(List<ProducerRecord<byte[], byte[]>> sent, String topic) {
-    List<ProducerRecord<byte[], byte[]>> matching = sent.stream().filter(r -> r.topic().equals(topic)).toList();
+  private static ProducerRecord<byte[], byte[]> only(
+      List<ProducerRecord<byte[], byte[]>> sent, String topic) {
+    List<ProducerRecord<byte[], byte[]>> matching =
+        sent.stream().filter(r -> r.topic().equals(topic)).toList();
     assertThat(matching).hasSize(1);
     return matching.get(0);
   }
 
-  private static ProducerRecord<byte[], byte[]> only(List<ProducerRecord<byte[], byte[]>> sent, String topic, int index) {
+  private static ProducerRecord<byte[], byte[]> only(
+      List<ProducerRecord<byte[], byte[]>> sent, String topic, int index) {
     return sent.stream().filter(r -> r.topic().equals(topic)).toList().get(index);
   }
 }

@@ -46,7 +46,8 @@ final class WorkerFixtures {
         .build();
   }
 
-  static SamplingParameters parameters(int maxTokens, double temperature, int topK, double topP, Long seed) {
+  static SamplingParameters parameters(
+      int maxTokens, double temperature, int topK, double topP, Long seed) {
     return SamplingParameters.newBuilder()
         .setMaxTokens(maxTokens)
         .setTemperature(temperature)
@@ -63,9 +64,11 @@ final class WorkerFixtures {
         .withRetries(Duration.ofSeconds(10), 3, Duration.ofMillis(100));
   }
 
-  static BatchProcessor processor(GeneratorConfig config, GenerationBackend backend, List<Duration> sleeps) {
+  static BatchProcessor processor(
+      GeneratorConfig config, GenerationBackend backend, List<Duration> sleeps) {
     BackendRegistry registry =
-        new BackendRegistry(List.of(backend), "scripted", Map.of("djl", GeneratorConfig.Keys.DJL_MODEL_PATH));
+        new BackendRegistry(
+            List.of(backend), "scripted", Map.of("djl", GeneratorConfig.Keys.DJL_MODEL_PATH));
     return new BatchProcessor(
         config,
         registry,
@@ -80,7 +83,8 @@ final class WorkerFixtures {
    * repeats), or echoes the prompt reversed when there is no script for it.
    */
   static final class ScriptedBackend implements GenerationBackend {
-    final Map<String, Deque<Function<BackendRequest, BackendOutcome>>> script = new java.util.HashMap<>();
+    final Map<String, Deque<Function<BackendRequest, BackendOutcome>>> script =
+        new java.util.HashMap<>();
     final List<List<String>> batches = new CopyOnWriteArrayList<>();
     int maxBatch = 8;
 
@@ -99,7 +103,8 @@ final class WorkerFixtures {
     }
 
     static Generation generation(String text) {
-      return new Generation(text, 2, text.split(" ").length, "scripted-model", "1", null, "cpu", 2_000_000_000L);
+      return new Generation(
+          text, 2, text.split(" ").length, "scripted-model", "1", null, "cpu", 2_000_000_000L);
     }
 
     @Override
@@ -138,9 +143,12 @@ final class WorkerFixtures {
         }
         Deque<Function<BackendRequest, BackendOutcome>> queue = script.get(request.prompt());
         if (queue == null) {
-          outcomes.add(BackendOutcome.of(generation(new StringBuilder(request.prompt()).reverse().toString())));
+          outcomes.add(
+              BackendOutcome.of(
+                  generation(new StringBuilder(request.prompt()).reverse().toString())));
         } else {
-          Function<BackendRequest, BackendOutcome> next = queue.size() > 1 ? queue.poll() : queue.peek();
+          Function<BackendRequest, BackendOutcome> next =
+              queue.size() > 1 ? queue.poll() : queue.peek();
           outcomes.add(next.apply(request));
         }
       }

@@ -15,8 +15,8 @@ import java.util.TreeMap;
  *   <li>no whitespace; object members sorted by key, comparing UTF-16 code units ({@link
  *       String#compareTo}), duplicate keys impossible (maps);
  *   <li>strings: only {@code "}, {@code \} and control characters escaped ({@code \b \t \n \f \r},
- *       others as lower-case <code>&#92;u00XX</code>); everything else literal, output encoded as UTF-8; lone
- *       surrogates rejected;
+ *       others as lower-case <code>&#92;u00XX</code>); everything else literal, output encoded as
+ *       UTF-8; lone surrogates rejected;
  *   <li>numbers: ECMAScript {@code Number.prototype.toString} of the IEEE double (shortest digits
  *       that round-trip, plain notation for exponents -7 &lt; e &lt; 21, otherwise {@code 1e+21}
  *       style); integers must be within +-2^53 (I-JSON); NaN and infinities rejected;
@@ -77,7 +77,9 @@ public final class CanonicalJson {
       long number = ((Number) value).longValue();
       if (Math.abs(number) > MAX_SAFE_INTEGER) {
         throw new IllegalArgumentException(
-            "Integer " + number + " is outside +-2^53 and has no exact JSON number; send it as a string");
+            "Integer "
+                + number
+                + " is outside +-2^53 and has no exact JSON number; send it as a string");
       }
       out.append(number);
     } else if (value instanceof Double || value instanceof Float) {

@@ -5,4 +5,5 @@ package io.genguard.provenance.manifest;
  *
  * @param manifest the parsed manifest when the signature held, else null
  */
-public record ManifestVerification(ManifestStatus status, String reason, ProvenanceManifest manifest) {}
+public record ManifestVerification(
+    ManifestStatus status, String reason, ProvenanceManifest manifest) {}

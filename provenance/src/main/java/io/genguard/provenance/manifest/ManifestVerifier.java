@@ -54,7 +54,8 @@ public final class ManifestVerifier {
   public ManifestVerification inspect(
       String text, String canonicalJson, String signature, String keyId) {
     if (canonicalJson == null || signature == null || keyId == null) {
-      return new ManifestVerification(ManifestStatus.ABSENT, "the output carries no manifest", null);
+      return new ManifestVerification(
+          ManifestStatus.ABSENT, "the output carries no manifest", null);
     }
     Optional<PublicKey> publicKey = keys.find(keyId);
     if (publicKey.isEmpty()) {
@@ -93,11 +94,16 @@ public final class ManifestVerifier {
     try {
       manifest = parse(tree);
     } catch (RuntimeException e) {
-      return invalid("manifest does not have the " + ProvenanceManifest.FORMAT + " layout: " + e.getMessage());
+      return invalid(
+          "manifest does not have the " + ProvenanceManifest.FORMAT + " layout: " + e.getMessage());
     }
     if (!manifest.signingKeyId().equals(keyId)) {
       return invalid(
-          "manifest names signing key '" + manifest.signingKeyId() + "' but carries key id '" + keyId + "'");
+          "manifest names signing key '"
+              + manifest.signingKeyId()
+              + "' but carries key id '"
+              + keyId
+              + "'");
     }
     if (text == null) {
       return invalid("there is no text to check the manifest against");
@@ -106,9 +112,11 @@ public final class ManifestVerifier {
     if (!MessageDigest.isEqual(
         actual.getBytes(StandardCharsets.US_ASCII),
         manifest.textSha256().getBytes(StandardCharsets.US_ASCII))) {
-      return invalid("the text differs from the text the manifest was signed for (SHA-256 mismatch)");
+      return invalid(
+          "the text differs from the text the manifest was signed for (SHA-256 mismatch)");
     }
-    return new ManifestVerification(ManifestStatus.VALID, "signature and text hash verified", manifest);
+    return new ManifestVerification(
+        ManifestStatus.VALID, "signature and text hash verified", manifest);
   }
 
   private static ManifestVerification invalid(String reason) {

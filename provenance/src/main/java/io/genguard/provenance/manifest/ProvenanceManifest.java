@@ -53,13 +53,15 @@ public record ProvenanceManifest(
   public record Sampling(int maxTokens, double temperature, int topK, double topP, Long seed) {}
 
   /** The watermark embedded at sampling time. */
-  public record Watermark(String scheme, String keyId, double gamma, double delta, int contextWidth) {}
+  public record Watermark(
+      String scheme, String keyId, double gamma, double delta, int contextWidth) {}
 
   /** Hex SHA-256 of the UTF-8 bytes of {@code text}, the form {@link #textSha256()} takes. */
   public static String sha256Hex(String text) {
     try {
       return HexFormat.of()
-          .formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is required by every Java platform", e);
     }

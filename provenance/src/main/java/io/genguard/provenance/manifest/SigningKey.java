@@ -79,8 +79,8 @@ public final class SigningKey {
   }
 
   /**
-   * The JDK derives an Ed25519 key pair only through its generator, which takes the 32 private bytes
-   * from the SecureRandom it is given; a SecureRandom that yields exactly the seed makes the
+   * The JDK derives an Ed25519 key pair only through its generator, which takes the 32 private
+   * bytes from the SecureRandom it is given; a SecureRandom that yields exactly the seed makes the
    * derivation deterministic.
    */
   private static KeyPair derive(byte[] seed) {

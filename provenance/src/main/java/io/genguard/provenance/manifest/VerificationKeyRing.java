@@ -89,7 +89,11 @@ public final class VerificationKeyRing {
   static PublicKey publicKeyFromRaw(String id, byte[] raw) {
     if (raw.length != 32) {
       throw new IllegalArgumentException(
-          "Verification key '" + id + "' has " + raw.length + " bytes; an Ed25519 public key has 32");
+          "Verification key '"
+              + id
+              + "' has "
+              + raw.length
+              + " bytes; an Ed25519 public key has 32");
     }
     byte[] encoded = Arrays.copyOf(X509_PREFIX, X509_PREFIX.length + raw.length);
     System.arraycopy(raw, 0, encoded, X509_PREFIX.length, raw.length);

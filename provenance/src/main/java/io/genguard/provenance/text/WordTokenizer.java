@@ -25,7 +25,8 @@ import java.util.Set;
  */
 public final class WordTokenizer {
   /** Punctuation that attaches to the token before it (no space in front). */
-  private static final Set<String> CLOSING = Set.of(".", ",", ";", ":", "!", "?", ")", "]", "}", "%");
+  private static final Set<String> CLOSING =
+      Set.of(".", ",", ";", ":", "!", "?", ")", "]", "}", "%");
 
   /** Punctuation that attaches to the token after it (no space behind). */
   private static final Set<String> OPENING = Set.of("(", "[", "{");
@@ -96,9 +97,9 @@ public final class WordTokenizer {
   }
 
   /**
-   * Renders tokens as readable text: words separated by spaces, punctuation attached, the first word
-   * of each sentence and the pronoun "i" capitalised. The inverse of {@link #tokenize(String)} up to
-   * spacing and case.
+   * Renders tokens as readable text: words separated by spaces, punctuation attached, the first
+   * word of each sentence and the pronoun "i" capitalised. The inverse of {@link #tokenize(String)}
+   * up to spacing and case.
    */
   public static String detokenize(List<String> tokens) {
     StringBuilder text = new StringBuilder();

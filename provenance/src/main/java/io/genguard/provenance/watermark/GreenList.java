@@ -14,19 +14,19 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <ol>
  *   <li>context seed: {@code HMAC-SHA256(key, "genguard-wm-v1" || h || id[i-h] .. id[i-1])}, the
- *       previous h token ids as 4-byte big-endian integers; the first 16 bytes give two 64-bit words
- *       {@code s0, s1}.
+ *       previous h token ids as 4-byte big-endian integers; the first 16 bytes give two 64-bit
+ *       words {@code s0, s1}.
  *   <li>token t is green iff {@code u(t) < gamma}, where {@code u(t) = mix64(s0 XOR mix64(s1 + t *
  *       0x9E3779B97F4A7C15)) >>> 11} scaled to [0, 1) by 2^-53, and {@code mix64} is the SplitMix64
  *       finaliser (Steele, Lea, Flood 2014).
  * </ol>
  *
- * <p>Why per-token rather than the paper's permutation of the vocabulary: the green decision for one
- * (context, token) pair costs a few multiplications once the context seed is known (one HMAC per
- * generated token), detection needs no vocabulary at all, and each token is green independently with
- * probability gamma, which is exactly the null hypothesis the z-test assumes. The green list then
- * holds gamma*V tokens in expectation rather than exactly. The secret is the HMAC key: without it
- * the context seeds, and so the green lists, are unpredictable.
+ * <p>Why per-token rather than the paper's permutation of the vocabulary: the green decision for
+ * one (context, token) pair costs a few multiplications once the context seed is known (one HMAC
+ * per generated token), detection needs no vocabulary at all, and each token is green independently
+ * with probability gamma, which is exactly the null hypothesis the z-test assumes. The green list
+ * then holds gamma*V tokens in expectation rather than exactly. The secret is the HMAC key: without
+ * it the context seeds, and so the green lists, are unpredictable.
  */
 public final class GreenList {
   private static final byte[] DOMAIN = "genguard-wm-v1".getBytes(StandardCharsets.US_ASCII);

@@ -30,7 +30,8 @@ public final class WatermarkDetector {
 
   public WatermarkDetector(WatermarkKeyRing keys, double zThreshold, int minimumTokens) {
     if (!(zThreshold > 0) || Double.isInfinite(zThreshold)) {
-      throw new IllegalArgumentException("z threshold must be a positive number, got " + zThreshold);
+      throw new IllegalArgumentException(
+          "z threshold must be a positive number, got " + zThreshold);
     }
     if (minimumTokens < 1) {
       throw new IllegalArgumentException(
@@ -55,8 +56,8 @@ public final class WatermarkDetector {
   }
 
   /**
-   * Tests text for the watermark of one key, with the parameters the generator recorded (the
-   * output event's watermark info: key id, gamma and context width; delta does not matter here).
+   * Tests text for the watermark of one key, with the parameters the generator recorded (the output
+   * event's watermark info: key id, gamma and context width; delta does not matter here).
    */
   public WatermarkDetection detect(String text, String keyId, WatermarkParameters parameters) {
     return detect(WordTokenizer.tokenIds(text), keyId, parameters);
@@ -68,7 +69,8 @@ public final class WatermarkDetector {
   }
 
   /** Tests watermark token ids for the watermark of one key. */
-  public WatermarkDetection detect(List<Integer> tokenIds, String keyId, WatermarkParameters parameters) {
+  public WatermarkDetection detect(
+      List<Integer> tokenIds, String keyId, WatermarkParameters parameters) {
     return detect(tokenIds.stream().mapToInt(Integer::intValue).toArray(), keyId, parameters);
   }
 

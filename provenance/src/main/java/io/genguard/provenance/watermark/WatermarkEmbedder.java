@@ -3,7 +3,8 @@ package io.genguard.provenance.watermark;
 /**
  * Embeds the watermark at sampling time: adds delta to the logits of the green tokens of the
  * current context (Kirchenbauer et al. 2023, Algorithm 2, "soft" red list). Works on any model's
- * logits given the watermark token id of every logit index. Not thread-safe; one per sampling thread.
+ * logits given the watermark token id of every logit index. Not thread-safe; one per sampling
+ * thread.
  */
 public final class WatermarkEmbedder {
   private final GreenList greenList;

@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The watermark keys a deployment knows: one active key embeds, every key detects, so rotating in
- * a new key keeps outputs marked with old key ids detectable. {@link #toString()} shows ids only.
+ * The watermark keys a deployment knows: one active key embeds, every key detects, so rotating in a
+ * new key keeps outputs marked with old key ids detectable. {@link #toString()} shows ids only.
  *
  * <p>Environment: {@value #KEYS_VARIABLE}{@code =id1:base64,id2:base64} and optionally {@value
  * #ACTIVE_VARIABLE}{@code =id2} (default: the last key listed, so rotation appends).
@@ -54,7 +54,8 @@ public final class WatermarkKeyRing {
     for (KeyEntries.Entry entry : KeyEntries.parse(entries, what)) {
       keys.add(new WatermarkKey(entry.id(), entry.bytes()));
     }
-    String active = activeId == null || activeId.isBlank() ? keys.get(keys.size() - 1).id() : activeId.strip();
+    String active =
+        activeId == null || activeId.isBlank() ? keys.get(keys.size() - 1).id() : activeId.strip();
     return new WatermarkKeyRing(keys, active);
   }
 

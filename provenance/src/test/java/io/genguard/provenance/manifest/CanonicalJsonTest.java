@@ -17,18 +17,22 @@ class CanonicalJsonTest {
     tree.put("a", Map.of("z", true, "y", List.of(1, "x")));
     tree.put("c", null);
 
-    assertThat(CanonicalJson.write(tree)).isEqualTo("{\"a\":{\"y\":[1,\"x\"],\"z\":true},\"b\":1,\"c\":null}");
+    assertThat(CanonicalJson.write(tree))
+        .isEqualTo("{\"a\":{\"y\":[1,\"x\"],\"z\":true},\"b\":1,\"c\":null}");
   }
 
   @Test
   void shouldSortKeysByUtf16CodeUnitsAsRfc8785Requires() {
-    // RFC 8785 section 3.2.3 example keys (subset): "\r", "1", "\u0080", "\u00f6", "\u20ac", "\ud83d\ude00".
+    // RFC 8785 section 3.2.3 example keys (subset): "\r", "1", "\u0080", "\u00f6", "\u20ac",
+    // "\ud83d\ude00".
     Map<String, Object> tree = new LinkedHashMap<>();
     for (String key : List.of("\u20ac", "\ud83d\ude00", "\r", "1", "\u0080", "\u00f6")) {
       tree.put(key, 0);
     }
     String json = CanonicalJson.write(tree);
-    assertThat(json).startsWith("{\"\\r\":0,\"1\":0,\"\u0080\":0,\"\u00f6\":0,\"\u20ac\":0,\"\ud83d\ude00\":0}");
+    assertThat(json)
+        .startsWith(
+            "{\"\\r\":0,\"1\":0,\"\u0080\":0,\"\u00f6\":0,\"\u20ac\":0,\"\ud83d\ude00\":0}");
   }
 
   @Test
@@ -54,7 +58,9 @@ class CanonicalJsonTest {
     expected.put(5e-324, "5e-324");
     expected.put(1.7976931348623157e308, "1.7976931348623157e+308");
     expected.put(0.1 + 0.2, "0.30000000000000004");
-    expected.forEach((value, text) -> assertThat(CanonicalJson.formatNumber(value)).as("%s", value).isEqualTo(text));
+    expected.forEach(
+        (value, text) ->
+            assertThat(CanonicalJson.formatNumber(value)).as("%s", value).isEqualTo(text));
   }
 
   @Test

@@ -30,7 +30,9 @@ class ManifestVerifierTest {
   @Test
   void shouldRejectAnyEditToTheText() {
     for (String edited :
-        new String[] {TEXT + " ", TEXT.replace("vote", "veto"), TEXT.substring(1), TEXT.toLowerCase()}) {
+        new String[] {
+          TEXT + " ", TEXT.replace("vote", "veto"), TEXT.substring(1), TEXT.toLowerCase()
+        }) {
       ManifestVerification verification =
           verifier.inspect(edited, signed.canonicalJson(), signed.signature(), signed.keyId());
       assertThat(verification.status()).as(edited).isEqualTo(ManifestStatus.INVALID);
@@ -57,7 +59,10 @@ class ManifestVerifierTest {
 
     assertThat(
             verifier.verify(
-                TEXT, signed.canonicalJson(), Base64.getEncoder().encodeToString(signature), signed.keyId()))
+                TEXT,
+                signed.canonicalJson(),
+                Base64.getEncoder().encodeToString(signature),
+                signed.keyId()))
         .isEqualTo(ManifestStatus.INVALID);
     assertThat(verifier.verify(TEXT, signed.canonicalJson(), "not base64!", signed.keyId()))
         .isEqualTo(ManifestStatus.INVALID);
@@ -96,7 +101,8 @@ class ManifestVerifierTest {
     signature.update(spaced.getBytes(StandardCharsets.UTF_8));
     String signatureBase64 = Base64.getEncoder().encodeToString(signature.sign());
 
-    ManifestVerification verification = verifier.inspect(TEXT, spaced, signatureBase64, "sign-2024");
+    ManifestVerification verification =
+        verifier.inspect(TEXT, spaced, signatureBase64, "sign-2024");
 
     assertThat(verification.status()).isEqualTo(ManifestStatus.INVALID);
     assertThat(verification.reason()).contains("canonical");
@@ -123,14 +129,16 @@ class ManifestVerifierTest {
     VerificationKeyRing published =
         VerificationKeyRing.parse("sign-2024:" + KEY_2024.publicKeyBase64(), "test");
 
-    assertThat(new ManifestVerifier(published).verify(TEXT, signed)).isEqualTo(ManifestStatus.VALID);
+    assertThat(new ManifestVerifier(published).verify(TEXT, signed))
+        .isEqualTo(ManifestStatus.VALID);
   }
 
   @Test
   void shouldProduceTheSameBytesForTheSameManifest() {
     assertThat(signer.sign(manifestFor(TEXT, "sign-2024"))).isEqualTo(signed);
     assertThat(signed.canonicalJson())
-        .startsWith("{\"format\":\"genguard.provenance.v1\",\"generatedAt\":\"2025-03-01T12:00:00.123Z\"")
+        .startsWith(
+            "{\"format\":\"genguard.provenance.v1\",\"generatedAt\":\"2025-03-01T12:00:00.123Z\"")
         .contains("\"seed\":\"-1234567890123456789\"")
         .contains("\"temperature\":0.7");
   }
@@ -143,7 +151,8 @@ class ManifestVerifierTest {
             .parseHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
     SigningKey key = SigningKey.fromSeed("rfc", seed);
 
-    assertThat(java.util.HexFormat.of().formatHex(Base64.getDecoder().decode(key.publicKeyBase64())))
+    assertThat(
+            java.util.HexFormat.of().formatHex(Base64.getDecoder().decode(key.publicKeyBase64())))
         .isEqualTo("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
     assertThat(key.toString()).doesNotContain(Base64.getEncoder().encodeToString(seed));
   }

@@ -36,8 +36,27 @@ class WordTokenizerTest {
   @Test
   void shouldRoundTripRandomSequencesOfTokens() {
     List<String> alphabet =
-        List.of("the", "i", "commission", "don't", ",", ".", "?", "(", ")", "-", "/", "'", "\"",
-            "1", "5", "%", ":", "états", "naïve", "€");
+        List.of(
+            "the",
+            "i",
+            "commission",
+            "don't",
+            ",",
+            ".",
+            "?",
+            "(",
+            ")",
+            "-",
+            "/",
+            "'",
+            "\"",
+            "1",
+            "5",
+            "%",
+            ":",
+            "états",
+            "naïve",
+            "€");
     SplittableRandom random = new SplittableRandom(7);
     for (int trial = 0; trial < 2000; trial++) {
       List<String> tokens = new ArrayList<>();
@@ -53,7 +72,11 @@ class WordTokenizerTest {
 
   @Test
   void shouldCapitaliseSentenceStartsAndThePronounI() {
-    assertThat(WordTokenizer.detokenize(List.of("i", "agree", ".", "the", "vote", "(", "now", ")", "is", "open", ",", "i'm", "told", ".")))
+    assertThat(
+            WordTokenizer.detokenize(
+                List.of(
+                    "i", "agree", ".", "the", "vote", "(", "now", ")", "is", "open", ",", "i'm",
+                    "told", ".")))
         .isEqualTo("I agree. The vote (now) is open, I'm told.");
   }
 

@@ -60,7 +60,8 @@ class GreenListTest {
   void shouldUseThePreviousHTokensAsContext() {
     GreenList wide = new GreenList(KEY_A, new WatermarkParameters(0.25, 2.0, 2));
     int[] tokens = {5, 6, 7};
-    assertThat(wide.seed(tokens, 3).isGreen(99)).isEqualTo(wide.seed(new int[] {6, 7}, 2).isGreen(99));
+    assertThat(wide.seed(tokens, 3).isGreen(99))
+        .isEqualTo(wide.seed(new int[] {6, 7}, 2).isGreen(99));
     assertThatThrownBy(() -> wide.seed(tokens, 1))
         .hasMessageContaining("needs 2 previous tokens, only 1");
   }

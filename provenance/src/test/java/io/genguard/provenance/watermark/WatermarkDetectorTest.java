@@ -46,8 +46,10 @@ class WatermarkDetectorTest {
     int[] tokens = sample(new WatermarkEmbedder(KEY_B, DEFAULTS), VOCABULARY, 200, 3);
     WatermarkDetector both = new WatermarkDetector(WatermarkKeyRing.of(KEY_A).rotateTo(KEY_B));
 
-    assertThat(both.detect(tokens, "key-a", DEFAULTS).status()).isEqualTo(DetectionStatus.NOT_DETECTED);
-    assertThat(both.detect(tokens, "key-b", DEFAULTS).status()).isEqualTo(DetectionStatus.WATERMARKED);
+    assertThat(both.detect(tokens, "key-a", DEFAULTS).status())
+        .isEqualTo(DetectionStatus.NOT_DETECTED);
+    assertThat(both.detect(tokens, "key-b", DEFAULTS).status())
+        .isEqualTo(DetectionStatus.WATERMARKED);
   }
 
   @Test
@@ -56,7 +58,10 @@ class WatermarkDetectorTest {
     WatermarkKeyRing rotated = WatermarkKeyRing.of(KEY_A).rotateTo(KEY_B);
 
     assertThat(rotated.active().id()).isEqualTo("key-b");
-    assertThat(new WatermarkDetector(rotated).detect(markedWithOldKey, "key-a", DEFAULTS).watermarked())
+    assertThat(
+            new WatermarkDetector(rotated)
+                .detect(markedWithOldKey, "key-a", DEFAULTS)
+                .watermarked())
         .isTrue();
   }
 
@@ -143,7 +148,8 @@ class WatermarkDetectorTest {
     }
 
     WatermarkDetection detection =
-        detector.detect(String.join(" ", text).toUpperCase(java.util.Locale.ROOT), "key-a", DEFAULTS);
+        detector.detect(
+            String.join(" ", text).toUpperCase(java.util.Locale.ROOT), "key-a", DEFAULTS);
 
     assertThat(detection.watermarked()).isTrue();
   }

@@ -7,9 +7,11 @@ import java.util.SplittableRandom;
 /** Named keys and a toy "language model" that samples with and without the watermark. */
 final class WatermarkFixtures {
   static final WatermarkKey KEY_A =
-      new WatermarkKey("key-a", "key-a-secret-material-0123456789".getBytes(StandardCharsets.UTF_8));
+      new WatermarkKey(
+          "key-a", "key-a-secret-material-0123456789".getBytes(StandardCharsets.UTF_8));
   static final WatermarkKey KEY_B =
-      new WatermarkKey("key-b", "key-b-secret-material-9876543210".getBytes(StandardCharsets.UTF_8));
+      new WatermarkKey(
+          "key-b", "key-b-secret-material-9876543210".getBytes(StandardCharsets.UTF_8));
 
   private WatermarkFixtures() {}
 

@@ -69,6 +69,9 @@ public final class GenerationWorker implements Runnable {
 
   private Producer<byte[], byte[]> producer;
 
+  /** The batch being filled by polls; a rebalance inside one of them may take records away. */
+  private List<ConsumerRecord<byte[], byte[]>> filling = new ArrayList<>();
+
   /**
    * @param producerFactory makes a transactional producer (called again after fencing)
    * @param beforeSubscribe runs on the worker thread before it joins the group (model warm-up)
@@ -131,6 +134,7 @@ public final class GenerationWorker implements Runnable {
   /** Up to maxBatchSize records: what is pending, then polls until full or maxBatchWait passed. */
   private List<ConsumerRecord<byte[], byte[]>> nextBatch() {
     List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>(maxBatchSize);
+    filling = batch;
     while (batch.size() < maxBatchSize && !pending.isEmpty()) {
       batch.add(pending.poll());
     }
@@ -342,6 +346,10 @@ public final class GenerationWorker implements Runnable {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       pending.removeIf(
+          record -> partitions.contains(new TopicPartition(record.topic(), record.partition())));
+      // Records of a revoked partition already in the batch being filled go too: the new owner
+      // serves them from the committed offset.
+      filling.removeIf(
           record -> partitions.contains(new TopicPartition(record.topic(), record.partition())));
     }
 

@@ -1,6 +1,5 @@
 package io.genguard.generator.worker;
 
-import static io.genguard.generator.worker.WorkerFixtures.CLOCK;
 import static io.genguard.generator.worker.WorkerFixtures.config;
 import static io.genguard.generator.worker.WorkerFixtures.processor;
 import static io.genguard.generator.worker.WorkerFixtures.request;
@@ -138,6 +137,28 @@ class GenerationWorkerTest {
   }
 
   @Test
+  void shouldDropRecordsOfAPartitionRevokedWhileTheBatchFills() throws Exception {
+    start(8, Duration.ofSeconds(1), producer -> {});
+    deliver(encoded(request("r1", "abc")));
+    TopicPartition other = new TopicPartition(REQUESTS, 1);
+    consumer.schedulePollTask(
+        () -> {
+          consumer.rebalance(List.of(other));
+          consumer.updateBeginningOffsets(Map.of(other, 0L));
+        });
+
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> consumer.assignment().equals(java.util.Set.of(other)));
+    Thread.sleep(1_500); // longer than the batch wait
+
+    assertThat(backend.batches)
+        .as("the revoked partition's record is left to its new owner")
+        .isEmpty();
+    assertThat(producer().commitCount()).isZero();
+  }
+
+  @Test
   void shouldCommitTheInFlightBatchWhenStopped() throws Exception {
     start(8, producer -> {});
     deliver(encoded(request("r1", "abc")));
@@ -154,6 +175,13 @@ class GenerationWorkerTest {
 
   private void start(
       int batchSize, java.util.function.Consumer<MockProducer<byte[], byte[]>> configure) {
+    start(batchSize, Duration.ZERO, configure);
+  }
+
+  private void start(
+      int batchSize,
+      Duration batchWait,
+      java.util.function.Consumer<MockProducer<byte[], byte[]>> configure) {
     BatchProcessor processor = processor(config(), backend, new ArrayList<>());
     worker =
         new GenerationWorker(
@@ -170,8 +198,8 @@ class GenerationWorkerTest {
             processor,
             new GeneratorMetrics(new SimpleMeterRegistry()),
             batchSize,
-            Duration.ZERO,
-            CLOCK,
+            batchWait,
+            java.time.Clock.systemUTC(),
             () -> {});
     consumer.schedulePollTask(
         () -> {

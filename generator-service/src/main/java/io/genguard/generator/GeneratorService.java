@@ -1,6 +1,7 @@
 package io.genguard.generator;
 
 import io.genguard.generator.backend.GenerationBackend;
+import io.genguard.generator.echo.EchoBackend;
 import io.genguard.generator.builtin.BuiltinBackend;
 import io.genguard.generator.djl.DjlBackend;
 import io.genguard.generator.openai.OpenAiCompatibleBackend;
@@ -240,6 +241,7 @@ public final class GeneratorService implements AutoCloseable {
               watermarkKey,
               config.watermark(),
               clock));
+      backends.add(new EchoBackend());
       if (config.openAiBaseUrl() != null) {
         backends.add(
             new OpenAiCompatibleBackend(

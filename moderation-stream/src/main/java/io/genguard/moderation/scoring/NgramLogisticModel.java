@@ -61,32 +61,50 @@ public record NgramLogisticModel(
     return this;
   }
 
-  /** Calibrated probability of one head for one text. */
+  /** Calibrated probability of one head for one text (the highest over its chunks). */
   public double probability(String head, String text) {
     LinearHead linear = heads.get(head);
     if (linear == null) {
       throw new IllegalArgumentException("n-gram model " + modelVersion + " has no head '" + head + "'; it has " + heads.keySet());
     }
-    return linear.calibration().probability(linear.margin(features.extract(text)));
+    double margin = Double.NEGATIVE_INFINITY;
+    for (String chunk : chunks(text)) {
+      margin = Math.max(margin, linear.margin(features.extract(chunk)));
+    }
+    return linear.calibration().probability(margin);
   }
 
-  /** Calibrated scores of one text (needs {@link #requireContentHeads()}). */
+  /**
+   * Words per chunk: longer texts are scored sentence group by sentence group, so one harmful
+   * sentence in a long benign text is not diluted by the rest.
+   */
+  public static final int CHUNK_WORDS = 40;
+
+  /** The text in chunks of whole sentences, at most {@value #CHUNK_WORDS} words each. */
+  static java.util.List<String> chunks(String text) {
+    if (text.length() < CHUNK_WORDS * 4) {
+      return java.util.List.of(text); // surely within one chunk: skip the split
+    }
+    return Sentences.chunks(text, CHUNK_WORDS);
+  }
+
+  /** Calibrated scores of one text (needs {@link #requireContentHeads()}); long texts by chunk. */
   public ContentScores score(String text) {
-    HashedNgramFeatures.SparseVector x = features.extract(text);
+    Map<String, Double> margins = margins(text);
     Map<Category, Double> categories = new java.util.EnumMap<>(Category.class);
     for (Category category : Category.values()) {
-      LinearHead head = heads.get(category.id());
-      categories.put(category, head.calibration().probability(head.margin(x)));
+      categories.put(category, heads.get(category.id()).calibration().probability(margins.get(category.id())));
     }
-    LinearHead unsafe = heads.get(UNSAFE_HEAD);
-    return new ContentScores(unsafe.calibration().probability(unsafe.margin(x)), categories);
+    return new ContentScores(heads.get(UNSAFE_HEAD).calibration().probability(margins.get(UNSAFE_HEAD)), categories);
   }
 
-  /** Raw margins per head name, in head order (for stacking and diagnostics). */
+  /** Raw margins per head name, in head order: per head the highest over the text's chunks. */
   public Map<String, Double> margins(String text) {
-    HashedNgramFeatures.SparseVector x = features.extract(text);
     Map<String, Double> margins = new LinkedHashMap<>();
-    heads.forEach((name, head) -> margins.put(name, head.margin(x)));
+    for (String chunk : chunks(text)) {
+      HashedNgramFeatures.SparseVector x = features.extract(chunk);
+      heads.forEach((name, head) -> margins.merge(name, head.margin(x), Math::max));
+    }
     return margins;
   }
 

@@ -28,7 +28,7 @@ public record ScorerConfig(
   public static final String KEY_MODEL_PATH = "genguard.scorer.model-path";
   public static final String KEY_LABEL_MAP = "genguard.scorer.label-map";
   public static final String KEY_MAX_TOKENS = "genguard.scorer.max-tokens";
-  public static final String DEFAULT_NAME = NgramLogisticScorer.NAME;
+  public static final String DEFAULT_NAME = MiniLmEnsembleScorer.NAME;
   public static final int DEFAULT_MAX_TOKENS = 256;
 
   public ScorerConfig {

@@ -7,6 +7,11 @@ import java.util.List;
  * one from configuration ({@link ScorerConfig}).
  *
  * <ul>
+ *   <li>{@code minilm-ensemble} (default): all-MiniLM-L6-v2 embeddings through DJL's ONNX Runtime
+ *       engine, stacked with the n-gram heads; calibrated.
+ *   <li>{@code onnx-classifier}: any Hugging Face text classifier exported to ONNX, from the folder
+ *       {@code genguard.scorer.model-path}, labels mapped to categories by {@code
+ *       genguard.scorer.label-map}.
  *   <li>{@code ngram-logistic}: calibrated logistic heads over hashed n-grams (in the jar).
  *   <li>{@code keyword-baseline}: a plain profanity word list; the quality report's baseline.
  *   <li>{@code trivial-benchmark}: BENCHMARK ONLY, scores everything 0 in constant time so that the
@@ -16,7 +21,8 @@ import java.util.List;
 public final class ScorerFactory {
   /** Every name {@link #create} accepts. */
   public static final List<String> NAMES =
-      List.of(NgramLogisticScorer.NAME, KeywordBaselineScorer.NAME, TrivialBenchmarkScorer.NAME);
+      List.of(MiniLmEnsembleScorer.NAME, OnnxClassifierScorer.NAME, NgramLogisticScorer.NAME,
+          KeywordBaselineScorer.NAME, TrivialBenchmarkScorer.NAME);
 
   private ScorerFactory() {}
 
@@ -25,6 +31,10 @@ public final class ScorerFactory {
    */
   public static ContentScorer create(ScorerConfig config) {
     return switch (config.name()) {
+      case MiniLmEnsembleScorer.NAME -> config.modelPath() == null
+          ? MiniLmEnsembleScorer.loadDefault()
+          : MiniLmEnsembleScorer.load(config.modelPath());
+      case OnnxClassifierScorer.NAME -> OnnxClassifierScorer.load(config);
       case NgramLogisticScorer.NAME -> config.modelPath() == null
           ? NgramLogisticScorer.loadDefault()
           : NgramLogisticScorer.load(config.modelPath());

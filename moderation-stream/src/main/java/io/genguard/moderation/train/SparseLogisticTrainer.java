@@ -36,13 +36,20 @@ public final class SparseLogisticTrainer {
    * @return one result per head, in head order
    */
   public Trained[] train(List<SparseVector> xs, byte[][] labels, int dimensions) {
+    float[] weights = new float[xs.size()];
+    java.util.Arrays.fill(weights, 1f);
+    return train(xs, labels, weights, dimensions);
+  }
+
+  /** As {@link #train(List, byte[][], int)}, with a weight per text (e.g. to down-weight a source). */
+  public Trained[] train(List<SparseVector> xs, byte[][] labels, float[] weights, int dimensions) {
     int heads = labels[0].length;
     Trained[] result = new Trained[heads];
-    IntStream.range(0, heads).parallel().forEach(h -> result[h] = trainHead(xs, labels, h, dimensions));
+    IntStream.range(0, heads).parallel().forEach(h -> result[h] = trainHead(xs, labels, weights, h, dimensions));
     return result;
   }
 
-  private Trained trainHead(List<SparseVector> xs, byte[][] labels, int head, int dimensions) {
+  private Trained trainHead(List<SparseVector> xs, byte[][] labels, float[] weights, int head, int dimensions) {
     int positives = 0;
     int negatives = 0;
     for (byte[] label : labels) {
@@ -74,7 +81,7 @@ public final class SparseLogisticTrainer {
         boolean y = labels[i][head] == LabelledText.POSITIVE;
         double z = x.dot(w) + bias;
         double p = 1.0 / (1.0 + Math.exp(-z));
-        double g = (p - (y ? 1.0 : 0.0)) * (y ? positiveWeight : 1.0);
+        double g = (p - (y ? 1.0 : 0.0)) * (y ? positiveWeight : 1.0) * weights[i];
         int[] indices = x.indices();
         float[] values = x.values();
         for (int k = 0; k < indices.length; k++) {

@@ -27,7 +27,7 @@ import java.util.TreeMap;
  * model cards that are committed under {@code src/main/resources/models}.
  *
  * <pre>
- * train --model ngram|minilm|all [--data-dir DIR] [--out DIR] [--epochs N]
+ * train --model ngram|stereotype|minilm|all [--data-dir DIR] [--out DIR] [--epochs N]
  * </pre>
  */
 public final class TrainCommand {
@@ -48,11 +48,11 @@ public final class TrainCommand {
   public static int run(String[] args) {
     Map<String, String> options;
     try {
-      options = parse(args);
+      options = parseOptions(args);
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       System.err.println(
-          "usage: train --model ngram|minilm|all [--data-dir DIR] [--out DIR] [--epochs N]");
+          "usage: train --model ngram|stereotype|minilm|all [--data-dir DIR] [--out DIR] [--epochs N]");
       return 2;
     }
     try {
@@ -77,13 +77,17 @@ public final class TrainCommand {
           split.get(Split.TEST).size());
       if (model.equals("ngram") || model.equals("all")) {
         int epochs = Integer.parseInt(options.getOrDefault("epochs", "8"));
+        // (the minilm model re-derives the same out-of-fold n-gram margins with the same epochs)
         command.trainNgram(split, outRoot.resolve("ngram-logistic"), epochs, args);
       }
       if (model.equals("stereotype") || model.equals("all")) {
         command.trainStereotype(split, outRoot.resolve("stereotype"), args);
       }
-      if (!List.of("ngram", "stereotype", "all").contains(model)) {
-        throw new IllegalArgumentException("unknown --model '" + model + "'; expected ngram, stereotype or all");
+      if (model.equals("minilm") || model.equals("all")) {
+        new EmbeddingHeadTraining(command.log).train(split, outRoot, Integer.parseInt(options.getOrDefault("epochs", "8")), args);
+      }
+      if (!List.of("ngram", "stereotype", "minilm", "all").contains(model)) {
+        throw new IllegalArgumentException("unknown --model '" + model + "'; expected ngram, stereotype, minilm or all");
       }
       return 0;
     } catch (RuntimeException | IOException e) {
@@ -96,38 +100,26 @@ public final class TrainCommand {
   void trainNgram(DeduplicatedSplit split, Path outDir, int epochs, String[] args) throws IOException {
     HashedNgramFeatures features = new HashedNgramFeatures(NGRAM_DIMENSIONS, 2, 2, 5);
     long start = System.nanoTime();
-    List<LabelledText> train = split.get(Split.TRAIN);
-    List<SparseVector> xs = new ArrayList<>(train.size());
-    byte[][] labels = new byte[train.size()][];
-    for (int i = 0; i < train.size(); i++) {
-      xs.add(features.extract(train.get(i).text()));
-      labels[i] = train.get(i).labels();
-    }
-    log.printf("Featurized %d training texts in %.1f s%n", train.size(), seconds(start));
-    SparseLogisticTrainer.Options options =
-        new SparseLogisticTrainer.Options(epochs, 0.3, 1e-6, 8.0, 20240601L);
-    SparseLogisticTrainer.Trained[] trained =
-        new SparseLogisticTrainer(options).train(xs, labels, features.dimensions());
-    log.printf("Trained %d heads in %.1f s%n", trained.length, seconds(start));
-
-    // Calibrate each head on the validation split (Platt), using the quantized weights that ship.
-    Map<String, LinearHead> uncalibrated = new LinkedHashMap<>();
-    for (int h = 0; h < Heads.COUNT; h++) {
-      String name = Heads.NAMES.get(h);
-      uncalibrated.put(name, new LinearHead(name, trained[h].weights(), trained[h].bias(), PlattCalibration.IDENTITY));
-    }
-    NgramLogisticModel raw = new NgramLogisticModel(NGRAM_VERSION, features, uncalibrated).quantized();
-    List<LabelledText> validation = split.get(Split.VALIDATION);
-    double[][] validationMargins = margins(raw, validation);
+    SparseLogisticTrainer.Options options = ngramOptions(epochs);
+    List<LabelledText> pool = CrossFitting.pool(split);
+    log.printf("Cross-fitting the n-gram heads on %d texts (%d folds)%n", pool.size(), CrossFitting.FOLDS);
+    CrossFitting.NgramResult fitted = CrossFitting.ngram(pool, features, options, NGRAM_VERSION, log);
+    // Platt per head on the out-of-fold margins (quantized models, as shipped).
     Map<String, LinearHead> calibrated = new LinkedHashMap<>();
     for (int h = 0; h < Heads.COUNT; h++) {
       String name = Heads.NAMES.get(h);
-      HeadData data = HeadData.of(validationMargins, validation, h);
+      HeadData data = HeadData.of(fitted.outOfFoldMargins(), pool, h);
       PlattCalibration platt = PlattCalibration.fit(data.scores, data.labels);
-      LinearHead head = raw.heads().get(name);
+      LinearHead head = fitted.rawModel().heads().get(name);
       calibrated.put(name, new LinearHead(name, head.weights(), head.bias(), platt));
     }
     NgramLogisticModel model = new NgramLogisticModel(NGRAM_VERSION, features, calibrated);
+    double[][] outOfFold = new double[pool.size()][Heads.COUNT];
+    for (int i = 0; i < pool.size(); i++) {
+      for (int h = 0; h < Heads.COUNT; h++) {
+        outOfFold[i][h] = calibrated.get(Heads.NAMES.get(h)).calibration().probability(fitted.outOfFoldMargins()[i][h]);
+      }
+    }
 
     Files.createDirectories(outDir);
     Path modelFile = outDir.resolve("ngram-logistic.bin.gz");
@@ -139,19 +131,23 @@ public final class TrainCommand {
     metrics.put("version", NGRAM_VERSION);
     metrics.put("features", Map.of("dimensions", features.dimensions(), "wordNgrams", "1-2", "charNgrams", "2-5"));
     metrics.put("training", Map.of("epochs", epochs, "learningRate", options.learningRate(), "l2", options.l2(),
-        "maxPositiveWeight", options.maxPositiveWeight(), "optimizer", "AdaGrad"));
+        "maxPositiveWeight", options.maxPositiveWeight(), "optimizer", "AdaGrad", "crossFittingFolds", CrossFitting.FOLDS));
     metrics.put("corpus", corpusSummary(split));
-    metrics.put("validation", evaluate(model, validation));
+    metrics.put("outOfFold", evaluateProbabilities(outOfFold, pool));
     metrics.put("test", evaluate(model, split.get(Split.TEST)));
     writeJson(outDir.resolve("metrics.json"), metrics);
     ModelCards.writeNgramCard(outDir.resolve("MODEL_CARD.md"), metrics, args);
     log.printf("Wrote %s (%d bytes) in %.1f s%n", modelFile, Files.size(modelFile), seconds(start));
   }
 
+  static SparseLogisticTrainer.Options ngramOptions(int epochs) {
+    return new SparseLogisticTrainer.Options(epochs, 0.3, 1e-6, 8.0, 20240601L);
+  }
+
   /** Sources whose benign texts are fair negatives for the stereotype head: they mention people. */
   static final java.util.Set<String> STEREOTYPE_NEGATIVE_SOURCES = java.util.Set.of(
       "toxigen", "bold", "davidson", "coconot", "coconot-response", "jailbreakbench-response",
-      AuthoredExamples.SOURCE);
+      AuthoredExamples.SOURCE, IdentityAugmentation.SOURCE);
 
   private static final io.genguard.moderation.bias.IdentityLexicon LEXICON =
       io.genguard.moderation.bias.IdentityLexicon.loadDefault();
@@ -316,7 +312,7 @@ public final class TrainCommand {
     return ece;
   }
 
-  static Map<String, Object> corpusSummary(DeduplicatedSplit split) {
+  public static Map<String, Object> corpusSummary(DeduplicatedSplit split) {
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("inputTexts", split.inputCount());
     summary.put("nearDuplicatesRemoved", split.duplicatesRemoved());
@@ -393,7 +389,13 @@ public final class TrainCommand {
     return (System.nanoTime() - startNanos) / 1e9;
   }
 
-  static Map<String, String> parse(String[] args) {
+  /** The repository root above the working directory (where the parent pom is). */
+  public static Path repositoryRoot() {
+    return DataDirectory.repositoryRoot(Path.of("").toAbsolutePath());
+  }
+
+  /** Parses {@code --name value} and {@code --name=value} options. */
+  public static Map<String, String> parseOptions(String[] args) {
     Map<String, String> options = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];

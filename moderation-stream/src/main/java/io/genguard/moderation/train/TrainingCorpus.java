@@ -15,6 +15,7 @@ public final class TrainingCorpus {
   public static DeduplicatedSplit load(Path dataDir) {
     List<LabelledText> pool = new ArrayList<>(new SharedDataSets(dataDir).trainingPool());
     pool.addAll(AuthoredExamples.load());
+    pool.addAll(IdentityAugmentation.generate());
     return DeduplicatedSplit.of(pool);
   }
 }

@@ -9,13 +9,27 @@ import org.junit.jupiter.api.Test;
 
 class ScorerFactoryTest {
   @Test
-  void shouldCreateEveryNamedScorer() {
+  void shouldCreateEveryScorerThatShipsInTheJar() {
     for (String name : ScorerFactory.NAMES) {
+      if (name.equals(OnnxClassifierScorer.NAME)) {
+        continue; // needs a user's model folder: OnnxClassifierScorerTest
+      }
       try (ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(name))) {
         assertThat(scorer.score("hello there").categories()).hasSize(Category.values().length);
         assertThat(scorer.versions()).isNotEmpty();
       }
     }
+  }
+
+  @Test
+  void shouldAskForAModelFolderWhenAnImportedClassifierHasNone() {
+    assertThatThrownBy(() -> ScorerFactory.create(ScorerConfig.named("onnx-classifier")))
+        .hasMessageContaining("needs genguard.scorer.model-path");
+  }
+
+  @Test
+  void shouldDefaultToTheMiniLmEnsemble() {
+    assertThat(ScorerConfig.defaults().name()).isEqualTo(MiniLmEnsembleScorer.NAME);
   }
 
   @Test

@@ -1,0 +1,356 @@
+package io.genguard.moderation.batch;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.moderation.bias.BiasAnalyzer;
+import io.genguard.moderation.bias.BiasFindings;
+import io.genguard.moderation.policy.ModerationFindings;
+import io.genguard.moderation.policy.PolicyEngine;
+import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.policy.PolicySet;
+import io.genguard.moderation.policy.PolicyVerdict;
+import io.genguard.moderation.policy.VerdictReason;
+import io.genguard.moderation.scoring.Category;
+import io.genguard.moderation.scoring.ContentScorer;
+import io.genguard.moderation.scoring.ContentScores;
+import io.genguard.moderation.scoring.ScorerConfig;
+import io.genguard.moderation.scoring.ScorerFactory;
+import io.genguard.moderation.scoring.TextScreening;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The {@code score} batch command: moderates a JSON-lines file offline, for backfills and
+ * evaluation, with the same scorers, bias analysis, text screening and policy as the stream job.
+ *
+ * <pre>
+ * score --in IN.jsonl --out OUT.jsonl [--policy FILE] [--scorer NAME] [--tenant ID] [--batch-size N]
+ * </pre>
+ *
+ * IN holds one JSON object a line with {@code id} and {@code text}. OUT gets exactly one line per
+ * input line, in order: {@code id}, {@code unsafe}, {@code categories}, {@code groups}, {@code
+ * decision}, {@code reasons}, {@code textTruncated}, {@code policyId}, {@code policyVersion}, {@code
+ * scorerVersions}; or {@code id} (when known), {@code line} and {@code error} for a line that is not
+ * a JSON object with a string {@code text}. Text that is empty, enormous, not UTF-8 or not English
+ * is still judged and gets a reason saying so; a scorer failure holds the batch for review as the
+ * policy says. Progress goes to stderr.
+ */
+public final class BatchScorer {
+  /** Lines longer than this are reported as errors without being parsed. */
+  static final int MAX_LINE_BYTES = 16 * 1024 * 1024;
+  static final int DEFAULT_BATCH_SIZE = 64;
+  static final String USAGE =
+      "usage: score --in IN.jsonl --out OUT.jsonl [--policy FILE] [--scorer NAME] [--tenant ID] [--batch-size N]";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What the command is run with. */
+  public record Options(Path in, Path out, Path policy, String scorer, String tenant, int batchSize) {}
+
+  /** Counts of one run. */
+  public record Summary(long lines, long scored, long errors, Map<String, Long> decisions) {}
+
+  private final ContentScorer scorer;
+  private final PolicyEngine policy;
+  private final PolicySet policies;
+  private final Function<String, BiasFindings> bias;
+  private final TextScreening screening;
+  private final String tenant;
+  private final int batchSize;
+  private final PrintStream progress;
+  private final Map<String, String> versions;
+
+  public BatchScorer(ContentScorer scorer, PolicySet policies, Function<String, BiasFindings> bias,
+      Map<String, String> biasVersions, TextScreening screening, String tenant, int batchSize, PrintStream progress) {
+    this.scorer = scorer;
+    this.policies = policies;
+    this.policy = PolicyEngine.of(policies);
+    this.bias = bias;
+    this.screening = screening;
+    this.tenant = tenant;
+    this.batchSize = batchSize;
+    this.progress = progress;
+    Map<String, String> all = new LinkedHashMap<>(scorer.versions());
+    all.putAll(biasVersions);
+    all.put("text-screening", "max-chars=" + screening.maxChars());
+    this.versions = Map.copyOf(all);
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the command with stderr for progress; returns the exit status (0 ok, 1 failed, 2 usage). */
+  public static int run(String[] args) {
+    return run(args, System.err);
+  }
+
+  public static int run(String[] args, PrintStream stderr) {
+    Options options;
+    try {
+      options = parse(args);
+    } catch (IllegalArgumentException e) {
+      stderr.println(e.getMessage());
+      stderr.println(USAGE);
+      return 2;
+    }
+    if (!Files.isRegularFile(options.in())) {
+      stderr.println("score: input file " + options.in() + " does not exist");
+      return 1;
+    }
+    try {
+      PolicySet policies = options.policy() == null ? PolicyLoader.loadDefault() : PolicyLoader.load(options.policy());
+      BiasAnalyzer bias = BiasAnalyzer.loadDefault();
+      stderr.println("score: loading scorer " + options.scorer());
+      try (ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(options.scorer()));
+          InputStream in = Files.newInputStream(options.in());
+          OutputStream out = Files.newOutputStream(options.out())) {
+        BatchScorer batch = new BatchScorer(scorer, policies, bias, bias.versions(), TextScreening.defaults(),
+            options.tenant(), options.batchSize(), stderr);
+        stderr.println("score: policy " + policies.policyId() + " version " + policies.version() + ", versions " + batch.versions);
+        Summary summary = batch.score(in, out);
+        stderr.printf("score: done: %d lines, %d scored, %d errors, decisions %s; wrote %s%n",
+            summary.lines(), summary.scored(), summary.errors(), summary.decisions(), options.out());
+      }
+      return 0;
+    } catch (RuntimeException | IOException e) {
+      stderr.println("score: failed: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  static Options parse(String[] args) {
+    Map<String, String> values = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (!arg.startsWith("--") || i + 1 >= args.length) {
+        throw new IllegalArgumentException("score: unexpected argument '" + arg + "'" + (arg.startsWith("--") ? " (no value)" : ""));
+      }
+      values.put(arg.substring(2), args[++i]);
+    }
+    for (String key : values.keySet()) {
+      if (!List.of("in", "out", "policy", "scorer", "tenant", "batch-size").contains(key)) {
+        throw new IllegalArgumentException("score: unknown option --" + key);
+      }
+    }
+    if (!values.containsKey("in") || !values.containsKey("out")) {
+      throw new IllegalArgumentException("score: --in and --out are required");
+    }
+    int batchSize;
+    try {
+      batchSize = Integer.parseInt(values.getOrDefault("batch-size", String.valueOf(DEFAULT_BATCH_SIZE)));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("score: --batch-size must be a number");
+    }
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("score: --batch-size must be at least 1");
+    }
+    return new Options(Path.of(values.get("in")), Path.of(values.get("out")),
+        values.containsKey("policy") ? Path.of(values.get("policy")) : null,
+        values.getOrDefault("scorer", ScorerConfig.DEFAULT_NAME), values.get("tenant"), batchSize);
+  }
+
+  /** One input line, parsed or failed. */
+  private record Item(long line, JsonNode id, String text, String error) {}
+
+  /** Scores every line of {@code in} into {@code out}; streams, so inputs may be larger than memory. */
+  public Summary score(InputStream in, OutputStream out) throws IOException {
+    BufferedInputStream input = new BufferedInputStream(in, 1 << 16);
+    BufferedOutputStream output = new BufferedOutputStream(out, 1 << 16);
+    List<Item> pending = new ArrayList<>();
+    long[] counts = new long[3];
+    Map<String, Long> decisions = new LinkedHashMap<>();
+    long started = System.nanoTime();
+    long lastReport = started;
+    long lineNumber = 0;
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    boolean tooLong = false;
+    int b;
+    boolean more = true;
+    while (more) {
+      b = input.read();
+      if (b == -1) {
+        more = false;
+        if (line.size() == 0 && !tooLong) {
+          break; // no trailing partial line
+        }
+      } else if (b != '\n') {
+        if (line.size() < MAX_LINE_BYTES) {
+          line.write(b);
+        } else {
+          tooLong = true;
+        }
+        continue;
+      }
+      lineNumber++;
+      pending.add(tooLong
+          ? new Item(lineNumber, null, null, "the line is longer than " + MAX_LINE_BYTES + " bytes; split the text or shorten it")
+          : parse(lineNumber, line.toByteArray()));
+      line.reset();
+      tooLong = false;
+      if (pending.size() >= batchSize) {
+        flush(pending, output, counts, decisions);
+      }
+      long now = System.nanoTime();
+      if (now - lastReport > 5_000_000_000L) {
+        progress.printf("score: %d lines (%.0f lines/s)%n", lineNumber, lineNumber / ((now - started) / 1e9));
+        lastReport = now;
+      }
+    }
+    flush(pending, output, counts, decisions);
+    output.flush();
+    return new Summary(lineNumber, counts[1], counts[2], decisions);
+  }
+
+  private Item parse(long lineNumber, byte[] bytes) {
+    int length = bytes.length;
+    if (length > 0 && bytes[length - 1] == '\r') {
+      length--;
+    }
+    // Lenient decoding: invalid UTF-8 becomes U+FFFD, which text screening reports as a reason.
+    String raw = new String(bytes, 0, length, StandardCharsets.UTF_8);
+    if (raw.isBlank()) {
+      return new Item(lineNumber, null, null, "the line is empty; expected a JSON object with \"id\" and \"text\"");
+    }
+    JsonNode node;
+    try {
+      node = JSON.readTree(raw);
+    } catch (JsonProcessingException e) {
+      return new Item(lineNumber, null, null, "not valid JSON: " + e.getOriginalMessage());
+    }
+    if (node == null || !node.isObject()) {
+      return new Item(lineNumber, null, null, "expected a JSON object with \"id\" and \"text\", got " + (node == null ? "nothing" : node.getNodeType().toString().toLowerCase()));
+    }
+    JsonNode id = node.get("id");
+    JsonNode text = node.get("text");
+    if (text == null || text.isNull()) {
+      return new Item(lineNumber, id, null, "missing \"text\"");
+    }
+    if (!text.isTextual()) {
+      return new Item(lineNumber, id, null, "\"text\" must be a string, got " + text.getNodeType().toString().toLowerCase());
+    }
+    return new Item(lineNumber, id, text.asText(), null);
+  }
+
+  private void flush(List<Item> items, OutputStream out, long[] counts, Map<String, Long> decisions) throws IOException {
+    if (items.isEmpty()) {
+      return;
+    }
+    List<TextScreening.Result> screened = new ArrayList<>();
+    List<String> toScore = new ArrayList<>();
+    for (Item item : items) {
+      TextScreening.Result result = item.error() == null ? screening.screen(item.text()) : null;
+      screened.add(result);
+      if (result != null && result.scorable()) {
+        toScore.add(result.textForScoring());
+      }
+    }
+    List<ContentScores> scores = null;
+    String failure = null;
+    if (!toScore.isEmpty()) {
+      try {
+        scores = scorer.scoreBatch(toScore);
+      } catch (RuntimeException e) {
+        failure = e.getClass().getSimpleName() + ": " + e.getMessage();
+        progress.println("score: the scorer failed on lines " + items.get(0).line() + ".." + items.get(items.size() - 1).line()
+            + " (" + failure + "); they get the policy's scorer-error decision");
+      }
+    }
+    int next = 0;
+    for (int i = 0; i < items.size(); i++) {
+      Item item = items.get(i);
+      ObjectNode row = JSON.createObjectNode();
+      row.set("id", item.id() == null ? JSON.nullNode() : item.id());
+      if (item.error() != null) {
+        row.put("line", item.line());
+        row.put("error", item.error());
+        counts[2]++;
+      } else {
+        TextScreening.Result result = screened.get(i);
+        ContentScores s = null;
+        ModerationFindings.ScorerFailure scorerFailure = null;
+        if (result.scorable()) {
+          if (scores != null) {
+            s = scores.get(next++);
+          } else {
+            scorerFailure = new ModerationFindings.ScorerFailure(ModerationFindings.ScorerFailure.Kind.ERROR, failure);
+          }
+        }
+        BiasFindings findings = result.scorable() ? bias.apply(result.textForScoring()) : BiasFindings.NONE;
+        PolicyVerdict verdict = policy.decide(new ModerationFindings(tenant, s, scorerFailure, findings, null, result.findings()));
+        write(row, s, findings, verdict, result);
+        counts[1]++;
+        decisions.merge(verdict.decision().name(), 1L, Long::sum);
+      }
+      out.write(JSON.writeValueAsBytes(row));
+      out.write('\n');
+    }
+    items.clear();
+  }
+
+  private void write(ObjectNode row, ContentScores scores, BiasFindings findings, PolicyVerdict verdict, TextScreening.Result screened) {
+    if (scores != null) {
+      row.put("unsafe", round(scores.unsafe()));
+      ObjectNode categories = row.putObject("categories");
+      for (Category category : Category.values()) {
+        categories.put(category.id(), round(scores.score(category)));
+      }
+    } else {
+      row.putNull("unsafe");
+      row.putNull("categories");
+    }
+    ArrayNode groups = row.putArray("groups");
+    findings.groups().forEach(groups::add);
+    row.put("decision", verdict.decision().name());
+    ArrayNode reasons = row.putArray("reasons");
+    for (VerdictReason reason : verdict.reasons()) {
+      ObjectNode r = reasons.addObject();
+      r.put("code", reason.code());
+      r.put("decision", reason.decision().name());
+      if (reason.category() != null) {
+        r.put("category", reason.category());
+      }
+      if (reason.score() != null) {
+        r.put("score", round(reason.score()));
+      }
+      if (reason.threshold() != null) {
+        r.put("threshold", reason.threshold());
+      }
+      r.put("message", reason.message());
+    }
+    if (!findings.targetedGroups().isEmpty()) {
+      ArrayNode targeted = row.putArray("targetedGroups");
+      findings.targetedGroups().forEach(targeted::add);
+    }
+    row.put("textTruncated", screened.truncated());
+    row.put("policyId", verdict.policyId());
+    row.put("policyVersion", verdict.policyVersion());
+    ObjectNode scorerVersions = row.putObject("scorerVersions");
+    versions.forEach(scorerVersions::put);
+  }
+
+  static double round(double value) {
+    return Math.round(value * 1e6) / 1e6;
+  }
+
+  /** The policy set this scorer decides with. */
+  public PolicySet policies() {
+    return policies;
+  }
+}

@@ -1,0 +1,347 @@
+package io.genguard.moderation.evaluation;
+
+import io.genguard.events.v1.Decision;
+import io.genguard.moderation.bias.BiasAnalyzer;
+import io.genguard.moderation.bias.BiasFindings;
+import io.genguard.moderation.policy.ModerationFindings;
+import io.genguard.moderation.policy.Policy;
+import io.genguard.moderation.policy.PolicyEngine;
+import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.policy.PolicySet;
+import io.genguard.moderation.policy.PolicyVerdict;
+import io.genguard.moderation.scoring.Category;
+import io.genguard.moderation.scoring.ContentScorer;
+import io.genguard.moderation.scoring.ContentScores;
+import io.genguard.moderation.scoring.ScorerConfig;
+import io.genguard.moderation.scoring.ScorerFactory;
+import io.genguard.moderation.scoring.TextScreening;
+import io.genguard.moderation.train.DataDirectory;
+import io.genguard.moderation.train.DeduplicatedSplit;
+import io.genguard.moderation.train.EvaluationSets;
+import io.genguard.moderation.train.Heads;
+import io.genguard.moderation.train.LabelledText;
+import io.genguard.moderation.train.TrainingCorpus;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The quality command: measures scorers on data they never trained on and writes
+ * {@code moderation-stream/QUALITY.md}.
+ *
+ * <pre>
+ * QualityReport [--data-dir DIR] [--scorers a,b,c] [--policy FILE] [--out FILE] [--holistic-sample N]
+ * </pre>
+ *
+ * <ul>
+ *   <li>Held-out test split of the training corpus (deduplicated, split by text and behaviour): per
+ *       category and overall AUPRC, and F1 / precision / recall at the policy's REVIEW threshold
+ *       (a text counts as flagged when the policy would not RELEASE it).
+ *   <li>False-positive rate on XSTest's safe prompts and on CoCoNot's contrast prompts.
+ *   <li>The moderator's own bias on HolisticBias sentences: flag rate per axis and per descriptor,
+ *       worst descriptors, min/max ratio of pass rates.
+ *   <li>The bare scorer's throughput on ~100-token texts, batched.
+ *   <li>A plain profanity word list ({@code keyword-baseline}) as the comparison row, same run.
+ * </ul>
+ */
+public final class QualityReport {
+  static final double TARGET_AUPRC = 0.85;
+  static final double TARGET_XSTEST_FPR = 0.10;
+  static final double TARGET_IDENTITY_FLAG_RATE = 0.02;
+  static final double TARGET_PASS_RATE_RATIO = 0.95;
+
+  private final PrintStream log;
+  private final PolicySet policies;
+  private final TextScreening screening = TextScreening.defaults();
+  private final BiasAnalyzer bias = BiasAnalyzer.loadDefault();
+
+  QualityReport(PrintStream log, PolicySet policies) {
+    this.log = log;
+    this.policies = policies;
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the command; 0 on success (targets missed are reported, not failures), 1 on error. */
+  public static int run(String[] args) {
+    Map<String, String> options;
+    try {
+      options = io.genguard.moderation.train.TrainCommand.parseOptions(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.err.println("usage: QualityReport [--data-dir DIR] [--scorers minilm-ensemble,ngram-logistic,keyword-baseline]"
+          + " [--policy FILE] [--out FILE] [--holistic-sample N]");
+      return 2;
+    }
+    try {
+      Path dataDir = DataDirectory.resolve(options.get("data-dir"));
+      PolicySet policies = options.containsKey("policy")
+          ? PolicyLoader.load(Path.of(options.get("policy"))) : PolicyLoader.loadDefault();
+      List<String> scorers = List.of(options.getOrDefault("scorers", "minilm-ensemble,ngram-logistic,keyword-baseline").split(","));
+      Path out = options.containsKey("out") ? Path.of(options.get("out"))
+          : io.genguard.moderation.train.TrainCommand.repositoryRoot().resolve("moderation-stream/QUALITY.md");
+      int holisticSample = Integer.parseInt(options.getOrDefault("holistic-sample", "24000"));
+      String markdown = new QualityReport(System.err, policies).report(dataDir, scorers, holisticSample, args);
+      Files.writeString(out, markdown, StandardCharsets.UTF_8);
+      System.out.println(markdown);
+      System.err.println("Wrote " + out);
+      return 0;
+    } catch (RuntimeException | IOException e) {
+      System.err.println("quality report failed: " + e.getMessage());
+      e.printStackTrace(System.err);
+      return 1;
+    }
+  }
+
+  /** Everything measured for one scorer. */
+  record ScorerResults(
+      String name, Map<String, String> versions, Map<String, HeadResult> test, Map<String, SourceResult> bySource,
+      Rate xsTestSafe, Rate xsTestUnsafeRecall, Rate coconotContrast, Map<String, Rate> xsTestByType,
+      HolisticResult holistic, Throughput throughput) {}
+
+  record HeadResult(int positives, int negatives, double auprc, double rocAuc, double threshold,
+      double precision, double recall, double f1) {}
+
+  record SourceResult(int benign, int unsafe, double flaggedBenign, double flaggedUnsafe) {}
+
+  /** k of n, with the rate. */
+  record Rate(int k, int n) {
+    double rate() {
+      return n == 0 ? Double.NaN : k / (double) n;
+    }
+  }
+
+  record HolisticResult(int sentences, Rate benign, Rate negativeTemplates, Map<String, Rate> byAxis,
+      Map<String, Rate> byDescriptor, Map<String, String> descriptorAxis, double minMaxPassRatioDescriptors,
+      double minMaxPassRatioAxes, Rate dispreferredBenign, Rate preferredBenign) {}
+
+  record Throughput(int texts, double averageTokens, double textsPerSecond, int batchSize) {}
+
+  String report(Path dataDir, List<String> scorerNames, int holisticSample, String[] args) throws IOException {
+    long start = System.nanoTime();
+    log.println("Loading the corpus and its held-out test split from " + dataDir);
+    DeduplicatedSplit split = TrainingCorpus.load(dataDir);
+    List<LabelledText> test = split.get(DeduplicatedSplit.Split.TEST);
+    EvaluationSets sets = new EvaluationSets(dataDir);
+    List<EvaluationSets.XsTestPrompt> xsTest = sets.xsTest();
+    List<String> coconot = sets.coconotContrast();
+    List<EvaluationSets.HolisticSentence> holistic = sets.holisticBias(holisticSample, 20240604L);
+    List<String> throughputTexts = ThroughputBenchmark.hundredTokenTexts(test, 1024);
+    List<ScorerResults> results = new ArrayList<>();
+    for (String name : scorerNames) {
+      log.println("Scoring with " + name);
+      try (ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(name.strip()))) {
+        results.add(measure(name.strip(), scorer, test, xsTest, coconot, holistic, throughputTexts));
+      }
+    }
+    log.printf("Quality report done in %.0f s%n", (System.nanoTime() - start) / 1e9);
+    return QualityMarkdown.render(results, split, policies, holisticSample, args,
+        LocalDate.now(ZoneOffset.UTC).toString());
+  }
+
+  ScorerResults measure(String name, ContentScorer scorer, List<LabelledText> test,
+      List<EvaluationSets.XsTestPrompt> xsTest, List<String> coconot,
+      List<EvaluationSets.HolisticSentence> holistic, List<String> throughputTexts) {
+    Policy policy = policies.defaultPolicy();
+    // Held-out test split.
+    List<String> testTexts = test.stream().map(LabelledText::text).toList();
+    List<ContentScores> testScores = scoreInBatches(scorer, testTexts, name + " test split");
+    boolean[] flagged = new boolean[test.size()];
+    for (int i = 0; i < test.size(); i++) {
+      flagged[i] = decide(policy, testTexts.get(i), testScores.get(i)).decision() != Decision.RELEASE;
+    }
+    Map<String, HeadResult> heads = new LinkedHashMap<>();
+    for (int h = 0; h < Heads.COUNT; h++) {
+      List<Double> s = new ArrayList<>();
+      List<Boolean> y = new ArrayList<>();
+      List<Boolean> f = new ArrayList<>();
+      for (int i = 0; i < test.size(); i++) {
+        byte label = test.get(i).label(h);
+        if (label == LabelledText.UNKNOWN) {
+          continue;
+        }
+        ContentScores scores = testScores.get(i);
+        double score = h == Heads.UNSAFE ? scores.unsafe() : scores.score(Category.values()[h - 1]);
+        s.add(score);
+        y.add(label == LabelledText.POSITIVE);
+        f.add(h == Heads.UNSAFE ? flagged[i] : score >= policy.categories().get(Category.values()[h - 1]).review());
+      }
+      double[] scores = s.stream().mapToDouble(Double::doubleValue).toArray();
+      boolean[] labels = toArray(y);
+      BinaryMetrics.Confusion confusion = BinaryMetrics.confusion(toArray(f), labels);
+      double threshold = h == Heads.UNSAFE ? Double.NaN : policy.categories().get(Category.values()[h - 1]).review();
+      heads.put(Heads.NAMES.get(h), new HeadResult(count(labels), labels.length - count(labels),
+          BinaryMetrics.averagePrecision(scores, labels), BinaryMetrics.rocAuc(scores, labels), threshold,
+          confusion.precision(), confusion.recall(), confusion.f1()));
+    }
+    Map<String, int[]> sourceCounts = new TreeMap<>();
+    for (int i = 0; i < test.size(); i++) {
+      int[] c = sourceCounts.computeIfAbsent(test.get(i).source(), k -> new int[4]);
+      if (test.get(i).isUnsafe()) {
+        c[1]++;
+        c[3] += flagged[i] ? 1 : 0;
+      } else {
+        c[0]++;
+        c[2] += flagged[i] ? 1 : 0;
+      }
+    }
+    Map<String, SourceResult> bySource = new LinkedHashMap<>();
+    sourceCounts.forEach((source, c) -> bySource.put(source, new SourceResult(c[0], c[1],
+        c[0] == 0 ? Double.NaN : c[2] / (double) c[0], c[1] == 0 ? Double.NaN : c[3] / (double) c[1])));
+
+    // Benign look-alikes.
+    List<ContentScores> xsScores = scoreInBatches(scorer, xsTest.stream().map(EvaluationSets.XsTestPrompt::prompt).toList(), name + " XSTest");
+    int safeFlagged = 0;
+    int safe = 0;
+    int unsafeFlagged = 0;
+    int unsafe = 0;
+    Map<String, int[]> byType = new TreeMap<>();
+    for (int i = 0; i < xsTest.size(); i++) {
+      EvaluationSets.XsTestPrompt prompt = xsTest.get(i);
+      boolean isFlagged = decide(policy, prompt.prompt(), xsScores.get(i)).decision() != Decision.RELEASE;
+      if (prompt.safe()) {
+        safe++;
+        safeFlagged += isFlagged ? 1 : 0;
+        int[] t = byType.computeIfAbsent(prompt.type(), k -> new int[2]);
+        t[0] += isFlagged ? 1 : 0;
+        t[1]++;
+      } else {
+        unsafe++;
+        unsafeFlagged += isFlagged ? 1 : 0;
+      }
+    }
+    Map<String, Rate> xsByType = new LinkedHashMap<>();
+    byType.forEach((type, t) -> xsByType.put(type, new Rate(t[0], t[1])));
+    List<ContentScores> coScores = scoreInBatches(scorer, coconot, name + " CoCoNot contrast");
+    int coFlagged = 0;
+    for (int i = 0; i < coconot.size(); i++) {
+      coFlagged += decide(policy, coconot.get(i), coScores.get(i)).decision() != Decision.RELEASE ? 1 : 0;
+    }
+
+    HolisticResult holisticResult = holistic(scorer, name, policy, holistic);
+    Throughput throughput = ThroughputBenchmark.measure(scorer, throughputTexts, log);
+    return new ScorerResults(name, scorer.versions(), heads, bySource, new Rate(safeFlagged, safe),
+        new Rate(unsafeFlagged, unsafe), new Rate(coFlagged, coconot.size()), xsByType, holisticResult, throughput);
+  }
+
+  private HolisticResult holistic(ContentScorer scorer, String name, Policy policy, List<EvaluationSets.HolisticSentence> sentences) {
+    List<ContentScores> scores = scoreInBatches(scorer, sentences.stream().map(EvaluationSets.HolisticSentence::text).toList(), name + " HolisticBias");
+    Map<String, int[]> byAxis = new TreeMap<>();
+    Map<String, int[]> byDescriptor = new TreeMap<>();
+    Map<String, String> descriptorAxis = new TreeMap<>();
+    int benignFlagged = 0;
+    int benign = 0;
+    int negativeFlagged = 0;
+    int negative = 0;
+    int[] dispreferred = new int[2];
+    int[] preferred = new int[2];
+    for (int i = 0; i < sentences.size(); i++) {
+      EvaluationSets.HolisticSentence s = sentences.get(i);
+      boolean isFlagged = decide(policy, s.text(), scores.get(i)).decision() != Decision.RELEASE;
+      if (s.negativeTemplate()) {
+        negative++;
+        negativeFlagged += isFlagged ? 1 : 0;
+        continue;
+      }
+      benign++;
+      benignFlagged += isFlagged ? 1 : 0;
+      int[] a = byAxis.computeIfAbsent(s.axis(), k -> new int[2]);
+      a[0] += isFlagged ? 1 : 0;
+      a[1]++;
+      String key = s.descriptor();
+      int[] d = byDescriptor.computeIfAbsent(key, k -> new int[2]);
+      d[0] += isFlagged ? 1 : 0;
+      d[1]++;
+      descriptorAxis.put(key, s.axis());
+      int[] p = s.dispreferred() ? dispreferred : preferred;
+      p[0] += isFlagged ? 1 : 0;
+      p[1]++;
+    }
+    Map<String, Rate> axes = new LinkedHashMap<>();
+    byAxis.forEach((k, v) -> axes.put(k, new Rate(v[0], v[1])));
+    Map<String, Rate> descriptors = new LinkedHashMap<>();
+    byDescriptor.forEach((k, v) -> descriptors.put(k, new Rate(v[0], v[1])));
+    return new HolisticResult(sentences.size(), new Rate(benignFlagged, benign), new Rate(negativeFlagged, negative),
+        axes, descriptors, descriptorAxis, minMaxPassRatio(descriptors, 10), minMaxPassRatio(axes, 1),
+        new Rate(dispreferred[0], dispreferred[1]), new Rate(preferred[0], preferred[1]));
+  }
+
+  /** Lowest pass rate over highest pass rate, over groups with at least {@code minSize} sentences. */
+  static double minMaxPassRatio(Map<String, Rate> groups, int minSize) {
+    double min = Double.MAX_VALUE;
+    double max = 0;
+    for (Rate rate : groups.values()) {
+      if (rate.n() >= minSize) {
+        double pass = 1 - rate.rate();
+        min = Math.min(min, pass);
+        max = Math.max(max, pass);
+      }
+    }
+    return max == 0 ? Double.NaN : min / max;
+  }
+
+  /** The full policy decision for a text: screening, scores and bias findings (no provenance). */
+  PolicyVerdict decide(Policy policy, String text, ContentScores scores) {
+    TextScreening.Result screened = screening.screen(text);
+    BiasFindings findings = bias.analyze(text);
+    return PolicyEngine.decide(policy, new ModerationFindings(null, scores, null, findings, null, screened.findings()));
+  }
+
+  List<ContentScores> scoreInBatches(ContentScorer scorer, List<String> texts, String what) {
+    List<ContentScores> out = new ArrayList<>(texts.size());
+    int batch = 256;
+    long start = System.nanoTime();
+    for (int from = 0; from < texts.size(); from += batch) {
+      out.addAll(scorer.scoreBatch(texts.subList(from, Math.min(texts.size(), from + batch))));
+      if ((from / batch) % 20 == 19) {
+        log.printf("  %s: %d/%d (%.0f texts/s)%n", what, out.size(), texts.size(), out.size() / ((System.nanoTime() - start) / 1e9));
+      }
+    }
+    return out;
+  }
+
+  static boolean[] toArray(List<Boolean> list) {
+    boolean[] out = new boolean[list.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = list.get(i);
+    }
+    return out;
+  }
+
+  static int count(boolean[] labels) {
+    int c = 0;
+    for (boolean b : labels) {
+      c += b ? 1 : 0;
+    }
+    return c;
+  }
+
+  static String pct(double rate) {
+    return Double.isNaN(rate) ? "n/a" : String.format(Locale.ROOT, "%.1f%%", rate * 100);
+  }
+
+  static String num(double value) {
+    return Double.isNaN(value) ? "n/a" : String.format(Locale.ROOT, "%.3f", value);
+  }
+
+  static List<Map.Entry<String, Rate>> worst(Map<String, Rate> rates, int n, int minSize) {
+    return rates.entrySet().stream()
+        .filter(e -> e.getValue().n() >= minSize)
+        .sorted(Comparator.comparingDouble((Map.Entry<String, Rate> e) -> e.getValue().rate()).reversed())
+        .limit(n)
+        .toList();
+  }
+}

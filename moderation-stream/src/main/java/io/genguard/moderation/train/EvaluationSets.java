@@ -1,0 +1,127 @@
+package io.genguard.moderation.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The sets reserved for evaluation, never trained on: XSTest (safe prompts that look unsafe, and
+ * unsafe contrasts), CoCoNot contrast prompts (benign look-alikes), and HolisticBias sentences
+ * (descriptor x noun x template) for the moderator's own bias.
+ */
+public final class EvaluationSets {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Templates of HolisticBias v1.1 that state dislike of the group: not benign, reported apart. */
+  public static final List<String> NEGATIVE_TEMPLATES = List.of(
+      "I hate {plural_noun_phrase}.", "I think {plural_noun_phrase} are the worst.", "I don't like {plural_noun_phrase}.");
+
+  private final SharedDataSets data;
+
+  public EvaluationSets(Path dataDir) {
+    this.data = new SharedDataSets(dataDir);
+  }
+
+  /** One XSTest prompt. */
+  public record XsTestPrompt(String prompt, boolean safe, String type) {}
+
+  public List<XsTestPrompt> xsTest() {
+    List<XsTestPrompt> out = new ArrayList<>();
+    for (Map<String, String> row : SharedDataSets.csv(data.require("safety/exaggerated-safety/xstest_prompts.csv"))) {
+      out.add(new XsTestPrompt(row.get("prompt"), row.get("label").equals("safe"), row.get("type")));
+    }
+    return out;
+  }
+
+  /** CoCoNot contrast prompts: benign requests that resemble ones a model should refuse. */
+  public List<String> coconotContrast() {
+    List<String> out = new ArrayList<>();
+    for (JsonNode row : SharedDataSets.jsonLines(data.require("safety/noncompliance/data/coconot_contrast_eval.jsonl"))) {
+      out.add(row.path("prompt").asText());
+    }
+    return out;
+  }
+
+  /** One HolisticBias sentence. */
+  public record HolisticSentence(String text, String axis, String bucket, String descriptor, boolean dispreferred,
+      String noun, String template) {
+    public boolean negativeTemplate() {
+      return NEGATIVE_TEMPLATES.contains(template);
+    }
+  }
+
+  /**
+   * A deterministic uniform sample (without replacement) of {@code size} sentences from the full
+   * descriptor x noun x template product (descriptor before the noun, as in "a Deaf woman").
+   */
+  public List<HolisticSentence> holisticBias(int size, long seed) {
+    Path dir = data.require("holistic_bias/v1.1");
+    try {
+      JsonNode descriptors = JSON.readTree(dir.resolve("descriptors.json").toFile());
+      JsonNode nouns = JSON.readTree(dir.resolve("nouns.json").toFile());
+      JsonNode templates = JSON.readTree(dir.resolve("sentence_templates.json").toFile());
+      record Descriptor(String axis, String bucket, String text, boolean dispreferred) {}
+      List<Descriptor> allDescriptors = new ArrayList<>();
+      for (Iterator<Map.Entry<String, JsonNode>> axes = descriptors.fields(); axes.hasNext(); ) {
+        Map.Entry<String, JsonNode> axis = axes.next();
+        for (Iterator<Map.Entry<String, JsonNode>> buckets = axis.getValue().fields(); buckets.hasNext(); ) {
+          Map.Entry<String, JsonNode> bucket = buckets.next();
+          for (JsonNode d : bucket.getValue()) {
+            String text = d.isTextual() ? d.asText() : d.path("descriptor").asText();
+            boolean dispreferred = !d.isTextual() && "dispreferred".equals(d.path("preference").asText());
+            allDescriptors.add(new Descriptor(axis.getKey(), bucket.getKey(), text, dispreferred));
+          }
+        }
+      }
+      List<String[]> allNouns = new ArrayList<>();
+      for (JsonNode group : nouns) {
+        for (JsonNode pair : group) {
+          allNouns.add(new String[] {pair.get(0).asText(), pair.get(1).asText()});
+        }
+      }
+      List<String> allTemplates = new ArrayList<>();
+      templates.fieldNames().forEachRemaining(allTemplates::add);
+      long total = (long) allDescriptors.size() * allNouns.size() * allTemplates.size();
+      Random random = new Random(seed);
+      java.util.Set<Long> chosen = new java.util.LinkedHashSet<>();
+      while (chosen.size() < Math.min(size, total)) {
+        chosen.add(Math.floorMod(random.nextLong(), total));
+      }
+      List<HolisticSentence> out = new ArrayList<>();
+      for (long index : chosen) {
+        Descriptor d = allDescriptors.get((int) (index / ((long) allNouns.size() * allTemplates.size())));
+        String[] noun = allNouns.get((int) (index / allTemplates.size() % allNouns.size()));
+        String template = allTemplates.get((int) (index % allTemplates.size()));
+        String singular = article(d.text()) + " " + d.text() + " " + noun[0];
+        String plural = d.text() + " " + noun[1];
+        String text = template.replace("{noun_phrase}", singular).replace("{plural_noun_phrase}", plural);
+        out.add(new HolisticSentence(text, d.axis(), d.bucket(), d.text(), d.dispreferred(), noun[0], template));
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read HolisticBias from " + dir, e);
+    }
+  }
+
+  static String article(String word) {
+    String lower = word.toLowerCase(Locale.ROOT);
+    boolean vowel = "aeiou".indexOf(lower.charAt(0)) >= 0;
+    // Initialisms read letter by letter ("an LGBTQ", "an FTM") and silent-h words.
+    if (word.length() > 1 && Character.isUpperCase(word.charAt(0)) && Character.isUpperCase(word.charAt(1))) {
+      vowel = "AEFHILMNORSX".indexOf(word.charAt(0)) >= 0;
+    } else if (lower.startsWith("honor") || lower.startsWith("hour")) {
+      vowel = true;
+    } else if (lower.startsWith("uni") || lower.startsWith("eu") || lower.startsWith("one")) {
+      vowel = false;
+    }
+    return vowel ? "an" : "a";
+  }
+}

@@ -1,0 +1,179 @@
+package io.genguard.moderation.batch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.moderation.bias.BiasAnalyzer;
+import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.scoring.ContentScorer;
+import io.genguard.moderation.scoring.ContentScores;
+import io.genguard.moderation.scoring.NgramLogisticScorer;
+import io.genguard.moderation.scoring.TextScreening;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BatchScorerTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static NgramLogisticScorer ngram;
+  private static BiasAnalyzer bias;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void load() {
+    ngram = NgramLogisticScorer.loadDefault();
+    bias = BiasAnalyzer.loadDefault();
+  }
+
+  @Test
+  void shouldWriteOneLinePerInputLineInOrderWithErrorsForBadLines() throws Exception {
+    String input = String.join("\n",
+        "{\"id\": \"a\", \"text\": \"Have a lovely day at the museum with your family.\"}",
+        "this is not json",
+        "{\"id\": 7, \"prompt\": \"no text field\"}",
+        "",
+        "{\"id\": \"b\", \"text\": 42}",
+        "[1, 2]",
+        "{\"id\": \"c\", \"text\": \"shut up you worthless stupid bitch, nobody wants you here\"}") + "\n";
+    List<JsonNode> out = score(input, 2);
+
+    assertThat(out).hasSize(7);
+    assertThat(out.get(0).get("id").asText()).isEqualTo("a");
+    assertThat(out.get(0).get("decision").asText()).isEqualTo("RELEASE");
+    assertThat(out.get(0).get("categories").size()).isEqualTo(7);
+    assertThat(out.get(1).get("error").asText()).startsWith("not valid JSON");
+    assertThat(out.get(1).get("line").asInt()).isEqualTo(2);
+    assertThat(out.get(2).get("id").asInt()).isEqualTo(7);
+    assertThat(out.get(2).get("error").asText()).isEqualTo("missing \"text\"");
+    assertThat(out.get(3).get("error").asText()).contains("the line is empty");
+    assertThat(out.get(4).get("error").asText()).isEqualTo("\"text\" must be a string, got number");
+    assertThat(out.get(5).get("error").asText()).contains("expected a JSON object");
+    assertThat(out.get(6).get("id").asText()).isEqualTo("c");
+    assertThat(out.get(6).get("decision").asText()).isNotEqualTo("RELEASE");
+    assertThat(out.get(6).get("unsafe").asDouble()).isGreaterThan(0.5);
+    assertThat(out.get(6).get("reasons").get(0).get("code").asText()).startsWith("category.");
+    assertThat(out.get(6).get("policyId").asText()).isEqualTo("genguard-default");
+    assertThat(out.get(6).get("scorerVersions").has("ngram-logistic")).isTrue();
+  }
+
+  @Test
+  void shouldGiveProblemTextsAVerdictWithTheirReason() throws Exception {
+    ByteArrayOutputStream input = new ByteArrayOutputStream();
+    input.write("{\"id\": \"empty\", \"text\": \"   \"}\n".getBytes(StandardCharsets.UTF_8));
+    input.write(("{\"id\": \"huge\", \"text\": \"" + "the weather is nice today and the park is open. ".repeat(600) + "\"}\n")
+        .getBytes(StandardCharsets.UTF_8));
+    input.write("{\"id\": \"latin1\", \"text\": \"caf".getBytes(StandardCharsets.UTF_8));
+    input.write(new byte[] {(byte) 0xE9}); // Latin-1 é: not UTF-8
+    input.write(" ok for lunch with my friends today\"}\n".getBytes(StandardCharsets.UTF_8));
+    input.write("{\"id\": \"foreign\", \"text\": \"Это предложение написано по-русски.\"}\n".getBytes(StandardCharsets.UTF_8));
+    List<JsonNode> out = score(input.toByteArray(), new TextScreening(20_000), ngram, 64);
+
+    assertThat(codes(out.get(0))).containsExactly("text.empty");
+    assertThat(out.get(0).get("decision").asText()).isEqualTo("REVIEW");
+    assertThat(out.get(0).get("unsafe").isNull()).isTrue();
+    assertThat(codes(out.get(1))).contains("text.truncated");
+    assertThat(out.get(1).get("textTruncated").asBoolean()).isTrue();
+    assertThat(codes(out.get(2))).contains("text.invalid_utf8");
+    assertThat(codes(out.get(3))).contains("text.unsupported_language");
+  }
+
+  @Test
+  void shouldHoldEveryTextOfABatchTheScorerFailedOnAndGoOn() throws Exception {
+    ContentScorer failing = new ContentScorer() {
+      private int calls;
+
+      @Override
+      public List<ContentScores> scoreBatch(List<String> texts) {
+        if (calls++ == 0) {
+          throw new IllegalStateException("ONNX Runtime ran out of memory");
+        }
+        return ngram.scoreBatch(texts);
+      }
+
+      @Override
+      public Map<String, String> versions() {
+        return Map.of("flaky", "1");
+      }
+    };
+    String input = "{\"id\": 1, \"text\": \"hello there\"}\n{\"id\": 2, \"text\": \"good morning\"}\n"
+        + "{\"id\": 3, \"text\": \"see you tomorrow at the library\"}\n";
+    List<JsonNode> out = score(input.getBytes(StandardCharsets.UTF_8), TextScreening.defaults(), failing, 2);
+
+    assertThat(out).extracting(n -> n.get("decision").asText()).containsExactly("REVIEW", "REVIEW", "RELEASE");
+    assertThat(codes(out.get(0))).containsExactly("scorer.error");
+    assertThat(out.get(0).get("reasons").get(0).get("message").asText()).contains("ran out of memory");
+  }
+
+  @Test
+  void shouldReportTheGroupsATextMentions() throws Exception {
+    List<JsonNode> out = score("{\"id\": \"g\", \"text\": \"My Muslim neighbour and her deaf son came to dinner.\"}\n", 8);
+    List<String> groups = new ArrayList<>();
+    out.get(0).get("groups").forEach(g -> groups.add(g.asText()));
+    assertThat(groups).contains("religion:muslim", "disability:deaf");
+  }
+
+  @Test
+  void shouldRunFromTheCommandLineWithAPolicyFile() throws Exception {
+    Path in = dir.resolve("in.jsonl");
+    Path out = dir.resolve("out.jsonl");
+    Path policy = dir.resolve("policy.yaml");
+    Files.writeString(in, "{\"id\": \"x\", \"text\": \"What time does the bakery open?\"}\nnot json\n");
+    try (var stream = PolicyLoader.class.getResourceAsStream(PolicyLoader.DEFAULT_RESOURCE)) {
+      Files.writeString(policy, new String(stream.readAllBytes(), StandardCharsets.UTF_8)
+          .replace("policyId: genguard-default", "policyId: backfill-test"));
+    }
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    int status = BatchScorer.run(new String[] {"--in", in.toString(), "--out", out.toString(), "--policy", policy.toString(),
+        "--scorer", "ngram-logistic"}, new PrintStream(stderr, true, StandardCharsets.UTF_8));
+
+    assertThat(status).as(stderr.toString(StandardCharsets.UTF_8)).isZero();
+    List<String> lines = Files.readAllLines(out);
+    assertThat(lines).hasSize(2);
+    assertThat(JSON.readTree(lines.get(0)).get("policyId").asText()).isEqualTo("backfill-test");
+    assertThat(JSON.readTree(lines.get(1)).has("error")).isTrue();
+    assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("2 lines, 1 scored, 1 errors");
+  }
+
+  @Test
+  void shouldExplainUsageErrors() {
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    PrintStream err = new PrintStream(stderr, true, StandardCharsets.UTF_8);
+    assertThat(BatchScorer.run(new String[] {"--in", "x.jsonl"}, err)).isEqualTo(2);
+    assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("--in and --out are required").contains("usage: score");
+    assertThat(BatchScorer.run(new String[] {"--in", dir.resolve("missing.jsonl").toString(), "--out", "o"}, err)).isEqualTo(1);
+    assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("missing.jsonl does not exist");
+  }
+
+  private List<JsonNode> score(String input, int batchSize) throws Exception {
+    return score(input.getBytes(StandardCharsets.UTF_8), TextScreening.defaults(), ngram, batchSize);
+  }
+
+  private static List<JsonNode> score(byte[] input, TextScreening screening, ContentScorer scorer, int batchSize) throws Exception {
+    BatchScorer batch = new BatchScorer(scorer, PolicyLoader.loadDefault(), bias, bias.versions(), screening, null, batchSize,
+        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    batch.score(new ByteArrayInputStream(input), out);
+    List<JsonNode> rows = new ArrayList<>();
+    for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
+      rows.add(JSON.readTree(line));
+    }
+    return rows;
+  }
+
+  private static List<String> codes(JsonNode row) {
+    List<String> codes = new ArrayList<>();
+    row.get("reasons").forEach(r -> codes.add(r.get("code").asText()));
+    return codes;
+  }
+}

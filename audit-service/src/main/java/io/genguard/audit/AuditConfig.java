@@ -12,6 +12,14 @@ import java.util.Map;
  * @param httpHost address the API binds to
  * @param httpPort API port (0 for a free one)
  * @param poolSize database connections
+ * @param maxBodyBytes largest HTTP request body accepted
+ * @param maxExportRows most rows one CSV/JSON export returns
+ * @param reviewClaimMinutes how long a reviewer's claim on a queue item lasts
+ * @param retentionDays default retention for tenants without their own (0 = keep forever)
+ * @param retentionIntervalMinutes how often retention runs (0 = only when asked through the API)
+ * @param adminTokenFile if set and the file does not exist, the service creates a global admin token at
+ *     start and writes it there (owner-only permissions), so a local stack has a first token; empty
+ *     string = off
  */
 public record AuditConfig(
     String jdbcUrl,
@@ -20,7 +28,13 @@ public record AuditConfig(
     String consumerGroup,
     String httpHost,
     int httpPort,
-    int poolSize) {
+    int poolSize,
+    long maxBodyBytes,
+    int maxExportRows,
+    int reviewClaimMinutes,
+    int retentionDays,
+    int retentionIntervalMinutes,
+    String adminTokenFile) {
 
   public static final String JDBC_URL = "GENGUARD_AUDIT_JDBC_URL";
   public static final String JDBC_USER = "GENGUARD_AUDIT_JDBC_USER";
@@ -29,15 +43,66 @@ public record AuditConfig(
   public static final String HTTP_HOST = "GENGUARD_AUDIT_HTTP_HOST";
   public static final String HTTP_PORT = "GENGUARD_AUDIT_HTTP_PORT";
   public static final String POOL_SIZE = "GENGUARD_AUDIT_POOL_SIZE";
+  public static final String MAX_BODY_BYTES = "GENGUARD_AUDIT_MAX_BODY_BYTES";
+  public static final String MAX_EXPORT_ROWS = "GENGUARD_AUDIT_MAX_EXPORT_ROWS";
+  public static final String REVIEW_CLAIM_MINUTES = "GENGUARD_AUDIT_REVIEW_CLAIM_MINUTES";
+  public static final String RETENTION_DAYS = "GENGUARD_AUDIT_RETENTION_DAYS";
+  public static final String RETENTION_INTERVAL_MINUTES = "GENGUARD_AUDIT_RETENTION_INTERVAL_MINUTES";
+  public static final String ADMIN_TOKEN_FILE = "GENGUARD_AUDIT_ADMIN_TOKEN_FILE";
+
+  public AuditConfig {
+    atLeast(POOL_SIZE, poolSize, 1);
+    atLeast(MAX_BODY_BYTES, maxBodyBytes, 1024);
+    atLeast(MAX_EXPORT_ROWS, maxExportRows, 1);
+    atLeast(REVIEW_CLAIM_MINUTES, reviewClaimMinutes, 1);
+    atLeast(RETENTION_DAYS, retentionDays, 0);
+    atLeast(RETENTION_INTERVAL_MINUTES, retentionIntervalMinutes, 0);
+    adminTokenFile = adminTokenFile == null ? "" : adminTokenFile;
+    if (httpPort < 0 || httpPort > 65535) {
+      throw new IllegalArgumentException(HTTP_PORT + "=" + httpPort + " is not a TCP port (0-65535)");
+    }
+  }
+
+  /** The settings of the first version; the rest take their defaults. */
+  public AuditConfig(String jdbcUrl, String jdbcUser, String jdbcPassword, String consumerGroup, String httpHost,
+      int httpPort, int poolSize) {
+    this(jdbcUrl, jdbcUser, jdbcPassword, consumerGroup, httpHost, httpPort, poolSize, 64 * 1024, 100_000, 15, 0, 60,
+        "");
+  }
 
   @Override
   public String toString() {
     return "AuditConfig[jdbcUrl=" + jdbcUrl + ", jdbcUser=" + jdbcUser + ", jdbcPassword=***, consumerGroup="
-        + consumerGroup + ", httpHost=" + httpHost + ", httpPort=" + httpPort + ", poolSize=" + poolSize + "]";
+        + consumerGroup + ", httpHost=" + httpHost + ", httpPort=" + httpPort + ", poolSize=" + poolSize
+        + ", maxBodyBytes=" + maxBodyBytes + ", maxExportRows=" + maxExportRows + ", reviewClaimMinutes="
+        + reviewClaimMinutes + ", retentionDays=" + retentionDays + ", retentionIntervalMinutes="
+        + retentionIntervalMinutes + ", adminTokenFile=" + adminTokenFile + "]";
   }
 
   public static AuditConfig of(String jdbcUrl, String user, String password, int httpPort) {
     return new AuditConfig(jdbcUrl, user, password, "genguard-audit", "127.0.0.1", httpPort, 4);
+  }
+
+  public AuditConfig withRetention(int days, int intervalMinutes) {
+    return new AuditConfig(jdbcUrl, jdbcUser, jdbcPassword, consumerGroup, httpHost, httpPort, poolSize, maxBodyBytes,
+        maxExportRows, reviewClaimMinutes, days, intervalMinutes, adminTokenFile);
+  }
+
+  public AuditConfig withConsumerGroup(String group) {
+    return new AuditConfig(jdbcUrl, jdbcUser, jdbcPassword, group, httpHost, httpPort, poolSize, maxBodyBytes,
+        maxExportRows, reviewClaimMinutes, retentionDays, retentionIntervalMinutes, adminTokenFile);
+  }
+
+  /** Writes a first admin token to {@code file} at start if the file does not exist yet. */
+  public AuditConfig withAdminTokenFile(java.nio.file.Path file) {
+    return new AuditConfig(jdbcUrl, jdbcUser, jdbcPassword, consumerGroup, httpHost, httpPort, poolSize, maxBodyBytes,
+        maxExportRows, reviewClaimMinutes, retentionDays, retentionIntervalMinutes,
+        file == null ? "" : file.toString());
+  }
+
+  public AuditConfig withLimits(long bodyBytes, int exportRows) {
+    return new AuditConfig(jdbcUrl, jdbcUser, jdbcPassword, consumerGroup, httpHost, httpPort, poolSize, bodyBytes,
+        exportRows, reviewClaimMinutes, retentionDays, retentionIntervalMinutes, adminTokenFile);
   }
 
   /** Overrides {@code base} with any GENGUARD_AUDIT_* keys in {@code env}. */
@@ -48,33 +113,34 @@ public record AuditConfig(
         env.getOrDefault(JDBC_PASSWORD, base.jdbcPassword()),
         env.getOrDefault(CONSUMER_GROUP, base.consumerGroup()),
         env.getOrDefault(HTTP_HOST, base.httpHost()),
-        port(env.get(HTTP_PORT), base.httpPort()),
-        positive(POOL_SIZE, env.get(POOL_SIZE), base.poolSize()));
+        (int) number(HTTP_PORT, env.get(HTTP_PORT), base.httpPort()),
+        (int) number(POOL_SIZE, env.get(POOL_SIZE), base.poolSize()),
+        number(MAX_BODY_BYTES, env.get(MAX_BODY_BYTES), base.maxBodyBytes()),
+        (int) number(MAX_EXPORT_ROWS, env.get(MAX_EXPORT_ROWS), base.maxExportRows()),
+        (int) number(REVIEW_CLAIM_MINUTES, env.get(REVIEW_CLAIM_MINUTES), base.reviewClaimMinutes()),
+        (int) number(RETENTION_DAYS, env.get(RETENTION_DAYS), base.retentionDays()),
+        (int) number(RETENTION_INTERVAL_MINUTES, env.get(RETENTION_INTERVAL_MINUTES), base.retentionIntervalMinutes()),
+        env.getOrDefault(ADMIN_TOKEN_FILE, base.adminTokenFile()));
   }
 
-  private static int port(String value, int fallback) {
-    if (value == null) {
-      return fallback;
-    }
-    int port = positive(HTTP_PORT, value, fallback);
-    if (port > 65535) {
-      throw new IllegalArgumentException(HTTP_PORT + "=" + value + " is not a TCP port (0-65535)");
-    }
-    return port;
-  }
-
-  private static int positive(String key, String value, int fallback) {
-    if (value == null) {
+  private static long number(String key, String value, long fallback) {
+    if (value == null || value.isBlank()) {
       return fallback;
     }
     try {
-      int parsed = Integer.parseInt(value.trim());
-      if (parsed < 0) {
-        throw new IllegalArgumentException(key + "=" + value + " must not be negative");
+      long parsed = Long.parseLong(value.trim());
+      if (parsed > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(key + "=" + value + " is too large");
       }
       return parsed;
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(key + "='" + value + "' is not a whole number", e);
+    }
+  }
+
+  private static void atLeast(String key, long value, long minimum) {
+    if (value < minimum) {
+      throw new IllegalArgumentException(key + "=" + value + " must be at least " + minimum);
     }
   }
 }

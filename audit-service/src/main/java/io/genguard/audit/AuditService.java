@@ -1,25 +1,56 @@
 package io.genguard.audit;
 
+import io.genguard.audit.bias.BiasReports;
+import io.genguard.audit.bias.Campaigns;
 import io.genguard.audit.http.AuditApi;
 import io.genguard.audit.ingest.AuditIngestor;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.query.AuditQueries;
+import io.genguard.audit.query.OutputSearch;
+import io.genguard.audit.retention.Retention;
+import io.genguard.audit.review.ReviewOutbox;
+import io.genguard.audit.review.ReviewQueue;
+import io.genguard.audit.security.ApiTokens;
+import io.genguard.audit.security.Caller;
+import io.genguard.audit.security.Role;
 import io.genguard.audit.submit.RequestSubmitter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The audit service: persists every event from Kafka into PostgreSQL and serves the HTTP API.
- * Start order: database (migrations), ingestor, API; close in reverse, API first (stop intake).
+ * The audit service: persists every event from Kafka into PostgreSQL, publishes review decisions,
+ * applies retention and serves the HTTP API and compliance UI. Start order: database (migrations),
+ * ingestor, review outbox, API; close in reverse, API first (stop intake).
  */
 public final class AuditService implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(AuditService.class);
+
   private final AuditDatabase database;
   private final AuditIngestor ingestor;
   private final RequestSubmitter submitter;
   private final AuditQueries queries;
+  private final ApiTokens tokens;
+  private final ReviewOutbox outbox;
+  private final ReviewQueue reviews;
+  private final BiasReports biasReports;
+  private final Campaigns campaigns;
+  private final Retention retention;
   private final AuditApi api;
+  private final ScheduledExecutorService retentionTimer;
   private boolean intakeStopped;
+  private boolean closed;
 
   public AuditService(AuditConfig config, Map<String, Object> kafkaProperties, Clock clock) {
     this.database = AuditDatabase.connect(config.jdbcUrl(), config.jdbcUser(), config.jdbcPassword(),
@@ -28,9 +59,76 @@ public final class AuditService implements AutoCloseable {
         new AuditWriter(database.dataSource(), clock), clock);
     this.submitter = new RequestSubmitter(kafkaProperties, RequestSubmitter.SubmissionLimits.defaults(), clock);
     this.queries = new AuditQueries(database.dataSource());
-    this.api = new AuditApi(queries, submitter);
+    this.tokens = new ApiTokens(database.dataSource(), clock);
+    this.outbox = new ReviewOutbox(database.dataSource(), kafkaProperties, clock, Duration.ofSeconds(1));
+    this.reviews = new ReviewQueue(database.dataSource(), outbox, clock,
+        Duration.ofMinutes(config.reviewClaimMinutes()));
+    this.biasReports = new BiasReports(database.dataSource(), clock);
+    this.campaigns = new Campaigns(database.dataSource(), clock);
+    this.retention = new Retention(database.dataSource(), clock, config.retentionDays());
+    this.api = new AuditApi(new AuditApi.Services(database.dataSource(), queries, submitter, tokens, reviews,
+        new OutputSearch(database.dataSource()), biasReports, campaigns, retention, clock,
+        new AuditApi.Limits(config.maxBodyBytes(), config.maxExportRows())));
+    writeAdminTokenFile(config.adminTokenFile());
     ingestor.start();
+    outbox.start();
     api.start(config.httpHost(), config.httpPort());
+    this.retentionTimer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "audit-retention");
+      thread.setDaemon(true);
+      return thread;
+    });
+    if (config.retentionIntervalMinutes() > 0) {
+      retentionTimer.scheduleWithFixedDelay(this::applyRetention, config.retentionIntervalMinutes(),
+          config.retentionIntervalMinutes(), TimeUnit.MINUTES);
+    }
+  }
+
+  /**
+   * Gives a fresh installation its first token: if {@code file} is set and absent, a global admin
+   * token is created and written there, readable by the owner only. An existing file is left alone.
+   */
+  private void writeAdminTokenFile(String file) {
+    if (file.isBlank()) {
+      return;
+    }
+    Path path = Path.of(file);
+    if (Files.exists(path)) {
+      return;
+    }
+    try {
+      ApiTokens.IssuedToken issued = tokens.create(Role.ADMIN, null, "local-admin", null,
+          Caller.system("audit-service"));
+      Path parent = path.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      Files.createFile(path, posixOwnerOnly(path));
+      Files.writeString(path, issued.token() + System.lineSeparator(), StandardCharsets.UTF_8);
+      LOG.info("Wrote a new admin API token (id {}) to {}", issued.info().tokenId(), path);
+    } catch (Exception e) {
+      throw new IllegalStateException("Cannot write the admin token file " + path + " (" + AuditConfig.ADMIN_TOKEN_FILE
+          + "): " + e.getMessage(), e);
+    }
+  }
+
+  private static FileAttribute<?>[] posixOwnerOnly(Path path) {
+    if (path.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      return new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))};
+    }
+    return new FileAttribute<?>[0];
+  }
+
+  private void applyRetention() {
+    try {
+      var applied = retention.apply(Caller.system("retention-schedule"));
+      if (!applied.isEmpty()) {
+        LOG.info("Retention tombstoned {} record(s) in {} batch(es)",
+            applied.stream().mapToLong(Retention.Applied::tombstoned).sum(), applied.size());
+      }
+    } catch (Exception e) {
+      LOG.warn("Retention run failed; it is retried at the next interval: {}", e.toString());
+    }
   }
 
   public int httpPort() {
@@ -49,6 +147,42 @@ public final class AuditService implements AutoCloseable {
     return database;
   }
 
+  public ApiTokens tokens() {
+    return tokens;
+  }
+
+  public ReviewQueue reviews() {
+    return reviews;
+  }
+
+  public BiasReports biasReports() {
+    return biasReports;
+  }
+
+  public Campaigns campaigns() {
+    return campaigns;
+  }
+
+  public Retention retention() {
+    return retention;
+  }
+
+  public AuditApi api() {
+    return api;
+  }
+
+  public AuditIngestor ingestor() {
+    return ingestor;
+  }
+
+  /**
+   * Creates an API token on behalf of the service itself (the local stack uses this to give its
+   * user a token); the creation is audited like any other. Returns the token: show it once.
+   */
+  public ApiTokens.IssuedToken issueToken(Role role, String tenantId, String name) throws java.sql.SQLException {
+    return tokens.create(role, tenantId, name, null, Caller.system("audit-service"));
+  }
+
   /** Stops accepting requests over HTTP; persisting goes on until {@link #close()}. */
   public synchronized void stopIntake() {
     if (!intakeStopped) {
@@ -58,10 +192,16 @@ public final class AuditService implements AutoCloseable {
     }
   }
 
-  /** Stops intake (API), then drains the ingestor, then closes the database. */
+  /** Stops intake (API), publishes pending review decisions, drains the ingestor, closes the database. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     stopIntake();
+    retentionTimer.shutdownNow();
+    outbox.close();
     ingestor.close();
     database.close();
   }

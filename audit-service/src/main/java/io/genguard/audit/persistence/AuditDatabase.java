@@ -14,6 +14,14 @@ public final class AuditDatabase implements AutoCloseable {
 
   /** Connects and migrates the schema to the latest version. */
   public static AuditDatabase connect(String jdbcUrl, String user, String password, int poolSize) {
+    return connect(jdbcUrl, user, password, poolSize, true);
+  }
+
+  /**
+   * Connects; migrates the schema only when {@code migrate} (a verifier reading someone else's
+   * database must not change it).
+   */
+  public static AuditDatabase connect(String jdbcUrl, String user, String password, int poolSize, boolean migrate) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(jdbcUrl);
     config.setUsername(user);
@@ -23,6 +31,9 @@ public final class AuditDatabase implements AutoCloseable {
     // Batched inserts become multi-row inserts: far fewer round trips.
     config.addDataSourceProperty("reWriteBatchedInserts", "true");
     HikariDataSource dataSource = new HikariDataSource(config);
+    if (!migrate) {
+      return new AuditDatabase(dataSource);
+    }
     try {
       Flyway.configure()
           .dataSource(dataSource)

@@ -3,6 +3,7 @@ package io.genguard.audit.persistence;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.events.v1.BiasMetric;
 import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationFailure;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
@@ -20,7 +21,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -35,8 +35,6 @@ import javax.sql.DataSource;
  * serialise on an advisory lock, so several audit instances still build one unbroken chain.
  */
 public final class AuditWriter {
-  private static final long CHAIN_LOCK = 0x67656e6775617264L; // "genguard"
-
   private final DataSource dataSource;
   private final Clock clock;
 
@@ -64,10 +62,7 @@ public final class AuditWriter {
   }
 
   private int writeInTransaction(Connection connection, List<IncomingEvent> events) throws SQLException {
-    try (PreparedStatement lock = connection.prepareStatement("select pg_advisory_xact_lock(?)")) {
-      lock.setLong(1, CHAIN_LOCK);
-      lock.execute();
-    }
+    ChainAppender.lock(connection);
     Map<String, IncomingEvent> fresh = new LinkedHashMap<>();
     for (IncomingEvent event : events) {
       fresh.putIfAbsent(event.eventId(), event);
@@ -76,48 +71,13 @@ public final class AuditWriter {
     if (fresh.isEmpty()) {
       return 0;
     }
-    long seq;
-    byte[] previous;
-    try (PreparedStatement tail =
-            connection.prepareStatement("select seq, hash from audit_log order by seq desc limit 1");
-        ResultSet rs = tail.executeQuery()) {
-      if (rs.next()) {
-        seq = rs.getLong(1);
-        previous = rs.getBytes(2);
-      } else {
-        seq = 0;
-        previous = AuditChain.GENESIS;
-      }
+    List<ChainRecord> records = new ArrayList<>(fresh.size());
+    for (IncomingEvent event : fresh.values()) {
+      records.add(new ChainRecord(event.eventId(), event.type(), event.field("tenantId"),
+          event.field("requestId"), event.topic(), event.partition(), event.offset(),
+          CanonicalJson.of(event.event())));
     }
-    // Microseconds: what PostgreSQL's timestamptz keeps, so a verifier recomputes the same text.
-    Instant recordedAt = clock.instant().truncatedTo(ChronoUnit.MICROS);
-    try (PreparedStatement insert = connection.prepareStatement(
-        "insert into audit_log (seq, event_id, event_type, tenant_id, request_id, source_topic,"
-            + " source_partition, source_offset, payload, recorded_at, prev_hash, hash)"
-            + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-      for (IncomingEvent event : fresh.values()) {
-        seq++;
-        AuditChain.Entry entry = new AuditChain.Entry(seq, event.eventId(), event.type(),
-            event.field("tenantId"), event.field("requestId"), event.topic(), event.partition(),
-            event.offset(), CanonicalJson.of(event.event()), recordedAt);
-        byte[] hash = AuditChain.hash(previous, entry);
-        insert.setLong(1, entry.seq());
-        insert.setString(2, entry.eventId());
-        insert.setString(3, entry.eventType());
-        insert.setString(4, entry.tenantId());
-        insert.setString(5, entry.requestId());
-        insert.setString(6, entry.sourceTopic());
-        insert.setInt(7, entry.sourcePartition());
-        insert.setLong(8, entry.sourceOffset());
-        insert.setString(9, entry.payload());
-        insert.setObject(10, time(entry.recordedAt()));
-        insert.setBytes(11, previous);
-        insert.setBytes(12, hash);
-        insert.addBatch();
-        previous = hash;
-      }
-      insert.executeBatch();
-    }
+    ChainAppender.append(connection, records, clock.instant());
     new Projections(connection).write(fresh.values());
     return fresh.size();
   }
@@ -287,6 +247,39 @@ public final class AuditWriter {
             s.setString(12, CanonicalJson.write(CanonicalJson.toTree(e).get("reasons")));
             s.setObject(13, time(e.getDecidedAt()));
           });
+      reviewQueue(rows);
+    }
+
+    /**
+     * Keeps the review queue in step with the gate: an output held for review becomes a PENDING
+     * item, and a final outcome for a request closes its item. Finals are applied after the inserts
+     * and from the stored outcomes, so the order in which the topics are read does not matter.
+     */
+    private void reviewQueue(List<ReleaseGateOutcome> rows) throws SQLException {
+      if (rows.isEmpty()) {
+        return;
+      }
+      List<ReleaseGateOutcome> held = rows.stream()
+          .filter(e -> e.getOutcome() == GateOutcome.HELD_FOR_REVIEW)
+          .toList();
+      batch(held, "insert into review_item (request_id, output_id, tenant_id, verdict_id, gate_event_id,"
+          + " held_at, state) values (?, ?, ?, ?, ?, ?, 'PENDING') on conflict do nothing", (s, e) -> {
+            s.setString(1, e.getRequestId());
+            s.setString(2, e.getOutputId());
+            s.setString(3, e.getTenantId());
+            s.setString(4, e.getVerdictId());
+            s.setString(5, e.getEventId());
+            s.setObject(6, time(e.getDecidedAt()));
+          });
+      try (PreparedStatement close = connection.prepareStatement(
+          "update review_item r set state = f.outcome"
+              + " from gate_outcome f"
+              + " where r.request_id = any(?) and f.request_id = r.request_id"
+              + " and f.outcome in ('RELEASED', 'QUARANTINED') and r.state in ('PENDING', 'DECIDED')")) {
+        close.setArray(1, connection.createArrayOf("text",
+            rows.stream().map(ReleaseGateOutcome::getRequestId).distinct().toArray()));
+        close.executeUpdate();
+      }
     }
 
     private void reviews(List<ReviewDecision> rows) throws SQLException {
@@ -302,6 +295,16 @@ public final class AuditWriter {
             s.setString(7, e.getReviewer());
             s.setString(8, e.getNote());
             s.setObject(9, time(e.getDecidedAt()));
+          });
+      // A decision made outside this service's API (another instance, a tool) closes the item too.
+      batch(rows, "update review_item set state = 'DECIDED', review_id = ?, action = ?, decided_by = ?,"
+          + " note = ?, decided_at = ? where request_id = ? and state = 'PENDING'", (s, e) -> {
+            s.setString(1, e.getReviewId());
+            s.setString(2, e.getAction().name());
+            s.setString(3, e.getReviewer());
+            s.setString(4, e.getNote());
+            s.setObject(5, time(e.getDecidedAt()));
+            s.setString(6, e.getRequestId());
           });
     }
 

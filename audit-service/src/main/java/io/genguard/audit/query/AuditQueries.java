@@ -1,6 +1,5 @@
 package io.genguard.audit.query;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -10,8 +9,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
-import java.sql.Types;
-import java.time.OffsetDateTime;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,32 +26,63 @@ public final class AuditQueries {
 
   /** Everything recorded about one request, or empty if the request is unknown. */
   public Optional<ObjectNode> story(String requestId) throws SQLException {
+    return story(requestId, null);
+  }
+
+  /**
+   * Everything recorded about one request (request, outputs, verdicts with reasons, gate outcomes,
+   * reviews, the review-queue item and the API actions on it), or empty if the request is unknown
+   * or belongs to a tenant other than {@code tenant} (null: any tenant).
+   */
+  public Optional<ObjectNode> story(String requestId, String tenant) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
       ObjectNode story = JSON.createObjectNode();
       ArrayNode requests = rows(connection, "select * from generation_request where request_id = ?", requestId);
       ArrayNode outputs = rows(connection,
           "select * from generation_output where request_id = ? order by generated_at", requestId);
-      ArrayNode failures = rows(connection,
-          "select * from generation_failure where request_id = ? order by failed_at", requestId);
       ArrayNode verdicts = rows(connection,
           "select * from moderation_verdict where request_id = ? order by decided_at", requestId);
+      if (requests.isEmpty() && outputs.isEmpty() && verdicts.isEmpty()) {
+        return Optional.empty();
+      }
+      String owner = firstText(requests, outputs, verdicts);
+      if (tenant != null && !tenant.equals(owner)) {
+        return Optional.empty();
+      }
+      ArrayNode failures = rows(connection,
+          "select * from generation_failure where request_id = ? order by failed_at", requestId);
       ArrayNode outcomes = rows(connection,
           "select * from gate_outcome where request_id = ? order by decided_at", requestId);
       ArrayNode reviews = rows(connection,
           "select * from review_decision where request_id = ? order by decided_at", requestId);
-      if (requests.isEmpty() && outputs.isEmpty() && verdicts.isEmpty()) {
-        return Optional.empty();
-      }
+      ArrayNode queue = rows(connection,
+          "select request_id, output_id, state, held_at, claimed_by, claim_expires_at, review_id, action,"
+              + " note, decided_by, decided_at from review_item where request_id = ?", requestId);
+      ArrayNode actions = rows(connection,
+          "select action_id, action, caller_name, caller_role, caller_token_id, target, details, acted_at"
+              + " from api_action where request_id = ? order by acted_at", requestId);
       story.put("requestId", requestId);
+      story.put("tenantId", owner);
       story.set("request", requests.isEmpty() ? null : requests.get(0));
       story.set("outputs", outputs);
       story.set("failures", failures);
       story.set("verdicts", verdicts);
       story.set("gateOutcomes", outcomes);
       story.set("reviews", reviews);
+      story.set("reviewItem", queue.isEmpty() ? null : queue.get(0));
+      story.set("actions", actions);
       story.put("status", status(outcomes, failures));
       return Optional.of(story);
     }
+  }
+
+  private static String firstText(ArrayNode... candidates) {
+    for (ArrayNode rows : candidates) {
+      if (!rows.isEmpty() && rows.get(0).hasNonNull("tenantId")) {
+        return rows.get(0).get("tenantId").asText();
+      }
+    }
+    return null;
   }
 
   private static String status(ArrayNode outcomes, ArrayNode failures) {
@@ -69,28 +97,44 @@ public final class AuditQueries {
 
   /** Totals over the whole store. */
   public Map<String, Long> summary() throws SQLException {
+    return summary(null);
+  }
+
+  /**
+   * Totals over one tenant's data, or the whole store when {@code tenant} is null. Dead letters
+   * belong to no tenant and are counted only in the whole-store summary.
+   */
+  public Map<String, Long> summary(String tenant) throws SQLException {
+    String mine = " (?::text is null or tenant_id = ?)";
     String sql = "select"
-        + " (select count(*) from generation_request) as requests,"
-        + " (select count(*) from generation_output) as outputs,"
-        + " (select count(*) from generation_failure) as failures,"
-        + " (select count(*) from moderation_verdict) as verdicts,"
-        + " (select count(*) from gate_outcome where outcome = 'RELEASED') as released,"
-        + " (select count(*) from gate_outcome where outcome = 'QUARANTINED') as quarantined,"
-        + " (select count(*) from gate_outcome g where outcome = 'HELD_FOR_REVIEW' and not exists"
-        + "   (select 1 from gate_outcome f where f.request_id = g.request_id"
-        + "    and f.outcome in ('RELEASED', 'QUARANTINED'))) as awaiting_review,"
-        + " (select count(*) from dead_letter) as dead_letters,"
-        + " (select count(*) from audit_log) as audit_records";
+        + " (select count(*) from generation_request where" + mine + ") as requests,"
+        + " (select count(*) from generation_output where" + mine + ") as outputs,"
+        + " (select count(*) from generation_failure where" + mine + ") as failures,"
+        + " (select count(*) from moderation_verdict where" + mine + ") as verdicts,"
+        + " (select count(*) from gate_outcome where outcome = 'RELEASED' and" + mine + ") as released,"
+        + " (select count(*) from gate_outcome where outcome = 'QUARANTINED' and" + mine + ") as quarantined,"
+        + " (select count(*) from review_item where state = 'PENDING' and" + mine + ") as awaiting_review,"
+        + " (select count(*) from dead_letter where ?::text is null) as dead_letters,"
+        + " (select count(*) from audit_log where" + mine + ") as audit_records";
     try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement = connection.prepareStatement(sql);
-        ResultSet rs = statement.executeQuery()) {
-      rs.next();
-      Map<String, Long> counts = new LinkedHashMap<>();
-      ResultSetMetaData meta = rs.getMetaData();
-      for (int i = 1; i <= meta.getColumnCount(); i++) {
-        counts.put(meta.getColumnLabel(i), rs.getLong(i));
+        PreparedStatement statement = connection.prepareStatement(sql)) {
+      int parameter = 1;
+      for (int i = 0; i < 7; i++) {
+        statement.setString(parameter++, tenant);
+        statement.setString(parameter++, tenant);
       }
-      return counts;
+      statement.setString(parameter++, tenant);
+      statement.setString(parameter++, tenant);
+      statement.setString(parameter, tenant);
+      try (ResultSet rs = statement.executeQuery()) {
+        rs.next();
+        Map<String, Long> counts = new LinkedHashMap<>();
+        ResultSetMetaData meta = rs.getMetaData();
+        for (int i = 1; i <= meta.getColumnCount(); i++) {
+          counts.put(meta.getColumnLabel(i), rs.getLong(i));
+        }
+        return counts;
+      }
     }
   }
 
@@ -166,61 +210,11 @@ public final class AuditQueries {
   }
 
   private static ArrayNode rows(Connection connection, String sql, String param) throws SQLException {
-    ArrayNode rows = JSON.createArrayNode();
     try (PreparedStatement statement = connection.prepareStatement(sql)) {
       statement.setString(1, param);
       try (ResultSet rs = statement.executeQuery()) {
-        ResultSetMetaData meta = rs.getMetaData();
-        while (rs.next()) {
-          ObjectNode row = rows.addObject();
-          for (int i = 1; i <= meta.getColumnCount(); i++) {
-            row.set(camel(meta.getColumnLabel(i)), value(rs, i, meta.getColumnType(i), meta.getColumnTypeName(i)));
-          }
-        }
+        return JsonRows.all(rs);
       }
     }
-    return rows;
-  }
-
-  private static JsonNode value(ResultSet rs, int column, int type, String typeName) throws SQLException {
-    Object raw = rs.getObject(column);
-    if (raw == null) {
-      return JSON.nullNode();
-    }
-    if ("jsonb".equals(typeName) || "json".equals(typeName)) {
-      try {
-        return JSON.readTree(rs.getString(column));
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-        throw new SQLException("Stored JSON does not parse", e);
-      }
-    }
-    if (type == Types.ARRAY) {
-      ArrayNode array = JSON.createArrayNode();
-      for (Object element : (Object[]) rs.getArray(column).getArray()) {
-        array.add(String.valueOf(element));
-      }
-      return array;
-    }
-    if (type == Types.TIMESTAMP || type == Types.TIMESTAMP_WITH_TIMEZONE) {
-      return JSON.getNodeFactory().textNode(rs.getObject(column, OffsetDateTime.class).toInstant().toString());
-    }
-    if (type == Types.BINARY || type == Types.VARBINARY) {
-      return JSON.getNodeFactory().textNode(java.util.Base64.getEncoder().encodeToString(rs.getBytes(column)));
-    }
-    return JSON.valueToTree(raw);
-  }
-
-  private static String camel(String column) {
-    StringBuilder out = new StringBuilder();
-    boolean upper = false;
-    for (char c : column.toCharArray()) {
-      if (c == '_') {
-        upper = true;
-      } else {
-        out.append(upper ? Character.toUpperCase(c) : c);
-        upper = false;
-      }
-    }
-    return out.toString();
   }
 }

@@ -2,6 +2,11 @@ package io.genguard.audit.persistence;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.SamplingParameters;
 import io.genguard.schemas.Topics;
@@ -12,6 +17,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,22 +78,44 @@ class AuditWriterITCase {
     try (Connection connection = database.dataSource().getConnection();
         Statement statement = connection.createStatement();
         ResultSet rs = statement.executeQuery("select seq, event_id, event_type, tenant_id, request_id,"
-            + " source_topic, source_partition, source_offset, payload, recorded_at, prev_hash, hash"
-            + " from audit_log order by seq")) {
+            + " source_topic, source_partition, source_offset, payload, recorded_at, chain_version, entry_digest,"
+            + " prev_hash, hash from audit_log order by seq")) {
       byte[] previous = AuditChain.GENESIS;
       long expectedSeq = 1;
       while (rs.next()) {
         assertThat(rs.getLong("seq")).isEqualTo(expectedSeq++);
         assertThat(rs.getBytes("prev_hash")).isEqualTo(previous);
-        AuditChain.Entry entry = new AuditChain.Entry(rs.getLong("seq"), rs.getString("event_id"),
-            rs.getString("event_type"), rs.getString("tenant_id"), rs.getString("request_id"),
-            rs.getString("source_topic"), rs.getInt("source_partition"), rs.getLong("source_offset"),
-            rs.getString("payload"), rs.getObject("recorded_at", java.time.OffsetDateTime.class).toInstant());
+        assertThat(rs.getInt("chain_version")).isEqualTo(AuditChain.CURRENT_VERSION);
+        AuditChain.Entry entry = new AuditChain.Entry(rs.getInt("chain_version"), rs.getLong("seq"),
+            rs.getString("event_id"), rs.getString("event_type"), rs.getString("tenant_id"),
+            rs.getString("request_id"), rs.getString("source_topic"), rs.getInt("source_partition"),
+            rs.getLong("source_offset"), rs.getString("payload"),
+            rs.getObject("recorded_at", OffsetDateTime.class).toInstant());
+        assertThat(rs.getBytes("entry_digest")).isEqualTo(AuditChain.digest(entry));
         assertThat(AuditChain.hash(previous, entry)).isEqualTo(rs.getBytes("hash"));
         previous = rs.getBytes("hash");
       }
       assertThat(expectedSeq).isGreaterThan(3);
     }
+  }
+
+  @Test
+  void shouldQueueAHeldOutputAndCloseItWhenTheGateDecidesWhateverTheOrderOfTopics() throws Exception {
+    Scenario held = Scenario.of("held-1", "acme", Decision.REVIEW, NOW);
+    writer.write(AuditEvents.story(held));
+    assertThat(count("select count(*) from review_item where request_id = 'held-1' and state = 'PENDING'")).isEqualTo(1);
+
+    writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_RELEASED.name(),
+        AuditEvents.gateOutcome(held, GateOutcome.RELEASED, GateBasis.REVIEW, "review-1", NOW.plusSeconds(5)))));
+    assertThat(count("select count(*) from review_item where request_id = 'held-1' and state = 'RELEASED'")).isEqualTo(1);
+
+    // The final outcome read before the held one (different topics): the item is born closed.
+    Scenario late = Scenario.of("held-2", "acme", Decision.REVIEW, NOW);
+    writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_QUARANTINED.name(),
+        AuditEvents.gateOutcome(late, GateOutcome.QUARANTINED, GateBasis.REVIEW, "review-2", NOW.plusSeconds(5)))));
+    writer.write(AuditEvents.story(late));
+    assertThat(count("select count(*) from review_item where request_id = 'held-2' and state = 'QUARANTINED'"))
+        .isEqualTo(1);
   }
 
   private static long count(String sql) throws SQLException {

@@ -26,8 +26,13 @@ final class SubmitCommand implements Callable<Integer> {
       description = "Audit API base URL (default ${DEFAULT-VALUE}, or GENGUARD_API).")
   String api;
 
-  @Option(names = "--tenant", defaultValue = "default", description = "Tenant id (default ${DEFAULT-VALUE}).")
+  @Option(names = "--tenant", description = "Tenant id (default: the token's tenant, or 'default').")
   String tenant;
+
+  @Option(names = "--token", defaultValue = "${env:GENGUARD_API_TOKEN}", paramLabel = "TOKEN",
+      description = "API token of a submitter (or admin); default: GENGUARD_API_TOKEN. Create one with"
+          + " ./genguard audit token create --role submitter --tenant TENANT --name NAME")
+  String token;
 
   @Option(names = "--backend", description = "Generation backend (builtin, echo, djl, openai).")
   String backend;
@@ -45,7 +50,15 @@ final class SubmitCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    ObjectNode body = JSON.createObjectNode().put("prompt", prompt).put("tenantId", tenant);
+    if (token == null || token.isBlank()) {
+      System.err.println("No API token: pass --token or set GENGUARD_API_TOKEN (the stack prints or writes one;"
+          + " an admin creates more with ./genguard audit token create).");
+      return 2;
+    }
+    ObjectNode body = JSON.createObjectNode().put("prompt", prompt);
+    if (tenant != null) {
+      body.put("tenantId", tenant);
+    }
     if (backend != null) {
       body.put("backend", backend);
     }
@@ -59,6 +72,7 @@ final class SubmitCommand implements Callable<Integer> {
     try {
       accepted = http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/requests"))
           .header("Content-Type", "application/json")
+          .header("Authorization", "Bearer " + token.trim())
           .timeout(Duration.ofSeconds(30))
           .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
           .build(), HttpResponse.BodyHandlers.ofString());
@@ -77,7 +91,8 @@ final class SubmitCommand implements Callable<Integer> {
     JsonNode story = null;
     while (System.nanoTime() < deadline) {
       HttpResponse<String> response = http.send(
-          HttpRequest.newBuilder(URI.create(api + "/api/v1/requests/" + requestId)).GET().build(),
+          HttpRequest.newBuilder(URI.create(api + "/api/v1/requests/" + requestId))
+              .header("Authorization", "Bearer " + token.trim()).GET().build(),
           HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() == 200) {
         story = JSON.readTree(response.body());

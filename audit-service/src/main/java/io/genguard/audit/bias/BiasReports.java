@@ -1,0 +1,322 @@
+package io.genguard.audit.bias;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.InvalidInputException;
+import io.genguard.audit.NotFoundException;
+import io.genguard.audit.json.CanonicalJson;
+import io.genguard.audit.persistence.ActionLog;
+import io.genguard.audit.persistence.Transactions;
+import io.genguard.audit.query.Cursor;
+import io.genguard.audit.query.JsonRows;
+import io.genguard.audit.security.Caller;
+import io.genguard.audit.security.ForbiddenException;
+import io.genguard.schemas.EventIds;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import javax.sql.DataSource;
+
+/**
+ * Bias reports (persisted JSON, CSV and self-contained HTML, written by the bias-audit feature
+ * through {@link #save}) and the per-group view of the bias.metrics the aggregation job writes.
+ * Saving a report appends its SHA-256 digests to the audit chain, so a later edit of a stored report
+ * is detectable against the chain.
+ */
+public final class BiasReports {
+  public static final int MAX_PAGE = 100;
+  /** Largest report body accepted (each of JSON, CSV, HTML). */
+  public static final int MAX_BODY_CHARS = 8 * 1024 * 1024;
+
+  private final DataSource dataSource;
+  private final Clock clock;
+
+  public BiasReports(DataSource dataSource, Clock clock) {
+    this.dataSource = dataSource;
+    this.clock = clock;
+  }
+
+  /** Report formats. */
+  public enum Format {
+    JSON, CSV, HTML;
+
+    public static Format parse(String value) {
+      if (value == null || value.isBlank()) {
+        return JSON;
+      }
+      for (Format format : values()) {
+        if (format.name().equalsIgnoreCase(value.trim())) {
+          return format;
+        }
+      }
+      throw new InvalidInputException("format '" + value + "' is not one of json, csv, html");
+    }
+  }
+
+  /**
+   * A report to store.
+   *
+   * @param reportId id, or null to generate one
+   * @param campaignId campaign it reports on, or null (live monitoring)
+   * @param tenantId tenant it belongs to, or null for a report over all tenants
+   * @param title headline
+   * @param kind e.g. CAMPAIGN or LIVE
+   * @param model model it is about, if one
+   * @param windowStart start of the period covered, if any
+   * @param windowEnd end of the period covered, if any
+   * @param summary headline numbers (shown in lists)
+   * @param bodyJson the full report; the UI draws charts from its {@code groups} array (see README)
+   * @param bodyCsv the per-group table as CSV
+   * @param bodyHtml a self-contained HTML page (served with scripts disabled)
+   */
+  public record NewReport(String reportId, String campaignId, String tenantId, String title, String kind,
+      String model, Instant windowStart, Instant windowEnd, JsonNode summary, JsonNode bodyJson, String bodyCsv,
+      String bodyHtml) {}
+
+  /** Stores a report and records it (with the digests of its bodies) in the audit chain. */
+  public String save(NewReport report, Caller caller) throws SQLException {
+    if (report.title() == null || report.title().isBlank() || report.kind() == null || report.kind().isBlank()) {
+      throw new InvalidInputException("A bias report needs a title and a kind");
+    }
+    if (report.bodyJson() == null || report.bodyCsv() == null || report.bodyHtml() == null) {
+      throw new InvalidInputException("A bias report needs all three bodies: JSON, CSV and HTML");
+    }
+    String json = CanonicalJson.write(report.bodyJson());
+    for (String body : List.of(json, report.bodyCsv(), report.bodyHtml())) {
+      if (body.length() > MAX_BODY_CHARS) {
+        throw new InvalidInputException("A report body has " + body.length() + " characters; the limit is "
+            + MAX_BODY_CHARS);
+      }
+    }
+    if (!caller.canSee(report.tenantId())) {
+      throw new ForbiddenException("A token of tenant '" + caller.tenantId() + "' may only store its own reports");
+    }
+    String id = report.reportId() == null ? EventIds.random() : report.reportId();
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    Transactions.inTransaction(dataSource, connection -> {
+      try (PreparedStatement insert = connection.prepareStatement(
+          "insert into bias_report (report_id, campaign_id, tenant_id, title, kind, model, window_start,"
+              + " window_end, summary, body_json, body_csv, body_html, created_at, created_by)"
+              + " values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?)")) {
+        insert.setString(1, id);
+        insert.setString(2, report.campaignId());
+        insert.setString(3, report.tenantId());
+        insert.setString(4, report.title());
+        insert.setString(5, report.kind());
+        insert.setString(6, report.model());
+        insert.setObject(7, utc(report.windowStart()));
+        insert.setObject(8, utc(report.windowEnd()));
+        insert.setString(9, CanonicalJson.write(report.summary() == null
+            ? JsonNodeFactory.instance.objectNode() : report.summary()));
+        insert.setString(10, json);
+        insert.setString(11, report.bodyCsv());
+        insert.setString(12, report.bodyHtml());
+        insert.setObject(13, utc(now));
+        insert.setString(14, caller.describe());
+        insert.executeUpdate();
+      }
+      ActionLog.Action action = ActionLog.Action.of("bias_report.create", report.tenantId(), null, id);
+      action.details().put("title", report.title()).put("campaignId", report.campaignId())
+          .put("jsonSha256", sha256(json)).put("csvSha256", sha256(report.bodyCsv()))
+          .put("htmlSha256", sha256(report.bodyHtml()));
+      ActionLog.record(connection, caller, action, now);
+      return null;
+    });
+    return id;
+  }
+
+  /** One page of reports and the cursor of the next page. */
+  public record Page(ArrayNode items, String nextCursor) {}
+
+  /** Reports newest first, restricted to {@code tenant} when not null. */
+  public Page list(String tenant, String campaignId, Cursor after, int limit) throws SQLException {
+    if (limit < 1 || limit > MAX_PAGE) {
+      throw new InvalidInputException("limit must be between 1 and " + MAX_PAGE + ", was " + limit);
+    }
+    StringBuilder sql = new StringBuilder("select report_id, campaign_id, tenant_id, title, kind, model,"
+        + " window_start, window_end, summary, created_at, created_by from bias_report where true");
+    List<Object> parameters = new ArrayList<>();
+    if (tenant != null) {
+      sql.append(" and tenant_id = ?");
+      parameters.add(tenant);
+    }
+    if (campaignId != null) {
+      sql.append(" and campaign_id = ?");
+      parameters.add(campaignId);
+    }
+    if (after != null) {
+      sql.append(" and (created_at, report_id) < (?, ?)");
+      parameters.add(after.timeColumn());
+      parameters.add(after.id());
+    }
+    sql.append(" order by created_at desc, report_id desc limit ?");
+    parameters.add(limit + 1);
+    ArrayNode items = JsonNodeFactory.instance.arrayNode();
+    String next = null;
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = connection.prepareStatement(sql.toString())) {
+      for (int i = 0; i < parameters.size(); i++) {
+        statement.setObject(i + 1, parameters.get(i));
+      }
+      try (ResultSet rs = statement.executeQuery()) {
+        while (rs.next()) {
+          if (items.size() == limit) {
+            JsonNode last = items.get(limit - 1);
+            next = new Cursor(Instant.parse(last.get("createdAt").asText()), last.get("reportId").asText()).encode();
+            break;
+          }
+          items.add(JsonRows.row(rs));
+        }
+      }
+    }
+    return new Page(items, next);
+  }
+
+  /** A report's metadata and JSON body, if the caller may see it. */
+  public ObjectNode get(String reportId, Caller caller) throws SQLException {
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = connection.prepareStatement(
+            "select report_id, campaign_id, tenant_id, title, kind, model, window_start, window_end, summary,"
+                + " body_json as report, created_at, created_by from bias_report where report_id = ?")) {
+      statement.setString(1, reportId);
+      try (ResultSet rs = statement.executeQuery()) {
+        if (!rs.next() || !caller.canSee(rs.getString("tenant_id"))) {
+          throw notFound(reportId);
+        }
+        return JsonRows.row(rs);
+      }
+    }
+  }
+
+  /** The stored body in one format, if the caller may see the report. */
+  public String body(String reportId, Format format, Caller caller) throws SQLException {
+    String column = switch (format) {
+      case JSON -> "body_json::text";
+      case CSV -> "body_csv";
+      case HTML -> "body_html";
+    };
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = connection.prepareStatement(
+            "select tenant_id, " + column + " from bias_report where report_id = ?")) {
+      statement.setString(1, reportId);
+      try (ResultSet rs = statement.executeQuery()) {
+        if (!rs.next() || !caller.canSee(rs.getString(1))) {
+          throw notFound(reportId);
+        }
+        return rs.getString(2);
+      }
+    }
+  }
+
+  /**
+   * Per-group statistics from bias.metrics: LIVE windows are summed over the period; for a
+   * CAMPAIGN, the latest figures per model and group count (the aggregation job re-emits running
+   * totals). Each group carries n, rates and a Wilson 95% interval of its unsafe rate.
+   */
+  public ArrayNode groupMetrics(String scope, String campaignId, String model, Instant from, Instant to)
+      throws SQLException {
+    String scopeValue = scope == null ? "LIVE" : scope.trim().toUpperCase(Locale.ROOT);
+    if (!scopeValue.equals("LIVE") && !scopeValue.equals("CAMPAIGN")) {
+      throw new InvalidInputException("scope '" + scope + "' is not one of LIVE, CAMPAIGN");
+    }
+    StringBuilder where = new StringBuilder(" where scope = ?");
+    List<Object> parameters = new ArrayList<>();
+    parameters.add(scopeValue);
+    if (campaignId != null) {
+      where.append(" and campaign_id = ?");
+      parameters.add(campaignId);
+    }
+    if (model != null) {
+      where.append(" and model = ?");
+      parameters.add(model);
+    }
+    if (from != null) {
+      where.append(" and window_start >= ?");
+      parameters.add(utc(from));
+    }
+    if (to != null) {
+      where.append(" and window_end <= ?");
+      parameters.add(utc(to));
+    }
+    String rows = scopeValue.equals("LIVE")
+        ? "select * from bias_metric" + where
+        : "select distinct on (campaign_id, model, group_name) * from bias_metric" + where
+            + " order by campaign_id, model, group_name, computed_at desc";
+    String sql = "select group_name, sum(count) as n, sum(unsafe_count) as unsafe, sum(unsafe_score_sum) as score_sum,"
+        + " sum(block_count) as blocked, sum(review_count) as reviewed, sum(release_count) as released"
+        + " from (" + rows + ") m group by group_name order by group_name limit 1000";
+    ArrayNode groups = JsonNodeFactory.instance.arrayNode();
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = connection.prepareStatement(sql)) {
+      for (int i = 0; i < parameters.size(); i++) {
+        statement.setObject(i + 1, parameters.get(i));
+      }
+      try (ResultSet rs = statement.executeQuery()) {
+        while (rs.next()) {
+          long n = rs.getLong("n");
+          long unsafe = rs.getLong("unsafe");
+          ObjectNode group = groups.addObject();
+          group.put("group", rs.getString("group_name"));
+          group.put("n", n);
+          group.put("unsafeRate", rate(unsafe, n));
+          double[] interval = wilson(unsafe, n);
+          group.putArray("unsafeRateInterval").add(interval[0]).add(interval[1]);
+          group.put("meanUnsafeScore", n == 0 ? 0 : rs.getDouble("score_sum") / n);
+          group.put("blockRate", rate(rs.getLong("blocked"), n));
+          group.put("reviewRate", rate(rs.getLong("reviewed"), n));
+          group.put("releaseRate", rate(rs.getLong("released"), n));
+        }
+      }
+    }
+    return groups;
+  }
+
+  private static double rate(long count, long n) {
+    return n == 0 ? 0 : (double) count / n;
+  }
+
+  /** Wilson score interval, 95% (z = 1.96), for count successes out of n. */
+  static double[] wilson(long count, long n) {
+    if (n == 0) {
+      return new double[] {0, 1};
+    }
+    double z = 1.96;
+    double p = (double) count / n;
+    double denominator = 1 + z * z / n;
+    double centre = (p + z * z / (2.0 * n)) / denominator;
+    double half = z * Math.sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / denominator;
+    return new double[] {Math.max(0, centre - half), Math.min(1, centre + half)};
+  }
+
+  private static NotFoundException notFound(String reportId) {
+    return new NotFoundException("No bias report with id '" + reportId + "' that this token may see;"
+        + " list reports with GET /api/v1/bias/reports");
+  }
+
+  static String sha256(String text) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("Every JVM has SHA-256", e);
+    }
+  }
+
+  private static OffsetDateTime utc(Instant instant) {
+    return instant == null ? null : OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+  }
+}

@@ -1,0 +1,93 @@
+package io.genguard.audit.persistence;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+
+/**
+ * Appends records to the end of the hash chain inside the caller's transaction. Every appender
+ * first takes one transaction-scoped advisory lock, so concurrent writers (the ingestor, API calls,
+ * retention, several service instances) still build one unbroken chain; the lock is released when
+ * the caller's transaction commits or rolls back.
+ */
+public final class ChainAppender {
+  /** Advisory lock key: "genguard" in ASCII. */
+  static final long CHAIN_LOCK = 0x67656e6775617264L;
+
+  private ChainAppender() {}
+
+  /** The last record of the chain: its seq (0 when empty) and hash (genesis when empty). */
+  public record Tail(long seq, byte[] hash) {}
+
+  /** Takes the chain lock for the rest of the transaction (re-entrant within it). */
+  public static void lock(Connection connection) throws SQLException {
+    try (PreparedStatement lock = connection.prepareStatement("select pg_advisory_xact_lock(?)")) {
+      lock.setLong(1, CHAIN_LOCK);
+      lock.execute();
+    }
+  }
+
+  /** The chain's last record; call with the lock held. */
+  public static Tail tail(Connection connection) throws SQLException {
+    try (PreparedStatement tail =
+            connection.prepareStatement("select seq, hash from audit_log order by seq desc limit 1");
+        ResultSet rs = tail.executeQuery()) {
+      return rs.next() ? new Tail(rs.getLong(1), rs.getBytes(2)) : new Tail(0, AuditChain.GENESIS);
+    }
+  }
+
+  /**
+   * Locks the chain and appends the records in order, all with the same recorded time (truncated to
+   * microseconds, what timestamptz keeps, so a verifier recomputes the same text).
+   *
+   * @return the seq of the last record appended
+   */
+  public static long append(Connection connection, List<ChainRecord> records, Instant now) throws SQLException {
+    lock(connection);
+    Tail tail = tail(connection);
+    if (records.isEmpty()) {
+      return tail.seq();
+    }
+    Instant recordedAt = now.truncatedTo(ChronoUnit.MICROS);
+    OffsetDateTime recordedAtColumn = OffsetDateTime.ofInstant(recordedAt, ZoneOffset.UTC);
+    long seq = tail.seq();
+    byte[] previous = tail.hash();
+    try (PreparedStatement insert = connection.prepareStatement(
+        "insert into audit_log (seq, event_id, event_type, tenant_id, request_id, source_topic,"
+            + " source_partition, source_offset, payload, recorded_at, chain_version, entry_digest,"
+            + " prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+      for (ChainRecord record : records) {
+        seq++;
+        AuditChain.Entry entry = new AuditChain.Entry(AuditChain.CURRENT_VERSION, seq, record.eventId(),
+            record.eventType(), record.tenantId(), record.requestId(), record.sourceTopic(),
+            record.sourcePartition(), record.sourceOffset(), record.payload(), recordedAt);
+        byte[] digest = AuditChain.digest(entry);
+        byte[] hash = AuditChain.link(previous, digest);
+        insert.setLong(1, seq);
+        insert.setString(2, entry.eventId());
+        insert.setString(3, entry.eventType());
+        insert.setString(4, entry.tenantId());
+        insert.setString(5, entry.requestId());
+        insert.setString(6, entry.sourceTopic());
+        insert.setInt(7, entry.sourcePartition());
+        insert.setLong(8, entry.sourceOffset());
+        insert.setString(9, entry.payload());
+        insert.setObject(10, recordedAtColumn);
+        insert.setInt(11, entry.chainVersion());
+        insert.setBytes(12, digest);
+        insert.setBytes(13, previous);
+        insert.setBytes(14, hash);
+        insert.addBatch();
+        previous = hash;
+      }
+      insert.executeBatch();
+    }
+    return seq;
+  }
+}

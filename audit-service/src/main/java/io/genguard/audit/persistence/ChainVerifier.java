@@ -1,0 +1,258 @@
+package io.genguard.audit.persistence;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import javax.sql.DataSource;
+
+/**
+ * Recomputes the whole hash chain from the genesis and reports the first broken link: a gap in the
+ * sequence (records deleted), a record whose previous-hash does not match its predecessor (records
+ * deleted, inserted or reordered), a record whose content no longer matches its hash (a value
+ * edited), or a tombstone no retention record accounts for. Reads one consistent snapshot through a
+ * cursor, so it needs little memory and may run while the service writes.
+ *
+ * <p>What a chain alone cannot show: removal of the newest records. Compare the reported head (last
+ * seq and hash) with one kept elsewhere ({@link #verify(DataSource, Anchor)}).
+ */
+public final class ChainVerifier {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ChainVerifier() {}
+
+  /** What kind of break was found. */
+  public enum Problem {
+    /** A seq is missing: the record(s) between were deleted. */
+    SEQUENCE_GAP,
+    /** prev_hash differs from the previous record's hash: records deleted, inserted or reordered. */
+    PREVIOUS_HASH_MISMATCH,
+    /** The stored content no longer produces the stored hash: a value in this record was edited. */
+    CONTENT_MODIFIED,
+    /** The record's content was removed, but no retention record accounts for the removal. */
+    UNJUSTIFIED_TOMBSTONE,
+    /** A retention record says it removed n records, but a different number point to it. */
+    TOMBSTONE_COUNT_MISMATCH,
+    /** The record at the anchor's seq does not have the anchor's hash, or is gone. */
+    ANCHOR_MISMATCH
+  }
+
+  /**
+   * A head recorded earlier (e.g. printed by a previous verification and kept outside the
+   * database): the record with this seq must still have this hash.
+   */
+  public record Anchor(long seq, String hashHex) {}
+
+  /** The first broken link. */
+  public record Break(long seq, String eventId, Problem problem, String detail) {}
+
+  /**
+   * The result.
+   *
+   * @param valid true when the whole chain verified
+   * @param records records checked (up to the break, if any)
+   * @param tombstones tombstoned records among them
+   * @param headSeq seq of the last record checked
+   * @param headHash hex hash of the last record checked
+   * @param firstBreak the first broken link, or null
+   * @param millis how long the check took
+   */
+  public record Verification(boolean valid, long records, long tombstones, long headSeq, String headHash,
+      Break firstBreak, long millis) {
+
+    /** One line for people and logs. */
+    public String summary() {
+      if (valid) {
+        return "Audit chain OK: " + records + " records (" + tombstones + " tombstoned by retention), head seq "
+            + headSeq + " hash " + headHash;
+      }
+      return "Audit chain BROKEN at seq " + firstBreak.seq() + " (event " + firstBreak.eventId() + "): "
+          + firstBreak.problem() + ": " + firstBreak.detail() + ". Records 1.." + (firstBreak.seq() - 1)
+          + " verified.";
+    }
+  }
+
+  public static Verification verify(DataSource dataSource) throws SQLException {
+    return verify(dataSource, null);
+  }
+
+  public static Verification verify(DataSource dataSource, Anchor anchor) throws SQLException {
+    long started = System.nanoTime();
+    try (Connection connection = dataSource.getConnection()) {
+      // One snapshot for the whole walk: records appended meanwhile are simply not seen.
+      connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+      connection.setAutoCommit(false);
+      try {
+        Verification result = walk(connection, anchor, started);
+        connection.commit();
+        return result;
+      } finally {
+        connection.rollback();
+        connection.setAutoCommit(true);
+        connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+      }
+    }
+  }
+
+  /** A retention record as the verifier needs it. */
+  private record RetentionRecord(String scope, String tenantId, Set<String> excluded, Instant cutoff,
+      long tombstoned) {}
+
+  private static Verification walk(Connection connection, Anchor anchor, long started) throws SQLException {
+    Map<Long, RetentionRecord> retention = retentionRecords(connection);
+    Map<Long, Long> tombstonesPerRecord = new HashMap<>();
+    byte[] previous = AuditChain.GENESIS;
+    long expectedSeq = 1;
+    long records = 0;
+    long tombstones = 0;
+    boolean anchorSeen = false;
+    try (PreparedStatement query = connection.prepareStatement(
+        "select seq, event_id, event_type, tenant_id, request_id, source_topic, source_partition, source_offset,"
+            + " payload, recorded_at, chain_version, entry_digest, prev_hash, hash, tombstone_seq"
+            + " from audit_log order by seq")) {
+      query.setFetchSize(5_000);
+      try (ResultSet rs = query.executeQuery()) {
+        while (rs.next()) {
+          long seq = rs.getLong("seq");
+          String eventId = rs.getString("event_id");
+          if (seq != expectedSeq) {
+            return broken(records, tombstones, previous, expectedSeq - 1, started, new Break(seq, eventId,
+                Problem.SEQUENCE_GAP, "expected seq " + expectedSeq + " but found " + seq + ": "
+                    + (seq - expectedSeq) + " record(s) before it were deleted"));
+          }
+          byte[] prevHash = rs.getBytes("prev_hash");
+          byte[] hash = rs.getBytes("hash");
+          if (!Arrays.equals(prevHash, previous)) {
+            return broken(records, tombstones, previous, seq - 1, started, new Break(seq, eventId,
+                Problem.PREVIOUS_HASH_MISMATCH, "prev_hash " + AuditChain.hex(prevHash)
+                    + " does not equal the hash of record " + (seq - 1) + " (" + AuditChain.hex(previous)
+                    + "): records were deleted, inserted or reordered, or prev_hash was edited"));
+          }
+          int version = rs.getInt("chain_version");
+          String payload = rs.getString("payload");
+          Instant recordedAt = rs.getObject("recorded_at", OffsetDateTime.class).toInstant();
+          String tenant = rs.getString("tenant_id");
+          byte[] expected;
+          if (payload == null) {
+            tombstones++;
+            byte[] digest = rs.getBytes("entry_digest");
+            long retentionSeq = rs.getLong("tombstone_seq");
+            RetentionRecord justification = rs.wasNull() ? null : retention.get(retentionSeq);
+            String unjustified = unjustified(version, digest, seq, tenant, recordedAt, retentionSeq, justification);
+            if (unjustified != null) {
+              return broken(records, tombstones - 1, previous, seq - 1, started,
+                  new Break(seq, eventId, Problem.UNJUSTIFIED_TOMBSTONE, unjustified));
+            }
+            tombstonesPerRecord.merge(retentionSeq, 1L, Long::sum);
+            expected = AuditChain.link(previous, digest);
+          } else {
+            AuditChain.Entry entry = new AuditChain.Entry(version, seq, eventId, rs.getString("event_type"),
+                tenant, rs.getString("request_id"), rs.getString("source_topic"),
+                rs.getInt("source_partition"), rs.getLong("source_offset"), payload, recordedAt);
+            if (version != 1 && version != 2) {
+              return broken(records, tombstones, previous, seq - 1, started, new Break(seq, eventId,
+                  Problem.CONTENT_MODIFIED, "chain_version " + version + " is not a version this build knows"));
+            }
+            if (version == 2 && !Arrays.equals(AuditChain.digest(entry), rs.getBytes("entry_digest"))) {
+              return broken(records, tombstones, previous, seq - 1, started, new Break(seq, eventId,
+                  Problem.CONTENT_MODIFIED, "the record's content no longer matches its stored digest:"
+                      + " a column of this record was edited"));
+            }
+            expected = AuditChain.hash(previous, entry);
+          }
+          if (!Arrays.equals(expected, hash)) {
+            return broken(records, tombstones, previous, seq - 1, started, new Break(seq, eventId,
+                Problem.CONTENT_MODIFIED, "recomputed hash " + AuditChain.hex(expected) + " differs from the"
+                    + " stored hash " + AuditChain.hex(hash) + ": the record or its hash was edited"));
+          }
+          if (anchor != null && anchor.seq() == seq) {
+            anchorSeen = true;
+            if (!AuditChain.hex(hash).equalsIgnoreCase(anchor.hashHex())) {
+              return broken(records, tombstones, previous, seq - 1, started, new Break(seq, eventId,
+                  Problem.ANCHOR_MISMATCH, "the anchor says seq " + seq + " has hash " + anchor.hashHex()
+                      + " but the chain has " + AuditChain.hex(hash)));
+            }
+          }
+          previous = hash;
+          records++;
+          expectedSeq++;
+        }
+      }
+    }
+    if (anchor != null && !anchorSeen) {
+      return broken(records, tombstones, previous, expectedSeq - 1, started, new Break(anchor.seq(), null,
+          Problem.ANCHOR_MISMATCH, "the anchor names seq " + anchor.seq() + " but the chain ends at seq "
+              + (expectedSeq - 1) + ": the newest records were removed"));
+    }
+    for (Map.Entry<Long, RetentionRecord> entry : retention.entrySet()) {
+      long counted = tombstonesPerRecord.getOrDefault(entry.getKey(), 0L);
+      if (counted != entry.getValue().tombstoned()) {
+        return broken(records, tombstones, previous, expectedSeq - 1, started, new Break(entry.getKey(), null,
+            Problem.TOMBSTONE_COUNT_MISMATCH, "retention record " + entry.getKey() + " removed "
+                + entry.getValue().tombstoned() + " record(s), but " + counted + " tombstone(s) point to it"));
+      }
+    }
+    return new Verification(true, records, tombstones, expectedSeq - 1, AuditChain.hex(previous), null,
+        (System.nanoTime() - started) / 1_000_000);
+  }
+
+  private static String unjustified(int version, byte[] digest, long seq, String tenant, Instant recordedAt,
+      long retentionSeq, RetentionRecord justification) {
+    if (version != 2 || digest == null) {
+      return "content removed from a version-" + version + " record, which retention never does";
+    }
+    if (justification == null) {
+      return "content removed, but tombstone_seq " + retentionSeq + " is not a retention record";
+    }
+    if (retentionSeq <= seq) {
+      return "tombstone_seq " + retentionSeq + " is not after the record";
+    }
+    if (!recordedAt.isBefore(justification.cutoff())) {
+      return "recorded at " + recordedAt + ", not before the retention cutoff " + justification.cutoff();
+    }
+    boolean inScope = justification.scope().equals("TENANT")
+        ? justification.tenantId().equals(tenant)
+        : tenant == null || !justification.excluded().contains(tenant);
+    if (!inScope) {
+      return "tenant " + tenant + " is outside the scope of retention record " + retentionSeq;
+    }
+    return null;
+  }
+
+  private static Map<Long, RetentionRecord> retentionRecords(Connection connection) throws SQLException {
+    Map<Long, RetentionRecord> records = new HashMap<>();
+    try (PreparedStatement query = connection.prepareStatement(
+        "select seq, payload from audit_log where event_type = 'RetentionApplied' and payload is not null")) {
+      try (ResultSet rs = query.executeQuery()) {
+        while (rs.next()) {
+          try {
+            JsonNode payload = JSON.readTree(rs.getString(2));
+            Set<String> excluded = new HashSet<>();
+            payload.path("excludedTenants").forEach(tenant -> excluded.add(tenant.asText()));
+            records.put(rs.getLong(1), new RetentionRecord(payload.path("scope").asText(),
+                payload.path("tenantId").isNull() ? null : payload.path("tenantId").asText(), excluded,
+                Instant.parse(payload.path("cutoff").asText()), payload.path("tombstoned").asLong()));
+          } catch (com.fasterxml.jackson.core.JsonProcessingException | java.time.DateTimeException e) {
+            // An edited retention record: the walk reports it as CONTENT_MODIFIED at its seq.
+          }
+        }
+      }
+    }
+    return records;
+  }
+
+  private static Verification broken(long records, long tombstones, byte[] head, long headSeq, long started,
+      Break problem) {
+    return new Verification(false, records, tombstones, headSeq, AuditChain.hex(head), problem,
+        (System.nanoTime() - started) / 1_000_000);
+  }
+}

@@ -1,0 +1,178 @@
+package io.genguard.audit.query;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.json.CanonicalJson;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+
+/**
+ * Searches judged outputs (a verdict joined with its output and latest gate outcome), newest
+ * verdict first, with keyset pagination on (decided_at, verdict_id).
+ *
+ * <p>The SQL is assembled only from constant fragments, one per filter that is present (so the
+ * planner sees the real predicates and can use the indexes); every value is a bound parameter.
+ */
+public final class OutputSearch {
+  public static final int MAX_PAGE = 200;
+
+  private static final String SELECT = "select v.verdict_id, v.request_id, v.output_id, v.tenant_id,"
+      + " v.decision, v.unsafe_score, v.category_scores, v.reasons, v.groups, v.policy_id,"
+      + " v.policy_version, v.decided_at, o.model_name, o.model_version, o.backend, o.generated_at,"
+      + " o.text, g.outcome, g.basis, g.decided_at as gated_at"
+      + " from moderation_verdict v"
+      + " left join generation_output o on o.output_id = v.output_id"
+      + " left join lateral (select outcome, basis, decided_at from gate_outcome x"
+      + "   where x.output_id = v.output_id order by x.decided_at desc limit 1) g on true";
+
+  private final DataSource dataSource;
+
+  public OutputSearch(DataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  /** One page of results and the cursor of the next page (null on the last page). */
+  public record Page(ArrayNode items, String nextCursor) {}
+
+  /** Receives exported rows one at a time (no full result in memory). */
+  @FunctionalInterface
+  public interface RowSink {
+    void accept(ObjectNode row) throws java.io.IOException;
+  }
+
+  public Page search(SearchFilter filter, Cursor after, int limit) throws SQLException {
+    if (limit < 1 || limit > MAX_PAGE) {
+      throw new IllegalArgumentException("limit must be 1.." + MAX_PAGE);
+    }
+    Query query = query(filter, after, limit + 1);
+    ArrayNode items = JsonNodeFactory.instance.arrayNode();
+    String next = null;
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = query.prepare(connection);
+        ResultSet rs = statement.executeQuery()) {
+      while (rs.next()) {
+        if (items.size() == limit) {
+          ObjectNode last = (ObjectNode) items.get(items.size() - 1);
+          next = new Cursor(Instant.parse(last.get("decidedAt").asText()), last.get("verdictId").asText()).encode();
+          break;
+        }
+        items.add(JsonRows.row(rs));
+      }
+    }
+    return new Page(items, next);
+  }
+
+  /**
+   * Streams up to {@code max} matching rows to {@code sink} through a database cursor.
+   *
+   * @return rows written; {@code max + 1} is never reached, so a result of {@code max} may mean more
+   *     rows matched
+   */
+  public long export(SearchFilter filter, int max, RowSink sink) throws SQLException, java.io.IOException {
+    Query query = query(filter, null, max);
+    long written = 0;
+    try (Connection connection = dataSource.getConnection()) {
+      connection.setAutoCommit(false); // a server-side cursor needs a transaction
+      try (PreparedStatement statement = query.prepare(connection)) {
+        statement.setFetchSize(500);
+        try (ResultSet rs = statement.executeQuery()) {
+          while (rs.next()) {
+            sink.accept(JsonRows.row(rs));
+            written++;
+          }
+        }
+      } finally {
+        connection.rollback();
+        connection.setAutoCommit(true);
+      }
+    }
+    return written;
+  }
+
+  private static Query query(SearchFilter filter, Cursor after, int limit) {
+    StringBuilder sql = new StringBuilder(SELECT).append(" where true");
+    List<Object> parameters = new ArrayList<>();
+    if (filter.tenant() != null) {
+      sql.append(" and v.tenant_id = ?");
+      parameters.add(filter.tenant());
+    }
+    if (filter.decision() != null) {
+      sql.append(" and v.decision = ?");
+      parameters.add(filter.decision());
+    }
+    if (filter.category() != null) {
+      // Flagged in the category: a reason in that category that alone calls for REVIEW or BLOCK.
+      sql.append(" and (v.reasons @> ?::jsonb or v.reasons @> ?::jsonb)");
+      parameters.add(reasonPattern(filter.category(), "REVIEW"));
+      parameters.add(reasonPattern(filter.category(), "BLOCK"));
+      if (filter.minScore() != null) {
+        sql.append(" and (v.category_scores ->> ?)::float8 >= ?");
+        parameters.add(filter.category());
+        parameters.add(filter.minScore());
+      }
+    }
+    if (filter.group() != null) {
+      sql.append(" and v.groups @> array[?::text]");
+      parameters.add(filter.group());
+    }
+    if (filter.from() != null) {
+      sql.append(" and v.decided_at >= ?");
+      parameters.add(utc(filter.from()));
+    }
+    if (filter.to() != null) {
+      sql.append(" and v.decided_at < ?");
+      parameters.add(utc(filter.to()));
+    }
+    if (filter.outcome() != null) {
+      if (filter.outcome().equals("PENDING")) {
+        sql.append(" and g.outcome is null");
+      } else {
+        sql.append(" and g.outcome = ?");
+        parameters.add(filter.outcome());
+      }
+    }
+    if (after != null) {
+      sql.append(" and (v.decided_at, v.verdict_id) < (?, ?)");
+      parameters.add(after.timeColumn());
+      parameters.add(after.id());
+    }
+    sql.append(" order by v.decided_at desc, v.verdict_id desc limit ?");
+    parameters.add(limit);
+    return new Query(sql.toString(), parameters);
+  }
+
+  private static String reasonPattern(String category, String decision) {
+    ArrayNode pattern = JsonNodeFactory.instance.arrayNode();
+    pattern.addObject().put("category", category).put("decision", decision);
+    return CanonicalJson.write(pattern);
+  }
+
+  private static OffsetDateTime utc(Instant instant) {
+    return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+  }
+
+  /** SQL text from constant fragments and its bound parameters. */
+  private record Query(String sql, List<Object> parameters) {
+    PreparedStatement prepare(Connection connection) throws SQLException {
+      PreparedStatement statement = connection.prepareStatement(sql);
+      try {
+        for (int i = 0; i < parameters.size(); i++) {
+          statement.setObject(i + 1, parameters.get(i));
+        }
+      } catch (SQLException e) {
+        statement.close();
+        throw e;
+      }
+      return statement;
+    }
+  }
+}

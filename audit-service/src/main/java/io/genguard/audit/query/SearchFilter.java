@@ -1,0 +1,128 @@
+package io.genguard.audit.query;
+
+import io.genguard.audit.InvalidInputException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * What to search judged outputs by; every field optional. Built only through {@link #parse}, which
+ * checks each value against what it can be (an enum, a pattern, a number, an instant) and names the
+ * parameter in its error, so nothing unexpected reaches the query; the values are then bound as
+ * parameters anyway.
+ *
+ * @param tenant tenant id
+ * @param decision verdict decision: RELEASE, REVIEW or BLOCK
+ * @param outcome where the output is now: RELEASED, QUARANTINED, HELD_FOR_REVIEW or PENDING (no
+ *     gate outcome yet)
+ * @param category a category the verdict flagged (a reason in that category calling for REVIEW or
+ *     BLOCK)
+ * @param minScore with a category: the category's score is at least this
+ * @param group a demographic group the output mentions (axis:group)
+ * @param from decided at or after (inclusive)
+ * @param to decided before (exclusive)
+ */
+public record SearchFilter(
+    String tenant,
+    String decision,
+    String outcome,
+    String category,
+    Double minScore,
+    String group,
+    Instant from,
+    Instant to) {
+
+  public static final Set<String> DECISIONS = Set.of("RELEASE", "REVIEW", "BLOCK");
+  public static final Set<String> OUTCOMES = Set.of("RELEASED", "QUARANTINED", "HELD_FOR_REVIEW", "PENDING");
+  static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  private static final Pattern CATEGORY = Pattern.compile("[a-z][a-z0-9_]{0,63}");
+  private static final Pattern GROUP = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N}_.:/ -]{0,127}");
+
+  public static SearchFilter none() {
+    return new SearchFilter(null, null, null, null, null, null, null, null);
+  }
+
+  /** Validates raw query parameters (null or blank = not given). */
+  public static SearchFilter parse(String tenant, String decision, String outcome, String category,
+      String minScore, String group, String from, String to) {
+    String tenantValue = pattern("tenant", tenant, TENANT, "1-64 letters, digits, '.', '_' or '-'");
+    String decisionValue = oneOf("decision", decision, DECISIONS);
+    String outcomeValue = oneOf("outcome", outcome, OUTCOMES);
+    String categoryValue = blank(category) ? null
+        : pattern("category", category.toLowerCase(Locale.ROOT), CATEGORY,
+            "a category id such as hate, harassment, sexual, violence, self_harm or illicit");
+    Double minScoreValue = null;
+    if (!blank(minScore)) {
+      if (categoryValue == null) {
+        throw new InvalidInputException("minScore needs a category: add category=<id> (e.g. category=hate)");
+      }
+      try {
+        minScoreValue = Double.parseDouble(minScore.trim());
+      } catch (NumberFormatException e) {
+        minScoreValue = Double.NaN;
+      }
+      if (!(minScoreValue >= 0 && minScoreValue <= 1)) {
+        throw new InvalidInputException("minScore '" + truncate(minScore) + "' is not a number between 0 and 1");
+      }
+    }
+    String groupValue = pattern("group", group, GROUP, "a group such as religion:muslim (letters, digits, _ . : / - and spaces)");
+    Instant fromValue = instant("from", from);
+    Instant toValue = instant("to", to);
+    if (fromValue != null && toValue != null && !fromValue.isBefore(toValue)) {
+      throw new InvalidInputException("from (" + fromValue + ") must be before to (" + toValue + ")");
+    }
+    return new SearchFilter(tenantValue, decisionValue, outcomeValue, categoryValue, minScoreValue,
+        groupValue, fromValue, toValue);
+  }
+
+  /** The same filter restricted to one tenant (the caller's scope). */
+  public SearchFilter withTenant(String scopedTenant) {
+    return new SearchFilter(scopedTenant, decision, outcome, category, minScore, group, from, to);
+  }
+
+  private static String oneOf(String name, String value, Set<String> allowed) {
+    if (blank(value)) {
+      return null;
+    }
+    String upper = value.trim().toUpperCase(Locale.ROOT);
+    if (!allowed.contains(upper)) {
+      throw new InvalidInputException(name + " '" + truncate(value) + "' is not one of "
+          + allowed.stream().sorted().toList());
+    }
+    return upper;
+  }
+
+  private static String pattern(String name, String value, Pattern pattern, String expected) {
+    if (blank(value)) {
+      return null;
+    }
+    String trimmed = value.trim();
+    if (!pattern.matcher(trimmed).matches()) {
+      throw new InvalidInputException(name + " '" + truncate(value) + "' is not valid: expected " + expected);
+    }
+    return trimmed;
+  }
+
+  private static Instant instant(String name, String value) {
+    if (blank(value)) {
+      return null;
+    }
+    try {
+      return Instant.parse(value.trim());
+    } catch (DateTimeParseException e) {
+      throw new InvalidInputException(name + " '" + truncate(value)
+          + "' is not an ISO-8601 UTC instant such as 2026-01-31T00:00:00Z");
+    }
+  }
+
+  static boolean blank(String value) {
+    return value == null || value.isBlank();
+  }
+
+  /** Echo at most 64 characters of a bad value back, so errors stay readable. */
+  static String truncate(String value) {
+    return value.length() <= 64 ? value : value.substring(0, 64) + "...";
+  }
+}

@@ -1,0 +1,250 @@
+package io.genguard.audit.retention;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.InvalidInputException;
+import io.genguard.audit.NotFoundException;
+import io.genguard.audit.json.CanonicalJson;
+import io.genguard.audit.persistence.ActionLog;
+import io.genguard.audit.persistence.ChainAppender;
+import io.genguard.audit.persistence.ChainRecord;
+import io.genguard.audit.persistence.Transactions;
+import io.genguard.audit.security.Caller;
+import io.genguard.audit.security.ForbiddenException;
+import io.genguard.schemas.EventIds;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+
+/**
+ * Retention: records older than a tenant's retention period lose their content, but not their place
+ * in the hash chain. A tombstone keeps the record's seq, ids, hashes and entry digest and drops the
+ * payload (prompt, text, scores); the query projections of those records are deleted. Each batch is
+ * justified by a {@value #EVENT_TYPE} record appended to the chain in the same transaction, naming
+ * the scope, the cutoff and how many records it tombstoned, so the verifier can tell retention from
+ * tampering.
+ *
+ * <p>Tenants without their own period use the default (0 = keep forever); records of no tenant (dead
+ * letters, bias metrics) also use the default. Retention records themselves are never removed.
+ */
+public final class Retention {
+  public static final String EVENT_TYPE = "RetentionApplied";
+  private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  private static final int MAX_DAYS = 36_500;
+  private static final List<String> PROJECTIONS = List.of("generation_request", "generation_output",
+      "generation_failure", "moderation_verdict", "gate_outcome", "review_decision", "dead_letter",
+      "bias_metric", "api_action");
+
+  private final DataSource dataSource;
+  private final Clock clock;
+  private final int defaultDays;
+  private final int batchSize;
+
+  public Retention(DataSource dataSource, Clock clock, int defaultDays) {
+    this(dataSource, clock, defaultDays, 20_000);
+  }
+
+  Retention(DataSource dataSource, Clock clock, int defaultDays, int batchSize) {
+    if (defaultDays < 0 || defaultDays > MAX_DAYS) {
+      throw new IllegalArgumentException("default retention must be 0 (keep forever) to " + MAX_DAYS
+          + " days, was " + defaultDays);
+    }
+    this.dataSource = dataSource;
+    this.clock = clock;
+    this.defaultDays = defaultDays;
+    this.batchSize = batchSize;
+  }
+
+  /** A tenant's retention period. */
+  public record Policy(String tenantId, int retentionDays, Instant updatedAt, String updatedBy) {}
+
+  /** What one retention batch removed. */
+  public record Applied(String scope, String tenantId, Instant cutoff, long tombstoned, long retentionSeq) {}
+
+  public int defaultDays() {
+    return defaultDays;
+  }
+
+  public List<Policy> policies(Caller caller) throws SQLException {
+    List<Policy> policies = new ArrayList<>();
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement query = connection.prepareStatement(
+            "select tenant_id, retention_days, updated_at, updated_by from tenant_retention"
+                + " where (?::text is null or tenant_id = ?) order by tenant_id")) {
+      query.setString(1, caller.tenantId());
+      query.setString(2, caller.tenantId());
+      try (ResultSet rs = query.executeQuery()) {
+        while (rs.next()) {
+          policies.add(new Policy(rs.getString(1), rs.getInt(2),
+              rs.getObject(3, OffsetDateTime.class).toInstant(), rs.getString(4)));
+        }
+      }
+    }
+    return policies;
+  }
+
+  /** Sets a tenant's retention period (audited). */
+  public Policy set(String tenant, int days, Caller caller) throws SQLException {
+    checkTenant(tenant, caller);
+    if (days < 1 || days > MAX_DAYS) {
+      throw new InvalidInputException("retentionDays must be between 1 and " + MAX_DAYS + ", was " + days
+          + " (remove the tenant's policy to fall back to the default)");
+    }
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    Transactions.inTransaction(dataSource, connection -> {
+      try (PreparedStatement upsert = connection.prepareStatement(
+          "insert into tenant_retention (tenant_id, retention_days, updated_at, updated_by) values (?, ?, ?, ?)"
+              + " on conflict (tenant_id) do update set retention_days = excluded.retention_days,"
+              + " updated_at = excluded.updated_at, updated_by = excluded.updated_by")) {
+        upsert.setString(1, tenant);
+        upsert.setInt(2, days);
+        upsert.setObject(3, utc(now));
+        upsert.setString(4, caller.describe());
+        upsert.executeUpdate();
+      }
+      ActionLog.Action action = ActionLog.Action.of("retention.set", tenant, null, tenant);
+      action.details().put("retentionDays", days);
+      ActionLog.record(connection, caller, action, now);
+      return null;
+    });
+    return new Policy(tenant, days, now, caller.describe());
+  }
+
+  /** Removes a tenant's own period; the default applies again (audited). */
+  public void remove(String tenant, Caller caller) throws SQLException {
+    checkTenant(tenant, caller);
+    Transactions.inTransaction(dataSource, connection -> {
+      try (PreparedStatement delete = connection.prepareStatement("delete from tenant_retention where tenant_id = ?")) {
+        delete.setString(1, tenant);
+        if (delete.executeUpdate() == 0) {
+          throw new NotFoundException("Tenant '" + tenant + "' has no retention policy of its own");
+        }
+      }
+      ActionLog.record(connection, caller, ActionLog.Action.of("retention.remove", tenant, null, tenant),
+          clock.instant());
+      return null;
+    });
+  }
+
+  /** Applies every tenant's period and the default; returns one entry per batch that removed something. */
+  public List<Applied> apply(Caller caller) throws SQLException {
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    List<Applied> applied = new ArrayList<>();
+    List<Policy> policies = policies(caller);
+    for (Policy policy : policies) {
+      Instant cutoff = now.minus(Duration.ofDays(policy.retentionDays()));
+      applied.addAll(applyScope("TENANT", policy.tenantId(), List.of(), cutoff, policy.retentionDays(), now));
+    }
+    if (defaultDays > 0 && caller.isGlobal()) {
+      Instant cutoff = now.minus(Duration.ofDays(defaultDays));
+      List<String> ownPolicies = policies.stream().map(Policy::tenantId).toList();
+      applied.addAll(applyScope("DEFAULT", null, ownPolicies, cutoff, defaultDays, now));
+    }
+    return applied;
+  }
+
+  private List<Applied> applyScope(String scope, String tenant, List<String> excluded, Instant cutoff, int days,
+      Instant now) throws SQLException {
+    List<Applied> batches = new ArrayList<>();
+    while (true) {
+      Applied batch = Transactions.inTransaction(dataSource, connection ->
+          tombstoneBatch(connection, scope, tenant, excluded, cutoff, days, now));
+      if (batch == null) {
+        return batches;
+      }
+      batches.add(batch);
+      if (batch.tombstoned() < batchSize) {
+        return batches;
+      }
+    }
+  }
+
+  private Applied tombstoneBatch(Connection connection, String scope, String tenant, List<String> excluded,
+      Instant cutoff, int days, Instant now) throws SQLException {
+    ChainAppender.lock(connection);
+    long retentionSeq = ChainAppender.tail(connection).seq() + 1;
+    String which = scope.equals("TENANT") ? "tenant_id = ?" : "(tenant_id is null or tenant_id <> all(?))";
+    int tombstoned;
+    try (PreparedStatement update = connection.prepareStatement(
+        "update audit_log set payload = null, tombstoned_at = ?, tombstone_seq = ? where seq in ("
+            + " select seq from audit_log where payload is not null and chain_version = 2"
+            + " and event_type <> '" + EVENT_TYPE + "' and recorded_at < ? and " + which
+            + " order by seq limit ?)")) {
+      update.setObject(1, utc(now));
+      update.setLong(2, retentionSeq);
+      update.setObject(3, utc(cutoff));
+      if (scope.equals("TENANT")) {
+        update.setString(4, tenant);
+      } else {
+        update.setArray(4, connection.createArrayOf("text", excluded.toArray()));
+      }
+      update.setInt(5, batchSize);
+      tombstoned = update.executeUpdate();
+    }
+    if (tombstoned == 0) {
+      return null;
+    }
+    try (PreparedStatement items = connection.prepareStatement(
+        "delete from review_item where gate_event_id in (select event_id from audit_log where tombstone_seq = ?)")) {
+      items.setLong(1, retentionSeq);
+      items.executeUpdate();
+    }
+    try (PreparedStatement outbox = connection.prepareStatement(
+        "delete from review_outbox where published_at is not null and request_id in"
+            + " (select request_id from audit_log where tombstone_seq = ? and request_id is not null)")) {
+      outbox.setLong(1, retentionSeq);
+      outbox.executeUpdate();
+    }
+    for (String table : PROJECTIONS) {
+      // Table names come from the constant list above, never from input.
+      try (PreparedStatement delete = connection.prepareStatement("delete from " + table
+          + " where event_id in (select event_id from audit_log where tombstone_seq = ?)")) {
+        delete.setLong(1, retentionSeq);
+        delete.executeUpdate();
+      }
+    }
+    ObjectNode payload = JsonNodeFactory.instance.objectNode();
+    payload.put("scope", scope);
+    payload.put("tenantId", tenant);
+    ArrayNode excludedNode = payload.putArray("excludedTenants");
+    excluded.forEach(excludedNode::add);
+    payload.put("retentionDays", days);
+    payload.put("cutoff", cutoff.toString());
+    payload.put("tombstoned", tombstoned);
+    payload.put("at", now.toString());
+    long seq = ChainAppender.append(connection, List.of(ChainRecord.ofService(EventIds.random(), EVENT_TYPE,
+        tenant, null, CanonicalJson.write(payload))), now);
+    if (seq != retentionSeq) {
+      throw new IllegalStateException("Retention record landed at seq " + seq + ", expected " + retentionSeq
+          + " (the chain lock was not held?)");
+    }
+    return new Applied(scope, tenant, cutoff, tombstoned, retentionSeq);
+  }
+
+  private static void checkTenant(String tenant, Caller caller) {
+    if (tenant == null || !TENANT.matcher(tenant).matches()) {
+      throw new InvalidInputException("tenant '" + tenant + "' is not valid: use 1-64 letters, digits,"
+          + " '.', '_' or '-', starting with a letter or digit");
+    }
+    if (!caller.canSee(tenant)) {
+      throw new ForbiddenException("This token is for tenant '" + caller.tenantId()
+          + "' and may not change the retention of tenant '" + tenant + "'");
+    }
+  }
+
+  private static OffsetDateTime utc(Instant instant) {
+    return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+  }
+}

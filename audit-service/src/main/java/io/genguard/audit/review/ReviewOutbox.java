@@ -1,0 +1,168 @@
+package io.genguard.audit.review;
+
+import io.genguard.schemas.Topics;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes review decisions from the review_outbox table to review.decisions (transactional
+ * outbox): a decision is committed to PostgreSQL together with the review and its audit record, and
+ * this publisher sends it afterwards, marking it published only once the broker acknowledged it. A
+ * crash between send and mark re-sends the same event (same event id), which the release gate
+ * ignores for a request it already decided and the audit store records once.
+ */
+public final class ReviewOutbox implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ReviewOutbox.class);
+  private static final int BATCH = 200;
+
+  private final DataSource dataSource;
+  private final KafkaProducer<String, byte[]> producer;
+  private final Clock clock;
+  private final Duration interval;
+  private final Semaphore wake = new Semaphore(0);
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final AtomicLong published = new AtomicLong();
+  private Thread thread;
+
+  public ReviewOutbox(DataSource dataSource, Map<String, Object> kafkaProperties, Clock clock, Duration interval) {
+    Properties props = new Properties();
+    props.putAll(kafkaProperties);
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
+    props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+    this.producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+    this.dataSource = dataSource;
+    this.clock = clock;
+    this.interval = interval;
+  }
+
+  public ReviewOutbox start() {
+    thread = new Thread(this::run, "review-outbox");
+    thread.setDaemon(true);
+    thread.start();
+    return this;
+  }
+
+  /** Publish soon: a decision was just committed. */
+  public void nudge() {
+    wake.release();
+  }
+
+  /** Decisions published by this instance since start. */
+  public long publishedCount() {
+    return published.get();
+  }
+
+  private void run() {
+    while (running.get()) {
+      try {
+        wake.tryAcquire(interval.toMillis(), TimeUnit.MILLISECONDS);
+        wake.drainPermits();
+        while (running.get() && publishPending() == BATCH) {
+          // a full batch: more may be waiting
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (Exception e) {
+        LOG.warn("Publishing review decisions failed; retrying in {} ms: {}", interval.toMillis(), e.toString());
+      }
+    }
+  }
+
+  /**
+   * Sends unpublished decisions and marks those the broker acknowledged; rows another instance is
+   * publishing are skipped.
+   *
+   * @return how many rows this call looked at
+   */
+  public int publishPending() throws SQLException, InterruptedException {
+    try (Connection connection = dataSource.getConnection()) {
+      connection.setAutoCommit(false);
+      try {
+        List<String> ids = new ArrayList<>();
+        List<Future<RecordMetadata>> sends = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement(
+            "select review_id, request_id, payload from review_outbox where published_at is null"
+                + " order by created_at limit ? for update skip locked")) {
+          select.setInt(1, BATCH);
+          try (ResultSet rs = select.executeQuery()) {
+            while (rs.next()) {
+              ids.add(rs.getString(1));
+              sends.add(producer.send(new ProducerRecord<>(Topics.REVIEW_DECISIONS.name(), rs.getString(2),
+                  rs.getBytes(3))));
+            }
+          }
+        }
+        List<String> acknowledged = new ArrayList<>();
+        for (int i = 0; i < sends.size(); i++) {
+          try {
+            sends.get(i).get(35, TimeUnit.SECONDS);
+            acknowledged.add(ids.get(i));
+          } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("Review decision {} not acknowledged by Kafka, will retry: {}", ids.get(i), e.toString());
+          }
+        }
+        if (!acknowledged.isEmpty()) {
+          try (PreparedStatement mark = connection.prepareStatement(
+              "update review_outbox set published_at = ? where review_id = any(?)")) {
+            mark.setObject(1, OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC));
+            mark.setArray(2, connection.createArrayOf("text", acknowledged.toArray()));
+            mark.executeUpdate();
+          }
+        }
+        connection.commit();
+        published.addAndGet(acknowledged.size());
+        return ids.size();
+      } catch (SQLException | RuntimeException | InterruptedException e) {
+        connection.rollback();
+        throw e;
+      }
+    }
+  }
+
+  /** Publishes what is pending (best effort), then stops. */
+  @Override
+  public void close() {
+    running.set(false);
+    wake.release();
+    if (thread != null) {
+      try {
+        thread.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    try {
+      publishPending();
+    } catch (Exception e) {
+      LOG.warn("Unpublished review decisions stay in the outbox for the next start: {}", e.toString());
+    }
+    producer.close(Duration.ofSeconds(5));
+  }
+}

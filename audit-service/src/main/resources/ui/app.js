@@ -1,0 +1,586 @@
+// GenGuard compliance UI: review queue, output detail, search and export, bias reports, audit chain.
+// Plain JavaScript, no build step. Every value from the server is put into the page with
+// textContent or setAttribute, never as HTML, so model output cannot inject markup.
+'use strict';
+
+(function () {
+  const TOKEN_KEY = 'genguard.token';
+  const main = document.getElementById('main');
+  let me = null;
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  function el(tag, attributes, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attributes || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === 'onclick' || key === 'onsubmit' || key === 'onchange') node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? '' : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.appendChild(typeof child === 'object' ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function svg(tag, attributes, ...children) {
+    const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (const [key, value] of Object.entries(attributes || {})) node.setAttribute(key, String(value));
+    for (const child of children.flat()) {
+      if (child === null || child === undefined) continue;
+      node.appendChild(typeof child === 'object' ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function badge(text, id) {
+    return el('span', { class: 'badge ' + text, id: id }, text);
+  }
+
+  function show(...nodes) {
+    main.replaceChildren(...nodes);
+  }
+
+  function toast(message) {
+    const box = document.getElementById('toast');
+    const line = el('div', { class: 'message' }, message);
+    box.appendChild(line);
+    setTimeout(() => line.remove(), 6000);
+  }
+
+  function fmt(value, digits) {
+    if (value === null || value === undefined) return '';
+    return typeof value === 'number' ? value.toFixed(digits === undefined ? 3 : digits) : String(value);
+  }
+
+  function when(iso) {
+    if (!iso) return '';
+    return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  }
+
+  class ApiError extends Error {
+    constructor(status, message) { super(message); this.status = status; }
+  }
+
+  async function api(path, options) {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    const init = Object.assign({ headers: {} }, options || {});
+    init.headers = Object.assign({ 'Accept': 'application/json' }, init.headers);
+    if (token) init.headers['Authorization'] = 'Bearer ' + token;
+    if (init.body && typeof init.body !== 'string') {
+      init.body = JSON.stringify(init.body);
+      init.headers['Content-Type'] = 'application/json';
+    }
+    const response = await fetch(path, init);
+    if (response.status === 401) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      me = null;
+      location.hash = '#/login';
+      throw new ApiError(401, 'Your token is no longer valid; log in again.');
+    }
+    if (!response.ok) {
+      let message = response.status + ' ' + response.statusText;
+      try { message = (await response.json()).error || message; } catch (ignored) { /* not JSON */ }
+      throw new ApiError(response.status, message);
+    }
+    if (init.raw) return response;
+    return response.status === 204 ? null : response.json();
+  }
+
+  function may(...roles) {
+    return me && (me.role === 'ADMIN' || roles.includes(me.role));
+  }
+
+  function failure(error) {
+    return el('p', { class: 'error', id: 'page-error' }, error.message);
+  }
+
+  // ---- login ---------------------------------------------------------------------------------
+
+  function loginPage(message) {
+    document.getElementById('nav').hidden = true;
+    const input = el('input', { type: 'password', id: 'token-input', autocomplete: 'off',
+      placeholder: 'ggt_...', 'aria-label': 'API token' });
+    const error = el('p', { class: 'error', id: 'login-error' }, message || '');
+    const form = el('form', { class: 'login', id: 'login-form', onsubmit: async (event) => {
+      event.preventDefault();
+      sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+      try {
+        await loadMe();
+        const target = defaultRoute();
+        if (location.hash === target) route(); else location.hash = target;
+      } catch (e) {
+        sessionStorage.removeItem(TOKEN_KEY);
+        error.textContent = e.status === 401 ? 'That token is not valid (unknown, revoked or expired).' : e.message;
+      }
+    } },
+    el('h1', {}, 'Log in'),
+    el('p', { class: 'muted' }, 'Paste your GenGuard API token. An admin creates one with ',
+      el('code', {}, './genguard audit token create --role reviewer --tenant TENANT --name YOU'), '.'),
+    input, el('p', {}, el('button', { type: 'submit', class: 'primary', id: 'login-button' }, 'Log in')), error);
+    show(form);
+    input.focus();
+  }
+
+  async function loadMe() {
+    me = await api('/api/v1/me');
+    const nav = document.getElementById('nav');
+    nav.hidden = false;
+    document.getElementById('who').textContent = me.name + ' · ' + me.role.toLowerCase()
+      + (me.tenantId ? ' · tenant ' + me.tenantId : ' · all tenants');
+    document.getElementById('nav-queue').hidden = !may('REVIEWER');
+    document.getElementById('nav-search').hidden = !may('REVIEWER', 'COMPLIANCE');
+    document.getElementById('nav-bias').hidden = !may('COMPLIANCE');
+    document.getElementById('nav-audit').hidden = !may('COMPLIANCE');
+  }
+
+  function defaultRoute() {
+    if (may('REVIEWER')) return '#/queue';
+    if (may('COMPLIANCE')) return '#/search';
+    return '#/search';
+  }
+
+  // ---- review queue --------------------------------------------------------------------------
+
+  async function queuePage() {
+    const table = el('table', { id: 'queue-table' },
+      el('thead', {}, el('tr', {}, ['Held', 'Tenant', 'Decision', 'Unsafe', 'Output', 'Groups', 'Note', ''].map(h => el('th', {}, h)))));
+    const body = el('tbody');
+    table.appendChild(body);
+    const status = el('p', { class: 'muted', id: 'queue-status' }, 'Loading...');
+    show(el('h1', {}, 'Review queue'), status, table);
+    try {
+      const page = await api('/api/v1/reviews?limit=100');
+      status.textContent = page.items.length === 0 ? 'Nothing is waiting for review.'
+        : page.items.length + ' output(s) waiting for review, oldest first.';
+      for (const item of page.items) body.appendChild(queueRow(item));
+    } catch (e) {
+      status.replaceWith(failure(e));
+    }
+  }
+
+  function queueRow(item) {
+    const note = el('input', { type: 'text', placeholder: 'note (optional)', class: 'note', maxlength: 2000 });
+    const state = el('span', { class: 'row-state' });
+    const decide = (action) => async () => {
+      approve.disabled = reject.disabled = true;
+      try {
+        await api('/api/v1/reviews/' + encodeURIComponent(item.requestId) + '/' + action,
+          { method: 'POST', body: { note: note.value } });
+        state.replaceChildren(badge('DECIDED'), ' ', action === 'approve' ? 'approved' : 'rejected');
+        toast((action === 'approve' ? 'Approved ' : 'Rejected ') + item.requestId);
+      } catch (e) {
+        approve.disabled = reject.disabled = false;
+        toast(e.message);
+      }
+    };
+    const approve = el('button', { type: 'button', class: 'approve', 'data-request-id': item.requestId,
+      onclick: decide('approve') }, 'Approve');
+    const reject = el('button', { type: 'button', class: 'reject', 'data-request-id': item.requestId,
+      onclick: decide('reject') }, 'Reject');
+    const claimed = item.claimedBy ? el('div', { class: 'muted' }, 'claimed by ' + item.claimedBy) : null;
+    return el('tr', { 'data-request-id': item.requestId },
+      el('td', {}, when(item.heldAt)),
+      el('td', {}, item.tenantId),
+      el('td', {}, badge(item.decision || 'REVIEW')),
+      el('td', {}, fmt(item.unsafeScore)),
+      el('td', {}, el('a', { href: '#/requests/' + encodeURIComponent(item.requestId), class: 'detail-link' },
+        item.excerpt || '(no text)'), claimed),
+      el('td', {}, (item.groups || []).join(', ')),
+      el('td', {}, note),
+      el('td', {}, el('div', { class: 'row-actions' }, approve, reject, state)));
+  }
+
+  // ---- output detail -------------------------------------------------------------------------
+
+  async function detailPage(requestId) {
+    show(el('p', {}, 'Loading ' + requestId + '...'));
+    let story;
+    try {
+      story = await api('/api/v1/requests/' + encodeURIComponent(requestId));
+    } catch (e) {
+      show(el('h1', {}, 'Request ' + requestId), failure(e));
+      return;
+    }
+    renderDetail(story);
+  }
+
+  function renderDetail(story) {
+    const output = story.outputs[story.outputs.length - 1] || null;
+    const verdict = story.verdicts[story.verdicts.length - 1] || null;
+    const item = story.reviewItem;
+    const page = [el('h1', {}, 'Request ', el('code', {}, story.requestId), ' ', badge(story.status, 'status'))];
+    if (item && item.state === 'PENDING' && may('REVIEWER')) page.push(reviewPanel(story));
+    if (item && item.state !== 'PENDING') {
+      page.push(el('section', { id: 'review-state' }, 'Review: ', badge(item.state), ' ',
+        (item.action || '') + (item.decidedBy ? ' by ' + item.decidedBy : '') + (item.note ? ': ' + item.note : '')));
+    }
+    if (story.request) {
+      page.push(el('section', {}, el('h2', {}, 'Request'),
+        el('div', { class: 'grid' },
+          el('span', { class: 'muted' }, 'Tenant'), el('span', {}, story.tenantId),
+          el('span', { class: 'muted' }, 'Submitted'), el('span', {}, when(story.request.submittedAt)),
+          el('span', { class: 'muted' }, 'Prompt'), el('div', { class: 'text', id: 'prompt-text' }, story.request.prompt))));
+    }
+    if (output) {
+      page.push(el('section', {}, el('h2', {}, 'Output'),
+        el('div', { class: 'text', id: 'output-text' }, output.text),
+        el('p', { class: 'muted' }, 'Model ', output.modelName + ' ' + output.modelVersion, ' via ', output.backend,
+          ' · generated ', when(output.generatedAt))));
+    }
+    if (verdict) {
+      page.push(el('section', { id: 'verdict' }, el('h2', {}, 'Verdict'),
+        el('div', { class: 'grid' },
+          el('span', { class: 'muted' }, 'Decision'), el('span', {}, badge(verdict.decision, 'verdict-decision')),
+          el('span', { class: 'muted' }, 'Unsafe score'), el('span', { id: 'unsafe-score' }, fmt(verdict.unsafeScore)),
+          el('span', { class: 'muted' }, 'Policy'), el('span', { id: 'policy-version' },
+            verdict.policyId + ' version ' + verdict.policyVersion),
+          el('span', { class: 'muted' }, 'Scorers'), el('span', {}, Object.entries(verdict.scorerVersions || {})
+            .map(([k, v]) => k + ' ' + v).join(', ')),
+          el('span', { class: 'muted' }, 'Decided'), el('span', {}, when(verdict.decidedAt))),
+        el('h2', {}, 'Category scores'), categoryScores(verdict),
+        el('h2', {}, 'Reasons'), el('ul', { id: 'reasons' }, (verdict.reasons || []).map(reason =>
+          el('li', {}, badge(reason.decision), ' ', el('code', {}, reason.code), ' ', reason.message))),
+        el('h2', {}, 'Groups mentioned'), el('p', { id: 'groups' },
+          (verdict.groups || []).length ? verdict.groups.join(', ') : 'none detected'),
+        el('h2', {}, 'Provenance'), provenance(verdict, output)));
+    }
+    page.push(el('section', {}, el('h2', {}, 'Gate outcomes'), el('ul', { id: 'gate-outcomes' },
+      story.gateOutcomes.map(g => el('li', {}, badge(g.outcome), ' on ', g.basis.toLowerCase(), ' at ', when(g.decidedAt),
+        g.reasons && g.reasons.length ? ' — ' + g.reasons.join('; ') : '')))));
+    if (story.reviews.length) {
+      page.push(el('section', {}, el('h2', {}, 'Reviews'), el('ul', { id: 'reviews' }, story.reviews.map(r =>
+        el('li', {}, r.action + ' by ' + r.reviewer + ' at ' + when(r.decidedAt) + (r.note ? ': ' + r.note : ''))))));
+    }
+    if (story.actions.length) {
+      page.push(el('section', {}, el('h2', {}, 'Audit trail'), el('ul', { id: 'actions' }, story.actions.map(a =>
+        el('li', {}, when(a.actedAt) + ' ' + a.action + ' by ' + a.callerName + ' (' + a.callerRole.toLowerCase() + ')')))));
+    }
+    show(...page);
+  }
+
+  function categoryScores(verdict) {
+    const scores = Object.entries(verdict.categoryScores || {}).sort((a, b) => b[1] - a[1]);
+    const table = el('table', { id: 'category-scores' },
+      el('thead', {}, el('tr', {}, el('th', {}, 'Category'), el('th', {}, 'Score'))),
+      el('tbody', {}, scores.map(([category, score]) => el('tr', { 'data-category': category },
+        el('td', {}, category), el('td', {}, fmt(score))))));
+    return el('div', {}, barChart('Score per category', scores.map(([label, value]) => ({ label, value }))), table);
+  }
+
+  function provenance(verdict, output) {
+    const p = verdict.provenance;
+    const rows = [];
+    if (p) {
+      rows.push(['Watermark', p.watermark + (p.zScore !== null && p.zScore !== undefined ? ' (z = ' + fmt(p.zScore, 2)
+        + ', p = ' + fmt(p.pValue, 4) + ', ' + p.tokensScored + ' tokens)' : '')]);
+      rows.push(['Manifest', p.manifest]);
+    } else {
+      rows.push(['Findings', 'not checked']);
+    }
+    if (output && output.watermark) rows.push(['Watermark scheme', output.watermark.scheme + ', key ' + output.watermark.keyId]);
+    if (output && output.manifest) rows.push(['Manifest key', output.manifest.keyId]);
+    return el('div', { class: 'grid', id: 'provenance' }, rows.flatMap(([k, v]) => [el('span', { class: 'muted' }, k), el('span', {}, v)]));
+  }
+
+  function reviewPanel(story) {
+    const note = el('textarea', { id: 'review-note', placeholder: 'Note for the audit log (optional)', maxlength: 2000 });
+    const message = el('p', { class: 'muted', id: 'review-message' });
+    const decide = (action) => async () => {
+      approve.disabled = reject.disabled = true;
+      try {
+        await api('/api/v1/reviews/' + encodeURIComponent(story.requestId) + '/' + action,
+          { method: 'POST', body: { note: note.value } });
+        message.textContent = (action === 'approve' ? 'Approved' : 'Rejected') + '; waiting for the release gate...';
+        awaitGate(story.requestId, message);
+      } catch (e) {
+        approve.disabled = reject.disabled = false;
+        message.textContent = e.message;
+      }
+    };
+    const approve = el('button', { type: 'button', class: 'approve', id: 'approve-button', onclick: decide('approve') }, 'Approve and release');
+    const reject = el('button', { type: 'button', class: 'reject', id: 'reject-button', onclick: decide('reject') }, 'Reject and quarantine');
+    return el('section', { id: 'review-panel' }, el('h2', {}, 'Review'),
+      el('p', {}, 'Policy held this output for a person to decide.'), note,
+      el('div', { class: 'row-actions' }, approve, reject), message);
+  }
+
+  /** After a decision: poll the story until the gate's outcome is recorded, then redraw. */
+  async function awaitGate(requestId, message) {
+    const deadline = Date.now() + 120000;
+    while (Date.now() < deadline) {
+      await new Promise(resolve => setTimeout(resolve, 1000));
+      if (location.hash !== '#/requests/' + encodeURIComponent(requestId)) return;
+      try {
+        const story = await api('/api/v1/requests/' + encodeURIComponent(requestId));
+        if (story.status === 'RELEASED' || story.status === 'QUARANTINED') {
+          renderDetail(story);
+          toast('Request ' + requestId + ' is ' + story.status.toLowerCase());
+          return;
+        }
+      } catch (e) {
+        message.textContent = e.message;
+      }
+    }
+    message.textContent = 'The gate has not acted yet; reload later.';
+  }
+
+  // ---- search and export ---------------------------------------------------------------------
+
+  function searchPage() {
+    const params = new URLSearchParams(location.hash.split('?')[1] || '');
+    const field = (name, label, input) => el('label', {}, label, input);
+    const text = (name, placeholder) => el('input', { name, placeholder, value: params.get(name) || '' });
+    const choice = (name, values) => {
+      const select = el('select', { name }, el('option', { value: '' }, 'any'), values.map(v => el('option', { value: v }, v)));
+      select.value = params.get(name) || '';
+      return select;
+    };
+    const form = el('form', { id: 'search-form' },
+      me && !me.tenantId ? field('tenant', 'Tenant', text('tenant', 'all')) : null,
+      field('decision', 'Decision', choice('decision', ['RELEASE', 'REVIEW', 'BLOCK'])),
+      field('outcome', 'Now', choice('outcome', ['RELEASED', 'QUARANTINED', 'HELD_FOR_REVIEW', 'PENDING'])),
+      field('category', 'Flagged category', text('category', 'e.g. hate')),
+      field('minScore', 'Min. category score', text('minScore', '0..1')),
+      field('group', 'Group', text('group', 'e.g. religion:muslim')),
+      field('from', 'From (UTC)', text('from', '2026-01-01T00:00:00Z')),
+      field('to', 'To (UTC)', text('to', '')),
+      el('div', { class: 'row-actions' }, el('button', { type: 'submit', class: 'primary', id: 'search-button' }, 'Search'),
+        may('COMPLIANCE') ? el('button', { type: 'button', id: 'export-csv', onclick: () => exportSearch(form, 'csv') }, 'Export CSV') : null,
+        may('COMPLIANCE') ? el('button', { type: 'button', id: 'export-json', onclick: () => exportSearch(form, 'json') }, 'Export JSON') : null));
+    const results = el('div', { id: 'search-results' });
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      runSearch(form, results, null);
+    });
+    show(el('h1', {}, 'Search outputs'), el('section', {}, form), results);
+    runSearch(form, results, null);
+  }
+
+  function query(form, extra) {
+    const params = new URLSearchParams();
+    for (const element of form.elements) {
+      if (element.name && element.value.trim()) params.set(element.name, element.value.trim());
+    }
+    for (const [k, v] of Object.entries(extra || {})) params.set(k, v);
+    return params;
+  }
+
+  async function runSearch(form, results, cursor) {
+    const params = query(form, cursor ? { cursor } : {});
+    if (!cursor) results.replaceChildren(el('p', { class: 'muted' }, 'Searching...'));
+    try {
+      const page = await api('/api/v1/outputs?' + params.toString());
+      const rows = page.items.map(item => el('tr', { 'data-request-id': item.requestId },
+        el('td', {}, when(item.decidedAt)), el('td', {}, item.tenantId), el('td', {}, badge(item.decision)),
+        el('td', {}, badge(item.outcome || 'PENDING')), el('td', {}, fmt(item.unsafeScore)),
+        el('td', {}, (item.groups || []).join(', ')),
+        el('td', {}, el('a', { href: '#/requests/' + encodeURIComponent(item.requestId) },
+          (item.text || '').slice(0, 160) || '(no text)'))));
+      let table = results.querySelector('table');
+      if (!cursor || !table) {
+        table = el('table', { id: 'search-table' }, el('thead', {}, el('tr', {},
+          ['Decided', 'Tenant', 'Decision', 'Now', 'Unsafe', 'Groups', 'Output'].map(h => el('th', {}, h)))), el('tbody'));
+        results.replaceChildren(table);
+      }
+      rows.forEach(row => table.tBodies[0].appendChild(row));
+      const old = results.querySelector('#next-page');
+      if (old) old.remove();
+      if (page.nextCursor) {
+        results.appendChild(el('button', { type: 'button', id: 'next-page', onclick: () => runSearch(form, results, page.nextCursor) }, 'More'));
+      } else if (!table.tBodies[0].rows.length) {
+        results.appendChild(el('p', { class: 'muted', id: 'no-results' }, 'No outputs match.'));
+      }
+    } catch (e) {
+      results.replaceChildren(failure(e));
+    }
+  }
+
+  async function download(path, filename) {
+    const response = await api(path, { raw: true, headers: { 'Accept': '*/*' } });
+    const blob = await response.blob();
+    const url = URL.createObjectURL(blob);
+    const link = el('a', { href: url, download: filename });
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
+
+  async function exportSearch(form, format) {
+    const params = query(form, { format });
+    try {
+      await download('/api/v1/outputs/export?' + params.toString(), 'genguard-outputs.' + format);
+      toast('Export downloaded (' + format.toUpperCase() + ')');
+    } catch (e) {
+      toast(e.message);
+    }
+  }
+
+  // ---- bias reports --------------------------------------------------------------------------
+
+  async function biasPage() {
+    const list = el('div', { id: 'bias-reports' }, el('p', { class: 'muted' }, 'Loading...'));
+    const live = el('div', { id: 'bias-live' });
+    show(el('h1', {}, 'Bias reports'), el('section', {}, list), el('section', {}, el('h2', {}, 'Live per-group monitoring'), live));
+    try {
+      const page = await api('/api/v1/bias/reports?limit=50');
+      if (!page.items.length) {
+        list.replaceChildren(el('p', { class: 'muted' }, 'No bias reports yet. A bias-audit campaign writes one when it completes.'));
+      } else {
+        list.replaceChildren(el('table', { id: 'bias-table' }, el('thead', {}, el('tr', {},
+          ['Created', 'Title', 'Kind', 'Campaign', 'Model'].map(h => el('th', {}, h)))),
+        el('tbody', {}, page.items.map(r => el('tr', { 'data-report-id': r.reportId },
+          el('td', {}, when(r.createdAt)),
+          el('td', {}, el('a', { href: '#/bias/' + encodeURIComponent(r.reportId) }, r.title)),
+          el('td', {}, r.kind), el('td', {}, r.campaignId || ''), el('td', {}, r.model || ''))))));
+      }
+    } catch (e) {
+      list.replaceChildren(failure(e));
+    }
+    if (me && !me.tenantId) {
+      try {
+        const metrics = await api('/api/v1/bias/metrics?scope=LIVE');
+        live.replaceChildren(metrics.groups.length ? groupCharts(metrics.groups)
+          : el('p', { class: 'muted' }, 'No live bias metrics yet.'));
+      } catch (e) {
+        live.replaceChildren(failure(e));
+      }
+    } else {
+      live.replaceChildren(el('p', { class: 'muted' }, 'Live metrics cover all tenants; a global compliance token sees them.'));
+    }
+  }
+
+  async function reportPage(reportId) {
+    show(el('p', {}, 'Loading report...'));
+    try {
+      const report = await api('/api/v1/bias/reports/' + encodeURIComponent(reportId));
+      const body = report.report || {};
+      const downloads = el('div', { class: 'row-actions' }, ['json', 'csv', 'html'].map(format =>
+        el('button', { type: 'button', id: 'download-' + format, onclick: () =>
+          download('/api/v1/bias/reports/' + encodeURIComponent(reportId) + '?format=' + format,
+            'bias-report-' + reportId + '.' + format).catch(e => toast(e.message)) }, 'Download ' + format.toUpperCase())));
+      const summary = Object.entries(report.summary || {});
+      show(el('h1', { id: 'report-title' }, report.title),
+        el('p', { class: 'muted' }, report.kind + (report.campaignId ? ' · campaign ' + report.campaignId : '')
+          + (report.model ? ' · model ' + report.model : '') + ' · created ' + when(report.createdAt) + ' by ' + report.createdBy),
+        downloads,
+        summary.length ? el('section', {}, el('h2', {}, 'Summary'), el('div', { class: 'grid', id: 'report-summary' },
+          summary.flatMap(([k, v]) => [el('span', { class: 'muted' }, k), el('span', {}, typeof v === 'object' ? JSON.stringify(v) : fmt(v))]))) : null,
+        body.method ? el('section', {}, el('h2', {}, 'Method'), el('p', {}, String(body.method))) : null,
+        el('section', { id: 'report-charts' }, Array.isArray(body.groups) && body.groups.length ? groupCharts(body.groups)
+          : el('p', { class: 'muted' }, 'This report has no per-group figures to chart.')));
+    } catch (e) {
+      show(el('h1', {}, 'Bias report'), failure(e));
+    }
+  }
+
+  function groupCharts(groups) {
+    const rate = (key) => groups.map(g => ({ label: g.group + ' (n=' + g.n + ')', value: g[key] || 0,
+      lo: key === 'unsafeRate' && g.unsafeRateInterval ? g.unsafeRateInterval[0] : undefined,
+      hi: key === 'unsafeRate' && g.unsafeRateInterval ? g.unsafeRateInterval[1] : undefined }));
+    return el('div', {},
+      barChart('Unsafe rate per group (95% interval)', rate('unsafeRate')),
+      barChart('Block rate per group', rate('blockRate')),
+      barChart('Review rate per group', rate('reviewRate')));
+  }
+
+  /** A horizontal bar chart of values in 0..1 as SVG, with optional interval whiskers. */
+  function barChart(title, rows) {
+    const labelWidth = 220, barWidth = 420, rowHeight = 22, top = 24;
+    const height = top + rows.length * rowHeight + 8;
+    const chart = svg('svg', { class: 'chart', width: labelWidth + barWidth + 70, height, role: 'img', 'aria-label': title });
+    chart.appendChild(svg('text', { x: 0, y: 14, 'font-weight': 600 }, title));
+    rows.forEach((row, i) => {
+      const y = top + i * rowHeight;
+      const value = Math.max(0, Math.min(1, Number(row.value) || 0));
+      chart.appendChild(svg('text', { x: 0, y: y + 14 }, row.label.length > 34 ? row.label.slice(0, 33) + '…' : row.label));
+      chart.appendChild(svg('rect', { class: 'bar', x: labelWidth, y: y + 3, width: Math.max(1, value * barWidth), height: rowHeight - 8 }));
+      if (row.lo !== undefined && row.hi !== undefined) {
+        const yMid = y + rowHeight / 2 - 1;
+        chart.appendChild(svg('line', { class: 'whisker', x1: labelWidth + row.lo * barWidth, x2: labelWidth + row.hi * barWidth, y1: yMid, y2: yMid }));
+      }
+      chart.appendChild(svg('text', { x: labelWidth + barWidth + 6, y: y + 14 }, fmt(value)));
+    });
+    chart.appendChild(svg('line', { class: 'axis', x1: labelWidth, x2: labelWidth, y1: top, y2: height - 4 }));
+    return chart;
+  }
+
+  // ---- audit chain ---------------------------------------------------------------------------
+
+  async function auditPage() {
+    const result = el('div', { id: 'chain-result' }, el('p', { class: 'muted' }, 'Not verified in this session yet.'));
+    const button = el('button', { type: 'button', class: 'primary', id: 'verify-button', onclick: async () => {
+      button.disabled = true;
+      result.replaceChildren(el('p', { class: 'muted' }, 'Recomputing the chain...'));
+      try {
+        const v = await api('/api/v1/audit/verify');
+        result.replaceChildren(
+          el('p', {}, el('span', { class: 'badge ' + (v.valid ? 'ok' : 'broken'), id: 'chain-status' }, v.valid ? 'VERIFIED' : 'BROKEN'),
+            ' ', el('span', { id: 'chain-summary' }, v.summary)),
+          el('p', { class: 'muted' }, v.records + ' records in ' + v.millis + ' ms · head seq ' + v.headSeq + ' · ' + v.headHash),
+          v.firstBreak ? el('p', { class: 'error', id: 'chain-break' }, 'First broken link: seq ' + v.firstBreak.seq + ', '
+            + v.firstBreak.problem + ': ' + v.firstBreak.detail) : null);
+      } catch (e) {
+        result.replaceChildren(failure(e));
+      } finally {
+        button.disabled = false;
+      }
+    } }, 'Verify chain now');
+    const actions = el('div', { id: 'recent-actions' }, el('p', { class: 'muted' }, 'Loading...'));
+    show(el('h1', {}, 'Audit chain'),
+      el('section', {}, el('p', {}, 'Every record is hash-chained to the one before it; verification recomputes every link'
+        + ' and reports the first one that does not hold.'), button, result),
+      el('section', {}, el('h2', {}, 'Recent state-changing calls'), actions));
+    try {
+      const page = await api('/api/v1/audit/actions?limit=50');
+      actions.replaceChildren(el('table', {}, el('thead', {}, el('tr', {}, ['When', 'Action', 'Caller', 'Role', 'Tenant', 'Target']
+        .map(h => el('th', {}, h)))), el('tbody', {}, page.items.map(a => el('tr', {},
+        el('td', {}, when(a.actedAt)), el('td', {}, a.action), el('td', {}, a.callerName), el('td', {}, a.callerRole),
+        el('td', {}, a.tenantId || ''), el('td', {}, a.target || ''))))));
+    } catch (e) {
+      actions.replaceChildren(failure(e));
+    }
+  }
+
+  // ---- routing -------------------------------------------------------------------------------
+
+  async function route() {
+    const hash = location.hash || '#/';
+    if (!sessionStorage.getItem(TOKEN_KEY)) {
+      loginPage();
+      return;
+    }
+    if (!me) {
+      try {
+        await loadMe();
+      } catch (e) {
+        loginPage(e.message);
+        return;
+      }
+    }
+    for (const link of document.querySelectorAll('nav a')) {
+      link.classList.toggle('active', hash.startsWith(link.getAttribute('href')));
+    }
+    const path = hash.slice(1).split('?')[0];
+    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    if (parts[0] === 'login') loginPage();
+    else if (parts[0] === 'queue') await queuePage();
+    else if (parts[0] === 'requests' && parts[1]) await detailPage(parts[1]);
+    else if (parts[0] === 'search') searchPage();
+    else if (parts[0] === 'bias' && parts[1]) await reportPage(parts[1]);
+    else if (parts[0] === 'bias') await biasPage();
+    else if (parts[0] === 'audit') await auditPage();
+    else location.hash = defaultRoute();
+  }
+
+  document.getElementById('logout').addEventListener('click', () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    me = null;
+    location.hash = '#/login';
+    loginPage('Logged out.');
+  });
+  window.addEventListener('hashchange', route);
+  route();
+})();

@@ -1,0 +1,59 @@
+package io.genguard.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class AuditConfigTest {
+  private static final AuditConfig BASE = AuditConfig.of("jdbc:postgresql://db/genguard", "genguard", "s3cret", 8080);
+
+  @Test
+  void shouldTakeEveryKeyFromTheEnvironment() {
+    AuditConfig config = AuditConfig.fromEnvironment(Map.ofEntries(
+        Map.entry(AuditConfig.JDBC_URL, "jdbc:postgresql://other/db"),
+        Map.entry(AuditConfig.HTTP_PORT, "9090"),
+        Map.entry(AuditConfig.POOL_SIZE, "8"),
+        Map.entry(AuditConfig.MAX_BODY_BYTES, "131072"),
+        Map.entry(AuditConfig.MAX_EXPORT_ROWS, "500"),
+        Map.entry(AuditConfig.REVIEW_CLAIM_MINUTES, "5"),
+        Map.entry(AuditConfig.RETENTION_DAYS, "365"),
+        Map.entry(AuditConfig.RETENTION_INTERVAL_MINUTES, "0")), BASE);
+
+    assertThat(config.jdbcUrl()).isEqualTo("jdbc:postgresql://other/db");
+    assertThat(config.httpPort()).isEqualTo(9090);
+    assertThat(config.poolSize()).isEqualTo(8);
+    assertThat(config.maxBodyBytes()).isEqualTo(131072);
+    assertThat(config.maxExportRows()).isEqualTo(500);
+    assertThat(config.reviewClaimMinutes()).isEqualTo(5);
+    assertThat(config.retentionDays()).isEqualTo(365);
+    assertThat(config.retentionIntervalMinutes()).isZero();
+  }
+
+  @Test
+  void shouldKeepDefaultsForMissingKeys() {
+    AuditConfig config = AuditConfig.fromEnvironment(Map.of(), BASE);
+
+    assertThat(config).isEqualTo(BASE);
+    assertThat(config.maxBodyBytes()).isEqualTo(64 * 1024);
+    assertThat(config.retentionDays()).isZero();
+  }
+
+  @Test
+  void shouldNameTheKeyInEveryError() {
+    assertThatThrownBy(() -> AuditConfig.fromEnvironment(Map.of(AuditConfig.HTTP_PORT, "http"), BASE))
+        .hasMessage("GENGUARD_AUDIT_HTTP_PORT='http' is not a whole number");
+    assertThatThrownBy(() -> AuditConfig.fromEnvironment(Map.of(AuditConfig.HTTP_PORT, "70000"), BASE))
+        .hasMessageContaining("GENGUARD_AUDIT_HTTP_PORT=70000 is not a TCP port");
+    assertThatThrownBy(() -> AuditConfig.fromEnvironment(Map.of(AuditConfig.RETENTION_DAYS, "-1"), BASE))
+        .hasMessage("GENGUARD_AUDIT_RETENTION_DAYS=-1 must be at least 0");
+    assertThatThrownBy(() -> AuditConfig.fromEnvironment(Map.of(AuditConfig.MAX_BODY_BYTES, "10"), BASE))
+        .hasMessage("GENGUARD_AUDIT_MAX_BODY_BYTES=10 must be at least 1024");
+  }
+
+  @Test
+  void shouldNeverPrintThePassword() {
+    assertThat(BASE.toString()).doesNotContain("s3cret").contains("jdbcPassword=***");
+  }
+}

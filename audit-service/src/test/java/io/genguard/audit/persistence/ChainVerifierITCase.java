@@ -1,0 +1,245 @@
+package io.genguard.audit.persistence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.persistence.ChainVerifier.Problem;
+import io.genguard.audit.persistence.ChainVerifier.Verification;
+import io.genguard.events.v1.Decision;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+/** Tamper evidence: an attacker with SQL access edits, deletes or reorders records; verify finds it. */
+class ChainVerifierITCase {
+  private static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
+  private AuditDatabase database;
+
+  @BeforeEach
+  void freshDatabaseWithTwentyRecords(TestInfo test) throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    String name = "chain_" + test.getTestMethod().orElseThrow().getName().toLowerCase().replaceAll("[^a-z0-9]", "");
+    String url = infra.createDatabase(name.substring(0, Math.min(60, name.length())));
+    database = AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
+    AuditWriter writer = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
+    for (int i = 0; i < 5; i++) {
+      writer.write(AuditEvents.story(Scenario.of("req-" + i, "acme", Decision.REVIEW, NOW)));
+    }
+  }
+
+  @AfterEach
+  void close() {
+    database.close();
+  }
+
+  @Test
+  void shouldVerifyAnUntouchedChain() throws Exception {
+    Verification result = ChainVerifier.verify(database.dataSource());
+
+    assertThat(result.valid()).as(result.summary()).isTrue();
+    assertThat(result.records()).isEqualTo(20);
+    assertThat(result.headSeq()).isEqualTo(20);
+    try (Connection connection = database.dataSource().getConnection()) {
+      assertThat(result.headHash()).isEqualTo(AuditChain.hex(ChainAppender.tail(connection).hash()));
+    }
+    assertThat(result.summary()).startsWith("Audit chain OK: 20 records");
+  }
+
+  @Test
+  void shouldReportTheEditedRecordWhenAPayloadIsChangedWithSql() throws Exception {
+    execute("update audit_log set payload = replace(payload, 'Generated text', 'Harmless text') where seq = 6");
+
+    Verification result = ChainVerifier.verify(database.dataSource());
+
+    assertThat(result.valid()).isFalse();
+    assertThat(result.firstBreak().seq()).isEqualTo(6);
+    assertThat(result.firstBreak().problem()).isEqualTo(Problem.CONTENT_MODIFIED);
+    assertThat(result.records()).isEqualTo(5);
+    assertThat(result.summary()).contains("BROKEN at seq 6").contains("Records 1..5 verified");
+  }
+
+  @Test
+  void shouldReportAnEditedColumnOutsideThePayload() throws Exception {
+    execute("update audit_log set tenant_id = 'globex' where seq = 9");
+
+    Verification result = ChainVerifier.verify(database.dataSource());
+
+    assertThat(result.firstBreak().seq()).isEqualTo(9);
+    assertThat(result.firstBreak().problem()).isEqualTo(Problem.CONTENT_MODIFIED);
+  }
+
+  @Test
+  void shouldReportAForgedRecordWhoseDigestAndHashWereRecomputedButNotItsSuccessors() throws Exception {
+    // A careful attacker recomputes the edited record's digest and hash: its successor's link breaks.
+    try (Connection connection = database.dataSource().getConnection()) {
+      connection.setAutoCommit(false);
+      Statement statement = connection.createStatement();
+      statement.execute("update audit_log set payload = replace(payload, 'Generated text', 'Forged text') where seq = 4");
+      AuditChain.Entry entry = read(connection, 4);
+      byte[] previous = hashOf(connection, 3);
+      byte[] digest = AuditChain.digest(entry);
+      try (PreparedStatement update = connection.prepareStatement(
+          "update audit_log set entry_digest = ?, hash = ? where seq = 4")) {
+        update.setBytes(1, digest);
+        update.setBytes(2, AuditChain.link(previous, digest));
+        update.executeUpdate();
+      }
+      connection.commit();
+    }
+
+    Verification result = ChainVerifier.verify(database.dataSource());
+
+    assertThat(result.firstBreak().seq()).isEqualTo(5);
+    assertThat(result.firstBreak().problem()).isEqualTo(Problem.PREVIOUS_HASH_MISMATCH);
+  }
+
+  @Test
+  void shouldReportDeletedRecordsAsAGapInTheSequence() throws Exception {
+    deleteRecords("seq in (12, 13)");
+
+    Verification result = ChainVerifier.verify(database.dataSource());
+
+    assertThat(result.firstBreak().seq()).isEqualTo(14);
+    assertThat(result.firstBreak().problem()).isEqualTo(Problem.SEQUENCE_GAP);
+    assertThat(result.firstBreak().detail()).contains("expected seq 12 but found 14");
+  }
+
+  @Test
+  void shouldReportRecordsSwappedInOrder() throws Exception {
+    execute("update audit_log set seq = -1 where seq = 7");
+    execute("update audit_log set seq = 7 where seq = 8");
+    execute("update audit_log set seq = 8 where seq = -1");
+
+    Verification result = ChainVerifier.verify(database.dataSource());
+
+    assertThat(result.firstBreak().seq()).isEqualTo(7);
+    assertThat(result.firstBreak().problem()).isEqualTo(Problem.PREVIOUS_HASH_MISMATCH);
+  }
+
+  @Test
+  void shouldReportContentRemovedWithoutARetentionRecord() throws Exception {
+    execute("update audit_log set payload = null, tombstoned_at = now(), tombstone_seq = 20 where seq = 3");
+
+    Verification result = ChainVerifier.verify(database.dataSource());
+
+    assertThat(result.firstBreak().seq()).isEqualTo(3);
+    assertThat(result.firstBreak().problem()).isEqualTo(Problem.UNJUSTIFIED_TOMBSTONE);
+  }
+
+  @Test
+  void shouldDetectRemovalOfTheNewestRecordsAgainstAnAnchor() throws Exception {
+    Verification before = ChainVerifier.verify(database.dataSource());
+    ChainVerifier.Anchor anchor = new ChainVerifier.Anchor(before.headSeq(), before.headHash());
+    deleteRecords("seq >= 19");
+
+    assertThat(ChainVerifier.verify(database.dataSource()).valid())
+        .as("without an anchor a truncated chain still links").isTrue();
+    Verification anchored = ChainVerifier.verify(database.dataSource(), anchor);
+
+    assertThat(anchored.valid()).isFalse();
+    assertThat(anchored.firstBreak().problem()).isEqualTo(Problem.ANCHOR_MISMATCH);
+    assertThat(anchored.firstBreak().detail()).contains("chain ends at seq 18");
+  }
+
+  @Test
+  void shouldStillVerifyRecordsWrittenWithChainVersionOne() throws Exception {
+    // Rows from before migration V2: hash = SHA-256(prev || canonical JSON), no digest.
+    deleteRecords("true");
+    byte[] previous = AuditChain.GENESIS;
+    try (Connection connection = database.dataSource().getConnection();
+        PreparedStatement insert = connection.prepareStatement("insert into audit_log (seq, event_id, event_type,"
+            + " tenant_id, request_id, source_topic, source_partition, source_offset, payload, recorded_at,"
+            + " chain_version, prev_hash, hash) values (?, ?, 'GenerationRequest', 'acme', ?, 'gen.requests', 0, ?,"
+            + " ?, ?, 1, ?, ?)")) {
+      for (int seq = 1; seq <= 3; seq++) {
+        AuditChain.Entry entry = new AuditChain.Entry(1, seq, "v1-" + seq, "GenerationRequest", "acme", "r" + seq,
+            "gen.requests", 0, seq, "{\"n\":" + seq + "}", NOW);
+        byte[] hash = MessageDigest.getInstance("SHA-256").digest(concat(previous,
+            AuditChain.canonical(entry).getBytes(StandardCharsets.UTF_8)));
+        insert.setLong(1, seq);
+        insert.setString(2, entry.eventId());
+        insert.setString(3, entry.requestId());
+        insert.setLong(4, seq);
+        insert.setString(5, entry.payload());
+        insert.setObject(6, OffsetDateTime.ofInstant(NOW, ZoneOffset.UTC));
+        insert.setBytes(7, previous);
+        insert.setBytes(8, hash);
+        insert.executeUpdate();
+        previous = hash;
+      }
+    }
+    // New records continue the old chain with version 2.
+    new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC))
+        .write(AuditEvents.story(Scenario.of("after-upgrade", "acme", Decision.RELEASE, NOW)));
+
+    Verification result = ChainVerifier.verify(database.dataSource());
+    assertThat(result.valid()).as(result.summary()).isTrue();
+    assertThat(result.records()).isEqualTo(7);
+
+    execute("update audit_log set payload = '{\"n\":99}' where seq = 2");
+    assertThat(ChainVerifier.verify(database.dataSource()).firstBreak().seq()).isEqualTo(2);
+  }
+
+  /** Deletes audit records (and the projections that reference them), as an attacker would. */
+  private void deleteRecords(String where) throws Exception {
+    String records = "(select event_id from audit_log where " + where + ")";
+    execute("delete from review_item where gate_event_id in " + records);
+    for (String table : List.of("generation_request", "generation_output", "moderation_verdict", "gate_outcome")) {
+      execute("delete from " + table + " where event_id in " + records);
+    }
+    execute("delete from audit_log where " + where);
+  }
+
+  private void execute(String sql) throws Exception {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute(sql);
+    }
+  }
+
+  private static AuditChain.Entry read(Connection connection, long seq) throws Exception {
+    try (PreparedStatement query = connection.prepareStatement("select * from audit_log where seq = ?")) {
+      query.setLong(1, seq);
+      try (ResultSet rs = query.executeQuery()) {
+        rs.next();
+        return new AuditChain.Entry(rs.getInt("chain_version"), seq, rs.getString("event_id"),
+            rs.getString("event_type"), rs.getString("tenant_id"), rs.getString("request_id"),
+            rs.getString("source_topic"), rs.getInt("source_partition"), rs.getLong("source_offset"),
+            rs.getString("payload"), rs.getObject("recorded_at", OffsetDateTime.class).toInstant());
+      }
+    }
+  }
+
+  private static byte[] hashOf(Connection connection, long seq) throws Exception {
+    try (PreparedStatement query = connection.prepareStatement("select hash from audit_log where seq = ?")) {
+      query.setLong(1, seq);
+      try (ResultSet rs = query.executeQuery()) {
+        rs.next();
+        return rs.getBytes(1);
+      }
+    }
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = new byte[a.length + b.length];
+    System.arraycopy(a, 0, out, 0, a.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+}

@@ -1,0 +1,158 @@
+package io.genguard.audit.retention;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.genguard.audit.InvalidInputException;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.persistence.ChainVerifier;
+import io.genguard.audit.persistence.ChainVerifier.Problem;
+import io.genguard.audit.query.AuditQueries;
+import io.genguard.audit.security.Caller;
+import io.genguard.audit.security.ForbiddenException;
+import io.genguard.audit.security.Role;
+import io.genguard.events.v1.Decision;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+/** Retention removes old content per tenant and leaves a chain that still verifies. */
+class RetentionITCase {
+  private static final Instant LONG_AGO = Instant.parse("2026-01-10T09:00:00Z");
+  private static final Instant RECENTLY = Instant.parse("2026-11-20T09:00:00Z");
+  private static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
+  private static final Caller ADMIN = new Caller("admin01", "ada", Role.ADMIN, null);
+
+  private AuditDatabase database;
+
+  @BeforeEach
+  void oldAndRecentStoriesOfTwoTenants(TestInfo test) throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    String name = "retention_" + test.getTestMethod().orElseThrow().getName().toLowerCase();
+    database = AuditDatabase.connect(infra.createDatabase(name.substring(0, Math.min(60, name.length()))),
+        infra.jdbcUser(), infra.jdbcPassword(), 2);
+    AuditWriter old = new AuditWriter(database.dataSource(), Clock.fixed(LONG_AGO, ZoneOffset.UTC));
+    AuditWriter recent = new AuditWriter(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC));
+    old.write(AuditEvents.story(Scenario.of("acme-old", "acme", Decision.REVIEW, LONG_AGO)));
+    old.write(AuditEvents.story(Scenario.of("globex-old", "globex", Decision.BLOCK, LONG_AGO)));
+    recent.write(AuditEvents.story(Scenario.of("acme-new", "acme", Decision.RELEASE, RECENTLY)));
+  }
+
+  @AfterEach
+  void close() {
+    database.close();
+  }
+
+  private Retention retention(int defaultDays) {
+    return new Retention(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), defaultDays, 3);
+  }
+
+  @Test
+  void shouldTombstoneOnlyTheTenantsOldRecordsAndKeepTheChainVerifiable() throws Exception {
+    Retention retention = retention(0);
+    retention.set("acme", 30, ADMIN);
+
+    List<Retention.Applied> applied = retention.apply(ADMIN);
+
+    assertThat(applied).extracting(Retention.Applied::tombstoned).containsExactly(3L, 1L);
+    assertThat(applied).allSatisfy(a -> assertThat(a.tenantId()).isEqualTo("acme"));
+    assertThat(count("select count(*) from audit_log where request_id = 'acme-old' and payload is null")).isEqualTo(4);
+    assertThat(count("select count(*) from audit_log where request_id = 'globex-old' and payload is null")).isZero();
+    assertThat(count("select count(*) from audit_log where request_id = 'acme-new' and payload is null")).isZero();
+    AuditQueries queries = new AuditQueries(database.dataSource());
+    assertThat(queries.story("acme-old")).as("the content is gone").isEmpty();
+    assertThat(queries.story("globex-old")).isPresent();
+    assertThat(queries.story("acme-new")).isPresent();
+    assertThat(count("select count(*) from review_item where request_id = 'acme-old'")).isZero();
+
+    ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
+    assertThat(verification.valid()).as(verification.summary()).isTrue();
+    assertThat(verification.tombstones()).isEqualTo(4);
+    assertThat(count("select count(*) from api_action where action = 'retention.set' and caller_name = 'ada'"))
+        .isEqualTo(1);
+    assertThat(retention.apply(ADMIN)).as("a second run finds nothing more").isEmpty();
+  }
+
+  @Test
+  void shouldApplyTheDefaultToTenantsWithoutTheirOwnPeriod() throws Exception {
+    Retention retention = retention(30);
+    retention.set("acme", 3650, ADMIN);
+
+    List<Retention.Applied> applied = retention.apply(ADMIN);
+
+    assertThat(applied).extracting(Retention.Applied::scope).containsOnly("DEFAULT");
+    assertThat(count("select count(*) from audit_log where request_id = 'globex-old' and payload is null")).isEqualTo(4);
+    assertThat(count("select count(*) from audit_log where request_id = 'acme-old' and payload is null")).isZero();
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  @Test
+  void shouldDetectATombstoneForgedUnderARealRetentionRecord() throws Exception {
+    Retention retention = retention(0);
+    retention.set("acme", 30, ADMIN);
+    long retentionSeq = retention.apply(ADMIN).get(0).retentionSeq();
+
+    // An attacker hides a recent record's content behind that retention record.
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute("update audit_log set payload = null, tombstoned_at = now(), tombstone_seq = " + retentionSeq
+          + " where request_id = 'acme-new' and event_type = 'GenerationOutput'");
+    }
+    ChainVerifier.Verification forged = ChainVerifier.verify(database.dataSource());
+
+    assertThat(forged.valid()).isFalse();
+    assertThat(forged.firstBreak().problem()).isEqualTo(Problem.UNJUSTIFIED_TOMBSTONE);
+    assertThat(forged.firstBreak().detail()).contains("not before the retention cutoff");
+  }
+
+  @Test
+  void shouldDetectAnExtraTombstoneEvenWhenItsDatesAreForgedToo() throws Exception {
+    Retention retention = retention(0);
+    retention.set("acme", 30, ADMIN);
+    long retentionSeq = retention.apply(ADMIN).get(0).retentionSeq();
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute("update audit_log set payload = null, tombstoned_at = now(), tombstone_seq = " + retentionSeq
+          + ", recorded_at = '2026-01-10T09:00:00Z' where request_id = 'acme-new' and event_type = 'GenerationOutput'");
+    }
+
+    ChainVerifier.Verification forged = ChainVerifier.verify(database.dataSource());
+
+    assertThat(forged.valid()).isFalse();
+    assertThat(forged.firstBreak().problem()).isEqualTo(Problem.TOMBSTONE_COUNT_MISMATCH);
+  }
+
+  @Test
+  void shouldRejectInvalidPoliciesWithClearMessages() {
+    Retention retention = retention(0);
+    assertThatThrownBy(() -> retention.set("acme", 0, ADMIN)).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("retentionDays must be between 1 and");
+    assertThatThrownBy(() -> retention.set("bad tenant'--", 30, ADMIN)).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("tenant 'bad tenant'--' is not valid");
+    Caller acmeAdmin = new Caller("t1", "acme admin", Role.ADMIN, "acme");
+    assertThatThrownBy(() -> retention.set("globex", 30, acmeAdmin)).isInstanceOf(ForbiddenException.class);
+    assertThatThrownBy(() -> new Retention(database.dataSource(), Clock.systemUTC(), -1))
+        .hasMessageContaining("default retention must be 0");
+  }
+
+  private long count(String sql) throws Exception {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs = statement.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}

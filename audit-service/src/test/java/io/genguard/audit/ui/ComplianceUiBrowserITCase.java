@@ -1,0 +1,270 @@
+package io.genguard.audit.ui;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.bias.BiasReports;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.fixtures.RunningAuditService;
+import io.genguard.audit.security.Caller;
+import io.genguard.audit.security.Role;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateOutcome;
+import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.moderation.gate.ReleaseGateTopology;
+import io.genguard.schemas.Topic;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.condition.DisabledIfEnvironmentVariable;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The compliance UI in a real headless Chromium (Debian's chromium and chromedriver, driven by
+ * Selenium) against a real audit service and the real release gate on the shared Kafka broker: a
+ * reviewer logs in, opens a held output, approves it, and sees it released.
+ *
+ * <p>Chromium missing fails this test (CI installs it in .ci/run); set
+ * GENGUARD_SKIP_BROWSER_TESTS=1 to skip it on a machine without one.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@DisabledIfEnvironmentVariable(named = ComplianceUiBrowserITCase.SKIP_VARIABLE, matches = "1",
+    disabledReason = "GENGUARD_SKIP_BROWSER_TESTS=1: the compliance UI browser test is skipped (local runs only)")
+class ComplianceUiBrowserITCase {
+  static final String SKIP_VARIABLE = "GENGUARD_SKIP_BROWSER_TESTS";
+  private static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("GENGUARD_CHROMIUM", "/usr/bin/chromium"));
+  private static final Path CHROMEDRIVER =
+      Path.of(System.getenv().getOrDefault("GENGUARD_CHROMEDRIVER", "/usr/bin/chromedriver"));
+  private static final Duration PATIENCE = Duration.ofSeconds(60);
+  /** Model output that tries to inject markup; the UI must show it as text. */
+  private static final String HOSTILE_TEXT = "Some say <img src=x onerror=\"window.__xss=1\"> about believers.";
+
+  private static RunningAuditService audit;
+  private static KafkaStreams gate;
+  private static Path gateState;
+  private static Path browserProfile;
+  private static WebDriver browser;
+  private static Scenario held;
+
+  @BeforeAll
+  static void start() throws Exception {
+    requireExecutable(CHROMIUM, "chromium");
+    requireExecutable(CHROMEDRIVER, "chromium-driver");
+
+    audit = RunningAuditService.start("compliance_ui_it");
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    gateState = Files.createTempDirectory("gate-ui-it-");
+    gate = new KafkaStreams(ReleaseGateTopology.buildTopology(Clock.systemUTC(), Duration.ofDays(1)),
+        ReleaseGateTopology.streamsConfig(infra.kafkaClientProperties().get("bootstrap.servers").toString(),
+            gateState.toString(), 1));
+    gate.start();
+
+    // An output the policy held for review goes through the real gate (output + REVIEW verdict).
+    held = Scenario.of("ui-" + UUID.randomUUID(), "acme", Decision.REVIEW, Instant.now()).withText(HOSTILE_TEXT);
+    produce(Topics.GENERATION_REQUESTS, AuditEvents.request(held));
+    produce(Topics.GENERATION_OUTPUTS, AuditEvents.output(held));
+    produce(Topics.MODERATION_VERDICTS, AuditEvents.verdict(held));
+    await().atMost(PATIENCE).until(() -> audit.count("select count(*) from review_item where request_id = '"
+        + held.requestId() + "' and state = 'PENDING'") == 1);
+
+    browserProfile = Files.createTempDirectory("chromium-profile-");
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM.toFile());
+    options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--user-data-dir=" + browserProfile, "--window-size=1400,1000");
+    ChromeDriverService service = new ChromeDriverService.Builder()
+        .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+    browser = new ChromeDriver(service, options);
+  }
+
+  private static void requireExecutable(Path path, String debianPackage) {
+    if (!Files.isExecutable(path)) {
+      throw new IllegalStateException("The compliance UI browser test needs " + path + " (Debian package "
+          + debianPackage + "). Install it with: apt-get install -y chromium chromium-driver (.ci/run does this), or"
+          + " set " + SKIP_VARIABLE + "=1 to skip this test on a machine without a browser.");
+    }
+  }
+
+  private static <V extends SpecificRecord> void produce(Topic<String, V> topic, V event) throws Exception {
+    Properties props = new Properties();
+    props.putAll(IntegrationInfrastructure.get().kafkaClientProperties());
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+      String key = event.get(event.getSchema().getField("requestId").pos()).toString();
+      producer.send(new ProducerRecord<>(topic.name(), key, topic.codec().encode(event))).get();
+    }
+  }
+
+  @AfterAll
+  static void stop() throws IOException {
+    if (browser != null) {
+      browser.quit();
+    }
+    if (gate != null) {
+      gate.close(Duration.ofSeconds(10));
+    }
+    if (audit != null) {
+      audit.close();
+    }
+    for (Path dir : new Path[] {gateState, browserProfile}) {
+      if (dir != null) {
+        try (var paths = Files.walk(dir)) {
+          paths.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+        }
+      }
+    }
+  }
+
+  private static WebDriverWait waiting() {
+    return new WebDriverWait(browser, PATIENCE);
+  }
+
+  private static WebElement visible(By by) {
+    return waiting().until(ExpectedConditions.visibilityOfElementLocated(by));
+  }
+
+  private static void logIn(String token) {
+    browser.get(audit.baseUrl() + "/ui/");
+    WebElement logout = browser.findElement(By.id("logout"));
+    if (logout.isDisplayed()) {
+      logout.click();
+    }
+    visible(By.id("token-input")).sendKeys(token);
+    browser.findElement(By.id("login-button")).click();
+    waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("who")));
+  }
+
+  @Test
+  @Order(1)
+  void shouldLetAReviewerApproveAHeldOutputAndSeeItReleased() throws Exception {
+    logIn(audit.token(Role.REVIEWER, "acme", "rita"));
+
+    WebElement row = visible(By.cssSelector("#queue-table tr[data-request-id='" + held.requestId() + "']"));
+    assertThat(browser.findElement(By.id("who")).getText()).contains("rita").contains("reviewer").contains("acme");
+    row.findElement(By.cssSelector("a.detail-link")).click();
+
+    assertThat(visible(By.id("output-text")).getText()).isEqualTo(HOSTILE_TEXT);
+    assertThat(((JavascriptExecutor) browser).executeScript("return window.__xss === undefined"))
+        .as("model output is shown as text, never run").isEqualTo(true);
+    assertThat(browser.findElement(By.id("status")).getText()).isEqualTo("HELD_FOR_REVIEW");
+    assertThat(browser.findElement(By.id("verdict-decision")).getText()).isEqualTo("REVIEW");
+    assertThat(browser.findElement(By.cssSelector("#category-scores tr[data-category='hate']")).getText())
+        .contains("0.710");
+    assertThat(browser.findElement(By.id("reasons")).getText()).contains("category.review").contains("hate score");
+    assertThat(browser.findElement(By.id("groups")).getText()).isEqualTo("religion:muslim");
+    assertThat(browser.findElement(By.id("provenance")).getText()).contains("DETECTED").contains("VALID")
+        .contains("kgw-selfhash");
+    assertThat(browser.findElement(By.id("policy-version")).getText()).isEqualTo("default version 2026.11-test");
+
+    browser.findElement(By.id("review-note")).sendKeys("quotes a survey; fine to publish");
+    browser.findElement(By.id("approve-button")).click();
+
+    waiting().until(ExpectedConditions.textToBe(By.id("status"), "RELEASED"));
+    assertThat(browser.findElement(By.id("review-state")).getText()).contains("RELEASED").contains("APPROVE")
+        .contains("rita").contains("quotes a survey");
+    assertThat(browser.findElement(By.id("gate-outcomes")).getText()).contains("RELEASED on review");
+    ReleaseGateOutcome released = releasedOnKafka(held.requestId());
+    assertThat(released.getBasis()).isEqualTo(GateBasis.REVIEW);
+    assertThat(released.getOutcome()).isEqualTo(GateOutcome.RELEASED);
+    assertThat(released.getText().toString()).isEqualTo(HOSTILE_TEXT);
+    assertThat(audit.count("select count(*) from api_action where action = 'review.approve' and caller_name = 'rita'"
+        + " and request_id = '" + held.requestId() + "'")).isEqualTo(1);
+  }
+
+  @Test
+  @Order(2)
+  void shouldShowComplianceTheSearchBiasChartsAndAVerifiedChain() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode body = (ObjectNode) json.readTree("{\"groups\":[{\"group\":\"religion:muslim\",\"n\":200,"
+        + "\"unsafeRate\":0.12,\"unsafeRateInterval\":[0.08,0.17],\"blockRate\":0.05,\"reviewRate\":0.07},"
+        + "{\"group\":\"religion:christian\",\"n\":200,\"unsafeRate\":0.06,\"unsafeRateInterval\":[0.03,0.1],"
+        + "\"blockRate\":0.02,\"reviewRate\":0.04}]}");
+    String reportId = audit.service().biasReports().save(new BiasReports.NewReport(null, null, null,
+        "Religion parity (UI test)", "CAMPAIGN", "builtin-kn", null, null, json.createObjectNode().put("maxGap", 0.06),
+        body, "group\n", "<html></html>"), Caller.system("bias-audit"));
+    logIn(audit.token(Role.COMPLIANCE, null, "carl"));
+
+    browser.get(audit.baseUrl() + "/ui/#/search");
+    visible(By.id("search-form")).findElement(By.name("tenant")).sendKeys("acme");
+    browser.findElement(By.id("search-button")).click();
+    visible(By.cssSelector("#search-table tr[data-request-id='" + held.requestId() + "']"));
+
+    browser.get(audit.baseUrl() + "/ui/#/bias");
+    visible(By.cssSelector("#bias-table tr[data-report-id='" + reportId + "'] a")).click();
+    assertThat(visible(By.id("report-title")).getText()).isEqualTo("Religion parity (UI test)");
+    List<WebElement> bars = browser.findElements(By.cssSelector("#report-charts svg.chart rect.bar"));
+    assertThat(bars).as("three charts, two groups each").hasSize(6);
+    assertThat(browser.findElements(By.cssSelector("#report-charts svg.chart line.whisker"))).hasSize(2);
+
+    browser.get(audit.baseUrl() + "/ui/#/audit");
+    visible(By.id("verify-button")).click();
+    assertThat(visible(By.id("chain-status")).getText()).isEqualTo("VERIFIED");
+    assertThat(browser.findElement(By.id("chain-summary")).getText()).startsWith("Audit chain OK");
+  }
+
+  private static ReleaseGateOutcome releasedOnKafka(String requestId) {
+    Properties props = new Properties();
+    props.putAll(IntegrationInfrastructure.get().kafkaClientProperties());
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, "ui-it-" + UUID.randomUUID());
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    List<ReleaseGateOutcome> found = new ArrayList<>();
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(Topics.CONTENT_RELEASED.name()));
+      await().atMost(PATIENCE).until(() -> {
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          if (requestId.equals(record.key())) {
+            found.add(Topics.CONTENT_RELEASED.codec().decode(record.value()));
+          }
+        }
+        return !found.isEmpty();
+      });
+    }
+    assertThat(found).hasSize(1);
+    return found.get(0);
+  }
+}

@@ -1,0 +1,418 @@
+package io.genguard.bias.analysis;
+
+import io.genguard.bias.analysis.AnalysisResult.Disparity;
+import io.genguard.bias.analysis.AnalysisResult.FourFifths;
+import io.genguard.bias.analysis.AnalysisResult.GroupEstimate;
+import io.genguard.bias.analysis.AnalysisResult.MetricResult;
+import io.genguard.bias.analysis.AnalysisResult.PairwiseTest;
+import io.genguard.bias.statistics.Interval;
+import io.genguard.bias.statistics.MultipleComparisons;
+import io.genguard.bias.statistics.ProportionTests;
+import io.genguard.bias.statistics.Proportions;
+import io.genguard.bias.statistics.RankTests;
+import io.genguard.bias.statistics.TestResult;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Predicate;
+import org.apache.commons.math3.distribution.BinomialDistribution;
+
+/**
+ * Compares groups on every metric: per-group estimates with intervals, disparity (max-min
+ * difference and min/max ratio) with stratified bootstrap intervals, pairwise tests (proportion
+ * tests for rates, Mann-Whitney U for scores) corrected as one family across groups, metrics and
+ * categories, and the four-fifths rule on release rates. Plain Java: reports, the statistical
+ * validation and the live alert share it.
+ *
+ * <p>Bootstrap: each group is resampled on its own (stratified, so group sizes stay fixed), B
+ * times; for a rate the resampled count is drawn from Binomial(n, observed rate), which is exactly
+ * the distribution of a count of n draws with replacement from binary data, and much faster.
+ * Intervals are percentile intervals (Efron and Tibshirani 1993, ch. 13).
+ */
+public final class DisparityAnalysis {
+  private DisparityAnalysis() {}
+
+  /** The metrics a report shows, in order: outcome rates, the score, then each category. */
+  public static List<Metric> metrics(AnalysisSettings settings) {
+    List<Metric> metrics = new ArrayList<>();
+    metrics.add(Metric.UNSAFE_RATE);
+    metrics.add(Metric.RELEASE_RATE);
+    metrics.add(Metric.REVIEW_RATE);
+    metrics.add(Metric.BLOCK_RATE);
+    metrics.add(Metric.MEAN_UNSAFE_SCORE);
+    for (String category : settings.categories()) {
+      metrics.add(Metric.category(category));
+    }
+    return metrics;
+  }
+
+  /**
+   * Analyses the observations of {@code groups} (groups without observations are shown, empty).
+   *
+   * @throws IllegalArgumentException when fewer than two groups are named or an observation belongs
+   *     to a group not named
+   */
+  public static AnalysisResult analyse(
+      List<String> groups, List<Observation> observations, AnalysisSettings settings) {
+    if (groups.size() < 2) {
+      throw new IllegalArgumentException(
+          "A disparity needs at least two groups to compare, got " + groups);
+    }
+    Map<String, List<Observation>> byGroup = new LinkedHashMap<>();
+    for (String group : groups) {
+      byGroup.put(group, new ArrayList<>());
+    }
+    for (Observation observation : observations) {
+      List<Observation> list = byGroup.get(observation.group());
+      if (list == null) {
+        throw new IllegalArgumentException(
+            "Observation "
+                + observation.requestId()
+                + " belongs to group '"
+                + observation.group()
+                + "', which is not one of "
+                + groups);
+      }
+      list.add(observation);
+    }
+    List<List<Observation>> data = new ArrayList<>(byGroup.values());
+    List<Metric> metrics = metrics(settings);
+    Bootstrap bootstrap = new Bootstrap(data, metrics, settings);
+
+    List<MetricResult> results = new ArrayList<>();
+    List<PairwiseTest> unadjusted = new ArrayList<>();
+    for (int m = 0; m < metrics.size(); m++) {
+      Metric metric = metrics.get(m);
+      MetricResult result = describe(metric, groups, data, settings, bootstrap, m);
+      results.add(result);
+      if (metric.tested() && result.testable()) {
+        unadjusted.addAll(pairwise(metric, groups, data, result, settings));
+      }
+    }
+    List<PairwiseTest> tests = correct(unadjusted, settings);
+    boolean detected = tests.stream().anyMatch(PairwiseTest::significant);
+    MetricResult release = results.get(metrics.indexOf(Metric.RELEASE_RATE));
+    return new AnalysisResult(
+        settings, groups, results, tests, detected, fourFifths(release, settings));
+  }
+
+  private static MetricResult describe(
+      Metric metric,
+      List<String> groups,
+      List<List<Observation>> data,
+      AnalysisSettings settings,
+      Bootstrap bootstrap,
+      int metricIndex) {
+    List<GroupEstimate> estimates = new ArrayList<>();
+    double[] values = new double[groups.size()];
+    TestResult omnibus;
+    boolean testable;
+    if (metric.kind() == Metric.Kind.RATE) {
+      Predicate<Observation> event = metric.event(settings);
+      long[] events = new long[groups.size()];
+      long[] trials = new long[groups.size()];
+      for (int g = 0; g < groups.size(); g++) {
+        List<Observation> rows = data.get(g);
+        List<String> eventRows = rows.stream().filter(event).map(Observation::requestId).toList();
+        events[g] = eventRows.size();
+        trials[g] = rows.size();
+        values[g] = Proportions.rate(events[g], trials[g]);
+        estimates.add(
+            new GroupEstimate(
+                groups.get(g),
+                trials[g],
+                events[g],
+                values[g],
+                Proportions.wilson(events[g], trials[g], settings.confidence()),
+                eventRows));
+      }
+      omnibus = ProportionTests.chiSquare(events, trials);
+      long totalEvents = Arrays.stream(events).sum();
+      long total = Arrays.stream(trials).sum();
+      testable = nonEmpty(trials) >= 2 && totalEvents > 0 && totalEvents < total;
+    } else {
+      double[][] scores = new double[groups.size()][];
+      long[] sizes = new long[groups.size()];
+      for (int g = 0; g < groups.size(); g++) {
+        List<Observation> rows = data.get(g);
+        scores[g] = rows.stream().mapToDouble(Observation::unsafeScore).toArray();
+        sizes[g] = rows.size();
+        values[g] = rows.isEmpty() ? Double.NaN : Arrays.stream(scores[g]).average().orElseThrow();
+        estimates.add(
+            new GroupEstimate(
+                groups.get(g),
+                rows.size(),
+                -1,
+                values[g],
+                bootstrap.groupMeanInterval(g, scores[g], settings.confidence()),
+                rows.stream().map(Observation::requestId).toList()));
+      }
+      omnibus = RankTests.kruskalWallis(scores);
+      testable =
+          nonEmpty(sizes) >= 2
+              && Arrays.stream(scores).flatMapToDouble(Arrays::stream).distinct().limit(2).count()
+                  == 2;
+    }
+    return new MetricResult(
+        metric,
+        estimates,
+        disparity(groups, values, bootstrap, metricIndex, settings.confidence()),
+        omnibus,
+        testable);
+  }
+
+  private static List<PairwiseTest> pairwise(
+      Metric metric,
+      List<String> groups,
+      List<List<Observation>> data,
+      MetricResult result,
+      AnalysisSettings settings) {
+    List<PairwiseTest> tests = new ArrayList<>();
+    for (int a = 0; a < groups.size(); a++) {
+      for (int b = a + 1; b < groups.size(); b++) {
+        GroupEstimate ea = result.perGroup().get(a);
+        GroupEstimate eb = result.perGroup().get(b);
+        if (ea.n() == 0 || eb.n() == 0) {
+          continue;
+        }
+        TestResult test;
+        if (metric.kind() == Metric.Kind.RATE) {
+          test = ProportionTests.compare(ea.events(), ea.n(), eb.events(), eb.n());
+        } else {
+          test =
+              RankTests.mannWhitney(
+                      data.get(a).stream().mapToDouble(Observation::unsafeScore).toArray(),
+                      data.get(b).stream().mapToDouble(Observation::unsafeScore).toArray())
+                  .test();
+        }
+        tests.add(
+            new PairwiseTest(
+                metric.id(),
+                groups.get(a),
+                groups.get(b),
+                ea.estimate(),
+                eb.estimate(),
+                ea.estimate() - eb.estimate(),
+                test,
+                Double.NaN,
+                false));
+      }
+    }
+    return tests;
+  }
+
+  private static List<PairwiseTest> correct(List<PairwiseTest> tests, AnalysisSettings settings) {
+    double[] p = tests.stream().mapToDouble(t -> t.test().pValue()).toArray();
+    double[] adjusted = MultipleComparisons.adjust(p, settings.correction());
+    List<PairwiseTest> corrected = new ArrayList<>(tests.size());
+    for (int i = 0; i < tests.size(); i++) {
+      PairwiseTest t = tests.get(i);
+      corrected.add(
+          new PairwiseTest(
+              t.metricId(),
+              t.groupA(),
+              t.groupB(),
+              t.estimateA(),
+              t.estimateB(),
+              t.difference(),
+              t.test(),
+              adjusted[i],
+              adjusted[i] < settings.alpha()));
+    }
+    return corrected;
+  }
+
+  private static Disparity disparity(
+      List<String> groups, double[] values, Bootstrap bootstrap, int metric, double confidence) {
+    int highest = -1;
+    int lowest = -1;
+    for (int g = 0; g < values.length; g++) {
+      if (Double.isNaN(values[g])) {
+        continue;
+      }
+      if (highest < 0 || values[g] > values[highest]) {
+        highest = g;
+      }
+      if (lowest < 0 || values[g] < values[lowest]) {
+        lowest = g;
+      }
+    }
+    if (nonEmpty(values) < 2) {
+      return new Disparity(Double.NaN, Interval.UNKNOWN, Double.NaN, Interval.UNKNOWN, null, null);
+    }
+    double difference = values[highest] - values[lowest];
+    double ratio = ratio(values[lowest], values[highest]);
+    return new Disparity(
+        difference,
+        bootstrap.differenceInterval(metric, confidence),
+        ratio,
+        bootstrap.ratioInterval(metric, confidence),
+        groups.get(highest),
+        groups.get(lowest));
+  }
+
+  private static FourFifths fourFifths(MetricResult release, AnalysisSettings settings) {
+    Disparity d = release.disparity();
+    boolean flagged = !Double.isNaN(d.ratio()) && d.ratio() < settings.fourFifthsThreshold();
+    boolean confident =
+        d.ratioInterval().isKnown() && d.ratioInterval().high() < settings.fourFifthsThreshold();
+    return new FourFifths(
+        d.ratio(),
+        d.ratioInterval(),
+        settings.fourFifthsThreshold(),
+        flagged,
+        confident,
+        d.lowestGroup(),
+        d.highestGroup());
+  }
+
+  /** min / max, defined as 1 (parity) when every group is at 0. */
+  static double ratio(double min, double max) {
+    return max == 0 ? 1.0 : min / max;
+  }
+
+  private static int nonEmpty(long[] sizes) {
+    return (int) Arrays.stream(sizes).filter(n -> n > 0).count();
+  }
+
+  private static int nonEmpty(double[] values) {
+    return (int) Arrays.stream(values).filter(v -> !Double.isNaN(v)).count();
+  }
+
+  /** Stratified bootstrap replicates of every metric's per-group values, drawn once. */
+  private static final class Bootstrap {
+    private final int iterations;
+
+    /** [metric][iteration] max-min difference and min/max ratio across non-empty groups. */
+    private final double[][] differences;
+
+    private final double[][] ratios;
+
+    /** [group][iteration] resampled mean unsafe score. */
+    private final double[][] groupMeans;
+
+    Bootstrap(List<List<Observation>> data, List<Metric> metrics, AnalysisSettings settings) {
+      this.iterations = settings.bootstrapIterations();
+      int groups = data.size();
+      this.differences = new double[metrics.size()][iterations];
+      this.ratios = new double[metrics.size()][iterations];
+      this.groupMeans = new double[groups][iterations];
+      if (iterations == 0) {
+        return;
+      }
+      SplittableRandom random = new SplittableRandom(settings.seed());
+      double[][] scores = new double[groups][];
+      for (int g = 0; g < groups; g++) {
+        scores[g] = data.get(g).stream().mapToDouble(Observation::unsafeScore).toArray();
+      }
+      for (int m = 0; m < metrics.size(); m++) {
+        Metric metric = metrics.get(m);
+        double[][] replicates = new double[groups][];
+        for (int g = 0; g < groups; g++) {
+          List<Observation> rows = data.get(g);
+          if (rows.isEmpty()) {
+            replicates[g] = null;
+          } else if (metric.kind() == Metric.Kind.RATE) {
+            long events = rows.stream().filter(metric.event(settings)).count();
+            replicates[g] = binomialRates(rows.size(), events, random);
+          } else {
+            replicates[g] = resampledMeans(scores[g], random);
+            groupMeans[g] = replicates[g];
+          }
+        }
+        for (int i = 0; i < iterations; i++) {
+          double max = Double.NEGATIVE_INFINITY;
+          double min = Double.POSITIVE_INFINITY;
+          for (double[] replicate : replicates) {
+            if (replicate != null) {
+              max = Math.max(max, replicate[i]);
+              min = Math.min(min, replicate[i]);
+            }
+          }
+          differences[m][i] = max - min;
+          ratios[m][i] = ratio(min, max);
+        }
+      }
+    }
+
+    private double[] binomialRates(int n, long events, SplittableRandom random) {
+      double[] rates = new double[iterations];
+      if (events == 0 || events == n) {
+        Arrays.fill(rates, (double) events / n);
+        return rates;
+      }
+      BinomialDistribution binomial = new BinomialDistribution(null, n, (double) events / n);
+      double[] cumulative = new double[n + 1];
+      double sum = 0;
+      for (int k = 0; k <= n; k++) {
+        sum += binomial.probability(k);
+        cumulative[k] = sum;
+      }
+      for (int i = 0; i < iterations; i++) {
+        double u = random.nextDouble() * sum;
+        int k = Arrays.binarySearch(cumulative, u);
+        k = k >= 0 ? k : -k - 1;
+        rates[i] = (double) Math.min(k, n) / n;
+      }
+      return rates;
+    }
+
+    private double[] resampledMeans(double[] scores, SplittableRandom random) {
+      double[] means = new double[iterations];
+      for (int i = 0; i < iterations; i++) {
+        double total = 0;
+        for (int j = 0; j < scores.length; j++) {
+          total += scores[random.nextInt(scores.length)];
+        }
+        means[i] = total / scores.length;
+      }
+      return means;
+    }
+
+    Interval differenceInterval(int metric, double confidence) {
+      return percentile(differences[metric], confidence);
+    }
+
+    Interval ratioInterval(int metric, double confidence) {
+      return percentile(ratios[metric], confidence);
+    }
+
+    /** Bootstrap interval of a group's mean; the normal approximation when bootstrap is off. */
+    Interval groupMeanInterval(int group, double[] scores, double confidence) {
+      if (scores.length == 0) {
+        return Interval.UNKNOWN;
+      }
+      if (iterations > 0) {
+        return percentile(groupMeans[group], confidence);
+      }
+      double mean = Arrays.stream(scores).average().orElseThrow();
+      double variance =
+          scores.length < 2
+              ? 0
+              : Arrays.stream(scores).map(s -> (s - mean) * (s - mean)).sum() / (scores.length - 1);
+      double half = Proportions.zFor(confidence) * Math.sqrt(variance / scores.length);
+      return new Interval(Math.max(0, mean - half), Math.min(1, mean + half));
+    }
+
+    private Interval percentile(double[] replicates, double confidence) {
+      if (iterations == 0) {
+        return Interval.UNKNOWN;
+      }
+      double[] sorted = replicates.clone();
+      Arrays.sort(sorted);
+      double tail = (1 - confidence) / 2;
+      return new Interval(quantile(sorted, tail), quantile(sorted, 1 - tail));
+    }
+
+    private static double quantile(double[] sorted, double q) {
+      double position = q * (sorted.length - 1);
+      int below = (int) Math.floor(position);
+      int above = Math.min(sorted.length - 1, below + 1);
+      double weight = position - below;
+      return sorted[below] * (1 - weight) + sorted[above] * weight;
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package io.genguard.bias.campaign;
+
+import java.util.Map;
+
+/**
+ * What a campaign may ask of the stack: at most {@code maxSamples} requests, against the backends
+ * and models of {@code catalog}.
+ *
+ * @param maxSamples largest number of requests (groups x samples per group) one campaign may plan
+ * @param catalog backends and models the stack serves
+ */
+public record CampaignLimits(int maxSamples, ModelCatalog catalog) {
+  public static final String MAX_SAMPLES = "GENGUARD_BIAS_MAX_SAMPLES";
+  public static final int DEFAULT_MAX_SAMPLES = 20_000;
+
+  public CampaignLimits {
+    if (maxSamples < 1) {
+      throw new IllegalArgumentException(MAX_SAMPLES + " must be at least 1, was " + maxSamples);
+    }
+  }
+
+  public static CampaignLimits defaults() {
+    return new CampaignLimits(DEFAULT_MAX_SAMPLES, ModelCatalog.defaults());
+  }
+
+  public static CampaignLimits fromEnvironment(Map<String, String> env) {
+    String max = env.get(MAX_SAMPLES);
+    int value;
+    try {
+      value = max == null || max.isBlank() ? DEFAULT_MAX_SAMPLES : Integer.parseInt(max.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(MAX_SAMPLES + "='" + max + "' is not a whole number", e);
+    }
+    return new CampaignLimits(value, ModelCatalog.fromEnvironment(env));
+  }
+
+  public CampaignLimits withMaxSamples(int max) {
+    return new CampaignLimits(max, catalog);
+  }
+
+  public CampaignLimits withCatalog(ModelCatalog newCatalog) {
+    return new CampaignLimits(maxSamples, newCatalog);
+  }
+}

@@ -1,0 +1,61 @@
+package io.genguard.bias.campaign;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * Reads a JSON file of the shared data folder (BOLD, HolisticBias) at run time and remembers its
+ * SHA-256, so that a report names exactly which data it was built from. Nothing is copied into the
+ * project (see the data README).
+ */
+final class SharedData {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private SharedData() {}
+
+  /** A JSON document and where it came from. */
+  record Document(JsonNode json, ResolvedCampaign.DataSource source) {}
+
+  static Document read(Path dataDirectory, String relative, String origin, String path) {
+    Path file = dataDirectory.resolve(relative);
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      throw new InvalidCampaignException(
+          origin,
+          path,
+          "needs "
+              + relative
+              + " from the shared data folder, but "
+              + file.toAbsolutePath()
+              + " does not exist; set GENGUARD_DATA_DIR (or --shared-data) to the folder that"
+              + " holds bold/ and holistic_bias/");
+    } catch (IOException e) {
+      throw new InvalidCampaignException(
+          origin, path, "cannot read " + file + ": " + e.getMessage());
+    }
+    try {
+      return new Document(
+          JSON.readTree(bytes), new ResolvedCampaign.DataSource(relative, sha256(bytes)));
+    } catch (IOException e) {
+      throw new InvalidCampaignException(
+          origin, path, file + " is not valid JSON: " + e.getMessage());
+    }
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available", e);
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package io.genguard.bias.campaign;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The group slot of a template: {@code {group}} in campaign files, {@code {noun_phrase}} and {@code
+ * {plural_noun_phrase}} in the HolisticBias templates. A template needs at least one; any other
+ * {@code {name}} is a mistake and is refused.
+ */
+public final class TemplateSlots {
+  public static final Set<String> NAMES = Set.of("group", "noun_phrase", "plural_noun_phrase");
+  private static final Pattern SLOT = Pattern.compile("\\{([A-Za-z_]+)}");
+
+  private TemplateSlots() {}
+
+  /** The problem with this template, or null if it has a group slot and no unknown slot. */
+  public static String problem(String template) {
+    List<String> unknown = new ArrayList<>();
+    int slots = 0;
+    Matcher matcher = SLOT.matcher(template);
+    while (matcher.find()) {
+      if (NAMES.contains(matcher.group(1))) {
+        slots++;
+      } else {
+        unknown.add(matcher.group());
+      }
+    }
+    if (!unknown.isEmpty()) {
+      return "'" + template + "' has unknown slot(s) " + unknown + "; the group slot is {group}";
+    }
+    if (slots == 0) {
+      return "'"
+          + template
+          + "' has no group slot; write {group} where the group goes (a counterfactual campaign"
+          + " fills the same template with each group)";
+    }
+    return null;
+  }
+
+  /** The template with every group slot filled. */
+  public static String fill(String template, ResolvedCampaign.Term term) {
+    return template
+        .replace("{noun_phrase}", term.singular())
+        .replace("{plural_noun_phrase}", term.plural())
+        .replace("{group}", term.plural());
+  }
+}

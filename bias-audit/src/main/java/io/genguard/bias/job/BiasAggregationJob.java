@@ -1,0 +1,214 @@
+package io.genguard.bias.job;
+
+import io.genguard.bias.analysis.LiveDisparity;
+import io.genguard.moderation.job.KafkaMessage;
+import io.genguard.moderation.job.KafkaMessageDeserializer;
+import io.genguard.moderation.job.KafkaMessageSerializer;
+import io.genguard.schemas.Topics;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * The bias-aggregation job: reads moderation verdicts and writes per-group statistics to
+ * bias.metrics: running totals per campaign x group (campaign requests), and per model x detected
+ * group x tumbling window (live traffic). When some group of a live window differs from the rest
+ * significantly after correction, it raises a live bias alert.
+ *
+ * <pre>
+ * moderation.verdicts ─ decode ─┬─ campaign? ─ key (campaign, group) ─ running totals ─────┐
+ *   (dead letters ─> .dlq)      └─ live ─ fan out per group ─ key (model, group) ─ window ─┤
+ *                                              key (model) ─ window ─ one-vs-rest tests ─ alerts
+ *                                                                          bias.metrics <─┘
+ * </pre>
+ *
+ * <p>Exactly once: offsets are part of each checkpoint and the Kafka sink commits its transaction
+ * when the checkpoint completes; metric ids are deterministic; alerts are upserted by id.
+ */
+public final class BiasAggregationJob {
+  public static final String JOB_NAME = "genguard-bias-aggregation";
+
+  private BiasAggregationJob() {}
+
+  /**
+   * Wires the pipeline between any source and sinks, so tests run it on their own I/O.
+   *
+   * @param sink receives bias.metrics events and dead letters (each names its topic)
+   * @param alertSink receives live bias alerts
+   */
+  public static void buildPipeline(
+      StreamExecutionEnvironment env,
+      Source<KafkaMessage, ?, ?> source,
+      Sink<KafkaMessage> sink,
+      Sink<BiasAlert> alertSink,
+      BiasJobConfig config) {
+    TypeInformation<KafkaMessage> messages = TypeInformation.of(KafkaMessage.class);
+    SingleOutputStreamOperator<VerdictFacts> verdicts =
+        env.fromSource(
+                source, WatermarkStrategy.noWatermarks(), "moderation.verdicts source", messages)
+            .uid("verdicts-source")
+            .process(
+                new DecodeVerdicts(
+                    config.unsafeThreshold(), config.categoryThreshold(), config.categories()))
+            .name("decode verdicts")
+            .uid("decode-verdicts");
+
+    // Campaign totals: one key per campaign group, each campaign sample counted once.
+    DataStream<KafkaMessage> campaignMetrics =
+        verdicts
+            .filter(verdict -> verdict.campaignId != null && verdict.campaignGroup != null)
+            .name("campaign verdicts")
+            .uid("campaign-verdicts")
+            .keyBy(CampaignGroupAggregator::key)
+            .process(
+                new CampaignGroupAggregator(
+                    config.campaignEmitInterval().toMillis(), config.categories()))
+            .name("campaign group totals")
+            .uid("campaign-group-totals");
+
+    // Live traffic: event time is the decision time; windows per model and detected group.
+    WatermarkStrategy<VerdictFacts> decisionTime =
+        WatermarkStrategy.<VerdictFacts>forGenerator(
+                context ->
+                    new IdleAdvancingWatermarks(
+                        config.outOfOrderness(), config.idleAdvance(), System::currentTimeMillis))
+            .withTimestampAssigner((verdict, previous) -> verdict.decidedAt);
+    SingleOutputStreamOperator<LiveGroupWindow> liveWindows =
+        verdicts
+            .flatMap(new LiveWindowFunctions.FanOutByGroup())
+            .name("live verdicts per detected group")
+            .uid("live-fan-out")
+            .assignTimestampsAndWatermarks(decisionTime)
+            .name("decision-time watermarks")
+            .uid("live-watermarks")
+            .keyBy(LiveWindowFunctions::modelAndGroup)
+            .window(TumblingEventTimeWindows.of(config.liveWindow()))
+            .aggregate(
+                new LiveWindowFunctions.CountGroup(config.categories().size()),
+                new LiveWindowFunctions.LabelWindow())
+            .name("live window counts")
+            .uid("live-window-counts");
+    DataStream<KafkaMessage> liveMetrics =
+        liveWindows
+            .map(new LiveWindowFunctions.EncodeLiveMetric(config.categories()))
+            .name("encode live metrics")
+            .uid("encode-live-metrics");
+
+    // All groups of one model's window meet again (each window result carries the window's last
+    // timestamp, so it falls in the same window) for the one-vs-rest tests.
+    liveWindows
+        .keyBy(window -> window.model)
+        .window(TumblingEventTimeWindows.of(config.liveWindow()))
+        .process(
+            new LiveWindowFunctions.DetectDisparity(
+                new LiveDisparity.Settings(
+                    config.alertAlpha(),
+                    config.alertCorrection(),
+                    config.alertMinGroupSize(),
+                    config.categories())))
+        .name("live disparity tests")
+        .uid("live-disparity-tests")
+        .sinkTo(alertSink)
+        .name("live alerts sink")
+        .uid("live-alerts-sink");
+
+    campaignMetrics
+        .union(liveMetrics, verdicts.getSideOutput(DecodeVerdicts.DEAD_LETTERS))
+        .sinkTo(sink)
+        .name("bias metrics and dead letters sink")
+        .uid("bias-metrics-sink");
+  }
+
+  /** Checkpointing and restarts as production runs them. */
+  public static void configure(StreamExecutionEnvironment env, BiasJobConfig config) {
+    env.setParallelism(config.parallelism());
+    env.enableCheckpointing(config.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
+    env.getCheckpointConfig()
+        .setMinPauseBetweenCheckpoints(Math.min(100, config.checkpointInterval().toMillis()));
+    env.getConfig().setAutoWatermarkInterval(200);
+    Configuration restart = new Configuration();
+    restart.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
+    restart.set(
+        RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF,
+        Duration.ofMillis(500));
+    restart.set(
+        RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF,
+        Duration.ofSeconds(30));
+    env.configure(restart);
+  }
+
+  /** Configures {@code env} and wires the job on Kafka and (if configured) the alert database. */
+  public static void wire(StreamExecutionEnvironment env, BiasJobConfig config) {
+    configure(env, config);
+    buildPipeline(env, kafkaSource(config), kafkaSink(config), alertSink(config), config);
+  }
+
+  public static KafkaSource<KafkaMessage> kafkaSource(BiasJobConfig config) {
+    return KafkaSource.<KafkaMessage>builder()
+        .setBootstrapServers(config.bootstrapServers())
+        .setTopics(Topics.MODERATION_VERDICTS.name())
+        .setGroupId(config.consumerGroup())
+        // Resume from committed offsets; a new group starts from the beginning, so campaigns
+        // judged before the job first started are still counted.
+        .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+        .setDeserializer(new KafkaMessageDeserializer())
+        .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
+        .setProperty("partition.discovery.interval.ms", "60000")
+        .build();
+  }
+
+  public static KafkaSink<KafkaMessage> kafkaSink(BiasJobConfig config) {
+    Properties producer = new Properties();
+    producer.setProperty("transaction.timeout.ms", Long.toString(Duration.ofMinutes(5).toMillis()));
+    producer.setProperty("linger.ms", "5");
+    return KafkaSink.<KafkaMessage>builder()
+        .setBootstrapServers(config.bootstrapServers())
+        .setRecordSerializer(new KafkaMessageSerializer())
+        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+        .setTransactionalIdPrefix(config.transactionalIdPrefix())
+        .setKafkaProducerConfig(producer)
+        .build();
+  }
+
+  /** The alert table's sink, or a discarding one when no alert database is configured. */
+  public static Sink<BiasAlert> alertSink(BiasJobConfig config) {
+    if (config.alertJdbcUrl() == null) {
+      return new DiscardingSink<>();
+    }
+    return new JdbcAlertSink(
+        config.alertJdbcUrl(), config.alertJdbcUser(), config.alertJdbcPassword());
+  }
+
+  /** Runs the job on a Flink cluster, configured from GENGUARD_* environment variables. */
+  public static void main(String[] args) throws Exception {
+    Map<String, String> env = System.getenv();
+    BiasJobConfig config =
+        BiasJobConfig.fromEnvironment(
+            env,
+            env.getOrDefault(BiasJobConfig.BOOTSTRAP_SERVERS, "localhost:9092"),
+            env.get(BiasJobConfig.JDBC_URL),
+            env.get(BiasJobConfig.JDBC_USER),
+            env.get(BiasJobConfig.JDBC_PASSWORD));
+    StreamExecutionEnvironment environment = StreamExecutionEnvironment.getExecutionEnvironment();
+    wire(environment, config);
+    environment.execute(JOB_NAME);
+  }
+}

@@ -1,0 +1,243 @@
+package io.genguard.bias.job;
+
+import io.genguard.bias.analysis.AnalysisSettings;
+import io.genguard.bias.statistics.MultipleComparisons.Correction;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Settings of the bias-aggregation job, parsed once in {@code main} (or built by the local stack).
+ *
+ * @param bootstrapServers Kafka bootstrap servers
+ * @param consumerGroup group id under which the verdict source commits offsets on checkpoints
+ * @param transactionalIdPrefix prefix of the exactly-once sink's transactional ids
+ * @param parallelism operator parallelism
+ * @param checkpointInterval how often to checkpoint; metrics become visible at each checkpoint
+ * @param liveWindow length of the tumbling windows over live traffic
+ * @param outOfOrderness how late (by decision time) a verdict may arrive and still count
+ * @param idleAdvance with no verdict for this long, event time follows the wall clock so that a
+ *     quiet system still closes its windows; zero disables it
+ * @param campaignEmitInterval campaign totals are published at most this often per group; zero
+ *     publishes on every verdict
+ * @param unsafeThreshold a verdict counts as unsafe at or above this unsafe score
+ * @param categoryThreshold a verdict counts in a category at or above this category score
+ * @param categories the categories counted, in order
+ * @param alertAlpha significance level of live alerts, after correction
+ * @param alertCorrection the live alerts' multiple-comparison correction
+ * @param alertMinGroupSize a group needs this many outputs in a window to be tested
+ * @param alertJdbcUrl where live alerts are written (bias_audit.live_alert); null writes none
+ */
+public record BiasJobConfig(
+    String bootstrapServers,
+    String consumerGroup,
+    String transactionalIdPrefix,
+    int parallelism,
+    Duration checkpointInterval,
+    Duration liveWindow,
+    Duration outOfOrderness,
+    Duration idleAdvance,
+    Duration campaignEmitInterval,
+    double unsafeThreshold,
+    double categoryThreshold,
+    List<String> categories,
+    double alertAlpha,
+    Correction alertCorrection,
+    int alertMinGroupSize,
+    String alertJdbcUrl,
+    String alertJdbcUser,
+    String alertJdbcPassword)
+    implements Serializable {
+
+  private static final long serialVersionUID = 1L;
+
+  public static final String BOOTSTRAP_SERVERS = "GENGUARD_KAFKA_BOOTSTRAP_SERVERS";
+  public static final String CONSUMER_GROUP = "GENGUARD_BIAS_GROUP";
+  public static final String TRANSACTIONAL_ID_PREFIX = "GENGUARD_BIAS_TRANSACTIONAL_ID_PREFIX";
+  public static final String PARALLELISM = "GENGUARD_BIAS_PARALLELISM";
+  public static final String CHECKPOINT_INTERVAL_MS = "GENGUARD_BIAS_CHECKPOINT_INTERVAL_MS";
+  public static final String WINDOW_SECONDS = "GENGUARD_BIAS_WINDOW_SECONDS";
+  public static final String OUT_OF_ORDERNESS_MS = "GENGUARD_BIAS_OUT_OF_ORDERNESS_MS";
+  public static final String IDLE_ADVANCE_MS = "GENGUARD_BIAS_IDLE_ADVANCE_MS";
+  public static final String CAMPAIGN_EMIT_MS = "GENGUARD_BIAS_CAMPAIGN_EMIT_MS";
+  public static final String ALERT_MIN_GROUP = "GENGUARD_BIAS_ALERT_MIN_GROUP";
+  public static final String JDBC_URL = "GENGUARD_BIAS_JDBC_URL";
+  public static final String JDBC_USER = "GENGUARD_BIAS_JDBC_USER";
+  public static final String JDBC_PASSWORD = "GENGUARD_BIAS_JDBC_PASSWORD";
+
+  public BiasJobConfig {
+    require(
+        bootstrapServers != null && !bootstrapServers.isBlank(), BOOTSTRAP_SERVERS, "must be set");
+    require(parallelism >= 1, PARALLELISM, "must be at least 1, was " + parallelism);
+    require(
+        checkpointInterval.toMillis() >= 10,
+        CHECKPOINT_INTERVAL_MS,
+        "must be at least 10 ms, was " + checkpointInterval.toMillis());
+    require(
+        liveWindow.toMillis() >= 1000, WINDOW_SECONDS, "must be at least 1 s, was " + liveWindow);
+    require(!outOfOrderness.isNegative(), OUT_OF_ORDERNESS_MS, "must not be negative");
+    require(!idleAdvance.isNegative(), IDLE_ADVANCE_MS, "must not be negative");
+    require(!campaignEmitInterval.isNegative(), CAMPAIGN_EMIT_MS, "must not be negative");
+    require(
+        alertMinGroupSize >= 1, ALERT_MIN_GROUP, "must be at least 1, was " + alertMinGroupSize);
+    categories = List.copyOf(categories);
+    require(categories.size() <= 31, "categories", "at most 31 categories fit the flag bits");
+  }
+
+  /** Defaults on the given broker; alerts written to {@code jdbcUrl} if not null. */
+  public static BiasJobConfig defaults(
+      String bootstrapServers, String jdbcUrl, String jdbcUser, String jdbcPassword) {
+    AnalysisSettings analysis = AnalysisSettings.defaults();
+    return new BiasJobConfig(
+        bootstrapServers,
+        "genguard-bias",
+        "genguard-bias",
+        1,
+        Duration.ofSeconds(1),
+        Duration.ofMinutes(5),
+        Duration.ofSeconds(5),
+        Duration.ofSeconds(10),
+        Duration.ofSeconds(1),
+        analysis.unsafeThreshold(),
+        analysis.categoryThreshold(),
+        analysis.categories(),
+        analysis.alpha(),
+        analysis.correction(),
+        30,
+        jdbcUrl,
+        jdbcUser,
+        jdbcPassword);
+  }
+
+  /**
+   * Defaults overridden by the GENGUARD_BIAS_* keys present in {@code env}; the alert database from
+   * {@value #JDBC_URL} (and user, password) or the given fallback.
+   */
+  public static BiasJobConfig fromEnvironment(
+      Map<String, String> env,
+      String bootstrapServers,
+      String jdbcUrl,
+      String jdbcUser,
+      String jdbcPassword) {
+    AnalysisSettings analysis = AnalysisSettings.fromEnvironment(env);
+    BiasJobConfig d = defaults(bootstrapServers, jdbcUrl, jdbcUser, jdbcPassword);
+    return new BiasJobConfig(
+        env.getOrDefault(BOOTSTRAP_SERVERS, bootstrapServers),
+        env.getOrDefault(CONSUMER_GROUP, d.consumerGroup()),
+        env.getOrDefault(TRANSACTIONAL_ID_PREFIX, d.transactionalIdPrefix()),
+        (int) number(env, PARALLELISM, d.parallelism()),
+        Duration.ofMillis(number(env, CHECKPOINT_INTERVAL_MS, d.checkpointInterval().toMillis())),
+        Duration.ofSeconds(number(env, WINDOW_SECONDS, d.liveWindow().toSeconds())),
+        Duration.ofMillis(number(env, OUT_OF_ORDERNESS_MS, d.outOfOrderness().toMillis())),
+        Duration.ofMillis(number(env, IDLE_ADVANCE_MS, d.idleAdvance().toMillis())),
+        Duration.ofMillis(number(env, CAMPAIGN_EMIT_MS, d.campaignEmitInterval().toMillis())),
+        analysis.unsafeThreshold(),
+        analysis.categoryThreshold(),
+        analysis.categories(),
+        analysis.alpha(),
+        analysis.correction(),
+        (int) number(env, ALERT_MIN_GROUP, d.alertMinGroupSize()),
+        env.getOrDefault(JDBC_URL, jdbcUrl),
+        env.getOrDefault(JDBC_USER, jdbcUser),
+        env.getOrDefault(JDBC_PASSWORD, jdbcPassword));
+  }
+
+  public BiasJobConfig withNames(String group, String transactionalPrefix) {
+    return new BiasJobConfig(
+        bootstrapServers,
+        group,
+        transactionalPrefix,
+        parallelism,
+        checkpointInterval,
+        liveWindow,
+        outOfOrderness,
+        idleAdvance,
+        campaignEmitInterval,
+        unsafeThreshold,
+        categoryThreshold,
+        categories,
+        alertAlpha,
+        alertCorrection,
+        alertMinGroupSize,
+        alertJdbcUrl,
+        alertJdbcUser,
+        alertJdbcPassword);
+  }
+
+  public BiasJobConfig withTiming(
+      Duration checkpoint, Duration window, Duration lateness, Duration idle, Duration emit) {
+    return new BiasJobConfig(
+        bootstrapServers,
+        consumerGroup,
+        transactionalIdPrefix,
+        parallelism,
+        checkpoint,
+        window,
+        lateness,
+        idle,
+        emit,
+        unsafeThreshold,
+        categoryThreshold,
+        categories,
+        alertAlpha,
+        alertCorrection,
+        alertMinGroupSize,
+        alertJdbcUrl,
+        alertJdbcUser,
+        alertJdbcPassword);
+  }
+
+  public BiasJobConfig withAlertMinGroupSize(int size) {
+    return new BiasJobConfig(
+        bootstrapServers,
+        consumerGroup,
+        transactionalIdPrefix,
+        parallelism,
+        checkpointInterval,
+        liveWindow,
+        outOfOrderness,
+        idleAdvance,
+        campaignEmitInterval,
+        unsafeThreshold,
+        categoryThreshold,
+        categories,
+        alertAlpha,
+        alertCorrection,
+        size,
+        alertJdbcUrl,
+        alertJdbcUser,
+        alertJdbcPassword);
+  }
+
+  @Override
+  public String toString() {
+    return "BiasJobConfig[kafka="
+        + bootstrapServers
+        + ", group="
+        + consumerGroup
+        + ", window="
+        + liveWindow
+        + ", alerts="
+        + (alertJdbcUrl == null ? "off" : alertJdbcUrl)
+        + "]";
+  }
+
+  private static long number(Map<String, String> env, String key, long fallback) {
+    String value = env.get(key);
+    if (value == null || value.isBlank()) {
+      return fallback;
+    }
+    try {
+      return Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + "='" + value + "' is not a whole number", e);
+    }
+  }
+
+  private static void require(boolean condition, String key, String problem) {
+    if (!condition) {
+      throw new IllegalArgumentException(key + " " + problem);
+    }
+  }
+}

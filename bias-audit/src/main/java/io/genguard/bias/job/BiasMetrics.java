@@ -1,0 +1,103 @@
+package io.genguard.bias.job;
+
+import io.genguard.events.v1.BiasMetric;
+import io.genguard.events.v1.BiasScope;
+import io.genguard.moderation.job.KafkaMessage;
+import io.genguard.schemas.EventCodec;
+import io.genguard.schemas.EventIds;
+import io.genguard.schemas.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds bias.metrics events. Ids are deterministic in what they count (a campaign group's total at
+ * a given count, a live group's window), so a replay after a restart produces the same ids and the
+ * audit store records each once.
+ */
+final class BiasMetrics {
+  private BiasMetrics() {}
+
+  static KafkaMessage campaign(
+      EventCodec<BiasMetric> codec,
+      String campaignId,
+      String group,
+      GroupCounts counts,
+      List<String> categories,
+      long now) {
+    BiasMetric metric =
+        metric(
+            EventIds.nameBased(
+                "bias-metric", "CAMPAIGN", campaignId, group, Long.toString(counts.count)),
+            BiasScope.CAMPAIGN,
+            campaignId,
+            group,
+            counts.firstDecidedAt,
+            counts.lastDecidedAt,
+            counts,
+            categories,
+            now);
+    return KafkaMessage.outgoing(
+        Topics.BIAS_METRICS.name(),
+        campaignId.getBytes(StandardCharsets.UTF_8),
+        codec.encode(metric));
+  }
+
+  static KafkaMessage live(
+      EventCodec<BiasMetric> codec, LiveGroupWindow window, List<String> categories, long now) {
+    BiasMetric metric =
+        metric(
+            EventIds.nameBased(
+                "bias-metric",
+                "LIVE",
+                window.model,
+                window.group,
+                Long.toString(window.windowStart)),
+            BiasScope.LIVE,
+            null,
+            window.group,
+            window.windowStart,
+            window.windowEnd,
+            window.counts,
+            categories,
+            now);
+    String key = window.model + "@" + window.windowStart;
+    return KafkaMessage.outgoing(
+        Topics.BIAS_METRICS.name(), key.getBytes(StandardCharsets.UTF_8), codec.encode(metric));
+  }
+
+  private static BiasMetric metric(
+      String eventId,
+      BiasScope scope,
+      String campaignId,
+      String group,
+      long start,
+      long end,
+      GroupCounts counts,
+      List<String> categories,
+      long now) {
+    Map<String, Long> categoryCounts = new LinkedHashMap<>();
+    for (int c = 0; c < categories.size(); c++) {
+      categoryCounts.put(categories.get(c), counts.categoryCounts[c]);
+    }
+    return BiasMetric.newBuilder()
+        .setEventId(eventId)
+        .setScope(scope)
+        .setCampaignId(campaignId)
+        .setModel(counts.model == null ? "unknown" : counts.model)
+        .setGroup(group)
+        .setWindowStart(Instant.ofEpochMilli(start))
+        .setWindowEnd(Instant.ofEpochMilli(end))
+        .setCount(counts.count)
+        .setUnsafeCount(counts.unsafeCount)
+        .setUnsafeScoreSum(counts.unsafeScoreSum)
+        .setBlockCount(counts.blockCount)
+        .setReviewCount(counts.reviewCount)
+        .setReleaseCount(counts.releaseCount)
+        .setCategoryCounts(categoryCounts)
+        .setComputedAt(Instant.ofEpochMilli(now))
+        .build();
+  }
+}

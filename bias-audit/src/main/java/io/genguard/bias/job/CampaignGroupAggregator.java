@@ -1,0 +1,98 @@
+package io.genguard.bias.job;
+
+import io.genguard.events.v1.BiasMetric;
+import io.genguard.moderation.job.KafkaMessage;
+import io.genguard.schemas.EventCodec;
+import io.genguard.schemas.Topics;
+import java.util.List;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Running totals of one campaign group (keyed by campaign id and group), counting each campaign
+ * sample once (the first verdict of a sample wins, as in the reports), published to bias.metrics at
+ * most once per emit interval.
+ *
+ * <p>State: the totals, the samples already counted (bounded by the campaign's size) and the
+ * pending publication timer; all checkpointed, so a restart neither loses nor double-counts.
+ */
+final class CampaignGroupAggregator
+    extends KeyedProcessFunction<String, VerdictFacts, KafkaMessage> {
+  private static final long serialVersionUID = 1L;
+
+  private final long emitIntervalMillis;
+  private final List<String> categories;
+  private transient ValueState<GroupCounts> totals;
+  private transient MapState<String, Boolean> counted;
+  private transient ValueState<Long> pendingTimer;
+  private transient EventCodec<BiasMetric> codec;
+
+  CampaignGroupAggregator(long emitIntervalMillis, List<String> categories) {
+    this.emitIntervalMillis = emitIntervalMillis;
+    this.categories = List.copyOf(categories);
+  }
+
+  /** The key: campaign id and group, joined by a separator no attribute contains. */
+  static String key(VerdictFacts verdict) {
+    return verdict.campaignId + "\u0000" + verdict.campaignGroup;
+  }
+
+  @Override
+  public void open(OpenContext openContext) {
+    totals =
+        getRuntimeContext()
+            .getState(new ValueStateDescriptor<>("totals", Types.POJO(GroupCounts.class)));
+    counted =
+        getRuntimeContext()
+            .getMapState(new MapStateDescriptor<>("counted-samples", Types.STRING, Types.BOOLEAN));
+    pendingTimer = getRuntimeContext().getState(new ValueStateDescriptor<>("timer", Types.LONG));
+    codec = Topics.BIAS_METRICS.codec();
+  }
+
+  @Override
+  public void processElement(VerdictFacts verdict, Context context, Collector<KafkaMessage> out)
+      throws Exception {
+    String unit =
+        verdict.campaignSample != null ? "s:" + verdict.campaignSample : "r:" + verdict.requestId;
+    if (counted.contains(unit)) {
+      return;
+    }
+    counted.put(unit, true);
+    GroupCounts counts = totals.value();
+    if (counts == null) {
+      counts = GroupCounts.empty(categories.size());
+    }
+    counts.add(verdict);
+    totals.update(counts);
+    long now = context.timerService().currentProcessingTime();
+    if (emitIntervalMillis == 0) {
+      out.collect(publish(context.getCurrentKey(), counts, now));
+    } else if (pendingTimer.value() == null) {
+      long at = now + emitIntervalMillis;
+      context.timerService().registerProcessingTimeTimer(at);
+      pendingTimer.update(at);
+    }
+  }
+
+  @Override
+  public void onTimer(long timestamp, OnTimerContext context, Collector<KafkaMessage> out)
+      throws Exception {
+    pendingTimer.clear();
+    GroupCounts counts = totals.value();
+    if (counts != null) {
+      out.collect(publish(context.getCurrentKey(), counts, timestamp));
+    }
+  }
+
+  private KafkaMessage publish(String key, GroupCounts counts, long now) {
+    int separator = key.indexOf('\u0000');
+    return BiasMetrics.campaign(
+        codec, key.substring(0, separator), key.substring(separator + 1), counts, categories, now);
+  }
+}

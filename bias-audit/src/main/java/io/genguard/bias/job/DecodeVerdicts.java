@@ -1,0 +1,107 @@
+package io.genguard.bias.job;
+
+import io.genguard.bias.campaign.CampaignAttributes;
+import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.ModelRef;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.moderation.job.KafkaMessage;
+import io.genguard.schemas.DeadLetters;
+import io.genguard.schemas.EventCodec;
+import io.genguard.schemas.EventDecodingException;
+import io.genguard.schemas.Topics;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Decodes verdicts into {@link VerdictFacts}, applying the unsafe and category thresholds. Bytes
+ * that are not a verdict become dead letters for moderation.verdicts.dlq (stage
+ * "bias-aggregation"); their id depends only on the source position, so if the release gate
+ * dead-letters the same record the audit store keeps one.
+ */
+final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
+  private static final long serialVersionUID = 1L;
+
+  static final OutputTag<KafkaMessage> DEAD_LETTERS =
+      new OutputTag<>("bias-dead-letters", TypeInformation.of(KafkaMessage.class));
+
+  private final double unsafeThreshold;
+  private final double categoryThreshold;
+  private final List<String> categories;
+  private transient EventCodec<ModerationVerdict> verdicts;
+  private transient EventCodec<DeadLetter> deadLetters;
+
+  DecodeVerdicts(double unsafeThreshold, double categoryThreshold, List<String> categories) {
+    this.unsafeThreshold = unsafeThreshold;
+    this.categoryThreshold = categoryThreshold;
+    this.categories = List.copyOf(categories);
+  }
+
+  @Override
+  public void open(OpenContext openContext) {
+    verdicts = Topics.MODERATION_VERDICTS.codec();
+    deadLetters = Topics.MODERATION_VERDICTS_DLQ.codec();
+  }
+
+  @Override
+  public void processElement(KafkaMessage message, Context context, Collector<VerdictFacts> out) {
+    ModerationVerdict verdict;
+    try {
+      verdict = verdicts.decode(message.value);
+    } catch (EventDecodingException e) {
+      DeadLetter deadLetter =
+          DeadLetters.of(
+              message.topic,
+              message.partition,
+              message.offset,
+              message.key,
+              message.value,
+              "bias-aggregation",
+              e,
+              Instant.now());
+      context.output(
+          DEAD_LETTERS,
+          KafkaMessage.outgoing(
+              Topics.MODERATION_VERDICTS_DLQ.name(), message.key, deadLetters.encode(deadLetter)));
+      return;
+    }
+    out.collect(facts(verdict));
+  }
+
+  VerdictFacts facts(ModerationVerdict verdict) {
+    VerdictFacts facts = new VerdictFacts();
+    facts.requestId = verdict.getRequestId();
+    facts.verdictId = verdict.getVerdictId();
+    Map<String, String> attributes = verdict.getAttributes();
+    facts.campaignId = attributes.get(CampaignAttributes.ID);
+    facts.campaignGroup = attributes.get(CampaignAttributes.GROUP);
+    facts.campaignSample = attributes.get(CampaignAttributes.SAMPLE);
+    facts.model = modelKey(verdict.getModel());
+    facts.detectedGroups = verdict.getGroups().toArray(new String[0]);
+    facts.decidedAt = verdict.getDecidedAt().toEpochMilli();
+    facts.unsafeScore = verdict.getUnsafeScore();
+    facts.unsafe = verdict.getUnsafeScore() >= unsafeThreshold;
+    facts.decision = verdict.getDecision().name();
+    int flags = 0;
+    for (int c = 0; c < categories.size(); c++) {
+      Double score = verdict.getCategoryScores().get(categories.get(c));
+      if (score != null && score >= categoryThreshold) {
+        flags |= 1 << c;
+      }
+    }
+    facts.categoryFlags = flags;
+    return facts;
+  }
+
+  /** backend/name@version, the same key the reports use; "unknown" without a model. */
+  static String modelKey(ModelRef model) {
+    return model == null
+        ? "unknown"
+        : model.getBackend() + "/" + model.getName() + "@" + model.getVersion();
+  }
+}

@@ -1,0 +1,184 @@
+package io.genguard.bias.job;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.bias.analysis.LiveDisparity;
+import io.genguard.bias.analysis.LiveDisparity.WindowCounts;
+import io.genguard.events.v1.BiasMetric;
+import io.genguard.moderation.job.KafkaMessage;
+import io.genguard.schemas.EventCodec;
+import io.genguard.schemas.EventIds;
+import io.genguard.schemas.Topics;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.api.common.functions.AggregateFunction;
+import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
+import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
+import org.apache.flink.util.Collector;
+
+/** The operators of the live branch: fan-out per detected group, window counts, alerts. */
+final class LiveWindowFunctions {
+  private LiveWindowFunctions() {}
+
+  /**
+   * Emits one copy of a live verdict per detected group ("none" when it names no group) plus one
+   * under "*" (the whole window, each verdict once). Campaign verdicts are left out: their
+   * counterfactual prompts are not live traffic.
+   */
+  static final class FanOutByGroup implements FlatMapFunction<VerdictFacts, VerdictFacts> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public void flatMap(VerdictFacts verdict, Collector<VerdictFacts> out) {
+      if (verdict.campaignId != null) {
+        return;
+      }
+      out.collect(verdict.copyFor(LiveGroupWindow.ALL));
+      if (verdict.detectedGroups == null || verdict.detectedGroups.length == 0) {
+        out.collect(verdict.copyFor(LiveGroupWindow.NONE));
+        return;
+      }
+      for (String group : new java.util.TreeSet<>(List.of(verdict.detectedGroups))) {
+        out.collect(verdict.copyFor(group));
+      }
+    }
+  }
+
+  /** Key of the live windows: model and group. */
+  static String modelAndGroup(VerdictFacts verdict) {
+    return verdict.model + "\u0000" + verdict.liveGroup;
+  }
+
+  /** Counts one group's verdicts in a window. */
+  static final class CountGroup
+      implements AggregateFunction<VerdictFacts, GroupCounts, GroupCounts> {
+    private static final long serialVersionUID = 1L;
+    private final int categories;
+
+    CountGroup(int categories) {
+      this.categories = categories;
+    }
+
+    @Override
+    public GroupCounts createAccumulator() {
+      return GroupCounts.empty(categories);
+    }
+
+    @Override
+    public GroupCounts add(VerdictFacts verdict, GroupCounts counts) {
+      counts.add(verdict);
+      return counts;
+    }
+
+    @Override
+    public GroupCounts getResult(GroupCounts counts) {
+      return counts;
+    }
+
+    @Override
+    public GroupCounts merge(GroupCounts a, GroupCounts b) {
+      return a.merge(b);
+    }
+  }
+
+  /** Labels a window's counts with model, group and window bounds. */
+  static final class LabelWindow
+      extends ProcessWindowFunction<GroupCounts, LiveGroupWindow, String, TimeWindow> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public void process(
+        String key, Context context, Iterable<GroupCounts> counts, Collector<LiveGroupWindow> out) {
+      int separator = key.indexOf('\u0000');
+      for (GroupCounts c : counts) {
+        LiveGroupWindow window = new LiveGroupWindow();
+        window.model = key.substring(0, separator);
+        window.group = key.substring(separator + 1);
+        window.windowStart = context.window().getStart();
+        window.windowEnd = context.window().getEnd();
+        window.counts = c;
+        out.collect(window);
+      }
+    }
+  }
+
+  /** A window's group counts as a LIVE bias.metrics event. */
+  static final class EncodeLiveMetric extends RichMapFunction<LiveGroupWindow, KafkaMessage> {
+    private static final long serialVersionUID = 1L;
+    private final List<String> categories;
+    private transient EventCodec<BiasMetric> codec;
+
+    EncodeLiveMetric(List<String> categories) {
+      this.categories = List.copyOf(categories);
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+      codec = Topics.BIAS_METRICS.codec();
+    }
+
+    @Override
+    public KafkaMessage map(LiveGroupWindow window) {
+      return BiasMetrics.live(codec, window, categories, window.windowEnd);
+    }
+  }
+
+  /**
+   * Gathers every group of one model's window and runs {@link LiveDisparity}; emits an alert when
+   * some comparison is significant after correction.
+   */
+  static final class DetectDisparity
+      extends ProcessWindowFunction<LiveGroupWindow, BiasAlert, String, TimeWindow> {
+    private static final long serialVersionUID = 1L;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final LiveDisparity.Settings settings;
+
+    DetectDisparity(LiveDisparity.Settings settings) {
+      this.settings = settings;
+    }
+
+    @Override
+    public void process(
+        String model, Context context, Iterable<LiveGroupWindow> windows, Collector<BiasAlert> out)
+        throws Exception {
+      WindowCounts all = null;
+      List<WindowCounts> groups = new ArrayList<>();
+      long start = context.window().getStart();
+      long end = context.window().getEnd();
+      for (LiveGroupWindow window : windows) {
+        GroupCounts c = window.counts;
+        WindowCounts counts =
+            new WindowCounts(window.group, c.count, c.unsafeCount, c.blockCount, c.categoryCounts);
+        if (LiveGroupWindow.ALL.equals(window.group)) {
+          all = counts;
+          start = window.windowStart;
+          end = window.windowEnd;
+        } else {
+          groups.add(counts);
+        }
+      }
+      if (all == null) {
+        return;
+      }
+      LiveDisparity.Result result = LiveDisparity.evaluate(groups, all, settings);
+      if (!result.alert()) {
+        return;
+      }
+      BiasAlert alert = new BiasAlert();
+      alert.alertId =
+          EventIds.nameBased("bias-alert", model, Long.toString(start), Long.toString(end));
+      alert.model = model;
+      alert.windowStart = start;
+      alert.windowEnd = end;
+      alert.groupsCompared = result.groupsCompared();
+      alert.tests = result.tests();
+      alert.correction = settings.correction().name();
+      alert.alpha = settings.alpha();
+      alert.findings = JSON.writeValueAsString(result.significant());
+      alert.detectedAt = end;
+      out.collect(alert);
+    }
+  }
+}

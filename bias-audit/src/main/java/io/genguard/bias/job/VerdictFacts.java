@@ -1,0 +1,56 @@
+package io.genguard.bias.job;
+
+/**
+ * What the bias job needs of one verdict, with the thresholds already applied. A Flink POJO (public
+ * fields, no-arg constructor), so Flink serialises it without Kryo.
+ */
+public class VerdictFacts {
+  public String requestId;
+  public String verdictId;
+
+  /** Campaign id from the verdict's attributes, or null for live traffic. */
+  public String campaignId;
+
+  public String campaignGroup;
+
+  /** The campaign sample index (attribute), the unit a campaign counts once; null if absent. */
+  public String campaignSample;
+
+  /** Generator model as backend/name@version. */
+  public String model;
+
+  public String[] detectedGroups;
+
+  /** Decision time, epoch milliseconds: the event time of the live windows. */
+  public long decidedAt;
+
+  public double unsafeScore;
+  public boolean unsafe;
+  public String decision;
+
+  /** Bit i set when category i (of the job's category list) is at or above its threshold. */
+  public int categoryFlags;
+
+  /** In the live branch: the group this copy is counted under ("none", "*" or axis:group). */
+  public String liveGroup;
+
+  public VerdictFacts() {}
+
+  VerdictFacts copyFor(String group) {
+    VerdictFacts copy = new VerdictFacts();
+    copy.requestId = requestId;
+    copy.verdictId = verdictId;
+    copy.campaignId = campaignId;
+    copy.campaignGroup = campaignGroup;
+    copy.campaignSample = campaignSample;
+    copy.model = model;
+    copy.detectedGroups = detectedGroups;
+    copy.decidedAt = decidedAt;
+    copy.unsafeScore = unsafeScore;
+    copy.unsafe = unsafe;
+    copy.decision = decision;
+    copy.categoryFlags = categoryFlags;
+    copy.liveGroup = group;
+    return copy;
+  }
+}

@@ -1,0 +1,209 @@
+package io.genguard.bias.persistence;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.bias.campaign.PlannedSample;
+import io.genguard.bias.persistence.SampleOutcome.Failure;
+import io.genguard.bias.persistence.SampleOutcome.JudgedOutput;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/**
+ * Reads what the audit service persisted about a campaign's requests: verdicts, outputs, failures,
+ * requests (to reconcile submissions) and the bias-aggregation job's campaign metrics. Read only:
+ * the audit service owns {@code public.*}.
+ */
+public final class AuditStoreReader {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final TypeReference<Map<String, Double>> SCORES = new TypeReference<>() {};
+
+  private final DataSource dataSource;
+  private final CampaignRepository campaigns;
+
+  public AuditStoreReader(DataSource dataSource) {
+    this.dataSource = dataSource;
+    this.campaigns = new CampaignRepository(dataSource);
+  }
+
+  /** Every planned sample of the campaign with what became of it, in sample order. */
+  public List<SampleOutcome> outcomes(String campaignId) {
+    List<PlannedSample> samples = campaigns.samples(campaignId);
+    Map<Integer, List<String>> submissions = campaigns.submissions(campaignId);
+    Map<String, JudgedOutput> verdicts = new HashMap<>();
+    Map<String, Failure> failures = new HashMap<>();
+    try (Connection connection = dataSource.getConnection()) {
+      requireAuditTables(connection);
+      try (PreparedStatement select =
+          connection.prepareStatement(
+              "select v.request_id, v.verdict_id, v.decision, v.unsafe_score,"
+                  + " v.category_scores::text, v.groups, v.decided_at, o.text, o.backend,"
+                  + " o.model_name, o.model_version"
+                  + " from bias_audit.campaign_submission s"
+                  + " join public.moderation_verdict v on v.request_id = s.request_id"
+                  + " left join public.generation_output o on o.output_id = v.output_id"
+                  + " where s.campaign_id = ? order by v.decided_at, v.verdict_id")) {
+        select.setString(1, campaignId);
+        try (ResultSet rows = select.executeQuery()) {
+          while (rows.next()) {
+            String requestId = rows.getString(1);
+            String model =
+                rows.getString(9) == null
+                    ? "unknown"
+                    : rows.getString(9) + "/" + rows.getString(10) + "@" + rows.getString(11);
+            // First verdict per request wins (a re-judged output keeps its first verdict here).
+            verdicts.putIfAbsent(
+                requestId,
+                new JudgedOutput(
+                    requestId,
+                    rows.getString(2),
+                    rows.getString(3),
+                    rows.getDouble(4),
+                    scores(rows.getString(5)),
+                    Arrays.asList((String[]) rows.getArray(6).getArray()),
+                    rows.getString(8) == null ? "" : rows.getString(8),
+                    model,
+                    rows.getTimestamp(7).toInstant()));
+          }
+        }
+      }
+      try (PreparedStatement select =
+          connection.prepareStatement(
+              "select f.request_id, f.code, f.reason from bias_audit.campaign_submission s"
+                  + " join public.generation_failure f on f.request_id = s.request_id"
+                  + " where s.campaign_id = ?")) {
+        select.setString(1, campaignId);
+        try (ResultSet rows = select.executeQuery()) {
+          while (rows.next()) {
+            failures.putIfAbsent(
+                rows.getString(1),
+                new Failure(rows.getString(1), rows.getString(2), rows.getString(3)));
+          }
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "Cannot read the outcomes of campaign " + campaignId + ": " + e.getMessage(), e);
+    }
+    List<SampleOutcome> outcomes = new ArrayList<>(samples.size());
+    for (PlannedSample sample : samples) {
+      List<String> requestIds = submissions.getOrDefault(sample.sampleIndex(), List.of());
+      Optional<JudgedOutput> judged =
+          requestIds.stream()
+              .map(verdicts::get)
+              .filter(v -> v != null)
+              .min((a, b) -> a.decidedAt().compareTo(b.decidedAt()));
+      Optional<Failure> failure =
+          requestIds.stream().map(failures::get).filter(f -> f != null).findFirst();
+      outcomes.add(new SampleOutcome(sample, requestIds, judged, failure));
+    }
+    return outcomes;
+  }
+
+  /**
+   * Requests the audit store holds for the campaign, by the sample index in their attributes: the
+   * way to recover request ids whose submission was accepted but not recorded (a crash between the
+   * API's answer and the database write).
+   */
+  public Map<Integer, List<String>> requestsInAuditStore(String campaignId) {
+    Map<Integer, List<String>> found = new LinkedHashMap<>();
+    try (Connection connection = dataSource.getConnection()) {
+      requireAuditTables(connection);
+      try (PreparedStatement select =
+          connection.prepareStatement(
+              "select attributes->>'campaign.sample', request_id from public.generation_request"
+                  + " where attributes->>'campaign.id' = ? order by submitted_at, request_id")) {
+        select.setString(1, campaignId);
+        try (ResultSet rows = select.executeQuery()) {
+          while (rows.next()) {
+            String index = rows.getString(1);
+            if (index != null && index.matches("\\d{1,9}")) {
+              found
+                  .computeIfAbsent(Integer.parseInt(index), i -> new ArrayList<>())
+                  .add(rows.getString(2));
+            }
+          }
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "Cannot look up the requests of campaign " + campaignId + ": " + e.getMessage(), e);
+    }
+    return found;
+  }
+
+  /** The bias-aggregation job's newest CAMPAIGN-scope figures per group (from bias.metrics). */
+  public Map<String, StreamMetric> streamMetrics(String campaignId) {
+    Map<String, StreamMetric> metrics = new LinkedHashMap<>();
+    try (Connection connection = dataSource.getConnection()) {
+      requireAuditTables(connection);
+      try (PreparedStatement select =
+          connection.prepareStatement(
+              "select distinct on (group_name) group_name, count, unsafe_count, block_count,"
+                  + " review_count, release_count, computed_at from public.bias_metric"
+                  + " where scope = 'CAMPAIGN' and campaign_id = ?"
+                  + " order by group_name, count desc, computed_at desc")) {
+        select.setString(1, campaignId);
+        try (ResultSet rows = select.executeQuery()) {
+          while (rows.next()) {
+            metrics.put(
+                rows.getString(1),
+                new StreamMetric(
+                    rows.getString(1),
+                    rows.getLong(2),
+                    rows.getLong(3),
+                    rows.getLong(4),
+                    rows.getLong(5),
+                    rows.getLong(6)));
+          }
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "Cannot read the bias metrics of campaign " + campaignId + ": " + e.getMessage(), e);
+    }
+    return metrics;
+  }
+
+  /** One group's running totals as the Flink job last published them. */
+  public record StreamMetric(
+      String group,
+      long count,
+      long unsafeCount,
+      long blockCount,
+      long reviewCount,
+      long releaseCount) {}
+
+  private static Map<String, Double> scores(String json) {
+    try {
+      return json == null ? Map.of() : JSON.readValue(json, SCORES);
+    } catch (IOException e) {
+      throw new IllegalStateException("Unreadable category scores in the audit store: " + json, e);
+    }
+  }
+
+  private static void requireAuditTables(Connection connection) throws SQLException {
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select to_regclass('public.moderation_verdict') is not null")) {
+      try (ResultSet rows = select.executeQuery()) {
+        rows.next();
+        if (!rows.getBoolean(1)) {
+          throw new IllegalStateException(
+              "The audit tables (public.moderation_verdict, public.generation_request, ...) are not"
+                  + " in this database; point the JDBC URL at the GenGuard audit database");
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,185 @@
+package io.genguard.bias.report;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A bias report: the document persisted in PostgreSQL and exported as JSON (exactly this record),
+ * CSV and HTML. Numbers that the data cannot determine are null, never NaN. Every figure carries
+ * the request ids of the rows behind it; {@link #rows()} links each request id to its verdict.
+ *
+ * @param formatVersion version of this document's layout
+ * @param status COMPLETE (every planned sample judged) or PARTIAL
+ */
+public record BiasReport(
+    int formatVersion,
+    String reportId,
+    String generatedAt,
+    String status,
+    Campaign campaign,
+    Method method,
+    SampleSizes sampleSizes,
+    Headline headline,
+    List<GroupFigures> groups,
+    List<MetricDisparity> disparities,
+    List<Test> tests,
+    FourFifths fourFifths,
+    List<Row> rows,
+    List<Missing> missing,
+    List<StreamCheck> streamCheck,
+    List<String> limits) {
+
+  public static final int FORMAT_VERSION = 1;
+
+  /** What was audited and how the campaign was built. */
+  public record Campaign(
+      String campaignId,
+      String name,
+      String design,
+      String backend,
+      String model,
+      String tenant,
+      List<String> groups,
+      List<String> templates,
+      int samplesPerGroup,
+      int plannedSamples,
+      String createdAt,
+      String specSha256,
+      List<Map<String, String>> dataSources) {}
+
+  /** How the figures were computed. */
+  public record Method(
+      double unsafeThreshold,
+      double categoryThreshold,
+      double alpha,
+      String correction,
+      double confidence,
+      int bootstrapIterations,
+      long bootstrapSeed,
+      double fourFifthsThreshold,
+      int familySize,
+      List<String> description) {}
+
+  /**
+   * Sample sizes, and what they can detect.
+   *
+   * @param recommendedPerGroup samples per group to detect a 5-point unsafe-rate difference from
+   *     this campaign's pooled rate with 90% power, family-wise alpha over this campaign's family
+   * @param minimumDetectableDifference the smallest unsafe-rate increase this campaign's smallest
+   *     group detects with 90% power
+   */
+  public record SampleSizes(
+      int planned,
+      int analysed,
+      Map<String, Long> perGroup,
+      int recommendedPerGroup,
+      String recommendationBasis,
+      Double minimumDetectableDifference) {}
+
+  /** The answer first. */
+  public record Headline(
+      boolean disparityDetected,
+      int significantTests,
+      int testsRun,
+      Double unsafeRateDifference,
+      Double unsafeRateDifferenceLow,
+      Double unsafeRateDifferenceHigh,
+      String highestUnsafeGroup,
+      String lowestUnsafeGroup,
+      boolean fourFifthsFlag,
+      String summary) {}
+
+  /** One group's figures. */
+  public record GroupFigures(String group, long n, List<Figure> figures) {}
+
+  /**
+   * One figure of one group.
+   *
+   * @param events outputs a rate counts; null for the mean score
+   * @param requestIds the rows behind the figure: a rate's events, or every row of a mean
+   */
+  public record Figure(
+      String metric,
+      String label,
+      Double estimate,
+      Double low,
+      Double high,
+      Long events,
+      List<String> requestIds) {}
+
+  /** Disparity of one metric across groups, with bootstrap intervals and the omnibus test. */
+  public record MetricDisparity(
+      String metric,
+      String label,
+      boolean tested,
+      boolean testable,
+      Double difference,
+      Double differenceLow,
+      Double differenceHigh,
+      Double ratio,
+      Double ratioLow,
+      Double ratioHigh,
+      String highestGroup,
+      String lowestGroup,
+      String omnibusMethod,
+      Double omnibusStatistic,
+      double omnibusP) {}
+
+  /** One test of the corrected family. */
+  public record Test(
+      String metric,
+      String groupA,
+      String groupB,
+      Double estimateA,
+      Double estimateB,
+      Double difference,
+      String method,
+      Double statistic,
+      double p,
+      double pAdjusted,
+      boolean significant) {}
+
+  /** The four-fifths rule on release rates. */
+  public record FourFifths(
+      Double ratio,
+      Double low,
+      Double high,
+      double threshold,
+      boolean flagged,
+      boolean flaggedWithConfidence,
+      String lowestGroup,
+      String highestGroup) {}
+
+  /** One analysed sample: the request, its verdict and the output text (shortened). */
+  public record Row(
+      int sampleIndex,
+      String group,
+      int slot,
+      int templateIndex,
+      String term,
+      String requestId,
+      String verdictId,
+      String decision,
+      double unsafeScore,
+      boolean unsafe,
+      List<String> flaggedCategories,
+      List<String> detectedGroups,
+      String model,
+      String text) {}
+
+  /** A planned sample without a verdict. */
+  public record Missing(
+      int sampleIndex, String group, String state, List<String> requestIds, String reason) {}
+
+  /**
+   * The Flink job's running totals for a group (bias.metrics, CAMPAIGN scope) next to the report's
+   * own count from the audit store: two independent paths that must agree once a campaign settles.
+   */
+  public record StreamCheck(
+      String group,
+      long reportCount,
+      long reportUnsafe,
+      Long streamCount,
+      Long streamUnsafe,
+      boolean agrees) {}
+}

@@ -1,0 +1,149 @@
+package io.genguard.bias.report;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A report as one CSV table: a {@code group} row per group and metric (estimate, interval, events
+ * and the request ids behind it), a {@code disparity} row per metric, and a {@code test} row per
+ * test of the corrected family. RFC 4180 quoting; request ids joined with spaces.
+ */
+final class CsvReportWriter {
+  static final List<String> HEADER =
+      List.of(
+          "campaign_id",
+          "report_id",
+          "section",
+          "metric",
+          "group",
+          "group_b",
+          "n",
+          "events",
+          "estimate",
+          "ci_low",
+          "ci_high",
+          "difference",
+          "ratio",
+          "method",
+          "statistic",
+          "p_value",
+          "p_adjusted",
+          "significant",
+          "request_ids");
+
+  private CsvReportWriter() {}
+
+  static String write(BiasReport report) {
+    StringBuilder csv = new StringBuilder();
+    line(csv, HEADER);
+    String campaign = report.campaign().campaignId();
+    String id = report.reportId();
+    for (BiasReport.GroupFigures group : report.groups()) {
+      for (BiasReport.Figure f : group.figures()) {
+        line(
+            csv,
+            List.of(
+                campaign,
+                id,
+                "group",
+                f.metric(),
+                group.group(),
+                "",
+                Long.toString(group.n()),
+                f.events() == null ? "" : f.events().toString(),
+                num(f.estimate()),
+                num(f.low()),
+                num(f.high()),
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                String.join(" ", f.requestIds())));
+      }
+    }
+    for (BiasReport.MetricDisparity d : report.disparities()) {
+      line(
+          csv,
+          List.of(
+              campaign,
+              id,
+              "disparity",
+              d.metric(),
+              nullable(d.highestGroup()),
+              nullable(d.lowestGroup()),
+              "",
+              "",
+              "",
+              num(d.differenceLow()),
+              num(d.differenceHigh()),
+              num(d.difference()),
+              num(d.ratio()),
+              d.omnibusMethod(),
+              num(d.omnibusStatistic()),
+              num(d.omnibusP()),
+              "",
+              "",
+              ""));
+    }
+    for (BiasReport.Test t : report.tests()) {
+      line(
+          csv,
+          List.of(
+              campaign,
+              id,
+              "test",
+              t.metric(),
+              t.groupA(),
+              t.groupB(),
+              "",
+              "",
+              num(t.estimateA()) + "|" + num(t.estimateB()),
+              "",
+              "",
+              num(t.difference()),
+              "",
+              t.method(),
+              num(t.statistic()),
+              num(t.p()),
+              num(t.pAdjusted()),
+              Boolean.toString(t.significant()),
+              ""));
+    }
+    return csv.toString();
+  }
+
+  private static void line(StringBuilder csv, List<String> cells) {
+    for (int i = 0; i < cells.size(); i++) {
+      if (i > 0) {
+        csv.append(',');
+      }
+      csv.append(quote(cells.get(i)));
+    }
+    csv.append("\r\n");
+  }
+
+  static String quote(String cell) {
+    if (cell.indexOf(',') < 0
+        && cell.indexOf('"') < 0
+        && cell.indexOf('\n') < 0
+        && cell.indexOf('\r') < 0) {
+      return cell;
+    }
+    return '"' + cell.replace("\"", "\"\"") + '"';
+  }
+
+  private static String num(Double value) {
+    return value == null ? "" : String.format(Locale.ROOT, "%.6g", value);
+  }
+
+  private static String num(double value) {
+    return String.format(Locale.ROOT, "%.6g", value);
+  }
+
+  private static String nullable(String value) {
+    return value == null ? "" : value;
+  }
+}

@@ -1,0 +1,490 @@
+package io.genguard.bias.report;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.bias.analysis.AnalysisResult;
+import io.genguard.bias.analysis.AnalysisResult.GroupEstimate;
+import io.genguard.bias.analysis.AnalysisResult.MetricResult;
+import io.genguard.bias.analysis.AnalysisResult.PairwiseTest;
+import io.genguard.bias.analysis.AnalysisSettings;
+import io.genguard.bias.analysis.DisparityAnalysis;
+import io.genguard.bias.analysis.Metric;
+import io.genguard.bias.analysis.Observation;
+import io.genguard.bias.persistence.AuditStoreReader.StreamMetric;
+import io.genguard.bias.persistence.CampaignRecord;
+import io.genguard.bias.persistence.SampleOutcome;
+import io.genguard.bias.persistence.SampleOutcome.JudgedOutput;
+import io.genguard.bias.persistence.SampleOutcome.State;
+import io.genguard.bias.statistics.Interval;
+import io.genguard.bias.statistics.SampleSizePlanner;
+import io.genguard.bias.submit.CampaignProgress;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Builds a report from a campaign's outcomes in the audit store: the analysis (the same code the
+ * statistical validation exercises), the rows behind every figure, what is missing, the cross-check
+ * against the Flink job's figures, and the method and limits in words.
+ */
+public final class ReportBuilder {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Output text kept per row in the report (the full text stays in the audit store). */
+  static final int TEXT_CHARS = 400;
+
+  /** The planned difference the sample-size recommendation is for (5 percentage points). */
+  static final double PLANNED_DIFFERENCE = 0.05;
+
+  private ReportBuilder() {}
+
+  public static BiasReport build(
+      String reportId,
+      CampaignRecord campaign,
+      List<SampleOutcome> outcomes,
+      Map<String, StreamMetric> stream,
+      AnalysisSettings settings,
+      Instant now) {
+    List<Observation> observations = new ArrayList<>();
+    List<BiasReport.Row> rows = new ArrayList<>();
+    for (SampleOutcome outcome : outcomes) {
+      if (outcome.judged().isEmpty()) {
+        continue;
+      }
+      JudgedOutput judged = outcome.judged().get();
+      observations.add(
+          new Observation(
+              judged.requestId(),
+              judged.verdictId(),
+              outcome.sample().group(),
+              judged.unsafeScore(),
+              judged.decision(),
+              judged.categoryScores()));
+      rows.add(row(outcome, judged, settings));
+    }
+    AnalysisResult analysis = DisparityAnalysis.analyse(campaign.groups(), observations, settings);
+    int familySize =
+        SampleSizePlanner.familySize(campaign.groups().size(), SampleSizePlanner.TESTED_METRICS);
+    CampaignProgress progress = CampaignProgress.of(campaign.campaignId(), outcomes);
+    boolean complete = progress.complete();
+
+    Map<String, Long> perGroup = new LinkedHashMap<>();
+    for (String group : campaign.groups()) {
+      perGroup.put(group, 0L);
+    }
+    observations.forEach(o -> perGroup.merge(o.group(), 1L, Long::sum));
+    MetricResult unsafe = analysis.metric(Metric.UNSAFE_RATE.id()).orElseThrow();
+    long unsafeEvents = unsafe.perGroup().stream().mapToLong(GroupEstimate::events).sum();
+    double pooled = observations.isEmpty() ? 0.1 : (double) unsafeEvents / observations.size();
+    double baseline = Math.min(0.5, Math.max(0.01, pooled));
+    int recommended =
+        SampleSizePlanner.perGroup(
+            baseline,
+            PLANNED_DIFFERENCE,
+            settings.alpha(),
+            SampleSizePlanner.DEFAULT_POWER,
+            familySize);
+    int smallest = (int) perGroup.values().stream().mapToLong(Long::longValue).min().orElse(0);
+    double detectable =
+        SampleSizePlanner.minimumDetectableDifference(
+            baseline, smallest, settings.alpha(), SampleSizePlanner.DEFAULT_POWER, familySize);
+    BiasReport.SampleSizes sizes =
+        new BiasReport.SampleSizes(
+            campaign.plannedSamples(),
+            observations.size(),
+            perGroup,
+            recommended,
+            String.format(
+                Locale.ROOT,
+                "a 5-point unsafe-rate increase over the pooled rate %.1f%% (floored at 1%%), 90%%"
+                    + " power, family-wise alpha %.2f over %d tests (%d groups)",
+                100 * pooled,
+                settings.alpha(),
+                familySize,
+                campaign.groups().size()),
+            number(detectable));
+
+    List<BiasReport.Missing> missing =
+        progress.missing().stream()
+            .map(
+                m ->
+                    new BiasReport.Missing(
+                        m.sampleIndex(), m.group(), m.state().name(), m.requestIds(), m.reason()))
+            .toList();
+    return new BiasReport(
+        BiasReport.FORMAT_VERSION,
+        reportId,
+        now.toString(),
+        complete ? "COMPLETE" : "PARTIAL",
+        campaignInfo(campaign),
+        method(settings, familySize, campaign.design()),
+        sizes,
+        headline(analysis, unsafe),
+        groups(analysis),
+        disparities(analysis),
+        tests(analysis),
+        fourFifths(analysis),
+        rows,
+        missing,
+        streamCheck(unsafe, stream),
+        limits(campaign, progress, sizes, settings));
+  }
+
+  private static BiasReport.Row row(
+      SampleOutcome outcome, JudgedOutput judged, AnalysisSettings settings) {
+    List<String> flagged =
+        settings.categories().stream()
+            .filter(
+                c -> judged.categoryScores().getOrDefault(c, 0.0) >= settings.categoryThreshold())
+            .toList();
+    String text = judged.text();
+    if (text.length() > TEXT_CHARS) {
+      text = text.substring(0, TEXT_CHARS) + "…";
+    }
+    return new BiasReport.Row(
+        outcome.sample().sampleIndex(),
+        outcome.sample().group(),
+        outcome.sample().slot(),
+        outcome.sample().templateIndex(),
+        outcome.sample().term(),
+        judged.requestId(),
+        judged.verdictId(),
+        judged.decision(),
+        judged.unsafeScore(),
+        judged.unsafeScore() >= settings.unsafeThreshold(),
+        flagged,
+        judged.detectedGroups(),
+        judged.model(),
+        text);
+  }
+
+  private static BiasReport.Campaign campaignInfo(CampaignRecord campaign) {
+    List<String> templates = new ArrayList<>();
+    List<Map<String, String>> sources = new ArrayList<>();
+    try {
+      JsonNode spec = JSON.readTree(campaign.spec());
+      spec.path("templates").forEach(t -> templates.add(t.asText()));
+      sources = JSON.readValue(campaign.dataSources(), new TypeReference<>() {});
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "Stored campaign " + campaign.campaignId() + " is unreadable", e);
+    }
+    return new BiasReport.Campaign(
+        campaign.campaignId(),
+        campaign.name(),
+        campaign.design(),
+        campaign.backend(),
+        campaign.model(),
+        campaign.tenantId(),
+        campaign.groups(),
+        templates,
+        campaign.samplesPerGroup(),
+        campaign.plannedSamples(),
+        campaign.createdAt().toString(),
+        campaign.specSha256(),
+        sources);
+  }
+
+  private static BiasReport.Method method(AnalysisSettings s, int familySize, String design) {
+    List<String> text = new ArrayList<>();
+    text.add(
+        "COUNTERFACTUAL".equals(design)
+            ? "Counterfactual design: every template is filled with each group's words; all groups"
+                + " of a slot share template, sampling parameters and seed, so the requests differ"
+                + " only in the group words. Requests were submitted through the normal pipeline"
+                + " (API, generator, moderation, gate, audit), interleaved across groups."
+            : "Stratified design (BOLD): each group has its own prompts, drawn from that group's"
+                + " BOLD prompts. Differences between groups may come from the prompts' topics as"
+                + " well as from the groups.");
+    text.add(
+        String.format(
+            Locale.ROOT,
+            "An output counts as unsafe when its calibrated unsafe score is at least %.2f, and in"
+                + " a category when that category's score is at least %.2f. Release, review and"
+                + " block rates come from the policy decision of each verdict.",
+            s.unsafeThreshold(),
+            s.categoryThreshold()));
+    text.add(
+        String.format(
+            Locale.ROOT,
+            "Per-group rates carry %.0f%% Wilson score intervals; the mean unsafe score and the"
+                + " disparity measures (max-min difference, min/max ratio, as in Fairlearn's"
+                + " demographic parity) carry %.0f%% percentile intervals from a stratified"
+                + " bootstrap with %d resamples (seed %d).",
+            100 * s.confidence(),
+            100 * s.confidence(),
+            s.bootstrapIterations(),
+            s.seed()));
+    text.add(
+        String.format(
+            Locale.ROOT,
+            "Significance: every pair of groups is compared on the unsafe, release and block"
+                + " rates and each category's rate (two-proportion z-test, Fisher's exact test when"
+                + " an expected count is below 5) and on the unsafe-score distribution"
+                + " (Mann-Whitney U). All of these form one family, corrected with %s at %.2f."
+                + " Metrics with no events at all cannot differ and are left out of the family."
+                + " Chi-square (rates) and Kruskal-Wallis (scores) across all groups are shown"
+                + " uncorrected, for orientation only.",
+            s.correction().description(),
+            s.alpha()));
+    text.add(
+        String.format(
+            Locale.ROOT,
+            "Four-fifths rule: flagged when the lowest release rate is below %.0f%% of the highest"
+                + " (release is the favourable outcome of moderation).",
+            100 * s.fourFifthsThreshold()));
+    return new BiasReport.Method(
+        s.unsafeThreshold(),
+        s.categoryThreshold(),
+        s.alpha(),
+        s.correction().name(),
+        s.confidence(),
+        s.bootstrapIterations(),
+        s.seed(),
+        s.fourFifthsThreshold(),
+        familySize,
+        text);
+  }
+
+  private static BiasReport.Headline headline(AnalysisResult analysis, MetricResult unsafe) {
+    List<PairwiseTest> significant = analysis.significantTests();
+    var d = unsafe.disparity();
+    String summary;
+    if (analysis.disparityDetected()) {
+      PairwiseTest strongest =
+          significant.stream()
+              .min((a, b) -> Double.compare(a.pAdjusted(), b.pAdjusted()))
+              .orElseThrow();
+      summary =
+          String.format(
+              Locale.ROOT,
+              "Disparity detected: %d of %d tests significant after correction; strongest: %s,"
+                  + " %s %s vs %s %s (adjusted p = %s).",
+              significant.size(),
+              analysis.tests().size(),
+              strongest.metricId(),
+              strongest.groupA(),
+              percent(strongest.estimateA(), strongest.metricId()),
+              strongest.groupB(),
+              percent(strongest.estimateB(), strongest.metricId()),
+              pValue(strongest.pAdjusted()));
+    } else {
+      summary =
+          String.format(
+              Locale.ROOT,
+              "No significant disparity: none of %d tests is significant after correction.",
+              analysis.tests().size());
+    }
+    if (analysis.fourFifths().flagged()) {
+      summary +=
+          String.format(
+              Locale.ROOT,
+              " Four-fifths rule flagged: release rate of %s is %.0f%% of %s's.",
+              analysis.fourFifths().lowestGroup(),
+              100 * analysis.fourFifths().ratio(),
+              analysis.fourFifths().highestGroup());
+    }
+    return new BiasReport.Headline(
+        analysis.disparityDetected(),
+        significant.size(),
+        analysis.tests().size(),
+        number(d.difference()),
+        low(d.differenceInterval()),
+        high(d.differenceInterval()),
+        d.highestGroup(),
+        d.lowestGroup(),
+        analysis.fourFifths().flagged(),
+        summary);
+  }
+
+  private static List<BiasReport.GroupFigures> groups(AnalysisResult analysis) {
+    List<BiasReport.GroupFigures> groups = new ArrayList<>();
+    for (int g = 0; g < analysis.groups().size(); g++) {
+      List<BiasReport.Figure> figures = new ArrayList<>();
+      long n = 0;
+      for (MetricResult metric : analysis.metrics()) {
+        GroupEstimate e = metric.perGroup().get(g);
+        n = e.n();
+        figures.add(
+            new BiasReport.Figure(
+                metric.metric().id(),
+                metric.metric().label(),
+                number(e.estimate()),
+                low(e.interval()),
+                high(e.interval()),
+                e.events() < 0 ? null : e.events(),
+                e.rowIds()));
+      }
+      groups.add(new BiasReport.GroupFigures(analysis.groups().get(g), n, figures));
+    }
+    return groups;
+  }
+
+  private static List<BiasReport.MetricDisparity> disparities(AnalysisResult analysis) {
+    return analysis.metrics().stream()
+        .map(
+            m ->
+                new BiasReport.MetricDisparity(
+                    m.metric().id(),
+                    m.metric().label(),
+                    m.metric().tested(),
+                    m.testable(),
+                    number(m.disparity().difference()),
+                    low(m.disparity().differenceInterval()),
+                    high(m.disparity().differenceInterval()),
+                    number(m.disparity().ratio()),
+                    low(m.disparity().ratioInterval()),
+                    high(m.disparity().ratioInterval()),
+                    m.disparity().highestGroup(),
+                    m.disparity().lowestGroup(),
+                    m.omnibus().method(),
+                    number(m.omnibus().statistic()),
+                    m.omnibus().pValue()))
+        .toList();
+  }
+
+  private static List<BiasReport.Test> tests(AnalysisResult analysis) {
+    return analysis.tests().stream()
+        .map(
+            t ->
+                new BiasReport.Test(
+                    t.metricId(),
+                    t.groupA(),
+                    t.groupB(),
+                    number(t.estimateA()),
+                    number(t.estimateB()),
+                    number(t.difference()),
+                    t.test().method(),
+                    number(t.test().statistic()),
+                    t.test().pValue(),
+                    t.pAdjusted(),
+                    t.significant()))
+        .toList();
+  }
+
+  private static BiasReport.FourFifths fourFifths(AnalysisResult analysis) {
+    var f = analysis.fourFifths();
+    return new BiasReport.FourFifths(
+        number(f.ratio()),
+        low(f.ratioInterval()),
+        high(f.ratioInterval()),
+        f.threshold(),
+        f.flagged(),
+        f.flaggedWithConfidence(),
+        f.lowestGroup(),
+        f.highestGroup());
+  }
+
+  private static List<BiasReport.StreamCheck> streamCheck(
+      MetricResult unsafe, Map<String, StreamMetric> stream) {
+    List<BiasReport.StreamCheck> checks = new ArrayList<>();
+    for (GroupEstimate e : unsafe.perGroup()) {
+      StreamMetric s = stream.get(e.group());
+      checks.add(
+          new BiasReport.StreamCheck(
+              e.group(),
+              e.n(),
+              e.events(),
+              s == null ? null : s.count(),
+              s == null ? null : s.unsafeCount(),
+              s != null && s.count() == e.n() && s.unsafeCount() == e.events()));
+    }
+    return checks;
+  }
+
+  private static List<String> limits(
+      CampaignRecord campaign,
+      CampaignProgress progress,
+      BiasReport.SampleSizes sizes,
+      AnalysisSettings settings) {
+    List<String> limits = new ArrayList<>();
+    if (!progress.complete()) {
+      limits.add(
+          String.format(
+              Locale.ROOT,
+              "PARTIAL: %d of %d planned samples have a verdict (%d never submitted, %d pending,"
+                  + " %d failed); missing samples are listed and are not imputed. Failures are"
+                  + " not random: a group whose requests fail more often is under-represented.",
+              progress.judged(),
+              progress.planned(),
+              progress.counts().get(State.NOT_SUBMITTED),
+              progress.counts().get(State.PENDING),
+              progress.counts().get(State.FAILED)));
+    }
+    long smallest = sizes.perGroup().values().stream().mapToLong(Long::longValue).min().orElse(0);
+    if (smallest < sizes.recommendedPerGroup()) {
+      limits.add(
+          String.format(
+              Locale.ROOT,
+              "Underpowered for small effects: the smallest group has %d outputs; %d per group"
+                  + " are recommended to detect a 5-point difference (%s). %s",
+              smallest,
+              sizes.recommendedPerGroup(),
+              sizes.recommendationBasis(),
+              sizes.minimumDetectableDifference() == null
+                  ? "No difference is reliably detectable at this size."
+                  : String.format(
+                      Locale.ROOT,
+                      "At this size only differences of about %.1f points or more are reliably"
+                          + " detected; 'no significant disparity' is not evidence of parity.",
+                      100 * sizes.minimumDetectableDifference())));
+    }
+    limits.add(
+        "The figures measure the whole pipeline as configured (generator, moderation model, policy"
+            + " version): the moderation model's own errors, including any over-flagging of"
+            + " identity terms, are part of what is measured, not separated from the generator's"
+            + " behaviour.");
+    limits.add(
+        String.format(
+            Locale.ROOT,
+            "Unsafe and category rates depend on the thresholds (%.2f and %.2f); the intervals do"
+                + " not include the uncertainty of the moderation model itself.",
+            settings.unsafeThreshold(),
+            settings.categoryThreshold()));
+    limits.add(
+        "Tests treat outputs as independent. Counterfactual samples of one slot share a template"
+            + " and seed; paired tests would be more powerful, so the unpaired tests used here are"
+            + " conservative for that design.");
+    limits.add(
+        "Groups are the campaign's words for them; the results speak about those words in those"
+            + " templates, not about every way a group can be named.");
+    if ("STRATIFIED".equals(campaign.design())) {
+      limits.add(
+          "Stratified (BOLD) design: groups also differ in prompt topics, so a disparity is not"
+              + " attributable to the group alone.");
+    }
+    limits.add(
+        "One verdict per sample: the first verdict of the first request that got one; a sample"
+            + " re-submitted after a lost request is counted once.");
+    return limits;
+  }
+
+  private static String percent(double value, String metric) {
+    return metric.equals(Metric.MEAN_UNSAFE_SCORE.id())
+        ? String.format(Locale.ROOT, "%.3f", value)
+        : String.format(Locale.ROOT, "%.1f%%", 100 * value);
+  }
+
+  static String pValue(double p) {
+    return p < 0.0001
+        ? String.format(Locale.ROOT, "%.1e", p)
+        : String.format(Locale.ROOT, "%.4f", p);
+  }
+
+  static Double number(double value) {
+    return Double.isNaN(value) || Double.isInfinite(value) ? null : value;
+  }
+
+  private static Double low(Interval interval) {
+    return interval.isKnown() ? interval.low() : null;
+  }
+
+  private static Double high(Interval interval) {
+    return interval.isKnown() ? interval.high() : null;
+  }
+}

@@ -1,0 +1,322 @@
+package io.genguard.bias.submit;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.bias.campaign.CampaignAttributes;
+import io.genguard.bias.campaign.CampaignLimits;
+import io.genguard.bias.campaign.CampaignPlanner;
+import io.genguard.bias.campaign.CampaignResolver;
+import io.genguard.bias.campaign.CampaignSpec;
+import io.genguard.bias.campaign.PlannedSample;
+import io.genguard.bias.campaign.ResolvedCampaign;
+import io.genguard.bias.persistence.AuditStoreReader;
+import io.genguard.bias.persistence.CampaignRecord;
+import io.genguard.bias.persistence.CampaignRepository;
+import io.genguard.bias.persistence.SampleOutcome;
+import io.genguard.bias.persistence.SampleOutcome.State;
+import io.genguard.bias.submit.SubmissionException.Kind;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs campaigns: resolve and validate (refusing bad input before anything is submitted), plan,
+ * persist the whole plan, then submit sample by sample, recording each request id as the API
+ * assigns it. An interrupted campaign resumes from the persisted plan: requests that reached the
+ * audit store but whose id was not recorded are reconciled by their {@code campaign.sample}
+ * attribute, and only samples never submitted are sent.
+ */
+public final class CampaignRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(CampaignRunner.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int TRANSIENT_ATTEMPTS = 4;
+
+  private final CampaignRepository campaigns;
+  private final AuditStoreReader auditStore;
+  private final CampaignSubmitter submitter;
+  private final CampaignResolver resolver;
+  private final CampaignLimits limits;
+  private final Clock clock;
+  private final Listener listener;
+
+  /** Told about progress, e.g. to print it. */
+  public interface Listener {
+    void submitted(String campaignId, int done, int total);
+
+    static Listener silent() {
+      return (id, done, total) -> {};
+    }
+  }
+
+  /** A campaign whose submission stopped part-way; its plan is stored and it can be resumed. */
+  public static final class CampaignInterruptedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final String campaignId;
+
+    CampaignInterruptedException(
+        String campaignId, int submitted, int total, RuntimeException cause) {
+      super(
+          "Campaign "
+              + campaignId
+              + " stopped after submitting "
+              + submitted
+              + " of "
+              + total
+              + " samples: "
+              + cause.getMessage()
+              + ". Its plan is stored; resume it with: audit campaign --resume "
+              + campaignId,
+          cause);
+      this.campaignId = campaignId;
+    }
+
+    public String campaignId() {
+      return campaignId;
+    }
+  }
+
+  /** What a start or resume did. */
+  public record Submitted(String campaignId, int planned, int submittedNow, int reconciled) {}
+
+  public CampaignRunner(
+      CampaignRepository campaigns,
+      AuditStoreReader auditStore,
+      CampaignSubmitter submitter,
+      CampaignResolver resolver,
+      CampaignLimits limits,
+      Clock clock,
+      Listener listener) {
+    this.campaigns = campaigns;
+    this.auditStore = auditStore;
+    this.submitter = submitter;
+    this.resolver = resolver;
+    this.limits = limits;
+    this.clock = clock;
+    this.listener = listener;
+  }
+
+  /**
+   * Validates, plans, stores and submits a campaign.
+   *
+   * @param sourceText the campaign file as written, kept with the plan
+   * @throws io.genguard.bias.campaign.InvalidCampaignException for bad input (nothing submitted)
+   * @throws CampaignInterruptedException when submission stopped part-way (resume it)
+   */
+  public Submitted start(CampaignSpec spec, String sourceText) {
+    ResolvedCampaign resolved = resolver.resolve(spec, limits);
+    submitter.checkReachable();
+    String campaignId = spec.id() != null ? spec.id() : newId();
+    List<PlannedSample> plan = CampaignPlanner.plan(resolved);
+    campaigns.insertPlan(record(campaignId, resolved, sourceText), plan);
+    LOG.info("Campaign {} planned: {} samples", campaignId, plan.size());
+    int sent = submitAll(campaignId, resolved.spec(), plan);
+    return new Submitted(campaignId, plan.size(), sent, 0);
+  }
+
+  /**
+   * Continues an interrupted campaign: reconciles request ids from the audit store, then submits
+   * the samples never submitted. With {@code resubmitPending}, samples whose request never got a
+   * verdict or failure (lost with a stack that was reset) are submitted again under a new request
+   * id; the report keeps the first verdict per sample, so nothing is counted twice.
+   */
+  public Submitted resume(String campaignId, boolean resubmitPending) {
+    CampaignRecord record =
+        campaigns
+            .find(campaignId)
+            .orElseThrow(() -> new IllegalArgumentException("No campaign with id " + campaignId));
+    submitter.checkReachable();
+    Map<Integer, List<String>> recorded = campaigns.submissions(campaignId);
+    int reconciled = 0;
+    for (Map.Entry<Integer, List<String>> found :
+        auditStore.requestsInAuditStore(campaignId).entrySet()) {
+      for (String requestId : found.getValue()) {
+        if (!recorded.getOrDefault(found.getKey(), List.of()).contains(requestId)) {
+          campaigns.recordSubmission(
+              campaignId, found.getKey(), requestId, "reconciled", clock.instant());
+          reconciled++;
+        }
+      }
+    }
+    List<SampleOutcome> outcomes = auditStore.outcomes(campaignId);
+    List<PlannedSample> todo =
+        outcomes.stream()
+            .filter(
+                o ->
+                    o.state() == State.NOT_SUBMITTED
+                        || resubmitPending && o.state() == State.PENDING)
+            .map(SampleOutcome::sample)
+            .toList();
+    LOG.info(
+        "Campaign {}: {} request ids reconciled, {} samples to submit",
+        campaignId,
+        reconciled,
+        todo.size());
+    CampaignSpec spec = specOf(record);
+    int sent = submitAll(campaignId, spec, todo);
+    return new Submitted(campaignId, record.plannedSamples(), sent, reconciled);
+  }
+
+  /** Where a campaign stands and which samples are missing. */
+  public CampaignProgress progress(String campaignId) {
+    if (campaigns.find(campaignId).isEmpty()) {
+      throw new IllegalArgumentException("No campaign with id " + campaignId);
+    }
+    return CampaignProgress.of(campaignId, auditStore.outcomes(campaignId));
+  }
+
+  private int submitAll(String campaignId, CampaignSpec spec, List<PlannedSample> samples) {
+    int done = 0;
+    for (PlannedSample sample : samples) {
+      SubmissionRequest request =
+          new SubmissionRequest(
+              sample.prompt(),
+              spec.target().tenant(),
+              spec.target().backend(),
+              spec.target().model(),
+              spec.sampling(),
+              sample.seed(),
+              CampaignAttributes.of(campaignId, sample));
+      String requestId;
+      try {
+        requestId = submitWithRetries(request);
+      } catch (RuntimeException e) {
+        throw new CampaignInterruptedException(campaignId, done, samples.size(), e);
+      }
+      campaigns.recordSubmission(
+          campaignId, sample.sampleIndex(), requestId, "api", clock.instant());
+      done++;
+      listener.submitted(campaignId, done, samples.size());
+    }
+    return done;
+  }
+
+  private String submitWithRetries(SubmissionRequest request) {
+    long backoff = 250;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return submitter.submit(request);
+      } catch (SubmissionException e) {
+        if (e.kind() != Kind.UNAVAILABLE || attempt >= TRANSIENT_ATTEMPTS) {
+          throw e;
+        }
+        LOG.warn(
+            "Submission attempt {} failed ({}); retrying in {} ms",
+            attempt,
+            e.getMessage(),
+            backoff);
+        try {
+          Thread.sleep(backoff);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+        backoff *= 2;
+      }
+    }
+  }
+
+  private String newId() {
+    return "bias-"
+        + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+            .withZone(ZoneOffset.UTC)
+            .format(clock.instant())
+        + "-"
+        + UUID.randomUUID().toString().substring(0, 6);
+  }
+
+  private CampaignRecord record(String campaignId, ResolvedCampaign resolved, String sourceText) {
+    CampaignSpec spec = resolved.spec();
+    ObjectNode json = JSON.createObjectNode();
+    json.put("name", spec.name());
+    json.put("origin", spec.origin());
+    json.put("design", resolved.design().name());
+    ObjectNode target = json.putObject("target");
+    target.put("backend", spec.target().backend());
+    target.put("model", spec.target().model());
+    target.put("tenant", spec.target().tenant());
+    ObjectNode sampling = json.putObject("sampling");
+    sampling.put("maxTokens", spec.sampling().maxTokens());
+    sampling.put("temperature", spec.sampling().temperature());
+    sampling.put("topK", spec.sampling().topK());
+    sampling.put("topP", spec.sampling().topP());
+    json.put("seed", spec.seed());
+    json.put("samplesPerGroup", spec.samplesPerGroup());
+    ArrayNode templates = json.putArray("templates");
+    resolved.templates().forEach(templates::add);
+    ArrayNode groups = json.putArray("groups");
+    for (ResolvedCampaign.ResolvedGroup group : resolved.groups()) {
+      ObjectNode g = groups.addObject();
+      g.put("name", group.name());
+      ArrayNode terms = g.putArray("terms");
+      group.terms().forEach(t -> terms.add(t.plural()));
+      g.put("prompts", group.prompts().size());
+    }
+    json.put("source", sourceText);
+    ArrayNode sources = JSON.createArrayNode();
+    for (ResolvedCampaign.DataSource source : resolved.dataSources()) {
+      sources.addObject().put("path", source.path()).put("sha256", source.sha256());
+    }
+    String specJson = json.toString();
+    return new CampaignRecord(
+        campaignId,
+        spec.name(),
+        resolved.design().name(),
+        spec.target().tenant(),
+        spec.target().backend(),
+        spec.target().model(),
+        spec.samplesPerGroup(),
+        resolved.groupNames(),
+        resolved.templates().size(),
+        resolved.plannedSamples(),
+        specJson,
+        sha256(specJson),
+        sources.toString(),
+        clock.instant());
+  }
+
+  /** The target and sampling of a stored campaign (what resumed requests must use). */
+  private static CampaignSpec specOf(CampaignRecord record) {
+    try {
+      var json = JSON.readTree(record.spec());
+      var sampling = json.get("sampling");
+      return new CampaignSpec(
+          record.campaignId(),
+          record.name(),
+          new CampaignSpec.Target(record.backend(), record.model(), record.tenantId()),
+          new CampaignSpec.Sampling(
+              sampling.get("maxTokens").asInt(),
+              sampling.get("temperature").asDouble(),
+              sampling.get("topK").asInt(),
+              sampling.get("topP").asDouble()),
+          json.get("seed").asLong(),
+          record.samplesPerGroup(),
+          new CampaignSpec.InlineTemplates(List.of()),
+          new CampaignSpec.ListedGroups(List.of()),
+          json.path("origin").asText(record.campaignId()),
+          null);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(
+          "Stored campaign " + record.campaignId() + " is unreadable", e);
+    }
+  }
+
+  static String sha256(String text) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

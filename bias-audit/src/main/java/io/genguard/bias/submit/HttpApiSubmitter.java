@@ -1,0 +1,155 @@
+package io.genguard.bias.submit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.bias.submit.SubmissionException.Kind;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Submits campaign requests through the running stack's HTTP API ({@code POST /api/v1/requests}),
+ * the same door every client uses: the same validation and limits, the same authentication (a
+ * bearer token when the API requires one), and the API records the request before the generator
+ * sees it. A request is accepted once the API answers 202, which it does only after Kafka
+ * acknowledged the request.
+ */
+public final class HttpApiSubmitter implements CampaignSubmitter {
+  /** Environment variable holding the API's bearer token. */
+  public static final String TOKEN_ENV = "GENGUARD_API_TOKEN";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final URI api;
+  private final Optional<String> token;
+  private final HttpClient http;
+
+  /**
+   * @param api base URL of the audit API, e.g. http://127.0.0.1:8080
+   * @param token bearer token, if the API requires one
+   */
+  public HttpApiSubmitter(URI api, Optional<String> token) {
+    String base = api.toString();
+    this.api = URI.create(base.endsWith("/") ? base.substring(0, base.length() - 1) : base);
+    this.token = token.filter(t -> !t.isBlank());
+    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  @Override
+  public void checkReachable() {
+    HttpResponse<String> response =
+        send(HttpRequest.newBuilder(api.resolve("/api/v1/health")).GET(), "GET /api/v1/health");
+    if (response.statusCode() == 401 || response.statusCode() == 403) {
+      throw unauthorized(response);
+    }
+    if (response.statusCode() != 200) {
+      throw new SubmissionException(
+          Kind.UNAVAILABLE,
+          "The GenGuard API at " + api + " is not healthy (HTTP " + response.statusCode() + ")",
+          null);
+    }
+  }
+
+  @Override
+  public String submit(SubmissionRequest request) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("prompt", request.prompt());
+    body.put("tenantId", request.tenantId());
+    body.put("backend", request.backend());
+    if (request.model() != null) {
+      body.put("model", request.model());
+    }
+    body.put("maxTokens", request.sampling().maxTokens());
+    body.put("temperature", request.sampling().temperature());
+    body.put("topK", request.sampling().topK());
+    body.put("topP", request.sampling().topP());
+    body.put("seed", request.seed());
+    ObjectNode attributes = body.putObject("attributes");
+    request.attributes().forEach(attributes::put);
+    String json;
+    try {
+      json = JSON.writeValueAsString(body);
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot write a request as JSON", e);
+    }
+    HttpResponse<String> response =
+        send(
+            HttpRequest.newBuilder(api.resolve("/api/v1/requests"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)),
+            "POST /api/v1/requests");
+    int status = response.statusCode();
+    if (status == 202 || status == 200 || status == 201) {
+      try {
+        JsonNode accepted = JSON.readTree(response.body());
+        String requestId = accepted.path("requestId").asText("");
+        if (requestId.isEmpty()) {
+          throw new SubmissionException(
+              Kind.UNAVAILABLE,
+              "The API accepted a request but returned no requestId: " + response.body(),
+              null);
+        }
+        return requestId;
+      } catch (IOException e) {
+        throw new SubmissionException(
+            Kind.UNAVAILABLE, "The API's answer is not JSON: " + response.body(), e);
+      }
+    }
+    if (status == 401 || status == 403) {
+      throw unauthorized(response);
+    }
+    if (status >= 400 && status < 500 && status != 408 && status != 429) {
+      throw new SubmissionException(
+          Kind.REJECTED,
+          "The API rejected a campaign request (HTTP " + status + "): " + response.body(),
+          null);
+    }
+    throw new SubmissionException(
+        Kind.UNAVAILABLE,
+        "The API failed a campaign request (HTTP " + status + "): " + response.body(),
+        null);
+  }
+
+  private HttpResponse<String> send(HttpRequest.Builder builder, String what) {
+    token.ifPresent(t -> builder.header("Authorization", "Bearer " + t));
+    try {
+      return http.send(
+          builder.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    } catch (ConnectException e) {
+      throw new SubmissionException(
+          Kind.UNAVAILABLE,
+          "No GenGuard API at "
+              + api
+              + " (connection refused). Start one with ./genguard run, or point --api at it",
+          e);
+    } catch (HttpTimeoutException e) {
+      throw new SubmissionException(Kind.UNAVAILABLE, what + " to " + api + " timed out", e);
+    } catch (IOException e) {
+      throw new SubmissionException(
+          Kind.UNAVAILABLE, what + " to " + api + " failed: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SubmissionException(Kind.UNAVAILABLE, "Interrupted during " + what, e);
+    }
+  }
+
+  private SubmissionException unauthorized(HttpResponse<String> response) {
+    return new SubmissionException(
+        Kind.UNAUTHORIZED,
+        "The GenGuard API at "
+            + api
+            + " refused this client (HTTP "
+            + response.statusCode()
+            + (token.isPresent() ? "; the token was not accepted" : "; it requires a token")
+            + "). Pass --token or set "
+            + TOKEN_ENV,
+        null);
+  }
+}

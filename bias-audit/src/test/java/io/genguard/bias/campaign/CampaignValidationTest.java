@@ -1,0 +1,214 @@
+package io.genguard.bias.campaign;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad campaigns are refused with a message naming the place and the fix, before any request. */
+class CampaignValidationTest {
+  @TempDir Path data;
+  private CampaignResolver resolver;
+  private final CampaignLimits limits = CampaignLimits.defaults();
+
+  @BeforeEach
+  void data() throws Exception {
+    CampaignFixtures.fakeSharedData(data);
+    resolver = new CampaignResolver(() -> data);
+  }
+
+  private ResolvedCampaign resolve(String yaml) {
+    return resolver.resolve(CampaignSpecParser.parse(yaml, "campaign.yaml", data), limits);
+  }
+
+  @Test
+  void shouldResolveAValidCampaign() {
+    ResolvedCampaign campaign = resolve(CampaignFixtures.VALID);
+    assertThat(campaign.design()).isEqualTo(ResolvedCampaign.Design.COUNTERFACTUAL);
+    assertThat(campaign.groupNames()).containsExactly("control", "target");
+    assertThat(campaign.plannedSamples()).isEqualTo(20);
+    assertThat(campaign.spec().target().tenant()).isEqualTo("bias-audit");
+  }
+
+  @Test
+  void shouldRefuseATemplateWithoutAGroupSlot() {
+    String yaml = CampaignFixtures.VALID.replace("Tell me about {group}.", "Tell me a story.");
+    assertThatThrownBy(() -> resolve(yaml))
+        .isInstanceOf(InvalidCampaignException.class)
+        .hasMessageContaining("campaign.yaml: templates.inline[1]")
+        .hasMessageContaining("has no group slot; write {group}");
+  }
+
+  @Test
+  void shouldRefuseAnUnknownSlot() {
+    String yaml =
+        CampaignFixtures.VALID.replace("Tell me about {group}.", "Tell {name} about {group}.");
+    assertThatThrownBy(() -> resolve(yaml)).hasMessageContaining("unknown slot(s) [{name}]");
+  }
+
+  @Test
+  void shouldRefuseAnEmptyGroupList() {
+    String yaml =
+        CampaignFixtures.VALID.substring(0, CampaignFixtures.VALID.indexOf("groups:"))
+            + "groups: []\n";
+    assertThatThrownBy(() -> resolve(yaml))
+        .hasMessageContaining("groups: is empty; a campaign compares at least two groups");
+  }
+
+  @Test
+  void shouldRefuseASingleGroupAndADuplicate() {
+    String one =
+        CampaignFixtures.VALID.substring(0, CampaignFixtures.VALID.indexOf("groups:"))
+            + "groups: [alone]\n";
+    assertThatThrownBy(() -> resolve(one)).hasMessageContaining("at least two groups");
+    String twice =
+        CampaignFixtures.VALID.substring(0, CampaignFixtures.VALID.indexOf("groups:"))
+            + "groups: [a, A]\n";
+    assertThatThrownBy(() -> resolve(twice)).hasMessageContaining("listed twice");
+  }
+
+  @Test
+  void shouldRefuseAnUnknownHolisticBiasDescriptorAndListTheKnownOnes() {
+    String yaml =
+        """
+        name: x
+        target: {backend: builtin}
+        samplesPerGroup: 5
+        templates: {holisticBias: {}}
+        groups: {holisticBias: {axis: religion, descriptors: [Alphan, betan]}}
+        """;
+    assertThatThrownBy(() -> resolve(yaml))
+        .hasMessageContaining("groups.holisticBias.descriptors[1]")
+        .hasMessageContaining("unknown group: 'betan'")
+        .hasMessageContaining("did you mean 'Betan'?")
+        .hasMessageContaining("[Alphan, Betan, Omegan]");
+  }
+
+  @Test
+  void shouldRefuseAnUnknownAxisOrBoldGroup() {
+    String axis =
+        """
+        name: x
+        target: {backend: builtin}
+        samplesPerGroup: 5
+        templates: {holisticBias: {}}
+        groups: {holisticBias: {axis: planets, buckets: [a, b]}}
+        """;
+    assertThatThrownBy(() -> resolve(axis))
+        .hasMessageContaining("unknown HolisticBias axis 'planets'");
+    String bold =
+        """
+        name: x
+        target: {backend: builtin}
+        samplesPerGroup: 5
+        prompts: {bold: {domain: religious_ideology}}
+        groups: [alphaism, gammaism]
+        """;
+    assertThatThrownBy(() -> resolve(bold))
+        .hasMessageContaining("groups[1]")
+        .hasMessageContaining(
+            "unknown group: BOLD domain 'religious_ideology' has no group 'gammaism'")
+        .hasMessageContaining("[alphaism, betaism]");
+  }
+
+  @Test
+  void shouldRefuseACampaignLargerThanTheConfiguredMaximum() {
+    CampaignSpec spec = CampaignSpecParser.parse(CampaignFixtures.VALID, "campaign.yaml", data);
+    assertThatThrownBy(() -> resolver.resolve(spec, limits.withMaxSamples(19)))
+        .hasMessageContaining("plans 20 requests (2 groups x 10), more than the limit of 19")
+        .hasMessageContaining("GENGUARD_BIAS_MAX_SAMPLES");
+  }
+
+  @Test
+  void shouldRefuseAnUnknownBackendOrModel() {
+    String backend = CampaignFixtures.VALID.replace("{backend: echo}", "{backend: gpt-9}");
+    assertThatThrownBy(() -> resolve(backend))
+        .hasMessageContaining("target.backend")
+        .hasMessageContaining(
+            "backend 'gpt-9' is not served by this stack; it serves [builtin, echo]");
+    String model =
+        CampaignFixtures.VALID.replace("{backend: echo}", "{backend: builtin, model: llama}");
+    assertThatThrownBy(() -> resolve(model))
+        .hasMessageContaining("target.model")
+        .hasMessageContaining("backend 'builtin' has no model 'llama'");
+    CampaignSpec spec =
+        CampaignSpecParser.parse(
+            CampaignFixtures.VALID.replace("{backend: echo}", "{backend: openai, model: anything}"),
+            "campaign.yaml",
+            data);
+    assertThat(
+            resolver
+                .resolve(spec, limits.withCatalog(ModelCatalog.parse("openai:*")))
+                .spec()
+                .target()
+                .model())
+        .isEqualTo("anything");
+  }
+
+  @Test
+  void shouldRefuseUnknownKeysAndMissingFields() {
+    assertThatThrownBy(
+            () -> resolve(CampaignFixtures.VALID.replace("samplesPerGroup", "samplesPerGrop")))
+        .hasMessageContaining("unknown key 'samplesPerGrop'");
+    assertThatThrownBy(
+            () -> resolve(CampaignFixtures.VALID.replace("target: {backend: echo}\n", "")))
+        .hasMessageContaining("target: is required");
+    assertThatThrownBy(() -> resolve("name: [unclosed\n")).hasMessageContaining("not valid YAML");
+    assertThatThrownBy(() -> resolve("")).hasMessageContaining("the campaign file is empty");
+  }
+
+  @Test
+  void shouldNameTheDataFolderWhenSharedDataAreMissing() {
+    CampaignResolver noData = new CampaignResolver(() -> data.resolve("nowhere"));
+    String yaml =
+        """
+        name: x
+        target: {backend: builtin}
+        samplesPerGroup: 5
+        templates: {holisticBias: {}}
+        groups: [a, b]
+        """;
+    assertThatThrownBy(() -> noData.resolve(CampaignSpecParser.parse(yaml, "c.yaml", data), limits))
+        .hasMessageContaining("holistic_bias/v1.1/sentence_templates.json")
+        .hasMessageContaining("GENGUARD_DATA_DIR");
+  }
+
+  @Test
+  void shouldBuildHolisticBiasGroupsFromDescriptorsAndBuckets() {
+    String yaml =
+        """
+        name: x
+        target: {backend: builtin}
+        samplesPerGroup: 6
+        templates: {holisticBias: {max: 2}}
+        groups: {holisticBias: {axis: age, buckets: [young, old]}}
+        """;
+    ResolvedCampaign campaign = resolve(yaml);
+    assertThat(campaign.templates())
+        .containsExactly("I'm {noun_phrase}.", "I like {plural_noun_phrase}.");
+    assertThat(campaign.groups().get(1).terms())
+        .containsExactly(
+            new ResolvedCampaign.Term("an aged person", "aged people"),
+            new ResolvedCampaign.Term("an elderish person", "elderish people"));
+    assertThat(campaign.dataSources()).hasSize(2).allMatch(s -> s.sha256().length() == 64);
+  }
+
+  @Test
+  void shouldBuildAStratifiedBoldCampaign() {
+    String yaml =
+        """
+        name: x
+        target: {backend: builtin}
+        samplesPerGroup: 3
+        prompts: {bold: {domain: religious_ideology}}
+        groups: [alphaism, betaism]
+        """;
+    ResolvedCampaign campaign = resolve(yaml);
+    assertThat(campaign.design()).isEqualTo(ResolvedCampaign.Design.STRATIFIED);
+    assertThat(campaign.groups().get(1).prompts())
+        .containsExactly("Betaism was invented", "Beta rites are");
+  }
+}

@@ -1,0 +1,233 @@
+package io.genguard.bias.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.events.v1.BiasMetric;
+import io.genguard.events.v1.BiasScope;
+import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.moderation.job.KafkaMessage;
+import io.genguard.schemas.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.connector.datagen.source.DataGeneratorSource;
+import org.apache.flink.connector.datagen.source.GeneratorFunction;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The whole job on a local MiniCluster over a bounded in-memory source (the same buildPipeline as
+ * production, other I/O): campaign totals count each sample once, live windows count per model and
+ * group, a window with a planted disparity raises exactly one alert, garbage becomes a dead letter.
+ */
+class BiasAggregationPipelineTest {
+  private static final Instant WINDOW_ONE = Instant.parse("2026-01-01T00:00:00Z");
+  private static final Instant WINDOW_TWO = WINDOW_ONE.plus(Duration.ofMinutes(5));
+  static final ConcurrentLinkedQueue<KafkaMessage> MESSAGES = new ConcurrentLinkedQueue<>();
+  static final ConcurrentLinkedQueue<BiasAlert> ALERTS = new ConcurrentLinkedQueue<>();
+
+  @BeforeEach
+  void clear() {
+    MESSAGES.clear();
+    ALERTS.clear();
+  }
+
+  private static List<byte[]> records() {
+    List<ModerationVerdict> verdicts = new ArrayList<>();
+    // Campaign: 10 samples per group; target unsafe in 4; sample 3 judged twice (re-submitted).
+    for (int i = 0; i < 20; i++) {
+      String group = i % 2 == 0 ? "control" : "target";
+      boolean unsafe = group.equals("target") && i < 8;
+      verdicts.add(
+          VerdictFixtures.verdict(
+              "c-" + i,
+              unsafe,
+              WINDOW_ONE.plusSeconds(i),
+              List.of(),
+              VerdictFixtures.campaign("bias-it", group, i)));
+    }
+    verdicts.add(
+        VerdictFixtures.verdict(
+            "c-3-again",
+            false,
+            WINDOW_ONE.plusSeconds(30),
+            List.of(),
+            VerdictFixtures.campaign("bias-it", "target", 3)));
+    // Live window one: 60 outputs naming religion:x, 30 unsafe; 240 naming nothing, 12 unsafe.
+    for (int i = 0; i < 300; i++) {
+      boolean named = i < 60;
+      boolean unsafe = named ? i < 30 : i % 20 == 0;
+      verdicts.add(
+          VerdictFixtures.verdict(
+              "live-" + i,
+              unsafe,
+              WINDOW_ONE.plusMillis(500L * i),
+              named ? List.of("religion:x") : List.of(),
+              Map.of()));
+    }
+    // Live window two: the same mix, no disparity.
+    for (int i = 0; i < 300; i++) {
+      boolean named = i < 60;
+      boolean unsafe = i % 20 == 0;
+      verdicts.add(
+          VerdictFixtures.verdict(
+              "live2-" + i,
+              unsafe,
+              WINDOW_TWO.plusMillis(500L * i),
+              named ? List.of("religion:x") : List.of(),
+              Map.of()));
+    }
+    List<byte[]> bytes = new ArrayList<>();
+    for (ModerationVerdict verdict : verdicts) {
+      bytes.add(Topics.MODERATION_VERDICTS.codec().encode(verdict));
+    }
+    bytes.add(new byte[] {1, 2, 3});
+    return bytes;
+  }
+
+  @Test
+  void shouldAggregateCampaignsAndLiveWindowsAndAlertOnlyOnThePlantedWindow() throws Exception {
+    List<byte[]> records = records();
+    byte[][] values = records.toArray(new byte[0][]);
+    GeneratorFunction<Long, KafkaMessage> generator =
+        index -> {
+          KafkaMessage message = new KafkaMessage();
+          message.topic = Topics.MODERATION_VERDICTS.name();
+          message.partition = 0;
+          message.offset = index;
+          message.key = ("k" + index).getBytes(StandardCharsets.UTF_8);
+          message.value = values[index.intValue()];
+          return message;
+        };
+    DataGeneratorSource<KafkaMessage> source =
+        new DataGeneratorSource<>(generator, values.length, TypeInformation.of(KafkaMessage.class));
+    BiasJobConfig config =
+        BiasJobConfig.defaults("unused:9092", null, null, null)
+            .withTiming(
+                Duration.ofSeconds(1),
+                Duration.ofMinutes(5),
+                Duration.ofSeconds(5),
+                Duration.ZERO,
+                Duration.ZERO);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1);
+    BiasAggregationJob.buildPipeline(
+        env, source, new QueueSink<>(MESSAGES), new QueueSink<>(ALERTS), config);
+    env.execute("bias-pipeline-test");
+
+    List<BiasMetric> metrics = new ArrayList<>();
+    List<DeadLetter> deadLetters = new ArrayList<>();
+    for (KafkaMessage message : MESSAGES) {
+      if (message.topic.equals(Topics.BIAS_METRICS.name())) {
+        metrics.add(Topics.BIAS_METRICS.codec().decode(message.value));
+      } else {
+        assertThat(message.topic).isEqualTo(Topics.MODERATION_VERDICTS_DLQ.name());
+        deadLetters.add(Topics.MODERATION_VERDICTS_DLQ.codec().decode(message.value));
+      }
+    }
+
+    Map<String, BiasMetric> campaignTotals =
+        metrics.stream()
+            .filter(m -> m.getScope() == BiasScope.CAMPAIGN)
+            .collect(
+                Collectors.toMap(
+                    m -> m.getGroup(), m -> m, (a, b) -> a.getCount() >= b.getCount() ? a : b));
+    assertThat(campaignTotals.get("control").getCount()).isEqualTo(10);
+    assertThat(campaignTotals.get("control").getUnsafeCount()).isZero();
+    assertThat(campaignTotals.get("target").getCount()).as("sample 3 counted once").isEqualTo(10);
+    assertThat(campaignTotals.get("target").getUnsafeCount()).isEqualTo(4);
+    assertThat(campaignTotals.get("target").getBlockCount()).isEqualTo(4);
+    assertThat(campaignTotals.get("target").getCategoryCounts()).containsEntry("hate", 4L);
+    assertThat(campaignTotals.get("target").getModel()).isEqualTo("echo/echo@1");
+    assertThat(campaignTotals.get("target").getCampaignId()).isEqualTo("bias-it");
+
+    List<BiasMetric> live = metrics.stream().filter(m -> m.getScope() == BiasScope.LIVE).toList();
+    assertThat(live)
+        .as("campaign verdicts are not live traffic")
+        .noneMatch(m -> m.getWindowStart().isBefore(WINDOW_ONE));
+    assertThat(live).extracting(BiasMetric::getGroup).containsOnly("*", "none", "religion:x");
+    BiasMetric named =
+        live.stream()
+            .filter(m -> m.getGroup().equals("religion:x") && m.getWindowStart().equals(WINDOW_ONE))
+            .findFirst()
+            .orElseThrow();
+    assertThat(named.getCount()).isEqualTo(60);
+    assertThat(named.getUnsafeCount()).isEqualTo(30);
+    assertThat(named.getWindowEnd()).isEqualTo(WINDOW_TWO);
+    BiasMetric all =
+        live.stream()
+            .filter(m -> m.getGroup().equals("*") && m.getWindowStart().equals(WINDOW_TWO))
+            .findFirst()
+            .orElseThrow();
+    assertThat(all.getCount()).isEqualTo(300);
+
+    assertThat(ALERTS)
+        .singleElement()
+        .satisfies(
+            alert -> {
+              assertThat(alert.model).isEqualTo("echo/echo@1");
+              assertThat(alert.windowStart).isEqualTo(WINDOW_ONE.toEpochMilli());
+              JsonNode findings = new ObjectMapper().readTree(alert.findings);
+              assertThat(findings.findValuesAsText("group")).contains("religion:x");
+              assertThat(findings.findValuesAsText("metric")).contains("unsafe_rate");
+            });
+    assertThat(deadLetters)
+        .singleElement()
+        .satisfies(
+            d -> {
+              assertThat(d.getStage()).isEqualTo("bias-aggregation");
+              assertThat(d.getReason()).contains("ModerationVerdict");
+            });
+    assertThat(metrics.stream().map(BiasMetric::getEventId).distinct().count())
+        .as("metric ids are unique per published figure")
+        .isEqualTo(metrics.size());
+    assertThat(
+            live.stream()
+                .max(Comparator.comparing(BiasMetric::getWindowEnd))
+                .orElseThrow()
+                .getWindowEnd())
+        .isEqualTo(WINDOW_TWO.plus(Duration.ofMinutes(5)));
+  }
+
+  /** Collects into a static queue (the MiniCluster runs in this JVM). */
+  static final class QueueSink<T> implements Sink<T> {
+    private static final long serialVersionUID = 1L;
+    private final boolean messages;
+
+    QueueSink(ConcurrentLinkedQueue<T> queue) {
+      this.messages = queue == (Object) MESSAGES;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public SinkWriter<T> createWriter(WriterInitContext context) {
+      ConcurrentLinkedQueue<T> queue =
+          (ConcurrentLinkedQueue<T>) (messages ? (Object) MESSAGES : (Object) ALERTS);
+      return new SinkWriter<>() {
+        @Override
+        public void write(T element, Context context) {
+          queue.add(element);
+        }
+
+        @Override
+        public void flush(boolean endOfInput) {}
+
+        @Override
+        public void close() {}
+      };
+    }
+  }
+}

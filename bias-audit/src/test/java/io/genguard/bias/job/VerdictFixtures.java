@@ -1,0 +1,52 @@
+package io.genguard.bias.job;
+
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.ModelRef;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.schemas.EventIds;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Verdicts as moderation writes them, for the job's tests. */
+final class VerdictFixtures {
+  static final ModelRef ECHO = new ModelRef("echo", "1", "echo");
+
+  private VerdictFixtures() {}
+
+  static ModerationVerdict verdict(
+      String requestId,
+      boolean unsafe,
+      Instant decidedAt,
+      List<String> groups,
+      Map<String, String> attributes) {
+    Map<String, Double> categories = new HashMap<>();
+    categories.put("hate", unsafe ? 0.97 : 0.02);
+    categories.put("violence", 0.01);
+    return ModerationVerdict.newBuilder()
+        .setEventId(EventIds.nameBased("verdict-event", requestId))
+        .setVerdictId(EventIds.nameBased("verdict", requestId))
+        .setOutputId(EventIds.nameBased("output", requestId))
+        .setRequestId(requestId)
+        .setTenantId("bias-audit")
+        .setOutputSha256("00".repeat(32))
+        .setDecision(unsafe ? Decision.BLOCK : Decision.RELEASE)
+        .setReasons(List.of())
+        .setUnsafeScore(unsafe ? 0.97 : 0.03)
+        .setCategoryScores(categories)
+        .setGroups(groups)
+        .setPolicyId("test")
+        .setPolicyVersion("1")
+        .setScorerVersions(Map.of("test", "1"))
+        .setModel(ECHO)
+        .setAttributes(attributes)
+        .setDecidedAt(decidedAt)
+        .build();
+  }
+
+  static Map<String, String> campaign(String id, String group, int sample) {
+    return Map.of(
+        "campaign.id", id, "campaign.group", group, "campaign.sample", Integer.toString(sample));
+  }
+}

@@ -49,7 +49,7 @@ class GeneratorServiceTest {
     try (GeneratorService service =
         new GeneratorService(
             config, Map.of("bootstrap.servers", "localhost:9092"), new SimpleMeterRegistry())) {
-      assertThat(service.backendNames()).containsExactly("builtin", "openai", "djl");
+      assertThat(service.backendNames()).containsExactly("builtin", "echo", "openai", "djl");
       assertThat(service.runningWorkers()).isZero();
     }
   }

@@ -40,15 +40,39 @@ final class FlinkJobRunner implements AutoCloseable {
     this.client = client;
   }
 
+  /** Ports the Prometheus reporter of one MiniCluster may try, from the configured first port. */
+  static final int REPORTER_PORT_RANGE = 10;
+
   /**
-   * Builds the job with {@code pipeline} on a local environment and submits it.
+   * Builds the job with {@code pipeline} on a local environment and submits it, without a metrics
+   * reporter.
    *
    * @param slots task slots (at least the job's parallelism)
    */
   static FlinkJobRunner start(String name, Path stateDir, int slots,
       BiConsumer<StreamExecutionEnvironment, Configuration> pipeline) throws Exception {
+    return start(name, stateDir, slots, 0, pipeline);
+  }
+
+  /**
+   * Builds the job with {@code pipeline} on a local environment and submits it.
+   *
+   * @param slots task slots (at least the job's parallelism)
+   * @param prometheusPort first port for Flink's Prometheus reporter (the first free one of this
+   *     port to this port + 9 is used, so several MiniClusters can report), 0 for no reporter
+   */
+  static FlinkJobRunner start(String name, Path stateDir, int slots, int prometheusPort,
+      BiConsumer<StreamExecutionEnvironment, Configuration> pipeline) throws Exception {
     Files.createDirectories(stateDir);
     Configuration conf = new Configuration();
+    if (prometheusPort > 0) {
+      // The same reporter a Flink cluster runs (flink-metrics-prometheus), found on the classpath;
+      // a port it cannot bind is logged by Flink and the job runs on without it.
+      conf.setString("metrics.reporter.prom.factory.class",
+          "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+      conf.setString("metrics.reporter.prom.port",
+          prometheusPort + "-" + Math.min(65535, prometheusPort + REPORTER_PORT_RANGE - 1));
+    }
     conf.set(TaskManagerOptions.NUM_TASK_SLOTS, slots);
     // The jobs keep their state on the heap; managed memory would only be reserved, never used.
     conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("16m"));

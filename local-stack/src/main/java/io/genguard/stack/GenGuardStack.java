@@ -7,14 +7,21 @@ import io.genguard.generator.GeneratorService;
 import io.genguard.infra.EmbeddedKafkaBroker;
 import io.genguard.infra.EmbeddedPostgresServer;
 import io.genguard.moderation.pipeline.ModerationPipelines;
+import io.genguard.observability.MetricsConfig;
+import io.genguard.observability.audit.AuditStoreCollector;
+import io.genguard.observability.http.MetricsEndpoint;
+import io.genguard.observability.kafka.ConsumerGroupLagCollector;
+import io.genguard.observability.registry.PrometheusRegistries;
 import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.moderation.gate.ReleaseGateTopology;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.job.ModerationJob;
 import io.genguard.moderation.job.ModerationJobConfig;
 import io.genguard.schemas.TopicProvisioner;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +30,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
@@ -33,6 +41,10 @@ import org.slf4j.LoggerFactory;
  * service, the Kafka Streams release gate, the Flink moderation job on a MiniCluster and the
  * generator workers. {@link #close()} stops them in order: intake first, then each stage after it
  * has drained what the stage before it produced, then the servers.
+ *
+ * <p>Metrics: every service records into one Prometheus registry, served with the audit-store and
+ * consumer-lag collectors' metrics on one endpoint ({@link #metricsPort()}); the Flink MiniCluster
+ * runs Flink's own Prometheus reporter on {@link StackConfig#flinkMetricsPort()}.
  */
 public final class GenGuardStack implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GenGuardStack.class);
@@ -41,7 +53,8 @@ public final class GenGuardStack implements AutoCloseable {
   private final Path stateDir;
   private final boolean temporary;
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
-  private final MeterRegistry registry = new SimpleMeterRegistry();
+  private final PrometheusMeterRegistry registry = PrometheusRegistries.create("local-stack");
+  private MetricsEndpoint metricsEndpoint;
   private EmbeddedKafkaBroker kafka;
   private String bootstrapServers;
   private String jdbcUrl;
@@ -79,6 +92,7 @@ public final class GenGuardStack implements AutoCloseable {
 
   private void startAll() throws Exception {
     long begin = System.nanoTime();
+    started.push(PrometheusRegistries.bindJvmMetrics(registry));
     String jdbcUrl;
     String jdbcUser;
     String jdbcPassword;
@@ -116,6 +130,9 @@ public final class GenGuardStack implements AutoCloseable {
     });
     gate.start();
     started.push(() -> gate.close(Duration.ofSeconds(10)));
+    KafkaStreamsMetrics gateMetrics = new KafkaStreamsMetrics(gate);
+    gateMetrics.bindTo(registry);
+    started.push(gateMetrics);
 
     ModerationJobConfig jobConfig = ModerationJobConfig.fromEnvironment(Map.of(
             ModerationJobConfig.BOOTSTRAP_SERVERS, bootstrapServers))
@@ -126,7 +143,7 @@ public final class GenGuardStack implements AutoCloseable {
     BatchModerator.Factory moderator = ModerationPipelines.factory(
         config.moderationScorer(), config.policyFile().orElse(null), keyDirectory);
     moderation = FlinkJobRunner.start(ModerationJob.JOB_NAME, stateDir.resolve("flink/moderation"),
-        config.moderationParallelism(), (env, conf) -> {
+        config.moderationParallelism(), config.flinkMetricsPort(), (env, conf) -> {
           ModerationJob.configure(env, jobConfig);
           ModerationJob.buildPipeline(env, ModerationJob.kafkaSource(jobConfig),
               ModerationJob.kafkaSink(jobConfig), moderator, jobConfig);
@@ -140,7 +157,27 @@ public final class GenGuardStack implements AutoCloseable {
         kafkaProperties(), registry);
     generator.start();
     started.push(generator);
+    Gauge.builder("genguard.generator.workers.running", generator, GeneratorService::runningWorkers)
+        .description("Generator worker threads running")
+        .register(registry);
+    startMetrics();
     LOG.info("GenGuard started in {} ms; state in {}", (System.nanoTime() - begin) / 1_000_000, stateDir);
+  }
+
+  /** The collectors (closed before the services they read) and the combined endpoint. */
+  private void startMetrics() {
+    MetricsConfig metrics = MetricsConfig.fromEnvironment(System.getenv()).withPort(config.metricsPort());
+    started.push(AuditStoreCollector.start(
+        audit.database().dataSource(), registry, metrics.auditInterval(), Clock.systemUTC()));
+    started.push(ConsumerGroupLagCollector.start(
+        kafkaProperties(), group -> group.startsWith(metrics.lagGroupPrefix()), registry, metrics.lagInterval()));
+    try {
+      metricsEndpoint = MetricsEndpoint.start(metrics.host(), metrics.port(), List.of(registry::scrape));
+      started.push(metricsEndpoint);
+    } catch (IllegalStateException e) {
+      // Metrics must not take the pipeline down (e.g. a second stack on the same machine).
+      LOG.warn("Metrics are not served: {}", e.getMessage());
+    }
   }
 
   public Map<String, Object> kafkaProperties() {
@@ -169,6 +206,11 @@ public final class GenGuardStack implements AutoCloseable {
 
   public MeterRegistry registry() {
     return registry;
+  }
+
+  /** Port of the combined {@code /metrics} endpoint, or -1 when it could not bind. */
+  public int metricsPort() {
+    return metricsEndpoint == null ? -1 : metricsEndpoint.port();
   }
 
   /**

@@ -20,6 +20,9 @@ import java.util.Optional;
  * @param policyFile policy YAML, or empty for the built-in default policy
  * @param external Kafka and PostgreSQL to use instead of starting embedded ones (tests, or running
  *     the services against real infrastructure)
+ * @param metricsPort port of the combined Prometheus endpoint ({@code /metrics}), 0 for a free one
+ * @param flinkMetricsPort first port of the Flink Prometheus reporter's range (this port to this
+ *     port + 9, one per MiniCluster), 0 to run Flink without the reporter
  */
 public record StackConfig(
     Optional<Path> dataDir,
@@ -31,7 +34,9 @@ public record StackConfig(
     int moderationParallelism,
     String moderationScorer,
     Optional<Path> policyFile,
-    Optional<ExternalInfrastructure> external) {
+    Optional<ExternalInfrastructure> external,
+    int metricsPort,
+    int flinkMetricsPort) {
 
   /** Servers that already run elsewhere. */
   public record ExternalInfrastructure(
@@ -51,18 +56,23 @@ public record StackConfig(
   public static final String MODERATION_PARALLELISM = "GENGUARD_MODERATION_PARALLELISM";
   public static final String MODERATION_SCORER = "GENGUARD_MODERATION_SCORER";
   public static final String POLICY_FILE = "GENGUARD_POLICY_FILE";
+  public static final String METRICS_PORT = "GENGUARD_METRICS_PORT";
+  public static final String FLINK_METRICS_PORT = "GENGUARD_FLINK_METRICS_PORT";
 
   public StackConfig {
     port(KAFKA_PORT, kafkaPort);
     port(POSTGRES_PORT, postgresPort);
     port(HTTP_PORT, httpPort);
+    port(METRICS_PORT, metricsPort);
+    port(FLINK_METRICS_PORT, flinkMetricsPort);
     atLeastOne(PARTITIONS, partitions);
     atLeastOne(GENERATOR_WORKERS, generatorWorkers);
     atLeastOne(MODERATION_PARALLELISM, moderationParallelism);
   }
 
   public static StackConfig defaults() {
-    return new StackConfig(Optional.empty(), 0, 0, 8080, 4, 2, 1, "default", Optional.empty(), Optional.empty());
+    return new StackConfig(Optional.empty(), 0, 0, 8080, 4, 2, 1, "default", Optional.empty(), Optional.empty(),
+        9464, 9249);
   }
 
   public static StackConfig fromEnvironment(Map<String, String> env) {
@@ -77,42 +87,49 @@ public record StackConfig(
         integer(env, MODERATION_PARALLELISM, d.moderationParallelism()),
         env.getOrDefault(MODERATION_SCORER, d.moderationScorer()),
         Optional.ofNullable(env.get(POLICY_FILE)).map(Path::of),
-        Optional.empty());
+        Optional.empty(),
+        integer(env, METRICS_PORT, d.metricsPort()),
+        integer(env, FLINK_METRICS_PORT, d.flinkMetricsPort()));
   }
 
   public StackConfig withDataDir(Path dir) {
     return new StackConfig(Optional.ofNullable(dir), kafkaPort, postgresPort, httpPort, partitions,
-        generatorWorkers, moderationParallelism, moderationScorer, policyFile, external);
+        generatorWorkers, moderationParallelism, moderationScorer, policyFile, external, metricsPort, flinkMetricsPort);
   }
 
   public StackConfig withPorts(int kafka, int postgres, int http) {
     return new StackConfig(dataDir, kafka, postgres, http, partitions, generatorWorkers,
-        moderationParallelism, moderationScorer, policyFile, external);
+        moderationParallelism, moderationScorer, policyFile, external, metricsPort, flinkMetricsPort);
   }
 
   public StackConfig withModerationScorer(String scorer) {
     return new StackConfig(dataDir, kafkaPort, postgresPort, httpPort, partitions, generatorWorkers,
-        moderationParallelism, scorer, policyFile, external);
+        moderationParallelism, scorer, policyFile, external, metricsPort, flinkMetricsPort);
   }
 
   public StackConfig withPolicyFile(Path file) {
     return new StackConfig(dataDir, kafkaPort, postgresPort, httpPort, partitions, generatorWorkers,
-        moderationParallelism, moderationScorer, Optional.ofNullable(file), external);
+        moderationParallelism, moderationScorer, Optional.ofNullable(file), external, metricsPort, flinkMetricsPort);
   }
 
   public StackConfig withGeneratorWorkers(int workers) {
     return new StackConfig(dataDir, kafkaPort, postgresPort, httpPort, partitions, workers,
-        moderationParallelism, moderationScorer, policyFile, external);
+        moderationParallelism, moderationScorer, policyFile, external, metricsPort, flinkMetricsPort);
   }
 
   public StackConfig withModerationParallelism(int parallelism) {
     return new StackConfig(dataDir, kafkaPort, postgresPort, httpPort, partitions, generatorWorkers,
-        parallelism, moderationScorer, policyFile, external);
+        parallelism, moderationScorer, policyFile, external, metricsPort, flinkMetricsPort);
   }
 
   public StackConfig withExternal(ExternalInfrastructure infrastructure) {
     return new StackConfig(dataDir, kafkaPort, postgresPort, httpPort, partitions, generatorWorkers,
-        moderationParallelism, moderationScorer, policyFile, Optional.ofNullable(infrastructure));
+        moderationParallelism, moderationScorer, policyFile, Optional.ofNullable(infrastructure), metricsPort, flinkMetricsPort);
+  }
+
+  public StackConfig withMetricsPorts(int metrics, int flink) {
+    return new StackConfig(dataDir, kafkaPort, postgresPort, httpPort, partitions, generatorWorkers,
+        moderationParallelism, moderationScorer, policyFile, external, metrics, flink);
   }
 
   private static int integer(Map<String, String> env, String key, int fallback) {

@@ -20,6 +20,14 @@ final class StackOptions {
   @Option(names = "--postgres-port", paramLabel = "PORT", description = "PostgreSQL port (default: any free port).")
   Integer postgresPort;
 
+  @Option(names = "--metrics-port", paramLabel = "PORT",
+      description = "Port of the combined Prometheus /metrics endpoint (default 9464; 0: any free port).")
+  Integer metricsPort;
+
+  @Option(names = "--flink-metrics-port", paramLabel = "PORT",
+      description = "First port of the Flink Prometheus reporter (default 9249, range PORT..PORT+9; 0: no reporter).")
+  Integer flinkMetricsPort;
+
   @Option(names = "--scorer", paramLabel = "NAME",
       description = "Moderation scorer (default: the built-in trained model).")
   String scorer;
@@ -36,6 +44,9 @@ final class StackOptions {
         kafkaPort == null ? config.kafkaPort() : kafkaPort,
         postgresPort == null ? config.postgresPort() : postgresPort,
         httpPort == null ? config.httpPort() : httpPort);
+    config = config.withMetricsPorts(
+        metricsPort == null ? config.metricsPort() : metricsPort,
+        flinkMetricsPort == null ? config.flinkMetricsPort() : flinkMetricsPort);
     if (scorer != null) {
       config = config.withModerationScorer(scorer);
     }

@@ -1,12 +1,21 @@
 package io.genguard.moderation.job;
 
+import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.Reason;
 import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.Topics;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -18,10 +27,26 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * <p>Invariant: the buffer is empty at every checkpoint barrier ({@link
  * #prepareSnapshotPreBarrier} flushes it), so the operator needs no state and a restore from a
  * checkpoint re-reads from Kafka exactly the outputs that had not yet been judged.
+ *
+ * <p>Metrics (group {@value #METRIC_GROUP}; with Flink's Prometheus reporter they become {@code
+ * flink_taskmanager_job_task_operator_genguard_*}): {@value #OUTPUTS_SCORED} (counter), {@value
+ * #BATCH_SIZE}, {@value #SCORING_LATENCY_MS} (per model call) and {@value #OUTPUT_AGE_MS} (output
+ * generatedAt to its verdict) histograms, and {@value #DECISIONS} per {@code decision} and {@code
+ * category} (a REVIEW or BLOCK counts once for each distinct category among the reasons that called
+ * for it; RELEASE, and decisions with no such category, count under {@code none}).
  */
 public final class BatchingModerationOperator extends AbstractStreamOperator<KafkaMessage>
     implements OneInputStreamOperator<KafkaMessage, KafkaMessage> {
   private static final long serialVersionUID = 1L;
+
+  public static final String METRIC_GROUP = "genguard";
+  public static final String OUTPUTS_SCORED = "outputs_scored";
+  public static final String BATCH_SIZE = "batch_size";
+  public static final String SCORING_LATENCY_MS = "scoring_latency_ms";
+  public static final String OUTPUT_AGE_MS = "output_age_ms";
+  public static final String DECISIONS = "decisions";
+  /** Samples each histogram keeps for its quantiles. */
+  private static final int HISTOGRAM_WINDOW = 1000;
 
   private final BatchModerator.Factory moderatorFactory;
   private final int maxBatchSize;
@@ -32,6 +57,12 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
   private transient EventCodec<ModerationVerdict> verdicts;
   private transient List<GenerationOutput> buffer;
   private transient boolean flushScheduled;
+  private transient MetricGroup metrics;
+  private transient Counter outputsScored;
+  private transient Histogram batchSize;
+  private transient Histogram scoringLatency;
+  private transient Histogram outputAge;
+  private transient Map<String, Counter> decisions;
 
   public BatchingModerationOperator(
       BatchModerator.Factory moderatorFactory, int maxBatchSize, long maxDelayMillis) {
@@ -53,6 +84,12 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
     outputs = Topics.GENERATION_OUTPUTS.codec();
     verdicts = Topics.MODERATION_VERDICTS.codec();
     buffer = new ArrayList<>(maxBatchSize);
+    metrics = getMetricGroup().addGroup(METRIC_GROUP);
+    outputsScored = metrics.counter(OUTPUTS_SCORED);
+    batchSize = metrics.histogram(BATCH_SIZE, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+    scoringLatency = metrics.histogram(SCORING_LATENCY_MS, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+    outputAge = metrics.histogram(OUTPUT_AGE_MS, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+    decisions = new HashMap<>();
   }
 
   @Override
@@ -94,20 +131,51 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
     }
     List<GenerationOutput> batch = List.copyOf(buffer);
     buffer.clear();
+    long started = System.nanoTime();
     List<ModerationVerdict> judged = moderator.moderate(batch);
+    scoringLatency.update((System.nanoTime() - started) / 1_000_000);
+    batchSize.update(batch.size());
     if (judged.size() != batch.size()) {
       // A moderator that loses outputs would break the one-verdict-per-output invariant; stop the
       // task so the restart strategy replays the batch from the last checkpoint.
       throw new IllegalStateException(
           "Moderator returned " + judged.size() + " verdicts for " + batch.size() + " outputs");
     }
+    long now = System.currentTimeMillis();
+    for (GenerationOutput judgedOutput : batch) {
+      outputAge.update(Math.max(0, now - judgedOutput.getGeneratedAt().toEpochMilli()));
+    }
+    outputsScored.inc(batch.size());
     for (ModerationVerdict verdict : judged) {
+      countDecision(verdict);
       output.collect(
           new StreamRecord<>(
               KafkaMessage.outgoing(
                   Topics.MODERATION_VERDICTS.name(),
                   verdict.getRequestId().getBytes(StandardCharsets.UTF_8),
                   verdicts.encode(verdict))));
+    }
+  }
+
+  private void countDecision(ModerationVerdict verdict) {
+    String decision = verdict.getDecision().name();
+    TreeSet<String> categories = new TreeSet<>();
+    for (Reason reason : verdict.getReasons()) {
+      if (verdict.getDecision() != Decision.RELEASE
+          && reason.getDecision() == verdict.getDecision()
+          && reason.getCategory() != null) {
+        categories.add(reason.getCategory());
+      }
+    }
+    if (categories.isEmpty()) {
+      categories.add("none");
+    }
+    for (String category : categories) {
+      decisions
+          .computeIfAbsent(
+              decision + "/" + category,
+              key -> metrics.addGroup("decision", decision).addGroup("category", category).counter(DECISIONS))
+          .inc();
     }
   }
 }

@@ -7,13 +7,19 @@ import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.EventDecodingException;
 import io.genguard.schemas.Topics;
 import java.time.Instant;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
-/** Lets through records that decode as generation outputs; the rest become dead letters. */
+/**
+ * Lets through records that decode as generation outputs; the rest become dead letters (counted in
+ * the {@code genguard} metric group as {@value #DEAD_LETTER_COUNT}).
+ */
 public final class DecodeOutputs extends ProcessFunction<KafkaMessage, KafkaMessage> {
   private static final long serialVersionUID = 1L;
+
+  public static final String DEAD_LETTER_COUNT = "dead_letters";
 
   /** Dead letters, already encoded for the gen.outputs dead-letter topic. */
   public static final OutputTag<KafkaMessage> DEAD_LETTERS =
@@ -21,11 +27,17 @@ public final class DecodeOutputs extends ProcessFunction<KafkaMessage, KafkaMess
 
   private transient EventCodec<GenerationOutput> outputs;
   private transient EventCodec<DeadLetter> deadLetters;
+  private transient Counter deadLetterCount;
 
   @Override
   public void open(org.apache.flink.api.common.functions.OpenContext openContext) {
     outputs = Topics.GENERATION_OUTPUTS.codec();
     deadLetters = Topics.GENERATION_OUTPUTS_DLQ.codec();
+    deadLetterCount =
+        getRuntimeContext()
+            .getMetricGroup()
+            .addGroup(BatchingModerationOperator.METRIC_GROUP)
+            .counter(DEAD_LETTER_COUNT);
   }
 
   @Override
@@ -38,6 +50,7 @@ public final class DecodeOutputs extends ProcessFunction<KafkaMessage, KafkaMess
           DeadLetters.of(
               message.topic, message.partition, message.offset, message.key, message.value,
               "moderation", e, Instant.now());
+      deadLetterCount.inc();
       context.output(
           DEAD_LETTERS,
           KafkaMessage.outgoing(

@@ -1,0 +1,587 @@
+package io.genguard.observability.audit;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Metrics that are best computed from the audit store, collected periodically with read-only,
+ * parameterised SQL over audit-service's public tables: decisions by category, policy version and
+ * reason; gate outcomes; dead letters by source topic; review decisions; generation failures;
+ * outputs and tokens by model and device; the review queue's depth and oldest item; the end-to-end
+ * latency from an output's {@code generatedAt} to its gate decision; and the latest live bias window.
+ *
+ * <p>Counters are exact totals of what the audit log holds. The collector walks the audit log by
+ * its sequence number: the writer assigns {@code seq} under an advisory lock and commits before the
+ * next writer takes it, so rows become visible in {@code seq} order and a cursor never skips one.
+ * The first round aggregates the whole log at once, so after a restart each counter starts again at
+ * the full total (never below a value Prometheus already saw, so no false counter reset); later
+ * rounds aggregate only the new range, at most {@link #MAX_RANGE} records at a time. A round's
+ * deltas are applied only after all its queries succeed, so a failed round is simply repeated.
+ *
+ * <p>End-to-end latency is measured from the audit store rather than in the gate: both timestamps
+ * are already persisted ({@code generation_output.generated_at}, written by the generator, and
+ * {@code gate_outcome.decided_at}, written by the gate), it needs no change to either service, and
+ * it works the same in the embedded stack and on real infrastructure. It mixes two hosts' clocks
+ * (keep them NTP-synchronised) and is recorded for outcomes audited after the collector started.
+ */
+public final class AuditStoreCollector implements AutoCloseable {
+  /** Audit log records by event type. */
+  public static final String EVENTS = "genguard.audit.events";
+  /** Moderation verdicts by decision and policy version: one per verdict. */
+  public static final String VERDICTS = "genguard.audit.verdicts";
+  /**
+   * Moderation verdicts by decision, category and policy version: a REVIEW or BLOCK verdict counts
+   * once for each distinct category among the reasons that called for it (so a verdict may count
+   * under several categories); RELEASE verdicts, and verdicts with no such category, under {@code
+   * none}.
+   */
+  public static final String VERDICT_CATEGORIES = "genguard.audit.verdict.categories";
+  /** Reasons of verdicts that called for the verdict's decision, by decision and reason code. */
+  public static final String VERDICT_REASONS = "genguard.audit.verdict.reasons";
+  /** Release-gate outcomes by outcome, basis and decision. */
+  public static final String GATE_OUTCOMES = "genguard.audit.gate.outcomes";
+  /** Dead letters by source topic and stage. */
+  public static final String DEAD_LETTERS = "genguard.audit.dead.letters";
+  /** Review decisions by action. */
+  public static final String REVIEW_DECISIONS = "genguard.audit.review.decisions";
+  /** Generation failures by code. */
+  public static final String GENERATION_FAILURES = "genguard.audit.generation.failures";
+  /** Generation outputs by model and device. */
+  public static final String OUTPUTS = "genguard.audit.outputs";
+  /** Generated tokens by model and device. */
+  public static final String OUTPUT_TOKENS = "genguard.audit.output.tokens";
+  /** Outputs held for review with no final outcome yet. */
+  public static final String REVIEW_QUEUE_DEPTH = "genguard.audit.review.queue.depth";
+  /** Age of the oldest output waiting for review, seconds (0 when none waits). */
+  public static final String REVIEW_QUEUE_OLDEST_AGE = "genguard.audit.review.queue.oldest.age";
+  /** Output generatedAt to gate decision, by outcome. */
+  public static final String END_TO_END_LATENCY = "genguard.end.to.end.latency";
+  /** Latest live bias window: a group's rate of a metric (unsafe_rate, block_rate, review_rate). */
+  public static final String BIAS_GROUP_RATE = "genguard.bias.group.rate";
+  /** Latest live bias window: group rate minus the pooled rate of all groups of the same model. */
+  public static final String BIAS_GROUP_DISPARITY = "genguard.bias.group.disparity";
+  /** Latest live bias window: outputs mentioning the group. */
+  public static final String BIAS_GROUP_OUTPUTS = "genguard.bias.group.outputs";
+  /** Seconds since the end of the latest live bias window, per model. */
+  public static final String BIAS_WINDOW_AGE = "genguard.bias.window.age";
+  /** Failed collection rounds. */
+  public static final String COLLECTOR_ERRORS = "genguard.audit.collector.errors";
+  /** When the last collection round succeeded, epoch seconds. */
+  public static final String COLLECTOR_LAST_SUCCESS = "genguard.audit.collector.last.success.timestamp";
+
+  /** Most audit records one round aggregates after the first. */
+  static final long MAX_RANGE = 50_000;
+  /** How long a gate outcome waits for its output to be audited before its latency is dropped. */
+  static final Duration PENDING_LIMIT = Duration.ofMinutes(10);
+  private static final int MAX_PENDING = 10_000;
+  private static final String NONE = "none";
+
+  private static final Logger LOG = LoggerFactory.getLogger(AuditStoreCollector.class);
+
+  private static final String MAX_SEQ = "select coalesce(max(seq), 0) from audit_log";
+  private static final String EVENTS_SQL =
+      "select event_type, count(*) from audit_log where seq > ? and seq <= ? group by event_type";
+  // The verdict as audited (canonical JSON); a REVIEW or BLOCK verdict counts once for each distinct
+  // category among the reasons that called for its decision; RELEASE verdicts, and verdicts with no
+  // such category (e.g. provenance), count under 'none'.
+  private static final String VERDICTS_SQL =
+      "select payload::jsonb->>'decision', payload::jsonb->>'policyVersion', count(*) from audit_log"
+          + " where seq > ? and seq <= ? and event_type = 'ModerationVerdict' group by 1, 2";
+  private static final String VERDICT_CATEGORIES_SQL =
+      "select v.p->>'decision', coalesce(c.category, 'none'), v.p->>'policyVersion', count(*)"
+          + " from (select payload::jsonb as p from audit_log"
+          + "       where seq > ? and seq <= ? and event_type = 'ModerationVerdict') v"
+          + " left join lateral (select distinct r->>'category' as category"
+          + "       from jsonb_array_elements(v.p->'reasons') r"
+          + "       where r->>'decision' = v.p->>'decision' and r->>'category' is not null"
+          + "       and v.p->>'decision' <> 'RELEASE') c on true"
+          + " group by 1, 2, 3";
+  private static final String VERDICT_REASONS_SQL =
+      "select v.p->>'decision', r->>'code', count(*)"
+          + " from (select payload::jsonb as p from audit_log"
+          + "       where seq > ? and seq <= ? and event_type = 'ModerationVerdict') v"
+          + " cross join lateral jsonb_array_elements(v.p->'reasons') r"
+          + " where r->>'decision' = v.p->>'decision'"
+          + " group by 1, 2";
+  private static final String GATE_OUTCOMES_SQL =
+      "select g.outcome, g.basis, g.decision, count(*)"
+          + " from audit_log a join gate_outcome g on g.event_id = a.event_id"
+          + " where a.seq > ? and a.seq <= ? and a.event_type = 'ReleaseGateOutcome'"
+          + " group by 1, 2, 3";
+  private static final String GATE_LATENCY_SQL =
+      "select g.outcome, g.output_id, g.decided_at, o.generated_at"
+          + " from audit_log a join gate_outcome g on g.event_id = a.event_id"
+          + " left join generation_output o on o.output_id = g.output_id"
+          + " where a.seq > ? and a.seq <= ? and a.event_type = 'ReleaseGateOutcome'";
+  private static final String OUTPUT_TIMES_SQL =
+      "select output_id, generated_at from generation_output where output_id = any(?)";
+  private static final String DEAD_LETTERS_SQL =
+      "select d.source_topic, d.stage, count(*)"
+          + " from audit_log a join dead_letter d on d.event_id = a.event_id"
+          + " where a.seq > ? and a.seq <= ? and a.event_type = 'DeadLetter'"
+          + " group by 1, 2";
+  private static final String FAILURES_SQL =
+      "select f.code, count(*)"
+          + " from audit_log a join generation_failure f on f.event_id = a.event_id"
+          + " where a.seq > ? and a.seq <= ? and a.event_type = 'GenerationFailure'"
+          + " group by 1";
+  private static final String REVIEW_DECISIONS_SQL =
+      "select payload::jsonb->>'action', count(*) from audit_log"
+          + " where seq > ? and seq <= ? and event_type = 'ReviewDecision' group by 1";
+  private static final String OUTPUTS_SQL =
+      "select o.p->'model'->>'name', o.p->'cost'->>'device', count(*),"
+          + " coalesce(sum((o.p->'cost'->>'outputTokens')::bigint), 0)"
+          + " from (select payload::jsonb as p from audit_log"
+          + "       where seq > ? and seq <= ? and event_type = 'GenerationOutput') o"
+          + " group by 1, 2";
+  // Same rule as the audit API's awaiting_review: held, and no final outcome for the request yet.
+  private static final String REVIEW_QUEUE_SQL =
+      "select count(*), coalesce(extract(epoch from (now() - min(g.decided_at))), 0)"
+          + " from gate_outcome g where g.outcome = 'HELD_FOR_REVIEW' and not exists"
+          + " (select 1 from gate_outcome f where f.request_id = g.request_id"
+          + "  and f.outcome in ('RELEASED', 'QUARANTINED'))";
+  private static final String BIAS_SQL =
+      "with latest as (select model, max(window_end) as window_end from bias_metric"
+          + "   where scope = 'LIVE' group by model)"
+          + " select b.model, b.group_name, sum(b.count), sum(b.unsafe_count), sum(b.block_count),"
+          + "   sum(b.review_count), extract(epoch from (now() - l.window_end))"
+          + " from bias_metric b join latest l on l.model = b.model and l.window_end = b.window_end"
+          + " where b.scope = 'LIVE'"
+          + " group by b.model, b.group_name, l.window_end";
+
+  private final DataSource dataSource;
+  private final MeterRegistry registry;
+  private final Clock clock;
+  private final Map<String, Map<Tags, AtomicLong>> counters = new ConcurrentHashMap<>();
+  private final Map<String, Timer> latencyByOutcome = new ConcurrentHashMap<>();
+  private final List<PendingLatency> pending = new ArrayList<>();
+  private final AtomicLong reviewQueueDepth = new AtomicLong();
+  private final AtomicReference<Double> reviewQueueOldestAge = new AtomicReference<>(0.0);
+  private final AtomicReference<Double> lastSuccess = new AtomicReference<>(0.0);
+  private final MultiGauge biasRates;
+  private final MultiGauge biasDisparities;
+  private final MultiGauge biasOutputs;
+  private final MultiGauge biasWindowAges;
+  private final Counter errors;
+  private final ScheduledExecutorService scheduler;
+  private long cursor = -1;
+
+  AuditStoreCollector(DataSource dataSource, MeterRegistry registry, Clock clock) {
+    this(dataSource, registry, clock, null);
+  }
+
+  private AuditStoreCollector(
+      DataSource dataSource, MeterRegistry registry, Clock clock, Duration interval) {
+    this.dataSource = dataSource;
+    this.registry = registry;
+    this.clock = clock;
+    Gauge.builder(REVIEW_QUEUE_DEPTH, reviewQueueDepth, AtomicLong::doubleValue)
+        .description("Outputs held for review that have no final outcome yet")
+        .register(registry);
+    Gauge.builder(REVIEW_QUEUE_OLDEST_AGE, reviewQueueOldestAge, AtomicReference::get)
+        .description("Age of the oldest output waiting for review (0 when none waits)")
+        .baseUnit("seconds")
+        .register(registry);
+    Gauge.builder(COLLECTOR_LAST_SUCCESS, lastSuccess, AtomicReference::get)
+        .description("When the audit-store collector last completed a round (Unix time)")
+        .baseUnit("seconds")
+        .register(registry);
+    biasRates =
+        MultiGauge.builder(BIAS_GROUP_RATE)
+            .description("Latest live bias window: share of a group's outputs with the metric's property")
+            .register(registry);
+    biasDisparities =
+        MultiGauge.builder(BIAS_GROUP_DISPARITY)
+            .description("Latest live bias window: group rate minus the pooled rate over all groups of the model")
+            .register(registry);
+    biasOutputs =
+        MultiGauge.builder(BIAS_GROUP_OUTPUTS)
+            .description("Latest live bias window: outputs that mention the group")
+            .register(registry);
+    biasWindowAges =
+        MultiGauge.builder(BIAS_WINDOW_AGE)
+            .description("Seconds since the end of the latest live bias window of the model")
+            .baseUnit("seconds")
+            .register(registry);
+    errors =
+        Counter.builder(COLLECTOR_ERRORS)
+            .description("Failed audit-store collection rounds")
+            .register(registry);
+    if (interval == null) {
+      scheduler = null;
+    } else {
+      scheduler =
+          Executors.newSingleThreadScheduledExecutor(
+              runnable -> {
+                Thread thread = new Thread(runnable, "genguard-audit-collector");
+                thread.setDaemon(true);
+                return thread;
+              });
+      scheduler.scheduleWithFixedDelay(this::collectQuietly, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * Starts collecting every {@code interval} on a daemon thread.
+   *
+   * @param dataSource the audit database (the collector only reads)
+   */
+  public static AuditStoreCollector start(
+      DataSource dataSource, MeterRegistry registry, Duration interval, Clock clock) {
+    if (interval.isNegative() || interval.isZero()) {
+      throw new IllegalArgumentException("interval must be positive, was " + interval);
+    }
+    return new AuditStoreCollector(dataSource, registry, clock, interval);
+  }
+
+  private void collectQuietly() {
+    try {
+      collect();
+    } catch (SQLException | RuntimeException e) {
+      errors.increment();
+      LOG.warn("Audit-store metrics collection failed (will retry): {}", e.toString());
+    }
+  }
+
+  /** One collection round. */
+  synchronized void collect() throws SQLException {
+    try (Connection connection = dataSource.getConnection()) {
+      connection.setReadOnly(true);
+      long max = single(connection, MAX_SEQ);
+      boolean first = cursor < 0;
+      long from = first ? 0 : cursor;
+      long to = first ? max : Math.min(max, cursor + MAX_RANGE);
+      Deltas deltas = new Deltas();
+      List<PendingLatency> fresh = new ArrayList<>();
+      if (to > from) {
+        aggregate(connection, EVENTS_SQL, from, to, deltas.of(EVENTS), "event_type");
+        aggregate(connection, VERDICTS_SQL, from, to, deltas.of(VERDICTS), "decision", "policy_version");
+        aggregate(connection, VERDICT_CATEGORIES_SQL, from, to, deltas.of(VERDICT_CATEGORIES), "decision", "category", "policy_version");
+        aggregate(connection, VERDICT_REASONS_SQL, from, to, deltas.of(VERDICT_REASONS), "decision", "code");
+        aggregate(connection, GATE_OUTCOMES_SQL, from, to, deltas.of(GATE_OUTCOMES), "outcome", "basis", "decision");
+        aggregate(connection, DEAD_LETTERS_SQL, from, to, deltas.of(DEAD_LETTERS), "source_topic", "stage");
+        aggregate(connection, FAILURES_SQL, from, to, deltas.of(GENERATION_FAILURES), "code");
+        aggregate(connection, REVIEW_DECISIONS_SQL, from, to, deltas.of(REVIEW_DECISIONS), "action");
+        outputs(connection, from, to, deltas);
+        if (!first) {
+          fresh = gateLatencies(connection, from, to);
+        }
+      }
+      List<Duration> resolvedLatencies = new ArrayList<>();
+      List<String> resolvedOutcomes = new ArrayList<>();
+      List<PendingLatency> nextPending =
+          resolvePending(connection, fresh, resolvedOutcomes, resolvedLatencies);
+      long[] queue = reviewQueue(connection);
+      List<BiasRow> bias = bias(connection);
+
+      // Everything read: apply.
+      deltas.apply();
+      for (int i = 0; i < resolvedLatencies.size(); i++) {
+        latency(resolvedOutcomes.get(i)).record(resolvedLatencies.get(i));
+      }
+      cursor = to;
+      pending.clear();
+      pending.addAll(nextPending);
+      reviewQueueDepth.set(queue[0]);
+      reviewQueueOldestAge.set(queue[1] / 1000.0);
+      publishBias(bias);
+      lastSuccess.set(clock.millis() / 1000.0);
+    }
+  }
+
+  private void outputs(Connection connection, long from, long to, Deltas deltas) throws SQLException {
+    try (PreparedStatement statement = connection.prepareStatement(OUTPUTS_SQL)) {
+      statement.setLong(1, from);
+      statement.setLong(2, to);
+      try (ResultSet rows = statement.executeQuery()) {
+        while (rows.next()) {
+          Tags tags = Tags.of("model", text(rows.getString(1)), "device", text(rows.getString(2)));
+          deltas.of(OUTPUTS).merge(tags, rows.getLong(3), Long::sum);
+          deltas.of(OUTPUT_TOKENS).merge(tags, rows.getLong(4), Long::sum);
+        }
+      }
+    }
+  }
+
+  private List<PendingLatency> gateLatencies(Connection connection, long from, long to)
+      throws SQLException {
+    List<PendingLatency> rowsRead = new ArrayList<>();
+    try (PreparedStatement statement = connection.prepareStatement(GATE_LATENCY_SQL)) {
+      statement.setLong(1, from);
+      statement.setLong(2, to);
+      try (ResultSet rows = statement.executeQuery()) {
+        while (rows.next()) {
+          Timestamp generated = rows.getTimestamp(4);
+          rowsRead.add(
+              new PendingLatency(
+                  rows.getString(1),
+                  rows.getString(2),
+                  rows.getTimestamp(3).toInstant(),
+                  generated == null ? null : generated.toInstant(),
+                  clock.instant()));
+        }
+      }
+    }
+    return rowsRead;
+  }
+
+  /**
+   * Latencies of this round's outcomes whose output is audited, plus earlier outcomes whose output
+   * has arrived since; the audit ingestor may persist an outcome before its output.
+   */
+  private List<PendingLatency> resolvePending(
+      Connection connection,
+      List<PendingLatency> fresh,
+      List<String> outcomes,
+      List<Duration> latencies)
+      throws SQLException {
+    List<PendingLatency> waiting = new ArrayList<>(pending);
+    for (PendingLatency row : fresh) {
+      if (row.generatedAt() != null) {
+        outcomes.add(row.outcome());
+        latencies.add(nonNegative(Duration.between(row.generatedAt(), row.decidedAt())));
+      } else {
+        waiting.add(row);
+      }
+    }
+    Map<String, Instant> found = new HashMap<>();
+    if (!waiting.isEmpty()) {
+      try (PreparedStatement statement = connection.prepareStatement(OUTPUT_TIMES_SQL)) {
+        Array ids =
+            connection.createArrayOf(
+                "text", waiting.stream().map(PendingLatency::outputId).distinct().toArray());
+        statement.setArray(1, ids);
+        try (ResultSet rows = statement.executeQuery()) {
+          while (rows.next()) {
+            found.put(rows.getString(1), rows.getTimestamp(2).toInstant());
+          }
+        }
+      }
+    }
+    List<PendingLatency> stillWaiting = new ArrayList<>();
+    Instant now = clock.instant();
+    for (PendingLatency row : waiting) {
+      Instant generated = found.get(row.outputId());
+      if (generated != null) {
+        outcomes.add(row.outcome());
+        latencies.add(nonNegative(Duration.between(generated, row.decidedAt())));
+      } else if (Duration.between(row.seenAt(), now).compareTo(PENDING_LIMIT) < 0) {
+        stillWaiting.add(row);
+      }
+    }
+    // Bounded: keep the newest; the caller swaps the list in with the rest of the round.
+    return stillWaiting.subList(Math.max(0, stillWaiting.size() - MAX_PENDING), stillWaiting.size());
+  }
+
+  private static long[] reviewQueue(Connection connection) throws SQLException {
+    try (PreparedStatement statement = connection.prepareStatement(REVIEW_QUEUE_SQL);
+        ResultSet rows = statement.executeQuery()) {
+      rows.next();
+      return new long[] {rows.getLong(1), Math.round(rows.getDouble(2) * 1000)};
+    }
+  }
+
+  private static List<BiasRow> bias(Connection connection) throws SQLException {
+    List<BiasRow> rowsRead = new ArrayList<>();
+    try (PreparedStatement statement = connection.prepareStatement(BIAS_SQL);
+        ResultSet rows = statement.executeQuery()) {
+      while (rows.next()) {
+        rowsRead.add(
+            new BiasRow(
+                rows.getString(1),
+                rows.getString(2),
+                rows.getLong(3),
+                rows.getLong(4),
+                rows.getLong(5),
+                rows.getLong(6),
+                Math.max(0, rows.getDouble(7))));
+      }
+    }
+    return rowsRead;
+  }
+
+  private void publishBias(List<BiasRow> rows) {
+    Map<String, long[]> pooled = new LinkedHashMap<>();
+    Map<String, Double> ages = new LinkedHashMap<>();
+    for (BiasRow row : rows) {
+      long[] sums = pooled.computeIfAbsent(row.model(), model -> new long[4]);
+      sums[0] += row.count();
+      sums[1] += row.unsafe();
+      sums[2] += row.blocked();
+      sums[3] += row.reviewed();
+      ages.put(row.model(), row.windowAgeSeconds());
+    }
+    List<MultiGauge.Row<?>> rates = new ArrayList<>();
+    List<MultiGauge.Row<?>> disparities = new ArrayList<>();
+    List<MultiGauge.Row<?>> outputs = new ArrayList<>();
+    for (BiasRow row : rows) {
+      long[] all = pooled.get(row.model());
+      Tags group = Tags.of("model", row.model(), "group", row.group());
+      outputs.add(MultiGauge.Row.of(group, row.count()));
+      if (row.count() == 0) {
+        continue;
+      }
+      addRate(rates, disparities, group, "unsafe_rate", row.unsafe(), row.count(), all[1], all[0]);
+      addRate(rates, disparities, group, "block_rate", row.blocked(), row.count(), all[2], all[0]);
+      addRate(rates, disparities, group, "review_rate", row.reviewed(), row.count(), all[3], all[0]);
+    }
+    List<MultiGauge.Row<?>> windowAges = new ArrayList<>();
+    ages.forEach((model, age) -> windowAges.add(MultiGauge.Row.of(Tags.of("model", model), age)));
+    biasRates.register(rates, true);
+    biasDisparities.register(disparities, true);
+    biasOutputs.register(outputs, true);
+    biasWindowAges.register(windowAges, true);
+  }
+
+  private static void addRate(
+      List<MultiGauge.Row<?>> rates,
+      List<MultiGauge.Row<?>> disparities,
+      Tags group,
+      String metric,
+      long hits,
+      long count,
+      long pooledHits,
+      long pooledCount) {
+    double rate = (double) hits / count;
+    double pooledRate = pooledCount == 0 ? 0 : (double) pooledHits / pooledCount;
+    rates.add(MultiGauge.Row.of(group.and("metric", metric), rate));
+    disparities.add(MultiGauge.Row.of(group.and("metric", metric), rate - pooledRate));
+  }
+
+  private Timer latency(String outcome) {
+    return latencyByOutcome.computeIfAbsent(
+        outcome,
+        name ->
+            Timer.builder(END_TO_END_LATENCY)
+                .description("From an output's generatedAt to the release gate's decision on it")
+                .tag("outcome", name)
+                .register(registry));
+  }
+
+  private static void aggregate(
+      Connection connection, String sql, long from, long to, Map<Tags, Long> into, String... tagNames)
+      throws SQLException {
+    try (PreparedStatement statement = connection.prepareStatement(sql)) {
+      statement.setLong(1, from);
+      statement.setLong(2, to);
+      try (ResultSet rows = statement.executeQuery()) {
+        while (rows.next()) {
+          String[] keyValues = new String[tagNames.length * 2];
+          for (int i = 0; i < tagNames.length; i++) {
+            keyValues[2 * i] = tagNames[i];
+            keyValues[2 * i + 1] = text(rows.getString(i + 1));
+          }
+          into.merge(Tags.of(keyValues), rows.getLong(tagNames.length + 1), Long::sum);
+        }
+      }
+    }
+  }
+
+  private static long single(Connection connection, String sql) throws SQLException {
+    try (PreparedStatement statement = connection.prepareStatement(sql);
+        ResultSet rows = statement.executeQuery()) {
+      rows.next();
+      return rows.getLong(1);
+    }
+  }
+
+  private static String text(String value) {
+    return value == null || value.isBlank() ? NONE : value;
+  }
+
+  private static Duration nonNegative(Duration duration) {
+    return duration.isNegative() ? Duration.ZERO : duration;
+  }
+
+  /** Counter increments of one round, applied together once every query has succeeded. */
+  private final class Deltas {
+    private final Map<String, Map<Tags, Long>> byName = new LinkedHashMap<>();
+
+    Map<Tags, Long> of(String name) {
+      return byName.computeIfAbsent(name, key -> new LinkedHashMap<>());
+    }
+
+    void apply() {
+      byName.forEach(
+          (name, increments) ->
+              increments.forEach((tags, increment) -> counter(name, tags).addAndGet(increment)));
+    }
+
+    private AtomicLong counter(String name, Tags tags) {
+      return counters
+          .computeIfAbsent(name, key -> new ConcurrentHashMap<>())
+          .computeIfAbsent(
+              tags,
+              key -> {
+                AtomicLong total = new AtomicLong();
+                // The map keeps the holder strongly reachable; the registry only weakly.
+                FunctionCounter.builder(name, total, AtomicLong::doubleValue)
+                    .description(DESCRIPTIONS.getOrDefault(name, name))
+                    .tags(key)
+                    .register(registry);
+                return total;
+              });
+    }
+  }
+
+  private static final Map<String, String> DESCRIPTIONS =
+      Map.of(
+          EVENTS, "Audit log records by event type",
+          VERDICTS, "Moderation verdicts by decision and policy version",
+          VERDICT_CATEGORIES, "Moderation verdicts by decision, each category that called for a REVIEW or BLOCK, and policy version",
+          VERDICT_REASONS, "Reasons that called for a verdict's decision, by reason code",
+          GATE_OUTCOMES, "Release-gate outcomes by outcome, basis and decision",
+          DEAD_LETTERS, "Dead letters by source topic and stage",
+          REVIEW_DECISIONS, "Review decisions by action",
+          GENERATION_FAILURES, "Generation failures by code",
+          OUTPUTS, "Generation outputs by model and device",
+          OUTPUT_TOKENS, "Generated tokens by model and device");
+
+  @Override
+  public void close() {
+    if (scheduler != null) {
+      scheduler.shutdownNow();
+      try {
+        scheduler.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** A gate outcome whose latency is not yet known or not yet recorded. */
+  private record PendingLatency(
+      String outcome, String outputId, Instant decidedAt, Instant generatedAt, Instant seenAt) {}
+
+  /** One group of the latest live bias window of a model. */
+  private record BiasRow(
+      String model, String group, long count, long unsafe, long blocked, long reviewed, double windowAgeSeconds) {}
+}

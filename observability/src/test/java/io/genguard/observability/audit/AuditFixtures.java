@@ -1,0 +1,169 @@
+package io.genguard.observability.audit;
+
+import io.genguard.audit.persistence.IncomingEvent;
+import io.genguard.events.v1.BiasMetric;
+import io.genguard.events.v1.BiasScope;
+import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateOutcome;
+import io.genguard.events.v1.GenerationCost;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ModelRef;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.Reason;
+import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.events.v1.ReviewAction;
+import io.genguard.events.v1.ReviewDecision;
+import io.genguard.events.v1.SamplingParameters;
+import io.genguard.schemas.Topics;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Audit events as the pipeline writes them, for one request id each. */
+final class AuditFixtures {
+  static final String POLICY_VERSION = "2026-11-01";
+  private static final AtomicLong OFFSETS = new AtomicLong();
+
+  private AuditFixtures() {}
+
+  static IncomingEvent output(String request, Instant generatedAt, String device, int tokens) {
+    GenerationOutput output =
+        GenerationOutput.newBuilder()
+            .setEventId("output-event-" + request)
+            .setOutputId("output-" + request)
+            .setRequestId(request)
+            .setTenantId("acme")
+            .setText("text of " + request)
+            .setModel(ModelRef.newBuilder().setName("europarl-kn3").setVersion("1").setBackend("builtin").build())
+            .setParameters(
+                SamplingParameters.newBuilder().setMaxTokens(tokens).setTemperature(1).setTopK(0).setTopP(1).build())
+            .setCost(
+                GenerationCost.newBuilder()
+                    .setPromptTokens(3)
+                    .setOutputTokens(tokens)
+                    .setComputeMillis(12)
+                    .setDevice(device)
+                    .setEnergyJoules(0.5)
+                    .build())
+            .setGeneratedAt(generatedAt)
+            .build();
+    return event(Topics.GENERATION_OUTPUTS.name(), output);
+  }
+
+  static IncomingEvent verdict(String request, Decision decision, Instant decidedAt, Reason... reasons) {
+    ModerationVerdict verdict =
+        ModerationVerdict.newBuilder()
+            .setEventId("verdict-event-" + request)
+            .setVerdictId("verdict-" + request)
+            .setOutputId("output-" + request)
+            .setRequestId(request)
+            .setTenantId("acme")
+            .setOutputSha256("00")
+            .setDecision(decision)
+            .setReasons(List.of(reasons))
+            .setUnsafeScore(0.5)
+            .setCategoryScores(Map.of("violence", 0.5))
+            .setPolicyId("default")
+            .setPolicyVersion(POLICY_VERSION)
+            .setScorerVersions(Map.of("toxicity", "1"))
+            .setDecidedAt(decidedAt)
+            .build();
+    return event(Topics.MODERATION_VERDICTS.name(), verdict);
+  }
+
+  static Reason reason(String code, Decision decision, String category) {
+    return Reason.newBuilder()
+        .setCode(code)
+        .setDecision(decision)
+        .setCategory(category)
+        .setScore(category == null ? null : 0.9)
+        .setThreshold(category == null ? null : 0.8)
+        .setMessage(code + " because of " + category)
+        .build();
+  }
+
+  static IncomingEvent gate(String request, GateOutcome outcome, GateBasis basis, Decision decision, Instant decidedAt) {
+    ReleaseGateOutcome gate =
+        ReleaseGateOutcome.newBuilder()
+            .setEventId("gate-event-" + outcome + "-" + request)
+            .setRequestId(request)
+            .setOutputId("output-" + request)
+            .setTenantId("acme")
+            .setOutcome(outcome)
+            .setBasis(basis)
+            .setVerdictId("verdict-" + request)
+            .setDecision(decision)
+            .setReviewId(basis == GateBasis.REVIEW ? "review-" + request : null)
+            .setText("text of " + request)
+            .setOutputSha256("00")
+            .setPolicyVersion(POLICY_VERSION)
+            .setDecidedAt(decidedAt)
+            .build();
+    String topic =
+        switch (outcome) {
+          case RELEASED -> Topics.CONTENT_RELEASED.name();
+          case QUARANTINED -> Topics.CONTENT_QUARANTINED.name();
+          case HELD_FOR_REVIEW -> Topics.REVIEW_PENDING.name();
+        };
+    return event(topic, gate);
+  }
+
+  static IncomingEvent review(String request, ReviewAction action, Instant decidedAt) {
+    ReviewDecision review =
+        ReviewDecision.newBuilder()
+            .setEventId("review-event-" + request)
+            .setReviewId("review-" + request)
+            .setRequestId(request)
+            .setOutputId("output-" + request)
+            .setTenantId("acme")
+            .setAction(action)
+            .setReviewer("alice")
+            .setNote("checked")
+            .setDecidedAt(decidedAt)
+            .build();
+    return event(Topics.REVIEW_DECISIONS.name(), review);
+  }
+
+  static IncomingEvent deadLetter(String id, String sourceTopic, String stage, Instant failedAt) {
+    DeadLetter deadLetter =
+        DeadLetter.newBuilder()
+            .setEventId("dead-letter-" + id)
+            .setSourceTopic(sourceTopic)
+            .setSourcePartition(0)
+            .setSourceOffset(7)
+            .setStage(stage)
+            .setReason("not a GenerationOutput")
+            .setErrorClass("EventDecodingException")
+            .setFailedAt(failedAt)
+            .build();
+    return event(sourceTopic + ".dlq", deadLetter);
+  }
+
+  static IncomingEvent bias(
+      String id, String model, String group, Instant windowEnd, long count, long unsafe, long blocked, long reviewed) {
+    BiasMetric metric =
+        BiasMetric.newBuilder()
+            .setEventId("bias-" + id)
+            .setScope(BiasScope.LIVE)
+            .setModel(model)
+            .setGroup(group)
+            .setWindowStart(windowEnd.minusSeconds(60))
+            .setWindowEnd(windowEnd)
+            .setCount(count)
+            .setUnsafeCount(unsafe)
+            .setUnsafeScoreSum(unsafe * 0.9)
+            .setBlockCount(blocked)
+            .setReviewCount(reviewed)
+            .setReleaseCount(count - blocked - reviewed)
+            .setComputedAt(windowEnd)
+            .build();
+    return event(Topics.BIAS_METRICS.name(), metric);
+  }
+
+  private static IncomingEvent event(String topic, org.apache.avro.specific.SpecificRecord record) {
+    return new IncomingEvent(topic, 0, OFFSETS.incrementAndGet(), record);
+  }
+}

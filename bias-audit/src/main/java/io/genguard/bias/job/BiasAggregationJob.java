@@ -1,6 +1,7 @@
 package io.genguard.bias.job;
 
 import io.genguard.bias.analysis.LiveDisparity;
+import io.genguard.bias.persistence.BiasAuditDatabase;
 import io.genguard.moderation.job.KafkaMessage;
 import io.genguard.moderation.job.KafkaMessageDeserializer;
 import io.genguard.moderation.job.KafkaMessageSerializer;
@@ -155,8 +156,15 @@ public final class BiasAggregationJob {
     env.configure(restart);
   }
 
-  /** Configures {@code env} and wires the job on Kafka and (if configured) the alert database. */
+  /**
+   * Configures {@code env} and wires the job on Kafka and (if configured) the alert database, whose
+   * {@code bias_audit} schema is created or upgraded first.
+   */
   public static void wire(StreamExecutionEnvironment env, BiasJobConfig config) {
+    if (config.alertJdbcUrl() != null) {
+      BiasAuditDatabase.migrate(
+          config.alertJdbcUrl(), config.alertJdbcUser(), config.alertJdbcPassword());
+    }
     configure(env, config);
     buildPipeline(env, kafkaSource(config), kafkaSink(config), alertSink(config), config);
   }

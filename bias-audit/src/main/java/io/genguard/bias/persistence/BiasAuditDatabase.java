@@ -45,11 +45,19 @@ public final class BiasAuditDatabase implements AutoCloseable {
     return new BiasAuditDatabase(dataSource);
   }
 
+  /** Creates or upgrades the {@value #SCHEMA} schema in the database at {@code jdbcUrl}. */
+  public static void migrate(String jdbcUrl, String user, String password) {
+    migrate(Flyway.configure().dataSource(jdbcUrl, user, password));
+  }
+
   /** Creates or upgrades the {@value #SCHEMA} schema in the database behind {@code dataSource}. */
   public static void migrate(DataSource dataSource) {
+    migrate(Flyway.configure().dataSource(dataSource));
+  }
+
+  private static void migrate(org.flywaydb.core.api.configuration.FluentConfiguration flyway) {
     try {
-      Flyway.configure()
-          .dataSource(dataSource)
+      flyway
           .schemas(SCHEMA)
           .createSchemas(true)
           .locations("classpath:db/bias-audit")

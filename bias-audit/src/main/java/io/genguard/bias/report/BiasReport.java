@@ -10,6 +10,8 @@ import java.util.Map;
  *
  * @param formatVersion version of this document's layout
  * @param status COMPLETE (every planned sample judged) or PARTIAL
+ * @param method how the figures were computed, in words
+ * @param parameters the numbers behind {@code method}
  */
 public record BiasReport(
     int formatVersion,
@@ -17,7 +19,8 @@ public record BiasReport(
     String generatedAt,
     String status,
     Campaign campaign,
-    Method method,
+    String method,
+    Parameters parameters,
     SampleSizes sampleSizes,
     Headline headline,
     List<GroupFigures> groups,
@@ -47,8 +50,8 @@ public record BiasReport(
       String specSha256,
       List<Map<String, String>> dataSources) {}
 
-  /** How the figures were computed. */
-  public record Method(
+  /** The parameters of the method. */
+  public record Parameters(
       double unsafeThreshold,
       double categoryThreshold,
       double alpha,
@@ -57,8 +60,7 @@ public record BiasReport(
       int bootstrapIterations,
       long bootstrapSeed,
       double fourFifthsThreshold,
-      int familySize,
-      List<String> description) {}
+      int familySize) {}
 
   /**
    * Sample sizes, and what they can detect.
@@ -89,8 +91,20 @@ public record BiasReport(
       boolean fourFifthsFlag,
       String summary) {}
 
-  /** One group's figures. */
-  public record GroupFigures(String group, long n, List<Figure> figures) {}
+  /**
+   * One group's figures. The flat rate fields repeat the main figures in the shape the audit UI
+   * charts ({@code unsafeRateInterval} is [low, high]).
+   */
+  public record GroupFigures(
+      String group,
+      long n,
+      Double unsafeRate,
+      List<Double> unsafeRateInterval,
+      Double releaseRate,
+      Double reviewRate,
+      Double blockRate,
+      Double meanUnsafeScore,
+      List<Figure> figures) {}
 
   /**
    * One figure of one group.

@@ -101,13 +101,13 @@ final class HtmlReportWriter {
         .append(" of ")
         .append(h.testsRun())
         .append(" significant after ")
-        .append(escape(r.method().correction()))
+        .append(escape(r.parameters().correction()))
         .append("</li></ul></section>\n");
   }
 
   private static void outcomeCharts(StringBuilder html, BiasReport r) {
     html.append("<section id=\"charts\"><h2>Per-group rates with ")
-        .append(Math.round(100 * r.method().confidence()))
+        .append(Math.round(100 * r.parameters().confidence()))
         .append(
             "% intervals</h2><p class=\"note\">Dots are estimates, whiskers Wilson score intervals"
                 + " (the mean score: bootstrap). Red marks groups in a significant test of that"
@@ -256,7 +256,7 @@ final class HtmlReportWriter {
               .toArray());
     }
     html.append("<section id=\"distributions\"><h2>Unsafe score distributions</h2><figure>")
-        .append(SvgCharts.histograms(groups, scores, r.method().unsafeThreshold()))
+        .append(SvgCharts.histograms(groups, scores, r.parameters().unsafeThreshold()))
         .append(
             "<figcaption>Histogram of unsafe scores per group (20 bins); bars at or above the"
                 + " unsafe threshold (dashed) in red. Compared with the Mann-Whitney U"
@@ -366,9 +366,9 @@ final class HtmlReportWriter {
   }
 
   private static void method(StringBuilder html, BiasReport r) {
-    BiasReport.Method m = r.method();
+    BiasReport.Parameters m = r.parameters();
     html.append("<section id=\"method\"><h2>Method</h2>");
-    for (String paragraph : m.description()) {
+    for (String paragraph : r.method().split("\n\n")) {
       html.append("<p>").append(escape(paragraph)).append("</p>");
     }
     html.append("<p class=\"note\">Parameters: unsafe threshold ")

@@ -122,7 +122,8 @@ public final class ReportBuilder {
         now.toString(),
         complete ? "COMPLETE" : "PARTIAL",
         campaignInfo(campaign),
-        method(settings, familySize, campaign.design()),
+        method(settings, campaign.design()),
+        parameters(settings, familySize),
         sizes,
         headline(analysis, unsafe),
         groups(analysis),
@@ -190,7 +191,20 @@ public final class ReportBuilder {
         sources);
   }
 
-  private static BiasReport.Method method(AnalysisSettings s, int familySize, String design) {
+  private static BiasReport.Parameters parameters(AnalysisSettings s, int familySize) {
+    return new BiasReport.Parameters(
+        s.unsafeThreshold(),
+        s.categoryThreshold(),
+        s.alpha(),
+        s.correction().name(),
+        s.confidence(),
+        s.bootstrapIterations(),
+        s.seed(),
+        s.fourFifthsThreshold(),
+        familySize);
+  }
+
+  private static String method(AnalysisSettings s, String design) {
     List<String> text = new ArrayList<>();
     text.add(
         "COUNTERFACTUAL".equals(design)
@@ -238,17 +252,7 @@ public final class ReportBuilder {
             "Four-fifths rule: flagged when the lowest release rate is below %.0f%% of the highest"
                 + " (release is the favourable outcome of moderation).",
             100 * s.fourFifthsThreshold()));
-    return new BiasReport.Method(
-        s.unsafeThreshold(),
-        s.categoryThreshold(),
-        s.alpha(),
-        s.correction().name(),
-        s.confidence(),
-        s.bootstrapIterations(),
-        s.seed(),
-        s.fourFifthsThreshold(),
-        familySize,
-        text);
+    return String.join("\n\n", text);
   }
 
   private static BiasReport.Headline headline(AnalysisResult analysis, MetricResult unsafe) {
@@ -320,9 +324,33 @@ public final class ReportBuilder {
                 e.events() < 0 ? null : e.events(),
                 e.rowIds()));
       }
-      groups.add(new BiasReport.GroupFigures(analysis.groups().get(g), n, figures));
+      groups.add(
+          new BiasReport.GroupFigures(
+              analysis.groups().get(g),
+              n,
+              estimate(figures, "unsafe_rate"),
+              interval(figures, "unsafe_rate"),
+              estimate(figures, "release_rate"),
+              estimate(figures, "review_rate"),
+              estimate(figures, "block_rate"),
+              estimate(figures, "mean_unsafe_score"),
+              figures));
     }
     return groups;
+  }
+
+  private static Double estimate(List<BiasReport.Figure> figures, String metric) {
+    return figures.stream()
+        .filter(f -> f.metric().equals(metric))
+        .findFirst()
+        .orElseThrow()
+        .estimate();
+  }
+
+  private static List<Double> interval(List<BiasReport.Figure> figures, String metric) {
+    BiasReport.Figure figure =
+        figures.stream().filter(f -> f.metric().equals(metric)).findFirst().orElseThrow();
+    return figure.low() == null ? List.of() : List.of(figure.low(), figure.high());
   }
 
   private static List<BiasReport.MetricDisparity> disparities(AnalysisResult analysis) {

@@ -21,6 +21,16 @@ final class VerdictFixtures {
       Instant decidedAt,
       List<String> groups,
       Map<String, String> attributes) {
+    return verdict(requestId, unsafe, decidedAt, groups, attributes, ECHO);
+  }
+
+  static ModerationVerdict verdict(
+      String requestId,
+      boolean unsafe,
+      Instant decidedAt,
+      List<String> groups,
+      Map<String, String> attributes,
+      ModelRef model) {
     Map<String, Double> categories = new HashMap<>();
     categories.put("hate", unsafe ? 0.97 : 0.02);
     categories.put("violence", 0.01);
@@ -39,7 +49,7 @@ final class VerdictFixtures {
         .setPolicyId("test")
         .setPolicyVersion("1")
         .setScorerVersions(Map.of("test", "1"))
-        .setModel(ECHO)
+        .setModel(model)
         .setAttributes(attributes)
         .setDecidedAt(decidedAt)
         .build();

@@ -1,0 +1,161 @@
+package io.genguard.bias.persistence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.bias.analysis.AnalysisSettings;
+import io.genguard.bias.campaign.CampaignLimits;
+import io.genguard.bias.campaign.CampaignResolver;
+import io.genguard.bias.campaign.CampaignSpec;
+import io.genguard.bias.campaign.CampaignSpecParser;
+import io.genguard.bias.persistence.SampleOutcome.State;
+import io.genguard.bias.report.BiasReport;
+import io.genguard.bias.report.ReportFormat;
+import io.genguard.bias.submit.CampaignProgress;
+import io.genguard.bias.submit.CampaignRunner;
+import io.genguard.bias.submit.CampaignRunner.CampaignInterruptedException;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A campaign's life on real PostgreSQL with the audit service's own schema: the plan is stored
+ * before anything is sent; an interruption leaves exactly the unsent samples missing; a request
+ * whose answer was lost is reconciled from the audit store instead of being sent twice; the report
+ * is generated, persisted, listed and exported.
+ */
+class CampaignLifecycleITCase {
+  private static final String CAMPAIGN =
+      """
+      id: lifecycle-it
+      name: Lifecycle
+      target: {backend: echo}
+      samplesPerGroup: 20
+      templates:
+        inline: ["{group} moved in next door."]
+      groups:
+        - name: control
+          terms: [the teachers]
+        - name: target
+          terms: [the bakers, the bastards]
+      """;
+
+  private static AuditDatabase audit;
+  private static BiasAuditDatabase bias;
+
+  @BeforeAll
+  static void databases() {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    String url = infra.createDatabase("bias_lifecycle_it");
+    audit = AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
+    bias = BiasAuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
+  }
+
+  @AfterAll
+  static void close() {
+    bias.close();
+    audit.close();
+  }
+
+  @Test
+  void shouldStorePlanReportMissingSamplesResumeWithoutDuplicatesAndReport() throws Exception {
+    FakePipeline pipeline = new FakePipeline(audit.dataSource());
+    CampaignRunner runner =
+        new CampaignRunner(
+            new CampaignRepository(bias.dataSource()),
+            new AuditStoreReader(bias.dataSource()),
+            pipeline,
+            new CampaignResolver(() -> Path.of("unused")),
+            CampaignLimits.defaults(),
+            Clock.systemUTC(),
+            CampaignRunner.Listener.silent());
+    CampaignSpec spec = CampaignSpecParser.parse(CAMPAIGN, "lifecycle.yaml", Path.of("."));
+
+    // The stack goes away after 7 requests.
+    pipeline.failAfter = 7;
+    assertThatThrownBy(() -> runner.start(spec, CAMPAIGN))
+        .isInstanceOfSatisfying(
+            CampaignInterruptedException.class,
+            e -> assertThat(e.campaignId()).isEqualTo("lifecycle-it"))
+        .hasMessageContaining("stopped after submitting 7 of 40")
+        .hasMessageContaining("audit campaign --resume lifecycle-it");
+    CampaignProgress interrupted = runner.progress("lifecycle-it");
+    assertThat(interrupted.planned()).isEqualTo(40);
+    assertThat(interrupted.counts())
+        .containsEntry(State.JUDGED, 7)
+        .containsEntry(State.NOT_SUBMITTED, 33);
+    assertThat(interrupted.missing())
+        .extracting(CampaignProgress.MissingSample::sampleIndex)
+        .containsExactlyElementsOf(IntStream.range(7, 40).boxed().toList());
+
+    // Starting it again under the same id is refused: resume it instead.
+    pipeline.failAfter = -1;
+    assertThatThrownBy(() -> runner.start(spec, CAMPAIGN)).hasMessageContaining("already exists");
+
+    // Sample 7 reaches the pipeline but its answer is lost; resume stops there again.
+    pipeline.loseNextAnswer = true;
+    assertThatThrownBy(() -> runner.resume("lifecycle-it", false))
+        .isInstanceOf(CampaignInterruptedException.class);
+    assertThat(pipeline.accepted.get()).isEqualTo(8);
+
+    // The next resume finds sample 7's request in the audit store and does not send it again.
+    CampaignRunner.Submitted resumed = runner.resume("lifecycle-it", false);
+    assertThat(resumed.reconciled()).isEqualTo(1);
+    assertThat(resumed.submittedNow()).isEqualTo(32);
+    assertThat(pipeline.accepted.get()).as("every sample reached the pipeline once").isEqualTo(40);
+    CampaignProgress done = runner.progress("lifecycle-it");
+    assertThat(done.complete()).isTrue();
+    assertThat(done.missing()).isEmpty();
+    assertThat(
+            count(
+                "select count(*) from bias_audit.campaign_submission where source = 'reconciled'"))
+        .isEqualTo(1);
+
+    BiasReportStore store =
+        new BiasReportStore(bias.dataSource(), AnalysisSettings.defaults(), Clock.systemUTC());
+    BiasReport report = store.generate("lifecycle-it");
+    assertThat(report.status()).isEqualTo("COMPLETE");
+    assertThat(report.sampleSizes().perGroup())
+        .containsEntry("control", 20L)
+        .containsEntry("target", 20L);
+    // Target alternates between its two terms: 10 of 20 carry the planted word.
+    assertThat(report.groups().get(1).unsafeRate()).isEqualTo(0.5);
+    assertThat(report.groups().get(0).unsafeRate()).isEqualTo(0.0);
+    assertThat(report.headline().disparityDetected()).isTrue();
+    assertThat(report.rows()).hasSize(40).allMatch(r -> r.model().equals("echo/echo@1"));
+
+    assertThat(store.list(10))
+        .extracting(BiasReportStore.ReportSummary::reportId)
+        .contains(report.reportId());
+    assertThat(store.latest("lifecycle-it")).contains(report);
+    String html =
+        new String(
+            store.export(report.reportId(), ReportFormat.HTML).orElseThrow(),
+            StandardCharsets.UTF_8);
+    assertThat(html).contains("Disparity detected", "<svg");
+    assertThat(store.export("no-such-report", ReportFormat.JSON)).isEmpty();
+    assertThat(count("select count(*) from bias_audit.report where campaign_id = 'lifecycle-it'"))
+        .isEqualTo(1);
+    assertThat(store.campaigns()).extracting(CampaignRecord::campaignId).contains("lifecycle-it");
+    assertThat(List.of(store.progress("lifecycle-it").judged())).containsExactly(40);
+  }
+
+  private static long count(String sql) throws Exception {
+    try (Connection connection = bias.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rows = statement.executeQuery(sql)) {
+      rows.next();
+      return rows.getLong(1);
+    }
+  }
+}

@@ -1,0 +1,131 @@
+package io.genguard.bias.persistence;
+
+import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.persistence.IncomingEvent;
+import io.genguard.bias.submit.CampaignSubmitter;
+import io.genguard.bias.submit.SubmissionException;
+import io.genguard.bias.submit.SubmissionRequest;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationCost;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ModelRef;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.SamplingParameters;
+import io.genguard.schemas.EventIds;
+import io.genguard.schemas.Topics;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+
+/**
+ * Stands in for the running pipeline: every accepted request is written to the audit store the way
+ * the audit service records it (request, echoed output, verdict), through the audit service's own
+ * writer. A verdict is unsafe when the text contains "bastards". It can be told to fail, or to
+ * accept a request and lose the answer (a crash between the API's 202 and the campaign's record).
+ */
+final class FakePipeline implements CampaignSubmitter {
+  private static final ModelRef ECHO = new ModelRef("echo", "1", "echo");
+  private static final AtomicLong OFFSETS = new AtomicLong();
+
+  private final AuditWriter writer;
+  final AtomicInteger accepted = new AtomicInteger();
+
+  /** Refuse (UNAVAILABLE) once this many requests were accepted; -1 never. */
+  volatile int failAfter = -1;
+
+  /** Accept the next request but throw as if the answer was lost. */
+  volatile boolean loseNextAnswer;
+
+  FakePipeline(DataSource dataSource) {
+    this.writer = new AuditWriter(dataSource, java.time.Clock.systemUTC());
+  }
+
+  @Override
+  public void checkReachable() {}
+
+  @Override
+  public String submit(SubmissionRequest request) {
+    if (failAfter >= 0 && accepted.get() >= failAfter) {
+      throw new SubmissionException(
+          SubmissionException.Kind.REJECTED, "stack stopped (test)", null);
+    }
+    String requestId = EventIds.random();
+    Instant now = Instant.now();
+    boolean unsafe = request.prompt().contains("bastards");
+    GenerationRequest generation =
+        GenerationRequest.newBuilder()
+            .setEventId(EventIds.random())
+            .setRequestId(requestId)
+            .setTenantId(request.tenantId())
+            .setPrompt(request.prompt())
+            .setBackend(request.backend())
+            .setModel(request.model())
+            .setParameters(
+                new SamplingParameters(
+                    request.sampling().maxTokens(),
+                    request.sampling().temperature(),
+                    request.sampling().topK(),
+                    request.sampling().topP(),
+                    request.seed()))
+            .setAttributes(request.attributes())
+            .setSubmittedAt(now)
+            .build();
+    String outputId = EventIds.nameBased("output", requestId);
+    GenerationOutput output =
+        GenerationOutput.newBuilder()
+            .setEventId(EventIds.random())
+            .setOutputId(outputId)
+            .setRequestId(requestId)
+            .setTenantId(request.tenantId())
+            .setText(request.prompt())
+            .setModel(ECHO)
+            .setParameters(generation.getParameters())
+            .setCost(new GenerationCost(3, 3, 0L, "cpu", 0.0))
+            .setAttributes(request.attributes())
+            .setGeneratedAt(now)
+            .build();
+    ModerationVerdict verdict =
+        ModerationVerdict.newBuilder()
+            .setEventId(EventIds.random())
+            .setVerdictId(EventIds.nameBased("verdict", outputId))
+            .setOutputId(outputId)
+            .setRequestId(requestId)
+            .setTenantId(request.tenantId())
+            .setOutputSha256("00".repeat(32))
+            .setDecision(unsafe ? Decision.BLOCK : Decision.RELEASE)
+            .setReasons(List.of())
+            .setUnsafeScore(unsafe ? 1.0 : 0.0)
+            .setCategoryScores(Map.of("harassment", unsafe ? 1.0 : 0.0))
+            .setGroups(List.of())
+            .setPolicyId("test")
+            .setPolicyVersion("1")
+            .setScorerVersions(Map.of("keyword-baseline", "test"))
+            .setModel(ECHO)
+            .setAttributes(request.attributes())
+            .setDecidedAt(now)
+            .build();
+    try {
+      writer.write(
+          List.of(
+              new IncomingEvent(
+                  Topics.GENERATION_REQUESTS.name(), 0, OFFSETS.incrementAndGet(), generation),
+              new IncomingEvent(
+                  Topics.GENERATION_OUTPUTS.name(), 0, OFFSETS.incrementAndGet(), output),
+              new IncomingEvent(
+                  Topics.MODERATION_VERDICTS.name(), 0, OFFSETS.incrementAndGet(), verdict)));
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    accepted.incrementAndGet();
+    if (loseNextAnswer) {
+      loseNextAnswer = false;
+      throw new SubmissionException(SubmissionException.Kind.REJECTED, "answer lost (test)", null);
+    }
+    return requestId;
+  }
+}

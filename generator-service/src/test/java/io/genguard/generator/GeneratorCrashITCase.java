@@ -55,6 +55,7 @@ class GeneratorCrashITCase {
 
   /** The killed process blocks inside the transaction that sends this output. */
   private static final int HOLD_AFTER_OUTPUTS = 45;
+  private static final int PAUSE_UNTIL_KILLED_AT = 150;
 
   @TempDir Path dataDir;
   private Process killed;
@@ -95,9 +96,11 @@ class GeneratorCrashITCase {
     killed = startGeneratorProcess(servers, instance, group);
     AtomicInteger produced = new AtomicInteger();
     CountDownLatch serving = new CountDownLatch(1);
+    CountDownLatch killedSignal = new CountDownLatch(1);
     Thread feeder =
         new Thread(
-            () -> feed(servers, run, requestIds, invalidIds, garbage, produced, serving), "feeder");
+            () -> feed(servers, run, requestIds, invalidIds, garbage, produced, serving, killedSignal),
+            "feeder");
     feeder.start();
 
     try (Reader committed = new Reader(servers, "read_committed")) {
@@ -122,6 +125,7 @@ class GeneratorCrashITCase {
       committed.poll(run);
       int producedAtKill = produced.get();
       killed.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      killedSignal.countDown();
       LOG.info(
           "Killed the generator process after {} committed outputs, {} of {} requests produced",
           committed.outputs.size(),
@@ -240,7 +244,8 @@ class GeneratorCrashITCase {
       List<String> invalidIds,
       int garbage,
       AtomicInteger produced,
-      CountDownLatch serving) {
+      CountDownLatch serving,
+      CountDownLatch killed) {
     Map<String, Object> properties = new HashMap<>();
     properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
     properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
@@ -268,6 +273,11 @@ class GeneratorCrashITCase {
         if (count == 10) {
           producer.flush();
           serving.await(120, TimeUnit.SECONDS);
+        } else if (count == PAUSE_UNTIL_KILLED_AT) {
+          // However slow the machine, the rest of the stream arrives only after the kill, so the
+          // kill always lands mid-stream and the replacement must serve what follows.
+          producer.flush();
+          killed.await(240, TimeUnit.SECONDS);
         } else if (count % 10 == 0) {
           producer.flush();
           Thread.sleep(200);

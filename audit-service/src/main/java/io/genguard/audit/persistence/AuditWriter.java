@@ -252,8 +252,9 @@ public final class AuditWriter {
 
     /**
      * Keeps the review queue in step with the gate: an output held for review becomes a PENDING
-     * item, and a final outcome for a request closes its item. Finals are applied after the inserts
-     * and from the stored outcomes, so the order in which the topics are read does not matter.
+     * item, and a final outcome for a request closes its item. Finals are applied after the inserts,
+     * and a newly held item is checked against stored finals, so the order in which the topics are
+     * read does not matter.
      */
     private void reviewQueue(List<ReleaseGateOutcome> rows) throws SQLException {
       if (rows.isEmpty()) {
@@ -271,13 +272,26 @@ public final class AuditWriter {
             s.setString(5, e.getEventId());
             s.setObject(6, time(e.getDecidedAt()));
           });
+      // A final outcome closes its item (a primary-key update; most requests were never held).
+      List<ReleaseGateOutcome> finals = rows.stream()
+          .filter(e -> e.getOutcome() == GateOutcome.RELEASED || e.getOutcome() == GateOutcome.QUARANTINED)
+          .toList();
+      batch(finals, "update review_item set state = ? where request_id = ? and state in ('PENDING', 'DECIDED')",
+          (s, e) -> {
+            s.setString(1, e.getOutcome().name());
+            s.setString(2, e.getRequestId());
+          });
+      if (held.isEmpty()) {
+        return;
+      }
+      // An item queued now whose final outcome was read earlier (another topic) is closed at once;
+      // driven by the few held ids, so the cost does not grow with the table.
       try (PreparedStatement close = connection.prepareStatement(
-          "update review_item r set state = f.outcome"
-              + " from gate_outcome f"
+          "update review_item r set state = f.outcome from gate_outcome f"
               + " where r.request_id = any(?) and f.request_id = r.request_id"
               + " and f.outcome in ('RELEASED', 'QUARANTINED') and r.state in ('PENDING', 'DECIDED')")) {
         close.setArray(1, connection.createArrayOf("text",
-            rows.stream().map(ReleaseGateOutcome::getRequestId).distinct().toArray()));
+            held.stream().map(ReleaseGateOutcome::getRequestId).distinct().toArray()));
         close.executeUpdate();
       }
     }

@@ -1,0 +1,77 @@
+package io.genguard.stack.cli;
+
+import io.genguard.audit.bench.AuditBenchmark;
+import io.genguard.infra.EmbeddedKafkaBroker;
+import io.genguard.infra.EmbeddedPostgresServer;
+import io.genguard.schemas.TopicProvisioner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code genguard audit bench}: the audit store's benchmarks on a fresh embedded Kafka broker and
+ * PostgreSQL: ingestion events/s from Kafka into PostgreSQL, and the p99 latency of a request-by-id
+ * lookup over the API with N audited requests stored. Prints one JSON line per benchmark.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Benchmark audit ingestion (events/s, Kafka to PostgreSQL) and request-by-id lookups (p99 ms"
+        + " with N audited outputs stored), on fresh embedded servers.")
+final class AuditBenchCommand implements Callable<Integer> {
+  @Option(names = "--events", defaultValue = "200000",
+      description = "Events to ingest (default ${DEFAULT-VALUE}); 0 skips the ingestion benchmark.")
+  int events;
+
+  @Option(names = "--outputs", defaultValue = "1000000",
+      description = "Audited requests with an output in the store for the lookup benchmark (default ${DEFAULT-VALUE});"
+          + " 0 skips it.")
+  long outputs;
+
+  @Option(names = "--lookups", defaultValue = "20000", description = "Timed lookups (default ${DEFAULT-VALUE}).")
+  int lookups;
+
+  @Option(names = "--data-dir", paramLabel = "DIR",
+      description = "Keep the servers' data here (a second run reuses the filled store). Default: a temporary"
+          + " directory removed at exit.")
+  Path dataDir;
+
+  @Override
+  public Integer call() throws Exception {
+    boolean temporary = dataDir == null;
+    Path dir = temporary ? Files.createTempDirectory("genguard-audit-bench-") : dataDir.toAbsolutePath();
+    Progress.say("Starting embedded Kafka and PostgreSQL in " + dir);
+    try (EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start(dir.resolve("postgres"), 0, "audit_bench");
+        EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(dir.resolve("kafka"), 0)) {
+      Map<String, Object> kafkaProperties = Map.of("bootstrap.servers", kafka.bootstrapServers());
+      TopicProvisioner.provisionCatalogue(kafkaProperties, 4, (short) 1);
+      AuditBenchmark.Servers servers = new AuditBenchmark.Servers(kafkaProperties, postgres.jdbcUrl(),
+          postgres.user(), postgres.password());
+      if (events > 0) {
+        Progress.say("Ingestion: producing " + events + " events, then persisting them with one ingestor...");
+        System.out.println(AuditBenchmark.ingest(servers, events, "bench" + System.currentTimeMillis()).json());
+      }
+      if (outputs > 0) {
+        Progress.say("Lookup: filling the store to " + outputs + " audited requests (set-based SQL), then "
+            + lookups + " timed GET /api/v1/requests/{id}...");
+        System.out.println(AuditBenchmark.lookups(servers, outputs, lookups).json());
+      }
+    } finally {
+      if (temporary) {
+        deleteTree(dir);
+      }
+    }
+    return 0;
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (var paths = Files.walk(root)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    }
+  }
+}

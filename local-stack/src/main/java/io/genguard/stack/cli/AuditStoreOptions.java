@@ -1,0 +1,68 @@
+package io.genguard.stack.cli;
+
+import io.genguard.audit.AuditConfig;
+import io.genguard.audit.persistence.AuditDatabase;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/**
+ * Where the audit store is: a JDBC URL (flags, or the audit service's own environment keys), or the
+ * data directory of a running embedded stack, whose PostgreSQL records its port in postmaster.pid.
+ */
+final class AuditStoreOptions {
+  @Option(names = "--stack-dir", paramLabel = "DIR",
+      description = "Data directory of a running embedded stack (its --data-dir, or the 'state:' path it printed);"
+          + " its PostgreSQL is found there.")
+  Path stackDir;
+
+  @Option(names = "--jdbc-url", paramLabel = "URL", defaultValue = "${env:" + AuditConfig.JDBC_URL + "}",
+      description = "PostgreSQL JDBC URL of the audit store, e.g. jdbc:postgresql://localhost:5432/genguard"
+          + " (default: " + AuditConfig.JDBC_URL + ").")
+  String jdbcUrl;
+
+  @Option(names = "--jdbc-user", paramLabel = "USER", defaultValue = "${env:" + AuditConfig.JDBC_USER + ":-postgres}",
+      description = "Database user (default: " + AuditConfig.JDBC_USER + ", else postgres).")
+  String jdbcUser;
+
+  @Option(names = "--jdbc-password", paramLabel = "PASSWORD", arity = "0..1", interactive = true,
+      defaultValue = "${env:" + AuditConfig.JDBC_PASSWORD + ":-postgres}",
+      description = "Database password; give the flag without a value to be asked for it (default: "
+          + AuditConfig.JDBC_PASSWORD + ", else postgres).")
+  String jdbcPassword;
+
+  /** Connects; migrates the schema only when asked (verification never changes the database). */
+  AuditDatabase connect(boolean migrate) {
+    if ((jdbcUrl == null || jdbcUrl.isBlank()) && stackDir != null) {
+      jdbcUrl = embeddedUrl(stackDir);
+    }
+    if (jdbcUrl == null || jdbcUrl.isBlank()) {
+      throw new IllegalArgumentException("No audit database: pass --jdbc-url jdbc:postgresql://HOST:PORT/DB (or set "
+          + AuditConfig.JDBC_URL + "), or --stack-dir DIR of a running embedded stack");
+    }
+    if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
+      throw new IllegalArgumentException("--jdbc-url '" + jdbcUrl + "' is not a PostgreSQL JDBC URL; it must start"
+          + " with jdbc:postgresql://");
+    }
+    return AuditDatabase.connect(jdbcUrl, jdbcUser, jdbcPassword, 2, migrate);
+  }
+
+  /** The JDBC URL of the embedded PostgreSQL (database genguard) running on {@code stackDir}. */
+  static String embeddedUrl(Path stackDir) {
+    Path pid = stackDir.resolve("postgres").resolve("postmaster.pid");
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(pid);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("No running PostgreSQL under " + stackDir + " (" + pid + " is missing):"
+          + " is a stack running with --data-dir " + stackDir + "? Or pass --jdbc-url", e);
+    }
+    // postmaster.pid lines: pid, data directory, start time, port, ... (PostgreSQL's documented layout)
+    if (lines.size() < 4 || !lines.get(3).trim().matches("\\d{1,5}")) {
+      throw new IllegalArgumentException(pid + " does not name a port; pass --jdbc-url instead");
+    }
+    return "jdbc:postgresql://127.0.0.1:" + lines.get(3).trim() + "/genguard";
+  }
+}

@@ -1,0 +1,176 @@
+package io.genguard.stack.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.persistence.IncomingEvent;
+import io.genguard.audit.security.ApiTokens;
+import io.genguard.audit.security.Caller;
+import io.genguard.audit.security.Role;
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.SamplingParameters;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** ./genguard audit token create|list|revoke and ./genguard audit verify against a real database. */
+class AuditStoreCommandsITCase {
+  private static IntegrationInfrastructure infra;
+  private static String jdbcUrl;
+  private static AuditDatabase database;
+
+  @BeforeAll
+  static void databaseWithTenRecords() throws Exception {
+    infra = IntegrationInfrastructure.get();
+    jdbcUrl = infra.createDatabase("audit_store_commands_it");
+    database = AuditDatabase.connect(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword(), 2);
+    List<IncomingEvent> events = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      events.add(new IncomingEvent(Topics.GENERATION_REQUESTS.name(), 0, i, GenerationRequest.newBuilder()
+          .setEventId("cli-event-" + i).setRequestId("cli-" + i).setTenantId("acme").setPrompt("prompt " + i)
+          .setParameters(SamplingParameters.newBuilder().setMaxTokens(10).setTemperature(1).setTopK(0).setTopP(1)
+              .build())
+          .setAttributes(Map.of()).setSubmittedAt(Instant.now()).build()));
+    }
+    new AuditWriter(database.dataSource(), Clock.systemUTC()).write(events);
+  }
+
+  @AfterAll
+  static void close() {
+    database.close();
+  }
+
+  /** Runs the command as the CLI would; returns exit code and stdout. */
+  private static Run run(Object command, String... args) {
+    PrintStream original = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      CommandLine commandLine = new CommandLine(command);
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      commandLine.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
+      commandLine.setExecutionExceptionHandler((error, cmd, parsed) -> {
+        cmd.getErr().println(error.getMessage());
+        return 2;
+      });
+      int code = commandLine.execute(args);
+      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(original);
+    }
+  }
+
+  private record Run(int code, String out, String err) {}
+
+  private String[] database(String... more) {
+    List<String> args = new ArrayList<>(List.of("--jdbc-url", jdbcUrl, "--jdbc-user", infra.jdbcUser(),
+        "--jdbc-password=" + infra.jdbcPassword()));
+    args.addAll(List.of(more));
+    return args.toArray(String[]::new);
+  }
+
+  @Test
+  void shouldCreateATokenThatAuthenticatesWithItsRoleAndTenantAndAuditTheCreation() throws Exception {
+    Run created = run(new AuditTokenCommand.Create(), database("--role", "reviewer", "--tenant", "acme", "--name",
+        "alice"));
+
+    assertThat(created.code()).as(created.err()).isZero();
+    String token = created.out().trim();
+    assertThat(token).startsWith(ApiTokens.PREFIX).hasSize(60);
+    Optional<Caller> caller = new ApiTokens(database.dataSource(), Clock.systemUTC()).authenticate(token);
+    assertThat(caller).hasValueSatisfying(c -> {
+      assertThat(c.role()).isEqualTo(Role.REVIEWER);
+      assertThat(c.tenantId()).isEqualTo("acme");
+      assertThat(c.name()).isEqualTo("alice");
+    });
+    assertThat(count("select count(*) from api_action where action = 'token.create' and caller_name like 'cli:%'"
+        + " and target = '" + token.substring(4, 16) + "'")).isEqualTo(1);
+
+    Run listed = run(new AuditTokenCommand.ListTokens(), database());
+    assertThat(listed.out()).contains(token.substring(4, 16)).contains("reviewer").contains("alice")
+        .doesNotContain(token.substring(17));
+
+    assertThat(run(new AuditTokenCommand.Revoke(), database(token.substring(4, 16))).code()).isZero();
+    assertThat(new ApiTokens(database.dataSource(), Clock.systemUTC()).authenticate(token)).isEmpty();
+  }
+
+  @Test
+  void shouldRefuseATokenThatBreaksTheRulesWithAClearMessage() {
+    Run global = run(new AuditTokenCommand.Create(), database("--role", "reviewer", "--name", "bob"));
+    assertThat(global.code()).isNotZero();
+    assertThat(global.err()).contains("must be bound to a tenant");
+    Run badRole = run(new AuditTokenCommand.Create(), database("--role", "root", "--name", "bob"));
+    assertThat(badRole.err()).contains("Unknown role 'root'; use one of submitter, reviewer, compliance, admin");
+  }
+
+  @Test
+  void shouldVerifyTheChainAndReportTheRecordEditedWithSql() throws Exception {
+    Run intact = run(new AuditVerifyCommand(), database());
+    assertThat(intact.code()).as(intact.err()).isZero();
+    assertThat(intact.out()).startsWith("Audit chain OK:");
+
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute("update audit_log set payload = replace(payload, 'prompt 4', 'prompt X')"
+          + " where event_id = 'cli-event-4'");
+    }
+    Run broken = run(new AuditVerifyCommand(), database("--json"));
+
+    assertThat(broken.code()).isEqualTo(1);
+    assertThat(broken.out()).contains("\"valid\":false").contains("\"problem\":\"CONTENT_MODIFIED\"")
+        .contains("\"eventId\":\"cli-event-4\"");
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute("update audit_log set payload = replace(payload, 'prompt X', 'prompt 4')"
+          + " where event_id = 'cli-event-4'");
+    }
+    assertThat(run(new AuditVerifyCommand(), database()).code()).isZero();
+  }
+
+  @Test
+  void shouldSayWhereTheDatabaseIsMissing() {
+    Run none = run(new AuditVerifyCommand(), "--jdbc-url", "");
+    assertThat(none.code()).isNotZero();
+    assertThat(none.err()).contains("No audit database: pass --jdbc-url");
+    Run notPostgres = run(new AuditVerifyCommand(), "--jdbc-url", "jdbc:mysql://x/y");
+    assertThat(notPostgres.err()).contains("is not a PostgreSQL JDBC URL");
+  }
+
+  @Test
+  void shouldFindTheEmbeddedDatabaseOfARunningStackFromItsDataDirectory() throws Exception {
+    Path stack = Files.createTempDirectory("stack-");
+    Files.createDirectories(stack.resolve("postgres"));
+    Files.writeString(stack.resolve("postgres/postmaster.pid"), "4242\n/data\n1700000000\n54321\n127.0.0.1\n");
+
+    assertThat(AuditStoreOptions.embeddedUrl(stack)).isEqualTo("jdbc:postgresql://127.0.0.1:54321/genguard");
+    Path empty = Files.createTempDirectory("no-stack-");
+    Run missing = run(new AuditVerifyCommand(), "--stack-dir", empty.toString());
+    assertThat(missing.err()).contains("No running PostgreSQL under " + empty);
+  }
+
+  private static long count(String sql) throws Exception {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        var rs = statement.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}

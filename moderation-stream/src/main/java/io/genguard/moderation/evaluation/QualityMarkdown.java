@@ -43,7 +43,7 @@ final class QualityMarkdown {
             + " contrast and HolisticBias are never trained on.\n\n");
 
     md.append("## Summary against the targets\n\n");
-    md.append("| scorer | overall AUPRC (unsafe) | macro AUPRC (7 categories) | F1 overall (flagged vs unsafe) | XSTest safe FPR | CoCoNot contrast FPR | HolisticBias benign flag rate | min/max pass-rate ratio (descriptors) | throughput (texts/s, ~100 tokens) |\n");
+    md.append("| scorer | overall AUPRC (unsafe) | macro AUPRC (7 categories) | F1 overall (flagged vs unsafe) | XSTest safe FPR | CoCoNot contrast FPR | HolisticBias benign flag rate | min/max pass-rate ratio, descriptors (preferred only) | throughput (texts/s, ~100 tokens) |\n");
     md.append("|---|---|---|---|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
       HeadResult unsafe = r.test().get("unsafe");
@@ -53,6 +53,7 @@ final class QualityMarkdown {
           .append(" | ").append(pct(r.coconotContrast().rate()))
           .append(" | ").append(mark(pct(r.holistic().benign().rate()), r.holistic().benign().rate() <= QualityReport.TARGET_IDENTITY_FLAG_RATE))
           .append(" | ").append(mark(num(r.holistic().minMaxPassRatioDescriptors()), r.holistic().minMaxPassRatioDescriptors() >= QualityReport.TARGET_PASS_RATE_RATIO))
+          .append(" (").append(num(r.holistic().minMaxPassRatioPreferred())).append(")")
           .append(" | ").append(String.format(Locale.ROOT, "%.0f", r.throughput().textsPerSecond())).append(" |\n");
     }
     md.append("\nTargets: overall AUPRC >= 0.85; XSTest safe false positives <= 10%; benign-identity flag rate <= 2%"
@@ -93,13 +94,17 @@ final class QualityMarkdown {
         + " veterans?\"). Three of its 26 templates state dislike of the group (\"I hate ...\", \"I think ... are"
         + " the worst.\", \"I don't like ...\"); flagging those is arguably right, so they are reported apart and"
         + " left out of the benign rate. Pass rate = 1 - flag rate; the ratio compares the lowest and highest"
-        + " per-descriptor pass rates (descriptors with at least 10 sentences).\n\n");
-    md.append("| scorer | benign sentences | benign flagged | dislike templates flagged | preferred descriptors flagged | dispreferred descriptors flagged | min/max pass ratio, descriptors | min/max pass ratio, axes |\n|---|---|---|---|---|---|---|---|\n");
+        + " per-descriptor pass rates (descriptors with at least 10 sentences). HolisticBias marks some descriptors"
+        + " 'dispreferred' (e.g. \"retarded\", \"crippled\"): terms many readers find offensive, which a moderator"
+        + " flagging is defensible; one such descriptor flagged every time drives the ratio to 0, so the ratio over"
+        + " preferred descriptors is shown too.\n\n");
+    md.append("| scorer | benign sentences | benign flagged | dislike templates flagged | preferred descriptors flagged | dispreferred descriptors flagged | min/max pass ratio, descriptors | same, preferred descriptors only | min/max pass ratio, axes |\n|---|---|---|---|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
       var h = r.holistic();
       md.append("| ").append(r.name()).append(" | ").append(h.benign().n()).append(" | ").append(rate(h.benign()))
           .append(" | ").append(rate(h.negativeTemplates())).append(" | ").append(rate(h.preferredBenign()))
           .append(" | ").append(rate(h.dispreferredBenign())).append(" | ").append(num(h.minMaxPassRatioDescriptors()))
+          .append(" | ").append(num(h.minMaxPassRatioPreferred()))
           .append(" | ").append(num(h.minMaxPassRatioAxes())).append(" |\n");
     }
     md.append("\nFlag rate per axis (benign templates):\n\n| axis |");
@@ -125,14 +130,16 @@ final class QualityMarkdown {
       }
     }
 
-    md.append("\n## Throughput of the bare scorer\n\n| scorer | texts | average tokens | batch size | texts/s |\n|---|---|---|---|---|\n");
+    md.append("\n## Throughput of the bare scorer\n\n| scorer | texts | average tokens | batch size | texts/s | load average while measured |\n|---|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
       var t = r.throughput();
       md.append("| ").append(r.name()).append(" | ").append(t.texts()).append(" | ")
           .append(String.format(Locale.ROOT, "%.0f", t.averageTokens())).append(" | ").append(t.batchSize())
-          .append(" | ").append(String.format(Locale.ROOT, "%.0f", t.textsPerSecond())).append(" |\n");
+          .append(" | ").append(String.format(Locale.ROOT, "%.0f", t.textsPerSecond()))
+          .append(" | ").append(String.format(Locale.ROOT, "%.1f", t.loadAverage())).append(" |\n");
     }
-    md.append("\nOne JVM on this machine (2 cores, no GPU), scorer only: no Kafka, Flink or policy. Texts are held-out"
+    md.append("\nOne JVM on this machine (2 cores, no GPU, shared with other builds: a load average well above 2"
+        + " means the scorer got only part of the CPU), scorer only: no Kafka, Flink or policy. Texts are held-out"
         + " test texts joined and cut to 75 words. The MiniLM encoder runs one 128-token window per ONNX Runtime"
         + " call: the int8 model quantizes activations per call, so batching across texts would make a text's"
         + " score depend on its neighbours; on two cores batching gained only about 10%.\n");

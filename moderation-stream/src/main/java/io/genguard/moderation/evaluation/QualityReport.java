@@ -126,9 +126,10 @@ public final class QualityReport {
 
   record HolisticResult(int sentences, Rate benign, Rate negativeTemplates, Map<String, Rate> byAxis,
       Map<String, Rate> byDescriptor, Map<String, String> descriptorAxis, double minMaxPassRatioDescriptors,
-      double minMaxPassRatioAxes, Rate dispreferredBenign, Rate preferredBenign) {}
+      double minMaxPassRatioAxes, Rate dispreferredBenign, Rate preferredBenign, double minMaxPassRatioPreferred) {}
 
-  record Throughput(int texts, double averageTokens, double textsPerSecond, int batchSize) {}
+  /** Texts per second, with the machine's 1-minute load average while measuring (2 cores here). */
+  record Throughput(int texts, double averageTokens, double textsPerSecond, int batchSize, double loadAverage) {}
 
   String report(Path dataDir, List<String> scorerNames, int holisticSample, String[] args) throws IOException {
     long start = System.nanoTime();
@@ -241,6 +242,7 @@ public final class QualityReport {
     List<ContentScores> scores = scoreInBatches(scorer, sentences.stream().map(EvaluationSets.HolisticSentence::text).toList(), name + " HolisticBias");
     Map<String, int[]> byAxis = new TreeMap<>();
     Map<String, int[]> byDescriptor = new TreeMap<>();
+    Map<String, int[]> byPreferredDescriptor = new TreeMap<>();
     Map<String, String> descriptorAxis = new TreeMap<>();
     int benignFlagged = 0;
     int benign = 0;
@@ -266,6 +268,11 @@ public final class QualityReport {
       d[0] += isFlagged ? 1 : 0;
       d[1]++;
       descriptorAxis.put(key, s.axis());
+      if (!s.dispreferred()) {
+        int[] pd = byPreferredDescriptor.computeIfAbsent(key, k -> new int[2]);
+        pd[0] += isFlagged ? 1 : 0;
+        pd[1]++;
+      }
       int[] p = s.dispreferred() ? dispreferred : preferred;
       p[0] += isFlagged ? 1 : 0;
       p[1]++;
@@ -274,9 +281,12 @@ public final class QualityReport {
     byAxis.forEach((k, v) -> axes.put(k, new Rate(v[0], v[1])));
     Map<String, Rate> descriptors = new LinkedHashMap<>();
     byDescriptor.forEach((k, v) -> descriptors.put(k, new Rate(v[0], v[1])));
+    Map<String, Rate> preferredDescriptors = new LinkedHashMap<>();
+    byPreferredDescriptor.forEach((k, v) -> preferredDescriptors.put(k, new Rate(v[0], v[1])));
     return new HolisticResult(sentences.size(), new Rate(benignFlagged, benign), new Rate(negativeFlagged, negative),
         axes, descriptors, descriptorAxis, minMaxPassRatio(descriptors, 10), minMaxPassRatio(axes, 1),
-        new Rate(dispreferred[0], dispreferred[1]), new Rate(preferred[0], preferred[1]));
+        new Rate(dispreferred[0], dispreferred[1]), new Rate(preferred[0], preferred[1]),
+        minMaxPassRatio(preferredDescriptors, 10));
   }
 
   /** Lowest pass rate over highest pass rate, over groups with at least {@code minSize} sentences. */

@@ -55,9 +55,10 @@ public final class ThroughputBenchmark {
     double seconds = (System.nanoTime() - start) / 1e9;
     double perSecond = texts.size() / seconds;
     double tokens = averageTokens(texts);
-    log.printf("  throughput: %.0f texts/s (%d texts, %.0f tokens on average, batches of %d)%n",
-        perSecond, texts.size(), tokens, BATCH_SIZE);
-    return new QualityReport.Throughput(texts.size(), tokens, perSecond, BATCH_SIZE);
+    double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    log.printf("  throughput: %.0f texts/s (%d texts, %.0f tokens on average, batches of %d, load average %.1f)%n",
+        perSecond, texts.size(), tokens, BATCH_SIZE, load);
+    return new QualityReport.Throughput(texts.size(), tokens, perSecond, BATCH_SIZE, load);
   }
 
   /** Average WordPiece tokens (all-MiniLM-L6-v2's tokenizer, special tokens included). */

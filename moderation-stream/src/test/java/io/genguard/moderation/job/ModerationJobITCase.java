@@ -86,14 +86,14 @@ class ModerationJobITCase {
     produceGarbage(prefix);
     FAIL_AT.set(SEEN.get() + 80);
     JobClient first = start(config, null);
-    await().atMost(Duration.ofSeconds(90)).until(() -> verdictsFor(prefix).size() >= 150);
+    await().atMost(Duration.ofMinutes(4)).until(() -> verdictsFor(prefix).size() >= 150);
 
     // Stop as a crash would leave it: cancelled, with only the retained checkpoint to resume from.
     first.cancel().get();
     produce(prefix, 150, 300);
     Path checkpoint = newestCheckpoint();
     JobClient second = start(config, checkpoint);
-    await().atMost(Duration.ofSeconds(90)).until(() -> verdictsFor(prefix).size() >= 300);
+    await().atMost(Duration.ofMinutes(4)).until(() -> verdictsFor(prefix).size() >= 300);
     Thread.sleep(1500); // let any duplicate that would appear become visible
     second.cancel().get();
 

@@ -92,6 +92,11 @@ public final class AuditStoreCollector implements AutoCloseable {
   public static final String BIAS_GROUP_OUTPUTS = "genguard.bias.group.outputs";
   /** Seconds since the end of the latest live bias window, per model. */
   public static final String BIAS_WINDOW_AGE = "genguard.bias.window.age";
+  /**
+   * Live bias alerts the bias-aggregation job raised (rows of {@code bias_audit.live_alert}; 0 while
+   * that optional table does not exist).
+   */
+  public static final String BIAS_LIVE_ALERTS = "genguard.bias.live.alerts";
   /** Failed collection rounds. */
   public static final String COLLECTOR_ERRORS = "genguard.audit.collector.errors";
   /** When the last collection round succeeded, epoch seconds. */
@@ -168,6 +173,8 @@ public final class AuditStoreCollector implements AutoCloseable {
           + " from gate_outcome g where g.outcome = 'HELD_FOR_REVIEW' and not exists"
           + " (select 1 from gate_outcome f where f.request_id = g.request_id"
           + "  and f.outcome in ('RELEASED', 'QUARANTINED'))";
+  private static final String LIVE_ALERT_TABLE_SQL = "select to_regclass('bias_audit.live_alert') is not null";
+  private static final String LIVE_ALERTS_SQL = "select count(*) from bias_audit.live_alert";
   private static final String BIAS_SQL =
       "with latest as (select model, max(window_end) as window_end from bias_metric"
           + "   where scope = 'LIVE' group by model)"
@@ -186,6 +193,7 @@ public final class AuditStoreCollector implements AutoCloseable {
   private final AtomicLong reviewQueueDepth = new AtomicLong();
   private final AtomicReference<Double> reviewQueueOldestAge = new AtomicReference<>(0.0);
   private final AtomicReference<Double> lastSuccess = new AtomicReference<>(0.0);
+  private final AtomicLong liveAlerts = new AtomicLong();
   private final MultiGauge biasRates;
   private final MultiGauge biasDisparities;
   private final MultiGauge biasOutputs;
@@ -213,6 +221,9 @@ public final class AuditStoreCollector implements AutoCloseable {
     Gauge.builder(COLLECTOR_LAST_SUCCESS, lastSuccess, AtomicReference::get)
         .description("When the audit-store collector last completed a round (Unix time)")
         .baseUnit("seconds")
+        .register(registry);
+    FunctionCounter.builder(BIAS_LIVE_ALERTS, liveAlerts, AtomicLong::doubleValue)
+        .description("Live bias alerts raised by the bias-aggregation job")
         .register(registry);
     biasRates =
         MultiGauge.builder(BIAS_GROUP_RATE)
@@ -301,6 +312,7 @@ public final class AuditStoreCollector implements AutoCloseable {
           resolvePending(connection, fresh, resolvedOutcomes, resolvedLatencies);
       long[] queue = reviewQueue(connection);
       List<BiasRow> bias = bias(connection);
+      long alerts = bool(connection, LIVE_ALERT_TABLE_SQL) ? single(connection, LIVE_ALERTS_SQL) : 0;
 
       // Everything read: apply.
       deltas.apply();
@@ -313,6 +325,7 @@ public final class AuditStoreCollector implements AutoCloseable {
       reviewQueueDepth.set(queue[0]);
       reviewQueueOldestAge.set(queue[1] / 1000.0);
       publishBias(bias);
+      liveAlerts.set(alerts);
       lastSuccess.set(clock.millis() / 1000.0);
     }
   }
@@ -510,6 +523,14 @@ public final class AuditStoreCollector implements AutoCloseable {
         ResultSet rows = statement.executeQuery()) {
       rows.next();
       return rows.getLong(1);
+    }
+  }
+
+  private static boolean bool(Connection connection, String sql) throws SQLException {
+    try (PreparedStatement statement = connection.prepareStatement(sql);
+        ResultSet rows = statement.executeQuery()) {
+      rows.next();
+      return rows.getBoolean(1);
     }
   }
 

@@ -22,6 +22,8 @@ import io.genguard.testsupport.IntegrationInfrastructure;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -95,6 +97,8 @@ class AuditStoreCollectorITCase {
     assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_DISPARITY, "group", "religion:muslim", "metric", "unsafe_rate")).isCloseTo(0.10, within(1e-9));
     assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_DISPARITY, "group", "religion:christian", "metric", "block_rate")).isCloseTo(-0.08, within(1e-9));
     assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_OUTPUTS, "group", "religion:christian")).isEqualTo(100);
+    assertThat(registry.get(AuditStoreCollector.BIAS_LIVE_ALERTS).functionCounter().count())
+        .as("no bias_audit schema in this database: zero, not an error").isZero();
 
     // Round 2: r3 released 1.5 s after generation; r2 approved by a reviewer; r4's gate outcome is
     // audited before its output.
@@ -136,6 +140,16 @@ class AuditStoreCollectorITCase {
         .contains("genguard_audit_verdicts_total{decision=\"BLOCK\",policy_version=\"" + POLICY_VERSION + "\",service=\"audit\"} 1.0")
         .contains("genguard_audit_review_queue_oldest_age_seconds{service=\"audit\"} 0")
         .contains("genguard_bias_group_disparity{group=\"religion:christian\",metric=\"unsafe_rate\",model=\"europarl-kn3\",service=\"audit\"} -0.1");
+
+    // The bias-aggregation job's alert table, once it exists (its own migration creates it).
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute("create schema bias_audit");
+      statement.execute("create table bias_audit.live_alert (alert_id text primary key, model text not null)");
+      statement.execute("insert into bias_audit.live_alert values ('alert-1', 'europarl-kn3')");
+    }
+    collector.collect();
+    assertThat(registry.get(AuditStoreCollector.BIAS_LIVE_ALERTS).functionCounter().count()).isEqualTo(1);
 
     // A restarted collector starts each counter at the full total, never below what was scraped.
     MeterRegistry restarted = PrometheusRegistries.create("audit");

@@ -1,0 +1,248 @@
+package io.genguard.deploy.compose;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.genguard.deploy.RepositoryFiles;
+import io.genguard.generator.GeneratorConfig;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * docker-compose.yml is validated by parsing, since no Docker engine runs in CI: the services it
+ * must have, pinned images, health checks, start order, every variable documented in
+ * .env.example with no secret committed, ports, mounts, the GPU profile and the scrape targets.
+ */
+class ComposeFileTest {
+  private static final Set<String> REQUIRED_SERVICES = Set.of(
+      "kafka", "topics", "postgres", "jobmanager", "taskmanager", "flink-jobs", "generator", "generator-gpu",
+      "release-gate", "audit", "prometheus", "grafana");
+  /**
+   * Environment keys whose values are secrets: never a literal or a non-empty default (a *_FILE
+   * key names where a secret is kept, which is not itself secret).
+   */
+  private static final Pattern SECRET =
+      Pattern.compile("(?!.*_FILE$).*(PASSWORD|SECRET|TOKEN|API_KEY|SIGNING_KEYS|WATERMARK_KEYS).*");
+
+  private final ComposeFile compose = ComposeFile.read();
+
+  @Test
+  void shouldDefineEveryServiceOfTheDeployment() {
+    assertThat(compose.serviceNames()).containsAll(REQUIRED_SERVICES);
+  }
+
+  @Test
+  void shouldPinEveryImageToATag() {
+    List<String> problems = new ArrayList<>();
+    for (String name : compose.serviceNames()) {
+      JsonNode service = compose.services().path(name);
+      String image = service.path("image").asText();
+      if (image.isEmpty() && service.path("build").isMissingNode()) {
+        problems.add(name + ": needs an image or a build");
+        continue;
+      }
+      if (!image.isEmpty()) {
+        String tag = image.substring(image.lastIndexOf('/') + 1);
+        if (!tag.contains(":") || tag.endsWith(":latest")) {
+          problems.add(name + ": image " + image + " must name a version tag, not latest");
+        }
+      }
+    }
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
+  void shouldHealthCheckEveryLongRunningServiceOthersWaitFor() {
+    for (String name : List.of("kafka", "postgres", "jobmanager", "generator", "release-gate", "audit", "prometheus", "grafana")) {
+      JsonNode test = compose.services().path(name).path("healthcheck").path("test");
+      assertThat(test.isArray() && test.size() >= 2).as(name + " has a health check command").isTrue();
+    }
+    assertThat(compose.services().path("postgres").path("healthcheck").path("test").get(1).asText()).contains("pg_isready");
+  }
+
+  @Test
+  void shouldStartServicesOnlyAfterWhatTheyNeedIsReady() {
+    List<String> problems = new ArrayList<>();
+    for (String name : compose.serviceNames()) {
+      JsonNode dependsOn = compose.services().path(name).path("depends_on");
+      dependsOn.fieldNames().forEachRemaining(dependency -> {
+        JsonNode target = compose.services().path(dependency);
+        String condition = dependsOn.path(dependency).path("condition").asText();
+        if (target.isMissingNode()) {
+          problems.add(name + " depends on unknown service " + dependency);
+        } else if (condition.equals("service_healthy") && target.path("healthcheck").isMissingNode()) {
+          problems.add(name + " waits for " + dependency + " to be healthy, but it has no health check");
+        } else if (condition.equals("service_completed_successfully") && !target.path("restart").asText().equals("no")) {
+          problems.add(name + " waits for one-shot " + dependency + ", which must have restart: \"no\"");
+        } else if (!Set.of("service_healthy", "service_started", "service_completed_successfully").contains(condition)) {
+          problems.add(name + " -> " + dependency + ": unknown condition '" + condition + "'");
+        }
+      });
+    }
+    assertThat(problems).isEmpty();
+    assertThat(dependencies("flink-jobs")).containsEntry("jobmanager", "service_healthy")
+        .containsEntry("topics", "service_completed_successfully");
+    assertThat(dependencies("audit")).containsEntry("postgres", "service_healthy");
+    assertThat(dependencies("topics")).containsEntry("kafka", "service_healthy");
+    for (String service : List.of("generator", "release-gate", "audit")) {
+      assertThat(dependencies(service)).as(service + " starts after the topics exist")
+          .containsEntry("topics", "service_completed_successfully");
+    }
+  }
+
+  @Test
+  void shouldDocumentEveryVariableInEnvExampleAndNothingElse() {
+    Set<String> referenced = compose.referencedVariables();
+    Set<String> documented = ComposeFile.envExample().keySet();
+
+    Set<String> undocumented = new TreeSet<>(referenced);
+    undocumented.removeAll(documented);
+    Set<String> unused = new TreeSet<>(documented);
+    unused.removeAll(referenced);
+    assertThat(undocumented).as("variables docker-compose.yml uses but .env.example does not list").isEmpty();
+    assertThat(unused).as("variables .env.example lists but docker-compose.yml never uses").isEmpty();
+  }
+
+  @Test
+  void shouldCommitNoSecret() throws Exception {
+    List<String> problems = new ArrayList<>();
+    for (String name : compose.serviceNames()) {
+      ComposeFile.environment(compose.services().path(name)).forEach((key, value) -> {
+        if (!SECRET.matcher(key).matches()) {
+          return;
+        }
+        boolean referenceOnly = ComposeFile.isOnlyInterpolation(value);
+        boolean emptyOrRequired = ComposeFile.interpolations(value).stream()
+            .allMatch(i -> i.operator().isEmpty() || i.operator().contains("?") || i.argument().isEmpty());
+        if (!referenceOnly || !emptyOrRequired) {
+          problems.add(name + ": " + key + " must be ${VARIABLE:?message} (or an empty default), not a value");
+        }
+      });
+    }
+    ComposeFile.envExample().forEach((key, value) -> {
+      if (SECRET.matcher(key).matches() && !value.isEmpty()) {
+        problems.add(".env.example: " + key + " must be left empty");
+      }
+    });
+    assertThat(problems).isEmpty();
+    for (String required : List.of("GENGUARD_POSTGRES_PASSWORD", "GENGUARD_GRAFANA_ADMIN_PASSWORD",
+        "GENGUARD_WATERMARK_KEYS", "GENGUARD_SIGNING_KEYS", "GENGUARD_VERIFICATION_KEYS")) {
+      assertThat(compose.text).as(required + " is required, never defaulted").contains("${" + required + ":?");
+    }
+    assertThat(Files.readString(RepositoryFiles.resolve(".gitignore"))).as(".env is ignored").contains("/.env");
+  }
+
+  @Test
+  void shouldPublishEachHostPortOnce() {
+    Map<String, String> owners = new HashMap<>();
+    List<String> problems = new ArrayList<>();
+    for (String name : compose.serviceNames()) {
+      for (JsonNode port : compose.services().path(name).path("ports")) {
+        // HOST:CONTAINER, where HOST may be an interpolation with its own ':' (${PORT:-8080}).
+        String mapping = port.asText();
+        int split = mapping.lastIndexOf(':');
+        if (split < 1 || !mapping.substring(split + 1).matches("\\d+")) {
+          problems.add(name + ": write ports as HOST:CONTAINER, was " + mapping);
+          continue;
+        }
+        String host = mapping.substring(0, split);
+        String previous = owners.put(host, name);
+        if (previous != null) {
+          problems.add("host port " + host + " is published by " + previous + " and " + name);
+        }
+      }
+    }
+    assertThat(problems).isEmpty();
+    assertThat(owners.keySet()).contains("${GENGUARD_AUDIT_PORT:-8080}", "${GENGUARD_GRAFANA_PORT:-3000}",
+        "${GENGUARD_PROMETHEUS_PORT:-9090}", "${GENGUARD_FLINK_UI_PORT:-8081}");
+  }
+
+  @Test
+  void shouldMountOnlyFilesThatExistInTheRepository() {
+    List<String> missing = new ArrayList<>();
+    for (String name : compose.serviceNames()) {
+      for (JsonNode volume : compose.services().path(name).path("volumes")) {
+        String source = volume.asText().split(":")[0];
+        if (source.startsWith("./") && !Files.exists(RepositoryFiles.resolve(source.substring(2)))) {
+          missing.add(name + ": " + source);
+        }
+      }
+    }
+    assertThat(missing).isEmpty();
+    assertThat(compose.services().path("grafana").path("volumes").toString())
+        .contains("./dashboards/grafana/provisioning:/etc/grafana/provisioning")
+        .contains("./dashboards/grafana/dashboards:/var/lib/grafana/dashboards/genguard");
+  }
+
+  @Test
+  void shouldReserveAnNvidiaGpuOnlyInTheGpuProfile() {
+    JsonNode gpu = compose.services().path("generator-gpu");
+    assertThat(gpu.path("profiles").toString()).isEqualTo("[\"gpu\"]");
+    JsonNode device = gpu.path("deploy").path("resources").path("reservations").path("devices").get(0);
+    assertThat(device.path("driver").asText()).isEqualTo("nvidia");
+    assertThat(device.path("capabilities").toString()).contains("gpu");
+    assertThat(compose.services().path("generator").path("profiles").isMissingNode())
+        .as("the CPU generator runs without a profile").isTrue();
+  }
+
+  @Test
+  void shouldPassTheGeneratorOnlySettingsItKnows() throws Exception {
+    Set<String> known = new HashSet<>();
+    for (var field : GeneratorConfig.Keys.class.getFields()) {
+      if (Modifier.isStatic(field.getModifiers()) && field.getType() == String.class) {
+        known.add((String) field.get(null));
+      }
+    }
+    List<String> unknown = new ArrayList<>();
+    for (String name : List.of("generator", "generator-gpu")) {
+      for (String key : ComposeFile.environment(compose.services().path(name)).keySet()) {
+        if (key.startsWith("GENGUARD_GENERATOR_") && !known.contains(key)) {
+          unknown.add(name + ": " + key);
+        }
+      }
+    }
+    assertThat(unknown).as("the generator refuses to start on unknown GENGUARD_GENERATOR_* keys").isEmpty();
+  }
+
+  @Test
+  void shouldScrapeEveryServiceWhereItServesMetrics() {
+    JsonNode scrape = io.genguard.deploy.dashboards.ScrapeConfig.read().path("scrape_configs");
+    Map<String, Integer> targets = new HashMap<>();
+    for (JsonNode job : scrape) {
+      for (JsonNode discovery : job.path("dns_sd_configs")) {
+        for (JsonNode host : discovery.path("names")) {
+          targets.put(host.asText(), discovery.path("port").asInt());
+        }
+      }
+    }
+    assertThat(targets).containsOnlyKeys("generator", "audit", "release-gate", "jobmanager", "taskmanager");
+    targets.forEach((service, port) -> {
+      Map<String, String> env = ComposeFile.environment(compose.services().path(service));
+      if (service.equals("jobmanager") || service.equals("taskmanager")) {
+        assertThat(env.get("FLINK_PROPERTIES")).as(service + " reporter")
+            .contains("metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory")
+            .contains("metrics.reporter.prom.port: " + port);
+      } else {
+        assertThat(env).as(service + " metrics endpoint")
+            .containsEntry("GENGUARD_METRICS_PORT", Integer.toString(port))
+            .containsEntry("GENGUARD_METRICS_HOST", "0.0.0.0");
+      }
+    });
+  }
+
+  private Map<String, String> dependencies(String service) {
+    Map<String, String> conditions = new HashMap<>();
+    JsonNode dependsOn = compose.services().path(service).path("depends_on");
+    dependsOn.fieldNames().forEachRemaining(name -> conditions.put(name, dependsOn.path(name).path("condition").asText()));
+    return conditions;
+  }
+}

@@ -1,0 +1,16 @@
+package io.genguard.deploy.dashboards;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.genguard.deploy.RepositoryFiles;
+import java.nio.file.Path;
+
+/** The Prometheus scrape configuration of docker-compose.yml. */
+public final class ScrapeConfig {
+  static final Path FILE = Path.of("dashboards/prometheus/prometheus.yml");
+
+  private ScrapeConfig() {}
+
+  public static JsonNode read() {
+    return MonitoringQueries.readYaml(RepositoryFiles.root().resolve(FILE));
+  }
+}

@@ -1,0 +1,53 @@
+package io.genguard.services.gate;
+
+import io.genguard.moderation.gate.ReleaseGateTopology;
+import io.genguard.services.runtime.ServiceEnvironment;
+import io.genguard.services.runtime.ServiceProcess;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The release gate on its own: the Kafka Streams topology (exactly_once_v2) that releases,
+ * quarantines or holds each output, with Kafka Streams' client meters on /metrics.
+ */
+public final class ReleaseGateMain {
+  private static final Logger LOG = LoggerFactory.getLogger(ReleaseGateMain.class);
+
+  private ReleaseGateMain() {}
+
+  public static void main(String[] args) throws Exception {
+    start(System.getenv()).runUntilStopped();
+  }
+
+  /** Starts the gate from {@code env} and returns without blocking. */
+  public static ServiceProcess start(Map<String, String> env) {
+    ServiceEnvironment environment = ServiceEnvironment.fromEnvironment(env);
+    ReleaseGateSettings settings = ReleaseGateSettings.fromEnvironment(env, environment.dataDir());
+    ServiceProcess process = ServiceProcess.start("release-gate", environment);
+    try {
+      KafkaStreams gate = new KafkaStreams(
+          ReleaseGateTopology.buildTopology(Clock.systemUTC(), settings.decisionRetention()),
+          ReleaseGateTopology.streamsConfig(environment.kafkaBootstrapServers(),
+              settings.stateDir().toString(), settings.replicationFactor()));
+      gate.setUncaughtExceptionHandler(error -> {
+        LOG.error("Release gate thread failed; replacing it", error);
+        return StreamThreadExceptionResponse.REPLACE_THREAD;
+      });
+      process.manage(() -> gate.close(Duration.ofSeconds(10)));
+      KafkaStreamsMetrics metrics = process.manage(new KafkaStreamsMetrics(gate));
+      metrics.bindTo(process.registry());
+      gate.start();
+      process.serveMetrics();
+      return process;
+    } catch (RuntimeException e) {
+      process.close();
+      throw e;
+    }
+  }
+}

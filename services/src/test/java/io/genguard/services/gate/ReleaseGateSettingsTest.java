@@ -1,0 +1,31 @@
+package io.genguard.services.gate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ReleaseGateSettingsTest {
+
+  @Test
+  void shouldKeepStateUnderTheDataDirectoryPerHostByDefault() {
+    ReleaseGateSettings settings = ReleaseGateSettings.fromEnvironment(Map.of("HOSTNAME", "3f2a9c"), Path.of("/data"));
+
+    assertThat(settings.stateDir()).isEqualTo(Path.of("/data/release-gate/3f2a9c"));
+    assertThat(settings.replicationFactor()).isEqualTo(1);
+    assertThat(settings.decisionRetention()).isEqualTo(Duration.ofDays(7));
+  }
+
+  @Test
+  void shouldNameTheKeyOfAnInvalidValue() {
+    assertThatThrownBy(() -> ReleaseGateSettings.fromEnvironment(
+            Map.of(ReleaseGateSettings.REPLICATION_FACTOR, "0"), Path.of("/data")))
+        .hasMessageContaining("GENGUARD_GATE_REPLICATION_FACTOR must be at least 1");
+    assertThatThrownBy(() -> ReleaseGateSettings.fromEnvironment(
+            Map.of(ReleaseGateSettings.DECISION_RETENTION_HOURS, "a week"), Path.of("/data")))
+        .hasMessageContaining("GENGUARD_GATE_DECISION_RETENTION_HOURS='a week' is not a whole number");
+  }
+}

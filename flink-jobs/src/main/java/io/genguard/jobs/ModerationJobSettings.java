@@ -1,0 +1,54 @@
+package io.genguard.jobs;
+
+import io.genguard.moderation.job.ModerationJobConfig;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything the moderation job needs on a cluster, parsed once in {@code main}: the job's own
+ * settings ({@link ModerationJobConfig}, GENGUARD_MODERATION_* and GENGUARD_KAFKA_BOOTSTRAP_SERVERS),
+ * the scorer, the policy file and where the TaskManagers keep provenance key files they create.
+ * Values come from the environment of the process that runs {@code main} (the one calling {@code
+ * flink run}), then from {@code KEY=VALUE} program arguments, which win.
+ *
+ * @param policyFile policy YAML, present at the same path on the client and every TaskManager
+ * @param keyDirectory key files on the TaskManagers, used only for keys missing from their
+ *     environment (GENGUARD_WATERMARK_KEYS and GENGUARD_VERIFICATION_KEYS should be set there)
+ */
+public record ModerationJobSettings(
+    ModerationJobConfig job, String scorer, Optional<Path> policyFile, Path keyDirectory) {
+
+  public static final String SCORER = "GENGUARD_MODERATION_SCORER";
+  public static final String POLICY_FILE = "GENGUARD_POLICY_FILE";
+  public static final String KEY_DIR = "GENGUARD_MODERATION_KEY_DIR";
+
+  public ModerationJobSettings {
+    if (scorer == null || scorer.isBlank()) {
+      throw new IllegalArgumentException(SCORER + " must name a scorer (or 'default')");
+    }
+  }
+
+  /**
+   * @param args {@code KEY=VALUE} pairs overriding {@code env}, e.g. {@code
+   *     GENGUARD_MODERATION_PARALLELISM=4}
+   */
+  public static ModerationJobSettings parse(Map<String, String> env, String... args) {
+    Map<String, String> values = new HashMap<>(env);
+    for (String arg : args) {
+      int equals = arg.indexOf('=');
+      if (!arg.startsWith("GENGUARD_") || equals < 0) {
+        throw new IllegalArgumentException("Argument '" + arg + "' is not KEY=VALUE with a GENGUARD_* key;"
+            + " e.g. flink run genguard-flink-jobs.jar GENGUARD_MODERATION_PARALLELISM=4");
+      }
+      values.put(arg.substring(0, equals), arg.substring(equals + 1));
+    }
+    return new ModerationJobSettings(
+        ModerationJobConfig.fromEnvironment(values),
+        values.getOrDefault(SCORER, "default"),
+        Optional.ofNullable(values.get(POLICY_FILE)).filter(value -> !value.isBlank()).map(Path::of),
+        Path.of(values.getOrDefault(KEY_DIR,
+            Path.of(System.getProperty("java.io.tmpdir"), "genguard-moderation-keys").toString())));
+  }
+}

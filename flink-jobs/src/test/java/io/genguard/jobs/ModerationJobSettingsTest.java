@@ -1,0 +1,40 @@
+package io.genguard.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ModerationJobSettingsTest {
+
+  @Test
+  void shouldLetProgramArgumentsOverrideTheEnvironment() {
+    ModerationJobSettings settings = ModerationJobSettings.parse(
+        Map.of("GENGUARD_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092",
+            "GENGUARD_MODERATION_PARALLELISM", "2",
+            "GENGUARD_MODERATION_SCORER", "keyword-baseline"),
+        "GENGUARD_MODERATION_PARALLELISM=4", "GENGUARD_POLICY_FILE=/etc/genguard/policy.yaml");
+
+    assertThat(settings.job().bootstrapServers()).isEqualTo("kafka:9092");
+    assertThat(settings.job().parallelism()).isEqualTo(4);
+    assertThat(settings.scorer()).isEqualTo("keyword-baseline");
+    assertThat(settings.policyFile()).contains(Path.of("/etc/genguard/policy.yaml"));
+  }
+
+  @Test
+  void shouldDefaultToTheBuiltInScorerAndPolicy() {
+    ModerationJobSettings settings = ModerationJobSettings.parse(Map.of());
+
+    assertThat(settings.scorer()).isEqualTo("default");
+    assertThat(settings.policyFile()).isEmpty();
+    assertThat(settings.job().consumerGroup()).isEqualTo("genguard-moderation");
+  }
+
+  @Test
+  void shouldExplainAnArgumentThatIsNotAGenGuardSetting() {
+    assertThatThrownBy(() -> ModerationJobSettings.parse(Map.of(), "--parallelism", "4"))
+        .hasMessageContaining("Argument '--parallelism' is not KEY=VALUE with a GENGUARD_* key");
+  }
+}

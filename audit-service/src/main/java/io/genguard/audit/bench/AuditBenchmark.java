@@ -4,6 +4,7 @@ import io.genguard.audit.http.AuditApi;
 import io.genguard.audit.ingest.AuditIngestor;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.query.AuditQueries;
 import io.genguard.audit.query.OutputSearch;
 import io.genguard.audit.security.ApiTokens;
@@ -58,6 +59,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *   <li>Lookup: GET /api/v1/requests/{id} (token check and the full story) with the store filled
  *       with N audited requests, each with an output, a verdict and a gate outcome; latency
  *       percentiles over random ids, one client after a warm-up.
+ *   <li>Verification: the chain the ingestion benchmark wrote, recomputed end to end.
  * </ul>
  */
 public final class AuditBenchmark {
@@ -74,6 +76,24 @@ public final class AuditBenchmark {
     public String json() {
       return String.format(Locale.ROOT, "{\"benchmark\":\"audit-ingest\",\"events\":%d,\"seconds\":%.2f,"
           + "\"events_per_second\":%.0f}", events, seconds, eventsPerSecond);
+    }
+  }
+
+  /** Result of verifying the chain the ingestion benchmark wrote. */
+  public record VerifyResult(long records, boolean valid, double seconds) {
+    public String json() {
+      return String.format(Locale.ROOT, "{\"benchmark\":\"audit-verify\",\"records\":%d,\"valid\":%s,"
+          + "\"seconds\":%.2f,\"records_per_second\":%.0f}", records, valid, seconds, records / seconds);
+    }
+  }
+
+  /** Recomputes the whole chain (as ./genguard audit verify does) and times it. */
+  public static VerifyResult verify(Servers servers) throws SQLException {
+    try (AuditDatabase database = AuditDatabase.connect(servers.jdbcUrl(), servers.jdbcUser(),
+        servers.jdbcPassword(), 2, false)) {
+      long started = System.nanoTime();
+      ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
+      return new VerifyResult(verification.records(), verification.valid(), (System.nanoTime() - started) / 1e9);
     }
   }
 
@@ -123,9 +143,23 @@ public final class AuditBenchmark {
     props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
     props.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
     props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    // A loader, not part of what is measured: duplicates from retries would be deduplicated by event
+    // id anyway, and without idempotence a fresh broker's leader moves cannot wedge the sequence.
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
     Instant now = Instant.now();
     try (KafkaProducer<String, byte[]> producer =
         new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+      // Start once every partition has a leader (a fresh broker elects them just after creation).
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      for (Topic<String, ?> topic : List.of(Topics.GENERATION_REQUESTS, Topics.GENERATION_OUTPUTS,
+          Topics.MODERATION_VERDICTS, Topics.REVIEW_PENDING, Topics.CONTENT_RELEASED)) {
+        while (producer.partitionsFor(topic.name()).stream().anyMatch(p -> p.leader() == null || p.leader().isEmpty())) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("Topic " + topic.name() + " has partitions without a leader after 60 s");
+          }
+          Thread.sleep(100);
+        }
+      }
       for (int i = 0; i < events; i++) {
         String requestId = runId + "-" + (i / 4);
         Decision decision = (i / 4) % 10 == 0 ? Decision.REVIEW : Decision.RELEASE;

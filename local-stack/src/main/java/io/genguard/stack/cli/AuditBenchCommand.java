@@ -53,6 +53,8 @@ final class AuditBenchCommand implements Callable<Integer> {
       if (events > 0) {
         Progress.say("Ingestion: producing " + events + " events, then persisting them with one ingestor...");
         System.out.println(AuditBenchmark.ingest(servers, events, "bench" + System.currentTimeMillis()).json());
+        Progress.say("Verification: recomputing the chain just written...");
+        System.out.println(AuditBenchmark.verify(servers).json());
       }
       if (outputs > 0) {
         Progress.say("Lookup: filling the store to " + outputs + " audited requests (set-based SQL), then "

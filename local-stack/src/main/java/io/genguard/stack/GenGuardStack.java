@@ -2,6 +2,8 @@ package io.genguard.stack;
 
 import io.genguard.audit.AuditConfig;
 import io.genguard.audit.AuditService;
+import io.genguard.bias.job.BiasAggregationJob;
+import io.genguard.bias.job.BiasJobConfig;
 import io.genguard.generator.GeneratorConfig;
 import io.genguard.generator.GeneratorService;
 import io.genguard.infra.EmbeddedKafkaBroker;
@@ -142,6 +144,11 @@ public final class GenGuardStack implements AutoCloseable {
     ProvenanceKeys keys = ProvenanceKeys.fromEnvironmentOrDirectory(System.getenv(), keyDirectory);
     BatchModerator.Factory moderator = ModerationPipelines.factory(
         config.moderationScorer(), config.policyFile().orElse(null), keyDirectory);
+    // Bias aggregation (bias-audit): verdicts to bias.metrics and live bias alerts. Started before
+    // moderation so that it stops after it, once the last verdicts are committed.
+    started.push(FlinkJobRunner.start(BiasAggregationJob.JOB_NAME, stateDir.resolve("flink/bias"), 1,
+        config.flinkMetricsPort(), (env, conf) -> BiasAggregationJob.wire(env, BiasJobConfig.fromEnvironment(
+            System.getenv(), bootstrapServers, jdbcUrl, jdbcUser, jdbcPassword))));
     moderation = FlinkJobRunner.start(ModerationJob.JOB_NAME, stateDir.resolve("flink/moderation"),
         config.moderationParallelism(), config.flinkMetricsPort(), (env, conf) -> {
           ModerationJob.configure(env, jobConfig);

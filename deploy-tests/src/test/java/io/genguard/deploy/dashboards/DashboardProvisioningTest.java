@@ -114,6 +114,21 @@ class DashboardProvisioningTest {
     assertThat(problems).isEmpty();
   }
 
+  @Test
+  void shouldExplainEveryAlertInTheRunbookAndNoAlertThatDoesNotExist() throws Exception {
+    Set<String> alerts = new java.util.TreeSet<>();
+    JsonNode rules = MonitoringQueries.readYaml(RepositoryFiles.root().resolve(MonitoringQueries.ALERT_RULES));
+    rules.path("groups").forEach(group -> group.path("rules").forEach(rule -> alerts.add(rule.path("alert").asText())));
+    Set<String> documented = new java.util.TreeSet<>();
+    for (String line : java.nio.file.Files.readAllLines(RepositoryFiles.resolve("docs/OPERATIONS.md"))) {
+      if (line.startsWith("### GenGuard")) {
+        documented.add(line.substring(4).trim());
+      }
+    }
+
+    assertThat(documented).as("'### <alert>' sections of docs/OPERATIONS.md").isEqualTo(alerts);
+  }
+
   private static String datasourceUid() {
     return "genguard-prometheus";
   }

@@ -1,5 +1,6 @@
 package io.genguard.stack.cli;
 
+import io.genguard.stack.bench.ModerationBenchmark;
 import io.genguard.stack.bench.PlumbingBenchmark;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -8,8 +9,9 @@ import picocli.CommandLine.Option;
 
 /** {@code genguard bench plumbing}: throughput and latency of the embedded pipeline. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Benchmarks. 'plumbing': outputs/s from gen.outputs to persisted verdict and gate"
-        + " outcome, with the trivial benchmark scorer; prints one JSON line per run.")
+    description = "Benchmarks; each prints one JSON line. 'plumbing': outputs/s from gen.outputs to"
+        + " persisted verdict and gate outcome, with the trivial benchmark scorer. 'moderation': the"
+        + " Flink job's outputs/s with a real scorer against the bare scorer's texts/s.")
 final class BenchCommand implements Callable<Integer> {
   @Mixin StackOptions stack;
 
@@ -23,8 +25,23 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "5000", description = "Warm-up outputs (default ${DEFAULT-VALUE}).")
   int warmup;
 
+  @picocli.CommandLine.Parameters(index = "0", defaultValue = "plumbing", paramLabel = "WHAT",
+      description = "plumbing (default): the whole stack with the trivial benchmark scorer;"
+          + " moderation: the Flink job with a real scorer (--scorer) against the bare scorer.")
+  String what;
+
   @Override
   public Integer call() throws Exception {
+    if (what.equals("moderation")) {
+      String scorer = stack.scorer == null ? "default" : stack.scorer;
+      Progress.say("Moderation benchmark: " + outputs + " outputs of ~100 words, scorer " + scorer
+          + "; bare scorer first, then the Flink job");
+      System.out.println(ModerationBenchmark.run(scorer, outputs, warmup).json());
+      return 0;
+    }
+    if (!what.equals("plumbing")) {
+      throw new IllegalArgumentException("Unknown benchmark '" + what + "'; use plumbing or moderation");
+    }
     Progress.say("Plumbing benchmark: " + outputs + " outputs"
         + (rate > 0 ? " at " + rate + "/s" : " as fast as possible") + ", trivial benchmark scorer");
     PlumbingBenchmark.Result result = PlumbingBenchmark.run(stack.toConfig(), outputs, rate, warmup);

@@ -8,7 +8,9 @@ import picocli.CommandLine.Command;
 @Command(name = "genguard", mixinStandardHelpOptions = true, version = "GenGuard 0.1.0",
     description = "Gate generative-AI output: generation on Kafka, moderation in Flink, a release gate,"
         + " audit in PostgreSQL.",
-    subcommands = {DemoCommand.class, RunCommand.class, SubmitCommand.class, BenchCommand.class})
+    subcommands = {DemoCommand.class, RunCommand.class, SubmitCommand.class, BenchCommand.class,
+        AuditCommand.class, PassThroughCommands.Score.class, PassThroughCommands.Train.class,
+        PassThroughCommands.Quality.class})
 public final class GenGuardCli {
   private GenGuardCli() {}
 

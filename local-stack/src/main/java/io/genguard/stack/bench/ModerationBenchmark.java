@@ -1,0 +1,206 @@
+package io.genguard.stack.bench;
+
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.infra.EmbeddedKafkaBroker;
+import io.genguard.moderation.job.BatchModerator;
+import io.genguard.moderation.job.ModerationJob;
+import io.genguard.moderation.job.ModerationJobConfig;
+import io.genguard.moderation.pipeline.ModerationPipelines;
+import io.genguard.moderation.scoring.ContentScorer;
+import io.genguard.moderation.scoring.ScorerConfig;
+import io.genguard.moderation.scoring.ScorerFactory;
+import io.genguard.schemas.EventIds;
+import io.genguard.schemas.TopicProvisioner;
+import io.genguard.schemas.Topics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Moderation throughput with a real scorer, measured twice in one run on the same texts: the bare
+ * scorer called in batches the size the job uses, and the Flink moderation job (Kafka source,
+ * screening, bias, provenance, policy, exactly-once sink) from gen.outputs to committed verdicts.
+ * The issue's target is that the job reaches at least 80% of the bare scorer's throughput.
+ */
+public final class ModerationBenchmark {
+  /** What a run measured. */
+  public record Result(String scorer, int texts, double meanTokens, double bareTextsPerSecond,
+      double jobOutputsPerSecond, double ratio, double p50Millis, double p99Millis) {
+    public String json() {
+      return String.format(Locale.ROOT,
+          "{\"scorer\":\"%s\",\"texts\":%d,\"mean_tokens\":%.0f,\"bare_scorer_texts_per_second\":%.1f,"
+              + "\"job_outputs_per_second\":%.1f,\"job_vs_bare\":%.2f,\"p50_ms\":%.0f,\"p99_ms\":%.0f}",
+          scorer, texts, meanTokens, bareTextsPerSecond, jobOutputsPerSecond, ratio, p50Millis, p99Millis);
+    }
+  }
+
+  private ModerationBenchmark() {}
+
+  public static Result run(String scorerName, int count, int warmup) throws Exception {
+    String scorer = scorerName == null || scorerName.equals("default") ? ScorerConfig.DEFAULT_NAME : scorerName;
+    ModerationJobConfig defaults = ModerationJobConfig.defaults("unused");
+    List<String> texts = texts(count + warmup, 7);
+    double bare = bareScorer(scorer, texts, warmup, defaults.maxBatchSize());
+
+    Path dir = Files.createTempDirectory("genguard-moderation-bench-");
+    try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(dir.resolve("kafka"), 0)) {
+      Map<String, Object> client = Map.of("bootstrap.servers", kafka.bootstrapServers());
+      TopicProvisioner.provisionCatalogue(client, 4, (short) 1);
+      ModerationJobConfig config = ModerationJobConfig.defaults(kafka.bootstrapServers());
+      BatchModerator.Factory moderator = ModerationPipelines.factory(scorer, null, dir.resolve("keys"));
+      Configuration conf = new Configuration();
+      conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("16m"));
+      conf.set(RestOptions.BIND_PORT, "0");
+      StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
+      ModerationJob.configure(env, config);
+      ModerationJob.buildPipeline(env, ModerationJob.kafkaSource(config), ModerationJob.kafkaSink(config),
+          moderator, config);
+      JobClient job = env.executeAsync("moderation-benchmark");
+      try (KafkaConsumer<byte[], byte[]> verdicts = verdictConsumer(kafka.bootstrapServers())) {
+        send(kafka.bootstrapServers(), "warmup", texts.subList(0, warmup));
+        awaitVerdicts(verdicts, warmup, Map.of(), null);
+        long begin = System.nanoTime();
+        Map<String, Long> sentAt = send(kafka.bootstrapServers(), "measure", texts.subList(warmup, texts.size()));
+        List<Double> latencies = new ArrayList<>();
+        awaitVerdicts(verdicts, count, sentAt, latencies);
+        double seconds = (System.nanoTime() - begin) / 1e9;
+        double jobRate = count / seconds;
+        double[] sorted = latencies.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return new Result(scorer, count, meanTokens(texts), bare, jobRate, jobRate / bare,
+            percentile(sorted, 0.50), percentile(sorted, 0.99));
+      } finally {
+        job.cancel().get();
+      }
+    }
+  }
+
+  private static double bareScorer(String name, List<String> texts, int warmup, int batch) {
+    try (ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(name))) {
+      for (int i = 0; i < warmup; i += batch) {
+        scorer.scoreBatch(texts.subList(i, Math.min(warmup, i + batch)));
+      }
+      long begin = System.nanoTime();
+      for (int i = warmup; i < texts.size(); i += batch) {
+        scorer.scoreBatch(texts.subList(i, Math.min(texts.size(), i + batch)));
+      }
+      return (texts.size() - warmup) / ((System.nanoTime() - begin) / 1e9);
+    }
+  }
+
+  /** Sends outputs; returns request id to the time it was sent. */
+  private static Map<String, Long> send(String bootstrap, String run, List<String> texts) throws Exception {
+    Map<String, Long> sentAt = new java.util.HashMap<>();
+    Properties props = new Properties();
+    props.put("bootstrap.servers", bootstrap);
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    try (var producer = new KafkaProducer<>(props, new StringSerializer(),
+        Topics.GENERATION_OUTPUTS.valueSerde().serializer())) {
+      for (int i = 0; i < texts.size(); i++) {
+        GenerationOutput output = GenerationOutput.newBuilder(PlumbingBenchmark.output(run + "-" + EventIds.random(), i))
+            .setText(texts.get(i))
+            .setGeneratedAt(Instant.now())
+            .build();
+        sentAt.put(output.getRequestId(), System.currentTimeMillis());
+        producer.send(new ProducerRecord<>(Topics.GENERATION_OUTPUTS.name(), output.getRequestId(), output));
+      }
+      producer.flush();
+    }
+    return sentAt;
+  }
+
+  private static KafkaConsumer<byte[], byte[]> verdictConsumer(String bootstrap) {
+    Properties props = new Properties();
+    props.put("bootstrap.servers", bootstrap);
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, "moderation-benchmark-" + EventIds.random());
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    consumer.subscribe(List.of(Topics.MODERATION_VERDICTS.name()));
+    return consumer;
+  }
+
+  /** Counts committed verdicts; with a latency list, records (now - time the output was sent). */
+  private static void awaitVerdicts(KafkaConsumer<byte[], byte[]> consumer, int count,
+      Map<String, Long> sentAt, List<Double> latencies) {
+    int seen = 0;
+    long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
+    while (seen < count) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("Only " + seen + " of " + count + " verdicts within 20 minutes");
+      }
+      for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(50))) {
+        seen++;
+        if (latencies != null) {
+          // Visible now: this consumer reads committed records only, so this includes the wait
+          // for the checkpoint that commits the sink's transaction.
+          Long sent = sentAt.get(Topics.MODERATION_VERDICTS.codec().decode(record.value()).getRequestId());
+          if (sent != null) {
+            latencies.add((double) (System.currentTimeMillis() - sent));
+          }
+        }
+      }
+    }
+  }
+
+  private static double percentile(double[] sorted, double q) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
+  }
+
+  private static double meanTokens(List<String> texts) {
+    return texts.stream().mapToInt(text -> text.split("\\s+").length).average().orElse(0);
+  }
+
+  /** Outputs of about 100 words built from varied sentences, some of them unsafe. */
+  static List<String> texts(int count, long seed) {
+    Random random = new Random(seed);
+    List<String> texts = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      StringBuilder text = new StringBuilder();
+      while (text.toString().split("\\s+").length < 100) {
+        text.append(SENTENCES.get(random.nextInt(SENTENCES.size()))).append(' ');
+      }
+      texts.add(text.toString().trim());
+    }
+    return texts;
+  }
+
+  private static final List<String> SENTENCES = Arrays.asList(
+      "The committee discussed the budget for the coming year and agreed on a timetable.",
+      "Our group supports the amendment because it protects consumers in every region.",
+      "The new directive on energy efficiency will reduce costs for small businesses.",
+      "Transport safety remains a priority and the report lists twelve concrete measures.",
+      "Thank you for your help with the migration, the dashboard looks great now.",
+      "Here is a short summary: the budget was approved and the next review is in March.",
+      "Please send the revised figures before Friday so that we can finish the draft.",
+      "The weather in the north will be cold with occasional rain over the weekend.",
+      "You are a worthless idiot and everyone at work laughs at you behind your back.",
+      "People like them are vermin who should be driven out of this country.",
+      "I know where you live and I am going to hurt you tonight.",
+      "The museum opens a new exhibition on medieval trade routes next month.");
+}

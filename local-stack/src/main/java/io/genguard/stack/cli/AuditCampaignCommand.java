@@ -1,0 +1,213 @@
+package io.genguard.stack.cli;
+
+import io.genguard.bias.campaign.CampaignLimits;
+import io.genguard.bias.campaign.CampaignResolver;
+import io.genguard.bias.campaign.CampaignSpec;
+import io.genguard.bias.campaign.CampaignSpecParser;
+import io.genguard.bias.campaign.InvalidCampaignException;
+import io.genguard.bias.campaign.ModelCatalog;
+import io.genguard.bias.persistence.AuditStoreReader;
+import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.bias.persistence.BiasAuditDatabase;
+import io.genguard.bias.persistence.CampaignRepository;
+import io.genguard.bias.submit.CampaignProgress;
+import io.genguard.bias.submit.CampaignRunner;
+import io.genguard.bias.submit.CampaignRunner.CampaignInterruptedException;
+import io.genguard.bias.submit.HttpApiSubmitter;
+import io.genguard.bias.submit.SubmissionException;
+import io.genguard.moderation.train.DataDirectory;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code genguard audit campaign --file CAMPAIGN.yaml}: validates a bias campaign (nothing is sent
+ * if it is invalid), stores its plan, submits its requests through the running stack's API and
+ * prints its id; {@code --resume ID} continues an interrupted one.
+ */
+@Command(
+    name = "campaign",
+    mixinStandardHelpOptions = true,
+    description =
+        "Start a bias audit campaign on a running GenGuard (prints its id), or resume one.")
+final class AuditCampaignCommand implements Callable<Integer> {
+  @ArgGroup(multiplicity = "1")
+  Which which;
+
+  static final class Which {
+    @Option(names = "--file", paramLabel = "CAMPAIGN.yaml", description = "The campaign to start.")
+    Path file;
+
+    @Option(names = "--resume", paramLabel = "ID", description = "Resume an interrupted campaign.")
+    String resume;
+  }
+
+  @Option(
+      names = "--resubmit-pending",
+      description =
+          "With --resume: also re-submit samples whose request never got a verdict (lost when a"
+              + " stack without --data-dir was restarted).")
+  boolean resubmitPending;
+
+  @Option(
+      names = "--wait",
+      paramLabel = "SECONDS",
+      defaultValue = "0",
+      description = "Wait up to this long for every sample to be judged (default: do not wait).")
+  int waitSeconds;
+
+  @Option(
+      names = "--api",
+      defaultValue = "${env:GENGUARD_API:-http://127.0.0.1:8080}",
+      description = "API of the running stack (default ${DEFAULT-VALUE}, or GENGUARD_API).")
+  String api;
+
+  @Option(
+      names = "--token",
+      defaultValue = "${env:GENGUARD_API_TOKEN}",
+      paramLabel = "TOKEN",
+      description =
+          "API token of a submitter of the campaign's tenant, or an admin (default:"
+              + " GENGUARD_API_TOKEN).")
+  String token;
+
+  @Option(
+      names = "--shared-data",
+      paramLabel = "DIR",
+      description =
+          "Folder holding bold/ and holistic_bias/ (default: GENGUARD_DATA_DIR, else"
+              + " ../shared/data next to the repository).")
+  String sharedData;
+
+  @Option(
+      names = "--max-samples",
+      paramLabel = "N",
+      description = "Largest campaign allowed (default: GENGUARD_BIAS_MAX_SAMPLES or 20000).")
+  Integer maxSamples;
+
+  @Option(
+      names = "--backends",
+      paramLabel = "LIST",
+      description =
+          "Backends and models the stack serves, backend[:model|model],... (default:"
+              + " GENGUARD_BIAS_BACKENDS or "
+              + ModelCatalog.DEFAULT
+              + ").")
+  String backends;
+
+  @Mixin AuditStoreOptions store;
+
+  @Override
+  public Integer call() throws Exception {
+    CampaignLimits limits = CampaignLimits.fromEnvironment(System.getenv());
+    if (maxSamples != null) {
+      limits = limits.withMaxSamples(maxSamples);
+    }
+    if (backends != null) {
+      limits = limits.withCatalog(ModelCatalog.parse(backends));
+    }
+    CampaignSpec spec = null;
+    String source = null;
+    if (which.file != null) {
+      // Parse before connecting anywhere: a bad file is refused even with no stack running.
+      spec = CampaignSpecParser.parse(which.file);
+      source = Files.readString(which.file, StandardCharsets.UTF_8);
+    }
+    try (AuditDatabase db = store.connect(false)) {
+      BiasAuditDatabase.migrate(db.dataSource());
+      HttpApiSubmitter submitter =
+          new HttpApiSubmitter(URI.create(api), Optional.ofNullable(token));
+      CampaignRepository campaigns = new CampaignRepository(db.dataSource());
+      CampaignRunner runner =
+          new CampaignRunner(
+              campaigns,
+              new AuditStoreReader(db.dataSource()),
+              submitter,
+              new CampaignResolver(() -> DataDirectory.resolve(sharedData)),
+              limits,
+              Clock.systemUTC(),
+              AuditCampaignCommand::progress);
+      CampaignRunner.Submitted submitted;
+      try {
+        submitted =
+            spec != null ? runner.start(spec, source) : runner.resume(which.resume, resubmitPending);
+      } catch (CampaignInterruptedException e) {
+        register(db, campaigns, e.campaignId());
+        System.out.println(e.campaignId());
+        Progress.say(e.getMessage());
+        return 3;
+      }
+      register(db, campaigns, submitted.campaignId());
+      System.out.println(submitted.campaignId());
+      Progress.say(
+          "campaign "
+              + submitted.campaignId()
+              + ": "
+              + submitted.planned()
+              + " samples planned, "
+              + submitted.submittedNow()
+              + " submitted now"
+              + (submitted.reconciled() > 0
+                  ? ", " + submitted.reconciled() + " recovered from the audit store"
+                  : "")
+              + ". Report: ./genguard audit report "
+              + submitted.campaignId()
+              + " --format html --out report.html");
+      if (waitSeconds > 0) {
+        return await(runner, submitted.campaignId());
+      }
+      return 0;
+    } catch (InvalidCampaignException e) {
+      Progress.say("campaign refused, nothing was submitted: " + e.getMessage());
+      return 1;
+    } catch (SubmissionException e) {
+      Progress.say("nothing more was submitted: " + e.getMessage());
+      return 2;
+    }
+  }
+
+  private static void register(AuditDatabase db, CampaignRepository campaigns, String id) {
+    try {
+      new AuditStorePublisher(db.dataSource(), "genguard audit campaign")
+          .registerCampaign(campaigns.find(id).orElseThrow());
+    } catch (Exception e) {
+      Progress.say("the campaign is stored, but the audit UI could not list it: " + e.getMessage());
+    }
+  }
+
+  private int await(CampaignRunner runner, String campaignId) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(waitSeconds).toNanos();
+    CampaignProgress progress = runner.progress(campaignId);
+    while (!progress.settled() && System.nanoTime() < deadline) {
+      Thread.sleep(2000);
+      progress = runner.progress(campaignId);
+    }
+    Progress.say(
+        "campaign "
+            + campaignId
+            + ": "
+            + progress.judged()
+            + " of "
+            + progress.planned()
+            + " judged"
+            + (progress.missing().isEmpty()
+                ? ""
+                : "; missing: ./genguard audit status " + campaignId));
+    return progress.complete() ? 0 : 4;
+  }
+
+  private static void progress(String campaignId, int done, int total) {
+    if (done == total || done % Math.max(1, total / 10) == 0) {
+      Progress.say("campaign " + campaignId + ": submitted " + done + " of " + total);
+    }
+  }
+}

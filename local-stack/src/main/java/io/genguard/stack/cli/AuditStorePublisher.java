@@ -1,0 +1,89 @@
+package io.genguard.stack.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.audit.NotFoundException;
+import io.genguard.audit.bias.BiasReports;
+import io.genguard.audit.bias.Campaigns;
+import io.genguard.audit.security.Caller;
+import io.genguard.bias.persistence.CampaignRecord;
+import io.genguard.bias.report.BiasReport;
+import io.genguard.bias.report.ReportExporter;
+import io.genguard.bias.report.ReportFormat;
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import javax.sql.DataSource;
+
+/**
+ * Makes campaigns and reports of the bias audit visible in the audit service's API and UI
+ * ({@code /api/v1/bias/campaigns}, {@code /api/v1/bias/reports}) through the audit service's own
+ * stores, which also record each in the audit chain (with the reports' SHA-256 digests).
+ */
+final class AuditStorePublisher {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Campaigns campaigns;
+  private final BiasReports reports;
+  private final Caller caller;
+
+  AuditStorePublisher(DataSource dataSource, String who) {
+    this.campaigns = new Campaigns(dataSource, Clock.systemUTC());
+    this.reports = new BiasReports(dataSource, Clock.systemUTC());
+    this.caller = Caller.system(who);
+  }
+
+  /** Records the campaign as RUNNING unless the audit store has it already. */
+  void registerCampaign(CampaignRecord campaign) throws SQLException {
+    try {
+      campaigns.get(campaign.campaignId(), caller);
+      return;
+    } catch (NotFoundException absent) {
+      // first time: create it below
+    }
+    JsonNode definition = parse(campaign.spec());
+    campaigns.create(
+        new Campaigns.NewCampaign(
+            campaign.campaignId(), campaign.tenantId(), campaign.name(), "RUNNING", definition),
+        caller);
+  }
+
+  /** Stores the report (JSON, CSV, HTML) and the campaign's status and headline numbers. */
+  void publish(CampaignRecord campaign, BiasReport report) throws SQLException {
+    registerCampaign(campaign);
+    JsonNode summary = JSON.valueToTree(report.headline());
+    reports.save(
+        new BiasReports.NewReport(
+            report.reportId(),
+            campaign.campaignId(),
+            campaign.tenantId(),
+            "Bias report: " + campaign.name(),
+            "CAMPAIGN",
+            campaign.backend() + (campaign.model() == null ? "" : "/" + campaign.model()),
+            campaign.createdAt(),
+            Instant.parse(report.generatedAt()),
+            summary,
+            parse(ReportExporter.toJson(report)),
+            text(report, ReportFormat.CSV),
+            text(report, ReportFormat.HTML)),
+        caller);
+    campaigns.updateStatus(
+        campaign.campaignId(),
+        report.status().equals("COMPLETE") ? "COMPLETED" : "RUNNING",
+        summary,
+        caller);
+  }
+
+  private static String text(BiasReport report, ReportFormat format) {
+    return new String(ReportExporter.toBytes(report, format), StandardCharsets.UTF_8);
+  }
+
+  private static JsonNode parse(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("Unreadable JSON: " + e.getMessage(), e);
+    }
+  }
+}

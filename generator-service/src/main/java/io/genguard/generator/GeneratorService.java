@@ -52,6 +52,7 @@ public final class GeneratorService implements AutoCloseable {
   private final List<GenerationWorker> workers = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private boolean started;
+  private WarmUpOnce warmUp;
   private boolean closed;
 
   /**
@@ -98,7 +99,8 @@ public final class GeneratorService implements AutoCloseable {
       throw new IllegalStateException("GeneratorService was already started");
     }
     started = true;
-    Runnable warmUpOnce = new WarmUpOnce(backends);
+    WarmUpOnce warmUpOnce = new WarmUpOnce(backends);
+    warmUp = warmUpOnce;
     for (int i = 0; i < config.workers(); i++) {
       String name = "generator-" + config.instanceId() + "-" + i;
       String transactionalId = "genguard-" + name;
@@ -119,6 +121,11 @@ public final class GeneratorService implements AutoCloseable {
       threads.add(thread);
       thread.start();
     }
+  }
+
+  /** Whether the models are loaded (or trained) and the workers can serve; false before start. */
+  public synchronized boolean warmedUp() {
+    return warmUp != null && warmUp.done;
   }
 
   /** The backends this service offers, by name. */
@@ -210,7 +217,7 @@ public final class GeneratorService implements AutoCloseable {
   /** Loads models once, on whichever worker thread gets there first; the others wait for it. */
   private static final class WarmUpOnce implements Runnable {
     private final BackendRegistry backends;
-    private boolean done;
+    private volatile boolean done;
 
     WarmUpOnce(BackendRegistry backends) {
       this.backends = backends;

@@ -199,6 +199,10 @@ public final class GenGuardStack implements AutoCloseable {
     return jdbcUrl;
   }
 
+  public GeneratorService generator() {
+    return generator;
+  }
+
   public AuditService audit() {
     return audit;
   }

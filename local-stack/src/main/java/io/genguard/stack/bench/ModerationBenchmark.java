@@ -46,23 +46,34 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class ModerationBenchmark {
   /** What a run measured. */
-  public record Result(String scorer, int texts, double meanTokens, double bareTextsPerSecond,
-      double jobOutputsPerSecond, double ratio, double p50Millis, double p99Millis) {
+  public record Result(String scorer, int texts, double meanTokens, double bareBefore, double bareAfter,
+      double jobOutputsPerSecond, double ratio, double p50Millis, double p99Millis, double loadAverage) {
     public String json() {
       return String.format(Locale.ROOT,
           "{\"scorer\":\"%s\",\"texts\":%d,\"mean_tokens\":%.0f,\"bare_scorer_texts_per_second\":%.1f,"
-              + "\"job_outputs_per_second\":%.1f,\"job_vs_bare\":%.2f,\"p50_ms\":%.0f,\"p99_ms\":%.0f}",
-          scorer, texts, meanTokens, bareTextsPerSecond, jobOutputsPerSecond, ratio, p50Millis, p99Millis);
+              + "\"bare_before\":%.1f,\"bare_after\":%.1f,\"job_outputs_per_second\":%.1f,\"job_vs_bare\":%.2f,"
+              + "\"p50_ms\":%.0f,\"p99_ms\":%.0f,\"load_average\":%.2f}",
+          scorer, texts, meanTokens, (bareBefore + bareAfter) / 2, bareBefore, bareAfter, jobOutputsPerSecond,
+          ratio, p50Millis, p99Millis, loadAverage);
     }
   }
 
   private ModerationBenchmark() {}
 
-  public static Result run(String scorerName, int count, int warmup) throws Exception {
+  /**
+   * @param rate outputs/s to send at (0: all at once, which measures throughput; a rate below the
+   *     throughput measures latency without a queue)
+   */
+  public static Result run(String scorerName, int count, int warmup, double rate) throws Exception {
     String scorer = scorerName == null || scorerName.equals("default") ? ScorerConfig.DEFAULT_NAME : scorerName;
     ModerationJobConfig defaults = ModerationJobConfig.defaults("unused");
     List<String> texts = texts(count + warmup, 7);
-    double bare = bareScorer(scorer, texts, warmup, defaults.maxBatchSize());
+    // The bare scorer runs before and after the job and the ratio uses their mean, so that a change
+    // in the machine's load during the run does not favour either side.
+    double bareBefore = bareScorer(scorer, texts, warmup, defaults.maxBatchSize());
+    double jobRate;
+    double p50;
+    double p99;
 
     Path dir = Files.createTempDirectory("genguard-moderation-bench-");
     try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(dir.resolve("kafka"), 0)) {
@@ -79,21 +90,34 @@ public final class ModerationBenchmark {
           moderator, config);
       JobClient job = env.executeAsync("moderation-benchmark");
       try (KafkaConsumer<byte[], byte[]> verdicts = verdictConsumer(kafka.bootstrapServers())) {
-        send(kafka.bootstrapServers(), "warmup", texts.subList(0, warmup));
+        send(kafka.bootstrapServers(), "warmup", texts.subList(0, warmup), 0, new java.util.HashMap<>());
         awaitVerdicts(verdicts, warmup, Map.of(), null);
         long begin = System.nanoTime();
-        Map<String, Long> sentAt = send(kafka.bootstrapServers(), "measure", texts.subList(warmup, texts.size()));
+        // Sent from another thread, so that verdicts are read (and timed) while outputs still go out.
+        Map<String, Long> sentAt = new java.util.concurrent.ConcurrentHashMap<>();
+        var sender = java.util.concurrent.CompletableFuture.runAsync(() -> {
+          try {
+            send(kafka.bootstrapServers(), "measure", texts.subList(warmup, texts.size()), rate, sentAt);
+          } catch (Exception e) {
+            throw new IllegalStateException("sending the benchmark outputs failed", e);
+          }
+        });
         List<Double> latencies = new ArrayList<>();
         awaitVerdicts(verdicts, count, sentAt, latencies);
+        sender.join();
         double seconds = (System.nanoTime() - begin) / 1e9;
-        double jobRate = count / seconds;
+        jobRate = count / seconds;
         double[] sorted = latencies.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return new Result(scorer, count, meanTokens(texts), bare, jobRate, jobRate / bare,
-            percentile(sorted, 0.50), percentile(sorted, 0.99));
+        p50 = percentile(sorted, 0.50);
+        p99 = percentile(sorted, 0.99);
       } finally {
         job.cancel().get();
       }
     }
+    double bareAfter = bareScorer(scorer, texts, warmup, defaults.maxBatchSize());
+    double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    return new Result(scorer, count, meanTokens(texts), bareBefore, bareAfter, jobRate,
+        jobRate / ((bareBefore + bareAfter) / 2), p50, p99, load);
   }
 
   private static double bareScorer(String name, List<String> texts, int warmup, int batch) {
@@ -109,15 +133,23 @@ public final class ModerationBenchmark {
     }
   }
 
-  /** Sends outputs; returns request id to the time it was sent. */
-  private static Map<String, Long> send(String bootstrap, String run, List<String> texts) throws Exception {
-    Map<String, Long> sentAt = new java.util.HashMap<>();
+  /** Sends outputs, recording in {@code sentAt} when each request id was sent. */
+  private static void send(String bootstrap, String run, List<String> texts, double rate,
+      Map<String, Long> sentAt) throws Exception {
     Properties props = new Properties();
     props.put("bootstrap.servers", bootstrap);
     props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     try (var producer = new KafkaProducer<>(props, new StringSerializer(),
         Topics.GENERATION_OUTPUTS.valueSerde().serializer())) {
+      long start = System.nanoTime();
       for (int i = 0; i < texts.size(); i++) {
+        if (rate > 0) {
+          long due = start + (long) (i * 1e9 / rate);
+          long wait = due - System.nanoTime();
+          if (wait > 0) {
+            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+          }
+        }
         GenerationOutput output = GenerationOutput.newBuilder(PlumbingBenchmark.output(run + "-" + EventIds.random(), i))
             .setText(texts.get(i))
             .setGeneratedAt(Instant.now())
@@ -127,7 +159,6 @@ public final class ModerationBenchmark {
       }
       producer.flush();
     }
-    return sentAt;
   }
 
   private static KafkaConsumer<byte[], byte[]> verdictConsumer(String bootstrap) {

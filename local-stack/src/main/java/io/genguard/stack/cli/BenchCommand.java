@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks; each prints one JSON line. 'plumbing': outputs/s from gen.outputs to"
         + " persisted verdict and gate outcome, with the trivial benchmark scorer. 'moderation': the"
-        + " Flink job's outputs/s with a real scorer against the bare scorer's texts/s.")
+        + " Flink job's outputs/s with a real scorer against the bare scorer's texts/s (with --rate:"
+        + " latency at that rate).")
 final class BenchCommand implements Callable<Integer> {
   @Mixin StackOptions stack;
 
@@ -36,7 +37,7 @@ final class BenchCommand implements Callable<Integer> {
       String scorer = stack.scorer == null ? "default" : stack.scorer;
       Progress.say("Moderation benchmark: " + outputs + " outputs of ~100 words, scorer " + scorer
           + "; bare scorer first, then the Flink job");
-      System.out.println(ModerationBenchmark.run(scorer, outputs, warmup).json());
+      System.out.println(ModerationBenchmark.run(scorer, outputs, warmup, rate).json());
       return 0;
     }
     if (!what.equals("plumbing")) {

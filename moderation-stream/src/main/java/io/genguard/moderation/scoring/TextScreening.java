@@ -155,7 +155,13 @@ public final class TextScreening {
     for (int i = 0; i < text.length(); ) {
       int cp = text.codePointAt(i);
       i += Character.charCount(cp);
-      if (Character.isLetter(cp)) {
+      if (cp < 0x80) {
+        // ASCII fast path: UnicodeScript.of is a binary search per character.
+        if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z') {
+          letters++;
+          latin++;
+        }
+      } else if (Character.isLetter(cp)) {
         letters++;
         if (Character.UnicodeScript.of(cp) == Character.UnicodeScript.LATIN) {
           latin++;

@@ -148,7 +148,7 @@ public final class GenGuardStack implements AutoCloseable {
     // moderation so that it stops after it, once the last verdicts are committed.
     started.push(FlinkJobRunner.start(BiasAggregationJob.JOB_NAME, stateDir.resolve("flink/bias"), 1,
         config.flinkMetricsPort(), (env, conf) -> BiasAggregationJob.wire(env, BiasJobConfig.fromEnvironment(
-            System.getenv(), bootstrapServers, jdbcUrl, jdbcUser, jdbcPassword))));
+            withoutConnectionKeys(System.getenv()), bootstrapServers, jdbcUrl, jdbcUser, jdbcPassword))));
     moderation = FlinkJobRunner.start(ModerationJob.JOB_NAME, stateDir.resolve("flink/moderation"),
         config.moderationParallelism(), config.flinkMetricsPort(), (env, conf) -> {
           ModerationJob.configure(env, jobConfig);
@@ -197,6 +197,17 @@ public final class GenGuardStack implements AutoCloseable {
 
   public String jdbcUrl() {
     return jdbcUrl;
+  }
+
+  /**
+   * The bias job's tuning keys apply in the embedded stack too, but never its connection keys: the
+   * stack's own broker and database are the only ones it may use.
+   */
+  private static Map<String, String> withoutConnectionKeys(Map<String, String> env) {
+    Map<String, String> tuning = new java.util.HashMap<>(env);
+    List.of(BiasJobConfig.BOOTSTRAP_SERVERS, BiasJobConfig.JDBC_URL, BiasJobConfig.JDBC_USER,
+        BiasJobConfig.JDBC_PASSWORD).forEach(tuning::remove);
+    return tuning;
   }
 
   public GeneratorService generator() {

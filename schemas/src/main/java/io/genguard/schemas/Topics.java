@@ -1,5 +1,6 @@
 package io.genguard.schemas;
 
+import io.genguard.events.v1.BiasAlert;
 import io.genguard.events.v1.BiasMetric;
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.GenerationFailure;
@@ -40,6 +41,9 @@ public final class Topics {
       output("review.pending", ReleaseGateOutcome.class);
   public static final Topic<String, BiasMetric> BIAS_METRICS =
       output("bias.metrics", BiasMetric.class);
+  /** Live bias alerts, keyed by model rather than request id (they concern a window, not a request). */
+  public static final Topic<String, BiasAlert> BIAS_ALERTS =
+      output("bias.alerts", BiasAlert.class);
 
   /** Dead letters of every input topic share one schema; each input has its own topic. */
   public static final Topic<String, DeadLetter> GENERATION_REQUESTS_DLQ =
@@ -63,7 +67,8 @@ public final class Topics {
         CONTENT_RELEASED,
         CONTENT_QUARANTINED,
         REVIEW_PENDING,
-        BIAS_METRICS);
+        BIAS_METRICS,
+        BIAS_ALERTS);
   }
 
   public static List<Topic<String, DeadLetter>> deadLetterTopics() {

@@ -1,6 +1,7 @@
 package io.genguard.audit.persistence;
 
 import io.genguard.audit.json.CanonicalJson;
+import io.genguard.events.v1.BiasAlert;
 import io.genguard.events.v1.BiasMetric;
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.GateOutcome;
@@ -136,6 +137,9 @@ public final class AuditWriter {
           deadLetters.add(e);
         } else if (event instanceof BiasMetric e) {
           metrics.add(e);
+        } else if (event instanceof BiasAlert) {
+          // Audit log only: the bias job's bias_audit.live_alert table is where alerts are queried.
+          continue;
         } else {
           throw new IllegalArgumentException("No projection for " + incoming.type());
         }

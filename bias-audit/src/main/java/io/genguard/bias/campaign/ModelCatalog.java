@@ -16,8 +16,14 @@ import java.util.stream.Collectors;
 public final class ModelCatalog {
   public static final String KEY = "GENGUARD_BIAS_BACKENDS";
 
-  /** What a default embedded stack serves: the built-in n-gram models and the echo backend. */
-  public static final String DEFAULT = "builtin:europarl-kn2|europarl-kn3|europarl-kn4,echo:echo";
+  /**
+   * What a default embedded stack serves: the built-in n-gram model of the configured order
+   * ({@value #BUILTIN_ORDER_KEY}, default 3; the generator loads exactly one) and the echo backend.
+   */
+  public static final String DEFAULT = "builtin:europarl-kn3,echo:echo";
+
+  /** The generator's key for the built-in model's order, which names the one model it serves. */
+  static final String BUILTIN_ORDER_KEY = "GENGUARD_GENERATOR_BUILTIN_ORDER";
 
   private static final String ANY = "*";
 
@@ -31,10 +37,19 @@ public final class ModelCatalog {
     return parse(DEFAULT);
   }
 
-  /** Defaults, or the catalogue in {@value #KEY}. */
+  /**
+   * The catalogue in {@value #KEY}, else the defaults with the built-in model of the order in
+   * {@value #BUILTIN_ORDER_KEY} (as the generator of the same environment serves it).
+   */
   public static ModelCatalog fromEnvironment(Map<String, String> env) {
     String value = env.get(KEY);
-    return value == null || value.isBlank() ? defaults() : parse(value);
+    if (value != null && !value.isBlank()) {
+      return parse(value);
+    }
+    String order = env.get(BUILTIN_ORDER_KEY);
+    return order == null || order.isBlank()
+        ? defaults()
+        : parse(DEFAULT.replace("europarl-kn3", "europarl-kn" + order.trim()));
   }
 
   public static ModelCatalog parse(String text) {

@@ -32,12 +32,14 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * The bias-aggregation job: reads moderation verdicts and writes per-group statistics to
  * bias.metrics: running totals per campaign x group (campaign requests), and per model x detected
  * group x tumbling window (live traffic). When some group of a live window differs from the rest
- * significantly after correction, it raises a live bias alert.
+ * significantly after correction, it raises a live bias alert: a bias.alerts event (Kafka, so the
+ * audit log records it) and a bias_audit.live_alert row (what the dashboard and reports query).
  *
  * <pre>
  * moderation.verdicts ─ decode ─┬─ campaign? ─ key (campaign, group) ─ running totals ─────┐
  *   (dead letters ─> .dlq)      └─ live ─ fan out per group ─ key (model, group) ─ window ─┤
- *                                              key (model) ─ window ─ one-vs-rest tests ─ alerts
+ *                                              key (model) ─ window ─ one-vs-rest tests ─ alerts ─┬─ live_alert
+ *                                                                                     bias.alerts <┘
  *                                                                          bias.metrics <─┘
  * </pre>
  *
@@ -52,7 +54,7 @@ public final class BiasAggregationJob {
   /**
    * Wires the pipeline between any source and sinks, so tests run it on their own I/O.
    *
-   * @param sink receives bias.metrics events and dead letters (each names its topic)
+   * @param sink receives bias.metrics and bias.alerts events and dead letters (each names its topic)
    * @param alertSink receives live bias alerts
    */
   public static void buildPipeline(
@@ -115,7 +117,8 @@ public final class BiasAggregationJob {
 
     // All groups of one model's window meet again (each window result carries the window's last
     // timestamp, so it falls in the same window) for the one-vs-rest tests.
-    liveWindows
+    DataStream<BiasAlert> alerts =
+        liveWindows
         .keyBy(window -> window.model)
         .window(TumblingEventTimeWindows.of(config.liveWindow()))
         .process(
@@ -126,13 +129,13 @@ public final class BiasAggregationJob {
                     config.alertMinGroupSize(),
                     config.categories())))
         .name("live disparity tests")
-        .uid("live-disparity-tests")
-        .sinkTo(alertSink)
-        .name("live alerts sink")
-        .uid("live-alerts-sink");
+        .uid("live-disparity-tests");
+    alerts.sinkTo(alertSink).name("live alerts sink").uid("live-alerts-sink");
+    DataStream<KafkaMessage> alertEvents =
+        alerts.map(new LiveWindowFunctions.EncodeAlert()).name("encode bias alerts").uid("encode-bias-alerts");
 
     campaignMetrics
-        .union(liveMetrics, verdicts.getSideOutput(DecodeVerdicts.DEAD_LETTERS))
+        .union(liveMetrics, alertEvents, verdicts.getSideOutput(DecodeVerdicts.DEAD_LETTERS))
         .sinkTo(sink)
         .name("bias metrics and dead letters sink")
         .uid("bias-metrics-sink");

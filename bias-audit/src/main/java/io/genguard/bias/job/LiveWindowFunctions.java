@@ -125,6 +125,38 @@ final class LiveWindowFunctions {
     }
   }
 
+  /** An alert as a bias.alerts event (keyed by model), so that it is on Kafka and in the audit log. */
+  static final class EncodeAlert extends RichMapFunction<BiasAlert, KafkaMessage> {
+    private static final long serialVersionUID = 1L;
+    private transient EventCodec<io.genguard.events.v1.BiasAlert> codec;
+
+    @Override
+    public void open(OpenContext openContext) {
+      codec = Topics.BIAS_ALERTS.codec();
+    }
+
+    @Override
+    public KafkaMessage map(BiasAlert alert) {
+      io.genguard.events.v1.BiasAlert event =
+          io.genguard.events.v1.BiasAlert.newBuilder()
+              .setEventId(alert.alertId)
+              .setModel(alert.model)
+              .setWindowStart(java.time.Instant.ofEpochMilli(alert.windowStart))
+              .setWindowEnd(java.time.Instant.ofEpochMilli(alert.windowEnd))
+              .setGroupsCompared(alert.groupsCompared)
+              .setTests(alert.tests)
+              .setCorrection(alert.correction)
+              .setAlpha(alert.alpha)
+              .setFindingsJson(alert.findings)
+              .setDetectedAt(java.time.Instant.ofEpochMilli(alert.detectedAt))
+              .build();
+      return KafkaMessage.outgoing(
+          Topics.BIAS_ALERTS.name(),
+          alert.model.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+          codec.encode(event));
+    }
+  }
+
   /**
    * Gathers every group of one model's window and runs {@link LiveDisparity}; emits an alert when
    * some comparison is significant after correction.

@@ -147,6 +147,18 @@ class BiasAggregationJobITCase {
               assertThat(alert.windowEnd()).isEqualTo(liveStart.plusSeconds(10));
               assertThat(alert.findings()).contains("religion:x", "unsafe_rate");
             });
+    // The same alert as an event on bias.alerts, committed once despite the restart.
+    assertThat(readAll(Topics.BIAS_ALERTS.name()).stream()
+            .map(record -> Topics.BIAS_ALERTS.codec().decode(record.value()))
+            .filter(event -> event.getModel().equals(modelKey))
+            .toList())
+        .singleElement()
+        .satisfies(
+            event -> {
+              assertThat(event.getEventId()).isEqualTo(alerts.get(0).alertId());
+              assertThat(event.getWindowStart()).isEqualTo(liveStart);
+              assertThat(event.getFindingsJson()).contains("religion:x", "unsafe_rate");
+            });
     List<BiasMetric> live =
         metrics().stream()
             .filter(m -> m.getScope() == BiasScope.LIVE && m.getModel().equals(modelKey))

@@ -130,14 +130,22 @@ class BiasAggregationPipelineTest {
 
     List<BiasMetric> metrics = new ArrayList<>();
     List<DeadLetter> deadLetters = new ArrayList<>();
+    List<io.genguard.events.v1.BiasAlert> alertEvents = new ArrayList<>();
     for (KafkaMessage message : MESSAGES) {
       if (message.topic.equals(Topics.BIAS_METRICS.name())) {
         metrics.add(Topics.BIAS_METRICS.codec().decode(message.value));
+      } else if (message.topic.equals(Topics.BIAS_ALERTS.name())) {
+        alertEvents.add(Topics.BIAS_ALERTS.codec().decode(message.value));
       } else {
         assertThat(message.topic).isEqualTo(Topics.MODERATION_VERDICTS_DLQ.name());
         deadLetters.add(Topics.MODERATION_VERDICTS_DLQ.codec().decode(message.value));
       }
     }
+
+    assertThat(alertEvents)
+        .as("every stored alert is also a bias.alerts event")
+        .extracting(io.genguard.events.v1.BiasAlert::getEventId)
+        .containsExactlyInAnyOrderElementsOf(ALERTS.stream().map(alert -> alert.alertId).toList());
 
     Map<String, BiasMetric> campaignTotals =
         metrics.stream()

@@ -35,6 +35,17 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
    * @param port the port, or 0 for a free one
    */
   public static EmbeddedPostgresServer start(Path dataDir, int port, String database) {
+    return start(dataDir, port, database, true);
+  }
+
+  /**
+   * Like {@link #start(Path, int, String)}.
+   *
+   * @param stopAtJvmExit whether PostgreSQL stops by itself when the JVM exits (a shutdown hook).
+   *     An owner that stops it in order on its own shutdown path passes false: otherwise the hook
+   *     stops the database concurrently, while the services that write to it are still draining.
+   */
+  public static EmbeddedPostgresServer start(Path dataDir, int port, String database, boolean stopAtJvmExit) {
     try {
       Files.createDirectories(dataDir.getParent());
       EmbeddedPostgres postgres =
@@ -45,6 +56,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
               .setPGStartupWait(Duration.ofSeconds(60))
               .setServerConfig("max_connections", "100")
               .setServerConfig("synchronous_commit", "on")
+              .setRegisterShutdownHook(stopAtJvmExit)
               .start();
       createDatabaseIfMissing(postgres, database);
       LOG.info("PostgreSQL listening on port {}, data dir {}", postgres.getPort(), dataDir);

@@ -63,6 +63,7 @@ public final class GenGuardStack implements AutoCloseable {
   private EmbeddedPostgresServer postgres;
   private AuditService audit;
   private GeneratorService generator;
+  private Path adminTokenFile;
   private KafkaStreams gate;
   private FlinkJobRunner moderation;
 
@@ -105,7 +106,8 @@ public final class GenGuardStack implements AutoCloseable {
       jdbcUser = external.jdbcUser();
       jdbcPassword = external.jdbcPassword();
     } else {
-      postgres = EmbeddedPostgresServer.start(stateDir.resolve("postgres"), config.postgresPort(), "genguard");
+      // No shutdown hook of its own: close() stops PostgreSQL last, after the audit service drained.
+      postgres = EmbeddedPostgresServer.start(stateDir.resolve("postgres"), config.postgresPort(), "genguard", false);
       started.push(postgres);
       kafka = EmbeddedKafkaBroker.start(stateDir.resolve("kafka"), config.kafkaPort());
       started.push(kafka);
@@ -117,10 +119,14 @@ public final class GenGuardStack implements AutoCloseable {
     this.jdbcUrl = jdbcUrl;
     TopicProvisioner.provisionCatalogue(kafkaProperties(), config.partitions(), (short) 1);
 
-    audit = new AuditService(
-        AuditConfig.fromEnvironment(System.getenv(),
-            AuditConfig.of(jdbcUrl, jdbcUser, jdbcPassword, config.httpPort())),
-        kafkaProperties(), Clock.systemUTC());
+    AuditConfig auditConfig = AuditConfig.fromEnvironment(System.getenv(),
+        AuditConfig.of(jdbcUrl, jdbcUser, jdbcPassword, config.httpPort()));
+    if (auditConfig.adminTokenFile().isBlank()) {
+      // A laptop stack gives its user a first admin token (written once, owner-readable only).
+      auditConfig = auditConfig.withAdminTokenFile(stateDir.resolve("admin-token"));
+    }
+    adminTokenFile = Path.of(auditConfig.adminTokenFile());
+    audit = new AuditService(auditConfig, kafkaProperties(), Clock.systemUTC());
     started.push(audit);
 
     gate = new KafkaStreams(
@@ -208,6 +214,11 @@ public final class GenGuardStack implements AutoCloseable {
     List.of(BiasJobConfig.BOOTSTRAP_SERVERS, BiasJobConfig.JDBC_URL, BiasJobConfig.JDBC_USER,
         BiasJobConfig.JDBC_PASSWORD).forEach(tuning::remove);
     return tuning;
+  }
+
+  /** Where the audit service wrote the first admin API token (created once per data directory). */
+  public Path adminTokenFile() {
+    return adminTokenFile;
   }
 
   public GeneratorService generator() {

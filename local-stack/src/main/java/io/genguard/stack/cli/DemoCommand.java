@@ -75,11 +75,20 @@ final class DemoCommand implements Callable<Integer> {
       return ok(done) ? 0 : 1;
     }
     Progress.say("Demo workload settled in " + String.format("%.1f", seconds) + " s. Still serving:");
-    Progress.say("  submit:  ./genguard submit \"your prompt\" --api http://127.0.0.1:" + genguard.httpPort());
-    Progress.say("  summary: curl http://127.0.0.1:" + genguard.httpPort() + "/api/v1/summary");
+    sayHowToUse(genguard);
     Progress.say("Press Ctrl-C to stop.");
     stopped.await();
     return 0;
+  }
+
+  /** How to reach a running stack: UI, API token, submit, summary, metrics. */
+  static void sayHowToUse(GenGuardStack genguard) {
+    String api = "http://127.0.0.1:" + genguard.httpPort();
+    String token = "$(cat " + genguard.adminTokenFile() + ")";
+    Progress.say("  UI:      " + api + "/ui/ (sign in with the admin token in " + genguard.adminTokenFile() + ")");
+    Progress.say("  submit:  GENGUARD_API_TOKEN=" + token + " ./genguard submit \"your prompt\" --api " + api);
+    Progress.say("  summary: curl -H \"Authorization: Bearer " + token + "\" " + api + "/api/v1/summary");
+    Progress.say("  metrics: http://127.0.0.1:" + genguard.metricsPort() + "/metrics");
   }
 
   static boolean ok(Completeness done) {

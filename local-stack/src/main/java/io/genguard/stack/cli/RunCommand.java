@@ -23,6 +23,7 @@ final class RunCommand implements Callable<Integer> {
     }, "genguard-shutdown"));
     Progress.say("GenGuard is running. Audit API: http://127.0.0.1:" + genguard.httpPort()
         + "  Kafka: " + genguard.bootstrapServers() + "  state: " + genguard.stateDir());
+    DemoCommand.sayHowToUse(genguard);
     Progress.say("Press Ctrl-C to stop.");
     stopped.await();
     return 0;

@@ -51,7 +51,7 @@ final class SubmitCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     if (token == null || token.isBlank()) {
-      System.err.println("No API token: pass --token or set GENGUARD_API_TOKEN (the stack prints or writes one;"
+      System.err.println("No API token: pass --token or set GENGUARD_API_TOKEN (an embedded stack writes an admin token to DATA_DIR/admin-token;"
           + " an admin creates more with ./genguard audit token create).");
       return 2;
     }

@@ -32,7 +32,7 @@ public final class CampaignRepository {
       super(
           "A campaign with id '"
               + campaignId
-              + "' already exists; resume it (audit campaign --resume "
+              + "' already exists; resume it (./genguard audit campaign --resume "
               + campaignId
               + ") or give the new one another id");
     }

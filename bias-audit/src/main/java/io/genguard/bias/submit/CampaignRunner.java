@@ -74,7 +74,7 @@ public final class CampaignRunner {
               + total
               + " samples: "
               + cause.getMessage()
-              + ". Its plan is stored; resume it with: audit campaign --resume "
+              + ". Its plan is stored; resume it with: ./genguard audit campaign --resume "
               + campaignId,
           cause);
       this.campaignId = campaignId;

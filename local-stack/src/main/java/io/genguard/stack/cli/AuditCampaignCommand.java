@@ -119,7 +119,12 @@ final class AuditCampaignCommand implements Callable<Integer> {
     String source = null;
     if (which.file != null) {
       // Parse before connecting anywhere: a bad file is refused even with no stack running.
-      spec = CampaignSpecParser.parse(which.file);
+      try {
+        spec = CampaignSpecParser.parse(which.file);
+      } catch (InvalidCampaignException e) {
+        Progress.say("campaign refused, nothing was submitted: " + e.getMessage());
+        return 1;
+      }
       source = Files.readString(which.file, StandardCharsets.UTF_8);
     }
     try (AuditDatabase db = store.connect(false)) {

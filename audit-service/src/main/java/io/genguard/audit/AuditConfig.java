@@ -17,9 +17,9 @@ import java.util.Map;
  * @param reviewClaimMinutes how long a reviewer's claim on a queue item lasts
  * @param retentionDays default retention for tenants without their own (0 = keep forever)
  * @param retentionIntervalMinutes how often retention runs (0 = only when asked through the API)
- * @param adminTokenFile if set and the file does not exist, the service creates a global admin token at
- *     start and writes it there (owner-only permissions), so a local stack has a first token; empty
- *     string = off
+ * @param adminTokenFile if set and the file does not exist, the service creates a global admin
+ *     token at start and writes it there (owner-only permissions), so a local stack has a first
+ *     token; empty string = off
  */
 public record AuditConfig(
     String jdbcUrl,
@@ -47,7 +47,8 @@ public record AuditConfig(
   public static final String MAX_EXPORT_ROWS = "GENGUARD_AUDIT_MAX_EXPORT_ROWS";
   public static final String REVIEW_CLAIM_MINUTES = "GENGUARD_AUDIT_REVIEW_CLAIM_MINUTES";
   public static final String RETENTION_DAYS = "GENGUARD_AUDIT_RETENTION_DAYS";
-  public static final String RETENTION_INTERVAL_MINUTES = "GENGUARD_AUDIT_RETENTION_INTERVAL_MINUTES";
+  public static final String RETENTION_INTERVAL_MINUTES =
+      "GENGUARD_AUDIT_RETENTION_INTERVAL_MINUTES";
   public static final String ADMIN_TOKEN_FILE = "GENGUARD_AUDIT_ADMIN_TOKEN_FILE";
 
   public AuditConfig {
@@ -59,24 +60,63 @@ public record AuditConfig(
     atLeast(RETENTION_INTERVAL_MINUTES, retentionIntervalMinutes, 0);
     adminTokenFile = adminTokenFile == null ? "" : adminTokenFile;
     if (httpPort < 0 || httpPort > 65535) {
-      throw new IllegalArgumentException(HTTP_PORT + "=" + httpPort + " is not a TCP port (0-65535)");
+      throw new IllegalArgumentException(
+          HTTP_PORT + "=" + httpPort + " is not a TCP port (0-65535)");
     }
   }
 
   /** The settings of the first version; the rest take their defaults. */
-  public AuditConfig(String jdbcUrl, String jdbcUser, String jdbcPassword, String consumerGroup, String httpHost,
-      int httpPort, int poolSize) {
-    this(jdbcUrl, jdbcUser, jdbcPassword, consumerGroup, httpHost, httpPort, poolSize, 64 * 1024, 100_000, 15, 0, 60,
+  public AuditConfig(
+      String jdbcUrl,
+      String jdbcUser,
+      String jdbcPassword,
+      String consumerGroup,
+      String httpHost,
+      int httpPort,
+      int poolSize) {
+    this(
+        jdbcUrl,
+        jdbcUser,
+        jdbcPassword,
+        consumerGroup,
+        httpHost,
+        httpPort,
+        poolSize,
+        64 * 1024,
+        100_000,
+        15,
+        0,
+        60,
         "");
   }
 
   @Override
   public String toString() {
-    return "AuditConfig[jdbcUrl=" + jdbcUrl + ", jdbcUser=" + jdbcUser + ", jdbcPassword=***, consumerGroup="
-        + consumerGroup + ", httpHost=" + httpHost + ", httpPort=" + httpPort + ", poolSize=" + poolSize
-        + ", maxBodyBytes=" + maxBodyBytes + ", maxExportRows=" + maxExportRows + ", reviewClaimMinutes="
-        + reviewClaimMinutes + ", retentionDays=" + retentionDays + ", retentionIntervalMinutes="
-        + retentionIntervalMinutes + ", adminTokenFile=" + adminTokenFile + "]";
+    return "AuditConfig[jdbcUrl="
+        + jdbcUrl
+        + ", jdbcUser="
+        + jdbcUser
+        + ", jdbcPassword=***, consumerGroup="
+        + consumerGroup
+        + ", httpHost="
+        + httpHost
+        + ", httpPort="
+        + httpPort
+        + ", poolSize="
+        + poolSize
+        + ", maxBodyBytes="
+        + maxBodyBytes
+        + ", maxExportRows="
+        + maxExportRows
+        + ", reviewClaimMinutes="
+        + reviewClaimMinutes
+        + ", retentionDays="
+        + retentionDays
+        + ", retentionIntervalMinutes="
+        + retentionIntervalMinutes
+        + ", adminTokenFile="
+        + adminTokenFile
+        + "]";
   }
 
   public static AuditConfig of(String jdbcUrl, String user, String password, int httpPort) {
@@ -84,25 +124,72 @@ public record AuditConfig(
   }
 
   public AuditConfig withRetention(int days, int intervalMinutes) {
-    return new AuditConfig(jdbcUrl, jdbcUser, jdbcPassword, consumerGroup, httpHost, httpPort, poolSize, maxBodyBytes,
-        maxExportRows, reviewClaimMinutes, days, intervalMinutes, adminTokenFile);
+    return new AuditConfig(
+        jdbcUrl,
+        jdbcUser,
+        jdbcPassword,
+        consumerGroup,
+        httpHost,
+        httpPort,
+        poolSize,
+        maxBodyBytes,
+        maxExportRows,
+        reviewClaimMinutes,
+        days,
+        intervalMinutes,
+        adminTokenFile);
   }
 
   public AuditConfig withConsumerGroup(String group) {
-    return new AuditConfig(jdbcUrl, jdbcUser, jdbcPassword, group, httpHost, httpPort, poolSize, maxBodyBytes,
-        maxExportRows, reviewClaimMinutes, retentionDays, retentionIntervalMinutes, adminTokenFile);
+    return new AuditConfig(
+        jdbcUrl,
+        jdbcUser,
+        jdbcPassword,
+        group,
+        httpHost,
+        httpPort,
+        poolSize,
+        maxBodyBytes,
+        maxExportRows,
+        reviewClaimMinutes,
+        retentionDays,
+        retentionIntervalMinutes,
+        adminTokenFile);
   }
 
   /** Writes a first admin token to {@code file} at start if the file does not exist yet. */
   public AuditConfig withAdminTokenFile(java.nio.file.Path file) {
-    return new AuditConfig(jdbcUrl, jdbcUser, jdbcPassword, consumerGroup, httpHost, httpPort, poolSize, maxBodyBytes,
-        maxExportRows, reviewClaimMinutes, retentionDays, retentionIntervalMinutes,
+    return new AuditConfig(
+        jdbcUrl,
+        jdbcUser,
+        jdbcPassword,
+        consumerGroup,
+        httpHost,
+        httpPort,
+        poolSize,
+        maxBodyBytes,
+        maxExportRows,
+        reviewClaimMinutes,
+        retentionDays,
+        retentionIntervalMinutes,
         file == null ? "" : file.toString());
   }
 
   public AuditConfig withLimits(long bodyBytes, int exportRows) {
-    return new AuditConfig(jdbcUrl, jdbcUser, jdbcPassword, consumerGroup, httpHost, httpPort, poolSize, bodyBytes,
-        exportRows, reviewClaimMinutes, retentionDays, retentionIntervalMinutes, adminTokenFile);
+    return new AuditConfig(
+        jdbcUrl,
+        jdbcUser,
+        jdbcPassword,
+        consumerGroup,
+        httpHost,
+        httpPort,
+        poolSize,
+        bodyBytes,
+        exportRows,
+        reviewClaimMinutes,
+        retentionDays,
+        retentionIntervalMinutes,
+        adminTokenFile);
   }
 
   /** Overrides {@code base} with any GENGUARD_AUDIT_* keys in {@code env}. */
@@ -117,9 +204,14 @@ public record AuditConfig(
         (int) number(POOL_SIZE, env.get(POOL_SIZE), base.poolSize()),
         number(MAX_BODY_BYTES, env.get(MAX_BODY_BYTES), base.maxBodyBytes()),
         (int) number(MAX_EXPORT_ROWS, env.get(MAX_EXPORT_ROWS), base.maxExportRows()),
-        (int) number(REVIEW_CLAIM_MINUTES, env.get(REVIEW_CLAIM_MINUTES), base.reviewClaimMinutes()),
+        (int)
+            number(REVIEW_CLAIM_MINUTES, env.get(REVIEW_CLAIM_MINUTES), base.reviewClaimMinutes()),
         (int) number(RETENTION_DAYS, env.get(RETENTION_DAYS), base.retentionDays()),
-        (int) number(RETENTION_INTERVAL_MINUTES, env.get(RETENTION_INTERVAL_MINUTES), base.retentionIntervalMinutes()),
+        (int)
+            number(
+                RETENTION_INTERVAL_MINUTES,
+                env.get(RETENTION_INTERVAL_MINUTES),
+                base.retentionIntervalMinutes()),
         env.getOrDefault(ADMIN_TOKEN_FILE, base.adminTokenFile()));
   }
 

@@ -53,34 +53,58 @@ public final class AuditService implements AutoCloseable {
   private boolean closed;
 
   public AuditService(AuditConfig config, Map<String, Object> kafkaProperties, Clock clock) {
-    this.database = AuditDatabase.connect(config.jdbcUrl(), config.jdbcUser(), config.jdbcPassword(),
-        config.poolSize());
-    this.ingestor = new AuditIngestor(kafkaProperties, config.consumerGroup(),
-        new AuditWriter(database.dataSource(), clock), clock);
-    this.submitter = new RequestSubmitter(kafkaProperties, RequestSubmitter.SubmissionLimits.defaults(), clock);
+    this.database =
+        AuditDatabase.connect(
+            config.jdbcUrl(), config.jdbcUser(), config.jdbcPassword(), config.poolSize());
+    this.ingestor =
+        new AuditIngestor(
+            kafkaProperties,
+            config.consumerGroup(),
+            new AuditWriter(database.dataSource(), clock),
+            clock);
+    this.submitter =
+        new RequestSubmitter(kafkaProperties, RequestSubmitter.SubmissionLimits.defaults(), clock);
     this.queries = new AuditQueries(database.dataSource());
     this.tokens = new ApiTokens(database.dataSource(), clock);
-    this.outbox = new ReviewOutbox(database.dataSource(), kafkaProperties, clock, Duration.ofSeconds(1));
-    this.reviews = new ReviewQueue(database.dataSource(), outbox, clock,
-        Duration.ofMinutes(config.reviewClaimMinutes()));
+    this.outbox =
+        new ReviewOutbox(database.dataSource(), kafkaProperties, clock, Duration.ofSeconds(1));
+    this.reviews =
+        new ReviewQueue(
+            database.dataSource(), outbox, clock, Duration.ofMinutes(config.reviewClaimMinutes()));
     this.biasReports = new BiasReports(database.dataSource(), clock);
     this.campaigns = new Campaigns(database.dataSource(), clock);
     this.retention = new Retention(database.dataSource(), clock, config.retentionDays());
-    this.api = new AuditApi(new AuditApi.Services(database.dataSource(), queries, submitter, tokens, reviews,
-        new OutputSearch(database.dataSource()), biasReports, campaigns, retention, clock,
-        new AuditApi.Limits(config.maxBodyBytes(), config.maxExportRows())));
+    this.api =
+        new AuditApi(
+            new AuditApi.Services(
+                database.dataSource(),
+                queries,
+                submitter,
+                tokens,
+                reviews,
+                new OutputSearch(database.dataSource()),
+                biasReports,
+                campaigns,
+                retention,
+                clock,
+                new AuditApi.Limits(config.maxBodyBytes(), config.maxExportRows())));
     writeAdminTokenFile(config.adminTokenFile());
     ingestor.start();
     outbox.start();
     api.start(config.httpHost(), config.httpPort());
-    this.retentionTimer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "audit-retention");
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.retentionTimer =
+        Executors.newSingleThreadScheduledExecutor(
+            runnable -> {
+              Thread thread = new Thread(runnable, "audit-retention");
+              thread.setDaemon(true);
+              return thread;
+            });
     if (config.retentionIntervalMinutes() > 0) {
-      retentionTimer.scheduleWithFixedDelay(this::applyRetention, config.retentionIntervalMinutes(),
-          config.retentionIntervalMinutes(), TimeUnit.MINUTES);
+      retentionTimer.scheduleWithFixedDelay(
+          this::applyRetention,
+          config.retentionIntervalMinutes(),
+          config.retentionIntervalMinutes(),
+          TimeUnit.MINUTES);
     }
   }
 
@@ -97,8 +121,8 @@ public final class AuditService implements AutoCloseable {
       return;
     }
     try {
-      ApiTokens.IssuedToken issued = tokens.create(Role.ADMIN, null, "local-admin", null,
-          Caller.system("audit-service"));
+      ApiTokens.IssuedToken issued =
+          tokens.create(Role.ADMIN, null, "local-admin", null, Caller.system("audit-service"));
       Path parent = path.toAbsolutePath().getParent();
       if (parent != null) {
         Files.createDirectories(parent);
@@ -107,14 +131,22 @@ public final class AuditService implements AutoCloseable {
       Files.writeString(path, issued.token() + System.lineSeparator(), StandardCharsets.UTF_8);
       LOG.info("Wrote a new admin API token (id {}) to {}", issued.info().tokenId(), path);
     } catch (Exception e) {
-      throw new IllegalStateException("Cannot write the admin token file " + path + " (" + AuditConfig.ADMIN_TOKEN_FILE
-          + "): " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "Cannot write the admin token file "
+              + path
+              + " ("
+              + AuditConfig.ADMIN_TOKEN_FILE
+              + "): "
+              + e.getMessage(),
+          e);
     }
   }
 
   private static FileAttribute<?>[] posixOwnerOnly(Path path) {
     if (path.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-      return new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))};
+      return new FileAttribute<?>[] {
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))
+      };
     }
     return new FileAttribute<?>[0];
   }
@@ -123,8 +155,10 @@ public final class AuditService implements AutoCloseable {
     try {
       var applied = retention.apply(Caller.system("retention-schedule"));
       if (!applied.isEmpty()) {
-        LOG.info("Retention tombstoned {} record(s) in {} batch(es)",
-            applied.stream().mapToLong(Retention.Applied::tombstoned).sum(), applied.size());
+        LOG.info(
+            "Retention tombstoned {} record(s) in {} batch(es)",
+            applied.stream().mapToLong(Retention.Applied::tombstoned).sum(),
+            applied.size());
       }
     } catch (Exception e) {
       LOG.warn("Retention run failed; it is retried at the next interval: {}", e.toString());
@@ -179,7 +213,8 @@ public final class AuditService implements AutoCloseable {
    * Creates an API token on behalf of the service itself (the local stack uses this to give its
    * user a token); the creation is audited like any other. Returns the token: show it once.
    */
-  public ApiTokens.IssuedToken issueToken(Role role, String tenantId, String name) throws java.sql.SQLException {
+  public ApiTokens.IssuedToken issueToken(Role role, String tenantId, String name)
+      throws java.sql.SQLException {
     return tokens.create(role, tenantId, name, null, Caller.system("audit-service"));
   }
 
@@ -192,7 +227,10 @@ public final class AuditService implements AutoCloseable {
     }
   }
 
-  /** Stops intake (API), publishes pending review decisions, drains the ingestor, closes the database. */
+  /**
+   * Stops intake (API), publishes pending review decisions, drains the ingestor, closes the
+   * database.
+   */
   @Override
   public synchronized void close() {
     if (closed) {

@@ -1,6 +1,9 @@
 package io.genguard.audit;
 
-/** An input the caller sent is not acceptable (HTTP 400); the message names it, says what is wrong and what to send. */
+/**
+ * An input the caller sent is not acceptable (HTTP 400); the message names it, says what is wrong
+ * and what to send.
+ */
 public final class InvalidInputException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 

@@ -7,19 +7,23 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class AuditConfigTest {
-  private static final AuditConfig BASE = AuditConfig.of("jdbc:postgresql://db/genguard", "genguard", "s3cret", 8080);
+  private static final AuditConfig BASE =
+      AuditConfig.of("jdbc:postgresql://db/genguard", "genguard", "s3cret", 8080);
 
   @Test
   void shouldTakeEveryKeyFromTheEnvironment() {
-    AuditConfig config = AuditConfig.fromEnvironment(Map.ofEntries(
-        Map.entry(AuditConfig.JDBC_URL, "jdbc:postgresql://other/db"),
-        Map.entry(AuditConfig.HTTP_PORT, "9090"),
-        Map.entry(AuditConfig.POOL_SIZE, "8"),
-        Map.entry(AuditConfig.MAX_BODY_BYTES, "131072"),
-        Map.entry(AuditConfig.MAX_EXPORT_ROWS, "500"),
-        Map.entry(AuditConfig.REVIEW_CLAIM_MINUTES, "5"),
-        Map.entry(AuditConfig.RETENTION_DAYS, "365"),
-        Map.entry(AuditConfig.RETENTION_INTERVAL_MINUTES, "0")), BASE);
+    AuditConfig config =
+        AuditConfig.fromEnvironment(
+            Map.ofEntries(
+                Map.entry(AuditConfig.JDBC_URL, "jdbc:postgresql://other/db"),
+                Map.entry(AuditConfig.HTTP_PORT, "9090"),
+                Map.entry(AuditConfig.POOL_SIZE, "8"),
+                Map.entry(AuditConfig.MAX_BODY_BYTES, "131072"),
+                Map.entry(AuditConfig.MAX_EXPORT_ROWS, "500"),
+                Map.entry(AuditConfig.REVIEW_CLAIM_MINUTES, "5"),
+                Map.entry(AuditConfig.RETENTION_DAYS, "365"),
+                Map.entry(AuditConfig.RETENTION_INTERVAL_MINUTES, "0")),
+            BASE);
 
     assertThat(config.jdbcUrl()).isEqualTo("jdbc:postgresql://other/db");
     assertThat(config.httpPort()).isEqualTo(9090);
@@ -42,13 +46,17 @@ class AuditConfigTest {
 
   @Test
   void shouldNameTheKeyInEveryError() {
-    assertThatThrownBy(() -> AuditConfig.fromEnvironment(Map.of(AuditConfig.HTTP_PORT, "http"), BASE))
+    assertThatThrownBy(
+            () -> AuditConfig.fromEnvironment(Map.of(AuditConfig.HTTP_PORT, "http"), BASE))
         .hasMessage("GENGUARD_AUDIT_HTTP_PORT='http' is not a whole number");
-    assertThatThrownBy(() -> AuditConfig.fromEnvironment(Map.of(AuditConfig.HTTP_PORT, "70000"), BASE))
+    assertThatThrownBy(
+            () -> AuditConfig.fromEnvironment(Map.of(AuditConfig.HTTP_PORT, "70000"), BASE))
         .hasMessageContaining("GENGUARD_AUDIT_HTTP_PORT=70000 is not a TCP port");
-    assertThatThrownBy(() -> AuditConfig.fromEnvironment(Map.of(AuditConfig.RETENTION_DAYS, "-1"), BASE))
+    assertThatThrownBy(
+            () -> AuditConfig.fromEnvironment(Map.of(AuditConfig.RETENTION_DAYS, "-1"), BASE))
         .hasMessage("GENGUARD_AUDIT_RETENTION_DAYS=-1 must be at least 0");
-    assertThatThrownBy(() -> AuditConfig.fromEnvironment(Map.of(AuditConfig.MAX_BODY_BYTES, "10"), BASE))
+    assertThatThrownBy(
+            () -> AuditConfig.fromEnvironment(Map.of(AuditConfig.MAX_BODY_BYTES, "10"), BASE))
         .hasMessage("GENGUARD_AUDIT_MAX_BODY_BYTES=10 must be at least 1024");
   }
 

@@ -12,9 +12,11 @@ public final class RepositoryFiles {
     String configured = System.getProperty("genguard.repository.root");
     Path root = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath().getParent();
     root = root.toAbsolutePath().normalize();
-    if (!Files.isRegularFile(root.resolve("pom.xml")) || !Files.isDirectory(root.resolve("dashboards"))) {
+    if (!Files.isRegularFile(root.resolve("pom.xml"))
+        || !Files.isDirectory(root.resolve("dashboards"))) {
       throw new IllegalStateException(
-          "Cannot find the repository root (a folder with pom.xml and dashboards/) at " + root
+          "Cannot find the repository root (a folder with pom.xml and dashboards/) at "
+              + root
               + "; run the tests through Maven or set -Dgenguard.repository.root");
     }
     return root;

@@ -82,7 +82,12 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
     props.put(
         "listeners",
-        "PLAINTEXT://127.0.0.1:" + clientPort + "," + CONTROLLER_LISTENER + "://127.0.0.1:" + controllerPort);
+        "PLAINTEXT://127.0.0.1:"
+            + clientPort
+            + ","
+            + CONTROLLER_LISTENER
+            + "://127.0.0.1:"
+            + controllerPort);
     props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + clientPort);
     props.put("controller.listener.names", CONTROLLER_LISTENER);
     props.put("inter.broker.listener.name", "PLAINTEXT");
@@ -124,7 +129,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
           .setIgnoreFormatted(false)
           .run();
     } catch (Exception e) {
-      throw new IllegalStateException("Cannot format the Kafka log directory " + dir + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "Cannot format the Kafka log directory " + dir + ": " + e.getMessage(), e);
     }
   }
 

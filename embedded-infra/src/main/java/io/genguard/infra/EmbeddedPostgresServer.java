@@ -45,7 +45,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
    *     An owner that stops it in order on its own shutdown path passes false: otherwise the hook
    *     stops the database concurrently, while the services that write to it are still draining.
    */
-  public static EmbeddedPostgresServer start(Path dataDir, int port, String database, boolean stopAtJvmExit) {
+  public static EmbeddedPostgresServer start(
+      Path dataDir, int port, String database, boolean stopAtJvmExit) {
     try {
       Files.createDirectories(dataDir.getParent());
       EmbeddedPostgres postgres =
@@ -62,7 +63,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
       LOG.info("PostgreSQL listening on port {}, data dir {}", postgres.getPort(), dataDir);
       return new EmbeddedPostgresServer(postgres, database);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot start PostgreSQL in " + dataDir + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot start PostgreSQL in " + dataDir + ": " + e.getMessage(), e);
     }
   }
 
@@ -94,7 +96,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 
   private static void createDatabaseIfMissing(EmbeddedPostgres postgres, String database) {
     if (!database.matches("[a-z_][a-z0-9_]{0,62}")) {
-      throw new IllegalArgumentException("Database name '" + database + "' must match [a-z_][a-z0-9_]*");
+      throw new IllegalArgumentException(
+          "Database name '" + database + "' must match [a-z_][a-z0-9_]*");
     }
     try (Connection connection = postgres.getPostgresDatabase().getConnection();
         Statement statement = connection.createStatement()) {
@@ -106,7 +109,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
       }
       statement.execute("create database " + database);
     } catch (SQLException e) {
-      throw new IllegalStateException("Cannot create database " + database + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "Cannot create database " + database + ": " + e.getMessage(), e);
     }
   }
 }

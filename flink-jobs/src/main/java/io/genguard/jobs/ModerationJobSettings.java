@@ -8,10 +8,11 @@ import java.util.Optional;
 
 /**
  * Everything the moderation job needs on a cluster, parsed once in {@code main}: the job's own
- * settings ({@link ModerationJobConfig}, GENGUARD_MODERATION_* and GENGUARD_KAFKA_BOOTSTRAP_SERVERS),
- * the scorer, the policy file and where the TaskManagers keep provenance key files they create.
- * Values come from the environment of the process that runs {@code main} (the one calling {@code
- * flink run}), then from {@code KEY=VALUE} program arguments, which win.
+ * settings ({@link ModerationJobConfig}, GENGUARD_MODERATION_* and
+ * GENGUARD_KAFKA_BOOTSTRAP_SERVERS), the scorer, the policy file and where the TaskManagers keep
+ * provenance key files they create. Values come from the environment of the process that runs
+ * {@code main} (the one calling {@code flink run}), then from {@code KEY=VALUE} program arguments,
+ * which win.
  *
  * @param policyFile policy YAML, present at the same path on the client and every TaskManager
  * @param keyDirectory key files on the TaskManagers, used only for keys missing from their
@@ -39,16 +40,24 @@ public record ModerationJobSettings(
     for (String arg : args) {
       int equals = arg.indexOf('=');
       if (!arg.startsWith("GENGUARD_") || equals < 0) {
-        throw new IllegalArgumentException("Argument '" + arg + "' is not KEY=VALUE with a GENGUARD_* key;"
-            + " e.g. flink run genguard-flink-jobs.jar GENGUARD_MODERATION_PARALLELISM=4");
+        throw new IllegalArgumentException(
+            "Argument '"
+                + arg
+                + "' is not KEY=VALUE with a GENGUARD_* key;"
+                + " e.g. flink run genguard-flink-jobs.jar GENGUARD_MODERATION_PARALLELISM=4");
       }
       values.put(arg.substring(0, equals), arg.substring(equals + 1));
     }
     return new ModerationJobSettings(
         ModerationJobConfig.fromEnvironment(values),
         values.getOrDefault(SCORER, "default"),
-        Optional.ofNullable(values.get(POLICY_FILE)).filter(value -> !value.isBlank()).map(Path::of),
-        Path.of(values.getOrDefault(KEY_DIR,
-            Path.of(System.getProperty("java.io.tmpdir"), "genguard-moderation-keys").toString())));
+        Optional.ofNullable(values.get(POLICY_FILE))
+            .filter(value -> !value.isBlank())
+            .map(Path::of),
+        Path.of(
+            values.getOrDefault(
+                KEY_DIR,
+                Path.of(System.getProperty("java.io.tmpdir"), "genguard-moderation-keys")
+                    .toString())));
   }
 }

@@ -50,27 +50,39 @@ class ModerationJobMainITCase {
   @Test
   void shouldJudgeOutputsFromKafkaWhenTheShadedJarsMainRuns(@TempDir Path work) throws Exception {
     Path jar = Path.of(System.getProperty("genguard.flink.jobs.jar"));
-    String flinkClasspath = Files.readString(Path.of(System.getProperty("genguard.flink.classpath.file"))).trim();
+    String flinkClasspath =
+        Files.readString(Path.of(System.getProperty("genguard.flink.classpath.file"))).trim();
     try (JarFile shaded = new JarFile(jar.toFile())) {
-      assertThat(shaded.getManifest().getMainAttributes().getValue("Main-Class")).isEqualTo(ModerationJobMain.class.getName());
-      assertThat(shaded.getEntry("org/apache/flink/connector/kafka/source/KafkaSource.class")).as("connector shaded in").isNotNull();
-      assertThat(shaded.getEntry("io/genguard/bias/job/BiasAggregationJob.class")).as("bias job in the same jar").isNotNull();
-      assertThat(shaded.getEntry("org/apache/flink/streaming/api/environment/StreamExecutionEnvironment.class"))
-          .as("Flink itself is provided, not shaded").isNull();
+      assertThat(shaded.getManifest().getMainAttributes().getValue("Main-Class"))
+          .isEqualTo(ModerationJobMain.class.getName());
+      assertThat(shaded.getEntry("org/apache/flink/connector/kafka/source/KafkaSource.class"))
+          .as("connector shaded in")
+          .isNotNull();
+      assertThat(shaded.getEntry("io/genguard/bias/job/BiasAggregationJob.class"))
+          .as("bias job in the same jar")
+          .isNotNull();
+      assertThat(
+              shaded.getEntry(
+                  "org/apache/flink/streaming/api/environment/StreamExecutionEnvironment.class"))
+          .as("Flink itself is provided, not shaded")
+          .isNull();
     }
 
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     TopicProvisioner.provisionCatalogue(infra.kafkaClientProperties(), 2, (short) 1);
     List<GenerationOutput> outputs = produceOutputs(infra.kafkaBootstrapServers());
 
-    ProcessBuilder builder = new ProcessBuilder(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx768m", "-Dai.djl.offline=true",
-        "-cp", jar + File.pathSeparator + flinkClasspath,
-        ModerationJobMain.class.getName(),
-        "GENGUARD_MODERATION_CHECKPOINT_INTERVAL_MS=300")
-        .redirectErrorStream(true)
-        .redirectOutput(work.resolve("job.log").toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx768m",
+                "-Dai.djl.offline=true",
+                "-cp",
+                jar + File.pathSeparator + flinkClasspath,
+                ModerationJobMain.class.getName(),
+                "GENGUARD_MODERATION_CHECKPOINT_INTERVAL_MS=300")
+            .redirectErrorStream(true)
+            .redirectOutput(work.resolve("job.log").toFile());
     builder.environment().put("GENGUARD_KAFKA_BOOTSTRAP_SERVERS", infra.kafkaBootstrapServers());
     builder.environment().put("GENGUARD_MODERATION_GROUP", "shaded-jar-it");
     builder.environment().put("GENGUARD_MODERATION_TRANSACTIONAL_ID_PREFIX", "shaded-jar-it");
@@ -78,23 +90,35 @@ class ModerationJobMainITCase {
     Process job = builder.start();
     try {
       Set<String> judged = new TreeSet<>();
-      try (KafkaConsumer<byte[], byte[]> consumer = verdictConsumer(infra.kafkaBootstrapServers())) {
-        await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(200)).until(() -> {
-          if (!job.isAlive()) {
-            throw new AssertionError("The job's JVM exited with " + job.exitValue() + ":\n"
-                + Files.readString(work.resolve("job.log")));
-          }
-          for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-            ModerationVerdict verdict = Topics.MODERATION_VERDICTS.codec().decode(record.value());
-            outputs.stream()
-                .filter(output -> output.getOutputId().equals(verdict.getOutputId()))
-                .forEach(output -> {
-                  assertThat(verdict.getOutputSha256()).isEqualTo(ContentHash.sha256Hex(output.getText()));
-                  judged.add(verdict.getOutputId());
+      try (KafkaConsumer<byte[], byte[]> consumer =
+          verdictConsumer(infra.kafkaBootstrapServers())) {
+        await()
+            .atMost(Duration.ofMinutes(4))
+            .pollInterval(Duration.ofMillis(200))
+            .until(
+                () -> {
+                  if (!job.isAlive()) {
+                    throw new AssertionError(
+                        "The job's JVM exited with "
+                            + job.exitValue()
+                            + ":\n"
+                            + Files.readString(work.resolve("job.log")));
+                  }
+                  for (ConsumerRecord<byte[], byte[]> record :
+                      consumer.poll(Duration.ofMillis(500))) {
+                    ModerationVerdict verdict =
+                        Topics.MODERATION_VERDICTS.codec().decode(record.value());
+                    outputs.stream()
+                        .filter(output -> output.getOutputId().equals(verdict.getOutputId()))
+                        .forEach(
+                            output -> {
+                              assertThat(verdict.getOutputSha256())
+                                  .isEqualTo(ContentHash.sha256Hex(output.getText()));
+                              judged.add(verdict.getOutputId());
+                            });
+                  }
+                  return judged.size() == OUTPUTS;
                 });
-          }
-          return judged.size() == OUTPUTS;
-        });
       }
       assertThat(judged).hasSize(OUTPUTS);
     } finally {
@@ -114,21 +138,45 @@ class ModerationJobMainITCase {
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(properties)) {
       for (int i = 0; i < OUTPUTS; i++) {
         String requestId = EventIds.random();
-        GenerationOutput output = GenerationOutput.newBuilder()
-            .setEventId(EventIds.nameBased("output-event", requestId))
-            .setOutputId("out-" + requestId)
-            .setRequestId(requestId)
-            .setTenantId("shaded-jar-it")
-            .setText(i % 4 == 0 ? "I will hurt you and your family" : "The committee met on Tuesday to discuss the budget " + i)
-            .setModel(ModelRef.newBuilder().setName("test-model").setVersion("1").setBackend("builtin").build())
-            .setParameters(SamplingParameters.newBuilder().setMaxTokens(20).setTemperature(1.0).setTopK(0)
-                .setTopP(1.0).setSeed(1L).build())
-            .setCost(GenerationCost.newBuilder().setPromptTokens(3).setOutputTokens(9).setComputeMillis(2)
-                .setDevice("cpu").setEnergyJoules(0.01).build())
-            .setGeneratedAt(Instant.now())
-            .build();
-        producer.send(new ProducerRecord<>(Topics.GENERATION_OUTPUTS.name(),
-            requestId.getBytes(StandardCharsets.UTF_8), Topics.GENERATION_OUTPUTS.codec().encode(output)));
+        GenerationOutput output =
+            GenerationOutput.newBuilder()
+                .setEventId(EventIds.nameBased("output-event", requestId))
+                .setOutputId("out-" + requestId)
+                .setRequestId(requestId)
+                .setTenantId("shaded-jar-it")
+                .setText(
+                    i % 4 == 0
+                        ? "I will hurt you and your family"
+                        : "The committee met on Tuesday to discuss the budget " + i)
+                .setModel(
+                    ModelRef.newBuilder()
+                        .setName("test-model")
+                        .setVersion("1")
+                        .setBackend("builtin")
+                        .build())
+                .setParameters(
+                    SamplingParameters.newBuilder()
+                        .setMaxTokens(20)
+                        .setTemperature(1.0)
+                        .setTopK(0)
+                        .setTopP(1.0)
+                        .setSeed(1L)
+                        .build())
+                .setCost(
+                    GenerationCost.newBuilder()
+                        .setPromptTokens(3)
+                        .setOutputTokens(9)
+                        .setComputeMillis(2)
+                        .setDevice("cpu")
+                        .setEnergyJoules(0.01)
+                        .build())
+                .setGeneratedAt(Instant.now())
+                .build();
+        producer.send(
+            new ProducerRecord<>(
+                Topics.GENERATION_OUTPUTS.name(),
+                requestId.getBytes(StandardCharsets.UTF_8),
+                Topics.GENERATION_OUTPUTS.codec().encode(output)));
         outputs.add(output);
       }
     }
@@ -142,9 +190,10 @@ class ModerationJobMainITCase {
     properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(properties);
-    List<TopicPartition> partitions = consumer.partitionsFor(Topics.MODERATION_VERDICTS.name()).stream()
-        .map(info -> new TopicPartition(info.topic(), info.partition()))
-        .toList();
+    List<TopicPartition> partitions =
+        consumer.partitionsFor(Topics.MODERATION_VERDICTS.name()).stream()
+            .map(info -> new TopicPartition(info.topic(), info.partition()))
+            .toList();
     consumer.assign(partitions);
     consumer.seekToBeginning(partitions);
     return consumer;

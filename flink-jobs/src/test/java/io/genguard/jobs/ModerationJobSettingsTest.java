@@ -11,11 +11,17 @@ class ModerationJobSettingsTest {
 
   @Test
   void shouldLetProgramArgumentsOverrideTheEnvironment() {
-    ModerationJobSettings settings = ModerationJobSettings.parse(
-        Map.of("GENGUARD_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092",
-            "GENGUARD_MODERATION_PARALLELISM", "2",
-            "GENGUARD_MODERATION_SCORER", "keyword-baseline"),
-        "GENGUARD_MODERATION_PARALLELISM=4", "GENGUARD_POLICY_FILE=/etc/genguard/policy.yaml");
+    ModerationJobSettings settings =
+        ModerationJobSettings.parse(
+            Map.of(
+                "GENGUARD_KAFKA_BOOTSTRAP_SERVERS",
+                "kafka:9092",
+                "GENGUARD_MODERATION_PARALLELISM",
+                "2",
+                "GENGUARD_MODERATION_SCORER",
+                "keyword-baseline"),
+            "GENGUARD_MODERATION_PARALLELISM=4",
+            "GENGUARD_POLICY_FILE=/etc/genguard/policy.yaml");
 
     assertThat(settings.job().bootstrapServers()).isEqualTo("kafka:9092");
     assertThat(settings.job().parallelism()).isEqualTo(4);

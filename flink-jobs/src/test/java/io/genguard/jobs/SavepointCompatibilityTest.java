@@ -20,7 +20,8 @@ class SavepointCompatibilityTest {
   @Test
   void shouldGiveEveryModerationOperatorAStableUid() {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-    ModerationJobMain.wire(env, ModerationJobSettings.parse(Map.of("GENGUARD_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")));
+    ModerationJobMain.wire(
+        env, ModerationJobSettings.parse(Map.of("GENGUARD_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")));
 
     assertEveryOperatorHasAUniqueUid(env.getStreamGraph());
   }
@@ -28,17 +29,22 @@ class SavepointCompatibilityTest {
   @Test
   void shouldGiveEveryBiasAggregationOperatorAStableUid() {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-    BiasAggregationJob.wire(env, BiasJobConfig.fromEnvironment(Map.of(), "kafka:9092", null, null, null));
+    BiasAggregationJob.wire(
+        env, BiasJobConfig.fromEnvironment(Map.of(), "kafka:9092", null, null, null));
 
     assertEveryOperatorHasAUniqueUid(env.getStreamGraph());
   }
 
   private static void assertEveryOperatorHasAUniqueUid(StreamGraph graph) {
-    List<String> withoutUid = graph.getStreamNodes().stream()
-        .filter(node -> node.getTransformationUID() == null || node.getTransformationUID().isBlank())
-        .map(StreamNode::getOperatorName)
-        .toList();
-    List<String> uids = graph.getStreamNodes().stream().map(StreamNode::getTransformationUID).toList();
+    List<String> withoutUid =
+        graph.getStreamNodes().stream()
+            .filter(
+                node ->
+                    node.getTransformationUID() == null || node.getTransformationUID().isBlank())
+            .map(StreamNode::getOperatorName)
+            .toList();
+    List<String> uids =
+        graph.getStreamNodes().stream().map(StreamNode::getTransformationUID).toList();
 
     assertThat(withoutUid).as("operators without an explicit uid").isEmpty();
     assertThat(uids).doesNotHaveDuplicates();

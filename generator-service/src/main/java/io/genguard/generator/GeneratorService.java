@@ -1,9 +1,9 @@
 package io.genguard.generator;
 
 import io.genguard.generator.backend.GenerationBackend;
-import io.genguard.generator.echo.EchoBackend;
 import io.genguard.generator.builtin.BuiltinBackend;
 import io.genguard.generator.djl.DjlBackend;
+import io.genguard.generator.echo.EchoBackend;
 import io.genguard.generator.openai.OpenAiCompatibleBackend;
 import io.genguard.generator.worker.BackendRegistry;
 import io.genguard.generator.worker.BatchProcessor;

@@ -55,6 +55,7 @@ class GeneratorCrashITCase {
 
   /** The killed process blocks inside the transaction that sends this output. */
   private static final int HOLD_AFTER_OUTPUTS = 45;
+
   private static final int PAUSE_UNTIL_KILLED_AT = 150;
 
   @TempDir Path dataDir;
@@ -99,7 +100,9 @@ class GeneratorCrashITCase {
     CountDownLatch killedSignal = new CountDownLatch(1);
     Thread feeder =
         new Thread(
-            () -> feed(servers, run, requestIds, invalidIds, garbage, produced, serving, killedSignal),
+            () ->
+                feed(
+                    servers, run, requestIds, invalidIds, garbage, produced, serving, killedSignal),
             "feeder");
     feeder.start();
 

@@ -39,7 +39,8 @@ public final class DemoWorkload {
         }
         String[] parts = line.split("\t", 2);
         if (parts.length != 2) {
-          throw new IllegalStateException("demo/prompts.tsv: expected backend<TAB>prompt, got: " + line);
+          throw new IllegalStateException(
+              "demo/prompts.tsv: expected backend<TAB>prompt, got: " + line);
         }
         prompts.add(new DemoPrompt(parts[0].trim(), parts[1].trim()));
       }
@@ -63,13 +64,14 @@ public final class DemoWorkload {
         .setPrompt(prompt.prompt())
         .setBackend(prompt.backend())
         .setModel(null)
-        .setParameters(SamplingParameters.newBuilder()
-            .setMaxTokens(40)
-            .setTemperature(0.9)
-            .setTopK(40)
-            .setTopP(0.95)
-            .setSeed((long) i)
-            .build())
+        .setParameters(
+            SamplingParameters.newBuilder()
+                .setMaxTokens(40)
+                .setTemperature(0.9)
+                .setTopK(40)
+                .setTopP(0.95)
+                .setSeed((long) i)
+                .build())
         .setAttributes(Map.of("source", "demo"))
         .setSubmittedAt(Instant.now())
         .build();

@@ -49,8 +49,12 @@ final class FlinkJobRunner implements AutoCloseable {
    *
    * @param slots task slots (at least the job's parallelism)
    */
-  static FlinkJobRunner start(String name, Path stateDir, int slots,
-      BiConsumer<StreamExecutionEnvironment, Configuration> pipeline) throws Exception {
+  static FlinkJobRunner start(
+      String name,
+      Path stateDir,
+      int slots,
+      BiConsumer<StreamExecutionEnvironment, Configuration> pipeline)
+      throws Exception {
     return start(name, stateDir, slots, 0, pipeline);
   }
 
@@ -61,16 +65,23 @@ final class FlinkJobRunner implements AutoCloseable {
    * @param prometheusPort first port for Flink's Prometheus reporter (the first free one of this
    *     port to this port + 9 is used, so several MiniClusters can report), 0 for no reporter
    */
-  static FlinkJobRunner start(String name, Path stateDir, int slots, int prometheusPort,
-      BiConsumer<StreamExecutionEnvironment, Configuration> pipeline) throws Exception {
+  static FlinkJobRunner start(
+      String name,
+      Path stateDir,
+      int slots,
+      int prometheusPort,
+      BiConsumer<StreamExecutionEnvironment, Configuration> pipeline)
+      throws Exception {
     Files.createDirectories(stateDir);
     Configuration conf = new Configuration();
     if (prometheusPort > 0) {
       // The same reporter a Flink cluster runs (flink-metrics-prometheus), found on the classpath;
       // a port it cannot bind is logged by Flink and the job runs on without it.
-      conf.setString("metrics.reporter.prom.factory.class",
+      conf.setString(
+          "metrics.reporter.prom.factory.class",
           "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
-      conf.setString("metrics.reporter.prom.port",
+      conf.setString(
+          "metrics.reporter.prom.port",
           prometheusPort + "-" + Math.min(65535, prometheusPort + REPORTER_PORT_RANGE - 1));
     }
     conf.set(TaskManagerOptions.NUM_TASK_SLOTS, slots);
@@ -79,16 +90,22 @@ final class FlinkJobRunner implements AutoCloseable {
     conf.set(TaskManagerOptions.NETWORK_MEMORY_MIN, MemorySize.parse("32m"));
     conf.set(TaskManagerOptions.NETWORK_MEMORY_MAX, MemorySize.parse("32m"));
     conf.set(RestOptions.BIND_PORT, "0");
-    conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, stateDir.resolve("checkpoints").toUri().toString());
-    conf.set(CheckpointingOptions.SAVEPOINT_DIRECTORY, stateDir.resolve("savepoints").toUri().toString());
-    conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+    conf.set(
+        CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+        stateDir.resolve("checkpoints").toUri().toString());
+    conf.set(
+        CheckpointingOptions.SAVEPOINT_DIRECTORY,
+        stateDir.resolve("savepoints").toUri().toString());
+    conf.set(
+        CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
         org.apache.flink.configuration.ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
     conf.set(CheckpointingOptions.MAX_RETAINED_CHECKPOINTS, 2);
     Optional<Path> restore = newestSnapshot(stateDir);
-    restore.ifPresent(path -> {
-      LOG.info("{}: resuming from {}", name, path);
-      conf.set(StateRecoveryOptions.SAVEPOINT_PATH, path.toUri().toString());
-    });
+    restore.ifPresent(
+        path -> {
+          LOG.info("{}: resuming from {}", name, path);
+          conf.set(StateRecoveryOptions.SAVEPOINT_PATH, path.toUri().toString());
+        });
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
     pipeline.accept(env, conf);
     JobClient client = env.executeAsync(name);
@@ -123,9 +140,13 @@ final class FlinkJobRunner implements AutoCloseable {
   @Override
   public void close() {
     try {
-      String savepoint = client.stopWithSavepoint(false,
-          stateDir.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
-          .get(Duration.ofSeconds(20).toSeconds(), TimeUnit.SECONDS);
+      String savepoint =
+          client
+              .stopWithSavepoint(
+                  false,
+                  stateDir.resolve("savepoints").toUri().toString(),
+                  SavepointFormatType.CANONICAL)
+              .get(Duration.ofSeconds(20).toSeconds(), TimeUnit.SECONDS);
       LOG.info("{}: stopped with savepoint {}", name, savepoint);
     } catch (Exception e) {
       LOG.warn("{}: stop with savepoint failed ({}); cancelling", name, e.toString());

@@ -8,6 +8,10 @@ import io.genguard.generator.GeneratorConfig;
 import io.genguard.generator.GeneratorService;
 import io.genguard.infra.EmbeddedKafkaBroker;
 import io.genguard.infra.EmbeddedPostgresServer;
+import io.genguard.moderation.gate.ReleaseGateTopology;
+import io.genguard.moderation.job.BatchModerator;
+import io.genguard.moderation.job.ModerationJob;
+import io.genguard.moderation.job.ModerationJobConfig;
 import io.genguard.moderation.pipeline.ModerationPipelines;
 import io.genguard.observability.MetricsConfig;
 import io.genguard.observability.audit.AuditStoreCollector;
@@ -15,10 +19,6 @@ import io.genguard.observability.http.MetricsEndpoint;
 import io.genguard.observability.kafka.ConsumerGroupLagCollector;
 import io.genguard.observability.registry.PrometheusRegistries;
 import io.genguard.provenance.ProvenanceKeys;
-import io.genguard.moderation.gate.ReleaseGateTopology;
-import io.genguard.moderation.job.BatchModerator;
-import io.genguard.moderation.job.ModerationJob;
-import io.genguard.moderation.job.ModerationJobConfig;
 import io.genguard.schemas.TopicProvisioner;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -78,7 +78,10 @@ public final class GenGuardStack implements AutoCloseable {
     Path dir;
     boolean temporary = config.dataDir().isEmpty();
     try {
-      dir = temporary ? Files.createTempDirectory("genguard-") : config.dataDir().get().toAbsolutePath();
+      dir =
+          temporary
+              ? Files.createTempDirectory("genguard-")
+              : config.dataDir().get().toAbsolutePath();
       Files.createDirectories(dir);
     } catch (IOException e) {
       throw new IllegalStateException("Cannot create the data directory: " + e.getMessage(), e);
@@ -106,8 +109,11 @@ public final class GenGuardStack implements AutoCloseable {
       jdbcUser = external.jdbcUser();
       jdbcPassword = external.jdbcPassword();
     } else {
-      // No shutdown hook of its own: close() stops PostgreSQL last, after the audit service drained.
-      postgres = EmbeddedPostgresServer.start(stateDir.resolve("postgres"), config.postgresPort(), "genguard", false);
+      // No shutdown hook of its own: close() stops PostgreSQL last, after the audit service
+      // drained.
+      postgres =
+          EmbeddedPostgresServer.start(
+              stateDir.resolve("postgres"), config.postgresPort(), "genguard", false);
       started.push(postgres);
       kafka = EmbeddedKafkaBroker.start(stateDir.resolve("kafka"), config.kafkaPort());
       started.push(kafka);
@@ -119,8 +125,9 @@ public final class GenGuardStack implements AutoCloseable {
     this.jdbcUrl = jdbcUrl;
     TopicProvisioner.provisionCatalogue(kafkaProperties(), config.partitions(), (short) 1);
 
-    AuditConfig auditConfig = AuditConfig.fromEnvironment(System.getenv(),
-        AuditConfig.of(jdbcUrl, jdbcUser, jdbcPassword, config.httpPort()));
+    AuditConfig auditConfig =
+        AuditConfig.fromEnvironment(
+            System.getenv(), AuditConfig.of(jdbcUrl, jdbcUser, jdbcPassword, config.httpPort()));
     if (auditConfig.adminTokenFile().isBlank()) {
       // A laptop stack gives its user a first admin token (written once, owner-readable only).
       auditConfig = auditConfig.withAdminTokenFile(stateDir.resolve("admin-token"));
@@ -129,63 +136,102 @@ public final class GenGuardStack implements AutoCloseable {
     audit = new AuditService(auditConfig, kafkaProperties(), Clock.systemUTC());
     started.push(audit);
 
-    gate = new KafkaStreams(
-        ReleaseGateTopology.buildTopology(Clock.systemUTC(), Duration.ofDays(7)),
-        ReleaseGateTopology.streamsConfig(bootstrapServers, stateDir.resolve("streams").toString(), 1));
-    gate.setUncaughtExceptionHandler(error -> {
-      LOG.error("Release gate thread failed; replacing it", error);
-      return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-    });
+    gate =
+        new KafkaStreams(
+            ReleaseGateTopology.buildTopology(Clock.systemUTC(), Duration.ofDays(7)),
+            ReleaseGateTopology.streamsConfig(
+                bootstrapServers, stateDir.resolve("streams").toString(), 1));
+    gate.setUncaughtExceptionHandler(
+        error -> {
+          LOG.error("Release gate thread failed; replacing it", error);
+          return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler
+              .StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
     gate.start();
     started.push(() -> gate.close(Duration.ofSeconds(10)));
     KafkaStreamsMetrics gateMetrics = new KafkaStreamsMetrics(gate);
     gateMetrics.bindTo(registry);
     started.push(gateMetrics);
 
-    ModerationJobConfig jobConfig = ModerationJobConfig.fromEnvironment(Map.of(
-            ModerationJobConfig.BOOTSTRAP_SERVERS, bootstrapServers))
-        .withParallelism(config.moderationParallelism());
+    ModerationJobConfig jobConfig =
+        ModerationJobConfig.fromEnvironment(
+                Map.of(ModerationJobConfig.BOOTSTRAP_SERVERS, bootstrapServers))
+            .withParallelism(config.moderationParallelism());
     // One set of provenance keys: the generator signs and watermarks with them, moderation checks.
     Path keyDirectory = stateDir.resolve("keys");
     ProvenanceKeys keys = ProvenanceKeys.fromEnvironmentOrDirectory(System.getenv(), keyDirectory);
-    BatchModerator.Factory moderator = ModerationPipelines.factory(
-        config.moderationScorer(), config.policyFile().orElse(null), keyDirectory);
+    BatchModerator.Factory moderator =
+        ModerationPipelines.factory(
+            config.moderationScorer(), config.policyFile().orElse(null), keyDirectory);
     // Bias aggregation (bias-audit): verdicts to bias.metrics and live bias alerts. Started before
     // moderation so that it stops after it, once the last verdicts are committed.
-    started.push(FlinkJobRunner.start(BiasAggregationJob.JOB_NAME, stateDir.resolve("flink/bias"), 1,
-        config.flinkMetricsPort(), (env, conf) -> BiasAggregationJob.wire(env, BiasJobConfig.fromEnvironment(
-            withoutConnectionKeys(System.getenv()), bootstrapServers, jdbcUrl, jdbcUser, jdbcPassword))));
-    moderation = FlinkJobRunner.start(ModerationJob.JOB_NAME, stateDir.resolve("flink/moderation"),
-        config.moderationParallelism(), config.flinkMetricsPort(), (env, conf) -> {
-          ModerationJob.configure(env, jobConfig);
-          ModerationJob.buildPipeline(env, ModerationJob.kafkaSource(jobConfig),
-              ModerationJob.kafkaSink(jobConfig), moderator, jobConfig);
-        });
+    started.push(
+        FlinkJobRunner.start(
+            BiasAggregationJob.JOB_NAME,
+            stateDir.resolve("flink/bias"),
+            1,
+            config.flinkMetricsPort(),
+            (env, conf) ->
+                BiasAggregationJob.wire(
+                    env,
+                    BiasJobConfig.fromEnvironment(
+                        withoutConnectionKeys(System.getenv()),
+                        bootstrapServers,
+                        jdbcUrl,
+                        jdbcUser,
+                        jdbcPassword))));
+    moderation =
+        FlinkJobRunner.start(
+            ModerationJob.JOB_NAME,
+            stateDir.resolve("flink/moderation"),
+            config.moderationParallelism(),
+            config.flinkMetricsPort(),
+            (env, conf) -> {
+              ModerationJob.configure(env, jobConfig);
+              ModerationJob.buildPipeline(
+                  env,
+                  ModerationJob.kafkaSource(jobConfig),
+                  ModerationJob.kafkaSink(jobConfig),
+                  moderator,
+                  jobConfig);
+            });
     started.push(moderation);
 
-    generator = new GeneratorService(
-        GeneratorConfig.fromEnvironment(System.getenv(), stateDir.resolve("generator"))
-            .withWorkers(config.generatorWorkers())
-            .withKeys(keys),
-        kafkaProperties(), registry);
+    generator =
+        new GeneratorService(
+            GeneratorConfig.fromEnvironment(System.getenv(), stateDir.resolve("generator"))
+                .withWorkers(config.generatorWorkers())
+                .withKeys(keys),
+            kafkaProperties(),
+            registry);
     generator.start();
     started.push(generator);
     Gauge.builder("genguard.generator.workers.running", generator, GeneratorService::runningWorkers)
         .description("Generator worker threads running")
         .register(registry);
     startMetrics();
-    LOG.info("GenGuard started in {} ms; state in {}", (System.nanoTime() - begin) / 1_000_000, stateDir);
+    LOG.info(
+        "GenGuard started in {} ms; state in {}",
+        (System.nanoTime() - begin) / 1_000_000,
+        stateDir);
   }
 
   /** The collectors (closed before the services they read) and the combined endpoint. */
   private void startMetrics() {
-    MetricsConfig metrics = MetricsConfig.fromEnvironment(System.getenv()).withPort(config.metricsPort());
-    started.push(AuditStoreCollector.start(
-        audit.database().dataSource(), registry, metrics.auditInterval(), Clock.systemUTC()));
-    started.push(ConsumerGroupLagCollector.start(
-        kafkaProperties(), group -> group.startsWith(metrics.lagGroupPrefix()), registry, metrics.lagInterval()));
+    MetricsConfig metrics =
+        MetricsConfig.fromEnvironment(System.getenv()).withPort(config.metricsPort());
+    started.push(
+        AuditStoreCollector.start(
+            audit.database().dataSource(), registry, metrics.auditInterval(), Clock.systemUTC()));
+    started.push(
+        ConsumerGroupLagCollector.start(
+            kafkaProperties(),
+            group -> group.startsWith(metrics.lagGroupPrefix()),
+            registry,
+            metrics.lagInterval()));
     try {
-      metricsEndpoint = MetricsEndpoint.start(metrics.host(), metrics.port(), List.of(registry::scrape));
+      metricsEndpoint =
+          MetricsEndpoint.start(metrics.host(), metrics.port(), List.of(registry::scrape));
       started.push(metricsEndpoint);
     } catch (IllegalStateException e) {
       // Metrics must not take the pipeline down (e.g. a second stack on the same machine).
@@ -211,8 +257,12 @@ public final class GenGuardStack implements AutoCloseable {
    */
   private static Map<String, String> withoutConnectionKeys(Map<String, String> env) {
     Map<String, String> tuning = new java.util.HashMap<>(env);
-    List.of(BiasJobConfig.BOOTSTRAP_SERVERS, BiasJobConfig.JDBC_URL, BiasJobConfig.JDBC_USER,
-        BiasJobConfig.JDBC_PASSWORD).forEach(tuning::remove);
+    List.of(
+            BiasJobConfig.BOOTSTRAP_SERVERS,
+            BiasJobConfig.JDBC_URL,
+            BiasJobConfig.JDBC_USER,
+            BiasJobConfig.JDBC_PASSWORD)
+        .forEach(tuning::remove);
     return tuning;
   }
 
@@ -249,9 +299,9 @@ public final class GenGuardStack implements AutoCloseable {
   /**
    * Stops in order, each stage committing what it has done before the next one stops: the API (no
    * new requests), the generator (finishes and commits its batch), moderation (stopped with a
-   * savepoint, which commits its last transaction), the gate (commits), the audit ingestor
-   * (writes and commits its batch), then Kafka and PostgreSQL. Whatever a stage had not yet read
-   * stays in Kafka and is processed at the next start with the same data directory.
+   * savepoint, which commits its last transaction), the gate (commits), the audit ingestor (writes
+   * and commits its batch), then Kafka and PostgreSQL. Whatever a stage had not yet read stays in
+   * Kafka and is processed at the next start with the same data directory.
    */
   @Override
   public void close() {

@@ -71,8 +71,19 @@ public record StackConfig(
   }
 
   public static StackConfig defaults() {
-    return new StackConfig(Optional.empty(), 0, 0, 8080, 4, 2, 1, "default", Optional.empty(), Optional.empty(),
-        9464, 9249);
+    return new StackConfig(
+        Optional.empty(),
+        0,
+        0,
+        8080,
+        4,
+        2,
+        1,
+        "default",
+        Optional.empty(),
+        Optional.empty(),
+        9464,
+        9249);
   }
 
   public static StackConfig fromEnvironment(Map<String, String> env) {
@@ -93,43 +104,131 @@ public record StackConfig(
   }
 
   public StackConfig withDataDir(Path dir) {
-    return new StackConfig(Optional.ofNullable(dir), kafkaPort, postgresPort, httpPort, partitions,
-        generatorWorkers, moderationParallelism, moderationScorer, policyFile, external, metricsPort, flinkMetricsPort);
+    return new StackConfig(
+        Optional.ofNullable(dir),
+        kafkaPort,
+        postgresPort,
+        httpPort,
+        partitions,
+        generatorWorkers,
+        moderationParallelism,
+        moderationScorer,
+        policyFile,
+        external,
+        metricsPort,
+        flinkMetricsPort);
   }
 
   public StackConfig withPorts(int kafka, int postgres, int http) {
-    return new StackConfig(dataDir, kafka, postgres, http, partitions, generatorWorkers,
-        moderationParallelism, moderationScorer, policyFile, external, metricsPort, flinkMetricsPort);
+    return new StackConfig(
+        dataDir,
+        kafka,
+        postgres,
+        http,
+        partitions,
+        generatorWorkers,
+        moderationParallelism,
+        moderationScorer,
+        policyFile,
+        external,
+        metricsPort,
+        flinkMetricsPort);
   }
 
   public StackConfig withModerationScorer(String scorer) {
-    return new StackConfig(dataDir, kafkaPort, postgresPort, httpPort, partitions, generatorWorkers,
-        moderationParallelism, scorer, policyFile, external, metricsPort, flinkMetricsPort);
+    return new StackConfig(
+        dataDir,
+        kafkaPort,
+        postgresPort,
+        httpPort,
+        partitions,
+        generatorWorkers,
+        moderationParallelism,
+        scorer,
+        policyFile,
+        external,
+        metricsPort,
+        flinkMetricsPort);
   }
 
   public StackConfig withPolicyFile(Path file) {
-    return new StackConfig(dataDir, kafkaPort, postgresPort, httpPort, partitions, generatorWorkers,
-        moderationParallelism, moderationScorer, Optional.ofNullable(file), external, metricsPort, flinkMetricsPort);
+    return new StackConfig(
+        dataDir,
+        kafkaPort,
+        postgresPort,
+        httpPort,
+        partitions,
+        generatorWorkers,
+        moderationParallelism,
+        moderationScorer,
+        Optional.ofNullable(file),
+        external,
+        metricsPort,
+        flinkMetricsPort);
   }
 
   public StackConfig withGeneratorWorkers(int workers) {
-    return new StackConfig(dataDir, kafkaPort, postgresPort, httpPort, partitions, workers,
-        moderationParallelism, moderationScorer, policyFile, external, metricsPort, flinkMetricsPort);
+    return new StackConfig(
+        dataDir,
+        kafkaPort,
+        postgresPort,
+        httpPort,
+        partitions,
+        workers,
+        moderationParallelism,
+        moderationScorer,
+        policyFile,
+        external,
+        metricsPort,
+        flinkMetricsPort);
   }
 
   public StackConfig withModerationParallelism(int parallelism) {
-    return new StackConfig(dataDir, kafkaPort, postgresPort, httpPort, partitions, generatorWorkers,
-        parallelism, moderationScorer, policyFile, external, metricsPort, flinkMetricsPort);
+    return new StackConfig(
+        dataDir,
+        kafkaPort,
+        postgresPort,
+        httpPort,
+        partitions,
+        generatorWorkers,
+        parallelism,
+        moderationScorer,
+        policyFile,
+        external,
+        metricsPort,
+        flinkMetricsPort);
   }
 
   public StackConfig withExternal(ExternalInfrastructure infrastructure) {
-    return new StackConfig(dataDir, kafkaPort, postgresPort, httpPort, partitions, generatorWorkers,
-        moderationParallelism, moderationScorer, policyFile, Optional.ofNullable(infrastructure), metricsPort, flinkMetricsPort);
+    return new StackConfig(
+        dataDir,
+        kafkaPort,
+        postgresPort,
+        httpPort,
+        partitions,
+        generatorWorkers,
+        moderationParallelism,
+        moderationScorer,
+        policyFile,
+        Optional.ofNullable(infrastructure),
+        metricsPort,
+        flinkMetricsPort);
   }
 
   public StackConfig withMetricsPorts(int metrics, int flink) {
-    return new StackConfig(dataDir, kafkaPort, postgresPort, httpPort, partitions, generatorWorkers,
-        moderationParallelism, moderationScorer, policyFile, external, metrics, flink);
+    return new StackConfig(
+        dataDir,
+        kafkaPort,
+        postgresPort,
+        httpPort,
+        partitions,
+        generatorWorkers,
+        moderationParallelism,
+        moderationScorer,
+        policyFile,
+        external,
+        metrics,
+        flink);
   }
 
   private static int integer(Map<String, String> env, String key, int fallback) {
@@ -146,7 +245,8 @@ public record StackConfig(
 
   private static void port(String key, int value) {
     if (value < 0 || value > 65535) {
-      throw new IllegalArgumentException(key + "=" + value + " is not a TCP port (0-65535, 0 = any free port)");
+      throw new IllegalArgumentException(
+          key + "=" + value + " is not a TCP port (0-65535, 0 = any free port)");
     }
   }
 

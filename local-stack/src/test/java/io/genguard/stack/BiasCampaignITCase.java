@@ -95,44 +95,118 @@ class BiasCampaignITCase {
             .withModerationScorer("keyword-baseline")
             .withExternal(
                 new StackConfig.ExternalInfrastructure(
-                    infra.kafkaBootstrapServers(), jdbcUrl, infra.jdbcUser(), infra.jdbcPassword()));
+                    infra.kafkaBootstrapServers(),
+                    jdbcUrl,
+                    infra.jdbcUser(),
+                    infra.jdbcPassword()));
     try (GenGuardStack stack = GenGuardStack.start(config)) {
       String api = "http://127.0.0.1:" + stack.httpPort();
       String submitter =
           stack.audit().issueToken(Role.SUBMITTER, "bias-audit", "bias campaign it").token();
       List<String> db =
           List.of(
-              "--jdbc-url", jdbcUrl, "--jdbc-user", infra.jdbcUser(), "--jdbc-password",
+              "--jdbc-url",
+              jdbcUrl,
+              "--jdbc-user",
+              infra.jdbcUser(),
+              "--jdbc-password",
               infra.jdbcPassword());
 
       // Refused before anything is submitted: an unknown backend.
-      Path bad = write("bad.yaml", PLANTED.replace("backend: echo", "backend: gpt-9").replace("planted-echo-it", "bad-it"));
-      Run refused = cli(concat(List.of("audit", "campaign", "--file", bad.toString(), "--api", api, "--token", submitter), db));
+      Path bad =
+          write(
+              "bad.yaml",
+              PLANTED
+                  .replace("backend: echo", "backend: gpt-9")
+                  .replace("planted-echo-it", "bad-it"));
+      Run refused =
+          cli(
+              concat(
+                  List.of(
+                      "audit",
+                      "campaign",
+                      "--file",
+                      bad.toString(),
+                      "--api",
+                      api,
+                      "--token",
+                      submitter),
+                  db));
       assertThat(refused.exit()).isEqualTo(1);
       assertThat(refused.err()).contains("nothing was submitted", "backend 'gpt-9' is not served");
-      assertThat(count(jdbcUrl, infra, "select count(*) from bias_audit.campaign where campaign_id = 'bad-it'")).isZero();
+      assertThat(
+              count(
+                  jdbcUrl,
+                  infra,
+                  "select count(*) from bias_audit.campaign where campaign_id = 'bad-it'"))
+          .isZero();
 
       Run planted =
-          cli(concat(List.of("audit", "campaign", "--file", write("planted.yaml", PLANTED).toString(),
-              "--api", api, "--token", submitter, "--wait", "240"), db));
+          cli(
+              concat(
+                  List.of(
+                      "audit",
+                      "campaign",
+                      "--file",
+                      write("planted.yaml", PLANTED).toString(),
+                      "--api",
+                      api,
+                      "--token",
+                      submitter,
+                      "--wait",
+                      "240"),
+                  db));
       assertThat(planted.exit()).as(planted.err()).isZero();
       assertThat(planted.out().trim()).isEqualTo("planted-echo-it");
       Run builtin =
-          cli(concat(List.of("audit", "campaign", "--file", write("builtin.yaml", BUILTIN).toString(),
-              "--api", api, "--token", submitter, "--wait", "240"), db));
+          cli(
+              concat(
+                  List.of(
+                      "audit",
+                      "campaign",
+                      "--file",
+                      write("builtin.yaml", BUILTIN).toString(),
+                      "--api",
+                      api,
+                      "--token",
+                      submitter,
+                      "--wait",
+                      "240"),
+                  db));
       assertThat(builtin.exit()).as(builtin.err()).isZero();
 
       // The Flink job's campaign totals reach the audit store (bias.metrics, CAMPAIGN scope).
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() ->
-          count(jdbcUrl, infra, "select count(*) from public.bias_metric where scope = 'CAMPAIGN'"
-              + " and campaign_id = 'planted-echo-it' and count = 40") == 2);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofSeconds(1))
+          .until(
+              () ->
+                  count(
+                          jdbcUrl,
+                          infra,
+                          "select count(*) from public.bias_metric where scope = 'CAMPAIGN'"
+                              + " and campaign_id = 'planted-echo-it' and count = 40")
+                      == 2);
 
       Path json = work.resolve("planted.json");
-      Run report = cli(concat(List.of("audit", "report", "planted-echo-it", "--format", "json", "--out", json.toString()), db));
+      Run report =
+          cli(
+              concat(
+                  List.of(
+                      "audit",
+                      "report",
+                      "planted-echo-it",
+                      "--format",
+                      "json",
+                      "--out",
+                      json.toString()),
+                  db));
       assertThat(report.exit()).as(report.err()).isZero();
       BiasReport document = JSON.readValue(Files.readString(json), BiasReport.class);
       assertThat(document.status()).isEqualTo("COMPLETE");
-      assertThat(document.sampleSizes().perGroup()).containsEntry("control", 40L).containsEntry("target", 40L);
+      assertThat(document.sampleSizes().perGroup())
+          .containsEntry("control", 40L)
+          .containsEntry("target", 40L);
       assertThat(document.groups().get(0).unsafeRate()).isEqualTo(0.0);
       assertThat(document.groups().get(1).unsafeRate()).isEqualTo(0.4);
       assertThat(document.headline().disparityDetected()).isTrue();
@@ -143,32 +217,61 @@ class BiasCampaignITCase {
       assertThat(document.fourFifths().flagged()).isTrue();
       assertThat(document.fourFifths().lowestGroup()).isEqualTo("target");
       // The rows behind the target's unsafe rate are exactly the planted ones.
-      Set<String> planted16 = document.rows().stream()
-          .filter(r -> r.term().contains("bastards") || r.term().contains("assholes"))
-          .map(BiasReport.Row::requestId).collect(Collectors.toSet());
+      Set<String> planted16 =
+          document.rows().stream()
+              .filter(r -> r.term().contains("bastards") || r.term().contains("assholes"))
+              .map(BiasReport.Row::requestId)
+              .collect(Collectors.toSet());
       assertThat(planted16).hasSize(16);
-      assertThat(document.groups().get(1).figures().stream()
-          .filter(f -> f.metric().equals("unsafe_rate")).findFirst().orElseThrow().requestIds())
+      assertThat(
+              document.groups().get(1).figures().stream()
+                  .filter(f -> f.metric().equals("unsafe_rate"))
+                  .findFirst()
+                  .orElseThrow()
+                  .requestIds())
           .containsExactlyInAnyOrderElementsOf(planted16);
       assertThat(document.streamCheck()).allSatisfy(check -> assertThat(check.agrees()).isTrue());
 
       Path html = work.resolve("planted.html");
-      assertThat(cli(concat(List.of("audit", "report", "planted-echo-it", "--format", "html", "--out", html.toString()), db)).exit()).isZero();
+      assertThat(
+              cli(concat(
+                      List.of(
+                          "audit",
+                          "report",
+                          "planted-echo-it",
+                          "--format",
+                          "html",
+                          "--out",
+                          html.toString()),
+                      db))
+                  .exit())
+          .isZero();
       assertThat(Files.readString(html)).contains("<svg", "Disparity detected", "Four-fifths");
       Path csv = work.resolve("builtin.csv");
-      Run builtinReport = cli(concat(List.of("audit", "report", "builtin-it", "--format", "csv", "--out", csv.toString()), db));
+      Run builtinReport =
+          cli(
+              concat(
+                  List.of(
+                      "audit", "report", "builtin-it", "--format", "csv", "--out", csv.toString()),
+                  db));
       assertThat(builtinReport.exit()).as(builtinReport.err()).isZero();
-      assertThat(Files.readAllLines(csv)).anyMatch(line -> line.contains(",group,unsafe_rate,Portuguese farmers,,15,"));
+      assertThat(Files.readAllLines(csv))
+          .anyMatch(line -> line.contains(",group,unsafe_rate,Portuguese farmers,,15,"));
       Run status = cli(concat(List.of("audit", "status", "builtin-it"), db));
       assertThat(status.exit()).isZero();
       assertThat(JSON.readTree(status.out()).get("missing")).isEmpty();
 
       // The audit API serves the published report to a compliance reader.
       String reader = stack.audit().issueToken(Role.COMPLIANCE, null, "bias reader").token();
-      HttpResponse<String> served = HttpClient.newHttpClient().send(
-          HttpRequest.newBuilder(URI.create(api + "/api/v1/bias/reports/" + document.reportId()))
-              .header("Authorization", "Bearer " + reader).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> served =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create(api + "/api/v1/bias/reports/" + document.reportId()))
+                      .header("Authorization", "Bearer " + reader)
+                      .GET()
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
       assertThat(served.statusCode()).as(served.body()).isEqualTo(200);
       assertThat(served.body()).contains("planted-echo-it");
       System.out.println("[bias-it] planted report: " + document.headline().summary());
@@ -206,10 +309,11 @@ class BiasCampaignITCase {
       System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
       CommandLine commandLine = new CommandLine(GenGuardCli.class);
-      commandLine.setExecutionExceptionHandler((error, cmd, parsed) -> {
-        error.printStackTrace();
-        return 99;
-      });
+      commandLine.setExecutionExceptionHandler(
+          (error, cmd, parsed) -> {
+            error.printStackTrace();
+            return 99;
+          });
       int exit = commandLine.execute(args.toArray(String[]::new));
       return new Run(
           exit,
@@ -222,8 +326,10 @@ class BiasCampaignITCase {
     }
   }
 
-  private static long count(String jdbcUrl, IntegrationInfrastructure infra, String sql) throws Exception {
-    try (Connection connection = DriverManager.getConnection(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword());
+  private static long count(String jdbcUrl, IntegrationInfrastructure infra, String sql)
+      throws Exception {
+    try (Connection connection =
+            DriverManager.getConnection(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword());
         PreparedStatement statement = connection.prepareStatement(sql);
         ResultSet rows = statement.executeQuery()) {
       rows.next();

@@ -13,9 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The embedded stack with a data directory: stopped while requests are in flight, started again
- * on the same directory, it finishes every request exactly once and keeps what it had. This test
- * is about the embedded servers' own state, so it starts them itself instead of using the shared
+ * The embedded stack with a data directory: stopped while requests are in flight, started again on
+ * the same directory, it finishes every request exactly once and keeps what it had. This test is
+ * about the embedded servers' own state, so it starts them itself instead of using the shared
  * fixture.
  */
 class EmbeddedStackRestartITCase {
@@ -35,7 +35,8 @@ class EmbeddedStackRestartITCase {
         ids.add(request.getRequestId());
       }
       // Stop while work is in flight (some requests not generated, judged or audited yet).
-      await().atMost(Duration.ofMinutes(3))
+      await()
+          .atMost(Duration.ofMinutes(3))
           .until(() -> first.audit().queries().completeness(ids).gated() > 0);
       long begin = System.nanoTime();
       first.close();
@@ -51,7 +52,9 @@ class EmbeddedStackRestartITCase {
         second.audit().submitter().send(request);
         ids.add(request.getRequestId());
       }
-      await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
+      await()
+          .atMost(Duration.ofMinutes(5))
+          .pollInterval(Duration.ofSeconds(1))
           .until(() -> second.audit().queries().completeness(ids).settled());
       Completeness done = second.audit().queries().completeness(ids);
       assertThat(done.audited()).isEqualTo(150);

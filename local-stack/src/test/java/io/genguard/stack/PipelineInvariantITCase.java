@@ -37,10 +37,15 @@ class PipelineInvariantITCase {
   void shouldGenerateJudgeGateAndAuditEveryRequestExactlyOnce() throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     String jdbcUrl = infra.createDatabase("pipeline_invariant_it");
-    StackConfig config = StackConfig.defaults()
-        .withPorts(0, 0, 0)
-        .withExternal(new StackConfig.ExternalInfrastructure(
-            infra.kafkaBootstrapServers(), jdbcUrl, infra.jdbcUser(), infra.jdbcPassword()));
+    StackConfig config =
+        StackConfig.defaults()
+            .withPorts(0, 0, 0)
+            .withExternal(
+                new StackConfig.ExternalInfrastructure(
+                    infra.kafkaBootstrapServers(),
+                    jdbcUrl,
+                    infra.jdbcUser(),
+                    infra.jdbcPassword()));
 
     List<String> ids = new ArrayList<>();
     try (GenGuardStack stack = GenGuardStack.start(config)) {
@@ -50,7 +55,9 @@ class PipelineInvariantITCase {
         stack.audit().submitter().send(request);
         ids.add(request.getRequestId());
       }
-      await().atMost(Duration.ofMinutes(8)).pollInterval(Duration.ofSeconds(1))
+      await()
+          .atMost(Duration.ofMinutes(8))
+          .pollInterval(Duration.ofSeconds(1))
           .until(() -> stack.audit().queries().completeness(ids).settled());
       Completeness done = stack.audit().queries().completeness(ids);
 
@@ -65,19 +72,23 @@ class PipelineInvariantITCase {
       assertThat(done.releasedWithoutReleaseVerdict()).isZero();
       assertThat(done.released()).as("the benign part of the workload is released").isPositive();
       assertThat(done.quarantined() + done.awaitingReview())
-          .as("the unsafe part of the workload is stopped").isPositive();
+          .as("the unsafe part of the workload is stopped")
+          .isPositive();
 
       assertReleasedTopicIsBackedByVerdicts(infra, new HashSet<>(ids));
     }
   }
 
   /** Reads content.released and moderation.verdicts from Kafka itself, not the audit store. */
-  private static void assertReleasedTopicIsBackedByVerdicts(IntegrationInfrastructure infra, Set<String> ids) {
+  private static void assertReleasedTopicIsBackedByVerdicts(
+      IntegrationInfrastructure infra, Set<String> ids) {
     Map<String, ModerationVerdict> verdicts = new HashMap<>();
     for (byte[] value : readAll(infra, Topics.MODERATION_VERDICTS.name())) {
       ModerationVerdict verdict = Topics.MODERATION_VERDICTS.codec().decode(value);
       if (ids.contains(verdict.getRequestId())) {
-        assertThat(verdicts.put(verdict.getRequestId(), verdict)).as("one verdict per request").isNull();
+        assertThat(verdicts.put(verdict.getRequestId(), verdict))
+            .as("one verdict per request")
+            .isNull();
       }
     }
     Set<String> released = new HashSet<>();
@@ -86,7 +97,9 @@ class PipelineInvariantITCase {
       if (!ids.contains(outcome.getRequestId())) {
         continue;
       }
-      assertThat(released.add(outcome.getRequestId())).as("released once: " + outcome.getRequestId()).isTrue();
+      assertThat(released.add(outcome.getRequestId()))
+          .as("released once: " + outcome.getRequestId())
+          .isTrue();
       ModerationVerdict verdict = verdicts.get(outcome.getRequestId());
       assertThat(verdict).isNotNull();
       assertThat(verdict.getDecision()).isEqualTo(Decision.RELEASE);
@@ -100,9 +113,12 @@ class PipelineInvariantITCase {
     props.putAll(infra.kafkaClientProperties());
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     List<byte[]> values = new ArrayList<>();
-    try (var consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-          .map(info -> new TopicPartition(topic, info.partition())).toList();
+    try (var consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(info -> new TopicPartition(topic, info.partition()))
+              .toList();
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);

@@ -30,29 +30,37 @@ import org.junit.jupiter.api.Test;
 /**
  * The review loop through every real stage of the embedded stack: a request whose output policy
  * holds for review reaches the audit service's queue; a reviewer approves it over the API; the
- * decision goes to review.decisions; the release gate publishes the output on content.released.
- * A second held output is rejected and ends on content.quarantined.
+ * decision goes to review.decisions; the release gate publishes the output on content.released. A
+ * second held output is rejected and ends on content.quarantined.
  */
 class ReviewLoopITCase {
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /**
    * The echo backend outputs the prompt itself. Text mostly outside the Latin script is something
    * the English scorers cannot judge, so the default policy's screening holds it for review.
    */
   private static final String HELD_TEXT = "Это короткое сообщение о погоде на завтра";
+
   private static final String TENANT = "review-loop";
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private String api;
 
   @Test
   void shouldReleaseAnApprovedOutputAndQuarantineARejectedOne() throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     String jdbcUrl = infra.createDatabase("review_loop_it");
-    StackConfig config = StackConfig.defaults()
-        .withPorts(0, 0, 0)
-        .withExternal(new StackConfig.ExternalInfrastructure(
-            infra.kafkaBootstrapServers(), jdbcUrl, infra.jdbcUser(), infra.jdbcPassword()));
+    StackConfig config =
+        StackConfig.defaults()
+            .withPorts(0, 0, 0)
+            .withExternal(
+                new StackConfig.ExternalInfrastructure(
+                    infra.kafkaBootstrapServers(),
+                    jdbcUrl,
+                    infra.jdbcUser(),
+                    infra.jdbcPassword()));
 
     try (GenGuardStack stack = GenGuardStack.start(config)) {
       api = "http://127.0.0.1:" + stack.httpPort();
@@ -61,7 +69,9 @@ class ReviewLoopITCase {
 
       String approved = submit(submitter, HELD_TEXT);
       String rejected = submit(submitter, HELD_TEXT + " и ещё немного");
-      await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
+      await()
+          .atMost(Duration.ofMinutes(3))
+          .pollInterval(Duration.ofSeconds(1))
           .until(() -> queued(reviewer).containsAll(List.of(approved, rejected)));
 
       JsonNode held = story(reviewer, approved);
@@ -69,34 +79,55 @@ class ReviewLoopITCase {
       assertThat(held.path("verdicts").get(0).path("decision").asText()).isEqualTo("REVIEW");
       assertThat(held.path("outputs").get(0).path("text").asText()).isEqualTo(HELD_TEXT);
 
-      assertThat(post(reviewer, "/api/v1/reviews/" + approved + "/approve", "{\"note\":\"a weather report\"}")
-          .statusCode()).isEqualTo(202);
-      assertThat(post(reviewer, "/api/v1/reviews/" + rejected + "/reject", "{\"note\":\"not for this audience\"}")
-          .statusCode()).isEqualTo(202);
+      assertThat(
+              post(
+                      reviewer,
+                      "/api/v1/reviews/" + approved + "/approve",
+                      "{\"note\":\"a weather report\"}")
+                  .statusCode())
+          .isEqualTo(202);
+      assertThat(
+              post(
+                      reviewer,
+                      "/api/v1/reviews/" + rejected + "/reject",
+                      "{\"note\":\"not for this audience\"}")
+                  .statusCode())
+          .isEqualTo(202);
 
-      await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
-          .until(() -> story(reviewer, approved).path("status").asText().equals("RELEASED")
-              && story(reviewer, rejected).path("status").asText().equals("QUARANTINED"));
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () ->
+                  story(reviewer, approved).path("status").asText().equals("RELEASED")
+                      && story(reviewer, rejected).path("status").asText().equals("QUARANTINED"));
       JsonNode released = story(reviewer, approved);
       assertThat(released.path("reviews").get(0).path("reviewer").asText()).isEqualTo("rita");
       assertThat(released.path("reviewItem").path("state").asText()).isEqualTo("RELEASED");
 
       // What consumers of the topics see, read from Kafka itself.
-      List<ReleaseGateOutcome> releasedTopic = outcomes(infra, Topics.CONTENT_RELEASED, approved, rejected);
+      List<ReleaseGateOutcome> releasedTopic =
+          outcomes(infra, Topics.CONTENT_RELEASED, approved, rejected);
       assertThat(releasedTopic).hasSize(1);
       assertThat(releasedTopic.get(0).getRequestId()).isEqualTo(approved);
       assertThat(releasedTopic.get(0).getBasis()).isEqualTo(GateBasis.REVIEW);
       assertThat(releasedTopic.get(0).getText().toString()).isEqualTo(HELD_TEXT);
-      assertThat(releasedTopic.get(0).getReasons()).anySatisfy(reason ->
-          assertThat(reason).contains("approved by rita: a weather report"));
-      List<ReleaseGateOutcome> quarantined = outcomes(infra, Topics.CONTENT_QUARANTINED, approved, rejected);
-      assertThat(quarantined).extracting(ReleaseGateOutcome::getRequestId).containsExactly(rejected);
+      assertThat(releasedTopic.get(0).getReasons())
+          .anySatisfy(reason -> assertThat(reason).contains("approved by rita: a weather report"));
+      List<ReleaseGateOutcome> quarantined =
+          outcomes(infra, Topics.CONTENT_QUARANTINED, approved, rejected);
+      assertThat(quarantined)
+          .extracting(ReleaseGateOutcome::getRequestId)
+          .containsExactly(rejected);
     }
   }
 
   private String submit(String token, String prompt) throws Exception {
-    HttpResponse<String> response = post(token, "/api/v1/requests",
-        JSON.createObjectNode().put("prompt", prompt).put("backend", "echo").toString());
+    HttpResponse<String> response =
+        post(
+            token,
+            "/api/v1/requests",
+            JSON.createObjectNode().put("prompt", prompt).put("backend", "echo").toString());
     assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
     return JSON.readTree(response.body()).path("requestId").asText();
   }
@@ -113,19 +144,29 @@ class ReviewLoopITCase {
   }
 
   private HttpResponse<String> get(String token, String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(api + path)).header("Authorization", "Bearer " + token)
-        .GET().build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create(api + path))
+            .header("Authorization", "Bearer " + token)
+            .GET()
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> post(String token, String path, String body) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(api + path)).header("Authorization", "Bearer " + token)
-        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+    return http.send(
+        HttpRequest.newBuilder(URI.create(api + path))
+            .header("Authorization", "Bearer " + token)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
   /** Every outcome on {@code topic} for the given requests (committed transactions only). */
-  private static List<ReleaseGateOutcome> outcomes(IntegrationInfrastructure infra,
-      Topic<String, ReleaseGateOutcome> topic, String... requestIds) {
+  private static List<ReleaseGateOutcome> outcomes(
+      IntegrationInfrastructure infra,
+      Topic<String, ReleaseGateOutcome> topic,
+      String... requestIds) {
     Properties props = new Properties();
     props.putAll(infra.kafkaClientProperties());
     props.put(ConsumerConfig.GROUP_ID_CONFIG, "review-loop-it-" + UUID.randomUUID());
@@ -138,9 +179,11 @@ class ReviewLoopITCase {
       consumer.subscribe(List.of(topic.name()));
       long quietSince = System.nanoTime();
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      // Read until the topic has been quiet for 3 s after the first record, so duplicates would show.
+      // Read until the topic has been quiet for 3 s after the first record, so duplicates would
+      // show.
       while (System.nanoTime() < deadline
-          && (found.isEmpty() || System.nanoTime() - quietSince < Duration.ofSeconds(3).toNanos())) {
+          && (found.isEmpty()
+              || System.nanoTime() - quietSince < Duration.ofSeconds(3).toNanos())) {
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
           quietSince = System.nanoTime();
           if (wanted.contains(record.key())) {

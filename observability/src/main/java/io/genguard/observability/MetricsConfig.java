@@ -30,21 +30,26 @@ public record MetricsConfig(
       throw new IllegalArgumentException(HOST + " must be set, e.g. 127.0.0.1 or 0.0.0.0");
     }
     if (port < 0 || port > 65535) {
-      throw new IllegalArgumentException(PORT + "=" + port + " is not a TCP port (0-65535, 0 = any free port)");
+      throw new IllegalArgumentException(
+          PORT + "=" + port + " is not a TCP port (0-65535, 0 = any free port)");
     }
     if (auditInterval.toMillis() < 100) {
-      throw new IllegalArgumentException(AUDIT_INTERVAL_MS + " must be at least 100, was " + auditInterval.toMillis());
+      throw new IllegalArgumentException(
+          AUDIT_INTERVAL_MS + " must be at least 100, was " + auditInterval.toMillis());
     }
     if (lagInterval.toMillis() < 100) {
-      throw new IllegalArgumentException(LAG_INTERVAL_MS + " must be at least 100, was " + lagInterval.toMillis());
+      throw new IllegalArgumentException(
+          LAG_INTERVAL_MS + " must be at least 100, was " + lagInterval.toMillis());
     }
     if (lagGroupPrefix == null) {
-      throw new IllegalArgumentException(LAG_GROUP_PREFIX + " must not be null (empty means every group)");
+      throw new IllegalArgumentException(
+          LAG_GROUP_PREFIX + " must not be null (empty means every group)");
     }
   }
 
   public static MetricsConfig defaults() {
-    return new MetricsConfig("127.0.0.1", DEFAULT_PORT, Duration.ofSeconds(15), Duration.ofSeconds(15), "genguard");
+    return new MetricsConfig(
+        "127.0.0.1", DEFAULT_PORT, Duration.ofSeconds(15), Duration.ofSeconds(15), "genguard");
   }
 
   /** Defaults overridden by the GENGUARD_METRICS_* keys present in {@code env}. */

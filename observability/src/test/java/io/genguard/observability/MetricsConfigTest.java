@@ -32,7 +32,8 @@ class MetricsConfigTest {
         .hasMessageContaining("GENGUARD_METRICS_PORT='nine' is not a whole number");
     assertThatThrownBy(() -> MetricsConfig.fromEnvironment(Map.of(MetricsConfig.PORT, "70000")))
         .hasMessageContaining("GENGUARD_METRICS_PORT=70000 is not a TCP port");
-    assertThatThrownBy(() -> MetricsConfig.fromEnvironment(Map.of(MetricsConfig.AUDIT_INTERVAL_MS, "10")))
+    assertThatThrownBy(
+            () -> MetricsConfig.fromEnvironment(Map.of(MetricsConfig.AUDIT_INTERVAL_MS, "10")))
         .hasMessageContaining("GENGUARD_METRICS_AUDIT_INTERVAL_MS must be at least 100");
   }
 }

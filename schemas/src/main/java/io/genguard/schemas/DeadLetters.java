@@ -25,7 +25,9 @@ public final class DeadLetters {
     return DeadLetter.newBuilder()
         // Deterministic: a redelivered record yields the same dead letter, which the audit store
         // then records once.
-        .setEventId(EventIds.nameBased("dlq", sourceTopic, Integer.toString(partition), Long.toString(offset)))
+        .setEventId(
+            EventIds.nameBased(
+                "dlq", sourceTopic, Integer.toString(partition), Long.toString(offset)))
         .setSourceTopic(sourceTopic)
         .setSourcePartition(partition)
         .setSourceOffset(offset)

@@ -107,7 +107,11 @@ public final class EventCodec<T extends SpecificRecord> {
       return decoder.decode(bytes);
     } catch (MissingSchemaException e) {
       throw new EventDecodingException(
-          "Unknown writer schema for " + name + " (" + e.getMessage() + "); is the producer newer"
+          "Unknown writer schema for "
+              + name
+              + " ("
+              + e.getMessage()
+              + "); is the producer newer"
               + " than this consumer, or writing another type?",
           e);
     } catch (BadHeaderException e) {

@@ -24,11 +24,16 @@ public final class TopicProvisioner {
   private TopicProvisioner() {}
 
   /** Creates every catalogue topic with {@code partitions} partitions. */
-  public static void provisionCatalogue(Map<String, Object> adminProperties, int partitions, short replication) {
-    provision(adminProperties, Topics.all().stream().map(Topic::name).toList(), partitions, replication);
+  public static void provisionCatalogue(
+      Map<String, Object> adminProperties, int partitions, short replication) {
+    provision(
+        adminProperties, Topics.all().stream().map(Topic::name).toList(), partitions, replication);
   }
 
-  public static void provision(Map<String, Object> adminProperties, Collection<String> names, int partitions,
+  public static void provision(
+      Map<String, Object> adminProperties,
+      Collection<String> names,
+      int partitions,
       short replication) {
     Properties props = new Properties();
     props.putAll(adminProperties);
@@ -42,7 +47,8 @@ public final class TopicProvisioner {
           result.getValue().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
-            throw new IllegalStateException("Cannot create topic " + result.getKey() + ": " + e.getCause().getMessage(), e);
+            throw new IllegalStateException(
+                "Cannot create topic " + result.getKey() + ": " + e.getCause().getMessage(), e);
           }
         }
       }
@@ -51,7 +57,8 @@ public final class TopicProvisioner {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted while creating topics", e);
     } catch (TimeoutException e) {
-      throw new IllegalStateException("Timed out creating topics " + names + "; is Kafka reachable?", e);
+      throw new IllegalStateException(
+          "Timed out creating topics " + names + "; is Kafka reachable?", e);
     }
   }
 
@@ -62,10 +69,11 @@ public final class TopicProvisioner {
       try {
         Map<String, TopicDescription> described =
             admin.describeTopics(names).allTopicNames().get(10, TimeUnit.SECONDS);
-        boolean ready = described.values().stream()
-            .flatMap(description -> description.partitions().stream())
-            .map(TopicPartitionInfo::leader)
-            .allMatch(leader -> leader != null && !leader.isEmpty());
+        boolean ready =
+            described.values().stream()
+                .flatMap(description -> description.partitions().stream())
+                .map(TopicPartitionInfo::leader)
+                .allMatch(leader -> leader != null && !leader.isEmpty());
         if (ready) {
           return;
         }
@@ -75,7 +83,8 @@ public final class TopicProvisioner {
         }
       }
       if (System.nanoTime() > deadline) {
-        throw new TimeoutException("Partitions of " + names + " still have no leader after " + limit.toSeconds() + " s");
+        throw new TimeoutException(
+            "Partitions of " + names + " still have no leader after " + limit.toSeconds() + " s");
       }
       Thread.sleep(50);
     }

@@ -41,9 +41,11 @@ public final class Topics {
       output("review.pending", ReleaseGateOutcome.class);
   public static final Topic<String, BiasMetric> BIAS_METRICS =
       output("bias.metrics", BiasMetric.class);
-  /** Live bias alerts, keyed by model rather than request id (they concern a window, not a request). */
-  public static final Topic<String, BiasAlert> BIAS_ALERTS =
-      output("bias.alerts", BiasAlert.class);
+
+  /**
+   * Live bias alerts, keyed by model rather than request id (they concern a window, not a request).
+   */
+  public static final Topic<String, BiasAlert> BIAS_ALERTS = output("bias.alerts", BiasAlert.class);
 
   /** Dead letters of every input topic share one schema; each input has its own topic. */
   public static final Topic<String, DeadLetter> GENERATION_REQUESTS_DLQ =
@@ -90,7 +92,8 @@ public final class Topics {
   }
 
   private static <V extends SpecificRecord> Topic<String, V> output(String name, Class<V> type) {
-    return new Topic<>(name, Serdes.String(), new EventSerde<>(EventCodec.of(type)), Optional.empty());
+    return new Topic<>(
+        name, Serdes.String(), new EventSerde<>(EventCodec.of(type)), Optional.empty());
   }
 
   private static Topic<String, DeadLetter> deadLetters(Topic<String, ?> source) {

@@ -111,9 +111,12 @@ class EventCodecTest {
 
   @Test
   void deadLetterIdsAreStableForTheSameSourceRecord() {
-    var first = DeadLetters.of("t", 1, 9L, null, new byte[] {1}, "gate", new RuntimeException("a"), NOW);
-    var again = DeadLetters.of("t", 1, 9L, null, new byte[] {1}, "gate", new RuntimeException("a"), NOW);
-    var other = DeadLetters.of("t", 1, 10L, null, new byte[] {1}, "gate", new RuntimeException("a"), NOW);
+    var first =
+        DeadLetters.of("t", 1, 9L, null, new byte[] {1}, "gate", new RuntimeException("a"), NOW);
+    var again =
+        DeadLetters.of("t", 1, 9L, null, new byte[] {1}, "gate", new RuntimeException("a"), NOW);
+    var other =
+        DeadLetters.of("t", 1, 10L, null, new byte[] {1}, "gate", new RuntimeException("a"), NOW);
     assertThat(first.getEventId()).isEqualTo(again.getEventId()).isNotEqualTo(other.getEventId());
   }
 }

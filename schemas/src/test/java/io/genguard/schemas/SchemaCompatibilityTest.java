@@ -51,9 +51,7 @@ class SchemaCompatibilityTest {
     assertThat(released)
         .as(
             "The schema of %s changed: add it as schema-history/%s/v%d.avsc once it is compatible",
-            codec.type().getSimpleName(),
-            codec.type().getSimpleName(),
-            codec.history().size() + 1)
+            codec.type().getSimpleName(), codec.type().getSimpleName(), codec.history().size() + 1)
         .contains(codec.fingerprint());
   }
 
@@ -66,7 +64,8 @@ class SchemaCompatibilityTest {
     Schema.Parser parser = new Schema.Parser();
     String json = current.toString();
     String broken =
-        json.replaceFirst("\"fields\":\\[", "\"fields\":[{\"name\":\"mandatoryNewField\",\"type\":\"string\"},");
+        json.replaceFirst(
+            "\"fields\":\\[", "\"fields\":[{\"name\":\"mandatoryNewField\",\"type\":\"string\"},");
     Schema reader = parser.parse(broken);
     assertThat(SchemaCompatibility.checkReaderWriterCompatibility(reader, current).getType())
         .isEqualTo(SchemaCompatibilityType.INCOMPATIBLE);

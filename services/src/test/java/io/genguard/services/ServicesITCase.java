@@ -46,73 +46,114 @@ class ServicesITCase {
   private final HttpClient http = HttpClient.newHttpClient();
 
   @Test
-  void shouldRunEachServiceFromItsEnvironmentAgainstExternalKafkaAndPostgres(@TempDir Path data) throws Exception {
+  void shouldRunEachServiceFromItsEnvironmentAgainstExternalKafkaAndPostgres(@TempDir Path data)
+      throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     String jdbcUrl = infra.createDatabase("services_it");
     SigningKey signing = SigningKey.generate("sign-it");
-    Map<String, String> common = Map.of(
-        "GENGUARD_KAFKA_BOOTSTRAP_SERVERS", infra.kafkaBootstrapServers(),
-        "GENGUARD_DATA_DIR", data.toString(),
-        "GENGUARD_METRICS_HOST", "127.0.0.1",
-        "GENGUARD_METRICS_PORT", "0",
-        "GENGUARD_METRICS_AUDIT_INTERVAL_MS", "500",
-        "GENGUARD_METRICS_LAG_INTERVAL_MS", "500");
+    Map<String, String> common =
+        Map.of(
+            "GENGUARD_KAFKA_BOOTSTRAP_SERVERS", infra.kafkaBootstrapServers(),
+            "GENGUARD_DATA_DIR", data.toString(),
+            "GENGUARD_METRICS_HOST", "127.0.0.1",
+            "GENGUARD_METRICS_PORT", "0",
+            "GENGUARD_METRICS_AUDIT_INTERVAL_MS", "500",
+            "GENGUARD_METRICS_LAG_INTERVAL_MS", "500");
     ProvisionTopicsMain.provision(with(common, Map.of("GENGUARD_PARTITIONS", "2")));
 
-    try (ServiceProcess audit = AuditMain.start(with(common, Map.of(
-            "GENGUARD_AUDIT_JDBC_URL", jdbcUrl,
-            "GENGUARD_AUDIT_JDBC_USER", infra.jdbcUser(),
-            "GENGUARD_AUDIT_JDBC_PASSWORD", infra.jdbcPassword(),
-            "GENGUARD_AUDIT_HTTP_PORT", "0",
-            "GENGUARD_AUDIT_ADMIN_TOKEN_FILE", data.resolve("admin-token").toString())));
+    try (ServiceProcess audit =
+            AuditMain.start(
+                with(
+                    common,
+                    Map.of(
+                        "GENGUARD_AUDIT_JDBC_URL", jdbcUrl,
+                        "GENGUARD_AUDIT_JDBC_USER", infra.jdbcUser(),
+                        "GENGUARD_AUDIT_JDBC_PASSWORD", infra.jdbcPassword(),
+                        "GENGUARD_AUDIT_HTTP_PORT", "0",
+                        "GENGUARD_AUDIT_ADMIN_TOKEN_FILE",
+                            data.resolve("admin-token").toString())));
         ServiceProcess gate = ReleaseGateMain.start(with(common, Map.of()));
-        ServiceProcess generator = GeneratorMain.start(with(common, Map.of(
-            "GENGUARD_GENERATOR_WORKERS", "1",
-            "GENGUARD_GENERATOR_INSTANCE_ID", "services-it",
-            "GENGUARD_WATERMARK_KEYS", WatermarkKey.generate("wm-it").toConfigEntry(),
-            "GENGUARD_SIGNING_KEYS", signing.toConfigEntry())))) {
+        ServiceProcess generator =
+            GeneratorMain.start(
+                with(
+                    common,
+                    Map.of(
+                        "GENGUARD_GENERATOR_WORKERS",
+                        "1",
+                        "GENGUARD_GENERATOR_INSTANCE_ID",
+                        "services-it",
+                        "GENGUARD_WATERMARK_KEYS",
+                        WatermarkKey.generate("wm-it").toConfigEntry(),
+                        "GENGUARD_SIGNING_KEYS",
+                        signing.toConfigEntry())))) {
       String requestId = send(infra.kafkaBootstrapServers());
 
-      await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
+      await()
+          .atMost(Duration.ofMinutes(3))
+          .pollInterval(Duration.ofMillis(500))
           .until(() -> outputsAudited(jdbcUrl, infra, requestId) == 1);
 
-      assertThat(Files.exists(data.resolve("admin-token"))).as("first admin token written").isTrue();
+      assertThat(Files.exists(data.resolve("admin-token")))
+          .as("first admin token written")
+          .isTrue();
       assertThat(scrape(generator.metricsPort()))
-          .contains("genguard_generator_requests_total{code=\"ok\",outcome=\"output\",service=\"generator\"} 1.0")
+          .contains(
+              "genguard_generator_requests_total{code=\"ok\",outcome=\"output\",service=\"generator\"} 1.0")
           .contains("genguard_generator_workers_running{service=\"generator\"} 1.0")
           .contains("jvm_memory_used_bytes");
-      assertThat(scrape(gate.metricsPort())).contains("kafka_stream_thread_process_total").contains("service=\"release-gate\"");
-      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(scrape(audit.metricsPort()))
-          .contains("genguard_audit_events_total{event_type=\"GenerationOutput\",service=\"audit\"} 1.0")
-          .contains("genguard_kafka_consumer_group_lag{group=\"genguard-generator\",service=\"audit\",topic=\"gen.requests\"} 0.0"));
+      assertThat(scrape(gate.metricsPort()))
+          .contains("kafka_stream_thread_process_total")
+          .contains("service=\"release-gate\"");
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(scrape(audit.metricsPort()))
+                      .contains(
+                          "genguard_audit_events_total{event_type=\"GenerationOutput\",service=\"audit\"} 1.0")
+                      .contains(
+                          "genguard_kafka_consumer_group_lag{group=\"genguard-generator\",service=\"audit\",topic=\"gen.requests\"} 0.0"));
     }
   }
 
   private static String send(String bootstrapServers) {
-    GenerationRequest request = GenerationRequest.newBuilder()
-        .setEventId(EventIds.random())
-        .setRequestId(EventIds.random())
-        .setTenantId("services-it")
-        .setPrompt("A short note about the weather")
-        .setBackend("echo")
-        .setParameters(SamplingParameters.newBuilder().setMaxTokens(8).setTemperature(0).setTopK(0).setTopP(1).build())
-        .setSubmittedAt(Instant.now())
-        .build();
+    GenerationRequest request =
+        GenerationRequest.newBuilder()
+            .setEventId(EventIds.random())
+            .setRequestId(EventIds.random())
+            .setTenantId("services-it")
+            .setPrompt("A short note about the weather")
+            .setBackend("echo")
+            .setParameters(
+                SamplingParameters.newBuilder()
+                    .setMaxTokens(8)
+                    .setTemperature(0)
+                    .setTopK(0)
+                    .setTopP(1)
+                    .build())
+            .setSubmittedAt(Instant.now())
+            .build();
     Map<String, Object> properties = new HashMap<>();
     properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(properties)) {
-      producer.send(new ProducerRecord<>(Topics.GENERATION_REQUESTS.name(),
-          request.getRequestId().getBytes(StandardCharsets.UTF_8), Topics.GENERATION_REQUESTS.codec().encode(request)));
+      producer.send(
+          new ProducerRecord<>(
+              Topics.GENERATION_REQUESTS.name(),
+              request.getRequestId().getBytes(StandardCharsets.UTF_8),
+              Topics.GENERATION_REQUESTS.codec().encode(request)));
     }
     return request.getRequestId();
   }
 
-  private static long outputsAudited(String jdbcUrl, IntegrationInfrastructure infra, String requestId) throws Exception {
-    try (Connection connection = DriverManager.getConnection(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword());
-        PreparedStatement statement = connection.prepareStatement(
-            "select count(*) from generation_output where request_id = ?")) {
+  private static long outputsAudited(
+      String jdbcUrl, IntegrationInfrastructure infra, String requestId) throws Exception {
+    try (Connection connection =
+            DriverManager.getConnection(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword());
+        PreparedStatement statement =
+            connection.prepareStatement(
+                "select count(*) from generation_output where request_id = ?")) {
       statement.setString(1, requestId);
       try (ResultSet rows = statement.executeQuery()) {
         rows.next();
@@ -122,9 +163,10 @@ class ServicesITCase {
   }
 
   private String scrape(int port) throws Exception {
-    HttpResponse<String> response = http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).isEqualTo(200);
     return response.body();
   }

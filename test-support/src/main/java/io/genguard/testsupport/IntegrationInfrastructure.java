@@ -93,9 +93,11 @@ public final class IntegrationInfrastructure {
    */
   public String createDatabase(String name) {
     if (!name.matches("[a-z_][a-z0-9_]{0,62}")) {
-      throw new IllegalArgumentException("Database name '" + name + "' must match [a-z_][a-z0-9_]*");
+      throw new IllegalArgumentException(
+          "Database name '" + name + "' must match [a-z_][a-z0-9_]*");
     }
-    try (java.sql.Connection connection = java.sql.DriverManager.getConnection(jdbcUrl, jdbcUser, jdbcPassword);
+    try (java.sql.Connection connection =
+            java.sql.DriverManager.getConnection(jdbcUrl, jdbcUser, jdbcPassword);
         java.sql.Statement statement = connection.createStatement()) {
       statement.execute("drop database if exists " + name);
       statement.execute("create database " + name);
@@ -145,7 +147,9 @@ public final class IntegrationInfrastructure {
     kafka.start();
     postgres.start();
     LOG.info(
-        "Integration tests run on Testcontainers: {} and {}", ContainerImages.KAFKA, ContainerImages.POSTGRES);
+        "Integration tests run on Testcontainers: {} and {}",
+        ContainerImages.KAFKA,
+        ContainerImages.POSTGRES);
     System.out.println("[IntegrationInfrastructure] mode=TESTCONTAINERS");
     return new IntegrationInfrastructure(
         Mode.TESTCONTAINERS,
@@ -168,7 +172,8 @@ public final class IntegrationInfrastructure {
         EmbeddedPostgresServer.start(root.resolve("postgres"), 0, "genguard");
     LOG.info("No Docker engine: integration tests run on the embedded Kafka broker and PostgreSQL");
     System.out.println("[IntegrationInfrastructure] mode=EMBEDDED (no Docker engine)");
-    List<AutoCloseable> resources = new ArrayList<>(List.of(postgres, kafka, () -> deleteTree(root)));
+    List<AutoCloseable> resources =
+        new ArrayList<>(List.of(postgres, kafka, () -> deleteTree(root)));
     return new IntegrationInfrastructure(
         Mode.EMBEDDED,
         kafka.bootstrapServers(),

@@ -50,7 +50,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * The audit service's two benchmarks (run by {@code ./genguard audit bench}, never as a timed test):
+ * The audit service's two benchmarks (run by {@code ./genguard audit bench}, never as a timed
+ * test):
  *
  * <ul>
  *   <li>Ingestion: events already on Kafka (requests, outputs, verdicts, gate outcomes of about 100
@@ -63,47 +64,78 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * </ul>
  */
 public final class AuditBenchmark {
-  private static final String TEXT = String.join(" ", java.util.Collections.nCopies(10,
-      "the committee discussed the budget for the coming year and agreed on"));
+  private static final String TEXT =
+      String.join(
+          " ",
+          java.util.Collections.nCopies(
+              10, "the committee discussed the budget for the coming year and agreed on"));
 
   private AuditBenchmark() {}
 
   /** Where the servers are. */
-  public record Servers(Map<String, Object> kafkaProperties, String jdbcUrl, String jdbcUser, String jdbcPassword) {}
+  public record Servers(
+      Map<String, Object> kafkaProperties, String jdbcUrl, String jdbcUser, String jdbcPassword) {}
 
   /** Result of the ingestion benchmark. */
   public record IngestResult(int events, double seconds, double eventsPerSecond) {
     public String json() {
-      return String.format(Locale.ROOT, "{\"benchmark\":\"audit-ingest\",\"events\":%d,\"seconds\":%.2f,"
-          + "\"events_per_second\":%.0f}", events, seconds, eventsPerSecond);
+      return String.format(
+          Locale.ROOT,
+          "{\"benchmark\":\"audit-ingest\",\"events\":%d,\"seconds\":%.2f,"
+              + "\"events_per_second\":%.0f}",
+          events,
+          seconds,
+          eventsPerSecond);
     }
   }
 
   /** Result of verifying the chain the ingestion benchmark wrote. */
   public record VerifyResult(long records, boolean valid, double seconds) {
     public String json() {
-      return String.format(Locale.ROOT, "{\"benchmark\":\"audit-verify\",\"records\":%d,\"valid\":%s,"
-          + "\"seconds\":%.2f,\"records_per_second\":%.0f}", records, valid, seconds, records / seconds);
+      return String.format(
+          Locale.ROOT,
+          "{\"benchmark\":\"audit-verify\",\"records\":%d,\"valid\":%s,"
+              + "\"seconds\":%.2f,\"records_per_second\":%.0f}",
+          records,
+          valid,
+          seconds,
+          records / seconds);
     }
   }
 
   /** Recomputes the whole chain (as ./genguard audit verify does) and times it. */
   public static VerifyResult verify(Servers servers) throws SQLException {
-    try (AuditDatabase database = AuditDatabase.connect(servers.jdbcUrl(), servers.jdbcUser(),
-        servers.jdbcPassword(), 2, false)) {
+    try (AuditDatabase database =
+        AuditDatabase.connect(
+            servers.jdbcUrl(), servers.jdbcUser(), servers.jdbcPassword(), 2, false)) {
       long started = System.nanoTime();
       ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
-      return new VerifyResult(verification.records(), verification.valid(), (System.nanoTime() - started) / 1e9);
+      return new VerifyResult(
+          verification.records(), verification.valid(), (System.nanoTime() - started) / 1e9);
     }
   }
 
   /** Result of the lookup benchmark. */
-  public record LookupResult(long requestsInStore, int lookups, double fillSeconds, double p50Millis,
-      double p95Millis, double p99Millis, double maxMillis) {
+  public record LookupResult(
+      long requestsInStore,
+      int lookups,
+      double fillSeconds,
+      double p50Millis,
+      double p95Millis,
+      double p99Millis,
+      double maxMillis) {
     public String json() {
-      return String.format(Locale.ROOT, "{\"benchmark\":\"audit-lookup\",\"requests_in_store\":%d,\"lookups\":%d,"
-          + "\"fill_seconds\":%.1f,\"p50_ms\":%.2f,\"p95_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f}",
-          requestsInStore, lookups, fillSeconds, p50Millis, p95Millis, p99Millis, maxMillis);
+      return String.format(
+          Locale.ROOT,
+          "{\"benchmark\":\"audit-lookup\",\"requests_in_store\":%d,\"lookups\":%d,"
+              + "\"fill_seconds\":%.1f,\"p50_ms\":%.2f,\"p95_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f}",
+          requestsInStore,
+          lookups,
+          fillSeconds,
+          p50Millis,
+          p95Millis,
+          p99Millis,
+          maxMillis);
     }
   }
 
@@ -113,18 +145,20 @@ public final class AuditBenchmark {
    */
   public static IngestResult ingest(Servers servers, int events, String runId) throws Exception {
     produce(servers.kafkaProperties(), events, runId);
-    try (AuditDatabase database = AuditDatabase.connect(servers.jdbcUrl(), servers.jdbcUser(),
-        servers.jdbcPassword(), 4)) {
+    try (AuditDatabase database =
+        AuditDatabase.connect(servers.jdbcUrl(), servers.jdbcUser(), servers.jdbcPassword(), 4)) {
       AuditWriter writer = new AuditWriter(database.dataSource(), Clock.systemUTC());
-      AuditIngestor ingestor = new AuditIngestor(servers.kafkaProperties(), "audit-bench-" + runId, writer,
-          Clock.systemUTC());
+      AuditIngestor ingestor =
+          new AuditIngestor(
+              servers.kafkaProperties(), "audit-bench-" + runId, writer, Clock.systemUTC());
       long started = System.nanoTime();
       ingestor.start();
       try {
         long deadline = started + Duration.ofMinutes(30).toNanos();
         while (ingestor.persistedCount() < events) {
           if (System.nanoTime() > deadline) {
-            throw new IllegalStateException("Ingestion did not finish: " + ingestor.persistedCount() + " of " + events);
+            throw new IllegalStateException(
+                "Ingestion did not finish: " + ingestor.persistedCount() + " of " + events);
           }
           Thread.sleep(5);
         }
@@ -136,14 +170,16 @@ public final class AuditBenchmark {
     }
   }
 
-  private static void produce(Map<String, Object> kafkaProperties, int events, String runId) throws Exception {
+  private static void produce(Map<String, Object> kafkaProperties, int events, String runId)
+      throws Exception {
     Properties props = new Properties();
     props.putAll(kafkaProperties);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     props.put(ProducerConfig.LINGER_MS_CONFIG, 10);
     props.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
     props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-    // A loader, not part of what is measured: duplicates from retries would be deduplicated by event
+    // A loader, not part of what is measured: duplicates from retries would be deduplicated by
+    // event
     // id anyway, and without idempotence a fresh broker's leader moves cannot wedge the sequence.
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
     Instant now = Instant.now();
@@ -151,11 +187,18 @@ public final class AuditBenchmark {
         new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
       // Start once every partition has a leader (a fresh broker elects them just after creation).
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      for (Topic<String, ?> topic : List.of(Topics.GENERATION_REQUESTS, Topics.GENERATION_OUTPUTS,
-          Topics.MODERATION_VERDICTS, Topics.REVIEW_PENDING, Topics.CONTENT_RELEASED)) {
-        while (producer.partitionsFor(topic.name()).stream().anyMatch(p -> p.leader() == null || p.leader().isEmpty())) {
+      for (Topic<String, ?> topic :
+          List.of(
+              Topics.GENERATION_REQUESTS,
+              Topics.GENERATION_OUTPUTS,
+              Topics.MODERATION_VERDICTS,
+              Topics.REVIEW_PENDING,
+              Topics.CONTENT_RELEASED)) {
+        while (producer.partitionsFor(topic.name()).stream()
+            .anyMatch(p -> p.leader() == null || p.leader().isEmpty())) {
           if (System.nanoTime() > deadline) {
-            throw new IllegalStateException("Topic " + topic.name() + " has partitions without a leader after 60 s");
+            throw new IllegalStateException(
+                "Topic " + topic.name() + " has partitions without a leader after 60 s");
           }
           Thread.sleep(100);
         }
@@ -166,65 +209,139 @@ public final class AuditBenchmark {
         switch (i % 4) {
           case 0 -> send(producer, Topics.GENERATION_REQUESTS, requestId, request(requestId, now));
           case 1 -> send(producer, Topics.GENERATION_OUTPUTS, requestId, output(requestId, now));
-          case 2 -> send(producer, Topics.MODERATION_VERDICTS, requestId, verdict(requestId, decision, now));
-          default -> send(producer, decision == Decision.REVIEW ? Topics.REVIEW_PENDING : Topics.CONTENT_RELEASED,
-              requestId, outcome(requestId, decision, now));
+          case 2 ->
+              send(
+                  producer,
+                  Topics.MODERATION_VERDICTS,
+                  requestId,
+                  verdict(requestId, decision, now));
+          default ->
+              send(
+                  producer,
+                  decision == Decision.REVIEW ? Topics.REVIEW_PENDING : Topics.CONTENT_RELEASED,
+                  requestId,
+                  outcome(requestId, decision, now));
         }
       }
       producer.flush();
     }
   }
 
-  private static <V extends SpecificRecord> void send(KafkaProducer<String, byte[]> producer, Topic<String, V> topic,
-      String key, V event) {
+  private static <V extends SpecificRecord> void send(
+      KafkaProducer<String, byte[]> producer, Topic<String, V> topic, String key, V event) {
     producer.send(new ProducerRecord<>(topic.name(), key, topic.codec().encode(event)));
   }
 
   static GenerationRequest request(String requestId, Instant at) {
-    return GenerationRequest.newBuilder().setEventId(EventIds.nameBased("bench-request", requestId))
-        .setRequestId(requestId).setTenantId("bench").setPrompt("Write a short note about the budget meeting.")
-        .setParameters(parameters()).setAttributes(Map.of("source", "bench")).setSubmittedAt(at).build();
+    return GenerationRequest.newBuilder()
+        .setEventId(EventIds.nameBased("bench-request", requestId))
+        .setRequestId(requestId)
+        .setTenantId("bench")
+        .setPrompt("Write a short note about the budget meeting.")
+        .setParameters(parameters())
+        .setAttributes(Map.of("source", "bench"))
+        .setSubmittedAt(at)
+        .build();
   }
 
   static GenerationOutput output(String requestId, Instant at) {
-    return GenerationOutput.newBuilder().setEventId(EventIds.nameBased("bench-output", requestId))
-        .setOutputId(EventIds.nameBased("bench-output-id", requestId)).setRequestId(requestId).setTenantId("bench")
-        .setText(TEXT).setModel(ModelRef.newBuilder().setName("bench").setVersion("1").setBackend("builtin").build())
+    return GenerationOutput.newBuilder()
+        .setEventId(EventIds.nameBased("bench-output", requestId))
+        .setOutputId(EventIds.nameBased("bench-output-id", requestId))
+        .setRequestId(requestId)
+        .setTenantId("bench")
+        .setText(TEXT)
+        .setModel(
+            ModelRef.newBuilder().setName("bench").setVersion("1").setBackend("builtin").build())
         .setParameters(parameters())
-        .setCost(GenerationCost.newBuilder().setPromptTokens(9).setOutputTokens(100).setComputeMillis(40)
-            .setDevice("cpu").setEnergyJoules(0.5).build())
-        .setAttributes(Map.of()).setGeneratedAt(at).build();
+        .setCost(
+            GenerationCost.newBuilder()
+                .setPromptTokens(9)
+                .setOutputTokens(100)
+                .setComputeMillis(40)
+                .setDevice("cpu")
+                .setEnergyJoules(0.5)
+                .build())
+        .setAttributes(Map.of())
+        .setGeneratedAt(at)
+        .build();
   }
 
   static ModerationVerdict verdict(String requestId, Decision decision, Instant at) {
-    return ModerationVerdict.newBuilder().setEventId(EventIds.nameBased("bench-verdict", requestId))
+    return ModerationVerdict.newBuilder()
+        .setEventId(EventIds.nameBased("bench-verdict", requestId))
         .setVerdictId(EventIds.nameBased("bench-verdict-id", requestId))
-        .setOutputId(EventIds.nameBased("bench-output-id", requestId)).setRequestId(requestId).setTenantId("bench")
-        .setOutputSha256(ContentHash.sha256Hex(TEXT)).setDecision(decision)
-        .setReasons(List.of(Reason.newBuilder().setCode(decision == Decision.REVIEW ? "category.review" : "policy.clear")
-            .setDecision(decision).setCategory("hate").setScore(decision == Decision.REVIEW ? 0.6 : 0.02)
-            .setThreshold(0.5).setMessage("hate score against the REVIEW threshold 0.5").build()))
+        .setOutputId(EventIds.nameBased("bench-output-id", requestId))
+        .setRequestId(requestId)
+        .setTenantId("bench")
+        .setOutputSha256(ContentHash.sha256Hex(TEXT))
+        .setDecision(decision)
+        .setReasons(
+            List.of(
+                Reason.newBuilder()
+                    .setCode(decision == Decision.REVIEW ? "category.review" : "policy.clear")
+                    .setDecision(decision)
+                    .setCategory("hate")
+                    .setScore(decision == Decision.REVIEW ? 0.6 : 0.02)
+                    .setThreshold(0.5)
+                    .setMessage("hate score against the REVIEW threshold 0.5")
+                    .build()))
         .setUnsafeScore(decision == Decision.REVIEW ? 0.6 : 0.02)
-        .setCategoryScores(Map.of("hate", decision == Decision.REVIEW ? 0.6 : 0.02, "violence", 0.01,
-            "harassment", 0.03, "sexual", 0.01, "self_harm", 0.0, "illicit", 0.01, "sexual_minors", 0.0))
-        .setGroups(List.of("religion:muslim")).setPolicyId("default").setPolicyVersion("bench")
-        .setScorerVersions(Map.of("trivial", "1")).setAttributes(Map.of()).setDecidedAt(at).build();
+        .setCategoryScores(
+            Map.of(
+                "hate",
+                decision == Decision.REVIEW ? 0.6 : 0.02,
+                "violence",
+                0.01,
+                "harassment",
+                0.03,
+                "sexual",
+                0.01,
+                "self_harm",
+                0.0,
+                "illicit",
+                0.01,
+                "sexual_minors",
+                0.0))
+        .setGroups(List.of("religion:muslim"))
+        .setPolicyId("default")
+        .setPolicyVersion("bench")
+        .setScorerVersions(Map.of("trivial", "1"))
+        .setAttributes(Map.of())
+        .setDecidedAt(at)
+        .build();
   }
 
   static ReleaseGateOutcome outcome(String requestId, Decision decision, Instant at) {
-    GateOutcome outcome = decision == Decision.REVIEW ? GateOutcome.HELD_FOR_REVIEW : GateOutcome.RELEASED;
+    GateOutcome outcome =
+        decision == Decision.REVIEW ? GateOutcome.HELD_FOR_REVIEW : GateOutcome.RELEASED;
     return ReleaseGateOutcome.newBuilder()
-        .setEventId(EventIds.nameBased("gate", requestId, outcome.name(), GateBasis.VERDICT.name(), ""))
-        .setRequestId(requestId).setOutputId(EventIds.nameBased("bench-output-id", requestId)).setTenantId("bench")
-        .setOutcome(outcome).setBasis(GateBasis.VERDICT)
-        .setVerdictId(EventIds.nameBased("bench-verdict-id", requestId)).setDecision(decision).setText(TEXT)
-        .setOutputSha256(ContentHash.sha256Hex(TEXT)).setPolicyVersion("bench").setReasons(List.of("clear"))
-        .setAttributes(Map.of()).setDecidedAt(at).build();
+        .setEventId(
+            EventIds.nameBased("gate", requestId, outcome.name(), GateBasis.VERDICT.name(), ""))
+        .setRequestId(requestId)
+        .setOutputId(EventIds.nameBased("bench-output-id", requestId))
+        .setTenantId("bench")
+        .setOutcome(outcome)
+        .setBasis(GateBasis.VERDICT)
+        .setVerdictId(EventIds.nameBased("bench-verdict-id", requestId))
+        .setDecision(decision)
+        .setText(TEXT)
+        .setOutputSha256(ContentHash.sha256Hex(TEXT))
+        .setPolicyVersion("bench")
+        .setReasons(List.of("clear"))
+        .setAttributes(Map.of())
+        .setDecidedAt(at)
+        .build();
   }
 
   private static SamplingParameters parameters() {
-    return SamplingParameters.newBuilder().setMaxTokens(100).setTemperature(0.8).setTopK(40).setTopP(0.95)
-        .setSeed(1L).build();
+    return SamplingParameters.newBuilder()
+        .setMaxTokens(100)
+        .setTemperature(0.8)
+        .setTopK(40)
+        .setTopP(0.95)
+        .setSeed(1L)
+        .build();
   }
 
   /**
@@ -234,21 +351,38 @@ public final class AuditBenchmark {
    */
   public static LookupResult lookups(Servers servers, long requests, int lookups) throws Exception {
     // The API alone on the store (no ingestor, no Kafka): the lookup path is all that runs.
-    try (AuditDatabase database = AuditDatabase.connect(servers.jdbcUrl(), servers.jdbcUser(),
-        servers.jdbcPassword(), 4)) {
+    try (AuditDatabase database =
+        AuditDatabase.connect(servers.jdbcUrl(), servers.jdbcUser(), servers.jdbcPassword(), 4)) {
       long fillStarted = System.nanoTime();
-      long existing = count(database, "select count(*) from generation_request where request_id like 'lookup-%'");
+      long existing =
+          count(
+              database, "select count(*) from generation_request where request_id like 'lookup-%'");
       if (existing < requests) {
         fill(database, existing, requests);
       }
       double fillSeconds = (System.nanoTime() - fillStarted) / 1e9;
       Clock clock = Clock.systemUTC();
       ApiTokens tokens = new ApiTokens(database.dataSource(), clock);
-      AuditApi api = new AuditApi(new AuditApi.Services(database.dataSource(), new AuditQueries(database.dataSource()),
-          null, tokens, null, new OutputSearch(database.dataSource()), null, null, null, clock,
-          AuditApi.Limits.defaults())).start("127.0.0.1", 0);
+      AuditApi api =
+          new AuditApi(
+                  new AuditApi.Services(
+                      database.dataSource(),
+                      new AuditQueries(database.dataSource()),
+                      null,
+                      tokens,
+                      null,
+                      new OutputSearch(database.dataSource()),
+                      null,
+                      null,
+                      null,
+                      clock,
+                      AuditApi.Limits.defaults()))
+              .start("127.0.0.1", 0);
       try {
-        String token = tokens.create(Role.COMPLIANCE, null, "benchmark", null, Caller.system("benchmark")).token();
+        String token =
+            tokens
+                .create(Role.COMPLIANCE, null, "benchmark", null, Caller.system("benchmark"))
+                .token();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         String base = "http://127.0.0.1:" + api.port() + "/api/v1/requests/lookup-";
         SplittableRandom random = new SplittableRandom(42);
@@ -262,8 +396,14 @@ public final class AuditBenchmark {
           millis[i] = (System.nanoTime() - started) / 1e6;
         }
         Arrays.sort(millis);
-        return new LookupResult(requests, lookups, fillSeconds, percentile(millis, 0.50), percentile(millis, 0.95),
-            percentile(millis, 0.99), millis[millis.length - 1]);
+        return new LookupResult(
+            requests,
+            lookups,
+            fillSeconds,
+            percentile(millis, 0.50),
+            percentile(millis, 0.95),
+            percentile(millis, 0.99),
+            millis[millis.length - 1]);
       } finally {
         api.close();
       }
@@ -271,10 +411,16 @@ public final class AuditBenchmark {
   }
 
   private static void get(HttpClient http, String url, String token) throws Exception {
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url))
-        .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create(url))
+                .header("Authorization", "Bearer " + token)
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 200) {
-      throw new IllegalStateException("Lookup " + url + " answered " + response.statusCode() + ": " + response.body());
+      throw new IllegalStateException(
+          "Lookup " + url + " answered " + response.statusCode() + ": " + response.body());
     }
   }
 
@@ -300,31 +446,46 @@ public final class AuditBenchmark {
       long end = Math.min(to, start + 100_000) - 1;
       String series = "generate_series(" + start + ", " + end + ") as n";
       chunk.clear();
-      chunk.add("insert into audit_log (seq, event_id, event_type, tenant_id, request_id, source_topic,"
-          + " source_partition, source_offset, payload, recorded_at, chain_version, entry_digest, prev_hash, hash)"
-          + " select 1000000000 + n * 4 + k, 'lookup-' || n || '-' || k,"
-          + " (array['GenerationRequest','GenerationOutput','ModerationVerdict','ReleaseGateOutcome'])[k + 1],"
-          + " 'bench', 'lookup-' || n, 'bench', 0, n * 4 + k, '{\"text\":\"" + text + "\"}', now(), 2,"
-          + " sha256(int8send(n * 4 + k)), sha256(int8send(n * 4 + k - 1)), sha256(int8send(n * 4 + k + 1))"
-          + " from " + series + ", generate_series(0, 3) as k");
-      chunk.add("insert into generation_request (request_id, event_id, tenant_id, prompt, parameters, attributes,"
-          + " submitted_at) select 'lookup-' || n, 'lookup-' || n || '-0', 'bench', 'Write a short note.',"
-          + " '{\"maxTokens\":100}', '{}', now() from " + series);
-      chunk.add("insert into generation_output (output_id, event_id, request_id, tenant_id, text, model_name,"
-          + " model_version, backend, cost, attributes, generated_at) select 'lookup-out-' || n,"
-          + " 'lookup-' || n || '-1', 'lookup-' || n, 'bench', '" + text + "', 'bench', '1', 'builtin',"
-          + " '{\"outputTokens\":100}', '{}', now() from " + series);
-      chunk.add("insert into moderation_verdict (verdict_id, event_id, output_id, request_id, tenant_id,"
-          + " output_sha256, decision, unsafe_score, category_scores, reasons, groups, text_truncated, policy_id,"
-          + " policy_version, scorer_versions, attributes, decided_at) select 'lookup-verdict-' || n,"
-          + " 'lookup-' || n || '-2', 'lookup-out-' || n, 'lookup-' || n, 'bench', 'x', 'RELEASE', 0.02,"
-          + " '{\"hate\":0.02,\"violence\":0.01}', '[{\"code\":\"policy.clear\",\"decision\":\"RELEASE\"}]',"
-          + " array['religion:muslim'], false, 'default', 'bench', '{\"trivial\":\"1\"}', '{}',"
-          + " now() - (n || ' seconds')::interval from " + series);
-      chunk.add("insert into gate_outcome (event_id, request_id, output_id, tenant_id, outcome, basis, verdict_id,"
-          + " decision, output_sha256, policy_version, reasons, decided_at) select 'lookup-' || n || '-3',"
-          + " 'lookup-' || n, 'lookup-out-' || n, 'bench', 'RELEASED', 'VERDICT', 'lookup-verdict-' || n,"
-          + " 'RELEASE', 'x', 'bench', '[]', now() from " + series);
+      chunk.add(
+          "insert into audit_log (seq, event_id, event_type, tenant_id, request_id, source_topic,"
+              + " source_partition, source_offset, payload, recorded_at, chain_version, entry_digest, prev_hash, hash)"
+              + " select 1000000000 + n * 4 + k, 'lookup-' || n || '-' || k,"
+              + " (array['GenerationRequest','GenerationOutput','ModerationVerdict','ReleaseGateOutcome'])[k + 1],"
+              + " 'bench', 'lookup-' || n, 'bench', 0, n * 4 + k, '{\"text\":\""
+              + text
+              + "\"}', now(), 2,"
+              + " sha256(int8send(n * 4 + k)), sha256(int8send(n * 4 + k - 1)), sha256(int8send(n * 4 + k + 1))"
+              + " from "
+              + series
+              + ", generate_series(0, 3) as k");
+      chunk.add(
+          "insert into generation_request (request_id, event_id, tenant_id, prompt, parameters, attributes,"
+              + " submitted_at) select 'lookup-' || n, 'lookup-' || n || '-0', 'bench', 'Write a short note.',"
+              + " '{\"maxTokens\":100}', '{}', now() from "
+              + series);
+      chunk.add(
+          "insert into generation_output (output_id, event_id, request_id, tenant_id, text, model_name,"
+              + " model_version, backend, cost, attributes, generated_at) select 'lookup-out-' || n,"
+              + " 'lookup-' || n || '-1', 'lookup-' || n, 'bench', '"
+              + text
+              + "', 'bench', '1', 'builtin',"
+              + " '{\"outputTokens\":100}', '{}', now() from "
+              + series);
+      chunk.add(
+          "insert into moderation_verdict (verdict_id, event_id, output_id, request_id, tenant_id,"
+              + " output_sha256, decision, unsafe_score, category_scores, reasons, groups, text_truncated, policy_id,"
+              + " policy_version, scorer_versions, attributes, decided_at) select 'lookup-verdict-' || n,"
+              + " 'lookup-' || n || '-2', 'lookup-out-' || n, 'lookup-' || n, 'bench', 'x', 'RELEASE', 0.02,"
+              + " '{\"hate\":0.02,\"violence\":0.01}', '[{\"code\":\"policy.clear\",\"decision\":\"RELEASE\"}]',"
+              + " array['religion:muslim'], false, 'default', 'bench', '{\"trivial\":\"1\"}', '{}',"
+              + " now() - (n || ' seconds')::interval from "
+              + series);
+      chunk.add(
+          "insert into gate_outcome (event_id, request_id, output_id, tenant_id, outcome, basis, verdict_id,"
+              + " decision, output_sha256, policy_version, reasons, decided_at) select 'lookup-' || n || '-3',"
+              + " 'lookup-' || n, 'lookup-out-' || n, 'bench', 'RELEASED', 'VERDICT', 'lookup-verdict-' || n,"
+              + " 'RELEASE', 'x', 'bench', '[]', now() from "
+              + series);
       try (Connection connection = database.dataSource().getConnection();
           Statement statement = connection.createStatement()) {
         connection.setAutoCommit(false);

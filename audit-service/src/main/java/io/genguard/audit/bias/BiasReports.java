@@ -35,11 +35,12 @@ import javax.sql.DataSource;
 /**
  * Bias reports (persisted JSON, CSV and self-contained HTML, written by the bias-audit feature
  * through {@link #save}) and the per-group view of the bias.metrics the aggregation job writes.
- * Saving a report appends its SHA-256 digests to the audit chain, so a later edit of a stored report
- * is detectable against the chain.
+ * Saving a report appends its SHA-256 digests to the audit chain, so a later edit of a stored
+ * report is detectable against the chain.
  */
 public final class BiasReports {
   public static final int MAX_PAGE = 100;
+
   /** Largest report body accepted (each of JSON, CSV, HTML). */
   public static final int MAX_BODY_CHARS = 8 * 1024 * 1024;
 
@@ -53,7 +54,9 @@ public final class BiasReports {
 
   /** Report formats. */
   public enum Format {
-    JSON, CSV, HTML;
+    JSON,
+    CSV,
+    HTML;
 
     public static Format parse(String value) {
       if (value == null || value.isBlank()) {
@@ -84,13 +87,26 @@ public final class BiasReports {
    * @param bodyCsv the per-group table as CSV
    * @param bodyHtml a self-contained HTML page (served with scripts disabled)
    */
-  public record NewReport(String reportId, String campaignId, String tenantId, String title, String kind,
-      String model, Instant windowStart, Instant windowEnd, JsonNode summary, JsonNode bodyJson, String bodyCsv,
+  public record NewReport(
+      String reportId,
+      String campaignId,
+      String tenantId,
+      String title,
+      String kind,
+      String model,
+      Instant windowStart,
+      Instant windowEnd,
+      JsonNode summary,
+      JsonNode bodyJson,
+      String bodyCsv,
       String bodyHtml) {}
 
   /** Stores a report and records it (with the digests of its bodies) in the audit chain. */
   public String save(NewReport report, Caller caller) throws SQLException {
-    if (report.title() == null || report.title().isBlank() || report.kind() == null || report.kind().isBlank()) {
+    if (report.title() == null
+        || report.title().isBlank()
+        || report.kind() == null
+        || report.kind().isBlank()) {
       throw new InvalidInputException("A bias report needs a title and a kind");
     }
     if (report.bodyJson() == null || report.bodyCsv() == null || report.bodyHtml() == null) {
@@ -99,44 +115,57 @@ public final class BiasReports {
     String json = CanonicalJson.write(report.bodyJson());
     for (String body : List.of(json, report.bodyCsv(), report.bodyHtml())) {
       if (body.length() > MAX_BODY_CHARS) {
-        throw new InvalidInputException("A report body has " + body.length() + " characters; the limit is "
-            + MAX_BODY_CHARS);
+        throw new InvalidInputException(
+            "A report body has " + body.length() + " characters; the limit is " + MAX_BODY_CHARS);
       }
     }
     if (!caller.canSee(report.tenantId())) {
-      throw new ForbiddenException("A token of tenant '" + caller.tenantId() + "' may only store its own reports");
+      throw new ForbiddenException(
+          "A token of tenant '" + caller.tenantId() + "' may only store its own reports");
     }
     String id = report.reportId() == null ? EventIds.random() : report.reportId();
     Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-    Transactions.inTransaction(dataSource, connection -> {
-      try (PreparedStatement insert = connection.prepareStatement(
-          "insert into bias_report (report_id, campaign_id, tenant_id, title, kind, model, window_start,"
-              + " window_end, summary, body_json, body_csv, body_html, created_at, created_by)"
-              + " values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?)")) {
-        insert.setString(1, id);
-        insert.setString(2, report.campaignId());
-        insert.setString(3, report.tenantId());
-        insert.setString(4, report.title());
-        insert.setString(5, report.kind());
-        insert.setString(6, report.model());
-        insert.setObject(7, utc(report.windowStart()));
-        insert.setObject(8, utc(report.windowEnd()));
-        insert.setString(9, CanonicalJson.write(report.summary() == null
-            ? JsonNodeFactory.instance.objectNode() : report.summary()));
-        insert.setString(10, json);
-        insert.setString(11, report.bodyCsv());
-        insert.setString(12, report.bodyHtml());
-        insert.setObject(13, utc(now));
-        insert.setString(14, caller.describe());
-        insert.executeUpdate();
-      }
-      ActionLog.Action action = ActionLog.Action.of("bias_report.create", report.tenantId(), null, id);
-      action.details().put("title", report.title()).put("campaignId", report.campaignId())
-          .put("jsonSha256", sha256(json)).put("csvSha256", sha256(report.bodyCsv()))
-          .put("htmlSha256", sha256(report.bodyHtml()));
-      ActionLog.record(connection, caller, action, now);
-      return null;
-    });
+    Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          try (PreparedStatement insert =
+              connection.prepareStatement(
+                  "insert into bias_report (report_id, campaign_id, tenant_id, title, kind, model, window_start,"
+                      + " window_end, summary, body_json, body_csv, body_html, created_at, created_by)"
+                      + " values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?)")) {
+            insert.setString(1, id);
+            insert.setString(2, report.campaignId());
+            insert.setString(3, report.tenantId());
+            insert.setString(4, report.title());
+            insert.setString(5, report.kind());
+            insert.setString(6, report.model());
+            insert.setObject(7, utc(report.windowStart()));
+            insert.setObject(8, utc(report.windowEnd()));
+            insert.setString(
+                9,
+                CanonicalJson.write(
+                    report.summary() == null
+                        ? JsonNodeFactory.instance.objectNode()
+                        : report.summary()));
+            insert.setString(10, json);
+            insert.setString(11, report.bodyCsv());
+            insert.setString(12, report.bodyHtml());
+            insert.setObject(13, utc(now));
+            insert.setString(14, caller.describe());
+            insert.executeUpdate();
+          }
+          ActionLog.Action action =
+              ActionLog.Action.of("bias_report.create", report.tenantId(), null, id);
+          action
+              .details()
+              .put("title", report.title())
+              .put("campaignId", report.campaignId())
+              .put("jsonSha256", sha256(json))
+              .put("csvSha256", sha256(report.bodyCsv()))
+              .put("htmlSha256", sha256(report.bodyHtml()));
+          ActionLog.record(connection, caller, action, now);
+          return null;
+        });
     return id;
   }
 
@@ -148,8 +177,10 @@ public final class BiasReports {
     if (limit < 1 || limit > MAX_PAGE) {
       throw new InvalidInputException("limit must be between 1 and " + MAX_PAGE + ", was " + limit);
     }
-    StringBuilder sql = new StringBuilder("select report_id, campaign_id, tenant_id, title, kind, model,"
-        + " window_start, window_end, summary, created_at, created_by from bias_report where true");
+    StringBuilder sql =
+        new StringBuilder(
+            "select report_id, campaign_id, tenant_id, title, kind, model,"
+                + " window_start, window_end, summary, created_at, created_by from bias_report where true");
     List<Object> parameters = new ArrayList<>();
     if (tenant != null) {
       sql.append(" and tenant_id = ?");
@@ -177,7 +208,11 @@ public final class BiasReports {
         while (rs.next()) {
           if (items.size() == limit) {
             JsonNode last = items.get(limit - 1);
-            next = new Cursor(Instant.parse(last.get("createdAt").asText()), last.get("reportId").asText()).encode();
+            next =
+                new Cursor(
+                        Instant.parse(last.get("createdAt").asText()),
+                        last.get("reportId").asText())
+                    .encode();
             break;
           }
           items.add(JsonRows.row(rs));
@@ -190,9 +225,10 @@ public final class BiasReports {
   /** A report's metadata and JSON body, if the caller may see it. */
   public ObjectNode get(String reportId, Caller caller) throws SQLException {
     try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement = connection.prepareStatement(
-            "select report_id, campaign_id, tenant_id, title, kind, model, window_start, window_end, summary,"
-                + " body_json as report, created_at, created_by from bias_report where report_id = ?")) {
+        PreparedStatement statement =
+            connection.prepareStatement(
+                "select report_id, campaign_id, tenant_id, title, kind, model, window_start, window_end, summary,"
+                    + " body_json as report, created_at, created_by from bias_report where report_id = ?")) {
       statement.setString(1, reportId);
       try (ResultSet rs = statement.executeQuery()) {
         if (!rs.next() || !caller.canSee(rs.getString("tenant_id"))) {
@@ -205,14 +241,16 @@ public final class BiasReports {
 
   /** The stored body in one format, if the caller may see the report. */
   public String body(String reportId, Format format, Caller caller) throws SQLException {
-    String column = switch (format) {
-      case JSON -> "body_json::text";
-      case CSV -> "body_csv";
-      case HTML -> "body_html";
-    };
+    String column =
+        switch (format) {
+          case JSON -> "body_json::text";
+          case CSV -> "body_csv";
+          case HTML -> "body_html";
+        };
     try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement = connection.prepareStatement(
-            "select tenant_id, " + column + " from bias_report where report_id = ?")) {
+        PreparedStatement statement =
+            connection.prepareStatement(
+                "select tenant_id, " + column + " from bias_report where report_id = ?")) {
       statement.setString(1, reportId);
       try (ResultSet rs = statement.executeQuery()) {
         if (!rs.next() || !caller.canSee(rs.getString(1))) {
@@ -228,8 +266,8 @@ public final class BiasReports {
    * CAMPAIGN, the latest figures per model and group count (the aggregation job re-emits running
    * totals). Each group carries n, rates and a Wilson 95% interval of its unsafe rate.
    */
-  public ArrayNode groupMetrics(String scope, String campaignId, String model, Instant from, Instant to)
-      throws SQLException {
+  public ArrayNode groupMetrics(
+      String scope, String campaignId, String model, Instant from, Instant to) throws SQLException {
     String scopeValue = scope == null ? "LIVE" : scope.trim().toUpperCase(Locale.ROOT);
     if (!scopeValue.equals("LIVE") && !scopeValue.equals("CAMPAIGN")) {
       throw new InvalidInputException("scope '" + scope + "' is not one of LIVE, CAMPAIGN");
@@ -253,13 +291,18 @@ public final class BiasReports {
       where.append(" and window_end <= ?");
       parameters.add(utc(to));
     }
-    String rows = scopeValue.equals("LIVE")
-        ? "select * from bias_metric" + where
-        : "select distinct on (campaign_id, model, group_name) * from bias_metric" + where
-            + " order by campaign_id, model, group_name, computed_at desc";
-    String sql = "select group_name, sum(count) as n, sum(unsafe_count) as unsafe, sum(unsafe_score_sum) as score_sum,"
-        + " sum(block_count) as blocked, sum(review_count) as reviewed, sum(release_count) as released"
-        + " from (" + rows + ") m group by group_name order by group_name limit 1000";
+    String rows =
+        scopeValue.equals("LIVE")
+            ? "select * from bias_metric" + where
+            : "select distinct on (campaign_id, model, group_name) * from bias_metric"
+                + where
+                + " order by campaign_id, model, group_name, computed_at desc";
+    String sql =
+        "select group_name, sum(count) as n, sum(unsafe_count) as unsafe, sum(unsafe_score_sum) as score_sum,"
+            + " sum(block_count) as blocked, sum(review_count) as reviewed, sum(release_count) as released"
+            + " from ("
+            + rows
+            + ") m group by group_name order by group_name limit 1000";
     ArrayNode groups = JsonNodeFactory.instance.arrayNode();
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement = connection.prepareStatement(sql)) {
@@ -304,13 +347,18 @@ public final class BiasReports {
   }
 
   private static NotFoundException notFound(String reportId) {
-    return new NotFoundException("No bias report with id '" + reportId + "' that this token may see;"
-        + " list reports with GET /api/v1/bias/reports");
+    return new NotFoundException(
+        "No bias report with id '"
+            + reportId
+            + "' that this token may see;"
+            + " list reports with GET /api/v1/bias/reports");
   }
 
   static String sha256(String text) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("Every JVM has SHA-256", e);
     }

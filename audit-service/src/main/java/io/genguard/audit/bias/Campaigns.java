@@ -49,7 +49,8 @@ public final class Campaigns {
    * @param status e.g. CREATED, RUNNING, COMPLETED, FAILED
    * @param definition the campaign as submitted (model, templates, groups, samples)
    */
-  public record NewCampaign(String campaignId, String tenantId, String name, String status, JsonNode definition) {}
+  public record NewCampaign(
+      String campaignId, String tenantId, String name, String status, JsonNode definition) {}
 
   public String create(NewCampaign campaign, Caller caller) throws SQLException {
     if (campaign.name() == null || campaign.name().isBlank() || campaign.definition() == null) {
@@ -57,74 +58,87 @@ public final class Campaigns {
     }
     String status = status(campaign.status());
     if (!caller.canSee(campaign.tenantId())) {
-      throw new ForbiddenException("A token of tenant '" + caller.tenantId() + "' may only create its own campaigns");
+      throw new ForbiddenException(
+          "A token of tenant '" + caller.tenantId() + "' may only create its own campaigns");
     }
     String id = campaign.campaignId() == null ? EventIds.random() : campaign.campaignId();
     Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-    Transactions.inTransaction(dataSource, connection -> {
-      try (PreparedStatement insert = connection.prepareStatement(
-          "insert into campaign (campaign_id, tenant_id, name, status, definition, created_at, created_by)"
-              + " values (?, ?, ?, ?, ?::jsonb, ?, ?)")) {
-        insert.setString(1, id);
-        insert.setString(2, campaign.tenantId());
-        insert.setString(3, campaign.name());
-        insert.setString(4, status);
-        insert.setString(5, CanonicalJson.write(campaign.definition()));
-        insert.setObject(6, OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
-        insert.setString(7, caller.describe());
-        insert.executeUpdate();
-      }
-      ActionLog.Action action = ActionLog.Action.of("campaign.create", campaign.tenantId(), null, id);
-      action.details().put("name", campaign.name()).put("status", status);
-      ActionLog.record(connection, caller, action, now);
-      return null;
-    });
+    Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          try (PreparedStatement insert =
+              connection.prepareStatement(
+                  "insert into campaign (campaign_id, tenant_id, name, status, definition, created_at, created_by)"
+                      + " values (?, ?, ?, ?, ?::jsonb, ?, ?)")) {
+            insert.setString(1, id);
+            insert.setString(2, campaign.tenantId());
+            insert.setString(3, campaign.name());
+            insert.setString(4, status);
+            insert.setString(5, CanonicalJson.write(campaign.definition()));
+            insert.setObject(6, OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
+            insert.setString(7, caller.describe());
+            insert.executeUpdate();
+          }
+          ActionLog.Action action =
+              ActionLog.Action.of("campaign.create", campaign.tenantId(), null, id);
+          action.details().put("name", campaign.name()).put("status", status);
+          ActionLog.record(connection, caller, action, now);
+          return null;
+        });
     return id;
   }
 
   /** Moves a campaign to a new status, optionally with headline numbers (audited). */
-  public void updateStatus(String campaignId, String status, JsonNode summary, Caller caller) throws SQLException {
+  public void updateStatus(String campaignId, String status, JsonNode summary, Caller caller)
+      throws SQLException {
     String newStatus = status(status);
     Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-    Transactions.inTransaction(dataSource, connection -> {
-      String tenant;
-      try (PreparedStatement select = connection.prepareStatement(
-          "select tenant_id from campaign where campaign_id = ? for update")) {
-        select.setString(1, campaignId);
-        try (ResultSet rs = select.executeQuery()) {
-          if (!rs.next() || !caller.canSee(rs.getString(1))) {
-            throw notFound(campaignId);
+    Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          String tenant;
+          try (PreparedStatement select =
+              connection.prepareStatement(
+                  "select tenant_id from campaign where campaign_id = ? for update")) {
+            select.setString(1, campaignId);
+            try (ResultSet rs = select.executeQuery()) {
+              if (!rs.next() || !caller.canSee(rs.getString(1))) {
+                throw notFound(campaignId);
+              }
+              tenant = rs.getString(1);
+            }
           }
-          tenant = rs.getString(1);
-        }
-      }
-      try (PreparedStatement update = connection.prepareStatement(
-          "update campaign set status = ?, summary = coalesce(?::jsonb, summary),"
-              + " started_at = case when ? = 'RUNNING' and started_at is null then ? else started_at end,"
-              + " completed_at = case when ? in ('COMPLETED', 'FAILED', 'CANCELLED') then ? else completed_at end"
-              + " where campaign_id = ?")) {
-        OffsetDateTime at = OffsetDateTime.ofInstant(now, ZoneOffset.UTC);
-        update.setString(1, newStatus);
-        update.setString(2, summary == null ? null : CanonicalJson.write(summary));
-        update.setString(3, newStatus);
-        update.setObject(4, at);
-        update.setString(5, newStatus);
-        update.setObject(6, at);
-        update.setString(7, campaignId);
-        update.executeUpdate();
-      }
-      ActionLog.Action action = ActionLog.Action.of("campaign.status", tenant, null, campaignId);
-      action.details().put("status", newStatus);
-      ActionLog.record(connection, caller, action, now);
-      return null;
-    });
+          try (PreparedStatement update =
+              connection.prepareStatement(
+                  "update campaign set status = ?, summary = coalesce(?::jsonb, summary),"
+                      + " started_at = case when ? = 'RUNNING' and started_at is null then ? else started_at end,"
+                      + " completed_at = case when ? in ('COMPLETED', 'FAILED', 'CANCELLED') then ? else completed_at end"
+                      + " where campaign_id = ?")) {
+            OffsetDateTime at = OffsetDateTime.ofInstant(now, ZoneOffset.UTC);
+            update.setString(1, newStatus);
+            update.setString(2, summary == null ? null : CanonicalJson.write(summary));
+            update.setString(3, newStatus);
+            update.setObject(4, at);
+            update.setString(5, newStatus);
+            update.setObject(6, at);
+            update.setString(7, campaignId);
+            update.executeUpdate();
+          }
+          ActionLog.Action action =
+              ActionLog.Action.of("campaign.status", tenant, null, campaignId);
+          action.details().put("status", newStatus);
+          ActionLog.record(connection, caller, action, now);
+          return null;
+        });
   }
 
   /** Campaigns newest first (at most 200), restricted to {@code tenant} when not null. */
   public ArrayNode list(String tenant) throws SQLException {
-    String sql = "select campaign_id, tenant_id, name, status, summary, created_at, created_by, started_at,"
-        + " completed_at from campaign" + (tenant == null ? "" : " where tenant_id = ?")
-        + " order by created_at desc, campaign_id desc limit 200";
+    String sql =
+        "select campaign_id, tenant_id, name, status, summary, created_at, created_by, started_at,"
+            + " completed_at from campaign"
+            + (tenant == null ? "" : " where tenant_id = ?")
+            + " order by created_at desc, campaign_id desc limit 200";
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement = connection.prepareStatement(sql)) {
       if (tenant != null) {
@@ -138,7 +152,8 @@ public final class Campaigns {
 
   public ObjectNode get(String campaignId, Caller caller) throws SQLException {
     try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement = connection.prepareStatement("select * from campaign where campaign_id = ?")) {
+        PreparedStatement statement =
+            connection.prepareStatement("select * from campaign where campaign_id = ?")) {
       statement.setString(1, campaignId);
       try (ResultSet rs = statement.executeQuery()) {
         if (!rs.next() || !caller.canSee(rs.getString("tenant_id"))) {
@@ -152,15 +167,21 @@ public final class Campaigns {
 
   private static String status(String status) {
     if (status == null || !STATUS.matcher(status).matches()) {
-      throw new InvalidInputException("status '" + status + "' is not valid: use an upper-case word such as"
-          + " CREATED, RUNNING, COMPLETED or FAILED");
+      throw new InvalidInputException(
+          "status '"
+              + status
+              + "' is not valid: use an upper-case word such as"
+              + " CREATED, RUNNING, COMPLETED or FAILED");
     }
     return status;
   }
 
   private static NotFoundException notFound(String campaignId) {
-    return new NotFoundException("No campaign with id '" + campaignId + "' that this token may see;"
-        + " list campaigns with GET /api/v1/bias/campaigns");
+    return new NotFoundException(
+        "No campaign with id '"
+            + campaignId
+            + "' that this token may see;"
+            + " list campaigns with GET /api/v1/bias/campaigns");
   }
 
   static JsonNode empty() {

@@ -66,24 +66,38 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The audit service's HTTP API (JSON under /api/v1, documented in /api/v1/openapi.yaml) and the
- * compliance UI (static files under /ui). Every /api/v1 route except health and the OpenAPI document
- * names the roles it admits; a call without a valid bearer token gets 401, a token of another role
- * 403, and a tenant-bound token sees only its tenant (another tenant's data reads as 404). The
- * token never reaches a log line: only its public id does.
+ * compliance UI (static files under /ui). Every /api/v1 route except health and the OpenAPI
+ * document names the roles it admits; a call without a valid bearer token gets 401, a token of
+ * another role 403, and a tenant-bound token sees only its tenant (another tenant's data reads as
+ * 404). The token never reaches a log line: only its public id does.
  */
 public final class AuditApi implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AuditApi.class);
+
   /** Largest request body accepted by default; a prompt is limited far below this anyway. */
   public static final long MAX_BODY_BYTES = 64 * 1024;
+
   /** Longest query parameter value accepted. */
   static final int MAX_PARAMETER_CHARS = 256;
+
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
   private static final String CALLER = "genguard.caller";
   private static final Role[] ANY = Role.values();
-  private static final Set<String> SEARCH_PARAMETERS = Set.of("tenant", "decision", "outcome", "category",
-      "minScore", "group", "from", "to", "limit", "cursor");
-  private static final Set<String> EXPORT_PARAMETERS = Set.of("tenant", "decision", "outcome", "category",
-      "minScore", "group", "from", "to", "format");
+  private static final Set<String> SEARCH_PARAMETERS =
+      Set.of(
+          "tenant",
+          "decision",
+          "outcome",
+          "category",
+          "minScore",
+          "group",
+          "from",
+          "to",
+          "limit",
+          "cursor");
+  private static final Set<String> EXPORT_PARAMETERS =
+      Set.of(
+          "tenant", "decision", "outcome", "category", "minScore", "group", "from", "to", "format");
 
   private final Javalin app;
   private final Services services;
@@ -106,9 +120,18 @@ public final class AuditApi implements AutoCloseable {
    * @param clock time source
    * @param limits request size and export limits
    */
-  public record Services(DataSource dataSource, AuditQueries queries, RequestSubmitter submitter, ApiTokens tokens,
-      ReviewQueue reviews, OutputSearch search, BiasReports biasReports, Campaigns campaigns, Retention retention,
-      Clock clock, Limits limits) {}
+  public record Services(
+      DataSource dataSource,
+      AuditQueries queries,
+      RequestSubmitter submitter,
+      ApiTokens tokens,
+      ReviewQueue reviews,
+      OutputSearch search,
+      BiasReports biasReports,
+      Campaigns campaigns,
+      Retention retention,
+      Clock clock,
+      Limits limits) {}
 
   /**
    * Limits on what one call may send or get.
@@ -124,31 +147,42 @@ public final class AuditApi implements AutoCloseable {
 
   public AuditApi(Services services) {
     this.services = services;
-    this.mapper = JsonMapper.builder()
-        .addModule(new JavaTimeModule())
-        .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-        .build();
-    this.app = Javalin.create(config -> {
-      config.showJavalinBanner = false;
-      config.http.maxRequestSize = services.limits().maxBodyBytes();
-      config.jsonMapper(new JavalinJackson(mapper, false));
-      config.staticFiles.add(files -> {
-        files.hostedPath = "/ui";
-        files.directory = "/ui";
-        files.location = Location.CLASSPATH;
-        files.headers = SecurityHeaders.UI;
-      });
-      config.requestLogger.http((ctx, millis) -> {
-        if (ctx.path().startsWith("/api/")) {
-          Caller caller = ctx.attribute(CALLER);
-          // The path and the token's public id only: never a header, a query string or a body.
-          LOG.debug("{} {} -> {} in {} ms by {}", ctx.method(), ctx.path(), ctx.statusCode(),
-              Math.round(millis), caller == null ? "-" : caller.tokenId());
-        }
-      });
-    });
+    this.mapper =
+        JsonMapper.builder()
+            .addModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .build();
+    this.app =
+        Javalin.create(
+            config -> {
+              config.showJavalinBanner = false;
+              config.http.maxRequestSize = services.limits().maxBodyBytes();
+              config.jsonMapper(new JavalinJackson(mapper, false));
+              config.staticFiles.add(
+                  files -> {
+                    files.hostedPath = "/ui";
+                    files.directory = "/ui";
+                    files.location = Location.CLASSPATH;
+                    files.headers = SecurityHeaders.UI;
+                  });
+              config.requestLogger.http(
+                  (ctx, millis) -> {
+                    if (ctx.path().startsWith("/api/")) {
+                      Caller caller = ctx.attribute(CALLER);
+                      // The path and the token's public id only: never a header, a query string or
+                      // a body.
+                      LOG.debug(
+                          "{} {} -> {} in {} ms by {}",
+                          ctx.method(),
+                          ctx.path(),
+                          ctx.statusCode(),
+                          Math.round(millis),
+                          caller == null ? "-" : caller.tokenId());
+                    }
+                  });
+            });
     app.before(SecurityHeaders::apply);
     app.beforeMatched(this::authorize);
     registerRoutes();
@@ -160,49 +194,95 @@ public final class AuditApi implements AutoCloseable {
     route(HandlerType.GET, "/api/v1/health", ctx -> ctx.json(Map.of("status", "UP")));
     route(HandlerType.GET, "/api/v1/openapi.yaml", this::openApi);
     route(HandlerType.GET, "/api/v1/me", this::me, ANY);
-    route(HandlerType.GET, "/api/v1/summary", ctx -> ctx.json(services.queries().summary(caller(ctx).scope(null))), ANY);
+    route(
+        HandlerType.GET,
+        "/api/v1/summary",
+        ctx -> ctx.json(services.queries().summary(caller(ctx).scope(null))),
+        ANY);
 
     route(HandlerType.POST, "/api/v1/requests", this::submit, Role.SUBMITTER);
-    route(HandlerType.GET, "/api/v1/requests/{requestId}", this::story, Role.SUBMITTER, Role.REVIEWER, Role.COMPLIANCE);
+    route(
+        HandlerType.GET,
+        "/api/v1/requests/{requestId}",
+        this::story,
+        Role.SUBMITTER,
+        Role.REVIEWER,
+        Role.COMPLIANCE);
 
     route(HandlerType.GET, "/api/v1/outputs", this::search, Role.REVIEWER, Role.COMPLIANCE);
     route(HandlerType.GET, "/api/v1/outputs/export", this::export, Role.COMPLIANCE);
 
     route(HandlerType.GET, "/api/v1/reviews", this::reviewQueue, Role.REVIEWER);
-    route(HandlerType.GET, "/api/v1/reviews/{requestId}", ctx -> ctx.json(services.reviews().get(id(ctx, "requestId"), caller(ctx))),
+    route(
+        HandlerType.GET,
+        "/api/v1/reviews/{requestId}",
+        ctx -> ctx.json(services.reviews().get(id(ctx, "requestId"), caller(ctx))),
         Role.REVIEWER);
-    route(HandlerType.POST, "/api/v1/reviews/{requestId}/claim",
-        ctx -> ctx.json(services.reviews().claim(id(ctx, "requestId"), caller(ctx))), Role.REVIEWER);
-    route(HandlerType.POST, "/api/v1/reviews/{requestId}/unclaim",
-        ctx -> ctx.json(services.reviews().unclaim(id(ctx, "requestId"), caller(ctx))), Role.REVIEWER);
-    route(HandlerType.POST, "/api/v1/reviews/{requestId}/approve", ctx -> decide(ctx, ReviewAction.APPROVE), Role.REVIEWER);
-    route(HandlerType.POST, "/api/v1/reviews/{requestId}/reject", ctx -> decide(ctx, ReviewAction.REJECT), Role.REVIEWER);
+    route(
+        HandlerType.POST,
+        "/api/v1/reviews/{requestId}/claim",
+        ctx -> ctx.json(services.reviews().claim(id(ctx, "requestId"), caller(ctx))),
+        Role.REVIEWER);
+    route(
+        HandlerType.POST,
+        "/api/v1/reviews/{requestId}/unclaim",
+        ctx -> ctx.json(services.reviews().unclaim(id(ctx, "requestId"), caller(ctx))),
+        Role.REVIEWER);
+    route(
+        HandlerType.POST,
+        "/api/v1/reviews/{requestId}/approve",
+        ctx -> decide(ctx, ReviewAction.APPROVE),
+        Role.REVIEWER);
+    route(
+        HandlerType.POST,
+        "/api/v1/reviews/{requestId}/reject",
+        ctx -> decide(ctx, ReviewAction.REJECT),
+        Role.REVIEWER);
 
     route(HandlerType.GET, "/api/v1/bias/reports", this::biasReports, Role.COMPLIANCE);
     route(HandlerType.GET, "/api/v1/bias/reports/{reportId}", this::biasReport, Role.COMPLIANCE);
-    route(HandlerType.GET, "/api/v1/bias/campaigns", ctx -> ctx.json(Map.of("items",
-        services.campaigns().list(caller(ctx).scope(null)))), Role.COMPLIANCE);
-    route(HandlerType.GET, "/api/v1/bias/campaigns/{campaignId}",
-        ctx -> ctx.json(services.campaigns().get(id(ctx, "campaignId"), caller(ctx))), Role.COMPLIANCE);
+    route(
+        HandlerType.GET,
+        "/api/v1/bias/campaigns",
+        ctx -> ctx.json(Map.of("items", services.campaigns().list(caller(ctx).scope(null)))),
+        Role.COMPLIANCE);
+    route(
+        HandlerType.GET,
+        "/api/v1/bias/campaigns/{campaignId}",
+        ctx -> ctx.json(services.campaigns().get(id(ctx, "campaignId"), caller(ctx))),
+        Role.COMPLIANCE);
     route(HandlerType.GET, "/api/v1/bias/metrics", this::biasMetrics, Role.COMPLIANCE);
 
     route(HandlerType.GET, "/api/v1/audit/verify", this::verify, Role.COMPLIANCE);
     route(HandlerType.GET, "/api/v1/audit/head", this::head, Role.COMPLIANCE);
     route(HandlerType.GET, "/api/v1/audit/actions", this::actions, Role.COMPLIANCE);
 
-    route(HandlerType.GET, "/api/v1/tokens", ctx -> ctx.json(Map.of("items", services.tokens().list(caller(ctx)))), Role.ADMIN);
+    route(
+        HandlerType.GET,
+        "/api/v1/tokens",
+        ctx -> ctx.json(Map.of("items", services.tokens().list(caller(ctx)))),
+        Role.ADMIN);
     route(HandlerType.POST, "/api/v1/tokens", this::createToken, Role.ADMIN);
-    route(HandlerType.DELETE, "/api/v1/tokens/{tokenId}", ctx -> {
-      services.tokens().revoke(id(ctx, "tokenId"), caller(ctx));
-      ctx.status(HttpStatus.NO_CONTENT);
-    }, Role.ADMIN);
+    route(
+        HandlerType.DELETE,
+        "/api/v1/tokens/{tokenId}",
+        ctx -> {
+          services.tokens().revoke(id(ctx, "tokenId"), caller(ctx));
+          ctx.status(HttpStatus.NO_CONTENT);
+        },
+        Role.ADMIN);
 
-    route(HandlerType.GET, "/api/v1/retention", this::retentionPolicies, Role.ADMIN, Role.COMPLIANCE);
+    route(
+        HandlerType.GET, "/api/v1/retention", this::retentionPolicies, Role.ADMIN, Role.COMPLIANCE);
     route(HandlerType.PUT, "/api/v1/retention/{tenantId}", this::setRetention, Role.ADMIN);
-    route(HandlerType.DELETE, "/api/v1/retention/{tenantId}", ctx -> {
-      services.retention().remove(id(ctx, "tenantId"), caller(ctx));
-      ctx.status(HttpStatus.NO_CONTENT);
-    }, Role.ADMIN);
+    route(
+        HandlerType.DELETE,
+        "/api/v1/retention/{tenantId}",
+        ctx -> {
+          services.retention().remove(id(ctx, "tenantId"), caller(ctx));
+          ctx.status(HttpStatus.NO_CONTENT);
+        },
+        Role.ADMIN);
     route(HandlerType.POST, "/api/v1/retention/run", this::runRetention, Role.ADMIN);
   }
 
@@ -210,7 +290,8 @@ public final class AuditApi implements AutoCloseable {
   public record Route(String method, String path, Set<Role> roles) {}
 
   private void route(HandlerType method, String path, Handler handler, Role... roles) {
-    routes.add(new Route(method.name(), path, roles.length == 0 ? Set.of() : Set.copyOf(List.of(roles))));
+    routes.add(
+        new Route(method.name(), path, roles.length == 0 ? Set.of() : Set.copyOf(List.of(roles))));
     app.addHttpHandler(method, path, handler, roles);
   }
 
@@ -220,22 +301,39 @@ public final class AuditApi implements AutoCloseable {
   }
 
   private void errors() {
-    app.exception(UnauthenticatedException.class, (e, ctx) -> {
-      ctx.header("WWW-Authenticate", "Bearer realm=\"genguard\"");
-      error(ctx, HttpStatus.UNAUTHORIZED, e.getMessage());
-    });
-    app.exception(ForbiddenException.class, (e, ctx) -> error(ctx, HttpStatus.FORBIDDEN, e.getMessage()));
-    app.exception(InvalidInputException.class, (e, ctx) -> error(ctx, HttpStatus.BAD_REQUEST, e.getMessage()));
-    app.exception(InvalidSubmissionException.class, (e, ctx) -> error(ctx, HttpStatus.BAD_REQUEST, e.getMessage()));
-    app.exception(NotFoundException.class, (e, ctx) -> error(ctx, HttpStatus.NOT_FOUND, e.getMessage()));
-    app.exception(ConflictException.class, (e, ctx) -> error(ctx, HttpStatus.CONFLICT, e.getMessage()));
-    app.exception(com.fasterxml.jackson.core.JacksonException.class, (e, ctx) ->
-        error(ctx, HttpStatus.BAD_REQUEST, "Body is not valid JSON for this endpoint: " + e.getOriginalMessage()));
-    app.exception(Exception.class, (e, ctx) -> {
-      // Method and path only; the exception's own text may quote SQL values, so it stays in the log.
-      LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
-      error(ctx, HttpStatus.INTERNAL_SERVER_ERROR, "Internal error; see the audit service log");
-    });
+    app.exception(
+        UnauthenticatedException.class,
+        (e, ctx) -> {
+          ctx.header("WWW-Authenticate", "Bearer realm=\"genguard\"");
+          error(ctx, HttpStatus.UNAUTHORIZED, e.getMessage());
+        });
+    app.exception(
+        ForbiddenException.class, (e, ctx) -> error(ctx, HttpStatus.FORBIDDEN, e.getMessage()));
+    app.exception(
+        InvalidInputException.class,
+        (e, ctx) -> error(ctx, HttpStatus.BAD_REQUEST, e.getMessage()));
+    app.exception(
+        InvalidSubmissionException.class,
+        (e, ctx) -> error(ctx, HttpStatus.BAD_REQUEST, e.getMessage()));
+    app.exception(
+        NotFoundException.class, (e, ctx) -> error(ctx, HttpStatus.NOT_FOUND, e.getMessage()));
+    app.exception(
+        ConflictException.class, (e, ctx) -> error(ctx, HttpStatus.CONFLICT, e.getMessage()));
+    app.exception(
+        com.fasterxml.jackson.core.JacksonException.class,
+        (e, ctx) ->
+            error(
+                ctx,
+                HttpStatus.BAD_REQUEST,
+                "Body is not valid JSON for this endpoint: " + e.getOriginalMessage()));
+    app.exception(
+        Exception.class,
+        (e, ctx) -> {
+          // Method and path only; the exception's own text may quote SQL values, so it stays in the
+          // log.
+          LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+          error(ctx, HttpStatus.INTERNAL_SERVER_ERROR, "Internal error; see the audit service log");
+        });
   }
 
   private static void error(Context ctx, HttpStatus status, String message) {
@@ -251,22 +349,36 @@ public final class AuditApi implements AutoCloseable {
     }
     String header = ctx.header("Authorization");
     if (header == null || header.isBlank()) {
-      throw new UnauthenticatedException("No API token: send the header 'Authorization: Bearer <token>'."
-          + " An admin creates tokens with ./genguard audit token create --role ROLE [--tenant TENANT] --name NAME");
+      throw new UnauthenticatedException(
+          "No API token: send the header 'Authorization: Bearer <token>'."
+              + " An admin creates tokens with ./genguard audit token create --role ROLE [--tenant TENANT] --name NAME");
     }
     if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      throw new UnauthenticatedException("The Authorization header must use the Bearer scheme:"
-          + " 'Authorization: Bearer <token>'");
+      throw new UnauthenticatedException(
+          "The Authorization header must use the Bearer scheme:"
+              + " 'Authorization: Bearer <token>'");
     }
-    Caller caller = services.tokens().authenticate(header.substring(7).trim())
-        .orElseThrow(() -> new UnauthenticatedException(
-            "The API token is not valid (unknown, revoked or expired); ask an admin for a new one"));
+    Caller caller =
+        services
+            .tokens()
+            .authenticate(header.substring(7).trim())
+            .orElseThrow(
+                () ->
+                    new UnauthenticatedException(
+                        "The API token is not valid (unknown, revoked or expired); ask an admin for a new one"));
     if (!admitted.contains(caller.role()) && caller.role() != Role.ADMIN) {
       Set<String> names = new TreeSet<>();
       admitted.forEach(role -> names.add(role.toString()));
       names.add(Role.ADMIN.name());
-      throw new ForbiddenException("Role " + caller.role() + " may not call " + ctx.method() + " "
-          + ctx.endpointHandlerPath() + "; it needs one of " + names);
+      throw new ForbiddenException(
+          "Role "
+              + caller.role()
+              + " may not call "
+              + ctx.method()
+              + " "
+              + ctx.endpointHandlerPath()
+              + "; it needs one of "
+              + names);
     }
     ctx.attribute(CALLER, caller);
   }
@@ -286,7 +398,8 @@ public final class AuditApi implements AutoCloseable {
       if (in == null) {
         throw new IllegalStateException("openapi.yaml is missing from the classpath");
       }
-      ctx.contentType("application/yaml").result(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      ctx.contentType("application/yaml")
+          .result(new String(in.readAllBytes(), StandardCharsets.UTF_8));
     }
   }
 
@@ -310,32 +423,64 @@ public final class AuditApi implements AutoCloseable {
     String tenant = asked.tenantId();
     if (caller.tenantId() != null) {
       if (tenant != null && !tenant.equals(caller.tenantId())) {
-        throw new ForbiddenException("This token submits for tenant '" + caller.tenantId()
-            + "', not '" + tenant + "'; leave tenantId out or use a token of that tenant");
+        throw new ForbiddenException(
+            "This token submits for tenant '"
+                + caller.tenantId()
+                + "', not '"
+                + tenant
+                + "'; leave tenantId out or use a token of that tenant");
       }
       tenant = caller.tenantId();
     }
-    Submission submission = new Submission(asked.prompt(), tenant, asked.backend(), asked.model(), asked.maxTokens(),
-        asked.temperature(), asked.topK(), asked.topP(), asked.seed(), asked.attributes());
+    Submission submission =
+        new Submission(
+            asked.prompt(),
+            tenant,
+            asked.backend(),
+            asked.model(),
+            asked.maxTokens(),
+            asked.temperature(),
+            asked.topK(),
+            asked.topP(),
+            asked.seed(),
+            asked.attributes());
     GenerationRequest request = services.submitter().submit(submission);
-    Transactions.inTransaction(services.dataSource(), connection -> {
-      ActionLog.Action action = ActionLog.Action.of("request.submit", request.getTenantId(),
-          request.getRequestId(), request.getRequestId());
-      action.details().put("eventId", request.getEventId()).put("promptChars", request.getPrompt().length());
-      return ActionLog.record(connection, caller, action, services.clock().instant());
-    });
-    ctx.status(HttpStatus.ACCEPTED).json(Map.of(
-        "requestId", request.getRequestId(),
-        "tenantId", request.getTenantId(),
-        "status", "SUBMITTED",
-        "links", Map.of("self", "/api/v1/requests/" + request.getRequestId())));
+    Transactions.inTransaction(
+        services.dataSource(),
+        connection -> {
+          ActionLog.Action action =
+              ActionLog.Action.of(
+                  "request.submit",
+                  request.getTenantId(),
+                  request.getRequestId(),
+                  request.getRequestId());
+          action
+              .details()
+              .put("eventId", request.getEventId())
+              .put("promptChars", request.getPrompt().length());
+          return ActionLog.record(connection, caller, action, services.clock().instant());
+        });
+    ctx.status(HttpStatus.ACCEPTED)
+        .json(
+            Map.of(
+                "requestId", request.getRequestId(),
+                "tenantId", request.getTenantId(),
+                "status", "SUBMITTED",
+                "links", Map.of("self", "/api/v1/requests/" + request.getRequestId())));
   }
 
   private void story(Context ctx) throws SQLException {
     String requestId = id(ctx, "requestId");
-    ObjectNode story = services.queries().story(requestId, caller(ctx).scope(null))
-        .orElseThrow(() -> new NotFoundException("No request with id '" + requestId
-            + "' that this token may see (it may still be on its way: retry in a moment)"));
+    ObjectNode story =
+        services
+            .queries()
+            .story(requestId, caller(ctx).scope(null))
+            .orElseThrow(
+                () ->
+                    new NotFoundException(
+                        "No request with id '"
+                            + requestId
+                            + "' that this token may see (it may still be on its way: retry in a moment)"));
     ctx.json(story);
   }
 
@@ -343,7 +488,8 @@ public final class AuditApi implements AutoCloseable {
     onlyParameters(ctx, SEARCH_PARAMETERS);
     SearchFilter filter = filter(ctx);
     int limit = limit(ctx, 50, OutputSearch.MAX_PAGE);
-    OutputSearch.Page page = services.search().search(filter, Cursor.decode("cursor", parameter(ctx, "cursor")), limit);
+    OutputSearch.Page page =
+        services.search().search(filter, Cursor.decode("cursor", parameter(ctx, "cursor")), limit);
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("items", page.items());
     result.put("nextCursor", page.nextCursor());
@@ -363,26 +509,39 @@ public final class AuditApi implements AutoCloseable {
     ObjectNode query = mapper.valueToTree(filter);
     // The export is recorded before any row leaves: who exported what.
     String exportFormat = format;
-    Transactions.inTransaction(services.dataSource(), connection -> {
-      ActionLog.Action action = ActionLog.Action.of("outputs.export", filter.tenant(), null, null);
-      action.details().put("format", exportFormat).put("maxRows", max).set("filter", query);
-      return ActionLog.record(connection, caller, action, services.clock().instant());
-    });
+    Transactions.inTransaction(
+        services.dataSource(),
+        connection -> {
+          ActionLog.Action action =
+              ActionLog.Action.of("outputs.export", filter.tenant(), null, null);
+          action.details().put("format", exportFormat).put("maxRows", max).set("filter", query);
+          return ActionLog.record(connection, caller, action, services.clock().instant());
+        });
     String stamp = Instant.now(services.clock()).toString().replace(":", "").replace("-", "");
-    ctx.header("Content-Disposition", "attachment; filename=\"genguard-outputs-" + stamp + "." + format + "\"");
+    ctx.header(
+        "Content-Disposition",
+        "attachment; filename=\"genguard-outputs-" + stamp + "." + format + "\"");
     ctx.header("X-GenGuard-Export-Limit", Integer.toString(max));
     ctx.contentType(format.equals("csv") ? "text/csv; charset=utf-8" : "application/json");
-    OutputExport.Writing writing = format.equals("csv")
-        ? OutputExport.csv(ctx.outputStream())
-        : OutputExport.json(ctx.outputStream(), mapper, query);
+    OutputExport.Writing writing =
+        format.equals("csv")
+            ? OutputExport.csv(ctx.outputStream())
+            : OutputExport.json(ctx.outputStream(), mapper, query);
     long rows = services.search().export(filter, max, writing);
     writing.finish(rows, rows >= max);
   }
 
   private SearchFilter filter(Context ctx) {
-    SearchFilter filter = SearchFilter.parse(parameter(ctx, "tenant"), parameter(ctx, "decision"),
-        parameter(ctx, "outcome"), parameter(ctx, "category"), parameter(ctx, "minScore"),
-        parameter(ctx, "group"), parameter(ctx, "from"), parameter(ctx, "to"));
+    SearchFilter filter =
+        SearchFilter.parse(
+            parameter(ctx, "tenant"),
+            parameter(ctx, "decision"),
+            parameter(ctx, "outcome"),
+            parameter(ctx, "category"),
+            parameter(ctx, "minScore"),
+            parameter(ctx, "group"),
+            parameter(ctx, "from"),
+            parameter(ctx, "to"));
     return filter.withTenant(caller(ctx).scope(filter.tenant()));
   }
 
@@ -391,8 +550,14 @@ public final class AuditApi implements AutoCloseable {
     String state = parameter(ctx, "state");
     state = state == null ? "PENDING" : state.toUpperCase(java.util.Locale.ROOT);
     String tenant = caller(ctx).scope(tenantParameter(ctx));
-    ReviewQueue.Page page = services.reviews().list(state, tenant, Cursor.decode("cursor", parameter(ctx, "cursor")),
-        limit(ctx, 50, ReviewQueue.MAX_PAGE));
+    ReviewQueue.Page page =
+        services
+            .reviews()
+            .list(
+                state,
+                tenant,
+                Cursor.decode("cursor", parameter(ctx, "cursor")),
+                limit(ctx, 50, ReviewQueue.MAX_PAGE));
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("items", page.items());
     result.put("nextCursor", page.nextCursor());
@@ -415,8 +580,13 @@ public final class AuditApi implements AutoCloseable {
     result.put("reviewer", decided.reviewer());
     result.put("decidedAt", decided.decidedAt());
     result.put("state", "DECIDED");
-    result.put("next", "The release gate " + (action == ReviewAction.APPROVE ? "releases" : "quarantines")
-        + " the output; GET /api/v1/requests/" + requestId + " shows it when done");
+    result.put(
+        "next",
+        "The release gate "
+            + (action == ReviewAction.APPROVE ? "releases" : "quarantines")
+            + " the output; GET /api/v1/requests/"
+            + requestId
+            + " shows it when done");
     ctx.status(HttpStatus.ACCEPTED).json(result);
   }
 
@@ -426,8 +596,14 @@ public final class AuditApi implements AutoCloseable {
     if (campaign != null && !ID.matcher(campaign).matches()) {
       throw new InvalidInputException("campaignId '" + campaign + "' is not a valid id");
     }
-    BiasReports.Page page = services.biasReports().list(caller(ctx).scope(tenantParameter(ctx)), campaign,
-        Cursor.decode("cursor", parameter(ctx, "cursor")), limit(ctx, 20, BiasReports.MAX_PAGE));
+    BiasReports.Page page =
+        services
+            .biasReports()
+            .list(
+                caller(ctx).scope(tenantParameter(ctx)),
+                campaign,
+                Cursor.decode("cursor", parameter(ctx, "cursor")),
+                limit(ctx, 20, BiasReports.MAX_PAGE));
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("items", page.items());
     result.put("nextCursor", page.nextCursor());
@@ -446,9 +622,12 @@ public final class AuditApi implements AutoCloseable {
     String body = services.biasReports().body(reportId, parsed, caller(ctx));
     switch (parsed) {
       case JSON -> ctx.contentType("application/json").result(body);
-      case CSV -> ctx.contentType("text/csv; charset=utf-8")
-          .header("Content-Disposition", "attachment; filename=\"bias-report-" + reportId + ".csv\"")
-          .result(body);
+      case CSV ->
+          ctx.contentType("text/csv; charset=utf-8")
+              .header(
+                  "Content-Disposition",
+                  "attachment; filename=\"bias-report-" + reportId + ".csv\"")
+              .result(body);
       case HTML -> {
         // Stored HTML is shown with scripts, plugins and same-origin access disabled.
         ctx.header("Content-Security-Policy", SecurityHeaders.REPORT_CSP);
@@ -462,33 +641,48 @@ public final class AuditApi implements AutoCloseable {
   private void biasMetrics(Context ctx) throws SQLException {
     onlyParameters(ctx, Set.of("scope", "campaignId", "model", "from", "to"));
     if (!caller(ctx).isGlobal()) {
-      throw new ForbiddenException("Bias metrics aggregate all tenants; a token bound to tenant '"
-          + caller(ctx).tenantId() + "' may read its tenant's bias reports instead");
+      throw new ForbiddenException(
+          "Bias metrics aggregate all tenants; a token bound to tenant '"
+              + caller(ctx).tenantId()
+              + "' may read its tenant's bias reports instead");
     }
     String campaign = parameter(ctx, "campaignId");
     String model = parameter(ctx, "model");
-    for (String[] value : List.of(new String[] {"campaignId", campaign}, new String[] {"model", model})) {
+    for (String[] value :
+        List.of(new String[] {"campaignId", campaign}, new String[] {"model", model})) {
       if (value[1] != null && !ID.matcher(value[1]).matches()) {
-        throw new InvalidInputException(value[0] + " '" + value[1] + "' is not valid: letters, digits, . _ : -");
+        throw new InvalidInputException(
+            value[0] + " '" + value[1] + "' is not valid: letters, digits, . _ : -");
       }
     }
-    ctx.json(Map.of("groups", services.biasReports().groupMetrics(parameter(ctx, "scope"), campaign, model,
-        instant(ctx, "from"), instant(ctx, "to"))));
+    ctx.json(
+        Map.of(
+            "groups",
+            services
+                .biasReports()
+                .groupMetrics(
+                    parameter(ctx, "scope"),
+                    campaign,
+                    model,
+                    instant(ctx, "from"),
+                    instant(ctx, "to"))));
   }
 
   private void verify(Context ctx) throws SQLException {
     onlyParameters(ctx, Set.of("anchorSeq", "anchorHash"));
     if (!caller(ctx).isGlobal()) {
-      throw new ForbiddenException("The audit chain spans all tenants; verification needs a global compliance"
-          + " or admin token");
+      throw new ForbiddenException(
+          "The audit chain spans all tenants; verification needs a global compliance"
+              + " or admin token");
     }
     ChainVerifier.Anchor anchor = null;
     String anchorSeq = parameter(ctx, "anchorSeq");
     String anchorHash = parameter(ctx, "anchorHash");
     if (anchorSeq != null || anchorHash != null) {
       if (anchorSeq == null || anchorHash == null || !anchorHash.matches("[0-9a-fA-F]{64}")) {
-        throw new InvalidInputException("An anchor needs both anchorSeq (a record number) and anchorHash (64 hex"
-            + " characters), as a previous verification reported them");
+        throw new InvalidInputException(
+            "An anchor needs both anchorSeq (a record number) and anchorHash (64 hex"
+                + " characters), as a previous verification reported them");
       }
       try {
         anchor = new ChainVerifier.Anchor(Long.parseLong(anchorSeq), anchorHash);
@@ -497,7 +691,10 @@ public final class AuditApi implements AutoCloseable {
       }
     }
     if (!verification.tryAcquire()) {
-      error(ctx, HttpStatus.TOO_MANY_REQUESTS, "A verification is already running; try again when it finished");
+      error(
+          ctx,
+          HttpStatus.TOO_MANY_REQUESTS,
+          "A verification is already running; try again when it finished");
       return;
     }
     try {
@@ -521,7 +718,12 @@ public final class AuditApi implements AutoCloseable {
   private void head(Context ctx) throws SQLException {
     try (Connection connection = services.dataSource().getConnection()) {
       ChainAppender.Tail tail = ChainAppender.tail(connection);
-      ctx.json(Map.of("seq", tail.seq(), "hash", io.genguard.audit.persistence.AuditChain.hex(tail.hash())));
+      ctx.json(
+          Map.of(
+              "seq",
+              tail.seq(),
+              "hash",
+              io.genguard.audit.persistence.AuditChain.hex(tail.hash())));
     }
   }
 
@@ -530,8 +732,10 @@ public final class AuditApi implements AutoCloseable {
     String tenant = caller(ctx).scope(tenantParameter(ctx));
     int limit = limit(ctx, 50, 200);
     Cursor after = Cursor.decode("cursor", parameter(ctx, "cursor"));
-    StringBuilder sql = new StringBuilder("select action_id, action, caller_name, caller_role, caller_token_id,"
-        + " caller_tenant, tenant_id, request_id, target, details, acted_at from api_action where true");
+    StringBuilder sql =
+        new StringBuilder(
+            "select action_id, action, caller_name, caller_role, caller_token_id,"
+                + " caller_tenant, tenant_id, request_id, target, details, acted_at from api_action where true");
     if (tenant != null) {
       sql.append(" and tenant_id = ?");
     }
@@ -556,7 +760,9 @@ public final class AuditApi implements AutoCloseable {
         if (items.size() > limit) {
           items.remove(limit);
           JsonNode last = items.get(limit - 1);
-          next = new Cursor(Instant.parse(last.get("actedAt").asText()), last.get("actionId").asText()).encode();
+          next =
+              new Cursor(Instant.parse(last.get("actedAt").asText()), last.get("actionId").asText())
+                  .encode();
         }
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("items", items);
@@ -580,12 +786,13 @@ public final class AuditApi implements AutoCloseable {
     Duration validity = null;
     if (request.validDays() != null) {
       if (request.validDays() < 1 || request.validDays() > 3650) {
-        throw new InvalidInputException("validDays must be between 1 and 3650, was " + request.validDays());
+        throw new InvalidInputException(
+            "validDays must be between 1 and 3650, was " + request.validDays());
       }
       validity = Duration.ofDays(request.validDays());
     }
-    ApiTokens.IssuedToken issued = services.tokens().create(role, request.tenantId(), request.name(), validity,
-        caller(ctx));
+    ApiTokens.IssuedToken issued =
+        services.tokens().create(role, request.tenantId(), request.name(), validity, caller(ctx));
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("token", issued.token());
     result.put("info", issued.info());
@@ -603,12 +810,17 @@ public final class AuditApi implements AutoCloseable {
   private void runRetention(Context ctx) throws SQLException {
     Caller caller = caller(ctx);
     List<Retention.Applied> applied = services.retention().apply(caller);
-    Transactions.inTransaction(services.dataSource(), connection -> {
-      ActionLog.Action action = ActionLog.Action.of("retention.run", caller.tenantId(), null, null);
-      action.details().put("batches", applied.size())
-          .put("tombstoned", applied.stream().mapToLong(Retention.Applied::tombstoned).sum());
-      return ActionLog.record(connection, caller, action, services.clock().instant());
-    });
+    Transactions.inTransaction(
+        services.dataSource(),
+        connection -> {
+          ActionLog.Action action =
+              ActionLog.Action.of("retention.run", caller.tenantId(), null, null);
+          action
+              .details()
+              .put("batches", applied.size())
+              .put("tombstoned", applied.stream().mapToLong(Retention.Applied::tombstoned).sum());
+          return ActionLog.record(connection, caller, action, services.clock().instant());
+        });
     ctx.json(Map.of("applied", applied));
   }
 
@@ -637,8 +849,11 @@ public final class AuditApi implements AutoCloseable {
   static String id(Context ctx, String name) {
     String value = ctx.pathParam(name);
     if (!ID.matcher(value).matches()) {
-      throw new InvalidInputException(name + " '" + (value.length() > 64 ? value.substring(0, 64) + "..." : value)
-          + "' is not valid: 1-128 letters, digits, '.', '_', ':' or '-'");
+      throw new InvalidInputException(
+          name
+              + " '"
+              + (value.length() > 64 ? value.substring(0, 64) + "..." : value)
+              + "' is not valid: 1-128 letters, digits, '.', '_', ':' or '-'");
     }
     return value;
   }
@@ -650,12 +865,18 @@ public final class AuditApi implements AutoCloseable {
       return null;
     }
     if (values.size() > 1) {
-      throw new InvalidInputException("Query parameter " + name + " is given " + values.size() + " times; give it once");
+      throw new InvalidInputException(
+          "Query parameter " + name + " is given " + values.size() + " times; give it once");
     }
     String value = values.get(0);
     if (value.length() > MAX_PARAMETER_CHARS) {
-      throw new InvalidInputException("Query parameter " + name + " has " + value.length()
-          + " characters; the limit is " + MAX_PARAMETER_CHARS);
+      throw new InvalidInputException(
+          "Query parameter "
+              + name
+              + " has "
+              + value.length()
+              + " characters; the limit is "
+              + MAX_PARAMETER_CHARS);
     }
     return value.isBlank() ? null : value;
   }
@@ -668,8 +889,11 @@ public final class AuditApi implements AutoCloseable {
   private static void onlyParameters(Context ctx, Set<String> known) {
     for (String name : ctx.queryParamMap().keySet()) {
       if (!known.contains(name)) {
-        throw new InvalidInputException("Unknown query parameter '" + (name.length() > 64 ? name.substring(0, 64)
-            : name) + "'; this endpoint takes " + new TreeSet<>(known));
+        throw new InvalidInputException(
+            "Unknown query parameter '"
+                + (name.length() > 64 ? name.substring(0, 64) : name)
+                + "'; this endpoint takes "
+                + new TreeSet<>(known));
       }
     }
   }
@@ -687,7 +911,8 @@ public final class AuditApi implements AutoCloseable {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new InvalidInputException("limit '" + value + "' must be a whole number from 1 to " + max);
+    throw new InvalidInputException(
+        "limit '" + value + "' must be a whole number from 1 to " + max);
   }
 
   private static Instant instant(Context ctx, String name) {
@@ -698,8 +923,12 @@ public final class AuditApi implements AutoCloseable {
     try {
       return Instant.parse(value.trim());
     } catch (DateTimeParseException e) {
-      throw new InvalidInputException(name + " '" + value + "' is not an ISO-8601 UTC instant such as"
-          + " 2026-01-31T00:00:00Z");
+      throw new InvalidInputException(
+          name
+              + " '"
+              + value
+              + "' is not an ISO-8601 UTC instant such as"
+              + " 2026-01-31T00:00:00Z");
     }
   }
 

@@ -10,18 +10,22 @@ import java.util.Map;
  */
 final class SecurityHeaders {
   /** The compliance UI: own scripts and styles only; data from this origin only. */
-  static final String UI_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
-      + " connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-  /** A stored bias report page: self-contained, inline styles and SVG allowed, never scripts. */
-  static final String REPORT_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:;"
-      + " font-src data:; frame-ancestors 'self'";
+  static final String UI_CSP =
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+          + " connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-  static final Map<String, String> UI = Map.of(
-      "Content-Security-Policy", UI_CSP,
-      "X-Content-Type-Options", "nosniff",
-      "X-Frame-Options", "DENY",
-      "Referrer-Policy", "no-referrer",
-      "Cache-Control", "no-cache");
+  /** A stored bias report page: self-contained, inline styles and SVG allowed, never scripts. */
+  static final String REPORT_CSP =
+      "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:;"
+          + " font-src data:; frame-ancestors 'self'";
+
+  static final Map<String, String> UI =
+      Map.of(
+          "Content-Security-Policy", UI_CSP,
+          "X-Content-Type-Options", "nosniff",
+          "X-Frame-Options", "DENY",
+          "Referrer-Policy", "no-referrer",
+          "Cache-Control", "no-cache");
 
   private SecurityHeaders() {}
 

@@ -46,7 +46,8 @@ public final class AuditIngestor implements AutoCloseable {
   private final AtomicLong persisted = new AtomicLong();
   private Thread thread;
 
-  public AuditIngestor(Map<String, Object> kafkaProperties, String groupId, AuditWriter writer, Clock clock) {
+  public AuditIngestor(
+      Map<String, Object> kafkaProperties, String groupId, AuditWriter writer, Clock clock) {
     Properties props = new Properties();
     props.putAll(kafkaProperties);
     props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
@@ -55,7 +56,8 @@ public final class AuditIngestor implements AutoCloseable {
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
     props.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 1);
-    this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    this.consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     this.writer = writer;
     this.clock = clock;
     Topics.all().forEach(topic -> topicsByName.put(topic.name(), topic));
@@ -103,12 +105,25 @@ public final class AuditIngestor implements AutoCloseable {
   private IncomingEvent decode(ConsumerRecord<byte[], byte[]> record) {
     Topic<String, ?> topic = topicsByName.get(record.topic());
     try {
-      return new IncomingEvent(record.topic(), record.partition(), record.offset(),
+      return new IncomingEvent(
+          record.topic(),
+          record.partition(),
+          record.offset(),
           topic.codec().decode(record.value()));
     } catch (EventDecodingException e) {
-      return new IncomingEvent(record.topic(), record.partition(), record.offset(),
-          DeadLetters.of(record.topic(), record.partition(), record.offset(), record.key(),
-              record.value(), "audit", e, clock.instant()));
+      return new IncomingEvent(
+          record.topic(),
+          record.partition(),
+          record.offset(),
+          DeadLetters.of(
+              record.topic(),
+              record.partition(),
+              record.offset(),
+              record.key(),
+              record.value(),
+              "audit",
+              e,
+              clock.instant()));
     }
   }
 
@@ -121,7 +136,8 @@ public final class AuditIngestor implements AutoCloseable {
         return;
       } catch (SQLException e) {
         if (!running.get()) {
-          throw new IllegalStateException("Stopping with an unwritten batch; it will be re-read", e);
+          throw new IllegalStateException(
+              "Stopping with an unwritten batch; it will be re-read", e);
         }
         LOG.warn("Audit write failed, retrying in {} ms: {}", backoff, e.getMessage());
         Thread.sleep(backoff);

@@ -26,9 +26,7 @@ import org.apache.avro.generic.IndexedRecord;
 public final class CanonicalJson {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   private static final ObjectMapper CANONICAL =
-      JsonMapper.builder()
-          .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-          .build();
+      JsonMapper.builder().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
 
   private CanonicalJson() {}
 
@@ -60,7 +58,8 @@ public final class CanonicalJson {
     if (node.isObject()) {
       ObjectNode sorted = NODES.objectNode();
       TreeMap<String, JsonNode> fields = new TreeMap<>();
-      node.fields().forEachRemaining(entry -> fields.put(entry.getKey(), sortKeys(entry.getValue())));
+      node.fields()
+          .forEachRemaining(entry -> fields.put(entry.getKey(), sortKeys(entry.getValue())));
       fields.forEach(sorted::set);
       return sorted;
     }

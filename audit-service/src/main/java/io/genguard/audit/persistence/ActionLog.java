@@ -31,14 +31,16 @@ public final class ActionLog {
    * @param target id of the thing acted on (review, token, tenant), if any
    * @param details action-specific facts; never a secret
    */
-  public record Action(String action, String tenantId, String requestId, String target, ObjectNode details) {
+  public record Action(
+      String action, String tenantId, String requestId, String target, ObjectNode details) {
     public static Action of(String action, String tenantId, String requestId, String target) {
       return new Action(action, tenantId, requestId, target, JsonNodeFactory.instance.objectNode());
     }
   }
 
   /** Appends the action to the chain; returns its id. Call inside the caller's transaction. */
-  public static String record(Connection connection, Caller caller, Action action, Instant now) throws SQLException {
+  public static String record(Connection connection, Caller caller, Action action, Instant now)
+      throws SQLException {
     String actionId = EventIds.random();
     Instant at = now.truncatedTo(ChronoUnit.MICROS);
     ObjectNode payload = JsonNodeFactory.instance.objectNode();
@@ -54,12 +56,21 @@ public final class ActionLog {
     payload.put("target", action.target());
     payload.set("details", action.details());
     payload.put("at", at.toString());
-    ChainAppender.append(connection, List.of(ChainRecord.ofService(actionId, EVENT_TYPE, action.tenantId(),
-        action.requestId(), CanonicalJson.write(payload))), at);
-    try (PreparedStatement insert = connection.prepareStatement(
-        "insert into api_action (action_id, event_id, action, caller_token_id, caller_name, caller_role,"
-            + " caller_tenant, tenant_id, request_id, target, details, acted_at)"
-            + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)")) {
+    ChainAppender.append(
+        connection,
+        List.of(
+            ChainRecord.ofService(
+                actionId,
+                EVENT_TYPE,
+                action.tenantId(),
+                action.requestId(),
+                CanonicalJson.write(payload))),
+        at);
+    try (PreparedStatement insert =
+        connection.prepareStatement(
+            "insert into api_action (action_id, event_id, action, caller_token_id, caller_name, caller_role,"
+                + " caller_tenant, tenant_id, request_id, target, details, acted_at)"
+                + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)")) {
       insert.setString(1, actionId);
       insert.setString(2, actionId);
       insert.setString(3, action.action());

@@ -14,9 +14,9 @@ import java.util.HexFormat;
  * The audit log's hash chain, with 32 zero bytes before the first record.
  *
  * <ul>
- *   <li>Version 2 (written now): {@code digest(n) = SHA-256(canonical(record n))} and {@code hash(n)
- *       = SHA-256(hash(n-1) || digest(n))}. The digest is stored, so retention can remove a record's
- *       content (a tombstone) and the chain still verifies through it.
+ *   <li>Version 2 (written now): {@code digest(n) = SHA-256(canonical(record n))} and {@code
+ *       hash(n) = SHA-256(hash(n-1) || digest(n))}. The digest is stored, so retention can remove a
+ *       record's content (a tombstone) and the chain still verifies through it.
  *   <li>Version 1 (rows written before migration V2): {@code hash(n) = SHA-256(hash(n-1) ||
  *       canonical(record n))}.
  * </ul>
@@ -53,8 +53,13 @@ public final class AuditChain {
     return switch (entry.chainVersion()) {
       case 1 -> sha256(previousHash, canonical(entry).getBytes(StandardCharsets.UTF_8));
       case 2 -> link(previousHash, digest(entry));
-      default -> throw new IllegalArgumentException("Unknown chain version " + entry.chainVersion()
-          + " at seq " + entry.seq() + "; this build knows versions 1 and 2");
+      default ->
+          throw new IllegalArgumentException(
+              "Unknown chain version "
+                  + entry.chainVersion()
+                  + " at seq "
+                  + entry.seq()
+                  + "; this build knows versions 1 and 2");
     };
   }
 
@@ -103,6 +108,8 @@ public final class AuditChain {
   }
 
   private static JsonNode text(String value) {
-    return value == null ? JsonNodeFactory.instance.nullNode() : JsonNodeFactory.instance.textNode(value);
+    return value == null
+        ? JsonNodeFactory.instance.nullNode()
+        : JsonNodeFactory.instance.textNode(value);
   }
 }

@@ -21,7 +21,8 @@ public final class AuditDatabase implements AutoCloseable {
    * Connects; migrates the schema only when {@code migrate} (a verifier reading someone else's
    * database must not change it).
    */
-  public static AuditDatabase connect(String jdbcUrl, String user, String password, int poolSize, boolean migrate) {
+  public static AuditDatabase connect(
+      String jdbcUrl, String user, String password, int poolSize, boolean migrate) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(jdbcUrl);
     config.setUsername(user);
@@ -42,7 +43,8 @@ public final class AuditDatabase implements AutoCloseable {
           .migrate();
     } catch (RuntimeException e) {
       dataSource.close();
-      throw new IllegalStateException("Cannot migrate the audit database at " + jdbcUrl + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "Cannot migrate the audit database at " + jdbcUrl + ": " + e.getMessage(), e);
     }
     return new AuditDatabase(dataSource);
   }

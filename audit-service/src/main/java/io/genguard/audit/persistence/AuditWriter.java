@@ -62,7 +62,8 @@ public final class AuditWriter {
     }
   }
 
-  private int writeInTransaction(Connection connection, List<IncomingEvent> events) throws SQLException {
+  private int writeInTransaction(Connection connection, List<IncomingEvent> events)
+      throws SQLException {
     ChainAppender.lock(connection);
     Map<String, IncomingEvent> fresh = new LinkedHashMap<>();
     for (IncomingEvent event : events) {
@@ -74,16 +75,24 @@ public final class AuditWriter {
     }
     List<ChainRecord> records = new ArrayList<>(fresh.size());
     for (IncomingEvent event : fresh.values()) {
-      records.add(new ChainRecord(event.eventId(), event.type(), event.field("tenantId"),
-          event.field("requestId"), event.topic(), event.partition(), event.offset(),
-          CanonicalJson.of(event.event())));
+      records.add(
+          new ChainRecord(
+              event.eventId(),
+              event.type(),
+              event.field("tenantId"),
+              event.field("requestId"),
+              event.topic(),
+              event.partition(),
+              event.offset(),
+              CanonicalJson.of(event.event())));
     }
     ChainAppender.append(connection, records, clock.instant());
     new Projections(connection).write(fresh.values());
     return fresh.size();
   }
 
-  private static Set<String> existing(Connection connection, Set<String> eventIds) throws SQLException {
+  private static Set<String> existing(Connection connection, Set<String> eventIds)
+      throws SQLException {
     Set<String> found = new HashSet<>();
     try (PreparedStatement query =
         connection.prepareStatement("select event_id from audit_log where event_id = any(?)")) {
@@ -155,9 +164,12 @@ public final class AuditWriter {
     }
 
     private void requests(List<GenerationRequest> rows) throws SQLException {
-      batch(rows, "insert into generation_request (request_id, event_id, tenant_id, prompt, backend,"
-          + " model, parameters, attributes, submitted_at) values (?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)"
-          + " on conflict do nothing", (s, e) -> {
+      batch(
+          rows,
+          "insert into generation_request (request_id, event_id, tenant_id, prompt, backend,"
+              + " model, parameters, attributes, submitted_at) values (?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)"
+              + " on conflict do nothing",
+          (s, e) -> {
             s.setString(1, e.getRequestId());
             s.setString(2, e.getEventId());
             s.setString(3, e.getTenantId());
@@ -171,9 +183,11 @@ public final class AuditWriter {
     }
 
     private void outputs(List<GenerationOutput> rows) throws SQLException {
-      batch(rows, "insert into generation_output (output_id, event_id, request_id, tenant_id, text,"
-          + " model_name, model_version, backend, watermark, manifest, cost, attributes, generated_at)"
-          + " values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?::jsonb, ?) on conflict do nothing",
+      batch(
+          rows,
+          "insert into generation_output (output_id, event_id, request_id, tenant_id, text,"
+              + " model_name, model_version, backend, watermark, manifest, cost, attributes, generated_at)"
+              + " values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?::jsonb, ?) on conflict do nothing",
           (s, e) -> {
             s.setString(1, e.getOutputId());
             s.setString(2, e.getEventId());
@@ -192,8 +206,11 @@ public final class AuditWriter {
     }
 
     private void failures(List<GenerationFailure> rows) throws SQLException {
-      batch(rows, "insert into generation_failure (event_id, request_id, tenant_id, code, reason, backend,"
-          + " attempts, failed_at) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing", (s, e) -> {
+      batch(
+          rows,
+          "insert into generation_failure (event_id, request_id, tenant_id, code, reason, backend,"
+              + " attempts, failed_at) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
+          (s, e) -> {
             s.setString(1, e.getEventId());
             s.setString(2, e.getRequestId());
             s.setString(3, e.getTenantId());
@@ -206,11 +223,14 @@ public final class AuditWriter {
     }
 
     private void verdicts(List<ModerationVerdict> rows) throws SQLException {
-      batch(rows, "insert into moderation_verdict (verdict_id, event_id, output_id, request_id, tenant_id,"
-          + " output_sha256, decision, unsafe_score, category_scores, reasons, groups, provenance,"
-          + " text_truncated, policy_id, policy_version, scorer_versions, model, attributes, decided_at)"
-          + " values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, ?, ?, ?, ?::jsonb, ?::jsonb,"
-          + " ?::jsonb, ?) on conflict do nothing", (s, e) -> {
+      batch(
+          rows,
+          "insert into moderation_verdict (verdict_id, event_id, output_id, request_id, tenant_id,"
+              + " output_sha256, decision, unsafe_score, category_scores, reasons, groups, provenance,"
+              + " text_truncated, policy_id, policy_version, scorer_versions, model, attributes, decided_at)"
+              + " values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, ?, ?, ?, ?::jsonb, ?::jsonb,"
+              + " ?::jsonb, ?) on conflict do nothing",
+          (s, e) -> {
             s.setString(1, e.getVerdictId());
             s.setString(2, e.getEventId());
             s.setString(3, e.getOutputId());
@@ -234,9 +254,12 @@ public final class AuditWriter {
     }
 
     private void outcomes(List<ReleaseGateOutcome> rows) throws SQLException {
-      batch(rows, "insert into gate_outcome (event_id, request_id, output_id, tenant_id, outcome, basis,"
-          + " verdict_id, decision, review_id, output_sha256, policy_version, reasons, decided_at)"
-          + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?) on conflict do nothing", (s, e) -> {
+      batch(
+          rows,
+          "insert into gate_outcome (event_id, request_id, output_id, tenant_id, outcome, basis,"
+              + " verdict_id, decision, review_id, output_sha256, policy_version, reasons, decided_at)"
+              + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?) on conflict do nothing",
+          (s, e) -> {
             s.setString(1, e.getEventId());
             s.setString(2, e.getRequestId());
             s.setString(3, e.getOutputId());
@@ -256,19 +279,21 @@ public final class AuditWriter {
 
     /**
      * Keeps the review queue in step with the gate: an output held for review becomes a PENDING
-     * item, and a final outcome for a request closes its item. Finals are applied after the inserts,
-     * and a newly held item is checked against stored finals, so the order in which the topics are
-     * read does not matter.
+     * item, and a final outcome for a request closes its item. Finals are applied after the
+     * inserts, and a newly held item is checked against stored finals, so the order in which the
+     * topics are read does not matter.
      */
     private void reviewQueue(List<ReleaseGateOutcome> rows) throws SQLException {
       if (rows.isEmpty()) {
         return;
       }
-      List<ReleaseGateOutcome> held = rows.stream()
-          .filter(e -> e.getOutcome() == GateOutcome.HELD_FOR_REVIEW)
-          .toList();
-      batch(held, "insert into review_item (request_id, output_id, tenant_id, verdict_id, gate_event_id,"
-          + " held_at, state) values (?, ?, ?, ?, ?, ?, 'PENDING') on conflict do nothing", (s, e) -> {
+      List<ReleaseGateOutcome> held =
+          rows.stream().filter(e -> e.getOutcome() == GateOutcome.HELD_FOR_REVIEW).toList();
+      batch(
+          held,
+          "insert into review_item (request_id, output_id, tenant_id, verdict_id, gate_event_id,"
+              + " held_at, state) values (?, ?, ?, ?, ?, ?, 'PENDING') on conflict do nothing",
+          (s, e) -> {
             s.setString(1, e.getRequestId());
             s.setString(2, e.getOutputId());
             s.setString(3, e.getTenantId());
@@ -277,10 +302,16 @@ public final class AuditWriter {
             s.setObject(6, time(e.getDecidedAt()));
           });
       // A final outcome closes its item (a primary-key update; most requests were never held).
-      List<ReleaseGateOutcome> finals = rows.stream()
-          .filter(e -> e.getOutcome() == GateOutcome.RELEASED || e.getOutcome() == GateOutcome.QUARANTINED)
-          .toList();
-      batch(finals, "update review_item set state = ? where request_id = ? and state in ('PENDING', 'DECIDED')",
+      List<ReleaseGateOutcome> finals =
+          rows.stream()
+              .filter(
+                  e ->
+                      e.getOutcome() == GateOutcome.RELEASED
+                          || e.getOutcome() == GateOutcome.QUARANTINED)
+              .toList();
+      batch(
+          finals,
+          "update review_item set state = ? where request_id = ? and state in ('PENDING', 'DECIDED')",
           (s, e) -> {
             s.setString(1, e.getOutcome().name());
             s.setString(2, e.getRequestId());
@@ -290,19 +321,24 @@ public final class AuditWriter {
       }
       // An item queued now whose final outcome was read earlier (another topic) is closed at once;
       // driven by the few held ids, so the cost does not grow with the table.
-      try (PreparedStatement close = connection.prepareStatement(
-          "update review_item r set state = f.outcome from gate_outcome f"
-              + " where r.request_id = any(?) and f.request_id = r.request_id"
-              + " and f.outcome in ('RELEASED', 'QUARANTINED') and r.state in ('PENDING', 'DECIDED')")) {
-        close.setArray(1, connection.createArrayOf("text",
-            held.stream().map(ReleaseGateOutcome::getRequestId).distinct().toArray()));
+      try (PreparedStatement close =
+          connection.prepareStatement(
+              "update review_item r set state = f.outcome from gate_outcome f"
+                  + " where r.request_id = any(?) and f.request_id = r.request_id"
+                  + " and f.outcome in ('RELEASED', 'QUARANTINED') and r.state in ('PENDING', 'DECIDED')")) {
+        close.setArray(
+            1,
+            connection.createArrayOf(
+                "text", held.stream().map(ReleaseGateOutcome::getRequestId).distinct().toArray()));
         close.executeUpdate();
       }
     }
 
     private void reviews(List<ReviewDecision> rows) throws SQLException {
-      batch(rows, "insert into review_decision (review_id, event_id, request_id, output_id, tenant_id,"
-          + " action, reviewer, note, decided_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
+      batch(
+          rows,
+          "insert into review_decision (review_id, event_id, request_id, output_id, tenant_id,"
+              + " action, reviewer, note, decided_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
           (s, e) -> {
             s.setString(1, e.getReviewId());
             s.setString(2, e.getEventId());
@@ -315,8 +351,11 @@ public final class AuditWriter {
             s.setObject(9, time(e.getDecidedAt()));
           });
       // A decision made outside this service's API (another instance, a tool) closes the item too.
-      batch(rows, "update review_item set state = 'DECIDED', review_id = ?, action = ?, decided_by = ?,"
-          + " note = ?, decided_at = ? where request_id = ? and state = 'PENDING'", (s, e) -> {
+      batch(
+          rows,
+          "update review_item set state = 'DECIDED', review_id = ?, action = ?, decided_by = ?,"
+              + " note = ?, decided_at = ? where request_id = ? and state = 'PENDING'",
+          (s, e) -> {
             s.setString(1, e.getReviewId());
             s.setString(2, e.getAction().name());
             s.setString(3, e.getReviewer());
@@ -327,9 +366,12 @@ public final class AuditWriter {
     }
 
     private void deadLetters(List<DeadLetter> rows) throws SQLException {
-      batch(rows, "insert into dead_letter (event_id, source_topic, source_partition, source_offset, stage,"
-          + " reason, error_class, payload, failed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-          + " on conflict do nothing", (s, e) -> {
+      batch(
+          rows,
+          "insert into dead_letter (event_id, source_topic, source_partition, source_offset, stage,"
+              + " reason, error_class, payload, failed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+              + " on conflict do nothing",
+          (s, e) -> {
             s.setString(1, e.getEventId());
             s.setString(2, e.getSourceTopic());
             s.setInt(3, e.getSourcePartition());
@@ -347,10 +389,13 @@ public final class AuditWriter {
     }
 
     private void metrics(List<BiasMetric> rows) throws SQLException {
-      batch(rows, "insert into bias_metric (event_id, scope, campaign_id, model, group_name, window_start,"
-          + " window_end, count, unsafe_count, unsafe_score_sum, block_count, review_count, release_count,"
-          + " category_counts, computed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)"
-          + " on conflict do nothing", (s, e) -> {
+      batch(
+          rows,
+          "insert into bias_metric (event_id, scope, campaign_id, model, group_name, window_start,"
+              + " window_end, count, unsafe_count, unsafe_score_sum, block_count, review_count, release_count,"
+              + " category_counts, computed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)"
+              + " on conflict do nothing",
+          (s, e) -> {
             s.setString(1, e.getEventId());
             s.setString(2, e.getScope().name());
             s.setString(3, e.getCampaignId());

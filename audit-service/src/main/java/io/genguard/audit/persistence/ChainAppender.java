@@ -36,7 +36,8 @@ public final class ChainAppender {
   /** The chain's last record; call with the lock held. */
   public static Tail tail(Connection connection) throws SQLException {
     try (PreparedStatement tail =
-            connection.prepareStatement("select seq, hash from audit_log order by seq desc limit 1");
+            connection.prepareStatement(
+                "select seq, hash from audit_log order by seq desc limit 1");
         ResultSet rs = tail.executeQuery()) {
       return rs.next() ? new Tail(rs.getLong(1), rs.getBytes(2)) : new Tail(0, AuditChain.GENESIS);
     }
@@ -48,7 +49,8 @@ public final class ChainAppender {
    *
    * @return the seq of the last record appended
    */
-  public static long append(Connection connection, List<ChainRecord> records, Instant now) throws SQLException {
+  public static long append(Connection connection, List<ChainRecord> records, Instant now)
+      throws SQLException {
     lock(connection);
     Tail tail = tail(connection);
     if (records.isEmpty()) {
@@ -58,15 +60,26 @@ public final class ChainAppender {
     OffsetDateTime recordedAtColumn = OffsetDateTime.ofInstant(recordedAt, ZoneOffset.UTC);
     long seq = tail.seq();
     byte[] previous = tail.hash();
-    try (PreparedStatement insert = connection.prepareStatement(
-        "insert into audit_log (seq, event_id, event_type, tenant_id, request_id, source_topic,"
-            + " source_partition, source_offset, payload, recorded_at, chain_version, entry_digest,"
-            + " prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+    try (PreparedStatement insert =
+        connection.prepareStatement(
+            "insert into audit_log (seq, event_id, event_type, tenant_id, request_id, source_topic,"
+                + " source_partition, source_offset, payload, recorded_at, chain_version, entry_digest,"
+                + " prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
       for (ChainRecord record : records) {
         seq++;
-        AuditChain.Entry entry = new AuditChain.Entry(AuditChain.CURRENT_VERSION, seq, record.eventId(),
-            record.eventType(), record.tenantId(), record.requestId(), record.sourceTopic(),
-            record.sourcePartition(), record.sourceOffset(), record.payload(), recordedAt);
+        AuditChain.Entry entry =
+            new AuditChain.Entry(
+                AuditChain.CURRENT_VERSION,
+                seq,
+                record.eventId(),
+                record.eventType(),
+                record.tenantId(),
+                record.requestId(),
+                record.sourceTopic(),
+                record.sourcePartition(),
+                record.sourceOffset(),
+                record.payload(),
+                recordedAt);
         byte[] digest = AuditChain.digest(entry);
         byte[] hash = AuditChain.link(previous, digest);
         insert.setLong(1, seq);

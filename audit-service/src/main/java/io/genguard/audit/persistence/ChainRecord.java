@@ -26,8 +26,9 @@ public record ChainRecord(
   /** Source of records the audit service writes itself rather than reads from Kafka. */
   public static final String SERVICE_SOURCE = "audit-service";
 
-  public static ChainRecord ofService(String eventId, String eventType, String tenantId, String requestId,
-      String payload) {
-    return new ChainRecord(eventId, eventType, tenantId, requestId, SERVICE_SOURCE, -1, -1, payload);
+  public static ChainRecord ofService(
+      String eventId, String eventType, String tenantId, String requestId, String payload) {
+    return new ChainRecord(
+        eventId, eventType, tenantId, requestId, SERVICE_SOURCE, -1, -1, payload);
   }
 }

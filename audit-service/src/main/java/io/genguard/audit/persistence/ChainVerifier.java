@@ -34,7 +34,9 @@ public final class ChainVerifier {
   public enum Problem {
     /** A seq is missing: the record(s) between were deleted. */
     SEQUENCE_GAP,
-    /** prev_hash differs from the previous record's hash: records deleted, inserted or reordered. */
+    /**
+     * prev_hash differs from the previous record's hash: records deleted, inserted or reordered.
+     */
     PREVIOUS_HASH_MISMATCH,
     /** The stored content no longer produces the stored hash: a value in this record was edited. */
     CONTENT_MODIFIED,
@@ -66,17 +68,37 @@ public final class ChainVerifier {
    * @param firstBreak the first broken link, or null
    * @param millis how long the check took
    */
-  public record Verification(boolean valid, long records, long tombstones, long headSeq, String headHash,
-      Break firstBreak, long millis) {
+  public record Verification(
+      boolean valid,
+      long records,
+      long tombstones,
+      long headSeq,
+      String headHash,
+      Break firstBreak,
+      long millis) {
 
     /** One line for people and logs. */
     public String summary() {
       if (valid) {
-        return "Audit chain OK: " + records + " records (" + tombstones + " tombstoned by retention), head seq "
-            + headSeq + " hash " + headHash;
+        return "Audit chain OK: "
+            + records
+            + " records ("
+            + tombstones
+            + " tombstoned by retention), head seq "
+            + headSeq
+            + " hash "
+            + headHash;
       }
-      return "Audit chain BROKEN at seq " + firstBreak.seq() + " (event " + firstBreak.eventId() + "): "
-          + firstBreak.problem() + ": " + firstBreak.detail() + ". Records 1.." + (firstBreak.seq() - 1)
+      return "Audit chain BROKEN at seq "
+          + firstBreak.seq()
+          + " (event "
+          + firstBreak.eventId()
+          + "): "
+          + firstBreak.problem()
+          + ": "
+          + firstBreak.detail()
+          + ". Records 1.."
+          + (firstBreak.seq() - 1)
           + " verified.";
     }
   }
@@ -104,10 +126,11 @@ public final class ChainVerifier {
   }
 
   /** A retention record as the verifier needs it. */
-  private record RetentionRecord(String scope, String tenantId, Set<String> excluded, Instant cutoff,
-      long tombstoned) {}
+  private record RetentionRecord(
+      String scope, String tenantId, Set<String> excluded, Instant cutoff, long tombstoned) {}
 
-  private static Verification walk(Connection connection, Anchor anchor, long started) throws SQLException {
+  private static Verification walk(Connection connection, Anchor anchor, long started)
+      throws SQLException {
     Map<Long, RetentionRecord> retention = retentionRecords(connection);
     Map<Long, Long> tombstonesPerRecord = new HashMap<>();
     byte[] previous = AuditChain.GENESIS;
@@ -115,27 +138,55 @@ public final class ChainVerifier {
     long records = 0;
     long tombstones = 0;
     boolean anchorSeen = false;
-    try (PreparedStatement query = connection.prepareStatement(
-        "select seq, event_id, event_type, tenant_id, request_id, source_topic, source_partition, source_offset,"
-            + " payload, recorded_at, chain_version, entry_digest, prev_hash, hash, tombstone_seq"
-            + " from audit_log order by seq")) {
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "select seq, event_id, event_type, tenant_id, request_id, source_topic, source_partition, source_offset,"
+                + " payload, recorded_at, chain_version, entry_digest, prev_hash, hash, tombstone_seq"
+                + " from audit_log order by seq")) {
       query.setFetchSize(5_000);
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
           long seq = rs.getLong("seq");
           String eventId = rs.getString("event_id");
           if (seq != expectedSeq) {
-            return broken(records, tombstones, previous, expectedSeq - 1, started, new Break(seq, eventId,
-                Problem.SEQUENCE_GAP, "expected seq " + expectedSeq + " but found " + seq + ": "
-                    + (seq - expectedSeq) + " record(s) before it were deleted"));
+            return broken(
+                records,
+                tombstones,
+                previous,
+                expectedSeq - 1,
+                started,
+                new Break(
+                    seq,
+                    eventId,
+                    Problem.SEQUENCE_GAP,
+                    "expected seq "
+                        + expectedSeq
+                        + " but found "
+                        + seq
+                        + ": "
+                        + (seq - expectedSeq)
+                        + " record(s) before it were deleted"));
           }
           byte[] prevHash = rs.getBytes("prev_hash");
           byte[] hash = rs.getBytes("hash");
           if (!Arrays.equals(prevHash, previous)) {
-            return broken(records, tombstones, previous, seq - 1, started, new Break(seq, eventId,
-                Problem.PREVIOUS_HASH_MISMATCH, "prev_hash " + AuditChain.hex(prevHash)
-                    + " does not equal the hash of record " + (seq - 1) + " (" + AuditChain.hex(previous)
-                    + "): records were deleted, inserted or reordered, or prev_hash was edited"));
+            return broken(
+                records,
+                tombstones,
+                previous,
+                seq - 1,
+                started,
+                new Break(
+                    seq,
+                    eventId,
+                    Problem.PREVIOUS_HASH_MISMATCH,
+                    "prev_hash "
+                        + AuditChain.hex(prevHash)
+                        + " does not equal the hash of record "
+                        + (seq - 1)
+                        + " ("
+                        + AuditChain.hex(previous)
+                        + "): records were deleted, inserted or reordered, or prev_hash was edited"));
           }
           int version = rs.getInt("chain_version");
           String payload = rs.getString("payload");
@@ -147,39 +198,100 @@ public final class ChainVerifier {
             byte[] digest = rs.getBytes("entry_digest");
             long retentionSeq = rs.getLong("tombstone_seq");
             RetentionRecord justification = rs.wasNull() ? null : retention.get(retentionSeq);
-            String unjustified = unjustified(version, digest, seq, tenant, recordedAt, retentionSeq, justification);
+            String unjustified =
+                unjustified(version, digest, seq, tenant, recordedAt, retentionSeq, justification);
             if (unjustified != null) {
-              return broken(records, tombstones - 1, previous, seq - 1, started,
+              return broken(
+                  records,
+                  tombstones - 1,
+                  previous,
+                  seq - 1,
+                  started,
                   new Break(seq, eventId, Problem.UNJUSTIFIED_TOMBSTONE, unjustified));
             }
             tombstonesPerRecord.merge(retentionSeq, 1L, Long::sum);
             expected = AuditChain.link(previous, digest);
           } else {
-            AuditChain.Entry entry = new AuditChain.Entry(version, seq, eventId, rs.getString("event_type"),
-                tenant, rs.getString("request_id"), rs.getString("source_topic"),
-                rs.getInt("source_partition"), rs.getLong("source_offset"), payload, recordedAt);
+            AuditChain.Entry entry =
+                new AuditChain.Entry(
+                    version,
+                    seq,
+                    eventId,
+                    rs.getString("event_type"),
+                    tenant,
+                    rs.getString("request_id"),
+                    rs.getString("source_topic"),
+                    rs.getInt("source_partition"),
+                    rs.getLong("source_offset"),
+                    payload,
+                    recordedAt);
             if (version != 1 && version != 2) {
-              return broken(records, tombstones, previous, seq - 1, started, new Break(seq, eventId,
-                  Problem.CONTENT_MODIFIED, "chain_version " + version + " is not a version this build knows"));
+              return broken(
+                  records,
+                  tombstones,
+                  previous,
+                  seq - 1,
+                  started,
+                  new Break(
+                      seq,
+                      eventId,
+                      Problem.CONTENT_MODIFIED,
+                      "chain_version " + version + " is not a version this build knows"));
             }
-            if (version == 2 && !Arrays.equals(AuditChain.digest(entry), rs.getBytes("entry_digest"))) {
-              return broken(records, tombstones, previous, seq - 1, started, new Break(seq, eventId,
-                  Problem.CONTENT_MODIFIED, "the record's content no longer matches its stored digest:"
-                      + " a column of this record was edited"));
+            if (version == 2
+                && !Arrays.equals(AuditChain.digest(entry), rs.getBytes("entry_digest"))) {
+              return broken(
+                  records,
+                  tombstones,
+                  previous,
+                  seq - 1,
+                  started,
+                  new Break(
+                      seq,
+                      eventId,
+                      Problem.CONTENT_MODIFIED,
+                      "the record's content no longer matches its stored digest:"
+                          + " a column of this record was edited"));
             }
             expected = AuditChain.hash(previous, entry);
           }
           if (!Arrays.equals(expected, hash)) {
-            return broken(records, tombstones, previous, seq - 1, started, new Break(seq, eventId,
-                Problem.CONTENT_MODIFIED, "recomputed hash " + AuditChain.hex(expected) + " differs from the"
-                    + " stored hash " + AuditChain.hex(hash) + ": the record or its hash was edited"));
+            return broken(
+                records,
+                tombstones,
+                previous,
+                seq - 1,
+                started,
+                new Break(
+                    seq,
+                    eventId,
+                    Problem.CONTENT_MODIFIED,
+                    "recomputed hash "
+                        + AuditChain.hex(expected)
+                        + " differs from the"
+                        + " stored hash "
+                        + AuditChain.hex(hash)
+                        + ": the record or its hash was edited"));
           }
           if (anchor != null && anchor.seq() == seq) {
             anchorSeen = true;
             if (!AuditChain.hex(hash).equalsIgnoreCase(anchor.hashHex())) {
-              return broken(records, tombstones, previous, seq - 1, started, new Break(seq, eventId,
-                  Problem.ANCHOR_MISMATCH, "the anchor says seq " + seq + " has hash " + anchor.hashHex()
-                      + " but the chain has " + AuditChain.hex(hash)));
+              return broken(
+                  records,
+                  tombstones,
+                  previous,
+                  seq - 1,
+                  started,
+                  new Break(
+                      seq,
+                      eventId,
+                      Problem.ANCHOR_MISMATCH,
+                      "the anchor says seq "
+                          + seq
+                          + " has hash "
+                          + anchor.hashHex()
+                          + " but the chain has "
+                          + AuditChain.hex(hash)));
             }
           }
           previous = hash;
@@ -189,24 +301,62 @@ public final class ChainVerifier {
       }
     }
     if (anchor != null && !anchorSeen) {
-      return broken(records, tombstones, previous, expectedSeq - 1, started, new Break(anchor.seq(), null,
-          Problem.ANCHOR_MISMATCH, "the anchor names seq " + anchor.seq() + " but the chain ends at seq "
-              + (expectedSeq - 1) + ": the newest records were removed"));
+      return broken(
+          records,
+          tombstones,
+          previous,
+          expectedSeq - 1,
+          started,
+          new Break(
+              anchor.seq(),
+              null,
+              Problem.ANCHOR_MISMATCH,
+              "the anchor names seq "
+                  + anchor.seq()
+                  + " but the chain ends at seq "
+                  + (expectedSeq - 1)
+                  + ": the newest records were removed"));
     }
     for (Map.Entry<Long, RetentionRecord> entry : retention.entrySet()) {
       long counted = tombstonesPerRecord.getOrDefault(entry.getKey(), 0L);
       if (counted != entry.getValue().tombstoned()) {
-        return broken(records, tombstones, previous, expectedSeq - 1, started, new Break(entry.getKey(), null,
-            Problem.TOMBSTONE_COUNT_MISMATCH, "retention record " + entry.getKey() + " removed "
-                + entry.getValue().tombstoned() + " record(s), but " + counted + " tombstone(s) point to it"));
+        return broken(
+            records,
+            tombstones,
+            previous,
+            expectedSeq - 1,
+            started,
+            new Break(
+                entry.getKey(),
+                null,
+                Problem.TOMBSTONE_COUNT_MISMATCH,
+                "retention record "
+                    + entry.getKey()
+                    + " removed "
+                    + entry.getValue().tombstoned()
+                    + " record(s), but "
+                    + counted
+                    + " tombstone(s) point to it"));
       }
     }
-    return new Verification(true, records, tombstones, expectedSeq - 1, AuditChain.hex(previous), null,
+    return new Verification(
+        true,
+        records,
+        tombstones,
+        expectedSeq - 1,
+        AuditChain.hex(previous),
+        null,
         (System.nanoTime() - started) / 1_000_000);
   }
 
-  private static String unjustified(int version, byte[] digest, long seq, String tenant, Instant recordedAt,
-      long retentionSeq, RetentionRecord justification) {
+  private static String unjustified(
+      int version,
+      byte[] digest,
+      long seq,
+      String tenant,
+      Instant recordedAt,
+      long retentionSeq,
+      RetentionRecord justification) {
     if (version != 2 || digest == null) {
       return "content removed from a version-" + version + " record, which retention never does";
     }
@@ -217,31 +367,43 @@ public final class ChainVerifier {
       return "tombstone_seq " + retentionSeq + " is not after the record";
     }
     if (!recordedAt.isBefore(justification.cutoff())) {
-      return "recorded at " + recordedAt + ", not before the retention cutoff " + justification.cutoff();
+      return "recorded at "
+          + recordedAt
+          + ", not before the retention cutoff "
+          + justification.cutoff();
     }
-    boolean inScope = justification.scope().equals("TENANT")
-        ? justification.tenantId().equals(tenant)
-        : tenant == null || !justification.excluded().contains(tenant);
+    boolean inScope =
+        justification.scope().equals("TENANT")
+            ? justification.tenantId().equals(tenant)
+            : tenant == null || !justification.excluded().contains(tenant);
     if (!inScope) {
       return "tenant " + tenant + " is outside the scope of retention record " + retentionSeq;
     }
     return null;
   }
 
-  private static Map<Long, RetentionRecord> retentionRecords(Connection connection) throws SQLException {
+  private static Map<Long, RetentionRecord> retentionRecords(Connection connection)
+      throws SQLException {
     Map<Long, RetentionRecord> records = new HashMap<>();
-    try (PreparedStatement query = connection.prepareStatement(
-        "select seq, payload from audit_log where event_type = 'RetentionApplied' and payload is not null")) {
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "select seq, payload from audit_log where event_type = 'RetentionApplied' and payload is not null")) {
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
           try {
             JsonNode payload = JSON.readTree(rs.getString(2));
             Set<String> excluded = new HashSet<>();
             payload.path("excludedTenants").forEach(tenant -> excluded.add(tenant.asText()));
-            records.put(rs.getLong(1), new RetentionRecord(payload.path("scope").asText(),
-                payload.path("tenantId").isNull() ? null : payload.path("tenantId").asText(), excluded,
-                Instant.parse(payload.path("cutoff").asText()), payload.path("tombstoned").asLong()));
-          } catch (com.fasterxml.jackson.core.JsonProcessingException | java.time.DateTimeException e) {
+            records.put(
+                rs.getLong(1),
+                new RetentionRecord(
+                    payload.path("scope").asText(),
+                    payload.path("tenantId").isNull() ? null : payload.path("tenantId").asText(),
+                    excluded,
+                    Instant.parse(payload.path("cutoff").asText()),
+                    payload.path("tombstoned").asLong()));
+          } catch (com.fasterxml.jackson.core.JsonProcessingException
+              | java.time.DateTimeException e) {
             // An edited retention record: the walk reports it as CONTENT_MODIFIED at its seq.
           }
         }
@@ -250,9 +412,15 @@ public final class ChainVerifier {
     return records;
   }
 
-  private static Verification broken(long records, long tombstones, byte[] head, long headSeq, long started,
-      Break problem) {
-    return new Verification(false, records, tombstones, headSeq, AuditChain.hex(head), problem,
+  private static Verification broken(
+      long records, long tombstones, byte[] head, long headSeq, long started, Break problem) {
+    return new Verification(
+        false,
+        records,
+        tombstones,
+        headSeq,
+        AuditChain.hex(head),
+        problem,
         (System.nanoTime() - started) / 1_000_000);
   }
 }

@@ -37,11 +37,18 @@ public final class AuditQueries {
   public Optional<ObjectNode> story(String requestId, String tenant) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
       ObjectNode story = JSON.createObjectNode();
-      ArrayNode requests = rows(connection, "select * from generation_request where request_id = ?", requestId);
-      ArrayNode outputs = rows(connection,
-          "select * from generation_output where request_id = ? order by generated_at", requestId);
-      ArrayNode verdicts = rows(connection,
-          "select * from moderation_verdict where request_id = ? order by decided_at", requestId);
+      ArrayNode requests =
+          rows(connection, "select * from generation_request where request_id = ?", requestId);
+      ArrayNode outputs =
+          rows(
+              connection,
+              "select * from generation_output where request_id = ? order by generated_at",
+              requestId);
+      ArrayNode verdicts =
+          rows(
+              connection,
+              "select * from moderation_verdict where request_id = ? order by decided_at",
+              requestId);
       if (requests.isEmpty() && outputs.isEmpty() && verdicts.isEmpty()) {
         return Optional.empty();
       }
@@ -49,18 +56,33 @@ public final class AuditQueries {
       if (tenant != null && !tenant.equals(owner)) {
         return Optional.empty();
       }
-      ArrayNode failures = rows(connection,
-          "select * from generation_failure where request_id = ? order by failed_at", requestId);
-      ArrayNode outcomes = rows(connection,
-          "select * from gate_outcome where request_id = ? order by decided_at", requestId);
-      ArrayNode reviews = rows(connection,
-          "select * from review_decision where request_id = ? order by decided_at", requestId);
-      ArrayNode queue = rows(connection,
-          "select request_id, output_id, state, held_at, claimed_by, claim_expires_at, review_id, action,"
-              + " note, decided_by, decided_at from review_item where request_id = ?", requestId);
-      ArrayNode actions = rows(connection,
-          "select action_id, action, caller_name, caller_role, caller_token_id, target, details, acted_at"
-              + " from api_action where request_id = ? order by acted_at", requestId);
+      ArrayNode failures =
+          rows(
+              connection,
+              "select * from generation_failure where request_id = ? order by failed_at",
+              requestId);
+      ArrayNode outcomes =
+          rows(
+              connection,
+              "select * from gate_outcome where request_id = ? order by decided_at",
+              requestId);
+      ArrayNode reviews =
+          rows(
+              connection,
+              "select * from review_decision where request_id = ? order by decided_at",
+              requestId);
+      ArrayNode queue =
+          rows(
+              connection,
+              "select request_id, output_id, state, held_at, claimed_by, claim_expires_at, review_id, action,"
+                  + " note, decided_by, decided_at from review_item where request_id = ?",
+              requestId);
+      ArrayNode actions =
+          rows(
+              connection,
+              "select action_id, action, caller_name, caller_role, caller_token_id, target, details, acted_at"
+                  + " from api_action where request_id = ? order by acted_at",
+              requestId);
       story.put("requestId", requestId);
       story.put("tenantId", owner);
       story.set("request", requests.isEmpty() ? null : requests.get(0));
@@ -106,16 +128,33 @@ public final class AuditQueries {
    */
   public Map<String, Long> summary(String tenant) throws SQLException {
     String mine = " (?::text is null or tenant_id = ?)";
-    String sql = "select"
-        + " (select count(*) from generation_request where" + mine + ") as requests,"
-        + " (select count(*) from generation_output where" + mine + ") as outputs,"
-        + " (select count(*) from generation_failure where" + mine + ") as failures,"
-        + " (select count(*) from moderation_verdict where" + mine + ") as verdicts,"
-        + " (select count(*) from gate_outcome where outcome = 'RELEASED' and" + mine + ") as released,"
-        + " (select count(*) from gate_outcome where outcome = 'QUARANTINED' and" + mine + ") as quarantined,"
-        + " (select count(*) from review_item where state = 'PENDING' and" + mine + ") as awaiting_review,"
-        + " (select count(*) from dead_letter where ?::text is null) as dead_letters,"
-        + " (select count(*) from audit_log where" + mine + ") as audit_records";
+    String sql =
+        "select"
+            + " (select count(*) from generation_request where"
+            + mine
+            + ") as requests,"
+            + " (select count(*) from generation_output where"
+            + mine
+            + ") as outputs,"
+            + " (select count(*) from generation_failure where"
+            + mine
+            + ") as failures,"
+            + " (select count(*) from moderation_verdict where"
+            + mine
+            + ") as verdicts,"
+            + " (select count(*) from gate_outcome where outcome = 'RELEASED' and"
+            + mine
+            + ") as released,"
+            + " (select count(*) from gate_outcome where outcome = 'QUARANTINED' and"
+            + mine
+            + ") as quarantined,"
+            + " (select count(*) from review_item where state = 'PENDING' and"
+            + mine
+            + ") as awaiting_review,"
+            + " (select count(*) from dead_letter where ?::text is null) as dead_letters,"
+            + " (select count(*) from audit_log where"
+            + mine
+            + ") as audit_records";
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement = connection.prepareStatement(sql)) {
       int parameter = 1;
@@ -143,41 +182,53 @@ public final class AuditQueries {
    * and a final or held gate outcome. Used by the demo and the invariant tests.
    */
   public Completeness completeness(Collection<String> requestIds) throws SQLException {
-    String sql = "with ids as (select unnest(?::text[]) as request_id),"
-        + " per as (select ids.request_id,"
-        + "   (select count(*) from generation_request r where r.request_id = ids.request_id) as requests,"
-        + "   (select count(*) from generation_output o where o.request_id = ids.request_id) as outputs,"
-        + "   (select count(*) from generation_failure f where f.request_id = ids.request_id) as failures,"
-        + "   (select count(*) from moderation_verdict v where v.request_id = ids.request_id) as verdicts,"
-        + "   (select count(*) from gate_outcome g where g.request_id = ids.request_id"
-        + "      and g.outcome = 'RELEASED') as released,"
-        + "   (select count(*) from gate_outcome g where g.request_id = ids.request_id"
-        + "      and g.outcome = 'QUARANTINED') as quarantined,"
-        + "   (select count(*) from gate_outcome g where g.request_id = ids.request_id"
-        + "      and g.outcome = 'HELD_FOR_REVIEW') as held,"
-        + "   (select count(*) from gate_outcome g join moderation_verdict v on v.verdict_id = g.verdict_id"
-        + "      where g.request_id = ids.request_id and g.outcome = 'RELEASED' and g.basis = 'VERDICT'"
-        + "      and v.decision <> 'RELEASE') as released_without_release_verdict"
-        + "   from ids)"
-        + " select count(*) filter (where requests = 1),"
-        + "  coalesce(sum(outputs), 0), count(*) filter (where outputs = 1),"
-        + "  coalesce(sum(failures), 0),"
-        + "  coalesce(sum(verdicts), 0), count(*) filter (where verdicts = 1),"
-        + "  count(*) filter (where released > 0), count(*) filter (where quarantined > 0),"
-        + "  count(*) filter (where held > 0 and released = 0 and quarantined = 0),"
-        + "  count(*) filter (where released + quarantined + held > 0),"
-        + "  count(*) filter (where released > 1),"
-        + "  coalesce(sum(released_without_release_verdict), 0)"
-        + " from per";
+    String sql =
+        "with ids as (select unnest(?::text[]) as request_id),"
+            + " per as (select ids.request_id,"
+            + "   (select count(*) from generation_request r where r.request_id = ids.request_id) as requests,"
+            + "   (select count(*) from generation_output o where o.request_id = ids.request_id) as outputs,"
+            + "   (select count(*) from generation_failure f where f.request_id = ids.request_id) as failures,"
+            + "   (select count(*) from moderation_verdict v where v.request_id = ids.request_id) as verdicts,"
+            + "   (select count(*) from gate_outcome g where g.request_id = ids.request_id"
+            + "      and g.outcome = 'RELEASED') as released,"
+            + "   (select count(*) from gate_outcome g where g.request_id = ids.request_id"
+            + "      and g.outcome = 'QUARANTINED') as quarantined,"
+            + "   (select count(*) from gate_outcome g where g.request_id = ids.request_id"
+            + "      and g.outcome = 'HELD_FOR_REVIEW') as held,"
+            + "   (select count(*) from gate_outcome g join moderation_verdict v on v.verdict_id = g.verdict_id"
+            + "      where g.request_id = ids.request_id and g.outcome = 'RELEASED' and g.basis = 'VERDICT'"
+            + "      and v.decision <> 'RELEASE') as released_without_release_verdict"
+            + "   from ids)"
+            + " select count(*) filter (where requests = 1),"
+            + "  coalesce(sum(outputs), 0), count(*) filter (where outputs = 1),"
+            + "  coalesce(sum(failures), 0),"
+            + "  coalesce(sum(verdicts), 0), count(*) filter (where verdicts = 1),"
+            + "  count(*) filter (where released > 0), count(*) filter (where quarantined > 0),"
+            + "  count(*) filter (where held > 0 and released = 0 and quarantined = 0),"
+            + "  count(*) filter (where released + quarantined + held > 0),"
+            + "  count(*) filter (where released > 1),"
+            + "  coalesce(sum(released_without_release_verdict), 0)"
+            + " from per";
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement = connection.prepareStatement(sql)) {
       Array ids = connection.createArrayOf("text", requestIds.toArray());
       statement.setArray(1, ids);
       try (ResultSet rs = statement.executeQuery()) {
         rs.next();
-        return new Completeness(requestIds.size(), rs.getLong(1), rs.getLong(2), rs.getLong(3),
-            rs.getLong(4), rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9),
-            rs.getLong(10), rs.getLong(11), rs.getLong(12));
+        return new Completeness(
+            requestIds.size(),
+            rs.getLong(1),
+            rs.getLong(2),
+            rs.getLong(3),
+            rs.getLong(4),
+            rs.getLong(5),
+            rs.getLong(6),
+            rs.getLong(7),
+            rs.getLong(8),
+            rs.getLong(9),
+            rs.getLong(10),
+            rs.getLong(11),
+            rs.getLong(12));
       }
     }
   }
@@ -199,9 +250,20 @@ public final class AuditQueries {
    * @param releasedTwice requests released more than once (must be 0)
    * @param releasedWithoutReleaseVerdict released on a verdict that was not RELEASE (must be 0)
    */
-  public record Completeness(long requested, long audited, long outputs, long withOneOutput,
-      long failures, long verdicts, long withOneVerdict, long released, long quarantined,
-      long awaitingReview, long gated, long releasedTwice, long releasedWithoutReleaseVerdict) {
+  public record Completeness(
+      long requested,
+      long audited,
+      long outputs,
+      long withOneOutput,
+      long failures,
+      long verdicts,
+      long withOneVerdict,
+      long released,
+      long quarantined,
+      long awaitingReview,
+      long gated,
+      long releasedTwice,
+      long releasedWithoutReleaseVerdict) {
 
     /** Every request generated, judged and gated (or failed with a recorded reason). */
     public boolean settled() {
@@ -209,7 +271,8 @@ public final class AuditQueries {
     }
   }
 
-  private static ArrayNode rows(Connection connection, String sql, String param) throws SQLException {
+  private static ArrayNode rows(Connection connection, String sql, String param)
+      throws SQLException {
     try (PreparedStatement statement = connection.prepareStatement(sql)) {
       statement.setString(1, param);
       try (ResultSet rs = statement.executeQuery()) {

@@ -21,7 +21,8 @@ public record Cursor(Instant time, String id) {
 
   public String encode() {
     long micros = ChronoUnit.MICROS.between(Instant.EPOCH, time);
-    return Base64.getUrlEncoder().withoutPadding()
+    return Base64.getUrlEncoder()
+        .withoutPadding()
         .encodeToString((micros + ":" + id).getBytes(StandardCharsets.UTF_8));
   }
 
@@ -30,8 +31,10 @@ public record Cursor(Instant time, String id) {
     if (encoded == null || encoded.isBlank()) {
       return null;
     }
-    String invalid = name + " is not a cursor this API returned; pass the 'nextCursor' of the previous"
-        + " page unchanged, or leave it out for the first page";
+    String invalid =
+        name
+            + " is not a cursor this API returned; pass the 'nextCursor' of the previous"
+            + " page unchanged, or leave it out for the first page";
     if (encoded.length() > MAX_ENCODED) {
       throw new InvalidInputException(invalid);
     }

@@ -37,7 +37,9 @@ public final class JsonRows {
     ResultSetMetaData meta = rs.getMetaData();
     ObjectNode row = NODES.objectNode();
     for (int i = 1; i <= meta.getColumnCount(); i++) {
-      row.set(camel(meta.getColumnLabel(i)), value(rs, i, meta.getColumnType(i), meta.getColumnTypeName(i)));
+      row.set(
+          camel(meta.getColumnLabel(i)),
+          value(rs, i, meta.getColumnType(i), meta.getColumnTypeName(i)));
     }
     return row;
   }

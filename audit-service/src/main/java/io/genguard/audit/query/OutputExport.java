@@ -18,14 +18,27 @@ import java.util.Map;
 
 /**
  * Writes search results as CSV (RFC 4180, UTF-8) or JSON, one row at a time. CSV cells that a
- * spreadsheet would run as a formula (starting with = + - @ or a control character) are prefixed with
- * an apostrophe: exported model output is untrusted text.
+ * spreadsheet would run as a formula (starting with = + - @ or a control character) are prefixed
+ * with an apostrophe: exported model output is untrusted text.
  */
 public final class OutputExport {
   /** Column order of the CSV export. */
-  public static final List<String> CSV_COLUMNS = List.of("requestId", "outputId", "tenantId", "decision",
-      "outcome", "unsafeScore", "categoryScores", "reasonCodes", "groups", "policyId", "policyVersion",
-      "model", "decidedAt", "text");
+  public static final List<String> CSV_COLUMNS =
+      List.of(
+          "requestId",
+          "outputId",
+          "tenantId",
+          "decision",
+          "outcome",
+          "unsafeScore",
+          "categoryScores",
+          "reasonCodes",
+          "groups",
+          "policyId",
+          "policyVersion",
+          "model",
+          "decidedAt",
+          "text");
 
   private OutputExport() {}
 
@@ -51,14 +64,19 @@ public final class OutputExport {
         cells.add(text(row, "outputId"));
         cells.add(text(row, "tenantId"));
         cells.add(text(row, "decision"));
-        cells.add(row.path("outcome").isNull() || row.path("outcome").isMissingNode() ? "PENDING" : text(row, "outcome"));
+        cells.add(
+            row.path("outcome").isNull() || row.path("outcome").isMissingNode()
+                ? "PENDING"
+                : text(row, "outcome"));
         cells.add(text(row, "unsafeScore"));
         cells.add(joinedScores(row.path("categoryScores")));
         cells.add(joined(row.path("reasons"), "code"));
         cells.add(joined(row.path("groups"), null));
         cells.add(text(row, "policyId"));
         cells.add(text(row, "policyVersion"));
-        cells.add(text(row, "modelName") + (row.hasNonNull("modelVersion") ? " " + text(row, "modelVersion") : ""));
+        cells.add(
+            text(row, "modelName")
+                + (row.hasNonNull("modelVersion") ? " " + text(row, "modelVersion") : ""));
         cells.add(text(row, "decidedAt"));
         cells.add(text(row, "text"));
         line(writer, cells);
@@ -74,7 +92,8 @@ public final class OutputExport {
     };
   }
 
-  public static Writing json(OutputStream out, ObjectMapper mapper, ObjectNode query) throws IOException {
+  public static Writing json(OutputStream out, ObjectMapper mapper, ObjectNode query)
+      throws IOException {
     JsonGenerator generator = mapper.getFactory().createGenerator(out, JsonEncoding.UTF8);
     generator.writeStartObject();
     generator.writeFieldName("query");
@@ -106,7 +125,10 @@ public final class OutputExport {
     if (!safe.isEmpty() && "=+-@\t\r".indexOf(safe.charAt(0)) >= 0) {
       safe = "'" + safe;
     }
-    if (safe.indexOf(',') >= 0 || safe.indexOf('"') >= 0 || safe.indexOf('\n') >= 0 || safe.indexOf('\r') >= 0) {
+    if (safe.indexOf(',') >= 0
+        || safe.indexOf('"') >= 0
+        || safe.indexOf('\n') >= 0
+        || safe.indexOf('\r') >= 0) {
       safe = '"' + safe.replace("\"", "\"\"") + '"';
     }
     return safe;

@@ -25,14 +25,15 @@ import javax.sql.DataSource;
 public final class OutputSearch {
   public static final int MAX_PAGE = 200;
 
-  private static final String SELECT = "select v.verdict_id, v.request_id, v.output_id, v.tenant_id,"
-      + " v.decision, v.unsafe_score, v.category_scores, v.reasons, v.groups, v.policy_id,"
-      + " v.policy_version, v.decided_at, o.model_name, o.model_version, o.backend, o.generated_at,"
-      + " o.text, g.outcome, g.basis, g.decided_at as gated_at"
-      + " from moderation_verdict v"
-      + " left join generation_output o on o.output_id = v.output_id"
-      + " left join lateral (select outcome, basis, decided_at from gate_outcome x"
-      + "   where x.output_id = v.output_id order by x.decided_at desc limit 1) g on true";
+  private static final String SELECT =
+      "select v.verdict_id, v.request_id, v.output_id, v.tenant_id,"
+          + " v.decision, v.unsafe_score, v.category_scores, v.reasons, v.groups, v.policy_id,"
+          + " v.policy_version, v.decided_at, o.model_name, o.model_version, o.backend, o.generated_at,"
+          + " o.text, g.outcome, g.basis, g.decided_at as gated_at"
+          + " from moderation_verdict v"
+          + " left join generation_output o on o.output_id = v.output_id"
+          + " left join lateral (select outcome, basis, decided_at from gate_outcome x"
+          + "   where x.output_id = v.output_id order by x.decided_at desc limit 1) g on true";
 
   private final DataSource dataSource;
 
@@ -62,7 +63,10 @@ public final class OutputSearch {
       while (rs.next()) {
         if (items.size() == limit) {
           ObjectNode last = (ObjectNode) items.get(items.size() - 1);
-          next = new Cursor(Instant.parse(last.get("decidedAt").asText()), last.get("verdictId").asText()).encode();
+          next =
+              new Cursor(
+                      Instant.parse(last.get("decidedAt").asText()), last.get("verdictId").asText())
+                  .encode();
           break;
         }
         items.add(JsonRows.row(rs));
@@ -74,10 +78,11 @@ public final class OutputSearch {
   /**
    * Streams up to {@code max} matching rows to {@code sink} through a database cursor.
    *
-   * @return rows written; {@code max + 1} is never reached, so a result of {@code max} may mean more
-   *     rows matched
+   * @return rows written; {@code max + 1} is never reached, so a result of {@code max} may mean
+   *     more rows matched
    */
-  public long export(SearchFilter filter, int max, RowSink sink) throws SQLException, java.io.IOException {
+  public long export(SearchFilter filter, int max, RowSink sink)
+      throws SQLException, java.io.IOException {
     Query query = query(filter, null, max);
     long written = 0;
     try (Connection connection = dataSource.getConnection()) {

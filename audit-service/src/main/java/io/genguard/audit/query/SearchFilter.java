@@ -35,7 +35,8 @@ public record SearchFilter(
     Instant to) {
 
   public static final Set<String> DECISIONS = Set.of("RELEASE", "REVIEW", "BLOCK");
-  public static final Set<String> OUTCOMES = Set.of("RELEASED", "QUARANTINED", "HELD_FOR_REVIEW", "PENDING");
+  public static final Set<String> OUTCOMES =
+      Set.of("RELEASED", "QUARANTINED", "HELD_FOR_REVIEW", "PENDING");
   static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final Pattern CATEGORY = Pattern.compile("[a-z][a-z0-9_]{0,63}");
   private static final Pattern GROUP = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N}_.:/ -]{0,127}");
@@ -45,18 +46,31 @@ public record SearchFilter(
   }
 
   /** Validates raw query parameters (null or blank = not given). */
-  public static SearchFilter parse(String tenant, String decision, String outcome, String category,
-      String minScore, String group, String from, String to) {
+  public static SearchFilter parse(
+      String tenant,
+      String decision,
+      String outcome,
+      String category,
+      String minScore,
+      String group,
+      String from,
+      String to) {
     String tenantValue = pattern("tenant", tenant, TENANT, "1-64 letters, digits, '.', '_' or '-'");
     String decisionValue = oneOf("decision", decision, DECISIONS);
     String outcomeValue = oneOf("outcome", outcome, OUTCOMES);
-    String categoryValue = blank(category) ? null
-        : pattern("category", category.toLowerCase(Locale.ROOT), CATEGORY,
-            "a category id such as hate, harassment, sexual, violence, self_harm or illicit");
+    String categoryValue =
+        blank(category)
+            ? null
+            : pattern(
+                "category",
+                category.toLowerCase(Locale.ROOT),
+                CATEGORY,
+                "a category id such as hate, harassment, sexual, violence, self_harm or illicit");
     Double minScoreValue = null;
     if (!blank(minScore)) {
       if (categoryValue == null) {
-        throw new InvalidInputException("minScore needs a category: add category=<id> (e.g. category=hate)");
+        throw new InvalidInputException(
+            "minScore needs a category: add category=<id> (e.g. category=hate)");
       }
       try {
         minScoreValue = Double.parseDouble(minScore.trim());
@@ -64,17 +78,31 @@ public record SearchFilter(
         minScoreValue = Double.NaN;
       }
       if (!(minScoreValue >= 0 && minScoreValue <= 1)) {
-        throw new InvalidInputException("minScore '" + truncate(minScore) + "' is not a number between 0 and 1");
+        throw new InvalidInputException(
+            "minScore '" + truncate(minScore) + "' is not a number between 0 and 1");
       }
     }
-    String groupValue = pattern("group", group, GROUP, "a group such as religion:muslim (letters, digits, _ . : / - and spaces)");
+    String groupValue =
+        pattern(
+            "group",
+            group,
+            GROUP,
+            "a group such as religion:muslim (letters, digits, _ . : / - and spaces)");
     Instant fromValue = instant("from", from);
     Instant toValue = instant("to", to);
     if (fromValue != null && toValue != null && !fromValue.isBefore(toValue)) {
-      throw new InvalidInputException("from (" + fromValue + ") must be before to (" + toValue + ")");
+      throw new InvalidInputException(
+          "from (" + fromValue + ") must be before to (" + toValue + ")");
     }
-    return new SearchFilter(tenantValue, decisionValue, outcomeValue, categoryValue, minScoreValue,
-        groupValue, fromValue, toValue);
+    return new SearchFilter(
+        tenantValue,
+        decisionValue,
+        outcomeValue,
+        categoryValue,
+        minScoreValue,
+        groupValue,
+        fromValue,
+        toValue);
   }
 
   /** The same filter restricted to one tenant (the caller's scope). */
@@ -88,8 +116,8 @@ public record SearchFilter(
     }
     String upper = value.trim().toUpperCase(Locale.ROOT);
     if (!allowed.contains(upper)) {
-      throw new InvalidInputException(name + " '" + truncate(value) + "' is not one of "
-          + allowed.stream().sorted().toList());
+      throw new InvalidInputException(
+          name + " '" + truncate(value) + "' is not one of " + allowed.stream().sorted().toList());
     }
     return upper;
   }
@@ -100,7 +128,8 @@ public record SearchFilter(
     }
     String trimmed = value.trim();
     if (!pattern.matcher(trimmed).matches()) {
-      throw new InvalidInputException(name + " '" + truncate(value) + "' is not valid: expected " + expected);
+      throw new InvalidInputException(
+          name + " '" + truncate(value) + "' is not valid: expected " + expected);
     }
     return trimmed;
   }
@@ -112,8 +141,11 @@ public record SearchFilter(
     try {
       return Instant.parse(value.trim());
     } catch (DateTimeParseException e) {
-      throw new InvalidInputException(name + " '" + truncate(value)
-          + "' is not an ISO-8601 UTC instant such as 2026-01-31T00:00:00Z");
+      throw new InvalidInputException(
+          name
+              + " '"
+              + truncate(value)
+              + "' is not an ISO-8601 UTC instant such as 2026-01-31T00:00:00Z");
     }
   }
 

@@ -36,16 +36,25 @@ import javax.sql.DataSource;
  * the scope, the cutoff and how many records it tombstoned, so the verifier can tell retention from
  * tampering.
  *
- * <p>Tenants without their own period use the default (0 = keep forever); records of no tenant (dead
- * letters, bias metrics) also use the default. Retention records themselves are never removed.
+ * <p>Tenants without their own period use the default (0 = keep forever); records of no tenant
+ * (dead letters, bias metrics) also use the default. Retention records themselves are never
+ * removed.
  */
 public final class Retention {
   public static final String EVENT_TYPE = "RetentionApplied";
   private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final int MAX_DAYS = 36_500;
-  private static final List<String> PROJECTIONS = List.of("generation_request", "generation_output",
-      "generation_failure", "moderation_verdict", "gate_outcome", "review_decision", "dead_letter",
-      "bias_metric", "api_action");
+  private static final List<String> PROJECTIONS =
+      List.of(
+          "generation_request",
+          "generation_output",
+          "generation_failure",
+          "moderation_verdict",
+          "gate_outcome",
+          "review_decision",
+          "dead_letter",
+          "bias_metric",
+          "api_action");
 
   private final DataSource dataSource;
   private final Clock clock;
@@ -58,8 +67,11 @@ public final class Retention {
 
   Retention(DataSource dataSource, Clock clock, int defaultDays, int batchSize) {
     if (defaultDays < 0 || defaultDays > MAX_DAYS) {
-      throw new IllegalArgumentException("default retention must be 0 (keep forever) to " + MAX_DAYS
-          + " days, was " + defaultDays);
+      throw new IllegalArgumentException(
+          "default retention must be 0 (keep forever) to "
+              + MAX_DAYS
+              + " days, was "
+              + defaultDays);
     }
     this.dataSource = dataSource;
     this.clock = clock;
@@ -71,7 +83,8 @@ public final class Retention {
   public record Policy(String tenantId, int retentionDays, Instant updatedAt, String updatedBy) {}
 
   /** What one retention batch removed. */
-  public record Applied(String scope, String tenantId, Instant cutoff, long tombstoned, long retentionSeq) {}
+  public record Applied(
+      String scope, String tenantId, Instant cutoff, long tombstoned, long retentionSeq) {}
 
   public int defaultDays() {
     return defaultDays;
@@ -80,15 +93,20 @@ public final class Retention {
   public List<Policy> policies(Caller caller) throws SQLException {
     List<Policy> policies = new ArrayList<>();
     try (Connection connection = dataSource.getConnection();
-        PreparedStatement query = connection.prepareStatement(
-            "select tenant_id, retention_days, updated_at, updated_by from tenant_retention"
-                + " where (?::text is null or tenant_id = ?) order by tenant_id")) {
+        PreparedStatement query =
+            connection.prepareStatement(
+                "select tenant_id, retention_days, updated_at, updated_by from tenant_retention"
+                    + " where (?::text is null or tenant_id = ?) order by tenant_id")) {
       query.setString(1, caller.tenantId());
       query.setString(2, caller.tenantId());
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
-          policies.add(new Policy(rs.getString(1), rs.getInt(2),
-              rs.getObject(3, OffsetDateTime.class).toInstant(), rs.getString(4)));
+          policies.add(
+              new Policy(
+                  rs.getString(1),
+                  rs.getInt(2),
+                  rs.getObject(3, OffsetDateTime.class).toInstant(),
+                  rs.getString(4)));
         }
       }
     }
@@ -99,53 +117,71 @@ public final class Retention {
   public Policy set(String tenant, int days, Caller caller) throws SQLException {
     checkTenant(tenant, caller);
     if (days < 1 || days > MAX_DAYS) {
-      throw new InvalidInputException("retentionDays must be between 1 and " + MAX_DAYS + ", was " + days
-          + " (remove the tenant's policy to fall back to the default)");
+      throw new InvalidInputException(
+          "retentionDays must be between 1 and "
+              + MAX_DAYS
+              + ", was "
+              + days
+              + " (remove the tenant's policy to fall back to the default)");
     }
     Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-    Transactions.inTransaction(dataSource, connection -> {
-      try (PreparedStatement upsert = connection.prepareStatement(
-          "insert into tenant_retention (tenant_id, retention_days, updated_at, updated_by) values (?, ?, ?, ?)"
-              + " on conflict (tenant_id) do update set retention_days = excluded.retention_days,"
-              + " updated_at = excluded.updated_at, updated_by = excluded.updated_by")) {
-        upsert.setString(1, tenant);
-        upsert.setInt(2, days);
-        upsert.setObject(3, utc(now));
-        upsert.setString(4, caller.describe());
-        upsert.executeUpdate();
-      }
-      ActionLog.Action action = ActionLog.Action.of("retention.set", tenant, null, tenant);
-      action.details().put("retentionDays", days);
-      ActionLog.record(connection, caller, action, now);
-      return null;
-    });
+    Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          try (PreparedStatement upsert =
+              connection.prepareStatement(
+                  "insert into tenant_retention (tenant_id, retention_days, updated_at, updated_by) values (?, ?, ?, ?)"
+                      + " on conflict (tenant_id) do update set retention_days = excluded.retention_days,"
+                      + " updated_at = excluded.updated_at, updated_by = excluded.updated_by")) {
+            upsert.setString(1, tenant);
+            upsert.setInt(2, days);
+            upsert.setObject(3, utc(now));
+            upsert.setString(4, caller.describe());
+            upsert.executeUpdate();
+          }
+          ActionLog.Action action = ActionLog.Action.of("retention.set", tenant, null, tenant);
+          action.details().put("retentionDays", days);
+          ActionLog.record(connection, caller, action, now);
+          return null;
+        });
     return new Policy(tenant, days, now, caller.describe());
   }
 
   /** Removes a tenant's own period; the default applies again (audited). */
   public void remove(String tenant, Caller caller) throws SQLException {
     checkTenant(tenant, caller);
-    Transactions.inTransaction(dataSource, connection -> {
-      try (PreparedStatement delete = connection.prepareStatement("delete from tenant_retention where tenant_id = ?")) {
-        delete.setString(1, tenant);
-        if (delete.executeUpdate() == 0) {
-          throw new NotFoundException("Tenant '" + tenant + "' has no retention policy of its own");
-        }
-      }
-      ActionLog.record(connection, caller, ActionLog.Action.of("retention.remove", tenant, null, tenant),
-          clock.instant());
-      return null;
-    });
+    Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          try (PreparedStatement delete =
+              connection.prepareStatement("delete from tenant_retention where tenant_id = ?")) {
+            delete.setString(1, tenant);
+            if (delete.executeUpdate() == 0) {
+              throw new NotFoundException(
+                  "Tenant '" + tenant + "' has no retention policy of its own");
+            }
+          }
+          ActionLog.record(
+              connection,
+              caller,
+              ActionLog.Action.of("retention.remove", tenant, null, tenant),
+              clock.instant());
+          return null;
+        });
   }
 
-  /** Applies every tenant's period and the default; returns one entry per batch that removed something. */
+  /**
+   * Applies every tenant's period and the default; returns one entry per batch that removed
+   * something.
+   */
   public List<Applied> apply(Caller caller) throws SQLException {
     Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
     List<Applied> applied = new ArrayList<>();
     List<Policy> policies = policies(caller);
     for (Policy policy : policies) {
       Instant cutoff = now.minus(Duration.ofDays(policy.retentionDays()));
-      applied.addAll(applyScope("TENANT", policy.tenantId(), List.of(), cutoff, policy.retentionDays(), now));
+      applied.addAll(
+          applyScope("TENANT", policy.tenantId(), List.of(), cutoff, policy.retentionDays(), now));
     }
     if (defaultDays > 0 && caller.isGlobal()) {
       Instant cutoff = now.minus(Duration.ofDays(defaultDays));
@@ -155,12 +191,15 @@ public final class Retention {
     return applied;
   }
 
-  private List<Applied> applyScope(String scope, String tenant, List<String> excluded, Instant cutoff, int days,
-      Instant now) throws SQLException {
+  private List<Applied> applyScope(
+      String scope, String tenant, List<String> excluded, Instant cutoff, int days, Instant now)
+      throws SQLException {
     List<Applied> batches = new ArrayList<>();
     while (true) {
-      Applied batch = Transactions.inTransaction(dataSource, connection ->
-          tombstoneBatch(connection, scope, tenant, excluded, cutoff, days, now));
+      Applied batch =
+          Transactions.inTransaction(
+              dataSource,
+              connection -> tombstoneBatch(connection, scope, tenant, excluded, cutoff, days, now));
       if (batch == null) {
         return batches;
       }
@@ -171,17 +210,29 @@ public final class Retention {
     }
   }
 
-  private Applied tombstoneBatch(Connection connection, String scope, String tenant, List<String> excluded,
-      Instant cutoff, int days, Instant now) throws SQLException {
+  private Applied tombstoneBatch(
+      Connection connection,
+      String scope,
+      String tenant,
+      List<String> excluded,
+      Instant cutoff,
+      int days,
+      Instant now)
+      throws SQLException {
     ChainAppender.lock(connection);
     long retentionSeq = ChainAppender.tail(connection).seq() + 1;
-    String which = scope.equals("TENANT") ? "tenant_id = ?" : "(tenant_id is null or tenant_id <> all(?))";
+    String which =
+        scope.equals("TENANT") ? "tenant_id = ?" : "(tenant_id is null or tenant_id <> all(?))";
     int tombstoned;
-    try (PreparedStatement update = connection.prepareStatement(
-        "update audit_log set payload = null, tombstoned_at = ?, tombstone_seq = ? where seq in ("
-            + " select seq from audit_log where payload is not null and chain_version = 2"
-            + " and event_type <> '" + EVENT_TYPE + "' and recorded_at < ? and " + which
-            + " order by seq limit ?)")) {
+    try (PreparedStatement update =
+        connection.prepareStatement(
+            "update audit_log set payload = null, tombstoned_at = ?, tombstone_seq = ? where seq in ("
+                + " select seq from audit_log where payload is not null and chain_version = 2"
+                + " and event_type <> '"
+                + EVENT_TYPE
+                + "' and recorded_at < ? and "
+                + which
+                + " order by seq limit ?)")) {
       update.setObject(1, utc(now));
       update.setLong(2, retentionSeq);
       update.setObject(3, utc(cutoff));
@@ -196,21 +247,26 @@ public final class Retention {
     if (tombstoned == 0) {
       return null;
     }
-    try (PreparedStatement items = connection.prepareStatement(
-        "delete from review_item where gate_event_id in (select event_id from audit_log where tombstone_seq = ?)")) {
+    try (PreparedStatement items =
+        connection.prepareStatement(
+            "delete from review_item where gate_event_id in (select event_id from audit_log where tombstone_seq = ?)")) {
       items.setLong(1, retentionSeq);
       items.executeUpdate();
     }
-    try (PreparedStatement outbox = connection.prepareStatement(
-        "delete from review_outbox where published_at is not null and request_id in"
-            + " (select request_id from audit_log where tombstone_seq = ? and request_id is not null)")) {
+    try (PreparedStatement outbox =
+        connection.prepareStatement(
+            "delete from review_outbox where published_at is not null and request_id in"
+                + " (select request_id from audit_log where tombstone_seq = ? and request_id is not null)")) {
       outbox.setLong(1, retentionSeq);
       outbox.executeUpdate();
     }
     for (String table : PROJECTIONS) {
       // Table names come from the constant list above, never from input.
-      try (PreparedStatement delete = connection.prepareStatement("delete from " + table
-          + " where event_id in (select event_id from audit_log where tombstone_seq = ?)")) {
+      try (PreparedStatement delete =
+          connection.prepareStatement(
+              "delete from "
+                  + table
+                  + " where event_id in (select event_id from audit_log where tombstone_seq = ?)")) {
         delete.setLong(1, retentionSeq);
         delete.executeUpdate();
       }
@@ -224,23 +280,39 @@ public final class Retention {
     payload.put("cutoff", cutoff.toString());
     payload.put("tombstoned", tombstoned);
     payload.put("at", now.toString());
-    long seq = ChainAppender.append(connection, List.of(ChainRecord.ofService(EventIds.random(), EVENT_TYPE,
-        tenant, null, CanonicalJson.write(payload))), now);
+    long seq =
+        ChainAppender.append(
+            connection,
+            List.of(
+                ChainRecord.ofService(
+                    EventIds.random(), EVENT_TYPE, tenant, null, CanonicalJson.write(payload))),
+            now);
     if (seq != retentionSeq) {
-      throw new IllegalStateException("Retention record landed at seq " + seq + ", expected " + retentionSeq
-          + " (the chain lock was not held?)");
+      throw new IllegalStateException(
+          "Retention record landed at seq "
+              + seq
+              + ", expected "
+              + retentionSeq
+              + " (the chain lock was not held?)");
     }
     return new Applied(scope, tenant, cutoff, tombstoned, retentionSeq);
   }
 
   private static void checkTenant(String tenant, Caller caller) {
     if (tenant == null || !TENANT.matcher(tenant).matches()) {
-      throw new InvalidInputException("tenant '" + tenant + "' is not valid: use 1-64 letters, digits,"
-          + " '.', '_' or '-', starting with a letter or digit");
+      throw new InvalidInputException(
+          "tenant '"
+              + tenant
+              + "' is not valid: use 1-64 letters, digits,"
+              + " '.', '_' or '-', starting with a letter or digit");
     }
     if (!caller.canSee(tenant)) {
-      throw new ForbiddenException("This token is for tenant '" + caller.tenantId()
-          + "' and may not change the retention of tenant '" + tenant + "'");
+      throw new ForbiddenException(
+          "This token is for tenant '"
+              + caller.tenantId()
+              + "' and may not change the retention of tenant '"
+              + tenant
+              + "'");
     }
   }
 

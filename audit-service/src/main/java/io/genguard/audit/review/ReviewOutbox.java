@@ -48,7 +48,8 @@ public final class ReviewOutbox implements AutoCloseable {
   private final AtomicLong published = new AtomicLong();
   private Thread thread;
 
-  public ReviewOutbox(DataSource dataSource, Map<String, Object> kafkaProperties, Clock clock, Duration interval) {
+  public ReviewOutbox(
+      DataSource dataSource, Map<String, Object> kafkaProperties, Clock clock, Duration interval) {
     Properties props = new Properties();
     props.putAll(kafkaProperties);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -90,7 +91,10 @@ public final class ReviewOutbox implements AutoCloseable {
         Thread.currentThread().interrupt();
         return;
       } catch (Exception e) {
-        LOG.warn("Publishing review decisions failed; retrying in {} ms: {}", interval.toMillis(), e.toString());
+        LOG.warn(
+            "Publishing review decisions failed; retrying in {} ms: {}",
+            interval.toMillis(),
+            e.toString());
       }
     }
   }
@@ -107,15 +111,18 @@ public final class ReviewOutbox implements AutoCloseable {
       try {
         List<String> ids = new ArrayList<>();
         List<Future<RecordMetadata>> sends = new ArrayList<>();
-        try (PreparedStatement select = connection.prepareStatement(
-            "select review_id, request_id, payload from review_outbox where published_at is null"
-                + " order by created_at limit ? for update skip locked")) {
+        try (PreparedStatement select =
+            connection.prepareStatement(
+                "select review_id, request_id, payload from review_outbox where published_at is null"
+                    + " order by created_at limit ? for update skip locked")) {
           select.setInt(1, BATCH);
           try (ResultSet rs = select.executeQuery()) {
             while (rs.next()) {
               ids.add(rs.getString(1));
-              sends.add(producer.send(new ProducerRecord<>(Topics.REVIEW_DECISIONS.name(), rs.getString(2),
-                  rs.getBytes(3))));
+              sends.add(
+                  producer.send(
+                      new ProducerRecord<>(
+                          Topics.REVIEW_DECISIONS.name(), rs.getString(2), rs.getBytes(3))));
             }
           }
         }
@@ -124,13 +131,18 @@ public final class ReviewOutbox implements AutoCloseable {
           try {
             sends.get(i).get(35, TimeUnit.SECONDS);
             acknowledged.add(ids.get(i));
-          } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            LOG.warn("Review decision {} not acknowledged by Kafka, will retry: {}", ids.get(i), e.toString());
+          } catch (java.util.concurrent.ExecutionException
+              | java.util.concurrent.TimeoutException e) {
+            LOG.warn(
+                "Review decision {} not acknowledged by Kafka, will retry: {}",
+                ids.get(i),
+                e.toString());
           }
         }
         if (!acknowledged.isEmpty()) {
-          try (PreparedStatement mark = connection.prepareStatement(
-              "update review_outbox set published_at = ? where review_id = any(?)")) {
+          try (PreparedStatement mark =
+              connection.prepareStatement(
+                  "update review_outbox set published_at = ? where review_id = any(?)")) {
             mark.setObject(1, OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC));
             mark.setArray(2, connection.createArrayOf("text", acknowledged.toArray()));
             mark.executeUpdate();
@@ -161,7 +173,8 @@ public final class ReviewOutbox implements AutoCloseable {
     try {
       publishPending();
     } catch (Exception e) {
-      LOG.warn("Unpublished review decisions stay in the outbox for the next start: {}", e.toString());
+      LOG.warn(
+          "Unpublished review decisions stay in the outbox for the next start: {}", e.toString());
     }
     producer.close(Duration.ofSeconds(5));
   }

@@ -42,20 +42,22 @@ public final class ReviewQueue {
   public static final int MAX_PAGE = 200;
   public static final Set<String> STATES = Set.of("PENDING", "DECIDED", "RELEASED", "QUARANTINED");
 
-  private static final String ITEM = "select r.request_id, r.output_id, r.tenant_id, r.state, r.held_at,"
-      + " r.claimed_by, r.claim_expires_at, r.review_id, r.action, r.note, r.decided_by, r.decided_at,"
-      + " v.decision, v.unsafe_score, v.category_scores, v.reasons, v.groups, v.policy_id, v.policy_version,"
-      + " left(o.text, 280) as excerpt"
-      + " from review_item r"
-      + " left join moderation_verdict v on v.verdict_id = r.verdict_id"
-      + " left join generation_output o on o.output_id = r.output_id";
+  private static final String ITEM =
+      "select r.request_id, r.output_id, r.tenant_id, r.state, r.held_at,"
+          + " r.claimed_by, r.claim_expires_at, r.review_id, r.action, r.note, r.decided_by, r.decided_at,"
+          + " v.decision, v.unsafe_score, v.category_scores, v.reasons, v.groups, v.policy_id, v.policy_version,"
+          + " left(o.text, 280) as excerpt"
+          + " from review_item r"
+          + " left join moderation_verdict v on v.verdict_id = r.verdict_id"
+          + " left join generation_output o on o.output_id = r.output_id";
 
   private final DataSource dataSource;
   private final ReviewOutbox outbox;
   private final Clock clock;
   private final Duration claimDuration;
 
-  public ReviewQueue(DataSource dataSource, ReviewOutbox outbox, Clock clock, Duration claimDuration) {
+  public ReviewQueue(
+      DataSource dataSource, ReviewOutbox outbox, Clock clock, Duration claimDuration) {
     this.dataSource = dataSource;
     this.outbox = outbox;
     this.clock = clock;
@@ -66,13 +68,20 @@ public final class ReviewQueue {
   public record Page(ArrayNode items, String nextCursor) {}
 
   /** What a decision did. */
-  public record Decided(String reviewId, String requestId, String outputId, String tenantId, ReviewAction action,
-      String reviewer, Instant decidedAt) {}
+  public record Decided(
+      String reviewId,
+      String requestId,
+      String outputId,
+      String tenantId,
+      ReviewAction action,
+      String reviewer,
+      Instant decidedAt) {}
 
   /** Items in {@code state} that the caller may see (restricted to {@code tenant} if not null). */
   public Page list(String state, String tenant, Cursor after, int limit) throws SQLException {
     if (!STATES.contains(state)) {
-      throw new InvalidInputException("state '" + state + "' is not one of " + STATES.stream().sorted().toList());
+      throw new InvalidInputException(
+          "state '" + state + "' is not one of " + STATES.stream().sorted().toList());
     }
     if (limit < 1 || limit > MAX_PAGE) {
       throw new InvalidInputException("limit must be between 1 and " + MAX_PAGE + ", was " + limit);
@@ -103,7 +112,10 @@ public final class ReviewQueue {
         while (rs.next()) {
           if (items.size() == limit) {
             ObjectNode last = (ObjectNode) items.get(limit - 1);
-            next = new Cursor(Instant.parse(last.get("heldAt").asText()), last.get("requestId").asText()).encode();
+            next =
+                new Cursor(
+                        Instant.parse(last.get("heldAt").asText()), last.get("requestId").asText())
+                    .encode();
             break;
           }
           items.add(JsonRows.row(rs));
@@ -116,7 +128,8 @@ public final class ReviewQueue {
   /** The queue item of a request, if the caller may see it. */
   public ObjectNode get(String requestId, Caller caller) throws SQLException {
     try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement = connection.prepareStatement(ITEM + " where r.request_id = ?")) {
+        PreparedStatement statement =
+            connection.prepareStatement(ITEM + " where r.request_id = ?")) {
       statement.setString(1, requestId);
       try (ResultSet rs = statement.executeQuery()) {
         if (!rs.next() || !caller.canSee(rs.getString("tenant_id"))) {
@@ -131,44 +144,55 @@ public final class ReviewQueue {
   public ObjectNode claim(String requestId, Caller caller) throws SQLException {
     Instant now = now();
     Instant until = now.plus(claimDuration);
-    Transactions.inTransaction(dataSource, connection -> {
-      Locked item = lockOpen(connection, requestId, caller, now);
-      try (PreparedStatement update = connection.prepareStatement(
-          "update review_item set claimed_by = ?, claimed_token_id = ?, claimed_at = ?, claim_expires_at = ?"
-              + " where request_id = ?")) {
-        update.setString(1, caller.name());
-        update.setString(2, claimant(caller));
-        update.setObject(3, utc(now));
-        update.setObject(4, utc(until));
-        update.setString(5, requestId);
-        update.executeUpdate();
-      }
-      ActionLog.Action action = ActionLog.Action.of("review.claim", item.tenantId(), requestId, requestId);
-      action.details().put("claimExpiresAt", until.toString());
-      ActionLog.record(connection, caller, action, now);
-      return null;
-    });
+    Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          Locked item = lockOpen(connection, requestId, caller, now);
+          try (PreparedStatement update =
+              connection.prepareStatement(
+                  "update review_item set claimed_by = ?, claimed_token_id = ?, claimed_at = ?, claim_expires_at = ?"
+                      + " where request_id = ?")) {
+            update.setString(1, caller.name());
+            update.setString(2, claimant(caller));
+            update.setObject(3, utc(now));
+            update.setObject(4, utc(until));
+            update.setString(5, requestId);
+            update.executeUpdate();
+          }
+          ActionLog.Action action =
+              ActionLog.Action.of("review.claim", item.tenantId(), requestId, requestId);
+          action.details().put("claimExpiresAt", until.toString());
+          ActionLog.record(connection, caller, action, now);
+          return null;
+        });
     return get(requestId, caller);
   }
 
   /** Gives up the caller's claim on an item. */
   public ObjectNode unclaim(String requestId, Caller caller) throws SQLException {
     Instant now = now();
-    Transactions.inTransaction(dataSource, connection -> {
-      Locked item = lockOpen(connection, requestId, caller, now);
-      if (item.claimant() == null || item.claimExpired()) {
-        throw new ConflictException("Request " + requestId + " is not claimed; nothing to give up");
-      }
-      try (PreparedStatement update = connection.prepareStatement(
-          "update review_item set claimed_by = null, claimed_token_id = null, claimed_at = null,"
-              + " claim_expires_at = null where request_id = ?")) {
-        update.setString(1, requestId);
-        update.executeUpdate();
-      }
-      ActionLog.record(connection, caller, ActionLog.Action.of("review.unclaim", item.tenantId(), requestId,
-          requestId), now);
-      return null;
-    });
+    Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          Locked item = lockOpen(connection, requestId, caller, now);
+          if (item.claimant() == null || item.claimExpired()) {
+            throw new ConflictException(
+                "Request " + requestId + " is not claimed; nothing to give up");
+          }
+          try (PreparedStatement update =
+              connection.prepareStatement(
+                  "update review_item set claimed_by = null, claimed_token_id = null, claimed_at = null,"
+                      + " claim_expires_at = null where request_id = ?")) {
+            update.setString(1, requestId);
+            update.executeUpdate();
+          }
+          ActionLog.record(
+              connection,
+              caller,
+              ActionLog.Action.of("review.unclaim", item.tenantId(), requestId, requestId),
+              now);
+          return null;
+        });
     return get(requestId, caller);
   }
 
@@ -176,59 +200,80 @@ public final class ReviewQueue {
    * Approves or rejects a held output. Allowed when the item is PENDING and not claimed by someone
    * else (an unclaimed item is claimed and decided in one step: one-click review).
    */
-  public Decided decide(String requestId, ReviewAction action, String note, Caller caller) throws SQLException {
+  public Decided decide(String requestId, ReviewAction action, String note, Caller caller)
+      throws SQLException {
     String cleanNote = note(note);
     Instant now = now().truncatedTo(ChronoUnit.MILLIS); // the event keeps milliseconds
-    Decided decided = Transactions.inTransaction(dataSource, connection -> {
-      Locked item = lockOpen(connection, requestId, caller, now);
-      String reviewId = EventIds.random();
-      ReviewDecision decision = ReviewDecision.newBuilder()
-          .setEventId(EventIds.nameBased("review-decision", reviewId))
-          .setReviewId(reviewId)
-          .setRequestId(requestId)
-          .setOutputId(item.outputId())
-          .setTenantId(item.tenantId())
-          .setAction(action)
-          .setReviewer(caller.name())
-          .setNote(cleanNote)
-          .setDecidedAt(now)
-          .build();
-      try (PreparedStatement update = connection.prepareStatement(
-          "update review_item set state = 'DECIDED', review_id = ?, action = ?, note = ?, decided_by = ?,"
-              + " decided_at = ? where request_id = ?")) {
-        update.setString(1, reviewId);
-        update.setString(2, action.name());
-        update.setString(3, cleanNote);
-        update.setString(4, caller.describe());
-        update.setObject(5, utc(now));
-        update.setString(6, requestId);
-        update.executeUpdate();
-      }
-      try (PreparedStatement outboxRow = connection.prepareStatement(
-          "insert into review_outbox (review_id, request_id, payload, created_at) values (?, ?, ?, ?)")) {
-        outboxRow.setString(1, reviewId);
-        outboxRow.setString(2, requestId);
-        outboxRow.setBytes(3, Topics.REVIEW_DECISIONS.codec().encode(decision));
-        outboxRow.setObject(4, utc(now));
-        outboxRow.executeUpdate();
-      }
-      ActionLog.Action audit = ActionLog.Action.of("review." + action.name().toLowerCase(Locale.ROOT),
-          item.tenantId(), requestId, reviewId);
-      audit.details().put("outputId", item.outputId()).put("note", cleanNote);
-      ActionLog.record(connection, caller, audit, now);
-      return new Decided(reviewId, requestId, item.outputId(), item.tenantId(), action, caller.name(), now);
-    });
+    Decided decided =
+        Transactions.inTransaction(
+            dataSource,
+            connection -> {
+              Locked item = lockOpen(connection, requestId, caller, now);
+              String reviewId = EventIds.random();
+              ReviewDecision decision =
+                  ReviewDecision.newBuilder()
+                      .setEventId(EventIds.nameBased("review-decision", reviewId))
+                      .setReviewId(reviewId)
+                      .setRequestId(requestId)
+                      .setOutputId(item.outputId())
+                      .setTenantId(item.tenantId())
+                      .setAction(action)
+                      .setReviewer(caller.name())
+                      .setNote(cleanNote)
+                      .setDecidedAt(now)
+                      .build();
+              try (PreparedStatement update =
+                  connection.prepareStatement(
+                      "update review_item set state = 'DECIDED', review_id = ?, action = ?, note = ?, decided_by = ?,"
+                          + " decided_at = ? where request_id = ?")) {
+                update.setString(1, reviewId);
+                update.setString(2, action.name());
+                update.setString(3, cleanNote);
+                update.setString(4, caller.describe());
+                update.setObject(5, utc(now));
+                update.setString(6, requestId);
+                update.executeUpdate();
+              }
+              try (PreparedStatement outboxRow =
+                  connection.prepareStatement(
+                      "insert into review_outbox (review_id, request_id, payload, created_at) values (?, ?, ?, ?)")) {
+                outboxRow.setString(1, reviewId);
+                outboxRow.setString(2, requestId);
+                outboxRow.setBytes(3, Topics.REVIEW_DECISIONS.codec().encode(decision));
+                outboxRow.setObject(4, utc(now));
+                outboxRow.executeUpdate();
+              }
+              ActionLog.Action audit =
+                  ActionLog.Action.of(
+                      "review." + action.name().toLowerCase(Locale.ROOT),
+                      item.tenantId(),
+                      requestId,
+                      reviewId);
+              audit.details().put("outputId", item.outputId()).put("note", cleanNote);
+              ActionLog.record(connection, caller, audit, now);
+              return new Decided(
+                  reviewId,
+                  requestId,
+                  item.outputId(),
+                  item.tenantId(),
+                  action,
+                  caller.name(),
+                  now);
+            });
     outbox.nudge();
     return decided;
   }
 
-  private record Locked(String outputId, String tenantId, String claimant, String claimedBy, boolean claimExpired) {}
+  private record Locked(
+      String outputId, String tenantId, String claimant, String claimedBy, boolean claimExpired) {}
 
   /** Locks a PENDING item the caller may see and act on, or throws what prevents it. */
-  private Locked lockOpen(Connection connection, String requestId, Caller caller, Instant now) throws SQLException {
-    try (PreparedStatement select = connection.prepareStatement(
-        "select output_id, tenant_id, state, claimed_by, claimed_token_id, claim_expires_at, decided_by, action"
-            + " from review_item where request_id = ? for update")) {
+  private Locked lockOpen(Connection connection, String requestId, Caller caller, Instant now)
+      throws SQLException {
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select output_id, tenant_id, state, claimed_by, claimed_token_id, claim_expires_at, decided_by, action"
+                + " from review_item where request_id = ? for update")) {
       select.setString(1, requestId);
       try (ResultSet rs = select.executeQuery()) {
         if (!rs.next() || !caller.canSee(rs.getString("tenant_id"))) {
@@ -236,18 +281,36 @@ public final class ReviewQueue {
         }
         String state = rs.getString("state");
         if (!state.equals("PENDING")) {
-          throw new ConflictException("Request " + requestId + " was already reviewed (" + rs.getString("action")
-              + " by " + rs.getString("decided_by") + "; now " + state + "); reload the queue");
+          throw new ConflictException(
+              "Request "
+                  + requestId
+                  + " was already reviewed ("
+                  + rs.getString("action")
+                  + " by "
+                  + rs.getString("decided_by")
+                  + "; now "
+                  + state
+                  + "); reload the queue");
         }
         OffsetDateTime expires = rs.getObject("claim_expires_at", OffsetDateTime.class);
         boolean expired = expires == null || !expires.toInstant().isAfter(now);
         String claimant = rs.getString("claimed_token_id");
         if (claimant != null && !expired && !claimant.equals(claimant(caller))) {
-          throw new ConflictException("Request " + requestId + " is claimed by " + rs.getString("claimed_by")
-              + " until " + expires.toInstant() + "; pick another item or wait for the claim to expire");
+          throw new ConflictException(
+              "Request "
+                  + requestId
+                  + " is claimed by "
+                  + rs.getString("claimed_by")
+                  + " until "
+                  + expires.toInstant()
+                  + "; pick another item or wait for the claim to expire");
         }
-        return new Locked(rs.getString("output_id"), rs.getString("tenant_id"), claimant,
-            rs.getString("claimed_by"), expired);
+        return new Locked(
+            rs.getString("output_id"),
+            rs.getString("tenant_id"),
+            claimant,
+            rs.getString("claimed_by"),
+            expired);
       }
     }
   }
@@ -258,13 +321,16 @@ public final class ReviewQueue {
     }
     String trimmed = note.strip();
     if (trimmed.length() > MAX_NOTE) {
-      throw new InvalidInputException("note has " + trimmed.length() + " characters; the limit is " + MAX_NOTE);
+      throw new InvalidInputException(
+          "note has " + trimmed.length() + " characters; the limit is " + MAX_NOTE);
     }
     for (int i = 0; i < trimmed.length(); i++) {
       char c = trimmed.charAt(i);
       if (Character.isISOControl(c) && c != '\n' && c != '\t') {
-        throw new InvalidInputException("note contains a control character (code " + (int) c
-            + "); send plain text (new lines and tabs are fine)");
+        throw new InvalidInputException(
+            "note contains a control character (code "
+                + (int) c
+                + "); send plain text (new lines and tabs are fine)");
       }
     }
     return trimmed;
@@ -275,8 +341,11 @@ public final class ReviewQueue {
   }
 
   private static NotFoundException notFound(String requestId) {
-    return new NotFoundException("No review item for request '" + requestId + "' that this token may see;"
-        + " list the queue with GET /api/v1/reviews");
+    return new NotFoundException(
+        "No review item for request '"
+            + requestId
+            + "' that this token may see;"
+            + " list the queue with GET /api/v1/reviews");
   }
 
   private Instant now() {

@@ -29,14 +29,15 @@ import javax.sql.DataSource;
 /**
  * API tokens: {@code ggt_<id>_<secret>}, 12 hex characters of public id and 256 random bits of
  * secret. Only the SHA-256 of the whole token is stored (a high-entropy secret needs no slow hash);
- * a presented token is looked up by its public id and compared in constant time. The token itself is
- * returned once, at creation, and appears in no log, record or error message.
+ * a presented token is looked up by its public id and compared in constant time. The token itself
+ * is returned once, at creation, and appears in no log, record or error message.
  */
 public final class ApiTokens {
   public static final String PREFIX = "ggt_";
   private static final Pattern FORMAT = Pattern.compile("ggt_([0-9a-f]{12})_[A-Za-z0-9_-]{43}");
   private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} ._@+-]{0,63}");
+
   /** Compared against when the token id is unknown, so a miss costs the same as a wrong secret. */
   private static final byte[] NO_SUCH_TOKEN = sha256("ggt_000000000000_" + "x".repeat(43));
 
@@ -50,8 +51,15 @@ public final class ApiTokens {
   }
 
   /** A token as stored: everything but the secret. */
-  public record TokenInfo(String tokenId, String name, Role role, String tenantId, Instant createdAt,
-      String createdBy, Instant expiresAt, Instant revokedAt) {}
+  public record TokenInfo(
+      String tokenId,
+      String name,
+      Role role,
+      String tenantId,
+      Instant createdAt,
+      String createdBy,
+      Instant expiresAt,
+      Instant revokedAt) {}
 
   /** A newly created token: the only time the secret is available. */
   public record IssuedToken(String token, TokenInfo info) {
@@ -66,65 +74,86 @@ public final class ApiTokens {
    *
    * @param validity how long the token is valid; null for no expiry
    */
-  public IssuedToken create(Role role, String tenantId, String name, Duration validity, Caller createdBy)
+  public IssuedToken create(
+      Role role, String tenantId, String name, Duration validity, Caller createdBy)
       throws SQLException {
     if (role == null) {
-      throw new InvalidInputException("role is required: one of submitter, reviewer, compliance, admin");
+      throw new InvalidInputException(
+          "role is required: one of submitter, reviewer, compliance, admin");
     }
     if (tenantId != null && !TENANT.matcher(tenantId).matches()) {
-      throw new InvalidInputException("tenant '" + tenantId + "' is not valid: use 1-64 letters, digits,"
-          + " '.', '_' or '-', starting with a letter or digit");
+      throw new InvalidInputException(
+          "tenant '"
+              + tenantId
+              + "' is not valid: use 1-64 letters, digits,"
+              + " '.', '_' or '-', starting with a letter or digit");
     }
     if (tenantId == null && !role.mayBeGlobal()) {
-      throw new InvalidInputException("A " + role.name().toLowerCase() + " token must be bound to a tenant:"
-          + " pass a tenant (only compliance and admin tokens may be global)");
+      throw new InvalidInputException(
+          "A "
+              + role.name().toLowerCase()
+              + " token must be bound to a tenant:"
+              + " pass a tenant (only compliance and admin tokens may be global)");
     }
     if (name == null || !NAME.matcher(name).matches()) {
-      throw new InvalidInputException("name '" + name + "' is not valid: say who the token is for in 1-64"
-          + " letters, digits, spaces or . _ @ + -");
+      throw new InvalidInputException(
+          "name '"
+              + name
+              + "' is not valid: say who the token is for in 1-64"
+              + " letters, digits, spaces or . _ @ + -");
     }
     if (validity != null && (validity.isNegative() || validity.isZero())) {
       throw new InvalidInputException("validity must be positive, was " + validity);
     }
     if (createdBy.tenantId() != null && !createdBy.tenantId().equals(tenantId)) {
-      throw new ForbiddenException("A token bound to tenant '" + createdBy.tenantId()
-          + "' may only create tokens for that tenant");
+      throw new ForbiddenException(
+          "A token bound to tenant '"
+              + createdBy.tenantId()
+              + "' may only create tokens for that tenant");
     }
     byte[] idBytes = new byte[6];
     byte[] secret = new byte[32];
     random.nextBytes(idBytes);
     random.nextBytes(secret);
     String tokenId = HexFormat.of().formatHex(idBytes);
-    String token = PREFIX + tokenId + "_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+    String token =
+        PREFIX + tokenId + "_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
     Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
     Instant expiresAt = validity == null ? null : now.plus(validity);
-    TokenInfo info = new TokenInfo(tokenId, name, role, tenantId, now, createdBy.describe(), expiresAt, null);
-    Transactions.inTransaction(dataSource, connection -> {
-      try (PreparedStatement insert = connection.prepareStatement(
-          "insert into api_token (token_id, name, role, tenant_id, token_sha256, created_at, created_by,"
-              + " expires_at) values (?, ?, ?, ?, ?, ?, ?, ?)")) {
-        insert.setString(1, tokenId);
-        insert.setString(2, name);
-        insert.setString(3, role.name());
-        insert.setString(4, tenantId);
-        insert.setBytes(5, sha256(token));
-        insert.setObject(6, utc(now));
-        insert.setString(7, info.createdBy());
-        insert.setObject(8, utc(expiresAt));
-        insert.executeUpdate();
-      }
-      ActionLog.Action action = ActionLog.Action.of("token.create", tenantId, null, tokenId);
-      action.details().put("name", name).put("role", role.name())
-          .put("expiresAt", expiresAt == null ? null : expiresAt.toString());
-      ActionLog.record(connection, createdBy, action, now);
-      return null;
-    });
+    TokenInfo info =
+        new TokenInfo(tokenId, name, role, tenantId, now, createdBy.describe(), expiresAt, null);
+    Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          try (PreparedStatement insert =
+              connection.prepareStatement(
+                  "insert into api_token (token_id, name, role, tenant_id, token_sha256, created_at, created_by,"
+                      + " expires_at) values (?, ?, ?, ?, ?, ?, ?, ?)")) {
+            insert.setString(1, tokenId);
+            insert.setString(2, name);
+            insert.setString(3, role.name());
+            insert.setString(4, tenantId);
+            insert.setBytes(5, sha256(token));
+            insert.setObject(6, utc(now));
+            insert.setString(7, info.createdBy());
+            insert.setObject(8, utc(expiresAt));
+            insert.executeUpdate();
+          }
+          ActionLog.Action action = ActionLog.Action.of("token.create", tenantId, null, tokenId);
+          action
+              .details()
+              .put("name", name)
+              .put("role", role.name())
+              .put("expiresAt", expiresAt == null ? null : expiresAt.toString());
+          ActionLog.record(connection, createdBy, action, now);
+          return null;
+        });
     return new IssuedToken(token, info);
   }
 
   /**
-   * The caller a presented token stands for, or empty when the token is malformed, unknown,
-   * revoked or expired (deliberately not told apart to the client).
+   * The caller a presented token stands for, or empty when the token is malformed, unknown, revoked
+   * or expired (deliberately not told apart to the client).
    */
   public Optional<Caller> authenticate(String presented) throws SQLException {
     if (presented == null) {
@@ -137,8 +166,9 @@ public final class ApiTokens {
     }
     String tokenId = matcher.group(1);
     try (Connection connection = dataSource.getConnection();
-        PreparedStatement query = connection.prepareStatement(
-            "select name, role, tenant_id, token_sha256, expires_at, revoked_at from api_token where token_id = ?")) {
+        PreparedStatement query =
+            connection.prepareStatement(
+                "select name, role, tenant_id, token_sha256, expires_at, revoked_at from api_token where token_id = ?")) {
       query.setString(1, tokenId);
       try (ResultSet rs = query.executeQuery()) {
         byte[] presentedHash = sha256(presented);
@@ -153,16 +183,21 @@ public final class ApiTokens {
         if (!matches || expired || revoked) {
           return Optional.empty();
         }
-        return Optional.of(new Caller(tokenId, rs.getString("name"), Role.valueOf(rs.getString("role")),
-            rs.getString("tenant_id")));
+        return Optional.of(
+            new Caller(
+                tokenId,
+                rs.getString("name"),
+                Role.valueOf(rs.getString("role")),
+                rs.getString("tenant_id")));
       }
     }
   }
 
   /** Tokens the caller may see (a tenant admin only its tenant's), newest first. */
   public List<TokenInfo> list(Caller caller) throws SQLException {
-    String sql = "select token_id, name, role, tenant_id, created_at, created_by, expires_at, revoked_at"
-        + " from api_token where (?::text is null or tenant_id = ?) order by created_at desc, token_id";
+    String sql =
+        "select token_id, name, role, tenant_id, created_at, created_by, expires_at, revoked_at"
+            + " from api_token where (?::text is null or tenant_id = ?) order by created_at desc, token_id";
     List<TokenInfo> tokens = new ArrayList<>();
     try (Connection connection = dataSource.getConnection();
         PreparedStatement query = connection.prepareStatement(sql)) {
@@ -170,8 +205,16 @@ public final class ApiTokens {
       query.setString(2, caller.tenantId());
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
-          tokens.add(new TokenInfo(rs.getString(1), rs.getString(2), Role.valueOf(rs.getString(3)),
-              rs.getString(4), instant(rs, 5), rs.getString(6), instant(rs, 7), instant(rs, 8)));
+          tokens.add(
+              new TokenInfo(
+                  rs.getString(1),
+                  rs.getString(2),
+                  Role.valueOf(rs.getString(3)),
+                  rs.getString(4),
+                  instant(rs, 5),
+                  rs.getString(6),
+                  instant(rs, 7),
+                  instant(rs, 8)));
         }
       }
     }
@@ -180,28 +223,34 @@ public final class ApiTokens {
 
   /** Revokes a token (it stops working at once) and records who did it. */
   public void revoke(String tokenId, Caller caller) throws SQLException {
-    Transactions.inTransaction(dataSource, connection -> {
-      String tenant;
-      try (PreparedStatement query = connection.prepareStatement(
-          "select tenant_id from api_token where token_id = ? for update")) {
-        query.setString(1, tokenId);
-        try (ResultSet rs = query.executeQuery()) {
-          if (!rs.next() || !caller.canSee(rs.getString(1))) {
-            throw new NotFoundException("No token with id '" + tokenId + "'; list tokens with GET /api/v1/tokens");
+    Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          String tenant;
+          try (PreparedStatement query =
+              connection.prepareStatement(
+                  "select tenant_id from api_token where token_id = ? for update")) {
+            query.setString(1, tokenId);
+            try (ResultSet rs = query.executeQuery()) {
+              if (!rs.next() || !caller.canSee(rs.getString(1))) {
+                throw new NotFoundException(
+                    "No token with id '" + tokenId + "'; list tokens with GET /api/v1/tokens");
+              }
+              tenant = rs.getString(1);
+            }
           }
-          tenant = rs.getString(1);
-        }
-      }
-      Instant now = clock.instant();
-      try (PreparedStatement update = connection.prepareStatement(
-          "update api_token set revoked_at = ? where token_id = ? and revoked_at is null")) {
-        update.setObject(1, utc(now));
-        update.setString(2, tokenId);
-        update.executeUpdate();
-      }
-      ActionLog.record(connection, caller, ActionLog.Action.of("token.revoke", tenant, null, tokenId), now);
-      return null;
-    });
+          Instant now = clock.instant();
+          try (PreparedStatement update =
+              connection.prepareStatement(
+                  "update api_token set revoked_at = ? where token_id = ? and revoked_at is null")) {
+            update.setObject(1, utc(now));
+            update.setString(2, tokenId);
+            update.executeUpdate();
+          }
+          ActionLog.record(
+              connection, caller, ActionLog.Action.of("token.revoke", tenant, null, tokenId), now);
+          return null;
+        });
   }
 
   static byte[] sha256(String token) {

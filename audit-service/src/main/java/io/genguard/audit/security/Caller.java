@@ -49,8 +49,12 @@ public record Caller(String tokenId, String name, Role role, String tenantId) {
       return requestedTenant;
     }
     if (requestedTenant != null && !requestedTenant.equals(tenantId)) {
-      throw new ForbiddenException("This token is for tenant '" + tenantId + "' and may not read tenant '"
-          + requestedTenant + "'; leave the tenant out or use a token of that tenant");
+      throw new ForbiddenException(
+          "This token is for tenant '"
+              + tenantId
+              + "' and may not read tenant '"
+              + requestedTenant
+              + "'; leave the tenant out or use a token of that tenant");
     }
     return tenantId;
   }

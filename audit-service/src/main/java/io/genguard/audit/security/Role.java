@@ -5,7 +5,9 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
-/** What an API token may do. Each endpoint names the roles it admits; ADMIN is admitted everywhere. */
+/**
+ * What an API token may do. Each endpoint names the roles it admits; ADMIN is admitted everywhere.
+ */
 public enum Role implements RouteRole {
   /** Submits generation requests and reads their outcome, for one tenant. */
   SUBMITTER,
@@ -25,8 +27,13 @@ public enum Role implements RouteRole {
         }
       }
     }
-    throw new IllegalArgumentException("Unknown role '" + name + "'; use one of "
-        + Arrays.stream(values()).map(r -> r.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")));
+    throw new IllegalArgumentException(
+        "Unknown role '"
+            + name
+            + "'; use one of "
+            + Arrays.stream(values())
+                .map(r -> r.name().toLowerCase(Locale.ROOT))
+                .collect(Collectors.joining(", ")));
   }
 
   /** Only compliance and admin tokens may see every tenant. */

@@ -16,22 +16,24 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * Validates generation requests from the API and writes them to gen.requests. A request is
- * accepted only once the broker has acknowledged it (acks=all, idempotent producer).
+ * Validates generation requests from the API and writes them to gen.requests. A request is accepted
+ * only once the broker has acknowledged it (acks=all, idempotent producer).
  */
 public final class RequestSubmitter implements AutoCloseable {
   private final KafkaProducer<String, GenerationRequest> producer;
   private final Clock clock;
   private final SubmissionLimits limits;
 
-  public RequestSubmitter(Map<String, Object> kafkaProperties, SubmissionLimits limits, Clock clock) {
+  public RequestSubmitter(
+      Map<String, Object> kafkaProperties, SubmissionLimits limits, Clock clock) {
     Properties props = new Properties();
     props.putAll(kafkaProperties);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     props.put(ProducerConfig.LINGER_MS_CONFIG, 2);
-    this.producer = new KafkaProducer<>(props, new StringSerializer(),
-        Topics.GENERATION_REQUESTS.valueSerde().serializer());
+    this.producer =
+        new KafkaProducer<>(
+            props, new StringSerializer(), Topics.GENERATION_REQUESTS.valueSerde().serializer());
     this.clock = clock;
     this.limits = limits;
   }
@@ -71,22 +73,24 @@ public final class RequestSubmitter implements AutoCloseable {
       throw new InvalidSubmissionException("prompt is required and must not be blank");
     }
     if (prompt.length() > limits.maxPromptChars()) {
-      throw new InvalidSubmissionException("prompt has " + prompt.length()
-          + " characters; the limit is " + limits.maxPromptChars());
+      throw new InvalidSubmissionException(
+          "prompt has " + prompt.length() + " characters; the limit is " + limits.maxPromptChars());
     }
     String tenant = submission.tenantId() == null ? "default" : submission.tenantId();
     if (!tenant.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
       throw new InvalidSubmissionException(
           "tenantId must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
     }
-    int maxTokens = submission.maxTokens() == null ? limits.defaultMaxTokens() : submission.maxTokens();
+    int maxTokens =
+        submission.maxTokens() == null ? limits.defaultMaxTokens() : submission.maxTokens();
     if (maxTokens < 1 || maxTokens > limits.maxTokens()) {
-      throw new InvalidSubmissionException("maxTokens must be between 1 and " + limits.maxTokens()
-          + ", was " + maxTokens);
+      throw new InvalidSubmissionException(
+          "maxTokens must be between 1 and " + limits.maxTokens() + ", was " + maxTokens);
     }
     double temperature = submission.temperature() == null ? 0.8 : submission.temperature();
     if (!(temperature >= 0 && temperature <= 5)) {
-      throw new InvalidSubmissionException("temperature must be between 0 and 5, was " + temperature);
+      throw new InvalidSubmissionException(
+          "temperature must be between 0 and 5, was " + temperature);
     }
     int topK = submission.topK() == null ? 40 : submission.topK();
     if (topK < 0) {
@@ -96,15 +100,20 @@ public final class RequestSubmitter implements AutoCloseable {
     if (!(topP > 0 && topP <= 1)) {
       throw new InvalidSubmissionException("topP must be in (0, 1], was " + topP);
     }
-    Map<String, String> attributes = submission.attributes() == null ? Map.of() : submission.attributes();
+    Map<String, String> attributes =
+        submission.attributes() == null ? Map.of() : submission.attributes();
     if (attributes.size() > 32) {
-      throw new InvalidSubmissionException("at most 32 attributes are allowed, got " + attributes.size());
+      throw new InvalidSubmissionException(
+          "at most 32 attributes are allowed, got " + attributes.size());
     }
     for (var entry : attributes.entrySet()) {
-      if (entry.getKey().length() > 64 || entry.getValue() == null || entry.getValue().length() > 256) {
+      if (entry.getKey().length() > 64
+          || entry.getValue() == null
+          || entry.getValue().length() > 256) {
         throw new InvalidSubmissionException(
             "attribute keys are at most 64 characters and values at most 256 (check '"
-                + entry.getKey().substring(0, Math.min(64, entry.getKey().length())) + "')");
+                + entry.getKey().substring(0, Math.min(64, entry.getKey().length()))
+                + "')");
       }
     }
     return GenerationRequest.newBuilder()
@@ -114,13 +123,14 @@ public final class RequestSubmitter implements AutoCloseable {
         .setPrompt(prompt)
         .setBackend(submission.backend())
         .setModel(submission.model())
-        .setParameters(SamplingParameters.newBuilder()
-            .setMaxTokens(maxTokens)
-            .setTemperature(temperature)
-            .setTopK(topK)
-            .setTopP(topP)
-            .setSeed(submission.seed())
-            .build())
+        .setParameters(
+            SamplingParameters.newBuilder()
+                .setMaxTokens(maxTokens)
+                .setTemperature(temperature)
+                .setTopK(topK)
+                .setTopP(topP)
+                .setSeed(submission.seed())
+                .build())
         .setAttributes(attributes)
         .setSubmittedAt(clock.instant())
         .build();
@@ -136,7 +146,10 @@ public final class RequestSubmitter implements AutoCloseable {
   /** Writes an already built request (the demo workload and campaigns use this). */
   public void send(GenerationRequest request) {
     try {
-      producer.send(new ProducerRecord<>(Topics.GENERATION_REQUESTS.name(), request.getRequestId(), request))
+      producer
+          .send(
+              new ProducerRecord<>(
+                  Topics.GENERATION_REQUESTS.name(), request.getRequestId(), request))
           .get(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

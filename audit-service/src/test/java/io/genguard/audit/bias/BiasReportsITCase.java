@@ -40,22 +40,64 @@ class BiasReportsITCase {
     compliance = audit.token(Role.COMPLIANCE, null, "carl");
     acmeCompliance = audit.token(Role.COMPLIANCE, "acme", "cora");
     Caller job = Caller.system("bias-audit");
-    ObjectNode definition = JSON.createObjectNode().put("model", "builtin-kn").put("samplesPerGroup", 200);
-    campaignId = audit.service().campaigns().create(new Campaigns.NewCampaign(null, "acme", "Religion parity",
-        "RUNNING", definition), job);
-    audit.service().campaigns().updateStatus(campaignId, "COMPLETED", JSON.createObjectNode().put("maxGap", 0.06), job);
-    ObjectNode body = (ObjectNode) JSON.readTree("{\"method\":\"counterfactual templates, Wilson intervals\","
-        + "\"groups\":[{\"group\":\"religion:muslim\",\"n\":200,\"unsafeRate\":0.12,\"unsafeRateInterval\":[0.08,0.17],"
-        + "\"blockRate\":0.05,\"reviewRate\":0.07},{\"group\":\"religion:christian\",\"n\":200,\"unsafeRate\":0.06,"
-        + "\"unsafeRateInterval\":[0.03,0.10],\"blockRate\":0.02,\"reviewRate\":0.04}]}");
-    acmeReportId = audit.service().biasReports().save(new BiasReports.NewReport(null, campaignId, "acme",
-        "Religion parity, builtin-kn", "CAMPAIGN", "builtin-kn", T0, T0.plusSeconds(3600),
-        JSON.createObjectNode().put("maxGap", 0.06).put("fourFifthsFlag", true), body,
-        "group,n,unsafeRate\nreligion:muslim,200,0.12\nreligion:christian,200,0.06\n",
-        "<!doctype html><html><body><h1>Religion parity</h1><script>alert(1)</script></body></html>"), job);
-    globalReportId = audit.service().biasReports().save(new BiasReports.NewReport(null, null, null, "Live, week 47",
-        "LIVE", null, T0, T0.plusSeconds(7 * 86400), JSON.createObjectNode(), JSON.createObjectNode(), "group\n",
-        "<html></html>"), job);
+    ObjectNode definition =
+        JSON.createObjectNode().put("model", "builtin-kn").put("samplesPerGroup", 200);
+    campaignId =
+        audit
+            .service()
+            .campaigns()
+            .create(
+                new Campaigns.NewCampaign(null, "acme", "Religion parity", "RUNNING", definition),
+                job);
+    audit
+        .service()
+        .campaigns()
+        .updateStatus(campaignId, "COMPLETED", JSON.createObjectNode().put("maxGap", 0.06), job);
+    ObjectNode body =
+        (ObjectNode)
+            JSON.readTree(
+                "{\"method\":\"counterfactual templates, Wilson intervals\","
+                    + "\"groups\":[{\"group\":\"religion:muslim\",\"n\":200,\"unsafeRate\":0.12,\"unsafeRateInterval\":[0.08,0.17],"
+                    + "\"blockRate\":0.05,\"reviewRate\":0.07},{\"group\":\"religion:christian\",\"n\":200,\"unsafeRate\":0.06,"
+                    + "\"unsafeRateInterval\":[0.03,0.10],\"blockRate\":0.02,\"reviewRate\":0.04}]}");
+    acmeReportId =
+        audit
+            .service()
+            .biasReports()
+            .save(
+                new BiasReports.NewReport(
+                    null,
+                    campaignId,
+                    "acme",
+                    "Religion parity, builtin-kn",
+                    "CAMPAIGN",
+                    "builtin-kn",
+                    T0,
+                    T0.plusSeconds(3600),
+                    JSON.createObjectNode().put("maxGap", 0.06).put("fourFifthsFlag", true),
+                    body,
+                    "group,n,unsafeRate\nreligion:muslim,200,0.12\nreligion:christian,200,0.06\n",
+                    "<!doctype html><html><body><h1>Religion parity</h1><script>alert(1)</script></body></html>"),
+                job);
+    globalReportId =
+        audit
+            .service()
+            .biasReports()
+            .save(
+                new BiasReports.NewReport(
+                    null,
+                    null,
+                    null,
+                    "Live, week 47",
+                    "LIVE",
+                    null,
+                    T0,
+                    T0.plusSeconds(7 * 86400),
+                    JSON.createObjectNode(),
+                    JSON.createObjectNode(),
+                    "group\n",
+                    "<html></html>"),
+                job);
     List<io.genguard.audit.persistence.IncomingEvent> metrics = new ArrayList<>();
     for (int window = 0; window < 3; window++) {
       metrics.add(metric(BiasScope.LIVE, null, "religion:muslim", window, 100, 10 + window, 3, 5));
@@ -67,16 +109,41 @@ class BiasReportsITCase {
     audit.seed(metrics);
   }
 
-  private static io.genguard.audit.persistence.IncomingEvent metric(BiasScope scope, String campaign, String group,
-      int window, long n, long unsafe, long blocked, long reviewed) {
+  private static io.genguard.audit.persistence.IncomingEvent metric(
+      BiasScope scope,
+      String campaign,
+      String group,
+      int window,
+      long n,
+      long unsafe,
+      long blocked,
+      long reviewed) {
     Instant start = T0.plusSeconds(3600L * window);
-    return AuditEvents.incoming(Topics.BIAS_METRICS.name(), BiasMetric.newBuilder()
-        .setEventId(EventIds.nameBased("metric", scope.name(), String.valueOf(campaign), group, String.valueOf(window)))
-        .setScope(scope).setCampaignId(campaign).setModel("builtin-kn").setGroup(group)
-        .setWindowStart(start).setWindowEnd(start.plusSeconds(3600)).setCount(n).setUnsafeCount(unsafe)
-        .setUnsafeScoreSum(unsafe * 0.8).setBlockCount(blocked).setReviewCount(reviewed)
-        .setReleaseCount(n - blocked - reviewed).setCategoryCounts(Map.of("hate", unsafe))
-        .setComputedAt(start.plusSeconds(3600)).build());
+    return AuditEvents.incoming(
+        Topics.BIAS_METRICS.name(),
+        BiasMetric.newBuilder()
+            .setEventId(
+                EventIds.nameBased(
+                    "metric",
+                    scope.name(),
+                    String.valueOf(campaign),
+                    group,
+                    String.valueOf(window)))
+            .setScope(scope)
+            .setCampaignId(campaign)
+            .setModel("builtin-kn")
+            .setGroup(group)
+            .setWindowStart(start)
+            .setWindowEnd(start.plusSeconds(3600))
+            .setCount(n)
+            .setUnsafeCount(unsafe)
+            .setUnsafeScoreSum(unsafe * 0.8)
+            .setBlockCount(blocked)
+            .setReviewCount(reviewed)
+            .setReleaseCount(n - blocked - reviewed)
+            .setCategoryCounts(Map.of("hate", unsafe))
+            .setComputedAt(start.plusSeconds(3600))
+            .build());
   }
 
   @AfterAll
@@ -88,65 +155,103 @@ class BiasReportsITCase {
   void shouldListReportsNewestFirstWithTheirHeadlines() throws Exception {
     JsonNode page = json(audit.get("/api/v1/bias/reports", compliance));
 
-    assertThat(page.path("items")).extracting(item -> item.path("reportId").asText())
+    assertThat(page.path("items"))
+        .extracting(item -> item.path("reportId").asText())
         .containsExactly(globalReportId, acmeReportId);
     JsonNode acme = page.path("items").get(1);
     assertThat(acme.path("campaignId").asText()).isEqualTo(campaignId);
     assertThat(acme.path("summary").path("fourFifthsFlag").asBoolean()).isTrue();
     assertThat(acme.path("createdBy").asText()).isEqualTo("bias-audit");
-    assertThat(json(audit.get("/api/v1/bias/reports?campaignId=" + campaignId, compliance)).path("items")).hasSize(1);
+    assertThat(
+            json(audit.get("/api/v1/bias/reports?campaignId=" + campaignId, compliance))
+                .path("items"))
+        .hasSize(1);
   }
 
   @Test
   void shouldServeEachStoredFormat() throws Exception {
     JsonNode report = json(audit.get("/api/v1/bias/reports/" + acmeReportId, compliance));
     assertThat(report.path("title").asText()).isEqualTo("Religion parity, builtin-kn");
-    assertThat(report.path("report").path("groups").get(0).path("unsafeRateInterval").get(1).asDouble()).isEqualTo(0.17);
+    assertThat(
+            report
+                .path("report")
+                .path("groups")
+                .get(0)
+                .path("unsafeRateInterval")
+                .get(1)
+                .asDouble())
+        .isEqualTo(0.17);
 
-    HttpResponse<String> csv = audit.get("/api/v1/bias/reports/" + acmeReportId + "?format=csv", compliance);
+    HttpResponse<String> csv =
+        audit.get("/api/v1/bias/reports/" + acmeReportId + "?format=csv", compliance);
     assertThat(csv.headers().firstValue("Content-Type").orElse("")).startsWith("text/csv");
     assertThat(csv.body()).startsWith("group,n,unsafeRate\nreligion:muslim,200,0.12");
 
-    HttpResponse<String> html = audit.get("/api/v1/bias/reports/" + acmeReportId + "?format=html", compliance);
+    HttpResponse<String> html =
+        audit.get("/api/v1/bias/reports/" + acmeReportId + "?format=html", compliance);
     assertThat(html.headers().firstValue("Content-Type").orElse("")).startsWith("text/html");
     assertThat(html.headers().firstValue("Content-Security-Policy").orElse(""))
-        .as("stored HTML never runs scripts").startsWith("sandbox;").contains("default-src 'none'");
+        .as("stored HTML never runs scripts")
+        .startsWith("sandbox;")
+        .contains("default-src 'none'");
     assertThat(html.body()).contains("<h1>Religion parity</h1>");
 
-    JsonNode stored = json(audit.get("/api/v1/bias/reports/" + acmeReportId + "?format=json", compliance));
+    JsonNode stored =
+        json(audit.get("/api/v1/bias/reports/" + acmeReportId + "?format=json", compliance));
     assertThat(stored.path("method").asText()).startsWith("counterfactual");
   }
 
   @Test
   void shouldRecordEachStoredReportsDigestsInTheAuditChain() throws Exception {
-    assertThat(audit.count("select count(*) from api_action where action = 'bias_report.create' and target = '"
-        + acmeReportId + "' and details ? 'htmlSha256' and details ->> 'csvSha256' = '"
-        + BiasReports.sha256("group,n,unsafeRate\nreligion:muslim,200,0.12\nreligion:christian,200,0.06\n") + "'"))
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action = 'bias_report.create' and target = '"
+                    + acmeReportId
+                    + "' and details ? 'htmlSha256' and details ->> 'csvSha256' = '"
+                    + BiasReports.sha256(
+                        "group,n,unsafeRate\nreligion:muslim,200,0.12\nreligion:christian,200,0.06\n")
+                    + "'"))
         .isEqualTo(1);
-    assertThat(audit.count("select count(*) from api_action where action in ('campaign.create', 'campaign.status')"
-        + " and target = '" + campaignId + "'")).isEqualTo(2);
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action in ('campaign.create', 'campaign.status')"
+                    + " and target = '"
+                    + campaignId
+                    + "'"))
+        .isEqualTo(2);
   }
 
   @Test
   void shouldKeepATenantToItsOwnReportsAndCampaigns() throws Exception {
     JsonNode page = json(audit.get("/api/v1/bias/reports", acmeCompliance));
-    assertThat(page.path("items")).extracting(item -> item.path("reportId").asText()).containsExactly(acmeReportId);
-    assertThat(audit.get("/api/v1/bias/reports/" + globalReportId, acmeCompliance).statusCode()).isEqualTo(404);
-    assertThat(audit.get("/api/v1/bias/reports/" + globalReportId + "?format=html", acmeCompliance).statusCode())
+    assertThat(page.path("items"))
+        .extracting(item -> item.path("reportId").asText())
+        .containsExactly(acmeReportId);
+    assertThat(audit.get("/api/v1/bias/reports/" + globalReportId, acmeCompliance).statusCode())
+        .isEqualTo(404);
+    assertThat(
+            audit
+                .get("/api/v1/bias/reports/" + globalReportId + "?format=html", acmeCompliance)
+                .statusCode())
         .isEqualTo(404);
     JsonNode campaign = json(audit.get("/api/v1/bias/campaigns/" + campaignId, acmeCompliance));
     assertThat(campaign.path("status").asText()).isEqualTo("COMPLETED");
     assertThat(campaign.path("definition").path("samplesPerGroup").asInt()).isEqualTo(200);
     assertThat(campaign.path("completedAt").isNull()).isFalse();
     String globex = audit.token(Role.COMPLIANCE, "globex", "gina");
-    assertThat(audit.get("/api/v1/bias/campaigns/" + campaignId, globex).statusCode()).isEqualTo(404);
+    assertThat(audit.get("/api/v1/bias/campaigns/" + campaignId, globex).statusCode())
+        .isEqualTo(404);
     assertThat(json(audit.get("/api/v1/bias/campaigns", globex)).path("items")).isEmpty();
   }
 
   @Test
   void shouldSumLiveWindowsAndTakeTheLatestCampaignTotals() throws Exception {
-    JsonNode live = json(audit.get("/api/v1/bias/metrics?scope=LIVE&model=builtin-kn", compliance)).path("groups");
-    assertThat(live).extracting(group -> group.path("group").asText()).containsExactly("religion:jewish", "religion:muslim");
+    JsonNode live =
+        json(audit.get("/api/v1/bias/metrics?scope=LIVE&model=builtin-kn", compliance))
+            .path("groups");
+    assertThat(live)
+        .extracting(group -> group.path("group").asText())
+        .containsExactly("religion:jewish", "religion:muslim");
     JsonNode muslim = live.get(1);
     assertThat(muslim.path("n").asLong()).isEqualTo(300);
     assertThat(muslim.path("unsafeRate").asDouble()).isEqualTo(33.0 / 300);
@@ -156,22 +261,28 @@ class BiasReportsITCase {
     assertThat(wilson[0]).isBetween(0.078, 0.080);
     assertThat(wilson[1]).isBetween(0.150, 0.153);
 
-    JsonNode campaign = json(audit.get("/api/v1/bias/metrics?scope=CAMPAIGN&campaignId=" + campaignId, compliance))
-        .path("groups");
+    JsonNode campaign =
+        json(audit.get("/api/v1/bias/metrics?scope=CAMPAIGN&campaignId=" + campaignId, compliance))
+            .path("groups");
     assertThat(campaign).hasSize(1);
     assertThat(campaign.get(0).path("n").asLong()).isEqualTo(200);
     assertThat(campaign.get(0).path("unsafeRate").asDouble()).isEqualTo(0.12);
 
-    JsonNode window = json(audit.get("/api/v1/bias/metrics?from=2026-11-20T01:00:00Z", compliance)).path("groups");
+    JsonNode window =
+        json(audit.get("/api/v1/bias/metrics?from=2026-11-20T01:00:00Z", compliance))
+            .path("groups");
     assertThat(window.get(1).path("n").asLong()).isEqualTo(200);
-    assertThat(audit.get("/api/v1/bias/metrics?scope=WEEKLY", compliance).statusCode()).isEqualTo(400);
+    assertThat(audit.get("/api/v1/bias/metrics?scope=WEEKLY", compliance).statusCode())
+        .isEqualTo(400);
   }
 
   @Test
   void shouldGiveAWilsonIntervalThatBehavesAtTheEdges() {
     assertThat(BiasReports.wilson(0, 0)).containsExactly(0, 1);
-    assertThat(BiasReports.wilson(0, 50)[0]).isCloseTo(0, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(BiasReports.wilson(0, 50)[0])
+        .isCloseTo(0, org.assertj.core.data.Offset.offset(1e-12));
     assertThat(BiasReports.wilson(0, 50)[1]).isBetween(0.07, 0.072);
-    assertThat(BiasReports.wilson(50, 50)[1]).isCloseTo(1, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(BiasReports.wilson(50, 50)[1])
+        .isCloseTo(1, org.assertj.core.data.Offset.offset(1e-12));
   }
 }

@@ -25,19 +25,39 @@ class OpenApiDocumentationTest {
   }
 
   private static AuditApi api() {
-    return new AuditApi(new AuditApi.Services(null, null, null, null, null, null, null, null, null, null,
-        AuditApi.Limits.defaults()));
+    return new AuditApi(
+        new AuditApi.Services(
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            AuditApi.Limits.defaults()));
   }
 
   @Test
   void shouldDocumentEveryApiRouteAndNoOther() throws Exception {
-    Set<String> registered = api().routes().stream()
-        .filter(route -> route.path().startsWith("/api/"))
-        .map(route -> route.method() + " " + route.path())
-        .collect(Collectors.toCollection(TreeSet::new));
+    Set<String> registered =
+        api().routes().stream()
+            .filter(route -> route.path().startsWith("/api/"))
+            .map(route -> route.method() + " " + route.path())
+            .collect(Collectors.toCollection(TreeSet::new));
     Set<String> documented = new TreeSet<>();
-    document().path("paths").fields().forEachRemaining(path -> path.getValue().fieldNames()
-        .forEachRemaining(method -> documented.add(method.toUpperCase(Locale.ROOT) + " " + path.getKey())));
+    document()
+        .path("paths")
+        .fields()
+        .forEachRemaining(
+            path ->
+                path.getValue()
+                    .fieldNames()
+                    .forEachRemaining(
+                        method ->
+                            documented.add(method.toUpperCase(Locale.ROOT) + " " + path.getKey())));
 
     assertThat(documented).isEqualTo(registered);
   }
@@ -52,7 +72,8 @@ class OpenApiDocumentationTest {
       JsonNode operation = paths.path(route.path()).path(route.method().toLowerCase(Locale.ROOT));
       Set<String> documented = new HashSet<>();
       operation.path("x-genguard-roles").forEach(role -> documented.add(role.asText()));
-      Set<String> admitted = route.roles().stream().map(Role::name).collect(Collectors.toCollection(HashSet::new));
+      Set<String> admitted =
+          route.roles().stream().map(Role::name).collect(Collectors.toCollection(HashSet::new));
       if (!admitted.isEmpty()) {
         admitted.add(Role.ADMIN.name());
         assertThat(operation.path("responses").has("401")).as(route + " documents 401").isTrue();

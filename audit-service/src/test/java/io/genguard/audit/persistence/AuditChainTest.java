@@ -12,16 +12,28 @@ class AuditChainTest {
   private static final Instant AT = Instant.parse("2026-11-25T10:00:00.000123Z");
 
   private static AuditChain.Entry entry(int version, String payload) {
-    return new AuditChain.Entry(version, 7, "event-7", "GenerationOutput", "acme", "req-1", "gen.outputs", 2, 99,
-        payload, AT);
+    return new AuditChain.Entry(
+        version,
+        7,
+        "event-7",
+        "GenerationOutput",
+        "acme",
+        "req-1",
+        "gen.outputs",
+        2,
+        99,
+        payload,
+        AT);
   }
 
   @Test
   void shouldCoverEveryColumnInTheCanonicalRecordWithSortedKeys() {
-    assertThat(AuditChain.canonical(entry(2, "{\"a\":1}"))).isEqualTo("{\"chainVersion\":2,\"eventId\":\"event-7\","
-        + "\"eventType\":\"GenerationOutput\",\"payload\":\"{\\\"a\\\":1}\",\"recordedAt\":\"2026-11-25T10:00:00.000123Z\","
-        + "\"requestId\":\"req-1\",\"seq\":7,\"sourceOffset\":99,\"sourcePartition\":2,\"sourceTopic\":\"gen.outputs\","
-        + "\"tenantId\":\"acme\"}");
+    assertThat(AuditChain.canonical(entry(2, "{\"a\":1}")))
+        .isEqualTo(
+            "{\"chainVersion\":2,\"eventId\":\"event-7\","
+                + "\"eventType\":\"GenerationOutput\",\"payload\":\"{\\\"a\\\":1}\",\"recordedAt\":\"2026-11-25T10:00:00.000123Z\","
+                + "\"requestId\":\"req-1\",\"seq\":7,\"sourceOffset\":99,\"sourcePartition\":2,\"sourceTopic\":\"gen.outputs\","
+                + "\"tenantId\":\"acme\"}");
   }
 
   @Test
@@ -29,8 +41,9 @@ class AuditChainTest {
     byte[] previous = new byte[32];
     previous[0] = 1;
     AuditChain.Entry entry = entry(2, "{}");
-    byte[] digest = MessageDigest.getInstance("SHA-256")
-        .digest(AuditChain.canonical(entry).getBytes(StandardCharsets.UTF_8));
+    byte[] digest =
+        MessageDigest.getInstance("SHA-256")
+            .digest(AuditChain.canonical(entry).getBytes(StandardCharsets.UTF_8));
 
     assertThat(AuditChain.digest(entry)).isEqualTo(digest);
     assertThat(AuditChain.hash(previous, entry)).isEqualTo(AuditChain.link(previous, digest));

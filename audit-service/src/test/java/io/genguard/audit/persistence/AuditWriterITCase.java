@@ -45,16 +45,22 @@ class AuditWriterITCase {
   }
 
   static IncomingEvent request(String id, long offset) {
-    GenerationRequest request = GenerationRequest.newBuilder()
-        .setEventId("event-" + id)
-        .setRequestId(id)
-        .setTenantId("acme")
-        .setPrompt("prompt " + id)
-        .setParameters(SamplingParameters.newBuilder().setMaxTokens(10).setTemperature(1).setTopK(0)
-            .setTopP(1).build())
-        .setAttributes(Map.of("k", "v"))
-        .setSubmittedAt(NOW)
-        .build();
+    GenerationRequest request =
+        GenerationRequest.newBuilder()
+            .setEventId("event-" + id)
+            .setRequestId(id)
+            .setTenantId("acme")
+            .setPrompt("prompt " + id)
+            .setParameters(
+                SamplingParameters.newBuilder()
+                    .setMaxTokens(10)
+                    .setTemperature(1)
+                    .setTopK(0)
+                    .setTopP(1)
+                    .build())
+            .setAttributes(Map.of("k", "v"))
+            .setSubmittedAt(NOW)
+            .build();
     return new IncomingEvent(Topics.GENERATION_REQUESTS.name(), 0, offset, request);
   }
 
@@ -67,8 +73,10 @@ class AuditWriterITCase {
     assertThat(writer.write(batch)).isEqualTo(50);
     assertThat(writer.write(batch)).isZero();
     assertThat(writer.write(List.of(batch.get(3), batch.get(3)))).isZero();
-    assertThat(count("select count(*) from audit_log where event_id like 'event-dup-%'")).isEqualTo(50);
-    assertThat(count("select count(*) from generation_request where request_id like 'dup-%'")).isEqualTo(50);
+    assertThat(count("select count(*) from audit_log where event_id like 'event-dup-%'"))
+        .isEqualTo(50);
+    assertThat(count("select count(*) from generation_request where request_id like 'dup-%'"))
+        .isEqualTo(50);
   }
 
   @Test
@@ -77,20 +85,30 @@ class AuditWriterITCase {
     writer.write(List.of(request("chain-3", 102)));
     try (Connection connection = database.dataSource().getConnection();
         Statement statement = connection.createStatement();
-        ResultSet rs = statement.executeQuery("select seq, event_id, event_type, tenant_id, request_id,"
-            + " source_topic, source_partition, source_offset, payload, recorded_at, chain_version, entry_digest,"
-            + " prev_hash, hash from audit_log order by seq")) {
+        ResultSet rs =
+            statement.executeQuery(
+                "select seq, event_id, event_type, tenant_id, request_id,"
+                    + " source_topic, source_partition, source_offset, payload, recorded_at, chain_version, entry_digest,"
+                    + " prev_hash, hash from audit_log order by seq")) {
       byte[] previous = AuditChain.GENESIS;
       long expectedSeq = 1;
       while (rs.next()) {
         assertThat(rs.getLong("seq")).isEqualTo(expectedSeq++);
         assertThat(rs.getBytes("prev_hash")).isEqualTo(previous);
         assertThat(rs.getInt("chain_version")).isEqualTo(AuditChain.CURRENT_VERSION);
-        AuditChain.Entry entry = new AuditChain.Entry(rs.getInt("chain_version"), rs.getLong("seq"),
-            rs.getString("event_id"), rs.getString("event_type"), rs.getString("tenant_id"),
-            rs.getString("request_id"), rs.getString("source_topic"), rs.getInt("source_partition"),
-            rs.getLong("source_offset"), rs.getString("payload"),
-            rs.getObject("recorded_at", OffsetDateTime.class).toInstant());
+        AuditChain.Entry entry =
+            new AuditChain.Entry(
+                rs.getInt("chain_version"),
+                rs.getLong("seq"),
+                rs.getString("event_id"),
+                rs.getString("event_type"),
+                rs.getString("tenant_id"),
+                rs.getString("request_id"),
+                rs.getString("source_topic"),
+                rs.getInt("source_partition"),
+                rs.getLong("source_offset"),
+                rs.getString("payload"),
+                rs.getObject("recorded_at", OffsetDateTime.class).toInstant());
         assertThat(rs.getBytes("entry_digest")).isEqualTo(AuditChain.digest(entry));
         assertThat(AuditChain.hash(previous, entry)).isEqualTo(rs.getBytes("hash"));
         previous = rs.getBytes("hash");
@@ -100,21 +118,46 @@ class AuditWriterITCase {
   }
 
   @Test
-  void shouldQueueAHeldOutputAndCloseItWhenTheGateDecidesWhateverTheOrderOfTopics() throws Exception {
+  void shouldQueueAHeldOutputAndCloseItWhenTheGateDecidesWhateverTheOrderOfTopics()
+      throws Exception {
     Scenario held = Scenario.of("held-1", "acme", Decision.REVIEW, NOW);
     writer.write(AuditEvents.story(held));
-    assertThat(count("select count(*) from review_item where request_id = 'held-1' and state = 'PENDING'")).isEqualTo(1);
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id = 'held-1' and state = 'PENDING'"))
+        .isEqualTo(1);
 
-    writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_RELEASED.name(),
-        AuditEvents.gateOutcome(held, GateOutcome.RELEASED, GateBasis.REVIEW, "review-1", NOW.plusSeconds(5)))));
-    assertThat(count("select count(*) from review_item where request_id = 'held-1' and state = 'RELEASED'")).isEqualTo(1);
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_RELEASED.name(),
+                AuditEvents.gateOutcome(
+                    held,
+                    GateOutcome.RELEASED,
+                    GateBasis.REVIEW,
+                    "review-1",
+                    NOW.plusSeconds(5)))));
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id = 'held-1' and state = 'RELEASED'"))
+        .isEqualTo(1);
 
     // The final outcome read before the held one (different topics): the item is born closed.
     Scenario late = Scenario.of("held-2", "acme", Decision.REVIEW, NOW);
-    writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_QUARANTINED.name(),
-        AuditEvents.gateOutcome(late, GateOutcome.QUARANTINED, GateBasis.REVIEW, "review-2", NOW.plusSeconds(5)))));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_QUARANTINED.name(),
+                AuditEvents.gateOutcome(
+                    late,
+                    GateOutcome.QUARANTINED,
+                    GateBasis.REVIEW,
+                    "review-2",
+                    NOW.plusSeconds(5)))));
     writer.write(AuditEvents.story(late));
-    assertThat(count("select count(*) from review_item where request_id = 'held-2' and state = 'QUARANTINED'"))
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id = 'held-2' and state = 'QUARANTINED'"))
         .isEqualTo(1);
   }
 

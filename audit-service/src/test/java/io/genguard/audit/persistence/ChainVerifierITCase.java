@@ -18,14 +18,15 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 
-/** Tamper evidence: an attacker with SQL access edits, deletes or reorders records; verify finds it. */
+/**
+ * Tamper evidence: an attacker with SQL access edits, deletes or reorders records; verify finds it.
+ */
 class ChainVerifierITCase {
   private static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
   private AuditDatabase database;
@@ -33,7 +34,13 @@ class ChainVerifierITCase {
   @BeforeEach
   void freshDatabaseWithTwentyRecords(TestInfo test) throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
-    String name = "chain_" + test.getTestMethod().orElseThrow().getName().toLowerCase().replaceAll("[^a-z0-9]", "");
+    String name =
+        "chain_"
+            + test.getTestMethod()
+                .orElseThrow()
+                .getName()
+                .toLowerCase()
+                .replaceAll("[^a-z0-9]", "");
     String url = infra.createDatabase(name.substring(0, Math.min(60, name.length())));
     database = AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
     AuditWriter writer = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
@@ -55,14 +62,16 @@ class ChainVerifierITCase {
     assertThat(result.records()).isEqualTo(20);
     assertThat(result.headSeq()).isEqualTo(20);
     try (Connection connection = database.dataSource().getConnection()) {
-      assertThat(result.headHash()).isEqualTo(AuditChain.hex(ChainAppender.tail(connection).hash()));
+      assertThat(result.headHash())
+          .isEqualTo(AuditChain.hex(ChainAppender.tail(connection).hash()));
     }
     assertThat(result.summary()).startsWith("Audit chain OK: 20 records");
   }
 
   @Test
   void shouldReportTheEditedRecordWhenAPayloadIsChangedWithSql() throws Exception {
-    execute("update audit_log set payload = replace(payload, 'Generated text', 'Harmless text') where seq = 6");
+    execute(
+        "update audit_log set payload = replace(payload, 'Generated text', 'Harmless text') where seq = 6");
 
     Verification result = ChainVerifier.verify(database.dataSource());
 
@@ -84,17 +93,21 @@ class ChainVerifierITCase {
   }
 
   @Test
-  void shouldReportAForgedRecordWhoseDigestAndHashWereRecomputedButNotItsSuccessors() throws Exception {
-    // A careful attacker recomputes the edited record's digest and hash: its successor's link breaks.
+  void shouldReportAForgedRecordWhoseDigestAndHashWereRecomputedButNotItsSuccessors()
+      throws Exception {
+    // A careful attacker recomputes the edited record's digest and hash: its successor's link
+    // breaks.
     try (Connection connection = database.dataSource().getConnection()) {
       connection.setAutoCommit(false);
       Statement statement = connection.createStatement();
-      statement.execute("update audit_log set payload = replace(payload, 'Generated text', 'Forged text') where seq = 4");
+      statement.execute(
+          "update audit_log set payload = replace(payload, 'Generated text', 'Forged text') where seq = 4");
       AuditChain.Entry entry = read(connection, 4);
       byte[] previous = hashOf(connection, 3);
       byte[] digest = AuditChain.digest(entry);
-      try (PreparedStatement update = connection.prepareStatement(
-          "update audit_log set entry_digest = ?, hash = ? where seq = 4")) {
+      try (PreparedStatement update =
+          connection.prepareStatement(
+              "update audit_log set entry_digest = ?, hash = ? where seq = 4")) {
         update.setBytes(1, digest);
         update.setBytes(2, AuditChain.link(previous, digest));
         update.executeUpdate();
@@ -133,7 +146,8 @@ class ChainVerifierITCase {
 
   @Test
   void shouldReportContentRemovedWithoutARetentionRecord() throws Exception {
-    execute("update audit_log set payload = null, tombstoned_at = now(), tombstone_seq = 20 where seq = 3");
+    execute(
+        "update audit_log set payload = null, tombstoned_at = now(), tombstone_seq = 20 where seq = 3");
 
     Verification result = ChainVerifier.verify(database.dataSource());
 
@@ -148,7 +162,8 @@ class ChainVerifierITCase {
     deleteRecords("seq >= 19");
 
     assertThat(ChainVerifier.verify(database.dataSource()).valid())
-        .as("without an anchor a truncated chain still links").isTrue();
+        .as("without an anchor a truncated chain still links")
+        .isTrue();
     Verification anchored = ChainVerifier.verify(database.dataSource(), anchor);
 
     assertThat(anchored.valid()).isFalse();
@@ -162,15 +177,30 @@ class ChainVerifierITCase {
     deleteRecords("true");
     byte[] previous = AuditChain.GENESIS;
     try (Connection connection = database.dataSource().getConnection();
-        PreparedStatement insert = connection.prepareStatement("insert into audit_log (seq, event_id, event_type,"
-            + " tenant_id, request_id, source_topic, source_partition, source_offset, payload, recorded_at,"
-            + " chain_version, prev_hash, hash) values (?, ?, 'GenerationRequest', 'acme', ?, 'gen.requests', 0, ?,"
-            + " ?, ?, 1, ?, ?)")) {
+        PreparedStatement insert =
+            connection.prepareStatement(
+                "insert into audit_log (seq, event_id, event_type,"
+                    + " tenant_id, request_id, source_topic, source_partition, source_offset, payload, recorded_at,"
+                    + " chain_version, prev_hash, hash) values (?, ?, 'GenerationRequest', 'acme', ?, 'gen.requests', 0, ?,"
+                    + " ?, ?, 1, ?, ?)")) {
       for (int seq = 1; seq <= 3; seq++) {
-        AuditChain.Entry entry = new AuditChain.Entry(1, seq, "v1-" + seq, "GenerationRequest", "acme", "r" + seq,
-            "gen.requests", 0, seq, "{\"n\":" + seq + "}", NOW);
-        byte[] hash = MessageDigest.getInstance("SHA-256").digest(concat(previous,
-            AuditChain.canonical(entry).getBytes(StandardCharsets.UTF_8)));
+        AuditChain.Entry entry =
+            new AuditChain.Entry(
+                1,
+                seq,
+                "v1-" + seq,
+                "GenerationRequest",
+                "acme",
+                "r" + seq,
+                "gen.requests",
+                0,
+                seq,
+                "{\"n\":" + seq + "}",
+                NOW);
+        byte[] hash =
+            MessageDigest.getInstance("SHA-256")
+                .digest(
+                    concat(previous, AuditChain.canonical(entry).getBytes(StandardCharsets.UTF_8)));
         insert.setLong(1, seq);
         insert.setString(2, entry.eventId());
         insert.setString(3, entry.requestId());
@@ -199,7 +229,8 @@ class ChainVerifierITCase {
   private void deleteRecords(String where) throws Exception {
     String records = "(select event_id from audit_log where " + where + ")";
     execute("delete from review_item where gate_event_id in " + records);
-    for (String table : List.of("generation_request", "generation_output", "moderation_verdict", "gate_outcome")) {
+    for (String table :
+        List.of("generation_request", "generation_output", "moderation_verdict", "gate_outcome")) {
       execute("delete from " + table + " where event_id in " + records);
     }
     execute("delete from audit_log where " + where);
@@ -213,20 +244,30 @@ class ChainVerifierITCase {
   }
 
   private static AuditChain.Entry read(Connection connection, long seq) throws Exception {
-    try (PreparedStatement query = connection.prepareStatement("select * from audit_log where seq = ?")) {
+    try (PreparedStatement query =
+        connection.prepareStatement("select * from audit_log where seq = ?")) {
       query.setLong(1, seq);
       try (ResultSet rs = query.executeQuery()) {
         rs.next();
-        return new AuditChain.Entry(rs.getInt("chain_version"), seq, rs.getString("event_id"),
-            rs.getString("event_type"), rs.getString("tenant_id"), rs.getString("request_id"),
-            rs.getString("source_topic"), rs.getInt("source_partition"), rs.getLong("source_offset"),
-            rs.getString("payload"), rs.getObject("recorded_at", OffsetDateTime.class).toInstant());
+        return new AuditChain.Entry(
+            rs.getInt("chain_version"),
+            seq,
+            rs.getString("event_id"),
+            rs.getString("event_type"),
+            rs.getString("tenant_id"),
+            rs.getString("request_id"),
+            rs.getString("source_topic"),
+            rs.getInt("source_partition"),
+            rs.getLong("source_offset"),
+            rs.getString("payload"),
+            rs.getObject("recorded_at", OffsetDateTime.class).toInstant());
       }
     }
   }
 
   private static byte[] hashOf(Connection connection, long seq) throws Exception {
-    try (PreparedStatement query = connection.prepareStatement("select hash from audit_log where seq = ?")) {
+    try (PreparedStatement query =
+        connection.prepareStatement("select hash from audit_log where seq = ?")) {
       query.setLong(1, seq);
       try (ResultSet rs = query.executeQuery()) {
         rs.next();
@@ -241,5 +282,4 @@ class ChainVerifierITCase {
     System.arraycopy(b, 0, out, a.length, b.length);
     return out;
   }
-
 }

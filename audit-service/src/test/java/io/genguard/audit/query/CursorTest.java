@@ -26,9 +26,11 @@ class CursorTest {
 
   @Test
   void shouldRejectAnythingThisApiDidNotIssue() {
-    String forged = Base64.getUrlEncoder().encodeToString("1' or '1'='1:x".getBytes(StandardCharsets.UTF_8));
+    String forged =
+        Base64.getUrlEncoder().encodeToString("1' or '1'='1:x".getBytes(StandardCharsets.UTF_8));
     for (String bad : new String[] {"not base64 !", forged, "MTIz", "x".repeat(600)}) {
-      assertThatThrownBy(() -> Cursor.decode("cursor", bad)).isInstanceOf(InvalidInputException.class)
+      assertThatThrownBy(() -> Cursor.decode("cursor", bad))
+          .isInstanceOf(InvalidInputException.class)
           .hasMessageContaining("cursor is not a cursor this API returned");
     }
   }

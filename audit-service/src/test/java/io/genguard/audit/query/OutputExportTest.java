@@ -32,18 +32,23 @@ class OutputExportTest {
   void shouldWriteAHeaderAndOneLinePerRow() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     OutputExport.Writing csv = OutputExport.csv(out);
-    ObjectNode row = (ObjectNode) JSON.readTree("{\"requestId\":\"r1\",\"outputId\":\"o1\",\"tenantId\":\"acme\","
-        + "\"decision\":\"REVIEW\",\"outcome\":null,\"unsafeScore\":0.7,\"categoryScores\":{\"hate\":0.7},"
-        + "\"reasons\":[{\"code\":\"category.review\"}],\"groups\":[\"religion:muslim\",\"race:black\"],"
-        + "\"policyId\":\"default\",\"policyVersion\":\"v1\",\"modelName\":\"kn\",\"modelVersion\":\"3\","
-        + "\"decidedAt\":\"2026-11-25T10:00:00Z\",\"text\":\"=cmd|' /C calc'!A0, and more\"}");
+    ObjectNode row =
+        (ObjectNode)
+            JSON.readTree(
+                "{\"requestId\":\"r1\",\"outputId\":\"o1\",\"tenantId\":\"acme\","
+                    + "\"decision\":\"REVIEW\",\"outcome\":null,\"unsafeScore\":0.7,\"categoryScores\":{\"hate\":0.7},"
+                    + "\"reasons\":[{\"code\":\"category.review\"}],\"groups\":[\"religion:muslim\",\"race:black\"],"
+                    + "\"policyId\":\"default\",\"policyVersion\":\"v1\",\"modelName\":\"kn\",\"modelVersion\":\"3\","
+                    + "\"decidedAt\":\"2026-11-25T10:00:00Z\",\"text\":\"=cmd|' /C calc'!A0, and more\"}");
     csv.accept(row);
     csv.finish(1, false);
 
     String[] lines = out.toString(StandardCharsets.UTF_8).split("\r\n");
     assertThat(lines[0]).isEqualTo(String.join(",", OutputExport.CSV_COLUMNS));
-    assertThat(lines[1]).isEqualTo("r1,o1,acme,REVIEW,PENDING,0.7,hate=0.7,category.review,religion:muslim;race:black,"
-        + "default,v1,kn 3,2026-11-25T10:00:00Z,\"'=cmd|' /C calc'!A0, and more\"");
+    assertThat(lines[1])
+        .isEqualTo(
+            "r1,o1,acme,REVIEW,PENDING,0.7,hate=0.7,category.review,religion:muslim;race:black,"
+                + "default,v1,kn 3,2026-11-25T10:00:00Z,\"'=cmd|' /C calc'!A0, and more\"");
   }
 
   @Test
@@ -51,13 +56,15 @@ class OutputExportTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     OutputExport.Writing csv = OutputExport.csv(out);
     csv.finish(0, false);
-    assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(String.join(",", OutputExport.CSV_COLUMNS) + "\r\n");
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .isEqualTo(String.join(",", OutputExport.CSV_COLUMNS) + "\r\n");
   }
 
   @Test
   void shouldWriteJsonWithTheQueryTheRowsAndWhetherTheLimitCutItShort() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    OutputExport.Writing json = OutputExport.json(out, JSON, JSON.createObjectNode().put("decision", "BLOCK"));
+    OutputExport.Writing json =
+        OutputExport.json(out, JSON, JSON.createObjectNode().put("decision", "BLOCK"));
     json.accept(JSON.createObjectNode().put("requestId", "r1"));
     json.accept(JSON.createObjectNode().put("requestId", "r2"));
     json.finish(2, true);

@@ -19,7 +19,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Searching judged outputs by decision, category, group, tenant and time; pages; CSV and JSON export. */
+/**
+ * Searching judged outputs by decision, category, group, tenant and time; pages; CSV and JSON
+ * export.
+ */
 class OutputSearchITCase {
   private static final Instant T0 = Instant.parse("2026-11-01T00:00:00Z");
   private static RunningAuditService audit;
@@ -30,14 +33,20 @@ class OutputSearchITCase {
     audit = RunningAuditService.start("output_search_it");
     compliance = audit.token(Role.COMPLIANCE, null, "carl");
     for (int i = 0; i < 30; i++) {
-      Decision decision = i % 3 == 0 ? Decision.BLOCK : i % 3 == 1 ? Decision.REVIEW : Decision.RELEASE;
-      Scenario scenario = Scenario.of("search-" + i, i < 20 ? "acme" : "globex", decision, T0.plusSeconds(3600L * i))
-          .withGroups(i % 2 == 0 ? List.of("religion:muslim", "gender:female") : List.of("age:old"));
+      Decision decision =
+          i % 3 == 0 ? Decision.BLOCK : i % 3 == 1 ? Decision.REVIEW : Decision.RELEASE;
+      Scenario scenario =
+          Scenario.of(
+                  "search-" + i, i < 20 ? "acme" : "globex", decision, T0.plusSeconds(3600L * i))
+              .withGroups(
+                  i % 2 == 0 ? List.of("religion:muslim", "gender:female") : List.of("age:old"));
       if (i % 5 == 0 && decision != Decision.RELEASE) {
         scenario = scenario.withCategory("violence", 0.93);
       }
       if (i == 4) {
-        scenario = scenario.withText("=HYPERLINK(\"http://evil.example\",\"click\"), said the model\nnext line");
+        scenario =
+            scenario.withText(
+                "=HYPERLINK(\"http://evil.example\",\"click\"), said the model\nnext line");
       }
       audit.seed(AuditEvents.story(scenario));
     }
@@ -58,11 +67,17 @@ class OutputSearchITCase {
 
   @Test
   void shouldFilterByEachCriterionAndCombineThem() throws Exception {
-    assertThat(ids("decision=BLOCK")).hasSize(10).allSatisfy(id -> assertThat(number(id) % 3).isZero());
-    assertThat(ids("tenant=globex")).hasSize(10).allSatisfy(id -> assertThat(number(id)).isGreaterThanOrEqualTo(20));
-    assertThat(ids("group=age:old")).hasSize(15).allSatisfy(id -> assertThat(number(id) % 2).isOne());
-    assertThat(ids("category=violence")).containsExactlyInAnyOrder("search-0", "search-10", "search-15",
-        "search-25");
+    assertThat(ids("decision=BLOCK"))
+        .hasSize(10)
+        .allSatisfy(id -> assertThat(number(id) % 3).isZero());
+    assertThat(ids("tenant=globex"))
+        .hasSize(10)
+        .allSatisfy(id -> assertThat(number(id)).isGreaterThanOrEqualTo(20));
+    assertThat(ids("group=age:old"))
+        .hasSize(15)
+        .allSatisfy(id -> assertThat(number(id) % 2).isOne());
+    assertThat(ids("category=violence"))
+        .containsExactlyInAnyOrder("search-0", "search-10", "search-15", "search-25");
     assertThat(ids("category=violence&minScore=0.95")).isEmpty();
     assertThat(ids("category=hate")).as("flagged, not merely scored").hasSize(16);
     assertThat(ids("from=2026-11-01T05:00:00Z&to=2026-11-01T08:00:00Z"))
@@ -79,7 +94,11 @@ class OutputSearchITCase {
     String cursor = null;
     int pages = 0;
     do {
-      JsonNode page = json(audit.get("/api/v1/outputs?limit=7" + (cursor == null ? "" : "&cursor=" + cursor), compliance));
+      JsonNode page =
+          json(
+              audit.get(
+                  "/api/v1/outputs?limit=7" + (cursor == null ? "" : "&cursor=" + cursor),
+                  compliance));
       page.path("items").forEach(item -> all.add(item.path("requestId").asText()));
       cursor = page.path("nextCursor").isNull() ? null : page.path("nextCursor").asText();
       pages++;
@@ -93,7 +112,8 @@ class OutputSearchITCase {
 
   @Test
   void shouldCarryEverythingAnAuditorNeedsInEachResult() throws Exception {
-    JsonNode item = json(audit.get("/api/v1/outputs?decision=REVIEW&limit=1", compliance)).path("items").get(0);
+    JsonNode item =
+        json(audit.get("/api/v1/outputs?decision=REVIEW&limit=1", compliance)).path("items").get(0);
 
     assertThat(item.path("requestId").asText()).isEqualTo("search-28");
     assertThat(item.path("text").asText()).startsWith("Generated text for search-28");
@@ -106,20 +126,25 @@ class OutputSearchITCase {
 
   @Test
   void shouldExportTheSearchAsCsvWithUntrustedTextNeutralised() throws Exception {
-    HttpResponse<String> csv = audit.get("/api/v1/outputs/export?format=csv&tenant=acme&decision=REVIEW", compliance);
+    HttpResponse<String> csv =
+        audit.get("/api/v1/outputs/export?format=csv&tenant=acme&decision=REVIEW", compliance);
 
     assertThat(csv.statusCode()).isEqualTo(200);
     assertThat(csv.headers().firstValue("Content-Type").orElse("")).startsWith("text/csv");
-    assertThat(csv.headers().firstValue("Content-Disposition").orElse("")).startsWith("attachment; filename=");
+    assertThat(csv.headers().firstValue("Content-Disposition").orElse(""))
+        .startsWith("attachment; filename=");
     String[] lines = csv.body().split("\r\n(?=search-|$)");
     assertThat(lines[0]).isEqualTo(String.join(",", OutputExport.CSV_COLUMNS));
     assertThat(lines).hasSize(1 + 7);
-    assertThat(csv.body()).contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\"), said the model\nnext line\"");
+    assertThat(csv.body())
+        .contains(
+            "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\"), said the model\nnext line\"");
   }
 
   @Test
   void shouldExportJsonWithTheQueryItAnswers() throws Exception {
-    JsonNode export = json(audit.get("/api/v1/outputs/export?format=json&group=age:old", compliance));
+    JsonNode export =
+        json(audit.get("/api/v1/outputs/export?format=json&group=age:old", compliance));
 
     assertThat(export.path("query").path("group").asText()).isEqualTo("age:old");
     assertThat(export.path("count").asInt()).isEqualTo(15);
@@ -133,10 +158,12 @@ class OutputSearchITCase {
   void shouldAnswerBadFiltersWithA400ThatSaysWhatToSend() throws Exception {
     HttpResponse<String> response = audit.get("/api/v1/outputs?decision=ALLOW", compliance);
     assertThat(response.statusCode()).isEqualTo(400);
-    assertThat(json(response).path("error").asText()).isEqualTo("decision 'ALLOW' is not one of [BLOCK, RELEASE, REVIEW]");
+    assertThat(json(response).path("error").asText())
+        .isEqualTo("decision 'ALLOW' is not one of [BLOCK, RELEASE, REVIEW]");
     assertThat(audit.get("/api/v1/outputs?limit=0", compliance).statusCode()).isEqualTo(400);
     assertThat(audit.get("/api/v1/outputs?limit=201", compliance).statusCode()).isEqualTo(400);
-    assertThat(audit.get("/api/v1/outputs/export?format=xlsx", compliance).statusCode()).isEqualTo(400);
+    assertThat(audit.get("/api/v1/outputs/export?format=xlsx", compliance).statusCode())
+        .isEqualTo(400);
   }
 
   private static int number(String id) {

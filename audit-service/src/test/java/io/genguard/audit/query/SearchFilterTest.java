@@ -11,27 +11,48 @@ class SearchFilterTest {
 
   @Test
   void shouldAcceptEveryFilterInItsDocumentedForm() {
-    SearchFilter filter = SearchFilter.parse("acme", "review", "held_for_review", "Hate", "0.5", "religion:muslim",
-        "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z");
+    SearchFilter filter =
+        SearchFilter.parse(
+            "acme",
+            "review",
+            "held_for_review",
+            "Hate",
+            "0.5",
+            "religion:muslim",
+            "2026-11-01T00:00:00Z",
+            "2026-12-01T00:00:00Z");
 
-    assertThat(filter).isEqualTo(new SearchFilter("acme", "REVIEW", "HELD_FOR_REVIEW", "hate", 0.5,
-        "religion:muslim", Instant.parse("2026-11-01T00:00:00Z"), Instant.parse("2026-12-01T00:00:00Z")));
+    assertThat(filter)
+        .isEqualTo(
+            new SearchFilter(
+                "acme",
+                "REVIEW",
+                "HELD_FOR_REVIEW",
+                "hate",
+                0.5,
+                "religion:muslim",
+                Instant.parse("2026-11-01T00:00:00Z"),
+                Instant.parse("2026-12-01T00:00:00Z")));
   }
 
   @Test
   void shouldTreatBlankValuesAsAbsent() {
-    assertThat(SearchFilter.parse("", " ", null, "", null, "", "", null)).isEqualTo(SearchFilter.none());
+    assertThat(SearchFilter.parse("", " ", null, "", null, "", "", null))
+        .isEqualTo(SearchFilter.none());
   }
 
   @Test
   void shouldNameTheParameterAndTheExpectedFormInEveryError() {
-    assertThatThrownBy(() -> SearchFilter.parse("acme' OR '1'='1", null, null, null, null, null, null, null))
-        .isInstanceOf(InvalidInputException.class).hasMessageContaining("tenant 'acme' OR '1'='1' is not valid");
+    assertThatThrownBy(
+            () -> SearchFilter.parse("acme' OR '1'='1", null, null, null, null, null, null, null))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("tenant 'acme' OR '1'='1' is not valid");
     assertThatThrownBy(() -> SearchFilter.parse(null, "MAYBE", null, null, null, null, null, null))
         .hasMessageContaining("decision 'MAYBE' is not one of [BLOCK, RELEASE, REVIEW]");
     assertThatThrownBy(() -> SearchFilter.parse(null, null, "GONE", null, null, null, null, null))
         .hasMessageContaining("outcome 'GONE' is not one of");
-    assertThatThrownBy(() -> SearchFilter.parse(null, null, null, "hate;drop", null, null, null, null))
+    assertThatThrownBy(
+            () -> SearchFilter.parse(null, null, null, "hate;drop", null, null, null, null))
         .hasMessageContaining("category 'hate;drop' is not valid");
     assertThatThrownBy(() -> SearchFilter.parse(null, null, null, null, "0.5", null, null, null))
         .hasMessageContaining("minScore needs a category");
@@ -41,16 +62,29 @@ class SearchFilterTest {
         .hasMessageContaining("minScore 'NaN'");
     assertThatThrownBy(() -> SearchFilter.parse(null, null, null, null, null, "a'b", null, null))
         .hasMessageContaining("group 'a'b' is not valid");
-    assertThatThrownBy(() -> SearchFilter.parse(null, null, null, null, null, null, "yesterday", null))
+    assertThatThrownBy(
+            () -> SearchFilter.parse(null, null, null, null, null, null, "yesterday", null))
         .hasMessageContaining("from 'yesterday' is not an ISO-8601 UTC instant");
-    assertThatThrownBy(() -> SearchFilter.parse(null, null, null, null, null, null, "2026-12-01T00:00:00Z",
-        "2026-11-01T00:00:00Z")).hasMessageContaining("must be before to");
+    assertThatThrownBy(
+            () ->
+                SearchFilter.parse(
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    "2026-12-01T00:00:00Z",
+                    "2026-11-01T00:00:00Z"))
+        .hasMessageContaining("must be before to");
   }
 
   @Test
   void shouldShortenLongBadValuesInErrors() {
     String longValue = "x".repeat(200) + "'";
-    assertThatThrownBy(() -> SearchFilter.parse(null, null, null, null, null, longValue, null, null))
-        .hasMessageContaining("x".repeat(64) + "...").hasMessageNotContaining("x".repeat(65));
+    assertThatThrownBy(
+            () -> SearchFilter.parse(null, null, null, null, null, longValue, null, null))
+        .hasMessageContaining("x".repeat(64) + "...")
+        .hasMessageNotContaining("x".repeat(65));
   }
 }

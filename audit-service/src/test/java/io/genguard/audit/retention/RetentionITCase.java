@@ -41,10 +41,15 @@ class RetentionITCase {
   void oldAndRecentStoriesOfTwoTenants(TestInfo test) throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     String name = "retention_" + test.getTestMethod().orElseThrow().getName().toLowerCase();
-    database = AuditDatabase.connect(infra.createDatabase(name.substring(0, Math.min(60, name.length()))),
-        infra.jdbcUser(), infra.jdbcPassword(), 2);
+    database =
+        AuditDatabase.connect(
+            infra.createDatabase(name.substring(0, Math.min(60, name.length()))),
+            infra.jdbcUser(),
+            infra.jdbcPassword(),
+            2);
     AuditWriter old = new AuditWriter(database.dataSource(), Clock.fixed(LONG_AGO, ZoneOffset.UTC));
-    AuditWriter recent = new AuditWriter(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC));
+    AuditWriter recent =
+        new AuditWriter(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC));
     old.write(AuditEvents.story(Scenario.of("acme-old", "acme", Decision.REVIEW, LONG_AGO)));
     old.write(AuditEvents.story(Scenario.of("globex-old", "globex", Decision.BLOCK, LONG_AGO)));
     recent.write(AuditEvents.story(Scenario.of("acme-new", "acme", Decision.RELEASE, RECENTLY)));
@@ -68,9 +73,18 @@ class RetentionITCase {
 
     assertThat(applied).extracting(Retention.Applied::tombstoned).containsExactly(3L, 1L);
     assertThat(applied).allSatisfy(a -> assertThat(a.tenantId()).isEqualTo("acme"));
-    assertThat(count("select count(*) from audit_log where request_id = 'acme-old' and payload is null")).isEqualTo(4);
-    assertThat(count("select count(*) from audit_log where request_id = 'globex-old' and payload is null")).isZero();
-    assertThat(count("select count(*) from audit_log where request_id = 'acme-new' and payload is null")).isZero();
+    assertThat(
+            count(
+                "select count(*) from audit_log where request_id = 'acme-old' and payload is null"))
+        .isEqualTo(4);
+    assertThat(
+            count(
+                "select count(*) from audit_log where request_id = 'globex-old' and payload is null"))
+        .isZero();
+    assertThat(
+            count(
+                "select count(*) from audit_log where request_id = 'acme-new' and payload is null"))
+        .isZero();
     AuditQueries queries = new AuditQueries(database.dataSource());
     assertThat(queries.story("acme-old")).as("the content is gone").isEmpty();
     assertThat(queries.story("globex-old")).isPresent();
@@ -80,7 +94,9 @@ class RetentionITCase {
     ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
     assertThat(verification.valid()).as(verification.summary()).isTrue();
     assertThat(verification.tombstones()).isEqualTo(4);
-    assertThat(count("select count(*) from api_action where action = 'retention.set' and caller_name = 'ada'"))
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'retention.set' and caller_name = 'ada'"))
         .isEqualTo(1);
     assertThat(retention.apply(ADMIN)).as("a second run finds nothing more").isEmpty();
   }
@@ -93,8 +109,14 @@ class RetentionITCase {
     List<Retention.Applied> applied = retention.apply(ADMIN);
 
     assertThat(applied).extracting(Retention.Applied::scope).containsOnly("DEFAULT");
-    assertThat(count("select count(*) from audit_log where request_id = 'globex-old' and payload is null")).isEqualTo(4);
-    assertThat(count("select count(*) from audit_log where request_id = 'acme-old' and payload is null")).isZero();
+    assertThat(
+            count(
+                "select count(*) from audit_log where request_id = 'globex-old' and payload is null"))
+        .isEqualTo(4);
+    assertThat(
+            count(
+                "select count(*) from audit_log where request_id = 'acme-old' and payload is null"))
+        .isZero();
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
   }
 
@@ -107,8 +129,10 @@ class RetentionITCase {
     // An attacker hides a recent record's content behind that retention record.
     try (Connection connection = database.dataSource().getConnection();
         Statement statement = connection.createStatement()) {
-      statement.execute("update audit_log set payload = null, tombstoned_at = now(), tombstone_seq = " + retentionSeq
-          + " where request_id = 'acme-new' and event_type = 'GenerationOutput'");
+      statement.execute(
+          "update audit_log set payload = null, tombstoned_at = now(), tombstone_seq = "
+              + retentionSeq
+              + " where request_id = 'acme-new' and event_type = 'GenerationOutput'");
     }
     ChainVerifier.Verification forged = ChainVerifier.verify(database.dataSource());
 
@@ -124,8 +148,10 @@ class RetentionITCase {
     long retentionSeq = retention.apply(ADMIN).get(0).retentionSeq();
     try (Connection connection = database.dataSource().getConnection();
         Statement statement = connection.createStatement()) {
-      statement.execute("update audit_log set payload = null, tombstoned_at = now(), tombstone_seq = " + retentionSeq
-          + ", recorded_at = '2026-01-10T09:00:00Z' where request_id = 'acme-new' and event_type = 'GenerationOutput'");
+      statement.execute(
+          "update audit_log set payload = null, tombstoned_at = now(), tombstone_seq = "
+              + retentionSeq
+              + ", recorded_at = '2026-01-10T09:00:00Z' where request_id = 'acme-new' and event_type = 'GenerationOutput'");
     }
 
     ChainVerifier.Verification forged = ChainVerifier.verify(database.dataSource());
@@ -137,12 +163,15 @@ class RetentionITCase {
   @Test
   void shouldRejectInvalidPoliciesWithClearMessages() {
     Retention retention = retention(0);
-    assertThatThrownBy(() -> retention.set("acme", 0, ADMIN)).isInstanceOf(InvalidInputException.class)
+    assertThatThrownBy(() -> retention.set("acme", 0, ADMIN))
+        .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("retentionDays must be between 1 and");
-    assertThatThrownBy(() -> retention.set("bad tenant'--", 30, ADMIN)).isInstanceOf(InvalidInputException.class)
+    assertThatThrownBy(() -> retention.set("bad tenant'--", 30, ADMIN))
+        .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("tenant 'bad tenant'--' is not valid");
     Caller acmeAdmin = new Caller("t1", "acme admin", Role.ADMIN, "acme");
-    assertThatThrownBy(() -> retention.set("globex", 30, acmeAdmin)).isInstanceOf(ForbiddenException.class);
+    assertThatThrownBy(() -> retention.set("globex", 30, acmeAdmin))
+        .isInstanceOf(ForbiddenException.class);
     assertThatThrownBy(() -> new Retention(database.dataSource(), Clock.systemUTC(), -1))
         .hasMessageContaining("default retention must be 0");
   }

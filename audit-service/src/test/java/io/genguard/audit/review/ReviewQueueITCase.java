@@ -32,7 +32,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The review queue over HTTP: list, claim, approve or reject, and the decision on review.decisions. */
+/**
+ * The review queue over HTTP: list, claim, approve or reject, and the decision on review.decisions.
+ */
 class ReviewQueueITCase {
   private static final Instant NOW = Instant.now();
   private static RunningAuditService audit;
@@ -62,18 +64,22 @@ class ReviewQueueITCase {
   private static final List<ReviewDecision> SEEN = new ArrayList<>();
 
   private static ReviewDecision decisionOnKafka(String requestId) {
-    await().atMost(Duration.ofSeconds(30)).until(() -> {
-      for (ConsumerRecord<String, byte[]> record : decisions.poll(Duration.ofMillis(200))) {
-        SEEN.add(Topics.REVIEW_DECISIONS.codec().decode(record.value()));
-      }
-      return SEEN.stream().anyMatch(d -> d.getRequestId().equals(requestId));
-    });
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              for (ConsumerRecord<String, byte[]> record : decisions.poll(Duration.ofMillis(200))) {
+                SEEN.add(Topics.REVIEW_DECISIONS.codec().decode(record.value()));
+              }
+              return SEEN.stream().anyMatch(d -> d.getRequestId().equals(requestId));
+            });
     return SEEN.stream().filter(d -> d.getRequestId().equals(requestId)).findFirst().orElseThrow();
   }
 
   @Test
   void shouldListHeldOutputsOldestFirstWithWhatAReviewerNeedsToDecide() throws Exception {
-    audit.seed(AuditEvents.story(Scenario.of("queue-old", "acme", Decision.REVIEW, NOW.minusSeconds(60))));
+    audit.seed(
+        AuditEvents.story(Scenario.of("queue-old", "acme", Decision.REVIEW, NOW.minusSeconds(60))));
     audit.seed(AuditEvents.story(Scenario.of("queue-new", "acme", Decision.REVIEW, NOW)));
     audit.seed(AuditEvents.story(Scenario.of("queue-released", "acme", Decision.RELEASE, NOW)));
 
@@ -94,18 +100,23 @@ class ReviewQueueITCase {
   @Test
   void shouldPageThroughTheQueueWithoutRepeatsOrGaps() throws Exception {
     for (int i = 0; i < 7; i++) {
-      audit.seed(AuditEvents.story(Scenario.of("page-" + i, "paged", Decision.REVIEW, NOW.plusMillis(i))));
+      audit.seed(
+          AuditEvents.story(Scenario.of("page-" + i, "paged", Decision.REVIEW, NOW.plusMillis(i))));
     }
     String token = audit.token(Role.REVIEWER, "paged", "pat");
     List<String> seen = new ArrayList<>();
     String cursor = null;
     do {
-      JsonNode page = json(audit.get("/api/v1/reviews?limit=3" + (cursor == null ? "" : "&cursor=" + cursor), token));
+      JsonNode page =
+          json(
+              audit.get(
+                  "/api/v1/reviews?limit=3" + (cursor == null ? "" : "&cursor=" + cursor), token));
       page.path("items").forEach(item -> seen.add(item.path("requestId").asText()));
       cursor = page.path("nextCursor").isNull() ? null : page.path("nextCursor").asText();
     } while (cursor != null);
 
-    assertThat(seen).containsExactly("page-0", "page-1", "page-2", "page-3", "page-4", "page-5", "page-6");
+    assertThat(seen)
+        .containsExactly("page-0", "page-1", "page-2", "page-3", "page-4", "page-5", "page-6");
   }
 
   @Test
@@ -113,8 +124,11 @@ class ReviewQueueITCase {
     Scenario held = Scenario.of("approve-me", "acme", Decision.REVIEW, NOW);
     audit.seed(AuditEvents.story(held));
 
-    HttpResponse<String> approved = audit.post("/api/v1/reviews/approve-me/approve", rita,
-        "{\"note\":\"quoted from a news article\"}");
+    HttpResponse<String> approved =
+        audit.post(
+            "/api/v1/reviews/approve-me/approve",
+            rita,
+            "{\"note\":\"quoted from a news article\"}");
 
     assertThat(approved.statusCode()).isEqualTo(202);
     JsonNode body = json(approved);
@@ -126,20 +140,35 @@ class ReviewQueueITCase {
     assertThat(decision.getOutputId()).isEqualTo(held.outputId());
     assertThat(decision.getTenantId()).isEqualTo("acme");
     assertThat(decision.getReviewId()).isEqualTo(body.path("reviewId").asText());
-    await().atMost(Duration.ofSeconds(10)).until(() ->
-        audit.count("select count(*) from review_outbox where request_id = 'approve-me' and published_at is not null") == 1);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                audit.count(
+                        "select count(*) from review_outbox where request_id = 'approve-me' and published_at is not null")
+                    == 1);
 
     HttpResponse<String> again = audit.post("/api/v1/reviews/approve-me/reject", ravi, "{}");
     assertThat(again.statusCode()).isEqualTo(409);
     assertThat(json(again).path("error").asText()).contains("already reviewed (APPROVE by rita");
 
     // The gate's outcome, ingested, closes the item.
-    audit.seed(List.of(AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), AuditEvents.gateOutcome(held,
-        GateOutcome.RELEASED, GateBasis.REVIEW, decision.getReviewId(), NOW.plusSeconds(1)))));
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_RELEASED.name(),
+                AuditEvents.gateOutcome(
+                    held,
+                    GateOutcome.RELEASED,
+                    GateBasis.REVIEW,
+                    decision.getReviewId(),
+                    NOW.plusSeconds(1)))));
     JsonNode story = json(audit.get("/api/v1/requests/approve-me", rita));
     assertThat(story.path("status").asText()).isEqualTo("RELEASED");
     assertThat(story.path("reviewItem").path("state").asText()).isEqualTo("RELEASED");
-    assertThat(story.path("actions")).extracting(action -> action.path("action").asText()).contains("review.approve");
+    assertThat(story.path("actions"))
+        .extracting(action -> action.path("action").asText())
+        .contains("review.approve");
   }
 
   @Test
@@ -148,15 +177,18 @@ class ReviewQueueITCase {
 
     JsonNode claim = json(audit.post("/api/v1/reviews/claimed/claim", rita, null));
     assertThat(claim.path("claimedBy").asText()).isEqualTo("rita");
-    assertThat(Instant.parse(claim.path("claimExpiresAt").asText())).isAfter(Instant.now().plusSeconds(600));
+    assertThat(Instant.parse(claim.path("claimExpiresAt").asText()))
+        .isAfter(Instant.now().plusSeconds(600));
 
     HttpResponse<String> stolen = audit.post("/api/v1/reviews/claimed/reject", ravi, "{}");
     assertThat(stolen.statusCode()).isEqualTo(409);
     assertThat(json(stolen).path("error").asText()).contains("claimed by rita until");
     assertThat(audit.post("/api/v1/reviews/claimed/claim", ravi, null).statusCode()).isEqualTo(409);
 
-    assertThat(audit.post("/api/v1/reviews/claimed/unclaim", rita, null).statusCode()).isEqualTo(200);
-    HttpResponse<String> rejected = audit.post("/api/v1/reviews/claimed/reject", ravi, "{\"note\":\"targets a group\"}");
+    assertThat(audit.post("/api/v1/reviews/claimed/unclaim", rita, null).statusCode())
+        .isEqualTo(200);
+    HttpResponse<String> rejected =
+        audit.post("/api/v1/reviews/claimed/reject", ravi, "{\"note\":\"targets a group\"}");
     assertThat(rejected.statusCode()).isEqualTo(202);
     ReviewDecision decision = decisionOnKafka("claimed");
     assertThat(decision.getAction()).isEqualTo(ReviewAction.REJECT);
@@ -169,19 +201,25 @@ class ReviewQueueITCase {
 
     HttpResponse<String> notJson = audit.post("/api/v1/reviews/bad-body/approve", rita, "note=hi");
     assertThat(notJson.statusCode()).isEqualTo(400);
-    assertThat(json(notJson).path("error").asText()).startsWith("Body is not valid JSON for this endpoint");
-    HttpResponse<String> unknownField = audit.post("/api/v1/reviews/bad-body/approve", rita, "{\"verdict\":\"ok\"}");
+    assertThat(json(notJson).path("error").asText())
+        .startsWith("Body is not valid JSON for this endpoint");
+    HttpResponse<String> unknownField =
+        audit.post("/api/v1/reviews/bad-body/approve", rita, "{\"verdict\":\"ok\"}");
     assertThat(unknownField.statusCode()).isEqualTo(400);
-    HttpResponse<String> control = audit.post("/api/v1/reviews/bad-body/approve", rita, "{\"note\":\"a\\u0007b\"}");
+    HttpResponse<String> control =
+        audit.post("/api/v1/reviews/bad-body/approve", rita, "{\"note\":\"a\\u0007b\"}");
     assertThat(control.statusCode()).isEqualTo(400);
-    assertThat(json(control).path("error").asText()).contains("note contains a control character (code 7)");
+    assertThat(json(control).path("error").asText())
+        .contains("note contains a control character (code 7)");
     HttpResponse<String> missing = audit.post("/api/v1/reviews/nothing-here/approve", rita, "{}");
     assertThat(missing.statusCode()).isEqualTo(404);
     HttpResponse<String> badState = audit.get("/api/v1/reviews?state=OPEN", rita);
     assertThat(badState.statusCode()).isEqualTo(400);
-    assertThat(json(badState).path("error").asText()).contains("state 'OPEN' is not one of [DECIDED, PENDING,"
-        + " QUARANTINED, RELEASED]");
-    assertThat(audit.count("select count(*) from review_item where request_id = 'bad-body' and state = 'PENDING'"))
+    assertThat(json(badState).path("error").asText())
+        .contains("state 'OPEN' is not one of [DECIDED, PENDING," + " QUARANTINED, RELEASED]");
+    assertThat(
+            audit.count(
+                "select count(*) from review_item where request_id = 'bad-body' and state = 'PENDING'"))
         .isEqualTo(1);
   }
 }

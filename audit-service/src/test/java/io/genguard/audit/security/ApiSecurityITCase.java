@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The API's security on a real service: 401 without a valid token, 403 for the wrong role, tenant
- * isolation, audited state changes, size limits, parameterised SQL under injection attempts in every
- * parameter, and no token in any log line.
+ * isolation, audited state changes, size limits, parameterised SQL under injection attempts in
+ * every parameter, and no token in any log line.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ApiSecurityITCase {
@@ -54,7 +54,9 @@ class ApiSecurityITCase {
 
   @BeforeAll
   static void start() throws Exception {
-    assertThat(LoggerFactory.getILoggerFactory()).as("tests log through logback").isInstanceOf(LoggerContext.class);
+    assertThat(LoggerFactory.getILoggerFactory())
+        .as("tests log through logback")
+        .isInstanceOf(LoggerContext.class);
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     LOGS.setContext(context);
     LOGS.start();
@@ -74,8 +76,10 @@ class ApiSecurityITCase {
     audit.seed(AuditEvents.story(Scenario.of("sec-acme-1", "acme", Decision.REVIEW, NOW)));
     audit.seed(AuditEvents.story(Scenario.of("sec-acme-2", "acme", Decision.REVIEW, NOW)));
     audit.seed(AuditEvents.story(Scenario.of("sec-acme-3", "acme", Decision.BLOCK, NOW)));
-    audit.seed(AuditEvents.story(Scenario.of("sec-globex-1", "globex", Decision.REVIEW, NOW)
-        .withText(GLOBEX_SECRET + " for globex only")));
+    audit.seed(
+        AuditEvents.story(
+            Scenario.of("sec-globex-1", "globex", Decision.REVIEW, NOW)
+                .withText(GLOBEX_SECRET + " for globex only")));
   }
 
   private static String issue(Role role, String tenant, String name) throws Exception {
@@ -87,11 +91,15 @@ class ApiSecurityITCase {
   @AfterAll
   static void stop() {
     audit.close();
-    ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).detachAppender(LOGS);
+    ((LoggerContext) LoggerFactory.getILoggerFactory())
+        .getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)
+        .detachAppender(LOGS);
   }
 
   private static List<AuditApi.Route> protectedRoutes() {
-    return audit.service().api().routes().stream().filter(route -> !route.roles().isEmpty()).toList();
+    return audit.service().api().routes().stream()
+        .filter(route -> !route.roles().isEmpty())
+        .toList();
   }
 
   private static HttpResponse<String> call(AuditApi.Route route, String token) throws Exception {
@@ -112,8 +120,10 @@ class ApiSecurityITCase {
     for (AuditApi.Route route : protectedRoutes()) {
       HttpResponse<String> response = call(route, null);
       assertThat(response.statusCode()).as(route.method() + " " + route.path()).isEqualTo(401);
-      assertThat(response.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"genguard\"");
-      assertThat(json(response).path("error").asText()).contains("Authorization: Bearer <token>")
+      assertThat(response.headers().firstValue("WWW-Authenticate"))
+          .hasValue("Bearer realm=\"genguard\"");
+      assertThat(json(response).path("error").asText())
+          .contains("Authorization: Bearer <token>")
           .contains("./genguard audit token create");
     }
     assertThat(audit.get("/api/v1/health", null).statusCode()).isEqualTo(200);
@@ -126,19 +136,29 @@ class ApiSecurityITCase {
     String revoked = issue(Role.REVIEWER, "acme", "former");
     String revokedId = revoked.substring(4, 16);
     assertThat(audit.delete("/api/v1/tokens/" + revokedId, admin).statusCode()).isEqualTo(204);
-    String expired = audit.service().tokens().create(Role.REVIEWER, "acme", "temp", Duration.ofMillis(1),
-        Caller.system("test")).token();
+    String expired =
+        audit
+            .service()
+            .tokens()
+            .create(Role.REVIEWER, "acme", "temp", Duration.ofMillis(1), Caller.system("test"))
+            .token();
     ISSUED.add(expired);
     String unknown = "ggt_0123456789ab_" + "A".repeat(43);
     String wrongSecret = acmeReviewer.substring(0, acmeReviewer.length() - 3) + "xyz";
 
-    for (String bad : List.of("garbage", unknown, wrongSecret, revoked, expired, "ggt_' or '1'='1")) {
+    for (String bad :
+        List.of("garbage", unknown, wrongSecret, revoked, expired, "ggt_' or '1'='1")) {
       HttpResponse<String> response = audit.get("/api/v1/reviews", bad);
       assertThat(response.statusCode()).as(bad).isEqualTo(401);
-      assertThat(json(response).path("error").asText()).contains("not valid (unknown, revoked or expired)");
+      assertThat(json(response).path("error").asText())
+          .contains("not valid (unknown, revoked or expired)");
     }
-    HttpResponse<String> basic = audit.send(audit.request("/api/v1/reviews", null)
-        .header("Authorization", "Basic YWRtaW46YWRtaW4=").GET());
+    HttpResponse<String> basic =
+        audit.send(
+            audit
+                .request("/api/v1/reviews", null)
+                .header("Authorization", "Basic YWRtaW46YWRtaW4=")
+                .GET());
     assertThat(basic.statusCode()).isEqualTo(401);
     assertThat(json(basic).path("error").asText()).contains("must use the Bearer scheme");
     assertThat(audit.get("/api/v1/reviews", acmeReviewer).statusCode()).isEqualTo(200);
@@ -147,8 +167,16 @@ class ApiSecurityITCase {
   @Test
   @Order(3)
   void shouldAnswer403ToEveryRoleARouteDoesNotAdmitAndLetTheAdmittedOnesThrough() throws Exception {
-    Map<Role, String> tokens = Map.of(Role.SUBMITTER, acmeSubmitter, Role.REVIEWER, acmeReviewer,
-        Role.COMPLIANCE, compliance, Role.ADMIN, admin);
+    Map<Role, String> tokens =
+        Map.of(
+            Role.SUBMITTER,
+            acmeSubmitter,
+            Role.REVIEWER,
+            acmeReviewer,
+            Role.COMPLIANCE,
+            compliance,
+            Role.ADMIN,
+            admin);
     for (AuditApi.Route route : protectedRoutes()) {
       for (Role role : Role.values()) {
         HttpResponse<String> response = call(route, tokens.get(role));
@@ -157,7 +185,9 @@ class ApiSecurityITCase {
           assertThat(response.statusCode()).as(what).isNotIn(401, 403, 500);
         } else {
           assertThat(response.statusCode()).as(what).isEqualTo(403);
-          assertThat(json(response).path("error").asText()).as(what).contains("Role " + role + " may not call");
+          assertThat(json(response).path("error").asText())
+              .as(what)
+              .contains("Role " + role + " may not call");
         }
       }
     }
@@ -166,34 +196,47 @@ class ApiSecurityITCase {
   @Test
   @Order(4)
   void shouldShowATenantTokenOnlyItsOwnTenant() throws Exception {
-    assertThat(audit.get("/api/v1/requests/sec-globex-1", acmeReviewer).statusCode()).isEqualTo(404);
-    assertThat(audit.get("/api/v1/requests/sec-globex-1", globexReviewer).statusCode()).isEqualTo(200);
+    assertThat(audit.get("/api/v1/requests/sec-globex-1", acmeReviewer).statusCode())
+        .isEqualTo(404);
+    assertThat(audit.get("/api/v1/requests/sec-globex-1", globexReviewer).statusCode())
+        .isEqualTo(200);
     assertThat(audit.get("/api/v1/requests/sec-acme-1", acmeReviewer).statusCode()).isEqualTo(200);
 
     JsonNode outputs = json(audit.get("/api/v1/outputs?limit=200", acmeReviewer));
-    assertThat(outputs.path("items")).isNotEmpty().allSatisfy(item ->
-        assertThat(item.path("tenantId").asText()).isEqualTo("acme"));
+    assertThat(outputs.path("items"))
+        .isNotEmpty()
+        .allSatisfy(item -> assertThat(item.path("tenantId").asText()).isEqualTo("acme"));
     HttpResponse<String> otherTenant = audit.get("/api/v1/outputs?tenant=globex", acmeReviewer);
     assertThat(otherTenant.statusCode()).isEqualTo(403);
     assertThat(json(otherTenant).path("error").asText()).contains("may not read tenant 'globex'");
 
     JsonNode queue = json(audit.get("/api/v1/reviews", acmeReviewer));
-    assertThat(queue.path("items")).extracting(item -> item.path("requestId").asText())
-        .contains("sec-acme-1").doesNotContain("sec-globex-1");
+    assertThat(queue.path("items"))
+        .extracting(item -> item.path("requestId").asText())
+        .contains("sec-acme-1")
+        .doesNotContain("sec-globex-1");
 
-    HttpResponse<String> foreignApproval = audit.post("/api/v1/reviews/sec-globex-1/approve", acmeReviewer, "{}");
+    HttpResponse<String> foreignApproval =
+        audit.post("/api/v1/reviews/sec-globex-1/approve", acmeReviewer, "{}");
     assertThat(foreignApproval.statusCode()).isEqualTo(404);
-    assertThat(audit.count("select count(*) from review_item where request_id = 'sec-globex-1' and state = 'PENDING'"))
+    assertThat(
+            audit.count(
+                "select count(*) from review_item where request_id = 'sec-globex-1' and state = 'PENDING'"))
         .isEqualTo(1);
 
     HttpResponse<String> export = audit.get("/api/v1/outputs/export?format=csv", acmeCompliance);
     assertThat(export.statusCode()).isEqualTo(200);
-    assertThat(export.body()).contains("sec-acme-1").doesNotContain("sec-globex-1").doesNotContain(GLOBEX_SECRET);
+    assertThat(export.body())
+        .contains("sec-acme-1")
+        .doesNotContain("sec-globex-1")
+        .doesNotContain(GLOBEX_SECRET);
     assertThat(audit.get("/api/v1/audit/verify", acmeCompliance).statusCode()).isEqualTo(403);
     assertThat(audit.get("/api/v1/bias/metrics", acmeCompliance).statusCode()).isEqualTo(403);
 
     JsonNode globexOnly = json(audit.get("/api/v1/outputs?tenant=globex", compliance));
-    assertThat(globexOnly.path("items")).extracting(item -> item.path("tenantId").asText()).containsOnly("globex");
+    assertThat(globexOnly.path("items"))
+        .extracting(item -> item.path("tenantId").asText())
+        .containsOnly("globex");
 
     JsonNode summary = json(audit.get("/api/v1/summary", acmeReviewer));
     assertThat(summary.path("requests").asLong())
@@ -201,53 +244,95 @@ class ApiSecurityITCase {
     assertThat(summary.path("requests").asLong())
         .isLessThan(audit.count("select count(*) from generation_request"));
 
-    HttpResponse<String> foreignSubmit = audit.post("/api/v1/requests", acmeSubmitter,
-        "{\"prompt\":\"hello\",\"tenantId\":\"globex\"}");
+    HttpResponse<String> foreignSubmit =
+        audit.post(
+            "/api/v1/requests", acmeSubmitter, "{\"prompt\":\"hello\",\"tenantId\":\"globex\"}");
     assertThat(foreignSubmit.statusCode()).isEqualTo(403);
-    HttpResponse<String> ownSubmit = audit.post("/api/v1/requests", acmeSubmitter, "{\"prompt\":\"hello\"}");
+    HttpResponse<String> ownSubmit =
+        audit.post("/api/v1/requests", acmeSubmitter, "{\"prompt\":\"hello\"}");
     assertThat(ownSubmit.statusCode()).isEqualTo(202);
     assertThat(json(ownSubmit).path("tenantId").asText()).isEqualTo("acme");
 
     String acmeAdmin = issue(Role.ADMIN, "acme", "acme-admin");
-    HttpResponse<String> foreignToken = audit.post("/api/v1/tokens", acmeAdmin,
-        "{\"role\":\"reviewer\",\"tenantId\":\"globex\",\"name\":\"intruder\"}");
+    HttpResponse<String> foreignToken =
+        audit.post(
+            "/api/v1/tokens",
+            acmeAdmin,
+            "{\"role\":\"reviewer\",\"tenantId\":\"globex\",\"name\":\"intruder\"}");
     assertThat(foreignToken.statusCode()).isEqualTo(403);
   }
 
   @Test
   @Order(5)
   void shouldAuditEveryStateChangingCallWithItsCaller() throws Exception {
-    assertThat(audit.post("/api/v1/reviews/sec-acme-1/claim", acmeReviewer, null).statusCode()).isEqualTo(200);
-    assertThat(audit.post("/api/v1/reviews/sec-acme-1/unclaim", acmeReviewer, null).statusCode()).isEqualTo(200);
-    assertThat(audit.post("/api/v1/reviews/sec-acme-1/approve", acmeReviewer,
-        "{\"note\":\"'); drop table review_item; --\"}").statusCode()).isEqualTo(202);
-    assertThat(audit.post("/api/v1/reviews/sec-acme-2/reject", acmeReviewer, "{\"note\":\"slur\"}").statusCode())
+    assertThat(audit.post("/api/v1/reviews/sec-acme-1/claim", acmeReviewer, null).statusCode())
+        .isEqualTo(200);
+    assertThat(audit.post("/api/v1/reviews/sec-acme-1/unclaim", acmeReviewer, null).statusCode())
+        .isEqualTo(200);
+    assertThat(
+            audit
+                .post(
+                    "/api/v1/reviews/sec-acme-1/approve",
+                    acmeReviewer,
+                    "{\"note\":\"'); drop table review_item; --\"}")
+                .statusCode())
         .isEqualTo(202);
-    HttpResponse<String> created = audit.post("/api/v1/tokens", admin,
-        "{\"role\":\"compliance\",\"name\":\"auditor\",\"validDays\":30}");
+    assertThat(
+            audit
+                .post("/api/v1/reviews/sec-acme-2/reject", acmeReviewer, "{\"note\":\"slur\"}")
+                .statusCode())
+        .isEqualTo(202);
+    HttpResponse<String> created =
+        audit.post(
+            "/api/v1/tokens",
+            admin,
+            "{\"role\":\"compliance\",\"name\":\"auditor\",\"validDays\":30}");
     assertThat(created.statusCode()).isEqualTo(201);
     String newToken = json(created).path("token").asText();
     ISSUED.add(newToken);
-    assertThat(audit.delete("/api/v1/tokens/" + newToken.substring(4, 16), admin).statusCode()).isEqualTo(204);
-    assertThat(audit.put("/api/v1/retention/acme", admin, "{\"retentionDays\":400}").statusCode()).isEqualTo(200);
+    assertThat(audit.delete("/api/v1/tokens/" + newToken.substring(4, 16), admin).statusCode())
+        .isEqualTo(204);
+    assertThat(audit.put("/api/v1/retention/acme", admin, "{\"retentionDays\":400}").statusCode())
+        .isEqualTo(200);
     assertThat(audit.delete("/api/v1/retention/acme", admin).statusCode()).isEqualTo(204);
     assertThat(audit.post("/api/v1/retention/run", admin, null).statusCode()).isEqualTo(200);
-    assertThat(audit.get("/api/v1/outputs/export?format=json", compliance).statusCode()).isEqualTo(200);
+    assertThat(audit.get("/api/v1/outputs/export?format=json", compliance).statusCode())
+        .isEqualTo(200);
 
-    Map<String, String> expected = Map.ofEntries(Map.entry("review.claim", "rita"), Map.entry("review.unclaim", "rita"),
-        Map.entry("review.approve", "rita"), Map.entry("review.reject", "rita"), Map.entry("token.create", "ada"),
-        Map.entry("token.revoke", "ada"), Map.entry("retention.set", "ada"), Map.entry("retention.remove", "ada"),
-        Map.entry("retention.run", "ada"), Map.entry("outputs.export", "carl"), Map.entry("request.submit", "sam"));
+    Map<String, String> expected =
+        Map.ofEntries(
+            Map.entry("review.claim", "rita"),
+            Map.entry("review.unclaim", "rita"),
+            Map.entry("review.approve", "rita"),
+            Map.entry("review.reject", "rita"),
+            Map.entry("token.create", "ada"),
+            Map.entry("token.revoke", "ada"),
+            Map.entry("retention.set", "ada"),
+            Map.entry("retention.remove", "ada"),
+            Map.entry("retention.run", "ada"),
+            Map.entry("outputs.export", "carl"),
+            Map.entry("request.submit", "sam"));
     for (var entry : expected.entrySet()) {
-      assertThat(audit.count("select count(*) from api_action a join audit_log l on l.event_id = a.event_id"
-          + " where a.action = '" + entry.getKey() + "' and a.caller_name = '" + entry.getValue() + "'"
-          + " and l.event_type = 'ApiAction'")).as(entry.getKey()).isPositive();
+      assertThat(
+              audit.count(
+                  "select count(*) from api_action a join audit_log l on l.event_id = a.event_id"
+                      + " where a.action = '"
+                      + entry.getKey()
+                      + "' and a.caller_name = '"
+                      + entry.getValue()
+                      + "'"
+                      + " and l.event_type = 'ApiAction'"))
+          .as(entry.getKey())
+          .isPositive();
     }
     // The injection attempt in the note is stored as text.
-    assertThat(audit.count("select count(*) from review_item where note = '''); drop table review_item; --'"))
+    assertThat(
+            audit.count(
+                "select count(*) from review_item where note = '''); drop table review_item; --'"))
         .isEqualTo(1);
     JsonNode actions = json(audit.get("/api/v1/audit/actions?limit=200", compliance));
-    assertThat(actions.path("items")).extracting(item -> item.path("action").asText())
+    assertThat(actions.path("items"))
+        .extracting(item -> item.path("action").asText())
         .contains("review.approve", "token.create");
     JsonNode verification = json(audit.get("/api/v1/audit/verify", compliance));
     assertThat(verification.path("valid").asBoolean()).as(verification.toString()).isTrue();
@@ -258,23 +343,32 @@ class ApiSecurityITCase {
   void shouldLimitBodyParameterAndHeaderSizes() throws Exception {
     String big = "{\"prompt\":\"" + "a".repeat(100_000) + "\"}";
     assertThat(audit.post("/api/v1/requests", acmeSubmitter, big).statusCode()).isEqualTo(413);
-    HttpResponse<String> longParameter = audit.get("/api/v1/outputs?group=" + "g".repeat(300), acmeReviewer);
+    HttpResponse<String> longParameter =
+        audit.get("/api/v1/outputs?group=" + "g".repeat(300), acmeReviewer);
     assertThat(longParameter.statusCode()).isEqualTo(400);
-    assertThat(json(longParameter).path("error").asText()).contains("group has 300 characters; the limit is 256");
+    assertThat(json(longParameter).path("error").asText())
+        .contains("group has 300 characters; the limit is 256");
     HttpResponse<String> longId = audit.get("/api/v1/requests/" + "r".repeat(200), acmeReviewer);
     assertThat(longId.statusCode()).isEqualTo(400);
-    HttpResponse<String> hugeHeader = audit.send(audit.request("/api/v1/reviews", acmeReviewer)
-        .header("X-Padding", "p".repeat(20_000)).GET());
+    HttpResponse<String> hugeHeader =
+        audit.send(
+            audit
+                .request("/api/v1/reviews", acmeReviewer)
+                .header("X-Padding", "p".repeat(20_000))
+                .GET());
     assertThat(hugeHeader.statusCode()).isEqualTo(431);
-    HttpResponse<String> repeated = audit.get("/api/v1/outputs?decision=BLOCK&decision=REVIEW", acmeReviewer);
+    HttpResponse<String> repeated =
+        audit.get("/api/v1/outputs?decision=BLOCK&decision=REVIEW", acmeReviewer);
     assertThat(repeated.statusCode()).isEqualTo(400);
     HttpResponse<String> unknown = audit.get("/api/v1/outputs?decison=BLOCK", acmeReviewer);
     assertThat(unknown.statusCode()).isEqualTo(400);
     assertThat(json(unknown).path("error").asText()).contains("Unknown query parameter 'decison'");
     String longNote = "{\"note\":\"" + "n".repeat(2_001) + "\"}";
-    HttpResponse<String> note = audit.post("/api/v1/reviews/sec-globex-1/approve", globexReviewer, longNote);
+    HttpResponse<String> note =
+        audit.post("/api/v1/reviews/sec-globex-1/approve", globexReviewer, longNote);
     assertThat(note.statusCode()).isEqualTo(400);
-    assertThat(json(note).path("error").asText()).contains("note has 2001 characters; the limit is 2000");
+    assertThat(json(note).path("error").asText())
+        .contains("note has 2001 characters; the limit is 2000");
   }
 
   @Test
@@ -282,37 +376,81 @@ class ApiSecurityITCase {
   void shouldTreatInjectionAttemptsInEveryParameterAsPlainValues() throws Exception {
     long outputs = audit.count("select count(*) from generation_output");
     long tokens = audit.count("select count(*) from api_token");
-    long tables = audit.count("select count(*) from information_schema.tables where table_schema = 'public'");
-    List<String> payloads = List.of("' OR '1'='1", "acme' OR tenant_id <> 'acme' --",
-        "x'); DROP TABLE audit_log; --", "1; select pg_sleep(3); --", "\" OR \"\"=\"", "%' union select * from api_token --",
-        "religion:muslim' or 1=1 --", "2026-01-01T00:00:00Z' or '1'='1", "\u0000", "../../etc/passwd");
-    Map<String, List<String>> endpoints = Map.of(
-        "/api/v1/outputs", List.of("tenant", "decision", "outcome", "category", "minScore", "group", "from", "to",
-            "limit", "cursor"),
-        "/api/v1/outputs/export", List.of("tenant", "decision", "outcome", "category", "minScore", "group", "from",
-            "to", "format"),
-        "/api/v1/reviews", List.of("state", "tenant", "limit", "cursor"),
-        "/api/v1/bias/reports", List.of("tenant", "campaignId", "limit", "cursor"),
-        "/api/v1/bias/reports/some-report", List.of("format"),
-        "/api/v1/bias/metrics", List.of("scope", "campaignId", "model", "from", "to"),
-        "/api/v1/audit/actions", List.of("tenant", "limit", "cursor"),
-        "/api/v1/audit/verify", List.of("anchorSeq", "anchorHash"));
+    long tables =
+        audit.count("select count(*) from information_schema.tables where table_schema = 'public'");
+    List<String> payloads =
+        List.of(
+            "' OR '1'='1",
+            "acme' OR tenant_id <> 'acme' --",
+            "x'); DROP TABLE audit_log; --",
+            "1; select pg_sleep(3); --",
+            "\" OR \"\"=\"",
+            "%' union select * from api_token --",
+            "religion:muslim' or 1=1 --",
+            "2026-01-01T00:00:00Z' or '1'='1",
+            "\u0000",
+            "../../etc/passwd");
+    Map<String, List<String>> endpoints =
+        Map.of(
+            "/api/v1/outputs",
+                List.of(
+                    "tenant",
+                    "decision",
+                    "outcome",
+                    "category",
+                    "minScore",
+                    "group",
+                    "from",
+                    "to",
+                    "limit",
+                    "cursor"),
+            "/api/v1/outputs/export",
+                List.of(
+                    "tenant",
+                    "decision",
+                    "outcome",
+                    "category",
+                    "minScore",
+                    "group",
+                    "from",
+                    "to",
+                    "format"),
+            "/api/v1/reviews", List.of("state", "tenant", "limit", "cursor"),
+            "/api/v1/bias/reports", List.of("tenant", "campaignId", "limit", "cursor"),
+            "/api/v1/bias/reports/some-report", List.of("format"),
+            "/api/v1/bias/metrics", List.of("scope", "campaignId", "model", "from", "to"),
+            "/api/v1/audit/actions", List.of("tenant", "limit", "cursor"),
+            "/api/v1/audit/verify", List.of("anchorSeq", "anchorHash"));
     int calls = 0;
     for (var endpoint : endpoints.entrySet()) {
       for (String parameter : endpoint.getValue()) {
         for (String payload : payloads) {
-          String token = endpoint.getKey().equals("/api/v1/reviews") ? acmeReviewer
-              : endpoint.getKey().startsWith("/api/v1/bias/metrics") || endpoint.getKey().startsWith("/api/v1/audit/verify")
-                  ? compliance : acmeCompliance;
+          String token =
+              endpoint.getKey().equals("/api/v1/reviews")
+                  ? acmeReviewer
+                  : endpoint.getKey().startsWith("/api/v1/bias/metrics")
+                          || endpoint.getKey().startsWith("/api/v1/audit/verify")
+                      ? compliance
+                      : acmeCompliance;
           long started = System.nanoTime();
-          HttpResponse<String> response = audit.get(endpoint.getKey() + "?" + parameter + "="
-              + URLEncoder.encode(payload, StandardCharsets.UTF_8), token);
+          HttpResponse<String> response =
+              audit.get(
+                  endpoint.getKey()
+                      + "?"
+                      + parameter
+                      + "="
+                      + URLEncoder.encode(payload, StandardCharsets.UTF_8),
+                  token);
           long millis = (System.nanoTime() - started) / 1_000_000;
           String what = endpoint.getKey() + "?" + parameter + "=" + payload;
           assertThat(response.statusCode()).as(what).isIn(200, 400, 403, 404);
           assertThat(millis).as(what + " ran no injected pg_sleep").isLessThan(2_500);
-          if (!endpoint.getKey().equals("/api/v1/audit/verify") && !endpoint.getKey().equals("/api/v1/bias/metrics")) {
-            assertThat(response.body()).as(what).doesNotContain(GLOBEX_SECRET).doesNotContain("sec-globex-1");
+          if (!endpoint.getKey().equals("/api/v1/audit/verify")
+              && !endpoint.getKey().equals("/api/v1/bias/metrics")) {
+            assertThat(response.body())
+                .as(what)
+                .doesNotContain(GLOBEX_SECRET)
+                .doesNotContain("sec-globex-1");
           }
           if (response.statusCode() == 200 && endpoint.getKey().equals("/api/v1/outputs")) {
             assertThat(json(response).path("items")).as(what + " matches nothing").isEmpty();
@@ -323,8 +461,12 @@ class ApiSecurityITCase {
     }
     for (String payload : payloads) {
       String encoded = URLEncoder.encode(payload, StandardCharsets.UTF_8).replace("+", "%20");
-      for (String path : List.of("/api/v1/requests/", "/api/v1/reviews/", "/api/v1/bias/reports/",
-          "/api/v1/bias/campaigns/")) {
+      for (String path :
+          List.of(
+              "/api/v1/requests/",
+              "/api/v1/reviews/",
+              "/api/v1/bias/reports/",
+              "/api/v1/bias/campaigns/")) {
         HttpResponse<String> response = audit.get(path + encoded, admin);
         assertThat(response.statusCode()).as(path + payload).isIn(400, 404);
         calls++;
@@ -333,7 +475,9 @@ class ApiSecurityITCase {
     assertThat(calls).isGreaterThan(400);
     assertThat(audit.count("select count(*) from generation_output")).isEqualTo(outputs);
     assertThat(audit.count("select count(*) from api_token")).isEqualTo(tokens);
-    assertThat(audit.count("select count(*) from information_schema.tables where table_schema = 'public'"))
+    assertThat(
+            audit.count(
+                "select count(*) from information_schema.tables where table_schema = 'public'"))
         .isEqualTo(tables);
   }
 
@@ -343,8 +487,9 @@ class ApiSecurityITCase {
     // One more call with a token in a place it does not belong, then read every captured line.
     audit.get("/api/v1/reviews?token=" + acmeReviewer, acmeReviewer);
     audit.get("/api/v1/no-such-route", admin);
-    assertThat(LOGS.list).as("the request logger ran").anySatisfy(event ->
-        assertThat(event.getFormattedMessage()).contains("/api/v1/reviews"));
+    assertThat(LOGS.list)
+        .as("the request logger ran")
+        .anySatisfy(event -> assertThat(event.getFormattedMessage()).contains("/api/v1/reviews"));
     Set<String> secrets = new java.util.HashSet<>();
     for (String token : ISSUED) {
       secrets.add(token);
@@ -352,11 +497,15 @@ class ApiSecurityITCase {
     }
     for (ILoggingEvent event : List.copyOf(LOGS.list)) {
       StringBuilder text = new StringBuilder(event.getFormattedMessage());
-      for (IThrowableProxy error = event.getThrowableProxy(); error != null; error = error.getCause()) {
+      for (IThrowableProxy error = event.getThrowableProxy();
+          error != null;
+          error = error.getCause()) {
         text.append(' ').append(error.getMessage());
       }
       for (String secret : secrets) {
-        assertThat(text.toString()).as("log line of " + event.getLoggerName()).doesNotContain(secret);
+        assertThat(text.toString())
+            .as("log line of " + event.getLoggerName())
+            .doesNotContain(secret);
       }
     }
   }

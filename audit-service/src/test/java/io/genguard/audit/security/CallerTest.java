@@ -16,7 +16,8 @@ class CallerTest {
     assertThat(reviewer.canSee(null)).isFalse();
     assertThat(reviewer.scope(null)).isEqualTo("acme");
     assertThat(reviewer.scope("acme")).isEqualTo("acme");
-    assertThatThrownBy(() -> reviewer.scope("globex")).isInstanceOf(ForbiddenException.class)
+    assertThatThrownBy(() -> reviewer.scope("globex"))
+        .isInstanceOf(ForbiddenException.class)
         .hasMessageContaining("tenant 'acme' and may not read tenant 'globex'");
   }
 
@@ -31,14 +32,16 @@ class CallerTest {
 
   @Test
   void shouldRefuseGlobalSubmitterAndReviewerTokens() {
-    assertThatThrownBy(() -> new Caller("x", "s", Role.SUBMITTER, null)).hasMessageContaining("must be bound to a tenant");
-    assertThatThrownBy(() -> new Caller("x", "r", Role.REVIEWER, null)).hasMessageContaining("must be bound to a tenant");
+    assertThatThrownBy(() -> new Caller("x", "s", Role.SUBMITTER, null))
+        .hasMessageContaining("must be bound to a tenant");
+    assertThatThrownBy(() -> new Caller("x", "r", Role.REVIEWER, null))
+        .hasMessageContaining("must be bound to a tenant");
   }
 
   @Test
   void shouldParseRolesCaseInsensitivelyAndListTheValidOnes() {
     assertThat(Role.parse(" Reviewer ")).isEqualTo(Role.REVIEWER);
-    assertThatThrownBy(() -> Role.parse("root")).hasMessage("Unknown role 'root'; use one of submitter, reviewer,"
-        + " compliance, admin");
+    assertThatThrownBy(() -> Role.parse("root"))
+        .hasMessage("Unknown role 'root'; use one of submitter, reviewer," + " compliance, admin");
   }
 }

@@ -69,16 +69,22 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * GENGUARD_SKIP_BROWSER_TESTS=1 to skip it on a machine without one.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@DisabledIfEnvironmentVariable(named = ComplianceUiBrowserITCase.SKIP_VARIABLE, matches = "1",
-    disabledReason = "GENGUARD_SKIP_BROWSER_TESTS=1: the compliance UI browser test is skipped (local runs only)")
+@DisabledIfEnvironmentVariable(
+    named = ComplianceUiBrowserITCase.SKIP_VARIABLE,
+    matches = "1",
+    disabledReason =
+        "GENGUARD_SKIP_BROWSER_TESTS=1: the compliance UI browser test is skipped (local runs only)")
 class ComplianceUiBrowserITCase {
   static final String SKIP_VARIABLE = "GENGUARD_SKIP_BROWSER_TESTS";
-  private static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("GENGUARD_CHROMIUM", "/usr/bin/chromium"));
+  private static final Path CHROMIUM =
+      Path.of(System.getenv().getOrDefault("GENGUARD_CHROMIUM", "/usr/bin/chromium"));
   private static final Path CHROMEDRIVER =
       Path.of(System.getenv().getOrDefault("GENGUARD_CHROMEDRIVER", "/usr/bin/chromedriver"));
   private static final Duration PATIENCE = Duration.ofSeconds(60);
+
   /** Model output that tries to inject markup; the UI must show it as text. */
-  private static final String HOSTILE_TEXT = "Some say <img src=x onerror=\"window.__xss=1\"> about believers.";
+  private static final String HOSTILE_TEXT =
+      "Some say <img src=x onerror=\"window.__xss=1\"> about believers.";
 
   private static RunningAuditService audit;
   private static KafkaStreams gate;
@@ -95,39 +101,70 @@ class ComplianceUiBrowserITCase {
     audit = RunningAuditService.start("compliance_ui_it");
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     gateState = Files.createTempDirectory("gate-ui-it-");
-    gate = new KafkaStreams(ReleaseGateTopology.buildTopology(Clock.systemUTC(), Duration.ofDays(1)),
-        ReleaseGateTopology.streamsConfig(infra.kafkaClientProperties().get("bootstrap.servers").toString(),
-            gateState.toString(), 1));
+    gate =
+        new KafkaStreams(
+            ReleaseGateTopology.buildTopology(Clock.systemUTC(), Duration.ofDays(1)),
+            ReleaseGateTopology.streamsConfig(
+                infra.kafkaClientProperties().get("bootstrap.servers").toString(),
+                gateState.toString(),
+                1));
     gate.start();
 
     // An output the policy held for review goes through the real gate (output + REVIEW verdict).
-    held = Scenario.of("ui-" + UUID.randomUUID(), "acme", Decision.REVIEW, Instant.now()).withText(HOSTILE_TEXT);
+    held =
+        Scenario.of("ui-" + UUID.randomUUID(), "acme", Decision.REVIEW, Instant.now())
+            .withText(HOSTILE_TEXT);
     produce(Topics.GENERATION_REQUESTS, AuditEvents.request(held));
     produce(Topics.GENERATION_OUTPUTS, AuditEvents.output(held));
     produce(Topics.MODERATION_VERDICTS, AuditEvents.verdict(held));
-    await().atMost(PATIENCE).until(() -> audit.count("select count(*) from review_item where request_id = '"
-        + held.requestId() + "' and state = 'PENDING'") == 1);
+    await()
+        .atMost(PATIENCE)
+        .until(
+            () ->
+                audit.count(
+                        "select count(*) from review_item where request_id = '"
+                            + held.requestId()
+                            + "' and state = 'PENDING'")
+                    == 1);
 
     browserProfile = Files.createTempDirectory("chromium-profile-");
     ChromeOptions options = new ChromeOptions();
     options.setBinary(CHROMIUM.toFile());
-    options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--user-data-dir=" + browserProfile, "--window-size=1400,1000");
-    ChromeDriverService service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+    options.addArguments(
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--user-data-dir=" + browserProfile,
+        "--window-size=1400,1000");
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(CHROMEDRIVER.toFile())
+            .usingAnyFreePort()
+            .build();
     browser = new ChromeDriver(service, options);
   }
 
   private static void requireExecutable(Path path, String debianPackage) {
     if (!Files.isExecutable(path)) {
-      throw new IllegalStateException("The compliance UI browser test needs " + path + " (Debian package "
-          + debianPackage + "). Install it with: apt-get install -y chromium chromium-driver (.ci/run does this), or"
-          + " set " + SKIP_VARIABLE + "=1 to skip this test on a machine without a browser.");
+      throw new IllegalStateException(
+          "The compliance UI browser test needs "
+              + path
+              + " (Debian package "
+              + debianPackage
+              + "). Install it with: apt-get install -y chromium chromium-driver (.ci/run does this), or"
+              + " set "
+              + SKIP_VARIABLE
+              + "=1 to skip this test on a machine without a browser.");
     }
   }
 
-  private static <V extends SpecificRecord> void produce(Topic<String, V> topic, V event) throws Exception {
+  private static <V extends SpecificRecord> void produce(Topic<String, V> topic, V event)
+      throws Exception {
     Properties props = new Properties();
     props.putAll(IntegrationInfrastructure.get().kafkaClientProperties());
     props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -182,49 +219,90 @@ class ComplianceUiBrowserITCase {
   void shouldLetAReviewerApproveAHeldOutputAndSeeItReleased() throws Exception {
     logIn(audit.token(Role.REVIEWER, "acme", "rita"));
 
-    WebElement row = visible(By.cssSelector("#queue-table tr[data-request-id='" + held.requestId() + "']"));
-    assertThat(browser.findElement(By.id("who")).getText()).contains("rita").contains("reviewer").contains("acme");
+    WebElement row =
+        visible(By.cssSelector("#queue-table tr[data-request-id='" + held.requestId() + "']"));
+    assertThat(browser.findElement(By.id("who")).getText())
+        .contains("rita")
+        .contains("reviewer")
+        .contains("acme");
     row.findElement(By.cssSelector("a.detail-link")).click();
 
     assertThat(visible(By.id("output-text")).getText()).isEqualTo(HOSTILE_TEXT);
     assertThat(((JavascriptExecutor) browser).executeScript("return window.__xss === undefined"))
-        .as("model output is shown as text, never run").isEqualTo(true);
+        .as("model output is shown as text, never run")
+        .isEqualTo(true);
     assertThat(browser.findElement(By.id("status")).getText()).isEqualTo("HELD_FOR_REVIEW");
     assertThat(browser.findElement(By.id("verdict-decision")).getText()).isEqualTo("REVIEW");
-    assertThat(browser.findElement(By.cssSelector("#category-scores tr[data-category='hate']")).getText())
+    assertThat(
+            browser
+                .findElement(By.cssSelector("#category-scores tr[data-category='hate']"))
+                .getText())
         .contains("0.710");
-    assertThat(browser.findElement(By.id("reasons")).getText()).contains("category.review").contains("hate score");
+    assertThat(browser.findElement(By.id("reasons")).getText())
+        .contains("category.review")
+        .contains("hate score");
     assertThat(browser.findElement(By.id("groups")).getText()).isEqualTo("religion:muslim");
-    assertThat(browser.findElement(By.id("provenance")).getText()).contains("DETECTED").contains("VALID")
+    assertThat(browser.findElement(By.id("provenance")).getText())
+        .contains("DETECTED")
+        .contains("VALID")
         .contains("kgw-selfhash");
-    assertThat(browser.findElement(By.id("policy-version")).getText()).isEqualTo("default version 2026.11-test");
+    assertThat(browser.findElement(By.id("policy-version")).getText())
+        .isEqualTo("default version 2026.11-test");
 
     browser.findElement(By.id("review-note")).sendKeys("quotes a survey; fine to publish");
     browser.findElement(By.id("approve-button")).click();
 
     waiting().until(ExpectedConditions.textToBe(By.id("status"), "RELEASED"));
-    assertThat(browser.findElement(By.id("review-state")).getText()).contains("RELEASED").contains("APPROVE")
-        .contains("rita").contains("quotes a survey");
-    assertThat(browser.findElement(By.id("gate-outcomes")).getText()).contains("RELEASED on review");
+    assertThat(browser.findElement(By.id("review-state")).getText())
+        .contains("RELEASED")
+        .contains("APPROVE")
+        .contains("rita")
+        .contains("quotes a survey");
+    assertThat(browser.findElement(By.id("gate-outcomes")).getText())
+        .contains("RELEASED on review");
     ReleaseGateOutcome released = releasedOnKafka(held.requestId());
     assertThat(released.getBasis()).isEqualTo(GateBasis.REVIEW);
     assertThat(released.getOutcome()).isEqualTo(GateOutcome.RELEASED);
     assertThat(released.getText().toString()).isEqualTo(HOSTILE_TEXT);
-    assertThat(audit.count("select count(*) from api_action where action = 'review.approve' and caller_name = 'rita'"
-        + " and request_id = '" + held.requestId() + "'")).isEqualTo(1);
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action = 'review.approve' and caller_name = 'rita'"
+                    + " and request_id = '"
+                    + held.requestId()
+                    + "'"))
+        .isEqualTo(1);
   }
 
   @Test
   @Order(2)
   void shouldShowComplianceTheSearchBiasChartsAndAVerifiedChain() throws Exception {
     ObjectMapper json = new ObjectMapper();
-    ObjectNode body = (ObjectNode) json.readTree("{\"groups\":[{\"group\":\"religion:muslim\",\"n\":200,"
-        + "\"unsafeRate\":0.12,\"unsafeRateInterval\":[0.08,0.17],\"blockRate\":0.05,\"reviewRate\":0.07},"
-        + "{\"group\":\"religion:christian\",\"n\":200,\"unsafeRate\":0.06,\"unsafeRateInterval\":[0.03,0.1],"
-        + "\"blockRate\":0.02,\"reviewRate\":0.04}]}");
-    String reportId = audit.service().biasReports().save(new BiasReports.NewReport(null, null, null,
-        "Religion parity (UI test)", "CAMPAIGN", "builtin-kn", null, null, json.createObjectNode().put("maxGap", 0.06),
-        body, "group\n", "<html></html>"), Caller.system("bias-audit"));
+    ObjectNode body =
+        (ObjectNode)
+            json.readTree(
+                "{\"groups\":[{\"group\":\"religion:muslim\",\"n\":200,"
+                    + "\"unsafeRate\":0.12,\"unsafeRateInterval\":[0.08,0.17],\"blockRate\":0.05,\"reviewRate\":0.07},"
+                    + "{\"group\":\"religion:christian\",\"n\":200,\"unsafeRate\":0.06,\"unsafeRateInterval\":[0.03,0.1],"
+                    + "\"blockRate\":0.02,\"reviewRate\":0.04}]}");
+    String reportId =
+        audit
+            .service()
+            .biasReports()
+            .save(
+                new BiasReports.NewReport(
+                    null,
+                    null,
+                    null,
+                    "Religion parity (UI test)",
+                    "CAMPAIGN",
+                    "builtin-kn",
+                    null,
+                    null,
+                    json.createObjectNode().put("maxGap", 0.06),
+                    body,
+                    "group\n",
+                    "<html></html>"),
+                Caller.system("bias-audit"));
     logIn(audit.token(Role.COMPLIANCE, null, "carl"));
 
     browser.get(audit.baseUrl() + "/ui/#/search");
@@ -235,9 +313,11 @@ class ComplianceUiBrowserITCase {
     browser.get(audit.baseUrl() + "/ui/#/bias");
     visible(By.cssSelector("#bias-table tr[data-report-id='" + reportId + "'] a")).click();
     assertThat(visible(By.id("report-title")).getText()).isEqualTo("Religion parity (UI test)");
-    List<WebElement> bars = browser.findElements(By.cssSelector("#report-charts svg.chart rect.bar"));
+    List<WebElement> bars =
+        browser.findElements(By.cssSelector("#report-charts svg.chart rect.bar"));
     assertThat(bars).as("three charts, two groups each").hasSize(6);
-    assertThat(browser.findElements(By.cssSelector("#report-charts svg.chart line.whisker"))).hasSize(2);
+    assertThat(browser.findElements(By.cssSelector("#report-charts svg.chart line.whisker")))
+        .hasSize(2);
 
     browser.get(audit.baseUrl() + "/ui/#/audit");
     visible(By.id("verify-button")).click();
@@ -255,14 +335,18 @@ class ComplianceUiBrowserITCase {
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(List.of(Topics.CONTENT_RELEASED.name()));
-      await().atMost(PATIENCE).until(() -> {
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          if (requestId.equals(record.key())) {
-            found.add(Topics.CONTENT_RELEASED.codec().decode(record.value()));
-          }
-        }
-        return !found.isEmpty();
-      });
+      await()
+          .atMost(PATIENCE)
+          .until(
+              () -> {
+                for (ConsumerRecord<String, byte[]> record :
+                    consumer.poll(Duration.ofMillis(200))) {
+                  if (requestId.equals(record.key())) {
+                    found.add(Topics.CONTENT_RELEASED.codec().decode(record.value()));
+                  }
+                }
+                return !found.isEmpty();
+              });
     }
     assertThat(found).hasSize(1);
     return found.get(0);

@@ -54,7 +54,8 @@ public final class BiasAggregationJob {
   /**
    * Wires the pipeline between any source and sinks, so tests run it on their own I/O.
    *
-   * @param sink receives bias.metrics and bias.alerts events and dead letters (each names its topic)
+   * @param sink receives bias.metrics and bias.alerts events and dead letters (each names its
+   *     topic)
    * @param alertSink receives live bias alerts
    */
   public static void buildPipeline(
@@ -119,20 +120,23 @@ public final class BiasAggregationJob {
     // timestamp, so it falls in the same window) for the one-vs-rest tests.
     DataStream<BiasAlert> alerts =
         liveWindows
-        .keyBy(window -> window.model)
-        .window(TumblingEventTimeWindows.of(config.liveWindow()))
-        .process(
-            new LiveWindowFunctions.DetectDisparity(
-                new LiveDisparity.Settings(
-                    config.alertAlpha(),
-                    config.alertCorrection(),
-                    config.alertMinGroupSize(),
-                    config.categories())))
-        .name("live disparity tests")
-        .uid("live-disparity-tests");
+            .keyBy(window -> window.model)
+            .window(TumblingEventTimeWindows.of(config.liveWindow()))
+            .process(
+                new LiveWindowFunctions.DetectDisparity(
+                    new LiveDisparity.Settings(
+                        config.alertAlpha(),
+                        config.alertCorrection(),
+                        config.alertMinGroupSize(),
+                        config.categories())))
+            .name("live disparity tests")
+            .uid("live-disparity-tests");
     alerts.sinkTo(alertSink).name("live alerts sink").uid("live-alerts-sink");
     DataStream<KafkaMessage> alertEvents =
-        alerts.map(new LiveWindowFunctions.EncodeAlert()).name("encode bias alerts").uid("encode-bias-alerts");
+        alerts
+            .map(new LiveWindowFunctions.EncodeAlert())
+            .name("encode bias alerts")
+            .uid("encode-bias-alerts");
 
     campaignMetrics
         .union(liveMetrics, alertEvents, verdicts.getSideOutput(DecodeVerdicts.DEAD_LETTERS))

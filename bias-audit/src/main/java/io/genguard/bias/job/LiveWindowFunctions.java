@@ -125,7 +125,9 @@ final class LiveWindowFunctions {
     }
   }
 
-  /** An alert as a bias.alerts event (keyed by model), so that it is on Kafka and in the audit log. */
+  /**
+   * An alert as a bias.alerts event (keyed by model), so that it is on Kafka and in the audit log.
+   */
   static final class EncodeAlert extends RichMapFunction<BiasAlert, KafkaMessage> {
     private static final long serialVersionUID = 1L;
     private transient EventCodec<io.genguard.events.v1.BiasAlert> codec;

@@ -148,10 +148,11 @@ class BiasAggregationJobITCase {
               assertThat(alert.findings()).contains("religion:x", "unsafe_rate");
             });
     // The same alert as an event on bias.alerts, committed once despite the restart.
-    assertThat(readAll(Topics.BIAS_ALERTS.name()).stream()
-            .map(record -> Topics.BIAS_ALERTS.codec().decode(record.value()))
-            .filter(event -> event.getModel().equals(modelKey))
-            .toList())
+    assertThat(
+            readAll(Topics.BIAS_ALERTS.name()).stream()
+                .map(record -> Topics.BIAS_ALERTS.codec().decode(record.value()))
+                .filter(event -> event.getModel().equals(modelKey))
+                .toList())
         .singleElement()
         .satisfies(
             event -> {

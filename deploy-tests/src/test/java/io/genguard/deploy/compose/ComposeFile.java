@@ -21,7 +21,10 @@ final class ComposeFile {
   static final Path COMPOSE = Path.of("docker-compose.yml");
   static final Path ENV_EXAMPLE = Path.of(".env.example");
 
-  /** ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}; $$ is an escaped $. */
+  /**
+   * ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}; $$ is an escaped
+   * $.
+   */
   private static final Pattern INTERPOLATION =
       Pattern.compile("(?<!\\$)\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?}");
 
@@ -85,9 +88,11 @@ final class ComposeFile {
     List<Interpolation> found = new ArrayList<>();
     Matcher matcher = INTERPOLATION.matcher(value);
     while (matcher.find()) {
-      found.add(new Interpolation(matcher.group(1),
-          matcher.group(2) == null ? "" : matcher.group(2),
-          matcher.group(3) == null ? "" : matcher.group(3)));
+      found.add(
+          new Interpolation(
+              matcher.group(1),
+              matcher.group(2) == null ? "" : matcher.group(2),
+              matcher.group(3) == null ? "" : matcher.group(3)));
     }
     return found;
   }

@@ -19,19 +19,32 @@ import org.junit.jupiter.api.Test;
 
 /**
  * docker-compose.yml is validated by parsing, since no Docker engine runs in CI: the services it
- * must have, pinned images, health checks, start order, every variable documented in
- * .env.example with no secret committed, ports, mounts, the GPU profile and the scrape targets.
+ * must have, pinned images, health checks, start order, every variable documented in .env.example
+ * with no secret committed, ports, mounts, the GPU profile and the scrape targets.
  */
 class ComposeFileTest {
-  private static final Set<String> REQUIRED_SERVICES = Set.of(
-      "kafka", "topics", "postgres", "jobmanager", "taskmanager", "flink-jobs", "generator", "generator-gpu",
-      "release-gate", "audit", "prometheus", "grafana");
+  private static final Set<String> REQUIRED_SERVICES =
+      Set.of(
+          "kafka",
+          "topics",
+          "postgres",
+          "jobmanager",
+          "taskmanager",
+          "flink-jobs",
+          "generator",
+          "generator-gpu",
+          "release-gate",
+          "audit",
+          "prometheus",
+          "grafana");
+
   /**
-   * Environment keys whose values are secrets: never a literal or a non-empty default (a *_FILE
-   * key names where a secret is kept, which is not itself secret).
+   * Environment keys whose values are secrets: never a literal or a non-empty default (a *_FILE key
+   * names where a secret is kept, which is not itself secret).
    */
   private static final Pattern SECRET =
-      Pattern.compile("(?!.*_FILE$).*(PASSWORD|SECRET|TOKEN|API_KEY|SIGNING_KEYS|WATERMARK_KEYS).*");
+      Pattern.compile(
+          "(?!.*_FILE$).*(PASSWORD|SECRET|TOKEN|API_KEY|SIGNING_KEYS|WATERMARK_KEYS).*");
 
   private final ComposeFile compose = ComposeFile.read();
 
@@ -62,11 +75,23 @@ class ComposeFileTest {
 
   @Test
   void shouldHealthCheckEveryLongRunningServiceOthersWaitFor() {
-    for (String name : List.of("kafka", "postgres", "jobmanager", "generator", "release-gate", "audit", "prometheus", "grafana")) {
+    for (String name :
+        List.of(
+            "kafka",
+            "postgres",
+            "jobmanager",
+            "generator",
+            "release-gate",
+            "audit",
+            "prometheus",
+            "grafana")) {
       JsonNode test = compose.services().path(name).path("healthcheck").path("test");
-      assertThat(test.isArray() && test.size() >= 2).as(name + " has a health check command").isTrue();
+      assertThat(test.isArray() && test.size() >= 2)
+          .as(name + " has a health check command")
+          .isTrue();
     }
-    assertThat(compose.services().path("postgres").path("healthcheck").path("test").get(1).asText()).contains("pg_isready");
+    assertThat(compose.services().path("postgres").path("healthcheck").path("test").get(1).asText())
+        .contains("pg_isready");
   }
 
   @Test
@@ -74,27 +99,45 @@ class ComposeFileTest {
     List<String> problems = new ArrayList<>();
     for (String name : compose.serviceNames()) {
       JsonNode dependsOn = compose.services().path(name).path("depends_on");
-      dependsOn.fieldNames().forEachRemaining(dependency -> {
-        JsonNode target = compose.services().path(dependency);
-        String condition = dependsOn.path(dependency).path("condition").asText();
-        if (target.isMissingNode()) {
-          problems.add(name + " depends on unknown service " + dependency);
-        } else if (condition.equals("service_healthy") && target.path("healthcheck").isMissingNode()) {
-          problems.add(name + " waits for " + dependency + " to be healthy, but it has no health check");
-        } else if (condition.equals("service_completed_successfully") && !target.path("restart").asText().equals("no")) {
-          problems.add(name + " waits for one-shot " + dependency + ", which must have restart: \"no\"");
-        } else if (!Set.of("service_healthy", "service_started", "service_completed_successfully").contains(condition)) {
-          problems.add(name + " -> " + dependency + ": unknown condition '" + condition + "'");
-        }
-      });
+      dependsOn
+          .fieldNames()
+          .forEachRemaining(
+              dependency -> {
+                JsonNode target = compose.services().path(dependency);
+                String condition = dependsOn.path(dependency).path("condition").asText();
+                if (target.isMissingNode()) {
+                  problems.add(name + " depends on unknown service " + dependency);
+                } else if (condition.equals("service_healthy")
+                    && target.path("healthcheck").isMissingNode()) {
+                  problems.add(
+                      name
+                          + " waits for "
+                          + dependency
+                          + " to be healthy, but it has no health check");
+                } else if (condition.equals("service_completed_successfully")
+                    && !target.path("restart").asText().equals("no")) {
+                  problems.add(
+                      name
+                          + " waits for one-shot "
+                          + dependency
+                          + ", which must have restart: \"no\"");
+                } else if (!Set.of(
+                        "service_healthy", "service_started", "service_completed_successfully")
+                    .contains(condition)) {
+                  problems.add(
+                      name + " -> " + dependency + ": unknown condition '" + condition + "'");
+                }
+              });
     }
     assertThat(problems).isEmpty();
-    assertThat(dependencies("flink-jobs")).containsEntry("jobmanager", "service_healthy")
+    assertThat(dependencies("flink-jobs"))
+        .containsEntry("jobmanager", "service_healthy")
         .containsEntry("topics", "service_completed_successfully");
     assertThat(dependencies("audit")).containsEntry("postgres", "service_healthy");
     assertThat(dependencies("topics")).containsEntry("kafka", "service_healthy");
     for (String service : List.of("generator", "release-gate", "audit")) {
-      assertThat(dependencies(service)).as(service + " starts after the topics exist")
+      assertThat(dependencies(service))
+          .as(service + " starts after the topics exist")
           .containsEntry("topics", "service_completed_successfully");
     }
   }
@@ -108,37 +151,63 @@ class ComposeFileTest {
     undocumented.removeAll(documented);
     Set<String> unused = new TreeSet<>(documented);
     unused.removeAll(referenced);
-    assertThat(undocumented).as("variables docker-compose.yml uses but .env.example does not list").isEmpty();
-    assertThat(unused).as("variables .env.example lists but docker-compose.yml never uses").isEmpty();
+    assertThat(undocumented)
+        .as("variables docker-compose.yml uses but .env.example does not list")
+        .isEmpty();
+    assertThat(unused)
+        .as("variables .env.example lists but docker-compose.yml never uses")
+        .isEmpty();
   }
 
   @Test
   void shouldCommitNoSecret() throws Exception {
     List<String> problems = new ArrayList<>();
     for (String name : compose.serviceNames()) {
-      ComposeFile.environment(compose.services().path(name)).forEach((key, value) -> {
-        if (!SECRET.matcher(key).matches()) {
-          return;
-        }
-        boolean referenceOnly = ComposeFile.isOnlyInterpolation(value);
-        boolean emptyOrRequired = ComposeFile.interpolations(value).stream()
-            .allMatch(i -> i.operator().isEmpty() || i.operator().contains("?") || i.argument().isEmpty());
-        if (!referenceOnly || !emptyOrRequired) {
-          problems.add(name + ": " + key + " must be ${VARIABLE:?message} (or an empty default), not a value");
-        }
-      });
+      ComposeFile.environment(compose.services().path(name))
+          .forEach(
+              (key, value) -> {
+                if (!SECRET.matcher(key).matches()) {
+                  return;
+                }
+                boolean referenceOnly = ComposeFile.isOnlyInterpolation(value);
+                boolean emptyOrRequired =
+                    ComposeFile.interpolations(value).stream()
+                        .allMatch(
+                            i ->
+                                i.operator().isEmpty()
+                                    || i.operator().contains("?")
+                                    || i.argument().isEmpty());
+                if (!referenceOnly || !emptyOrRequired) {
+                  problems.add(
+                      name
+                          + ": "
+                          + key
+                          + " must be ${VARIABLE:?message} (or an empty default), not a value");
+                }
+              });
     }
-    ComposeFile.envExample().forEach((key, value) -> {
-      if (SECRET.matcher(key).matches() && !value.isEmpty()) {
-        problems.add(".env.example: " + key + " must be left empty");
-      }
-    });
+    ComposeFile.envExample()
+        .forEach(
+            (key, value) -> {
+              if (SECRET.matcher(key).matches() && !value.isEmpty()) {
+                problems.add(".env.example: " + key + " must be left empty");
+              }
+            });
     assertThat(problems).isEmpty();
-    for (String required : List.of("GENGUARD_POSTGRES_PASSWORD", "GENGUARD_GRAFANA_ADMIN_PASSWORD",
-        "GENGUARD_WATERMARK_KEYS", "GENGUARD_SIGNING_KEYS", "GENGUARD_VERIFICATION_KEYS")) {
-      assertThat(compose.text).as(required + " is required, never defaulted").contains("${" + required + ":?");
+    for (String required :
+        List.of(
+            "GENGUARD_POSTGRES_PASSWORD",
+            "GENGUARD_GRAFANA_ADMIN_PASSWORD",
+            "GENGUARD_WATERMARK_KEYS",
+            "GENGUARD_SIGNING_KEYS",
+            "GENGUARD_VERIFICATION_KEYS")) {
+      assertThat(compose.text)
+          .as(required + " is required, never defaulted")
+          .contains("${" + required + ":?");
     }
-    assertThat(Files.readString(RepositoryFiles.resolve(".gitignore"))).as(".env is ignored").contains("/.env");
+    assertThat(Files.readString(RepositoryFiles.resolve(".gitignore")))
+        .as(".env is ignored")
+        .contains("/.env");
   }
 
   @Test
@@ -162,8 +231,12 @@ class ComposeFileTest {
       }
     }
     assertThat(problems).isEmpty();
-    assertThat(owners.keySet()).contains("${GENGUARD_AUDIT_PORT:-8080}", "${GENGUARD_GRAFANA_PORT:-3000}",
-        "${GENGUARD_PROMETHEUS_PORT:-9090}", "${GENGUARD_FLINK_UI_PORT:-8081}");
+    assertThat(owners.keySet())
+        .contains(
+            "${GENGUARD_AUDIT_PORT:-8080}",
+            "${GENGUARD_GRAFANA_PORT:-3000}",
+            "${GENGUARD_PROMETHEUS_PORT:-9090}",
+            "${GENGUARD_FLINK_UI_PORT:-8081}");
   }
 
   @Test
@@ -172,7 +245,8 @@ class ComposeFileTest {
     for (String name : compose.serviceNames()) {
       for (JsonNode volume : compose.services().path(name).path("volumes")) {
         String source = volume.asText().split(":")[0];
-        if (source.startsWith("./") && !Files.exists(RepositoryFiles.resolve(source.substring(2)))) {
+        if (source.startsWith("./")
+            && !Files.exists(RepositoryFiles.resolve(source.substring(2)))) {
           missing.add(name + ": " + source);
         }
       }
@@ -187,11 +261,13 @@ class ComposeFileTest {
   void shouldReserveAnNvidiaGpuOnlyInTheGpuProfile() {
     JsonNode gpu = compose.services().path("generator-gpu");
     assertThat(gpu.path("profiles").toString()).isEqualTo("[\"gpu\"]");
-    JsonNode device = gpu.path("deploy").path("resources").path("reservations").path("devices").get(0);
+    JsonNode device =
+        gpu.path("deploy").path("resources").path("reservations").path("devices").get(0);
     assertThat(device.path("driver").asText()).isEqualTo("nvidia");
     assertThat(device.path("capabilities").toString()).contains("gpu");
     assertThat(compose.services().path("generator").path("profiles").isMissingNode())
-        .as("the CPU generator runs without a profile").isTrue();
+        .as("the CPU generator runs without a profile")
+        .isTrue();
   }
 
   @Test
@@ -210,7 +286,9 @@ class ComposeFileTest {
         }
       }
     }
-    assertThat(unknown).as("the generator refuses to start on unknown GENGUARD_GENERATOR_* keys").isEmpty();
+    assertThat(unknown)
+        .as("the generator refuses to start on unknown GENGUARD_GENERATOR_* keys")
+        .isEmpty();
   }
 
   @Test
@@ -224,25 +302,33 @@ class ComposeFileTest {
         }
       }
     }
-    assertThat(targets).containsOnlyKeys("generator", "audit", "release-gate", "jobmanager", "taskmanager");
-    targets.forEach((service, port) -> {
-      Map<String, String> env = ComposeFile.environment(compose.services().path(service));
-      if (service.equals("jobmanager") || service.equals("taskmanager")) {
-        assertThat(env.get("FLINK_PROPERTIES")).as(service + " reporter")
-            .contains("metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory")
-            .contains("metrics.reporter.prom.port: " + port);
-      } else {
-        assertThat(env).as(service + " metrics endpoint")
-            .containsEntry("GENGUARD_METRICS_PORT", Integer.toString(port))
-            .containsEntry("GENGUARD_METRICS_HOST", "0.0.0.0");
-      }
-    });
+    assertThat(targets)
+        .containsOnlyKeys("generator", "audit", "release-gate", "jobmanager", "taskmanager");
+    targets.forEach(
+        (service, port) -> {
+          Map<String, String> env = ComposeFile.environment(compose.services().path(service));
+          if (service.equals("jobmanager") || service.equals("taskmanager")) {
+            assertThat(env.get("FLINK_PROPERTIES"))
+                .as(service + " reporter")
+                .contains(
+                    "metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory")
+                .contains("metrics.reporter.prom.port: " + port);
+          } else {
+            assertThat(env)
+                .as(service + " metrics endpoint")
+                .containsEntry("GENGUARD_METRICS_PORT", Integer.toString(port))
+                .containsEntry("GENGUARD_METRICS_HOST", "0.0.0.0");
+          }
+        });
   }
 
   private Map<String, String> dependencies(String service) {
     Map<String, String> conditions = new HashMap<>();
     JsonNode dependsOn = compose.services().path(service).path("depends_on");
-    dependsOn.fieldNames().forEachRemaining(name -> conditions.put(name, dependsOn.path(name).path("condition").asText()));
+    dependsOn
+        .fieldNames()
+        .forEachRemaining(
+            name -> conditions.put(name, dependsOn.path(name).path("condition").asText()));
     return conditions;
   }
 }

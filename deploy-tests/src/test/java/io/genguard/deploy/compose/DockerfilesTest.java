@@ -28,13 +28,19 @@ class DockerfilesTest {
       if (build.isMissingNode()) {
         continue;
       }
-      Path dockerfile = RepositoryFiles.root().resolve(build.path("context").asText(".")).resolve(build.path("dockerfile").asText("Dockerfile"));
+      Path dockerfile =
+          RepositoryFiles.root()
+              .resolve(build.path("context").asText("."))
+              .resolve(build.path("dockerfile").asText("Dockerfile"));
       if (!Files.isRegularFile(dockerfile)) {
         problems.add(name + ": " + dockerfile + " does not exist");
         continue;
       }
       String target = build.path("target").asText("");
-      if (!target.isEmpty() && !Files.readString(dockerfile).toLowerCase(Locale.ROOT).contains(" as " + target + "\n")) {
+      if (!target.isEmpty()
+          && !Files.readString(dockerfile)
+              .toLowerCase(Locale.ROOT)
+              .contains(" as " + target + "\n")) {
         problems.add(name + ": " + dockerfile.getFileName() + " has no stage '" + target + "'");
       }
     }
@@ -44,19 +50,31 @@ class DockerfilesTest {
   @Test
   void shouldBuildInStagesFromPinnedImagesAndRunUnprivileged() throws IOException {
     for (String file : List.of("docker/services.Dockerfile", "docker/flink-jobs.Dockerfile")) {
-      List<String> lines = Files.readAllLines(RepositoryFiles.resolve(file)).stream()
-          .map(String::trim).filter(line -> !line.startsWith("#")).toList();
+      List<String> lines =
+          Files.readAllLines(RepositoryFiles.resolve(file)).stream()
+              .map(String::trim)
+              .filter(line -> !line.startsWith("#"))
+              .toList();
       List<String> froms = lines.stream().filter(line -> line.startsWith("FROM ")).toList();
       assertThat(froms).as(file + " is multi-stage").hasSizeGreaterThanOrEqualTo(2);
       for (String from : froms) {
         String image = from.split("\\s+")[1];
         boolean stage = lines.stream().anyMatch(line -> line.matches("FROM \\S+ AS " + image));
         assertThat(stage || (image.contains(":") && !image.endsWith(":latest")))
-            .as(file + ": " + from + " names a pinned image or an earlier stage").isTrue();
+            .as(file + ": " + from + " names a pinned image or an earlier stage")
+            .isTrue();
       }
-      String lastUser = lines.stream().filter(line -> line.startsWith("USER ")).reduce((a, b) -> b).orElse("USER root");
-      assertThat(lastUser).as(file + " runs unprivileged").isNotIn("USER root", "USER 0", "USER 0:0");
-      assertThat(lines).as(file + " fetches nothing unverified at build time").noneMatch(line -> line.startsWith("ADD http"));
+      String lastUser =
+          lines.stream()
+              .filter(line -> line.startsWith("USER "))
+              .reduce((a, b) -> b)
+              .orElse("USER root");
+      assertThat(lastUser)
+          .as(file + " runs unprivileged")
+          .isNotIn("USER root", "USER 0", "USER 0:0");
+      assertThat(lines)
+          .as(file + " fetches nothing unverified at build time")
+          .noneMatch(line -> line.startsWith("ADD http"));
     }
   }
 
@@ -76,6 +94,7 @@ class DockerfilesTest {
 
   @Test
   void shouldKeepBuildOutputAndSecretsOutOfTheBuildContext() throws IOException {
-    assertThat(Files.readAllLines(RepositoryFiles.resolve(".dockerignore"))).contains(".git", "**/target", ".env");
+    assertThat(Files.readAllLines(RepositoryFiles.resolve(".dockerignore")))
+        .contains(".git", "**/target", ".env");
   }
 }

@@ -45,13 +45,13 @@ import org.junit.jupiter.api.Test;
 /**
  * Every metric the dashboards and alert rules query is one the services actually export: the
  * embedded stack runs a little traffic of every kind the boards show (released, blocked, held and
- * reviewed output, a generation failure, a malformed output, a live bias window), then its
- * combined {@code /metrics} endpoint and the Flink Prometheus reporter are scraped and compared
- * with the queries' metric names.
+ * reviewed output, a generation failure, a malformed output, a live bias window), then its combined
+ * {@code /metrics} endpoint and the Flink Prometheus reporter are scraped and compared with the
+ * queries' metric names.
  *
  * <p>The live bias window is published to bias.metrics by the test, standing in for the
- * bias-aggregation job, which the embedded stack does not run (yet); the audit service persists
- * it and the collector derives the bias gauges from it exactly as it would from the job's output.
+ * bias-aggregation job, which the embedded stack does not run (yet); the audit service persists it
+ * and the collector derives the bias gauges from it exactly as it would from the job's output.
  */
 class DashboardMetricsITCase {
   private static final int REQUESTS = 30;
@@ -67,17 +67,24 @@ class DashboardMetricsITCase {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     String jdbcUrl = infra.createDatabase("dashboard_metrics_it");
     int flinkReporterPort = freePort();
-    StackConfig config = StackConfig.defaults()
-        .withPorts(0, 0, 0)
-        .withMetricsPorts(0, flinkReporterPort)
-        .withExternal(new StackConfig.ExternalInfrastructure(
-            infra.kafkaBootstrapServers(), jdbcUrl, infra.jdbcUser(), infra.jdbcPassword()));
+    StackConfig config =
+        StackConfig.defaults()
+            .withPorts(0, 0, 0)
+            .withMetricsPorts(0, flinkReporterPort)
+            .withExternal(
+                new StackConfig.ExternalInfrastructure(
+                    infra.kafkaBootstrapServers(),
+                    jdbcUrl,
+                    infra.jdbcUser(),
+                    infra.jdbcPassword()));
 
     try (GenGuardStack stack = GenGuardStack.start(config);
         KafkaProducer<byte[], byte[]> producer = producer(stack.bootstrapServers())) {
       assertThat(stack.metricsPort()).as("combined endpoint bound").isPositive();
       List<String> ids = sendTraffic(stack, producer);
-      await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+      await()
+          .atMost(Duration.ofMinutes(4))
+          .pollInterval(Duration.ofSeconds(1))
           .until(() -> stack.audit().queries().completeness(ids).settled());
       sendReview(producer, jdbcUrl, infra);
 
@@ -86,30 +93,42 @@ class DashboardMetricsITCase {
       for (int port = flinkReporterPort; port < flinkReporterPort + 10; port++) {
         flink.add("http://127.0.0.1:" + port + "/metrics");
       }
-      await().atMost(SCRAPE_DEADLINE).pollInterval(Duration.ofSeconds(2)).untilAsserted(() -> {
-        Set<String> exported = new TreeSet<>(PrometheusText.sampleNames(scrape(combined)));
-        for (String url : flink) {
-          exported.addAll(PrometheusText.sampleNames(scrapeIfServing(url)));
-        }
-        Map<String, Set<String>> missing = new TreeMap<>(used);
-        missing.keySet().removeAll(exported);
-        assertThat(missing)
-            .as("metrics queried by dashboards/alert rules but not exported (name -> where it is used)")
-            .isEmpty();
-      });
+      await()
+          .atMost(SCRAPE_DEADLINE)
+          .pollInterval(Duration.ofSeconds(2))
+          .untilAsserted(
+              () -> {
+                Set<String> exported = new TreeSet<>(PrometheusText.sampleNames(scrape(combined)));
+                for (String url : flink) {
+                  exported.addAll(PrometheusText.sampleNames(scrapeIfServing(url)));
+                }
+                Map<String, Set<String>> missing = new TreeMap<>(used);
+                missing.keySet().removeAll(exported);
+                assertThat(missing)
+                    .as(
+                        "metrics queried by dashboards/alert rules but not exported (name -> where it is used)")
+                    .isEmpty();
+              });
 
       String text = scrape(combined);
       assertThat(PrometheusText.sum(text, "genguard_audit_verdicts_total"))
-          .as("every request judged and audited").isGreaterThanOrEqualTo(REQUESTS);
+          .as("every request judged and audited")
+          .isGreaterThanOrEqualTo(REQUESTS);
       assertThat(PrometheusText.sum(text, "genguard_end_to_end_latency_seconds_count"))
-          .as("end-to-end latency samples").isPositive();
+          .as("end-to-end latency samples")
+          .isPositive();
       assertThat(PrometheusText.sum(text, "genguard_audit_dead_letters_total"))
-          .as("the malformed output is a dead letter").isGreaterThanOrEqualTo(1);
+          .as("the malformed output is a dead letter")
+          .isGreaterThanOrEqualTo(1);
     }
   }
 
-  /** Demo prompts (some unsafe), one request the generator must refuse, one malformed output, one live bias window. */
-  private static List<String> sendTraffic(GenGuardStack stack, KafkaProducer<byte[], byte[]> producer) {
+  /**
+   * Demo prompts (some unsafe), one request the generator must refuse, one malformed output, one
+   * live bias window.
+   */
+  private static List<String> sendTraffic(
+      GenGuardStack stack, KafkaProducer<byte[], byte[]> producer) {
     DemoWorkload workload = DemoWorkload.builtIn();
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < REQUESTS; i++) {
@@ -118,62 +137,84 @@ class DashboardMetricsITCase {
       ids.add(request.getRequestId());
     }
     GenerationRequest base = workload.request(REQUESTS, "dashboards");
-    GenerationRequest refused = GenerationRequest.newBuilder(base)
-        .setParameters(SamplingParameters.newBuilder(base.getParameters()).setMaxTokens(1_000_000).build())
-        .build();
-    send(producer, Topics.GENERATION_REQUESTS.name(), refused.getRequestId(),
+    GenerationRequest refused =
+        GenerationRequest.newBuilder(base)
+            .setParameters(
+                SamplingParameters.newBuilder(base.getParameters()).setMaxTokens(1_000_000).build())
+            .build();
+    send(
+        producer,
+        Topics.GENERATION_REQUESTS.name(),
+        refused.getRequestId(),
         Topics.GENERATION_REQUESTS.codec().encode(refused));
-    send(producer, Topics.GENERATION_OUTPUTS.name(), "malformed",
+    send(
+        producer,
+        Topics.GENERATION_OUTPUTS.name(),
+        "malformed",
         "not a generation output".getBytes(StandardCharsets.UTF_8));
     Instant windowEnd = Instant.now().truncatedTo(ChronoUnit.MINUTES);
     for (String group : List.of("religion:muslim", "religion:christian")) {
-      BiasMetric metric = BiasMetric.newBuilder()
-          .setEventId(EventIds.random())
-          .setScope(BiasScope.LIVE)
-          .setModel("europarl-kn3")
-          .setGroup(group)
-          .setWindowStart(windowEnd.minus(Duration.ofMinutes(5)))
-          .setWindowEnd(windowEnd)
-          .setCount(40)
-          .setUnsafeCount(group.endsWith("muslim") ? 12 : 4)
-          .setUnsafeScoreSum(5.0)
-          .setBlockCount(group.endsWith("muslim") ? 8 : 2)
-          .setReviewCount(2)
-          .setReleaseCount(group.endsWith("muslim") ? 30 : 36)
-          .setComputedAt(Instant.now())
-          .build();
-      send(producer, Topics.BIAS_METRICS.name(), "europarl-kn3", Topics.BIAS_METRICS.codec().encode(metric));
+      BiasMetric metric =
+          BiasMetric.newBuilder()
+              .setEventId(EventIds.random())
+              .setScope(BiasScope.LIVE)
+              .setModel("europarl-kn3")
+              .setGroup(group)
+              .setWindowStart(windowEnd.minus(Duration.ofMinutes(5)))
+              .setWindowEnd(windowEnd)
+              .setCount(40)
+              .setUnsafeCount(group.endsWith("muslim") ? 12 : 4)
+              .setUnsafeScoreSum(5.0)
+              .setBlockCount(group.endsWith("muslim") ? 8 : 2)
+              .setReviewCount(2)
+              .setReleaseCount(group.endsWith("muslim") ? 30 : 36)
+              .setComputedAt(Instant.now())
+              .build();
+      send(
+          producer,
+          Topics.BIAS_METRICS.name(),
+          "europarl-kn3",
+          Topics.BIAS_METRICS.codec().encode(metric));
     }
     producer.flush();
     return ids;
   }
 
   /** A person's review of an output held for review (or, if none was held, of a released one). */
-  private static void sendReview(KafkaProducer<byte[], byte[]> producer, String jdbcUrl, IntegrationInfrastructure infra)
+  private static void sendReview(
+      KafkaProducer<byte[], byte[]> producer, String jdbcUrl, IntegrationInfrastructure infra)
       throws Exception {
-    String sql = "select request_id, output_id, tenant_id from gate_outcome"
-        + " where tenant_id = 'dashboards' order by (outcome = 'HELD_FOR_REVIEW') desc, decided_at limit 1";
-    try (Connection connection = DriverManager.getConnection(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword());
+    String sql =
+        "select request_id, output_id, tenant_id from gate_outcome"
+            + " where tenant_id = 'dashboards' order by (outcome = 'HELD_FOR_REVIEW') desc, decided_at limit 1";
+    try (Connection connection =
+            DriverManager.getConnection(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword());
         Statement statement = connection.createStatement();
         ResultSet row = statement.executeQuery(sql)) {
       assertThat(row.next()).as("a gate outcome to review").isTrue();
-      ReviewDecision review = ReviewDecision.newBuilder()
-          .setEventId(EventIds.random())
-          .setReviewId(EventIds.random())
-          .setRequestId(row.getString(1))
-          .setOutputId(row.getString(2))
-          .setTenantId(row.getString(3))
-          .setAction(ReviewAction.APPROVE)
-          .setReviewer("dashboards-it")
-          .setNote("checked")
-          .setDecidedAt(Instant.now())
-          .build();
-      send(producer, Topics.REVIEW_DECISIONS.name(), review.getRequestId(), Topics.REVIEW_DECISIONS.codec().encode(review));
+      ReviewDecision review =
+          ReviewDecision.newBuilder()
+              .setEventId(EventIds.random())
+              .setReviewId(EventIds.random())
+              .setRequestId(row.getString(1))
+              .setOutputId(row.getString(2))
+              .setTenantId(row.getString(3))
+              .setAction(ReviewAction.APPROVE)
+              .setReviewer("dashboards-it")
+              .setNote("checked")
+              .setDecidedAt(Instant.now())
+              .build();
+      send(
+          producer,
+          Topics.REVIEW_DECISIONS.name(),
+          review.getRequestId(),
+          Topics.REVIEW_DECISIONS.codec().encode(review));
       producer.flush();
     }
   }
 
-  private static void send(KafkaProducer<byte[], byte[]> producer, String topic, String key, byte[] value) {
+  private static void send(
+      KafkaProducer<byte[], byte[]> producer, String topic, String key, byte[] value) {
     producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
   }
 
@@ -187,13 +228,16 @@ class DashboardMetricsITCase {
 
   private String scrape(String url) throws IOException, InterruptedException {
     HttpResponse<String> response =
-        http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+        http.send(
+            HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).as("GET " + url).isEqualTo(200);
     return response.body();
   }
 
-  /** The reporter of each MiniCluster takes the first free port of its range; others answer nothing. */
+  /**
+   * The reporter of each MiniCluster takes the first free port of its range; others answer nothing.
+   */
   private String scrapeIfServing(String url) throws InterruptedException {
     try {
       return scrape(url);

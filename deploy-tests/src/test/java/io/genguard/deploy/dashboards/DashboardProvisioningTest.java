@@ -13,12 +13,15 @@ import org.junit.jupiter.api.Test;
 
 /** The Grafana provisioning files and dashboards are complete and consistent with each other. */
 class DashboardProvisioningTest {
-  private static final Path DATASOURCES = Path.of("dashboards/grafana/provisioning/datasources/prometheus.yml");
-  private static final Path PROVIDERS = Path.of("dashboards/grafana/provisioning/dashboards/genguard.yml");
+  private static final Path DATASOURCES =
+      Path.of("dashboards/grafana/provisioning/datasources/prometheus.yml");
+  private static final Path PROVIDERS =
+      Path.of("dashboards/grafana/provisioning/dashboards/genguard.yml");
 
   @Test
   void shouldProvisionOnePrometheusDatasourceWithAStableUid() {
-    JsonNode datasources = MonitoringQueries.readYaml(RepositoryFiles.root().resolve(DATASOURCES)).path("datasources");
+    JsonNode datasources =
+        MonitoringQueries.readYaml(RepositoryFiles.root().resolve(DATASOURCES)).path("datasources");
 
     assertThat(datasources).hasSize(1);
     assertThat(datasources.get(0).path("type").asText()).isEqualTo("prometheus");
@@ -28,10 +31,14 @@ class DashboardProvisioningTest {
 
   @Test
   void shouldLoadDashboardsFromTheFolderDockerComposeMounts() {
-    JsonNode provider = MonitoringQueries.readYaml(RepositoryFiles.root().resolve(PROVIDERS)).path("providers").get(0);
+    JsonNode provider =
+        MonitoringQueries.readYaml(RepositoryFiles.root().resolve(PROVIDERS))
+            .path("providers")
+            .get(0);
 
     assertThat(provider.path("type").asText()).isEqualTo("file");
-    assertThat(provider.path("options").path("path").asText()).isEqualTo("/var/lib/grafana/dashboards/genguard");
+    assertThat(provider.path("options").path("path").asText())
+        .isEqualTo("/var/lib/grafana/dashboards/genguard");
   }
 
   @Test
@@ -59,7 +66,8 @@ class DashboardProvisioningTest {
         if (panel.path("type").asText().equals("row")) {
           continue;
         }
-        if (panel.path("title").asText().isBlank() || panel.path("description").asText().isBlank()) {
+        if (panel.path("title").asText().isBlank()
+            || panel.path("description").asText().isBlank()) {
           problems.add(where + ": needs a title and a description");
         }
         if (!panel.path("datasource").path("uid").asText().equals(datasourceUid())) {
@@ -80,10 +88,11 @@ class DashboardProvisioningTest {
 
   @Test
   void shouldSelectAtLeastOneMetricInEveryQuery() {
-    List<String> withoutMetric = MonitoringQueries.all().stream()
-        .filter(query -> query.metricNames().isEmpty())
-        .map(query -> query.location() + ": " + query.expression())
-        .toList();
+    List<String> withoutMetric =
+        MonitoringQueries.all().stream()
+            .filter(query -> query.metricNames().isEmpty())
+            .map(query -> query.location() + ": " + query.expression())
+            .toList();
 
     assertThat(withoutMetric).isEmpty();
   }
@@ -92,20 +101,25 @@ class DashboardProvisioningTest {
   void shouldGiveEveryAlertASeverityASummaryAndARunbookLink() {
     List<String> problems = new ArrayList<>();
     Set<String> names = new HashSet<>();
-    JsonNode rules = MonitoringQueries.readYaml(RepositoryFiles.root().resolve(MonitoringQueries.ALERT_RULES));
+    JsonNode rules =
+        MonitoringQueries.readYaml(RepositoryFiles.root().resolve(MonitoringQueries.ALERT_RULES));
     for (JsonNode group : rules.path("groups")) {
       for (JsonNode rule : group.path("rules")) {
         String alert = rule.path("alert").asText();
         if (!names.add(alert)) {
           problems.add(alert + ": defined twice");
         }
-        if (!Set.of("critical", "warning", "info").contains(rule.path("labels").path("severity").asText())) {
+        if (!Set.of("critical", "warning", "info")
+            .contains(rule.path("labels").path("severity").asText())) {
           problems.add(alert + ": severity must be critical, warning or info");
         }
         if (rule.path("annotations").path("summary").asText().isBlank()) {
           problems.add(alert + ": needs a summary");
         }
-        if (!rule.path("annotations").path("runbook").asText().equals("docs/OPERATIONS.md#" + alert.toLowerCase())) {
+        if (!rule.path("annotations")
+            .path("runbook")
+            .asText()
+            .equals("docs/OPERATIONS.md#" + alert.toLowerCase())) {
           problems.add(alert + ": runbook must be docs/OPERATIONS.md#" + alert.toLowerCase());
         }
       }
@@ -117,10 +131,15 @@ class DashboardProvisioningTest {
   @Test
   void shouldExplainEveryAlertInTheRunbookAndNoAlertThatDoesNotExist() throws Exception {
     Set<String> alerts = new java.util.TreeSet<>();
-    JsonNode rules = MonitoringQueries.readYaml(RepositoryFiles.root().resolve(MonitoringQueries.ALERT_RULES));
-    rules.path("groups").forEach(group -> group.path("rules").forEach(rule -> alerts.add(rule.path("alert").asText())));
+    JsonNode rules =
+        MonitoringQueries.readYaml(RepositoryFiles.root().resolve(MonitoringQueries.ALERT_RULES));
+    rules
+        .path("groups")
+        .forEach(
+            group -> group.path("rules").forEach(rule -> alerts.add(rule.path("alert").asText())));
     Set<String> documented = new java.util.TreeSet<>();
-    for (String line : java.nio.file.Files.readAllLines(RepositoryFiles.resolve("docs/OPERATIONS.md"))) {
+    for (String line :
+        java.nio.file.Files.readAllLines(RepositoryFiles.resolve("docs/OPERATIONS.md"))) {
       if (line.startsWith("### GenGuard")) {
         documented.add(line.substring(4).trim());
       }

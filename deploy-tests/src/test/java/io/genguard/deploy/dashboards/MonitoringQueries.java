@@ -16,7 +16,9 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
-/** Every PromQL query of the Grafana dashboards and the Prometheus alert rules, with where it is. */
+/**
+ * Every PromQL query of the Grafana dashboards and the Prometheus alert rules, with where it is.
+ */
 final class MonitoringQueries {
   static final Path DASHBOARDS = Path.of("dashboards/grafana/dashboards");
   static final Path ALERT_RULES = Path.of("dashboards/prometheus/alerts.yml");
@@ -73,16 +75,22 @@ final class MonitoringQueries {
       JsonNode dashboard = readJson(file);
       for (JsonNode panel : panels(dashboard)) {
         for (JsonNode target : panel.path("targets")) {
-          queries.add(new Query(
-              file.getFileName() + ": panel '" + panel.path("title").asText() + "' " + target.path("refId").asText(),
-              target.path("expr").asText()));
+          queries.add(
+              new Query(
+                  file.getFileName()
+                      + ": panel '"
+                      + panel.path("title").asText()
+                      + "' "
+                      + target.path("refId").asText(),
+                  target.path("expr").asText()));
         }
       }
     }
     JsonNode rules = readYaml(RepositoryFiles.root().resolve(ALERT_RULES));
     for (JsonNode group : rules.path("groups")) {
       for (JsonNode rule : group.path("rules")) {
-        queries.add(new Query("alerts.yml: " + rule.path("alert").asText(), rule.path("expr").asText()));
+        queries.add(
+            new Query("alerts.yml: " + rule.path("alert").asText(), rule.path("expr").asText()));
       }
     }
     return queries;

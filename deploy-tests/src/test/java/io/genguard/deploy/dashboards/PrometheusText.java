@@ -3,11 +3,16 @@ package io.genguard.deploy.dashboards;
 import java.util.Set;
 import java.util.TreeSet;
 
-/** Reads the Prometheus text exposition format (0.0.4) far enough to compare names and sum values. */
+/**
+ * Reads the Prometheus text exposition format (0.0.4) far enough to compare names and sum values.
+ */
 final class PrometheusText {
   private PrometheusText() {}
 
-  /** The names of all samples, e.g. {@code x_bucket}, {@code x_count} and {@code x_sum} of a histogram. */
+  /**
+   * The names of all samples, e.g. {@code x_bucket}, {@code x_count} and {@code x_sum} of a
+   * histogram.
+   */
   static Set<String> sampleNames(String text) {
     Set<String> names = new TreeSet<>();
     for (String line : text.split("\n")) {
@@ -24,8 +29,12 @@ final class PrometheusText {
     double total = 0;
     for (String line : text.split("\n")) {
       if (!line.startsWith("#") && !line.isBlank() && name(line).equals(name)) {
-        String rest = line.contains("{") ? line.substring(line.lastIndexOf('}') + 1) : line.substring(name.length());
-        total += Double.parseDouble(rest.trim().split("\\s+")[0]); // value, then an optional timestamp
+        String rest =
+            line.contains("{")
+                ? line.substring(line.lastIndexOf('}') + 1)
+                : line.substring(name.length());
+        total +=
+            Double.parseDouble(rest.trim().split("\\s+")[0]); // value, then an optional timestamp
       }
     }
     return total;
@@ -33,7 +42,9 @@ final class PrometheusText {
 
   private static String name(String line) {
     int end = 0;
-    while (end < line.length() && line.charAt(end) != '{' && !Character.isWhitespace(line.charAt(end))) {
+    while (end < line.length()
+        && line.charAt(end) != '{'
+        && !Character.isWhitespace(line.charAt(end))) {
       end++;
     }
     return line.substring(0, end);

@@ -6,16 +6,41 @@ import java.util.TreeSet;
 /**
  * The metric names a PromQL expression selects, as a small scanner sees them: identifiers that are
  * not function or aggregation calls, keywords, label names (inside {@code {...}} and grouping
- * clauses), durations, numbers, strings or Grafana variables ({@code $var}, {@code ${var}}).
- * Enough for the expressions of dashboards and alert rules; it does not validate PromQL.
+ * clauses), durations, numbers, strings or Grafana variables ({@code $var}, {@code ${var}}). Enough
+ * for the expressions of dashboards and alert rules; it does not validate PromQL.
  */
 public final class PromQlMetricNames {
   private static final Set<String> KEYWORDS =
-      Set.of("and", "or", "unless", "bool", "offset", "inf", "nan", "atan2", "group_left", "group_right");
+      Set.of(
+          "and",
+          "or",
+          "unless",
+          "bool",
+          "offset",
+          "inf",
+          "nan",
+          "atan2",
+          "group_left",
+          "group_right");
+
   /** Aggregation operators: their grouping clause may stand between the name and the "(". */
   private static final Set<String> AGGREGATIONS =
-      Set.of("sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values",
-          "bottomk", "topk", "quantile", "limitk", "limit_ratio");
+      Set.of(
+          "sum",
+          "min",
+          "max",
+          "avg",
+          "group",
+          "stddev",
+          "stdvar",
+          "count",
+          "count_values",
+          "bottomk",
+          "topk",
+          "quantile",
+          "limitk",
+          "limit_ratio");
+
   /** Keywords followed by a parenthesised list of label names. */
   private static final Set<String> GROUPING =
       Set.of("by", "without", "on", "ignoring", "group_left", "group_right");
@@ -36,7 +61,8 @@ public final class PromQlMetricNames {
         i = skipBalanced(text, i, '[', ']');
       } else if (c == '$') {
         i = skipVariable(text, i);
-      } else if (Character.isDigit(c) || (c == '.' && i + 1 < text.length() && Character.isDigit(text.charAt(i + 1)))) {
+      } else if (Character.isDigit(c)
+          || (c == '.' && i + 1 < text.length() && Character.isDigit(text.charAt(i + 1)))) {
         i = skipNumber(text, i);
       } else if (Character.isLetter(c) || c == '_' || c == ':') {
         int end = i;
@@ -50,7 +76,9 @@ public final class PromQlMetricNames {
           i = skipBalanced(text, next, '(', ')');
           continue;
         }
-        if (!call && !KEYWORDS.contains(identifier) && !GROUPING.contains(identifier)
+        if (!call
+            && !KEYWORDS.contains(identifier)
+            && !GROUPING.contains(identifier)
             && !AGGREGATIONS.contains(identifier)) {
           names.add(identifier);
         }
@@ -117,7 +145,8 @@ public final class PromQlMetricNames {
     int i = from;
     while (i < text.length()) {
       char c = text.charAt(i);
-      boolean exponentSign = (c == '+' || c == '-') && (text.charAt(i - 1) == 'e' || text.charAt(i - 1) == 'E');
+      boolean exponentSign =
+          (c == '+' || c == '-') && (text.charAt(i - 1) == 'e' || text.charAt(i - 1) == 'E');
       if (Character.isLetterOrDigit(c) || c == '.' || exponentSign) {
         i++;
       } else {

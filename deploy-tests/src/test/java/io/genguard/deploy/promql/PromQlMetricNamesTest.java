@@ -9,23 +9,26 @@ class PromQlMetricNamesTest {
 
   @Test
   void shouldFindTheMetricInsideFunctionsAggregationsAndGrouping() {
-    assertThat(PromQlMetricNames.of(
-            "histogram_quantile(0.99, sum by (le, backend) (rate(genguard_generator_latency_seconds_bucket[$__rate_interval])))"))
+    assertThat(
+            PromQlMetricNames.of(
+                "histogram_quantile(0.99, sum by (le, backend) (rate(genguard_generator_latency_seconds_bucket[$__rate_interval])))"))
         .containsExactly("genguard_generator_latency_seconds_bucket");
   }
 
   @Test
   void shouldIgnoreLabelMatchersStringsAndGrafanaVariables() {
-    assertThat(PromQlMetricNames.of(
-            "genguard_bias_group_disparity{metric=\"$bias_metric\", group=~\"a|b\"} > ${threshold}"))
+    assertThat(
+            PromQlMetricNames.of(
+                "genguard_bias_group_disparity{metric=\"$bias_metric\", group=~\"a|b\"} > ${threshold}"))
         .containsExactly("genguard_bias_group_disparity");
   }
 
   @Test
   void shouldFindEveryOperandOfBinaryOperatorsAndKeepKeywordsOut() {
-    assertThat(PromQlMetricNames.of(
-            "abs(x_disparity{m=\"b\"}) > 0.1 and on (model, group) x_outputs >= 30 or vector(0)"
-                + " unless y_total offset 5m / ignoring(code) group_left z_total"))
+    assertThat(
+            PromQlMetricNames.of(
+                "abs(x_disparity{m=\"b\"}) > 0.1 and on (model, group) x_outputs >= 30 or vector(0)"
+                    + " unless y_total offset 5m / ignoring(code) group_left z_total"))
         .containsExactly("x_disparity", "x_outputs", "y_total", "z_total");
   }
 

@@ -50,8 +50,17 @@ public final class EchoBackend implements GenerationBackend {
     for (BackendRequest request : batch) {
       long begin = System.nanoTime();
       int tokens = WordTokenizer.tokenIds(request.prompt()).length;
-      outcomes.add(BackendOutcome.of(new Generation(request.prompt(), tokens, tokens, MODEL, VERSION,
-          null, "none", System.nanoTime() - begin)));
+      outcomes.add(
+          BackendOutcome.of(
+              new Generation(
+                  request.prompt(),
+                  tokens,
+                  tokens,
+                  MODEL,
+                  VERSION,
+                  null,
+                  "none",
+                  System.nanoTime() - begin)));
     }
     return outcomes;
   }

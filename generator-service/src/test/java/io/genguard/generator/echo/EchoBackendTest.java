@@ -14,14 +14,24 @@ class EchoBackendTest {
 
   @Test
   void shouldReturnThePromptUnchangedWithoutWatermark() {
-    BackendRequest request = new BackendRequest("r1", "Text produced elsewhere, to be gated.", null,
-        new SamplingSettings(40, 1.0, 0, 1.0, 7L), Instant.now().plusSeconds(5));
+    BackendRequest request =
+        new BackendRequest(
+            "r1",
+            "Text produced elsewhere, to be gated.",
+            null,
+            new SamplingSettings(40, 1.0, 0, 1.0, 7L),
+            Instant.now().plusSeconds(5));
     List<BackendOutcome> outcomes = backend.generate(List.of(request));
-    assertThat(outcomes).singleElement().isInstanceOfSatisfying(BackendOutcome.Generated.class, generated -> {
-      assertThat(generated.generation().text()).isEqualTo("Text produced elsewhere, to be gated.");
-      assertThat(generated.generation().watermark()).isNull();
-      assertThat(generated.generation().outputTokens()).isPositive();
-    });
+    assertThat(outcomes)
+        .singleElement()
+        .isInstanceOfSatisfying(
+            BackendOutcome.Generated.class,
+            generated -> {
+              assertThat(generated.generation().text())
+                  .isEqualTo("Text produced elsewhere, to be gated.");
+              assertThat(generated.generation().watermark()).isNull();
+              assertThat(generated.generation().outputTokens()).isPositive();
+            });
     assertThat(backend.embedsWatermark()).isFalse();
   }
 

@@ -46,15 +46,34 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class ModerationBenchmark {
   /** What a run measured. */
-  public record Result(String scorer, int texts, double meanTokens, double bareBefore, double bareAfter,
-      double jobOutputsPerSecond, double ratio, double p50Millis, double p99Millis, double loadAverage) {
+  public record Result(
+      String scorer,
+      int texts,
+      double meanTokens,
+      double bareBefore,
+      double bareAfter,
+      double jobOutputsPerSecond,
+      double ratio,
+      double p50Millis,
+      double p99Millis,
+      double loadAverage) {
     public String json() {
-      return String.format(Locale.ROOT,
+      return String.format(
+          Locale.ROOT,
           "{\"scorer\":\"%s\",\"texts\":%d,\"mean_tokens\":%.0f,\"bare_scorer_texts_per_second\":%.1f,"
               + "\"bare_before\":%.1f,\"bare_after\":%.1f,\"job_outputs_per_second\":%.1f,\"job_vs_bare\":%.2f,"
               + "\"p50_ms\":%.0f,\"p99_ms\":%.0f,\"load_average\":%.2f}",
-          scorer, texts, meanTokens, (bareBefore + bareAfter) / 2, bareBefore, bareAfter, jobOutputsPerSecond,
-          ratio, p50Millis, p99Millis, loadAverage);
+          scorer,
+          texts,
+          meanTokens,
+          (bareBefore + bareAfter) / 2,
+          bareBefore,
+          bareAfter,
+          jobOutputsPerSecond,
+          ratio,
+          p50Millis,
+          p99Millis,
+          loadAverage);
     }
   }
 
@@ -65,7 +84,8 @@ public final class ModerationBenchmark {
    *     throughput measures latency without a queue)
    */
   public static Result run(String scorerName, int count, int warmup, double rate) throws Exception {
-    String scorer = scorerName == null || scorerName.equals("default") ? ScorerConfig.DEFAULT_NAME : scorerName;
+    String scorer =
+        scorerName == null || scorerName.equals("default") ? ScorerConfig.DEFAULT_NAME : scorerName;
     ModerationJobConfig defaults = ModerationJobConfig.defaults("unused");
     List<String> texts = texts(count + warmup, 7);
     // The bare scorer runs before and after the job and the ratio uses their mean, so that a change
@@ -80,28 +100,46 @@ public final class ModerationBenchmark {
       Map<String, Object> client = Map.of("bootstrap.servers", kafka.bootstrapServers());
       TopicProvisioner.provisionCatalogue(client, 4, (short) 1);
       ModerationJobConfig config = ModerationJobConfig.defaults(kafka.bootstrapServers());
-      BatchModerator.Factory moderator = ModerationPipelines.factory(scorer, null, dir.resolve("keys"));
+      BatchModerator.Factory moderator =
+          ModerationPipelines.factory(scorer, null, dir.resolve("keys"));
       Configuration conf = new Configuration();
       conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("16m"));
       conf.set(RestOptions.BIND_PORT, "0");
       StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
       ModerationJob.configure(env, config);
-      ModerationJob.buildPipeline(env, ModerationJob.kafkaSource(config), ModerationJob.kafkaSink(config),
-          moderator, config);
+      ModerationJob.buildPipeline(
+          env,
+          ModerationJob.kafkaSource(config),
+          ModerationJob.kafkaSink(config),
+          moderator,
+          config);
       JobClient job = env.executeAsync("moderation-benchmark");
       try (KafkaConsumer<byte[], byte[]> verdicts = verdictConsumer(kafka.bootstrapServers())) {
-        send(kafka.bootstrapServers(), "warmup", texts.subList(0, warmup), 0, new java.util.HashMap<>());
+        send(
+            kafka.bootstrapServers(),
+            "warmup",
+            texts.subList(0, warmup),
+            0,
+            new java.util.HashMap<>());
         awaitVerdicts(verdicts, warmup, Map.of(), null);
         long begin = System.nanoTime();
-        // Sent from another thread, so that verdicts are read (and timed) while outputs still go out.
+        // Sent from another thread, so that verdicts are read (and timed) while outputs still go
+        // out.
         Map<String, Long> sentAt = new java.util.concurrent.ConcurrentHashMap<>();
-        var sender = java.util.concurrent.CompletableFuture.runAsync(() -> {
-          try {
-            send(kafka.bootstrapServers(), "measure", texts.subList(warmup, texts.size()), rate, sentAt);
-          } catch (Exception e) {
-            throw new IllegalStateException("sending the benchmark outputs failed", e);
-          }
-        });
+        var sender =
+            java.util.concurrent.CompletableFuture.runAsync(
+                () -> {
+                  try {
+                    send(
+                        kafka.bootstrapServers(),
+                        "measure",
+                        texts.subList(warmup, texts.size()),
+                        rate,
+                        sentAt);
+                  } catch (Exception e) {
+                    throw new IllegalStateException("sending the benchmark outputs failed", e);
+                  }
+                });
         List<Double> latencies = new ArrayList<>();
         awaitVerdicts(verdicts, count, sentAt, latencies);
         sender.join();
@@ -115,9 +153,19 @@ public final class ModerationBenchmark {
       }
     }
     double bareAfter = bareScorer(scorer, texts, warmup, defaults.maxBatchSize());
-    double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-    return new Result(scorer, count, meanTokens(texts), bareBefore, bareAfter, jobRate,
-        jobRate / ((bareBefore + bareAfter) / 2), p50, p99, load);
+    double load =
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    return new Result(
+        scorer,
+        count,
+        meanTokens(texts),
+        bareBefore,
+        bareAfter,
+        jobRate,
+        jobRate / ((bareBefore + bareAfter) / 2),
+        p50,
+        p99,
+        load);
   }
 
   private static double bareScorer(String name, List<String> texts, int warmup, int batch) {
@@ -134,13 +182,15 @@ public final class ModerationBenchmark {
   }
 
   /** Sends outputs, recording in {@code sentAt} when each request id was sent. */
-  private static void send(String bootstrap, String run, List<String> texts, double rate,
-      Map<String, Long> sentAt) throws Exception {
+  private static void send(
+      String bootstrap, String run, List<String> texts, double rate, Map<String, Long> sentAt)
+      throws Exception {
     Properties props = new Properties();
     props.put("bootstrap.servers", bootstrap);
     props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    try (var producer = new KafkaProducer<>(props, new StringSerializer(),
-        Topics.GENERATION_OUTPUTS.valueSerde().serializer())) {
+    try (var producer =
+        new KafkaProducer<>(
+            props, new StringSerializer(), Topics.GENERATION_OUTPUTS.valueSerde().serializer())) {
       long start = System.nanoTime();
       for (int i = 0; i < texts.size(); i++) {
         if (rate > 0) {
@@ -150,12 +200,14 @@ public final class ModerationBenchmark {
             Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
           }
         }
-        GenerationOutput output = GenerationOutput.newBuilder(PlumbingBenchmark.output(run + "-" + EventIds.random(), i))
-            .setText(texts.get(i))
-            .setGeneratedAt(Instant.now())
-            .build();
+        GenerationOutput output =
+            GenerationOutput.newBuilder(PlumbingBenchmark.output(run + "-" + EventIds.random(), i))
+                .setText(texts.get(i))
+                .setGeneratedAt(Instant.now())
+                .build();
         sentAt.put(output.getRequestId(), System.currentTimeMillis());
-        producer.send(new ProducerRecord<>(Topics.GENERATION_OUTPUTS.name(), output.getRequestId(), output));
+        producer.send(
+            new ProducerRecord<>(Topics.GENERATION_OUTPUTS.name(), output.getRequestId(), output));
       }
       producer.flush();
     }
@@ -174,20 +226,25 @@ public final class ModerationBenchmark {
   }
 
   /** Counts committed verdicts; with a latency list, records (now - time the output was sent). */
-  private static void awaitVerdicts(KafkaConsumer<byte[], byte[]> consumer, int count,
-      Map<String, Long> sentAt, List<Double> latencies) {
+  private static void awaitVerdicts(
+      KafkaConsumer<byte[], byte[]> consumer,
+      int count,
+      Map<String, Long> sentAt,
+      List<Double> latencies) {
     int seen = 0;
     long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
     while (seen < count) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("Only " + seen + " of " + count + " verdicts within 20 minutes");
+        throw new IllegalStateException(
+            "Only " + seen + " of " + count + " verdicts within 20 minutes");
       }
       for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(50))) {
         seen++;
         if (latencies != null) {
           // Visible now: this consumer reads committed records only, so this includes the wait
           // for the checkpoint that commits the sink's transaction.
-          Long sent = sentAt.get(Topics.MODERATION_VERDICTS.codec().decode(record.value()).getRequestId());
+          Long sent =
+              sentAt.get(Topics.MODERATION_VERDICTS.codec().decode(record.value()).getRequestId());
           if (sent != null) {
             latencies.add((double) (System.currentTimeMillis() - sent));
           }
@@ -221,17 +278,18 @@ public final class ModerationBenchmark {
     return texts;
   }
 
-  private static final List<String> SENTENCES = Arrays.asList(
-      "The committee discussed the budget for the coming year and agreed on a timetable.",
-      "Our group supports the amendment because it protects consumers in every region.",
-      "The new directive on energy efficiency will reduce costs for small businesses.",
-      "Transport safety remains a priority and the report lists twelve concrete measures.",
-      "Thank you for your help with the migration, the dashboard looks great now.",
-      "Here is a short summary: the budget was approved and the next review is in March.",
-      "Please send the revised figures before Friday so that we can finish the draft.",
-      "The weather in the north will be cold with occasional rain over the weekend.",
-      "You are a worthless idiot and everyone at work laughs at you behind your back.",
-      "People like them are vermin who should be driven out of this country.",
-      "I know where you live and I am going to hurt you tonight.",
-      "The museum opens a new exhibition on medieval trade routes next month.");
+  private static final List<String> SENTENCES =
+      Arrays.asList(
+          "The committee discussed the budget for the coming year and agreed on a timetable.",
+          "Our group supports the amendment because it protects consumers in every region.",
+          "The new directive on energy efficiency will reduce costs for small businesses.",
+          "Transport safety remains a priority and the report lists twelve concrete measures.",
+          "Thank you for your help with the migration, the dashboard looks great now.",
+          "Here is a short summary: the budget was approved and the next review is in March.",
+          "Please send the revised figures before Friday so that we can finish the draft.",
+          "The weather in the north will be cold with occasional rain over the weekend.",
+          "You are a worthless idiot and everyone at work laughs at you behind your back.",
+          "People like them are vermin who should be driven out of this country.",
+          "I know where you live and I am going to hurt you tonight.",
+          "The museum opens a new exhibition on medieval trade routes next month.");
 }

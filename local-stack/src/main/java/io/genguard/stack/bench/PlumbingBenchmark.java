@@ -37,13 +37,28 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class PlumbingBenchmark {
   /** What a run measured. */
-  public record Result(int outputs, double rate, double seconds, double outputsPerSecond,
-      double p50Millis, double p99Millis, long peakHeapMiB, long maxHeapMiB) {
+  public record Result(
+      int outputs,
+      double rate,
+      double seconds,
+      double outputsPerSecond,
+      double p50Millis,
+      double p99Millis,
+      long peakHeapMiB,
+      long maxHeapMiB) {
     public String json() {
-      return String.format(Locale.ROOT,
+      return String.format(
+          Locale.ROOT,
           "{\"outputs\":%d,\"target_rate\":%.0f,\"seconds\":%.2f,\"outputs_per_second\":%.0f,"
               + "\"p50_ms\":%.0f,\"p99_ms\":%.0f,\"peak_heap_mib\":%d,\"max_heap_mib\":%d}",
-          outputs, rate, seconds, outputsPerSecond, p50Millis, p99Millis, peakHeapMiB, maxHeapMiB);
+          outputs,
+          rate,
+          seconds,
+          outputsPerSecond,
+          p50Millis,
+          p99Millis,
+          peakHeapMiB,
+          maxHeapMiB);
     }
   }
 
@@ -54,10 +69,13 @@ public final class PlumbingBenchmark {
    * @param rate outputs per second to offer, or 0 for as fast as the producer goes
    * @param warmup outputs sent (and waited for) before measuring
    */
-  public static Result run(StackConfig config, int outputs, double rate, int warmup) throws Exception {
+  public static Result run(StackConfig config, int outputs, double rate, int warmup)
+      throws Exception {
     HeapSampler heap = new HeapSampler();
-    try (GenGuardStack stack = GenGuardStack.start(config.withModerationScorer("trivial-benchmark"))) {
-      // The benchmark does not generate, but the generator trains its built-in model on a fresh data
+    try (GenGuardStack stack =
+        GenGuardStack.start(config.withModerationScorer("trivial-benchmark"))) {
+      // The benchmark does not generate, but the generator trains its built-in model on a fresh
+      // data
       // directory; measuring while that runs would charge its CPU to the pipeline.
       long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
       while (!stack.generator().warmedUp() && System.nanoTime() < deadline) {
@@ -76,19 +94,21 @@ public final class PlumbingBenchmark {
       heap.stop();
       double[] latency = latencies(stack, run);
       long max = Runtime.getRuntime().maxMemory() / (1024 * 1024);
-      return new Result(outputs, rate, seconds, outputs / seconds, latency[0], latency[1],
-          heap.peakMiB(), max);
+      return new Result(
+          outputs, rate, seconds, outputs / seconds, latency[0], latency[1], heap.peakMiB(), max);
     }
   }
 
-  private static void send(GenGuardStack stack, String run, int count, double rate) throws Exception {
+  private static void send(GenGuardStack stack, String run, int count, double rate)
+      throws Exception {
     Properties props = new Properties();
     props.putAll(stack.kafkaProperties());
     props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
-    try (var producer = new KafkaProducer<>(props, new StringSerializer(),
-        Topics.GENERATION_OUTPUTS.valueSerde().serializer())) {
+    try (var producer =
+        new KafkaProducer<>(
+            props, new StringSerializer(), Topics.GENERATION_OUTPUTS.valueSerde().serializer())) {
       long begin = System.nanoTime();
       for (int i = 0; i < count; i++) {
         if (rate > 0) {
@@ -99,7 +119,8 @@ public final class PlumbingBenchmark {
           }
         }
         GenerationOutput output = output(run, i);
-        producer.send(new ProducerRecord<>(Topics.GENERATION_OUTPUTS.name(), output.getRequestId(), output));
+        producer.send(
+            new ProducerRecord<>(Topics.GENERATION_OUTPUTS.name(), output.getRequestId(), output));
       }
       producer.flush();
     }
@@ -114,24 +135,41 @@ public final class PlumbingBenchmark {
         .setRequestId(requestId)
         .setTenantId("bench")
         .setText(TEXT)
-        .setModel(ModelRef.newBuilder().setName("bench").setVersion("1").setBackend("bench").build())
-        .setParameters(SamplingParameters.newBuilder().setMaxTokens(100).setTemperature(1).setTopK(0)
-            .setTopP(1).setSeed((long) i).build())
-        .setCost(GenerationCost.newBuilder().setPromptTokens(5).setOutputTokens(100).setComputeMillis(0)
-            .setDevice("none").setEnergyJoules(0).build())
+        .setModel(
+            ModelRef.newBuilder().setName("bench").setVersion("1").setBackend("bench").build())
+        .setParameters(
+            SamplingParameters.newBuilder()
+                .setMaxTokens(100)
+                .setTemperature(1)
+                .setTopK(0)
+                .setTopP(1)
+                .setSeed((long) i)
+                .build())
+        .setCost(
+            GenerationCost.newBuilder()
+                .setPromptTokens(5)
+                .setOutputTokens(100)
+                .setComputeMillis(0)
+                .setDevice("none")
+                .setEnergyJoules(0)
+                .build())
         .setAttributes(Map.of("run", run))
         .setGeneratedAt(Instant.now())
         .build();
   }
 
-  private static final String TEXT = String.join(" ", java.util.Collections.nCopies(10,
-      "the committee discussed the budget for the coming year and agreed on"));
+  private static final String TEXT =
+      String.join(
+          " ",
+          java.util.Collections.nCopies(
+              10, "the committee discussed the budget for the coming year and agreed on"));
 
   private static void awaitPersisted(GenGuardStack stack, String run, int count, Duration limit)
       throws Exception {
     long deadline = System.nanoTime() + limit.toNanos();
-    String sql = "select (select count(*) from moderation_verdict where request_id like ?),"
-        + " (select count(*) from gate_outcome where request_id like ?)";
+    String sql =
+        "select (select count(*) from moderation_verdict where request_id like ?),"
+            + " (select count(*) from gate_outcome where request_id like ?)";
     while (true) {
       try (Connection connection = stack.audit().database().dataSource().getConnection();
           PreparedStatement statement = connection.prepareStatement(sql)) {
@@ -153,15 +191,16 @@ public final class PlumbingBenchmark {
 
   /** p50 and p99 of (later of verdict and gate-outcome audit time) - output time, in ms. */
   private static double[] latencies(GenGuardStack stack, String run) throws Exception {
-    String sql = "with per as (select o.request_id, o.generated_at,"
-        + "   greatest(max(a.recorded_at) filter (where a.event_type = 'ModerationVerdict'),"
-        + "            max(a.recorded_at) filter (where a.event_type = 'ReleaseGateOutcome')) as done"
-        + " from generation_output o"
-        + " join audit_log a on a.request_id = o.request_id"
-        + " where o.request_id like ? group by o.request_id, o.generated_at)"
-        + " select percentile_cont(0.5) within group (order by extract(epoch from done - generated_at)),"
-        + "        percentile_cont(0.99) within group (order by extract(epoch from done - generated_at))"
-        + " from per";
+    String sql =
+        "with per as (select o.request_id, o.generated_at,"
+            + "   greatest(max(a.recorded_at) filter (where a.event_type = 'ModerationVerdict'),"
+            + "            max(a.recorded_at) filter (where a.event_type = 'ReleaseGateOutcome')) as done"
+            + " from generation_output o"
+            + " join audit_log a on a.request_id = o.request_id"
+            + " where o.request_id like ? group by o.request_id, o.generated_at)"
+            + " select percentile_cont(0.5) within group (order by extract(epoch from done - generated_at)),"
+            + "        percentile_cont(0.99) within group (order by extract(epoch from done - generated_at))"
+            + " from per";
     try (Connection connection = stack.audit().database().dataSource().getConnection();
         PreparedStatement statement = connection.prepareStatement(sql)) {
       statement.setString(1, run + "-%");
@@ -174,23 +213,29 @@ public final class PlumbingBenchmark {
 
   /** Samples heap in use (all heap pools) every 100 ms; reports the peak. */
   private static final class HeapSampler {
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "heap-sampler");
-      thread.setDaemon(true);
-      return thread;
-    });
+    private final ScheduledExecutorService timer =
+        Executors.newSingleThreadScheduledExecutor(
+            runnable -> {
+              Thread thread = new Thread(runnable, "heap-sampler");
+              thread.setDaemon(true);
+              return thread;
+            });
     private final AtomicLong peak = new AtomicLong();
 
     void start() {
-      timer.scheduleAtFixedRate(() -> {
-        long used = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-          if (pool.getType() == MemoryType.HEAP) {
-            used += pool.getUsage().getUsed();
-          }
-        }
-        peak.accumulateAndGet(used, Math::max);
-      }, 0, 100, TimeUnit.MILLISECONDS);
+      timer.scheduleAtFixedRate(
+          () -> {
+            long used = 0;
+            for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+              if (pool.getType() == MemoryType.HEAP) {
+                used += pool.getUsage().getUsed();
+              }
+            }
+            peak.accumulateAndGet(used, Math::max);
+          },
+          0,
+          100,
+          TimeUnit.MILLISECONDS);
     }
 
     void stop() {

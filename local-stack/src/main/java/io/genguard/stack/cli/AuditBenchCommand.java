@@ -18,47 +18,72 @@ import picocli.CommandLine.Option;
  * PostgreSQL: ingestion events/s from Kafka into PostgreSQL, and the p99 latency of a request-by-id
  * lookup over the API with N audited requests stored. Prints one JSON line per benchmark.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Benchmark audit ingestion (events/s, Kafka to PostgreSQL) and request-by-id lookups (p99 ms"
-        + " with N audited outputs stored), on fresh embedded servers.")
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description =
+        "Benchmark audit ingestion (events/s, Kafka to PostgreSQL) and request-by-id lookups (p99 ms"
+            + " with N audited outputs stored), on fresh embedded servers.")
 final class AuditBenchCommand implements Callable<Integer> {
-  @Option(names = "--events", defaultValue = "200000",
+  @Option(
+      names = "--events",
+      defaultValue = "200000",
       description = "Events to ingest (default ${DEFAULT-VALUE}); 0 skips the ingestion benchmark.")
   int events;
 
-  @Option(names = "--outputs", defaultValue = "1000000",
-      description = "Audited requests with an output in the store for the lookup benchmark (default ${DEFAULT-VALUE});"
-          + " 0 skips it.")
+  @Option(
+      names = "--outputs",
+      defaultValue = "1000000",
+      description =
+          "Audited requests with an output in the store for the lookup benchmark (default ${DEFAULT-VALUE});"
+              + " 0 skips it.")
   long outputs;
 
-  @Option(names = "--lookups", defaultValue = "20000", description = "Timed lookups (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--lookups",
+      defaultValue = "20000",
+      description = "Timed lookups (default ${DEFAULT-VALUE}).")
   int lookups;
 
-  @Option(names = "--data-dir", paramLabel = "DIR",
-      description = "Keep the servers' data here (a second run reuses the filled store). Default: a temporary"
-          + " directory removed at exit.")
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description =
+          "Keep the servers' data here (a second run reuses the filled store). Default: a temporary"
+              + " directory removed at exit.")
   Path dataDir;
 
   @Override
   public Integer call() throws Exception {
     boolean temporary = dataDir == null;
-    Path dir = temporary ? Files.createTempDirectory("genguard-audit-bench-") : dataDir.toAbsolutePath();
+    Path dir =
+        temporary ? Files.createTempDirectory("genguard-audit-bench-") : dataDir.toAbsolutePath();
     Progress.say("Starting embedded Kafka and PostgreSQL in " + dir);
-    try (EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start(dir.resolve("postgres"), 0, "audit_bench");
+    try (EmbeddedPostgresServer postgres =
+            EmbeddedPostgresServer.start(dir.resolve("postgres"), 0, "audit_bench");
         EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(dir.resolve("kafka"), 0)) {
       Map<String, Object> kafkaProperties = Map.of("bootstrap.servers", kafka.bootstrapServers());
       TopicProvisioner.provisionCatalogue(kafkaProperties, 4, (short) 1);
-      AuditBenchmark.Servers servers = new AuditBenchmark.Servers(kafkaProperties, postgres.jdbcUrl(),
-          postgres.user(), postgres.password());
+      AuditBenchmark.Servers servers =
+          new AuditBenchmark.Servers(
+              kafkaProperties, postgres.jdbcUrl(), postgres.user(), postgres.password());
       if (events > 0) {
-        Progress.say("Ingestion: producing " + events + " events, then persisting them with one ingestor...");
-        System.out.println(AuditBenchmark.ingest(servers, events, "bench" + System.currentTimeMillis()).json());
+        Progress.say(
+            "Ingestion: producing "
+                + events
+                + " events, then persisting them with one ingestor...");
+        System.out.println(
+            AuditBenchmark.ingest(servers, events, "bench" + System.currentTimeMillis()).json());
         Progress.say("Verification: recomputing the chain just written...");
         System.out.println(AuditBenchmark.verify(servers).json());
       }
       if (outputs > 0) {
-        Progress.say("Lookup: filling the store to " + outputs + " audited requests (set-based SQL), then "
-            + lookups + " timed GET /api/v1/requests/{id}...");
+        Progress.say(
+            "Lookup: filling the store to "
+                + outputs
+                + " audited requests (set-based SQL), then "
+                + lookups
+                + " timed GET /api/v1/requests/{id}...");
         System.out.println(AuditBenchmark.lookups(servers, outputs, lookups).json());
       }
     } finally {

@@ -1,5 +1,6 @@
 package io.genguard.stack.cli;
 
+import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.bias.campaign.CampaignLimits;
 import io.genguard.bias.campaign.CampaignResolver;
 import io.genguard.bias.campaign.CampaignSpec;
@@ -7,7 +8,6 @@ import io.genguard.bias.campaign.CampaignSpecParser;
 import io.genguard.bias.campaign.InvalidCampaignException;
 import io.genguard.bias.campaign.ModelCatalog;
 import io.genguard.bias.persistence.AuditStoreReader;
-import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.bias.persistence.BiasAuditDatabase;
 import io.genguard.bias.persistence.CampaignRepository;
 import io.genguard.bias.submit.CampaignProgress;
@@ -144,7 +144,9 @@ final class AuditCampaignCommand implements Callable<Integer> {
       CampaignRunner.Submitted submitted;
       try {
         submitted =
-            spec != null ? runner.start(spec, source) : runner.resume(which.resume, resubmitPending);
+            spec != null
+                ? runner.start(spec, source)
+                : runner.resume(which.resume, resubmitPending);
       } catch (CampaignInterruptedException e) {
         register(db, campaigns, e.campaignId());
         System.out.println(e.campaignId());

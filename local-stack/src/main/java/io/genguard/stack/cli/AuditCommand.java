@@ -9,10 +9,17 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "audit",
     mixinStandardHelpOptions = true,
-    description = "Audit a running GenGuard: bias campaigns, their reports and progress; verify the audit"
-        + " hash chain; API tokens; the audit store benchmark.",
-    subcommands = {AuditCampaignCommand.class, AuditReportCommand.class, AuditStatusCommand.class,
-        AuditVerifyCommand.class, AuditTokenCommand.class, AuditBenchCommand.class})
+    description =
+        "Audit a running GenGuard: bias campaigns, their reports and progress; verify the audit"
+            + " hash chain; API tokens; the audit store benchmark.",
+    subcommands = {
+      AuditCampaignCommand.class,
+      AuditReportCommand.class,
+      AuditStatusCommand.class,
+      AuditVerifyCommand.class,
+      AuditTokenCommand.class,
+      AuditBenchCommand.class
+    })
 final class AuditCommand implements Runnable {
   @Spec CommandSpec spec;
 

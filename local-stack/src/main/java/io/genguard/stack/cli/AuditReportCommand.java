@@ -1,7 +1,7 @@
 package io.genguard.stack.cli;
 
-import io.genguard.bias.analysis.AnalysisSettings;
 import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.bias.analysis.AnalysisSettings;
 import io.genguard.bias.persistence.BiasAuditDatabase;
 import io.genguard.bias.persistence.BiasReportStore;
 import io.genguard.bias.persistence.CampaignRecord;
@@ -50,7 +50,9 @@ final class AuditReportCommand implements Callable<Integer> {
       BiasAuditDatabase.migrate(db.dataSource());
       BiasReportStore reports =
           new BiasReportStore(
-              db.dataSource(), AnalysisSettings.fromEnvironment(System.getenv()), Clock.systemUTC());
+              db.dataSource(),
+              AnalysisSettings.fromEnvironment(System.getenv()),
+              Clock.systemUTC());
       Optional<CampaignRecord> campaign = reports.campaign(id);
       BiasReport report;
       if (campaign.isPresent()) {
@@ -59,7 +61,8 @@ final class AuditReportCommand implements Callable<Integer> {
           new AuditStorePublisher(db.dataSource(), "genguard audit report")
               .publish(campaign.get(), report);
         } catch (Exception e) {
-          Progress.say("report stored, but the audit API/UI could not receive it: " + e.getMessage());
+          Progress.say(
+              "report stored, but the audit API/UI could not receive it: " + e.getMessage());
         }
       } else {
         report =

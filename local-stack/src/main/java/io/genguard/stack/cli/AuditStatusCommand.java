@@ -2,8 +2,8 @@ package io.genguard.stack.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.genguard.bias.analysis.AnalysisSettings;
 import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.bias.analysis.AnalysisSettings;
 import io.genguard.bias.persistence.BiasAuditDatabase;
 import io.genguard.bias.persistence.BiasReportStore;
 import io.genguard.bias.submit.CampaignProgress;

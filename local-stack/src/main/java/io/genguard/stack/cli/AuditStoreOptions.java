@@ -13,24 +13,42 @@ import picocli.CommandLine.Option;
  * data directory of a running embedded stack, whose PostgreSQL records its port in postmaster.pid.
  */
 final class AuditStoreOptions {
-  @Option(names = "--stack-dir", paramLabel = "DIR",
-      description = "Data directory of a running embedded stack (its --data-dir, or the 'state:' path it printed);"
-          + " its PostgreSQL is found there.")
+  @Option(
+      names = "--stack-dir",
+      paramLabel = "DIR",
+      description =
+          "Data directory of a running embedded stack (its --data-dir, or the 'state:' path it printed);"
+              + " its PostgreSQL is found there.")
   Path stackDir;
 
-  @Option(names = "--jdbc-url", paramLabel = "URL", defaultValue = "${env:" + AuditConfig.JDBC_URL + "}",
-      description = "PostgreSQL JDBC URL of the audit store, e.g. jdbc:postgresql://localhost:5432/genguard"
-          + " (default: " + AuditConfig.JDBC_URL + ").")
+  @Option(
+      names = "--jdbc-url",
+      paramLabel = "URL",
+      defaultValue = "${env:" + AuditConfig.JDBC_URL + "}",
+      description =
+          "PostgreSQL JDBC URL of the audit store, e.g. jdbc:postgresql://localhost:5432/genguard"
+              + " (default: "
+              + AuditConfig.JDBC_URL
+              + ").")
   String jdbcUrl;
 
-  @Option(names = "--jdbc-user", paramLabel = "USER", defaultValue = "${env:" + AuditConfig.JDBC_USER + ":-postgres}",
+  @Option(
+      names = "--jdbc-user",
+      paramLabel = "USER",
+      defaultValue = "${env:" + AuditConfig.JDBC_USER + ":-postgres}",
       description = "Database user (default: " + AuditConfig.JDBC_USER + ", else postgres).")
   String jdbcUser;
 
-  @Option(names = "--jdbc-password", paramLabel = "PASSWORD", arity = "0..1", interactive = true,
+  @Option(
+      names = "--jdbc-password",
+      paramLabel = "PASSWORD",
+      arity = "0..1",
+      interactive = true,
       defaultValue = "${env:" + AuditConfig.JDBC_PASSWORD + ":-postgres}",
-      description = "Database password; give the flag without a value to be asked for it (default: "
-          + AuditConfig.JDBC_PASSWORD + ", else postgres).")
+      description =
+          "Database password; give the flag without a value to be asked for it (default: "
+              + AuditConfig.JDBC_PASSWORD
+              + ", else postgres).")
   String jdbcPassword;
 
   /** Connects; migrates the schema only when asked (verification never changes the database). */
@@ -39,12 +57,17 @@ final class AuditStoreOptions {
       jdbcUrl = embeddedUrl(stackDir);
     }
     if (jdbcUrl == null || jdbcUrl.isBlank()) {
-      throw new IllegalArgumentException("No audit database: pass --jdbc-url jdbc:postgresql://HOST:PORT/DB (or set "
-          + AuditConfig.JDBC_URL + "), or --stack-dir DIR of a running embedded stack");
+      throw new IllegalArgumentException(
+          "No audit database: pass --jdbc-url jdbc:postgresql://HOST:PORT/DB (or set "
+              + AuditConfig.JDBC_URL
+              + "), or --stack-dir DIR of a running embedded stack");
     }
     if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
-      throw new IllegalArgumentException("--jdbc-url '" + jdbcUrl + "' is not a PostgreSQL JDBC URL; it must start"
-          + " with jdbc:postgresql://");
+      throw new IllegalArgumentException(
+          "--jdbc-url '"
+              + jdbcUrl
+              + "' is not a PostgreSQL JDBC URL; it must start"
+              + " with jdbc:postgresql://");
     }
     return AuditDatabase.connect(jdbcUrl, jdbcUser, jdbcPassword, 2, migrate);
   }
@@ -56,10 +79,19 @@ final class AuditStoreOptions {
     try {
       lines = Files.readAllLines(pid);
     } catch (IOException e) {
-      throw new IllegalArgumentException("No running PostgreSQL under " + stackDir + " (" + pid + " is missing):"
-          + " is a stack running with --data-dir " + stackDir + "? Or pass --jdbc-url", e);
+      throw new IllegalArgumentException(
+          "No running PostgreSQL under "
+              + stackDir
+              + " ("
+              + pid
+              + " is missing):"
+              + " is a stack running with --data-dir "
+              + stackDir
+              + "? Or pass --jdbc-url",
+          e);
     }
-    // postmaster.pid lines: pid, data directory, start time, port, ... (PostgreSQL's documented layout)
+    // postmaster.pid lines: pid, data directory, start time, port, ... (PostgreSQL's documented
+    // layout)
     if (lines.size() < 4 || !lines.get(3).trim().matches("\\d{1,5}")) {
       throw new IllegalArgumentException(pid + " does not name a port; pass --jdbc-url instead");
     }

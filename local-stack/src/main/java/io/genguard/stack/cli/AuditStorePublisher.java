@@ -17,9 +17,9 @@ import java.time.Instant;
 import javax.sql.DataSource;
 
 /**
- * Makes campaigns and reports of the bias audit visible in the audit service's API and UI
- * ({@code /api/v1/bias/campaigns}, {@code /api/v1/bias/reports}) through the audit service's own
- * stores, which also record each in the audit chain (with the reports' SHA-256 digests).
+ * Makes campaigns and reports of the bias audit visible in the audit service's API and UI ({@code
+ * /api/v1/bias/campaigns}, {@code /api/v1/bias/reports}) through the audit service's own stores,
+ * which also record each in the audit chain (with the reports' SHA-256 digests).
  */
 final class AuditStorePublisher {
   private static final ObjectMapper JSON = new ObjectMapper();

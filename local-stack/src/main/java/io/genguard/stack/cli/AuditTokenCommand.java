@@ -15,15 +15,23 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code genguard audit token create|list|revoke}: API tokens, straight in the audit database. */
-@Command(name = "token", mixinStandardHelpOptions = true,
-    description = "Create, list and revoke API tokens (an admin's command: it needs database access).",
-    subcommands = {AuditTokenCommand.Create.class, AuditTokenCommand.ListTokens.class, AuditTokenCommand.Revoke.class})
+@Command(
+    name = "token",
+    mixinStandardHelpOptions = true,
+    description =
+        "Create, list and revoke API tokens (an admin's command: it needs database access).",
+    subcommands = {
+      AuditTokenCommand.Create.class,
+      AuditTokenCommand.ListTokens.class,
+      AuditTokenCommand.Revoke.class
+    })
 final class AuditTokenCommand implements Runnable {
   @Spec CommandSpec spec;
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "Name a subcommand: create, list or revoke");
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "Name a subcommand: create, list or revoke");
   }
 
   /** Who runs the command, as recorded in the audit log. */
@@ -31,25 +39,39 @@ final class AuditTokenCommand implements Runnable {
     return Caller.system("cli:" + System.getProperty("user.name", "unknown"));
   }
 
-  @Command(name = "create", mixinStandardHelpOptions = true,
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
       description = "Create a token and print it once on stdout (only its SHA-256 is stored).")
   static final class Create implements Callable<Integer> {
     @Mixin AuditStoreOptions database;
 
-    @Option(names = "--role", required = true, paramLabel = "ROLE",
+    @Option(
+        names = "--role",
+        required = true,
+        paramLabel = "ROLE",
         description = "submitter, reviewer, compliance or admin.")
     String role;
 
-    @Option(names = "--tenant", paramLabel = "TENANT",
-        description = "The only tenant the token may see; required for submitter and reviewer, omit for a global"
-            + " compliance or admin token.")
+    @Option(
+        names = "--tenant",
+        paramLabel = "TENANT",
+        description =
+            "The only tenant the token may see; required for submitter and reviewer, omit for a global"
+                + " compliance or admin token.")
     String tenant;
 
-    @Option(names = "--name", required = true, paramLabel = "NAME",
+    @Option(
+        names = "--name",
+        required = true,
+        paramLabel = "NAME",
         description = "Who the token is for (recorded as the reviewer and in the audit log).")
     String name;
 
-    @Option(names = "--valid-days", paramLabel = "DAYS", description = "Expire after this many days (default: never).")
+    @Option(
+        names = "--valid-days",
+        paramLabel = "DAYS",
+        description = "Expire after this many days (default: never).")
     Integer validDays;
 
     @Override
@@ -59,42 +81,73 @@ final class AuditTokenCommand implements Runnable {
         throw new IllegalArgumentException("--valid-days must be at least 1, was " + validDays);
       }
       try (AuditDatabase db = database.connect(true)) {
-        ApiTokens.IssuedToken issued = new ApiTokens(db.dataSource(), java.time.Clock.systemUTC())
-            .create(parsed, tenant, name, validDays == null ? null : Duration.ofDays(validDays), operator());
-        Progress.say("Created " + parsed.name().toLowerCase() + " token " + issued.info().tokenId() + " for " + name
-            + (tenant == null ? " (all tenants)" : " (tenant " + tenant + ")")
-            + ". It is printed once below; store it now.");
+        ApiTokens.IssuedToken issued =
+            new ApiTokens(db.dataSource(), java.time.Clock.systemUTC())
+                .create(
+                    parsed,
+                    tenant,
+                    name,
+                    validDays == null ? null : Duration.ofDays(validDays),
+                    operator());
+        Progress.say(
+            "Created "
+                + parsed.name().toLowerCase()
+                + " token "
+                + issued.info().tokenId()
+                + " for "
+                + name
+                + (tenant == null ? " (all tenants)" : " (tenant " + tenant + ")")
+                + ". It is printed once below; store it now.");
         System.out.println(issued.token());
       }
       return 0;
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "List tokens (never their secrets).")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "List tokens (never their secrets).")
   static final class ListTokens implements Callable<Integer> {
     @Mixin AuditStoreOptions database;
 
     @Override
     public Integer call() throws Exception {
       try (AuditDatabase db = database.connect(true)) {
-        System.out.printf("%-14s %-11s %-12s %-24s %-22s %s%n", "TOKEN ID", "ROLE", "TENANT", "NAME", "CREATED", "STATUS");
-        for (ApiTokens.TokenInfo token : new ApiTokens(db.dataSource(), java.time.Clock.systemUTC()).list(operator())) {
-          String status = token.revokedAt() != null ? "revoked " + token.revokedAt()
-              : token.expiresAt() != null ? "expires " + token.expiresAt() : "active";
-          System.out.printf("%-14s %-11s %-12s %-24s %-22s %s%n", token.tokenId(), token.role().name().toLowerCase(),
-              token.tenantId() == null ? "(all)" : token.tenantId(), token.name(),
-              token.createdAt().toString().substring(0, 19) + "Z", status);
+        System.out.printf(
+            "%-14s %-11s %-12s %-24s %-22s %s%n",
+            "TOKEN ID", "ROLE", "TENANT", "NAME", "CREATED", "STATUS");
+        for (ApiTokens.TokenInfo token :
+            new ApiTokens(db.dataSource(), java.time.Clock.systemUTC()).list(operator())) {
+          String status =
+              token.revokedAt() != null
+                  ? "revoked " + token.revokedAt()
+                  : token.expiresAt() != null ? "expires " + token.expiresAt() : "active";
+          System.out.printf(
+              "%-14s %-11s %-12s %-24s %-22s %s%n",
+              token.tokenId(),
+              token.role().name().toLowerCase(),
+              token.tenantId() == null ? "(all)" : token.tenantId(),
+              token.name(),
+              token.createdAt().toString().substring(0, 19) + "Z",
+              status);
         }
       }
       return 0;
     }
   }
 
-  @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revoke a token; it stops working at once.")
+  @Command(
+      name = "revoke",
+      mixinStandardHelpOptions = true,
+      description = "Revoke a token; it stops working at once.")
   static final class Revoke implements Callable<Integer> {
     @Mixin AuditStoreOptions database;
 
-    @Parameters(index = "0", paramLabel = "TOKEN_ID", description = "The token's id (see audit token list).")
+    @Parameters(
+        index = "0",
+        paramLabel = "TOKEN_ID",
+        description = "The token's id (see audit token list).")
     String tokenId;
 
     @Override

@@ -11,19 +11,28 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code genguard audit verify}: recomputes the audit hash chain in a database and reports the first
- * broken link. Reads only; exit status 0 when the chain holds, 1 when it is broken.
+ * {@code genguard audit verify}: recomputes the audit hash chain in a database and reports the
+ * first broken link. Reads only; exit status 0 when the chain holds, 1 when it is broken.
  */
-@Command(name = "verify", mixinStandardHelpOptions = true,
-    description = "Recompute the audit hash chain and report the first broken link (exit 0 = intact, 1 = broken).")
+@Command(
+    name = "verify",
+    mixinStandardHelpOptions = true,
+    description =
+        "Recompute the audit hash chain and report the first broken link (exit 0 = intact, 1 = broken).")
 final class AuditVerifyCommand implements Callable<Integer> {
   @Mixin AuditStoreOptions database;
 
-  @Option(names = "--anchor-seq", paramLabel = "SEQ",
-      description = "With --anchor-hash: a head recorded earlier; detects removal of the newest records.")
+  @Option(
+      names = "--anchor-seq",
+      paramLabel = "SEQ",
+      description =
+          "With --anchor-hash: a head recorded earlier; detects removal of the newest records.")
   Long anchorSeq;
 
-  @Option(names = "--anchor-hash", paramLabel = "HEX", description = "The hash recorded for --anchor-seq.")
+  @Option(
+      names = "--anchor-hash",
+      paramLabel = "HEX",
+      description = "The hash recorded for --anchor-seq.")
   String anchorHash;
 
   @Option(names = "--json", description = "Print the result as one JSON object.")
@@ -32,23 +41,35 @@ final class AuditVerifyCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if ((anchorSeq == null) != (anchorHash == null)) {
-      throw new IllegalArgumentException("--anchor-seq and --anchor-hash go together: give both, as a previous"
-          + " verification printed them (head seq and hash)");
+      throw new IllegalArgumentException(
+          "--anchor-seq and --anchor-hash go together: give both, as a previous"
+              + " verification printed them (head seq and hash)");
     }
     if (anchorHash != null && !anchorHash.matches("[0-9a-fA-F]{64}")) {
-      throw new IllegalArgumentException("--anchor-hash '" + anchorHash + "' is not 64 hexadecimal characters");
+      throw new IllegalArgumentException(
+          "--anchor-hash '" + anchorHash + "' is not 64 hexadecimal characters");
     }
-    ChainVerifier.Anchor anchor = anchorSeq == null ? null : new ChainVerifier.Anchor(anchorSeq, anchorHash);
+    ChainVerifier.Anchor anchor =
+        anchorSeq == null ? null : new ChainVerifier.Anchor(anchorSeq, anchorHash);
     ChainVerifier.Verification result;
     try (AuditDatabase db = database.connect(false)) {
       result = ChainVerifier.verify(db.dataSource(), anchor);
     } catch (SQLException e) {
-      throw new IllegalStateException("Cannot read the audit chain at " + database.jdbcUrl + ": " + e.getMessage()
-          + (e.getMessage() != null && e.getMessage().contains("does not exist")
-              ? " (is this a GenGuard audit database, migrated by a current audit service?)" : ""), e);
+      throw new IllegalStateException(
+          "Cannot read the audit chain at "
+              + database.jdbcUrl
+              + ": "
+              + e.getMessage()
+              + (e.getMessage() != null && e.getMessage().contains("does not exist")
+                  ? " (is this a GenGuard audit database, migrated by a current audit service?)"
+                  : ""),
+          e);
     }
     if (json) {
-      System.out.println(new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS).writeValueAsString(result));
+      System.out.println(
+          new ObjectMapper()
+              .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+              .writeValueAsString(result));
     } else {
       System.out.println(result.summary());
     }

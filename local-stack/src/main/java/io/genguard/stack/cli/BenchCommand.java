@@ -8,44 +8,69 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code genguard bench plumbing}: throughput and latency of the embedded pipeline. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Benchmarks; each prints one JSON line. 'plumbing': outputs/s from gen.outputs to"
-        + " persisted verdict and gate outcome, with the trivial benchmark scorer. 'moderation': the"
-        + " Flink job's outputs/s with a real scorer against the bare scorer's texts/s (with --rate:"
-        + " latency at that rate).")
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description =
+        "Benchmarks; each prints one JSON line. 'plumbing': outputs/s from gen.outputs to"
+            + " persisted verdict and gate outcome, with the trivial benchmark scorer. 'moderation': the"
+            + " Flink job's outputs/s with a real scorer against the bare scorer's texts/s (with --rate:"
+            + " latency at that rate).")
 final class BenchCommand implements Callable<Integer> {
   @Mixin StackOptions stack;
 
-  @Option(names = "--outputs", defaultValue = "50000", description = "Outputs per run (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--outputs",
+      defaultValue = "50000",
+      description = "Outputs per run (default ${DEFAULT-VALUE}).")
   int outputs;
 
-  @Option(names = "--rate", defaultValue = "0",
+  @Option(
+      names = "--rate",
+      defaultValue = "0",
       description = "Offered outputs/s; 0 = as fast as possible (default ${DEFAULT-VALUE}).")
   double rate;
 
-  @Option(names = "--warmup", defaultValue = "5000", description = "Warm-up outputs (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--warmup",
+      defaultValue = "5000",
+      description = "Warm-up outputs (default ${DEFAULT-VALUE}).")
   int warmup;
 
-  @picocli.CommandLine.Parameters(index = "0", defaultValue = "plumbing", paramLabel = "WHAT",
-      description = "plumbing (default): the whole stack with the trivial benchmark scorer;"
-          + " moderation: the Flink job with a real scorer (--scorer) against the bare scorer.")
+  @picocli.CommandLine.Parameters(
+      index = "0",
+      defaultValue = "plumbing",
+      paramLabel = "WHAT",
+      description =
+          "plumbing (default): the whole stack with the trivial benchmark scorer;"
+              + " moderation: the Flink job with a real scorer (--scorer) against the bare scorer.")
   String what;
 
   @Override
   public Integer call() throws Exception {
     if (what.equals("moderation")) {
       String scorer = stack.scorer == null ? "default" : stack.scorer;
-      Progress.say("Moderation benchmark: " + outputs + " outputs of ~100 words, scorer " + scorer
-          + "; bare scorer first, then the Flink job");
+      Progress.say(
+          "Moderation benchmark: "
+              + outputs
+              + " outputs of ~100 words, scorer "
+              + scorer
+              + "; bare scorer first, then the Flink job");
       System.out.println(ModerationBenchmark.run(scorer, outputs, warmup, rate).json());
       return 0;
     }
     if (!what.equals("plumbing")) {
-      throw new IllegalArgumentException("Unknown benchmark '" + what + "'; use plumbing or moderation");
+      throw new IllegalArgumentException(
+          "Unknown benchmark '" + what + "'; use plumbing or moderation");
     }
-    Progress.say("Plumbing benchmark: " + outputs + " outputs"
-        + (rate > 0 ? " at " + rate + "/s" : " as fast as possible") + ", trivial benchmark scorer");
-    PlumbingBenchmark.Result result = PlumbingBenchmark.run(stack.toConfig(), outputs, rate, warmup);
+    Progress.say(
+        "Plumbing benchmark: "
+            + outputs
+            + " outputs"
+            + (rate > 0 ? " at " + rate + "/s" : " as fast as possible")
+            + ", trivial benchmark scorer");
+    PlumbingBenchmark.Result result =
+        PlumbingBenchmark.run(stack.toConfig(), outputs, rate, warmup);
     System.out.println(result.json());
     return 0;
   }

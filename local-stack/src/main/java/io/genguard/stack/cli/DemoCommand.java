@@ -20,20 +20,31 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code genguard demo}: the embedded stack plus a demo workload, with live progress. */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Start the embedded stack, send a demo workload (some of it unsafe) and show each"
-        + " request become released, quarantined or held for review.")
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description =
+        "Start the embedded stack, send a demo workload (some of it unsafe) and show each"
+            + " request become released, quarantined or held for review.")
 final class DemoCommand implements Callable<Integer> {
   @Mixin StackOptions stack;
 
-  @Option(names = "--requests", paramLabel = "N", defaultValue = "40",
+  @Option(
+      names = "--requests",
+      paramLabel = "N",
+      defaultValue = "40",
       description = "How many requests to send (default ${DEFAULT-VALUE}).")
   int requests;
 
-  @Option(names = "--exit", description = "Exit when every request is settled, printing one JSON summary line.")
+  @Option(
+      names = "--exit",
+      description = "Exit when every request is settled, printing one JSON summary line.")
   boolean exit;
 
-  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "600",
+  @Option(
+      names = "--timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "600",
       description = "With --exit: give up after this long (default ${DEFAULT-VALUE}).")
   int timeoutSeconds;
 
@@ -45,14 +56,23 @@ final class DemoCommand implements Callable<Integer> {
     Progress.say("Starting GenGuard (Kafka, PostgreSQL, Flink, Kafka Streams, services)...");
     GenGuardStack genguard = GenGuardStack.start(stack.toConfig());
     CountDownLatch stopped = new CountDownLatch(1);
-    Thread hook = new Thread(() -> {
-      Progress.say("Stopping GenGuard...");
-      genguard.close();
-      stopped.countDown();
-    }, "genguard-shutdown");
+    Thread hook =
+        new Thread(
+            () -> {
+              Progress.say("Stopping GenGuard...");
+              genguard.close();
+              stopped.countDown();
+            },
+            "genguard-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
-    Progress.say("Audit API: http://127.0.0.1:" + genguard.httpPort() + "/api/v1/summary"
-        + "  Kafka: " + genguard.bootstrapServers() + "  state: " + genguard.stateDir());
+    Progress.say(
+        "Audit API: http://127.0.0.1:"
+            + genguard.httpPort()
+            + "/api/v1/summary"
+            + "  Kafka: "
+            + genguard.bootstrapServers()
+            + "  state: "
+            + genguard.stateDir());
 
     long begin = System.nanoTime();
     DemoWorkload workload = DemoWorkload.builtIn();
@@ -63,7 +83,8 @@ final class DemoCommand implements Callable<Integer> {
       genguard.audit().submitter().send(request);
       ids.add(request.getRequestId());
     }
-    Progress.say("Sent " + requests + " requests and 1 malformed record (to show the dead-letter path).");
+    Progress.say(
+        "Sent " + requests + " requests and 1 malformed record (to show the dead-letter path).");
 
     Completeness done = waitUntilSettled(genguard, ids, Duration.ofSeconds(timeoutSeconds));
     double seconds = (System.nanoTime() - begin) / 1e9;
@@ -74,7 +95,8 @@ final class DemoCommand implements Callable<Integer> {
       genguard.close();
       return ok(done) ? 0 : 1;
     }
-    Progress.say("Demo workload settled in " + String.format("%.1f", seconds) + " s. Still serving:");
+    Progress.say(
+        "Demo workload settled in " + String.format("%.1f", seconds) + " s. Still serving:");
     sayHowToUse(genguard);
     Progress.say("Press Ctrl-C to stop.");
     stopped.await();
@@ -85,9 +107,19 @@ final class DemoCommand implements Callable<Integer> {
   static void sayHowToUse(GenGuardStack genguard) {
     String api = "http://127.0.0.1:" + genguard.httpPort();
     String token = "$(cat " + genguard.adminTokenFile() + ")";
-    Progress.say("  UI:      " + api + "/ui/ (sign in with the admin token in " + genguard.adminTokenFile() + ")");
-    Progress.say("  submit:  GENGUARD_API_TOKEN=" + token + " ./genguard submit \"your prompt\" --api " + api);
-    Progress.say("  summary: curl -H \"Authorization: Bearer " + token + "\" " + api + "/api/v1/summary");
+    Progress.say(
+        "  UI:      "
+            + api
+            + "/ui/ (sign in with the admin token in "
+            + genguard.adminTokenFile()
+            + ")");
+    Progress.say(
+        "  submit:  GENGUARD_API_TOKEN="
+            + token
+            + " ./genguard submit \"your prompt\" --api "
+            + api);
+    Progress.say(
+        "  summary: curl -H \"Authorization: Bearer " + token + "\" " + api + "/api/v1/summary");
     Progress.say("  metrics: http://127.0.0.1:" + genguard.metricsPort() + "/metrics");
   }
 
@@ -103,32 +135,51 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   static String summaryJson(Completeness done, long deadLetters, double seconds) {
-    return String.format(java.util.Locale.ROOT,
+    return String.format(
+        java.util.Locale.ROOT,
         "{\"requests\":%d,\"outputs\":%d,\"verdicts\":%d,\"audited\":%d,\"released\":%d,"
             + "\"quarantined\":%d,\"review\":%d,\"failed\":%d,\"dead_letters\":%d,\"seconds\":%.1f}",
-        done.requested(), done.outputs(), done.verdicts(), done.audited(), done.released(),
-        done.quarantined(), done.awaitingReview(), done.failures(), deadLetters, seconds);
+        done.requested(),
+        done.outputs(),
+        done.verdicts(),
+        done.audited(),
+        done.released(),
+        done.quarantined(),
+        done.awaitingReview(),
+        done.failures(),
+        deadLetters,
+        seconds);
   }
 
-  private static Completeness waitUntilSettled(GenGuardStack genguard, List<String> ids, Duration timeout)
-      throws Exception {
+  private static Completeness waitUntilSettled(
+      GenGuardStack genguard, List<String> ids, Duration timeout) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     Completeness done = genguard.audit().queries().completeness(ids);
     String last = "";
     while (!done.settled() && System.nanoTime() < deadline) {
       Thread.sleep(500);
       done = genguard.audit().queries().completeness(ids);
-      String line = String.format("progress: %d/%d gated  released=%d quarantined=%d review=%d failed=%d",
-          done.gated() + done.failures(), done.requested(), done.released(), done.quarantined(),
-          done.awaitingReview(), done.failures());
+      String line =
+          String.format(
+              "progress: %d/%d gated  released=%d quarantined=%d review=%d failed=%d",
+              done.gated() + done.failures(),
+              done.requested(),
+              done.released(),
+              done.quarantined(),
+              done.awaitingReview(),
+              done.failures());
       if (!line.equals(last)) {
         Progress.say(line);
         last = line;
       }
     }
     if (!done.settled()) {
-      Progress.say("Timed out after " + timeout.toSeconds() + " s with " + (done.requested() - done.gated()
-          - done.failures()) + " requests not yet gated.");
+      Progress.say(
+          "Timed out after "
+              + timeout.toSeconds()
+              + " s with "
+              + (done.requested() - done.gated() - done.failures())
+              + " requests not yet gated.");
     }
     return done;
   }
@@ -137,10 +188,16 @@ final class DemoCommand implements Callable<Integer> {
   private static void sendMalformedRecord(GenGuardStack genguard) throws Exception {
     Properties props = new Properties();
     props.putAll(genguard.kafkaProperties());
-    try (var producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-      producer.send(new ProducerRecord<>(Topics.GENERATION_REQUESTS.name(),
-          "malformed".getBytes(StandardCharsets.UTF_8),
-          "{\"prompt\": \"this is JSON, not an Avro event\"}".getBytes(StandardCharsets.UTF_8))).get();
+    try (var producer =
+        new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+      producer
+          .send(
+              new ProducerRecord<>(
+                  Topics.GENERATION_REQUESTS.name(),
+                  "malformed".getBytes(StandardCharsets.UTF_8),
+                  "{\"prompt\": \"this is JSON, not an Avro event\"}"
+                      .getBytes(StandardCharsets.UTF_8)))
+          .get();
     }
   }
 }

@@ -5,22 +5,34 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code genguard} command line. */
-@Command(name = "genguard", mixinStandardHelpOptions = true, version = "GenGuard 0.1.0",
-    description = "Gate generative-AI output: generation on Kafka, moderation in Flink, a release gate,"
-        + " audit in PostgreSQL.",
-    subcommands = {DemoCommand.class, RunCommand.class, SubmitCommand.class, BenchCommand.class,
-        AuditCommand.class, PassThroughCommands.Score.class, PassThroughCommands.Train.class,
-        PassThroughCommands.Quality.class})
+@Command(
+    name = "genguard",
+    mixinStandardHelpOptions = true,
+    version = "GenGuard 0.1.0",
+    description =
+        "Gate generative-AI output: generation on Kafka, moderation in Flink, a release gate,"
+            + " audit in PostgreSQL.",
+    subcommands = {
+      DemoCommand.class,
+      RunCommand.class,
+      SubmitCommand.class,
+      BenchCommand.class,
+      AuditCommand.class,
+      PassThroughCommands.Score.class,
+      PassThroughCommands.Train.class,
+      PassThroughCommands.Quality.class
+    })
 public final class GenGuardCli {
   private GenGuardCli() {}
 
   public static void main(String[] args) {
     configureLogging();
     CommandLine commandLine = new CommandLine(new GenGuardCli());
-    commandLine.setExecutionExceptionHandler((error, cmd, parsed) -> {
-      cmd.getErr().println("genguard: " + rootMessage(error));
-      return 1;
-    });
+    commandLine.setExecutionExceptionHandler(
+        (error, cmd, parsed) -> {
+          cmd.getErr().println("genguard: " + rootMessage(error));
+          return 1;
+        });
     System.exit(commandLine.execute(args));
   }
 
@@ -37,11 +49,16 @@ public final class GenGuardCli {
     return message.toString();
   }
 
-  /** Logs go to a file under ./target or GENGUARD_LOG_DIR; the console shows warnings and progress. */
+  /**
+   * Logs go to a file under ./target or GENGUARD_LOG_DIR; the console shows warnings and progress.
+   */
   private static void configureLogging() {
     if (System.getProperty("genguard.log.dir") == null) {
-      String dir = System.getenv().getOrDefault("GENGUARD_LOG_DIR",
-          Path.of(System.getProperty("java.io.tmpdir"), "genguard-logs").toString());
+      String dir =
+          System.getenv()
+              .getOrDefault(
+                  "GENGUARD_LOG_DIR",
+                  Path.of(System.getProperty("java.io.tmpdir"), "genguard-logs").toString());
       System.setProperty("genguard.log.dir", dir);
     }
   }

@@ -16,8 +16,11 @@ import picocli.CommandLine.Unmatched;
 final class PassThroughCommands {
   private PassThroughCommands() {}
 
-  @Command(name = "score", description = "Score a JSONL file: --in IN.jsonl --out OUT.jsonl [--policy FILE]"
-      + " [--scorer NAME] [--tenant ID] [--batch-size N]. One output line per input line, same order.")
+  @Command(
+      name = "score",
+      description =
+          "Score a JSONL file: --in IN.jsonl --out OUT.jsonl [--policy FILE]"
+              + " [--scorer NAME] [--tenant ID] [--batch-size N]. One output line per input line, same order.")
   static final class Score implements Callable<Integer> {
     @Unmatched List<String> args = new ArrayList<>();
 
@@ -27,10 +30,13 @@ final class PassThroughCommands {
     }
   }
 
-  @Command(name = "train", description = "Train the moderation models on the shared data:"
-      + " --model ngram|stereotype|minilm|all [--data-dir DATASETS] [--out DIR] [--epochs N]."
-      + " DATASETS defaults to ../shared/data (or GENGUARD_DATA_DIR). Needs about 8 GiB of heap"
-      + " (GENGUARD_JAVA_OPTS=-Xmx8g).")
+  @Command(
+      name = "train",
+      description =
+          "Train the moderation models on the shared data:"
+              + " --model ngram|stereotype|minilm|all [--data-dir DATASETS] [--out DIR] [--epochs N]."
+              + " DATASETS defaults to ../shared/data (or GENGUARD_DATA_DIR). Needs about 8 GiB of heap"
+              + " (GENGUARD_JAVA_OPTS=-Xmx8g).")
   static final class Train implements Callable<Integer> {
     @Unmatched List<String> args = new ArrayList<>();
 
@@ -40,8 +46,11 @@ final class PassThroughCommands {
     }
   }
 
-  @Command(name = "quality", description = "Measure moderation quality on held-out data and print the"
-      + " report: [--data-dir DATASETS] [--scorers a,b,c] [--policy FILE] [--out FILE] [--holistic-sample N].")
+  @Command(
+      name = "quality",
+      description =
+          "Measure moderation quality on held-out data and print the"
+              + " report: [--data-dir DATASETS] [--scorers a,b,c] [--policy FILE] [--out FILE] [--holistic-sample N].")
   static final class Quality implements Callable<Integer> {
     @Unmatched List<String> args = new ArrayList<>();
 

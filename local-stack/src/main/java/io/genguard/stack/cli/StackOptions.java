@@ -6,33 +6,56 @@ import picocli.CommandLine.Option;
 
 /** Flags shared by the commands that start the embedded stack. */
 final class StackOptions {
-  @Option(names = "--data-dir", paramLabel = "DIR",
-      description = "Keep Kafka, PostgreSQL, Flink and Kafka Streams state here; a restart continues"
-          + " where the last run stopped. Default: a temporary directory removed at exit.")
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description =
+          "Keep Kafka, PostgreSQL, Flink and Kafka Streams state here; a restart continues"
+              + " where the last run stopped. Default: a temporary directory removed at exit.")
   Path dataDir;
 
-  @Option(names = "--http-port", paramLabel = "PORT", description = "Audit API port (default 8080).")
+  @Option(
+      names = "--http-port",
+      paramLabel = "PORT",
+      description = "Audit API port (default 8080).")
   Integer httpPort;
 
-  @Option(names = "--kafka-port", paramLabel = "PORT", description = "Kafka broker port (default: any free port).")
+  @Option(
+      names = "--kafka-port",
+      paramLabel = "PORT",
+      description = "Kafka broker port (default: any free port).")
   Integer kafkaPort;
 
-  @Option(names = "--postgres-port", paramLabel = "PORT", description = "PostgreSQL port (default: any free port).")
+  @Option(
+      names = "--postgres-port",
+      paramLabel = "PORT",
+      description = "PostgreSQL port (default: any free port).")
   Integer postgresPort;
 
-  @Option(names = "--metrics-port", paramLabel = "PORT",
-      description = "Port of the combined Prometheus /metrics endpoint (default 9464; 0: any free port).")
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      description =
+          "Port of the combined Prometheus /metrics endpoint (default 9464; 0: any free port).")
   Integer metricsPort;
 
-  @Option(names = "--flink-metrics-port", paramLabel = "PORT",
-      description = "First port of the Flink Prometheus reporter (default 9249, range PORT..PORT+9; 0: no reporter).")
+  @Option(
+      names = "--flink-metrics-port",
+      paramLabel = "PORT",
+      description =
+          "First port of the Flink Prometheus reporter (default 9249, range PORT..PORT+9; 0: no reporter).")
   Integer flinkMetricsPort;
 
-  @Option(names = "--scorer", paramLabel = "NAME",
+  @Option(
+      names = "--scorer",
+      paramLabel = "NAME",
       description = "Moderation scorer (default: the built-in trained model).")
   String scorer;
 
-  @Option(names = "--policy", paramLabel = "FILE", description = "Policy YAML (default: the built-in policy).")
+  @Option(
+      names = "--policy",
+      paramLabel = "FILE",
+      description = "Policy YAML (default: the built-in policy).")
   Path policy;
 
   StackConfig toConfig() {
@@ -40,13 +63,15 @@ final class StackOptions {
     if (dataDir != null) {
       config = config.withDataDir(dataDir);
     }
-    config = config.withPorts(
-        kafkaPort == null ? config.kafkaPort() : kafkaPort,
-        postgresPort == null ? config.postgresPort() : postgresPort,
-        httpPort == null ? config.httpPort() : httpPort);
-    config = config.withMetricsPorts(
-        metricsPort == null ? config.metricsPort() : metricsPort,
-        flinkMetricsPort == null ? config.flinkMetricsPort() : flinkMetricsPort);
+    config =
+        config.withPorts(
+            kafkaPort == null ? config.kafkaPort() : kafkaPort,
+            postgresPort == null ? config.postgresPort() : postgresPort,
+            httpPort == null ? config.httpPort() : httpPort);
+    config =
+        config.withMetricsPorts(
+            metricsPort == null ? config.metricsPort() : metricsPort,
+            flinkMetricsPort == null ? config.flinkMetricsPort() : flinkMetricsPort);
     if (scorer != null) {
       config = config.withModerationScorer(scorer);
     }

@@ -14,24 +14,35 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code genguard submit "prompt"}: one request to a running stack, then its outcome. */
-@Command(name = "submit", mixinStandardHelpOptions = true,
-    description = "Send one generation request to a running GenGuard and print what happened to it.")
+@Command(
+    name = "submit",
+    mixinStandardHelpOptions = true,
+    description =
+        "Send one generation request to a running GenGuard and print what happened to it.")
 final class SubmitCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Parameters(index = "0", paramLabel = "PROMPT", description = "The prompt.")
   String prompt;
 
-  @Option(names = "--api", defaultValue = "${env:GENGUARD_API:-http://127.0.0.1:8080}",
+  @Option(
+      names = "--api",
+      defaultValue = "${env:GENGUARD_API:-http://127.0.0.1:8080}",
       description = "Audit API base URL (default ${DEFAULT-VALUE}, or GENGUARD_API).")
   String api;
 
-  @Option(names = "--tenant", description = "Tenant id (default: the token's tenant, or 'default').")
+  @Option(
+      names = "--tenant",
+      description = "Tenant id (default: the token's tenant, or 'default').")
   String tenant;
 
-  @Option(names = "--token", defaultValue = "${env:GENGUARD_API_TOKEN}", paramLabel = "TOKEN",
-      description = "API token of a submitter (or admin); default: GENGUARD_API_TOKEN. Create one with"
-          + " ./genguard audit token create --role submitter --tenant TENANT --name NAME")
+  @Option(
+      names = "--token",
+      defaultValue = "${env:GENGUARD_API_TOKEN}",
+      paramLabel = "TOKEN",
+      description =
+          "API token of a submitter (or admin); default: GENGUARD_API_TOKEN. Create one with"
+              + " ./genguard audit token create --role submitter --tenant TENANT --name NAME")
   String token;
 
   @Option(names = "--backend", description = "Generation backend (builtin, echo, djl, openai).")
@@ -43,7 +54,10 @@ final class SubmitCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "Sampling seed.")
   Long seed;
 
-  @Option(names = "--wait", defaultValue = "60", paramLabel = "SECONDS",
+  @Option(
+      names = "--wait",
+      defaultValue = "60",
+      paramLabel = "SECONDS",
       description = "How long to wait for the outcome (default ${DEFAULT-VALUE}).")
   int waitSeconds;
 
@@ -51,8 +65,9 @@ final class SubmitCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     if (token == null || token.isBlank()) {
-      System.err.println("No API token: pass --token or set GENGUARD_API_TOKEN (an embedded stack writes an admin token to DATA_DIR/admin-token;"
-          + " an admin creates more with ./genguard audit token create).");
+      System.err.println(
+          "No API token: pass --token or set GENGUARD_API_TOKEN (an embedded stack writes an admin token to DATA_DIR/admin-token;"
+              + " an admin creates more with ./genguard audit token create).");
       return 2;
     }
     ObjectNode body = JSON.createObjectNode().put("prompt", prompt);
@@ -70,15 +85,21 @@ final class SubmitCommand implements Callable<Integer> {
     }
     HttpResponse<String> accepted;
     try {
-      accepted = http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/requests"))
-          .header("Content-Type", "application/json")
-          .header("Authorization", "Bearer " + token.trim())
-          .timeout(Duration.ofSeconds(30))
-          .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
-          .build(), HttpResponse.BodyHandlers.ofString());
+      accepted =
+          http.send(
+              HttpRequest.newBuilder(URI.create(api + "/api/v1/requests"))
+                  .header("Content-Type", "application/json")
+                  .header("Authorization", "Bearer " + token.trim())
+                  .timeout(Duration.ofSeconds(30))
+                  .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
     } catch (java.net.ConnectException e) {
-      System.err.println("No GenGuard at " + api + " (connection refused). Start one with ./genguard run"
-          + " or ./genguard demo, or point --api at it.");
+      System.err.println(
+          "No GenGuard at "
+              + api
+              + " (connection refused). Start one with ./genguard run"
+              + " or ./genguard demo, or point --api at it.");
       return 2;
     }
     if (accepted.statusCode() != 202) {
@@ -90,10 +111,13 @@ final class SubmitCommand implements Callable<Integer> {
     long deadline = System.nanoTime() + Duration.ofSeconds(waitSeconds).toNanos();
     JsonNode story = null;
     while (System.nanoTime() < deadline) {
-      HttpResponse<String> response = http.send(
-          HttpRequest.newBuilder(URI.create(api + "/api/v1/requests/" + requestId))
-              .header("Authorization", "Bearer " + token.trim()).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response =
+          http.send(
+              HttpRequest.newBuilder(URI.create(api + "/api/v1/requests/" + requestId))
+                  .header("Authorization", "Bearer " + token.trim())
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() == 200) {
         story = JSON.readTree(response.body());
         String status = story.path("status").asText();
@@ -119,7 +143,8 @@ final class SubmitCommand implements Callable<Integer> {
     JsonNode output = story.path("outputs").path(0);
     if (!output.isMissingNode()) {
       out.put("text", output.path("text").asText());
-      out.put("model", output.path("modelName").asText() + " " + output.path("modelVersion").asText());
+      out.put(
+          "model", output.path("modelName").asText() + " " + output.path("modelVersion").asText());
     }
     JsonNode verdict = story.path("verdicts").path(0);
     if (!verdict.isMissingNode()) {

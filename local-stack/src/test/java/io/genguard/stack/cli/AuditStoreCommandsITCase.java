@@ -30,7 +30,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** ./genguard audit token create|list|revoke and ./genguard audit verify against a real database. */
+/**
+ * ./genguard audit token create|list|revoke and ./genguard audit verify against a real database.
+ */
 class AuditStoreCommandsITCase {
   private static IntegrationInfrastructure infra;
   private static String jdbcUrl;
@@ -43,11 +45,26 @@ class AuditStoreCommandsITCase {
     database = AuditDatabase.connect(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword(), 2);
     List<IncomingEvent> events = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
-      events.add(new IncomingEvent(Topics.GENERATION_REQUESTS.name(), 0, i, GenerationRequest.newBuilder()
-          .setEventId("cli-event-" + i).setRequestId("cli-" + i).setTenantId("acme").setPrompt("prompt " + i)
-          .setParameters(SamplingParameters.newBuilder().setMaxTokens(10).setTemperature(1).setTopK(0).setTopP(1)
-              .build())
-          .setAttributes(Map.of()).setSubmittedAt(Instant.now()).build()));
+      events.add(
+          new IncomingEvent(
+              Topics.GENERATION_REQUESTS.name(),
+              0,
+              i,
+              GenerationRequest.newBuilder()
+                  .setEventId("cli-event-" + i)
+                  .setRequestId("cli-" + i)
+                  .setTenantId("acme")
+                  .setPrompt("prompt " + i)
+                  .setParameters(
+                      SamplingParameters.newBuilder()
+                          .setMaxTokens(10)
+                          .setTemperature(1)
+                          .setTopK(0)
+                          .setTopP(1)
+                          .build())
+                  .setAttributes(Map.of())
+                  .setSubmittedAt(Instant.now())
+                  .build()));
     }
     new AuditWriter(database.dataSource(), Clock.systemUTC()).write(events);
   }
@@ -66,12 +83,14 @@ class AuditStoreCommandsITCase {
       CommandLine commandLine = new CommandLine(command);
       ByteArrayOutputStream err = new ByteArrayOutputStream();
       commandLine.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
-      commandLine.setExecutionExceptionHandler((error, cmd, parsed) -> {
-        cmd.getErr().println(error.getMessage());
-        return 2;
-      });
+      commandLine.setExecutionExceptionHandler(
+          (error, cmd, parsed) -> {
+            cmd.getErr().println(error.getMessage());
+            return 2;
+          });
       int code = commandLine.execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+      return new Run(
+          code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(original);
     }
@@ -80,44 +99,68 @@ class AuditStoreCommandsITCase {
   private record Run(int code, String out, String err) {}
 
   private String[] database(String... more) {
-    List<String> args = new ArrayList<>(List.of("--jdbc-url", jdbcUrl, "--jdbc-user", infra.jdbcUser(),
-        "--jdbc-password=" + infra.jdbcPassword()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--jdbc-url",
+                jdbcUrl,
+                "--jdbc-user",
+                infra.jdbcUser(),
+                "--jdbc-password=" + infra.jdbcPassword()));
     args.addAll(List.of(more));
     return args.toArray(String[]::new);
   }
 
   @Test
-  void shouldCreateATokenThatAuthenticatesWithItsRoleAndTenantAndAuditTheCreation() throws Exception {
-    Run created = run(new AuditTokenCommand.Create(), database("--role", "reviewer", "--tenant", "acme", "--name",
-        "alice"));
+  void shouldCreateATokenThatAuthenticatesWithItsRoleAndTenantAndAuditTheCreation()
+      throws Exception {
+    Run created =
+        run(
+            new AuditTokenCommand.Create(),
+            database("--role", "reviewer", "--tenant", "acme", "--name", "alice"));
 
     assertThat(created.code()).as(created.err()).isZero();
     String token = created.out().trim();
     assertThat(token).startsWith(ApiTokens.PREFIX).hasSize(60);
-    Optional<Caller> caller = new ApiTokens(database.dataSource(), Clock.systemUTC()).authenticate(token);
-    assertThat(caller).hasValueSatisfying(c -> {
-      assertThat(c.role()).isEqualTo(Role.REVIEWER);
-      assertThat(c.tenantId()).isEqualTo("acme");
-      assertThat(c.name()).isEqualTo("alice");
-    });
-    assertThat(count("select count(*) from api_action where action = 'token.create' and caller_name like 'cli:%'"
-        + " and target = '" + token.substring(4, 16) + "'")).isEqualTo(1);
+    Optional<Caller> caller =
+        new ApiTokens(database.dataSource(), Clock.systemUTC()).authenticate(token);
+    assertThat(caller)
+        .hasValueSatisfying(
+            c -> {
+              assertThat(c.role()).isEqualTo(Role.REVIEWER);
+              assertThat(c.tenantId()).isEqualTo("acme");
+              assertThat(c.name()).isEqualTo("alice");
+            });
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'token.create' and caller_name like 'cli:%'"
+                    + " and target = '"
+                    + token.substring(4, 16)
+                    + "'"))
+        .isEqualTo(1);
 
     Run listed = run(new AuditTokenCommand.ListTokens(), database());
-    assertThat(listed.out()).contains(token.substring(4, 16)).contains("reviewer").contains("alice")
+    assertThat(listed.out())
+        .contains(token.substring(4, 16))
+        .contains("reviewer")
+        .contains("alice")
         .doesNotContain(token.substring(17));
 
-    assertThat(run(new AuditTokenCommand.Revoke(), database(token.substring(4, 16))).code()).isZero();
-    assertThat(new ApiTokens(database.dataSource(), Clock.systemUTC()).authenticate(token)).isEmpty();
+    assertThat(run(new AuditTokenCommand.Revoke(), database(token.substring(4, 16))).code())
+        .isZero();
+    assertThat(new ApiTokens(database.dataSource(), Clock.systemUTC()).authenticate(token))
+        .isEmpty();
   }
 
   @Test
   void shouldRefuseATokenThatBreaksTheRulesWithAClearMessage() {
-    Run global = run(new AuditTokenCommand.Create(), database("--role", "reviewer", "--name", "bob"));
+    Run global =
+        run(new AuditTokenCommand.Create(), database("--role", "reviewer", "--name", "bob"));
     assertThat(global.code()).isNotZero();
     assertThat(global.err()).contains("must be bound to a tenant");
     Run badRole = run(new AuditTokenCommand.Create(), database("--role", "root", "--name", "bob"));
-    assertThat(badRole.err()).contains("Unknown role 'root'; use one of submitter, reviewer, compliance, admin");
+    assertThat(badRole.err())
+        .contains("Unknown role 'root'; use one of submitter, reviewer, compliance, admin");
   }
 
   @Test
@@ -128,18 +171,22 @@ class AuditStoreCommandsITCase {
 
     try (Connection connection = database.dataSource().getConnection();
         Statement statement = connection.createStatement()) {
-      statement.execute("update audit_log set payload = replace(payload, 'prompt 4', 'prompt X')"
-          + " where event_id = 'cli-event-4'");
+      statement.execute(
+          "update audit_log set payload = replace(payload, 'prompt 4', 'prompt X')"
+              + " where event_id = 'cli-event-4'");
     }
     Run broken = run(new AuditVerifyCommand(), database("--json"));
 
     assertThat(broken.code()).isEqualTo(1);
-    assertThat(broken.out()).contains("\"valid\":false").contains("\"problem\":\"CONTENT_MODIFIED\"")
+    assertThat(broken.out())
+        .contains("\"valid\":false")
+        .contains("\"problem\":\"CONTENT_MODIFIED\"")
         .contains("\"eventId\":\"cli-event-4\"");
     try (Connection connection = database.dataSource().getConnection();
         Statement statement = connection.createStatement()) {
-      statement.execute("update audit_log set payload = replace(payload, 'prompt X', 'prompt 4')"
-          + " where event_id = 'cli-event-4'");
+      statement.execute(
+          "update audit_log set payload = replace(payload, 'prompt X', 'prompt 4')"
+              + " where event_id = 'cli-event-4'");
     }
     assertThat(run(new AuditVerifyCommand(), database()).code()).isZero();
   }
@@ -157,9 +204,11 @@ class AuditStoreCommandsITCase {
   void shouldFindTheEmbeddedDatabaseOfARunningStackFromItsDataDirectory() throws Exception {
     Path stack = Files.createTempDirectory("stack-");
     Files.createDirectories(stack.resolve("postgres"));
-    Files.writeString(stack.resolve("postgres/postmaster.pid"), "4242\n/data\n1700000000\n54321\n127.0.0.1\n");
+    Files.writeString(
+        stack.resolve("postgres/postmaster.pid"), "4242\n/data\n1700000000\n54321\n127.0.0.1\n");
 
-    assertThat(AuditStoreOptions.embeddedUrl(stack)).isEqualTo("jdbc:postgresql://127.0.0.1:54321/genguard");
+    assertThat(AuditStoreOptions.embeddedUrl(stack))
+        .isEqualTo("jdbc:postgresql://127.0.0.1:54321/genguard");
     Path empty = Files.createTempDirectory("no-stack-");
     Run missing = run(new AuditVerifyCommand(), "--stack-dir", empty.toString());
     assertThat(missing.err()).contains("No running PostgreSQL under " + empty);

@@ -45,15 +45,16 @@ import java.util.function.Function;
  *
  * IN holds one JSON object a line with {@code id} and {@code text}. OUT gets exactly one line per
  * input line, in order: {@code id}, {@code unsafe}, {@code categories}, {@code groups}, {@code
- * decision}, {@code reasons}, {@code textTruncated}, {@code policyId}, {@code policyVersion}, {@code
- * scorerVersions}; or {@code id} (when known), {@code line} and {@code error} for a line that is not
- * a JSON object with a string {@code text}. Text that is empty, enormous, not UTF-8 or not English
- * is still judged and gets a reason saying so; a scorer failure holds the batch for review as the
- * policy says. Progress goes to stderr.
+ * decision}, {@code reasons}, {@code textTruncated}, {@code policyId}, {@code policyVersion},
+ * {@code scorerVersions}; or {@code id} (when known), {@code line} and {@code error} for a line
+ * that is not a JSON object with a string {@code text}. Text that is empty, enormous, not UTF-8 or
+ * not English is still judged and gets a reason saying so; a scorer failure holds the batch for
+ * review as the policy says. Progress goes to stderr.
  */
 public final class BatchScorer {
   /** Lines longer than this are reported as errors without being parsed. */
   static final int MAX_LINE_BYTES = 16 * 1024 * 1024;
+
   static final int DEFAULT_BATCH_SIZE = 64;
   static final String USAGE =
       "usage: score --in IN.jsonl --out OUT.jsonl [--policy FILE] [--scorer NAME] [--tenant ID] [--batch-size N]";
@@ -61,7 +62,8 @@ public final class BatchScorer {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** What the command is run with. */
-  public record Options(Path in, Path out, Path policy, String scorer, String tenant, int batchSize) {}
+  public record Options(
+      Path in, Path out, Path policy, String scorer, String tenant, int batchSize) {}
 
   /** Counts of one run. */
   public record Summary(long lines, long scored, long errors, Map<String, Long> decisions) {}
@@ -76,8 +78,15 @@ public final class BatchScorer {
   private final PrintStream progress;
   private final Map<String, String> versions;
 
-  public BatchScorer(ContentScorer scorer, PolicySet policies, Function<String, BiasFindings> bias,
-      Map<String, String> biasVersions, TextScreening screening, String tenant, int batchSize, PrintStream progress) {
+  public BatchScorer(
+      ContentScorer scorer,
+      PolicySet policies,
+      Function<String, BiasFindings> bias,
+      Map<String, String> biasVersions,
+      TextScreening screening,
+      String tenant,
+      int batchSize,
+      PrintStream progress) {
     this.scorer = scorer;
     this.policies = policies;
     this.policy = PolicyEngine.of(policies);
@@ -96,7 +105,9 @@ public final class BatchScorer {
     System.exit(run(args));
   }
 
-  /** Runs the command with stderr for progress; returns the exit status (0 ok, 1 failed, 2 usage). */
+  /**
+   * Runs the command with stderr for progress; returns the exit status (0 ok, 1 failed, 2 usage).
+   */
   public static int run(String[] args) {
     return run(args, System.err);
   }
@@ -115,18 +126,40 @@ public final class BatchScorer {
       return 1;
     }
     try {
-      PolicySet policies = options.policy() == null ? PolicyLoader.loadDefault() : PolicyLoader.load(options.policy());
+      PolicySet policies =
+          options.policy() == null
+              ? PolicyLoader.loadDefault()
+              : PolicyLoader.load(options.policy());
       BiasAnalyzer bias = BiasAnalyzer.loadDefault();
       stderr.println("score: loading scorer " + options.scorer());
       try (ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(options.scorer()));
           InputStream in = Files.newInputStream(options.in());
           OutputStream out = Files.newOutputStream(options.out())) {
-        BatchScorer batch = new BatchScorer(scorer, policies, bias, bias.versions(), TextScreening.defaults(),
-            options.tenant(), options.batchSize(), stderr);
-        stderr.println("score: policy " + policies.policyId() + " version " + policies.version() + ", versions " + batch.versions);
+        BatchScorer batch =
+            new BatchScorer(
+                scorer,
+                policies,
+                bias,
+                bias.versions(),
+                TextScreening.defaults(),
+                options.tenant(),
+                options.batchSize(),
+                stderr);
+        stderr.println(
+            "score: policy "
+                + policies.policyId()
+                + " version "
+                + policies.version()
+                + ", versions "
+                + batch.versions);
         Summary summary = batch.score(in, out);
-        stderr.printf("score: done: %d lines, %d scored, %d errors, decisions %s; wrote %s%n",
-            summary.lines(), summary.scored(), summary.errors(), summary.decisions(), options.out());
+        stderr.printf(
+            "score: done: %d lines, %d scored, %d errors, decisions %s; wrote %s%n",
+            summary.lines(),
+            summary.scored(),
+            summary.errors(),
+            summary.decisions(),
+            options.out());
       }
       return 0;
     } catch (RuntimeException | IOException e) {
@@ -140,7 +173,11 @@ public final class BatchScorer {
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (!arg.startsWith("--") || i + 1 >= args.length) {
-        throw new IllegalArgumentException("score: unexpected argument '" + arg + "'" + (arg.startsWith("--") ? " (no value)" : ""));
+        throw new IllegalArgumentException(
+            "score: unexpected argument '"
+                + arg
+                + "'"
+                + (arg.startsWith("--") ? " (no value)" : ""));
       }
       values.put(arg.substring(2), args[++i]);
     }
@@ -154,22 +191,29 @@ public final class BatchScorer {
     }
     int batchSize;
     try {
-      batchSize = Integer.parseInt(values.getOrDefault("batch-size", String.valueOf(DEFAULT_BATCH_SIZE)));
+      batchSize =
+          Integer.parseInt(values.getOrDefault("batch-size", String.valueOf(DEFAULT_BATCH_SIZE)));
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("score: --batch-size must be a number");
     }
     if (batchSize < 1) {
       throw new IllegalArgumentException("score: --batch-size must be at least 1");
     }
-    return new Options(Path.of(values.get("in")), Path.of(values.get("out")),
+    return new Options(
+        Path.of(values.get("in")),
+        Path.of(values.get("out")),
         values.containsKey("policy") ? Path.of(values.get("policy")) : null,
-        values.getOrDefault("scorer", ScorerConfig.DEFAULT_NAME), values.get("tenant"), batchSize);
+        values.getOrDefault("scorer", ScorerConfig.DEFAULT_NAME),
+        values.get("tenant"),
+        batchSize);
   }
 
   /** One input line, parsed or failed. */
   private record Item(long line, JsonNode id, String text, String error) {}
 
-  /** Scores every line of {@code in} into {@code out}; streams, so inputs may be larger than memory. */
+  /**
+   * Scores every line of {@code in} into {@code out}; streams, so inputs may be larger than memory.
+   */
   public Summary score(InputStream in, OutputStream out) throws IOException {
     BufferedInputStream input = new BufferedInputStream(in, 1 << 16);
     BufferedOutputStream output = new BufferedOutputStream(out, 1 << 16);
@@ -199,9 +243,16 @@ public final class BatchScorer {
         continue;
       }
       lineNumber++;
-      pending.add(tooLong
-          ? new Item(lineNumber, null, null, "the line is longer than " + MAX_LINE_BYTES + " bytes; split the text or shorten it")
-          : parse(lineNumber, line.toByteArray()));
+      pending.add(
+          tooLong
+              ? new Item(
+                  lineNumber,
+                  null,
+                  null,
+                  "the line is longer than "
+                      + MAX_LINE_BYTES
+                      + " bytes; split the text or shorten it")
+              : parse(lineNumber, line.toByteArray()));
       line.reset();
       tooLong = false;
       if (pending.size() >= batchSize) {
@@ -209,7 +260,8 @@ public final class BatchScorer {
       }
       long now = System.nanoTime();
       if (now - lastReport > 5_000_000_000L) {
-        progress.printf("score: %d lines (%.0f lines/s)%n", lineNumber, lineNumber / ((now - started) / 1e9));
+        progress.printf(
+            "score: %d lines (%.0f lines/s)%n", lineNumber, lineNumber / ((now - started) / 1e9));
         lastReport = now;
       }
     }
@@ -226,7 +278,11 @@ public final class BatchScorer {
     // Lenient decoding: invalid UTF-8 becomes U+FFFD, which text screening reports as a reason.
     String raw = new String(bytes, 0, length, StandardCharsets.UTF_8);
     if (raw.isBlank()) {
-      return new Item(lineNumber, null, null, "the line is empty; expected a JSON object with \"id\" and \"text\"");
+      return new Item(
+          lineNumber,
+          null,
+          null,
+          "the line is empty; expected a JSON object with \"id\" and \"text\"");
     }
     JsonNode node;
     try {
@@ -235,7 +291,12 @@ public final class BatchScorer {
       return new Item(lineNumber, null, null, "not valid JSON: " + e.getOriginalMessage());
     }
     if (node == null || !node.isObject()) {
-      return new Item(lineNumber, null, null, "expected a JSON object with \"id\" and \"text\", got " + (node == null ? "nothing" : node.getNodeType().toString().toLowerCase()));
+      return new Item(
+          lineNumber,
+          null,
+          null,
+          "expected a JSON object with \"id\" and \"text\", got "
+              + (node == null ? "nothing" : node.getNodeType().toString().toLowerCase()));
     }
     JsonNode id = node.get("id");
     JsonNode text = node.get("text");
@@ -243,12 +304,17 @@ public final class BatchScorer {
       return new Item(lineNumber, id, null, "missing \"text\"");
     }
     if (!text.isTextual()) {
-      return new Item(lineNumber, id, null, "\"text\" must be a string, got " + text.getNodeType().toString().toLowerCase());
+      return new Item(
+          lineNumber,
+          id,
+          null,
+          "\"text\" must be a string, got " + text.getNodeType().toString().toLowerCase());
     }
     return new Item(lineNumber, id, text.asText(), null);
   }
 
-  private void flush(List<Item> items, OutputStream out, long[] counts, Map<String, Long> decisions) throws IOException {
+  private void flush(List<Item> items, OutputStream out, long[] counts, Map<String, Long> decisions)
+      throws IOException {
     if (items.isEmpty()) {
       return;
     }
@@ -268,8 +334,14 @@ public final class BatchScorer {
         scores = scorer.scoreBatch(toScore);
       } catch (RuntimeException e) {
         failure = e.getClass().getSimpleName() + ": " + e.getMessage();
-        progress.println("score: the scorer failed on lines " + items.get(0).line() + ".." + items.get(items.size() - 1).line()
-            + " (" + failure + "); they get the policy's scorer-error decision");
+        progress.println(
+            "score: the scorer failed on lines "
+                + items.get(0).line()
+                + ".."
+                + items.get(items.size() - 1).line()
+                + " ("
+                + failure
+                + "); they get the policy's scorer-error decision");
       }
     }
     int next = 0;
@@ -289,11 +361,17 @@ public final class BatchScorer {
           if (scores != null) {
             s = scores.get(next++);
           } else {
-            scorerFailure = new ModerationFindings.ScorerFailure(ModerationFindings.ScorerFailure.Kind.ERROR, failure);
+            scorerFailure =
+                new ModerationFindings.ScorerFailure(
+                    ModerationFindings.ScorerFailure.Kind.ERROR, failure);
           }
         }
-        BiasFindings findings = result.scorable() ? bias.apply(result.textForScoring()) : BiasFindings.NONE;
-        PolicyVerdict verdict = policy.decide(new ModerationFindings(tenant, s, scorerFailure, findings, null, result.findings()));
+        BiasFindings findings =
+            result.scorable() ? bias.apply(result.textForScoring()) : BiasFindings.NONE;
+        PolicyVerdict verdict =
+            policy.decide(
+                new ModerationFindings(
+                    tenant, s, scorerFailure, findings, null, result.findings()));
         write(row, s, findings, verdict, result);
         counts[1]++;
         decisions.merge(verdict.decision().name(), 1L, Long::sum);
@@ -304,7 +382,12 @@ public final class BatchScorer {
     items.clear();
   }
 
-  private void write(ObjectNode row, ContentScores scores, BiasFindings findings, PolicyVerdict verdict, TextScreening.Result screened) {
+  private void write(
+      ObjectNode row,
+      ContentScores scores,
+      BiasFindings findings,
+      PolicyVerdict verdict,
+      TextScreening.Result screened) {
     if (scores != null) {
       row.put("unsafe", round(scores.unsafe()));
       ObjectNode categories = row.putObject("categories");

@@ -29,29 +29,105 @@ import java.util.function.Function;
 public final class BiasAnalyzer implements Function<String, BiasFindings> {
   /** Classpath location of the stereotype model. */
   public static final String STEREOTYPE_RESOURCE = "/models/stereotype/stereotype-ngram.bin.gz";
+
   /** The stereotype model's head name. */
   public static final String STEREOTYPE_HEAD = "stereotype";
 
   /** Words right before a mention that aim the sentence at the group. */
-  static final Set<String> CUES_BEFORE = Set.of(
-      "all", "those", "these", "you", "typical", "most", "every", "bunch", "filthy", "dirty", "stupid",
-      "damn", "fucking", "hate", "hates", "kill", "deport", "ban", "exterminate", "despise", "against",
-      "no", "fuck", "blame", "never", "trust", "lazy", "disgusting", "inferior", "subhuman");
+  static final Set<String> CUES_BEFORE =
+      Set.of(
+          "all",
+          "those",
+          "these",
+          "you",
+          "typical",
+          "most",
+          "every",
+          "bunch",
+          "filthy",
+          "dirty",
+          "stupid",
+          "damn",
+          "fucking",
+          "hate",
+          "hates",
+          "kill",
+          "deport",
+          "ban",
+          "exterminate",
+          "despise",
+          "against",
+          "no",
+          "fuck",
+          "blame",
+          "never",
+          "trust",
+          "lazy",
+          "disgusting",
+          "inferior",
+          "subhuman");
+
   /** Words right after a mention (or its person noun) that generalize about the group. */
-  static final Set<String> CUES_AFTER = Set.of(
-      "are", "aren't", "were", "should", "shouldn't", "can't", "cannot", "never", "always", "all",
-      "don't", "do", "will", "won't", "belong", "need", "deserve", "ruin", "ruined", "destroy",
-      "steal", "smell", "breed", "get", "have", "just", "only", "must", "tend", "want", "can",
-      "control", "run", "own", "take", "cause", "bring", "commit", "spread", "hate", "act", "lie",
-      "refuse", "think", "look", "is", "isn't", "was");
+  static final Set<String> CUES_AFTER =
+      Set.of(
+          "are",
+          "aren't",
+          "were",
+          "should",
+          "shouldn't",
+          "can't",
+          "cannot",
+          "never",
+          "always",
+          "all",
+          "don't",
+          "do",
+          "will",
+          "won't",
+          "belong",
+          "need",
+          "deserve",
+          "ruin",
+          "ruined",
+          "destroy",
+          "steal",
+          "smell",
+          "breed",
+          "get",
+          "have",
+          "just",
+          "only",
+          "must",
+          "tend",
+          "want",
+          "can",
+          "control",
+          "run",
+          "own",
+          "take",
+          "cause",
+          "bring",
+          "commit",
+          "spread",
+          "hate",
+          "act",
+          "lie",
+          "refuse",
+          "think",
+          "look",
+          "is",
+          "isn't",
+          "was");
 
   private final IdentityLexicon lexicon;
   private final NgramLogisticModel stereotypeModel;
   private final String stereotypeVersion;
 
-  public BiasAnalyzer(IdentityLexicon lexicon, NgramLogisticModel stereotypeModel, String stereotypeVersion) {
+  public BiasAnalyzer(
+      IdentityLexicon lexicon, NgramLogisticModel stereotypeModel, String stereotypeVersion) {
     if (!stereotypeModel.heads().containsKey(STEREOTYPE_HEAD)) {
-      throw new IllegalArgumentException("the stereotype model has no '" + STEREOTYPE_HEAD + "' head");
+      throw new IllegalArgumentException(
+          "the stereotype model has no '" + STEREOTYPE_HEAD + "' head");
     }
     this.lexicon = lexicon;
     this.stereotypeModel = stereotypeModel;
@@ -62,12 +138,16 @@ public final class BiasAnalyzer implements Function<String, BiasFindings> {
   public static BiasAnalyzer loadDefault() {
     try (InputStream in = BiasAnalyzer.class.getResourceAsStream(STEREOTYPE_RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException("Stereotype model " + STEREOTYPE_RESOURCE
-            + " is not on the classpath; run the train command (--model stereotype)");
+        throw new IllegalStateException(
+            "Stereotype model "
+                + STEREOTYPE_RESOURCE
+                + " is not on the classpath; run the train command (--model stereotype)");
       }
       byte[] bytes = in.readAllBytes();
       NgramLogisticModel model = NgramLogisticModel.read(new java.io.ByteArrayInputStream(bytes));
-      return new BiasAnalyzer(IdentityLexicon.loadDefault(), model,
+      return new BiasAnalyzer(
+          IdentityLexicon.loadDefault(),
+          model,
           model.modelVersion() + "+sha256:" + IdentityLexicon.shortDigest(bytes));
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + STEREOTYPE_RESOURCE, e);

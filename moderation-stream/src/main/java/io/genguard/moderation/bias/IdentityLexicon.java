@@ -5,7 +5,6 @@ import io.genguard.moderation.scoring.TextNormalizer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -26,13 +25,22 @@ import java.util.Set;
 public final class IdentityLexicon {
   /** Classpath location of the lexicon. */
   public static final String RESOURCE = "/bias/identity-lexicon.tsv";
+
   /** The identity axes, as they appear in group ids. */
-  public static final List<String> AXES = List.of(
-      "gender", "gender_identity", "sexual_orientation", "race_ethnicity", "religion", "nationality",
-      "disability", "age");
+  public static final List<String> AXES =
+      List.of(
+          "gender",
+          "gender_identity",
+          "sexual_orientation",
+          "race_ethnicity",
+          "religion",
+          "nationality",
+          "disability",
+          "age");
 
   /** One lexicon entry. */
-  public record Entry(String axis, String group, List<String> words, boolean needsPersonNoun, boolean slur) {
+  public record Entry(
+      String axis, String group, List<String> words, boolean needsPersonNoun, boolean slur) {
     /** The group id carried in verdicts: {@code axis:group}. */
     public String groupId() {
       return axis + ":" + group;
@@ -49,19 +57,112 @@ public final class IdentityLexicon {
   public record Mention(Entry entry, int start, int end) {}
 
   /** Words after which an ambiguous adjective names people ("black people", "old man"). */
-  static final Set<String> PERSON_NOUNS = Set.of(
-      "people", "person", "persons", "man", "men", "woman", "women", "guy", "guys", "girl", "girls",
-      "boy", "boys", "kid", "kids", "child", "children", "folk", "folks", "community", "communities",
-      "family", "families", "individual", "individuals", "student", "students", "neighbor", "neighbors",
-      "neighbour", "neighbours", "friend", "friends", "lives", "population", "parent", "parents",
-      "mother", "mothers", "father", "fathers", "teen", "teens", "lady", "ladies", "gentleman",
-      "gentlemen", "citizen", "citizens", "worker", "workers", "voter", "voters", "patient",
-      "patients", "employee", "employees", "adult", "adults", "couple", "couples", "youth", "dude",
-      "dudes", "brother", "brothers", "sister", "sisters", "wife", "husband", "culture", "americans",
-      "immigrants", "veteran", "veterans", "athlete", "athletes", "doctor", "doctors", "teacher",
-      "teachers", "author", "authors", "artist", "artists", "females", "males", "female",
-      "male", "community's", "kids'", "folks'", "son", "sons", "daughter", "daughters", "grandparents",
-      "grandmother", "grandfather", "generation", "generations", "singles", "hires", "applicants");
+  static final Set<String> PERSON_NOUNS =
+      Set.of(
+          "people",
+          "person",
+          "persons",
+          "man",
+          "men",
+          "woman",
+          "women",
+          "guy",
+          "guys",
+          "girl",
+          "girls",
+          "boy",
+          "boys",
+          "kid",
+          "kids",
+          "child",
+          "children",
+          "folk",
+          "folks",
+          "community",
+          "communities",
+          "family",
+          "families",
+          "individual",
+          "individuals",
+          "student",
+          "students",
+          "neighbor",
+          "neighbors",
+          "neighbour",
+          "neighbours",
+          "friend",
+          "friends",
+          "lives",
+          "population",
+          "parent",
+          "parents",
+          "mother",
+          "mothers",
+          "father",
+          "fathers",
+          "teen",
+          "teens",
+          "lady",
+          "ladies",
+          "gentleman",
+          "gentlemen",
+          "citizen",
+          "citizens",
+          "worker",
+          "workers",
+          "voter",
+          "voters",
+          "patient",
+          "patients",
+          "employee",
+          "employees",
+          "adult",
+          "adults",
+          "couple",
+          "couples",
+          "youth",
+          "dude",
+          "dudes",
+          "brother",
+          "brothers",
+          "sister",
+          "sisters",
+          "wife",
+          "husband",
+          "culture",
+          "americans",
+          "immigrants",
+          "veteran",
+          "veterans",
+          "athlete",
+          "athletes",
+          "doctor",
+          "doctors",
+          "teacher",
+          "teachers",
+          "author",
+          "authors",
+          "artist",
+          "artists",
+          "females",
+          "males",
+          "female",
+          "male",
+          "community's",
+          "kids'",
+          "folks'",
+          "son",
+          "sons",
+          "daughter",
+          "daughters",
+          "grandparents",
+          "grandmother",
+          "grandfather",
+          "generation",
+          "generations",
+          "singles",
+          "hires",
+          "applicants");
 
   private final Map<String, List<Entry>> byFirstWord;
   private final String version;
@@ -83,10 +184,14 @@ public final class IdentityLexicon {
   public static IdentityLexicon loadDefault() {
     try (InputStream in = IdentityLexicon.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException("Identity lexicon " + RESOURCE + " is not on the classpath");
+        throw new IllegalStateException(
+            "Identity lexicon " + RESOURCE + " is not on the classpath");
       }
       byte[] bytes = in.readAllBytes();
-      return parse(new String(bytes, StandardCharsets.UTF_8), RESOURCE, "1.0.0+sha256:" + shortDigest(bytes));
+      return parse(
+          new String(bytes, StandardCharsets.UTF_8),
+          RESOURCE,
+          "1.0.0+sha256:" + shortDigest(bytes));
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + RESOURCE, e);
     }
@@ -104,17 +209,41 @@ public final class IdentityLexicon {
         }
         String[] columns = line.split("\t");
         if (columns.length != 4) {
-          throw new IllegalArgumentException(origin + " line " + lineNumber + ": expected 4 tab-separated columns, got " + columns.length);
+          throw new IllegalArgumentException(
+              origin
+                  + " line "
+                  + lineNumber
+                  + ": expected 4 tab-separated columns, got "
+                  + columns.length);
         }
         if (!AXES.contains(columns[0])) {
-          throw new IllegalArgumentException(origin + " line " + lineNumber + ": unknown axis '" + columns[0] + "'; axes are " + AXES);
+          throw new IllegalArgumentException(
+              origin
+                  + " line "
+                  + lineNumber
+                  + ": unknown axis '"
+                  + columns[0]
+                  + "'; axes are "
+                  + AXES);
         }
         String flags = columns[3].strip();
         if (!Set.of("-", "noun", "slur").contains(flags)) {
-          throw new IllegalArgumentException(origin + " line " + lineNumber + ": flags must be -, noun or slur, got '" + flags + "'");
+          throw new IllegalArgumentException(
+              origin
+                  + " line "
+                  + lineNumber
+                  + ": flags must be -, noun or slur, got '"
+                  + flags
+                  + "'");
         }
         List<String> words = Arrays.asList(columns[2].strip().split(" "));
-        entries.add(new Entry(columns[0], columns[1], List.copyOf(words), flags.equals("noun"), flags.equals("slur")));
+        entries.add(
+            new Entry(
+                columns[0],
+                columns[1],
+                List.copyOf(words),
+                flags.equals("noun"),
+                flags.equals("slur")));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -173,7 +302,10 @@ public final class IdentityLexicon {
     return null;
   }
 
-  /** Index of a person noun at {@code from} or one identity word later ("black trans women"), else -1. */
+  /**
+   * Index of a person noun at {@code from} or one identity word later ("black trans women"), else
+   * -1.
+   */
   private int personNounAfter(List<String> words, int from) {
     for (int k = from; k < Math.min(words.size(), from + 3); k++) {
       String word = words.get(k);
@@ -189,7 +321,9 @@ public final class IdentityLexicon {
 
   static String shortDigest(byte[] bytes) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)).substring(0, 12);
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-256").digest(bytes))
+          .substring(0, 12);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

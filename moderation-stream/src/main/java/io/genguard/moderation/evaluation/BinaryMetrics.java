@@ -9,8 +9,8 @@ public final class BinaryMetrics {
 
   /**
    * Area under the precision-recall curve as average precision (the step-wise sum of precision at
-   * each positive, as in scikit-learn's {@code average_precision_score}); ties share one step.
-   * NaN when there are no positives.
+   * each positive, as in scikit-learn's {@code average_precision_score}); ties share one step. NaN
+   * when there are no positives.
    */
   public static double averagePrecision(double[] scores, boolean[] labels) {
     Integer[] order = descending(scores);
@@ -69,7 +69,8 @@ public final class BinaryMetrics {
   }
 
   /** Counts at a threshold: a text is flagged when its score is at or above the threshold. */
-  public record Confusion(int truePositives, int falsePositives, int trueNegatives, int falseNegatives) {
+  public record Confusion(
+      int truePositives, int falsePositives, int trueNegatives, int falseNegatives) {
     public double precision() {
       int flagged = truePositives + falsePositives;
       return flagged == 0 ? Double.NaN : truePositives / (double) flagged;

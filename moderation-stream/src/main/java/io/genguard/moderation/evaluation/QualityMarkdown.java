@@ -16,96 +16,207 @@ import java.util.Map;
 final class QualityMarkdown {
   private QualityMarkdown() {}
 
-  static String render(List<ScorerResults> results, DeduplicatedSplit split, PolicySet policies, int holisticSample,
-      String[] args, String date) {
+  static String render(
+      List<ScorerResults> results,
+      DeduplicatedSplit split,
+      PolicySet policies,
+      int holisticSample,
+      String[] args,
+      String date) {
     StringBuilder md = new StringBuilder();
     md.append("# Moderation quality\n\n");
-    md.append("Measured ").append(date).append(" by the quality command on data the models never trained on;"
-        + " regenerate with:\n\n```\n");
+    md.append("Measured ")
+        .append(date)
+        .append(
+            " by the quality command on data the models never trained on;"
+                + " regenerate with:\n\n```\n");
     md.append("mvn -B -q -pl moderation-stream -am install -DskipTests\n");
-    md.append("mvn -B -q -pl moderation-stream dependency:build-classpath -Dmdep.outputFile=target/classpath.txt\n");
-    md.append("java -Xmx6g -Dai.djl.offline=true -cp \"moderation-stream/target/classes:$(cat moderation-stream/target/classpath.txt)\" \\\n"
-        + "  io.genguard.moderation.evaluation.QualityReport");
+    md.append(
+        "mvn -B -q -pl moderation-stream dependency:build-classpath -Dmdep.outputFile=target/classpath.txt\n");
+    md.append(
+        "java -Xmx6g -Dai.djl.offline=true -cp \"moderation-stream/target/classes:$(cat moderation-stream/target/classpath.txt)\" \\\n"
+            + "  io.genguard.moderation.evaluation.QualityReport");
     for (String arg : args) {
       md.append(' ').append(arg);
     }
     md.append("\n```\n\n");
-    md.append("Policy: `").append(policies.policyId()).append("` version `").append(policies.version())
-        .append("` (default tenant). A text counts as **flagged** when that policy would not RELEASE it (REVIEW or"
-            + " BLOCK), from its scores, the bias analysis and text screening, exactly as the moderation job"
-            + " decides (provenance aside). Scorer versions:\n\n");
+    md.append("Policy: `")
+        .append(policies.policyId())
+        .append("` version `")
+        .append(policies.version())
+        .append(
+            "` (default tenant). A text counts as **flagged** when that policy would not RELEASE it (REVIEW or"
+                + " BLOCK), from its scores, the bias analysis and text screening, exactly as the moderation job"
+                + " decides (provenance aside). Scorer versions:\n\n");
     for (ScorerResults r : results) {
       md.append("- `").append(r.name()).append("`: ").append(r.versions()).append('\n');
     }
-    md.append("\nHeld-out test split: ").append(split.get(DeduplicatedSplit.Split.TEST).size())
-        .append(" texts of the training corpus after deduplication (").append(split.duplicatesRemoved())
-        .append(" near-duplicates removed before splitting; JailbreakBench split by behaviour). XSTest, CoCoNot"
-            + " contrast and HolisticBias are never trained on.\n\n");
+    md.append("\nHeld-out test split: ")
+        .append(split.get(DeduplicatedSplit.Split.TEST).size())
+        .append(" texts of the training corpus after deduplication (")
+        .append(split.duplicatesRemoved())
+        .append(
+            " near-duplicates removed before splitting; JailbreakBench split by behaviour). XSTest, CoCoNot"
+                + " contrast and HolisticBias are never trained on.\n\n");
 
     md.append("## Summary against the targets\n\n");
-    md.append("| scorer | overall AUPRC (unsafe) | macro AUPRC (7 categories) | F1 overall (flagged vs unsafe) | XSTest safe FPR | CoCoNot contrast FPR | HolisticBias benign flag rate | min/max pass-rate ratio, descriptors (preferred only) | throughput (texts/s, ~100 tokens) |\n");
+    md.append(
+        "| scorer | overall AUPRC (unsafe) | macro AUPRC (7 categories) | F1 overall (flagged vs unsafe) | XSTest safe FPR | CoCoNot contrast FPR | HolisticBias benign flag rate | min/max pass-rate ratio, descriptors (preferred only) | throughput (texts/s, ~100 tokens) |\n");
     md.append("|---|---|---|---|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
       HeadResult unsafe = r.test().get("unsafe");
-      md.append("| ").append(r.name()).append(" | ").append(mark(num(unsafe.auprc()), unsafe.auprc() >= QualityReport.TARGET_AUPRC))
-          .append(" | ").append(num(macroAuprc(r))).append(" | ").append(num(unsafe.f1()))
-          .append(" | ").append(mark(pct(r.xsTestSafe().rate()), r.xsTestSafe().rate() <= QualityReport.TARGET_XSTEST_FPR))
-          .append(" | ").append(pct(r.coconotContrast().rate()))
-          .append(" | ").append(mark(pct(r.holistic().benign().rate()), r.holistic().benign().rate() <= QualityReport.TARGET_IDENTITY_FLAG_RATE))
-          .append(" | ").append(mark(num(r.holistic().minMaxPassRatioDescriptors()), r.holistic().minMaxPassRatioDescriptors() >= QualityReport.TARGET_PASS_RATE_RATIO))
-          .append(" (").append(num(r.holistic().minMaxPassRatioPreferred())).append(")")
-          .append(" | ").append(String.format(Locale.ROOT, "%.0f", r.throughput().textsPerSecond())).append(" |\n");
+      md.append("| ")
+          .append(r.name())
+          .append(" | ")
+          .append(mark(num(unsafe.auprc()), unsafe.auprc() >= QualityReport.TARGET_AUPRC))
+          .append(" | ")
+          .append(num(macroAuprc(r)))
+          .append(" | ")
+          .append(num(unsafe.f1()))
+          .append(" | ")
+          .append(
+              mark(
+                  pct(r.xsTestSafe().rate()),
+                  r.xsTestSafe().rate() <= QualityReport.TARGET_XSTEST_FPR))
+          .append(" | ")
+          .append(pct(r.coconotContrast().rate()))
+          .append(" | ")
+          .append(
+              mark(
+                  pct(r.holistic().benign().rate()),
+                  r.holistic().benign().rate() <= QualityReport.TARGET_IDENTITY_FLAG_RATE))
+          .append(" | ")
+          .append(
+              mark(
+                  num(r.holistic().minMaxPassRatioDescriptors()),
+                  r.holistic().minMaxPassRatioDescriptors()
+                      >= QualityReport.TARGET_PASS_RATE_RATIO))
+          .append(" (")
+          .append(num(r.holistic().minMaxPassRatioPreferred()))
+          .append(")")
+          .append(" | ")
+          .append(String.format(Locale.ROOT, "%.0f", r.throughput().textsPerSecond()))
+          .append(" |\n");
     }
-    md.append("\nTargets: overall AUPRC >= 0.85; XSTest safe false positives <= 10%; benign-identity flag rate <= 2%"
-        + " with min/max pass-rate ratio >= 0.95. (met) / (MISSED) marks each. `keyword-baseline` is the plain"
-        + " profanity word list, measured in the same run; its scores are 0/1 indicators.\n\n");
+    md.append(
+        "\nTargets: overall AUPRC >= 0.85; XSTest safe false positives <= 10%; benign-identity flag rate <= 2%"
+            + " with min/max pass-rate ratio >= 0.95. (met) / (MISSED) marks each. `keyword-baseline` is the plain"
+            + " profanity word list, measured in the same run; its scores are 0/1 indicators.\n\n");
 
     md.append("## Per category, held-out test split\n\n");
-    md.append("F1, precision and recall at the policy's REVIEW threshold for the category; for `unsafe`, flagged by"
-        + " the whole policy. Positives/negatives count only texts whose source says whether they are in the"
-        + " category.\n\n");
+    md.append(
+        "F1, precision and recall at the policy's REVIEW threshold for the category; for `unsafe`, flagged by"
+            + " the whole policy. Positives/negatives count only texts whose source says whether they are in the"
+            + " category.\n\n");
     for (ScorerResults r : results) {
-      md.append("### ").append(r.name()).append("\n\n| head | positives | negatives | AUPRC | ROC AUC | threshold | precision | recall | F1 |\n|---|---|---|---|---|---|---|---|---|\n");
-      r.test().forEach((head, h) -> md.append("| ").append(head).append(" | ").append(h.positives()).append(" | ")
-          .append(h.negatives()).append(" | ").append(num(h.auprc())).append(" | ").append(num(h.rocAuc()))
-          .append(" | ").append(Double.isNaN(h.threshold()) ? "policy" : String.format(Locale.ROOT, "%.2f", h.threshold()))
-          .append(" | ").append(num(h.precision())).append(" | ").append(num(h.recall())).append(" | ")
-          .append(num(h.f1())).append(" |\n"));
+      md.append("### ")
+          .append(r.name())
+          .append(
+              "\n\n| head | positives | negatives | AUPRC | ROC AUC | threshold | precision | recall | F1 |\n|---|---|---|---|---|---|---|---|---|\n");
+      r.test()
+          .forEach(
+              (head, h) ->
+                  md.append("| ")
+                      .append(head)
+                      .append(" | ")
+                      .append(h.positives())
+                      .append(" | ")
+                      .append(h.negatives())
+                      .append(" | ")
+                      .append(num(h.auprc()))
+                      .append(" | ")
+                      .append(num(h.rocAuc()))
+                      .append(" | ")
+                      .append(
+                          Double.isNaN(h.threshold())
+                              ? "policy"
+                              : String.format(Locale.ROOT, "%.2f", h.threshold()))
+                      .append(" | ")
+                      .append(num(h.precision()))
+                      .append(" | ")
+                      .append(num(h.recall()))
+                      .append(" | ")
+                      .append(num(h.f1()))
+                      .append(" |\n"));
       md.append('\n');
     }
 
     ScorerResults main = results.get(0);
     md.append("## Flag rates by source (").append(main.name()).append(", test split)\n\n");
-    md.append("| source | benign texts | benign flagged | unsafe texts | unsafe flagged |\n|---|---|---|---|---|\n");
-    main.bySource().forEach((source, s) -> md.append("| ").append(source).append(" | ").append(s.benign()).append(" | ")
-        .append(pct(s.flaggedBenign())).append(" | ").append(s.unsafe()).append(" | ").append(pct(s.flaggedUnsafe())).append(" |\n"));
+    md.append(
+        "| source | benign texts | benign flagged | unsafe texts | unsafe flagged |\n|---|---|---|---|---|\n");
+    main.bySource()
+        .forEach(
+            (source, s) ->
+                md.append("| ")
+                    .append(source)
+                    .append(" | ")
+                    .append(s.benign())
+                    .append(" | ")
+                    .append(pct(s.flaggedBenign()))
+                    .append(" | ")
+                    .append(s.unsafe())
+                    .append(" | ")
+                    .append(pct(s.flaggedUnsafe()))
+                    .append(" |\n"));
 
-    md.append("\n## Benign look-alikes\n\n| scorer | XSTest safe flagged | XSTest unsafe flagged (recall) | CoCoNot contrast flagged |\n|---|---|---|---|\n");
+    md.append(
+        "\n## Benign look-alikes\n\n| scorer | XSTest safe flagged | XSTest unsafe flagged (recall) | CoCoNot contrast flagged |\n|---|---|---|---|\n");
     for (ScorerResults r : results) {
-      md.append("| ").append(r.name()).append(" | ").append(rate(r.xsTestSafe())).append(" | ")
-          .append(rate(r.xsTestUnsafeRecall())).append(" | ").append(rate(r.coconotContrast())).append(" |\n");
+      md.append("| ")
+          .append(r.name())
+          .append(" | ")
+          .append(rate(r.xsTestSafe()))
+          .append(" | ")
+          .append(rate(r.xsTestUnsafeRecall()))
+          .append(" | ")
+          .append(rate(r.coconotContrast()))
+          .append(" |\n");
     }
-    md.append("\nXSTest safe prompts flagged by type (").append(main.name()).append("):\n\n| type | flagged |\n|---|---|\n");
-    main.xsTestByType().forEach((type, rate) -> md.append("| ").append(type).append(" | ").append(rate(rate)).append(" |\n"));
+    md.append("\nXSTest safe prompts flagged by type (")
+        .append(main.name())
+        .append("):\n\n| type | flagged |\n|---|---|\n");
+    main.xsTestByType()
+        .forEach(
+            (type, rate) ->
+                md.append("| ").append(type).append(" | ").append(rate(rate)).append(" |\n"));
 
     md.append("\n## The moderator's own bias: HolisticBias\n\n");
-    md.append("A seeded uniform sample of ").append(holisticSample).append(" sentences from HolisticBias v1.1's"
-        + " descriptor x noun x template product (\"I'm a Deaf grandmother.\", \"What do you think about Sikh"
-        + " veterans?\"). Three of its 26 templates state dislike of the group (\"I hate ...\", \"I think ... are"
-        + " the worst.\", \"I don't like ...\"); flagging those is arguably right, so they are reported apart and"
-        + " left out of the benign rate. Pass rate = 1 - flag rate; the ratio compares the lowest and highest"
-        + " per-descriptor pass rates (descriptors with at least 10 sentences). HolisticBias marks some descriptors"
-        + " 'dispreferred' (e.g. \"retarded\", \"crippled\"): terms many readers find offensive, which a moderator"
-        + " flagging is defensible; one such descriptor flagged every time drives the ratio to 0, so the ratio over"
-        + " preferred descriptors is shown too.\n\n");
-    md.append("| scorer | benign sentences | benign flagged | dislike templates flagged | preferred descriptors flagged | dispreferred descriptors flagged | min/max pass ratio, descriptors | same, preferred descriptors only | min/max pass ratio, axes |\n|---|---|---|---|---|---|---|---|---|\n");
+    md.append("A seeded uniform sample of ")
+        .append(holisticSample)
+        .append(
+            " sentences from HolisticBias v1.1's"
+                + " descriptor x noun x template product (\"I'm a Deaf grandmother.\", \"What do you think about Sikh"
+                + " veterans?\"). Three of its 26 templates state dislike of the group (\"I hate ...\", \"I think ... are"
+                + " the worst.\", \"I don't like ...\"); flagging those is arguably right, so they are reported apart and"
+                + " left out of the benign rate. Pass rate = 1 - flag rate; the ratio compares the lowest and highest"
+                + " per-descriptor pass rates (descriptors with at least 10 sentences). HolisticBias marks some descriptors"
+                + " 'dispreferred' (e.g. \"retarded\", \"crippled\"): terms many readers find offensive, which a moderator"
+                + " flagging is defensible; one such descriptor flagged every time drives the ratio to 0, so the ratio over"
+                + " preferred descriptors is shown too.\n\n");
+    md.append(
+        "| scorer | benign sentences | benign flagged | dislike templates flagged | preferred descriptors flagged | dispreferred descriptors flagged | min/max pass ratio, descriptors | same, preferred descriptors only | min/max pass ratio, axes |\n|---|---|---|---|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
       var h = r.holistic();
-      md.append("| ").append(r.name()).append(" | ").append(h.benign().n()).append(" | ").append(rate(h.benign()))
-          .append(" | ").append(rate(h.negativeTemplates())).append(" | ").append(rate(h.preferredBenign()))
-          .append(" | ").append(rate(h.dispreferredBenign())).append(" | ").append(num(h.minMaxPassRatioDescriptors()))
-          .append(" | ").append(num(h.minMaxPassRatioPreferred()))
-          .append(" | ").append(num(h.minMaxPassRatioAxes())).append(" |\n");
+      md.append("| ")
+          .append(r.name())
+          .append(" | ")
+          .append(h.benign().n())
+          .append(" | ")
+          .append(rate(h.benign()))
+          .append(" | ")
+          .append(rate(h.negativeTemplates()))
+          .append(" | ")
+          .append(rate(h.preferredBenign()))
+          .append(" | ")
+          .append(rate(h.dispreferredBenign()))
+          .append(" | ")
+          .append(num(h.minMaxPassRatioDescriptors()))
+          .append(" | ")
+          .append(num(h.minMaxPassRatioPreferred()))
+          .append(" | ")
+          .append(num(h.minMaxPassRatioAxes()))
+          .append(" |\n");
     }
     md.append("\nFlag rate per axis (benign templates):\n\n| axis |");
     for (ScorerResults r : results) {
@@ -123,55 +234,87 @@ final class QualityMarkdown {
       md.append('\n');
     }
     for (ScorerResults r : results) {
-      md.append("\nWorst descriptors, ").append(r.name()).append(" (benign templates, at least 10 sentences):\n\n| descriptor | axis | flagged |\n|---|---|---|\n");
+      md.append("\nWorst descriptors, ")
+          .append(r.name())
+          .append(
+              " (benign templates, at least 10 sentences):\n\n| descriptor | axis | flagged |\n|---|---|---|\n");
       for (Map.Entry<String, Rate> e : QualityReport.worst(r.holistic().byDescriptor(), 15, 10)) {
-        md.append("| ").append(e.getKey()).append(" | ").append(r.holistic().descriptorAxis().get(e.getKey()))
-            .append(" | ").append(rate(e.getValue())).append(" |\n");
+        md.append("| ")
+            .append(e.getKey())
+            .append(" | ")
+            .append(r.holistic().descriptorAxis().get(e.getKey()))
+            .append(" | ")
+            .append(rate(e.getValue()))
+            .append(" |\n");
       }
     }
 
-    md.append("\n## Throughput of the bare scorer\n\n| scorer | texts | average tokens | batch size | texts/s | load average while measured |\n|---|---|---|---|---|---|\n");
+    md.append(
+        "\n## Throughput of the bare scorer\n\n| scorer | texts | average tokens | batch size | texts/s | load average while measured |\n|---|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
       var t = r.throughput();
-      md.append("| ").append(r.name()).append(" | ").append(t.texts()).append(" | ")
-          .append(String.format(Locale.ROOT, "%.0f", t.averageTokens())).append(" | ").append(t.batchSize())
-          .append(" | ").append(String.format(Locale.ROOT, "%.0f", t.textsPerSecond()))
-          .append(" | ").append(String.format(Locale.ROOT, "%.1f", t.loadAverage())).append(" |\n");
+      md.append("| ")
+          .append(r.name())
+          .append(" | ")
+          .append(t.texts())
+          .append(" | ")
+          .append(String.format(Locale.ROOT, "%.0f", t.averageTokens()))
+          .append(" | ")
+          .append(t.batchSize())
+          .append(" | ")
+          .append(String.format(Locale.ROOT, "%.0f", t.textsPerSecond()))
+          .append(" | ")
+          .append(String.format(Locale.ROOT, "%.1f", t.loadAverage()))
+          .append(" |\n");
     }
-    md.append("\nOne JVM on this machine (2 cores, no GPU, shared with other builds: a load average well above 2"
-        + " means the scorer got only part of the CPU), scorer only: no Kafka, Flink or policy. Texts are held-out"
-        + " test texts joined and cut to 75 words. The MiniLM encoder runs one 128-token window per ONNX Runtime"
-        + " call: the int8 model quantizes activations per call, so batching across texts would make a text's"
-        + " score depend on its neighbours; on two cores batching gained only about 10%.\n");
+    md.append(
+        "\nOne JVM on this machine (2 cores, no GPU, shared with other builds: a load average well above 2"
+            + " means the scorer got only part of the CPU), scorer only: no Kafka, Flink or policy. Texts are held-out"
+            + " test texts joined and cut to 75 words. The MiniLM encoder runs one 128-token window per ONNX Runtime"
+            + " call: the int8 model quantizes activations per call, so batching across texts would make a text's"
+            + " score depend on its neighbours; on two cores batching gained only about 10%.\n");
     appendNotes(md, split);
     return md.toString();
   }
 
   static void appendNotes(StringBuilder md, DeduplicatedSplit split) {
-    long davidson = split.get(DeduplicatedSplit.Split.TEST).stream().filter(t -> t.source().equals("davidson")).count();
+    long davidson =
+        split.get(DeduplicatedSplit.Split.TEST).stream()
+            .filter(t -> t.source().equals("davidson"))
+            .count();
     md.append("\n## How to read these numbers (and what is weak)\n\n");
-    md.append("- **Overall AUPRC flatters.** ").append(davidson).append(" of the ")
-        .append(split.get(DeduplicatedSplit.Split.TEST).size()).append(" test texts are Davidson tweets, mostly"
-            + " profane, and most unsafe texts elsewhere are requests for harm, easy to tell from Wikipedia-style"
-            + " benign text. The macro AUPRC over the seven categories and the look-alike false-positive rates are"
-            + " the harder, more honest numbers.\n");
-    md.append("- **Hate is the weakest large category.** Davidson's hate-vs-offensive boundary is known for"
-        + " annotator disagreement, and ToxiGen's implicit hate has no slurs to key on.\n");
-    md.append("- **Thin categories have wide error bars.** sexual_minors and self_harm have about ten test positives"
-        + " each (public data holds few; the project authored some, see"
-        + " src/main/resources/training/authored-examples.tsv).\n");
-    md.append("- **Prompts, not outputs.** XSTest, CoCoNot and most unsafe training texts are requests; only"
-        + " JailbreakBench responses are real model outputs. Scores on generated prose may differ.\n");
-    md.append("- **Bias mitigation is disclosed.** Training includes about 1,500 generated benign sentences that mention"
-        + " identities (src/main/resources/training/identity-augmentation.txt, the project's own descriptors and"
-        + " templates, following Dixon et al. 2018); Davidson tweets are down-weighted to 0.35. HolisticBias's"
-        + " descriptors and templates were not used for training, and the policy thresholds come from"
-        + " out-of-fold training data (models/minilm-ensemble/metrics.json), not from any evaluation set.\n");
-    md.append("- **Dialect bias is not measured.** Davidson is known to over-label African-American English as"
-        + " offensive (Sap et al. 2019); the shared data has no dialect labels to measure it with.\n");
-    md.append("- **The `unsafe` head is trained separately** (it also learns from sources that give no category,"
-        + " e.g. AdvBench). It can be high while every category is low (e.g. harmless step-by-step requests); the"
-        + " default policy therefore decides on categories only.\n");
+    md.append("- **Overall AUPRC flatters.** ")
+        .append(davidson)
+        .append(" of the ")
+        .append(split.get(DeduplicatedSplit.Split.TEST).size())
+        .append(
+            " test texts are Davidson tweets, mostly"
+                + " profane, and most unsafe texts elsewhere are requests for harm, easy to tell from Wikipedia-style"
+                + " benign text. The macro AUPRC over the seven categories and the look-alike false-positive rates are"
+                + " the harder, more honest numbers.\n");
+    md.append(
+        "- **Hate is the weakest large category.** Davidson's hate-vs-offensive boundary is known for"
+            + " annotator disagreement, and ToxiGen's implicit hate has no slurs to key on.\n");
+    md.append(
+        "- **Thin categories have wide error bars.** sexual_minors and self_harm have about ten test positives"
+            + " each (public data holds few; the project authored some, see"
+            + " src/main/resources/training/authored-examples.tsv).\n");
+    md.append(
+        "- **Prompts, not outputs.** XSTest, CoCoNot and most unsafe training texts are requests; only"
+            + " JailbreakBench responses are real model outputs. Scores on generated prose may differ.\n");
+    md.append(
+        "- **Bias mitigation is disclosed.** Training includes about 1,500 generated benign sentences that mention"
+            + " identities (src/main/resources/training/identity-augmentation.txt, the project's own descriptors and"
+            + " templates, following Dixon et al. 2018); Davidson tweets are down-weighted to 0.35. HolisticBias's"
+            + " descriptors and templates were not used for training, and the policy thresholds come from"
+            + " out-of-fold training data (models/minilm-ensemble/metrics.json), not from any evaluation set.\n");
+    md.append(
+        "- **Dialect bias is not measured.** Davidson is known to over-label African-American English as"
+            + " offensive (Sap et al. 2019); the shared data has no dialect labels to measure it with.\n");
+    md.append(
+        "- **The `unsafe` head is trained separately** (it also learns from sources that give no category,"
+            + " e.g. AdvBench). It can be high while every category is low (e.g. harmless step-by-step requests); the"
+            + " default policy therefore decides on categories only.\n");
   }
 
   static double macroAuprc(ScorerResults r) {

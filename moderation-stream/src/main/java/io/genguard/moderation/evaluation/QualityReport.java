@@ -37,8 +37,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The quality command: measures scorers on data they never trained on and writes
- * {@code moderation-stream/QUALITY.md}.
+ * The quality command: measures scorers on data they never trained on and writes {@code
+ * moderation-stream/QUALITY.md}.
  *
  * <pre>
  * QualityReport [--data-dir DIR] [--scorers a,b,c] [--policy FILE] [--out FILE] [--holistic-sample N]
@@ -46,8 +46,8 @@ import java.util.TreeMap;
  *
  * <ul>
  *   <li>Held-out test split of the training corpus (deduplicated, split by text and behaviour): per
- *       category and overall AUPRC, and F1 / precision / recall at the policy's REVIEW threshold
- *       (a text counts as flagged when the policy would not RELEASE it).
+ *       category and overall AUPRC, and F1 / precision / recall at the policy's REVIEW threshold (a
+ *       text counts as flagged when the policy would not RELEASE it).
  *   <li>False-positive rate on XSTest's safe prompts and on CoCoNot's contrast prompts.
  *   <li>The moderator's own bias on HolisticBias sentences: flag rate per axis and per descriptor,
  *       worst descriptors, min/max ratio of pass rates.
@@ -82,19 +82,30 @@ public final class QualityReport {
       options = io.genguard.moderation.train.TrainCommand.parseOptions(args);
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
-      System.err.println("usage: QualityReport [--data-dir DIR] [--scorers minilm-ensemble,ngram-logistic,keyword-baseline]"
-          + " [--policy FILE] [--out FILE] [--holistic-sample N]");
+      System.err.println(
+          "usage: QualityReport [--data-dir DIR] [--scorers minilm-ensemble,ngram-logistic,keyword-baseline]"
+              + " [--policy FILE] [--out FILE] [--holistic-sample N]");
       return 2;
     }
     try {
       Path dataDir = DataDirectory.resolve(options.get("data-dir"));
-      PolicySet policies = options.containsKey("policy")
-          ? PolicyLoader.load(Path.of(options.get("policy"))) : PolicyLoader.loadDefault();
-      List<String> scorers = List.of(options.getOrDefault("scorers", "minilm-ensemble,ngram-logistic,keyword-baseline").split(","));
-      Path out = options.containsKey("out") ? Path.of(options.get("out"))
-          : io.genguard.moderation.train.TrainCommand.repositoryRoot().resolve("moderation-stream/QUALITY.md");
+      PolicySet policies =
+          options.containsKey("policy")
+              ? PolicyLoader.load(Path.of(options.get("policy")))
+              : PolicyLoader.loadDefault();
+      List<String> scorers =
+          List.of(
+              options
+                  .getOrDefault("scorers", "minilm-ensemble,ngram-logistic,keyword-baseline")
+                  .split(","));
+      Path out =
+          options.containsKey("out")
+              ? Path.of(options.get("out"))
+              : io.genguard.moderation.train.TrainCommand.repositoryRoot()
+                  .resolve("moderation-stream/QUALITY.md");
       int holisticSample = Integer.parseInt(options.getOrDefault("holistic-sample", "24000"));
-      String markdown = new QualityReport(System.err, policies).report(dataDir, scorers, holisticSample, args);
+      String markdown =
+          new QualityReport(System.err, policies).report(dataDir, scorers, holisticSample, args);
       Files.writeString(out, markdown, StandardCharsets.UTF_8);
       System.out.println(markdown);
       System.err.println("Wrote " + out);
@@ -108,12 +119,26 @@ public final class QualityReport {
 
   /** Everything measured for one scorer. */
   record ScorerResults(
-      String name, Map<String, String> versions, Map<String, HeadResult> test, Map<String, SourceResult> bySource,
-      Rate xsTestSafe, Rate xsTestUnsafeRecall, Rate coconotContrast, Map<String, Rate> xsTestByType,
-      HolisticResult holistic, Throughput throughput) {}
+      String name,
+      Map<String, String> versions,
+      Map<String, HeadResult> test,
+      Map<String, SourceResult> bySource,
+      Rate xsTestSafe,
+      Rate xsTestUnsafeRecall,
+      Rate coconotContrast,
+      Map<String, Rate> xsTestByType,
+      HolisticResult holistic,
+      Throughput throughput) {}
 
-  record HeadResult(int positives, int negatives, double auprc, double rocAuc, double threshold,
-      double precision, double recall, double f1) {}
+  record HeadResult(
+      int positives,
+      int negatives,
+      double auprc,
+      double rocAuc,
+      double threshold,
+      double precision,
+      double recall,
+      double f1) {}
 
   record SourceResult(int benign, int unsafe, double flaggedBenign, double flaggedUnsafe) {}
 
@@ -124,14 +149,25 @@ public final class QualityReport {
     }
   }
 
-  record HolisticResult(int sentences, Rate benign, Rate negativeTemplates, Map<String, Rate> byAxis,
-      Map<String, Rate> byDescriptor, Map<String, String> descriptorAxis, double minMaxPassRatioDescriptors,
-      double minMaxPassRatioAxes, Rate dispreferredBenign, Rate preferredBenign, double minMaxPassRatioPreferred) {}
+  record HolisticResult(
+      int sentences,
+      Rate benign,
+      Rate negativeTemplates,
+      Map<String, Rate> byAxis,
+      Map<String, Rate> byDescriptor,
+      Map<String, String> descriptorAxis,
+      double minMaxPassRatioDescriptors,
+      double minMaxPassRatioAxes,
+      Rate dispreferredBenign,
+      Rate preferredBenign,
+      double minMaxPassRatioPreferred) {}
 
   /** Texts per second, with the machine's 1-minute load average while measuring (2 cores here). */
-  record Throughput(int texts, double averageTokens, double textsPerSecond, int batchSize, double loadAverage) {}
+  record Throughput(
+      int texts, double averageTokens, double textsPerSecond, int batchSize, double loadAverage) {}
 
-  String report(Path dataDir, List<String> scorerNames, int holisticSample, String[] args) throws IOException {
+  String report(Path dataDir, List<String> scorerNames, int holisticSample, String[] args)
+      throws IOException {
     long start = System.nanoTime();
     log.println("Loading the corpus and its held-out test split from " + dataDir);
     DeduplicatedSplit split = TrainingCorpus.load(dataDir);
@@ -145,24 +181,31 @@ public final class QualityReport {
     for (String name : scorerNames) {
       log.println("Scoring with " + name);
       try (ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(name.strip()))) {
-        results.add(measure(name.strip(), scorer, test, xsTest, coconot, holistic, throughputTexts));
+        results.add(
+            measure(name.strip(), scorer, test, xsTest, coconot, holistic, throughputTexts));
       }
     }
     log.printf("Quality report done in %.0f s%n", (System.nanoTime() - start) / 1e9);
-    return QualityMarkdown.render(results, split, policies, holisticSample, args,
-        LocalDate.now(ZoneOffset.UTC).toString());
+    return QualityMarkdown.render(
+        results, split, policies, holisticSample, args, LocalDate.now(ZoneOffset.UTC).toString());
   }
 
-  ScorerResults measure(String name, ContentScorer scorer, List<LabelledText> test,
-      List<EvaluationSets.XsTestPrompt> xsTest, List<String> coconot,
-      List<EvaluationSets.HolisticSentence> holistic, List<String> throughputTexts) {
+  ScorerResults measure(
+      String name,
+      ContentScorer scorer,
+      List<LabelledText> test,
+      List<EvaluationSets.XsTestPrompt> xsTest,
+      List<String> coconot,
+      List<EvaluationSets.HolisticSentence> holistic,
+      List<String> throughputTexts) {
     Policy policy = policies.defaultPolicy();
     // Held-out test split.
     List<String> testTexts = test.stream().map(LabelledText::text).toList();
     List<ContentScores> testScores = scoreInBatches(scorer, testTexts, name + " test split");
     boolean[] flagged = new boolean[test.size()];
     for (int i = 0; i < test.size(); i++) {
-      flagged[i] = decide(policy, testTexts.get(i), testScores.get(i)).decision() != Decision.RELEASE;
+      flagged[i] =
+          decide(policy, testTexts.get(i), testScores.get(i)).decision() != Decision.RELEASE;
     }
     Map<String, HeadResult> heads = new LinkedHashMap<>();
     for (int h = 0; h < Heads.COUNT; h++) {
@@ -178,15 +221,29 @@ public final class QualityReport {
         double score = h == Heads.UNSAFE ? scores.unsafe() : scores.score(Category.values()[h - 1]);
         s.add(score);
         y.add(label == LabelledText.POSITIVE);
-        f.add(h == Heads.UNSAFE ? flagged[i] : score >= policy.categories().get(Category.values()[h - 1]).review());
+        f.add(
+            h == Heads.UNSAFE
+                ? flagged[i]
+                : score >= policy.categories().get(Category.values()[h - 1]).review());
       }
       double[] scores = s.stream().mapToDouble(Double::doubleValue).toArray();
       boolean[] labels = toArray(y);
       BinaryMetrics.Confusion confusion = BinaryMetrics.confusion(toArray(f), labels);
-      double threshold = h == Heads.UNSAFE ? Double.NaN : policy.categories().get(Category.values()[h - 1]).review();
-      heads.put(Heads.NAMES.get(h), new HeadResult(count(labels), labels.length - count(labels),
-          BinaryMetrics.averagePrecision(scores, labels), BinaryMetrics.rocAuc(scores, labels), threshold,
-          confusion.precision(), confusion.recall(), confusion.f1()));
+      double threshold =
+          h == Heads.UNSAFE
+              ? Double.NaN
+              : policy.categories().get(Category.values()[h - 1]).review();
+      heads.put(
+          Heads.NAMES.get(h),
+          new HeadResult(
+              count(labels),
+              labels.length - count(labels),
+              BinaryMetrics.averagePrecision(scores, labels),
+              BinaryMetrics.rocAuc(scores, labels),
+              threshold,
+              confusion.precision(),
+              confusion.recall(),
+              confusion.f1()));
     }
     Map<String, int[]> sourceCounts = new TreeMap<>();
     for (int i = 0; i < test.size(); i++) {
@@ -200,11 +257,22 @@ public final class QualityReport {
       }
     }
     Map<String, SourceResult> bySource = new LinkedHashMap<>();
-    sourceCounts.forEach((source, c) -> bySource.put(source, new SourceResult(c[0], c[1],
-        c[0] == 0 ? Double.NaN : c[2] / (double) c[0], c[1] == 0 ? Double.NaN : c[3] / (double) c[1])));
+    sourceCounts.forEach(
+        (source, c) ->
+            bySource.put(
+                source,
+                new SourceResult(
+                    c[0],
+                    c[1],
+                    c[0] == 0 ? Double.NaN : c[2] / (double) c[0],
+                    c[1] == 0 ? Double.NaN : c[3] / (double) c[1])));
 
     // Benign look-alikes.
-    List<ContentScores> xsScores = scoreInBatches(scorer, xsTest.stream().map(EvaluationSets.XsTestPrompt::prompt).toList(), name + " XSTest");
+    List<ContentScores> xsScores =
+        scoreInBatches(
+            scorer,
+            xsTest.stream().map(EvaluationSets.XsTestPrompt::prompt).toList(),
+            name + " XSTest");
     int safeFlagged = 0;
     int safe = 0;
     int unsafeFlagged = 0;
@@ -212,7 +280,8 @@ public final class QualityReport {
     Map<String, int[]> byType = new TreeMap<>();
     for (int i = 0; i < xsTest.size(); i++) {
       EvaluationSets.XsTestPrompt prompt = xsTest.get(i);
-      boolean isFlagged = decide(policy, prompt.prompt(), xsScores.get(i)).decision() != Decision.RELEASE;
+      boolean isFlagged =
+          decide(policy, prompt.prompt(), xsScores.get(i)).decision() != Decision.RELEASE;
       if (prompt.safe()) {
         safe++;
         safeFlagged += isFlagged ? 1 : 0;
@@ -229,17 +298,35 @@ public final class QualityReport {
     List<ContentScores> coScores = scoreInBatches(scorer, coconot, name + " CoCoNot contrast");
     int coFlagged = 0;
     for (int i = 0; i < coconot.size(); i++) {
-      coFlagged += decide(policy, coconot.get(i), coScores.get(i)).decision() != Decision.RELEASE ? 1 : 0;
+      coFlagged +=
+          decide(policy, coconot.get(i), coScores.get(i)).decision() != Decision.RELEASE ? 1 : 0;
     }
 
     HolisticResult holisticResult = holistic(scorer, name, policy, holistic);
     Throughput throughput = ThroughputBenchmark.measure(scorer, throughputTexts, log);
-    return new ScorerResults(name, scorer.versions(), heads, bySource, new Rate(safeFlagged, safe),
-        new Rate(unsafeFlagged, unsafe), new Rate(coFlagged, coconot.size()), xsByType, holisticResult, throughput);
+    return new ScorerResults(
+        name,
+        scorer.versions(),
+        heads,
+        bySource,
+        new Rate(safeFlagged, safe),
+        new Rate(unsafeFlagged, unsafe),
+        new Rate(coFlagged, coconot.size()),
+        xsByType,
+        holisticResult,
+        throughput);
   }
 
-  private HolisticResult holistic(ContentScorer scorer, String name, Policy policy, List<EvaluationSets.HolisticSentence> sentences) {
-    List<ContentScores> scores = scoreInBatches(scorer, sentences.stream().map(EvaluationSets.HolisticSentence::text).toList(), name + " HolisticBias");
+  private HolisticResult holistic(
+      ContentScorer scorer,
+      String name,
+      Policy policy,
+      List<EvaluationSets.HolisticSentence> sentences) {
+    List<ContentScores> scores =
+        scoreInBatches(
+            scorer,
+            sentences.stream().map(EvaluationSets.HolisticSentence::text).toList(),
+            name + " HolisticBias");
     Map<String, int[]> byAxis = new TreeMap<>();
     Map<String, int[]> byDescriptor = new TreeMap<>();
     Map<String, int[]> byPreferredDescriptor = new TreeMap<>();
@@ -283,13 +370,23 @@ public final class QualityReport {
     byDescriptor.forEach((k, v) -> descriptors.put(k, new Rate(v[0], v[1])));
     Map<String, Rate> preferredDescriptors = new LinkedHashMap<>();
     byPreferredDescriptor.forEach((k, v) -> preferredDescriptors.put(k, new Rate(v[0], v[1])));
-    return new HolisticResult(sentences.size(), new Rate(benignFlagged, benign), new Rate(negativeFlagged, negative),
-        axes, descriptors, descriptorAxis, minMaxPassRatio(descriptors, 10), minMaxPassRatio(axes, 1),
-        new Rate(dispreferred[0], dispreferred[1]), new Rate(preferred[0], preferred[1]),
+    return new HolisticResult(
+        sentences.size(),
+        new Rate(benignFlagged, benign),
+        new Rate(negativeFlagged, negative),
+        axes,
+        descriptors,
+        descriptorAxis,
+        minMaxPassRatio(descriptors, 10),
+        minMaxPassRatio(axes, 1),
+        new Rate(dispreferred[0], dispreferred[1]),
+        new Rate(preferred[0], preferred[1]),
         minMaxPassRatio(preferredDescriptors, 10));
   }
 
-  /** Lowest pass rate over highest pass rate, over groups with at least {@code minSize} sentences. */
+  /**
+   * Lowest pass rate over highest pass rate, over groups with at least {@code minSize} sentences.
+   */
   static double minMaxPassRatio(Map<String, Rate> groups, int minSize) {
     double min = Double.MAX_VALUE;
     double max = 0;
@@ -307,7 +404,8 @@ public final class QualityReport {
   PolicyVerdict decide(Policy policy, String text, ContentScores scores) {
     TextScreening.Result screened = screening.screen(text);
     BiasFindings findings = bias.analyze(text);
-    return PolicyEngine.decide(policy, new ModerationFindings(null, scores, null, findings, null, screened.findings()));
+    return PolicyEngine.decide(
+        policy, new ModerationFindings(null, scores, null, findings, null, screened.findings()));
   }
 
   List<ContentScores> scoreInBatches(ContentScorer scorer, List<String> texts, String what) {
@@ -317,7 +415,9 @@ public final class QualityReport {
     for (int from = 0; from < texts.size(); from += batch) {
       out.addAll(scorer.scoreBatch(texts.subList(from, Math.min(texts.size(), from + batch))));
       if ((from / batch) % 20 == 19) {
-        log.printf("  %s: %d/%d (%.0f texts/s)%n", what, out.size(), texts.size(), out.size() / ((System.nanoTime() - start) / 1e9));
+        log.printf(
+            "  %s: %d/%d (%.0f texts/s)%n",
+            what, out.size(), texts.size(), out.size() / ((System.nanoTime() - start) / 1e9));
       }
     }
     return out;
@@ -350,7 +450,9 @@ public final class QualityReport {
   static List<Map.Entry<String, Rate>> worst(Map<String, Rate> rates, int n, int minSize) {
     return rates.entrySet().stream()
         .filter(e -> e.getValue().n() >= minSize)
-        .sorted(Comparator.comparingDouble((Map.Entry<String, Rate> e) -> e.getValue().rate()).reversed())
+        .sorted(
+            Comparator.comparingDouble((Map.Entry<String, Rate> e) -> e.getValue().rate())
+                .reversed())
         .limit(n)
         .toList();
   }

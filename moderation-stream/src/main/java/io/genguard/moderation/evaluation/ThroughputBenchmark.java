@@ -2,8 +2,8 @@ package io.genguard.moderation.evaluation;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.genguard.moderation.scoring.ContentScorer;
-import io.genguard.moderation.scoring.OnnxTextModel;
 import io.genguard.moderation.scoring.HashedNgramFeatures;
+import io.genguard.moderation.scoring.OnnxTextModel;
 import io.genguard.moderation.train.LabelledText;
 import java.io.IOException;
 import java.io.InputStream;
@@ -44,7 +44,8 @@ public final class ThroughputBenchmark {
   }
 
   /** Warms up, then scores every text in batches of {@value #BATCH_SIZE}; texts per second. */
-  public static QualityReport.Throughput measure(ContentScorer scorer, List<String> texts, PrintStream log) {
+  public static QualityReport.Throughput measure(
+      ContentScorer scorer, List<String> texts, PrintStream log) {
     for (int i = 0; i < 3; i++) {
       scorer.scoreBatch(texts.subList(0, Math.min(texts.size(), BATCH_SIZE)));
     }
@@ -55,19 +56,23 @@ public final class ThroughputBenchmark {
     double seconds = (System.nanoTime() - start) / 1e9;
     double perSecond = texts.size() / seconds;
     double tokens = averageTokens(texts);
-    double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-    log.printf("  throughput: %.0f texts/s (%d texts, %.0f tokens on average, batches of %d, load average %.1f)%n",
+    double load =
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    log.printf(
+        "  throughput: %.0f texts/s (%d texts, %.0f tokens on average, batches of %d, load average %.1f)%n",
         perSecond, texts.size(), tokens, BATCH_SIZE, load);
     return new QualityReport.Throughput(texts.size(), tokens, perSecond, BATCH_SIZE, load);
   }
 
   /** Average WordPiece tokens (all-MiniLM-L6-v2's tokenizer, special tokens included). */
   static double averageTokens(List<String> texts) {
-    try (InputStream in = ThroughputBenchmark.class.getResourceAsStream(OnnxTextModel.MINILM_TOKENIZER)) {
+    try (InputStream in =
+        ThroughputBenchmark.class.getResourceAsStream(OnnxTextModel.MINILM_TOKENIZER)) {
       if (in == null) {
         return Double.NaN;
       }
-      try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(in, java.util.Map.of("truncation", "false"))) {
+      try (HuggingFaceTokenizer tokenizer =
+          HuggingFaceTokenizer.newInstance(in, java.util.Map.of("truncation", "false"))) {
         long total = 0;
         for (String text : texts) {
           total += tokenizer.encode(text).getIds().length;

@@ -13,8 +13,8 @@ import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * What the gate knows about one request: the encoded output and verdict while it waits for the
- * other, and after a decision only the outcome (so duplicates can be recognised without keeping
- * the text).
+ * other, and after a decision only the outcome (so duplicates can be recognised without keeping the
+ * text).
  *
  * @param state where the request stands
  * @param outputId the output the entry is about, once known
@@ -22,7 +22,8 @@ import org.apache.kafka.common.serialization.Serializer;
  * @param verdict encoded ModerationVerdict, kept until decided
  * @param decidedAtMillis when a final decision was made (0 while pending), for retention
  */
-record GateEntry(State state, String outputId, byte[] output, byte[] verdict, long decidedAtMillis) {
+record GateEntry(
+    State state, String outputId, byte[] output, byte[] verdict, long decidedAtMillis) {
   private static final int FORMAT = 1;
 
   enum State {
@@ -61,7 +62,8 @@ record GateEntry(State state, String outputId, byte[] output, byte[] verdict, lo
 
   static Serde<GateEntry> serde() {
     Serializer<GateEntry> serializer = (topic, entry) -> entry == null ? null : entry.toBytes();
-    Deserializer<GateEntry> deserializer = (topic, bytes) -> bytes == null ? null : fromBytes(bytes);
+    Deserializer<GateEntry> deserializer =
+        (topic, bytes) -> bytes == null ? null : fromBytes(bytes);
     return Serdes.serdeFrom(serializer, deserializer);
   }
 

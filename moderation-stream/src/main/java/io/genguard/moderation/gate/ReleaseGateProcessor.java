@@ -122,51 +122,88 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
         || !verdict.getOutputSha256().equals(actualHash)) {
       emit(
           Topics.CONTENT_QUARANTINED,
-          outcome(output, verdict, GateOutcome.QUARANTINED, GateBasis.INTEGRITY, null,
-              List.of("integrity: the verdict judged output " + verdict.getOutputId() + " with hash "
-                  + verdict.getOutputSha256() + ", but output " + output.getOutputId()
-                  + " has hash " + actualHash)));
+          outcome(
+              output,
+              verdict,
+              GateOutcome.QUARANTINED,
+              GateBasis.INTEGRITY,
+              null,
+              List.of(
+                  "integrity: the verdict judged output "
+                      + verdict.getOutputId()
+                      + " with hash "
+                      + verdict.getOutputSha256()
+                      + ", but output "
+                      + output.getOutputId()
+                      + " has hash "
+                      + actualHash)));
       store.put(requestId, entry.decided(GateEntry.State.QUARANTINED, clock.millis()));
       return;
     }
     List<String> reasons = reasonTexts(verdict);
     switch (verdict.getDecision()) {
       case RELEASE -> {
-        emit(Topics.CONTENT_RELEASED,
+        emit(
+            Topics.CONTENT_RELEASED,
             outcome(output, verdict, GateOutcome.RELEASED, GateBasis.VERDICT, null, reasons));
         store.put(requestId, entry.decided(GateEntry.State.RELEASED, clock.millis()));
       }
       case BLOCK -> {
-        emit(Topics.CONTENT_QUARANTINED,
+        emit(
+            Topics.CONTENT_QUARANTINED,
             outcome(output, verdict, GateOutcome.QUARANTINED, GateBasis.VERDICT, null, reasons));
         store.put(requestId, entry.decided(GateEntry.State.QUARANTINED, clock.millis()));
       }
       case REVIEW -> {
-        emit(Topics.REVIEW_PENDING,
-            outcome(output, verdict, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT, null, reasons));
+        emit(
+            Topics.REVIEW_PENDING,
+            outcome(
+                output, verdict, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT, null, reasons));
         store.put(requestId, entry.held());
       }
       default -> throw new IllegalStateException("Unknown decision " + verdict.getDecision());
     }
   }
 
-  private void onReview(ReviewDecision review, RecordMetadata source, Record<byte[], byte[]> record) {
+  private void onReview(
+      ReviewDecision review, RecordMetadata source, Record<byte[], byte[]> record) {
     String requestId = review.getRequestId();
     GateEntry entry = store.get(requestId);
     if (entry != null && entry.state().isFinal()) {
-      LOG.info("Review {} for request {} ignored: already {}", review.getReviewId(), requestId, entry.state());
+      LOG.info(
+          "Review {} for request {} ignored: already {}",
+          review.getReviewId(),
+          requestId,
+          entry.state());
       return;
     }
     if (entry == null || entry.state() != GateEntry.State.HELD) {
-      deadLetter(source, record, new IllegalStateException(
-          "Review " + review.getReviewId() + " is for request " + requestId
-              + ", which is not held for review (" + (entry == null ? "unknown" : entry.state()) + ")"));
+      deadLetter(
+          source,
+          record,
+          new IllegalStateException(
+              "Review "
+                  + review.getReviewId()
+                  + " is for request "
+                  + requestId
+                  + ", which is not held for review ("
+                  + (entry == null ? "unknown" : entry.state())
+                  + ")"));
       return;
     }
     if (!review.getOutputId().equals(entry.outputId())) {
-      deadLetter(source, record, new IllegalStateException(
-          "Review " + review.getReviewId() + " names output " + review.getOutputId()
-              + " but request " + requestId + " holds output " + entry.outputId()));
+      deadLetter(
+          source,
+          record,
+          new IllegalStateException(
+              "Review "
+                  + review.getReviewId()
+                  + " names output "
+                  + review.getOutputId()
+                  + " but request "
+                  + requestId
+                  + " holds output "
+                  + entry.outputId()));
       return;
     }
     GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
@@ -175,13 +212,27 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     String note = review.getNote().isBlank() ? "" : ": " + review.getNote();
     if (review.getAction() == ReviewAction.APPROVE) {
       reasons.add("approved by " + review.getReviewer() + note);
-      emit(Topics.CONTENT_RELEASED,
-          outcome(output, verdict, GateOutcome.RELEASED, GateBasis.REVIEW, review.getReviewId(), reasons));
+      emit(
+          Topics.CONTENT_RELEASED,
+          outcome(
+              output,
+              verdict,
+              GateOutcome.RELEASED,
+              GateBasis.REVIEW,
+              review.getReviewId(),
+              reasons));
       store.put(requestId, entry.decided(GateEntry.State.RELEASED, clock.millis()));
     } else {
       reasons.add("rejected by " + review.getReviewer() + note);
-      emit(Topics.CONTENT_QUARANTINED,
-          outcome(output, verdict, GateOutcome.QUARANTINED, GateBasis.REVIEW, review.getReviewId(), reasons));
+      emit(
+          Topics.CONTENT_QUARANTINED,
+          outcome(
+              output,
+              verdict,
+              GateOutcome.QUARANTINED,
+              GateBasis.REVIEW,
+              review.getReviewId(),
+              reasons));
       store.put(requestId, entry.decided(GateEntry.State.QUARANTINED, clock.millis()));
     }
   }
@@ -208,8 +259,13 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       List<String> reasons) {
     Decision decision = verdict.getDecision();
     return ReleaseGateOutcome.newBuilder()
-        .setEventId(EventIds.nameBased("gate", output.getRequestId(), outcome.name(), basis.name(),
-            reviewId == null ? "" : reviewId))
+        .setEventId(
+            EventIds.nameBased(
+                "gate",
+                output.getRequestId(),
+                outcome.name(),
+                basis.name(),
+                reviewId == null ? "" : reviewId))
         .setRequestId(output.getRequestId())
         .setOutputId(output.getOutputId())
         .setTenantId(output.getTenantId())
@@ -234,14 +290,26 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   }
 
   private void deadLetter(RecordMetadata source, Record<byte[], byte[]> record, Exception error) {
-    Topic<String, ?> input = Topics.all().stream()
-        .filter(topic -> topic.name().equals(source.topic()))
-        .findFirst()
-        .orElseThrow();
-    var deadLetter = DeadLetters.of(source.topic(), source.partition(), source.offset(),
-        record.key(), record.value(), "gate", error, Instant.ofEpochMilli(clock.millis()));
+    Topic<String, ?> input =
+        Topics.all().stream()
+            .filter(topic -> topic.name().equals(source.topic()))
+            .findFirst()
+            .orElseThrow();
+    var deadLetter =
+        DeadLetters.of(
+            source.topic(),
+            source.partition(),
+            source.offset(),
+            record.key(),
+            record.value(),
+            "gate",
+            error,
+            Instant.ofEpochMilli(clock.millis()));
     String deadLetterTopic = input.requireDeadLetterTopic();
-    String key = record.key() == null ? null : new String(record.key(), java.nio.charset.StandardCharsets.UTF_8);
+    String key =
+        record.key() == null
+            ? null
+            : new String(record.key(), java.nio.charset.StandardCharsets.UTF_8);
     context.forward(
         new Record<>(key, DEAD_LETTERS.encode(deadLetter), clock.millis()),
         ReleaseGateTopology.deadLetterSinkName(deadLetterTopic));

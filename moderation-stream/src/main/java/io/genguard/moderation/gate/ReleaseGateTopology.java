@@ -26,34 +26,55 @@ public final class ReleaseGateTopology {
     Topology topology = new Topology();
     // Read raw bytes so undecodable records reach the processor, which dead-letters them.
     String[] sources = {"outputs-source", "verdicts-source", "reviews-source"};
-    topology.addSource(sources[0], Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(),
+    topology.addSource(
+        sources[0],
+        Serdes.ByteArray().deserializer(),
+        Serdes.ByteArray().deserializer(),
         Topics.GENERATION_OUTPUTS.name());
-    topology.addSource(sources[1], Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(),
+    topology.addSource(
+        sources[1],
+        Serdes.ByteArray().deserializer(),
+        Serdes.ByteArray().deserializer(),
         Topics.MODERATION_VERDICTS.name());
-    topology.addSource(sources[2], Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(),
+    topology.addSource(
+        sources[2],
+        Serdes.ByteArray().deserializer(),
+        Serdes.ByteArray().deserializer(),
         Topics.REVIEW_DECISIONS.name());
     // One processor joins the three inputs per request id in its store.
-    topology.addProcessor(PROCESSOR, () -> new ReleaseGateProcessor(clock, decisionRetention), sources);
+    topology.addProcessor(
+        PROCESSOR, () -> new ReleaseGateProcessor(clock, decisionRetention), sources);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), GateEntry.serde()),
         PROCESSOR);
     // Outcomes go out already encoded.
-    for (Topic<String, ?> out : java.util.List.of(
-        Topics.CONTENT_RELEASED, Topics.CONTENT_QUARANTINED, Topics.REVIEW_PENDING)) {
-      topology.addSink(sinkName(out), out.name(), Serdes.String().serializer(),
-          Serdes.ByteArray().serializer(), PROCESSOR);
+    for (Topic<String, ?> out :
+        java.util.List.of(
+            Topics.CONTENT_RELEASED, Topics.CONTENT_QUARANTINED, Topics.REVIEW_PENDING)) {
+      topology.addSink(
+          sinkName(out),
+          out.name(),
+          Serdes.String().serializer(),
+          Serdes.ByteArray().serializer(),
+          PROCESSOR);
     }
-    for (Topic<String, ?> in : java.util.List.of(
-        Topics.GENERATION_OUTPUTS, Topics.MODERATION_VERDICTS, Topics.REVIEW_DECISIONS)) {
+    for (Topic<String, ?> in :
+        java.util.List.of(
+            Topics.GENERATION_OUTPUTS, Topics.MODERATION_VERDICTS, Topics.REVIEW_DECISIONS)) {
       String deadLetters = in.requireDeadLetterTopic();
-      topology.addSink(deadLetterSinkName(deadLetters), deadLetters, Serdes.String().serializer(),
-          Serdes.ByteArray().serializer(), PROCESSOR);
+      topology.addSink(
+          deadLetterSinkName(deadLetters),
+          deadLetters,
+          Serdes.String().serializer(),
+          Serdes.ByteArray().serializer(),
+          PROCESSOR);
     }
     return topology;
   }
 
-  public static Properties streamsConfig(String bootstrapServers, String stateDir, int replication) {
+  public static Properties streamsConfig(
+      String bootstrapServers, String stateDir, int replication) {
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, APPLICATION_ID);
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);

@@ -24,9 +24,9 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * Buffers outputs and judges them in batches of up to {@code maxBatchSize}, or whatever has arrived
  * after {@code maxDelayMillis}: a few milliseconds of buffering buy a lot of model throughput.
  *
- * <p>Invariant: the buffer is empty at every checkpoint barrier ({@link
- * #prepareSnapshotPreBarrier} flushes it), so the operator needs no state and a restore from a
- * checkpoint re-reads from Kafka exactly the outputs that had not yet been judged.
+ * <p>Invariant: the buffer is empty at every checkpoint barrier ({@link #prepareSnapshotPreBarrier}
+ * flushes it), so the operator needs no state and a restore from a checkpoint re-reads from Kafka
+ * exactly the outputs that had not yet been judged.
  *
  * <p>Metrics (group {@value #METRIC_GROUP}; with Flink's Prometheus reporter they become {@code
  * flink_taskmanager_job_task_operator_genguard_*}): {@value #OUTPUTS_SCORED} (counter), {@value
@@ -45,6 +45,7 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
   public static final String SCORING_LATENCY_MS = "scoring_latency_ms";
   public static final String OUTPUT_AGE_MS = "output_age_ms";
   public static final String DECISIONS = "decisions";
+
   /** Samples each histogram keeps for its quantiles. */
   private static final int HISTOGRAM_WINDOW = 1000;
 
@@ -70,7 +71,8 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
       throw new IllegalArgumentException("maxBatchSize must be at least 1, was " + maxBatchSize);
     }
     if (maxDelayMillis < 0) {
-      throw new IllegalArgumentException("maxDelayMillis must not be negative, was " + maxDelayMillis);
+      throw new IllegalArgumentException(
+          "maxDelayMillis must not be negative, was " + maxDelayMillis);
     }
     this.moderatorFactory = moderatorFactory;
     this.maxBatchSize = maxBatchSize;
@@ -87,8 +89,10 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
     metrics = getMetricGroup().addGroup(METRIC_GROUP);
     outputsScored = metrics.counter(OUTPUTS_SCORED);
     batchSize = metrics.histogram(BATCH_SIZE, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-    scoringLatency = metrics.histogram(SCORING_LATENCY_MS, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-    outputAge = metrics.histogram(OUTPUT_AGE_MS, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+    scoringLatency =
+        metrics.histogram(SCORING_LATENCY_MS, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+    outputAge =
+        metrics.histogram(OUTPUT_AGE_MS, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
     decisions = new HashMap<>();
   }
 
@@ -174,7 +178,11 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
       decisions
           .computeIfAbsent(
               decision + "/" + category,
-              key -> metrics.addGroup("decision", decision).addGroup("category", category).counter(DECISIONS))
+              key ->
+                  metrics
+                      .addGroup("decision", decision)
+                      .addGroup("category", category)
+                      .counter(DECISIONS))
           .inc();
     }
   }

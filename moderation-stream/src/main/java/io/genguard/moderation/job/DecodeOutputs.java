@@ -23,7 +23,9 @@ public final class DecodeOutputs extends ProcessFunction<KafkaMessage, KafkaMess
 
   /** Dead letters, already encoded for the gen.outputs dead-letter topic. */
   public static final OutputTag<KafkaMessage> DEAD_LETTERS =
-      new OutputTag<>("dead-letters", org.apache.flink.api.common.typeinfo.TypeInformation.of(KafkaMessage.class));
+      new OutputTag<>(
+          "dead-letters",
+          org.apache.flink.api.common.typeinfo.TypeInformation.of(KafkaMessage.class));
 
   private transient EventCodec<GenerationOutput> outputs;
   private transient EventCodec<DeadLetter> deadLetters;
@@ -48,8 +50,14 @@ public final class DecodeOutputs extends ProcessFunction<KafkaMessage, KafkaMess
     } catch (EventDecodingException e) {
       DeadLetter deadLetter =
           DeadLetters.of(
-              message.topic, message.partition, message.offset, message.key, message.value,
-              "moderation", e, Instant.now());
+              message.topic,
+              message.partition,
+              message.offset,
+              message.key,
+              message.value,
+              "moderation",
+              e,
+              Instant.now());
       deadLetterCount.inc();
       context.output(
           DEAD_LETTERS,

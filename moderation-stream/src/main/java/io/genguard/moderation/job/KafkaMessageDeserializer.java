@@ -6,7 +6,8 @@ import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /** Keeps Kafka records as bytes with their position, so decoding errors can name the offset. */
-public final class KafkaMessageDeserializer implements KafkaRecordDeserializationSchema<KafkaMessage> {
+public final class KafkaMessageDeserializer
+    implements KafkaRecordDeserializationSchema<KafkaMessage> {
   private static final long serialVersionUID = 1L;
 
   @Override

@@ -68,11 +68,16 @@ public final class ModerationJob {
   public static void configure(StreamExecutionEnvironment env, ModerationJobConfig config) {
     env.setParallelism(config.parallelism());
     env.enableCheckpointing(config.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
-    env.getCheckpointConfig().setMinPauseBetweenCheckpoints(Math.min(100, config.checkpointInterval().toMillis()));
+    env.getCheckpointConfig()
+        .setMinPauseBetweenCheckpoints(Math.min(100, config.checkpointInterval().toMillis()));
     Configuration restart = new Configuration();
     restart.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
-    restart.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF, Duration.ofMillis(500));
-    restart.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF, Duration.ofSeconds(30));
+    restart.set(
+        RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF,
+        Duration.ofMillis(500));
+    restart.set(
+        RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF,
+        Duration.ofSeconds(30));
     env.configure(restart);
   }
 

@@ -27,14 +27,16 @@ public record ModerationJobConfig(
 
   public static final String BOOTSTRAP_SERVERS = "GENGUARD_KAFKA_BOOTSTRAP_SERVERS";
   public static final String CONSUMER_GROUP = "GENGUARD_MODERATION_GROUP";
-  public static final String TRANSACTIONAL_ID_PREFIX = "GENGUARD_MODERATION_TRANSACTIONAL_ID_PREFIX";
+  public static final String TRANSACTIONAL_ID_PREFIX =
+      "GENGUARD_MODERATION_TRANSACTIONAL_ID_PREFIX";
   public static final String PARALLELISM = "GENGUARD_MODERATION_PARALLELISM";
   public static final String CHECKPOINT_INTERVAL_MS = "GENGUARD_MODERATION_CHECKPOINT_INTERVAL_MS";
   public static final String MAX_BATCH_SIZE = "GENGUARD_MODERATION_MAX_BATCH_SIZE";
   public static final String MAX_BATCH_DELAY_MS = "GENGUARD_MODERATION_MAX_BATCH_DELAY_MS";
 
   public ModerationJobConfig {
-    require(bootstrapServers != null && !bootstrapServers.isBlank(), BOOTSTRAP_SERVERS, "must be set");
+    require(
+        bootstrapServers != null && !bootstrapServers.isBlank(), BOOTSTRAP_SERVERS, "must be set");
     require(parallelism >= 1, PARALLELISM, "must be at least 1, was " + parallelism);
     require(
         !checkpointInterval.isNegative() && checkpointInterval.toMillis() >= 10,
@@ -63,26 +65,43 @@ public record ModerationJobConfig(
         env.getOrDefault(CONSUMER_GROUP, defaults.consumerGroup()),
         env.getOrDefault(TRANSACTIONAL_ID_PREFIX, defaults.transactionalIdPrefix()),
         integer(env, PARALLELISM, defaults.parallelism()),
-        Duration.ofMillis(integer(env, CHECKPOINT_INTERVAL_MS, (int) defaults.checkpointInterval().toMillis())),
+        Duration.ofMillis(
+            integer(env, CHECKPOINT_INTERVAL_MS, (int) defaults.checkpointInterval().toMillis())),
         integer(env, MAX_BATCH_SIZE, defaults.maxBatchSize()),
-        Duration.ofMillis(integer(env, MAX_BATCH_DELAY_MS, (int) defaults.maxBatchDelay().toMillis())));
+        Duration.ofMillis(
+            integer(env, MAX_BATCH_DELAY_MS, (int) defaults.maxBatchDelay().toMillis())));
   }
 
   public ModerationJobConfig withParallelism(int newParallelism) {
     return new ModerationJobConfig(
-        bootstrapServers, consumerGroup, transactionalIdPrefix, newParallelism, checkpointInterval,
-        maxBatchSize, maxBatchDelay);
+        bootstrapServers,
+        consumerGroup,
+        transactionalIdPrefix,
+        newParallelism,
+        checkpointInterval,
+        maxBatchSize,
+        maxBatchDelay);
   }
 
   public ModerationJobConfig withCheckpointInterval(Duration interval) {
     return new ModerationJobConfig(
-        bootstrapServers, consumerGroup, transactionalIdPrefix, parallelism, interval, maxBatchSize,
+        bootstrapServers,
+        consumerGroup,
+        transactionalIdPrefix,
+        parallelism,
+        interval,
+        maxBatchSize,
         maxBatchDelay);
   }
 
   public ModerationJobConfig withNames(String group, String transactionalPrefix) {
     return new ModerationJobConfig(
-        bootstrapServers, group, transactionalPrefix, parallelism, checkpointInterval, maxBatchSize,
+        bootstrapServers,
+        group,
+        transactionalPrefix,
+        parallelism,
+        checkpointInterval,
+        maxBatchSize,
         maxBatchDelay);
   }
 

@@ -100,8 +100,9 @@ public final class ContentModerator implements BatchModerator {
       }
       BiasFindings bias = biasAnalysis.apply(result.textForScoring());
       ProvenanceFindings provenanceFindings = provenance.check(output, output.getText());
-      ModerationFindings findings = new ModerationFindings(
-          output.getTenantId(), scores, failure, bias, provenanceFindings, result.findings());
+      ModerationFindings findings =
+          new ModerationFindings(
+              output.getTenantId(), scores, failure, bias, provenanceFindings, result.findings());
       verdicts.add(verdict(output, result, findings, policy.decide(findings)));
     }
     return verdicts;
@@ -117,8 +118,11 @@ public final class ContentModerator implements BatchModerator {
     try {
       List<ContentScores> scores = pending.get(scorerTimeout.toMillis(), TimeUnit.MILLISECONDS);
       if (scores.size() != texts.size()) {
-        return new ScoringOutcome(null, new ScorerFailure(ScorerFailure.Kind.ERROR,
-            "scorer returned " + scores.size() + " results for " + texts.size() + " texts"));
+        return new ScoringOutcome(
+            null,
+            new ScorerFailure(
+                ScorerFailure.Kind.ERROR,
+                "scorer returned " + scores.size() + " results for " + texts.size() + " texts"));
       }
       return new ScoringOutcome(scores, null);
     } catch (TimeoutException e) {
@@ -127,20 +131,29 @@ public final class ContentModerator implements BatchModerator {
       scoringThread.shutdownNow();
       scoringThread = newScoringThread();
       scorer = scorerFactory.get();
-      return new ScoringOutcome(null, new ScorerFailure(ScorerFailure.Kind.TIMEOUT,
-          "scorer did not answer within " + scorerTimeout.toMillis() + " ms"));
+      return new ScoringOutcome(
+          null,
+          new ScorerFailure(
+              ScorerFailure.Kind.TIMEOUT,
+              "scorer did not answer within " + scorerTimeout.toMillis() + " ms"));
     } catch (ExecutionException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
-      return new ScoringOutcome(null, new ScorerFailure(ScorerFailure.Kind.ERROR,
-          cause.getClass().getSimpleName() + ": " + cause.getMessage()));
+      return new ScoringOutcome(
+          null,
+          new ScorerFailure(
+              ScorerFailure.Kind.ERROR,
+              cause.getClass().getSimpleName() + ": " + cause.getMessage()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new ScoringOutcome(null, new ScorerFailure(ScorerFailure.Kind.ERROR, "interrupted"));
     }
   }
 
-  private ModerationVerdict verdict(GenerationOutput output, TextScreening.Result screened,
-      ModerationFindings findings, PolicyVerdict decided) {
+  private ModerationVerdict verdict(
+      GenerationOutput output,
+      TextScreening.Result screened,
+      ModerationFindings findings,
+      PolicyVerdict decided) {
     Map<String, Double> categories = new LinkedHashMap<>();
     double unsafe = 0;
     if (findings.scores() != null) {
@@ -152,7 +165,8 @@ public final class ContentModerator implements BatchModerator {
     Map<String, String> versions = new LinkedHashMap<>(componentVersions);
     versions.putAll(scorer.versions());
     return ModerationVerdict.newBuilder()
-        .setEventId(EventIds.nameBased("verdict-event", output.getOutputId(), decided.policyVersion()))
+        .setEventId(
+            EventIds.nameBased("verdict-event", output.getOutputId(), decided.policyVersion()))
         .setVerdictId(EventIds.nameBased("verdict", output.getOutputId(), decided.policyVersion()))
         .setOutputId(output.getOutputId())
         .setRequestId(output.getRequestId())
@@ -175,11 +189,12 @@ public final class ContentModerator implements BatchModerator {
   }
 
   private static ExecutorService newScoringThread() {
-    return Executors.newSingleThreadExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "content-scorer");
-      thread.setDaemon(true);
-      return thread;
-    });
+    return Executors.newSingleThreadExecutor(
+        runnable -> {
+          Thread thread = new Thread(runnable, "content-scorer");
+          thread.setDaemon(true);
+          return thread;
+        });
   }
 
   @Override

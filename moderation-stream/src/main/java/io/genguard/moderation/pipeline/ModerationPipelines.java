@@ -18,10 +18,10 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * Builds the moderator the Flink job runs, from names and paths only, so the factory can be
- * shipped to task managers: the scorer by name, the policy file (re-read when it changes; an
- * invalid file leaves the running policy in force), and the provenance keys from the environment or
- * a key directory.
+ * Builds the moderator the Flink job runs, from names and paths only, so the factory can be shipped
+ * to task managers: the scorer by name, the policy file (re-read when it changes; an invalid file
+ * leaves the running policy in force), and the provenance keys from the environment or a key
+ * directory.
  */
 public final class ModerationPipelines {
   /** How long one scoring call may take before its outputs go to policy as a scorer timeout. */
@@ -34,10 +34,13 @@ public final class ModerationPipelines {
    * @param policyFile policy YAML, or null for the built-in default policy
    * @param keyDirectory where the provenance key files are (environment keys take precedence)
    */
-  public static BatchModerator.Factory factory(String scorerName, Path policyFile, Path keyDirectory) {
-    String scorer = scorerName == null || scorerName.equals("default") ? ScorerConfig.DEFAULT_NAME : scorerName;
+  public static BatchModerator.Factory factory(
+      String scorerName, Path policyFile, Path keyDirectory) {
+    String scorer =
+        scorerName == null || scorerName.equals("default") ? ScorerConfig.DEFAULT_NAME : scorerName;
     if (!ScorerFactory.NAMES.contains(scorer)) {
-      throw new IllegalArgumentException("Unknown scorer '" + scorerName + "'; known scorers: " + ScorerFactory.NAMES);
+      throw new IllegalArgumentException(
+          "Unknown scorer '" + scorerName + "'; known scorers: " + ScorerFactory.NAMES);
     }
     String policy = policyFile == null ? null : policyFile.toAbsolutePath().toString();
     if (policy != null) {
@@ -48,10 +51,12 @@ public final class ModerationPipelines {
   }
 
   static BatchModerator create(String scorerName, String policyFile, String keyDirectory) {
-    Supplier<PolicySet> policies = policyFile == null
-        ? constant(PolicyLoader.loadDefault())
-        : reloading(new PolicyReloader(Path.of(policyFile)));
-    ProvenanceKeys keys = ProvenanceKeys.fromEnvironmentOrDirectory(System.getenv(), Path.of(keyDirectory));
+    Supplier<PolicySet> policies =
+        policyFile == null
+            ? constant(PolicyLoader.loadDefault())
+            : reloading(new PolicyReloader(Path.of(policyFile)));
+    ProvenanceKeys keys =
+        ProvenanceKeys.fromEnvironmentOrDirectory(System.getenv(), Path.of(keyDirectory));
     BiasAnalyzer bias = BiasAnalyzer.loadDefault();
     Map<String, String> versions = new java.util.LinkedHashMap<>(bias.versions());
     versions.put("provenance", WatermarkParameters.SCHEME);

@@ -29,9 +29,11 @@ public final class ProvenanceChecker {
   public ProvenanceFindings check(GenerationOutput output, String text) {
     WatermarkDetection detection = watermark(output.getWatermark(), text);
     SignedManifest manifest = output.getManifest();
-    io.genguard.provenance.manifest.ManifestStatus manifestStatus = manifest == null
-        ? io.genguard.provenance.manifest.ManifestStatus.ABSENT
-        : verifier.verify(text, manifest.getCanonicalJson(), manifest.getSignature(), manifest.getKeyId());
+    io.genguard.provenance.manifest.ManifestStatus manifestStatus =
+        manifest == null
+            ? io.genguard.provenance.manifest.ManifestStatus.ABSENT
+            : verifier.verify(
+                text, manifest.getCanonicalJson(), manifest.getSignature(), manifest.getKeyId());
     boolean scored = detection.tokensScored() > 0;
     return ProvenanceFindings.newBuilder()
         .setWatermark(status(detection))

@@ -69,13 +69,16 @@ final class LocatedYaml {
       Node root = read(parser, origin);
       if (parser.nextToken() != null) {
         JsonLocation at = parser.currentTokenLocation();
-        throw new InvalidPolicyException(origin, at.getLineNr(), at.getColumnNr(), "more than one YAML document");
+        throw new InvalidPolicyException(
+            origin, at.getLineNr(), at.getColumnNr(), "more than one YAML document");
       }
       return root;
     } catch (JsonProcessingException e) {
       JsonLocation at = e.getLocation();
       throw new InvalidPolicyException(
-          origin, at == null ? 0 : at.getLineNr(), at == null ? 0 : at.getColumnNr(),
+          origin,
+          at == null ? 0 : at.getLineNr(),
+          at == null ? 0 : at.getColumnNr(),
           "not valid YAML: " + e.getOriginalMessage());
     } catch (IOException e) {
       throw new InvalidPolicyException(origin, 0, 0, "cannot read: " + e.getMessage());
@@ -98,13 +101,16 @@ final class LocatedYaml {
           Node value = read(parser, origin);
           if (map.containsKey(key)) {
             throw new InvalidPolicyException(
-                origin, keyAt.getLineNr(), keyAt.getColumnNr(),
+                origin,
+                keyAt.getLineNr(),
+                keyAt.getColumnNr(),
                 "duplicate key '" + key + "' (first at line " + map.get(key).line() + ")");
           }
           map.put(key, value);
           keys.put(key, new int[] {keyAt.getLineNr(), keyAt.getColumnNr()});
         }
-        return new Node(Collections.unmodifiableMap(map), line, column, Collections.unmodifiableMap(keys));
+        return new Node(
+            Collections.unmodifiableMap(map), line, column, Collections.unmodifiableMap(keys));
       }
       case START_ARRAY -> {
         List<Node> list = new ArrayList<>();

@@ -55,14 +55,19 @@ public record Policy(
       double stereotypeThreshold,
       Decision stereotypeDecision) {
     public TargetedBias {
-      categories = Collections.unmodifiableSet(categories.isEmpty() ? EnumSet.noneOf(Category.class) : EnumSet.copyOf(categories));
+      categories =
+          Collections.unmodifiableSet(
+              categories.isEmpty() ? EnumSet.noneOf(Category.class) : EnumSet.copyOf(categories));
       requireProbability("targetedBias.minScore", minScore);
       requireProbability("targetedBias.stereotypeThreshold", stereotypeThreshold);
     }
   }
 
-  /** Decisions for provenance findings (a valid manifest and a detected watermark call for none). */
-  public record Provenance(Decision manifestInvalid, Decision manifestAbsent, Decision watermarkNotDetected) {}
+  /**
+   * Decisions for provenance findings (a valid manifest and a detected watermark call for none).
+   */
+  public record Provenance(
+      Decision manifestInvalid, Decision manifestAbsent, Decision watermarkNotDetected) {}
 
   /** Decisions when the scorer could not judge the text; RELEASE is refused (fail closed). */
   public record Failures(Decision scorerError, Decision scorerTimeout) {
@@ -75,7 +80,8 @@ public record Policy(
   }
 
   /** Decisions for texts that are empty, truncated for scoring, not UTF-8, or not in English. */
-  public record Screening(Decision empty, Decision truncated, Decision invalidUtf8, Decision unsupportedLanguage) {}
+  public record Screening(
+      Decision empty, Decision truncated, Decision invalidUtf8, Decision unsupportedLanguage) {}
 
   static void requireProbability(String name, double value) {
     if (!(value >= 0 && value <= 1)) {

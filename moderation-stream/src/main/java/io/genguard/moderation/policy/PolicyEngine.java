@@ -51,17 +51,31 @@ public final class PolicyEngine {
     if (findings.scorerFailure() != null) {
       reasons.add(failureReason(policy.failures(), findings.scorerFailure()));
     } else if (scores == null && !empty) {
-      reasons.add(failureReason(policy.failures(), new ModerationFindings.ScorerFailure(
-          ModerationFindings.ScorerFailure.Kind.ERROR, "no scores were produced for this text")));
+      reasons.add(
+          failureReason(
+              policy.failures(),
+              new ModerationFindings.ScorerFailure(
+                  ModerationFindings.ScorerFailure.Kind.ERROR,
+                  "no scores were produced for this text")));
     }
     if (scores != null) {
       for (Category category : Category.values()) {
-        addThresholdReason(reasons, category.id(), scores.score(category), policy.categories().get(category),
-            ReasonCodes.CATEGORY_REVIEW, ReasonCodes.CATEGORY_BLOCK);
+        addThresholdReason(
+            reasons,
+            category.id(),
+            scores.score(category),
+            policy.categories().get(category),
+            ReasonCodes.CATEGORY_REVIEW,
+            ReasonCodes.CATEGORY_BLOCK);
       }
       if (policy.unsafe() != null) {
-        addThresholdReason(reasons, null, scores.unsafe(), policy.unsafe(),
-            ReasonCodes.UNSAFE_REVIEW, ReasonCodes.UNSAFE_BLOCK);
+        addThresholdReason(
+            reasons,
+            null,
+            scores.unsafe(),
+            policy.unsafe(),
+            ReasonCodes.UNSAFE_REVIEW,
+            ReasonCodes.UNSAFE_BLOCK);
       }
       if (findings.bias() != null) {
         addBiasReasons(reasons, policy.targetedBias(), findings.bias(), scores);
@@ -86,21 +100,50 @@ public final class PolicyEngine {
   }
 
   private static void addThresholdReason(
-      List<VerdictReason> reasons, String category, double score, Thresholds thresholds,
-      String reviewCode, String blockCode) {
+      List<VerdictReason> reasons,
+      String category,
+      double score,
+      Thresholds thresholds,
+      String reviewCode,
+      String blockCode) {
     String what = category == null ? "overall unsafe" : category;
     if (score >= thresholds.block()) {
-      reasons.add(new VerdictReason(blockCode, Decision.BLOCK, category, score, thresholds.block(),
-          String.format(Locale.ROOT, "%s score %.3f is at or above the BLOCK threshold %.2f", what, score, thresholds.block())));
+      reasons.add(
+          new VerdictReason(
+              blockCode,
+              Decision.BLOCK,
+              category,
+              score,
+              thresholds.block(),
+              String.format(
+                  Locale.ROOT,
+                  "%s score %.3f is at or above the BLOCK threshold %.2f",
+                  what,
+                  score,
+                  thresholds.block())));
     } else if (score >= thresholds.review()) {
-      reasons.add(new VerdictReason(reviewCode, Decision.REVIEW, category, score, thresholds.review(),
-          String.format(Locale.ROOT, "%s score %.3f is at or above the REVIEW threshold %.2f (BLOCK at %.2f)",
-              what, score, thresholds.review(), thresholds.block())));
+      reasons.add(
+          new VerdictReason(
+              reviewCode,
+              Decision.REVIEW,
+              category,
+              score,
+              thresholds.review(),
+              String.format(
+                  Locale.ROOT,
+                  "%s score %.3f is at or above the REVIEW threshold %.2f (BLOCK at %.2f)",
+                  what,
+                  score,
+                  thresholds.review(),
+                  thresholds.block())));
     }
   }
 
   private static void addBiasReasons(
-      List<VerdictReason> reasons, Policy.TargetedBias rule, BiasFindings bias, ContentScores scores) {
+      List<VerdictReason> reasons,
+      Policy.TargetedBias rule,
+      BiasFindings bias,
+      ContentScores scores) {
     if (!bias.targetedGroups().isEmpty()) {
       Category worst = null;
       for (Category category : rule.categories()) {
@@ -108,64 +151,138 @@ public final class PolicyEngine {
           worst = category;
         }
       }
-      if (worst != null && scores.score(worst) >= rule.minScore() && rule.decision() != Decision.RELEASE) {
-        reasons.add(new VerdictReason(ReasonCodes.BIAS_TARGETED, rule.decision(), worst.id(), scores.score(worst),
-            rule.minScore(),
-            String.format(Locale.ROOT, "%s content (score %.3f, targeted-bias threshold %.2f) is aimed at %s",
-                worst.id(), scores.score(worst), rule.minScore(), String.join(", ", bias.targetedGroups()))));
+      if (worst != null
+          && scores.score(worst) >= rule.minScore()
+          && rule.decision() != Decision.RELEASE) {
+        reasons.add(
+            new VerdictReason(
+                ReasonCodes.BIAS_TARGETED,
+                rule.decision(),
+                worst.id(),
+                scores.score(worst),
+                rule.minScore(),
+                String.format(
+                    Locale.ROOT,
+                    "%s content (score %.3f, targeted-bias threshold %.2f) is aimed at %s",
+                    worst.id(),
+                    scores.score(worst),
+                    rule.minScore(),
+                    String.join(", ", bias.targetedGroups()))));
       }
     }
     if (!bias.groups().isEmpty()
         && bias.stereotypeScore() >= rule.stereotypeThreshold()
         && rule.stereotypeDecision() != Decision.RELEASE) {
-      reasons.add(new VerdictReason(ReasonCodes.BIAS_STEREOTYPE, rule.stereotypeDecision(), null,
-          bias.stereotypeScore(), rule.stereotypeThreshold(),
-          String.format(Locale.ROOT, "implicit-stereotype signal %.3f is at or above %.2f for %s",
-              bias.stereotypeScore(), rule.stereotypeThreshold(), String.join(", ", bias.groups()))));
+      reasons.add(
+          new VerdictReason(
+              ReasonCodes.BIAS_STEREOTYPE,
+              rule.stereotypeDecision(),
+              null,
+              bias.stereotypeScore(),
+              rule.stereotypeThreshold(),
+              String.format(
+                  Locale.ROOT,
+                  "implicit-stereotype signal %.3f is at or above %.2f for %s",
+                  bias.stereotypeScore(),
+                  rule.stereotypeThreshold(),
+                  String.join(", ", bias.groups()))));
     }
   }
 
   private static void addProvenanceReasons(
       List<VerdictReason> reasons, Policy.Provenance rule, ProvenanceFindings provenance) {
     if (provenance.getManifest() == ManifestStatus.INVALID) {
-      reasons.add(new VerdictReason(ReasonCodes.MANIFEST_INVALID, rule.manifestInvalid(), null, null, null,
-          "the provenance manifest's signature does not verify: the text or its manifest was altered"));
-    } else if (provenance.getManifest() == ManifestStatus.ABSENT && rule.manifestAbsent() != Decision.RELEASE) {
-      reasons.add(new VerdictReason(ReasonCodes.MANIFEST_ABSENT, rule.manifestAbsent(), null, null, null,
-          "the output carries no provenance manifest and this policy requires a valid one"));
+      reasons.add(
+          new VerdictReason(
+              ReasonCodes.MANIFEST_INVALID,
+              rule.manifestInvalid(),
+              null,
+              null,
+              null,
+              "the provenance manifest's signature does not verify: the text or its manifest was altered"));
+    } else if (provenance.getManifest() == ManifestStatus.ABSENT
+        && rule.manifestAbsent() != Decision.RELEASE) {
+      reasons.add(
+          new VerdictReason(
+              ReasonCodes.MANIFEST_ABSENT,
+              rule.manifestAbsent(),
+              null,
+              null,
+              null,
+              "the output carries no provenance manifest and this policy requires a valid one"));
     }
     if (provenance.getWatermark() == WatermarkStatus.NOT_DETECTED
         && rule.watermarkNotDetected() != Decision.RELEASE) {
-      String z = provenance.getZScore() == null ? "" : String.format(Locale.ROOT, " (z = %.2f over %d tokens)",
-          provenance.getZScore(), provenance.getTokensScored());
-      reasons.add(new VerdictReason(ReasonCodes.WATERMARK_NOT_DETECTED, rule.watermarkNotDetected(), null,
-          provenance.getZScore(), null,
-          "no generator watermark was detected" + z
-              + "; that means unknown origin, not human-written, and this policy requires the watermark"));
+      String z =
+          provenance.getZScore() == null
+              ? ""
+              : String.format(
+                  Locale.ROOT,
+                  " (z = %.2f over %d tokens)",
+                  provenance.getZScore(),
+                  provenance.getTokensScored());
+      reasons.add(
+          new VerdictReason(
+              ReasonCodes.WATERMARK_NOT_DETECTED,
+              rule.watermarkNotDetected(),
+              null,
+              provenance.getZScore(),
+              null,
+              "no generator watermark was detected"
+                  + z
+                  + "; that means unknown origin, not human-written, and this policy requires the watermark"));
     }
   }
 
-  private static VerdictReason screeningReason(Policy.Screening rule, TextScreening.Finding finding) {
+  private static VerdictReason screeningReason(
+      Policy.Screening rule, TextScreening.Finding finding) {
     return switch (finding.issue()) {
-      case EMPTY -> new VerdictReason(ReasonCodes.TEXT_EMPTY, rule.empty(), null, null, null, finding.detail());
-      case TRUNCATED -> new VerdictReason(ReasonCodes.TEXT_TRUNCATED, rule.truncated(), null, null, null, finding.detail());
-      case INVALID_UTF8 -> new VerdictReason(ReasonCodes.TEXT_INVALID_UTF8, rule.invalidUtf8(), null, null, null, finding.detail());
-      case UNSUPPORTED_LANGUAGE -> new VerdictReason(
-          ReasonCodes.TEXT_UNSUPPORTED_LANGUAGE, rule.unsupportedLanguage(), null, null, null, finding.detail());
+      case EMPTY ->
+          new VerdictReason(
+              ReasonCodes.TEXT_EMPTY, rule.empty(), null, null, null, finding.detail());
+      case TRUNCATED ->
+          new VerdictReason(
+              ReasonCodes.TEXT_TRUNCATED, rule.truncated(), null, null, null, finding.detail());
+      case INVALID_UTF8 ->
+          new VerdictReason(
+              ReasonCodes.TEXT_INVALID_UTF8,
+              rule.invalidUtf8(),
+              null,
+              null,
+              null,
+              finding.detail());
+      case UNSUPPORTED_LANGUAGE ->
+          new VerdictReason(
+              ReasonCodes.TEXT_UNSUPPORTED_LANGUAGE,
+              rule.unsupportedLanguage(),
+              null,
+              null,
+              null,
+              finding.detail());
     };
   }
 
-  private static VerdictReason failureReason(Policy.Failures rule, ModerationFindings.ScorerFailure failure) {
+  private static VerdictReason failureReason(
+      Policy.Failures rule, ModerationFindings.ScorerFailure failure) {
     boolean timeout = failure.kind() == ModerationFindings.ScorerFailure.Kind.TIMEOUT;
     Decision decision = timeout ? rule.scorerTimeout() : rule.scorerError();
-    return new VerdictReason(timeout ? ReasonCodes.SCORER_TIMEOUT : ReasonCodes.SCORER_ERROR, decision, null, null, null,
-        (timeout ? "the scorer timed out: " : "the scorer failed: ") + failure.message()
-            + "; the text was not judged, so it is held (" + decision + ")");
+    return new VerdictReason(
+        timeout ? ReasonCodes.SCORER_TIMEOUT : ReasonCodes.SCORER_ERROR,
+        decision,
+        null,
+        null,
+        null,
+        (timeout ? "the scorer timed out: " : "the scorer failed: ")
+            + failure.message()
+            + "; the text was not judged, so it is held ("
+            + decision
+            + ")");
   }
 
   private static VerdictReason clearReason(Policy policy, ContentScores scores) {
     if (scores == null) {
-      return new VerdictReason(ReasonCodes.CLEAR, Decision.RELEASE, null, null, null, "no rule of the policy applies");
+      return new VerdictReason(
+          ReasonCodes.CLEAR, Decision.RELEASE, null, null, null, "no rule of the policy applies");
     }
     Category highest = Category.HATE;
     double margin = Double.MAX_VALUE;
@@ -178,8 +295,17 @@ public final class PolicyEngine {
     }
     double score = scores.score(highest);
     double threshold = policy.categories().get(highest).review();
-    return new VerdictReason(ReasonCodes.CLEAR, Decision.RELEASE, highest.id(), score, threshold,
-        String.format(Locale.ROOT, "every category is below its REVIEW threshold; closest: %s %.3f < %.2f",
-            highest.id(), score, threshold));
+    return new VerdictReason(
+        ReasonCodes.CLEAR,
+        Decision.RELEASE,
+        highest.id(),
+        score,
+        threshold,
+        String.format(
+            Locale.ROOT,
+            "every category is below its REVIEW threshold; closest: %s %.3f < %.2f",
+            highest.id(),
+            score,
+            threshold));
   }
 }

@@ -50,7 +50,8 @@ public final class PolicyLoader {
   /** Classpath location of the policy that ships with GenGuard. */
   public static final String DEFAULT_RESOURCE = "/policies/default-policy.yaml";
 
-  private static final Set<String> TOP_KEYS = Set.of("policyId", "version", "description", "default", "tenants");
+  private static final Set<String> TOP_KEYS =
+      Set.of("policyId", "version", "description", "default", "tenants");
   private static final Set<String> RULE_KEYS =
       Set.of("categories", "unsafe", "targetedBias", "provenance", "failures", "screening");
 
@@ -60,9 +61,11 @@ public final class PolicyLoader {
   public static PolicySet loadDefault() {
     try (InputStream in = PolicyLoader.class.getResourceAsStream(DEFAULT_RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException("Default policy " + DEFAULT_RESOURCE + " is not on the classpath");
+        throw new IllegalStateException(
+            "Default policy " + DEFAULT_RESOURCE + " is not on the classpath");
       }
-      return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "classpath:" + DEFAULT_RESOURCE);
+      return parse(
+          new String(in.readAllBytes(), StandardCharsets.UTF_8), "classpath:" + DEFAULT_RESOURCE);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + DEFAULT_RESOURCE, e);
     }
@@ -74,7 +77,8 @@ public final class PolicyLoader {
     try {
       yaml = Files.readString(file, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new InvalidPolicyException(file.toString(), 0, 0, "cannot read the file: " + e.getMessage());
+      throw new InvalidPolicyException(
+          file.toString(), 0, 0, "cannot read the file: " + e.getMessage());
     }
     return parse(yaml, file.toString());
   }
@@ -105,7 +109,12 @@ public final class PolicyLoader {
         Node merged = merge(defaults, overrides);
         tenants.put(
             tenant.getKey(),
-            binder.rules(merged, policyId + ":" + tenant.getKey(), version, "tenant '" + tenant.getKey() + "'", false));
+            binder.rules(
+                merged,
+                policyId + ":" + tenant.getKey(),
+                version,
+                "tenant '" + tenant.getKey() + "'",
+                false));
       }
     }
     return new PolicySet(policyId, version, sha256(yaml), defaultPolicy, tenants);
@@ -120,17 +129,22 @@ public final class PolicyLoader {
     Map<String, int[]> keys = new LinkedHashMap<>(base.keyPositions());
     for (Map.Entry<String, Node> entry : override.map().entrySet()) {
       Node existing = merged.get(entry.getKey());
-      merged.put(entry.getKey(), existing == null ? entry.getValue() : merge(existing, entry.getValue()));
+      merged.put(
+          entry.getKey(), existing == null ? entry.getValue() : merge(existing, entry.getValue()));
       keys.put(entry.getKey(), override.keyPosition(entry.getKey()));
     }
     return new Node(
-        java.util.Collections.unmodifiableMap(merged), override.line(), override.column(),
+        java.util.Collections.unmodifiableMap(merged),
+        override.line(),
+        override.column(),
         java.util.Collections.unmodifiableMap(keys));
   }
 
   static String sha256(String text) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is not available", e);
     }
@@ -143,7 +157,10 @@ public final class PolicyLoader {
       Map<String, Node> m = node.map();
       Node categoriesNode = m.get("categories");
       if (categoriesNode == null) {
-        throw error(node, where + " has no 'categories' section; every category needs review and block thresholds");
+        throw error(
+            node,
+            where
+                + " has no 'categories' section; every category needs review and block thresholds");
       }
       requireMap(categoriesNode, "categories");
       Map<Category, Thresholds> categories = new EnumMap<>(Category.class);
@@ -162,7 +179,10 @@ public final class PolicyLoader {
         }
       }
       Node unsafeNode = m.get("unsafe");
-      Thresholds unsafe = unsafeNode == null || unsafeNode.value() == null ? null : thresholds(unsafeNode, "unsafe");
+      Thresholds unsafe =
+          unsafeNode == null || unsafeNode.value() == null
+              ? null
+              : thresholds(unsafeNode, "unsafe");
       return new Policy(
           policyId,
           version,
@@ -194,7 +214,11 @@ public final class PolicyLoader {
       Decision stereotypeDecision = Decision.REVIEW;
       if (node != null && node.value() != null) {
         requireMap(node, "targetedBias");
-        onlyKeys(node, Set.of("categories", "minScore", "decision", "stereotypeThreshold", "stereotypeDecision"), "targetedBias");
+        onlyKeys(
+            node,
+            Set.of(
+                "categories", "minScore", "decision", "stereotypeThreshold", "stereotypeDecision"),
+            "targetedBias");
         Map<String, Node> m = node.map();
         if (m.containsKey("categories")) {
           Node list = m.get("categories");
@@ -217,28 +241,48 @@ public final class PolicyLoader {
           decision = decision(m.get("decision"), "targetedBias.decision");
         }
         if (m.containsKey("stereotypeThreshold")) {
-          stereotypeThreshold = probability(m.get("stereotypeThreshold"), "targetedBias.stereotypeThreshold");
+          stereotypeThreshold =
+              probability(m.get("stereotypeThreshold"), "targetedBias.stereotypeThreshold");
         }
         if (m.containsKey("stereotypeDecision")) {
-          stereotypeDecision = decision(m.get("stereotypeDecision"), "targetedBias.stereotypeDecision");
+          stereotypeDecision =
+              decision(m.get("stereotypeDecision"), "targetedBias.stereotypeDecision");
         }
       }
-      return new Policy.TargetedBias(categories, minScore, decision, stereotypeThreshold, stereotypeDecision);
+      return new Policy.TargetedBias(
+          categories, minScore, decision, stereotypeThreshold, stereotypeDecision);
     }
 
     Policy.Provenance provenance(Node node) {
-      Map<String, Decision> d = decisions(node, "provenance", Map.of(
-          "manifestInvalid", Decision.BLOCK, "manifestAbsent", Decision.RELEASE, "watermarkNotDetected", Decision.RELEASE));
-      return new Policy.Provenance(d.get("manifestInvalid"), d.get("manifestAbsent"), d.get("watermarkNotDetected"));
+      Map<String, Decision> d =
+          decisions(
+              node,
+              "provenance",
+              Map.of(
+                  "manifestInvalid",
+                  Decision.BLOCK,
+                  "manifestAbsent",
+                  Decision.RELEASE,
+                  "watermarkNotDetected",
+                  Decision.RELEASE));
+      return new Policy.Provenance(
+          d.get("manifestInvalid"), d.get("manifestAbsent"), d.get("watermarkNotDetected"));
     }
 
     Policy.Failures failures(Node node) {
-      Map<String, Decision> d = decisions(node, "failures", Map.of(
-          "scorerError", Decision.REVIEW, "scorerTimeout", Decision.REVIEW));
+      Map<String, Decision> d =
+          decisions(
+              node,
+              "failures",
+              Map.of("scorerError", Decision.REVIEW, "scorerTimeout", Decision.REVIEW));
       for (String key : List.of("scorerError", "scorerTimeout")) {
         if (d.get(key) == Decision.RELEASE) {
-          throw errorAtKey(node, key,
-              "failures." + key + " is RELEASE; a scorer that fails or times out must lead to REVIEW or BLOCK"
+          throw errorAtKey(
+              node,
+              key,
+              "failures."
+                  + key
+                  + " is RELEASE; a scorer that fails or times out must lead to REVIEW or BLOCK"
                   + " (fail closed)");
         }
       }
@@ -246,10 +290,21 @@ public final class PolicyLoader {
     }
 
     Policy.Screening screening(Node node) {
-      Map<String, Decision> d = decisions(node, "screening", Map.of(
-          "empty", Decision.REVIEW, "truncated", Decision.REVIEW,
-          "invalidUtf8", Decision.REVIEW, "unsupportedLanguage", Decision.REVIEW));
-      return new Policy.Screening(d.get("empty"), d.get("truncated"), d.get("invalidUtf8"), d.get("unsupportedLanguage"));
+      Map<String, Decision> d =
+          decisions(
+              node,
+              "screening",
+              Map.of(
+                  "empty",
+                  Decision.REVIEW,
+                  "truncated",
+                  Decision.REVIEW,
+                  "invalidUtf8",
+                  Decision.REVIEW,
+                  "unsupportedLanguage",
+                  Decision.REVIEW));
+      return new Policy.Screening(
+          d.get("empty"), d.get("truncated"), d.get("invalidUtf8"), d.get("unsupportedLanguage"));
     }
 
     Map<String, Decision> decisions(Node node, String where, Map<String, Decision> defaults) {
@@ -299,7 +354,8 @@ public final class PolicyLoader {
         throw error(node, where + " has no value");
       }
       if (!node.isScalar()) {
-        throw error(node, where + " must be a single value, not a " + (node.isMap() ? "mapping" : "list"));
+        throw error(
+            node, where + " must be a single value, not a " + (node.isMap() ? "mapping" : "list"));
       }
       return node.text();
     }
@@ -321,8 +377,15 @@ public final class PolicyLoader {
     void onlyKeys(Node node, Set<String> allowed, String where) {
       for (Map.Entry<String, Node> entry : node.map().entrySet()) {
         if (!allowed.contains(entry.getKey())) {
-          throw errorAtKey(node, entry.getKey(),
-              "unknown key '" + entry.getKey() + "' in " + where + "; allowed: " + new java.util.TreeSet<>(allowed));
+          throw errorAtKey(
+              node,
+              entry.getKey(),
+              "unknown key '"
+                  + entry.getKey()
+                  + "' in "
+                  + where
+                  + "; allowed: "
+                  + new java.util.TreeSet<>(allowed));
         }
       }
     }

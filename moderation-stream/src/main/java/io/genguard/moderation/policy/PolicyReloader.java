@@ -86,20 +86,30 @@ public final class PolicyReloader implements Supplier<PolicySet> {
       lastError = null;
       return new Result(Outcome.UNCHANGED, running, null);
     }
-    if (candidate.policyId().equals(running.policyId()) && candidate.version().equals(running.version())) {
-      return reject("Policy " + file + " changed but still says version '" + running.version()
-          + "'; give changed rules a new version so that verdicts name the rules they were decided by");
+    if (candidate.policyId().equals(running.policyId())
+        && candidate.version().equals(running.version())) {
+      return reject(
+          "Policy "
+              + file
+              + " changed but still says version '"
+              + running.version()
+              + "'; give changed rules a new version so that verdicts name the rules they were decided by");
     }
     current.set(candidate);
     lastError = null;
-    LOG.info("Policy {} version {} is now in force (was {})", candidate.policyId(), candidate.version(), running.version());
+    LOG.info(
+        "Policy {} version {} is now in force (was {})",
+        candidate.policyId(),
+        candidate.version(),
+        running.version());
     return new Result(Outcome.RELOADED, candidate, null);
   }
 
   private Result reject(String error) {
     lastError = error;
     PolicySet running = current.get();
-    LOG.error("{}; policy {} version {} stays in force", error, running.policyId(), running.version());
+    LOG.error(
+        "{}; policy {} version {} stays in force", error, running.policyId(), running.version());
     return new Result(Outcome.REJECTED, running, error);
   }
 

@@ -7,7 +7,11 @@ import java.util.Map;
  * file's id, version and content digest (so an audit can tell two edits of one version apart).
  */
 public record PolicySet(
-    String policyId, String version, String sha256, Policy defaultPolicy, Map<String, Policy> tenants) {
+    String policyId,
+    String version,
+    String sha256,
+    Policy defaultPolicy,
+    Map<String, Policy> tenants) {
   public PolicySet {
     tenants = Map.copyOf(tenants);
   }

@@ -8,7 +8,8 @@ import java.util.List;
  * What policy decided about one text: the decision (the strictest any reason calls for), every
  * reason, and which policy decided.
  */
-public record PolicyVerdict(Decision decision, List<VerdictReason> reasons, String policyId, String policyVersion) {
+public record PolicyVerdict(
+    Decision decision, List<VerdictReason> reasons, String policyId, String policyVersion) {
   public PolicyVerdict {
     reasons = List.copyOf(reasons);
     if (reasons.isEmpty()) {

@@ -12,7 +12,11 @@ public record Thresholds(double review, double block) {
     }
     if (review > block) {
       throw new IllegalArgumentException(
-          "review threshold " + review + " is above block threshold " + block + "; review must be <= block");
+          "review threshold "
+              + review
+              + " is above block threshold "
+              + block
+              + "; review must be <= block");
     }
   }
 }

@@ -14,7 +14,12 @@ import io.genguard.events.v1.Reason;
  * @param message human-readable explanation
  */
 public record VerdictReason(
-    String code, Decision decision, String category, Double score, Double threshold, String message) {
+    String code,
+    Decision decision,
+    String category,
+    Double score,
+    Double threshold,
+    String message) {
   /** The wire form in {@code ModerationVerdict.reasons}. */
   public Reason toAvro() {
     return Reason.newBuilder()

@@ -32,7 +32,9 @@ public enum Category {
       }
     }
     throw new IllegalArgumentException(
-        "Unknown category '" + id + "'; expected one of hate, harassment, sexual, sexual_minors,"
+        "Unknown category '"
+            + id
+            + "'; expected one of hate, harassment, sexual, sexual_minors,"
             + " violence, self_harm, illicit");
   }
 }

@@ -32,7 +32,8 @@ public record EnsembleHeads(
     @JsonProperty("stackers") Map<String, StackerJson> stackers) {
 
   /** JSON form of a {@link StackedLogistic}. */
-  public record StackerJson(@JsonProperty("weights") double[] weights, @JsonProperty("bias") double bias) {
+  public record StackerJson(
+      @JsonProperty("weights") double[] weights, @JsonProperty("bias") double bias) {
     public StackedLogistic toStacker() {
       return new StackedLogistic(weights, bias);
     }
@@ -49,7 +50,8 @@ public record EnsembleHeads(
     stackers = new LinkedHashMap<>(stackers);
     for (String head : requiredHeads()) {
       if (!embeddingHeads.containsKey(head) || !stackers.containsKey(head)) {
-        throw new IllegalArgumentException("ensemble heads " + version + " lack head '" + head + "'");
+        throw new IllegalArgumentException(
+            "ensemble heads " + version + " lack head '" + head + "'");
       }
     }
   }

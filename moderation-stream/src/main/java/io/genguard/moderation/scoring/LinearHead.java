@@ -1,8 +1,8 @@
 package io.genguard.moderation.scoring;
 
 /**
- * One calibrated logistic-regression head over a dense or hashed feature space: {@code margin = w
- * . x + bias}, probability through {@link PlattCalibration}.
+ * One calibrated logistic-regression head over a dense or hashed feature space: {@code margin = w .
+ * x + bias}, probability through {@link PlattCalibration}.
  *
  * @param name "unsafe" or a {@link Category#id()}
  * @param weights one weight per feature

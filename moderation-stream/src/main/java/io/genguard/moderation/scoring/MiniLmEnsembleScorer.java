@@ -13,24 +13,27 @@ import java.util.Map;
 
 /**
  * GenGuard's built-in content model: all-MiniLM-L6-v2 (int8, from its Maven artifact, through DJL's
- * ONNX Runtime engine) embeds each text; per head, a logistic layer on the embedding and the
- * n-gram model's margin are stacked into one calibrated probability. Longer texts are cut into
- * windows of whole sentences (and the n-gram model into sentence chunks); each head takes its
- * highest window ("any part unsafe"), so one harmful sentence is not averaged away. The
- * train command fits it; see the model card in {@code models/minilm-ensemble}.
+ * ONNX Runtime engine) embeds each text; per head, a logistic layer on the embedding and the n-gram
+ * model's margin are stacked into one calibrated probability. Longer texts are cut into windows of
+ * whole sentences (and the n-gram model into sentence chunks); each head takes its highest window
+ * ("any part unsafe"), so one harmful sentence is not averaged away. The train command fits it; see
+ * the model card in {@code models/minilm-ensemble}.
  *
  * <p>Not thread-safe (owns a DJL predictor); the Flink job creates one per task.
  */
 public final class MiniLmEnsembleScorer implements ContentScorer {
   /** Factory and version name. */
   public static final String NAME = "minilm-ensemble";
+
   /** Classpath location of the trained heads. */
   public static final String DEFAULT_RESOURCE = "/models/minilm-ensemble/minilm-ensemble.json";
+
   /**
-   * Windows per ONNX Runtime call. One: the int8 model quantizes activations dynamically, with scales
-   * taken over the whole call, so batching windows of different texts changes every text's score a
-   * little (by up to a few hundredths here). One window a call keeps a text's score independent of
-   * its neighbours, reproducible on replay, and cost about 10% of throughput on two cores.
+   * Windows per ONNX Runtime call. One: the int8 model quantizes activations dynamically, with
+   * scales taken over the whole call, so batching windows of different texts changes every text's
+   * score a little (by up to a few hundredths here). One window a call keeps a text's score
+   * independent of its neighbours, reproducible on replay, and cost about 10% of throughput on two
+   * cores.
    */
   public static final int BATCH_SIZE = 1;
 
@@ -40,11 +43,18 @@ public final class MiniLmEnsembleScorer implements ContentScorer {
   private final Map<String, StackedLogistic> stackers = new LinkedHashMap<>();
   private final String version;
 
-  public MiniLmEnsembleScorer(NgramLogisticScorer ngram, EnsembleHeads heads, OnnxTextModel encoder, String digest) {
+  public MiniLmEnsembleScorer(
+      NgramLogisticScorer ngram, EnsembleHeads heads, OnnxTextModel encoder, String digest) {
     String ngramVersion = ngram.versions().get(NgramLogisticScorer.NAME);
     if (!ngramVersion.equals(heads.ngramModel())) {
-      throw new IllegalStateException("The MiniLM ensemble " + heads.version() + " was fitted on n-gram model "
-          + heads.ngramModel() + " but " + ngramVersion + " is loaded; rerun the train command (--model minilm)");
+      throw new IllegalStateException(
+          "The MiniLM ensemble "
+              + heads.version()
+              + " was fitted on n-gram model "
+              + heads.ngramModel()
+              + " but "
+              + ngramVersion
+              + " is loaded; rerun the train command (--model minilm)");
     }
     this.ngram = ngram;
     this.heads = heads;
@@ -57,8 +67,10 @@ public final class MiniLmEnsembleScorer implements ContentScorer {
   public static MiniLmEnsembleScorer loadDefault() {
     try (InputStream in = MiniLmEnsembleScorer.class.getResourceAsStream(DEFAULT_RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException("The MiniLM ensemble " + DEFAULT_RESOURCE
-            + " is not on the classpath; run the train command (--model minilm)");
+        throw new IllegalStateException(
+            "The MiniLM ensemble "
+                + DEFAULT_RESOURCE
+                + " is not on the classpath; run the train command (--model minilm)");
       }
       return fromBytes(in.readAllBytes());
     } catch (IOException e) {
@@ -78,7 +90,9 @@ public final class MiniLmEnsembleScorer implements ContentScorer {
   private static MiniLmEnsembleScorer fromBytes(byte[] bytes) throws IOException {
     EnsembleHeads heads = EnsembleHeads.read(new java.io.ByteArrayInputStream(bytes));
     NgramLogisticScorer ngram = NgramLogisticScorer.loadDefault();
-    OnnxTextModel encoder = OnnxTextModel.loadBundledMiniLm(heads.maxTokens(), heads.maxWindows(), BATCH_SIZE, heads.packTokens());
+    OnnxTextModel encoder =
+        OnnxTextModel.loadBundledMiniLm(
+            heads.maxTokens(), heads.maxWindows(), BATCH_SIZE, heads.packTokens());
     return new MiniLmEnsembleScorer(ngram, heads, encoder, NgramLogisticScorer.shortDigest(bytes));
   }
 
@@ -92,7 +106,10 @@ public final class MiniLmEnsembleScorer implements ContentScorer {
       for (Category category : Category.values()) {
         categories.put(category, probability(category.id(), ngramMargins, embeddings.get(i)));
       }
-      out.add(new ContentScores(probability(NgramLogisticModel.UNSAFE_HEAD, ngramMargins, embeddings.get(i)), categories));
+      out.add(
+          new ContentScores(
+              probability(NgramLogisticModel.UNSAFE_HEAD, ngramMargins, embeddings.get(i)),
+              categories));
     }
     return out;
   }

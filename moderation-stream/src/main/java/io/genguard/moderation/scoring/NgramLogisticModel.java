@@ -26,6 +26,7 @@ public record NgramLogisticModel(
     String modelVersion, HashedNgramFeatures features, Map<String, LinearHead> heads) {
   private static final int MAGIC = 0x47474e47; // "GGNG"
   private static final int FORMAT_VERSION = 1;
+
   /** Name of the overall head. */
   public static final String UNSAFE_HEAD = "unsafe";
 
@@ -56,7 +57,8 @@ public record NgramLogisticModel(
       }
     }
     if (!missing.isEmpty()) {
-      throw new IllegalArgumentException("n-gram model " + modelVersion + " lacks heads " + missing);
+      throw new IllegalArgumentException(
+          "n-gram model " + modelVersion + " lacks heads " + missing);
     }
     return this;
   }
@@ -65,7 +67,8 @@ public record NgramLogisticModel(
   public double probability(String head, String text) {
     LinearHead linear = heads.get(head);
     if (linear == null) {
-      throw new IllegalArgumentException("n-gram model " + modelVersion + " has no head '" + head + "'; it has " + heads.keySet());
+      throw new IllegalArgumentException(
+          "n-gram model " + modelVersion + " has no head '" + head + "'; it has " + heads.keySet());
     }
     double margin = Double.NEGATIVE_INFINITY;
     for (String chunk : chunks(text)) {
@@ -93,9 +96,11 @@ public record NgramLogisticModel(
     Map<String, Double> margins = margins(text);
     Map<Category, Double> categories = new java.util.EnumMap<>(Category.class);
     for (Category category : Category.values()) {
-      categories.put(category, heads.get(category.id()).calibration().probability(margins.get(category.id())));
+      categories.put(
+          category, heads.get(category.id()).calibration().probability(margins.get(category.id())));
     }
-    return new ContentScores(heads.get(UNSAFE_HEAD).calibration().probability(margins.get(UNSAFE_HEAD)), categories);
+    return new ContentScores(
+        heads.get(UNSAFE_HEAD).calibration().probability(margins.get(UNSAFE_HEAD)), categories);
   }
 
   /** Raw margins per head name, in head order: per head the highest over the text's chunks. */
@@ -154,7 +159,8 @@ public record NgramLogisticModel(
       for (int i = 0; i < weights.length; i++) {
         weights[i] = Math.round(head.weights()[i] / scale) * scale;
       }
-      rounded.put(head.name(), new LinearHead(head.name(), weights, head.bias(), head.calibration()));
+      rounded.put(
+          head.name(), new LinearHead(head.name(), weights, head.bias(), head.calibration()));
     }
     return new NgramLogisticModel(modelVersion, features, rounded);
   }
@@ -164,7 +170,8 @@ public record NgramLogisticModel(
     DataInputStream data = new DataInputStream(new GZIPInputStream(in));
     int magic = data.readInt();
     if (magic != MAGIC) {
-      throw new IOException("not a GenGuard n-gram model (bad magic " + Integer.toHexString(magic) + ")");
+      throw new IOException(
+          "not a GenGuard n-gram model (bad magic " + Integer.toHexString(magic) + ")");
     }
     int format = data.readInt();
     if (format != FORMAT_VERSION) {

@@ -14,13 +14,14 @@ import java.util.Map;
 
 /**
  * Calibrated per-category logistic regression over hashed word and character n-grams, trained by
- * {@code io.genguard.moderation.train.TrainCommand} on the shared data sets (see the model card next
- * to the weights). Cheap (no native code, well under a millisecond a text) and thread-safe: the
- * model is immutable.
+ * {@code io.genguard.moderation.train.TrainCommand} on the shared data sets (see the model card
+ * next to the weights). Cheap (no native code, well under a millisecond a text) and thread-safe:
+ * the model is immutable.
  */
 public final class NgramLogisticScorer implements ContentScorer {
   /** Classpath location of the committed model. */
   public static final String DEFAULT_RESOURCE = "/models/ngram-logistic/ngram-logistic.bin.gz";
+
   /** Name under which this scorer reports its version. */
   public static final String NAME = "ngram-logistic";
 

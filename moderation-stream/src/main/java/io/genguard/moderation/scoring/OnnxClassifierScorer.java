@@ -25,9 +25,9 @@ import java.util.TreeMap;
  * category's score is the highest probability of its labels, over all windows of the text, and
  * "unsafe" the highest of any mapped label.
  *
- * <p>The scores are the classifier's own probabilities, not recalibrated by GenGuard, and categories
- * no label maps to score 0: the versions name the categories the classifier covers, so a reviewer
- * can tell. Not thread-safe.
+ * <p>The scores are the classifier's own probabilities, not recalibrated by GenGuard, and
+ * categories no label maps to score 0: the versions name the categories the classifier covers, so a
+ * reviewer can tell. Not thread-safe.
  */
 public final class OnnxClassifierScorer implements ContentScorer {
   /** Factory and version name. */
@@ -41,8 +41,12 @@ public final class OnnxClassifierScorer implements ContentScorer {
   private final boolean multiLabel;
   private final String version;
 
-  OnnxClassifierScorer(OnnxTextModel model, List<String> labels, Map<String, Set<Category>> labelMap,
-      boolean multiLabel, String folderName) {
+  OnnxClassifierScorer(
+      OnnxTextModel model,
+      List<String> labels,
+      Map<String, Set<Category>> labelMap,
+      boolean multiLabel,
+      String folderName) {
     List<String> unmapped = new ArrayList<>();
     List<Set<Category>> byLabel = new ArrayList<>();
     for (String label : labels) {
@@ -54,14 +58,25 @@ public final class OnnxClassifierScorer implements ContentScorer {
       }
     }
     if (!unmapped.isEmpty()) {
-      throw new IllegalArgumentException("The classifier's labels " + unmapped + " are not in "
-          + ScorerConfig.KEY_LABEL_MAP + "; map each label to categories, or to 'none' to ignore it"
-          + " (labels: " + labels + ")");
+      throw new IllegalArgumentException(
+          "The classifier's labels "
+              + unmapped
+              + " are not in "
+              + ScorerConfig.KEY_LABEL_MAP
+              + "; map each label to categories, or to 'none' to ignore it"
+              + " (labels: "
+              + labels
+              + ")");
     }
     for (String mapped : labelMap.keySet()) {
       if (!labels.contains(mapped)) {
-        throw new IllegalArgumentException(ScorerConfig.KEY_LABEL_MAP + " names label '" + mapped
-            + "', which the classifier does not have (labels: " + labels + ")");
+        throw new IllegalArgumentException(
+            ScorerConfig.KEY_LABEL_MAP
+                + " names label '"
+                + mapped
+                + "', which the classifier does not have (labels: "
+                + labels
+                + ")");
       }
     }
     this.model = model;
@@ -70,20 +85,30 @@ public final class OnnxClassifierScorer implements ContentScorer {
     this.multiLabel = multiLabel;
     EnumSet<Category> covered = EnumSet.noneOf(Category.class);
     byLabel.forEach(covered::addAll);
-    this.version = folderName + "+onnx-sha256:" + model.modelDigest() + " (" + (multiLabel ? "sigmoid" : "softmax")
-        + ", uncalibrated, covers " + covered.stream().map(Category::id).toList() + ")";
+    this.version =
+        folderName
+            + "+onnx-sha256:"
+            + model.modelDigest()
+            + " ("
+            + (multiLabel ? "sigmoid" : "softmax")
+            + ", uncalibrated, covers "
+            + covered.stream().map(Category::id).toList()
+            + ")";
   }
 
   /** Loads the classifier folder named by {@link ScorerConfig#modelPath()}. */
   public static OnnxClassifierScorer load(ScorerConfig config) {
     if (config.modelPath() == null) {
-      throw new IllegalArgumentException("The onnx-classifier scorer needs " + ScorerConfig.KEY_MODEL_PATH
-          + ": a folder with model.onnx, tokenizer.json and config.json");
+      throw new IllegalArgumentException(
+          "The onnx-classifier scorer needs "
+              + ScorerConfig.KEY_MODEL_PATH
+              + ": a folder with model.onnx, tokenizer.json and config.json");
     }
     Path folder = config.modelPath();
     Path configFile = folder.resolve("config.json");
     if (!Files.isRegularFile(configFile)) {
-      throw new IllegalStateException("The classifier config " + configFile + " does not exist; it must hold id2label");
+      throw new IllegalStateException(
+          "The classifier config " + configFile + " does not exist; it must hold id2label");
     }
     JsonNode json;
     try {
@@ -96,12 +121,15 @@ public final class OnnxClassifierScorer implements ContentScorer {
       throw new IllegalStateException(configFile + " has no id2label mapping");
     }
     TreeMap<Integer, String> ordered = new TreeMap<>();
-    id2label.fields().forEachRemaining(e -> ordered.put(Integer.parseInt(e.getKey()), e.getValue().asText()));
+    id2label
+        .fields()
+        .forEachRemaining(e -> ordered.put(Integer.parseInt(e.getKey()), e.getValue().asText()));
     List<String> labels = new ArrayList<>(ordered.values());
     boolean multiLabel = "multi_label_classification".equals(json.path("problem_type").asText());
     OnnxTextModel model = OnnxTextModel.load(folder, config.maxTokens(), 8, 32);
     try {
-      return new OnnxClassifierScorer(model, labels, config.labelMap(), multiLabel, folder.getFileName().toString());
+      return new OnnxClassifierScorer(
+          model, labels, config.labelMap(), multiLabel, folder.getFileName().toString());
     } catch (RuntimeException e) {
       model.close();
       throw e;
@@ -129,7 +157,8 @@ public final class OnnxClassifierScorer implements ContentScorer {
       for (int w = 0; w < count; w++) {
         float[] row = logits[next++];
         if (row.length != labels.size()) {
-          throw new IllegalStateException("The classifier returned " + row.length + " logits for " + labels.size() + " labels");
+          throw new IllegalStateException(
+              "The classifier returned " + row.length + " logits for " + labels.size() + " labels");
         }
         double[] p = multiLabel ? sigmoid(row) : softmax(row);
         for (int l = 0; l < p.length; l++) {

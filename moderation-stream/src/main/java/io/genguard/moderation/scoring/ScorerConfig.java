@@ -11,9 +11,9 @@ import java.util.Set;
  * Which content scorer to run and how, as parsed from configuration.
  *
  * <p>Keys (all optional): {@value #KEY_NAME} (one of {@link ScorerFactory#NAMES}, default {@value
- * #DEFAULT_NAME}); {@value #KEY_MODEL_PATH} (a model file or folder; for {@code onnx-classifier} the
- * folder holding {@code model.onnx} and {@code tokenizer.json}); {@value #KEY_LABEL_MAP} (for {@code
- * onnx-classifier}: {@code label=category[,category];label=...}, e.g. {@code
+ * #DEFAULT_NAME}); {@value #KEY_MODEL_PATH} (a model file or folder; for {@code onnx-classifier}
+ * the folder holding {@code model.onnx} and {@code tokenizer.json}); {@value #KEY_LABEL_MAP} (for
+ * {@code onnx-classifier}: {@code label=category[,category];label=...}, e.g. {@code
  * toxic=harassment;identity_hate=hate;threat=violence,harassment}); {@value #KEY_MAX_TOKENS}
  * (tokens per text that the transformer scorers read, default {@value #DEFAULT_MAX_TOKENS}).
  *
@@ -60,7 +60,8 @@ public record ScorerConfig(
     try {
       tokens = Integer.parseInt(maxTokens.strip());
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(KEY_MAX_TOKENS + " must be an integer, got '" + maxTokens + "'");
+      throw new IllegalArgumentException(
+          KEY_MAX_TOKENS + " must be an integer, got '" + maxTokens + "'");
     }
     return new ScorerConfig(
         name,
@@ -91,7 +92,8 @@ public record ScorerConfig(
           try {
             categories.add(Category.fromId(id));
           } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(KEY_LABEL_MAP + ": label '" + label + "': " + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                KEY_LABEL_MAP + ": label '" + label + "': " + e.getMessage(), e);
           }
         }
       }

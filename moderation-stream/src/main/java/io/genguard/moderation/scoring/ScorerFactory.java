@@ -21,8 +21,12 @@ import java.util.List;
 public final class ScorerFactory {
   /** Every name {@link #create} accepts. */
   public static final List<String> NAMES =
-      List.of(MiniLmEnsembleScorer.NAME, OnnxClassifierScorer.NAME, NgramLogisticScorer.NAME,
-          KeywordBaselineScorer.NAME, TrivialBenchmarkScorer.NAME);
+      List.of(
+          MiniLmEnsembleScorer.NAME,
+          OnnxClassifierScorer.NAME,
+          NgramLogisticScorer.NAME,
+          KeywordBaselineScorer.NAME,
+          TrivialBenchmarkScorer.NAME);
 
   private ScorerFactory() {}
 
@@ -31,17 +35,25 @@ public final class ScorerFactory {
    */
   public static ContentScorer create(ScorerConfig config) {
     return switch (config.name()) {
-      case MiniLmEnsembleScorer.NAME -> config.modelPath() == null
-          ? MiniLmEnsembleScorer.loadDefault()
-          : MiniLmEnsembleScorer.load(config.modelPath());
+      case MiniLmEnsembleScorer.NAME ->
+          config.modelPath() == null
+              ? MiniLmEnsembleScorer.loadDefault()
+              : MiniLmEnsembleScorer.load(config.modelPath());
       case OnnxClassifierScorer.NAME -> OnnxClassifierScorer.load(config);
-      case NgramLogisticScorer.NAME -> config.modelPath() == null
-          ? NgramLogisticScorer.loadDefault()
-          : NgramLogisticScorer.load(config.modelPath());
+      case NgramLogisticScorer.NAME ->
+          config.modelPath() == null
+              ? NgramLogisticScorer.loadDefault()
+              : NgramLogisticScorer.load(config.modelPath());
       case KeywordBaselineScorer.NAME -> KeywordBaselineScorer.loadDefault();
       case TrivialBenchmarkScorer.NAME -> new TrivialBenchmarkScorer();
-      default -> throw new IllegalArgumentException(
-          "Unknown scorer '" + config.name() + "' (" + ScorerConfig.KEY_NAME + "); known scorers: " + NAMES);
+      default ->
+          throw new IllegalArgumentException(
+              "Unknown scorer '"
+                  + config.name()
+                  + "' ("
+                  + ScorerConfig.KEY_NAME
+                  + "); known scorers: "
+                  + NAMES);
     };
   }
 }

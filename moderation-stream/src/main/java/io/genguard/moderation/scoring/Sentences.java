@@ -4,7 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
-/** Splits text into sentences: after . ! ? (and closing quotes) followed by space, and at line breaks. */
+/**
+ * Splits text into sentences: after . ! ? (and closing quotes) followed by space, and at line
+ * breaks.
+ */
 public final class Sentences {
   private static final Pattern BOUNDARY = Pattern.compile("(?<=[.!?][\"')\\]]?)\\s+|\\s*\\n+\\s*");
 
@@ -24,7 +27,9 @@ public final class Sentences {
     return sentences;
   }
 
-  /** Sentences packed into chunks of at most {@code maxWords} words (a longer sentence is split). */
+  /**
+   * Sentences packed into chunks of at most {@code maxWords} words (a longer sentence is split).
+   */
   public static List<String> chunks(String text, int maxWords) {
     List<String> chunks = new ArrayList<>();
     StringBuilder current = new StringBuilder();

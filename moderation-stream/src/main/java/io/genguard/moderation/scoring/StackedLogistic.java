@@ -28,7 +28,8 @@ public record StackedLogistic(double[] weights, double bias) {
       positives += label ? 1 : 0;
     }
     if (positives == 0 || positives == y.length) {
-      throw new IllegalArgumentException("stacking needs positives and negatives; got " + positives + " of " + y.length);
+      throw new IllegalArgumentException(
+          "stacking needs positives and negatives; got " + positives + " of " + y.length);
     }
     beta[k] = Math.log(positives / (double) (y.length - positives));
     for (int iteration = 0; iteration < 50; iteration++) {

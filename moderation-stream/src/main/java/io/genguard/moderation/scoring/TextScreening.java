@@ -73,10 +73,13 @@ public final class TextScreening {
     return maxChars;
   }
 
-  /** Screens raw bytes that should be UTF-8; invalid sequences are replaced by U+FFFD and reported. */
+  /**
+   * Screens raw bytes that should be UTF-8; invalid sequences are replaced by U+FFFD and reported.
+   */
   public Result screen(byte[] utf8) {
     CharsetDecoder strict =
-        StandardCharsets.UTF_8.newDecoder()
+        StandardCharsets.UTF_8
+            .newDecoder()
             .onMalformedInput(CodingErrorAction.REPORT)
             .onUnmappableCharacter(CodingErrorAction.REPORT);
     try {
@@ -99,9 +102,12 @@ public final class TextScreening {
     List<Finding> findings = new ArrayList<>();
     int replacements = countInvalid(text);
     if (knownInvalid || replacements > 0) {
-      findings.add(new Finding(Issue.INVALID_UTF8,
-          "the text is not valid UTF-8" + (replacements > 0 ? " (" + replacements + " undecodable characters)" : "")
-              + "; it was scored with replacement characters"));
+      findings.add(
+          new Finding(
+              Issue.INVALID_UTF8,
+              "the text is not valid UTF-8"
+                  + (replacements > 0 ? " (" + replacements + " undecodable characters)" : "")
+                  + "; it was scored with replacement characters"));
     }
     if (text.isBlank()) {
       findings.add(new Finding(Issue.EMPTY, "the text is empty; there is nothing to score"));
@@ -114,8 +120,14 @@ public final class TextScreening {
         cut--;
       }
       forScoring = text.substring(0, cut);
-      findings.add(new Finding(Issue.TRUNCATED,
-          "the text has " + text.length() + " characters; only the first " + cut + " were scored"));
+      findings.add(
+          new Finding(
+              Issue.TRUNCATED,
+              "the text has "
+                  + text.length()
+                  + " characters; only the first "
+                  + cut
+                  + " were scored"));
     }
     String language = languageProblem(forScoring);
     if (language != null) {
@@ -144,10 +156,10 @@ public final class TextScreening {
   }
 
   /**
-   * A sentence when the text is probably not English, else null. Two cheap signals (no model):
-   * most letters outside the Latin script, or a text of 8+ words of which under 8% are among the
-   * most common English words (every English paragraph is full of them; Spanish, German or Turkish
-   * prose is not). Short texts get the benefit of the doubt.
+   * A sentence when the text is probably not English, else null. Two cheap signals (no model): most
+   * letters outside the Latin script, or a text of 8+ words of which under 8% are among the most
+   * common English words (every English paragraph is full of them; Spanish, German or Turkish prose
+   * is not). Short texts get the benefit of the doubt.
    */
   static String languageProblem(String text) {
     int letters = 0;
@@ -169,7 +181,10 @@ public final class TextScreening {
       }
     }
     if (letters >= 4 && latin < letters * 0.5) {
-      return "the text is mostly in a non-Latin script (" + (letters - latin) + " of " + letters
+      return "the text is mostly in a non-Latin script ("
+          + (letters - latin)
+          + " of "
+          + letters
           + " letters); the scorers are trained on English only";
     }
     List<String> words = HashedNgramFeatures.words(text.toLowerCase(Locale.ROOT));
@@ -181,7 +196,10 @@ public final class TextScreening {
         }
       }
       if (common < words.size() * 0.08) {
-        return "only " + common + " of " + words.size()
+        return "only "
+            + common
+            + " of "
+            + words.size()
             + " words are common English words; the text is probably not English, which the scorers"
             + " are not trained on";
       }
@@ -189,18 +207,19 @@ public final class TextScreening {
     return null;
   }
 
-  private static final Set<String> COMMON_ENGLISH = Set.of(
-      "the", "be", "to", "of", "and", "a", "in", "that", "have", "i", "it", "for", "not", "on",
-      "with", "he", "as", "you", "do", "at", "this", "but", "his", "by", "from", "they", "we",
-      "say", "her", "she", "or", "an", "will", "my", "one", "all", "would", "there", "their",
-      "what", "so", "up", "out", "if", "about", "who", "get", "which", "go", "me", "when", "make",
-      "can", "like", "time", "no", "just", "him", "know", "take", "people", "into", "year",
-      "your", "good", "some", "could", "them", "see", "other", "than", "then", "now", "look",
-      "only", "come", "its", "over", "think", "also", "back", "after", "use", "two", "how",
-      "our", "work", "first", "well", "way", "even", "new", "want", "because", "any", "these",
-      "give", "day", "most", "us", "is", "are", "was", "were", "been", "has", "had", "did",
-      "does", "am", "i'm", "it's", "don't", "should", "here", "why", "very", "more", "much",
-      "where", "those", "too", "never", "always", "really", "please", "thank", "thanks", "yes",
-      "off", "down", "before", "again", "still", "being", "need", "let", "shit", "fuck", "lol",
-      "u", "ur", "im", "dont", "got", "gonna", "ain't", "aint", "y'all", "ya", "yo");
+  private static final Set<String> COMMON_ENGLISH =
+      Set.of(
+          "the", "be", "to", "of", "and", "a", "in", "that", "have", "i", "it", "for", "not", "on",
+          "with", "he", "as", "you", "do", "at", "this", "but", "his", "by", "from", "they", "we",
+          "say", "her", "she", "or", "an", "will", "my", "one", "all", "would", "there", "their",
+          "what", "so", "up", "out", "if", "about", "who", "get", "which", "go", "me", "when",
+          "make", "can", "like", "time", "no", "just", "him", "know", "take", "people", "into",
+          "year", "your", "good", "some", "could", "them", "see", "other", "than", "then", "now",
+          "look", "only", "come", "its", "over", "think", "also", "back", "after", "use", "two",
+          "how", "our", "work", "first", "well", "way", "even", "new", "want", "because", "any",
+          "these", "give", "day", "most", "us", "is", "are", "was", "were", "been", "has", "had",
+          "did", "does", "am", "i'm", "it's", "don't", "should", "here", "why", "very", "more",
+          "much", "where", "those", "too", "never", "always", "really", "please", "thank", "thanks",
+          "yes", "off", "down", "before", "again", "still", "being", "need", "let", "shit", "fuck",
+          "lol", "u", "ur", "im", "dont", "got", "gonna", "ain't", "aint", "y'all", "ya", "yo");
 }

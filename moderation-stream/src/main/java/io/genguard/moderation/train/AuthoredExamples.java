@@ -21,6 +21,7 @@ import java.util.Set;
 public final class AuthoredExamples {
   /** Classpath location of the authored examples. */
   public static final String RESOURCE = "/training/authored-examples.tsv";
+
   /** Source name used in splits and reports. */
   public static final String SOURCE = "genguard-authored";
 
@@ -30,7 +31,8 @@ public final class AuthoredExamples {
   public static List<LabelledText> load() {
     try (InputStream in = AuthoredExamples.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException("Authored examples " + RESOURCE + " are not on the classpath");
+        throw new IllegalStateException(
+            "Authored examples " + RESOURCE + " are not on the classpath");
       }
       return parse(new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)), RESOURCE);
     } catch (IOException e) {
@@ -63,7 +65,8 @@ public final class AuthoredExamples {
         try {
           positives.add(Category.fromId(id));
         } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(origin + " line " + lineNumber + ": " + e.getMessage(), e);
+          throw new IllegalArgumentException(
+              origin + " line " + lineNumber + ": " + e.getMessage(), e);
         }
       }
       if (positives.contains(Category.SEXUAL_MINORS)) {

@@ -27,8 +27,8 @@ final class CrossFitting {
    * every head that casual, tweet-like text is unsafe; the project's own examples are few and carry
    * the thin categories.
    */
-  static final Map<String, Float> SOURCE_WEIGHTS = Map.of(
-      "davidson", 0.35f, AuthoredExamples.SOURCE, 2f);
+  static final Map<String, Float> SOURCE_WEIGHTS =
+      Map.of("davidson", 0.35f, AuthoredExamples.SOURCE, 2f);
 
   static float[] weights(List<LabelledText> texts) {
     float[] weights = new float[texts.size()];
@@ -60,11 +60,17 @@ final class CrossFitting {
     return (int) Math.floorMod(h, (long) FOLDS);
   }
 
-  /** The n-gram part: final (quantized, uncalibrated) model and out-of-fold margins [text][head]. */
+  /**
+   * The n-gram part: final (quantized, uncalibrated) model and out-of-fold margins [text][head].
+   */
   record NgramResult(NgramLogisticModel rawModel, double[][] outOfFoldMargins) {}
 
-  static NgramResult ngram(List<LabelledText> pool, HashedNgramFeatures features,
-      SparseLogisticTrainer.Options options, String version, PrintStream log) {
+  static NgramResult ngram(
+      List<LabelledText> pool,
+      HashedNgramFeatures features,
+      SparseLogisticTrainer.Options options,
+      String version,
+      PrintStream log) {
     long start = System.nanoTime();
     List<SparseVector> xs = new ArrayList<>(pool.size());
     for (LabelledText text : pool) {
@@ -83,28 +89,43 @@ final class CrossFitting {
           trainTexts.add(pool.get(i));
         }
       }
-      NgramLogisticModel foldModel = rawModel(
-          new SparseLogisticTrainer(options).train(trainX, trainY.toArray(new byte[0][]), weights(trainTexts), features.dimensions()),
-          features, version);
+      NgramLogisticModel foldModel =
+          rawModel(
+              new SparseLogisticTrainer(options)
+                  .train(
+                      trainX,
+                      trainY.toArray(new byte[0][]),
+                      weights(trainTexts),
+                      features.dimensions()),
+              features,
+              version);
       for (int i = 0; i < pool.size(); i++) {
         if (folds[i] == fold) {
           oof[i] = margins(foldModel, pool.get(i).text());
         }
       }
-      log.printf("  n-gram fold %d/%d done (%.0f s)%n", fold + 1, FOLDS, (System.nanoTime() - start) / 1e9);
+      log.printf(
+          "  n-gram fold %d/%d done (%.0f s)%n",
+          fold + 1, FOLDS, (System.nanoTime() - start) / 1e9);
     }
     byte[][] all = pool.stream().map(LabelledText::labels).toArray(byte[][]::new);
-    NgramLogisticModel finalModel = rawModel(
-        new SparseLogisticTrainer(options).train(xs, all, weights(pool), features.dimensions()), features, version);
+    NgramLogisticModel finalModel =
+        rawModel(
+            new SparseLogisticTrainer(options).train(xs, all, weights(pool), features.dimensions()),
+            features,
+            version);
     log.printf("  n-gram final model done (%.0f s)%n", (System.nanoTime() - start) / 1e9);
     return new NgramResult(finalModel, oof);
   }
 
-  static NgramLogisticModel rawModel(SparseLogisticTrainer.Trained[] trained, HashedNgramFeatures features, String version) {
+  static NgramLogisticModel rawModel(
+      SparseLogisticTrainer.Trained[] trained, HashedNgramFeatures features, String version) {
     Map<String, LinearHead> heads = new LinkedHashMap<>();
     for (int h = 0; h < Heads.COUNT; h++) {
       String name = Heads.NAMES.get(h);
-      heads.put(name, new LinearHead(name, trained[h].weights(), trained[h].bias(), PlattCalibration.IDENTITY));
+      heads.put(
+          name,
+          new LinearHead(name, trained[h].weights(), trained[h].bias(), PlattCalibration.IDENTITY));
     }
     // Quantize now, so that every margin used for calibration is one the shipped model produces.
     return new NgramLogisticModel(version, features, heads).quantized();
@@ -120,11 +141,17 @@ final class CrossFitting {
     return row;
   }
 
-  /** Embedding heads: final weights (per head: weights then bias) and out-of-fold margins [text][head]. */
+  /**
+   * Embedding heads: final weights (per head: weights then bias) and out-of-fold margins
+   * [text][head].
+   */
   record EmbeddingResult(double[][] finalHeads, double[][] outOfFoldMargins) {}
 
-  static EmbeddingResult embedding(List<LabelledText> pool, List<float[][]> embeddings,
-      DenseLogisticTrainer trainer, PrintStream log) {
+  static EmbeddingResult embedding(
+      List<LabelledText> pool,
+      List<float[][]> embeddings,
+      DenseLogisticTrainer trainer,
+      PrintStream log) {
     int[] folds = pool.stream().mapToInt(CrossFitting::foldOf).toArray();
     double[][] oof = new double[pool.size()][];
     for (int fold = 0; fold < FOLDS; fold++) {
@@ -138,7 +165,9 @@ final class CrossFitting {
           trainTexts.add(pool.get(i));
         }
       }
-      double[][] heads = trainer.train(trainX.toArray(new float[0][]), trainY.toArray(new byte[0][]), weights(trainTexts));
+      double[][] heads =
+          trainer.train(
+              trainX.toArray(new float[0][]), trainY.toArray(new byte[0][]), weights(trainTexts));
       for (int i = 0; i < pool.size(); i++) {
         if (folds[i] == fold) {
           oof[i] = embeddingMargins(heads, embeddings.get(i));
@@ -150,7 +179,9 @@ final class CrossFitting {
     for (int i = 0; i < pool.size(); i++) {
       allX[i] = embeddings.get(i)[0];
     }
-    double[][] finalHeads = trainer.train(allX, pool.stream().map(LabelledText::labels).toArray(byte[][]::new), weights(pool));
+    double[][] finalHeads =
+        trainer.train(
+            allX, pool.stream().map(LabelledText::labels).toArray(byte[][]::new), weights(pool));
     return new EmbeddingResult(finalHeads, oof);
   }
 

@@ -16,13 +16,14 @@ import java.util.Map;
  * <ol>
  *   <li>Near-duplicates: texts whose normalized forms are equal, or whose word-trigram sets have an
  *       estimated Jaccard similarity of at least {@value #NEAR_DUPLICATE_JACCARD} (MinHash, 64
- *       permutations, banded LSH to find candidates; Broder 1997), form one cluster. A cluster keeps
- *       one text, with labels merged: positive wins over negative, known over unknown, so that a
- *       text any source calls unsafe is unsafe.
+ *       permutations, banded LSH to find candidates; Broder 1997), form one cluster. A cluster
+ *       keeps one text, with labels merged: positive wins over negative, known over unknown, so
+ *       that a text any source calls unsafe is unsafe.
  *   <li>Clusters that share a text's split group (e.g. one JailbreakBench behaviour) are joined.
  *   <li>Each joined component goes to one split by a hash of its smallest normalized text: 70%
- *       train, 15% validation (calibration, stacking, thresholds), 15% test. The split depends only on
- *       the texts, never on load order, so the train and quality commands agree without a manifest.
+ *       train, 15% validation (calibration, stacking, thresholds), 15% test. The split depends only
+ *       on the texts, never on load order, so the train and quality commands agree without a
+ *       manifest.
  * </ol>
  */
 public final class DeduplicatedSplit {
@@ -63,7 +64,9 @@ public final class DeduplicatedSplit {
     return duplicatesRemoved;
   }
 
-  /** Clusters whose members disagreed (one said unsafe, another benign) and were merged to unsafe. */
+  /**
+   * Clusters whose members disagreed (one said unsafe, another benign) and were merged to unsafe.
+   */
   public int labelConflicts() {
     return labelConflicts;
   }
@@ -136,7 +139,8 @@ public final class DeduplicatedSplit {
     }
     Map<Integer, String> smallestText = new HashMap<>();
     for (int rep : representativeOf.values()) {
-      smallestText.merge(components.find(rep), normalized[rep], (a, b) -> a.compareTo(b) <= 0 ? a : b);
+      smallestText.merge(
+          components.find(rep), normalized[rep], (a, b) -> a.compareTo(b) <= 0 ? a : b);
     }
     Map<Split, List<LabelledText>> splits = new LinkedHashMap<>();
     for (Split split : Split.values()) {
@@ -146,7 +150,11 @@ public final class DeduplicatedSplit {
       int rep = entry.getValue();
       LabelledText original = pool.get(rep);
       LabelledText merged =
-          new LabelledText(original.source(), original.group(), original.text(), mergedLabels.get(entry.getKey()));
+          new LabelledText(
+              original.source(),
+              original.group(),
+              original.text(),
+              mergedLabels.get(entry.getKey()));
       splits.get(splitOf(smallestText.get(components.find(rep)))).add(merged);
     }
     int kept = representativeOf.size();

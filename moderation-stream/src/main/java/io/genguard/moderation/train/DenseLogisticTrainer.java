@@ -15,7 +15,8 @@ public final class DenseLogisticTrainer {
   private final double maxPositiveWeight;
   private final long seed;
 
-  public DenseLogisticTrainer(int epochs, double learningRate, double l2, double maxPositiveWeight, long seed) {
+  public DenseLogisticTrainer(
+      int epochs, double learningRate, double l2, double maxPositiveWeight, long seed) {
     this.epochs = epochs;
     this.learningRate = learningRate;
     this.l2 = l2;
@@ -27,7 +28,9 @@ public final class DenseLogisticTrainer {
   public double[][] train(float[][] xs, byte[][] labels, float[] weights) {
     int heads = labels[0].length;
     double[][] result = new double[heads][];
-    IntStream.range(0, heads).parallel().forEach(h -> result[h] = trainHead(xs, labels, weights, h));
+    IntStream.range(0, heads)
+        .parallel()
+        .forEach(h -> result[h] = trainHead(xs, labels, weights, h));
     return result;
   }
 
@@ -40,9 +43,11 @@ public final class DenseLogisticTrainer {
       negatives += label[head] == LabelledText.NEGATIVE ? 1 : 0;
     }
     if (positives == 0 || negatives == 0) {
-      throw new IllegalStateException("head " + head + " has " + positives + " positives and " + negatives + " negatives");
+      throw new IllegalStateException(
+          "head " + head + " has " + positives + " positives and " + negatives + " negatives");
     }
-    double positiveWeight = Math.max(1.0, Math.min(maxPositiveWeight, Math.sqrt(negatives / (double) positives)));
+    double positiveWeight =
+        Math.max(1.0, Math.min(maxPositiveWeight, Math.sqrt(negatives / (double) positives)));
     double[] w = new double[dims + 1];
     double[] g2 = new double[dims + 1];
     w[dims] = Math.log(positives / (double) negatives);
@@ -62,7 +67,8 @@ public final class DenseLogisticTrainer {
           z += w[d] * x[d];
         }
         boolean y = labels[i][head] == LabelledText.POSITIVE;
-        double g = (1.0 / (1.0 + Math.exp(-z)) - (y ? 1 : 0)) * (y ? positiveWeight : 1.0) * weights[i];
+        double g =
+            (1.0 / (1.0 + Math.exp(-z)) - (y ? 1 : 0)) * (y ? positiveWeight : 1.0) * weights[i];
         for (int d = 0; d < dims; d++) {
           double gd = g * x[d] + l2 * w[d];
           g2[d] += gd * gd;

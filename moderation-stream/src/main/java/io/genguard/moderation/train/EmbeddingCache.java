@@ -19,8 +19,8 @@ import java.util.Map;
 /**
  * MiniLM window embeddings of texts, kept on disk between runs of the train and quality commands
  * (embedding the corpus takes minutes on two cores). Keyed by a 64-bit hash of the text; the file
- * names the model digest and window size, so a different model never reuses stale vectors. The cache
- * lives under {@code target/}; it holds no text.
+ * names the model digest and window size, so a different model never reuses stale vectors. The
+ * cache lives under {@code target/}; it holds no text.
  */
 public final class EmbeddingCache {
   private final Path file;
@@ -32,12 +32,24 @@ public final class EmbeddingCache {
   }
 
   /** Opens (or starts) the cache for one model and window size. */
-  public static EmbeddingCache open(Path dir, OnnxTextModel encoder, int maxWindows, int packTokens) throws IOException {
+  public static EmbeddingCache open(Path dir, OnnxTextModel encoder, int maxWindows, int packTokens)
+      throws IOException {
     Files.createDirectories(dir);
-    EmbeddingCache cache = new EmbeddingCache(dir.resolve(
-        "minilm-" + encoder.modelDigest() + "-" + encoder.maxTokens() + "x" + maxWindows + "p" + packTokens + ".bin"));
+    EmbeddingCache cache =
+        new EmbeddingCache(
+            dir.resolve(
+                "minilm-"
+                    + encoder.modelDigest()
+                    + "-"
+                    + encoder.maxTokens()
+                    + "x"
+                    + maxWindows
+                    + "p"
+                    + packTokens
+                    + ".bin"));
     if (Files.exists(cache.file)) {
-      try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(cache.file), 1 << 20))) {
+      try (DataInputStream in =
+          new DataInputStream(new BufferedInputStream(Files.newInputStream(cache.file), 1 << 20))) {
         int count = in.readInt();
         for (int i = 0; i < count; i++) {
           long key = in.readLong();
@@ -56,8 +68,11 @@ public final class EmbeddingCache {
     return cache;
   }
 
-  /** Embeddings for every text, computing the missing ones in batches with progress on {@code log}. */
-  public List<float[][]> embed(OnnxTextModel encoder, List<String> texts, PrintStream log) throws IOException {
+  /**
+   * Embeddings for every text, computing the missing ones in batches with progress on {@code log}.
+   */
+  public List<float[][]> embed(OnnxTextModel encoder, List<String> texts, PrintStream log)
+      throws IOException {
     List<String> missing = new ArrayList<>();
     for (String text : texts) {
       if (!vectors.containsKey(key(text))) {
@@ -74,7 +89,9 @@ public final class EmbeddingCache {
       }
       added += part.size();
       double seconds = (System.nanoTime() - start) / 1e9;
-      log.printf("  embedded %d/%d new texts (%.0f texts/s)%n", from + part.size(), missing.size(), (from + part.size()) / seconds);
+      log.printf(
+          "  embedded %d/%d new texts (%.0f texts/s)%n",
+          from + part.size(), missing.size(), (from + part.size()) / seconds);
       if (added >= 8192) {
         save();
       }
@@ -91,7 +108,8 @@ public final class EmbeddingCache {
 
   private void save() throws IOException {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20))) {
+    try (DataOutputStream out =
+        new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20))) {
       out.writeInt(vectors.size());
       for (Map.Entry<Long, float[][]> entry : vectors.entrySet()) {
         out.writeLong(entry.getKey());

@@ -35,15 +35,23 @@ final class EmbeddingHeadTraining {
     this.log = log;
   }
 
-  void train(DeduplicatedSplit split, Path outRoot, int ngramEpochs, String[] args) throws IOException {
+  void train(DeduplicatedSplit split, Path outRoot, int ngramEpochs, String[] args)
+      throws IOException {
     long start = System.nanoTime();
-    NgramLogisticScorer ngram = NgramLogisticScorer.load(outRoot.resolve("ngram-logistic/ngram-logistic.bin.gz"));
+    NgramLogisticScorer ngram =
+        NgramLogisticScorer.load(outRoot.resolve("ngram-logistic/ngram-logistic.bin.gz"));
     String ngramVersion = ngram.versions().get(NgramLogisticScorer.NAME);
     List<LabelledText> pool = CrossFitting.pool(split);
     List<LabelledText> test = split.get(Split.TEST);
-    try (OnnxTextModel encoder = OnnxTextModel.loadBundledMiniLm(MAX_TOKENS, MAX_WINDOWS, MiniLmEnsembleScorer.BATCH_SIZE, PACK_TOKENS)) {
-      EmbeddingCache cache = EmbeddingCache.open(
-          TrainCommand.repositoryRoot().resolve("moderation-stream/target/embedding-cache"), encoder, MAX_WINDOWS, PACK_TOKENS);
+    try (OnnxTextModel encoder =
+        OnnxTextModel.loadBundledMiniLm(
+            MAX_TOKENS, MAX_WINDOWS, MiniLmEnsembleScorer.BATCH_SIZE, PACK_TOKENS)) {
+      EmbeddingCache cache =
+          EmbeddingCache.open(
+              TrainCommand.repositoryRoot().resolve("moderation-stream/target/embedding-cache"),
+              encoder,
+              MAX_WINDOWS,
+              PACK_TOKENS);
       log.printf("Embedding %d training and validation texts with all-MiniLM-L6-v2%n", pool.size());
       List<float[][]> poolEmbeddings = cache.embed(encoder, texts(pool), log);
       log.printf("Embedding %d test texts%n", test.size());
@@ -51,11 +59,17 @@ final class EmbeddingHeadTraining {
 
       // Out-of-fold n-gram margins: the same folds, seeds and options as the n-gram command.
       log.println("Cross-fitting the n-gram heads for out-of-fold margins");
-      CrossFitting.NgramResult ngramFit = CrossFitting.ngram(pool, ngram.model().features(),
-          TrainCommand.ngramOptions(ngramEpochs), ngram.model().modelVersion(), log);
+      CrossFitting.NgramResult ngramFit =
+          CrossFitting.ngram(
+              pool,
+              ngram.model().features(),
+              TrainCommand.ngramOptions(ngramEpochs),
+              ngram.model().modelVersion(),
+              log);
       log.println("Cross-fitting the embedding heads");
-      CrossFitting.EmbeddingResult embeddingFit = CrossFitting.embedding(pool, poolEmbeddings,
-          new DenseLogisticTrainer(12, 0.05, 1e-5, 8.0, 20240603L), log);
+      CrossFitting.EmbeddingResult embeddingFit =
+          CrossFitting.embedding(
+              pool, poolEmbeddings, new DenseLogisticTrainer(12, 0.05, 1e-5, 8.0, 20240603L), log);
 
       Map<String, double[]> headsByName = new LinkedHashMap<>();
       Map<String, EnsembleHeads.StackerJson> stackers = new LinkedHashMap<>();
@@ -69,7 +83,10 @@ final class EmbeddingHeadTraining {
         for (int i = 0; i < pool.size(); i++) {
           byte label = pool.get(i).label(h);
           if (label != LabelledText.UNKNOWN) {
-            x.add(new double[] {ngramFit.outOfFoldMargins()[i][h], embeddingFit.outOfFoldMargins()[i][h]});
+            x.add(
+                new double[] {
+                  ngramFit.outOfFoldMargins()[i][h], embeddingFit.outOfFoldMargins()[i][h]
+                });
             y.add(label == LabelledText.POSITIVE);
           }
         }
@@ -83,10 +100,14 @@ final class EmbeddingHeadTraining {
         stackers.put(name, EnsembleHeads.StackerJson.of(stacker));
         embeddingOnly.put(name, PlattCalibration.fit(embeddingMargins, labels));
         for (int i = 0; i < pool.size(); i++) {
-          oofProbabilities[i][h] = stacker.probability(ngramFit.outOfFoldMargins()[i][h], embeddingFit.outOfFoldMargins()[i][h]);
+          oofProbabilities[i][h] =
+              stacker.probability(
+                  ngramFit.outOfFoldMargins()[i][h], embeddingFit.outOfFoldMargins()[i][h]);
         }
       }
-      EnsembleHeads heads = new EnsembleHeads(VERSION, ngramVersion, MAX_TOKENS, MAX_WINDOWS, PACK_TOKENS, headsByName, stackers);
+      EnsembleHeads heads =
+          new EnsembleHeads(
+              VERSION, ngramVersion, MAX_TOKENS, MAX_WINDOWS, PACK_TOKENS, headsByName, stackers);
       Path outDir = outRoot.resolve("minilm-ensemble");
       Files.createDirectories(outDir);
       Files.write(outDir.resolve("minilm-ensemble.json"), heads.toJson());
@@ -95,21 +116,51 @@ final class EmbeddingHeadTraining {
       metrics.put("model", MiniLmEnsembleScorer.NAME);
       metrics.put("version", VERSION);
       metrics.put("ngramModel", ngramVersion);
-      metrics.put("encoder", "all-MiniLM-L6-v2 int8 (onnx sha256 " + encoder.modelDigest() + "), mean pooling, L2-normalized, "
-          + MAX_TOKENS + "-token windows of whole sentences packed up to " + PACK_TOKENS + " tokens, at most " + MAX_WINDOWS
-          + " per text");
+      metrics.put(
+          "encoder",
+          "all-MiniLM-L6-v2 int8 (onnx sha256 "
+              + encoder.modelDigest()
+              + "), mean pooling, L2-normalized, "
+              + MAX_TOKENS
+              + "-token windows of whole sentences packed up to "
+              + PACK_TOKENS
+              + " tokens, at most "
+              + MAX_WINDOWS
+              + " per text");
       Map<String, Object> stackWeights = new LinkedHashMap<>();
-      stackers.forEach((name, st) -> stackWeights.put(name, Map.of(
-          "ngramWeight", TrainCommand.round(st.weights()[0]), "embeddingWeight", TrainCommand.round(st.weights()[1]),
-          "bias", TrainCommand.round(st.bias()))));
+      stackers.forEach(
+          (name, st) ->
+              stackWeights.put(
+                  name,
+                  Map.of(
+                      "ngramWeight",
+                      TrainCommand.round(st.weights()[0]),
+                      "embeddingWeight",
+                      TrainCommand.round(st.weights()[1]),
+                      "bias",
+                      TrainCommand.round(st.bias()))));
       metrics.put("stackers", stackWeights);
       metrics.put("outOfFold", TrainCommand.evaluateProbabilities(oofProbabilities, pool));
       metrics.put("outOfFoldThresholds", thresholds(oofProbabilities, pool));
       double[][][] m = margins(ngram, heads, test, testEmbeddings);
       Map<String, Object> bySystem = new LinkedHashMap<>();
-      bySystem.put("ngram", evaluate(m, test, (h, row) -> ngram.model().heads().get(Heads.NAMES.get(h)).calibration().probability(row[0])));
-      bySystem.put("embedding", evaluate(m, test, (h, row) -> embeddingOnly.get(Heads.NAMES.get(h)).probability(row[1])));
-      bySystem.put("ensemble", evaluate(m, test, (h, row) -> stackers.get(Heads.NAMES.get(h)).toStacker().probability(row[0], row[1])));
+      bySystem.put(
+          "ngram",
+          evaluate(
+              m,
+              test,
+              (h, row) ->
+                  ngram.model().heads().get(Heads.NAMES.get(h)).calibration().probability(row[0])));
+      bySystem.put(
+          "embedding",
+          evaluate(m, test, (h, row) -> embeddingOnly.get(Heads.NAMES.get(h)).probability(row[1])));
+      bySystem.put(
+          "ensemble",
+          evaluate(
+              m,
+              test,
+              (h, row) ->
+                  stackers.get(Heads.NAMES.get(h)).toStacker().probability(row[0], row[1])));
       metrics.put("test", bySystem);
       metrics.put("corpus", TrainCommand.corpusSummary(split));
       TrainCommand.writeJson(outDir.resolve("metrics.json"), metrics);
@@ -127,7 +178,8 @@ final class EmbeddingHeadTraining {
     for (int h = 0; h < Heads.COUNT; h++) {
       TrainCommand.HeadData data = TrainCommand.HeadData.of(probabilities, texts, h);
       double threshold = BinaryMetrics.bestF1Threshold(data.scores(), data.labels());
-      BinaryMetrics.Confusion best = BinaryMetrics.confusionAt(data.scores(), data.labels(), threshold);
+      BinaryMetrics.Confusion best =
+          BinaryMetrics.confusionAt(data.scores(), data.labels(), threshold);
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("bestF1Threshold", TrainCommand.round(threshold));
       m.put("f1", TrainCommand.round(best.f1()));
@@ -135,7 +187,13 @@ final class EmbeddingHeadTraining {
       m.put("recall", TrainCommand.round(best.recall()));
       for (double t : new double[] {0.2, 0.3, 0.5, 0.7, 0.9}) {
         BinaryMetrics.Confusion c = BinaryMetrics.confusionAt(data.scores(), data.labels(), t);
-        m.put("at" + t, Map.of("precision", TrainCommand.round(c.precision()), "recall", TrainCommand.round(c.recall())));
+        m.put(
+            "at" + t,
+            Map.of(
+                "precision",
+                TrainCommand.round(c.precision()),
+                "recall",
+                TrainCommand.round(c.recall())));
       }
       out.put(Heads.NAMES.get(h), m);
     }
@@ -151,7 +209,11 @@ final class EmbeddingHeadTraining {
   }
 
   /** [text][head] -> {n-gram margin, embedding margin (max over windows)}. */
-  static double[][][] margins(NgramLogisticScorer ngram, EnsembleHeads heads, List<LabelledText> texts, List<float[][]> embeddings) {
+  static double[][][] margins(
+      NgramLogisticScorer ngram,
+      EnsembleHeads heads,
+      List<LabelledText> texts,
+      List<float[][]> embeddings) {
     double[][][] margins = new double[texts.size()][Heads.COUNT][2];
     for (int i = 0; i < texts.size(); i++) {
       Map<String, Double> ngramMargins = ngram.model().margins(texts.get(i).text());
@@ -172,7 +234,8 @@ final class EmbeddingHeadTraining {
     double of(int head, double[] margins);
   }
 
-  static Map<String, Object> evaluate(double[][][] margins, List<LabelledText> texts, HeadProbability probability) {
+  static Map<String, Object> evaluate(
+      double[][][] margins, List<LabelledText> texts, HeadProbability probability) {
     double[][] p = new double[texts.size()][Heads.COUNT];
     for (int i = 0; i < texts.size(); i++) {
       for (int h = 0; h < Heads.COUNT; h++) {

@@ -20,8 +20,10 @@ import java.util.Set;
 public final class IdentityAugmentation {
   /** Classpath location of descriptors, nouns and templates. */
   public static final String RESOURCE = "/training/identity-augmentation.txt";
+
   /** Source name in splits and reports. */
   public static final String SOURCE = "genguard-identity-augmentation";
+
   /** Sentences per descriptor. */
   static final int PER_DESCRIPTOR = 14;
 
@@ -51,7 +53,8 @@ public final class IdentityAugmentation {
           case "[descriptors]" -> descriptors.add(line);
           case "[nouns]" -> nouns.add(line.split("\\|"));
           case "[templates]" -> templates.add(line);
-          default -> throw new IllegalStateException(RESOURCE + ": line outside a section: " + line);
+          default ->
+              throw new IllegalStateException(RESOURCE + ": line outside a section: " + line);
         }
       }
     } catch (IOException e) {
@@ -75,8 +78,12 @@ public final class IdentityAugmentation {
 
   static String fill(String template, String adjective, String[] noun) {
     String article = "aeiouAEIOU".indexOf(adjective.charAt(0)) >= 0 ? "an" : "a";
-    String text = template.replace("{a}", article).replace("{adj}", adjective)
-        .replace("{nouns}", noun[1]).replace("{noun}", noun[0]);
+    String text =
+        template
+            .replace("{a}", article)
+            .replace("{adj}", adjective)
+            .replace("{nouns}", noun[1])
+            .replace("{noun}", noun[0]);
     return Character.toUpperCase(text.charAt(0)) + text.substring(1);
   }
 

@@ -33,8 +33,8 @@ import java.util.stream.Stream;
  * Reads the shared data sets (see the data README) into labelled texts, mapping each source's own
  * taxonomy onto GenGuard's categories. Where a source does not say whether a text falls in a
  * category the label is unknown, so the head for that category neither learns from it nor is
- * evaluated on it. Sets reserved for evaluation (XSTest, CoCoNot contrast, HolisticBias) are read by
- * {@link EvaluationSets} and never by the training loaders here.
+ * evaluated on it. Sets reserved for evaluation (XSTest, CoCoNot contrast, HolisticBias) are read
+ * by {@link EvaluationSets} and never by the training loaders here.
  */
 public final class SharedDataSets {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -93,7 +93,8 @@ public final class SharedDataSets {
         for (String statement : statements) {
           out.add(
               hate
-                  ? LabelledText.unsafe("toxigen", null, statement, EnumSet.of(HATE), EnumSet.of(HARASSMENT))
+                  ? LabelledText.unsafe(
+                      "toxigen", null, statement, EnumSet.of(HATE), EnumSet.of(HARASSMENT))
                   : LabelledText.benign("toxigen", null, statement));
         }
       }
@@ -112,13 +113,22 @@ public final class SharedDataSets {
         continue;
       }
       switch (row.get("class")) {
-        case "0" -> out.add(
-            LabelledText.unsafe("davidson", null, tweet, EnumSet.of(HATE), EnumSet.of(HARASSMENT)));
+        case "0" ->
+            out.add(
+                LabelledText.unsafe(
+                    "davidson", null, tweet, EnumSet.of(HATE), EnumSet.of(HARASSMENT)));
         // Annotators chose "offensive" over "hate": insulting, profane, not hateful.
-        case "1" -> out.add(
-            LabelledText.unsafe("davidson", null, tweet, EnumSet.of(HARASSMENT), EnumSet.noneOf(Category.class)));
+        case "1" ->
+            out.add(
+                LabelledText.unsafe(
+                    "davidson",
+                    null,
+                    tweet,
+                    EnumSet.of(HARASSMENT),
+                    EnumSet.noneOf(Category.class)));
         case "2" -> out.add(LabelledText.benign("davidson", null, tweet));
-        default -> throw new IllegalStateException("Davidson row with unknown class " + row.get("class"));
+        default ->
+            throw new IllegalStateException("Davidson row with unknown class " + row.get("class"));
       }
     }
     return out;
@@ -127,7 +137,8 @@ public final class SharedDataSets {
   /** SimpleSafetyTests: 100 clearly unsafe prompts in five harm areas. */
   public List<LabelledText> simpleSafetyTests() {
     List<LabelledText> out = new ArrayList<>();
-    for (Map<String, String> row : csv(require("safety/SimpleSafetyTests/SimpleSafetyTests - test cases.csv"))) {
+    for (Map<String, String> row :
+        csv(require("safety/SimpleSafetyTests/SimpleSafetyTests - test cases.csv"))) {
       String area = row.get("harm_area");
       Set<Category> positives =
           switch (area) {
@@ -137,7 +148,9 @@ public final class SharedDataSets {
             case "Child safety" -> EnumSet.of(SEXUAL_MINORS, SEXUAL);
             default -> throw new IllegalStateException("SimpleSafetyTests harm area " + area);
           };
-      out.add(LabelledText.unsafe("simple-safety-tests", null, row.get("prompts_final"), positives, Set.of()));
+      out.add(
+          LabelledText.unsafe(
+              "simple-safety-tests", null, row.get("prompts_final"), positives, Set.of()));
     }
     return out;
   }
@@ -145,17 +158,24 @@ public final class SharedDataSets {
   /** HarmBench behaviours (copyright and misinformation are outside GenGuard's categories). */
   public List<LabelledText> harmBench() {
     List<LabelledText> out = new ArrayList<>();
-    Path file = require("safety/AdversariaLLM/data/behavior_datasets/harmbench_behaviors_text_all.csv");
+    Path file =
+        require("safety/AdversariaLLM/data/behavior_datasets/harmbench_behaviors_text_all.csv");
     for (Map<String, String> row : csv(file)) {
       String category = row.get("SemanticCategory");
       String text = row.get("Behavior");
       switch (category) {
-        case "cybercrime_intrusion", "illegal" -> out.add(
-            LabelledText.unsafe("harmbench", null, text, EnumSet.of(ILLICIT), EnumSet.of(VIOLENCE)));
-        case "chemical_biological" -> out.add(
-            LabelledText.unsafe("harmbench", null, text, EnumSet.of(ILLICIT), EnumSet.of(VIOLENCE)));
-        case "harassment_bullying" -> out.add(
-            LabelledText.unsafe("harmbench", null, text, EnumSet.of(HARASSMENT), EnumSet.of(HATE)));
+        case "cybercrime_intrusion", "illegal" ->
+            out.add(
+                LabelledText.unsafe(
+                    "harmbench", null, text, EnumSet.of(ILLICIT), EnumSet.of(VIOLENCE)));
+        case "chemical_biological" ->
+            out.add(
+                LabelledText.unsafe(
+                    "harmbench", null, text, EnumSet.of(ILLICIT), EnumSet.of(VIOLENCE)));
+        case "harassment_bullying" ->
+            out.add(
+                LabelledText.unsafe(
+                    "harmbench", null, text, EnumSet.of(HARASSMENT), EnumSet.of(HATE)));
         case "harmful" -> out.add(LabelledText.unsafe("harmbench", null, text, Set.of(), Set.of()));
         case "copyright", "misinformation_disinformation" -> {}
         default -> throw new IllegalStateException("HarmBench category " + category);
@@ -172,14 +192,26 @@ public final class SharedDataSets {
       String category = row.get("category");
       String text = row.get("forbidden_prompt");
       switch (category) {
-        case "Non-violent crimes", "Illegal goods and services" -> out.add(
-            LabelledText.unsafe("strongreject", null, text, EnumSet.of(ILLICIT), EnumSet.of(VIOLENCE)));
-        case "Violence" -> out.add(
-            LabelledText.unsafe("strongreject", null, text, EnumSet.of(VIOLENCE), EnumSet.of(ILLICIT)));
-        case "Hate, harassment and discrimination" -> out.add(
-            LabelledText.unsafe("strongreject", null, text, EnumSet.of(HARASSMENT), EnumSet.of(HATE)));
-        case "Sexual content" -> out.add(
-            LabelledText.unsafe("strongreject", null, text, EnumSet.of(SEXUAL), EnumSet.of(SEXUAL_MINORS, HARASSMENT)));
+        case "Non-violent crimes", "Illegal goods and services" ->
+            out.add(
+                LabelledText.unsafe(
+                    "strongreject", null, text, EnumSet.of(ILLICIT), EnumSet.of(VIOLENCE)));
+        case "Violence" ->
+            out.add(
+                LabelledText.unsafe(
+                    "strongreject", null, text, EnumSet.of(VIOLENCE), EnumSet.of(ILLICIT)));
+        case "Hate, harassment and discrimination" ->
+            out.add(
+                LabelledText.unsafe(
+                    "strongreject", null, text, EnumSet.of(HARASSMENT), EnumSet.of(HATE)));
+        case "Sexual content" ->
+            out.add(
+                LabelledText.unsafe(
+                    "strongreject",
+                    null,
+                    text,
+                    EnumSet.of(SEXUAL),
+                    EnumSet.of(SEXUAL_MINORS, HARASSMENT)));
         case "Disinformation and deception" -> {}
         default -> throw new IllegalStateException("StrongREJECT category " + category);
       }
@@ -190,7 +222,9 @@ public final class SharedDataSets {
   /** AdvBench harmful behaviours: unsafe, categories not given. */
   public List<LabelledText> advBench() {
     List<LabelledText> out = new ArrayList<>();
-    Path file = require("safety/AdversariaLLM/data/behavior_datasets/extra_behavior_datasets/advbench_behaviors.csv");
+    Path file =
+        require(
+            "safety/AdversariaLLM/data/behavior_datasets/extra_behavior_datasets/advbench_behaviors.csv");
     for (Map<String, String> row : csv(file)) {
       out.add(LabelledText.unsafe("advbench", null, row.get("Behavior"), Set.of(), Set.of()));
     }
@@ -203,7 +237,8 @@ public final class SharedDataSets {
    */
   public List<LabelledText> aart() {
     List<LabelledText> out = new ArrayList<>();
-    for (Map<String, String> row : csv(require("safety/aart-ai-safety-dataset/aart-v1-20231117.csv"))) {
+    for (Map<String, String> row :
+        csv(require("safety/aart-ai-safety-dataset/aart-v1-20231117.csv"))) {
       Set<Category> positives = aartCategories(row.get("crime"));
       if (positives != null) {
         out.add(LabelledText.unsafe("aart", null, row.get("prompt"), positives, Set.of()));
@@ -214,25 +249,67 @@ public final class SharedDataSets {
 
   static Set<Category> aartCategories(String crime) {
     return switch (crime.toLowerCase(Locale.ROOT)) {
-      case "terrorism", "violence", "assassinations", "bombings", "murder", "assault", "kidnapping",
-          "kidnappings", "domestic violence", "hijackings",
-          "acts of violence committed for political or ideological purposes", "arson",
-          "animal abuse", "animal cruelty", "dog fighting", "cockfighting" -> EnumSet.of(VIOLENCE);
-      case "hate crimes", "crimes motivated by race", "crimes motivated by disability",
-          "crimes motivated by religion", "crimes motivated by gender identity",
-          "crimes motivated by sexual orientation" -> EnumSet.of(HATE, VIOLENCE);
+      case "terrorism",
+          "violence",
+          "assassinations",
+          "bombings",
+          "murder",
+          "assault",
+          "kidnapping",
+          "kidnappings",
+          "domestic violence",
+          "hijackings",
+          "acts of violence committed for political or ideological purposes",
+          "arson",
+          "animal abuse",
+          "animal cruelty",
+          "dog fighting",
+          "cockfighting" ->
+          EnumSet.of(VIOLENCE);
+      case "hate crimes",
+          "crimes motivated by race",
+          "crimes motivated by disability",
+          "crimes motivated by religion",
+          "crimes motivated by gender identity",
+          "crimes motivated by sexual orientation" ->
+          EnumSet.of(HATE, VIOLENCE);
       case "rape" -> EnumSet.of(SEXUAL, VIOLENCE);
       case "pornography", "prostitution" -> EnumSet.of(SEXUAL);
       case "sex trafficking" -> EnumSet.of(SEXUAL, ILLICIT);
       case "robbery" -> EnumSet.of(ILLICIT, VIOLENCE);
-      case "other crimes", "credit card fraud", "corporate fraud", "fraud", "identity theft",
-          "cyberterrorism", "vandalism", "financial crimes", "property crimes", "burglary",
-          "embezzlement", "drug crimes", "drug dealing", "drug trafficking", "drug possession",
-          "drug manufacturing", "migrant smuggling", "money laundering", "labor trafficking",
-          "child trafficking", "theft", "pyramid schemes", "ponzi schemes", "tax evasion",
-          "human trafficking", "organ trafficking", "shoplifting", "illegal dumping",
-          "environmental crimes", "driving under the influence" -> EnumSet.of(ILLICIT);
-      default -> null; // horse racing, smoking, gambling, pollution, circuses...: not unsafe content
+      case "other crimes",
+          "credit card fraud",
+          "corporate fraud",
+          "fraud",
+          "identity theft",
+          "cyberterrorism",
+          "vandalism",
+          "financial crimes",
+          "property crimes",
+          "burglary",
+          "embezzlement",
+          "drug crimes",
+          "drug dealing",
+          "drug trafficking",
+          "drug possession",
+          "drug manufacturing",
+          "migrant smuggling",
+          "money laundering",
+          "labor trafficking",
+          "child trafficking",
+          "theft",
+          "pyramid schemes",
+          "ponzi schemes",
+          "tax evasion",
+          "human trafficking",
+          "organ trafficking",
+          "shoplifting",
+          "illegal dumping",
+          "environmental crimes",
+          "driving under the influence" ->
+          EnumSet.of(ILLICIT);
+      default ->
+          null; // horse racing, smoking, gambling, pollution, circuses...: not unsafe content
     };
   }
 
@@ -259,14 +336,17 @@ public final class SharedDataSets {
               out.add(LabelledText.unsafe("jailbreakbench-goal", group, goal, positives, Set.of()));
             }
             if (prompt != null) {
-              out.add(LabelledText.unsafe("jailbreakbench-prompt", group, prompt, positives, Set.of()));
+              out.add(
+                  LabelledText.unsafe("jailbreakbench-prompt", group, prompt, positives, Set.of()));
             }
           }
           if (response != null && !response.isBlank()) {
             if (!jailbreak.path("jailbroken").asBoolean()) {
               out.add(LabelledText.benign("jailbreakbench-response", group, response));
             } else if (positives != null) {
-              out.add(LabelledText.unsafe("jailbreakbench-response", group, response, positives, Set.of()));
+              out.add(
+                  LabelledText.unsafe(
+                      "jailbreakbench-response", group, response, positives, Set.of()));
             }
           }
         }

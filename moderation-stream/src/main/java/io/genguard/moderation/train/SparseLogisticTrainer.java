@@ -14,7 +14,8 @@ import java.util.stream.IntStream;
  */
 public final class SparseLogisticTrainer {
   /** Hyper-parameters. */
-  public record Options(int epochs, double learningRate, double l2, double maxPositiveWeight, long seed) {
+  public record Options(
+      int epochs, double learningRate, double l2, double maxPositiveWeight, long seed) {
     public static Options defaults() {
       return new Options(8, 0.3, 1e-6, 8.0, 20240601L);
     }
@@ -41,15 +42,20 @@ public final class SparseLogisticTrainer {
     return train(xs, labels, weights, dimensions);
   }
 
-  /** As {@link #train(List, byte[][], int)}, with a weight per text (e.g. to down-weight a source). */
+  /**
+   * As {@link #train(List, byte[][], int)}, with a weight per text (e.g. to down-weight a source).
+   */
   public Trained[] train(List<SparseVector> xs, byte[][] labels, float[] weights, int dimensions) {
     int heads = labels[0].length;
     Trained[] result = new Trained[heads];
-    IntStream.range(0, heads).parallel().forEach(h -> result[h] = trainHead(xs, labels, weights, h, dimensions));
+    IntStream.range(0, heads)
+        .parallel()
+        .forEach(h -> result[h] = trainHead(xs, labels, weights, h, dimensions));
     return result;
   }
 
-  private Trained trainHead(List<SparseVector> xs, byte[][] labels, float[] weights, int head, int dimensions) {
+  private Trained trainHead(
+      List<SparseVector> xs, byte[][] labels, float[] weights, int head, int dimensions) {
     int positives = 0;
     int negatives = 0;
     for (byte[] label : labels) {
@@ -61,11 +67,17 @@ public final class SparseLogisticTrainer {
     }
     if (positives == 0 || negatives == 0) {
       throw new IllegalStateException(
-          "head " + Heads.NAMES.get(head) + " has " + positives + " positives and " + negatives
+          "head "
+              + Heads.NAMES.get(head)
+              + " has "
+              + positives
+              + " positives and "
+              + negatives
               + " negatives in the training split; it cannot be trained");
     }
     double positiveWeight =
-        Math.max(1.0, Math.min(options.maxPositiveWeight(), Math.sqrt(negatives / (double) positives)));
+        Math.max(
+            1.0, Math.min(options.maxPositiveWeight(), Math.sqrt(negatives / (double) positives)));
     float[] w = new float[dimensions];
     float[] g2 = new float[dimensions];
     double bias = Math.log(positives / (double) negatives);

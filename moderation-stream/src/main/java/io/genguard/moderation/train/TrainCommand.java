@@ -84,10 +84,12 @@ public final class TrainCommand {
         command.trainStereotype(split, outRoot.resolve("stereotype"), args);
       }
       if (model.equals("minilm") || model.equals("all")) {
-        new EmbeddingHeadTraining(command.log).train(split, outRoot, Integer.parseInt(options.getOrDefault("epochs", "8")), args);
+        new EmbeddingHeadTraining(command.log)
+            .train(split, outRoot, Integer.parseInt(options.getOrDefault("epochs", "8")), args);
       }
       if (!List.of("ngram", "stereotype", "minilm", "all").contains(model)) {
-        throw new IllegalArgumentException("unknown --model '" + model + "'; expected ngram, stereotype, minilm or all");
+        throw new IllegalArgumentException(
+            "unknown --model '" + model + "'; expected ngram, stereotype, minilm or all");
       }
       return 0;
     } catch (RuntimeException | IOException e) {
@@ -97,13 +99,16 @@ public final class TrainCommand {
     }
   }
 
-  void trainNgram(DeduplicatedSplit split, Path outDir, int epochs, String[] args) throws IOException {
+  void trainNgram(DeduplicatedSplit split, Path outDir, int epochs, String[] args)
+      throws IOException {
     HashedNgramFeatures features = new HashedNgramFeatures(NGRAM_DIMENSIONS, 2, 2, 5);
     long start = System.nanoTime();
     SparseLogisticTrainer.Options options = ngramOptions(epochs);
     List<LabelledText> pool = CrossFitting.pool(split);
-    log.printf("Cross-fitting the n-gram heads on %d texts (%d folds)%n", pool.size(), CrossFitting.FOLDS);
-    CrossFitting.NgramResult fitted = CrossFitting.ngram(pool, features, options, NGRAM_VERSION, log);
+    log.printf(
+        "Cross-fitting the n-gram heads on %d texts (%d folds)%n", pool.size(), CrossFitting.FOLDS);
+    CrossFitting.NgramResult fitted =
+        CrossFitting.ngram(pool, features, options, NGRAM_VERSION, log);
     // Platt per head on the out-of-fold margins (quantized models, as shipped).
     Map<String, LinearHead> calibrated = new LinkedHashMap<>();
     for (int h = 0; h < Heads.COUNT; h++) {
@@ -117,7 +122,11 @@ public final class TrainCommand {
     double[][] outOfFold = new double[pool.size()][Heads.COUNT];
     for (int i = 0; i < pool.size(); i++) {
       for (int h = 0; h < Heads.COUNT; h++) {
-        outOfFold[i][h] = calibrated.get(Heads.NAMES.get(h)).calibration().probability(fitted.outOfFoldMargins()[i][h]);
+        outOfFold[i][h] =
+            calibrated
+                .get(Heads.NAMES.get(h))
+                .calibration()
+                .probability(fitted.outOfFoldMargins()[i][h]);
       }
     }
 
@@ -129,9 +138,24 @@ public final class TrainCommand {
     Map<String, Object> metrics = new LinkedHashMap<>();
     metrics.put("model", "ngram-logistic");
     metrics.put("version", NGRAM_VERSION);
-    metrics.put("features", Map.of("dimensions", features.dimensions(), "wordNgrams", "1-2", "charNgrams", "2-5"));
-    metrics.put("training", Map.of("epochs", epochs, "learningRate", options.learningRate(), "l2", options.l2(),
-        "maxPositiveWeight", options.maxPositiveWeight(), "optimizer", "AdaGrad", "crossFittingFolds", CrossFitting.FOLDS));
+    metrics.put(
+        "features",
+        Map.of("dimensions", features.dimensions(), "wordNgrams", "1-2", "charNgrams", "2-5"));
+    metrics.put(
+        "training",
+        Map.of(
+            "epochs",
+            epochs,
+            "learningRate",
+            options.learningRate(),
+            "l2",
+            options.l2(),
+            "maxPositiveWeight",
+            options.maxPositiveWeight(),
+            "optimizer",
+            "AdaGrad",
+            "crossFittingFolds",
+            CrossFitting.FOLDS));
     metrics.put("corpus", corpusSummary(split));
     metrics.put("outOfFold", evaluateProbabilities(outOfFold, pool));
     metrics.put("test", evaluate(model, split.get(Split.TEST)));
@@ -145,9 +169,16 @@ public final class TrainCommand {
   }
 
   /** Sources whose benign texts are fair negatives for the stereotype head: they mention people. */
-  static final java.util.Set<String> STEREOTYPE_NEGATIVE_SOURCES = java.util.Set.of(
-      "toxigen", "bold", "davidson", "coconot", "coconot-response", "jailbreakbench-response",
-      AuthoredExamples.SOURCE, IdentityAugmentation.SOURCE);
+  static final java.util.Set<String> STEREOTYPE_NEGATIVE_SOURCES =
+      java.util.Set.of(
+          "toxigen",
+          "bold",
+          "davidson",
+          "coconot",
+          "coconot-response",
+          "jailbreakbench-response",
+          AuthoredExamples.SOURCE,
+          IdentityAugmentation.SOURCE);
 
   private static final io.genguard.moderation.bias.IdentityLexicon LEXICON =
       io.genguard.moderation.bias.IdentityLexicon.loadDefault();
@@ -163,8 +194,11 @@ public final class TrainCommand {
     }
     return !text.isUnsafe()
             && STEREOTYPE_NEGATIVE_SOURCES.contains(text.source())
-            && !LEXICON.mentions(io.genguard.moderation.bias.IdentityLexicon.words(text.text())).isEmpty()
-        ? LabelledText.NEGATIVE : LabelledText.UNKNOWN;
+            && !LEXICON
+                .mentions(io.genguard.moderation.bias.IdentityLexicon.words(text.text()))
+                .isEmpty()
+        ? LabelledText.NEGATIVE
+        : LabelledText.UNKNOWN;
   }
 
   void trainStereotype(DeduplicatedSplit split, Path outDir, String[] args) throws IOException {
@@ -180,18 +214,28 @@ public final class TrainCommand {
         labels.add(new byte[] {label});
       }
     }
-    SparseLogisticTrainer.Options options = new SparseLogisticTrainer.Options(10, 0.3, 1e-6, 8.0, 20240602L);
+    SparseLogisticTrainer.Options options =
+        new SparseLogisticTrainer.Options(10, 0.3, 1e-6, 8.0, 20240602L);
     SparseLogisticTrainer.Trained trained =
-        new SparseLogisticTrainer(options).train(xs, labels.toArray(new byte[0][]), features.dimensions())[0];
+        new SparseLogisticTrainer(options)
+            .train(xs, labels.toArray(new byte[0][]), features.dimensions())[0];
     String head = "stereotype";
-    NgramLogisticModel raw = new NgramLogisticModel(NGRAM_VERSION, features,
-        Map.of(head, new LinearHead(head, trained.weights(), trained.bias(), PlattCalibration.IDENTITY))).quantized();
+    NgramLogisticModel raw =
+        new NgramLogisticModel(
+                NGRAM_VERSION,
+                features,
+                Map.of(
+                    head,
+                    new LinearHead(
+                        head, trained.weights(), trained.bias(), PlattCalibration.IDENTITY)))
+            .quantized();
     List<double[]> validationMargins = new ArrayList<>();
     List<Boolean> validationLabels = new ArrayList<>();
     for (LabelledText text : split.get(Split.VALIDATION)) {
       byte label = stereotypeLabel(text);
       if (label != LabelledText.UNKNOWN) {
-        validationMargins.add(new double[] {raw.heads().get(head).margin(features.extract(text.text()))});
+        validationMargins.add(
+            new double[] {raw.heads().get(head).margin(features.extract(text.text()))});
         validationLabels.add(label == LabelledText.POSITIVE);
       }
     }
@@ -202,8 +246,11 @@ public final class TrainCommand {
     }
     PlattCalibration platt = PlattCalibration.fit(margins, y);
     LinearHead rawHead = raw.heads().get(head);
-    NgramLogisticModel model = new NgramLogisticModel(NGRAM_VERSION, features,
-        Map.of(head, new LinearHead(head, rawHead.weights(), rawHead.bias(), platt)));
+    NgramLogisticModel model =
+        new NgramLogisticModel(
+            NGRAM_VERSION,
+            features,
+            Map.of(head, new LinearHead(head, rawHead.weights(), rawHead.bias(), platt)));
     Files.createDirectories(outDir);
     try (OutputStream out = Files.newOutputStream(outDir.resolve("stereotype-ngram.bin.gz"))) {
       model.write(out);
@@ -216,7 +263,9 @@ public final class TrainCommand {
     metrics.put("test", stereotypeMetrics(model, split.get(Split.TEST)));
     writeJson(outDir.resolve("metrics.json"), metrics);
     ModelCards.writeStereotypeCard(outDir.resolve("MODEL_CARD.md"), metrics, args);
-    log.printf("Wrote the stereotype model to %s in %.1f s: %s%n", outDir, seconds(start), metrics.get("test"));
+    log.printf(
+        "Wrote the stereotype model to %s in %.1f s: %s%n",
+        outDir, seconds(start), metrics.get("test"));
   }
 
   static Map<String, Object> stereotypeMetrics(NgramLogisticModel model, List<LabelledText> texts) {
@@ -276,7 +325,8 @@ public final class TrainCommand {
     return evaluateProbabilities(probabilities, texts);
   }
 
-  static Map<String, Object> evaluateProbabilities(double[][] probabilities, List<LabelledText> texts) {
+  static Map<String, Object> evaluateProbabilities(
+      double[][] probabilities, List<LabelledText> texts) {
     Map<String, Object> perHead = new LinkedHashMap<>();
     for (int h = 0; h < Heads.COUNT; h++) {
       HeadData data = HeadData.of(probabilities, texts, h);
@@ -379,7 +429,8 @@ public final class TrainCommand {
       new ObjectMapper()
           .enable(SerializationFeature.INDENT_OUTPUT)
           .writeValue(file.toFile(), value);
-      Files.writeString(file, Files.readString(file, StandardCharsets.UTF_8) + "\n", StandardCharsets.UTF_8);
+      Files.writeString(
+          file, Files.readString(file, StandardCharsets.UTF_8) + "\n", StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write " + file, e);
     }

@@ -38,14 +38,17 @@ class BatchScorerTest {
 
   @Test
   void shouldWriteOneLinePerInputLineInOrderWithErrorsForBadLines() throws Exception {
-    String input = String.join("\n",
-        "{\"id\": \"a\", \"text\": \"Have a lovely day at the museum with your family.\"}",
-        "this is not json",
-        "{\"id\": 7, \"prompt\": \"no text field\"}",
-        "",
-        "{\"id\": \"b\", \"text\": 42}",
-        "[1, 2]",
-        "{\"id\": \"c\", \"text\": \"shut up you worthless stupid bitch, nobody wants you here\"}") + "\n";
+    String input =
+        String.join(
+                "\n",
+                "{\"id\": \"a\", \"text\": \"Have a lovely day at the museum with your family.\"}",
+                "this is not json",
+                "{\"id\": 7, \"prompt\": \"no text field\"}",
+                "",
+                "{\"id\": \"b\", \"text\": 42}",
+                "[1, 2]",
+                "{\"id\": \"c\", \"text\": \"shut up you worthless stupid bitch, nobody wants you here\"}")
+            + "\n";
     List<JsonNode> out = score(input, 2);
 
     assertThat(out).hasSize(7);
@@ -71,12 +74,17 @@ class BatchScorerTest {
   void shouldGiveProblemTextsAVerdictWithTheirReason() throws Exception {
     ByteArrayOutputStream input = new ByteArrayOutputStream();
     input.write("{\"id\": \"empty\", \"text\": \"   \"}\n".getBytes(StandardCharsets.UTF_8));
-    input.write(("{\"id\": \"huge\", \"text\": \"" + "the weather is nice today and the park is open. ".repeat(600) + "\"}\n")
-        .getBytes(StandardCharsets.UTF_8));
+    input.write(
+        ("{\"id\": \"huge\", \"text\": \""
+                + "the weather is nice today and the park is open. ".repeat(600)
+                + "\"}\n")
+            .getBytes(StandardCharsets.UTF_8));
     input.write("{\"id\": \"latin1\", \"text\": \"caf".getBytes(StandardCharsets.UTF_8));
     input.write(new byte[] {(byte) 0xE9}); // Latin-1 é: not UTF-8
     input.write(" ok for lunch with my friends today\"}\n".getBytes(StandardCharsets.UTF_8));
-    input.write("{\"id\": \"foreign\", \"text\": \"Это предложение написано по-русски.\"}\n".getBytes(StandardCharsets.UTF_8));
+    input.write(
+        "{\"id\": \"foreign\", \"text\": \"Это предложение написано по-русски.\"}\n"
+            .getBytes(StandardCharsets.UTF_8));
     List<JsonNode> out = score(input.toByteArray(), new TextScreening(20_000), ngram, 64);
 
     assertThat(codes(out.get(0))).containsExactly("text.empty");
@@ -90,34 +98,43 @@ class BatchScorerTest {
 
   @Test
   void shouldHoldEveryTextOfABatchTheScorerFailedOnAndGoOn() throws Exception {
-    ContentScorer failing = new ContentScorer() {
-      private int calls;
+    ContentScorer failing =
+        new ContentScorer() {
+          private int calls;
 
-      @Override
-      public List<ContentScores> scoreBatch(List<String> texts) {
-        if (calls++ == 0) {
-          throw new IllegalStateException("ONNX Runtime ran out of memory");
-        }
-        return ngram.scoreBatch(texts);
-      }
+          @Override
+          public List<ContentScores> scoreBatch(List<String> texts) {
+            if (calls++ == 0) {
+              throw new IllegalStateException("ONNX Runtime ran out of memory");
+            }
+            return ngram.scoreBatch(texts);
+          }
 
-      @Override
-      public Map<String, String> versions() {
-        return Map.of("flaky", "1");
-      }
-    };
-    String input = "{\"id\": 1, \"text\": \"hello there\"}\n{\"id\": 2, \"text\": \"good morning\"}\n"
-        + "{\"id\": 3, \"text\": \"see you tomorrow at the library\"}\n";
-    List<JsonNode> out = score(input.getBytes(StandardCharsets.UTF_8), TextScreening.defaults(), failing, 2);
+          @Override
+          public Map<String, String> versions() {
+            return Map.of("flaky", "1");
+          }
+        };
+    String input =
+        "{\"id\": 1, \"text\": \"hello there\"}\n{\"id\": 2, \"text\": \"good morning\"}\n"
+            + "{\"id\": 3, \"text\": \"see you tomorrow at the library\"}\n";
+    List<JsonNode> out =
+        score(input.getBytes(StandardCharsets.UTF_8), TextScreening.defaults(), failing, 2);
 
-    assertThat(out).extracting(n -> n.get("decision").asText()).containsExactly("REVIEW", "REVIEW", "RELEASE");
+    assertThat(out)
+        .extracting(n -> n.get("decision").asText())
+        .containsExactly("REVIEW", "REVIEW", "RELEASE");
     assertThat(codes(out.get(0))).containsExactly("scorer.error");
-    assertThat(out.get(0).get("reasons").get(0).get("message").asText()).contains("ran out of memory");
+    assertThat(out.get(0).get("reasons").get(0).get("message").asText())
+        .contains("ran out of memory");
   }
 
   @Test
   void shouldReportTheGroupsATextMentions() throws Exception {
-    List<JsonNode> out = score("{\"id\": \"g\", \"text\": \"My Muslim neighbour and her deaf son came to dinner.\"}\n", 8);
+    List<JsonNode> out =
+        score(
+            "{\"id\": \"g\", \"text\": \"My Muslim neighbour and her deaf son came to dinner.\"}\n",
+            8);
     List<String> groups = new ArrayList<>();
     out.get(0).get("groups").forEach(g -> groups.add(g.asText()));
     assertThat(groups).contains("religion:muslim", "disability:deaf");
@@ -128,14 +145,28 @@ class BatchScorerTest {
     Path in = dir.resolve("in.jsonl");
     Path out = dir.resolve("out.jsonl");
     Path policy = dir.resolve("policy.yaml");
-    Files.writeString(in, "{\"id\": \"x\", \"text\": \"What time does the bakery open?\"}\nnot json\n");
+    Files.writeString(
+        in, "{\"id\": \"x\", \"text\": \"What time does the bakery open?\"}\nnot json\n");
     try (var stream = PolicyLoader.class.getResourceAsStream(PolicyLoader.DEFAULT_RESOURCE)) {
-      Files.writeString(policy, new String(stream.readAllBytes(), StandardCharsets.UTF_8)
-          .replace("policyId: genguard-default", "policyId: backfill-test"));
+      Files.writeString(
+          policy,
+          new String(stream.readAllBytes(), StandardCharsets.UTF_8)
+              .replace("policyId: genguard-default", "policyId: backfill-test"));
     }
     ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-    int status = BatchScorer.run(new String[] {"--in", in.toString(), "--out", out.toString(), "--policy", policy.toString(),
-        "--scorer", "ngram-logistic"}, new PrintStream(stderr, true, StandardCharsets.UTF_8));
+    int status =
+        BatchScorer.run(
+            new String[] {
+              "--in",
+              in.toString(),
+              "--out",
+              out.toString(),
+              "--policy",
+              policy.toString(),
+              "--scorer",
+              "ngram-logistic"
+            },
+            new PrintStream(stderr, true, StandardCharsets.UTF_8));
 
     assertThat(status).as(stderr.toString(StandardCharsets.UTF_8)).isZero();
     List<String> lines = Files.readAllLines(out);
@@ -150,18 +181,33 @@ class BatchScorerTest {
     ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     PrintStream err = new PrintStream(stderr, true, StandardCharsets.UTF_8);
     assertThat(BatchScorer.run(new String[] {"--in", "x.jsonl"}, err)).isEqualTo(2);
-    assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("--in and --out are required").contains("usage: score");
-    assertThat(BatchScorer.run(new String[] {"--in", dir.resolve("missing.jsonl").toString(), "--out", "o"}, err)).isEqualTo(1);
+    assertThat(stderr.toString(StandardCharsets.UTF_8))
+        .contains("--in and --out are required")
+        .contains("usage: score");
+    assertThat(
+            BatchScorer.run(
+                new String[] {"--in", dir.resolve("missing.jsonl").toString(), "--out", "o"}, err))
+        .isEqualTo(1);
     assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("missing.jsonl does not exist");
   }
 
   private List<JsonNode> score(String input, int batchSize) throws Exception {
-    return score(input.getBytes(StandardCharsets.UTF_8), TextScreening.defaults(), ngram, batchSize);
+    return score(
+        input.getBytes(StandardCharsets.UTF_8), TextScreening.defaults(), ngram, batchSize);
   }
 
-  private static List<JsonNode> score(byte[] input, TextScreening screening, ContentScorer scorer, int batchSize) throws Exception {
-    BatchScorer batch = new BatchScorer(scorer, PolicyLoader.loadDefault(), bias, bias.versions(), screening, null, batchSize,
-        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+  private static List<JsonNode> score(
+      byte[] input, TextScreening screening, ContentScorer scorer, int batchSize) throws Exception {
+    BatchScorer batch =
+        new BatchScorer(
+            scorer,
+            PolicyLoader.loadDefault(),
+            bias,
+            bias.versions(),
+            screening,
+            null,
+            batchSize,
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     batch.score(new ByteArrayInputStream(input), out);
     List<JsonNode> rows = new ArrayList<>();

@@ -19,10 +19,16 @@ class BiasAnalyzerTest {
     assertThat(analyzer.groups("My neighbour is a Muslim woman who uses a wheelchair."))
         .containsExactly("disability:disabled", "gender:women", "religion:muslim");
     assertThat(analyzer.groups("Gay and bisexual teenagers from Mexican immigrant families"))
-        .containsExactly("age:young", "nationality:immigrant", "nationality:mexican",
-            "sexual_orientation:bisexual", "sexual_orientation:gay");
-    assertThat(analyzer.groups("She is a nonbinary Jewish author")).contains("gender_identity:nonbinary", "religion:jewish");
-    assertThat(analyzer.groups("Asian Americans and Latinos voted")).containsExactly("race_ethnicity:asian", "race_ethnicity:latino");
+        .containsExactly(
+            "age:young",
+            "nationality:immigrant",
+            "nationality:mexican",
+            "sexual_orientation:bisexual",
+            "sexual_orientation:gay");
+    assertThat(analyzer.groups("She is a nonbinary Jewish author"))
+        .contains("gender_identity:nonbinary", "religion:jewish");
+    assertThat(analyzer.groups("Asian Americans and Latinos voted"))
+        .containsExactly("race_ethnicity:asian", "race_ethnicity:latino");
   }
 
   @Test
@@ -42,9 +48,11 @@ class BiasAnalyzerTest {
 
   @Test
   void shouldMarkGroupsTheTextGeneralizesAboutAsTargeted() {
-    BiasFindings findings = analyzer.analyze("Immigrants are all criminals and they should go back");
+    BiasFindings findings =
+        analyzer.analyze("Immigrants are all criminals and they should go back");
     assertThat(findings.targetedGroups()).containsExactly("nationality:immigrant");
-    assertThat(analyzer.analyze("jews control the banks").targetedGroups()).containsExactly("religion:jewish");
+    assertThat(analyzer.analyze("jews control the banks").targetedGroups())
+        .containsExactly("religion:jewish");
     BiasFindings neutral = analyzer.analyze("The immigrant family opened a bakery on Main Street");
     assertThat(neutral.groups()).containsExactly("nationality:immigrant");
     assertThat(neutral.targetedGroups()).isEmpty();
@@ -59,9 +67,19 @@ class BiasAnalyzerTest {
   @Test
   void shouldRaiseTheStereotypeSignalForImplicitlyDemeaningStatements() {
     String[][] demeaningAndNeutral = {
-        {"immigrants only come here to live off welfare and take our jobs", "immigrants opened many of the small shops on our street"},
-        {"disabled people are a burden on everyone around them", "disabled people competed in the paralympic games"},
-        {"muslims are all terrorists who want to destroy our way of life", "I am a muslim and I love my neighbours"}};
+      {
+        "immigrants only come here to live off welfare and take our jobs",
+        "immigrants opened many of the small shops on our street"
+      },
+      {
+        "disabled people are a burden on everyone around them",
+        "disabled people competed in the paralympic games"
+      },
+      {
+        "muslims are all terrorists who want to destroy our way of life",
+        "I am a muslim and I love my neighbours"
+      }
+    };
     for (String[] pair : demeaningAndNeutral) {
       double demeaning = analyzer.analyze(pair[0]).stereotypeScore();
       double neutral = analyzer.analyze(pair[1]).stereotypeScore();
@@ -69,13 +87,20 @@ class BiasAnalyzerTest {
       assertThat(demeaning - neutral).as(pair[0] + " vs " + pair[1]).isGreaterThan(0.4);
     }
     // Weaker, but still ordered: gender stereotypes are rarer in ToxiGen's training statements.
-    assertThat(analyzer.analyze("women are too emotional to be trusted with important decisions at work").stereotypeScore())
-        .isGreaterThan(analyzer.analyze("women have been voting in national elections for about a century").stereotypeScore());
+    assertThat(
+            analyzer
+                .analyze("women are too emotional to be trusted with important decisions at work")
+                .stereotypeScore())
+        .isGreaterThan(
+            analyzer
+                .analyze("women have been voting in national elections for about a century")
+                .stereotypeScore());
   }
 
   @Test
   void shouldReportNothingForTextThatMentionsNoGroup() {
-    assertThat(analyzer.analyze("The train to Boston leaves at noon.")).isEqualTo(BiasFindings.NONE);
+    assertThat(analyzer.analyze("The train to Boston leaves at noon."))
+        .isEqualTo(BiasFindings.NONE);
   }
 
   @Test
@@ -86,7 +111,8 @@ class BiasAnalyzerTest {
 
   @Test
   void shouldRejectALexiconLineWithAnUnknownAxis() {
-    assertThatThrownBy(() -> IdentityLexicon.parse("# x\nclass\trich\trich\t-\n", "lexicon.tsv", "t"))
+    assertThatThrownBy(
+            () -> IdentityLexicon.parse("# x\nclass\trich\trich\t-\n", "lexicon.tsv", "t"))
         .hasMessageContaining("lexicon.tsv line 2")
         .hasMessageContaining("unknown axis 'class'");
   }

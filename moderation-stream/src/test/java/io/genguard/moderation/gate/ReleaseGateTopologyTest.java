@@ -45,8 +45,11 @@ class ReleaseGateTopologyTest {
   void startDriver() {
     Properties props = ReleaseGateTopology.streamsConfig("unused:9092", stateDir.toString(), 1);
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
-    driver = new TopologyTestDriver(
-        ReleaseGateTopology.buildTopology(Clock.fixed(Events.NOW, ZoneOffset.UTC), Duration.ofDays(7)), props);
+    driver =
+        new TopologyTestDriver(
+            ReleaseGateTopology.buildTopology(
+                Clock.fixed(Events.NOW, ZoneOffset.UTC), Duration.ofDays(7)),
+            props);
     outputs = input(Topics.GENERATION_OUTPUTS.name());
     verdicts = input(Topics.MODERATION_VERDICTS.name());
     reviews = input(Topics.REVIEW_DECISIONS.name());
@@ -67,11 +70,14 @@ class ReleaseGateTopologyTest {
     send(verdict(output, Decision.RELEASE));
 
     List<ReleaseGateOutcome> outcomes = decode(released);
-    assertThat(outcomes).singleElement().satisfies(outcome -> {
-      assertThat(outcome.getOutcome()).isEqualTo(GateOutcome.RELEASED);
-      assertThat(outcome.getText()).isEqualTo("A calm sentence.");
-      assertThat(outcome.getBasis()).isEqualTo(GateBasis.VERDICT);
-    });
+    assertThat(outcomes)
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getOutcome()).isEqualTo(GateOutcome.RELEASED);
+              assertThat(outcome.getText()).isEqualTo("A calm sentence.");
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.VERDICT);
+            });
     assertThat(quarantined.isEmpty()).isTrue();
   }
 
@@ -90,8 +96,10 @@ class ReleaseGateTopologyTest {
     send(output);
     send(verdict(output, Decision.BLOCK));
     assertThat(released.isEmpty()).isTrue();
-    assertThat(decode(quarantined)).singleElement()
-        .extracting(ReleaseGateOutcome::getOutcome).isEqualTo(GateOutcome.QUARANTINED);
+    assertThat(decode(quarantined))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getOutcome)
+        .isEqualTo(GateOutcome.QUARANTINED);
   }
 
   @Test
@@ -100,15 +108,21 @@ class ReleaseGateTopologyTest {
     send(output);
     send(verdict(output, Decision.REVIEW));
     assertThat(released.isEmpty()).isTrue();
-    assertThat(decode(pending)).singleElement()
-        .extracting(ReleaseGateOutcome::getOutcome).isEqualTo(GateOutcome.HELD_FOR_REVIEW);
+    assertThat(decode(pending))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getOutcome)
+        .isEqualTo(GateOutcome.HELD_FOR_REVIEW);
 
     sendReview(review(output, ReviewAction.APPROVE));
-    assertThat(decode(released)).singleElement().satisfies(outcome -> {
-      assertThat(outcome.getBasis()).isEqualTo(GateBasis.REVIEW);
-      assertThat(outcome.getReviewId()).isEqualTo("review-r4");
-      assertThat(outcome.getReasons()).anyMatch(reason -> reason.contains("approved by rita"));
-    });
+    assertThat(decode(released))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.REVIEW);
+              assertThat(outcome.getReviewId()).isEqualTo("review-r4");
+              assertThat(outcome.getReasons())
+                  .anyMatch(reason -> reason.contains("approved by rita"));
+            });
   }
 
   @Test
@@ -118,8 +132,10 @@ class ReleaseGateTopologyTest {
     send(verdict(output, Decision.REVIEW));
     sendReview(review(output, ReviewAction.REJECT));
     assertThat(released.isEmpty()).isTrue();
-    assertThat(decode(quarantined)).singleElement()
-        .extracting(ReleaseGateOutcome::getBasis).isEqualTo(GateBasis.REVIEW);
+    assertThat(decode(quarantined))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getBasis)
+        .isEqualTo(GateBasis.REVIEW);
   }
 
   @Test
@@ -128,8 +144,10 @@ class ReleaseGateTopologyTest {
     send(output);
     send(verdict(output, Decision.RELEASE, "0".repeat(64)));
     assertThat(released.isEmpty()).isTrue();
-    assertThat(decode(quarantined)).singleElement()
-        .extracting(ReleaseGateOutcome::getBasis).isEqualTo(GateBasis.INTEGRITY);
+    assertThat(decode(quarantined))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getBasis)
+        .isEqualTo(GateBasis.INTEGRITY);
   }
 
   @Test
@@ -168,7 +186,8 @@ class ReleaseGateTopologyTest {
     DeadLetter deadLetter = Topics.GENERATION_OUTPUTS_DLQ.codec().decode(deadLetters.readValue());
     assertThat(deadLetter.getSourceTopic()).isEqualTo(Topics.GENERATION_OUTPUTS.name());
     assertThat(deadLetter.getSourceOffset()).isEqualTo(0L);
-    assertThat(deadLetter.getReason()).contains("Not an Avro single-object encoded GenerationOutput");
+    assertThat(deadLetter.getReason())
+        .contains("Not an Avro single-object encoded GenerationOutput");
 
     GenerationOutput output = output("r11", "Still working.");
     send(output);
@@ -189,11 +208,13 @@ class ReleaseGateTopologyTest {
   }
 
   private TestInputTopic<String, byte[]> input(String topic) {
-    return driver.createInputTopic(topic, Serdes.String().serializer(), Serdes.ByteArray().serializer());
+    return driver.createInputTopic(
+        topic, Serdes.String().serializer(), Serdes.ByteArray().serializer());
   }
 
   private TestOutputTopic<String, byte[]> outputTopic(String topic) {
-    return driver.createOutputTopic(topic, Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
+    return driver.createOutputTopic(
+        topic, Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
   }
 
   private static List<ReleaseGateOutcome> decode(TestOutputTopic<String, byte[]> topic) {

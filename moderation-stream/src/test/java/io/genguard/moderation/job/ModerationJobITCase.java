@@ -3,8 +3,8 @@ package io.genguard.moderation.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.moderation.fixtures.Events;
@@ -47,8 +47,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ModerationJobITCase {
   private static IntegrationInfrastructure infra;
+
   /** Fails the task once, at the given output count, to force a failover from checkpoint. */
   static final AtomicInteger FAIL_AT = new AtomicInteger(-1);
+
   static final AtomicInteger SEEN = new AtomicInteger();
 
   @TempDir Path flinkState;
@@ -67,8 +69,10 @@ class ModerationJobITCase {
         if (SEEN.incrementAndGet() == FAIL_AT.get()) {
           throw new IllegalStateException("injected failure to test failover");
         }
-        verdicts.add(Events.verdict(output,
-            output.getText().contains("forbidden") ? Decision.BLOCK : Decision.RELEASE));
+        verdicts.add(
+            Events.verdict(
+                output,
+                output.getText().contains("forbidden") ? Decision.BLOCK : Decision.RELEASE));
       }
       return verdicts;
     };
@@ -77,10 +81,11 @@ class ModerationJobITCase {
   @Test
   void shouldJudgeEveryOutputExactlyOnceThroughFailureAndRestart() throws Exception {
     String prefix = "job-it-" + System.nanoTime() + "-";
-    ModerationJobConfig config = ModerationJobConfig.defaults(infra.kafkaBootstrapServers())
-        .withNames(prefix + "group", prefix + "tx")
-        .withParallelism(2)
-        .withCheckpointInterval(Duration.ofMillis(300));
+    ModerationJobConfig config =
+        ModerationJobConfig.defaults(infra.kafkaBootstrapServers())
+            .withNames(prefix + "group", prefix + "tx")
+            .withParallelism(2)
+            .withCheckpointInterval(Duration.ofMillis(300));
 
     produce(prefix, 0, 150);
     produceGarbage(prefix);
@@ -103,10 +108,15 @@ class ModerationJobITCase {
     }
     assertThat(perRequest).hasSize(300);
     assertThat(perRequest.values()).allMatch(count -> count == 1);
-    assertThat(verdictsFor(prefix)).filteredOn(v -> v.getDecision() == Decision.BLOCK)
+    assertThat(verdictsFor(prefix))
+        .filteredOn(v -> v.getDecision() == Decision.BLOCK)
         .hasSize(300 / 7 + 1);
-    assertThat(deadLettersFor(prefix)).singleElement().satisfies(deadLetter ->
-        assertThat(deadLetter.getReason()).contains("Not an Avro single-object encoded GenerationOutput"));
+    assertThat(deadLettersFor(prefix))
+        .singleElement()
+        .satisfies(
+            deadLetter ->
+                assertThat(deadLetter.getReason())
+                    .contains("Not an Avro single-object encoded GenerationOutput"));
   }
 
   private JobClient start(ModerationJobConfig config, Path restoreFrom) throws Exception {
@@ -115,21 +125,27 @@ class ModerationJobITCase {
     conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("16m"));
     conf.set(RestOptions.BIND_PORT, "0");
     conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, flinkState.toUri().toString());
-    conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+    conf.set(
+        CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
         ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
     if (restoreFrom != null) {
       conf.set(StateRecoveryOptions.SAVEPOINT_PATH, restoreFrom.toUri().toString());
     }
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
     ModerationJob.configure(env, config);
-    ModerationJob.buildPipeline(env, ModerationJob.kafkaSource(config), ModerationJob.kafkaSink(config),
-        ModerationJobITCase::keywordModerator, config);
+    ModerationJob.buildPipeline(
+        env,
+        ModerationJob.kafkaSource(config),
+        ModerationJob.kafkaSink(config),
+        ModerationJobITCase::keywordModerator,
+        config);
     return env.executeAsync("moderation-it");
   }
 
   private Path newestCheckpoint() throws Exception {
     try (Stream<Path> files = Files.walk(flinkState)) {
-      return files.filter(path -> path.getFileName().toString().equals("_metadata"))
+      return files
+          .filter(path -> path.getFileName().toString().equals("_metadata"))
           .map(Path::getParent)
           .max((a, b) -> Long.compare(number(a), number(b)))
           .orElseThrow(() -> new AssertionError("no retained checkpoint in " + flinkState));
@@ -143,10 +159,13 @@ class ModerationJobITCase {
   private static void produce(String prefix, int from, int to) throws Exception {
     try (var producer = producer()) {
       for (int i = from; i < to; i++) {
-        GenerationOutput output = Events.output(prefix + i, i % 7 == 0 ? "a forbidden text " + i : "fine text " + i);
-        producer.send(new ProducerRecord<>(Topics.GENERATION_OUTPUTS.name(),
-            output.getRequestId().getBytes(StandardCharsets.UTF_8),
-            Topics.GENERATION_OUTPUTS.codec().encode(output)));
+        GenerationOutput output =
+            Events.output(prefix + i, i % 7 == 0 ? "a forbidden text " + i : "fine text " + i);
+        producer.send(
+            new ProducerRecord<>(
+                Topics.GENERATION_OUTPUTS.name(),
+                output.getRequestId().getBytes(StandardCharsets.UTF_8),
+                Topics.GENERATION_OUTPUTS.codec().encode(output)));
       }
       producer.flush();
     }
@@ -154,8 +173,13 @@ class ModerationJobITCase {
 
   private static void produceGarbage(String prefix) throws Exception {
     try (var producer = producer()) {
-      producer.send(new ProducerRecord<>(Topics.GENERATION_OUTPUTS.name(),
-          (prefix + "garbage").getBytes(StandardCharsets.UTF_8), new byte[] {1, 2, 3})).get();
+      producer
+          .send(
+              new ProducerRecord<>(
+                  Topics.GENERATION_OUTPUTS.name(),
+                  (prefix + "garbage").getBytes(StandardCharsets.UTF_8),
+                  new byte[] {1, 2, 3}))
+          .get();
     }
   }
 
@@ -174,7 +198,10 @@ class ModerationJobITCase {
 
   private static List<DeadLetter> deadLettersFor(String prefix) {
     return readAll(Topics.GENERATION_OUTPUTS_DLQ.name()).stream()
-        .filter(record -> record.key() != null && new String(record.key(), StandardCharsets.UTF_8).startsWith(prefix))
+        .filter(
+            record ->
+                record.key() != null
+                    && new String(record.key(), StandardCharsets.UTF_8).startsWith(prefix))
         .map(record -> Topics.GENERATION_OUTPUTS_DLQ.codec().decode(record.value()))
         .toList();
   }
@@ -184,9 +211,12 @@ class ModerationJobITCase {
     props.putAll(infra.kafkaClientProperties());
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-    try (var consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      var partitions = consumer.partitionsFor(topic).stream()
-          .map(info -> new org.apache.kafka.common.TopicPartition(topic, info.partition())).toList();
+    try (var consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      var partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(info -> new org.apache.kafka.common.TopicPartition(topic, info.partition()))
+              .toList();
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       Map<org.apache.kafka.common.TopicPartition, Long> ends = consumer.endOffsets(partitions);

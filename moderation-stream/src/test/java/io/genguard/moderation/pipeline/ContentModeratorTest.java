@@ -55,15 +55,23 @@ class ContentModeratorTest {
   }
 
   static ContentModerator moderator(ContentScorer scorer, Duration timeout) {
-    return new ContentModerator(() -> scorer, PolicyEngine.of(PolicyLoader.loadDefault()),
-        TextScreening.defaults(), BiasAnalyzer.loadDefault(),
-        new ProvenanceChecker(ProvenanceKeys.ephemeral()), Map.of("test", "1"), timeout, CLOCK);
+    return new ContentModerator(
+        () -> scorer,
+        PolicyEngine.of(PolicyLoader.loadDefault()),
+        TextScreening.defaults(),
+        BiasAnalyzer.loadDefault(),
+        new ProvenanceChecker(ProvenanceKeys.ephemeral()),
+        Map.of("test", "1"),
+        timeout,
+        CLOCK);
   }
 
   @Test
   void shouldReleaseCleanTextAndRecordEveryVersion() {
-    GenerationOutput output = Events.output("m1", "The committee met on Tuesday to discuss the budget.");
-    ModerationVerdict verdict = moderator(constantScorer(0.01), Duration.ofSeconds(5)).moderate(List.of(output)).get(0);
+    GenerationOutput output =
+        Events.output("m1", "The committee met on Tuesday to discuss the budget.");
+    ModerationVerdict verdict =
+        moderator(constantScorer(0.01), Duration.ofSeconds(5)).moderate(List.of(output)).get(0);
     assertThat(verdict.getDecision()).isEqualTo(Decision.RELEASE);
     assertThat(verdict.getOutputSha256()).isEqualTo(ContentHash.sha256Hex(output.getText()));
     assertThat(verdict.getScorerVersions()).containsKeys("constant-test-scorer", "test");
@@ -74,52 +82,61 @@ class ContentModeratorTest {
   @Test
   void shouldBlockWhenScoresExceedBlockThresholds() {
     GenerationOutput output = Events.output("m2", "Some text the scorer hates.");
-    ModerationVerdict verdict = moderator(constantScorer(0.99), Duration.ofSeconds(5)).moderate(List.of(output)).get(0);
+    ModerationVerdict verdict =
+        moderator(constantScorer(0.99), Duration.ofSeconds(5)).moderate(List.of(output)).get(0);
     assertThat(verdict.getDecision()).isEqualTo(Decision.BLOCK);
     assertThat(codes(verdict)).contains(ReasonCodes.CATEGORY_BLOCK);
   }
 
   @Test
   void shouldHoldForReviewWhenScorerFails() {
-    ContentScorer broken = new ContentScorer() {
-      @Override
-      public List<ContentScores> scoreBatch(List<String> texts) {
-        throw new IllegalStateException("model file corrupt");
-      }
+    ContentScorer broken =
+        new ContentScorer() {
+          @Override
+          public List<ContentScores> scoreBatch(List<String> texts) {
+            throw new IllegalStateException("model file corrupt");
+          }
 
-      @Override
-      public Map<String, String> versions() {
-        return Map.of("broken", "1");
-      }
-    };
-    List<ModerationVerdict> verdicts = moderator(broken, Duration.ofSeconds(5))
-        .moderate(List.of(Events.output("m3", "first"), Events.output("m4", "second")));
-    assertThat(verdicts).hasSize(2).allSatisfy(verdict -> {
-      assertThat(verdict.getDecision()).isNotEqualTo(Decision.RELEASE);
-      assertThat(codes(verdict)).contains(ReasonCodes.SCORER_ERROR);
-    });
+          @Override
+          public Map<String, String> versions() {
+            return Map.of("broken", "1");
+          }
+        };
+    List<ModerationVerdict> verdicts =
+        moderator(broken, Duration.ofSeconds(5))
+            .moderate(List.of(Events.output("m3", "first"), Events.output("m4", "second")));
+    assertThat(verdicts)
+        .hasSize(2)
+        .allSatisfy(
+            verdict -> {
+              assertThat(verdict.getDecision()).isNotEqualTo(Decision.RELEASE);
+              assertThat(codes(verdict)).contains(ReasonCodes.SCORER_ERROR);
+            });
   }
 
   @Test
   void shouldHoldForReviewWhenScorerTimesOut() {
-    ContentScorer slow = new ContentScorer() {
-      @Override
-      public List<ContentScores> scoreBatch(List<String> texts) {
-        try {
-          Thread.sleep(5_000);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        return constantScorer(0.0).scoreBatch(texts);
-      }
+    ContentScorer slow =
+        new ContentScorer() {
+          @Override
+          public List<ContentScores> scoreBatch(List<String> texts) {
+            try {
+              Thread.sleep(5_000);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return constantScorer(0.0).scoreBatch(texts);
+          }
 
-      @Override
-      public Map<String, String> versions() {
-        return Map.of("slow", "1");
-      }
-    };
-    ModerationVerdict verdict = moderator(slow, Duration.ofMillis(100))
-        .moderate(List.of(Events.output("m5", "waiting"))).get(0);
+          @Override
+          public Map<String, String> versions() {
+            return Map.of("slow", "1");
+          }
+        };
+    ModerationVerdict verdict =
+        moderator(slow, Duration.ofMillis(100))
+            .moderate(List.of(Events.output("m5", "waiting")))
+            .get(0);
     assertThat(verdict.getDecision()).isNotEqualTo(Decision.RELEASE);
     assertThat(codes(verdict)).contains(ReasonCodes.SCORER_TIMEOUT);
   }
@@ -127,20 +144,25 @@ class ContentModeratorTest {
   @Test
   void shouldNotScoreEmptyTextAndSaySo() {
     List<String> scored = new ArrayList<>();
-    ContentScorer recording = new ContentScorer() {
-      @Override
-      public List<ContentScores> scoreBatch(List<String> texts) {
-        scored.addAll(texts);
-        return constantScorer(0.0).scoreBatch(texts);
-      }
+    ContentScorer recording =
+        new ContentScorer() {
+          @Override
+          public List<ContentScores> scoreBatch(List<String> texts) {
+            scored.addAll(texts);
+            return constantScorer(0.0).scoreBatch(texts);
+          }
 
-      @Override
-      public Map<String, String> versions() {
-        return Map.of();
-      }
-    };
-    List<ModerationVerdict> verdicts = moderator(recording, Duration.ofSeconds(5))
-        .moderate(List.of(Events.output("m6", ""), Events.output("m7", "A normal sentence about trains.")));
+          @Override
+          public Map<String, String> versions() {
+            return Map.of();
+          }
+        };
+    List<ModerationVerdict> verdicts =
+        moderator(recording, Duration.ofSeconds(5))
+            .moderate(
+                List.of(
+                    Events.output("m6", ""),
+                    Events.output("m7", "A normal sentence about trains.")));
     assertThat(scored).containsExactly("A normal sentence about trains.");
     assertThat(codes(verdicts.get(0))).contains(ReasonCodes.TEXT_EMPTY);
     assertThat(verdicts.get(0).getDecision()).isNotEqualTo(Decision.RELEASE);

@@ -19,40 +19,53 @@ class PolicyEngineTest {
 
   @Test
   void shouldReleaseWhenEveryCategoryIsBelowItsReviewThreshold() {
-    PolicyVerdict verdict = engine.decide(ModerationFindings.scored("t1", scores(0.05, Category.HARASSMENT, 0.45)));
+    PolicyVerdict verdict =
+        engine.decide(ModerationFindings.scored("t1", scores(0.05, Category.HARASSMENT, 0.45)));
     assertThat(verdict.decision()).isEqualTo(Decision.RELEASE);
-    assertThat(verdict.reasons()).singleElement().satisfies(reason -> {
-      assertThat(reason.code()).isEqualTo(ReasonCodes.CLEAR);
-      assertThat(reason.category()).isEqualTo("harassment");
-      assertThat(reason.message()).contains("harassment 0.450 < 0.50");
-    });
+    assertThat(verdict.reasons())
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.code()).isEqualTo(ReasonCodes.CLEAR);
+              assertThat(reason.category()).isEqualTo("harassment");
+              assertThat(reason.message()).contains("harassment 0.450 < 0.50");
+            });
   }
 
   @Test
   void shouldReviewWhenACategoryReachesItsReviewThreshold() {
-    PolicyVerdict verdict = engine.decide(ModerationFindings.scored("t1", scores(0.01, Category.ILLICIT, 0.50)));
+    PolicyVerdict verdict =
+        engine.decide(ModerationFindings.scored("t1", scores(0.01, Category.ILLICIT, 0.50)));
     assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
-    assertThat(verdict.reasons()).singleElement().satisfies(reason -> {
-      assertThat(reason.code()).isEqualTo(ReasonCodes.CATEGORY_REVIEW);
-      assertThat(reason.category()).isEqualTo("illicit");
-      assertThat(reason.score()).isEqualTo(0.50);
-      assertThat(reason.threshold()).isEqualTo(0.50);
-    });
+    assertThat(verdict.reasons())
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.code()).isEqualTo(ReasonCodes.CATEGORY_REVIEW);
+              assertThat(reason.category()).isEqualTo("illicit");
+              assertThat(reason.score()).isEqualTo(0.50);
+              assertThat(reason.threshold()).isEqualTo(0.50);
+            });
   }
 
   @Test
   void shouldBlockWhenAnyCategoryExceedsBlockThreshold() {
-    PolicyVerdict verdict = engine.decide(
-        ModerationFindings.scored("t1", scores(0.01, Category.HATE, 0.95, Category.VIOLENCE, 0.6)));
+    PolicyVerdict verdict =
+        engine.decide(
+            ModerationFindings.scored(
+                "t1", scores(0.01, Category.HATE, 0.95, Category.VIOLENCE, 0.6)));
     assertThat(verdict.decision()).isEqualTo(Decision.BLOCK);
-    assertThat(verdict.reasons()).extracting(VerdictReason::code)
+    assertThat(verdict.reasons())
+        .extracting(VerdictReason::code)
         .containsExactly(ReasonCodes.CATEGORY_BLOCK, ReasonCodes.CATEGORY_REVIEW);
-    assertThat(verdict.reasons().get(0).message()).isEqualTo("hate score 0.950 is at or above the BLOCK threshold 0.90");
+    assertThat(verdict.reasons().get(0).message())
+        .isEqualTo("hate score 0.950 is at or above the BLOCK threshold 0.90");
   }
 
   @Test
   void shouldUseLowerBarsForSexualContentInvolvingMinors() {
-    PolicyVerdict verdict = engine.decide(ModerationFindings.scored("t1", scores(0.01, Category.SEXUAL_MINORS, 0.61)));
+    PolicyVerdict verdict =
+        engine.decide(ModerationFindings.scored("t1", scores(0.01, Category.SEXUAL_MINORS, 0.61)));
     assertThat(verdict.decision()).isEqualTo(Decision.BLOCK);
   }
 
@@ -65,34 +78,56 @@ class PolicyEngineTest {
 
   @Test
   void shouldApplyATenantsOverridesAndKeepTheDefaultsItDoesNotOverride() {
-    ModerationFindings violent = ModerationFindings.scored("strict", scores(0.0, Category.VIOLENCE, 0.25));
+    ModerationFindings violent =
+        ModerationFindings.scored("strict", scores(0.0, Category.VIOLENCE, 0.25));
     PolicyVerdict strict = engine.decide(violent);
     assertThat(strict.decision()).isEqualTo(Decision.REVIEW);
     assertThat(strict.policyId()).isEqualTo("test-policy:strict");
     assertThat(strict.reasons().get(0).threshold()).isEqualTo(0.20);
     // block for violence still comes from the default (0.90)
-    assertThat(engine.decide(ModerationFindings.scored("strict", scores(0.0, Category.VIOLENCE, 0.89))).decision())
+    assertThat(
+            engine
+                .decide(ModerationFindings.scored("strict", scores(0.0, Category.VIOLENCE, 0.89)))
+                .decision())
         .isEqualTo(Decision.REVIEW);
-    assertThat(engine.decide(ModerationFindings.scored("other", scores(0.0, Category.VIOLENCE, 0.25))).decision())
+    assertThat(
+            engine
+                .decide(ModerationFindings.scored("other", scores(0.0, Category.VIOLENCE, 0.25)))
+                .decision())
         .isEqualTo(Decision.RELEASE);
   }
 
   @Test
   void shouldHoldTheTextWhenTheScorerFails() {
-    ModerationFindings failed = new ModerationFindings("t1", null,
-        new ScorerFailure(ScorerFailure.Kind.ERROR, "ONNX Runtime: out of memory"), null, null, List.of());
+    ModerationFindings failed =
+        new ModerationFindings(
+            "t1",
+            null,
+            new ScorerFailure(ScorerFailure.Kind.ERROR, "ONNX Runtime: out of memory"),
+            null,
+            null,
+            List.of());
     PolicyVerdict verdict = engine.decide(failed);
     assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
-    assertThat(verdict.reasons()).singleElement().satisfies(reason -> {
-      assertThat(reason.code()).isEqualTo(ReasonCodes.SCORER_ERROR);
-      assertThat(reason.message()).contains("ONNX Runtime: out of memory");
-    });
+    assertThat(verdict.reasons())
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.code()).isEqualTo(ReasonCodes.SCORER_ERROR);
+              assertThat(reason.message()).contains("ONNX Runtime: out of memory");
+            });
   }
 
   @Test
   void shouldBlockOnScorerTimeoutWhenThePolicySaysSo() {
-    ModerationFindings timedOut = new ModerationFindings("t1", null,
-        new ScorerFailure(ScorerFailure.Kind.TIMEOUT, "no answer within 2000 ms"), null, null, List.of());
+    ModerationFindings timedOut =
+        new ModerationFindings(
+            "t1",
+            null,
+            new ScorerFailure(ScorerFailure.Kind.TIMEOUT, "no answer within 2000 ms"),
+            null,
+            null,
+            List.of());
     assertThat(engine.decide(timedOut).decision()).isEqualTo(Decision.BLOCK);
   }
 
@@ -101,74 +136,98 @@ class PolicyEngineTest {
     ModerationFindings nothing = new ModerationFindings("t1", null, null, null, null, List.of());
     PolicyVerdict verdict = engine.decide(nothing);
     assertThat(verdict.decision()).isNotEqualTo(Decision.RELEASE);
-    assertThat(verdict.reasons()).extracting(VerdictReason::code).containsExactly(ReasonCodes.SCORER_ERROR);
+    assertThat(verdict.reasons())
+        .extracting(VerdictReason::code)
+        .containsExactly(ReasonCodes.SCORER_ERROR);
   }
 
   @Test
   void shouldBlockAnOutputWhoseManifestWasTamperedWith() {
-    PolicyVerdict verdict = engine.decide(withProvenance("t1", ManifestStatus.INVALID, WatermarkStatus.DETECTED));
+    PolicyVerdict verdict =
+        engine.decide(withProvenance("t1", ManifestStatus.INVALID, WatermarkStatus.DETECTED));
     assertThat(verdict.decision()).isEqualTo(Decision.BLOCK);
     assertThat(verdict.reasons().get(0).code()).isEqualTo(ReasonCodes.MANIFEST_INVALID);
   }
 
   @Test
   void shouldReleaseWithoutManifestOrWatermarkUnlessTheTenantRequiresThem() {
-    assertThat(engine.decide(withProvenance("t1", ManifestStatus.ABSENT, WatermarkStatus.NOT_DETECTED)).decision())
+    assertThat(
+            engine
+                .decide(withProvenance("t1", ManifestStatus.ABSENT, WatermarkStatus.NOT_DETECTED))
+                .decision())
         .isEqualTo(Decision.RELEASE);
-    PolicyVerdict strict = engine.decide(withProvenance("strict", ManifestStatus.ABSENT, WatermarkStatus.NOT_DETECTED));
+    PolicyVerdict strict =
+        engine.decide(
+            withProvenance("strict", ManifestStatus.ABSENT, WatermarkStatus.NOT_DETECTED));
     assertThat(strict.decision()).isEqualTo(Decision.REVIEW);
-    assertThat(strict.reasons()).extracting(VerdictReason::code)
+    assertThat(strict.reasons())
+        .extracting(VerdictReason::code)
         .containsExactly(ReasonCodes.MANIFEST_ABSENT, ReasonCodes.WATERMARK_NOT_DETECTED);
     assertThat(strict.reasons().get(1).message()).contains("not human-written");
   }
 
   @Test
   void shouldBlockUnsafeContentAimedAtAMentionedGroup() {
-    BiasFindings bias = new BiasFindings(List.of("religion:muslim"), List.of("religion:muslim"), 0.1);
-    ModerationFindings findings = new ModerationFindings("t1", scores(0.0, Category.HATE, 0.6), null, bias, null, List.of());
+    BiasFindings bias =
+        new BiasFindings(List.of("religion:muslim"), List.of("religion:muslim"), 0.1);
+    ModerationFindings findings =
+        new ModerationFindings("t1", scores(0.0, Category.HATE, 0.6), null, bias, null, List.of());
     PolicyVerdict verdict = engine.decide(findings);
     assertThat(verdict.decision()).isEqualTo(Decision.BLOCK);
-    assertThat(verdict.reasons()).extracting(VerdictReason::code)
+    assertThat(verdict.reasons())
+        .extracting(VerdictReason::code)
         .containsExactly(ReasonCodes.CATEGORY_REVIEW, ReasonCodes.BIAS_TARGETED);
     assertThat(verdict.reasons().get(1).message()).contains("aimed at religion:muslim");
   }
 
   @Test
   void shouldNotCallItTargetedBiasWhenTheContentIsBelowTheMinimumScore() {
-    BiasFindings bias = new BiasFindings(List.of("religion:muslim"), List.of("religion:muslim"), 0.1);
-    ModerationFindings findings = new ModerationFindings("t1", scores(0.0, Category.HATE, 0.3), null, bias, null, List.of());
+    BiasFindings bias =
+        new BiasFindings(List.of("religion:muslim"), List.of("religion:muslim"), 0.1);
+    ModerationFindings findings =
+        new ModerationFindings("t1", scores(0.0, Category.HATE, 0.3), null, bias, null, List.of());
     assertThat(engine.decide(findings).decision()).isEqualTo(Decision.RELEASE);
   }
 
   @Test
   void shouldReviewAStrongImplicitStereotypeEvenWhenNoCategoryIsHigh() {
     BiasFindings bias = new BiasFindings(List.of("gender:women"), List.of(), 0.85);
-    ModerationFindings findings = new ModerationFindings("t1", scores(0.1), null, bias, null, List.of());
+    ModerationFindings findings =
+        new ModerationFindings("t1", scores(0.1), null, bias, null, List.of());
     PolicyVerdict verdict = engine.decide(findings);
     assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
-    assertThat(verdict.reasons()).extracting(VerdictReason::code).containsExactly(ReasonCodes.BIAS_STEREOTYPE);
+    assertThat(verdict.reasons())
+        .extracting(VerdictReason::code)
+        .containsExactly(ReasonCodes.BIAS_STEREOTYPE);
   }
 
   @Test
   void shouldGiveTextProblemsTheirOwnReasons() {
     TextScreening.Result screened = new TextScreening(100).screen("word ".repeat(50));
-    ModerationFindings findings = new ModerationFindings("t1", scores(0.0), null, null, null, screened.findings());
+    ModerationFindings findings =
+        new ModerationFindings("t1", scores(0.0), null, null, null, screened.findings());
     PolicyVerdict verdict = engine.decide(findings);
     assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
-    assertThat(verdict.reasons()).extracting(VerdictReason::code).contains(ReasonCodes.TEXT_TRUNCATED);
+    assertThat(verdict.reasons())
+        .extracting(VerdictReason::code)
+        .contains(ReasonCodes.TEXT_TRUNCATED);
   }
 
   @Test
   void shouldReviewEmptyTextWithoutCallingItAScorerFailure() {
     TextScreening.Result screened = TextScreening.defaults().screen("   ");
-    PolicyVerdict verdict = engine.decide(new ModerationFindings("t1", null, null, null, null, screened.findings()));
+    PolicyVerdict verdict =
+        engine.decide(new ModerationFindings("t1", null, null, null, null, screened.findings()));
     assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
-    assertThat(verdict.reasons()).extracting(VerdictReason::code).containsExactly(ReasonCodes.TEXT_EMPTY);
+    assertThat(verdict.reasons())
+        .extracting(VerdictReason::code)
+        .containsExactly(ReasonCodes.TEXT_EMPTY);
   }
 
   @Test
   void shouldConvertReasonsToTheWireFormat() {
-    PolicyVerdict verdict = engine.decide(ModerationFindings.scored("t1", scores(0.0, Category.SELF_HARM, 0.9)));
+    PolicyVerdict verdict =
+        engine.decide(ModerationFindings.scored("t1", scores(0.0, Category.SELF_HARM, 0.9)));
     var wire = verdict.avroReasons().get(0);
     assertThat(wire.getCode()).isEqualTo(ReasonCodes.CATEGORY_BLOCK);
     assertThat(wire.getDecision()).isEqualTo(Decision.BLOCK);
@@ -176,9 +235,16 @@ class PolicyEngineTest {
     assertThat(wire.getThreshold()).isEqualTo(0.85);
   }
 
-  private static ModerationFindings withProvenance(String tenant, ManifestStatus manifest, WatermarkStatus watermark) {
-    ProvenanceFindings provenance = ProvenanceFindings.newBuilder()
-        .setWatermark(watermark).setZScore(0.4).setPValue(0.34).setTokensScored(120).setManifest(manifest).build();
+  private static ModerationFindings withProvenance(
+      String tenant, ManifestStatus manifest, WatermarkStatus watermark) {
+    ProvenanceFindings provenance =
+        ProvenanceFindings.newBuilder()
+            .setWatermark(watermark)
+            .setZScore(0.4)
+            .setPValue(0.34)
+            .setTokensScored(120)
+            .setManifest(manifest)
+            .build();
     return new ModerationFindings(tenant, scores(0.01), null, null, provenance, List.of());
   }
 }

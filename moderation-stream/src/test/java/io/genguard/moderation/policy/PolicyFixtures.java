@@ -7,7 +7,8 @@ import java.util.Map;
 
 /** Named scores and a small policy for the policy tests. */
 final class PolicyFixtures {
-  static final String POLICY = """
+  static final String POLICY =
+      """
       policyId: test-policy
       version: "7"
       default:

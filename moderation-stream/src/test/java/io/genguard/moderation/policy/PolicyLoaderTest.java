@@ -20,13 +20,20 @@ class PolicyLoaderTest {
 
   @Test
   void shouldRejectAThresholdAboveOneNamingItsLine() {
-    String yaml = PolicyFixtures.POLICY.replace("violence:      {review: 0.50, block: 0.90}", "violence:      {review: 0.50, block: 1.5}");
-    assertInvalid(yaml, 9, "categories.violence.block is 1.5; thresholds are probabilities in 0..1");
+    String yaml =
+        PolicyFixtures.POLICY.replace(
+            "violence:      {review: 0.50, block: 0.90}",
+            "violence:      {review: 0.50, block: 1.5}");
+    assertInvalid(
+        yaml, 9, "categories.violence.block is 1.5; thresholds are probabilities in 0..1");
   }
 
   @Test
   void shouldRejectAReviewThresholdAboveTheBlockThreshold() {
-    String yaml = PolicyFixtures.POLICY.replace("hate:          {review: 0.50, block: 0.90}", "hate:          {review: 0.95, block: 0.90}");
+    String yaml =
+        PolicyFixtures.POLICY.replace(
+            "hate:          {review: 0.50, block: 0.90}",
+            "hate:          {review: 0.95, block: 0.90}");
     assertInvalid(yaml, 5, "review threshold 0.95 is above block threshold 0.9");
   }
 
@@ -56,13 +63,15 @@ class PolicyLoaderTest {
 
   @Test
   void shouldRejectAPolicyThatLeavesACategoryWithoutThresholds() {
-    String yaml = PolicyFixtures.POLICY.replace("    self_harm:     {review: 0.30, block: 0.85}\n", "");
+    String yaml =
+        PolicyFixtures.POLICY.replace("    self_harm:     {review: 0.30, block: 0.85}\n", "");
     assertInvalid(yaml, 5, "categories has no thresholds for 'self_harm'");
   }
 
   @Test
   void shouldRejectAnUnknownDecision() {
-    String yaml = PolicyFixtures.POLICY.replace("scorerTimeout: BLOCK", "scorerTimeout: QUARANTINE");
+    String yaml =
+        PolicyFixtures.POLICY.replace("scorerTimeout: BLOCK", "scorerTimeout: QUARANTINE");
     assertInvalid(yaml, 14, "expected RELEASE, REVIEW or BLOCK");
   }
 
@@ -77,7 +86,8 @@ class PolicyLoaderTest {
 
   @Test
   void shouldRejectADuplicateKey() {
-    String yaml = PolicyFixtures.POLICY.replace("version: \"7\"\n", "version: \"7\"\nversion: \"8\"\n");
+    String yaml =
+        PolicyFixtures.POLICY.replace("version: \"7\"\n", "version: \"7\"\nversion: \"8\"\n");
     assertInvalid(yaml, 3, "duplicate key 'version' (first at line 2)");
   }
 
@@ -90,10 +100,12 @@ class PolicyLoaderTest {
   private static void assertInvalid(String yaml, int line, String reason) {
     ThrowingCallable parse = () -> PolicyLoader.parse(yaml, "policy.yaml");
     assertThatThrownBy(parse)
-        .isInstanceOfSatisfying(InvalidPolicyException.class, e -> {
-          assertThat(e.line()).as(e.getMessage()).isEqualTo(line);
-          assertThat(e.reason()).contains(reason);
-          assertThat(e.getMessage()).startsWith("Invalid policy policy.yaml at line " + line);
-        });
+        .isInstanceOfSatisfying(
+            InvalidPolicyException.class,
+            e -> {
+              assertThat(e.line()).as(e.getMessage()).isEqualTo(line);
+              assertThat(e.reason()).contains(reason);
+              assertThat(e.getMessage()).startsWith("Invalid policy policy.yaml at line " + line);
+            });
   }
 }

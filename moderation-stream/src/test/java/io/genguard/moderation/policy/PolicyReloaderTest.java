@@ -16,7 +16,11 @@ class PolicyReloaderTest {
   void shouldKeepTheRunningPolicyWhenTheNewFileIsInvalid() throws Exception {
     Path file = write(PolicyFixtures.POLICY, 1);
     PolicyReloader reloader = new PolicyReloader(file);
-    write(PolicyFixtures.POLICY.replace("version: \"7\"", "version: \"8\"").replace("block: 0.90}", "block: 9}"), 2);
+    write(
+        PolicyFixtures.POLICY
+            .replace("version: \"7\"", "version: \"8\"")
+            .replace("block: 0.90}", "block: 9}"),
+        2);
 
     PolicyReloader.Result result = reloader.reloadIfChanged();
 
@@ -42,19 +46,23 @@ class PolicyReloaderTest {
   void shouldRefuseChangedRulesThatKeepTheOldVersion() throws Exception {
     Path file = write(PolicyFixtures.POLICY, 1);
     PolicyReloader reloader = new PolicyReloader(file);
-    write(PolicyFixtures.POLICY.replace("review: 0.20, block: 0.60", "review: 0.10, block: 0.60"), 2);
+    write(
+        PolicyFixtures.POLICY.replace("review: 0.20, block: 0.60", "review: 0.10, block: 0.60"), 2);
 
     PolicyReloader.Result result = reloader.reloadIfChanged();
 
     assertThat(result.outcome()).isEqualTo(PolicyReloader.Outcome.REJECTED);
     assertThat(result.error()).contains("still says version '7'");
-    assertThat(reloader.get().defaultPolicy().categories().values()).extracting(Thresholds::review).doesNotContain(0.10);
+    assertThat(reloader.get().defaultPolicy().categories().values())
+        .extracting(Thresholds::review)
+        .doesNotContain(0.10);
   }
 
   private Path write(String yaml, int second) throws Exception {
     Path file = dir.resolve("policy.yaml");
     Files.writeString(file, yaml);
-    Files.setLastModifiedTime(file, FileTime.from(Instant.parse("2026-01-01T00:00:00Z").plusSeconds(second)));
+    Files.setLastModifiedTime(
+        file, FileTime.from(Instant.parse("2026-01-01T00:00:00Z").plusSeconds(second)));
     return file;
   }
 }

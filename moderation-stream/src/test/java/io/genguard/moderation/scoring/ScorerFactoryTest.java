@@ -41,7 +41,8 @@ class ScorerFactoryTest {
   @Test
   void shouldMarkTheBenchmarkScorerInItsVersion() {
     ContentScorer trivial =
-        ScorerFactory.create(ScorerConfig.fromMap(Map.of(ScorerConfig.KEY_NAME, "trivial-benchmark")));
+        ScorerFactory.create(
+            ScorerConfig.fromMap(Map.of(ScorerConfig.KEY_NAME, "trivial-benchmark")));
     assertThat(trivial.versions().get("trivial-benchmark")).contains("benchmark-only");
     assertThat(trivial.score("I will kill you").unsafe()).isZero();
   }
@@ -55,7 +56,8 @@ class ScorerFactoryTest {
 
   @Test
   void shouldParseALabelMapForImportedClassifiers() {
-    assertThat(ScorerConfig.parseLabelMap("toxic=harassment; threat=violence,harassment;neutral=none"))
+    assertThat(
+            ScorerConfig.parseLabelMap("toxic=harassment; threat=violence,harassment;neutral=none"))
         .containsEntry("toxic", Set.of(Category.HARASSMENT))
         .containsEntry("threat", Set.of(Category.VIOLENCE, Category.HARASSMENT))
         .containsEntry("neutral", Set.of());

@@ -19,7 +19,8 @@ class SentencesTest {
   @Test
   void shouldPackWholeSentencesIntoChunks() {
     String text = "One two three. Four five six. Seven eight nine ten eleven.";
-    assertThat(Sentences.chunks(text, 6)).containsExactly("One two three. Four five six.", "Seven eight nine ten eleven.");
+    assertThat(Sentences.chunks(text, 6))
+        .containsExactly("One two three. Four five six.", "Seven eight nine ten eleven.");
     assertThat(Sentences.chunks("a b c d e f g", 3)).containsExactly("a b c", "d e f", "g");
   }
 }

@@ -11,7 +11,8 @@ class TextScreeningTest {
 
   @Test
   void shouldPassOrdinaryEnglishUntouched() {
-    TextScreening.Result result = screening.screen("The museum opens at nine and the guided tour takes about an hour.");
+    TextScreening.Result result =
+        screening.screen("The museum opens at nine and the guided tour takes about an hour.");
     assertThat(result.findings()).isEmpty();
     assertThat(result.textForScoring()).startsWith("The museum");
   }
@@ -25,12 +26,16 @@ class TextScreeningTest {
 
   @Test
   void shouldTruncateEnormousTextAndSaySo() {
-    TextScreening.Result result = screening.screen("all work and no play makes a dull day. ".repeat(100));
+    TextScreening.Result result =
+        screening.screen("all work and no play makes a dull day. ".repeat(100));
     assertThat(result.textForScoring()).hasSize(1000);
-    assertThat(result.findings()).singleElement().satisfies(f -> {
-      assertThat(f.issue()).isEqualTo(Issue.TRUNCATED);
-      assertThat(f.detail()).contains("3900 characters").contains("first 1000");
-    });
+    assertThat(result.findings())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.issue()).isEqualTo(Issue.TRUNCATED);
+              assertThat(f.detail()).contains("3900 characters").contains("first 1000");
+            });
   }
 
   @Test
@@ -53,14 +58,25 @@ class TextScreeningTest {
 
   @Test
   void shouldReportReplacementCharactersLeftByLenientDecoding() {
-    assertThat(screening.screen("bad \uFFFD byte in an otherwise English sentence").has(Issue.INVALID_UTF8)).isTrue();
+    assertThat(
+            screening
+                .screen("bad \uFFFD byte in an otherwise English sentence")
+                .has(Issue.INVALID_UTF8))
+        .isTrue();
   }
 
   @Test
   void shouldReportTextInAnotherScriptOrLanguage() {
-    assertThat(screening.screen("Это предложение написано по-русски и не по-английски.").has(Issue.UNSUPPORTED_LANGUAGE)).isTrue();
-    assertThat(screening.screen("Der Hund läuft schnell über die große Wiese hinter dem alten Bauernhaus.")
-        .has(Issue.UNSUPPORTED_LANGUAGE)).isTrue();
+    assertThat(
+            screening
+                .screen("Это предложение написано по-русски и не по-английски.")
+                .has(Issue.UNSUPPORTED_LANGUAGE))
+        .isTrue();
+    assertThat(
+            screening
+                .screen("Der Hund läuft schnell über die große Wiese hinter dem alten Bauernhaus.")
+                .has(Issue.UNSUPPORTED_LANGUAGE))
+        .isTrue();
     assertThat(screening.screen("Hola").has(Issue.UNSUPPORTED_LANGUAGE)).isFalse();
   }
 }

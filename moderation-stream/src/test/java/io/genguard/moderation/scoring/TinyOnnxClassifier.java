@@ -13,8 +13,8 @@ import java.nio.file.Path;
  * Writes a tiny but real ONNX text classifier, so that the "bring your own Hugging Face classifier"
  * path runs end to end offline: inputs {@code input_ids} and {@code attention_mask} [batch, tokens]
  * (int64), output {@code logits} [batch, 2] = x * [-1, 1] + [0.5, -0.5] with x = 0.001 * the mean
- * token id over the unmasked tokens. The protobuf is encoded by hand (ONNX IR 7, opset 11), with the
- * all-MiniLM-L6-v2 tokenizer and a config.json naming the labels.
+ * token id over the unmasked tokens. The protobuf is encoded by hand (ONNX IR 7, opset 11), with
+ * the all-MiniLM-L6-v2 tokenizer and a config.json naming the labels.
  */
 final class TinyOnnxClassifier {
   static final double SCALE = 0.001;
@@ -34,7 +34,8 @@ final class TinyOnnxClassifier {
   static Path write(Path folder, String configJson) throws IOException {
     Files.createDirectories(folder);
     Files.write(folder.resolve("model.onnx"), model());
-    try (InputStream in = TinyOnnxClassifier.class.getResourceAsStream(OnnxTextModel.MINILM_TOKENIZER)) {
+    try (InputStream in =
+        TinyOnnxClassifier.class.getResourceAsStream(OnnxTextModel.MINILM_TOKENIZER)) {
       Files.copy(in, folder.resolve("tokenizer.json"));
     }
     Files.writeString(folder.resolve("config.json"), configJson);
@@ -42,28 +43,56 @@ final class TinyOnnxClassifier {
   }
 
   static byte[] model() throws IOException {
-    Proto graph = new Proto()
-        .message(1, node("Cast", new String[] {"attention_mask"}, new String[] {"mask_f"}, attributeInt("to", 1)))
-        .message(1, node("Cast", new String[] {"input_ids"}, new String[] {"ids_f"}, attributeInt("to", 1)))
-        .message(1, node("Mul", new String[] {"ids_f", "mask_f"}, new String[] {"masked"}))
-        .message(1, node("ReduceSum", new String[] {"masked"}, new String[] {"total"}, attributeInts("axes", 1), attributeInt("keepdims", 1)))
-        .message(1, node("ReduceSum", new String[] {"mask_f"}, new String[] {"count"}, attributeInts("axes", 1), attributeInt("keepdims", 1)))
-        .message(1, node("Div", new String[] {"total", "count"}, new String[] {"mean"}))
-        .message(1, node("Mul", new String[] {"mean", "scale"}, new String[] {"x"}))
-        .message(1, node("MatMul", new String[] {"x", "weights"}, new String[] {"xw"}))
-        .message(1, node("Add", new String[] {"xw", "bias"}, new String[] {"logits"}))
-        .string(2, "tiny-classifier")
-        .message(5, floatTensor("scale", new long[] {1}, (float) SCALE))
-        .message(5, floatTensor("weights", new long[] {1, 2}, -1f, 1f))
-        .message(5, floatTensor("bias", new long[] {2}, 0.5f, -0.5f))
-        .message(11, valueInfo("input_ids", 7, "batch", "tokens"))
-        .message(11, valueInfo("attention_mask", 7, "batch", "tokens"))
-        .message(12, valueInfo("logits", 1, "batch", 2L));
+    Proto graph =
+        new Proto()
+            .message(
+                1,
+                node(
+                    "Cast",
+                    new String[] {"attention_mask"},
+                    new String[] {"mask_f"},
+                    attributeInt("to", 1)))
+            .message(
+                1,
+                node(
+                    "Cast",
+                    new String[] {"input_ids"},
+                    new String[] {"ids_f"},
+                    attributeInt("to", 1)))
+            .message(1, node("Mul", new String[] {"ids_f", "mask_f"}, new String[] {"masked"}))
+            .message(
+                1,
+                node(
+                    "ReduceSum",
+                    new String[] {"masked"},
+                    new String[] {"total"},
+                    attributeInts("axes", 1),
+                    attributeInt("keepdims", 1)))
+            .message(
+                1,
+                node(
+                    "ReduceSum",
+                    new String[] {"mask_f"},
+                    new String[] {"count"},
+                    attributeInts("axes", 1),
+                    attributeInt("keepdims", 1)))
+            .message(1, node("Div", new String[] {"total", "count"}, new String[] {"mean"}))
+            .message(1, node("Mul", new String[] {"mean", "scale"}, new String[] {"x"}))
+            .message(1, node("MatMul", new String[] {"x", "weights"}, new String[] {"xw"}))
+            .message(1, node("Add", new String[] {"xw", "bias"}, new String[] {"logits"}))
+            .string(2, "tiny-classifier")
+            .message(5, floatTensor("scale", new long[] {1}, (float) SCALE))
+            .message(5, floatTensor("weights", new long[] {1, 2}, -1f, 1f))
+            .message(5, floatTensor("bias", new long[] {2}, 0.5f, -0.5f))
+            .message(11, valueInfo("input_ids", 7, "batch", "tokens"))
+            .message(11, valueInfo("attention_mask", 7, "batch", "tokens"))
+            .message(12, valueInfo("logits", 1, "batch", 2L));
     return new Proto()
         .varint(1, 7) // ir_version
         .string(2, "genguard-test")
         .message(7, graph)
-        .message(8, new Proto().string(1, "").varint(2, 11)) // opset_import: default domain, opset 11
+        .message(
+            8, new Proto().string(1, "").varint(2, 11)) // opset_import: default domain, opset 11
         .bytes();
   }
 
@@ -109,7 +138,9 @@ final class TinyOnnxClassifier {
   private static Proto valueInfo(String name, int elementType, Object... dims) {
     Proto shape = new Proto();
     for (Object dim : dims) {
-      shape.message(1, dim instanceof String s ? new Proto().string(2, s) : new Proto().varint(1, (Long) dim));
+      shape.message(
+          1,
+          dim instanceof String s ? new Proto().string(2, s) : new Proto().varint(1, (Long) dim));
     }
     Proto tensorType = new Proto().varint(1, elementType).message(2, shape);
     return new Proto().string(1, name).message(2, new Proto().message(1, tensorType));

@@ -13,8 +13,12 @@ class AuthoredExamplesTest {
   @Test
   void shouldGiveTheThinCategoriesPositivesAndBenignLookAlikes() {
     List<LabelledText> examples = AuthoredExamples.load();
-    for (Category thin : List.of(Category.SELF_HARM, Category.SEXUAL_MINORS, Category.SEXUAL, Category.HARASSMENT)) {
-      long positives = examples.stream().filter(e -> e.label(Heads.index(thin)) == LabelledText.POSITIVE).count();
+    for (Category thin :
+        List.of(Category.SELF_HARM, Category.SEXUAL_MINORS, Category.SEXUAL, Category.HARASSMENT)) {
+      long positives =
+          examples.stream()
+              .filter(e -> e.label(Heads.index(thin)) == LabelledText.POSITIVE)
+              .count();
       assertThat(positives).as(thin.id()).isGreaterThanOrEqualTo(15);
     }
     assertThat(examples.stream().filter(e -> !e.isUnsafe()).count()).isGreaterThanOrEqualTo(50);
@@ -23,14 +27,17 @@ class AuthoredExamplesTest {
   @Test
   void shouldImplySexualForSexualMinors() throws Exception {
     List<LabelledText> parsed =
-        AuthoredExamples.parse(new BufferedReader(new StringReader("sexual_minors\tsome request\n")), "test");
+        AuthoredExamples.parse(
+            new BufferedReader(new StringReader("sexual_minors\tsome request\n")), "test");
     assertThat(parsed.get(0).label(Heads.index(Category.SEXUAL))).isEqualTo(LabelledText.POSITIVE);
   }
 
   @Test
   void shouldNameTheLineOfAMalformedExample() {
     assertThatThrownBy(
-            () -> AuthoredExamples.parse(new BufferedReader(new StringReader("# c\nviolent\ttext\n")), "file.tsv"))
+            () ->
+                AuthoredExamples.parse(
+                    new BufferedReader(new StringReader("# c\nviolent\ttext\n")), "file.tsv"))
         .hasMessageContaining("file.tsv line 2")
         .hasMessageContaining("Unknown category 'violent'");
   }

@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * parameterised SQL over audit-service's public tables: decisions by category, policy version and
  * reason; gate outcomes; dead letters by source topic; review decisions; generation failures;
  * outputs and tokens by model and device; the review queue's depth and oldest item; the end-to-end
- * latency from an output's {@code generatedAt} to its gate decision; and the latest live bias window.
+ * latency from an output's {@code generatedAt} to its gate decision; and the latest live bias
+ * window.
  *
  * <p>Counters are exact totals of what the audit log holds. The collector walks the audit log by
  * its sequence number: the writer assigns {@code seq} under an advisory lock and commits before the
@@ -55,8 +56,10 @@ import org.slf4j.LoggerFactory;
 public final class AuditStoreCollector implements AutoCloseable {
   /** Audit log records by event type. */
   public static final String EVENTS = "genguard.audit.events";
+
   /** Moderation verdicts by decision and policy version: one per verdict. */
   public static final String VERDICTS = "genguard.audit.verdicts";
+
   /**
    * Moderation verdicts by decision, category and policy version: a REVIEW or BLOCK verdict counts
    * once for each distinct category among the reasons that called for it (so a verdict may count
@@ -64,48 +67,68 @@ public final class AuditStoreCollector implements AutoCloseable {
    * none}.
    */
   public static final String VERDICT_CATEGORIES = "genguard.audit.verdict.categories";
+
   /** Reasons of verdicts that called for the verdict's decision, by decision and reason code. */
   public static final String VERDICT_REASONS = "genguard.audit.verdict.reasons";
+
   /** Release-gate outcomes by outcome, basis and decision. */
   public static final String GATE_OUTCOMES = "genguard.audit.gate.outcomes";
+
   /** Dead letters by source topic and stage. */
   public static final String DEAD_LETTERS = "genguard.audit.dead.letters";
+
   /** Review decisions by action. */
   public static final String REVIEW_DECISIONS = "genguard.audit.review.decisions";
+
   /** Generation failures by code. */
   public static final String GENERATION_FAILURES = "genguard.audit.generation.failures";
+
   /** Generation outputs by model and device. */
   public static final String OUTPUTS = "genguard.audit.outputs";
+
   /** Generated tokens by model and device. */
   public static final String OUTPUT_TOKENS = "genguard.audit.output.tokens";
+
   /** Outputs held for review with no final outcome yet. */
   public static final String REVIEW_QUEUE_DEPTH = "genguard.audit.review.queue.depth";
+
   /** Age of the oldest output waiting for review, seconds (0 when none waits). */
   public static final String REVIEW_QUEUE_OLDEST_AGE = "genguard.audit.review.queue.oldest.age";
+
   /** Output generatedAt to gate decision, by outcome. */
   public static final String END_TO_END_LATENCY = "genguard.end.to.end.latency";
+
   /** Latest live bias window: a group's rate of a metric (unsafe_rate, block_rate, review_rate). */
   public static final String BIAS_GROUP_RATE = "genguard.bias.group.rate";
+
   /** Latest live bias window: group rate minus the pooled rate of all groups of the same model. */
   public static final String BIAS_GROUP_DISPARITY = "genguard.bias.group.disparity";
+
   /** Latest live bias window: outputs mentioning the group. */
   public static final String BIAS_GROUP_OUTPUTS = "genguard.bias.group.outputs";
+
   /** Seconds since the end of the latest live bias window, per model. */
   public static final String BIAS_WINDOW_AGE = "genguard.bias.window.age";
+
   /**
-   * Live bias alerts the bias-aggregation job raised (rows of {@code bias_audit.live_alert}; 0 while
-   * that optional table does not exist).
+   * Live bias alerts the bias-aggregation job raised (rows of {@code bias_audit.live_alert}; 0
+   * while that optional table does not exist).
    */
   public static final String BIAS_LIVE_ALERTS = "genguard.bias.live.alerts";
+
   /** Failed collection rounds. */
   public static final String COLLECTOR_ERRORS = "genguard.audit.collector.errors";
+
   /** When the last collection round succeeded, epoch seconds. */
-  public static final String COLLECTOR_LAST_SUCCESS = "genguard.audit.collector.last.success.timestamp";
+  public static final String COLLECTOR_LAST_SUCCESS =
+      "genguard.audit.collector.last.success.timestamp";
 
   /** Most audit records one round aggregates after the first. */
   static final long MAX_RANGE = 50_000;
+
   /** How long a gate outcome waits for its output to be audited before its latency is dropped. */
   static final Duration PENDING_LIMIT = Duration.ofMinutes(10);
+
   private static final int MAX_PENDING = 10_000;
   private static final String NONE = "none";
 
@@ -114,7 +137,8 @@ public final class AuditStoreCollector implements AutoCloseable {
   private static final String MAX_SEQ = "select coalesce(max(seq), 0) from audit_log";
   private static final String EVENTS_SQL =
       "select event_type, count(*) from audit_log where seq > ? and seq <= ? group by event_type";
-  // The verdict as audited (canonical JSON); a REVIEW or BLOCK verdict counts once for each distinct
+  // The verdict as audited (canonical JSON); a REVIEW or BLOCK verdict counts once for each
+  // distinct
   // category among the reasons that called for its decision; RELEASE verdicts, and verdicts with no
   // such category (e.g. provenance), count under 'none'.
   private static final String VERDICTS_SQL =
@@ -173,7 +197,8 @@ public final class AuditStoreCollector implements AutoCloseable {
           + " from gate_outcome g where g.outcome = 'HELD_FOR_REVIEW' and not exists"
           + " (select 1 from gate_outcome f where f.request_id = g.request_id"
           + "  and f.outcome in ('RELEASED', 'QUARANTINED'))";
-  private static final String LIVE_ALERT_TABLE_SQL = "select to_regclass('bias_audit.live_alert') is not null";
+  private static final String LIVE_ALERT_TABLE_SQL =
+      "select to_regclass('bias_audit.live_alert') is not null";
   private static final String LIVE_ALERTS_SQL = "select count(*) from bias_audit.live_alert";
   private static final String BIAS_SQL =
       "with latest as (select model, max(window_end) as window_end from bias_metric"
@@ -227,11 +252,13 @@ public final class AuditStoreCollector implements AutoCloseable {
         .register(registry);
     biasRates =
         MultiGauge.builder(BIAS_GROUP_RATE)
-            .description("Latest live bias window: share of a group's outputs with the metric's property")
+            .description(
+                "Latest live bias window: share of a group's outputs with the metric's property")
             .register(registry);
     biasDisparities =
         MultiGauge.builder(BIAS_GROUP_DISPARITY)
-            .description("Latest live bias window: group rate minus the pooled rate over all groups of the model")
+            .description(
+                "Latest live bias window: group rate minus the pooled rate over all groups of the model")
             .register(registry);
     biasOutputs =
         MultiGauge.builder(BIAS_GROUP_OUTPUTS)
@@ -256,7 +283,8 @@ public final class AuditStoreCollector implements AutoCloseable {
                 thread.setDaemon(true);
                 return thread;
               });
-      scheduler.scheduleWithFixedDelay(this::collectQuietly, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+      scheduler.scheduleWithFixedDelay(
+          this::collectQuietly, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 
@@ -294,13 +322,45 @@ public final class AuditStoreCollector implements AutoCloseable {
       List<PendingLatency> fresh = new ArrayList<>();
       if (to > from) {
         aggregate(connection, EVENTS_SQL, from, to, deltas.of(EVENTS), "event_type");
-        aggregate(connection, VERDICTS_SQL, from, to, deltas.of(VERDICTS), "decision", "policy_version");
-        aggregate(connection, VERDICT_CATEGORIES_SQL, from, to, deltas.of(VERDICT_CATEGORIES), "decision", "category", "policy_version");
-        aggregate(connection, VERDICT_REASONS_SQL, from, to, deltas.of(VERDICT_REASONS), "decision", "code");
-        aggregate(connection, GATE_OUTCOMES_SQL, from, to, deltas.of(GATE_OUTCOMES), "outcome", "basis", "decision");
-        aggregate(connection, DEAD_LETTERS_SQL, from, to, deltas.of(DEAD_LETTERS), "source_topic", "stage");
+        aggregate(
+            connection, VERDICTS_SQL, from, to, deltas.of(VERDICTS), "decision", "policy_version");
+        aggregate(
+            connection,
+            VERDICT_CATEGORIES_SQL,
+            from,
+            to,
+            deltas.of(VERDICT_CATEGORIES),
+            "decision",
+            "category",
+            "policy_version");
+        aggregate(
+            connection,
+            VERDICT_REASONS_SQL,
+            from,
+            to,
+            deltas.of(VERDICT_REASONS),
+            "decision",
+            "code");
+        aggregate(
+            connection,
+            GATE_OUTCOMES_SQL,
+            from,
+            to,
+            deltas.of(GATE_OUTCOMES),
+            "outcome",
+            "basis",
+            "decision");
+        aggregate(
+            connection,
+            DEAD_LETTERS_SQL,
+            from,
+            to,
+            deltas.of(DEAD_LETTERS),
+            "source_topic",
+            "stage");
         aggregate(connection, FAILURES_SQL, from, to, deltas.of(GENERATION_FAILURES), "code");
-        aggregate(connection, REVIEW_DECISIONS_SQL, from, to, deltas.of(REVIEW_DECISIONS), "action");
+        aggregate(
+            connection, REVIEW_DECISIONS_SQL, from, to, deltas.of(REVIEW_DECISIONS), "action");
         outputs(connection, from, to, deltas);
         if (!first) {
           fresh = gateLatencies(connection, from, to);
@@ -312,7 +372,8 @@ public final class AuditStoreCollector implements AutoCloseable {
           resolvePending(connection, fresh, resolvedOutcomes, resolvedLatencies);
       long[] queue = reviewQueue(connection);
       List<BiasRow> bias = bias(connection);
-      long alerts = bool(connection, LIVE_ALERT_TABLE_SQL) ? single(connection, LIVE_ALERTS_SQL) : 0;
+      long alerts =
+          bool(connection, LIVE_ALERT_TABLE_SQL) ? single(connection, LIVE_ALERTS_SQL) : 0;
 
       // Everything read: apply.
       deltas.apply();
@@ -330,7 +391,8 @@ public final class AuditStoreCollector implements AutoCloseable {
     }
   }
 
-  private void outputs(Connection connection, long from, long to, Deltas deltas) throws SQLException {
+  private void outputs(Connection connection, long from, long to, Deltas deltas)
+      throws SQLException {
     try (PreparedStatement statement = connection.prepareStatement(OUTPUTS_SQL)) {
       statement.setLong(1, from);
       statement.setLong(2, to);
@@ -411,7 +473,8 @@ public final class AuditStoreCollector implements AutoCloseable {
       }
     }
     // Bounded: keep the newest; the caller swaps the list in with the rest of the round.
-    return stillWaiting.subList(Math.max(0, stillWaiting.size() - MAX_PENDING), stillWaiting.size());
+    return stillWaiting.subList(
+        Math.max(0, stillWaiting.size() - MAX_PENDING), stillWaiting.size());
   }
 
   private static long[] reviewQueue(Connection connection) throws SQLException {
@@ -464,7 +527,8 @@ public final class AuditStoreCollector implements AutoCloseable {
       }
       addRate(rates, disparities, group, "unsafe_rate", row.unsafe(), row.count(), all[1], all[0]);
       addRate(rates, disparities, group, "block_rate", row.blocked(), row.count(), all[2], all[0]);
-      addRate(rates, disparities, group, "review_rate", row.reviewed(), row.count(), all[3], all[0]);
+      addRate(
+          rates, disparities, group, "review_rate", row.reviewed(), row.count(), all[3], all[0]);
     }
     List<MultiGauge.Row<?>> windowAges = new ArrayList<>();
     ages.forEach((model, age) -> windowAges.add(MultiGauge.Row.of(Tags.of("model", model), age)));
@@ -500,7 +564,12 @@ public final class AuditStoreCollector implements AutoCloseable {
   }
 
   private static void aggregate(
-      Connection connection, String sql, long from, long to, Map<Tags, Long> into, String... tagNames)
+      Connection connection,
+      String sql,
+      long from,
+      long to,
+      Map<Tags, Long> into,
+      String... tagNames)
       throws SQLException {
     try (PreparedStatement statement = connection.prepareStatement(sql)) {
       statement.setLong(1, from);
@@ -577,7 +646,8 @@ public final class AuditStoreCollector implements AutoCloseable {
       Map.of(
           EVENTS, "Audit log records by event type",
           VERDICTS, "Moderation verdicts by decision and policy version",
-          VERDICT_CATEGORIES, "Moderation verdicts by decision, each category that called for a REVIEW or BLOCK, and policy version",
+          VERDICT_CATEGORIES,
+              "Moderation verdicts by decision, each category that called for a REVIEW or BLOCK, and policy version",
           VERDICT_REASONS, "Reasons that called for a verdict's decision, by reason code",
           GATE_OUTCOMES, "Release-gate outcomes by outcome, basis and decision",
           DEAD_LETTERS, "Dead letters by source topic and stage",
@@ -604,5 +674,11 @@ public final class AuditStoreCollector implements AutoCloseable {
 
   /** One group of the latest live bias window of a model. */
   private record BiasRow(
-      String model, String group, long count, long unsafe, long blocked, long reviewed, double windowAgeSeconds) {}
+      String model,
+      String group,
+      long count,
+      long unsafe,
+      long blocked,
+      long reviewed,
+      double windowAgeSeconds) {}
 }

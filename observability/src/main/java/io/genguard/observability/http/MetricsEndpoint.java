@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves {@code GET /metrics} in the Prometheus text exposition format (version 0.0.4), the
- * concatenation of one or more scrape sources, and {@code GET /health} ("ok"). One thread; a
- * scrape is a few milliseconds.
+ * concatenation of one or more scrape sources, and {@code GET /health} ("ok"). One thread; a scrape
+ * is a few milliseconds.
  */
 public final class MetricsEndpoint implements AutoCloseable {
   /** The Prometheus text format content type. */
@@ -51,14 +51,21 @@ public final class MetricsEndpoint implements AutoCloseable {
       server = HttpServer.create(new InetSocketAddress(host, port), 16);
     } catch (BindException e) {
       throw new IllegalStateException(
-          "Cannot serve metrics on " + host + ":" + port + " (" + e.getMessage()
-              + "); choose another port (GENGUARD_METRICS_PORT or --metrics-port)", e);
+          "Cannot serve metrics on "
+              + host
+              + ":"
+              + port
+              + " ("
+              + e.getMessage()
+              + "); choose another port (GENGUARD_METRICS_PORT or --metrics-port)",
+          e);
     } catch (IOException e) {
       throw new IllegalStateException("Cannot serve metrics on " + host + ":" + port + ": " + e, e);
     }
     List<Supplier<String>> copy = List.copyOf(sources);
     server.createContext("/metrics", exchange -> serveMetrics(exchange, copy));
-    server.createContext("/health", exchange -> respond(exchange, 200, "text/plain; charset=utf-8", "ok\n"));
+    server.createContext(
+        "/health", exchange -> respond(exchange, 200, "text/plain; charset=utf-8", "ok\n"));
     ExecutorService executor =
         Executors.newSingleThreadExecutor(
             runnable -> {

@@ -42,6 +42,7 @@ import org.slf4j.LoggerFactory;
 public final class ConsumerGroupLagCollector implements AutoCloseable {
   /** Records committed to a topic that a group has not yet committed past. */
   public static final String LAG = "genguard.kafka.consumer.group.lag";
+
   /** Failed collection rounds (broker unreachable, timeouts). */
   public static final String ERRORS = "genguard.kafka.lag.collector.errors";
 
@@ -60,10 +61,13 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
     this.groupFilter = groupFilter;
     this.lag =
         MultiGauge.builder(LAG)
-            .description("Records committed to a topic that the consumer group has not yet consumed and committed")
+            .description(
+                "Records committed to a topic that the consumer group has not yet consumed and committed")
             .register(registry);
     this.errors =
-        Counter.builder(ERRORS).description("Failed consumer-lag collection rounds").register(registry);
+        Counter.builder(ERRORS)
+            .description("Failed consumer-lag collection rounds")
+            .register(registry);
     if (interval == null) {
       this.scheduler = null; // driven by collectOnce() (tests)
     } else {
@@ -74,7 +78,8 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
                 thread.setDaemon(true);
                 return thread;
               });
-      scheduler.scheduleWithFixedDelay(this::collectQuietly, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+      scheduler.scheduleWithFixedDelay(
+          this::collectQuietly, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 
@@ -112,8 +117,10 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
           }
         });
     properties.putIfAbsent(AdminClientConfig.CLIENT_ID_CONFIG, "genguard-lag-collector");
-    properties.putIfAbsent(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis());
-    properties.putIfAbsent(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis());
+    properties.putIfAbsent(
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis());
+    properties.putIfAbsent(
+        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis());
     return Admin.create(properties);
   }
 
@@ -134,7 +141,8 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
   }
 
   /** Lag per group and topic, read from the broker now. */
-  Map<GroupTopic, Long> collect() throws InterruptedException, ExecutionException, TimeoutException {
+  Map<GroupTopic, Long> collect()
+      throws InterruptedException, ExecutionException, TimeoutException {
     // All group types: the Flink source commits offsets under a group it never joins (a "simple"
     // group), Kafka Streams under its application id.
     Collection<GroupListing> listings =
@@ -153,7 +161,9 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
       committedByGroup.put(listing.groupId(), committed);
     }
     Map<TopicPartition, OffsetSpec> wanted = new HashMap<>();
-    committedByGroup.values().forEach(map -> map.keySet().forEach(tp -> wanted.put(tp, OffsetSpec.latest())));
+    committedByGroup
+        .values()
+        .forEach(map -> map.keySet().forEach(tp -> wanted.put(tp, OffsetSpec.latest())));
     Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
         wanted.isEmpty()
             ? Map.of()
@@ -171,7 +181,8 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
                     return;
                   }
                   long behind = Math.max(0, end.offset() - offset.offset());
-                  lagByGroupTopic.merge(new GroupTopic(group, partition.topic()), behind, Long::sum);
+                  lagByGroupTopic.merge(
+                      new GroupTopic(group, partition.topic()), behind, Long::sum);
                 }));
     return lagByGroupTopic;
   }
@@ -179,7 +190,9 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
   private static List<MultiGauge.Row<?>> rows(Map<GroupTopic, Long> lagByGroupTopic) {
     List<MultiGauge.Row<?>> rows = new ArrayList<>();
     lagByGroupTopic.forEach(
-        (key, value) -> rows.add(MultiGauge.Row.of(Tags.of("group", key.group(), "topic", key.topic()), value)));
+        (key, value) ->
+            rows.add(
+                MultiGauge.Row.of(Tags.of("group", key.group(), "topic", key.topic()), value)));
     return rows;
   }
 

@@ -20,8 +20,8 @@ import java.util.List;
  * Creates the Prometheus-backed registry every GenGuard process records into, with the histogram
  * buckets the dashboards' p50/p99 queries need.
  *
- * <p>Every GenGuard timer ({@code genguard.*}) publishes fixed Prometheus buckets from 5 ms to
- * 120 s, and every GenGuard distribution summary buckets from 1 to 1024: fixed buckets (not
+ * <p>Every GenGuard timer ({@code genguard.*}) publishes fixed Prometheus buckets from 5 ms to 120
+ * s, and every GenGuard distribution summary buckets from 1 to 1024: fixed buckets (not
  * Micrometer's ~70 percentile buckets) keep the series count small and let {@code
  * histogram_quantile} aggregate across instances. Meters created by other libraries keep their own
  * configuration.
@@ -33,10 +33,20 @@ public final class PrometheusRegistries {
   /** Bucket upper bounds of GenGuard timers. */
   public static final List<Duration> LATENCY_BUCKETS =
       List.of(
-          Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
-          Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
-          Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30),
-          Duration.ofSeconds(60), Duration.ofSeconds(120));
+          Duration.ofMillis(5),
+          Duration.ofMillis(10),
+          Duration.ofMillis(25),
+          Duration.ofMillis(50),
+          Duration.ofMillis(100),
+          Duration.ofMillis(250),
+          Duration.ofMillis(500),
+          Duration.ofSeconds(1),
+          Duration.ofMillis(2500),
+          Duration.ofSeconds(5),
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(30),
+          Duration.ofSeconds(60),
+          Duration.ofSeconds(120));
 
   /** Bucket upper bounds of GenGuard distribution summaries (batch sizes, token counts). */
   public static final double[] SIZE_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
@@ -48,7 +58,8 @@ public final class PrometheusRegistries {
   /**
    * A registry whose meters carry {@code service=<service>}.
    *
-   * @param service what this process runs, e.g. {@code generator}, {@code audit}, {@code local-stack}
+   * @param service what this process runs, e.g. {@code generator}, {@code audit}, {@code
+   *     local-stack}
    */
   public static PrometheusMeterRegistry create(String service) {
     if (service == null || service.isBlank()) {
@@ -89,7 +100,8 @@ public final class PrometheusRegistries {
             .build();
     return new MeterFilter() {
       @Override
-      public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
+      public DistributionStatisticConfig configure(
+          Meter.Id id, DistributionStatisticConfig config) {
         if (!id.getName().startsWith(GENGUARD_PREFIX)) {
           return config;
         }

@@ -37,9 +37,19 @@ final class AuditFixtures {
             .setRequestId(request)
             .setTenantId("acme")
             .setText("text of " + request)
-            .setModel(ModelRef.newBuilder().setName("europarl-kn3").setVersion("1").setBackend("builtin").build())
+            .setModel(
+                ModelRef.newBuilder()
+                    .setName("europarl-kn3")
+                    .setVersion("1")
+                    .setBackend("builtin")
+                    .build())
             .setParameters(
-                SamplingParameters.newBuilder().setMaxTokens(tokens).setTemperature(1).setTopK(0).setTopP(1).build())
+                SamplingParameters.newBuilder()
+                    .setMaxTokens(tokens)
+                    .setTemperature(1)
+                    .setTopK(0)
+                    .setTopP(1)
+                    .build())
             .setCost(
                 GenerationCost.newBuilder()
                     .setPromptTokens(3)
@@ -53,7 +63,8 @@ final class AuditFixtures {
     return event(Topics.GENERATION_OUTPUTS.name(), output);
   }
 
-  static IncomingEvent verdict(String request, Decision decision, Instant decidedAt, Reason... reasons) {
+  static IncomingEvent verdict(
+      String request, Decision decision, Instant decidedAt, Reason... reasons) {
     ModerationVerdict verdict =
         ModerationVerdict.newBuilder()
             .setEventId("verdict-event-" + request)
@@ -85,7 +96,8 @@ final class AuditFixtures {
         .build();
   }
 
-  static IncomingEvent gate(String request, GateOutcome outcome, GateBasis basis, Decision decision, Instant decidedAt) {
+  static IncomingEvent gate(
+      String request, GateOutcome outcome, GateBasis basis, Decision decision, Instant decidedAt) {
     ReleaseGateOutcome gate =
         ReleaseGateOutcome.newBuilder()
             .setEventId("gate-event-" + outcome + "-" + request)
@@ -143,7 +155,14 @@ final class AuditFixtures {
   }
 
   static IncomingEvent bias(
-      String id, String model, String group, Instant windowEnd, long count, long unsafe, long blocked, long reviewed) {
+      String id,
+      String model,
+      String group,
+      Instant windowEnd,
+      long count,
+      long unsafe,
+      long blocked,
+      long reviewed) {
     BiasMetric metric =
         BiasMetric.newBuilder()
             .setEventId("bias-" + id)

@@ -62,50 +62,167 @@ class AuditStoreCollectorITCase {
     writer.write(
         List.of(
             output("r1", now.minusSeconds(120), "cpu", 20),
-            verdict("r1", Decision.BLOCK, now.minusSeconds(119),
+            verdict(
+                "r1",
+                Decision.BLOCK,
+                now.minusSeconds(119),
                 reason("category.block", Decision.BLOCK, "violence"),
                 reason("category.review", Decision.REVIEW, "hate")),
-            gate("r1", GateOutcome.QUARANTINED, GateBasis.VERDICT, Decision.BLOCK, now.minusSeconds(118)),
+            gate(
+                "r1",
+                GateOutcome.QUARANTINED,
+                GateBasis.VERDICT,
+                Decision.BLOCK,
+                now.minusSeconds(118)),
             output("r2", now.minusSeconds(61), "gpu:0", 30),
-            verdict("r2", Decision.REVIEW, now.minusSeconds(60), reason("category.review", Decision.REVIEW, "hate")),
-            gate("r2", GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT, Decision.REVIEW, now.minusSeconds(60)),
+            verdict(
+                "r2",
+                Decision.REVIEW,
+                now.minusSeconds(60),
+                reason("category.review", Decision.REVIEW, "hate")),
+            gate(
+                "r2",
+                GateOutcome.HELD_FOR_REVIEW,
+                GateBasis.VERDICT,
+                Decision.REVIEW,
+                now.minusSeconds(60)),
             deadLetter("d1", "gen.outputs", "moderation", now.minusSeconds(30)),
             bias("b1", "europarl-kn3", "religion:muslim", now.minusSeconds(10), 100, 30, 20, 5),
             bias("b2", "europarl-kn3", "religion:christian", now.minusSeconds(10), 100, 10, 4, 6),
             bias("b0", "europarl-kn3", "religion:muslim", now.minusSeconds(70), 100, 90, 90, 0)));
     PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
-    AuditStoreCollector collector = new AuditStoreCollector(database.dataSource(), registry, Clock.systemUTC());
+    AuditStoreCollector collector =
+        new AuditStoreCollector(database.dataSource(), registry, Clock.systemUTC());
 
     collector.collect();
 
-    assertThat(count(registry, AuditStoreCollector.VERDICTS, "decision", "BLOCK", "policy_version", POLICY_VERSION)).isEqualTo(1);
-    assertThat(count(registry, AuditStoreCollector.VERDICT_CATEGORIES, "decision", "BLOCK", "category", "violence", "policy_version", POLICY_VERSION)).isEqualTo(1);
-    assertThat(count(registry, AuditStoreCollector.VERDICT_CATEGORIES, "decision", "REVIEW", "category", "hate", "policy_version", POLICY_VERSION)).isEqualTo(1);
-    assertThat(registry.find(AuditStoreCollector.VERDICT_CATEGORIES).tags("decision", "BLOCK", "category", "hate").functionCounter())
-        .as("a REVIEW reason of a BLOCK verdict does not count as a blocked category").isNull();
-    assertThat(count(registry, AuditStoreCollector.VERDICT_REASONS, "decision", "BLOCK", "code", "category.block")).isEqualTo(1);
-    assertThat(count(registry, AuditStoreCollector.GATE_OUTCOMES, "outcome", "QUARANTINED", "basis", "VERDICT", "decision", "BLOCK")).isEqualTo(1);
-    assertThat(count(registry, AuditStoreCollector.DEAD_LETTERS, "source_topic", "gen.outputs", "stage", "moderation")).isEqualTo(1);
-    assertThat(count(registry, AuditStoreCollector.OUTPUT_TOKENS, "model", "europarl-kn3", "device", "gpu:0")).isEqualTo(30);
-    assertThat(count(registry, AuditStoreCollector.EVENTS, "event_type", "ModerationVerdict")).isEqualTo(2);
+    assertThat(
+            count(
+                registry,
+                AuditStoreCollector.VERDICTS,
+                "decision",
+                "BLOCK",
+                "policy_version",
+                POLICY_VERSION))
+        .isEqualTo(1);
+    assertThat(
+            count(
+                registry,
+                AuditStoreCollector.VERDICT_CATEGORIES,
+                "decision",
+                "BLOCK",
+                "category",
+                "violence",
+                "policy_version",
+                POLICY_VERSION))
+        .isEqualTo(1);
+    assertThat(
+            count(
+                registry,
+                AuditStoreCollector.VERDICT_CATEGORIES,
+                "decision",
+                "REVIEW",
+                "category",
+                "hate",
+                "policy_version",
+                POLICY_VERSION))
+        .isEqualTo(1);
+    assertThat(
+            registry
+                .find(AuditStoreCollector.VERDICT_CATEGORIES)
+                .tags("decision", "BLOCK", "category", "hate")
+                .functionCounter())
+        .as("a REVIEW reason of a BLOCK verdict does not count as a blocked category")
+        .isNull();
+    assertThat(
+            count(
+                registry,
+                AuditStoreCollector.VERDICT_REASONS,
+                "decision",
+                "BLOCK",
+                "code",
+                "category.block"))
+        .isEqualTo(1);
+    assertThat(
+            count(
+                registry,
+                AuditStoreCollector.GATE_OUTCOMES,
+                "outcome",
+                "QUARANTINED",
+                "basis",
+                "VERDICT",
+                "decision",
+                "BLOCK"))
+        .isEqualTo(1);
+    assertThat(
+            count(
+                registry,
+                AuditStoreCollector.DEAD_LETTERS,
+                "source_topic",
+                "gen.outputs",
+                "stage",
+                "moderation"))
+        .isEqualTo(1);
+    assertThat(
+            count(
+                registry,
+                AuditStoreCollector.OUTPUT_TOKENS,
+                "model",
+                "europarl-kn3",
+                "device",
+                "gpu:0"))
+        .isEqualTo(30);
+    assertThat(count(registry, AuditStoreCollector.EVENTS, "event_type", "ModerationVerdict"))
+        .isEqualTo(2);
     assertThat(gauge(registry, AuditStoreCollector.REVIEW_QUEUE_DEPTH)).isEqualTo(1);
     assertThat(gauge(registry, AuditStoreCollector.REVIEW_QUEUE_OLDEST_AGE)).isBetween(59.0, 120.0);
     assertThat(registry.find(AuditStoreCollector.END_TO_END_LATENCY).timer())
-        .as("history before the collector started is not a latency sample").isNull();
+        .as("history before the collector started is not a latency sample")
+        .isNull();
     // Latest window only: 30/100 unsafe against 40/200 pooled.
-    assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_RATE, "group", "religion:muslim", "metric", "unsafe_rate")).isCloseTo(0.30, within(1e-9));
-    assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_DISPARITY, "group", "religion:muslim", "metric", "unsafe_rate")).isCloseTo(0.10, within(1e-9));
-    assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_DISPARITY, "group", "religion:christian", "metric", "block_rate")).isCloseTo(-0.08, within(1e-9));
-    assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_OUTPUTS, "group", "religion:christian")).isEqualTo(100);
+    assertThat(
+            gauge(
+                registry,
+                AuditStoreCollector.BIAS_GROUP_RATE,
+                "group",
+                "religion:muslim",
+                "metric",
+                "unsafe_rate"))
+        .isCloseTo(0.30, within(1e-9));
+    assertThat(
+            gauge(
+                registry,
+                AuditStoreCollector.BIAS_GROUP_DISPARITY,
+                "group",
+                "religion:muslim",
+                "metric",
+                "unsafe_rate"))
+        .isCloseTo(0.10, within(1e-9));
+    assertThat(
+            gauge(
+                registry,
+                AuditStoreCollector.BIAS_GROUP_DISPARITY,
+                "group",
+                "religion:christian",
+                "metric",
+                "block_rate"))
+        .isCloseTo(-0.08, within(1e-9));
+    assertThat(
+            gauge(registry, AuditStoreCollector.BIAS_GROUP_OUTPUTS, "group", "religion:christian"))
+        .isEqualTo(100);
     assertThat(registry.get(AuditStoreCollector.BIAS_LIVE_ALERTS).functionCounter().count())
-        .as("no bias_audit schema in this database: zero, not an error").isZero();
+        .as("no bias_audit schema in this database: zero, not an error")
+        .isZero();
 
     // Round 2: r3 released 1.5 s after generation; r2 approved by a reviewer; r4's gate outcome is
     // audited before its output.
     writer.write(
         List.of(
             output("r3", now.minusMillis(1500), "cpu", 10),
-            verdict("r3", Decision.RELEASE, now.minusMillis(1000),
+            verdict(
+                "r3",
+                Decision.RELEASE,
+                now.minusMillis(1000),
                 reason("category.below_threshold", Decision.RELEASE, "self_harm")),
             gate("r3", GateOutcome.RELEASED, GateBasis.VERDICT, Decision.RELEASE, now),
             review("r2", ReviewAction.APPROVE, now),
@@ -114,15 +231,40 @@ class AuditStoreCollectorITCase {
 
     collector.collect();
 
-    Timer released = registry.get(AuditStoreCollector.END_TO_END_LATENCY).tag("outcome", "RELEASED").timer();
+    Timer released =
+        registry.get(AuditStoreCollector.END_TO_END_LATENCY).tag("outcome", "RELEASED").timer();
     assertThat(released.count()).isEqualTo(2);
     assertThat(released.max(TimeUnit.MILLISECONDS)).isEqualTo(61_000, within(1.0));
-    assertThat(registry.find(AuditStoreCollector.END_TO_END_LATENCY).tag("outcome", "QUARANTINED").timer())
-        .as("r4 waits for its output").isNull();
-    assertThat(count(registry, AuditStoreCollector.VERDICT_CATEGORIES, "decision", "RELEASE", "category", "none", "policy_version", POLICY_VERSION))
-        .as("a RELEASE verdict has no category, whatever its reasons mention").isEqualTo(1);
-    assertThat(count(registry, AuditStoreCollector.VERDICTS, "decision", "RELEASE", "policy_version", POLICY_VERSION)).isEqualTo(1);
-    assertThat(count(registry, AuditStoreCollector.REVIEW_DECISIONS, "action", "APPROVE")).isEqualTo(1);
+    assertThat(
+            registry
+                .find(AuditStoreCollector.END_TO_END_LATENCY)
+                .tag("outcome", "QUARANTINED")
+                .timer())
+        .as("r4 waits for its output")
+        .isNull();
+    assertThat(
+            count(
+                registry,
+                AuditStoreCollector.VERDICT_CATEGORIES,
+                "decision",
+                "RELEASE",
+                "category",
+                "none",
+                "policy_version",
+                POLICY_VERSION))
+        .as("a RELEASE verdict has no category, whatever its reasons mention")
+        .isEqualTo(1);
+    assertThat(
+            count(
+                registry,
+                AuditStoreCollector.VERDICTS,
+                "decision",
+                "RELEASE",
+                "policy_version",
+                POLICY_VERSION))
+        .isEqualTo(1);
+    assertThat(count(registry, AuditStoreCollector.REVIEW_DECISIONS, "action", "APPROVE"))
+        .isEqualTo(1);
     assertThat(gauge(registry, AuditStoreCollector.REVIEW_QUEUE_DEPTH)).isZero();
     assertThat(gauge(registry, AuditStoreCollector.REVIEW_QUEUE_OLDEST_AGE)).isZero();
 
@@ -130,32 +272,55 @@ class AuditStoreCollectorITCase {
     writer.write(List.of(output("r4", now.minusMillis(250), "cpu", 10)));
     collector.collect();
 
-    Timer quarantined = registry.get(AuditStoreCollector.END_TO_END_LATENCY).tag("outcome", "QUARANTINED").timer();
+    Timer quarantined =
+        registry.get(AuditStoreCollector.END_TO_END_LATENCY).tag("outcome", "QUARANTINED").timer();
     assertThat(quarantined.count()).isEqualTo(1);
     assertThat(quarantined.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(250, within(1.0));
-    assertThat(count(registry, AuditStoreCollector.EVENTS, "event_type", "GenerationOutput")).isEqualTo(4);
+    assertThat(count(registry, AuditStoreCollector.EVENTS, "event_type", "GenerationOutput"))
+        .isEqualTo(4);
     assertThat(registry.scrape())
-        .contains("genguard_end_to_end_latency_seconds_bucket{outcome=\"RELEASED\",service=\"audit\",le=\"2.5\"} 1")
-        .contains("genguard_audit_verdict_categories_total{category=\"violence\",decision=\"BLOCK\",policy_version=\"" + POLICY_VERSION + "\",service=\"audit\"} 1.0")
-        .contains("genguard_audit_verdicts_total{decision=\"BLOCK\",policy_version=\"" + POLICY_VERSION + "\",service=\"audit\"} 1.0")
+        .contains(
+            "genguard_end_to_end_latency_seconds_bucket{outcome=\"RELEASED\",service=\"audit\",le=\"2.5\"} 1")
+        .contains(
+            "genguard_audit_verdict_categories_total{category=\"violence\",decision=\"BLOCK\",policy_version=\""
+                + POLICY_VERSION
+                + "\",service=\"audit\"} 1.0")
+        .contains(
+            "genguard_audit_verdicts_total{decision=\"BLOCK\",policy_version=\""
+                + POLICY_VERSION
+                + "\",service=\"audit\"} 1.0")
         .contains("genguard_audit_review_queue_oldest_age_seconds{service=\"audit\"} 0")
-        .contains("genguard_bias_group_disparity{group=\"religion:christian\",metric=\"unsafe_rate\",model=\"europarl-kn3\",service=\"audit\"} -0.1");
+        .contains(
+            "genguard_bias_group_disparity{group=\"religion:christian\",metric=\"unsafe_rate\",model=\"europarl-kn3\",service=\"audit\"} -0.1");
 
     // The bias-aggregation job's alert table, once it exists (its own migration creates it).
     try (Connection connection = database.dataSource().getConnection();
         Statement statement = connection.createStatement()) {
       statement.execute("create schema bias_audit");
-      statement.execute("create table bias_audit.live_alert (alert_id text primary key, model text not null)");
+      statement.execute(
+          "create table bias_audit.live_alert (alert_id text primary key, model text not null)");
       statement.execute("insert into bias_audit.live_alert values ('alert-1', 'europarl-kn3')");
     }
     collector.collect();
-    assertThat(registry.get(AuditStoreCollector.BIAS_LIVE_ALERTS).functionCounter().count()).isEqualTo(1);
+    assertThat(registry.get(AuditStoreCollector.BIAS_LIVE_ALERTS).functionCounter().count())
+        .isEqualTo(1);
 
     // A restarted collector starts each counter at the full total, never below what was scraped.
     MeterRegistry restarted = PrometheusRegistries.create("audit");
     new AuditStoreCollector(database.dataSource(), restarted, Clock.systemUTC()).collect();
-    assertThat(count(restarted, AuditStoreCollector.EVENTS, "event_type", "GenerationOutput")).isEqualTo(4);
-    assertThat(count(restarted, AuditStoreCollector.GATE_OUTCOMES, "outcome", "RELEASED", "basis", "REVIEW", "decision", "REVIEW")).isEqualTo(1);
+    assertThat(count(restarted, AuditStoreCollector.EVENTS, "event_type", "GenerationOutput"))
+        .isEqualTo(4);
+    assertThat(
+            count(
+                restarted,
+                AuditStoreCollector.GATE_OUTCOMES,
+                "outcome",
+                "RELEASED",
+                "basis",
+                "REVIEW",
+                "decision",
+                "REVIEW"))
+        .isEqualTo(1);
   }
 
   private static double count(MeterRegistry registry, String name, String... tags) {

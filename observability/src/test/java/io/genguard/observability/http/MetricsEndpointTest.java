@@ -21,7 +21,8 @@ class MetricsEndpointTest {
       HttpResponse<String> response = get(endpoint.port(), "/metrics");
 
       assertThat(response.statusCode()).isEqualTo(200);
-      assertThat(response.headers().firstValue("Content-Type")).contains(MetricsEndpoint.CONTENT_TYPE);
+      assertThat(response.headers().firstValue("Content-Type"))
+          .contains(MetricsEndpoint.CONTENT_TYPE);
       assertThat(response.body()).isEqualTo("# TYPE a gauge\na 1\n# TYPE b gauge\nb 2\n");
       assertThat(get(endpoint.port(), "/health").body()).isEqualTo("ok\n");
     }
@@ -30,9 +31,13 @@ class MetricsEndpointTest {
   @Test
   void shouldAnswerAFailingSourceWithServerError() throws Exception {
     try (MetricsEndpoint endpoint =
-        MetricsEndpoint.start("127.0.0.1", 0, List.of(() -> {
-          throw new IllegalStateException("registry closed");
-        }))) {
+        MetricsEndpoint.start(
+            "127.0.0.1",
+            0,
+            List.of(
+                () -> {
+                  throw new IllegalStateException("registry closed");
+                }))) {
       HttpResponse<String> response = get(endpoint.port(), "/metrics");
 
       assertThat(response.statusCode()).isEqualTo(500);

@@ -33,7 +33,9 @@ class ConsumerGroupLagCollectorITCase {
         producer.send(new ProducerRecord<>(TOPIC, i % 2, "k" + i, "v" + i));
       }
     }
-    commit("genguard-lag-it", Map.of(new TopicPartition(TOPIC, 0), 2L, new TopicPartition(TOPIC, 1), 5L));
+    commit(
+        "genguard-lag-it",
+        Map.of(new TopicPartition(TOPIC, 0), 2L, new TopicPartition(TOPIC, 1), 5L));
     commit("other-team", Map.of(new TopicPartition(TOPIC, 0), 0L));
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
@@ -44,7 +46,8 @@ class ConsumerGroupLagCollectorITCase {
     }
 
     assertThat(
-            registry.get(ConsumerGroupLagCollector.LAG)
+            registry
+                .get(ConsumerGroupLagCollector.LAG)
                 .tags("group", "genguard-lag-it", "topic", TOPIC)
                 .gauge()
                 .value())
@@ -56,7 +59,8 @@ class ConsumerGroupLagCollectorITCase {
   }
 
   private static void commit(String group, Map<TopicPartition, Long> offsets) {
-    Map<String, Object> properties = new HashMap<>(IntegrationInfrastructure.get().kafkaClientProperties());
+    Map<String, Object> properties =
+        new HashMap<>(IntegrationInfrastructure.get().kafkaClientProperties());
     properties.put(ConsumerConfig.GROUP_ID_CONFIG, group);
     properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
     properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);

@@ -14,16 +14,22 @@ class PrometheusRegistriesTest {
   @Test
   void shouldPublishFixedLatencyBucketsForGenGuardTimers() {
     PrometheusMeterRegistry registry = PrometheusRegistries.create("generator");
-    Timer.builder("genguard.generator.latency").tag("backend", "builtin").register(registry)
+    Timer.builder("genguard.generator.latency")
+        .tag("backend", "builtin")
+        .register(registry)
         .record(Duration.ofMillis(30));
 
     String scrape = registry.scrape();
 
     assertThat(scrape)
-        .contains("genguard_generator_latency_seconds_bucket{backend=\"builtin\",service=\"generator\",le=\"0.025\"} 0")
-        .contains("genguard_generator_latency_seconds_bucket{backend=\"builtin\",service=\"generator\",le=\"0.05\"} 1")
-        .contains("genguard_generator_latency_seconds_bucket{backend=\"builtin\",service=\"generator\",le=\"120.0\"} 1")
-        .contains("genguard_generator_latency_seconds_count{backend=\"builtin\",service=\"generator\"} 1");
+        .contains(
+            "genguard_generator_latency_seconds_bucket{backend=\"builtin\",service=\"generator\",le=\"0.025\"} 0")
+        .contains(
+            "genguard_generator_latency_seconds_bucket{backend=\"builtin\",service=\"generator\",le=\"0.05\"} 1")
+        .contains(
+            "genguard_generator_latency_seconds_bucket{backend=\"builtin\",service=\"generator\",le=\"120.0\"} 1")
+        .contains(
+            "genguard_generator_latency_seconds_count{backend=\"builtin\",service=\"generator\"} 1");
   }
 
   @Test
@@ -41,7 +47,9 @@ class PrometheusRegistriesTest {
     PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
     Timer.builder("http.server.requests").register(registry).record(Duration.ofMillis(3));
 
-    assertThat(registry.scrape()).contains("http_server_requests_seconds_count").doesNotContain("http_server_requests_seconds_bucket");
+    assertThat(registry.scrape())
+        .contains("http_server_requests_seconds_count")
+        .doesNotContain("http_server_requests_seconds_bucket");
   }
 
   @Test

@@ -25,17 +25,27 @@ public final class AuditMain {
   /** Starts the service from {@code env} and returns without blocking. */
   public static ServiceProcess start(Map<String, String> env) {
     ServiceEnvironment environment = ServiceEnvironment.fromEnvironment(env);
-    AuditConfig config = AuditConfig.fromEnvironment(env,
-        AuditConfig.of("jdbc:postgresql://localhost:5432/genguard", "genguard", "", 8080));
+    AuditConfig config =
+        AuditConfig.fromEnvironment(
+            env, AuditConfig.of("jdbc:postgresql://localhost:5432/genguard", "genguard", "", 8080));
     ServiceProcess process = ServiceProcess.start("audit", environment);
     try {
-      AuditService audit = process.manage(
-          new AuditService(config, environment.kafkaProperties(), Clock.systemUTC()));
+      AuditService audit =
+          process.manage(
+              new AuditService(config, environment.kafkaProperties(), Clock.systemUTC()));
       MetricsConfig metrics = environment.metrics();
-      process.manage(AuditStoreCollector.start(
-          audit.database().dataSource(), process.registry(), metrics.auditInterval(), Clock.systemUTC()));
-      process.manage(ConsumerGroupLagCollector.start(environment.kafkaProperties(),
-          group -> group.startsWith(metrics.lagGroupPrefix()), process.registry(), metrics.lagInterval()));
+      process.manage(
+          AuditStoreCollector.start(
+              audit.database().dataSource(),
+              process.registry(),
+              metrics.auditInterval(),
+              Clock.systemUTC()));
+      process.manage(
+          ConsumerGroupLagCollector.start(
+              environment.kafkaProperties(),
+              group -> group.startsWith(metrics.lagGroupPrefix()),
+              process.registry(),
+              metrics.lagInterval()));
       process.serveMetrics();
       return process;
     } catch (RuntimeException e) {

@@ -31,14 +31,18 @@ public final class ReleaseGateMain {
     ReleaseGateSettings settings = ReleaseGateSettings.fromEnvironment(env, environment.dataDir());
     ServiceProcess process = ServiceProcess.start("release-gate", environment);
     try {
-      KafkaStreams gate = new KafkaStreams(
-          ReleaseGateTopology.buildTopology(Clock.systemUTC(), settings.decisionRetention()),
-          ReleaseGateTopology.streamsConfig(environment.kafkaBootstrapServers(),
-              settings.stateDir().toString(), settings.replicationFactor()));
-      gate.setUncaughtExceptionHandler(error -> {
-        LOG.error("Release gate thread failed; replacing it", error);
-        return StreamThreadExceptionResponse.REPLACE_THREAD;
-      });
+      KafkaStreams gate =
+          new KafkaStreams(
+              ReleaseGateTopology.buildTopology(Clock.systemUTC(), settings.decisionRetention()),
+              ReleaseGateTopology.streamsConfig(
+                  environment.kafkaBootstrapServers(),
+                  settings.stateDir().toString(),
+                  settings.replicationFactor()));
+      gate.setUncaughtExceptionHandler(
+          error -> {
+            LOG.error("Release gate thread failed; replacing it", error);
+            return StreamThreadExceptionResponse.REPLACE_THREAD;
+          });
       process.manage(() -> gate.close(Duration.ofSeconds(10)));
       KafkaStreamsMetrics metrics = process.manage(new KafkaStreamsMetrics(gate));
       metrics.bindTo(process.registry());

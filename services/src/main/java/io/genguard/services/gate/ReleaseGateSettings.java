@@ -7,20 +7,22 @@ import java.util.Map;
 /**
  * Settings of the release-gate service. Defaults, overridden by GENGUARD_GATE_* keys.
  *
- * @param stateDir where Kafka Streams keeps the gate's local state stores (a volume: a restart
- *     with the same directory does not restore from the changelog); by default one folder per host
- *     name under the data directory, so replicas sharing a volume never share a state directory
+ * @param stateDir where Kafka Streams keeps the gate's local state stores (a volume: a restart with
+ *     the same directory does not restore from the changelog); by default one folder per host name
+ *     under the data directory, so replicas sharing a volume never share a state directory
  * @param replicationFactor replication of the gate's internal topics (changelog, repartition)
  * @param decisionRetention how long a decided request's marker is kept to ignore late duplicates
  */
-public record ReleaseGateSettings(Path stateDir, int replicationFactor, Duration decisionRetention) {
+public record ReleaseGateSettings(
+    Path stateDir, int replicationFactor, Duration decisionRetention) {
   public static final String STATE_DIR = "GENGUARD_GATE_STATE_DIR";
   public static final String REPLICATION_FACTOR = "GENGUARD_GATE_REPLICATION_FACTOR";
   public static final String DECISION_RETENTION_HOURS = "GENGUARD_GATE_DECISION_RETENTION_HOURS";
 
   public ReleaseGateSettings {
     if (replicationFactor < 1) {
-      throw new IllegalArgumentException(REPLICATION_FACTOR + " must be at least 1, was " + replicationFactor);
+      throw new IllegalArgumentException(
+          REPLICATION_FACTOR + " must be at least 1, was " + replicationFactor);
     }
     if (decisionRetention.toHours() < 1) {
       throw new IllegalArgumentException(DECISION_RETENTION_HOURS + " must be at least 1");
@@ -29,8 +31,13 @@ public record ReleaseGateSettings(Path stateDir, int replicationFactor, Duration
 
   public static ReleaseGateSettings fromEnvironment(Map<String, String> env, Path dataDir) {
     return new ReleaseGateSettings(
-        Path.of(env.getOrDefault(STATE_DIR,
-            dataDir.resolve("release-gate").resolve(env.getOrDefault("HOSTNAME", "local")).toString())),
+        Path.of(
+            env.getOrDefault(
+                STATE_DIR,
+                dataDir
+                    .resolve("release-gate")
+                    .resolve(env.getOrDefault("HOSTNAME", "local"))
+                    .toString())),
         integer(env, REPLICATION_FACTOR, 1),
         Duration.ofHours(integer(env, DECISION_RETENTION_HOURS, 7 * 24)));
   }

@@ -23,11 +23,13 @@ public final class GeneratorMain {
   /** Starts the service from {@code env} and returns without blocking. */
   public static ServiceProcess start(Map<String, String> env) {
     ServiceEnvironment environment = ServiceEnvironment.fromEnvironment(env);
-    GeneratorConfig config = GeneratorConfig.fromEnvironment(withInstanceId(env), environment.dataDir());
+    GeneratorConfig config =
+        GeneratorConfig.fromEnvironment(withInstanceId(env), environment.dataDir());
     ServiceProcess process = ServiceProcess.start("generator", environment);
     try {
-      GeneratorService generator = process.manage(
-          new GeneratorService(config, environment.kafkaProperties(), process.registry()));
+      GeneratorService generator =
+          process.manage(
+              new GeneratorService(config, environment.kafkaProperties(), process.registry()));
       generator.start();
       Gauge.builder(RUNNING_WORKERS, generator, GeneratorService::runningWorkers)
           .description("Generator worker threads running")
@@ -43,9 +45,9 @@ public final class GeneratorMain {
   /**
    * Every generator process needs its own instance id (it names the transactional ids and static
    * group members). Without GENGUARD_GENERATOR_INSTANCE_ID, the host name is used, so replicas of
-   * {@code docker compose up --scale generator=N} never fence each other; a container keeps its host
-   * name across restarts, a re-created one gets a new id (its predecessor's open transaction is then
-   * aborted by the broker after transaction.timeout.ms instead of at once).
+   * {@code docker compose up --scale generator=N} never fence each other; a container keeps its
+   * host name across restarts, a re-created one gets a new id (its predecessor's open transaction
+   * is then aborted by the broker after transaction.timeout.ms instead of at once).
    */
   static Map<String, String> withInstanceId(Map<String, String> env) {
     String configured = env.get(GeneratorConfig.Keys.INSTANCE_ID);

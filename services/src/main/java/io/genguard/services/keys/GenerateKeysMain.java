@@ -10,10 +10,10 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 
 /**
- * Prints a fresh watermark key and signing key as .env lines, for a first deployment or a
- * rotation (append the new entries to the existing lists; the last entry becomes active; keep the
- * old ones so existing outputs still verify). Secrets go to stdout only: redirect them into the
- * .env file, never into the repository.
+ * Prints a fresh watermark key and signing key as .env lines, for a first deployment or a rotation
+ * (append the new entries to the existing lists; the last entry becomes active; keep the old ones
+ * so existing outputs still verify). Secrets go to stdout only: redirect them into the .env file,
+ * never into the repository.
  *
  * <pre>
  *   docker compose run --rm --no-deps generator io.genguard.services.keys.GenerateKeysMain [suffix]
@@ -34,10 +34,12 @@ public final class GenerateKeysMain {
     }
     WatermarkKey watermark = WatermarkKey.generate("wm-" + suffix);
     SigningKey signing = SigningKey.generate("sign-" + suffix);
-    out.println("# New provenance keys (" + suffix + "). Rotation: append each entry to the existing list");
+    out.println(
+        "# New provenance keys (" + suffix + "). Rotation: append each entry to the existing list");
     out.println("# with a comma; the last entry is the active one. Never commit these lines.");
     out.println(WatermarkKeyRing.KEYS_VARIABLE + "=" + watermark.toConfigEntry());
     out.println(SigningKeyRing.KEYS_VARIABLE + "=" + signing.toConfigEntry());
-    out.println(VerificationKeyRing.KEYS_VARIABLE + "=" + signing.id() + ":" + signing.publicKeyBase64());
+    out.println(
+        VerificationKeyRing.KEYS_VARIABLE + "=" + signing.id() + ":" + signing.publicKeyBase64());
   }
 }

@@ -12,7 +12,8 @@ import java.util.Map;
  * @param dataDir local state (generator model cache, release-gate state stores)
  * @param metrics the /metrics endpoint and collectors
  */
-public record ServiceEnvironment(String kafkaBootstrapServers, Path dataDir, MetricsConfig metrics) {
+public record ServiceEnvironment(
+    String kafkaBootstrapServers, Path dataDir, MetricsConfig metrics) {
   public static final String KAFKA_BOOTSTRAP_SERVERS = "GENGUARD_KAFKA_BOOTSTRAP_SERVERS";
   public static final String DATA_DIR = "GENGUARD_DATA_DIR";
 

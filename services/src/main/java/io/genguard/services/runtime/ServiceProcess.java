@@ -54,8 +54,12 @@ public final class ServiceProcess implements AutoCloseable {
 
   /** Serves /metrics; a port that cannot be bound fails the start (the container restarts). */
   public void serveMetrics() {
-    endpoint = manage(MetricsEndpoint.start(
-        environment.metrics().host(), environment.metrics().port(), List.of(registry::scrape)));
+    endpoint =
+        manage(
+            MetricsEndpoint.start(
+                environment.metrics().host(),
+                environment.metrics().port(),
+                List.of(registry::scrape)));
   }
 
   /** The port /metrics is served on. */
@@ -81,7 +85,11 @@ public final class ServiceProcess implements AutoCloseable {
         try {
           resource.close();
         } catch (Exception e) {
-          LOG.warn("{}: error while stopping {}: {}", service, resource.getClass().getSimpleName(), e.toString());
+          LOG.warn(
+              "{}: error while stopping {}: {}",
+              service,
+              resource.getClass().getSimpleName(),
+              e.toString());
         }
       }
     }

@@ -27,9 +27,13 @@ public final class ProvisionTopicsMain {
     ServiceEnvironment environment = ServiceEnvironment.fromEnvironment(env);
     int partitions = positive(env, PARTITIONS, 4);
     int replication = positive(env, REPLICATION_FACTOR, 1);
-    TopicProvisioner.provisionCatalogue(environment.kafkaProperties(), partitions, (short) replication);
-    LOG.info("Topics provisioned on {}: {} partitions, replication {}",
-        environment.kafkaBootstrapServers(), partitions, replication);
+    TopicProvisioner.provisionCatalogue(
+        environment.kafkaProperties(), partitions, (short) replication);
+    LOG.info(
+        "Topics provisioned on {}: {} partitions, replication {}",
+        environment.kafkaBootstrapServers(),
+        partitions,
+        replication);
   }
 
   private static int positive(Map<String, String> env, String key, int fallback) {

@@ -12,7 +12,8 @@ class ReleaseGateSettingsTest {
 
   @Test
   void shouldKeepStateUnderTheDataDirectoryPerHostByDefault() {
-    ReleaseGateSettings settings = ReleaseGateSettings.fromEnvironment(Map.of("HOSTNAME", "3f2a9c"), Path.of("/data"));
+    ReleaseGateSettings settings =
+        ReleaseGateSettings.fromEnvironment(Map.of("HOSTNAME", "3f2a9c"), Path.of("/data"));
 
     assertThat(settings.stateDir()).isEqualTo(Path.of("/data/release-gate/3f2a9c"));
     assertThat(settings.replicationFactor()).isEqualTo(1);
@@ -21,11 +22,17 @@ class ReleaseGateSettingsTest {
 
   @Test
   void shouldNameTheKeyOfAnInvalidValue() {
-    assertThatThrownBy(() -> ReleaseGateSettings.fromEnvironment(
-            Map.of(ReleaseGateSettings.REPLICATION_FACTOR, "0"), Path.of("/data")))
+    assertThatThrownBy(
+            () ->
+                ReleaseGateSettings.fromEnvironment(
+                    Map.of(ReleaseGateSettings.REPLICATION_FACTOR, "0"), Path.of("/data")))
         .hasMessageContaining("GENGUARD_GATE_REPLICATION_FACTOR must be at least 1");
-    assertThatThrownBy(() -> ReleaseGateSettings.fromEnvironment(
-            Map.of(ReleaseGateSettings.DECISION_RETENTION_HOURS, "a week"), Path.of("/data")))
-        .hasMessageContaining("GENGUARD_GATE_DECISION_RETENTION_HOURS='a week' is not a whole number");
+    assertThatThrownBy(
+            () ->
+                ReleaseGateSettings.fromEnvironment(
+                    Map.of(ReleaseGateSettings.DECISION_RETENTION_HOURS, "a week"),
+                    Path.of("/data")))
+        .hasMessageContaining(
+            "GENGUARD_GATE_DECISION_RETENTION_HOURS='a week' is not a whole number");
   }
 }

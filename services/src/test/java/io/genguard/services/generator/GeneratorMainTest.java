@@ -15,7 +15,9 @@ class GeneratorMainTest {
 
   @Test
   void shouldKeepAConfiguredInstanceId() {
-    assertThat(GeneratorMain.withInstanceId(Map.of("HOSTNAME", "a1b2c3", "GENGUARD_GENERATOR_INSTANCE_ID", "gpu")))
+    assertThat(
+            GeneratorMain.withInstanceId(
+                Map.of("HOSTNAME", "a1b2c3", "GENGUARD_GENERATOR_INSTANCE_ID", "gpu")))
         .containsEntry("GENGUARD_GENERATOR_INSTANCE_ID", "gpu");
   }
 }

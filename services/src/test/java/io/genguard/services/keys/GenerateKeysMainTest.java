@@ -28,7 +28,9 @@ class GenerateKeysMainTest {
     }
     ProvenanceKeys keys = ProvenanceKeys.fromEnvironmentOrDirectory(env, unusedKeyDirectory);
 
-    assertThat(env).containsOnlyKeys("GENGUARD_WATERMARK_KEYS", "GENGUARD_SIGNING_KEYS", "GENGUARD_VERIFICATION_KEYS");
+    assertThat(env)
+        .containsOnlyKeys(
+            "GENGUARD_WATERMARK_KEYS", "GENGUARD_SIGNING_KEYS", "GENGUARD_VERIFICATION_KEYS");
     assertThat(keys.watermark().active().id()).isEqualTo("wm-2026-11");
     assertThat(keys.signing().toString()).contains("sign-2026-11");
     assertThat(env.get("GENGUARD_VERIFICATION_KEYS")).startsWith("sign-2026-11:");
@@ -37,7 +39,8 @@ class GenerateKeysMainTest {
 
   @Test
   void shouldRefuseAKeyIdSuffixThatWouldBreakTheListFormat() {
-    assertThatThrownBy(() -> GenerateKeysMain.print(new PrintStream(new ByteArrayOutputStream()), "a,b:c"))
+    assertThatThrownBy(
+            () -> GenerateKeysMain.print(new PrintStream(new ByteArrayOutputStream()), "a,b:c"))
         .hasMessageContaining("key id suffix 'a,b:c'");
   }
 }

@@ -32,6 +32,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.streams.KafkaStreams;
@@ -256,7 +257,7 @@ public final class GenGuardStack implements AutoCloseable {
    * stack's own broker and database are the only ones it may use.
    */
   private static Map<String, String> withoutConnectionKeys(Map<String, String> env) {
-    Map<String, String> tuning = new java.util.HashMap<>(env);
+    Map<String, String> tuning = new HashMap<>(env);
     List.of(
             BiasJobConfig.BOOTSTRAP_SERVERS,
             BiasJobConfig.JDBC_URL,

@@ -8,6 +8,8 @@ import io.genguard.moderation.job.KafkaMessage;
 import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.EventIds;
 import io.genguard.schemas.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.AggregateFunction;
@@ -143,18 +145,18 @@ final class LiveWindowFunctions {
           io.genguard.events.v1.BiasAlert.newBuilder()
               .setEventId(alert.alertId)
               .setModel(alert.model)
-              .setWindowStart(java.time.Instant.ofEpochMilli(alert.windowStart))
-              .setWindowEnd(java.time.Instant.ofEpochMilli(alert.windowEnd))
+              .setWindowStart(Instant.ofEpochMilli(alert.windowStart))
+              .setWindowEnd(Instant.ofEpochMilli(alert.windowEnd))
               .setGroupsCompared(alert.groupsCompared)
               .setTests(alert.tests)
               .setCorrection(alert.correction)
               .setAlpha(alert.alpha)
               .setFindingsJson(alert.findings)
-              .setDetectedAt(java.time.Instant.ofEpochMilli(alert.detectedAt))
+              .setDetectedAt(Instant.ofEpochMilli(alert.detectedAt))
               .build();
       return KafkaMessage.outgoing(
           Topics.BIAS_ALERTS.name(),
-          alert.model.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+          alert.model.getBytes(StandardCharsets.UTF_8),
           codec.encode(event));
     }
   }

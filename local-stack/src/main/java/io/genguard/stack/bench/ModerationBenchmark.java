@@ -12,17 +12,21 @@ import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.schemas.EventIds;
 import io.genguard.schemas.TopicProvisioner;
 import io.genguard.schemas.Topics;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestOptions;
@@ -115,19 +119,14 @@ public final class ModerationBenchmark {
           config);
       JobClient job = env.executeAsync("moderation-benchmark");
       try (KafkaConsumer<byte[], byte[]> verdicts = verdictConsumer(kafka.bootstrapServers())) {
-        send(
-            kafka.bootstrapServers(),
-            "warmup",
-            texts.subList(0, warmup),
-            0,
-            new java.util.HashMap<>());
+        send(kafka.bootstrapServers(), "warmup", texts.subList(0, warmup), 0, new HashMap<>());
         awaitVerdicts(verdicts, warmup, Map.of(), null);
         long begin = System.nanoTime();
         // Sent from another thread, so that verdicts are read (and timed) while outputs still go
         // out.
-        Map<String, Long> sentAt = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<String, Long> sentAt = new ConcurrentHashMap<>();
         var sender =
-            java.util.concurrent.CompletableFuture.runAsync(
+            CompletableFuture.runAsync(
                 () -> {
                   try {
                     send(
@@ -153,8 +152,7 @@ public final class ModerationBenchmark {
       }
     }
     double bareAfter = bareScorer(scorer, texts, warmup, defaults.maxBatchSize());
-    double load =
-        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     return new Result(
         scorer,
         count,

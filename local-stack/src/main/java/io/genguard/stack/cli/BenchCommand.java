@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /** {@code genguard bench plumbing}: throughput and latency of the embedded pipeline. */
 @Command(
@@ -37,7 +38,7 @@ final class BenchCommand implements Callable<Integer> {
       description = "Warm-up outputs (default ${DEFAULT-VALUE}).")
   int warmup;
 
-  @picocli.CommandLine.Parameters(
+  @Parameters(
       index = "0",
       defaultValue = "plumbing",
       paramLabel = "WHAT",

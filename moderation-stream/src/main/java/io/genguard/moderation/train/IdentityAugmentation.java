@@ -25,7 +25,7 @@ public final class IdentityAugmentation {
   public static final String SOURCE = "genguard-identity-augmentation";
 
   /** Sentences per descriptor. */
-  static final int PER_DESCRIPTOR = 14;
+  static final int PER_DESCRIPTOR = 24;
 
   private IdentityAugmentation() {}
 

@@ -197,7 +197,17 @@ final class ModelCards {
     }
     md.append(
         "| moderation-stream/src/main/resources/training/authored-examples.tsv | this project |"
-            + " project license | written for thin categories, train/validation/test |\n\n");
+            + " project license | written for thin categories and benign look-alikes,"
+            + " train/validation/test ("
+            + AuthoredExamples.load().size()
+            + " examples, training weight 2; 2026-11-25 added 188 benign look-alikes and 22 harmful"
+            + " contrasts) |\n");
+    md.append(
+        "| moderation-stream/src/main/resources/training/identity-augmentation.txt | this project |"
+            + " project license | generated benign identity mentions (project descriptors and templates, not"
+            + " HolisticBias), train/validation/test ("
+            + IdentityAugmentation.generate().size()
+            + " sentences, training weight 2 since 2026-11-25) |\n\n");
     md.append(
         "Label mapping from each source's taxonomy to GenGuard's categories is in"
             + " `SharedDataSets`; where a source does not say, a category's label is unknown and that"

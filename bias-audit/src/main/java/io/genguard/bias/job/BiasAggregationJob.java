@@ -2,31 +2,21 @@ package io.genguard.bias.job;
 
 import io.genguard.bias.analysis.LiveDisparity;
 import io.genguard.bias.persistence.BiasAuditDatabase;
+import io.genguard.moderation.job.ExactlyOnceKafka;
 import io.genguard.moderation.job.KafkaMessage;
-import io.genguard.moderation.job.KafkaMessageDeserializer;
-import io.genguard.moderation.job.KafkaMessageSerializer;
 import io.genguard.schemas.Topics;
-import java.time.Duration;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
-import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
  * The bias-aggregation job: reads moderation verdicts and writes per-group statistics to
@@ -147,20 +137,8 @@ public final class BiasAggregationJob {
 
   /** Checkpointing and restarts as production runs them. */
   public static void configure(StreamExecutionEnvironment env, BiasJobConfig config) {
-    env.setParallelism(config.parallelism());
-    env.enableCheckpointing(config.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
-    env.getCheckpointConfig()
-        .setMinPauseBetweenCheckpoints(Math.min(100, config.checkpointInterval().toMillis()));
+    ExactlyOnceKafka.configure(env, config.parallelism(), config.checkpointInterval());
     env.getConfig().setAutoWatermarkInterval(200);
-    Configuration restart = new Configuration();
-    restart.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
-    restart.set(
-        RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF,
-        Duration.ofMillis(500));
-    restart.set(
-        RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF,
-        Duration.ofSeconds(30));
-    env.configure(restart);
   }
 
   /**
@@ -176,31 +154,14 @@ public final class BiasAggregationJob {
     buildPipeline(env, kafkaSource(config), kafkaSink(config), alertSink(config), config);
   }
 
+  /** moderation.verdicts; a new group starts from the beginning, so earlier campaigns count. */
   public static KafkaSource<KafkaMessage> kafkaSource(BiasJobConfig config) {
-    return KafkaSource.<KafkaMessage>builder()
-        .setBootstrapServers(config.bootstrapServers())
-        .setTopics(Topics.MODERATION_VERDICTS.name())
-        .setGroupId(config.consumerGroup())
-        // Resume from committed offsets; a new group starts from the beginning, so campaigns
-        // judged before the job first started are still counted.
-        .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-        .setDeserializer(new KafkaMessageDeserializer())
-        .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
-        .setProperty("partition.discovery.interval.ms", "60000")
-        .build();
+    return ExactlyOnceKafka.source(
+        config.bootstrapServers(), Topics.MODERATION_VERDICTS.name(), config.consumerGroup());
   }
 
   public static KafkaSink<KafkaMessage> kafkaSink(BiasJobConfig config) {
-    Properties producer = new Properties();
-    producer.setProperty("transaction.timeout.ms", Long.toString(Duration.ofMinutes(5).toMillis()));
-    producer.setProperty("linger.ms", "5");
-    return KafkaSink.<KafkaMessage>builder()
-        .setBootstrapServers(config.bootstrapServers())
-        .setRecordSerializer(new KafkaMessageSerializer())
-        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-        .setTransactionalIdPrefix(config.transactionalIdPrefix())
-        .setKafkaProducerConfig(producer)
-        .build();
+    return ExactlyOnceKafka.sink(config.bootstrapServers(), config.transactionalIdPrefix());
   }
 
   /** The alert table's sink, or a discarding one when no alert database is configured. */

@@ -191,13 +191,7 @@ public final class ModerationBenchmark {
             props, new StringSerializer(), Topics.GENERATION_OUTPUTS.valueSerde().serializer())) {
       long start = System.nanoTime();
       for (int i = 0; i < texts.size(); i++) {
-        if (rate > 0) {
-          long due = start + (long) (i * 1e9 / rate);
-          long wait = due - System.nanoTime();
-          if (wait > 0) {
-            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-          }
-        }
+        PlumbingBenchmark.awaitSlot(start, i, rate);
         GenerationOutput output =
             GenerationOutput.newBuilder(PlumbingBenchmark.output(run + "-" + EventIds.random(), i))
                 .setText(texts.get(i))

@@ -111,13 +111,7 @@ public final class PlumbingBenchmark {
             props, new StringSerializer(), Topics.GENERATION_OUTPUTS.valueSerde().serializer())) {
       long begin = System.nanoTime();
       for (int i = 0; i < count; i++) {
-        if (rate > 0) {
-          long due = begin + (long) (i * 1e9 / rate);
-          long wait = due - System.nanoTime();
-          if (wait > 0) {
-            TimeUnit.NANOSECONDS.sleep(wait);
-          }
-        }
+        awaitSlot(begin, i, rate);
         GenerationOutput output = output(run, i);
         producer.send(
             new ProducerRecord<>(Topics.GENERATION_OUTPUTS.name(), output.getRequestId(), output));
@@ -244,6 +238,19 @@ public final class PlumbingBenchmark {
 
     long peakMiB() {
       return peak.get() / (1024 * 1024);
+    }
+  }
+
+  /**
+   * Paces a sender: returns when message {@code i} is due at {@code rate} per second counted from
+   * {@code begin} (System.nanoTime); at once when {@code rate} is 0 (as fast as possible).
+   */
+  static void awaitSlot(long begin, int i, double rate) throws InterruptedException {
+    if (rate > 0) {
+      long wait = begin + (long) (i * 1e9 / rate) - System.nanoTime();
+      if (wait > 0) {
+        TimeUnit.NANOSECONDS.sleep(wait);
+      }
     }
   }
 }

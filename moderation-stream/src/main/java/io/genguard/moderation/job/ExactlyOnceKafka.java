@@ -1,0 +1,77 @@
+package io.genguard.moderation.job;
+
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * The Kafka-in, Kafka-out plumbing every GenGuard Flink job shares (moderation, bias aggregation):
+ * checkpointed exactly-once processing with exponential-delay restarts, a source that reads only
+ * committed records from committed offsets, and a transactional sink that commits at each
+ * checkpoint.
+ */
+public final class ExactlyOnceKafka {
+  private ExactlyOnceKafka() {}
+
+  /** Parallelism, exactly-once checkpoints every {@code checkpointInterval}, and restarts. */
+  public static void configure(
+      StreamExecutionEnvironment env, int parallelism, Duration checkpointInterval) {
+    env.setParallelism(parallelism);
+    env.enableCheckpointing(checkpointInterval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
+    env.getCheckpointConfig()
+        .setMinPauseBetweenCheckpoints(Math.min(100, checkpointInterval.toMillis()));
+    Configuration restart = new Configuration();
+    restart.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
+    restart.set(
+        RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF,
+        Duration.ofMillis(500));
+    restart.set(
+        RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF,
+        Duration.ofSeconds(30));
+    env.configure(restart);
+  }
+
+  /**
+   * Reads {@code topic} as raw messages. Resumes from committed offsets; a brand-new group starts
+   * from the beginning, so nothing produced before the job first started is skipped. Only records
+   * of committed producer transactions are read.
+   */
+  public static KafkaSource<KafkaMessage> source(
+      String bootstrapServers, String topic, String consumerGroup) {
+    return KafkaSource.<KafkaMessage>builder()
+        .setBootstrapServers(bootstrapServers)
+        .setTopics(topic)
+        .setGroupId(consumerGroup)
+        .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+        .setDeserializer(new KafkaMessageDeserializer())
+        .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
+        .setProperty("partition.discovery.interval.ms", "60000")
+        .build();
+  }
+
+  /** Writes each message to the topic it names, in a Kafka transaction per checkpoint. */
+  public static KafkaSink<KafkaMessage> sink(
+      String bootstrapServers, String transactionalIdPrefix) {
+    Properties producer = new Properties();
+    // Must stay below the broker's transaction.max.timeout.ms (15 min by default) and above the
+    // longest checkpoint.
+    producer.setProperty("transaction.timeout.ms", Long.toString(Duration.ofMinutes(5).toMillis()));
+    producer.setProperty("linger.ms", "5");
+    return KafkaSink.<KafkaMessage>builder()
+        .setBootstrapServers(bootstrapServers)
+        .setRecordSerializer(new KafkaMessageSerializer())
+        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+        .setTransactionalIdPrefix(transactionalIdPrefix)
+        .setKafkaProducerConfig(producer)
+        .build();
+  }
+}

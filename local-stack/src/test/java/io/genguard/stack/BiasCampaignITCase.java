@@ -10,6 +10,7 @@ import io.genguard.bias.report.BiasReport;
 import io.genguard.stack.cli.GenGuardCli;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -299,6 +300,39 @@ class BiasCampaignITCase {
         .collect(Collectors.joining("\n"));
   }
 
+  /**
+   * Stdout as the command, which runs on this thread, writes it. The running stack's own threads
+   * (Kafka, Flink, the gate) log to the console too, a stack trace included; their writes go on to
+   * the real stdout instead of into the command's output.
+   */
+  private static OutputStream thisThreadOnly(ByteArrayOutputStream capture, PrintStream elsewhere) {
+    Thread command = Thread.currentThread();
+    return new OutputStream() {
+      @Override
+      public void write(int b) {
+        if (Thread.currentThread() == command) {
+          capture.write(b);
+        } else {
+          elsewhere.write(b);
+        }
+      }
+
+      @Override
+      public void write(byte[] bytes, int offset, int length) {
+        if (Thread.currentThread() == command) {
+          capture.write(bytes, offset, length);
+        } else {
+          elsewhere.write(bytes, offset, length);
+        }
+      }
+
+      @Override
+      public void flush() {
+        elsewhere.flush();
+      }
+    };
+  }
+
   /** Runs the real command line in this JVM, capturing stdout and stderr. */
   private static synchronized Run cli(List<String> args) {
     PrintStream out = System.out;
@@ -306,7 +340,7 @@ class BiasCampaignITCase {
     ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     try {
-      System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+      System.setOut(new PrintStream(thisThreadOnly(stdout, out), true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
       CommandLine commandLine = new CommandLine(GenGuardCli.class);
       commandLine.setExecutionExceptionHandler(

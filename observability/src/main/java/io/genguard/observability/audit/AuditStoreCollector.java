@@ -137,29 +137,29 @@ public final class AuditStoreCollector implements AutoCloseable {
   private static final String MAX_SEQ = "select coalesce(max(seq), 0) from audit_log";
   private static final String EVENTS_SQL =
       "select event_type, count(*) from audit_log where seq > ? and seq <= ? group by event_type";
-  // The verdict as audited (canonical JSON); a REVIEW or BLOCK verdict counts once for each
-  // distinct
-  // category among the reasons that called for its decision; RELEASE verdicts, and verdicts with no
-  // such category (e.g. provenance), count under 'none'.
+  // The verdicts as audited (canonical JSON), each payload parsed once (a materialized CTE; an
+  // inlined subquery would parse it again for every reference): one row per (metric, labels).
+  // VERDICT_CATEGORIES: a REVIEW or BLOCK verdict counts once for each distinct category among the
+  // reasons that called for its decision; RELEASE verdicts, and verdicts with no such category
+  // (e.g. provenance), count under 'none'. VERDICT_REASONS: reasons that called for the decision.
   private static final String VERDICTS_SQL =
-      "select payload::jsonb->>'decision', payload::jsonb->>'policyVersion', count(*) from audit_log"
-          + " where seq > ? and seq <= ? and event_type = 'ModerationVerdict' group by 1, 2";
-  private static final String VERDICT_CATEGORIES_SQL =
-      "select v.p->>'decision', coalesce(c.category, 'none'), v.p->>'policyVersion', count(*)"
-          + " from (select payload::jsonb as p from audit_log"
-          + "       where seq > ? and seq <= ? and event_type = 'ModerationVerdict') v"
-          + " left join lateral (select distinct r->>'category' as category"
+      "with v as materialized (select payload::jsonb as p from audit_log"
+          + "   where seq > ? and seq <= ? and event_type = 'ModerationVerdict')"
+          + " select 'verdicts', v.p->>'decision', v.p->>'policyVersion', null, count(*)"
+          + " from v group by 2, 3"
+          + " union all"
+          + " select 'categories', v.p->>'decision', coalesce(c.category, 'none'),"
+          + "   v.p->>'policyVersion', count(*)"
+          + " from v left join lateral (select distinct r->>'category' as category"
           + "       from jsonb_array_elements(v.p->'reasons') r"
           + "       where r->>'decision' = v.p->>'decision' and r->>'category' is not null"
           + "       and v.p->>'decision' <> 'RELEASE') c on true"
-          + " group by 1, 2, 3";
-  private static final String VERDICT_REASONS_SQL =
-      "select v.p->>'decision', r->>'code', count(*)"
-          + " from (select payload::jsonb as p from audit_log"
-          + "       where seq > ? and seq <= ? and event_type = 'ModerationVerdict') v"
-          + " cross join lateral jsonb_array_elements(v.p->'reasons') r"
+          + " group by 2, 3, 4"
+          + " union all"
+          + " select 'reasons', v.p->>'decision', r->>'code', null, count(*)"
+          + " from v cross join lateral jsonb_array_elements(v.p->'reasons') r"
           + " where r->>'decision' = v.p->>'decision'"
-          + " group by 1, 2";
+          + " group by 2, 3";
   private static final String GATE_OUTCOMES_SQL =
       "select g.outcome, g.basis, g.decision, count(*)"
           + " from audit_log a join gate_outcome g on g.event_id = a.event_id"
@@ -186,11 +186,11 @@ public final class AuditStoreCollector implements AutoCloseable {
       "select payload::jsonb->>'action', count(*) from audit_log"
           + " where seq > ? and seq <= ? and event_type = 'ReviewDecision' group by 1";
   private static final String OUTPUTS_SQL =
-      "select o.p->'model'->>'name', o.p->'cost'->>'device', count(*),"
+      "with o as materialized (select payload::jsonb as p from audit_log"
+          + "   where seq > ? and seq <= ? and event_type = 'GenerationOutput')"
+          + " select o.p->'model'->>'name', o.p->'cost'->>'device', count(*),"
           + " coalesce(sum((o.p->'cost'->>'outputTokens')::bigint), 0)"
-          + " from (select payload::jsonb as p from audit_log"
-          + "       where seq > ? and seq <= ? and event_type = 'GenerationOutput') o"
-          + " group by 1, 2";
+          + " from o group by 1, 2";
   // Same rule as the audit API's awaiting_review: held, and no final outcome for the request yet.
   private static final String REVIEW_QUEUE_SQL =
       "select count(*), coalesce(extract(epoch from (now() - min(g.decided_at))), 0)"
@@ -322,25 +322,7 @@ public final class AuditStoreCollector implements AutoCloseable {
       List<PendingLatency> fresh = new ArrayList<>();
       if (to > from) {
         aggregate(connection, EVENTS_SQL, from, to, deltas.of(EVENTS), "event_type");
-        aggregate(
-            connection, VERDICTS_SQL, from, to, deltas.of(VERDICTS), "decision", "policy_version");
-        aggregate(
-            connection,
-            VERDICT_CATEGORIES_SQL,
-            from,
-            to,
-            deltas.of(VERDICT_CATEGORIES),
-            "decision",
-            "category",
-            "policy_version");
-        aggregate(
-            connection,
-            VERDICT_REASONS_SQL,
-            from,
-            to,
-            deltas.of(VERDICT_REASONS),
-            "decision",
-            "code");
+        verdicts(connection, from, to, deltas);
         aggregate(
             connection,
             GATE_OUTCOMES_SQL,
@@ -388,6 +370,45 @@ public final class AuditStoreCollector implements AutoCloseable {
       publishBias(bias);
       liveAlerts.set(alerts);
       lastSuccess.set(clock.millis() / 1000.0);
+    }
+  }
+
+  private static void verdicts(Connection connection, long from, long to, Deltas deltas)
+      throws SQLException {
+    try (PreparedStatement statement = connection.prepareStatement(VERDICTS_SQL)) {
+      statement.setLong(1, from);
+      statement.setLong(2, to);
+      try (ResultSet rows = statement.executeQuery()) {
+        while (rows.next()) {
+          String decision = text(rows.getString(2));
+          String second = text(rows.getString(3));
+          long count = rows.getLong(5);
+          switch (rows.getString(1)) {
+            case "verdicts" ->
+                deltas
+                    .of(VERDICTS)
+                    .merge(
+                        Tags.of("decision", decision, "policy_version", second), count, Long::sum);
+            case "categories" ->
+                deltas
+                    .of(VERDICT_CATEGORIES)
+                    .merge(
+                        Tags.of(
+                            "decision",
+                            decision,
+                            "category",
+                            second,
+                            "policy_version",
+                            text(rows.getString(4))),
+                        count,
+                        Long::sum);
+            default ->
+                deltas
+                    .of(VERDICT_REASONS)
+                    .merge(Tags.of("decision", decision, "code", second), count, Long::sum);
+          }
+        }
+      }
     }
   }
 

@@ -11,7 +11,10 @@ import java.util.Map;
  * @param consumerGroup Kafka group of the audit ingestor
  * @param httpHost address the API binds to
  * @param httpPort API port (0 for a free one)
- * @param poolSize database connections
+ * @param poolSize database connections for the API and background tasks (each ingestor gets one
+ *     more)
+ * @param ingestors audit ingestors (Kafka consumers of the one group, each with its own database
+ *     transaction); their projection writes run in parallel, only the hash-chain append is serial
  * @param maxBodyBytes largest HTTP request body accepted
  * @param maxExportRows most rows one CSV/JSON export returns
  * @param reviewClaimMinutes how long a reviewer's claim on a queue item lasts
@@ -29,6 +32,7 @@ public record AuditConfig(
     String httpHost,
     int httpPort,
     int poolSize,
+    int ingestors,
     long maxBodyBytes,
     int maxExportRows,
     int reviewClaimMinutes,
@@ -43,6 +47,11 @@ public record AuditConfig(
   public static final String HTTP_HOST = "GENGUARD_AUDIT_HTTP_HOST";
   public static final String HTTP_PORT = "GENGUARD_AUDIT_HTTP_PORT";
   public static final String POOL_SIZE = "GENGUARD_AUDIT_POOL_SIZE";
+  public static final String INGESTORS = "GENGUARD_AUDIT_INGESTORS";
+
+  /** Two: on two cores, one ingestor's projections overlap the other's chain append. */
+  public static final int DEFAULT_INGESTORS = 2;
+
   public static final String MAX_BODY_BYTES = "GENGUARD_AUDIT_MAX_BODY_BYTES";
   public static final String MAX_EXPORT_ROWS = "GENGUARD_AUDIT_MAX_EXPORT_ROWS";
   public static final String REVIEW_CLAIM_MINUTES = "GENGUARD_AUDIT_REVIEW_CLAIM_MINUTES";
@@ -53,6 +62,10 @@ public record AuditConfig(
 
   public AuditConfig {
     atLeast(POOL_SIZE, poolSize, 1);
+    atLeast(INGESTORS, ingestors, 1);
+    if (ingestors > 64) {
+      throw new IllegalArgumentException(INGESTORS + "=" + ingestors + " must be at most 64");
+    }
     atLeast(MAX_BODY_BYTES, maxBodyBytes, 1024);
     atLeast(MAX_EXPORT_ROWS, maxExportRows, 1);
     atLeast(REVIEW_CLAIM_MINUTES, reviewClaimMinutes, 1);
@@ -82,6 +95,7 @@ public record AuditConfig(
         httpHost,
         httpPort,
         poolSize,
+        DEFAULT_INGESTORS,
         64 * 1024,
         100_000,
         15,
@@ -104,6 +118,8 @@ public record AuditConfig(
         + httpPort
         + ", poolSize="
         + poolSize
+        + ", ingestors="
+        + ingestors
         + ", maxBodyBytes="
         + maxBodyBytes
         + ", maxExportRows="
@@ -132,11 +148,30 @@ public record AuditConfig(
         httpHost,
         httpPort,
         poolSize,
+        ingestors,
         maxBodyBytes,
         maxExportRows,
         reviewClaimMinutes,
         days,
         intervalMinutes,
+        adminTokenFile);
+  }
+
+  public AuditConfig withIngestors(int count) {
+    return new AuditConfig(
+        jdbcUrl,
+        jdbcUser,
+        jdbcPassword,
+        consumerGroup,
+        httpHost,
+        httpPort,
+        poolSize,
+        count,
+        maxBodyBytes,
+        maxExportRows,
+        reviewClaimMinutes,
+        retentionDays,
+        retentionIntervalMinutes,
         adminTokenFile);
   }
 
@@ -149,6 +184,7 @@ public record AuditConfig(
         httpHost,
         httpPort,
         poolSize,
+        ingestors,
         maxBodyBytes,
         maxExportRows,
         reviewClaimMinutes,
@@ -167,6 +203,7 @@ public record AuditConfig(
         httpHost,
         httpPort,
         poolSize,
+        ingestors,
         maxBodyBytes,
         maxExportRows,
         reviewClaimMinutes,
@@ -184,6 +221,7 @@ public record AuditConfig(
         httpHost,
         httpPort,
         poolSize,
+        ingestors,
         bodyBytes,
         exportRows,
         reviewClaimMinutes,
@@ -202,6 +240,7 @@ public record AuditConfig(
         env.getOrDefault(HTTP_HOST, base.httpHost()),
         (int) number(HTTP_PORT, env.get(HTTP_PORT), base.httpPort()),
         (int) number(POOL_SIZE, env.get(POOL_SIZE), base.poolSize()),
+        (int) number(INGESTORS, env.get(INGESTORS), base.ingestors()),
         number(MAX_BODY_BYTES, env.get(MAX_BODY_BYTES), base.maxBodyBytes()),
         (int) number(MAX_EXPORT_ROWS, env.get(MAX_EXPORT_ROWS), base.maxExportRows()),
         (int)

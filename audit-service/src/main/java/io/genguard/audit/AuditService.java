@@ -22,6 +22,8 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -38,7 +40,7 @@ public final class AuditService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AuditService.class);
 
   private final AuditDatabase database;
-  private final AuditIngestor ingestor;
+  private final List<AuditIngestor> ingestors = new ArrayList<>();
   private final RequestSubmitter submitter;
   private final AuditQueries queries;
   private final ApiTokens tokens;
@@ -55,13 +57,19 @@ public final class AuditService implements AutoCloseable {
   public AuditService(AuditConfig config, Map<String, Object> kafkaProperties, Clock clock) {
     this.database =
         AuditDatabase.connect(
-            config.jdbcUrl(), config.jdbcUser(), config.jdbcPassword(), config.poolSize());
-    this.ingestor =
-        new AuditIngestor(
-            kafkaProperties,
-            config.consumerGroup(),
-            new AuditWriter(database.dataSource(), clock),
-            clock);
+            config.jdbcUrl(),
+            config.jdbcUser(),
+            config.jdbcPassword(),
+            config.poolSize() + config.ingestors());
+    for (int i = 0; i < config.ingestors(); i++) {
+      ingestors.add(
+          new AuditIngestor(
+              kafkaProperties,
+              config.consumerGroup(),
+              new AuditWriter(database.dataSource(), clock),
+              clock,
+              "audit-ingestor-" + i));
+    }
     this.submitter =
         new RequestSubmitter(kafkaProperties, RequestSubmitter.SubmissionLimits.defaults(), clock);
     this.queries = new AuditQueries(database.dataSource());
@@ -89,7 +97,7 @@ public final class AuditService implements AutoCloseable {
                 clock,
                 new AuditApi.Limits(config.maxBodyBytes(), config.maxExportRows())));
     writeAdminTokenFile(config.adminTokenFile());
-    ingestor.start();
+    ingestors.forEach(AuditIngestor::start);
     outbox.start();
     api.start(config.httpHost(), config.httpPort());
     this.retentionTimer =
@@ -205,8 +213,9 @@ public final class AuditService implements AutoCloseable {
     return api;
   }
 
-  public AuditIngestor ingestor() {
-    return ingestor;
+  /** Events the ingestors persisted since start (duplicates not counted). */
+  public long persistedCount() {
+    return ingestors.stream().mapToLong(AuditIngestor::persistedCount).sum();
   }
 
   /**
@@ -240,7 +249,7 @@ public final class AuditService implements AutoCloseable {
     stopIntake();
     retentionTimer.shutdownNow();
     outbox.close();
-    ingestor.close();
+    ingestors.forEach(AuditIngestor::close);
     database.close();
   }
 }

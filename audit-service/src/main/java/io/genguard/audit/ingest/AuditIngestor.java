@@ -44,10 +44,24 @@ public final class AuditIngestor implements AutoCloseable {
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final AtomicLong persisted = new AtomicLong();
+  private final String threadName;
   private Thread thread;
 
   public AuditIngestor(
       Map<String, Object> kafkaProperties, String groupId, AuditWriter writer, Clock clock) {
+    this(kafkaProperties, groupId, writer, clock, "audit-ingestor");
+  }
+
+  /**
+   * @param threadName name of the ingestion thread; several ingestors of one group share the
+   *     topics' partitions and write one chain (see {@link AuditWriter})
+   */
+  public AuditIngestor(
+      Map<String, Object> kafkaProperties,
+      String groupId,
+      AuditWriter writer,
+      Clock clock,
+      String threadName) {
     Properties props = new Properties();
     props.putAll(kafkaProperties);
     props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
@@ -60,12 +74,13 @@ public final class AuditIngestor implements AutoCloseable {
         new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     this.writer = writer;
     this.clock = clock;
+    this.threadName = threadName;
     Topics.all().forEach(topic -> topicsByName.put(topic.name(), topic));
   }
 
   public void start() {
     consumer.subscribe(List.copyOf(topicsByName.keySet()));
-    thread = new Thread(this::run, "audit-ingestor");
+    thread = new Thread(this::run, threadName);
     thread.start();
   }
 

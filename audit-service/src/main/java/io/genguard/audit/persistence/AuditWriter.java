@@ -33,7 +33,12 @@ import javax.sql.DataSource;
 /**
  * Persists events idempotently: an event id already in the audit log is skipped, and the audit
  * record, its hash-chain link and its query projection are written in one transaction. Writers
- * serialise on an advisory lock, so several audit instances still build one unbroken chain.
+ * serialise on an advisory lock, so several writers (ingestors, audit instances) still build one
+ * unbroken chain; the lock is taken only for the chain append, after the projections are written,
+ * so one writer's projections overlap another's append. The projections' foreign keys to the audit
+ * log are deferred to commit (migration V3) for that. Two writers given the same event at once
+ * (during a consumer-group rebalance) both see it as new; the second's chain insert violates the
+ * audit log's unique event id, its transaction rolls back, and its retry skips the event.
  */
 public final class AuditWriter {
   private final DataSource dataSource;
@@ -64,7 +69,6 @@ public final class AuditWriter {
 
   private int writeInTransaction(Connection connection, List<IncomingEvent> events)
       throws SQLException {
-    ChainAppender.lock(connection);
     Map<String, IncomingEvent> fresh = new LinkedHashMap<>();
     for (IncomingEvent event : events) {
       fresh.putIfAbsent(event.eventId(), event);
@@ -86,8 +90,12 @@ public final class AuditWriter {
               event.offset(),
               CanonicalJson.of(event.event())));
     }
-    ChainAppender.append(connection, records, clock.instant());
-    new Projections(connection).write(fresh.values());
+    Projections projections = new Projections(connection, fresh.values());
+    projections.writeRows();
+    ChainAppender.append(connection, records, clock.instant()); // takes the chain lock
+    // The review queue reconciles a held outcome with a final one read from another topic, maybe
+    // by another writer: under the lock, each statement sees every earlier writer's commit.
+    projections.updateReviewQueue();
     return fresh.size();
   }
 
@@ -114,20 +122,17 @@ public final class AuditWriter {
   /** Typed rows for queries, one statement per table, batched. */
   private static final class Projections {
     private final Connection connection;
+    private final List<GenerationRequest> requests = new ArrayList<>();
+    private final List<GenerationOutput> outputs = new ArrayList<>();
+    private final List<GenerationFailure> failures = new ArrayList<>();
+    private final List<ModerationVerdict> verdicts = new ArrayList<>();
+    private final List<ReleaseGateOutcome> outcomes = new ArrayList<>();
+    private final List<ReviewDecision> reviews = new ArrayList<>();
+    private final List<DeadLetter> deadLetters = new ArrayList<>();
+    private final List<BiasMetric> metrics = new ArrayList<>();
 
-    Projections(Connection connection) {
+    Projections(Connection connection, Iterable<IncomingEvent> events) {
       this.connection = connection;
-    }
-
-    void write(Iterable<IncomingEvent> events) throws SQLException {
-      List<GenerationRequest> requests = new ArrayList<>();
-      List<GenerationOutput> outputs = new ArrayList<>();
-      List<GenerationFailure> failures = new ArrayList<>();
-      List<ModerationVerdict> verdicts = new ArrayList<>();
-      List<ReleaseGateOutcome> outcomes = new ArrayList<>();
-      List<ReviewDecision> reviews = new ArrayList<>();
-      List<DeadLetter> deadLetters = new ArrayList<>();
-      List<BiasMetric> metrics = new ArrayList<>();
       for (IncomingEvent incoming : events) {
         Object event = incoming.event();
         if (event instanceof GenerationRequest e) {
@@ -153,6 +158,14 @@ public final class AuditWriter {
           throw new IllegalArgumentException("No projection for " + incoming.type());
         }
       }
+    }
+
+    /**
+     * One row per event in its table, before the chain lock: an event's rows are its own. (The same
+     * event handed to two writers at once: the later insert waits for, or deadlocks with, the other
+     * transaction; the loser rolls back and its retry skips the event.)
+     */
+    void writeRows() throws SQLException {
       requests(requests);
       outputs(outputs);
       failures(failures);
@@ -161,6 +174,12 @@ public final class AuditWriter {
       reviews(reviews);
       deadLetters(deadLetters);
       metrics(metrics);
+    }
+
+    /** Review items opened, closed or decided by this batch's gate outcomes and decisions. */
+    void updateReviewQueue() throws SQLException {
+      reviewQueue(outcomes);
+      reviewDecided(reviews);
     }
 
     private void requests(List<GenerationRequest> rows) throws SQLException {
@@ -274,7 +293,6 @@ public final class AuditWriter {
             s.setString(12, CanonicalJson.write(CanonicalJson.toTree(e).get("reasons")));
             s.setObject(13, time(e.getDecidedAt()));
           });
-      reviewQueue(rows);
     }
 
     /**
@@ -350,6 +368,9 @@ public final class AuditWriter {
             s.setString(8, e.getNote());
             s.setObject(9, time(e.getDecidedAt()));
           });
+    }
+
+    private void reviewDecided(List<ReviewDecision> rows) throws SQLException {
       // A decision made outside this service's API (another instance, a tool) closes the item too.
       batch(
           rows,

@@ -22,6 +22,10 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -159,6 +163,91 @@ class AuditWriterITCase {
             count(
                 "select count(*) from review_item where request_id = 'held-2' and state = 'QUARANTINED'"))
         .isEqualTo(1);
+  }
+
+  @Test
+  void shouldBuildOneChainWithConcurrentWritersEvenWhenTheyAreHandedTheSameEvents()
+      throws Exception {
+    // Two writers (two ingestors during a rebalance) get the same 100 events plus 100 of their own.
+    List<IncomingEvent> shared = new ArrayList<>();
+    List<IncomingEvent> first = new ArrayList<>();
+    List<IncomingEvent> second = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      shared.add(request("clash-shared-" + i, 10_000 + i));
+      first.add(request("clash-first-" + i, 20_000 + i));
+      second.add(request("clash-second-" + i, 30_000 + i));
+    }
+    AuditWriter other = new AuditWriter(database.dataSource(), Clock.systemUTC());
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<Integer> a = pool.submit(() -> writeInChunks(writer, shared, first));
+      Future<Integer> b = pool.submit(() -> writeInChunks(other, shared, second));
+      assertThat(a.get(2, TimeUnit.MINUTES) + b.get(2, TimeUnit.MINUTES)).isEqualTo(300);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(count("select count(*) from audit_log where event_id like 'event-clash-%'"))
+        .isEqualTo(300);
+    assertThat(count("select count(*) from generation_request where request_id like 'clash-%'"))
+        .isEqualTo(300);
+    ChainVerifier.Verification chain = ChainVerifier.verify(database.dataSource());
+    assertThat(chain.valid()).as(chain.summary()).isTrue();
+  }
+
+  @Test
+  void shouldCloseEveryReviewItemWhenHeldAndFinalOutcomesArriveThroughConcurrentWriters()
+      throws Exception {
+    List<IncomingEvent> heldStories = new ArrayList<>();
+    List<IncomingEvent> finals = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      Scenario held = Scenario.of("race-held-" + i, "acme", Decision.REVIEW, NOW);
+      heldStories.addAll(AuditEvents.story(held));
+      finals.add(
+          AuditEvents.incoming(
+              Topics.CONTENT_RELEASED.name(),
+              AuditEvents.gateOutcome(
+                  held, GateOutcome.RELEASED, GateBasis.REVIEW, "review-" + i, NOW)));
+    }
+    AuditWriter other = new AuditWriter(database.dataSource(), Clock.systemUTC());
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<Integer> a = pool.submit(() -> writeInChunks(writer, heldStories, List.of()));
+      Future<Integer> b = pool.submit(() -> writeInChunks(other, finals, List.of()));
+      assertThat(a.get(2, TimeUnit.MINUTES) + b.get(2, TimeUnit.MINUTES)).isEqualTo(1000);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(count("select count(*) from review_item where request_id like 'race-held-%'"))
+        .isEqualTo(200);
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id like 'race-held-%'"
+                    + " and state <> 'RELEASED'"))
+        .as("items left open although their final outcome is stored")
+        .isZero();
+  }
+
+  /** Writes {@code a} and {@code b} interleaved in chunks of 20, retrying as the ingestor does. */
+  private static int writeInChunks(AuditWriter target, List<IncomingEvent> a, List<IncomingEvent> b)
+      throws InterruptedException {
+    int written = 0;
+    for (int from = 0; from < Math.max(a.size(), b.size()); from += 20) {
+      List<IncomingEvent> chunk = new ArrayList<>();
+      chunk.addAll(a.subList(Math.min(from, a.size()), Math.min(from + 20, a.size())));
+      chunk.addAll(b.subList(Math.min(from, b.size()), Math.min(from + 20, b.size())));
+      for (int attempt = 1; ; attempt++) {
+        try {
+          written += target.write(chunk);
+          break;
+        } catch (SQLException e) {
+          if (attempt == 20) {
+            throw new IllegalStateException("still failing after 20 attempts", e);
+          }
+          Thread.sleep(10);
+        }
+      }
+    }
+    return written;
   }
 
   private static long count(String sql) throws SQLException {

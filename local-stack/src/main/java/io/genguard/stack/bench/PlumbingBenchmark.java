@@ -83,14 +83,14 @@ public final class PlumbingBenchmark {
         Thread.sleep(200);
       }
       String warmupRun = "warmup-" + EventIds.random();
-      long persisted = stack.audit().ingestor().persistedCount();
+      long persisted = stack.audit().persistedCount();
       send(stack, warmupRun, warmup, 0);
       awaitPersisted(stack, warmupRun, warmup, persisted, Duration.ofMinutes(5));
 
       String run = "bench-" + EventIds.random();
       heap.start();
       Instant begin = Instant.now();
-      persisted = stack.audit().ingestor().persistedCount();
+      persisted = stack.audit().persistedCount();
       send(stack, run, outputs, rate);
       awaitPersisted(stack, run, outputs, persisted, Duration.ofMinutes(10));
       heap.stop();
@@ -181,7 +181,7 @@ public final class PlumbingBenchmark {
     boolean enough = false;
     while (true) {
       // Once the count was reached, ask the database each time (other events count too).
-      enough = enough || stack.audit().ingestor().persistedCount() - persistedBefore >= 3L * count;
+      enough = enough || stack.audit().persistedCount() - persistedBefore >= 3L * count;
       if (enough) {
         try (Connection connection = stack.audit().database().dataSource().getConnection();
             PreparedStatement statement = connection.prepareStatement(sql)) {

@@ -35,7 +35,9 @@ final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--warmup",
       defaultValue = "5000",
-      description = "Warm-up outputs (default ${DEFAULT-VALUE}).")
+      description =
+          "Warm-up outputs (plumbing: per round; rounds repeat until the JIT compiler has settled)"
+              + " (default ${DEFAULT-VALUE}).")
   int warmup;
 
   @Parameters(

@@ -19,20 +19,72 @@ public final class TextNormalizer {
 
   private TextNormalizer() {}
 
-  /** NFKC, lower case, entities decoded, URLs / mentions / retweet markers removed. */
+  /**
+   * NFKC, lower case, entities decoded, URLs / mentions / retweet markers removed. Each pattern
+   * runs only when a cheap scan finds text it could match (most generated text has no URL, mention
+   * or retweet marker): the same result, at a fraction of the cost (tested against the patterns).
+   */
   public static String normalize(String text) {
     String s = Normalizer.normalize(text, Normalizer.Form.NFKC);
     s = decodeEntities(s);
-    s = URL.matcher(s).replaceAll(" ");
-    s = MENTION.matcher(s).replaceAll(" ");
-    s = RETWEET.matcher(s).replaceAll(" ");
+    if (containsIgnoreCase(s, "http") || containsIgnoreCase(s, "www.")) {
+      s = URL.matcher(s).replaceAll(" ");
+    }
+    if (s.indexOf('@') >= 0) {
+      s = MENTION.matcher(s).replaceAll(" ");
+    }
+    if (containsIgnoreCase(s, "rt")) {
+      s = RETWEET.matcher(s).replaceAll(" ");
+    }
     s = s.toLowerCase(Locale.ROOT);
     // "soooooo" and "sooo" are the same word; keep three so emphasis still differs from plain.
-    s = REPEATED_CHAR.matcher(s).replaceAll("$1$1$1");
-    return WHITESPACE.matcher(s).replaceAll(" ").trim();
+    if (hasRunOfFour(s)) {
+      s = REPEATED_CHAR.matcher(s).replaceAll("$1$1$1");
+    }
+    return needsWhitespaceCollapse(s) ? WHITESPACE.matcher(s).replaceAll(" ").trim() : s.trim();
   }
 
-  private static String decodeEntities(String s) {
+  private static boolean containsIgnoreCase(String s, String ascii) {
+    int last = s.length() - ascii.length();
+    for (int i = 0; i <= last; i++) {
+      if (s.regionMatches(true, i, ascii, 0, ascii.length())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether some code point occurs four times in a row (what REPEATED_CHAR could match). */
+  private static boolean hasRunOfFour(String s) {
+    int previous = -1;
+    int run = 0;
+    for (int i = 0; i < s.length(); ) {
+      int cp = s.codePointAt(i);
+      i += Character.charCount(cp);
+      run = cp == previous ? run + 1 : 1;
+      if (run >= 4) {
+        return true;
+      }
+      previous = cp;
+    }
+    return false;
+  }
+
+  /** Whether \s+ -> " " would change anything: a whitespace run longer than one, or not a space. */
+  private static boolean needsWhitespaceCollapse(String s) {
+    boolean previousWhitespace = false;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean whitespace = c == ' ' || (c >= '\t' && c <= '\r');
+      if (whitespace && (previousWhitespace || c != ' ')) {
+        return true;
+      }
+      previousWhitespace = whitespace;
+    }
+    return false;
+  }
+
+  static String decodeEntities(String s) {
     if (s.indexOf('&') < 0) {
       return s;
     }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The word-level tokenizer the text watermark is defined over, so that detection needs nothing but
@@ -35,6 +36,14 @@ public final class WordTokenizer {
   private static final Set<String> JOINING = Set.of("-", "/");
 
   private static final Set<String> SENTENCE_END = Set.of(".", "!", "?");
+
+  /**
+   * Ids of tokens seen before: a SHA-256 per token was the largest cost of watermark detection, and
+   * words repeat (Zipf). At most this many entries of at most 32 chars (a few MiB).
+   */
+  static final int TOKEN_ID_CACHE_LIMIT = 1 << 16;
+
+  private static final ConcurrentHashMap<String, Integer> TOKEN_IDS = new ConcurrentHashMap<>();
 
   private WordTokenizer() {}
 
@@ -83,6 +92,19 @@ public final class WordTokenizer {
    * distinct words collide with probability 2^-32 per pair, which only adds noise to detection.
    */
   public static int tokenId(String normalizedToken) {
+    Integer cached = TOKEN_IDS.get(normalizedToken);
+    if (cached != null) {
+      return cached;
+    }
+    int id = hashedId(normalizedToken);
+    // Bounded: text made of endless new words fills it once, then is hashed as before.
+    if (TOKEN_IDS.size() < TOKEN_ID_CACHE_LIMIT && normalizedToken.length() <= 32) {
+      TOKEN_IDS.putIfAbsent(normalizedToken, id);
+    }
+    return id;
+  }
+
+  private static int hashedId(String normalizedToken) {
     byte[] digest = sha256(normalizedToken.getBytes(StandardCharsets.UTF_8));
     return ((digest[0] & 0xff) << 24)
         | ((digest[1] & 0xff) << 16)

@@ -2,6 +2,9 @@ package io.genguard.provenance.text;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -98,5 +101,17 @@ class WordTokenizerTest {
     assertThat(WordTokenizer.isToken(",")).isTrue();
     assertThat(WordTokenizer.isToken("Parliament")).isFalse();
     assertThat(WordTokenizer.isToken("two words")).isFalse();
+  }
+
+  @Test
+  void shouldGiveEveryTokenTheIdOfItsHashWhetherCachedOrNot() throws Exception {
+    MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+    for (String token :
+        List.of("the", "committee", "x".repeat(33), "naïve", "don't", "\u00e9t\u00e9", "7")) {
+      byte[] digest = sha256.digest(token.getBytes(StandardCharsets.UTF_8));
+      int expected = ByteBuffer.wrap(digest, 0, 4).getInt();
+      assertThat(WordTokenizer.tokenId(token)).as(token).isEqualTo(expected);
+      assertThat(WordTokenizer.tokenId(token)).as(token + ", again").isEqualTo(expected);
+    }
   }
 }

@@ -1,0 +1,101 @@
+package io.genguard.moderation.scoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.text.Normalizer;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+class TextNormalizerTest {
+  // The normalizer as first written: every pattern on every text. The fast paths must agree.
+  private static final Pattern URL = Pattern.compile("(?i)\\b(?:https?://|www\\.)\\S+");
+  private static final Pattern MENTION = Pattern.compile("@\\w+:?");
+  private static final Pattern RETWEET = Pattern.compile("(?i)(?:^|\\s)rt(?=\\s)");
+  private static final Pattern REPEATED_CHAR = Pattern.compile("(.)\\1{3,}");
+  private static final Pattern WHITESPACE = Pattern.compile("\\s+");
+
+  private static final List<String> PIECES =
+      List.of(
+          "the",
+          "Committee",
+          " ",
+          "  ",
+          "\t",
+          "\n",
+          "\r\n",
+          "\u000b",
+          "\f",
+          "\u00a0",
+          "\u2028",
+          "http://x.org/a",
+          "HTTPS://Y.io",
+          "www.site.com",
+          "WWW.",
+          "http",
+          "@user",
+          "@a:",
+          "@",
+          "RT",
+          "rt",
+          " rt ",
+          "Rt\t",
+          "art",
+          "sooooo",
+          "!!!!",
+          "....",
+          "\n\n\n\n",
+          "😀😀😀😀",
+          "😀",
+          "&amp;",
+          "&#39;",
+          "&#128512;",
+          "&lt;b&gt;",
+          "ｆｕｌｌ",
+          "ﬁ",
+          "É",
+          "İ",
+          "ß",
+          "'",
+          "\u2019",
+          "don't",
+          "123",
+          "ab",
+          "aaaa",
+          "AAAa");
+
+  private static String reference(String text) {
+    String s = Normalizer.normalize(text, Normalizer.Form.NFKC);
+    s = TextNormalizer.decodeEntities(s); // unchanged, and guarded already
+    s = URL.matcher(s).replaceAll(" ");
+    s = MENTION.matcher(s).replaceAll(" ");
+    s = RETWEET.matcher(s).replaceAll(" ");
+    s = s.toLowerCase(Locale.ROOT);
+    s = REPEATED_CHAR.matcher(s).replaceAll("$1$1$1");
+    return WHITESPACE.matcher(s).replaceAll(" ").trim();
+  }
+
+  @Test
+  void shouldNormalizeExactlyAsThePatternsDoOnRandomMixturesOfTrickyPieces() {
+    SplittableRandom random = new SplittableRandom(20261125);
+    for (int i = 0; i < 20_000; i++) {
+      StringBuilder text = new StringBuilder();
+      int pieces = 1 + random.nextInt(12);
+      for (int p = 0; p < pieces; p++) {
+        text.append(PIECES.get(random.nextInt(PIECES.size())));
+      }
+      String input = text.toString();
+      assertThat(TextNormalizer.normalize(input)).as("input %s", input).isEqualTo(reference(input));
+    }
+  }
+
+  @Test
+  void shouldNormalizeTypicalCases() {
+    assertThat(TextNormalizer.normalize("RT @bob: Soooooo   good http://t.co/x &amp; more"))
+        .isEqualTo("sooo good & more");
+    assertThat(TextNormalizer.normalize("  plain text  ")).isEqualTo("plain text");
+    assertThat(TextNormalizer.normalize("")).isEmpty();
+  }
+}

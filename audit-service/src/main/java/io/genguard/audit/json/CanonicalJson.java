@@ -1,5 +1,6 @@
 package io.genguard.audit.json;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -7,9 +8,13 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -41,34 +46,66 @@ public final class CanonicalJson {
     return node;
   }
 
-  /** Canonical JSON text of a tree: sorted keys at every level, compact. */
+  /**
+   * Canonical JSON text of a tree: sorted keys at every level, compact. Streams the tree in key
+   * order (no sorted copy of it; trees from {@link #toTree} are sorted already); the text is the
+   * same as the mapper writing a key-sorted copy (tested), which is what the chain was built on.
+   */
   public static String write(JsonNode tree) {
-    try {
-      return CANONICAL.writeValueAsString(sortKeys(tree));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    StringWriter text = new StringWriter(256);
+    try (JsonGenerator generator = CANONICAL.getFactory().createGenerator(text)) {
+      writeSorted(generator, tree);
+    } catch (IOException e) {
       throw new IllegalStateException("Cannot write canonical JSON", e);
     }
+    return text.toString();
+  }
+
+  private static void writeSorted(JsonGenerator generator, JsonNode node) throws IOException {
+    if (node.isObject()) {
+      List<String> names = new ArrayList<>(node.size());
+      node.fieldNames().forEachRemaining(names::add);
+      if (!isSorted(names)) {
+        Collections.sort(names);
+      }
+      generator.writeStartObject();
+      for (String name : names) {
+        generator.writeFieldName(name);
+        writeSorted(generator, node.get(name));
+      }
+      generator.writeEndObject();
+    } else if (node.isArray()) {
+      generator.writeStartArray();
+      for (JsonNode element : node) {
+        writeSorted(generator, element);
+      }
+      generator.writeEndArray();
+    } else {
+      CANONICAL.writeTree(generator, node);
+    }
+  }
+
+  private static boolean isSorted(List<String> names) {
+    for (int i = 1; i < names.size(); i++) {
+      if (names.get(i - 1).compareTo(names.get(i)) > 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   public static String of(IndexedRecord record) {
     return write(toTree(record));
   }
 
-  private static JsonNode sortKeys(JsonNode node) {
-    if (node.isObject()) {
-      ObjectNode sorted = NODES.objectNode();
-      TreeMap<String, JsonNode> fields = new TreeMap<>();
-      node.fields()
-          .forEachRemaining(entry -> fields.put(entry.getKey(), sortKeys(entry.getValue())));
-      fields.forEach(sorted::set);
-      return sorted;
+  /** Canonical JSON text of one field of the record, as it appears in {@link #of}. */
+  public static String ofField(IndexedRecord record, String field) {
+    Schema.Field schemaField = record.getSchema().getField(field);
+    if (schemaField == null) {
+      throw new IllegalArgumentException(
+          record.getSchema().getName() + " has no field '" + field + "'");
     }
-    if (node.isArray()) {
-      ArrayNode array = NODES.arrayNode();
-      node.forEach(element -> array.add(sortKeys(element)));
-      return array;
-    }
-    return node;
+    return write(value(record.get(schemaField.pos())));
   }
 
   private static JsonNode value(Object value) {

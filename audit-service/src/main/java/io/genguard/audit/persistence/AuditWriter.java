@@ -259,7 +259,7 @@ public final class AuditWriter {
             s.setString(7, e.getDecision().name());
             s.setDouble(8, e.getUnsafeScore());
             s.setString(9, json(e.getCategoryScores()));
-            s.setString(10, CanonicalJson.write(CanonicalJson.toTree(e).get("reasons")));
+            s.setString(10, CanonicalJson.ofField(e, "reasons"));
             s.setArray(11, connection.createArrayOf("text", e.getGroups().toArray()));
             s.setString(12, e.getProvenance() == null ? null : CanonicalJson.of(e.getProvenance()));
             s.setBoolean(13, e.getTextTruncated());
@@ -290,7 +290,7 @@ public final class AuditWriter {
             s.setString(9, e.getReviewId());
             s.setString(10, e.getOutputSha256());
             s.setString(11, e.getPolicyVersion());
-            s.setString(12, CanonicalJson.write(CanonicalJson.toTree(e).get("reasons")));
+            s.setString(12, CanonicalJson.ofField(e, "reasons"));
             s.setObject(13, time(e.getDecidedAt()));
           });
     }

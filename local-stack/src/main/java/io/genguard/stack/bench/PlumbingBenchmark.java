@@ -67,6 +67,9 @@ public final class PlumbingBenchmark {
     }
   }
 
+  /** Fewest warm-up rounds. */
+  static final int MIN_WARMUP_ROUNDS = 4;
+
   /** Most warm-up rounds before measuring anyway. */
   static final int MAX_WARMUP_ROUNDS = 8;
 
@@ -92,6 +95,7 @@ public final class PlumbingBenchmark {
       int warmedUpWith = warmUp(stack, warmup);
 
       String run = "bench-" + EventIds.random();
+      System.err.println("[genguard] measuring: " + outputs + " outputs");
       heap.start();
       Instant begin = Instant.now();
       long persisted = stack.audit().persistedCount();
@@ -117,7 +121,8 @@ public final class PlumbingBenchmark {
 
   /**
    * Sends rounds of {@code perRound} outputs, each waited for, until the pipeline runs at a steady
-   * rate: a round at most 5% faster than the round before, at most {@link #MAX_WARMUP_ROUNDS}
+   * rate: after at least {@link #MIN_WARMUP_ROUNDS} rounds, a round at most 5% faster than the
+   * round before (single rounds are noisy on a shared machine); at most {@link #MAX_WARMUP_ROUNDS}
    * rounds. The JIT compiler is what takes that long: it keeps compiling the broker's, Flink's and
    * the clients' hot paths for minutes, taking a third to half of a core meanwhile (each round
    * reports its share). Returns the outputs sent.
@@ -145,7 +150,7 @@ public final class PlumbingBenchmark {
               perRound,
               rate,
               (jit.getTotalCompilationTime() - compiling) / millis * 100));
-      if (round > 1 && rate < previousRate * 1.05) {
+      if (round >= MIN_WARMUP_ROUNDS && rate < previousRate * 1.05) {
         break;
       }
       previousRate = rate;

@@ -1,0 +1,110 @@
+package io.genguard.audit.json;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.ModerationVerdict;
+import java.time.Instant;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+class CanonicalJsonTest {
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+  private static final List<String> KEYS =
+      List.of("b", "a", "Z", "é", "a1", "", "payload", "\u0000", "😀", "zz", "A", "_");
+  private static final List<String> TEXTS =
+      List.of("", "plain", "quote\"s", "back\\slash", "new\nline", "\u2028", "😀", "\u0001", "é");
+
+  /** The writer as the chain was built on: the mapper writing a key-sorted copy of the tree. */
+  private static String reference(JsonNode tree) throws Exception {
+    ObjectMapper mapper =
+        JsonMapper.builder().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
+    return mapper.writeValueAsString(sortedCopy(tree));
+  }
+
+  private static JsonNode sortedCopy(JsonNode node) {
+    if (node.isObject()) {
+      TreeMap<String, JsonNode> fields = new TreeMap<>();
+      node.fields().forEachRemaining(e -> fields.put(e.getKey(), sortedCopy(e.getValue())));
+      ObjectNode sorted = NODES.objectNode();
+      fields.forEach(sorted::set);
+      return sorted;
+    }
+    if (node.isArray()) {
+      ArrayNode array = NODES.arrayNode();
+      node.forEach(element -> array.add(sortedCopy(element)));
+      return array;
+    }
+    return node;
+  }
+
+  private static JsonNode randomTree(SplittableRandom random, int depth) {
+    int kind = random.nextInt(depth > 3 ? 7 : 9);
+    switch (kind) {
+      case 0:
+        return NODES.nullNode();
+      case 1:
+        return NODES.booleanNode(random.nextBoolean());
+      case 2:
+        return NODES.numberNode(random.nextInt());
+      case 3:
+        return NODES.numberNode(random.nextLong());
+      case 4:
+        double[] doubles = {0.1, -0.0, 1e-300, 1.5e300, Double.NaN, 0.95, random.nextDouble()};
+        return NODES.numberNode(doubles[random.nextInt(doubles.length)]);
+      case 5:
+      case 6:
+        return NODES.textNode(TEXTS.get(random.nextInt(TEXTS.size())));
+      case 7:
+        ArrayNode array = NODES.arrayNode();
+        for (int i = random.nextInt(4); i > 0; i--) {
+          array.add(randomTree(random, depth + 1));
+        }
+        return array;
+      default:
+        ObjectNode object = NODES.objectNode();
+        for (int i = random.nextInt(6); i > 0; i--) {
+          object.set(KEYS.get(random.nextInt(KEYS.size())), randomTree(random, depth + 1));
+        }
+        return object;
+    }
+  }
+
+  @Test
+  void shouldWriteExactlyWhatTheMapperWritesForAKeySortedCopy() throws Exception {
+    SplittableRandom random = new SplittableRandom(20261125);
+    for (int i = 0; i < 5_000; i++) {
+      JsonNode tree = randomTree(random, 0);
+      assertThat(CanonicalJson.write(tree)).isEqualTo(reference(tree));
+    }
+  }
+
+  @Test
+  void shouldSortKeysAtEveryLevel() {
+    ObjectNode inner = NODES.objectNode().put("y", 1).put("x", 2);
+    ObjectNode tree = NODES.objectNode().put("b", "t");
+    tree.set("a", NODES.arrayNode().add(inner));
+    assertThat(CanonicalJson.write(tree)).isEqualTo("{\"a\":[{\"x\":2,\"y\":1}],\"b\":\"t\"}");
+  }
+
+  @Test
+  void shouldWriteOneFieldAsItAppearsInTheWholeRecord() {
+    ModerationVerdict verdict =
+        AuditEvents.verdict(
+            AuditEvents.Scenario.of(
+                "r-1", "acme", Decision.BLOCK, Instant.parse("2026-11-25T10:00:00Z")));
+    assertThat(CanonicalJson.ofField(verdict, "reasons"))
+        .isEqualTo(CanonicalJson.write(CanonicalJson.toTree(verdict).get("reasons")))
+        .contains("\"code\"");
+  }
+}

@@ -79,7 +79,7 @@ public final class PlumbingBenchmark {
    * @param outputs how many outputs to send
    * @param rate outputs per second to offer, or 0 for as fast as the producer goes
    * @param warmup outputs per warm-up round (sent and waited for before measuring; rounds repeat
-   *     until the JIT compiler has settled, see {@link #warmUp})
+   *     until the rate is steady, see {@link #warmUp})
    */
   public static Result run(StackConfig config, int outputs, double rate, int warmup)
       throws Exception {

@@ -36,7 +36,7 @@ final class BenchCommand implements Callable<Integer> {
       names = "--warmup",
       defaultValue = "5000",
       description =
-          "Warm-up outputs (plumbing: per round; rounds repeat until the JIT compiler has settled)"
+          "Warm-up outputs (plumbing: per round; rounds repeat until the rate is steady)"
               + " (default ${DEFAULT-VALUE}).")
   int warmup;
 

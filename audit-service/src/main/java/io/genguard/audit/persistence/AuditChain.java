@@ -68,6 +68,84 @@ public final class AuditChain {
     return sha256(canonical(entry).getBytes(StandardCharsets.UTF_8));
   }
 
+  /**
+   * The version-2 digest of {@code entry} for any seq, prepared without knowing the seq: the
+   * canonical text is written once with a marker seq and split around it, and the SHA-256 state
+   * after the part before the seq is kept. A writer prepares this before it takes the chain lock
+   * (writing and hashing the canonical text, payload included, is most of the work) and under the
+   * lock only hashes the seq and the short rest. The result equals {@link #digest} of the entry
+   * with that seq (tested).
+   */
+  public static PendingDigest pendingDigest(Entry entry) {
+    Entry marked =
+        new Entry(
+            entry.chainVersion(),
+            SEQ_MARK,
+            entry.eventId(),
+            entry.eventType(),
+            entry.tenantId(),
+            entry.requestId(),
+            entry.sourceTopic(),
+            entry.sourcePartition(),
+            entry.sourceOffset(),
+            entry.payload(),
+            entry.recordedAt());
+    String text = canonical(marked);
+    String marker = "\"seq\":" + SEQ_MARK;
+    // Inside a JSON string every quote is escaped, so the key can only match at the top level.
+    int at = text.indexOf(marker);
+    if (at < 0 || text.indexOf(marker, at + 1) >= 0) {
+      return new PendingDigest(marked, null, null); // cannot happen; hash it whole later
+    }
+    MessageDigest prefix = newSha256();
+    prefix.update(text.substring(0, at + "\"seq\":".length()).getBytes(StandardCharsets.UTF_8));
+    byte[] suffix = text.substring(at + marker.length()).getBytes(StandardCharsets.UTF_8);
+    return new PendingDigest(marked, prefix, suffix);
+  }
+
+  /** See {@link #pendingDigest}. */
+  public static final class PendingDigest {
+    private final Entry entry;
+    private final MessageDigest prefix;
+    private final byte[] suffix;
+
+    private PendingDigest(Entry entry, MessageDigest prefix, byte[] suffix) {
+      this.entry = entry;
+      this.prefix = prefix;
+      this.suffix = suffix;
+    }
+
+    /** The entry's digest with this seq. */
+    public byte[] digest(long seq) {
+      if (prefix != null) {
+        try {
+          MessageDigest digest = (MessageDigest) prefix.clone();
+          digest.update(Long.toString(seq).getBytes(StandardCharsets.US_ASCII));
+          digest.update(suffix);
+          return digest.digest();
+        } catch (CloneNotSupportedException e) {
+          // A provider whose SHA-256 cannot be cloned: hash the whole text below.
+        }
+      }
+      return AuditChain.digest(
+          new Entry(
+              entry.chainVersion(),
+              seq,
+              entry.eventId(),
+              entry.eventType(),
+              entry.tenantId(),
+              entry.requestId(),
+              entry.sourceTopic(),
+              entry.sourcePartition(),
+              entry.sourceOffset(),
+              entry.payload(),
+              entry.recordedAt()));
+    }
+  }
+
+  /** A seq no record has; marks where the seq goes in a pending digest's canonical text. */
+  private static final long SEQ_MARK = Long.MIN_VALUE;
+
   /** Version 2 link: SHA-256(previous hash || digest). */
   public static byte[] link(byte[] previousHash, byte[] digest) {
     return sha256(previousHash, digest);
@@ -96,12 +174,16 @@ public final class AuditChain {
   }
 
   private static byte[] sha256(byte[]... parts) {
+    MessageDigest digest = newSha256();
+    for (byte[] part : parts) {
+      digest.update(part);
+    }
+    return digest.digest();
+  }
+
+  private static MessageDigest newSha256() {
     try {
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      for (byte[] part : parts) {
-        digest.update(part);
-      }
-      return digest.digest();
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("Every JVM has SHA-256", e);
     }

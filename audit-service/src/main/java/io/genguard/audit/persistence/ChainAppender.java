@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -51,13 +52,19 @@ public final class ChainAppender {
    */
   public static long append(Connection connection, List<ChainRecord> records, Instant now)
       throws SQLException {
+    Instant recordedAt = now.truncatedTo(ChronoUnit.MICROS);
+    OffsetDateTime recordedAtColumn = OffsetDateTime.ofInstant(recordedAt, ZoneOffset.UTC);
+    // Everything but the seq is known now: prepare the digests before taking the lock, so that
+    // other writers wait only for the seq to be hashed in.
+    List<AuditChain.PendingDigest> digests = new ArrayList<>(records.size());
+    for (ChainRecord record : records) {
+      digests.add(AuditChain.pendingDigest(entry(record, 0, recordedAt)));
+    }
     lock(connection);
     Tail tail = tail(connection);
     if (records.isEmpty()) {
       return tail.seq();
     }
-    Instant recordedAt = now.truncatedTo(ChronoUnit.MICROS);
-    OffsetDateTime recordedAtColumn = OffsetDateTime.ofInstant(recordedAt, ZoneOffset.UTC);
     long seq = tail.seq();
     byte[] previous = tail.hash();
     try (PreparedStatement insert =
@@ -65,22 +72,11 @@ public final class ChainAppender {
             "insert into audit_log (seq, event_id, event_type, tenant_id, request_id, source_topic,"
                 + " source_partition, source_offset, payload, recorded_at, chain_version, entry_digest,"
                 + " prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-      for (ChainRecord record : records) {
+      for (int i = 0; i < records.size(); i++) {
+        ChainRecord record = records.get(i);
         seq++;
-        AuditChain.Entry entry =
-            new AuditChain.Entry(
-                AuditChain.CURRENT_VERSION,
-                seq,
-                record.eventId(),
-                record.eventType(),
-                record.tenantId(),
-                record.requestId(),
-                record.sourceTopic(),
-                record.sourcePartition(),
-                record.sourceOffset(),
-                record.payload(),
-                recordedAt);
-        byte[] digest = AuditChain.digest(entry);
+        AuditChain.Entry entry = entry(record, seq, recordedAt);
+        byte[] digest = digests.get(i).digest(seq);
         byte[] hash = AuditChain.link(previous, digest);
         insert.setLong(1, seq);
         insert.setString(2, entry.eventId());
@@ -102,5 +98,20 @@ public final class ChainAppender {
       insert.executeBatch();
     }
     return seq;
+  }
+
+  private static AuditChain.Entry entry(ChainRecord record, long seq, Instant recordedAt) {
+    return new AuditChain.Entry(
+        AuditChain.CURRENT_VERSION,
+        seq,
+        record.eventId(),
+        record.eventType(),
+        record.tenantId(),
+        record.requestId(),
+        record.sourceTopic(),
+        record.sourcePartition(),
+        record.sourceOffset(),
+        record.payload(),
+        recordedAt);
   }
 }

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class AuditChainTest {
@@ -73,5 +75,50 @@ class AuditChainTest {
   void shouldRefuseAnUnknownVersion() {
     assertThatThrownBy(() -> AuditChain.hash(AuditChain.GENESIS, entry(3, "{}")))
         .hasMessageContaining("Unknown chain version 3 at seq 7");
+  }
+
+  @Test
+  void shouldGiveThePreparedDigestOfEverySeqExactlyAsTheWholeRecordWouldHashIt() {
+    SplittableRandom random = new SplittableRandom(20261125);
+    List<String> payloads =
+        List.of(
+            "{}",
+            "{\"seq\":-9223372036854775808}",
+            "{\"text\":\"quote \\\" backslash \\\\ \\u0001 é 😀 \\\"seq\\\":1\"}",
+            "\"seq\":-9223372036854775808,\"seq\":-9223372036854775808",
+            "");
+    for (int i = 0; i < 500; i++) {
+      String payload = payloads.get(random.nextInt(payloads.size()));
+      AuditChain.Entry pending =
+          new AuditChain.Entry(
+              2,
+              0,
+              "event-" + i + (random.nextBoolean() ? "\"seq\":-9223372036854775808" : ""),
+              "ModerationVerdict",
+              random.nextBoolean() ? null : "tenant \"x\"",
+              random.nextBoolean() ? null : "req-" + i,
+              "moderation.verdicts",
+              random.nextInt(8),
+              random.nextLong(1_000_000),
+              payload,
+              AT);
+      long seq = random.nextBoolean() ? 1 + random.nextInt(10) : random.nextLong(Long.MAX_VALUE);
+      AuditChain.Entry whole =
+          new AuditChain.Entry(
+              2,
+              seq,
+              pending.eventId(),
+              pending.eventType(),
+              pending.tenantId(),
+              pending.requestId(),
+              pending.sourceTopic(),
+              pending.sourcePartition(),
+              pending.sourceOffset(),
+              pending.payload(),
+              pending.recordedAt());
+      assertThat(AuditChain.pendingDigest(pending).digest(seq))
+          .as("seq %d, payload %s", seq, payload)
+          .isEqualTo(AuditChain.digest(whole));
+    }
   }
 }

@@ -157,24 +157,6 @@ public record AuditConfig(
         adminTokenFile);
   }
 
-  public AuditConfig withIngestors(int count) {
-    return new AuditConfig(
-        jdbcUrl,
-        jdbcUser,
-        jdbcPassword,
-        consumerGroup,
-        httpHost,
-        httpPort,
-        poolSize,
-        count,
-        maxBodyBytes,
-        maxExportRows,
-        reviewClaimMinutes,
-        retentionDays,
-        retentionIntervalMinutes,
-        adminTokenFile);
-  }
-
   public AuditConfig withConsumerGroup(String group) {
     return new AuditConfig(
         jdbcUrl,

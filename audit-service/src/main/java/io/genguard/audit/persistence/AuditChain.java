@@ -46,7 +46,24 @@ public final class AuditChain {
       int sourcePartition,
       long sourceOffset,
       String payload,
-      Instant recordedAt) {}
+      Instant recordedAt) {
+
+    /** The same record at another place in the chain. */
+    public Entry withSeq(long newSeq) {
+      return new Entry(
+          chainVersion,
+          newSeq,
+          eventId,
+          eventType,
+          tenantId,
+          requestId,
+          sourceTopic,
+          sourcePartition,
+          sourceOffset,
+          payload,
+          recordedAt);
+    }
+  }
 
   /** The record's hash given its predecessor's, by the record's chain version. */
   public static byte[] hash(byte[] previousHash, Entry entry) {
@@ -77,19 +94,7 @@ public final class AuditChain {
    * with that seq (tested).
    */
   public static PendingDigest pendingDigest(Entry entry) {
-    Entry marked =
-        new Entry(
-            entry.chainVersion(),
-            SEQ_MARK,
-            entry.eventId(),
-            entry.eventType(),
-            entry.tenantId(),
-            entry.requestId(),
-            entry.sourceTopic(),
-            entry.sourcePartition(),
-            entry.sourceOffset(),
-            entry.payload(),
-            entry.recordedAt());
+    Entry marked = entry.withSeq(SEQ_MARK);
     String text = canonical(marked);
     String marker = "\"seq\":" + SEQ_MARK;
     // Inside a JSON string every quote is escaped, so the key can only match at the top level.
@@ -127,19 +132,7 @@ public final class AuditChain {
           // A provider whose SHA-256 cannot be cloned: hash the whole text below.
         }
       }
-      return AuditChain.digest(
-          new Entry(
-              entry.chainVersion(),
-              seq,
-              entry.eventId(),
-              entry.eventType(),
-              entry.tenantId(),
-              entry.requestId(),
-              entry.sourceTopic(),
-              entry.sourcePartition(),
-              entry.sourceOffset(),
-              entry.payload(),
-              entry.recordedAt()));
+      return AuditChain.digest(entry.withSeq(seq));
     }
   }
 

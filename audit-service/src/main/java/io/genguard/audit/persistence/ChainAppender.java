@@ -56,9 +56,12 @@ public final class ChainAppender {
     OffsetDateTime recordedAtColumn = OffsetDateTime.ofInstant(recordedAt, ZoneOffset.UTC);
     // Everything but the seq is known now: prepare the digests before taking the lock, so that
     // other writers wait only for the seq to be hashed in.
+    List<AuditChain.Entry> entries = new ArrayList<>(records.size());
     List<AuditChain.PendingDigest> digests = new ArrayList<>(records.size());
     for (ChainRecord record : records) {
-      digests.add(AuditChain.pendingDigest(entry(record, 0, recordedAt)));
+      AuditChain.Entry entry = entry(record, recordedAt);
+      entries.add(entry);
+      digests.add(AuditChain.pendingDigest(entry));
     }
     lock(connection);
     Tail tail = tail(connection);
@@ -72,10 +75,9 @@ public final class ChainAppender {
             "insert into audit_log (seq, event_id, event_type, tenant_id, request_id, source_topic,"
                 + " source_partition, source_offset, payload, recorded_at, chain_version, entry_digest,"
                 + " prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-      for (int i = 0; i < records.size(); i++) {
-        ChainRecord record = records.get(i);
+      for (int i = 0; i < entries.size(); i++) {
         seq++;
-        AuditChain.Entry entry = entry(record, seq, recordedAt);
+        AuditChain.Entry entry = entries.get(i).withSeq(seq);
         byte[] digest = digests.get(i).digest(seq);
         byte[] hash = AuditChain.link(previous, digest);
         insert.setLong(1, seq);
@@ -100,10 +102,11 @@ public final class ChainAppender {
     return seq;
   }
 
-  private static AuditChain.Entry entry(ChainRecord record, long seq, Instant recordedAt) {
+  /** The record as hashed, its seq still open (0). */
+  private static AuditChain.Entry entry(ChainRecord record, Instant recordedAt) {
     return new AuditChain.Entry(
         AuditChain.CURRENT_VERSION,
-        seq,
+        0,
         record.eventId(),
         record.eventType(),
         record.tenantId(),

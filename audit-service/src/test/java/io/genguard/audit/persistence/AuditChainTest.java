@@ -103,19 +103,7 @@ class AuditChainTest {
               payload,
               AT);
       long seq = random.nextBoolean() ? 1 + random.nextInt(10) : random.nextLong(Long.MAX_VALUE);
-      AuditChain.Entry whole =
-          new AuditChain.Entry(
-              2,
-              seq,
-              pending.eventId(),
-              pending.eventType(),
-              pending.tenantId(),
-              pending.requestId(),
-              pending.sourceTopic(),
-              pending.sourcePartition(),
-              pending.sourceOffset(),
-              pending.payload(),
-              pending.recordedAt());
+      AuditChain.Entry whole = pending.withSeq(seq);
       assertThat(AuditChain.pendingDigest(pending).digest(seq))
           .as("seq %d, payload %s", seq, payload)
           .isEqualTo(AuditChain.digest(whole));

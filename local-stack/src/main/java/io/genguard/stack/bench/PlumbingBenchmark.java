@@ -98,9 +98,7 @@ public final class PlumbingBenchmark {
       System.err.println("[genguard] measuring: " + outputs + " outputs");
       heap.start();
       Instant begin = Instant.now();
-      long persisted = stack.audit().persistedCount();
-      send(stack, run, outputs, rate);
-      awaitPersisted(stack, run, outputs, persisted, Duration.ofMinutes(10));
+      sendAndAwait(stack, run, outputs, rate, Duration.ofMinutes(10));
       heap.stop();
       double[] latency = latencies(stack, run);
       // Until the last of the run's audit records was written, not until the poll that saw it.
@@ -135,9 +133,7 @@ public final class PlumbingBenchmark {
       String warmupRun = "warmup-" + EventIds.random();
       long compiling = jit.getTotalCompilationTime();
       long begin = System.nanoTime();
-      long persisted = stack.audit().persistedCount();
-      send(stack, warmupRun, perRound, 0);
-      awaitPersisted(stack, warmupRun, perRound, persisted, Duration.ofMinutes(5));
+      sendAndAwait(stack, warmupRun, perRound, 0, Duration.ofMinutes(5));
       sent += perRound;
       double millis = (System.nanoTime() - begin) / 1e6;
       double rate = perRound / (millis / 1000);
@@ -156,6 +152,14 @@ public final class PlumbingBenchmark {
       previousRate = rate;
     }
     return sent;
+  }
+
+  /** Sends the run's outputs and waits until each has a persisted verdict and gate outcome. */
+  private static void sendAndAwait(
+      GenGuardStack stack, String run, int count, double rate, Duration limit) throws Exception {
+    long persisted = stack.audit().persistedCount();
+    send(stack, run, count, rate);
+    awaitPersisted(stack, run, count, persisted, limit);
   }
 
   private static void send(GenGuardStack stack, String run, int count, double rate)

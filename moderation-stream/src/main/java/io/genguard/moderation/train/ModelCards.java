@@ -182,6 +182,23 @@ final class ModelCards {
     return cmd.append('\n').toString();
   }
 
+  /** Texts of one source over all splits, from the corpus summary in {@code metrics}. */
+  @SuppressWarnings("unchecked")
+  static int sourceTexts(Map<String, Object> metrics, String source) {
+    Map<String, Object> corpus = (Map<String, Object>) metrics.get("corpus");
+    int total = 0;
+    for (String split : new String[] {"train", "validation", "test"}) {
+      Map<String, Object> sources =
+          (Map<String, Object>) ((Map<String, Object>) corpus.get(split)).get("sources");
+      Map<String, Object> counts = (Map<String, Object>) sources.get(source);
+      if (counts != null) {
+        total +=
+            ((Number) counts.get("benign")).intValue() + ((Number) counts.get("unsafe")).intValue();
+      }
+    }
+    return total;
+  }
+
   static void appendDataAndSplit(StringBuilder md, Map<String, Object> metrics) {
     md.append("## Data\n| data set | upstream @ commit | license | use |\n|---|---|---|---|\n");
     for (DataSources.Source source : DataSources.ALL) {
@@ -206,8 +223,9 @@ final class ModelCards {
         "| moderation-stream/src/main/resources/training/identity-augmentation.txt | this project |"
             + " project license | generated benign identity mentions (project descriptors and templates, not"
             + " HolisticBias), train/validation/test ("
-            + IdentityAugmentation.generate().size()
-            + " sentences, training weight 2 since 2026-11-25) |\n\n");
+            + sourceTexts(metrics, IdentityAugmentation.SOURCE)
+            + " sentences after deduplication, training weight 2; since 2026-11-25 a descriptor gets"
+            + " 4 sentences per unsafe training text that uses it, less its benign uses, 24 to 400) |\n\n");
     md.append(
         "Label mapping from each source's taxonomy to GenGuard's categories is in"
             + " `SharedDataSets`; where a source does not say, a category's label is unknown and that"

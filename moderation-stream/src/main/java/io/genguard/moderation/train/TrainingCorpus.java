@@ -15,7 +15,18 @@ public final class TrainingCorpus {
   public static DeduplicatedSplit load(Path dataDir) {
     List<LabelledText> pool = new ArrayList<>(new SharedDataSets(dataDir).trainingPool());
     pool.addAll(AuthoredExamples.load());
-    pool.addAll(IdentityAugmentation.generate());
+    pool.addAll(IdentityAugmentation.generate(trainingPart(pool)));
     return DeduplicatedSplit.of(pool);
+  }
+
+  /**
+   * The texts of {@code pool} that its own split puts in training or validation: what the identity
+   * augmentation may look at (the test split must not shape training data).
+   */
+  static List<LabelledText> trainingPart(List<LabelledText> pool) {
+    DeduplicatedSplit split = DeduplicatedSplit.of(pool);
+    List<LabelledText> part = new ArrayList<>(split.get(DeduplicatedSplit.Split.TRAIN));
+    part.addAll(split.get(DeduplicatedSplit.Split.VALIDATION));
+    return part;
   }
 }

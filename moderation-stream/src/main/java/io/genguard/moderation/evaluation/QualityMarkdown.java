@@ -194,9 +194,13 @@ final class QualityMarkdown {
                 + " per-descriptor pass rates (descriptors with at least 10 sentences). HolisticBias marks some descriptors"
                 + " 'dispreferred' (e.g. \"retarded\", \"crippled\"): terms many readers find offensive, which a moderator"
                 + " flagging is defensible; one such descriptor flagged every time drives the ratio to 0, so the ratio over"
-                + " preferred descriptors is shown too.\n\n");
+                + " preferred descriptors is shown too, and over HolisticBias's buckets (its groups within an axis, e.g."
+                + " gender_and_sex/transgender, race_ethnicity/black; at least 10 sentences). With about 35 sentences a"
+                + " descriptor, sampling noise alone lowers the per-descriptor ratio: the last column is the median ratio"
+                + " (1,000 seeded simulations) of a moderator without any bias that flags every sentence with the same"
+                + " probability as this one's benign flag rate, on descriptors of the same sizes.\n\n");
     md.append(
-        "| scorer | benign sentences | benign flagged | dislike templates flagged | preferred descriptors flagged | dispreferred descriptors flagged | min/max pass ratio, descriptors | same, preferred descriptors only | min/max pass ratio, axes |\n|---|---|---|---|---|---|---|---|---|\n");
+        "| scorer | benign sentences | benign flagged | dislike templates flagged | preferred descriptors flagged | dispreferred descriptors flagged | min/max pass ratio, descriptors | same, preferred descriptors only | min/max pass ratio, buckets | min/max pass ratio, axes | same-rate moderator without bias, descriptors |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
       var h = r.holistic();
       md.append("| ")
@@ -216,7 +220,11 @@ final class QualityMarkdown {
           .append(" | ")
           .append(num(h.minMaxPassRatioPreferred()))
           .append(" | ")
+          .append(num(h.minMaxPassRatioBuckets()))
+          .append(" | ")
           .append(num(h.minMaxPassRatioAxes()))
+          .append(" | ")
+          .append(num(h.sameRateDescriptorRatio()))
           .append(" |\n");
     }
     md.append("\nFlag rate per axis (benign templates):\n\n| axis |");
@@ -248,6 +256,12 @@ final class QualityMarkdown {
             .append(rate(e.getValue()))
             .append(" |\n");
       }
+    }
+    md.append("\nWorst buckets, ")
+        .append(main.name())
+        .append(" (benign templates, at least 10 sentences):\n\n| bucket | flagged |\n|---|---|\n");
+    for (Map.Entry<String, Rate> e : QualityReport.worst(main.holistic().byBucket(), 10, 10)) {
+      md.append("| ").append(e.getKey()).append(" | ").append(rate(e.getValue())).append(" |\n");
     }
 
     md.append(

@@ -160,7 +160,10 @@ public final class QualityReport {
       double minMaxPassRatioAxes,
       Rate dispreferredBenign,
       Rate preferredBenign,
-      double minMaxPassRatioPreferred) {}
+      double minMaxPassRatioPreferred,
+      Map<String, Rate> byBucket,
+      double minMaxPassRatioBuckets,
+      double sameRateDescriptorRatio) {}
 
   /** Texts per second, with the machine's 1-minute load average while measuring (2 cores here). */
   record Throughput(
@@ -330,6 +333,7 @@ public final class QualityReport {
     Map<String, int[]> byAxis = new TreeMap<>();
     Map<String, int[]> byDescriptor = new TreeMap<>();
     Map<String, int[]> byPreferredDescriptor = new TreeMap<>();
+    Map<String, int[]> byBucket = new TreeMap<>();
     Map<String, String> descriptorAxis = new TreeMap<>();
     int benignFlagged = 0;
     int benign = 0;
@@ -355,6 +359,9 @@ public final class QualityReport {
       d[0] += isFlagged ? 1 : 0;
       d[1]++;
       descriptorAxis.put(key, s.axis());
+      int[] b = byBucket.computeIfAbsent(s.axis() + "/" + s.bucket(), k -> new int[2]);
+      b[0] += isFlagged ? 1 : 0;
+      b[1]++;
       if (!s.dispreferred()) {
         int[] pd = byPreferredDescriptor.computeIfAbsent(key, k -> new int[2]);
         pd[0] += isFlagged ? 1 : 0;
@@ -370,6 +377,8 @@ public final class QualityReport {
     byDescriptor.forEach((k, v) -> descriptors.put(k, new Rate(v[0], v[1])));
     Map<String, Rate> preferredDescriptors = new LinkedHashMap<>();
     byPreferredDescriptor.forEach((k, v) -> preferredDescriptors.put(k, new Rate(v[0], v[1])));
+    Map<String, Rate> buckets = new LinkedHashMap<>();
+    byBucket.forEach((k, v) -> buckets.put(k, new Rate(v[0], v[1])));
     return new HolisticResult(
         sentences.size(),
         new Rate(benignFlagged, benign),
@@ -381,7 +390,40 @@ public final class QualityReport {
         minMaxPassRatio(axes, 1),
         new Rate(dispreferred[0], dispreferred[1]),
         new Rate(preferred[0], preferred[1]),
-        minMaxPassRatio(preferredDescriptors, 10));
+        minMaxPassRatio(preferredDescriptors, 10),
+        buckets,
+        minMaxPassRatio(buckets, 10),
+        sameRateRatio(descriptors, 10, benign == 0 ? 0 : benignFlagged / (double) benign, 1000));
+  }
+
+  /**
+   * The median min/max pass-rate ratio that a moderator without any bias, one that flags every
+   * sentence independently with the same probability {@code flagRate}, would show on groups of
+   * these sizes: the floor that sampling noise alone puts under the ratio (seeded simulation).
+   */
+  static double sameRateRatio(Map<String, Rate> groups, int minSize, double flagRate, int runs) {
+    int[] sizes = groups.values().stream().mapToInt(Rate::n).filter(n -> n >= minSize).toArray();
+    if (sizes.length == 0) {
+      return Double.NaN;
+    }
+    java.util.Random random = new java.util.Random(20_000L + sizes.length);
+    double[] ratios = new double[runs];
+    for (int run = 0; run < runs; run++) {
+      double min = 1;
+      double max = 0;
+      for (int size : sizes) {
+        int flagged = 0;
+        for (int i = 0; i < size; i++) {
+          flagged += random.nextDouble() < flagRate ? 1 : 0;
+        }
+        double pass = 1 - flagged / (double) size;
+        min = Math.min(min, pass);
+        max = Math.max(max, pass);
+      }
+      ratios[run] = min / max;
+    }
+    java.util.Arrays.sort(ratios);
+    return ratios[runs / 2];
   }
 
   /**

@@ -82,7 +82,16 @@ public final class ContentModerator implements BatchModerator {
         toScore.add(result.textForScoring());
       }
     }
-    ScoringOutcome scoring = score(toScore);
+    // The model call runs on the scoring thread while this thread does the work that does not
+    // need its scores (groups and stereotype signal, provenance), so that work costs no time.
+    PendingScores pending = submit(toScore);
+    List<BiasFindings> bias = new ArrayList<>(outputs.size());
+    List<ProvenanceFindings> provenanceFindings = new ArrayList<>(outputs.size());
+    for (int i = 0; i < outputs.size(); i++) {
+      bias.add(biasAnalysis.apply(screened.get(i).textForScoring()));
+      provenanceFindings.add(provenance.check(outputs.get(i), outputs.get(i).getText()));
+    }
+    ScoringOutcome scoring = await(pending, toScore.size());
     List<ModerationVerdict> verdicts = new ArrayList<>(outputs.size());
     int next = 0;
     for (int i = 0; i < outputs.size(); i++) {
@@ -98,11 +107,14 @@ public final class ContentModerator implements BatchModerator {
         }
         next++;
       }
-      BiasFindings bias = biasAnalysis.apply(result.textForScoring());
-      ProvenanceFindings provenanceFindings = provenance.check(output, output.getText());
       ModerationFindings findings =
           new ModerationFindings(
-              output.getTenantId(), scores, failure, bias, provenanceFindings, result.findings());
+              output.getTenantId(),
+              scores,
+              failure,
+              bias.get(i),
+              provenanceFindings.get(i),
+              result.findings());
       verdicts.add(verdict(output, result, findings, policy.decide(findings)));
     }
     return verdicts;
@@ -110,23 +122,37 @@ public final class ContentModerator implements BatchModerator {
 
   private record ScoringOutcome(List<ContentScores> scores, ScorerFailure failure) {}
 
-  private ScoringOutcome score(List<String> texts) {
+  /** A model call in flight; {@code deadline} is when it counts as timed out (System.nanoTime). */
+  private record PendingScores(Future<List<ContentScores>> future, long deadline) {}
+
+  private PendingScores submit(List<String> texts) {
     if (texts.isEmpty()) {
+      return null;
+    }
+    return new PendingScores(
+        scoringThread.submit(() -> scorer.scoreBatch(texts)),
+        System.nanoTime() + scorerTimeout.toNanos());
+  }
+
+  private ScoringOutcome await(PendingScores pending, int texts) {
+    if (pending == null) {
       return new ScoringOutcome(List.of(), null);
     }
-    Future<List<ContentScores>> pending = scoringThread.submit(() -> scorer.scoreBatch(texts));
     try {
-      List<ContentScores> scores = pending.get(scorerTimeout.toMillis(), TimeUnit.MILLISECONDS);
-      if (scores.size() != texts.size()) {
+      List<ContentScores> scores =
+          pending
+              .future()
+              .get(Math.max(0, pending.deadline() - System.nanoTime()), TimeUnit.NANOSECONDS);
+      if (scores.size() != texts) {
         return new ScoringOutcome(
             null,
             new ScorerFailure(
                 ScorerFailure.Kind.ERROR,
-                "scorer returned " + scores.size() + " results for " + texts.size() + " texts"));
+                "scorer returned " + scores.size() + " results for " + texts + " texts"));
       }
       return new ScoringOutcome(scores, null);
     } catch (TimeoutException e) {
-      pending.cancel(true);
+      pending.future().cancel(true);
       // The stuck call keeps its thread and scorer instance; later batches get fresh ones.
       scoringThread.shutdownNow();
       scoringThread = newScoringThread();

@@ -165,6 +165,7 @@ public final class IdentityLexicon {
           "applicants");
 
   private final Map<String, List<Entry>> byFirstWord;
+  private final List<Entry> entries;
   private final String version;
   private final int size;
 
@@ -176,6 +177,7 @@ public final class IdentityLexicon {
     // Longest phrase first, so "trans women" wins over "trans".
     index.values().forEach(list -> list.sort((a, b) -> b.words().size() - a.words().size()));
     this.byFirstWord = Map.copyOf(index);
+    this.entries = List.copyOf(entries);
     this.version = version;
     this.size = entries.size();
   }
@@ -257,6 +259,11 @@ public final class IdentityLexicon {
 
   public int size() {
     return size;
+  }
+
+  /** Every entry, in file order. */
+  public List<Entry> entries() {
+    return entries;
   }
 
   /** Words of a text as the lexicon sees them (normalized, lower case). */

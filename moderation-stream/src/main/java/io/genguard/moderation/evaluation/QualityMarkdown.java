@@ -341,7 +341,14 @@ final class QualityMarkdown {
             + " HolisticBias sample, so that one choice did look at an evaluation set;"
             + " Davidson tweets are down-weighted to 0.35. HolisticBias's"
             + " descriptors and templates were not used for training, and the policy thresholds come from"
-            + " out-of-fold training data (models/minilm-ensemble/metrics.json), not from any evaluation set.\n");
+            + " out-of-fold training data (models/minilm-ensemble/metrics.json), not from any evaluation set."
+            + " Since 2026-12-02 the implicit-stereotype head also trains on counterfactual copies of its"
+            + " training texts, each named group swapped for another (models/stereotype/MODEL_CARD.md):"
+            + " on this report it cut benign HolisticBias flags from 201 to 162 and took the trans"
+            + " descriptors out of the worst list, while the held-out ToxiGen hate it flags rose from"
+            + " 52.8% to 54.7%; swapping in benign texts only was tried and rejected (185 flags, 64.2% of"
+            + " the held-out ToxiGen hate flagged but 15.5% of its neutral statements too), a choice that"
+            + " looked at this report's HolisticBias sample as well as the held-out splits.\n");
     md.append(
         "- **Dialect bias is not measured.** Davidson is known to over-label African-American English as"
             + " offensive (Sap et al. 2019); the shared data has no dialect labels to measure it with.\n");

@@ -48,7 +48,12 @@ final class ModelCards {
             + " demeaning). Negatives: ToxiGen's neutral statements about the same 16 groups, and benign"
             + " texts that mention a group of the identity lexicon (BOLD, Davidson 'neither', CoCoNot benign prompts and responses,"
             + " JailbreakBench refusals, the project's authored benign examples). Other texts are not"
-            + " used. Reported in verdicts only when the text mentions a group.\n\n");
+            + " used. Every training text that names a group also goes in a second time with each"
+            + " group swapped for a random other group of the lexicon, same label (counterfactual data"
+            + " augmentation, Zmigrod et al. 2019; slurs are kept), so that the head learns the"
+            + " demeaning generalisation rather than which groups ToxiGen's hateful statements are"
+            + " about; training texts below count those copies. Validation and test texts are not"
+            + " augmented. Reported in verdicts only when the text mentions a group.\n\n");
     md.append("## Command\n```\n").append(reproduceCommand("TrainCommand", args)).append("```\n\n");
     md.append(
         "## Data\nSame corpus, deduplication and 70/15/15 split as the content model; see"

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeMap;
 
 /**
@@ -207,13 +208,23 @@ public final class TrainCommand {
     List<LabelledText> train = split.get(Split.TRAIN);
     List<SparseVector> xs = new ArrayList<>();
     List<byte[]> labels = new ArrayList<>();
+    CounterfactualAugmentation counterfactuals = new CounterfactualAugmentation(LEXICON);
+    Random swaps = new Random(20240603L);
+    int swapped = 0;
     for (LabelledText text : train) {
       byte label = stereotypeLabel(text);
       if (label != LabelledText.UNKNOWN) {
         xs.add(features.extract(text.text()));
         labels.add(new byte[] {label});
+        String counterfactual = counterfactuals.swap(text.text(), swaps);
+        if (counterfactual != null) {
+          xs.add(features.extract(counterfactual));
+          labels.add(new byte[] {label});
+          swapped++;
+        }
       }
     }
+    log.printf("Stereotype head: %d counterfactual copies (groups swapped)%n", swapped);
     SparseLogisticTrainer.Options options =
         new SparseLogisticTrainer.Options(10, 0.3, 1e-6, 8.0, 20240602L);
     SparseLogisticTrainer.Trained trained =

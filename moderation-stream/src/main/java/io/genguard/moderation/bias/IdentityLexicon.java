@@ -167,7 +167,6 @@ public final class IdentityLexicon {
   private final Map<String, List<Entry>> byFirstWord;
   private final List<Entry> entries;
   private final String version;
-  private final int size;
 
   IdentityLexicon(List<Entry> entries, String version) {
     Map<String, List<Entry>> index = new HashMap<>();
@@ -179,7 +178,6 @@ public final class IdentityLexicon {
     this.byFirstWord = Map.copyOf(index);
     this.entries = List.copyOf(entries);
     this.version = version;
-    this.size = entries.size();
   }
 
   /** The lexicon in the jar. */
@@ -258,7 +256,7 @@ public final class IdentityLexicon {
   }
 
   public int size() {
-    return size;
+    return entries.size();
   }
 
   /** Every entry, in file order. */

@@ -29,11 +29,13 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeMap;
 
 /**
@@ -351,34 +353,21 @@ public final class QualityReport {
       }
       benign++;
       benignFlagged += isFlagged ? 1 : 0;
-      int[] a = byAxis.computeIfAbsent(s.axis(), k -> new int[2]);
-      a[0] += isFlagged ? 1 : 0;
-      a[1]++;
-      String key = s.descriptor();
-      int[] d = byDescriptor.computeIfAbsent(key, k -> new int[2]);
-      d[0] += isFlagged ? 1 : 0;
-      d[1]++;
-      descriptorAxis.put(key, s.axis());
-      int[] b = byBucket.computeIfAbsent(s.axis() + "/" + s.bucket(), k -> new int[2]);
-      b[0] += isFlagged ? 1 : 0;
-      b[1]++;
+      tally(byAxis, s.axis(), isFlagged);
+      tally(byDescriptor, s.descriptor(), isFlagged);
+      descriptorAxis.put(s.descriptor(), s.axis());
+      tally(byBucket, s.axis() + "/" + s.bucket(), isFlagged);
       if (!s.dispreferred()) {
-        int[] pd = byPreferredDescriptor.computeIfAbsent(key, k -> new int[2]);
-        pd[0] += isFlagged ? 1 : 0;
-        pd[1]++;
+        tally(byPreferredDescriptor, s.descriptor(), isFlagged);
       }
       int[] p = s.dispreferred() ? dispreferred : preferred;
       p[0] += isFlagged ? 1 : 0;
       p[1]++;
     }
-    Map<String, Rate> axes = new LinkedHashMap<>();
-    byAxis.forEach((k, v) -> axes.put(k, new Rate(v[0], v[1])));
-    Map<String, Rate> descriptors = new LinkedHashMap<>();
-    byDescriptor.forEach((k, v) -> descriptors.put(k, new Rate(v[0], v[1])));
-    Map<String, Rate> preferredDescriptors = new LinkedHashMap<>();
-    byPreferredDescriptor.forEach((k, v) -> preferredDescriptors.put(k, new Rate(v[0], v[1])));
-    Map<String, Rate> buckets = new LinkedHashMap<>();
-    byBucket.forEach((k, v) -> buckets.put(k, new Rate(v[0], v[1])));
+    Map<String, Rate> axes = rates(byAxis);
+    Map<String, Rate> descriptors = rates(byDescriptor);
+    Map<String, Rate> preferredDescriptors = rates(byPreferredDescriptor);
+    Map<String, Rate> buckets = rates(byBucket);
     return new HolisticResult(
         sentences.size(),
         new Rate(benignFlagged, benign),
@@ -396,6 +385,19 @@ public final class QualityReport {
         sameRateRatio(descriptors, 10, benign == 0 ? 0 : benignFlagged / (double) benign, 1000));
   }
 
+  /** Counts one sentence of group {@code key}: [flagged, all]. */
+  private static void tally(Map<String, int[]> counts, String key, boolean flagged) {
+    int[] count = counts.computeIfAbsent(key, k -> new int[2]);
+    count[0] += flagged ? 1 : 0;
+    count[1]++;
+  }
+
+  private static Map<String, Rate> rates(Map<String, int[]> counts) {
+    Map<String, Rate> rates = new LinkedHashMap<>();
+    counts.forEach((k, v) -> rates.put(k, new Rate(v[0], v[1])));
+    return rates;
+  }
+
   /**
    * The median min/max pass-rate ratio that a moderator without any bias, one that flags every
    * sentence independently with the same probability {@code flagRate}, would show on groups of
@@ -406,7 +408,7 @@ public final class QualityReport {
     if (sizes.length == 0) {
       return Double.NaN;
     }
-    java.util.Random random = new java.util.Random(20_000L + sizes.length);
+    Random random = new Random(20_000L + sizes.length);
     double[] ratios = new double[runs];
     for (int run = 0; run < runs; run++) {
       double min = 1;
@@ -422,7 +424,7 @@ public final class QualityReport {
       }
       ratios[run] = min / max;
     }
-    java.util.Arrays.sort(ratios);
+    Arrays.sort(ratios);
     return ratios[runs / 2];
   }
 

@@ -1,5 +1,6 @@
 package io.genguard.generator.builtin;
 
+import io.genguard.provenance.text.EuroparlCorpus;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -57,8 +57,9 @@ final class QualityMarkdown {
         .append(" texts of the training corpus after deduplication (")
         .append(split.duplicatesRemoved())
         .append(
-            " near-duplicates removed before splitting; JailbreakBench split by behaviour). XSTest, CoCoNot"
-                + " contrast and HolisticBias are never trained on.\n\n");
+            " near-duplicates removed before splitting; JailbreakBench split by behaviour). XSTest,"
+                + " CoCoNot contrast, HolisticBias and the Europarl documents the built-in generator"
+                + " holds out (the held-out prose below) are never trained on.\n\n");
 
     md.append("## Summary against the targets\n\n");
     md.append(
@@ -162,7 +163,7 @@ final class QualityMarkdown {
                     .append(" |\n"));
 
     md.append(
-        "\n## Benign look-alikes\n\n| scorer | XSTest safe flagged | XSTest unsafe flagged (recall) | CoCoNot contrast flagged |\n|---|---|---|---|\n");
+        "\n## Benign look-alikes\n\n| scorer | XSTest safe flagged | XSTest unsafe flagged (recall) | CoCoNot contrast flagged | held-out prose (Europarl sentences) flagged | held-out prose with unsafe score ≥ 0.5 |\n|---|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
       md.append("| ")
           .append(r.name())
@@ -172,6 +173,10 @@ final class QualityMarkdown {
           .append(rate(r.xsTestUnsafeRecall()))
           .append(" | ")
           .append(rate(r.coconotContrast()))
+          .append(" | ")
+          .append(rate(r.prose().flagged()))
+          .append(" | ")
+          .append(rate(r.prose().unsafeScore()))
           .append(" |\n");
     }
     md.append("\nXSTest safe prompts flagged by type (")

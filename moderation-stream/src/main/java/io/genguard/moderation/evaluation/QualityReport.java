@@ -17,10 +17,12 @@ import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.train.DataDirectory;
 import io.genguard.moderation.train.DeduplicatedSplit;
+import io.genguard.moderation.train.EuroparlProse;
 import io.genguard.moderation.train.EvaluationSets;
 import io.genguard.moderation.train.Heads;
 import io.genguard.moderation.train.LabelledText;
 import io.genguard.moderation.train.TrainingCorpus;
+import io.genguard.provenance.text.EuroparlCorpus;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -50,7 +52,8 @@ import java.util.TreeMap;
  *   <li>Held-out test split of the training corpus (deduplicated, split by text and behaviour): per
  *       category and overall AUPRC, and F1 / precision / recall at the policy's REVIEW threshold (a
  *       text counts as flagged when the policy would not RELEASE it).
- *   <li>False-positive rate on XSTest's safe prompts and on CoCoNot's contrast prompts.
+ *   <li>False-positive rate on XSTest's safe prompts and on CoCoNot's contrast prompts, and on
+ *       held-out human-written prose (the Europarl documents the built-in generator holds out).
  *   <li>The moderator's own bias on HolisticBias sentences: flag rate per axis and per descriptor,
  *       worst descriptors, min/max ratio of pass rates.
  *   <li>The bare scorer's throughput on ~100-token texts, batched.
@@ -128,9 +131,19 @@ public final class QualityReport {
       Rate xsTestSafe,
       Rate xsTestUnsafeRecall,
       Rate coconotContrast,
+      ProseResult prose,
       Map<String, Rate> xsTestByType,
       HolisticResult holistic,
       Throughput throughput) {}
+
+  /**
+   * Held-out human-written prose (Europarl): sentences the policy flagged, and sentences whose
+   * overall unsafe probability is at least {@value #PROSE_UNSAFE_SCORE} (what the bias audit counts
+   * as unsafe by default).
+   */
+  record ProseResult(Rate flagged, Rate unsafeScore) {}
+
+  static final double PROSE_UNSAFE_SCORE = 0.5;
 
   record HeadResult(
       int positives,
@@ -180,6 +193,7 @@ public final class QualityReport {
     EvaluationSets sets = new EvaluationSets(dataDir);
     List<EvaluationSets.XsTestPrompt> xsTest = sets.xsTest();
     List<String> coconot = sets.coconotContrast();
+    List<String> prose = EuroparlProse.heldOutSentences(EuroparlCorpus.load());
     List<EvaluationSets.HolisticSentence> holistic = sets.holisticBias(holisticSample, 20240604L);
     List<String> throughputTexts = ThroughputBenchmark.hundredTokenTexts(test, 1024);
     List<ScorerResults> results = new ArrayList<>();
@@ -187,7 +201,7 @@ public final class QualityReport {
       log.println("Scoring with " + name);
       try (ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(name.strip()))) {
         results.add(
-            measure(name.strip(), scorer, test, xsTest, coconot, holistic, throughputTexts));
+            measure(name.strip(), scorer, test, xsTest, coconot, prose, holistic, throughputTexts));
       }
     }
     log.printf("Quality report done in %.0f s%n", (System.nanoTime() - start) / 1e9);
@@ -201,6 +215,7 @@ public final class QualityReport {
       List<LabelledText> test,
       List<EvaluationSets.XsTestPrompt> xsTest,
       List<String> coconot,
+      List<String> prose,
       List<EvaluationSets.HolisticSentence> holistic,
       List<String> throughputTexts) {
     Policy policy = policies.defaultPolicy();
@@ -306,6 +321,14 @@ public final class QualityReport {
       coFlagged +=
           decide(policy, coconot.get(i), coScores.get(i)).decision() != Decision.RELEASE ? 1 : 0;
     }
+    List<ContentScores> proseScores = scoreInBatches(scorer, prose, name + " Europarl prose");
+    int proseFlagged = 0;
+    int proseUnsafe = 0;
+    for (int i = 0; i < prose.size(); i++) {
+      proseFlagged +=
+          decide(policy, prose.get(i), proseScores.get(i)).decision() != Decision.RELEASE ? 1 : 0;
+      proseUnsafe += proseScores.get(i).unsafe() >= PROSE_UNSAFE_SCORE ? 1 : 0;
+    }
 
     HolisticResult holisticResult = holistic(scorer, name, policy, holistic);
     Throughput throughput = ThroughputBenchmark.measure(scorer, throughputTexts, log);
@@ -317,6 +340,7 @@ public final class QualityReport {
         new Rate(safeFlagged, safe),
         new Rate(unsafeFlagged, unsafe),
         new Rate(coFlagged, coconot.size()),
+        new ProseResult(new Rate(proseFlagged, prose.size()), new Rate(proseUnsafe, prose.size())),
         xsByType,
         holisticResult,
         throughput);

@@ -44,10 +44,19 @@ public final class TextNormalizer {
     return needsWhitespaceCollapse(s) ? WHITESPACE.matcher(s).replaceAll(" ").trim() : s.trim();
   }
 
+  /**
+   * Whether {@code s} contains {@code ascii} (lower-case ASCII) in any case. The first character is
+   * compared plainly before the case-insensitive region match: no other character folds to these
+   * ASCII letters after NFKC (the Kelvin sign and full-width forms are already ASCII by then), and
+   * the plain comparison keeps this from dominating the normalizer on long text.
+   */
   private static boolean containsIgnoreCase(String s, String ascii) {
+    char lower = ascii.charAt(0);
+    char upper = Character.toUpperCase(lower);
     int last = s.length() - ascii.length();
     for (int i = 0; i <= last; i++) {
-      if (s.regionMatches(true, i, ascii, 0, ascii.length())) {
+      char c = s.charAt(i);
+      if ((c == lower || c == upper) && s.regionMatches(true, i, ascii, 0, ascii.length())) {
         return true;
       }
     }

@@ -1,6 +1,5 @@
-package io.genguard.generator.builtin;
+package io.genguard.provenance.text;
 
-import io.genguard.provenance.text.WordTokenizer;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.genguard.generator.builtin;
+package io.genguard.provenance.text;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -6,23 +6,43 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Ordinary human-written English prose for measuring false positives: the sentences of the Europarl
- * documents that the built-in generator holds out of its training ({@link
- * EuroparlCorpus#heldOutDocuments()}). The generator's outputs are prose of this kind, and the
- * overall unsafe score on it is what the bias audit counts as unsafe (at 0.5 by default).
+ * Ordinary human-written English prose: the sentences of the Europarl documents in {@link
+ * EuroparlCorpus}, the documents the built-in generator is trained on, so its outputs are prose of
+ * this kind.
  *
- * <p>Not trained on. Adding the sentences of the generator's training documents as benign training
- * texts was tried (2026-12-02, three variants: weight 1 and 0.35, with and without them as
- * stereotype negatives): held-out prose with an unsafe score of at least 0.5 fell from 2.7% to
- * 0.0-0.3%, but XSTest-safe false positives rose from 6.0% to 7.6-8.4%, CoCoNot contrast from 7.7%
- * to 9.2-9.8%, benign HolisticBias flags from 0.8% to 0.9-1.0% and macro AUPRC fell, while the
- * policy flagged held-out prose at 0.1% before and 0.0% after.
+ * <p>The training documents' sentences teach the <em>overall</em> unsafe head only ({@link
+ * LabelledText#benignOverallOnly}), each document one split group. Without them 2.7% of held-out
+ * prose sentences had an overall unsafe score of at least 0.5 ("implement European animal welfare
+ * policy and legislation ..." 0.82), and 0.5 is the bias audit's default unsafe threshold. They are
+ * kept away from the category heads, which are what the policy decides on: labelling them benign
+ * for every head was tried (2026-12-02, three variants) and raised XSTest-safe false positives from
+ * 6.0% to 7.6-8.4%, CoCoNot contrast from 7.7% to 9.2-9.8% and benign HolisticBias flags from 0.8%
+ * to 0.9-1.0%. The category heads' training skips texts whose label is unknown, in the same order,
+ * so they come out as they were.
+ *
+ * <p>The documents the generator holds out are the quality report's false-positive set for prose
+ * ({@link #heldOutSentences}), never trained on.
  */
 public final class EuroparlProse {
+  /** Source name in splits and reports. */
+  public static final String SOURCE = "europarl";
+
   /** Shorter fragments ("Thank you.", headings) carry no evidence either way. */
   static final int MIN_WORDS = 3;
 
   private EuroparlProse() {}
+
+  /** Sentences of the training documents, benign for the overall head, grouped by document. */
+  public static List<LabelledText> training(EuroparlCorpus corpus) {
+    List<LabelledText> out = new ArrayList<>();
+    List<String> documents = corpus.trainingDocuments();
+    for (int d = 0; d < documents.size(); d++) {
+      for (String sentence : sentences(List.of(documents.get(d)))) {
+        out.add(LabelledText.benignOverallOnly(SOURCE, SOURCE + "-" + d, sentence));
+      }
+    }
+    return out;
+  }
 
   /** Sentences of the held-out documents: prose no model here was trained on. */
   public static List<String> heldOutSentences(EuroparlCorpus corpus) {

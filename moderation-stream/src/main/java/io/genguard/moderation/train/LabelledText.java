@@ -32,6 +32,17 @@ public record LabelledText(String source, String group, String text, byte[] labe
   }
 
   /**
+   * Benign for the overall head only, every category unknown: for text that is benign in every
+   * respect but should teach only the overall head (see {@link EuroparlProse}).
+   */
+  public static LabelledText benignOverallOnly(String source, String group, String text) {
+    byte[] labels = new byte[Heads.COUNT];
+    Arrays.fill(labels, UNKNOWN);
+    labels[Heads.UNSAFE] = NEGATIVE;
+    return new LabelledText(source, group, text, labels);
+  }
+
+  /**
    * Unsafe, positive in {@code positives}, unknown in {@code unknown}, negative elsewhere. With no
    * positives and no unknowns every category is unknown (the source says only "unsafe").
    */

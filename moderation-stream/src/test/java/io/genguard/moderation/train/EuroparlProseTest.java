@@ -20,6 +20,26 @@ class EuroparlProseTest {
   }
 
   @Test
+  void shouldTeachOnlyTheOverallHeadAndGroupSentencesByDocument() {
+    EuroparlCorpus corpus = EuroparlCorpus.load();
+    List<LabelledText> training = EuroparlProse.training(corpus);
+    assertThat(training).hasSizeGreaterThan(5_000);
+    for (LabelledText text : training) {
+      assertThat(text.source()).isEqualTo(EuroparlProse.SOURCE);
+      assertThat(text.group()).startsWith(EuroparlProse.SOURCE + "-");
+      assertThat(text.label(Heads.UNSAFE)).isEqualTo(LabelledText.NEGATIVE);
+      for (int head = 1; head < Heads.COUNT; head++) {
+        assertThat(text.label(head)).isEqualTo(LabelledText.UNKNOWN);
+      }
+    }
+    Set<String> groups = new HashSet<>();
+    training.forEach(text -> groups.add(text.group()));
+    // One group per document; a few documents are only a heading or a one-word answer.
+    int documents = corpus.trainingDocuments().size();
+    assertThat(groups.size()).isBetween(documents * 9 / 10, documents);
+  }
+
+  @Test
   void shouldTakeOnlyTheDocumentsTheGeneratorHoldsOut() {
     EuroparlCorpus corpus = EuroparlCorpus.load();
     List<String> heldOut = EuroparlProse.heldOutSentences(corpus);

@@ -40,6 +40,14 @@ final class BenchCommand implements Callable<Integer> {
               + " (default ${DEFAULT-VALUE}).")
   int warmup;
 
+  @Option(
+      names = "--rounds",
+      defaultValue = "1",
+      description =
+          "moderation: job rounds, each between two bare-scorer runs; the ratio reported is the"
+              + " median over rounds (default ${DEFAULT-VALUE}).")
+  int rounds;
+
   @Parameters(
       index = "0",
       defaultValue = "plumbing",
@@ -58,8 +66,10 @@ final class BenchCommand implements Callable<Integer> {
               + outputs
               + " outputs of ~100 words, scorer "
               + scorer
-              + "; bare scorer first, then the Flink job");
-      System.out.println(ModerationBenchmark.run(scorer, outputs, warmup, rate).json());
+              + "; bare scorer and Flink job alternately, "
+              + rounds
+              + " job round(s)");
+      System.out.println(ModerationBenchmark.run(scorer, outputs, warmup, rate, rounds).json());
       return 0;
     }
     if (!what.equals("plumbing")) {

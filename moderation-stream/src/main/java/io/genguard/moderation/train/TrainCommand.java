@@ -439,12 +439,32 @@ public final class TrainCommand {
     try {
       new ObjectMapper()
           .enable(SerializationFeature.INDENT_OUTPUT)
-          .writeValue(file.toFile(), value);
+          .writeValue(file.toFile(), stableOrder(value));
       Files.writeString(
           file, Files.readString(file, StandardCharsets.UTF_8) + "\n", StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write " + file, e);
     }
+  }
+
+  /**
+   * The same value with every map that has no order of its own ({@code Map.of}, {@code HashMap})
+   * sorted by key: their iteration order changes between JVM runs, and a retrained model's
+   * metrics.json should differ only where the numbers do. Ordered maps keep their order.
+   */
+  static Object stableOrder(Object value) {
+    if (value instanceof Map<?, ?> map) {
+      Map<Object, Object> out =
+          map instanceof LinkedHashMap<?, ?> || map instanceof java.util.SortedMap<?, ?>
+              ? new LinkedHashMap<>()
+              : new TreeMap<>();
+      map.forEach((key, entry) -> out.put(key, stableOrder(entry)));
+      return out;
+    }
+    if (value instanceof List<?> list) {
+      return list.stream().map(TrainCommand::stableOrder).toList();
+    }
+    return value;
   }
 
   private static double seconds(long startNanos) {

@@ -1,0 +1,36 @@
+package io.genguard.moderation.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainCommandTest {
+  @Test
+  void shouldWriteUnorderedMapsSortedAndOrderedMapsAsTheyAre(@TempDir Path dir) throws Exception {
+    Map<String, Object> heads = new LinkedHashMap<>();
+    heads.put("unsafe", 1);
+    heads.put("hate", 2);
+    Map<String, Object> metrics = new LinkedHashMap<>();
+    metrics.put("model", "m");
+    metrics.put(
+        "features", Map.of("dimensions", 4, "wordNgrams", "1-2", "charNgrams", "2-5", "x", 0));
+    metrics.put("heads", heads);
+    metrics.put("folds", List.of(Map.of("b", 1, "a", 2, "c", 3)));
+    Path file = dir.resolve("metrics.json");
+
+    TrainCommand.writeJson(file, metrics);
+
+    String json = Files.readString(file).replaceAll("\\s+", "");
+    assertThat(json)
+        .isEqualTo(
+            "{\"model\":\"m\",\"features\":{\"charNgrams\":\"2-5\",\"dimensions\":4,"
+                + "\"wordNgrams\":\"1-2\",\"x\":0},\"heads\":{\"unsafe\":1,\"hate\":2},"
+                + "\"folds\":[{\"a\":2,\"b\":1,\"c\":3}]}");
+  }
+}

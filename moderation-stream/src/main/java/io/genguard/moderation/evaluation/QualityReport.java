@@ -224,8 +224,7 @@ public final class QualityReport {
     List<ContentScores> testScores = scoreInBatches(scorer, testTexts, name + " test split");
     boolean[] flagged = new boolean[test.size()];
     for (int i = 0; i < test.size(); i++) {
-      flagged[i] =
-          decide(policy, testTexts.get(i), testScores.get(i)).decision() != Decision.RELEASE;
+      flagged[i] = flagged(policy, testTexts.get(i), testScores.get(i));
     }
     Map<String, HeadResult> heads = new LinkedHashMap<>();
     for (int h = 0; h < Heads.COUNT; h++) {
@@ -300,8 +299,7 @@ public final class QualityReport {
     Map<String, int[]> byType = new TreeMap<>();
     for (int i = 0; i < xsTest.size(); i++) {
       EvaluationSets.XsTestPrompt prompt = xsTest.get(i);
-      boolean isFlagged =
-          decide(policy, prompt.prompt(), xsScores.get(i)).decision() != Decision.RELEASE;
+      boolean isFlagged = flagged(policy, prompt.prompt(), xsScores.get(i));
       if (prompt.safe()) {
         safe++;
         safeFlagged += isFlagged ? 1 : 0;
@@ -316,18 +314,12 @@ public final class QualityReport {
     Map<String, Rate> xsByType = new LinkedHashMap<>();
     byType.forEach((type, t) -> xsByType.put(type, new Rate(t[0], t[1])));
     List<ContentScores> coScores = scoreInBatches(scorer, coconot, name + " CoCoNot contrast");
-    int coFlagged = 0;
-    for (int i = 0; i < coconot.size(); i++) {
-      coFlagged +=
-          decide(policy, coconot.get(i), coScores.get(i)).decision() != Decision.RELEASE ? 1 : 0;
-    }
+    int coFlagged = flaggedCount(policy, coconot, coScores);
     List<ContentScores> proseScores = scoreInBatches(scorer, prose, name + " Europarl prose");
-    int proseFlagged = 0;
+    int proseFlagged = flaggedCount(policy, prose, proseScores);
     int proseUnsafe = 0;
-    for (int i = 0; i < prose.size(); i++) {
-      proseFlagged +=
-          decide(policy, prose.get(i), proseScores.get(i)).decision() != Decision.RELEASE ? 1 : 0;
-      proseUnsafe += proseScores.get(i).unsafe() >= PROSE_UNSAFE_SCORE ? 1 : 0;
+    for (ContentScores scores : proseScores) {
+      proseUnsafe += scores.unsafe() >= PROSE_UNSAFE_SCORE ? 1 : 0;
     }
 
     HolisticResult holisticResult = holistic(scorer, name, policy, holistic);
@@ -369,7 +361,7 @@ public final class QualityReport {
     int[] preferred = new int[2];
     for (int i = 0; i < sentences.size(); i++) {
       EvaluationSets.HolisticSentence s = sentences.get(i);
-      boolean isFlagged = decide(policy, s.text(), scores.get(i)).decision() != Decision.RELEASE;
+      boolean isFlagged = flagged(policy, s.text(), scores.get(i));
       if (s.negativeTemplate()) {
         negative++;
         negativeFlagged += isFlagged ? 1 : 0;
@@ -469,11 +461,26 @@ public final class QualityReport {
   }
 
   /** The full policy decision for a text: screening, scores and bias findings (no provenance). */
-  PolicyVerdict decide(Policy policy, String text, ContentScores scores) {
+  /**
+   * Whether the policy would hold the text back (REVIEW or BLOCK), as the moderation job decides.
+   */
+  boolean flagged(Policy policy, String text, ContentScores scores) {
     TextScreening.Result screened = screening.screen(text);
     BiasFindings findings = bias.analyze(text);
-    return PolicyEngine.decide(
-        policy, new ModerationFindings(null, scores, null, findings, null, screened.findings()));
+    PolicyVerdict verdict =
+        PolicyEngine.decide(
+            policy,
+            new ModerationFindings(null, scores, null, findings, null, screened.findings()));
+    return verdict.decision() != Decision.RELEASE;
+  }
+
+  /** How many of {@code texts} the policy would hold back. */
+  private int flaggedCount(Policy policy, List<String> texts, List<ContentScores> scores) {
+    int count = 0;
+    for (int i = 0; i < texts.size(); i++) {
+      count += flagged(policy, texts.get(i), scores.get(i)) ? 1 : 0;
+    }
+    return count;
   }
 
   List<ContentScores> scoreInBatches(ContentScorer scorer, List<String> texts, String what) {

@@ -33,6 +33,23 @@ class PolicyEngineTest {
   }
 
   @Test
+  void shouldNameTheCategoryClosestToItsOwnThresholdWhenReleasing() {
+    // hate is 0.31 of its way to 0.50; self_harm, at 0.0, is a smaller gap (0.30) from its lower
+    // threshold but no nearer to being held.
+    PolicyVerdict verdict =
+        engine.decide(
+            ModerationFindings.scored(
+                "t1", scores(0.0, Category.HATE, 0.157, Category.HARASSMENT, 0.10)));
+    assertThat(verdict.reasons())
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.category()).isEqualTo("hate");
+              assertThat(reason.message()).contains("closest: hate 0.157 < 0.50");
+            });
+  }
+
+  @Test
   void shouldReviewWhenACategoryReachesItsReviewThreshold() {
     PolicyVerdict verdict =
         engine.decide(ModerationFindings.scored("t1", scores(0.01, Category.ILLICIT, 0.50)));

@@ -4,6 +4,7 @@ import static io.genguard.moderation.evaluation.QualityReport.num;
 import static io.genguard.moderation.evaluation.QualityReport.pct;
 
 import io.genguard.moderation.evaluation.QualityReport.HeadResult;
+import io.genguard.moderation.evaluation.QualityReport.HolisticResult;
 import io.genguard.moderation.evaluation.QualityReport.Rate;
 import io.genguard.moderation.evaluation.QualityReport.ScorerResults;
 import io.genguard.moderation.policy.PolicySet;
@@ -233,21 +234,14 @@ final class QualityMarkdown {
           .append(num(h.sameRateDescriptorRatio()))
           .append(" |\n");
     }
-    md.append("\nFlag rate per axis (benign templates):\n\n| axis |");
-    for (ScorerResults r : results) {
-      md.append(' ').append(r.name()).append(" |");
-    }
-    md.append("\n|---|");
-    results.forEach(r -> md.append("---|"));
-    md.append('\n');
-    for (String axis : main.holistic().byAxis().keySet()) {
-      md.append("| ").append(axis).append(" |");
-      for (ScorerResults r : results) {
-        Rate rate = r.holistic().byAxis().get(axis);
-        md.append(' ').append(rate == null ? "n/a" : rate(rate)).append(" |");
-      }
-      md.append('\n');
-    }
+    md.append("\nFlag rate per axis (benign templates):\n\n");
+    appendPerAxis(md, results, main.holistic().byAxis().keySet(), HolisticResult::byAxis);
+    md.append(
+        "\nFlag rate per axis, dislike templates (\"I hate ...\", \"I don't like ...\", \"I think"
+            + " ... are the worst.\"): not benign, so a fall here beside a benign gain is a trade to"
+            + " look at, not a second gain:\n\n");
+    appendPerAxis(
+        md, results, main.holistic().negativeByAxis().keySet(), HolisticResult::negativeByAxis);
     for (ScorerResults r : results) {
       md.append("\nWorst descriptors, ")
           .append(r.name())
@@ -366,6 +360,29 @@ final class QualityMarkdown {
             + " they were); before, 2.7% of the held-out prose scored at least 0.5, the bias audit's default"
             + " unsafe threshold. Labelling the prose benign for every head was tried and rejected: XSTest"
             + " safe 6.0% -> 7.6-8.4%, CoCoNot contrast 7.7% -> 9.2-9.8% flagged.\n");
+  }
+
+  /** One row per axis, one column per scorer. */
+  private static void appendPerAxis(
+      StringBuilder md,
+      List<ScorerResults> results,
+      java.util.Set<String> axes,
+      java.util.function.Function<HolisticResult, Map<String, Rate>> byAxis) {
+    md.append("| axis |");
+    for (ScorerResults r : results) {
+      md.append(' ').append(r.name()).append(" |");
+    }
+    md.append("\n|---|");
+    results.forEach(r -> md.append("---|"));
+    md.append('\n');
+    for (String axis : axes) {
+      md.append("| ").append(axis).append(" |");
+      for (ScorerResults r : results) {
+        Rate rate = byAxis.apply(r.holistic()).get(axis);
+        md.append(' ').append(rate == null ? "n/a" : rate(rate)).append(" |");
+      }
+      md.append('\n');
+    }
   }
 
   /** Texts of {@code source} in all three splits after deduplication. */

@@ -168,6 +168,7 @@ public final class QualityReport {
       int sentences,
       Rate benign,
       Rate negativeTemplates,
+      Map<String, Rate> negativeByAxis,
       Map<String, Rate> byAxis,
       Map<String, Rate> byDescriptor,
       Map<String, String> descriptorAxis,
@@ -338,7 +339,7 @@ public final class QualityReport {
         throughput);
   }
 
-  private HolisticResult holistic(
+  HolisticResult holistic(
       ContentScorer scorer,
       String name,
       Policy policy,
@@ -349,6 +350,7 @@ public final class QualityReport {
             sentences.stream().map(EvaluationSets.HolisticSentence::text).toList(),
             name + " HolisticBias");
     Map<String, int[]> byAxis = new TreeMap<>();
+    Map<String, int[]> negativeByAxis = new TreeMap<>();
     Map<String, int[]> byDescriptor = new TreeMap<>();
     Map<String, int[]> byPreferredDescriptor = new TreeMap<>();
     Map<String, int[]> byBucket = new TreeMap<>();
@@ -365,6 +367,7 @@ public final class QualityReport {
       if (s.negativeTemplate()) {
         negative++;
         negativeFlagged += isFlagged ? 1 : 0;
+        tally(negativeByAxis, s.axis(), isFlagged);
         continue;
       }
       benign++;
@@ -388,6 +391,7 @@ public final class QualityReport {
         sentences.size(),
         new Rate(benignFlagged, benign),
         new Rate(negativeFlagged, negative),
+        rates(negativeByAxis),
         axes,
         descriptors,
         descriptorAxis,
@@ -460,9 +464,9 @@ public final class QualityReport {
     return max == 0 ? Double.NaN : min / max;
   }
 
-  /** The full policy decision for a text: screening, scores and bias findings (no provenance). */
   /**
-   * Whether the policy would hold the text back (REVIEW or BLOCK), as the moderation job decides.
+   * Whether the policy would hold the text back (REVIEW or BLOCK), as the moderation job decides:
+   * screening, scores and bias findings (no provenance).
    */
   boolean flagged(Policy policy, String text, ContentScores scores) {
     TextScreening.Result screened = screening.screen(text);

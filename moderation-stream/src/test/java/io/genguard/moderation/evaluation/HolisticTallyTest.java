@@ -1,0 +1,55 @@
+package io.genguard.moderation.evaluation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.genguard.moderation.evaluation.QualityReport.HolisticResult;
+import io.genguard.moderation.evaluation.QualityReport.Rate;
+import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.policy.PolicySet;
+import io.genguard.moderation.scoring.KeywordBaselineScorer;
+import io.genguard.moderation.train.EvaluationSets;
+import io.genguard.moderation.train.EvaluationSets.HolisticSentence;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class HolisticTallyTest {
+  private static final String BENIGN = "I'm {noun_phrase}.";
+  private static final String DISLIKE = EvaluationSets.NEGATIVE_TEMPLATES.get(0);
+
+  @Test
+  void shouldCountDislikeTemplatesPerAxisApartFromTheBenignOnes() {
+    PolicySet policies = PolicyLoader.loadDefault();
+    QualityReport report =
+        new QualityReport(new PrintStream(new ByteArrayOutputStream()), policies);
+    // The keyword baseline flags exactly the sentences with a listed word ("retarded").
+    List<HolisticSentence> sentences =
+        List.of(
+            sentence("I'm a retarded man.", "ability", "retarded", BENIGN),
+            sentence("I'm a Deaf man.", "ability", "Deaf", BENIGN),
+            sentence("I hate retarded men.", "ability", "retarded", DISLIKE),
+            sentence("I hate Deaf men.", "ability", "Deaf", DISLIKE),
+            sentence("I hate Sikh men.", "religion", "Sikh", DISLIKE));
+
+    HolisticResult result =
+        report.holistic(
+            KeywordBaselineScorer.loadDefault(),
+            "keyword-baseline",
+            policies.defaultPolicy(),
+            sentences);
+
+    assertThat(result.benign()).isEqualTo(new Rate(1, 2));
+    assertThat(result.byAxis()).containsOnlyKeys("ability");
+    assertThat(result.negativeTemplates()).isEqualTo(new Rate(1, 3));
+    assertThat(result.negativeByAxis())
+        .containsEntry("ability", new Rate(1, 2))
+        .containsEntry("religion", new Rate(0, 1))
+        .hasSize(2);
+  }
+
+  private static HolisticSentence sentence(
+      String text, String axis, String descriptor, String template) {
+    return new HolisticSentence(text, axis, "bucket", descriptor, false, "man", template);
+  }
+}

@@ -13,6 +13,7 @@ import io.genguard.schemas.EventIds;
 import io.genguard.schemas.TopicProvisioner;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.TestInput;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,12 +30,9 @@ import java.util.jar.JarFile;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -130,56 +128,52 @@ class ModerationJobMainITCase {
   }
 
   private static List<GenerationOutput> produceOutputs(String bootstrapServers) {
-    Map<String, Object> properties = new HashMap<>();
-    properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     List<GenerationOutput> outputs = new java.util.ArrayList<>();
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(properties)) {
-      for (int i = 0; i < OUTPUTS; i++) {
-        String requestId = EventIds.random();
-        GenerationOutput output =
-            GenerationOutput.newBuilder()
-                .setEventId(EventIds.nameBased("output-event", requestId))
-                .setOutputId("out-" + requestId)
-                .setRequestId(requestId)
-                .setTenantId("shaded-jar-it")
-                .setText(
-                    i % 4 == 0
-                        ? "I will hurt you and your family"
-                        : "The committee met on Tuesday to discuss the budget " + i)
-                .setModel(
-                    ModelRef.newBuilder()
-                        .setName("test-model")
-                        .setVersion("1")
-                        .setBackend("builtin")
-                        .build())
-                .setParameters(
-                    SamplingParameters.newBuilder()
-                        .setMaxTokens(20)
-                        .setTemperature(1.0)
-                        .setTopK(0)
-                        .setTopP(1.0)
-                        .setSeed(1L)
-                        .build())
-                .setCost(
-                    GenerationCost.newBuilder()
-                        .setPromptTokens(3)
-                        .setOutputTokens(9)
-                        .setComputeMillis(2)
-                        .setDevice("cpu")
-                        .setEnergyJoules(0.01)
-                        .build())
-                .setGeneratedAt(Instant.now())
-                .build();
-        producer.send(
-            new ProducerRecord<>(
-                Topics.GENERATION_OUTPUTS.name(),
-                requestId.getBytes(StandardCharsets.UTF_8),
-                Topics.GENERATION_OUTPUTS.codec().encode(output)));
-        outputs.add(output);
-      }
+    List<ProducerRecord<byte[], byte[]>> records = new java.util.ArrayList<>();
+    for (int i = 0; i < OUTPUTS; i++) {
+      String requestId = EventIds.random();
+      GenerationOutput output =
+          GenerationOutput.newBuilder()
+              .setEventId(EventIds.nameBased("output-event", requestId))
+              .setOutputId("out-" + requestId)
+              .setRequestId(requestId)
+              .setTenantId("shaded-jar-it")
+              .setText(
+                  i % 4 == 0
+                      ? "I will hurt you and your family"
+                      : "The committee met on Tuesday to discuss the budget " + i)
+              .setModel(
+                  ModelRef.newBuilder()
+                      .setName("test-model")
+                      .setVersion("1")
+                      .setBackend("builtin")
+                      .build())
+              .setParameters(
+                  SamplingParameters.newBuilder()
+                      .setMaxTokens(20)
+                      .setTemperature(1.0)
+                      .setTopK(0)
+                      .setTopP(1.0)
+                      .setSeed(1L)
+                      .build())
+              .setCost(
+                  GenerationCost.newBuilder()
+                      .setPromptTokens(3)
+                      .setOutputTokens(9)
+                      .setComputeMillis(2)
+                      .setDevice("cpu")
+                      .setEnergyJoules(0.01)
+                      .build())
+              .setGeneratedAt(Instant.now())
+              .build();
+      records.add(
+          new ProducerRecord<>(
+              Topics.GENERATION_OUTPUTS.name(),
+              requestId.getBytes(StandardCharsets.UTF_8),
+              Topics.GENERATION_OUTPUTS.codec().encode(output)));
+      outputs.add(output);
     }
+    TestInput.sendAll(bootstrapServers, records);
     return outputs;
   }
 

@@ -15,6 +15,7 @@ import io.genguard.services.generator.GeneratorMain;
 import io.genguard.services.runtime.ServiceProcess;
 import io.genguard.services.topics.ProvisionTopicsMain;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.TestInput;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,11 +30,9 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -133,17 +132,13 @@ class ServicesITCase {
                     .build())
             .setSubmittedAt(Instant.now())
             .build();
-    Map<String, Object> properties = new HashMap<>();
-    properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(properties)) {
-      producer.send(
-          new ProducerRecord<>(
-              Topics.GENERATION_REQUESTS.name(),
-              request.getRequestId().getBytes(StandardCharsets.UTF_8),
-              Topics.GENERATION_REQUESTS.codec().encode(request)));
-    }
+    TestInput.sendAll(
+        bootstrapServers,
+        List.of(
+            new ProducerRecord<>(
+                Topics.GENERATION_REQUESTS.name(),
+                request.getRequestId().getBytes(StandardCharsets.UTF_8),
+                Topics.GENERATION_REQUESTS.codec().encode(request))));
     return request.getRequestId();
   }
 

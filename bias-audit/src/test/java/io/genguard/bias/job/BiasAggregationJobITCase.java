@@ -13,6 +13,7 @@ import io.genguard.events.v1.ModelRef;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.TestInput;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -250,17 +251,17 @@ class BiasAggregationJobITCase {
         .toList();
   }
 
-  private static void produce(List<ModerationVerdict> verdicts) throws Exception {
-    try (KafkaProducer<byte[], byte[]> producer = producer()) {
-      for (ModerationVerdict verdict : verdicts) {
-        producer.send(
-            new ProducerRecord<>(
-                Topics.MODERATION_VERDICTS.name(),
-                verdict.getRequestId().getBytes(StandardCharsets.UTF_8),
-                Topics.MODERATION_VERDICTS.codec().encode(verdict)));
-      }
-      producer.flush();
-    }
+  private static void produce(List<ModerationVerdict> verdicts) {
+    TestInput.sendAll(
+        infra.kafkaBootstrapServers(),
+        verdicts.stream()
+            .map(
+                verdict ->
+                    new ProducerRecord<>(
+                        Topics.MODERATION_VERDICTS.name(),
+                        verdict.getRequestId().getBytes(StandardCharsets.UTF_8),
+                        Topics.MODERATION_VERDICTS.codec().encode(verdict)))
+            .toList());
   }
 
   private static void produceGarbage(String run) throws Exception {

@@ -10,6 +10,7 @@ import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.moderation.fixtures.Events;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.TestInput;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -156,19 +157,18 @@ class ModerationJobITCase {
     return Long.parseLong(checkpoint.getFileName().toString().replace("chk-", ""));
   }
 
-  private static void produce(String prefix, int from, int to) throws Exception {
-    try (var producer = producer()) {
-      for (int i = from; i < to; i++) {
-        GenerationOutput output =
-            Events.output(prefix + i, i % 7 == 0 ? "a forbidden text " + i : "fine text " + i);
-        producer.send(
-            new ProducerRecord<>(
-                Topics.GENERATION_OUTPUTS.name(),
-                output.getRequestId().getBytes(StandardCharsets.UTF_8),
-                Topics.GENERATION_OUTPUTS.codec().encode(output)));
-      }
-      producer.flush();
+  private static void produce(String prefix, int from, int to) {
+    List<ProducerRecord<byte[], byte[]>> records = new java.util.ArrayList<>();
+    for (int i = from; i < to; i++) {
+      GenerationOutput output =
+          Events.output(prefix + i, i % 7 == 0 ? "a forbidden text " + i : "fine text " + i);
+      records.add(
+          new ProducerRecord<>(
+              Topics.GENERATION_OUTPUTS.name(),
+              output.getRequestId().getBytes(StandardCharsets.UTF_8),
+              Topics.GENERATION_OUTPUTS.codec().encode(output)));
     }
+    TestInput.sendAll(infra.kafkaBootstrapServers(), records);
   }
 
   private static void produceGarbage(String prefix) throws Exception {

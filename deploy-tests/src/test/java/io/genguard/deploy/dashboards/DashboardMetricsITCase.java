@@ -213,9 +213,19 @@ class DashboardMetricsITCase {
     }
   }
 
+  /** Sends and waits for the acknowledgement, so that a lost record fails here, with its cause. */
   private static void send(
       KafkaProducer<byte[], byte[]> producer, String topic, String key, byte[] value) {
-    producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
+    try {
+      producer
+          .send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value))
+          .get(60, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while sending to " + topic, e);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("test record to " + topic + " did not land", e);
+    }
   }
 
   private static KafkaProducer<byte[], byte[]> producer(String bootstrapServers) {

@@ -3,19 +3,18 @@ package io.genguard.observability.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.TestInput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 class ConsumerGroupLagCollectorITCase {
@@ -25,14 +24,16 @@ class ConsumerGroupLagCollectorITCase {
   void shouldReportRecordsAGroupHasNotCommittedPastPerTopic() throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     infra.createTopics(2, List.of(TOPIC));
-    Map<String, Object> producerProperties = new HashMap<>(infra.kafkaClientProperties());
-    producerProperties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-    producerProperties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-    try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProperties)) {
-      for (int i = 0; i < 10; i++) {
-        producer.send(new ProducerRecord<>(TOPIC, i % 2, "k" + i, "v" + i));
-      }
+    List<ProducerRecord<byte[], byte[]>> records = new java.util.ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      records.add(
+          new ProducerRecord<>(
+              TOPIC,
+              i % 2,
+              ("k" + i).getBytes(StandardCharsets.UTF_8),
+              ("v" + i).getBytes(StandardCharsets.UTF_8)));
     }
+    TestInput.sendAll(infra.kafkaBootstrapServers(), records);
     commit(
         "genguard-lag-it",
         Map.of(new TopicPartition(TOPIC, 0), 2L, new TopicPartition(TOPIC, 1), 5L));

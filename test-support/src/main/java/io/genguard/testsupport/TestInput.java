@@ -20,12 +20,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *
  * <p>A plain {@code send} without looking at its future can lose input silently: on 2026-12-02 a CI
  * run's idempotent producer got NOT_LEADER_OR_FOLLOWER for a partition the admin client already
- * reported a leader for, then OUT_OF_ORDER_SEQUENCE_NUMBER on every retry (the broker had appended
- * the first batch; KAFKA-14884, KAFKA-18202), until the batch expired two minutes later and the
- * test waited four more for verdicts of outputs that were never written. Here every send is
- * awaited; records that failed are sent again by a new producer (a new producer id, so no stale
- * sequence), a few times, and the test fails with the cause if they still do not land. A record may
- * then exist twice; tests that use this count distinct ids.
+ * reported a leader for, then OUT_OF_ORDER_SEQUENCE_NUMBER on every retry (incoming sequence 0, the
+ * partition's producer state already at 6; KAFKA-14884, KAFKA-18202), until the batch expired two
+ * minutes later and the test waited four more for verdicts of outputs that were never written. Here
+ * every send is awaited; records that failed are sent again by a new producer (a new producer id,
+ * so no stale sequence), a few times, and the test fails with the cause if they still do not land.
+ * A record may then exist twice, but only after a failure that would otherwise have lost it.
  */
 public final class TestInput {
   /** Attempts per record, each with a fresh producer. */

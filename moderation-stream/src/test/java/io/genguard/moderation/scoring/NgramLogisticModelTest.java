@@ -54,18 +54,46 @@ class NgramLogisticModelTest {
         .isEqualTo(model.quantized().margins("a fitch and a pitch"));
   }
 
+  /**
+   * A file header as {@link NgramLogisticModel#write} starts it: 16 dimensions, n-grams 2 / 2-5.
+   */
+  private static java.io.DataOutputStream header(ByteArrayOutputStream bytes, int format)
+      throws java.io.IOException {
+    java.io.DataOutputStream data =
+        new java.io.DataOutputStream(new java.util.zip.GZIPOutputStream(bytes));
+    data.writeInt(0x47474e47);
+    data.writeInt(format);
+    data.writeUTF("0.9.0");
+    data.writeInt(16);
+    data.writeInt(2);
+    data.writeInt(2);
+    data.writeInt(5);
+    return data;
+  }
+
+  @Test
+  void shouldReadFormatOneModelsWithoutAVocabulary() throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (java.io.DataOutputStream data = header(bytes, 1)) {
+      data.writeInt(1);
+      data.writeUTF("unsafe");
+      data.writeDouble(0.5);
+      data.writeDouble(1.0);
+      data.writeDouble(0.0);
+      data.writeFloat(0.01f);
+      data.write(new byte[16]);
+    }
+    NgramLogisticModel model =
+        NgramLogisticModel.read(new ByteArrayInputStream(bytes.toByteArray()));
+    assertThat(model.features().knownWords()).isSameAs(KnownWords.NONE);
+    assertThat(model.modelVersion()).isEqualTo("0.9.0");
+    assertThat(model.margins("anything")).containsEntry("unsafe", 0.5);
+  }
+
   @Test
   void shouldRejectAFileWithAnImpossibleNumberOfWords() throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (java.io.DataOutputStream data =
-        new java.io.DataOutputStream(new java.util.zip.GZIPOutputStream(bytes))) {
-      data.writeInt(0x47474e47);
-      data.writeInt(2);
-      data.writeUTF("0.0.1");
-      data.writeInt(16);
-      data.writeInt(2);
-      data.writeInt(2);
-      data.writeInt(5);
+    try (java.io.DataOutputStream data = header(bytes, 2)) {
       data.writeInt(-3);
     }
     assertThatThrownBy(() -> NgramLogisticModel.read(new ByteArrayInputStream(bytes.toByteArray())))

@@ -88,31 +88,4 @@ class NgramLogisticScorerTest {
     assertThat(known.contains("stupid")).isTrue();
     assertThat(known.sortedHeads()).containsExactly("harassment", "hate", "unsafe");
   }
-
-  @Test
-  void shouldReadFormatOneModelsWithoutAVocabulary() throws Exception {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (java.io.DataOutputStream data =
-        new java.io.DataOutputStream(new java.util.zip.GZIPOutputStream(bytes))) {
-      data.writeInt(0x47474e47);
-      data.writeInt(1);
-      data.writeUTF("0.9.0");
-      data.writeInt(16);
-      data.writeInt(2);
-      data.writeInt(2);
-      data.writeInt(5);
-      data.writeInt(1);
-      data.writeUTF("unsafe");
-      data.writeDouble(0.5);
-      data.writeDouble(1.0);
-      data.writeDouble(0.0);
-      data.writeFloat(0.01f);
-      data.write(new byte[16]);
-    }
-    NgramLogisticModel model =
-        NgramLogisticModel.read(new ByteArrayInputStream(bytes.toByteArray()));
-    assertThat(model.features().knownWords()).isSameAs(KnownWords.NONE);
-    assertThat(model.modelVersion()).isEqualTo("0.9.0");
-    assertThat(model.margins("anything")).containsEntry("unsafe", 0.5);
-  }
 }

@@ -90,7 +90,7 @@ public final class HashedNgramFeatures {
 
   /**
    * A sparse vector: sorted distinct indices and their values; L2 norm 1 unless empty or some words
-   * are known (then less: their character n-grams are left out).
+   * are judged by themselves (then less: some of their character n-grams are left out).
    */
   public record SparseVector(int[] indices, float[] values) {
     public double dot(float[] weights) {
@@ -127,8 +127,9 @@ public final class HashedNgramFeatures {
   }
 
   /**
-   * A text's vector with the dictionary (rare dictionary words without character n-grams) and
-   * without it (every word's n-grams); the same object twice when no word is judged by itself.
+   * A text's vector with the dictionary (rare dictionary words with only their stem's character
+   * n-grams) and without it (every word's n-grams); the same object twice when no word is judged by
+   * itself.
    */
   public record Vectors(SparseVector withDictionary, SparseVector everyWord) {}
 
@@ -194,7 +195,7 @@ public final class HashedNgramFeatures {
 
   /**
    * Both families, each divided by its norm; the character family by the norm of every word's
-   * n-grams ({@code charNorm}), though only unknown words' n-grams are in {@code chars}.
+   * n-grams ({@code charNorm}), though {@code chars} may leave some words' n-grams out.
    */
   private static SparseVector combine(Accumulated words, Accumulated chars, double charNorm) {
     double wordNorm = words.norm();

@@ -8,17 +8,19 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Ordinary English words, spelled correctly, and which of them the training data shows often. A
- * dictionary word the training data rarely or never shows is judged by itself, not by the letters
- * it shares with other words: {@link HashedNgramFeatures} gives it no character n-grams, so "fitch"
- * (a polecat) or "bigger" no longer borrow the weight of the slurs they resemble. Misspellings and
- * obfuscations ("b1tch", "biatch") keep their n-grams, and so do the words the training data shows
- * often ("hate", "women"), whose n-grams the model learned from them.
+ * Ordinary English words, spelled correctly, which of them the training data shows often, and the
+ * model heads they apply to. For those heads, a dictionary word the training data rarely or never
+ * shows is judged by itself and its word family, not by the letters it shares with other words:
+ * {@link HashedNgramFeatures} gives it only its stem's character n-grams, so "fitch" (a polecat) or
+ * "bigger" no longer borrow the weight of the slurs they resemble. Misspellings and obfuscations
+ * ("b1tch", "biatch") keep all their n-grams, and so do the words the training data shows often
+ * ("stupid", "people"), whose n-grams the model learned from them.
  *
- * <p>A word is known when it is in the set or when WordNet's inflection rules ("morphy": "women" is
- * in the set as an exception form, "pitches" strips to "pitch") take it to a word in the set. The
- * set is built by the train command (from WordNet, without offensive and slang words) and stored in
- * the model file, so a model always scores with the vocabulary it was trained with.
+ * <p>A word is in the dictionary when it is in the set or when WordNet's inflection rules
+ * ("morphy": "geese" is in the set as an exception form, "pitches" strips to "pitch") take it to a
+ * word in the set. All three are chosen by the train command (the dictionary from WordNet, see
+ * {@code WordNetVocabulary}; the frequent words by counting the training texts) and stored in the
+ * model file, so a model always scores with the dictionary it was trained with.
  *
  * <p>Immutable and thread-safe.
  */
@@ -54,7 +56,6 @@ public final class KnownWords {
   private final Set<String> words;
   private final String[] sortedFrequent;
   private final Set<String> frequent;
-
   private final Set<String> heads;
 
   private KnownWords(
@@ -63,7 +64,7 @@ public final class KnownWords {
     this.sorted = new TreeSet<>(words).toArray(String[]::new);
     this.frequent = Set.copyOf(frequent);
     this.sortedFrequent = new TreeSet<>(frequent).toArray(String[]::new);
-    this.heads = Set.copyOf(new TreeSet<>(heads));
+    this.heads = Set.copyOf(heads);
   }
 
   /**

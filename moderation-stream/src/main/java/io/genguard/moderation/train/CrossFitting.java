@@ -74,7 +74,8 @@ final class CrossFitting {
       PrintStream log) {
     long start = System.nanoTime();
     // Weights learn from every word's n-grams; margins (for calibration, stacking and scoring)
-    // come from the features as they score, where rare dictionary words have none (KnownWords).
+    // come from the features as they score, where rare dictionary words keep only their stems'
+    // n-grams for the heads the dictionary applies to (KnownWords).
     HashedNgramFeatures learning = features.withoutKnownWords();
     List<SparseVector> xs = new ArrayList<>(pool.size());
     for (LabelledText text : pool) {

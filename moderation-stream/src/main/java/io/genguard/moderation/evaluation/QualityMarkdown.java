@@ -10,6 +10,7 @@ import io.genguard.moderation.evaluation.QualityReport.ScorerResults;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.train.DeduplicatedSplit;
 import io.genguard.moderation.train.EuroparlProse;
+import io.genguard.moderation.train.EvaluationSets;
 import io.genguard.moderation.train.IdentityAugmentation;
 import java.util.List;
 import java.util.Locale;
@@ -188,6 +189,7 @@ final class QualityMarkdown {
         .forEach(
             (type, rate) ->
                 md.append("| ").append(type).append(" | ").append(rate(rate)).append(" |\n"));
+    appendHostile(md, results, main);
 
     md.append("\n## The moderator's own bias: HolisticBias\n\n");
     md.append("A seeded uniform sample of ")
@@ -411,5 +413,33 @@ final class QualityMarkdown {
 
   static String mark(String value, boolean met) {
     return value + (met ? " (met)" : " (MISSED)");
+  }
+
+  /** The explicit hostile statements: held per scorer, and the main scorer's released ones. */
+  static void appendHostile(StringBuilder md, List<ScorerResults> results, ScorerResults main) {
+    md.append("\n## Explicit hostility toward groups\n\n")
+        .append("Short hostile statements about demographic groups written for this report")
+        .append(" (")
+        .append(EvaluationSets.HOSTILE_STATEMENTS.substring(1))
+        .append(" in the jar; open dislike, dehumanizing, exclusion, sweeping stereotypes, wished")
+        .append(" harm), never trained on: every one should be held, so the count held is a")
+        .append(" recall on explicit hostility, the counterpart of the benign rates above.\n\n")
+        .append("| scorer | held (REVIEW or BLOCK) |\n|---|---|\n");
+    for (ScorerResults r : results) {
+      md.append("| ")
+          .append(r.name())
+          .append(" | ")
+          .append(rate(r.hostile().held()))
+          .append(" |\n");
+    }
+    md.append("\nReleased by ").append(main.name()).append(":");
+    if (main.hostile().released().isEmpty()) {
+      md.append(" none.\n");
+      return;
+    }
+    md.append("\n\n");
+    for (String statement : main.hostile().released()) {
+      md.append("- ").append(statement).append("\n");
+    }
   }
 }

@@ -132,6 +132,7 @@ public final class QualityReport {
       Rate xsTestUnsafeRecall,
       Rate coconotContrast,
       ProseResult prose,
+      HostileResult hostile,
       Map<String, Rate> xsTestByType,
       HolisticResult holistic,
       Throughput throughput) {}
@@ -144,6 +145,9 @@ public final class QualityReport {
   record ProseResult(Rate flagged, Rate unsafeScore) {}
 
   static final double PROSE_UNSAFE_SCORE = 0.5;
+
+  /** The project's explicit hostile statements: how many the policy held, and the ones released. */
+  record HostileResult(Rate held, List<String> released) {}
 
   record HeadResult(
       int positives,
@@ -195,6 +199,7 @@ public final class QualityReport {
     List<EvaluationSets.XsTestPrompt> xsTest = sets.xsTest();
     List<String> coconot = sets.coconotContrast();
     List<String> prose = EuroparlProse.heldOutSentences(EuroparlCorpus.load());
+    List<String> hostile = EvaluationSets.hostileStatements();
     List<EvaluationSets.HolisticSentence> holistic = sets.holisticBias(holisticSample, 20240604L);
     List<String> throughputTexts = ThroughputBenchmark.hundredTokenTexts(test, 1024);
     List<ScorerResults> results = new ArrayList<>();
@@ -202,7 +207,16 @@ public final class QualityReport {
       log.println("Scoring with " + name);
       try (ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(name.strip()))) {
         results.add(
-            measure(name.strip(), scorer, test, xsTest, coconot, prose, holistic, throughputTexts));
+            measure(
+                name.strip(),
+                scorer,
+                test,
+                xsTest,
+                coconot,
+                prose,
+                hostile,
+                holistic,
+                throughputTexts));
       }
     }
     log.printf("Quality report done in %.0f s%n", (System.nanoTime() - start) / 1e9);
@@ -217,6 +231,7 @@ public final class QualityReport {
       List<EvaluationSets.XsTestPrompt> xsTest,
       List<String> coconot,
       List<String> prose,
+      List<String> hostile,
       List<EvaluationSets.HolisticSentence> holistic,
       List<String> throughputTexts) {
     Policy policy = policies.defaultPolicy();
@@ -322,6 +337,14 @@ public final class QualityReport {
     for (ContentScores scores : proseScores) {
       proseUnsafe += scores.unsafe() >= PROSE_UNSAFE_SCORE ? 1 : 0;
     }
+    List<ContentScores> hostileScores =
+        scoreInBatches(scorer, hostile, name + " hostile statements");
+    List<String> hostileReleased = new ArrayList<>();
+    for (int i = 0; i < hostile.size(); i++) {
+      if (!flagged(policy, hostile.get(i), hostileScores.get(i))) {
+        hostileReleased.add(hostile.get(i));
+      }
+    }
 
     HolisticResult holisticResult = holistic(scorer, name, policy, holistic);
     Throughput throughput = ThroughputBenchmark.measure(scorer, throughputTexts, log);
@@ -334,6 +357,8 @@ public final class QualityReport {
         new Rate(unsafeFlagged, unsafe),
         new Rate(coFlagged, coconot.size()),
         new ProseResult(new Rate(proseFlagged, prose.size()), new Rate(proseUnsafe, prose.size())),
+        new HostileResult(
+            new Rate(hostile.size() - hostileReleased.size(), hostile.size()), hostileReleased),
         xsByType,
         holisticResult,
         throughput);

@@ -46,6 +46,33 @@ public final class EvaluationSets {
     return out;
   }
 
+  /** Classpath resource of {@link #hostileStatements()}. */
+  public static final String HOSTILE_STATEMENTS = "/evaluation/hostile-statements.txt";
+
+  /**
+   * Short statements of explicit hostility toward demographic groups, written for the quality
+   * report (open dislike, dehumanizing, exclusion, sweeping stereotypes, wished harm): every one
+   * should be held. Evaluation only: no training code reads them.
+   */
+  public static List<String> hostileStatements() {
+    try (java.io.InputStream in = EvaluationSets.class.getResourceAsStream(HOSTILE_STATEMENTS)) {
+      if (in == null) {
+        throw new IllegalStateException(HOSTILE_STATEMENTS + " is not on the classpath");
+      }
+      List<String> out = new ArrayList<>();
+      for (String line :
+          new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+        String statement = line.strip();
+        if (!statement.isEmpty() && !statement.startsWith("#")) {
+          out.add(statement);
+        }
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read " + HOSTILE_STATEMENTS, e);
+    }
+  }
+
   /** CoCoNot contrast prompts: benign requests that resemble ones a model should refuse. */
   public List<String> coconotContrast() {
     List<String> out = new ArrayList<>();

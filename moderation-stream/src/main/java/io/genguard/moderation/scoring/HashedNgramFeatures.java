@@ -148,22 +148,22 @@ public final class HashedNgramFeatures {
       }
     }
     IntList charCodes = new IntList(words.size() * 12);
-    IntList unknownCharCodes = new IntList(16);
-    boolean anyKnown = false;
+    // Positions in charCodes of the n-grams that words judged by themselves leave out (ascending);
+    // null while there are none, which is most texts.
+    IntList leftOut = null;
     for (String word : words) {
-      boolean known = knownWords.judgedByItself(word);
-      anyKnown |= known;
+      boolean byItself = knownWords.judgedByItself(word);
       String padded = " " + word + " ";
       for (int start = 0; start < padded.length(); start++) {
         long h = fnv(FNV_OFFSET, '#');
         for (int n = 1; n <= maxCharN && start + n <= padded.length(); n++) {
           h = fnv(h, padded.charAt(start + n - 1));
           if (n >= minCharN) {
-            int code = code(fmix(h));
-            charCodes.add(code);
-            if (!known || (start == 0 && n >= STEM_NGRAM)) {
-              unknownCharCodes.add(code);
+            if (byItself && !(start == 0 && n >= STEM_NGRAM)) {
+              leftOut = leftOut == null ? new IntList(16) : leftOut;
+              leftOut.add(charCodes.size);
             }
+            charCodes.add(code(fmix(h)));
           }
         }
       }
@@ -171,11 +171,11 @@ public final class HashedNgramFeatures {
     Accumulated wordFamily = accumulate(wordCodes);
     Accumulated allChars = accumulate(charCodes);
     SparseVector everyWord = combine(wordFamily, allChars, allChars.norm());
-    if (!anyKnown) {
+    if (leftOut == null) {
       return new Vectors(everyWord, everyWord);
     }
     return new Vectors(
-        combine(wordFamily, accumulate(unknownCharCodes), allChars.norm()), everyWord);
+        combine(wordFamily, accumulate(charCodes.without(leftOut)), allChars.norm()), everyWord);
   }
 
   /**
@@ -320,6 +320,20 @@ public final class HashedNgramFeatures {
         data = Arrays.copyOf(data, size * 2);
       }
       data[size++] = value;
+    }
+
+    /** The values except those at the given positions (ascending). */
+    IntList without(IntList positions) {
+      IntList kept = new IntList(size - positions.size);
+      int next = 0;
+      for (int i = 0; i < size; i++) {
+        if (next < positions.size && positions.data[next] == i) {
+          next++;
+        } else {
+          kept.add(data[i]);
+        }
+      }
+      return kept;
     }
 
     int[] toSortedArray() {

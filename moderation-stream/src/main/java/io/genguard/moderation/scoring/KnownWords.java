@@ -1,7 +1,6 @@
 package io.genguard.moderation.scoring;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
@@ -52,18 +51,14 @@ public final class KnownWords {
     {"s'", "s"}
   };
 
-  private final String[] sorted;
   private final Set<String> words;
-  private final String[] sortedFrequent;
   private final Set<String> frequent;
   private final Set<String> heads;
 
   private KnownWords(
       Collection<String> words, Collection<String> frequent, Collection<String> heads) {
     this.words = Set.copyOf(words);
-    this.sorted = new TreeSet<>(words).toArray(String[]::new);
     this.frequent = Set.copyOf(frequent);
-    this.sortedFrequent = new TreeSet<>(frequent).toArray(String[]::new);
     this.heads = Set.copyOf(heads);
   }
 
@@ -93,7 +88,7 @@ public final class KnownWords {
 
   /** The same dictionary for these model heads. */
   public KnownWords forHeads(Collection<String> headNames) {
-    return of(words, Arrays.asList(sortedFrequent), headNames);
+    return of(words, frequent, headNames);
   }
 
   /**
@@ -106,7 +101,7 @@ public final class KnownWords {
 
   /** The heads that score with the dictionary, sorted (what the model file stores). */
   public String[] sortedHeads() {
-    return new TreeSet<>(heads).toArray(String[]::new);
+    return sorted(heads);
   }
 
   private static void validate(Collection<String> words) {
@@ -166,16 +161,20 @@ public final class KnownWords {
 
   /** Number of dictionary words (inflected forms found by the rules not counted). */
   public int size() {
-    return sorted.length;
+    return words.size();
   }
 
   /** The dictionary words in sorted order (what the model file stores). */
   public String[] sortedWords() {
-    return Arrays.copyOf(sorted, sorted.length);
+    return sorted(words);
   }
 
   /** The words frequent in training, in sorted order (what the model file stores). */
   public String[] sortedFrequentWords() {
-    return Arrays.copyOf(sortedFrequent, sortedFrequent.length);
+    return sorted(frequent);
+  }
+
+  private static String[] sorted(Set<String> strings) {
+    return new TreeSet<>(strings).toArray(String[]::new);
   }
 }

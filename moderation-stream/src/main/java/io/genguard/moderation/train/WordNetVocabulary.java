@@ -9,7 +9,6 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -177,13 +176,11 @@ public final class WordNetVocabulary {
       }
       BufferedReader reader =
           new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
-      List<String> lines = new ArrayList<>();
       for (String line = reader.readLine(); line != null; line = reader.readLine()) {
         if (!line.isEmpty() && !line.startsWith(" ")) { // license header lines start with spaces
-          lines.add(line);
+          consumer.accept(line);
         }
       }
-      lines.forEach(consumer);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + resource, e);
     }

@@ -189,7 +189,7 @@ final class QualityMarkdown {
         .forEach(
             (type, rate) ->
                 md.append("| ").append(type).append(" | ").append(rate(rate)).append(" |\n"));
-    appendHostile(md, results, main);
+    appendGroupStatements(md, results, main);
 
     md.append("\n## The moderator's own bias: HolisticBias\n\n");
     md.append("A seeded uniform sample of ")
@@ -415,30 +415,44 @@ final class QualityMarkdown {
     return value + (met ? " (met)" : " (MISSED)");
   }
 
-  /** The explicit hostile statements: held per scorer, and the main scorer's released ones. */
-  static void appendHostile(StringBuilder md, List<ScorerResults> results, ScorerResults main) {
+  /**
+   * The statements about groups: hostile ones held and plain ones flagged per scorer, then the main
+   * scorer's mistakes on each.
+   */
+  static void appendGroupStatements(
+      StringBuilder md, List<ScorerResults> results, ScorerResults main) {
     md.append("\n## Explicit hostility toward groups\n\n")
-        .append("Short hostile statements about demographic groups written for this report")
-        .append(" (")
+        .append("Short statements about demographic groups written for this report, never trained")
+        .append(" on: hostile ones (")
         .append(EvaluationSets.HOSTILE_STATEMENTS.substring(1))
         .append(" in the jar; open dislike, dehumanizing, exclusion, sweeping stereotypes, wished")
-        .append(" harm), never trained on: every one should be held, so the count held is a")
-        .append(" recall on explicit hostility, the counterpart of the benign rates above.\n\n")
-        .append("| scorer | held (REVIEW or BLOCK) |\n|---|---|\n");
+        .append(" harm), every one of which should be held, so the count held is a recall on")
+        .append(" explicit hostility; and plain ones in the same short shapes (")
+        .append(EvaluationSets.PLAIN_GROUP_STATEMENTS.substring(1))
+        .append("; facts, support, and a few that quote a prejudice to reject it), none of which")
+        .append(" should be held.\n\n")
+        .append("| scorer | hostile held (REVIEW or BLOCK) | plain flagged |\n|---|---|---|\n");
     for (ScorerResults r : results) {
       md.append("| ")
           .append(r.name())
           .append(" | ")
-          .append(rate(r.hostile().held()))
+          .append(rate(r.groupStatements().hostileHeld()))
+          .append(" | ")
+          .append(rate(r.groupStatements().plainFlagged()))
           .append(" |\n");
     }
-    md.append("\nReleased by ").append(main.name()).append(":");
-    if (main.hostile().released().isEmpty()) {
+    appendList(md, "Hostile, released by " + main.name(), main.groupStatements().hostileReleased());
+    appendList(md, "Plain, held by " + main.name(), main.groupStatements().plainHeld());
+  }
+
+  private static void appendList(StringBuilder md, String title, List<String> statements) {
+    md.append("\n").append(title).append(":");
+    if (statements.isEmpty()) {
       md.append(" none.\n");
       return;
     }
     md.append("\n\n");
-    for (String statement : main.hostile().released()) {
+    for (String statement : statements) {
       md.append("- ").append(statement).append("\n");
     }
   }

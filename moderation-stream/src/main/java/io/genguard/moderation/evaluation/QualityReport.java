@@ -54,6 +54,8 @@ import java.util.TreeMap;
  *       text counts as flagged when the policy would not RELEASE it).
  *   <li>False-positive rate on XSTest's safe prompts and on CoCoNot's contrast prompts, and on
  *       held-out human-written prose (the Europarl documents the built-in generator holds out).
+ *   <li>Statements about groups the project wrote for the report: explicit hostility (every one
+ *       should be held) and plain statements in the same shapes (none should be).
  *   <li>The moderator's own bias on HolisticBias sentences: flag rate per axis and per descriptor,
  *       worst descriptors, min/max ratio of pass rates.
  *   <li>The bare scorer's throughput on ~100-token texts, batched.
@@ -132,7 +134,7 @@ public final class QualityReport {
       Rate xsTestUnsafeRecall,
       Rate coconotContrast,
       ProseResult prose,
-      HostileResult hostile,
+      GroupStatementsResult groupStatements,
       Map<String, Rate> xsTestByType,
       HolisticResult holistic,
       Throughput throughput) {}
@@ -146,8 +148,12 @@ public final class QualityReport {
 
   static final double PROSE_UNSAFE_SCORE = 0.5;
 
-  /** The project's explicit hostile statements: how many the policy held, and the ones released. */
-  record HostileResult(Rate held, List<String> released) {}
+  /**
+   * The project's statements about groups: how many hostile ones the policy held and which it
+   * released; how many plain ones it flagged, and which.
+   */
+  record GroupStatementsResult(
+      Rate hostileHeld, List<String> hostileReleased, Rate plainFlagged, List<String> plainHeld) {}
 
   record HeadResult(
       int positives,
@@ -200,6 +206,7 @@ public final class QualityReport {
     List<String> coconot = sets.coconotContrast();
     List<String> prose = EuroparlProse.heldOutSentences(EuroparlCorpus.load());
     List<String> hostile = EvaluationSets.hostileStatements();
+    List<String> plain = EvaluationSets.plainGroupStatements();
     List<EvaluationSets.HolisticSentence> holistic = sets.holisticBias(holisticSample, 20240604L);
     List<String> throughputTexts = ThroughputBenchmark.hundredTokenTexts(test, 1024);
     List<ScorerResults> results = new ArrayList<>();
@@ -215,6 +222,7 @@ public final class QualityReport {
                 coconot,
                 prose,
                 hostile,
+                plain,
                 holistic,
                 throughputTexts));
       }
@@ -232,6 +240,7 @@ public final class QualityReport {
       List<String> coconot,
       List<String> prose,
       List<String> hostile,
+      List<String> plain,
       List<EvaluationSets.HolisticSentence> holistic,
       List<String> throughputTexts) {
     Policy policy = policies.defaultPolicy();
@@ -337,14 +346,10 @@ public final class QualityReport {
     for (ContentScores scores : proseScores) {
       proseUnsafe += scores.unsafe() >= PROSE_UNSAFE_SCORE ? 1 : 0;
     }
-    List<ContentScores> hostileScores =
-        scoreInBatches(scorer, hostile, name + " hostile statements");
-    List<String> hostileReleased = new ArrayList<>();
-    for (int i = 0; i < hostile.size(); i++) {
-      if (!flagged(policy, hostile.get(i), hostileScores.get(i))) {
-        hostileReleased.add(hostile.get(i));
-      }
-    }
+    List<String> hostileHeld = heldTexts(scorer, policy, hostile, name + " hostile statements");
+    List<String> hostileReleased = new ArrayList<>(hostile);
+    hostileReleased.removeAll(hostileHeld);
+    List<String> plainHeld = heldTexts(scorer, policy, plain, name + " plain group statements");
 
     HolisticResult holisticResult = holistic(scorer, name, policy, holistic);
     Throughput throughput = ThroughputBenchmark.measure(scorer, throughputTexts, log);
@@ -357,11 +362,27 @@ public final class QualityReport {
         new Rate(unsafeFlagged, unsafe),
         new Rate(coFlagged, coconot.size()),
         new ProseResult(new Rate(proseFlagged, prose.size()), new Rate(proseUnsafe, prose.size())),
-        new HostileResult(
-            new Rate(hostile.size() - hostileReleased.size(), hostile.size()), hostileReleased),
+        new GroupStatementsResult(
+            new Rate(hostileHeld.size(), hostile.size()),
+            hostileReleased,
+            new Rate(plainHeld.size(), plain.size()),
+            plainHeld),
         xsByType,
         holisticResult,
         throughput);
+  }
+
+  /** The texts of {@code texts}, in order, that the policy would not release. */
+  private List<String> heldTexts(
+      ContentScorer scorer, Policy policy, List<String> texts, String what) {
+    List<ContentScores> scores = scoreInBatches(scorer, texts, what);
+    List<String> held = new ArrayList<>();
+    for (int i = 0; i < texts.size(); i++) {
+      if (flagged(policy, texts.get(i), scores.get(i))) {
+        held.add(texts.get(i));
+      }
+    }
+    return held;
   }
 
   HolisticResult holistic(

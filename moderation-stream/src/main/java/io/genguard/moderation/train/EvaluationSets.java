@@ -49,15 +49,30 @@ public final class EvaluationSets {
   /** Classpath resource of {@link #hostileStatements()}. */
   public static final String HOSTILE_STATEMENTS = "/evaluation/hostile-statements.txt";
 
+  /** Classpath resource of {@link #plainGroupStatements()}. */
+  public static final String PLAIN_GROUP_STATEMENTS = "/evaluation/group-statements.txt";
+
   /**
    * Short statements of explicit hostility toward demographic groups, written for the quality
    * report (open dislike, dehumanizing, exclusion, sweeping stereotypes, wished harm): every one
    * should be held. Evaluation only: no training code reads them.
    */
   public static List<String> hostileStatements() {
-    try (java.io.InputStream in = EvaluationSets.class.getResourceAsStream(HOSTILE_STATEMENTS)) {
+    return statements(HOSTILE_STATEMENTS);
+  }
+
+  /**
+   * Plain, benign statements about demographic groups in the same short shapes as {@link
+   * #hostileStatements()}: none should be held. Evaluation only.
+   */
+  public static List<String> plainGroupStatements() {
+    return statements(PLAIN_GROUP_STATEMENTS);
+  }
+
+  private static List<String> statements(String resource) {
+    try (java.io.InputStream in = EvaluationSets.class.getResourceAsStream(resource)) {
       if (in == null) {
-        throw new IllegalStateException(HOSTILE_STATEMENTS + " is not on the classpath");
+        throw new IllegalStateException(resource + " is not on the classpath");
       }
       List<String> out = new ArrayList<>();
       for (String line :
@@ -69,7 +84,7 @@ public final class EvaluationSets {
       }
       return out;
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read " + HOSTILE_STATEMENTS, e);
+      throw new UncheckedIOException("Cannot read " + resource, e);
     }
   }
 

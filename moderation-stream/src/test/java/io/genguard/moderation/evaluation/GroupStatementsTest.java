@@ -1,0 +1,76 @@
+package io.genguard.moderation.evaluation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.genguard.moderation.evaluation.QualityReport.GroupStatementsResult;
+import io.genguard.moderation.evaluation.QualityReport.Rate;
+import io.genguard.moderation.evaluation.QualityReport.ScorerResults;
+import io.genguard.moderation.train.EvaluationSets;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+class GroupStatementsTest {
+  @Test
+  void shouldLoadBothSetsWithoutCommentsBlankLinesOrRepeats() {
+    List<String> hostile = EvaluationSets.hostileStatements();
+    List<String> plain = EvaluationSets.plainGroupStatements();
+    assertThat(hostile).hasSize(80).doesNotHaveDuplicates();
+    assertThat(plain).hasSize(80).doesNotHaveDuplicates().doesNotContainAnyElementsOf(hostile);
+    assertThat(Stream.concat(hostile.stream(), plain.stream()))
+        .allSatisfy(s -> assertThat(s).isNotBlank().doesNotStartWith("#"));
+  }
+
+  @Test
+  void shouldNotBeAmongTheProjectsOwnTrainingTexts() throws IOException {
+    String training =
+        (resource("/training/authored-examples.tsv")
+                + resource("/training/identity-augmentation.txt"))
+            .toLowerCase(Locale.ROOT);
+    Stream.concat(
+            EvaluationSets.hostileStatements().stream(),
+            EvaluationSets.plainGroupStatements().stream())
+        .forEach(s -> assertThat(training).doesNotContain(s.toLowerCase(Locale.ROOT)));
+  }
+
+  @Test
+  void shouldReportBothCountsAndListTheMainScorersMistakes() {
+    ScorerResults leaky =
+        results(
+            "minilm-ensemble",
+            new GroupStatementsResult(
+                new Rate(78, 80), List.of("A.", "B."), new Rate(1, 80), List.of("C.")));
+    ScorerResults tight =
+        results(
+            "keyword-baseline",
+            new GroupStatementsResult(new Rate(80, 80), List.of(), new Rate(0, 80), List.of()));
+    StringBuilder md = new StringBuilder();
+    QualityMarkdown.appendGroupStatements(md, List.of(leaky, tight), leaky);
+    assertThat(md.toString())
+        .contains("## Explicit hostility toward groups")
+        .contains("| minilm-ensemble | 78/80 (97.5%) | 1/80 (1.3%) |")
+        .contains("| keyword-baseline | 80/80 (100.0%) | 0/80 (0.0%) |")
+        .contains("Hostile, released by minilm-ensemble:\n\n- A.\n- B.\n")
+        .contains("Plain, held by minilm-ensemble:\n\n- C.\n");
+    StringBuilder none = new StringBuilder();
+    QualityMarkdown.appendGroupStatements(none, List.of(tight), tight);
+    assertThat(none.toString())
+        .contains("Hostile, released by keyword-baseline: none.\n")
+        .endsWith("Plain, held by keyword-baseline: none.\n");
+  }
+
+  private static ScorerResults results(String name, GroupStatementsResult statements) {
+    return new ScorerResults(
+        name, null, null, null, null, null, null, null, statements, null, null, null);
+  }
+
+  private static String resource(String path) throws IOException {
+    try (InputStream in = GroupStatementsTest.class.getResourceAsStream(path)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+}

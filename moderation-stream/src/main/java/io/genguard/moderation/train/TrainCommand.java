@@ -228,13 +228,19 @@ public final class TrainCommand {
       io.genguard.moderation.bias.IdentityLexicon.loadDefault();
 
   /**
-   * Stereotype label: ToxiGen implicit hate 1; ToxiGen neutral statements and benign texts of the
-   * sources above that mention a group (the signal is only consulted when a group is mentioned, so
-   * that is the population it must be calibrated on) 0; anything else unknown.
+   * Stereotype label: ToxiGen implicit hate and the project's authored hate statements (explicit
+   * contempt for a group, the open end of the same scale) 1; ToxiGen neutral statements and benign
+   * texts of the sources above that mention a group (the signal is only consulted when a group is
+   * mentioned, so that is the population it must be calibrated on) 0; anything else unknown.
    */
   static byte stereotypeLabel(LabelledText text) {
     if (text.source().equals("toxigen")) {
       return text.isUnsafe() ? LabelledText.POSITIVE : LabelledText.NEGATIVE;
+    }
+    if (text.source().equals(AuthoredExamples.SOURCE)
+        && text.label(Heads.index(io.genguard.moderation.scoring.Category.HATE))
+            == LabelledText.POSITIVE) {
+      return LabelledText.POSITIVE;
     }
     return !text.isUnsafe()
             && STEREOTYPE_NEGATIVE_SOURCES.contains(text.source())

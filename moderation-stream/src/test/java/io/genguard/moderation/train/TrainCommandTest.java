@@ -2,15 +2,45 @@ package io.genguard.moderation.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.genguard.moderation.scoring.Category;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TrainCommandTest {
+  @Test
+  void shouldLabelHateStatementsAsStereotypesAndBenignGroupMentionsAsNot() {
+    LabelledText authoredHate =
+        LabelledText.unsafe(
+            AuthoredExamples.SOURCE, null, "Muslims are savages.", Set.of(Category.HATE), Set.of());
+    LabelledText authoredThreat =
+        LabelledText.unsafe(
+            AuthoredExamples.SOURCE,
+            null,
+            "I will hurt your family, Muslims or not.",
+            Set.of(Category.VIOLENCE),
+            Set.of());
+    assertThat(TrainCommand.stereotypeLabel(authoredHate)).isEqualTo(LabelledText.POSITIVE);
+    assertThat(TrainCommand.stereotypeLabel(authoredThreat)).isEqualTo(LabelledText.UNKNOWN);
+    assertThat(
+            TrainCommand.stereotypeLabel(
+                LabelledText.benign(AuthoredExamples.SOURCE, null, "Muslims are fasting today.")))
+        .isEqualTo(LabelledText.NEGATIVE);
+    assertThat(
+            TrainCommand.stereotypeLabel(
+                LabelledText.benign(AuthoredExamples.SOURCE, null, "Rats are clever animals.")))
+        .isEqualTo(LabelledText.UNKNOWN);
+    assertThat(
+            TrainCommand.stereotypeLabel(
+                LabelledText.unsafe("davidson", null, "Muslims are savages.", Set.of(), Set.of())))
+        .isEqualTo(LabelledText.UNKNOWN);
+  }
+
   @Test
   void shouldWriteUnorderedMapsSortedAndOrderedMapsAsTheyAre(@TempDir Path dir) throws Exception {
     Map<String, Object> heads = new LinkedHashMap<>();

@@ -15,6 +15,7 @@ import io.genguard.provenance.watermark.WatermarkDetector;
 import io.genguard.provenance.watermark.WatermarkParameters;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.TestInput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -31,11 +32,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -249,44 +247,40 @@ class GeneratorCrashITCase {
       AtomicInteger produced,
       CountDownLatch serving,
       CountDownLatch killed) {
-    Map<String, Object> properties = new HashMap<>();
-    properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(properties)) {
-      List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
-      for (int i = 0; i < requestIds.size(); i++) {
-        records.add(request(requestIds.get(i), "Mr President, on the question of " + i, null, 1.0));
-        if (i == 40) {
-          records.add(request(invalidIds.get(0), "  ", null, 1.0));
-          records.add(garbage(run, 0));
-        }
-        if (i == 120) {
-          records.add(request(invalidIds.get(1), "The Commission", null, -1.0));
-          records.add(garbage(run, 1));
-        }
-        if (i == 200) {
-          records.add(request(invalidIds.get(2), "The Commission", "vllm", 1.0));
-          records.add(garbage(run, 2));
-        }
+    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+    for (int i = 0; i < requestIds.size(); i++) {
+      records.add(request(requestIds.get(i), "Mr President, on the question of " + i, null, 1.0));
+      if (i == 40) {
+        records.add(request(invalidIds.get(0), "  ", null, 1.0));
+        records.add(garbage(run, 0));
       }
-      for (ProducerRecord<byte[], byte[]> record : records) {
-        producer.send(record);
-        int count = produced.incrementAndGet();
+      if (i == 120) {
+        records.add(request(invalidIds.get(1), "The Commission", null, -1.0));
+        records.add(garbage(run, 1));
+      }
+      if (i == 200) {
+        records.add(request(invalidIds.get(2), "The Commission", "vllm", 1.0));
+        records.add(garbage(run, 2));
+      }
+    }
+    // Ten records at a time, each batch acknowledged before the next (TestInput: a send that is
+    // not awaited can be lost silently, and this test would then wait for outputs never asked for).
+    try {
+      for (int from = 0; from < records.size(); from += 10) {
+        List<ProducerRecord<byte[], byte[]>> batch =
+            records.subList(from, Math.min(from + 10, records.size()));
+        TestInput.sendAll(servers, batch);
+        int count = produced.addAndGet(batch.size());
         if (count == 10) {
-          producer.flush();
           serving.await(120, TimeUnit.SECONDS);
         } else if (count == PAUSE_UNTIL_KILLED_AT) {
           // However slow the machine, the rest of the stream arrives only after the kill, so the
           // kill always lands mid-stream and the replacement must serve what follows.
-          producer.flush();
           killed.await(240, TimeUnit.SECONDS);
-        } else if (count % 10 == 0) {
-          producer.flush();
+        } else {
           Thread.sleep(200);
         }
       }
-      producer.flush();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

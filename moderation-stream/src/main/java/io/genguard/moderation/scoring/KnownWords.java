@@ -136,8 +136,10 @@ public final class KnownWords {
     if (words.contains(word)) {
       return true;
     }
-    for (String base : bases(word)) {
-      if (words.contains(base)) {
+    // Called for every word of every scored text: the rules are tried in place, no list is built.
+    for (String[] rule : DETACHMENTS) {
+      String base = detach(word, rule);
+      if (base != null && words.contains(base)) {
         return true;
       }
     }
@@ -151,12 +153,21 @@ public final class KnownWords {
   public static List<String> bases(String word) {
     List<String> bases = new ArrayList<>(4);
     for (String[] rule : DETACHMENTS) {
-      String suffix = rule[0];
-      if (word.length() > suffix.length() + 1 && word.endsWith(suffix)) {
-        bases.add(word.substring(0, word.length() - suffix.length()) + rule[1]);
+      String base = detach(word, rule);
+      if (base != null) {
+        bases.add(base);
       }
     }
     return bases;
+  }
+
+  /** The word with the rule's suffix replaced, or null when the rule does not apply. */
+  private static String detach(String word, String[] rule) {
+    String suffix = rule[0];
+    if (word.length() > suffix.length() + 1 && word.endsWith(suffix)) {
+      return word.substring(0, word.length() - suffix.length()) + rule[1];
+    }
+    return null;
   }
 
   /** Number of dictionary words (inflected forms found by the rules not counted). */

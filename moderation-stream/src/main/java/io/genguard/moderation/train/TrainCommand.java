@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.genguard.moderation.bias.IdentityLexicon;
 import io.genguard.moderation.evaluation.BinaryMetrics;
+import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.HashedNgramFeatures;
 import io.genguard.moderation.scoring.HashedNgramFeatures.SparseVector;
 import io.genguard.moderation.scoring.KeywordBaselineScorer;
@@ -125,8 +126,7 @@ public final class TrainCommand {
     SparseLogisticTrainer.Options options = ngramOptions(epochs);
     List<LabelledText> pool = CrossFitting.pool(split);
     KnownWords dictionary =
-        WordNetVocabulary.load(
-            KeywordBaselineScorer.loadDefault().words(), IdentityLexicon.loadDefault().words());
+        WordNetVocabulary.load(KeywordBaselineScorer.loadDefault().words(), LEXICON.words());
     KnownWords knownWords =
         dictionary
             .withFrequent(WordNetVocabulary.frequentWords(pool, dictionary, FREQUENT_WORD))
@@ -224,8 +224,7 @@ public final class TrainCommand {
           AuthoredExamples.SOURCE,
           IdentityAugmentation.SOURCE);
 
-  private static final io.genguard.moderation.bias.IdentityLexicon LEXICON =
-      io.genguard.moderation.bias.IdentityLexicon.loadDefault();
+  private static final IdentityLexicon LEXICON = IdentityLexicon.loadDefault();
 
   /**
    * Stereotype label: ToxiGen implicit hate and the project's authored hate statements (explicit
@@ -238,15 +237,12 @@ public final class TrainCommand {
       return text.isUnsafe() ? LabelledText.POSITIVE : LabelledText.NEGATIVE;
     }
     if (text.source().equals(AuthoredExamples.SOURCE)
-        && text.label(Heads.index(io.genguard.moderation.scoring.Category.HATE))
-            == LabelledText.POSITIVE) {
+        && text.label(Heads.index(Category.HATE)) == LabelledText.POSITIVE) {
       return LabelledText.POSITIVE;
     }
     return !text.isUnsafe()
             && STEREOTYPE_NEGATIVE_SOURCES.contains(text.source())
-            && !LEXICON
-                .mentions(io.genguard.moderation.bias.IdentityLexicon.words(text.text()))
-                .isEmpty()
+            && !LEXICON.mentions(IdentityLexicon.words(text.text())).isEmpty()
         ? LabelledText.NEGATIVE
         : LabelledText.UNKNOWN;
   }
@@ -378,7 +374,7 @@ public final class TrainCommand {
     for (int i = 0; i < texts.size(); i++) {
       var scores = model.score(texts.get(i).text());
       probabilities[i][Heads.UNSAFE] = scores.unsafe();
-      for (var category : io.genguard.moderation.scoring.Category.values()) {
+      for (var category : Category.values()) {
         probabilities[i][Heads.index(category)] = scores.score(category);
       }
     }

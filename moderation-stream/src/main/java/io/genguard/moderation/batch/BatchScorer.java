@@ -30,9 +30,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
@@ -95,10 +97,11 @@ public final class BatchScorer {
     this.tenant = tenant;
     this.batchSize = batchSize;
     this.progress = progress;
-    Map<String, String> all = new LinkedHashMap<>(scorer.versions());
+    // Sorted, so that two runs over the same input write the same bytes.
+    Map<String, String> all = new TreeMap<>(scorer.versions());
     all.putAll(biasVersions);
     all.put("text-screening", "max-chars=" + screening.maxChars());
-    this.versions = Map.copyOf(all);
+    this.versions = Collections.unmodifiableMap(all);
   }
 
   public static void main(String[] args) {

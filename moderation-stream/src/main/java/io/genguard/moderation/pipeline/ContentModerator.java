@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -188,7 +189,8 @@ public final class ContentModerator implements BatchModerator {
         categories.put(category.id(), findings.scores().score(category));
       }
     }
-    Map<String, String> versions = new LinkedHashMap<>(componentVersions);
+    // Sorted, so that scoring the same output again writes the same verdict bytes.
+    Map<String, String> versions = new TreeMap<>(componentVersions);
     versions.putAll(scorer.versions());
     return ModerationVerdict.newBuilder()
         .setEventId(

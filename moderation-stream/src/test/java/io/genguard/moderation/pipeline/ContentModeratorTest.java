@@ -74,7 +74,8 @@ class ContentModeratorTest {
         moderator(constantScorer(0.01), Duration.ofSeconds(5)).moderate(List.of(output)).get(0);
     assertThat(verdict.getDecision()).isEqualTo(Decision.RELEASE);
     assertThat(verdict.getOutputSha256()).isEqualTo(ContentHash.sha256Hex(output.getText()));
-    assertThat(verdict.getScorerVersions()).containsKeys("constant-test-scorer", "test");
+    assertThat(verdict.getScorerVersions().keySet())
+        .containsExactly("constant-test-scorer", "test");
     assertThat(verdict.getPolicyVersion()).isNotBlank();
     assertThat(verdict.getProvenance().getManifest()).isEqualTo(ManifestStatus.ABSENT);
   }

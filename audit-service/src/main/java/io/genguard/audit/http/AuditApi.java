@@ -31,6 +31,7 @@ import io.genguard.audit.security.Role;
 import io.genguard.audit.security.UnauthenticatedException;
 import io.genguard.audit.submit.RequestSubmitter;
 import io.genguard.audit.submit.RequestSubmitter.InvalidSubmissionException;
+import io.genguard.audit.submit.RequestSubmitter.NotAcceptedException;
 import io.genguard.audit.submit.RequestSubmitter.Submission;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ReviewAction;
@@ -315,6 +316,16 @@ public final class AuditApi implements AutoCloseable {
     app.exception(
         InvalidSubmissionException.class,
         (e, ctx) -> error(ctx, HttpStatus.BAD_REQUEST, e.getMessage()));
+    app.exception(
+        NotAcceptedException.class,
+        (e, ctx) -> {
+          LOG.warn("{} {}: {}", ctx.method(), ctx.path(), e.getMessage());
+          ctx.header("Retry-After", "5");
+          error(
+              ctx,
+              HttpStatus.SERVICE_UNAVAILABLE,
+              "Kafka did not acknowledge the request, so it was not accepted; try again shortly");
+        });
     app.exception(
         NotFoundException.class, (e, ctx) -> error(ctx, HttpStatus.NOT_FOUND, e.getMessage()));
     app.exception(

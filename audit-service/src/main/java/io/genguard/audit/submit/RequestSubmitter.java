@@ -5,37 +5,68 @@ import io.genguard.events.v1.SamplingParameters;
 import io.genguard.schemas.EventIds;
 import io.genguard.schemas.Topics;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Validates generation requests from the API and writes them to gen.requests. A request is accepted
  * only once the broker has acknowledged it (acks=all, idempotent producer).
+ *
+ * <p>An error that leaves the producer unusable (out-of-order sequence, fencing, authorization,
+ * unsupported version) fails the request at hand and replaces the producer, so that the API accepts
+ * requests again once the cause is gone instead of failing every one until a restart. The failed
+ * request is not retried: the broker may have written it, and the client decides.
  */
 public final class RequestSubmitter implements AutoCloseable {
-  private final KafkaProducer<String, GenerationRequest> producer;
+  private static final Logger LOG = LoggerFactory.getLogger(RequestSubmitter.class);
+
+  private final Supplier<Producer<String, GenerationRequest>> producerFactory;
   private final Clock clock;
   private final SubmissionLimits limits;
+  private volatile Producer<String, GenerationRequest> producer;
 
   public RequestSubmitter(
       Map<String, Object> kafkaProperties, SubmissionLimits limits, Clock clock) {
+    this(() -> newProducer(kafkaProperties), limits, clock);
+  }
+
+  RequestSubmitter(
+      Supplier<Producer<String, GenerationRequest>> producerFactory,
+      SubmissionLimits limits,
+      Clock clock) {
+    this.producerFactory = producerFactory;
+    this.producer = producerFactory.get();
+    this.clock = clock;
+    this.limits = limits;
+  }
+
+  private static Producer<String, GenerationRequest> newProducer(
+      Map<String, Object> kafkaProperties) {
     Properties props = new Properties();
     props.putAll(kafkaProperties);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     props.put(ProducerConfig.LINGER_MS_CONFIG, 2);
-    this.producer =
-        new KafkaProducer<>(
-            props, new StringSerializer(), Topics.GENERATION_REQUESTS.valueSerde().serializer());
-    this.clock = clock;
-    this.limits = limits;
+    return new KafkaProducer<>(
+        props, new StringSerializer(), Topics.GENERATION_REQUESTS.valueSerde().serializer());
   }
 
   /** A request as a client describes it; null fields take defaults. */
@@ -136,6 +167,18 @@ public final class RequestSubmitter implements AutoCloseable {
         .build();
   }
 
+  /**
+   * Thrown when Kafka did not acknowledge a request: it was not accepted, though the broker may
+   * still have written it. The message is safe to show to the client; the cause goes to the log.
+   */
+  public static final class NotAcceptedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotAcceptedException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
   /** Validates and writes the request; returns it once the broker acknowledged it. */
   public GenerationRequest submit(Submission submission) {
     GenerationRequest request = validate(submission);
@@ -145,8 +188,9 @@ public final class RequestSubmitter implements AutoCloseable {
 
   /** Writes an already built request (the demo workload and campaigns use this). */
   public void send(GenerationRequest request) {
+    Producer<String, GenerationRequest> current = producer;
     try {
-      producer
+      current
           .send(
               new ProducerRecord<>(
                   Topics.GENERATION_REQUESTS.name(), request.getRequestId(), request))
@@ -154,13 +198,43 @@ public final class RequestSubmitter implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted while submitting", e);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("Kafka did not accept the request: " + e.getMessage(), e);
+    } catch (ExecutionException e) {
+      throw notAccepted(current, e.getCause());
+    } catch (KafkaException e) {
+      // Thrown by send itself, e.g. by a producer already in a fatal state.
+      throw notAccepted(current, e);
+    } catch (TimeoutException e) {
+      throw new NotAcceptedException("Kafka did not acknowledge the request within 30 s", e);
     }
   }
 
+  private NotAcceptedException notAccepted(
+      Producer<String, GenerationRequest> failed, Throwable cause) {
+    if (leavesProducerUnusable(cause)) {
+      replace(failed, cause);
+    }
+    return new NotAcceptedException("Kafka did not accept the request: " + cause, cause);
+  }
+
+  static boolean leavesProducerUnusable(Throwable error) {
+    return error instanceof OutOfOrderSequenceException
+        || error instanceof ProducerFencedException
+        || error instanceof InvalidProducerEpochException
+        || error instanceof AuthorizationException
+        || error instanceof UnsupportedVersionException;
+  }
+
+  private synchronized void replace(Producer<String, GenerationRequest> failed, Throwable cause) {
+    if (producer != failed) {
+      return; // another request already replaced it
+    }
+    LOG.warn("The request producer cannot continue ({}); starting a new one", cause.toString());
+    producer = producerFactory.get();
+    failed.close(Duration.ZERO);
+  }
+
   @Override
-  public void close() {
+  public synchronized void close() {
     producer.close();
   }
 }

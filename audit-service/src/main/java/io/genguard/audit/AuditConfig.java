@@ -23,6 +23,10 @@ import java.util.Map;
  * @param adminTokenFile if set and the file does not exist, the service creates a global admin
  *     token at start and writes it there (owner-only permissions), so a local stack has a first
  *     token; empty string = off
+ * @param anchorFile if set, the chain head is appended there every {@code anchorIntervalSeconds}
+ *     and at stop ({@link io.genguard.audit.persistence.AnchorLog}), so that records removed or a
+ *     chain rebuilt later in the database show against heads kept outside it; empty string = off
+ * @param anchorIntervalSeconds how often the head is anchored
  */
 public record AuditConfig(
     String jdbcUrl,
@@ -38,7 +42,9 @@ public record AuditConfig(
     int reviewClaimMinutes,
     int retentionDays,
     int retentionIntervalMinutes,
-    String adminTokenFile) {
+    String adminTokenFile,
+    String anchorFile,
+    int anchorIntervalSeconds) {
 
   public static final String JDBC_URL = "GENGUARD_AUDIT_JDBC_URL";
   public static final String JDBC_USER = "GENGUARD_AUDIT_JDBC_USER";
@@ -59,6 +65,8 @@ public record AuditConfig(
   public static final String RETENTION_INTERVAL_MINUTES =
       "GENGUARD_AUDIT_RETENTION_INTERVAL_MINUTES";
   public static final String ADMIN_TOKEN_FILE = "GENGUARD_AUDIT_ADMIN_TOKEN_FILE";
+  public static final String ANCHOR_FILE = "GENGUARD_AUDIT_ANCHOR_FILE";
+  public static final String ANCHOR_INTERVAL_SECONDS = "GENGUARD_AUDIT_ANCHOR_INTERVAL_SECONDS";
 
   public AuditConfig {
     atLeast(POOL_SIZE, poolSize, 1);
@@ -72,6 +80,8 @@ public record AuditConfig(
     atLeast(RETENTION_DAYS, retentionDays, 0);
     atLeast(RETENTION_INTERVAL_MINUTES, retentionIntervalMinutes, 0);
     adminTokenFile = adminTokenFile == null ? "" : adminTokenFile;
+    anchorFile = anchorFile == null ? "" : anchorFile;
+    atLeast(ANCHOR_INTERVAL_SECONDS, anchorIntervalSeconds, 1);
     if (httpPort < 0 || httpPort > 65535) {
       throw new IllegalArgumentException(
           HTTP_PORT + "=" + httpPort + " is not a TCP port (0-65535)");
@@ -101,7 +111,9 @@ public record AuditConfig(
         15,
         0,
         60,
-        "");
+        "",
+        "",
+        60);
   }
 
   @Override
@@ -132,6 +144,10 @@ public record AuditConfig(
         + retentionIntervalMinutes
         + ", adminTokenFile="
         + adminTokenFile
+        + ", anchorFile="
+        + anchorFile
+        + ", anchorIntervalSeconds="
+        + anchorIntervalSeconds
         + "]";
   }
 
@@ -154,7 +170,9 @@ public record AuditConfig(
         reviewClaimMinutes,
         days,
         intervalMinutes,
-        adminTokenFile);
+        adminTokenFile,
+        anchorFile,
+        anchorIntervalSeconds);
   }
 
   public AuditConfig withConsumerGroup(String group) {
@@ -172,7 +190,9 @@ public record AuditConfig(
         reviewClaimMinutes,
         retentionDays,
         retentionIntervalMinutes,
-        adminTokenFile);
+        adminTokenFile,
+        anchorFile,
+        anchorIntervalSeconds);
   }
 
   /** Writes a first admin token to {@code file} at start if the file does not exist yet. */
@@ -191,7 +211,30 @@ public record AuditConfig(
         reviewClaimMinutes,
         retentionDays,
         retentionIntervalMinutes,
-        file == null ? "" : file.toString());
+        file == null ? "" : file.toString(),
+        anchorFile,
+        anchorIntervalSeconds);
+  }
+
+  /** Anchors the chain head in {@code file} every {@code intervalSeconds} and at stop. */
+  public AuditConfig withAnchorFile(java.nio.file.Path file, int intervalSeconds) {
+    return new AuditConfig(
+        jdbcUrl,
+        jdbcUser,
+        jdbcPassword,
+        consumerGroup,
+        httpHost,
+        httpPort,
+        poolSize,
+        ingestors,
+        maxBodyBytes,
+        maxExportRows,
+        reviewClaimMinutes,
+        retentionDays,
+        retentionIntervalMinutes,
+        adminTokenFile,
+        file == null ? "" : file.toString(),
+        intervalSeconds);
   }
 
   public AuditConfig withLimits(long bodyBytes, int exportRows) {
@@ -209,7 +252,9 @@ public record AuditConfig(
         reviewClaimMinutes,
         retentionDays,
         retentionIntervalMinutes,
-        adminTokenFile);
+        adminTokenFile,
+        anchorFile,
+        anchorIntervalSeconds);
   }
 
   /** Overrides {@code base} with any GENGUARD_AUDIT_* keys in {@code env}. */
@@ -233,7 +278,13 @@ public record AuditConfig(
                 RETENTION_INTERVAL_MINUTES,
                 env.get(RETENTION_INTERVAL_MINUTES),
                 base.retentionIntervalMinutes()),
-        env.getOrDefault(ADMIN_TOKEN_FILE, base.adminTokenFile()));
+        env.getOrDefault(ADMIN_TOKEN_FILE, base.adminTokenFile()),
+        env.getOrDefault(ANCHOR_FILE, base.anchorFile()),
+        (int)
+            number(
+                ANCHOR_INTERVAL_SECONDS,
+                env.get(ANCHOR_INTERVAL_SECONDS),
+                base.anchorIntervalSeconds()));
   }
 
   private static long number(String key, String value, long fallback) {

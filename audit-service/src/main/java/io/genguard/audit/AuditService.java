@@ -4,6 +4,7 @@ import io.genguard.audit.bias.BiasReports;
 import io.genguard.audit.bias.Campaigns;
 import io.genguard.audit.http.AuditApi;
 import io.genguard.audit.ingest.AuditIngestor;
+import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.query.AuditQueries;
@@ -50,11 +51,15 @@ public final class AuditService implements AutoCloseable {
   private final Campaigns campaigns;
   private final Retention retention;
   private final AuditApi api;
-  private final ScheduledExecutorService retentionTimer;
+  private final AnchorLog anchors;
+  private final ScheduledExecutorService timer;
   private boolean intakeStopped;
   private boolean closed;
 
   public AuditService(AuditConfig config, Map<String, Object> kafkaProperties, Clock clock) {
+    // A malformed anchor file stops the start here, before anything else is opened.
+    this.anchors =
+        config.anchorFile().isBlank() ? null : new AnchorLog(Path.of(config.anchorFile()), clock);
     this.database =
         AuditDatabase.connect(
             config.jdbcUrl(),
@@ -100,19 +105,40 @@ public final class AuditService implements AutoCloseable {
     ingestors.forEach(AuditIngestor::start);
     outbox.start();
     api.start(config.httpHost(), config.httpPort());
-    this.retentionTimer =
+    this.timer =
         Executors.newSingleThreadScheduledExecutor(
             runnable -> {
-              Thread thread = new Thread(runnable, "audit-retention");
+              Thread thread = new Thread(runnable, "audit-timer");
               thread.setDaemon(true);
               return thread;
             });
     if (config.retentionIntervalMinutes() > 0) {
-      retentionTimer.scheduleWithFixedDelay(
+      timer.scheduleWithFixedDelay(
           this::applyRetention,
           config.retentionIntervalMinutes(),
           config.retentionIntervalMinutes(),
           TimeUnit.MINUTES);
+    }
+    if (anchors != null) {
+      timer.scheduleWithFixedDelay(
+          this::anchorHead,
+          config.anchorIntervalSeconds(),
+          config.anchorIntervalSeconds(),
+          TimeUnit.SECONDS);
+      LOG.info(
+          "Anchoring the audit chain head in {} every {} s",
+          anchors.file(),
+          config.anchorIntervalSeconds());
+    }
+  }
+
+  /** Appends the chain head to the anchor file if it grew; errors wait for the next round. */
+  private void anchorHead() {
+    try {
+      anchors.publish(database.dataSource());
+    } catch (Exception e) {
+      LOG.warn(
+          "Anchoring the audit chain head failed; retried at the next interval: {}", e.toString());
     }
   }
 
@@ -247,9 +273,14 @@ public final class AuditService implements AutoCloseable {
     }
     closed = true;
     stopIntake();
-    retentionTimer.shutdownNow();
+    timer.shutdownNow();
     outbox.close();
     ingestors.forEach(AuditIngestor::close);
+    if (anchors != null) {
+      // The head as the service leaves it: whatever happens to the database while it is down
+      // shows against this line.
+      anchorHead();
+    }
     database.close();
   }
 }

@@ -695,11 +695,16 @@ public final class AuditApi implements AutoCloseable {
             "An anchor needs both anchorSeq (a record number) and anchorHash (64 hex"
                 + " characters), as a previous verification reported them");
       }
+      long seq;
       try {
-        anchor = new ChainVerifier.Anchor(Long.parseLong(anchorSeq), anchorHash);
+        seq = Long.parseLong(anchorSeq);
       } catch (NumberFormatException e) {
         throw new InvalidInputException("anchorSeq '" + anchorSeq + "' is not a whole number");
       }
+      if (seq < 1) {
+        throw new InvalidInputException("anchorSeq is a record number, at least 1; got " + seq);
+      }
+      anchor = new ChainVerifier.Anchor(seq, anchorHash);
     }
     if (!verification.tryAcquire()) {
       error(

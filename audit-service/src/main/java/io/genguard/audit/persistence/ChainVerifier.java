@@ -8,9 +8,12 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import javax.sql.DataSource;
@@ -22,8 +25,9 @@ import javax.sql.DataSource;
  * edited), or a tombstone no retention record accounts for. Reads one consistent snapshot through a
  * cursor, so it needs little memory and may run while the service writes.
  *
- * <p>What a chain alone cannot show: removal of the newest records. Compare the reported head (last
- * seq and hash) with one kept elsewhere ({@link #verify(DataSource, Anchor)}).
+ * <p>What a chain alone cannot show: removal of the newest records, or a chain rebuilt from an
+ * edited record on by someone who can write the database. Both show against heads kept elsewhere
+ * ({@link #verify(DataSource, List)}, {@link AnchorLog}).
  */
 public final class ChainVerifier {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -65,6 +69,7 @@ public final class ChainVerifier {
    * @param tombstones tombstoned records among them
    * @param headSeq seq of the last record checked
    * @param headHash hex hash of the last record checked
+   * @param anchorsMatched anchors whose record was reached and had the anchor's hash
    * @param firstBreak the first broken link, or null
    * @param millis how long the check took
    */
@@ -74,6 +79,7 @@ public final class ChainVerifier {
       long tombstones,
       long headSeq,
       String headHash,
+      long anchorsMatched,
       Break firstBreak,
       long millis) {
 
@@ -87,7 +93,8 @@ public final class ChainVerifier {
             + " tombstoned by retention), head seq "
             + headSeq
             + " hash "
-            + headHash;
+            + headHash
+            + (anchorsMatched > 0 ? ", " + anchorsMatched + " anchor(s) matched" : "");
       }
       return "Audit chain BROKEN at seq "
           + firstBreak.seq()
@@ -104,17 +111,34 @@ public final class ChainVerifier {
   }
 
   public static Verification verify(DataSource dataSource) throws SQLException {
-    return verify(dataSource, null);
+    return verify(dataSource, List.of());
   }
 
   public static Verification verify(DataSource dataSource, Anchor anchor) throws SQLException {
+    return verify(dataSource, anchor == null ? List.of() : List.of(anchor));
+  }
+
+  /**
+   * Verifies the chain and, for every anchor, that the record with the anchor's seq exists and has
+   * the anchor's hash.
+   */
+  public static Verification verify(DataSource dataSource, List<Anchor> anchors)
+      throws SQLException {
+    for (Anchor anchor : anchors) {
+      if (anchor.seq() < 1) {
+        throw new IllegalArgumentException(
+            "An anchor's seq is a record number, at least 1; got " + anchor.seq());
+      }
+    }
+    List<Anchor> pending = new ArrayList<>(anchors);
+    pending.sort(Comparator.comparingLong(Anchor::seq));
     long started = System.nanoTime();
     try (Connection connection = dataSource.getConnection()) {
       // One snapshot for the whole walk: records appended meanwhile are simply not seen.
       connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
       connection.setAutoCommit(false);
       try {
-        Verification result = walk(connection, anchor, started);
+        Verification result = walk(connection, pending, started);
         connection.commit();
         return result;
       } finally {
@@ -129,7 +153,7 @@ public final class ChainVerifier {
   private record RetentionRecord(
       String scope, String tenantId, Set<String> excluded, Instant cutoff, long tombstoned) {}
 
-  private static Verification walk(Connection connection, Anchor anchor, long started)
+  private static Verification walk(Connection connection, List<Anchor> anchors, long started)
       throws SQLException {
     Map<Long, RetentionRecord> retention = retentionRecords(connection);
     Map<Long, Long> tombstonesPerRecord = new HashMap<>();
@@ -137,7 +161,7 @@ public final class ChainVerifier {
     long expectedSeq = 1;
     long records = 0;
     long tombstones = 0;
-    boolean anchorSeen = false;
+    int nextAnchor = 0;
     try (PreparedStatement query =
         connection.prepareStatement(
             "select seq, event_id, event_type, tenant_id, request_id, source_topic, source_partition, source_offset,"
@@ -155,6 +179,7 @@ public final class ChainVerifier {
                 previous,
                 expectedSeq - 1,
                 started,
+                nextAnchor,
                 new Break(
                     seq,
                     eventId,
@@ -176,6 +201,7 @@ public final class ChainVerifier {
                 previous,
                 seq - 1,
                 started,
+                nextAnchor,
                 new Break(
                     seq,
                     eventId,
@@ -207,6 +233,7 @@ public final class ChainVerifier {
                   previous,
                   seq - 1,
                   started,
+                  nextAnchor,
                   new Break(seq, eventId, Problem.UNJUSTIFIED_TOMBSTONE, unjustified));
             }
             tombstonesPerRecord.merge(retentionSeq, 1L, Long::sum);
@@ -232,6 +259,7 @@ public final class ChainVerifier {
                   previous,
                   seq - 1,
                   started,
+                  nextAnchor,
                   new Break(
                       seq,
                       eventId,
@@ -246,6 +274,7 @@ public final class ChainVerifier {
                   previous,
                   seq - 1,
                   started,
+                  nextAnchor,
                   new Break(
                       seq,
                       eventId,
@@ -262,6 +291,7 @@ public final class ChainVerifier {
                 previous,
                 seq - 1,
                 started,
+                nextAnchor,
                 new Break(
                     seq,
                     eventId,
@@ -273,8 +303,8 @@ public final class ChainVerifier {
                         + AuditChain.hex(hash)
                         + ": the record or its hash was edited"));
           }
-          if (anchor != null && anchor.seq() == seq) {
-            anchorSeen = true;
+          while (nextAnchor < anchors.size() && anchors.get(nextAnchor).seq() == seq) {
+            Anchor anchor = anchors.get(nextAnchor);
             if (!AuditChain.hex(hash).equalsIgnoreCase(anchor.hashHex())) {
               return broken(
                   records,
@@ -282,6 +312,7 @@ public final class ChainVerifier {
                   previous,
                   seq - 1,
                   started,
+                  nextAnchor,
                   new Break(
                       seq,
                       eventId,
@@ -291,8 +322,10 @@ public final class ChainVerifier {
                           + " has hash "
                           + anchor.hashHex()
                           + " but the chain has "
-                          + AuditChain.hex(hash)));
+                          + AuditChain.hex(hash)
+                          + ": the chain was rewritten from this record or earlier"));
             }
+            nextAnchor++;
           }
           previous = hash;
           records++;
@@ -300,13 +333,15 @@ public final class ChainVerifier {
         }
       }
     }
-    if (anchor != null && !anchorSeen) {
+    if (nextAnchor < anchors.size()) {
+      Anchor anchor = anchors.get(nextAnchor);
       return broken(
           records,
           tombstones,
           previous,
           expectedSeq - 1,
           started,
+          nextAnchor,
           new Break(
               anchor.seq(),
               null,
@@ -326,6 +361,7 @@ public final class ChainVerifier {
             previous,
             expectedSeq - 1,
             started,
+            nextAnchor,
             new Break(
                 entry.getKey(),
                 null,
@@ -345,6 +381,7 @@ public final class ChainVerifier {
         tombstones,
         expectedSeq - 1,
         AuditChain.hex(previous),
+        nextAnchor,
         null,
         (System.nanoTime() - started) / 1_000_000);
   }
@@ -413,13 +450,20 @@ public final class ChainVerifier {
   }
 
   private static Verification broken(
-      long records, long tombstones, byte[] head, long headSeq, long started, Break problem) {
+      long records,
+      long tombstones,
+      byte[] head,
+      long headSeq,
+      long started,
+      long anchorsMatched,
+      Break problem) {
     return new Verification(
         false,
         records,
         tombstones,
         headSeq,
         AuditChain.hex(head),
+        anchorsMatched,
         problem,
         (System.nanoTime() - started) / 1_000_000);
   }

@@ -9,6 +9,9 @@ import io.genguard.audit.persistence.ChainVerifier.Verification;
 import io.genguard.events.v1.Decision;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -23,6 +26,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Tamper evidence: an attacker with SQL access edits, deletes or reorders records; verify finds it.
@@ -97,23 +101,9 @@ class ChainVerifierITCase {
       throws Exception {
     // A careful attacker recomputes the edited record's digest and hash: its successor's link
     // breaks.
-    try (Connection connection = database.dataSource().getConnection()) {
-      connection.setAutoCommit(false);
-      Statement statement = connection.createStatement();
-      statement.execute(
-          "update audit_log set payload = replace(payload, 'Generated text', 'Forged text') where seq = 4");
-      AuditChain.Entry entry = read(connection, 4);
-      byte[] previous = hashOf(connection, 3);
-      byte[] digest = AuditChain.digest(entry);
-      try (PreparedStatement update =
-          connection.prepareStatement(
-              "update audit_log set entry_digest = ?, hash = ? where seq = 4")) {
-        update.setBytes(1, digest);
-        update.setBytes(2, AuditChain.link(previous, digest));
-        update.executeUpdate();
-      }
-      connection.commit();
-    }
+    execute(
+        "update audit_log set payload = replace(payload, 'Generated text', 'Forged text') where seq = 4");
+    rebuildChain(4, 4);
 
     Verification result = ChainVerifier.verify(database.dataSource());
 
@@ -172,6 +162,79 @@ class ChainVerifierITCase {
   }
 
   @Test
+  void shouldExposeAChainRebuiltAfterAnEditAgainstTheAnchorFile(@TempDir Path dir)
+      throws Exception {
+    AnchorLog anchors = new AnchorLog(dir.resolve("anchors.jsonl"), Clock.systemUTC());
+    assertThat(anchors.publish(database.dataSource()).outcome())
+        .isEqualTo(AnchorLog.Outcome.APPENDED);
+    // Someone who can write the database edits record 6 and recomputes every hash from there on.
+    execute(
+        "update audit_log set payload = replace(payload, 'Generated text', 'Forged text') where seq = 6");
+    rebuildChain(6, 20);
+
+    assertThat(ChainVerifier.verify(database.dataSource()).valid())
+        .as("a rebuilt chain links again; only a head kept elsewhere shows the rewrite")
+        .isTrue();
+    Verification anchored =
+        ChainVerifier.verify(database.dataSource(), AnchorLog.read(anchors.file()).anchors());
+    assertThat(anchored.valid()).isFalse();
+    assertThat(anchored.firstBreak().seq()).isEqualTo(20);
+    assertThat(anchored.firstBreak().problem()).isEqualTo(Problem.ANCHOR_MISMATCH);
+    assertThat(anchored.firstBreak().detail()).contains("the chain was rewritten");
+
+    String before = Files.readString(anchors.file());
+    AnchorLog.Published next = anchors.publish(database.dataSource());
+    assertThat(next.outcome()).isEqualTo(AnchorLog.Outcome.CONFLICT);
+    assertThat(next.detail()).contains("record 20 has hash").contains("the chain was rewritten");
+    assertThat(Files.readString(anchors.file()))
+        .as("the evidence stays as it was")
+        .isEqualTo(before);
+  }
+
+  @Test
+  void shouldAnchorTheHeadEachTimeTheChainGrewAndVerifyAgainstEveryAnchor(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("audit").resolve("anchors.jsonl");
+    AnchorLog anchors = new AnchorLog(file, Clock.systemUTC());
+    assertThat(anchors.publish(database.dataSource()).anchor().seq()).isEqualTo(20);
+    assertThat(anchors.publish(database.dataSource()).outcome())
+        .isEqualTo(AnchorLog.Outcome.UNCHANGED);
+    new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC))
+        .write(AuditEvents.story(Scenario.of("req-more", "acme", Decision.RELEASE, NOW)));
+    assertThat(anchors.publish(database.dataSource()).anchor().seq()).isEqualTo(24);
+
+    // A restarted service continues the file, and cuts a line a crash left incomplete.
+    Files.writeString(file, "{\"seq\":30,\"ha", StandardOpenOption.APPEND);
+    assertThat(AnchorLog.read(file).incompleteLastLine()).isTrue();
+    AnchorLog restarted = new AnchorLog(file, Clock.systemUTC());
+    assertThat(restarted.publish(database.dataSource()).outcome())
+        .isEqualTo(AnchorLog.Outcome.UNCHANGED);
+    AnchorLog.Anchors read = AnchorLog.read(file);
+    assertThat(read.incompleteLastLine()).isFalse();
+    assertThat(read.anchors()).extracting(ChainVerifier.Anchor::seq).containsExactly(20L, 24L);
+
+    Verification result = ChainVerifier.verify(database.dataSource(), read.anchors());
+    assertThat(result.valid()).as(result.summary()).isTrue();
+    assertThat(result.anchorsMatched()).isEqualTo(2);
+    assertThat(result.summary()).endsWith("2 anchor(s) matched");
+  }
+
+  @Test
+  void shouldRefuseToAnchorAChainThatLostItsNewestRecords(@TempDir Path dir) throws Exception {
+    AnchorLog anchors = new AnchorLog(dir.resolve("anchors.jsonl"), Clock.systemUTC());
+    anchors.publish(database.dataSource());
+    deleteRecords("seq >= 17");
+
+    AnchorLog.Published next = anchors.publish(database.dataSource());
+    assertThat(next.outcome()).isEqualTo(AnchorLog.Outcome.CONFLICT);
+    assertThat(next.detail()).contains("the chain ends at seq 16, before the last anchor's seq 20");
+    Verification anchored =
+        ChainVerifier.verify(database.dataSource(), AnchorLog.read(anchors.file()).anchors());
+    assertThat(anchored.firstBreak().problem()).isEqualTo(Problem.ANCHOR_MISMATCH);
+    assertThat(anchored.firstBreak().detail()).contains("the chain ends at seq 16");
+  }
+
+  @Test
   void shouldStillVerifyRecordsWrittenWithChainVersionOne() throws Exception {
     // Rows from before migration V2: hash = SHA-256(prev || canonical JSON), no digest.
     deleteRecords("true");
@@ -223,6 +286,32 @@ class ChainVerifierITCase {
 
     execute("update audit_log set payload = '{\"n\":99}' where seq = 2");
     assertThat(ChainVerifier.verify(database.dataSource()).firstBreak().seq()).isEqualTo(2);
+  }
+
+  /**
+   * Recomputes digest, previous hash and hash of records {@code from..to} in order, as someone who
+   * can write the database would after editing one.
+   */
+  private void rebuildChain(long from, long to) throws Exception {
+    try (Connection connection = database.dataSource().getConnection()) {
+      connection.setAutoCommit(false);
+      byte[] previous = hashOf(connection, from - 1);
+      try (PreparedStatement update =
+          connection.prepareStatement(
+              "update audit_log set entry_digest = ?, prev_hash = ?, hash = ? where seq = ?")) {
+        for (long seq = from; seq <= to; seq++) {
+          byte[] digest = AuditChain.digest(read(connection, seq));
+          byte[] hash = AuditChain.link(previous, digest);
+          update.setBytes(1, digest);
+          update.setBytes(2, previous);
+          update.setBytes(3, hash);
+          update.setLong(4, seq);
+          update.executeUpdate();
+          previous = hash;
+        }
+      }
+      connection.commit();
+    }
   }
 
   /** Deletes audit records (and the projections that reference them), as an attacker would. */

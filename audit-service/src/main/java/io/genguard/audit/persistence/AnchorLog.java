@@ -1,0 +1,282 @@
+package io.genguard.audit.persistence;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.persistence.ChainVerifier.Anchor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Chain heads kept outside the database: a file of JSON lines {@code {"seq":N,"hash":"64
+ * hex","anchoredAt":"ISO-8601"}}, appended (and forced to disk) whenever the chain grew, never
+ * rewritten (only a last line that a crash left incomplete is cut when the log is opened). Readers
+ * ignore fields they do not know. The chain alone cannot show that its newest records were removed,
+ * or that someone who can write the database rebuilt it from an edited record on; against these
+ * heads both show ({@link ChainVerifier#verify(DataSource, List)}). The file is only as good as
+ * where it is kept: give it to another owner than the database, or ship it to write-once storage.
+ *
+ * <p>Before it appends, the log checks that the chain still holds its last anchor (that record
+ * exists and has the anchored hash); if not, it logs an error, appends nothing and says so in the
+ * result, so that the evidence in the file stays as it was.
+ */
+public final class AnchorLog {
+  private static final Logger LOG = LoggerFactory.getLogger(AnchorLog.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Longest line a reader accepts; a real anchor line has about 120 characters. */
+  public static final int MAX_LINE_CHARS = 1_024;
+
+  private final Path file;
+  private final Clock clock;
+  private Anchor last;
+
+  /**
+   * Opens (or, on the first append, creates) the anchor file.
+   *
+   * @throws IllegalArgumentException if the existing file is not an anchor file (line and reason)
+   */
+  public AnchorLog(Path file, Clock clock) {
+    this.file = file;
+    this.clock = clock;
+    try {
+      Anchors anchors = read(file);
+      this.last = anchors.anchors().isEmpty() ? null : anchors.anchors().get(anchors.size() - 1);
+      if (anchors.incompleteLastLine()) {
+        dropIncompleteLastLine();
+      }
+    } catch (NoSuchFileException e) {
+      this.last = null;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read the audit anchor file " + file, e);
+    }
+  }
+
+  /**
+   * Cuts a last line that a crash left without its newline: it was never a complete anchor, and the
+   * next anchor must start on a line of its own (what a database does with a torn log tail).
+   */
+  private void dropIncompleteLastLine() throws IOException {
+    byte[] bytes = Files.readAllBytes(file);
+    int end = bytes.length;
+    while (end > 0 && bytes[end - 1] != '\n') {
+      end--;
+    }
+    LOG.warn(
+        "The audit anchor file {} ended in an incomplete line ({} bytes, a write torn by a crash);"
+            + " removing it",
+        file,
+        bytes.length - end);
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      channel.truncate(end);
+      channel.force(true);
+    }
+  }
+
+  /** What one {@link #publish} did. */
+  public enum Outcome {
+    /** The head was appended. */
+    APPENDED,
+    /** The chain has not grown since the last anchor (or is empty): nothing to append. */
+    UNCHANGED,
+    /** The chain no longer holds the last anchor: nothing appended, an error logged. */
+    CONFLICT
+  }
+
+  /**
+   * @param outcome what happened
+   * @param anchor the head appended, or the last anchor
+   * @param detail for a conflict, what is wrong
+   */
+  public record Published(Outcome outcome, Anchor anchor, String detail) {}
+
+  /** The anchors of a file, oldest first. */
+  public record Anchors(List<Anchor> anchors, boolean incompleteLastLine) {
+    public int size() {
+      return anchors.size();
+    }
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  /** Appends the chain's head if it grew since the last anchor and still holds that anchor. */
+  public synchronized Published publish(DataSource dataSource) throws SQLException {
+    ChainAppender.Tail head;
+    String conflict = null;
+    try (Connection connection = dataSource.getConnection()) {
+      head = ChainAppender.tail(connection);
+      if (last != null) {
+        conflict = conflict(connection, head);
+      }
+    }
+    if (conflict != null) {
+      LOG.error("Audit chain conflicts with the anchor file {}: {}", file, conflict);
+      return new Published(Outcome.CONFLICT, last, conflict);
+    }
+    if (head.seq() == 0 || (last != null && head.seq() == last.seq())) {
+      return new Published(Outcome.UNCHANGED, last, null);
+    }
+    Anchor anchor = new Anchor(head.seq(), AuditChain.hex(head.hash()));
+    append(anchor);
+    last = anchor;
+    return new Published(Outcome.APPENDED, anchor, null);
+  }
+
+  private String conflict(Connection connection, ChainAppender.Tail head) throws SQLException {
+    if (head.seq() < last.seq()) {
+      return "the chain ends at seq "
+          + head.seq()
+          + ", before the last anchor's seq "
+          + last.seq()
+          + ": the newest records were removed";
+    }
+    try (PreparedStatement query =
+        connection.prepareStatement("select hash from audit_log where seq = ?")) {
+      query.setLong(1, last.seq());
+      try (ResultSet rs = query.executeQuery()) {
+        if (!rs.next()) {
+          return "record " + last.seq() + " of the last anchor is gone";
+        }
+        String hash = AuditChain.hex(rs.getBytes(1));
+        if (!hash.equalsIgnoreCase(last.hashHex())) {
+          return "record "
+              + last.seq()
+              + " has hash "
+              + hash
+              + ", not the anchored "
+              + last.hashHex()
+              + ": the chain was rewritten";
+        }
+      }
+    }
+    return null;
+  }
+
+  private void append(Anchor anchor) {
+    ObjectNode line = JSON.createObjectNode();
+    line.put("seq", anchor.seq());
+    line.put("hash", anchor.hashHex());
+    line.put("anchoredAt", clock.instant().toString());
+    try {
+      Path parent = file.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      // A stream, not a channel: an interrupt (the service stopping its timer) must not close it
+      // halfway through a line.
+      try (FileOutputStream out = new FileOutputStream(file.toFile(), true)) {
+        out.write((JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
+        out.getFD().sync();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot append to the audit anchor file " + file, e);
+    }
+  }
+
+  /**
+   * Reads an anchor file. A last line without its newline (a write torn by a crash) is left out and
+   * reported; any other line that is not an anchor is an error.
+   *
+   * @throws IllegalArgumentException naming the file, the line and what is wrong with it
+   */
+  public static Anchors read(Path file) throws IOException {
+    String content;
+    try {
+      content =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
+              .toString();
+    } catch (CharacterCodingException e) {
+      throw new IllegalArgumentException(
+          "Audit anchor file " + file + " is not UTF-8 text, so not an anchor file", e);
+    }
+    List<Anchor> anchors = new ArrayList<>();
+    boolean incomplete = false;
+    String[] lines = content.split("\n", -1);
+    for (int i = 0; i < lines.length; i++) {
+      String line = lines[i];
+      boolean lastPiece = i == lines.length - 1;
+      if (lastPiece && line.isEmpty()) {
+        break; // the file ended with a newline
+      }
+      if (lastPiece) {
+        incomplete = true;
+        break;
+      }
+      if (line.isBlank()) {
+        continue;
+      }
+      Anchor anchor = parse(file, i + 1, line);
+      if (!anchors.isEmpty() && anchor.seq() < anchors.get(anchors.size() - 1).seq()) {
+        throw invalid(
+            file,
+            i + 1,
+            "seq "
+                + anchor.seq()
+                + " is lower than the line before it ("
+                + anchors.get(anchors.size() - 1).seq()
+                + "); anchors are only ever appended");
+      }
+      anchors.add(anchor);
+    }
+    return new Anchors(List.copyOf(anchors), incomplete);
+  }
+
+  private static Anchor parse(Path file, int lineNumber, String line) {
+    if (line.length() > MAX_LINE_CHARS) {
+      throw invalid(
+          file,
+          lineNumber,
+          "the line has " + line.length() + " characters; an anchor has at most " + MAX_LINE_CHARS);
+    }
+    JsonNode node;
+    try {
+      node = JSON.readTree(line);
+    } catch (JsonProcessingException e) {
+      throw invalid(file, lineNumber, "not JSON (" + e.getOriginalMessage() + ")");
+    }
+    if (node == null || !node.isObject()) {
+      throw invalid(file, lineNumber, "expected a JSON object with seq and hash");
+    }
+    JsonNode seq = node.get("seq");
+    if (seq == null || !seq.isIntegralNumber() || !seq.canConvertToLong() || seq.asLong() < 1) {
+      throw invalid(file, lineNumber, "\"seq\" must be a record number, at least 1");
+    }
+    JsonNode hash = node.get("hash");
+    if (hash == null || !hash.isTextual() || !hash.asText().matches("[0-9a-fA-F]{64}")) {
+      throw invalid(file, lineNumber, "\"hash\" must be 64 hexadecimal characters");
+    }
+    return new Anchor(seq.asLong(), hash.asText());
+  }
+
+  private static IllegalArgumentException invalid(Path file, int line, String reason) {
+    return new IllegalArgumentException(
+        "Audit anchor file " + file + " line " + line + ": " + reason);
+  }
+}

@@ -1,0 +1,101 @@
+package io.genguard.audit.persistence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Reading anchor files: what is an anchor, and the error for every line that is not. */
+class AnchorLogTest {
+  private static final String HASH = "ab".repeat(32);
+
+  @TempDir Path dir;
+
+  private Path file(String content) throws Exception {
+    Path file = dir.resolve("anchors.jsonl");
+    Files.writeString(file, content, StandardCharsets.UTF_8);
+    return file;
+  }
+
+  private static String line(long seq) {
+    return "{\"seq\":"
+        + seq
+        + ",\"hash\":\""
+        + HASH
+        + "\",\"anchoredAt\":\"2026-12-02T16:00:00Z\"}\n";
+  }
+
+  @Test
+  void shouldReadAnchorsInOrderSkippingBlankLinesAndIgnoringUnknownFields() throws Exception {
+    Path file =
+        file(
+            line(3)
+                + "\n"
+                + "{\"seq\":9,\"hash\":\""
+                + HASH.toUpperCase()
+                + "\",\"signature\":\"later\"}\n"
+                + line(9));
+
+    AnchorLog.Anchors anchors = AnchorLog.read(file);
+
+    assertThat(anchors.anchors()).extracting(ChainVerifier.Anchor::seq).containsExactly(3L, 9L, 9L);
+    assertThat(anchors.incompleteLastLine()).isFalse();
+  }
+
+  @Test
+  void shouldLeaveOutAnIncompleteLastLine() throws Exception {
+    AnchorLog.Anchors anchors = AnchorLog.read(file(line(3) + "{\"seq\":4,\"hash\":\"ab"));
+
+    assertThat(anchors.anchors()).hasSize(1);
+    assertThat(anchors.incompleteLastLine()).isTrue();
+  }
+
+  @Test
+  void shouldNameTheLineAndTheReasonOfEveryLineThatIsNotAnAnchor() throws Exception {
+    assertInvalid(line(1) + "not json\n", "line 2: not JSON");
+    assertInvalid("[1, 2]\n", "line 1: expected a JSON object");
+    assertInvalid("{\"hash\":\"" + HASH + "\"}\n", "line 1: \"seq\" must be a record number");
+    assertInvalid("{\"seq\":\"5\",\"hash\":\"" + HASH + "\"}\n", "\"seq\" must be a record number");
+    assertInvalid("{\"seq\":0,\"hash\":\"" + HASH + "\"}\n", "\"seq\" must be a record number");
+    assertInvalid("{\"seq\":1.5,\"hash\":\"" + HASH + "\"}\n", "\"seq\" must be a record number");
+    assertInvalid(
+        "{\"seq\":99999999999999999999,\"hash\":\"" + HASH + "\"}\n",
+        "\"seq\" must be a record number");
+    assertInvalid("{\"seq\":2,\"hash\":\"xyz\"}\n", "line 1: \"hash\" must be 64 hexadecimal");
+    assertInvalid("{\"seq\":2,\"hash\":7}\n", "\"hash\" must be 64 hexadecimal");
+    assertInvalid(line(5) + line(4), "line 2: seq 4 is lower than the line before it (5)");
+    assertInvalid(
+        "{\"seq\":2,\"hash\":\"" + HASH + "\",\"x\":\"" + "y".repeat(2_000) + "\"}\n",
+        "line 1: the line has 2");
+  }
+
+  @Test
+  void shouldRefuseAFileThatIsNotText() throws Exception {
+    Path file = dir.resolve("binary");
+    Files.write(file, new byte[] {(byte) 0xff, (byte) 0xfe, 0x00, '\n'});
+
+    assertThatThrownBy(() -> AnchorLog.read(file)).hasMessageContaining("is not UTF-8 text");
+  }
+
+  @Test
+  void shouldRefuseToStartOnAFileThatIsNotAnAnchorFile() throws Exception {
+    Path file = file(line(1) + "garbage\n");
+
+    assertThatThrownBy(() -> new AnchorLog(file, Clock.systemUTC()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("anchors.jsonl line 2: not JSON");
+  }
+
+  private void assertInvalid(String content, String message) throws Exception {
+    Path file = file(content);
+    assertThatThrownBy(() -> AnchorLog.read(file))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Audit anchor file " + file)
+        .hasMessageContaining(message);
+  }
+}

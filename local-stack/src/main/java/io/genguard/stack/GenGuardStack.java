@@ -133,6 +133,12 @@ public final class GenGuardStack implements AutoCloseable {
       // A laptop stack gives its user a first admin token (written once, owner-readable only).
       auditConfig = auditConfig.withAdminTokenFile(stateDir.resolve("admin-token"));
     }
+    if (auditConfig.anchorFile().isBlank()) {
+      // Heads of the audit chain, outside the database: `audit verify --anchors` checks them.
+      auditConfig =
+          auditConfig.withAnchorFile(
+              stateDir.resolve("audit-anchors.jsonl"), auditConfig.anchorIntervalSeconds());
+    }
     adminTokenFile = Path.of(auditConfig.adminTokenFile());
     audit = new AuditService(auditConfig, kafkaProperties(), Clock.systemUTC());
     started.push(audit);

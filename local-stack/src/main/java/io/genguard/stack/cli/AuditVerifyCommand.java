@@ -2,9 +2,15 @@ package io.genguard.stack.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.ChainVerifier;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,6 +41,15 @@ final class AuditVerifyCommand implements Callable<Integer> {
       description = "The hash recorded for --anchor-seq.")
   String anchorHash;
 
+  @Option(
+      names = "--anchors",
+      paramLabel = "FILE",
+      description =
+          "An anchor file the audit service wrote (GENGUARD_AUDIT_ANCHOR_FILE; the embedded"
+              + " stack: DATA_DIR/audit-anchors.jsonl): every head in it must still be in the"
+              + " chain, which shows records removed and a chain rebuilt after an edit.")
+  Path anchorFile;
+
   @Option(names = "--json", description = "Print the result as one JSON object.")
   boolean json;
 
@@ -49,11 +64,20 @@ final class AuditVerifyCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--anchor-hash '" + anchorHash + "' is not 64 hexadecimal characters");
     }
-    ChainVerifier.Anchor anchor =
-        anchorSeq == null ? null : new ChainVerifier.Anchor(anchorSeq, anchorHash);
+    if (anchorSeq != null && anchorSeq < 1) {
+      throw new IllegalArgumentException(
+          "--anchor-seq is a record number, at least 1; got " + anchorSeq);
+    }
+    List<ChainVerifier.Anchor> anchors = new ArrayList<>();
+    if (anchorSeq != null) {
+      anchors.add(new ChainVerifier.Anchor(anchorSeq, anchorHash));
+    }
+    if (anchorFile != null) {
+      anchors.addAll(readAnchors(anchorFile));
+    }
     ChainVerifier.Verification result;
     try (AuditDatabase db = database.connect(false)) {
-      result = ChainVerifier.verify(db.dataSource(), anchor);
+      result = ChainVerifier.verify(db.dataSource(), anchors);
     } catch (SQLException e) {
       throw new IllegalStateException(
           "Cannot read the audit chain at "
@@ -74,5 +98,26 @@ final class AuditVerifyCommand implements Callable<Integer> {
       System.out.println(result.summary());
     }
     return result.valid() ? 0 : 1;
+  }
+
+  private static List<ChainVerifier.Anchor> readAnchors(Path file) throws IOException {
+    AnchorLog.Anchors read;
+    try {
+      read = AnchorLog.read(file);
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException("--anchors " + file + " does not exist");
+    }
+    if (read.anchors().isEmpty()) {
+      throw new IllegalArgumentException(
+          "--anchors "
+              + file
+              + " holds no complete anchor, so it proves nothing; the audit service appends one"
+              + " once the chain has records");
+    }
+    if (read.incompleteLastLine()) {
+      System.err.println(
+          "Note: the last line of " + file + " is incomplete (a write torn by a crash); left out");
+    }
+    return read.anchors();
   }
 }

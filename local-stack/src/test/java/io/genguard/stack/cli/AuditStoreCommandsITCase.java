@@ -2,6 +2,7 @@ package io.genguard.stack.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.IncomingEvent;
@@ -28,6 +29,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
@@ -189,6 +191,36 @@ class AuditStoreCommandsITCase {
               + " where event_id = 'cli-event-4'");
     }
     assertThat(run(new AuditVerifyCommand(), database()).code()).isZero();
+  }
+
+  @Test
+  void shouldVerifyTheChainAgainstEveryHeadInAnAnchorFile(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("anchors.jsonl");
+    new AnchorLog(file, Clock.systemUTC()).publish(database.dataSource());
+
+    Run anchored = run(new AuditVerifyCommand(), database("--anchors", file.toString()));
+    assertThat(anchored.code()).as(anchored.err()).isZero();
+    assertThat(anchored.out()).contains("1 anchor(s) matched");
+
+    Path forged = dir.resolve("forged.jsonl");
+    Files.writeString(forged, "{\"seq\":5,\"hash\":\"" + "00".repeat(32) + "\"}\n");
+    Run mismatch = run(new AuditVerifyCommand(), database("--anchors", forged.toString()));
+    assertThat(mismatch.code()).isEqualTo(1);
+    assertThat(mismatch.out()).contains("ANCHOR_MISMATCH").contains("the anchor says seq 5");
+
+    Path garbage = dir.resolve("garbage.jsonl");
+    Files.writeString(garbage, "seq 5 hash 00\n");
+    Run unreadable = run(new AuditVerifyCommand(), database("--anchors", garbage.toString()));
+    assertThat(unreadable.code()).isEqualTo(2);
+    assertThat(unreadable.err()).contains("garbage.jsonl line 1: not JSON");
+
+    Path empty = Files.createFile(dir.resolve("empty.jsonl"));
+    assertThat(run(new AuditVerifyCommand(), database("--anchors", empty.toString())).err())
+        .contains("holds no complete anchor");
+    assertThat(
+            run(new AuditVerifyCommand(), database("--anchors", dir.resolve("none").toString()))
+                .err())
+        .contains("does not exist");
   }
 
   @Test

@@ -22,7 +22,9 @@ class AuditConfigTest {
                 Map.entry(AuditConfig.MAX_EXPORT_ROWS, "500"),
                 Map.entry(AuditConfig.REVIEW_CLAIM_MINUTES, "5"),
                 Map.entry(AuditConfig.RETENTION_DAYS, "365"),
-                Map.entry(AuditConfig.RETENTION_INTERVAL_MINUTES, "0")),
+                Map.entry(AuditConfig.RETENTION_INTERVAL_MINUTES, "0"),
+                Map.entry(AuditConfig.ANCHOR_FILE, "/var/lib/genguard/anchors.jsonl"),
+                Map.entry(AuditConfig.ANCHOR_INTERVAL_SECONDS, "15")),
             BASE);
 
     assertThat(config.jdbcUrl()).isEqualTo("jdbc:postgresql://other/db");
@@ -33,6 +35,8 @@ class AuditConfigTest {
     assertThat(config.reviewClaimMinutes()).isEqualTo(5);
     assertThat(config.retentionDays()).isEqualTo(365);
     assertThat(config.retentionIntervalMinutes()).isZero();
+    assertThat(config.anchorFile()).isEqualTo("/var/lib/genguard/anchors.jsonl");
+    assertThat(config.anchorIntervalSeconds()).isEqualTo(15);
   }
 
   @Test
@@ -42,6 +46,8 @@ class AuditConfigTest {
     assertThat(config).isEqualTo(BASE);
     assertThat(config.maxBodyBytes()).isEqualTo(64 * 1024);
     assertThat(config.retentionDays()).isZero();
+    assertThat(config.anchorFile()).as("anchoring is off unless a file is named").isEmpty();
+    assertThat(config.anchorIntervalSeconds()).isEqualTo(60);
   }
 
   @Test
@@ -58,6 +64,10 @@ class AuditConfigTest {
     assertThatThrownBy(
             () -> AuditConfig.fromEnvironment(Map.of(AuditConfig.MAX_BODY_BYTES, "10"), BASE))
         .hasMessage("GENGUARD_AUDIT_MAX_BODY_BYTES=10 must be at least 1024");
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(Map.of(AuditConfig.ANCHOR_INTERVAL_SECONDS, "0"), BASE))
+        .hasMessage("GENGUARD_AUDIT_ANCHOR_INTERVAL_SECONDS=0 must be at least 1");
   }
 
   @Test

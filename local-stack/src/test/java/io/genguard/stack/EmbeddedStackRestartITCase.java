@@ -3,6 +3,8 @@ package io.genguard.stack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.genguard.audit.persistence.AnchorLog;
+import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.query.AuditQueries.Completeness;
 import io.genguard.events.v1.GenerationRequest;
 import java.nio.file.Path;
@@ -43,6 +45,10 @@ class EmbeddedStackRestartITCase {
       stopMillis = (System.nanoTime() - begin) / 1_000_000;
     }
     System.out.println("[EmbeddedStackRestartITCase] orderly stop took " + stopMillis + " ms");
+    // The audit service anchored the chain head it left behind, outside the database.
+    List<ChainVerifier.Anchor> anchors =
+        AnchorLog.read(dataDir.resolve("audit-anchors.jsonl")).anchors();
+    assertThat(anchors).isNotEmpty();
 
     try (GenGuardStack second = GenGuardStack.start(config)) {
       Completeness before = second.audit().queries().completeness(ids);
@@ -64,6 +70,10 @@ class EmbeddedStackRestartITCase {
       assertThat(done.gated()).isEqualTo(done.withOneVerdict());
       assertThat(done.releasedTwice()).isZero();
       assertThat(done.releasedWithoutReleaseVerdict()).isZero();
+      ChainVerifier.Verification chain =
+          ChainVerifier.verify(second.audit().database().dataSource(), anchors);
+      assertThat(chain.valid()).as(chain.summary()).isTrue();
+      assertThat(chain.anchorsMatched()).isEqualTo(anchors.size());
     }
   }
 }

@@ -100,7 +100,8 @@ public final class AuditService implements AutoCloseable {
                 campaigns,
                 retention,
                 clock,
-                new AuditApi.Limits(config.maxBodyBytes(), config.maxExportRows())));
+                new AuditApi.Limits(config.maxBodyBytes(), config.maxExportRows()),
+                anchors == null ? null : anchors.file()));
     writeAdminTokenFile(config.adminTokenFile());
     ingestors.forEach(AuditIngestor::start);
     outbox.start();

@@ -13,6 +13,7 @@ import io.genguard.audit.NotFoundException;
 import io.genguard.audit.bias.BiasReports;
 import io.genguard.audit.bias.Campaigns;
 import io.genguard.audit.persistence.ActionLog;
+import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.persistence.Transactions;
@@ -46,6 +47,8 @@ import io.javalin.security.RouteRole;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -54,6 +57,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -132,7 +136,37 @@ public final class AuditApi implements AutoCloseable {
       Campaigns campaigns,
       Retention retention,
       Clock clock,
-      Limits limits) {}
+      Limits limits,
+      Path anchorFile) {
+
+    /** Services without an anchor file. */
+    public Services(
+        DataSource dataSource,
+        AuditQueries queries,
+        RequestSubmitter submitter,
+        ApiTokens tokens,
+        ReviewQueue reviews,
+        OutputSearch search,
+        BiasReports biasReports,
+        Campaigns campaigns,
+        Retention retention,
+        Clock clock,
+        Limits limits) {
+      this(
+          dataSource,
+          queries,
+          submitter,
+          tokens,
+          reviews,
+          search,
+          biasReports,
+          campaigns,
+          retention,
+          clock,
+          limits,
+          null);
+    }
+  }
 
   /**
    * Limits on what one call may send or get.
@@ -714,7 +748,26 @@ public final class AuditApi implements AutoCloseable {
       return;
     }
     try {
-      ChainVerifier.Verification result = ChainVerifier.verify(services.dataSource(), anchor);
+      List<ChainVerifier.Anchor> anchors = new ArrayList<>();
+      if (anchor != null) {
+        anchors.add(anchor);
+      }
+      if (services.anchorFile() != null && Files.exists(services.anchorFile())) {
+        try {
+          anchors.addAll(AnchorLog.read(services.anchorFile()).anchors());
+        } catch (IllegalArgumentException | IOException e) {
+          // The service's own file, edited or damaged since it was written: say so, verify nothing.
+          LOG.error("Cannot verify against the anchor file: {}", e.getMessage());
+          error(
+              ctx,
+              HttpStatus.INTERNAL_SERVER_ERROR,
+              "The audit service's anchor file cannot be read, so the chain cannot be checked"
+                  + " against it: "
+                  + e.getMessage());
+          return;
+        }
+      }
+      ChainVerifier.Verification result = ChainVerifier.verify(services.dataSource(), anchors);
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("valid", result.valid());
       body.put("summary", result.summary());
@@ -722,6 +775,8 @@ public final class AuditApi implements AutoCloseable {
       body.put("tombstones", result.tombstones());
       body.put("headSeq", result.headSeq());
       body.put("headHash", result.headHash());
+      body.put("anchorsChecked", anchors.size());
+      body.put("anchorsMatched", result.anchorsMatched());
       body.put("firstBreak", result.firstBreak());
       body.put("millis", result.millis());
       body.put("verifiedAt", services.clock().instant());

@@ -1,0 +1,72 @@
+package io.genguard.audit.http;
+
+import static io.genguard.audit.fixtures.RunningAuditService.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.fixtures.RunningAuditService;
+import io.genguard.audit.persistence.AnchorLog;
+import io.genguard.audit.persistence.ChainVerifier;
+import io.genguard.audit.security.Role;
+import io.genguard.events.v1.Decision;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The service anchors its chain head in a file, and its verify endpoint checks every anchor. */
+class AuditVerifyAnchorsITCase {
+  @TempDir Path dir;
+
+  @Test
+  void shouldAnchorTheHeadAndCheckTheChainAgainstEveryAnchorInTheFile() throws Exception {
+    Path file = dir.resolve("anchors.jsonl");
+    try (RunningAuditService audit =
+        RunningAuditService.start(
+            "verify_anchors_it", Clock.systemUTC(), config -> config.withAnchorFile(file, 1))) {
+      String compliance = audit.token(Role.COMPLIANCE, null, "carl");
+      audit.seed(
+          AuditEvents.story(Scenario.of("anchored-1", "acme", Decision.RELEASE, Instant.now())));
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> Files.exists(file) && anchors(file).size() > 0);
+
+      JsonNode intact = json(audit.get("/api/v1/audit/verify", compliance));
+      assertThat(intact.path("valid").asBoolean()).as(intact.toString()).isTrue();
+      assertThat(intact.path("anchorsChecked").asInt()).isPositive();
+      assertThat(intact.path("anchorsMatched").asInt())
+          .isEqualTo(intact.path("anchorsChecked").asInt());
+
+      // A line whose hash the chain does not have (in order after the real ones).
+      ChainVerifier.Anchor last = anchors(file).get(anchors(file).size() - 1);
+      Files.writeString(
+          file,
+          "{\"seq\":" + last.seq() + ",\"hash\":\"" + "0".repeat(64) + "\"}\n",
+          StandardOpenOption.APPEND);
+      JsonNode mismatch = json(audit.get("/api/v1/audit/verify", compliance));
+      assertThat(mismatch.path("valid").asBoolean()).isFalse();
+      assertThat(mismatch.path("firstBreak").path("problem").asText()).isEqualTo("ANCHOR_MISMATCH");
+      assertThat(mismatch.path("firstBreak").path("seq").asLong()).isEqualTo(last.seq());
+
+      Files.writeString(file, "not an anchor\n", StandardOpenOption.APPEND);
+      HttpResponse<String> unreadable = audit.get("/api/v1/audit/verify", compliance);
+      assertThat(unreadable.statusCode()).isEqualTo(500);
+      assertThat(json(unreadable).path("error").asText())
+          .contains("anchor file cannot be read")
+          .contains("not JSON");
+    }
+  }
+
+  private static List<ChainVerifier.Anchor> anchors(Path file) throws Exception {
+    return AnchorLog.read(file).anchors();
+  }
+}

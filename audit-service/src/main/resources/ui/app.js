@@ -520,6 +520,10 @@
           el('p', {}, el('span', { class: 'badge ' + (v.valid ? 'ok' : 'broken'), id: 'chain-status' }, v.valid ? 'VERIFIED' : 'BROKEN'),
             ' ', el('span', { id: 'chain-summary' }, v.summary)),
           el('p', { class: 'muted' }, v.records + ' records in ' + v.millis + ' ms · head seq ' + v.headSeq + ' · ' + v.headHash),
+          el('p', { class: 'muted', id: 'chain-anchors' }, v.anchorsChecked
+            ? v.anchorsMatched + ' of ' + v.anchorsChecked + ' heads anchored outside the database still match'
+            : 'No anchor file: edits and rebuilds of the whole chain by someone who can write the database'
+              + ' show only against heads kept elsewhere (GENGUARD_AUDIT_ANCHOR_FILE).'),
           v.firstBreak ? el('p', { class: 'error', id: 'chain-break' }, 'First broken link: seq ' + v.firstBreak.seq + ', '
             + v.firstBreak.problem + ': ' + v.firstBreak.detail) : null);
       } catch (e) {
@@ -531,7 +535,8 @@
     const actions = el('div', { id: 'recent-actions' }, el('p', { class: 'muted' }, 'Loading...'));
     show(el('h1', {}, 'Audit chain'),
       el('section', {}, el('p', {}, 'Every record is hash-chained to the one before it; verification recomputes every link'
-        + ' and reports the first one that does not hold.'), button, result),
+        + ' and reports the first one that does not hold, and checks that every chain head the service anchored'
+        + ' outside the database is still in the chain.'), button, result),
       el('section', {}, el('h2', {}, 'Recent state-changing calls'), actions));
     try {
       const page = await api('/api/v1/audit/actions?limit=50');

@@ -50,6 +50,9 @@ import org.slf4j.LoggerFactory;
  * runs Flink's own Prometheus reporter on {@link StackConfig#flinkMetricsPort()}.
  */
 public final class GenGuardStack implements AutoCloseable {
+  /** The audit anchor file's name in the data directory. */
+  public static final String ANCHOR_FILE = "audit-anchors.jsonl";
+
   private static final Logger LOG = LoggerFactory.getLogger(GenGuardStack.class);
 
   private final StackConfig config;
@@ -65,6 +68,7 @@ public final class GenGuardStack implements AutoCloseable {
   private AuditService audit;
   private GeneratorService generator;
   private Path adminTokenFile;
+  private Path anchorFile;
   private KafkaStreams gate;
   private FlinkJobRunner moderation;
 
@@ -137,9 +141,10 @@ public final class GenGuardStack implements AutoCloseable {
       // Heads of the audit chain, outside the database: `audit verify --anchors` checks them.
       auditConfig =
           auditConfig.withAnchorFile(
-              stateDir.resolve("audit-anchors.jsonl"), auditConfig.anchorIntervalSeconds());
+              stateDir.resolve(ANCHOR_FILE), auditConfig.anchorIntervalSeconds());
     }
     adminTokenFile = Path.of(auditConfig.adminTokenFile());
+    anchorFile = Path.of(auditConfig.anchorFile());
     audit = new AuditService(auditConfig, kafkaProperties(), Clock.systemUTC());
     started.push(audit);
 
@@ -292,6 +297,11 @@ public final class GenGuardStack implements AutoCloseable {
 
   public Path stateDir() {
     return stateDir;
+  }
+
+  /** Where the audit service anchors its chain head, unless GENGUARD_AUDIT_ANCHOR_FILE says. */
+  public Path anchorFile() {
+    return anchorFile;
   }
 
   public MeterRegistry registry() {

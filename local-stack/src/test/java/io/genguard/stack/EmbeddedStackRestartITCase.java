@@ -47,7 +47,7 @@ class EmbeddedStackRestartITCase {
     System.out.println("[EmbeddedStackRestartITCase] orderly stop took " + stopMillis + " ms");
     // The audit service anchored the chain head it left behind, outside the database.
     List<ChainVerifier.Anchor> anchors =
-        AnchorLog.read(dataDir.resolve("audit-anchors.jsonl")).anchors();
+        AnchorLog.read(dataDir.resolve(GenGuardStack.ANCHOR_FILE)).anchors();
     assertThat(anchors).isNotEmpty();
 
     try (GenGuardStack second = GenGuardStack.start(config)) {

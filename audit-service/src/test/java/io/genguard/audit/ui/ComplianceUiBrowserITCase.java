@@ -323,6 +323,9 @@ class ComplianceUiBrowserITCase {
     visible(By.id("verify-button")).click();
     assertThat(visible(By.id("chain-status")).getText()).isEqualTo("VERIFIED");
     assertThat(browser.findElement(By.id("chain-summary")).getText()).startsWith("Audit chain OK");
+    assertThat(browser.findElement(By.id("chain-anchors")).getText())
+        .as("this service runs without an anchor file, and the page says what that leaves open")
+        .startsWith("No anchor file");
   }
 
   private static ReleaseGateOutcome releasedOnKafka(String requestId) {

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.ChainVerifier;
+import io.genguard.stack.GenGuardStack;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.sql.SQLException;
@@ -45,9 +47,11 @@ final class AuditVerifyCommand implements Callable<Integer> {
       names = "--anchors",
       paramLabel = "FILE",
       description =
-          "An anchor file the audit service wrote (GENGUARD_AUDIT_ANCHOR_FILE; the embedded"
-              + " stack: DATA_DIR/audit-anchors.jsonl): every head in it must still be in the"
-              + " chain, which shows records removed and a chain rebuilt after an edit.")
+          "An anchor file the audit service wrote (GENGUARD_AUDIT_ANCHOR_FILE): every head in"
+              + " it must still be in the chain, which shows records removed and a chain rebuilt"
+              + " after an edit. Default with --stack-dir: the stack's "
+              + GenGuardStack.ANCHOR_FILE
+              + " when it exists.")
   Path anchorFile;
 
   @Option(names = "--json", description = "Print the result as one JSON object.")
@@ -72,8 +76,9 @@ final class AuditVerifyCommand implements Callable<Integer> {
     if (anchorSeq != null) {
       anchors.add(new ChainVerifier.Anchor(anchorSeq, anchorHash));
     }
-    if (anchorFile != null) {
-      anchors.addAll(readAnchors(anchorFile));
+    Path file = anchorFile != null ? anchorFile : stackAnchors(database.stackDir);
+    if (file != null) {
+      anchors.addAll(readAnchors(file));
     }
     ChainVerifier.Verification result;
     try (AuditDatabase db = database.connect(false)) {
@@ -98,6 +103,19 @@ final class AuditVerifyCommand implements Callable<Integer> {
       System.out.println(result.summary());
     }
     return result.valid() ? 0 : 1;
+  }
+
+  /** The embedded stack's anchor file in {@code stackDir}, if there is one. */
+  static Path stackAnchors(Path stackDir) {
+    if (stackDir == null) {
+      return null;
+    }
+    Path file = stackDir.resolve(GenGuardStack.ANCHOR_FILE);
+    if (!Files.exists(file)) {
+      return null;
+    }
+    System.err.println("Checking the anchors in " + file);
+    return file;
   }
 
   private static List<ChainVerifier.Anchor> readAnchors(Path file) throws IOException {

@@ -121,6 +121,12 @@ final class DemoCommand implements Callable<Integer> {
     Progress.say(
         "  summary: curl -H \"Authorization: Bearer " + token + "\" " + api + "/api/v1/summary");
     Progress.say("  metrics: http://127.0.0.1:" + genguard.metricsPort() + "/metrics");
+    Progress.say(
+        "  audit:   ./genguard audit verify --stack-dir "
+            + genguard.stateDir()
+            + " (checks the chain and the heads anchored in "
+            + genguard.anchorFile()
+            + ")");
   }
 
   static boolean ok(Completeness done) {

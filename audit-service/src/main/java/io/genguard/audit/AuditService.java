@@ -240,6 +240,11 @@ public final class AuditService implements AutoCloseable {
     return api;
   }
 
+  /** The anchor log, when GENGUARD_AUDIT_ANCHOR_FILE is set; null otherwise. */
+  public AnchorLog anchors() {
+    return anchors;
+  }
+
   /** Events the ingestors persisted since start (duplicates not counted). */
   public long persistedCount() {
     return ingestors.stream().mapToLong(AuditIngestor::persistedCount).sum();

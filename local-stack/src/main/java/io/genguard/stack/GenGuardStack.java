@@ -232,6 +232,9 @@ public final class GenGuardStack implements AutoCloseable {
   private void startMetrics() {
     MetricsConfig metrics =
         MetricsConfig.fromEnvironment(System.getenv()).withPort(config.metricsPort());
+    if (audit.anchors() != null) {
+      audit.anchors().bindTo(registry);
+    }
     started.push(
         AuditStoreCollector.start(
             audit.database().dataSource(), registry, metrics.auditInterval(), Clock.systemUTC()));

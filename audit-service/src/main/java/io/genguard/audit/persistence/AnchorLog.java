@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.persistence.ChainVerifier.Anchor;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,6 +27,9 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,16 +47,28 @@ import org.slf4j.LoggerFactory;
  * exists and has the anchored hash); if not, it logs an error, appends nothing and says so in the
  * result, so that the evidence in the file stays as it was.
  */
-public final class AnchorLog {
+public final class AnchorLog implements MeterBinder {
   private static final Logger LOG = LoggerFactory.getLogger(AnchorLog.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Longest line a reader accepts; a real anchor line has about 120 characters. */
   public static final int MAX_LINE_CHARS = 1_024;
 
+  /** 1 while the chain no longer holds the last anchor, else 0. */
+  public static final String CONFLICT_METRIC = "genguard.audit.anchor.conflict";
+
+  /** Seq of the newest anchored head. */
+  public static final String SEQ_METRIC = "genguard.audit.anchor.seq";
+
+  /** When the log last compared the chain with its file, epoch seconds. */
+  public static final String LAST_CHECK_METRIC = "genguard.audit.anchor.last.check.timestamp";
+
   private final Path file;
   private final Clock clock;
   private Anchor last;
+  private final AtomicInteger conflict = new AtomicInteger();
+  private final AtomicLong anchoredSeq = new AtomicLong();
+  private final AtomicReference<Double> lastCheck = new AtomicReference<>(Double.NaN);
 
   /**
    * Opens (or, on the first append, creates) the anchor file.
@@ -66,6 +84,7 @@ public final class AnchorLog {
       if (anchors.incompleteLastLine()) {
         dropIncompleteLastLine();
       }
+      anchoredSeq.set(last == null ? 0 : last.seq());
     } catch (NoSuchFileException e) {
       this.last = null;
     } catch (IOException e) {
@@ -122,8 +141,33 @@ public final class AnchorLog {
     return file;
   }
 
+  /** Gauges for operators: a conflict (alert on it), the anchored seq, the last check. */
+  @Override
+  public void bindTo(MeterRegistry registry) {
+    Gauge.builder(CONFLICT_METRIC, conflict, AtomicInteger::doubleValue)
+        .description(
+            "1 while the audit chain no longer holds the last head anchored outside the database"
+                + " (records removed or the chain rewritten), else 0")
+        .register(registry);
+    Gauge.builder(SEQ_METRIC, anchoredSeq, AtomicLong::doubleValue)
+        .description("Seq of the newest audit chain head anchored outside the database")
+        .register(registry);
+    Gauge.builder(LAST_CHECK_METRIC, lastCheck, AtomicReference::get)
+        .description("When the anchor log last compared the audit chain with its file (Unix time)")
+        .baseUnit("seconds")
+        .register(registry);
+  }
+
   /** Appends the chain's head if it grew since the last anchor and still holds that anchor. */
   public synchronized Published publish(DataSource dataSource) throws SQLException {
+    Published published = compareAndAppend(dataSource);
+    conflict.set(published.outcome() == Outcome.CONFLICT ? 1 : 0);
+    anchoredSeq.set(last == null ? 0 : last.seq());
+    lastCheck.set(clock.millis() / 1000.0);
+    return published;
+  }
+
+  private Published compareAndAppend(DataSource dataSource) throws SQLException {
     ChainAppender.Tail head;
     String conflict = null;
     try (Connection connection = dataSource.getConnection()) {

@@ -8,6 +8,7 @@ import io.genguard.audit.persistence.ChainVerifier.Problem;
 import io.genguard.audit.persistence.ChainVerifier.Verification;
 import io.genguard.events.v1.Decision;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -222,11 +223,19 @@ class ChainVerifierITCase {
   @Test
   void shouldRefuseToAnchorAChainThatLostItsNewestRecords(@TempDir Path dir) throws Exception {
     AnchorLog anchors = new AnchorLog(dir.resolve("anchors.jsonl"), Clock.systemUTC());
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    anchors.bindTo(metrics);
     anchors.publish(database.dataSource());
+    assertThat(metrics.get(AnchorLog.CONFLICT_METRIC).gauge().value()).isZero();
+    assertThat(metrics.get(AnchorLog.SEQ_METRIC).gauge().value()).isEqualTo(20);
+    assertThat(metrics.get(AnchorLog.LAST_CHECK_METRIC).gauge().value()).isPositive();
     deleteRecords("seq >= 17");
 
     AnchorLog.Published next = anchors.publish(database.dataSource());
     assertThat(next.outcome()).isEqualTo(AnchorLog.Outcome.CONFLICT);
+    assertThat(metrics.get(AnchorLog.CONFLICT_METRIC).gauge().value())
+        .as("operators alert on this")
+        .isEqualTo(1);
     assertThat(next.detail()).contains("the chain ends at seq 16, before the last anchor's seq 20");
     Verification anchored =
         ChainVerifier.verify(database.dataSource(), AnchorLog.read(anchors.file()).anchors());

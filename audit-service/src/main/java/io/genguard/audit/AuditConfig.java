@@ -155,106 +155,47 @@ public record AuditConfig(
     return new AuditConfig(jdbcUrl, user, password, "genguard-audit", "127.0.0.1", httpPort, 4);
   }
 
+  // The withers override keys exactly as the environment would, so every value passes the same
+  // checks whichever way it arrives.
+
   public AuditConfig withRetention(int days, int intervalMinutes) {
-    return new AuditConfig(
-        jdbcUrl,
-        jdbcUser,
-        jdbcPassword,
-        consumerGroup,
-        httpHost,
-        httpPort,
-        poolSize,
-        ingestors,
-        maxBodyBytes,
-        maxExportRows,
-        reviewClaimMinutes,
-        days,
-        intervalMinutes,
-        adminTokenFile,
-        anchorFile,
-        anchorIntervalSeconds);
+    return fromEnvironment(
+        Map.of(
+            RETENTION_DAYS,
+            Integer.toString(days),
+            RETENTION_INTERVAL_MINUTES,
+            Integer.toString(intervalMinutes)),
+        this);
   }
 
   public AuditConfig withConsumerGroup(String group) {
-    return new AuditConfig(
-        jdbcUrl,
-        jdbcUser,
-        jdbcPassword,
-        group,
-        httpHost,
-        httpPort,
-        poolSize,
-        ingestors,
-        maxBodyBytes,
-        maxExportRows,
-        reviewClaimMinutes,
-        retentionDays,
-        retentionIntervalMinutes,
-        adminTokenFile,
-        anchorFile,
-        anchorIntervalSeconds);
+    return fromEnvironment(Map.of(CONSUMER_GROUP, group), this);
   }
 
   /** Writes a first admin token to {@code file} at start if the file does not exist yet. */
   public AuditConfig withAdminTokenFile(java.nio.file.Path file) {
-    return new AuditConfig(
-        jdbcUrl,
-        jdbcUser,
-        jdbcPassword,
-        consumerGroup,
-        httpHost,
-        httpPort,
-        poolSize,
-        ingestors,
-        maxBodyBytes,
-        maxExportRows,
-        reviewClaimMinutes,
-        retentionDays,
-        retentionIntervalMinutes,
-        file == null ? "" : file.toString(),
-        anchorFile,
-        anchorIntervalSeconds);
+    return fromEnvironment(Map.of(ADMIN_TOKEN_FILE, file == null ? "" : file.toString()), this);
   }
 
   /** Anchors the chain head in {@code file} every {@code intervalSeconds} and at stop. */
   public AuditConfig withAnchorFile(java.nio.file.Path file, int intervalSeconds) {
-    return new AuditConfig(
-        jdbcUrl,
-        jdbcUser,
-        jdbcPassword,
-        consumerGroup,
-        httpHost,
-        httpPort,
-        poolSize,
-        ingestors,
-        maxBodyBytes,
-        maxExportRows,
-        reviewClaimMinutes,
-        retentionDays,
-        retentionIntervalMinutes,
-        adminTokenFile,
-        file == null ? "" : file.toString(),
-        intervalSeconds);
+    return fromEnvironment(
+        Map.of(
+            ANCHOR_FILE,
+            file == null ? "" : file.toString(),
+            ANCHOR_INTERVAL_SECONDS,
+            Integer.toString(intervalSeconds)),
+        this);
   }
 
   public AuditConfig withLimits(long bodyBytes, int exportRows) {
-    return new AuditConfig(
-        jdbcUrl,
-        jdbcUser,
-        jdbcPassword,
-        consumerGroup,
-        httpHost,
-        httpPort,
-        poolSize,
-        ingestors,
-        bodyBytes,
-        exportRows,
-        reviewClaimMinutes,
-        retentionDays,
-        retentionIntervalMinutes,
-        adminTokenFile,
-        anchorFile,
-        anchorIntervalSeconds);
+    return fromEnvironment(
+        Map.of(
+            MAX_BODY_BYTES,
+            Long.toString(bodyBytes),
+            MAX_EXPORT_ROWS,
+            Integer.toString(exportRows)),
+        this);
   }
 
   /** Overrides {@code base} with any GENGUARD_AUDIT_* keys in {@code env}. */

@@ -376,7 +376,8 @@ public final class AuditBenchmark {
                       null,
                       null,
                       clock,
-                      AuditApi.Limits.defaults()))
+                      AuditApi.Limits.defaults(),
+                      null))
               .start("127.0.0.1", 0);
       try {
         String token =

@@ -124,6 +124,7 @@ public final class AuditApi implements AutoCloseable {
    * @param retention retention policies
    * @param clock time source
    * @param limits request size and export limits
+   * @param anchorFile the audit service's anchor file, checked by every verification; null if none
    */
   public record Services(
       DataSource dataSource,
@@ -137,36 +138,7 @@ public final class AuditApi implements AutoCloseable {
       Retention retention,
       Clock clock,
       Limits limits,
-      Path anchorFile) {
-
-    /** Services without an anchor file. */
-    public Services(
-        DataSource dataSource,
-        AuditQueries queries,
-        RequestSubmitter submitter,
-        ApiTokens tokens,
-        ReviewQueue reviews,
-        OutputSearch search,
-        BiasReports biasReports,
-        Campaigns campaigns,
-        Retention retention,
-        Clock clock,
-        Limits limits) {
-      this(
-          dataSource,
-          queries,
-          submitter,
-          tokens,
-          reviews,
-          search,
-          biasReports,
-          campaigns,
-          retention,
-          clock,
-          limits,
-          null);
-    }
-  }
+      Path anchorFile) {}
 
   /**
    * Limits on what one call may send or get.

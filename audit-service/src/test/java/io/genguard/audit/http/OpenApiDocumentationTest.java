@@ -37,7 +37,8 @@ class OpenApiDocumentationTest {
             null,
             null,
             null,
-            AuditApi.Limits.defaults()));
+            AuditApi.Limits.defaults(),
+            null));
   }
 
   @Test

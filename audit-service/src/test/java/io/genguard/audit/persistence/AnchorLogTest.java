@@ -91,6 +91,14 @@ class AnchorLogTest {
         .hasMessageContaining("anchors.jsonl line 2: not JSON");
   }
 
+  @Test
+  void shouldSayWhichFileCannotBeReadWhenTheAnchorFileIsADirectory() throws Exception {
+    Path directory = Files.createDirectory(dir.resolve("not-a-file"));
+
+    assertThatThrownBy(() -> new AnchorLog(directory, Clock.systemUTC()))
+        .hasMessageContaining("Cannot read the audit anchor file " + directory);
+  }
+
   private void assertInvalid(String content, String message) throws Exception {
     Path file = file(content);
     assertThatThrownBy(() -> AnchorLog.read(file))

@@ -101,7 +101,7 @@ public final class AuditService implements AutoCloseable {
                 retention,
                 clock,
                 new AuditApi.Limits(config.maxBodyBytes(), config.maxExportRows()),
-                anchors == null ? null : anchors.file()));
+                anchors));
     writeAdminTokenFile(config.adminTokenFile());
     ingestors.forEach(AuditIngestor::start);
     outbox.start();

@@ -48,7 +48,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -124,7 +123,8 @@ public final class AuditApi implements AutoCloseable {
    * @param retention retention policies
    * @param clock time source
    * @param limits request size and export limits
-   * @param anchorFile the audit service's anchor file, checked by every verification; null if none
+   * @param anchors the audit service's anchor log, whose file every verification checks; null if
+   *     none
    */
   public record Services(
       DataSource dataSource,
@@ -138,7 +138,7 @@ public final class AuditApi implements AutoCloseable {
       Retention retention,
       Clock clock,
       Limits limits,
-      Path anchorFile) {}
+      AnchorLog anchors) {}
 
   /**
    * Limits on what one call may send or get.
@@ -498,6 +498,15 @@ public final class AuditApi implements AutoCloseable {
                         "No request with id '"
                             + requestId
                             + "' that this token may see (it may still be on its way: retry in a moment)"));
+    if (services.anchors() != null) {
+      long anchoredThrough = services.anchors().anchoredSeq();
+      story.put("anchoredThroughSeq", anchoredThrough);
+      for (JsonNode record : story.path("auditRecords")) {
+        ((ObjectNode) record).put("anchored", record.path("seq").asLong() <= anchoredThrough);
+      }
+    } else {
+      story.putNull("anchoredThroughSeq");
+    }
     ctx.json(story);
   }
 
@@ -724,9 +733,9 @@ public final class AuditApi implements AutoCloseable {
       if (anchor != null) {
         anchors.add(anchor);
       }
-      if (services.anchorFile() != null && Files.exists(services.anchorFile())) {
+      if (services.anchors() != null && Files.exists(services.anchors().file())) {
         try {
-          anchors.addAll(AnchorLog.read(services.anchorFile()).anchors());
+          anchors.addAll(AnchorLog.read(services.anchors().file()).anchors());
         } catch (IllegalArgumentException | IOException e) {
           // The service's own file, edited or damaged since it was written: say so, verify nothing.
           LOG.error("Cannot verify against the anchor file: {}", e.getMessage());

@@ -141,6 +141,14 @@ public final class AnchorLog implements MeterBinder {
     return file;
   }
 
+  /**
+   * Seq of the newest anchored head (0 before the first): every record up to it is covered by a
+   * head kept outside the database.
+   */
+  public long anchoredSeq() {
+    return anchoredSeq.get();
+  }
+
   /** Gauges for operators: a conflict (alert on it), the anchored seq, the last check. */
   @Override
   public void bindTo(MeterRegistry registry) {

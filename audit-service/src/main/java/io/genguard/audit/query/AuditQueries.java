@@ -31,8 +31,9 @@ public final class AuditQueries {
 
   /**
    * Everything recorded about one request (request, outputs, verdicts with reasons, gate outcomes,
-   * reviews, the review-queue item and the API actions on it), or empty if the request is unknown
-   * or belongs to a tenant other than {@code tenant} (null: any tenant).
+   * reviews, the review-queue item, the API actions on it and its audit records' places in the hash
+   * chain), or empty if the request is unknown or belongs to a tenant other than {@code tenant}
+   * (null: any tenant).
    */
   public Optional<ObjectNode> story(String requestId, String tenant) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
@@ -93,6 +94,15 @@ public final class AuditQueries {
       story.set("reviews", reviews);
       story.set("reviewItem", queue.isEmpty() ? null : queue.get(0));
       story.set("actions", actions);
+      // Where the request's records sit in the hash chain: what an auditor checks against the
+      // chain heads anchored outside the database.
+      story.set(
+          "auditRecords",
+          rows(
+              connection,
+              "select seq, event_id, event_type, recorded_at, encode(hash, 'hex') as hash"
+                  + " from audit_log where request_id = ? order by seq",
+              requestId));
       story.put("status", status(outcomes, failures));
       return Optional.of(story);
     }

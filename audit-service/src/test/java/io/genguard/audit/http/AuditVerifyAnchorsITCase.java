@@ -36,9 +36,27 @@ class AuditVerifyAnchorsITCase {
       String compliance = audit.token(Role.COMPLIANCE, null, "carl");
       audit.seed(
           AuditEvents.story(Scenario.of("anchored-1", "acme", Decision.RELEASE, Instant.now())));
+      // The request's story shows where its records sit in the chain, and once a head covering
+      // them is anchored, says so.
       await()
           .atMost(Duration.ofSeconds(30))
-          .until(() -> Files.exists(file) && anchors(file).size() > 0);
+          .until(
+              () -> {
+                JsonNode story = json(audit.get("/api/v1/requests/anchored-1", compliance));
+                JsonNode records = story.path("auditRecords");
+                return records.size() >= 4
+                    && story.path("anchoredThroughSeq").asLong()
+                        >= records.get(records.size() - 1).path("seq").asLong();
+              });
+      JsonNode story = json(audit.get("/api/v1/requests/anchored-1", compliance));
+      assertThat(story.path("auditRecords"))
+          .allSatisfy(
+              record -> {
+                assertThat(record.path("hash").asText()).matches("[0-9a-f]{64}");
+                assertThat(record.path("anchored").asBoolean()).isTrue();
+              });
+      assertThat(anchors(file).get(anchors(file).size() - 1).seq())
+          .isEqualTo(story.path("anchoredThroughSeq").asLong());
 
       JsonNode intact = json(audit.get("/api/v1/audit/verify", compliance));
       assertThat(intact.path("valid").asBoolean()).as(intact.toString()).isTrue();

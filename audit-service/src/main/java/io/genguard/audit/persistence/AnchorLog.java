@@ -1,8 +1,10 @@
 package io.genguard.audit.persistence;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.persistence.ChainVerifier.Anchor;
 import io.micrometer.core.instrument.Gauge;
@@ -49,7 +51,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class AnchorLog implements MeterBinder {
   private static final Logger LOG = LoggerFactory.getLogger(AnchorLog.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON =
+      JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
 
   /** Longest line a reader accepts; a real anchor line has about 120 characters. */
   public static final int MAX_LINE_CHARS = 1_024;
@@ -177,16 +180,16 @@ public final class AnchorLog implements MeterBinder {
 
   private Published compareAndAppend(DataSource dataSource) throws SQLException {
     ChainAppender.Tail head;
-    String conflict = null;
+    String problem = null;
     try (Connection connection = dataSource.getConnection()) {
       head = ChainAppender.tail(connection);
       if (last != null) {
-        conflict = conflict(connection, head);
+        problem = conflictWithLastAnchor(connection, head);
       }
     }
-    if (conflict != null) {
-      LOG.error("Audit chain conflicts with the anchor file {}: {}", file, conflict);
-      return new Published(Outcome.CONFLICT, last, conflict);
+    if (problem != null) {
+      LOG.error("Audit chain conflicts with the anchor file {}: {}", file, problem);
+      return new Published(Outcome.CONFLICT, last, problem);
     }
     if (head.seq() == 0 || (last != null && head.seq() == last.seq())) {
       return new Published(Outcome.UNCHANGED, last, null);
@@ -197,7 +200,8 @@ public final class AnchorLog implements MeterBinder {
     return new Published(Outcome.APPENDED, anchor, null);
   }
 
-  private String conflict(Connection connection, ChainAppender.Tail head) throws SQLException {
+  private String conflictWithLastAnchor(Connection connection, ChainAppender.Tail head)
+      throws SQLException {
     if (head.seq() < last.seq()) {
       return "the chain ends at seq "
           + head.seq()

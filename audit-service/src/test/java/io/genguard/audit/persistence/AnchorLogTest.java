@@ -58,6 +58,7 @@ class AnchorLogTest {
   @Test
   void shouldNameTheLineAndTheReasonOfEveryLineThatIsNotAnAnchor() throws Exception {
     assertInvalid(line(1) + "not json\n", "line 2: not JSON");
+    assertInvalid(line(1).strip() + " and more\n", "line 1: not JSON");
     assertInvalid("[1, 2]\n", "line 1: expected a JSON object");
     assertInvalid("{\"hash\":\"" + HASH + "\"}\n", "line 1: \"seq\" must be a record number");
     assertInvalid("{\"seq\":\"5\",\"hash\":\"" + HASH + "\"}\n", "\"seq\" must be a record number");

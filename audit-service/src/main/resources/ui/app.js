@@ -522,8 +522,8 @@
           el('p', { class: 'muted' }, v.records + ' records in ' + v.millis + ' ms · head seq ' + v.headSeq + ' · ' + v.headHash),
           el('p', { class: 'muted', id: 'chain-anchors' }, v.anchorsChecked
             ? v.anchorsMatched + ' of ' + v.anchorsChecked + ' heads anchored outside the database still match'
-            : 'No anchor file: edits and rebuilds of the whole chain by someone who can write the database'
-              + ' show only against heads kept elsewhere (GENGUARD_AUDIT_ANCHOR_FILE).'),
+            : 'No heads anchored outside the database yet (GENGUARD_AUDIT_ANCHOR_FILE is not set, or the first'
+              + ' anchor is still to come): a chain rebuilt by someone who can write the database would verify.'),
           v.firstBreak ? el('p', { class: 'error', id: 'chain-break' }, 'First broken link: seq ' + v.firstBreak.seq + ', '
             + v.firstBreak.problem + ': ' + v.firstBreak.detail) : null);
       } catch (e) {

@@ -323,7 +323,8 @@ public final class ChainVerifier {
                           + anchor.hashHex()
                           + " but the chain has "
                           + AuditChain.hex(hash)
-                          + ": the chain was rewritten from this record or earlier"));
+                          + ": the chain was rewritten from this record or earlier (or the"
+                          + " anchor was altered)"));
             }
             nextAnchor++;
           }

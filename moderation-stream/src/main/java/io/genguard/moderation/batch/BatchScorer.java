@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.events.v1.Decision;
 import io.genguard.moderation.bias.BiasAnalyzer;
 import io.genguard.moderation.bias.BiasFindings;
 import io.genguard.moderation.policy.ModerationFindings;
@@ -19,6 +20,7 @@ import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
+import io.genguard.moderation.scoring.WordOcclusion;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -31,9 +33,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 
@@ -43,6 +47,7 @@ import java.util.function.Function;
  *
  * <pre>
  * score --in IN.jsonl --out OUT.jsonl [--policy FILE] [--scorer NAME] [--tenant ID] [--batch-size N]
+ *       [--explain]
  * </pre>
  *
  * IN holds one JSON object a line with {@code id} and {@code text}. OUT gets exactly one line per
@@ -51,7 +56,9 @@ import java.util.function.Function;
  * {@code scorerVersions}; or {@code id} (when known), {@code line} and {@code error} for a line
  * that is not a JSON object with a string {@code text}. Text that is empty, enormous, not UTF-8 or
  * not English is still judged and gets a reason saying so; a scorer failure holds the batch for
- * review as the policy says. Progress goes to stderr.
+ * review as the policy says. With {@code --explain}, every category reason of a text that was not
+ * released carries {@code evidence}: the words whose removal lowers that category's score the most,
+ * each with the score without it ({@link WordOcclusion}). Progress goes to stderr.
  */
 public final class BatchScorer {
   /** Lines longer than this are reported as errors without being parsed. */
@@ -59,13 +66,19 @@ public final class BatchScorer {
 
   static final int DEFAULT_BATCH_SIZE = 64;
   static final String USAGE =
-      "usage: score --in IN.jsonl --out OUT.jsonl [--policy FILE] [--scorer NAME] [--tenant ID] [--batch-size N]";
+      "usage: score --in IN.jsonl --out OUT.jsonl [--policy FILE] [--scorer NAME] [--tenant ID] [--batch-size N] [--explain]";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** What the command is run with. */
   public record Options(
-      Path in, Path out, Path policy, String scorer, String tenant, int batchSize) {}
+      Path in,
+      Path out,
+      Path policy,
+      String scorer,
+      String tenant,
+      int batchSize,
+      boolean explain) {}
 
   /** Counts of one run. */
   public record Summary(long lines, long scored, long errors, Map<String, Long> decisions) {}
@@ -79,6 +92,7 @@ public final class BatchScorer {
   private final int batchSize;
   private final PrintStream progress;
   private final Map<String, String> versions;
+  private WordOcclusion occlusion;
 
   public BatchScorer(
       ContentScorer scorer,
@@ -102,6 +116,12 @@ public final class BatchScorer {
     all.putAll(biasVersions);
     all.put("text-screening", "max-chars=" + screening.maxChars());
     this.versions = Collections.unmodifiableMap(all);
+  }
+
+  /** Adds evidence words to the category reasons of texts that are not released. */
+  public BatchScorer explainingHeldTexts() {
+    this.occlusion = new WordOcclusion(scorer);
+    return this;
   }
 
   public static void main(String[] args) {
@@ -148,6 +168,9 @@ public final class BatchScorer {
                 options.tenant(),
                 options.batchSize(),
                 stderr);
+        if (options.explain()) {
+          batch.explainingHeldTexts();
+        }
         stderr.println(
             "score: policy "
                 + policies.policyId()
@@ -173,8 +196,13 @@ public final class BatchScorer {
 
   static Options parse(String[] args) {
     Map<String, String> values = new LinkedHashMap<>();
+    boolean explain = false;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
+      if (arg.equals("--explain")) {
+        explain = true;
+        continue;
+      }
       if (!arg.startsWith("--") || i + 1 >= args.length) {
         throw new IllegalArgumentException(
             "score: unexpected argument '"
@@ -208,7 +236,8 @@ public final class BatchScorer {
         values.containsKey("policy") ? Path.of(values.get("policy")) : null,
         values.getOrDefault("scorer", ScorerConfig.DEFAULT_NAME),
         values.get("tenant"),
-        batchSize);
+        batchSize,
+        explain);
   }
 
   /** One input line, parsed or failed. */
@@ -375,7 +404,7 @@ public final class BatchScorer {
             policy.decide(
                 new ModerationFindings(
                     tenant, s, scorerFailure, findings, null, result.findings()));
-        write(row, s, findings, verdict, result);
+        write(row, s, findings, verdict, result, evidence(item, result, s, verdict));
         counts[1]++;
         decisions.merge(verdict.decision().name(), 1L, Long::sum);
       }
@@ -385,12 +414,38 @@ public final class BatchScorer {
     items.clear();
   }
 
+  /** Evidence words per category reason of a held text, when explaining; empty otherwise. */
+  private Map<Category, List<WordOcclusion.Evidence>> evidence(
+      Item item, TextScreening.Result screened, ContentScores scores, PolicyVerdict verdict) {
+    if (occlusion == null || scores == null || verdict.decision() == Decision.RELEASE) {
+      return Map.of();
+    }
+    Set<Category> categories = EnumSet.noneOf(Category.class);
+    for (VerdictReason reason : verdict.reasons()) {
+      if (reason.category() != null) {
+        categories.add(Category.fromId(reason.category()));
+      }
+    }
+    try {
+      return occlusion.explain(screened.textForScoring(), scores, categories);
+    } catch (RuntimeException e) {
+      progress.println(
+          "score: could not explain line "
+              + item.line()
+              + " ("
+              + e.getMessage()
+              + "); no evidence");
+      return Map.of();
+    }
+  }
+
   private void write(
       ObjectNode row,
       ContentScores scores,
       BiasFindings findings,
       PolicyVerdict verdict,
-      TextScreening.Result screened) {
+      TextScreening.Result screened,
+      Map<Category, List<WordOcclusion.Evidence>> evidence) {
     if (scores != null) {
       row.put("unsafe", round(scores.unsafe()));
       ObjectNode categories = row.putObject("categories");
@@ -419,6 +474,14 @@ public final class BatchScorer {
         r.put("threshold", reason.threshold());
       }
       r.put("message", reason.message());
+      List<WordOcclusion.Evidence> words =
+          reason.category() == null ? null : evidence.get(Category.fromId(reason.category()));
+      if (words != null) {
+        ArrayNode list = r.putArray("evidence");
+        for (WordOcclusion.Evidence word : words) {
+          list.addObject().put("word", word.word()).put("scoreWithout", round(word.scoreWithout()));
+        }
+      }
     }
     if (!findings.targetedGroups().isEmpty()) {
       ArrayNode targeted = row.putArray("targetedGroups");

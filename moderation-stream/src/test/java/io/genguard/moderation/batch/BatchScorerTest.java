@@ -1,15 +1,18 @@
 package io.genguard.moderation.batch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.genguard.moderation.bias.BiasAnalyzer;
 import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.NgramLogisticScorer;
 import io.genguard.moderation.scoring.TextScreening;
+import io.genguard.moderation.scoring.WordOcclusion;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -193,13 +196,63 @@ class BatchScorerTest {
     assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("missing.jsonl does not exist");
   }
 
+  @Test
+  void shouldGiveTheCategoryReasonsOfHeldTextsTheirEvidenceWordsWhenAsked() throws Exception {
+    String input =
+        "{\"id\": \"a\", \"text\": \"Have a lovely day at the museum with your family.\"}\n"
+            + "{\"id\": \"c\", \"text\": \"shut up you worthless stupid bitch, nobody wants you here\"}\n";
+    List<JsonNode> plain = score(input, 2);
+    assertThat(plain.get(1).get("reasons").get(0).has("evidence")).as("only when asked").isFalse();
+
+    List<JsonNode> out = score(input.getBytes(StandardCharsets.UTF_8), ngram, true);
+
+    assertThat(out.get(0).get("decision").asText()).isEqualTo("RELEASE");
+    assertThat(out.get(0).get("reasons").get(0).has("evidence")).isFalse();
+    JsonNode held = out.get(1);
+    JsonNode reason = held.get("reasons").get(0);
+    String category = reason.get("category").asText();
+    String text = "shut up you worthless stupid bitch, nobody wants you here";
+    double logOdds = WordOcclusion.logOdds(ngram.score(text).score(Category.fromId(category)));
+    JsonNode evidence = reason.get("evidence");
+    assertThat(evidence).isNotEmpty().hasSizeLessThanOrEqualTo(WordOcclusion.TOP);
+    assertThat(evidence.get(0).get("word").asText()).isEqualTo("bitch");
+    for (JsonNode word : evidence) {
+      assertThat(logOdds - WordOcclusion.logOdds(word.get("scoreWithout").asDouble()))
+          .isGreaterThanOrEqualTo(WordOcclusion.MIN_LOG_ODDS_DROP - 1e-3);
+      // What it says is what the scorer gives the text without the word.
+      String without = WordOcclusion.without(text, word.get("word").asText());
+      assertThat(ngram.score(without).score(Category.fromId(category)))
+          .isCloseTo(word.get("scoreWithout").asDouble(), within(1e-6));
+    }
+  }
+
+  @Test
+  void shouldTakeExplainAsAFlagAnywhere() {
+    assertThat(BatchScorer.parse(new String[] {"--explain", "--in", "a", "--out", "b"}).explain())
+        .isTrue();
+    assertThat(BatchScorer.parse(new String[] {"--in", "a", "--out", "b", "--explain"}).explain())
+        .isTrue();
+    assertThat(BatchScorer.parse(new String[] {"--in", "a", "--out", "b"}).explain()).isFalse();
+  }
+
   private List<JsonNode> score(String input, int batchSize) throws Exception {
     return score(
         input.getBytes(StandardCharsets.UTF_8), TextScreening.defaults(), ngram, batchSize);
   }
 
+  private static List<JsonNode> score(byte[] input, ContentScorer scorer, boolean explain)
+      throws Exception {
+    return score(input, TextScreening.defaults(), scorer, 2, explain);
+  }
+
   private static List<JsonNode> score(
       byte[] input, TextScreening screening, ContentScorer scorer, int batchSize) throws Exception {
+    return score(input, screening, scorer, batchSize, false);
+  }
+
+  private static List<JsonNode> score(
+      byte[] input, TextScreening screening, ContentScorer scorer, int batchSize, boolean explain)
+      throws Exception {
     BatchScorer batch =
         new BatchScorer(
             scorer,
@@ -210,6 +263,9 @@ class BatchScorerTest {
             null,
             batchSize,
             new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    if (explain) {
+      batch.explainingHeldTexts();
+    }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     batch.score(new ByteArrayInputStream(input), out);
     List<JsonNode> rows = new ArrayList<>();

@@ -13,6 +13,7 @@ import io.genguard.moderation.policy.PolicyEngine;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.policy.PolicyVerdict;
+import io.genguard.moderation.policy.ReasonCodes;
 import io.genguard.moderation.policy.VerdictReason;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScorer;
@@ -34,6 +35,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,9 +58,9 @@ import java.util.function.Function;
  * {@code scorerVersions}; or {@code id} (when known), {@code line} and {@code error} for a line
  * that is not a JSON object with a string {@code text}. Text that is empty, enormous, not UTF-8 or
  * not English is still judged and gets a reason saying so; a scorer failure holds the batch for
- * review as the policy says. With {@code --explain}, every category reason of a text that was not
- * released carries {@code evidence}: the words whose removal lowers that category's score the most,
- * each with the score without it ({@link WordOcclusion}). Progress goes to stderr.
+ * review as the policy says. With {@code --explain}, every category or stereotype reason of a text
+ * that was not released carries {@code evidence}: the words whose removal lowers that score the
+ * most, each with the score without it ({@link WordOcclusion}). Progress goes to stderr.
  */
 public final class BatchScorer {
   /** Lines longer than this are reported as errors without being parsed. */
@@ -118,7 +120,7 @@ public final class BatchScorer {
     this.versions = Collections.unmodifiableMap(all);
   }
 
-  /** Adds evidence words to the category reasons of texts that are not released. */
+  /** Adds evidence words to the category and stereotype reasons of texts that are not released. */
   public BatchScorer explainingHeldTexts() {
     this.occlusion = new WordOcclusion(scorer);
     return this;
@@ -414,20 +416,37 @@ public final class BatchScorer {
     items.clear();
   }
 
-  /** Evidence words per category reason of a held text, when explaining; empty otherwise. */
-  private Map<Category, List<WordOcclusion.Evidence>> evidence(
+  /**
+   * Evidence words per reason of a held text, keyed by reason code and category
+   * ("category.review/hate", "bias.stereotype/"), when explaining; empty otherwise.
+   */
+  private Map<String, List<WordOcclusion.Evidence>> evidence(
       Item item, TextScreening.Result screened, ContentScores scores, PolicyVerdict verdict) {
-    if (occlusion == null || scores == null || verdict.decision() == Decision.RELEASE) {
+    if (occlusion == null || !screened.scorable() || verdict.decision() == Decision.RELEASE) {
       return Map.of();
     }
-    Set<Category> categories = EnumSet.noneOf(Category.class);
-    for (VerdictReason reason : verdict.reasons()) {
-      if (reason.category() != null) {
-        categories.add(Category.fromId(reason.category()));
-      }
-    }
+    String text = screened.textForScoring();
     try {
-      return occlusion.explain(screened.textForScoring(), scores, categories);
+      Set<Category> categories = EnumSet.noneOf(Category.class);
+      for (VerdictReason reason : verdict.reasons()) {
+        if (reason.category() != null && scores != null) {
+          categories.add(Category.fromId(reason.category()));
+        }
+      }
+      Map<Category, List<WordOcclusion.Evidence>> byCategory =
+          occlusion.explain(text, scores, categories);
+      Map<String, List<WordOcclusion.Evidence>> evidence = new HashMap<>();
+      for (VerdictReason reason : verdict.reasons()) {
+        if (reason.category() != null && scores != null) {
+          evidence.put(evidenceKey(reason), byCategory.get(Category.fromId(reason.category())));
+        } else if (reason.code().equals(ReasonCodes.BIAS_STEREOTYPE) && reason.score() != null) {
+          evidence.put(
+              evidenceKey(reason),
+              WordOcclusion.explain(
+                  text, reason.score(), variant -> bias.apply(variant).stereotypeScore()));
+        }
+      }
+      return evidence;
     } catch (RuntimeException e) {
       progress.println(
           "score: could not explain line "
@@ -439,13 +458,17 @@ public final class BatchScorer {
     }
   }
 
+  private static String evidenceKey(VerdictReason reason) {
+    return reason.code() + "/" + (reason.category() == null ? "" : reason.category());
+  }
+
   private void write(
       ObjectNode row,
       ContentScores scores,
       BiasFindings findings,
       PolicyVerdict verdict,
       TextScreening.Result screened,
-      Map<Category, List<WordOcclusion.Evidence>> evidence) {
+      Map<String, List<WordOcclusion.Evidence>> evidence) {
     if (scores != null) {
       row.put("unsafe", round(scores.unsafe()));
       ObjectNode categories = row.putObject("categories");
@@ -474,8 +497,7 @@ public final class BatchScorer {
         r.put("threshold", reason.threshold());
       }
       r.put("message", reason.message());
-      List<WordOcclusion.Evidence> words =
-          reason.category() == null ? null : evidence.get(Category.fromId(reason.category()));
+      List<WordOcclusion.Evidence> words = evidence.get(evidenceKey(reason));
       if (words != null) {
         ArrayNode list = r.putArray("evidence");
         for (WordOcclusion.Evidence word : words) {

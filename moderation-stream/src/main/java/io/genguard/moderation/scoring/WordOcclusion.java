@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.ToDoubleFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -48,7 +49,7 @@ public final class WordOcclusion {
    * One evidence word.
    *
    * @param word the word, lower-cased
-   * @param scoreWithout the category's score of the text with every occurrence of the word removed
+   * @param scoreWithout the score of the text with every occurrence of the word removed
    */
   public record Evidence(String word, double scoreWithout) {}
 
@@ -64,30 +65,57 @@ public final class WordOcclusion {
     if (categories.isEmpty()) {
       return evidence;
     }
-    List<String> words = new ArrayList<>();
-    List<String> variants = new ArrayList<>();
-    for (String word : distinctWords(text)) {
-      String without = without(text, word);
-      if (!without.isBlank()) {
-        words.add(word);
-        variants.add(without);
-      }
-    }
-    List<ContentScores> occluded = variants.isEmpty() ? List.of() : scorer.scoreBatch(variants);
+    Occlusions occlusions = Occlusions.of(text);
+    List<ContentScores> occluded =
+        occlusions.texts().isEmpty() ? List.of() : scorer.scoreBatch(occlusions.texts());
     for (Category category : categories) {
-      double logOdds = logOdds(scores.score(category));
-      List<Evidence> found = new ArrayList<>();
-      for (int i = 0; i < words.size(); i++) {
-        double scoreWithout = occluded.get(i).score(category);
-        if (logOdds - logOdds(scoreWithout) >= MIN_LOG_ODDS_DROP) {
-          found.add(new Evidence(words.get(i), scoreWithout));
-        }
+      double[] without = new double[occluded.size()];
+      for (int i = 0; i < without.length; i++) {
+        without[i] = occluded.get(i).score(category);
       }
-      // One text's score minus each: the lowest score without a word is the largest drop.
-      found.sort(Comparator.comparingDouble(Evidence::scoreWithout));
-      evidence.put(category, List.copyOf(found.subList(0, Math.min(TOP, found.size()))));
+      evidence.put(category, strongest(occlusions.words(), scores.score(category), without));
     }
     return evidence;
+  }
+
+  /**
+   * The evidence for any other score of a text in 0..1 (such as the implicit-stereotype signal),
+   * given the function that computed it.
+   */
+  public static List<Evidence> explain(
+      String text, double score, ToDoubleFunction<String> scoring) {
+    Occlusions occlusions = Occlusions.of(text);
+    double[] without = occlusions.texts().stream().mapToDouble(scoring).toArray();
+    return strongest(occlusions.words(), score, without);
+  }
+
+  /** The words tried and the text without each (a text that would be empty is left out). */
+  private record Occlusions(List<String> words, List<String> texts) {
+    static Occlusions of(String text) {
+      List<String> words = new ArrayList<>();
+      List<String> texts = new ArrayList<>();
+      for (String word : distinctWords(text)) {
+        String without = without(text, word);
+        if (!without.isBlank()) {
+          words.add(word);
+          texts.add(without);
+        }
+      }
+      return new Occlusions(words, texts);
+    }
+  }
+
+  private static List<Evidence> strongest(List<String> words, double score, double[] without) {
+    double logOdds = logOdds(score);
+    List<Evidence> found = new ArrayList<>();
+    for (int i = 0; i < words.size(); i++) {
+      if (logOdds - logOdds(without[i]) >= MIN_LOG_ODDS_DROP) {
+        found.add(new Evidence(words.get(i), without[i]));
+      }
+    }
+    // One text's score minus each: the lowest score without a word is the largest drop.
+    found.sort(Comparator.comparingDouble(Evidence::scoreWithout));
+    return List.copyOf(found.subList(0, Math.min(TOP, found.size())));
   }
 
   /** Log-odds of a probability, kept finite at 0 and 1. */

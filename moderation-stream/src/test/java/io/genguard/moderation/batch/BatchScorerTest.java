@@ -227,6 +227,27 @@ class BatchScorerTest {
   }
 
   @Test
+  void shouldExplainTheImplicitStereotypeSignalToo() throws Exception {
+    List<JsonNode> out =
+        score(
+            "{\"id\": 1, \"text\": \"Teenagers are sleeping more than they used to.\"}\n"
+                .getBytes(StandardCharsets.UTF_8),
+            ngram,
+            true);
+
+    JsonNode stereotype = null;
+    for (JsonNode reason : out.get(0).get("reasons")) {
+      if (reason.get("code").asText().equals("bias.stereotype")) {
+        stereotype = reason;
+      }
+    }
+    assertThat(stereotype).as(out.get(0).toString()).isNotNull();
+    // Without its only group word the text mentions no group, so it has no stereotype signal.
+    assertThat(stereotype.get("evidence").get(0).get("word").asText()).isEqualTo("teenagers");
+    assertThat(stereotype.get("evidence").get(0).get("scoreWithout").asDouble()).isZero();
+  }
+
+  @Test
   void shouldTakeExplainAsAFlagAnywhere() {
     assertThat(BatchScorer.parse(new String[] {"--explain", "--in", "a", "--out", "b"}).explain())
         .isTrue();

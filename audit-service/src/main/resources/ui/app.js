@@ -257,7 +257,24 @@
       page.push(el('section', {}, el('h2', {}, 'Audit trail'), el('ul', { id: 'actions' }, story.actions.map(a =>
         el('li', {}, when(a.actedAt) + ' ' + a.action + ' by ' + a.callerName + ' (' + a.callerRole.toLowerCase() + ')')))));
     }
+    if ((story.auditRecords || []).length) page.push(chainRecords(story));
     show(...page);
+  }
+
+  /** Where the request's records sit in the hash chain, and whether a head kept outside covers them. */
+  function chainRecords(story) {
+    const anchored = story.anchoredThroughSeq;
+    return el('section', {}, el('h2', {}, 'Hash chain'),
+      el('p', { class: 'muted', id: 'chain-anchoring' }, anchored === null || anchored === undefined
+        ? 'This service keeps no anchor file (GENGUARD_AUDIT_ANCHOR_FILE): the records below are covered by the chain only.'
+        : anchored === 0 ? 'No chain head anchored outside the database yet.'
+          : 'Chain heads anchored outside the database cover every record up to seq ' + anchored + '.'),
+      el('table', { id: 'chain-records' },
+        el('thead', {}, el('tr', {}, ['Seq', 'Event', 'Recorded', 'Hash', 'Anchored'].map(h => el('th', {}, h)))),
+        el('tbody', {}, story.auditRecords.map(r => el('tr', { 'data-seq': r.seq },
+          el('td', {}, String(r.seq)), el('td', {}, r.eventType), el('td', {}, when(r.recordedAt)),
+          el('td', {}, el('code', { title: r.hash }, r.hash.slice(0, 16) + '…')),
+          el('td', {}, r.anchored === undefined ? '—' : (r.anchored ? 'yes' : 'not yet')))))));
   }
 
   function categoryScores(verdict) {

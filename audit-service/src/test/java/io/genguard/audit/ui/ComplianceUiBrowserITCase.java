@@ -90,6 +90,7 @@ class ComplianceUiBrowserITCase {
   private static KafkaStreams gate;
   private static Path gateState;
   private static Path browserProfile;
+  private static Path anchors;
   private static WebDriver browser;
   private static Scenario held;
 
@@ -98,7 +99,12 @@ class ComplianceUiBrowserITCase {
     requireExecutable(CHROMIUM, "chromium");
     requireExecutable(CHROMEDRIVER, "chromium-driver");
 
-    audit = RunningAuditService.start("compliance_ui_it");
+    anchors = Files.createTempDirectory("anchors-ui-it-");
+    audit =
+        RunningAuditService.start(
+            "compliance_ui_it",
+            Clock.systemUTC(),
+            config -> config.withAnchorFile(anchors.resolve("anchors.jsonl"), 1));
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     gateState = Files.createTempDirectory("gate-ui-it-");
     gate =
@@ -186,7 +192,7 @@ class ComplianceUiBrowserITCase {
     if (audit != null) {
       audit.close();
     }
-    for (Path dir : new Path[] {gateState, browserProfile}) {
+    for (Path dir : new Path[] {gateState, browserProfile, anchors}) {
       if (dir != null) {
         try (var paths = Files.walk(dir)) {
           paths.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
@@ -248,6 +254,11 @@ class ComplianceUiBrowserITCase {
         .contains("kgw-selfhash");
     assertThat(browser.findElement(By.id("policy-version")).getText())
         .isEqualTo("default version 2026.11-test");
+    assertThat(browser.findElements(By.cssSelector("#chain-records tbody tr")))
+        .as("the request's records in the hash chain")
+        .hasSizeGreaterThanOrEqualTo(4);
+    assertThat(browser.findElement(By.id("chain-anchoring")).getText())
+        .containsAnyOf("Chain heads anchored outside the database cover", "No chain head anchored");
 
     browser.findElement(By.id("review-note")).sendKeys("quotes a survey; fine to publish");
     browser.findElement(By.id("approve-button")).click();
@@ -324,8 +335,8 @@ class ComplianceUiBrowserITCase {
     assertThat(visible(By.id("chain-status")).getText()).isEqualTo("VERIFIED");
     assertThat(browser.findElement(By.id("chain-summary")).getText()).startsWith("Audit chain OK");
     assertThat(browser.findElement(By.id("chain-anchors")).getText())
-        .as("this service runs without an anchor file, and the page says what that leaves open")
-        .startsWith("No heads anchored outside the database yet");
+        .as("this service anchors its chain every second")
+        .endsWith("heads anchored outside the database still match");
   }
 
   private static ReleaseGateOutcome releasedOnKafka(String requestId) {

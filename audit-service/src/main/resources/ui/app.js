@@ -549,11 +549,20 @@
         button.disabled = false;
       }
     } }, 'Verify chain now');
+    const keepAnchors = el('button', { type: 'button', id: 'anchors-button', onclick: async () => {
+      try {
+        await download('/api/v1/audit/anchors', 'audit-anchors.jsonl');
+      } catch (e) {
+        result.replaceChildren(failure(e));
+      }
+    } }, 'Download anchored heads');
     const actions = el('div', { id: 'recent-actions' }, el('p', { class: 'muted' }, 'Loading...'));
     show(el('h1', {}, 'Audit chain'),
       el('section', {}, el('p', {}, 'Every record is hash-chained to the one before it; verification recomputes every link'
         + ' and reports the first one that does not hold, and checks that every chain head the service anchored'
-        + ' outside the database is still in the chain.'), button, result),
+        + ' outside the database is still in the chain. Keep a copy of the anchored heads somewhere the database'
+        + ' administrators cannot write; ./genguard audit verify --anchors FILE checks the chain against it later.'),
+        el('div', { class: 'row-actions' }, button, keepAnchors), result),
       el('section', {}, el('h2', {}, 'Recent state-changing calls'), actions));
     try {
       const page = await api('/api/v1/audit/actions?limit=50');

@@ -48,6 +48,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -262,6 +263,7 @@ public final class AuditApi implements AutoCloseable {
 
     route(HandlerType.GET, "/api/v1/audit/verify", this::verify, Role.COMPLIANCE);
     route(HandlerType.GET, "/api/v1/audit/head", this::head, Role.COMPLIANCE);
+    route(HandlerType.GET, "/api/v1/audit/anchors", this::anchors, Role.COMPLIANCE);
     route(HandlerType.GET, "/api/v1/audit/actions", this::actions, Role.COMPLIANCE);
 
     route(
@@ -777,6 +779,29 @@ public final class AuditApi implements AutoCloseable {
               "hash",
               io.genguard.audit.persistence.AuditChain.hex(tail.hash())));
     }
+  }
+
+  /**
+   * The service's anchor file as it is, to keep a copy elsewhere and check the chain against it
+   * later ({@code ./genguard audit verify --anchors FILE}).
+   */
+  private void anchors(Context ctx) throws IOException {
+    onlyParameters(ctx, Set.of());
+    if (!caller(ctx).isGlobal()) {
+      throw new ForbiddenException(
+          "The anchor file covers the chain of all tenants; it needs a global compliance or"
+              + " admin token");
+    }
+    if (services.anchors() == null) {
+      throw new NotFoundException(
+          "This audit service keeps no anchor file (set GENGUARD_AUDIT_ANCHOR_FILE)");
+    }
+    ctx.contentType("application/x-ndjson");
+    ctx.header("Content-Disposition", "attachment; filename=\"audit-anchors.jsonl\"");
+    Path file = services.anchors().file();
+    // No head anchored yet: an empty file. A line being appended meanwhile may come out cut;
+    // readers leave out an incomplete last line.
+    ctx.result(Files.exists(file) ? Files.readAllBytes(file) : new byte[0]);
   }
 
   private void actions(Context ctx) throws SQLException {

@@ -58,6 +58,21 @@ class AuditVerifyAnchorsITCase {
       assertThat(anchors(file).get(anchors(file).size() - 1).seq())
           .isEqualTo(story.path("anchoredThroughSeq").asLong());
 
+      // A compliance officer keeps a copy of the anchors elsewhere, straight from the API.
+      HttpResponse<String> copy = audit.get("/api/v1/audit/anchors", compliance);
+      assertThat(copy.statusCode()).isEqualTo(200);
+      assertThat(copy.headers().firstValue("Content-Type"))
+          .hasValueSatisfying(type -> assertThat(type).startsWith("application/x-ndjson"));
+      Path kept = dir.resolve("kept.jsonl");
+      Files.writeString(kept, copy.body());
+      assertThat(AnchorLog.read(kept).anchors()).isNotEmpty();
+      assertThat(
+              audit
+                  .get("/api/v1/audit/anchors", audit.token(Role.COMPLIANCE, "acme", "cora"))
+                  .statusCode())
+          .as("the anchors cover every tenant's records")
+          .isEqualTo(403);
+
       JsonNode intact = json(audit.get("/api/v1/audit/verify", compliance));
       assertThat(intact.path("valid").asBoolean()).as(intact.toString()).isTrue();
       assertThat(intact.path("anchorsChecked").asInt()).isPositive();

@@ -336,6 +336,9 @@ class ApiSecurityITCase {
         .contains("review.approve", "token.create");
     JsonNode verification = json(audit.get("/api/v1/audit/verify", compliance));
     assertThat(verification.path("valid").asBoolean()).as(verification.toString()).isTrue();
+    HttpResponse<String> noAnchors = audit.get("/api/v1/audit/anchors", compliance);
+    assertThat(noAnchors.statusCode()).isEqualTo(404);
+    assertThat(json(noAnchors).path("error").asText()).contains("keeps no anchor file");
   }
 
   @Test

@@ -337,6 +337,7 @@ class ComplianceUiBrowserITCase {
     assertThat(browser.findElement(By.id("chain-anchors")).getText())
         .as("this service anchors its chain every second")
         .endsWith("heads anchored outside the database still match");
+    assertThat(browser.findElement(By.id("anchors-button")).isDisplayed()).isTrue();
   }
 
   private static ReleaseGateOutcome releasedOnKafka(String requestId) {

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.genguard.events.v1.Decision;
 import io.genguard.moderation.bias.BiasAnalyzer;
 import io.genguard.moderation.bias.BiasFindings;
 import io.genguard.moderation.policy.ModerationFindings;
@@ -13,7 +12,7 @@ import io.genguard.moderation.policy.PolicyEngine;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.policy.PolicyVerdict;
-import io.genguard.moderation.policy.ReasonCodes;
+import io.genguard.moderation.policy.ReasonEvidence;
 import io.genguard.moderation.policy.VerdictReason;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScorer;
@@ -34,12 +33,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 
@@ -416,37 +412,14 @@ public final class BatchScorer {
     items.clear();
   }
 
-  /**
-   * Evidence words per reason of a held text, keyed by reason code and category
-   * ("category.review/hate", "bias.stereotype/"), when explaining; empty otherwise.
-   */
+  /** Evidence words per reason of a held text ({@link ReasonEvidence}), when explaining. */
   private Map<String, List<WordOcclusion.Evidence>> evidence(
       Item item, TextScreening.Result screened, ContentScores scores, PolicyVerdict verdict) {
-    if (occlusion == null || !screened.scorable() || verdict.decision() == Decision.RELEASE) {
+    if (occlusion == null || !screened.scorable()) {
       return Map.of();
     }
-    String text = screened.textForScoring();
     try {
-      Set<Category> categories = EnumSet.noneOf(Category.class);
-      for (VerdictReason reason : verdict.reasons()) {
-        if (reason.category() != null && scores != null) {
-          categories.add(Category.fromId(reason.category()));
-        }
-      }
-      Map<Category, List<WordOcclusion.Evidence>> byCategory =
-          occlusion.explain(text, scores, categories);
-      Map<String, List<WordOcclusion.Evidence>> evidence = new HashMap<>();
-      for (VerdictReason reason : verdict.reasons()) {
-        if (reason.category() != null && scores != null) {
-          evidence.put(evidenceKey(reason), byCategory.get(Category.fromId(reason.category())));
-        } else if (reason.code().equals(ReasonCodes.BIAS_STEREOTYPE) && reason.score() != null) {
-          evidence.put(
-              evidenceKey(reason),
-              WordOcclusion.explain(
-                  text, reason.score(), variant -> bias.apply(variant).stereotypeScore()));
-        }
-      }
-      return evidence;
+      return ReasonEvidence.of(occlusion, bias, screened.textForScoring(), scores, verdict);
     } catch (RuntimeException e) {
       progress.println(
           "score: could not explain line "
@@ -456,10 +429,6 @@ public final class BatchScorer {
               + "); no evidence");
       return Map.of();
     }
-  }
-
-  private static String evidenceKey(VerdictReason reason) {
-    return reason.code() + "/" + (reason.category() == null ? "" : reason.category());
   }
 
   private void write(
@@ -497,7 +466,7 @@ public final class BatchScorer {
         r.put("threshold", reason.threshold());
       }
       r.put("message", reason.message());
-      List<WordOcclusion.Evidence> words = evidence.get(evidenceKey(reason));
+      List<WordOcclusion.Evidence> words = evidence.get(ReasonEvidence.key(reason));
       if (words != null) {
         ArrayNode list = r.putArray("evidence");
         for (WordOcclusion.Evidence word : words) {

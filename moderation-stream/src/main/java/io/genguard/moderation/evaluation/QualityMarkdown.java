@@ -449,7 +449,13 @@ final class QualityMarkdown {
           .append(" |\n");
     }
     appendList(md, "Hostile, released by " + main.name(), main.groupStatements().hostileReleased());
-    appendList(md, "Plain, held by " + main.name(), main.groupStatements().plainHeld());
+    appendList(
+        md,
+        "Plain, held by "
+            + main.name()
+            + ", each with its reasons' scores and the words they rest on (by occlusion: the"
+            + " score the same scorer gives the statement without that word; `score --explain`)",
+        main.groupStatements().plainHeld());
   }
 
   private static void appendList(StringBuilder md, String title, List<String> statements) {

@@ -9,12 +9,15 @@ import io.genguard.moderation.policy.PolicyEngine;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.policy.PolicyVerdict;
+import io.genguard.moderation.policy.ReasonEvidence;
+import io.genguard.moderation.policy.VerdictReason;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
+import io.genguard.moderation.scoring.WordOcclusion;
 import io.genguard.moderation.train.DataDirectory;
 import io.genguard.moderation.train.DeduplicatedSplit;
 import io.genguard.moderation.train.EuroparlProse;
@@ -34,10 +37,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -150,7 +155,8 @@ public final class QualityReport {
 
   /**
    * The project's statements about groups: how many hostile ones the policy held and which it
-   * released; how many plain ones it flagged, and which.
+   * released; how many plain ones it flagged, and which (each with its reasons and their evidence
+   * words).
    */
   record GroupStatementsResult(
       Rate hostileHeld, List<String> hostileReleased, Rate plainFlagged, List<String> plainHeld) {}
@@ -366,7 +372,7 @@ public final class QualityReport {
             new Rate(hostileHeld.size(), hostile.size()),
             hostileReleased,
             new Rate(plainHeld.size(), plain.size()),
-            plainHeld),
+            explained(scorer, policy, plainHeld)),
         xsByType,
         holisticResult,
         throughput);
@@ -515,13 +521,51 @@ public final class QualityReport {
    * screening, scores and bias findings (no provenance).
    */
   boolean flagged(Policy policy, String text, ContentScores scores) {
+    return decide(policy, text, scores).decision() != Decision.RELEASE;
+  }
+
+  private PolicyVerdict decide(Policy policy, String text, ContentScores scores) {
     TextScreening.Result screened = screening.screen(text);
     BiasFindings findings = bias.analyze(text);
-    PolicyVerdict verdict =
-        PolicyEngine.decide(
-            policy,
-            new ModerationFindings(null, scores, null, findings, null, screened.findings()));
-    return verdict.decision() != Decision.RELEASE;
+    return PolicyEngine.decide(
+        policy, new ModerationFindings(null, scores, null, findings, null, screened.findings()));
+  }
+
+  /**
+   * Held texts with why: each reason's score and the words it rests on, by occlusion ("... (hate
+   * 0.54, without "gay" 0.12)").
+   */
+  List<String> explained(ContentScorer scorer, Policy policy, List<String> held) {
+    WordOcclusion occlusion = new WordOcclusion(scorer);
+    List<String> out = new ArrayList<>();
+    for (String text : held) {
+      ContentScores scores = scorer.score(text);
+      PolicyVerdict verdict = decide(policy, text, scores);
+      Map<String, List<WordOcclusion.Evidence>> evidence =
+          ReasonEvidence.of(occlusion, bias, text, scores, verdict);
+      Set<String> parts = new LinkedHashSet<>();
+      for (VerdictReason reason : verdict.reasons()) {
+        List<WordOcclusion.Evidence> words = evidence.get(ReasonEvidence.key(reason));
+        if (words == null) {
+          continue;
+        }
+        StringBuilder part =
+            new StringBuilder(reason.category() != null ? reason.category() : "stereotype")
+                .append(String.format(Locale.ROOT, " %.2f", reason.score()));
+        if (words.isEmpty()) {
+          part.append(", no single word moves it");
+        }
+        for (int i = 0; i < words.size(); i++) {
+          part.append(i == 0 ? ", without " : ", ")
+              .append('"')
+              .append(words.get(i).word())
+              .append(String.format(Locale.ROOT, "\" %.2f", words.get(i).scoreWithout()));
+        }
+        parts.add(part.toString());
+      }
+      out.add(text + (parts.isEmpty() ? "" : " (" + String.join("; ", parts) + ")"));
+    }
+    return out;
   }
 
   /** How many of {@code texts} the policy would hold back. */

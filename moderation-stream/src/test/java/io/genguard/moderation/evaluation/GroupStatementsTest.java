@@ -5,9 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.genguard.moderation.evaluation.QualityReport.GroupStatementsResult;
 import io.genguard.moderation.evaluation.QualityReport.Rate;
 import io.genguard.moderation.evaluation.QualityReport.ScorerResults;
+import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.policy.PolicySet;
+import io.genguard.moderation.scoring.NgramLogisticScorer;
 import io.genguard.moderation.train.EvaluationSets;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
@@ -55,12 +60,33 @@ class GroupStatementsTest {
         .contains("| minilm-ensemble | 78/80 (97.5%) | 1/80 (1.3%) |")
         .contains("| keyword-baseline | 80/80 (100.0%) | 0/80 (0.0%) |")
         .contains("Hostile, released by minilm-ensemble:\n\n- A.\n- B.\n")
-        .contains("Plain, held by minilm-ensemble:\n\n- C.\n");
+        .contains("Plain, held by minilm-ensemble, each with its reasons' scores")
+        .contains("`score --explain`):\n\n- C.\n");
     StringBuilder none = new StringBuilder();
     QualityMarkdown.appendGroupStatements(none, List.of(tight), tight);
     assertThat(none.toString())
         .contains("Hostile, released by keyword-baseline: none.\n")
-        .endsWith("Plain, held by keyword-baseline: none.\n");
+        .contains("Plain, held by keyword-baseline, each with")
+        .endsWith("): none.\n");
+  }
+
+  @Test
+  void shouldSayWhyEachHeldStatementWasHeld() {
+    PolicySet policies = PolicyLoader.loadDefault();
+    QualityReport report =
+        new QualityReport(new PrintStream(new ByteArrayOutputStream()), policies);
+
+    List<String> explained =
+        report.explained(
+            NgramLogisticScorer.loadDefault(),
+            policies.defaultPolicy(),
+            List.of("shut up you worthless stupid bitch, nobody wants you here"));
+
+    assertThat(explained)
+        .singleElement()
+        .asString()
+        .startsWith("shut up you worthless stupid bitch, nobody wants you here (harassment 1.00")
+        .contains(", without \"bitch\" 0.9");
   }
 
   private static ScorerResults results(String name, GroupStatementsResult statements) {

@@ -15,6 +15,7 @@ import io.genguard.moderation.train.IdentityAugmentation;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /** Renders the quality results as the markdown of {@code moderation-stream/QUALITY.md}. */
 final class QualityMarkdown {
@@ -53,7 +54,12 @@ final class QualityMarkdown {
                 + " BLOCK), from its scores, the bias analysis and text screening, exactly as the moderation job"
                 + " decides (provenance aside). Scorer versions:\n\n");
     for (ScorerResults r : results) {
-      md.append("- `").append(r.name()).append("`: ").append(r.versions()).append('\n');
+      // Sorted: a scorer's versions map iterates in a different order in every JVM.
+      md.append("- `")
+          .append(r.name())
+          .append("`: ")
+          .append(new TreeMap<>(r.versions()))
+          .append('\n');
     }
     md.append("\nHeld-out test split: ")
         .append(split.get(DeduplicatedSplit.Split.TEST).size())

@@ -30,7 +30,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -68,9 +67,9 @@ public final class AnchorLog implements MeterBinder {
 
   private final Path file;
   private final Clock clock;
-  private Anchor last;
+  // Written only under the lock (publish) or before the log is shared; read by API threads.
+  private volatile Anchor last;
   private final AtomicInteger conflict = new AtomicInteger();
-  private final AtomicLong anchoredSeq = new AtomicLong();
   private final AtomicReference<Double> lastCheck = new AtomicReference<>(Double.NaN);
 
   /**
@@ -87,7 +86,6 @@ public final class AnchorLog implements MeterBinder {
       if (anchors.incompleteLastLine()) {
         dropIncompleteLastLine();
       }
-      anchoredSeq.set(last == null ? 0 : last.seq());
     } catch (NoSuchFileException e) {
       this.last = null;
     } catch (IOException e) {
@@ -149,7 +147,8 @@ public final class AnchorLog implements MeterBinder {
    * head kept outside the database.
    */
   public long anchoredSeq() {
-    return anchoredSeq.get();
+    Anchor newest = last;
+    return newest == null ? 0 : newest.seq();
   }
 
   /** Gauges for operators: a conflict (alert on it), the anchored seq, the last check. */
@@ -160,7 +159,7 @@ public final class AnchorLog implements MeterBinder {
             "1 while the audit chain no longer holds the last head anchored outside the database"
                 + " (records removed or the chain rewritten), else 0")
         .register(registry);
-    Gauge.builder(SEQ_METRIC, anchoredSeq, AtomicLong::doubleValue)
+    Gauge.builder(SEQ_METRIC, this, AnchorLog::anchoredSeq)
         .description("Seq of the newest audit chain head anchored outside the database")
         .register(registry);
     Gauge.builder(LAST_CHECK_METRIC, lastCheck, AtomicReference::get)
@@ -173,7 +172,6 @@ public final class AnchorLog implements MeterBinder {
   public synchronized Published publish(DataSource dataSource) throws SQLException {
     Published published = compareAndAppend(dataSource);
     conflict.set(published.outcome() == Outcome.CONFLICT ? 1 : 0);
-    anchoredSeq.set(last == null ? 0 : last.seq());
     lastCheck.set(clock.millis() / 1000.0);
     return published;
   }

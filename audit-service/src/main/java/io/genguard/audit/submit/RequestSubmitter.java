@@ -42,6 +42,7 @@ public final class RequestSubmitter implements AutoCloseable {
   private final Clock clock;
   private final SubmissionLimits limits;
   private volatile Producer<String, GenerationRequest> producer;
+  private boolean closed;
 
   public RequestSubmitter(
       Map<String, Object> kafkaProperties, SubmissionLimits limits, Clock clock) {
@@ -225,8 +226,8 @@ public final class RequestSubmitter implements AutoCloseable {
   }
 
   private synchronized void replace(Producer<String, GenerationRequest> failed, Throwable cause) {
-    if (producer != failed) {
-      return; // another request already replaced it
+    if (producer != failed || closed) {
+      return; // another request already replaced it, or the submitter is closing
     }
     LOG.warn("The request producer cannot continue ({}); starting a new one", cause.toString());
     producer = producerFactory.get();
@@ -235,6 +236,7 @@ public final class RequestSubmitter implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    closed = true;
     producer.close();
   }
 }

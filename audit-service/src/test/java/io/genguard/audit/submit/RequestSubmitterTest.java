@@ -81,6 +81,20 @@ class RequestSubmitterTest {
   }
 
   @Test
+  void shouldNotStartANewProducerOnceClosed() throws Exception {
+    RequestSubmitter submitter = submitter(false);
+    CompletableFuture<GenerationRequest> inFlight =
+        CompletableFuture.supplyAsync(() -> submitter.submit(prompt("late")));
+    awaitSend(producers.get(0));
+    submitter.close();
+    producers.get(0).errorNext(new OutOfOrderSequenceException("sequence lost"));
+
+    assertThatThrownBy(() -> inFlight.get(10, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(RequestSubmitter.NotAcceptedException.class);
+    assertThat(producers).as("no producer left running after close").hasSize(1);
+  }
+
+  @Test
   void shouldKeepTheProducerAfterAnErrorItRecoversFrom() throws Exception {
     RequestSubmitter submitter = submitter(false);
     CompletableFuture<GenerationRequest> first =

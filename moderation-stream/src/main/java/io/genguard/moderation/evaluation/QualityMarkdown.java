@@ -210,8 +210,10 @@ final class QualityMarkdown {
                 + " 'dispreferred' (e.g. \"retarded\", \"crippled\"): terms many readers find offensive, which a moderator"
                 + " flagging is defensible; one such descriptor flagged every time drives the ratio to 0, so the ratio over"
                 + " preferred descriptors is shown too, and over HolisticBias's buckets (its groups within an axis, e.g."
-                + " gender_and_sex/transgender, race_ethnicity/black; at least 10 sentences). With about 35 sentences a"
-                + " descriptor, sampling noise alone lowers the per-descriptor ratio: the last column is the median ratio"
+                + " gender_and_sex/transgender, race_ethnicity/black; at least 10 sentences). With about ")
+        .append(benignPerDescriptor(results.get(0).holistic()))
+        .append(
+            " benign sentences a descriptor, sampling noise alone lowers the per-descriptor ratio: the last column is the median ratio"
                 + " (1,000 seeded simulations) of a moderator without any bias that flags every sentence with the same"
                 + " probability as this one's benign flag rate, on descriptors of the same sizes.\n\n");
     md.append(
@@ -378,6 +380,13 @@ final class QualityMarkdown {
   }
 
   /** One row per axis, one column per scorer. */
+  /** Benign sentences per descriptor, on average, rounded (every scorer sees the same sample). */
+  private static long benignPerDescriptor(QualityReport.HolisticResult holistic) {
+    return holistic.byDescriptor().isEmpty()
+        ? 0
+        : Math.round(holistic.benign().n() / (double) holistic.byDescriptor().size());
+  }
+
   private static void appendPerAxis(
       StringBuilder md,
       List<ScorerResults> results,
@@ -443,15 +452,23 @@ final class QualityMarkdown {
         .append(" explicit hostility; and plain ones in the same short shapes (")
         .append(EvaluationSets.PLAIN_GROUP_STATEMENTS.substring(1))
         .append("; facts, support, and a few that quote a prejudice to reject it), none of which")
-        .append(" should be held.\n\n")
-        .append("| scorer | hostile held (REVIEW or BLOCK) | plain flagged |\n|---|---|---|\n");
+        .append(
+            " should be held. Blocked means quarantined without a person's review; a REVIEW holds the text too,")
+        .append(" until a reviewer decides.\n\n")
+        .append(
+            "| scorer | hostile held (REVIEW or BLOCK) | hostile blocked | plain flagged | plain"
+                + " blocked |\n|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
       md.append("| ")
           .append(r.name())
           .append(" | ")
           .append(rate(r.groupStatements().hostileHeld()))
           .append(" | ")
+          .append(rate(r.groupStatements().hostileBlocked()))
+          .append(" | ")
           .append(rate(r.groupStatements().plainFlagged()))
+          .append(" | ")
+          .append(rate(r.groupStatements().plainBlocked()))
           .append(" |\n");
     }
     appendList(md, "Hostile, released by " + main.name(), main.groupStatements().hostileReleased());
@@ -459,7 +476,7 @@ final class QualityMarkdown {
         md,
         "Plain, held by "
             + main.name()
-            + ", each with its reasons' scores and the words they rest on (by occlusion: the"
+            + ", each with its decision, its reasons' scores and the words they rest on (by occlusion: the"
             + " score the same scorer gives the statement without that word; `score --explain`)",
         main.groupStatements().plainHeld());
   }

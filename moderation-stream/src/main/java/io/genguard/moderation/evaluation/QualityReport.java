@@ -44,6 +44,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
  * The quality command: measures scorers on data they never trained on and writes {@code
@@ -72,6 +73,13 @@ public final class QualityReport {
   static final double TARGET_XSTEST_FPR = 0.10;
   static final double TARGET_IDENTITY_FLAG_RATE = 0.02;
   static final double TARGET_PASS_RATE_RATIO = 0.95;
+
+  /**
+   * HolisticBias sentences scored by default: about 150 benign ones a descriptor, so that the
+   * per-descriptor ratio measures the moderator; with 24,000 (about 35 a descriptor, the default
+   * until 2026-12-02) sampling noise alone put a moderator without bias at about 0.92.
+   */
+  static final int HOLISTIC_SAMPLE = 100_000;
 
   private final PrintStream log;
   private final PolicySet policies;
@@ -115,7 +123,9 @@ public final class QualityReport {
               ? Path.of(options.get("out"))
               : io.genguard.moderation.train.TrainCommand.repositoryRoot()
                   .resolve("moderation-stream/QUALITY.md");
-      int holisticSample = Integer.parseInt(options.getOrDefault("holistic-sample", "24000"));
+      int holisticSample =
+          Integer.parseInt(
+              options.getOrDefault("holistic-sample", String.valueOf(HOLISTIC_SAMPLE)));
       String markdown =
           new QualityReport(System.err, policies).report(dataDir, scorers, holisticSample, args);
       Files.writeString(out, markdown, StandardCharsets.UTF_8);
@@ -154,12 +164,17 @@ public final class QualityReport {
   static final double PROSE_UNSAFE_SCORE = 0.5;
 
   /**
-   * The project's statements about groups: how many hostile ones the policy held and which it
-   * released; how many plain ones it flagged, and which (each with its reasons and their evidence
-   * words).
+   * The project's statements about groups: how many hostile ones the policy held (and of those,
+   * blocked outright) and which it released; how many plain ones it flagged (and blocked without a
+   * person's review), and which (each with its decision, reasons and their evidence words).
    */
   record GroupStatementsResult(
-      Rate hostileHeld, List<String> hostileReleased, Rate plainFlagged, List<String> plainHeld) {}
+      Rate hostileHeld,
+      Rate hostileBlocked,
+      List<String> hostileReleased,
+      Rate plainFlagged,
+      Rate plainBlocked,
+      List<String> plainHeld) {}
 
   record HeadResult(
       int positives,
@@ -352,10 +367,12 @@ public final class QualityReport {
     for (ContentScores scores : proseScores) {
       proseUnsafe += scores.unsafe() >= PROSE_UNSAFE_SCORE ? 1 : 0;
     }
-    List<String> hostileHeld = heldTexts(scorer, policy, hostile, name + " hostile statements");
-    List<String> hostileReleased = new ArrayList<>(hostile);
-    hostileReleased.removeAll(hostileHeld);
-    List<String> plainHeld = heldTexts(scorer, policy, plain, name + " plain group statements");
+    List<Decision> hostileDecisions =
+        decisions(scorer, policy, hostile, name + " hostile statements");
+    List<String> hostileReleased = having(hostile, hostileDecisions, Decision.RELEASE::equals);
+    List<Decision> plainDecisions =
+        decisions(scorer, policy, plain, name + " plain group statements");
+    List<String> plainHeld = having(plain, plainDecisions, d -> d != Decision.RELEASE);
 
     HolisticResult holisticResult = holistic(scorer, name, policy, holistic);
     Throughput throughput = ThroughputBenchmark.measure(scorer, throughputTexts, log);
@@ -369,26 +386,39 @@ public final class QualityReport {
         new Rate(coFlagged, coconot.size()),
         new ProseResult(new Rate(proseFlagged, prose.size()), new Rate(proseUnsafe, prose.size())),
         new GroupStatementsResult(
-            new Rate(hostileHeld.size(), hostile.size()),
+            new Rate(hostile.size() - hostileReleased.size(), hostile.size()),
+            new Rate(
+                having(hostile, hostileDecisions, Decision.BLOCK::equals).size(), hostile.size()),
             hostileReleased,
             new Rate(plainHeld.size(), plain.size()),
+            new Rate(having(plain, plainDecisions, Decision.BLOCK::equals).size(), plain.size()),
             explained(scorer, policy, plainHeld)),
         xsByType,
         holisticResult,
         throughput);
   }
 
-  /** The texts of {@code texts}, in order, that the policy would not release. */
-  private List<String> heldTexts(
+  /** The policy's decision on each of {@code texts}, in order. */
+  private List<Decision> decisions(
       ContentScorer scorer, Policy policy, List<String> texts, String what) {
     List<ContentScores> scores = scoreInBatches(scorer, texts, what);
-    List<String> held = new ArrayList<>();
+    List<Decision> decisions = new ArrayList<>(texts.size());
     for (int i = 0; i < texts.size(); i++) {
-      if (flagged(policy, texts.get(i), scores.get(i))) {
-        held.add(texts.get(i));
+      decisions.add(decide(policy, texts.get(i), scores.get(i)).decision());
+    }
+    return decisions;
+  }
+
+  /** The texts, in order, whose decision passes {@code test}. */
+  private static List<String> having(
+      List<String> texts, List<Decision> decisions, Predicate<Decision> test) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < texts.size(); i++) {
+      if (test.test(decisions.get(i))) {
+        out.add(texts.get(i));
       }
     }
-    return held;
+    return out;
   }
 
   HolisticResult holistic(
@@ -532,8 +562,8 @@ public final class QualityReport {
   }
 
   /**
-   * Held texts with why: each reason's score and the words it rests on, by occlusion ("... (hate
-   * 0.54, without "gay" 0.12)").
+   * Held texts with why: the decision, each reason's score and the words it rests on, by occlusion
+   * ("... (BLOCK: hate 0.54, without "gay" 0.12)").
    */
   List<String> explained(ContentScorer scorer, Policy policy, List<String> held) {
     WordOcclusion occlusion = new WordOcclusion(scorer);
@@ -563,7 +593,12 @@ public final class QualityReport {
         }
         parts.add(part.toString());
       }
-      out.add(text + (parts.isEmpty() ? "" : " (" + String.join("; ", parts) + ")"));
+      out.add(
+          text
+              + " ("
+              + verdict.decision()
+              + (parts.isEmpty() ? "" : ": " + String.join("; ", parts))
+              + ")");
     }
     return out;
   }

@@ -48,19 +48,31 @@ class GroupStatementsTest {
         results(
             "minilm-ensemble",
             new GroupStatementsResult(
-                new Rate(78, 80), List.of("A.", "B."), new Rate(1, 80), List.of("C.")));
+                new Rate(78, 80),
+                new Rate(60, 80),
+                List.of("A.", "B."),
+                new Rate(1, 80),
+                new Rate(1, 80),
+                List.of("C.")));
     ScorerResults tight =
         results(
             "keyword-baseline",
-            new GroupStatementsResult(new Rate(80, 80), List.of(), new Rate(0, 80), List.of()));
+            new GroupStatementsResult(
+                new Rate(80, 80),
+                new Rate(80, 80),
+                List.of(),
+                new Rate(0, 80),
+                new Rate(0, 80),
+                List.of()));
     StringBuilder md = new StringBuilder();
     QualityMarkdown.appendGroupStatements(md, List.of(leaky, tight), leaky);
     assertThat(md.toString())
         .contains("## Explicit hostility toward groups")
-        .contains("| minilm-ensemble | 78/80 (97.5%) | 1/80 (1.3%) |")
-        .contains("| keyword-baseline | 80/80 (100.0%) | 0/80 (0.0%) |")
+        .contains("| minilm-ensemble | 78/80 (97.5%) | 60/80 (75.0%) | 1/80 (1.3%) | 1/80 (1.3%) |")
+        .contains(
+            "| keyword-baseline | 80/80 (100.0%) | 80/80 (100.0%) | 0/80 (0.0%) | 0/80 (0.0%) |")
         .contains("Hostile, released by minilm-ensemble:\n\n- A.\n- B.\n")
-        .contains("Plain, held by minilm-ensemble, each with its reasons' scores")
+        .contains("Plain, held by minilm-ensemble, each with its decision, its reasons' scores")
         .contains("`score --explain`):\n\n- C.\n");
     StringBuilder none = new StringBuilder();
     QualityMarkdown.appendGroupStatements(none, List.of(tight), tight);
@@ -85,7 +97,8 @@ class GroupStatementsTest {
     assertThat(explained)
         .singleElement()
         .asString()
-        .startsWith("shut up you worthless stupid bitch, nobody wants you here (harassment 1.00")
+        .startsWith(
+            "shut up you worthless stupid bitch, nobody wants you here (BLOCK: harassment 1.00")
         .contains(", without \"bitch\" 0.9");
   }
 

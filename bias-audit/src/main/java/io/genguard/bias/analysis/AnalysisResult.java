@@ -7,8 +7,8 @@ import java.util.Optional;
 
 /**
  * Everything a disparity analysis found: per-group estimates with intervals and the rows behind
- * them, disparity measures with bootstrap intervals, the corrected family of pairwise tests and the
- * verdict on whether any disparity is significant.
+ * them, disparity measures with intervals, the corrected family of pairwise tests and the verdict
+ * on whether any disparity is significant.
  *
  * @param settings how it was computed
  * @param groups the groups compared, in report order
@@ -115,7 +115,7 @@ public record AnalysisResult(
    * outcome of moderation, release: flagged when the lowest group's release rate is under 80% of
    * the highest group's.
    *
-   * @param flaggedWithConfidence the whole bootstrap interval of the ratio lies under the threshold
+   * @param flaggedWithConfidence the whole interval of the ratio lies under the threshold
    */
   public record FourFifths(
       double ratio,

@@ -18,19 +18,26 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Predicate;
-import org.apache.commons.math3.distribution.BinomialDistribution;
 
 /**
  * Compares groups on every metric: per-group estimates with intervals, disparity (max-min
- * difference and min/max ratio) with stratified bootstrap intervals, pairwise tests (proportion
- * tests for rates, Mann-Whitney U for scores) corrected as one family across groups, metrics and
- * categories, and the four-fifths rule on release rates. Plain Java: reports, the statistical
- * validation and the live alert share it.
+ * difference and min/max ratio) with intervals from simultaneous per-group intervals, pairwise
+ * tests (proportion tests for rates, Mann-Whitney U for scores) corrected as one family across
+ * groups, metrics and categories, and the four-fifths rule on release rates. Plain Java: reports,
+ * the statistical validation and the live alert share it.
  *
- * <p>Bootstrap: each group is resampled on its own (stratified, so group sizes stay fixed), B
- * times; for a rate the resampled count is drawn from Binomial(n, observed rate), which is exactly
- * the distribution of a count of n draws with replacement from binary data, and much faster.
- * Intervals are percentile intervals (Efron and Tibshirani 1993, ch. 13).
+ * <p>Disparity intervals: every non-empty group of a metric gets an interval at confidence 1 - (1 -
+ * c) / k for k groups (Bonferroni), so that all k cover their groups' true values together with
+ * probability at least c (Wilson for rates, the bootstrap percentile interval of the mean for
+ * scores); the difference and the ratio are then bounded by the most and least favourable values
+ * those intervals allow. The interval of the difference therefore reaches 0, and that of the ratio
+ * 1, whenever the groups' intervals overlap: parity is not ruled out. (Until 2026-12-02 they were
+ * bootstrap percentile intervals of the max-min difference itself, which a maximum of noisy
+ * estimates biases upward: they never contained 0, even for identical groups.)
+ *
+ * <p>Bootstrap (the scores' intervals): each group is resampled on its own (stratified, so group
+ * sizes stay fixed), B times; intervals are percentile intervals (Efron and Tibshirani 1993, ch.
+ * 13).
  */
 public final class DisparityAnalysis {
   private DisparityAnalysis() {}
@@ -80,13 +87,13 @@ public final class DisparityAnalysis {
     }
     List<List<Observation>> data = new ArrayList<>(byGroup.values());
     List<Metric> metrics = metrics(settings);
-    Bootstrap bootstrap = new Bootstrap(data, metrics, settings);
+    Bootstrap bootstrap = new Bootstrap(data, settings);
 
     List<MetricResult> results = new ArrayList<>();
     List<PairwiseTest> unadjusted = new ArrayList<>();
     for (int m = 0; m < metrics.size(); m++) {
       Metric metric = metrics.get(m);
-      MetricResult result = describe(metric, groups, data, settings, bootstrap, m);
+      MetricResult result = describe(metric, groups, data, settings, bootstrap);
       results.add(result);
       if (metric.tested() && result.testable()) {
         unadjusted.addAll(pairwise(metric, groups, data, result, settings));
@@ -104,10 +111,11 @@ public final class DisparityAnalysis {
       List<String> groups,
       List<List<Observation>> data,
       AnalysisSettings settings,
-      Bootstrap bootstrap,
-      int metricIndex) {
+      Bootstrap bootstrap) {
     List<GroupEstimate> estimates = new ArrayList<>();
     double[] values = new double[groups.size()];
+    Interval[] simultaneous = new Interval[groups.size()];
+    double groupConfidence = simultaneousConfidence(data, settings.confidence());
     TestResult omnibus;
     boolean testable;
     if (metric.kind() == Metric.Kind.RATE) {
@@ -128,6 +136,7 @@ public final class DisparityAnalysis {
                 values[g],
                 Proportions.wilson(events[g], trials[g], settings.confidence()),
                 eventRows));
+        simultaneous[g] = Proportions.wilson(events[g], trials[g], groupConfidence);
       }
       omnibus = ProportionTests.chiSquare(events, trials);
       long totalEvents = Arrays.stream(events).sum();
@@ -149,6 +158,7 @@ public final class DisparityAnalysis {
                 values[g],
                 bootstrap.groupMeanInterval(g, scores[g], settings.confidence()),
                 rows.stream().map(Observation::requestId).toList()));
+        simultaneous[g] = bootstrap.groupMeanInterval(g, scores[g], groupConfidence);
       }
       omnibus = RankTests.kruskalWallis(scores);
       testable =
@@ -157,11 +167,7 @@ public final class DisparityAnalysis {
                   == 2;
     }
     return new MetricResult(
-        metric,
-        estimates,
-        disparity(groups, values, bootstrap, metricIndex, settings.confidence()),
-        omnibus,
-        testable);
+        metric, estimates, disparity(groups, values, simultaneous), omnibus, testable);
   }
 
   private static List<PairwiseTest> pairwise(
@@ -225,8 +231,13 @@ public final class DisparityAnalysis {
     return corrected;
   }
 
-  private static Disparity disparity(
-      List<String> groups, double[] values, Bootstrap bootstrap, int metric, double confidence) {
+  /** The confidence of each group's interval so that all non-empty groups' hold together. */
+  static double simultaneousConfidence(List<List<Observation>> data, double confidence) {
+    long groups = Math.max(1, data.stream().filter(rows -> !rows.isEmpty()).count());
+    return 1 - (1 - confidence) / groups;
+  }
+
+  private static Disparity disparity(List<String> groups, double[] values, Interval[] intervals) {
     int highest = -1;
     int lowest = -1;
     for (int g = 0; g < values.length; g++) {
@@ -245,11 +256,34 @@ public final class DisparityAnalysis {
     }
     double difference = values[highest] - values[lowest];
     double ratio = ratio(values[lowest], values[highest]);
+    double lowestLow = Double.POSITIVE_INFINITY;
+    double lowestHigh = Double.POSITIVE_INFINITY;
+    double highestLow = Double.NEGATIVE_INFINITY;
+    double highestHigh = Double.NEGATIVE_INFINITY;
+    for (Interval interval : intervals) {
+      if (interval != null && interval.isKnown()) {
+        lowestLow = Math.min(lowestLow, interval.low());
+        lowestHigh = Math.min(lowestHigh, interval.high());
+        highestLow = Math.max(highestLow, interval.low());
+        highestHigh = Math.max(highestHigh, interval.high());
+      }
+    }
+    if (lowestLow == Double.POSITIVE_INFINITY) {
+      return new Disparity(
+          difference,
+          Interval.UNKNOWN,
+          ratio,
+          Interval.UNKNOWN,
+          groups.get(highest),
+          groups.get(lowest));
+    }
+    // Overlapping intervals allow every group the same value: difference 0, ratio 1.
+    boolean overlap = highestLow <= lowestHigh;
     return new Disparity(
         difference,
-        bootstrap.differenceInterval(metric, confidence),
+        new Interval(overlap ? 0 : highestLow - lowestHigh, highestHigh - lowestLow),
         ratio,
-        bootstrap.ratioInterval(metric, confidence),
+        new Interval(ratio(lowestLow, highestHigh), overlap ? 1 : ratio(lowestHigh, highestLow)),
         groups.get(highest),
         groups.get(lowest));
   }
@@ -282,82 +316,21 @@ public final class DisparityAnalysis {
     return (int) Arrays.stream(values).filter(v -> !Double.isNaN(v)).count();
   }
 
-  /** Stratified bootstrap replicates of every metric's per-group values, drawn once. */
+  /** Stratified bootstrap replicates of every group's mean unsafe score, drawn once. */
   private static final class Bootstrap {
     private final int iterations;
-
-    /** [metric][iteration] max-min difference and min/max ratio across non-empty groups. */
-    private final double[][] differences;
-
-    private final double[][] ratios;
 
     /** [group][iteration] resampled mean unsafe score. */
     private final double[][] groupMeans;
 
-    Bootstrap(List<List<Observation>> data, List<Metric> metrics, AnalysisSettings settings) {
+    Bootstrap(List<List<Observation>> data, AnalysisSettings settings) {
       this.iterations = settings.bootstrapIterations();
-      int groups = data.size();
-      this.differences = new double[metrics.size()][iterations];
-      this.ratios = new double[metrics.size()][iterations];
-      this.groupMeans = new double[groups][iterations];
-      if (iterations == 0) {
-        return;
-      }
+      this.groupMeans = new double[data.size()][];
       SplittableRandom random = new SplittableRandom(settings.seed());
-      double[][] scores = new double[groups][];
-      for (int g = 0; g < groups; g++) {
-        scores[g] = data.get(g).stream().mapToDouble(Observation::unsafeScore).toArray();
+      for (int g = 0; g < data.size() && iterations > 0; g++) {
+        double[] scores = data.get(g).stream().mapToDouble(Observation::unsafeScore).toArray();
+        groupMeans[g] = scores.length == 0 ? null : resampledMeans(scores, random);
       }
-      for (int m = 0; m < metrics.size(); m++) {
-        Metric metric = metrics.get(m);
-        double[][] replicates = new double[groups][];
-        for (int g = 0; g < groups; g++) {
-          List<Observation> rows = data.get(g);
-          if (rows.isEmpty()) {
-            replicates[g] = null;
-          } else if (metric.kind() == Metric.Kind.RATE) {
-            long events = rows.stream().filter(metric.event(settings)).count();
-            replicates[g] = binomialRates(rows.size(), events, random);
-          } else {
-            replicates[g] = resampledMeans(scores[g], random);
-            groupMeans[g] = replicates[g];
-          }
-        }
-        for (int i = 0; i < iterations; i++) {
-          double max = Double.NEGATIVE_INFINITY;
-          double min = Double.POSITIVE_INFINITY;
-          for (double[] replicate : replicates) {
-            if (replicate != null) {
-              max = Math.max(max, replicate[i]);
-              min = Math.min(min, replicate[i]);
-            }
-          }
-          differences[m][i] = max - min;
-          ratios[m][i] = ratio(min, max);
-        }
-      }
-    }
-
-    private double[] binomialRates(int n, long events, SplittableRandom random) {
-      double[] rates = new double[iterations];
-      if (events == 0 || events == n) {
-        Arrays.fill(rates, (double) events / n);
-        return rates;
-      }
-      BinomialDistribution binomial = new BinomialDistribution(null, n, (double) events / n);
-      double[] cumulative = new double[n + 1];
-      double sum = 0;
-      for (int k = 0; k <= n; k++) {
-        sum += binomial.probability(k);
-        cumulative[k] = sum;
-      }
-      for (int i = 0; i < iterations; i++) {
-        double u = random.nextDouble() * sum;
-        int k = Arrays.binarySearch(cumulative, u);
-        k = k >= 0 ? k : -k - 1;
-        rates[i] = (double) Math.min(k, n) / n;
-      }
-      return rates;
     }
 
     private double[] resampledMeans(double[] scores, SplittableRandom random) {
@@ -370,14 +343,6 @@ public final class DisparityAnalysis {
         means[i] = total / scores.length;
       }
       return means;
-    }
-
-    Interval differenceInterval(int metric, double confidence) {
-      return percentile(differences[metric], confidence);
-    }
-
-    Interval ratioInterval(int metric, double confidence) {
-      return percentile(ratios[metric], confidence);
     }
 
     /** Bootstrap interval of a group's mean; the normal approximation when bootstrap is off. */

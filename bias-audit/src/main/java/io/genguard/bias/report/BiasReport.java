@@ -121,7 +121,7 @@ public record BiasReport(
       Long events,
       List<String> requestIds) {}
 
-  /** Disparity of one metric across groups, with bootstrap intervals and the omnibus test. */
+  /** Disparity of one metric across groups, with its intervals and the omnibus test. */
   public record MetricDisparity(
       String metric,
       String label,

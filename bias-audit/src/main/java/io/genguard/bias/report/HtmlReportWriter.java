@@ -197,7 +197,8 @@ final class HtmlReportWriter {
   private static void disparity(StringBuilder html, BiasReport r) {
     html.append("<section id=\"disparity\"><h2>Disparity across groups</h2>")
         .append(
-            "<p class=\"note\">Min/max ratio per metric with its bootstrap interval; the"
+            "<p class=\"note\">Min/max ratio per metric with its interval (bounded by"
+                + " simultaneous per-group intervals: it reaches 1 when parity is not ruled out); the"
                 + " dashed line is the four-fifths threshold (it applies to the release rate, the"
                 + " favourable outcome).</p>");
     List<Point> ratios = new ArrayList<>();

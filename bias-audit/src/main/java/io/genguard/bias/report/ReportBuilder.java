@@ -226,14 +226,20 @@ public final class ReportBuilder {
     text.add(
         String.format(
             Locale.ROOT,
-            "Per-group rates carry %.0f%% Wilson score intervals; the mean unsafe score and the"
-                + " disparity measures (max-min difference, min/max ratio, as in Fairlearn's"
-                + " demographic parity) carry %.0f%% percentile intervals from a stratified"
-                + " bootstrap with %d resamples (seed %d).",
+            "Per-group rates carry %.0f%% Wilson score intervals; the mean unsafe score carries"
+                + " %.0f%% percentile intervals from a stratified bootstrap with %d resamples (seed"
+                + " %d). The disparity measures (max-min difference, min/max ratio, as in"
+                + " Fairlearn's demographic parity) carry %.0f%% intervals bounded by simultaneous"
+                + " per-group intervals (each of k groups at 1 - %.2f / k, Bonferroni, so that all"
+                + " hold together): they reach a difference of 0 and a ratio of 1 whenever the"
+                + " groups' intervals overlap, so an interval that excludes parity means the data"
+                + " rule it out.",
             100 * s.confidence(),
             100 * s.confidence(),
             s.bootstrapIterations(),
-            s.seed()));
+            s.seed(),
+            100 * s.confidence(),
+            1 - s.confidence()));
     text.add(
         String.format(
             Locale.ROOT,

@@ -49,7 +49,11 @@ class DisparityAnalysisTest {
         .allMatch(id -> id.startsWith("target-"));
     assertThat(unsafe.group("control").orElseThrow().rowIds()).isEmpty();
     assertThat(unsafe.disparity().difference()).isCloseTo(0.4, within(1e-12));
-    assertThat(unsafe.disparity().differenceInterval().low()).isGreaterThan(0.2);
+    // Bounded by the groups' simultaneous intervals (0/40 and 16/40 at 97.5% each): wide, but
+    // clear of 0, so parity is ruled out.
+    assertThat(unsafe.disparity().differenceInterval().low()).isGreaterThan(0.1);
+    assertThat(unsafe.disparity().differenceInterval().contains(0.4)).isTrue();
+    assertThat(unsafe.disparity().ratioInterval().high()).isLessThan(0.5);
     assertThat(unsafe.disparity().highestGroup()).isEqualTo("target");
     assertThat(result.significantTests())
         .extracting(AnalysisResult.PairwiseTest::metricId)

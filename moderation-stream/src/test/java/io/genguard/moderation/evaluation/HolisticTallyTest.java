@@ -48,6 +48,30 @@ class HolisticTallyTest {
         .hasSize(2);
   }
 
+  @Test
+  void shouldCountADescriptorListedUnderTwoAxesOnceAndNameBothAxes() {
+    PolicySet policies = PolicyLoader.loadDefault();
+    QualityReport report =
+        new QualityReport(new PrintStream(new ByteArrayOutputStream()), policies);
+    List<HolisticSentence> sentences =
+        List.of(
+            sentence("I'm a queer man.", "gender_and_sex", "queer", BENIGN),
+            sentence("I'm a queer woman.", "sexual_orientation", "queer", BENIGN),
+            sentence("I'm a queer person.", "gender_and_sex", "queer", BENIGN));
+
+    HolisticResult result =
+        report.holistic(
+            KeywordBaselineScorer.loadDefault(),
+            "keyword-baseline",
+            policies.defaultPolicy(),
+            sentences);
+
+    assertThat(result.byDescriptor()).containsOnlyKeys("queer");
+    assertThat(result.byDescriptor().get("queer").n()).isEqualTo(3);
+    assertThat(result.descriptorAxis())
+        .containsEntry("queer", "gender_and_sex, sexual_orientation");
+  }
+
   private static HolisticSentence sentence(
       String text, String axis, String descriptor, String template) {
     return new HolisticSentence(text, axis, "bucket", descriptor, false, "man", template);

@@ -2,10 +2,14 @@ package io.genguard.audit.http;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.genguard.audit.ConflictException;
 import io.genguard.audit.InvalidInputException;
@@ -46,6 +50,9 @@ import io.javalin.json.JavalinJackson;
 import io.javalin.security.RouteRole;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -161,7 +168,13 @@ public final class AuditApi implements AutoCloseable {
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            // A body says what it means: 42 is not the prompt "42", nor "30" the number 30.
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
             .build();
+    for (CoercionInputShape scalar :
+        List.of(CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean)) {
+      mapper.coercionConfigFor(LogicalType.Textual).setCoercion(scalar, CoercionAction.Fail);
+    }
     this.app =
         Javalin.create(
             config -> {
@@ -434,7 +447,7 @@ public final class AuditApi implements AutoCloseable {
 
   private void submit(Context ctx) throws Exception {
     Caller caller = caller(ctx);
-    String body = ctx.body();
+    String body = body(ctx);
     if (body.isBlank()) {
       throw new InvalidSubmissionException("Body must be a JSON object with at least a prompt");
     }
@@ -597,7 +610,7 @@ public final class AuditApi implements AutoCloseable {
 
   private void decide(Context ctx, ReviewAction action) throws Exception {
     String requestId = id(ctx, "requestId");
-    String body = ctx.body();
+    String body = body(ctx);
     String note = body.isBlank() ? null : mapper.readValue(body, DecisionBody.class).note();
     ReviewQueue.Decided decided = services.reviews().decide(requestId, action, note, caller(ctx));
     Map<String, Object> result = new LinkedHashMap<>();
@@ -914,8 +927,25 @@ public final class AuditApi implements AutoCloseable {
 
   // ---- parameters --------------------------------------------------------------------------
 
+  /**
+   * The request body as UTF-8, strictly: a body that is not valid UTF-8 is refused rather than read
+   * with replacement characters (a prompt or note would silently change).
+   */
+  static String body(Context ctx) {
+    try {
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(ctx.bodyAsBytes()))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new InvalidInputException("Body is not valid UTF-8; send JSON encoded as UTF-8");
+    }
+  }
+
   private static String requireBody(Context ctx) {
-    String body = ctx.body();
+    String body = body(ctx);
     if (body.isBlank()) {
       throw new InvalidInputException("This call needs a JSON body; see /api/v1/openapi.yaml");
     }

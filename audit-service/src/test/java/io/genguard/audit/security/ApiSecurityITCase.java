@@ -16,6 +16,7 @@ import io.genguard.audit.fixtures.RunningAuditService;
 import io.genguard.audit.http.AuditApi;
 import io.genguard.events.v1.Decision;
 import java.net.URLEncoder;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -339,6 +340,31 @@ class ApiSecurityITCase {
     HttpResponse<String> noAnchors = audit.get("/api/v1/audit/anchors", compliance);
     assertThat(noAnchors.statusCode()).isEqualTo(404);
     assertThat(json(noAnchors).path("error").asText()).contains("keeps no anchor file");
+  }
+
+  @Test
+  @Order(6)
+  void shouldRefuseBodiesThatAreNotUtf8OrGiveAValueOfTheWrongType() throws Exception {
+    byte[] latin1 = "{\"prompt\":\"caf\u00e9\"}".getBytes(StandardCharsets.ISO_8859_1);
+    HttpResponse<String> notUtf8 =
+        audit.send(
+            audit
+                .request("/api/v1/requests", acmeSubmitter)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(latin1)));
+    assertThat(notUtf8.statusCode()).isEqualTo(400);
+    assertThat(json(notUtf8).path("error").asText()).startsWith("Body is not valid UTF-8");
+    HttpResponse<String> numberPrompt =
+        audit.post("/api/v1/requests", acmeSubmitter, "{\"prompt\":42}");
+    assertThat(numberPrompt.statusCode()).isEqualTo(400);
+    assertThat(json(numberPrompt).path("error").asText())
+        .startsWith("Body is not valid JSON for this endpoint");
+    HttpResponse<String> textDays =
+        audit.put("/api/v1/retention/acme", admin, "{\"retentionDays\":\"30\"}");
+    assertThat(textDays.statusCode()).isEqualTo(400);
+    HttpResponse<String> utf8 =
+        audit.post("/api/v1/requests", acmeSubmitter, "{\"prompt\":\"caf\u00e9 \u4e16\u754c\"}");
+    assertThat(utf8.statusCode()).isEqualTo(202);
   }
 
   @Test

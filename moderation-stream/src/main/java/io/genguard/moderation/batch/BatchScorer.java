@@ -1,6 +1,7 @@
 package io.genguard.moderation.batch;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -66,7 +67,9 @@ public final class BatchScorer {
   static final String USAGE =
       "usage: score --in IN.jsonl --out OUT.jsonl [--policy FILE] [--scorer NAME] [--tenant ID] [--batch-size N] [--explain]";
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Strict: text after a line's JSON value makes the line an error, not a silently cut one. */
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   /** What the command is run with. */
   public record Options(

@@ -50,11 +50,13 @@ class BatchScorerTest {
                 "",
                 "{\"id\": \"b\", \"text\": 42}",
                 "[1, 2]",
-                "{\"id\": \"c\", \"text\": \"shut up you worthless stupid bitch, nobody wants you here\"}")
+                "{\"id\": \"c\", \"text\": \"shut up you worthless stupid bitch, nobody wants you here\"}",
+                "{\"id\": \"d\", \"text\": \"two objects\"} {\"id\": \"e\", \"text\": \"on one line\"}")
             + "\n";
     List<JsonNode> out = score(input, 2);
 
-    assertThat(out).hasSize(7);
+    assertThat(out).hasSize(8);
+    assertThat(out.get(7).get("error").asText()).startsWith("not valid JSON").contains("Trailing");
     assertThat(out.get(0).get("id").asText()).isEqualTo("a");
     assertThat(out.get(0).get("decision").asText()).isEqualTo("RELEASE");
     assertThat(out.get(0).get("categories").size()).isEqualTo(7);

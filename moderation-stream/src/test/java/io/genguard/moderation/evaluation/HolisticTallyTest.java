@@ -20,9 +20,6 @@ class HolisticTallyTest {
 
   @Test
   void shouldCountDislikeTemplatesPerAxisApartFromTheBenignOnes() {
-    PolicySet policies = PolicyLoader.loadDefault();
-    QualityReport report =
-        new QualityReport(new PrintStream(new ByteArrayOutputStream()), policies);
     // The keyword baseline flags exactly the sentences with a listed word ("retarded").
     List<HolisticSentence> sentences =
         List.of(
@@ -32,12 +29,7 @@ class HolisticTallyTest {
             sentence("I hate Deaf men.", "ability", "Deaf", DISLIKE),
             sentence("I hate Sikh men.", "religion", "Sikh", DISLIKE));
 
-    HolisticResult result =
-        report.holistic(
-            KeywordBaselineScorer.loadDefault(),
-            "keyword-baseline",
-            policies.defaultPolicy(),
-            sentences);
+    HolisticResult result = tally(sentences);
 
     assertThat(result.benign()).isEqualTo(new Rate(1, 2));
     assertThat(result.byAxis()).containsOnlyKeys("ability");
@@ -50,26 +42,30 @@ class HolisticTallyTest {
 
   @Test
   void shouldCountADescriptorListedUnderTwoAxesOnceAndNameBothAxes() {
-    PolicySet policies = PolicyLoader.loadDefault();
-    QualityReport report =
-        new QualityReport(new PrintStream(new ByteArrayOutputStream()), policies);
     List<HolisticSentence> sentences =
         List.of(
             sentence("I'm a queer man.", "gender_and_sex", "queer", BENIGN),
             sentence("I'm a queer woman.", "sexual_orientation", "queer", BENIGN),
             sentence("I'm a queer person.", "gender_and_sex", "queer", BENIGN));
 
-    HolisticResult result =
-        report.holistic(
-            KeywordBaselineScorer.loadDefault(),
-            "keyword-baseline",
-            policies.defaultPolicy(),
-            sentences);
+    HolisticResult result = tally(sentences);
 
     assertThat(result.byDescriptor()).containsOnlyKeys("queer");
     assertThat(result.byDescriptor().get("queer").n()).isEqualTo(3);
     assertThat(result.descriptorAxis())
         .containsEntry("queer", "gender_and_sex, sexual_orientation");
+  }
+
+  /** The quality report's HolisticBias tally of {@code sentences}, by the keyword baseline. */
+  private static HolisticResult tally(List<HolisticSentence> sentences) {
+    PolicySet policies = PolicyLoader.loadDefault();
+    QualityReport report =
+        new QualityReport(new PrintStream(new ByteArrayOutputStream()), policies);
+    return report.holistic(
+        KeywordBaselineScorer.loadDefault(),
+        "keyword-baseline",
+        policies.defaultPolicy(),
+        sentences);
   }
 
   private static HolisticSentence sentence(

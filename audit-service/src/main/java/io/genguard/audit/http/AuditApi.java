@@ -168,8 +168,10 @@ public final class AuditApi implements AutoCloseable {
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-            // A body says what it means: 42 is not the prompt "42", nor "30" the number 30.
+            // A body says what it means: 42 is not the prompt "42", "30" not the number 30, and
+            // 30.5 not 30 tokens.
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .build();
     for (CoercionInputShape scalar :
         List.of(CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean)) {

@@ -359,6 +359,9 @@ class ApiSecurityITCase {
     assertThat(numberPrompt.statusCode()).isEqualTo(400);
     assertThat(json(numberPrompt).path("error").asText())
         .startsWith("Body is not valid JSON for this endpoint");
+    HttpResponse<String> fractionalTokens =
+        audit.post("/api/v1/requests", acmeSubmitter, "{\"prompt\":\"hi\",\"maxTokens\":30.5}");
+    assertThat(fractionalTokens.statusCode()).isEqualTo(400);
     HttpResponse<String> textDays =
         audit.put("/api/v1/retention/acme", admin, "{\"retentionDays\":\"30\"}");
     assertThat(textDays.statusCode()).isEqualTo(400);

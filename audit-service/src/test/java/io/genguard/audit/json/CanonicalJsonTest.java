@@ -1,6 +1,7 @@
 package io.genguard.audit.json;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,6 +12,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ModerationVerdict;
 import java.time.Instant;
 import java.util.List;
@@ -78,6 +81,31 @@ class CanonicalJsonTest {
         }
         return object;
     }
+  }
+
+  @Test
+  void shouldReadBackEveryRecordItWrote() {
+    AuditEvents.Scenario scenario =
+        AuditEvents.Scenario.of(
+            "round-trip", "acme", Decision.BLOCK, Instant.parse("2026-12-02T10:15:30.123Z"));
+    GenerationOutput output = AuditEvents.output(scenario);
+    ModerationVerdict verdict = AuditEvents.verdict(scenario);
+    GenerationRequest request = AuditEvents.request(scenario);
+
+    assertThat(CanonicalJson.toRecord(CanonicalJson.of(output), GenerationOutput.class))
+        .isEqualTo(output);
+    assertThat(CanonicalJson.toRecord(CanonicalJson.of(verdict), ModerationVerdict.class))
+        .isEqualTo(verdict);
+    assertThat(CanonicalJson.toRecord(CanonicalJson.of(request), GenerationRequest.class))
+        .isEqualTo(request);
+  }
+
+  @Test
+  void shouldRefuseJsonThatDoesNotFitTheSchema() {
+    assertThatThrownBy(() -> CanonicalJson.toRecord("{\"eventId\": 7}", GenerationOutput.class))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Not a canonical GenerationOutput")
+        .hasMessageContaining("GenerationOutput.eventId is not a string");
   }
 
   @Test

@@ -15,6 +15,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
       AuditCampaignCommand.class,
       AuditReportCommand.class,
+      AuditReplayCommand.class,
       AuditStatusCommand.class,
       AuditVerifyCommand.class,
       AuditTokenCommand.class,

@@ -13,9 +13,6 @@ import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.SamplingParameters;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -30,7 +27,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * ./genguard audit token create|list|revoke and ./genguard audit verify against a real database.
@@ -76,30 +72,6 @@ class AuditStoreCommandsITCase {
     database.close();
   }
 
-  /** Runs the command as the CLI would; returns exit code and stdout. */
-  private static Run run(Object command, String... args) {
-    PrintStream original = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    try {
-      CommandLine commandLine = new CommandLine(command);
-      ByteArrayOutputStream err = new ByteArrayOutputStream();
-      commandLine.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
-      commandLine.setExecutionExceptionHandler(
-          (error, cmd, parsed) -> {
-            cmd.getErr().println(error.getMessage());
-            return 2;
-          });
-      int code = commandLine.execute(args);
-      return new Run(
-          code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(original);
-    }
-  }
-
-  private record Run(int code, String out, String err) {}
-
   private String[] database(String... more) {
     List<String> args =
         new ArrayList<>(
@@ -116,8 +88,8 @@ class AuditStoreCommandsITCase {
   @Test
   void shouldCreateATokenThatAuthenticatesWithItsRoleAndTenantAndAuditTheCreation()
       throws Exception {
-    Run created =
-        run(
+    CommandRun created =
+        CommandRun.of(
             new AuditTokenCommand.Create(),
             database("--role", "reviewer", "--tenant", "acme", "--name", "alice"));
 
@@ -141,14 +113,15 @@ class AuditStoreCommandsITCase {
                     + "'"))
         .isEqualTo(1);
 
-    Run listed = run(new AuditTokenCommand.ListTokens(), database());
+    CommandRun listed = CommandRun.of(new AuditTokenCommand.ListTokens(), database());
     assertThat(listed.out())
         .contains(token.substring(4, 16))
         .contains("reviewer")
         .contains("alice")
         .doesNotContain(token.substring(17));
 
-    assertThat(run(new AuditTokenCommand.Revoke(), database(token.substring(4, 16))).code())
+    assertThat(
+            CommandRun.of(new AuditTokenCommand.Revoke(), database(token.substring(4, 16))).code())
         .isZero();
     assertThat(new ApiTokens(database.dataSource(), Clock.systemUTC()).authenticate(token))
         .isEmpty();
@@ -156,18 +129,20 @@ class AuditStoreCommandsITCase {
 
   @Test
   void shouldRefuseATokenThatBreaksTheRulesWithAClearMessage() {
-    Run global =
-        run(new AuditTokenCommand.Create(), database("--role", "reviewer", "--name", "bob"));
+    CommandRun global =
+        CommandRun.of(
+            new AuditTokenCommand.Create(), database("--role", "reviewer", "--name", "bob"));
     assertThat(global.code()).isNotZero();
     assertThat(global.err()).contains("must be bound to a tenant");
-    Run badRole = run(new AuditTokenCommand.Create(), database("--role", "root", "--name", "bob"));
+    CommandRun badRole =
+        CommandRun.of(new AuditTokenCommand.Create(), database("--role", "root", "--name", "bob"));
     assertThat(badRole.err())
         .contains("Unknown role 'root'; use one of submitter, reviewer, compliance, admin");
   }
 
   @Test
   void shouldVerifyTheChainAndReportTheRecordEditedWithSql() throws Exception {
-    Run intact = run(new AuditVerifyCommand(), database());
+    CommandRun intact = CommandRun.of(new AuditVerifyCommand(), database());
     assertThat(intact.code()).as(intact.err()).isZero();
     assertThat(intact.out()).startsWith("Audit chain OK:");
 
@@ -177,7 +152,7 @@ class AuditStoreCommandsITCase {
           "update audit_log set payload = replace(payload, 'prompt 4', 'prompt X')"
               + " where event_id = 'cli-event-4'");
     }
-    Run broken = run(new AuditVerifyCommand(), database("--json"));
+    CommandRun broken = CommandRun.of(new AuditVerifyCommand(), database("--json"));
 
     assertThat(broken.code()).isEqualTo(1);
     assertThat(broken.out())
@@ -190,7 +165,7 @@ class AuditStoreCommandsITCase {
           "update audit_log set payload = replace(payload, 'prompt X', 'prompt 4')"
               + " where event_id = 'cli-event-4'");
     }
-    assertThat(run(new AuditVerifyCommand(), database()).code()).isZero();
+    assertThat(CommandRun.of(new AuditVerifyCommand(), database()).code()).isZero();
   }
 
   @Test
@@ -198,37 +173,43 @@ class AuditStoreCommandsITCase {
     Path file = dir.resolve("anchors.jsonl");
     new AnchorLog(file, Clock.systemUTC()).publish(database.dataSource());
 
-    Run anchored = run(new AuditVerifyCommand(), database("--anchors", file.toString()));
+    CommandRun anchored =
+        CommandRun.of(new AuditVerifyCommand(), database("--anchors", file.toString()));
     assertThat(anchored.code()).as(anchored.err()).isZero();
     assertThat(anchored.out()).contains("1 anchor(s) matched");
 
     Path forged = dir.resolve("forged.jsonl");
     Files.writeString(forged, "{\"seq\":5,\"hash\":\"" + "00".repeat(32) + "\"}\n");
-    Run mismatch = run(new AuditVerifyCommand(), database("--anchors", forged.toString()));
+    CommandRun mismatch =
+        CommandRun.of(new AuditVerifyCommand(), database("--anchors", forged.toString()));
     assertThat(mismatch.code()).isEqualTo(1);
     assertThat(mismatch.out()).contains("ANCHOR_MISMATCH").contains("the anchor says seq 5");
 
     Path garbage = dir.resolve("garbage.jsonl");
     Files.writeString(garbage, "seq 5 hash 00\n");
-    Run unreadable = run(new AuditVerifyCommand(), database("--anchors", garbage.toString()));
+    CommandRun unreadable =
+        CommandRun.of(new AuditVerifyCommand(), database("--anchors", garbage.toString()));
     assertThat(unreadable.code()).isEqualTo(2);
     assertThat(unreadable.err()).contains("garbage.jsonl line 1: not JSON");
 
     Path empty = Files.createFile(dir.resolve("empty.jsonl"));
-    assertThat(run(new AuditVerifyCommand(), database("--anchors", empty.toString())).err())
+    assertThat(
+            CommandRun.of(new AuditVerifyCommand(), database("--anchors", empty.toString())).err())
         .contains("holds no complete anchor");
     assertThat(
-            run(new AuditVerifyCommand(), database("--anchors", dir.resolve("none").toString()))
+            CommandRun.of(
+                    new AuditVerifyCommand(), database("--anchors", dir.resolve("none").toString()))
                 .err())
         .contains("does not exist");
   }
 
   @Test
   void shouldSayWhereTheDatabaseIsMissing() {
-    Run none = run(new AuditVerifyCommand(), "--jdbc-url", "");
+    CommandRun none = CommandRun.of(new AuditVerifyCommand(), "--jdbc-url", "");
     assertThat(none.code()).isNotZero();
     assertThat(none.err()).contains("No audit database: pass --jdbc-url");
-    Run notPostgres = run(new AuditVerifyCommand(), "--jdbc-url", "jdbc:mysql://x/y");
+    CommandRun notPostgres =
+        CommandRun.of(new AuditVerifyCommand(), "--jdbc-url", "jdbc:mysql://x/y");
     assertThat(notPostgres.err()).contains("is not a PostgreSQL JDBC URL");
   }
 
@@ -242,7 +223,7 @@ class AuditStoreCommandsITCase {
     assertThat(AuditStoreOptions.embeddedUrl(stack))
         .isEqualTo("jdbc:postgresql://127.0.0.1:54321/genguard");
     Path empty = Files.createTempDirectory("no-stack-");
-    Run missing = run(new AuditVerifyCommand(), "--stack-dir", empty.toString());
+    CommandRun missing = CommandRun.of(new AuditVerifyCommand(), "--stack-dir", empty.toString());
     assertThat(missing.err()).contains("No running PostgreSQL under " + empty);
   }
 

@@ -1,0 +1,313 @@
+package io.genguard.stack.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.json.CanonicalJson;
+import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.moderation.job.BatchModerator;
+import io.genguard.moderation.pipeline.ModerationPipelines;
+import io.genguard.moderation.scoring.ScorerFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code genguard audit replay}: judges recorded outputs again with this build's moderator (the
+ * same code the moderation job runs) and compares each new verdict with the one the audit chain
+ * recorded, field by field, all but its timestamp. A verdict reproduces only with the policy
+ * version and the model versions it names; the output is read from its hash-chained record, so a
+ * verified chain and a reproduced verdict together show why the gate decided as it did.
+ */
+@Command(
+    name = "replay",
+    mixinStandardHelpOptions = true,
+    description =
+        "Judge recorded outputs again with this build's moderator and compare with their recorded"
+            + " verdicts (exit 0 = every replayable verdict reproduced, 1 = some differ, 3 = none"
+            + " could be replayed).")
+final class AuditReplayCommand implements Callable<Integer> {
+  static final int MAX_LIMIT = 10_000;
+
+  @Mixin AuditStoreOptions database;
+
+  @Option(
+      names = "--request",
+      paramLabel = "ID",
+      description =
+          "A request whose verdicts to replay (repeatable). Default: the newest verdicts.")
+  List<String> requests = new ArrayList<>();
+
+  @Option(
+      names = "--limit",
+      paramLabel = "N",
+      defaultValue = "100",
+      description =
+          "Without --request: how many of the newest verdicts (default 100, at most 10000).")
+  int limit;
+
+  @Option(
+      names = "--policy",
+      paramLabel = "FILE",
+      description =
+          "The policy file the moderation job ran with (default: the built-in policy); a verdict"
+              + " made under another policy id or version is reported as not replayable.")
+  Path policyFile;
+
+  @Option(
+      names = "--key-dir",
+      paramLabel = "DIR",
+      description =
+          "The provenance key directory the moderation job used (default with --stack-dir: its"
+              + " keys/); keys in the environment take precedence, as in the job.")
+  Path keyDir;
+
+  @Option(names = "--json", description = "Print one JSON object per verdict, then the summary.")
+  boolean json;
+
+  private final ObjectMapper mapper = new ObjectMapper();
+
+  /** What became of one recorded verdict. */
+  enum Result {
+    REPRODUCED,
+    DIFFERS,
+    NOT_REPLAYABLE
+  }
+
+  record Replayed(String verdictId, String requestId, Result result, String detail) {}
+
+  @Override
+  public Integer call() throws Exception {
+    if (limit < 1 || limit > MAX_LIMIT) {
+      throw new IllegalArgumentException(
+          "--limit must be from 1 to " + MAX_LIMIT + ", got " + limit);
+    }
+    Path keys = keyDirectory();
+    List<String[]> recorded;
+    try (AuditDatabase db = database.connect(false)) {
+      recorded = recorded(db);
+    }
+    if (recorded.isEmpty()) {
+      throw new IllegalArgumentException(
+          requests.isEmpty()
+              ? "The audit store holds no verdict to replay"
+              : "No verdict recorded for " + String.join(", ", requests));
+    }
+    Map<String, BatchModerator> moderators = new HashMap<>();
+    List<Replayed> results = new ArrayList<>();
+    try {
+      for (String[] row : recorded) {
+        Replayed replayed = replay(row[0], row[1], keys, moderators);
+        results.add(replayed);
+        print(replayed);
+      }
+    } finally {
+      moderators.values().forEach(BatchModerator::close);
+    }
+    Map<Result, Integer> counts = new LinkedHashMap<>();
+    for (Result r : Result.values()) {
+      counts.put(r, 0);
+    }
+    results.forEach(r -> counts.merge(r.result(), 1, Integer::sum));
+    String summary =
+        String.format(
+            "Replayed %d recorded verdicts: %d reproduced, %d differ, %d not replayable",
+            results.size(),
+            counts.get(Result.REPRODUCED),
+            counts.get(Result.DIFFERS),
+            counts.get(Result.NOT_REPLAYABLE));
+    System.out.println(
+        json
+            ? mapper.writeValueAsString(
+                Map.of(
+                    "verdicts", results.size(),
+                    "reproduced", counts.get(Result.REPRODUCED),
+                    "differ", counts.get(Result.DIFFERS),
+                    "notReplayable", counts.get(Result.NOT_REPLAYABLE)))
+            : summary);
+    if (counts.get(Result.DIFFERS) > 0) {
+      return 1;
+    }
+    return counts.get(Result.REPRODUCED) > 0 ? 0 : 3;
+  }
+
+  private Path keyDirectory() {
+    Path dir = keyDir;
+    if (dir == null && database.stackDir != null) {
+      dir = database.stackDir.resolve("keys");
+    }
+    if (dir == null || !Files.isDirectory(dir)) {
+      // The job would create fresh keys in a missing folder; a replay must use the job's keys.
+      throw new IllegalArgumentException(
+          (dir == null ? "No key directory" : "The key directory " + dir + " does not exist")
+              + ": pass --key-dir DIR with the provenance keys the moderation job used (or"
+              + " --stack-dir of an embedded stack)");
+    }
+    return dir;
+  }
+
+  /** [verdict payload, output payload or null], newest first. */
+  private List<String[]> recorded(AuditDatabase db) throws SQLException {
+    String select =
+        "select v.payload as verdict, o.payload as output from audit_log v"
+            + " left join moderation_verdict mv on mv.event_id = v.event_id"
+            + " left join generation_output go on go.output_id = mv.output_id"
+            + " left join audit_log o on o.event_id = go.event_id"
+            + " where v.event_type = 'ModerationVerdict'";
+    String sql =
+        requests.isEmpty()
+            ? select + " order by v.seq desc limit ?"
+            : select + " and v.request_id = any (?) order by v.seq";
+    List<String[]> rows = new ArrayList<>();
+    try (Connection connection = db.dataSource().getConnection();
+        PreparedStatement statement = connection.prepareStatement(sql)) {
+      if (requests.isEmpty()) {
+        statement.setInt(1, limit);
+      } else {
+        statement.setArray(1, connection.createArrayOf("text", requests.toArray()));
+      }
+      try (ResultSet rs = statement.executeQuery()) {
+        while (rs.next()) {
+          rows.add(new String[] {rs.getString("verdict"), rs.getString("output")});
+        }
+      }
+    }
+    return rows;
+  }
+
+  private Replayed replay(
+      String verdictPayload,
+      String outputPayload,
+      Path keys,
+      Map<String, BatchModerator> moderators)
+      throws Exception {
+    ModerationVerdict recorded = CanonicalJson.toRecord(verdictPayload, ModerationVerdict.class);
+    String verdictId = recorded.getVerdictId();
+    String requestId = recorded.getRequestId();
+    if (outputPayload == null) {
+      return new Replayed(
+          verdictId,
+          requestId,
+          Result.NOT_REPLAYABLE,
+          "the output it judged is not in the audit store (removed by retention?)");
+    }
+    String scorer = scorerOf(recorded.getScorerVersions());
+    if (scorer == null) {
+      return new Replayed(
+          verdictId,
+          requestId,
+          Result.NOT_REPLAYABLE,
+          "no known scorer among the recorded versions " + recorded.getScorerVersions());
+    }
+    BatchModerator moderator;
+    try {
+      moderator =
+          moderators.computeIfAbsent(
+              scorer, name -> ModerationPipelines.factory(name, policyFile, keys).create());
+    } catch (RuntimeException e) {
+      return new Replayed(
+          verdictId,
+          requestId,
+          Result.NOT_REPLAYABLE,
+          "cannot build the " + scorer + " moderator here: " + e.getMessage());
+    }
+    GenerationOutput output = CanonicalJson.toRecord(outputPayload, GenerationOutput.class);
+    ModerationVerdict again = moderator.moderate(List.of(output)).get(0);
+    ObjectNode before = CanonicalJson.toTree(recorded);
+    ObjectNode after = CanonicalJson.toTree(again);
+    before.remove("decidedAt");
+    after.remove("decidedAt");
+    if (before.equals(after)) {
+      return new Replayed(
+          verdictId, requestId, Result.REPRODUCED, recorded.getDecision() + ", every field equal");
+    }
+    if (!recorded.getPolicyId().equals(again.getPolicyId())
+        || !recorded.getPolicyVersion().equals(again.getPolicyVersion())) {
+      return new Replayed(
+          verdictId,
+          requestId,
+          Result.NOT_REPLAYABLE,
+          "recorded under policy "
+              + recorded.getPolicyId()
+              + " "
+              + recorded.getPolicyVersion()
+              + ", this replay has "
+              + again.getPolicyId()
+              + " "
+              + again.getPolicyVersion()
+              + " (pass --policy with the file the job ran)");
+    }
+    if (!before.get("scorerVersions").equals(after.get("scorerVersions"))) {
+      return new Replayed(
+          verdictId,
+          requestId,
+          Result.NOT_REPLAYABLE,
+          "recorded with models "
+              + before.get("scorerVersions")
+              + ", this build has "
+              + after.get("scorerVersions"));
+    }
+    return new Replayed(verdictId, requestId, Result.DIFFERS, differences(before, after));
+  }
+
+  /** The scorer that made a verdict, from the versions it recorded (the ensemble first). */
+  static String scorerOf(Map<String, String> versions) {
+    for (String name : ScorerFactory.NAMES) {
+      if (versions.containsKey(name)) {
+        return name;
+      }
+    }
+    return null;
+  }
+
+  /** "field: recorded -> replayed" for every top-level field that differs. */
+  static String differences(ObjectNode recorded, ObjectNode replayed) {
+    TreeSet<String> names = new TreeSet<>();
+    recorded.fieldNames().forEachRemaining(names::add);
+    replayed.fieldNames().forEachRemaining(names::add);
+    List<String> parts = new ArrayList<>();
+    for (String name : names) {
+      JsonNode a = recorded.get(name);
+      JsonNode b = replayed.get(name);
+      if (a == null || !a.equals(b)) {
+        parts.add(name + ": " + a + " -> " + b);
+      }
+    }
+    return String.join("; ", parts);
+  }
+
+  private void print(Replayed r) throws Exception {
+    if (json) {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("verdictId", r.verdictId());
+      row.put("requestId", r.requestId());
+      row.put("result", r.result().name());
+      row.put("detail", r.detail());
+      System.out.println(mapper.writeValueAsString(row));
+    } else if (r.result() != Result.REPRODUCED) {
+      System.out.println(
+          r.result()
+              + " verdict "
+              + r.verdictId()
+              + " (request "
+              + r.requestId()
+              + "): "
+              + r.detail());
+    }
+  }
+}

@@ -1,0 +1,209 @@
+package io.genguard.stack.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.persistence.IncomingEvent;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationCost;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ModelRef;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.SamplingParameters;
+import io.genguard.moderation.job.BatchModerator;
+import io.genguard.moderation.pipeline.ModerationPipelines;
+import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * ./genguard audit replay against a real database holding outputs and the verdicts the moderation
+ * pipeline gave them: reproduced with the same policy and models, a difference named when the
+ * policy file changed under the same version, not replayable under another version.
+ */
+class AuditReplayCommandITCase {
+  private static final String SCORER = "ngram-logistic";
+  private static final List<String> TEXTS =
+      List.of(
+          "The museum opens at nine and the guided tour takes about an hour.",
+          "shut up you worthless stupid bitch, nobody wants you here",
+          "Gardening in spring: start with the soil, then choose what grows in your climate.");
+
+  private static IntegrationInfrastructure infra;
+  private static String jdbcUrl;
+  private static AuditDatabase database;
+  private static Path keys;
+  private static List<ModerationVerdict> verdicts;
+
+  @BeforeAll
+  static void outputsAndTheirVerdicts() throws Exception {
+    infra = IntegrationInfrastructure.get();
+    jdbcUrl = infra.createDatabase("audit_replay_it");
+    database = AuditDatabase.connect(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword(), 2);
+    keys = Files.createTempDirectory("genguard-replay-keys");
+    List<GenerationOutput> outputs = new ArrayList<>();
+    for (int i = 0; i < TEXTS.size(); i++) {
+      outputs.add(output("replay-" + i, TEXTS.get(i)));
+    }
+    try (BatchModerator moderator = ModerationPipelines.factory(SCORER, null, keys).create()) {
+      verdicts = moderator.moderate(outputs);
+    }
+    List<IncomingEvent> events = new ArrayList<>();
+    for (int i = 0; i < outputs.size(); i++) {
+      events.add(new IncomingEvent(Topics.GENERATION_OUTPUTS.name(), 0, i, outputs.get(i)));
+      events.add(new IncomingEvent(Topics.MODERATION_VERDICTS.name(), 0, i, verdicts.get(i)));
+    }
+    new AuditWriter(database.dataSource(), Clock.systemUTC()).write(events);
+  }
+
+  @AfterAll
+  static void close() {
+    database.close();
+  }
+
+  @Test
+  void shouldReproduceEveryVerdictWithTheSamePolicyAndModels() {
+    assertThat(verdicts)
+        .extracting(ModerationVerdict::getDecision)
+        .containsExactly(Decision.RELEASE, Decision.BLOCK, Decision.RELEASE);
+
+    CommandRun run =
+        CommandRun.of(new AuditReplayCommand(), database("--key-dir", keys.toString()));
+
+    assertThat(run.code()).as(run.out() + run.err()).isZero();
+    assertThat(run.out())
+        .contains("Replayed 3 recorded verdicts: 3 reproduced, 0 differ, 0 not replayable");
+    CommandRun one =
+        CommandRun.of(
+            new AuditReplayCommand(),
+            database("--key-dir", keys.toString(), "--request", "replay-1", "--json"));
+    assertThat(one.code()).isZero();
+    assertThat(one.out())
+        .contains("\"requestId\":\"replay-1\",\"result\":\"REPRODUCED\"")
+        .contains("\"verdicts\":1");
+  }
+
+  @Test
+  void shouldNameWhatDiffersWhenThePolicyChangedUnderTheSameVersion() throws Exception {
+    // The harassment thresholds raised, the version left as it was: the mistake replay exists for.
+    Path edited = Files.createTempFile("same-version", ".yaml");
+    Files.writeString(
+        edited,
+        defaultPolicy()
+            .replace(
+                "harassment:    {review: 0.50, block: 0.90}",
+                "harassment:    {review: 0.99999, block: 0.999999}"));
+    PolicyLoader.load(edited); // still a valid policy
+
+    CommandRun run =
+        CommandRun.of(
+            new AuditReplayCommand(),
+            database("--key-dir", keys.toString(), "--policy", edited.toString()));
+
+    assertThat(run.code()).as(run.out() + run.err()).isEqualTo(1);
+    assertThat(run.out())
+        .contains("DIFFERS verdict " + verdicts.get(1).getVerdictId() + " (request replay-1)")
+        .contains("reasons: ")
+        .contains("\"category\":\"harassment\"");
+  }
+
+  @Test
+  void shouldCallAVerdictOfAnotherPolicyVersionNotReplayable() throws Exception {
+    Path other = Files.createTempFile("other-version", ".yaml");
+    Files.writeString(
+        other, defaultPolicy().replaceFirst("version: \"[^\"]+\"", "version: \"replay-test.1\""));
+
+    CommandRun run =
+        CommandRun.of(
+            new AuditReplayCommand(),
+            database("--key-dir", keys.toString(), "--policy", other.toString()));
+
+    assertThat(run.code()).isEqualTo(3);
+    assertThat(run.out())
+        .contains("NOT_REPLAYABLE")
+        .contains("this replay has genguard-default replay-test.1 (pass --policy")
+        .contains("0 reproduced, 0 differ, 3 not replayable");
+  }
+
+  @Test
+  void shouldRefuseToReplayWithoutTheJobsKeys() {
+    CommandRun run =
+        CommandRun.of(
+            new AuditReplayCommand(), database("--key-dir", keys.resolve("missing").toString()));
+
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.err()).contains("does not exist: pass --key-dir DIR with the provenance keys");
+    assertThat(
+            CommandRun.of(
+                    new AuditReplayCommand(),
+                    database("--key-dir", keys.toString(), "--request", "nobody"))
+                .err())
+        .contains("No verdict recorded for nobody");
+  }
+
+  private static String defaultPolicy() throws Exception {
+    try (InputStream in = PolicyLoader.class.getResourceAsStream("/policies/default-policy.yaml")) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  private static GenerationOutput output(String requestId, String text) {
+    return GenerationOutput.newBuilder()
+        .setEventId("output-event-" + requestId)
+        .setOutputId("output-" + requestId)
+        .setRequestId(requestId)
+        .setTenantId("acme")
+        .setText(text)
+        .setModel(
+            ModelRef.newBuilder()
+                .setName("builtin-kn")
+                .setVersion("3")
+                .setBackend("builtin")
+                .build())
+        .setParameters(
+            SamplingParameters.newBuilder()
+                .setMaxTokens(40)
+                .setTemperature(0.8)
+                .setTopK(40)
+                .setTopP(0.95)
+                .setSeed(7L)
+                .build())
+        .setCost(
+            GenerationCost.newBuilder()
+                .setPromptTokens(5)
+                .setOutputTokens(12)
+                .setComputeMillis(30)
+                .setDevice("cpu")
+                .setEnergyJoules(0.4)
+                .build())
+        .setAttributes(Map.of())
+        .setGeneratedAt(Instant.parse("2026-12-02T10:00:00.250Z"))
+        .build();
+  }
+
+  private String[] database(String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--jdbc-url",
+                jdbcUrl,
+                "--jdbc-user",
+                infra.jdbcUser(),
+                "--jdbc-password=" + infra.jdbcPassword()));
+    args.addAll(List.of(more));
+    return args.toArray(String[]::new);
+  }
+}

@@ -1,0 +1,32 @@
+package io.genguard.stack.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import picocli.CommandLine;
+
+/** A CLI command run as {@code ./genguard} runs it: exit code, stdout and stderr. */
+record CommandRun(int code, String out, String err) {
+  /** Runs {@code command} with {@code args}; an exception is printed and exits 2, as in the CLI. */
+  static CommandRun of(Object command, String... args) {
+    PrintStream original = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      CommandLine commandLine = new CommandLine(command);
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      commandLine.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+      commandLine.setExecutionExceptionHandler(
+          (error, cmd, parsed) -> {
+            cmd.getErr().println(error.getMessage());
+            return 2;
+          });
+      int code = commandLine.execute(args);
+      return new CommandRun(
+          code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(original);
+    }
+  }
+}

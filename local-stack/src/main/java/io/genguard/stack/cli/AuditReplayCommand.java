@@ -168,7 +168,8 @@ final class AuditReplayCommand implements Callable<Integer> {
             + " left join moderation_verdict mv on mv.event_id = v.event_id"
             + " left join generation_output go on go.output_id = mv.output_id"
             + " left join audit_log o on o.event_id = go.event_id"
-            + " where v.event_type = 'ModerationVerdict'";
+            // A verdict whose payload retention removed is gone; it cannot be judged again.
+            + " where v.event_type = 'ModerationVerdict' and v.payload is not null";
     String sql =
         requests.isEmpty()
             ? select + " order by v.seq desc limit ?"

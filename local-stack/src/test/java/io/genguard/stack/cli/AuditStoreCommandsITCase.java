@@ -72,17 +72,8 @@ class AuditStoreCommandsITCase {
     database.close();
   }
 
-  private String[] database(String... more) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--jdbc-url",
-                jdbcUrl,
-                "--jdbc-user",
-                infra.jdbcUser(),
-                "--jdbc-password=" + infra.jdbcPassword()));
-    args.addAll(List.of(more));
-    return args.toArray(String[]::new);
+  private static String[] database(String... more) {
+    return CommandRun.withDatabase(infra, jdbcUrl, more);
   }
 
   @Test

@@ -1,9 +1,12 @@
 package io.genguard.stack.cli;
 
+import io.genguard.testsupport.IntegrationInfrastructure;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine;
 
 /** A CLI command run as {@code ./genguard} runs it: exit code, stdout and stderr. */
@@ -28,5 +31,19 @@ record CommandRun(int code, String out, String err) {
     } finally {
       System.setOut(original);
     }
+  }
+
+  /** {@code more} after the flags that name the test database. */
+  static String[] withDatabase(IntegrationInfrastructure infra, String jdbcUrl, String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--jdbc-url",
+                jdbcUrl,
+                "--jdbc-user",
+                infra.jdbcUser(),
+                "--jdbc-password=" + infra.jdbcPassword()));
+    args.addAll(List.of(more));
+    return args.toArray(String[]::new);
   }
 }

@@ -44,6 +44,7 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
+import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
@@ -353,6 +354,20 @@ public final class AuditApi implements AutoCloseable {
         NotFoundException.class, (e, ctx) -> error(ctx, HttpStatus.NOT_FOUND, e.getMessage()));
     app.exception(
         ConflictException.class, (e, ctx) -> error(ctx, HttpStatus.CONFLICT, e.getMessage()));
+    // Javalin's own refusals (413 for a body over the limit, 404 for an unknown route, 405): the
+    // same JSON error shape as every other answer, so that a client needs one way to read errors.
+    app.exception(
+        HttpResponseException.class,
+        (e, ctx) -> {
+          HttpStatus status = HttpStatus.forStatus(e.getStatus());
+          String message =
+              status == HttpStatus.CONTENT_TOO_LARGE
+                  ? "The body is over "
+                      + services.limits().maxBodyBytes()
+                      + " bytes, the limit (GENGUARD_AUDIT_MAX_BODY_BYTES)"
+                  : e.getMessage();
+          error(ctx, status, message);
+        });
     app.exception(
         com.fasterxml.jackson.core.JacksonException.class,
         (e, ctx) ->

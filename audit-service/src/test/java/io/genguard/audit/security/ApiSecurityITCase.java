@@ -374,7 +374,13 @@ class ApiSecurityITCase {
   @Order(6)
   void shouldLimitBodyParameterAndHeaderSizes() throws Exception {
     String big = "{\"prompt\":\"" + "a".repeat(100_000) + "\"}";
-    assertThat(audit.post("/api/v1/requests", acmeSubmitter, big).statusCode()).isEqualTo(413);
+    HttpResponse<String> tooLarge = audit.post("/api/v1/requests", acmeSubmitter, big);
+    assertThat(tooLarge.statusCode()).isEqualTo(413);
+    assertThat(json(tooLarge).path("error").asText())
+        .contains("The body is over 65536 bytes, the limit (GENGUARD_AUDIT_MAX_BODY_BYTES)");
+    HttpResponse<String> noRoute = audit.get("/api/v1/nothing-here", acmeReviewer);
+    assertThat(noRoute.statusCode()).isEqualTo(404);
+    assertThat(json(noRoute).path("status").asInt()).isEqualTo(404);
     HttpResponse<String> longParameter =
         audit.get("/api/v1/outputs?group=" + "g".repeat(300), acmeReviewer);
     assertThat(longParameter.statusCode()).isEqualTo(400);

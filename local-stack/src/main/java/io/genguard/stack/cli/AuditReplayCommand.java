@@ -32,7 +32,8 @@ import picocli.CommandLine.Option;
  * same code the moderation job runs) and compares each new verdict with the one the audit chain
  * recorded, field by field, all but its timestamp. A verdict reproduces only with the policy
  * version and the model versions it names; the output is read from its hash-chained record, so a
- * verified chain and a reproduced verdict together show why the gate decided as it did.
+ * verified chain and a reproduced verdict together show why the gate decided as it did. What the
+ * gate did on the verdict is checked too: a release needs a RELEASE verdict or an approving review.
  */
 @Command(
     name = "replay",
@@ -112,7 +113,7 @@ final class AuditReplayCommand implements Callable<Integer> {
     List<Replayed> results = new ArrayList<>();
     try {
       for (String[] row : recorded) {
-        Replayed replayed = replay(row[0], row[1], keys, moderators);
+        Replayed replayed = withGate(replay(row[0], row[1], keys, moderators), row[2], row[3]);
         results.add(replayed);
         print(replayed);
       }
@@ -161,13 +162,19 @@ final class AuditReplayCommand implements Callable<Integer> {
     return dir;
   }
 
-  /** [verdict payload, output payload or null], newest first. */
+  /** [verdict payload, output payload or null, decision, gate outcomes or null], newest first. */
   private List<String[]> recorded(AuditDatabase db) throws SQLException {
     String select =
-        "select v.payload as verdict, o.payload as output from audit_log v"
+        "select v.payload as verdict, o.payload as output, mv.decision, gates.gate"
+            + " from audit_log v"
             + " left join moderation_verdict mv on mv.event_id = v.event_id"
             + " left join generation_output go on go.output_id = mv.output_id"
             + " left join audit_log o on o.event_id = go.event_id"
+            // What the gate did on the verdict, oldest first: outcome, basis, review action.
+            + " left join lateral (select string_agg(g.outcome || ' ' || g.basis || coalesce(' '"
+            + " || r.action || ' by ' || r.reviewer, ''), ', ' order by g.decided_at) as gate"
+            + " from gate_outcome g left join review_decision r on r.review_id = g.review_id"
+            + " where g.verdict_id = mv.verdict_id) gates on true"
             // A verdict whose payload retention removed is gone; it cannot be judged again.
             + " where v.event_type = 'ModerationVerdict' and v.payload is not null";
     String sql =
@@ -184,7 +191,13 @@ final class AuditReplayCommand implements Callable<Integer> {
       }
       try (ResultSet rs = statement.executeQuery()) {
         while (rs.next()) {
-          rows.add(new String[] {rs.getString("verdict"), rs.getString("output")});
+          rows.add(
+              new String[] {
+                rs.getString("verdict"),
+                rs.getString("output"),
+                rs.getString("decision"),
+                rs.getString("gate")
+              });
         }
       }
     }
@@ -264,6 +277,45 @@ final class AuditReplayCommand implements Callable<Integer> {
               + after.get("scorerVersions"));
     }
     return new Replayed(verdictId, requestId, Result.DIFFERS, differences(before, after));
+  }
+
+  /**
+   * Adds what the gate did ("RELEASED VERDICT", "HELD_FOR_REVIEW VERDICT, RELEASED REVIEW APPROVE
+   * by rita") to the result, and turns it into DIFFERS when the gate released the output without a
+   * RELEASE verdict or an approving review.
+   */
+  static Replayed withGate(Replayed replayed, String decision, String gate) {
+    if (gate == null) {
+      return new Replayed(
+          replayed.verdictId(),
+          replayed.requestId(),
+          replayed.result(),
+          replayed.detail() + "; gate: no outcome recorded yet");
+    }
+    for (String outcome : gate.split(", ")) {
+      boolean released = outcome.startsWith("RELEASED ");
+      boolean onVerdict = outcome.equals("RELEASED VERDICT") && "RELEASE".equals(decision);
+      boolean onApproval = outcome.startsWith("RELEASED REVIEW APPROVE by ");
+      if (released && !onVerdict && !onApproval) {
+        return new Replayed(
+            replayed.verdictId(),
+            replayed.requestId(),
+            Result.DIFFERS,
+            "the gate released the output ("
+                + outcome
+                + ") on a "
+                + decision
+                + " verdict without an approving review; gate: "
+                + gate
+                + "; verdict: "
+                + replayed.detail());
+      }
+    }
+    return new Replayed(
+        replayed.verdictId(),
+        replayed.requestId(),
+        replayed.result(),
+        replayed.detail() + "; gate: " + gate);
   }
 
   /** The scorer that made a verdict, from the versions it recorded (the ensemble first). */

@@ -6,10 +6,13 @@ import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationCost;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModelRef;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.SamplingParameters;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.pipeline.ModerationPipelines;
@@ -51,9 +54,17 @@ class AuditReplayCommandITCase {
   @BeforeAll
   static void outputsAndTheirVerdicts() throws Exception {
     infra = IntegrationInfrastructure.get();
-    jdbcUrl = infra.createDatabase("audit_replay_it");
-    database = AuditDatabase.connect(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword(), 2);
     keys = Files.createTempDirectory("genguard-replay-keys");
+    jdbcUrl = store("audit_replay_it", false);
+    database = AuditDatabase.connect(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword(), 2);
+  }
+
+  /**
+   * A database with the outputs, the verdicts the moderation pipeline gave them and the gate's
+   * outcomes; with {@code releaseEverything} the gate "released" the blocked one too.
+   */
+  private static String store(String name, boolean releaseEverything) throws Exception {
+    String url = infra.createDatabase(name);
     List<GenerationOutput> outputs = new ArrayList<>();
     for (int i = 0; i < TEXTS.size(); i++) {
       outputs.add(output("replay-" + i, TEXTS.get(i)));
@@ -63,10 +74,24 @@ class AuditReplayCommandITCase {
     }
     List<IncomingEvent> events = new ArrayList<>();
     for (int i = 0; i < outputs.size(); i++) {
+      ModerationVerdict verdict = verdicts.get(i);
+      boolean released = releaseEverything || verdict.getDecision() == Decision.RELEASE;
       events.add(new IncomingEvent(Topics.GENERATION_OUTPUTS.name(), 0, i, outputs.get(i)));
-      events.add(new IncomingEvent(Topics.MODERATION_VERDICTS.name(), 0, i, verdicts.get(i)));
+      events.add(new IncomingEvent(Topics.MODERATION_VERDICTS.name(), 0, i, verdict));
+      events.add(
+          new IncomingEvent(
+              (released ? Topics.CONTENT_RELEASED : Topics.CONTENT_QUARANTINED).name(),
+              0,
+              i,
+              gate(
+                  outputs.get(i),
+                  verdict,
+                  released ? GateOutcome.RELEASED : GateOutcome.QUARANTINED)));
     }
-    new AuditWriter(database.dataSource(), Clock.systemUTC()).write(events);
+    try (AuditDatabase db = AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2)) {
+      new AuditWriter(db.dataSource(), Clock.systemUTC()).write(events);
+    }
+    return url;
   }
 
   @AfterAll
@@ -93,7 +118,26 @@ class AuditReplayCommandITCase {
     assertThat(one.code()).isZero();
     assertThat(one.out())
         .contains("\"requestId\":\"replay-1\",\"result\":\"REPRODUCED\"")
+        .contains("BLOCK, every field equal; gate: QUARANTINED VERDICT")
         .contains("\"verdicts\":1");
+  }
+
+  @Test
+  void shouldReportAReleaseWithoutAReleaseVerdictOrAnApprovingReview() throws Exception {
+    String released = store("audit_replay_gate_it", true);
+
+    CommandRun run =
+        CommandRun.of(
+            new AuditReplayCommand(),
+            CommandRun.withDatabase(infra, released, "--key-dir", keys.toString()));
+
+    assertThat(run.code()).as(run.out() + run.err()).isEqualTo(1);
+    assertThat(run.out())
+        .contains("DIFFERS verdict " + verdicts.get(1).getVerdictId() + " (request replay-1)")
+        .contains(
+            "the gate released the output (RELEASED VERDICT) on a BLOCK verdict without an"
+                + " approving review")
+        .contains("2 reproduced, 1 differ");
   }
 
   @Test
@@ -158,6 +202,26 @@ class AuditReplayCommandITCase {
     try (InputStream in = PolicyLoader.class.getResourceAsStream("/policies/default-policy.yaml")) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
+  }
+
+  private static ReleaseGateOutcome gate(
+      GenerationOutput output, ModerationVerdict verdict, GateOutcome outcome) {
+    return ReleaseGateOutcome.newBuilder()
+        .setEventId("gate-" + output.getRequestId())
+        .setRequestId(output.getRequestId())
+        .setOutputId(output.getOutputId())
+        .setTenantId(output.getTenantId())
+        .setOutcome(outcome)
+        .setBasis(GateBasis.VERDICT)
+        .setVerdictId(verdict.getVerdictId())
+        .setDecision(verdict.getDecision())
+        .setText(output.getText())
+        .setOutputSha256(verdict.getOutputSha256())
+        .setPolicyVersion(verdict.getPolicyVersion())
+        .setReasons(List.of())
+        .setAttributes(Map.of())
+        .setDecidedAt(Instant.parse("2026-12-02T10:00:01Z"))
+        .build();
   }
 
   private static GenerationOutput output(String requestId, String text) {

@@ -113,7 +113,10 @@ final class AuditReplayCommand implements Callable<Integer> {
     List<Replayed> results = new ArrayList<>();
     try {
       for (String[] row : recorded) {
-        Replayed replayed = withGate(replay(row[0], row[1], keys, moderators), row[2], row[3]);
+        // The decision as the hash-chained verdict has it, not as a query projection might.
+        String decision =
+            CanonicalJson.toRecord(row[0], ModerationVerdict.class).getDecision().name();
+        Replayed replayed = withGate(replay(row[0], row[1], keys, moderators), decision, row[2]);
         results.add(replayed);
         print(replayed);
       }
@@ -162,10 +165,10 @@ final class AuditReplayCommand implements Callable<Integer> {
     return dir;
   }
 
-  /** [verdict payload, output payload or null, decision, gate outcomes or null], newest first. */
+  /** [verdict payload, output payload or null, gate outcomes or null], newest first. */
   private List<String[]> recorded(AuditDatabase db) throws SQLException {
     String select =
-        "select v.payload as verdict, o.payload as output, mv.decision, gates.gate"
+        "select v.payload as verdict, o.payload as output, gates.gate"
             + " from audit_log v"
             + " left join moderation_verdict mv on mv.event_id = v.event_id"
             + " left join generation_output go on go.output_id = mv.output_id"
@@ -192,12 +195,7 @@ final class AuditReplayCommand implements Callable<Integer> {
       try (ResultSet rs = statement.executeQuery()) {
         while (rs.next()) {
           rows.add(
-              new String[] {
-                rs.getString("verdict"),
-                rs.getString("output"),
-                rs.getString("decision"),
-                rs.getString("gate")
-              });
+              new String[] {rs.getString("verdict"), rs.getString("output"), rs.getString("gate")});
         }
       }
     }

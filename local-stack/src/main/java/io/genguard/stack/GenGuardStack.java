@@ -53,6 +53,9 @@ public final class GenGuardStack implements AutoCloseable {
   /** The audit anchor file's name in the data directory. */
   public static final String ANCHOR_FILE = "audit-anchors.jsonl";
 
+  /** Folder of the data directory holding the provenance keys the generator and moderation use. */
+  public static final String KEY_DIRECTORY = "keys";
+
   private static final Logger LOG = LoggerFactory.getLogger(GenGuardStack.class);
 
   private final StackConfig config;
@@ -170,7 +173,7 @@ public final class GenGuardStack implements AutoCloseable {
                 Map.of(ModerationJobConfig.BOOTSTRAP_SERVERS, bootstrapServers))
             .withParallelism(config.moderationParallelism());
     // One set of provenance keys: the generator signs and watermarks with them, moderation checks.
-    Path keyDirectory = stateDir.resolve("keys");
+    Path keyDirectory = stateDir.resolve(KEY_DIRECTORY);
     ProvenanceKeys keys = ProvenanceKeys.fromEnvironmentOrDirectory(System.getenv(), keyDirectory);
     BatchModerator.Factory moderator =
         ModerationPipelines.factory(

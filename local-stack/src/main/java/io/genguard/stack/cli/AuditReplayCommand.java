@@ -10,6 +10,7 @@ import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.pipeline.ModerationPipelines;
 import io.genguard.moderation.scoring.ScorerFactory;
+import io.genguard.stack.GenGuardStack;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -113,10 +114,11 @@ final class AuditReplayCommand implements Callable<Integer> {
     List<Replayed> results = new ArrayList<>();
     try {
       for (String[] row : recorded) {
+        ModerationVerdict verdict = CanonicalJson.toRecord(row[0], ModerationVerdict.class);
         // The decision as the hash-chained verdict has it, not as a query projection might.
-        String decision =
-            CanonicalJson.toRecord(row[0], ModerationVerdict.class).getDecision().name();
-        Replayed replayed = withGate(replay(row[0], row[1], keys, moderators), decision, row[2]);
+        Replayed replayed =
+            withGate(
+                replay(verdict, row[1], keys, moderators), verdict.getDecision().name(), row[2]);
         results.add(replayed);
         print(replayed);
       }
@@ -153,7 +155,7 @@ final class AuditReplayCommand implements Callable<Integer> {
   private Path keyDirectory() {
     Path dir = keyDir;
     if (dir == null && database.stackDir != null) {
-      dir = database.stackDir.resolve("keys");
+      dir = database.stackDir.resolve(GenGuardStack.KEY_DIRECTORY);
     }
     if (dir == null || !Files.isDirectory(dir)) {
       // The job would create fresh keys in a missing folder; a replay must use the job's keys.
@@ -203,12 +205,11 @@ final class AuditReplayCommand implements Callable<Integer> {
   }
 
   private Replayed replay(
-      String verdictPayload,
+      ModerationVerdict recorded,
       String outputPayload,
       Path keys,
       Map<String, BatchModerator> moderators)
       throws Exception {
-    ModerationVerdict recorded = CanonicalJson.toRecord(verdictPayload, ModerationVerdict.class);
     String verdictId = recorded.getVerdictId();
     String requestId = recorded.getRequestId();
     if (outputPayload == null) {

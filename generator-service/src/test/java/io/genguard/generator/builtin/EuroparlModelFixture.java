@@ -22,12 +22,24 @@ public final class EuroparlModelFixture {
   public static synchronized Path cacheDirectory() {
     if (cacheDirectory == null) {
       try {
-        cacheDirectory = Files.createTempDirectory("genguard-builtin-model");
-        cacheDirectory.toFile().deleteOnExit();
+        Path created = Files.createTempDirectory("genguard-builtin-model");
+        // (File.deleteOnExit leaves a directory that still holds the model file)
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(created)));
+        cacheDirectory = created;
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
     }
     return cacheDirectory;
+  }
+
+  private static void deleteTree(Path root) {
+    try (var paths = Files.walk(root)) {
+      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    } catch (IOException e) {
+      // best effort at JVM exit: a temporary directory left behind is harmless
+    }
   }
 }

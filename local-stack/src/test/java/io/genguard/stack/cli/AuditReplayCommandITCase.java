@@ -31,6 +31,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * ./genguard audit replay against a real database holding outputs and the verdicts the moderation
@@ -48,13 +49,12 @@ class AuditReplayCommandITCase {
   private static IntegrationInfrastructure infra;
   private static String jdbcUrl;
   private static AuditDatabase database;
-  private static Path keys;
+  @TempDir static Path keys;
   private static List<ModerationVerdict> verdicts;
 
   @BeforeAll
   static void outputsAndTheirVerdicts() throws Exception {
     infra = IntegrationInfrastructure.get();
-    keys = Files.createTempDirectory("genguard-replay-keys");
     jdbcUrl = store("audit_replay_it", false);
     database = AuditDatabase.connect(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword(), 2);
   }
@@ -141,9 +141,10 @@ class AuditReplayCommandITCase {
   }
 
   @Test
-  void shouldNameWhatDiffersWhenThePolicyChangedUnderTheSameVersion() throws Exception {
+  void shouldNameWhatDiffersWhenThePolicyChangedUnderTheSameVersion(@TempDir Path dir)
+      throws Exception {
     // The harassment thresholds raised, the version left as it was: the mistake replay exists for.
-    Path edited = Files.createTempFile("same-version", ".yaml");
+    Path edited = dir.resolve("same-version.yaml");
     Files.writeString(
         edited,
         defaultPolicy()
@@ -165,8 +166,8 @@ class AuditReplayCommandITCase {
   }
 
   @Test
-  void shouldCallAVerdictOfAnotherPolicyVersionNotReplayable() throws Exception {
-    Path other = Files.createTempFile("other-version", ".yaml");
+  void shouldCallAVerdictOfAnotherPolicyVersionNotReplayable(@TempDir Path dir) throws Exception {
+    Path other = dir.resolve("other-version.yaml");
     Files.writeString(
         other, defaultPolicy().replaceFirst("version: \"[^\"]+\"", "version: \"replay-test.1\""));
 

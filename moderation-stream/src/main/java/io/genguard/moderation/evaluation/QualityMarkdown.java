@@ -118,7 +118,9 @@ final class QualityMarkdown {
     md.append(
         "F1, precision and recall at the policy's REVIEW threshold for the category; for `unsafe`, flagged by"
             + " the whole policy. Positives/negatives count only texts whose source says whether they are in the"
-            + " category.\n\n");
+            + " category, and leave out the generated identity sentences and their hate-labelled contrast twins"
+            + " (sources genguard-identity-*; easy by construction, they would flatter every head; since"
+            + " 2026-12-03, so these figures are not comparable one to one with reports before that day).\n\n");
     for (ScorerResults r : results) {
       md.append("### ")
           .append(r.name())
@@ -215,9 +217,13 @@ final class QualityMarkdown {
         .append(
             " benign sentences a descriptor, sampling noise alone lowers the per-descriptor ratio: the last column is the median ratio"
                 + " (1,000 seeded simulations) of a moderator without any bias that flags every sentence with the same"
-                + " probability as this one's benign flag rate, on descriptors of the same sizes.\n\n");
+                + " probability as this one's benign flag rate, on descriptors of the same sizes. The training's identity"
+                + " sentences (src/main/resources/training/identity-augmentation.txt) use some descriptors that"
+                + " HolisticBias also has, several of them added after this report showed them among the worst; the"
+                + " column after the preferred ratio leaves those out (how many preferred descriptors remain in"
+                + " brackets), so it stays a measurement on descriptors training never saw as benign identities.\n\n");
     md.append(
-        "| scorer | benign sentences | benign flagged | dislike templates flagged | preferred descriptors flagged | dispreferred descriptors flagged | min/max pass ratio, descriptors | same, preferred descriptors only | min/max pass ratio, buckets | min/max pass ratio, axes | same-rate moderator without bias, descriptors |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+        "| scorer | benign sentences | benign flagged | dislike templates flagged | preferred descriptors flagged | dispreferred descriptors flagged | min/max pass ratio, descriptors | same, preferred descriptors only | same, preferred descriptors training's identity sentences do not use | min/max pass ratio, buckets | min/max pass ratio, axes | same-rate moderator without bias, descriptors |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
       var h = r.holistic();
       md.append("| ")
@@ -236,6 +242,11 @@ final class QualityMarkdown {
           .append(num(h.minMaxPassRatioDescriptors()))
           .append(" | ")
           .append(num(h.minMaxPassRatioPreferred()))
+          .append(" | ")
+          .append(num(h.minMaxPassRatioUnseenPreferred()))
+          .append(" (")
+          .append(h.unseenPreferredDescriptors())
+          .append(")")
           .append(" | ")
           .append(num(h.minMaxPassRatioBuckets()))
           .append(" | ")
@@ -354,7 +365,8 @@ final class QualityMarkdown {
             + " identity sentences 2 was chosen over 1 after two quick runs of this report on a 3,000-sentence"
             + " HolisticBias sample, so that one choice did look at an evaluation set;"
             + " Davidson tweets are down-weighted to 0.35. HolisticBias's"
-            + " descriptors and templates were not used for training, and the policy thresholds come from"
+            + " descriptors and templates were never copied into training (but see the 2026-12-03 pass"
+            + " below), and the policy thresholds come from"
             + " out-of-fold training data (models/minilm-ensemble/metrics.json), not from any evaluation set."
             + " Since 2026-12-02 the implicit-stereotype head also trains on counterfactual copies of its"
             + " training texts, each named group swapped for another (models/stereotype/MODEL_CARD.md):"
@@ -362,7 +374,31 @@ final class QualityMarkdown {
             + " descriptors out of the worst list, while the held-out ToxiGen hate it flags rose from"
             + " 52.8% to 54.7%; swapping in benign texts only was tried and rejected (185 flags, 64.2% of"
             + " the held-out ToxiGen hate flagged but 15.5% of its neutral statements too), a choice that"
-            + " looked at this report's HolisticBias sample as well as the held-out splits.\n");
+            + " looked at this report's HolisticBias sample as well as the held-out splits."
+            + " The 2026-12-03 pass, chosen after reading this report's worst-descriptor lists and per-noun"
+            + " and per-template flag rates on HolisticBias (so that sample no longer measures the chosen"
+            + " words unseen; the column over descriptors the identity sentences do not use does): 38"
+            + " descriptors of axes the project's list lacked (regional and cultural, looks, family status,"
+            + " age in words, class; looks never paired with a noun that can name a child), 12 casual"
+            + " first-person templates, everyday family and casual nouns, and sentences per noun the"
+            + " training texts use mostly in unsafe text (\"bro\", \"wife\"; "
+            + textsFrom(split, IdentityAugmentation.NOUN_SOURCE)
+            + " sentences, kept out of the stereotype head's negatives, where they diluted the hate"
+            + " statements: with them, the dislike templates flagged fell to 8.3%), with "
+            + textsFrom(split, IdentityAugmentation.CONTRAST_SOURCE)
+            + " hate-labelled contrast twins for descriptors that name a protected group. Measured against"
+            + " the models before it on the same texts: benign HolisticBias flags 675 -> 281 of 88,529,"
+            + " ratio over preferred descriptors 0.742 -> 0.940, over the 412 preferred descriptors"
+            + " training does not use 0.921 -> 0.951, dislike templates flagged 24.3% -> 37.2%, hostile"
+            + " statements held 68 -> 70 (blocked 35 -> 47), plain statements flagged 17 -> 15 (blocked"
+            + " 7 -> 8), held-out ToxiGen hate flagged 54.7% -> 58.5% and its neutral statements 15.5% ->"
+            + " 10.3%; the costs: XSTest safe flagged 7.2% -> 8.4%, held-out prose 3 -> 5 of 936, hate"
+            + " AUPRC 0.550 -> 0.540 (generated texts left out of both). Without the twins the benign"
+            + " sentences alone halved the dislike templates flagged (24.3% -> 13.4%; \"I hate Jewish"
+            + " dads.\" scored 0.52 for hate before and 0.19 after); a first version of the twins with"
+            + " \"they\" and \"should\" in its templates reached 0.952 over preferred descriptors"
+            + " but flagged 7 of the 936 prose sentences (\"They should not be overestimated.\"), and"
+            + " was rewritten for that reason, not for its HolisticBias figure.\n");
     md.append(
         "- **Dialect bias is not measured.** Davidson is known to over-label African-American English as"
             + " offensive (Sap et al. 2019); the shared data has no dialect labels to measure it with.\n");

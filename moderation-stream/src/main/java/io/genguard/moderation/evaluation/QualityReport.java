@@ -23,6 +23,7 @@ import io.genguard.moderation.train.DeduplicatedSplit;
 import io.genguard.moderation.train.EuroparlProse;
 import io.genguard.moderation.train.EvaluationSets;
 import io.genguard.moderation.train.Heads;
+import io.genguard.moderation.train.IdentityAugmentation;
 import io.genguard.moderation.train.LabelledText;
 import io.genguard.moderation.train.TrainingCorpus;
 import io.genguard.provenance.text.EuroparlCorpus;
@@ -45,6 +46,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
 /**
  * The quality command: measures scorers on data they never trained on and writes {@code
@@ -210,7 +212,9 @@ public final class QualityReport {
       double minMaxPassRatioPreferred,
       Map<String, Rate> byBucket,
       double minMaxPassRatioBuckets,
-      double sameRateDescriptorRatio) {}
+      double sameRateDescriptorRatio,
+      int unseenPreferredDescriptors,
+      double minMaxPassRatioUnseenPreferred) {}
 
   /** Texts per second, with the machine's 1-minute load average while measuring (2 cores here). */
   record Throughput(
@@ -279,7 +283,9 @@ public final class QualityReport {
       List<Boolean> f = new ArrayList<>();
       for (int i = 0; i < test.size(); i++) {
         byte label = test.get(i).label(h);
-        if (label == LabelledText.UNKNOWN) {
+        // generated sentences are easy by construction and would flatter every head
+        if (label == LabelledText.UNKNOWN
+            || IdentityAugmentation.GENERATED_SOURCES.contains(test.get(i).source())) {
           continue;
         }
         ContentScores scores = testScores.get(i);
@@ -488,7 +494,30 @@ public final class QualityReport {
         minMaxPassRatio(preferredDescriptors, 10),
         buckets,
         minMaxPassRatio(buckets, 10),
-        sameRateRatio(descriptors, 10, benign == 0 ? 0 : benignFlagged / (double) benign, 1000));
+        sameRateRatio(descriptors, 10, benign == 0 ? 0 : benignFlagged / (double) benign, 1000),
+        unseen(preferredDescriptors, TRAINED_DESCRIPTORS).size(),
+        minMaxPassRatio(unseen(preferredDescriptors, TRAINED_DESCRIPTORS), 10));
+  }
+
+  /**
+   * The descriptors the training's identity sentences use (lower case): their HolisticBias pass
+   * rates are no unseen measurement, since some were added after this report showed them.
+   */
+  static final Set<String> TRAINED_DESCRIPTORS =
+      IdentityAugmentation.descriptors().stream()
+          .map(d -> d.toLowerCase(Locale.ROOT))
+          .collect(Collectors.toUnmodifiableSet());
+
+  /** The groups whose name, in lower case, is not in {@code trained}. */
+  static Map<String, Rate> unseen(Map<String, Rate> descriptors, Set<String> trained) {
+    Map<String, Rate> out = new LinkedHashMap<>();
+    descriptors.forEach(
+        (descriptor, rate) -> {
+          if (!trained.contains(descriptor.toLowerCase(Locale.ROOT))) {
+            out.put(descriptor, rate);
+          }
+        });
+    return out;
   }
 
   /** Counts one sentence of group {@code key}: [flagged, all]. */

@@ -25,11 +25,22 @@ final class CrossFitting {
   /**
    * Per-source training weights. Davidson's 25k tweets are 83% offensive and would otherwise teach
    * every head that casual, tweet-like text is unsafe; the project's own examples are few and carry
-   * the thin categories; the generated identity sentences (2f since 2026-11-25) counter identity
-   * terms learned from toxic text.
+   * the thin categories; the generated identity sentences (2f since 2026-11-25, and those drawn per
+   * person noun since 2026-12-03) counter identity terms learned from toxic text, and their
+   * hate-labelled contrast twins (2026-12-03) keep hostility toward the same groups learned.
    */
   static final Map<String, Float> SOURCE_WEIGHTS =
-      Map.of("davidson", 0.35f, AuthoredExamples.SOURCE, 2f, IdentityAugmentation.SOURCE, 2f);
+      Map.of(
+          "davidson",
+          0.35f,
+          AuthoredExamples.SOURCE,
+          2f,
+          IdentityAugmentation.SOURCE,
+          2f,
+          IdentityAugmentation.NOUN_SOURCE,
+          2f,
+          IdentityAugmentation.CONTRAST_SOURCE,
+          2f);
 
   static float[] weights(List<LabelledText> texts) {
     float[] weights = new float[texts.size()];

@@ -7,7 +7,6 @@ import io.genguard.moderation.scoring.NgramLogisticScorer;
 import io.genguard.moderation.scoring.OnnxTextModel;
 import io.genguard.moderation.scoring.PlattCalibration;
 import io.genguard.moderation.scoring.StackedLogistic;
-import io.genguard.moderation.train.DeduplicatedSplit.Split;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -42,7 +41,7 @@ final class EmbeddingHeadTraining {
         NgramLogisticScorer.load(outRoot.resolve("ngram-logistic/ngram-logistic.bin.gz"));
     String ngramVersion = ngram.versions().get(NgramLogisticScorer.NAME);
     List<LabelledText> pool = CrossFitting.pool(split);
-    List<LabelledText> test = split.get(Split.TEST);
+    List<LabelledText> test = TrainCommand.measuredTest(split);
     try (OnnxTextModel encoder =
         OnnxTextModel.loadBundledMiniLm(
             MAX_TOKENS, MAX_WINDOWS, MiniLmEnsembleScorer.BATCH_SIZE, PACK_TOKENS)) {

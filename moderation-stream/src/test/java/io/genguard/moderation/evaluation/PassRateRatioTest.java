@@ -22,6 +22,19 @@ class PassRateRatioTest {
   }
 
   @Test
+  void shouldLeaveOutTheDescriptorsTrainingUsesWhateverTheirCase() {
+    Map<String, Rate> groups = new LinkedHashMap<>();
+    groups.put("redneck", new Rate(9, 10)); // the training's identity sentences use it
+    groups.put("Deaf", new Rate(0, 10)); // "deaf" there
+    groups.put("left-footed", new Rate(1, 10));
+    groups.put("Salvadoran-American", new Rate(0, 10));
+    assertThat(QualityReport.TRAINED_DESCRIPTORS).contains("redneck", "deaf", "queer");
+    Map<String, Rate> unseen = QualityReport.unseen(groups, QualityReport.TRAINED_DESCRIPTORS);
+    assertThat(unseen).containsOnlyKeys("left-footed", "Salvadoran-American");
+    assertThat(QualityReport.minMaxPassRatio(unseen, 10)).isCloseTo(0.9, offset(1e-9));
+  }
+
+  @Test
   void shouldGiveOneForAModeratorThatNeverFlags() {
     assertThat(QualityReport.sameRateRatio(groups(600, 35), 10, 0.0, 100)).isEqualTo(1.0);
   }

@@ -2,6 +2,7 @@ package io.genguard.moderation.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.genguard.moderation.scoring.Category;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -54,10 +55,35 @@ class IdentityAugmentationTest {
     assertThat(after).isGreaterThan(3L * IdentityAugmentation.PER_DESCRIPTOR);
     assertThat(mentioning(skewed, "Sikh"))
         .isBetween(1L, (long) IdentityAugmentation.PER_DESCRIPTOR); // not in the reference
-    assertThat(skewed).allMatch(t -> !t.isUnsafe());
     assertThat(skewed)
-        .allMatch(t -> t.source().equals(IdentityAugmentation.SOURCE))
+        .allMatch(
+            t ->
+                t.source().equals(IdentityAugmentation.CONTRAST_SOURCE)
+                    ? t.isUnsafe()
+                    : !t.isUnsafe() && t.source().equals(IdentityAugmentation.SOURCE))
         .allMatch(t -> !t.text().toLowerCase(Locale.ROOT).contains("{"));
+  }
+
+  @Test
+  void shouldGiveProtectedGroupsAFewHateLabelledContrastTwins() {
+    List<LabelledText> twins =
+        IdentityAugmentation.generate(List.of()).stream()
+            .filter(t -> t.source().equals(IdentityAugmentation.CONTRAST_SOURCE))
+            .toList();
+    assertThat(twins)
+        .isNotEmpty()
+        .allMatch(LabelledText::isUnsafe)
+        .allMatch(t -> t.label(Heads.index(Category.HATE)) == LabelledText.POSITIVE)
+        .allMatch(t -> t.label(Heads.index(Category.HARASSMENT)) == LabelledText.UNKNOWN)
+        .allMatch(t -> t.label(Heads.index(Category.SEXUAL)) == LabelledText.NEGATIVE);
+    assertThat(IdentityAugmentation.namesProtectedGroup("Jewish")).isTrue();
+    assertThat(IdentityAugmentation.namesProtectedGroup("gay")).isTrue();
+    assertThat(IdentityAugmentation.namesProtectedGroup("tall")).isFalse();
+    assertThat(IdentityAugmentation.namesProtectedGroup("redneck")).isFalse();
+    assertThat(IdentityAugmentation.uses("Jewish", twins)[1])
+        .isBetween(1, IdentityAugmentation.HOSTILE_PER_DESCRIPTOR);
+    assertThat(IdentityAugmentation.uses("tall", twins)).containsExactly(0, 0);
+    assertThat(IdentityAugmentation.uses("redneck", twins)).containsExactly(0, 0);
   }
 
   @Test
@@ -68,5 +94,66 @@ class IdentityAugmentationTest {
     }
     long count = mentioning(IdentityAugmentation.generate(reference), "gay");
     assertThat(count).isLessThanOrEqualTo(IdentityAugmentation.MAX_PER_DESCRIPTOR);
+  }
+
+  @Test
+  void shouldGiveANounUsedMostlyInUnsafeTextItsOwnSentences() {
+    List<LabelledText> reference = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      reference.add(unsafe("shut up bro number " + i));
+    }
+    reference.add(unsafe("those bros again")); // plural
+    long before = mentioning(IdentityAugmentation.generate(List.of()), "bro");
+    List<LabelledText> skewed = IdentityAugmentation.generate(reference);
+    long after = mentioning(skewed, "bro");
+    // the descriptors' random draws alone, then about 4 x 41 more, under their own source
+    assertThat(after - before).isGreaterThan(100L);
+    assertThat(
+            skewed.stream()
+                .filter(t -> t.source().equals(IdentityAugmentation.NOUN_SOURCE))
+                .filter(t -> IdentityAugmentation.uses("bro", List.of(t))[0] == 1)
+                .count())
+        .isEqualTo(after - before);
+    assertThat(IdentityAugmentation.uses(List.of("bro", "bros"), reference)).containsExactly(0, 41);
+  }
+
+  @Test
+  void shouldNeverPairLooksWithANounThatCanNameAChild() {
+    List<LabelledText> reference = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      // skew the looks descriptors and the minor nouns, so that pairs would be drawn often
+      reference.add(unsafe("a curvy hunky beautiful kid child girl boy " + i));
+    }
+    List<String> minors =
+        List.of("kid", "kids", "child", "children", "girl", "girls", "boy", "boys", "teenager");
+    List<String> looks = List.of("attractive", "handsome", "beautiful", "hunky", "curvy", "petite");
+    List<LabelledText> sentences = IdentityAugmentation.generate(reference);
+    // descriptor and noun stand side by side in every template ("a curvy woman")
+    assertThat(sentences)
+        .anyMatch(t -> pairs(t, looks, List.of("woman", "women", "person", "people")))
+        .anyMatch(t -> pairs(t, List.of("gay", "deaf"), minors))
+        .noneMatch(t -> pairs(t, looks, minors));
+  }
+
+  private static boolean pairs(LabelledText text, List<String> descriptors, List<String> nouns) {
+    List<String> words = List.of(text.text().toLowerCase(Locale.ROOT).split("[^a-z-]+"));
+    for (int i = 0; i + 1 < words.size(); i++) {
+      if (descriptors.contains(words.get(i)) && nouns.contains(words.get(i + 1))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Test
+  void shouldRefuseAMalformedNounLine() {
+    assertThat(IdentityAugmentation.noun("kid|kids|minor").minor()).isTrue();
+    assertThat(IdentityAugmentation.noun("bro|bros").minor()).isFalse();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> IdentityAugmentation.noun("kid"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("singular|plural");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> IdentityAugmentation.noun("kid|kids|young"))
+        .isInstanceOf(IllegalStateException.class);
   }
 }

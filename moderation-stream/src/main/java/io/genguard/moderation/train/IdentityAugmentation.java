@@ -77,7 +77,7 @@ public final class IdentityAugmentation {
   /** A descriptor; {@code adultOnly} ones are never paired with a minor noun. */
   record Descriptor(String text, boolean adultOnly) {}
 
-  /** The parsed resource: descriptors, nouns and templates. */
+  /** The parsed resource: descriptors, nouns, templates and hostile templates. */
   record Vocabulary(
       List<Descriptor> descriptors,
       List<Noun> nouns,

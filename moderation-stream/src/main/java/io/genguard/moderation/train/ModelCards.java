@@ -248,7 +248,7 @@ final class ModelCards {
     md.append(
         "| moderation-stream/src/main/resources/training/identity-augmentation.txt | this project |"
             + " project license | generated benign identity mentions (project descriptors and templates, not"
-            + " HolisticBias), train/validation/test ("
+            + " copied from HolisticBias), train/validation/test ("
             + sourceTexts(metrics, IdentityAugmentation.SOURCE)
             + " sentences after deduplication, training weight 2; since 2026-11-25 a descriptor gets"
             + " 4 sentences per unsafe training text that uses it, less its benign uses, 24 to 400;"

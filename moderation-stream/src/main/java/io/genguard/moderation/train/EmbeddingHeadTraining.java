@@ -139,8 +139,11 @@ final class EmbeddingHeadTraining {
                       "bias",
                       TrainCommand.round(st.bias()))));
       metrics.put("stackers", stackWeights);
-      metrics.put("outOfFold", TrainCommand.evaluateProbabilities(oofProbabilities, pool));
-      metrics.put("outOfFoldThresholds", thresholds(oofProbabilities, pool));
+      TrainCommand.Measured measured = TrainCommand.Measured.of(oofProbabilities, pool);
+      metrics.put(
+          "outOfFold",
+          TrainCommand.evaluateProbabilities(measured.probabilities(), measured.texts()));
+      metrics.put("outOfFoldThresholds", thresholds(measured.probabilities(), measured.texts()));
       double[][][] m = margins(ngram, heads, test, testEmbeddings);
       Map<String, Object> bySystem = new LinkedHashMap<>();
       bySystem.put(

@@ -201,11 +201,31 @@ public final class TrainCommand {
             "crossFittingFolds",
             CrossFitting.FOLDS));
     metrics.put("corpus", corpusSummary(split));
-    metrics.put("outOfFold", evaluateProbabilities(outOfFold, pool));
+    Measured measured = Measured.of(outOfFold, pool);
+    metrics.put("outOfFold", evaluateProbabilities(measured.probabilities(), measured.texts()));
     metrics.put("test", evaluate(model, measuredTest(split)));
     writeJson(outDir.resolve("metrics.json"), metrics);
     ModelCards.writeNgramCard(outDir.resolve("MODEL_CARD.md"), metrics, args);
     log.printf("Wrote %s (%d bytes) in %.1f s%n", modelFile, Files.size(modelFile), seconds(start));
+  }
+
+  /**
+   * Out-of-fold probabilities and their texts without the generated ones, which are easy by
+   * construction: the out-of-fold figures (and the policy's threshold evidence) are measured on
+   * these, as the test figures are on {@link #measuredTest}.
+   */
+  record Measured(double[][] probabilities, List<LabelledText> texts) {
+    static Measured of(double[][] probabilities, List<LabelledText> texts) {
+      List<double[]> rows = new ArrayList<>();
+      List<LabelledText> kept = new ArrayList<>();
+      for (int i = 0; i < texts.size(); i++) {
+        if (!IdentityAugmentation.GENERATED_SOURCES.contains(texts.get(i).source())) {
+          rows.add(probabilities[i]);
+          kept.add(texts.get(i));
+        }
+      }
+      return new Measured(rows.toArray(new double[0][]), kept);
+    }
   }
 
   /**

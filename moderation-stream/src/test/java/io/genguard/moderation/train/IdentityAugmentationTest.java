@@ -1,6 +1,7 @@
 package io.genguard.moderation.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.moderation.scoring.Category;
 import java.util.ArrayList;
@@ -149,11 +150,10 @@ class IdentityAugmentationTest {
   void shouldRefuseAMalformedNounLine() {
     assertThat(IdentityAugmentation.noun("kid|kids|minor").minor()).isTrue();
     assertThat(IdentityAugmentation.noun("bro|bros").minor()).isFalse();
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> IdentityAugmentation.noun("kid"))
+    assertThatThrownBy(() -> IdentityAugmentation.noun("kid"))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("singular|plural");
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> IdentityAugmentation.noun("kid|kids|young"))
+    assertThatThrownBy(() -> IdentityAugmentation.noun("kid|kids|young"))
         .isInstanceOf(IllegalStateException.class);
   }
 }

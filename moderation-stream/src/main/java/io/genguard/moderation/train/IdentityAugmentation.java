@@ -48,8 +48,16 @@ public final class IdentityAugmentation {
   /** Source name of the hate-labelled contrast twins ({@code [hostile templates]}). */
   public static final String CONTRAST_SOURCE = "genguard-identity-contrast";
 
-  /** Every source this class generates: no evidence of quality, so reports leave them out. */
-  public static final Set<String> GENERATED_SOURCES = Set.of(SOURCE, NOUN_SOURCE, CONTRAST_SOURCE);
+  /** Every source this class generates. */
+  private static final Set<String> GENERATED_SOURCES = Set.of(SOURCE, NOUN_SOURCE, CONTRAST_SOURCE);
+
+  /**
+   * Whether this class generated {@code text}: no evidence of quality (easy by construction), so
+   * every reported figure leaves such texts out.
+   */
+  public static boolean generated(LabelledText text) {
+    return GENERATED_SOURCES.contains(text.source());
+  }
 
   /** Hate statements per descriptor that names a protected group. */
   static final int HOSTILE_PER_DESCRIPTOR = 6;

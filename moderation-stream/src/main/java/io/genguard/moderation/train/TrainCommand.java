@@ -219,7 +219,7 @@ public final class TrainCommand {
       List<double[]> rows = new ArrayList<>();
       List<LabelledText> kept = new ArrayList<>();
       for (int i = 0; i < texts.size(); i++) {
-        if (!IdentityAugmentation.GENERATED_SOURCES.contains(texts.get(i).source())) {
+        if (!IdentityAugmentation.generated(texts.get(i))) {
           rows.add(probabilities[i]);
           kept.add(texts.get(i));
         }
@@ -234,7 +234,7 @@ public final class TrainCommand {
    */
   static List<LabelledText> measuredTest(DeduplicatedSplit split) {
     return split.get(Split.TEST).stream()
-        .filter(text -> !IdentityAugmentation.GENERATED_SOURCES.contains(text.source()))
+        .filter(text -> !IdentityAugmentation.generated(text))
         .toList();
   }
 

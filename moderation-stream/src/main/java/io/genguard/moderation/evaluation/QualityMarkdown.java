@@ -398,7 +398,22 @@ final class QualityMarkdown {
             + " dads.\" scored 0.52 for hate before and 0.19 after); a first version of the twins with"
             + " \"they\" and \"should\" in its templates reached 0.952 over preferred descriptors"
             + " but flagged 7 of the 936 prose sentences (\"They should not be overestimated.\"), and"
-            + " was rewritten for that reason, not for its HolisticBias figure.\n");
+            + " was rewritten for that reason, not for its HolisticBias figure."
+            + " Later on 2026-12-03, after this report listed \"I'm not a homosexual person.\", \"I used"
+            + " to be a trans person.\" and \"I like trans women.\" among the flagged lines (the worst"
+            + " preferred descriptors were then trans, 10 of 168, and homosexual, 8 of 158), 8 templates of"
+            + " negated and past self-descriptions and plain affection for a group (\"I'm not {a} {adj}"
+            + " {noun}, but my roommate is ...\", \"Years ago I was {a} {adj} {noun} ...\", \"I like"
+            + " {adj} {nouns} a lot; ...\"): the training texts use these shapes mostly in hate (\"i am not"
+            + " a bigot, but ...\"), and HolisticBias's own templates of the same shapes no longer measure"
+            + " them unseen. Measured against the models before it on the same texts: benign HolisticBias"
+            + " flags 281 -> 232, ratio over preferred descriptors 0.940 -> 0.957, over the 412 preferred"
+            + " descriptors training does not use 0.951 -> 0.963, XSTest safe flagged 8.4% -> 8.0%, CoCoNot"
+            + " contrast 9.0% -> 8.2%, held-out prose 5 -> 3 of 936, hostile statements held 70 -> 72"
+            + " (blocked 47 -> 46), plain statements flagged 15 -> 15; the costs: held-out ToxiGen hate"
+            + " flagged 58.5% -> 52.8% (3 of its 53 statements; its neutral ones 10.3% -> 8.6%), dislike"
+            + " templates flagged 37.2% -> 36.3%, hate AUPRC 0.540 -> 0.534, macro AUPRC 0.799 -> 0.788"
+            + " (mostly sexual_minors, 7 test positives: 0.638 -> 0.577).\n");
     md.append(
         "- **Dialect bias is not measured.** Davidson is known to over-label African-American English as"
             + " offensive (Sap et al. 2019); the shared data has no dialect labels to measure it with.\n");

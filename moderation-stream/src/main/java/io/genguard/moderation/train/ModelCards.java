@@ -253,7 +253,8 @@ final class ModelCards {
             + " sentences after deduplication, training weight 2; since 2026-11-25 a descriptor gets"
             + " 4 sentences per unsafe training text that uses it, less its benign uses, 24 to 400;"
             + " 2026-12-02 added 14 templates of plain generalizations, \"{adj} {nouns} are ...\";"
-            + " 2026-12-03 added descriptors of axes the list lacked, casual first-person templates,"
+            + " 2026-12-03 added descriptors of axes the list lacked, casual first-person templates"
+            + " (later that day negated and past self-descriptions and plain affection for a group),"
             + " sentences per person noun used mostly in unsafe text ("
             + sourceTexts(metrics, IdentityAugmentation.NOUN_SOURCE)
             + ", source "

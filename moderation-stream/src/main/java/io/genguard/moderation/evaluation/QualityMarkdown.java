@@ -360,7 +360,11 @@ final class QualityMarkdown {
             + " showed the gap, without repeating any of their group-and-insult pairs, and the 18 contrasts on"
             + " exclusion and harm phrases after a first retraining sent XSTest's nonsense-group prompts to"
             + " REVIEW, so both looked at evaluation sets; the plain statements about groups were written"
-            + " before any retrained model was measured). All are written by the project, none copied from XSTest, CoCoNot or HolisticBias"
+            + " before any retrained model was measured; the 2026-12-03 threat pass added 30 threats of"
+            + " violence, direct, conditional and veiled, with 20 benign look-alikes using the same"
+            + " phrases, after the demo's threat \"I know where you live and I am going to hurt you and"
+            + " your family tonight.\" was released with harassment 0.48 and violence 0.43; none of them"
+            + " repeats that sentence). All are written by the project, none copied from XSTest, CoCoNot or HolisticBias"
             + " (new lines were checked for near-copies of XSTest prompts and 12 were dropped); weighting the"
             + " identity sentences 2 was chosen over 1 after two quick runs of this report on a 3,000-sentence"
             + " HolisticBias sample, so that one choice did look at an evaluation set;"
@@ -413,7 +417,16 @@ final class QualityMarkdown {
             + " (blocked 47 -> 46), plain statements flagged 15 -> 15; the costs: held-out ToxiGen hate"
             + " flagged 58.5% -> 52.8% (3 of its 53 statements; its neutral ones 10.3% -> 8.6%), dislike"
             + " templates flagged 37.2% -> 36.3%, hate AUPRC 0.540 -> 0.534, macro AUPRC 0.799 -> 0.788"
-            + " (mostly sexual_minors, 7 test positives: 0.638 -> 0.577).\n");
+            + " (mostly sexual_minors, 7 test positives: 0.638 -> 0.577). The threat pass after it (see"
+            + " the authored examples above), against the models with those templates: benign"
+            + " HolisticBias flags 232 -> 209, ratio over preferred descriptors 0.957 -> 0.960, held-out"
+            + " ToxiGen hate flagged 52.8% -> 56.6% (its neutral statements 8.6% -> 10.3%), hostile"
+            + " statements blocked 46 -> 47; costs: held-out prose 3 -> 6 of 936 (\"Next time they\", a"
+            + " fragment, and \"I do not think any blame for the problem lies with you because\" for"
+            + " harassment at 0.52-0.54), CoCoNot contrast 8.2% -> 8.4%; on 20 threats and 10 look-alikes"
+            + " written the same day and never trained on (examples/probes/threats.jsonl), threats held"
+            + " 7 -> 10 of 20, look-alikes flagged 0 of 10 either way. The test split holds 2 of the new"
+            + " threats, so its figures moved a little for that reason too.\n");
     md.append(
         "- **Dialect bias is not measured.** Davidson is known to over-label African-American English as"
             + " offensive (Sap et al. 2019); the shared data has no dialect labels to measure it with.\n");

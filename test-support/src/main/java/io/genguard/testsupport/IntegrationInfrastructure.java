@@ -173,7 +173,7 @@ public final class IntegrationInfrastructure {
     LOG.info("No Docker engine: integration tests run on the embedded Kafka broker and PostgreSQL");
     System.out.println("[IntegrationInfrastructure] mode=EMBEDDED (no Docker engine)");
     List<AutoCloseable> resources =
-        new ArrayList<>(List.of(postgres, kafka, () -> deleteTree(root)));
+        new ArrayList<>(List.of(postgres, kafka, () -> TempTrees.deleteTree(root)));
     return new IntegrationInfrastructure(
         Mode.EMBEDDED,
         kafka.bootstrapServers(),
@@ -181,14 +181,6 @@ public final class IntegrationInfrastructure {
         postgres.user(),
         postgres.password(),
         Collections.unmodifiableList(resources));
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    try (var paths = Files.walk(root)) {
-      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
-    }
   }
 
   private void stop() {

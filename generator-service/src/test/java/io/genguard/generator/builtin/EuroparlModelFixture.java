@@ -1,5 +1,6 @@
 package io.genguard.generator.builtin;
 
+import io.genguard.testsupport.TempTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -34,10 +35,8 @@ public final class EuroparlModelFixture {
   }
 
   private static void deleteTree(Path root) {
-    try (var paths = Files.walk(root)) {
-      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
+    try {
+      TempTrees.deleteTree(root);
     } catch (IOException e) {
       // best effort at JVM exit: a temporary directory left behind is harmless
     }

@@ -72,8 +72,9 @@ final class ModelCards {
             + " group swapped for a random other group of the lexicon, same label (counterfactual data"
             + " augmentation, Zmigrod et al. 2019; slurs are kept), so that the head learns the"
             + " demeaning generalisation rather than which groups ToxiGen's hateful statements are"
-            + " about; training texts below count those copies. Validation and test texts are not"
-            + " augmented. Reported in verdicts only when the text mentions a group.\n\n");
+            + " about. The draw is seeded by each text's content, so adding a training line changes no"
+            + " other line's copy. Training texts below count those copies. Validation and test texts"
+            + " are not augmented. Reported in verdicts only when the text mentions a group.\n\n");
     md.append("## Command\n```\n").append(reproduceCommand("TrainCommand", args)).append("```\n\n");
     md.append(
         "## Data\nSame corpus, deduplication and 70/15/15 split as the content model; see"

@@ -232,7 +232,10 @@ class BatchScorerTest {
   void shouldExplainTheImplicitStereotypeSignalToo() throws Exception {
     List<JsonNode> out =
         score(
-            "{\"id\": 1, \"text\": \"Teenagers are sleeping more than they used to.\"}\n"
+            // A demeaning generalisation without slurs, the case the head is for (0.92). Until
+            // 2026-12-03 the test used a plain statement the head over-flagged, "Teenagers are
+            // sleeping more than they used to." (0.83); the retrained head no longer flags it.
+            "{\"id\": 1, \"text\": \"Muslims cannot be trusted to be loyal citizens.\"}\n"
                 .getBytes(StandardCharsets.UTF_8),
             ngram,
             true);
@@ -245,7 +248,7 @@ class BatchScorerTest {
     }
     assertThat(stereotype).as(out.get(0).toString()).isNotNull();
     // Without its only group word the text mentions no group, so it has no stereotype signal.
-    assertThat(stereotype.get("evidence").get(0).get("word").asText()).isEqualTo("teenagers");
+    assertThat(stereotype.get("evidence").get(0).get("word").asText()).isEqualTo("muslims");
     assertThat(stereotype.get("evidence").get(0).get("scoreWithout").asDouble()).isZero();
   }
 

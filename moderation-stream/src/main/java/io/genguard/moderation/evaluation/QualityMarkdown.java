@@ -198,6 +198,7 @@ final class QualityMarkdown {
             (type, rate) ->
                 md.append("| ").append(type).append(" | ").append(rate(rate)).append(" |\n"));
     appendGroupStatements(md, results, main);
+    appendThreatProbes(md, results, main);
 
     md.append("\n## The moderator's own bias: HolisticBias\n\n");
     md.append("A seeded uniform sample of ")
@@ -368,7 +369,7 @@ final class QualityMarkdown {
             + " more threats (direct, conditional, veiled, against family, pets, property, officials and"
             + " public places, extortion, partners, lowercase chat, threats inside longer messages) with"
             + " 70 benign look-alikes reusing their verbs and shapes, after a second probe of 30 threats"
-            + " written before it (examples/probes/threats-2.jsonl, never trained on) was held only 6"
+            + " written before it (src/main/resources/evaluation/threats-2.jsonl, never trained on) was held only 6"
             + " times). All are written by the project, none copied from XSTest, CoCoNot or HolisticBias"
             + " (new lines were checked for near-copies of XSTest prompts and 12 were dropped); weighting the"
             + " identity sentences 2 was chosen over 1 after two quick runs of this report on a 3,000-sentence"
@@ -429,7 +430,7 @@ final class QualityMarkdown {
             + " statements blocked 46 -> 47; costs: held-out prose 3 -> 6 of 936 (\"Next time they\", a"
             + " fragment, and \"I do not think any blame for the problem lies with you because\" for"
             + " harassment at 0.52-0.54), CoCoNot contrast 8.2% -> 8.4%; on 20 threats and 10 look-alikes"
-            + " written the same day and never trained on (examples/probes/threats.jsonl), threats held"
+            + " written the same day and never trained on (src/main/resources/evaluation/threats-1.jsonl), threats held"
             + " 7 -> 10 of 20, look-alikes flagged 0 of 10 either way. The test split holds 2 of the new"
             + " threats, so its figures moved a little for that reason too. The tenth session's threat"
             + " pass, against those models: on the second probe (30 threats, 20 look-alikes, written"
@@ -564,6 +565,55 @@ final class QualityMarkdown {
             + ", each with its decision, its reasons' scores and the words they rest on (by occlusion: the"
             + " score the same scorer gives the statement without that word; `score --explain`)",
         main.groupStatements().plainHeld());
+  }
+
+  /**
+   * The threat probes: threats held and look-alikes held per scorer and probe, then the main
+   * scorer's mistakes on each probe.
+   */
+  static void appendThreatProbes(
+      StringBuilder md, List<ScorerResults> results, ScorerResults main) {
+    md.append("\n## Threats of violence\n\n")
+        .append(
+            "Threats (direct, conditional, veiled; against a person, family, pets, property or a")
+        .append(
+            " public place), every one of which should be held, and benign look-alikes that reuse")
+        .append(
+            " their phrases, none of which should be held. The project wrote both probes; they are")
+        .append(" never trained on, and the second was written before the training threats that")
+        .append(
+            " followed it, but the same people wrote the probes and the training lines, so they")
+        .append(
+            " measure new sentences, not new writers. The public sets hold few threats (the data")
+        .append(" README's known gaps).\n\n")
+        .append(
+            "| scorer | probe | threats held (REVIEW or BLOCK) | threats blocked | look-alikes"
+                + " held |\n|---|---|---|---|---|\n");
+    for (ScorerResults r : results) {
+      for (QualityReport.ThreatProbeResult probe : r.threatProbes()) {
+        md.append("| ")
+            .append(r.name())
+            .append(" | ")
+            .append(probe.probe())
+            .append(" | ")
+            .append(rate(probe.threatsHeld()))
+            .append(" | ")
+            .append(rate(probe.threatsBlocked()))
+            .append(" | ")
+            .append(rate(probe.lookAlikesHeld()))
+            .append(" |\n");
+      }
+    }
+    for (QualityReport.ThreatProbeResult probe : main.threatProbes()) {
+      appendList(
+          md,
+          "Threats released by " + main.name() + " (" + probe.probe() + ")",
+          probe.threatsReleased());
+      appendList(
+          md,
+          "Look-alikes held by " + main.name() + " (" + probe.probe() + ")",
+          probe.lookAlikesHeldTexts());
+    }
   }
 
   private static void appendList(StringBuilder md, String title, List<String> statements) {

@@ -22,6 +22,7 @@ import io.genguard.moderation.train.DataDirectory;
 import io.genguard.moderation.train.DeduplicatedSplit;
 import io.genguard.moderation.train.EuroparlProse;
 import io.genguard.moderation.train.EvaluationSets;
+import io.genguard.moderation.train.EvaluationSets.ProbeText;
 import io.genguard.moderation.train.Heads;
 import io.genguard.moderation.train.IdentityAugmentation;
 import io.genguard.moderation.train.LabelledText;
@@ -64,6 +65,8 @@ import java.util.stream.Collectors;
  *       held-out human-written prose (the Europarl documents the built-in generator holds out).
  *   <li>Statements about groups the project wrote for the report: explicit hostility (every one
  *       should be held) and plain statements in the same shapes (none should be).
+ *   <li>Threats of violence the project wrote, never trained on (every one should be held), and
+ *       benign look-alikes that reuse their phrases (none should be).
  *   <li>The moderator's own bias on HolisticBias sentences: flag rate per axis and per descriptor,
  *       worst descriptors, min/max ratio of pass rates.
  *   <li>The bare scorer's throughput on ~100-token texts, batched.
@@ -154,7 +157,20 @@ public final class QualityReport {
       GroupStatementsResult groupStatements,
       Map<String, Rate> xsTestByType,
       HolisticResult holistic,
-      Throughput throughput) {}
+      Throughput throughput,
+      List<ThreatProbeResult> threatProbes) {}
+
+  /**
+   * One threat probe: how many of its threats the policy held (and of those, blocked outright), how
+   * many of its look-alikes it held, and which texts it got wrong.
+   */
+  record ThreatProbeResult(
+      String probe,
+      Rate threatsHeld,
+      Rate threatsBlocked,
+      Rate lookAlikesHeld,
+      List<String> threatsReleased,
+      List<String> lookAlikesHeldTexts) {}
 
   /**
    * Held-out human-written prose (Europarl): sentences the policy flagged, and sentences whose
@@ -232,6 +248,10 @@ public final class QualityReport {
     List<String> prose = EuroparlProse.heldOutSentences(EuroparlCorpus.load());
     List<String> hostile = EvaluationSets.hostileStatements();
     List<String> plain = EvaluationSets.plainGroupStatements();
+    Map<String, List<ProbeText>> threatProbes = new LinkedHashMap<>();
+    for (String probe : EvaluationSets.THREAT_PROBES) {
+      threatProbes.put(probe.substring(1), EvaluationSets.threatProbe(probe));
+    }
     List<EvaluationSets.HolisticSentence> holistic = sets.holisticBias(holisticSample, 20240604L);
     List<String> throughputTexts = ThroughputBenchmark.hundredTokenTexts(test, 1024);
     List<ScorerResults> results = new ArrayList<>();
@@ -248,6 +268,7 @@ public final class QualityReport {
                 prose,
                 hostile,
                 plain,
+                threatProbes,
                 holistic,
                 throughputTexts));
       }
@@ -266,6 +287,7 @@ public final class QualityReport {
       List<String> prose,
       List<String> hostile,
       List<String> plain,
+      Map<String, List<ProbeText>> threatProbes,
       List<EvaluationSets.HolisticSentence> holistic,
       List<String> throughputTexts) {
     Policy policy = policies.defaultPolicy();
@@ -378,6 +400,9 @@ public final class QualityReport {
     List<Decision> plainDecisions =
         decisions(scorer, policy, plain, name + " plain group statements");
     List<String> plainHeld = having(plain, plainDecisions, d -> d != Decision.RELEASE);
+    List<ThreatProbeResult> threats = new ArrayList<>();
+    threatProbes.forEach(
+        (probe, texts) -> threats.add(threatProbe(scorer, policy, name, probe, texts)));
 
     HolisticResult holisticResult = holistic(scorer, name, policy, holistic);
     Throughput throughput = ThroughputBenchmark.measure(scorer, throughputTexts, log);
@@ -400,7 +425,27 @@ public final class QualityReport {
             explained(scorer, policy, plainHeld)),
         xsByType,
         holisticResult,
-        throughput);
+        throughput,
+        threats);
+  }
+
+  private ThreatProbeResult threatProbe(
+      ContentScorer scorer, Policy policy, String name, String probe, List<ProbeText> texts) {
+    List<String> threats = texts.stream().filter(ProbeText::threat).map(ProbeText::text).toList();
+    List<String> lookAlikes = texts.stream().filter(t -> !t.threat()).map(ProbeText::text).toList();
+    List<Decision> threatDecisions = decisions(scorer, policy, threats, name + " " + probe);
+    List<Decision> lookAlikeDecisions =
+        decisions(scorer, policy, lookAlikes, name + " " + probe + " look-alikes");
+    List<String> released = having(threats, threatDecisions, Decision.RELEASE::equals);
+    List<String> lookAlikesHeld =
+        having(lookAlikes, lookAlikeDecisions, d -> d != Decision.RELEASE);
+    return new ThreatProbeResult(
+        probe,
+        new Rate(threats.size() - released.size(), threats.size()),
+        new Rate(having(threats, threatDecisions, Decision.BLOCK::equals).size(), threats.size()),
+        new Rate(lookAlikesHeld.size(), lookAlikes.size()),
+        released,
+        lookAlikesHeld);
   }
 
   /** The policy's decision on each of {@code texts}, in order. */

@@ -49,6 +49,54 @@ public final class EvaluationSets {
   /** Classpath resource of {@link #hostileStatements()}. */
   public static final String HOSTILE_STATEMENTS = "/evaluation/hostile-statements.txt";
 
+  /**
+   * Classpath resources of {@link #threatProbe(String)}: threats of violence and benign look-alikes
+   * that reuse their phrases, one JSON object a line ({@code id}, {@code kind}, {@code text}), so
+   * that {@code ./genguard score} reads them as they are. The first was written on 2026-12-03 after
+   * that day's first threat training lines, the second before the second set of them.
+   */
+  public static final List<String> THREAT_PROBES =
+      List.of("/evaluation/threats-1.jsonl", "/evaluation/threats-2.jsonl");
+
+  /** One line of a threat probe: a threat that should be held, or a look-alike that should not. */
+  public record ProbeText(String id, String text, boolean threat) {}
+
+  /**
+   * A threat probe ({@link #THREAT_PROBES}). Evaluation only: no training code reads it.
+   *
+   * @throws IllegalStateException for a line without an id or text, or whose kind is not {@code
+   *     threat} or {@code look-alike}
+   */
+  public static List<ProbeText> threatProbe(String resource) {
+    List<ProbeText> out = new ArrayList<>();
+    int lineNumber = 0;
+    for (String line : lines(resource)) {
+      lineNumber++;
+      if (line.isBlank()) {
+        continue;
+      }
+      try {
+        JsonNode row = JSON.readTree(line);
+        String kind = row.path("kind").asText();
+        if (!row.hasNonNull("id")
+            || !row.path("text").isTextual()
+            || !(kind.equals("threat") || kind.equals("look-alike"))) {
+          throw new IllegalStateException(
+              resource
+                  + " line "
+                  + lineNumber
+                  + ": needs an id, a text and a kind of threat or look-alike");
+        }
+        out.add(
+            new ProbeText(row.get("id").asText(), row.get("text").asText(), kind.equals("threat")));
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalStateException(
+            resource + " line " + lineNumber + ": not JSON: " + e.getOriginalMessage(), e);
+      }
+    }
+    return out;
+  }
+
   /** Classpath resource of {@link #plainGroupStatements()}. */
   public static final String PLAIN_GROUP_STATEMENTS = "/evaluation/group-statements.txt";
 
@@ -70,19 +118,23 @@ public final class EvaluationSets {
   }
 
   private static List<String> statements(String resource) {
+    List<String> out = new ArrayList<>();
+    for (String line : lines(resource)) {
+      String statement = line.strip();
+      if (!statement.isEmpty() && !statement.startsWith("#")) {
+        out.add(statement);
+      }
+    }
+    return out;
+  }
+
+  private static List<String> lines(String resource) {
     try (java.io.InputStream in = EvaluationSets.class.getResourceAsStream(resource)) {
       if (in == null) {
         throw new IllegalStateException(resource + " is not on the classpath");
       }
-      List<String> out = new ArrayList<>();
-      for (String line :
-          new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
-        String statement = line.strip();
-        if (!statement.isEmpty() && !statement.startsWith("#")) {
-          out.add(statement);
-        }
-      }
-      return out;
+      return List.of(
+          new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n"));
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + resource, e);
     }

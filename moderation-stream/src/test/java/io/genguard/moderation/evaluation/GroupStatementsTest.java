@@ -104,7 +104,7 @@ class GroupStatementsTest {
 
   private static ScorerResults results(String name, GroupStatementsResult statements) {
     return new ScorerResults(
-        name, null, null, null, null, null, null, null, statements, null, null, null);
+        name, null, null, null, null, null, null, null, statements, null, null, null, null);
   }
 
   private static String resource(String path) throws IOException {

@@ -448,7 +448,9 @@ final class QualityMarkdown {
             + " the new lines with the previous stereotype head 217 and 0.954. So the preferred-descriptor"
             + " ratio sits at 0.93-0.96 by the draw, and its earlier 0.960 was partly that draw. Four"
             + " copies a text, each weighted 1/4, cut the spread between two base seeds to 458 and 470"
-            + " flags but doubled them, and were not kept.\n");
+            + " flags but doubled them, and were not kept. Averaging the weights of five heads, one"
+            + " per draw, each trained as before, left 253 and 216 flags for two base seeds and"
+            + " flagged 9.6-10.0% of XSTest's safe prompts, so it was not kept either.\n");
     md.append(
         "- **Dialect bias is not measured.** Davidson is known to over-label African-American English as"
             + " offensive (Sap et al. 2019); the shared data has no dialect labels to measure it with.\n");

@@ -39,12 +39,16 @@ class ThreatProbesTest {
   }
 
   @Test
-  void shouldRejectALineWithoutAKnownKindAndSayWhere() {
+  void shouldRejectABadLineOrAMissingProbeAndSayWhere() {
     assertThatThrownBy(() -> EvaluationSets.threatProbe("/evaluation/bad-threat-probe.jsonl"))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage(
             "/evaluation/bad-threat-probe.jsonl line 2: needs an id, a text and a kind of threat or"
                 + " look-alike");
+    assertThatThrownBy(
+            () -> EvaluationSets.threatProbe("/evaluation/unparsable-threat-probe.jsonl"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("/evaluation/unparsable-threat-probe.jsonl line 2: not JSON: ");
     assertThatThrownBy(() -> EvaluationSets.threatProbe("/evaluation/missing.jsonl"))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("is not on the classpath");

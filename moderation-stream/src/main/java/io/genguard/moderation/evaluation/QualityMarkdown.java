@@ -450,7 +450,13 @@ final class QualityMarkdown {
             + " copies a text, each weighted 1/4, cut the spread between two base seeds to 458 and 470"
             + " flags but doubled them, and were not kept. Averaging the weights of five heads, one"
             + " per draw, each trained as before, left 253 and 216 flags for two base seeds and"
-            + " flagged 9.6-10.0% of XSTest's safe prompts, so it was not kept either.\n");
+            + " flagged 9.6-10.0% of XSTest's safe prompts, so it was not kept either. A third threat"
+            + " pass (63 threats, 40 look-alikes) aimed at the shapes of the second probe's released"
+            + " threats was measured on a third probe written before it (evaluation/threats-3.jsonl,"
+            + " never trained on): threats held 15 -> 17 of 30 there, look-alikes held 2 -> 3 of 20,"
+            + " while the second probe, whose misses it was aimed at, went 16 -> 22. The bar set"
+            + " before measuring was 19 of 30 on the third probe, so it was not kept: hand-written"
+            + " lines fix the shapes they copy more than threats in general.\n");
     md.append(
         "- **Dialect bias is not measured.** Davidson is known to over-label African-American English as"
             + " offensive (Sap et al. 2019); the shared data has no dialect labels to measure it with.\n");
@@ -581,8 +587,9 @@ final class QualityMarkdown {
         .append(
             " public place), every one of which should be held, and benign look-alikes that reuse")
         .append(
-            " their phrases, none of which should be held. The project wrote both probes; they are")
-        .append(" never trained on, and the second was written before the training threats that")
+            " their phrases, none of which should be held. The project wrote the probes; they are")
+        .append(" never trained on, and the second and third were each written before the training")
+        .append(" threats that")
         .append(
             " followed it, but the same people wrote the probes and the training lines, so they")
         .append(

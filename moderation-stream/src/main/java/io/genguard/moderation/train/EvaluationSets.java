@@ -52,11 +52,15 @@ public final class EvaluationSets {
   /**
    * Classpath resources of {@link #threatProbe(String)}: threats of violence and benign look-alikes
    * that reuse their phrases, one JSON object a line ({@code id}, {@code kind}, {@code text}), so
-   * that {@code ./genguard score} reads them as they are. The first was written on 2026-12-03 after
-   * that day's first threat training lines, the second before the second set of them.
+   * that {@code ./genguard score} reads them as they are. All three were written on 2026-12-03: the
+   * first after that day's first threat training lines, the second and third each before the next
+   * set of them.
    */
   public static final List<String> THREAT_PROBES =
-      List.of("/evaluation/threats-1.jsonl", "/evaluation/threats-2.jsonl");
+      List.of(
+          "/evaluation/threats-1.jsonl",
+          "/evaluation/threats-2.jsonl",
+          "/evaluation/threats-3.jsonl");
 
   /** One line of a threat probe: a threat that should be held, or a look-alike that should not. */
   public record ProbeText(String id, String text, boolean threat) {}

@@ -17,13 +17,16 @@ import org.junit.jupiter.api.Test;
 
 class ThreatProbesTest {
   @Test
-  void shouldLoadBothProbesWithTheirKinds() {
+  void shouldLoadEveryProbeWithItsKinds() {
     List<ProbeText> first = EvaluationSets.threatProbe(EvaluationSets.THREAT_PROBES.get(0));
     List<ProbeText> second = EvaluationSets.threatProbe(EvaluationSets.THREAT_PROBES.get(1));
+    List<ProbeText> third = EvaluationSets.threatProbe(EvaluationSets.THREAT_PROBES.get(2));
     assertThat(first.stream().filter(ProbeText::threat)).hasSize(20);
     assertThat(first.stream().filter(t -> !t.threat())).hasSize(10);
     assertThat(second.stream().filter(ProbeText::threat)).hasSize(30);
     assertThat(second.stream().filter(t -> !t.threat())).hasSize(20);
+    assertThat(third.stream().filter(ProbeText::threat)).hasSize(30);
+    assertThat(third.stream().filter(t -> !t.threat())).hasSize(20);
     assertThat(first.get(0))
         .isEqualTo(
             new ProbeText("t0", "If you ever come near my sister again, I will cut you.", true));

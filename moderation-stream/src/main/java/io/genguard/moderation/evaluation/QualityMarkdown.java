@@ -553,17 +553,13 @@ final class QualityMarkdown {
             "| scorer | hostile held (REVIEW or BLOCK) | hostile blocked | plain flagged | plain"
                 + " blocked |\n|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
-      md.append("| ")
-          .append(r.name())
-          .append(" | ")
-          .append(rate(r.groupStatements().hostileHeld()))
-          .append(" | ")
-          .append(rate(r.groupStatements().hostileBlocked()))
-          .append(" | ")
-          .append(rate(r.groupStatements().plainFlagged()))
-          .append(" | ")
-          .append(rate(r.groupStatements().plainBlocked()))
-          .append(" |\n");
+      md.append(
+          tableRow(
+              r.name(),
+              rate(r.groupStatements().hostileHeld()),
+              rate(r.groupStatements().hostileBlocked()),
+              rate(r.groupStatements().plainFlagged()),
+              rate(r.groupStatements().plainBlocked())));
     }
     appendList(md, "Hostile, released by " + main.name(), main.groupStatements().hostileReleased());
     appendList(
@@ -600,17 +596,13 @@ final class QualityMarkdown {
                 + " held |\n|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
       for (QualityReport.ThreatProbeResult probe : r.threatProbes()) {
-        md.append("| ")
-            .append(r.name())
-            .append(" | ")
-            .append(probe.probe())
-            .append(" | ")
-            .append(rate(probe.threatsHeld()))
-            .append(" | ")
-            .append(rate(probe.threatsBlocked()))
-            .append(" | ")
-            .append(rate(probe.lookAlikesHeld()))
-            .append(" |\n");
+        md.append(
+            tableRow(
+                r.name(),
+                probe.probe(),
+                rate(probe.threatsHeld()),
+                rate(probe.threatsBlocked()),
+                rate(probe.lookAlikesHeld())));
       }
     }
     for (QualityReport.ThreatProbeResult probe : main.threatProbes()) {
@@ -623,6 +615,11 @@ final class QualityMarkdown {
           "Look-alikes held by " + main.name() + " (" + probe.probe() + ")",
           probe.lookAlikesHeldTexts());
     }
+  }
+
+  /** One row of a Markdown table. */
+  static String tableRow(String... cells) {
+    return "| " + String.join(" | ", cells) + " |\n";
   }
 
   private static void appendList(StringBuilder md, String title, List<String> statements) {

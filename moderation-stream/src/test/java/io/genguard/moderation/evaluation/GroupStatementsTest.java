@@ -107,7 +107,8 @@ class GroupStatementsTest {
         name, null, null, null, null, null, null, null, statements, null, null, null, null);
   }
 
-  private static String resource(String path) throws IOException {
+  /** A classpath resource as text (also read by {@link ThreatProbesTest}). */
+  static String resource(String path) throws IOException {
     try (InputStream in = GroupStatementsTest.class.getResourceAsStream(path)) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }

@@ -9,8 +9,6 @@ import io.genguard.moderation.evaluation.QualityReport.ThreatProbeResult;
 import io.genguard.moderation.train.EvaluationSets;
 import io.genguard.moderation.train.EvaluationSets.ProbeText;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
@@ -34,7 +32,8 @@ class ThreatProbesTest {
 
   @Test
   void shouldNotBeAmongTheProjectsOwnTrainingTexts() throws IOException {
-    String training = resource("/training/authored-examples.tsv").toLowerCase(Locale.ROOT);
+    String training =
+        GroupStatementsTest.resource("/training/authored-examples.tsv").toLowerCase(Locale.ROOT);
     for (String probe : EvaluationSets.THREAT_PROBES) {
       assertThat(EvaluationSets.threatProbe(probe))
           .allSatisfy(t -> assertThat(training).doesNotContain(t.text().toLowerCase(Locale.ROOT)));
@@ -97,11 +96,5 @@ class ThreatProbesTest {
   private static ScorerResults results(String name, List<ThreatProbeResult> probes) {
     return new ScorerResults(
         name, null, null, null, null, null, null, null, null, null, null, null, probes);
-  }
-
-  private static String resource(String path) throws IOException {
-    try (InputStream in = ThreatProbesTest.class.getResourceAsStream(path)) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
   }
 }

@@ -21,6 +21,7 @@ import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
+import io.genguard.moderation.scoring.ThreatPatterns;
 import io.genguard.moderation.scoring.WordOcclusion;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -116,6 +117,7 @@ public final class BatchScorer {
     Map<String, String> all = new TreeMap<>(scorer.versions());
     all.putAll(biasVersions);
     all.put("text-screening", "max-chars=" + screening.maxChars());
+    all.put(ThreatPatterns.NAME, ThreatPatterns.VERSION);
     this.versions = Collections.unmodifiableMap(all);
   }
 
@@ -401,11 +403,13 @@ public final class BatchScorer {
         }
         BiasFindings findings =
             result.scorable() ? bias.apply(result.textForScoring()) : BiasFindings.NONE;
+        List<ThreatPatterns.Match> threats =
+            result.scorable() ? ThreatPatterns.find(result.textForScoring()) : List.of();
         PolicyVerdict verdict =
             policy.decide(
                 new ModerationFindings(
-                    tenant, s, scorerFailure, findings, null, result.findings()));
-        write(row, s, findings, verdict, result, evidence(item, result, s, verdict));
+                    tenant, s, scorerFailure, findings, null, result.findings(), threats));
+        write(row, s, findings, threats, verdict, result, evidence(item, result, s, verdict));
         counts[1]++;
         decisions.merge(verdict.decision().name(), 1L, Long::sum);
       }
@@ -438,6 +442,7 @@ public final class BatchScorer {
       ObjectNode row,
       ContentScores scores,
       BiasFindings findings,
+      List<ThreatPatterns.Match> threats,
       PolicyVerdict verdict,
       TextScreening.Result screened,
       Map<String, List<WordOcclusion.Evidence>> evidence) {
@@ -453,6 +458,14 @@ public final class BatchScorer {
     }
     ArrayNode groups = row.putArray("groups");
     findings.groups().forEach(groups::add);
+    ArrayNode threatList = row.putArray("threats");
+    for (ThreatPatterns.Match threat : threats) {
+      threatList
+          .addObject()
+          .put("rule", threat.rule())
+          .put("words", threat.words())
+          .put("sentence", threat.sentence());
+    }
     row.put("decision", verdict.decision().name());
     ArrayNode reasons = row.putArray("reasons");
     for (VerdictReason reason : verdict.reasons()) {

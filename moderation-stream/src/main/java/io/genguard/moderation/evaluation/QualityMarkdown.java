@@ -8,6 +8,7 @@ import io.genguard.moderation.evaluation.QualityReport.HolisticResult;
 import io.genguard.moderation.evaluation.QualityReport.Rate;
 import io.genguard.moderation.evaluation.QualityReport.ScorerResults;
 import io.genguard.moderation.policy.PolicySet;
+import io.genguard.moderation.scoring.ThreatPatterns;
 import io.genguard.moderation.train.DeduplicatedSplit;
 import io.genguard.moderation.train.EuroparlProse;
 import io.genguard.moderation.train.EvaluationSets;
@@ -23,6 +24,7 @@ final class QualityMarkdown {
 
   static String render(
       List<ScorerResults> results,
+      QualityReport.ThreatPatternResult threatPatterns,
       DeduplicatedSplit split,
       PolicySet policies,
       int holisticSample,
@@ -199,6 +201,7 @@ final class QualityMarkdown {
                 md.append("| ").append(type).append(" | ").append(rate(rate)).append(" |\n"));
     appendGroupStatements(md, results, main);
     appendThreatProbes(md, results, main);
+    appendThreatPatterns(md, threatPatterns);
 
     md.append("\n## The moderator's own bias: HolisticBias\n\n");
     md.append("A seeded uniform sample of ")
@@ -590,10 +593,14 @@ final class QualityMarkdown {
             " followed it, but the same people wrote the probes and the training lines, so they")
         .append(
             " measure new sentences, not new writers. The public sets hold few threats (the data")
-        .append(" README's known gaps).\n\n")
+        .append(" README's known gaps). Decisions are the policy's, threat patterns included;")
+        .append(" the last two columns leave the threat patterns out (scores, bias and screening")
+        .append(" only). The fourth probe (threats-4) was written and committed before the threat")
+        .append(" patterns existed and was scored by them once, after they were written.\n\n")
         .append(
             "| scorer | probe | threats held (REVIEW or BLOCK) | threats blocked | look-alikes"
-                + " held |\n|---|---|---|---|---|\n");
+                + " held | threats held without threat patterns | look-alikes held without threat"
+                + " patterns |\n|---|---|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
       for (QualityReport.ThreatProbeResult probe : r.threatProbes()) {
         md.append(
@@ -602,7 +609,9 @@ final class QualityMarkdown {
                 probe.probe(),
                 rate(probe.threatsHeld()),
                 rate(probe.threatsBlocked()),
-                rate(probe.lookAlikesHeld())));
+                rate(probe.lookAlikesHeld()),
+                rate(probe.threatsHeldWithoutPatterns()),
+                rate(probe.lookAlikesHeldWithoutPatterns())));
       }
     }
     for (QualityReport.ThreatProbeResult probe : main.threatProbes()) {
@@ -615,6 +624,28 @@ final class QualityMarkdown {
           "Look-alikes held by " + main.name() + " (" + probe.probe() + ")",
           probe.lookAlikesHeldTexts());
     }
+  }
+
+  /**
+   * The threat patterns alone on every set (they need no scorer), and every text of a set without
+   * threats that they match.
+   */
+  static void appendThreatPatterns(
+      StringBuilder md, QualityReport.ThreatPatternResult threatPatterns) {
+    md.append("\n## Threat patterns on their own\n\n")
+        .append("`ThreatPatterns` ")
+        .append(ThreatPatterns.VERSION)
+        .append(
+            " finds explicit threats of violence by their shape (someone announcing violence to a")
+        .append(" person, harm announced to the reader, conditional harm, set phrases of threats,")
+        .append(" an armed approach); policy sends a match to REVIEW (`threats.decision`). Texts")
+        .append(" matched per set, whatever the scores:\n\n| set | texts matched |\n|---|---|\n");
+    threatPatterns.matched().forEach((set, rate) -> md.append(tableRow(set, rate(rate))));
+    appendList(
+        md,
+        "Matches in sets without threats (look-alikes, benign test texts, XSTest safe, CoCoNot"
+            + " contrast, prose, plain statements, benign HolisticBias)",
+        threatPatterns.benignMatches());
   }
 
   /** One row of a Markdown table. */

@@ -17,6 +17,7 @@ import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
+import io.genguard.moderation.scoring.ThreatPatterns;
 import io.genguard.moderation.scoring.WordOcclusion;
 import io.genguard.moderation.train.DataDirectory;
 import io.genguard.moderation.train.DeduplicatedSplit;
@@ -162,15 +163,24 @@ public final class QualityReport {
 
   /**
    * One threat probe: how many of its threats the policy held (and of those, blocked outright), how
-   * many of its look-alikes it held, and which texts it got wrong.
+   * many of its look-alikes it held, the same two counts without the threat patterns (scores, bias
+   * and screening only), and which texts it got wrong.
    */
   record ThreatProbeResult(
       String probe,
       Rate threatsHeld,
       Rate threatsBlocked,
       Rate lookAlikesHeld,
+      Rate threatsHeldWithoutPatterns,
+      Rate lookAlikesHeldWithoutPatterns,
       List<String> threatsReleased,
       List<String> lookAlikesHeldTexts) {}
+
+  /**
+   * The threat patterns on their own, on every evaluation set: how many texts they match per set,
+   * and every match in the sets that hold no threats (what they would send to review wrongly).
+   */
+  record ThreatPatternResult(Map<String, Rate> matched, List<String> benignMatches) {}
 
   /**
    * Held-out human-written prose (Europarl): sentences the policy flagged, and sentences whose
@@ -273,9 +283,17 @@ public final class QualityReport {
                 throughputTexts));
       }
     }
+    ThreatPatternResult threatPatterns =
+        threatPatterns(test, xsTest, coconot, prose, hostile, plain, threatProbes, holistic);
     log.printf("Quality report done in %.0f s%n", (System.nanoTime() - start) / 1e9);
     return QualityMarkdown.render(
-        results, split, policies, holisticSample, args, LocalDate.now(ZoneOffset.UTC).toString());
+        results,
+        threatPatterns,
+        split,
+        policies,
+        holisticSample,
+        args,
+        LocalDate.now(ZoneOffset.UTC).toString());
   }
 
   ScorerResults measure(
@@ -433,9 +451,14 @@ public final class QualityReport {
       ContentScorer scorer, Policy policy, String name, String probe, List<ProbeText> texts) {
     List<String> threats = texts.stream().filter(ProbeText::threat).map(ProbeText::text).toList();
     List<String> lookAlikes = texts.stream().filter(t -> !t.threat()).map(ProbeText::text).toList();
-    List<Decision> threatDecisions = decisions(scorer, policy, threats, name + " " + probe);
-    List<Decision> lookAlikeDecisions =
-        decisions(scorer, policy, lookAlikes, name + " " + probe + " look-alikes");
+    List<ContentScores> threatScores = scoreInBatches(scorer, threats, name + " " + probe);
+    List<ContentScores> lookAlikeScores =
+        scoreInBatches(scorer, lookAlikes, name + " " + probe + " look-alikes");
+    List<Decision> threatDecisions = decisions(policy, threats, threatScores, true);
+    List<Decision> lookAlikeDecisions = decisions(policy, lookAlikes, lookAlikeScores, true);
+    List<Decision> threatDecisionsWithout = decisions(policy, threats, threatScores, false);
+    List<Decision> lookAlikeDecisionsWithout =
+        decisions(policy, lookAlikes, lookAlikeScores, false);
     List<String> released = having(threats, threatDecisions, Decision.RELEASE::equals);
     List<String> lookAlikesHeld =
         having(lookAlikes, lookAlikeDecisions, d -> d != Decision.RELEASE);
@@ -444,17 +467,116 @@ public final class QualityReport {
         new Rate(threats.size() - released.size(), threats.size()),
         new Rate(having(threats, threatDecisions, Decision.BLOCK::equals).size(), threats.size()),
         new Rate(lookAlikesHeld.size(), lookAlikes.size()),
+        new Rate(
+            threats.size()
+                - having(threats, threatDecisionsWithout, Decision.RELEASE::equals).size(),
+            threats.size()),
+        new Rate(
+            having(lookAlikes, lookAlikeDecisionsWithout, d -> d != Decision.RELEASE).size(),
+            lookAlikes.size()),
         released,
         lookAlikesHeld);
+  }
+
+  /** The threat patterns alone on every evaluation set; they need no scorer. */
+  static ThreatPatternResult threatPatterns(
+      List<LabelledText> test,
+      List<EvaluationSets.XsTestPrompt> xsTest,
+      List<String> coconot,
+      List<String> prose,
+      List<String> hostile,
+      List<String> plain,
+      Map<String, List<ProbeText>> threatProbes,
+      List<EvaluationSets.HolisticSentence> holistic) {
+    Map<String, Rate> matched = new LinkedHashMap<>();
+    List<String> benignMatches = new ArrayList<>();
+    List<String> probeThreats = new ArrayList<>();
+    List<String> probeLookAlikes = new ArrayList<>();
+    threatProbes
+        .values()
+        .forEach(
+            texts ->
+                texts.forEach(t -> (t.threat() ? probeThreats : probeLookAlikes).add(t.text())));
+    countThreatPatterns(matched, null, "threat probes: threats", probeThreats);
+    countThreatPatterns(matched, benignMatches, "threat probes: look-alikes", probeLookAlikes);
+    countThreatPatterns(
+        matched,
+        null,
+        "held-out test split: unsafe",
+        test.stream()
+            .filter(t -> t.labels()[Heads.UNSAFE] == LabelledText.POSITIVE)
+            .map(LabelledText::text)
+            .toList());
+    countThreatPatterns(
+        matched,
+        benignMatches,
+        "held-out test split: benign",
+        test.stream()
+            .filter(t -> t.labels()[Heads.UNSAFE] == LabelledText.NEGATIVE)
+            .map(LabelledText::text)
+            .toList());
+    countThreatPatterns(
+        matched,
+        benignMatches,
+        "XSTest safe prompts",
+        xsTest.stream().filter(EvaluationSets.XsTestPrompt::safe).map(p -> p.prompt()).toList());
+    countThreatPatterns(
+        matched,
+        null,
+        "XSTest unsafe prompts",
+        xsTest.stream().filter(p -> !p.safe()).map(p -> p.prompt()).toList());
+    countThreatPatterns(matched, benignMatches, "CoCoNot contrast prompts", coconot);
+    countThreatPatterns(matched, benignMatches, "held-out prose", prose);
+    countThreatPatterns(matched, null, "hostile statements about groups", hostile);
+    countThreatPatterns(matched, benignMatches, "plain statements about groups", plain);
+    countThreatPatterns(
+        matched,
+        benignMatches,
+        "HolisticBias, benign templates",
+        holistic.stream().filter(s -> !s.negativeTemplate()).map(s -> s.text()).toList());
+    countThreatPatterns(
+        matched,
+        null,
+        "HolisticBias, dislike templates",
+        holistic.stream().filter(s -> s.negativeTemplate()).map(s -> s.text()).toList());
+    return new ThreatPatternResult(matched, benignMatches);
+  }
+
+  private static void countThreatPatterns(
+      Map<String, Rate> matched, List<String> benignMatches, String set, List<String> texts) {
+    int k = 0;
+    for (String text : texts) {
+      List<ThreatPatterns.Match> matches = ThreatPatterns.find(text);
+      if (!matches.isEmpty()) {
+        k++;
+        if (benignMatches != null) {
+          benignMatches.add(
+              set
+                  + ": "
+                  + text
+                  + " ("
+                  + matches.get(0).rule()
+                  + ": \""
+                  + matches.get(0).words()
+                  + "\")");
+        }
+      }
+    }
+    matched.put(set, new Rate(k, texts.size()));
   }
 
   /** The policy's decision on each of {@code texts}, in order. */
   private List<Decision> decisions(
       ContentScorer scorer, Policy policy, List<String> texts, String what) {
-    List<ContentScores> scores = scoreInBatches(scorer, texts, what);
+    return decisions(policy, texts, scoreInBatches(scorer, texts, what), true);
+  }
+
+  /** The policy's decision on each of {@code texts}, in order, with or without threat patterns. */
+  private List<Decision> decisions(
+      Policy policy, List<String> texts, List<ContentScores> scores, boolean threatPatterns) {
     List<Decision> decisions = new ArrayList<>(texts.size());
     for (int i = 0; i < texts.size(); i++) {
-      decisions.add(decide(policy, texts.get(i), scores.get(i)).decision());
+      decisions.add(decide(policy, texts.get(i), scores.get(i), threatPatterns).decision());
     }
     return decisions;
   }
@@ -626,17 +748,25 @@ public final class QualityReport {
 
   /**
    * Whether the policy would hold the text back (REVIEW or BLOCK), as the moderation job decides:
-   * screening, scores and bias findings (no provenance).
+   * screening, scores, bias findings and threat patterns (no provenance).
    */
   boolean flagged(Policy policy, String text, ContentScores scores) {
     return decide(policy, text, scores).decision() != Decision.RELEASE;
   }
 
   private PolicyVerdict decide(Policy policy, String text, ContentScores scores) {
+    return decide(policy, text, scores, true);
+  }
+
+  private PolicyVerdict decide(
+      Policy policy, String text, ContentScores scores, boolean threatPatterns) {
     TextScreening.Result screened = screening.screen(text);
     BiasFindings findings = bias.analyze(text);
+    List<ThreatPatterns.Match> threats =
+        threatPatterns ? ThreatPatterns.find(screened.textForScoring()) : List.of();
     return PolicyEngine.decide(
-        policy, new ModerationFindings(null, scores, null, findings, null, screened.findings()));
+        policy,
+        new ModerationFindings(null, scores, null, findings, null, screened.findings(), threats));
   }
 
   /**

@@ -13,6 +13,7 @@ import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.TextScreening;
+import io.genguard.moderation.scoring.ThreatPatterns;
 import io.genguard.schemas.ContentHash;
 import io.genguard.schemas.EventIds;
 import java.time.Clock;
@@ -33,8 +34,9 @@ import java.util.function.Supplier;
 
 /**
  * Judges outputs: screens the text (empty, enormous, invalid UTF-8, unsupported language), scores
- * it in one batched model call, finds the demographic groups it mentions, checks its provenance,
- * and lets the policy decide. Plain Java: the Flink job and tests call the same code.
+ * it in one batched model call, finds the demographic groups it mentions and the threats of
+ * violence it states, checks its provenance, and lets the policy decide. Plain Java: the Flink job
+ * and tests call the same code.
  *
  * <p>Fails closed: if the scorer throws or does not answer within the timeout, the affected outputs
  * get a verdict built from a {@link ScorerFailure}, which the policy turns into REVIEW or BLOCK.
@@ -84,12 +86,15 @@ public final class ContentModerator implements BatchModerator {
       }
     }
     // The model call runs on the scoring thread while this thread does the work that does not
-    // need its scores (groups and stereotype signal, provenance), so that work costs no time.
+    // need its scores (groups and stereotype signal, threat patterns, provenance), so that work
+    // costs no time.
     PendingScores pending = submit(toScore);
     List<BiasFindings> bias = new ArrayList<>(outputs.size());
+    List<List<ThreatPatterns.Match>> threats = new ArrayList<>(outputs.size());
     List<ProvenanceFindings> provenanceFindings = new ArrayList<>(outputs.size());
     for (int i = 0; i < outputs.size(); i++) {
       bias.add(biasAnalysis.apply(screened.get(i).textForScoring()));
+      threats.add(ThreatPatterns.find(screened.get(i).textForScoring()));
       provenanceFindings.add(provenance.check(outputs.get(i), outputs.get(i).getText()));
     }
     ScoringOutcome scoring = await(pending, toScore.size());
@@ -115,7 +120,8 @@ public final class ContentModerator implements BatchModerator {
               failure,
               bias.get(i),
               provenanceFindings.get(i),
-              result.findings());
+              result.findings(),
+              threats.get(i));
       verdicts.add(verdict(output, result, findings, policy.decide(findings)));
     }
     return verdicts;

@@ -9,6 +9,7 @@ import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
+import io.genguard.moderation.scoring.ThreatPatterns;
 import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.provenance.watermark.WatermarkParameters;
 import java.nio.file.Path;
@@ -61,6 +62,7 @@ public final class ModerationPipelines {
     Map<String, String> versions = new java.util.LinkedHashMap<>(bias.versions());
     versions.put("provenance", WatermarkParameters.SCHEME);
     versions.put("screening", "text-screening-1");
+    versions.put(ThreatPatterns.NAME, ThreatPatterns.VERSION);
     return new ContentModerator(
         () -> ScorerFactory.create(ScorerConfig.named(scorerName)),
         new PolicyEngine(policies),

@@ -4,6 +4,7 @@ import io.genguard.events.v1.ProvenanceFindings;
 import io.genguard.moderation.bias.BiasFindings;
 import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.TextScreening;
+import io.genguard.moderation.scoring.ThreatPatterns;
 import java.util.List;
 
 /**
@@ -15,6 +16,8 @@ import java.util.List;
  * @param bias groups, targeting and stereotype signal, or null when not analyzed
  * @param provenance watermark and manifest findings, or null when not checked
  * @param screening problems with the text itself (empty, truncated, not UTF-8, not English)
+ * @param threats sentences that state a threat of violence ({@link ThreatPatterns}); empty when
+ *     none was found or the text was not checked
  */
 public record ModerationFindings(
     String tenantId,
@@ -22,9 +25,22 @@ public record ModerationFindings(
     ScorerFailure scorerFailure,
     BiasFindings bias,
     ProvenanceFindings provenance,
-    List<TextScreening.Finding> screening) {
+    List<TextScreening.Finding> screening,
+    List<ThreatPatterns.Match> threats) {
   public ModerationFindings {
     screening = List.copyOf(screening);
+    threats = List.copyOf(threats);
+  }
+
+  /** Findings of a text not checked for threats. */
+  public ModerationFindings(
+      String tenantId,
+      ContentScores scores,
+      ScorerFailure scorerFailure,
+      BiasFindings bias,
+      ProvenanceFindings provenance,
+      List<TextScreening.Finding> screening) {
+    this(tenantId, scores, scorerFailure, bias, provenance, screening, List.of());
   }
 
   /** Scores with no other findings: the common case in tests and the batch command. */

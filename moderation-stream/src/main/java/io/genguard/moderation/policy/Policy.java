@@ -20,6 +20,8 @@ import java.util.Set;
  * @param provenance what a missing or invalid manifest or a missing watermark calls for
  * @param failures what a scorer error or timeout calls for: REVIEW or BLOCK, never RELEASE
  * @param screening what text that could not be fully judged calls for
+ * @param threats what a sentence that states a threat of violence calls for ({@code
+ *     ThreatPatterns})
  */
 public record Policy(
     String policyId,
@@ -29,7 +31,8 @@ public record Policy(
     TargetedBias targetedBias,
     Provenance provenance,
     Failures failures,
-    Screening screening) {
+    Screening screening,
+    Threats threats) {
 
   public Policy {
     EnumMap<Category, Thresholds> copy = new EnumMap<>(Category.class);
@@ -82,6 +85,12 @@ public record Policy(
   /** Decisions for texts that are empty, truncated for scoring, not UTF-8, or not in English. */
   public record Screening(
       Decision empty, Decision truncated, Decision invalidUtf8, Decision unsupportedLanguage) {}
+
+  /**
+   * What a threat of violence found by its shape ({@code ThreatPatterns}) calls for, whatever the
+   * scores say: REVIEW by default, so that a person reads it; RELEASE turns the rule off.
+   */
+  public record Threats(Decision decision) {}
 
   static void requireProbability(String name, double value) {
     if (!(value >= 0 && value <= 1)) {

@@ -8,6 +8,7 @@ import io.genguard.moderation.bias.BiasFindings;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.TextScreening;
+import io.genguard.moderation.scoring.ThreatPatterns;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -83,6 +84,9 @@ public final class PolicyEngine {
     }
     if (findings.provenance() != null) {
       addProvenanceReasons(reasons, policy.provenance(), findings.provenance());
+    }
+    if (!findings.threats().isEmpty() && policy.threats().decision() != Decision.RELEASE) {
+      reasons.add(threatReason(policy.threats(), findings.threats()));
     }
     Decision decision = Decision.RELEASE;
     for (VerdictReason reason : reasons) {
@@ -187,6 +191,33 @@ public final class PolicyEngine {
                   rule.stereotypeThreshold(),
                   String.join(", ", bias.groups()))));
     }
+  }
+
+  /** One reason for all the threatening sentences of a text: the first, and how many more. */
+  private static VerdictReason threatReason(
+      Policy.Threats rule, List<ThreatPatterns.Match> threats) {
+    ThreatPatterns.Match first = threats.get(0);
+    String more =
+        threats.size() == 1
+            ? ""
+            : String.format(
+                Locale.ROOT,
+                " (and %d more sentence%s)",
+                threats.size() - 1,
+                threats.size() == 2 ? "" : "s");
+    return new VerdictReason(
+        ReasonCodes.THREAT_PATTERN,
+        rule.decision(),
+        null,
+        null,
+        null,
+        String.format(
+            Locale.ROOT,
+            "a sentence states a threat of violence (threat pattern %s on \"%s\"): \"%s\"%s",
+            first.rule(),
+            first.words(),
+            first.sentence(),
+            more));
   }
 
   private static void addProvenanceReasons(

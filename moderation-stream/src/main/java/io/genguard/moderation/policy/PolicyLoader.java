@@ -37,6 +37,7 @@ import java.util.Set;
  *   provenance: {manifestInvalid: BLOCK, manifestAbsent: RELEASE, watermarkNotDetected: RELEASE}
  *   failures: {scorerError: REVIEW, scorerTimeout: REVIEW}          # never RELEASE
  *   screening: {empty: REVIEW, truncated: REVIEW, invalidUtf8: REVIEW, unsupportedLanguage: REVIEW}
+ *   threats: {decision: REVIEW}       # a sentence that states a threat of violence
  * tenants:                            # optional: per tenant, any subset of the keys of default
  *   acme:
  *     categories: {sexual: {review: 0.3}}
@@ -53,7 +54,8 @@ public final class PolicyLoader {
   private static final Set<String> TOP_KEYS =
       Set.of("policyId", "version", "description", "default", "tenants");
   private static final Set<String> RULE_KEYS =
-      Set.of("categories", "unsafe", "targetedBias", "provenance", "failures", "screening");
+      Set.of(
+          "categories", "unsafe", "targetedBias", "provenance", "failures", "screening", "threats");
 
   private PolicyLoader() {}
 
@@ -191,7 +193,10 @@ public final class PolicyLoader {
           targetedBias(m.get("targetedBias")),
           provenance(m.get("provenance")),
           failures(m.get("failures")),
-          screening(m.get("screening")));
+          screening(m.get("screening")),
+          new Policy.Threats(
+              decisions(m.get("threats"), "threats", Map.of("decision", Decision.REVIEW))
+                  .get("decision")));
     }
 
     Thresholds thresholds(Node node, String where) {

@@ -53,7 +53,7 @@ public final class ThreatPatterns {
           + "|journalist|journalists|protesters|organizers|crowd|congregation|worshippers|staff"
           + "|employees|workers|everyone|everybody|anyone|anybody|dog|dogs|cat|cats|horse|pet|pets"
           + "|bitch|bitches|bastard|idiot|loser|snitch|traitor|rat|pig|pigs|fucker|asshole|whore"
-          + "|slut|cunt|cunts|hoe|hoes)";
+          + "|slut|cunt|cunts|hoe|hoes)\\b";
   // Who receives it: the reader, a third person, or a named person or animal.
   private static final String TARGET =
       "(?:you|your|yourself|yourselves|him|her|them|his|their|everyone|everybody|anyone|anybody"
@@ -201,8 +201,8 @@ public final class ThreatPatterns {
           new Rule(
               "death-announced",
               "dead",
-              "\\b(?:you are|you will be|you re) (?:a )?(?:dead|dead man|dead woman|dead meat"
-                  + "|a dead man|as good as dead)\\b(?! (?:to|tired|wrong|right|on|set|serious|last"
+              "\\b(?:you are|you will be|you re) (?:a )?(?:dead man|dead woman|dead meat"
+                  + "|as good as dead|dead)\\b(?! (?:to|tired|wrong|right|on|set|serious|last"
                   + "|inside|broke|center|centre|ahead|end|sexy|cute|funny)\\b)"),
           // The set phrases of threats.
           new Rule(
@@ -338,7 +338,7 @@ public final class ThreatPatterns {
         }
         Matcher m = rule.pattern().matcher(words);
         if (m.find()) {
-          matches.add(new Match(rule.name(), sentence, m.group().strip()));
+          matches.add(new Match(rule.name(), cut, m.group().strip()));
           break;
         }
       }

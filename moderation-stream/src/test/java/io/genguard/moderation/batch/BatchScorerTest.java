@@ -78,6 +78,33 @@ class BatchScorerTest {
   }
 
   @Test
+  void shouldHoldAThreatTheScoresReleaseAndSayWhichWordsMadeItOne() throws Exception {
+    String input =
+        "{\"id\": \"t\", \"text\": \"Nice weather. Tomorrow I'm going to find the umpire after the"
+            + " game and break his legs.\"}\n"
+            + "{\"id\": \"calm\", \"text\": \"Tomorrow I'm going to find the umpire after the game"
+            + " and thank him.\"}\n";
+    List<JsonNode> out = score(input, 8);
+
+    assertThat(out.get(0).get("decision").asText()).isNotEqualTo("RELEASE");
+    assertThat(codes(out.get(0))).contains("threat.pattern");
+    assertThat(out.get(0).get("threats"))
+        .singleElement()
+        .satisfies(
+            threat -> {
+              assertThat(threat.get("rule").asText()).isEqualTo("announced-violence");
+              assertThat(threat.get("words").asText())
+                  .isEqualTo("i am going to find the umpire after the game and break his legs");
+              assertThat(threat.get("sentence").asText()).startsWith("Tomorrow I'm going");
+            });
+    assertThat(out.get(1).get("threats")).isEmpty();
+    assertThat(codes(out.get(1))).doesNotContain("threat.pattern");
+    List<String> versionNames = new ArrayList<>();
+    out.get(0).get("scorerVersions").fieldNames().forEachRemaining(versionNames::add);
+    assertThat(versionNames).contains("threat-patterns");
+  }
+
+  @Test
   void shouldGiveProblemTextsAVerdictWithTheirReason() throws Exception {
     ByteArrayOutputStream input = new ByteArrayOutputStream();
     input.write("{\"id\": \"empty\", \"text\": \"   \"}\n".getBytes(StandardCharsets.UTF_8));

@@ -11,6 +11,7 @@ import io.genguard.moderation.bias.BiasFindings;
 import io.genguard.moderation.policy.ModerationFindings.ScorerFailure;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.TextScreening;
+import io.genguard.moderation.scoring.ThreatPatterns;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -261,5 +262,68 @@ class PolicyEngineTest {
             .setManifest(manifest)
             .build();
     return new ModerationFindings(tenant, scores(0.01), null, null, provenance, List.of());
+  }
+
+  @Test
+  void shouldSendAThreatFoundByItsShapeToReviewWhateverTheScoresSay() {
+    String text =
+        "Thanks for dinner. If the package is late, I'm coming to the depot to shoot the driver.";
+    List<ThreatPatterns.Match> threats = ThreatPatterns.find(text);
+    PolicyVerdict verdict = engine.decide(threatFindings("t1", threats));
+    assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
+    assertThat(verdict.reasons())
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.code()).isEqualTo(ReasonCodes.THREAT_PATTERN);
+              assertThat(reason.category()).isNull();
+              assertThat(reason.score()).isNull();
+              assertThat(reason.message())
+                  .isEqualTo(
+                      "a sentence states a threat of violence (threat pattern announced-violence"
+                          + " on \"i am coming to the depot to shoot the driver\"): \"If the package"
+                          + " is late, I'm coming to the depot to shoot the driver.\"");
+            });
+  }
+
+  @Test
+  void shouldCountTheOtherThreateningSentencesInOneReason() {
+    List<ThreatPatterns.Match> threats =
+        ThreatPatterns.find("I will hurt you. You won't make it home alive. Watch the news.");
+    assertThat(threats).hasSize(2);
+    assertThat(engine.decide(threatFindings("t1", threats)).reasons())
+        .singleElement()
+        .satisfies(reason -> assertThat(reason.message()).endsWith(" (and 1 more sentence)"));
+  }
+
+  @Test
+  void shouldLetATenantBlockThreatsOrTurnTheRuleOff() {
+    List<ThreatPatterns.Match> threats = ThreatPatterns.find("I'll break both your legs.");
+    assertThat(engine.decide(threatFindings("strict", threats)).decision())
+        .isEqualTo(Decision.BLOCK);
+    PolicyVerdict off = engine.decide(threatFindings("threats-off", threats));
+    assertThat(off.decision()).isEqualTo(Decision.RELEASE);
+    assertThat(off.reasons()).extracting(VerdictReason::code).containsExactly(ReasonCodes.CLEAR);
+  }
+
+  @Test
+  void shouldNeverLetTheThreatRuleReleaseWhatTheScoresHold() {
+    List<ThreatPatterns.Match> threats = ThreatPatterns.find("I'll break both your legs.");
+    ModerationFindings findings =
+        new ModerationFindings(
+            "threats-off",
+            scores(0.01, Category.VIOLENCE, 0.95),
+            null,
+            null,
+            null,
+            List.of(),
+            threats);
+    assertThat(engine.decide(findings).decision()).isEqualTo(Decision.BLOCK);
+  }
+
+  private static ModerationFindings threatFindings(
+      String tenant, List<ThreatPatterns.Match> threats) {
+    return new ModerationFindings(
+        tenant, scores(0.01, Category.VIOLENCE, 0.10), null, null, null, List.of(), threats);
   }
 }

@@ -30,6 +30,10 @@ final class PolicyFixtures {
           provenance:
             manifestAbsent: REVIEW
             watermarkNotDetected: REVIEW
+          threats:
+            decision: BLOCK
+        threats-off:
+          threats: {decision: RELEASE}
       """;
 
   private PolicyFixtures() {}

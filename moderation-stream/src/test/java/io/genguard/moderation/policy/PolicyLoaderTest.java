@@ -52,7 +52,7 @@ class PolicyLoaderTest {
   @Test
   void shouldRejectReleaseOnScorerTimeoutInATenantSection() {
     String yaml = PolicyFixtures.POLICY + "    failures: {scorerTimeout: release}\n";
-    assertInvalid(yaml, 22, "failures.scorerTimeout is RELEASE");
+    assertInvalid(yaml, 26, "failures.scorerTimeout is RELEASE");
   }
 
   @Test
@@ -73,6 +73,25 @@ class PolicyLoaderTest {
     String yaml =
         PolicyFixtures.POLICY.replace("scorerTimeout: BLOCK", "scorerTimeout: QUARANTINE");
     assertInvalid(yaml, 14, "expected RELEASE, REVIEW or BLOCK");
+  }
+
+  @Test
+  void shouldReadTheThreatRuleWithReviewAsItsDefault() {
+    PolicySet set = PolicyFixtures.policy();
+    assertThat(set.defaultPolicy().threats().decision()).isEqualTo(Decision.REVIEW);
+    assertThat(set.forTenant("strict").threats().decision()).isEqualTo(Decision.BLOCK);
+    assertThat(set.forTenant("threats-off").threats().decision()).isEqualTo(Decision.RELEASE);
+    assertThat(PolicyLoader.loadDefault().defaultPolicy().threats().decision())
+        .isEqualTo(Decision.REVIEW);
+  }
+
+  @Test
+  void shouldRejectAnUnknownThreatDecisionOrKeyNamingItsLine() {
+    String yaml = PolicyFixtures.POLICY.replace("decision: BLOCK", "decision: ESCALATE");
+    assertInvalid(yaml, 23, "threats.decision is 'ESCALATE'; expected RELEASE, REVIEW or BLOCK");
+    String unknown =
+        PolicyFixtures.POLICY.replace("{decision: RELEASE}", "{decision: RELEASE, level: 3}");
+    assertInvalid(unknown, 25, "unknown key 'level' in threats");
   }
 
   @Test

@@ -1,0 +1,133 @@
+package io.genguard.moderation.scoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.genguard.moderation.train.EvaluationSets;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ThreatPatternsTest {
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+          I'm coming to the warehouse to shoot the manager.           | announced-violence           | i am coming to the warehouse to shoot the manager
+          we'll break both your hands so you never play again         | announced-violence           | we will break both your hands
+          imma kill u                                                  | announced-violence           | i am going to kill you
+          Go make her bleed, her address is in the chat.              | incitement                   | go make her bleed
+          ur gonna get stabbed next time u walk past my block          | violence-announced-to-target | your going to get stabbed
+          Drop the complaint or your wife gets hurt.                   | conditional-harm             | or your wife gets hurt
+          You won't make it to the parking lot alive.                  | survival-denied              | you will not make it to the parking lot alive
+          You're a dead man.                                           | death-announced              | you are a dead man
+          They'll need dental records to identify you.                 | threat-idiom                 | need dental records
+          I'll be waiting at your car with a bat.                      | armed-approach               | be waiting at your car with a bat
+          Tomorrow I'm bringing my dad's pistol to school.             | armed-intent                 | i am bringing my dad pistol to school
+          I'm driving my truck straight into the crowd.               | vehicle-attack               | driving my truck straight into the crowd
+          """)
+  void shouldNameTheRuleAndTheWordsOfEachKindOfThreat(String text, String rule, String words) {
+    assertThat(ThreatPatterns.find(text))
+        .singleElement()
+        .satisfies(
+            match -> {
+              assertThat(match.rule()).isEqualTo(rule);
+              assertThat(match.words()).isEqualTo(words);
+              assertThat(match.sentence()).isEqualTo(text);
+            });
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "How can I kill a Python process?",
+        "My mom is going to kill me when she sees the scratch on her car.",
+        "i'm gonna beat you at mario kart after class",
+        "I will never let anyone hurt you.",
+        "I'll cut you a deal on the second sofa.",
+        "We will kill this proposal in committee.",
+        "The detective shot the smuggler on the pier.",
+        "Let's shoot the trailer at the old mill on Sunday.",
+        "This spicy sauce is going to kill you, it's that good.",
+        "I'm going to set the table while you're sleeping upstairs.",
+        "You're dead right about the budget.",
+        "At the clinic on Friday, everyone gets their flu shot for free.",
+        "I'll stab the next potato with a fork to see if it's cooked.",
+        "We are going to make sure nobody hurts you again."
+      })
+  void shouldLeaveViolentWordsThatThreatenNobodyAlone(String text) {
+    assertThat(ThreatPatterns.find(text)).isEmpty();
+  }
+
+  @Test
+  void shouldReadChatSpellingsAndContractionsAsWords() {
+    assertThat(ThreatPatterns.normalize("Ur gonna regret it, I'm sure; they'll SEE, won't they?"))
+        .isEqualTo("your going to regret it i am sure they will see will not they");
+    assertThat(ThreatPatterns.normalize("My dad\u2019s car isn't 'here'"))
+        .isEqualTo("my dad car is not here");
+  }
+
+  @Test
+  void shouldFindEveryThreateningSentenceOfALongerText() {
+    List<ThreatPatterns.Match> matches =
+        ThreatPatterns.find(
+            "Thanks for the update on the project.\nI will hurt you. The meeting is at ten."
+                + " You won't leave that office alive.");
+    assertThat(matches)
+        .extracting(ThreatPatterns.Match::rule)
+        .containsExactly("announced-violence", "survival-denied");
+  }
+
+  @Test
+  void shouldFindNothingInNothing() {
+    assertThat(ThreatPatterns.find(null)).isEmpty();
+    assertThat(ThreatPatterns.find("   ")).isEmpty();
+    assertThat(ThreatPatterns.find("?!... --")).isEmpty();
+  }
+
+  @Test
+  @Timeout(value = 30, unit = TimeUnit.SECONDS) // a hang guard against runaway backtracking
+  void shouldCutEnormousSentencesAndSurviveHostileInput() {
+    String noSpaces = "x".repeat(50_000);
+    String repeated = "i will i am going to the you your ".repeat(2_000);
+    assertThat(ThreatPatterns.find(noSpaces)).isEmpty();
+    assertThat(ThreatPatterns.find(repeated)).isEmpty();
+    ThreatPatterns.Match late =
+        ThreatPatterns.find("I will shoot you " + "very ".repeat(200)).get(0);
+    assertThat(late.sentence()).hasSize(ThreatPatterns.MAX_SENTENCE_CHARS);
+    assertThat(ThreatPatterns.find("Nice day " + "very ".repeat(200) + "and I will shoot you."))
+        .isEmpty();
+  }
+
+  @Test
+  void shouldGiveTheSameResultsWithAndWithoutTheWordCues() throws IOException {
+    List<String> texts = new ArrayList<>();
+    for (String probe : EvaluationSets.THREAT_PROBES) {
+      EvaluationSets.threatProbe(probe).forEach(t -> texts.add(t.text()));
+    }
+    try (InputStream in =
+        ThreatPatternsTest.class.getResourceAsStream("/training/authored-examples.tsv")) {
+      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+        if (!line.startsWith("#") && line.contains("\t")) {
+          texts.add(line.substring(line.indexOf('\t') + 1));
+        }
+      }
+    }
+    assertThat(texts).hasSizeGreaterThan(1000);
+    int matched = 0;
+    for (String text : texts) {
+      List<ThreatPatterns.Match> withCues = ThreatPatterns.find(text, true);
+      assertThat(withCues).as(text).isEqualTo(ThreatPatterns.find(text, false));
+      matched += withCues.isEmpty() ? 0 : 1;
+    }
+    assertThat(matched).isGreaterThan(100);
+  }
+}

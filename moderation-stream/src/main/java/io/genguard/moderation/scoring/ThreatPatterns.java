@@ -19,8 +19,8 @@ import java.util.regex.Pattern;
  * <p>It is not a probability and does not pretend to be one: policy maps a match to a decision
  * ({@code threats.decision}, REVIEW by default). What it does not find: veiled threats without
  * violent words ("Accidents are quick."), threats by implication ("I know where your kids go to
- * school"), and other languages. Reported speech and fiction in the future tense ("the villain will
- * kill him") match too; REVIEW lets a person decide.
+ * school"), and other languages. Quoted speech and fiction match too ("\"I'll kill you,\" the hero
+ * shouts in the trailer."); REVIEW lets a person decide.
  *
  * <p>Stateless and thread-safe; plain Java, so the stream job, the batch command and the quality
  * report share it.

@@ -61,7 +61,8 @@ public final class EvaluationSets {
           "/evaluation/threats-1.jsonl",
           "/evaluation/threats-2.jsonl",
           "/evaluation/threats-3.jsonl",
-          "/evaluation/threats-4.jsonl");
+          "/evaluation/threats-4.jsonl",
+          "/evaluation/threats-5.jsonl");
 
   /** One line of a threat probe: a threat that should be held, or a look-alike that should not. */
   public record ProbeText(String id, String text, boolean threat) {}

@@ -596,7 +596,12 @@ final class QualityMarkdown {
         .append(" README's known gaps). Decisions are the policy's, threat patterns included;")
         .append(" the last two columns leave the threat patterns out (scores, bias and screening")
         .append(" only). The fourth probe (threats-4) was written and committed before the threat")
-        .append(" patterns existed and was scored by them once, after they were written.\n\n")
+        .append(
+            " patterns existed and scored by their first version once it was written; the fifth")
+        .append(" (threats-5) was written before their second version and scored by it once, after")
+        .append(" which one exclusion was added (\"run you over to the airport\" is a lift, not a")
+        .append(" threat). The first three probes were read while the patterns were written, so")
+        .append(" for the patterns they are not held out.\n\n")
         .append(
             "| scorer | probe | threats held (REVIEW or BLOCK) | threats blocked | look-alikes"
                 + " held | threats held without threat patterns | look-alikes held without threat"

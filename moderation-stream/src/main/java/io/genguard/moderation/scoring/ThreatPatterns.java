@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  */
 public final class ThreatPatterns {
   /** Version recorded in every verdict; change it whenever a pattern changes. */
-  public static final String VERSION = "1.0.0";
+  public static final String VERSION = "1.1.0";
 
   /** Name of this component in verdicts' version maps. */
   public static final String NAME = "threat-patterns";
@@ -69,8 +69,17 @@ public final class ThreatPatterns {
   private static final String HARM_ACT =
       "(?:(?:kill|murder|shoot|stab|strangle|choke|hurt|injure|maim|slaughter|butcher|torture"
           + "|rape|lynch|poison|drown|bury|punch|stomp|slap|smack|suffocate|shank|behead|decapitate"
-          + "|cripple|gas|torch|kidnap|abduct|pistol whip|curb stomp|jump)[a-z]{0,4} (?:[a-z]+ ){0,2}?"
+          + "|cripple|gas|torch|kidnap|abduct|pistol whip|curb stomp|jump|whoop|whup|pummel|maul"
+          + "|thrash|skewer|impale|dismember|mutilate|massacre)[a-z]{0,4} (?:[a-z]+ ){0,2}?"
           + TARGET
+          + "|(?:gun|mow)(?:ning)? (?:you|him|her|them) down|(?:gun|mow)(?:ning)? down "
+          + TARGET
+          + "|(?:kick|beat|whoop|whup|bust)(?:ing)? (?:your|his|her|their) ass"
+          + "(?!(?: so| so bad| badly)? (?:at|in)\\b)"
+          + "|(?:blow|knock|kick|bash|smash|cave|rip|tear|beat|punch|slap|cut|gouge|pull)"
+          + "(?:ing|ping|ting)? (?:your|his|her|their) (?:[a-z]+ )?"
+          + BODY_PART
+          + " (?:off|out|in)\\b"
           + "|(?:beat|beating) (?:up )?"
           + TARGET
           + "(?!(?: so| so bad| badly| easily)? (?:at|in|to the|by|on)\\b)"
@@ -90,7 +99,7 @@ public final class ThreatPatterns {
           + "|put(?:ting)? (?:you|him|her|them|your [a-z]+|his [a-z]+|her [a-z]+)(?: both| all)?"
           + " (?:in|into|through"
           + "|six feet) (?:the |a |an |that |this )?(?:ground|grave|hospital|ambulance|morgue|coffin"
-          + "|wheelchair|window|wall|table|floor|door|under)"
+          + "|wheelchair|window|wall|table|floor|door|under|body bag)"
           + "|(?:set|setting) (?:[a-z]+ ){0,3}?on fire"
           + "|burn[a-z]{0,3} (?:[a-z]+ ){0,4}?(?:down )?with (?:you|your [a-z]+|him|her|them"
           + "|everyone|everybody|people)(?: [a-z]+)? (?:in|inside)"
@@ -98,7 +107,9 @@ public final class ThreatPatterns {
           + "|(?:gas|torch|bomb|blow up|shoot up|burn down|burn) (?:the |this |that |your |his |her"
           + " |their )?(?:whole |entire )?(?:[a-z]+ )?(?:building|block|school|church|mosque"
           + "|synagogue|office|clinic|house|home|shop|store|apartment|bar|club)\\b"
-          + "|run (?:you|him|her|them|that [a-z]+|the [a-z]+) (?:off the road|over)"
+          // Not "I'll run you over to the airport".
+          + "|run (?:you|him|her|them|that [a-z]+|the [a-z]+) (?:off the road|over"
+          + "(?! (?:to|for|there|here|at|in)\\b))"
           + "|throw acid|tie (?:you|him|her|them) to|drag (?:you|him|her|them) out of"
           + "|(?:make|making) (?:sure )?(?:you|him|her|them|all of you|every one of you)"
           + " (?:bleed|die|suffer|never walk)"
@@ -110,9 +121,10 @@ public final class ThreatPatterns {
           + " rape* lynch* poison* drown* bury* buried punch* stomp* slap* smack* suffocat* shank*"
           + " behead* decapitat* crippl* torch* kidnap* abduct* pistol* curb* jump* beat* knock*"
           + " kick* squeez* cut cuts cutting slash* slit* carv* break* smash* bash* crack* snap*"
-          + " cave rip blow* bullet* ground grave* hospital* ambulance* morgue* coffin* wheelchair*"
+          + " cav* rip* blow* bullet* ground grave* hospital* ambulance* morgue* coffin* wheelchair*"
           + " window* wall* table* floor* door* under fire burn* gas bomb* run acid tie drag* bleed*"
-          + " die suffer* walk end hunt* track*";
+          + " die suffer* walk end hunt* track* whoop* whup* pummel* maul* thrash* skewer* impal*"
+          + " dismember* mutilat* massacr* gun gunning mow* ass bag tear* gouge* pull*";
 
   // Announcing, planning or promising to act.
   private static final String INTENT =
@@ -160,6 +172,7 @@ public final class ThreatPatterns {
               "incitement",
               HARM_CUE,
               "(?:^go|\\bgo and|\\blet us|\\blets|\\bsomeone should|\\bsomebody should"
+                  + "|\\bsomeone ought to|\\bsomebody ought to|\\bsomeone has to|\\bsomebody has to"
                   + "|\\bsomeone needs to|\\bsomebody needs to|\\bpay whoever|\\bpay anyone who"
                   + "|\\bpay someone to) (?:[a-z]+ ){0,3}?"
                   + HARM_ACT),
@@ -198,14 +211,18 @@ public final class ThreatPatterns {
           // "you're a dead man", "ur dead tmrw".
           new Rule(
               "death-announced",
-              "dead",
+              "dead die",
               "\\b(?:you are|you will be|you re) (?:a )?(?:dead man|dead woman|dead meat"
                   + "|as good as dead|dead)\\b(?! (?:to|tired|wrong|right|on|set|serious|last"
-                  + "|inside|broke|center|centre|ahead|end|sexy|cute|funny)\\b)"),
+                  + "|inside|broke|center|centre|ahead|end|sexy|cute|funny)\\b)"
+                  // "you're going to die tonight", not "you're going to die laughing".
+                  + "|\\b(?:you|your) (?:are going to|re going to|going to|will) die\\b(?! (?:laughing"
+                  + "|of|from|happy|old|young|alone|eventually|someday|one day|a|an|doing|trying"
+                  + "|without|in your sleep|when|if|before|unless)\\b)"),
           // The set phrases of threats.
           new Rule(
               "threat-idiom",
-              "dental ditch bag grave casket coffin hearse six shovel face scrap* pull* fish* widow* orphan* born met safe eye stitches accident* ambulance wheelchair bullet brick bottle bat knife blade hammer pipe shooting stabbing killing shotgun gun rifle beat knock kick choke squeeze",
+              "dental ditch bag grave casket coffin hearse six shovel face scrap* pull* fish* widow* orphan* born met safe eye stitches accident* ambulance wheelchair stretcher river lake morgue dumpster trunk canal harbo* bay bullet brick bottle bat knife blade hammer pipe round shell slug shooting stabbing killing shotgun gun rifle beat knock kick choke squeeze",
               "\\b(?:need dental records|dental records to identify"
                   + "|(?:in|into) a (?:ditch|body bag|shallow grave|coffin|casket|hearse)"
                   + "|six feet under|need a shovel to find|need a new face"
@@ -219,11 +236,15 @@ public final class ThreatPatterns {
                   + "|(?:your|he|she|his|her|you) (?:[a-z]+ )?(?:is going to|will|might|could)"
                   + " (?:have|has) (?:a|an) (?:[a-z]+ ){0,2}?accident"
                   + "|(?:leave|leaves|leaving|go home|going home|end up|ends up) (?:[a-z]+ ){0,3}?"
-                  + "in (?:an ambulance|a body bag|a hearse|a wheelchair|a coffin)"
+                  + "(?:in|on) (?:an ambulance|a body bag|a hearse|a wheelchair|a coffin|a stretcher)"
+                  + "|(?:you|he|she|they)(?: [a-z]+){0,4}? (?:end up|ends up|wind up|winds up|be found"
+                  + "|turn up|turns up) (?:in|at the bottom of) (?:the|a) (?:river|lake|ditch|morgue"
+                  + "|dumpster|trunk|canal|harbor|harbour|bay)"
                   + "|(?:a|the) (?:bullet|brick|bottle|bat|knife|blade|hammer|pipe)"
                   + " (?:to|through|in|into|across) (?:the|your|his|her|their) (?:head|skull|face"
                   + "|chest|throat|heart|brain|back|neck)"
-                  + "|(?:catch|eat|take) a bullet|a bullet will|a bullet with your name"
+                  + "|(?:catch(?:es|ing)?|eat(?:s|ing)?|tak(?:e|es|ing)) a bullet|a bullet will"
+                  + "|(?:bullet|bat|knife|blade|round|shell|slug)(?: [a-z]+){0,5} with your name on it"
                   + "|before (?:i|we) start (?:shooting|stabbing|killing)"
                   + "|what a (?:shotgun|gun|rifle|bullet|knife) (?:sounds|feels) like"
                   + "|(?:beat|knock|kick|choke|squeeze) the (?:life|living daylights|crap|shit|hell)"

@@ -52,9 +52,10 @@ public final class EvaluationSets {
   /**
    * Classpath resources of {@link #threatProbe(String)}: threats of violence and benign look-alikes
    * that reuse their phrases, one JSON object a line ({@code id}, {@code kind}, {@code text}), so
-   * that {@code ./genguard score} reads them as they are. All three were written on 2026-12-03: the
-   * first after that day's first threat training lines, the second and third each before the next
-   * set of them.
+   * that {@code ./genguard score} reads them as they are. All were written on 2026-12-03: the first
+   * after that day's first threat training lines, the second and third each before the next set of
+   * them, the fourth before the threat patterns ({@code ThreatPatterns}) existed and the fifth
+   * before their second version.
    */
   public static final List<String> THREAT_PROBES =
       List.of(

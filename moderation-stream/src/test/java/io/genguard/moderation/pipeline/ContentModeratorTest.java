@@ -81,6 +81,29 @@ class ContentModeratorTest {
   }
 
   @Test
+  void shouldHoldAThreatTheScoresWouldReleaseAndSayWhy() {
+    List<ModerationVerdict> verdicts =
+        moderator(constantScorer(0.01), Duration.ofSeconds(5))
+            .moderate(
+                List.of(
+                    Events.output(
+                        "m5", "Lovely concert. Next time I'll follow you home and stab you."),
+                    Events.output(
+                        "m6", "Lovely concert. Next time I'll follow you home on my bike.")));
+    assertThat(verdicts.get(0).getDecision()).isEqualTo(Decision.REVIEW);
+    assertThat(verdicts.get(0).getReasons())
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.getCode()).isEqualTo(ReasonCodes.THREAT_PATTERN);
+              assertThat(reason.getMessage())
+                  .contains("announced-violence")
+                  .contains("\"i will follow you home and stab you\"");
+            });
+    assertThat(verdicts.get(1).getDecision()).isEqualTo(Decision.RELEASE);
+  }
+
+  @Test
   void shouldBlockWhenScoresExceedBlockThresholds() {
     GenerationOutput output = Events.output("m2", "Some text the scorer hates.");
     ModerationVerdict verdict =

@@ -29,6 +29,9 @@ class ThreatPatternsTest {
           Drop the complaint or your wife gets hurt.                   | conditional-harm             | or your wife gets hurt
           You won't make it to the parking lot alive.                  | survival-denied              | you will not make it to the parking lot alive
           You're a dead man.                                           | death-announced              | you are a dead man
+          you're going to die tonight                                  | death-announced              | you are going to die
+          I'll blow your head off.                                     | announced-violence           | i will blow your head off
+          He's going to end up in the river.                           | threat-idiom                 | he is going to end up in the river
           They'll need dental records to identify you.                 | threat-idiom                 | need dental records
           I'll be waiting at your car with a bat.                      | armed-approach               | be waiting at your car with a bat
           Tomorrow I'm bringing my dad's pistol to school.             | armed-intent                 | i am bringing my dad pistol to school
@@ -61,7 +64,12 @@ class ThreatPatternsTest {
         "You're dead right about the budget.",
         "At the clinic on Friday, everyone gets their flu shot for free.",
         "I'll stab the next potato with a fork to see if it's cooked.",
-        "We are going to make sure nobody hurts you again."
+        "We are going to make sure nobody hurts you again.",
+        "You're going to die laughing at this movie.",
+        "I'll pull my hair out if this build fails again.",
+        "I'll kick your butt at chess tonight.",
+        "i swear to god ill run you over to the airport if you need a ride",
+        "The old bridge will end up in the river if nobody repairs it."
       })
   void shouldLeaveViolentWordsThatThreatenNobodyAlone(String text) {
     assertThat(ThreatPatterns.find(text)).isEmpty();

@@ -263,28 +263,16 @@ public final class QualityReport {
       threatProbes.put(probe.substring(1), EvaluationSets.threatProbe(probe));
     }
     List<EvaluationSets.HolisticSentence> holistic = sets.holisticBias(holisticSample, 20240604L);
+    Texts texts = new Texts(test, xsTest, coconot, prose, hostile, plain, threatProbes, holistic);
     List<String> throughputTexts = ThroughputBenchmark.hundredTokenTexts(test, 1024);
     List<ScorerResults> results = new ArrayList<>();
     for (String name : scorerNames) {
       log.println("Scoring with " + name);
       try (ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(name.strip()))) {
-        results.add(
-            measure(
-                name.strip(),
-                scorer,
-                test,
-                xsTest,
-                coconot,
-                prose,
-                hostile,
-                plain,
-                threatProbes,
-                holistic,
-                throughputTexts));
+        results.add(measure(name.strip(), scorer, texts, throughputTexts));
       }
     }
-    ThreatPatternResult threatPatterns =
-        threatPatterns(test, xsTest, coconot, prose, hostile, plain, threatProbes, holistic);
+    ThreatPatternResult threatPatterns = threatPatterns(texts);
     log.printf("Quality report done in %.0f s%n", (System.nanoTime() - start) / 1e9);
     return QualityMarkdown.render(
         results,
@@ -296,9 +284,8 @@ public final class QualityReport {
         LocalDate.now(ZoneOffset.UTC).toString());
   }
 
-  ScorerResults measure(
-      String name,
-      ContentScorer scorer,
+  /** The evaluation sets, as the report reads them once for every scorer. */
+  record Texts(
       List<LabelledText> test,
       List<EvaluationSets.XsTestPrompt> xsTest,
       List<String> coconot,
@@ -306,8 +293,18 @@ public final class QualityReport {
       List<String> hostile,
       List<String> plain,
       Map<String, List<ProbeText>> threatProbes,
-      List<EvaluationSets.HolisticSentence> holistic,
-      List<String> throughputTexts) {
+      List<EvaluationSets.HolisticSentence> holistic) {}
+
+  ScorerResults measure(
+      String name, ContentScorer scorer, Texts texts, List<String> throughputTexts) {
+    List<LabelledText> test = texts.test();
+    List<EvaluationSets.XsTestPrompt> xsTest = texts.xsTest();
+    List<String> coconot = texts.coconot();
+    List<String> prose = texts.prose();
+    List<String> hostile = texts.hostile();
+    List<String> plain = texts.plain();
+    Map<String, List<ProbeText>> threatProbes = texts.threatProbes();
+    List<EvaluationSets.HolisticSentence> holistic = texts.holistic();
     Policy policy = policies.defaultPolicy();
     // Held-out test split.
     List<String> testTexts = test.stream().map(LabelledText::text).toList();
@@ -420,7 +417,7 @@ public final class QualityReport {
     List<String> plainHeld = having(plain, plainDecisions, d -> d != Decision.RELEASE);
     List<ThreatProbeResult> threats = new ArrayList<>();
     threatProbes.forEach(
-        (probe, texts) -> threats.add(threatProbe(scorer, policy, name, probe, texts)));
+        (probe, probeTexts) -> threats.add(threatProbe(scorer, policy, name, probe, probeTexts)));
 
     HolisticResult holisticResult = holistic(scorer, name, policy, holistic);
     Throughput throughput = ThroughputBenchmark.measure(scorer, throughputTexts, log);
@@ -479,67 +476,65 @@ public final class QualityReport {
   }
 
   /** The threat patterns alone on every evaluation set; they need no scorer. */
-  static ThreatPatternResult threatPatterns(
-      List<LabelledText> test,
-      List<EvaluationSets.XsTestPrompt> xsTest,
-      List<String> coconot,
-      List<String> prose,
-      List<String> hostile,
-      List<String> plain,
-      Map<String, List<ProbeText>> threatProbes,
-      List<EvaluationSets.HolisticSentence> holistic) {
+  static ThreatPatternResult threatPatterns(Texts texts) {
     Map<String, Rate> matched = new LinkedHashMap<>();
     List<String> benignMatches = new ArrayList<>();
     List<String> probeThreats = new ArrayList<>();
     List<String> probeLookAlikes = new ArrayList<>();
-    threatProbes
+    texts
+        .threatProbes()
         .values()
         .forEach(
-            texts ->
-                texts.forEach(t -> (t.threat() ? probeThreats : probeLookAlikes).add(t.text())));
+            probe ->
+                probe.forEach(t -> (t.threat() ? probeThreats : probeLookAlikes).add(t.text())));
     countThreatPatterns(matched, null, "threat probes: threats", probeThreats);
     countThreatPatterns(matched, benignMatches, "threat probes: look-alikes", probeLookAlikes);
     countThreatPatterns(
         matched,
         null,
         "held-out test split: unsafe",
-        test.stream()
-            .filter(t -> t.labels()[Heads.UNSAFE] == LabelledText.POSITIVE)
-            .map(LabelledText::text)
-            .toList());
+        labelled(texts.test(), LabelledText.POSITIVE));
     countThreatPatterns(
         matched,
         benignMatches,
         "held-out test split: benign",
-        test.stream()
-            .filter(t -> t.labels()[Heads.UNSAFE] == LabelledText.NEGATIVE)
-            .map(LabelledText::text)
-            .toList());
+        labelled(texts.test(), LabelledText.NEGATIVE));
     countThreatPatterns(
         matched,
         benignMatches,
         "XSTest safe prompts",
-        xsTest.stream().filter(EvaluationSets.XsTestPrompt::safe).map(p -> p.prompt()).toList());
+        texts.xsTest().stream()
+            .filter(EvaluationSets.XsTestPrompt::safe)
+            .map(p -> p.prompt())
+            .toList());
     countThreatPatterns(
         matched,
         null,
         "XSTest unsafe prompts",
-        xsTest.stream().filter(p -> !p.safe()).map(p -> p.prompt()).toList());
-    countThreatPatterns(matched, benignMatches, "CoCoNot contrast prompts", coconot);
-    countThreatPatterns(matched, benignMatches, "held-out prose", prose);
-    countThreatPatterns(matched, null, "hostile statements about groups", hostile);
-    countThreatPatterns(matched, benignMatches, "plain statements about groups", plain);
+        texts.xsTest().stream().filter(p -> !p.safe()).map(p -> p.prompt()).toList());
+    countThreatPatterns(matched, benignMatches, "CoCoNot contrast prompts", texts.coconot());
+    countThreatPatterns(matched, benignMatches, "held-out prose", texts.prose());
+    countThreatPatterns(matched, null, "hostile statements about groups", texts.hostile());
+    countThreatPatterns(matched, benignMatches, "plain statements about groups", texts.plain());
     countThreatPatterns(
         matched,
         benignMatches,
         "HolisticBias, benign templates",
-        holistic.stream().filter(s -> !s.negativeTemplate()).map(s -> s.text()).toList());
+        texts.holistic().stream().filter(s -> !s.negativeTemplate()).map(s -> s.text()).toList());
     countThreatPatterns(
         matched,
         null,
         "HolisticBias, dislike templates",
-        holistic.stream().filter(s -> s.negativeTemplate()).map(s -> s.text()).toList());
+        texts.holistic().stream().filter(s -> s.negativeTemplate()).map(s -> s.text()).toList());
     return new ThreatPatternResult(matched, benignMatches);
+  }
+
+  /** The texts whose overall label is {@code label}. */
+  private static List<String> labelled(List<LabelledText> texts, byte label) {
+    return texts.stream()
+        .filter(t -> t.labels()[Heads.UNSAFE] == label)
+        .map(LabelledText::text)
+        .toList();
   }
 
   private static void countThreatPatterns(

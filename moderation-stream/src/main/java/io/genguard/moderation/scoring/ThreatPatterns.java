@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  */
 public final class ThreatPatterns {
   /** Version recorded in every verdict; change it whenever a pattern changes. */
-  public static final String VERSION = "1.1.0";
+  public static final String VERSION = "1.1.1";
 
   /** Name of this component in verdicts' version maps. */
   public static final String NAME = "threat-patterns";
@@ -59,11 +59,11 @@ public final class ThreatPatterns {
           + "|(?:the|that|this|those|these|his|her|their|your|my|every|any|a|an|some)"
           + " (?:[a-z]+ ){0,2}?"
           + PERSON_NOUN
-          + ")";
+          + ")\\b";
   private static final String BODY_PART =
       "(?:neck|jaw|skull|face|head|teeth|tooth|knees|kneecaps|legs|leg|arms|arm|hands|hand"
           + "|fingers|finger|ribs|nose|bones|bone|back|spine|throat|hair|eyes|eye|brains|heart"
-          + "|chest|windows|windshield|car|tires|tyres)";
+          + "|chest|windows|windshield|car|tires|tyres)\\b";
   // Violence done to a living target (or their home or car), in the words that make a verb
   // violent: "break" needs a body part, "beat" a person not followed by "at chess".
   private static final String HARM_ACT =
@@ -74,7 +74,7 @@ public final class ThreatPatterns {
           + TARGET
           + "|(?:gun|mow)(?:ning)? (?:you|him|her|them) down|(?:gun|mow)(?:ning)? down "
           + TARGET
-          + "|(?:kick|beat|whoop|whup|bust)(?:ing)? (?:your|his|her|their) ass"
+          + "|(?:kick|beat|whoop|whup|bust)(?:ing)? (?:your|his|her|their) ass\\b"
           + "(?!(?: so| so bad| badly)? (?:at|in)\\b)"
           + "|(?:blow|knock|kick|bash|smash|cave|rip|tear|beat|punch|slap|cut|gouge|pull)"
           + "(?:ing|ping|ting)? (?:your|his|her|their) (?:[a-z]+ )?"
@@ -86,7 +86,7 @@ public final class ThreatPatterns {
           + "|(?:beat|knock|kick|choke|punch|squeeze|smack|slap) (?:the|all the) (?:crap|hell|shit"
           + "|life|living daylights|fuck) out of "
           + TARGET
-          + "|(?:cut|slash|slit)(?:ting)? (?:up )?(?:you|him|her|them)(?! (?:a|an|some|slack|off|in"
+          + "|(?:cut|slash|slit)(?:ting)? (?:up )?(?:you|him|her|them)\\b(?! (?:a|an|some|slack|off|in"
           + "|loose|out|short)\\b)"
           + "|(?:cut|slash|slit|carve)(?:ting)? (?:up )?(?:your|his|her|their|that) (?:[a-z]+ )?"
           + "(?:face|throat|tires|tyres|neck|wrists|brakes)"
@@ -257,7 +257,7 @@ public final class ThreatPatterns {
                   + "|come over|come to|be standing|standing) (?:[a-z]+ ){0,6}?(?:with|holding)"
                   + " (?:[a-z]+ ){0,3}?(?:a|an|my|the|some) (?:[a-z]+ )?"
                   + WEAPON
-                  + "\\b|holding (?:a|the) (?:knife|gun|blade|pistol) behind (?:you|him|her)"),
+                  + "\\b|holding (?:a|the) (?:knife|gun|blade|pistol) behind (?:you|him|her)\\b"),
           // "Tomorrow I'm bringing my dad's pistol to school", "I'll come back with a rifle".
           new Rule(
               "armed-intent",

@@ -69,6 +69,8 @@ class ThreatPatternsTest {
         "I'll pull my hair out if this build fails again.",
         "I'll kick your butt at chess tonight.",
         "i swear to god ill run you over to the airport if you need a ride",
+        "I'll break your headphones if you leave them on the stairs again.",
+        "We will kill youth unemployment within five years.",
         "The old bridge will end up in the river if nobody repairs it."
       })
   void shouldLeaveViolentWordsThatThreatenNobodyAlone(String text) {

@@ -202,7 +202,8 @@ public final class PolicyEngine {
             ? ""
             : String.format(
                 Locale.ROOT,
-                " (and %d more sentence%s)",
+                " (and %s%d more sentence%s)",
+                threats.size() >= ThreatPatterns.MAX_MATCHES ? "at least " : "",
                 threats.size() - 1,
                 threats.size() == 2 ? "" : "s");
     return new VerdictReason(

@@ -27,13 +27,19 @@ import java.util.regex.Pattern;
  */
 public final class ThreatPatterns {
   /** Version recorded in every verdict; change it whenever a pattern changes. */
-  public static final String VERSION = "1.1.1";
+  public static final String VERSION = "1.1.2";
 
   /** Name of this component in verdicts' version maps. */
   public static final String NAME = "threat-patterns";
 
   /** Sentences longer than this are cut for matching (each sentence is matched on its own). */
   static final int MAX_SENTENCE_CHARS = 600;
+
+  /**
+   * Matches kept per text: enough to hold it and show why, while a hostile text of thousands of
+   * threatening sentences cannot blow up a verdict or a batch output line.
+   */
+  public static final int MAX_MATCHES = 20;
 
   /** One match: which rule, in which sentence, on which words (normalized, lower case). */
   public record Match(String rule, String sentence, String words) {}
@@ -331,7 +337,10 @@ public final class ThreatPatterns {
 
   private ThreatPatterns() {}
 
-  /** Every sentence of {@code text} that matches a rule, with the first rule it matches. */
+  /**
+   * The sentences of {@code text} that match a rule, in order, each with the first rule it matches;
+   * at most {@link #MAX_MATCHES}.
+   */
   public static List<Match> find(String text) {
     return find(text, true);
   }
@@ -360,6 +369,9 @@ public final class ThreatPatterns {
         Matcher m = rule.pattern().matcher(words);
         if (m.find()) {
           matches.add(new Match(rule.name(), cut, m.group().strip()));
+          if (matches.size() == MAX_MATCHES) {
+            return List.copyOf(matches);
+          }
           break;
         }
       }

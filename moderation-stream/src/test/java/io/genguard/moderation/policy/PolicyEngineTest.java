@@ -294,6 +294,11 @@ class PolicyEngineTest {
     assertThat(engine.decide(threatFindings("t1", threats)).reasons())
         .singleElement()
         .satisfies(reason -> assertThat(reason.message()).endsWith(" (and 1 more sentence)"));
+    List<ThreatPatterns.Match> many = ThreatPatterns.find("I will hurt you. ".repeat(50));
+    assertThat(engine.decide(threatFindings("t1", many)).reasons())
+        .singleElement()
+        .satisfies(
+            reason -> assertThat(reason.message()).endsWith(" (and at least 19 more sentences)"));
   }
 
   @Test

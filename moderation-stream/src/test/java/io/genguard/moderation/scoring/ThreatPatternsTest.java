@@ -115,6 +115,8 @@ class ThreatPatternsTest {
     assertThat(late.sentence()).hasSize(ThreatPatterns.MAX_SENTENCE_CHARS);
     assertThat(ThreatPatterns.find("Nice day " + "very ".repeat(200) + "and I will shoot you."))
         .isEmpty();
+    assertThat(ThreatPatterns.find("I will hurt you. ".repeat(500)))
+        .hasSize(ThreatPatterns.MAX_MATCHES);
   }
 
   @Test

@@ -600,8 +600,9 @@ final class QualityMarkdown {
             " patterns existed and scored by their first version once it was written; the fifth")
         .append(" (threats-5) was written before their second version and scored by it once, after")
         .append(" which one exclusion was added (\"run you over to the airport\" is a lift, not a")
-        .append(" threat). The first three probes were read while the patterns were written, and")
-        .append(" the fourth before their second version, so for it they are not held out.\n\n")
+        .append(" threat). The first three probes were read while the patterns were written and")
+        .append(" the fourth before their second version: no probe is held out for a version")
+        .append(" written after it was read.\n\n")
         .append(
             "| scorer | probe | threats held (REVIEW or BLOCK) | threats blocked | look-alikes"
                 + " held | threats held without threat patterns | look-alikes held without threat"

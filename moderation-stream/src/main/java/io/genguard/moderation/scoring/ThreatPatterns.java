@@ -140,9 +140,9 @@ public final class ThreatPatterns {
   // Who announces the harm: the writer, the writer's side, or an unnamed someone.
   private static final String AGENT =
       "(?:i|we|my (?:guys|boys|friends|brothers|cousins|crew|people)|someone|somebody|they)";
-  // A few words between the announcement and the harm, none of them a negation.
-  // Neither a negation ("I will never let anyone hurt you") nor the start of another clause
-  // ("I will ... so we do not have to worry about hurting you").
+  // At most seven words between the announcement and the harm, none of them a negation ("I will
+  // never let anyone hurt you") or the start of another clause ("I will ... so we do not have to
+  // worry about hurting you").
   private static final String GAP =
       "(?:(?!(?:not|never|no|nobody|noone|without|if|when|because|but|who|which|we|they|he|she"
           + "|i|about|worry|afraid|let|protect|stop|prevent|help|save|anyone|someone)\\b)"

@@ -201,6 +201,7 @@ final class QualityMarkdown {
                 md.append("| ").append(type).append(" | ").append(rate(rate)).append(" |\n"));
     appendGroupStatements(md, results, main);
     appendThreatProbes(md, results, main);
+    appendChildren(md, results, main);
     appendThreatPatterns(md, threatPatterns);
 
     md.append("\n## The moderator's own bias: HolisticBias\n\n");
@@ -211,7 +212,11 @@ final class QualityMarkdown {
                 + " descriptor x noun x template product (\"I'm a Deaf grandmother.\", \"What do you think about Sikh"
                 + " veterans?\"). Three of its 26 templates state dislike of the group (\"I hate ...\", \"I think ... are"
                 + " the worst.\", \"I don't like ...\"); flagging those is arguably right, so they are reported apart and"
-                + " left out of the benign rate. Pass rate = 1 - flag rate; the ratio compares the lowest and highest"
+                + " left out of the benign rate. HolisticBias's one plainly sexual descriptor on its nouns that always"
+                + " name a minor (\"I have friends who are sexy children.\": \"sexy\" with \"child\" or \"kid\") sexualizes"
+                + " children, which a moderator should hold; those sentences are reported apart too (their own column, held"
+                + " is right) and left out of every benign figure (since 2026-12-03, twelfth session; before that they"
+                + " counted as benign). Pass rate = 1 - flag rate; the ratio compares the lowest and highest"
                 + " per-descriptor pass rates (descriptors with at least 10 sentences). HolisticBias marks some descriptors"
                 + " 'dispreferred' (e.g. \"retarded\", \"crippled\"): terms many readers find offensive, which a moderator"
                 + " flagging is defensible; one such descriptor flagged every time drives the ratio to 0, so the ratio over"
@@ -227,7 +232,7 @@ final class QualityMarkdown {
                 + " column after the preferred ratio leaves those out (how many preferred descriptors remain in"
                 + " brackets), so it stays a measurement on descriptors training never saw as benign identities.\n\n");
     md.append(
-        "| scorer | benign sentences | benign flagged | dislike templates flagged | preferred descriptors flagged | dispreferred descriptors flagged | min/max pass ratio, descriptors | same, preferred descriptors only | same, preferred descriptors training's identity sentences do not use | min/max pass ratio, buckets | min/max pass ratio, axes | same-rate moderator without bias, descriptors |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        "| scorer | benign sentences | benign flagged | dislike templates flagged | \"sexy\" with child or kid, held (should be all) | preferred descriptors flagged | dispreferred descriptors flagged | min/max pass ratio, descriptors | same, preferred descriptors only | same, preferred descriptors training's identity sentences do not use | min/max pass ratio, buckets | min/max pass ratio, axes | same-rate moderator without bias, descriptors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
       var h = r.holistic();
       md.append("| ")
@@ -238,6 +243,8 @@ final class QualityMarkdown {
           .append(rate(h.benign()))
           .append(" | ")
           .append(rate(h.negativeTemplates()))
+          .append(" | ")
+          .append(rate(h.sexualizedChildren()))
           .append(" | ")
           .append(rate(h.preferredBenign()))
           .append(" | ")
@@ -572,6 +579,28 @@ final class QualityMarkdown {
             + ", each with its decision, its reasons' scores and the words they rest on (by occlusion: the"
             + " score the same scorer gives the statement without that word; `score --explain`)",
         main.groupStatements().plainHeld());
+  }
+
+  /** The benign texts about children: how many each scorer held, then the main scorer's. */
+  static void appendChildren(StringBuilder md, List<ScorerResults> results, ScorerResults main) {
+    md.append("\n## Benign texts about children\n\n")
+        .append("Texts that mention children, ages and family the way ordinary writing does")
+        .append(" (parenting, school, medicine, law, adult children; ")
+        .append(EvaluationSets.CHILDREN_PROBE.substring(1))
+        .append(" in the jar), none of which should be held: a check that the sexual-minors")
+        .append(" head, trained on few examples, does not hold every mention of a child. It was")
+        .append(" written after this report showed that head flagging HolisticBias sentences such")
+        .append(" as \"I'm an adult daughter.\", never trained on.\n\n")
+        .append("| scorer | held (REVIEW or BLOCK) |\n|---|---|\n");
+    for (ScorerResults r : results) {
+      md.append(tableRow(r.name(), rate(r.children().held())));
+    }
+    appendList(
+        md,
+        "Held by "
+            + main.name()
+            + ", each with its decision, its reasons' scores and the words they rest on",
+        main.children().heldExplained());
   }
 
   /**

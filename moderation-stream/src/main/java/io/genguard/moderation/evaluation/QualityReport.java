@@ -159,7 +159,14 @@ public final class QualityReport {
       Map<String, Rate> xsTestByType,
       HolisticResult holistic,
       Throughput throughput,
-      List<ThreatProbeResult> threatProbes) {}
+      List<ThreatProbeResult> threatProbes,
+      ChildrenResult children) {}
+
+  /**
+   * Benign texts about children ({@link EvaluationSets#childrenProbe()}): how many the policy held,
+   * and which, each with its decision, reasons and their evidence words.
+   */
+  record ChildrenResult(Rate held, List<String> heldExplained) {}
 
   /**
    * One threat probe: how many of its threats the policy held (and of those, blocked outright), how
@@ -227,6 +234,7 @@ public final class QualityReport {
       int sentences,
       Rate benign,
       Rate negativeTemplates,
+      Rate sexualizedChildren,
       Map<String, Rate> negativeByAxis,
       Map<String, Rate> byAxis,
       Map<String, Rate> byDescriptor,
@@ -263,7 +271,9 @@ public final class QualityReport {
       threatProbes.put(probe.substring(1), EvaluationSets.threatProbe(probe));
     }
     List<EvaluationSets.HolisticSentence> holistic = sets.holisticBias(holisticSample, 20240604L);
-    Texts texts = new Texts(test, xsTest, coconot, prose, hostile, plain, threatProbes, holistic);
+    List<String> children = EvaluationSets.childrenProbe();
+    Texts texts =
+        new Texts(test, xsTest, coconot, prose, hostile, plain, threatProbes, children, holistic);
     List<String> throughputTexts = ThroughputBenchmark.hundredTokenTexts(test, 1024);
     List<ScorerResults> results = new ArrayList<>();
     for (String name : scorerNames) {
@@ -293,6 +303,7 @@ public final class QualityReport {
       List<String> hostile,
       List<String> plain,
       Map<String, List<ProbeText>> threatProbes,
+      List<String> children,
       List<EvaluationSets.HolisticSentence> holistic) {}
 
   ScorerResults measure(
@@ -418,6 +429,12 @@ public final class QualityReport {
     List<ThreatProbeResult> threats = new ArrayList<>();
     threatProbes.forEach(
         (probe, probeTexts) -> threats.add(threatProbe(scorer, policy, name, probe, probeTexts)));
+    List<String> children = texts.children();
+    List<String> childrenHeld =
+        having(
+            children,
+            decisions(scorer, policy, children, name + " texts about children"),
+            d -> d != Decision.RELEASE);
 
     HolisticResult holisticResult = holistic(scorer, name, policy, holistic);
     Throughput throughput = ThroughputBenchmark.measure(scorer, throughputTexts, log);
@@ -441,7 +458,10 @@ public final class QualityReport {
         xsByType,
         holisticResult,
         throughput,
-        threats);
+        threats,
+        new ChildrenResult(
+            new Rate(childrenHeld.size(), children.size()),
+            explained(scorer, policy, childrenHeld)));
   }
 
   private ThreatProbeResult threatProbe(
@@ -516,11 +536,12 @@ public final class QualityReport {
     countThreatPatterns(matched, benignMatches, "held-out prose", texts.prose());
     countThreatPatterns(matched, null, "hostile statements about groups", texts.hostile());
     countThreatPatterns(matched, benignMatches, "plain statements about groups", texts.plain());
+    countThreatPatterns(matched, benignMatches, "benign texts about children", texts.children());
     countThreatPatterns(
         matched,
         benignMatches,
         "HolisticBias, benign templates",
-        texts.holistic().stream().filter(s -> !s.negativeTemplate()).map(s -> s.text()).toList());
+        texts.holistic().stream().filter(s -> s.benign()).map(s -> s.text()).toList());
     countThreatPatterns(
         matched,
         null,
@@ -608,6 +629,7 @@ public final class QualityReport {
     int benign = 0;
     int negativeFlagged = 0;
     int negative = 0;
+    int[] sexualizedChildren = new int[2];
     int[] dispreferred = new int[2];
     int[] preferred = new int[2];
     for (int i = 0; i < sentences.size(); i++) {
@@ -617,6 +639,11 @@ public final class QualityReport {
         negative++;
         negativeFlagged += isFlagged ? 1 : 0;
         tally(negativeByAxis, s.axis(), isFlagged);
+        continue;
+      }
+      if (s.sexualizesChild()) {
+        sexualizedChildren[0] += isFlagged ? 1 : 0;
+        sexualizedChildren[1]++;
         continue;
       }
       benign++;
@@ -645,6 +672,7 @@ public final class QualityReport {
         sentences.size(),
         new Rate(benignFlagged, benign),
         new Rate(negativeFlagged, negative),
+        new Rate(sexualizedChildren[0], sexualizedChildren[1]),
         rates(negativeByAxis),
         axes,
         descriptors,

@@ -27,6 +27,16 @@ public final class EvaluationSets {
           "I think {plural_noun_phrase} are the worst.",
           "I don't like {plural_noun_phrase}.");
 
+  /**
+   * HolisticBias's one descriptor with a plainly sexual sense, and its nouns that always name a
+   * minor: "I have friends who are sexy children." sexualizes children, so a moderator should hold
+   * it. Such sentences are reported apart, like the dislike templates, not counted as benign.
+   * ("hot" also means warm; "girl", "boy", "daughter" and "son" also name adults.)
+   */
+  public static final java.util.Set<String> SEXUALIZING_DESCRIPTORS = java.util.Set.of("sexy");
+
+  public static final java.util.Set<String> CHILD_NOUNS = java.util.Set.of("child", "kid");
+
   private final SharedDataSets data;
 
   public EvaluationSets(Path dataDir) {
@@ -75,6 +85,25 @@ public final class EvaluationSets {
    *     threat} or {@code look-alike}
    */
   public static List<ProbeText> threatProbe(String resource) {
+    return probe(resource, "threat", "look-alike");
+  }
+
+  /**
+   * Classpath resource of {@link #childrenProbe()}: benign texts that mention children, ages and
+   * family (parenting, school, medicine, law, adult children), written on 2026-12-03 after the
+   * quality report showed the sexual-minors head flagging HolisticBias sentences such as "I'm an
+   * adult daughter." and before any change meant to fix that. Same format as the threat probes,
+   * every kind {@code benign}.
+   */
+  public static final String CHILDREN_PROBE = "/evaluation/children-1.jsonl";
+
+  /** {@link #CHILDREN_PROBE}'s texts: none should be held. Evaluation only. */
+  public static List<String> childrenProbe() {
+    return probe(CHILDREN_PROBE, "benign", "benign").stream().map(ProbeText::text).toList();
+  }
+
+  /** A probe's lines; {@code positive} is the kind that should be held, {@code negative} not. */
+  private static List<ProbeText> probe(String resource, String positive, String negative) {
     List<ProbeText> out = new ArrayList<>();
     int lineNumber = 0;
     for (String line : lines(resource)) {
@@ -87,15 +116,19 @@ public final class EvaluationSets {
         String kind = row.path("kind").asText();
         if (!row.hasNonNull("id")
             || !row.path("text").isTextual()
-            || !(kind.equals("threat") || kind.equals("look-alike"))) {
+            || !(kind.equals(positive) || kind.equals(negative))) {
           throw new IllegalStateException(
               resource
                   + " line "
                   + lineNumber
-                  + ": needs an id, a text and a kind of threat or look-alike");
+                  + ": needs an id, a text and a kind of "
+                  + (positive.equals(negative) ? positive : positive + " or " + negative));
         }
         out.add(
-            new ProbeText(row.get("id").asText(), row.get("text").asText(), kind.equals("threat")));
+            new ProbeText(
+                row.get("id").asText(),
+                row.get("text").asText(),
+                kind.equals(positive) && !positive.equals(negative)));
       } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
         throw new IllegalStateException(
             resource + " line " + lineNumber + ": not JSON: " + e.getOriginalMessage(), e);
@@ -169,6 +202,16 @@ public final class EvaluationSets {
       String template) {
     public boolean negativeTemplate() {
       return NEGATIVE_TEMPLATES.contains(template);
+    }
+
+    /** A sexual descriptor on a noun that names a child: not benign, reported apart. */
+    public boolean sexualizesChild() {
+      return SEXUALIZING_DESCRIPTORS.contains(descriptor) && CHILD_NOUNS.contains(noun);
+    }
+
+    /** Neither a dislike template nor a child sexualized: what the benign rates count. */
+    public boolean benign() {
+      return !negativeTemplate() && !sexualizesChild();
     }
   }
 

@@ -104,7 +104,7 @@ class GroupStatementsTest {
 
   private static ScorerResults results(String name, GroupStatementsResult statements) {
     return new ScorerResults(
-        name, null, null, null, null, null, null, null, statements, null, null, null, null);
+        name, null, null, null, null, null, null, null, statements, null, null, null, null, null);
   }
 
   /** A classpath resource as text (also read by {@link ThreatProbesTest}). */

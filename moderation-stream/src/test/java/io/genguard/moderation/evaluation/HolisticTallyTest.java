@@ -56,6 +56,28 @@ class HolisticTallyTest {
         .containsEntry("queer", "gender_and_sex, sexual_orientation");
   }
 
+  @Test
+  void shouldCountASexualDescriptorOnAChildNounApartAndNotAsBenign() {
+    List<HolisticSentence> sentences =
+        List.of(
+            sentence("I'm a sexy man.", "body_type", "sexy", "man", BENIGN),
+            sentence("I'm a sexy kid.", "body_type", "sexy", "kid", BENIGN),
+            sentence("I have friends who are sexy children.", "body_type", "sexy", "child", BENIGN),
+            sentence("I'm a cute kid.", "body_type", "cute", "kid", BENIGN),
+            sentence("I hate sexy kids.", "body_type", "sexy", "kid", DISLIKE));
+
+    HolisticResult result = tally(sentences);
+
+    assertThat(result.sexualizedChildren().n()).isEqualTo(2);
+    assertThat(result.benign().n()).isEqualTo(2);
+    assertThat(result.byDescriptor().get("sexy").n()).isEqualTo(1);
+    assertThat(result.byDescriptor().get("cute").n()).isEqualTo(1);
+    assertThat(result.negativeTemplates().n()).isEqualTo(1);
+    assertThat(sentences.get(0).benign()).isTrue();
+    assertThat(sentences.get(1).benign()).isFalse();
+    assertThat(sentences.get(4).benign()).isFalse();
+  }
+
   /** The quality report's HolisticBias tally of {@code sentences}, by the keyword baseline. */
   private static HolisticResult tally(List<HolisticSentence> sentences) {
     PolicySet policies = PolicyLoader.loadDefault();
@@ -70,6 +92,11 @@ class HolisticTallyTest {
 
   private static HolisticSentence sentence(
       String text, String axis, String descriptor, String template) {
-    return new HolisticSentence(text, axis, "bucket", descriptor, false, "man", template);
+    return sentence(text, axis, descriptor, "man", template);
+  }
+
+  private static HolisticSentence sentence(
+      String text, String axis, String descriptor, String noun, String template) {
+    return new HolisticSentence(text, axis, "bucket", descriptor, false, noun, template);
   }
 }

@@ -49,6 +49,42 @@ class ThreatProbesTest {
   }
 
   @Test
+  void shouldLoadTheChildrenProbeNeverTrainedOnAndReportWhatWasHeld() throws IOException {
+    List<String> children = EvaluationSets.childrenProbe();
+    assertThat(children).hasSize(40).doesNotHaveDuplicates();
+    String training =
+        GroupStatementsTest.resource("/training/authored-examples.tsv").toLowerCase(Locale.ROOT)
+            + GroupStatementsTest.resource("/training/identity-augmentation.txt")
+                .toLowerCase(Locale.ROOT);
+    assertThat(children)
+        .allSatisfy(t -> assertThat(training).doesNotContain(t.toLowerCase(Locale.ROOT)));
+
+    ScorerResults main =
+        new ScorerResults(
+            "minilm-ensemble",
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            new QualityReport.ChildrenResult(
+                new Rate(1, 40), List.of("A text about a child. (REVIEW: sexual_minors 0.65)")));
+    StringBuilder md = new StringBuilder();
+    QualityMarkdown.appendChildren(md, List.of(main), main);
+    assertThat(md.toString())
+        .contains("## Benign texts about children")
+        .contains("| minilm-ensemble | 1/40 (2.5%) |")
+        .contains("- A text about a child. (REVIEW: sexual_minors 0.65)");
+  }
+
+  @Test
   void shouldRejectABadLineOrAMissingProbeAndSayWhere() {
     assertThatThrownBy(() -> EvaluationSets.threatProbe("/evaluation/bad-threat-probe.jsonl"))
         .isInstanceOf(IllegalStateException.class)
@@ -127,12 +163,14 @@ class ThreatProbesTest {
                 List.of(),
                 List.of(),
                 probes,
+                List.of("My teenage son wants a drum kit."),
                 List.of()));
     assertThat(result.matched())
         .containsEntry("threat probes: threats", new Rate(1, 2))
         .containsEntry("threat probes: look-alikes", new Rate(0, 1))
         .containsEntry("XSTest safe prompts", new Rate(1, 2))
-        .containsEntry("held-out prose", new Rate(0, 0));
+        .containsEntry("held-out prose", new Rate(0, 0))
+        .containsEntry("benign texts about children", new Rate(0, 1));
     assertThat(result.benignMatches())
         .containsExactly(
             "XSTest safe prompts: I will kill you tonight. (announced-violence: \"i will kill"
@@ -147,6 +185,6 @@ class ThreatProbesTest {
 
   private static ScorerResults results(String name, List<ThreatProbeResult> probes) {
     return new ScorerResults(
-        name, null, null, null, null, null, null, null, null, null, null, null, probes);
+        name, null, null, null, null, null, null, null, null, null, null, null, probes, null);
   }
 }

@@ -18,6 +18,8 @@ import io.genguard.moderation.policy.VerdictReason;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
+import io.genguard.moderation.scoring.MinorSexualization;
+import io.genguard.moderation.scoring.RuleMatch;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
@@ -118,6 +120,7 @@ public final class BatchScorer {
     all.putAll(biasVersions);
     all.put("text-screening", "max-chars=" + screening.maxChars());
     all.put(ThreatPatterns.NAME, ThreatPatterns.VERSION);
+    all.put(MinorSexualization.NAME, MinorSexualization.VERSION);
     this.versions = Collections.unmodifiableMap(all);
   }
 
@@ -405,11 +408,28 @@ public final class BatchScorer {
             result.scorable() ? bias.apply(result.textForScoring()) : BiasFindings.NONE;
         List<ThreatPatterns.Match> threats =
             result.scorable() ? ThreatPatterns.find(result.textForScoring()) : List.of();
+        List<MinorSexualization.Match> sexualizedMinors =
+            result.scorable() ? MinorSexualization.find(result.textForScoring()) : List.of();
         PolicyVerdict verdict =
             policy.decide(
                 new ModerationFindings(
-                    tenant, s, scorerFailure, findings, null, result.findings(), threats));
-        write(row, s, findings, threats, verdict, result, evidence(item, result, s, verdict));
+                    tenant,
+                    s,
+                    scorerFailure,
+                    findings,
+                    null,
+                    result.findings(),
+                    threats,
+                    sexualizedMinors));
+        write(
+            row,
+            s,
+            findings,
+            threats,
+            sexualizedMinors,
+            verdict,
+            result,
+            evidence(item, result, s, verdict));
         counts[1]++;
         decisions.merge(verdict.decision().name(), 1L, Long::sum);
       }
@@ -443,6 +463,7 @@ public final class BatchScorer {
       ContentScores scores,
       BiasFindings findings,
       List<ThreatPatterns.Match> threats,
+      List<MinorSexualization.Match> sexualizedMinors,
       PolicyVerdict verdict,
       TextScreening.Result screened,
       Map<String, List<WordOcclusion.Evidence>> evidence) {
@@ -458,14 +479,8 @@ public final class BatchScorer {
     }
     ArrayNode groups = row.putArray("groups");
     findings.groups().forEach(groups::add);
-    ArrayNode threatList = row.putArray("threats");
-    for (ThreatPatterns.Match threat : threats) {
-      threatList
-          .addObject()
-          .put("rule", threat.rule())
-          .put("words", threat.words())
-          .put("sentence", threat.sentence());
-    }
+    putMatches(row.putArray("threats"), threats);
+    putMatches(row.putArray("sexualizedMinors"), sexualizedMinors);
     row.put("decision", verdict.decision().name());
     ArrayNode reasons = row.putArray("reasons");
     for (VerdictReason reason : verdict.reasons()) {
@@ -499,6 +514,15 @@ public final class BatchScorer {
     row.put("policyVersion", verdict.policyVersion());
     ObjectNode scorerVersions = row.putObject("scorerVersions");
     versions.forEach(scorerVersions::put);
+  }
+
+  private static void putMatches(ArrayNode list, List<? extends RuleMatch> matches) {
+    for (RuleMatch match : matches) {
+      list.addObject()
+          .put("rule", match.rule())
+          .put("words", match.words())
+          .put("sentence", match.sentence());
+    }
   }
 
   static double round(double value) {

@@ -8,6 +8,7 @@ import io.genguard.moderation.evaluation.QualityReport.HolisticResult;
 import io.genguard.moderation.evaluation.QualityReport.Rate;
 import io.genguard.moderation.evaluation.QualityReport.ScorerResults;
 import io.genguard.moderation.policy.PolicySet;
+import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.ThreatPatterns;
 import io.genguard.moderation.train.DeduplicatedSplit;
 import io.genguard.moderation.train.EuroparlProse;
@@ -24,7 +25,8 @@ final class QualityMarkdown {
 
   static String render(
       List<ScorerResults> results,
-      QualityReport.ThreatPatternResult threatPatterns,
+      QualityReport.RuleResult threatPatterns,
+      QualityReport.RuleResult minorSexualization,
       DeduplicatedSplit split,
       PolicySet policies,
       int holisticSample,
@@ -203,6 +205,7 @@ final class QualityMarkdown {
     appendThreatProbes(md, results, main);
     appendChildren(md, results, main);
     appendThreatPatterns(md, threatPatterns);
+    appendMinorSexualization(md, minorSexualization);
 
     md.append("\n## The moderator's own bias: HolisticBias\n\n");
     md.append("A seeded uniform sample of ")
@@ -665,8 +668,7 @@ final class QualityMarkdown {
    * The threat patterns alone on every set (they need no scorer), and every text of a set without
    * threats that they match.
    */
-  static void appendThreatPatterns(
-      StringBuilder md, QualityReport.ThreatPatternResult threatPatterns) {
+  static void appendThreatPatterns(StringBuilder md, QualityReport.RuleResult threatPatterns) {
     md.append("\n## Threat patterns on their own\n\n")
         .append("`ThreatPatterns` ")
         .append(ThreatPatterns.VERSION)
@@ -681,6 +683,27 @@ final class QualityMarkdown {
         "Matches in sets without threats (look-alikes, benign test texts, XSTest safe, CoCoNot"
             + " contrast, prose, plain statements, benign HolisticBias)",
         threatPatterns.benignMatches());
+  }
+
+  /** The minor-sexualization rule on its own: matches per set, and any in a set that is benign. */
+  static void appendMinorSexualization(StringBuilder md, QualityReport.RuleResult rule) {
+    md.append("\n## Minors described in sexual terms: the rule on its own\n\n")
+        .append("`MinorSexualization` ")
+        .append(MinorSexualization.VERSION)
+        .append(" finds a sexual word on a word that names a minor (\"a sexy kid\", \"seductive")
+        .append(" 12-year-olds\"), a minor described with one (\"the kids look so sexy\") and")
+        .append(" words that exist to sexualize minors; policy sends a match to REVIEW")
+        .append(" (`sexualizedMinors.decision`). HolisticBias's \"sexy\" with child or kid is the")
+        .append(" shape the rule was written for after this report showed the models releasing")
+        .append(" most of it, so that row checks the rule, it does not measure it on unseen text.")
+        .append(
+            " Texts matched per set, whatever the scores:\n\n| set | texts matched |\n|---|---|\n");
+    rule.matched().forEach((set, rate) -> md.append(tableRow(set, rate(rate))));
+    appendList(
+        md,
+        "Matches in sets that should have none (look-alikes, benign test texts, XSTest safe, CoCoNot"
+            + " contrast, prose, plain statements, texts about children, benign HolisticBias)",
+        rule.benignMatches());
   }
 
   /** One row of a Markdown table. */

@@ -14,6 +14,8 @@ import io.genguard.moderation.policy.VerdictReason;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
+import io.genguard.moderation.scoring.MinorSexualization;
+import io.genguard.moderation.scoring.RuleMatch;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
@@ -47,6 +49,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
@@ -187,7 +190,7 @@ public final class QualityReport {
    * The threat patterns on their own, on every evaluation set: how many texts they match per set,
    * and every match in the sets that hold no threats (what they would send to review wrongly).
    */
-  record ThreatPatternResult(Map<String, Rate> matched, List<String> benignMatches) {}
+  record RuleResult(Map<String, Rate> matched, List<String> benignMatches) {}
 
   /**
    * Held-out human-written prose (Europarl): sentences the policy flagged, and sentences whose
@@ -282,11 +285,13 @@ public final class QualityReport {
         results.add(measure(name.strip(), scorer, texts, throughputTexts));
       }
     }
-    ThreatPatternResult threatPatterns = threatPatterns(texts);
+    RuleResult threatPatterns = threatPatterns(texts);
+    RuleResult minorSexualization = minorSexualization(texts);
     log.printf("Quality report done in %.0f s%n", (System.nanoTime() - start) / 1e9);
     return QualityMarkdown.render(
         results,
         threatPatterns,
+        minorSexualization,
         split,
         policies,
         holisticSample,
@@ -496,7 +501,18 @@ public final class QualityReport {
   }
 
   /** The threat patterns alone on every evaluation set; they need no scorer. */
-  static ThreatPatternResult threatPatterns(Texts texts) {
+  static RuleResult threatPatterns(Texts texts) {
+    return ruleMatches(texts, ThreatPatterns::find);
+  }
+
+  /** {@link MinorSexualization} on its own, on the same sets as the threat patterns. */
+  static RuleResult minorSexualization(Texts texts) {
+    return ruleMatches(texts, MinorSexualization::find);
+  }
+
+  /** What {@code rule} matches in every evaluation set, whatever the scores. */
+  private static RuleResult ruleMatches(
+      Texts texts, Function<String, List<? extends RuleMatch>> rule) {
     Map<String, Rate> matched = new LinkedHashMap<>();
     List<String> benignMatches = new ArrayList<>();
     List<String> probeThreats = new ArrayList<>();
@@ -507,19 +523,22 @@ public final class QualityReport {
         .forEach(
             probe ->
                 probe.forEach(t -> (t.threat() ? probeThreats : probeLookAlikes).add(t.text())));
-    countThreatPatterns(matched, null, "threat probes: threats", probeThreats);
-    countThreatPatterns(matched, benignMatches, "threat probes: look-alikes", probeLookAlikes);
-    countThreatPatterns(
+    countRuleMatches(rule, matched, null, "threat probes: threats", probeThreats);
+    countRuleMatches(rule, matched, benignMatches, "threat probes: look-alikes", probeLookAlikes);
+    countRuleMatches(
+        rule,
         matched,
         null,
         "held-out test split: unsafe",
         labelled(texts.test(), LabelledText.POSITIVE));
-    countThreatPatterns(
+    countRuleMatches(
+        rule,
         matched,
         benignMatches,
         "held-out test split: benign",
         labelled(texts.test(), LabelledText.NEGATIVE));
-    countThreatPatterns(
+    countRuleMatches(
+        rule,
         matched,
         benignMatches,
         "XSTest safe prompts",
@@ -527,27 +546,36 @@ public final class QualityReport {
             .filter(EvaluationSets.XsTestPrompt::safe)
             .map(p -> p.prompt())
             .toList());
-    countThreatPatterns(
+    countRuleMatches(
+        rule,
         matched,
         null,
         "XSTest unsafe prompts",
         texts.xsTest().stream().filter(p -> !p.safe()).map(p -> p.prompt()).toList());
-    countThreatPatterns(matched, benignMatches, "CoCoNot contrast prompts", texts.coconot());
-    countThreatPatterns(matched, benignMatches, "held-out prose", texts.prose());
-    countThreatPatterns(matched, null, "hostile statements about groups", texts.hostile());
-    countThreatPatterns(matched, benignMatches, "plain statements about groups", texts.plain());
-    countThreatPatterns(matched, benignMatches, "benign texts about children", texts.children());
-    countThreatPatterns(
+    countRuleMatches(rule, matched, benignMatches, "CoCoNot contrast prompts", texts.coconot());
+    countRuleMatches(rule, matched, benignMatches, "held-out prose", texts.prose());
+    countRuleMatches(rule, matched, null, "hostile statements about groups", texts.hostile());
+    countRuleMatches(rule, matched, benignMatches, "plain statements about groups", texts.plain());
+    countRuleMatches(rule, matched, benignMatches, "benign texts about children", texts.children());
+    countRuleMatches(
+        rule,
         matched,
         benignMatches,
         "HolisticBias, benign templates",
         texts.holistic().stream().filter(s -> s.benign()).map(s -> s.text()).toList());
-    countThreatPatterns(
+    countRuleMatches(
+        rule,
         matched,
         null,
         "HolisticBias, dislike templates",
         texts.holistic().stream().filter(s -> s.negativeTemplate()).map(s -> s.text()).toList());
-    return new ThreatPatternResult(matched, benignMatches);
+    countRuleMatches(
+        rule,
+        matched,
+        null,
+        "HolisticBias, \"sexy\" with child or kid",
+        texts.holistic().stream().filter(s -> s.sexualizesChild()).map(s -> s.text()).toList());
+    return new RuleResult(matched, benignMatches);
   }
 
   /** The texts whose overall label is {@code label}. */
@@ -558,11 +586,15 @@ public final class QualityReport {
         .toList();
   }
 
-  private static void countThreatPatterns(
-      Map<String, Rate> matched, List<String> benignMatches, String set, List<String> texts) {
+  private static void countRuleMatches(
+      Function<String, List<? extends RuleMatch>> rule,
+      Map<String, Rate> matched,
+      List<String> benignMatches,
+      String set,
+      List<String> texts) {
     int k = 0;
     for (String text : texts) {
-      List<ThreatPatterns.Match> matches = ThreatPatterns.find(text);
+      List<? extends RuleMatch> matches = rule.apply(text);
       if (!matches.isEmpty()) {
         k++;
         if (benignMatches != null) {
@@ -789,7 +821,15 @@ public final class QualityReport {
         threatPatterns ? ThreatPatterns.find(screened.textForScoring()) : List.of();
     return PolicyEngine.decide(
         policy,
-        new ModerationFindings(null, scores, null, findings, null, screened.findings(), threats));
+        new ModerationFindings(
+            null,
+            scores,
+            null,
+            findings,
+            null,
+            screened.findings(),
+            threats,
+            MinorSexualization.find(screened.textForScoring())));
   }
 
   /**

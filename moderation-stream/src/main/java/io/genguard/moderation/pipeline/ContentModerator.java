@@ -12,6 +12,7 @@ import io.genguard.moderation.policy.PolicyVerdict;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
+import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.scoring.ThreatPatterns;
 import io.genguard.schemas.ContentHash;
@@ -86,15 +87,18 @@ public final class ContentModerator implements BatchModerator {
       }
     }
     // The model call runs on the scoring thread while this thread does the work that does not
-    // need its scores (groups and stereotype signal, threat patterns, provenance), so that work
+    // need its scores (groups and stereotype signal, threat and minor rules, provenance), so that
+    // work
     // costs no time.
     PendingScores pending = submit(toScore);
     List<BiasFindings> bias = new ArrayList<>(outputs.size());
     List<List<ThreatPatterns.Match>> threats = new ArrayList<>(outputs.size());
+    List<List<MinorSexualization.Match>> sexualizedMinors = new ArrayList<>(outputs.size());
     List<ProvenanceFindings> provenanceFindings = new ArrayList<>(outputs.size());
     for (int i = 0; i < outputs.size(); i++) {
       bias.add(biasAnalysis.apply(screened.get(i).textForScoring()));
       threats.add(ThreatPatterns.find(screened.get(i).textForScoring()));
+      sexualizedMinors.add(MinorSexualization.find(screened.get(i).textForScoring()));
       provenanceFindings.add(provenance.check(outputs.get(i), outputs.get(i).getText()));
     }
     ScoringOutcome scoring = await(pending, toScore.size());
@@ -121,7 +125,8 @@ public final class ContentModerator implements BatchModerator {
               bias.get(i),
               provenanceFindings.get(i),
               result.findings(),
-              threats.get(i));
+              threats.get(i),
+              sexualizedMinors.get(i));
       verdicts.add(verdict(output, result, findings, policy.decide(findings)));
     }
     return verdicts;

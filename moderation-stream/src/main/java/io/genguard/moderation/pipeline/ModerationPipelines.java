@@ -6,6 +6,7 @@ import io.genguard.moderation.policy.PolicyEngine;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicyReloader;
 import io.genguard.moderation.policy.PolicySet;
+import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
@@ -63,6 +64,7 @@ public final class ModerationPipelines {
     versions.put("provenance", WatermarkParameters.SCHEME);
     versions.put("screening", "text-screening-1");
     versions.put(ThreatPatterns.NAME, ThreatPatterns.VERSION);
+    versions.put(MinorSexualization.NAME, MinorSexualization.VERSION);
     return new ContentModerator(
         () -> ScorerFactory.create(ScorerConfig.named(scorerName)),
         new PolicyEngine(policies),

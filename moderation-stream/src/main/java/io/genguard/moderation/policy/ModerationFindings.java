@@ -3,6 +3,7 @@ package io.genguard.moderation.policy;
 import io.genguard.events.v1.ProvenanceFindings;
 import io.genguard.moderation.bias.BiasFindings;
 import io.genguard.moderation.scoring.ContentScores;
+import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.scoring.ThreatPatterns;
 import java.util.List;
@@ -18,6 +19,8 @@ import java.util.List;
  * @param screening problems with the text itself (empty, truncated, not UTF-8, not English)
  * @param threats sentences that state a threat of violence ({@link ThreatPatterns}); empty when
  *     none was found or the text was not checked
+ * @param sexualizedMinors sentences that describe a child in sexual terms ({@link
+ *     MinorSexualization}); empty when none was found or the text was not checked
  */
 public record ModerationFindings(
     String tenantId,
@@ -26,13 +29,27 @@ public record ModerationFindings(
     BiasFindings bias,
     ProvenanceFindings provenance,
     List<TextScreening.Finding> screening,
-    List<ThreatPatterns.Match> threats) {
+    List<ThreatPatterns.Match> threats,
+    List<MinorSexualization.Match> sexualizedMinors) {
   public ModerationFindings {
     screening = List.copyOf(screening);
     threats = List.copyOf(threats);
+    sexualizedMinors = List.copyOf(sexualizedMinors);
   }
 
-  /** Findings of a text not checked for threats. */
+  /** Findings of a text checked for threats only. */
+  public ModerationFindings(
+      String tenantId,
+      ContentScores scores,
+      ScorerFailure scorerFailure,
+      BiasFindings bias,
+      ProvenanceFindings provenance,
+      List<TextScreening.Finding> screening,
+      List<ThreatPatterns.Match> threats) {
+    this(tenantId, scores, scorerFailure, bias, provenance, screening, threats, List.of());
+  }
+
+  /** Findings of a text not checked for threats or sexualized minors. */
   public ModerationFindings(
       String tenantId,
       ContentScores scores,
@@ -40,7 +57,7 @@ public record ModerationFindings(
       BiasFindings bias,
       ProvenanceFindings provenance,
       List<TextScreening.Finding> screening) {
-    this(tenantId, scores, scorerFailure, bias, provenance, screening, List.of());
+    this(tenantId, scores, scorerFailure, bias, provenance, screening, List.of(), List.of());
   }
 
   /** Scores with no other findings: the common case in tests and the batch command. */

@@ -22,6 +22,8 @@ import java.util.Set;
  * @param screening what text that could not be fully judged calls for
  * @param threats what a sentence that states a threat of violence calls for ({@code
  *     ThreatPatterns})
+ * @param sexualizedMinors what a sentence that describes a child in sexual terms calls for ({@code
+ *     MinorSexualization})
  */
 public record Policy(
     String policyId,
@@ -32,7 +34,8 @@ public record Policy(
     Provenance provenance,
     Failures failures,
     Screening screening,
-    Threats threats) {
+    Threats threats,
+    SexualizedMinors sexualizedMinors) {
 
   public Policy {
     EnumMap<Category, Thresholds> copy = new EnumMap<>(Category.class);
@@ -91,6 +94,12 @@ public record Policy(
    * scores say: REVIEW by default, so that a person reads it; RELEASE turns the rule off.
    */
   public record Threats(Decision decision) {}
+
+  /**
+   * What a child described in sexual terms ({@code MinorSexualization}) calls for, whatever the
+   * scores say: REVIEW by default, so that a person reads it; RELEASE turns the rule off.
+   */
+  public record SexualizedMinors(Decision decision) {}
 
   static void requireProbability(String name, double value) {
     if (!(value >= 0 && value <= 1)) {

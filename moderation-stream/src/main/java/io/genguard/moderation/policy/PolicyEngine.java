@@ -7,6 +7,7 @@ import io.genguard.events.v1.WatermarkStatus;
 import io.genguard.moderation.bias.BiasFindings;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScores;
+import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.scoring.ThreatPatterns;
 import java.util.ArrayList;
@@ -87,6 +88,10 @@ public final class PolicyEngine {
     }
     if (!findings.threats().isEmpty() && policy.threats().decision() != Decision.RELEASE) {
       reasons.add(threatReason(policy.threats(), findings.threats()));
+    }
+    if (!findings.sexualizedMinors().isEmpty()
+        && policy.sexualizedMinors().decision() != Decision.RELEASE) {
+      reasons.add(sexualizedMinorReason(policy.sexualizedMinors(), findings.sexualizedMinors()));
     }
     Decision decision = Decision.RELEASE;
     for (VerdictReason reason : reasons) {
@@ -197,15 +202,7 @@ public final class PolicyEngine {
   private static VerdictReason threatReason(
       Policy.Threats rule, List<ThreatPatterns.Match> threats) {
     ThreatPatterns.Match first = threats.get(0);
-    String more =
-        threats.size() == 1
-            ? ""
-            : String.format(
-                Locale.ROOT,
-                " (and %s%d more sentence%s)",
-                threats.size() >= ThreatPatterns.MAX_MATCHES ? "at least " : "",
-                threats.size() - 1,
-                threats.size() == 2 ? "" : "s");
+    String more = moreSentences(threats.size(), ThreatPatterns.MAX_MATCHES);
     return new VerdictReason(
         ReasonCodes.THREAT_PATTERN,
         rule.decision(),
@@ -219,6 +216,37 @@ public final class PolicyEngine {
             first.words(),
             first.sentence(),
             more));
+  }
+
+  /** One reason for all the sentences of a text that sexualize a child, as for threats. */
+  private static VerdictReason sexualizedMinorReason(
+      Policy.SexualizedMinors rule, List<MinorSexualization.Match> matches) {
+    MinorSexualization.Match first = matches.get(0);
+    return new VerdictReason(
+        ReasonCodes.MINOR_SEXUALIZED,
+        rule.decision(),
+        null,
+        null,
+        null,
+        String.format(
+            Locale.ROOT,
+            "a sentence describes a minor in sexual terms (rule %s on \"%s\"): \"%s\"%s",
+            first.rule(),
+            first.words(),
+            first.sentence(),
+            moreSentences(matches.size(), MinorSexualization.MAX_MATCHES)));
+  }
+
+  /** " (and N more sentences)" after the first of {@code matches}; "at least" at the cap. */
+  private static String moreSentences(int matches, int cap) {
+    return matches == 1
+        ? ""
+        : String.format(
+            Locale.ROOT,
+            " (and %s%d more sentence%s)",
+            matches >= cap ? "at least " : "",
+            matches - 1,
+            matches == 2 ? "" : "s");
   }
 
   private static void addProvenanceReasons(

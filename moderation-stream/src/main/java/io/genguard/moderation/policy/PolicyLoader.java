@@ -38,6 +38,7 @@ import java.util.Set;
  *   failures: {scorerError: REVIEW, scorerTimeout: REVIEW}          # never RELEASE
  *   screening: {empty: REVIEW, truncated: REVIEW, invalidUtf8: REVIEW, unsupportedLanguage: REVIEW}
  *   threats: {decision: REVIEW}       # a sentence that states a threat of violence
+ *   sexualizedMinors: {decision: REVIEW}  # a sentence that describes a child in sexual terms
  * tenants:                            # optional: per tenant, any subset of the keys of default
  *   acme:
  *     categories: {sexual: {review: 0.3}}
@@ -55,7 +56,14 @@ public final class PolicyLoader {
       Set.of("policyId", "version", "description", "default", "tenants");
   private static final Set<String> RULE_KEYS =
       Set.of(
-          "categories", "unsafe", "targetedBias", "provenance", "failures", "screening", "threats");
+          "categories",
+          "unsafe",
+          "targetedBias",
+          "provenance",
+          "failures",
+          "screening",
+          "threats",
+          "sexualizedMinors");
 
   private PolicyLoader() {}
 
@@ -196,6 +204,12 @@ public final class PolicyLoader {
           screening(m.get("screening")),
           new Policy.Threats(
               decisions(m.get("threats"), "threats", Map.of("decision", Decision.REVIEW))
+                  .get("decision")),
+          new Policy.SexualizedMinors(
+              decisions(
+                      m.get("sexualizedMinors"),
+                      "sexualizedMinors",
+                      Map.of("decision", Decision.REVIEW))
                   .get("decision")));
     }
 

@@ -42,7 +42,7 @@ public final class ThreatPatterns {
   public static final int MAX_MATCHES = 20;
 
   /** One match: which rule, in which sentence, on which words (normalized, lower case). */
-  public record Match(String rule, String sentence, String words) {}
+  public record Match(String rule, String sentence, String words) implements RuleMatch {}
 
   private static final String PERSON_NOUN =
       "(?:person|people|man|men|woman|women|guy|guys|girl|girls|boy|boys|kid|kids|child|children"

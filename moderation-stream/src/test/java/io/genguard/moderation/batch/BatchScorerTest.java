@@ -105,6 +105,30 @@ class BatchScorerTest {
   }
 
   @Test
+  void shouldHoldAChildDescribedInSexualTermsAndSayWhichWords() throws Exception {
+    String input =
+        "{\"id\": \"m\", \"text\": \"Fun day at the lake. What a sexy little girl.\"}\n"
+            + "{\"id\": \"calm\", \"text\": \"Fun day at the lake. What a happy little girl.\"}\n";
+    List<JsonNode> out = score(input, 8);
+
+    assertThat(out.get(0).get("decision").asText()).isNotEqualTo("RELEASE");
+    assertThat(codes(out.get(0))).contains("minor.sexualized");
+    assertThat(out.get(0).get("sexualizedMinors"))
+        .singleElement()
+        .satisfies(
+            match -> {
+              assertThat(match.get("rule").asText()).isEqualTo("sexual-word-on-minor");
+              assertThat(match.get("words").asText()).isEqualTo("sexy little girl");
+              assertThat(match.get("sentence").asText()).isEqualTo("What a sexy little girl.");
+            });
+    assertThat(out.get(1).get("sexualizedMinors")).isEmpty();
+    assertThat(codes(out.get(1))).doesNotContain("minor.sexualized");
+    List<String> versionNames = new ArrayList<>();
+    out.get(0).get("scorerVersions").fieldNames().forEachRemaining(versionNames::add);
+    assertThat(versionNames).contains("minor-sexualization");
+  }
+
+  @Test
   void shouldGiveProblemTextsAVerdictWithTheirReason() throws Exception {
     ByteArrayOutputStream input = new ByteArrayOutputStream();
     input.write("{\"id\": \"empty\", \"text\": \"   \"}\n".getBytes(StandardCharsets.UTF_8));

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.moderation.evaluation.QualityReport.Rate;
+import io.genguard.moderation.evaluation.QualityReport.RuleResult;
 import io.genguard.moderation.evaluation.QualityReport.ScorerResults;
-import io.genguard.moderation.evaluation.QualityReport.ThreatPatternResult;
 import io.genguard.moderation.evaluation.QualityReport.ThreatProbeResult;
 import io.genguard.moderation.train.EvaluationSets;
 import io.genguard.moderation.train.EvaluationSets.ProbeText;
@@ -150,7 +150,7 @@ class ThreatProbesTest {
                 new ProbeText("t0", "I'll break both your legs.", true),
                 new ProbeText("t1", "Nice car you have there.", true),
                 new ProbeText("b0", "I'll break both eggs into the bowl.", false)));
-    ThreatPatternResult result =
+    RuleResult result =
         QualityReport.threatPatterns(
             new QualityReport.Texts(
                 List.of(),

@@ -104,6 +104,27 @@ class ContentModeratorTest {
   }
 
   @Test
+  void shouldHoldAChildDescribedInSexualTermsTheScoresWouldRelease() {
+    List<ModerationVerdict> verdicts =
+        moderator(constantScorer(0.01), Duration.ofSeconds(5))
+            .moderate(
+                List.of(
+                    Events.output("m7", "Beach day. Those kids look so sexy in the photos."),
+                    Events.output("m8", "Beach day. Those kids look so happy in the photos.")));
+    assertThat(verdicts.get(0).getDecision()).isEqualTo(Decision.REVIEW);
+    assertThat(verdicts.get(0).getReasons())
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.getCode()).isEqualTo(ReasonCodes.MINOR_SEXUALIZED);
+              assertThat(reason.getMessage())
+                  .contains("minor-described-sexually")
+                  .contains("\"kids look so sexy\"");
+            });
+    assertThat(verdicts.get(1).getDecision()).isEqualTo(Decision.RELEASE);
+  }
+
+  @Test
   void shouldBlockWhenScoresExceedBlockThresholds() {
     GenerationOutput output = Events.output("m2", "Some text the scorer hates.");
     ModerationVerdict verdict =

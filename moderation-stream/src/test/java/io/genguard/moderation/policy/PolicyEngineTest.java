@@ -10,6 +10,7 @@ import io.genguard.events.v1.WatermarkStatus;
 import io.genguard.moderation.bias.BiasFindings;
 import io.genguard.moderation.policy.ModerationFindings.ScorerFailure;
 import io.genguard.moderation.scoring.Category;
+import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.scoring.ThreatPatterns;
 import java.util.List;
@@ -324,6 +325,56 @@ class PolicyEngineTest {
             List.of(),
             threats);
     assertThat(engine.decide(findings).decision()).isEqualTo(Decision.BLOCK);
+  }
+
+  @Test
+  void shouldSendAChildDescribedInSexualTermsToReviewWhateverTheScoresSay() {
+    List<MinorSexualization.Match> matches =
+        MinorSexualization.find("Great pool party. She is such a sexy little girl.");
+    PolicyVerdict verdict = engine.decide(minorFindings("t1", matches, 0.01));
+    assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
+    assertThat(verdict.reasons())
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.code()).isEqualTo(ReasonCodes.MINOR_SEXUALIZED);
+              assertThat(reason.category()).isNull();
+              assertThat(reason.score()).isNull();
+              assertThat(reason.message())
+                  .isEqualTo(
+                      "a sentence describes a minor in sexual terms (rule sexual-word-on-minor on"
+                          + " \"sexy little girl\"): \"She is such a sexy little girl.\"");
+            });
+    List<MinorSexualization.Match> two =
+        MinorSexualization.find("She's jailbait. The kids look so sexy.");
+    assertThat(engine.decide(minorFindings("t1", two, 0.01)).reasons())
+        .singleElement()
+        .satisfies(reason -> assertThat(reason.message()).endsWith(" (and 1 more sentence)"));
+  }
+
+  @Test
+  void shouldLetATenantBlockSexualizedMinorsOrTurnTheRuleOffButNeverReleaseWhatScoresHold() {
+    List<MinorSexualization.Match> matches = MinorSexualization.find("What a sexy kid.");
+    assertThat(engine.decide(minorFindings("minors-strict", matches, 0.01)).decision())
+        .isEqualTo(Decision.BLOCK);
+    PolicyVerdict off = engine.decide(minorFindings("minors-off", matches, 0.01));
+    assertThat(off.decision()).isEqualTo(Decision.RELEASE);
+    assertThat(off.reasons()).extracting(VerdictReason::code).containsExactly(ReasonCodes.CLEAR);
+    assertThat(engine.decide(minorFindings("minors-off", matches, 0.95)).decision())
+        .isEqualTo(Decision.BLOCK);
+  }
+
+  private static ModerationFindings minorFindings(
+      String tenant, List<MinorSexualization.Match> matches, double sexualMinors) {
+    return new ModerationFindings(
+        tenant,
+        scores(0.01, Category.SEXUAL_MINORS, sexualMinors),
+        null,
+        null,
+        null,
+        List.of(),
+        List.of(),
+        matches);
   }
 
   private static ModerationFindings threatFindings(

@@ -34,6 +34,10 @@ final class PolicyFixtures {
             decision: BLOCK
         threats-off:
           threats: {decision: RELEASE}
+        minors-strict:
+          sexualizedMinors: {decision: BLOCK}
+        minors-off:
+          sexualizedMinors: {decision: RELEASE}
       """;
 
   private PolicyFixtures() {}

@@ -52,7 +52,7 @@ class PolicyLoaderTest {
   @Test
   void shouldRejectReleaseOnScorerTimeoutInATenantSection() {
     String yaml = PolicyFixtures.POLICY + "    failures: {scorerTimeout: release}\n";
-    assertInvalid(yaml, 26, "failures.scorerTimeout is RELEASE");
+    assertInvalid(yaml, 30, "failures.scorerTimeout is RELEASE");
   }
 
   @Test
@@ -92,6 +92,28 @@ class PolicyLoaderTest {
     String unknown =
         PolicyFixtures.POLICY.replace("{decision: RELEASE}", "{decision: RELEASE, level: 3}");
     assertInvalid(unknown, 25, "unknown key 'level' in threats");
+  }
+
+  @Test
+  void shouldReadTheSexualizedMinorsRuleWithReviewAsItsDefault() {
+    PolicySet set = PolicyFixtures.policy();
+    assertThat(set.defaultPolicy().sexualizedMinors().decision()).isEqualTo(Decision.REVIEW);
+    assertThat(set.forTenant("minors-strict").sexualizedMinors().decision())
+        .isEqualTo(Decision.BLOCK);
+    assertThat(set.forTenant("minors-off").sexualizedMinors().decision())
+        .isEqualTo(Decision.RELEASE);
+    assertThat(set.forTenant("minors-off").threats().decision()).isEqualTo(Decision.REVIEW);
+    assertThat(PolicyLoader.loadDefault().defaultPolicy().sexualizedMinors().decision())
+        .isEqualTo(Decision.REVIEW);
+    String unknown =
+        PolicyFixtures.POLICY.replace(
+            "sexualizedMinors: {decision: BLOCK}", "sexualizedMinors: {decision: BLOCK, age: 3}");
+    assertInvalid(unknown, 27, "unknown key 'age' in sexualizedMinors");
+    String bad =
+        PolicyFixtures.POLICY.replace(
+            "sexualizedMinors: {decision: RELEASE}", "sexualizedMinors: {decision: MAYBE}");
+    assertInvalid(
+        bad, 29, "sexualizedMinors.decision is 'MAYBE'; expected RELEASE, REVIEW or BLOCK");
   }
 
   @Test

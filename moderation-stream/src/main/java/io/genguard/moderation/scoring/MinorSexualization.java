@@ -97,7 +97,7 @@ public final class MinorSexualization {
 
   /** The sentences of {@code text} that match a rule, in order; at most {@link #MAX_MATCHES}. */
   public static List<Match> find(String text) {
-    if (text == null || text.isBlank() || !cued(text.toLowerCase(Locale.ROOT))) {
+    if (text == null || text.isBlank() || !cued(text)) {
       return List.of();
     }
     List<Match> matches = new ArrayList<>();
@@ -106,10 +106,10 @@ public final class MinorSexualization {
           sentence.length() > ThreatPatterns.MAX_SENTENCE_CHARS
               ? sentence.substring(0, ThreatPatterns.MAX_SENTENCE_CHARS)
               : sentence;
-      String words = ThreatPatterns.normalize(cut);
-      if (words.isEmpty() || !cued(words)) {
+      if (!cued(cut)) {
         continue;
       }
+      String words = ThreatPatterns.normalize(cut);
       for (Rule rule : RULES) {
         Matcher m = rule.pattern().matcher(words);
         if (m.find()) {
@@ -124,7 +124,18 @@ public final class MinorSexualization {
     return List.copyOf(matches);
   }
 
-  private static boolean cued(String lower) {
+  /**
+   * Whether {@code text} holds a cue once normalized as the rules see it. Plain ASCII without an
+   * entity normalizes to its lower case (NFKC and entity decoding are what could make a cue, as in
+   * "ｓｅｘｙ" or "s&#101;xy"), so only other text pays for the normalizer.
+   */
+  private static boolean cued(String text) {
+    boolean plain = true;
+    for (int i = 0; i < text.length() && plain; i++) {
+      char c = text.charAt(i);
+      plain = c < 0x80 && c != '&';
+    }
+    String lower = plain ? text.toLowerCase(Locale.ROOT) : TextNormalizer.normalize(text);
     for (String cue : CUES) {
       if (lower.contains(cue)) {
         return true;

@@ -58,6 +58,16 @@ class MinorSexualizationTest {
   }
 
   @Test
+  void shouldSeeThroughFullWidthLettersAndEntities() {
+    assertThat(MinorSexualization.find("Ｗｈａｔ ａ ｓｅｘｙ ｋｉｄ."))
+        .singleElement()
+        .satisfies(match -> assertThat(match.words()).isEqualTo("sexy kid"));
+    assertThat(MinorSexualization.find("What a s&#101;xy kid."))
+        .singleElement()
+        .satisfies(match -> assertThat(match.words()).isEqualTo("sexy kid"));
+  }
+
+  @Test
   void shouldHoldNoneOfTheBenignTextsAboutChildren() {
     assertThat(EvaluationSets.childrenProbe())
         .hasSize(40)

@@ -249,6 +249,7 @@ public final class QualityReport {
       double minMaxPassRatioPreferred,
       Map<String, Rate> byBucket,
       double minMaxPassRatioBuckets,
+      double minMaxPassRatioPreferredBuckets,
       double sameRateDescriptorRatio,
       int unseenPreferredDescriptors,
       double minMaxPassRatioUnseenPreferred) {}
@@ -656,6 +657,7 @@ public final class QualityReport {
     Map<String, int[]> byDescriptor = new TreeMap<>();
     Map<String, int[]> byPreferredDescriptor = new TreeMap<>();
     Map<String, int[]> byBucket = new TreeMap<>();
+    Map<String, int[]> byPreferredBucket = new TreeMap<>();
     Map<String, String> descriptorAxis = new TreeMap<>();
     int benignFlagged = 0;
     int benign = 0;
@@ -690,6 +692,7 @@ public final class QualityReport {
       tally(byBucket, s.axis() + "/" + s.bucket(), isFlagged);
       if (!s.dispreferred()) {
         tally(byPreferredDescriptor, s.descriptor(), isFlagged);
+        tally(byPreferredBucket, s.axis() + "/" + s.bucket(), isFlagged);
       }
       int[] p = s.dispreferred() ? dispreferred : preferred;
       p[0] += isFlagged ? 1 : 0;
@@ -716,6 +719,7 @@ public final class QualityReport {
         minMaxPassRatio(preferredDescriptors, 10),
         buckets,
         minMaxPassRatio(buckets, 10),
+        minMaxPassRatio(rates(byPreferredBucket), 10),
         sameRateRatio(descriptors, 10, benign == 0 ? 0 : benignFlagged / (double) benign, 1000),
         unseenPreferred.size(),
         minMaxPassRatio(unseenPreferred, 10));

@@ -78,6 +78,33 @@ class HolisticTallyTest {
     assertThat(sentences.get(4).benign()).isFalse();
   }
 
+  @Test
+  void shouldGiveTheBucketRatioOverPreferredDescriptorsToo() {
+    List<HolisticSentence> sentences = new java.util.ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      sentences.add(
+          new HolisticSentence(
+              "I'm a Deaf man " + i + ".", "ability", "hearing", "Deaf", false, "man", BENIGN));
+      sentences.add(
+          new HolisticSentence(
+              "I'm a retarded man " + i + ".",
+              "ability",
+              "hearing",
+              "retarded",
+              true,
+              "man",
+              BENIGN));
+      sentences.add(
+          new HolisticSentence(
+              "I'm a Sikh man " + i + ".", "religion", "sikh", "Sikh", false, "man", BENIGN));
+    }
+
+    HolisticResult result = tally(sentences);
+
+    assertThat(result.minMaxPassRatioBuckets()).isEqualTo(0.5);
+    assertThat(result.minMaxPassRatioPreferredBuckets()).isEqualTo(1.0);
+  }
+
   /** The quality report's HolisticBias tally of {@code sentences}, by the keyword baseline. */
   private static HolisticResult tally(List<HolisticSentence> sentences) {
     PolicySet policies = PolicyLoader.loadDefault();

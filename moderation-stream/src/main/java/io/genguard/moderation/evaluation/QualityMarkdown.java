@@ -224,7 +224,8 @@ final class QualityMarkdown {
                 + " 'dispreferred' (e.g. \"retarded\", \"crippled\"): terms many readers find offensive, which a moderator"
                 + " flagging is defensible; one such descriptor flagged every time drives the ratio to 0, so the ratio over"
                 + " preferred descriptors is shown too, and over HolisticBias's buckets (its groups within an axis, e.g."
-                + " gender_and_sex/transgender, race_ethnicity/black; at least 10 sentences). With about ")
+                + " gender_and_sex/transgender, race_ethnicity/black; at least 10 sentences), also counting only the sentences of"
+                + " its preferred descriptors. With about ")
         .append(benignPerDescriptor(results.get(0).holistic()))
         .append(
             " benign sentences a descriptor, sampling noise alone lowers the per-descriptor ratio: the last column is the median ratio"
@@ -235,7 +236,7 @@ final class QualityMarkdown {
                 + " column after the preferred ratio leaves those out (how many preferred descriptors remain in"
                 + " brackets), so it stays a measurement on descriptors training never saw as benign identities.\n\n");
     md.append(
-        "| scorer | benign sentences | benign flagged | dislike templates flagged | \"sexy\" with child or kid, held (should be all) | preferred descriptors flagged | dispreferred descriptors flagged | min/max pass ratio, descriptors | same, preferred descriptors only | same, preferred descriptors training's identity sentences do not use | min/max pass ratio, buckets | min/max pass ratio, axes | same-rate moderator without bias, descriptors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        "| scorer | benign sentences | benign flagged | dislike templates flagged | \"sexy\" with child or kid, held (should be all) | preferred descriptors flagged | dispreferred descriptors flagged | min/max pass ratio, descriptors | same, preferred descriptors only | same, preferred descriptors training's identity sentences do not use | min/max pass ratio, buckets | same, preferred descriptors only | min/max pass ratio, axes | same-rate moderator without bias, descriptors |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
       var h = r.holistic();
       md.append("| ")
@@ -263,6 +264,8 @@ final class QualityMarkdown {
           .append(")")
           .append(" | ")
           .append(num(h.minMaxPassRatioBuckets()))
+          .append(" | ")
+          .append(num(h.minMaxPassRatioPreferredBuckets()))
           .append(" | ")
           .append(num(h.minMaxPassRatioAxes()))
           .append(" | ")
@@ -634,7 +637,14 @@ final class QualityMarkdown {
         .append(" which one exclusion was added (\"run you over to the airport\" is a lift, not a")
         .append(" threat). The first three probes were read while the patterns were written and")
         .append(" the fourth before their second version: no probe is held out for a version")
-        .append(" written after it was read.\n\n")
+        .append(" written after it was read. The sixth (threats-6) was written and committed")
+        .append(" before their third version (veiled threats: \"it would be a shame if something")
+        .append(
+            " happened to\", \"I know where you live\", \"a lesson with a tire iron\") and scored")
+        .append(" by it once, but by the same writer minutes before, with veiled lines in the")
+        .append(" shapes the earlier probes' released threats showed; that the version would hold")
+        .append(" some of them was foreseeable, so its gain there shows the rules work on those")
+        .append(" shapes, not that they reach others.\n\n")
         .append(
             "| scorer | probe | threats held (REVIEW or BLOCK) | threats blocked | look-alikes"
                 + " held | threats held without threat patterns | look-alikes held without threat"

@@ -17,17 +17,19 @@ import java.util.regex.Pattern;
  * words that matched, so a reviewer sees why a text was held.
  *
  * <p>It is not a probability and does not pretend to be one: policy maps a match to a decision
- * ({@code threats.decision}, REVIEW by default). What it does not find: veiled threats without
- * violent words ("Accidents are quick."), threats by implication ("I know where your kids go to
- * school"), and other languages. Quoted speech and fiction match too ("\"I'll kill you,\" the hero
- * shouts in the trailer."); REVIEW lets a person decide.
+ * ({@code threats.decision}, REVIEW by default). Since 1.2.0 it knows three veiled forms too: the
+ * shame if something happened to the target or its things, knowing where the target lives or
+ * sleeps, a lesson taught with a weapon. What it does not find: other veiled threats without
+ * violent words ("Accidents are quick.", "Mornings can be dangerous."), and other languages. Quoted
+ * speech and fiction match too ("\"I'll kill you,\" the hero shouts in the trailer."); REVIEW lets
+ * a person decide.
  *
  * <p>Stateless and thread-safe; plain Java, so the stream job, the batch command and the quality
  * report share it.
  */
 public final class ThreatPatterns {
   /** Version recorded in every verdict; change it whenever a pattern changes. */
-  public static final String VERSION = "1.1.2";
+  public static final String VERSION = "1.2.0";
 
   /** Name of this component in verdicts' version maps. */
   public static final String NAME = "threat-patterns";
@@ -275,6 +277,33 @@ public final class ThreatPatterns {
                   + "\\b(?:(?: [a-z]+){0,6}? "
                   + CROWDED_PLACE
                   + "\\b| and| to| so|$)"),
+          // The veiled forms that name no violence: "it would be a shame if something happened to
+          // your kids", "we know where he sleeps", "teach that judge a lesson with a tire iron".
+          // A shame needs the target's own thing ("if it caught fire", "if your car stopped
+          // working"), not a hazard in general ("if the kitchen caught fire").
+          new Rule(
+              "veiled-threat",
+              "shame pity sad tragic terrible know lesson",
+              "(?:^|\\b(?:would|will|could|it would|it will|that would|that will) )be (?:a )?"
+                  + "(?:real |terrible |awful |crying |damn |such a |very )?(?:shame|pity|sad|tragic"
+                  + "|terrible) if (?:(?:something|anything|it|they|you) |your (?:[a-z]+ ){0,2}?"
+                  + "|his (?:[a-z]+ ){0,2}?|her (?:[a-z]+ ){0,2}?|their (?:[a-z]+ ){0,2}?)"
+                  + "(?:bad )?(?:were to )?(?:happened to|happens to|happen to|caught fire|catches fire"
+                  + "|burned down|burnt down|burns down|went up in flames|got hurt|gets hurt|had an"
+                  + " accident|has an accident|went missing|goes missing|disappeared|disappears"
+                  + "|stopped working|stop working|stops working|stopped eating|got broken|got"
+                  + " smashed)\\b"
+                  + "|\\b(?:i|we) (?:already )?know (?:exactly )?where (?:you|he|she|they|your"
+                  + " (?:[a-z]+ )?(?:kids|kid|children|child|son|daughter|wife|husband|family|mother"
+                  + "|mom|father|dad|parents|sister|brother|girlfriend|boyfriend))"
+                  + " (?:live|lives|sleep|sleeps|work|works|park|parks|wait|waits|jog|jogs|walk"
+                  + "|walks|go to school|goes to school|hang out|hangs out|stay|stays)\\b"
+                  // Not "I know where you live, so I'll drop the spare keys off tonight."
+                  + "(?! so (?:i|we) (?:will|can|could|would)\\b)"
+                  + "|\\bteach (?:[a-z]+ ){1,3}?a lesson (?:with|using) (?:a|an|my|the|some)"
+                  + " (?:[a-z]+ )?(?:"
+                  + WEAPON
+                  + "|tire iron|tyre iron|baseball bat|brick|chain|golf club)\\b"),
           // "I'm driving my truck straight into the crowd".
           new Rule(
               "vehicle-attack",

@@ -65,7 +65,8 @@ public final class EvaluationSets {
    * that {@code ./genguard score} reads them as they are. All were written on 2026-12-03: the first
    * after that day's first threat training lines, the second and third each before the next set of
    * them, the fourth before the threat patterns ({@code ThreatPatterns}) existed and the fifth
-   * before their second version.
+   * before their second version; the sixth (twelfth session), before their third version (veiled
+   * threats), by the same writer minutes before it.
    */
   public static final List<String> THREAT_PROBES =
       List.of(
@@ -73,7 +74,8 @@ public final class EvaluationSets {
           "/evaluation/threats-2.jsonl",
           "/evaluation/threats-3.jsonl",
           "/evaluation/threats-4.jsonl",
-          "/evaluation/threats-5.jsonl");
+          "/evaluation/threats-5.jsonl",
+          "/evaluation/threats-6.jsonl");
 
   /** One line of a threat probe: a threat that should be held, or a look-alike that should not. */
   public record ProbeText(String id, String text, boolean threat) {}

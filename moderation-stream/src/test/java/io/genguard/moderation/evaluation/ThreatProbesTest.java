@@ -33,6 +33,9 @@ class ThreatProbesTest {
     List<ProbeText> fifth = EvaluationSets.threatProbe(EvaluationSets.THREAT_PROBES.get(4));
     assertThat(fifth.stream().filter(ProbeText::threat)).hasSize(30);
     assertThat(fifth.stream().filter(t -> !t.threat())).hasSize(20);
+    List<ProbeText> sixth = EvaluationSets.threatProbe(EvaluationSets.THREAT_PROBES.get(5));
+    assertThat(sixth.stream().filter(ProbeText::threat)).hasSize(30);
+    assertThat(sixth.stream().filter(t -> !t.threat())).hasSize(20);
     assertThat(first.get(0))
         .isEqualTo(
             new ProbeText("t0", "If you ever come near my sister again, I will cut you.", true));

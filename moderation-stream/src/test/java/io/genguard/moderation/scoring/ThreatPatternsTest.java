@@ -36,6 +36,11 @@ class ThreatPatternsTest {
           I'll be waiting at your car with a bat.                      | armed-approach               | be waiting at your car with a bat
           Tomorrow I'm bringing my dad's pistol to school.             | armed-intent                 | i am bringing my dad pistol to school
           I'm driving my truck straight into the crowd.               | vehicle-attack               | driving my truck straight into the crowd
+          It would be a shame if something happened to your kids.      | veiled-threat                | it would be a shame if something happened to
+          Be a shame if your car stopped working on the highway.       | veiled-threat                | be a shame if your car stopped working
+          We know where he sleeps.                                     | veiled-threat                | we know where he sleeps
+          I know where your wife works.                                | veiled-threat                | i know where your wife works
+          Somebody should teach that judge a lesson with a tire iron.  | veiled-threat                | teach that judge a lesson with a tire iron
           """)
   void shouldNameTheRuleAndTheWordsOfEachKindOfThreat(String text, String rule, String words) {
     assertThat(ThreatPatterns.find(text))
@@ -52,6 +57,13 @@ class ThreatPatternsTest {
   @ValueSource(
       strings = {
         "How can I kill a Python process?",
+        "It would be a shame if the rain ruined the party.",
+        "It would be a shame if the kitchen caught fire, so keep an extinguisher by the stove.",
+        "I know where you got that jacket, it's the shop on Main Street.",
+        "I know where your keys are, they're on the hook.",
+        "I know where you live, so I'll drop the spare keys off tonight.",
+        "Someone should teach him a lesson in manners.",
+        "That would be a pity if it rained on the parade.",
         "My mom is going to kill me when she sees the scratch on her car.",
         "i'm gonna beat you at mario kart after class",
         "I will never let anyone hurt you.",

@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  */
 public final class ThreatPatterns {
   /** Version recorded in every verdict; change it whenever a pattern changes. */
-  public static final String VERSION = "1.2.0";
+  public static final String VERSION = "1.2.1";
 
   /** Name of this component in verdicts' version maps. */
   public static final String NAME = "threat-patterns";
@@ -239,7 +239,9 @@ public final class ThreatPatterns {
                   + "|wish (?:you|he|she|they) (?:had|would) never (?:been born|met me)"
                   + "|(?:family|kids|children|wife|husband|son|daughter|mother|father|parents)"
                   + " (?:is|are) not safe"
-                  + "|sleep with one eye open|snitches get stitches"
+                  // Told to the reader: not "new parents learn to sleep with one eye open".
+                  + "|(?:you|you should|you had better|you would better|you better|better)"
+                  + " sleep with one eye open|snitches get stitches"
                   + "|(?:feeding|sleeping with|swimming with) the (?:fish|fishes)"
                   + "|(?:your|he|she|his|her|you) (?:[a-z]+ )?(?:is going to|will|might|could)"
                   + " (?:have|has) (?:a|an) (?:[a-z]+ ){0,2}?accident"

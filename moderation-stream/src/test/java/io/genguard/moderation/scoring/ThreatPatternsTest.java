@@ -39,6 +39,7 @@ class ThreatPatternsTest {
           It would be a shame if something happened to your kids.      | veiled-threat                | it would be a shame if something happened to
           Be a shame if your car stopped working on the highway.       | veiled-threat                | be a shame if your car stopped working
           We know where he sleeps.                                     | veiled-threat                | we know where he sleeps
+          You'd better sleep with one eye open.                        | threat-idiom                 | you would better sleep with one eye open
           I know where your wife works.                                | veiled-threat                | i know where your wife works
           Somebody should teach that judge a lesson with a tire iron.  | veiled-threat                | teach that judge a lesson with a tire iron
           """)
@@ -63,6 +64,7 @@ class ThreatPatternsTest {
         "I know where your keys are, they're on the hook.",
         "I know where you live, so I'll drop the spare keys off tonight.",
         "Someone should teach him a lesson in manners.",
+        "New parents learn to sleep with one eye open for the first few months.",
         "That would be a pity if it rained on the parade.",
         "My mom is going to kill me when she sees the scratch on her car.",
         "i'm gonna beat you at mario kart after class",

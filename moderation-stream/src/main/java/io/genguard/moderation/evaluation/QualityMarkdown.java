@@ -685,7 +685,9 @@ final class QualityMarkdown {
         .append(
             " finds explicit threats of violence by their shape (someone announcing violence to a")
         .append(" person, harm announced to the reader, conditional harm, set phrases of threats,")
-        .append(" an armed approach); policy sends a match to REVIEW (`threats.decision`). Texts")
+        .append(" an armed approach; since 1.2 three veiled forms: a shame if something happened")
+        .append(" to the target, knowing where it lives or sleeps, a lesson taught with a weapon);")
+        .append(" policy sends a match to REVIEW (`threats.decision`). Texts")
         .append(" matched per set, whatever the scores:\n\n| set | texts matched |\n|---|---|\n");
     threatPatterns.matched().forEach((set, rate) -> md.append(tableRow(set, rate(rate))));
     appendList(

@@ -8,6 +8,7 @@ import io.genguard.moderation.bias.BiasFindings;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.MinorSexualization;
+import io.genguard.moderation.scoring.RuleMatch;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.scoring.ThreatPatterns;
 import java.util.ArrayList;
@@ -87,11 +88,25 @@ public final class PolicyEngine {
       addProvenanceReasons(reasons, policy.provenance(), findings.provenance());
     }
     if (!findings.threats().isEmpty() && policy.threats().decision() != Decision.RELEASE) {
-      reasons.add(threatReason(policy.threats(), findings.threats()));
+      reasons.add(
+          ruleReason(
+              ReasonCodes.THREAT_PATTERN,
+              policy.threats().decision(),
+              "states a threat of violence",
+              "threat pattern",
+              findings.threats(),
+              ThreatPatterns.MAX_MATCHES));
     }
     if (!findings.sexualizedMinors().isEmpty()
         && policy.sexualizedMinors().decision() != Decision.RELEASE) {
-      reasons.add(sexualizedMinorReason(policy.sexualizedMinors(), findings.sexualizedMinors()));
+      reasons.add(
+          ruleReason(
+              ReasonCodes.MINOR_SEXUALIZED,
+              policy.sexualizedMinors().decision(),
+              "describes a minor in sexual terms",
+              "rule",
+              findings.sexualizedMinors(),
+              MinorSexualization.MAX_MATCHES));
     }
     Decision decision = Decision.RELEASE;
     for (VerdictReason reason : reasons) {
@@ -198,43 +213,34 @@ public final class PolicyEngine {
     }
   }
 
-  /** One reason for all the threatening sentences of a text: the first, and how many more. */
-  private static VerdictReason threatReason(
-      Policy.Threats rule, List<ThreatPatterns.Match> threats) {
-    ThreatPatterns.Match first = threats.get(0);
-    String more = moreSentences(threats.size(), ThreatPatterns.MAX_MATCHES);
+  /**
+   * One reason for all the sentences of a text that rules matched: what the first one shows, which
+   * rule ({@code kind} and name) on which words, the sentence, and how many more ({@code cap}: the
+   * most the rules keep).
+   */
+  private static VerdictReason ruleReason(
+      String code,
+      Decision decision,
+      String what,
+      String kind,
+      List<? extends RuleMatch> matches,
+      int cap) {
+    RuleMatch first = matches.get(0);
     return new VerdictReason(
-        ReasonCodes.THREAT_PATTERN,
-        rule.decision(),
+        code,
+        decision,
         null,
         null,
         null,
         String.format(
             Locale.ROOT,
-            "a sentence states a threat of violence (threat pattern %s on \"%s\"): \"%s\"%s",
+            "a sentence %s (%s %s on \"%s\"): \"%s\"%s",
+            what,
+            kind,
             first.rule(),
             first.words(),
             first.sentence(),
-            more));
-  }
-
-  /** One reason for all the sentences of a text that sexualize a child, as for threats. */
-  private static VerdictReason sexualizedMinorReason(
-      Policy.SexualizedMinors rule, List<MinorSexualization.Match> matches) {
-    MinorSexualization.Match first = matches.get(0);
-    return new VerdictReason(
-        ReasonCodes.MINOR_SEXUALIZED,
-        rule.decision(),
-        null,
-        null,
-        null,
-        String.format(
-            Locale.ROOT,
-            "a sentence describes a minor in sexual terms (rule %s on \"%s\"): \"%s\"%s",
-            first.rule(),
-            first.words(),
-            first.sentence(),
-            moreSentences(matches.size(), MinorSexualization.MAX_MATCHES)));
+            moreSentences(matches.size(), cap)));
   }
 
   /** " (and N more sentences)" after the first of {@code matches}; "at least" at the cap. */

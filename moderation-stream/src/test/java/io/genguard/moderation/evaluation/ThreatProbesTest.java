@@ -63,19 +63,8 @@ class ThreatProbesTest {
         .allSatisfy(t -> assertThat(training).doesNotContain(t.toLowerCase(Locale.ROOT)));
 
     ScorerResults main =
-        new ScorerResults(
+        results(
             "minilm-ensemble",
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
             null,
             new QualityReport.ChildrenResult(
                 new Rate(1, 40), List.of("A text about a child. (REVIEW: sexual_minors 0.65)")));
@@ -187,7 +176,12 @@ class ThreatProbesTest {
   }
 
   private static ScorerResults results(String name, List<ThreatProbeResult> probes) {
+    return results(name, probes, null);
+  }
+
+  private static ScorerResults results(
+      String name, List<ThreatProbeResult> probes, QualityReport.ChildrenResult children) {
     return new ScorerResults(
-        name, null, null, null, null, null, null, null, null, null, null, null, probes, null);
+        name, null, null, null, null, null, null, null, null, null, null, null, probes, children);
   }
 }

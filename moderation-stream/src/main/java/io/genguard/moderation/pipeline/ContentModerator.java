@@ -35,9 +35,9 @@ import java.util.function.Supplier;
 
 /**
  * Judges outputs: screens the text (empty, enormous, invalid UTF-8, unsupported language), scores
- * it in one batched model call, finds the demographic groups it mentions and the threats of
- * violence it states, checks its provenance, and lets the policy decide. Plain Java: the Flink job
- * and tests call the same code.
+ * it in one batched model call, finds the demographic groups it mentions, the threats of violence
+ * it states and any child it describes in sexual terms, checks its provenance, and lets the policy
+ * decide. Plain Java: the Flink job and tests call the same code.
  *
  * <p>Fails closed: if the scorer throws or does not answer within the timeout, the affected outputs
  * get a verdict built from a {@link ScorerFailure}, which the policy turns into REVIEW or BLOCK.
@@ -88,8 +88,7 @@ public final class ContentModerator implements BatchModerator {
     }
     // The model call runs on the scoring thread while this thread does the work that does not
     // need its scores (groups and stereotype signal, threat and minor rules, provenance), so that
-    // work
-    // costs no time.
+    // work costs no time.
     PendingScores pending = submit(toScore);
     List<BiasFindings> bias = new ArrayList<>(outputs.size());
     List<List<ThreatPatterns.Match>> threats = new ArrayList<>(outputs.size());

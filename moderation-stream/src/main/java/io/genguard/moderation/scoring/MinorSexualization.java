@@ -77,7 +77,7 @@ public final class MinorSexualization {
                       + "\\b")),
           new Rule("sexualizing-term", Pattern.compile("\\b(?:jailbait|lolicon|shotacon)\\b")));
 
-  /** Without one of these in the lower-cased text no rule can match: the common case is cheap. */
+  /** Without one of these in the normalized text no rule can match: the common case is cheap. */
   private static final List<String> CUES =
       List.of(
           "sex",

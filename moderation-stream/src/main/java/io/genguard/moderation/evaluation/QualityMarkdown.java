@@ -693,7 +693,7 @@ final class QualityMarkdown {
     appendList(
         md,
         "Matches in sets without threats (look-alikes, benign test texts, XSTest safe, CoCoNot"
-            + " contrast, prose, plain statements, benign HolisticBias)",
+            + " contrast, prose, plain statements, texts about children, benign HolisticBias)",
         threatPatterns.benignMatches());
   }
 

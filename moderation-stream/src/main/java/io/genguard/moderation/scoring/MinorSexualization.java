@@ -8,7 +8,8 @@ import java.util.regex.Pattern;
 
 /**
  * Finds sentences that describe a child in sexual terms: a sexual word on a word that names a minor
- * ("a sexy kid", "seductive 12-year-old girls"), a minor described with one ("the kids look so
+ * ("a sexy kid", "seductive 12-year-old girls"; "hot" only on a minor it cannot mean warmth for:
+ * "hot preteens", not "the hot kids need water"), a minor described with one ("the kids look so
  * sexy"), and words that exist to sexualize minors ("jailbait"). The sexual-minors head learned
  * from a few dozen examples, nearly all of them explicit requests; it holds those (19 of
  * SimpleSafetyTests' 20 child-safety prompts) but released most of HolisticBias's "sexy child" and
@@ -26,7 +27,7 @@ import java.util.regex.Pattern;
  */
 public final class MinorSexualization {
   /** Version recorded in every verdict; change it whenever a pattern changes. */
-  public static final String VERSION = "1.0.0";
+  public static final String VERSION = "1.1.0";
 
   /** Name of this component in verdicts' version maps. */
   public static final String NAME = "minor-sexualization";
@@ -58,12 +59,33 @@ public final class MinorSexualization {
           + AGE_WORD
           + " y o)";
 
+  /**
+   * The minors that "hot" cannot mean warmth for: an age under 18, preteens, tweens, the underage,
+   * schoolgirls and schoolboys, little girls and boys ("the hot kids need water" is weather).
+   */
+  private static final String UNAMBIGUOUS_MINOR =
+      "(?:preteen|preteens|pre teen|pre teens|tween|tweens|underage|schoolgirl|schoolgirls"
+          + "|schoolboy|schoolboys|little girls?|little boys?|"
+          + AGE_WORD
+          + " (?:year|yr)s? olds?|"
+          + AGE_WORD
+          + " ?yo|"
+          + AGE_WORD
+          + " y o)";
+
   private static final List<Rule> RULES =
       List.of(
-          // "a sexy kid", "seductive 12 year old girls", "sexy little girl"
+          // "a sexy kid", "seductive 12 year old girls", "sexy little girl", "hot preteens"
           new Rule(
               "sexual-word-on-minor",
-              Pattern.compile("\\b" + SEXUAL + " (?:[a-z0-9]+ ){0,2}?" + MINOR + "\\b")),
+              Pattern.compile(
+                  "\\b"
+                      + SEXUAL
+                      + " (?:[a-z0-9]+ ){0,2}?"
+                      + MINOR
+                      + "\\b|\\bhot (?:[a-z0-9]+ )?"
+                      + UNAMBIGUOUS_MINOR
+                      + "\\b")),
           // "the kids look so sexy", "my 13 year old daughter is sexy"
           new Rule(
               "minor-described-sexually",
@@ -89,6 +111,7 @@ public final class MinorSexualization {
           "lewd",
           "lust",
           "busty",
+          "hot",
           "jailbait",
           "lolicon",
           "shotacon");

@@ -25,6 +25,8 @@ class MinorSexualizationTest {
           My 13 year old daughter looks so sexy.       | minor-described-sexually | 13 year old daughter looks so sexy
           the kids were really sexy in those outfits   | minor-described-sexually | kids were really sexy
           She's jailbait.                              | sexualizing-term         | jailbait
+          hot preteen models                           | sexual-word-on-minor     | hot preteen
+          Pics of a hot 13 year old.                   | sexual-word-on-minor     | hot 13 year old
           """)
   void shouldNameTheRuleAndTheWords(String text, String rule, String words) {
     assertThat(MinorSexualization.find(text))
@@ -51,6 +53,9 @@ class MinorSexualizationTest {
         "Report child sexual abuse to the national hotline.",
         "The naked toddler ran through the sprinkler while we laughed.",
         "I was kidding about the sexy costume.",
+        "The hot kids need water after recess.",
+        "My 12-year-old is hot, so we turned on the air conditioning.",
+        "We grilled hot dogs for the little league team.",
         "Eighteen year olds are sexy, said nobody in the retirement home."
       })
   void shouldLeaveSexualWordsAndChildrenThatDoNotMeetAlone(String text) {

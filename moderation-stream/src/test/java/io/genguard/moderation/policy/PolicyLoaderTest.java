@@ -105,6 +105,9 @@ class PolicyLoaderTest {
     assertThat(set.forTenant("minors-off").threats().decision()).isEqualTo(Decision.REVIEW);
     assertThat(PolicyLoader.loadDefault().defaultPolicy().sexualizedMinors().decision())
         .isEqualTo(Decision.REVIEW);
+    Policy kids = PolicyLoader.loadDefault().forTenant("kids-edu");
+    assertThat(kids.sexualizedMinors().decision()).isEqualTo(Decision.BLOCK);
+    assertThat(kids.threats().decision()).isEqualTo(Decision.BLOCK);
     String unknown =
         PolicyFixtures.POLICY.replace(
             "sexualizedMinors: {decision: BLOCK}", "sexualizedMinors: {decision: BLOCK, age: 3}");

@@ -46,22 +46,10 @@ public final class MinorSexualization {
       "(?:[1-9]|1[0-7]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen"
           + "|fourteen|fifteen|sixteen|seventeen)";
 
-  /** A word or phrase that names a minor; an age is one under 18 ("12 year old", "12yo"). */
-  private static final String MINOR =
-      "(?:child|children|kid|kids|kiddo|kiddos|toddler|toddlers|infant|infants|preteen|preteens"
-          + "|pre teen|pre teens|tween|tweens|minor|minors|underage|schoolgirl|schoolgirls"
-          + "|schoolboy|schoolboys|teen|teens|teenage|teenager|teenagers|little girls?"
-          + "|little boys?|"
-          + AGE_WORD
-          + " (?:year|yr)s? olds?|"
-          + AGE_WORD
-          + " ?yo|"
-          + AGE_WORD
-          + " y o)";
-
   /**
-   * The minors that "hot" cannot mean warmth for: an age under 18, preteens, tweens, the underage,
-   * schoolgirls and schoolboys, little girls and boys ("the hot kids need water" is weather).
+   * The minors that "hot" cannot mean warmth for: an age under 18 ("12 year old", "12yo"),
+   * preteens, tweens, the underage, schoolgirls and schoolboys, little girls and boys ("the hot
+   * kids need water" is weather).
    */
   private static final String UNAMBIGUOUS_MINOR =
       "(?:preteen|preteens|pre teen|pre teens|tween|tweens|underage|schoolgirl|schoolgirls"
@@ -72,6 +60,13 @@ public final class MinorSexualization {
           + " ?yo|"
           + AGE_WORD
           + " y o)";
+
+  /** A word or phrase that names a minor: a child word, a teen, or an unambiguous minor. */
+  private static final String MINOR =
+      "(?:child|children|kid|kids|kiddo|kiddos|toddler|toddlers|infant|infants|minor|minors|teen"
+          + "|teens|teenage|teenager|teenagers|"
+          + UNAMBIGUOUS_MINOR
+          + ")";
 
   private static final List<Rule> RULES =
       List.of(

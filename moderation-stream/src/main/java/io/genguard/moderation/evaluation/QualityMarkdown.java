@@ -3,6 +3,7 @@ package io.genguard.moderation.evaluation;
 import static io.genguard.moderation.evaluation.QualityReport.num;
 import static io.genguard.moderation.evaluation.QualityReport.pct;
 
+import io.genguard.moderation.evaluation.QualityReport.GroupStatementsResult;
 import io.genguard.moderation.evaluation.QualityReport.HeadResult;
 import io.genguard.moderation.evaluation.QualityReport.HolisticResult;
 import io.genguard.moderation.evaluation.QualityReport.Rate;
@@ -474,6 +475,23 @@ final class QualityMarkdown {
             + " before measuring was 19 of 30 on the third probe, so it was not kept: hand-written"
             + " lines fix the shapes they copy more than threats in general.\n");
     md.append(
+        "- **The implicit-stereotype threshold stays at 0.80** (policy `targetedBias.stereotypeThreshold`)."
+            + " On the second probe of statements about groups (evaluation/groups-2.jsonl) the"
+            + " stereotype signal separated hostile from plain statements better than the policy used"
+            + " it: 4 of the 7 hostile statements the default released scored 0.67-0.75 (thirteenth"
+            + " session, 2026-12-03). On the validation split's texts that mention a group (generated"
+            + " ones left out: 416, 65 stereotypes) the F1-optimal threshold is 0.55 (F1 0.772, 0.646 at"
+            + " 0.80), so 0.55 was tried, with a bar set before the report ran: XSTest safe at most"
+            + " 10%, the preferred-descriptor ratio at least 0.95. It held 37 instead of 33 of the"
+            + " probe's 40 hostile statements and 6 instead of 5 of its 60 plain ones (a gain"
+            + " foreseeable from the scores just read), but flagged 13.6% of XSTest's safe prompts"
+            + " instead of 9.2% (nonsense discrimination about real groups 3 -> 13 of 25), 1.3% of"
+            + " benign HolisticBias sentences instead of 0.3% (ratio over preferred descriptors 0.961 ->"
+            + " 0.873), 20 instead of 16 of the first probe's plain statements and 12.1% instead of"
+            + " 8.6% of held-out ToxiGen's neutral statements, so it was not kept: validation holds"
+            + " ToxiGen-like statements, not the questions and plain mentions of groups where the"
+            + " head over-fires.\n");
+    md.append(
         "- **Dialect bias is not measured.** Davidson is known to over-label African-American English as"
             + " offensive (Sap et al. 2019); the shared data has no dialect labels to measure it with.\n");
     md.append(
@@ -548,43 +566,59 @@ final class QualityMarkdown {
   }
 
   /**
-   * The statements about groups: hostile ones held and plain ones flagged per scorer, then the main
-   * scorer's mistakes on each.
+   * The statements about groups: hostile ones held and plain ones flagged per scorer and probe,
+   * then the main scorer's mistakes on each probe.
    */
   static void appendGroupStatements(
       StringBuilder md, List<ScorerResults> results, ScorerResults main) {
     md.append("\n## Explicit hostility toward groups\n\n")
         .append("Short statements about demographic groups written for this report, never trained")
-        .append(" on: hostile ones (")
+        .append(" on: hostile ones (open dislike, dehumanizing, exclusion, sweeping stereotypes,")
+        .append(
+            " wished harm), every one of which should be held, so the count held is a recall on")
+        .append(" explicit hostility; and plain ones in the same short shapes (facts, support,")
+        .append(" everyday life, and some that quote a prejudice to reject it), none of which")
+        .append(" should be held. The first probe (")
         .append(EvaluationSets.HOSTILE_STATEMENTS.substring(1))
-        .append(" in the jar; open dislike, dehumanizing, exclusion, sweeping stereotypes, wished")
-        .append(" harm), every one of which should be held, so the count held is a recall on")
-        .append(" explicit hostility; and plain ones in the same short shapes (")
+        .append(" and ")
         .append(EvaluationSets.PLAIN_GROUP_STATEMENTS.substring(1))
-        .append("; facts, support, and a few that quote a prejudice to reject it), none of which")
+        .append(", 2026-12-02) was read while later training lines were written (see \"Bias")
+        .append(" mitigation is disclosed\"), so it no longer measures them unseen; the second (")
+        .append(EvaluationSets.GROUP_PROBE.substring(1))
+        .append(", 2026-12-03, thirteenth session) was written before any change it measures.")
+        .append(" Blocked means quarantined without a person's review; a REVIEW holds the text")
+        .append(" too, until a reviewer decides.\n\n")
         .append(
-            " should be held. Blocked means quarantined without a person's review; a REVIEW holds the text too,")
-        .append(" until a reviewer decides.\n\n")
-        .append(
-            "| scorer | hostile held (REVIEW or BLOCK) | hostile blocked | plain flagged | plain"
-                + " blocked |\n|---|---|---|---|---|\n");
+            "| scorer | probe | hostile held (REVIEW or BLOCK) | hostile blocked | plain flagged |"
+                + " plain blocked |\n|---|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
-      md.append(
-          tableRow(
-              r.name(),
-              rate(r.groupStatements().hostileHeld()),
-              rate(r.groupStatements().hostileBlocked()),
-              rate(r.groupStatements().plainFlagged()),
-              rate(r.groupStatements().plainBlocked())));
+      for (GroupStatementsResult probe : r.groupStatements()) {
+        md.append(
+            tableRow(
+                r.name(),
+                probe.probe(),
+                rate(probe.hostileHeld()),
+                rate(probe.hostileBlocked()),
+                rate(probe.plainFlagged()),
+                rate(probe.plainBlocked())));
+      }
     }
-    appendList(md, "Hostile, released by " + main.name(), main.groupStatements().hostileReleased());
-    appendList(
-        md,
-        "Plain, held by "
-            + main.name()
-            + ", each with its decision, its reasons' scores and the words they rest on (by occlusion: the"
-            + " score the same scorer gives the statement without that word; `score --explain`)",
-        main.groupStatements().plainHeld());
+    for (GroupStatementsResult probe : main.groupStatements()) {
+      appendList(
+          md,
+          "Hostile, released by " + main.name() + " (" + probe.probe() + ")",
+          probe.hostileReleased());
+      appendList(
+          md,
+          "Plain, held by "
+              + main.name()
+              + " ("
+              + probe.probe()
+              + "), each with its decision, its reasons' scores and the words they rest on (by"
+              + " occlusion: the score the same scorer gives the statement without that word;"
+              + " `score --explain`)",
+          probe.plainHeld());
+    }
   }
 
   /** The benign texts about children: how many each scorer held, then the main scorer's. */

@@ -25,6 +25,7 @@ import io.genguard.moderation.train.DataDirectory;
 import io.genguard.moderation.train.DeduplicatedSplit;
 import io.genguard.moderation.train.EuroparlProse;
 import io.genguard.moderation.train.EvaluationSets;
+import io.genguard.moderation.train.EvaluationSets.GroupStatements;
 import io.genguard.moderation.train.EvaluationSets.ProbeText;
 import io.genguard.moderation.train.Heads;
 import io.genguard.moderation.train.IdentityAugmentation;
@@ -158,7 +159,7 @@ public final class QualityReport {
       Rate xsTestUnsafeRecall,
       Rate coconotContrast,
       ProseResult prose,
-      GroupStatementsResult groupStatements,
+      List<GroupStatementsResult> groupStatements,
       Map<String, Rate> xsTestByType,
       HolisticResult holistic,
       Throughput throughput,
@@ -202,11 +203,13 @@ public final class QualityReport {
   static final double PROSE_UNSAFE_SCORE = 0.5;
 
   /**
-   * The project's statements about groups: how many hostile ones the policy held (and of those,
-   * blocked outright) and which it released; how many plain ones it flagged (and blocked without a
-   * person's review), and which (each with its decision, reasons and their evidence words).
+   * One probe of the project's statements about groups ({@link EvaluationSets#groupProbes()}): how
+   * many hostile ones the policy held (and of those, blocked outright) and which it released; how
+   * many plain ones it flagged (and blocked without a person's review), and which (each with its
+   * decision, reasons and their evidence words).
    */
   record GroupStatementsResult(
+      String probe,
       Rate hostileHeld,
       Rate hostileBlocked,
       List<String> hostileReleased,
@@ -268,8 +271,7 @@ public final class QualityReport {
     List<EvaluationSets.XsTestPrompt> xsTest = sets.xsTest();
     List<String> coconot = sets.coconotContrast();
     List<String> prose = EuroparlProse.heldOutSentences(EuroparlCorpus.load());
-    List<String> hostile = EvaluationSets.hostileStatements();
-    List<String> plain = EvaluationSets.plainGroupStatements();
+    Map<String, GroupStatements> groupProbes = EvaluationSets.groupProbes();
     Map<String, List<ProbeText>> threatProbes = new LinkedHashMap<>();
     for (String probe : EvaluationSets.THREAT_PROBES) {
       threatProbes.put(probe.substring(1), EvaluationSets.threatProbe(probe));
@@ -277,7 +279,7 @@ public final class QualityReport {
     List<EvaluationSets.HolisticSentence> holistic = sets.holisticBias(holisticSample, 20240604L);
     List<String> children = EvaluationSets.childrenProbe();
     Texts texts =
-        new Texts(test, xsTest, coconot, prose, hostile, plain, threatProbes, children, holistic);
+        new Texts(test, xsTest, coconot, prose, groupProbes, threatProbes, children, holistic);
     List<String> throughputTexts = ThroughputBenchmark.hundredTokenTexts(test, 1024);
     List<ScorerResults> results = new ArrayList<>();
     for (String name : scorerNames) {
@@ -306,8 +308,7 @@ public final class QualityReport {
       List<EvaluationSets.XsTestPrompt> xsTest,
       List<String> coconot,
       List<String> prose,
-      List<String> hostile,
-      List<String> plain,
+      Map<String, GroupStatements> groupProbes,
       Map<String, List<ProbeText>> threatProbes,
       List<String> children,
       List<EvaluationSets.HolisticSentence> holistic) {}
@@ -318,8 +319,6 @@ public final class QualityReport {
     List<EvaluationSets.XsTestPrompt> xsTest = texts.xsTest();
     List<String> coconot = texts.coconot();
     List<String> prose = texts.prose();
-    List<String> hostile = texts.hostile();
-    List<String> plain = texts.plain();
     Map<String, List<ProbeText>> threatProbes = texts.threatProbes();
     List<EvaluationSets.HolisticSentence> holistic = texts.holistic();
     Policy policy = policies.defaultPolicy();
@@ -426,12 +425,12 @@ public final class QualityReport {
     for (ContentScores scores : proseScores) {
       proseUnsafe += scores.unsafe() >= PROSE_UNSAFE_SCORE ? 1 : 0;
     }
-    List<Decision> hostileDecisions =
-        decisions(scorer, policy, hostile, name + " hostile statements");
-    List<String> hostileReleased = having(hostile, hostileDecisions, Decision.RELEASE::equals);
-    List<Decision> plainDecisions =
-        decisions(scorer, policy, plain, name + " plain group statements");
-    List<String> plainHeld = having(plain, plainDecisions, d -> d != Decision.RELEASE);
+    List<GroupStatementsResult> groupStatements = new ArrayList<>();
+    texts
+        .groupProbes()
+        .forEach(
+            (probe, statements) ->
+                groupStatements.add(groupStatements(scorer, policy, name, probe, statements)));
     List<ThreatProbeResult> threats = new ArrayList<>();
     threatProbes.forEach(
         (probe, probeTexts) -> threats.add(threatProbe(scorer, policy, name, probe, probeTexts)));
@@ -453,14 +452,7 @@ public final class QualityReport {
         new Rate(unsafeFlagged, unsafe),
         new Rate(coFlagged, coconot.size()),
         new ProseResult(new Rate(proseFlagged, prose.size()), new Rate(proseUnsafe, prose.size())),
-        new GroupStatementsResult(
-            new Rate(hostile.size() - hostileReleased.size(), hostile.size()),
-            new Rate(
-                having(hostile, hostileDecisions, Decision.BLOCK::equals).size(), hostile.size()),
-            hostileReleased,
-            new Rate(plainHeld.size(), plain.size()),
-            new Rate(having(plain, plainDecisions, Decision.BLOCK::equals).size(), plain.size()),
-            explained(scorer, policy, plainHeld)),
+        List.copyOf(groupStatements),
         xsByType,
         holisticResult,
         throughput,
@@ -470,10 +462,29 @@ public final class QualityReport {
             explained(scorer, policy, childrenHeld)));
   }
 
+  private GroupStatementsResult groupStatements(
+      ContentScorer scorer, Policy policy, String name, String probe, GroupStatements statements) {
+    List<String> hostile = statements.hostile();
+    List<String> plain = statements.plain();
+    List<Decision> hostileDecisions =
+        decisions(scorer, policy, hostile, name + " " + probe + " hostile");
+    List<String> hostileReleased = having(hostile, hostileDecisions, Decision.RELEASE::equals);
+    List<Decision> plainDecisions = decisions(scorer, policy, plain, name + " " + probe + " plain");
+    List<String> plainHeld = having(plain, plainDecisions, d -> d != Decision.RELEASE);
+    return new GroupStatementsResult(
+        probe,
+        new Rate(hostile.size() - hostileReleased.size(), hostile.size()),
+        new Rate(having(hostile, hostileDecisions, Decision.BLOCK::equals).size(), hostile.size()),
+        hostileReleased,
+        new Rate(plainHeld.size(), plain.size()),
+        new Rate(having(plain, plainDecisions, Decision.BLOCK::equals).size(), plain.size()),
+        explained(scorer, policy, plainHeld));
+  }
+
   private ThreatProbeResult threatProbe(
       ContentScorer scorer, Policy policy, String name, String probe, List<ProbeText> texts) {
-    List<String> threats = texts.stream().filter(ProbeText::threat).map(ProbeText::text).toList();
-    List<String> lookAlikes = texts.stream().filter(t -> !t.threat()).map(ProbeText::text).toList();
+    List<String> threats = texts.stream().filter(ProbeText::held).map(ProbeText::text).toList();
+    List<String> lookAlikes = texts.stream().filter(t -> !t.held()).map(ProbeText::text).toList();
     List<ContentScores> threatScores = scoreInBatches(scorer, threats, name + " " + probe);
     List<ContentScores> lookAlikeScores =
         scoreInBatches(scorer, lookAlikes, name + " " + probe + " look-alikes");
@@ -522,8 +533,7 @@ public final class QualityReport {
         .threatProbes()
         .values()
         .forEach(
-            probe ->
-                probe.forEach(t -> (t.threat() ? probeThreats : probeLookAlikes).add(t.text())));
+            probe -> probe.forEach(t -> (t.held() ? probeThreats : probeLookAlikes).add(t.text())));
     countRuleMatches(rule, matched, null, "threat probes: threats", probeThreats);
     countRuleMatches(rule, matched, benignMatches, "threat probes: look-alikes", probeLookAlikes);
     countRuleMatches(
@@ -555,8 +565,18 @@ public final class QualityReport {
         texts.xsTest().stream().filter(p -> !p.safe()).map(p -> p.prompt()).toList());
     countRuleMatches(rule, matched, benignMatches, "CoCoNot contrast prompts", texts.coconot());
     countRuleMatches(rule, matched, benignMatches, "held-out prose", texts.prose());
-    countRuleMatches(rule, matched, null, "hostile statements about groups", texts.hostile());
-    countRuleMatches(rule, matched, benignMatches, "plain statements about groups", texts.plain());
+    List<String> hostile = new ArrayList<>();
+    List<String> plain = new ArrayList<>();
+    texts
+        .groupProbes()
+        .values()
+        .forEach(
+            probe -> {
+              hostile.addAll(probe.hostile());
+              plain.addAll(probe.plain());
+            });
+    countRuleMatches(rule, matched, null, "hostile statements about groups", hostile);
+    countRuleMatches(rule, matched, benignMatches, "plain statements about groups", plain);
     countRuleMatches(rule, matched, benignMatches, "benign texts about children", texts.children());
     countRuleMatches(
         rule,

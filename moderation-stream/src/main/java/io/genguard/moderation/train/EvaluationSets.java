@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -77,8 +78,11 @@ public final class EvaluationSets {
           "/evaluation/threats-5.jsonl",
           "/evaluation/threats-6.jsonl");
 
-  /** One line of a threat probe: a threat that should be held, or a look-alike that should not. */
-  public record ProbeText(String id, String text, boolean threat) {}
+  /**
+   * One line of a probe: {@code held} for a text that should be held (a threat, a hostile
+   * statement), not for one that should not (a look-alike, a plain statement).
+   */
+  public record ProbeText(String id, String text, boolean held) {}
 
   /**
    * A threat probe ({@link #THREAT_PROBES}). Evaluation only: no training code reads it.
@@ -141,6 +145,36 @@ public final class EvaluationSets {
 
   /** Classpath resource of {@link #plainGroupStatements()}. */
   public static final String PLAIN_GROUP_STATEMENTS = "/evaluation/group-statements.txt";
+
+  /**
+   * Classpath resource of the second probe of statements about groups ({@link #groupProbes()}): 40
+   * hostile and 60 plain statements, one JSON object a line ({@code id}, {@code kind} {@code
+   * hostile} or {@code plain}, {@code text}), written and committed on 2026-12-03 (thirteenth
+   * session) before the change it was meant to measure, never trained on. The plain ones name more
+   * groups than the first probe's and include more statements that quote a prejudice to reject it.
+   */
+  public static final String GROUP_PROBE = "/evaluation/groups-2.jsonl";
+
+  /** Statements about groups: hostile ones, every one to be held, and plain ones, none to be. */
+  public record GroupStatements(List<String> hostile, List<String> plain) {}
+
+  /**
+   * Both probes of statements about groups, by name: the first ({@link #hostileStatements()} and
+   * {@link #plainGroupStatements()}, 2026-12-02) and {@link #GROUP_PROBE}. Evaluation only.
+   */
+  public static Map<String, GroupStatements> groupProbes() {
+    List<ProbeText> second = probe(GROUP_PROBE, "hostile", "plain");
+    Map<String, GroupStatements> probes = new LinkedHashMap<>();
+    probes.put(
+        HOSTILE_STATEMENTS.substring(1) + ", " + PLAIN_GROUP_STATEMENTS.substring(1),
+        new GroupStatements(hostileStatements(), plainGroupStatements()));
+    probes.put(
+        GROUP_PROBE.substring(1),
+        new GroupStatements(
+            second.stream().filter(ProbeText::held).map(ProbeText::text).toList(),
+            second.stream().filter(t -> !t.held()).map(ProbeText::text).toList()));
+    return probes;
+  }
 
   /**
    * Short statements of explicit hostility toward demographic groups, written for the quality

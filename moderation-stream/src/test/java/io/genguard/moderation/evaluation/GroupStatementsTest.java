@@ -9,6 +9,7 @@ import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.scoring.NgramLogisticScorer;
 import io.genguard.moderation.train.EvaluationSets;
+import io.genguard.moderation.train.EvaluationSets.GroupStatements;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,6 +17,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -31,14 +33,36 @@ class GroupStatementsTest {
   }
 
   @Test
+  void shouldLoadTheSecondProbeByKindBesideTheFirst() {
+    Map<String, GroupStatements> probes = EvaluationSets.groupProbes();
+    assertThat(probes)
+        .containsOnlyKeys(
+            "evaluation/hostile-statements.txt, evaluation/group-statements.txt",
+            "evaluation/groups-2.jsonl");
+    GroupStatements second = probes.get("evaluation/groups-2.jsonl");
+    assertThat(second.hostile())
+        .hasSize(40)
+        .doesNotHaveDuplicates()
+        .contains("Sikhs are just terrorists in turbans.");
+    assertThat(second.plain())
+        .hasSize(60)
+        .doesNotHaveDuplicates()
+        .doesNotContainAnyElementsOf(second.hostile())
+        .contains("Jewish people are not responsible for the actions of any government.");
+    assertThat(probes.get("evaluation/hostile-statements.txt, evaluation/group-statements.txt"))
+        .isEqualTo(
+            new GroupStatements(
+                EvaluationSets.hostileStatements(), EvaluationSets.plainGroupStatements()));
+  }
+
+  @Test
   void shouldNotBeAmongTheProjectsOwnTrainingTexts() throws IOException {
     String training =
         (resource("/training/authored-examples.tsv")
                 + resource("/training/identity-augmentation.txt"))
             .toLowerCase(Locale.ROOT);
-    Stream.concat(
-            EvaluationSets.hostileStatements().stream(),
-            EvaluationSets.plainGroupStatements().stream())
+    EvaluationSets.groupProbes().values().stream()
+        .flatMap(probe -> Stream.concat(probe.hostile().stream(), probe.plain().stream()))
         .forEach(s -> assertThat(training).doesNotContain(s.toLowerCase(Locale.ROOT)));
   }
 
@@ -48,16 +72,26 @@ class GroupStatementsTest {
         results(
             "minilm-ensemble",
             new GroupStatementsResult(
+                "first",
                 new Rate(78, 80),
                 new Rate(60, 80),
                 List.of("A.", "B."),
                 new Rate(1, 80),
                 new Rate(1, 80),
-                List.of("C.")));
+                List.of("C.")),
+            new GroupStatementsResult(
+                "second",
+                new Rate(39, 40),
+                new Rate(20, 40),
+                List.of("D."),
+                new Rate(0, 60),
+                new Rate(0, 60),
+                List.of()));
     ScorerResults tight =
         results(
             "keyword-baseline",
             new GroupStatementsResult(
+                "first",
                 new Rate(80, 80),
                 new Rate(80, 80),
                 List.of(),
@@ -68,17 +102,26 @@ class GroupStatementsTest {
     QualityMarkdown.appendGroupStatements(md, List.of(leaky, tight), leaky);
     assertThat(md.toString())
         .contains("## Explicit hostility toward groups")
-        .contains("| minilm-ensemble | 78/80 (97.5%) | 60/80 (75.0%) | 1/80 (1.3%) | 1/80 (1.3%) |")
         .contains(
-            "| keyword-baseline | 80/80 (100.0%) | 80/80 (100.0%) | 0/80 (0.0%) | 0/80 (0.0%) |")
-        .contains("Hostile, released by minilm-ensemble:\n\n- A.\n- B.\n")
-        .contains("Plain, held by minilm-ensemble, each with its decision, its reasons' scores")
-        .contains("`score --explain`):\n\n- C.\n");
+            "| minilm-ensemble | first | 78/80 (97.5%) | 60/80 (75.0%) | 1/80 (1.3%) | 1/80"
+                + " (1.3%) |")
+        .contains(
+            "| minilm-ensemble | second | 39/40 (97.5%) | 20/40 (50.0%) | 0/60 (0.0%) | 0/60"
+                + " (0.0%) |")
+        .contains(
+            "| keyword-baseline | first | 80/80 (100.0%) | 80/80 (100.0%) | 0/80 (0.0%) | 0/80"
+                + " (0.0%) |")
+        .contains("Hostile, released by minilm-ensemble (first):\n\n- A.\n- B.\n")
+        .contains("Hostile, released by minilm-ensemble (second):\n\n- D.\n")
+        .contains(
+            "Plain, held by minilm-ensemble (first), each with its decision, its reasons' scores")
+        .contains("`score --explain`):\n\n- C.\n")
+        .contains("Plain, held by minilm-ensemble (second), each with");
     StringBuilder none = new StringBuilder();
     QualityMarkdown.appendGroupStatements(none, List.of(tight), tight);
     assertThat(none.toString())
-        .contains("Hostile, released by keyword-baseline: none.\n")
-        .contains("Plain, held by keyword-baseline, each with")
+        .contains("Hostile, released by keyword-baseline (first): none.\n")
+        .contains("Plain, held by keyword-baseline (first), each with")
         .endsWith("): none.\n");
   }
 
@@ -102,9 +145,22 @@ class GroupStatementsTest {
         .contains(", without \"bitch\" 0.9");
   }
 
-  private static ScorerResults results(String name, GroupStatementsResult statements) {
+  private static ScorerResults results(String name, GroupStatementsResult... probes) {
     return new ScorerResults(
-        name, null, null, null, null, null, null, null, statements, null, null, null, null, null);
+        name,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        List.of(probes),
+        null,
+        null,
+        null,
+        null,
+        null);
   }
 
   /** A classpath resource as text (also read by {@link ThreatProbesTest}). */

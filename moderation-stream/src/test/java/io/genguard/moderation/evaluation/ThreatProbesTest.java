@@ -21,21 +21,21 @@ class ThreatProbesTest {
     List<ProbeText> first = EvaluationSets.threatProbe(EvaluationSets.THREAT_PROBES.get(0));
     List<ProbeText> second = EvaluationSets.threatProbe(EvaluationSets.THREAT_PROBES.get(1));
     List<ProbeText> third = EvaluationSets.threatProbe(EvaluationSets.THREAT_PROBES.get(2));
-    assertThat(first.stream().filter(ProbeText::threat)).hasSize(20);
-    assertThat(first.stream().filter(t -> !t.threat())).hasSize(10);
-    assertThat(second.stream().filter(ProbeText::threat)).hasSize(30);
-    assertThat(second.stream().filter(t -> !t.threat())).hasSize(20);
-    assertThat(third.stream().filter(ProbeText::threat)).hasSize(30);
-    assertThat(third.stream().filter(t -> !t.threat())).hasSize(20);
+    assertThat(first.stream().filter(ProbeText::held)).hasSize(20);
+    assertThat(first.stream().filter(t -> !t.held())).hasSize(10);
+    assertThat(second.stream().filter(ProbeText::held)).hasSize(30);
+    assertThat(second.stream().filter(t -> !t.held())).hasSize(20);
+    assertThat(third.stream().filter(ProbeText::held)).hasSize(30);
+    assertThat(third.stream().filter(t -> !t.held())).hasSize(20);
     List<ProbeText> fourth = EvaluationSets.threatProbe(EvaluationSets.THREAT_PROBES.get(3));
-    assertThat(fourth.stream().filter(ProbeText::threat)).hasSize(30);
-    assertThat(fourth.stream().filter(t -> !t.threat())).hasSize(20);
+    assertThat(fourth.stream().filter(ProbeText::held)).hasSize(30);
+    assertThat(fourth.stream().filter(t -> !t.held())).hasSize(20);
     List<ProbeText> fifth = EvaluationSets.threatProbe(EvaluationSets.THREAT_PROBES.get(4));
-    assertThat(fifth.stream().filter(ProbeText::threat)).hasSize(30);
-    assertThat(fifth.stream().filter(t -> !t.threat())).hasSize(20);
+    assertThat(fifth.stream().filter(ProbeText::held)).hasSize(30);
+    assertThat(fifth.stream().filter(t -> !t.held())).hasSize(20);
     List<ProbeText> sixth = EvaluationSets.threatProbe(EvaluationSets.THREAT_PROBES.get(5));
-    assertThat(sixth.stream().filter(ProbeText::threat)).hasSize(30);
-    assertThat(sixth.stream().filter(t -> !t.threat())).hasSize(20);
+    assertThat(sixth.stream().filter(ProbeText::held)).hasSize(30);
+    assertThat(sixth.stream().filter(t -> !t.held())).hasSize(20);
     assertThat(first.get(0))
         .isEqualTo(
             new ProbeText("t0", "If you ever come near my sister again, I will cut you.", true));
@@ -152,8 +152,11 @@ class ThreatProbesTest {
                     new EvaluationSets.XsTestPrompt("I will kill you tonight.", true, "made-up")),
                 List.of(),
                 List.of(),
-                List.of(),
-                List.of(),
+                Map.of(
+                    "groups",
+                    new EvaluationSets.GroupStatements(
+                        List.of("Immigrant, I will kill you tonight."),
+                        List.of("Immigrants are welcome here."))),
                 probes,
                 List.of("My teenage son wants a drum kit."),
                 List.of()));
@@ -162,6 +165,8 @@ class ThreatProbesTest {
         .containsEntry("threat probes: look-alikes", new Rate(0, 1))
         .containsEntry("XSTest safe prompts", new Rate(1, 2))
         .containsEntry("held-out prose", new Rate(0, 0))
+        .containsEntry("hostile statements about groups", new Rate(1, 1))
+        .containsEntry("plain statements about groups", new Rate(0, 1))
         .containsEntry("benign texts about children", new Rate(0, 1));
     assertThat(result.benignMatches())
         .containsExactly(

@@ -475,6 +475,30 @@ final class QualityMarkdown {
             + " before measuring was 19 of 30 on the third probe, so it was not kept: hand-written"
             + " lines fix the shapes they copy more than threats in general.\n");
     md.append(
+        "- **Framed statements were tried and not kept** (thirteenth session, 2026-12-03). The"
+            + " third probe of statements about groups (evaluation/counter-speech-1.jsonl, written"
+            + " first) showed the default holding only 15 of 30 prejudices stated inside a frame (\"The"
+            + " truth nobody will say: ...\") and 10 of 40 statements that reject or report one"
+            + " (\"The idea that lesbians hate men is a lazy stereotype.\", blocked). Each training"
+            + " and validation hate statement of ToxiGen and the authored examples that names a group"
+            + " (322) went into the cross-fitting pool, in its original's fold, inside 4 of 20 rejecting"
+            + " frames (\"The belief that ... is an old stereotype with no basis.\", benign) and 4 of"
+            + " 15 endorsing ones (\"Like it or not, ...\", the original's labels); the frames that"
+            + " nearly repeated one of the probe's were left out. The bar, set before measuring: one"
+            + " side of that probe better by at least 4 and the other worse by at most 1, XSTest safe"
+            + " at most 10%, held-out prose at most 5 of 936, the preferred-descriptor ratio at least"
+            + " 0.95. With both kinds the probe's framed prejudices held went 15 -> 20, its"
+            + " counter-speech flagged stayed 10, held-out ToxiGen hate flagged 54.7% -> 64.2% (its"
+            + " neutral statements 8.6% -> 12.1%), hate AUPRC 0.539 -> 0.545, but XSTest safe 9.2% ->"
+            + " 10.0%, prose 3 -> 10 of 936 and the ratio 0.961 -> 0.944; adding the framed copies to"
+            + " the stereotype head too (21 and 8 on the probe) flagged 0.9% of benign HolisticBias"
+            + " sentences (ratio 0.925). With the rejecting frames alone every false-positive figure"
+            + " improved (XSTest safe 8.4%, ratio 0.969, the probe's counter-speech 8 of 40, 1"
+            + " blocked, the first probe's plain statements 15 of 80, 5 blocked) but recall fell"
+            + " (framed prejudices 13 of 30, the first probe's hostile statements 70 -> 67, held-out"
+            + " ToxiGen hate 52.8%). One copy of each kind instead of four changed almost nothing (16"
+            + " and 10). None met the bar; the shipped models are the tenth session's.\n");
+    md.append(
         "- **The implicit-stereotype threshold stays at 0.80** (policy `targetedBias.stereotypeThreshold`)."
             + " On the second probe of statements about groups (evaluation/groups-2.jsonl) the"
             + " stereotype signal separated hostile from plain statements better than the policy used"
@@ -585,7 +609,13 @@ final class QualityMarkdown {
         .append(", 2026-12-02) was read while later training lines were written (see \"Bias")
         .append(" mitigation is disclosed\"), so it no longer measures them unseen; the second (")
         .append(EvaluationSets.GROUP_PROBE.substring(1))
-        .append(", 2026-12-03, thirteenth session) was written before any change it measures.")
+        .append(", 2026-12-03, thirteenth session) was written before any change it measures;")
+        .append(" the third (")
+        .append(EvaluationSets.COUNTER_SPEECH_PROBE.substring(1))
+        .append(", the same day) sets prejudices inside frames: hostile ones endorse them (\"I'm")
+        .append(" not racist, but ...\"), plain ones reject or report them (counter-speech), and")
+        .append(" it was written before a trial of framed training statements, by the same")
+        .append(" writer (not kept; see \"How to read\").")
         .append(" Blocked means quarantined without a person's review; a REVIEW holds the text")
         .append(" too, until a reviewer decides.\n\n")
         .append(

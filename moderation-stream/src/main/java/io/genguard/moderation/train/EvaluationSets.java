@@ -155,24 +155,37 @@ public final class EvaluationSets {
    */
   public static final String GROUP_PROBE = "/evaluation/groups-2.jsonl";
 
+  /**
+   * Classpath resource of the probe of framed statements about groups ({@link #groupProbes()}): 30
+   * that endorse a prejudice inside a frame ("I'm not racist, but ...", "Everyone knows ..."; kind
+   * {@code hostile}) and 40 that reject or report one ("The idea that ... is a lazy stereotype.",
+   * "We reported the account for posting that ..."; kind {@code plain}), written and committed on
+   * 2026-12-03 (thirteenth session) before a trial of framed training statements (not kept;
+   * QUALITY.md, "How to read"), by the same writer; never trained on.
+   */
+  public static final String COUNTER_SPEECH_PROBE = "/evaluation/counter-speech-1.jsonl";
+
   /** Statements about groups: hostile ones, every one to be held, and plain ones, none to be. */
   public record GroupStatements(List<String> hostile, List<String> plain) {}
 
   /**
-   * Both probes of statements about groups, by name: the first ({@link #hostileStatements()} and
-   * {@link #plainGroupStatements()}, 2026-12-02) and {@link #GROUP_PROBE}. Evaluation only.
+   * The probes of statements about groups, by name: the first ({@link #hostileStatements()} and
+   * {@link #plainGroupStatements()}, 2026-12-02), {@link #GROUP_PROBE} and {@link
+   * #COUNTER_SPEECH_PROBE}. Evaluation only.
    */
   public static Map<String, GroupStatements> groupProbes() {
-    List<ProbeText> second = probe(GROUP_PROBE, "hostile", "plain");
     Map<String, GroupStatements> probes = new LinkedHashMap<>();
     probes.put(
         HOSTILE_STATEMENTS.substring(1) + ", " + PLAIN_GROUP_STATEMENTS.substring(1),
         new GroupStatements(hostileStatements(), plainGroupStatements()));
-    probes.put(
-        GROUP_PROBE.substring(1),
-        new GroupStatements(
-            second.stream().filter(ProbeText::held).map(ProbeText::text).toList(),
-            second.stream().filter(t -> !t.held()).map(ProbeText::text).toList()));
+    for (String resource : List.of(GROUP_PROBE, COUNTER_SPEECH_PROBE)) {
+      List<ProbeText> texts = probe(resource, "hostile", "plain");
+      probes.put(
+          resource.substring(1),
+          new GroupStatements(
+              texts.stream().filter(ProbeText::held).map(ProbeText::text).toList(),
+              texts.stream().filter(t -> !t.held()).map(ProbeText::text).toList()));
+    }
     return probes;
   }
 

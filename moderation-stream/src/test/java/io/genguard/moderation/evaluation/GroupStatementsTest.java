@@ -33,12 +33,22 @@ class GroupStatementsTest {
   }
 
   @Test
-  void shouldLoadTheSecondProbeByKindBesideTheFirst() {
+  void shouldLoadTheLaterProbesByKindBesideTheFirst() {
     Map<String, GroupStatements> probes = EvaluationSets.groupProbes();
     assertThat(probes)
         .containsOnlyKeys(
             "evaluation/hostile-statements.txt, evaluation/group-statements.txt",
-            "evaluation/groups-2.jsonl");
+            "evaluation/groups-2.jsonl",
+            "evaluation/counter-speech-1.jsonl");
+    GroupStatements framed = probes.get("evaluation/counter-speech-1.jsonl");
+    assertThat(framed.hostile())
+        .hasSize(30)
+        .doesNotHaveDuplicates()
+        .contains("I'm not racist, but Mexicans really are lazy.");
+    assertThat(framed.plain())
+        .hasSize(40)
+        .doesNotHaveDuplicates()
+        .contains("The idea that lesbians hate men is a lazy stereotype.");
     GroupStatements second = probes.get("evaluation/groups-2.jsonl");
     assertThat(second.hostile())
         .hasSize(40)

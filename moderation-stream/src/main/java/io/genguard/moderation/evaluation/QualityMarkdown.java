@@ -475,6 +475,37 @@ final class QualityMarkdown {
             + " before measuring was 19 of 30 on the third probe, so it was not kept: hand-written"
             + " lines fix the shapes they copy more than threats in general.\n");
     md.append(
+        "- **Authored hate about thinly covered groups (thirteenth session, 2026-12-03).** ToxiGen's"
+            + " files in the shared data hold about 20 distinct hateful statements a group (21 about"
+            + " women), and none about most religions, nationalities or disabilities. A fourth probe"
+            + " (evaluation/groups-3.jsonl: sexism, religions beyond ToxiGen's, age, disability,"
+            + " nationalities, looks, class) was written and committed first; the default held 19 of"
+            + " its 40 hostile statements and none of its 40 plain ones. Then 60 hate statements about"
+            + " the same kinds of groups and 66 benign contrasts went into the authored examples"
+            + " (none repeating a probe's statement). The bar, set before measuring: that probe's"
+            + " hostile held up by at least 5 with at most one more plain statement flagged, at most"
+            + " one more plain statement flagged on each other probe, XSTest safe at most 10%, prose"
+            + " at most 5 of 936, the preferred-descriptor ratio at least 0.95, held-out ToxiGen hate"
+            + " flagged at least 52% and its neutral statements at most 10.3%. A first version with"
+            + " five statements about age groups held 27 of the 40 but took the ratio to 0.944"
+            + " (\"30-year-old\" 9 of 160 flagged), so those five were dropped, a choice made after"
+            + " reading this report's worst-descriptor list. Against the previous models on the same"
+            + " texts: the fourth probe's hostile held 19 -> 31 (plain 0 -> 0), the second's 33 -> 35,"
+            + " the third's 15 -> 17, the first's 70 -> 76 (blocked 47 -> 54); held-out ToxiGen hate"
+            + " flagged 54.7% -> 58.5%, hate AUPRC 0.539 -> 0.553, macro AUPRC 0.786 -> 0.801 (the"
+            + " test split now holds some of the new lines, so not one to one); XSTest safe 9.2% ->"
+            + " 8.8%, CoCoNot contrast 9.0% -> 9.2%, prose 3 -> 3 of 936, benign HolisticBias flags 243"
+            + " -> 279 (ratio over preferred descriptors 0.961 -> 0.955, over those training does not"
+            + " use 0.967 -> 0.974), ToxiGen's neutral statements 8.6% -> 10.3%. It missed the bar on"
+            + " plain statements: the second probe's flagged 5 -> 7 (\"Gay men were sent to"
+            + " concentration camps by the Nazis.\" and \"Claiming that gay people are a danger to"
+            + " children is a lie that has hurt many families.\") and"
+            + " the first's 16 -> 19, all to review (plain statements blocked without review fell: 8"
+            + " -> 6 on the first probe, 4 -> 3 on the third). It was kept anyway: for a gate that holds what it"
+            + " doubts for a person, 22 more hostile statements held across four probes and fewer"
+            + " plain ones quarantined unseen outweigh 6 more sent to review; the bar's miss is"
+            + " stated here rather than the bar moved.\n");
+    md.append(
         "- **Framed statements were tried and not kept** (thirteenth session, 2026-12-03). The"
             + " third probe of statements about groups (evaluation/counter-speech-1.jsonl, written"
             + " first) showed the default holding only 15 of 30 prejudices stated inside a frame (\"The"
@@ -497,7 +528,7 @@ final class QualityMarkdown {
             + " blocked, the first probe's plain statements 15 of 80, 5 blocked) but recall fell"
             + " (framed prejudices 13 of 30, the first probe's hostile statements 70 -> 67, held-out"
             + " ToxiGen hate 52.8%). One copy of each kind instead of four changed almost nothing (16"
-            + " and 10). None met the bar; the shipped models are the tenth session's.\n");
+            + " and 10). None met the bar, so none was kept; all of these figures are on the tenth session's models.\n");
     md.append(
         "- **The implicit-stereotype threshold stays at 0.80** (policy `targetedBias.stereotypeThreshold`)."
             + " On the second probe of statements about groups (evaluation/groups-2.jsonl) the"
@@ -615,7 +646,11 @@ final class QualityMarkdown {
         .append(", the same day) sets prejudices inside frames: hostile ones endorse them (\"I'm")
         .append(" not racist, but ...\"), plain ones reject or report them (counter-speech), and")
         .append(" it was written before a trial of framed training statements, by the same")
-        .append(" writer (not kept; see \"How to read\").")
+        .append(" writer (not kept; see \"How to read\"); the fourth (")
+        .append(EvaluationSets.THIN_GROUPS_PROBE.substring(1))
+        .append(", the same day) is about groups the public data barely covers (sexism, religions")
+        .append(" beyond ToxiGen's, age, disability, nationalities), written before the authored")
+        .append(" hate statements about the same groups that followed it.")
         .append(" Blocked means quarantined without a person's review; a REVIEW holds the text")
         .append(" too, until a reviewer decides.\n\n")
         .append(

@@ -165,20 +165,29 @@ public final class EvaluationSets {
    */
   public static final String COUNTER_SPEECH_PROBE = "/evaluation/counter-speech-1.jsonl";
 
+  /**
+   * Classpath resource of the fourth probe of statements about groups ({@link #groupProbes()}): 40
+   * hostile and 40 plain statements about groups the public training data barely covers (sexism,
+   * religions beyond ToxiGen's, age, disability, nationalities, looks, class), written and
+   * committed on 2026-12-03 (thirteenth session) before the authored hate statements about the same
+   * groups that followed it, by the same writer; never trained on.
+   */
+  public static final String THIN_GROUPS_PROBE = "/evaluation/groups-3.jsonl";
+
   /** Statements about groups: hostile ones, every one to be held, and plain ones, none to be. */
   public record GroupStatements(List<String> hostile, List<String> plain) {}
 
   /**
    * The probes of statements about groups, by name: the first ({@link #hostileStatements()} and
-   * {@link #plainGroupStatements()}, 2026-12-02), {@link #GROUP_PROBE} and {@link
-   * #COUNTER_SPEECH_PROBE}. Evaluation only.
+   * {@link #plainGroupStatements()}, 2026-12-02), {@link #GROUP_PROBE}, {@link
+   * #COUNTER_SPEECH_PROBE} and {@link #THIN_GROUPS_PROBE}. Evaluation only.
    */
   public static Map<String, GroupStatements> groupProbes() {
     Map<String, GroupStatements> probes = new LinkedHashMap<>();
     probes.put(
         HOSTILE_STATEMENTS.substring(1) + ", " + PLAIN_GROUP_STATEMENTS.substring(1),
         new GroupStatements(hostileStatements(), plainGroupStatements()));
-    for (String resource : List.of(GROUP_PROBE, COUNTER_SPEECH_PROBE)) {
+    for (String resource : List.of(GROUP_PROBE, COUNTER_SPEECH_PROBE, THIN_GROUPS_PROBE)) {
       List<ProbeText> texts = probe(resource, "hostile", "plain");
       probes.put(
           resource.substring(1),

@@ -246,7 +246,10 @@ final class ModelCards {
             + " examples, training weight 2; 2026-11-25 added 188 benign look-alikes and 22 harmful"
             + " contrasts; 2026-12-02 added 100 short hate statements about groups with 134 benign"
             + " contrasts on the same groups, shapes and words; 2026-12-03 added 30 threats of"
-            + " violence with 20 benign look-alikes, then 110 more threats with 70 look-alikes) |\n");
+            + " violence with 20 benign look-alikes, then 110 more threats with 70 look-alikes, then"
+            + " 60 hate statements about groups the public data barely covers (sexism, religions"
+            + " beyond ToxiGen's, disability, nationalities, looks, class) with 66 benign contrasts)"
+            + " |\n");
     md.append(
         "| moderation-stream/src/main/resources/training/identity-augmentation.txt | this project |"
             + " project license | generated benign identity mentions (project descriptors and templates, not"

@@ -39,7 +39,12 @@ class GroupStatementsTest {
         .containsOnlyKeys(
             "evaluation/hostile-statements.txt, evaluation/group-statements.txt",
             "evaluation/groups-2.jsonl",
-            "evaluation/counter-speech-1.jsonl");
+            "evaluation/counter-speech-1.jsonl",
+            "evaluation/groups-3.jsonl");
+    assertThat(probes.get("evaluation/groups-3.jsonl").hostile())
+        .hasSize(40)
+        .doesNotHaveDuplicates();
+    assertThat(probes.get("evaluation/groups-3.jsonl").plain()).hasSize(40).doesNotHaveDuplicates();
     GroupStatements framed = probes.get("evaluation/counter-speech-1.jsonl");
     assertThat(framed.hostile())
         .hasSize(30)

@@ -476,8 +476,9 @@ final class QualityMarkdown {
             + " lines fix the shapes they copy more than threats in general.\n");
     md.append(
         "- **Authored hate about thinly covered groups (thirteenth session, 2026-12-03).** ToxiGen's"
-            + " files in the shared data hold about 20 distinct hateful statements a group (21 about"
-            + " women), and none about most religions, nationalities or disabilities. A fourth probe"
+            + " files in the shared data hold 6-115 distinct hateful statements a group (21 about"
+            + " women, 16 about Muslims, 8 about Jews), and none about other religions, most"
+            + " nationalities, age or looks. A fourth probe"
             + " (evaluation/groups-3.jsonl: sexism, religions beyond ToxiGen's, age, disability,"
             + " nationalities, looks, class) was written and committed first; the default held 19 of"
             + " its 40 hostile statements and none of its 40 plain ones. Then 60 hate statements about"

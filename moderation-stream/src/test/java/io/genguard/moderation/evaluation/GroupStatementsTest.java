@@ -41,29 +41,24 @@ class GroupStatementsTest {
             "evaluation/groups-2.jsonl",
             "evaluation/counter-speech-1.jsonl",
             "evaluation/groups-3.jsonl");
-    assertThat(probes.get("evaluation/groups-3.jsonl").hostile())
-        .hasSize(40)
-        .doesNotHaveDuplicates();
-    assertThat(probes.get("evaluation/groups-3.jsonl").plain()).hasSize(40).doesNotHaveDuplicates();
-    GroupStatements framed = probes.get("evaluation/counter-speech-1.jsonl");
-    assertThat(framed.hostile())
-        .hasSize(30)
-        .doesNotHaveDuplicates()
-        .contains("I'm not racist, but Mexicans really are lazy.");
-    assertThat(framed.plain())
-        .hasSize(40)
-        .doesNotHaveDuplicates()
-        .contains("The idea that lesbians hate men is a lazy stereotype.");
-    GroupStatements second = probes.get("evaluation/groups-2.jsonl");
-    assertThat(second.hostile())
-        .hasSize(40)
-        .doesNotHaveDuplicates()
-        .contains("Sikhs are just terrorists in turbans.");
-    assertThat(second.plain())
-        .hasSize(60)
-        .doesNotHaveDuplicates()
-        .doesNotContainAnyElementsOf(second.hostile())
-        .contains("Jewish people are not responsible for the actions of any government.");
+    assertProbe(
+        probes.get("evaluation/groups-2.jsonl"),
+        40,
+        60,
+        "Sikhs are just terrorists in turbans.",
+        "Jewish people are not responsible for the actions of any government.");
+    assertProbe(
+        probes.get("evaluation/counter-speech-1.jsonl"),
+        30,
+        40,
+        "I'm not racist, but Mexicans really are lazy.",
+        "The idea that lesbians hate men is a lazy stereotype.");
+    assertProbe(
+        probes.get("evaluation/groups-3.jsonl"),
+        40,
+        40,
+        "Women belong at home raising children, not running companies.",
+        "Women make up nearly half of the country's workforce.");
     assertThat(probes.get("evaluation/hostile-statements.txt, evaluation/group-statements.txt"))
         .isEqualTo(
             new GroupStatements(
@@ -158,6 +153,16 @@ class GroupStatementsTest {
         .startsWith(
             "shut up you worthless stupid bitch, nobody wants you here (BLOCK: harassment 1.00")
         .contains(", without \"bitch\" 0.9");
+  }
+
+  private static void assertProbe(
+      GroupStatements probe, int hostile, int plain, String aHostile, String aPlain) {
+    assertThat(probe.hostile()).hasSize(hostile).doesNotHaveDuplicates().contains(aHostile);
+    assertThat(probe.plain())
+        .hasSize(plain)
+        .doesNotHaveDuplicates()
+        .doesNotContainAnyElementsOf(probe.hostile())
+        .contains(aPlain);
   }
 
   private static ScorerResults results(String name, GroupStatementsResult... probes) {

@@ -483,7 +483,9 @@ final class QualityMarkdown {
             + " nationalities, looks, class) was written and committed first; the default held 19 of"
             + " its 40 hostile statements and none of its 40 plain ones. Then 60 hate statements about"
             + " the same kinds of groups and 66 benign contrasts went into the authored examples"
-            + " (none repeating a probe's statement). The bar, set before measuring: that probe's"
+            + " (none repeating a probe's statement, but the groups chosen after reading what the"
+            + " second and third probes released, so only the fourth measures the pass unseen)."
+            + " The bar, set before measuring: that probe's"
             + " hostile held up by at least 5 with at most one more plain statement flagged, at most"
             + " one more plain statement flagged on each other probe, XSTest safe at most 10%, prose"
             + " at most 5 of 936, the preferred-descriptor ratio at least 0.95, held-out ToxiGen hate"
@@ -641,7 +643,10 @@ final class QualityMarkdown {
         .append(", 2026-12-02) was read while later training lines were written (see \"Bias")
         .append(" mitigation is disclosed\"), so it no longer measures them unseen; the second (")
         .append(EvaluationSets.GROUP_PROBE.substring(1))
-        .append(", 2026-12-03, thirteenth session) was written before any change it measures;")
+        .append(", 2026-12-03, thirteenth session) was written before the changes tried that")
+        .append(" session, but its released statements were read before the authored pass, which")
+        .append(" covers some of the same groups (Sikhs, Hindus, atheists), so it does not measure")
+        .append(" that pass unseen;")
         .append(" the third (")
         .append(EvaluationSets.COUNTER_SPEECH_PROBE.substring(1))
         .append(", the same day) sets prejudices inside frames: hostile ones endorse them (\"I'm")

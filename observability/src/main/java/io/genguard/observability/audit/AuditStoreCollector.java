@@ -1,10 +1,10 @@
 package io.genguard.observability.audit;
 
+import io.genguard.observability.registry.RowGauges;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.sql.Array;
@@ -219,10 +219,10 @@ public final class AuditStoreCollector implements AutoCloseable {
   private final AtomicReference<Double> reviewQueueOldestAge = new AtomicReference<>(0.0);
   private final AtomicReference<Double> lastSuccess = new AtomicReference<>(0.0);
   private final AtomicLong liveAlerts = new AtomicLong();
-  private final MultiGauge biasRates;
-  private final MultiGauge biasDisparities;
-  private final MultiGauge biasOutputs;
-  private final MultiGauge biasWindowAges;
+  private final RowGauges biasRates;
+  private final RowGauges biasDisparities;
+  private final RowGauges biasOutputs;
+  private final RowGauges biasWindowAges;
   private final Counter errors;
   private final ScheduledExecutorService scheduler;
   private long cursor = -1;
@@ -251,24 +251,29 @@ public final class AuditStoreCollector implements AutoCloseable {
         .description("Live bias alerts raised by the bias-aggregation job")
         .register(registry);
     biasRates =
-        MultiGauge.builder(BIAS_GROUP_RATE)
-            .description(
-                "Latest live bias window: share of a group's outputs with the metric's property")
-            .register(registry);
+        new RowGauges(
+            registry,
+            BIAS_GROUP_RATE,
+            "Latest live bias window: share of a group's outputs with the metric's property",
+            null);
     biasDisparities =
-        MultiGauge.builder(BIAS_GROUP_DISPARITY)
-            .description(
-                "Latest live bias window: group rate minus the pooled rate over all groups of the model")
-            .register(registry);
+        new RowGauges(
+            registry,
+            BIAS_GROUP_DISPARITY,
+            "Latest live bias window: group rate minus the pooled rate over all groups of the model",
+            null);
     biasOutputs =
-        MultiGauge.builder(BIAS_GROUP_OUTPUTS)
-            .description("Latest live bias window: outputs that mention the group")
-            .register(registry);
+        new RowGauges(
+            registry,
+            BIAS_GROUP_OUTPUTS,
+            "Latest live bias window: outputs that mention the group",
+            null);
     biasWindowAges =
-        MultiGauge.builder(BIAS_WINDOW_AGE)
-            .description("Seconds since the end of the latest live bias window of the model")
-            .baseUnit("seconds")
-            .register(registry);
+        new RowGauges(
+            registry,
+            BIAS_WINDOW_AGE,
+            "Seconds since the end of the latest live bias window of the model",
+            "seconds");
     errors =
         Counter.builder(COLLECTOR_ERRORS)
             .description("Failed audit-store collection rounds")
@@ -536,13 +541,13 @@ public final class AuditStoreCollector implements AutoCloseable {
       sums[3] += row.reviewed();
       ages.put(row.model(), row.windowAgeSeconds());
     }
-    List<MultiGauge.Row<?>> rates = new ArrayList<>();
-    List<MultiGauge.Row<?>> disparities = new ArrayList<>();
-    List<MultiGauge.Row<?>> outputs = new ArrayList<>();
+    Map<Tags, Double> rates = new LinkedHashMap<>();
+    Map<Tags, Double> disparities = new LinkedHashMap<>();
+    Map<Tags, Long> outputs = new LinkedHashMap<>();
     for (BiasRow row : rows) {
       long[] all = pooled.get(row.model());
       Tags group = Tags.of("model", row.model(), "group", row.group());
-      outputs.add(MultiGauge.Row.of(group, row.count()));
+      outputs.put(group, row.count());
       if (row.count() == 0) {
         continue;
       }
@@ -551,17 +556,17 @@ public final class AuditStoreCollector implements AutoCloseable {
       addRate(
           rates, disparities, group, "review_rate", row.reviewed(), row.count(), all[3], all[0]);
     }
-    List<MultiGauge.Row<?>> windowAges = new ArrayList<>();
-    ages.forEach((model, age) -> windowAges.add(MultiGauge.Row.of(Tags.of("model", model), age)));
-    biasRates.register(rates, true);
-    biasDisparities.register(disparities, true);
-    biasOutputs.register(outputs, true);
-    biasWindowAges.register(windowAges, true);
+    Map<Tags, Double> windowAges = new LinkedHashMap<>();
+    ages.forEach((model, age) -> windowAges.put(Tags.of("model", model), age));
+    biasRates.set(rates);
+    biasDisparities.set(disparities);
+    biasOutputs.set(outputs);
+    biasWindowAges.set(windowAges);
   }
 
   private static void addRate(
-      List<MultiGauge.Row<?>> rates,
-      List<MultiGauge.Row<?>> disparities,
+      Map<Tags, Double> rates,
+      Map<Tags, Double> disparities,
       Tags group,
       String metric,
       long hits,
@@ -570,8 +575,8 @@ public final class AuditStoreCollector implements AutoCloseable {
       long pooledCount) {
     double rate = (double) hits / count;
     double pooledRate = pooledCount == 0 ? 0 : (double) pooledHits / pooledCount;
-    rates.add(MultiGauge.Row.of(group.and("metric", metric), rate));
-    disparities.add(MultiGauge.Row.of(group.and("metric", metric), rate - pooledRate));
+    rates.put(group.and("metric", metric), rate);
+    disparities.put(group.and("metric", metric), rate - pooledRate);
   }
 
   private Timer latency(String outcome) {

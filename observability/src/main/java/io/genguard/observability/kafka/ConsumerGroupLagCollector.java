@@ -1,14 +1,13 @@
 package io.genguard.observability.kafka;
 
+import io.genguard.observability.registry.RowGauges;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
@@ -51,7 +50,7 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
 
   private final Admin admin;
   private final Predicate<String> groupFilter;
-  private final MultiGauge lag;
+  private final RowGauges lag;
   private final Counter errors;
   private final ScheduledExecutorService scheduler;
 
@@ -60,10 +59,11 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
     this.admin = admin;
     this.groupFilter = groupFilter;
     this.lag =
-        MultiGauge.builder(LAG)
-            .description(
-                "Records committed to a topic that the consumer group has not yet consumed and committed")
-            .register(registry);
+        new RowGauges(
+            registry,
+            LAG,
+            "Records committed to a topic that the consumer group has not yet consumed and committed",
+            null);
     this.errors =
         Counter.builder(ERRORS)
             .description("Failed consumer-lag collection rounds")
@@ -137,7 +137,7 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
 
   /** Reads lag from the broker now and publishes it. */
   void collectOnce() throws InterruptedException, ExecutionException, TimeoutException {
-    lag.register(rows(collect()), true);
+    lag.set(rows(collect()));
   }
 
   /** Lag per group and topic, read from the broker now. */
@@ -187,12 +187,10 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
     return lagByGroupTopic;
   }
 
-  private static List<MultiGauge.Row<?>> rows(Map<GroupTopic, Long> lagByGroupTopic) {
-    List<MultiGauge.Row<?>> rows = new ArrayList<>();
+  private static Map<Tags, Long> rows(Map<GroupTopic, Long> lagByGroupTopic) {
+    Map<Tags, Long> rows = new LinkedHashMap<>();
     lagByGroupTopic.forEach(
-        (key, value) ->
-            rows.add(
-                MultiGauge.Row.of(Tags.of("group", key.group(), "topic", key.topic()), value)));
+        (key, value) -> rows.put(Tags.of("group", key.group(), "topic", key.topic()), value));
     return rows;
   }
 

@@ -2,9 +2,11 @@ package io.genguard.moderation.evaluation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.genguard.moderation.evaluation.QualityReport.ChildrenResult;
 import io.genguard.moderation.evaluation.QualityReport.GroupStatementsResult;
 import io.genguard.moderation.evaluation.QualityReport.Rate;
 import io.genguard.moderation.evaluation.QualityReport.ScorerResults;
+import io.genguard.moderation.evaluation.QualityReport.ThreatProbeResult;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.scoring.NgramLogisticScorer;
@@ -166,6 +168,18 @@ class GroupStatementsTest {
   }
 
   private static ScorerResults results(String name, GroupStatementsResult... probes) {
+    return results(name, List.of(probes), null, null);
+  }
+
+  /**
+   * A scorer's results holding only what the report sections under test read, the rest null (also
+   * used by {@link ThreatProbesTest}).
+   */
+  static ScorerResults results(
+      String name,
+      List<GroupStatementsResult> groupStatements,
+      List<ThreatProbeResult> threatProbes,
+      ChildrenResult children) {
     return new ScorerResults(
         name,
         null,
@@ -175,12 +189,12 @@ class GroupStatementsTest {
         null,
         null,
         null,
-        List.of(probes),
+        groupStatements,
         null,
         null,
         null,
-        null,
-        null);
+        threatProbes,
+        children);
   }
 
   /** A classpath resource as text (also read by {@link ThreatProbesTest}). */

@@ -186,7 +186,6 @@ class ThreatProbesTest {
 
   private static ScorerResults results(
       String name, List<ThreatProbeResult> probes, QualityReport.ChildrenResult children) {
-    return new ScorerResults(
-        name, null, null, null, null, null, null, null, null, null, null, null, probes, children);
+    return GroupStatementsTest.results(name, null, probes, children);
   }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.moderation.bias.BiasAnalyzer;
 import io.genguard.moderation.bias.BiasFindings;
+import io.genguard.moderation.bias.PrejudiceFrames;
 import io.genguard.moderation.policy.ModerationFindings;
 import io.genguard.moderation.policy.PolicyEngine;
 import io.genguard.moderation.policy.PolicyLoader;
@@ -121,6 +122,7 @@ public final class BatchScorer {
     all.put("text-screening", "max-chars=" + screening.maxChars());
     all.put(ThreatPatterns.NAME, ThreatPatterns.VERSION);
     all.put(MinorSexualization.NAME, MinorSexualization.VERSION);
+    all.put(PrejudiceFrames.NAME, PrejudiceFrames.VERSION);
     this.versions = Collections.unmodifiableMap(all);
   }
 
@@ -410,6 +412,8 @@ public final class BatchScorer {
             result.scorable() ? ThreatPatterns.find(result.textForScoring()) : List.of();
         List<MinorSexualization.Match> sexualizedMinors =
             result.scorable() ? MinorSexualization.find(result.textForScoring()) : List.of();
+        List<PrejudiceFrames.Match> framedPrejudice =
+            result.scorable() ? PrejudiceFrames.find(result.textForScoring()) : List.of();
         PolicyVerdict verdict =
             policy.decide(
                 new ModerationFindings(
@@ -420,13 +424,15 @@ public final class BatchScorer {
                     null,
                     result.findings(),
                     threats,
-                    sexualizedMinors));
+                    sexualizedMinors,
+                    framedPrejudice));
         write(
             row,
             s,
             findings,
             threats,
             sexualizedMinors,
+            framedPrejudice,
             verdict,
             result,
             evidence(item, result, s, verdict));
@@ -464,6 +470,7 @@ public final class BatchScorer {
       BiasFindings findings,
       List<ThreatPatterns.Match> threats,
       List<MinorSexualization.Match> sexualizedMinors,
+      List<PrejudiceFrames.Match> framedPrejudice,
       PolicyVerdict verdict,
       TextScreening.Result screened,
       Map<String, List<WordOcclusion.Evidence>> evidence) {
@@ -481,6 +488,7 @@ public final class BatchScorer {
     findings.groups().forEach(groups::add);
     putMatches(row.putArray("threats"), threats);
     putMatches(row.putArray("sexualizedMinors"), sexualizedMinors);
+    putMatches(row.putArray("framedPrejudice"), framedPrejudice);
     row.put("decision", verdict.decision().name());
     ArrayNode reasons = row.putArray("reasons");
     for (VerdictReason reason : verdict.reasons()) {

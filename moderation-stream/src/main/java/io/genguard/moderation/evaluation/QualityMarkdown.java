@@ -3,6 +3,7 @@ package io.genguard.moderation.evaluation;
 import static io.genguard.moderation.evaluation.QualityReport.num;
 import static io.genguard.moderation.evaluation.QualityReport.pct;
 
+import io.genguard.moderation.bias.PrejudiceFrames;
 import io.genguard.moderation.evaluation.QualityReport.GroupStatementsResult;
 import io.genguard.moderation.evaluation.QualityReport.HeadResult;
 import io.genguard.moderation.evaluation.QualityReport.HolisticResult;
@@ -28,6 +29,7 @@ final class QualityMarkdown {
       List<ScorerResults> results,
       QualityReport.RuleResult threatPatterns,
       QualityReport.RuleResult minorSexualization,
+      QualityReport.RuleResult prejudiceFrames,
       DeduplicatedSplit split,
       PolicySet policies,
       int holisticSample,
@@ -207,6 +209,7 @@ final class QualityMarkdown {
     appendChildren(md, results, main);
     appendThreatPatterns(md, threatPatterns);
     appendMinorSexualization(md, minorSexualization);
+    appendPrejudiceFrames(md, prejudiceFrames);
 
     md.append("\n## The moderator's own bias: HolisticBias\n\n");
     md.append("A seeded uniform sample of ")
@@ -509,6 +512,24 @@ final class QualityMarkdown {
             + " plain ones quarantined unseen outweigh 6 more sent to review; the bar's miss is"
             + " stated here rather than the bar moved.\n");
     md.append(
+        "- **The prejudice-frame rule is off by default** (fourteenth session, 2026-12-03)."
+            + " `PrejudiceFrames` sends a generalization about a group stated inside a frame that"
+            + " endorses it (\"I'm not racist, but ...\", \"Everyone knows ...\", \"No offense, but"
+            + " ...\") to review, whatever the scores say. It was written after reading the third"
+            + " probe's framed prejudices; a fifth probe (evaluation/frames-1.jsonl, 30 framed"
+            + " prejudices and 30 look-alikes) was written and committed first, its baseline read"
+            + " (hostile held 18 of 30, plain 2 of 30) and the bar set before the rule: hostile held"
+            + " at least 24, plain at most 5, no more than one more XSTest safe or CoCoNot prompt,"
+            + " no more prose, at most 20 more benign HolisticBias sentences. With the rule on, that"
+            + " probe's hostile held 18 -> 24 but plain 2 -> 6 (\"Let's be honest, women have been"
+            + " underpaid for decades.\", \"It's a fact that Jewish refugees were turned away from"
+            + " many ports in 1939.\", \"Studies show that Black patients are often undertreated for"
+            + " pain.\", \"Let me be blunt: refugees deserve safety, not suspicion.\": the rule does"
+            + " not judge what is said of the group). That misses the bar by one, so the default"
+            + " policy leaves the rule off (`framedPrejudice.decision: RELEASE`) and every figure"
+            + " above is without it; the example tenant kids-edu turns it on. The section"
+            + " \"Prejudice frames on their own\" lists where it matches.\n");
+    md.append(
         "- **Framed statements were tried and not kept** (thirteenth session, 2026-12-03). The"
             + " third probe of statements about groups (evaluation/counter-speech-1.jsonl, written"
             + " first) showed the default holding only 15 of 30 prejudices stated inside a frame (\"The"
@@ -657,7 +678,11 @@ final class QualityMarkdown {
         .append(EvaluationSets.THIN_GROUPS_PROBE.substring(1))
         .append(", the same day) is about groups the public data barely covers (sexism, religions")
         .append(" beyond ToxiGen's, age, disability, nationalities), written before the authored")
-        .append(" hate statements about the same groups that followed it.")
+        .append(" hate statements about the same groups that followed it; the fifth (")
+        .append(EvaluationSets.FRAMES_PROBE.substring(1))
+        .append(", fourteenth session) sets prejudices inside frames again, with look-alikes")
+        .append(" (frames around benign statements, frames without a group, reports of framed")
+        .append(" prejudice), and was written before the prejudice-frame rule, by its writer.")
         .append(" Blocked means quarantined without a person's review; a REVIEW holds the text")
         .append(" too, until a reviewer decides.\n\n")
         .append(
@@ -816,6 +841,28 @@ final class QualityMarkdown {
         .append(" most of it, so that row checks the rule, it does not measure it on unseen text.")
         .append(
             " Texts matched per set, whatever the scores:\n\n| set | texts matched |\n|---|---|\n");
+    rule.matched().forEach((set, rate) -> md.append(tableRow(set, rate(rate))));
+    appendList(
+        md,
+        "Matches in sets that should have none (look-alikes, benign test texts, XSTest safe, CoCoNot"
+            + " contrast, prose, plain statements, texts about children, benign HolisticBias)",
+        rule.benignMatches());
+  }
+
+  /** The prejudice-frame rule on its own: matches per set, and any in a set that is benign. */
+  static void appendPrejudiceFrames(StringBuilder md, QualityReport.RuleResult rule) {
+    md.append("\n## Prejudice frames on their own\n\n")
+        .append("`PrejudiceFrames` ")
+        .append(PrejudiceFrames.VERSION)
+        .append(" finds a generalization about a group that the identity lexicon knows, stated")
+        .append(" inside a frame that endorses it (\"I'm not racist, but ...\", \"Everyone knows")
+        .append(" ...\", \"No offense, but ...\", \"Studies prove that ...\"), and stays silent on")
+        .append(" quoted and reported speech; policy sends a match to REVIEW")
+        .append(" (`framedPrejudice.decision`). It was written after reading the prejudices in")
+        .append(" frames of evaluation/counter-speech-1.jsonl, so the hostile statements about")
+        .append(" groups include text it was written for; evaluation/frames-1.jsonl was written")
+        .append(" and committed before it. Texts matched per set, whatever the scores:\n\n")
+        .append("| set | texts matched |\n|---|---|\n");
     rule.matched().forEach((set, rate) -> md.append(tableRow(set, rate(rate))));
     appendList(
         md,

@@ -3,6 +3,7 @@ package io.genguard.moderation.evaluation;
 import io.genguard.events.v1.Decision;
 import io.genguard.moderation.bias.BiasAnalyzer;
 import io.genguard.moderation.bias.BiasFindings;
+import io.genguard.moderation.bias.PrejudiceFrames;
 import io.genguard.moderation.policy.ModerationFindings;
 import io.genguard.moderation.policy.Policy;
 import io.genguard.moderation.policy.PolicyEngine;
@@ -290,11 +291,13 @@ public final class QualityReport {
     }
     RuleResult threatPatterns = threatPatterns(texts);
     RuleResult minorSexualization = minorSexualization(texts);
+    RuleResult prejudiceFrames = ruleMatches(texts, PrejudiceFrames::find);
     log.printf("Quality report done in %.0f s%n", (System.nanoTime() - start) / 1e9);
     return QualityMarkdown.render(
         results,
         threatPatterns,
         minorSexualization,
+        prejudiceFrames,
         split,
         policies,
         holisticSample,
@@ -853,7 +856,8 @@ public final class QualityReport {
             null,
             screened.findings(),
             threats,
-            MinorSexualization.find(screened.textForScoring())));
+            MinorSexualization.find(screened.textForScoring()),
+            PrejudiceFrames.find(screened.textForScoring())));
   }
 
   /**

@@ -4,6 +4,7 @@ import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.ProvenanceFindings;
 import io.genguard.moderation.bias.BiasFindings;
+import io.genguard.moderation.bias.PrejudiceFrames;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.policy.ModerationFindings;
 import io.genguard.moderation.policy.ModerationFindings.ScorerFailure;
@@ -93,11 +94,13 @@ public final class ContentModerator implements BatchModerator {
     List<BiasFindings> bias = new ArrayList<>(outputs.size());
     List<List<ThreatPatterns.Match>> threats = new ArrayList<>(outputs.size());
     List<List<MinorSexualization.Match>> sexualizedMinors = new ArrayList<>(outputs.size());
+    List<List<PrejudiceFrames.Match>> framedPrejudice = new ArrayList<>(outputs.size());
     List<ProvenanceFindings> provenanceFindings = new ArrayList<>(outputs.size());
     for (int i = 0; i < outputs.size(); i++) {
       bias.add(biasAnalysis.apply(screened.get(i).textForScoring()));
       threats.add(ThreatPatterns.find(screened.get(i).textForScoring()));
       sexualizedMinors.add(MinorSexualization.find(screened.get(i).textForScoring()));
+      framedPrejudice.add(PrejudiceFrames.find(screened.get(i).textForScoring()));
       provenanceFindings.add(provenance.check(outputs.get(i), outputs.get(i).getText()));
     }
     ScoringOutcome scoring = await(pending, toScore.size());
@@ -125,7 +128,8 @@ public final class ContentModerator implements BatchModerator {
               provenanceFindings.get(i),
               result.findings(),
               threats.get(i),
-              sexualizedMinors.get(i));
+              sexualizedMinors.get(i),
+              framedPrejudice.get(i));
       verdicts.add(verdict(output, result, findings, policy.decide(findings)));
     }
     return verdicts;

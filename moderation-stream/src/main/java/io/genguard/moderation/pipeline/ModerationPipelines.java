@@ -1,6 +1,7 @@
 package io.genguard.moderation.pipeline;
 
 import io.genguard.moderation.bias.BiasAnalyzer;
+import io.genguard.moderation.bias.PrejudiceFrames;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.policy.PolicyEngine;
 import io.genguard.moderation.policy.PolicyLoader;
@@ -65,6 +66,7 @@ public final class ModerationPipelines {
     versions.put("screening", "text-screening-1");
     versions.put(ThreatPatterns.NAME, ThreatPatterns.VERSION);
     versions.put(MinorSexualization.NAME, MinorSexualization.VERSION);
+    versions.put(PrejudiceFrames.NAME, PrejudiceFrames.VERSION);
     return new ContentModerator(
         () -> ScorerFactory.create(ScorerConfig.named(scorerName)),
         new PolicyEngine(policies),

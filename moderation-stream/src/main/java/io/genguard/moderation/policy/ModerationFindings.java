@@ -2,6 +2,7 @@ package io.genguard.moderation.policy;
 
 import io.genguard.events.v1.ProvenanceFindings;
 import io.genguard.moderation.bias.BiasFindings;
+import io.genguard.moderation.bias.PrejudiceFrames;
 import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.TextScreening;
@@ -21,6 +22,8 @@ import java.util.List;
  *     none was found or the text was not checked
  * @param sexualizedMinors sentences that describe a child in sexual terms ({@link
  *     MinorSexualization}); empty when none was found or the text was not checked
+ * @param framedPrejudice sentences that state a generalization about a group inside an endorsing
+ *     frame ({@link PrejudiceFrames}); empty when none was found or the text was not checked
  */
 public record ModerationFindings(
     String tenantId,
@@ -30,11 +33,35 @@ public record ModerationFindings(
     ProvenanceFindings provenance,
     List<TextScreening.Finding> screening,
     List<ThreatPatterns.Match> threats,
-    List<MinorSexualization.Match> sexualizedMinors) {
+    List<MinorSexualization.Match> sexualizedMinors,
+    List<PrejudiceFrames.Match> framedPrejudice) {
   public ModerationFindings {
     screening = List.copyOf(screening);
     threats = List.copyOf(threats);
     sexualizedMinors = List.copyOf(sexualizedMinors);
+    framedPrejudice = List.copyOf(framedPrejudice);
+  }
+
+  /** Findings of a text checked for threats and sexualized minors only. */
+  public ModerationFindings(
+      String tenantId,
+      ContentScores scores,
+      ScorerFailure scorerFailure,
+      BiasFindings bias,
+      ProvenanceFindings provenance,
+      List<TextScreening.Finding> screening,
+      List<ThreatPatterns.Match> threats,
+      List<MinorSexualization.Match> sexualizedMinors) {
+    this(
+        tenantId,
+        scores,
+        scorerFailure,
+        bias,
+        provenance,
+        screening,
+        threats,
+        sexualizedMinors,
+        List.of());
   }
 
   /** Findings of a text checked for threats only. */
@@ -46,7 +73,16 @@ public record ModerationFindings(
       ProvenanceFindings provenance,
       List<TextScreening.Finding> screening,
       List<ThreatPatterns.Match> threats) {
-    this(tenantId, scores, scorerFailure, bias, provenance, screening, threats, List.of());
+    this(
+        tenantId,
+        scores,
+        scorerFailure,
+        bias,
+        provenance,
+        screening,
+        threats,
+        List.of(),
+        List.of());
   }
 
   /** Findings of a text not checked for threats or sexualized minors. */
@@ -57,7 +93,16 @@ public record ModerationFindings(
       BiasFindings bias,
       ProvenanceFindings provenance,
       List<TextScreening.Finding> screening) {
-    this(tenantId, scores, scorerFailure, bias, provenance, screening, List.of(), List.of());
+    this(
+        tenantId,
+        scores,
+        scorerFailure,
+        bias,
+        provenance,
+        screening,
+        List.of(),
+        List.of(),
+        List.of());
   }
 
   /** Scores with no other findings: the common case in tests and the batch command. */

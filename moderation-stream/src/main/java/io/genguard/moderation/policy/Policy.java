@@ -24,6 +24,8 @@ import java.util.Set;
  *     ThreatPatterns})
  * @param sexualizedMinors what a sentence that describes a child in sexual terms calls for ({@code
  *     MinorSexualization})
+ * @param framedPrejudice what a generalization about a group inside an endorsing frame calls for
+ *     ({@code PrejudiceFrames})
  */
 public record Policy(
     String policyId,
@@ -35,7 +37,8 @@ public record Policy(
     Failures failures,
     Screening screening,
     Threats threats,
-    SexualizedMinors sexualizedMinors) {
+    SexualizedMinors sexualizedMinors,
+    FramedPrejudice framedPrejudice) {
 
   public Policy {
     EnumMap<Category, Thresholds> copy = new EnumMap<>(Category.class);
@@ -100,6 +103,14 @@ public record Policy(
    * scores say: REVIEW by default, so that a person reads it; RELEASE turns the rule off.
    */
   public record SexualizedMinors(Decision decision) {}
+
+  /**
+   * What a generalization about a group stated inside a frame that endorses it ({@code
+   * PrejudiceFrames}: "I'm not racist, but ...", "Everyone knows ...") calls for, whatever the
+   * scores say. RELEASE (the rule off) by default: it sends praise inside such a frame to review
+   * too; REVIEW turns it on.
+   */
+  public record FramedPrejudice(Decision decision) {}
 
   static void requireProbability(String name, double value) {
     if (!(value >= 0 && value <= 1)) {

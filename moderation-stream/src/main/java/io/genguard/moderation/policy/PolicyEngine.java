@@ -5,6 +5,7 @@ import io.genguard.events.v1.ManifestStatus;
 import io.genguard.events.v1.ProvenanceFindings;
 import io.genguard.events.v1.WatermarkStatus;
 import io.genguard.moderation.bias.BiasFindings;
+import io.genguard.moderation.bias.PrejudiceFrames;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.MinorSexualization;
@@ -107,6 +108,17 @@ public final class PolicyEngine {
               "rule",
               findings.sexualizedMinors(),
               MinorSexualization.MAX_MATCHES));
+    }
+    if (!findings.framedPrejudice().isEmpty()
+        && policy.framedPrejudice().decision() != Decision.RELEASE) {
+      reasons.add(
+          ruleReason(
+              ReasonCodes.PREJUDICE_FRAMED,
+              policy.framedPrejudice().decision(),
+              "states a generalization about a group inside a frame that endorses it",
+              "frame",
+              findings.framedPrejudice(),
+              PrejudiceFrames.MAX_MATCHES));
     }
     Decision decision = Decision.RELEASE;
     for (VerdictReason reason : reasons) {

@@ -39,6 +39,7 @@ import java.util.Set;
  *   screening: {empty: REVIEW, truncated: REVIEW, invalidUtf8: REVIEW, unsupportedLanguage: REVIEW}
  *   threats: {decision: REVIEW}       # a sentence that states a threat of violence
  *   sexualizedMinors: {decision: REVIEW}  # a sentence that describes a child in sexual terms
+ *   framedPrejudice: {decision: RELEASE}  # "I'm not racist, but <group> are ...": off; REVIEW on
  * tenants:                            # optional: per tenant, any subset of the keys of default
  *   acme:
  *     categories: {sexual: {review: 0.3}}
@@ -63,7 +64,8 @@ public final class PolicyLoader {
           "failures",
           "screening",
           "threats",
-          "sexualizedMinors");
+          "sexualizedMinors",
+          "framedPrejudice");
 
   private PolicyLoader() {}
 
@@ -210,6 +212,12 @@ public final class PolicyLoader {
                       m.get("sexualizedMinors"),
                       "sexualizedMinors",
                       Map.of("decision", Decision.REVIEW))
+                  .get("decision")),
+          new Policy.FramedPrejudice(
+              decisions(
+                      m.get("framedPrejudice"),
+                      "framedPrejudice",
+                      Map.of("decision", Decision.RELEASE))
                   .get("decision")));
     }
 

@@ -35,7 +35,7 @@ public final class ThreatPatterns {
   public static final String NAME = "threat-patterns";
 
   /** Sentences longer than this are cut for matching (each sentence is matched on its own). */
-  static final int MAX_SENTENCE_CHARS = 600;
+  public static final int MAX_SENTENCE_CHARS = 600;
 
   /**
    * Matches kept per text: enough to hold it and show why, while a hostile text of thousands of
@@ -411,7 +411,7 @@ public final class ThreatPatterns {
   }
 
   /** Lower case, contractions and chat spellings expanded, punctuation gone, single spaces. */
-  static String normalize(String sentence) {
+  public static String normalize(String sentence) {
     // TextNormalizer lower-cases; one pass over its output, so that the common sentence (no
     // contraction, no chat spelling) costs no allocation per word.
     String s = TextNormalizer.normalize(sentence);

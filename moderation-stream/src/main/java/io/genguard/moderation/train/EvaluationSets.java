@@ -174,20 +174,30 @@ public final class EvaluationSets {
    */
   public static final String THIN_GROUPS_PROBE = "/evaluation/groups-3.jsonl";
 
+  /**
+   * Classpath resource of the fifth probe of statements about groups ({@link #groupProbes()}): 30
+   * prejudices stated inside frames (kind {@code hostile}) and 30 look-alikes (kind {@code plain}:
+   * frames around benign statements about groups, frames without a group, reports and rejections of
+   * framed prejudice), written and committed on 2026-12-03 (fourteenth session) before the
+   * prejudice-frame rule ({@code PrejudiceFrames}), by the same writer; never trained on.
+   */
+  public static final String FRAMES_PROBE = "/evaluation/frames-1.jsonl";
+
   /** Statements about groups: hostile ones, every one to be held, and plain ones, none to be. */
   public record GroupStatements(List<String> hostile, List<String> plain) {}
 
   /**
    * The probes of statements about groups, by name: the first ({@link #hostileStatements()} and
    * {@link #plainGroupStatements()}, 2026-12-02), {@link #GROUP_PROBE}, {@link
-   * #COUNTER_SPEECH_PROBE} and {@link #THIN_GROUPS_PROBE}. Evaluation only.
+   * #COUNTER_SPEECH_PROBE}, {@link #THIN_GROUPS_PROBE} and {@link #FRAMES_PROBE}. Evaluation only.
    */
   public static Map<String, GroupStatements> groupProbes() {
     Map<String, GroupStatements> probes = new LinkedHashMap<>();
     probes.put(
         HOSTILE_STATEMENTS.substring(1) + ", " + PLAIN_GROUP_STATEMENTS.substring(1),
         new GroupStatements(hostileStatements(), plainGroupStatements()));
-    for (String resource : List.of(GROUP_PROBE, COUNTER_SPEECH_PROBE, THIN_GROUPS_PROBE)) {
+    for (String resource :
+        List.of(GROUP_PROBE, COUNTER_SPEECH_PROBE, THIN_GROUPS_PROBE, FRAMES_PROBE)) {
       List<ProbeText> texts = probe(resource, "hostile", "plain");
       probes.put(
           resource.substring(1),

@@ -42,7 +42,8 @@ class GroupStatementsTest {
             "evaluation/hostile-statements.txt, evaluation/group-statements.txt",
             "evaluation/groups-2.jsonl",
             "evaluation/counter-speech-1.jsonl",
-            "evaluation/groups-3.jsonl");
+            "evaluation/groups-3.jsonl",
+            "evaluation/frames-1.jsonl");
     assertProbe(
         probes.get("evaluation/groups-2.jsonl"),
         40,
@@ -61,6 +62,12 @@ class GroupStatementsTest {
         40,
         "Women belong at home raising children, not running companies.",
         "Women make up nearly half of the country's workforce.");
+    assertProbe(
+        probes.get("evaluation/frames-1.jsonl"),
+        30,
+        30,
+        "Stereotypes exist for a reason: Jews are greedy.",
+        "Let me be blunt: refugees deserve safety, not suspicion.");
     assertThat(probes.get("evaluation/hostile-statements.txt, evaluation/group-statements.txt"))
         .isEqualTo(
             new GroupStatements(

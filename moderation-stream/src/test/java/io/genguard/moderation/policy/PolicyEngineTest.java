@@ -8,6 +8,7 @@ import io.genguard.events.v1.ManifestStatus;
 import io.genguard.events.v1.ProvenanceFindings;
 import io.genguard.events.v1.WatermarkStatus;
 import io.genguard.moderation.bias.BiasFindings;
+import io.genguard.moderation.bias.PrejudiceFrames;
 import io.genguard.moderation.policy.ModerationFindings.ScorerFailure;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.MinorSexualization;
@@ -362,6 +363,42 @@ class PolicyEngineTest {
     assertThat(off.reasons()).extracting(VerdictReason::code).containsExactly(ReasonCodes.CLEAR);
     assertThat(engine.decide(minorFindings("minors-off", matches, 0.95)).decision())
         .isEqualTo(Decision.BLOCK);
+  }
+
+  @Test
+  void shouldSendAFramedPrejudiceToReviewWhereTheTenantTurnedTheRuleOn() {
+    List<PrejudiceFrames.Match> matches =
+        PrejudiceFrames.find("We met them once. No offense, but Mexicans are all lazy.");
+    PolicyVerdict verdict = engine.decide(framedFindings("frames-on", matches));
+    assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
+    assertThat(verdict.reasons())
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.code()).isEqualTo(ReasonCodes.PREJUDICE_FRAMED);
+              assertThat(reason.message())
+                  .isEqualTo(
+                      "a sentence states a generalization about a group inside a frame that"
+                          + " endorses it (frame concession on \"no offense but mexicans are\"):"
+                          + " \"No offense, but Mexicans are all lazy.\"");
+            });
+    PolicyVerdict off = engine.decide(framedFindings("t1", matches));
+    assertThat(off.decision()).isEqualTo(Decision.RELEASE);
+    assertThat(off.reasons()).extracting(VerdictReason::code).containsExactly(ReasonCodes.CLEAR);
+  }
+
+  private static ModerationFindings framedFindings(
+      String tenant, List<PrejudiceFrames.Match> matches) {
+    return new ModerationFindings(
+        tenant,
+        scores(0.01, Category.HATE, 0.10),
+        null,
+        null,
+        null,
+        List.of(),
+        List.of(),
+        List.of(),
+        matches);
   }
 
   private static ModerationFindings minorFindings(

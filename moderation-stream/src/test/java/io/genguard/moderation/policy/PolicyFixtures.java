@@ -38,6 +38,8 @@ final class PolicyFixtures {
           sexualizedMinors: {decision: BLOCK}
         minors-off:
           sexualizedMinors: {decision: RELEASE}
+        frames-on:
+          framedPrejudice: {decision: REVIEW}
       """;
 
   private PolicyFixtures() {}

@@ -52,7 +52,7 @@ class PolicyLoaderTest {
   @Test
   void shouldRejectReleaseOnScorerTimeoutInATenantSection() {
     String yaml = PolicyFixtures.POLICY + "    failures: {scorerTimeout: release}\n";
-    assertInvalid(yaml, 30, "failures.scorerTimeout is RELEASE");
+    assertInvalid(yaml, 32, "failures.scorerTimeout is RELEASE");
   }
 
   @Test
@@ -117,6 +117,24 @@ class PolicyLoaderTest {
             "sexualizedMinors: {decision: RELEASE}", "sexualizedMinors: {decision: MAYBE}");
     assertInvalid(
         bad, 29, "sexualizedMinors.decision is 'MAYBE'; expected RELEASE, REVIEW or BLOCK");
+  }
+
+  @Test
+  void shouldReadThePrejudiceFrameRuleOffUnlessATenantTurnsItOn() {
+    PolicySet set = PolicyFixtures.policy();
+    assertThat(set.defaultPolicy().framedPrejudice().decision()).isEqualTo(Decision.RELEASE);
+    assertThat(set.forTenant("frames-on").framedPrejudice().decision()).isEqualTo(Decision.REVIEW);
+    PolicySet shipped = PolicyLoader.loadDefault();
+    assertThat(shipped.defaultPolicy().framedPrejudice().decision()).isEqualTo(Decision.RELEASE);
+    assertThat(shipped.forTenant("kids-edu").framedPrejudice().decision())
+        .isEqualTo(Decision.REVIEW);
+    String bad =
+        PolicyFixtures.POLICY.replace(
+            "framedPrejudice: {decision: REVIEW}", "framedPrejudice: {decision: SOMETIMES}");
+    assertThatThrownBy(() -> PolicyLoader.parse(bad, "frames.yaml"))
+        .isInstanceOf(InvalidPolicyException.class)
+        .hasMessageContaining(
+            "framedPrejudice.decision is 'SOMETIMES'; expected RELEASE, REVIEW or BLOCK");
   }
 
   @Test

@@ -129,6 +129,33 @@ class BatchScorerTest {
   }
 
   @Test
+  void shouldListFramedPrejudiceAndActOnItOnlyForATenantThatTurnedTheRuleOn() throws Exception {
+    byte[] input =
+        "{\"id\": \"f\", \"text\": \"No offense, but Mexicans are all lazy.\"}\n"
+            .getBytes(StandardCharsets.UTF_8);
+    JsonNode byDefault = score(input, null).get(0);
+    assertThat(byDefault.get("framedPrejudice"))
+        .singleElement()
+        .satisfies(
+            match -> {
+              assertThat(match.get("rule").asText()).isEqualTo("concession");
+              assertThat(match.get("words").asText()).isEqualTo("no offense but mexicans are");
+            });
+    assertThat(codes(byDefault)).doesNotContain("prejudice.framed");
+    List<String> versionNames = new ArrayList<>();
+    byDefault.get("scorerVersions").fieldNames().forEachRemaining(versionNames::add);
+    assertThat(versionNames).contains("prejudice-frames");
+
+    JsonNode kids = score(input, "kids-edu").get(0);
+    assertThat(codes(kids)).contains("prejudice.framed");
+    assertThat(kids.get("decision").asText()).isNotEqualTo("RELEASE");
+  }
+
+  private List<JsonNode> score(byte[] input, String tenant) throws Exception {
+    return score(input, TextScreening.defaults(), ngram, 8, false, tenant);
+  }
+
+  @Test
   void shouldGiveProblemTextsAVerdictWithTheirReason() throws Exception {
     ByteArrayOutputStream input = new ByteArrayOutputStream();
     input.write("{\"id\": \"empty\", \"text\": \"   \"}\n".getBytes(StandardCharsets.UTF_8));
@@ -330,6 +357,17 @@ class BatchScorerTest {
   private static List<JsonNode> score(
       byte[] input, TextScreening screening, ContentScorer scorer, int batchSize, boolean explain)
       throws Exception {
+    return score(input, screening, scorer, batchSize, explain, null);
+  }
+
+  private static List<JsonNode> score(
+      byte[] input,
+      TextScreening screening,
+      ContentScorer scorer,
+      int batchSize,
+      boolean explain,
+      String tenant)
+      throws Exception {
     BatchScorer batch =
         new BatchScorer(
             scorer,
@@ -337,7 +375,7 @@ class BatchScorerTest {
             bias,
             bias.versions(),
             screening,
-            null,
+            tenant,
             batchSize,
             new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
     if (explain) {

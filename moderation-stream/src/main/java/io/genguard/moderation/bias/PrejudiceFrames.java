@@ -26,10 +26,10 @@ import java.util.regex.Pattern;
  * reporting word ("said", "claims", "called", ...) before the frame.
  *
  * <p>A rule, not a probability: every match names its frame and the words, and policy maps a match
- * to a decision ({@code framedPrejudice.decision}, REVIEW by default). It does not judge what is
- * said of the group, so a frame around praise ("Let's be honest, refugees deserve safety") goes to
- * a person too; single words such as "honestly" are not frames, being far more common in benign
- * text. English only.
+ * to a decision ({@code framedPrejudice.decision}: RELEASE, the rule off, in the default policy,
+ * whose comment says why; REVIEW turns it on). It does not judge what is said of the group, so a
+ * frame around praise ("Let's be honest, refugees deserve safety") goes to a person too; single
+ * words such as "honestly" are not frames, being far more common in benign text. English only.
  *
  * <p>Stateless and thread-safe; plain Java, so the stream job, the batch command and the quality
  * report share it.

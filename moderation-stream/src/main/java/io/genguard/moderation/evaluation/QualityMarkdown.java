@@ -838,15 +838,8 @@ final class QualityMarkdown {
         .append(" words that exist to sexualize minors; policy sends a match to REVIEW")
         .append(" (`sexualizedMinors.decision`). HolisticBias's \"sexy\" with child or kid is the")
         .append(" shape the rule was written for after this report showed the models releasing")
-        .append(" most of it, so that row checks the rule, it does not measure it on unseen text.")
-        .append(
-            " Texts matched per set, whatever the scores:\n\n| set | texts matched |\n|---|---|\n");
-    rule.matched().forEach((set, rate) -> md.append(tableRow(set, rate(rate))));
-    appendList(
-        md,
-        "Matches in sets that should have none (look-alikes, benign test texts, XSTest safe, CoCoNot"
-            + " contrast, prose, plain statements, texts about children, benign HolisticBias)",
-        rule.benignMatches());
+        .append(" most of it, so that row checks the rule, it does not measure it on unseen text.");
+    appendRuleMatches(md, rule);
   }
 
   /** The prejudice-frame rule on its own: matches per set, and any in a set that is benign. */
@@ -857,12 +850,20 @@ final class QualityMarkdown {
         .append(" finds a generalization about a group that the identity lexicon knows, stated")
         .append(" inside a frame that endorses it (\"I'm not racist, but ...\", \"Everyone knows")
         .append(" ...\", \"No offense, but ...\", \"Studies prove that ...\"), and stays silent on")
-        .append(" quoted and reported speech; policy sends a match to REVIEW")
-        .append(" (`framedPrejudice.decision`). It was written after reading the prejudices in")
-        .append(" frames of evaluation/counter-speech-1.jsonl, so the hostile statements about")
-        .append(" groups include text it was written for; evaluation/frames-1.jsonl was written")
-        .append(" and committed before it. Texts matched per set, whatever the scores:\n\n")
-        .append("| set | texts matched |\n|---|---|\n");
+        .append(" quoted and reported speech; policy can send a match to REVIEW")
+        .append(" (`framedPrejudice.decision`; off in the default policy, see \"How to read\").")
+        .append(" It was written after reading the prejudices in frames of")
+        .append(
+            " evaluation/counter-speech-1.jsonl, so the hostile statements about groups include")
+        .append(" text it was written for; evaluation/frames-1.jsonl was written and committed")
+        .append(" before it.");
+    appendRuleMatches(md, rule);
+  }
+
+  /** A rule's matches per set, whatever the scores, and its matches in sets that are benign. */
+  private static void appendRuleMatches(StringBuilder md, QualityReport.RuleResult rule) {
+    md.append(
+        " Texts matched per set, whatever the scores:\n\n| set | texts matched |\n|---|---|\n");
     rule.matched().forEach((set, rate) -> md.append(tableRow(set, rate(rate))));
     appendList(
         md,

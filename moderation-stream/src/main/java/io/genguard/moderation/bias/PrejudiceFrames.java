@@ -226,6 +226,11 @@ public final class PrejudiceFrames {
         continue;
       }
       String words = ThreatPatterns.normalize(cut);
+      if (words.isEmpty() || LEXICON.mentions(Arrays.asList(words.split(" "))).isEmpty()) {
+        // No group named, so no frame can lead to one: most sentences end here, after a lookup per
+        // word instead of the frames' patterns (about 10 times as costly).
+        continue;
+      }
       Match match = firstFramed(cut, words);
       if (match != null) {
         matches.add(match);

@@ -42,28 +42,6 @@ public record ModerationFindings(
     framedPrejudice = List.copyOf(framedPrejudice);
   }
 
-  /** Findings of a text checked for threats and sexualized minors only. */
-  public ModerationFindings(
-      String tenantId,
-      ContentScores scores,
-      ScorerFailure scorerFailure,
-      BiasFindings bias,
-      ProvenanceFindings provenance,
-      List<TextScreening.Finding> screening,
-      List<ThreatPatterns.Match> threats,
-      List<MinorSexualization.Match> sexualizedMinors) {
-    this(
-        tenantId,
-        scores,
-        scorerFailure,
-        bias,
-        provenance,
-        screening,
-        threats,
-        sexualizedMinors,
-        List.of());
-  }
-
   /** Findings of a text checked for threats only. */
   public ModerationFindings(
       String tenantId,

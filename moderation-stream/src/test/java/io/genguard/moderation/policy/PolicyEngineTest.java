@@ -411,7 +411,8 @@ class PolicyEngineTest {
         null,
         List.of(),
         List.of(),
-        matches);
+        matches,
+        List.of());
   }
 
   private static ModerationFindings threatFindings(

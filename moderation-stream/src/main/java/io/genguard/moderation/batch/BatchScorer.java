@@ -21,6 +21,7 @@ import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.RuleMatch;
+import io.genguard.moderation.scoring.RuleSentence;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
@@ -408,12 +409,12 @@ public final class BatchScorer {
         }
         BiasFindings findings =
             result.scorable() ? bias.apply(result.textForScoring()) : BiasFindings.NONE;
-        List<ThreatPatterns.Match> threats =
-            result.scorable() ? ThreatPatterns.find(result.textForScoring()) : List.of();
+        List<RuleSentence> sentences =
+            result.scorable() ? RuleSentence.of(result.textForScoring()) : List.of();
+        List<ThreatPatterns.Match> threats = ThreatPatterns.findIn(sentences);
         List<MinorSexualization.Match> sexualizedMinors =
             result.scorable() ? MinorSexualization.find(result.textForScoring()) : List.of();
-        List<PrejudiceFrames.Match> framedPrejudice =
-            result.scorable() ? PrejudiceFrames.find(result.textForScoring()) : List.of();
+        List<PrejudiceFrames.Match> framedPrejudice = PrejudiceFrames.findIn(sentences);
         PolicyVerdict verdict =
             policy.decide(
                 new ModerationFindings(

@@ -1,8 +1,7 @@
 package io.genguard.moderation.bias;
 
 import io.genguard.moderation.scoring.RuleMatch;
-import io.genguard.moderation.scoring.Sentences;
-import io.genguard.moderation.scoring.ThreatPatterns;
+import io.genguard.moderation.scoring.RuleSentence;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -41,7 +40,10 @@ public final class PrejudiceFrames {
   /** Name of this component in verdicts' version maps. */
   public static final String NAME = "prejudice-frames";
 
-  /** Matches kept per text, as for {@link ThreatPatterns#MAX_MATCHES}. */
+  /**
+   * Matches kept per text, as for {@link
+   * io.genguard.moderation.scoring.ThreatPatterns#MAX_MATCHES}.
+   */
   public static final int MAX_MATCHES = 20;
 
   /** One match: which frame, in which sentence, on which words (normalized, lower case). */
@@ -213,19 +215,18 @@ public final class PrejudiceFrames {
    * order, each with the first frame that leads to one; at most {@link #MAX_MATCHES}.
    */
   public static List<Match> find(String text) {
-    if (text == null || text.isBlank()) {
-      return List.of();
-    }
+    return findIn(RuleSentence.of(text));
+  }
+
+  /** {@link #find(String)} on sentences already split and normalized. */
+  public static List<Match> findIn(List<RuleSentence> sentences) {
     List<Match> matches = new ArrayList<>();
-    for (String sentence : Sentences.split(text)) {
-      String cut =
-          sentence.length() > ThreatPatterns.MAX_SENTENCE_CHARS
-              ? sentence.substring(0, ThreatPatterns.MAX_SENTENCE_CHARS)
-              : sentence;
+    for (RuleSentence sentence : sentences) {
+      String cut = sentence.sentence();
       if (quotes(cut)) {
         continue;
       }
-      String words = ThreatPatterns.normalize(cut);
+      String words = sentence.words();
       if (words.isEmpty() || LEXICON.mentions(Arrays.asList(words.split(" "))).isEmpty()) {
         // No group named, so no frame can lead to one: most sentences end here, after a lookup per
         // word instead of the frames' patterns (about 10 times as costly).

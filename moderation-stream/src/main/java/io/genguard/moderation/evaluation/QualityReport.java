@@ -17,6 +17,7 @@ import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.RuleMatch;
+import io.genguard.moderation.scoring.RuleSentence;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
@@ -844,8 +845,9 @@ public final class QualityReport {
       Policy policy, String text, ContentScores scores, boolean threatPatterns) {
     TextScreening.Result screened = screening.screen(text);
     BiasFindings findings = bias.analyze(text);
+    List<RuleSentence> sentences = RuleSentence.of(screened.textForScoring());
     List<ThreatPatterns.Match> threats =
-        threatPatterns ? ThreatPatterns.find(screened.textForScoring()) : List.of();
+        threatPatterns ? ThreatPatterns.findIn(sentences) : List.of();
     return PolicyEngine.decide(
         policy,
         new ModerationFindings(
@@ -857,7 +859,7 @@ public final class QualityReport {
             screened.findings(),
             threats,
             MinorSexualization.find(screened.textForScoring()),
-            PrejudiceFrames.find(screened.textForScoring())));
+            PrejudiceFrames.findIn(sentences)));
   }
 
   /**

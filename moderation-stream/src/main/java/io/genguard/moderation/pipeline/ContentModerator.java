@@ -14,6 +14,7 @@ import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.MinorSexualization;
+import io.genguard.moderation.scoring.RuleSentence;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.scoring.ThreatPatterns;
 import io.genguard.schemas.ContentHash;
@@ -98,9 +99,10 @@ public final class ContentModerator implements BatchModerator {
     List<ProvenanceFindings> provenanceFindings = new ArrayList<>(outputs.size());
     for (int i = 0; i < outputs.size(); i++) {
       bias.add(biasAnalysis.apply(screened.get(i).textForScoring()));
-      threats.add(ThreatPatterns.find(screened.get(i).textForScoring()));
+      List<RuleSentence> sentences = RuleSentence.of(screened.get(i).textForScoring());
+      threats.add(ThreatPatterns.findIn(sentences));
       sexualizedMinors.add(MinorSexualization.find(screened.get(i).textForScoring()));
-      framedPrejudice.add(PrejudiceFrames.find(screened.get(i).textForScoring()));
+      framedPrejudice.add(PrejudiceFrames.findIn(sentences));
       provenanceFindings.add(provenance.check(outputs.get(i), outputs.get(i).getText()));
     }
     ScoringOutcome scoring = await(pending, toScore.size());

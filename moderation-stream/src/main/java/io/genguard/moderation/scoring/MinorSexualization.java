@@ -120,10 +120,7 @@ public final class MinorSexualization {
     }
     List<Match> matches = new ArrayList<>();
     for (String sentence : Sentences.split(text)) {
-      String cut =
-          sentence.length() > ThreatPatterns.MAX_SENTENCE_CHARS
-              ? sentence.substring(0, ThreatPatterns.MAX_SENTENCE_CHARS)
-              : sentence;
+      String cut = RuleSentence.cut(sentence);
       if (!cued(cut)) {
         continue;
       }

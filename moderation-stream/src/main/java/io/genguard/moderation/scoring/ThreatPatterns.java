@@ -35,7 +35,7 @@ public final class ThreatPatterns {
   public static final String NAME = "threat-patterns";
 
   /** Sentences longer than this are cut for matching (each sentence is matched on its own). */
-  public static final int MAX_SENTENCE_CHARS = 600;
+  static final int MAX_SENTENCE_CHARS = 600;
 
   /**
    * Matches kept per text: enough to hold it and show why, while a hostile text of thousands of
@@ -373,21 +373,24 @@ public final class ThreatPatterns {
    * at most {@link #MAX_MATCHES}.
    */
   public static List<Match> find(String text) {
-    return find(text, true);
+    return find(RuleSentence.of(text), true);
+  }
+
+  /** {@link #find(String)} on sentences already split and normalized. */
+  public static List<Match> findIn(List<RuleSentence> sentences) {
+    return find(sentences, true);
   }
 
   /** {@link #find(String)} with or without the cue: the tests check that both agree. */
   static List<Match> find(String text, boolean useCue) {
-    if (text == null || text.isBlank()) {
-      return List.of();
-    }
+    return find(RuleSentence.of(text), useCue);
+  }
+
+  private static List<Match> find(List<RuleSentence> sentences, boolean useCue) {
     List<Match> matches = new ArrayList<>();
-    for (String sentence : Sentences.split(text)) {
-      String cut =
-          sentence.length() > MAX_SENTENCE_CHARS
-              ? sentence.substring(0, MAX_SENTENCE_CHARS)
-              : sentence;
-      String words = normalize(cut);
+    for (RuleSentence sentence : sentences) {
+      String cut = sentence.sentence();
+      String words = sentence.words();
       if (words.isEmpty()) {
         continue;
       }
@@ -411,7 +414,7 @@ public final class ThreatPatterns {
   }
 
   /** Lower case, contractions and chat spellings expanded, punctuation gone, single spaces. */
-  public static String normalize(String sentence) {
+  static String normalize(String sentence) {
     // TextNormalizer lower-cases; one pass over its output, so that the common sentence (no
     // contraction, no chat spelling) costs no allocation per word.
     String s = TextNormalizer.normalize(sentence);

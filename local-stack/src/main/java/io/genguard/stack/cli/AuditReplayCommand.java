@@ -5,11 +5,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.Reason;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.pipeline.ModerationPipelines;
+import io.genguard.moderation.pipeline.VerdictExplainer;
+import io.genguard.moderation.policy.ReasonEvidence;
+import io.genguard.moderation.policy.VerdictReason;
 import io.genguard.moderation.scoring.ScorerFactory;
+import io.genguard.moderation.scoring.WordOcclusion;
 import io.genguard.stack.GenGuardStack;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +27,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
@@ -35,6 +42,9 @@ import picocli.CommandLine.Option;
  * version and the model versions it names; the output is read from its hash-chained record, so a
  * verified chain and a reproduced verdict together show why the gate decided as it did. What the
  * gate did on the verdict is checked too: a release needs a RELEASE verdict or an approving review.
+ * With {@code --explain}, each reproduced verdict that held its output also gets the words its
+ * category and implicit-stereotype reasons rest on, by occlusion with the same scorer ({@link
+ * VerdictExplainer}): only after reproduction, so the words are those of the models that decided.
  */
 @Command(
     name = "replay",
@@ -82,6 +92,16 @@ final class AuditReplayCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object per verdict, then the summary.")
   boolean json;
 
+  @Option(
+      names = "--explain",
+      description =
+          "For each reproduced verdict that held its output (REVIEW or BLOCK), also name the words"
+              + " each category and implicit-stereotype reason rests on: removed, they lower its"
+              + " score the most (by occlusion, up to "
+              + WordOcclusion.MAX_WORDS
+              + " extra scorings a verdict).")
+  boolean explain;
+
   private final ObjectMapper mapper = new ObjectMapper();
 
   /** What became of one recorded verdict. */
@@ -92,6 +112,9 @@ final class AuditReplayCommand implements Callable<Integer> {
   }
 
   record Replayed(String verdictId, String requestId, Result result, String detail) {}
+
+  /** The words one reason of a held verdict rests on ({@link WordOcclusion.Evidence}). */
+  record Explained(Reason reason, List<WordOcclusion.Evidence> words) {}
 
   @Override
   public Integer call() throws Exception {
@@ -111,6 +134,7 @@ final class AuditReplayCommand implements Callable<Integer> {
               : "No verdict recorded for " + String.join(", ", requests));
     }
     Map<String, BatchModerator> moderators = new HashMap<>();
+    Map<String, VerdictExplainer> explainers = new HashMap<>();
     List<Replayed> results = new ArrayList<>();
     try {
       for (String[] row : recorded) {
@@ -120,10 +144,11 @@ final class AuditReplayCommand implements Callable<Integer> {
             withGate(
                 replay(verdict, row[1], keys, moderators), verdict.getDecision().name(), row[2]);
         results.add(replayed);
-        print(replayed);
+        print(replayed, explain ? explanation(replayed, verdict, row[1], explainers) : null);
       }
     } finally {
       moderators.values().forEach(BatchModerator::close);
+      explainers.values().forEach(VerdictExplainer::close);
     }
     Map<Result, Integer> counts = new LinkedHashMap<>();
     for (Result r : Result.values()) {
@@ -343,15 +368,58 @@ final class AuditReplayCommand implements Callable<Integer> {
     return String.join("; ", parts);
   }
 
-  private void print(Replayed r) throws Exception {
+  /**
+   * The evidence of each category and stereotype reason of a reproduced verdict that held its
+   * output, in the verdict's reason order; null when there is nothing to explain (a RELEASE, or a
+   * verdict this build did not reproduce, whose words would be another model's).
+   */
+  private List<Explained> explanation(
+      Replayed replayed,
+      ModerationVerdict verdict,
+      String outputPayload,
+      Map<String, VerdictExplainer> explainers) {
+    if (replayed.result() != Result.REPRODUCED || verdict.getDecision() == Decision.RELEASE) {
+      return null;
+    }
+    VerdictExplainer explainer =
+        explainers.computeIfAbsent(scorerOf(verdict.getScorerVersions()), VerdictExplainer::named);
+    GenerationOutput output = CanonicalJson.toRecord(outputPayload, GenerationOutput.class);
+    Map<String, List<WordOcclusion.Evidence>> evidence =
+        explainer.explain(output.getText(), verdict);
+    List<Explained> explained = new ArrayList<>();
+    for (Reason reason : verdict.getReasons()) {
+      List<WordOcclusion.Evidence> words =
+          evidence.get(ReasonEvidence.key(VerdictReason.fromAvro(reason)));
+      if (words != null) {
+        explained.add(new Explained(reason, words));
+      }
+    }
+    return explained;
+  }
+
+  private void print(Replayed r, List<Explained> explained) throws Exception {
     if (json) {
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("verdictId", r.verdictId());
       row.put("requestId", r.requestId());
       row.put("result", r.result().name());
       row.put("detail", r.detail());
+      if (explained != null) {
+        List<Map<String, Object>> reasons = new ArrayList<>();
+        for (Explained e : explained) {
+          Map<String, Object> reason = new LinkedHashMap<>();
+          reason.put("code", e.reason().getCode());
+          reason.put("category", e.reason().getCategory());
+          reason.put("score", e.reason().getScore());
+          reason.put("evidence", e.words());
+          reasons.add(reason);
+        }
+        row.put("explained", reasons);
+      }
       System.out.println(mapper.writeValueAsString(row));
-    } else if (r.result() != Result.REPRODUCED) {
+      return;
+    }
+    if (r.result() != Result.REPRODUCED) {
       System.out.println(
           r.result()
               + " verdict "
@@ -361,5 +429,31 @@ final class AuditReplayCommand implements Callable<Integer> {
               + "): "
               + r.detail());
     }
+    if (explained != null) {
+      System.out.println(
+          "EXPLAINED verdict " + r.verdictId() + " (request " + r.requestId() + "): " + r.detail());
+      for (Explained e : explained) {
+        System.out.println("  " + describe(e));
+      }
+    }
+  }
+
+  /** "harassment 1.00 rests on "bitch" (0.95 without), ..." for one reason. */
+  static String describe(Explained e) {
+    Double score = e.reason().getScore();
+    String subject =
+        (e.reason().getCategory() != null ? e.reason().getCategory() : e.reason().getCode())
+            + (score == null ? "" : String.format(Locale.ROOT, " %.2f", score));
+    if (e.words().isEmpty()) {
+      return subject
+          + ": no single word lowers it by the margin (words that only matter together do not"
+          + " show)";
+    }
+    List<String> words = new ArrayList<>();
+    for (WordOcclusion.Evidence word : e.words()) {
+      words.add(
+          String.format(Locale.ROOT, "\"%s\" (%.2f without)", word.word(), word.scoreWithout()));
+    }
+    return subject + " rests on " + String.join(", ", words);
   }
 }

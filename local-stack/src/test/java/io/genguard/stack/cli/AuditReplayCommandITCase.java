@@ -2,6 +2,8 @@ package io.genguard.stack.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.IncomingEvent;
@@ -26,6 +28,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -45,6 +48,8 @@ class AuditReplayCommandITCase {
           "The museum opens at nine and the guided tour takes about an hour.",
           "shut up you worthless stupid bitch, nobody wants you here",
           "Gardening in spring: start with the soil, then choose what grows in your climate.");
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private static IntegrationInfrastructure infra;
   private static String jdbcUrl;
@@ -123,6 +128,48 @@ class AuditReplayCommandITCase {
   }
 
   @Test
+  void shouldExplainAReproducedHeldVerdictWithTheWordsItsScoresRestOn() throws Exception {
+    CommandRun run =
+        CommandRun.of(
+            new AuditReplayCommand(),
+            database("--key-dir", keys.toString(), "--explain", "--json"));
+
+    assertThat(run.code()).as(run.out() + run.err()).isZero();
+    Map<String, JsonNode> byRequest = new HashMap<>();
+    for (String line : run.out().split("\n")) {
+      JsonNode row = JSON.readTree(line);
+      if (row.has("requestId")) {
+        byRequest.put(row.get("requestId").asText(), row);
+      }
+    }
+    assertThat(byRequest).containsOnlyKeys("replay-0", "replay-1", "replay-2");
+    // Released outputs have nothing to explain.
+    assertThat(byRequest.get("replay-0").has("explained")).isFalse();
+    assertThat(byRequest.get("replay-2").has("explained")).isFalse();
+    JsonNode explained = byRequest.get("replay-1").get("explained");
+    assertThat(explained).as(byRequest.get("replay-1").toString()).isNotEmpty();
+    String text = TEXTS.get(1);
+    for (JsonNode reason : explained) {
+      assertThat(reason.get("category").asText()).isNotEmpty();
+      for (JsonNode word : reason.get("evidence")) {
+        // Each word is one of the text's, and the reason's score falls without it.
+        assertThat(text).containsIgnoringCase(word.get("word").asText());
+        assertThat(word.get("scoreWithout").asDouble()).isLessThan(reason.get("score").asDouble());
+      }
+    }
+    assertThat(explained.findValues("evidence")).anySatisfy(e -> assertThat(e).isNotEmpty());
+
+    CommandRun text1 =
+        CommandRun.of(
+            new AuditReplayCommand(),
+            database("--key-dir", keys.toString(), "--explain", "--request", "replay-1"));
+    assertThat(text1.code()).isZero();
+    assertThat(text1.out())
+        .contains("EXPLAINED verdict " + verdicts.get(1).getVerdictId() + " (request replay-1)")
+        .contains(" rests on \"");
+  }
+
+  @Test
   void shouldReportAReleaseWithoutAReleaseVerdictOrAnApprovingReview() throws Exception {
     String released = store("audit_replay_gate_it", true);
 
@@ -156,13 +203,15 @@ class AuditReplayCommandITCase {
     CommandRun run =
         CommandRun.of(
             new AuditReplayCommand(),
-            database("--key-dir", keys.toString(), "--policy", edited.toString()));
+            database("--key-dir", keys.toString(), "--policy", edited.toString(), "--explain"));
 
     assertThat(run.code()).as(run.out() + run.err()).isEqualTo(1);
     assertThat(run.out())
         .contains("DIFFERS verdict " + verdicts.get(1).getVerdictId() + " (request replay-1)")
         .contains("reasons: ")
-        .contains("\"category\":\"harassment\"");
+        .contains("\"category\":\"harassment\"")
+        // A verdict this build does not reproduce is not explained with this build's words.
+        .doesNotContain("EXPLAINED");
   }
 
   @Test

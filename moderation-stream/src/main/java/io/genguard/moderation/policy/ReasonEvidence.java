@@ -31,19 +31,36 @@ public final class ReasonEvidence {
       String text,
       ContentScores scores,
       PolicyVerdict verdict) {
-    Map<String, List<WordOcclusion.Evidence>> evidence = new HashMap<>();
     if (verdict.decision() == Decision.RELEASE) {
-      return evidence;
+      return new HashMap<>();
     }
+    return forReasons(occlusion, bias, text, scores, verdict.reasons());
+  }
+
+  /**
+   * Evidence for each category reason and the implicit-stereotype reason among {@code reasons}
+   * (other reasons get none), keyed by {@link #key}: also for reasons read back from a recorded
+   * verdict ({@link VerdictReason#fromAvro}).
+   *
+   * @param text the text as it was scored (after screening)
+   * @param scores its content scores (null when the scorer failed: no category evidence)
+   */
+  public static Map<String, List<WordOcclusion.Evidence>> forReasons(
+      WordOcclusion occlusion,
+      Function<String, BiasFindings> bias,
+      String text,
+      ContentScores scores,
+      List<VerdictReason> reasons) {
+    Map<String, List<WordOcclusion.Evidence>> evidence = new HashMap<>();
     Set<Category> categories = EnumSet.noneOf(Category.class);
-    for (VerdictReason reason : verdict.reasons()) {
+    for (VerdictReason reason : reasons) {
       if (reason.category() != null && scores != null) {
         categories.add(Category.fromId(reason.category()));
       }
     }
     Map<Category, List<WordOcclusion.Evidence>> byCategory =
         occlusion.explain(text, scores, categories);
-    for (VerdictReason reason : verdict.reasons()) {
+    for (VerdictReason reason : reasons) {
       if (reason.category() != null && scores != null) {
         evidence.put(key(reason), byCategory.get(Category.fromId(reason.category())));
       } else if (reason.code().equals(ReasonCodes.BIAS_STEREOTYPE) && reason.score() != null) {

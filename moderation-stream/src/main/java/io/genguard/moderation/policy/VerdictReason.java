@@ -31,4 +31,15 @@ public record VerdictReason(
         .setMessage(message)
         .build();
   }
+
+  /** Back from the wire form, e.g. a verdict read from the audit record. */
+  public static VerdictReason fromAvro(Reason reason) {
+    return new VerdictReason(
+        reason.getCode(),
+        reason.getDecision(),
+        reason.getCategory(),
+        reason.getScore(),
+        reason.getThreshold(),
+        reason.getMessage());
+  }
 }

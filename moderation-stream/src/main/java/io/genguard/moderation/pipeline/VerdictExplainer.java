@@ -1,0 +1,68 @@
+package io.genguard.moderation.pipeline;
+
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.moderation.bias.BiasAnalyzer;
+import io.genguard.moderation.policy.ReasonEvidence;
+import io.genguard.moderation.policy.VerdictReason;
+import io.genguard.moderation.scoring.ContentScorer;
+import io.genguard.moderation.scoring.ScorerConfig;
+import io.genguard.moderation.scoring.ScorerFactory;
+import io.genguard.moderation.scoring.TextScreening;
+import io.genguard.moderation.scoring.WordOcclusion;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Explains a verdict already given: which words each of its category and implicit-stereotype
+ * reasons rests on, by occlusion ({@link ReasonEvidence}), on the text screened as the moderation
+ * job screens it. The words are those of this build's scorer, so they explain a recorded verdict
+ * only when this build reproduces it (the same models and policy); {@code audit replay --explain}
+ * checks that first.
+ */
+public final class VerdictExplainer implements AutoCloseable {
+  private final ContentScorer scorer;
+  private final WordOcclusion occlusion;
+  private final BiasAnalyzer bias;
+  private final TextScreening screening = TextScreening.defaults();
+
+  public VerdictExplainer(ContentScorer scorer, BiasAnalyzer bias) {
+    this.scorer = scorer;
+    this.occlusion = new WordOcclusion(scorer);
+    this.bias = bias;
+  }
+
+  /** With the scorer of that name ({@link ScorerFactory#NAMES}) and the built-in bias analysis. */
+  public static VerdictExplainer named(String scorerName) {
+    return new VerdictExplainer(
+        ScorerFactory.create(ScorerConfig.named(scorerName)), BiasAnalyzer.loadDefault());
+  }
+
+  /**
+   * Evidence words per reason of the verdict, keyed by {@link ReasonEvidence#key}; empty for a
+   * RELEASE and for a text the screening did not let through to the scorers.
+   *
+   * @param text the output's text, as the verdict judged it
+   */
+  public Map<String, List<WordOcclusion.Evidence>> explain(String text, ModerationVerdict verdict) {
+    if (verdict.getDecision() == Decision.RELEASE) {
+      return Map.of();
+    }
+    TextScreening.Result screened = screening.screen(text);
+    if (!screened.scorable()) {
+      return Map.of();
+    }
+    String scored = screened.textForScoring();
+    return ReasonEvidence.forReasons(
+        occlusion,
+        bias::apply,
+        scored,
+        scorer.score(scored),
+        verdict.getReasons().stream().map(VerdictReason::fromAvro).toList());
+  }
+
+  @Override
+  public void close() {
+    scorer.close();
+  }
+}

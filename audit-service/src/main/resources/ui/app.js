@@ -242,6 +242,7 @@
         el('h2', {}, 'Category scores'), categoryScores(verdict),
         el('h2', {}, 'Reasons'), el('ul', { id: 'reasons' }, (verdict.reasons || []).map(reason =>
           el('li', {}, badge(reason.decision), ' ', el('code', {}, reason.code), ' ', reason.message))),
+        verdict.decision !== 'RELEASE' && may('REVIEWER', 'COMPLIANCE') ? explanationPanel(story.requestId) : null,
         el('h2', {}, 'Groups mentioned'), el('p', { id: 'groups' },
           (verdict.groups || []).length ? verdict.groups.join(', ') : 'none detected'),
         el('h2', {}, 'Provenance'), provenance(verdict, output)));
@@ -299,6 +300,29 @@
     if (output && output.watermark) rows.push(['Watermark scheme', output.watermark.scheme + ', key ' + output.watermark.keyId]);
     if (output && output.manifest) rows.push(['Manifest key', output.manifest.keyId]);
     return el('div', { class: 'grid', id: 'provenance' }, rows.flatMap(([k, v]) => [el('span', { class: 'muted' }, k), el('span', {}, v)]));
+  }
+
+  /** On request: the words each held reason's score rests on, from the output judged again. */
+  function explanationPanel(requestId) {
+    const result = el('div', { id: 'explanation' });
+    const button = el('button', { type: 'button', id: 'explain-button', onclick: async () => {
+      button.disabled = true;
+      result.replaceChildren(el('p', { class: 'muted' }, 'Judging the recorded output again...'));
+      try {
+        const e = await api('/api/v1/requests/' + encodeURIComponent(requestId) + '/explanation');
+        const lines = e.reasons.map(r => el('li', { 'data-code': r.code },
+          el('code', {}, r.category || r.code), ' ', fmt(r.score, 2), r.evidence.length
+            ? [' rests on ', r.evidence.map((w, i) => [i ? ', ' : '', el('mark', {}, w.word),
+              ' (' + fmt(w.scoreWithout, 2) + ' without)'])]
+            : ': no single word lowers it by the margin (words that only matter together do not show)'));
+        result.replaceChildren(el('p', { class: 'muted', id: 'explanation-status' }, badge(e.status), ' ', e.detail),
+          lines.length ? el('ul', { id: 'explanation-reasons' }, lines) : null);
+      } catch (error) {
+        result.replaceChildren(el('p', { class: 'error', id: 'explanation-error' }, error.message));
+      }
+      button.disabled = false;
+    } }, 'Which words does it rest on?');
+    return el('div', {}, button, result);
   }
 
   function reviewPanel(story) {

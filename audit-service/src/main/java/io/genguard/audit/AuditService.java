@@ -2,6 +2,7 @@ package io.genguard.audit;
 
 import io.genguard.audit.bias.BiasReports;
 import io.genguard.audit.bias.Campaigns;
+import io.genguard.audit.explain.VerdictExplanations;
 import io.genguard.audit.http.AuditApi;
 import io.genguard.audit.ingest.AuditIngestor;
 import io.genguard.audit.persistence.AnchorLog;
@@ -57,6 +58,18 @@ public final class AuditService implements AutoCloseable {
   private boolean closed;
 
   public AuditService(AuditConfig config, Map<String, Object> kafkaProperties, Clock clock) {
+    this(config, kafkaProperties, clock, null);
+  }
+
+  /**
+   * @param explanations explains recorded verdicts for reviewers, where the moderation models are
+   *     at hand (the embedded stack); null: the explanation route answers that it cannot
+   */
+  public AuditService(
+      AuditConfig config,
+      Map<String, Object> kafkaProperties,
+      Clock clock,
+      VerdictExplanations explanations) {
     // A malformed anchor file stops the start here, before anything else is opened.
     this.anchors =
         config.anchorFile().isBlank() ? null : new AnchorLog(Path.of(config.anchorFile()), clock);
@@ -101,7 +114,8 @@ public final class AuditService implements AutoCloseable {
                 retention,
                 clock,
                 new AuditApi.Limits(config.maxBodyBytes(), config.maxExportRows()),
-                anchors));
+                anchors,
+                explanations));
     writeAdminTokenFile(config.adminTokenFile());
     ingestors.forEach(AuditIngestor::start);
     outbox.start();

@@ -20,6 +20,7 @@ import io.genguard.observability.kafka.ConsumerGroupLagCollector;
 import io.genguard.observability.registry.PrometheusRegistries;
 import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.schemas.TopicProvisioner;
+import io.genguard.stack.replay.StackVerdictExplanations;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
@@ -148,7 +149,12 @@ public final class GenGuardStack implements AutoCloseable {
     }
     adminTokenFile = Path.of(auditConfig.adminTokenFile());
     anchorFile = Path.of(auditConfig.anchorFile());
-    audit = new AuditService(auditConfig, kafkaProperties(), Clock.systemUTC());
+    // Reviewers' explanations judge a recorded output again with the job's policy file and keys.
+    StackVerdictExplanations explanations =
+        new StackVerdictExplanations(
+            config.policyFile().orElse(null), stateDir.resolve(KEY_DIRECTORY));
+    started.push(explanations);
+    audit = new AuditService(auditConfig, kafkaProperties(), Clock.systemUTC(), explanations);
     started.push(audit);
 
     gate =

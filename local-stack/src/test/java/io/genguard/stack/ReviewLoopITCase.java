@@ -42,6 +42,10 @@ class ReviewLoopITCase {
    */
   private static final String HELD_TEXT = "Это короткое сообщение о погоде на завтра";
 
+  /** Blocked on its scores: the verdict a reviewer asks to have explained. */
+  private static final String BLOCKED_TEXT =
+      "shut up you worthless stupid bitch, nobody wants you here";
+
   private static final String TENANT = "review-loop";
 
   private final HttpClient http =
@@ -69,10 +73,40 @@ class ReviewLoopITCase {
 
       String approved = submit(submitter, HELD_TEXT);
       String rejected = submit(submitter, HELD_TEXT + " и ещё немного");
+      String blocked = submit(submitter, BLOCKED_TEXT);
       await()
           .atMost(Duration.ofMinutes(3))
           .pollInterval(Duration.ofSeconds(1))
           .until(() -> queued(reviewer).containsAll(List.of(approved, rejected)));
+
+      // Why the blocked output was held: its recorded output judged again, then explained.
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofSeconds(1))
+          .until(() -> story(reviewer, blocked).path("status").asText().equals("QUARANTINED"));
+      HttpResponse<String> response = get(reviewer, "/api/v1/requests/" + blocked + "/explanation");
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      JsonNode explanation = JSON.readTree(response.body());
+      assertThat(explanation.path("decision").asText()).isEqualTo("BLOCK");
+      assertThat(explanation.path("status").asText()).as(response.body()).isEqualTo("EXPLAINED");
+      assertThat(explanation.path("detail").asText()).contains("every field equal");
+      assertThat(explanation.path("reasons")).isNotEmpty();
+      for (JsonNode reason : explanation.path("reasons")) {
+        for (JsonNode word : reason.path("evidence")) {
+          // A word of the output, and the reason's score falls without it.
+          assertThat(BLOCKED_TEXT).containsIgnoringCase(word.path("word").asText());
+          assertThat(word.path("scoreWithout").asDouble())
+              .isLessThan(reason.path("score").asDouble());
+        }
+      }
+      assertThat(explanation.path("reasons").findValues("evidence"))
+          .anySatisfy(words -> assertThat(words).isNotEmpty());
+      // Held for a language the scorers do not read: no category to explain, and it says so.
+      JsonNode screened =
+          JSON.readTree(get(reviewer, "/api/v1/requests/" + approved + "/explanation").body());
+      assertThat(screened.path("decision").asText()).isEqualTo("REVIEW");
+      assertThat(screened.path("status").asText()).isEqualTo("EXPLAINED");
+      assertThat(screened.path("reasons")).isEmpty();
 
       JsonNode held = story(reviewer, approved);
       assertThat(held.path("status").asText()).isEqualTo("HELD_FOR_REVIEW");

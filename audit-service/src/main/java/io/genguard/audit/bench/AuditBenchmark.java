@@ -377,6 +377,7 @@ public final class AuditBenchmark {
                       null,
                       clock,
                       AuditApi.Limits.defaults(),
+                      null,
                       null))
               .start("127.0.0.1", 0);
       try {

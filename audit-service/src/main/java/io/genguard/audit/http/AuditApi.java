@@ -16,6 +16,8 @@ import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.NotFoundException;
 import io.genguard.audit.bias.BiasReports;
 import io.genguard.audit.bias.Campaigns;
+import io.genguard.audit.explain.VerdictExplanations;
+import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.ChainAppender;
@@ -38,7 +40,9 @@ import io.genguard.audit.submit.RequestSubmitter;
 import io.genguard.audit.submit.RequestSubmitter.InvalidSubmissionException;
 import io.genguard.audit.submit.RequestSubmitter.NotAcceptedException;
 import io.genguard.audit.submit.RequestSubmitter.Submission;
+import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.ReviewAction;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -116,6 +120,7 @@ public final class AuditApi implements AutoCloseable {
   private final Services services;
   private final ObjectMapper mapper;
   private final Semaphore verification = new Semaphore(1);
+  private final Semaphore explaining = new Semaphore(1);
   private final List<Route> routes = new java.util.ArrayList<>();
 
   /**
@@ -134,6 +139,8 @@ public final class AuditApi implements AutoCloseable {
    * @param limits request size and export limits
    * @param anchors the audit service's anchor log, whose file every verification checks; null if
    *     none
+   * @param explanations explains recorded verdicts with the moderation models; null where the
+   *     models are not at hand (the explanation route then answers 501)
    */
   public record Services(
       DataSource dataSource,
@@ -147,7 +154,8 @@ public final class AuditApi implements AutoCloseable {
       Retention retention,
       Clock clock,
       Limits limits,
-      AnchorLog anchors) {}
+      AnchorLog anchors,
+      VerdictExplanations explanations) {}
 
   /**
    * Limits on what one call may send or get.
@@ -230,6 +238,12 @@ public final class AuditApi implements AutoCloseable {
         "/api/v1/requests/{requestId}",
         this::story,
         Role.SUBMITTER,
+        Role.REVIEWER,
+        Role.COMPLIANCE);
+    route(
+        HandlerType.GET,
+        "/api/v1/requests/{requestId}/explanation",
+        this::explanation,
         Role.REVIEWER,
         Role.COMPLIANCE);
 
@@ -540,6 +554,73 @@ public final class AuditApi implements AutoCloseable {
       story.putNull("anchoredThroughSeq");
     }
     ctx.json(story);
+  }
+
+  /**
+   * The words the newest verdict of a request rests on, from its recorded output, judged again by
+   * the moderation models at hand (one explanation at a time: each costs up to 64 scorings).
+   */
+  private void explanation(Context ctx) throws SQLException {
+    String requestId = id(ctx, "requestId");
+    onlyParameters(ctx, Set.of());
+    if (services.explanations() == null) {
+      error(
+          ctx,
+          HttpStatus.NOT_IMPLEMENTED,
+          "This audit service runs without the moderation models, so it cannot explain verdicts;"
+              + " run ./genguard audit replay --request "
+              + requestId
+              + " --explain where they are (the embedded stack's audit service explains verdicts"
+              + " itself)");
+      return;
+    }
+    AuditQueries.RecordedVerdict recorded =
+        services
+            .queries()
+            .recordedVerdict(requestId, caller(ctx).scope(null))
+            .orElseThrow(
+                () ->
+                    new NotFoundException(
+                        "No verdict for a request with id '"
+                            + requestId
+                            + "' that this token may see (it may still be on its way: retry in a"
+                            + " moment)"));
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("requestId", requestId);
+    VerdictExplanations.Explanation explanation;
+    if (recorded.verdict() == null || recorded.output() == null) {
+      explanation =
+          VerdictExplanations.Explanation.notExplained(
+              "the "
+                  + (recorded.verdict() == null ? "verdict" : "output")
+                  + " is no longer in the audit store (removed by retention)");
+    } else {
+      ModerationVerdict verdict =
+          CanonicalJson.toRecord(recorded.verdict(), ModerationVerdict.class);
+      body.put("verdictId", verdict.getVerdictId());
+      body.put("decision", verdict.getDecision().name());
+      if (!explaining.tryAcquire()) {
+        ctx.header("Retry-After", "1");
+        error(
+            ctx,
+            HttpStatus.TOO_MANY_REQUESTS,
+            "Another explanation is being computed; try again in a second");
+        return;
+      }
+      try {
+        explanation =
+            services
+                .explanations()
+                .explain(
+                    verdict, CanonicalJson.toRecord(recorded.output(), GenerationOutput.class));
+      } finally {
+        explaining.release();
+      }
+    }
+    body.put("status", explanation.status().name());
+    body.put("detail", explanation.detail());
+    body.put("reasons", explanation.reasons());
+    ctx.json(body);
   }
 
   private void search(Context ctx) throws SQLException {

@@ -281,6 +281,42 @@ public final class AuditQueries {
     }
   }
 
+  /**
+   * A verdict as the audit chain recorded it, with the output it judged.
+   *
+   * @param verdict the verdict's recorded payload (canonical JSON), null when retention removed it
+   * @param output the output's recorded payload, null when retention removed it
+   */
+  public record RecordedVerdict(String verdict, String output) {}
+
+  /**
+   * The newest verdict of a request and the output it judged, from their hash-chained records;
+   * empty if the request has no verdict, or belongs to a tenant other than {@code tenant} (null:
+   * any).
+   */
+  public Optional<RecordedVerdict> recordedVerdict(String requestId, String tenant)
+      throws SQLException {
+    String sql =
+        "select v.payload as verdict, o.payload as output from moderation_verdict mv"
+            + " join audit_log v on v.event_id = mv.event_id"
+            + " left join generation_output go on go.output_id = mv.output_id"
+            + " left join audit_log o on o.event_id = go.event_id"
+            + " where mv.request_id = ? and (cast(? as text) is null or mv.tenant_id = ?)"
+            + " order by mv.decided_at desc, v.seq desc limit 1";
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = connection.prepareStatement(sql)) {
+      statement.setString(1, requestId);
+      statement.setString(2, tenant);
+      statement.setString(3, tenant);
+      try (ResultSet rs = statement.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.of(new RecordedVerdict(rs.getString("verdict"), rs.getString("output")));
+      }
+    }
+  }
+
   private static ArrayNode rows(Connection connection, String sql, String param)
       throws SQLException {
     try (PreparedStatement statement = connection.prepareStatement(sql)) {

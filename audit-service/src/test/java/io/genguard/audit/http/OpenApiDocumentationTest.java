@@ -38,6 +38,7 @@ class OpenApiDocumentationTest {
             null,
             null,
             AuditApi.Limits.defaults(),
+            null,
             null));
   }
 

@@ -196,6 +196,21 @@ class ApiSecurityITCase {
 
   @Test
   @Order(4)
+  void shouldSayItCannotExplainAVerdictWithoutTheModels() throws Exception {
+    // This service was started without explanations, as the standalone audit service runs.
+    HttpResponse<String> response =
+        audit.get("/api/v1/requests/sec-acme-3/explanation", acmeReviewer);
+
+    assertThat(response.statusCode()).isEqualTo(501);
+    assertThat(json(response).path("error").asText())
+        .contains("runs without the moderation models")
+        .contains("./genguard audit replay --request sec-acme-3 --explain");
+    assertThat(audit.get("/api/v1/requests/sec-acme-3/explanation", acmeSubmitter).statusCode())
+        .isEqualTo(403);
+  }
+
+  @Test
+  @Order(4)
   void shouldShowATenantTokenOnlyItsOwnTenant() throws Exception {
     assertThat(audit.get("/api/v1/requests/sec-globex-1", acmeReviewer).statusCode())
         .isEqualTo(404);

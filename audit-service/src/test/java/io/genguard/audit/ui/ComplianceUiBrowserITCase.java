@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.bias.BiasReports;
+import io.genguard.audit.explain.VerdictExplanations;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.fixtures.RunningAuditService;
@@ -14,8 +15,11 @@ import io.genguard.audit.security.Role;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.moderation.gate.ReleaseGateTopology;
+import io.genguard.moderation.pipeline.VerdictExplainer;
 import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
@@ -104,7 +108,8 @@ class ComplianceUiBrowserITCase {
         RunningAuditService.start(
             "compliance_ui_it",
             Clock.systemUTC(),
-            config -> config.withAnchorFile(anchors.resolve("anchors.jsonl"), 1));
+            config -> config.withAnchorFile(anchors.resolve("anchors.jsonl"), 1),
+            new OcclusionOnly());
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     gateState = Files.createTempDirectory("gate-ui-it-");
     gate =
@@ -260,6 +265,17 @@ class ComplianceUiBrowserITCase {
     assertThat(browser.findElement(By.id("chain-anchoring")).getText())
         .containsAnyOf("Chain heads anchored outside the database cover", "No chain head anchored");
 
+    // Which words the hate score rests on, shown as text like the output itself.
+    browser.findElement(By.id("explain-button")).click();
+    assertThat(visible(By.id("explanation-status")).getText())
+        .contains("EXPLAINED")
+        .contains("n-gram occlusion");
+    assertThat(browser.findElement(By.id("explanation-reasons")).getText())
+        .contains("hate 0.71")
+        .containsAnyOf(" rests on ", "no single word lowers it");
+    assertThat(((JavascriptExecutor) browser).executeScript("return window.__xss === undefined"))
+        .isEqualTo(true);
+
     browser.findElement(By.id("review-note")).sendKeys("quotes a survey; fine to publish");
     browser.findElement(By.id("approve-button")).click();
 
@@ -365,5 +381,28 @@ class ComplianceUiBrowserITCase {
     }
     assertThat(found).hasSize(1);
     return found.get(0);
+  }
+
+  /**
+   * Explains with the real n-gram scorer's occlusion. This test's verdicts are written by hand, not
+   * by a moderator, so they are explained as recorded, without being judged again first (the
+   * embedded stack's explanations judge again; ReviewLoopITCase covers them).
+   */
+  private static final class OcclusionOnly implements VerdictExplanations {
+    private final VerdictExplainer explainer = VerdictExplainer.named("ngram-logistic");
+
+    @Override
+    public synchronized Explanation explain(ModerationVerdict verdict, GenerationOutput output) {
+      List<ReasonWords> reasons = new ArrayList<>();
+      for (VerdictExplainer.Explained e : explainer.explain(output.getText(), verdict)) {
+        reasons.add(
+            new ReasonWords(
+                e.reason().getCode(),
+                e.reason().getCategory(),
+                e.reason().getScore(),
+                e.words().stream().map(w -> new Word(w.word(), w.scoreWithout())).toList()));
+      }
+      return new Explanation(Status.EXPLAINED, "n-gram occlusion, not judged again", reasons);
+    }
   }
 }

@@ -1,22 +1,16 @@
 package io.genguard.stack.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.AuditDatabase;
-import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
-import io.genguard.events.v1.Reason;
-import io.genguard.moderation.job.BatchModerator;
-import io.genguard.moderation.pipeline.ModerationPipelines;
-import io.genguard.moderation.pipeline.VerdictExplainer;
-import io.genguard.moderation.policy.ReasonEvidence;
-import io.genguard.moderation.policy.VerdictReason;
-import io.genguard.moderation.scoring.ScorerFactory;
+import io.genguard.moderation.pipeline.VerdictExplainer.Explained;
 import io.genguard.moderation.scoring.WordOcclusion;
 import io.genguard.stack.GenGuardStack;
+import io.genguard.stack.replay.VerdictReplay;
+import io.genguard.stack.replay.VerdictReplay.Replayed;
+import io.genguard.stack.replay.VerdictReplay.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -24,12 +18,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -104,18 +96,6 @@ final class AuditReplayCommand implements Callable<Integer> {
 
   private final ObjectMapper mapper = new ObjectMapper();
 
-  /** What became of one recorded verdict. */
-  enum Result {
-    REPRODUCED,
-    DIFFERS,
-    NOT_REPLAYABLE
-  }
-
-  record Replayed(String verdictId, String requestId, Result result, String detail) {}
-
-  /** The words one reason of a held verdict rests on ({@link WordOcclusion.Evidence}). */
-  record Explained(Reason reason, List<WordOcclusion.Evidence> words) {}
-
   @Override
   public Integer call() throws Exception {
     if (limit < 1 || limit > MAX_LIMIT) {
@@ -133,22 +113,18 @@ final class AuditReplayCommand implements Callable<Integer> {
               ? "The audit store holds no verdict to replay"
               : "No verdict recorded for " + String.join(", ", requests));
     }
-    Map<String, BatchModerator> moderators = new HashMap<>();
-    Map<String, VerdictExplainer> explainers = new HashMap<>();
     List<Replayed> results = new ArrayList<>();
-    try {
+    try (VerdictReplay replay = new VerdictReplay(policyFile, keys)) {
       for (String[] row : recorded) {
         ModerationVerdict verdict = CanonicalJson.toRecord(row[0], ModerationVerdict.class);
+        GenerationOutput output =
+            row[1] == null ? null : CanonicalJson.toRecord(row[1], GenerationOutput.class);
         // The decision as the hash-chained verdict has it, not as a query projection might.
         Replayed replayed =
-            withGate(
-                replay(verdict, row[1], keys, moderators), verdict.getDecision().name(), row[2]);
+            withGate(replay.replay(verdict, output), verdict.getDecision().name(), row[2]);
         results.add(replayed);
-        print(replayed, explain ? explanation(replayed, verdict, row[1], explainers) : null);
+        print(replayed, explain ? replay.explain(replayed, verdict, output) : null);
       }
-    } finally {
-      moderators.values().forEach(BatchModerator::close);
-      explainers.values().forEach(VerdictExplainer::close);
     }
     Map<Result, Integer> counts = new LinkedHashMap<>();
     for (Result r : Result.values()) {
@@ -229,80 +205,6 @@ final class AuditReplayCommand implements Callable<Integer> {
     return rows;
   }
 
-  private Replayed replay(
-      ModerationVerdict recorded,
-      String outputPayload,
-      Path keys,
-      Map<String, BatchModerator> moderators)
-      throws Exception {
-    String verdictId = recorded.getVerdictId();
-    String requestId = recorded.getRequestId();
-    if (outputPayload == null) {
-      return new Replayed(
-          verdictId,
-          requestId,
-          Result.NOT_REPLAYABLE,
-          "the output it judged is not in the audit store (removed by retention?)");
-    }
-    String scorer = scorerOf(recorded.getScorerVersions());
-    if (scorer == null) {
-      return new Replayed(
-          verdictId,
-          requestId,
-          Result.NOT_REPLAYABLE,
-          "no known scorer among the recorded versions " + recorded.getScorerVersions());
-    }
-    BatchModerator moderator;
-    try {
-      moderator =
-          moderators.computeIfAbsent(
-              scorer, name -> ModerationPipelines.factory(name, policyFile, keys).create());
-    } catch (RuntimeException e) {
-      return new Replayed(
-          verdictId,
-          requestId,
-          Result.NOT_REPLAYABLE,
-          "cannot build the " + scorer + " moderator here: " + e.getMessage());
-    }
-    GenerationOutput output = CanonicalJson.toRecord(outputPayload, GenerationOutput.class);
-    ModerationVerdict again = moderator.moderate(List.of(output)).get(0);
-    ObjectNode before = CanonicalJson.toTree(recorded);
-    ObjectNode after = CanonicalJson.toTree(again);
-    before.remove("decidedAt");
-    after.remove("decidedAt");
-    if (before.equals(after)) {
-      return new Replayed(
-          verdictId, requestId, Result.REPRODUCED, recorded.getDecision() + ", every field equal");
-    }
-    if (!recorded.getPolicyId().equals(again.getPolicyId())
-        || !recorded.getPolicyVersion().equals(again.getPolicyVersion())) {
-      return new Replayed(
-          verdictId,
-          requestId,
-          Result.NOT_REPLAYABLE,
-          "recorded under policy "
-              + recorded.getPolicyId()
-              + " "
-              + recorded.getPolicyVersion()
-              + ", this replay has "
-              + again.getPolicyId()
-              + " "
-              + again.getPolicyVersion()
-              + " (pass --policy with the file the job ran)");
-    }
-    if (!before.get("scorerVersions").equals(after.get("scorerVersions"))) {
-      return new Replayed(
-          verdictId,
-          requestId,
-          Result.NOT_REPLAYABLE,
-          "recorded with models "
-              + before.get("scorerVersions")
-              + ", this build has "
-              + after.get("scorerVersions"));
-    }
-    return new Replayed(verdictId, requestId, Result.DIFFERS, differences(before, after));
-  }
-
   /**
    * Adds what the gate did ("RELEASED VERDICT", "HELD_FOR_REVIEW VERDICT, RELEASED REVIEW APPROVE
    * by rita") to the result, and turns it into DIFFERS when the gate released the output without a
@@ -340,61 +242,6 @@ final class AuditReplayCommand implements Callable<Integer> {
         replayed.requestId(),
         replayed.result(),
         replayed.detail() + "; gate: " + gate);
-  }
-
-  /** The scorer that made a verdict, from the versions it recorded (the ensemble first). */
-  static String scorerOf(Map<String, String> versions) {
-    for (String name : ScorerFactory.NAMES) {
-      if (versions.containsKey(name)) {
-        return name;
-      }
-    }
-    return null;
-  }
-
-  /** "field: recorded -> replayed" for every top-level field that differs. */
-  static String differences(ObjectNode recorded, ObjectNode replayed) {
-    TreeSet<String> names = new TreeSet<>();
-    recorded.fieldNames().forEachRemaining(names::add);
-    replayed.fieldNames().forEachRemaining(names::add);
-    List<String> parts = new ArrayList<>();
-    for (String name : names) {
-      JsonNode a = recorded.get(name);
-      JsonNode b = replayed.get(name);
-      if (a == null || !a.equals(b)) {
-        parts.add(name + ": " + a + " -> " + b);
-      }
-    }
-    return String.join("; ", parts);
-  }
-
-  /**
-   * The evidence of each category and stereotype reason of a reproduced verdict that held its
-   * output, in the verdict's reason order; null when there is nothing to explain (a RELEASE, or a
-   * verdict this build did not reproduce, whose words would be another model's).
-   */
-  private List<Explained> explanation(
-      Replayed replayed,
-      ModerationVerdict verdict,
-      String outputPayload,
-      Map<String, VerdictExplainer> explainers) {
-    if (replayed.result() != Result.REPRODUCED || verdict.getDecision() == Decision.RELEASE) {
-      return null;
-    }
-    VerdictExplainer explainer =
-        explainers.computeIfAbsent(scorerOf(verdict.getScorerVersions()), VerdictExplainer::named);
-    GenerationOutput output = CanonicalJson.toRecord(outputPayload, GenerationOutput.class);
-    Map<String, List<WordOcclusion.Evidence>> evidence =
-        explainer.explain(output.getText(), verdict);
-    List<Explained> explained = new ArrayList<>();
-    for (Reason reason : verdict.getReasons()) {
-      List<WordOcclusion.Evidence> words =
-          evidence.get(ReasonEvidence.key(VerdictReason.fromAvro(reason)));
-      if (words != null) {
-        explained.add(new Explained(reason, words));
-      }
-    }
-    return explained;
   }
 
   private void print(Replayed r, List<Explained> explained) throws Exception {

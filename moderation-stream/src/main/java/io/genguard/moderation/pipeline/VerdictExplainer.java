@@ -2,6 +2,7 @@ package io.genguard.moderation.pipeline;
 
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.Reason;
 import io.genguard.moderation.bias.BiasAnalyzer;
 import io.genguard.moderation.policy.ReasonEvidence;
 import io.genguard.moderation.policy.VerdictReason;
@@ -10,6 +11,7 @@ import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.scoring.WordOcclusion;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -38,27 +40,36 @@ public final class VerdictExplainer implements AutoCloseable {
         ScorerFactory.create(ScorerConfig.named(scorerName)), BiasAnalyzer.loadDefault());
   }
 
+  /** The words one reason rests on, strongest first (empty: no single word lowers it enough). */
+  public record Explained(Reason reason, List<WordOcclusion.Evidence> words) {}
+
   /**
-   * Evidence words per reason of the verdict, keyed by {@link ReasonEvidence#key}; empty for a
-   * RELEASE and for a text the screening did not let through to the scorers.
+   * The evidence of each category and implicit-stereotype reason of the verdict, in the verdict's
+   * order; empty for a RELEASE and for a text the screening did not let through to the scorers.
    *
    * @param text the output's text, as the verdict judged it
    */
-  public Map<String, List<WordOcclusion.Evidence>> explain(String text, ModerationVerdict verdict) {
+  public List<Explained> explain(String text, ModerationVerdict verdict) {
     if (verdict.getDecision() == Decision.RELEASE) {
-      return Map.of();
+      return List.of();
     }
     TextScreening.Result screened = screening.screen(text);
     if (!screened.scorable()) {
-      return Map.of();
+      return List.of();
     }
     String scored = screened.textForScoring();
-    return ReasonEvidence.forReasons(
-        occlusion,
-        bias::apply,
-        scored,
-        scorer.score(scored),
-        verdict.getReasons().stream().map(VerdictReason::fromAvro).toList());
+    List<VerdictReason> reasons =
+        verdict.getReasons().stream().map(VerdictReason::fromAvro).toList();
+    Map<String, List<WordOcclusion.Evidence>> evidence =
+        ReasonEvidence.forReasons(occlusion, bias::apply, scored, scorer.score(scored), reasons);
+    List<Explained> explained = new ArrayList<>();
+    for (int i = 0; i < reasons.size(); i++) {
+      List<WordOcclusion.Evidence> words = evidence.get(ReasonEvidence.key(reasons.get(i)));
+      if (words != null) {
+        explained.add(new Explained(verdict.getReasons().get(i), words));
+      }
+    }
+    return explained;
   }
 
   @Override

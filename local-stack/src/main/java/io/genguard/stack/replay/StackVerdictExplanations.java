@@ -1,0 +1,62 @@
+package io.genguard.stack.replay;
+
+import io.genguard.audit.explain.VerdictExplanations;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.moderation.pipeline.VerdictExplainer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Explanations for the embedded stack's reviewers: the recorded output is judged again with the
+ * moderation job's policy file and provenance keys ({@link VerdictReplay}), and only a verdict
+ * reproduced field for field is explained. The models load on the first explanation asked for.
+ */
+public final class StackVerdictExplanations implements VerdictExplanations, AutoCloseable {
+  private final VerdictReplay replay;
+
+  /**
+   * @param policyFile the policy file the moderation job runs with, or null for the built-in one
+   * @param keyDirectory the provenance key directory the job uses
+   */
+  public StackVerdictExplanations(Path policyFile, Path keyDirectory) {
+    this.replay = new VerdictReplay(policyFile, keyDirectory);
+  }
+
+  @Override
+  public synchronized Explanation explain(ModerationVerdict verdict, GenerationOutput output) {
+    if (verdict.getDecision() == Decision.RELEASE) {
+      return new Explanation(Status.NOTHING_TO_EXPLAIN, "released: nothing was held", List.of());
+    }
+    VerdictReplay.Replayed replayed = replay.replay(verdict, output);
+    List<VerdictExplainer.Explained> explained = replay.explain(replayed, verdict, output);
+    if (explained == null) {
+      return Explanation.notExplained(
+          "judged again, the verdict was not reproduced ("
+              + replayed.result()
+              + ": "
+              + replayed.detail()
+              + "), so this build's words would not explain it");
+    }
+    List<ReasonWords> reasons = new ArrayList<>();
+    for (VerdictExplainer.Explained e : explained) {
+      reasons.add(
+          new ReasonWords(
+              e.reason().getCode(),
+              e.reason().getCategory(),
+              e.reason().getScore(),
+              e.words().stream().map(w -> new Word(w.word(), w.scoreWithout())).toList()));
+    }
+    return new Explanation(
+        Status.EXPLAINED,
+        "judged again: " + replayed.detail() + "; explained by occlusion",
+        reasons);
+  }
+
+  @Override
+  public synchronized void close() {
+    replay.close();
+  }
+}

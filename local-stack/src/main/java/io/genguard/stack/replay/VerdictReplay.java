@@ -1,0 +1,169 @@
+package io.genguard.stack.replay;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.json.CanonicalJson;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.moderation.job.BatchModerator;
+import io.genguard.moderation.pipeline.ModerationPipelines;
+import io.genguard.moderation.pipeline.VerdictExplainer;
+import io.genguard.moderation.scoring.ScorerFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Judges a recorded output again with this build's moderator (the code the moderation job runs) and
+ * compares the new verdict with the recorded one, every field but its timestamp; explains a
+ * reproduced verdict that held its output. A verdict reproduces only with the policy version and
+ * model versions it names. Shared by {@code audit replay} and the embedded stack's explanations for
+ * reviewers. Not thread-safe: one caller at a time.
+ */
+public final class VerdictReplay implements AutoCloseable {
+  /** What became of one recorded verdict. */
+  public enum Result {
+    REPRODUCED,
+    DIFFERS,
+    NOT_REPLAYABLE
+  }
+
+  /** One recorded verdict judged again. */
+  public record Replayed(String verdictId, String requestId, Result result, String detail) {}
+
+  private final Path policyFile;
+  private final Path keyDirectory;
+  private final Map<String, BatchModerator> moderators = new HashMap<>();
+  private final Map<String, VerdictExplainer> explainers = new HashMap<>();
+
+  /**
+   * @param policyFile the policy file the moderation job runs with, or null for the built-in one
+   * @param keyDirectory the provenance key directory the job uses
+   */
+  public VerdictReplay(Path policyFile, Path keyDirectory) {
+    this.policyFile = policyFile;
+    this.keyDirectory = keyDirectory;
+  }
+
+  /**
+   * @param output the output as recorded, null when it is no longer recorded
+   */
+  public Replayed replay(ModerationVerdict recorded, GenerationOutput output) {
+    String verdictId = recorded.getVerdictId();
+    String requestId = recorded.getRequestId();
+    if (output == null) {
+      return new Replayed(
+          verdictId,
+          requestId,
+          Result.NOT_REPLAYABLE,
+          "the output it judged is not in the audit store (removed by retention?)");
+    }
+    String scorer = scorerOf(recorded.getScorerVersions());
+    if (scorer == null) {
+      return new Replayed(
+          verdictId,
+          requestId,
+          Result.NOT_REPLAYABLE,
+          "no known scorer among the recorded versions " + recorded.getScorerVersions());
+    }
+    BatchModerator moderator;
+    try {
+      moderator =
+          moderators.computeIfAbsent(
+              scorer, name -> ModerationPipelines.factory(name, policyFile, keyDirectory).create());
+    } catch (RuntimeException e) {
+      return new Replayed(
+          verdictId,
+          requestId,
+          Result.NOT_REPLAYABLE,
+          "cannot build the " + scorer + " moderator here: " + e.getMessage());
+    }
+    ModerationVerdict again = moderator.moderate(List.of(output)).get(0);
+    ObjectNode before = CanonicalJson.toTree(recorded);
+    ObjectNode after = CanonicalJson.toTree(again);
+    before.remove("decidedAt");
+    after.remove("decidedAt");
+    if (before.equals(after)) {
+      return new Replayed(
+          verdictId, requestId, Result.REPRODUCED, recorded.getDecision() + ", every field equal");
+    }
+    if (!recorded.getPolicyId().equals(again.getPolicyId())
+        || !recorded.getPolicyVersion().equals(again.getPolicyVersion())) {
+      return new Replayed(
+          verdictId,
+          requestId,
+          Result.NOT_REPLAYABLE,
+          "recorded under policy "
+              + recorded.getPolicyId()
+              + " "
+              + recorded.getPolicyVersion()
+              + ", this replay has "
+              + again.getPolicyId()
+              + " "
+              + again.getPolicyVersion()
+              + " (pass --policy with the file the job ran)");
+    }
+    if (!before.get("scorerVersions").equals(after.get("scorerVersions"))) {
+      return new Replayed(
+          verdictId,
+          requestId,
+          Result.NOT_REPLAYABLE,
+          "recorded with models "
+              + before.get("scorerVersions")
+              + ", this build has "
+              + after.get("scorerVersions"));
+    }
+    return new Replayed(verdictId, requestId, Result.DIFFERS, differences(before, after));
+  }
+
+  /**
+   * The evidence of each category and stereotype reason of a verdict that held its output, in the
+   * verdict's reason order; null when there is nothing to explain (a RELEASE, or a verdict {@link
+   * #replay} did not reproduce, whose words would be another model's).
+   */
+  public List<VerdictExplainer.Explained> explain(
+      Replayed replayed, ModerationVerdict verdict, GenerationOutput output) {
+    if (replayed.result() != Result.REPRODUCED || verdict.getDecision() == Decision.RELEASE) {
+      return null;
+    }
+    return explainers
+        .computeIfAbsent(scorerOf(verdict.getScorerVersions()), VerdictExplainer::named)
+        .explain(output.getText(), verdict);
+  }
+
+  /** The scorer that made a verdict, from the versions it recorded (the ensemble first). */
+  public static String scorerOf(Map<String, String> versions) {
+    for (String name : ScorerFactory.NAMES) {
+      if (versions.containsKey(name)) {
+        return name;
+      }
+    }
+    return null;
+  }
+
+  /** "field: recorded -> replayed" for every top-level field that differs. */
+  static String differences(ObjectNode recorded, ObjectNode replayed) {
+    TreeSet<String> names = new TreeSet<>();
+    recorded.fieldNames().forEachRemaining(names::add);
+    replayed.fieldNames().forEachRemaining(names::add);
+    List<String> parts = new ArrayList<>();
+    for (String name : names) {
+      JsonNode a = recorded.get(name);
+      JsonNode b = replayed.get(name);
+      if (a == null || !a.equals(b)) {
+        parts.add(name + ": " + a + " -> " + b);
+      }
+    }
+    return String.join("; ", parts);
+  }
+
+  @Override
+  public void close() {
+    moderators.values().forEach(BatchModerator::close);
+    explainers.values().forEach(VerdictExplainer::close);
+  }
+}

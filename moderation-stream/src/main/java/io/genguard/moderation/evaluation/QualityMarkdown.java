@@ -206,6 +206,7 @@ final class QualityMarkdown {
                 md.append("| ").append(type).append(" | ").append(rate(rate)).append(" |\n"));
     appendGroupStatements(md, results, main);
     appendThreatProbes(md, results, main);
+    appendSelfHarmProbes(md, results, main);
     appendChildren(md, results, main);
     appendThreatPatterns(md, threatPatterns);
     appendMinorSexualization(md, minorSexualization);
@@ -530,6 +531,25 @@ final class QualityMarkdown {
             + " above is without it; the example tenant kids-edu turns it on. The section"
             + " \"Prejudice frames on their own\" lists where it matches.\n");
     md.append(
+        "- **A self-harm training pass was tried and not kept** (fifteenth session, 2026-12-03)."
+            + " Two probes (evaluation/selfharm-1.jsonl and selfharm-2.jsonl, see \"Self-harm,"
+            + " suicide and disordered eating\") were written and committed first; the default held"
+            + " 21 and 20 of their 30 self-harm texts (6 and 3 blocked) and 1 and 4 of their 30"
+            + " look-alikes, releasing disordered-eating coaching, tips for hiding injuries and"
+            + " encouragement. Then 60 self-harm lines of those kinds in other words and 40 benign"
+            + " look-alikes (crisis support, recovery, clinical text, fasting, figurative speech) went"
+            + " into the authored examples, after only the first probe's texts had been read. The"
+            + " bar, set before measuring: the second probe held at least 25 with at most 5"
+            + " look-alikes held, the first at least 21 with at most 2, XSTest safe and CoCoNot"
+            + " contrast at most 10%, held-out prose at most 5 of 936, the preferred-descriptor"
+            + " ratio at least 0.95, overall AUPRC at least 0.99, and no other probe's plain"
+            + " statements or look-alikes held up by more than 1. Retrained: the second probe held"
+            + " 24 (13 blocked) with 4 look-alikes, the first 25 (13 blocked) with 3 look-alikes,"
+            + " XSTest safe 8.8% -> 8.4%, CoCoNot contrast 9.2% -> 8.4%, the ratio 0.955 -> 0.955,"
+            + " AUPRC 0.992 -> 0.992, but held-out prose 3 -> 7 of 936, and the first probe of"
+            + " hostile statements about groups held 76 -> 71, threats-6 22 -> 20. Three items of"
+            + " the bar were missed (by 1, 1 and 2), so the models stayed as they were.\n");
+    md.append(
         "- **Framed statements were tried and not kept** (thirteenth session, 2026-12-03). The"
             + " third probe of statements about groups (evaluation/counter-speech-1.jsonl, written"
             + " first) showed the default holding only 15 of 30 prejudices stated inside a frame (\"The"
@@ -781,23 +801,66 @@ final class QualityMarkdown {
                 + " held | threats held without threat patterns | look-alikes held without threat"
                 + " patterns |\n|---|---|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
-      for (QualityReport.ThreatProbeResult probe : r.threatProbes()) {
+      for (QualityReport.HarmProbeResult probe : r.threatProbes()) {
         md.append(
             tableRow(
                 r.name(),
                 probe.probe(),
-                rate(probe.threatsHeld()),
-                rate(probe.threatsBlocked()),
+                rate(probe.harmfulHeld()),
+                rate(probe.harmfulBlocked()),
                 rate(probe.lookAlikesHeld()),
-                rate(probe.threatsHeldWithoutPatterns()),
+                rate(probe.harmfulHeldWithoutPatterns()),
                 rate(probe.lookAlikesHeldWithoutPatterns())));
       }
     }
-    for (QualityReport.ThreatProbeResult probe : main.threatProbes()) {
+    for (QualityReport.HarmProbeResult probe : main.threatProbes()) {
       appendList(
           md,
           "Threats released by " + main.name() + " (" + probe.probe() + ")",
-          probe.threatsReleased());
+          probe.harmfulReleased());
+      appendList(
+          md,
+          "Look-alikes held by " + main.name() + " (" + probe.probe() + ")",
+          probe.lookAlikesHeldTexts());
+    }
+  }
+
+  /**
+   * The self-harm probes: self-harm texts held and blocked, look-alikes held, per scorer and probe,
+   * then the main scorer's mistakes on each probe.
+   */
+  static void appendSelfHarmProbes(
+      StringBuilder md, List<ScorerResults> results, ScorerResults main) {
+    md.append("\n## Self-harm, suicide and disordered eating\n\n")
+        .append("Texts that encourage, plan, instruct or hide self-harm, suicide or disordered")
+        .append(
+            " eating (no methods in detail), every one of which should be held, and look-alikes")
+        .append(" (crisis lines, recovery stories, clinical and news text, prevention advice,")
+        .append(" figurative \"killing me\"), none of which should be held. The public sets hold")
+        .append(
+            " few self-harm texts (the held-out test split holds about ten), so the project wrote")
+        .append(" two probes on 2026-12-03 (fifteenth session), before the training pass they")
+        .append(" measured, which was not kept (see \"How to read\"); never trained on, by the")
+        .append(" writer of the training lines. Decisions are the policy's.\n\n")
+        .append(
+            "| scorer | probe | self-harm held (REVIEW or BLOCK) | self-harm blocked | look-alikes"
+                + " held |\n|---|---|---|---|---|\n");
+    for (ScorerResults r : results) {
+      for (QualityReport.HarmProbeResult probe : r.selfHarmProbes()) {
+        md.append(
+            tableRow(
+                r.name(),
+                probe.probe(),
+                rate(probe.harmfulHeld()),
+                rate(probe.harmfulBlocked()),
+                rate(probe.lookAlikesHeld())));
+      }
+    }
+    for (QualityReport.HarmProbeResult probe : main.selfHarmProbes()) {
+      appendList(
+          md,
+          "Self-harm released by " + main.name() + " (" + probe.probe() + ")",
+          probe.harmfulReleased());
       appendList(
           md,
           "Look-alikes held by " + main.name() + " (" + probe.probe() + ")",

@@ -165,7 +165,8 @@ public final class QualityReport {
       Map<String, Rate> xsTestByType,
       HolisticResult holistic,
       Throughput throughput,
-      List<ThreatProbeResult> threatProbes,
+      List<HarmProbeResult> threatProbes,
+      List<HarmProbeResult> selfHarmProbes,
       ChildrenResult children) {}
 
   /**
@@ -175,18 +176,18 @@ public final class QualityReport {
   record ChildrenResult(Rate held, List<String> heldExplained) {}
 
   /**
-   * One threat probe: how many of its threats the policy held (and of those, blocked outright), how
-   * many of its look-alikes it held, the same two counts without the threat patterns (scores, bias
-   * and screening only), and which texts it got wrong.
+   * One probe of a harm (threats, self-harm): how many of its harmful texts the policy held (and of
+   * those, blocked outright), how many of its look-alikes it held, the same two counts without the
+   * threat patterns (scores, bias and screening only), and which texts it got wrong.
    */
-  record ThreatProbeResult(
+  record HarmProbeResult(
       String probe,
-      Rate threatsHeld,
-      Rate threatsBlocked,
+      Rate harmfulHeld,
+      Rate harmfulBlocked,
       Rate lookAlikesHeld,
-      Rate threatsHeldWithoutPatterns,
+      Rate harmfulHeldWithoutPatterns,
       Rate lookAlikesHeldWithoutPatterns,
-      List<String> threatsReleased,
+      List<String> harmfulReleased,
       List<String> lookAlikesHeldTexts) {}
 
   /**
@@ -278,10 +279,23 @@ public final class QualityReport {
     for (String probe : EvaluationSets.THREAT_PROBES) {
       threatProbes.put(probe.substring(1), EvaluationSets.threatProbe(probe));
     }
+    Map<String, List<ProbeText>> selfHarmProbes = new LinkedHashMap<>();
+    for (String probe : EvaluationSets.SELF_HARM_PROBES) {
+      selfHarmProbes.put(probe.substring(1), EvaluationSets.selfHarmProbe(probe));
+    }
     List<EvaluationSets.HolisticSentence> holistic = sets.holisticBias(holisticSample, 20240604L);
     List<String> children = EvaluationSets.childrenProbe();
     Texts texts =
-        new Texts(test, xsTest, coconot, prose, groupProbes, threatProbes, children, holistic);
+        new Texts(
+            test,
+            xsTest,
+            coconot,
+            prose,
+            groupProbes,
+            threatProbes,
+            selfHarmProbes,
+            children,
+            holistic);
     List<String> throughputTexts = ThroughputBenchmark.hundredTokenTexts(test, 1024);
     List<ScorerResults> results = new ArrayList<>();
     for (String name : scorerNames) {
@@ -314,6 +328,7 @@ public final class QualityReport {
       List<String> prose,
       Map<String, GroupStatements> groupProbes,
       Map<String, List<ProbeText>> threatProbes,
+      Map<String, List<ProbeText>> selfHarmProbes,
       List<String> children,
       List<EvaluationSets.HolisticSentence> holistic) {}
 
@@ -435,9 +450,15 @@ public final class QualityReport {
         .forEach(
             (probe, statements) ->
                 groupStatements.add(groupStatements(scorer, policy, name, probe, statements)));
-    List<ThreatProbeResult> threats = new ArrayList<>();
+    List<HarmProbeResult> threats = new ArrayList<>();
     threatProbes.forEach(
-        (probe, probeTexts) -> threats.add(threatProbe(scorer, policy, name, probe, probeTexts)));
+        (probe, probeTexts) -> threats.add(harmProbe(scorer, policy, name, probe, probeTexts)));
+    List<HarmProbeResult> selfHarm = new ArrayList<>();
+    texts
+        .selfHarmProbes()
+        .forEach(
+            (probe, probeTexts) ->
+                selfHarm.add(harmProbe(scorer, policy, name, probe, probeTexts)));
     List<String> children = texts.children();
     List<String> childrenHeld =
         having(
@@ -461,6 +482,7 @@ public final class QualityReport {
         holisticResult,
         throughput,
         threats,
+        selfHarm,
         new ChildrenResult(
             new Rate(childrenHeld.size(), children.size()),
             explained(scorer, policy, childrenHeld)));
@@ -485,7 +507,7 @@ public final class QualityReport {
         explained(scorer, policy, plainHeld));
   }
 
-  private ThreatProbeResult threatProbe(
+  private HarmProbeResult harmProbe(
       ContentScorer scorer, Policy policy, String name, String probe, List<ProbeText> texts) {
     List<String> threats = texts.stream().filter(ProbeText::held).map(ProbeText::text).toList();
     List<String> lookAlikes = texts.stream().filter(t -> !t.held()).map(ProbeText::text).toList();
@@ -500,7 +522,7 @@ public final class QualityReport {
     List<String> released = having(threats, threatDecisions, Decision.RELEASE::equals);
     List<String> lookAlikesHeld =
         having(lookAlikes, lookAlikeDecisions, d -> d != Decision.RELEASE);
-    return new ThreatProbeResult(
+    return new HarmProbeResult(
         probe,
         new Rate(threats.size() - released.size(), threats.size()),
         new Rate(having(threats, threatDecisions, Decision.BLOCK::equals).size(), threats.size()),
@@ -540,6 +562,18 @@ public final class QualityReport {
             probe -> probe.forEach(t -> (t.held() ? probeThreats : probeLookAlikes).add(t.text())));
     countRuleMatches(rule, matched, null, "threat probes: threats", probeThreats);
     countRuleMatches(rule, matched, benignMatches, "threat probes: look-alikes", probeLookAlikes);
+    List<String> probeSelfHarm = new ArrayList<>();
+    List<String> probeSelfHarmLookAlikes = new ArrayList<>();
+    texts
+        .selfHarmProbes()
+        .values()
+        .forEach(
+            probe ->
+                probe.forEach(
+                    t -> (t.held() ? probeSelfHarm : probeSelfHarmLookAlikes).add(t.text())));
+    countRuleMatches(rule, matched, null, "self-harm probes: self-harm", probeSelfHarm);
+    countRuleMatches(
+        rule, matched, benignMatches, "self-harm probes: look-alikes", probeSelfHarmLookAlikes);
     countRuleMatches(
         rule,
         matched,

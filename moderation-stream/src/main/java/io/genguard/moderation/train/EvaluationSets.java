@@ -95,6 +95,26 @@ public final class EvaluationSets {
   }
 
   /**
+   * Classpath resources of the self-harm probes: 30 texts each that encourage, plan, instruct or
+   * hide self-harm, suicide or disordered eating (kind {@code self-harm}, no methods in detail) and
+   * 30 look-alikes (kind {@code look-alike}: crisis lines, recovery, clinical and news text,
+   * prevention advice, figurative speech), written and committed on 2026-12-03 (fifteenth session)
+   * before the self-harm training pass they measured (not kept), by its writer; never trained on.
+   */
+  public static final List<String> SELF_HARM_PROBES =
+      List.of("/evaluation/selfharm-1.jsonl", "/evaluation/selfharm-2.jsonl");
+
+  /**
+   * A self-harm probe ({@link #SELF_HARM_PROBES}). Evaluation only: no training code reads it.
+   *
+   * @throws IllegalStateException for a line without an id or text, or whose kind is not {@code
+   *     self-harm} or {@code look-alike}
+   */
+  public static List<ProbeText> selfHarmProbe(String resource) {
+    return probe(resource, "self-harm", "look-alike");
+  }
+
+  /**
    * Classpath resource of {@link #childrenProbe()}: benign texts that mention children, ages and
    * family (parenting, school, medicine, law, adult children), written on 2026-12-03 after the
    * quality report showed the sexual-minors head flagging HolisticBias sentences such as "I'm an

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.moderation.evaluation.QualityReport.ChildrenResult;
 import io.genguard.moderation.evaluation.QualityReport.GroupStatementsResult;
+import io.genguard.moderation.evaluation.QualityReport.HarmProbeResult;
 import io.genguard.moderation.evaluation.QualityReport.Rate;
 import io.genguard.moderation.evaluation.QualityReport.ScorerResults;
-import io.genguard.moderation.evaluation.QualityReport.ThreatProbeResult;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.scoring.NgramLogisticScorer;
@@ -185,7 +185,17 @@ class GroupStatementsTest {
   static ScorerResults results(
       String name,
       List<GroupStatementsResult> groupStatements,
-      List<ThreatProbeResult> threatProbes,
+      List<HarmProbeResult> threatProbes,
+      ChildrenResult children) {
+    return results(name, groupStatements, threatProbes, List.of(), children);
+  }
+
+  /** The same, with self-harm probe results (read by {@link SelfHarmProbesTest}). */
+  static ScorerResults results(
+      String name,
+      List<GroupStatementsResult> groupStatements,
+      List<HarmProbeResult> threatProbes,
+      List<HarmProbeResult> selfHarmProbes,
       ChildrenResult children) {
     return new ScorerResults(
         name,
@@ -201,6 +211,7 @@ class GroupStatementsTest {
         null,
         null,
         threatProbes,
+        selfHarmProbes,
         children);
   }
 

@@ -3,10 +3,10 @@ package io.genguard.moderation.evaluation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.genguard.moderation.evaluation.QualityReport.HarmProbeResult;
 import io.genguard.moderation.evaluation.QualityReport.Rate;
 import io.genguard.moderation.evaluation.QualityReport.RuleResult;
 import io.genguard.moderation.evaluation.QualityReport.ScorerResults;
-import io.genguard.moderation.evaluation.QualityReport.ThreatProbeResult;
 import io.genguard.moderation.train.EvaluationSets;
 import io.genguard.moderation.train.EvaluationSets.ProbeText;
 import java.io.IOException;
@@ -98,7 +98,7 @@ class ThreatProbesTest {
         results(
             "minilm-ensemble",
             List.of(
-                new ThreatProbeResult(
+                new HarmProbeResult(
                     "evaluation/threats-1.jsonl",
                     new Rate(17, 20),
                     new Rate(2, 20),
@@ -107,7 +107,7 @@ class ThreatProbesTest {
                     new Rate(1, 10),
                     List.of("A threat."),
                     List.of("A look-alike.")),
-                new ThreatProbeResult(
+                new HarmProbeResult(
                     "evaluation/threats-2.jsonl",
                     new Rate(30, 30),
                     new Rate(30, 30),
@@ -158,11 +158,18 @@ class ThreatProbesTest {
                         List.of("Immigrant, I will kill you tonight."),
                         List.of("Immigrants are welcome here."))),
                 probes,
+                Map.of(
+                    "evaluation/selfharm-x.jsonl",
+                    List.of(
+                        new ProbeText("h0", "I'm going to hurt myself tonight.", true),
+                        new ProbeText("b0", "This commute is killing me.", false))),
                 List.of("My teenage son wants a drum kit."),
                 List.of()));
     assertThat(result.matched())
         .containsEntry("threat probes: threats", new Rate(1, 2))
         .containsEntry("threat probes: look-alikes", new Rate(0, 1))
+        .containsEntry("self-harm probes: self-harm", new Rate(0, 1))
+        .containsEntry("self-harm probes: look-alikes", new Rate(0, 1))
         .containsEntry("XSTest safe prompts", new Rate(1, 2))
         .containsEntry("held-out prose", new Rate(0, 0))
         .containsEntry("hostile statements about groups", new Rate(1, 1))
@@ -180,12 +187,12 @@ class ThreatProbesTest {
         .contains("- XSTest safe prompts: I will kill you tonight.");
   }
 
-  private static ScorerResults results(String name, List<ThreatProbeResult> probes) {
+  private static ScorerResults results(String name, List<HarmProbeResult> probes) {
     return results(name, probes, null);
   }
 
   private static ScorerResults results(
-      String name, List<ThreatProbeResult> probes, QualityReport.ChildrenResult children) {
+      String name, List<HarmProbeResult> probes, QualityReport.ChildrenResult children) {
     return GroupStatementsTest.results(name, null, probes, children);
   }
 }

@@ -27,6 +27,13 @@ import java.util.Map;
  *     and at stop ({@link io.genguard.audit.persistence.AnchorLog}), so that records removed or a
  *     chain rebuilt later in the database show against heads kept outside it; empty string = off
  * @param anchorIntervalSeconds how often the head is anchored
+ * @param explainKeyDirectory if set, reviewers get explanations of held verdicts ({@link
+ *     io.genguard.audit.explain.ReplayingExplanations}): the provenance key directory of the
+ *     moderation job, for the keys missing from this process's environment (GENGUARD_WATERMARK_KEYS
+ *     and GENGUARD_VERIFICATION_KEYS, as the job has them, take precedence); the moderation models
+ *     load on the first explanation asked for; empty string = off (the route answers 501)
+ * @param explainPolicyFile the policy file the moderation job runs with, for explanations; empty
+ *     string = the built-in policy
  */
 public record AuditConfig(
     String jdbcUrl,
@@ -44,7 +51,9 @@ public record AuditConfig(
     int retentionIntervalMinutes,
     String adminTokenFile,
     String anchorFile,
-    int anchorIntervalSeconds) {
+    int anchorIntervalSeconds,
+    String explainKeyDirectory,
+    String explainPolicyFile) {
 
   public static final String JDBC_URL = "GENGUARD_AUDIT_JDBC_URL";
   public static final String JDBC_USER = "GENGUARD_AUDIT_JDBC_USER";
@@ -67,6 +76,8 @@ public record AuditConfig(
   public static final String ADMIN_TOKEN_FILE = "GENGUARD_AUDIT_ADMIN_TOKEN_FILE";
   public static final String ANCHOR_FILE = "GENGUARD_AUDIT_ANCHOR_FILE";
   public static final String ANCHOR_INTERVAL_SECONDS = "GENGUARD_AUDIT_ANCHOR_INTERVAL_SECONDS";
+  public static final String EXPLAIN_KEY_DIR = "GENGUARD_AUDIT_EXPLAIN_KEY_DIR";
+  public static final String EXPLAIN_POLICY_FILE = "GENGUARD_AUDIT_EXPLAIN_POLICY_FILE";
 
   public AuditConfig {
     atLeast(POOL_SIZE, poolSize, 1);
@@ -82,6 +93,15 @@ public record AuditConfig(
     adminTokenFile = adminTokenFile == null ? "" : adminTokenFile;
     anchorFile = anchorFile == null ? "" : anchorFile;
     atLeast(ANCHOR_INTERVAL_SECONDS, anchorIntervalSeconds, 1);
+    explainKeyDirectory = explainKeyDirectory == null ? "" : explainKeyDirectory;
+    explainPolicyFile = explainPolicyFile == null ? "" : explainPolicyFile;
+    if (!explainPolicyFile.isEmpty() && explainKeyDirectory.isEmpty()) {
+      throw new IllegalArgumentException(
+          EXPLAIN_POLICY_FILE
+              + " is set but "
+              + EXPLAIN_KEY_DIR
+              + " is not: explanations are on only with the moderation job's key directory");
+    }
     if (httpPort < 0 || httpPort > 65535) {
       throw new IllegalArgumentException(
           HTTP_PORT + "=" + httpPort + " is not a TCP port (0-65535)");
@@ -113,7 +133,9 @@ public record AuditConfig(
         60,
         "",
         "",
-        60);
+        60,
+        "",
+        "");
   }
 
   @Override
@@ -148,6 +170,10 @@ public record AuditConfig(
         + anchorFile
         + ", anchorIntervalSeconds="
         + anchorIntervalSeconds
+        + ", explainKeyDirectory="
+        + explainKeyDirectory
+        + ", explainPolicyFile="
+        + explainPolicyFile
         + "]";
   }
 
@@ -188,6 +214,20 @@ public record AuditConfig(
         this);
   }
 
+  /**
+   * Explains held verdicts to reviewers, with the moderation job's key directory and policy file
+   * (null: the built-in policy).
+   */
+  public AuditConfig withExplanations(java.nio.file.Path keyDirectory, java.nio.file.Path policy) {
+    return fromEnvironment(
+        Map.of(
+            EXPLAIN_KEY_DIR,
+            keyDirectory.toString(),
+            EXPLAIN_POLICY_FILE,
+            policy == null ? "" : policy.toString()),
+        this);
+  }
+
   public AuditConfig withLimits(long bodyBytes, int exportRows) {
     return fromEnvironment(
         Map.of(
@@ -225,7 +265,9 @@ public record AuditConfig(
             number(
                 ANCHOR_INTERVAL_SECONDS,
                 env.get(ANCHOR_INTERVAL_SECONDS),
-                base.anchorIntervalSeconds()));
+                base.anchorIntervalSeconds()),
+        env.getOrDefault(EXPLAIN_KEY_DIR, base.explainKeyDirectory()),
+        env.getOrDefault(EXPLAIN_POLICY_FILE, base.explainPolicyFile()));
   }
 
   private static long number(String key, String value, long fallback) {

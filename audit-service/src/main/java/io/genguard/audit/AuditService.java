@@ -2,6 +2,7 @@ package io.genguard.audit;
 
 import io.genguard.audit.bias.BiasReports;
 import io.genguard.audit.bias.Campaigns;
+import io.genguard.audit.explain.ReplayingExplanations;
 import io.genguard.audit.explain.VerdictExplanations;
 import io.genguard.audit.http.AuditApi;
 import io.genguard.audit.ingest.AuditIngestor;
@@ -53,6 +54,7 @@ public final class AuditService implements AutoCloseable {
   private final Retention retention;
   private final AuditApi api;
   private final AnchorLog anchors;
+  private final ReplayingExplanations ownedExplanations;
   private final ScheduledExecutorService timer;
   private boolean intakeStopped;
   private boolean closed;
@@ -62,14 +64,25 @@ public final class AuditService implements AutoCloseable {
   }
 
   /**
-   * @param explanations explains recorded verdicts for reviewers, where the moderation models are
-   *     at hand (the embedded stack); null: the explanation route answers that it cannot
+   * @param explanations explains recorded verdicts for reviewers; null: those of {@link
+   *     AuditConfig#explainKeyDirectory()} if set, else none (the explanation route answers that it
+   *     cannot)
    */
   public AuditService(
       AuditConfig config,
       Map<String, Object> kafkaProperties,
       Clock clock,
       VerdictExplanations explanations) {
+    if (explanations == null && !config.explainKeyDirectory().isEmpty()) {
+      // A policy file that does not load stops the start here, with its line.
+      this.ownedExplanations =
+          new ReplayingExplanations(
+              config.explainPolicyFile().isEmpty() ? null : Path.of(config.explainPolicyFile()),
+              Path.of(config.explainKeyDirectory()));
+      explanations = ownedExplanations;
+    } else {
+      this.ownedExplanations = null;
+    }
     // A malformed anchor file stops the start here, before anything else is opened.
     this.anchors =
         config.anchorFile().isBlank() ? null : new AnchorLog(Path.of(config.anchorFile()), clock);
@@ -300,6 +313,9 @@ public final class AuditService implements AutoCloseable {
       // The head as the service leaves it: whatever happens to the database while it is down
       // shows against this line.
       anchorHead();
+    }
+    if (ownedExplanations != null) {
+      ownedExplanations.close();
     }
     database.close();
   }

@@ -24,7 +24,9 @@ class AuditConfigTest {
                 Map.entry(AuditConfig.RETENTION_DAYS, "365"),
                 Map.entry(AuditConfig.RETENTION_INTERVAL_MINUTES, "0"),
                 Map.entry(AuditConfig.ANCHOR_FILE, "/var/lib/genguard/anchors.jsonl"),
-                Map.entry(AuditConfig.ANCHOR_INTERVAL_SECONDS, "15")),
+                Map.entry(AuditConfig.ANCHOR_INTERVAL_SECONDS, "15"),
+                Map.entry(AuditConfig.EXPLAIN_KEY_DIR, "/var/lib/genguard/keys"),
+                Map.entry(AuditConfig.EXPLAIN_POLICY_FILE, "/etc/genguard/policy.yaml")),
             BASE);
 
     assertThat(config.jdbcUrl()).isEqualTo("jdbc:postgresql://other/db");
@@ -37,6 +39,24 @@ class AuditConfigTest {
     assertThat(config.retentionIntervalMinutes()).isZero();
     assertThat(config.anchorFile()).isEqualTo("/var/lib/genguard/anchors.jsonl");
     assertThat(config.anchorIntervalSeconds()).isEqualTo(15);
+    assertThat(config.explainKeyDirectory()).isEqualTo("/var/lib/genguard/keys");
+    assertThat(config.explainPolicyFile()).isEqualTo("/etc/genguard/policy.yaml");
+  }
+
+  @Test
+  void shouldExplainOnlyWithTheModerationJobsKeyDirectory() {
+    assertThat(BASE.explainKeyDirectory()).as("off by default").isEmpty();
+    assertThat(BASE.explainPolicyFile()).isEmpty();
+    AuditConfig on = BASE.withExplanations(java.nio.file.Path.of("/stack/keys"), null);
+    assertThat(on.explainKeyDirectory()).isEqualTo("/stack/keys");
+    assertThat(on.explainPolicyFile()).isEmpty();
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(
+                    Map.of(AuditConfig.EXPLAIN_POLICY_FILE, "/etc/genguard/policy.yaml"), BASE))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(AuditConfig.EXPLAIN_POLICY_FILE)
+        .hasMessageContaining(AuditConfig.EXPLAIN_KEY_DIR + " is not");
   }
 
   @Test

@@ -20,7 +20,6 @@ import io.genguard.observability.kafka.ConsumerGroupLagCollector;
 import io.genguard.observability.registry.PrometheusRegistries;
 import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.schemas.TopicProvisioner;
-import io.genguard.stack.replay.StackVerdictExplanations;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
@@ -147,14 +146,13 @@ public final class GenGuardStack implements AutoCloseable {
           auditConfig.withAnchorFile(
               stateDir.resolve(ANCHOR_FILE), auditConfig.anchorIntervalSeconds());
     }
+    // Reviewers' explanations judge a recorded output again with the job's keys and policy file.
+    auditConfig =
+        auditConfig.withExplanations(
+            stateDir.resolve(KEY_DIRECTORY), config.policyFile().orElse(null));
     adminTokenFile = Path.of(auditConfig.adminTokenFile());
     anchorFile = Path.of(auditConfig.anchorFile());
-    // Reviewers' explanations judge a recorded output again with the job's policy file and keys.
-    StackVerdictExplanations explanations =
-        new StackVerdictExplanations(
-            config.policyFile().orElse(null), stateDir.resolve(KEY_DIRECTORY));
-    started.push(explanations);
-    audit = new AuditService(auditConfig, kafkaProperties(), Clock.systemUTC(), explanations);
+    audit = new AuditService(auditConfig, kafkaProperties(), Clock.systemUTC());
     started.push(audit);
 
     gate =

@@ -6,10 +6,11 @@ import java.util.List;
 
 /**
  * Explains a recorded verdict for a reviewer: which words each of its category and
- * implicit-stereotype reasons rests on. Implemented where the moderation models are (the embedded
- * stack passes one to the audit service); an audit service without one answers that it cannot
- * explain. An implementation explains a verdict only after judging the output again and getting the
- * same verdict, so the words are those of the models and policy that decided.
+ * implicit-stereotype reasons rests on. {@link ReplayingExplanations} is the implementation the
+ * audit service builds when it has the moderation job's keys ({@code
+ * GENGUARD_AUDIT_EXPLAIN_KEY_DIR}); without one the explanation route answers that it cannot
+ * explain. An implementation should explain a verdict only after judging the output again and
+ * getting the same verdict, so the words are those of the models and policy that decided.
  */
 public interface VerdictExplanations {
   /**

@@ -568,10 +568,10 @@ public final class AuditApi implements AutoCloseable {
           ctx,
           HttpStatus.NOT_IMPLEMENTED,
           "This audit service runs without the moderation models, so it cannot explain verdicts;"
-              + " run ./genguard audit replay --request "
+              + " set GENGUARD_AUDIT_EXPLAIN_KEY_DIR (with the moderation job's keys) to turn"
+              + " explanations on, or run ./genguard audit replay --request "
               + requestId
-              + " --explain where they are (the embedded stack's audit service explains verdicts"
-              + " itself)");
+              + " --explain where the models are");
       return;
     }
     AuditQueries.RecordedVerdict recorded =

@@ -292,6 +292,32 @@ class ComposeFileTest {
   }
 
   @Test
+  void shouldExplainVerdictsWithTheModerationJobsKeysAndPolicy() {
+    Map<String, String> audit = ComposeFile.environment(compose.services().path("audit"));
+    Map<String, String> taskManager =
+        ComposeFile.environment(compose.services().path("taskmanager"));
+    // A verdict reproduces only with the keys that checked its provenance.
+    for (String key : List.of("GENGUARD_WATERMARK_KEYS", "GENGUARD_VERIFICATION_KEYS")) {
+      assertThat(ComposeFile.interpolations(audit.get(key)))
+          .as("audit " + key)
+          .extracting(ComposeFile.Interpolation::variable)
+          .isEqualTo(
+              ComposeFile.interpolations(taskManager.get(key)).stream()
+                  .map(ComposeFile.Interpolation::variable)
+                  .toList());
+    }
+    assertThat(audit.get("GENGUARD_AUDIT_EXPLAIN_KEY_DIR"))
+        .as("on the audit service's volume")
+        .startsWith("/var/lib/genguard/");
+    assertThat(audit.containsKey("GENGUARD_AUDIT_EXPLAIN_POLICY_FILE"))
+        .as("the job's policy file, if it runs with one")
+        .isEqualTo(
+            taskManager.containsKey("GENGUARD_POLICY_FILE")
+                || ComposeFile.environment(compose.services().path("flink-jobs"))
+                    .containsKey("GENGUARD_POLICY_FILE"));
+  }
+
+  @Test
   void shouldScrapeEveryServiceWhereItServesMetrics() {
     JsonNode scrape = io.genguard.deploy.dashboards.ScrapeConfig.read().path("scrape_configs");
     Map<String, Integer> targets = new HashMap<>();

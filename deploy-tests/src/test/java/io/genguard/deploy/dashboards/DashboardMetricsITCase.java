@@ -244,11 +244,17 @@ class DashboardMetricsITCase {
   }
 
   /**
-   * The reporter of each MiniCluster takes the first free port of its range; others answer nothing.
+   * The reporter of each MiniCluster takes the first free port of its range; the other ports answer
+   * nothing, or are another server's (the stack binds its HTTP API, metrics endpoint and brokers to
+   * free ports, which may fall in the range: a 404 there is not a reporter's).
    */
   private String scrapeIfServing(String url) throws InterruptedException {
     try {
-      return scrape(url);
+      HttpResponse<String> response =
+          http.send(
+              HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+              HttpResponse.BodyHandlers.ofString());
+      return response.statusCode() == 200 ? response.body() : "";
     } catch (IOException e) {
       return "";
     }

@@ -1,6 +1,9 @@
 package io.genguard.stack.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.audit.explain.VerdictReplay;
+import io.genguard.audit.explain.VerdictReplay.Replayed;
+import io.genguard.audit.explain.VerdictReplay.Result;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.events.v1.GenerationOutput;
@@ -8,9 +11,6 @@ import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.moderation.pipeline.VerdictExplainer.Explained;
 import io.genguard.moderation.scoring.WordOcclusion;
 import io.genguard.stack.GenGuardStack;
-import io.genguard.stack.replay.VerdictReplay;
-import io.genguard.stack.replay.VerdictReplay.Replayed;
-import io.genguard.stack.replay.VerdictReplay.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;

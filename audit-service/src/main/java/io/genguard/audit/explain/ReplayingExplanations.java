@@ -1,27 +1,32 @@
-package io.genguard.stack.replay;
+package io.genguard.audit.explain;
 
-import io.genguard.audit.explain.VerdictExplanations;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.moderation.pipeline.VerdictExplainer;
+import io.genguard.moderation.policy.PolicyLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Explanations for the embedded stack's reviewers: the recorded output is judged again with the
+ * Explanations for reviewers from the audit record: the recorded output is judged again with the
  * moderation job's policy file and provenance keys ({@link VerdictReplay}), and only a verdict
- * reproduced field for field is explained. The models load on the first explanation asked for.
+ * reproduced field for field is explained. The embedded stack's audit service uses it with the
+ * stack's key directory; a standalone one when {@code GENGUARD_AUDIT_EXPLAIN_KEY_DIR} is set. The
+ * models load on the first explanation asked for.
  */
-public final class StackVerdictExplanations implements VerdictExplanations, AutoCloseable {
+public final class ReplayingExplanations implements VerdictExplanations, AutoCloseable {
   private final VerdictReplay replay;
 
   /**
    * @param policyFile the policy file the moderation job runs with, or null for the built-in one
    * @param keyDirectory the provenance key directory the job uses
    */
-  public StackVerdictExplanations(Path policyFile, Path keyDirectory) {
+  public ReplayingExplanations(Path policyFile, Path keyDirectory) {
+    if (policyFile != null) {
+      PolicyLoader.load(policyFile); // an invalid file fails here, with its line
+    }
     this.replay = new VerdictReplay(policyFile, keyDirectory);
   }
 

@@ -1,4 +1,4 @@
-package io.genguard.stack.replay;
+package io.genguard.audit.explain;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

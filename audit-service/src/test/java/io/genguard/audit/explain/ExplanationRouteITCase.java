@@ -1,0 +1,149 @@
+package io.genguard.audit.explain;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.audit.AuditService;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.fixtures.RunningAuditService;
+import io.genguard.audit.security.Role;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.moderation.job.BatchModerator;
+import io.genguard.moderation.pipeline.ModerationPipelines;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The explanation route of an audit service configured as a standalone one would be
+ * (GENGUARD_AUDIT_EXPLAIN_KEY_DIR), on real PostgreSQL, with verdicts the real moderator gave: a
+ * held verdict it reproduces is explained, one it does not is not, a release has nothing to
+ * explain, and another tenant's request is not found.
+ */
+class ExplanationRouteITCase {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String SCORER = "ngram-logistic";
+  private static final String HELD_TEXT =
+      "shut up you worthless stupid bitch, nobody wants you here";
+  private static final String CLEAN_TEXT = "The museum opens at nine and the tour takes an hour.";
+
+  @TempDir static Path keys;
+  private static RunningAuditService audit;
+  private static String reviewer;
+
+  @BeforeAll
+  static void start() throws Exception {
+    audit =
+        RunningAuditService.start(
+            "explanation_route_it",
+            Clock.systemUTC(),
+            config -> config.withExplanations(keys, null));
+    reviewer = audit.token(Role.REVIEWER, "acme", "rita");
+    try (BatchModerator moderator = ModerationPipelines.factory(SCORER, null, keys).create()) {
+      seed(moderator, "explain-held", "acme", HELD_TEXT, false);
+      seed(moderator, "explain-clean", "acme", CLEAN_TEXT, false);
+      seed(moderator, "explain-edited", "acme", HELD_TEXT + " Go away.", true);
+      seed(moderator, "explain-globex", "globex", HELD_TEXT, false);
+    }
+  }
+
+  /**
+   * An output and the verdict the moderator gave it; {@code edited}: a recorded BLOCK made REVIEW.
+   */
+  private static void seed(
+      BatchModerator moderator, String requestId, String tenant, String text, boolean edited)
+      throws Exception {
+    Scenario scenario =
+        Scenario.of(requestId, tenant, Decision.RELEASE, Instant.now()).withText(text);
+    GenerationOutput output = AuditEvents.output(scenario);
+    ModerationVerdict verdict = moderator.moderate(List.of(output)).get(0);
+    if (edited) {
+      assertThat(verdict.getDecision()).isEqualTo(Decision.BLOCK);
+      verdict = ModerationVerdict.newBuilder(verdict).setDecision(Decision.REVIEW).build();
+    }
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), output),
+            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), verdict)));
+  }
+
+  @AfterAll
+  static void stop() {
+    audit.close();
+  }
+
+  private static JsonNode explanation(String requestId, int status) throws Exception {
+    HttpResponse<String> response =
+        audit.get("/api/v1/requests/" + requestId + "/explanation", reviewer);
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+    return JSON.readTree(response.body());
+  }
+
+  @Test
+  void shouldExplainAHeldVerdictItReproduces() throws Exception {
+    JsonNode explained = explanation("explain-held", 200);
+
+    assertThat(explained.path("status").asText()).as(explained.toString()).isEqualTo("EXPLAINED");
+    assertThat(explained.path("decision").asText()).isEqualTo("BLOCK");
+    assertThat(explained.path("detail").asText()).contains("every field equal");
+    assertThat(explained.path("reasons")).isNotEmpty();
+    for (JsonNode reason : explained.path("reasons")) {
+      for (JsonNode word : reason.path("evidence")) {
+        assertThat(HELD_TEXT).contains(word.path("word").asText());
+        assertThat(word.path("scoreWithout").asDouble())
+            .isLessThan(reason.path("score").asDouble());
+      }
+    }
+    assertThat(explained.path("reasons").findValues("evidence"))
+        .anySatisfy(words -> assertThat(words).isNotEmpty());
+  }
+
+  @Test
+  void shouldNotExplainAVerdictItDoesNotReproduceOrAReleaseAndShowNoOtherTenant() throws Exception {
+    JsonNode edited = explanation("explain-edited", 200);
+    assertThat(edited.path("status").asText()).isEqualTo("NOT_EXPLAINED");
+    assertThat(edited.path("detail").asText())
+        .contains("not reproduced")
+        .contains("decision: \"REVIEW\" -> \"BLOCK\"");
+    assertThat(edited.path("reasons")).isEmpty();
+
+    JsonNode clean = explanation("explain-clean", 200);
+    assertThat(clean.path("decision").asText()).isEqualTo("RELEASE");
+    assertThat(clean.path("status").asText()).isEqualTo("NOTHING_TO_EXPLAIN");
+
+    assertThat(explanation("explain-globex", 404).path("error").asText())
+        .contains("that this token may see");
+    assertThat(explanation("nobody-asked", 404).path("error").asText())
+        .contains("No verdict for a request with id 'nobody-asked'");
+  }
+
+  @Test
+  void shouldRefuseToStartWithAPolicyFileThatDoesNotLoad(@TempDir Path dir) throws Exception {
+    Path broken = Files.writeString(dir.resolve("policy.yaml"), "policyId: [unclosed\n");
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    String url = infra.createDatabase("explanation_policy_it");
+
+    assertThatThrownBy(
+            () ->
+                new AuditService(
+                    io.genguard.audit.AuditConfig.of(url, infra.jdbcUser(), infra.jdbcPassword(), 0)
+                        .withExplanations(keys, broken),
+                    infra.kafkaClientProperties(),
+                    Clock.systemUTC()))
+        .hasMessageContaining(broken.toString());
+  }
+}

@@ -45,6 +45,14 @@ public final class ReplayingExplanations implements VerdictExplanations, AutoClo
               + replayed.detail()
               + "), so this build's words would not explain it");
     }
+    return new Explanation(
+        Status.EXPLAINED,
+        "judged again: " + replayed.detail() + "; explained by occlusion",
+        reasonWords(explained));
+  }
+
+  /** The moderator's evidence per reason in the API's terms. */
+  public static List<ReasonWords> reasonWords(List<VerdictExplainer.Explained> explained) {
     List<ReasonWords> reasons = new ArrayList<>();
     for (VerdictExplainer.Explained e : explained) {
       reasons.add(
@@ -54,10 +62,7 @@ public final class ReplayingExplanations implements VerdictExplanations, AutoClo
               e.reason().getScore(),
               e.words().stream().map(w -> new Word(w.word(), w.scoreWithout())).toList()));
     }
-    return new Explanation(
-        Status.EXPLAINED,
-        "judged again: " + replayed.detail() + "; explained by occlusion",
-        reasons);
+    return reasons;
   }
 
   @Override

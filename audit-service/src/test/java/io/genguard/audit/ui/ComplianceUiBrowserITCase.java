@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.bias.BiasReports;
+import io.genguard.audit.explain.ReplayingExplanations;
 import io.genguard.audit.explain.VerdictExplanations;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
@@ -393,16 +394,10 @@ class ComplianceUiBrowserITCase {
 
     @Override
     public synchronized Explanation explain(ModerationVerdict verdict, GenerationOutput output) {
-      List<ReasonWords> reasons = new ArrayList<>();
-      for (VerdictExplainer.Explained e : explainer.explain(output.getText(), verdict)) {
-        reasons.add(
-            new ReasonWords(
-                e.reason().getCode(),
-                e.reason().getCategory(),
-                e.reason().getScore(),
-                e.words().stream().map(w -> new Word(w.word(), w.scoreWithout())).toList()));
-      }
-      return new Explanation(Status.EXPLAINED, "n-gram occlusion, not judged again", reasons);
+      return new Explanation(
+          Status.EXPLAINED,
+          "n-gram occlusion, not judged again",
+          ReplayingExplanations.reasonWords(explainer.explain(output.getText(), verdict)));
     }
   }
 }

@@ -813,14 +813,20 @@ final class QualityMarkdown {
                 rate(probe.lookAlikesHeldWithoutPatterns())));
       }
     }
-    for (QualityReport.HarmProbeResult probe : main.threatProbes()) {
+    appendProbeMistakes(md, main.name(), "Threats", main.threatProbes());
+  }
+
+  /** Per probe, the harmful texts the main scorer released and the look-alikes it held. */
+  private static void appendProbeMistakes(
+      StringBuilder md, String scorer, String harmful, List<QualityReport.HarmProbeResult> probes) {
+    for (QualityReport.HarmProbeResult probe : probes) {
       appendList(
           md,
-          "Threats released by " + main.name() + " (" + probe.probe() + ")",
+          harmful + " released by " + scorer + " (" + probe.probe() + ")",
           probe.harmfulReleased());
       appendList(
           md,
-          "Look-alikes held by " + main.name() + " (" + probe.probe() + ")",
+          "Look-alikes held by " + scorer + " (" + probe.probe() + ")",
           probe.lookAlikesHeldTexts());
     }
   }
@@ -856,16 +862,7 @@ final class QualityMarkdown {
                 rate(probe.lookAlikesHeld())));
       }
     }
-    for (QualityReport.HarmProbeResult probe : main.selfHarmProbes()) {
-      appendList(
-          md,
-          "Self-harm released by " + main.name() + " (" + probe.probe() + ")",
-          probe.harmfulReleased());
-      appendList(
-          md,
-          "Look-alikes held by " + main.name() + " (" + probe.probe() + ")",
-          probe.lookAlikesHeldTexts());
-    }
+    appendProbeMistakes(md, main.name(), "Self-harm", main.selfHarmProbes());
   }
 
   /**

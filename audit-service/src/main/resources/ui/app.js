@@ -316,7 +316,10 @@
               ' (' + fmt(w.scoreWithout, 2) + ' without)'])]
             : ': no single word lowers it by the margin (words that only matter together do not show)'));
         result.replaceChildren(el('p', { class: 'muted', id: 'explanation-status' }, badge(e.status), ' ', e.detail),
-          lines.length ? el('ul', { id: 'explanation-reasons' }, lines) : null);
+          lines.length ? el('ul', { id: 'explanation-reasons' }, lines)
+            : e.status === 'EXPLAINED' ? el('p', { id: 'explanation-none' },
+              'No category score or stereotype signal to explain: the other reasons (screening, provenance, rules) say why it was held.')
+              : null);
       } catch (error) {
         result.replaceChildren(el('p', { class: 'error', id: 'explanation-error' }, error.message));
       }

@@ -21,7 +21,7 @@ import java.util.TreeSet;
  * Judges a recorded output again with this build's moderator (the code the moderation job runs) and
  * compares the new verdict with the recorded one, every field but its timestamp; explains a
  * reproduced verdict that held its output. A verdict reproduces only with the policy version and
- * model versions it names. Shared by {@code audit replay} and the embedded stack's explanations for
+ * model versions it names. Shared by {@code audit replay} and the audit service's explanations for
  * reviewers. Not thread-safe: one caller at a time.
  */
 public final class VerdictReplay implements AutoCloseable {

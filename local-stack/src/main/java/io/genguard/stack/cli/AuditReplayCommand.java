@@ -36,7 +36,8 @@ import picocli.CommandLine.Option;
  * gate did on the verdict is checked too: a release needs a RELEASE verdict or an approving review.
  * With {@code --explain}, each reproduced verdict that held its output also gets the words its
  * category and implicit-stereotype reasons rest on, by occlusion with the same scorer ({@link
- * VerdictExplainer}): only after reproduction, so the words are those of the models that decided.
+ * io.genguard.moderation.pipeline.VerdictExplainer}): only after reproduction, so the words are
+ * those of the models that decided.
  */
 @Command(
     name = "replay",

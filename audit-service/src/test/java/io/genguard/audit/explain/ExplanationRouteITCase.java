@@ -23,6 +23,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -129,6 +132,54 @@ class ExplanationRouteITCase {
         .contains("that this token may see");
     assertThat(explanation("nobody-asked", 404).path("error").asText())
         .contains("No verdict for a request with id 'nobody-asked'");
+  }
+
+  @Test
+  void shouldExplainOneAtATimeAndSayWhenTheOutputIsGone() throws Exception {
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    // Holds the first explanation until the second request has been answered.
+    VerdictExplanations slow =
+        (verdict, output) -> {
+          entered.countDown();
+          try {
+            release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return VerdictExplanations.Explanation.notExplained("held on purpose");
+        };
+    try (RunningAuditService busy =
+        RunningAuditService.start("explanation_busy_it", Clock.systemUTC(), c -> c, slow)) {
+      String token = busy.token(Role.REVIEWER, "acme", "rita");
+      busy.seed(AuditEvents.story(Scenario.of("busy-1", "acme", Decision.BLOCK, Instant.now())));
+      CompletableFuture<HttpResponse<String>> first =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return busy.get("/api/v1/requests/busy-1/explanation", token);
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+
+      HttpResponse<String> second = busy.get("/api/v1/requests/busy-1/explanation", token);
+      assertThat(second.statusCode()).isEqualTo(429);
+      assertThat(second.headers().firstValue("Retry-After")).hasValue("1");
+      release.countDown();
+      assertThat(first.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+
+      // Retention removed the output's payload: nothing left to judge again.
+      busy.execute(
+          "update audit_log set payload = null, tombstoned_at = now(), tombstone_seq = seq"
+              + " where chain_version = 2 and event_id ="
+              + " (select event_id from generation_output where request_id = 'busy-1')");
+      JsonNode gone = JSON.readTree(busy.get("/api/v1/requests/busy-1/explanation", token).body());
+      assertThat(gone.path("status").asText()).isEqualTo("NOT_EXPLAINED");
+      assertThat(gone.path("detail").asText())
+          .contains("the output is no longer in the audit store");
+    }
   }
 
   @Test

@@ -79,18 +79,7 @@ class ComposeSmokeITCase {
               .getStdout()
               .trim();
 
-      HttpResponse<String> accepted =
-          http.send(
-              HttpRequest.newBuilder(URI.create(audit + "/api/v1/requests"))
-                  .header("Content-Type", "application/json")
-                  .header("Authorization", "Bearer " + token)
-                  .POST(
-                      HttpRequest.BodyPublishers.ofString(
-                          "{\"prompt\":\"The committee met to discuss\"}"))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
-      String requestId = JSON.readTree(accepted.body()).path("requestId").asText();
+      String requestId = submit(audit, token, "{\"prompt\":\"The committee met to discuss\"}");
       await()
           .atMost(Duration.ofMinutes(5))
           .pollInterval(Duration.ofSeconds(2))
@@ -106,6 +95,31 @@ class ComposeSmokeITCase {
                     && Set.of("RELEASED", "QUARANTINED", "HELD_FOR_REVIEW")
                         .contains(JSON.readTree(story.body()).path("status").asText());
               });
+
+      // Explanations are on in compose: a held output is judged again and explained from the
+      // audit record with the TaskManagers' keys.
+      String held =
+          submit(
+              audit,
+              token,
+              "{\"prompt\":\"shut up you worthless stupid bitch, nobody wants you here\","
+                  + "\"backend\":\"echo\"}");
+      await()
+          .atMost(Duration.ofMinutes(5))
+          .pollInterval(Duration.ofSeconds(2))
+          .until(
+              () ->
+                  Set.of("QUARANTINED", "HELD_FOR_REVIEW")
+                      .contains(
+                          bearer(audit + "/api/v1/requests/" + held, token)
+                              .path("status")
+                              .asText()));
+      JsonNode explanation = bearer(audit + "/api/v1/requests/" + held + "/explanation", token);
+      assertThat(explanation.path("status").asText())
+          .as(explanation.toString())
+          .isEqualTo("EXPLAINED");
+      assertThat(explanation.path("reasons").findValues("evidence"))
+          .anySatisfy(words -> assertThat(words).isNotEmpty());
 
       String prometheus =
           "http://"
@@ -137,6 +151,29 @@ class ComposeSmokeITCase {
       assertThat(dashboards.findValuesAsText("uid"))
           .contains("genguard-operations", "genguard-compliance");
     }
+  }
+
+  private String submit(String audit, String token, String body) throws Exception {
+    HttpResponse<String> accepted =
+        http.send(
+            HttpRequest.newBuilder(URI.create(audit + "/api/v1/requests"))
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+    return JSON.readTree(accepted.body()).path("requestId").asText();
+  }
+
+  private JsonNode bearer(String url, String token) throws Exception {
+    return JSON.readTree(
+        http.send(
+                HttpRequest.newBuilder(URI.create(url))
+                    .header("Authorization", "Bearer " + token)
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body());
   }
 
   private JsonNode get(String url, String basicAuth) throws Exception {

@@ -63,7 +63,7 @@ public record ModerationFindings(
         List.of());
   }
 
-  /** Findings of a text not checked for threats or sexualized minors. */
+  /** Findings of a text not checked by any of the rules (threats, minors, frames). */
   public ModerationFindings(
       String tenantId,
       ContentScores scores,
@@ -71,16 +71,7 @@ public record ModerationFindings(
       BiasFindings bias,
       ProvenanceFindings provenance,
       List<TextScreening.Finding> screening) {
-    this(
-        tenantId,
-        scores,
-        scorerFailure,
-        bias,
-        provenance,
-        screening,
-        List.of(),
-        List.of(),
-        List.of());
+    this(tenantId, scores, scorerFailure, bias, provenance, screening, List.of());
   }
 
   /** Scores with no other findings: the common case in tests and the batch command. */

@@ -88,38 +88,30 @@ public final class PolicyEngine {
     if (findings.provenance() != null) {
       addProvenanceReasons(reasons, policy.provenance(), findings.provenance());
     }
-    if (!findings.threats().isEmpty() && policy.threats().decision() != Decision.RELEASE) {
-      reasons.add(
-          ruleReason(
-              ReasonCodes.THREAT_PATTERN,
-              policy.threats().decision(),
-              "states a threat of violence",
-              "threat pattern",
-              findings.threats(),
-              ThreatPatterns.MAX_MATCHES));
-    }
-    if (!findings.sexualizedMinors().isEmpty()
-        && policy.sexualizedMinors().decision() != Decision.RELEASE) {
-      reasons.add(
-          ruleReason(
-              ReasonCodes.MINOR_SEXUALIZED,
-              policy.sexualizedMinors().decision(),
-              "describes a minor in sexual terms",
-              "rule",
-              findings.sexualizedMinors(),
-              MinorSexualization.MAX_MATCHES));
-    }
-    if (!findings.framedPrejudice().isEmpty()
-        && policy.framedPrejudice().decision() != Decision.RELEASE) {
-      reasons.add(
-          ruleReason(
-              ReasonCodes.PREJUDICE_FRAMED,
-              policy.framedPrejudice().decision(),
-              "states a generalization about a group inside a frame that endorses it",
-              "frame",
-              findings.framedPrejudice(),
-              PrejudiceFrames.MAX_MATCHES));
-    }
+    addRuleReason(
+        reasons,
+        ReasonCodes.THREAT_PATTERN,
+        policy.threats().decision(),
+        "states a threat of violence",
+        "threat pattern",
+        findings.threats(),
+        ThreatPatterns.MAX_MATCHES);
+    addRuleReason(
+        reasons,
+        ReasonCodes.MINOR_SEXUALIZED,
+        policy.sexualizedMinors().decision(),
+        "describes a minor in sexual terms",
+        "rule",
+        findings.sexualizedMinors(),
+        MinorSexualization.MAX_MATCHES);
+    addRuleReason(
+        reasons,
+        ReasonCodes.PREJUDICE_FRAMED,
+        policy.framedPrejudice().decision(),
+        "states a generalization about a group inside a frame that endorses it",
+        "frame",
+        findings.framedPrejudice(),
+        PrejudiceFrames.MAX_MATCHES);
     Decision decision = Decision.RELEASE;
     for (VerdictReason reason : reasons) {
       decision = stricter(decision, reason.decision());
@@ -230,29 +222,38 @@ public final class PolicyEngine {
    * rule ({@code kind} and name) on which words, the sentence, and how many more ({@code cap}: the
    * most the rules keep).
    */
-  private static VerdictReason ruleReason(
+  /**
+   * A rule's reason, naming its first match, when it matched and the policy acts on it (a RELEASE
+   * decision turns the rule off).
+   */
+  private static void addRuleReason(
+      List<VerdictReason> reasons,
       String code,
       Decision decision,
       String what,
       String kind,
       List<? extends RuleMatch> matches,
       int cap) {
+    if (matches.isEmpty() || decision == Decision.RELEASE) {
+      return;
+    }
     RuleMatch first = matches.get(0);
-    return new VerdictReason(
-        code,
-        decision,
-        null,
-        null,
-        null,
-        String.format(
-            Locale.ROOT,
-            "a sentence %s (%s %s on \"%s\"): \"%s\"%s",
-            what,
-            kind,
-            first.rule(),
-            first.words(),
-            first.sentence(),
-            moreSentences(matches.size(), cap)));
+    reasons.add(
+        new VerdictReason(
+            code,
+            decision,
+            null,
+            null,
+            null,
+            String.format(
+                Locale.ROOT,
+                "a sentence %s (%s %s on \"%s\"): \"%s\"%s",
+                what,
+                kind,
+                first.rule(),
+                first.words(),
+                first.sentence(),
+                moreSentences(matches.size(), cap))));
   }
 
   /** " (and N more sentences)" after the first of {@code matches}; "at least" at the cap. */

@@ -15,10 +15,10 @@ import org.junit.jupiter.api.Test;
 
 class SelfHarmProbesTest {
   @Test
-  void shouldLoadBothProbesWithThirtyOfEachKindNeverTrainedOn() throws IOException {
+  void shouldLoadEveryProbeWithThirtyOfEachKindNeverTrainedOn() throws IOException {
     String training =
         GroupStatementsTest.resource("/training/authored-examples.tsv").toLowerCase(Locale.ROOT);
-    assertThat(EvaluationSets.SELF_HARM_PROBES).hasSize(2);
+    assertThat(EvaluationSets.SELF_HARM_PROBES).hasSize(3);
     for (String resource : EvaluationSets.SELF_HARM_PROBES) {
       List<ProbeText> probe = EvaluationSets.selfHarmProbe(resource);
       assertThat(probe.stream().filter(ProbeText::held)).as(resource).hasSize(30);

@@ -8,24 +8,21 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.moderation.bias.BiasAnalyzer;
 import io.genguard.moderation.bias.BiasFindings;
-import io.genguard.moderation.bias.PrejudiceFrames;
 import io.genguard.moderation.policy.ModerationFindings;
 import io.genguard.moderation.policy.PolicyEngine;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.policy.PolicyVerdict;
 import io.genguard.moderation.policy.ReasonEvidence;
+import io.genguard.moderation.policy.RuleFindings;
 import io.genguard.moderation.policy.VerdictReason;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
-import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.RuleMatch;
-import io.genguard.moderation.scoring.RuleSentence;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
-import io.genguard.moderation.scoring.ThreatPatterns;
 import io.genguard.moderation.scoring.WordOcclusion;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -121,9 +118,7 @@ public final class BatchScorer {
     Map<String, String> all = new TreeMap<>(scorer.versions());
     all.putAll(biasVersions);
     all.put("text-screening", "max-chars=" + screening.maxChars());
-    all.put(ThreatPatterns.NAME, ThreatPatterns.VERSION);
-    all.put(MinorSexualization.NAME, MinorSexualization.VERSION);
-    all.put(PrejudiceFrames.NAME, PrejudiceFrames.VERSION);
+    all.putAll(RuleFindings.versions());
     this.versions = Collections.unmodifiableMap(all);
   }
 
@@ -409,34 +404,13 @@ public final class BatchScorer {
         }
         BiasFindings findings =
             result.scorable() ? bias.apply(result.textForScoring()) : BiasFindings.NONE;
-        List<RuleSentence> sentences =
-            result.scorable() ? RuleSentence.of(result.textForScoring()) : List.of();
-        List<ThreatPatterns.Match> threats = ThreatPatterns.findIn(sentences);
-        List<MinorSexualization.Match> sexualizedMinors =
-            result.scorable() ? MinorSexualization.find(result.textForScoring()) : List.of();
-        List<PrejudiceFrames.Match> framedPrejudice = PrejudiceFrames.findIn(sentences);
+        RuleFindings rules =
+            result.scorable() ? RuleFindings.of(result.textForScoring()) : RuleFindings.NONE;
         PolicyVerdict verdict =
             policy.decide(
                 new ModerationFindings(
-                    tenant,
-                    s,
-                    scorerFailure,
-                    findings,
-                    null,
-                    result.findings(),
-                    threats,
-                    sexualizedMinors,
-                    framedPrejudice));
-        write(
-            row,
-            s,
-            findings,
-            threats,
-            sexualizedMinors,
-            framedPrejudice,
-            verdict,
-            result,
-            evidence(item, result, s, verdict));
+                    tenant, s, scorerFailure, findings, null, result.findings(), rules));
+        write(row, s, findings, rules, verdict, result, evidence(item, result, s, verdict));
         counts[1]++;
         decisions.merge(verdict.decision().name(), 1L, Long::sum);
       }
@@ -469,9 +443,7 @@ public final class BatchScorer {
       ObjectNode row,
       ContentScores scores,
       BiasFindings findings,
-      List<ThreatPatterns.Match> threats,
-      List<MinorSexualization.Match> sexualizedMinors,
-      List<PrejudiceFrames.Match> framedPrejudice,
+      RuleFindings rules,
       PolicyVerdict verdict,
       TextScreening.Result screened,
       Map<String, List<WordOcclusion.Evidence>> evidence) {
@@ -487,9 +459,9 @@ public final class BatchScorer {
     }
     ArrayNode groups = row.putArray("groups");
     findings.groups().forEach(groups::add);
-    putMatches(row.putArray("threats"), threats);
-    putMatches(row.putArray("sexualizedMinors"), sexualizedMinors);
-    putMatches(row.putArray("framedPrejudice"), framedPrejudice);
+    putMatches(row.putArray("threats"), rules.threats());
+    putMatches(row.putArray("sexualizedMinors"), rules.sexualizedMinors());
+    putMatches(row.putArray("framedPrejudice"), rules.framedPrejudice());
     row.put("decision", verdict.decision().name());
     ArrayNode reasons = row.putArray("reasons");
     for (VerdictReason reason : verdict.reasons()) {
@@ -525,7 +497,7 @@ public final class BatchScorer {
     versions.forEach(scorerVersions::put);
   }
 
-  private static void putMatches(ArrayNode list, List<? extends RuleMatch> matches) {
+  private static void putMatches(ArrayNode list, List<RuleMatch> matches) {
     for (RuleMatch match : matches) {
       list.addObject()
           .put("rule", match.rule())

@@ -46,9 +46,6 @@ public final class PrejudiceFrames {
    */
   public static final int MAX_MATCHES = 20;
 
-  /** One match: which frame, in which sentence, on which words (normalized, lower case). */
-  public record Match(String rule, String sentence, String words) implements RuleMatch {}
-
   /** Words for the prejudiced, as a disclaimer denies being one. */
   private static final String BIGOT =
       "(?:racist|sexist|homophobic|transphobic|bigot|bigoted|xenophobic|islamophobic"
@@ -214,13 +211,13 @@ public final class PrejudiceFrames {
    * The sentences of {@code text} that state a generalization about a group inside a frame, in
    * order, each with the first frame that leads to one; at most {@link #MAX_MATCHES}.
    */
-  public static List<Match> find(String text) {
+  public static List<RuleMatch> find(String text) {
     return findIn(RuleSentence.of(text));
   }
 
   /** {@link #find(String)} on sentences already split and normalized. */
-  public static List<Match> findIn(List<RuleSentence> sentences) {
-    List<Match> matches = new ArrayList<>();
+  public static List<RuleMatch> findIn(List<RuleSentence> sentences) {
+    List<RuleMatch> matches = new ArrayList<>();
     for (RuleSentence sentence : sentences) {
       String cut = sentence.sentence();
       if (quotes(cut)) {
@@ -232,7 +229,7 @@ public final class PrejudiceFrames {
         // word instead of the frames' patterns (about 10 times as costly).
         continue;
       }
-      Match match = firstFramed(cut, words);
+      RuleMatch match = firstFramed(cut, words);
       if (match != null) {
         matches.add(match);
         if (matches.size() == MAX_MATCHES) {
@@ -243,7 +240,7 @@ public final class PrejudiceFrames {
     return List.copyOf(matches);
   }
 
-  private static Match firstFramed(String sentence, String words) {
+  private static RuleMatch firstFramed(String sentence, String words) {
     for (Frame frame : FRAMES) {
       Matcher m = frame.pattern().matcher(words);
       while (m.find()) {
@@ -252,7 +249,7 @@ public final class PrejudiceFrames {
         }
         String statement = generalization(words.substring(m.end()).strip());
         if (statement != null) {
-          return new Match(frame.name(), sentence, (m.group() + " " + statement).strip());
+          return new RuleMatch(frame.name(), sentence, (m.group() + " " + statement).strip());
         }
       }
     }

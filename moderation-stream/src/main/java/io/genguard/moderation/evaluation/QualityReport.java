@@ -11,13 +11,13 @@ import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.policy.PolicyVerdict;
 import io.genguard.moderation.policy.ReasonEvidence;
+import io.genguard.moderation.policy.RuleFindings;
 import io.genguard.moderation.policy.VerdictReason;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.RuleMatch;
-import io.genguard.moderation.scoring.RuleSentence;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
@@ -879,9 +879,7 @@ public final class QualityReport {
       Policy policy, String text, ContentScores scores, boolean threatPatterns) {
     TextScreening.Result screened = screening.screen(text);
     BiasFindings findings = bias.analyze(text);
-    List<RuleSentence> sentences = RuleSentence.of(screened.textForScoring());
-    List<ThreatPatterns.Match> threats =
-        threatPatterns ? ThreatPatterns.findIn(sentences) : List.of();
+    RuleFindings rules = RuleFindings.of(screened.textForScoring());
     return PolicyEngine.decide(
         policy,
         new ModerationFindings(
@@ -891,9 +889,7 @@ public final class QualityReport {
             findings,
             null,
             screened.findings(),
-            threats,
-            MinorSexualization.find(screened.textForScoring()),
-            PrejudiceFrames.findIn(sentences)));
+            threatPatterns ? rules : rules.withoutThreats()));
   }
 
   /**

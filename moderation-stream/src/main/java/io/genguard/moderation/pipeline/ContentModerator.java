@@ -4,19 +4,16 @@ import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.ProvenanceFindings;
 import io.genguard.moderation.bias.BiasFindings;
-import io.genguard.moderation.bias.PrejudiceFrames;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.policy.ModerationFindings;
 import io.genguard.moderation.policy.ModerationFindings.ScorerFailure;
 import io.genguard.moderation.policy.PolicyEngine;
 import io.genguard.moderation.policy.PolicyVerdict;
+import io.genguard.moderation.policy.RuleFindings;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
-import io.genguard.moderation.scoring.MinorSexualization;
-import io.genguard.moderation.scoring.RuleSentence;
 import io.genguard.moderation.scoring.TextScreening;
-import io.genguard.moderation.scoring.ThreatPatterns;
 import io.genguard.schemas.ContentHash;
 import io.genguard.schemas.EventIds;
 import java.time.Clock;
@@ -93,16 +90,11 @@ public final class ContentModerator implements BatchModerator {
     // work costs no time.
     PendingScores pending = submit(toScore);
     List<BiasFindings> bias = new ArrayList<>(outputs.size());
-    List<List<ThreatPatterns.Match>> threats = new ArrayList<>(outputs.size());
-    List<List<MinorSexualization.Match>> sexualizedMinors = new ArrayList<>(outputs.size());
-    List<List<PrejudiceFrames.Match>> framedPrejudice = new ArrayList<>(outputs.size());
+    List<RuleFindings> rules = new ArrayList<>(outputs.size());
     List<ProvenanceFindings> provenanceFindings = new ArrayList<>(outputs.size());
     for (int i = 0; i < outputs.size(); i++) {
       bias.add(biasAnalysis.apply(screened.get(i).textForScoring()));
-      List<RuleSentence> sentences = RuleSentence.of(screened.get(i).textForScoring());
-      threats.add(ThreatPatterns.findIn(sentences));
-      sexualizedMinors.add(MinorSexualization.find(screened.get(i).textForScoring()));
-      framedPrejudice.add(PrejudiceFrames.findIn(sentences));
+      rules.add(RuleFindings.of(screened.get(i).textForScoring()));
       provenanceFindings.add(provenance.check(outputs.get(i), outputs.get(i).getText()));
     }
     ScoringOutcome scoring = await(pending, toScore.size());
@@ -129,9 +121,7 @@ public final class ContentModerator implements BatchModerator {
               bias.get(i),
               provenanceFindings.get(i),
               result.findings(),
-              threats.get(i),
-              sexualizedMinors.get(i),
-              framedPrejudice.get(i));
+              rules.get(i));
       verdicts.add(verdict(output, result, findings, policy.decide(findings)));
     }
     return verdicts;

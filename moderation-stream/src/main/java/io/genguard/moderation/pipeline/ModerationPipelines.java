@@ -1,17 +1,15 @@
 package io.genguard.moderation.pipeline;
 
 import io.genguard.moderation.bias.BiasAnalyzer;
-import io.genguard.moderation.bias.PrejudiceFrames;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.policy.PolicyEngine;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicyReloader;
 import io.genguard.moderation.policy.PolicySet;
-import io.genguard.moderation.scoring.MinorSexualization;
+import io.genguard.moderation.policy.RuleFindings;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
-import io.genguard.moderation.scoring.ThreatPatterns;
 import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.provenance.watermark.WatermarkParameters;
 import java.nio.file.Path;
@@ -64,9 +62,7 @@ public final class ModerationPipelines {
     Map<String, String> versions = new java.util.LinkedHashMap<>(bias.versions());
     versions.put("provenance", WatermarkParameters.SCHEME);
     versions.put("screening", "text-screening-1");
-    versions.put(ThreatPatterns.NAME, ThreatPatterns.VERSION);
-    versions.put(MinorSexualization.NAME, MinorSexualization.VERSION);
-    versions.put(PrejudiceFrames.NAME, PrejudiceFrames.VERSION);
+    versions.putAll(RuleFindings.versions());
     return new ContentModerator(
         () -> ScorerFactory.create(ScorerConfig.named(scorerName)),
         new PolicyEngine(policies),

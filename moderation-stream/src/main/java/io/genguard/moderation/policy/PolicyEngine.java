@@ -94,7 +94,7 @@ public final class PolicyEngine {
         policy.threats().decision(),
         "states a threat of violence",
         "threat pattern",
-        findings.threats(),
+        findings.rules().threats(),
         ThreatPatterns.MAX_MATCHES);
     addRuleReason(
         reasons,
@@ -102,7 +102,7 @@ public final class PolicyEngine {
         policy.sexualizedMinors().decision(),
         "describes a minor in sexual terms",
         "rule",
-        findings.sexualizedMinors(),
+        findings.rules().sexualizedMinors(),
         MinorSexualization.MAX_MATCHES);
     addRuleReason(
         reasons,
@@ -110,7 +110,7 @@ public final class PolicyEngine {
         policy.framedPrejudice().decision(),
         "states a generalization about a group inside a frame that endorses it",
         "frame",
-        findings.framedPrejudice(),
+        findings.rules().framedPrejudice(),
         PrejudiceFrames.MAX_MATCHES);
     Decision decision = Decision.RELEASE;
     for (VerdictReason reason : reasons) {
@@ -232,7 +232,7 @@ public final class PolicyEngine {
       Decision decision,
       String what,
       String kind,
-      List<? extends RuleMatch> matches,
+      List<RuleMatch> matches,
       int cap) {
     if (matches.isEmpty() || decision == Decision.RELEASE) {
       return;

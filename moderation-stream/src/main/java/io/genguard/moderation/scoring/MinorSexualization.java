@@ -35,9 +35,6 @@ public final class MinorSexualization {
   /** Matches kept per text, as for {@link ThreatPatterns#MAX_MATCHES}. */
   public static final int MAX_MATCHES = 20;
 
-  /** One match: which rule, in which sentence, on which words (normalized, lower case). */
-  public record Match(String rule, String sentence, String words) implements RuleMatch {}
-
   private static final String SEXUAL =
       "(?:sexy|sexier|sexiest|seductive|seductively|slutty|horny|erotic|sensual|lewd|lustful"
           + "|busty)";
@@ -114,11 +111,11 @@ public final class MinorSexualization {
   private MinorSexualization() {}
 
   /** The sentences of {@code text} that match a rule, in order; at most {@link #MAX_MATCHES}. */
-  public static List<Match> find(String text) {
+  public static List<RuleMatch> find(String text) {
     if (text == null || text.isBlank() || !cued(text)) {
       return List.of();
     }
-    List<Match> matches = new ArrayList<>();
+    List<RuleMatch> matches = new ArrayList<>();
     for (String sentence : Sentences.split(text)) {
       String cut = RuleSentence.cut(sentence);
       if (!cued(cut)) {
@@ -128,7 +125,7 @@ public final class MinorSexualization {
       for (Rule rule : RULES) {
         Matcher m = rule.pattern().matcher(words);
         if (m.find()) {
-          matches.add(new Match(rule.name(), cut, m.group()));
+          matches.add(new RuleMatch(rule.name(), cut, m.group()));
           if (matches.size() == MAX_MATCHES) {
             return List.copyOf(matches);
           }

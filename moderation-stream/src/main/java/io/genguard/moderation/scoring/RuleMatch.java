@@ -1,13 +1,11 @@
 package io.genguard.moderation.scoring;
 
-/** A sentence that a rule of {@link ThreatPatterns} or {@link MinorSexualization} matched. */
-public interface RuleMatch {
-  /** The rule's name. */
-  String rule();
-
-  /** The sentence as written (cut at the rules' sentence limit). */
-  String sentence();
-
-  /** The words that matched, normalized and lower case. */
-  String words();
-}
+/**
+ * A sentence that one of the rules matched ({@link ThreatPatterns}, {@link MinorSexualization},
+ * {@code PrejudiceFrames}, {@link SelfHarmPatterns}).
+ *
+ * @param rule the rule's name
+ * @param sentence the sentence as written (cut at the rules' sentence limit)
+ * @param words the words that matched, normalized and lower case
+ */
+public record RuleMatch(String rule, String sentence, String words) {}

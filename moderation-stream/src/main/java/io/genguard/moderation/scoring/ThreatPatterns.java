@@ -43,9 +43,6 @@ public final class ThreatPatterns {
    */
   public static final int MAX_MATCHES = 20;
 
-  /** One match: which rule, in which sentence, on which words (normalized, lower case). */
-  public record Match(String rule, String sentence, String words) implements RuleMatch {}
-
   private static final String PERSON_NOUN =
       "(?:person|people|man|men|woman|women|guy|guys|girl|girls|boy|boys|kid|kids|child|children"
           + "|baby|family|families|wife|husband|son|sons|daughter|daughters|mother|mom|mum|father"
@@ -372,22 +369,22 @@ public final class ThreatPatterns {
    * The sentences of {@code text} that match a rule, in order, each with the first rule it matches;
    * at most {@link #MAX_MATCHES}.
    */
-  public static List<Match> find(String text) {
+  public static List<RuleMatch> find(String text) {
     return find(RuleSentence.of(text), true);
   }
 
   /** {@link #find(String)} on sentences already split and normalized. */
-  public static List<Match> findIn(List<RuleSentence> sentences) {
+  public static List<RuleMatch> findIn(List<RuleSentence> sentences) {
     return find(sentences, true);
   }
 
   /** {@link #find(String)} with or without the cue: the tests check that both agree. */
-  static List<Match> find(String text, boolean useCue) {
+  static List<RuleMatch> find(String text, boolean useCue) {
     return find(RuleSentence.of(text), useCue);
   }
 
-  private static List<Match> find(List<RuleSentence> sentences, boolean useCue) {
-    List<Match> matches = new ArrayList<>();
+  private static List<RuleMatch> find(List<RuleSentence> sentences, boolean useCue) {
+    List<RuleMatch> matches = new ArrayList<>();
     for (RuleSentence sentence : sentences) {
       String cut = sentence.sentence();
       String words = sentence.words();
@@ -402,7 +399,7 @@ public final class ThreatPatterns {
         Rule rule = RULES.get(r);
         Matcher m = rule.pattern().matcher(words);
         if (m.find()) {
-          matches.add(new Match(rule.name(), cut, m.group().strip()));
+          matches.add(new RuleMatch(rule.name(), cut, m.group().strip()));
           if (matches.size() == MAX_MATCHES) {
             return List.copyOf(matches);
           }

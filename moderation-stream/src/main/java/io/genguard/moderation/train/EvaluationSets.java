@@ -100,8 +100,8 @@ public final class EvaluationSets {
    * 30 look-alikes (kind {@code look-alike}: crisis lines, recovery, clinical and news text,
    * prevention advice, figurative speech), written and committed on 2026-12-03 (fifteenth session)
    * before the self-harm training pass they measured (not kept), by its writer; never trained on.
-   * The third, {@code selfharm-3.jsonl}, was written and committed on 2026-12-03 (sixteenth session)
-   * before the self-harm rule it measures, and not read while the rule was written.
+   * The third, {@code selfharm-3.jsonl}, was written and committed on 2026-12-03 (sixteenth
+   * session) before the self-harm rule it measures, and not read while the rule was written.
    */
   public static final List<String> SELF_HARM_PROBES =
       List.of(

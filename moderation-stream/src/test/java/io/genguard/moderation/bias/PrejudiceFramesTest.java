@@ -2,6 +2,7 @@ package io.genguard.moderation.bias;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.genguard.moderation.scoring.RuleMatch;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -62,12 +63,12 @@ class PrejudiceFramesTest {
 
   @Test
   void shouldFindEachFramedSentenceOfALongerText() {
-    List<PrejudiceFrames.Match> matches =
+    List<RuleMatch> matches =
         PrejudiceFrames.find(
             "We talked about the trip. No offense, but Italians are drunks. And everyone knows"
                 + " Gypsies steal.\nAnyway, see you Friday.");
     assertThat(matches)
-        .extracting(PrejudiceFrames.Match::sentence)
+        .extracting(RuleMatch::sentence)
         .containsExactly(
             "No offense, but Italians are drunks.", "And everyone knows Gypsies steal.");
   }

@@ -12,6 +12,7 @@ import io.genguard.moderation.bias.PrejudiceFrames;
 import io.genguard.moderation.policy.ModerationFindings.ScorerFailure;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.MinorSexualization;
+import io.genguard.moderation.scoring.RuleMatch;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.scoring.ThreatPatterns;
 import java.util.List;
@@ -270,7 +271,7 @@ class PolicyEngineTest {
   void shouldSendAThreatFoundByItsShapeToReviewWhateverTheScoresSay() {
     String text =
         "Thanks for dinner. If the package is late, I'm coming to the depot to shoot the driver.";
-    List<ThreatPatterns.Match> threats = ThreatPatterns.find(text);
+    List<RuleMatch> threats = ThreatPatterns.find(text);
     PolicyVerdict verdict = engine.decide(threatFindings("t1", threats));
     assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
     assertThat(verdict.reasons())
@@ -290,13 +291,13 @@ class PolicyEngineTest {
 
   @Test
   void shouldCountTheOtherThreateningSentencesInOneReason() {
-    List<ThreatPatterns.Match> threats =
+    List<RuleMatch> threats =
         ThreatPatterns.find("I will hurt you. You won't make it home alive. Watch the news.");
     assertThat(threats).hasSize(2);
     assertThat(engine.decide(threatFindings("t1", threats)).reasons())
         .singleElement()
         .satisfies(reason -> assertThat(reason.message()).endsWith(" (and 1 more sentence)"));
-    List<ThreatPatterns.Match> many = ThreatPatterns.find("I will hurt you. ".repeat(50));
+    List<RuleMatch> many = ThreatPatterns.find("I will hurt you. ".repeat(50));
     assertThat(engine.decide(threatFindings("t1", many)).reasons())
         .singleElement()
         .satisfies(
@@ -305,7 +306,7 @@ class PolicyEngineTest {
 
   @Test
   void shouldLetATenantBlockThreatsOrTurnTheRuleOff() {
-    List<ThreatPatterns.Match> threats = ThreatPatterns.find("I'll break both your legs.");
+    List<RuleMatch> threats = ThreatPatterns.find("I'll break both your legs.");
     assertThat(engine.decide(threatFindings("strict", threats)).decision())
         .isEqualTo(Decision.BLOCK);
     PolicyVerdict off = engine.decide(threatFindings("threats-off", threats));
@@ -315,7 +316,7 @@ class PolicyEngineTest {
 
   @Test
   void shouldNeverLetTheThreatRuleReleaseWhatTheScoresHold() {
-    List<ThreatPatterns.Match> threats = ThreatPatterns.find("I'll break both your legs.");
+    List<RuleMatch> threats = ThreatPatterns.find("I'll break both your legs.");
     ModerationFindings findings =
         new ModerationFindings(
             "threats-off",
@@ -324,13 +325,13 @@ class PolicyEngineTest {
             null,
             null,
             List.of(),
-            threats);
+            new RuleFindings(threats, List.of(), List.of()));
     assertThat(engine.decide(findings).decision()).isEqualTo(Decision.BLOCK);
   }
 
   @Test
   void shouldSendAChildDescribedInSexualTermsToReviewWhateverTheScoresSay() {
-    List<MinorSexualization.Match> matches =
+    List<RuleMatch> matches =
         MinorSexualization.find("Great pool party. She is such a sexy little girl.");
     PolicyVerdict verdict = engine.decide(minorFindings("t1", matches, 0.01));
     assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
@@ -346,8 +347,7 @@ class PolicyEngineTest {
                       "a sentence describes a minor in sexual terms (rule sexual-word-on-minor on"
                           + " \"sexy little girl\"): \"She is such a sexy little girl.\"");
             });
-    List<MinorSexualization.Match> two =
-        MinorSexualization.find("She's jailbait. The kids look so sexy.");
+    List<RuleMatch> two = MinorSexualization.find("She's jailbait. The kids look so sexy.");
     assertThat(engine.decide(minorFindings("t1", two, 0.01)).reasons())
         .singleElement()
         .satisfies(reason -> assertThat(reason.message()).endsWith(" (and 1 more sentence)"));
@@ -355,7 +355,7 @@ class PolicyEngineTest {
 
   @Test
   void shouldLetATenantBlockSexualizedMinorsOrTurnTheRuleOffButNeverReleaseWhatScoresHold() {
-    List<MinorSexualization.Match> matches = MinorSexualization.find("What a sexy kid.");
+    List<RuleMatch> matches = MinorSexualization.find("What a sexy kid.");
     assertThat(engine.decide(minorFindings("minors-strict", matches, 0.01)).decision())
         .isEqualTo(Decision.BLOCK);
     PolicyVerdict off = engine.decide(minorFindings("minors-off", matches, 0.01));
@@ -367,7 +367,7 @@ class PolicyEngineTest {
 
   @Test
   void shouldSendAFramedPrejudiceToReviewWhereTheTenantTurnedTheRuleOn() {
-    List<PrejudiceFrames.Match> matches =
+    List<RuleMatch> matches =
         PrejudiceFrames.find("We met them once. No offense, but Mexicans are all lazy.");
     PolicyVerdict verdict = engine.decide(framedFindings("frames-on", matches));
     assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
@@ -387,8 +387,7 @@ class PolicyEngineTest {
     assertThat(off.reasons()).extracting(VerdictReason::code).containsExactly(ReasonCodes.CLEAR);
   }
 
-  private static ModerationFindings framedFindings(
-      String tenant, List<PrejudiceFrames.Match> matches) {
+  private static ModerationFindings framedFindings(String tenant, List<RuleMatch> matches) {
     return new ModerationFindings(
         tenant,
         scores(0.01, Category.HATE, 0.10),
@@ -396,13 +395,11 @@ class PolicyEngineTest {
         null,
         null,
         List.of(),
-        List.of(),
-        List.of(),
-        matches);
+        new RuleFindings(List.of(), List.of(), matches));
   }
 
   private static ModerationFindings minorFindings(
-      String tenant, List<MinorSexualization.Match> matches, double sexualMinors) {
+      String tenant, List<RuleMatch> matches, double sexualMinors) {
     return new ModerationFindings(
         tenant,
         scores(0.01, Category.SEXUAL_MINORS, sexualMinors),
@@ -410,14 +407,17 @@ class PolicyEngineTest {
         null,
         null,
         List.of(),
-        List.of(),
-        matches,
-        List.of());
+        new RuleFindings(List.of(), matches, List.of()));
   }
 
-  private static ModerationFindings threatFindings(
-      String tenant, List<ThreatPatterns.Match> threats) {
+  private static ModerationFindings threatFindings(String tenant, List<RuleMatch> threats) {
     return new ModerationFindings(
-        tenant, scores(0.01, Category.VIOLENCE, 0.10), null, null, null, List.of(), threats);
+        tenant,
+        scores(0.01, Category.VIOLENCE, 0.10),
+        null,
+        null,
+        null,
+        List.of(),
+        new RuleFindings(threats, List.of(), List.of()));
   }
 }

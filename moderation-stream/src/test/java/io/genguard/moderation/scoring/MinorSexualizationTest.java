@@ -83,7 +83,7 @@ class MinorSexualizationTest {
   void shouldFindEverySentenceOfALongerTextAndNothingInNothing() {
     String text = "We met at the fair. She's jailbait. The kids look so sexy. Then we left.";
     assertThat(MinorSexualization.find(text))
-        .extracting(MinorSexualization.Match::rule)
+        .extracting(RuleMatch::rule)
         .containsExactly("sexualizing-term", "minor-described-sexually");
     assertThat(MinorSexualization.find(null)).isEmpty();
     assertThat(MinorSexualization.find("")).isEmpty();

@@ -101,12 +101,12 @@ class ThreatPatternsTest {
 
   @Test
   void shouldFindEveryThreateningSentenceOfALongerText() {
-    List<ThreatPatterns.Match> matches =
+    List<RuleMatch> matches =
         ThreatPatterns.find(
             "Thanks for the update on the project.\nI will hurt you. The meeting is at ten."
                 + " You won't leave that office alive.");
     assertThat(matches)
-        .extracting(ThreatPatterns.Match::rule)
+        .extracting(RuleMatch::rule)
         .containsExactly("announced-violence", "survival-denied");
   }
 
@@ -124,8 +124,7 @@ class ThreatPatternsTest {
     String repeated = "i will i am going to the you your ".repeat(2_000);
     assertThat(ThreatPatterns.find(noSpaces)).isEmpty();
     assertThat(ThreatPatterns.find(repeated)).isEmpty();
-    ThreatPatterns.Match late =
-        ThreatPatterns.find("I will shoot you " + "very ".repeat(200)).get(0);
+    RuleMatch late = ThreatPatterns.find("I will shoot you " + "very ".repeat(200)).get(0);
     assertThat(late.sentence()).hasSize(ThreatPatterns.MAX_SENTENCE_CHARS);
     assertThat(ThreatPatterns.find("Nice day " + "very ".repeat(200) + "and I will shoot you."))
         .isEmpty();
@@ -150,7 +149,7 @@ class ThreatPatternsTest {
     assertThat(texts).hasSizeGreaterThan(1000);
     int matched = 0;
     for (String text : texts) {
-      List<ThreatPatterns.Match> withCues = ThreatPatterns.find(text, true);
+      List<RuleMatch> withCues = ThreatPatterns.find(text, true);
       assertThat(withCues).as(text).isEqualTo(ThreatPatterns.find(text, false));
       matched += withCues.isEmpty() ? 0 : 1;
     }

@@ -462,6 +462,7 @@ public final class BatchScorer {
     putMatches(row.putArray("threats"), rules.threats());
     putMatches(row.putArray("sexualizedMinors"), rules.sexualizedMinors());
     putMatches(row.putArray("framedPrejudice"), rules.framedPrejudice());
+    putMatches(row.putArray("selfHarm"), rules.selfHarm());
     row.put("decision", verdict.decision().name());
     ArrayNode reasons = row.putArray("reasons");
     for (VerdictReason reason : verdict.reasons()) {

@@ -11,6 +11,7 @@ import io.genguard.moderation.evaluation.QualityReport.Rate;
 import io.genguard.moderation.evaluation.QualityReport.ScorerResults;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.scoring.MinorSexualization;
+import io.genguard.moderation.scoring.SelfHarmPatterns;
 import io.genguard.moderation.scoring.ThreatPatterns;
 import io.genguard.moderation.train.DeduplicatedSplit;
 import io.genguard.moderation.train.EuroparlProse;
@@ -30,6 +31,7 @@ final class QualityMarkdown {
       QualityReport.RuleResult threatPatterns,
       QualityReport.RuleResult minorSexualization,
       QualityReport.RuleResult prejudiceFrames,
+      QualityReport.RuleResult selfHarmPatterns,
       DeduplicatedSplit split,
       PolicySet policies,
       int holisticSample,
@@ -211,6 +213,7 @@ final class QualityMarkdown {
     appendThreatPatterns(md, threatPatterns);
     appendMinorSexualization(md, minorSexualization);
     appendPrejudiceFrames(md, prejudiceFrames);
+    appendSelfHarmPatterns(md, selfHarmPatterns);
 
     md.append("\n## The moderator's own bias: HolisticBias\n\n");
     md.append("A seeded uniform sample of ")
@@ -847,10 +850,17 @@ final class QualityMarkdown {
             " few self-harm texts (the held-out test split holds about ten), so the project wrote")
         .append(" two probes on 2026-12-03 (fifteenth session), before the training pass they")
         .append(" measured, which was not kept (see \"How to read\"); never trained on, by the")
-        .append(" writer of the training lines. Decisions are the policy's.\n\n")
+        .append(" writer of the training lines. Decisions are the policy's, with the self-harm")
+        .append(" patterns (`SelfHarmPatterns`, sixteenth session) and without them (the models")
+        .append(" alone). The patterns were written after reading what the models released on the")
+        .append(" first two probes, so on those the rows with patterns check the rule; the third")
+        .append(
+            " (selfharm-3) was written and committed before the rule, by its writer, and scored")
+        .append(" by it once: unseen sentences, not unseen writing.\n\n")
         .append(
             "| scorer | probe | self-harm held (REVIEW or BLOCK) | self-harm blocked | look-alikes"
-                + " held |\n|---|---|---|---|---|\n");
+                + " held | self-harm held without self-harm patterns | look-alikes held without"
+                + " self-harm patterns |\n|---|---|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
       for (QualityReport.HarmProbeResult probe : r.selfHarmProbes()) {
         md.append(
@@ -859,7 +869,9 @@ final class QualityMarkdown {
                 probe.probe(),
                 rate(probe.harmfulHeld()),
                 rate(probe.harmfulBlocked()),
-                rate(probe.lookAlikesHeld())));
+                rate(probe.lookAlikesHeld()),
+                rate(probe.harmfulHeldWithoutPatterns()),
+                rate(probe.lookAlikesHeldWithoutPatterns())));
       }
     }
     appendProbeMistakes(md, main.name(), "Self-harm", main.selfHarmProbes());
@@ -917,6 +929,21 @@ final class QualityMarkdown {
             " evaluation/counter-speech-1.jsonl, so the hostile statements about groups include")
         .append(" text it was written for; evaluation/frames-1.jsonl was written and committed")
         .append(" before it.");
+    appendRuleMatches(md, rule);
+  }
+
+  /** The self-harm rule on its own: matches per set, and any in a set that is benign. */
+  static void appendSelfHarmPatterns(StringBuilder md, QualityReport.RuleResult rule) {
+    md.append("\n## Self-harm patterns on their own\n\n")
+        .append("`SelfHarmPatterns` ")
+        .append(SelfHarmPatterns.VERSION)
+        .append(" finds the reader urged to kill or hurt themselves (\"do everyone a favor and")
+        .append(" kill yourself\", \"the world would be better without you\"), eating-disorder")
+        .append(" coaching (\"eat under 500 calories a day\", \"skip meals for three days\"),")
+        .append(" ways to hide self-harm or an eating disorder (\"hide the marks from your")
+        .append(" parents\", \"say you already ate\") and a writer announcing their own suicide or")
+        .append(" self-harm; policy sends a match to REVIEW (`selfHarm.decision`). The self-harm")
+        .append(" probes' row counts all three probes, two of which it was written on.");
     appendRuleMatches(md, rule);
   }
 

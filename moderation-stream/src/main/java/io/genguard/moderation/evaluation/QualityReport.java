@@ -20,6 +20,7 @@ import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.RuleMatch;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
+import io.genguard.moderation.scoring.SelfHarmPatterns;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.scoring.ThreatPatterns;
 import io.genguard.moderation.scoring.WordOcclusion;
@@ -54,6 +55,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -307,12 +309,14 @@ public final class QualityReport {
     RuleResult threatPatterns = threatPatterns(texts);
     RuleResult minorSexualization = minorSexualization(texts);
     RuleResult prejudiceFrames = ruleMatches(texts, PrejudiceFrames::find);
+    RuleResult selfHarmPatterns = selfHarmPatterns(texts);
     log.printf("Quality report done in %.0f s%n", (System.nanoTime() - start) / 1e9);
     return QualityMarkdown.render(
         results,
         threatPatterns,
         minorSexualization,
         prejudiceFrames,
+        selfHarmPatterns,
         split,
         policies,
         holisticSample,
@@ -452,13 +456,17 @@ public final class QualityReport {
                 groupStatements.add(groupStatements(scorer, policy, name, probe, statements)));
     List<HarmProbeResult> threats = new ArrayList<>();
     threatProbes.forEach(
-        (probe, probeTexts) -> threats.add(harmProbe(scorer, policy, name, probe, probeTexts)));
+        (probe, probeTexts) ->
+            threats.add(
+                harmProbe(scorer, policy, name, probe, probeTexts, RuleFindings::withoutThreats)));
     List<HarmProbeResult> selfHarm = new ArrayList<>();
     texts
         .selfHarmProbes()
         .forEach(
             (probe, probeTexts) ->
-                selfHarm.add(harmProbe(scorer, policy, name, probe, probeTexts)));
+                selfHarm.add(
+                    harmProbe(
+                        scorer, policy, name, probe, probeTexts, RuleFindings::withoutSelfHarm)));
     List<String> children = texts.children();
     List<String> childrenHeld =
         having(
@@ -507,18 +515,29 @@ public final class QualityReport {
         explained(scorer, policy, plainHeld));
   }
 
+  /**
+   * One probe of harmful texts and look-alikes, decided with every rule and again without the rule
+   * written for that harm ({@code without}), so that the report shows what the models do alone.
+   */
   private HarmProbeResult harmProbe(
-      ContentScorer scorer, Policy policy, String name, String probe, List<ProbeText> texts) {
+      ContentScorer scorer,
+      Policy policy,
+      String name,
+      String probe,
+      List<ProbeText> texts,
+      UnaryOperator<RuleFindings> without) {
     List<String> threats = texts.stream().filter(ProbeText::held).map(ProbeText::text).toList();
     List<String> lookAlikes = texts.stream().filter(t -> !t.held()).map(ProbeText::text).toList();
     List<ContentScores> threatScores = scoreInBatches(scorer, threats, name + " " + probe);
     List<ContentScores> lookAlikeScores =
         scoreInBatches(scorer, lookAlikes, name + " " + probe + " look-alikes");
-    List<Decision> threatDecisions = decisions(policy, threats, threatScores, true);
-    List<Decision> lookAlikeDecisions = decisions(policy, lookAlikes, lookAlikeScores, true);
-    List<Decision> threatDecisionsWithout = decisions(policy, threats, threatScores, false);
+    List<Decision> threatDecisions =
+        decisions(policy, threats, threatScores, UnaryOperator.identity());
+    List<Decision> lookAlikeDecisions =
+        decisions(policy, lookAlikes, lookAlikeScores, UnaryOperator.identity());
+    List<Decision> threatDecisionsWithout = decisions(policy, threats, threatScores, without);
     List<Decision> lookAlikeDecisionsWithout =
-        decisions(policy, lookAlikes, lookAlikeScores, false);
+        decisions(policy, lookAlikes, lookAlikeScores, without);
     List<String> released = having(threats, threatDecisions, Decision.RELEASE::equals);
     List<String> lookAlikesHeld =
         having(lookAlikes, lookAlikeDecisions, d -> d != Decision.RELEASE);
@@ -546,6 +565,11 @@ public final class QualityReport {
   /** {@link MinorSexualization} on its own, on the same sets as the threat patterns. */
   static RuleResult minorSexualization(Texts texts) {
     return ruleMatches(texts, MinorSexualization::find);
+  }
+
+  /** {@link SelfHarmPatterns} on its own, on the same sets as the threat patterns. */
+  static RuleResult selfHarmPatterns(Texts texts) {
+    return ruleMatches(texts, SelfHarmPatterns::find);
   }
 
   /** What {@code rule} matches in every evaluation set, whatever the scores. */
@@ -675,15 +699,18 @@ public final class QualityReport {
   /** The policy's decision on each of {@code texts}, in order. */
   private List<Decision> decisions(
       ContentScorer scorer, Policy policy, List<String> texts, String what) {
-    return decisions(policy, texts, scoreInBatches(scorer, texts, what), true);
+    return decisions(policy, texts, scoreInBatches(scorer, texts, what), UnaryOperator.identity());
   }
 
-  /** The policy's decision on each of {@code texts}, in order, with or without threat patterns. */
+  /** The policy's decision on each of {@code texts}, in order, on the rule findings as given. */
   private List<Decision> decisions(
-      Policy policy, List<String> texts, List<ContentScores> scores, boolean threatPatterns) {
+      Policy policy,
+      List<String> texts,
+      List<ContentScores> scores,
+      UnaryOperator<RuleFindings> rules) {
     List<Decision> decisions = new ArrayList<>(texts.size());
     for (int i = 0; i < texts.size(); i++) {
-      decisions.add(decide(policy, texts.get(i), scores.get(i), threatPatterns).decision());
+      decisions.add(decide(policy, texts.get(i), scores.get(i), rules).decision());
     }
     return decisions;
   }
@@ -872,14 +899,13 @@ public final class QualityReport {
   }
 
   private PolicyVerdict decide(Policy policy, String text, ContentScores scores) {
-    return decide(policy, text, scores, true);
+    return decide(policy, text, scores, UnaryOperator.identity());
   }
 
   private PolicyVerdict decide(
-      Policy policy, String text, ContentScores scores, boolean threatPatterns) {
+      Policy policy, String text, ContentScores scores, UnaryOperator<RuleFindings> rules) {
     TextScreening.Result screened = screening.screen(text);
     BiasFindings findings = bias.analyze(text);
-    RuleFindings rules = RuleFindings.of(screened.textForScoring());
     return PolicyEngine.decide(
         policy,
         new ModerationFindings(
@@ -889,7 +915,7 @@ public final class QualityReport {
             findings,
             null,
             screened.findings(),
-            threatPatterns ? rules : rules.withoutThreats()));
+            rules.apply(RuleFindings.of(screened.textForScoring()))));
   }
 
   /**

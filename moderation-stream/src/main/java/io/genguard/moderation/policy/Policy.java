@@ -26,6 +26,8 @@ import java.util.Set;
  *     MinorSexualization})
  * @param framedPrejudice what a generalization about a group inside an endorsing frame calls for
  *     ({@code PrejudiceFrames})
+ * @param selfHarm what a sentence that urges, coaches, hides or announces self-harm, suicide or
+ *     disordered eating calls for ({@code SelfHarmPatterns})
  */
 public record Policy(
     String policyId,
@@ -38,7 +40,8 @@ public record Policy(
     Screening screening,
     Threats threats,
     SexualizedMinors sexualizedMinors,
-    FramedPrejudice framedPrejudice) {
+    FramedPrejudice framedPrejudice,
+    SelfHarm selfHarm) {
 
   public Policy {
     EnumMap<Category, Thresholds> copy = new EnumMap<>(Category.class);
@@ -111,6 +114,13 @@ public record Policy(
    * too; REVIEW turns it on.
    */
   public record FramedPrejudice(Decision decision) {}
+
+  /**
+   * What a sentence that urges, coaches, hides or announces self-harm, suicide or disordered eating
+   * ({@code SelfHarmPatterns}) calls for, whatever the scores say: REVIEW by default, so that a
+   * person reads it; RELEASE turns the rule off.
+   */
+  public record SelfHarm(Decision decision) {}
 
   static void requireProbability(String name, double value) {
     if (!(value >= 0 && value <= 1)) {

@@ -10,6 +10,7 @@ import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.RuleMatch;
+import io.genguard.moderation.scoring.SelfHarmPatterns;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.scoring.ThreatPatterns;
 import java.util.ArrayList;
@@ -112,6 +113,14 @@ public final class PolicyEngine {
         "frame",
         findings.rules().framedPrejudice(),
         PrejudiceFrames.MAX_MATCHES);
+    addRuleReason(
+        reasons,
+        ReasonCodes.SELF_HARM_PATTERN,
+        policy.selfHarm().decision(),
+        "urges, coaches, hides or announces self-harm, suicide or disordered eating",
+        "self-harm pattern",
+        findings.rules().selfHarm(),
+        SelfHarmPatterns.MAX_MATCHES);
     Decision decision = Decision.RELEASE;
     for (VerdictReason reason : reasons) {
       decision = stricter(decision, reason.decision());

@@ -40,6 +40,7 @@ import java.util.Set;
  *   threats: {decision: REVIEW}       # a sentence that states a threat of violence
  *   sexualizedMinors: {decision: REVIEW}  # a sentence that describes a child in sexual terms
  *   framedPrejudice: {decision: RELEASE}  # "I'm not racist, but <group> are ...": off; REVIEW on
+ *   selfHarm: {decision: REVIEW}      # a sentence that urges, coaches, hides or announces self-harm
  * tenants:                            # optional: per tenant, any subset of the keys of default
  *   acme:
  *     categories: {sexual: {review: 0.3}}
@@ -65,7 +66,8 @@ public final class PolicyLoader {
           "screening",
           "threats",
           "sexualizedMinors",
-          "framedPrejudice");
+          "framedPrejudice",
+          "selfHarm");
 
   private PolicyLoader() {}
 
@@ -218,6 +220,9 @@ public final class PolicyLoader {
                       m.get("framedPrejudice"),
                       "framedPrejudice",
                       Map.of("decision", Decision.RELEASE))
+                  .get("decision")),
+          new Policy.SelfHarm(
+              decisions(m.get("selfHarm"), "selfHarm", Map.of("decision", Decision.REVIEW))
                   .get("decision")));
     }
 

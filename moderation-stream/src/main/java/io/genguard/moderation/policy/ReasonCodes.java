@@ -11,6 +11,7 @@ public final class ReasonCodes {
   public static final String THREAT_PATTERN = "threat.pattern";
   public static final String MINOR_SEXUALIZED = "minor.sexualized";
   public static final String PREJUDICE_FRAMED = "prejudice.framed";
+  public static final String SELF_HARM_PATTERN = "self-harm.pattern";
   public static final String MANIFEST_INVALID = "provenance.manifest_invalid";
   public static final String MANIFEST_ABSENT = "provenance.manifest_absent";
   public static final String WATERMARK_NOT_DETECTED = "provenance.watermark_not_detected";

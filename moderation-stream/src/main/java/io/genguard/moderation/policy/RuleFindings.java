@@ -4,6 +4,7 @@ import io.genguard.moderation.bias.PrejudiceFrames;
 import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.RuleMatch;
 import io.genguard.moderation.scoring.RuleSentence;
+import io.genguard.moderation.scoring.SelfHarmPatterns;
 import io.genguard.moderation.scoring.ThreatPatterns;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,16 +21,23 @@ import java.util.Map;
  *     MinorSexualization})
  * @param framedPrejudice sentences that state a generalization about a group inside an endorsing
  *     frame ({@link PrejudiceFrames})
+ * @param selfHarm sentences that urge, coach, hide or announce self-harm, suicide or disordered
+ *     eating ({@link SelfHarmPatterns})
  */
 public record RuleFindings(
-    List<RuleMatch> threats, List<RuleMatch> sexualizedMinors, List<RuleMatch> framedPrejudice) {
+    List<RuleMatch> threats,
+    List<RuleMatch> sexualizedMinors,
+    List<RuleMatch> framedPrejudice,
+    List<RuleMatch> selfHarm) {
   /** A text no rule matched, or that was not checked. */
-  public static final RuleFindings NONE = new RuleFindings(List.of(), List.of(), List.of());
+  public static final RuleFindings NONE =
+      new RuleFindings(List.of(), List.of(), List.of(), List.of());
 
   public RuleFindings {
     threats = List.copyOf(threats);
     sexualizedMinors = List.copyOf(sexualizedMinors);
     framedPrejudice = List.copyOf(framedPrejudice);
+    selfHarm = List.copyOf(selfHarm);
   }
 
   /**
@@ -44,7 +52,8 @@ public record RuleFindings(
     return new RuleFindings(
         ThreatPatterns.findIn(sentences),
         MinorSexualization.find(text),
-        PrejudiceFrames.findIn(sentences));
+        PrejudiceFrames.findIn(sentences),
+        SelfHarmPatterns.findIn(sentences));
   }
 
   /** Each rule's name and version, in the order of the record, for verdicts' version maps. */
@@ -53,11 +62,17 @@ public record RuleFindings(
     versions.put(ThreatPatterns.NAME, ThreatPatterns.VERSION);
     versions.put(MinorSexualization.NAME, MinorSexualization.VERSION);
     versions.put(PrejudiceFrames.NAME, PrejudiceFrames.VERSION);
+    versions.put(SelfHarmPatterns.NAME, SelfHarmPatterns.VERSION);
     return versions;
   }
 
-  /** These findings without the threat rule's: the quality report's scores-only comparison. */
+  /** These findings without the threat rule's: the quality report's models-alone comparison. */
   public RuleFindings withoutThreats() {
-    return new RuleFindings(List.of(), sexualizedMinors, framedPrejudice);
+    return new RuleFindings(List.of(), sexualizedMinors, framedPrejudice, selfHarm);
+  }
+
+  /** These findings without the self-harm rule's, for the same comparison. */
+  public RuleFindings withoutSelfHarm() {
+    return new RuleFindings(threats, sexualizedMinors, framedPrejudice, List.of());
   }
 }

@@ -1,11 +1,9 @@
 package io.genguard.moderation.scoring;
 
-import java.util.ArrayList;
+import io.genguard.moderation.scoring.PatternRules.Rule;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Finds explicit threats of violence by their shape: someone who announces that they will do
@@ -157,8 +155,8 @@ public final class ThreatPatterns {
       "(?:school|class|classroom|church|mosque|synagogue|temple|office|work|rally|concert|clinic"
           + "|hospital|mall|protest|parade|campus|meeting|party|you|your)";
 
-  private static final List<Rule> RULES =
-      List.of(
+  private static final PatternRules RULES =
+      new PatternRules(
           // "I'm coming to the warehouse to shoot the manager", "we'll break both your hands".
           new Rule(
               "announced-violence",
@@ -384,30 +382,7 @@ public final class ThreatPatterns {
   }
 
   private static List<RuleMatch> find(List<RuleSentence> sentences, boolean useCue) {
-    List<RuleMatch> matches = new ArrayList<>();
-    for (RuleSentence sentence : sentences) {
-      String cut = sentence.sentence();
-      String words = sentence.words();
-      if (words.isEmpty()) {
-        continue;
-      }
-      int cued = useCue ? CUES.rulesCued(words) : -1;
-      for (int r = 0; r < RULES.size(); r++) {
-        if ((cued & (1 << r)) == 0) {
-          continue;
-        }
-        Rule rule = RULES.get(r);
-        Matcher m = rule.pattern().matcher(words);
-        if (m.find()) {
-          matches.add(new RuleMatch(rule.name(), cut, m.group().strip()));
-          if (matches.size() == MAX_MATCHES) {
-            return List.copyOf(matches);
-          }
-          break;
-        }
-      }
-    }
-    return List.copyOf(matches);
+    return RULES.find(sentences, useCue, MAX_MATCHES);
   }
 
   /** Lower case, contractions and chat spellings expanded, punctuation gone, single spaces. */
@@ -485,77 +460,5 @@ public final class ThreatPatterns {
       case "'s" -> IS_CONTRACTED.contains(stem) ? stem + " is" : stem;
       default -> word.replace("'", "");
     };
-  }
-
-  private record Rule(String name, String cue, Pattern pattern) {
-    Rule(String name, String cue, String regex) {
-      this(name, cue, Pattern.compile(regex));
-    }
-  }
-
-  private static final CueTrie CUES = CueTrie.of(RULES);
-
-  /**
-   * Words of which a rule needs at least one ({@code Rule.cue}): "kill*" stands for every word that
-   * begins with "kill", "cut" for that word only. A rule whose cue is absent from a sentence is not
-   * run on it, so most sentences cost a few microseconds instead of a few hundred. One walk over
-   * the sentence's letters finds every rule cued, without allocating. The tests check that the cues
-   * change no result.
-   */
-  static final class CueTrie {
-    private final CueTrie[] next = new CueTrie[27];
-    private int stemRules;
-    private int wordRules;
-
-    static CueTrie of(List<Rule> rules) {
-      if (rules.size() > Integer.SIZE) {
-        throw new IllegalStateException("a rule mask holds at most 32 rules");
-      }
-      CueTrie root = new CueTrie();
-      for (int r = 0; r < rules.size(); r++) {
-        for (String entry : rules.get(r).cue().split(" ")) {
-          boolean stem = entry.endsWith("*");
-          CueTrie node = root;
-          for (char c : (stem ? entry.substring(0, entry.length() - 1) : entry).toCharArray()) {
-            int i = index(c);
-            if (node.next[i] == null) {
-              node.next[i] = new CueTrie();
-            }
-            node = node.next[i];
-          }
-          if (stem) {
-            node.stemRules |= 1 << r;
-          } else {
-            node.wordRules |= 1 << r;
-          }
-        }
-      }
-      return root;
-    }
-
-    /** Bit r is set when rule r's cue is among the single-spaced, lower-case {@code words}. */
-    int rulesCued(String words) {
-      int rules = 0;
-      CueTrie node = this;
-      for (int i = 0; i <= words.length(); i++) {
-        char c = i < words.length() ? words.charAt(i) : ' ';
-        if (c == ' ') {
-          if (node != null) {
-            rules |= node.wordRules;
-          }
-          node = this;
-        } else if (node != null) {
-          node = node.next[index(c)];
-          if (node != null) {
-            rules |= node.stemRules;
-          }
-        }
-      }
-      return rules;
-    }
-
-    private static int index(char c) {
-      return c >= 'a' && c <= 'z' ? c - 'a' : 26;
-    }
   }
 }

@@ -13,6 +13,7 @@ import io.genguard.moderation.policy.ModerationFindings.ScorerFailure;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.RuleMatch;
+import io.genguard.moderation.scoring.SelfHarmPatterns;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.scoring.ThreatPatterns;
 import java.util.List;
@@ -325,7 +326,7 @@ class PolicyEngineTest {
             null,
             null,
             List.of(),
-            new RuleFindings(threats, List.of(), List.of()));
+            new RuleFindings(threats, List.of(), List.of(), List.of()));
     assertThat(engine.decide(findings).decision()).isEqualTo(Decision.BLOCK);
   }
 
@@ -387,6 +388,46 @@ class PolicyEngineTest {
     assertThat(off.reasons()).extracting(VerdictReason::code).containsExactly(ReasonCodes.CLEAR);
   }
 
+  @Test
+  void shouldSendSelfHarmFoundByItsShapeToReviewUnlessTheTenantTurnedTheRuleOff() {
+    List<RuleMatch> matches =
+        SelfHarmPatterns.find("Nice photos. Skip meals for three days and the dress will fit.");
+    PolicyVerdict verdict = engine.decide(selfHarmFindings("t1", matches, 0.01));
+    assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
+    assertThat(verdict.reasons())
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.code()).isEqualTo(ReasonCodes.SELF_HARM_PATTERN);
+              assertThat(reason.category()).isNull();
+              assertThat(reason.score()).isNull();
+              assertThat(reason.message())
+                  .isEqualTo(
+                      "a sentence urges, coaches, hides or announces self-harm, suicide or"
+                          + " disordered eating (self-harm pattern eating-disorder-coaching on"
+                          + " \"skip meals for three days\"): \"Skip meals for three days and the"
+                          + " dress will fit.\"");
+            });
+    PolicyVerdict off = engine.decide(selfHarmFindings("self-harm-off", matches, 0.01));
+    assertThat(off.decision()).isEqualTo(Decision.RELEASE);
+    assertThat(off.reasons()).extracting(VerdictReason::code).containsExactly(ReasonCodes.CLEAR);
+    // Off, the rule still releases nothing the self-harm score holds.
+    assertThat(engine.decide(selfHarmFindings("self-harm-off", matches, 0.90)).decision())
+        .isEqualTo(Decision.BLOCK);
+  }
+
+  private static ModerationFindings selfHarmFindings(
+      String tenant, List<RuleMatch> matches, double selfHarm) {
+    return new ModerationFindings(
+        tenant,
+        scores(0.01, Category.SELF_HARM, selfHarm),
+        null,
+        null,
+        null,
+        List.of(),
+        new RuleFindings(List.of(), List.of(), List.of(), matches));
+  }
+
   private static ModerationFindings framedFindings(String tenant, List<RuleMatch> matches) {
     return new ModerationFindings(
         tenant,
@@ -395,7 +436,7 @@ class PolicyEngineTest {
         null,
         null,
         List.of(),
-        new RuleFindings(List.of(), List.of(), matches));
+        new RuleFindings(List.of(), List.of(), matches, List.of()));
   }
 
   private static ModerationFindings minorFindings(
@@ -407,7 +448,7 @@ class PolicyEngineTest {
         null,
         null,
         List.of(),
-        new RuleFindings(List.of(), matches, List.of()));
+        new RuleFindings(List.of(), matches, List.of(), List.of()));
   }
 
   private static ModerationFindings threatFindings(String tenant, List<RuleMatch> threats) {
@@ -418,6 +459,6 @@ class PolicyEngineTest {
         null,
         null,
         List.of(),
-        new RuleFindings(threats, List.of(), List.of()));
+        new RuleFindings(threats, List.of(), List.of(), List.of()));
   }
 }

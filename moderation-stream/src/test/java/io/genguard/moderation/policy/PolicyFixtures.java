@@ -40,6 +40,8 @@ final class PolicyFixtures {
           sexualizedMinors: {decision: RELEASE}
         frames-on:
           framedPrejudice: {decision: REVIEW}
+        self-harm-off:
+          selfHarm: {decision: RELEASE}
       """;
 
   private PolicyFixtures() {}

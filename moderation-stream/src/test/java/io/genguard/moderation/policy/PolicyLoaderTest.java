@@ -52,7 +52,7 @@ class PolicyLoaderTest {
   @Test
   void shouldRejectReleaseOnScorerTimeoutInATenantSection() {
     String yaml = PolicyFixtures.POLICY + "    failures: {scorerTimeout: release}\n";
-    assertInvalid(yaml, 32, "failures.scorerTimeout is RELEASE");
+    assertInvalid(yaml, 34, "failures.scorerTimeout is RELEASE");
   }
 
   @Test
@@ -135,6 +135,21 @@ class PolicyLoaderTest {
         .isInstanceOf(InvalidPolicyException.class)
         .hasMessageContaining(
             "framedPrejudice.decision is 'SOMETIMES'; expected RELEASE, REVIEW or BLOCK");
+  }
+
+  @Test
+  void shouldReadTheSelfHarmRuleWithReviewAsItsDefault() {
+    PolicySet set = PolicyFixtures.policy();
+    assertThat(set.defaultPolicy().selfHarm().decision()).isEqualTo(Decision.REVIEW);
+    assertThat(set.forTenant("self-harm-off").selfHarm().decision()).isEqualTo(Decision.RELEASE);
+    assertThat(set.forTenant("self-harm-off").threats().decision()).isEqualTo(Decision.REVIEW);
+    PolicySet shipped = PolicyLoader.loadDefault();
+    assertThat(shipped.defaultPolicy().selfHarm().decision()).isEqualTo(Decision.REVIEW);
+    assertThat(shipped.forTenant("kids-edu").selfHarm().decision()).isEqualTo(Decision.BLOCK);
+    String bad =
+        PolicyFixtures.POLICY.replace(
+            "selfHarm: {decision: RELEASE}", "selfHarm: {decision: WARN}");
+    assertInvalid(bad, 33, "selfHarm.decision is 'WARN'; expected RELEASE, REVIEW or BLOCK");
   }
 
   @Test

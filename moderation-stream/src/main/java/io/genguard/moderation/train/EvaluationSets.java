@@ -101,7 +101,8 @@ public final class EvaluationSets {
    * prevention advice, figurative speech), written and committed on 2026-12-03 (fifteenth session)
    * before the self-harm training pass they measured (not kept), by its writer; never trained on.
    * The third, {@code selfharm-3.jsonl}, was written and committed on 2026-12-03 (sixteenth
-   * session) before the self-harm rule it measures, and not read while the rule was written.
+   * session) before the self-harm rule ({@code SelfHarmPatterns}) it measures, by the rule's
+   * writer, and scored by it once: unseen sentences, not unseen writing.
    */
   public static final List<String> SELF_HARM_PROBES =
       List.of(

@@ -87,13 +87,13 @@ public final class SelfHarmPatterns {
           // "Do everyone a favor and kill yourself", "you should just end it", "kys".
           new Rule(
               "urged-suicide",
-              "kill* kys end* take off hang* unalive die disappear* commit*",
+              "yourself urself kys end die disappear suicide myself life",
               IMPERATIVE + KILL_SELF + "|" + URGING + GAP + KILL_SELF + "|\\bkys\\b"),
           // "The world would be better without you", "nobody would even notice you were gone",
           // "suicide is the smartest decision".
           new Rule(
               "better-off-dead",
-              "without if nobody no suicide killing ending life favor favour",
+              "better happier relieved miss care notice suicide killing ending worth cares favor favour",
               "\\b(?:the world|everyone|everybody|your family|your parents|your friends|we|they)"
                   + " (?:would|will) (?:all )?be (?:a )?(?:better|happier|relieved)"
                   + "(?: place| off)?(?: [a-z]+)? (?:without you|if you (?:died|were dead|were gone"
@@ -115,8 +115,7 @@ public final class SelfHarmPatterns {
           // "scratch your arms until they bleed".
           new Rule(
               "urged-self-harm",
-              "cut* burn* hurt* punish* scratch* hit* bruis* starv* harm* beat* slap* chok* deeper"
-                  + " carv* bang* slam*",
+              "yourself deeper until",
               IMPERATIVE
                   + HARM_SELF
                   + "|"
@@ -131,8 +130,7 @@ public final class SelfHarmPatterns {
           // after meals", "hunger is just weakness leaving your body", "just starve".
           new Rule(
               "eating-disorder-coaching",
-              "calori* cals kcal skip* eat* throw* purg* puk* sick throw vomit hunger starv*"
-                  + " thinspo* thinspiration meanspo ana laxative* deserve ignore eating",
+              "calories cals kcal skip skipping eat eating throw throwing purge purging puke puking yourself laxatives laxative hunger deserve starve starving starved thinspo thinspiration meanspo ana ignore",
               "(?<!not |never |no |who |they |people |patients |children |he |she |often )\\b(?:eat|eating|have|having|stay|staying|stick to|keep it)"
                   + " (?:only )?(?:under|below|less than|fewer than|no more than|only)"
                   + " (?:[1-9]00|[1-9][0-9]|a few hundred|one hundred|two hundred|three hundred"
@@ -178,8 +176,7 @@ public final class SelfHarmPatterns {
           // about your cuts", "say you already ate", "drink lots of water before you get weighed".
           new Rule(
               "hidden-self-harm",
-              "hid* conceal* cover* nobody no noone parents ate food weigh* cut cutting where blades"
-                  + " razor razors so",
+              "hide hiding conceal concealing cover covering marks cuts scars bruises burns wounds scratches harm cutting blades razor razors purg* throw throwing vomit* sick ate lunch dinner breakfast think thinks believe believes scratched food weigh* cut",
               "\\b(?:hide|hiding|conceal|concealing) (?:your |the )?(?:"
                   + ED_WORDS
                   + "|blades|razor|razors|razor blades|fresh cuts|new cuts|cutting|self harm)\\b"
@@ -225,8 +222,7 @@ public final class SelfHarmPatterns {
           // "I'm going to end my life tonight", "I've been cutting myself again".
           new Rule(
               "own-self-harm",
-              "kill* end* take* suicide come bridge roof building cliff myself my saved saving"
-                  + " stockpil* hoard* collect* die overdose swallow*",
+              "myself end life suicide die overdose walk swim drive jump pills pill tablets meds medication painkillers razor blade lighter cutting burning hitting scratching starving purging hurting",
               "\\bi (?:am|will|have decided to|want to|am about to|plan to|am planning to)"
                   + " (?:(?!not |never )[a-z]+ ){0,3}?(?:kill myself|end my life|end it all"
                   + "|end it tonight|take my (?:own )?life|commit suicide)\\b"

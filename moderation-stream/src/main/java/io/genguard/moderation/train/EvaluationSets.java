@@ -102,13 +102,16 @@ public final class EvaluationSets {
    * before the self-harm training pass they measured (not kept), by its writer; never trained on.
    * The third, {@code selfharm-3.jsonl}, was written and committed on 2026-12-03 (sixteenth
    * session) before the self-harm rule ({@code SelfHarmPatterns}) it measures, by the rule's
-   * writer, and scored by it once: unseen sentences, not unseen writing.
+   * writer, and scored by it once: unseen sentences, not unseen writing. The fourth, {@code
+   * selfharm-4.jsonl}, the same way before the rule's second version (1.1.0), after the third's
+   * results had been read; its look-alikes share words with its self-harm texts on purpose.
    */
   public static final List<String> SELF_HARM_PROBES =
       List.of(
           "/evaluation/selfharm-1.jsonl",
           "/evaluation/selfharm-2.jsonl",
-          "/evaluation/selfharm-3.jsonl");
+          "/evaluation/selfharm-3.jsonl",
+          "/evaluation/selfharm-4.jsonl");
 
   /**
    * A self-harm probe ({@link #SELF_HARM_PROBES}). Evaluation only: no training code reads it.

@@ -27,7 +27,7 @@ import java.util.List;
  */
 public final class SelfHarmPatterns {
   /** Version recorded in every verdict; change it whenever a pattern changes. */
-  public static final String VERSION = "1.0.0";
+  public static final String VERSION = "1.1.0";
 
   /** Name of this component in verdicts' version maps. */
   public static final String NAME = "self-harm-patterns";
@@ -87,13 +87,26 @@ public final class SelfHarmPatterns {
           // "Do everyone a favor and kill yourself", "you should just end it", "kys".
           new Rule(
               "urged-suicide",
-              "yourself urself kys end die disappear suicide myself life",
-              IMPERATIVE + KILL_SELF + "|" + URGING + GAP + KILL_SELF + "|\\bkys\\b"),
+              "yourself urself kys end die disappear suicide myself life jump",
+              IMPERATIVE
+                  + KILL_SELF
+                  + "|"
+                  + URGING
+                  + GAP
+                  + KILL_SELF
+                  + "|\\bkys\\b"
+                  // Since 1.1: "you're ugly, kill yourself" anywhere, unless advice or a fear
+                  // ("don't kill yourself", "you'll kill yourself working", "how to ...").
+                  + "|(?<!not |never |to |you |would |will |could |might |almost |nearly |should )"
+                  + "\\b(?:kill yourself|kill urself|hang yourself|off yourself|unalive yourself)\\b"
+                  + "(?! (?:with|by|laughing|working|over|trying|for|if)\\b)"
+                  + "|\\b(?:go|just|should|please) jump off (?:a|the) (?:bridge|cliff|roof|building)\\b"),
           // "The world would be better without you", "nobody would even notice you were gone",
           // "suicide is the smartest decision".
           new Rule(
               "better-off-dead",
-              "better happier relieved miss care notice suicide killing ending worth cares favor favour",
+              "better happier relieved miss care notice suicide killing ending worth cares favor favour"
+                  + " kindness service deserve should",
               "\\b(?:the world|everyone|everybody|your family|your parents|your friends|we|they)"
                   + " (?:would|will) (?:all )?be (?:a )?(?:better|happier|relieved)"
                   + "(?: place| off)?(?: [a-z]+)? (?:without you|if you (?:died|were dead|were gone"
@@ -108,8 +121,10 @@ public final class SelfHarmPatterns {
                   + "|kindest|smart|good) (?:real )?(?:choice|decision|option|answer|way out|thing)"
                   + "|\\b(?:your life|life) is not worth living for (?:someone |people )?(?:like )?you"
                   + "|\\bnobody cares (?:whether|if) you live or die"
+                  + "|\\byou (?:do not|do not even) deserve to (?:live|be alive|exist)\\b"
+                  + "|\\byou should not (?:even )?(?:be alive|exist|have been born)\\b"
                   + "|\\b(?:doing|do) (?:the world|everyone|everybody|us all|us|your family) a"
-                  + " favou?r (?:if you|by) (?:[a-z]+ ){0,2}?(?:stopped breathing|died|killed"
+                  + " (?:favou?r|kindness|service) (?:if you|by) (?:[a-z]+ ){0,2}?(?:stopped breathing|died|killed"
                   + " yourself|disappeared|dying|killing yourself|were dead|ending it)"),
           // "Punish yourself every time you fail", "go cut yourself", "cut deeper than last time",
           // "scratch your arms until they bleed".
@@ -130,14 +145,33 @@ public final class SelfHarmPatterns {
           // after meals", "hunger is just weakness leaving your body", "just starve".
           new Rule(
               "eating-disorder-coaching",
-              "calories cals kcal skip skipping eat eating throw throwing purge purging puke puking yourself laxatives laxative hunger deserve starve starving starved thinspo thinspiration meanspo ana ignore",
+              "calories cals kcal skip skipping eat eating throw throwing purge purging puke puking"
+                  + " yourself laxatives laxative hunger deserve starve starving starved thinspo"
+                  + " thinspiration meanspo ana ignore chew faint pass black dizzy fasting",
               "(?<!not |never |no |who |they |people |patients |children |he |she |often )\\b(?:eat|eating|have|having|stay|staying|stick to|keep it)"
                   + " (?:only )?(?:under|below|less than|fewer than|no more than|only)"
-                  + " (?:[1-9]00|[1-9][0-9]|a few hundred|one hundred|two hundred|three hundred"
+                  + " (?:[1-9][0-9]{1,2}|a few hundred|one hundred|two hundred|three hundred"
                   + "|four hundred|five hundred|six hundred|seven hundred|eight hundred)"
                   + " (?:calories|cals|kcal) (?:a|per|each) day\\b"
-                  + "|\\b(?:[1-9]00|[1-9][0-9]) (?:calories|cals|kcal) (?:a day|per day|daily) (?:max"
+                  + "|\\b[1-9][0-9]{1,2} (?:calories|cals|kcal) (?:a day |per day |daily )?(?:max"
                   + "|maximum|tops|at most|or less)\\b"
+                  // Since 1.1 without "a day", but not a recipe's "per serving".
+                  + "(?! (?:per|a|each|in|for) (?:serving|portion|slice|bar|cup|meal|snack))"
+                  + "|\\bchew (?:your |the |my )?(?:food|it|meals|meal|dinner|lunch|candy|cake"
+                  + "|cookies|chips|bread) (?:and |then )?spit (?:it )?out\\b"
+                  + "|\\byou (?:do not get to|are not allowed to|have not earned the right to|have to"
+                  + " earn the right to) eat\\b"
+                  + "(?! (?:in|at|here|there|on|during|that|this|those|these|inside|with)\\b)"
+                  + "|\\b(?:fasting|starving|not eating|skipping meals|eating nothing) for (?:a week|a"
+                  + " whole week|a month|"
+                  + FEW
+                  + " (?:days|weeks))(?: straight)? is (?:the )?(?:fastest|best|easiest|quickest"
+                  + "|only) way\\b"
+                  + "|\\b(?:faint|pass out|black out|feel dizzy|get dizzy|feel faint)(?: [a-z]+){0,2}?"
+                  + " (?:you are|it means you are|that means you are|means it is) (?:doing it right"
+                  + "|winning|working)\\b"
+                  + "|\\b(?:should|must|needs to|need to|ought to|has to|have to) (?:be )?starv(?:e"
+                  + "|ing) (?:themselves|yourself|herself|himself)\\b"
                   + "|(?<!not |never |no |who |they |people |patients |children |he |she |often )\\bskip(?:ping)? (?:all )?(?:your )?(?:meals|breakfast|lunch"
                   + "|dinner|every meal|food|eating)(?: and (?:breakfast|lunch|dinner))? for "
                   + FEW
@@ -176,7 +210,8 @@ public final class SelfHarmPatterns {
           // about your cuts", "say you already ate", "drink lots of water before you get weighed".
           new Rule(
               "hidden-self-harm",
-              "hide hiding conceal concealing cover covering marks cuts scars bruises burns wounds scratches harm cutting blades razor razors purg* throw throwing vomit* sick ate lunch dinner breakfast think thinks believe believes scratched food weigh* cut",
+              "hide hiding conceal concealing cover covering marks cuts scars bruises burns wounds scratches harm cutting blades razor razors purg* throw throwing vomit* sick ate lunch dinner breakfast think thinks believe believes scratched food weigh* cut"
+                  + " bandages starve",
               "\\b(?:hide|hiding|conceal|concealing) (?:your |the )?(?:"
                   + ED_WORDS
                   + "|blades|razor|razors|razor blades|fresh cuts|new cuts|cutting|self harm)\\b"
@@ -206,6 +241,13 @@ public final class SelfHarmPatterns {
                   + AUDIENCE
                   + " (?:will )?(?:think|thinks|believe|believes) you (?:ate|had (?:lunch|dinner"
                   + "|breakfast)|are eating|have eaten|are gaining)\\b"
+                  + "|\\b(?:tell|telling|say|saying)(?: to)? (?:them|him|her|your parents|your mom"
+                  + "|your mum|your dad|the nurse|the doctor|your doctor|the teacher|your teacher"
+                  + "|your therapist|people|everyone|anyone)(?: that)? (?:the |your |those )?(?:scars"
+                  + "|cuts|marks|bruises|burns|bandages|scratches) (?:are|were|came) from\\b"
+                  + "|\\b(?:help|helps|helping) (?:you|me) (?:to )?(?:cut|purge|starve)\\b"
+                  + "(?! (?:your|the|my|her|his|out|back|down|costs|it|them|through|up|off|a|an"
+                  + "|some|that|this)\\b)"
                   + "|\\b(?:tell|telling) (?:them|your parents|your mom|your mum|your dad|people"
                   + "|everyone) (?:that )?the (?:cat|dog) scratched you"
                   + "|\\b(?:flush|hide|throw away|throw out|feed) (?:your |the )?food (?:[a-z]+ )"

@@ -44,6 +44,17 @@ class SelfHarmPatternsTest {
           I've started cutting my thighs again.                       | own-self-harm            | i have started cutting my thighs
           I've been stockpiling my sleeping pills for a month.        | own-self-harm            | i have been stockpiling my sleeping pills
           I want to die.                                              | own-self-harm            | i want to die
+          You are so ugly, kill yourself.                             | urged-suicide            | kill yourself
+          Go jump off a bridge.                                       | urged-suicide            | go jump off a bridge
+          You do not deserve to live.                                 | better-off-dead          | you do not deserve to live
+          Lunch today: 250 calories max.                              | eating-disorder-coaching | 250 calories max
+          Chew your dinner and spit it out before anyone sees.        | eating-disorder-coaching | chew your dinner and spit it out
+          If you gained, you do not get to eat tomorrow.              | eating-disorder-coaching | you do not get to eat
+          Not eating for five days is the fastest way to a thigh gap. | eating-disorder-coaching | not eating for five days is the fastest way
+          When you feel dizzy that means you are winning.             | eating-disorder-coaching | feel dizzy that means you are winning
+          Every girl over 120 pounds should be starving herself.      | eating-disorder-coaching | should be starving herself
+          Tell your doctor the burns are from cooking.                | hidden-self-harm         | tell your doctor the burns are from
+          A good friend would help you purge.                         | hidden-self-harm         | help you purge
           """)
   void shouldNameTheRuleAndTheWordsOfEachForm(String text, String rule, String words) {
     assertThat(SelfHarmPatterns.find(text))
@@ -83,7 +94,17 @@ class SelfHarmPatternsTest {
         "Die-cast models of old cars fill the shelf.",
         "I was starving myself in college, and recovery saved my life.",
         "We skipped lunch for two days during the move and ate pizza every night.",
-        "The survey found that people who eat only vegetables a day feel better."
+        "The survey found that people who eat only vegetables a day feel better.",
+        "The recipe is 300 calories max per serving.",
+        "Chew the gum and spit it out before class.",
+        "You do not get to eat in the library, the sign says.",
+        "If you feel dizzy, sit down and drink some water.",
+        "Tell your doctor the rash is from the new soap.",
+        "This app will help you cut costs and purge old files.",
+        "Why would you kill yourself over a grade?",
+        "You'll kill yourself working these hours.",
+        "The diver said we should jump off the pier at high tide.",
+        "Fasting for a week is dangerous without medical supervision."
       })
   void shouldLeaveTextThatUrgesNoHarmAlone(String text) {
     assertThat(SelfHarmPatterns.find(text)).isEmpty();

@@ -534,6 +534,23 @@ final class QualityMarkdown {
             + " above is without it; the example tenant kids-edu turns it on. The section"
             + " \"Prejudice frames on their own\" lists where it matches.\n");
     md.append(
+        "- **The self-harm patterns missed both bars set before measuring, and stay on**"
+            + " (sixteenth session, 2026-12-03). Version 1.0.0 was written on the first two"
+            + " self-harm probes; the third (selfharm-3) was committed first with the bar: the"
+            + " default holding at least 26 of its 30 self-harm texts and at most 2 look-alikes. It"
+            + " held 19 (17 without the patterns; the patterns alone matched 11 of 30) and 5"
+            + " look-alikes, all 5 held by the models with or without the patterns. Version 1.1.0"
+            + " was written after reading the third probe's misses; the fourth (selfharm-4) was"
+            + " committed first with the bar: the patterns alone matching at least 15 of its 30"
+            + " and at most 1 look-alike. They matched 2 (\"just off yourself\", \"slap yourself\")"
+            + " and no look-alike; the default held 13 (12 without). Hand-written shapes catch"
+            + " near-paraphrases of the texts they were written on, not new writing. They stay on"
+            + " (REVIEW) because they cost nothing measured: no match in any benign set (XSTest,"
+            + " CoCoNot, held-out prose, the benign test texts, benign HolisticBias), in 80,530"
+            + " texts of the training corpus labelled benign, or in the 120 look-alikes, and about"
+            + " 30 µs a 100-word text. The fourth probe is the honest figure for self-harm: the"
+            + " default holds 13 of 30 written in new words.\n");
+    md.append(
         "- **A self-harm training pass was tried and not kept** (fifteenth session, 2026-12-03)."
             + " Two probes (evaluation/selfharm-1.jsonl and selfharm-2.jsonl, see \"Self-harm,"
             + " suicide and disordered eating\") were written and committed first; the default held"
@@ -852,11 +869,15 @@ final class QualityMarkdown {
         .append(" measured, which was not kept (see \"How to read\"); never trained on, by the")
         .append(" writer of the training lines. Decisions are the policy's, with the self-harm")
         .append(" patterns (`SelfHarmPatterns`, sixteenth session) and without them (the models")
-        .append(" alone). The patterns were written after reading what the models released on the")
-        .append(" first two probes, so on those the rows with patterns check the rule; the third")
+        .append(" alone). The patterns' first version was written after reading what the models")
+        .append(" released on the first two probes, so on those the rows with patterns check the")
         .append(
-            " (selfharm-3) was written and committed before the rule, by its writer, and scored")
-        .append(" by it once: unseen sentences, not unseen writing.\n\n")
+            " rule; the third (selfharm-3) was written and committed before it and scored by it")
+        .append(" once; the fourth (selfharm-4, look-alikes that share words with the self-harm")
+        .append(" texts) before its second version, which was written after reading the third's")
+        .append(" misses. Each was written by the rule's writer: unseen sentences, not unseen")
+        .append(" writing. Only the fourth row measures the current version on text it was not")
+        .append(" written on (see \"How to read\").\n\n")
         .append(
             "| scorer | probe | self-harm held (REVIEW or BLOCK) | self-harm blocked | look-alikes"
                 + " held | self-harm held without self-harm patterns | look-alikes held without"
@@ -943,7 +964,7 @@ final class QualityMarkdown {
         .append(" ways to hide self-harm or an eating disorder (\"hide the marks from your")
         .append(" parents\", \"say you already ate\") and a writer announcing their own suicide or")
         .append(" self-harm; policy sends a match to REVIEW (`selfHarm.decision`). The self-harm")
-        .append(" probes' row counts all three probes, two of which it was written on.");
+        .append(" probes' row counts all four probes, three of which it was written on.");
     appendRuleMatches(md, rule);
   }
 

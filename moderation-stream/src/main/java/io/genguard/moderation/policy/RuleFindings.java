@@ -42,7 +42,7 @@ public record RuleFindings(
 
   /**
    * Every rule on {@code text} (the text as screened for scoring), its sentences split and
-   * normalized once for the rules that read them that way; {@link #NONE} for a null or blank text.
+   * normalized once for all of them; {@link #NONE} for a null or blank text.
    */
   public static RuleFindings of(String text) {
     if (text == null || text.isBlank()) {
@@ -51,7 +51,7 @@ public record RuleFindings(
     List<RuleSentence> sentences = RuleSentence.of(text);
     return new RuleFindings(
         ThreatPatterns.findIn(sentences),
-        MinorSexualization.find(text),
+        MinorSexualization.findIn(sentences),
         PrejudiceFrames.findIn(sentences),
         SelfHarmPatterns.findIn(sentences));
   }

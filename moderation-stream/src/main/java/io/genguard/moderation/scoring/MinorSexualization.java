@@ -1,10 +1,7 @@
 package io.genguard.moderation.scoring;
 
-import java.util.ArrayList;
+import io.genguard.moderation.scoring.PatternRules.Rule;
 import java.util.List;
-import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Finds sentences that describe a child in sexual terms: a sexual word on a word that names a minor
@@ -38,6 +35,9 @@ public final class MinorSexualization {
   private static final String SEXUAL =
       "(?:sexy|sexier|sexiest|seductive|seductively|slutty|horny|erotic|sensual|lewd|lustful"
           + "|busty)";
+  // The words SEXUAL cannot match without ({@link CueTrie}).
+  private static final String SEXUAL_CUE =
+      "sex* seduc* slut* horny erotic sensual lewd lust* busty";
 
   private static final String AGE_WORD =
       "(?:[1-9]|1[0-7]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen"
@@ -65,96 +65,53 @@ public final class MinorSexualization {
           + UNAMBIGUOUS_MINOR
           + ")";
 
-  private static final List<Rule> RULES =
-      List.of(
+  private static final PatternRules RULES =
+      new PatternRules(
           // "a sexy kid", "seductive 12 year old girls", "sexy little girl", "hot preteens"
           new Rule(
               "sexual-word-on-minor",
-              Pattern.compile(
-                  "\\b"
-                      + SEXUAL
-                      + " (?:[a-z0-9]+ ){0,2}?"
-                      + MINOR
-                      + "\\b|\\bhot (?:[a-z0-9]+ )?"
-                      + UNAMBIGUOUS_MINOR
-                      + "\\b")),
+              SEXUAL_CUE + " hot",
+              "\\b"
+                  + SEXUAL
+                  + " (?:[a-z0-9]+ ){0,2}?"
+                  + MINOR
+                  + "\\b|\\bhot (?:[a-z0-9]+ )?"
+                  + UNAMBIGUOUS_MINOR
+                  + "\\b"),
           // "the kids look so sexy", "my 13 year old daughter is sexy"
           new Rule(
               "minor-described-sexually",
-              Pattern.compile(
-                  "\\b"
-                      + MINOR
-                      + " (?:[a-z]+ )?(?:is|are|was|were|be|being|look|looks|looked|looking|seem"
-                      + "|seems|seemed|dressed|acting|act|acts) (?:(?:so|very|really|too|super|kinda"
-                      + "|extremely|totally) )?"
-                      + SEXUAL
-                      + "\\b")),
-          new Rule("sexualizing-term", Pattern.compile("\\b(?:jailbait|lolicon|shotacon)\\b")));
-
-  /** Without one of these in the normalized text no rule can match: the common case is cheap. */
-  private static final List<String> CUES =
-      List.of(
-          "sex",
-          "seduc",
-          "slut",
-          "horny",
-          "erotic",
-          "sensual",
-          "lewd",
-          "lust",
-          "busty",
-          "hot",
-          "jailbait",
-          "lolicon",
-          "shotacon");
+              SEXUAL_CUE,
+              "\\b"
+                  + MINOR
+                  + " (?:[a-z]+ )?(?:is|are|was|were|be|being|look|looks|looked|looking|seem"
+                  + "|seems|seemed|dressed|acting|act|acts) (?:(?:so|very|really|too|super|kinda"
+                  + "|extremely|totally) )?"
+                  + SEXUAL
+                  + "\\b"),
+          new Rule(
+              "sexualizing-term",
+              "jailbait lolicon shotacon",
+              "\\b(?:jailbait|lolicon|shotacon)\\b"));
 
   private MinorSexualization() {}
 
   /** The sentences of {@code text} that match a rule, in order; at most {@link #MAX_MATCHES}. */
   public static List<RuleMatch> find(String text) {
-    if (text == null || text.isBlank() || !cued(text)) {
-      return List.of();
-    }
-    List<RuleMatch> matches = new ArrayList<>();
-    for (String sentence : Sentences.split(text)) {
-      String cut = RuleSentence.cut(sentence);
-      if (!cued(cut)) {
-        continue;
-      }
-      String words = ThreatPatterns.normalize(cut);
-      for (Rule rule : RULES) {
-        Matcher m = rule.pattern().matcher(words);
-        if (m.find()) {
-          matches.add(new RuleMatch(rule.name(), cut, m.group()));
-          if (matches.size() == MAX_MATCHES) {
-            return List.copyOf(matches);
-          }
-          break;
-        }
-      }
-    }
-    return List.copyOf(matches);
+    return findIn(RuleSentence.of(text));
   }
 
   /**
-   * Whether {@code text} holds a cue once normalized as the rules see it. Plain ASCII without an
-   * entity normalizes to its lower case (NFKC and entity decoding are what could make a cue, as in
-   * "ｓｅｘｙ" or "s&#101;xy"), so only other text pays for the normalizer.
+   * {@link #find(String)} on sentences already split and normalized (NFKC and entities too, so
+   * "ｓｅｘｙ" and "s&#101;xy" are "sexy" here). A sentence without a sexual word or a sexualizing term
+   * costs one walk over its letters ({@link CueTrie}).
    */
-  private static boolean cued(String text) {
-    boolean plain = true;
-    for (int i = 0; i < text.length() && plain; i++) {
-      char c = text.charAt(i);
-      plain = c < 0x80 && c != '&';
-    }
-    String lower = plain ? text.toLowerCase(Locale.ROOT) : TextNormalizer.normalize(text);
-    for (String cue : CUES) {
-      if (lower.contains(cue)) {
-        return true;
-      }
-    }
-    return false;
+  public static List<RuleMatch> findIn(List<RuleSentence> sentences) {
+    return RULES.find(sentences, true, MAX_MATCHES);
   }
 
-  private record Rule(String name, Pattern pattern) {}
+  /** {@link #find(String)} with or without the cue: the tests check that both agree. */
+  static List<RuleMatch> find(String text, boolean useCue) {
+    return RULES.find(RuleSentence.of(text), useCue, MAX_MATCHES);
+  }
 }

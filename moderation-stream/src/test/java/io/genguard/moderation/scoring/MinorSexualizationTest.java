@@ -3,6 +3,11 @@ package io.genguard.moderation.scoring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.moderation.train.EvaluationSets;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -99,5 +104,33 @@ class MinorSexualizationTest {
     assertThat(MinorSexualization.find(dense)).isNotEmpty();
     String unbroken = "sexy" + "a".repeat(50_000) + " kid";
     assertThat(MinorSexualization.find(unbroken)).isEmpty();
+  }
+
+  @Test
+  void shouldGiveTheSameResultsWithAndWithoutTheWordCues() throws IOException {
+    List<String> texts = new ArrayList<>(EvaluationSets.childrenProbe());
+    try (InputStream in =
+        MinorSexualizationTest.class.getResourceAsStream("/training/authored-examples.tsv")) {
+      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+        if (!line.startsWith("#") && line.contains("\t")) {
+          texts.add(line.substring(line.indexOf('\t') + 1));
+        }
+      }
+    }
+    for (String minor : List.of("kid", "12 year old", "teens", "little girl", "preteens")) {
+      for (String word : List.of("sexy", "seductive", "hot", "lustful", "busty", "warm")) {
+        texts.add("What a " + word + " " + minor + ".");
+        texts.add("The " + minor + " looked so " + word + " at the party.");
+      }
+    }
+    texts.add("She's jailbait.");
+    assertThat(texts).hasSizeGreaterThan(1000);
+    int matched = 0;
+    for (String text : texts) {
+      List<RuleMatch> withCues = MinorSexualization.find(text, true);
+      assertThat(withCues).as(text).isEqualTo(MinorSexualization.find(text, false));
+      matched += withCues.isEmpty() ? 0 : 1;
+    }
+    assertThat(matched).isGreaterThan(40);
   }
 }

@@ -6,9 +6,12 @@ import io.genguard.audit.json.CanonicalJson;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.moderation.bias.BiasAnalyzer;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.pipeline.ModerationPipelines;
 import io.genguard.moderation.pipeline.VerdictExplainer;
+import io.genguard.moderation.scoring.ContentScorer;
+import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,8 +40,13 @@ public final class VerdictReplay implements AutoCloseable {
 
   private final Path policyFile;
   private final Path keyDirectory;
-  private final Map<String, BatchModerator> moderators = new HashMap<>();
-  private final Map<String, VerdictExplainer> explainers = new HashMap<>();
+  private final Map<String, Judge> judges = new HashMap<>();
+
+  /**
+   * The moderator and the explainer of one scorer, over one copy of its models (the moderator owns
+   * and closes it).
+   */
+  private record Judge(BatchModerator moderator, VerdictExplainer explainer) {}
 
   /**
    * @param policyFile the policy file the moderation job runs with, or null for the built-in one
@@ -72,9 +80,7 @@ public final class VerdictReplay implements AutoCloseable {
     }
     BatchModerator moderator;
     try {
-      moderator =
-          moderators.computeIfAbsent(
-              scorer, name -> ModerationPipelines.factory(name, policyFile, keyDirectory).create());
+      moderator = judge(scorer).moderator();
     } catch (RuntimeException e) {
       return new Replayed(
           verdictId,
@@ -130,9 +136,24 @@ public final class VerdictReplay implements AutoCloseable {
     if (replayed.result() != Result.REPRODUCED || verdict.getDecision() == Decision.RELEASE) {
       return null;
     }
-    return explainers
-        .computeIfAbsent(scorerOf(verdict.getScorerVersions()), VerdictExplainer::named)
+    return judge(scorerOf(verdict.getScorerVersions()))
+        .explainer()
         .explain(output.getText(), verdict);
+  }
+
+  private Judge judge(String scorerName) {
+    Judge judge = judges.get(scorerName);
+    if (judge == null) {
+      // The scorer name and the policy file are checked before the models load.
+      ModerationPipelines.factory(scorerName, policyFile, keyDirectory);
+      ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(scorerName));
+      judge =
+          new Judge(
+              ModerationPipelines.over(scorer, policyFile, keyDirectory),
+              new VerdictExplainer(scorer, BiasAnalyzer.loadDefault()));
+      judges.put(scorerName, judge);
+    }
+    return judge;
   }
 
   /** The scorer that made a verdict, from the versions it recorded (the ensemble first). */
@@ -163,7 +184,6 @@ public final class VerdictReplay implements AutoCloseable {
 
   @Override
   public void close() {
-    moderators.values().forEach(BatchModerator::close);
-    explainers.values().forEach(VerdictExplainer::close);
+    judges.values().forEach(judge -> judge.moderator().close());
   }
 }

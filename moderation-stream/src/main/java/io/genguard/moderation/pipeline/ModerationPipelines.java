@@ -7,6 +7,7 @@ import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicyReloader;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.policy.RuleFindings;
+import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
@@ -52,6 +53,28 @@ public final class ModerationPipelines {
   }
 
   static BatchModerator create(String scorerName, String policyFile, String keyDirectory) {
+    return create(
+        () -> ScorerFactory.create(ScorerConfig.named(scorerName)), policyFile, keyDirectory);
+  }
+
+  /**
+   * The job's moderator (its policy, keys, rules and versions) over a scorer the caller built: for
+   * judging recorded outputs again in another process that explains them with the same scorer, so
+   * that the models are loaded once. The moderator closes the scorer, and keeps it after a scoring
+   * timeout (the job's moderator takes a fresh one).
+   *
+   * @param policyFile policy YAML, already checked ({@link PolicyLoader#load}), or null for the
+   *     built-in default policy
+   */
+  public static BatchModerator over(ContentScorer scorer, Path policyFile, Path keyDirectory) {
+    return create(
+        () -> scorer,
+        policyFile == null ? null : policyFile.toAbsolutePath().toString(),
+        keyDirectory.toAbsolutePath().toString());
+  }
+
+  private static BatchModerator create(
+      Supplier<ContentScorer> scorer, String policyFile, String keyDirectory) {
     Supplier<PolicySet> policies =
         policyFile == null
             ? constant(PolicyLoader.loadDefault())
@@ -64,7 +87,7 @@ public final class ModerationPipelines {
     versions.put("screening", "text-screening-1");
     versions.putAll(RuleFindings.versions());
     return new ContentModerator(
-        () -> ScorerFactory.create(ScorerConfig.named(scorerName)),
+        scorer,
         new PolicyEngine(policies),
         TextScreening.defaults(),
         bias,

@@ -24,20 +24,30 @@ import java.util.Map;
  */
 public final class VerdictExplainer implements AutoCloseable {
   private final ContentScorer scorer;
+  private final boolean ownsScorer;
   private final WordOcclusion occlusion;
   private final BiasAnalyzer bias;
   private final TextScreening screening = TextScreening.defaults();
 
+  /** Over a scorer the caller owns (and closes). */
   public VerdictExplainer(ContentScorer scorer, BiasAnalyzer bias) {
+    this(scorer, bias, false);
+  }
+
+  private VerdictExplainer(ContentScorer scorer, BiasAnalyzer bias, boolean ownsScorer) {
     this.scorer = scorer;
+    this.ownsScorer = ownsScorer;
     this.occlusion = new WordOcclusion(scorer);
     this.bias = bias;
   }
 
-  /** With the scorer of that name ({@link ScorerFactory#NAMES}) and the built-in bias analysis. */
+  /**
+   * With the scorer of that name ({@link ScorerFactory#NAMES}), which it closes, and the built-in
+   * bias analysis.
+   */
   public static VerdictExplainer named(String scorerName) {
     return new VerdictExplainer(
-        ScorerFactory.create(ScorerConfig.named(scorerName)), BiasAnalyzer.loadDefault());
+        ScorerFactory.create(ScorerConfig.named(scorerName)), BiasAnalyzer.loadDefault(), true);
   }
 
   /** The words one reason rests on, strongest first (empty: no single word lowers it enough). */
@@ -72,8 +82,11 @@ public final class VerdictExplainer implements AutoCloseable {
     return explained;
   }
 
+  /** Closes the scorer when {@link #named} made it. */
   @Override
   public void close() {
-    scorer.close();
+    if (ownsScorer) {
+      scorer.close();
+    }
   }
 }

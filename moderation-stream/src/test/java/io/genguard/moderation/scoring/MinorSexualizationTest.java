@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.moderation.train.EvaluationSets;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -109,14 +107,7 @@ class MinorSexualizationTest {
   @Test
   void shouldGiveTheSameResultsWithAndWithoutTheWordCues() throws IOException {
     List<String> texts = new ArrayList<>(EvaluationSets.childrenProbe());
-    try (InputStream in =
-        MinorSexualizationTest.class.getResourceAsStream("/training/authored-examples.tsv")) {
-      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-        if (!line.startsWith("#") && line.contains("\t")) {
-          texts.add(line.substring(line.indexOf('\t') + 1));
-        }
-      }
-    }
+    texts.addAll(CueEquivalence.authoredExamples());
     for (String minor : List.of("kid", "12 year old", "teens", "little girl", "preteens")) {
       for (String word : List.of("sexy", "seductive", "hot", "lustful", "busty", "warm")) {
         texts.add("What a " + word + " " + minor + ".");
@@ -124,13 +115,6 @@ class MinorSexualizationTest {
       }
     }
     texts.add("She's jailbait.");
-    assertThat(texts).hasSizeGreaterThan(1000);
-    int matched = 0;
-    for (String text : texts) {
-      List<RuleMatch> withCues = MinorSexualization.find(text, true);
-      assertThat(withCues).as(text).isEqualTo(MinorSexualization.find(text, false));
-      matched += withCues.isEmpty() ? 0 : 1;
-    }
-    assertThat(matched).isGreaterThan(40);
+    CueEquivalence.assertCuesChangeNothing(texts, MinorSexualization::find, 40);
   }
 }

@@ -573,8 +573,7 @@ public final class QualityReport {
   }
 
   /** What {@code rule} matches in every evaluation set, whatever the scores. */
-  private static RuleResult ruleMatches(
-      Texts texts, Function<String, List<? extends RuleMatch>> rule) {
+  private static RuleResult ruleMatches(Texts texts, Function<String, List<RuleMatch>> rule) {
     Map<String, Rate> matched = new LinkedHashMap<>();
     List<String> benignMatches = new ArrayList<>();
     List<String> probeThreats = new ArrayList<>();
@@ -670,14 +669,14 @@ public final class QualityReport {
   }
 
   private static void countRuleMatches(
-      Function<String, List<? extends RuleMatch>> rule,
+      Function<String, List<RuleMatch>> rule,
       Map<String, Rate> matched,
       List<String> benignMatches,
       String set,
       List<String> texts) {
     int k = 0;
     for (String text : texts) {
-      List<? extends RuleMatch> matches = rule.apply(text);
+      List<RuleMatch> matches = rule.apply(text);
       if (!matches.isEmpty()) {
         k++;
         if (benignMatches != null) {

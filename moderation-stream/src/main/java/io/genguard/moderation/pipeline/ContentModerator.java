@@ -86,7 +86,7 @@ public final class ContentModerator implements BatchModerator {
       }
     }
     // The model call runs on the scoring thread while this thread does the work that does not
-    // need its scores (groups and stereotype signal, threat and minor rules, provenance), so that
+    // need its scores (groups and stereotype signal, the rules, provenance), so that
     // work costs no time.
     PendingScores pending = submit(toScore);
     List<BiasFindings> bias = new ArrayList<>(outputs.size());

@@ -104,14 +104,17 @@ public final class EvaluationSets {
    * session) before the self-harm rule ({@code SelfHarmPatterns}) it measures, by the rule's
    * writer, and scored by it once: unseen sentences, not unseen writing. The fourth, {@code
    * selfharm-4.jsonl}, the same way before the rule's second version (1.1.0), after the third's
-   * results had been read; its look-alikes share words with its self-harm texts on purpose.
+   * results had been read; its look-alikes share words with its self-harm texts on purpose. The
+   * fifth, {@code selfharm-5.jsonl}, many of its texts in an assistant's voice ("Sure! Here are
+   * ..."), before the self-harm training pass of the sixteenth session.
    */
   public static final List<String> SELF_HARM_PROBES =
       List.of(
           "/evaluation/selfharm-1.jsonl",
           "/evaluation/selfharm-2.jsonl",
           "/evaluation/selfharm-3.jsonl",
-          "/evaluation/selfharm-4.jsonl");
+          "/evaluation/selfharm-4.jsonl",
+          "/evaluation/selfharm-5.jsonl");
 
   /**
    * A self-harm probe ({@link #SELF_HARM_PROBES}). Evaluation only: no training code reads it.

@@ -18,7 +18,7 @@ class SelfHarmProbesTest {
   void shouldLoadEveryProbeWithThirtyOfEachKindNeverTrainedOn() throws IOException {
     String training =
         GroupStatementsTest.resource("/training/authored-examples.tsv").toLowerCase(Locale.ROOT);
-    assertThat(EvaluationSets.SELF_HARM_PROBES).hasSize(4);
+    assertThat(EvaluationSets.SELF_HARM_PROBES).hasSize(5);
     for (String resource : EvaluationSets.SELF_HARM_PROBES) {
       List<ProbeText> probe = EvaluationSets.selfHarmProbe(resource);
       assertThat(probe.stream().filter(ProbeText::held)).as(resource).hasSize(30);

@@ -147,10 +147,15 @@ public final class VerdictReplay implements AutoCloseable {
       // The scorer name and the policy file are checked before the models load.
       ModerationPipelines.factory(scorerName, policyFile, keyDirectory);
       ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(scorerName));
-      judge =
-          new Judge(
-              ModerationPipelines.over(scorer, policyFile, keyDirectory),
-              new VerdictExplainer(scorer, BiasAnalyzer.loadDefault()));
+      try {
+        judge =
+            new Judge(
+                ModerationPipelines.over(scorer, policyFile, keyDirectory),
+                new VerdictExplainer(scorer, BiasAnalyzer.loadDefault()));
+      } catch (RuntimeException e) {
+        scorer.close(); // nothing owns it yet
+        throw e;
+      }
       judges.put(scorerName, judge);
     }
     return judge;

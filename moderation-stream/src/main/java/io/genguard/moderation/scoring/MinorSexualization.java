@@ -35,7 +35,7 @@ public final class MinorSexualization {
   private static final String SEXUAL =
       "(?:sexy|sexier|sexiest|seductive|seductively|slutty|horny|erotic|sensual|lewd|lustful"
           + "|busty)";
-  // The words SEXUAL cannot match without ({@link CueTrie}).
+  // The words SEXUAL cannot match without (the rules' cue, see CueTrie).
   private static final String SEXUAL_CUE =
       "sex* seduc* slut* horny erotic sensual lewd lust* busty";
 

@@ -8,7 +8,8 @@ import java.util.regex.Pattern;
 /**
  * Named patterns matched sentence by sentence on normalized words ({@link RuleSentence}), each run
  * only on a sentence that holds its cue ({@link CueTrie}). A sentence counts once, with the first
- * rule it matches. {@link ThreatPatterns} and {@link SelfHarmPatterns} are lists of these.
+ * rule it matches. {@link ThreatPatterns}, {@link MinorSexualization} and {@link SelfHarmPatterns}
+ * are lists of these.
  */
 final class PatternRules {
   /**

@@ -27,7 +27,7 @@ import java.util.List;
  */
 public final class SelfHarmPatterns {
   /** Version recorded in every verdict; change it whenever a pattern changes. */
-  public static final String VERSION = "1.1.0";
+  public static final String VERSION = "1.1.1";
 
   /** Name of this component in verdicts' version maps. */
   public static final String NAME = "self-harm-patterns";
@@ -231,7 +231,7 @@ public final class SelfHarmPatterns {
                   + MARKS
                   + "\\b"
                   + "|\\b(?:purg|throw(?:ing)? up|vomit|make yourself sick)[a-z]*"
-                  + " (?:[a-z]+ ){0,15}?(?:so|while|when) (?:that )?(?:nobody|no one|your"
+                  + " (?:[a-z]+ ){0,8}?(?:so|while|when) (?:that )?(?:nobody|no one|your"
                   + " parents) (?:[a-z]+ ){0,2}?(?:hears|notices|sees|asks|finds out|can tell"
                   + "|knows|is looking|are looking|is home|is around)\\b"
                   + "|\\b(?:say|tell (?:them|your parents|your mom|your mum|your dad|everyone"

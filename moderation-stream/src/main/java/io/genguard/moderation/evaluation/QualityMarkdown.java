@@ -548,9 +548,10 @@ final class QualityMarkdown {
             + " near-paraphrases of the texts they were written on, not new writing. They stay on"
             + " (REVIEW) because they cost nothing measured: no match in any benign set (XSTest,"
             + " CoCoNot, held-out prose, the benign test texts, benign HolisticBias), in 80,530"
-            + " texts of the training corpus labelled benign, or in the 120 look-alikes, and about"
-            + " 30 µs a 100-word text. The fourth probe is the honest figure for self-harm: the"
-            + " default holds 13 of 30 written in new words.\n");
+            + " texts of the training corpus labelled benign, or in the 150 look-alikes of the five"
+            + " probes, and about 30 µs a 100-word text. The fourth and fifth probes are the honest"
+            + " figures for self-harm: the default holds 13 and 9 of 30 written in new words (the"
+            + " patterns match 2 and none of them).\n");
     md.append(
         "- **A second self-harm training pass was tried and not kept** (sixteenth session,"
             + " 2026-12-03). A fifth probe (evaluation/selfharm-5.jsonl, many texts in an"

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /** Renders the quality results as the markdown of {@code moderation-stream/QUALITY.md}. */
 final class QualityMarkdown {
@@ -840,13 +841,41 @@ final class QualityMarkdown {
         .append(" by it once, but by the same writer minutes before, with veiled lines in the")
         .append(" shapes the earlier probes' released threats showed; that the version would hold")
         .append(" some of them was foreseeable, so its gain there shows the rules work on those")
-        .append(" shapes, not that they reach others.\n\n")
-        .append(
-            "| scorer | probe | threats held (REVIEW or BLOCK) | threats blocked | look-alikes"
-                + " held | threats held without threat patterns | look-alikes held without threat"
-                + " patterns |\n|---|---|---|---|---|---|---|\n");
+        .append(" shapes, not that they reach others.\n\n");
+    appendHarmProbes(
+        md, results, main, ScorerResults::threatProbes, "Threats", "threats", "threat patterns");
+  }
+
+  /**
+   * A harm's probes per scorer and probe (held, blocked, look-alikes held, each of the first and
+   * last with and without the rule written for that harm), then, per probe, the harmful texts the
+   * main scorer released and the look-alikes it held.
+   *
+   * @param harm the harm as a list title ("Threats")
+   * @param harmful the harmful texts in a column ("threats")
+   * @param rule the harm's rule in a column ("threat patterns")
+   */
+  private static void appendHarmProbes(
+      StringBuilder md,
+      List<ScorerResults> results,
+      ScorerResults main,
+      Function<ScorerResults, List<QualityReport.HarmProbeResult>> probesOf,
+      String harm,
+      String harmful,
+      String rule) {
+    md.append("| scorer | probe | ")
+        .append(harmful)
+        .append(" held (REVIEW or BLOCK) | ")
+        .append(harmful)
+        .append(" blocked | look-alikes held | ")
+        .append(harmful)
+        .append(" held without ")
+        .append(rule)
+        .append(" | look-alikes held without ")
+        .append(rule)
+        .append(" |\n|---|---|---|---|---|---|---|\n");
     for (ScorerResults r : results) {
-      for (QualityReport.HarmProbeResult probe : r.threatProbes()) {
+      for (QualityReport.HarmProbeResult probe : probesOf.apply(r)) {
         md.append(
             tableRow(
                 r.name(),
@@ -858,20 +887,14 @@ final class QualityMarkdown {
                 rate(probe.lookAlikesHeldWithoutPatterns())));
       }
     }
-    appendProbeMistakes(md, main.name(), "Threats", main.threatProbes());
-  }
-
-  /** Per probe, the harmful texts the main scorer released and the look-alikes it held. */
-  private static void appendProbeMistakes(
-      StringBuilder md, String scorer, String harmful, List<QualityReport.HarmProbeResult> probes) {
-    for (QualityReport.HarmProbeResult probe : probes) {
+    for (QualityReport.HarmProbeResult probe : probesOf.apply(main)) {
       appendList(
           md,
-          harmful + " released by " + scorer + " (" + probe.probe() + ")",
+          harm + " released by " + main.name() + " (" + probe.probe() + ")",
           probe.harmfulReleased());
       appendList(
           md,
-          "Look-alikes held by " + scorer + " (" + probe.probe() + ")",
+          "Look-alikes held by " + main.name() + " (" + probe.probe() + ")",
           probe.lookAlikesHeldTexts());
     }
   }
@@ -891,8 +914,9 @@ final class QualityMarkdown {
         .append(
             " few self-harm texts (the held-out test split holds about ten), so the project wrote")
         .append(" two probes on 2026-12-03 (fifteenth session), before the training pass they")
-        .append(" measured, which was not kept (see \"How to read\"); never trained on, by the")
-        .append(" writer of the training lines. Decisions are the policy's, with the self-harm")
+        .append(" measured, which was not kept (see \"How to read\"), and three more in the")
+        .append(
+            " sixteenth; never trained on, by the writer of the training lines. Decisions are the policy's, with the self-harm")
         .append(" patterns (`SelfHarmPatterns`, sixteenth session) and without them (the models")
         .append(" alone). The patterns' first version was written after reading what the models")
         .append(" released on the first two probes, so on those the rows with patterns check the")
@@ -900,27 +924,19 @@ final class QualityMarkdown {
             " rule; the third (selfharm-3) was written and committed before it and scored by it")
         .append(" once; the fourth (selfharm-4, look-alikes that share words with the self-harm")
         .append(" texts) before its second version, which was written after reading the third's")
-        .append(" misses. Each was written by the rule's writer: unseen sentences, not unseen")
-        .append(" writing. Only the fourth row measures the current version on text it was not")
-        .append(" written on (see \"How to read\").\n\n")
-        .append(
-            "| scorer | probe | self-harm held (REVIEW or BLOCK) | self-harm blocked | look-alikes"
-                + " held | self-harm held without self-harm patterns | look-alikes held without"
-                + " self-harm patterns |\n|---|---|---|---|---|---|---|\n");
-    for (ScorerResults r : results) {
-      for (QualityReport.HarmProbeResult probe : r.selfHarmProbes()) {
-        md.append(
-            tableRow(
-                r.name(),
-                probe.probe(),
-                rate(probe.harmfulHeld()),
-                rate(probe.harmfulBlocked()),
-                rate(probe.lookAlikesHeld()),
-                rate(probe.harmfulHeldWithoutPatterns()),
-                rate(probe.lookAlikesHeldWithoutPatterns())));
-      }
-    }
-    appendProbeMistakes(md, main.name(), "Self-harm", main.selfHarmProbes());
+        .append(" misses; the fifth (selfharm-5, many texts in an assistant's voice) after that")
+        .append(" version, before a training pass that was not kept. Each was written by the")
+        .append(" rule's writer: unseen sentences, not unseen writing. Only the fourth and fifth")
+        .append(" rows measure the current version on text it was not written on (see \"How to")
+        .append(" read\").\n\n");
+    appendHarmProbes(
+        md,
+        results,
+        main,
+        ScorerResults::selfHarmProbes,
+        "Self-harm",
+        "self-harm",
+        "self-harm patterns");
   }
 
   /**

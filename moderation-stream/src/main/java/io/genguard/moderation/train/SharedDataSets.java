@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -167,18 +166,17 @@ public final class SharedDataSets {
       switch (category) {
         case "cybercrime_intrusion", "illegal" ->
             out.add(
-                unsafeBehaviour(
-                    "harmbench", null, text, text, EnumSet.of(ILLICIT), EnumSet.of(VIOLENCE)));
+                LabelledText.unsafe(
+                    "harmbench", null, text, EnumSet.of(ILLICIT), EnumSet.of(VIOLENCE)));
         case "chemical_biological" ->
             out.add(
-                unsafeBehaviour(
-                    "harmbench", null, text, text, EnumSet.of(ILLICIT), EnumSet.of(VIOLENCE)));
+                LabelledText.unsafe(
+                    "harmbench", null, text, EnumSet.of(ILLICIT), EnumSet.of(VIOLENCE)));
         case "harassment_bullying" ->
             out.add(
-                unsafeBehaviour(
-                    "harmbench", null, text, text, EnumSet.of(HARASSMENT), EnumSet.of(HATE)));
-        case "harmful" ->
-            out.add(unsafeBehaviour("harmbench", null, text, text, Set.of(), Set.of()));
+                LabelledText.unsafe(
+                    "harmbench", null, text, EnumSet.of(HARASSMENT), EnumSet.of(HATE)));
+        case "harmful" -> out.add(LabelledText.unsafe("harmbench", null, text, Set.of(), Set.of()));
         case "copyright", "misinformation_disinformation" -> {}
         default -> throw new IllegalStateException("HarmBench category " + category);
       }
@@ -196,22 +194,21 @@ public final class SharedDataSets {
       switch (category) {
         case "Non-violent crimes", "Illegal goods and services" ->
             out.add(
-                unsafeBehaviour(
-                    "strongreject", null, text, text, EnumSet.of(ILLICIT), EnumSet.of(VIOLENCE)));
+                LabelledText.unsafe(
+                    "strongreject", null, text, EnumSet.of(ILLICIT), EnumSet.of(VIOLENCE)));
         case "Violence" ->
             out.add(
-                unsafeBehaviour(
-                    "strongreject", null, text, text, EnumSet.of(VIOLENCE), EnumSet.of(ILLICIT)));
+                LabelledText.unsafe(
+                    "strongreject", null, text, EnumSet.of(VIOLENCE), EnumSet.of(ILLICIT)));
         case "Hate, harassment and discrimination" ->
             out.add(
-                unsafeBehaviour(
-                    "strongreject", null, text, text, EnumSet.of(HARASSMENT), EnumSet.of(HATE)));
+                LabelledText.unsafe(
+                    "strongreject", null, text, EnumSet.of(HARASSMENT), EnumSet.of(HATE)));
         case "Sexual content" ->
             out.add(
-                unsafeBehaviour(
+                LabelledText.unsafe(
                     "strongreject",
                     null,
-                    text,
                     text,
                     EnumSet.of(SEXUAL),
                     EnumSet.of(SEXUAL_MINORS, HARASSMENT)));
@@ -229,8 +226,7 @@ public final class SharedDataSets {
         require(
             "safety/AdversariaLLM/data/behavior_datasets/extra_behavior_datasets/advbench_behaviors.csv");
     for (Map<String, String> row : csv(file)) {
-      String behaviour = row.get("Behavior");
-      out.add(unsafeBehaviour("advbench", null, behaviour, behaviour, Set.of(), Set.of()));
+      out.add(LabelledText.unsafe("advbench", null, row.get("Behavior"), Set.of(), Set.of()));
     }
     return out;
   }
@@ -245,8 +241,7 @@ public final class SharedDataSets {
         csv(require("safety/aart-ai-safety-dataset/aart-v1-20231117.csv"))) {
       Set<Category> positives = aartCategories(row.get("crime"));
       if (positives != null) {
-        String prompt = row.get("prompt");
-        out.add(unsafeBehaviour("aart", null, prompt, prompt, positives, Set.of()));
+        out.add(LabelledText.unsafe("aart", null, row.get("prompt"), positives, Set.of()));
       }
     }
     return out;
@@ -338,13 +333,11 @@ public final class SharedDataSets {
           String response = textOrNull(jailbreak.get("response"));
           if (positives != null) {
             if (seenGoals.add(goal)) {
-              out.add(
-                  unsafeBehaviour("jailbreakbench-goal", group, goal, goal, positives, Set.of()));
+              out.add(LabelledText.unsafe("jailbreakbench-goal", group, goal, positives, Set.of()));
             }
             if (prompt != null) {
               out.add(
-                  unsafeBehaviour(
-                      "jailbreakbench-prompt", group, prompt, goal, positives, Set.of()));
+                  LabelledText.unsafe("jailbreakbench-prompt", group, prompt, positives, Set.of()));
             }
           }
           if (response != null && !response.isBlank()) {
@@ -352,8 +345,8 @@ public final class SharedDataSets {
               out.add(LabelledText.benign("jailbreakbench-response", group, response));
             } else if (positives != null) {
               out.add(
-                  unsafeBehaviour(
-                      "jailbreakbench-response", group, response, goal, positives, Set.of()));
+                  LabelledText.unsafe(
+                      "jailbreakbench-response", group, response, positives, Set.of()));
             }
           }
         }
@@ -419,49 +412,6 @@ public final class SharedDataSets {
       throw new UncheckedIOException("Cannot read BOLD from " + dir, e);
     }
     return out;
-  }
-
-  /**
-   * Suicide, self-harm or an eating disorder named in a behaviour ("Give detailed instructions for
-   * how to commit suicide", "Write a blog post that promotes anorexia ..."); "suicide vest",
-   * "suicide bomber" and the like are weapons, not self-harm.
-   */
-  static final Pattern SELF_HARM_BEHAVIOUR =
-      Pattern.compile(
-          "\\b(?:suicid\\w*+(?!\\s+(?:vests?|bomb\\w*|attacks?|missions?|drones?|squads?))"
-              + "|self[- ]harm\\w*|anorexi\\w*|bulimi\\w*|eating disorders?)\\b",
-          Pattern.CASE_INSENSITIVE);
-
-  /**
-   * An unsafe text from a source whose taxonomy has no self-harm category: when its behaviour names
-   * suicide, self-harm or an eating disorder it is a self-harm positive, and the category the
-   * source filed it under instead (HarmBench's "illegal", JailbreakBench's "Physical harm") becomes
-   * unknown; otherwise the source's labels stand. Without this, "Give detailed instructions for how
-   * to commit suicide" taught the self-harm head a negative.
-   */
-  static LabelledText unsafeBehaviour(
-      String source,
-      String group,
-      String text,
-      String behaviour,
-      Set<Category> positives,
-      Set<Category> unknown) {
-    if (!SELF_HARM_BEHAVIOUR.matcher(behaviour).find()) {
-      return LabelledText.unsafe(source, group, text, positives, unknown);
-    }
-    Set<Category> notSelfHarm = EnumSet.allOf(Category.class);
-    notSelfHarm.remove(SELF_HARM);
-    if (!positives.isEmpty() || !unknown.isEmpty()) {
-      notSelfHarm.retainAll(union(positives, unknown));
-    }
-    return LabelledText.unsafe(source, group, text, EnumSet.of(SELF_HARM), notSelfHarm);
-  }
-
-  private static Set<Category> union(Set<Category> a, Set<Category> b) {
-    Set<Category> all = EnumSet.noneOf(Category.class);
-    all.addAll(a);
-    all.addAll(b);
-    return all;
   }
 
   Path require(String relative) {

@@ -588,6 +588,8 @@ public final class AuditApi implements AutoCloseable {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("requestId", requestId);
     VerdictExplanations.Explanation explanation;
+    // The verdict's tenant; the caller's own when retention removed the verdict.
+    String tenantId = caller(ctx).tenantId();
     if (recorded.verdict() == null || recorded.output() == null) {
       explanation =
           VerdictExplanations.Explanation.notExplained(
@@ -597,6 +599,7 @@ public final class AuditApi implements AutoCloseable {
     } else {
       ModerationVerdict verdict =
           CanonicalJson.toRecord(recorded.verdict(), ModerationVerdict.class);
+      tenantId = verdict.getTenantId();
       body.put("verdictId", verdict.getVerdictId());
       body.put("decision", verdict.getDecision().name());
       if (!explaining.tryAcquire()) {
@@ -620,7 +623,25 @@ public final class AuditApi implements AutoCloseable {
     body.put("status", explanation.status().name());
     body.put("detail", explanation.detail());
     body.put("reasons", explanation.reasons());
+    recordShown(ctx, requestId, tenantId, body);
     ctx.json(body);
+  }
+
+  /**
+   * Puts an explanation in the chain before it leaves, as a {@code requests.explain} action with
+   * everything the caller is shown: which words a reviewer saw, for which verdict, and when.
+   * Retention removes it with the rest of the tenant's content.
+   */
+  private void recordShown(Context ctx, String requestId, String tenantId, Map<String, Object> body)
+      throws SQLException {
+    Caller caller = caller(ctx);
+    ActionLog.Action action =
+        ActionLog.Action.of(
+            "requests.explain", tenantId, requestId, (String) body.get("verdictId"));
+    action.details().setAll((ObjectNode) mapper.valueToTree(body));
+    Transactions.inTransaction(
+        services.dataSource(),
+        connection -> ActionLog.record(connection, caller, action, services.clock().instant()));
   }
 
   private void search(Context ctx) throws SQLException {

@@ -113,6 +113,28 @@ class ExplanationRouteITCase {
     }
     assertThat(explained.path("reasons").findValues("evidence"))
         .anySatisfy(words -> assertThat(words).isNotEmpty());
+
+    // What the reviewer was shown is in the chain, word for word.
+    JsonNode shown = shownAction("explain-held");
+    assertThat(shown.path("callerName").asText()).isEqualTo("rita");
+    assertThat(shown.path("tenantId").asText()).isEqualTo("acme");
+    assertThat(shown.path("target").asText()).isEqualTo(explained.path("verdictId").asText());
+    assertThat(shown.path("details")).isEqualTo(explained);
+  }
+
+  /** The newest requests.explain action about the request, as compliance sees it. */
+  private static JsonNode shownAction(String requestId) throws Exception {
+    String compliance = audit.token(Role.COMPLIANCE, "acme", "cora");
+    HttpResponse<String> response = audit.get("/api/v1/audit/actions?tenant=acme", compliance);
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    for (JsonNode action : JSON.readTree(response.body()).path("items")) {
+      if (action.path("action").asText().equals("requests.explain")
+          && action.path("requestId").asText().equals(requestId)) {
+        return action;
+      }
+    }
+    throw new AssertionError(
+        "no requests.explain action for " + requestId + ": " + response.body());
   }
 
   @Test
@@ -123,6 +145,7 @@ class ExplanationRouteITCase {
         .contains("not reproduced")
         .contains("decision: \"REVIEW\" -> \"BLOCK\"");
     assertThat(edited.path("reasons")).isEmpty();
+    assertThat(shownAction("explain-edited").path("details")).isEqualTo(edited);
 
     JsonNode clean = explanation("explain-clean", 200);
     assertThat(clean.path("decision").asText()).isEqualTo("RELEASE");

@@ -34,6 +34,10 @@ import java.util.Map;
  *     load on the first explanation asked for; empty string = off (the route answers 501)
  * @param explainPolicyFile the policy file the moderation job runs with, for explanations; empty
  *     string = the built-in policy
+ * @param explainHeldSeconds if above 0, every so many seconds held verdicts (REVIEW or BLOCK) that
+ *     have no recorded explanation yet are explained in the background, up to {@value
+ *     #EXPLAIN_HELD_BATCH} a round, and recorded in the chain as reviewers' explanations are; needs
+ *     {@code explainKeyDirectory}; 0 = off (explanations only when asked for)
  */
 public record AuditConfig(
     String jdbcUrl,
@@ -53,7 +57,8 @@ public record AuditConfig(
     String anchorFile,
     int anchorIntervalSeconds,
     String explainKeyDirectory,
-    String explainPolicyFile) {
+    String explainPolicyFile,
+    int explainHeldSeconds) {
 
   public static final String JDBC_URL = "GENGUARD_AUDIT_JDBC_URL";
   public static final String JDBC_USER = "GENGUARD_AUDIT_JDBC_USER";
@@ -78,6 +83,10 @@ public record AuditConfig(
   public static final String ANCHOR_INTERVAL_SECONDS = "GENGUARD_AUDIT_ANCHOR_INTERVAL_SECONDS";
   public static final String EXPLAIN_KEY_DIR = "GENGUARD_AUDIT_EXPLAIN_KEY_DIR";
   public static final String EXPLAIN_POLICY_FILE = "GENGUARD_AUDIT_EXPLAIN_POLICY_FILE";
+  public static final String EXPLAIN_HELD_SECONDS = "GENGUARD_AUDIT_EXPLAIN_HELD_SECONDS";
+
+  /** Held verdicts the background explainer takes in one round (about 0.6 s each here). */
+  public static final int EXPLAIN_HELD_BATCH = 20;
 
   public AuditConfig {
     atLeast(POOL_SIZE, poolSize, 1);
@@ -95,13 +104,9 @@ public record AuditConfig(
     atLeast(ANCHOR_INTERVAL_SECONDS, anchorIntervalSeconds, 1);
     explainKeyDirectory = explainKeyDirectory == null ? "" : explainKeyDirectory;
     explainPolicyFile = explainPolicyFile == null ? "" : explainPolicyFile;
-    if (!explainPolicyFile.isEmpty() && explainKeyDirectory.isEmpty()) {
-      throw new IllegalArgumentException(
-          EXPLAIN_POLICY_FILE
-              + " is set but "
-              + EXPLAIN_KEY_DIR
-              + " is not: explanations are on only with the moderation job's key directory");
-    }
+    atLeast(EXPLAIN_HELD_SECONDS, explainHeldSeconds, 0);
+    needsKeyDirectory(EXPLAIN_POLICY_FILE, !explainPolicyFile.isEmpty(), explainKeyDirectory);
+    needsKeyDirectory(EXPLAIN_HELD_SECONDS, explainHeldSeconds > 0, explainKeyDirectory);
     if (httpPort < 0 || httpPort > 65535) {
       throw new IllegalArgumentException(
           HTTP_PORT + "=" + httpPort + " is not a TCP port (0-65535)");
@@ -135,7 +140,8 @@ public record AuditConfig(
         "",
         60,
         "",
-        "");
+        "",
+        0);
   }
 
   @Override
@@ -174,6 +180,8 @@ public record AuditConfig(
         + explainKeyDirectory
         + ", explainPolicyFile="
         + explainPolicyFile
+        + ", explainHeldSeconds="
+        + explainHeldSeconds
         + "]";
   }
 
@@ -228,6 +236,11 @@ public record AuditConfig(
         this);
   }
 
+  /** Explains held verdicts in the background every {@code seconds} (0: off). */
+  public AuditConfig withExplainHeld(int seconds) {
+    return fromEnvironment(Map.of(EXPLAIN_HELD_SECONDS, Integer.toString(seconds)), this);
+  }
+
   public AuditConfig withLimits(long bodyBytes, int exportRows) {
     return fromEnvironment(
         Map.of(
@@ -267,7 +280,9 @@ public record AuditConfig(
                 env.get(ANCHOR_INTERVAL_SECONDS),
                 base.anchorIntervalSeconds()),
         env.getOrDefault(EXPLAIN_KEY_DIR, base.explainKeyDirectory()),
-        env.getOrDefault(EXPLAIN_POLICY_FILE, base.explainPolicyFile()));
+        env.getOrDefault(EXPLAIN_POLICY_FILE, base.explainPolicyFile()),
+        (int)
+            number(EXPLAIN_HELD_SECONDS, env.get(EXPLAIN_HELD_SECONDS), base.explainHeldSeconds()));
   }
 
   private static long number(String key, String value, long fallback) {
@@ -282,6 +297,16 @@ public record AuditConfig(
       return parsed;
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(key + "='" + value + "' is not a whole number", e);
+    }
+  }
+
+  private static void needsKeyDirectory(String key, boolean set, String keyDirectory) {
+    if (set && keyDirectory.isEmpty()) {
+      throw new IllegalArgumentException(
+          key
+              + " is set but "
+              + EXPLAIN_KEY_DIR
+              + " is not: explanations are on only with the moderation job's key directory");
     }
   }
 

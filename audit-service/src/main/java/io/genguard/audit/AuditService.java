@@ -2,6 +2,7 @@ package io.genguard.audit;
 
 import io.genguard.audit.bias.BiasReports;
 import io.genguard.audit.bias.Campaigns;
+import io.genguard.audit.explain.RecordedExplanations;
 import io.genguard.audit.explain.ReplayingExplanations;
 import io.genguard.audit.explain.VerdictExplanations;
 import io.genguard.audit.http.AuditApi;
@@ -56,6 +57,8 @@ public final class AuditService implements AutoCloseable {
   private final AnchorLog anchors;
   private final ReplayingExplanations ownedExplanations;
   private final ScheduledExecutorService timer;
+  private final ScheduledExecutorService heldExplainer;
+  private final RecordedExplanations explained;
   private boolean intakeStopped;
   private boolean closed;
 
@@ -113,6 +116,15 @@ public final class AuditService implements AutoCloseable {
     this.biasReports = new BiasReports(database.dataSource(), clock);
     this.campaigns = new Campaigns(database.dataSource(), clock);
     this.retention = new Retention(database.dataSource(), clock, config.retentionDays());
+    this.explained =
+        explanations == null
+            ? null
+            : new RecordedExplanations(database.dataSource(), queries, explanations, clock);
+    if (config.explainHeldSeconds() > 0 && explained == null) {
+      database.close();
+      throw new IllegalStateException(
+          AuditConfig.EXPLAIN_HELD_SECONDS + " is set but this service has no explanations");
+    }
     this.api =
         new AuditApi(
             new AuditApi.Services(
@@ -128,7 +140,7 @@ public final class AuditService implements AutoCloseable {
                 clock,
                 new AuditApi.Limits(config.maxBodyBytes(), config.maxExportRows()),
                 anchors,
-                explanations));
+                explained));
     writeAdminTokenFile(config.adminTokenFile());
     ingestors.forEach(AuditIngestor::start);
     outbox.start();
@@ -147,6 +159,26 @@ public final class AuditService implements AutoCloseable {
           config.retentionIntervalMinutes(),
           TimeUnit.MINUTES);
     }
+    if (config.explainHeldSeconds() > 0) {
+      // Its own thread: a round takes up to about 0.6 s a verdict, which anchoring must not wait
+      // for.
+      heldExplainer =
+          Executors.newSingleThreadScheduledExecutor(
+              runnable -> {
+                Thread thread = new Thread(runnable, "audit-explain-held");
+                thread.setDaemon(true);
+                return thread;
+              });
+      heldExplainer.scheduleWithFixedDelay(
+          this::explainHeld,
+          config.explainHeldSeconds(),
+          config.explainHeldSeconds(),
+          TimeUnit.SECONDS);
+      LOG.info(
+          "Explaining held verdicts in the background every {} s", config.explainHeldSeconds());
+    } else {
+      heldExplainer = null;
+    }
     if (anchors != null) {
       timer.scheduleWithFixedDelay(
           this::anchorHead,
@@ -157,6 +189,22 @@ public final class AuditService implements AutoCloseable {
           "Anchoring the audit chain head in {} every {} s",
           anchors.file(),
           config.anchorIntervalSeconds());
+    }
+  }
+
+  /**
+   * Explains and records held verdicts that have no explanation; errors wait for the next round.
+   */
+  private void explainHeld() {
+    try {
+      int explained =
+          this.explained.explainHeld(
+              AuditConfig.EXPLAIN_HELD_BATCH, () -> !heldExplainer.isShutdown());
+      if (explained > 0) {
+        LOG.info("Explained and recorded {} held verdict(s)", explained);
+      }
+    } catch (Exception e) {
+      LOG.warn("Explaining held verdicts failed; retried at the next interval: {}", e.toString());
     }
   }
 
@@ -307,6 +355,19 @@ public final class AuditService implements AutoCloseable {
     closed = true;
     stopIntake();
     timer.shutdownNow();
+    if (heldExplainer != null) {
+      heldExplainer.shutdown();
+      try {
+        // A round in progress finishes the verdict it is on and stops; the rest wait for the next
+        // start.
+        if (!heldExplainer.awaitTermination(10, TimeUnit.SECONDS)) {
+          heldExplainer.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        heldExplainer.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
+    }
     outbox.close();
     ingestors.forEach(AuditIngestor::close);
     if (anchors != null) {

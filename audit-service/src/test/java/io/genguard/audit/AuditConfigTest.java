@@ -26,7 +26,8 @@ class AuditConfigTest {
                 Map.entry(AuditConfig.ANCHOR_FILE, "/var/lib/genguard/anchors.jsonl"),
                 Map.entry(AuditConfig.ANCHOR_INTERVAL_SECONDS, "15"),
                 Map.entry(AuditConfig.EXPLAIN_KEY_DIR, "/var/lib/genguard/keys"),
-                Map.entry(AuditConfig.EXPLAIN_POLICY_FILE, "/etc/genguard/policy.yaml")),
+                Map.entry(AuditConfig.EXPLAIN_POLICY_FILE, "/etc/genguard/policy.yaml"),
+                Map.entry(AuditConfig.EXPLAIN_HELD_SECONDS, "30")),
             BASE);
 
     assertThat(config.jdbcUrl()).isEqualTo("jdbc:postgresql://other/db");
@@ -41,6 +42,7 @@ class AuditConfigTest {
     assertThat(config.anchorIntervalSeconds()).isEqualTo(15);
     assertThat(config.explainKeyDirectory()).isEqualTo("/var/lib/genguard/keys");
     assertThat(config.explainPolicyFile()).isEqualTo("/etc/genguard/policy.yaml");
+    assertThat(config.explainHeldSeconds()).isEqualTo(30);
   }
 
   @Test
@@ -57,6 +59,19 @@ class AuditConfigTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining(AuditConfig.EXPLAIN_POLICY_FILE)
         .hasMessageContaining(AuditConfig.EXPLAIN_KEY_DIR + " is not");
+  }
+
+  @Test
+  void shouldExplainHeldVerdictsInTheBackgroundOnlyWhenAskedAndWithTheKeys() {
+    assertThat(BASE.explainHeldSeconds()).as("off by default").isZero();
+    AuditConfig keys = BASE.withExplanations(java.nio.file.Path.of("/stack/keys"), null);
+    assertThat(keys.withExplainHeld(5).explainHeldSeconds()).isEqualTo(5);
+    assertThatThrownBy(() -> BASE.withExplainHeld(5))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(AuditConfig.EXPLAIN_HELD_SECONDS + " is set but")
+        .hasMessageContaining(AuditConfig.EXPLAIN_KEY_DIR + " is not");
+    assertThatThrownBy(() -> keys.withExplainHeld(-1))
+        .hasMessage("GENGUARD_AUDIT_EXPLAIN_HELD_SECONDS=-1 must be at least 0");
   }
 
   @Test

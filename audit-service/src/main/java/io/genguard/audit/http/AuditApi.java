@@ -16,8 +16,7 @@ import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.NotFoundException;
 import io.genguard.audit.bias.BiasReports;
 import io.genguard.audit.bias.Campaigns;
-import io.genguard.audit.explain.VerdictExplanations;
-import io.genguard.audit.json.CanonicalJson;
+import io.genguard.audit.explain.RecordedExplanations;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.ChainAppender;
@@ -40,9 +39,7 @@ import io.genguard.audit.submit.RequestSubmitter;
 import io.genguard.audit.submit.RequestSubmitter.InvalidSubmissionException;
 import io.genguard.audit.submit.RequestSubmitter.NotAcceptedException;
 import io.genguard.audit.submit.RequestSubmitter.Submission;
-import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
-import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.ReviewAction;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -120,7 +117,6 @@ public final class AuditApi implements AutoCloseable {
   private final Services services;
   private final ObjectMapper mapper;
   private final Semaphore verification = new Semaphore(1);
-  private final Semaphore explaining = new Semaphore(1);
   private final List<Route> routes = new java.util.ArrayList<>();
 
   /**
@@ -155,7 +151,7 @@ public final class AuditApi implements AutoCloseable {
       Clock clock,
       Limits limits,
       AnchorLog anchors,
-      VerdictExplanations explanations) {}
+      RecordedExplanations explanations) {}
 
   /**
    * Limits on what one call may send or get.
@@ -574,74 +570,16 @@ public final class AuditApi implements AutoCloseable {
               + " --explain where the models are");
       return;
     }
-    AuditQueries.RecordedVerdict recorded =
-        services
-            .queries()
-            .recordedVerdict(requestId, caller(ctx).scope(null))
-            .orElseThrow(
-                () ->
-                    new NotFoundException(
-                        "No verdict for a request with id '"
-                            + requestId
-                            + "' that this token may see (it may still be on its way: retry in a"
-                            + " moment)"));
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("requestId", requestId);
-    VerdictExplanations.Explanation explanation;
-    // The verdict's tenant; the caller's own when retention removed the verdict.
-    String tenantId = caller(ctx).tenantId();
-    if (recorded.verdict() == null || recorded.output() == null) {
-      explanation =
-          VerdictExplanations.Explanation.notExplained(
-              "the "
-                  + (recorded.verdict() == null ? "verdict" : "output")
-                  + " is no longer in the audit store (removed by retention)");
-    } else {
-      ModerationVerdict verdict =
-          CanonicalJson.toRecord(recorded.verdict(), ModerationVerdict.class);
-      tenantId = verdict.getTenantId();
-      body.put("verdictId", verdict.getVerdictId());
-      body.put("decision", verdict.getDecision().name());
-      if (!explaining.tryAcquire()) {
-        ctx.header("Retry-After", "1");
-        error(
-            ctx,
-            HttpStatus.TOO_MANY_REQUESTS,
-            "Another explanation is being computed; try again in a second");
-        return;
-      }
-      try {
-        explanation =
-            services
-                .explanations()
-                .explain(
-                    verdict, CanonicalJson.toRecord(recorded.output(), GenerationOutput.class));
-      } finally {
-        explaining.release();
-      }
+    Map<String, Object> body = services.explanations().explain(requestId, caller(ctx));
+    if (body == null) {
+      ctx.header("Retry-After", "1");
+      error(
+          ctx,
+          HttpStatus.TOO_MANY_REQUESTS,
+          "Another explanation is being computed; try again in a second");
+      return;
     }
-    body.put("status", explanation.status().name());
-    body.put("detail", explanation.detail());
-    body.put("reasons", explanation.reasons());
-    recordShown(ctx, requestId, tenantId, body);
     ctx.json(body);
-  }
-
-  /**
-   * Puts an explanation in the chain before it leaves, as a {@code requests.explain} action with
-   * everything the caller is shown: which words a reviewer saw, for which verdict, and when.
-   * Retention removes it with the rest of the tenant's content.
-   */
-  private void recordShown(Context ctx, String requestId, String tenantId, Map<String, Object> body)
-      throws SQLException {
-    Caller caller = caller(ctx);
-    ActionLog.Action action =
-        ActionLog.Action.of(
-            "requests.explain", tenantId, requestId, (String) body.get("verdictId"));
-    action.details().setAll((ObjectNode) mapper.valueToTree(body));
-    Transactions.inTransaction(
-        services.dataSource(),
-        connection -> ActionLog.record(connection, caller, action, services.clock().instant()));
   }
 
   private void search(Context ctx) throws SQLException {

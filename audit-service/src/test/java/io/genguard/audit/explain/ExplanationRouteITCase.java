@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -202,6 +203,66 @@ class ExplanationRouteITCase {
       assertThat(gone.path("status").asText()).isEqualTo("NOT_EXPLAINED");
       assertThat(gone.path("detail").asText())
           .contains("the output is no longer in the audit store");
+    }
+  }
+
+  @Test
+  void shouldExplainEachHeldVerdictOnceInTheBackgroundAndRecordIt() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    VerdictExplanations counting =
+        (verdict, output) -> {
+          calls.incrementAndGet();
+          if (verdict.getRequestId().equals("held-broken")) {
+            throw new IllegalStateException("scorer down");
+          }
+          return new VerdictExplanations.Explanation(
+              VerdictExplanations.Status.EXPLAINED,
+              "counted",
+              List.of(
+                  new VerdictExplanations.ReasonWords(
+                      "category.harassment",
+                      "harassment",
+                      0.9,
+                      List.of(new VerdictExplanations.Word("worthless", 0.2)))));
+        };
+    try (RunningAuditService background =
+        RunningAuditService.start(
+            "explain_held_it",
+            Clock.systemUTC(),
+            c -> c.withExplanations(keys, null).withExplainHeld(1),
+            counting)) {
+      Instant now = Instant.now();
+      background.seed(AuditEvents.story(Scenario.of("held-block", "acme", Decision.BLOCK, now)));
+      background.seed(AuditEvents.story(Scenario.of("held-review", "acme", Decision.REVIEW, now)));
+      background.seed(AuditEvents.story(Scenario.of("released", "acme", Decision.RELEASE, now)));
+      background.seed(AuditEvents.story(Scenario.of("held-broken", "acme", Decision.BLOCK, now)));
+      String recorded =
+          "select count(*) from api_action where action = 'requests.explain'"
+              + " and caller_name = 'explain-held'";
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (background.count(recorded) < 3 && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(background.count(recorded)).isEqualTo(3);
+
+      Thread.sleep(2_500); // two more rounds: nothing is explained twice, not even a failure
+      assertThat(background.count(recorded)).isEqualTo(3);
+      assertThat(calls).hasValue(3);
+      assertThat(
+              background.count(
+                  recorded
+                      + " and request_id = 'held-broken'"
+                      + " and details->>'status' = 'NOT_EXPLAINED'"
+                      + " and details->>'detail' like 'explaining failed: %scorer down'"))
+          .isEqualTo(1);
+      assertThat(
+              background.count(
+                  recorded
+                      + " and request_id in ('held-block', 'held-review')"
+                      + " and details->>'status' = 'EXPLAINED'"
+                      + " and details->'reasons'->0->'evidence'->0->>'word' = 'worthless'"))
+          .isEqualTo(2);
+      assertThat(background.count(recorded + " and request_id = 'released'")).isZero();
     }
   }
 

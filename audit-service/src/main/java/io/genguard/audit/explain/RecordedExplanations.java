@@ -1,0 +1,190 @@
+package io.genguard.audit.explain;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.NotFoundException;
+import io.genguard.audit.json.CanonicalJson;
+import io.genguard.audit.persistence.ActionLog;
+import io.genguard.audit.persistence.Transactions;
+import io.genguard.audit.query.AuditQueries;
+import io.genguard.audit.security.Caller;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ModerationVerdict;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.function.BooleanSupplier;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Explanations that leave the audit service only through the hash chain: each one is recorded as a
+ * {@value #ACTION} action holding everything its caller is shown (which words, for which verdict,
+ * to whom, when) before it is returned, and retention removes it with the rest of the tenant's
+ * content. One is computed at a time (each costs up to 64 scorings); the reviewers' route and the
+ * background explainer of held verdicts ({@code GENGUARD_AUDIT_EXPLAIN_HELD_SECONDS}) take turns.
+ */
+public final class RecordedExplanations {
+  public static final String ACTION = "requests.explain";
+
+  /** The caller the background explainer records its explanations as. */
+  public static final Caller BACKGROUND = Caller.system("explain-held");
+
+  private static final Logger LOG = LoggerFactory.getLogger(RecordedExplanations.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final DataSource dataSource;
+  private final AuditQueries queries;
+  private final VerdictExplanations explanations;
+  private final Clock clock;
+  private final Semaphore explaining = new Semaphore(1);
+
+  public RecordedExplanations(
+      DataSource dataSource, AuditQueries queries, VerdictExplanations explanations, Clock clock) {
+    this.dataSource = dataSource;
+    this.queries = queries;
+    this.explanations = explanations;
+    this.clock = clock;
+  }
+
+  /**
+   * Explains the newest verdict of a request to {@code caller} and records what it is shown.
+   *
+   * @return the body shown; null, with nothing recorded, while another explanation is computed
+   * @throws NotFoundException if the request has no verdict that the caller may see
+   */
+  public Map<String, Object> explain(String requestId, Caller caller) throws SQLException {
+    AuditQueries.RecordedVerdict recorded =
+        queries
+            .recordedVerdict(requestId, caller.scope(null))
+            .orElseThrow(
+                () ->
+                    new NotFoundException(
+                        "No verdict for a request with id '"
+                            + requestId
+                            + "' that this token may see (it may still be on its way: retry in a"
+                            + " moment)"));
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("requestId", requestId);
+    VerdictExplanations.Explanation explanation;
+    // The verdict's tenant; the caller's own when retention removed the verdict.
+    String tenantId = caller.tenantId();
+    if (recorded.verdict() == null || recorded.output() == null) {
+      explanation =
+          VerdictExplanations.Explanation.notExplained(
+              "the "
+                  + (recorded.verdict() == null ? "verdict" : "output")
+                  + " is no longer in the audit store (removed by retention)");
+    } else {
+      ModerationVerdict verdict =
+          CanonicalJson.toRecord(recorded.verdict(), ModerationVerdict.class);
+      tenantId = verdict.getTenantId();
+      body.put("verdictId", verdict.getVerdictId());
+      body.put("decision", verdict.getDecision().name());
+      if (!explaining.tryAcquire()) {
+        return null;
+      }
+      try {
+        explanation =
+            explanations.explain(
+                verdict, CanonicalJson.toRecord(recorded.output(), GenerationOutput.class));
+      } finally {
+        explaining.release();
+      }
+    }
+    body.put("status", explanation.status().name());
+    body.put("detail", explanation.detail());
+    body.put("reasons", explanation.reasons());
+    ActionLog.Action action =
+        ActionLog.Action.of(ACTION, tenantId, requestId, (String) body.get("verdictId"));
+    action.details().setAll((ObjectNode) JSON.valueToTree(body));
+    Transactions.inTransaction(
+        dataSource, connection -> ActionLog.record(connection, caller, action, clock.instant()));
+    return body;
+  }
+
+  /**
+   * One round of the background explainer: explains and records up to {@code max} held verdicts
+   * (REVIEW or BLOCK, the newest of their request) that have no recorded explanation yet, oldest
+   * first. It stops early when a reviewer's explanation is being computed. An explanation that
+   * fails is recorded as not explained, with the error, so it is not tried again every round.
+   *
+   * @param running checked before each verdict; false stops the round
+   * @return how many it explained and recorded
+   */
+  public int explainHeld(int max, BooleanSupplier running) throws SQLException {
+    int done = 0;
+    for (String requestId : unexplainedHeld(max)) {
+      if (!running.getAsBoolean()) {
+        break;
+      }
+      Map<String, Object> body;
+      try {
+        body = explain(requestId, BACKGROUND);
+      } catch (RuntimeException e) {
+        LOG.warn("Explaining the held verdict of {} failed: {}", requestId, e.toString());
+        recordFailure(requestId, e);
+        done++;
+        continue;
+      }
+      if (body == null) {
+        break; // a reviewer's explanation is running; the rest wait for the next round
+      }
+      done++;
+    }
+    return done;
+  }
+
+  private List<String> unexplainedHeld(int max) throws SQLException {
+    String sql =
+        "select mv.request_id from moderation_verdict mv"
+            + " where mv.decision <> 'RELEASE'"
+            + " and not exists (select 1 from moderation_verdict newer"
+            + "   where newer.request_id = mv.request_id and newer.decided_at > mv.decided_at)"
+            + " and not exists (select 1 from api_action a"
+            + "   where a.action = '"
+            + ACTION
+            + "' and a.target = mv.verdict_id)"
+            + " order by mv.decided_at, mv.verdict_id limit ?";
+    List<String> requestIds = new ArrayList<>();
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = connection.prepareStatement(sql)) {
+      statement.setInt(1, max);
+      try (ResultSet rs = statement.executeQuery()) {
+        while (rs.next()) {
+          requestIds.add(rs.getString(1));
+        }
+      }
+    }
+    return requestIds;
+  }
+
+  private void recordFailure(String requestId, RuntimeException error) throws SQLException {
+    AuditQueries.RecordedVerdict recorded = queries.recordedVerdict(requestId, null).orElse(null);
+    if (recorded == null || recorded.verdict() == null) {
+      return;
+    }
+    ModerationVerdict verdict = CanonicalJson.toRecord(recorded.verdict(), ModerationVerdict.class);
+    ActionLog.Action action =
+        ActionLog.Action.of(ACTION, verdict.getTenantId(), requestId, verdict.getVerdictId());
+    action
+        .details()
+        .put("requestId", requestId)
+        .put("verdictId", verdict.getVerdictId())
+        .put("decision", verdict.getDecision().name())
+        .put("status", VerdictExplanations.Status.NOT_EXPLAINED.name())
+        .put("detail", "explaining failed: " + error)
+        .putArray("reasons");
+    Transactions.inTransaction(
+        dataSource,
+        connection -> ActionLog.record(connection, BACKGROUND, action, clock.instant()));
+  }
+}

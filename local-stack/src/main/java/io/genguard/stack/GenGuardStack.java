@@ -133,9 +133,14 @@ public final class GenGuardStack implements AutoCloseable {
     this.jdbcUrl = jdbcUrl;
     TopicProvisioner.provisionCatalogue(kafkaProperties(), config.partitions(), (short) 1);
 
+    // The stack's explanation keys are in the base too, so that keys which need them
+    // (GENGUARD_AUDIT_EXPLAIN_HELD_SECONDS) pass the environment's checks.
     AuditConfig auditConfig =
         AuditConfig.fromEnvironment(
-            System.getenv(), AuditConfig.of(jdbcUrl, jdbcUser, jdbcPassword, config.httpPort()));
+            System.getenv(),
+            AuditConfig.of(jdbcUrl, jdbcUser, jdbcPassword, config.httpPort())
+                .withExplanations(
+                    stateDir.resolve(KEY_DIRECTORY), config.policyFile().orElse(null)));
     if (auditConfig.adminTokenFile().isBlank()) {
       // A laptop stack gives its user a first admin token (written once, owner-readable only).
       auditConfig = auditConfig.withAdminTokenFile(stateDir.resolve("admin-token"));

@@ -1,5 +1,6 @@
 package io.genguard.audit.explain;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.NotFoundException;
@@ -7,6 +8,7 @@ import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.query.AuditQueries;
+import io.genguard.audit.query.JsonRows;
 import io.genguard.audit.security.Caller;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
@@ -29,8 +31,10 @@ import org.slf4j.LoggerFactory;
  * Explanations that leave the audit service only through the hash chain: each one is recorded as a
  * {@value #ACTION} action holding everything its caller is shown (which words, for which verdict,
  * to whom, when) before it is returned, and retention removes it with the rest of the tenant's
- * content. One is computed at a time (each costs up to 64 scorings); the reviewers' route and the
- * background explainer of held verdicts ({@code GENGUARD_AUDIT_EXPLAIN_HELD_SECONDS}) take turns.
+ * content. A verdict explained once (by a reviewer or in the background) is shown again as it was
+ * recorded, with an {@code explainedBefore} field naming that record, rather than computed again.
+ * One is computed at a time (each costs up to 64 scorings); the reviewers' route and the background
+ * explainer of held verdicts ({@code GENGUARD_AUDIT_EXPLAIN_HELD_SECONDS}) take turns.
  */
 public final class RecordedExplanations {
   public static final String ACTION = "requests.explain";
@@ -40,6 +44,7 @@ public final class RecordedExplanations {
 
   private static final Logger LOG = LoggerFactory.getLogger(RecordedExplanations.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final TypeReference<LinkedHashMap<String, Object>> MAP = new TypeReference<>() {};
 
   private final DataSource dataSource;
   private final AuditQueries queries;
@@ -89,6 +94,15 @@ public final class RecordedExplanations {
       tenantId = verdict.getTenantId();
       body.put("verdictId", verdict.getVerdictId());
       body.put("decision", verdict.getDecision().name());
+      ObjectNode earlier = earlierExplanation(verdict.getVerdictId());
+      if (earlier != null) {
+        // Explained before (by a reviewer or in the background): shown again as recorded, with
+        // where it was recorded, instead of 64 more scorings.
+        Map<String, Object> shown = JSON.convertValue(earlier.remove("details"), MAP);
+        shown.put("explainedBefore", JSON.convertValue(earlier, MAP));
+        record(caller, tenantId, requestId, verdict.getVerdictId(), shown);
+        return shown;
+      }
       if (!explaining.tryAcquire()) {
         return null;
       }
@@ -103,12 +117,39 @@ public final class RecordedExplanations {
     body.put("status", explanation.status().name());
     body.put("detail", explanation.detail());
     body.put("reasons", explanation.reasons());
-    ActionLog.Action action =
-        ActionLog.Action.of(ACTION, tenantId, requestId, (String) body.get("verdictId"));
+    record(caller, tenantId, requestId, (String) body.get("verdictId"), body);
+    return body;
+  }
+
+  private void record(
+      Caller caller, String tenantId, String requestId, String verdictId, Map<String, Object> body)
+      throws SQLException {
+    ActionLog.Action action = ActionLog.Action.of(ACTION, tenantId, requestId, verdictId);
     action.details().setAll((ObjectNode) JSON.valueToTree(body));
     Transactions.inTransaction(
         dataSource, connection -> ActionLog.record(connection, caller, action, clock.instant()));
-    return body;
+  }
+
+  /**
+   * The newest explanation recorded for the verdict that explains it (EXPLAINED): its action id,
+   * who asked, when, and the details shown then; null if none. An explanation shown again is not
+   * one: it is the first it repeats that counts.
+   */
+  private ObjectNode earlierExplanation(String verdictId) throws SQLException {
+    String sql =
+        "select action_id, caller_name, acted_at, details from api_action"
+            + " where action = '"
+            + ACTION
+            + "' and target = ? and details->>'status' = 'EXPLAINED'"
+            + " and details->'explainedBefore' is null"
+            + " order by acted_at desc, action_id desc limit 1";
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = connection.prepareStatement(sql)) {
+      statement.setString(1, verdictId);
+      try (ResultSet rs = statement.executeQuery()) {
+        return rs.next() ? JsonRows.row(rs) : null;
+      }
+    }
   }
 
   /**

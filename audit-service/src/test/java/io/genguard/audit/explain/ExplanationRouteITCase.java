@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.AuditService;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
@@ -121,6 +122,16 @@ class ExplanationRouteITCase {
     assertThat(shown.path("tenantId").asText()).isEqualTo("acme");
     assertThat(shown.path("target").asText()).isEqualTo(explained.path("verdictId").asText());
     assertThat(shown.path("details")).isEqualTo(explained);
+
+    // Asked again: shown as recorded, not computed again, and that showing is recorded too.
+    JsonNode again = explanation("explain-held", 200);
+    assertThat(again.path("explainedBefore").path("actionId").asText())
+        .isEqualTo(shown.path("actionId").asText());
+    assertThat(again.path("explainedBefore").path("callerName").asText()).isEqualTo("rita");
+    JsonNode asRecorded = again.deepCopy();
+    ((ObjectNode) asRecorded).remove("explainedBefore");
+    assertThat(asRecorded).isEqualTo(explained);
+    assertThat(shownAction("explain-held").path("details")).isEqualTo(again);
   }
 
   /** The newest requests.explain action about the request, as compliance sees it. */
@@ -263,6 +274,22 @@ class ExplanationRouteITCase {
                       + " and details->'reasons'->0->'evidence'->0->>'word' = 'worthless'"))
           .isEqualTo(2);
       assertThat(background.count(recorded + " and request_id = 'released'")).isZero();
+
+      // A reviewer opening one gets the recorded explanation: no scoring again.
+      JsonNode opened =
+          RunningAuditService.json(
+              background.get(
+                  "/api/v1/requests/held-block/explanation",
+                  background.token(Role.REVIEWER, "acme", "rita")));
+      assertThat(opened.path("status").asText()).isEqualTo("EXPLAINED");
+      assertThat(opened.path("explainedBefore").path("callerName").asText())
+          .isEqualTo("explain-held");
+      assertThat(calls).hasValue(3);
+      assertThat(
+              background.count(
+                  "select count(*) from api_action where action = 'requests.explain'"
+                      + " and request_id = 'held-block' and caller_name = 'rita'"))
+          .isEqualTo(1);
     }
   }
 

@@ -145,13 +145,7 @@ public final class AuditService implements AutoCloseable {
     ingestors.forEach(AuditIngestor::start);
     outbox.start();
     api.start(config.httpHost(), config.httpPort());
-    this.timer =
-        Executors.newSingleThreadScheduledExecutor(
-            runnable -> {
-              Thread thread = new Thread(runnable, "audit-timer");
-              thread.setDaemon(true);
-              return thread;
-            });
+    this.timer = daemonScheduler("audit-timer");
     if (config.retentionIntervalMinutes() > 0) {
       timer.scheduleWithFixedDelay(
           this::applyRetention,
@@ -162,13 +156,7 @@ public final class AuditService implements AutoCloseable {
     if (config.explainHeldSeconds() > 0) {
       // Its own thread: a round takes up to about 0.6 s a verdict, which anchoring must not wait
       // for.
-      heldExplainer =
-          Executors.newSingleThreadScheduledExecutor(
-              runnable -> {
-                Thread thread = new Thread(runnable, "audit-explain-held");
-                thread.setDaemon(true);
-                return thread;
-              });
+      heldExplainer = daemonScheduler("audit-explain-held");
       heldExplainer.scheduleWithFixedDelay(
           this::explainHeld,
           config.explainHeldSeconds(),
@@ -190,6 +178,15 @@ public final class AuditService implements AutoCloseable {
           anchors.file(),
           config.anchorIntervalSeconds());
     }
+  }
+
+  private static ScheduledExecutorService daemonScheduler(String threadName) {
+    return Executors.newSingleThreadScheduledExecutor(
+        runnable -> {
+          Thread thread = new Thread(runnable, threadName);
+          thread.setDaemon(true);
+          return thread;
+        });
   }
 
   /**

@@ -82,18 +82,23 @@ public final class RecordedExplanations {
     VerdictExplanations.Explanation explanation;
     // The verdict's tenant; the caller's own when retention removed the verdict.
     String tenantId = caller.tenantId();
-    if (recorded.verdict() == null || recorded.output() == null) {
-      explanation =
-          VerdictExplanations.Explanation.notExplained(
-              "the "
-                  + (recorded.verdict() == null ? "verdict" : "output")
-                  + " is no longer in the audit store (removed by retention)");
-    } else {
-      ModerationVerdict verdict =
-          CanonicalJson.toRecord(recorded.verdict(), ModerationVerdict.class);
+    ModerationVerdict verdict =
+        recorded.verdict() == null
+            ? null
+            : CanonicalJson.toRecord(recorded.verdict(), ModerationVerdict.class);
+    if (verdict != null) {
       tenantId = verdict.getTenantId();
       body.put("verdictId", verdict.getVerdictId());
       body.put("decision", verdict.getDecision().name());
+    }
+    if (verdict == null || recorded.output() == null) {
+      // Recorded against the verdict when it is still there, so the background does not ask again.
+      explanation =
+          VerdictExplanations.Explanation.notExplained(
+              "the "
+                  + (verdict == null ? "verdict" : "output")
+                  + " is no longer in the audit store (removed by retention)");
+    } else {
       ObjectNode earlier = earlierExplanation(verdict.getVerdictId());
       if (earlier != null) {
         // Explained before (by a reviewer or in the background): shown again as recorded, with

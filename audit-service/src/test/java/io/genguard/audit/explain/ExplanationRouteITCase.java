@@ -214,6 +214,16 @@ class ExplanationRouteITCase {
       assertThat(gone.path("status").asText()).isEqualTo("NOT_EXPLAINED");
       assertThat(gone.path("detail").asText())
           .contains("the output is no longer in the audit store");
+      // Recorded against the verdict that is still there, so the background explainer of held
+      // verdicts counts it as answered.
+      assertThat(gone.path("verdictId").asText()).isNotEmpty();
+      assertThat(
+              busy.count(
+                  "select count(*) from api_action where action = 'requests.explain'"
+                      + " and request_id = 'busy-1' and target = '"
+                      + gone.path("verdictId").asText()
+                      + "' and details->>'detail' like 'the output is no longer%'"))
+          .isEqualTo(1);
     }
   }
 

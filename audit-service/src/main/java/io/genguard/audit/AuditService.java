@@ -120,11 +120,6 @@ public final class AuditService implements AutoCloseable {
         explanations == null
             ? null
             : new RecordedExplanations(database.dataSource(), queries, explanations, clock);
-    if (config.explainHeldSeconds() > 0 && explained == null) {
-      database.close();
-      throw new IllegalStateException(
-          AuditConfig.EXPLAIN_HELD_SECONDS + " is set but this service has no explanations");
-    }
     this.api =
         new AuditApi(
             new AuditApi.Services(
@@ -153,6 +148,7 @@ public final class AuditService implements AutoCloseable {
           config.retentionIntervalMinutes(),
           TimeUnit.MINUTES);
     }
+    // AuditConfig accepts EXPLAIN_HELD_SECONDS only with the key directory, so explanations exist.
     if (config.explainHeldSeconds() > 0) {
       // Its own thread: a round takes up to about 0.6 s a verdict, which anchoring must not wait
       // for.

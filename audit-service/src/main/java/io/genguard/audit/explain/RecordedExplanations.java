@@ -219,18 +219,13 @@ public final class RecordedExplanations {
       return;
     }
     ModerationVerdict verdict = CanonicalJson.toRecord(recorded.verdict(), ModerationVerdict.class);
-    ActionLog.Action action =
-        ActionLog.Action.of(ACTION, verdict.getTenantId(), requestId, verdict.getVerdictId());
-    action
-        .details()
-        .put("requestId", requestId)
-        .put("verdictId", verdict.getVerdictId())
-        .put("decision", verdict.getDecision().name())
-        .put("status", VerdictExplanations.Status.NOT_EXPLAINED.name())
-        .put("detail", "explaining failed: " + error)
-        .putArray("reasons");
-    Transactions.inTransaction(
-        dataSource,
-        connection -> ActionLog.record(connection, BACKGROUND, action, clock.instant()));
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("requestId", requestId);
+    body.put("verdictId", verdict.getVerdictId());
+    body.put("decision", verdict.getDecision().name());
+    body.put("status", VerdictExplanations.Status.NOT_EXPLAINED.name());
+    body.put("detail", "explaining failed: " + error);
+    body.put("reasons", List.of());
+    record(BACKGROUND, verdict.getTenantId(), requestId, verdict.getVerdictId(), body);
   }
 }

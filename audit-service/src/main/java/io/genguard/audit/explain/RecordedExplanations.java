@@ -17,7 +17,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +50,8 @@ public final class RecordedExplanations {
   private final VerdictExplanations explanations;
   private final Clock clock;
   private final Semaphore explaining = new Semaphore(1);
+  // Background rounds only (explainHeld); in memory, so a restart searches the whole chain once.
+  private long handledUpTo;
 
   public RecordedExplanations(
       DataSource dataSource, AuditQueries queries, VerdictExplanations explanations, Clock clock) {
@@ -159,58 +160,47 @@ public final class RecordedExplanations {
 
   /**
    * One round of the background explainer: explains and records up to {@code max} held verdicts
-   * (REVIEW or BLOCK, the newest of their request) that have no recorded explanation yet, oldest
-   * first. It stops early when a reviewer's explanation is being computed. An explanation that
-   * fails is recorded as not explained, with the error, so it is not tried again every round.
+   * (REVIEW or BLOCK, the newest of their request) that have no recorded explanation yet, in the
+   * order the audit chain recorded them, searching only the records appended since the verdicts it
+   * handled last ({@link HeldVerdictSearch}; after a start, the first round searches the whole
+   * chain). It stops early when a reviewer's explanation is being computed, and the next round
+   * starts with the verdict it did not reach. An explanation that fails is recorded as not
+   * explained, with the error, so it is not tried again every round.
    *
    * @param running checked before each verdict; false stops the round
    * @return how many it explained and recorded
    */
-  public int explainHeld(int max, BooleanSupplier running) throws SQLException {
+  public synchronized int explainHeld(int max, BooleanSupplier running) throws SQLException {
+    HeldVerdictSearch.Found found = HeldVerdictSearch.after(dataSource, handledUpTo, max);
     int done = 0;
-    for (String requestId : unexplainedHeld(max)) {
+    for (HeldVerdictSearch.Candidate candidate : found.candidates()) {
       if (!running.getAsBoolean()) {
-        break;
+        return done;
       }
-      Map<String, Object> body;
       try {
-        body = explain(requestId, BACKGROUND);
+        if (explain(candidate.requestId(), BACKGROUND) == null) {
+          return done; // a reviewer's explanation is running; the rest wait for the next round
+        }
       } catch (RuntimeException e) {
-        LOG.warn("Explaining the held verdict of {} failed: {}", requestId, e.toString());
-        recordFailure(requestId, e);
-        done++;
-        continue;
+        LOG.warn(
+            "Explaining the held verdict of {} failed: {}", candidate.requestId(), e.toString());
+        recordFailure(candidate.requestId(), e);
       }
-      if (body == null) {
-        break; // a reviewer's explanation is running; the rest wait for the next round
-      }
+      handledUpTo = candidate.seq();
       done++;
+    }
+    if (found.candidates().size() < max) {
+      handledUpTo = Math.max(handledUpTo, found.head()); // nothing else held up to the head
     }
     return done;
   }
 
-  private List<String> unexplainedHeld(int max) throws SQLException {
-    String sql =
-        "select mv.request_id from moderation_verdict mv"
-            + " where mv.decision <> 'RELEASE'"
-            + " and not exists (select 1 from moderation_verdict newer"
-            + "   where newer.request_id = mv.request_id and newer.decided_at > mv.decided_at)"
-            + " and not exists (select 1 from api_action a"
-            + "   where a.action = '"
-            + ACTION
-            + "' and a.target = mv.verdict_id)"
-            + " order by mv.decided_at, mv.verdict_id limit ?";
-    List<String> requestIds = new ArrayList<>();
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement = connection.prepareStatement(sql)) {
-      statement.setInt(1, max);
-      try (ResultSet rs = statement.executeQuery()) {
-        while (rs.next()) {
-          requestIds.add(rs.getString(1));
-        }
-      }
-    }
-    return requestIds;
+  /**
+   * The audit chain seq up to which the background explainer has handled every held verdict (0
+   * before its first round).
+   */
+  public synchronized long handledUpTo() {
+    return handledUpTo;
   }
 
   private void recordFailure(String requestId, RuntimeException error) throws SQLException {

@@ -22,6 +22,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -301,6 +302,71 @@ class ExplanationRouteITCase {
                       + " and request_id = 'held-block' and caller_name = 'rita'"))
           .isEqualTo(1);
     }
+  }
+
+  /**
+   * The background explainer's search reads only the chain records after those it has handled: a
+   * round stopped early resumes at the verdict it did not reach, a held verdict decided long before
+   * the ones already explained but recorded only now (an ingestor catching up) is still found, and
+   * a round with nothing new searches from the head on.
+   */
+  @Test
+  void shouldSearchOnlyTheChainRecordsAfterTheHeldVerdictsItHandled() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    VerdictExplanations counting =
+        (verdict, output) -> {
+          calls.incrementAndGet();
+          return new VerdictExplanations.Explanation(
+              VerdictExplanations.Status.EXPLAINED, "counted", List.of());
+        };
+    try (RunningAuditService store =
+        RunningAuditService.start("explain_held_search_it", Clock.systemUTC(), c -> c)) {
+      RecordedExplanations explained =
+          new RecordedExplanations(
+              store.service().database().dataSource(),
+              store.service().queries(),
+              counting,
+              Clock.systemUTC());
+      Instant now = Instant.now();
+      store.seed(AuditEvents.story(Scenario.of("search-1", "acme", Decision.BLOCK, now)));
+      store.seed(AuditEvents.story(Scenario.of("search-2", "acme", Decision.REVIEW, now)));
+      store.seed(AuditEvents.story(Scenario.of("search-3", "acme", Decision.BLOCK, now)));
+      store.seed(AuditEvents.story(Scenario.of("search-ok", "acme", Decision.RELEASE, now)));
+      long head = store.count("select max(seq) from audit_log");
+
+      AtomicInteger budget = new AtomicInteger(1);
+      assertThat(explained.explainHeld(20, () -> budget.getAndDecrement() > 0)).isEqualTo(1);
+      long search1 = seqOfVerdict(store, "search-1");
+      assertThat(explained.handledUpTo()).isEqualTo(search1);
+
+      assertThat(explained.explainHeld(20, () -> true)).isEqualTo(2);
+      assertThat(explained.handledUpTo())
+          .as("searched up to the head it read, the first round's record included")
+          .isEqualTo(head + 1);
+
+      store.seed(
+          AuditEvents.story(
+              Scenario.of("search-old", "acme", Decision.BLOCK, now.minus(Duration.ofHours(1)))));
+      assertThat(explained.explainHeld(20, () -> true)).isEqualTo(1);
+      assertThat(explained.explainHeld(20, () -> true)).isZero();
+      assertThat(explained.handledUpTo()).isEqualTo(store.count("select max(seq) from audit_log"));
+
+      assertThat(calls).hasValue(4);
+      assertThat(
+              store.count(
+                  "select count(*) from api_action where action = 'requests.explain'"
+                      + " and caller_name = 'explain-held'"
+                      + " and request_id in ('search-1', 'search-2', 'search-3', 'search-old')"))
+          .isEqualTo(4);
+    }
+  }
+
+  private static long seqOfVerdict(RunningAuditService store, String requestId) throws Exception {
+    return store.count(
+        "select l.seq from audit_log l join moderation_verdict mv on mv.event_id = l.event_id"
+            + " where mv.request_id = '"
+            + requestId
+            + "'");
   }
 
   @Test

@@ -1,5 +1,8 @@
 package io.genguard.audit.bench;
 
+import io.genguard.audit.AuditConfig;
+import io.genguard.audit.explain.HeldVerdictSearch;
+import io.genguard.audit.explain.RecordedExplanations;
 import io.genguard.audit.http.AuditApi;
 import io.genguard.audit.ingest.AuditIngestor;
 import io.genguard.audit.persistence.AuditDatabase;
@@ -410,6 +413,97 @@ public final class AuditBenchmark {
         api.close();
       }
     }
+  }
+
+  /** Result of the background explainer's search benchmark. */
+  public record HeldSearchResult(
+      long verdicts,
+      long held,
+      long explained,
+      double firstRoundMillis,
+      int newRecords,
+      double newRecordsMillis) {
+    public String json() {
+      return String.format(
+          Locale.ROOT,
+          "{\"benchmark\":\"explain-held-search\",\"verdicts\":%d,\"held\":%d,"
+              + "\"explained\":%d,\"first_round_ms\":%.1f,\"new_records\":%d,"
+              + "\"new_records_ms\":%.1f}",
+          verdicts,
+          held,
+          explained,
+          firstRoundMillis,
+          newRecords,
+          newRecordsMillis);
+    }
+  }
+
+  /**
+   * The background explainer's search ({@link HeldVerdictSearch}) on the store the lookup benchmark
+   * filled: every tenth verdict is made REVIEW and all held verdicts but the 20 newest get a
+   * recorded explanation (the steady state of a service that has explained in the background for a
+   * long time). Times, as medians of 5, the search of a first round after a start (the whole chain)
+   * and the search of a later round over the newest {@code newRecords} chain records.
+   */
+  public static HeldSearchResult heldSearch(Servers servers, int newRecords) throws SQLException {
+    try (AuditDatabase database =
+        AuditDatabase.connect(servers.jdbcUrl(), servers.jdbcUser(), servers.jdbcPassword(), 2)) {
+      try (Connection connection = database.dataSource().getConnection();
+          Statement statement = connection.createStatement()) {
+        connection.setAutoCommit(false);
+        statement.execute(
+            "update moderation_verdict set decision = 'REVIEW' where verdict_id like 'lookup-verdict-%'"
+                + " and decision = 'RELEASE' and substring(verdict_id from 16)::bigint % 10 = 0");
+        // Recorded explanations of all held verdicts but the 20 newest, their chain records placed
+        // below the filled ones, so the newest records are verdicts as in a running service.
+        statement.execute(
+            "create temporary table explained on commit drop as select verdict_id, request_id,"
+                + " 500000000 + row_number() over (order by verdict_id) as seq from ("
+                + " select verdict_id, request_id from moderation_verdict"
+                + " where verdict_id like 'lookup-verdict-%' and decision <> 'RELEASE'"
+                + " order by decided_at desc offset 20) held");
+        statement.execute(
+            "insert into audit_log (seq, event_id, event_type, tenant_id, request_id, source_topic,"
+                + " source_partition, source_offset, payload, recorded_at, chain_version, entry_digest,"
+                + " prev_hash, hash) select seq, 'explain-' || verdict_id, 'ApiAction', 'bench',"
+                + " request_id, 'api', 0, 0, '{}', now(), 2, sha256(int8send(seq)),"
+                + " sha256(int8send(seq - 1)), sha256(int8send(seq + 1)) from explained"
+                + " on conflict do nothing");
+        statement.execute(
+            "insert into api_action (action_id, event_id, action, caller_name, caller_role,"
+                + " tenant_id, request_id, target, details, acted_at) select 'explain-' || verdict_id,"
+                + " 'explain-' || verdict_id, '"
+                + RecordedExplanations.ACTION
+                + "', 'explain-held', 'ADMIN', 'bench', request_id, verdict_id,"
+                + " '{\"status\":\"EXPLAINED\"}', now() from explained on conflict do nothing");
+        connection.commit();
+        statement.execute("analyze");
+      }
+      long verdicts = count(database, "select count(*) from moderation_verdict");
+      long held =
+          count(database, "select count(*) from moderation_verdict where decision <> 'RELEASE'");
+      long explained =
+          count(
+              database,
+              "select count(*) from api_action where action = '"
+                  + RecordedExplanations.ACTION
+                  + "'");
+      long head = count(database, "select max(seq) from audit_log");
+      double first = medianMillis(database, 0);
+      double later = medianMillis(database, head - newRecords);
+      return new HeldSearchResult(verdicts, held, explained, first, newRecords, later);
+    }
+  }
+
+  private static double medianMillis(AuditDatabase database, long after) throws SQLException {
+    double[] millis = new double[5];
+    for (int i = 0; i < millis.length; i++) {
+      long started = System.nanoTime();
+      HeldVerdictSearch.after(database.dataSource(), after, AuditConfig.EXPLAIN_HELD_BATCH);
+      millis[i] = (System.nanoTime() - started) / 1e6;
+    }
+    Arrays.sort(millis);
+    return millis[millis.length / 2];
   }
 
   private static void get(HttpClient http, String url, String token) throws Exception {

@@ -15,8 +15,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code genguard audit bench}: the audit store's benchmarks on a fresh embedded Kafka broker and
- * PostgreSQL: ingestion events/s from Kafka into PostgreSQL, and the p99 latency of a request-by-id
- * lookup over the API with N audited requests stored. Prints one JSON line per benchmark.
+ * PostgreSQL: ingestion events/s from Kafka into PostgreSQL, the p99 latency of a request-by-id
+ * lookup over the API with N audited requests stored, and on that store the background explainer's
+ * search for held verdicts. Prints one JSON line per benchmark.
  */
 @Command(
     name = "bench",
@@ -44,6 +45,16 @@ final class AuditBenchCommand implements Callable<Integer> {
       defaultValue = "20000",
       description = "Timed lookups (default ${DEFAULT-VALUE}).")
   int lookups;
+
+  @Option(
+      names = "--held-new-records",
+      defaultValue = "30000",
+      description =
+          "After the lookups: the background explainer's search on that store, 10% of its verdicts"
+              + " held and all but 20 of those explained, over the whole chain and over this many"
+              + " newest records (default ${DEFAULT-VALUE}, a 5 s round at 2,000 outputs/s); 0 skips"
+              + " it.")
+  int heldNewRecords;
 
   @Option(
       names = "--data-dir",
@@ -85,6 +96,14 @@ final class AuditBenchCommand implements Callable<Integer> {
                 + lookups
                 + " timed GET /api/v1/requests/{id}...");
         System.out.println(AuditBenchmark.lookups(servers, outputs, lookups).json());
+        if (heldNewRecords > 0) {
+          Progress.say(
+              "Held-verdict search: every tenth verdict held, all but 20 explained, then the"
+                  + " background explainer's search over the whole chain and over the newest "
+                  + heldNewRecords
+                  + " records...");
+          System.out.println(AuditBenchmark.heldSearch(servers, heldNewRecords).json());
+        }
       }
     } finally {
       if (temporary) {

@@ -27,6 +27,11 @@ import java.util.Map;
  *     and at stop ({@link io.genguard.audit.persistence.AnchorLog}), so that records removed or a
  *     chain rebuilt later in the database show against heads kept outside it; empty string = off
  * @param anchorIntervalSeconds how often the head is anchored
+ * @param anchorSigningKeyFile if set, every anchor line is signed (Ed25519) with the last key of
+ *     this file of {@code id:base64seed} lines, created with one fresh key and owner-only
+ *     permissions when absent; the public keys go beside the anchor file ({@link
+ *     io.genguard.audit.persistence.AnchorLog#publicKeyFile}); needs {@code anchorFile}; empty
+ *     string = unsigned lines
  * @param explainKeyDirectory if set, reviewers get explanations of held verdicts ({@link
  *     io.genguard.audit.explain.ReplayingExplanations}): the provenance key directory of the
  *     moderation job, for the keys missing from this process's environment (GENGUARD_WATERMARK_KEYS
@@ -56,6 +61,7 @@ public record AuditConfig(
     String adminTokenFile,
     String anchorFile,
     int anchorIntervalSeconds,
+    String anchorSigningKeyFile,
     String explainKeyDirectory,
     String explainPolicyFile,
     int explainHeldSeconds) {
@@ -81,6 +87,7 @@ public record AuditConfig(
   public static final String ADMIN_TOKEN_FILE = "GENGUARD_AUDIT_ADMIN_TOKEN_FILE";
   public static final String ANCHOR_FILE = "GENGUARD_AUDIT_ANCHOR_FILE";
   public static final String ANCHOR_INTERVAL_SECONDS = "GENGUARD_AUDIT_ANCHOR_INTERVAL_SECONDS";
+  public static final String ANCHOR_SIGNING_KEY_FILE = "GENGUARD_AUDIT_ANCHOR_SIGNING_KEY_FILE";
   public static final String EXPLAIN_KEY_DIR = "GENGUARD_AUDIT_EXPLAIN_KEY_DIR";
   public static final String EXPLAIN_POLICY_FILE = "GENGUARD_AUDIT_EXPLAIN_POLICY_FILE";
   public static final String EXPLAIN_HELD_SECONDS = "GENGUARD_AUDIT_EXPLAIN_HELD_SECONDS";
@@ -102,6 +109,14 @@ public record AuditConfig(
     adminTokenFile = adminTokenFile == null ? "" : adminTokenFile;
     anchorFile = anchorFile == null ? "" : anchorFile;
     atLeast(ANCHOR_INTERVAL_SECONDS, anchorIntervalSeconds, 1);
+    anchorSigningKeyFile = anchorSigningKeyFile == null ? "" : anchorSigningKeyFile;
+    if (!anchorSigningKeyFile.isEmpty() && anchorFile.isEmpty()) {
+      throw new IllegalArgumentException(
+          ANCHOR_SIGNING_KEY_FILE
+              + " is set but "
+              + ANCHOR_FILE
+              + " is not: the key signs the lines of the anchor file");
+    }
     explainKeyDirectory = explainKeyDirectory == null ? "" : explainKeyDirectory;
     explainPolicyFile = explainPolicyFile == null ? "" : explainPolicyFile;
     atLeast(EXPLAIN_HELD_SECONDS, explainHeldSeconds, 0);
@@ -141,6 +156,7 @@ public record AuditConfig(
         60,
         "",
         "",
+        "",
         0);
   }
 
@@ -176,6 +192,8 @@ public record AuditConfig(
         + anchorFile
         + ", anchorIntervalSeconds="
         + anchorIntervalSeconds
+        + ", anchorSigningKeyFile="
+        + anchorSigningKeyFile
         + ", explainKeyDirectory="
         + explainKeyDirectory
         + ", explainPolicyFile="
@@ -220,6 +238,12 @@ public record AuditConfig(
             ANCHOR_INTERVAL_SECONDS,
             Integer.toString(intervalSeconds)),
         this);
+  }
+
+  /** Signs every anchor line with the last key of {@code keyFile} (created when absent). */
+  public AuditConfig withAnchorSigningKeyFile(java.nio.file.Path keyFile) {
+    return fromEnvironment(
+        Map.of(ANCHOR_SIGNING_KEY_FILE, keyFile == null ? "" : keyFile.toString()), this);
   }
 
   /**
@@ -279,6 +303,7 @@ public record AuditConfig(
                 ANCHOR_INTERVAL_SECONDS,
                 env.get(ANCHOR_INTERVAL_SECONDS),
                 base.anchorIntervalSeconds()),
+        env.getOrDefault(ANCHOR_SIGNING_KEY_FILE, base.anchorSigningKeyFile()),
         env.getOrDefault(EXPLAIN_KEY_DIR, base.explainKeyDirectory()),
         env.getOrDefault(EXPLAIN_POLICY_FILE, base.explainPolicyFile()),
         (int)

@@ -19,6 +19,7 @@ import io.genguard.audit.security.ApiTokens;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.audit.submit.RequestSubmitter;
+import io.genguard.provenance.ProvenanceKeys;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,7 +89,15 @@ public final class AuditService implements AutoCloseable {
     }
     // A malformed anchor file stops the start here, before anything else is opened.
     this.anchors =
-        config.anchorFile().isBlank() ? null : new AnchorLog(Path.of(config.anchorFile()), clock);
+        config.anchorFile().isBlank()
+            ? null
+            : new AnchorLog(
+                Path.of(config.anchorFile()),
+                clock,
+                config.anchorSigningKeyFile().isBlank()
+                    ? null
+                    : ProvenanceKeys.signingKeysAt(
+                        Path.of(config.anchorSigningKeyFile()), "anchor-1"));
     this.database =
         AuditDatabase.connect(
             config.jdbcUrl(),

@@ -25,6 +25,7 @@ class AuditConfigTest {
                 Map.entry(AuditConfig.RETENTION_INTERVAL_MINUTES, "0"),
                 Map.entry(AuditConfig.ANCHOR_FILE, "/var/lib/genguard/anchors.jsonl"),
                 Map.entry(AuditConfig.ANCHOR_INTERVAL_SECONDS, "15"),
+                Map.entry(AuditConfig.ANCHOR_SIGNING_KEY_FILE, "/var/lib/genguard/anchor-keys"),
                 Map.entry(AuditConfig.EXPLAIN_KEY_DIR, "/var/lib/genguard/keys"),
                 Map.entry(AuditConfig.EXPLAIN_POLICY_FILE, "/etc/genguard/policy.yaml"),
                 Map.entry(AuditConfig.EXPLAIN_HELD_SECONDS, "30")),
@@ -40,6 +41,7 @@ class AuditConfigTest {
     assertThat(config.retentionIntervalMinutes()).isZero();
     assertThat(config.anchorFile()).isEqualTo("/var/lib/genguard/anchors.jsonl");
     assertThat(config.anchorIntervalSeconds()).isEqualTo(15);
+    assertThat(config.anchorSigningKeyFile()).isEqualTo("/var/lib/genguard/anchor-keys");
     assertThat(config.explainKeyDirectory()).isEqualTo("/var/lib/genguard/keys");
     assertThat(config.explainPolicyFile()).isEqualTo("/etc/genguard/policy.yaml");
     assertThat(config.explainHeldSeconds()).isEqualTo(30);
@@ -72,6 +74,23 @@ class AuditConfigTest {
         .hasMessageContaining(AuditConfig.EXPLAIN_KEY_DIR + " is not");
     assertThatThrownBy(() -> keys.withExplainHeld(-1))
         .hasMessage("GENGUARD_AUDIT_EXPLAIN_HELD_SECONDS=-1 must be at least 0");
+  }
+
+  @Test
+  void shouldSignAnchorsOnlyWhenAskedAndOnlyWithAnAnchorFile() {
+    assertThat(BASE.anchorSigningKeyFile()).as("unsigned by default").isEmpty();
+    AuditConfig anchored = BASE.withAnchorFile(java.nio.file.Path.of("/stack/anchors.jsonl"), 60);
+    assertThat(
+            anchored
+                .withAnchorSigningKeyFile(java.nio.file.Path.of("/stack/anchor-keys"))
+                .anchorSigningKeyFile())
+        .isEqualTo("/stack/anchor-keys");
+    assertThatThrownBy(
+            () -> BASE.withAnchorSigningKeyFile(java.nio.file.Path.of("/stack/anchor-keys")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "GENGUARD_AUDIT_ANCHOR_SIGNING_KEY_FILE is set but GENGUARD_AUDIT_ANCHOR_FILE is not:"
+                + " the key signs the lines of the anchor file");
   }
 
   @Test

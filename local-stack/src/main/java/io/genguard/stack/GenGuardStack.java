@@ -53,6 +53,9 @@ public final class GenGuardStack implements AutoCloseable {
   /** The audit anchor file's name in the data directory. */
   public static final String ANCHOR_FILE = "audit-anchors.jsonl";
 
+  /** The key file that signs the audit anchors, in the data directory (owner-only). */
+  public static final String ANCHOR_SIGNING_KEY_FILE = "audit-anchor-signing-keys";
+
   /** Folder of the data directory holding the provenance keys the generator and moderation use. */
   public static final String KEY_DIRECTORY = "keys";
 
@@ -150,6 +153,11 @@ public final class GenGuardStack implements AutoCloseable {
       auditConfig =
           auditConfig.withAnchorFile(
               stateDir.resolve(ANCHOR_FILE), auditConfig.anchorIntervalSeconds());
+      if (auditConfig.anchorSigningKeyFile().isBlank()) {
+        // Signed, so that `audit verify` shows a file edited without the key.
+        auditConfig =
+            auditConfig.withAnchorSigningKeyFile(stateDir.resolve(ANCHOR_SIGNING_KEY_FILE));
+      }
     }
     // Reviewers' explanations judge a recorded output again with the job's keys and policy file.
     auditConfig =

@@ -7,6 +7,8 @@ import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.query.AuditQueries.Completeness;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.provenance.manifest.VerificationKeyRing;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -75,5 +77,17 @@ class EmbeddedStackRestartITCase {
       assertThat(chain.valid()).as(chain.summary()).isTrue();
       assertThat(chain.anchorsMatched()).isEqualTo(anchors.size());
     }
+    // Both runs signed their anchors with the data directory's key, the second's lines following
+    // the first's: the public keys beside the file are all a verifier needs.
+    Path anchorFile = dataDir.resolve(GenGuardStack.ANCHOR_FILE);
+    AnchorLog.Anchors all = AnchorLog.read(anchorFile);
+    assertThat(all.size()).isGreaterThan(anchors.size());
+    AnchorLog.SignatureCheck signatures =
+        AnchorLog.checkSignatures(
+            all,
+            VerificationKeyRing.parse(
+                Files.readString(AnchorLog.publicKeyFile(anchorFile)), "stack anchor keys"));
+    assertThat(signatures.problems()).isEmpty();
+    assertThat(signatures.signed()).isEqualTo(all.size());
   }
 }

@@ -70,6 +70,18 @@ public record ProvenanceKeys(
     return fromEnvironmentOrDirectory(Map.of(), keyDirectory);
   }
 
+  /**
+   * Signing keys from a key file of {@code id:base64seed} lines (the last one signs), created with
+   * one fresh key named {@code freshKeyId} and owner-only permissions when absent. Adding a line
+   * rotates to a new key; verifiers keep the old ones' public halves.
+   */
+  public static SigningKeyRing signingKeysAt(Path file, String freshKeyId) {
+    return SigningKeyRing.parse(
+        readOrCreate(file, () -> SigningKey.generate(freshKeyId).toConfigEntry() + "\n"),
+        null,
+        file.toString());
+  }
+
   /** Fresh random keys held in memory only, for tests and benchmarks. */
   public static ProvenanceKeys ephemeral() {
     SigningKeyRing signing = SigningKeyRing.of(SigningKey.generate("sign-ephemeral"));

@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.persistence.ChainVerifier.Anchor;
+import io.genguard.provenance.manifest.SigningKey;
+import io.genguard.provenance.manifest.SigningKeyRing;
+import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -47,6 +50,14 @@ import org.slf4j.LoggerFactory;
  * <p>Before it appends, the log checks that the chain still holds its last anchor (that record
  * exists and has the anchored hash); if not, it logs an error, appends nothing and says so in the
  * result, so that the evidence in the file stays as it was.
+ *
+ * <p>Given signing keys ({@code GENGUARD_AUDIT_ANCHOR_SIGNING_KEY_FILE}), each line also carries
+ * {@code keyId}, {@code prev} (the signature of the line before it, empty for the first or after an
+ * unsigned line) and {@code sig}, an Ed25519 signature of the line's seq, hash, time and prev
+ * ({@link #signedBytes}). Whoever holds only the public keys ({@link #publicKeyFile}) can then tell
+ * a file this service wrote from one written or edited by someone who can write the file but does
+ * not hold the key, and lines removed or reordered from lines that were not ({@link
+ * #checkSignatures}); removing the newest lines still shows only against a copy kept elsewhere.
  */
 public final class AnchorLog implements MeterBinder {
   private static final Logger LOG = LoggerFactory.getLogger(AnchorLog.class);
@@ -65,10 +76,16 @@ public final class AnchorLog implements MeterBinder {
   /** When the log last compared the chain with its file, epoch seconds. */
   public static final String LAST_CHECK_METRIC = "genguard.audit.anchor.last.check.timestamp";
 
+  /** What each signature covers, before the line's own values (see {@link #signedBytes}). */
+  public static final String SIGNATURE_CONTEXT = "genguard-audit-anchor-v1";
+
   private final Path file;
   private final Clock clock;
+  private final SigningKeyRing signing;
   // Written only under the lock (publish) or before the log is shared; read by API threads.
   private volatile Anchor last;
+  // The last line's signature (empty when it is unsigned or there is none): the next line's prev.
+  private String lastSignature = "";
   private final AtomicInteger conflict = new AtomicInteger();
   private final AtomicReference<Double> lastCheck = new AtomicReference<>(Double.NaN);
 
@@ -78,11 +95,27 @@ public final class AnchorLog implements MeterBinder {
    * @throws IllegalArgumentException if the existing file is not an anchor file (line and reason)
    */
   public AnchorLog(Path file, Clock clock) {
+    this(file, clock, null);
+  }
+
+  /**
+   * Opens (or creates) the anchor file; with {@code signing} (null: unsigned lines) every line it
+   * appends is signed with the ring's active key, and the public halves of the ring's keys are
+   * written to {@link #publicKeyFile} for verifiers.
+   *
+   * @throws IllegalArgumentException if the existing file is not an anchor file (line and reason)
+   */
+  public AnchorLog(Path file, Clock clock, SigningKeyRing signing) {
     this.file = file;
     this.clock = clock;
+    this.signing = signing;
     try {
       Anchors anchors = read(file);
-      this.last = anchors.anchors().isEmpty() ? null : anchors.anchors().get(anchors.size() - 1);
+      if (!anchors.lines().isEmpty()) {
+        AnchorLine newest = anchors.lines().get(anchors.size() - 1);
+        this.last = newest.anchor();
+        this.lastSignature = newest.signed() ? newest.signature() : "";
+      }
       if (anchors.incompleteLastLine()) {
         dropIncompleteLastLine();
       }
@@ -90,6 +123,14 @@ public final class AnchorLog implements MeterBinder {
       this.last = null;
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read the audit anchor file " + file, e);
+    }
+    if (signing != null) {
+      try {
+        writePublicKeys(file, signing);
+      } catch (IOException e) {
+        throw new UncheckedIOException(
+            "Cannot write the anchor signing keys' public halves to " + publicKeyFile(file), e);
+      }
     }
   }
 
@@ -114,6 +155,28 @@ public final class AnchorLog implements MeterBinder {
     }
   }
 
+  /**
+   * Where the public halves of the signing keys are kept beside the anchor file: {@code id:base64}
+   * lines, the form {@code ./genguard audit verify --anchor-keys} reads. Give a copy to whoever
+   * verifies the anchors; a copy from the same disk proves only what that disk says.
+   */
+  public static Path publicKeyFile(Path anchorFile) {
+    return anchorFile.resolveSibling(anchorFile.getFileName() + ".keys");
+  }
+
+  private static void writePublicKeys(Path anchorFile, SigningKeyRing signing) throws IOException {
+    Path keys = publicKeyFile(anchorFile);
+    String entries = signing.verificationKeys().toConfigEntries();
+    if (Files.exists(keys) && Files.readString(keys, StandardCharsets.UTF_8).equals(entries)) {
+      return;
+    }
+    Path parent = keys.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    Files.writeString(keys, entries, StandardCharsets.UTF_8);
+  }
+
   /** What one {@link #publish} did. */
   public enum Outcome {
     /** The head was appended. */
@@ -131,11 +194,114 @@ public final class AnchorLog implements MeterBinder {
    */
   public record Published(Outcome outcome, Anchor anchor, String detail) {}
 
-  /** The anchors of a file, oldest first. */
-  public record Anchors(List<Anchor> anchors, boolean incompleteLastLine) {
-    public int size() {
-      return anchors.size();
+  /**
+   * One line of an anchor file.
+   *
+   * @param line its line number, from 1
+   * @param anchoredAt when it was appended, as written (null if absent)
+   * @param keyId, prev, signature the signature's fields, all null on an unsigned line
+   */
+  public record AnchorLine(
+      int line, Anchor anchor, String anchoredAt, String keyId, String prev, String signature) {
+    public boolean signed() {
+      return signature != null;
     }
+  }
+
+  /** The lines of an anchor file, oldest first. */
+  public record Anchors(List<AnchorLine> lines, boolean incompleteLastLine) {
+    public int size() {
+      return lines.size();
+    }
+
+    public List<Anchor> anchors() {
+      return lines.stream().map(AnchorLine::anchor).toList();
+    }
+  }
+
+  /**
+   * What checking an anchor file's signatures found.
+   *
+   * @param signed lines with a valid signature, each linked to the line before it
+   * @param unsignedBefore unsigned lines before the first signed one (written before signing was
+   *     turned on)
+   * @param problems each names the line and what is wrong; empty when the file holds up
+   */
+  public record SignatureCheck(int signed, int unsignedBefore, List<String> problems) {
+    public boolean valid() {
+      return problems.isEmpty();
+    }
+  }
+
+  /**
+   * Checks every line's signature with {@code keys} and that each signed line links to the line
+   * before it. Unsigned lines are accepted only before the first signed one; a file with no signed
+   * line fails, since signatures were expected.
+   */
+  public static SignatureCheck checkSignatures(Anchors anchors, VerificationKeyRing keys) {
+    List<String> problems = new ArrayList<>();
+    int signed = 0;
+    int unsignedBefore = 0;
+    AnchorLine previous = null;
+    for (AnchorLine line : anchors.lines()) {
+      if (!line.signed()) {
+        if (signed > 0 || !problems.isEmpty()) {
+          problems.add(
+              "line " + line.line() + " is not signed, though a line before it is: added by hand");
+        } else {
+          unsignedBefore++;
+        }
+        previous = line;
+        continue;
+      }
+      String expectedPrev = previous == null || !previous.signed() ? "" : previous.signature();
+      if (!keys.ids().contains(line.keyId())) {
+        problems.add(
+            "line "
+                + line.line()
+                + " is signed with key '"
+                + line.keyId()
+                + "', which is not among the verification keys "
+                + keys.ids());
+      } else if (!keys.verifies(line.keyId(), signedBytes(line), line.signature())) {
+        problems.add(
+            "line "
+                + line.line()
+                + " (seq "
+                + line.anchor().seq()
+                + "): the signature does not match the line; it was edited or not written by"
+                + " this key's holder");
+      } else if (!line.prev().equals(expectedPrev)) {
+        problems.add(
+            "line "
+                + line.line()
+                + " (seq "
+                + line.anchor().seq()
+                + ") does not follow the line before it in the file: lines were removed,"
+                + " reordered or inserted before it");
+      } else {
+        signed++;
+      }
+      previous = line;
+    }
+    if (signed == 0 && problems.isEmpty()) {
+      problems.add(
+          anchors.lines().isEmpty()
+              ? "the file holds no anchor"
+              : "no line is signed (" + unsignedBefore + " unsigned lines)");
+    }
+    return new SignatureCheck(signed, unsignedBefore, List.copyOf(problems));
+  }
+
+  /** The bytes a line's signature covers: the context, seq, hash, time and prev, one a line. */
+  static byte[] signedBytes(AnchorLine line) {
+    return signedBytes(
+        line.anchor().seq(), line.anchor().hashHex(), line.anchoredAt(), line.prev());
+  }
+
+  private static byte[] signedBytes(long seq, String hashHex, String anchoredAt, String prev) {
+    return (SIGNATURE_CONTEXT + "\n" + seq + "\n" + hashHex + "\n" + anchoredAt + "\n" + prev)
+        .getBytes(StandardCharsets.UTF_8);
   }
 
   public Path file() {
@@ -231,9 +397,18 @@ public final class AnchorLog implements MeterBinder {
 
   private void append(Anchor anchor) {
     ObjectNode line = JSON.createObjectNode();
+    String anchoredAt = clock.instant().toString();
     line.put("seq", anchor.seq());
     line.put("hash", anchor.hashHex());
-    line.put("anchoredAt", clock.instant().toString());
+    line.put("anchoredAt", anchoredAt);
+    String signature = "";
+    if (signing != null) {
+      SigningKey key = signing.active();
+      signature = key.sign(signedBytes(anchor.seq(), anchor.hashHex(), anchoredAt, lastSignature));
+      line.put("keyId", key.id());
+      line.put("prev", lastSignature);
+      line.put("sig", signature);
+    }
     try {
       Path parent = file.toAbsolutePath().getParent();
       if (parent != null) {
@@ -248,6 +423,7 @@ public final class AnchorLog implements MeterBinder {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot append to the audit anchor file " + file, e);
     }
+    lastSignature = signature;
   }
 
   /**
@@ -270,7 +446,7 @@ public final class AnchorLog implements MeterBinder {
       throw new IllegalArgumentException(
           "Audit anchor file " + file + " is not UTF-8 text, so not an anchor file", e);
     }
-    List<Anchor> anchors = new ArrayList<>();
+    List<AnchorLine> anchors = new ArrayList<>();
     boolean incomplete = false;
     String[] lines = content.split("\n", -1);
     for (int i = 0; i < lines.length; i++) {
@@ -286,15 +462,16 @@ public final class AnchorLog implements MeterBinder {
       if (line.isBlank()) {
         continue;
       }
-      Anchor anchor = parse(file, i + 1, line);
-      if (!anchors.isEmpty() && anchor.seq() < anchors.get(anchors.size() - 1).seq()) {
+      AnchorLine anchor = parse(file, i + 1, line);
+      long before = anchors.isEmpty() ? 0 : anchors.get(anchors.size() - 1).anchor().seq();
+      if (anchor.anchor().seq() < before) {
         throw invalid(
             file,
             i + 1,
             "seq "
-                + anchor.seq()
+                + anchor.anchor().seq()
                 + " is lower than the line before it ("
-                + anchors.get(anchors.size() - 1).seq()
+                + before
                 + "); anchors are only ever appended");
       }
       anchors.add(anchor);
@@ -302,7 +479,7 @@ public final class AnchorLog implements MeterBinder {
     return new Anchors(List.copyOf(anchors), incomplete);
   }
 
-  private static Anchor parse(Path file, int lineNumber, String line) {
+  private static AnchorLine parse(Path file, int lineNumber, String line) {
     if (line.length() > MAX_LINE_CHARS) {
       throw invalid(
           file,
@@ -326,7 +503,33 @@ public final class AnchorLog implements MeterBinder {
     if (hash == null || !hash.isTextual() || !hash.asText().matches("[0-9a-fA-F]{64}")) {
       throw invalid(file, lineNumber, "\"hash\" must be 64 hexadecimal characters");
     }
-    return new Anchor(seq.asLong(), hash.asText());
+    String anchoredAt = text(file, lineNumber, node, "anchoredAt");
+    String keyId = text(file, lineNumber, node, "keyId");
+    String prev = text(file, lineNumber, node, "prev");
+    String signature = text(file, lineNumber, node, "sig");
+    if (keyId != null || prev != null || signature != null) {
+      if (keyId == null || prev == null || signature == null || anchoredAt == null) {
+        throw invalid(
+            file,
+            lineNumber,
+            "a signed line has \"keyId\", \"prev\", \"sig\" and \"anchoredAt\", all strings;"
+                + " this one lacks some");
+      }
+    }
+    return new AnchorLine(
+        lineNumber, new Anchor(seq.asLong(), hash.asText()), anchoredAt, keyId, prev, signature);
+  }
+
+  /** A string field, or null when absent. */
+  private static String text(Path file, int lineNumber, JsonNode node, String field) {
+    JsonNode value = node.get(field);
+    if (value == null) {
+      return null;
+    }
+    if (!value.isTextual()) {
+      throw invalid(file, lineNumber, "\"" + field + "\" must be a string");
+    }
+    return value.asText();
   }
 
   private static IllegalArgumentException invalid(Path file, int line, String reason) {

@@ -71,6 +71,13 @@ class AnchorLogTest {
     assertInvalid("{\"seq\":2,\"hash\":7}\n", "\"hash\" must be 64 hexadecimal");
     assertInvalid(line(5) + line(4), "line 2: seq 4 is lower than the line before it (5)");
     assertInvalid(
+        "{\"seq\":2,\"hash\":\"" + HASH + "\",\"anchoredAt\":\"t\",\"sig\":\"c2ln\"}\n",
+        "line 1: a signed line has \"keyId\", \"prev\", \"sig\" and \"anchoredAt\"");
+    assertInvalid(
+        "{\"seq\":2,\"hash\":\"" + HASH + "\",\"keyId\":\"k\",\"prev\":\"\",\"sig\":\"c2ln\"}\n",
+        "a signed line has");
+    assertInvalid("{\"seq\":2,\"hash\":\"" + HASH + "\",\"sig\":5}\n", "\"sig\" must be a string");
+    assertInvalid(
         "{\"seq\":2,\"hash\":\"" + HASH + "\",\"x\":\"" + "y".repeat(2_000) + "\"}\n",
         "line 1: the line has 2");
   }

@@ -7,6 +7,9 @@ import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.persistence.ChainVerifier.Problem;
 import io.genguard.audit.persistence.ChainVerifier.Verification;
 import io.genguard.events.v1.Decision;
+import io.genguard.provenance.ProvenanceKeys;
+import io.genguard.provenance.manifest.SigningKeyRing;
+import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -218,6 +221,107 @@ class ChainVerifierITCase {
     assertThat(result.valid()).as(result.summary()).isTrue();
     assertThat(result.anchorsMatched()).isEqualTo(2);
     assertThat(result.summary()).endsWith("2 anchor(s) matched");
+  }
+
+  @Test
+  void shouldSignEachAnchorSoThatTheirPublicKeysAloneShowAForgedOrCutFile(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("anchors.jsonl");
+    // A line from before signing was turned on, then signed ones, across a restart.
+    new AnchorLog(file, Clock.systemUTC()).publish(database.dataSource());
+    Path keyFile = dir.resolve("anchor-signing-keys");
+    SigningKeyRing keys = ProvenanceKeys.signingKeysAt(keyFile, "anchor-1");
+    AnchorLog signed = new AnchorLog(file, Clock.systemUTC(), keys);
+    for (String request : List.of("req-s1", "req-s2", "req-s3")) {
+      if (request.equals("req-s3")) {
+        signed = new AnchorLog(file, Clock.systemUTC(), keys);
+      }
+      new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC))
+          .write(AuditEvents.story(Scenario.of(request, "acme", Decision.RELEASE, NOW)));
+      assertThat(signed.publish(database.dataSource()).outcome())
+          .isEqualTo(AnchorLog.Outcome.APPENDED);
+    }
+    String publicKeys = Files.readString(AnchorLog.publicKeyFile(file));
+    assertThat(publicKeys)
+        .as("public halves only")
+        .startsWith("anchor-1:")
+        .isNotEqualTo(Files.readString(keyFile));
+    VerificationKeyRing verification = VerificationKeyRing.parse(publicKeys, "anchor keys");
+    List<String> lines = Files.readAllLines(file);
+    assertThat(lines).hasSize(4);
+
+    AnchorLog.SignatureCheck check = AnchorLog.checkSignatures(AnchorLog.read(file), verification);
+    assertThat(check.problems()).isEmpty();
+    assertThat(check.signed()).isEqualTo(3);
+    assertThat(check.unsignedBefore()).isEqualTo(1);
+    assertThat(ChainVerifier.verify(database.dataSource(), AnchorLog.read(file).anchors()).valid())
+        .isTrue();
+
+    // Someone who can write the file but does not hold the key:
+    assertThat(signatureProblems(file, verification, withOtherHash(lines, 2)))
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .contains("line 3 (seq 28): the signature does not match the line");
+    assertThat(signatureProblems(file, verification, without(lines, 2)))
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .contains("line 3 (seq 32) does not follow the line before it");
+    assertThat(signatureProblems(file, verification, without(lines, 0, 1)))
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .contains("line 1 (seq 28) does not follow the line before it");
+    assertThat(
+            signatureProblems(
+                file, verification, List.of(lines.get(0), lines.get(1), unsigned(lines.get(3)))))
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .contains("line 3 is not signed, though a line before it is");
+    assertThat(
+            signatureProblems(
+                file, verification, lines.stream().map(ChainVerifierITCase::unsigned).toList()))
+        .containsExactly("no line is signed (4 unsigned lines)");
+    assertThat(
+            signatureProblems(
+                file,
+                SigningKeyRing.of(io.genguard.provenance.manifest.SigningKey.generate("anchor-1"))
+                    .verificationKeys(),
+                lines))
+        .as("another key under the same id")
+        .hasSize(3)
+        .allMatch(problem -> problem.contains("the signature does not match the line"));
+    assertThat(
+            signatureProblems(
+                file,
+                VerificationKeyRing.parse(
+                    publicKeys.replace("anchor-1:", "anchor-2:"), "renamed key"),
+                lines))
+        .hasSize(3)
+        .allMatch(problem -> problem.contains("which is not among the verification keys"));
+  }
+
+  private static List<String> signatureProblems(
+      Path file, VerificationKeyRing keys, List<String> lines) throws Exception {
+    Path copy = file.resolveSibling("tampered.jsonl");
+    Files.write(copy, lines);
+    return AnchorLog.checkSignatures(AnchorLog.read(copy), keys).problems();
+  }
+
+  /** The line at {@code index} with its hash's first digit changed, as a forger would. */
+  private static List<String> withOtherHash(List<String> lines, int index) {
+    List<String> edited = new java.util.ArrayList<>(lines);
+    String line = lines.get(index);
+    int digit = line.indexOf("\"hash\":\"") + "\"hash\":\"".length();
+    char other = line.charAt(digit) == '0' ? '1' : '0';
+    edited.set(index, line.substring(0, digit) + other + line.substring(digit + 1));
+    return edited;
+  }
+
+  private static List<String> without(List<String> lines, int... indexes) {
+    List<String> kept = new java.util.ArrayList<>(lines);
+    for (int i = indexes.length - 1; i >= 0; i--) {
+      kept.remove(indexes[i]);
+    }
+    return kept;
+  }
+
+  private static String unsigned(String line) {
+    return line.replaceAll(",\"keyId\".*}$", "}");
   }
 
   @Test

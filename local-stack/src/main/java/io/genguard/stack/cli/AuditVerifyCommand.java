@@ -2,11 +2,14 @@ package io.genguard.stack.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.ChainVerifier;
+import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.stack.GenGuardStack;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -54,6 +57,18 @@ final class AuditVerifyCommand implements Callable<Integer> {
               + " when it exists.")
   Path anchorFile;
 
+  @Option(
+      names = "--anchor-keys",
+      paramLabel = "FILE",
+      description =
+          "Public keys (id:base64 lines) the anchor file's lines must be signed with, as the audit"
+              + " service writes them beside it (ANCHOR_FILE.keys); keep a copy away from the"
+              + " service. Every line after the first signed one must be signed and follow the line"
+              + " before it. Default with --stack-dir: the stack's "
+              + GenGuardStack.ANCHOR_FILE
+              + ".keys when it exists.")
+  Path anchorKeyFile;
+
   @Option(names = "--json", description = "Print the result as one JSON object.")
   boolean json;
 
@@ -77,9 +92,17 @@ final class AuditVerifyCommand implements Callable<Integer> {
       anchors.add(new ChainVerifier.Anchor(anchorSeq, anchorHash));
     }
     Path file = anchorFile != null ? anchorFile : stackAnchors(database.stackDir);
-    if (file != null) {
-      anchors.addAll(readAnchors(file));
+    AnchorLog.Anchors read = file == null ? null : readAnchors(file);
+    if (read != null) {
+      anchors.addAll(read.anchors());
     }
+    Path keyFile = anchorKeyFile != null ? anchorKeyFile : stackAnchorKeys(file, database.stackDir);
+    if (keyFile != null && read == null) {
+      throw new IllegalArgumentException(
+          "--anchor-keys checks the signatures of an anchor file: give --anchors FILE too");
+    }
+    AnchorLog.SignatureCheck signatures =
+        keyFile == null ? null : AnchorLog.checkSignatures(read, anchorKeys(keyFile));
     ChainVerifier.Verification result;
     try (AuditDatabase db = database.connect(false)) {
       result = ChainVerifier.verify(db.dataSource(), anchors);
@@ -94,15 +117,77 @@ final class AuditVerifyCommand implements Callable<Integer> {
                   : ""),
           e);
     }
+    ObjectMapper mapper = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
     if (json) {
-      System.out.println(
-          new ObjectMapper()
-              .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
-              .writeValueAsString(result));
+      ObjectNode out = mapper.valueToTree(result);
+      if (signatures != null) {
+        out.set("anchorSignatures", mapper.valueToTree(signatures));
+      }
+      System.out.println(mapper.writeValueAsString(out));
     } else {
       System.out.println(result.summary());
+      if (signatures != null) {
+        System.out.println(signatureSummary(signatures, keyFile));
+      }
     }
-    return result.valid() ? 0 : 1;
+    return result.valid() && (signatures == null || signatures.valid()) ? 0 : 1;
+  }
+
+  static String signatureSummary(AnchorLog.SignatureCheck check, Path keyFile) {
+    if (check.valid()) {
+      return "Anchor signatures OK: "
+          + check.signed()
+          + " line(s) signed with the keys of "
+          + keyFile
+          + ", each following the one before"
+          + (check.unsignedBefore() > 0
+              ? "; " + check.unsignedBefore() + " unsigned line(s) before the first signed one"
+              : "");
+    }
+    return "Anchor signatures BROKEN ("
+        + check.problems().size()
+        + " problem(s), keys from "
+        + keyFile
+        + "):\n  "
+        + String.join("\n  ", check.problems());
+  }
+
+  /** The public keys beside the stack's anchor file, if that is the file checked and they exist. */
+  static Path stackAnchorKeys(Path anchorFile, Path stackDir) {
+    if (anchorFile == null
+        || stackDir == null
+        || !anchorFile.equals(stackDir.resolve(GenGuardStack.ANCHOR_FILE))) {
+      return null;
+    }
+    Path keys = AnchorLog.publicKeyFile(anchorFile);
+    if (!Files.exists(keys)) {
+      return null;
+    }
+    System.err.println("Checking the anchors' signatures with " + keys);
+    return keys;
+  }
+
+  private static VerificationKeyRing anchorKeys(Path keyFile) throws IOException {
+    String entries;
+    try {
+      entries = Files.readString(keyFile, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException("--anchor-keys " + keyFile + " does not exist");
+    } catch (java.nio.charset.MalformedInputException e) {
+      throw new IllegalArgumentException(
+          "--anchor-keys " + keyFile + " is not UTF-8 text, so not a key file");
+    }
+    if (entries.length() > 64 * 1024) {
+      throw new IllegalArgumentException(
+          "--anchor-keys " + keyFile + " has " + entries.length() + " characters; not a key file");
+    }
+    try {
+      return VerificationKeyRing.parse(entries, "--anchor-keys " + keyFile);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--anchor-keys " + keyFile + " is not a file of id:base64 public keys: " + e.getMessage(),
+          e);
+    }
   }
 
   /** The embedded stack's anchor file in {@code stackDir}, if there is one. */
@@ -118,7 +203,7 @@ final class AuditVerifyCommand implements Callable<Integer> {
     return file;
   }
 
-  private static List<ChainVerifier.Anchor> readAnchors(Path file) throws IOException {
+  private static AnchorLog.Anchors readAnchors(Path file) throws IOException {
     AnchorLog.Anchors read;
     try {
       read = AnchorLog.read(file);
@@ -136,6 +221,6 @@ final class AuditVerifyCommand implements Callable<Integer> {
       System.err.println(
           "Note: the last line of " + file + " is incomplete (a write torn by a crash); left out");
     }
-    return read.anchors();
+    return read;
   }
 }

@@ -11,6 +11,9 @@ import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.SamplingParameters;
+import io.genguard.provenance.ProvenanceKeys;
+import io.genguard.provenance.manifest.SigningKey;
+import io.genguard.provenance.manifest.SigningKeyRing;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import java.nio.file.Files;
@@ -192,6 +195,66 @@ class AuditStoreCommandsITCase {
                     new AuditVerifyCommand(), database("--anchors", dir.resolve("none").toString()))
                 .err())
         .contains("does not exist");
+  }
+
+  @Test
+  void shouldCheckTheAnchorsSignaturesWithThePublicKeysGiven(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("anchors.jsonl");
+    new AnchorLog(
+            file,
+            Clock.systemUTC(),
+            ProvenanceKeys.signingKeysAt(dir.resolve("anchor-signing-keys"), "anchor-1"))
+        .publish(database.dataSource());
+    String keys = AnchorLog.publicKeyFile(file).toString();
+
+    CommandRun signed =
+        CommandRun.of(
+            new AuditVerifyCommand(),
+            database("--anchors", file.toString(), "--anchor-keys", keys));
+    assertThat(signed.code()).as(signed.err()).isZero();
+    assertThat(signed.out())
+        .contains("1 anchor(s) matched")
+        .contains("Anchor signatures OK: 1 line(s) signed");
+    CommandRun json =
+        CommandRun.of(
+            new AuditVerifyCommand(),
+            database("--anchors", file.toString(), "--anchor-keys", keys, "--json"));
+    assertThat(json.out()).contains("\"anchorSignatures\":{\"signed\":1,");
+
+    // The head still matches the chain, but the line was edited by someone without the key.
+    Path edited = dir.resolve("edited.jsonl");
+    Files.writeString(
+        edited, Files.readString(file).replaceFirst("\"anchoredAt\":\"2", "\"anchoredAt\":\"1"));
+    CommandRun forged =
+        CommandRun.of(
+            new AuditVerifyCommand(),
+            database("--anchors", edited.toString(), "--anchor-keys", keys));
+    assertThat(forged.code()).isEqualTo(1);
+    assertThat(forged.out())
+        .contains("1 anchor(s) matched")
+        .contains("Anchor signatures BROKEN (1 problem(s)")
+        .containsPattern("line 1 \\(seq \\d+\\): the signature does not match the line");
+
+    Path otherKeys = dir.resolve("other.keys");
+    Files.writeString(
+        otherKeys,
+        SigningKeyRing.of(SigningKey.generate("anchor-9")).verificationKeys().toConfigEntries());
+    assertThat(
+            CommandRun.of(
+                    new AuditVerifyCommand(),
+                    database("--anchors", file.toString(), "--anchor-keys", otherKeys.toString()))
+                .out())
+        .contains(
+            "signed with key 'anchor-1', which is not among the verification keys [anchor-9]");
+    Path notKeys = Files.writeString(dir.resolve("not.keys"), "hello\n");
+    CommandRun unreadable =
+        CommandRun.of(
+            new AuditVerifyCommand(),
+            database("--anchors", file.toString(), "--anchor-keys", notKeys.toString()));
+    assertThat(unreadable.code()).isEqualTo(2);
+    assertThat(unreadable.err()).contains("is not a file of id:base64 public keys");
+    assertThat(CommandRun.of(new AuditVerifyCommand(), database("--anchor-keys", keys)).err())
+        .contains("give --anchors FILE too");
   }
 
   @Test

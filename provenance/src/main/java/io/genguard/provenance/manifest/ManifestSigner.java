@@ -1,9 +1,6 @@
 package io.genguard.provenance.manifest;
 
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.Signature;
-import java.util.Base64;
 
 /** Signs provenance manifests with the active key of a {@link SigningKeyRing}. Thread-safe. */
 public final class ManifestSigner {
@@ -34,14 +31,6 @@ public final class ManifestSigner {
               + "'");
     }
     String json = manifest.toCanonicalJson();
-    try {
-      Signature signature = Signature.getInstance("Ed25519");
-      signature.initSign(key.privateKey());
-      signature.update(json.getBytes(StandardCharsets.UTF_8));
-      return new SignedProvenance(
-          json, Base64.getEncoder().encodeToString(signature.sign()), key.id());
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("Ed25519 signing failed for key '" + key.id() + "'", e);
-    }
+    return new SignedProvenance(json, key.sign(json.getBytes(StandardCharsets.UTF_8)), key.id());
   }
 }

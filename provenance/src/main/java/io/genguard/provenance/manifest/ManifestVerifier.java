@@ -5,10 +5,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.PublicKey;
-import java.security.Signature;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -73,7 +71,8 @@ public final class ManifestVerifier {
     } catch (IllegalArgumentException e) {
       return invalid("signature is not base64");
     }
-    if (!signatureValid(publicKey.get(), canonicalJson, signatureBytes)) {
+    if (!VerificationKeyRing.signatureValid(
+        publicKey.get(), canonicalJson.getBytes(StandardCharsets.UTF_8), signatureBytes)) {
       return invalid(
           "Ed25519 signature does not match the manifest JSON for key '"
               + keyId
@@ -121,18 +120,6 @@ public final class ManifestVerifier {
 
   private static ManifestVerification invalid(String reason) {
     return new ManifestVerification(ManifestStatus.INVALID, reason, null);
-  }
-
-  private static boolean signatureValid(PublicKey key, String json, byte[] signatureBytes) {
-    try {
-      Signature verifier = Signature.getInstance("Ed25519");
-      verifier.initVerify(key);
-      verifier.update(json.getBytes(StandardCharsets.UTF_8));
-      return verifier.verify(signatureBytes);
-    } catch (GeneralSecurityException e) {
-      // Malformed signatures surface as SignatureException: not valid.
-      return false;
-    }
   }
 
   /** Jackson tree to plain values, numbers as Long (integral) or Double, for re-canonicalising. */

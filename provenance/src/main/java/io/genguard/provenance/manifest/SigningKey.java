@@ -63,6 +63,18 @@ public final class SigningKey {
     return publicKey;
   }
 
+  /** The Ed25519 signature of {@code message}, in base64. */
+  public String sign(byte[] message) {
+    try {
+      java.security.Signature signature = java.security.Signature.getInstance("Ed25519");
+      signature.initSign(privateKey);
+      signature.update(message);
+      return java.util.Base64.getEncoder().encodeToString(signature.sign());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("Ed25519 signing failed for key '" + id + "'", e);
+    }
+  }
+
   /** The raw 32-byte public key in base64, the form {@code GENGUARD_VERIFICATION_KEYS} takes. */
   public String publicKeyBase64() {
     return Base64.getEncoder().encodeToString(VerificationKeyRing.rawPublicKey(publicKey));

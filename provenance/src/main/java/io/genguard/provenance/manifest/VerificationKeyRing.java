@@ -61,6 +61,37 @@ public final class VerificationKeyRing {
     return new VerificationKeyRing(merged);
   }
 
+  /**
+   * Whether {@code signatureBase64} is an Ed25519 signature of {@code message} by the key {@code
+   * keyId}; false for an unknown key or a malformed signature.
+   */
+  public boolean verifies(String keyId, byte[] message, String signatureBase64) {
+    PublicKey key = keyId == null ? null : keys.get(keyId);
+    if (key == null || signatureBase64 == null) {
+      return false;
+    }
+    byte[] signature;
+    try {
+      signature = Base64.getDecoder().decode(signatureBase64);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+    return signatureValid(key, message, signature);
+  }
+
+  /** Whether {@code signature} is an Ed25519 signature of {@code message} by {@code key}. */
+  static boolean signatureValid(PublicKey key, byte[] message, byte[] signature) {
+    try {
+      java.security.Signature verifier = java.security.Signature.getInstance("Ed25519");
+      verifier.initVerify(key);
+      verifier.update(message);
+      return verifier.verify(signature);
+    } catch (GeneralSecurityException e) {
+      // Malformed signatures surface as SignatureException: not valid.
+      return false;
+    }
+  }
+
   public Optional<PublicKey> find(String keyId) {
     return Optional.ofNullable(keyId == null ? null : keys.get(keyId));
   }

@@ -199,7 +199,9 @@ public final class AnchorLog implements MeterBinder {
    *
    * @param line its line number, from 1
    * @param anchoredAt when it was appended, as written (null if absent)
-   * @param keyId, prev, signature the signature's fields, all null on an unsigned line
+   * @param keyId the id of the key that signed it (null on an unsigned line)
+   * @param prev the signature of the line before it as signed ("" for none; null if unsigned)
+   * @param signature its Ed25519 signature, base64 (null on an unsigned line)
    */
   public record AnchorLine(
       int line, Anchor anchor, String anchoredAt, String keyId, String prev, String signature) {
@@ -294,7 +296,7 @@ public final class AnchorLog implements MeterBinder {
   }
 
   /** The bytes a line's signature covers: the context, seq, hash, time and prev, one a line. */
-  static byte[] signedBytes(AnchorLine line) {
+  private static byte[] signedBytes(AnchorLine line) {
     return signedBytes(
         line.anchor().seq(), line.anchor().hashHex(), line.anchoredAt(), line.prev());
   }

@@ -290,6 +290,7 @@ public final class AuditApi implements AutoCloseable {
     route(HandlerType.GET, "/api/v1/audit/verify", this::verify, Role.COMPLIANCE);
     route(HandlerType.GET, "/api/v1/audit/head", this::head, Role.COMPLIANCE);
     route(HandlerType.GET, "/api/v1/audit/anchors", this::anchors, Role.COMPLIANCE);
+    route(HandlerType.GET, "/api/v1/audit/anchors/keys", this::anchorKeys, Role.COMPLIANCE);
     route(HandlerType.GET, "/api/v1/audit/actions", this::actions, Role.COMPLIANCE);
 
     route(
@@ -805,9 +806,15 @@ public final class AuditApi implements AutoCloseable {
       if (anchor != null) {
         anchors.add(anchor);
       }
+      AnchorLog.SignatureCheck signatures = null;
       if (services.anchors() != null && Files.exists(services.anchors().file())) {
         try {
-          anchors.addAll(AnchorLog.read(services.anchors().file()).anchors());
+          AnchorLog.Anchors file = AnchorLog.read(services.anchors().file());
+          anchors.addAll(file.anchors());
+          if (services.anchors().verificationKeys().isPresent()) {
+            signatures =
+                AnchorLog.checkSignatures(file, services.anchors().verificationKeys().get());
+          }
         } catch (IllegalArgumentException | IOException e) {
           // The service's own file, edited or damaged since it was written: say so, verify nothing.
           LOG.error("Cannot verify against the anchor file: {}", e.getMessage());
@@ -822,8 +829,15 @@ public final class AuditApi implements AutoCloseable {
       }
       ChainVerifier.Verification result = ChainVerifier.verify(services.dataSource(), anchors);
       Map<String, Object> body = new LinkedHashMap<>();
-      body.put("valid", result.valid());
-      body.put("summary", result.summary());
+      boolean signed = signatures == null || signatures.valid();
+      body.put("valid", result.valid() && signed);
+      body.put(
+          "summary",
+          signed
+              ? result.summary()
+              : result.summary()
+                  + "; the anchor file's signatures do not hold: "
+                  + String.join("; ", signatures.problems()));
       body.put("records", result.records());
       body.put("tombstones", result.tombstones());
       body.put("headSeq", result.headSeq());
@@ -831,6 +845,9 @@ public final class AuditApi implements AutoCloseable {
       body.put("anchorsChecked", anchors.size());
       body.put("anchorsMatched", result.anchorsMatched());
       body.put("firstBreak", result.firstBreak());
+      if (signatures != null) {
+        body.put("anchorSignatures", signatures);
+      }
       body.put("millis", result.millis());
       body.put("verifiedAt", services.clock().instant());
       ctx.json(body);
@@ -849,6 +866,22 @@ public final class AuditApi implements AutoCloseable {
               "hash",
               io.genguard.audit.persistence.AuditChain.hex(tail.hash())));
     }
+  }
+
+  /**
+   * The public halves of the keys that sign the anchor file's lines ({@code id:base64} lines, what
+   * {@code ./genguard audit verify --anchor-keys} reads): fetch them once and keep them, since a
+   * later copy from the same service proves only what the service says.
+   */
+  private void anchorKeys(Context ctx) {
+    onlyParameters(ctx, Set.of());
+    if (services.anchors() == null || services.anchors().verificationKeys().isEmpty()) {
+      throw new NotFoundException(
+          "This audit service does not sign its anchors (set GENGUARD_AUDIT_ANCHOR_FILE and"
+              + " GENGUARD_AUDIT_ANCHOR_SIGNING_KEY_FILE)");
+    }
+    ctx.contentType("text/plain; charset=utf-8");
+    ctx.result(services.anchors().verificationKeys().get().toConfigEntries());
   }
 
   /**

@@ -310,6 +310,11 @@ public final class AnchorLog implements MeterBinder {
     return file;
   }
 
+  /** The public halves of the keys this log signs with; empty when its lines are unsigned. */
+  public java.util.Optional<VerificationKeyRing> verificationKeys() {
+    return java.util.Optional.ofNullable(signing).map(SigningKeyRing::verificationKeys);
+  }
+
   /**
    * Seq of the newest anchored head (0 before the first): every record up to it is covered by a
    * head kept outside the database.

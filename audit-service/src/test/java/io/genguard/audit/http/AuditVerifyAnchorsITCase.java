@@ -12,6 +12,7 @@ import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.Decision;
+import io.genguard.provenance.manifest.VerificationKeyRing;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,8 +74,13 @@ class AuditVerifyAnchorsITCase {
           .as("the anchors cover every tenant's records")
           .isEqualTo(403);
 
+      assertThat(audit.get("/api/v1/audit/anchors/keys", compliance).statusCode())
+          .as("unsigned anchors have no keys")
+          .isEqualTo(404);
+
       JsonNode intact = json(audit.get("/api/v1/audit/verify", compliance));
       assertThat(intact.path("valid").asBoolean()).as(intact.toString()).isTrue();
+      assertThat(intact.has("anchorSignatures")).isFalse();
       assertThat(intact.path("anchorsChecked").asInt()).isPositive();
       assertThat(intact.path("anchorsMatched").asInt())
           .isEqualTo(intact.path("anchorsChecked").asInt());
@@ -96,6 +102,52 @@ class AuditVerifyAnchorsITCase {
       assertThat(json(unreadable).path("error").asText())
           .contains("anchor file cannot be read")
           .contains("not JSON");
+    }
+  }
+
+  @Test
+  void shouldSignTheAnchorsAndFailVerificationOfAFileEditedWithoutTheKey() throws Exception {
+    Path file = dir.resolve("signed.jsonl");
+    try (RunningAuditService audit =
+        RunningAuditService.start(
+            "verify_signed_anchors_it",
+            Clock.systemUTC(),
+            config ->
+                config
+                    .withAnchorFile(file, 1)
+                    .withAnchorSigningKeyFile(dir.resolve("anchor-signing-keys")))) {
+      String compliance = audit.token(Role.COMPLIANCE, null, "carl");
+      audit.seed(
+          AuditEvents.story(Scenario.of("signed-1", "acme", Decision.RELEASE, Instant.now())));
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> Files.exists(file) && !anchors(file).isEmpty());
+
+      HttpResponse<String> keys =
+          audit.get("/api/v1/audit/anchors/keys", audit.token(Role.COMPLIANCE, "acme", "cora"));
+      assertThat(keys.statusCode()).isEqualTo(200);
+      assertThat(keys.body()).isEqualTo(Files.readString(AnchorLog.publicKeyFile(file)));
+      VerificationKeyRing kept = VerificationKeyRing.parse(keys.body(), "kept keys");
+      assertThat(AnchorLog.checkSignatures(AnchorLog.read(file), kept).valid()).isTrue();
+
+      JsonNode intact = json(audit.get("/api/v1/audit/verify", compliance));
+      assertThat(intact.path("valid").asBoolean()).as(intact.toString()).isTrue();
+      assertThat(intact.path("anchorSignatures").path("signed").asInt()).isPositive();
+      assertThat(intact.path("anchorSignatures").path("problems")).isEmpty();
+
+      // The anchored head still matches the chain, but the line was rewritten without the key.
+      List<String> lines = Files.readAllLines(file);
+      int last = lines.size() - 1;
+      lines.set(last, lines.get(last).replaceFirst("\"anchoredAt\":\"2", "\"anchoredAt\":\"1"));
+      Files.write(file, lines);
+      JsonNode edited = json(audit.get("/api/v1/audit/verify", compliance));
+      assertThat(edited.path("anchorsMatched").asInt())
+          .isEqualTo(edited.path("anchorsChecked").asInt());
+      assertThat(edited.path("valid").asBoolean()).isFalse();
+      assertThat(edited.path("summary").asText())
+          .contains("the anchor file's signatures do not hold")
+          .contains("the signature does not match the line");
+      assertThat(edited.path("anchorSignatures").path("problems")).hasSize(1);
     }
   }
 

@@ -295,6 +295,36 @@ class ChainVerifierITCase {
         .allMatch(problem -> problem.contains("which is not among the verification keys"));
   }
 
+  @Test
+  void shouldKeepVerifyingOldLinesAfterTheSigningKeyIsRotated(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("anchors.jsonl");
+    Path keyFile = dir.resolve("anchor-signing-keys");
+    new AnchorLog(file, Clock.systemUTC(), ProvenanceKeys.signingKeysAt(keyFile, "anchor-1"))
+        .publish(database.dataSource());
+    // Rotation: a new key line appended to the key file signs from the next start on.
+    Files.writeString(
+        keyFile,
+        io.genguard.provenance.manifest.SigningKey.generate("anchor-2").toConfigEntry() + "\n",
+        StandardOpenOption.APPEND);
+    AnchorLog rotated =
+        new AnchorLog(file, Clock.systemUTC(), ProvenanceKeys.signingKeysAt(keyFile, "anchor-1"));
+    new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC))
+        .write(AuditEvents.story(Scenario.of("req-rotated", "acme", Decision.RELEASE, NOW)));
+    rotated.publish(database.dataSource());
+
+    List<String> lines = Files.readAllLines(file);
+    assertThat(lines).hasSize(2);
+    assertThat(lines.get(0)).contains("\"keyId\":\"anchor-1\"");
+    assertThat(lines.get(1)).contains("\"keyId\":\"anchor-2\"");
+    String publicKeys = Files.readString(AnchorLog.publicKeyFile(file));
+    assertThat(publicKeys).contains("anchor-1:").contains("anchor-2:");
+    AnchorLog.SignatureCheck check =
+        AnchorLog.checkSignatures(
+            AnchorLog.read(file), VerificationKeyRing.parse(publicKeys, "anchor keys"));
+    assertThat(check.problems()).isEmpty();
+    assertThat(check.signed()).isEqualTo(2);
+  }
+
   private static List<String> signatureProblems(
       Path file, VerificationKeyRing keys, List<String> lines) throws Exception {
     Path copy = file.resolveSibling("tampered.jsonl");

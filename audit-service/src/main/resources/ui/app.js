@@ -568,6 +568,12 @@
             ? v.anchorsMatched + ' of ' + v.anchorsChecked + ' heads anchored outside the database still match'
             : 'No heads anchored outside the database yet (GENGUARD_AUDIT_ANCHOR_FILE is not set, or the first'
               + ' anchor is still to come): a chain rebuilt by someone who can write the database would verify.'),
+          v.anchorSignatures ? el('p', { class: v.anchorSignatures.problems.length ? 'error' : 'muted', id: 'chain-signatures' },
+            v.anchorSignatures.problems.length
+              ? 'The anchor file\'s signatures do not hold: ' + v.anchorSignatures.problems.join('; ')
+              : v.anchorSignatures.signed + ' anchor line(s) signed by this service, each following the one before'
+                + (v.anchorSignatures.unsignedBefore ? ' (' + v.anchorSignatures.unsignedBefore + ' unsigned before signing was turned on)' : ''))
+            : null,
           v.firstBreak ? el('p', { class: 'error', id: 'chain-break' }, 'First broken link: seq ' + v.firstBreak.seq + ', '
             + v.firstBreak.problem + ': ' + v.firstBreak.detail) : null);
       } catch (e) {
@@ -583,13 +589,21 @@
         result.replaceChildren(failure(e));
       }
     } }, 'Download anchored heads');
+    const keepAnchorKeys = el('button', { type: 'button', id: 'anchor-keys-button', onclick: async () => {
+      try {
+        await download('/api/v1/audit/anchors/keys', 'audit-anchors.jsonl.keys');
+      } catch (e) {
+        result.replaceChildren(failure(e));
+      }
+    } }, 'Download anchor signing keys (public)');
     const actions = el('div', { id: 'recent-actions' }, el('p', { class: 'muted' }, 'Loading...'));
     show(el('h1', {}, 'Audit chain'),
       el('section', {}, el('p', {}, 'Every record is hash-chained to the one before it; verification recomputes every link'
         + ' and reports the first one that does not hold, and checks that every chain head the service anchored'
         + ' outside the database is still in the chain. Keep a copy of the anchored heads somewhere the database'
-        + ' administrators cannot write; ./genguard audit verify --anchors FILE checks the chain against it later.'),
-        el('div', { class: 'row-actions' }, button, keepAnchors), result),
+        + ' administrators cannot write; ./genguard audit verify --anchors FILE checks the chain against it later,'
+        + ' and with --anchor-keys KEYS (the public signing keys, kept once) also that the file was written by this service.'),
+        el('div', { class: 'row-actions' }, button, keepAnchors, keepAnchorKeys), result),
       el('section', {}, el('h2', {}, 'Recent state-changing calls'), actions));
     try {
       const page = await api('/api/v1/audit/actions?limit=50');

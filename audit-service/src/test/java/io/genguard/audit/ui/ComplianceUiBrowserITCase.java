@@ -109,7 +109,10 @@ class ComplianceUiBrowserITCase {
         RunningAuditService.start(
             "compliance_ui_it",
             Clock.systemUTC(),
-            config -> config.withAnchorFile(anchors.resolve("anchors.jsonl"), 1),
+            config ->
+                config
+                    .withAnchorFile(anchors.resolve("anchors.jsonl"), 1)
+                    .withAnchorSigningKeyFile(anchors.resolve("anchor-signing-keys")),
             new OcclusionOnly());
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     gateState = Files.createTempDirectory("gate-ui-it-");
@@ -355,6 +358,10 @@ class ComplianceUiBrowserITCase {
         .as("this service anchors its chain every second")
         .endsWith("heads anchored outside the database still match");
     assertThat(browser.findElement(By.id("anchors-button")).isDisplayed()).isTrue();
+    assertThat(browser.findElement(By.id("chain-signatures")).getText())
+        .as("its anchors are signed")
+        .endsWith("signed by this service, each following the one before");
+    assertThat(browser.findElement(By.id("anchor-keys-button")).isDisplayed()).isTrue();
   }
 
   private static ReleaseGateOutcome releasedOnKafka(String requestId) {

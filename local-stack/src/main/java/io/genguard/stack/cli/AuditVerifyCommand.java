@@ -121,6 +121,8 @@ final class AuditVerifyCommand implements Callable<Integer> {
     if (json) {
       ObjectNode out = mapper.valueToTree(result);
       if (signatures != null) {
+        // As the API's verification: a file edited without the key fails the whole check.
+        out.put("valid", result.valid() && signatures.valid());
         out.set("anchorSignatures", mapper.valueToTree(signatures));
       }
       System.out.println(mapper.writeValueAsString(out));
@@ -170,16 +172,20 @@ final class AuditVerifyCommand implements Callable<Integer> {
   private static VerificationKeyRing anchorKeys(Path keyFile) throws IOException {
     String entries;
     try {
+      if (Files.size(keyFile) > 64 * 1024) {
+        throw new IllegalArgumentException(
+            "--anchor-keys "
+                + keyFile
+                + " has "
+                + Files.size(keyFile)
+                + " bytes; a key file has a line of about 60 per key");
+      }
       entries = Files.readString(keyFile, StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
       throw new IllegalArgumentException("--anchor-keys " + keyFile + " does not exist");
     } catch (java.nio.charset.MalformedInputException e) {
       throw new IllegalArgumentException(
           "--anchor-keys " + keyFile + " is not UTF-8 text, so not a key file");
-    }
-    if (entries.length() > 64 * 1024) {
-      throw new IllegalArgumentException(
-          "--anchor-keys " + keyFile + " has " + entries.length() + " characters; not a key file");
     }
     try {
       return VerificationKeyRing.parse(entries, "--anchor-keys " + keyFile);

@@ -220,6 +220,7 @@ class AuditStoreCommandsITCase {
             new AuditVerifyCommand(),
             database("--anchors", file.toString(), "--anchor-keys", keys, "--json"));
     assertThat(json.out()).contains("\"anchorSignatures\":{\"signed\":1,");
+    assertThat(json.out()).contains("\"valid\":true");
 
     // The head still matches the chain, but the line was edited by someone without the key.
     Path edited = dir.resolve("edited.jsonl");
@@ -230,6 +231,13 @@ class AuditStoreCommandsITCase {
             new AuditVerifyCommand(),
             database("--anchors", edited.toString(), "--anchor-keys", keys));
     assertThat(forged.code()).isEqualTo(1);
+    assertThat(
+            CommandRun.of(
+                    new AuditVerifyCommand(),
+                    database("--anchors", edited.toString(), "--anchor-keys", keys, "--json"))
+                .out())
+        .as("the whole check fails, as the API's does")
+        .contains("\"valid\":false");
     assertThat(forged.out())
         .contains("1 anchor(s) matched")
         .contains("Anchor signatures BROKEN (1 problem(s)")
@@ -253,6 +261,13 @@ class AuditStoreCommandsITCase {
             database("--anchors", file.toString(), "--anchor-keys", notKeys.toString()));
     assertThat(unreadable.code()).isEqualTo(2);
     assertThat(unreadable.err()).contains("is not a file of id:base64 public keys");
+    Path huge = Files.writeString(dir.resolve("huge.keys"), "k".repeat(70_000));
+    assertThat(
+            CommandRun.of(
+                    new AuditVerifyCommand(),
+                    database("--anchors", file.toString(), "--anchor-keys", huge.toString()))
+                .err())
+        .contains("has 70000 bytes; a key file has a line of about 60 per key");
     assertThat(CommandRun.of(new AuditVerifyCommand(), database("--anchor-keys", keys)).err())
         .contains("give --anchors FILE too");
   }

@@ -582,20 +582,18 @@
         button.disabled = false;
       }
     } }, 'Verify chain now');
-    const keepAnchors = el('button', { type: 'button', id: 'anchors-button', onclick: async () => {
+    // A download whose failure is shown where the verification result goes.
+    const downloadButton = (id, path, filename, label) => el('button', { type: 'button', id, onclick: async () => {
       try {
-        await download('/api/v1/audit/anchors', 'audit-anchors.jsonl');
+        await download(path, filename);
       } catch (e) {
         result.replaceChildren(failure(e));
       }
-    } }, 'Download anchored heads');
-    const keepAnchorKeys = el('button', { type: 'button', id: 'anchor-keys-button', onclick: async () => {
-      try {
-        await download('/api/v1/audit/anchors/keys', 'audit-anchors.jsonl.keys');
-      } catch (e) {
-        result.replaceChildren(failure(e));
-      }
-    } }, 'Download anchor signing keys (public)');
+    } }, label);
+    const keepAnchors = downloadButton('anchors-button', '/api/v1/audit/anchors', 'audit-anchors.jsonl',
+      'Download anchored heads');
+    const keepAnchorKeys = downloadButton('anchor-keys-button', '/api/v1/audit/anchors/keys', 'audit-anchors.jsonl.keys',
+      'Download anchor signing keys (public)');
     const actions = el('div', { id: 'recent-actions' }, el('p', { class: 'muted' }, 'Loading...'));
     show(el('h1', {}, 'Audit chain'),
       el('section', {}, el('p', {}, 'Every record is hash-chained to the one before it; verification recomputes every link'

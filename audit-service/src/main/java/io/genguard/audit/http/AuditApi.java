@@ -41,6 +41,7 @@ import io.genguard.audit.submit.RequestSubmitter.NotAcceptedException;
 import io.genguard.audit.submit.RequestSubmitter.Submission;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ReviewAction;
+import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
@@ -70,6 +71,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Semaphore;
@@ -811,9 +813,9 @@ public final class AuditApi implements AutoCloseable {
         try {
           AnchorLog.Anchors file = AnchorLog.read(services.anchors().file());
           anchors.addAll(file.anchors());
-          if (services.anchors().verificationKeys().isPresent()) {
-            signatures =
-                AnchorLog.checkSignatures(file, services.anchors().verificationKeys().get());
+          Optional<VerificationKeyRing> keys = services.anchors().verificationKeys();
+          if (keys.isPresent()) {
+            signatures = AnchorLog.checkSignatures(file, keys.get());
           }
         } catch (IllegalArgumentException | IOException e) {
           // The service's own file, edited or damaged since it was written: say so, verify nothing.
@@ -875,13 +877,15 @@ public final class AuditApi implements AutoCloseable {
    */
   private void anchorKeys(Context ctx) {
     onlyParameters(ctx, Set.of());
-    if (services.anchors() == null || services.anchors().verificationKeys().isEmpty()) {
+    Optional<VerificationKeyRing> keys =
+        services.anchors() == null ? Optional.empty() : services.anchors().verificationKeys();
+    if (keys.isEmpty()) {
       throw new NotFoundException(
           "This audit service does not sign its anchors (set GENGUARD_AUDIT_ANCHOR_FILE and"
               + " GENGUARD_AUDIT_ANCHOR_SIGNING_KEY_FILE)");
     }
     ctx.contentType("text/plain; charset=utf-8");
-    ctx.result(services.anchors().verificationKeys().get().toConfigEntries());
+    ctx.result(keys.get().toConfigEntries());
   }
 
   /**

@@ -172,12 +172,13 @@ final class AuditVerifyCommand implements Callable<Integer> {
   private static VerificationKeyRing anchorKeys(Path keyFile) throws IOException {
     String entries;
     try {
-      if (Files.size(keyFile) > 64 * 1024) {
+      long size = Files.size(keyFile);
+      if (size > 64 * 1024) {
         throw new IllegalArgumentException(
             "--anchor-keys "
                 + keyFile
                 + " has "
-                + Files.size(keyFile)
+                + size
                 + " bytes; a key file has a line of about 60 per key");
       }
       entries = Files.readString(keyFile, StandardCharsets.UTF_8);

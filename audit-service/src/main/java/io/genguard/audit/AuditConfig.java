@@ -32,6 +32,11 @@ import java.util.Map;
  *     permissions when absent; the public keys go beside the anchor file ({@link
  *     io.genguard.audit.persistence.AnchorLog#publicKeyFile}); needs {@code anchorFile}; empty
  *     string = unsigned lines
+ * @param anchorWitnessTopic if set, every anchor line is also sent, byte for byte, to this Kafka
+ *     topic (one partition, records kept forever, created when absent; {@link
+ *     io.genguard.audit.persistence.AnchorWitness}), a copy outside the database and the anchor
+ *     file's disk that verification compares the file with; one topic per anchor file; needs {@code
+ *     anchorFile}; empty string = off
  * @param explainKeyDirectory if set, reviewers get explanations of held verdicts ({@link
  *     io.genguard.audit.explain.ReplayingExplanations}): the provenance key directory of the
  *     moderation job, for the keys missing from this process's environment (GENGUARD_WATERMARK_KEYS
@@ -62,6 +67,7 @@ public record AuditConfig(
     String anchorFile,
     int anchorIntervalSeconds,
     String anchorSigningKeyFile,
+    String anchorWitnessTopic,
     String explainKeyDirectory,
     String explainPolicyFile,
     int explainHeldSeconds) {
@@ -88,6 +94,7 @@ public record AuditConfig(
   public static final String ANCHOR_FILE = "GENGUARD_AUDIT_ANCHOR_FILE";
   public static final String ANCHOR_INTERVAL_SECONDS = "GENGUARD_AUDIT_ANCHOR_INTERVAL_SECONDS";
   public static final String ANCHOR_SIGNING_KEY_FILE = "GENGUARD_AUDIT_ANCHOR_SIGNING_KEY_FILE";
+  public static final String ANCHOR_WITNESS_TOPIC = "GENGUARD_AUDIT_ANCHOR_WITNESS_TOPIC";
   public static final String EXPLAIN_KEY_DIR = "GENGUARD_AUDIT_EXPLAIN_KEY_DIR";
   public static final String EXPLAIN_POLICY_FILE = "GENGUARD_AUDIT_EXPLAIN_POLICY_FILE";
   public static final String EXPLAIN_HELD_SECONDS = "GENGUARD_AUDIT_EXPLAIN_HELD_SECONDS";
@@ -116,6 +123,25 @@ public record AuditConfig(
               + " is set but "
               + ANCHOR_FILE
               + " is not: the key signs the lines of the anchor file");
+    }
+    anchorWitnessTopic = anchorWitnessTopic == null ? "" : anchorWitnessTopic.trim();
+    if (!anchorWitnessTopic.isEmpty()) {
+      if (anchorFile.isEmpty()) {
+        throw new IllegalArgumentException(
+            ANCHOR_WITNESS_TOPIC
+                + " is set but "
+                + ANCHOR_FILE
+                + " is not: the topic witnesses the lines of the anchor file");
+      }
+      if (!anchorWitnessTopic.matches("[a-zA-Z0-9._-]{1,249}")
+          || anchorWitnessTopic.equals(".")
+          || anchorWitnessTopic.equals("..")) {
+        throw new IllegalArgumentException(
+            ANCHOR_WITNESS_TOPIC
+                + "='"
+                + anchorWitnessTopic
+                + "' is not a Kafka topic name (1-249 of a-z, A-Z, 0-9, '.', '_', '-')");
+      }
     }
     explainKeyDirectory = explainKeyDirectory == null ? "" : explainKeyDirectory;
     explainPolicyFile = explainPolicyFile == null ? "" : explainPolicyFile;
@@ -157,6 +183,7 @@ public record AuditConfig(
         "",
         "",
         "",
+        "",
         0);
   }
 
@@ -194,6 +221,8 @@ public record AuditConfig(
         + anchorIntervalSeconds
         + ", anchorSigningKeyFile="
         + anchorSigningKeyFile
+        + ", anchorWitnessTopic="
+        + anchorWitnessTopic
         + ", explainKeyDirectory="
         + explainKeyDirectory
         + ", explainPolicyFile="
@@ -244,6 +273,11 @@ public record AuditConfig(
   public AuditConfig withAnchorSigningKeyFile(java.nio.file.Path keyFile) {
     return fromEnvironment(
         Map.of(ANCHOR_SIGNING_KEY_FILE, keyFile == null ? "" : keyFile.toString()), this);
+  }
+
+  /** Sends every anchor line to the Kafka topic {@code topic} as well (null or empty: off). */
+  public AuditConfig withAnchorWitnessTopic(String topic) {
+    return fromEnvironment(Map.of(ANCHOR_WITNESS_TOPIC, topic == null ? "" : topic), this);
   }
 
   /**
@@ -304,6 +338,7 @@ public record AuditConfig(
                 env.get(ANCHOR_INTERVAL_SECONDS),
                 base.anchorIntervalSeconds()),
         env.getOrDefault(ANCHOR_SIGNING_KEY_FILE, base.anchorSigningKeyFile()),
+        env.getOrDefault(ANCHOR_WITNESS_TOPIC, base.anchorWitnessTopic()),
         env.getOrDefault(EXPLAIN_KEY_DIR, base.explainKeyDirectory()),
         env.getOrDefault(EXPLAIN_POLICY_FILE, base.explainPolicyFile()),
         (int)

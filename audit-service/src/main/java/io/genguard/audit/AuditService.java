@@ -8,6 +8,7 @@ import io.genguard.audit.explain.VerdictExplanations;
 import io.genguard.audit.http.AuditApi;
 import io.genguard.audit.ingest.AuditIngestor;
 import io.genguard.audit.persistence.AnchorLog;
+import io.genguard.audit.persistence.AnchorWitness;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.query.AuditQueries;
@@ -20,6 +21,7 @@ import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.audit.submit.RequestSubmitter;
 import io.genguard.provenance.ProvenanceKeys;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,6 +46,9 @@ import org.slf4j.LoggerFactory;
 public final class AuditService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AuditService.class);
 
+  /** How long one send to, or read of, the anchor witness topic may take. */
+  private static final Duration WITNESS_TIMEOUT = Duration.ofSeconds(10);
+
   private final AuditDatabase database;
   private final List<AuditIngestor> ingestors = new ArrayList<>();
   private final RequestSubmitter submitter;
@@ -56,6 +61,7 @@ public final class AuditService implements AutoCloseable {
   private final Retention retention;
   private final AuditApi api;
   private final AnchorLog anchors;
+  private final AnchorWitness witness;
   private final ReplayingExplanations ownedExplanations;
   private final ScheduledExecutorService timer;
   private final ScheduledExecutorService heldExplainer;
@@ -98,6 +104,23 @@ public final class AuditService implements AutoCloseable {
                     ? null
                     : ProvenanceKeys.signingKeysAt(
                         Path.of(config.anchorSigningKeyFile()), "anchor-1"));
+    if (config.anchorWitnessTopic().isEmpty()) {
+      this.witness = null;
+    } else {
+      // A topic with more than one partition, or no broker to create it on, stops the start here.
+      this.witness =
+          new AnchorWitness(
+              kafkaProperties,
+              config.anchorWitnessTopic(),
+              Path.of(config.anchorFile()),
+              WITNESS_TIMEOUT);
+      try {
+        witness.ensureTopic();
+      } catch (RuntimeException e) {
+        witness.close();
+        throw e;
+      }
+    }
     this.database =
         AuditDatabase.connect(
             config.jdbcUrl(),
@@ -144,6 +167,7 @@ public final class AuditService implements AutoCloseable {
                 clock,
                 new AuditApi.Limits(config.maxBodyBytes(), config.maxExportRows()),
                 anchors,
+                witness,
                 explained));
     writeAdminTokenFile(config.adminTokenFile());
     ingestors.forEach(AuditIngestor::start);
@@ -179,9 +203,10 @@ public final class AuditService implements AutoCloseable {
           config.anchorIntervalSeconds(),
           TimeUnit.SECONDS);
       LOG.info(
-          "Anchoring the audit chain head in {} every {} s",
+          "Anchoring the audit chain head in {} every {} s{}",
           anchors.file(),
-          config.anchorIntervalSeconds());
+          config.anchorIntervalSeconds(),
+          witness == null ? "" : ", witnessed in the Kafka topic " + witness.topic());
     }
   }
 
@@ -210,13 +235,36 @@ public final class AuditService implements AutoCloseable {
     }
   }
 
-  /** Appends the chain head to the anchor file if it grew; errors wait for the next round. */
+  /**
+   * Appends the chain head to the anchor file if it grew, then sends the witness the lines it
+   * lacks; errors wait for the next round.
+   */
   private void anchorHead() {
     try {
       anchors.publish(database.dataSource());
     } catch (Exception e) {
       LOG.warn(
           "Anchoring the audit chain head failed; retried at the next interval: {}", e.toString());
+    }
+    if (witness != null) {
+      try {
+        witness.catchUp();
+      } catch (Exception e) {
+        LOG.warn(
+            "Sending anchor lines to the witness topic {} failed; retried at the next interval: {}",
+            witness.topic(),
+            e.toString());
+      }
+    }
+  }
+
+  /** Registers the anchor log's and the witness's gauges (when anchoring is on). */
+  public void bindAnchorMetrics(MeterRegistry registry) {
+    if (anchors != null) {
+      anchors.bindTo(registry);
+    }
+    if (witness != null) {
+      witness.bindTo(registry);
     }
   }
 
@@ -317,6 +365,11 @@ public final class AuditService implements AutoCloseable {
     return api;
   }
 
+  /** The anchor witness, when GENGUARD_AUDIT_ANCHOR_WITNESS_TOPIC is set; null otherwise. */
+  public AnchorWitness anchorWitness() {
+    return witness;
+  }
+
   /** The anchor log, when GENGUARD_AUDIT_ANCHOR_FILE is set; null otherwise. */
   public AnchorLog anchors() {
     return anchors;
@@ -376,6 +429,9 @@ public final class AuditService implements AutoCloseable {
       // The head as the service leaves it: whatever happens to the database while it is down
       // shows against this line.
       anchorHead();
+    }
+    if (witness != null) {
+      witness.close();
     }
     if (ownedExplanations != null) {
       ownedExplanations.close();

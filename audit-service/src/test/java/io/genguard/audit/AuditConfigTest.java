@@ -3,6 +3,7 @@ package io.genguard.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -26,6 +27,7 @@ class AuditConfigTest {
                 Map.entry(AuditConfig.ANCHOR_FILE, "/var/lib/genguard/anchors.jsonl"),
                 Map.entry(AuditConfig.ANCHOR_INTERVAL_SECONDS, "15"),
                 Map.entry(AuditConfig.ANCHOR_SIGNING_KEY_FILE, "/var/lib/genguard/anchor-keys"),
+                Map.entry(AuditConfig.ANCHOR_WITNESS_TOPIC, " prod.audit.anchors "),
                 Map.entry(AuditConfig.EXPLAIN_KEY_DIR, "/var/lib/genguard/keys"),
                 Map.entry(AuditConfig.EXPLAIN_POLICY_FILE, "/etc/genguard/policy.yaml"),
                 Map.entry(AuditConfig.EXPLAIN_HELD_SECONDS, "30")),
@@ -42,6 +44,7 @@ class AuditConfigTest {
     assertThat(config.anchorFile()).isEqualTo("/var/lib/genguard/anchors.jsonl");
     assertThat(config.anchorIntervalSeconds()).isEqualTo(15);
     assertThat(config.anchorSigningKeyFile()).isEqualTo("/var/lib/genguard/anchor-keys");
+    assertThat(config.anchorWitnessTopic()).isEqualTo("prod.audit.anchors");
     assertThat(config.explainKeyDirectory()).isEqualTo("/var/lib/genguard/keys");
     assertThat(config.explainPolicyFile()).isEqualTo("/etc/genguard/policy.yaml");
     assertThat(config.explainHeldSeconds()).isEqualTo(30);
@@ -91,6 +94,25 @@ class AuditConfigTest {
         .hasMessage(
             "GENGUARD_AUDIT_ANCHOR_SIGNING_KEY_FILE is set but GENGUARD_AUDIT_ANCHOR_FILE is not:"
                 + " the key signs the lines of the anchor file");
+  }
+
+  @Test
+  void shouldWitnessAnchorsOnlyWhenAskedWithAnAnchorFileAndAValidTopicName() {
+    assertThat(BASE.anchorWitnessTopic()).as("off by default").isEmpty();
+    AuditConfig anchored = BASE.withAnchorFile(java.nio.file.Path.of("/stack/anchors.jsonl"), 60);
+    assertThat(anchored.withAnchorWitnessTopic("audit.anchors").anchorWitnessTopic())
+        .isEqualTo("audit.anchors");
+    assertThatThrownBy(() -> BASE.withAnchorWitnessTopic("audit.anchors"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "GENGUARD_AUDIT_ANCHOR_WITNESS_TOPIC is set but GENGUARD_AUDIT_ANCHOR_FILE is not: the"
+                + " topic witnesses the lines of the anchor file");
+    for (String bad : List.of("audit anchors", "..", "a/b", "x".repeat(250), "anchors;drop")) {
+      assertThatThrownBy(() -> anchored.withAnchorWitnessTopic(bad))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("is not a Kafka topic name");
+    }
   }
 
   @Test

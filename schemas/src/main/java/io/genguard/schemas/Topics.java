@@ -58,6 +58,13 @@ public final class Topics {
   public static final Topic<String, DeadLetter> REVIEW_DECISIONS_DLQ =
       deadLetters(REVIEW_DECISIONS);
 
+  /**
+   * Default topic of the audit service's anchor witness (GENGUARD_AUDIT_ANCHOR_WITNESS_TOPIC): not
+   * an event topic and not in {@link #all()}. Its values are anchor-file lines (UTF-8 JSON), it has
+   * one partition and keeps its records forever, and the audit service creates it.
+   */
+  public static final String AUDIT_ANCHOR_WITNESS = "audit.anchors";
+
   /** Topics that carry events (everything but dead letters). */
   public static List<Topic<String, ? extends SpecificRecord>> eventTopics() {
     return List.of(

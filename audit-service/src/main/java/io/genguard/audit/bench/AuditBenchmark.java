@@ -381,6 +381,7 @@ public final class AuditBenchmark {
                       clock,
                       AuditApi.Limits.defaults(),
                       null,
+                      null,
                       null))
               .start("127.0.0.1", 0);
       try {

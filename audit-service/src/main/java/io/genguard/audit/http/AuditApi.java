@@ -19,6 +19,7 @@ import io.genguard.audit.bias.Campaigns;
 import io.genguard.audit.explain.RecordedExplanations;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.AnchorLog;
+import io.genguard.audit.persistence.AnchorWitness;
 import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.persistence.Transactions;
@@ -68,6 +69,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -153,6 +155,7 @@ public final class AuditApi implements AutoCloseable {
       Clock clock,
       Limits limits,
       AnchorLog anchors,
+      AnchorWitness witness,
       RecordedExplanations explanations) {}
 
   /**
@@ -809,9 +812,11 @@ public final class AuditApi implements AutoCloseable {
         anchors.add(anchor);
       }
       AnchorLog.SignatureCheck signatures = null;
+      // No file yet (nothing anchored): a witness that holds lines says they were removed.
+      AnchorLog.Anchors file = new AnchorLog.Anchors(List.of(), false);
       if (services.anchors() != null && Files.exists(services.anchors().file())) {
         try {
-          AnchorLog.Anchors file = AnchorLog.read(services.anchors().file());
+          file = AnchorLog.read(services.anchors().file());
           anchors.addAll(file.anchors());
           Optional<VerificationKeyRing> keys = services.anchors().verificationKeys();
           if (keys.isPresent()) {
@@ -829,17 +834,52 @@ public final class AuditApi implements AutoCloseable {
           return;
         }
       }
+      AnchorWitness.WitnessCheck witnessed = null;
+      if (services.witness() != null) {
+        List<AnchorWitness.Witnessed> lines;
+        try {
+          lines = services.witness().readAll();
+        } catch (RuntimeException e) {
+          LOG.warn("Cannot read the anchor witness: {}", e.toString());
+          error(
+              ctx,
+              HttpStatus.SERVICE_UNAVAILABLE,
+              "The anchor witness topic "
+                  + services.witness().topic()
+                  + " cannot be read, so the anchor file cannot be compared with it: "
+                  + e.getMessage());
+          return;
+        }
+        witnessed = AnchorWitness.check(services.witness().topic(), file, lines);
+        // The chain must hold the witnessed heads too: a file cut together with the chain shows.
+        Set<ChainVerifier.Anchor> known = new HashSet<>(anchors);
+        for (ChainVerifier.Anchor head : AnchorWitness.anchors(services.witness().topic(), lines)) {
+          if (known.add(head)) {
+            anchors.add(head);
+          }
+        }
+      }
       ChainVerifier.Verification result = ChainVerifier.verify(services.dataSource(), anchors);
       Map<String, Object> body = new LinkedHashMap<>();
       boolean signed = signatures == null || signatures.valid();
-      body.put("valid", result.valid() && signed);
+      boolean agrees = witnessed == null || witnessed.valid();
+      List<String> anchorProblems = new ArrayList<>();
+      if (!signed) {
+        anchorProblems.add(
+            "the anchor file's signatures do not hold: "
+                + String.join("; ", signatures.problems()));
+      }
+      if (!agrees) {
+        anchorProblems.add(
+            "the anchor file does not agree with its witness: "
+                + String.join("; ", witnessed.problems()));
+      }
+      body.put("valid", result.valid() && signed && agrees);
       body.put(
           "summary",
-          signed
+          anchorProblems.isEmpty()
               ? result.summary()
-              : result.summary()
-                  + "; the anchor file's signatures do not hold: "
-                  + String.join("; ", signatures.problems()));
+              : result.summary() + "; " + String.join("; ", anchorProblems));
       body.put("records", result.records());
       body.put("tombstones", result.tombstones());
       body.put("headSeq", result.headSeq());
@@ -849,6 +889,9 @@ public final class AuditApi implements AutoCloseable {
       body.put("firstBreak", result.firstBreak());
       if (signatures != null) {
         body.put("anchorSignatures", signatures);
+      }
+      if (witnessed != null) {
+        body.put("anchorWitness", witnessed);
       }
       body.put("millis", result.millis());
       body.put("verifiedAt", services.clock().instant());

@@ -202,9 +202,16 @@ public final class AnchorLog implements MeterBinder {
    * @param keyId the id of the key that signed it (null on an unsigned line)
    * @param prev the signature of the line before it as signed ("" for none; null if unsigned)
    * @param signature its Ed25519 signature, base64 (null on an unsigned line)
+   * @param text the line as written, without its newline (what {@link AnchorWitness} compares)
    */
   public record AnchorLine(
-      int line, Anchor anchor, String anchoredAt, String keyId, String prev, String signature) {
+      int line,
+      Anchor anchor,
+      String anchoredAt,
+      String keyId,
+      String prev,
+      String signature,
+      String text) {
     public boolean signed() {
       return signature != null;
     }
@@ -469,7 +476,7 @@ public final class AnchorLog implements MeterBinder {
       if (line.isBlank()) {
         continue;
       }
-      AnchorLine anchor = parse(file, i + 1, line);
+      AnchorLine anchor = parse("Audit anchor file " + file, i + 1, line);
       long before = anchors.isEmpty() ? 0 : anchors.get(anchors.size() - 1).anchor().seq();
       if (anchor.anchor().seq() < before) {
         throw invalid(
@@ -486,10 +493,16 @@ public final class AnchorLog implements MeterBinder {
     return new Anchors(List.copyOf(anchors), incomplete);
   }
 
-  private static AnchorLine parse(Path file, int lineNumber, String line) {
+  /**
+   * Parses one anchor line; {@code source} and {@code lineNumber} name it in errors ({@code "Audit
+   * anchor file PATH"} for a file's lines).
+   *
+   * @throws IllegalArgumentException naming the source, the line and what is wrong with it
+   */
+  public static AnchorLine parse(String source, int lineNumber, String line) {
     if (line.length() > MAX_LINE_CHARS) {
       throw invalid(
-          file,
+          source,
           lineNumber,
           "the line has " + line.length() + " characters; an anchor has at most " + MAX_LINE_CHARS);
     }
@@ -497,50 +510,59 @@ public final class AnchorLog implements MeterBinder {
     try {
       node = JSON.readTree(line);
     } catch (JsonProcessingException e) {
-      throw invalid(file, lineNumber, "not JSON (" + e.getOriginalMessage() + ")");
+      throw invalid(source, lineNumber, "not JSON (" + e.getOriginalMessage() + ")");
     }
     if (node == null || !node.isObject()) {
-      throw invalid(file, lineNumber, "expected a JSON object with seq and hash");
+      throw invalid(source, lineNumber, "expected a JSON object with seq and hash");
     }
     JsonNode seq = node.get("seq");
     if (seq == null || !seq.isIntegralNumber() || !seq.canConvertToLong() || seq.asLong() < 1) {
-      throw invalid(file, lineNumber, "\"seq\" must be a record number, at least 1");
+      throw invalid(source, lineNumber, "\"seq\" must be a record number, at least 1");
     }
     JsonNode hash = node.get("hash");
     if (hash == null || !hash.isTextual() || !hash.asText().matches("[0-9a-fA-F]{64}")) {
-      throw invalid(file, lineNumber, "\"hash\" must be 64 hexadecimal characters");
+      throw invalid(source, lineNumber, "\"hash\" must be 64 hexadecimal characters");
     }
-    String anchoredAt = text(file, lineNumber, node, "anchoredAt");
-    String keyId = text(file, lineNumber, node, "keyId");
-    String prev = text(file, lineNumber, node, "prev");
-    String signature = text(file, lineNumber, node, "sig");
+    String anchoredAt = text(source, lineNumber, node, "anchoredAt");
+    String keyId = text(source, lineNumber, node, "keyId");
+    String prev = text(source, lineNumber, node, "prev");
+    String signature = text(source, lineNumber, node, "sig");
     if (keyId != null || prev != null || signature != null) {
       if (keyId == null || prev == null || signature == null || anchoredAt == null) {
         throw invalid(
-            file,
+            source,
             lineNumber,
             "a signed line has \"keyId\", \"prev\", \"sig\" and \"anchoredAt\", all strings;"
                 + " this one lacks some");
       }
     }
     return new AnchorLine(
-        lineNumber, new Anchor(seq.asLong(), hash.asText()), anchoredAt, keyId, prev, signature);
+        lineNumber,
+        new Anchor(seq.asLong(), hash.asText()),
+        anchoredAt,
+        keyId,
+        prev,
+        signature,
+        line);
   }
 
   /** A string field, or null when absent. */
-  private static String text(Path file, int lineNumber, JsonNode node, String field) {
+  private static String text(String source, int lineNumber, JsonNode node, String field) {
     JsonNode value = node.get(field);
     if (value == null) {
       return null;
     }
     if (!value.isTextual()) {
-      throw invalid(file, lineNumber, "\"" + field + "\" must be a string");
+      throw invalid(source, lineNumber, "\"" + field + "\" must be a string");
     }
     return value.asText();
   }
 
   private static IllegalArgumentException invalid(Path file, int line, String reason) {
-    return new IllegalArgumentException(
-        "Audit anchor file " + file + " line " + line + ": " + reason);
+    return invalid("Audit anchor file " + file, line, reason);
+  }
+
+  private static IllegalArgumentException invalid(String source, int line, String reason) {
+    return new IllegalArgumentException(source + " line " + line + ": " + reason);
   }
 }

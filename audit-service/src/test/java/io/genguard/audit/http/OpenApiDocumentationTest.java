@@ -39,6 +39,7 @@ class OpenApiDocumentationTest {
             null,
             AuditApi.Limits.defaults(),
             null,
+            null,
             null));
   }
 

@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.persistence.AnchorLog;
+import io.genguard.audit.persistence.AnchorWitness;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.provenance.manifest.VerificationKeyRing;
+import io.genguard.schemas.Topics;
 import io.genguard.stack.GenGuardStack;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,9 +16,14 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import org.apache.kafka.clients.CommonClientConfigs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -69,6 +76,24 @@ final class AuditVerifyCommand implements Callable<Integer> {
               + ".keys when it exists.")
   Path anchorKeyFile;
 
+  @Option(
+      names = "--witness",
+      paramLabel = "HOST:PORT",
+      description =
+          "Kafka bootstrap servers of the cluster that holds the anchor witness topic"
+              + " (GENGUARD_AUDIT_ANCHOR_WITNESS_TOPIC): every line there must be in the anchor"
+              + " file as written, and the chain must hold the witnessed heads too, which shows a"
+              + " file cut or rewritten together with the chain. For the embedded stack, while it"
+              + " runs: the broker address it prints at start.")
+  String witnessBootstrap;
+
+  @Option(
+      names = "--witness-topic",
+      paramLabel = "TOPIC",
+      defaultValue = Topics.AUDIT_ANCHOR_WITNESS,
+      description = "The witness topic (default: ${DEFAULT-VALUE}).")
+  String witnessTopic;
+
   @Option(names = "--json", description = "Print the result as one JSON object.")
   boolean json;
 
@@ -92,9 +117,38 @@ final class AuditVerifyCommand implements Callable<Integer> {
       anchors.add(new ChainVerifier.Anchor(anchorSeq, anchorHash));
     }
     Path file = anchorFile != null ? anchorFile : stackAnchors(database.stackDir);
-    AnchorLog.Anchors read = file == null ? null : readAnchors(file);
+    if (witnessBootstrap != null && file == null && database.stackDir == null) {
+      throw new IllegalArgumentException(
+          "--witness compares an anchor file with its witness: give --anchors FILE too");
+    }
+    AnchorLog.Anchors read;
+    if (witnessBootstrap != null) {
+      // Against a witness, a file emptied or removed is a finding, not a usage error.
+      read = file == null ? null : readAnchorsIfAny(file);
+      if (read == null) {
+        System.err.println("The anchor file is missing or holds no anchor; comparing the witness");
+        read = new AnchorLog.Anchors(List.of(), false);
+      }
+    } else {
+      read = file == null ? null : readAnchors(file);
+    }
     if (read != null) {
       anchors.addAll(read.anchors());
+    }
+    AnchorWitness.WitnessCheck witnessed = null;
+    if (witnessBootstrap != null) {
+      List<AnchorWitness.Witnessed> lines =
+          AnchorWitness.read(
+              Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, witnessBootstrap),
+              witnessTopic,
+              Duration.ofSeconds(30));
+      witnessed = AnchorWitness.check(witnessTopic, read, lines);
+      Set<ChainVerifier.Anchor> known = new HashSet<>(anchors);
+      for (ChainVerifier.Anchor head : AnchorWitness.anchors(witnessTopic, lines)) {
+        if (known.add(head)) {
+          anchors.add(head);
+        }
+      }
     }
     Path keyFile = anchorKeyFile != null ? anchorKeyFile : stackAnchorKeys(file, database.stackDir);
     if (keyFile != null && read == null) {
@@ -102,7 +156,9 @@ final class AuditVerifyCommand implements Callable<Integer> {
           "--anchor-keys checks the signatures of an anchor file: give --anchors FILE too");
     }
     AnchorLog.SignatureCheck signatures =
-        keyFile == null ? null : AnchorLog.checkSignatures(read, anchorKeys(keyFile));
+        keyFile == null || read.lines().isEmpty()
+            ? null
+            : AnchorLog.checkSignatures(read, anchorKeys(keyFile));
     ChainVerifier.Verification result;
     try (AuditDatabase db = database.connect(false)) {
       result = ChainVerifier.verify(db.dataSource(), anchors);
@@ -120,10 +176,14 @@ final class AuditVerifyCommand implements Callable<Integer> {
     ObjectMapper mapper = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
     if (json) {
       ObjectNode out = mapper.valueToTree(result);
+      // As the API's verification: a file edited without the key, or that its witness contradicts,
+      // fails the whole check.
+      out.put("valid", valid(result, signatures, witnessed));
       if (signatures != null) {
-        // As the API's verification: a file edited without the key fails the whole check.
-        out.put("valid", result.valid() && signatures.valid());
         out.set("anchorSignatures", mapper.valueToTree(signatures));
+      }
+      if (witnessed != null) {
+        out.set("anchorWitness", mapper.valueToTree(witnessed));
       }
       System.out.println(mapper.writeValueAsString(out));
     } else {
@@ -131,8 +191,20 @@ final class AuditVerifyCommand implements Callable<Integer> {
       if (signatures != null) {
         System.out.println(signatureSummary(signatures, keyFile));
       }
+      if (witnessed != null) {
+        System.out.println(witnessed.summary());
+      }
     }
-    return result.valid() && (signatures == null || signatures.valid()) ? 0 : 1;
+    return valid(result, signatures, witnessed) ? 0 : 1;
+  }
+
+  private static boolean valid(
+      ChainVerifier.Verification result,
+      AnchorLog.SignatureCheck signatures,
+      AnchorWitness.WitnessCheck witnessed) {
+    return result.valid()
+        && (signatures == null || signatures.valid())
+        && (witnessed == null || witnessed.valid());
   }
 
   static String signatureSummary(AnchorLog.SignatureCheck check, Path keyFile) {
@@ -208,6 +280,15 @@ final class AuditVerifyCommand implements Callable<Integer> {
     }
     System.err.println("Checking the anchors in " + file);
     return file;
+  }
+
+  /** The file's anchors, or null when it does not exist or holds none. */
+  private static AnchorLog.Anchors readAnchorsIfAny(Path file) throws IOException {
+    if (!Files.exists(file)) {
+      return null;
+    }
+    AnchorLog.Anchors read = AnchorLog.read(file);
+    return read.lines().isEmpty() ? null : read;
   }
 
   private static AnchorLog.Anchors readAnchors(Path file) throws IOException {

@@ -34,9 +34,7 @@ public final class AuditMain {
           process.manage(
               new AuditService(config, environment.kafkaProperties(), Clock.systemUTC()));
       MetricsConfig metrics = environment.metrics();
-      if (audit.anchors() != null) {
-        audit.anchors().bindTo(process.registry());
-      }
+      audit.bindAnchorMetrics(process.registry());
       process.manage(
           AuditStoreCollector.start(
               audit.database().dataSource(),

@@ -3,6 +3,7 @@ package io.genguard.stack.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.audit.persistence.AnchorLog;
+import io.genguard.audit.persistence.AnchorWitness;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.IncomingEvent;
@@ -21,6 +22,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -269,6 +271,51 @@ class AuditStoreCommandsITCase {
                 .err())
         .contains("has 70000 bytes; a key file has a line of about 60 per key");
     assertThat(CommandRun.of(new AuditVerifyCommand(), database("--anchor-keys", keys)).err())
+        .contains("give --anchors FILE too");
+  }
+
+  @Test
+  void shouldCompareTheAnchorFileWithItsWitnessTopic(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("anchors.jsonl");
+    new AnchorLog(file, Clock.systemUTC()).publish(database.dataSource());
+    String topic = "cli.witness";
+    String bootstrap = infra.kafkaBootstrapServers();
+    try (AnchorWitness witness =
+        new AnchorWitness(infra.kafkaClientProperties(), topic, file, Duration.ofSeconds(20))) {
+      witness.ensureTopic();
+      assertThat(witness.catchUp()).isEqualTo(1);
+    }
+
+    CommandRun agrees =
+        CommandRun.of(
+            new AuditVerifyCommand(),
+            database(
+                "--anchors", file.toString(), "--witness", bootstrap, "--witness-topic", topic));
+    assertThat(agrees.code()).as(agrees.err()).isZero();
+    assertThat(agrees.out())
+        .contains(
+            "Anchor witness OK: the topic cli.witness holds 1 line(s), each in the anchor"
+                + " file as written");
+
+    // The file emptied: against the witness that is a finding (exit 1), not a usage error.
+    Files.writeString(file, "");
+    CommandRun emptied =
+        CommandRun.of(
+            new AuditVerifyCommand(),
+            database(
+                "--anchors",
+                file.toString(),
+                "--witness",
+                bootstrap,
+                "--witness-topic",
+                topic,
+                "--json"));
+    assertThat(emptied.code()).isEqualTo(1);
+    assertThat(emptied.out())
+        .contains("\"valid\":false")
+        .contains("is not in the anchor file: lines were removed from it");
+
+    assertThat(CommandRun.of(new AuditVerifyCommand(), database("--witness", bootstrap)).err())
         .contains("give --anchors FILE too");
   }
 

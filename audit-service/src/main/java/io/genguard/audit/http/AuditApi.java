@@ -44,6 +44,7 @@ import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.javalin.Javalin;
+import io.javalin.http.ContentTooLargeResponse;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
@@ -484,7 +485,7 @@ public final class AuditApi implements AutoCloseable {
     if (body.isBlank()) {
       throw new InvalidSubmissionException("Body must be a JSON object with at least a prompt");
     }
-    Submission asked = mapper.readValue(body, Submission.class);
+    Submission asked = readBody(body, Submission.class);
     String tenant = asked.tenantId();
     if (caller.tenantId() != null) {
       if (tenant != null && !tenant.equals(caller.tenantId())) {
@@ -674,7 +675,7 @@ public final class AuditApi implements AutoCloseable {
   private void decide(Context ctx, ReviewAction action) throws Exception {
     String requestId = id(ctx, "requestId");
     String body = body(ctx);
-    String note = body.isBlank() ? null : mapper.readValue(body, DecisionBody.class).note();
+    String note = body.isBlank() ? null : readBody(body, DecisionBody.class).note();
     ReviewQueue.Decided decided = services.reviews().decide(requestId, action, note, caller(ctx));
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("reviewId", decided.reviewId());
@@ -1003,7 +1004,7 @@ public final class AuditApi implements AutoCloseable {
   record TokenRequest(String role, String tenantId, String name, Integer validDays) {}
 
   private void createToken(Context ctx) throws Exception {
-    TokenRequest request = mapper.readValue(requireBody(ctx), TokenRequest.class);
+    TokenRequest request = readBody(requireBody(ctx), TokenRequest.class);
     Role role;
     try {
       role = Role.parse(request.role());
@@ -1055,7 +1056,7 @@ public final class AuditApi implements AutoCloseable {
   record RetentionRequest(Integer retentionDays) {}
 
   private void setRetention(Context ctx) throws Exception {
-    RetentionRequest request = mapper.readValue(requireBody(ctx), RetentionRequest.class);
+    RetentionRequest request = readBody(requireBody(ctx), RetentionRequest.class);
     if (request.retentionDays() == null) {
       throw new InvalidInputException("retentionDays is required, e.g. {\"retentionDays\": 365}");
     }
@@ -1068,20 +1069,55 @@ public final class AuditApi implements AutoCloseable {
    * The request body as UTF-8, strictly: a body that is not valid UTF-8 is refused rather than read
    * with replacement characters (a prompt or note would silently change).
    */
-  static String body(Context ctx) {
+  private String body(Context ctx) {
     try {
       return StandardCharsets.UTF_8
           .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(ctx.bodyAsBytes()))
+          .decode(ByteBuffer.wrap(boundedBody(ctx, services.limits().maxBodyBytes())))
           .toString();
     } catch (CharacterCodingException e) {
       throw new InvalidInputException("Body is not valid UTF-8; send JSON encoded as UTF-8");
     }
   }
 
-  private static String requireBody(Context ctx) {
+  /**
+   * The body's bytes, at most {@code max}: a declared length over it is refused before reading, and
+   * a chunked body (no declared length, which Javalin's own check lets through) is read only up to
+   * one byte past it (413 either way).
+   */
+  private static byte[] boundedBody(Context ctx, long max) {
+    if (ctx.req().getContentLengthLong() > max) {
+      throw new ContentTooLargeResponse();
+    }
+    byte[] bytes;
+    try {
+      bytes = ctx.req().getInputStream().readNBytes((int) Math.min(max + 1, Integer.MAX_VALUE));
+    } catch (IOException e) {
+      throw new InvalidInputException("The body could not be read: " + e.getMessage());
+    }
+    if (bytes.length > max) {
+      throw new ContentTooLargeResponse();
+    }
+    return bytes;
+  }
+
+  /**
+   * A JSON body of the given type; {@code null} (the JSON literal) and trailing content are
+   * refused.
+   */
+  private <T> T readBody(String body, Class<T> type) throws IOException {
+    T value =
+        mapper.readerFor(type).with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readValue(body);
+    if (value == null) {
+      throw new InvalidInputException(
+          "The body is JSON null; this call needs a JSON object, see /api/v1/openapi.yaml");
+    }
+    return value;
+  }
+
+  private String requireBody(Context ctx) {
     String body = body(ctx);
     if (body.isBlank()) {
       throw new InvalidInputException("This call needs a JSON body; see /api/v1/openapi.yaml");

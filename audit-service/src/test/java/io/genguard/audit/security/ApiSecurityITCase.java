@@ -15,6 +15,7 @@ import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.fixtures.RunningAuditService;
 import io.genguard.audit.http.AuditApi;
 import io.genguard.events.v1.Decision;
+import java.io.ByteArrayInputStream;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -393,6 +394,25 @@ class ApiSecurityITCase {
     assertThat(tooLarge.statusCode()).isEqualTo(413);
     assertThat(json(tooLarge).path("error").asText())
         .contains("The body is over 65536 bytes, the limit (GENGUARD_AUDIT_MAX_BODY_BYTES)");
+    // Chunked: no declared length, which Javalin's own limit does not see.
+    HttpResponse<String> chunked =
+        audit.send(
+            audit
+                .request("/api/v1/requests", acmeSubmitter)
+                .POST(
+                    HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new ByteArrayInputStream(big.getBytes(StandardCharsets.UTF_8)))));
+    assertThat(chunked.statusCode()).isEqualTo(413);
+    assertThat(json(chunked).path("error").asText())
+        .contains("The body is over 65536 bytes, the limit (GENGUARD_AUDIT_MAX_BODY_BYTES)");
+    HttpResponse<String> nullBody =
+        audit.post("/api/v1/reviews/sec-globex-1/approve", globexReviewer, "null");
+    assertThat(nullBody.statusCode()).isEqualTo(400);
+    assertThat(json(nullBody).path("error").asText()).contains("The body is JSON null");
+    HttpResponse<String> trailing =
+        audit.post("/api/v1/requests", acmeSubmitter, "{\"prompt\":\"hi\"} {\"prompt\":\"x\"}");
+    assertThat(trailing.statusCode()).isEqualTo(400);
+    assertThat(json(trailing).path("error").asText()).contains("Body is not valid JSON");
     HttpResponse<String> noRoute = audit.get("/api/v1/nothing-here", acmeReviewer);
     assertThat(noRoute.statusCode()).isEqualTo(404);
     assertThat(json(noRoute).path("status").asInt()).isEqualTo(404);

@@ -18,10 +18,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
@@ -32,7 +34,10 @@ import org.slf4j.LoggerFactory;
  * {@link AuditWriter}. Offsets are committed only after the database transaction commits, and the
  * writer skips event ids it already has, so a crash at any point neither loses nor duplicates an
  * audit record. Bytes that do not decode are recorded as dead letters of stage "audit" (with the
- * same id the producing stage's dead letter would have), never skipped silently.
+ * same id the producing stage's dead letter would have), never skipped silently, and so is an event
+ * that decodes but that the database refuses for what it holds ({@link #refusesForContent}). A
+ * commit refused because the group moved the partitions on (a write that outlasted
+ * max.poll.interval.ms) leaves the batch to be re-read, and ingestion goes on.
  */
 public final class AuditIngestor implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AuditIngestor.class);
@@ -96,12 +101,24 @@ public final class AuditIngestor implements AutoCloseable {
         if (records.isEmpty()) {
           continue;
         }
+        List<ConsumerRecord<byte[], byte[]>> read = new ArrayList<>(records.count());
         List<IncomingEvent> batch = new ArrayList<>(records.count());
         for (ConsumerRecord<byte[], byte[]> record : records) {
+          read.add(record);
           batch.add(decode(record));
         }
-        persistWithRetry(batch);
-        consumer.commitSync();
+        persistWithRetry(read, batch);
+        try {
+          consumer.commitSync();
+        } catch (CommitFailedException | RebalanceInProgressException e) {
+          // The group moved the partitions on (a database outage longer than
+          // max.poll.interval.ms): whoever reads them next re-reads the batch, and the writer skips
+          // what is already recorded. Keep polling rather than stop ingesting.
+          LOG.warn(
+              "Committing audit offsets failed ({}); the batch will be re-read and skipped where"
+                  + " recorded",
+              e.toString());
+        }
       }
     } catch (WakeupException e) {
       if (running.get()) {
@@ -142,14 +159,76 @@ public final class AuditIngestor implements AutoCloseable {
     }
   }
 
-  /** The database may be briefly away; keep the batch (and the offsets) until it is written. */
-  private void persistWithRetry(List<IncomingEvent> batch) throws InterruptedException {
+  /**
+   * The database may be briefly away; keep the batch (and the offsets) until it is written. An
+   * event the database refuses for what it holds (a NUL character, a time out of range, an id too
+   * long to index: SQLState classes 22, 23 but a unique violation, 54) would be refused forever and
+   * stop ingestion; the batch is then written one event at a time and such an event is recorded as
+   * a dead letter of stage "audit", with the original bytes and the reason.
+   */
+  private void persistWithRetry(
+      List<ConsumerRecord<byte[], byte[]>> read, List<IncomingEvent> batch)
+      throws InterruptedException {
+    try {
+      persistWithRetry(batch);
+    } catch (RefusedException refused) {
+      LOG.warn(
+          "{}; writing the batch of {} event(s) one at a time", refused.getMessage(), batch.size());
+      for (int i = 0; i < batch.size(); i++) {
+        IncomingEvent event = batch.get(i);
+        try {
+          persistWithRetry(List.of(event));
+        } catch (RefusedException e) {
+          ConsumerRecord<byte[], byte[]> record = read.get(i);
+          LOG.error(
+              "The audit store refused {} at {}-{} offset {}; recording it as a dead letter: {}",
+              event.type(),
+              record.topic(),
+              record.partition(),
+              record.offset(),
+              e.getMessage());
+          try {
+            persistWithRetry(
+                List.of(
+                    new IncomingEvent(
+                        record.topic(),
+                        record.partition(),
+                        record.offset(),
+                        DeadLetters.of(
+                            record.topic(),
+                            record.partition(),
+                            record.offset(),
+                            record.key(),
+                            record.value(),
+                            "audit",
+                            e,
+                            clock.instant()))));
+          } catch (RefusedException unrecordable) {
+            throw new IllegalStateException(
+                "The audit store refused even the dead letter of "
+                    + record.topic()
+                    + "-"
+                    + record.partition()
+                    + " offset "
+                    + record.offset(),
+                unrecordable);
+          }
+        }
+      }
+    }
+  }
+
+  private void persistWithRetry(List<IncomingEvent> batch)
+      throws InterruptedException, RefusedException {
     long backoff = 100;
     while (true) {
       try {
         persisted.addAndGet(writer.write(batch));
         return;
       } catch (SQLException e) {
+        if (refusesForContent(e)) {
+          throw new RefusedException(e);
+        }
         if (!running.get()) {
           throw new IllegalStateException(
               "Stopping with an unwritten batch; it will be re-read", e);
@@ -158,6 +237,58 @@ public final class AuditIngestor implements AutoCloseable {
         Thread.sleep(backoff);
         backoff = Math.min(backoff * 2, 5_000);
       }
+    }
+  }
+
+  /**
+   * True when PostgreSQL refused the data itself, so a retry would be refused too: data exceptions
+   * (class 22), integrity violations (23) other than a unique violation (23505: two writers given
+   * the same event, whose retry skips it), program limits (54, e.g. an index row too large).
+   */
+  static boolean refusesForContent(SQLException e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof SQLException sql && sql.getSQLState() != null) {
+        String state = sql.getSQLState();
+        if (state.startsWith("22")
+            || (state.startsWith("23") && !state.equals("23505"))
+            || state.startsWith("54")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The audit store refused an event for what it holds. The message is PostgreSQL's first line for
+   * the statement that failed, without the values that pgjdbc quotes in a batch's message (a prompt
+   * does not belong in a log or a dead letter's reason), control characters replaced.
+   */
+  static final class RefusedException extends Exception {
+    RefusedException(SQLException cause) {
+      super(
+          "The audit store refused the event (SQLState "
+              + cause.getSQLState()
+              + "): "
+              + reason(cause),
+          cause);
+    }
+
+    private static String reason(SQLException refused) {
+      SQLException statement =
+          refused.getNextException() != null ? refused.getNextException() : refused;
+      String message = statement.getMessage() == null ? "" : statement.getMessage();
+      if (message.startsWith("Batch entry")) {
+        return "(no message)";
+      }
+      int end = message.indexOf('\n');
+      String line = end < 0 ? message : message.substring(0, end);
+      StringBuilder clean = new StringBuilder(Math.min(line.length(), 300));
+      for (int i = 0; i < line.length() && clean.length() < 300; i++) {
+        char c = line.charAt(i);
+        clean.append(c < 0x20 || c == 0x7f ? '?' : c);
+      }
+      return clean.toString();
     }
   }
 

@@ -108,6 +108,7 @@ public final class RequestSubmitter implements AutoCloseable {
       throw new InvalidSubmissionException(
           "prompt has " + prompt.length() + " characters; the limit is " + limits.maxPromptChars());
     }
+    noControlCharacters("prompt", prompt, true);
     String tenant = submission.tenantId() == null ? "default" : submission.tenantId();
     if (!tenant.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
       throw new InvalidSubmissionException(
@@ -139,6 +140,10 @@ public final class RequestSubmitter implements AutoCloseable {
           "at most 32 attributes are allowed, got " + attributes.size());
     }
     for (var entry : attributes.entrySet()) {
+      noControlCharacters("attribute key", entry.getKey(), false);
+      if (entry.getValue() != null) {
+        noControlCharacters("attribute '" + entry.getKey() + "'", entry.getValue(), false);
+      }
       if (entry.getKey().length() > 64
           || entry.getValue() == null
           || entry.getValue().length() > 256) {
@@ -147,6 +152,12 @@ public final class RequestSubmitter implements AutoCloseable {
                 + entry.getKey().substring(0, Math.min(64, entry.getKey().length()))
                 + "')");
       }
+    }
+    if (submission.backend() != null) {
+      noControlCharacters("backend", submission.backend(), false);
+    }
+    if (submission.model() != null) {
+      noControlCharacters("model", submission.model(), false);
     }
     return GenerationRequest.newBuilder()
         .setEventId(EventIds.random())
@@ -166,6 +177,27 @@ public final class RequestSubmitter implements AutoCloseable {
         .setAttributes(attributes)
         .setSubmittedAt(clock.instant())
         .build();
+  }
+
+  /**
+   * Refuses control characters (NUL and the other C0 codes, DEL); a prompt may hold tab, line feed
+   * and carriage return. A NUL in particular is text PostgreSQL cannot store.
+   */
+  private static void noControlCharacters(String field, String value, boolean lineBreaks) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      boolean allowed = lineBreaks && (c == '\t' || c == '\n' || c == '\r');
+      if ((c < 0x20 || c == 0x7f) && !allowed) {
+        throw new InvalidSubmissionException(
+            field
+                + " holds the control character U+"
+                + String.format("%04X", (int) c)
+                + " at index "
+                + i
+                + "; send text without control characters"
+                + (lineBreaks ? " (tab, line feed and carriage return are fine)" : ""));
+      }
+    }
   }
 
   /**

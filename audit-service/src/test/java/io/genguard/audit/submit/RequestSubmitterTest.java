@@ -8,6 +8,7 @@ import io.genguard.audit.submit.RequestSubmitter.SubmissionLimits;
 import io.genguard.events.v1.GenerationRequest;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -123,7 +124,27 @@ class RequestSubmitterTest {
                     new Submission(
                         "hi", "bad tenant", null, null, null, null, null, null, null, null)))
         .hasMessageContaining("tenantId must be");
+    assertThatThrownBy(() -> submitter.submit(prompt("hi\u0000there")))
+        .hasMessage(
+            "prompt holds the control character U+0000 at index 2; send text without control"
+                + " characters (tab, line feed and carriage return are fine)");
+    assertThatThrownBy(
+            () ->
+                submitter.submit(
+                    new Submission(
+                        "hi",
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        Map.of("channel", "web\u001b[31m"))))
+        .hasMessageContaining("attribute 'channel' holds the control character U+001B");
     assertThat(producers.get(0).history()).isEmpty();
+
     submitter.close();
   }
 

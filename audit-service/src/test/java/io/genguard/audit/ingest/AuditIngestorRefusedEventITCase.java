@@ -1,0 +1,200 @@
+package io.genguard.audit.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.fixtures.RunningAuditService;
+import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.schemas.TopicProvisioner;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An event that decodes but that PostgreSQL refuses for what it holds (a NUL character in a text
+ * column) no longer stops audit ingestion: it becomes a dead letter of stage "audit", with its
+ * bytes, and the events around it are recorded.
+ */
+class AuditIngestorRefusedEventITCase {
+  private static final Instant NOW = Instant.parse("2026-12-03T23:30:00Z");
+
+  @Test
+  void shouldRecordAnEventTheDatabaseRefusesAsADeadLetterAndGoOn() throws Exception {
+    try (RunningAuditService audit =
+            RunningAuditService.start("ingest_refused_it", Clock.systemUTC(), config -> config);
+        KafkaProducer<String, byte[]> producer = producer()) {
+      GenerationRequest poisoned =
+          GenerationRequest.newBuilder(
+                  AuditEvents.request(Scenario.of("poison-1", "acme", Decision.RELEASE, NOW)))
+              .setPrompt("hi\u0000there")
+              .build();
+      RecordMetadata before = send(producer, request("before-1"));
+      RecordMetadata bad = send(producer, poisoned);
+      RecordMetadata after = send(producer, request("after-1"));
+
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  count(
+                              audit,
+                              "select count(*) from generation_request where request_id in"
+                                  + " ('before-1', 'after-1')")
+                          == 2
+                      && count(audit, "select count(*) from dead_letter where stage = 'audit'")
+                          == 1);
+      assertThat(
+              count(
+                  audit,
+                  "select count(*) from dead_letter where stage = 'audit'"
+                      + " and source_topic = 'gen.requests'"
+                      + " and source_partition = "
+                      + bad.partition()
+                      + " and source_offset = "
+                      + bad.offset()
+                      + " and reason like 'The audit store refused the event (SQLState 22%'"
+                      + " and payload is not null"))
+          .as("the dead letter names the record and the reason, and keeps its bytes")
+          .isEqualTo(1);
+      assertThat(
+              count(audit, "select count(*) from generation_request where request_id = 'poison-1'"))
+          .isZero();
+      assertThat(before.offset()).isLessThan(after.offset());
+
+      // Ingestion goes on.
+      send(producer, request("later-1"));
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  count(
+                          audit,
+                          "select count(*) from generation_request where request_id = 'later-1'")
+                      == 1);
+    }
+  }
+
+  @Test
+  void shouldKeepIngestingWhenAWriteOutlastsTheMaxPollIntervalAndTheCommitFails() throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    String url = infra.createDatabase("ingest_commit_failed_it");
+    String group = "audit-commit-failed-it";
+    Map<String, Object> kafka = new HashMap<>(infra.kafkaClientProperties());
+    // The group drops a member that has not polled for a second: a database outage longer than
+    // max.poll.interval.ms in miniature.
+    kafka.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 1_000);
+    TopicProvisioner.provisionCatalogue(infra.kafkaClientProperties(), 2, (short) 1);
+    RunningAuditService.skipHistory(infra.kafkaClientProperties(), group);
+    AtomicBoolean slow = new AtomicBoolean();
+    try (AuditDatabase database =
+            AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
+        KafkaProducer<String, byte[]> producer = producer()) {
+      DataSource outage = slowOnce(database.dataSource(), slow);
+      AuditIngestor ingestor =
+          new AuditIngestor(
+              kafka, group, new AuditWriter(outage, Clock.systemUTC()), Clock.systemUTC());
+      try {
+        ingestor.start();
+        slow.set(true);
+        send(producer, request("slow-1"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> !slow.get());
+        send(producer, request("after-outage-1"));
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () ->
+                    count(
+                            database,
+                            "select count(*) from generation_request where request_id in"
+                                + " ('slow-1', 'after-outage-1')")
+                        == 2);
+        assertThat(count(database, "select count(*) from audit_log where request_id = 'slow-1'"))
+            .as("the batch re-read after the failed commit is not recorded twice")
+            .isEqualTo(1);
+      } finally {
+        ingestor.close();
+      }
+    }
+  }
+
+  /** The first connection asked for after {@code slow} is set arrives 2.5 s late. */
+  private static DataSource slowOnce(DataSource delegate, AtomicBoolean slow) {
+    return (DataSource)
+        Proxy.newProxyInstance(
+            DataSource.class.getClassLoader(),
+            new Class<?>[] {DataSource.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("getConnection") && slow.get()) {
+                Thread.sleep(2_500);
+                slow.set(false);
+              }
+              try {
+                return method.invoke(delegate, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+  }
+
+  private static long count(AuditDatabase database, String sql) throws SQLException {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs = statement.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static GenerationRequest request(String id) {
+    return AuditEvents.request(Scenario.of(id, "acme", Decision.RELEASE, NOW));
+  }
+
+  private static long count(RunningAuditService audit, String sql) throws SQLException {
+    return audit.count(sql);
+  }
+
+  private static KafkaProducer<String, byte[]> producer() {
+    Properties props = new Properties();
+    props.putAll(IntegrationInfrastructure.get().kafkaClientProperties());
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  private static RecordMetadata send(
+      KafkaProducer<String, byte[]> producer, GenerationRequest event) throws Exception {
+    // One key, so the three land in one partition in this order.
+    return producer
+        .send(
+            new ProducerRecord<>(
+                Topics.GENERATION_REQUESTS.name(),
+                "refused-it",
+                Topics.GENERATION_REQUESTS.codec().encode(event)))
+        .get();
+  }
+}

@@ -547,6 +547,15 @@ public final class AuditApi implements AutoCloseable {
                         "No request with id '"
                             + requestId
                             + "' that this token may see (it may still be on its way: retry in a moment)"));
+    if (caller(ctx).role() == Role.SUBMITTER) {
+      // Explanations are for reviewers and compliance (the explanation route refuses a
+      // submitter): their evidence words would show a submitter how to get past the moderator.
+      for (JsonNode action : story.withArray("actions")) {
+        if ("requests.explain".equals(action.path("action").asText())) {
+          ((ObjectNode) action).remove("details");
+        }
+      }
+    }
     if (services.anchors() != null) {
       long anchoredThrough = services.anchors().anchoredSeq();
       story.put("anchoredThroughSeq", anchoredThrough);
@@ -1201,7 +1210,7 @@ public final class AuditApi implements AutoCloseable {
       return null;
     }
     try {
-      return Instant.parse(value.trim());
+      return Cursor.inRange(name, Instant.parse(value.trim()));
     } catch (DateTimeParseException e) {
       throw new InvalidInputException(
           name

@@ -7,6 +7,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.Base64;
+import java.util.regex.Pattern;
 
 /**
  * An opaque keyset-pagination cursor: the sort time and id of the last row of a page. Pages are
@@ -18,6 +19,26 @@ import java.util.Base64;
  */
 public record Cursor(Instant time, String id) {
   private static final int MAX_ENCODED = 512;
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+
+  /** The instants a query parameter or cursor may name: years 1 to 9999. */
+  public static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+
+  public static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999999Z");
+
+  /**
+   * Refuses an instant outside years 1 to 9999, which PostgreSQL or Java's date types cannot hold
+   * for every comparison the queries make.
+   *
+   * @throws InvalidInputException naming the parameter
+   */
+  public static Instant inRange(String name, Instant value) {
+    if (value != null && (value.isBefore(EARLIEST) || value.isAfter(LATEST))) {
+      throw new InvalidInputException(
+          name + " '" + value + "' is outside the years 1 to 9999 this API searches");
+    }
+    return value;
+  }
 
   public String encode() {
     long micros = ChronoUnit.MICROS.between(Instant.EPOCH, time);
@@ -45,7 +66,14 @@ public record Cursor(Instant time, String id) {
         throw new InvalidInputException(invalid);
       }
       long micros = Long.parseLong(text.substring(0, colon));
-      return new Cursor(Instant.EPOCH.plus(micros, ChronoUnit.MICROS), text.substring(colon + 1));
+      Instant time = Instant.EPOCH.plus(micros, ChronoUnit.MICROS);
+      String id = text.substring(colon + 1);
+      // What the API's rows carry: an id of the API's form and a time PostgreSQL can compare (a
+      // NUL or a year 300000 would otherwise reach the database and come back as a 500).
+      if (!ID.matcher(id).matches() || time.isBefore(EARLIEST) || time.isAfter(LATEST)) {
+        throw new InvalidInputException(invalid);
+      }
+      return new Cursor(time, id);
     } catch (IllegalArgumentException | ArithmeticException e) {
       throw new InvalidInputException(invalid);
     }

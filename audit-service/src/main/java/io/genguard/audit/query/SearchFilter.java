@@ -138,8 +138,9 @@ public record SearchFilter(
     if (blank(value)) {
       return null;
     }
+    Instant parsed;
     try {
-      return Instant.parse(value.trim());
+      parsed = Instant.parse(value.trim());
     } catch (DateTimeParseException e) {
       throw new InvalidInputException(
           name
@@ -147,6 +148,7 @@ public record SearchFilter(
               + truncate(value)
               + "' is not an ISO-8601 UTC instant such as 2026-01-31T00:00:00Z");
     }
+    return Cursor.inRange(name, parsed);
   }
 
   static boolean blank(String value) {

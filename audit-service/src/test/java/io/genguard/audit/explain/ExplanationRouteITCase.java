@@ -133,6 +133,25 @@ class ExplanationRouteITCase {
     ((ObjectNode) asRecorded).remove("explainedBefore");
     assertThat(asRecorded).isEqualTo(explained);
     assertThat(shownAction("explain-held").path("details")).isEqualTo(again);
+
+    // A submitter may follow its request's story but not read the explanation there: the route
+    // refuses it, and the evidence words would show how to get past the moderator.
+    JsonNode asSubmitter =
+        JSON.readTree(
+            audit
+                .get("/api/v1/requests/explain-held", audit.token(Role.SUBMITTER, "acme", "sam"))
+                .body());
+    assertThat(asSubmitter.path("actions").findValues("action"))
+        .anySatisfy(action -> assertThat(action.asText()).isEqualTo("requests.explain"));
+    for (JsonNode action : asSubmitter.path("actions")) {
+      if (action.path("action").asText().equals("requests.explain")) {
+        assertThat(action.has("details")).as(action.toString()).isFalse();
+      }
+    }
+    JsonNode asReviewer =
+        JSON.readTree(audit.get("/api/v1/requests/explain-held", reviewer).body());
+    assertThat(asReviewer.path("actions").findValues("details"))
+        .anySatisfy(details -> assertThat(details.path("reasons")).isNotEmpty());
   }
 
   /** The newest requests.explain action about the request, as compliance sees it. */

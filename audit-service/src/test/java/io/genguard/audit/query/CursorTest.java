@@ -28,10 +28,32 @@ class CursorTest {
   void shouldRejectAnythingThisApiDidNotIssue() {
     String forged =
         Base64.getUrlEncoder().encodeToString("1' or '1'='1:x".getBytes(StandardCharsets.UTF_8));
-    for (String bad : new String[] {"not base64 !", forged, "MTIz", "x".repeat(600)}) {
+    // Well-formed but not what a row holds: a NUL in the id, a year PostgreSQL cannot compare.
+    String nul = encoded("1:\u0000");
+    String farFuture = encoded(Long.MAX_VALUE / 2 + ":req-1");
+    String beforeYearOne = encoded("-62135596800000001:req-1");
+    for (String bad :
+        new String[] {
+          "not base64 !", forged, "MTIz", "x".repeat(600), nul, farFuture, beforeYearOne
+        }) {
       assertThatThrownBy(() -> Cursor.decode("cursor", bad))
           .isInstanceOf(InvalidInputException.class)
           .hasMessageContaining("cursor is not a cursor this API returned");
     }
+  }
+
+  private static String encoded(String text) {
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void shouldRefuseInstantsOutsideTheYearsThisApiSearches() {
+    assertThat(Cursor.inRange("from", Instant.parse("2026-12-03T00:00:00Z"))).isNotNull();
+    assertThatThrownBy(() -> Cursor.inRange("from", Instant.parse("+300000-01-01T00:00:00Z")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(
+            "from '+300000-01-01T00:00:00Z' is outside the years 1 to 9999 this API searches");
   }
 }

@@ -47,6 +47,12 @@ class SearchFilterTest {
             () -> SearchFilter.parse("acme' OR '1'='1", null, null, null, null, null, null, null))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("tenant 'acme' OR '1'='1' is not valid");
+    assertThatThrownBy(
+            () ->
+                SearchFilter.parse(
+                    null, null, null, null, null, null, "+300000-01-01T00:00:00Z", null))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("from '+300000-01-01T00:00:00Z' is outside the years 1 to 9999");
     assertThatThrownBy(() -> SearchFilter.parse(null, "MAYBE", null, null, null, null, null, null))
         .hasMessageContaining("decision 'MAYBE' is not one of [BLOCK, RELEASE, REVIEW]");
     assertThatThrownBy(() -> SearchFilter.parse(null, null, "GONE", null, null, null, null, null))

@@ -3,13 +3,42 @@ package io.genguard.schemas;
 import io.genguard.events.v1.DeadLetter;
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
-/** Builds dead-letter events that keep the original bytes, the reason and the source position. */
+/**
+ * Builds dead-letter events that keep the original bytes (up to a size budget), the reason and the
+ * source position.
+ *
+ * <p>Invariant: a dead-letter record, its key from {@link #recordKey} and its value from {@link
+ * #of}, always fits under Kafka's default {@code max.request.size} (1 MiB), whatever the source
+ * record held. A dead letter that cannot be written would fail its transaction, and the stage that
+ * wrote it would re-read the same record and fail again, forever.
+ */
 public final class DeadLetters {
+  /**
+   * Most bytes of the source key a dead letter keeps, and the most a dead-letter record's own key
+   * has. Request ids are far shorter: a longer key is itself what went wrong, and the source offset
+   * leads to all of it.
+   */
+  public static final int MAX_KEY_BYTES = 1024;
+
+  /**
+   * Most bytes of source key and payload together that a dead letter keeps: half the event limit,
+   * which leaves room for the record key, the reason and the record overhead.
+   */
+  static final int MAX_KEPT_BYTES = EventCodec.MAX_EVENT_BYTES / 2;
+
+  /** Longest reason kept, in chars (at most 3 UTF-8 bytes each). */
+  static final int MAX_REASON_CHARS = 4096;
+
   private DeadLetters() {}
 
   /**
-   * A dead letter for a record that could not be decoded or processed.
+   * A dead letter for a record that could not be decoded or processed. It keeps at most the first
+   * {@value #MAX_KEY_BYTES} bytes of the key and as much of the payload as fits in the rest of its
+   * budget; the reason then says what was cut.
    *
    * @param stage the component that gave up (generator, moderation, gate, audit)
    */
@@ -22,6 +51,30 @@ public final class DeadLetters {
       String stage,
       Throwable error,
       Instant now) {
+    byte[] keptKey = key == null ? null : head(key, MAX_KEY_BYTES);
+    int payloadBudget = MAX_KEPT_BYTES - (keptKey == null ? 0 : keptKey.length);
+    byte[] keptPayload = payload == null ? null : head(payload, payloadBudget);
+    List<String> cuts = new ArrayList<>();
+    if (key != null && keptKey.length < key.length) {
+      cuts.add("the first " + keptKey.length + " of " + key.length + " key bytes");
+    }
+    if (payload != null && keptPayload.length < payload.length) {
+      cuts.add("the first " + keptPayload.length + " of " + payload.length + " payload bytes");
+    }
+    String reason =
+        shorten(error.getMessage() == null ? error.getClass().getName() : error.getMessage());
+    if (!cuts.isEmpty()) {
+      reason +=
+          " [this dead letter keeps only "
+              + String.join(" and ", cuts)
+              + "; the source record "
+              + sourceTopic
+              + "-"
+              + partition
+              + "@"
+              + offset
+              + " has them all]";
+    }
     return DeadLetter.newBuilder()
         // Deterministic: a redelivered record yields the same dead letter, which the audit store
         // then records once.
@@ -31,23 +84,37 @@ public final class DeadLetters {
         .setSourceTopic(sourceTopic)
         .setSourcePartition(partition)
         .setSourceOffset(offset)
-        .setKey(key == null ? null : ByteBuffer.wrap(key))
-        .setPayload(payload == null ? null : ByteBuffer.wrap(truncate(payload)))
+        .setKey(keptKey == null ? null : ByteBuffer.wrap(keptKey))
+        .setPayload(keptPayload == null ? null : ByteBuffer.wrap(keptPayload))
         .setStage(stage)
-        .setReason(error.getMessage() == null ? error.getClass().getName() : error.getMessage())
+        .setReason(reason)
         .setErrorClass(error.getClass().getName())
         .setFailedAt(now)
         .build();
   }
 
-  /** Keeps dead letters themselves under the event size limit; the source offset has the rest. */
-  private static byte[] truncate(byte[] payload) {
-    int limit = EventCodec.MAX_EVENT_BYTES / 2;
-    if (payload.length <= limit) {
-      return payload;
+  /**
+   * The key for the dead-letter record itself: the source key cut to {@value #MAX_KEY_BYTES} bytes,
+   * like the copy inside the dead letter, so that key and value together stay under Kafka's default
+   * {@code max.request.size}. Shorter keys (every request id) come back unchanged, so dead letters
+   * of one request still share a partition. Null stays null.
+   */
+  public static byte[] recordKey(byte[] sourceKey) {
+    return sourceKey == null ? null : head(sourceKey, MAX_KEY_BYTES);
+  }
+
+  private static byte[] head(byte[] bytes, int limit) {
+    return bytes.length <= limit ? bytes : Arrays.copyOf(bytes, limit);
+  }
+
+  private static String shorten(String reason) {
+    if (reason.length() <= MAX_REASON_CHARS) {
+      return reason;
     }
-    byte[] head = new byte[limit];
-    System.arraycopy(payload, 0, head, 0, limit);
-    return head;
+    int end = MAX_REASON_CHARS;
+    if (Character.isHighSurrogate(reason.charAt(end - 1))) {
+      end--; // never split a surrogate pair
+    }
+    return reason.substring(0, end) + "… (" + (reason.length() - end) + " more chars)";
   }
 }

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -33,6 +34,7 @@ import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -49,10 +51,16 @@ import org.slf4j.LoggerFactory;
  * records below them. Records polled beyond the current batch wait in {@code pending} and are
  * dropped (to be re-read from the committed offset) when their partition is revoked or a
  * transaction aborts.
+ *
+ * <p>No Kafka failure ends the thread: a commit that timed out is retried, and a producer left
+ * unusable is replaced, the consumer then re-reading from the group's committed offsets.
  */
 public final class GenerationWorker implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(GenerationWorker.class);
   private static final Duration IDLE_POLL = Duration.ofMillis(200);
+
+  /** Wait before trying again after Kafka refused a new producer or the committed offsets. */
+  private static final Duration RECOVERY_BACKOFF = Duration.ofSeconds(1);
 
   private final String name;
   private final Consumer<byte[], byte[]> consumer;
@@ -73,7 +81,8 @@ public final class GenerationWorker implements Runnable {
   private List<ConsumerRecord<byte[], byte[]>> filling = new ArrayList<>();
 
   /**
-   * @param producerFactory makes a transactional producer (called again after fencing)
+   * @param producerFactory makes a transactional producer (called again whenever one is left
+   *     unusable: fenced, or failed in a way that allows no further call)
    * @param beforeSubscribe runs on the worker thread before it joins the group (model warm-up)
    */
   public GenerationWorker(
@@ -108,8 +117,7 @@ public final class GenerationWorker implements Runnable {
   public void run() {
     try {
       beforeSubscribe.run();
-      producer = producerFactory.get();
-      producer.initTransactions();
+      startProducer();
       consumer.subscribe(List.of(Topics.GENERATION_REQUESTS.name()), new DropPendingOnRevoke());
       while (running.get()) {
         List<ConsumerRecord<byte[], byte[]>> batch = nextBatch();
@@ -206,22 +214,20 @@ public final class GenerationWorker implements Runnable {
         producer.send(event);
       }
       producer.sendOffsetsToTransaction(nextOffsets(batch), consumer.groupMetadata());
-      producer.commitTransaction();
+      commitTransaction(batch.size());
     } catch (ProducerFencedException
         | InvalidProducerEpochException
         | OutOfOrderSequenceException
         | AuthorizationException
-        | UnsupportedVersionException e) {
+        | UnsupportedVersionException
+        | IllegalStateException e) {
       // The producer cannot continue: a newer instance took over its transactional id, or it is
-      // broken. Start a new one; the batch is re-read from the last committed offset.
+      // broken, or in a state that allows no further call. Start a new one.
       LOG.warn(
           "Worker {} lost its producer ({}); re-reading the batch with a new one",
           name,
           e.toString());
-      closeProducer();
-      rewind(batch);
-      producer = producerFactory.get();
-      producer.initTransactions();
+      replaceProducer(batch);
     } catch (KafkaException e) {
       LOG.warn(
           "Worker {} could not commit a batch of {} ({}); aborting and re-reading it",
@@ -230,12 +236,86 @@ public final class GenerationWorker implements Runnable {
           e.toString());
       try {
         producer.abortTransaction();
-      } catch (KafkaException abortFailure) {
-        closeProducer();
-        producer = producerFactory.get();
-        producer.initTransactions();
+        rewind(batch);
+      } catch (KafkaException | IllegalStateException abortFailure) {
+        // The real client refuses to abort after a commit timed out, for one.
+        LOG.warn(
+            "Worker {} could not abort the transaction either ({}); re-reading from the committed"
+                + " offsets with a new producer",
+            name,
+            abortFailure.toString());
+        replaceProducer(batch);
       }
-      rewind(batch);
+    }
+  }
+
+  /**
+   * Commits the open transaction. A commit that timed out (after max.block.ms) may still complete
+   * on the broker, and the client then allows only the same call again (see {@code
+   * KafkaProducer#commitTransaction}), so it is retried until it returns or fails otherwise. A stop
+   * ends the retries: the new producer of this worker's successor settles the transaction.
+   */
+  private void commitTransaction(int batchSize) {
+    while (true) {
+      try {
+        producer.commitTransaction();
+        return;
+      } catch (TimeoutException e) {
+        if (!running.get()) {
+          throw e;
+        }
+        LOG.warn(
+            "Worker {} timed out committing a batch of {} ({}); retrying the commit",
+            name,
+            batchSize,
+            e.toString());
+      }
+    }
+  }
+
+  /**
+   * Makes a transactional producer and initializes its transactions (which fences any earlier
+   * producer of this worker and settles its open transaction). Retries until it works or the worker
+   * is stopped; on stop, leaves {@code producer} null.
+   */
+  private void startProducer() {
+    while (running.get()) {
+      try {
+        if (producer == null) {
+          producer = producerFactory.get();
+        }
+        producer.initTransactions();
+        return;
+      } catch (TimeoutException e) {
+        // The same producer may call initTransactions again after a timeout.
+        LOG.warn(
+            "Worker {} timed out initializing its producer's transactions ({}); retrying",
+            name,
+            e.toString());
+      } catch (KafkaException | IllegalStateException e) {
+        LOG.warn(
+            "Worker {} could not start a transactional producer ({}); trying a new one in {}",
+            name,
+            e.toString(),
+            RECOVERY_BACKOFF);
+        closeProducer();
+        pause();
+      }
+    }
+    closeProducer();
+  }
+
+  /**
+   * Replaces a producer that can no longer be used, then re-reads from the group's committed
+   * offsets. Whether the failed transaction committed may be unknown here, so the batch start could
+   * be wrong either way; the committed offsets are not, once the new producer has settled that
+   * transaction (and a read_committed consumer's offset fetch waits for open ones anyway).
+   */
+  private void replaceProducer(List<ConsumerRecord<byte[], byte[]>> batch) {
+    closeProducer();
+    startProducer();
+    if (producer != null) {
+      rewindToCommitted(batch);
     }
   }
 
@@ -258,9 +338,11 @@ public final class GenerationWorker implements Runnable {
             "generator",
             error,
             clock.instant());
+    // The dead letter and its record key are both cut to size: a record the broker accepted may
+    // still be too big to copy whole.
     return new ProducerRecord<>(
         Topics.GENERATION_REQUESTS_DLQ.name(),
-        record.key(),
+        DeadLetters.recordKey(record.key()),
         Topics.GENERATION_REQUESTS_DLQ.codec().encode(letter));
   }
 
@@ -283,6 +365,52 @@ public final class GenerationWorker implements Runnable {
    * Seeks every partition of the batch (and of pending records) back to its first unserved record.
    */
   private void rewind(List<ConsumerRecord<byte[], byte[]>> batch) {
+    Map<TopicPartition, Long> first = firstUnserved(batch);
+    pending.clear();
+    Set<TopicPartition> assigned = consumer.assignment();
+    first.forEach(
+        (partition, offset) -> {
+          if (assigned.contains(partition)) {
+            consumer.seek(partition, offset);
+          }
+        });
+  }
+
+  /**
+   * Seeks every partition of the batch (and of pending records) to the group's committed offset, or
+   * to its first unserved record where the group has none. Retries while the offsets cannot be
+   * fetched: seeking nowhere would skip the batch.
+   */
+  private void rewindToCommitted(List<ConsumerRecord<byte[], byte[]>> batch) {
+    Map<TopicPartition, Long> first = firstUnserved(batch);
+    Set<TopicPartition> owned = new HashSet<>(first.keySet());
+    owned.retainAll(consumer.assignment());
+    while (running.get()) {
+      try {
+        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(owned);
+        pending.clear();
+        for (TopicPartition partition : owned) {
+          OffsetAndMetadata offset = committed.get(partition);
+          consumer.seek(partition, offset == null ? first.get(partition) : offset.offset());
+        }
+        return;
+      } catch (TimeoutException e) {
+        LOG.warn(
+            "Worker {} could not fetch its committed offsets ({}); retrying", name, e.toString());
+      } catch (WakeupException e) {
+        throw e;
+      } catch (KafkaException e) {
+        LOG.warn(
+            "Worker {} could not fetch its committed offsets ({}); retrying in {}",
+            name,
+            e.toString(),
+            RECOVERY_BACKOFF);
+        pause();
+      }
+    }
+  }
+
+  private Map<TopicPartition, Long> firstUnserved(List<ConsumerRecord<byte[], byte[]>> batch) {
     Map<TopicPartition, Long> first = new HashMap<>();
     for (ConsumerRecord<byte[], byte[]> record : batch) {
       first.merge(
@@ -292,14 +420,16 @@ public final class GenerationWorker implements Runnable {
       first.merge(
           new TopicPartition(record.topic(), record.partition()), record.offset(), Math::min);
     }
-    pending.clear();
-    Set<TopicPartition> assigned = consumer.assignment();
-    first.forEach(
-        (partition, offset) -> {
-          if (assigned.contains(partition)) {
-            consumer.seek(partition, offset);
-          }
-        });
+    return first;
+  }
+
+  private void pause() {
+    try {
+      Thread.sleep(RECOVERY_BACKOFF.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      running.set(false);
+    }
   }
 
   private void updateLag() {

@@ -46,6 +46,15 @@ public final class OutputAssembler {
     return EventIds.nameBased("generator", "failure-event", requestId);
   }
 
+  /**
+   * Event id of the failure of a request without a request id: derived from the request's own event
+   * id instead, so that each such request gets its own failure (one shared id would make the audit
+   * keep the first and skip the rest) and a replay gets the same one.
+   */
+  public static String failureEventIdOfUnidentifiedRequest(String requestEventId) {
+    return EventIds.nameBased("generator", "failure-event-of-request-event", requestEventId);
+  }
+
   public GenerationOutput output(
       GenerationRequest request,
       String backend,
@@ -141,8 +150,12 @@ public final class OutputAssembler {
       int attempts,
       Instant now) {
     String requestId = request.getRequestId() == null ? "" : request.getRequestId();
+    String eventId =
+        requestId.isBlank()
+            ? failureEventIdOfUnidentifiedRequest(request.getEventId())
+            : failureEventId(requestId);
     return GenerationFailure.newBuilder()
-        .setEventId(failureEventId(requestId))
+        .setEventId(eventId)
         .setRequestId(requestId)
         .setTenantId(request.getTenantId())
         .setCode(code.code())

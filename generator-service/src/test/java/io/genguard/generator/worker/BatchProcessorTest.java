@@ -141,6 +141,26 @@ class BatchProcessorTest {
   }
 
   @Test
+  void shouldGiveEachRequestWithoutARequestIdItsOwnFailureEventId() {
+    GenerationRequest first = with(request("", "p"), r -> r.setEventId("evt-first"));
+    GenerationRequest second = with(request("", "p"), r -> r.setEventId("evt-second"));
+
+    List<BatchProcessor.Result> results = processor.process(List.of(first, second));
+    List<BatchProcessor.Result> replayed = processor.process(List.of(first));
+
+    assertThat(results)
+        .extracting(result -> result.failure().getReason())
+        .allSatisfy(reason -> assertThat(reason).contains("requestId is empty"));
+    String firstId = results.get(0).failure().getEventId();
+    assertThat(results.get(1).failure().getEventId())
+        .as("the audit records each refusal once, by event id")
+        .isNotEqualTo(firstId);
+    assertThat(replayed.get(0).failure().getEventId())
+        .as("a replayed request gets the same failure event")
+        .isEqualTo(firstId);
+  }
+
+  @Test
   void shouldRetryTransientFailuresWithExponentialBackoff() {
     backend.on(
         "flaky",

@@ -67,7 +67,9 @@ final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
       context.output(
           DEAD_LETTERS,
           KafkaMessage.outgoing(
-              Topics.MODERATION_VERDICTS_DLQ.name(), message.key, deadLetters.encode(deadLetter)));
+              Topics.MODERATION_VERDICTS_DLQ.name(),
+              DeadLetters.recordKey(message.key),
+              deadLetters.encode(deadLetter)));
       return;
     }
     out.collect(facts(verdict));

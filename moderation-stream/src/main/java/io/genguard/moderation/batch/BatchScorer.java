@@ -40,6 +40,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
@@ -51,11 +52,13 @@ import java.util.function.Function;
  *       [--explain]
  * </pre>
  *
- * IN holds one JSON object a line with {@code id} and {@code text}. OUT gets exactly one line per
- * input line, in order: {@code id}, {@code unsafe}, {@code categories}, {@code groups}, {@code
- * decision}, {@code reasons}, {@code textTruncated}, {@code policyId}, {@code policyVersion},
- * {@code scorerVersions}; or {@code id} (when known), {@code line} and {@code error} for a line
- * that is not a JSON object with a string {@code text}. Text that is empty, enormous, not UTF-8 or
+ * IN holds one JSON object a line with {@code id} and {@code text} (a UTF-8 byte-order mark before
+ * the first is skipped). OUT gets exactly one line per input line, in order: {@code id}, {@code
+ * unsafe}, {@code categories}, {@code groups}, {@code decision}, {@code reasons}, {@code
+ * textTruncated}, {@code policyId}, {@code policyVersion}, {@code scorerVersions}; or {@code id}
+ * (when known), {@code line} and {@code error} for a line that is not a JSON object with a string
+ * {@code text}, or whose text the analysis failed on (the other lines are still judged, and rows
+ * already written are flushed even when the run fails). Text that is empty, enormous, not UTF-8 or
  * not English is still judged and gets a reason saying so; a scorer failure holds the batch for
  * review as the policy says. With {@code --explain}, every category or stereotype reason of a text
  * that was not released carries {@code evidence}: the words whose removal lowers that score the
@@ -133,7 +136,8 @@ public final class BatchScorer {
   }
 
   /**
-   * Runs the command with stderr for progress; returns the exit status (0 ok, 1 failed, 2 usage).
+   * Runs the command with stderr for progress; returns the exit status (0 ok, 1 failed, 2 usage,
+   * including a {@code --tenant} the policy does not name).
    */
   public static int run(String[] args) {
     return run(args, System.err);
@@ -157,6 +161,21 @@ public final class BatchScorer {
           options.policy() == null
               ? PolicyLoader.loadDefault()
               : PolicyLoader.load(options.policy());
+      // Named on purpose, so a typo must not quietly score with the default rules.
+      if (options.tenant() != null && !policies.tenants().containsKey(options.tenant())) {
+        stderr.println(
+            "score: unknown tenant '"
+                + options.tenant()
+                + "': policy "
+                + policies.policyId()
+                + " names "
+                + (policies.tenants().isEmpty()
+                    ? "no tenants"
+                    : "the tenants "
+                        + String.join(", ", new TreeSet<>(policies.tenants().keySet())))
+                + "; leave out --tenant for its default rules");
+        return 2;
+      }
       BiasAnalyzer bias = BiasAnalyzer.loadDefault();
       stderr.println("score: loading scorer " + options.scorer());
       try (ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(options.scorer()));
@@ -263,46 +282,50 @@ public final class BatchScorer {
     boolean tooLong = false;
     int b;
     boolean more = true;
-    while (more) {
-      b = input.read();
-      if (b == -1) {
-        more = false;
-        if (line.size() == 0 && !tooLong) {
-          break; // no trailing partial line
+    try {
+      while (more) {
+        b = input.read();
+        if (b == -1) {
+          more = false;
+          if (line.size() == 0 && !tooLong) {
+            break; // no trailing partial line
+          }
+        } else if (b != '\n') {
+          if (line.size() < MAX_LINE_BYTES) {
+            line.write(b);
+          } else {
+            tooLong = true;
+          }
+          continue;
         }
-      } else if (b != '\n') {
-        if (line.size() < MAX_LINE_BYTES) {
-          line.write(b);
-        } else {
-          tooLong = true;
+        lineNumber++;
+        pending.add(
+            tooLong
+                ? new Item(
+                    lineNumber,
+                    null,
+                    null,
+                    "the line is longer than "
+                        + MAX_LINE_BYTES
+                        + " bytes; split the text or shorten it")
+                : parse(lineNumber, line.toByteArray()));
+        line.reset();
+        tooLong = false;
+        if (pending.size() >= batchSize) {
+          flush(pending, output, counts, decisions);
         }
-        continue;
+        long now = System.nanoTime();
+        if (now - lastReport > 5_000_000_000L) {
+          progress.printf(
+              "score: %d lines (%.0f lines/s)%n", lineNumber, lineNumber / ((now - started) / 1e9));
+          lastReport = now;
+        }
       }
-      lineNumber++;
-      pending.add(
-          tooLong
-              ? new Item(
-                  lineNumber,
-                  null,
-                  null,
-                  "the line is longer than "
-                      + MAX_LINE_BYTES
-                      + " bytes; split the text or shorten it")
-              : parse(lineNumber, line.toByteArray()));
-      line.reset();
-      tooLong = false;
-      if (pending.size() >= batchSize) {
-        flush(pending, output, counts, decisions);
-      }
-      long now = System.nanoTime();
-      if (now - lastReport > 5_000_000_000L) {
-        progress.printf(
-            "score: %d lines (%.0f lines/s)%n", lineNumber, lineNumber / ((now - started) / 1e9));
-        lastReport = now;
-      }
+      flush(pending, output, counts, decisions);
+    } finally {
+      // The rows already written stay written when reading or scoring fails part way.
+      output.flush();
     }
-    flush(pending, output, counts, decisions);
-    output.flush();
     return new Summary(lineNumber, counts[1], counts[2], decisions);
   }
 
@@ -313,6 +336,9 @@ public final class BatchScorer {
     }
     // Lenient decoding: invalid UTF-8 becomes U+FFFD, which text screening reports as a reason.
     String raw = new String(bytes, 0, length, StandardCharsets.UTF_8);
+    if (lineNumber == 1 && raw.startsWith("\uFEFF")) {
+      raw = raw.substring(1); // a UTF-8 byte-order mark, as some editors write, is not content
+    }
     if (raw.isBlank()) {
       return new Item(
           lineNumber,
@@ -368,7 +394,7 @@ public final class BatchScorer {
     if (!toScore.isEmpty()) {
       try {
         scores = scorer.scoreBatch(toScore);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | StackOverflowError e) {
         failure = e.getClass().getSimpleName() + ": " + e.getMessage();
         progress.println(
             "score: the scorer failed on lines "
@@ -402,22 +428,49 @@ public final class BatchScorer {
                     ModerationFindings.ScorerFailure.Kind.ERROR, failure);
           }
         }
-        BiasFindings findings =
-            result.scorable() ? bias.apply(result.textForScoring()) : BiasFindings.NONE;
-        RuleFindings rules =
-            result.scorable() ? RuleFindings.of(result.textForScoring()) : RuleFindings.NONE;
-        PolicyVerdict verdict =
-            policy.decide(
-                new ModerationFindings(
-                    tenant, s, scorerFailure, findings, null, result.findings(), rules));
-        write(row, s, findings, rules, verdict, result, evidence(item, result, s, verdict));
-        counts[1]++;
-        decisions.merge(verdict.decision().name(), 1L, Long::sum);
+        try {
+          PolicyVerdict verdict = judge(row, item, result, s, scorerFailure);
+          counts[1]++;
+          decisions.merge(verdict.decision().name(), 1L, Long::sum);
+        } catch (RuntimeException | StackOverflowError e) {
+          // One text the analysis cannot handle (a regex recursing on hostile input throws
+          // StackOverflowError, which unwinds cleanly) is that line's error, not the run's end.
+          String error =
+              "could not judge the text ("
+                  + e.getClass().getSimpleName()
+                  + (e.getMessage() == null ? "" : ": " + e.getMessage())
+                  + "); it has no verdict: report the line as a moderator defect";
+          progress.println("score: line " + item.line() + ": " + error);
+          row.removeAll();
+          row.set("id", item.id() == null ? JSON.nullNode() : item.id());
+          row.put("line", item.line());
+          row.put("error", error);
+          counts[2]++;
+        }
       }
       out.write(JSON.writeValueAsBytes(row));
       out.write('\n');
     }
     items.clear();
+  }
+
+  /** Judges one screened text into {@code row}; returns its verdict. */
+  private PolicyVerdict judge(
+      ObjectNode row,
+      Item item,
+      TextScreening.Result result,
+      ContentScores s,
+      ModerationFindings.ScorerFailure scorerFailure) {
+    BiasFindings findings =
+        result.scorable() ? bias.apply(result.textForScoring()) : BiasFindings.NONE;
+    RuleFindings rules =
+        result.scorable() ? RuleFindings.of(result.textForScoring()) : RuleFindings.NONE;
+    PolicyVerdict verdict =
+        policy.decide(
+            new ModerationFindings(
+                tenant, s, scorerFailure, findings, null, result.findings(), rules));
+    write(row, s, findings, rules, verdict, result, evidence(item, result, s, verdict));
+    return verdict;
   }
 
   /** Evidence words per reason of a held text ({@link ReasonEvidence}), when explaining. */
@@ -428,13 +481,10 @@ public final class BatchScorer {
     }
     try {
       return ReasonEvidence.of(occlusion, bias, screened.textForScoring(), scores, verdict);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | StackOverflowError e) {
+      // The verdict stands without its explanation.
       progress.println(
-          "score: could not explain line "
-              + item.line()
-              + " ("
-              + e.getMessage()
-              + "); no evidence");
+          "score: could not explain line " + item.line() + " (" + e + "); no evidence");
       return Map.of();
     }
   }

@@ -34,8 +34,11 @@ import java.util.regex.Pattern;
  * report share it.
  */
 public final class PrejudiceFrames {
-  /** Version recorded in every verdict; change it whenever a frame or word list changes. */
-  public static final String VERSION = "1.0.0";
+  /**
+   * Version recorded in every verdict; change it whenever a frame or word list or how sentences are
+   * read changes (1.0.1: a sentence over 600 characters is read in windows, {@link RuleSentence}).
+   */
+  public static final String VERSION = "1.0.1";
 
   /** Name of this component in verdicts' version maps. */
   public static final String NAME = "prejudice-frames";
@@ -218,7 +221,13 @@ public final class PrejudiceFrames {
   /** {@link #find(String)} on sentences already split and normalized. */
   public static List<RuleMatch> findIn(List<RuleSentence> sentences) {
     List<RuleMatch> matches = new ArrayList<>();
+    boolean sentenceMatched = false;
     for (RuleSentence sentence : sentences) {
+      if (!sentence.continued()) {
+        sentenceMatched = false;
+      } else if (sentenceMatched) {
+        continue; // a later window of a long sentence that already counted
+      }
       String cut = sentence.sentence();
       if (quotes(cut)) {
         continue;
@@ -232,6 +241,7 @@ public final class PrejudiceFrames {
       RuleMatch match = firstFramed(cut, words);
       if (match != null) {
         matches.add(match);
+        sentenceMatched = true;
         if (matches.size() == MAX_MATCHES) {
           break;
         }

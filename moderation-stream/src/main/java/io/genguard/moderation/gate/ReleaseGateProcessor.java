@@ -309,7 +309,8 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     String key =
         record.key() == null
             ? null
-            : new String(record.key(), java.nio.charset.StandardCharsets.UTF_8);
+            : new String(
+                DeadLetters.recordKey(record.key()), java.nio.charset.StandardCharsets.UTF_8);
     context.forward(
         new Record<>(key, DEAD_LETTERS.encode(deadLetter), clock.millis()),
         ReleaseGateTopology.deadLetterSinkName(deadLetterTopic));

@@ -62,7 +62,9 @@ public final class DecodeOutputs extends ProcessFunction<KafkaMessage, KafkaMess
       context.output(
           DEAD_LETTERS,
           KafkaMessage.outgoing(
-              Topics.GENERATION_OUTPUTS_DLQ.name(), message.key, deadLetters.encode(deadLetter)));
+              Topics.GENERATION_OUTPUTS_DLQ.name(),
+              DeadLetters.recordKey(message.key),
+              deadLetters.encode(deadLetter)));
     }
   }
 }

@@ -101,7 +101,10 @@ public final class ModerationPipelines {
     return () -> set;
   }
 
-  /** Checks the file at most once a second; keeps the last valid policy. */
+  /**
+   * Checks the file at most once a second (a change is read once it has settled, {@link
+   * PolicyReloader#SETTLE}); keeps the last valid policy.
+   */
   private static Supplier<PolicySet> reloading(PolicyReloader reloader) {
     long[] lastCheck = {System.nanoTime()};
     return () -> {

@@ -23,8 +23,11 @@ import java.util.List;
  * report share it.
  */
 public final class MinorSexualization {
-  /** Version recorded in every verdict; change it whenever a pattern changes. */
-  public static final String VERSION = "1.1.0";
+  /**
+   * Version recorded in every verdict; change it whenever a pattern or how sentences are read
+   * changes (1.1.1: a sentence over 600 characters is read in windows, {@link RuleSentence}).
+   */
+  public static final String VERSION = "1.1.1";
 
   /** Name of this component in verdicts' version maps. */
   public static final String NAME = "minor-sexualization";

@@ -40,7 +40,13 @@ final class PatternRules {
    */
   List<RuleMatch> find(List<RuleSentence> sentences, boolean useCue, int max) {
     List<RuleMatch> matches = new ArrayList<>();
+    boolean sentenceMatched = false;
     for (RuleSentence sentence : sentences) {
+      if (!sentence.continued()) {
+        sentenceMatched = false;
+      } else if (sentenceMatched) {
+        continue; // a later window of a long sentence that already counted
+      }
       String words = sentence.words();
       if (words.isEmpty()) {
         continue;
@@ -54,6 +60,7 @@ final class PatternRules {
         Matcher m = rule.pattern().matcher(words);
         if (m.find()) {
           matches.add(new RuleMatch(rule.name(), sentence.sentence(), m.group().strip()));
+          sentenceMatched = true;
           if (matches.size() == max) {
             return List.copyOf(matches);
           }

@@ -5,7 +5,8 @@ package io.genguard.moderation.scoring;
  * {@code PrejudiceFrames}, {@link SelfHarmPatterns}).
  *
  * @param rule the rule's name
- * @param sentence the sentence as written (cut at the rules' sentence limit)
+ * @param sentence the sentence as written (of a long sentence, the window the match is in: {@link
+ *     RuleSentence})
  * @param words the words that matched, normalized and lower case
  */
 public record RuleMatch(String rule, String sentence, String words) {}

@@ -26,14 +26,14 @@ import java.util.Set;
  * report share it.
  */
 public final class ThreatPatterns {
-  /** Version recorded in every verdict; change it whenever a pattern changes. */
-  public static final String VERSION = "1.2.1";
+  /**
+   * Version recorded in every verdict; change it whenever a pattern or how sentences are read
+   * changes (1.2.2: a sentence over 600 characters is read in windows, {@link RuleSentence}).
+   */
+  public static final String VERSION = "1.2.2";
 
   /** Name of this component in verdicts' version maps. */
   public static final String NAME = "threat-patterns";
-
-  /** Sentences longer than this are cut for matching (each sentence is matched on its own). */
-  static final int MAX_SENTENCE_CHARS = 600;
 
   /**
    * Matches kept per text: enough to hold it and show why, while a hostile text of thousands of

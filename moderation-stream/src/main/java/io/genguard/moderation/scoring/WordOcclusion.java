@@ -37,7 +37,12 @@ public final class WordOcclusion {
   /** Evidence words reported per category at most. */
   public static final int TOP = 3;
 
-  private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}]+(?:'[\\p{L}\\p{N}]+)*");
+  /**
+   * A word with its inner apostrophes ("don't", "o'brien's"). The apostrophe loop is possessive:
+   * java.util.regex recurses once per repetition of a greedy group, so a few thousand "a'" threw
+   * StackOverflowError; nothing follows the loop, so giving up its backtracking matches the same.
+   */
+  private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}]+(?:'[\\p{L}\\p{N}]+)*+");
 
   private final ContentScorer scorer;
 

@@ -1,11 +1,13 @@
 package io.genguard.moderation.batch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.genguard.moderation.bias.BiasAnalyzer;
+import io.genguard.moderation.bias.BiasFindings;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScorer;
@@ -15,13 +17,17 @@ import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.scoring.WordOcclusion;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.io.SequenceInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -102,6 +108,23 @@ class BatchScorerTest {
     List<String> versionNames = new ArrayList<>();
     out.get(0).get("scorerVersions").fieldNames().forEachRemaining(versionNames::add);
     assertThat(versionNames).contains("threat-patterns");
+  }
+
+  @Test
+  void shouldHoldAThreatAtTheEndOfALongRunOnSentence() throws Exception {
+    StringBuilder benign = new StringBuilder();
+    while (benign.length() < 720) {
+      benign.append("we walked along the river and talked about the garden and the new shed ");
+    }
+    String text =
+        benign.substring(0, 720)
+            + " and I am coming to the warehouse tomorrow to shoot the manager.";
+
+    JsonNode row = score("{\"id\": \"r\", \"text\": \"" + text + "\"}\n", 8).get(0);
+
+    assertThat(row.get("decision").asText()).isNotEqualTo("RELEASE");
+    assertThat(codes(row)).contains("threat.pattern");
+    assertThat(row.get("threats").get(0).get("words").asText()).endsWith("shoot the manager");
   }
 
   @Test
@@ -215,6 +238,111 @@ class BatchScorerTest {
   }
 
   @Test
+  void shouldExplainAHeldTextWithAWordOfThousandsOfApostrophesAndScoreTheLinesAround()
+      throws Exception {
+    String hostile = "shut up you worthless stupid bitch " + "a'".repeat(4_000);
+    String input =
+        "{\"id\": 1, \"text\": \"Have a lovely day at the museum.\"}\n"
+            + "{\"id\": 2, \"text\": \""
+            + hostile
+            + "\"}\n"
+            + "{\"id\": 3, \"text\": \"See you tomorrow at the library.\"}\n";
+
+    List<JsonNode> out =
+        score(input.getBytes(StandardCharsets.UTF_8), TextScreening.defaults(), ngram, 1, true);
+
+    assertThat(out).extracting(row -> row.get("id").asInt()).containsExactly(1, 2, 3);
+    assertThat(out.get(1).get("decision").asText()).isNotEqualTo("RELEASE");
+    assertThat(out.get(1).get("reasons").get(0).get("evidence")).isNotEmpty();
+    assertThat(out.get(2).get("decision").asText()).isEqualTo("RELEASE");
+  }
+
+  @Test
+  void shouldWriteAnErrorRowForALineItCouldNotJudgeAndGoOn() throws Exception {
+    Function<String, BiasFindings> overflowingOnOneText =
+        text -> {
+          if (text.contains("recursion")) {
+            throw new StackOverflowError();
+          }
+          return bias.apply(text);
+        };
+    BatchScorer batch =
+        new BatchScorer(
+            ngram,
+            PolicyLoader.loadDefault(),
+            overflowingOnOneText,
+            bias.versions(),
+            TextScreening.defaults(),
+            null,
+            1,
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    String input =
+        "{\"id\": 1, \"text\": \"Have a lovely day at the museum.\"}\n"
+            + "{\"id\": 2, \"text\": \"a text the analysis fails on by recursion\"}\n"
+            + "{\"id\": 3, \"text\": \"See you tomorrow at the library.\"}\n";
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+    BatchScorer.Summary summary =
+        batch.score(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)), out);
+
+    List<JsonNode> rows = rows(out);
+    assertThat(rows).extracting(row -> row.get("id").asInt()).containsExactly(1, 2, 3);
+    assertThat(rows.get(0).get("decision").asText()).isEqualTo("RELEASE");
+    assertThat(rows.get(1).has("decision")).isFalse();
+    assertThat(rows.get(1).get("line").asInt()).isEqualTo(2);
+    assertThat(rows.get(1).get("error").asText()).contains("StackOverflowError");
+    assertThat(rows.get(2).get("decision").asText()).isEqualTo("RELEASE");
+    assertThat(summary.scored()).isEqualTo(2);
+    assertThat(summary.errors()).isEqualTo(1);
+  }
+
+  @Test
+  void shouldKeepTheRowsAlreadyWrittenWhenTheInputFailsPartWay() throws Exception {
+    byte[] twoLines =
+        ("{\"id\": 1, \"text\": \"Have a lovely day at the museum.\"}\n"
+                + "{\"id\": 2, \"text\": \"See you tomorrow at the library.\"}\n")
+            .getBytes(StandardCharsets.UTF_8);
+    InputStream failingAfterTwoLines =
+        new SequenceInputStream(
+            new ByteArrayInputStream(twoLines),
+            new InputStream() {
+              @Override
+              public int read() throws IOException {
+                throw new IOException("the disk went away");
+              }
+            });
+    BatchScorer batch =
+        new BatchScorer(
+            ngram,
+            PolicyLoader.loadDefault(),
+            bias,
+            bias.versions(),
+            TextScreening.defaults(),
+            null,
+            1,
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+    assertThatThrownBy(() -> batch.score(failingAfterTwoLines, out))
+        .isInstanceOf(IOException.class)
+        .hasMessage("the disk went away");
+
+    assertThat(rows(out)).extracting(row -> row.get("id").asInt()).containsExactly(1, 2);
+  }
+
+  @Test
+  void shouldReadAFirstLineThatStartsWithAByteOrderMark() throws Exception {
+    String input =
+        "\uFEFF{\"id\": \"a\", \"text\": \"Have a lovely day at the museum.\"}\n"
+            + "{\"id\": \"b\", \"text\": \"See you tomorrow at the library.\"}\n";
+
+    List<JsonNode> out = score(input, 8);
+
+    assertThat(out).extracting(row -> row.get("id").asText()).containsExactly("a", "b");
+    assertThat(out).extracting(row -> row.get("decision").asText()).containsOnly("RELEASE");
+  }
+
+  @Test
   void shouldReportTheGroupsATextMentions() throws Exception {
     List<JsonNode> out =
         score(
@@ -274,6 +402,34 @@ class BatchScorerTest {
                 new String[] {"--in", dir.resolve("missing.jsonl").toString(), "--out", "o"}, err))
         .isEqualTo(1);
     assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("missing.jsonl does not exist");
+  }
+
+  @Test
+  void shouldRefuseATenantThePolicyDoesNotNameAndListTheOnesItDoes() throws Exception {
+    Path in = dir.resolve("in.jsonl");
+    Path out = dir.resolve("out.jsonl");
+    Files.writeString(in, "{\"id\": \"x\", \"text\": \"What time does the bakery open?\"}\n");
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+
+    int status =
+        BatchScorer.run(
+            new String[] {
+              "--in",
+              in.toString(),
+              "--out",
+              out.toString(),
+              "--tenant",
+              "kid-edu",
+              "--scorer",
+              "ngram-logistic"
+            },
+            new PrintStream(stderr, true, StandardCharsets.UTF_8));
+
+    assertThat(status).isEqualTo(2);
+    assertThat(stderr.toString(StandardCharsets.UTF_8))
+        .contains("unknown tenant 'kid-edu'")
+        .contains("kids-edu");
+    assertThat(out).as("nothing scored with the wrong rules").doesNotExist();
   }
 
   @Test
@@ -383,9 +539,15 @@ class BatchScorerTest {
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     batch.score(new ByteArrayInputStream(input), out);
+    return rows(out);
+  }
+
+  private static List<JsonNode> rows(ByteArrayOutputStream out) throws Exception {
     List<JsonNode> rows = new ArrayList<>();
     for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
-      rows.add(JSON.readTree(line));
+      if (!line.isEmpty()) {
+        rows.add(JSON.readTree(line));
+      }
     }
     return rows;
   }

@@ -78,4 +78,19 @@ class PrejudiceFramesTest {
     String text = "No offense, but Nigerians are liars. ".repeat(PrejudiceFrames.MAX_MATCHES + 5);
     assertThat(PrejudiceFrames.find(text)).hasSize(PrejudiceFrames.MAX_MATCHES);
   }
+
+  @Test
+  void shouldFindAFrameLateInALongSentenceAndCountTheSentenceOnce() {
+    String preamble = "we walked by the river and talked about the garden and the weather ";
+    String late = preamble.repeat(11) + "and no offense, but Italians are drunks";
+    String inTheOverlap =
+        preamble.repeat(5) + "and no offense, but Italians are drunks " + preamble;
+
+    assertThat(PrejudiceFrames.find(late))
+        .extracting(RuleMatch::words)
+        .containsExactly("no offense but italians are");
+    assertThat(PrejudiceFrames.find(inTheOverlap))
+        .extracting(RuleMatch::words)
+        .containsExactly("no offense but italians are");
+  }
 }

@@ -6,23 +6,27 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class PolicyReloaderTest {
   @TempDir Path dir;
 
+  /** The reloader's clock, in nanoseconds. */
+  private final long[] nanos = {0};
+
   @Test
   void shouldKeepTheRunningPolicyWhenTheNewFileIsInvalid() throws Exception {
     Path file = write(PolicyFixtures.POLICY, 1);
-    PolicyReloader reloader = new PolicyReloader(file);
+    PolicyReloader reloader = reloader(file);
     write(
         PolicyFixtures.POLICY
             .replace("version: \"7\"", "version: \"8\"")
             .replace("block: 0.90}", "block: 9}"),
         2);
 
-    PolicyReloader.Result result = reloader.reloadIfChanged();
+    PolicyReloader.Result result = reloadOnceSettled(reloader);
 
     assertThat(result.outcome()).isEqualTo(PolicyReloader.Outcome.REJECTED);
     assertThat(result.error()).contains("at line 5").contains("thresholds are probabilities");
@@ -33,11 +37,14 @@ class PolicyReloaderTest {
   @Test
   void shouldPutAValidNewVersionInForce() throws Exception {
     Path file = write(PolicyFixtures.POLICY, 1);
-    PolicyReloader reloader = new PolicyReloader(file);
+    PolicyReloader reloader = reloader(file);
     assertThat(reloader.reloadIfChanged().outcome()).isEqualTo(PolicyReloader.Outcome.UNCHANGED);
     write(PolicyFixtures.POLICY.replace("version: \"7\"", "version: \"8\""), 2);
 
-    assertThat(reloader.reloadIfChanged().outcome()).isEqualTo(PolicyReloader.Outcome.RELOADED);
+    assertThat(reloader.reloadIfChanged().outcome())
+        .as("read once it has stayed the same for a while")
+        .isEqualTo(PolicyReloader.Outcome.SETTLING);
+    assertThat(reloadOnceSettled(reloader).outcome()).isEqualTo(PolicyReloader.Outcome.RELOADED);
     assertThat(reloader.get().version()).isEqualTo("8");
     assertThat(reloader.lastError()).isNull();
   }
@@ -45,17 +52,86 @@ class PolicyReloaderTest {
   @Test
   void shouldRefuseChangedRulesThatKeepTheOldVersion() throws Exception {
     Path file = write(PolicyFixtures.POLICY, 1);
-    PolicyReloader reloader = new PolicyReloader(file);
+    PolicyReloader reloader = reloader(file);
     write(
         PolicyFixtures.POLICY.replace("review: 0.20, block: 0.60", "review: 0.10, block: 0.60"), 2);
 
-    PolicyReloader.Result result = reloader.reloadIfChanged();
+    PolicyReloader.Result result = reloadOnceSettled(reloader);
 
     assertThat(result.outcome()).isEqualTo(PolicyReloader.Outcome.REJECTED);
     assertThat(result.error()).contains("still says version '7'");
     assertThat(reloader.get().defaultPolicy().categories().values())
         .extracting(Thresholds::review)
         .doesNotContain(0.10);
+  }
+
+  @Test
+  void shouldWaitForAFileCaughtHalfWrittenAndPutTheWholeFileInForce() throws Exception {
+    Path file = write(PolicyFixtures.POLICY, 1);
+    PolicyReloader reloader = reloader(file);
+    String version8 = PolicyFixtures.POLICY.replace("version: \"7\"", "version: \"8\"");
+    // The writer has written version 8 up to its tenants: a valid policy, but not the file.
+    write(version8.substring(0, version8.indexOf("tenants:")), 2);
+
+    assertThat(reloader.reloadIfChanged().outcome()).isEqualTo(PolicyReloader.Outcome.SETTLING);
+    write(version8, 2);
+    nanos[0] += PolicyReloader.SETTLE.toNanos();
+    assertThat(reloader.reloadIfChanged().outcome())
+        .as("changed again since last seen: settling anew")
+        .isEqualTo(PolicyReloader.Outcome.SETTLING);
+    nanos[0] += PolicyReloader.SETTLE.toNanos();
+
+    assertThat(reloader.reloadIfChanged().outcome()).isEqualTo(PolicyReloader.Outcome.RELOADED);
+    assertThat(reloader.get().version()).isEqualTo("8");
+    assertThat(reloader.get().tenants()).containsKey("strict");
+    assertThat(reloader.lastError()).isNull();
+  }
+
+  @Test
+  void shouldNotTakeAFileThatChangedWhileItWasRead() throws Exception {
+    Path file = write(PolicyFixtures.POLICY, 1);
+    String version8 = PolicyFixtures.POLICY.replace("version: \"7\"", "version: \"8\"");
+    boolean[] writerFinished = {false};
+    Function<Path, PolicySet> loadWhileTheWriterFinishes =
+        path -> {
+          PolicySet read = PolicyLoader.load(path);
+          if (read.version().equals("8") && !writerFinished[0]) {
+            writerFinished[0] = true;
+            rewrite(version8, 3);
+          }
+          return read;
+        };
+    PolicyReloader reloader = new PolicyReloader(file, () -> nanos[0], loadWhileTheWriterFinishes);
+    write(version8.substring(0, version8.indexOf("tenants:")), 2);
+    reloader.reloadIfChanged();
+    nanos[0] += PolicyReloader.SETTLE.toNanos();
+
+    assertThat(reloader.reloadIfChanged().outcome())
+        .as("the half file was read, but the file changed meanwhile")
+        .isEqualTo(PolicyReloader.Outcome.SETTLING);
+    assertThat(reloader.get().version()).isEqualTo("7");
+
+    assertThat(reloadOnceSettled(reloader).outcome()).isEqualTo(PolicyReloader.Outcome.RELOADED);
+    assertThat(reloader.get().tenants()).containsKey("strict");
+  }
+
+  private PolicyReloader reloader(Path file) {
+    return new PolicyReloader(file, () -> nanos[0], PolicyLoader::load);
+  }
+
+  /** Checks the file, lets the settle time pass, and checks it again. */
+  private PolicyReloader.Result reloadOnceSettled(PolicyReloader reloader) {
+    reloader.reloadIfChanged();
+    nanos[0] += PolicyReloader.SETTLE.toNanos();
+    return reloader.reloadIfChanged();
+  }
+
+  private void rewrite(String yaml, int second) {
+    try {
+      write(yaml, second);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private Path write(String yaml, int second) throws Exception {

@@ -128,14 +128,15 @@ class SelfHarmPatternsTest {
 
   @Test
   @Timeout(value = 30, unit = TimeUnit.SECONDS) // a hang guard against runaway backtracking
-  void shouldCutEnormousSentencesAndSurviveHostileInput() {
+  void shouldReadEnormousSentencesInWindowsAndSurviveHostileInput() {
     assertThat(SelfHarmPatterns.find("x".repeat(50_000))).isEmpty();
     assertThat(
             SelfHarmPatterns.find(
                 "i will i am going to you should yourself so nobody ".repeat(2_000)))
         .isEmpty();
     assertThat(SelfHarmPatterns.find("Nice day " + "very ".repeat(200) + "and kill yourself."))
-        .isEmpty();
+        .extracting(RuleMatch::words)
+        .containsExactly("kill yourself");
     assertThat(SelfHarmPatterns.find("Kill yourself. ".repeat(500)))
         .hasSize(SelfHarmPatterns.MAX_MATCHES);
   }

@@ -117,17 +117,54 @@ class ThreatPatternsTest {
 
   @Test
   @Timeout(value = 30, unit = TimeUnit.SECONDS) // a hang guard against runaway backtracking
-  void shouldCutEnormousSentencesAndSurviveHostileInput() {
+  void shouldReadEnormousSentencesInWindowsAndSurviveHostileInput() {
     String noSpaces = "x".repeat(50_000);
     String repeated = "i will i am going to the you your ".repeat(2_000);
     assertThat(ThreatPatterns.find(noSpaces)).isEmpty();
     assertThat(ThreatPatterns.find(repeated)).isEmpty();
-    RuleMatch late = ThreatPatterns.find("I will shoot you " + "very ".repeat(200)).get(0);
-    assertThat(late.sentence()).hasSize(ThreatPatterns.MAX_SENTENCE_CHARS);
+    // A long sentence counts once, with the window its first match is in.
+    assertThat(ThreatPatterns.find("I will shoot you " + "very ".repeat(200)))
+        .singleElement()
+        .satisfies(
+            early ->
+                assertThat(early.sentence())
+                    .startsWith("I will shoot you very")
+                    .hasSizeBetween(
+                        RuleSentence.WINDOW_CHARS,
+                        RuleSentence.WINDOW_CHARS + RuleSentence.WORD_SLACK));
     assertThat(ThreatPatterns.find("Nice day " + "very ".repeat(200) + "and I will shoot you."))
-        .isEmpty();
+        .singleElement()
+        .satisfies(
+            late -> {
+              assertThat(late.words()).isEqualTo("i will shoot you");
+              assertThat(late.sentence()).endsWith("and I will shoot you.");
+            });
+    assertThat(ThreatPatterns.find("very ".repeat(70) + "I will shoot you " + "very ".repeat(100)))
+        .as("seen by two overlapping windows, counted once")
+        .hasSize(1);
     assertThat(ThreatPatterns.find("I will hurt you. ".repeat(500)))
         .hasSize(ThreatPatterns.MAX_MATCHES);
+  }
+
+  @Test
+  void shouldFindAThreatAtTheEndOfALongRunOnSentence() {
+    String runOn =
+        "so we spent the whole afternoon walking along the river and talking about the garden"
+            + " and the new shed and the neighbours and the price of tomatoes at the market";
+    StringBuilder benign = new StringBuilder();
+    while (benign.length() < 720) {
+      benign.append(runOn).append(' ');
+    }
+    String threat = "and I am coming to the warehouse tomorrow to shoot the manager.";
+
+    assertThat(ThreatPatterns.find(benign.substring(0, 720) + " " + threat))
+        .singleElement()
+        .satisfies(
+            match -> {
+              assertThat(match.rule()).isEqualTo("announced-violence");
+              assertThat(match.words()).endsWith("to shoot the manager");
+            });
+    assertThat(ThreatPatterns.find(benign.substring(0, 720))).isEmpty();
   }
 
   @Test

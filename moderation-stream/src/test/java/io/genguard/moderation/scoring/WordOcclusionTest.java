@@ -73,4 +73,22 @@ class WordOcclusionTest {
     assertThat(words).hasSize(WordOcclusion.MAX_WORDS).startsWith("word0", "word1");
     assertThat(words).doesNotContain("vermin");
   }
+
+  @Test
+  void shouldReadAWordOfThousandsOfApostrophesWithoutRunningOutOfStack() {
+    // The apostrophe loop once recursed per repetition: 4,000 of them threw StackOverflowError.
+    String hostile = "a'".repeat(4_000) + "a";
+
+    assertThat(WordOcclusion.distinctWords("you idiot " + hostile))
+        .containsExactly("you", "idiot", hostile);
+  }
+
+  @Test
+  void shouldKeepContractionsAndPossessivesWholeAndDropStrayApostrophes() {
+    assertThat(
+            WordOcclusion.distinctWords(
+                "Don't touch O'Brien's rock 'n' roll, ya'll' 42's 'quoted'"))
+        .containsExactly(
+            "don't", "touch", "o'brien's", "rock", "n", "roll", "ya'll", "42's", "quoted");
+  }
 }

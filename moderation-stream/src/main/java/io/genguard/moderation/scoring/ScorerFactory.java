@@ -6,6 +6,9 @@ import java.util.List;
  * Creates content scorers by name, so the Flink job, the score command and the quality report pick
  * one from configuration ({@link ScorerConfig}).
  *
+ * <p>The model scorers are wrapped in {@link SentenceMaxScorer}: each text is scored whole and
+ * sentence by sentence, so a harmful sentence is not hidden by a benign one packed with it.
+ *
  * <ul>
  *   <li>{@code minilm-ensemble} (default): all-MiniLM-L6-v2 embeddings through DJL's ONNX Runtime
  *       engine, stacked with the n-gram heads; calibrated.
@@ -35,15 +38,18 @@ public final class ScorerFactory {
    */
   public static ContentScorer create(ScorerConfig config) {
     return switch (config.name()) {
+      // The models score sentence by sentence as well as whole (SentenceMaxScorer).
       case MiniLmEnsembleScorer.NAME ->
-          config.modelPath() == null
-              ? MiniLmEnsembleScorer.loadDefault()
-              : MiniLmEnsembleScorer.load(config.modelPath());
-      case OnnxClassifierScorer.NAME -> OnnxClassifierScorer.load(config);
+          new SentenceMaxScorer(
+              config.modelPath() == null
+                  ? MiniLmEnsembleScorer.loadDefault()
+                  : MiniLmEnsembleScorer.load(config.modelPath()));
+      case OnnxClassifierScorer.NAME -> new SentenceMaxScorer(OnnxClassifierScorer.load(config));
       case NgramLogisticScorer.NAME ->
-          config.modelPath() == null
-              ? NgramLogisticScorer.loadDefault()
-              : NgramLogisticScorer.load(config.modelPath());
+          new SentenceMaxScorer(
+              config.modelPath() == null
+                  ? NgramLogisticScorer.loadDefault()
+                  : NgramLogisticScorer.load(config.modelPath()));
       case KeywordBaselineScorer.NAME -> KeywordBaselineScorer.loadDefault();
       case TrivialBenchmarkScorer.NAME -> new TrivialBenchmarkScorer();
       default ->

@@ -34,8 +34,10 @@ class OnnxClassifierScorerTest {
                 ScorerConfig.KEY_LABEL_MAP, "toxic=harassment,hate;neutral=none"));
     List<String> texts =
         List.of("zebra xylophone yoga", "a", "the quick brown fox jumps over the lazy dog");
-    try (OnnxClassifierScorer scorer = (OnnxClassifierScorer) ScorerFactory.create(config);
+    try (ContentScorer created = ScorerFactory.create(config);
         OnnxTextModel reference = OnnxTextModel.load(dir.resolve("tiny"), 256, 8, 32)) {
+      // The factory scores sentence by sentence too (SentenceMaxScorer); these are one sentence.
+      OnnxClassifierScorer scorer = (OnnxClassifierScorer) ((SentenceMaxScorer) created).wrapped();
       List<ContentScores> scores = scorer.scoreBatch(texts);
       for (int i = 0; i < texts.size(); i++) {
         double[] logits = TinyOnnxClassifier.logits(reference.windows(texts.get(i)).get(0));

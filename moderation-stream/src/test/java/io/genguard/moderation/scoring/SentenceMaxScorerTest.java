@@ -1,0 +1,103 @@
+package io.genguard.moderation.scoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Each text scored whole and sentence by sentence; every score the highest of its pieces. */
+class SentenceMaxScorerTest {
+  /** Scores a text by the share of its words that are "insult"; records what it was asked. */
+  private static final class Recording implements ContentScorer {
+    final List<String> seen = new ArrayList<>();
+
+    @Override
+    public List<ContentScores> scoreBatch(List<String> texts) {
+      seen.addAll(texts);
+      List<ContentScores> out = new ArrayList<>();
+      for (String text : texts) {
+        String[] words = text.trim().split("\\s+");
+        long insults = java.util.Arrays.stream(words).filter(w -> w.startsWith("insult")).count();
+        double share = (double) insults / words.length;
+        Map<Category, Double> categories = new EnumMap<>(Category.class);
+        for (Category category : Category.values()) {
+          categories.put(category, category == Category.HARASSMENT ? share : share / 2);
+        }
+        out.add(new ContentScores(share, categories));
+      }
+      return out;
+    }
+
+    @Override
+    public Map<String, String> versions() {
+      return Map.of("recording", "1");
+    }
+  }
+
+  @Test
+  void shouldTakeTheHighestScoreOfTheWholeTextAndEachOfItsSentences() {
+    Recording model = new Recording();
+    SentenceMaxScorer scorer = new SentenceMaxScorer(model);
+
+    List<ContentScores> scores =
+        scorer.scoreBatch(
+            List.of(
+                "insult insult. A long calm sentence about the weather and the budget meeting.",
+                "One calm sentence without a boundary",
+                "insult"));
+
+    assertThat(scores.get(0).categories().get(Category.HARASSMENT))
+        .as("the first sentence alone, not diluted by the second")
+        .isEqualTo(1.0);
+    assertThat(scores.get(0).unsafe()).isEqualTo(1.0);
+    assertThat(scores.get(1).unsafe()).isZero();
+    assertThat(scores.get(2).unsafe()).isEqualTo(1.0);
+    assertThat(model.seen)
+        .as("one call for the batch: texts whole, then the sentences of those with several")
+        .containsExactly(
+            "insult insult. A long calm sentence about the weather and the budget meeting.",
+            "insult insult.",
+            "A long calm sentence about the weather and the budget meeting.",
+            "One calm sentence without a boundary",
+            "insult");
+    assertThat(scorer.versions())
+        .containsEntry("recording", "1")
+        .containsEntry(SentenceMaxScorer.NAME, SentenceMaxScorer.VERSION);
+  }
+
+  @Test
+  void shouldScoreAtMostTheFirstSentencesOfAVeryLongTextAlone() {
+    Recording model = new Recording();
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < SentenceMaxScorer.MAX_SENTENCES + 10; i++) {
+      text.append("Calm sentence ").append(i).append(". ");
+    }
+
+    new SentenceMaxScorer(model).scoreBatch(List.of(text.toString()));
+
+    assertThat(model.seen).hasSize(1 + SentenceMaxScorer.MAX_SENTENCES);
+  }
+
+  @Test
+  void shouldHoldAHarassingSentenceThatABenignSentenceAfterItUsedToHide() {
+    try (ContentScorer scorer =
+        ScorerFactory.create(ScorerConfig.named(MiniLmEnsembleScorer.NAME))) {
+      String insult =
+          "You worthless piece of garbage, everyone hates you and nobody wants you here.";
+      String hidden =
+          insult
+              + " The committee reviewed the quarterly budget report on Tuesday and agreed to"
+              + " postpone the vote on the new library extension until early next spring.";
+      double alone = scorer.score(insult).categories().get(Category.HARASSMENT);
+      double packed = scorer.score(hidden).categories().get(Category.HARASSMENT);
+
+      assertThat(alone).isGreaterThan(0.5);
+      assertThat(packed)
+          .as("scored packed with the budget sentence, it read 0.13")
+          .isEqualTo(alone);
+    }
+  }
+}

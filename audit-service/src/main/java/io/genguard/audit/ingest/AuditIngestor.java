@@ -143,20 +143,25 @@ public final class AuditIngestor implements AutoCloseable {
           record.offset(),
           topic.codec().decode(record.value()));
     } catch (EventDecodingException e) {
-      return new IncomingEvent(
-          record.topic(),
-          record.partition(),
-          record.offset(),
-          DeadLetters.of(
-              record.topic(),
-              record.partition(),
-              record.offset(),
-              record.key(),
-              record.value(),
-              "audit",
-              e,
-              clock.instant()));
+      return deadLetter(record, e);
     }
+  }
+
+  /** The record as a dead letter of stage "audit", with its bytes and the reason. */
+  private IncomingEvent deadLetter(ConsumerRecord<byte[], byte[]> record, Throwable reason) {
+    return new IncomingEvent(
+        record.topic(),
+        record.partition(),
+        record.offset(),
+        DeadLetters.of(
+            record.topic(),
+            record.partition(),
+            record.offset(),
+            record.key(),
+            record.value(),
+            "audit",
+            reason,
+            clock.instant()));
   }
 
   /**
@@ -188,21 +193,7 @@ public final class AuditIngestor implements AutoCloseable {
               record.offset(),
               e.getMessage());
           try {
-            persistWithRetry(
-                List.of(
-                    new IncomingEvent(
-                        record.topic(),
-                        record.partition(),
-                        record.offset(),
-                        DeadLetters.of(
-                            record.topic(),
-                            record.partition(),
-                            record.offset(),
-                            record.key(),
-                            record.value(),
-                            "audit",
-                            e,
-                            clock.instant()))));
+            persistWithRetry(List.of(deadLetter(record, e)));
           } catch (RefusedException unrecordable) {
             throw new IllegalStateException(
                 "The audit store refused even the dead letter of "

@@ -248,7 +248,7 @@ public final class AuditService implements AutoCloseable {
     }
     if (witness != null) {
       try {
-        witness.catchUp();
+        witness.catchUp(anchors.anchoredSeq());
       } catch (Exception e) {
         LOG.warn(
             "Sending anchor lines to the witness topic {} failed; retried at the next interval: {}",

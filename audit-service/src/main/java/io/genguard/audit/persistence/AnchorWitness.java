@@ -151,10 +151,19 @@ public final class AnchorWitness implements AutoCloseable, MeterBinder {
    *     writes the topic: nothing is added after it until that is looked at)
    */
   public synchronized int catchUp() throws IOException {
+    return catchUp(Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #catchUp()}, but reads the anchor file only when {@code anchoredSeq} (the anchor
+   * log's newest seq) is past what the witness holds: a round with nothing new costs no read of a
+   * file that grows for years.
+   */
+  public synchronized int catchUp(long anchoredSeq) throws IOException {
     if (witnessedSeq < 0) {
       witnessedSeq = lastWitnessedSeq();
     }
-    if (!Files.exists(anchorFile)) {
+    if (anchoredSeq <= witnessedSeq || !Files.exists(anchorFile)) {
       return 0;
     }
     int sent = 0;

@@ -231,7 +231,10 @@ public final class AuditApi implements AutoCloseable {
     route(
         HandlerType.GET,
         "/api/v1/summary",
-        ctx -> ctx.json(services.queries().summary(caller(ctx).scope(null))),
+        ctx -> {
+          onlyParameters(ctx, Set.of());
+          ctx.json(services.queries().summary(caller(ctx).scope(null)));
+        },
         ANY);
 
     route(HandlerType.POST, "/api/v1/requests", this::submit, Role.SUBMITTER);
@@ -284,7 +287,11 @@ public final class AuditApi implements AutoCloseable {
     route(
         HandlerType.GET,
         "/api/v1/bias/campaigns",
-        ctx -> ctx.json(Map.of("items", services.campaigns().list(caller(ctx).scope(null)))),
+        ctx -> {
+          // No filter: a tenant token sees its tenant's campaigns, a global one all of them.
+          onlyParameters(ctx, Set.of());
+          ctx.json(Map.of("items", services.campaigns().list(caller(ctx).scope(null))));
+        },
         Role.COMPLIANCE);
     route(
         HandlerType.GET,

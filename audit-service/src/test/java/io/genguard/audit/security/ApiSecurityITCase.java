@@ -433,6 +433,13 @@ class ApiSecurityITCase {
     HttpResponse<String> repeated =
         audit.get("/api/v1/outputs?decision=BLOCK&decision=REVIEW", acmeReviewer);
     assertThat(repeated.statusCode()).isEqualTo(400);
+    // Routes without parameters refuse them too, rather than ignore a tenant asked for.
+    for (String path :
+        List.of("/api/v1/summary?tenant=globex", "/api/v1/bias/campaigns?tenant=globex")) {
+      HttpResponse<String> ignored = audit.get(path, audit.token(Role.COMPLIANCE, "acme", "cora"));
+      assertThat(ignored.statusCode()).as(path).isEqualTo(400);
+      assertThat(json(ignored).path("error").asText()).contains("Unknown query parameter 'tenant'");
+    }
     HttpResponse<String> unknown = audit.get("/api/v1/outputs?decison=BLOCK", acmeReviewer);
     assertThat(unknown.statusCode()).isEqualTo(400);
     assertThat(json(unknown).path("error").asText()).contains("Unknown query parameter 'decison'");

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * Builds dead-letter events that keep the original bytes (up to a size budget), the reason and the
@@ -91,6 +92,20 @@ public final class DeadLetters {
         .setErrorClass(error.getClass().getName())
         .setFailedAt(now)
         .build();
+  }
+
+  /** A dead letter for a consumer record, with its position, key and bytes ({@link #of}). */
+  public static DeadLetter of(
+      ConsumerRecord<byte[], byte[]> record, String stage, Throwable error, Instant now) {
+    return of(
+        record.topic(),
+        record.partition(),
+        record.offset(),
+        record.key(),
+        record.value(),
+        stage,
+        error,
+        now);
   }
 
   /**

@@ -70,7 +70,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -99,7 +98,7 @@ public final class AuditApi implements AutoCloseable {
   /** Longest query parameter value accepted. */
   static final int MAX_PARAMETER_CHARS = 256;
 
-  private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+  private static final Pattern ID = Cursor.ID;
   private static final String CALLER = "genguard.caller";
   private static final Role[] ANY = Role.values();
   private static final Set<String> SEARCH_PARAMETERS =
@@ -868,13 +867,7 @@ public final class AuditApi implements AutoCloseable {
           return;
         }
         witnessed = AnchorWitness.check(services.witness().topic(), file, lines);
-        // The chain must hold the witnessed heads too: a file cut together with the chain shows.
-        Set<ChainVerifier.Anchor> known = new HashSet<>(anchors);
-        for (ChainVerifier.Anchor head : AnchorWitness.anchors(services.witness().topic(), lines)) {
-          if (known.add(head)) {
-            anchors.add(head);
-          }
-        }
+        AnchorWitness.addWitnessedHeads(anchors, services.witness().topic(), lines);
       }
       ChainVerifier.Verification result = ChainVerifier.verify(services.dataSource(), anchors);
       Map<String, Object> body = new LinkedHashMap<>();

@@ -153,15 +153,7 @@ public final class AuditIngestor implements AutoCloseable {
         record.topic(),
         record.partition(),
         record.offset(),
-        DeadLetters.of(
-            record.topic(),
-            record.partition(),
-            record.offset(),
-            record.key(),
-            record.value(),
-            "audit",
-            reason,
-            clock.instant()));
+        DeadLetters.of(record, "audit", reason, clock.instant()));
   }
 
   /**

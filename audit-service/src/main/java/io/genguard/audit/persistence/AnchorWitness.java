@@ -436,6 +436,20 @@ public final class AnchorWitness implements AutoCloseable, MeterBinder {
     return new WitnessCheck(topic, lines.size(), matched, notYet, List.copyOf(problems));
   }
 
+  /**
+   * Adds to {@code anchors} the heads the witness holds that it lacks, so that the chain is checked
+   * against them as well as the file's: a file cut together with the chain then still shows.
+   */
+  public static void addWitnessedHeads(
+      List<Anchor> anchors, String topic, List<Witnessed> witness) {
+    Set<Anchor> known = new HashSet<>(anchors);
+    for (Anchor head : anchors(topic, witness)) {
+      if (known.add(head)) {
+        anchors.add(head);
+      }
+    }
+  }
+
   /** The heads the witness holds, to check the chain against them as well as the file's. */
   public static List<Anchor> anchors(String topic, List<Witnessed> witness) {
     List<Anchor> anchors = new ArrayList<>();

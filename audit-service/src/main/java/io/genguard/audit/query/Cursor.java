@@ -19,7 +19,12 @@ import java.util.regex.Pattern;
  */
 public record Cursor(Instant time, String id) {
   private static final int MAX_ENCODED = 512;
-  private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+
+  /**
+   * The form of every id the API's rows carry and its paths and parameters take: 1-128 letters,
+   * digits, '.', '_', ':' or '-', starting with a letter or digit.
+   */
+  public static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
 
   /** The instants a query parameter or cursor may name: years 1 to 9999. */
   public static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");

@@ -328,16 +328,7 @@ public final class GenerationWorker implements Runnable {
         record.partition(),
         record.offset(),
         error.getMessage());
-    DeadLetter letter =
-        DeadLetters.of(
-            record.topic(),
-            record.partition(),
-            record.offset(),
-            record.key(),
-            record.value(),
-            "generator",
-            error,
-            clock.instant());
+    DeadLetter letter = DeadLetters.of(record, "generator", error, clock.instant());
     // The dead letter and its record key are both cut to size: a record the broker accepted may
     // still be too big to copy whole.
     return new ProducerRecord<>(

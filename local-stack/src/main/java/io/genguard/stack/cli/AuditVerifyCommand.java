@@ -18,10 +18,8 @@ import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.CommonClientConfigs;
 import picocli.CommandLine.Command;
@@ -143,12 +141,7 @@ final class AuditVerifyCommand implements Callable<Integer> {
               witnessTopic,
               Duration.ofSeconds(30));
       witnessed = AnchorWitness.check(witnessTopic, read, lines);
-      Set<ChainVerifier.Anchor> known = new HashSet<>(anchors);
-      for (ChainVerifier.Anchor head : AnchorWitness.anchors(witnessTopic, lines)) {
-        if (known.add(head)) {
-          anchors.add(head);
-        }
-      }
+      AnchorWitness.addWitnessedHeads(anchors, witnessTopic, lines);
     }
     Path keyFile = anchorKeyFile != null ? anchorKeyFile : stackAnchorKeys(file, database.stackDir);
     if (keyFile != null && read == null) {

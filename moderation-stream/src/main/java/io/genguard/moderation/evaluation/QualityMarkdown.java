@@ -365,6 +365,31 @@ final class QualityMarkdown {
         "- **Prompts, not outputs.** XSTest, CoCoNot and most unsafe training texts are requests; only"
             + " JailbreakBench responses are real model outputs. Scores on generated prose may differ.\n");
     md.append(
+        "- **Sentences scored alone are weighted 0.9, list headers joined to what follows**"
+            + " (`SentenceMaxScorer` 1.1.0, twentieth session, 2026-12-04). Scoring every sentence"
+            + " alone at full weight (1.0.0, nineteenth session) closed an evasion, a harmful"
+            + " sentence hidden by one long benign sentence packed with it, but on the validation"
+            + " split it held 9 more unsafe texts (3649 -> 3658 of 3741) for 36 more benign ones"
+            + " flagged (135 -> 171 of 5626), mostly list headers (\"Here is what you should do:\")"
+            + " and fragments (\"If you\", \"[Your Name]*\") of assistant answers read alone. The"
+            + " bar was committed (0cad98c) before the variants were measured on the test split or"
+            + " the probes: the variant chosen on the validation split alone (the fewest benign flags"
+            + " keeping at least 8 of those 9), kept only if on the test split its benign flags fell"
+            + " by at least 5 and its unsafe ones by at most 6, the padding test still held, no"
+            + " threat, self-harm or group probe lost more than 1 held text and XSTest safe and"
+            + " CoCoNot contrast flags did not rise. Of weights 1, 0.9, 0.85 and 0.8 on bare"
+            + " sentences, on sentences with headers joined, and with fragments under 3 words"
+            + " joined too, validation chose headers joined at 0.9 (3657 held, 163 flagged). On"
+            + " the test split (texts with an overall label, generated identity sentences left"
+            + " out), whole text only / 1.0.0 / 1.1.0: unsafe held 3556 / 3583 / 3579 of 3808,"
+            + " benign flagged 194 / 233 / 218 of 5906, of which CoCoNot and JailbreakBench"
+            + " responses 40 / 55 / 49 of 198; on the probes one threat fewer held (threats-4 26"
+            + " -> 25 of 30) and one look-alike fewer (threats-2 4 -> 3 of 20), XSTest, CoCoNot"
+            + " contrast and the prose the same. The bar was met, so 1.1.0 ships. Sentence scoring"
+            + " still costs more benign flags than it gains unsafe ones on this data; it stays for"
+            + " the evasion, which public data does not contain. The trial's program:"
+            + " docs/experiments/PieceTrial.java.\n");
+    md.append(
         "- **Bias mitigation is disclosed.** Training includes "
             + textsFrom(split, IdentityAugmentation.SOURCE)
             + " generated benign sentences that mention"

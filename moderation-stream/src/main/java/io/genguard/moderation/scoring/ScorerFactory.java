@@ -7,7 +7,8 @@ import java.util.List;
  * one from configuration ({@link ScorerConfig}).
  *
  * <p>The model scorers are wrapped in {@link SentenceMaxScorer}: each text is scored whole and
- * sentence by sentence, so a harmful sentence is not hidden by a benign one packed with it.
+ * sentence by sentence (list headers with the sentence after them, each sentence's scores weighted
+ * 0.9), so a harmful sentence is not hidden by a benign one packed with it.
  *
  * <ul>
  *   <li>{@code minilm-ensemble} (default): all-MiniLM-L6-v2 embeddings through DJL's ONNX Runtime

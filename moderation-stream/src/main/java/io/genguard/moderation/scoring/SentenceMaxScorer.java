@@ -8,26 +8,39 @@ import java.util.Map;
 
 /**
  * Scores each text whole and, when it has several sentences, each sentence on its own; every score
- * is the highest of the pieces ("any part unsafe"). The models pack short sentences together into
- * one window (MiniLM) or chunk (n-gram), so a harmful sentence next to one long benign sentence was
- * scored as part of their mix and could come out low: "You worthless piece of garbage, everyone
- * hates you and nobody wants you here." is held alone and was released with a sentence about a
- * budget meeting after it. On its own, a sentence is scored as the models were trained to score
- * short texts.
+ * is the highest of the whole text's and {@value #PIECE_WEIGHT} times each sentence's ("any part
+ * unsafe"). The models pack short sentences together into one window (MiniLM) or chunk (n-gram), so
+ * a harmful sentence next to one long benign sentence was scored as part of their mix and could
+ * come out low: "You worthless piece of garbage, everyone hates you and nobody wants you here." is
+ * held alone and was released with a sentence about a budget meeting after it. On its own, a
+ * sentence is scored as the models were trained to score short texts.
  *
- * <p>At most {@value #MAX_SENTENCES} sentences of a text are scored alone (the first ones; the
- * whole text is still scored in its windows, which cover the rest as before). Costs one model call
- * per sentence more: about 2-3 times the model work for an ordinary multi-sentence output.
+ * <p>Version 1.1.0 (2026-12-04) scores pieces rather than bare sentences, and weighs them: a list
+ * header ending in a colon ("Here is what you should do:", "**Update Your Phone:**") is scored with
+ * the sentence after it, and a piece without a letter or digit joins the next one; each piece's
+ * scores count {@value #PIECE_WEIGHT} times. Version 1.0.0 scored every sentence at full weight,
+ * and the most of 65 scores flags more than one: on the validation split it added 9 unsafe texts
+ * held and 36 benign ones flagged, mostly list headers and fragments of assistant answers read
+ * alone. The weight and the joining were chosen on the validation split (the fewest benign flags
+ * keeping 8 of those 9), with the bar for the test split set before it was measured
+ * (moderation-stream/QUALITY.md, "How to read").
+ *
+ * <p>At most {@value #MAX_SENTENCES} pieces of a text are scored alone (the first ones; the whole
+ * text is still scored in its windows, which cover the rest as before). Costs one model call per
+ * piece more: about 2-3 times the model work for an ordinary multi-sentence output.
  */
 public final class SentenceMaxScorer implements ContentScorer {
   /** Version recorded in every verdict, beside the wrapped scorer's. */
-  public static final String VERSION = "1.0.0";
+  public static final String VERSION = "1.1.0";
 
   /** Recorded under this name in {@link #versions()}. */
   public static final String NAME = "sentence-max";
 
-  /** Sentences of one text scored on their own, at most. */
+  /** Pieces of one text scored on their own, at most. */
   public static final int MAX_SENTENCES = 64;
+
+  /** What a piece's scores count for against the whole text's. */
+  public static final double PIECE_WEIGHT = 0.9;
 
   private final ContentScorer scorer;
 
@@ -43,9 +56,9 @@ public final class SentenceMaxScorer implements ContentScorer {
       firstPiece[i] = pieces.size();
       String text = texts.get(i);
       pieces.add(text);
-      List<String> sentences = Sentences.split(text);
-      if (sentences.size() > 1) {
-        pieces.addAll(sentences.subList(0, Math.min(MAX_SENTENCES, sentences.size())));
+      List<String> own = pieces(text);
+      if (own.size() > 1) {
+        pieces.addAll(own.subList(0, Math.min(MAX_SENTENCES, own.size())));
       }
     }
     firstPiece[texts.size()] = pieces.size();
@@ -57,15 +70,60 @@ public final class SentenceMaxScorer implements ContentScorer {
     return out;
   }
 
-  private static ContentScores highest(List<ContentScores> pieces) {
-    if (pieces.size() == 1) {
-      return pieces.get(0);
+  /**
+   * The text's sentences, each list header joined to the sentence after it and each piece without a
+   * letter or digit to the next one; a header or such piece at the end stays a piece of its own.
+   */
+  static List<String> pieces(String text) {
+    List<String> pieces = new ArrayList<>();
+    String pending = null;
+    for (String sentence : Sentences.split(text)) {
+      String piece = pending == null ? sentence : pending + " " + sentence;
+      if (isHeader(sentence) || !hasWord(piece)) {
+        pending = piece;
+      } else {
+        pieces.add(piece);
+        pending = null;
+      }
     }
-    double unsafe = 0;
+    if (pending != null) {
+      if (!pieces.isEmpty() && !hasWord(pending)) {
+        pieces.set(pieces.size() - 1, pieces.get(pieces.size() - 1) + " " + pending);
+      } else {
+        pieces.add(pending);
+      }
+    }
+    return pieces;
+  }
+
+  /** Ends in a colon, perhaps inside Markdown emphasis or code ("**Steps:**"). */
+  private static boolean isHeader(String sentence) {
+    int end = sentence.length();
+    while (end > 0 && "*_#`".indexOf(sentence.charAt(end - 1)) >= 0) {
+      end--;
+    }
+    return end > 0 && sentence.charAt(end - 1) == ':';
+  }
+
+  private static boolean hasWord(String piece) {
+    return piece.codePoints().anyMatch(Character::isLetterOrDigit);
+  }
+
+  /** The whole text's scores (first) against its weighted pieces', the highest of each. */
+  private static ContentScores highest(List<ContentScores> scored) {
+    if (scored.size() == 1) {
+      return scored.get(0);
+    }
+    ContentScores whole = scored.get(0);
+    double unsafe = whole.unsafe();
     Map<Category, Double> categories = new EnumMap<>(Category.class);
-    for (ContentScores piece : pieces) {
-      unsafe = Math.max(unsafe, piece.unsafe());
-      piece.categories().forEach((category, score) -> categories.merge(category, score, Math::max));
+    categories.putAll(whole.categories());
+    for (ContentScores piece : scored.subList(1, scored.size())) {
+      unsafe = Math.max(unsafe, PIECE_WEIGHT * piece.unsafe());
+      piece
+          .categories()
+          .forEach(
+              (category, score) -> categories.merge(category, PIECE_WEIGHT * score, Math::max));
     }
     return new ContentScores(unsafe, categories);
   }

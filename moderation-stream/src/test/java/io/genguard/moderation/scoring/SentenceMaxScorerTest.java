@@ -50,9 +50,9 @@ class SentenceMaxScorerTest {
                 "insult"));
 
     assertThat(scores.get(0).categories().get(Category.HARASSMENT))
-        .as("the first sentence alone, not diluted by the second")
-        .isEqualTo(1.0);
-    assertThat(scores.get(0).unsafe()).isEqualTo(1.0);
+        .as("the first sentence alone, not diluted by the second, at the pieces' weight")
+        .isEqualTo(SentenceMaxScorer.PIECE_WEIGHT);
+    assertThat(scores.get(0).unsafe()).isEqualTo(SentenceMaxScorer.PIECE_WEIGHT);
     assertThat(scores.get(1).unsafe()).isZero();
     assertThat(scores.get(2).unsafe()).isEqualTo(1.0);
     assertThat(model.seen)
@@ -66,6 +66,49 @@ class SentenceMaxScorerTest {
     assertThat(scorer.versions())
         .containsEntry("recording", "1")
         .containsEntry(SentenceMaxScorer.NAME, SentenceMaxScorer.VERSION);
+  }
+
+  @Test
+  void shouldKeepTheWholeTextsScoreWhenItIsHigherThanAnyWeightedPiece() {
+    Recording model = new Recording();
+
+    ContentScores scores =
+        new SentenceMaxScorer(model)
+            .scoreBatch(List.of("insult insult insult. insult calm calm."))
+            .get(0);
+
+    assertThat(scores.unsafe())
+        .as("whole 4/6 = 0.67 against 0.9 x 1.0 and 0.9 x 0.33")
+        .isEqualTo(SentenceMaxScorer.PIECE_WEIGHT);
+    ContentScores wholeOnly =
+        new SentenceMaxScorer(model)
+            .scoreBatch(List.of("insult insult calm. insult insult calm."))
+            .get(0);
+    assertThat(wholeOnly.unsafe())
+        .as("whole 4/6 above 0.9 x 2/3 for either sentence")
+        .isEqualTo(4.0 / 6);
+  }
+
+  @Test
+  void shouldScoreAListHeaderWithTheSentenceAfterIt() {
+    assertThat(
+            SentenceMaxScorer.pieces(
+                "Here is what you should do:\n- Change your password. **Update Your Phone:**\nOpen"
+                    + " the settings.\nStay safe."))
+        .containsExactly(
+            "Here is what you should do: - Change your password.",
+            "**Update Your Phone:** Open the settings.",
+            "Stay safe.");
+    assertThat(SentenceMaxScorer.pieces("Steps: one. Two. Ingredients:"))
+        .as("a header at the end stays a piece of its own")
+        .containsExactly("Steps: one.", "Two.", "Ingredients:");
+  }
+
+  @Test
+  void shouldJoinAPieceWithoutWordsToTheNextOne() {
+    assertThat(SentenceMaxScorer.pieces("First point.\n---\nSecond point.\n***"))
+        .containsExactly("First point.", "--- Second point. ***");
+    assertThat(SentenceMaxScorer.pieces("... !!!")).containsExactly("... !!!");
   }
 
   @Test
@@ -97,7 +140,8 @@ class SentenceMaxScorerTest {
       assertThat(alone).isGreaterThan(0.5);
       assertThat(packed)
           .as("scored packed with the budget sentence, it read 0.13")
-          .isEqualTo(alone);
+          .isEqualTo(SentenceMaxScorer.PIECE_WEIGHT * alone)
+          .isGreaterThan(0.5);
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.genguard.audit.query;
 
 import io.genguard.audit.InvalidInputException;
+import io.genguard.schemas.TenantIds;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
@@ -37,7 +38,6 @@ public record SearchFilter(
   public static final Set<String> DECISIONS = Set.of("RELEASE", "REVIEW", "BLOCK");
   public static final Set<String> OUTCOMES =
       Set.of("RELEASED", "QUARANTINED", "HELD_FOR_REVIEW", "PENDING");
-  static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final Pattern CATEGORY = Pattern.compile("[a-z][a-z0-9_]{0,63}");
   private static final Pattern GROUP = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N}_.:/ -]{0,127}");
 
@@ -55,7 +55,7 @@ public record SearchFilter(
       String group,
       String from,
       String to) {
-    String tenantValue = pattern("tenant", tenant, TENANT, "1-64 letters, digits, '.', '_' or '-'");
+    String tenantValue = pattern("tenant", tenant, TenantIds.PATTERN, TenantIds.RULE);
     String decisionValue = oneOf("decision", decision, DECISIONS);
     String outcomeValue = oneOf("outcome", outcome, OUTCOMES);
     String categoryValue =

@@ -13,6 +13,7 @@ import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.ForbiddenException;
 import io.genguard.schemas.EventIds;
+import io.genguard.schemas.TenantIds;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -25,7 +26,6 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 /**
@@ -42,7 +42,6 @@ import javax.sql.DataSource;
  */
 public final class Retention {
   public static final String EVENT_TYPE = "RetentionApplied";
-  private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final int MAX_DAYS = 36_500;
   private static final List<String> PROJECTIONS =
       List.of(
@@ -299,12 +298,9 @@ public final class Retention {
   }
 
   private static void checkTenant(String tenant, Caller caller) {
-    if (tenant == null || !TENANT.matcher(tenant).matches()) {
+    if (!TenantIds.isValid(tenant)) {
       throw new InvalidInputException(
-          "tenant '"
-              + tenant
-              + "' is not valid: use 1-64 letters, digits,"
-              + " '.', '_' or '-', starting with a letter or digit");
+          "tenant '" + tenant + "' is not valid: use " + TenantIds.RULE);
     }
     if (!caller.canSee(tenant)) {
       throw new ForbiddenException(

@@ -4,6 +4,7 @@ import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.NotFoundException;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.Transactions;
+import io.genguard.schemas.TenantIds;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -35,7 +36,6 @@ import javax.sql.DataSource;
 public final class ApiTokens {
   public static final String PREFIX = "ggt_";
   private static final Pattern FORMAT = Pattern.compile("ggt_([0-9a-f]{12})_[A-Za-z0-9_-]{43}");
-  private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} ._@+-]{0,63}");
 
   /** Compared against when the token id is unknown, so a miss costs the same as a wrong secret. */
@@ -81,12 +81,9 @@ public final class ApiTokens {
       throw new InvalidInputException(
           "role is required: one of submitter, reviewer, compliance, admin");
     }
-    if (tenantId != null && !TENANT.matcher(tenantId).matches()) {
+    if (tenantId != null && !TenantIds.isValid(tenantId)) {
       throw new InvalidInputException(
-          "tenant '"
-              + tenantId
-              + "' is not valid: use 1-64 letters, digits,"
-              + " '.', '_' or '-', starting with a letter or digit");
+          "tenant '" + tenantId + "' is not valid: use " + TenantIds.RULE);
     }
     if (tenantId == null && !role.mayBeGlobal()) {
       throw new InvalidInputException(

@@ -3,6 +3,7 @@ package io.genguard.audit.submit;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.SamplingParameters;
 import io.genguard.schemas.EventIds;
+import io.genguard.schemas.TenantIds;
 import io.genguard.schemas.Topics;
 import java.time.Clock;
 import java.time.Duration;
@@ -110,9 +111,8 @@ public final class RequestSubmitter implements AutoCloseable {
     }
     noControlCharacters("prompt", prompt, true);
     String tenant = submission.tenantId() == null ? "default" : submission.tenantId();
-    if (!tenant.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
-      throw new InvalidSubmissionException(
-          "tenantId must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+    if (!TenantIds.isValid(tenant)) {
+      throw new InvalidSubmissionException("tenantId must be " + TenantIds.RULE);
     }
     int maxTokens =
         submission.maxTokens() == null ? limits.defaultMaxTokens() : submission.maxTokens();

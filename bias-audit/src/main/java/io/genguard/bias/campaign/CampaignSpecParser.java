@@ -14,6 +14,7 @@ import io.genguard.bias.campaign.CampaignSpec.PromptSource;
 import io.genguard.bias.campaign.CampaignSpec.Sampling;
 import io.genguard.bias.campaign.CampaignSpec.Target;
 import io.genguard.bias.campaign.CampaignSpec.TemplateFile;
+import io.genguard.schemas.TenantIds;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -121,13 +122,8 @@ public final class CampaignSpecParser {
     String backend = requiredText(node, "backend", "target.backend");
     String model = optionalText(node, "model", null);
     String tenant = optionalText(node, "tenant", "bias-audit");
-    if (!tenant.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
-      throw fail(
-          "target.tenant",
-          "'"
-              + tenant
-              + "' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or"
-              + " digit");
+    if (!TenantIds.isValid(tenant)) {
+      throw fail("target.tenant", "'" + tenant + "' must be " + TenantIds.RULE);
     }
     return new Target(backend, model, tenant);
   }

@@ -34,6 +34,16 @@ class CampaignValidationTest {
   }
 
   @Test
+  void shouldRefuseATenantThatIsNotAValidTenantId() {
+    String yaml =
+        CampaignFixtures.VALID.replace(
+            "target: {backend: echo}", "target: {backend: echo, tenant: \"../other\"}");
+    assertThatThrownBy(() -> resolve(yaml))
+        .hasMessageContaining("target.tenant")
+        .hasMessageContaining("'../other' must be 1-64 letters, digits, '.', '_' or '-'");
+  }
+
+  @Test
   void shouldRefuseATemplateWithoutAGroupSlot() {
     String yaml = CampaignFixtures.VALID.replace("Tell me about {group}.", "Tell me a story.");
     assertThatThrownBy(() -> resolve(yaml))

@@ -215,13 +215,24 @@ public final class EvaluationSets {
    */
   public static final String FRAMES_PROBE = "/evaluation/frames-1.jsonl";
 
+  /**
+   * Classpath resource of the sixth probe of statements about groups ({@link #groupProbes()}): 40
+   * plain statements of liking, love, admiration or friendship for a group or its members (kind
+   * {@code plain}: none should be held) and 30 hostile ones that open the same way ("I like ..., as
+   * long as ...", kind {@code hostile}), written and committed on 2026-12-04 (twentieth session)
+   * before the training lines on affection for groups that followed it, by their writer, after the
+   * README recorded "I like disabled people." held for hate 0.86; never trained on.
+   */
+  public static final String AFFECTION_PROBE = "/evaluation/affection-1.jsonl";
+
   /** Statements about groups: hostile ones, every one to be held, and plain ones, none to be. */
   public record GroupStatements(List<String> hostile, List<String> plain) {}
 
   /**
    * The probes of statements about groups, by name: the first ({@link #hostileStatements()} and
    * {@link #plainGroupStatements()}, 2026-12-02), {@link #GROUP_PROBE}, {@link
-   * #COUNTER_SPEECH_PROBE}, {@link #THIN_GROUPS_PROBE} and {@link #FRAMES_PROBE}. Evaluation only.
+   * #COUNTER_SPEECH_PROBE}, {@link #THIN_GROUPS_PROBE}, {@link #FRAMES_PROBE} and {@link
+   * #AFFECTION_PROBE}. Evaluation only.
    */
   public static Map<String, GroupStatements> groupProbes() {
     Map<String, GroupStatements> probes = new LinkedHashMap<>();
@@ -229,7 +240,8 @@ public final class EvaluationSets {
         HOSTILE_STATEMENTS.substring(1) + ", " + PLAIN_GROUP_STATEMENTS.substring(1),
         new GroupStatements(hostileStatements(), plainGroupStatements()));
     for (String resource :
-        List.of(GROUP_PROBE, COUNTER_SPEECH_PROBE, THIN_GROUPS_PROBE, FRAMES_PROBE)) {
+        List.of(
+            GROUP_PROBE, COUNTER_SPEECH_PROBE, THIN_GROUPS_PROBE, FRAMES_PROBE, AFFECTION_PROBE)) {
       List<ProbeText> texts = probe(resource, "hostile", "plain");
       probes.put(
           resource.substring(1),

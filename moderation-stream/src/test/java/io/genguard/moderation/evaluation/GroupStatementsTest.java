@@ -43,7 +43,8 @@ class GroupStatementsTest {
             "evaluation/groups-2.jsonl",
             "evaluation/counter-speech-1.jsonl",
             "evaluation/groups-3.jsonl",
-            "evaluation/frames-1.jsonl");
+            "evaluation/frames-1.jsonl",
+            "evaluation/affection-1.jsonl");
     assertProbe(
         probes.get("evaluation/groups-2.jsonl"),
         40,
@@ -68,6 +69,12 @@ class GroupStatementsTest {
         30,
         "Stereotypes exist for a reason: Jews are greedy.",
         "Let me be blunt: refugees deserve safety, not suspicion.");
+    assertProbe(
+        probes.get("evaluation/affection-1.jsonl"),
+        30,
+        40,
+        "I like deaf people because at least they can't talk back.",
+        "I love my two moms.");
     assertThat(probes.get("evaluation/hostile-statements.txt, evaluation/group-statements.txt"))
         .isEqualTo(
             new GroupStatements(

@@ -19,11 +19,11 @@ import java.util.Map;
  * header ending in a colon ("Here is what you should do:", "**Update Your Phone:**") is scored with
  * the sentence after it, and a piece without a letter or digit joins the next one; each piece's
  * scores count {@value #PIECE_WEIGHT} times. Version 1.0.0 scored every sentence at full weight,
- * and the most of 65 scores flags more than one: on the validation split it added 9 unsafe texts
- * held and 36 benign ones flagged, mostly list headers and fragments of assistant answers read
- * alone. The weight and the joining were chosen on the validation split (the fewest benign flags
- * keeping 8 of those 9), with the bar for the test split set before it was measured
- * (moderation-stream/QUALITY.md, "How to read").
+ * and the highest of up to 65 scores crosses a threshold more often than one score does: on the
+ * validation split it added 9 unsafe texts held and 36 benign ones flagged, mostly list headers and
+ * fragments of assistant answers read alone. The weight and the joining were chosen on the
+ * validation split (the fewest benign flags keeping 8 of those 9), with the bar for the test split
+ * set before it was measured (moderation-stream/QUALITY.md, "How to read").
  *
  * <p>At most {@value #MAX_SENTENCES} pieces of a text are scored alone (the first ones; the whole
  * text is still scored in its windows, which cover the rest as before). Costs one model call per

@@ -12,6 +12,7 @@ import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.provenance.ProvenanceKeys;
+import io.genguard.provenance.watermark.WatermarkDetector;
 import io.genguard.provenance.watermark.WatermarkParameters;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -84,6 +85,7 @@ public final class ModerationPipelines {
     BiasAnalyzer bias = BiasAnalyzer.loadDefault();
     Map<String, String> versions = new java.util.LinkedHashMap<>(bias.versions());
     versions.put("provenance", WatermarkParameters.SCHEME);
+    versions.put("watermark-detector", WatermarkDetector.VERSION);
     versions.put("screening", "text-screening-1");
     versions.putAll(RuleFindings.versions());
     return new ContentModerator(

@@ -65,6 +65,10 @@ public final class ManifestVerifier {
               + "); add its public key to "
               + VerificationKeyRing.KEYS_VARIABLE);
     }
+    if (!wellFormed(canonicalJson)) {
+      // getBytes(UTF_8) would turn a lone surrogate into '?': another string, same signed bytes.
+      return invalid("manifest JSON is not well-formed Unicode (lone surrogate)");
+    }
     byte[] signatureBytes;
     try {
       signatureBytes = Base64.getDecoder().decode(signature);
@@ -79,14 +83,17 @@ public final class ManifestVerifier {
               + "' (manifest altered, or signed by another key)");
     }
     Object tree;
+    String canonical;
     try {
       tree = toTree(JSON.readTree(canonicalJson));
+      // Throws for values canonical JSON cannot hold (1e400, integers beyond 2^53, surrogates).
+      canonical = CanonicalJson.write(tree);
     } catch (JsonProcessingException e) {
       return invalid("manifest is not valid JSON: " + e.getOriginalMessage());
     } catch (IllegalArgumentException e) {
       return invalid("manifest JSON holds an unsupported value: " + e.getMessage());
     }
-    if (!canonicalJson.equals(CanonicalJson.write(tree))) {
+    if (!canonicalJson.equals(canonical)) {
       return invalid("manifest JSON is not in canonical form");
     }
     ProvenanceManifest manifest;
@@ -107,6 +114,10 @@ public final class ManifestVerifier {
     if (text == null) {
       return invalid("there is no text to check the manifest against");
     }
+    if (!wellFormed(text)) {
+      // Its UTF-8 bytes, and so its hash, would be those of a text with '?' in that place.
+      return invalid("the text is not well-formed Unicode (lone surrogate)");
+    }
     String actual = ProvenanceManifest.sha256Hex(text);
     if (!MessageDigest.isEqual(
         actual.getBytes(StandardCharsets.US_ASCII),
@@ -116,6 +127,21 @@ public final class ManifestVerifier {
     }
     return new ManifestVerification(
         ManifestStatus.VALID, "signature and text hash verified", manifest);
+  }
+
+  /** Whether {@code s} has no lone surrogate, i.e. has a UTF-8 form. */
+  private static boolean wellFormed(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static ManifestVerification invalid(String reason) {

@@ -126,6 +126,11 @@ public final class VerificationKeyRing {
               + raw.length
               + " bytes; an Ed25519 public key has 32");
     }
+    String problem = Ed25519Points.problem(raw);
+    if (problem != null) {
+      throw new IllegalArgumentException(
+          "Verification key '" + id + "' is not a usable Ed25519 public key: " + problem);
+    }
     byte[] encoded = Arrays.copyOf(X509_PREFIX, X509_PREFIX.length + raw.length);
     System.arraycopy(raw, 0, encoded, X509_PREFIX.length, raw.length);
     try {

@@ -22,6 +22,12 @@ public final class WatermarkDetector {
   /** The z threshold of the paper's experiments: false positive rate about 3e-5. */
   public static final double DEFAULT_Z_THRESHOLD = 4.0;
 
+  /**
+   * Recorded in every verdict beside the watermark scheme. 2 (2026-12-04): the p-value is the exact
+   * binomial tail, and WATERMARKED needs it past the threshold too; 1 took the normal tail of z.
+   */
+  public static final String VERSION = "2";
+
   public static final int DEFAULT_MINIMUM_TOKENS = 25;
 
   private final WatermarkKeyRing keys;
@@ -124,11 +130,12 @@ public final class WatermarkDetector {
       return new WatermarkDetection(DetectionStatus.TOO_SHORT, 0.0, 1.0, 0, 0, greenList.keyId());
     }
     double z = (green - gamma * scored) / Math.sqrt(scored * gamma * (1.0 - gamma));
-    double p = NormalTail.upper(z);
+    // The exact tail: the normal one behind z understates it for short texts and small gamma.
+    double p = BinomialTail.upper(scored, green, gamma);
     DetectionStatus status;
     if (scored < minimumTokens) {
       status = DetectionStatus.TOO_SHORT;
-    } else if (z >= zThreshold) {
+    } else if (z >= zThreshold && p <= NormalTail.upper(zThreshold)) {
       status = DetectionStatus.WATERMARKED;
     } else {
       status = DetectionStatus.NOT_DETECTED;

@@ -5,6 +5,7 @@ import static io.genguard.provenance.manifest.ManifestFixtures.KEY_2025;
 import static io.genguard.provenance.manifest.ManifestFixtures.TEXT;
 import static io.genguard.provenance.manifest.ManifestFixtures.manifestFor;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.security.Signature;
@@ -155,5 +156,72 @@ class ManifestVerifierTest {
             java.util.HexFormat.of().formatHex(Base64.getDecoder().decode(key.publicKeyBase64())))
         .isEqualTo("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
     assertThat(key.toString()).doesNotContain(Base64.getEncoder().encodeToString(seed));
+  }
+
+  @Test
+  void shouldRejectATextThatDiffersOnlyByALoneSurrogate() {
+    String text = "Is this the vote?";
+    SignedProvenance manifest = signer.sign(manifestFor(text, "sign-2024"));
+    // UTF-8 encoding turns the lone surrogate into '?': same bytes, same hash, different text.
+    String altered = "Is this the vote\uD800";
+
+    ManifestVerification verification =
+        verifier.inspect(altered, manifest.canonicalJson(), manifest.signature(), manifest.keyId());
+
+    assertThat(verifier.verify(text, manifest)).isEqualTo(ManifestStatus.VALID);
+    assertThat(verification.status()).isEqualTo(ManifestStatus.INVALID);
+  }
+
+  @Test
+  void shouldAnswerInvalidInsteadOfThrowingForManifestJsonItCannotRecanonicalise() {
+    String json = signed.canonicalJson();
+    String[] hostile = {
+      // A lone surrogate encodes as '?', so a manifest holding '?' lends it its signature.
+      json.replace("\"req-1\"", "\"req\uD800\""),
+      json.replace("\"maxTokens\":64", "\"maxTokens\":1e400"),
+      json.replace("\"maxTokens\":64", "\"maxTokens\":1152921504606846976"),
+    };
+    String[] signedAs = {
+      json.replace("\"req-1\"", "\"req?\""), hostile[1], hostile[2],
+    };
+    for (int i = 0; i < hostile.length; i++) {
+      String signature = KEY_2024.sign(signedAs[i].getBytes(StandardCharsets.UTF_8));
+
+      assertThat(verifier.verify(TEXT, hostile[i], signature, "sign-2024"))
+          .as(hostile[i])
+          .isEqualTo(ManifestStatus.INVALID);
+    }
+  }
+
+  @Test
+  void shouldRefuseVerificationKeysOfSmallOrderOrOffTheCurve() {
+    java.util.HexFormat hex = java.util.HexFormat.of();
+    String[] unusable = {
+      "0100000000000000000000000000000000000000000000000000000000000000", // identity
+      "0000000000000000000000000000000000000000000000000000000000000000", // order 4
+      "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // order 2
+      "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", // order 8
+      "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", // order 8
+      "0200000000000000000000000000000000000000000000000000000000000000", // no curve point
+      "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // y = p
+    };
+    for (String key : unusable) {
+      String entry = "partner:" + Base64.getEncoder().encodeToString(hex.parseHex(key));
+
+      assertThatThrownBy(() -> VerificationKeyRing.parse(entry, "GENGUARD_VERIFICATION_KEYS"))
+          .as(key)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("partner");
+    }
+    assertThat(
+            VerificationKeyRing.parse(
+                    "rfc8032:"
+                        + Base64.getEncoder()
+                            .encodeToString(
+                                hex.parseHex(
+                                    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")),
+                    "test")
+                .ids())
+        .containsExactly("rfc8032");
   }
 }

@@ -162,4 +162,38 @@ class WatermarkDetectorTest {
     assertThat(NormalTail.upper(-2.0)).isCloseTo(0.9772498680518208, within(1e-7));
     assertThat(NormalTail.upper(8.0) / 6.220960574271785e-16).isCloseTo(1.0, within(1e-6));
   }
+
+  @Test
+  void shouldNotFlagShortUnwatermarkedTextsWithASmallGamma() {
+    // gamma 0.001, 25 scored pairs: one green token by chance (2.5% of texts) gives z = 6.2.
+    WatermarkParameters small = new WatermarkParameters(0.001, 2.0, 1);
+    java.util.SplittableRandom random = new java.util.SplittableRandom(12);
+    int flagged = 0;
+    for (int text = 0; text < 2_000; text++) {
+      int[] tokens = random.ints(26).toArray();
+      WatermarkDetection detection = detector.detect(tokens, "key-a", small);
+      assertThat(detection.pValue()).isBetween(0.0, 1.0);
+      if (detection.watermarked()) {
+        flagged++;
+      }
+    }
+    assertThat(flagged).as("false positives among 2000 texts").isZero();
+  }
+
+  @Test
+  void shouldGiveExactBinomialTailProbabilities() {
+    // Reference values: exact sums in Python (math.comb).
+    assertThat(BinomialTail.upper(25, 15, 0.25) / 2.1451240486669576e-4)
+        .isCloseTo(1.0, within(1e-9));
+    assertThat(BinomialTail.upper(25, 6, 0.25)).isCloseTo(0.6217214883623932, within(1e-12));
+    assertThat(BinomialTail.upper(25, 7, 0.25)).isCloseTo(0.4389019459192909, within(1e-12));
+    assertThat(BinomialTail.upper(25, 1, 0.001)).isCloseTo(0.024702287402953375, within(1e-12));
+    assertThat(BinomialTail.upper(200, 100, 0.25) / 2.6850803468607354e-14)
+        .isCloseTo(1.0, within(1e-9));
+    assertThat(BinomialTail.upper(1000, 600, 0.5) / 1.3642320780330092e-10)
+        .isCloseTo(1.0, within(1e-9));
+    assertThat(BinomialTail.upper(10, 10, 0.3) / 5.9049e-6).isCloseTo(1.0, within(1e-9));
+    assertThat(BinomialTail.upper(25, 0, 0.25)).isEqualTo(1.0);
+    assertThat(BinomialTail.upper(1_000_000, 1_000_000, 0.25)).isEqualTo(0.0);
+  }
 }

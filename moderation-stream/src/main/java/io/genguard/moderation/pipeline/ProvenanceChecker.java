@@ -48,8 +48,22 @@ public final class ProvenanceChecker {
     if (claimed == null || !WatermarkParameters.SCHEME.equals(claimed.getScheme())) {
       return detector.detect(text);
     }
-    WatermarkParameters parameters =
-        new WatermarkParameters(claimed.getGamma(), claimed.getDelta(), claimed.getContextWidth());
+    WatermarkParameters parameters;
+    try {
+      parameters =
+          new WatermarkParameters(
+              claimed.getGamma(), claimed.getDelta(), claimed.getContextWidth());
+    } catch (IllegalArgumentException e) {
+      // No watermark of this scheme has such parameters (gamma 0, NaN, 9 tokens of context): the
+      // claim cannot be checked, and it must not fail the batch on every restart of the job.
+      return new WatermarkDetection(
+          io.genguard.provenance.watermark.DetectionStatus.UNKNOWN_KEY,
+          0.0,
+          1.0,
+          0,
+          0,
+          claimed.getKeyId());
+    }
     return detector.detect(text, claimed.getKeyId(), parameters);
   }
 

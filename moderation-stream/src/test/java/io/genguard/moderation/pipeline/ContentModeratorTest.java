@@ -81,6 +81,37 @@ class ContentModeratorTest {
   }
 
   @Test
+  void shouldJudgeAnOutputWhoseWatermarkClaimHasImpossibleParametersInsteadOfFailing() {
+    // gamma 0, NaN or a context of 9 tokens cannot be a watermark of this scheme; the claim is
+    // not checked, and the batch is judged instead of failing the job on every restart.
+    List<GenerationOutput> outputs = new java.util.ArrayList<>();
+    double[] gammas = {0.0, Double.NaN, 0.25};
+    int[] widths = {1, 1, 9};
+    for (int i = 0; i < gammas.length; i++) {
+      GenerationOutput output =
+          Events.output("w" + i, "The committee met on Tuesday to discuss the budget.");
+      output.setWatermark(
+          io.genguard.events.v1.WatermarkInfo.newBuilder()
+              .setScheme(io.genguard.provenance.watermark.WatermarkParameters.SCHEME)
+              .setKeyId("any")
+              .setGamma(gammas[i])
+              .setDelta(2.0)
+              .setContextWidth(widths[i])
+              .build());
+      outputs.add(output);
+    }
+
+    List<ModerationVerdict> verdicts =
+        moderator(constantScorer(0.01), Duration.ofSeconds(5)).moderate(outputs);
+
+    assertThat(verdicts)
+        .allSatisfy(
+            verdict ->
+                assertThat(verdict.getProvenance().getWatermark())
+                    .isEqualTo(io.genguard.events.v1.WatermarkStatus.NOT_CHECKED));
+  }
+
+  @Test
   void shouldHoldAThreatTheScoresWouldReleaseAndSayWhy() {
     List<ModerationVerdict> verdicts =
         moderator(constantScorer(0.01), Duration.ofSeconds(5))

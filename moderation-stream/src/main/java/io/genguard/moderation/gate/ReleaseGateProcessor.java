@@ -54,6 +54,13 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   private static final Logger LOG = LoggerFactory.getLogger(ReleaseGateProcessor.class);
   private static final EventCodec<DeadLetter> DEAD_LETTERS = EventCodec.of(DeadLetter.class);
 
+  /**
+   * Longest request or output id, in UTF-8 bytes, the gate accepts. Ids are store keys and are
+   * repeated in every entry and outcome; with longer ones a single decodable event could make a
+   * changelog or outcome record larger than Kafka accepts, failing the transaction on every retry.
+   */
+  static final int MAX_ID_BYTES = DeadLetters.MAX_KEY_BYTES;
+
   private final Clock clock;
   private final Duration retention;
   private ProcessorContext<String, byte[]> context;
@@ -79,11 +86,17 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     String topic = source.topic();
     try {
       if (topic.equals(Topics.GENERATION_OUTPUTS.name())) {
-        onOutput(Topics.GENERATION_OUTPUTS.codec().decode(record.value()), record.value());
+        GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(record.value());
+        requireBoundedIds(output.getRequestId(), output.getOutputId());
+        onOutput(output, record.value());
       } else if (topic.equals(Topics.MODERATION_VERDICTS.name())) {
-        onVerdict(Topics.MODERATION_VERDICTS.codec().decode(record.value()), record.value());
+        ModerationVerdict verdict = Topics.MODERATION_VERDICTS.codec().decode(record.value());
+        requireBoundedIds(verdict.getRequestId(), verdict.getOutputId());
+        onVerdict(verdict);
       } else if (topic.equals(Topics.REVIEW_DECISIONS.name())) {
-        onReview(Topics.REVIEW_DECISIONS.codec().decode(record.value()), source, record);
+        ReviewDecision review = Topics.REVIEW_DECISIONS.codec().decode(record.value());
+        requireBoundedIds(review.getRequestId(), review.getOutputId());
+        onReview(review, source, record);
       } else {
         throw new IllegalStateException("The gate does not read " + topic);
       }
@@ -101,13 +114,43 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     decideIfComplete(requestId, entry.withOutput(output.getOutputId(), bytes));
   }
 
-  private void onVerdict(ModerationVerdict verdict, byte[] bytes) {
+  private void onVerdict(ModerationVerdict verdict) {
     String requestId = verdict.getRequestId();
     GateEntry entry = current(requestId);
     if (entry.verdict() != null || entry.state() != GateEntry.State.WAITING) {
       return; // a repeated verdict never decides twice
     }
-    decideIfComplete(requestId, entry.withVerdict(bytes));
+    decideIfComplete(
+        requestId, entry.withVerdict(Topics.MODERATION_VERDICTS.codec().encode(slim(verdict))));
+  }
+
+  /**
+   * The verdict with only what the gate reads (ids, hash, decision, reasons, policy). The rest, the
+   * output's attributes above all, would otherwise sit in the store next to the output itself, and
+   * a held entry could then outgrow what the changelog accepts.
+   */
+  private static ModerationVerdict slim(ModerationVerdict verdict) {
+    return ModerationVerdict.newBuilder(verdict)
+        .setCategoryScores(Map.of())
+        .setGroups(List.of())
+        .setProvenance(null)
+        .setScorerVersions(Map.of())
+        .setModel(null)
+        .setAttributes(Map.of())
+        .build();
+  }
+
+  private static void requireBoundedIds(String requestId, String outputId) {
+    requireBoundedId("request id", requestId);
+    requireBoundedId("output id", outputId);
+  }
+
+  private static void requireBoundedId(String what, String id) {
+    int bytes = id.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    if (bytes > MAX_ID_BYTES) {
+      throw new EventDecodingException(
+          "The " + what + " has " + bytes + " bytes; the gate accepts at most " + MAX_ID_BYTES);
+    }
   }
 
   private void decideIfComplete(String requestId, GateEntry entry) {

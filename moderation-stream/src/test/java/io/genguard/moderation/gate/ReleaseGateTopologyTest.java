@@ -20,6 +20,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
@@ -193,6 +194,100 @@ class ReleaseGateTopologyTest {
     send(output);
     send(verdict(output, Decision.RELEASE));
     assertThat(decode(released)).hasSize(1);
+  }
+
+  /** Kafka's default max.request.size, less room for the record overhead. */
+  private static final int MAX_RECORD_BYTES = 1024 * 1024 - 1024;
+
+  @Test
+  void shouldDeadLetterOutputWithOversizedRequestIdInsteadOfWritingAnUnsendableRecord() {
+    // A decodable output whose request id alone is 400 kB: stored under that key, the changelog
+    // record (key + entry holding the output) would be over 1 MiB, fail its transaction and stop
+    // the gate on every retry.
+    String hugeId = "r".repeat(400_000);
+    outputs.pipeInput(
+        "r12", Topics.GENERATION_OUTPUTS.codec().encode(output(hugeId, "Small text.")));
+
+    assertChangelogRecordsFit();
+    TestOutputTopic<String, byte[]> deadLetters = outputTopic(Topics.GENERATION_OUTPUTS_DLQ.name());
+    DeadLetter deadLetter = Topics.GENERATION_OUTPUTS_DLQ.codec().decode(deadLetters.readValue());
+    assertThat(deadLetter.getReason()).contains("request id");
+    assertThat(deadLetter.getSourceOffset()).isEqualTo(0L);
+
+    GenerationOutput output = output("r13", "Still working.");
+    send(output);
+    send(verdict(output, Decision.RELEASE));
+    assertThat(decode(released)).hasSize(1);
+  }
+
+  @Test
+  void shouldDeadLetterOutputAndVerdictWithOversizedOutputId() {
+    // Each event fits, but the held entry keeps the output id, the output and the verdict (which
+    // names the output id twice): over 1 MiB together.
+    GenerationOutput output =
+        GenerationOutput.newBuilder(output("r14", "Small text."))
+            .setOutputId("o".repeat(300_000))
+            .build();
+    send(output);
+    send(verdict(output, Decision.REVIEW));
+
+    assertChangelogRecordsFit();
+    assertThat(pending.isEmpty()).isTrue();
+    assertThat(
+            Topics.GENERATION_OUTPUTS_DLQ
+                .codec()
+                .decode(outputTopic(Topics.GENERATION_OUTPUTS_DLQ.name()).readValue())
+                .getReason())
+        .contains("output id");
+    assertThat(
+            Topics.MODERATION_VERDICTS_DLQ
+                .codec()
+                .decode(outputTopic(Topics.MODERATION_VERDICTS_DLQ.name()).readValue())
+                .getReason())
+        .contains("output id");
+  }
+
+  @Test
+  void shouldHoldLargeOutputForReviewWithinTheRecordSizeLimit() {
+    // The moderation job copies the output's attributes into its verdict; a held entry that kept
+    // both whole would be twice their size and could not be written to the changelog.
+    Map<String, String> attributes = Map.of("context", "a".repeat(600_000));
+    GenerationOutput output =
+        GenerationOutput.newBuilder(output("r15", "Borderline.")).setAttributes(attributes).build();
+    send(output);
+    send(
+        io.genguard.events.v1.ModerationVerdict.newBuilder(verdict(output, Decision.REVIEW))
+            .setAttributes(attributes)
+            .build());
+
+    assertChangelogRecordsFit();
+    assertThat(decode(pending)).hasSize(1);
+    sendReview(review(output, ReviewAction.APPROVE));
+    assertThat(decode(released))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getText()).isEqualTo("Borderline.");
+              assertThat(outcome.getAttributes()).isEqualTo(attributes);
+              assertThat(outcome.getReasons()).contains("test decided REVIEW");
+            });
+  }
+
+  private void assertChangelogRecordsFit() {
+    TestOutputTopic<byte[], byte[]> changelog =
+        driver.createOutputTopic(
+            ReleaseGateTopology.APPLICATION_ID
+                + "-"
+                + ReleaseGateTopology.STATE_STORE
+                + "-changelog",
+            Serdes.ByteArray().deserializer(),
+            Serdes.ByteArray().deserializer());
+    for (var record : changelog.readRecordsToList()) {
+      int size =
+          (record.key() == null ? 0 : record.key().length)
+              + (record.value() == null ? 0 : record.value().length);
+      assertThat(size).as("changelog record size").isLessThanOrEqualTo(MAX_RECORD_BYTES);
+    }
   }
 
   private void send(GenerationOutput output) {

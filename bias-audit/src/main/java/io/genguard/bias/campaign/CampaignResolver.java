@@ -348,16 +348,22 @@ public final class CampaignResolver {
   }
 
   private static void checkPromptLengths(ResolvedCampaign campaign) {
-    int longestTemplate = campaign.templates().stream().mapToInt(String::length).max().orElse(0);
     for (ResolvedGroup group : campaign.groups()) {
-      int longest =
+      // Conservative: every group slot of a template may take the group's longest term (a
+      // template may have several slots, each filled).
+      long longestTerm =
+          group.terms().stream()
+              .mapToLong(t -> Math.max(t.singular().length(), t.plural().length()))
+              .max()
+              .orElse(0);
+      long longestFilled =
+          campaign.templates().stream()
+              .mapToLong(t -> t.length() + (long) TemplateSlots.count(t) * longestTerm)
+              .max()
+              .orElse(0);
+      long longest =
           Math.max(
-              group.prompts().stream().mapToInt(String::length).max().orElse(0),
-              longestTemplate
-                  + group.terms().stream()
-                      .mapToInt(t -> t.singular().length() + t.plural().length())
-                      .max()
-                      .orElse(0));
+              group.prompts().stream().mapToInt(String::length).max().orElse(0), longestFilled);
       if (longest > MAX_PROMPT_CHARS) {
         throw new InvalidCampaignException(
             campaign.spec().origin(),

@@ -1,8 +1,11 @@
 package io.genguard.bias.campaign;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import io.genguard.bias.campaign.CampaignSpec.BoldPrompts;
 import io.genguard.bias.campaign.CampaignSpec.GroupDefinition;
 import io.genguard.bias.campaign.CampaignSpec.GroupSource;
@@ -19,7 +22,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
@@ -71,11 +77,14 @@ public final class CampaignSpecParser {
   private CampaignSpec read(String yaml, Path baseDirectory) {
     JsonNode root;
     try {
+      checkStructure(yaml);
       root = YAML.readTree(yaml);
     } catch (JsonProcessingException e) {
       int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
       throw new InvalidCampaignException(
           origin, "line " + line, "not valid YAML: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new InvalidCampaignException(origin, "", "not valid YAML: " + e.getMessage());
     }
     if (root == null || root.isMissingNode() || root.isNull()) {
       throw new InvalidCampaignException(origin, "", "the campaign file is empty");
@@ -110,6 +119,47 @@ public final class CampaignSpecParser {
     GroupSource groups = groups(root.get("groups"));
     return new CampaignSpec(
         id, name, target, sampling, seed, samplesPerGroup, prompts, groups, origin, baseDirectory);
+  }
+
+  /**
+   * What the tree would silently get wrong: Jackson reads a YAML alias ({@code *name}) as the text
+   * "name", keeps only the last of duplicate keys, and ignores every document after the first. All
+   * three are refused here, with the line.
+   */
+  private void checkStructure(String yaml) throws IOException {
+    try (JsonParser parser = YAML.getFactory().createParser(yaml)) {
+      Deque<Set<String>> keys = new ArrayDeque<>();
+      boolean rootDone = false;
+      JsonToken token;
+      while ((token = parser.nextToken()) != null) {
+        String at = "line " + parser.currentLocation().getLineNr();
+        if (rootDone) {
+          throw fail(at, "a second YAML document (after '---'); a campaign file holds exactly one");
+        }
+        if (parser instanceof YAMLParser yamlParser && yamlParser.isCurrentAlias()) {
+          throw fail(
+              at,
+              "YAML aliases (*"
+                  + parser.getText()
+                  + ") are not supported; write the value out in full");
+        }
+        if (token == JsonToken.FIELD_NAME && !keys.peek().add(parser.currentName())) {
+          throw fail(
+              at,
+              "key '"
+                  + parser.currentName()
+                  + "' appears twice in the same mapping; keep only one (the value is ambiguous)");
+        }
+        if (token == JsonToken.START_OBJECT) {
+          keys.push(new HashSet<>());
+        } else if (token == JsonToken.START_ARRAY) {
+          keys.push(Set.of());
+        } else if (token.isStructEnd()) {
+          keys.pop();
+        }
+        rootDone = keys.isEmpty();
+      }
+    }
   }
 
   private Target target(JsonNode node) {

@@ -41,6 +41,18 @@ public final class TemplateSlots {
     return null;
   }
 
+  /** How many group slots the template has (each is filled with the group's words). */
+  public static int count(String template) {
+    int slots = 0;
+    Matcher matcher = SLOT.matcher(template);
+    while (matcher.find()) {
+      if (NAMES.contains(matcher.group(1))) {
+        slots++;
+      }
+    }
+    return slots;
+  }
+
   /** The template with every group slot filled. */
   public static String fill(String template, ResolvedCampaign.Term term) {
     return template

@@ -47,7 +47,7 @@ final class CsvReportWriter {
                 id,
                 "group",
                 f.metric(),
-                group.group(),
+                text(group.group()),
                 "",
                 Long.toString(group.n()),
                 f.events() == null ? "" : f.events().toString(),
@@ -72,8 +72,8 @@ final class CsvReportWriter {
               id,
               "disparity",
               d.metric(),
-              nullable(d.highestGroup()),
-              nullable(d.lowestGroup()),
+              text(nullable(d.highestGroup())),
+              text(nullable(d.lowestGroup())),
               "",
               "",
               "",
@@ -96,8 +96,8 @@ final class CsvReportWriter {
               id,
               "test",
               t.metric(),
-              t.groupA(),
-              t.groupB(),
+              text(t.groupA()),
+              text(t.groupB()),
               "",
               "",
               num(t.estimateA()) + "|" + num(t.estimateB()),
@@ -133,6 +133,15 @@ final class CsvReportWriter {
       return cell;
     }
     return '"' + cell.replace("\"", "\"\"") + '"';
+  }
+
+  /**
+   * Free text (group names come from the campaign file) that a spreadsheet would run as a formula
+   * when it starts with = + - @ (or a tab or carriage return) gets a leading apostrophe (OWASP CSV
+   * injection); numbers are written by {@link #num} and keep their sign.
+   */
+  static String text(String cell) {
+    return !cell.isEmpty() && "=+-@\t\r".indexOf(cell.charAt(0)) >= 0 ? "'" + cell : cell;
   }
 
   private static String num(Double value) {

@@ -43,6 +43,9 @@ public final class Proportions {
     double denominator = 1 + z2 / n;
     double centre = (p + z2 / (2 * n)) / denominator;
     double half = z / denominator * Math.sqrt(p * (1 - p) / n + z2 / (4 * n * n));
-    return new Interval(Math.max(0, centre - half), Math.min(1, centre + half));
+    // The interval contains p in exact arithmetic (its bounds are 0 at 0/n and 1 at n/n); keep it
+    // so in floating point, where centre + half can round to just under 1.
+    return new Interval(
+        Math.max(0, Math.min(p, centre - half)), Math.min(1, Math.max(p, centre + half)));
   }
 }

@@ -26,7 +26,7 @@ public final class RankTests {
     double[][] groups = {a, b};
     Ranked ranked = rank(groups);
     double r1 = ranked.rankSums[0];
-    double u1 = r1 - n1 * (n1 + 1) / 2.0;
+    double u1 = r1 - n1 * (n1 + 1.0) / 2.0;
     double effect = u1 / ((double) n1 * n2);
     int total = n1 + n2;
     double variance =

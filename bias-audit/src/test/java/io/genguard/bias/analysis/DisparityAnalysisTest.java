@@ -123,4 +123,24 @@ class DisparityAnalysisTest {
     assertThat(a.disparity().differenceInterval()).isEqualTo(b.disparity().differenceInterval());
     assertThat(a.disparity().differenceInterval().contains(a.disparity().difference())).isTrue();
   }
+
+  @Test
+  void shouldKeepTheObservedDifferenceInsideItsIntervalWhenOneGroupIsAllEvents() {
+    // 0 of 20 against 20 of 20: the simultaneous Wilson bound of 20/20 rounded to just under 1,
+    // so the difference interval [0.598, 0.9999999999999999] excluded the observed 1.0.
+    AnalysisResult result =
+        DisparityAnalysis.analyse(
+            GROUPS, campaign(20, 0, 20), AnalysisSettings.defaults().withoutBootstrap());
+    for (MetricResult metric : result.metrics()) {
+      if (metric.metric().kind() == Metric.Kind.RATE && metric.testable()) {
+        assertThat(
+                metric.disparity().differenceInterval().contains(metric.disparity().difference()))
+            .as(metric.metric().id() + " " + metric.disparity())
+            .isTrue();
+        assertThat(metric.disparity().ratioInterval().contains(metric.disparity().ratio()))
+            .as(metric.metric().id() + " " + metric.disparity())
+            .isTrue();
+      }
+    }
+  }
 }

@@ -221,4 +221,56 @@ class CampaignValidationTest {
     assertThat(campaign.groups().get(1).prompts())
         .containsExactly("Betaism was invented", "Beta rites are");
   }
+
+  @Test
+  void shouldRefuseAYamlAliasInsteadOfReadingItAsTheAnchorName() {
+    // The YAML reader turned *c into the text "c": a group silently named "c" instead of "target".
+    String yaml =
+        CampaignFixtures.VALID
+            .replace("- name: control", "- name: &c control")
+            .replace("- name: target", "- name: *c");
+    assertThatThrownBy(() -> resolve(yaml))
+        .isInstanceOf(InvalidCampaignException.class)
+        .hasMessageContaining("campaign.yaml: line 12")
+        .hasMessageContaining("YAML aliases (*c) are not supported; write the value out in full");
+  }
+
+  @Test
+  void shouldRefuseAKeyWrittenTwiceInsteadOfKeepingTheLastOne() {
+    assertThatThrownBy(() -> resolve(CampaignFixtures.VALID + "samplesPerGroup: 5000\n"))
+        .isInstanceOf(InvalidCampaignException.class)
+        .hasMessageContaining("campaign.yaml: line 14")
+        .hasMessageContaining("key 'samplesPerGroup' appears twice in the same mapping");
+    String nested =
+        CampaignFixtures.VALID.replace("{backend: echo}", "{backend: echo, backend: builtin}");
+    assertThatThrownBy(() -> resolve(nested))
+        .isInstanceOf(InvalidCampaignException.class)
+        .hasMessageContaining("key 'backend' appears twice");
+  }
+
+  @Test
+  void shouldRefuseASecondYamlDocumentInsteadOfIgnoringIt() {
+    assertThatThrownBy(() -> resolve(CampaignFixtures.VALID + "---\nsamplesPerGroup: 5\n"))
+        .isInstanceOf(InvalidCampaignException.class)
+        .hasMessageContaining("a second YAML document");
+    assertThat(resolve("---\n" + CampaignFixtures.VALID).plannedSamples()).isEqualTo(20);
+  }
+
+  @Test
+  void shouldRefuseATemplateWhoseSeveralSlotsMakeAPromptTooLong() {
+    // One slot of a 3,000-character term fits; three slots make a 9,000-character prompt, which the
+    // API refuses for every request of the campaign.
+    String yaml =
+        CampaignFixtures.VALID
+            .replace("Tell me about {group}.", "{group} and {group} and {group}")
+            .replace("the teachers", "t".repeat(3000));
+    assertThatThrownBy(() -> resolve(yaml))
+        .isInstanceOf(InvalidCampaignException.class)
+        .hasMessageContaining("campaign.yaml: templates: a prompt of group 'control' can reach")
+        .hasMessageContaining("the API accepts at most 8000");
+    assertThat(
+            resolve(CampaignFixtures.VALID.replace("the teachers", "t".repeat(3000)))
+                .plannedSamples())
+        .isEqualTo(20);
+  }
 }

@@ -143,4 +143,63 @@ class ReportExportTest {
         .contains("Planted &lt;disparity&gt; &amp; friends", "the &lt;b&gt;bastards&lt;/b&gt;");
     assertThat(html).doesNotContain("<b>bastards</b>", "<script", "http://", "https://");
   }
+
+  @Test
+  void shouldKeepGroupNamesThatLookLikeSpreadsheetFormulasInertInCsv() {
+    // A group name is free text from the campaign file; a spreadsheet opening the CSV runs a cell
+    // starting with = + - @ as a formula (CSV injection).
+    Map<String, String> names = Map.of("control", "=HYPERLINK(\"x\")", "target", "@SUM(A1)");
+    CampaignRecord c = campaign();
+    CampaignRecord renamed =
+        new CampaignRecord(
+            c.campaignId(),
+            c.name(),
+            c.design(),
+            c.tenantId(),
+            c.backend(),
+            c.model(),
+            c.samplesPerGroup(),
+            List.of(names.get("control"), names.get("target")),
+            c.templateCount(),
+            c.plannedSamples(),
+            c.spec(),
+            c.specSha256(),
+            c.dataSources(),
+            c.createdAt());
+    List<SampleOutcome> outcomes =
+        outcomes().stream()
+            .map(
+                o -> {
+                  PlannedSample s = o.sample();
+                  return new SampleOutcome(
+                      new PlannedSample(
+                          s.sampleIndex(),
+                          names.get(s.group()),
+                          s.slot(),
+                          s.templateIndex(),
+                          s.template(),
+                          s.term(),
+                          s.prompt(),
+                          s.seed()),
+                      o.requestIds(),
+                      o.judged(),
+                      o.failure());
+                })
+            .toList();
+    BiasReport report =
+        ReportBuilder.build(
+            "report-1", renamed, outcomes, Map.of(), AnalysisSettings.defaults(), NOW);
+    String csv =
+        new String(ReportExporter.toBytes(report, ReportFormat.CSV), StandardCharsets.UTF_8);
+    for (String line : csv.split("\r\n")) {
+      for (String cell : line.split(",", -1)) {
+        String value = cell.startsWith("\"") ? cell.substring(1) : cell;
+        assertThat(value).as(line).doesNotStartWith("=").doesNotStartWith("@");
+      }
+    }
+    assertThat(csv).contains(",group,unsafe_rate,'@SUM(A1),,19,8,0.421053");
+    assertThat(csv).contains("\"'=HYPERLINK(\"\"x\"\")\"");
+    // Numbers keep their sign: a negative difference is not a formula.
+    assertThat(csv).containsPattern(",test,unsafe_rate,[^\r]*,-0\\.4");
+  }
 }

@@ -63,4 +63,26 @@ class ProportionTestsTest {
     assertThat(none.high()).isCloseTo(0.16112515805281935, within(1e-9));
     assertThat(Proportions.wilson(0, 0, 0.95).isKnown()).isFalse();
   }
+
+  @Test
+  void shouldAlwaysContainTheObservedRateInTheWilsonInterval() {
+    // In exact arithmetic the Wilson bounds of 0/n and n/n are 0 and 1; in floating point
+    // centre + half came out as 0.9999999999999999 (e.g. 20 of 20 at 97.5%), an interval that
+    // excludes its own estimate (and a disparity interval that excluded the observed difference).
+    for (double confidence : new double[] {0.9, 0.95, 0.975, 0.9833333333333333, 0.99}) {
+      for (int n = 1; n <= 500; n++) {
+        for (int x : new int[] {0, 1, n / 2, n - 1, n}) {
+          if (x < 0 || x > n) {
+            continue;
+          }
+          Interval interval = Proportions.wilson(x, n, confidence);
+          assertThat(interval.contains((double) x / n))
+              .as("%d of %d at %s: %s", x, n, confidence, interval)
+              .isTrue();
+        }
+      }
+    }
+    assertThat(Proportions.wilson(20, 20, 0.975).high()).isEqualTo(1.0);
+    assertThat(Proportions.wilson(0, 20, 0.975).low()).isEqualTo(0.0);
+  }
 }

@@ -31,4 +31,21 @@ class RankTestsTest {
         .isEqualTo(1.0);
     assertThat(RankTests.mannWhitney(new double[0], B).test().pValue()).isEqualTo(1.0);
   }
+
+  @Test
+  void shouldNotOverflowForGroupsOfMoreThan46340Scores() {
+    // n1 * (n1 + 1) overflowed int from n1 = 46341: U came out near 2^32, the effect size far
+    // above 1 and p ~ 0 for two identical samples.
+    int n = 50_000;
+    double[] a = new double[n];
+    double[] b = new double[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = (i % 100) / 100.0;
+      b[i] = (i % 100) / 100.0;
+    }
+    RankTests.MannWhitney result = RankTests.mannWhitney(a, b);
+    assertThat(result.u()).isCloseTo((double) n * n / 2, within(1e-6));
+    assertThat(result.probabilityAGreater()).isCloseTo(0.5, within(1e-12));
+    assertThat(result.test().pValue()).isEqualTo(1.0);
+  }
 }

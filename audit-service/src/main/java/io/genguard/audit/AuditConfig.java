@@ -1,5 +1,6 @@
 package io.genguard.audit;
 
+import io.genguard.audit.retention.Retention;
 import java.util.Map;
 
 /**
@@ -112,6 +113,11 @@ public record AuditConfig(
     atLeast(MAX_EXPORT_ROWS, maxExportRows, 1);
     atLeast(REVIEW_CLAIM_MINUTES, reviewClaimMinutes, 1);
     atLeast(RETENTION_DAYS, retentionDays, 0);
+    if (retentionDays > Retention.MAX_DAYS) {
+      // Refused here with the key rather than by Retention when the service starts.
+      throw new IllegalArgumentException(
+          RETENTION_DAYS + "=" + retentionDays + " must be at most " + Retention.MAX_DAYS);
+    }
     atLeast(RETENTION_INTERVAL_MINUTES, retentionIntervalMinutes, 0);
     adminTokenFile = adminTokenFile == null ? "" : adminTokenFile;
     anchorFile = anchorFile == null ? "" : anchorFile;
@@ -353,6 +359,10 @@ public record AuditConfig(
       long parsed = Long.parseLong(value.trim());
       if (parsed > Integer.MAX_VALUE) {
         throw new IllegalArgumentException(key + "=" + value + " is too large");
+      }
+      if (parsed < Integer.MIN_VALUE) {
+        // Cut to an int it would wrap around (-4294967216 would become port 80).
+        throw new IllegalArgumentException(key + "=" + value + " is too small");
       }
       return parsed;
     } catch (NumberFormatException e) {

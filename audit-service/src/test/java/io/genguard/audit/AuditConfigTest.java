@@ -147,6 +147,30 @@ class AuditConfigTest {
   }
 
   @Test
+  void shouldRefuseNumbersBelowTheIntRangeInsteadOfWrappingThem() {
+    // -4294967216 is 80 once cut to an int: it must not become port 80, nor a pool of 1.
+    assertThatThrownBy(
+            () -> AuditConfig.fromEnvironment(Map.of(AuditConfig.HTTP_PORT, "-4294967216"), BASE))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("GENGUARD_AUDIT_HTTP_PORT=-4294967216");
+    assertThatThrownBy(
+            () -> AuditConfig.fromEnvironment(Map.of(AuditConfig.POOL_SIZE, "-4294967295"), BASE))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("GENGUARD_AUDIT_POOL_SIZE=-4294967295");
+  }
+
+  @Test
+  void shouldRefuseARetentionLongerThanTheServiceKeepsWithTheKey() {
+    assertThat(AuditConfig.fromEnvironment(Map.of(AuditConfig.RETENTION_DAYS, "36500"), BASE))
+        .extracting(AuditConfig::retentionDays)
+        .isEqualTo(36500);
+    assertThatThrownBy(
+            () -> AuditConfig.fromEnvironment(Map.of(AuditConfig.RETENTION_DAYS, "36501"), BASE))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("GENGUARD_AUDIT_RETENTION_DAYS=36501 must be at most 36500");
+  }
+
+  @Test
   void shouldNeverPrintThePassword() {
     assertThat(BASE.toString()).doesNotContain("s3cret").contains("jdbcPassword=***");
   }

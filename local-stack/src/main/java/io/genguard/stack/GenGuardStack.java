@@ -141,7 +141,7 @@ public final class GenGuardStack implements AutoCloseable {
     // (GENGUARD_AUDIT_EXPLAIN_HELD_SECONDS) pass the environment's checks.
     AuditConfig auditConfig =
         AuditConfig.fromEnvironment(
-            System.getenv(),
+            auditEnvironment(System.getenv()),
             AuditConfig.of(jdbcUrl, jdbcUser, jdbcPassword, config.httpPort())
                 .withExplanations(
                     stateDir.resolve(KEY_DIRECTORY), config.policyFile().orElse(null)));
@@ -190,9 +190,11 @@ public final class GenGuardStack implements AutoCloseable {
     gateMetrics.bindTo(registry);
     started.push(gateMetrics);
 
+    // The job's tuning keys (GENGUARD_MODERATION_*) apply here too; the broker is the stack's own.
+    Map<String, String> moderationEnvironment = new HashMap<>(System.getenv());
+    moderationEnvironment.put(ModerationJobConfig.BOOTSTRAP_SERVERS, bootstrapServers);
     ModerationJobConfig jobConfig =
-        ModerationJobConfig.fromEnvironment(
-                Map.of(ModerationJobConfig.BOOTSTRAP_SERVERS, bootstrapServers))
+        ModerationJobConfig.fromEnvironment(moderationEnvironment)
             .withParallelism(config.moderationParallelism());
     // One set of provenance keys: the generator signs and watermarks with them, moderation checks.
     Path keyDirectory = stateDir.resolve(KEY_DIRECTORY);
@@ -300,6 +302,23 @@ public final class GenGuardStack implements AutoCloseable {
             BiasJobConfig.JDBC_URL,
             BiasJobConfig.JDBC_USER,
             BiasJobConfig.JDBC_PASSWORD)
+        .forEach(tuning::remove);
+    return tuning;
+  }
+
+  /**
+   * The audit service's keys apply in the embedded stack too, but not those the stack sets itself:
+   * its database (GENGUARD_AUDIT_JDBC_*, set in a shell for the {@code audit} commands, would send
+   * the stack's audit records to another database than the one the stack, its bias job and {@code
+   * --stack-dir} use) and its port ({@code --http-port} / GENGUARD_HTTP_PORT).
+   */
+  static Map<String, String> auditEnvironment(Map<String, String> env) {
+    Map<String, String> tuning = new HashMap<>(env);
+    List.of(
+            AuditConfig.JDBC_URL,
+            AuditConfig.JDBC_USER,
+            AuditConfig.JDBC_PASSWORD,
+            AuditConfig.HTTP_PORT)
         .forEach(tuning::remove);
     return tuning;
   }

@@ -89,15 +89,15 @@ public record StackConfig(
   public static StackConfig fromEnvironment(Map<String, String> env) {
     StackConfig d = defaults();
     return new StackConfig(
-        Optional.ofNullable(env.get(DATA_DIR)).map(Path::of),
+        text(env, DATA_DIR).map(Path::of),
         integer(env, KAFKA_PORT, d.kafkaPort()),
         integer(env, POSTGRES_PORT, d.postgresPort()),
         integer(env, HTTP_PORT, d.httpPort()),
         integer(env, PARTITIONS, d.partitions()),
         integer(env, GENERATOR_WORKERS, d.generatorWorkers()),
         integer(env, MODERATION_PARALLELISM, d.moderationParallelism()),
-        env.getOrDefault(MODERATION_SCORER, d.moderationScorer()),
-        Optional.ofNullable(env.get(POLICY_FILE)).map(Path::of),
+        text(env, MODERATION_SCORER).orElse(d.moderationScorer()),
+        text(env, POLICY_FILE).map(Path::of),
         Optional.empty(),
         integer(env, METRICS_PORT, d.metricsPort()),
         integer(env, FLINK_METRICS_PORT, d.flinkMetricsPort()));
@@ -229,6 +229,12 @@ public record StackConfig(
         external,
         metrics,
         flink);
+  }
+
+  /** A key's value, trimmed; a blank one is unset (GENGUARD_STATE_DIR= is not the current dir). */
+  private static Optional<String> text(Map<String, String> env, String key) {
+    String value = env.get(key);
+    return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
   }
 
   private static int integer(Map<String, String> env, String key, int fallback) {

@@ -42,7 +42,10 @@ import javax.sql.DataSource;
  */
 public final class Retention {
   public static final String EVENT_TYPE = "RetentionApplied";
-  private static final int MAX_DAYS = 36_500;
+
+  /** The longest retention period, in days (a century). */
+  public static final int MAX_DAYS = 36_500;
+
   private static final List<String> PROJECTIONS =
       List.of(
           "generation_request",

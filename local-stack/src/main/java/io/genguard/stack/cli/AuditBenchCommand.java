@@ -66,6 +66,15 @@ final class AuditBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // Before the servers start and the store is filled.
+    notNegative("--events", events);
+    notNegative("--outputs", outputs);
+    notNegative("--held-new-records", heldNewRecords);
+    if (outputs > 0 && lookups < 1) {
+      throw new IllegalArgumentException(
+          "--lookups must be at least 1 (or --outputs 0 to skip the lookup benchmark), was "
+              + lookups);
+    }
     boolean temporary = dataDir == null;
     Path dir =
         temporary ? Files.createTempDirectory("genguard-audit-bench-") : dataDir.toAbsolutePath();
@@ -111,6 +120,13 @@ final class AuditBenchCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  private static void notNegative(String option, long value) {
+    if (value < 0) {
+      throw new IllegalArgumentException(
+          option + " must not be negative (0 skips that benchmark), was " + value);
+    }
   }
 
   private static void deleteTree(Path root) throws IOException {

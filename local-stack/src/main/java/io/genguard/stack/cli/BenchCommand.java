@@ -59,6 +59,20 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // Before anything starts: these would fail deep inside a run (or measure nothing).
+    if (!(rate >= 0) || Double.isInfinite(rate)) {
+      throw new IllegalArgumentException(
+          "--rate must be a number of outputs/s, 0 or more (0 = as fast as possible), was " + rate);
+    }
+    if (warmup < 0) {
+      throw new IllegalArgumentException("--warmup must not be negative, was " + warmup);
+    }
+    if (rounds < 1) {
+      throw new IllegalArgumentException("--rounds must be at least 1, was " + rounds);
+    }
+    if (outputs < 1) {
+      throw new IllegalArgumentException("--outputs must be at least 1, was " + outputs);
+    }
     if (what.equals("moderation")) {
       String scorer = stack.scorer == null ? "default" : stack.scorer;
       Progress.say(

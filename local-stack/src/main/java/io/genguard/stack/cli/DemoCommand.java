@@ -53,6 +53,10 @@ final class DemoCommand implements Callable<Integer> {
     if (requests < 0) {
       throw new IllegalArgumentException("--requests must not be negative, was " + requests);
     }
+    if (timeoutSeconds < 1) {
+      throw new IllegalArgumentException(
+          "--timeout must be at least 1 second, was " + timeoutSeconds);
+    }
     Progress.say("Starting GenGuard (Kafka, PostgreSQL, Flink, Kafka Streams, services)...");
     GenGuardStack genguard = GenGuardStack.start(stack.toConfig());
     CountDownLatch stopped = new CountDownLatch(1);

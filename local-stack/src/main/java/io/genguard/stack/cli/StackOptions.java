@@ -59,6 +59,16 @@ final class StackOptions {
   Path policy;
 
   StackConfig toConfig() {
+    if (dataDir != null && dataDir.toString().isBlank()) {
+      throw new IllegalArgumentException(
+          "--data-dir is empty; name a directory, or leave the flag out for a temporary one");
+    }
+    // Checked here so that the error names the flag, not the environment key it overrides.
+    port("--http-port", httpPort);
+    port("--kafka-port", kafkaPort);
+    port("--postgres-port", postgresPort);
+    port("--metrics-port", metricsPort);
+    port("--flink-metrics-port", flinkMetricsPort);
     StackConfig config = StackConfig.fromEnvironment(System.getenv());
     if (dataDir != null) {
       config = config.withDataDir(dataDir);
@@ -79,5 +89,12 @@ final class StackOptions {
       config = config.withPolicyFile(policy);
     }
     return config;
+  }
+
+  private static void port(String flag, Integer value) {
+    if (value != null && (value < 0 || value > 65535)) {
+      throw new IllegalArgumentException(
+          flag + " " + value + " is not a TCP port (0-65535, 0 = any free port)");
+    }
   }
 }

@@ -63,6 +63,7 @@ final class SubmitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    checkApi(api);
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     if (token == null || token.isBlank()) {
       System.err.println(
@@ -133,6 +134,25 @@ final class SubmitCommand implements Callable<Integer> {
     }
     System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(outcome(story)));
     return story.path("status").asText().equals("IN_PROGRESS") ? 1 : 0;
+  }
+
+  /** Refuses a base URL the HTTP client cannot use, naming the flag (it would not). */
+  static void checkApi(String api) {
+    URI uri;
+    try {
+      uri = new URI(api);
+    } catch (java.net.URISyntaxException e) {
+      uri = null;
+    }
+    if (uri == null
+        || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+        || uri.getHost() == null) {
+      throw new IllegalArgumentException(
+          "--api '"
+              + api
+              + "' is not an http(s) URL; give the stack's base URL, e.g."
+              + " --api http://127.0.0.1:8080 (or set GENGUARD_API)");
+    }
   }
 
   /** The parts of the story a person wants to see first. */

@@ -1,0 +1,97 @@
+package io.genguard.stack.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * Option values that cannot work are refused before anything starts, with the option's name: none
+ * of these runs starts a server.
+ */
+class CommandOptionsTest {
+  @Test
+  void shouldNameTheFlagOfAPortThatIsNoPort() {
+    CommandRun run = CommandRun.of(new RunCommand(), "--http-port", "70000");
+
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.err()).contains("--http-port 70000").contains("0-65535");
+    for (String flag :
+        new String[] {
+          "--kafka-port", "--postgres-port", "--metrics-port", "--flink-metrics-port"
+        }) {
+      assertThat(CommandRun.of(new RunCommand(), flag, "-1").err()).as(flag).contains(flag + " -1");
+    }
+  }
+
+  @Test
+  void shouldRefuseAnEmptyDataDirectoryInsteadOfWritingTheStateHere() {
+    // --data-dir "$DIR" with DIR unset: the state would go into the current directory.
+    CommandRun run = CommandRun.of(new RunCommand(), "--data-dir", "", "--http-port", "70000");
+
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.err()).contains("--data-dir");
+  }
+
+  @Test
+  void shouldRefuseADemoTimeoutBelowOneSecond() {
+    // The bad port would stop the start too; the timeout is checked first.
+    for (String timeout : new String[] {"0", "-1"}) {
+      CommandRun run =
+          CommandRun.of(new DemoCommand(), "--timeout", timeout, "--http-port", "70000");
+
+      assertThat(run.code()).isEqualTo(2);
+      assertThat(run.err()).as(timeout).contains("--timeout");
+    }
+  }
+
+  @Test
+  void shouldRefuseBenchmarkCountsAndRatesThatCannotBeMeasured() {
+    String[][] refused = {
+      {"moderation", "--outputs", "-5", "--warmup", "0"},
+      {"moderation", "--outputs", "0"},
+      {"plumbing", "--outputs", "0"},
+      {"moderation", "--warmup", "-1", "--outputs", "-5"},
+      {"plumbing", "--warmup", "-1", "--outputs", "-5"},
+      {"moderation", "--rate", "-1", "--outputs", "-5", "--warmup", "0"},
+      {"plumbing", "--rate", "NaN", "--outputs", "-5"},
+      {"moderation", "--rate", "Infinity", "--outputs", "-5", "--warmup", "0"},
+      {"moderation", "--rounds", "0", "--outputs", "-5", "--warmup", "0"},
+    };
+    for (String[] args : refused) {
+      String option = args[1];
+      CommandRun run = CommandRun.of(new BenchCommand(), args);
+
+      assertThat(run.code()).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(run.err()).as(String.join(" ", args)).contains(option);
+    }
+  }
+
+  @Test
+  void shouldRefuseAnAuditBenchmarkWithoutLookupsToTime() {
+    CommandRun run =
+        CommandRun.of(
+            new AuditBenchCommand(),
+            "--lookups",
+            "0",
+            "--outputs",
+            "1",
+            "--events",
+            "0",
+            "--held-new-records",
+            "0");
+
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.err()).contains("--lookups");
+    assertThat(CommandRun.of(new AuditBenchCommand(), "--events", "-1").err()).contains("--events");
+  }
+
+  @Test
+  void shouldNameTheApiFlagWhenItIsNoHttpUrl() {
+    for (String api : new String[] {"localhost:8080", "ftp://127.0.0.1:8080", "http://a b"}) {
+      CommandRun run = CommandRun.of(new SubmitCommand(), "a prompt", "--token", "t", "--api", api);
+
+      assertThat(run.code()).as(api).isEqualTo(2);
+      assertThat(run.err()).as(api).contains("--api");
+    }
+  }
+}

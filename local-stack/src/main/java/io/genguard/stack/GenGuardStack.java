@@ -296,14 +296,12 @@ public final class GenGuardStack implements AutoCloseable {
    * stack's own broker and database are the only ones it may use.
    */
   private static Map<String, String> withoutConnectionKeys(Map<String, String> env) {
-    Map<String, String> tuning = new HashMap<>(env);
-    List.of(
-            BiasJobConfig.BOOTSTRAP_SERVERS,
-            BiasJobConfig.JDBC_URL,
-            BiasJobConfig.JDBC_USER,
-            BiasJobConfig.JDBC_PASSWORD)
-        .forEach(tuning::remove);
-    return tuning;
+    return without(
+        env,
+        BiasJobConfig.BOOTSTRAP_SERVERS,
+        BiasJobConfig.JDBC_URL,
+        BiasJobConfig.JDBC_USER,
+        BiasJobConfig.JDBC_PASSWORD);
   }
 
   /**
@@ -313,14 +311,20 @@ public final class GenGuardStack implements AutoCloseable {
    * --stack-dir} use) and its port ({@code --http-port} / GENGUARD_HTTP_PORT).
    */
   static Map<String, String> auditEnvironment(Map<String, String> env) {
-    Map<String, String> tuning = new HashMap<>(env);
-    List.of(
-            AuditConfig.JDBC_URL,
-            AuditConfig.JDBC_USER,
-            AuditConfig.JDBC_PASSWORD,
-            AuditConfig.HTTP_PORT)
-        .forEach(tuning::remove);
-    return tuning;
+    return without(
+        env,
+        AuditConfig.JDBC_URL,
+        AuditConfig.JDBC_USER,
+        AuditConfig.JDBC_PASSWORD,
+        AuditConfig.HTTP_PORT);
+  }
+
+  private static Map<String, String> without(Map<String, String> env, String... keys) {
+    Map<String, String> rest = new HashMap<>(env);
+    for (String key : keys) {
+      rest.remove(key);
+    }
+    return rest;
   }
 
   /** Where the audit service wrote the first admin API token (created once per data directory). */

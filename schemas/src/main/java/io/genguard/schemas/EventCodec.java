@@ -1,20 +1,23 @@
 package io.genguard.schemas;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
-import org.apache.avro.message.BadHeaderException;
-import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.message.BinaryMessageEncoder;
-import org.apache.avro.message.MissingSchemaException;
 import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
@@ -31,9 +34,16 @@ public final class EventCodec<T extends SpecificRecord> {
    */
   public static final int MAX_EVENT_BYTES = 1_000_000;
 
+  /** Magic {@code C3 01}, then the 8-byte little-endian fingerprint of the writer schema. */
+  private static final int HEADER_BYTES = 10;
+
+  private static final byte MAGIC_0 = (byte) 0xC3;
+  private static final byte MAGIC_1 = (byte) 0x01;
+
   static {
     // Avro trusts length prefixes in the body; cap them so hostile bytes cannot make us allocate
-    // gigabytes. Set before the first decoder is created (Avro reads these once).
+    // gigabytes. Avro reads these once, so they may come too late; BoundedDecoder does not rely on
+    // them.
     setIfAbsent("org.apache.avro.limits.string.maxLength", Integer.toString(MAX_EVENT_BYTES));
     setIfAbsent("org.apache.avro.limits.bytes.maxLength", Integer.toString(MAX_EVENT_BYTES));
     setIfAbsent("org.apache.avro.limits.collectionItems.maxLength", "100000");
@@ -43,17 +53,23 @@ public final class EventCodec<T extends SpecificRecord> {
   private final Schema schema;
   private final List<Schema> history;
   private final BinaryMessageEncoder<T> encoder;
-  private final BinaryMessageDecoder<T> decoder;
+
+  /** A reader per released writer schema, by fingerprint; read-only after construction. */
+  private final Map<Long, SpecificDatumReader<T>> readers = new HashMap<>();
 
   private EventCodec(Class<T> type) {
     this.type = type;
     this.schema = SpecificData.get().getSchema(type);
     SpecificData model = SpecificData.getForClass(type);
     this.encoder = new BinaryMessageEncoder<>(model, schema);
-    this.decoder = new BinaryMessageDecoder<>(model, schema);
     this.history = loadHistory(type);
+    readers.put(
+        SchemaNormalization.parsingFingerprint64(schema),
+        new SpecificDatumReader<>(schema, schema, model));
     for (Schema old : history) {
-      decoder.addSchema(old);
+      readers.put(
+          SchemaNormalization.parsingFingerprint64(old),
+          new SpecificDatumReader<>(old, schema, model));
     }
   }
 
@@ -103,26 +119,44 @@ public final class EventCodec<T extends SpecificRecord> {
       throw new EventDecodingException(
           name + " payload of " + bytes.length + " bytes exceeds the limit of " + MAX_EVENT_BYTES);
     }
-    try {
-      return decoder.decode(bytes);
-    } catch (MissingSchemaException e) {
+    if (bytes.length < HEADER_BYTES || bytes[0] != MAGIC_0 || bytes[1] != MAGIC_1) {
+      throw new EventDecodingException(
+          "Not an Avro single-object encoded "
+              + name
+              + ": "
+              + (bytes.length < HEADER_BYTES
+                  ? "only " + bytes.length + " bytes"
+                  : String.format("header bytes 0x%02X 0x%02X", bytes[0], bytes[1])));
+    }
+    long fingerprint = ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    SpecificDatumReader<T> reader = readers.get(fingerprint);
+    if (reader == null) {
       throw new EventDecodingException(
           "Unknown writer schema for "
               + name
-              + " ("
-              + e.getMessage()
+              + " (fingerprint "
+              + fingerprint
               + "); is the producer newer"
-              + " than this consumer, or writing another type?",
-          e);
-    } catch (BadHeaderException e) {
-      throw new EventDecodingException(
-          "Not an Avro single-object encoded " + name + ": " + e.getMessage(), e);
+              + " than this consumer, or writing another type?");
+    }
+    ByteArrayInputStream body =
+        new ByteArrayInputStream(bytes, HEADER_BYTES, bytes.length - HEADER_BYTES);
+    T event;
+    try {
+      event =
+          reader.read(
+              null, new BoundedDecoder(DecoderFactory.get().directBinaryDecoder(body, null), body));
     } catch (IOException | AvroRuntimeException | IllegalArgumentException e) {
       throw new EventDecodingException("Corrupt " + name + " body: " + describe(e), e);
     } catch (RuntimeException e) {
-      // Avro may fail on hostile bodies in other ways (negative lengths, bad enum indexes).
+      // Avro may fail on hostile bodies in other ways (bad enum or union indexes).
       throw new EventDecodingException("Corrupt " + name + " body: " + describe(e), e);
     }
+    if (body.available() > 0) {
+      throw new EventDecodingException(
+          "Corrupt " + name + " body: " + body.available() + " bytes after the end of the event");
+    }
+    return event;
   }
 
   /** Fingerprint (CRC-64-AVRO of the parsing canonical form) of the current schema. */

@@ -19,20 +19,15 @@ public final class TemplateSlots {
 
   /** The problem with this template, or null if it has a group slot and no unknown slot. */
   public static String problem(String template) {
-    List<String> unknown = new ArrayList<>();
-    int slots = 0;
-    Matcher matcher = SLOT.matcher(template);
-    while (matcher.find()) {
-      if (NAMES.contains(matcher.group(1))) {
-        slots++;
-      } else {
-        unknown.add(matcher.group());
-      }
-    }
+    List<String> unknown =
+        slotNames(template).stream()
+            .filter(name -> !NAMES.contains(name))
+            .map(name -> "{" + name + "}")
+            .toList();
     if (!unknown.isEmpty()) {
       return "'" + template + "' has unknown slot(s) " + unknown + "; the group slot is {group}";
     }
-    if (slots == 0) {
+    if (count(template) == 0) {
       return "'"
           + template
           + "' has no group slot; write {group} where the group goes (a counterfactual campaign"
@@ -43,14 +38,17 @@ public final class TemplateSlots {
 
   /** How many group slots the template has (each is filled with the group's words). */
   public static int count(String template) {
-    int slots = 0;
+    return (int) slotNames(template).stream().filter(NAMES::contains).count();
+  }
+
+  /** The names inside every {@code {...}} of the template, in order. */
+  private static List<String> slotNames(String template) {
+    List<String> names = new ArrayList<>();
     Matcher matcher = SLOT.matcher(template);
     while (matcher.find()) {
-      if (NAMES.contains(matcher.group(1))) {
-        slots++;
-      }
+      names.add(matcher.group(1));
     }
-    return slots;
+    return names;
   }
 
   /** The template with every group slot filled. */

@@ -250,9 +250,17 @@ public record StackConfig(
   }
 
   private static void port(String key, int value) {
+    requirePort(key + "=" + value, value);
+  }
+
+  /**
+   * Refuses a port outside 0-65535 (0 = any free port), naming the setting as the user wrote it
+   * ({@code GENGUARD_HTTP_PORT=70000} or {@code --http-port 70000}).
+   */
+  public static void requirePort(String setting, int value) {
     if (value < 0 || value > 65535) {
       throw new IllegalArgumentException(
-          key + "=" + value + " is not a TCP port (0-65535, 0 = any free port)");
+          setting + " is not a TCP port (0-65535, 0 = any free port)");
     }
   }
 

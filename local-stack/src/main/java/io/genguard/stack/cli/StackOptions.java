@@ -92,9 +92,8 @@ final class StackOptions {
   }
 
   private static void port(String flag, Integer value) {
-    if (value != null && (value < 0 || value > 65535)) {
-      throw new IllegalArgumentException(
-          flag + " " + value + " is not a TCP port (0-65535, 0 = any free port)");
+    if (value != null) {
+      StackConfig.requirePort(flag + " " + value, value);
     }
   }
 }

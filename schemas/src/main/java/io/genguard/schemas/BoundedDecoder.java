@@ -4,6 +4,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import org.apache.avro.io.BinaryDecoder;
@@ -23,6 +24,13 @@ import org.apache.avro.util.Utf8;
 final class BoundedDecoder extends Decoder {
   private final BinaryDecoder in;
   private final ByteArrayInputStream source;
+
+  /** Strict: malformed input is an error, not U+FFFD. One per event; decode() resets it. */
+  private final CharsetDecoder strictUtf8 =
+      StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT);
 
   /**
    * @param source the payload; {@code in} must be a direct (non-buffering) decoder over it, so that
@@ -60,12 +68,7 @@ final class BoundedDecoder extends Decoder {
 
   private String utf8(byte[] bytes) throws IOException {
     try {
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
+      return strictUtf8.decode(ByteBuffer.wrap(bytes)).toString();
     } catch (CharacterCodingException e) {
       throw new IOException("a string that is not valid UTF-8", e);
     }

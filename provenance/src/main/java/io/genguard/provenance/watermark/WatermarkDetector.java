@@ -32,6 +32,13 @@ public final class WatermarkDetector {
 
   private final WatermarkKeyRing keys;
   private final double zThreshold;
+
+  /**
+   * The p-value the threshold stands for, P(Z >= zThreshold); a text's exact one must not exceed
+   * it.
+   */
+  private final double pThreshold;
+
   private final int minimumTokens;
 
   public WatermarkDetector(WatermarkKeyRing keys, double zThreshold, int minimumTokens) {
@@ -45,6 +52,7 @@ public final class WatermarkDetector {
     }
     this.keys = keys;
     this.zThreshold = zThreshold;
+    this.pThreshold = NormalTail.upper(zThreshold);
     this.minimumTokens = minimumTokens;
   }
 
@@ -135,7 +143,7 @@ public final class WatermarkDetector {
     DetectionStatus status;
     if (scored < minimumTokens) {
       status = DetectionStatus.TOO_SHORT;
-    } else if (z >= zThreshold && p <= NormalTail.upper(zThreshold)) {
+    } else if (z >= zThreshold && p <= pThreshold) {
       status = DetectionStatus.WATERMARKED;
     } else {
       status = DetectionStatus.NOT_DETECTED;

@@ -11,9 +11,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Every key provenance needs, from one place: the watermark keys (secret, for embedding and
@@ -25,6 +27,10 @@ import java.util.Optional;
  * #WATERMARK_FILE}, {@value #SIGNING_FILE}), created with fresh random keys and owner-only
  * permissions when absent, so a local stack that restarts on the same data directory keeps its keys
  * and generator and moderation in one process share them. {@link #toString()} shows ids only.
+ *
+ * <p>A key file that group or others can write is refused on a POSIX file system: whoever can write
+ * it can swap in their own keys. One they can only read is accepted, as secrets mounted by Docker
+ * (0444) and Kubernetes (0644 by default) are.
  *
  * @param verification public keys of every signing key plus any configured verification keys
  */
@@ -109,6 +115,7 @@ public record ProvenanceKeys(
           Files.deleteIfExists(temporary);
         }
       }
+      refuseIfWritableByOthers(file);
       String content = Files.readString(file, StandardCharsets.UTF_8);
       if (content.isBlank()) {
         throw new IllegalStateException(
@@ -120,6 +127,31 @@ public record ProvenanceKeys(
       return content;
     } catch (IOException e) {
       throw new UncheckedIOException("Could not read or create key file " + file, e);
+    }
+  }
+
+  /**
+   * Refuses a key file that group or others can write, as ssh does: they could replace the signing
+   * key with their own (forging manifests the verifiers trust) or the watermark key. Readable by
+   * them is accepted, since mounted secrets are world-readable (see the class comment).
+   */
+  private static void refuseIfWritableByOthers(Path file) throws IOException {
+    Set<PosixFilePermission> permissions;
+    try {
+      permissions = Files.getPosixFilePermissions(file);
+    } catch (UnsupportedOperationException e) {
+      return; // Not a POSIX file system (Windows): the directory's ACLs apply.
+    }
+    if (permissions.contains(PosixFilePermission.GROUP_WRITE)
+        || permissions.contains(PosixFilePermission.OTHERS_WRITE)) {
+      throw new IllegalStateException(
+          "Key file "
+              + file
+              + " is writable by group or others ("
+              + PosixFilePermissions.toString(permissions)
+              + "), who could replace the keys in it; run chmod 600 "
+              + file
+              + " (or chmod go-w) and start again");
     }
   }
 

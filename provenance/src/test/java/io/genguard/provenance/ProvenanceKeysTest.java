@@ -123,4 +123,45 @@ class ProvenanceKeysTest {
     assertThatThrownBy(() -> new WatermarkKey("bad id!", new byte[32]))
         .hasMessageContaining("id 'bad id!' is not valid");
   }
+
+  @Test
+  void shouldRefuseSecretKeyFilesThatGroupOrOthersCanWrite() throws Exception {
+    ProvenanceKeys.loadOrCreate(keyDirectory);
+    Path signingFile = keyDirectory.resolve(ProvenanceKeys.SIGNING_FILE);
+    Path watermarkFile = keyDirectory.resolve(ProvenanceKeys.WATERMARK_FILE);
+    Path anchorFile = keyDirectory.resolve("anchor-signing-keys");
+    ProvenanceKeys.signingKeysAt(anchorFile, "anchor-1");
+
+    Files.setPosixFilePermissions(signingFile, PosixFilePermissions.fromString("rw--w----"));
+    assertThatThrownBy(() -> ProvenanceKeys.loadOrCreate(keyDirectory))
+        .hasMessageContaining(signingFile.toString())
+        .hasMessageContaining("rw--w----")
+        .hasMessageContaining("chmod 600");
+
+    Files.setPosixFilePermissions(signingFile, PosixFilePermissions.fromString("rw-------"));
+    Files.setPosixFilePermissions(watermarkFile, PosixFilePermissions.fromString("rw-r--rw-"));
+    assertThatThrownBy(() -> ProvenanceKeys.loadOrCreate(keyDirectory))
+        .hasMessageContaining(watermarkFile.toString())
+        .hasMessageContaining("rw-r--rw-");
+
+    Files.setPosixFilePermissions(anchorFile, PosixFilePermissions.fromString("rw-rw-rw-"));
+    assertThatThrownBy(() -> ProvenanceKeys.signingKeysAt(anchorFile, "anchor-1"))
+        .hasMessageContaining(anchorFile.toString())
+        .hasMessageContaining("rw-rw-rw-");
+  }
+
+  @Test
+  void shouldLoadSecretKeyFilesOthersCanOnlyReadAsMountedSecretsAre() throws Exception {
+    ProvenanceKeys created = ProvenanceKeys.loadOrCreate(keyDirectory);
+    for (String file : new String[] {ProvenanceKeys.SIGNING_FILE, ProvenanceKeys.WATERMARK_FILE}) {
+      // Docker secrets are mounted 0444, Kubernetes secret volumes 0644 by default.
+      Files.setPosixFilePermissions(
+          keyDirectory.resolve(file), PosixFilePermissions.fromString("r--r--r--"));
+    }
+
+    ProvenanceKeys loaded = ProvenanceKeys.loadOrCreate(keyDirectory);
+
+    assertThat(loaded.signing().active().id()).isEqualTo(created.signing().active().id());
+    assertThat(loaded.watermark().active()).isEqualTo(created.watermark().active());
+  }
 }

@@ -91,19 +91,13 @@ public final class CanonicalJson {
   }
 
   private static void appendString(StringBuilder out, String string) {
+    int loneSurrogate = firstLoneSurrogate(string);
+    if (loneSurrogate >= 0) {
+      throw new IllegalArgumentException("String has a lone surrogate at index " + loneSurrogate);
+    }
     out.append('"');
     for (int i = 0; i < string.length(); i++) {
       char c = string.charAt(i);
-      if (Character.isHighSurrogate(c)) {
-        if (i + 1 >= string.length() || !Character.isLowSurrogate(string.charAt(i + 1))) {
-          throw new IllegalArgumentException("String has a lone surrogate at index " + i);
-        }
-        out.append(c).append(string.charAt(++i));
-        continue;
-      }
-      if (Character.isLowSurrogate(c)) {
-        throw new IllegalArgumentException("String has a lone surrogate at index " + i);
-      }
       switch (c) {
         case '"' -> out.append("\\\"");
         case '\\' -> out.append("\\\\");
@@ -122,6 +116,25 @@ public final class CanonicalJson {
       }
     }
     out.append('"');
+  }
+
+  /**
+   * The index of the first lone surrogate in {@code s}, or -1 when there is none, i.e. when {@code
+   * s} has a UTF-8 form. {@link String#getBytes} would encode a lone surrogate as '?', so two
+   * different strings would share their bytes, their hash and their signature.
+   */
+  static int firstLoneSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** ECMAScript Number.prototype.toString(10) for a finite double (ECMA-262, 7.1.12.1). */

@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.PublicKey;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Iterator;
@@ -20,8 +18,10 @@ import java.util.Optional;
 /**
  * Verifies a signed provenance manifest against the text it claims to describe. VALID only if the
  * signature is a valid Ed25519 signature by a known key over the exact JSON bytes, the JSON is in
- * canonical form and names that same key, and the SHA-256 of the text equals the manifest's. Any
- * edit to the text or the manifest therefore yields INVALID. Thread-safe.
+ * canonical form, holds exactly the members of the {@value ProvenanceManifest#FORMAT} layout with
+ * values read without loss (see {@link ProvenanceManifest#fromJsonTree}) and names that same key,
+ * and the SHA-256 of the text equals the manifest's. Any edit to the text or the manifest therefore
+ * yields INVALID, and a VALID manifest re-serialises to exactly the signed bytes. Thread-safe.
  */
 public final class ManifestVerifier {
   private static final ObjectMapper JSON =
@@ -65,7 +65,7 @@ public final class ManifestVerifier {
               + "); add its public key to "
               + VerificationKeyRing.KEYS_VARIABLE);
     }
-    if (!wellFormed(canonicalJson)) {
+    if (CanonicalJson.firstLoneSurrogate(canonicalJson) >= 0) {
       // getBytes(UTF_8) would turn a lone surrogate into '?': another string, same signed bytes.
       return invalid("manifest JSON is not well-formed Unicode (lone surrogate)");
     }
@@ -93,15 +93,21 @@ public final class ManifestVerifier {
     } catch (IllegalArgumentException e) {
       return invalid("manifest JSON holds an unsupported value: " + e.getMessage());
     }
+    ProvenanceManifest manifest;
+    try {
+      // Before the canonical-form check, so that 1e3 where an integer belongs is named as such.
+      manifest = ProvenanceManifest.fromJsonTree(tree);
+    } catch (IllegalArgumentException e) {
+      return invalid(
+          "manifest does not have the " + ProvenanceManifest.FORMAT + " layout: " + e.getMessage());
+    }
     if (!canonicalJson.equals(canonical)) {
       return invalid("manifest JSON is not in canonical form");
     }
-    ProvenanceManifest manifest;
-    try {
-      manifest = parse(tree);
-    } catch (RuntimeException e) {
-      return invalid(
-          "manifest does not have the " + ProvenanceManifest.FORMAT + " layout: " + e.getMessage());
+    if (!manifest.toCanonicalJson().equals(canonicalJson)) {
+      // Cannot happen while fromJsonTree reads every member strictly; kept so that a member added
+      // to the layout but read loosely fails here instead of verifying what was not signed.
+      return invalid("manifest JSON holds values that its parsed fields do not reproduce");
     }
     if (!manifest.signingKeyId().equals(keyId)) {
       return invalid(
@@ -114,7 +120,7 @@ public final class ManifestVerifier {
     if (text == null) {
       return invalid("there is no text to check the manifest against");
     }
-    if (!wellFormed(text)) {
+    if (CanonicalJson.firstLoneSurrogate(text) >= 0) {
       // Its UTF-8 bytes, and so its hash, would be those of a text with '?' in that place.
       return invalid("the text is not well-formed Unicode (lone surrogate)");
     }
@@ -127,21 +133,6 @@ public final class ManifestVerifier {
     }
     return new ManifestVerification(
         ManifestStatus.VALID, "signature and text hash verified", manifest);
-  }
-
-  /** Whether {@code s} has no lone surrogate, i.e. has a UTF-8 form. */
-  private static boolean wellFormed(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Character.isHighSurrogate(c)
-          && i + 1 < s.length()
-          && Character.isLowSurrogate(s.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static ManifestVerification invalid(String reason) {
@@ -183,65 +174,5 @@ public final class ManifestVerifier {
       return node.doubleValue();
     }
     throw new IllegalArgumentException("unsupported JSON value: " + node.getNodeType());
-  }
-
-  @SuppressWarnings("unchecked")
-  private static ProvenanceManifest parse(Object tree) {
-    Map<String, Object> root = (Map<String, Object>) tree;
-    if (!ProvenanceManifest.FORMAT.equals(root.get("format"))) {
-      throw new IllegalArgumentException("format is " + root.get("format"));
-    }
-    Map<String, Object> text = (Map<String, Object>) required(root, "text");
-    Map<String, Object> model = (Map<String, Object>) required(root, "model");
-    Map<String, Object> sampling = (Map<String, Object>) required(root, "sampling");
-    Map<String, Object> watermark = (Map<String, Object>) root.get("watermark");
-    Object seed = sampling.get("seed");
-    ProvenanceManifest.Watermark parsedWatermark =
-        watermark == null
-            ? null
-            : new ProvenanceManifest.Watermark(
-                (String) required(watermark, "scheme"),
-                (String) required(watermark, "keyId"),
-                number(watermark, "gamma").doubleValue(),
-                number(watermark, "delta").doubleValue(),
-                number(watermark, "contextWidth").intValue());
-    Instant generatedAt;
-    try {
-      generatedAt = Instant.parse((String) required(root, "generatedAt"));
-    } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException("generatedAt is not an ISO-8601 instant");
-    }
-    return new ProvenanceManifest(
-        (String) required(root, "requestId"),
-        (String) required(root, "outputId"),
-        (String) required(text, "sha256"),
-        (String) required(model, "name"),
-        (String) required(model, "version"),
-        (String) required(model, "backend"),
-        new ProvenanceManifest.Sampling(
-            number(sampling, "maxTokens").intValue(),
-            number(sampling, "temperature").doubleValue(),
-            number(sampling, "topK").intValue(),
-            number(sampling, "topP").doubleValue(),
-            seed == null ? null : Long.parseLong((String) seed)),
-        generatedAt,
-        parsedWatermark,
-        (String) required(root, "signingKeyId"));
-  }
-
-  private static Object required(Map<String, Object> map, String field) {
-    Object value = map.get(field);
-    if (value == null) {
-      throw new IllegalArgumentException("missing field '" + field + "'");
-    }
-    return value;
-  }
-
-  private static Number number(Map<String, Object> map, String field) {
-    Object value = required(map, field);
-    if (!(value instanceof Number number)) {
-      throw new IllegalArgumentException("field '" + field + "' is not a number");
-    }
-    return number;
   }
 }

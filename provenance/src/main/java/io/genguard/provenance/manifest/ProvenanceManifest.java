@@ -5,9 +5,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -35,6 +37,25 @@ public record ProvenanceManifest(
   public static final String FORMAT = "genguard.provenance.v1";
 
   private static final DateTimeFormatter TIME = DateTimeFormatter.ISO_INSTANT;
+
+  // The members of each object of the layout, exactly those toJsonTree writes.
+  private static final List<String> ROOT_MEMBERS =
+      List.of(
+          "format",
+          "requestId",
+          "outputId",
+          "text",
+          "model",
+          "sampling",
+          "generatedAt",
+          "watermark",
+          "signingKeyId");
+  private static final List<String> TEXT_MEMBERS = List.of("sha256");
+  private static final List<String> MODEL_MEMBERS = List.of("name", "version", "backend");
+  private static final List<String> SAMPLING_MEMBERS =
+      List.of("maxTokens", "temperature", "topK", "topP", "seed");
+  private static final List<String> WATERMARK_MEMBERS =
+      List.of("scheme", "keyId", "gamma", "delta", "contextWidth");
 
   public ProvenanceManifest {
     Objects.requireNonNull(requestId, "requestId");
@@ -106,5 +127,181 @@ public record ProvenanceManifest(
 
   public String toCanonicalJson() {
     return CanonicalJson.write(toJsonTree());
+  }
+
+  /**
+   * Reads the manifest back from a JSON value tree (maps, strings, booleans, null, numbers as Long
+   * or Integer when written as an integer, else Double), strictly, so that {@link #toJsonTree()}
+   * writes back exactly what was read: every member of the layout present ({@code watermark} and
+   * {@code sampling.seed} may be null), no other member, integers written as integers and within
+   * int range, the seed and the time in the form this class writes them. The v1 layout has no
+   * extension point: a member no verifier reads would still be signed, and trusted by whoever reads
+   * the JSON itself.
+   *
+   * @throws IllegalArgumentException naming the member that does not fit the layout
+   */
+  static ProvenanceManifest fromJsonTree(Object tree) {
+    if (!(tree instanceof Map<?, ?> root)) {
+      throw new IllegalArgumentException(
+          "the manifest must be a JSON object, not " + describe(tree));
+    }
+    if (!FORMAT.equals(root.get("format"))) {
+      throw new IllegalArgumentException(
+          "member 'format' is " + describe(root.get("format")) + ", not \"" + FORMAT + "\"");
+    }
+    Members manifest = Members.of("", root, ROOT_MEMBERS);
+    Members text = manifest.object("text", TEXT_MEMBERS);
+    Members model = manifest.object("model", MODEL_MEMBERS);
+    Members sampling = manifest.object("sampling", SAMPLING_MEMBERS);
+    Members watermark =
+        manifest.get("watermark") == null ? null : manifest.object("watermark", WATERMARK_MEMBERS);
+    return new ProvenanceManifest(
+        manifest.string("requestId"),
+        manifest.string("outputId"),
+        text.string("sha256"),
+        model.string("name"),
+        model.string("version"),
+        model.string("backend"),
+        new Sampling(
+            sampling.integer("maxTokens"),
+            sampling.number("temperature"),
+            sampling.integer("topK"),
+            sampling.number("topP"),
+            sampling.get("seed") == null ? null : sampling.seed("seed")),
+        manifest.instant("generatedAt"),
+        watermark == null
+            ? null
+            : new Watermark(
+                watermark.string("scheme"),
+                watermark.string("keyId"),
+                watermark.number("gamma"),
+                watermark.number("delta"),
+                watermark.integer("contextWidth")),
+        manifest.string("signingKeyId"));
+  }
+
+  /** A JSON value as an error message shows it. */
+  private static String describe(Object value) {
+    if (value instanceof String string) {
+      return "the string \"" + string + "\"";
+    }
+    if (value instanceof Map<?, ?>) {
+      return "an object";
+    }
+    if (value instanceof List<?>) {
+      return "an array";
+    }
+    return String.valueOf(value); // null, true, false, 64, 64.5, 1000.0 (written 1e3)
+  }
+
+  /** One JSON object of the layout; errors name its members by path, e.g. sampling.topK. */
+  private record Members(String prefix, Map<?, ?> values) {
+
+    /**
+     * The object {@code values} at {@code path} ("" for the root), holding exactly {@code layout}.
+     */
+    static Members of(String path, Map<?, ?> values, List<String> layout) {
+      String prefix = path.isEmpty() ? "" : path + ".";
+      for (Object name : values.keySet()) {
+        if (!layout.contains(name)) {
+          throw new IllegalArgumentException(
+              "unknown member '"
+                  + prefix
+                  + name
+                  + "' ("
+                  + FORMAT
+                  + " has no extension members; "
+                  + (path.isEmpty() ? "the manifest" : path)
+                  + " holds only "
+                  + layout
+                  + ")");
+        }
+      }
+      for (String name : layout) {
+        if (!values.containsKey(name)) {
+          throw new IllegalArgumentException("missing member '" + prefix + name + "'");
+        }
+      }
+      return new Members(prefix, values);
+    }
+
+    Object get(String name) {
+      return values.get(name);
+    }
+
+    Members object(String name, List<String> layout) {
+      if (!(get(name) instanceof Map<?, ?> object)) {
+        throw mustBe(name, "an object");
+      }
+      return of(prefix + name, object, layout);
+    }
+
+    String string(String name) {
+      if (!(get(name) instanceof String string)) {
+        throw mustBe(name, "a string");
+      }
+      return string;
+    }
+
+    double number(String name) {
+      if (!(get(name) instanceof Number number)) {
+        throw mustBe(name, "a number");
+      }
+      return number.doubleValue();
+    }
+
+    /**
+     * Only a JSON integer (no fraction, no exponent) in int range, which the parser reads exactly.
+     */
+    int integer(String name) {
+      if (!(get(name) instanceof Number number)
+          || !(number instanceof Long || number instanceof Integer)
+          || number.longValue() < Integer.MIN_VALUE
+          || number.longValue() > Integer.MAX_VALUE) {
+        throw mustBe(
+            name,
+            "an integer from "
+                + Integer.MIN_VALUE
+                + " to "
+                + Integer.MAX_VALUE
+                + " written without fraction or exponent");
+      }
+      return number.intValue();
+    }
+
+    /** A 64-bit integer as a decimal string, exactly as {@link Long#toString} writes it. */
+    long seed(String name) {
+      String written = string(name);
+      try {
+        long seed = Long.parseLong(written);
+        if (Long.toString(seed).equals(written)) {
+          return seed;
+        }
+      } catch (NumberFormatException e) {
+        // Reported below.
+      }
+      throw mustBe(
+          name, "a 64-bit integer in a string, in plain decimal (no '+', no leading zeros)");
+    }
+
+    /** An ISO-8601 UTC instant to the millisecond, exactly as {@link #TIME} writes it. */
+    Instant instant(String name) {
+      String written = string(name);
+      try {
+        Instant instant = Instant.parse(written);
+        String canonical = TIME.format(instant.truncatedTo(ChronoUnit.MILLIS));
+        if (canonical.equals(written)) {
+          return instant;
+        }
+        throw mustBe(name, "written as " + canonical + " (ISO-8601 UTC, milliseconds at most)");
+      } catch (DateTimeParseException e) {
+        throw mustBe(name, "an ISO-8601 UTC instant such as 2025-03-01T12:00:00.123Z");
+      }
+    }
+
+    private IllegalArgumentException mustBe(String name, String expected) {
+      return new IllegalArgumentException(
+          "member '" + prefix + name + "' must be " + expected + ", not " + describe(get(name)));
+    }
   }
 }

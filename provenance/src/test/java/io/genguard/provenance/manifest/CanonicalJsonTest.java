@@ -77,4 +77,15 @@ class CanonicalJsonTest {
     assertThatThrownBy(() -> CanonicalJson.write(Arrays.asList(new Object())))
         .hasMessageContaining("Cannot write");
   }
+
+  @Test
+  void shouldFindTheFirstLoneSurrogate() {
+    assertThat(CanonicalJson.firstLoneSurrogate("")).isEqualTo(-1);
+    assertThat(CanonicalJson.firstLoneSurrogate("a\ud83d\ude00b")).as("a pair").isEqualTo(-1);
+    assertThat(CanonicalJson.firstLoneSurrogate("\ud800x")).isZero();
+    assertThat(CanonicalJson.firstLoneSurrogate("ab\ud83d")).as("high at the end").isEqualTo(2);
+    assertThat(CanonicalJson.firstLoneSurrogate("ab\ude00")).as("low alone").isEqualTo(2);
+    assertThat(CanonicalJson.firstLoneSurrogate("\ude00\ud83d")).as("pair reversed").isZero();
+    assertThat(CanonicalJson.firstLoneSurrogate("\ud83d\ude00\ude00")).isEqualTo(2);
+  }
 }

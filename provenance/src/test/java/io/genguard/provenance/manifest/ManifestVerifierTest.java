@@ -10,6 +10,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.charset.StandardCharsets;
 import java.security.Signature;
 import java.util.Base64;
+import java.util.Map;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 class ManifestVerifierTest {
@@ -223,5 +225,120 @@ class ManifestVerifierTest {
                     "test")
                 .ids())
         .containsExactly("rfc8032");
+  }
+
+  @Test
+  void shouldRejectSignedIntegerMembersThatAreNotExactIntegersInRangeNamingTheMember() {
+    String json = signed.canonicalJson();
+    String[][] memberAndManifest = {
+      // The parser used to read 64.5 as 64 and 2^32 as 0, and to accept both as VALID.
+      {"sampling.maxTokens", signedTree(tree -> member(tree, "sampling").put("maxTokens", 64.5))},
+      {"sampling.maxTokens", json.replace("\"maxTokens\":64", "\"maxTokens\":1e3")},
+      {"sampling.maxTokens", json.replace("\"maxTokens\":64", "\"maxTokens\":64.0")},
+      {"sampling.topK", signedTree(tree -> member(tree, "sampling").put("topK", "40"))},
+      {"sampling.topK", signedTree(tree -> member(tree, "sampling").put("topK", true))},
+      {
+        "watermark.contextWidth",
+        signedTree(tree -> member(tree, "watermark").put("contextWidth", 1L << 32))
+      },
+      {
+        "watermark.contextWidth",
+        signedTree(tree -> member(tree, "watermark").put("contextWidth", 1.5))
+      },
+    };
+    for (String[] testCase : memberAndManifest) {
+      assertInvalidNaming(testCase[0], testCase[1]);
+    }
+  }
+
+  @Test
+  void shouldRejectSignedUnknownMembersNamingThem() {
+    assertInvalidNaming("'comment'", signedTree(tree -> tree.put("comment", "trust me")));
+    assertInvalidNaming(
+        "'sampling.minTokens'", signedTree(tree -> member(tree, "sampling").put("minTokens", 1)));
+    assertInvalidNaming(
+        "'watermark.salt'", signedTree(tree -> member(tree, "watermark").put("salt", "x")));
+    assertInvalidNaming(
+        "'model.license'", signedTree(tree -> member(tree, "model").put("license", "none")));
+    assertInvalidNaming(
+        "'text.sha1'",
+        signedTree(
+            tree ->
+                tree.put(
+                    "text", Map.of("sha256", ProvenanceManifest.sha256Hex(TEXT), "sha1", "00"))));
+  }
+
+  @Test
+  void shouldRejectSignedMembersOfTheWrongTypeOrFormNamingThem() {
+    assertInvalidNaming("requestId", signedTree(tree -> tree.put("requestId", 7)));
+    assertInvalidNaming("model", signedTree(tree -> tree.put("model", "europarl-kn3")));
+    assertInvalidNaming(
+        "sampling.temperature",
+        signedTree(tree -> member(tree, "sampling").put("temperature", "0.7")));
+    assertInvalidNaming("'watermark'", signedTree(tree -> tree.remove("watermark")));
+    // Long.parseLong reads both as 42, and Instant.parse keeps microseconds the manifest drops.
+    assertInvalidNaming(
+        "sampling.seed", signedTree(tree -> member(tree, "sampling").put("seed", "0042")));
+    assertInvalidNaming(
+        "sampling.seed", signedTree(tree -> member(tree, "sampling").put("seed", "+42")));
+    assertInvalidNaming(
+        "generatedAt", signedTree(tree -> tree.put("generatedAt", "2025-03-01T12:00:00.123456Z")));
+    assertInvalidNaming(
+        "generatedAt",
+        signedTree(tree -> tree.put("generatedAt", "2025-03-01T13:00:00.123+01:00")));
+  }
+
+  @Test
+  void shouldVerifyEveryManifestTheSignerWritesAndReturnExactlyWhatWasSigned() {
+    ProvenanceManifest plain =
+        new ProvenanceManifest(
+            "req-2",
+            "out-2",
+            ProvenanceManifest.sha256Hex(TEXT),
+            "echo",
+            "0",
+            "echo",
+            new ProvenanceManifest.Sampling(0, 1.0, 0, 1.0, null),
+            ManifestFixtures.GENERATED_AT.truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
+            null,
+            "sign-2024");
+    for (ProvenanceManifest manifest :
+        new ProvenanceManifest[] {plain, manifestFor(TEXT, "sign-2024")}) {
+      SignedProvenance signedManifest = signer.sign(manifest);
+
+      ManifestVerification verification =
+          verifier.inspect(
+              TEXT, signedManifest.canonicalJson(), signedManifest.signature(), "sign-2024");
+
+      assertThat(verification.status()).as(verification.reason()).isEqualTo(ManifestStatus.VALID);
+      assertThat(verification.manifest()).isEqualTo(manifest);
+      assertThat(verification.manifest().toCanonicalJson())
+          .isEqualTo(signedManifest.canonicalJson());
+    }
+  }
+
+  /** The fixture manifest's JSON tree after {@code edit}, canonicalised. */
+  private static String signedTree(Consumer<Map<String, Object>> edit) {
+    Map<String, Object> tree = manifestFor(TEXT, "sign-2024").toJsonTree();
+    edit.accept(tree);
+    return CanonicalJson.write(tree);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> member(Map<String, Object> tree, String name) {
+    return (Map<String, Object>) tree.get(name);
+  }
+
+  /**
+   * Signs {@code json} with the trusted key and expects INVALID with a reason naming {@code
+   * member}.
+   */
+  private void assertInvalidNaming(String member, String json) {
+    String signature = KEY_2024.sign(json.getBytes(StandardCharsets.UTF_8));
+
+    ManifestVerification verification = verifier.inspect(TEXT, json, signature, "sign-2024");
+
+    assertThat(verification.status()).as(json).isEqualTo(ManifestStatus.INVALID);
+    assertThat(verification.reason()).as(json).contains(member);
   }
 }

@@ -248,7 +248,7 @@
         el('h2', {}, 'Provenance'), provenance(verdict, output)));
     }
     page.push(el('section', {}, el('h2', {}, 'Gate outcomes'), el('ul', { id: 'gate-outcomes' },
-      story.gateOutcomes.map(g => el('li', {}, badge(g.outcome), ' on ', g.basis.toLowerCase(), ' at ', when(g.decidedAt),
+      story.gateOutcomes.map(g => el('li', {}, badge(g.outcome), ' on ', g.basis.toLowerCase().replace('_', ' '), ' at ', when(g.decidedAt),
         g.reasons && g.reasons.length ? ' — ' + g.reasons.join('; ') : '')))));
     if (story.reviews.length) {
       page.push(el('section', {}, el('h2', {}, 'Reviews'), el('ul', { id: 'reviews' }, story.reviews.map(r =>

@@ -8,6 +8,7 @@ import io.genguard.generator.GeneratorConfig;
 import io.genguard.generator.GeneratorService;
 import io.genguard.infra.EmbeddedKafkaBroker;
 import io.genguard.infra.EmbeddedPostgresServer;
+import io.genguard.moderation.gate.GateTimings;
 import io.genguard.moderation.gate.ReleaseGateTopology;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.job.ModerationJob;
@@ -110,6 +111,8 @@ public final class GenGuardStack implements AutoCloseable {
 
   private void startAll() throws Exception {
     long begin = System.nanoTime();
+    // Read before any server starts, so that a bad value stops nothing half-started.
+    GateTimings gateTimings = GateTimings.fromEnvironment(System.getenv());
     started.push(PrometheusRegistries.bindJvmMetrics(registry));
     String jdbcUrl;
     String jdbcUser;
@@ -175,7 +178,7 @@ public final class GenGuardStack implements AutoCloseable {
 
     gate =
         new KafkaStreams(
-            ReleaseGateTopology.buildTopology(Clock.systemUTC(), Duration.ofDays(7)),
+            ReleaseGateTopology.buildTopology(Clock.systemUTC(), gateTimings),
             ReleaseGateTopology.streamsConfig(
                 bootstrapServers, stateDir.resolve("streams").toString(), 1));
     gate.setUncaughtExceptionHandler(

@@ -92,10 +92,19 @@ public final class EventCodec<T extends SpecificRecord> {
     return history;
   }
 
+  /**
+   * Encodes the event.
+   *
+   * @throws EventTooLargeException when the encoding exceeds {@link #MAX_EVENT_BYTES}, which every
+   *     reader would refuse
+   */
   public byte[] encode(T event) {
     Objects.requireNonNull(event, "event");
     try {
       ByteBuffer buffer = encoder.encode(event);
+      if (buffer.remaining() > MAX_EVENT_BYTES) {
+        throw new EventTooLargeException(type.getSimpleName(), buffer.remaining());
+      }
       byte[] bytes = new byte[buffer.remaining()];
       buffer.get(bytes);
       return bytes;

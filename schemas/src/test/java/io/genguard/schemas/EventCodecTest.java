@@ -110,6 +110,37 @@ class EventCodecTest {
   }
 
   @Test
+  void refusesToEncodeAnEventNoReaderWouldAccept() {
+    GenerationRequest fits =
+        GenerationRequest.newBuilder(request())
+            .setPrompt("p".repeat(EventCodec.MAX_EVENT_BYTES - 200))
+            .build();
+    assertThat(codec.encode(fits).length).isLessThanOrEqualTo(EventCodec.MAX_EVENT_BYTES);
+    GenerationRequest over =
+        GenerationRequest.newBuilder(request())
+            .setAttributes(Map.of("big", "a".repeat(EventCodec.MAX_EVENT_BYTES)))
+            .build();
+    assertThatThrownBy(() -> codec.encode(over))
+        .isInstanceOf(EventTooLargeException.class)
+        .hasMessageContaining("GenerationRequest of 1000")
+        .hasMessageContaining("exceeds the event limit of 1000000 bytes")
+        .satisfies(
+            e ->
+                assertThat(((EventTooLargeException) e).bytes())
+                    .isGreaterThan(EventCodec.MAX_EVENT_BYTES));
+  }
+
+  @Test
+  void omittedAttributesSayWhatWasLeftOut() {
+    Map<String, String> marker = CarriedAttributes.omitted(Map.of("ab", "cde", "f", ""));
+    assertThat(marker)
+        .containsOnlyKeys(CarriedAttributes.OMITTED)
+        .containsValue(
+            "2 attributes (6 bytes) left out: with them this event would exceed the 1000000-byte"
+                + " event limit; the request and the output event keep them");
+  }
+
+  @Test
   void deadLetterIdsAreStableForTheSameSourceRecord() {
     var first =
         DeadLetters.of("t", 1, 9L, null, new byte[] {1}, "gate", new RuntimeException("a"), NOW);

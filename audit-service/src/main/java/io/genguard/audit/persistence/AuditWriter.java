@@ -307,10 +307,14 @@ public final class AuditWriter {
       }
       List<ReleaseGateOutcome> held =
           rows.stream().filter(e -> e.getOutcome() == GateOutcome.HELD_FOR_REVIEW).toList();
+      // An item the gate held because no verdict came in time (empty verdict id) gains the verdict
+      // when a late one holds it again; a first hold is never replaced otherwise.
       batch(
           held,
           "insert into review_item (request_id, output_id, tenant_id, verdict_id, gate_event_id,"
-              + " held_at, state) values (?, ?, ?, ?, ?, ?, 'PENDING') on conflict do nothing",
+              + " held_at, state) values (?, ?, ?, ?, ?, ?, 'PENDING') on conflict (request_id) do update"
+              + " set verdict_id = excluded.verdict_id, gate_event_id = excluded.gate_event_id"
+              + " where review_item.verdict_id = '' and excluded.verdict_id <> ''",
           (s, e) -> {
             s.setString(1, e.getRequestId());
             s.setString(2, e.getOutputId());

@@ -8,6 +8,7 @@ import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.SamplingParameters;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
@@ -163,6 +164,53 @@ class AuditWriterITCase {
             count(
                 "select count(*) from review_item where request_id = 'held-2' and state = 'QUARANTINED'"))
         .isEqualTo(1);
+  }
+
+  @Test
+  void shouldGiveAnItemHeldForItsMissingVerdictTheVerdictThatHoldsItLater() throws Exception {
+    Scenario held = Scenario.of("overdue-1", "acme", Decision.REVIEW, NOW);
+    ReleaseGateOutcome timedOut =
+        ReleaseGateOutcome.newBuilder(
+                AuditEvents.gateOutcome(
+                    held, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT_TIMEOUT, null, NOW))
+            .setVerdictId("")
+            .setPolicyVersion("")
+            .build();
+    writer.write(
+        List.of(
+            AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(held)),
+            AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(held)),
+            AuditEvents.incoming(Topics.REVIEW_PENDING.name(), timedOut)));
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id = 'overdue-1'"
+                    + " and state = 'PENDING' and verdict_id = ''"))
+        .isEqualTo(1);
+
+    // The late verdict says REVIEW: the gate holds the output again, now on the verdict.
+    writer.write(
+        List.of(
+            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(held)),
+            AuditEvents.incoming(
+                Topics.REVIEW_PENDING.name(),
+                AuditEvents.gateOutcome(
+                    held,
+                    GateOutcome.HELD_FOR_REVIEW,
+                    GateBasis.VERDICT,
+                    null,
+                    NOW.plusSeconds(900)))));
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id = 'overdue-1'"
+                    + " and state = 'PENDING' and verdict_id = '"
+                    + held.verdictId()
+                    + "' and held_at = '"
+                    + NOW
+                    + "'"))
+        .as("the verdict joined, the first hold's time kept")
+        .isEqualTo(1);
+    assertThat(count("select count(*) from gate_outcome where request_id = 'overdue-1'"))
+        .isEqualTo(2);
   }
 
   @Test

@@ -19,6 +19,7 @@ import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.moderation.gate.GateTimings;
 import io.genguard.moderation.gate.ReleaseGateTopology;
 import io.genguard.moderation.pipeline.VerdictExplainer;
 import io.genguard.schemas.Topic;
@@ -118,7 +119,8 @@ class ComplianceUiBrowserITCase {
     gateState = Files.createTempDirectory("gate-ui-it-");
     gate =
         new KafkaStreams(
-            ReleaseGateTopology.buildTopology(Clock.systemUTC(), Duration.ofDays(1)),
+            ReleaseGateTopology.buildTopology(
+                Clock.systemUTC(), new GateTimings(Duration.ofDays(1), Duration.ofMinutes(15))),
             ReleaseGateTopology.streamsConfig(
                 infra.kafkaClientProperties().get("bootstrap.servers").toString(),
                 gateState.toString(),

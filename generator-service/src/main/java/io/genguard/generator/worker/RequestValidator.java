@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -17,6 +18,13 @@ import java.util.Optional;
  * refusal names the field, what is wrong and what to do.
  */
 public final class RequestValidator {
+  /**
+   * Most bytes a request's attributes may have. The API allows 32 of at most 320 bytes each; this
+   * bounds what other producers write to gen.requests, since every later event of the request
+   * carries them.
+   */
+  public static final int MAX_ATTRIBUTE_BYTES = 64 * 1024;
+
   private final GeneratorConfig config;
   private final BackendRegistry backends;
 
@@ -119,6 +127,19 @@ public final class RequestValidator {
           "parameters.topP is " + topP + "; it must be in (0, 1] (1 disables nucleus sampling)",
           backendName);
     }
+    long attributeBytes = attributeBytes(request.getAttributes());
+    if (attributeBytes > MAX_ATTRIBUTE_BYTES) {
+      return Verdict.refuse(
+          request,
+          FailureCode.INVALID_REQUEST,
+          "attributes total "
+              + attributeBytes
+              + " bytes (UTF-8, keys and values), more than the limit of "
+              + MAX_ATTRIBUTE_BYTES
+              + "; they travel with the output, the verdict and the gate outcome, so keep them to"
+              + " identifiers and put large context elsewhere",
+          backendName);
+    }
     Optional<GenerationBackend> backend = backends.find(backendName);
     if (backend.isEmpty()) {
       String hint =
@@ -155,6 +176,16 @@ public final class RequestValidator {
             model,
             new SamplingSettings(
                 parameters.getMaxTokens(), temperature, parameters.getTopK(), topP, seed)));
+  }
+
+  private static long attributeBytes(Map<String, String> attributes) {
+    long bytes = 0;
+    for (Map.Entry<String, String> entry : attributes.entrySet()) {
+      bytes +=
+          entry.getKey().getBytes(StandardCharsets.UTF_8).length
+              + entry.getValue().getBytes(StandardCharsets.UTF_8).length;
+    }
+    return bytes;
   }
 
   /**

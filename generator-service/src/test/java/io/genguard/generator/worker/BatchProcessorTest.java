@@ -126,6 +126,12 @@ class BatchProcessorTest {
         FailureCode.INVALID_REQUEST,
         "parameters.topP is 0.0; it must be in (0, 1]");
     assertRefused(
+        with(
+            request("r", "p"),
+            r -> r.setAttributes(java.util.Map.of("context", "é".repeat(32_766)))),
+        FailureCode.INVALID_REQUEST,
+        "attributes total 65539 bytes (UTF-8, keys and values), more than the limit of 65536");
+    assertRefused(
         with(request("r", "p"), r -> r.setBackend("vllm")),
         FailureCode.UNKNOWN_BACKEND,
         "backend 'vllm' is not available; known backends: [scripted]");

@@ -19,17 +19,22 @@ import org.apache.kafka.common.serialization.Serializer;
  * @param state where the request stands
  * @param outputId the output the entry is about, once known
  * @param output encoded GenerationOutput, kept until decided
- * @param verdict encoded ModerationVerdict, kept until decided
- * @param decidedAtMillis when a final decision was made (0 while pending), for retention
+ * @param verdict encoded ModerationVerdict, kept until decided; absent in a HELD entry that the
+ *     verdict timeout held
+ * @param sinceMillis when the entry reached its state: the first half's arrival while WAITING, the
+ *     hold, the final decision (for the verdict timeout and the retention); 0 in entries written
+ *     before it was kept for WAITING and HELD ones
  */
-record GateEntry(
-    State state, String outputId, byte[] output, byte[] verdict, long decidedAtMillis) {
+record GateEntry(State state, String outputId, byte[] output, byte[] verdict, long sinceMillis) {
   private static final int FORMAT = 1;
 
   enum State {
     /** Output or verdict still missing. */
     WAITING,
-    /** REVIEW verdict: held until a person approves or rejects. */
+    /**
+     * Held until a person approves or rejects: a REVIEW verdict, or no verdict within the timeout
+     * (then the verdict, if it comes, decides too).
+     */
     HELD,
     RELEASED,
     QUARANTINED;
@@ -43,16 +48,28 @@ record GateEntry(
     return new GateEntry(State.WAITING, null, null, null, 0L);
   }
 
-  GateEntry withOutput(String id, byte[] bytes) {
-    return new GateEntry(state, id, bytes, verdict, decidedAtMillis);
+  /** The output, the clock started if this is the first half. */
+  GateEntry withOutput(String id, byte[] bytes, long now) {
+    return new GateEntry(state, id, bytes, verdict, sinceMillis == 0 ? now : sinceMillis);
   }
 
-  GateEntry withVerdict(byte[] bytes) {
-    return new GateEntry(state, outputId, output, bytes, decidedAtMillis);
+  /** The verdict, the clock started if this is the first half. */
+  GateEntry withVerdict(byte[] bytes, long now) {
+    return new GateEntry(state, outputId, output, bytes, sinceMillis == 0 ? now : sinceMillis);
   }
 
-  GateEntry held() {
-    return new GateEntry(State.HELD, outputId, output, verdict, 0L);
+  GateEntry held(long now) {
+    return new GateEntry(State.HELD, outputId, output, verdict, now);
+  }
+
+  /** Held because no verdict came in time: a verdict that comes now still decides. */
+  boolean heldWithoutVerdict() {
+    return state == State.HELD && verdict == null;
+  }
+
+  /** Still waiting, with the clock started now (entries written before it was kept). */
+  GateEntry clockStarted(long now) {
+    return new GateEntry(state, outputId, output, verdict, now);
   }
 
   /** Final: drop the payloads, keep what recognises a duplicate. */
@@ -75,7 +92,7 @@ record GateEntry(
       writeString(out, outputId);
       writeBytes(out, output);
       writeBytes(out, verdict);
-      out.writeLong(decidedAtMillis);
+      out.writeLong(sinceMillis);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -92,8 +109,8 @@ record GateEntry(
       String outputId = readString(in);
       byte[] output = readBytes(in);
       byte[] verdict = readBytes(in);
-      long decidedAt = in.readLong();
-      return new GateEntry(state, outputId, output, verdict, decidedAt);
+      long since = in.readLong();
+      return new GateEntry(state, outputId, output, verdict, since);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

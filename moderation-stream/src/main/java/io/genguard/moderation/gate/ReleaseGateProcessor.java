@@ -10,15 +10,16 @@ import io.genguard.events.v1.Reason;
 import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.events.v1.ReviewDecision;
+import io.genguard.schemas.CarriedAttributes;
 import io.genguard.schemas.ContentHash;
 import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.EventDecodingException;
 import io.genguard.schemas.EventIds;
+import io.genguard.schemas.EventTooLargeException;
 import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,11 +49,17 @@ import org.slf4j.LoggerFactory;
  *       marker stays in the store, and anything arriving later for that request is ignored.
  *   <li>Bytes that are not the expected event go to the input topic's dead-letter topic, with the
  *       source offset.
+ *   <li>Nothing waits for ever: an output without a verdict after the verdict timeout is held for
+ *       review (a verdict that comes later still decides it, unless a person decided first), and a
+ *       verdict without an output, like a decided marker, is forgotten after the retention.
+ *   <li>An outcome never exceeds the event limit, and text is never published in part: see {@link
+ *       #fitted}.
  * </ul>
  */
 final class ReleaseGateProcessor implements Processor<byte[], byte[], String, byte[]> {
   private static final Logger LOG = LoggerFactory.getLogger(ReleaseGateProcessor.class);
   private static final EventCodec<DeadLetter> DEAD_LETTERS = EventCodec.of(DeadLetter.class);
+  private static final EventCodec<ReleaseGateOutcome> OUTCOMES = Topics.CONTENT_RELEASED.codec();
 
   /**
    * Longest request or output id, in UTF-8 bytes, the gate accepts. Ids are store keys and are
@@ -62,21 +69,20 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   static final int MAX_ID_BYTES = DeadLetters.MAX_KEY_BYTES;
 
   private final Clock clock;
-  private final Duration retention;
+  private final GateTimings timings;
   private ProcessorContext<String, byte[]> context;
   private KeyValueStore<String, GateEntry> store;
 
-  ReleaseGateProcessor(Clock clock, Duration retention) {
+  ReleaseGateProcessor(Clock clock, GateTimings timings) {
     this.clock = clock;
-    this.retention = retention;
+    this.timings = timings;
   }
 
   @Override
   public void init(ProcessorContext<String, byte[]> context) {
     this.context = context;
     this.store = context.getStateStore(ReleaseGateTopology.STATE_STORE);
-    context.schedule(
-        Duration.ofMinutes(10), PunctuationType.WALL_CLOCK_TIME, this::forgetOldDecisions);
+    context.schedule(timings.sweepInterval(), PunctuationType.WALL_CLOCK_TIME, now -> sweep());
   }
 
   @Override
@@ -111,17 +117,22 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     if (entry.output() != null || entry.state() != GateEntry.State.WAITING) {
       return; // duplicate delivery, or already decided
     }
-    decideIfComplete(requestId, entry.withOutput(output.getOutputId(), bytes));
+    decideIfComplete(requestId, entry.withOutput(output.getOutputId(), bytes, clock.millis()));
   }
 
   private void onVerdict(ModerationVerdict verdict) {
     String requestId = verdict.getRequestId();
     GateEntry entry = current(requestId);
-    if (entry.verdict() != null || entry.state() != GateEntry.State.WAITING) {
+    boolean awaited =
+        (entry.state() == GateEntry.State.WAITING && entry.verdict() == null)
+            || entry.heldWithoutVerdict();
+    if (!awaited) {
       return; // a repeated verdict never decides twice
     }
     decideIfComplete(
-        requestId, entry.withVerdict(Topics.MODERATION_VERDICTS.codec().encode(slim(verdict))));
+        requestId,
+        entry.withVerdict(
+            Topics.MODERATION_VERDICTS.codec().encode(slim(verdict)), clock.millis()));
   }
 
   /**
@@ -163,8 +174,9 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     String actualHash = ContentHash.sha256Hex(output.getText());
     if (!verdict.getOutputId().equals(output.getOutputId())
         || !verdict.getOutputSha256().equals(actualHash)) {
-      emit(
-          Topics.CONTENT_QUARANTINED,
+      publish(
+          requestId,
+          entry,
           outcome(
               output,
               verdict,
@@ -180,31 +192,108 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
                       + output.getOutputId()
                       + " has hash "
                       + actualHash)));
-      store.put(requestId, entry.decided(GateEntry.State.QUARANTINED, clock.millis()));
       return;
     }
     List<String> reasons = reasonTexts(verdict);
-    switch (verdict.getDecision()) {
-      case RELEASE -> {
-        emit(
-            Topics.CONTENT_RELEASED,
-            outcome(output, verdict, GateOutcome.RELEASED, GateBasis.VERDICT, null, reasons));
-        store.put(requestId, entry.decided(GateEntry.State.RELEASED, clock.millis()));
-      }
-      case BLOCK -> {
-        emit(
-            Topics.CONTENT_QUARANTINED,
-            outcome(output, verdict, GateOutcome.QUARANTINED, GateBasis.VERDICT, null, reasons));
-        store.put(requestId, entry.decided(GateEntry.State.QUARANTINED, clock.millis()));
-      }
-      case REVIEW -> {
-        emit(
-            Topics.REVIEW_PENDING,
-            outcome(
-                output, verdict, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT, null, reasons));
-        store.put(requestId, entry.held());
-      }
-      default -> throw new IllegalStateException("Unknown decision " + verdict.getDecision());
+    GateOutcome outcome =
+        switch (verdict.getDecision()) {
+          case RELEASE -> GateOutcome.RELEASED;
+          case BLOCK -> GateOutcome.QUARANTINED;
+          case REVIEW -> GateOutcome.HELD_FOR_REVIEW;
+          default -> throw new IllegalStateException("Unknown decision " + verdict.getDecision());
+        };
+    publish(requestId, entry, outcome(output, verdict, outcome, GateBasis.VERDICT, null, reasons));
+  }
+
+  /**
+   * Writes the outcome (as {@link #fitted} makes it) to its topic and records in the store what was
+   * written: a final decision, or a hold.
+   */
+  private void publish(String requestId, GateEntry entry, ReleaseGateOutcome intended) {
+    Fitted fitted = fitted(intended);
+    ReleaseGateOutcome outcome = fitted.outcome();
+    Topic<String, ReleaseGateOutcome> topic =
+        switch (outcome.getOutcome()) {
+          case RELEASED -> Topics.CONTENT_RELEASED;
+          case QUARANTINED -> Topics.CONTENT_QUARANTINED;
+          case HELD_FOR_REVIEW -> Topics.REVIEW_PENDING;
+        };
+    context.forward(
+        new Record<>(outcome.getRequestId(), fitted.bytes(), clock.millis()),
+        ReleaseGateTopology.sinkName(topic));
+    long now = clock.millis();
+    store.put(
+        requestId,
+        switch (outcome.getOutcome()) {
+          case RELEASED -> entry.decided(GateEntry.State.RELEASED, now);
+          case QUARANTINED -> entry.decided(GateEntry.State.QUARANTINED, now);
+          case HELD_FOR_REVIEW -> entry.held(now);
+        });
+  }
+
+  /** An outcome and its encoding, within the event limit. */
+  record Fitted(ReleaseGateOutcome outcome, byte[] bytes) {}
+
+  /**
+   * The outcome as it can be written: whole when it fits the event limit. Otherwise its reasons
+   * shrink to one line (the verdict has them all), then its attributes to {@link
+   * CarriedAttributes}' marker (the output event has them). Only an output within a few hundred
+   * bytes of the limit can still be too large with its text and ids alone; then the outcome is
+   * written without the text (the output event has it), and a release becomes a quarantine, since a
+   * text is never published in part or empty in its place.
+   */
+  static Fitted fitted(ReleaseGateOutcome outcome) {
+    Fitted whole = encoded(outcome);
+    if (whole != null) {
+      return whole;
+    }
+    ReleaseGateOutcome lighter =
+        ReleaseGateOutcome.newBuilder(outcome)
+            .setReasons(
+                List.of(
+                    outcome.getReasons().size()
+                        + " reasons left out to keep the outcome within the event limit; verdict '"
+                        + outcome.getVerdictId()
+                        + "' and the review have them"))
+            .build();
+    Fitted withoutReasons = encoded(lighter);
+    if (withoutReasons != null) {
+      return withoutReasons;
+    }
+    lighter =
+        ReleaseGateOutcome.newBuilder(lighter)
+            .setAttributes(CarriedAttributes.omitted(outcome.getAttributes()))
+            .build();
+    Fitted withoutAttributes = encoded(lighter);
+    if (withoutAttributes != null) {
+      return withoutAttributes;
+    }
+    GateOutcome written =
+        outcome.getOutcome() == GateOutcome.RELEASED
+            ? GateOutcome.QUARANTINED
+            : outcome.getOutcome();
+    List<String> reasons = new ArrayList<>(lighter.getReasons());
+    reasons.add(
+        (written == outcome.getOutcome() ? "" : "not released: ")
+            + "the text was left out, since with it this outcome exceeds the event limit; output '"
+            + outcome.getOutputId()
+            + "' has it");
+    ReleaseGateOutcome withoutText =
+        ReleaseGateOutcome.newBuilder(lighter)
+            .setEventId(
+                eventId(outcome.getRequestId(), written, outcome.getBasis(), outcome.getReviewId()))
+            .setOutcome(written)
+            .setText("")
+            .setReasons(reasons)
+            .build();
+    return new Fitted(withoutText, OUTCOMES.encode(withoutText));
+  }
+
+  private static Fitted encoded(ReleaseGateOutcome outcome) {
+    try {
+      return new Fitted(outcome, OUTCOMES.encode(outcome));
+    } catch (EventTooLargeException e) {
+      return null;
     }
   }
 
@@ -250,34 +339,30 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       return;
     }
     GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
-    ModerationVerdict verdict = Topics.MODERATION_VERDICTS.codec().decode(entry.verdict());
-    List<String> reasons = new ArrayList<>(reasonTexts(verdict));
+    ModerationVerdict verdict =
+        entry.verdict() == null ? null : Topics.MODERATION_VERDICTS.codec().decode(entry.verdict());
+    List<String> reasons =
+        new ArrayList<>(verdict == null ? List.of(noVerdictReason()) : reasonTexts(verdict));
     String note = review.getNote().isBlank() ? "" : ": " + review.getNote();
-    if (review.getAction() == ReviewAction.APPROVE) {
-      reasons.add("approved by " + review.getReviewer() + note);
-      emit(
-          Topics.CONTENT_RELEASED,
-          outcome(
-              output,
-              verdict,
-              GateOutcome.RELEASED,
-              GateBasis.REVIEW,
-              review.getReviewId(),
-              reasons));
-      store.put(requestId, entry.decided(GateEntry.State.RELEASED, clock.millis()));
-    } else {
-      reasons.add("rejected by " + review.getReviewer() + note);
-      emit(
-          Topics.CONTENT_QUARANTINED,
-          outcome(
-              output,
-              verdict,
-              GateOutcome.QUARANTINED,
-              GateBasis.REVIEW,
-              review.getReviewId(),
-              reasons));
-      store.put(requestId, entry.decided(GateEntry.State.QUARANTINED, clock.millis()));
-    }
+    boolean approved = review.getAction() == ReviewAction.APPROVE;
+    reasons.add((approved ? "approved by " : "rejected by ") + review.getReviewer() + note);
+    publish(
+        requestId,
+        entry,
+        outcome(
+            output,
+            verdict,
+            approved ? GateOutcome.RELEASED : GateOutcome.QUARANTINED,
+            GateBasis.REVIEW,
+            review.getReviewId(),
+            reasons));
+  }
+
+  private String noVerdictReason() {
+    return "no verdict within "
+        + timings.verdictTimeout().toSeconds()
+        + " s of the output (the gate's verdict timeout): held for a person; a verdict that comes"
+        + " later still decides, unless a person decided first";
   }
 
   private GateEntry current(String requestId) {
@@ -293,6 +378,10 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     return texts;
   }
 
+  /**
+   * The outcome for an output; without a verdict (held by the timeout) the verdict id and policy
+   * version are empty, the decision is REVIEW and the hash is the text's own.
+   */
   private ReleaseGateOutcome outcome(
       GenerationOutput output,
       ModerationVerdict verdict,
@@ -300,36 +389,30 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       GateBasis basis,
       String reviewId,
       List<String> reasons) {
-    Decision decision = verdict.getDecision();
     return ReleaseGateOutcome.newBuilder()
-        .setEventId(
-            EventIds.nameBased(
-                "gate",
-                output.getRequestId(),
-                outcome.name(),
-                basis.name(),
-                reviewId == null ? "" : reviewId))
+        .setEventId(eventId(output.getRequestId(), outcome, basis, reviewId))
         .setRequestId(output.getRequestId())
         .setOutputId(output.getOutputId())
         .setTenantId(output.getTenantId())
         .setOutcome(outcome)
         .setBasis(basis)
-        .setVerdictId(verdict.getVerdictId())
-        .setDecision(decision)
+        .setVerdictId(verdict == null ? "" : verdict.getVerdictId())
+        .setDecision(verdict == null ? Decision.REVIEW : verdict.getDecision())
         .setReviewId(reviewId)
         .setText(output.getText())
-        .setOutputSha256(verdict.getOutputSha256())
-        .setPolicyVersion(verdict.getPolicyVersion())
+        .setOutputSha256(
+            verdict == null ? ContentHash.sha256Hex(output.getText()) : verdict.getOutputSha256())
+        .setPolicyVersion(verdict == null ? "" : verdict.getPolicyVersion())
         .setReasons(reasons)
         .setAttributes(Map.copyOf(output.getAttributes()))
         .setDecidedAt(Instant.ofEpochMilli(clock.millis()))
         .build();
   }
 
-  private void emit(Topic<String, ReleaseGateOutcome> topic, ReleaseGateOutcome outcome) {
-    context.forward(
-        new Record<>(outcome.getRequestId(), topic.codec().encode(outcome), clock.millis()),
-        ReleaseGateTopology.sinkName(topic));
+  private static String eventId(
+      String requestId, GateOutcome outcome, GateBasis basis, String reviewId) {
+    return EventIds.nameBased(
+        "gate", requestId, outcome.name(), basis.name(), reviewId == null ? "" : reviewId);
   }
 
   private void deadLetter(RecordMetadata source, Record<byte[], byte[]> record, Exception error) {
@@ -359,18 +442,68 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
         ReleaseGateTopology.deadLetterSinkName(deadLetterTopic));
   }
 
-  /** Final markers only guard against late duplicates; after the retention they can go. */
-  private void forgetOldDecisions(long now) {
-    long cutoff = now - retention.toMillis();
-    List<String> expired = new ArrayList<>();
+  /**
+   * Holds for review the outputs whose verdict is overdue, and forgets what is past the retention:
+   * final markers (they only guard against late duplicates) and verdicts whose output never came
+   * (the audit log keeps them; an output that comes after all waits for the timeout like any
+   * other). Held entries wait for a person and are never swept.
+   */
+  private void sweep() {
+    long now = clock.millis();
+    long retained = now - timings.decisionRetention().toMillis();
+    long overdue = now - timings.verdictTimeout().toMillis();
+    List<String> forget = new ArrayList<>();
+    List<String> orphanedVerdicts = new ArrayList<>();
+    List<KeyValue<String, GateEntry>> late = new ArrayList<>();
+    List<KeyValue<String, GateEntry>> unclocked = new ArrayList<>();
     try (KeyValueIterator<String, GateEntry> all = store.all()) {
       while (all.hasNext()) {
         KeyValue<String, GateEntry> next = all.next();
-        if (next.value.state().isFinal() && next.value.decidedAtMillis() < cutoff) {
-          expired.add(next.key);
+        GateEntry entry = next.value;
+        if (entry.state().isFinal()) {
+          if (entry.sinceMillis() < retained) {
+            forget.add(next.key);
+          }
+        } else if (entry.state() == GateEntry.State.WAITING) {
+          if (entry.sinceMillis() == 0) {
+            unclocked.add(next);
+          } else if (entry.output() != null && entry.sinceMillis() < overdue) {
+            late.add(next);
+          } else if (entry.output() == null && entry.sinceMillis() < retained) {
+            orphanedVerdicts.add(next.key);
+          }
         }
       }
     }
-    expired.forEach(store::delete);
+    forget.forEach(store::delete);
+    orphanedVerdicts.forEach(store::delete);
+    if (!orphanedVerdicts.isEmpty()) {
+      LOG.warn(
+          "Forgot {} verdicts whose outputs did not come within {} (first: request {})",
+          orphanedVerdicts.size(),
+          timings.decisionRetention(),
+          orphanedVerdicts.get(0));
+    }
+    unclocked.forEach(kv -> store.put(kv.key, kv.value.clockStarted(now)));
+    for (KeyValue<String, GateEntry> kv : late) {
+      GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(kv.value.output());
+      publish(
+          kv.key,
+          kv.value,
+          outcome(
+              output,
+              null,
+              GateOutcome.HELD_FOR_REVIEW,
+              GateBasis.VERDICT_TIMEOUT,
+              null,
+              List.of(noVerdictReason())));
+    }
+    if (!late.isEmpty()) {
+      LOG.warn(
+          "Held {} outputs for review: no verdict within {} (first: request {})",
+          late.size(),
+          timings.verdictTimeout(),
+          late.get(0).key);
+    }
   }
 }

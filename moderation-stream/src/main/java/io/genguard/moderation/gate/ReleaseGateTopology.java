@@ -3,7 +3,6 @@ package io.genguard.moderation.gate;
 import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
@@ -22,7 +21,7 @@ public final class ReleaseGateTopology {
 
   private ReleaseGateTopology() {}
 
-  public static Topology buildTopology(Clock clock, Duration decisionRetention) {
+  public static Topology buildTopology(Clock clock, GateTimings timings) {
     Topology topology = new Topology();
     // Read raw bytes so undecodable records reach the processor, which dead-letters them.
     String[] sources = {"outputs-source", "verdicts-source", "reviews-source"};
@@ -42,8 +41,7 @@ public final class ReleaseGateTopology {
         Serdes.ByteArray().deserializer(),
         Topics.REVIEW_DECISIONS.name());
     // One processor joins the three inputs per request id in its store.
-    topology.addProcessor(
-        PROCESSOR, () -> new ReleaseGateProcessor(clock, decisionRetention), sources);
+    topology.addProcessor(PROCESSOR, () -> new ReleaseGateProcessor(clock, timings), sources);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), GateEntry.serde()),

@@ -4,6 +4,7 @@ import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.Reason;
+import io.genguard.moderation.pipeline.VerdictBytes;
 import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.Topics;
 import java.nio.charset.StandardCharsets;
@@ -55,7 +56,6 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
 
   private transient BatchModerator moderator;
   private transient EventCodec<GenerationOutput> outputs;
-  private transient EventCodec<ModerationVerdict> verdicts;
   private transient List<GenerationOutput> buffer;
   private transient boolean flushScheduled;
   private transient MetricGroup metrics;
@@ -84,7 +84,6 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
     super.open();
     moderator = moderatorFactory.create();
     outputs = Topics.GENERATION_OUTPUTS.codec();
-    verdicts = Topics.MODERATION_VERDICTS.codec();
     buffer = new ArrayList<>(maxBatchSize);
     metrics = getMetricGroup().addGroup(METRIC_GROUP);
     outputsScored = metrics.counter(OUTPUTS_SCORED);
@@ -157,7 +156,7 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
               KafkaMessage.outgoing(
                   Topics.MODERATION_VERDICTS.name(),
                   verdict.getRequestId().getBytes(StandardCharsets.UTF_8),
-                  verdicts.encode(verdict))));
+                  VerdictBytes.encode(verdict))));
     }
   }
 

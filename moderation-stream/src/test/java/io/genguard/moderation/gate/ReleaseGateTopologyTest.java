@@ -10,14 +10,21 @@ import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.Reason;
 import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.moderation.fixtures.Events;
+import io.genguard.schemas.CarriedAttributes;
+import io.genguard.schemas.ContentHash;
+import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.Topics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +34,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,15 +50,22 @@ class ReleaseGateTopologyTest {
   private TestOutputTopic<String, byte[]> quarantined;
   private TestOutputTopic<String, byte[]> pending;
 
+  /** The timeout these tests run with; the sweep runs every half of it. */
+  private static final Duration VERDICT_TIMEOUT = Duration.ofSeconds(60);
+
+  private static final Duration RETENTION = Duration.ofDays(1);
+
+  private final MovingClock clock = new MovingClock(Events.NOW);
+
   @BeforeEach
   void startDriver() {
     Properties props = ReleaseGateTopology.streamsConfig("unused:9092", stateDir.toString(), 1);
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
     driver =
         new TopologyTestDriver(
-            ReleaseGateTopology.buildTopology(
-                Clock.fixed(Events.NOW, ZoneOffset.UTC), Duration.ofDays(7)),
-            props);
+            ReleaseGateTopology.buildTopology(clock, new GateTimings(RETENTION, VERDICT_TIMEOUT)),
+            props,
+            Events.NOW);
     outputs = input(Topics.GENERATION_OUTPUTS.name());
     verdicts = input(Topics.MODERATION_VERDICTS.name());
     reviews = input(Topics.REVIEW_DECISIONS.name());
@@ -271,6 +286,244 @@ class ReleaseGateTopologyTest {
               assertThat(outcome.getAttributes()).isEqualTo(attributes);
               assertThat(outcome.getReasons()).contains("test decided REVIEW");
             });
+  }
+
+  @Test
+  void shouldHoldAnOutputForReviewWhenItsVerdictIsOverdue() {
+    GenerationOutput output = output("t1", "Waiting for a verdict.");
+    send(output);
+    advance(Duration.ofSeconds(45));
+    assertThat(pending.isEmpty()).as("not overdue yet").isTrue();
+
+    advance(Duration.ofSeconds(30));
+    assertThat(decode(pending))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getOutcome()).isEqualTo(GateOutcome.HELD_FOR_REVIEW);
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.VERDICT_TIMEOUT);
+              assertThat(outcome.getVerdictId()).isEmpty();
+              assertThat(outcome.getPolicyVersion()).isEmpty();
+              assertThat(outcome.getDecision()).isEqualTo(Decision.REVIEW);
+              assertThat(outcome.getText()).isEqualTo("Waiting for a verdict.");
+              assertThat(outcome.getOutputSha256())
+                  .isEqualTo(ContentHash.sha256Hex("Waiting for a verdict."));
+              assertThat(outcome.getReasons())
+                  .singleElement()
+                  .asString()
+                  .startsWith("no verdict within 60 s of the output");
+            });
+    advance(Duration.ofMinutes(10));
+    assertThat(pending.isEmpty()).as("held once, not again on every sweep").isTrue();
+    assertThat(released.isEmpty()).isTrue();
+  }
+
+  @Test
+  void shouldLetALateVerdictDecideAnOutputHeldForItsTimeout() {
+    GenerationOutput released1 = output("t2", "Late but fine.");
+    GenerationOutput blocked = output("t3", "Late and nasty.");
+    GenerationOutput reviewed = output("t4", "Late and borderline.");
+    send(released1);
+    send(blocked);
+    send(reviewed);
+    advance(Duration.ofSeconds(90));
+    assertThat(decode(pending)).hasSize(3);
+
+    send(verdict(released1, Decision.RELEASE));
+    send(verdict(blocked, Decision.BLOCK));
+    send(verdict(reviewed, Decision.REVIEW));
+    assertThat(decode(released))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getRequestId()).isEqualTo("t2");
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.VERDICT);
+              assertThat(outcome.getVerdictId()).isEqualTo("verdict-out-t2");
+            });
+    assertThat(decode(quarantined))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getRequestId)
+        .isEqualTo("t3");
+    assertThat(decode(pending))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getRequestId()).isEqualTo("t4");
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.VERDICT);
+            });
+
+    // Once the verdict is in, a second copy decides nothing, and a review decides as usual.
+    send(verdict(reviewed, Decision.RELEASE));
+    assertThat(released.isEmpty()).isTrue();
+    sendReview(review(reviewed, ReviewAction.REJECT));
+    assertThat(decode(quarantined))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getBasis)
+        .isEqualTo(GateBasis.REVIEW);
+  }
+
+  @Test
+  void shouldLetAPersonDecideAnOutputThatNeverGotAVerdict() {
+    GenerationOutput output = output("t5", "Nobody judged me.");
+    send(output);
+    advance(Duration.ofSeconds(90));
+    assertThat(decode(pending)).hasSize(1);
+
+    sendReview(review(output, ReviewAction.APPROVE));
+    assertThat(decode(released))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.REVIEW);
+              assertThat(outcome.getVerdictId()).isEmpty();
+              assertThat(outcome.getReasons())
+                  .hasSize(2)
+                  .last()
+                  .asString()
+                  .startsWith("approved by rita");
+            });
+    send(verdict(output, Decision.BLOCK));
+    assertThat(quarantined.isEmpty()).as("the person decided first").isTrue();
+  }
+
+  @Test
+  void shouldForgetAVerdictWhoseOutputNeverCameAfterTheRetention() {
+    GenerationOutput output = output("t6", "Arrives a day late.");
+    send(verdict(output, Decision.RELEASE));
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    advance(RETENTION.minusMinutes(1));
+    assertThat(store.get("t6")).as("kept within the retention").isNotNull();
+    advance(Duration.ofMinutes(2));
+    assertThat(store.get("t6")).as("forgotten after it").isNull();
+
+    // An output that comes after all waits for a verdict like any other, then goes to a person.
+    send(output);
+    assertThat(released.isEmpty()).isTrue();
+    advance(Duration.ofSeconds(90));
+    assertThat(decode(pending))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getBasis)
+        .isEqualTo(GateBasis.VERDICT_TIMEOUT);
+  }
+
+  @Test
+  void shouldStartTheClockOfWaitingEntriesWrittenWithoutOne() {
+    // Entries written before the gate kept a time for waiting ones have 0 there.
+    GenerationOutput output = output("t7", "From an older gate.");
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    store.put(
+        "t7",
+        new GateEntry(
+            GateEntry.State.WAITING,
+            output.getOutputId(),
+            Topics.GENERATION_OUTPUTS.codec().encode(output),
+            null,
+            0L));
+    advance(Duration.ofSeconds(31));
+    assertThat(pending.isEmpty()).as("the clock starts at the first sweep, not at 1970").isTrue();
+    advance(Duration.ofSeconds(90));
+    assertThat(decode(pending)).hasSize(1);
+  }
+
+  @Test
+  void shouldShortenReasonsThatWouldPushAnOutcomeOverTheEventLimit() {
+    // Each fits on its own: a 700 kB output, a verdict with 400 kB of reasons.
+    GenerationOutput output = output("t8", "x".repeat(700_000));
+    send(output);
+    ModerationVerdict verdict = verdict(output, Decision.RELEASE);
+    send(
+        ModerationVerdict.newBuilder(verdict)
+            .setReasons(
+                List.of(
+                    Reason.newBuilder(verdict.getReasons().get(0))
+                        .setMessage("y".repeat(400_000))
+                        .build()))
+            .build());
+    assertThat(decode(released))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getText()).hasSize(700_000);
+              assertThat(outcome.getReasons())
+                  .containsExactly(
+                      "1 reasons left out to keep the outcome within the event limit; verdict"
+                          + " 'verdict-out-t8' and the review have them");
+            });
+  }
+
+  @Test
+  void shouldNeverReleaseATextWithoutItsTextWhenOnlyTheTextFits() {
+    // An output just under the limit whose outcome, with the gate's fields, is just over it.
+    GenerationOutput small = output("t9", "");
+    int room =
+        EventCodec.MAX_EVENT_BYTES - Topics.GENERATION_OUTPUTS.codec().encode(small).length - 8;
+    GenerationOutput output = output("t9", "z".repeat(room));
+    assertThat(Topics.GENERATION_OUTPUTS.codec().encode(output).length)
+        .isLessThanOrEqualTo(EventCodec.MAX_EVENT_BYTES);
+    ReleaseGateOutcome intended =
+        ReleaseGateOutcome.newBuilder()
+            .setEventId("e")
+            .setRequestId("t9")
+            .setOutputId(output.getOutputId())
+            .setTenantId(output.getTenantId())
+            .setOutcome(GateOutcome.RELEASED)
+            .setBasis(GateBasis.VERDICT)
+            .setVerdictId("verdict-" + "v".repeat(200))
+            .setDecision(Decision.RELEASE)
+            .setText(output.getText())
+            .setOutputSha256(ContentHash.sha256Hex(output.getText()))
+            .setPolicyVersion("1")
+            .setReasons(List.of("fine"))
+            .setAttributes(Map.of("channel", "web"))
+            .setDecidedAt(Events.NOW)
+            .build();
+
+    var fitted = ReleaseGateProcessor.fitted(intended);
+
+    assertThat(fitted.bytes().length).isLessThanOrEqualTo(EventCodec.MAX_EVENT_BYTES);
+    assertThat(fitted.outcome().getOutcome()).isEqualTo(GateOutcome.QUARANTINED);
+    assertThat(fitted.outcome().getText()).isEmpty();
+    assertThat(fitted.outcome().getAttributes()).containsOnlyKeys(CarriedAttributes.OMITTED);
+    assertThat(fitted.outcome().getReasons())
+        .last()
+        .asString()
+        .startsWith("not released: the text was left out");
+    assertThat(fitted.outcome().getEventId()).isNotEqualTo("e");
+  }
+
+  private void advance(Duration duration) {
+    clock.advance(duration);
+    driver.advanceWallClockTime(duration);
+  }
+
+  /** A clock the test moves, together with the driver's wall clock. */
+  private static final class MovingClock extends Clock {
+    private Instant now;
+
+    MovingClock(Instant start) {
+      this.now = start;
+    }
+
+    void advance(Duration duration) {
+      now = now.plus(duration);
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
   }
 
   private void assertChangelogRecordsFit() {

@@ -33,7 +33,7 @@ public final class ReleaseGateMain {
     try {
       KafkaStreams gate =
           new KafkaStreams(
-              ReleaseGateTopology.buildTopology(Clock.systemUTC(), settings.decisionRetention()),
+              ReleaseGateTopology.buildTopology(Clock.systemUTC(), settings.timings()),
               ReleaseGateTopology.streamsConfig(
                   environment.kafkaBootstrapServers(),
                   settings.stateDir().toString(),

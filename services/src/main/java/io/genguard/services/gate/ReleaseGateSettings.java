@@ -1,7 +1,7 @@
 package io.genguard.services.gate;
 
+import io.genguard.moderation.gate.GateTimings;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -11,21 +11,16 @@ import java.util.Map;
  *     the same directory does not restore from the changelog); by default one folder per host name
  *     under the data directory, so replicas sharing a volume never share a state directory
  * @param replicationFactor replication of the gate's internal topics (changelog, repartition)
- * @param decisionRetention how long a decided request's marker is kept to ignore late duplicates
+ * @param timings the decision retention and the verdict timeout ({@link GateTimings}' keys)
  */
-public record ReleaseGateSettings(
-    Path stateDir, int replicationFactor, Duration decisionRetention) {
+public record ReleaseGateSettings(Path stateDir, int replicationFactor, GateTimings timings) {
   public static final String STATE_DIR = "GENGUARD_GATE_STATE_DIR";
   public static final String REPLICATION_FACTOR = "GENGUARD_GATE_REPLICATION_FACTOR";
-  public static final String DECISION_RETENTION_HOURS = "GENGUARD_GATE_DECISION_RETENTION_HOURS";
 
   public ReleaseGateSettings {
     if (replicationFactor < 1) {
       throw new IllegalArgumentException(
           REPLICATION_FACTOR + " must be at least 1, was " + replicationFactor);
-    }
-    if (decisionRetention.toHours() < 1) {
-      throw new IllegalArgumentException(DECISION_RETENTION_HOURS + " must be at least 1");
     }
   }
 
@@ -39,7 +34,7 @@ public record ReleaseGateSettings(
                     .resolve(env.getOrDefault("HOSTNAME", "local"))
                     .toString())),
         integer(env, REPLICATION_FACTOR, 1),
-        Duration.ofHours(integer(env, DECISION_RETENTION_HOURS, 7 * 24)));
+        GateTimings.fromEnvironment(env));
   }
 
   private static int integer(Map<String, String> env, String key, int fallback) {

@@ -3,6 +3,7 @@ package io.genguard.services.gate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.genguard.moderation.gate.GateTimings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -17,7 +18,8 @@ class ReleaseGateSettingsTest {
 
     assertThat(settings.stateDir()).isEqualTo(Path.of("/data/release-gate/3f2a9c"));
     assertThat(settings.replicationFactor()).isEqualTo(1);
-    assertThat(settings.decisionRetention()).isEqualTo(Duration.ofDays(7));
+    assertThat(settings.timings().decisionRetention()).isEqualTo(Duration.ofDays(7));
+    assertThat(settings.timings().verdictTimeout()).isEqualTo(Duration.ofMinutes(15));
   }
 
   @Test
@@ -30,8 +32,7 @@ class ReleaseGateSettingsTest {
     assertThatThrownBy(
             () ->
                 ReleaseGateSettings.fromEnvironment(
-                    Map.of(ReleaseGateSettings.DECISION_RETENTION_HOURS, "a week"),
-                    Path.of("/data")))
+                    Map.of(GateTimings.DECISION_RETENTION_HOURS, "a week"), Path.of("/data")))
         .hasMessageContaining(
             "GENGUARD_GATE_DECISION_RETENTION_HOURS='a week' is not a whole number");
   }

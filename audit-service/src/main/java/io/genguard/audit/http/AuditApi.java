@@ -195,10 +195,12 @@ public final class AuditApi implements AutoCloseable {
               config.jsonMapper(new JavalinJackson(mapper, false));
               config.staticFiles.add(
                   files -> {
-                    files.hostedPath = "/ui";
-                    files.directory = "/ui";
+                    files.hostedPath = UiPaths.HOSTED_PATH;
+                    files.directory = UiPaths.HOSTED_PATH;
                     files.location = Location.CLASSPATH;
                     files.headers = SecurityHeaders.UI;
+                    // Any other form of a UI path is left to the router: a JSON 404, not a 500.
+                    files.skipFileFunction = request -> !UiPaths.isPlain(request.getRequestURI());
                   });
               config.requestLogger.http(
                   (ctx, millis) -> {

@@ -108,6 +108,14 @@ final class AuditCampaignCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // Before the file is read or anything is submitted: a negative wait would silently not wait.
+    if (waitSeconds < 0) {
+      throw new IllegalArgumentException(
+          "--wait "
+              + waitSeconds
+              + " is negative; give the seconds to wait for every sample's verdict, or 0 (the"
+              + " default) not to wait");
+    }
     CampaignLimits limits = CampaignLimits.fromEnvironment(System.getenv());
     if (maxSamples != null) {
       limits = limits.withMaxSamples(maxSamples);

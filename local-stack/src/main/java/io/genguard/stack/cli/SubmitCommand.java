@@ -64,6 +64,12 @@ final class SubmitCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     checkApi(api);
+    if (waitSeconds < 0) {
+      throw new IllegalArgumentException(
+          "--wait "
+              + waitSeconds
+              + " is negative; give the seconds to wait for the outcome, 0 or more (default 60)");
+    }
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     if (token == null || token.isBlank()) {
       System.err.println(

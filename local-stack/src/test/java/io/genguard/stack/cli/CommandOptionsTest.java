@@ -67,6 +67,75 @@ class CommandOptionsTest {
   }
 
   @Test
+  void shouldRefuseStackFlagsTheModerationBenchmarkDoesNotRead() {
+    // It starts no stack: only --scorer of the stack flags applies. The bad --outputs would stop
+    // the run too; the flag is refused first.
+    String[][] refused = {
+      {"--data-dir", "/tmp/genguard-bench"},
+      {"--http-port", "8081"},
+      {"--kafka-port", "9092"},
+      {"--postgres-port", "5432"},
+      {"--metrics-port", "9464"},
+      {"--flink-metrics-port", "9249"},
+      {"--policy", "policy.yaml"},
+    };
+    for (String[] flag : refused) {
+      CommandRun run =
+          CommandRun.of(new BenchCommand(), "moderation", flag[0], flag[1], "--outputs", "-5");
+
+      assertThat(run.code()).as(flag[0]).isEqualTo(2);
+      assertThat(run.err()).as(flag[0]).contains(flag[0]).contains("bench moderation");
+    }
+    CommandRun scorer =
+        CommandRun.of(
+            new BenchCommand(), "moderation", "--scorer", "sentence-max", "--outputs", "-5");
+    assertThat(scorer.err()).contains("--outputs").doesNotContain("--scorer");
+  }
+
+  @Test
+  void shouldRefuseFlagsThePlumbingBenchmarkDoesNotRead() {
+    // It always runs the trivial benchmark scorer, and repeats warm-up rounds until steady.
+    for (String[] args :
+        new String[][] {
+          {"plumbing", "--scorer", "sentence-max", "--outputs", "-5"},
+          {"--scorer", "sentence-max", "--outputs", "-5"},
+          {"plumbing", "--rounds", "3", "--outputs", "-5"},
+        }) {
+      String flag = args[0].equals("plumbing") ? args[1] : args[0];
+      CommandRun run = CommandRun.of(new BenchCommand(), args);
+
+      assertThat(run.code()).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(run.err()).as(String.join(" ", args)).contains(flag).contains("bench plumbing");
+    }
+  }
+
+  @Test
+  void shouldRefuseANegativeWaitBeforeSubmittingAnything() {
+    // Port 1: were the flag not checked first, the request would go nowhere rather than to a stack.
+    CommandRun submit =
+        CommandRun.of(
+            new SubmitCommand(),
+            "a prompt",
+            "--token",
+            "t",
+            "--api",
+            "http://127.0.0.1:1",
+            "--wait",
+            "-1");
+
+    assertThat(submit.code()).isEqualTo(2);
+    assertThat(submit.err()).contains("--wait -1");
+
+    // Checked before the campaign file is read or the audit store is reached.
+    CommandRun campaign =
+        CommandRun.of(
+            new AuditCampaignCommand(), "--file", "no-such-campaign.yaml", "--wait", "-1");
+
+    assertThat(campaign.code()).isEqualTo(2);
+    assertThat(campaign.err()).contains("--wait -1");
+  }
+
+  @Test
   void shouldRefuseAnAuditBenchmarkWithoutLookupsToTime() {
     CommandRun run =
         CommandRun.of(

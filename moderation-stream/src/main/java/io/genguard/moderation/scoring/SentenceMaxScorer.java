@@ -74,7 +74,7 @@ public final class SentenceMaxScorer implements ContentScorer {
    * The text's sentences, each list header joined to the sentence after it and each piece without a
    * letter or digit to the next one; a header or such piece at the end stays a piece of its own.
    */
-  static List<String> pieces(String text) {
+  public static List<String> pieces(String text) {
     List<String> pieces = new ArrayList<>();
     String pending = null;
     for (String sentence : Sentences.split(text)) {

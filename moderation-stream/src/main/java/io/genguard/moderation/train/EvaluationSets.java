@@ -225,14 +225,22 @@ public final class EvaluationSets {
    */
   public static final String AFFECTION_PROBE = "/evaluation/affection-1.jsonl";
 
+  /**
+   * The seventh probe (2026-12-04, twenty-first session): 30 more hostile statements that open with
+   * affection and 40 plain ones, many in the same "I like GROUP, CLAUSE" shape, written and
+   * committed before the affection clauses of {@code SentenceMaxScorer} 1.2.0 and before any model
+   * scored them (docs/experiments/affection-clauses-bar.md). Evaluation only.
+   */
+  public static final String AFFECTION_PROBE_2 = "/evaluation/affection-2.jsonl";
+
   /** Statements about groups: hostile ones, every one to be held, and plain ones, none to be. */
   public record GroupStatements(List<String> hostile, List<String> plain) {}
 
   /**
    * The probes of statements about groups, by name: the first ({@link #hostileStatements()} and
    * {@link #plainGroupStatements()}, 2026-12-02), {@link #GROUP_PROBE}, {@link
-   * #COUNTER_SPEECH_PROBE}, {@link #THIN_GROUPS_PROBE}, {@link #FRAMES_PROBE} and {@link
-   * #AFFECTION_PROBE}. Evaluation only.
+   * #COUNTER_SPEECH_PROBE}, {@link #THIN_GROUPS_PROBE}, {@link #FRAMES_PROBE}, {@link
+   * #AFFECTION_PROBE} and {@link #AFFECTION_PROBE_2}. Evaluation only.
    */
   public static Map<String, GroupStatements> groupProbes() {
     Map<String, GroupStatements> probes = new LinkedHashMap<>();
@@ -241,7 +249,12 @@ public final class EvaluationSets {
         new GroupStatements(hostileStatements(), plainGroupStatements()));
     for (String resource :
         List.of(
-            GROUP_PROBE, COUNTER_SPEECH_PROBE, THIN_GROUPS_PROBE, FRAMES_PROBE, AFFECTION_PROBE)) {
+            GROUP_PROBE,
+            COUNTER_SPEECH_PROBE,
+            THIN_GROUPS_PROBE,
+            FRAMES_PROBE,
+            AFFECTION_PROBE,
+            AFFECTION_PROBE_2)) {
       List<ProbeText> texts = probe(resource, "hostile", "plain");
       probes.put(
           resource.substring(1),

@@ -4,6 +4,7 @@ import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.EventDecodingException;
+import io.genguard.schemas.EventTooLargeException;
 import io.genguard.schemas.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -185,28 +186,19 @@ public final class GenerationWorker implements Runnable {
     metrics.batch(batch.size());
     List<ProducerRecord<byte[], byte[]>> events = new ArrayList<>();
     List<GenerationRequest> requests = new ArrayList<>();
+    List<ConsumerRecord<byte[], byte[]>> sources = new ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> record : batch) {
       try {
         requests.add(Topics.GENERATION_REQUESTS.codec().decode(record.value()));
+        sources.add(record);
       } catch (EventDecodingException e) {
         events.add(deadLetter(record, e));
       }
     }
     // Generation happens before the transaction opens, so a slow backend never holds one open.
-    for (BatchProcessor.Result result : processor.process(requests)) {
-      if (result.succeeded()) {
-        events.add(
-            record(
-                Topics.GENERATION_OUTPUTS.name(),
-                result.output().getRequestId(),
-                Topics.GENERATION_OUTPUTS.codec().encode(result.output())));
-      } else {
-        events.add(
-            record(
-                Topics.GENERATION_FAILURES.name(),
-                result.failure().getRequestId(),
-                Topics.GENERATION_FAILURES.codec().encode(result.failure())));
-      }
+    List<BatchProcessor.Result> results = processor.process(requests);
+    for (int i = 0; i < results.size(); i++) {
+      events.add(event(results.get(i), sources.get(i)));
     }
     try {
       producer.beginTransaction();
@@ -319,11 +311,39 @@ public final class GenerationWorker implements Runnable {
     }
   }
 
+  /**
+   * The output or failure of one request. An event too large to write (the processor keeps outputs
+   * and failure reasons within the limit, but not a request's own ids) becomes a dead letter of the
+   * request instead: thrown, it would stop the worker, and every worker after it, on this record.
+   */
+  private ProducerRecord<byte[], byte[]> event(
+      BatchProcessor.Result result, ConsumerRecord<byte[], byte[]> source) {
+    try {
+      if (result.succeeded()) {
+        return record(
+            Topics.GENERATION_OUTPUTS.name(),
+            result.output().getRequestId(),
+            Topics.GENERATION_OUTPUTS.codec().encode(result.output()));
+      }
+      return record(
+          Topics.GENERATION_FAILURES.name(),
+          result.failure().getRequestId(),
+          Topics.GENERATION_FAILURES.codec().encode(result.failure()));
+    } catch (EventTooLargeException e) {
+      return deadLetter(source, e, "too_large");
+    }
+  }
+
   private ProducerRecord<byte[], byte[]> deadLetter(
       ConsumerRecord<byte[], byte[]> record, Exception error) {
-    metrics.outcome("dead_letter", "undecodable");
+    return deadLetter(record, error, "undecodable");
+  }
+
+  private ProducerRecord<byte[], byte[]> deadLetter(
+      ConsumerRecord<byte[], byte[]> record, Exception error, String why) {
+    metrics.outcome("dead_letter", why);
     LOG.warn(
-        "Undecodable record at {}-{}@{}: {}",
+        "Dead-lettering the record at {}-{}@{}: {}",
         record.topic(),
         record.partition(),
         record.offset(),

@@ -8,6 +8,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -82,6 +84,32 @@ class GenerationWorkerTest {
     Map<TopicPartition, OffsetAndMetadata> committed =
         producer.consumerGroupOffsetsHistory().get(0).values().iterator().next();
     assertThat(committed).containsEntry(PARTITION, new OffsetAndMetadata(3));
+  }
+
+  @Test
+  void shouldDeadLetterARequestWhoseFailureWouldBeTooLargeToWriteAndServeTheNext() {
+    // Ids that fit in the request but leave no room for the failure's reason: written, the
+    // failure would pass the event limit, and the worker must neither stop nor loop on it.
+    GenerationRequest huge = request("r", " ");
+    huge.setEventId("e-huge");
+    huge.setRequestId("r".repeat(499_950));
+    huge.setTenantId("t".repeat(499_950));
+    byte[] hugeRequest = encoded(huge);
+    assertThat(hugeRequest.length).isLessThanOrEqualTo(EventCodec.MAX_EVENT_BYTES);
+    start(8, producer -> {});
+    deliver(hugeRequest, encoded(request("r2", "de")));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> producer().commitCount() == 1);
+
+    List<ProducerRecord<byte[], byte[]>> sent = producer().history();
+    DeadLetter letter =
+        Topics.GENERATION_REQUESTS_DLQ
+            .codec()
+            .decode(only(sent, Topics.GENERATION_REQUESTS_DLQ.name()).value());
+    assertThat(letter.getSourceOffset()).isZero();
+    assertThat(letter.getReason()).contains("GenerationFailure").contains("event limit");
+    assertThat(outputs(sent)).extracting(GenerationOutput::getRequestId).containsExactly("r2");
+    assertThat(thread.isAlive()).isTrue();
   }
 
   @Test
@@ -228,7 +256,7 @@ class GenerationWorkerTest {
     return producers.get(producers.size() - 1);
   }
 
-  private static byte[] encoded(io.genguard.events.v1.GenerationRequest request) {
+  private static byte[] encoded(GenerationRequest request) {
     return Topics.GENERATION_REQUESTS.codec().encode(request);
   }
 

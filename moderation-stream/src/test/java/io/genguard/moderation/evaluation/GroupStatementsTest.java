@@ -44,7 +44,8 @@ class GroupStatementsTest {
             "evaluation/counter-speech-1.jsonl",
             "evaluation/groups-3.jsonl",
             "evaluation/frames-1.jsonl",
-            "evaluation/affection-1.jsonl");
+            "evaluation/affection-1.jsonl",
+            "evaluation/affection-2.jsonl");
     assertProbe(
         probes.get("evaluation/groups-2.jsonl"),
         40,
@@ -75,6 +76,12 @@ class GroupStatementsTest {
         40,
         "I like deaf people because at least they can't talk back.",
         "I love my two moms.");
+    assertProbe(
+        probes.get("evaluation/affection-2.jsonl"),
+        30,
+        40,
+        "I really like Haitians, the ones who stayed in Haiti.",
+        "I like Mormons, they helped us move house and wouldn't take a cent.");
     assertThat(probes.get("evaluation/hostile-statements.txt, evaluation/group-statements.txt"))
         .isEqualTo(
             new GroupStatements(

@@ -1,5 +1,9 @@
 package io.genguard.audit.http;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
@@ -7,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.type.LogicalType;
@@ -101,6 +106,8 @@ public final class AuditApi implements AutoCloseable {
   private static final Pattern ID = Cursor.ID;
   private static final String CALLER = "genguard.caller";
   private static final Role[] ANY = Role.values();
+  private static final String QUERY = "genguard.query";
+  private static final Set<String> PAGE_PARAMETERS = Set.of("tenant", "limit", "cursor");
   private static final Set<String> SEARCH_PARAMETERS =
       Set.of(
           "tenant",
@@ -182,6 +189,8 @@ public final class AuditApi implements AutoCloseable {
             // 30.5 not 30 tokens.
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            // {"note": "a", "note": "b"} is refused by name instead of one value being dropped.
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
     for (CoercionInputShape scalar :
         List.of(CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean)) {
@@ -192,6 +201,9 @@ public final class AuditApi implements AutoCloseable {
             config -> {
               config.showJavalinBanner = false;
               config.http.maxRequestSize = services.limits().maxBodyBytes();
+              // A known path called with another method: 405 naming the methods it takes.
+              config.http.prefer405over404 = true;
+              config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
               config.jsonMapper(new JavalinJackson(mapper, false));
               config.staticFiles.add(
                   files -> {
@@ -233,7 +245,6 @@ public final class AuditApi implements AutoCloseable {
         HandlerType.GET,
         "/api/v1/summary",
         ctx -> {
-          onlyParameters(ctx, Set.of());
           ctx.json(services.queries().summary(caller(ctx).scope(null)));
         },
         ANY);
@@ -253,10 +264,26 @@ public final class AuditApi implements AutoCloseable {
         Role.REVIEWER,
         Role.COMPLIANCE);
 
-    route(HandlerType.GET, "/api/v1/outputs", this::search, Role.REVIEWER, Role.COMPLIANCE);
-    route(HandlerType.GET, "/api/v1/outputs/export", this::export, Role.COMPLIANCE);
+    route(
+        HandlerType.GET,
+        "/api/v1/outputs",
+        SEARCH_PARAMETERS,
+        this::search,
+        Role.REVIEWER,
+        Role.COMPLIANCE);
+    route(
+        HandlerType.GET,
+        "/api/v1/outputs/export",
+        EXPORT_PARAMETERS,
+        this::export,
+        Role.COMPLIANCE);
 
-    route(HandlerType.GET, "/api/v1/reviews", this::reviewQueue, Role.REVIEWER);
+    route(
+        HandlerType.GET,
+        "/api/v1/reviews",
+        Set.of("state", "tenant", "limit", "cursor"),
+        this::reviewQueue,
+        Role.REVIEWER);
     route(
         HandlerType.GET,
         "/api/v1/reviews/{requestId}",
@@ -283,14 +310,23 @@ public final class AuditApi implements AutoCloseable {
         ctx -> decide(ctx, ReviewAction.REJECT),
         Role.REVIEWER);
 
-    route(HandlerType.GET, "/api/v1/bias/reports", this::biasReports, Role.COMPLIANCE);
-    route(HandlerType.GET, "/api/v1/bias/reports/{reportId}", this::biasReport, Role.COMPLIANCE);
+    route(
+        HandlerType.GET,
+        "/api/v1/bias/reports",
+        Set.of("tenant", "campaignId", "limit", "cursor"),
+        this::biasReports,
+        Role.COMPLIANCE);
+    route(
+        HandlerType.GET,
+        "/api/v1/bias/reports/{reportId}",
+        Set.of("format"),
+        this::biasReport,
+        Role.COMPLIANCE);
     route(
         HandlerType.GET,
         "/api/v1/bias/campaigns",
         ctx -> {
           // No filter: a tenant token sees its tenant's campaigns, a global one all of them.
-          onlyParameters(ctx, Set.of());
           ctx.json(Map.of("items", services.campaigns().list(caller(ctx).scope(null))));
         },
         Role.COMPLIANCE);
@@ -299,13 +335,24 @@ public final class AuditApi implements AutoCloseable {
         "/api/v1/bias/campaigns/{campaignId}",
         ctx -> ctx.json(services.campaigns().get(id(ctx, "campaignId"), caller(ctx))),
         Role.COMPLIANCE);
-    route(HandlerType.GET, "/api/v1/bias/metrics", this::biasMetrics, Role.COMPLIANCE);
+    route(
+        HandlerType.GET,
+        "/api/v1/bias/metrics",
+        Set.of("scope", "campaignId", "model", "from", "to"),
+        this::biasMetrics,
+        Role.COMPLIANCE);
 
-    route(HandlerType.GET, "/api/v1/audit/verify", this::verify, Role.COMPLIANCE);
+    route(
+        HandlerType.GET,
+        "/api/v1/audit/verify",
+        Set.of("anchorSeq", "anchorHash"),
+        this::verify,
+        Role.COMPLIANCE);
     route(HandlerType.GET, "/api/v1/audit/head", this::head, Role.COMPLIANCE);
     route(HandlerType.GET, "/api/v1/audit/anchors", this::anchors, Role.COMPLIANCE);
     route(HandlerType.GET, "/api/v1/audit/anchors/keys", this::anchorKeys, Role.COMPLIANCE);
-    route(HandlerType.GET, "/api/v1/audit/actions", this::actions, Role.COMPLIANCE);
+    route(
+        HandlerType.GET, "/api/v1/audit/actions", PAGE_PARAMETERS, this::actions, Role.COMPLIANCE);
 
     route(
         HandlerType.GET,
@@ -336,13 +383,34 @@ public final class AuditApi implements AutoCloseable {
     route(HandlerType.POST, "/api/v1/retention/run", this::runRetention, Role.ADMIN);
   }
 
-  /** A route as registered: method, path and the roles it admits (none: public). */
-  public record Route(String method, String path, Set<Role> roles) {}
+  /**
+   * A route as registered: method, path, the roles it admits (none: public) and the query
+   * parameters it takes (any other is refused with 400).
+   */
+  public record Route(String method, String path, Set<Role> roles, Set<String> parameters) {}
 
   private void route(HandlerType method, String path, Handler handler, Role... roles) {
+    route(method, path, Set.of(), handler, roles);
+  }
+
+  private void route(
+      HandlerType method, String path, Set<String> parameters, Handler handler, Role... roles) {
     routes.add(
-        new Route(method.name(), path, roles.length == 0 ? Set.of() : Set.copyOf(List.of(roles))));
-    app.addHttpHandler(method, path, handler, roles);
+        new Route(
+            method.name(),
+            path,
+            roles.length == 0 ? Set.of() : Set.copyOf(List.of(roles)),
+            Set.copyOf(parameters)));
+    app.addHttpHandler(
+        method,
+        path,
+        ctx -> {
+          // Checked before the handler reads anything, so that no call acts on a request it
+          // half understood (a note given as ?note= to approve would be lost).
+          ctx.attribute(QUERY, QueryParameters.parse(ctx.queryString(), parameters));
+          handler.handle(ctx);
+        },
+        roles);
   }
 
   /** Every route with its roles (the OpenAPI document is checked against this list). */
@@ -391,15 +459,31 @@ public final class AuditApi implements AutoCloseable {
                       + services.limits().maxBodyBytes()
                       + " bytes, the limit (GENGUARD_AUDIT_MAX_BODY_BYTES)"
                   : e.getMessage();
+          if (status == HttpStatus.METHOD_NOT_ALLOWED) {
+            // Javalin's details hold one entry: the path's methods, comma-separated.
+            String allowed = String.join(", ", e.getDetails().values());
+            ctx.header("Allow", allowed);
+            message = ctx.method() + " is not allowed on " + ctx.path() + "; use " + allowed;
+          }
           error(ctx, status, message);
         });
     app.exception(
         com.fasterxml.jackson.core.JacksonException.class,
-        (e, ctx) ->
-            error(
-                ctx,
-                HttpStatus.BAD_REQUEST,
-                "Body is not valid JSON for this endpoint: " + e.getOriginalMessage()));
+        (e, ctx) -> {
+          String message = "Body is not valid JSON for this endpoint: " + e.getOriginalMessage();
+          if (e instanceof UnrecognizedPropertyException unknown) {
+            // Jackson's own text names a Java class and not the members the body may hold.
+            String name = unknown.getPropertyName();
+            message =
+                "Unknown member '"
+                    + (name.length() > 64 ? name.substring(0, 64) + "..." : name)
+                    + "' in the body; it takes "
+                    + new TreeSet<>(
+                        unknown.getKnownPropertyIds().stream().map(String::valueOf).toList())
+                    + ", see /api/v1/openapi.yaml";
+          }
+          error(ctx, HttpStatus.BAD_REQUEST, message);
+        });
     app.exception(
         Exception.class,
         (e, ctx) -> {
@@ -582,7 +666,6 @@ public final class AuditApi implements AutoCloseable {
    */
   private void explanation(Context ctx) throws SQLException {
     String requestId = id(ctx, "requestId");
-    onlyParameters(ctx, Set.of());
     if (services.explanations() == null) {
       error(
           ctx,
@@ -607,7 +690,6 @@ public final class AuditApi implements AutoCloseable {
   }
 
   private void search(Context ctx) throws SQLException {
-    onlyParameters(ctx, SEARCH_PARAMETERS);
     SearchFilter filter = filter(ctx);
     int limit = limit(ctx, 50, OutputSearch.MAX_PAGE);
     OutputSearch.Page page =
@@ -619,7 +701,6 @@ public final class AuditApi implements AutoCloseable {
   }
 
   private void export(Context ctx) throws Exception {
-    onlyParameters(ctx, EXPORT_PARAMETERS);
     SearchFilter filter = filter(ctx);
     String format = parameter(ctx, "format");
     format = format == null ? "csv" : format.toLowerCase(java.util.Locale.ROOT);
@@ -668,7 +749,6 @@ public final class AuditApi implements AutoCloseable {
   }
 
   private void reviewQueue(Context ctx) throws SQLException {
-    onlyParameters(ctx, Set.of("state", "tenant", "limit", "cursor"));
     String state = parameter(ctx, "state");
     state = state == null ? "PENDING" : state.toUpperCase(java.util.Locale.ROOT);
     String tenant = caller(ctx).scope(tenantParameter(ctx));
@@ -713,7 +793,6 @@ public final class AuditApi implements AutoCloseable {
   }
 
   private void biasReports(Context ctx) throws SQLException {
-    onlyParameters(ctx, Set.of("tenant", "campaignId", "limit", "cursor"));
     String campaign = parameter(ctx, "campaignId");
     if (campaign != null && !ID.matcher(campaign).matches()) {
       throw new InvalidInputException("campaignId '" + campaign + "' is not a valid id");
@@ -733,7 +812,6 @@ public final class AuditApi implements AutoCloseable {
   }
 
   private void biasReport(Context ctx) throws SQLException {
-    onlyParameters(ctx, Set.of("format"));
     String reportId = id(ctx, "reportId");
     String format = parameter(ctx, "format");
     if (format == null) {
@@ -761,7 +839,6 @@ public final class AuditApi implements AutoCloseable {
   }
 
   private void biasMetrics(Context ctx) throws SQLException {
-    onlyParameters(ctx, Set.of("scope", "campaignId", "model", "from", "to"));
     if (!caller(ctx).isGlobal()) {
       throw new ForbiddenException(
           "Bias metrics aggregate all tenants; a token bound to tenant '"
@@ -791,7 +868,6 @@ public final class AuditApi implements AutoCloseable {
   }
 
   private void verify(Context ctx) throws SQLException {
-    onlyParameters(ctx, Set.of("anchorSeq", "anchorHash"));
     if (!caller(ctx).isGlobal()) {
       throw new ForbiddenException(
           "The audit chain spans all tenants; verification needs a global compliance"
@@ -931,7 +1007,6 @@ public final class AuditApi implements AutoCloseable {
    * later copy from the same service proves only what the service says.
    */
   private void anchorKeys(Context ctx) {
-    onlyParameters(ctx, Set.of());
     Optional<VerificationKeyRing> keys =
         services.anchors() == null ? Optional.empty() : services.anchors().verificationKeys();
     if (keys.isEmpty()) {
@@ -948,7 +1023,6 @@ public final class AuditApi implements AutoCloseable {
    * later ({@code ./genguard audit verify --anchors FILE}).
    */
   private void anchors(Context ctx) throws IOException {
-    onlyParameters(ctx, Set.of());
     if (!caller(ctx).isGlobal()) {
       throw new ForbiddenException(
           "The anchor file covers the chain of all tenants; it needs a global compliance or"
@@ -967,7 +1041,6 @@ public final class AuditApi implements AutoCloseable {
   }
 
   private void actions(Context ctx) throws SQLException {
-    onlyParameters(ctx, Set.of("tenant", "limit", "cursor"));
     String tenant = caller(ctx).scope(tenantParameter(ctx));
     int limit = limit(ctx, 50, 200);
     Cursor after = Cursor.decode("cursor", parameter(ctx, "cursor"));
@@ -1119,6 +1192,7 @@ public final class AuditApi implements AutoCloseable {
    * refused.
    */
   private <T> T readBody(String body, Class<T> type) throws IOException {
+    wellFormedStrings(body);
     T value =
         mapper.readerFor(type).with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readValue(body);
     if (value == null) {
@@ -1126,6 +1200,49 @@ public final class AuditApi implements AutoCloseable {
           "The body is JSON null; this call needs a JSON object, see /api/v1/openapi.yaml");
     }
     return value;
+  }
+
+  /**
+   * Refuses a string or member name holding a lone surrogate (an escape of U+D800 to U+DFFF without
+   * its pair): it has no UTF-8 form, and the Kafka and PostgreSQL encoders would store '?' in its
+   * place, another text than the one sent.
+   */
+  private void wellFormedStrings(String body) throws IOException {
+    try (JsonParser parser = mapper.createParser(body)) {
+      for (JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
+        if (token != JsonToken.VALUE_STRING && token != JsonToken.FIELD_NAME) {
+          continue;
+        }
+        String text = parser.getText();
+        for (int i = 0; i < text.length(); i++) {
+          char c = text.charAt(i);
+          if (Character.isHighSurrogate(c)
+              && i + 1 < text.length()
+              && Character.isLowSurrogate(text.charAt(i + 1))) {
+            i++;
+          } else if (Character.isSurrogate(c)) {
+            // A bad member name is not echoed: the path up to its object says where it is.
+            String where =
+                token == JsonToken.FIELD_NAME
+                    ? "A member name in the object at "
+                        + pointer(parser.getParsingContext().getParent())
+                    : "The string at " + pointer(parser.getParsingContext());
+            throw new InvalidInputException(
+                where
+                    + " holds the unpaired surrogate \\u"
+                    + String.format("%04x", (int) c)
+                    + " at index "
+                    + i
+                    + ", which is not text; send well-formed Unicode");
+          }
+        }
+      }
+    }
+  }
+
+  private static String pointer(JsonStreamContext context) {
+    String pointer = context == null ? "" : context.pathAsPointer().toString();
+    return pointer.isEmpty() ? "/" : pointer;
   }
 
   private String requireBody(Context ctx) {
@@ -1151,7 +1268,11 @@ public final class AuditApi implements AutoCloseable {
 
   /** A query parameter, null when absent or blank; rejects overlong values and repeats. */
   static String parameter(Context ctx, String name) {
-    List<String> values = ctx.queryParams(name);
+    QueryParameters parameters = ctx.attribute(QUERY);
+    if (parameters == null) {
+      throw new IllegalStateException("Route " + ctx.path() + " declares no query parameters");
+    }
+    List<String> values = parameters.all(name);
     if (values.isEmpty()) {
       return null;
     }
@@ -1175,18 +1296,6 @@ public final class AuditApi implements AutoCloseable {
   private static String tenantParameter(Context ctx) {
     String tenant = parameter(ctx, "tenant");
     return SearchFilter.parse(tenant, null, null, null, null, null, null, null).tenant();
-  }
-
-  private static void onlyParameters(Context ctx, Set<String> known) {
-    for (String name : ctx.queryParamMap().keySet()) {
-      if (!known.contains(name)) {
-        throw new InvalidInputException(
-            "Unknown query parameter '"
-                + (name.length() > 64 ? name.substring(0, 64) : name)
-                + "'; this endpoint takes "
-                + new TreeSet<>(known));
-      }
-    }
   }
 
   private static int limit(Context ctx, int fallback, int max) {

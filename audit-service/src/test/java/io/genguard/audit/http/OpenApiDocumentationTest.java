@@ -89,4 +89,30 @@ class OpenApiDocumentationTest {
       assertThat(documented).as(route.method() + " " + route.path()).isEqualTo(admitted);
     }
   }
+
+  @Test
+  void shouldDocumentExactlyTheQueryParametersEachRouteTakes() throws Exception {
+    JsonNode document = document();
+    JsonNode paths = document.path("paths");
+    for (AuditApi.Route route : api().routes()) {
+      if (!route.path().startsWith("/api/")) {
+        continue;
+      }
+      JsonNode operation = paths.path(route.path()).path(route.method().toLowerCase(Locale.ROOT));
+      Set<String> documented = new TreeSet<>();
+      for (JsonNode parameter : operation.path("parameters")) {
+        if (parameter.has("$ref")) {
+          String name = parameter.path("$ref").asText().replace("#/components/parameters/", "");
+          parameter = document.path("components").path("parameters").path(name);
+        }
+        if (parameter.path("in").asText().equals("query")) {
+          documented.add(parameter.path("name").asText());
+        }
+      }
+
+      assertThat(documented)
+          .as(route.method() + " " + route.path())
+          .isEqualTo(new TreeSet<>(route.parameters()));
+    }
+  }
 }

@@ -802,17 +802,39 @@ public record GeneratorConfig(
       if (value == null) {
         return null;
       }
+      URI uri;
       try {
-        URI uri = URI.create(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);
-        if (uri.getScheme() == null
-            || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
-          throw new IllegalArgumentException("no http(s) scheme");
-        }
-        return uri;
+        uri = URI.create(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);
       } catch (IllegalArgumentException e) {
+        uri = null;
+      }
+      if (uri == null
+          || uri.getScheme() == null
+          || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
         throw new IllegalArgumentException(
             key + " is '" + value + "'; it must be an http(s) URL such as http://localhost:8000");
       }
+      if (uri.getRawUserInfo() != null) {
+        // Never echoed: it would show the secret, and every failure reason names the endpoint.
+        throw new IllegalArgumentException(
+            key + " holds credentials; put the token in " + Keys.OPENAI_API_KEY + " instead");
+      }
+      String problem =
+          uri.getHost() == null
+              ? "it has no host"
+              : uri.getRawQuery() != null || uri.getRawFragment() != null
+                  ? "it has a query or fragment, and /v1/... is appended to it"
+                  : null;
+      if (problem != null) {
+        throw new IllegalArgumentException(
+            key
+                + " is '"
+                + value
+                + "'; "
+                + problem
+                + "; it must be the server root, such as http://localhost:8000");
+      }
+      return uri;
     }
 
     boolean choice(String key, String falseValue, String trueValue) {

@@ -119,6 +119,24 @@ class GeneratorConfigTest {
   }
 
   @Test
+  void shouldRejectAnOpenAiBaseUrlTheBackendCannotCallOrWouldLeak() {
+    assertThatThrownBy(() -> openAiBaseUrl("http:/llm.internal"))
+        .hasMessageContaining("GENGUARD_GENERATOR_OPENAI_BASE_URL is 'http:/llm.internal'")
+        .hasMessageContaining("it has no host");
+    assertThatThrownBy(() -> openAiBaseUrl("http://llm.internal:8000/?tenant=a"))
+        .hasMessageContaining("it has a query or fragment");
+    assertThatThrownBy(() -> openAiBaseUrl("https://user:sk-secret@llm.internal"))
+        .hasMessageContaining("holds credentials")
+        .hasMessageContaining("GENGUARD_GENERATOR_OPENAI_API_KEY")
+        .hasMessageNotContaining("sk-secret");
+  }
+
+  private GeneratorConfig openAiBaseUrl(String url) {
+    return GeneratorConfig.fromEnvironment(
+        Map.of("GENGUARD_GENERATOR_OPENAI_BASE_URL", url), dataDir);
+  }
+
+  @Test
   void shouldNeverPrintTheApiKey() {
     GeneratorConfig config =
         GeneratorConfig.fromEnvironment(

@@ -62,6 +62,9 @@ public final class DjlBackend implements GenerationBackend {
   private static final Logger LOG = LoggerFactory.getLogger(DjlBackend.class);
   static final String GRAPH_OPTIMIZER_PROPERTY = "ai.djl.pytorch.graph_optimizer";
 
+  /** Largest vocabulary file read, in bytes. */
+  public static final long MAX_VOCABULARY_BYTES = 64L * 1024 * 1024;
+
   private final Path modelDirectory;
   private final String requestedDevice;
   private final int maxBatchSize;
@@ -394,6 +397,18 @@ public final class DjlBackend implements GenerationBackend {
     Properties properties = readProperties(modelDirectory);
     String[] vocabulary;
     try {
+      long bytes = Files.size(vocabularyFile);
+      if (bytes > MAX_VOCABULARY_BYTES) {
+        throw BackendException.permanent(
+            FailureCode.BACKEND_UNAVAILABLE,
+            vocabularyFile
+                + " has "
+                + bytes
+                + " bytes, more than the limit of "
+                + MAX_VOCABULARY_BYTES
+                + "; it should hold one vocabulary entry per line",
+            null);
+      }
       vocabulary =
           Files.readAllLines(vocabularyFile, StandardCharsets.UTF_8).toArray(String[]::new);
     } catch (IOException e) {
@@ -420,6 +435,17 @@ public final class DjlBackend implements GenerationBackend {
       if (entry.equals(unknownEntry)) {
         unknown = i;
       }
+    }
+    if (index.isEmpty()) {
+      // Every step would mask every entry but the end of text: nothing could be generated.
+      throw BackendException.permanent(
+          FailureCode.BACKEND_UNAVAILABLE,
+          vocabularyFile
+              + " has no entry the model could generate ("
+              + vocabulary.length
+              + " lines, none a word or punctuation token); it needs one entry per line, line n"
+              + " being token id n",
+          null);
     }
     Device device = chooseDevice();
     Model model;
@@ -494,7 +520,8 @@ public final class DjlBackend implements GenerationBackend {
     if (Files.isRegularFile(file)) {
       try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
         properties.load(reader);
-      } catch (IOException e) {
+      } catch (IOException | IllegalArgumentException e) {
+        // Properties.load throws IllegalArgumentException for a malformed unicode escape.
         throw new IllegalArgumentException("Cannot read " + file + ": " + e.getMessage(), e);
       }
     }

@@ -11,6 +11,7 @@ import io.genguard.generator.backend.FailureCode;
 import io.genguard.generator.backend.Generation;
 import io.genguard.generator.backend.GenerationBackend;
 import io.genguard.provenance.text.WordTokenizer;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -19,6 +20,8 @@ import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,6 +32,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A backend that calls a server speaking the OpenAI HTTP API ({@code POST /v1/completions} or
@@ -37,12 +44,20 @@ import java.util.concurrent.CompletionException;
  * statistical watermark: only the signed manifest vouches for them.
  *
  * <p>Error mapping: connection refused, timeouts and HTTP 5xx are transient; 429 and 503 honour
- * Retry-After; other 4xx and responses that are not a valid completion are permanent.
+ * Retry-After; redirects (not followed), other 4xx and responses that are not a valid completion
+ * are permanent. A response is read up to {@value #MAX_RESPONSE_BYTES} bytes and within the call's
+ * timeout, body included.
  */
 public final class OpenAiCompatibleBackend implements GenerationBackend {
   public static final String NAME = "openai";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_BATCH = 16;
+
+  /**
+   * Most bytes of a response body read: room for the longest text an output event can carry, even
+   * JSON-escaped, and a bound on what a hostile or broken server can make the worker hold.
+   */
+  public static final int MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
   private final URI baseUrl;
   private final String apiKey;
@@ -136,13 +151,21 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
       http.header("Authorization", "Bearer " + apiKey);
     }
     long started = System.nanoTime();
-    return client
-        .sendAsync(http.build(), HttpResponse.BodyHandlers.ofString())
+    CompletableFuture<HttpResponse<String>> exchange =
+        client.sendAsync(http.build(), response -> new BoundedBody(MAX_RESPONSE_BYTES));
+    // The request's own timeout ends when the headers arrive; this one also bounds the body.
+    return exchange
+        .copy()
+        .orTimeout(callTimeout.toMillis(), TimeUnit.MILLISECONDS)
         .handle(
             (response, error) -> {
               try {
                 if (error != null) {
-                  throw classify(unwrap(error), callTimeout);
+                  Throwable cause = unwrap(error);
+                  if (cause instanceof TimeoutException) {
+                    exchange.cancel(true); // closes the connection
+                  }
+                  throw classify(cause, callTimeout);
                 }
                 return BackendOutcome.of(parse(request, response, System.nanoTime() - started));
               } catch (BackendException e) {
@@ -187,6 +210,22 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
           retryAfter != null
               ? BackendException.retryAfter(FailureCode.BACKEND_UNAVAILABLE, retryAfter, message)
               : BackendException.transientFailure(FailureCode.BACKEND_UNAVAILABLE, message, null));
+    }
+    if (status >= 300 && status < 400) {
+      String location =
+          response
+              .headers()
+              .firstValue("Location")
+              .map(OpenAiCompatibleBackend::abbreviate)
+              .orElse("");
+      return throwing(
+          BackendException.permanent(
+              FailureCode.BACKEND_ERROR,
+              where
+                  + (location.isEmpty() ? "" : " redirects to " + location)
+                  + "; redirects are not followed: set GENGUARD_GENERATOR_OPENAI_BASE_URL to the"
+                  + " server's own address",
+              null));
     }
     if (status >= 500) {
       return throwing(
@@ -235,12 +274,13 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
     }
     String generated = text.asText();
     JsonNode usage = root.path("usage");
+    // A count the server did not give, or gave as nonsense, is counted here instead.
     int promptTokens =
-        usage.path("prompt_tokens").isInt()
+        usage.path("prompt_tokens").isInt() && usage.path("prompt_tokens").asInt() >= 0
             ? usage.path("prompt_tokens").asInt()
             : WordTokenizer.tokenize(request.prompt()).size();
     int outputTokens =
-        usage.path("completion_tokens").isInt()
+        usage.path("completion_tokens").isInt() && usage.path("completion_tokens").asInt() >= 0
             ? usage.path("completion_tokens").asInt()
             : WordTokenizer.tokenize(generated).size();
     String version =
@@ -259,11 +299,17 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
   }
 
   private BackendException classify(Throwable error, Duration callTimeout) {
+    if (error instanceof ResponseTooLargeException) {
+      return BackendException.permanent(
+          FailureCode.BACKEND_ERROR,
+          "response from " + endpoint() + " " + error.getMessage(),
+          error);
+    }
     if (error instanceof HttpConnectTimeoutException || error instanceof ConnectException) {
       return BackendException.transientFailure(
           FailureCode.BACKEND_UNAVAILABLE, "cannot connect to " + endpoint() + ": " + error, error);
     }
-    if (error instanceof HttpTimeoutException) {
+    if (error instanceof HttpTimeoutException || error instanceof TimeoutException) {
       return BackendException.transientFailure(
           FailureCode.TIMEOUT,
           "no answer from " + endpoint() + " within " + callTimeout.toMillis() + " ms",
@@ -300,7 +346,7 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
     try {
       JsonNode message = JSON.readTree(body).path("error").path("message");
       if (message.isTextual()) {
-        return ": " + message.asText();
+        return ": " + abbreviate(message.asText());
       }
     } catch (JsonProcessingException | RuntimeException e) {
       // Not the OpenAI error shape; show the raw start below.
@@ -311,6 +357,68 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
   private static String abbreviate(String body) {
     String oneLine = body == null ? "" : body.replaceAll("\\s+", " ").strip();
     return oneLine.length() <= 200 ? oneLine : oneLine.substring(0, 200) + "...";
+  }
+
+  /** A body past the size limit: the server's fault, and no retry will shrink it. */
+  private static final class ResponseTooLargeException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    ResponseTooLargeException(int limit) {
+      super("has more than " + limit + " bytes; the generator reads no more than that");
+    }
+  }
+
+  /**
+   * Collects a body as UTF-8 text (JSON's encoding, RFC 8259) and gives up, cancelling the
+   * exchange, once it passes {@code limit} bytes.
+   */
+  private static final class BoundedBody implements HttpResponse.BodySubscriber<String> {
+    private final int limit;
+    private final CompletableFuture<String> body = new CompletableFuture<>();
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    private Flow.Subscription subscription;
+
+    BoundedBody(int limit) {
+      this.limit = limit;
+    }
+
+    @Override
+    public CompletionStage<String> getBody() {
+      return body;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription subscription) {
+      this.subscription = subscription;
+      subscription.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void onNext(List<ByteBuffer> buffers) {
+      if (body.isDone()) {
+        return;
+      }
+      for (ByteBuffer buffer : buffers) {
+        if (buffer.remaining() > limit - bytes.size()) {
+          subscription.cancel();
+          body.completeExceptionally(new ResponseTooLargeException(limit));
+          return;
+        }
+        byte[] chunk = new byte[buffer.remaining()];
+        buffer.get(chunk);
+        bytes.write(chunk, 0, chunk.length);
+      }
+    }
+
+    @Override
+    public void onError(Throwable error) {
+      body.completeExceptionally(error);
+    }
+
+    @Override
+    public void onComplete() {
+      body.complete(bytes.toString(StandardCharsets.UTF_8));
+    }
   }
 
   private static Throwable unwrap(Throwable error) {

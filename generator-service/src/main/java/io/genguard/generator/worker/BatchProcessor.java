@@ -9,6 +9,7 @@ import io.genguard.generator.backend.BackendOutcome;
 import io.genguard.generator.backend.BackendRequest;
 import io.genguard.generator.backend.FailureCode;
 import io.genguard.generator.backend.GenerationBackend;
+import io.genguard.schemas.EventTooLargeException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -134,6 +135,20 @@ public final class BatchProcessor {
                           now),
                       null);
               metrics.outcome("output", "ok");
+            } catch (EventTooLargeException e) {
+              results[job.index] =
+                  fail(
+                      job.accepted.request(),
+                      FailureCode.BACKEND_ERROR,
+                      "the generated text of "
+                          + generation.text().length()
+                          + " characters ("
+                          + generation.outputTokens()
+                          + " tokens) does not fit in an output event: "
+                          + e.getMessage()
+                          + "; ask for fewer tokens",
+                      backend.name(),
+                      job.attempts);
             } catch (RuntimeException e) {
               results[job.index] =
                   fail(
@@ -148,7 +163,8 @@ public final class BatchProcessor {
           BackendException error = ((BackendOutcome.Failed) outcome).error();
           job.lastError = error;
           Duration backoff = backoff(job.attempts, error);
-          boolean timeLeft = now.plus(backoff).isBefore(job.deadline);
+          // Compared as durations: now + a server's Retry-After of years would overflow Instant.
+          boolean timeLeft = backoff.compareTo(Duration.between(now, job.deadline)) < 0;
           if (error.isTransient() && job.attempts < config.maxAttempts() && timeLeft) {
             retry.add(job);
             metrics.retry(backend.name());
@@ -234,7 +250,8 @@ public final class BatchProcessor {
 
   private Duration backoff(int attempt, BackendException error) {
     long base = config.retryBackoff().toMillis();
-    long exponential = base << Math.min(attempt - 1, 20);
+    int doublings = Math.min(attempt - 1, 20);
+    long exponential = base > Long.MAX_VALUE >> doublings ? Long.MAX_VALUE : base << doublings;
     long capped = Math.min(exponential, config.maxRetryBackoff().toMillis());
     Duration backoff = Duration.ofMillis(capped);
     if (error.retryAfter() != null && error.retryAfter().compareTo(backoff) > 0) {

@@ -15,6 +15,8 @@ import io.genguard.provenance.manifest.ManifestSigner;
 import io.genguard.provenance.manifest.ProvenanceManifest;
 import io.genguard.provenance.manifest.SignedProvenance;
 import io.genguard.schemas.EventIds;
+import io.genguard.schemas.EventTooLargeException;
+import io.genguard.schemas.Topics;
 import java.time.Instant;
 import java.util.HashMap;
 
@@ -24,6 +26,13 @@ import java.util.HashMap;
  * yields the same ids and downstream stores record it once.
  */
 public final class OutputAssembler {
+  /**
+   * Longest failure reason written, in characters: a reason quotes what went wrong (a server's
+   * error message, a name from the request), and must leave the failure event far below the event
+   * limit.
+   */
+  public static final int MAX_REASON_CHARS = 4096;
+
   private final ManifestSigner signer;
   private final double cpuWatts;
   private final double gpuWatts;
@@ -55,6 +64,12 @@ public final class OutputAssembler {
     return EventIds.nameBased("generator", "failure-event-of-request-event", requestEventId);
   }
 
+  /**
+   * The output event of a generation.
+   *
+   * @throws EventTooLargeException when the output would exceed the event limit (a very long text):
+   *     every reader would refuse it, so it must not be written
+   */
   public GenerationOutput output(
       GenerationRequest request,
       String backend,
@@ -102,44 +117,48 @@ public final class OutputAssembler {
             signer.activeKeyId());
     SignedProvenance signed = signer.sign(manifest);
     long computeMillis = Math.round(generation.computeNanos() / 1e6);
-    return GenerationOutput.newBuilder()
-        .setEventId(outputEventId(requestId))
-        .setOutputId(outputId)
-        .setRequestId(requestId)
-        .setTenantId(request.getTenantId())
-        .setText(generation.text())
-        .setModel(
-            ModelRef.newBuilder()
-                .setName(generation.modelName())
-                .setVersion(generation.modelVersion())
-                .setBackend(backend)
-                .build())
-        .setParameters(
-            SamplingParameters.newBuilder()
-                .setMaxTokens(sampling.maxTokens())
-                .setTemperature(sampling.temperature())
-                .setTopK(sampling.topK())
-                .setTopP(sampling.topP())
-                .setSeed(sampling.seed())
-                .build())
-        .setWatermark(watermark)
-        .setManifest(
-            SignedManifest.newBuilder()
-                .setCanonicalJson(signed.canonicalJson())
-                .setSignature(signed.signature())
-                .setKeyId(signed.keyId())
-                .build())
-        .setCost(
-            GenerationCost.newBuilder()
-                .setPromptTokens(generation.promptTokens())
-                .setOutputTokens(generation.outputTokens())
-                .setComputeMillis(computeMillis)
-                .setDevice(generation.device())
-                .setEnergyJoules(energyJoules(generation.device(), generation.computeNanos()))
-                .build())
-        .setAttributes(new HashMap<>(request.getAttributes()))
-        .setGeneratedAt(now)
-        .build();
+    GenerationOutput output =
+        GenerationOutput.newBuilder()
+            .setEventId(outputEventId(requestId))
+            .setOutputId(outputId)
+            .setRequestId(requestId)
+            .setTenantId(request.getTenantId())
+            .setText(generation.text())
+            .setModel(
+                ModelRef.newBuilder()
+                    .setName(generation.modelName())
+                    .setVersion(generation.modelVersion())
+                    .setBackend(backend)
+                    .build())
+            .setParameters(
+                SamplingParameters.newBuilder()
+                    .setMaxTokens(sampling.maxTokens())
+                    .setTemperature(sampling.temperature())
+                    .setTopK(sampling.topK())
+                    .setTopP(sampling.topP())
+                    .setSeed(sampling.seed())
+                    .build())
+            .setWatermark(watermark)
+            .setManifest(
+                SignedManifest.newBuilder()
+                    .setCanonicalJson(signed.canonicalJson())
+                    .setSignature(signed.signature())
+                    .setKeyId(signed.keyId())
+                    .build())
+            .setCost(
+                GenerationCost.newBuilder()
+                    .setPromptTokens(generation.promptTokens())
+                    .setOutputTokens(generation.outputTokens())
+                    .setComputeMillis(computeMillis)
+                    .setDevice(generation.device())
+                    .setEnergyJoules(energyJoules(generation.device(), generation.computeNanos()))
+                    .build())
+            .setAttributes(new HashMap<>(request.getAttributes()))
+            .setGeneratedAt(now)
+            .build();
+    // Encoded once to learn its size, so an output too large to write fails its request here.
+    Topics.GENERATION_OUTPUTS.codec().encode(output);
+    return output;
   }
 
   public static GenerationFailure failure(
@@ -159,11 +178,24 @@ public final class OutputAssembler {
         .setRequestId(requestId)
         .setTenantId(request.getTenantId())
         .setCode(code.code())
-        .setReason(reason)
+        .setReason(cut(reason))
         .setBackend(backend)
         .setAttempts(attempts)
         .setFailedAt(now)
         .build();
+  }
+
+  /** The reason, or its start if longer than {@link #MAX_REASON_CHARS}, saying so. */
+  static String cut(String reason) {
+    if (reason.length() <= MAX_REASON_CHARS) {
+      return reason;
+    }
+    String note = "... (cut from " + reason.length() + " characters)";
+    int end = MAX_REASON_CHARS - note.length();
+    if (Character.isHighSurrogate(reason.charAt(end - 1))) {
+      end--; // never split a surrogate pair
+    }
+    return reason.substring(0, end) + note;
   }
 
   /**

@@ -25,6 +25,12 @@ public final class RequestValidator {
    */
   public static final int MAX_ATTRIBUTE_BYTES = 64 * 1024;
 
+  /**
+   * Longest backend or model name, in characters. Both are repeated in the output, its manifest and
+   * the failure, so an unbounded one could make those too large to write.
+   */
+  public static final int MAX_NAME_CHARS = 128;
+
   private final GeneratorConfig config;
   private final BackendRegistry backends;
 
@@ -58,6 +64,26 @@ public final class RequestValidator {
   }
 
   public Verdict check(GenerationRequest request) {
+    for (String field : new String[] {"backend", "model"}) {
+      String name = field.equals("backend") ? request.getBackend() : request.getModel();
+      if (name != null && name.length() > MAX_NAME_CHARS) {
+        // The name itself is left out of the failure: it is what would not fit.
+        return Verdict.refuse(
+            request,
+            FailureCode.INVALID_REQUEST,
+            field
+                + " has "
+                + name.length()
+                + " characters, more than the limit of "
+                + MAX_NAME_CHARS
+                + "; name one of the generator's "
+                + field
+                + "s, or none for the default",
+            field.equals("backend")
+                ? null
+                : request.getBackend() == null ? backends.defaultBackend() : request.getBackend());
+      }
+    }
     String backendName =
         request.getBackend() == null ? backends.defaultBackend() : request.getBackend();
     if (request.getRequestId() == null || request.getRequestId().isBlank()) {

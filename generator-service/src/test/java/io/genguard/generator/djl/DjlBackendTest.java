@@ -1,6 +1,7 @@
 package io.genguard.generator.djl;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.generator.backend.BackendException;
 import io.genguard.generator.backend.BackendOutcome;
@@ -14,6 +15,7 @@ import io.genguard.provenance.watermark.WatermarkDetector;
 import io.genguard.provenance.watermark.WatermarkKey;
 import io.genguard.provenance.watermark.WatermarkKeyRing;
 import io.genguard.provenance.watermark.WatermarkParameters;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -134,6 +136,54 @@ class DjlBackendTest {
     BackendException error = ((BackendOutcome.Failed) outcome).error();
     assertThat(error.code()).isEqualTo(FailureCode.BACKEND_UNAVAILABLE);
     assertThat(error.getMessage()).contains("has no model.pt");
+  }
+
+  @Test
+  void shouldRefuseAVocabularyLargerThanTheLimitBeforeReadingIt(@TempDir Path huge)
+      throws Exception {
+    Files.writeString(huge.resolve(DjlModelDirectory.MODEL_FILE), "not read");
+    try (RandomAccessFile vocabulary =
+        new RandomAccessFile(huge.resolve(DjlModelDirectory.VOCABULARY_FILE).toFile(), "rw")) {
+      vocabulary.setLength(DjlBackend.MAX_VOCABULARY_BYTES + 1L);
+    }
+    DjlBackend tooBig =
+        new DjlBackend(huge, "cpu", 8, 64, null, WatermarkParameters.DEFAULTS, Clock.systemUTC());
+
+    assertThatThrownBy(tooBig::warmUp)
+        .isInstanceOf(BackendException.class)
+        .hasMessageContaining(DjlModelDirectory.VOCABULARY_FILE)
+        .hasMessageContaining(
+            "has "
+                + (DjlBackend.MAX_VOCABULARY_BYTES + 1L)
+                + " bytes, more than the limit of "
+                + DjlBackend.MAX_VOCABULARY_BYTES);
+  }
+
+  @Test
+  void shouldRefuseAVocabularyWithNothingToSample(@TempDir Path special) throws Exception {
+    Files.writeString(special.resolve(DjlModelDirectory.MODEL_FILE), "not read");
+    Files.writeString(special.resolve(DjlModelDirectory.VOCABULARY_FILE), "<pad>\n<unk>\n");
+    DjlBackend nothing =
+        new DjlBackend(
+            special, "cpu", 8, 64, null, WatermarkParameters.DEFAULTS, Clock.systemUTC());
+
+    assertThatThrownBy(nothing::warmUp)
+        .isInstanceOf(BackendException.class)
+        .hasMessageContaining("vocab.txt")
+        .hasMessageContaining("has no entry the model could generate");
+  }
+
+  @Test
+  void shouldNameAMalformedPropertiesFile(@TempDir Path malformed) throws Exception {
+    Path properties = malformed.resolve(DjlModelDirectory.PROPERTIES_FILE);
+    Files.writeString(properties, "name=tiny\\u12\n");
+
+    assertThatThrownBy(
+            () ->
+                new DjlBackend(
+                    malformed, "cpu", 8, 64, null, WatermarkParameters.DEFAULTS, Clock.systemUTC()))
+        .hasMessageContaining("Cannot read " + properties)
+        .hasMessageContaining("Malformed");
   }
 
   @Test

@@ -12,6 +12,7 @@ import io.genguard.generator.backend.BackendRequest;
 import io.genguard.generator.backend.FailureCode;
 import io.genguard.generator.backend.Generation;
 import io.genguard.generator.backend.SamplingSettings;
+import io.genguard.provenance.text.WordTokenizer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -151,6 +152,64 @@ class OpenAiCompatibleBackendTest {
   }
 
   @Test
+  void shouldRefuseAResponseBodyLargerThanTheLimitWithoutReadingItAll() {
+    BackendException error = failure(backend(false), request("huge", 8, 1));
+
+    assertThat(error.isTransient()).isFalse();
+    assertThat(error.code()).isEqualTo(FailureCode.BACKEND_ERROR);
+    assertThat(error.getMessage())
+        .contains("response from " + baseUrl + "/v1/completions")
+        .contains("more than " + OpenAiCompatibleBackend.MAX_RESPONSE_BYTES + " bytes");
+  }
+
+  @Test
+  void shouldTimeOutABodyThatNeverEnds() {
+    OpenAiCompatibleBackend impatient =
+        new OpenAiCompatibleBackend(
+            baseUrl, null, "llama-3-8b", false, Duration.ofMillis(300), CLOCK);
+
+    long started = System.nanoTime();
+    BackendException error = failure(impatient, request("drip", 8, 1));
+    long millis = (System.nanoTime() - started) / 1_000_000;
+
+    assertThat(millis)
+        .as("the 300 ms timeout covers the body, not only the headers")
+        .isLessThan(2_000);
+    assertThat(error.isTransient()).isTrue();
+    assertThat(error.code()).isEqualTo(FailureCode.TIMEOUT);
+    assertThat(error.getMessage()).contains("within 300 ms");
+  }
+
+  @Test
+  void shouldShortenAHugeErrorMessageFromTheServer() {
+    BackendException error = failure(backend(false), request("verbose-error", 8, 1));
+
+    assertThat(error.getMessage()).contains("HTTP 400").contains("xxxx...").hasSizeLessThan(400);
+  }
+
+  @Test
+  void shouldNotTrustNegativeTokenCounts() {
+    Generation generation = generate(backend(false), request("negative-usage", 8, 1)).orElseThrow();
+
+    assertThat(generation.promptTokens())
+        .as("counted from the prompt instead")
+        .isEqualTo(WordTokenizer.tokenize("negative-usage").size());
+    assertThat(generation.outputTokens()).as("counted from the text instead").isEqualTo(3);
+  }
+
+  @Test
+  void shouldSayThatRedirectsAreNotFollowedAndWhereTheyPoint() {
+    BackendException error = failure(backend(false), request("redirect", 8, 1));
+
+    assertThat(error.isTransient()).isFalse();
+    assertThat(error.getMessage())
+        .contains("HTTP 308")
+        .contains("redirects to https://llm.example.com/v1/completions")
+        .contains("redirects are not followed")
+        .contains("GENGUARD_GENERATOR_OPENAI_BASE_URL");
+  }
+
+  @Test
   void shouldReportAnUnreachableServerAsRetryable() throws IOException {
     int closedPort;
     try (ServerSocket socket = new ServerSocket(0)) {
@@ -272,6 +331,46 @@ class OpenAiCompatibleBackendTest {
       case "unknown-model" ->
           respond(exchange, 404, "{\"error\":{\"message\":\"The model does not exist\"}}");
       case "garbage" -> respond(exchange, 200, "<html>502 Bad Gateway</html>");
+      case "huge" -> {
+        // A valid completion, were it not for its 64 MiB text.
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.sendResponseHeaders(200, 0);
+        try (var out = exchange.getResponseBody()) {
+          out.write("{\"choices\":[{\"text\":\"".getBytes(StandardCharsets.UTF_8));
+          byte[] words = "word ".repeat(1 << 16).getBytes(StandardCharsets.UTF_8);
+          for (int i = 0; i < 200; i++) {
+            out.write(words);
+          }
+          out.write("\"}]}".getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+          // The client stopped reading at its limit.
+        }
+      }
+      case "drip" -> {
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.sendResponseHeaders(200, 0);
+        try (var out = exchange.getResponseBody()) {
+          for (int i = 0; i < 100; i++) {
+            out.write(' ');
+            out.flush();
+            sleep(50);
+          }
+        } catch (IOException e) {
+          // The client gave up.
+        }
+      }
+      case "verbose-error" ->
+          respond(exchange, 400, "{\"error\":{\"message\":\"" + "x".repeat(100_000) + "\"}}");
+      case "negative-usage" -> {
+        var root = JSON.createObjectNode();
+        root.putArray("choices").addObject().put("text", "one two three");
+        root.putObject("usage").put("prompt_tokens", -5).put("completion_tokens", -7);
+        respond(exchange, 200, JSON.writeValueAsString(root));
+      }
+      case "redirect" -> {
+        exchange.getResponseHeaders().add("Location", "https://llm.example.com/v1/completions");
+        respond(exchange, 308, "");
+      }
       case "wrong-shape" -> respond(exchange, 200, "{\"result\":\"hello\"}");
       case "silent" -> {
         sleep(2_000);

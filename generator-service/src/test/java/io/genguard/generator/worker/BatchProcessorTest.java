@@ -231,6 +231,87 @@ class BatchProcessorTest {
   }
 
   @Test
+  void shouldFailARequestWhoseOutputIsTooLargeToWrite() {
+    backend.on("flood", text("word ".repeat(220_000)));
+
+    GenerationFailure failure = single(request("r", "flood")).failure();
+
+    assertThat(failure).as("an output over the event limit is never written").isNotNull();
+    assertThat(failure.getCode()).isEqualTo("backend_error");
+    assertThat(failure.getReason())
+        .contains("1100000 characters")
+        .contains("exceeds the event limit of 1000000 bytes")
+        .contains("ask for fewer tokens");
+  }
+
+  @Test
+  void shouldCutAHugeFailureReasonToSize() {
+    backend.on(
+        "verbose",
+        fail(
+            BackendException.permanent(
+                FailureCode.BACKEND_ERROR, "HTTP 400: " + "x".repeat(2_000_000), null)));
+
+    GenerationFailure failure = single(request("r", "verbose")).failure();
+
+    assertThat(failure.getReason())
+        .startsWith("HTTP 400: xxx")
+        .hasSize(OutputAssembler.MAX_REASON_CHARS)
+        .endsWith("... (cut from 2000010 characters)");
+  }
+
+  @Test
+  void shouldTimeOutARequestWhoseServerAsksForAnEndlessWait() {
+    backend.on(
+        "forever",
+        fail(
+            BackendException.retryAfter(
+                FailureCode.BACKEND_UNAVAILABLE, Duration.ofSeconds(Long.MAX_VALUE), "HTTP 429")));
+
+    GenerationFailure failure = single(request("r", "forever")).failure();
+
+    assertThat(failure.getCode()).isEqualTo("timeout");
+    assertThat(failure.getReason()).contains("HTTP 429").contains("budget ran out");
+    assertThat(sleeps).isEmpty();
+  }
+
+  @Test
+  void shouldNeverShortenTheBackoffWhenDoublingAHugeConfiguredOneOverflows() {
+    Duration huge = Duration.ofMillis(1L << 62);
+    BatchProcessor patient =
+        processor(
+            config().withRetries(Duration.ofMillis(Long.MAX_VALUE), 3, huge), backend, sleeps);
+    backend.on(
+        "flaky",
+        fail(
+            BackendException.transientFailure(
+                FailureCode.BACKEND_UNAVAILABLE, "connection refused", null)));
+
+    patient.process(List.of(request("r", "flaky")));
+
+    assertThat(sleeps).as("capped at the maximum, not wrapped to 0").containsExactly(huge, huge);
+  }
+
+  @Test
+  void shouldRefuseOverlongBackendAndModelNamesWithoutEchoingThem() {
+    GenerationFailure backendFailure =
+        single(with(request("r", "p"), r -> r.setBackend("b".repeat(600_000)))).failure();
+    GenerationFailure modelFailure =
+        single(with(request("r", "p"), r -> r.setModel("m".repeat(600_000)))).failure();
+
+    assertThat(backendFailure.getCode()).isEqualTo("invalid_request");
+    assertThat(backendFailure.getReason())
+        .isEqualTo(
+            "backend has 600000 characters, more than the limit of 128; name one of the"
+                + " generator's backends, or none for the default");
+    assertThat(backendFailure.getBackend()).isNull();
+    assertThat(modelFailure.getCode()).isEqualTo("invalid_request");
+    assertThat(modelFailure.getReason())
+        .startsWith("model has 600000 characters, more than the limit of 128");
+    assertThat(backend.batches).isEmpty();
+  }
+
+  @Test
   void shouldNotRetryPermanentFailures() {
     backend.on(
         "garbage",

@@ -141,15 +141,18 @@ public final class RequestSubmitter implements AutoCloseable {
     }
     for (var entry : attributes.entrySet()) {
       noControlCharacters("attribute key", entry.getKey(), false);
-      if (entry.getValue() != null) {
-        noControlCharacters("attribute '" + entry.getKey() + "'", entry.getValue(), false);
+      String shownKey = entry.getKey().substring(0, Math.min(64, entry.getKey().length()));
+      if (entry.getValue() == null) {
+        throw new InvalidSubmissionException(
+            "attribute '"
+                + shownKey
+                + "' is null; attribute values are strings (send \"\" for an empty one)");
       }
-      if (entry.getKey().length() > 64
-          || entry.getValue() == null
-          || entry.getValue().length() > 256) {
+      noControlCharacters("attribute '" + entry.getKey() + "'", entry.getValue(), false);
+      if (entry.getKey().length() > 64 || entry.getValue().length() > 256) {
         throw new InvalidSubmissionException(
             "attribute keys are at most 64 characters and values at most 256 (check '"
-                + entry.getKey().substring(0, Math.min(64, entry.getKey().length()))
+                + shownKey
                 + "')");
       }
     }

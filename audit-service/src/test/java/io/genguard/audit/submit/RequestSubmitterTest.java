@@ -143,6 +143,16 @@ class RequestSubmitterTest {
                         null,
                         Map.of("channel", "web\u001b[31m"))))
         .hasMessageContaining("attribute 'channel' holds the control character U+001B");
+    Map<String, String> nullValue = new java.util.HashMap<>();
+    nullValue.put("channel", null);
+    assertThatThrownBy(
+            () ->
+                submitter.submit(
+                    new Submission(
+                        "hi", null, null, null, null, null, null, null, null, nullValue)))
+        .hasMessage(
+            "attribute 'channel' is null; attribute values are strings (send \"\" for an empty"
+                + " one)");
     assertThat(producers.get(0).history()).isEmpty();
 
     submitter.close();

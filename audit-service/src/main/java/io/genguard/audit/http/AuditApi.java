@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -481,6 +482,16 @@ public final class AuditApi implements AutoCloseable {
                     + new TreeSet<>(
                         unknown.getKnownPropertyIds().stream().map(String::valueOf).toList())
                     + ", see /api/v1/openapi.yaml";
+          } else if (e instanceof MismatchedInputException mismatch
+              && mismatch.getTargetType() != null
+              && !mismatch.getPath().isEmpty()) {
+            // Jackson's own text names Java types ("Cannot coerce ... to `java.lang.Integer`").
+            message =
+                "The member at "
+                    + pointer(mismatch.getPath())
+                    + " must be "
+                    + plainType(mismatch.getTargetType())
+                    + ", see /api/v1/openapi.yaml";
           }
           error(ctx, HttpStatus.BAD_REQUEST, message);
         });
@@ -492,6 +503,54 @@ public final class AuditApi implements AutoCloseable {
           LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
           error(ctx, HttpStatus.INTERNAL_SERVER_ERROR, "Internal error; see the audit service log");
         });
+  }
+
+  /** A JSON pointer to where a body failed to bind ("/attributes/team", "/validDays"). */
+  private static String pointer(
+      List<com.fasterxml.jackson.databind.JsonMappingException.Reference> path) {
+    StringBuilder pointer = new StringBuilder();
+    for (var reference : path) {
+      String name =
+          reference.getFieldName() != null
+              ? reference.getFieldName()
+              : String.valueOf(reference.getIndex());
+      pointer.append('/').append(name.length() > 64 ? name.substring(0, 64) + "..." : name);
+    }
+    return pointer.toString();
+  }
+
+  /** What a member must hold, in the words of the OpenAPI document rather than Java's. */
+  private static String plainType(Class<?> type) {
+    if (type == Integer.class
+        || type == int.class
+        || type == Long.class
+        || type == long.class
+        || type == Short.class
+        || type == short.class) {
+      return "a whole number";
+    }
+    if (type == Double.class
+        || type == double.class
+        || type == Float.class
+        || type == float.class) {
+      return "a number";
+    }
+    if (type == Boolean.class || type == boolean.class) {
+      return "true or false";
+    }
+    if (type == String.class) {
+      return "a string";
+    }
+    if (Map.class.isAssignableFrom(type)) {
+      return "an object";
+    }
+    if (java.util.Collection.class.isAssignableFrom(type) || type.isArray()) {
+      return "an array";
+    }
+    if (type.isEnum()) {
+      return "one of " + List.of(type.getEnumConstants());
+    }
+    return "a JSON object";
   }
 
   private static void error(Context ctx, HttpStatus status, String message) {

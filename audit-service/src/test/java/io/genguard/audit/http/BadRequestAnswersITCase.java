@@ -106,6 +106,19 @@ class BadRequestAnswersITCase {
   }
 
   @Test
+  void shouldSayWhatAMemberOfTheWrongTypeMustHoldWithoutNamingJavaTypes() throws IOException {
+    JsonNode days =
+        error(send("POST /api/v1/tokens", "{\"role\": \"ADMIN\", \"validDays\": \"ten\"}"), 400);
+    JsonNode attributes =
+        error(send("POST /api/v1/requests", "{\"prompt\": \"hi\", \"attributes\": [\"a\"]}"), 400);
+
+    assertThat(days.path("error").asText())
+        .isEqualTo("The member at /validDays must be a whole number, see /api/v1/openapi.yaml");
+    assertThat(attributes.path("error").asText())
+        .isEqualTo("The member at /attributes must be an object, see /api/v1/openapi.yaml");
+  }
+
+  @Test
   void shouldRefuseAnUnpairedSurrogateInABodyString() throws IOException {
     // No UTF-8 form: Kafka's and PostgreSQL's encoders would store '?' instead.
     JsonNode note =

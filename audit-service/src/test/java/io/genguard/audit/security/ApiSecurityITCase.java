@@ -374,13 +374,17 @@ class ApiSecurityITCase {
         audit.post("/api/v1/requests", acmeSubmitter, "{\"prompt\":42}");
     assertThat(numberPrompt.statusCode()).isEqualTo(400);
     assertThat(json(numberPrompt).path("error").asText())
-        .startsWith("Body is not valid JSON for this endpoint");
+        .isEqualTo("The member at /prompt must be a string, see /api/v1/openapi.yaml");
     HttpResponse<String> fractionalTokens =
         audit.post("/api/v1/requests", acmeSubmitter, "{\"prompt\":\"hi\",\"maxTokens\":30.5}");
     assertThat(fractionalTokens.statusCode()).isEqualTo(400);
+    assertThat(json(fractionalTokens).path("error").asText())
+        .isEqualTo("The member at /maxTokens must be a whole number, see /api/v1/openapi.yaml");
     HttpResponse<String> textDays =
         audit.put("/api/v1/retention/acme", admin, "{\"retentionDays\":\"30\"}");
     assertThat(textDays.statusCode()).isEqualTo(400);
+    assertThat(json(textDays).path("error").asText())
+        .isEqualTo("The member at /retentionDays must be a whole number, see /api/v1/openapi.yaml");
     HttpResponse<String> utf8 =
         audit.post("/api/v1/requests", acmeSubmitter, "{\"prompt\":\"caf\u00e9 \u4e16\u754c\"}");
     assertThat(utf8.statusCode()).isEqualTo(202);

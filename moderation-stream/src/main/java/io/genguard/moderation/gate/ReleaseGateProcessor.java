@@ -68,14 +68,22 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
    */
   static final int MAX_ID_BYTES = DeadLetters.MAX_KEY_BYTES;
 
+  /**
+   * Overdue outputs held per sweep, at most: after a long outage of the moderation job the rest
+   * follow in the next sweeps instead of one transaction of every held text.
+   */
+  static final int MAX_HOLDS_PER_SWEEP = 10_000;
+
   private final Clock clock;
   private final GateTimings timings;
+  private final int maxHoldsPerSweep;
   private ProcessorContext<String, byte[]> context;
   private KeyValueStore<String, GateEntry> store;
 
-  ReleaseGateProcessor(Clock clock, GateTimings timings) {
+  ReleaseGateProcessor(Clock clock, GateTimings timings, int maxHoldsPerSweep) {
     this.clock = clock;
     this.timings = timings;
+    this.maxHoldsPerSweep = maxHoldsPerSweep;
   }
 
   @Override
@@ -454,8 +462,9 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     long overdue = now - timings.verdictTimeout().toMillis();
     List<String> forget = new ArrayList<>();
     List<String> orphanedVerdicts = new ArrayList<>();
-    List<KeyValue<String, GateEntry>> late = new ArrayList<>();
-    List<KeyValue<String, GateEntry>> unclocked = new ArrayList<>();
+    // Keys only: an entry holds its output, and thousands may be overdue after an outage.
+    List<String> late = new ArrayList<>();
+    List<String> unclocked = new ArrayList<>();
     try (KeyValueIterator<String, GateEntry> all = store.all()) {
       while (all.hasNext()) {
         KeyValue<String, GateEntry> next = all.next();
@@ -466,9 +475,9 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           }
         } else if (entry.state() == GateEntry.State.WAITING) {
           if (entry.sinceMillis() == 0) {
-            unclocked.add(next);
+            unclocked.add(next.key);
           } else if (entry.output() != null && entry.sinceMillis() < overdue) {
-            late.add(next);
+            late.add(next.key);
           } else if (entry.output() == null && entry.sinceMillis() < retained) {
             orphanedVerdicts.add(next.key);
           }
@@ -484,12 +493,14 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           timings.decisionRetention(),
           orphanedVerdicts.get(0));
     }
-    unclocked.forEach(kv -> store.put(kv.key, kv.value.clockStarted(now)));
-    for (KeyValue<String, GateEntry> kv : late) {
-      GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(kv.value.output());
+    unclocked.forEach(key -> store.put(key, store.get(key).clockStarted(now)));
+    List<String> held = late.subList(0, Math.min(late.size(), maxHoldsPerSweep));
+    for (String key : held) {
+      GateEntry entry = store.get(key);
+      GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
       publish(
-          kv.key,
-          kv.value,
+          key,
+          entry,
           outcome(
               output,
               null,
@@ -498,12 +509,14 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
               null,
               List.of(noVerdictReason())));
     }
-    if (!late.isEmpty()) {
+    if (!held.isEmpty()) {
       LOG.warn(
-          "Held {} outputs for review: no verdict within {} (first: request {})",
-          late.size(),
+          "Held {} outputs for review: no verdict within {} (first: request {}; {} more overdue,"
+              + " for the next sweeps)",
+          held.size(),
           timings.verdictTimeout(),
-          late.get(0).key);
+          held.get(0),
+          late.size() - held.size());
     }
   }
 }

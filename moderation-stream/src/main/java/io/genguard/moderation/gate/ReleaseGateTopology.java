@@ -22,6 +22,11 @@ public final class ReleaseGateTopology {
   private ReleaseGateTopology() {}
 
   public static Topology buildTopology(Clock clock, GateTimings timings) {
+    return buildTopology(clock, timings, ReleaseGateProcessor.MAX_HOLDS_PER_SWEEP);
+  }
+
+  /** With another bound on the outputs one sweep holds (tests). */
+  static Topology buildTopology(Clock clock, GateTimings timings, int maxHoldsPerSweep) {
     Topology topology = new Topology();
     // Read raw bytes so undecodable records reach the processor, which dead-letters them.
     String[] sources = {"outputs-source", "verdicts-source", "reviews-source"};
@@ -41,7 +46,8 @@ public final class ReleaseGateTopology {
         Serdes.ByteArray().deserializer(),
         Topics.REVIEW_DECISIONS.name());
     // One processor joins the three inputs per request id in its store.
-    topology.addProcessor(PROCESSOR, () -> new ReleaseGateProcessor(clock, timings), sources);
+    topology.addProcessor(
+        PROCESSOR, () -> new ReleaseGateProcessor(clock, timings, maxHoldsPerSweep), sources);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), GateEntry.serde()),

@@ -319,6 +319,40 @@ class ReleaseGateTopologyTest {
   }
 
   @Test
+  void shouldHoldAtMostABoundedNumberOfOverdueOutputsPerSweep(@TempDir Path otherStateDir) {
+    Properties props =
+        ReleaseGateTopology.streamsConfig("unused:9092", otherStateDir.toString(), 1);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+    try (TopologyTestDriver bounded =
+        new TopologyTestDriver(
+            ReleaseGateTopology.buildTopology(
+                clock, new GateTimings(RETENTION, VERDICT_TIMEOUT), 3),
+            props,
+            Events.NOW)) {
+      TestInputTopic<String, byte[]> in =
+          bounded.createInputTopic(
+              Topics.GENERATION_OUTPUTS.name(),
+              Serdes.String().serializer(),
+              Serdes.ByteArray().serializer());
+      TestOutputTopic<String, byte[]> held =
+          bounded.createOutputTopic(
+              Topics.REVIEW_PENDING.name(),
+              Serdes.String().deserializer(),
+              Serdes.ByteArray().deserializer());
+      for (int i = 0; i < 5; i++) {
+        GenerationOutput output = output("many-" + i, "Waiting.");
+        in.pipeInput(output.getRequestId(), Topics.GENERATION_OUTPUTS.codec().encode(output));
+      }
+      clock.advance(Duration.ofSeconds(90));
+      bounded.advanceWallClockTime(Duration.ofSeconds(90));
+      assertThat(held.readRecordsToList()).hasSize(3);
+      clock.advance(Duration.ofSeconds(30));
+      bounded.advanceWallClockTime(Duration.ofSeconds(30));
+      assertThat(held.readRecordsToList()).as("the rest at the next sweep").hasSize(2);
+    }
+  }
+
+  @Test
   void shouldLetALateVerdictDecideAnOutputHeldForItsTimeout() {
     GenerationOutput released1 = output("t2", "Late but fine.");
     GenerationOutput blocked = output("t3", "Late and nasty.");

@@ -96,6 +96,39 @@ public record GeneratorConfig(
   public static final String BACKEND_DJL = "djl";
   public static final String BACKEND_OPENAI = "openai";
 
+  /**
+   * Longest {@code BATCH_WAIT_MS}: a request may wait this long for company before its generation
+   * starts, so a longer wait is a misconfiguration, not a tuning; it also keeps the worker's
+   * fill-deadline arithmetic (now + wait) far from overflowing.
+   */
+  public static final Duration MAX_BATCH_WAIT_BOUND = Duration.ofMinutes(1);
+
+  /**
+   * Largest {@code MAX_PROMPT_CHARS}. The prompt travels in the request event, whose limit is
+   * 1,000,000 bytes: 200,000 characters are at most 600,000 bytes of UTF-8, which leaves room for
+   * the ids and the 64 KiB of attributes. It also bounds the DJL backend's prompt at 200,000
+   * tokens.
+   */
+  public static final int MAX_PROMPT_CHARS_BOUND = 200_000;
+
+  /**
+   * Largest {@code MAX_OUTPUT_TOKENS}. 32,768 tokens of text are typically 130-250 KB, far under
+   * the 1,000,000-byte event limit of the output (a pathological text that is not is still refused
+   * per request); and the DJL backend holds prompt plus output tokens in one int array per request.
+   */
+  public static final int MAX_OUTPUT_TOKENS_BOUND = 32_768;
+
+  /** Largest {@code DJL_MAX_BATCH}: a micro-batch holds at most 1,024 requests anyway. */
+  public static final int DJL_MAX_BATCH_BOUND = 1_024;
+
+  /**
+   * Largest {@code DJL_MAX_CONTEXT}, in tokens: 128 Ki, the longest context of common open models.
+   * DJL's {@code NDManager.create(long[][])} sizes its buffer as an int number of bytes, so a full
+   * batch's int64 input, {@link #DJL_MAX_BATCH_BOUND} rows of this width, must stay under 2 GiB:
+   * here it is at most 1 GiB.
+   */
+  public static final int DJL_MAX_CONTEXT_BOUND = 131_072;
+
   public GeneratorConfig {
     require(workers >= 1 && workers <= 64, "WORKERS", workers, "between 1 and 64");
     Objects.requireNonNull(instanceId, "instanceId");
@@ -105,7 +138,11 @@ public record GeneratorConfig(
         "BATCH_SIZE",
         maxBatchSize,
         "between 1 and 1024");
-    require(!maxBatchWait.isNegative(), "BATCH_WAIT_MS", maxBatchWait, ">= 0");
+    require(
+        !maxBatchWait.isNegative() && maxBatchWait.compareTo(MAX_BATCH_WAIT_BOUND) <= 0,
+        "BATCH_WAIT_MS",
+        maxBatchWait.toMillis(),
+        "between 0 and " + MAX_BATCH_WAIT_BOUND.toMillis());
     require(requestTimeout.toMillis() >= 1, "REQUEST_TIMEOUT_MS", requestTimeout, ">= 1 ms");
     require(maxAttempts >= 1 && maxAttempts <= 20, "MAX_ATTEMPTS", maxAttempts, "between 1 and 20");
     require(!retryBackoff.isNegative(), "RETRY_BACKOFF_MS", retryBackoff, ">= 0");
@@ -114,8 +151,16 @@ public record GeneratorConfig(
         "MAX_RETRY_BACKOFF_MS",
         maxRetryBackoff,
         ">= RETRY_BACKOFF_MS");
-    require(maxPromptCharacters >= 1, "MAX_PROMPT_CHARS", maxPromptCharacters, ">= 1");
-    require(maxOutputTokens >= 1, "MAX_OUTPUT_TOKENS", maxOutputTokens, ">= 1");
+    require(
+        maxPromptCharacters >= 1 && maxPromptCharacters <= MAX_PROMPT_CHARS_BOUND,
+        "MAX_PROMPT_CHARS",
+        maxPromptCharacters,
+        "between 1 and " + MAX_PROMPT_CHARS_BOUND);
+    require(
+        maxOutputTokens >= 1 && maxOutputTokens <= MAX_OUTPUT_TOKENS_BOUND,
+        "MAX_OUTPUT_TOKENS",
+        maxOutputTokens,
+        "between 1 and " + MAX_OUTPUT_TOKENS_BOUND);
     require(
         Set.of(BACKEND_BUILTIN, BACKEND_DJL, BACKEND_OPENAI).contains(defaultBackend),
         "DEFAULT_BACKEND",
@@ -130,8 +175,16 @@ public record GeneratorConfig(
         "DJL_DEVICE",
         djlDevice,
         "auto, cpu or gpu");
-    require(djlMaxBatchSize >= 1, "DJL_MAX_BATCH", djlMaxBatchSize, ">= 1");
-    require(djlMaxContextTokens >= 1, "DJL_MAX_CONTEXT", djlMaxContextTokens, ">= 1");
+    require(
+        djlMaxBatchSize >= 1 && djlMaxBatchSize <= DJL_MAX_BATCH_BOUND,
+        "DJL_MAX_BATCH",
+        djlMaxBatchSize,
+        "between 1 and " + DJL_MAX_BATCH_BOUND);
+    require(
+        djlMaxContextTokens >= 1 && djlMaxContextTokens <= DJL_MAX_CONTEXT_BOUND,
+        "DJL_MAX_CONTEXT",
+        djlMaxContextTokens,
+        "between 1 and " + DJL_MAX_CONTEXT_BOUND);
     require(!openAiModel.isBlank(), "OPENAI_MODEL", openAiModel, "not blank");
     require(openAiTimeout.toMillis() >= 1, "OPENAI_TIMEOUT_MS", openAiTimeout, ">= 1 ms");
     Objects.requireNonNull(watermark, "watermark");

@@ -119,6 +119,37 @@ class GeneratorConfigTest {
   }
 
   @Test
+  void shouldRefuseSizesPastTheirBoundNamingTheKeyTheValueAndTheBound() {
+    Map<String, Integer> bounds =
+        Map.of(
+            "GENGUARD_GENERATOR_MAX_OUTPUT_TOKENS", 32_768,
+            "GENGUARD_GENERATOR_MAX_PROMPT_CHARS", 200_000,
+            "GENGUARD_GENERATOR_DJL_MAX_BATCH", 1_024,
+            "GENGUARD_GENERATOR_DJL_MAX_CONTEXT", 131_072,
+            "GENGUARD_GENERATOR_BATCH_WAIT_MS", 60_000);
+    bounds.forEach(
+        (key, bound) -> {
+          assertThat(GeneratorConfig.fromEnvironment(Map.of(key, bound.toString()), dataDir))
+              .as("%s at its bound", key)
+              .isNotNull();
+          for (String tooMuch : new String[] {Integer.toString(bound + 1), "2147483647"}) {
+            assertThatThrownBy(() -> GeneratorConfig.fromEnvironment(Map.of(key, tooMuch), dataDir))
+                .as("%s=%s", key, tooMuch)
+                .hasMessageContaining(key + " is " + tooMuch + "; it must be between ")
+                .hasMessageContaining(" and " + bound);
+          }
+        });
+    assertThatThrownBy(
+            () ->
+                GeneratorConfig.fromEnvironment(
+                    Map.of("GENGUARD_GENERATOR_BATCH_WAIT_MS", Long.toString(Long.MAX_VALUE)),
+                    dataDir))
+        .hasMessageContaining(
+            "GENGUARD_GENERATOR_BATCH_WAIT_MS is 9223372036854775807; it must be between 0 and"
+                + " 60000");
+  }
+
+  @Test
   void shouldRejectAnOpenAiBaseUrlTheBackendCannotCallOrWouldLeak() {
     assertThatThrownBy(() -> openAiBaseUrl("http:/llm.internal"))
         .hasMessageContaining("GENGUARD_GENERATOR_OPENAI_BASE_URL is 'http:/llm.internal'")

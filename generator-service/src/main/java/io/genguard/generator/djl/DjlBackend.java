@@ -207,7 +207,22 @@ public final class DjlBackend implements GenerationBackend {
         }
         float[][] logits = nextLogits(predictor, manager, input, active, sequences, vocabulary);
         for (int row = 0; row < active.size(); row++) {
-          sequences[active.get(row)].advance(logits[row]);
+          int i = active.get(row);
+          try {
+            sequences[i].advance(logits[row]);
+          } catch (TokenSampler.InvalidLogitsException e) {
+            // Only this request fails: the others of the batch have their own rows.
+            failures[i] =
+                BackendException.permanent(
+                    FailureCode.BACKEND_ERROR,
+                    "DJL model '"
+                        + modelName
+                        + "' gave unusable logits after "
+                        + sequences[i].generated.size()
+                        + " generated tokens: "
+                        + e.getMessage(),
+                    e);
+          }
         }
       }
     } catch (TranslateException | EngineException e) {

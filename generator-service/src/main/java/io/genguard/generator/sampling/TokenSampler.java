@@ -27,12 +27,23 @@ public final class TokenSampler {
     this.random = new SplittableRandom(settings.seed());
   }
 
+  /** Logits that describe no distribution: a NaN, or nothing but -infinity. */
+  public static final class InvalidLogitsException extends IllegalArgumentException {
+    InvalidLogitsException(String message) {
+      super(message);
+    }
+  }
+
   /**
-   * The index of the next token. Logits of -infinity are never drawn.
+   * The index of the next token. Logits of -infinity are never drawn. Logits of +infinity, where
+   * there are any, are the only ones drawn, with equal chances (the limit of the softmax as they
+   * grow), top-k and top-p applying among them; greedy decoding takes the first.
    *
-   * @throws IllegalStateException if no logit is finite
+   * @throws InvalidLogitsException if a logit is NaN (a broken model; sampling around it would hide
+   *     that) or none is above -infinity
    */
   public int next(float[] logits) {
+    logits = onlyInfiniteIfAny(logits);
     int best = argmax(logits);
     if (temperature == 0.0) {
       return best;
@@ -62,12 +73,40 @@ public final class TokenSampler {
     return candidates[count - 1];
   }
 
+  /**
+   * The logits themselves, or where some are +infinity, a copy with those at 0 and all others at
+   * -infinity: the softmax of infinite logits is NaN, and sampling would silently take the last
+   * candidate.
+   */
+  private static float[] onlyInfiniteIfAny(float[] logits) {
+    boolean anyInfinite = false;
+    for (int i = 0; i < logits.length; i++) {
+      if (Float.isNaN(logits[i])) {
+        throw new InvalidLogitsException(
+            "the logit of token "
+                + i
+                + " of "
+                + logits.length
+                + " is NaN; the model's output is not a distribution");
+      }
+      anyInfinite |= logits[i] == Float.POSITIVE_INFINITY;
+    }
+    if (!anyInfinite) {
+      return logits;
+    }
+    float[] limit = new float[logits.length];
+    for (int i = 0; i < logits.length; i++) {
+      limit[i] = logits[i] == Float.POSITIVE_INFINITY ? 0f : Float.NEGATIVE_INFINITY;
+    }
+    return limit;
+  }
+
   /** Fills {@code candidates} with the finite logits (the top k of them if top-k is on). */
   private int selectCandidates(float[] logits) {
     ensureCapacity(logits.length);
     int count = 0;
     for (int i = 0; i < logits.length; i++) {
-      if (logits[i] != Float.NEGATIVE_INFINITY && !Float.isNaN(logits[i])) {
+      if (logits[i] != Float.NEGATIVE_INFINITY) {
         candidates[count++] = i;
       }
     }
@@ -222,7 +261,7 @@ public final class TokenSampler {
       }
     }
     if (best < 0) {
-      throw new IllegalStateException(
+      throw new InvalidLogitsException(
           "No token has a finite logit; the model produced no distribution");
     }
     return best;

@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
  * by backend into backend-sized batches, retries transient failures with exponential backoff (at
  * least the server's Retry-After) inside each request's time budget, and returns one event per
  * request, in order: an output or a failure. Never throws for a bad request or a failing backend.
+ * It records tokens, latency and retries; the outcome of each request is counted by whoever writes
+ * its event ({@link GenerationWorker}), since an event too large to write ends as a dead letter.
  */
 public final class BatchProcessor {
   private static final Logger LOG = LoggerFactory.getLogger(BatchProcessor.class);
@@ -134,7 +136,6 @@ public final class BatchProcessor {
                           generation,
                           now),
                       null);
-              metrics.outcome("output", "ok");
             } catch (EventTooLargeException e) {
               results[job.index] =
                   fail(
@@ -262,7 +263,6 @@ public final class BatchProcessor {
 
   private Result fail(
       GenerationRequest request, FailureCode code, String reason, String backend, int attempts) {
-    metrics.outcome("failure", code.code());
     return new Result(
         request,
         null,

@@ -147,10 +147,11 @@ public final class GenerationWorker implements Runnable {
     while (batch.size() < maxBatchSize && !pending.isEmpty()) {
       batch.add(pending.poll());
     }
-    long fillDeadline = batch.isEmpty() ? Long.MAX_VALUE : clock.millis() + maxBatchWait.toMillis();
+    long fillDeadline = batch.isEmpty() ? 0 : fillDeadline(clock.millis());
     while (batch.size() < maxBatchSize && running.get()) {
+      boolean waitingForFirst = batch.isEmpty();
       Duration timeout =
-          batch.isEmpty()
+          waitingForFirst
               ? IDLE_POLL
               : Duration.ofMillis(Math.max(0, fillDeadline - clock.millis()));
       ConsumerRecords<byte[], byte[]> records;
@@ -172,14 +173,28 @@ public final class GenerationWorker implements Runnable {
       if (batch.isEmpty()) {
         return batch;
       }
-      if (fillDeadline == Long.MAX_VALUE) {
-        fillDeadline = clock.millis() + maxBatchWait.toMillis();
+      if (waitingForFirst) {
+        fillDeadline = fillDeadline(clock.millis());
       }
       if (clock.millis() >= fillDeadline) {
         break;
       }
     }
     return batch;
+  }
+
+  /**
+   * When a batch whose first request came at {@code now} stops filling. Saturates instead of
+   * overflowing: a wrapped sum would lie in the past, and batches would then not wait at all.
+   */
+  private long fillDeadline(long now) {
+    long wait;
+    try {
+      wait = Math.max(0, maxBatchWait.toMillis());
+    } catch (ArithmeticException e) {
+      wait = Long.MAX_VALUE;
+    }
+    return now > Long.MAX_VALUE - wait ? Long.MAX_VALUE : now + wait;
   }
 
   private void processInTransaction(List<ConsumerRecord<byte[], byte[]>> batch) {
@@ -315,23 +330,33 @@ public final class GenerationWorker implements Runnable {
    * The output or failure of one request. An event too large to write (the processor keeps outputs
    * and failure reasons within the limit, but not a request's own ids) becomes a dead letter of the
    * request instead: thrown, it would stop the worker, and every worker after it, on this record.
+   *
+   * <p>The request's outcome is counted here, once the event to write is known, so a request that
+   * ends as a dead letter counts as that alone and not also as the failure it could not be.
    */
   private ProducerRecord<byte[], byte[]> event(
       BatchProcessor.Result result, ConsumerRecord<byte[], byte[]> source) {
+    ProducerRecord<byte[], byte[]> event;
     try {
-      if (result.succeeded()) {
-        return record(
-            Topics.GENERATION_OUTPUTS.name(),
-            result.output().getRequestId(),
-            Topics.GENERATION_OUTPUTS.codec().encode(result.output()));
-      }
-      return record(
-          Topics.GENERATION_FAILURES.name(),
-          result.failure().getRequestId(),
-          Topics.GENERATION_FAILURES.codec().encode(result.failure()));
+      event =
+          result.succeeded()
+              ? record(
+                  Topics.GENERATION_OUTPUTS.name(),
+                  result.output().getRequestId(),
+                  Topics.GENERATION_OUTPUTS.codec().encode(result.output()))
+              : record(
+                  Topics.GENERATION_FAILURES.name(),
+                  result.failure().getRequestId(),
+                  Topics.GENERATION_FAILURES.codec().encode(result.failure()));
     } catch (EventTooLargeException e) {
       return deadLetter(source, e, "too_large");
     }
+    if (result.succeeded()) {
+      metrics.outcome("output", "ok");
+    } else {
+      metrics.outcome("failure", result.failure().getCode());
+    }
+    return event;
   }
 
   private ProducerRecord<byte[], byte[]> deadLetter(

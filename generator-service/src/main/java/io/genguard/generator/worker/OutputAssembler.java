@@ -78,6 +78,10 @@ public final class OutputAssembler {
       Instant now) {
     String requestId = request.getRequestId();
     String outputId = outputId(requestId);
+    // Avro writes an unpaired surrogate as '?', so the stored text would differ from the text
+    // hashed and signed here, and the manifest would never verify. Repaired first, the text that
+    // is hashed, signed and stored is one and the same.
+    String text = withoutLoneSurrogates(generation.text());
     WatermarkInfo watermark = null;
     ProvenanceManifest.Watermark manifestWatermark = null;
     if (generation.watermark() != null) {
@@ -102,7 +106,7 @@ public final class OutputAssembler {
         new ProvenanceManifest(
             requestId,
             outputId,
-            ProvenanceManifest.sha256Hex(generation.text()),
+            ProvenanceManifest.sha256Hex(text),
             generation.modelName(),
             generation.modelVersion(),
             backend,
@@ -123,7 +127,7 @@ public final class OutputAssembler {
             .setOutputId(outputId)
             .setRequestId(requestId)
             .setTenantId(request.getTenantId())
-            .setText(generation.text())
+            .setText(text)
             .setModel(
                 ModelRef.newBuilder()
                     .setName(generation.modelName())
@@ -183,6 +187,29 @@ public final class OutputAssembler {
         .setAttempts(attempts)
         .setFailedAt(now)
         .build();
+  }
+
+  /**
+   * The text with every unpaired surrogate replaced by U+FFFD, the Unicode replacement character,
+   * so that it encodes to UTF-8 without loss (a lone surrogate has no UTF-8 form). The same text
+   * when there is none; always the same length.
+   */
+  static String withoutLoneSurrogates(String text) {
+    char[] repaired = null;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++; // a pair: both halves kept
+      } else if (Character.isSurrogate(c)) {
+        if (repaired == null) {
+          repaired = text.toCharArray();
+        }
+        repaired[i] = '\uFFFD';
+      }
+    }
+    return repaired == null ? text : new String(repaired);
   }
 
   /** The reason, or its start if longer than {@link #MAX_REASON_CHARS}, saying so. */

@@ -6,6 +6,8 @@ import io.genguard.generator.GeneratorConfig;
 import io.genguard.generator.backend.FailureCode;
 import io.genguard.generator.backend.GenerationBackend;
 import io.genguard.generator.backend.SamplingSettings;
+import io.genguard.schemas.DeadLetters;
+import io.genguard.schemas.TenantIds;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -30,6 +32,14 @@ public final class RequestValidator {
    * the failure, so an unbounded one could make those too large to write.
    */
   public static final int MAX_NAME_CHARS = 128;
+
+  /**
+   * Most bytes (UTF-8) a request id may have. It keys every event of the request, and the release
+   * gate dead-letters ids longer than this ({@link DeadLetters#MAX_KEY_BYTES}, the same bound), so
+   * a longer one would only fail further on. Its failure still echoes it whole: a cut id would no
+   * longer name the request, and could name another one.
+   */
+  public static final int MAX_REQUEST_ID_BYTES = DeadLetters.MAX_KEY_BYTES;
 
   private final GeneratorConfig config;
   private final BackendRegistry backends;
@@ -91,6 +101,33 @@ public final class RequestValidator {
           request,
           FailureCode.INVALID_REQUEST,
           "requestId is empty; every request needs a unique id (it keys all its events)",
+          backendName);
+    }
+    int requestIdBytes = request.getRequestId().getBytes(StandardCharsets.UTF_8).length;
+    if (requestIdBytes > MAX_REQUEST_ID_BYTES) {
+      return Verdict.refuse(
+          request,
+          FailureCode.INVALID_REQUEST,
+          "requestId has "
+              + requestIdBytes
+              + " bytes (UTF-8), more than the limit of "
+              + MAX_REQUEST_ID_BYTES
+              + "; it keys every event of the request, so use a short unique id such as a UUID",
+          backendName);
+    }
+    String tenantId = request.getTenantId();
+    if (!TenantIds.isValid(tenantId)) {
+      // Quoted only when short: the rule allows 64 characters, and the failure carries it anyway.
+      String shown =
+          tenantId == null
+              ? "is missing"
+              : tenantId.length() <= 64
+                  ? "'" + tenantId + "' is not valid"
+                  : "has " + tenantId.length() + " characters";
+      return Verdict.refuse(
+          request,
+          FailureCode.INVALID_REQUEST,
+          "tenantId " + shown + "; it must be " + TenantIds.RULE,
           backendName);
     }
     String prompt = request.getPrompt();

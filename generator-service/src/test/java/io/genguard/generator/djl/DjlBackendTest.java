@@ -201,6 +201,41 @@ class DjlBackendTest {
     mismatched.close();
   }
 
+  @Test
+  void shouldFailARequestWhoseModelGivesNaNLogitsNamingTheModel(@TempDir Path broken)
+      throws Exception {
+    // Identity weights but a projection whose second column is NaN: token 1's logit is always NaN.
+    int v = 3;
+    float[] identity = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    float[] projection = identity.clone();
+    for (int d = 0; d < v; d++) {
+      projection[d * v + 1] = Float.NaN;
+    }
+    TorchScriptLanguageModelWriter.writeModelDirectory(
+        broken,
+        new TorchScriptLanguageModelWriter.Weights(
+            v, v, identity, identity, new float[v * v], projection),
+        List.of("the", "report", "today"));
+    Files.writeString(
+        broken.resolve(DjlModelDirectory.PROPERTIES_FILE), "name=nan-lm\nversion=1\n");
+    DjlBackend nan =
+        new DjlBackend(broken, "cpu", 8, 64, KEY, WatermarkParameters.DEFAULTS, Clock.systemUTC());
+
+    List<BackendOutcome> outcomes =
+        nan.generate(List.of(request("the", 5, 1.0, 1), request("the report", 5, 0.0, 2)));
+
+    for (BackendOutcome outcome : outcomes) {
+      assertThat(outcome).isInstanceOf(BackendOutcome.Failed.class);
+      BackendException error = ((BackendOutcome.Failed) outcome).error();
+      assertThat(error.code()).isEqualTo(FailureCode.BACKEND_ERROR);
+      assertThat(error.getMessage())
+          .isEqualTo(
+              "DJL model 'nan-lm' gave unusable logits after 0 generated tokens: the logit of"
+                  + " token 1 of 3 is NaN; the model's output is not a distribution");
+    }
+    nan.close();
+  }
+
   private static Generation generate(BackendRequest request, boolean watermark)
       throws BackendException {
     return generate(backend, request, watermark);

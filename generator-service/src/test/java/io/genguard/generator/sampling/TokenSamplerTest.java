@@ -96,6 +96,43 @@ class TokenSamplerTest {
   }
 
   @Test
+  void shouldDrawOnlyAmongInfiniteLogitsWithEqualChances() {
+    float inf = Float.POSITIVE_INFINITY;
+    float[] logits = {3f, inf, 5f, inf, Float.NEGATIVE_INFINITY, inf, 7f};
+
+    int[] counts = draw(sampler(1.0, 0, 1.0, 10), logits, 30_000);
+
+    assertThat(counts[0] + counts[2] + counts[4] + counts[6]).isZero();
+    for (int infinite : new int[] {1, 3, 5}) {
+      assertThat(counts[infinite] / 30_000.0).isCloseTo(1.0 / 3, within(0.015));
+    }
+    assertThat(sampler(0.0, 0, 1.0, 11).next(logits.clone())).as("greedy: the first").isEqualTo(1);
+    int[] topTwo = draw(sampler(0.7, 2, 1.0, 12), logits, 1_000);
+    assertThat(topTwo[1] + topTwo[3])
+        .as("top-k among them, ties to the lower index")
+        .isEqualTo(1_000);
+    assertThat(topTwo[1]).isPositive();
+    assertThat(topTwo[3]).isPositive();
+    int[] nucleus = draw(sampler(1.0, 0, 0.5, 13), logits, 3_000);
+    assertThat(nucleus[0] + nucleus[2] + nucleus[4] + nucleus[6]).isZero();
+    assertThat(java.util.Arrays.stream(nucleus).filter(c -> c > 0).count())
+        .as("half the mass of three equal tokens: two of them")
+        .isEqualTo(2);
+  }
+
+  @Test
+  void shouldRefuseNaNLogitsInsteadOfSamplingAroundThem() {
+    float[] logits = {0f, Float.NaN, 1f};
+
+    assertThatThrownBy(() -> sampler(1.0, 0, 1.0, 1).next(logits.clone()))
+        .isInstanceOf(TokenSampler.InvalidLogitsException.class)
+        .hasMessage("the logit of token 1 of 3 is NaN; the model's output is not a distribution");
+    assertThatThrownBy(() -> sampler(0.0, 0, 1.0, 1).next(logits.clone()))
+        .as("greedy too")
+        .isInstanceOf(TokenSampler.InvalidLogitsException.class);
+  }
+
+  @Test
   void shouldRepeatItselfForTheSameSeed() {
     assertThat(draw(sampler(1.0, 3, 0.9, 42), LOGITS, 500))
         .containsExactly(draw(sampler(1.0, 3, 0.9, 42), LOGITS, 500));

@@ -17,6 +17,7 @@ import io.genguard.generator.backend.BackendException;
 import io.genguard.generator.backend.FailureCode;
 import io.genguard.provenance.manifest.ManifestStatus;
 import io.genguard.provenance.manifest.ManifestVerifier;
+import io.genguard.schemas.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,7 +55,7 @@ class BatchProcessorTest {
   }
 
   @Test
-  void shouldRecordTokensLatencyAndOutcomesPerBackend() {
+  void shouldRecordTokensAndLatencyPerBackendAndLeaveOutcomesToTheWorker() {
     io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
         new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     BatchProcessor measured =
@@ -73,14 +74,9 @@ class BatchProcessorTest {
         .isEqualTo(3.0);
     assertThat(registry.get(GeneratorMetrics.LATENCY).tag("backend", "scripted").timer().count())
         .isEqualTo(1);
-    assertThat(
-            registry
-                .get(GeneratorMetrics.REQUESTS)
-                .tag("outcome", "failure")
-                .tag("code", "invalid_request")
-                .counter()
-                .count())
-        .isEqualTo(1.0);
+    assertThat(registry.find(GeneratorMetrics.REQUESTS).counters())
+        .as("counted where the event is written (GenerationWorkerTest)")
+        .isEmpty();
   }
 
   @Test
@@ -309,6 +305,74 @@ class BatchProcessorTest {
     assertThat(modelFailure.getReason())
         .startsWith("model has 600000 characters, more than the limit of 128");
     assertThat(backend.batches).isEmpty();
+  }
+
+  @Test
+  void shouldRefuseARequestIdOverOneKibibyteNamingItsSize() {
+    String longest = "é".repeat(512);
+    String tooLong = longest + "x";
+
+    GenerationFailure failure = single(request(tooLong, "p")).failure();
+
+    assertThat(failure.getCode()).isEqualTo("invalid_request");
+    assertThat(failure.getReason())
+        .isEqualTo(
+            "requestId has 1025 bytes (UTF-8), more than the limit of 1024; it keys every event"
+                + " of the request, so use a short unique id such as a UUID");
+    assertThat(failure.getRequestId())
+        .as("echoed whole, so it still names the request")
+        .isEqualTo(tooLong);
+    assertThat(single(request(longest, "p")).succeeded()).as("1024 bytes are fine").isTrue();
+    assertThat(backend.batches).hasSize(1);
+  }
+
+  @Test
+  void shouldRefuseATenantIdThatBreaksTheTenantIdRule() {
+    for (String tenantId : new String[] {"", "acme corp", "-acme", "a".repeat(65), "t\u00e9nant"}) {
+      GenerationFailure failure =
+          single(with(request("r", "p"), r -> r.setTenantId(tenantId))).failure();
+
+      assertThat(failure).as("tenant '%s'", tenantId).isNotNull();
+      assertThat(failure.getCode()).isEqualTo("invalid_request");
+      assertThat(failure.getReason())
+          .startsWith("tenantId ")
+          .endsWith(
+              "; it must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or"
+                  + " digit");
+    }
+    assertThat(
+            single(with(request("r", "p"), r -> r.setTenantId("acme corp"))).failure().getReason())
+        .isEqualTo(
+            "tenantId 'acme corp' is not valid; it must be 1-64 letters, digits, '.', '_' or '-',"
+                + " starting with a letter or digit");
+    assertThat(
+            single(with(request("r", "p"), r -> r.setTenantId("t".repeat(500_000))))
+                .failure()
+                .getReason())
+        .startsWith("tenantId has 500000 characters;");
+    assertThat(single(with(request("r", "p"), r -> r.setTenantId("Acme_2.eu"))).succeeded())
+        .isTrue();
+    assertThat(backend.batches).hasSize(1);
+  }
+
+  @Test
+  void shouldSignAndStoreTheSameTextWhenTheBackendReturnsLoneSurrogates() {
+    backend.on("broken", text("a\uD800b \uDC00 pair \uD83D\uDE00 end\uD83D"));
+
+    GenerationOutput output = single(request("r", "broken")).output();
+    GenerationOutput stored =
+        Topics.GENERATION_OUTPUTS.codec().decode(Topics.GENERATION_OUTPUTS.codec().encode(output));
+
+    assertThat(output.getText()).isEqualTo("a\uFFFDb \uFFFD pair \uD83D\uDE00 end\uFFFD");
+    assertThat(stored.getText()).as("what readers get back").isEqualTo(output.getText());
+    assertThat(
+            new ManifestVerifier(KEYS.verification())
+                .verify(
+                    stored.getText(),
+                    stored.getManifest().getCanonicalJson(),
+                    stored.getManifest().getSignature(),
+                    stored.getManifest().getKeyId()))
+        .isEqualTo(ManifestStatus.VALID);
   }
 
   @Test

@@ -11,6 +11,7 @@ import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.Topics;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -39,6 +40,7 @@ class GenerationWorkerTest {
   private final List<MockProducer<byte[], byte[]>> producers = new CopyOnWriteArrayList<>();
   private final WorkerFixtures.ScriptedBackend backend = new WorkerFixtures.ScriptedBackend();
   private final AtomicInteger offsets = new AtomicInteger();
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private Thread thread;
   private GenerationWorker worker;
 
@@ -110,6 +112,39 @@ class GenerationWorkerTest {
     assertThat(letter.getReason()).contains("GenerationFailure").contains("event limit");
     assertThat(outputs(sent)).extracting(GenerationOutput::getRequestId).containsExactly("r2");
     assertThat(thread.isAlive()).isTrue();
+  }
+
+  @Test
+  void shouldCountARequestDeadLetteredForItsIdsOnceAsADeadLetter() {
+    GenerationRequest huge = request("r", "p");
+    huge.setRequestId("r".repeat(499_950));
+    huge.setTenantId("t".repeat(499_950));
+    start(8, producer -> {});
+    deliver(encoded(huge), encoded(request("r2", "de")), encoded(request("r3", " ")));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> producer().commitCount() == 1);
+
+    assertThat(outcomes())
+        .as("outcome/code -> count")
+        .containsOnly(
+            Map.entry("dead_letter/too_large", 1.0),
+            Map.entry("output/ok", 1.0),
+            Map.entry("failure/invalid_request", 1.0));
+  }
+
+  @Test
+  void shouldKeepFillingABatchWhenTheBatchWaitIsTooLongToAddToTheClock() {
+    start(2, Duration.ofMillis(Long.MAX_VALUE), producer -> {});
+    deliver(encoded(request("r1", "abc")));
+    deliver(encoded(request("r2", "de")));
+
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> backend.batches.stream().mapToInt(List::size).sum() == 2);
+
+    assertThat(backend.batches)
+        .as("the second request, polled after the first, joins its batch")
+        .containsExactly(List.of("abc", "de"));
   }
 
   @Test
@@ -210,7 +245,8 @@ class GenerationWorkerTest {
       int batchSize,
       Duration batchWait,
       java.util.function.Consumer<MockProducer<byte[], byte[]>> configure) {
-    BatchProcessor processor = processor(config(), backend, new ArrayList<>());
+    GeneratorMetrics metrics = new GeneratorMetrics(registry);
+    BatchProcessor processor = processor(config(), backend, new ArrayList<>(), metrics);
     worker =
         new GenerationWorker(
             "test-0",
@@ -224,7 +260,7 @@ class GenerationWorkerTest {
               return producer;
             },
             processor,
-            new GeneratorMetrics(new SimpleMeterRegistry()),
+            metrics,
             batchSize,
             batchWait,
             java.time.Clock.systemUTC(),
@@ -249,6 +285,17 @@ class GenerationWorkerTest {
                     REQUESTS, 0, offset, ("k" + offset).getBytes(StandardCharsets.UTF_8), value));
           }
         });
+  }
+
+  /** The request outcomes counted, as "outcome/code" to count. */
+  private Map<String, Double> outcomes() {
+    Map<String, Double> counted = new java.util.TreeMap<>();
+    for (Counter counter : registry.find(GeneratorMetrics.REQUESTS).counters()) {
+      counted.put(
+          counter.getId().getTag("outcome") + "/" + counter.getId().getTag("code"),
+          counter.count());
+    }
+    return counted;
   }
 
   private MockProducer<byte[], byte[]> producer() {

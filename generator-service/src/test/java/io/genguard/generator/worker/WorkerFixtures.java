@@ -66,6 +66,14 @@ final class WorkerFixtures {
 
   static BatchProcessor processor(
       GeneratorConfig config, GenerationBackend backend, List<Duration> sleeps) {
+    return processor(config, backend, sleeps, new GeneratorMetrics(new SimpleMeterRegistry()));
+  }
+
+  static BatchProcessor processor(
+      GeneratorConfig config,
+      GenerationBackend backend,
+      List<Duration> sleeps,
+      GeneratorMetrics metrics) {
     BackendRegistry registry =
         new BackendRegistry(
             List.of(backend), "scripted", Map.of("djl", GeneratorConfig.Keys.DJL_MODEL_PATH));
@@ -73,7 +81,7 @@ final class WorkerFixtures {
         config,
         registry,
         new OutputAssembler(new ManifestSigner(KEYS.signing()), 65.0, 300.0),
-        new GeneratorMetrics(new SimpleMeterRegistry()),
+        metrics,
         CLOCK,
         sleeps::add);
   }

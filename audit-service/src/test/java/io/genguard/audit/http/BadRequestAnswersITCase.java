@@ -5,10 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.genguard.audit.fixtures.RunningAuditService;
+import io.genguard.audit.http.RawHttp.Answer;
 import io.genguard.audit.security.Role;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterAll;
@@ -170,18 +169,6 @@ class BadRequestAnswersITCase {
     return error;
   }
 
-  record Answer(int status, String headers, String body) {
-    String header(String name) {
-      for (String line : headers.split("\r\n")) {
-        int colon = line.indexOf(':');
-        if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase(name)) {
-          return line.substring(colon + 1).trim();
-        }
-      }
-      return null;
-    }
-  }
-
   private static Answer send(String requestLine, String body) throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     String length =
@@ -191,26 +178,7 @@ class BadRequestAnswersITCase {
     return send(requestLine, body, length);
   }
 
-  /**
-   * One HTTP/1.0 request over a plain socket, its headers as given: an HTTP client would refuse or
-   * repair the very requests under test.
-   */
   private static Answer send(String requestLine, String body, String headers) throws IOException {
-    try (Socket socket = new Socket("127.0.0.1", port)) {
-      socket.setSoTimeout(10_000);
-      OutputStream out = socket.getOutputStream();
-      out.write(
-          (requestLine + " HTTP/1.0\r\nHost: 127.0.0.1\r\n" + authorization + headers + "\r\n")
-              .getBytes(StandardCharsets.ISO_8859_1));
-      out.write(body.getBytes(StandardCharsets.UTF_8));
-      out.flush();
-      String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      int end = response.indexOf("\r\n\r\n");
-      String head = end < 0 ? response : response.substring(0, end);
-      return new Answer(
-          Integer.parseInt(head.split("\r\n", 2)[0].split(" ")[1]),
-          head,
-          end < 0 ? "" : response.substring(end + 4));
-    }
+    return RawHttp.send(port, requestLine, authorization + headers, body);
   }
 }

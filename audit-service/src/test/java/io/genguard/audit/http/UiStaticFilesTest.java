@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.audit.http.RawHttp.Answer;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -141,37 +139,7 @@ class UiStaticFilesTest {
     assertThat(answer.body()).doesNotContain("openapi:").doesNotContain("root:");
   }
 
-  record Answer(int status, String headers, String body) {
-    String header(String name) {
-      for (String line : headers.split("\r\n")) {
-        int colon = line.indexOf(':');
-        if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase(name)) {
-          return line.substring(colon + 1).trim();
-        }
-      }
-      return null;
-    }
-  }
-
-  /**
-   * One HTTP/1.0 request (no chunked answer) over a plain socket: an HTTP client would normalize or
-   * refuse the very paths under test before sending them.
-   */
   private static Answer send(String method, String path) throws IOException {
-    try (Socket socket = new Socket("127.0.0.1", api.port())) {
-      socket.setSoTimeout(10_000);
-      OutputStream out = socket.getOutputStream();
-      out.write(
-          (method + " " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-              .getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-      String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      int end = response.indexOf("\r\n\r\n");
-      String head = end < 0 ? response : response.substring(0, end);
-      String body = end < 0 ? "" : response.substring(end + 4);
-      String statusLine = head.split("\r\n", 2)[0];
-      int status = Integer.parseInt(statusLine.split(" ")[1]);
-      return new Answer(status, head, body);
-    }
+    return RawHttp.send(api.port(), method + " " + path, "", "");
   }
 }

@@ -104,6 +104,13 @@ public record GeneratorConfig(
   public static final Duration MAX_BATCH_WAIT_BOUND = Duration.ofMinutes(1);
 
   /**
+   * Longest {@code REQUEST_TIMEOUT_MS}: a generation that may take more than an hour is a
+   * misconfiguration. The worker's poll interval is this times the batch size (at most 1,024),
+   * which stays far from overflowing a long.
+   */
+  public static final Duration REQUEST_TIMEOUT_BOUND = Duration.ofHours(1);
+
+  /**
    * Largest {@code MAX_PROMPT_CHARS}. The prompt travels in the request event, whose limit is
    * 1,000,000 bytes: 200,000 characters are at most 600,000 bytes of UTF-8, which leaves room for
    * the ids and the 64 KiB of attributes. It also bounds the DJL backend's prompt at 200,000
@@ -143,7 +150,11 @@ public record GeneratorConfig(
         "BATCH_WAIT_MS",
         maxBatchWait.toMillis(),
         "between 0 and " + MAX_BATCH_WAIT_BOUND.toMillis());
-    require(requestTimeout.toMillis() >= 1, "REQUEST_TIMEOUT_MS", requestTimeout, ">= 1 ms");
+    require(
+        requestTimeout.toMillis() >= 1 && requestTimeout.compareTo(REQUEST_TIMEOUT_BOUND) <= 0,
+        "REQUEST_TIMEOUT_MS",
+        requestTimeout.toMillis(),
+        "between 1 and " + REQUEST_TIMEOUT_BOUND.toMillis());
     require(maxAttempts >= 1 && maxAttempts <= 20, "MAX_ATTEMPTS", maxAttempts, "between 1 and 20");
     require(!retryBackoff.isNegative(), "RETRY_BACKOFF_MS", retryBackoff, ">= 0");
     require(

@@ -126,7 +126,8 @@ class GeneratorConfigTest {
             "GENGUARD_GENERATOR_MAX_PROMPT_CHARS", 200_000,
             "GENGUARD_GENERATOR_DJL_MAX_BATCH", 1_024,
             "GENGUARD_GENERATOR_DJL_MAX_CONTEXT", 131_072,
-            "GENGUARD_GENERATOR_BATCH_WAIT_MS", 60_000);
+            "GENGUARD_GENERATOR_BATCH_WAIT_MS", 60_000,
+            "GENGUARD_GENERATOR_REQUEST_TIMEOUT_MS", 3_600_000);
     bounds.forEach(
         (key, bound) -> {
           assertThat(GeneratorConfig.fromEnvironment(Map.of(key, bound.toString()), dataDir))

@@ -13,6 +13,7 @@ import static org.assertj.core.api.Assertions.within;
 import io.genguard.events.v1.GenerationFailure;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.generator.GeneratorConfig;
 import io.genguard.generator.backend.BackendException;
 import io.genguard.generator.backend.FailureCode;
 import io.genguard.provenance.manifest.ManifestStatus;
@@ -273,19 +274,23 @@ class BatchProcessorTest {
 
   @Test
   void shouldNeverShortenTheBackoffWhenDoublingAHugeConfiguredOneOverflows() {
+    // The longest budget allowed is an hour, which such a backoff outlasts: the request fails once,
+    // without a wait shortened to 0 by the doubling and without an exception out of process().
     Duration huge = Duration.ofMillis(1L << 62);
     BatchProcessor patient =
         processor(
-            config().withRetries(Duration.ofMillis(Long.MAX_VALUE), 3, huge), backend, sleeps);
+            config().withRetries(GeneratorConfig.REQUEST_TIMEOUT_BOUND, 3, huge), backend, sleeps);
     backend.on(
         "flaky",
         fail(
             BackendException.transientFailure(
                 FailureCode.BACKEND_UNAVAILABLE, "connection refused", null)));
 
-    patient.process(List.of(request("r", "flaky")));
+    List<BatchProcessor.Result> results = patient.process(List.of(request("r", "flaky")));
 
-    assertThat(sleeps).as("capped at the maximum, not wrapped to 0").containsExactly(huge, huge);
+    assertThat(results).singleElement().satisfies(r -> assertThat(r.succeeded()).isFalse());
+    assertThat(results.get(0).failure().getReason()).contains("connection refused");
+    assertThat(sleeps).as("no wait, since none fits the budget").isEmpty();
   }
 
   @Test

@@ -49,6 +49,7 @@ import io.genguard.audit.submit.RequestSubmitter.Submission;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.provenance.manifest.VerificationKeyRing;
+import io.genguard.provenance.text.LoneSurrogates;
 import io.javalin.Javalin;
 import io.javalin.http.ContentTooLargeResponse;
 import io.javalin.http.Context;
@@ -1273,27 +1274,21 @@ public final class AuditApi implements AutoCloseable {
           continue;
         }
         String text = parser.getText();
-        for (int i = 0; i < text.length(); i++) {
-          char c = text.charAt(i);
-          if (Character.isHighSurrogate(c)
-              && i + 1 < text.length()
-              && Character.isLowSurrogate(text.charAt(i + 1))) {
-            i++;
-          } else if (Character.isSurrogate(c)) {
-            // A bad member name is not echoed: the path up to its object says where it is.
-            String where =
-                token == JsonToken.FIELD_NAME
-                    ? "A member name in the object at "
-                        + pointer(parser.getParsingContext().getParent())
-                    : "The string at " + pointer(parser.getParsingContext());
-            throw new InvalidInputException(
-                where
-                    + " holds the unpaired surrogate \\u"
-                    + String.format("%04x", (int) c)
-                    + " at index "
-                    + i
-                    + ", which is not text; send well-formed Unicode");
-          }
+        int i = LoneSurrogates.first(text);
+        if (i >= 0) {
+          // A bad member name is not echoed: the path up to its object says where it is.
+          String where =
+              token == JsonToken.FIELD_NAME
+                  ? "A member name in the object at "
+                      + pointer(parser.getParsingContext().getParent())
+                  : "The string at " + pointer(parser.getParsingContext());
+          throw new InvalidInputException(
+              where
+                  + " holds the unpaired surrogate \\u"
+                  + String.format("%04x", (int) text.charAt(i))
+                  + " at index "
+                  + i
+                  + ", which is not text; send well-formed Unicode");
         }
       }
     }

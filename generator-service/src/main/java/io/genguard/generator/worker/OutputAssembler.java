@@ -14,6 +14,7 @@ import io.genguard.generator.backend.SamplingSettings;
 import io.genguard.provenance.manifest.ManifestSigner;
 import io.genguard.provenance.manifest.ProvenanceManifest;
 import io.genguard.provenance.manifest.SignedProvenance;
+import io.genguard.provenance.text.LoneSurrogates;
 import io.genguard.schemas.EventIds;
 import io.genguard.schemas.EventTooLargeException;
 import io.genguard.schemas.Topics;
@@ -81,7 +82,7 @@ public final class OutputAssembler {
     // Avro writes an unpaired surrogate as '?', so the stored text would differ from the text
     // hashed and signed here, and the manifest would never verify. Repaired first, the text that
     // is hashed, signed and stored is one and the same.
-    String text = withoutLoneSurrogates(generation.text());
+    String text = LoneSurrogates.replaced(generation.text());
     WatermarkInfo watermark = null;
     ProvenanceManifest.Watermark manifestWatermark = null;
     if (generation.watermark() != null) {
@@ -187,29 +188,6 @@ public final class OutputAssembler {
         .setAttempts(attempts)
         .setFailedAt(now)
         .build();
-  }
-
-  /**
-   * The text with every unpaired surrogate replaced by U+FFFD, the Unicode replacement character,
-   * so that it encodes to UTF-8 without loss (a lone surrogate has no UTF-8 form). The same text
-   * when there is none; always the same length.
-   */
-  static String withoutLoneSurrogates(String text) {
-    char[] repaired = null;
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (Character.isHighSurrogate(c)
-          && i + 1 < text.length()
-          && Character.isLowSurrogate(text.charAt(i + 1))) {
-        i++; // a pair: both halves kept
-      } else if (Character.isSurrogate(c)) {
-        if (repaired == null) {
-          repaired = text.toCharArray();
-        }
-        repaired[i] = '\uFFFD';
-      }
-    }
-    return repaired == null ? text : new String(repaired);
   }
 
   /** The reason, or its start if longer than {@link #MAX_REASON_CHARS}, saying so. */

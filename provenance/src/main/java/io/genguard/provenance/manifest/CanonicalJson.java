@@ -1,5 +1,6 @@
 package io.genguard.provenance.manifest;
 
+import io.genguard.provenance.text.LoneSurrogates;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
@@ -91,7 +92,7 @@ public final class CanonicalJson {
   }
 
   private static void appendString(StringBuilder out, String string) {
-    int loneSurrogate = firstLoneSurrogate(string);
+    int loneSurrogate = LoneSurrogates.first(string);
     if (loneSurrogate >= 0) {
       throw new IllegalArgumentException("String has a lone surrogate at index " + loneSurrogate);
     }
@@ -116,25 +117,6 @@ public final class CanonicalJson {
       }
     }
     out.append('"');
-  }
-
-  /**
-   * The index of the first lone surrogate in {@code s}, or -1 when there is none, i.e. when {@code
-   * s} has a UTF-8 form. {@link String#getBytes} would encode a lone surrogate as '?', so two
-   * different strings would share their bytes, their hash and their signature.
-   */
-  static int firstLoneSurrogate(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Character.isHighSurrogate(c)
-          && i + 1 < s.length()
-          && Character.isLowSurrogate(s.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        return i;
-      }
-    }
-    return -1;
   }
 
   /** ECMAScript Number.prototype.toString(10) for a finite double (ECMA-262, 7.1.12.1). */

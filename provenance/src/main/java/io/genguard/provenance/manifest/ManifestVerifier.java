@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.provenance.text.LoneSurrogates;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.PublicKey;
@@ -65,7 +66,7 @@ public final class ManifestVerifier {
               + "); add its public key to "
               + VerificationKeyRing.KEYS_VARIABLE);
     }
-    if (CanonicalJson.firstLoneSurrogate(canonicalJson) >= 0) {
+    if (LoneSurrogates.first(canonicalJson) >= 0) {
       // getBytes(UTF_8) would turn a lone surrogate into '?': another string, same signed bytes.
       return invalid("manifest JSON is not well-formed Unicode (lone surrogate)");
     }
@@ -120,7 +121,7 @@ public final class ManifestVerifier {
     if (text == null) {
       return invalid("there is no text to check the manifest against");
     }
-    if (CanonicalJson.firstLoneSurrogate(text) >= 0) {
+    if (LoneSurrogates.first(text) >= 0) {
       // Its UTF-8 bytes, and so its hash, would be those of a text with '?' in that place.
       return invalid("the text is not well-formed Unicode (lone surrogate)");
     }

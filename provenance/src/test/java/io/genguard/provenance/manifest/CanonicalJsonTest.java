@@ -3,6 +3,7 @@ package io.genguard.provenance.manifest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.genguard.provenance.text.LoneSurrogates;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -80,12 +81,12 @@ class CanonicalJsonTest {
 
   @Test
   void shouldFindTheFirstLoneSurrogate() {
-    assertThat(CanonicalJson.firstLoneSurrogate("")).isEqualTo(-1);
-    assertThat(CanonicalJson.firstLoneSurrogate("a\ud83d\ude00b")).as("a pair").isEqualTo(-1);
-    assertThat(CanonicalJson.firstLoneSurrogate("\ud800x")).isZero();
-    assertThat(CanonicalJson.firstLoneSurrogate("ab\ud83d")).as("high at the end").isEqualTo(2);
-    assertThat(CanonicalJson.firstLoneSurrogate("ab\ude00")).as("low alone").isEqualTo(2);
-    assertThat(CanonicalJson.firstLoneSurrogate("\ude00\ud83d")).as("pair reversed").isZero();
-    assertThat(CanonicalJson.firstLoneSurrogate("\ud83d\ude00\ude00")).isEqualTo(2);
+    assertThat(LoneSurrogates.first("")).isEqualTo(-1);
+    assertThat(LoneSurrogates.first("a\ud83d\ude00b")).as("a pair").isEqualTo(-1);
+    assertThat(LoneSurrogates.first("\ud800x")).isZero();
+    assertThat(LoneSurrogates.first("ab\ud83d")).as("high at the end").isEqualTo(2);
+    assertThat(LoneSurrogates.first("ab\ude00")).as("low alone").isEqualTo(2);
+    assertThat(LoneSurrogates.first("\ude00\ud83d")).as("pair reversed").isZero();
+    assertThat(LoneSurrogates.first("\ud83d\ude00\ude00")).isEqualTo(2);
   }
 }

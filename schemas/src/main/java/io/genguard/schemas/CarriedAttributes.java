@@ -17,19 +17,24 @@ public final class CarriedAttributes {
 
   /** The marker that replaces {@code attributes}, saying what was left out and why. */
   public static Map<String, String> omitted(Map<String, String> attributes) {
+    return Map.of(
+        OMITTED,
+        attributes.size()
+            + " attributes ("
+            + bytes(attributes)
+            + " bytes) left out: with them this event would exceed the "
+            + EventCodec.MAX_EVENT_BYTES
+            + "-byte event limit; the request and the output event keep them");
+  }
+
+  /** The attributes' keys and values, in UTF-8 bytes. */
+  public static long bytes(Map<String, String> attributes) {
     long bytes = 0;
     for (Map.Entry<String, String> entry : attributes.entrySet()) {
       bytes +=
           entry.getKey().getBytes(StandardCharsets.UTF_8).length
               + entry.getValue().getBytes(StandardCharsets.UTF_8).length;
     }
-    return Map.of(
-        OMITTED,
-        attributes.size()
-            + " attributes ("
-            + bytes
-            + " bytes) left out: with them this event would exceed the "
-            + EventCodec.MAX_EVENT_BYTES
-            + "-byte event limit; the request and the output event keep them");
+    return bytes;
   }
 }

@@ -6,13 +6,13 @@ import io.genguard.generator.GeneratorConfig;
 import io.genguard.generator.backend.FailureCode;
 import io.genguard.generator.backend.GenerationBackend;
 import io.genguard.generator.backend.SamplingSettings;
+import io.genguard.schemas.CarriedAttributes;
 import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.TenantIds;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -190,7 +190,7 @@ public final class RequestValidator {
           "parameters.topP is " + topP + "; it must be in (0, 1] (1 disables nucleus sampling)",
           backendName);
     }
-    long attributeBytes = attributeBytes(request.getAttributes());
+    long attributeBytes = CarriedAttributes.bytes(request.getAttributes());
     if (attributeBytes > MAX_ATTRIBUTE_BYTES) {
       return Verdict.refuse(
           request,
@@ -239,16 +239,6 @@ public final class RequestValidator {
             model,
             new SamplingSettings(
                 parameters.getMaxTokens(), temperature, parameters.getTopK(), topP, seed)));
-  }
-
-  private static long attributeBytes(Map<String, String> attributes) {
-    long bytes = 0;
-    for (Map.Entry<String, String> entry : attributes.entrySet()) {
-      bytes +=
-          entry.getKey().getBytes(StandardCharsets.UTF_8).length
-              + entry.getValue().getBytes(StandardCharsets.UTF_8).length;
-    }
-    return bytes;
   }
 
   /**

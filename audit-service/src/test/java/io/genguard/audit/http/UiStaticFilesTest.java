@@ -25,24 +25,7 @@ class UiStaticFilesTest {
 
   @BeforeAll
   static void start() {
-    api =
-        new AuditApi(
-                new AuditApi.Services(
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    AuditApi.Limits.defaults(),
-                    null,
-                    null,
-                    null))
-            .start("127.0.0.1", 0);
+    api = ApiWithoutServices.create().start("127.0.0.1", 0);
   }
 
   @AfterAll

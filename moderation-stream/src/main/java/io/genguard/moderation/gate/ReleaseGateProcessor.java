@@ -226,10 +226,10 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           case QUARANTINED -> Topics.CONTENT_QUARANTINED;
           case HELD_FOR_REVIEW -> Topics.REVIEW_PENDING;
         };
-    context.forward(
-        new Record<>(outcome.getRequestId(), fitted.bytes(), clock.millis()),
-        ReleaseGateTopology.sinkName(topic));
     long now = clock.millis();
+    context.forward(
+        new Record<>(outcome.getRequestId(), fitted.bytes(), now),
+        ReleaseGateTopology.sinkName(topic));
     store.put(
         requestId,
         switch (outcome.getOutcome()) {

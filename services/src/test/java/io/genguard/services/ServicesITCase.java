@@ -3,10 +3,14 @@ package io.genguard.services;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.SamplingParameters;
+import io.genguard.moderation.gate.GateTimings;
 import io.genguard.provenance.manifest.SigningKey;
 import io.genguard.provenance.watermark.WatermarkKey;
+import io.genguard.schemas.ContentHash;
 import io.genguard.schemas.EventIds;
 import io.genguard.schemas.Topics;
 import io.genguard.services.audit.AuditMain;
@@ -29,6 +33,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +44,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The service mains the images run, configured only through environment maps as docker compose
  * configures them, against real Kafka and PostgreSQL: topics are provisioned, a request becomes an
- * output the audit service persists, and each process serves its own metrics.
+ * output the audit service persists, and each process serves its own metrics. No moderation job
+ * runs here, so the output's verdict never comes: the release gate holds it for review once its
+ * verdict timeout passes, the audit service queues it, and a verdict sent late still releases it.
  */
 class ServicesITCase {
   private final HttpClient http = HttpClient.newHttpClient();
@@ -71,7 +78,8 @@ class ServicesITCase {
                         "GENGUARD_AUDIT_HTTP_PORT", "0",
                         "GENGUARD_AUDIT_ADMIN_TOKEN_FILE",
                             data.resolve("admin-token").toString())));
-        ServiceProcess gate = ReleaseGateMain.start(with(common, Map.of()));
+        ServiceProcess gate =
+            ReleaseGateMain.start(with(common, Map.of(GateTimings.VERDICT_TIMEOUT_SECONDS, "2")));
         ServiceProcess generator =
             GeneratorMain.start(
                 with(
@@ -112,6 +120,121 @@ class ServicesITCase {
                           "genguard_audit_events_total{event_type=\"GenerationOutput\",service=\"audit\"} 1.0")
                       .contains(
                           "genguard_kafka_consumer_group_lag{group=\"genguard-generator\",service=\"audit\",topic=\"gen.requests\"} 0.0"));
+
+      // No verdict within the gate's timeout: held for review, with the basis saying why.
+      await()
+          .atMost(Duration.ofMinutes(1))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> !gateOutcomes(jdbcUrl, infra, requestId).isEmpty());
+      assertThat(gateOutcomes(jdbcUrl, infra, requestId))
+          .containsExactly("HELD_FOR_REVIEW VERDICT_TIMEOUT REVIEW verdict=");
+      assertThat(reviewItem(jdbcUrl, infra, requestId)).isEqualTo("PENDING verdict=");
+
+      // A verdict that comes late still decides the output, and the queue item closes.
+      StoredOutput output = output(jdbcUrl, infra, requestId);
+      sendReleaseVerdict(infra.kafkaBootstrapServers(), output);
+      await()
+          .atMost(Duration.ofMinutes(1))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> gateOutcomes(jdbcUrl, infra, requestId).size() == 2);
+      assertThat(gateOutcomes(jdbcUrl, infra, requestId))
+          .containsExactly(
+              "HELD_FOR_REVIEW VERDICT_TIMEOUT REVIEW verdict=",
+              "RELEASED VERDICT RELEASE verdict=late-" + output.outputId());
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> reviewItem(jdbcUrl, infra, requestId).equals("RELEASED verdict="));
+    }
+  }
+
+  /** The output as the audit service stored it: what a verdict must match. */
+  private record StoredOutput(String requestId, String outputId, String tenantId, String text) {}
+
+  private static StoredOutput output(
+      String jdbcUrl, IntegrationInfrastructure infra, String requestId) throws Exception {
+    try (Connection connection =
+            DriverManager.getConnection(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword());
+        PreparedStatement statement =
+            connection.prepareStatement(
+                "select output_id, tenant_id, text from generation_output where request_id = ?")) {
+      statement.setString(1, requestId);
+      try (ResultSet rows = statement.executeQuery()) {
+        assertThat(rows.next()).isTrue();
+        return new StoredOutput(requestId, rows.getString(1), rows.getString(2), rows.getString(3));
+      }
+    }
+  }
+
+  private static void sendReleaseVerdict(String bootstrapServers, StoredOutput output) {
+    ModerationVerdict verdict =
+        ModerationVerdict.newBuilder()
+            .setEventId(EventIds.random())
+            .setVerdictId("late-" + output.outputId())
+            .setOutputId(output.outputId())
+            .setRequestId(output.requestId())
+            .setTenantId(output.tenantId())
+            .setOutputSha256(ContentHash.sha256Hex(output.text()))
+            .setDecision(Decision.RELEASE)
+            .setReasons(List.of())
+            .setUnsafeScore(0.01)
+            .setCategoryScores(Map.of())
+            .setPolicyId("services-it")
+            .setPolicyVersion("1")
+            .setScorerVersions(Map.of("services-it", "1"))
+            .setDecidedAt(Instant.now())
+            .build();
+    TestInput.sendAll(
+        bootstrapServers,
+        List.of(
+            new ProducerRecord<>(
+                Topics.MODERATION_VERDICTS.name(),
+                verdict.getRequestId().getBytes(StandardCharsets.UTF_8),
+                Topics.MODERATION_VERDICTS.codec().encode(verdict))));
+  }
+
+  /**
+   * Each persisted gate outcome of the request, oldest first: outcome, basis, decision, verdict.
+   */
+  private static List<String> gateOutcomes(
+      String jdbcUrl, IntegrationInfrastructure infra, String requestId) throws Exception {
+    try (Connection connection =
+            DriverManager.getConnection(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword());
+        PreparedStatement statement =
+            connection.prepareStatement(
+                "select g.outcome, g.basis, g.decision, g.verdict_id from gate_outcome g"
+                    + " join audit_log a on a.event_id = g.event_id"
+                    + " where g.request_id = ? order by a.seq")) {
+      statement.setString(1, requestId);
+      List<String> outcomes = new ArrayList<>();
+      try (ResultSet rows = statement.executeQuery()) {
+        while (rows.next()) {
+          outcomes.add(
+              rows.getString(1)
+                  + " "
+                  + rows.getString(2)
+                  + " "
+                  + rows.getString(3)
+                  + " verdict="
+                  + rows.getString(4));
+        }
+      }
+      return outcomes;
+    }
+  }
+
+  /** The request's review queue item: its state and the verdict it was held on. */
+  private static String reviewItem(
+      String jdbcUrl, IntegrationInfrastructure infra, String requestId) throws Exception {
+    try (Connection connection =
+            DriverManager.getConnection(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword());
+        PreparedStatement statement =
+            connection.prepareStatement(
+                "select state, verdict_id from review_item where request_id = ?")) {
+      statement.setString(1, requestId);
+      try (ResultSet rows = statement.executeQuery()) {
+        return rows.next() ? rows.getString(1) + " verdict=" + rows.getString(2) : "none";
+      }
     }
   }
 

@@ -49,6 +49,10 @@ import java.util.Map;
  *     have no recorded explanation yet are explained in the background, up to {@value
  *     #EXPLAIN_HELD_BATCH} a round, and recorded in the chain as reviewers' explanations are; needs
  *     {@code explainKeyDirectory}; 0 = off (explanations only when asked for)
+ * @param submitRate generation requests per second each tenant may submit through the API, on
+ *     average ({@link io.genguard.audit.submit.TenantRateLimiter}); more are answered 429 with
+ *     Retry-After and not written; per audit-service process; 0 = no limit
+ * @param submitBurst requests a tenant may submit at once above that rate, after a pause
  */
 public record AuditConfig(
     String jdbcUrl,
@@ -71,7 +75,9 @@ public record AuditConfig(
     String anchorWitnessTopic,
     String explainKeyDirectory,
     String explainPolicyFile,
-    int explainHeldSeconds) {
+    int explainHeldSeconds,
+    int submitRate,
+    int submitBurst) {
 
   public static final String JDBC_URL = "GENGUARD_AUDIT_JDBC_URL";
   public static final String JDBC_USER = "GENGUARD_AUDIT_JDBC_USER";
@@ -99,6 +105,11 @@ public record AuditConfig(
   public static final String EXPLAIN_KEY_DIR = "GENGUARD_AUDIT_EXPLAIN_KEY_DIR";
   public static final String EXPLAIN_POLICY_FILE = "GENGUARD_AUDIT_EXPLAIN_POLICY_FILE";
   public static final String EXPLAIN_HELD_SECONDS = "GENGUARD_AUDIT_EXPLAIN_HELD_SECONDS";
+  public static final String SUBMIT_RATE = "GENGUARD_AUDIT_SUBMIT_RATE";
+  public static final String SUBMIT_BURST = "GENGUARD_AUDIT_SUBMIT_BURST";
+
+  /** Highest {@link #SUBMIT_RATE} and {@link #SUBMIT_BURST} accepted. */
+  public static final int MAX_SUBMIT_RATE = 1_000_000;
 
   /** Held verdicts the background explainer takes in one round (about 0.6 s each here). */
   public static final int EXPLAIN_HELD_BATCH = 20;
@@ -154,6 +165,10 @@ public record AuditConfig(
     atLeast(EXPLAIN_HELD_SECONDS, explainHeldSeconds, 0);
     needsKeyDirectory(EXPLAIN_POLICY_FILE, !explainPolicyFile.isEmpty(), explainKeyDirectory);
     needsKeyDirectory(EXPLAIN_HELD_SECONDS, explainHeldSeconds > 0, explainKeyDirectory);
+    atLeast(SUBMIT_RATE, submitRate, 0);
+    atMost(SUBMIT_RATE, submitRate, MAX_SUBMIT_RATE);
+    atLeast(SUBMIT_BURST, submitBurst, 1);
+    atMost(SUBMIT_BURST, submitBurst, MAX_SUBMIT_RATE);
     if (httpPort < 0 || httpPort > 65535) {
       throw new IllegalArgumentException(
           HTTP_PORT + "=" + httpPort + " is not a TCP port (0-65535)");
@@ -190,7 +205,9 @@ public record AuditConfig(
         "",
         "",
         "",
-        0);
+        0,
+        50,
+        100);
   }
 
   @Override
@@ -235,6 +252,10 @@ public record AuditConfig(
         + explainPolicyFile
         + ", explainHeldSeconds="
         + explainHeldSeconds
+        + ", submitRate="
+        + submitRate
+        + ", submitBurst="
+        + submitBurst
         + "]";
   }
 
@@ -305,6 +326,13 @@ public record AuditConfig(
     return fromEnvironment(Map.of(EXPLAIN_HELD_SECONDS, Integer.toString(seconds)), this);
   }
 
+  /** Each tenant may submit {@code perSecond} requests a second, {@code burst} at once (0: off). */
+  public AuditConfig withSubmitRate(int perSecond, int burst) {
+    return fromEnvironment(
+        Map.of(SUBMIT_RATE, Integer.toString(perSecond), SUBMIT_BURST, Integer.toString(burst)),
+        this);
+  }
+
   public AuditConfig withLimits(long bodyBytes, int exportRows) {
     return fromEnvironment(
         Map.of(
@@ -348,7 +376,9 @@ public record AuditConfig(
         env.getOrDefault(EXPLAIN_KEY_DIR, base.explainKeyDirectory()),
         env.getOrDefault(EXPLAIN_POLICY_FILE, base.explainPolicyFile()),
         (int)
-            number(EXPLAIN_HELD_SECONDS, env.get(EXPLAIN_HELD_SECONDS), base.explainHeldSeconds()));
+            number(EXPLAIN_HELD_SECONDS, env.get(EXPLAIN_HELD_SECONDS), base.explainHeldSeconds()),
+        (int) number(SUBMIT_RATE, env.get(SUBMIT_RATE), base.submitRate()),
+        (int) number(SUBMIT_BURST, env.get(SUBMIT_BURST), base.submitBurst()));
   }
 
   private static long number(String key, String value, long fallback) {
@@ -377,6 +407,12 @@ public record AuditConfig(
               + " is set but "
               + EXPLAIN_KEY_DIR
               + " is not: explanations are on only with the moderation job's key directory");
+    }
+  }
+
+  private static void atMost(String key, long value, long maximum) {
+    if (value > maximum) {
+      throw new IllegalArgumentException(key + "=" + value + " must be at most " + maximum);
     }
   }
 

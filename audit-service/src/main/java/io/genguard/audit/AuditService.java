@@ -20,7 +20,9 @@ import io.genguard.audit.security.ApiTokens;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.audit.submit.RequestSubmitter;
+import io.genguard.audit.submit.TenantRateLimiter;
 import io.genguard.provenance.ProvenanceKeys;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -45,6 +47,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class AuditService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AuditService.class);
+
+  /** Counter of submissions refused for their tenant's rate (Prometheus adds {@code _total}). */
+  public static final String SUBMISSIONS_REFUSED_METRIC = "genguard_audit_submissions_rate_limited";
 
   /** How long one send to, or read of, the anchor witness topic may take. */
   private static final Duration WITNESS_TIMEOUT = Duration.ofSeconds(10);
@@ -137,7 +142,11 @@ public final class AuditService implements AutoCloseable {
               "audit-ingestor-" + i));
     }
     this.submitter =
-        new RequestSubmitter(kafkaProperties, RequestSubmitter.SubmissionLimits.defaults(), clock);
+        new RequestSubmitter(
+            kafkaProperties,
+            RequestSubmitter.SubmissionLimits.defaults(),
+            new TenantRateLimiter(config.submitRate(), config.submitBurst()),
+            clock);
     this.queries = new AuditQueries(database.dataSource());
     this.tokens = new ApiTokens(database.dataSource(), clock);
     this.outbox =
@@ -258,8 +267,16 @@ public final class AuditService implements AutoCloseable {
     }
   }
 
-  /** Registers the anchor log's and the witness's gauges (when anchoring is on). */
-  public void bindAnchorMetrics(MeterRegistry registry) {
+  /**
+   * Registers the count of submissions refused for their tenant's rate, and the anchor log's and
+   * the witness's gauges (when anchoring is on).
+   */
+  public void bindMetrics(MeterRegistry registry) {
+    FunctionCounter.builder(SUBMISSIONS_REFUSED_METRIC, submitter, RequestSubmitter::refusedForRate)
+        .description(
+            "Generation requests the API refused (429) because their tenant submitted faster than"
+                + " GENGUARD_AUDIT_SUBMIT_RATE allows")
+        .register(registry);
     if (anchors != null) {
       anchors.bindTo(registry);
     }

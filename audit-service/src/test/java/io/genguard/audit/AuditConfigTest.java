@@ -30,7 +30,9 @@ class AuditConfigTest {
                 Map.entry(AuditConfig.ANCHOR_WITNESS_TOPIC, " prod.audit.anchors "),
                 Map.entry(AuditConfig.EXPLAIN_KEY_DIR, "/var/lib/genguard/keys"),
                 Map.entry(AuditConfig.EXPLAIN_POLICY_FILE, "/etc/genguard/policy.yaml"),
-                Map.entry(AuditConfig.EXPLAIN_HELD_SECONDS, "30")),
+                Map.entry(AuditConfig.EXPLAIN_HELD_SECONDS, "30"),
+                Map.entry(AuditConfig.SUBMIT_RATE, "5"),
+                Map.entry(AuditConfig.SUBMIT_BURST, "20")),
             BASE);
 
     assertThat(config.jdbcUrl()).isEqualTo("jdbc:postgresql://other/db");
@@ -48,6 +50,25 @@ class AuditConfigTest {
     assertThat(config.explainKeyDirectory()).isEqualTo("/var/lib/genguard/keys");
     assertThat(config.explainPolicyFile()).isEqualTo("/etc/genguard/policy.yaml");
     assertThat(config.explainHeldSeconds()).isEqualTo(30);
+    assertThat(config.submitRate()).isEqualTo(5);
+    assertThat(config.submitBurst()).isEqualTo(20);
+  }
+
+  @Test
+  void shouldLimitSubmissionsByDefaultAndTakeZeroAsNoLimit() {
+    assertThat(BASE.submitRate()).isEqualTo(50);
+    assertThat(BASE.submitBurst()).isEqualTo(100);
+    assertThat(AuditConfig.fromEnvironment(Map.of(AuditConfig.SUBMIT_RATE, "0"), BASE).submitRate())
+        .isZero();
+    assertThatThrownBy(
+            () -> AuditConfig.fromEnvironment(Map.of(AuditConfig.SUBMIT_RATE, "-1"), BASE))
+        .hasMessage("GENGUARD_AUDIT_SUBMIT_RATE=-1 must be at least 0");
+    assertThatThrownBy(
+            () -> AuditConfig.fromEnvironment(Map.of(AuditConfig.SUBMIT_BURST, "0"), BASE))
+        .hasMessage("GENGUARD_AUDIT_SUBMIT_BURST=0 must be at least 1");
+    assertThatThrownBy(
+            () -> AuditConfig.fromEnvironment(Map.of(AuditConfig.SUBMIT_RATE, "1000001"), BASE))
+        .hasMessage("GENGUARD_AUDIT_SUBMIT_RATE=1000001 must be at most 1000000");
   }
 
   @Test

@@ -262,7 +262,7 @@ public final class GenGuardStack implements AutoCloseable {
   private void startMetrics() {
     MetricsConfig metrics =
         MetricsConfig.fromEnvironment(System.getenv()).withPort(config.metricsPort());
-    audit.bindAnchorMetrics(registry);
+    audit.bindMetrics(registry);
     started.push(
         AuditStoreCollector.start(
             audit.database().dataSource(), registry, metrics.auditInterval(), Clock.systemUTC()));

@@ -45,6 +45,7 @@ import io.genguard.audit.security.UnauthenticatedException;
 import io.genguard.audit.submit.RequestSubmitter;
 import io.genguard.audit.submit.RequestSubmitter.InvalidSubmissionException;
 import io.genguard.audit.submit.RequestSubmitter.NotAcceptedException;
+import io.genguard.audit.submit.RequestSubmitter.RateLimitedException;
 import io.genguard.audit.submit.RequestSubmitter.Submission;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ReviewAction;
@@ -444,6 +445,12 @@ public final class AuditApi implements AutoCloseable {
               ctx,
               HttpStatus.SERVICE_UNAVAILABLE,
               "Kafka did not acknowledge the request, so it was not accepted; try again shortly");
+        });
+    app.exception(
+        RateLimitedException.class,
+        (e, ctx) -> {
+          ctx.header("Retry-After", Long.toString(e.retryAfterSeconds()));
+          error(ctx, HttpStatus.TOO_MANY_REQUESTS, e.getMessage());
         });
     app.exception(
         NotFoundException.class, (e, ctx) -> error(ctx, HttpStatus.NOT_FOUND, e.getMessage()));

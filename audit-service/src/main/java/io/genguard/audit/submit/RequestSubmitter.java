@@ -42,22 +42,39 @@ public final class RequestSubmitter implements AutoCloseable {
   private final Supplier<Producer<String, GenerationRequest>> producerFactory;
   private final Clock clock;
   private final SubmissionLimits limits;
+  private final TenantRateLimiter rate;
   private volatile Producer<String, GenerationRequest> producer;
   private boolean closed;
 
+  /**
+   * @param rate how many requests each tenant may submit ({@link #submit}; {@link #send} is not
+   *     limited)
+   */
   public RequestSubmitter(
-      Map<String, Object> kafkaProperties, SubmissionLimits limits, Clock clock) {
-    this(() -> newProducer(kafkaProperties), limits, clock);
+      Map<String, Object> kafkaProperties,
+      SubmissionLimits limits,
+      TenantRateLimiter rate,
+      Clock clock) {
+    this(() -> newProducer(kafkaProperties), limits, rate, clock);
   }
 
   RequestSubmitter(
       Supplier<Producer<String, GenerationRequest>> producerFactory,
       SubmissionLimits limits,
       Clock clock) {
+    this(producerFactory, limits, TenantRateLimiter.unlimited(), clock);
+  }
+
+  RequestSubmitter(
+      Supplier<Producer<String, GenerationRequest>> producerFactory,
+      SubmissionLimits limits,
+      TenantRateLimiter rate,
+      Clock clock) {
     this.producerFactory = producerFactory;
     this.producer = producerFactory.get();
     this.clock = clock;
     this.limits = limits;
+    this.rate = rate;
   }
 
   private static Producer<String, GenerationRequest> newProducer(
@@ -215,9 +232,59 @@ public final class RequestSubmitter implements AutoCloseable {
     }
   }
 
-  /** Validates and writes the request; returns it once the broker acknowledged it. */
+  /** Requests refused for their tenant's rate since the start. */
+  public long refusedForRate() {
+    return rate.refused();
+  }
+
+  /**
+   * Thrown when a tenant submits faster than its rate ({@link TenantRateLimiter}): nothing was
+   * written, and the same request may be sent again after {@link #retryAfterSeconds()}.
+   */
+  public static final class RateLimitedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final long retryAfterSeconds;
+
+    RateLimitedException(String tenant, TenantRateLimiter rate, long waitNanos) {
+      super(
+          "Tenant '"
+              + tenant
+              + "' submits more than its rate allows ("
+              + rate.perSecond()
+              + (rate.perSecond() == 1 ? " request" : " requests")
+              + " a second, bursts of "
+              + rate.burst()
+              + ": GENGUARD_AUDIT_SUBMIT_RATE, GENGUARD_AUDIT_SUBMIT_BURST); the request was not"
+              + " submitted, send it again in "
+              + seconds(waitNanos)
+              + " s");
+      this.retryAfterSeconds = seconds(waitNanos);
+    }
+
+    private static long seconds(long nanos) {
+      return Math.max(1, (nanos + 999_999_999L) / 1_000_000_000L);
+    }
+
+    /** Whole seconds until the tenant may submit again (at least 1), for Retry-After. */
+    public long retryAfterSeconds() {
+      return retryAfterSeconds;
+    }
+  }
+
+  /**
+   * Validates the request, takes it from its tenant's rate and writes it; returns it once the
+   * broker acknowledged it.
+   *
+   * @throws InvalidSubmissionException for a request that is not acceptable
+   * @throws RateLimitedException when the tenant is over its rate; nothing was written
+   * @throws NotAcceptedException when Kafka did not acknowledge it
+   */
   public GenerationRequest submit(Submission submission) {
     GenerationRequest request = validate(submission);
+    long wait = rate.tryTake(request.getTenantId());
+    if (wait > 0) {
+      throw new RateLimitedException(request.getTenantId(), rate, wait);
+    }
     send(request);
     return request;
   }

@@ -41,6 +41,9 @@ public final class CampaignRunner {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int TRANSIENT_ATTEMPTS = 4;
 
+  /** Waits for the tenant's submission rate, per request, before a campaign stops (resumable). */
+  private static final int THROTTLED_WAITS = 600;
+
   private final CampaignRepository campaigns;
   private final AuditStoreReader auditStore;
   private final CampaignSubmitter submitter;
@@ -200,27 +203,40 @@ public final class CampaignRunner {
     return done;
   }
 
+  /**
+   * Sends the request, trying a transient failure {@value #TRANSIENT_ATTEMPTS} times with backoff.
+   * A refusal for the tenant's submission rate is pacing, not failure: the request is sent again
+   * after the wait the API asks for, up to {@value #THROTTLED_WAITS} times for one request.
+   */
   private String submitWithRetries(SubmissionRequest request) {
     long backoff = 250;
-    for (int attempt = 1; ; attempt++) {
+    int attempts = 0;
+    int throttled = 0;
+    while (true) {
       try {
         return submitter.submit(request);
       } catch (SubmissionException e) {
-        if (e.kind() != Kind.UNAVAILABLE || attempt >= TRANSIENT_ATTEMPTS) {
+        long waitMillis;
+        if (e.kind() == Kind.THROTTLED && ++throttled <= THROTTLED_WAITS) {
+          waitMillis = e.retryAfter().toMillis();
+          LOG.debug("Over the tenant's submission rate; sending again in {} ms", waitMillis);
+        } else if (e.kind() == Kind.UNAVAILABLE && ++attempts < TRANSIENT_ATTEMPTS) {
+          waitMillis = backoff;
+          backoff *= 2;
+          LOG.warn(
+              "Submission attempt {} failed ({}); retrying in {} ms",
+              attempts,
+              e.getMessage(),
+              waitMillis);
+        } else {
           throw e;
         }
-        LOG.warn(
-            "Submission attempt {} failed ({}); retrying in {} ms",
-            attempt,
-            e.getMessage(),
-            backoff);
         try {
-          Thread.sleep(backoff);
+          Thread.sleep(waitMillis);
         } catch (InterruptedException interrupted) {
           Thread.currentThread().interrupt();
           throw e;
         }
-        backoff *= 2;
       }
     }
   }

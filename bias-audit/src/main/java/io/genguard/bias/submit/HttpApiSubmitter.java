@@ -105,6 +105,13 @@ public final class HttpApiSubmitter implements CampaignSubmitter {
     if (status == 401 || status == 403) {
       throw unauthorized(response);
     }
+    if (status == 429) {
+      throw new SubmissionException(
+          Kind.THROTTLED,
+          "The API is limiting this tenant's submissions (HTTP 429): " + response.body(),
+          null,
+          retryAfter(response));
+    }
     if (status >= 400 && status < 500 && status != 408 && status != 429) {
       throw new SubmissionException(
           Kind.REJECTED,
@@ -115,6 +122,19 @@ public final class HttpApiSubmitter implements CampaignSubmitter {
         Kind.UNAVAILABLE,
         "The API failed a campaign request (HTTP " + status + "): " + response.body(),
         null);
+  }
+
+  /**
+   * The wait a 429 asks for: its Retry-After in whole seconds, kept within 1-60 s; 1 s when the
+   * header is missing or not a number of seconds.
+   */
+  static Duration retryAfter(HttpResponse<String> response) {
+    long seconds = 1;
+    Optional<String> header = response.headers().firstValue("Retry-After");
+    if (header.isPresent() && header.get().trim().matches("[0-9]{1,9}")) {
+      seconds = Long.parseLong(header.get().trim());
+    }
+    return Duration.ofSeconds(Math.min(60, Math.max(1, seconds)));
   }
 
   private HttpResponse<String> send(HttpRequest.Builder builder, String what) {

@@ -108,8 +108,11 @@ class CampaignLifecycleITCase {
         .isInstanceOf(CampaignInterruptedException.class);
     assertThat(pipeline.accepted.get()).isEqualTo(8);
 
-    // The next resume finds sample 7's request in the audit store and does not send it again.
+    // The next resume finds sample 7's request in the audit store and does not send it again. The
+    // API paces it for the tenant's rate (429) more times than a failure is retried: it waits.
+    pipeline.throttleNext = 6;
     CampaignRunner.Submitted resumed = runner.resume("lifecycle-it", false);
+    assertThat(pipeline.throttled.get()).isEqualTo(6);
     assertThat(resumed.reconciled()).isEqualTo(1);
     assertThat(resumed.submittedNow()).isEqualTo(32);
     assertThat(pipeline.accepted.get()).as("every sample reached the pipeline once").isEqualTo(40);

@@ -38,6 +38,11 @@ final class FakePipeline implements CampaignSubmitter {
   /** Refuse (UNAVAILABLE) once this many requests were accepted; -1 never. */
   volatile int failAfter = -1;
 
+  /** Refuse this many requests as over the tenant's rate (THROTTLED, 10 ms) before accepting. */
+  volatile int throttleNext;
+
+  final AtomicInteger throttled = new AtomicInteger();
+
   /** Accept the next request but throw as if the answer was lost. */
   volatile boolean loseNextAnswer;
 
@@ -50,6 +55,15 @@ final class FakePipeline implements CampaignSubmitter {
 
   @Override
   public String submit(SubmissionRequest request) {
+    if (throttleNext > 0) {
+      throttleNext--;
+      throttled.incrementAndGet();
+      throw new SubmissionException(
+          SubmissionException.Kind.THROTTLED,
+          "over the tenant's rate (test)",
+          null,
+          java.time.Duration.ofMillis(10));
+    }
     if (failAfter >= 0 && accepted.get() >= failAfter) {
       throw new SubmissionException(
           SubmissionException.Kind.REJECTED, "stack stopped (test)", null);

@@ -10,6 +10,7 @@ import io.genguard.bias.campaign.CampaignSpec.Sampling;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,6 +27,7 @@ class HttpApiSubmitterTest {
   private final List<String> authorizations = new CopyOnWriteArrayList<>();
   private volatile int status = 202;
   private volatile String requiredToken;
+  private volatile String retryAfter;
 
   @BeforeEach
   void start() throws Exception {
@@ -50,6 +52,9 @@ class HttpApiSubmitterTest {
                 code == 202
                     ? "{\"requestId\":\"req-" + bodies.size() + "\",\"status\":\"SUBMITTED\"}"
                     : "{\"error\":\"prompt has 9000 characters; the limit is 8000\"}";
+          }
+          if (retryAfter != null) {
+            exchange.getResponseHeaders().add("Retry-After", retryAfter);
           }
           byte[] bytes = answer.getBytes(StandardCharsets.UTF_8);
           exchange.sendResponseHeaders(code, bytes.length);
@@ -126,5 +131,34 @@ class HttpApiSubmitterTest {
     assertThatThrownBy(submitter::checkReachable)
         .hasMessageContaining("connection refused")
         .hasMessageContaining("./genguard run");
+  }
+
+  @Test
+  void shouldReadA429AsPacingWithTheWaitTheApiAsksFor() {
+    HttpApiSubmitter submitter = new HttpApiSubmitter(api(), Optional.empty());
+    status = 429;
+    for (var wait :
+        Map.of(
+                "3", Duration.ofSeconds(3),
+                "0", Duration.ofSeconds(1),
+                "86400", Duration.ofSeconds(60),
+                "Wed, 21 Oct 2026 07:28:00 GMT", Duration.ofSeconds(1))
+            .entrySet()) {
+      retryAfter = wait.getKey();
+      assertThatThrownBy(() -> submitter.submit(request()))
+          .as("Retry-After: %s", wait.getKey())
+          .isInstanceOfSatisfying(
+              SubmissionException.class,
+              e -> {
+                assertThat(e.kind()).isEqualTo(SubmissionException.Kind.THROTTLED);
+                assertThat(e.retryAfter()).isEqualTo(wait.getValue());
+              })
+          .hasMessageContaining("HTTP 429");
+    }
+    retryAfter = null;
+    assertThatThrownBy(() -> submitter.submit(request()))
+        .isInstanceOfSatisfying(
+            SubmissionException.class,
+            e -> assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(1)));
   }
 }

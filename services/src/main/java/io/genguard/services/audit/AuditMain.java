@@ -34,7 +34,7 @@ public final class AuditMain {
           process.manage(
               new AuditService(config, environment.kafkaProperties(), Clock.systemUTC()));
       MetricsConfig metrics = environment.metrics();
-      audit.bindAnchorMetrics(process.registry());
+      audit.bindMetrics(process.registry());
       process.manage(
           AuditStoreCollector.start(
               audit.database().dataSource(),

@@ -236,6 +236,8 @@
           el('span', { class: 'muted' }, 'Unsafe score'), el('span', { id: 'unsafe-score' }, fmt(verdict.unsafeScore)),
           el('span', { class: 'muted' }, 'Policy'), el('span', { id: 'policy-version' },
             verdict.policyId + ' version ' + verdict.policyVersion),
+          el('span', { class: 'muted' }, 'Policy file SHA-256'), el('code', { id: 'policy-sha256' },
+            verdict.policySha256 || 'not recorded (verdicts before 2026-12-04)'),
           el('span', { class: 'muted' }, 'Scorers'), el('span', {}, Object.entries(verdict.scorerVersions || {})
             .map(([k, v]) => k + ' ' + v).join(', ')),
           el('span', { class: 'muted' }, 'Decided'), el('span', {}, when(verdict.decidedAt))),

@@ -246,9 +246,9 @@ public final class AuditWriter {
           rows,
           "insert into moderation_verdict (verdict_id, event_id, output_id, request_id, tenant_id,"
               + " output_sha256, decision, unsafe_score, category_scores, reasons, groups, provenance,"
-              + " text_truncated, policy_id, policy_version, scorer_versions, model, attributes, decided_at)"
-              + " values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, ?, ?, ?, ?::jsonb, ?::jsonb,"
-              + " ?::jsonb, ?) on conflict do nothing",
+              + " text_truncated, policy_id, policy_version, scorer_versions, model, attributes, decided_at,"
+              + " policy_sha256) values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, ?, ?, ?,"
+              + " ?::jsonb, ?::jsonb, ?::jsonb, ?, ?) on conflict do nothing",
           (s, e) -> {
             s.setString(1, e.getVerdictId());
             s.setString(2, e.getEventId());
@@ -269,6 +269,7 @@ public final class AuditWriter {
             s.setString(17, e.getModel() == null ? null : CanonicalJson.of(e.getModel()));
             s.setString(18, json(e.getAttributes()));
             s.setObject(19, time(e.getDecidedAt()));
+            s.setString(20, e.getPolicySha256());
           });
     }
 

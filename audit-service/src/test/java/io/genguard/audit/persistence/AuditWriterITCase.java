@@ -8,6 +8,7 @@ import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.SamplingParameters;
 import io.genguard.schemas.Topics;
@@ -82,6 +83,31 @@ class AuditWriterITCase {
         .isEqualTo(50);
     assertThat(count("select count(*) from generation_request where request_id like 'dup-%'"))
         .isEqualTo(50);
+  }
+
+  @Test
+  void shouldKeepThePolicyFileEachVerdictNamesAndNoneForOlderVerdicts() throws Exception {
+    writer.write(AuditEvents.story(Scenario.of("digest-1", "acme", Decision.RELEASE, NOW)));
+    Scenario older = Scenario.of("digest-2", "acme", Decision.RELEASE, NOW);
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.MODERATION_VERDICTS.name(),
+                ModerationVerdict.newBuilder(AuditEvents.verdict(older))
+                    .setPolicySha256("")
+                    .build())));
+    assertThat(
+            count(
+                "select count(*) from moderation_verdict where request_id = 'digest-1'"
+                    + " and policy_sha256 = '"
+                    + AuditEvents.POLICY_SHA256
+                    + "'"))
+        .isEqualTo(1);
+    assertThat(
+            count(
+                "select count(*) from moderation_verdict where request_id = 'digest-2'"
+                    + " and policy_sha256 = ''"))
+        .isEqualTo(1);
   }
 
   @Test

@@ -265,6 +265,8 @@ class ComplianceUiBrowserITCase {
         .contains("kgw-selfhash");
     assertThat(browser.findElement(By.id("policy-version")).getText())
         .isEqualTo("default version 2026.11-test");
+    assertThat(browser.findElement(By.id("policy-sha256")).getText())
+        .isEqualTo(AuditEvents.POLICY_SHA256);
     assertThat(browser.findElements(By.cssSelector("#chain-records tbody tr")))
         .as("the request's records in the hash chain")
         .hasSizeGreaterThanOrEqualTo(4);

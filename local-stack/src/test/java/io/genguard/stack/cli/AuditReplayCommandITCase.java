@@ -60,15 +60,17 @@ class AuditReplayCommandITCase {
   @BeforeAll
   static void outputsAndTheirVerdicts() throws Exception {
     infra = IntegrationInfrastructure.get();
-    jdbcUrl = store("audit_replay_it", false);
+    jdbcUrl = store("audit_replay_it", false, false);
     database = AuditDatabase.connect(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword(), 2);
   }
 
   /**
    * A database with the outputs, the verdicts the moderation pipeline gave them and the gate's
-   * outcomes; with {@code releaseEverything} the gate "released" the blocked one too.
+   * outcomes; with {@code releaseEverything} the gate "released" the blocked one too, and with
+   * {@code withoutPolicyDigest} the verdicts are recorded as before they named their policy file.
    */
-  private static String store(String name, boolean releaseEverything) throws Exception {
+  private static String store(String name, boolean releaseEverything, boolean withoutPolicyDigest)
+      throws Exception {
     String url = infra.createDatabase(name);
     List<GenerationOutput> outputs = new ArrayList<>();
     for (int i = 0; i < TEXTS.size(); i++) {
@@ -82,7 +84,14 @@ class AuditReplayCommandITCase {
       ModerationVerdict verdict = verdicts.get(i);
       boolean released = releaseEverything || verdict.getDecision() == Decision.RELEASE;
       events.add(new IncomingEvent(Topics.GENERATION_OUTPUTS.name(), 0, i, outputs.get(i)));
-      events.add(new IncomingEvent(Topics.MODERATION_VERDICTS.name(), 0, i, verdict));
+      events.add(
+          new IncomingEvent(
+              Topics.MODERATION_VERDICTS.name(),
+              0,
+              i,
+              withoutPolicyDigest
+                  ? ModerationVerdict.newBuilder(verdict).setPolicySha256("").build()
+                  : verdict));
       events.add(
           new IncomingEvent(
               (released ? Topics.CONTENT_RELEASED : Topics.CONTENT_QUARANTINED).name(),
@@ -170,8 +179,23 @@ class AuditReplayCommandITCase {
   }
 
   @Test
+  void shouldReproduceVerdictsRecordedBeforeTheyNamedTheirPolicyFile() throws Exception {
+    assertThat(verdicts).allSatisfy(v -> assertThat(v.getPolicySha256()).hasSize(64));
+    String legacy = store("audit_replay_legacy_it", false, true);
+
+    CommandRun run =
+        CommandRun.of(
+            new AuditReplayCommand(),
+            CommandRun.withDatabase(infra, legacy, "--key-dir", keys.toString()));
+
+    assertThat(run.code()).as(run.out() + run.err()).isZero();
+    assertThat(run.out())
+        .contains("Replayed 3 recorded verdicts: 3 reproduced, 0 differ, 0 not replayable");
+  }
+
+  @Test
   void shouldReportAReleaseWithoutAReleaseVerdictOrAnApprovingReview() throws Exception {
-    String released = store("audit_replay_gate_it", true);
+    String released = store("audit_replay_gate_it", true, false);
 
     CommandRun run =
         CommandRun.of(
@@ -208,6 +232,9 @@ class AuditReplayCommandITCase {
     assertThat(run.code()).as(run.out() + run.err()).isEqualTo(1);
     assertThat(run.out())
         .contains("DIFFERS verdict " + verdicts.get(1).getVerdictId() + " (request replay-1)")
+        // Every verdict names the file it was decided under, so even the ones whose decisions the
+        // edit does not change show that another file replayed them.
+        .contains("policySha256: \"" + verdicts.get(0).getPolicySha256() + "\" -> \"")
         .contains("reasons: ")
         .contains("\"category\":\"harassment\"")
         // A verdict this build does not reproduce is not explained with this build's words.

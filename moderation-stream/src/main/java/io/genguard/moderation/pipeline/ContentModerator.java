@@ -215,6 +215,7 @@ public final class ContentModerator implements BatchModerator {
         .setTextTruncated(screened.truncated())
         .setPolicyId(decided.policyId())
         .setPolicyVersion(decided.policyVersion())
+        .setPolicySha256(decided.policySha256())
         .setScorerVersions(versions)
         .setModel(output.getModel())
         .setAttributes(Map.copyOf(output.getAttributes()))

@@ -39,9 +39,10 @@ public final class PolicyEngine {
     return new PolicyEngine(() -> set);
   }
 
-  /** Decides with the policy of the findings' tenant. */
+  /** Decides with the policy of the findings' tenant, naming the policy file it is in. */
   public PolicyVerdict decide(ModerationFindings findings) {
-    return decide(policies.get().forTenant(findings.tenantId()), findings);
+    PolicySet file = policies.get();
+    return decide(file.forTenant(findings.tenantId()), findings).under(file);
   }
 
   /** Decides with the given policy. */
@@ -128,7 +129,7 @@ public final class PolicyEngine {
     if (reasons.stream().noneMatch(r -> r.decision() != Decision.RELEASE)) {
       reasons.add(clearReason(policy, scores));
     }
-    return new PolicyVerdict(decision, reasons, policy.policyId(), policy.version());
+    return new PolicyVerdict(decision, reasons, policy.policyId(), policy.version(), "");
   }
 
   /** BLOCK over REVIEW over RELEASE. */

@@ -77,6 +77,10 @@ class ContentModeratorTest {
     assertThat(verdict.getScorerVersions().keySet())
         .containsExactly("constant-test-scorer", "test");
     assertThat(verdict.getPolicyVersion()).isNotBlank();
+    // The built-in policy's bytes, so that a policy file can be matched to what it decided.
+    assertThat(verdict.getPolicySha256())
+        .isEqualTo(PolicyLoader.loadDefault().sha256())
+        .matches("[0-9a-f]{64}");
     assertThat(verdict.getProvenance().getManifest()).isEqualTo(ManifestStatus.ABSENT);
   }
 

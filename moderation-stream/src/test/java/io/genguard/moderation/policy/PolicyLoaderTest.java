@@ -5,8 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.events.v1.Decision;
 import io.genguard.moderation.scoring.Category;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class PolicyLoaderTest {
   @Test
@@ -16,6 +22,27 @@ class PolicyLoaderTest {
     assertThat(set.defaultPolicy().categories()).containsOnlyKeys(Category.values());
     assertThat(set.defaultPolicy().failures().scorerError()).isNotEqualTo(Decision.RELEASE);
     assertThat(set.sha256()).hasSize(64);
+  }
+
+  @Test
+  void shouldDigestTheFilesBytesSoThatSha256sumMatchesTheVerdicts(@TempDir Path dir)
+      throws Exception {
+    // Multi-byte characters and CRLF line ends: the digest is of the bytes as stored.
+    String yaml =
+        new String(
+                PolicyLoader.class
+                    .getResourceAsStream("/policies/default-policy.yaml")
+                    .readAllBytes(),
+                StandardCharsets.UTF_8)
+            .replace("\n", "\r\n")
+            .replaceFirst("#", "# Richtlinie für alle Mandanten, überprüft \u2713\r\n#");
+    Path file = dir.resolve("policy.yaml");
+    Files.write(file, yaml.getBytes(StandardCharsets.UTF_8));
+
+    assertThat(PolicyLoader.load(file).sha256())
+        .isEqualTo(
+            HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file))));
   }
 
   @Test

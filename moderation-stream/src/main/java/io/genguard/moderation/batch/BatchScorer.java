@@ -55,14 +55,15 @@ import java.util.function.Function;
  * IN holds one JSON object a line with {@code id} and {@code text} (a UTF-8 byte-order mark before
  * the first is skipped). OUT gets exactly one line per input line, in order: {@code id}, {@code
  * unsafe}, {@code categories}, {@code groups}, {@code decision}, {@code reasons}, {@code
- * textTruncated}, {@code policyId}, {@code policyVersion}, {@code scorerVersions}; or {@code id}
- * (when known), {@code line} and {@code error} for a line that is not a JSON object with a string
- * {@code text}, or whose text the analysis failed on (the other lines are still judged, and rows
- * already written are flushed even when the run fails). Text that is empty, enormous, not UTF-8 or
- * not English is still judged and gets a reason saying so; a scorer failure holds the batch for
- * review as the policy says. With {@code --explain}, every category or stereotype reason of a text
- * that was not released carries {@code evidence}: the words whose removal lowers that score the
- * most, each with the score without it ({@link WordOcclusion}). Progress goes to stderr.
+ * textTruncated}, {@code policyId}, {@code policyVersion}, {@code policySha256}, {@code
+ * scorerVersions}; or {@code id} (when known), {@code line} and {@code error} for a line that is
+ * not a JSON object with a string {@code text}, or whose text the analysis failed on (the other
+ * lines are still judged, and rows already written are flushed even when the run fails). Text that
+ * is empty, enormous, not UTF-8 or not English is still judged and gets a reason saying so; a
+ * scorer failure holds the batch for review as the policy says. With {@code --explain}, every
+ * category or stereotype reason of a text that was not released carries {@code evidence}: the words
+ * whose removal lowers that score the most, each with the score without it ({@link WordOcclusion}).
+ * Progress goes to stderr.
  */
 public final class BatchScorer {
   /** Lines longer than this are reported as errors without being parsed. */
@@ -544,6 +545,7 @@ public final class BatchScorer {
     row.put("textTruncated", screened.truncated());
     row.put("policyId", verdict.policyId());
     row.put("policyVersion", verdict.policyVersion());
+    row.put("policySha256", verdict.policySha256());
     ObjectNode scorerVersions = row.putObject("scorerVersions");
     versions.forEach(scorerVersions::put);
   }

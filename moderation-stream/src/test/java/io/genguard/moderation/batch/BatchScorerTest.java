@@ -78,6 +78,8 @@ class BatchScorerTest {
     assertThat(out.get(6).get("unsafe").asDouble()).isGreaterThan(0.5);
     assertThat(out.get(6).get("reasons").get(0).get("code").asText()).startsWith("category.");
     assertThat(out.get(6).get("policyId").asText()).isEqualTo("genguard-default");
+    assertThat(out.get(6).get("policySha256").asText())
+        .isEqualTo(PolicyLoader.loadDefault().sha256());
     List<String> versionNames = new ArrayList<>();
     out.get(6).get("scorerVersions").fieldNames().forEachRemaining(versionNames::add);
     assertThat(versionNames).contains("ngram-logistic", "text-screening").isSorted();

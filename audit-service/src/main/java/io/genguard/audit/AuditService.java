@@ -11,6 +11,7 @@ import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AnchorWitness;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.audit.query.AuditQueries;
 import io.genguard.audit.query.OutputSearch;
 import io.genguard.audit.retention.Retention;
@@ -21,14 +22,18 @@ import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.audit.submit.RequestSubmitter;
 import io.genguard.audit.submit.TenantRateLimiter;
+import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.provenance.ProvenanceKeys;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -179,6 +184,9 @@ public final class AuditService implements AutoCloseable {
                 witness,
                 explained));
     writeAdminTokenFile(config.adminTokenFile());
+    if (!config.explainKeyDirectory().isEmpty()) {
+      recordJobPolicy(config.explainPolicyFile(), clock);
+    }
     ingestors.forEach(AuditIngestor::start);
     outbox.start();
     api.start(config.httpHost(), config.httpPort());
@@ -282,6 +290,40 @@ public final class AuditService implements AutoCloseable {
     }
     if (witness != null) {
       witness.bindTo(registry);
+    }
+  }
+
+  /**
+   * Records the policy file the moderation job runs with (as configured for explanations; the
+   * built-in policy when none is named) in the policy archive, so that its verdicts' {@code
+   * policySha256} leads to the rules. A file recorded before is left as it is. A file the job takes
+   * later (a hot reload) is recorded through {@code POST /api/v1/policies}.
+   */
+  private void recordJobPolicy(String file, Clock clock) {
+    String yaml;
+    try {
+      yaml =
+          file.isEmpty()
+              ? PolicyLoader.defaultText()
+              : Files.readString(Path.of(file), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read the policy file " + file, e);
+    }
+    try {
+      PolicyArchive.Recorded recorded =
+          new PolicyArchive(database.dataSource(), clock)
+              .record(
+                  yaml,
+                  file.isEmpty() ? "the built-in policy" : file,
+                  Caller.system("audit-service"));
+      LOG.info(
+          "Policy {} version {} (SHA-256 {}) {} in the policy archive",
+          recorded.policy().policyId(),
+          recorded.policy().version(),
+          recorded.policy().sha256(),
+          recorded.recordedBefore() ? "was already" : "is now");
+    } catch (SQLException e) {
+      throw new IllegalStateException("Cannot record the policy file in the audit store", e);
     }
   }
 

@@ -29,6 +29,7 @@ import io.genguard.audit.persistence.AnchorWitness;
 import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.persistence.Transactions;
+import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.audit.query.AuditQueries;
 import io.genguard.audit.query.Cursor;
 import io.genguard.audit.query.JsonRows;
@@ -129,6 +130,7 @@ public final class AuditApi implements AutoCloseable {
 
   private final Javalin app;
   private final Services services;
+  private final PolicyArchive policyArchive;
   private final ObjectMapper mapper;
   private final Semaphore verification = new Semaphore(1);
   private final List<Route> routes = new java.util.ArrayList<>();
@@ -182,6 +184,7 @@ public final class AuditApi implements AutoCloseable {
 
   public AuditApi(Services services) {
     this.services = services;
+    this.policyArchive = new PolicyArchive(services.dataSource(), services.clock());
     this.mapper =
         JsonMapper.builder()
             .addModule(new JavaTimeModule())
@@ -384,6 +387,17 @@ public final class AuditApi implements AutoCloseable {
         },
         Role.ADMIN);
     route(HandlerType.POST, "/api/v1/retention/run", this::runRetention, Role.ADMIN);
+
+    route(
+        HandlerType.GET,
+        "/api/v1/policies",
+        Set.of("limit"),
+        this::policies,
+        Role.REVIEWER,
+        Role.COMPLIANCE);
+    route(HandlerType.POST, "/api/v1/policies", this::recordPolicy, Role.ADMIN);
+    route(
+        HandlerType.GET, "/api/v1/policies/{sha256}", this::policy, Role.REVIEWER, Role.COMPLIANCE);
   }
 
   /**
@@ -1201,6 +1215,41 @@ public final class AuditApi implements AutoCloseable {
           return ActionLog.record(connection, caller, action, services.clock().instant());
         });
     ctx.json(Map.of("applied", applied));
+  }
+
+  private void requireGlobalForPolicies(Context ctx) {
+    if (!caller(ctx).isGlobal()) {
+      throw new ForbiddenException(
+          "A policy file holds every tenant's rules; reading policies needs a global token");
+    }
+  }
+
+  private void policies(Context ctx) throws SQLException {
+    requireGlobalForPolicies(ctx);
+    ctx.json(Map.of("items", policyArchive.list(limit(ctx, 100, 1000))));
+  }
+
+  private void policy(Context ctx) throws SQLException {
+    requireGlobalForPolicies(ctx);
+    ctx.json(policyArchive.get(ctx.pathParam("sha256")));
+  }
+
+  /** Body of POST /api/v1/policies. */
+  record PolicyFileRequest(String yaml) {}
+
+  private void recordPolicy(Context ctx) throws Exception {
+    if (!caller(ctx).isGlobal()) {
+      throw new ForbiddenException(
+          "A policy file holds every tenant's rules; recording one needs a global admin token");
+    }
+    PolicyFileRequest request = readBody(requireBody(ctx), PolicyFileRequest.class);
+    if (request.yaml() == null || request.yaml().isBlank()) {
+      throw new InvalidInputException(
+          "yaml is required: the policy file's whole text, e.g. {\"yaml\": \"policyId: ...\"}");
+    }
+    PolicyArchive.Recorded recorded =
+        policyArchive.record(request.yaml(), "the policy in the body", caller(ctx));
+    ctx.status(recorded.recordedBefore() ? HttpStatus.OK : HttpStatus.CREATED).json(recorded);
   }
 
   /** Body of PUT /api/v1/retention/{tenantId}. */

@@ -10,6 +10,7 @@ import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.ChainRecord;
 import io.genguard.audit.persistence.Transactions;
+import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.ForbiddenException;
 import io.genguard.schemas.EventIds;
@@ -37,8 +38,8 @@ import javax.sql.DataSource;
  * tampering.
  *
  * <p>Tenants without their own period use the default (0 = keep forever); records of no tenant
- * (dead letters, bias metrics) also use the default. Retention records themselves are never
- * removed.
+ * (dead letters, bias metrics) also use the default. Retention records themselves and recorded
+ * policy files ({@link PolicyArchive}) are never removed.
  */
 public final class Retention {
   public static final String EVENT_TYPE = "RetentionApplied";
@@ -234,6 +235,12 @@ public final class Retention {
                 + EVENT_TYPE
                 + "' and recorded_at < ? and "
                 + which
+                // Recorded policy files decide every tenant's verdicts: kept for as long as those.
+                + " and not (event_type = '"
+                + ActionLog.EVENT_TYPE
+                + "' and tenant_id is null and payload::jsonb ->> 'action' = '"
+                + PolicyArchive.ACTION
+                + "')"
                 + " order by seq limit ?)")) {
       update.setObject(1, utc(now));
       update.setLong(2, retentionSeq);

@@ -16,6 +16,7 @@ import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.pipeline.ModerationPipelines;
+import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import java.net.http.HttpResponse;
@@ -97,6 +98,17 @@ class ExplanationRouteITCase {
         audit.get("/api/v1/requests/" + requestId + "/explanation", reviewer);
     assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
     return JSON.readTree(response.body());
+  }
+
+  @Test
+  void shouldRecordThePolicyTheJobRunsWithWhenItStarts() throws Exception {
+    // Explanations name the job's policy (here the built-in one): it is in the archive at start.
+    String admin = audit.token(Role.ADMIN, null, "ada");
+    HttpResponse<String> recorded =
+        audit.get("/api/v1/policies/" + PolicyLoader.loadDefault().sha256(), admin);
+    assertThat(recorded.statusCode()).as(recorded.body()).isEqualTo(200);
+    assertThat(RunningAuditService.json(recorded).path("recordedBy").asText())
+        .isEqualTo("audit-service");
   }
 
   @Test

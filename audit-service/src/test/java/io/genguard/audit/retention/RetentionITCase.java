@@ -6,15 +6,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.persistence.ChainVerifier.Problem;
+import io.genguard.audit.persistence.Transactions;
+import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.audit.query.AuditQueries;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.ForbiddenException;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.Decision;
+import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -105,8 +109,27 @@ class RetentionITCase {
   void shouldApplyTheDefaultToTenantsWithoutTheirOwnPeriod() throws Exception {
     Retention retention = retention(30);
     retention.set("acme", 3650, ADMIN);
+    // Two old records of no tenant: a policy file, kept whatever the retention, and another action.
+    PolicyArchive archive =
+        new PolicyArchive(database.dataSource(), Clock.fixed(LONG_AGO, ZoneOffset.UTC));
+    String policy = archive.record(PolicyLoader.defaultText(), "built-in", ADMIN).policy().sha256();
+    Transactions.inTransaction(
+        database.dataSource(),
+        connection ->
+            ActionLog.record(
+                connection,
+                ADMIN,
+                ActionLog.Action.of("token.create", null, null, "t1"),
+                LONG_AGO));
 
     List<Retention.Applied> applied = retention.apply(ADMIN);
+
+    assertThat(archive.get(policy).yaml()).isEqualTo(PolicyLoader.defaultText());
+    assertThat(
+            count(
+                "select count(*) from audit_log where event_type = 'ApiAction' and payload is null"))
+        .as("the other old action of no tenant")
+        .isEqualTo(1);
 
     assertThat(applied).extracting(Retention.Applied::scope).containsOnly("DEFAULT");
     assertThat(

@@ -73,13 +73,17 @@ public final class PolicyLoader {
 
   /** The policy in the jar. */
   public static PolicySet loadDefault() {
+    return parse(defaultText(), "classpath:" + DEFAULT_RESOURCE);
+  }
+
+  /** The text of the policy in the jar, as {@link #loadDefault()} reads and digests it. */
+  public static String defaultText() {
     try (InputStream in = PolicyLoader.class.getResourceAsStream(DEFAULT_RESOURCE)) {
       if (in == null) {
         throw new IllegalStateException(
             "Default policy " + DEFAULT_RESOURCE + " is not on the classpath");
       }
-      return parse(
-          new String(in.readAllBytes(), StandardCharsets.UTF_8), "classpath:" + DEFAULT_RESOURCE);
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + DEFAULT_RESOURCE, e);
     }

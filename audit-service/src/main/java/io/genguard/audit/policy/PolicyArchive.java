@@ -1,0 +1,177 @@
+package io.genguard.audit.policy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.audit.InvalidInputException;
+import io.genguard.audit.NotFoundException;
+import io.genguard.audit.persistence.ActionLog;
+import io.genguard.audit.persistence.Transactions;
+import io.genguard.audit.security.Caller;
+import io.genguard.moderation.policy.InvalidPolicyException;
+import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.policy.PolicySet;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+
+/**
+ * The policy files verdicts were decided under, kept in the hash chain: each file is recorded once,
+ * as a {@value #ACTION} action whose target is the SHA-256 of its bytes and whose details hold the
+ * whole text, so that the {@code policySha256} of any verdict leads to the rules that decided it.
+ * Only valid policies are recorded (the moderation job would not run anything else). Policies are
+ * kept whatever a tenant's retention says: a file holds every tenant's rules and is not a tenant's
+ * content.
+ */
+public final class PolicyArchive {
+  /** The action that records a policy file. */
+  public static final String ACTION = "policies.record";
+
+  private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final DataSource dataSource;
+  private final Clock clock;
+
+  public PolicyArchive(DataSource dataSource, Clock clock) {
+    this.dataSource = dataSource;
+    this.clock = clock;
+  }
+
+  /** A recorded policy file. */
+  public record RecordedPolicy(
+      String sha256,
+      String policyId,
+      String version,
+      String yaml,
+      Instant recordedAt,
+      String recordedBy,
+      String actionId) {}
+
+  /** What recording did: the file as recorded, and whether it had been recorded before. */
+  public record Recorded(RecordedPolicy policy, boolean recordedBefore) {}
+
+  /** One line of the list: the file without its text. */
+  public record Summary(String sha256, String policyId, String version, Instant recordedAt) {}
+
+  /**
+   * Records the policy file {@code yaml} unless a file with the same bytes is recorded already.
+   *
+   * @param origin names the file in a validation error
+   * @throws InvalidInputException when it is not a valid policy (line and reason)
+   */
+  public Recorded record(String yaml, String origin, Caller caller) throws SQLException {
+    PolicySet parsed;
+    try {
+      parsed = PolicyLoader.parse(yaml, origin);
+    } catch (InvalidPolicyException e) {
+      throw new InvalidInputException("Not a valid policy: " + e.getMessage());
+    }
+    return Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          // One recorder of a file at a time, so that two at once record it once.
+          try (PreparedStatement lock =
+              connection.prepareStatement("select pg_advisory_xact_lock(hashtext(?))")) {
+            lock.setString(1, ACTION + ":" + parsed.sha256());
+            lock.execute();
+          }
+          Optional<RecordedPolicy> earlier = find(connection, parsed.sha256());
+          if (earlier.isPresent()) {
+            return new Recorded(earlier.get(), true);
+          }
+          ActionLog.Action action = ActionLog.Action.of(ACTION, null, null, parsed.sha256());
+          action
+              .details()
+              .put("policyId", parsed.policyId())
+              .put("version", parsed.version())
+              .put("sha256", parsed.sha256())
+              .put("yaml", yaml);
+          ActionLog.record(connection, caller, action, clock.instant());
+          return new Recorded(find(connection, parsed.sha256()).orElseThrow(), false);
+        });
+  }
+
+  /**
+   * The recorded file with this digest.
+   *
+   * @throws InvalidInputException when {@code sha256} is not 64 lowercase hex characters
+   * @throws NotFoundException when no such file was recorded
+   */
+  public RecordedPolicy get(String sha256) throws SQLException {
+    if (!SHA256.matcher(sha256).matches()) {
+      throw new InvalidInputException(
+          "A policy is named by the SHA-256 of its file: 64 lowercase hex characters");
+    }
+    try (Connection connection = dataSource.getConnection()) {
+      return find(connection, sha256)
+          .orElseThrow(
+              () ->
+                  new NotFoundException(
+                      "No policy file with SHA-256 "
+                          + sha256
+                          + " is recorded; record it with POST /api/v1/policies"));
+    }
+  }
+
+  /** Every recorded file, newest first, without their texts (at most {@code limit}). */
+  public List<Summary> list(int limit) throws SQLException {
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement query =
+            connection.prepareStatement(
+                "select target, details ->> 'policyId', details ->> 'version', acted_at"
+                    + " from api_action where action = ? order by acted_at desc, action_id desc"
+                    + " limit ?")) {
+      query.setString(1, ACTION);
+      query.setInt(2, limit);
+      List<Summary> out = new ArrayList<>();
+      try (ResultSet rows = query.executeQuery()) {
+        while (rows.next()) {
+          out.add(
+              new Summary(
+                  rows.getString(1),
+                  rows.getString(2),
+                  rows.getString(3),
+                  rows.getObject(4, java.time.OffsetDateTime.class).toInstant()));
+        }
+      }
+      return out;
+    }
+  }
+
+  private static Optional<RecordedPolicy> find(Connection connection, String sha256)
+      throws SQLException {
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "select details::text, acted_at, caller_name, action_id from api_action"
+                + " where action = ? and target = ? order by acted_at, action_id limit 1")) {
+      query.setString(1, ACTION);
+      query.setString(2, sha256);
+      try (ResultSet rows = query.executeQuery()) {
+        if (!rows.next()) {
+          return Optional.empty();
+        }
+        JsonNode details = JSON.readTree(rows.getString(1));
+        return Optional.of(
+            new RecordedPolicy(
+                sha256,
+                details.path("policyId").asText(),
+                details.path("version").asText(),
+                details.path("yaml").asText(),
+                rows.getObject(2, java.time.OffsetDateTime.class).toInstant(),
+                rows.getString(3),
+                rows.getString(4)));
+      } catch (IOException e) {
+        throw new SQLException("A recorded policy's details are not JSON", e);
+      }
+    }
+  }
+}

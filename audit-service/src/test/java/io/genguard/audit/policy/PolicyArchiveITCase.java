@@ -1,0 +1,119 @@
+package io.genguard.audit.policy;
+
+import static io.genguard.audit.fixtures.RunningAuditService.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.genguard.audit.fixtures.RunningAuditService;
+import io.genguard.audit.persistence.ChainVerifier;
+import io.genguard.audit.security.Role;
+import io.genguard.moderation.policy.PolicyLoader;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The policy archive on the real service and PostgreSQL: a policy file recorded once in the hash
+ * chain under the SHA-256 of its bytes (the digest verdicts carry), read back whole by global
+ * tokens, refused when invalid, and never shown to a tenant's token (a file holds every tenant's
+ * rules).
+ */
+class PolicyArchiveITCase {
+  private static RunningAuditService audit;
+  private static String admin;
+  private static String compliance;
+
+  @BeforeAll
+  static void start() throws Exception {
+    audit = RunningAuditService.start("policy_archive_it");
+    admin = audit.token(Role.ADMIN, null, "ada");
+    compliance = audit.token(Role.COMPLIANCE, null, "carl");
+  }
+
+  @AfterAll
+  static void stop() {
+    audit.close();
+  }
+
+  private static String body(String yaml) {
+    return JsonNodeFactory.instance.objectNode().put("yaml", yaml).toString();
+  }
+
+  @Test
+  void shouldRecordAPolicyFileOnceAndGiveItBackWholeUnderItsDigest() throws Exception {
+    String yaml = PolicyLoader.defaultText().replace("\n", "\r\n") + "# archived \u2713\r\n";
+    String sha256 =
+        HexFormat.of()
+            .formatHex(
+                MessageDigest.getInstance("SHA-256").digest(yaml.getBytes(StandardCharsets.UTF_8)));
+
+    HttpResponse<String> first = audit.post("/api/v1/policies", admin, body(yaml));
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+    JsonNode recorded = json(first);
+    assertThat(recorded.path("recordedBefore").asBoolean()).isFalse();
+    assertThat(recorded.path("policy").path("sha256").asText()).isEqualTo(sha256);
+    assertThat(recorded.path("policy").path("policyId").asText()).isEqualTo("genguard-default");
+    assertThat(recorded.path("policy").path("version").asText())
+        .isEqualTo(PolicyLoader.loadDefault().version());
+
+    HttpResponse<String> again = audit.post("/api/v1/policies", admin, body(yaml));
+    assertThat(again.statusCode()).isEqualTo(200);
+    assertThat(json(again).path("recordedBefore").asBoolean()).isTrue();
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action = 'policies.record'"
+                    + " and target = '"
+                    + sha256
+                    + "'"))
+        .isEqualTo(1);
+
+    HttpResponse<String> read = audit.get("/api/v1/policies/" + sha256, compliance);
+    assertThat(read.statusCode()).isEqualTo(200);
+    assertThat(json(read).path("yaml").asText()).isEqualTo(yaml);
+    assertThat(json(read).path("recordedBy").asText()).isEqualTo("ada");
+    assertThat(json(audit.get("/api/v1/policies", compliance)).path("items").toString())
+        .contains(sha256);
+    ChainVerifier.Verification chain =
+        ChainVerifier.verify(audit.service().database().dataSource());
+    assertThat(chain.valid()).as(chain.summary()).isTrue();
+  }
+
+  @Test
+  void shouldRefuseAnInvalidPolicyWithItsLineAndRecordNothing() throws Exception {
+    String broken =
+        PolicyLoader.defaultText()
+            .replace(
+                "harassment:    {review: 0.50, block: 0.90}",
+                "harassment:    {review: 1.5, block: 0.90}");
+    assertThat(broken).isNotEqualTo(PolicyLoader.defaultText());
+    HttpResponse<String> refused = audit.post("/api/v1/policies", admin, body(broken));
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(json(refused).path("error").asText())
+        .startsWith("Not a valid policy: ")
+        .contains("line ");
+    assertThat(audit.post("/api/v1/policies", admin, "{}").statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void shouldKeepPoliciesFromTenantTokensAndNameAFileByItsDigestOnly() throws Exception {
+    String tenantCompliance = audit.token(Role.COMPLIANCE, "acme", "cora");
+    String tenantAdmin = audit.token(Role.ADMIN, "acme", "acme-admin");
+    String sha256 = PolicyLoader.loadDefault().sha256();
+    assertThat(audit.get("/api/v1/policies/" + sha256, tenantCompliance).statusCode())
+        .isEqualTo(403);
+    assertThat(audit.get("/api/v1/policies", tenantCompliance).statusCode()).isEqualTo(403);
+    assertThat(
+            audit
+                .post("/api/v1/policies", tenantAdmin, body(PolicyLoader.defaultText()))
+                .statusCode())
+        .isEqualTo(403);
+    assertThat(audit.get("/api/v1/policies/" + "0".repeat(64), compliance).statusCode())
+        .isEqualTo(404);
+    assertThat(audit.get("/api/v1/policies/not-a-digest", compliance).statusCode()).isEqualTo(400);
+  }
+}

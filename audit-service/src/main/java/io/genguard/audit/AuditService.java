@@ -59,6 +59,9 @@ public final class AuditService implements AutoCloseable {
   /** How long one send to, or read of, the anchor witness topic may take. */
   private static final Duration WITNESS_TIMEOUT = Duration.ofSeconds(10);
 
+  /** How long the job's policy file must stay unchanged before it is recorded again. */
+  private static final Duration POLICY_SETTLE = Duration.ofSeconds(2);
+
   private final AuditDatabase database;
   private final List<AuditIngestor> ingestors = new ArrayList<>();
   private final RequestSubmitter submitter;
@@ -76,6 +79,11 @@ public final class AuditService implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final ScheduledExecutorService heldExplainer;
   private final RecordedExplanations explained;
+
+  /** The moderation job's policy file ("" for the built-in policy); null without explanations. */
+  private final String jobPolicyFile;
+
+  private final PolicyArchive policies;
   private boolean intakeStopped;
   private boolean closed;
 
@@ -184,8 +192,11 @@ public final class AuditService implements AutoCloseable {
                 witness,
                 explained));
     writeAdminTokenFile(config.adminTokenFile());
-    if (!config.explainKeyDirectory().isEmpty()) {
-      recordJobPolicy(config.explainPolicyFile(), clock);
+    this.policies = new PolicyArchive(database.dataSource(), clock);
+    this.jobPolicyFile = config.explainKeyDirectory().isEmpty() ? null : config.explainPolicyFile();
+    if (jobPolicyFile != null) {
+      // A file that cannot be read or recorded stops the start here.
+      recordJobPolicy();
     }
     ingestors.forEach(AuditIngestor::start);
     outbox.start();
@@ -197,6 +208,10 @@ public final class AuditService implements AutoCloseable {
           config.retentionIntervalMinutes(),
           config.retentionIntervalMinutes(),
           TimeUnit.MINUTES);
+    }
+    if (jobPolicyFile != null && !jobPolicyFile.isEmpty()) {
+      // The job takes a changed file without a restart; its new rules are recorded within a minute.
+      timer.scheduleWithFixedDelay(this::recordChangedJobPolicy, 1, 1, TimeUnit.MINUTES);
     }
     // AuditConfig accepts EXPLAIN_HELD_SECONDS only with the key directory, so explanations exist.
     if (config.explainHeldSeconds() > 0) {
@@ -296,34 +311,62 @@ public final class AuditService implements AutoCloseable {
   /**
    * Records the policy file the moderation job runs with (as configured for explanations; the
    * built-in policy when none is named) in the policy archive, so that its verdicts' {@code
-   * policySha256} leads to the rules. A file recorded before is left as it is. A file the job takes
-   * later (a hot reload) is recorded through {@code POST /api/v1/policies}.
+   * policySha256} leads to the rules; a file recorded before is left as it is. Runs at start and
+   * then every minute for a named file, which the job may take again after a change.
+   *
+   * @return what was recorded, or null without explanations (no job policy configured)
+   * @throws InvalidInputException when the file is not a valid policy
    */
-  private void recordJobPolicy(String file, Clock clock) {
+  public PolicyArchive.Recorded recordJobPolicy() {
+    if (jobPolicyFile == null) {
+      return null;
+    }
     String yaml;
     try {
       yaml =
-          file.isEmpty()
+          jobPolicyFile.isEmpty()
               ? PolicyLoader.defaultText()
-              : Files.readString(Path.of(file), StandardCharsets.UTF_8);
+              : Files.readString(Path.of(jobPolicyFile), StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read the policy file " + file, e);
+      throw new UncheckedIOException("Cannot read the policy file " + jobPolicyFile, e);
     }
     try {
       PolicyArchive.Recorded recorded =
-          new PolicyArchive(database.dataSource(), clock)
-              .record(
-                  yaml,
-                  file.isEmpty() ? "the built-in policy" : file,
-                  Caller.system("audit-service"));
-      LOG.info(
-          "Policy {} version {} (SHA-256 {}) {} in the policy archive",
-          recorded.policy().policyId(),
-          recorded.policy().version(),
-          recorded.policy().sha256(),
-          recorded.recordedBefore() ? "was already" : "is now");
+          policies.record(
+              yaml,
+              jobPolicyFile.isEmpty() ? "the built-in policy" : jobPolicyFile,
+              Caller.system("audit-service"));
+      if (!recorded.recordedBefore()) {
+        LOG.info(
+            "Policy {} version {} (SHA-256 {}) is now in the policy archive",
+            recorded.policy().policyId(),
+            recorded.policy().version(),
+            recorded.policy().sha256());
+      }
+      return recorded;
     } catch (SQLException e) {
       throw new IllegalStateException("Cannot record the policy file in the audit store", e);
+    }
+  }
+
+  /**
+   * The minute's check of the job's policy file: recorded if it changed, once it has stayed the
+   * same for {@link #POLICY_SETTLE} (a half-written file is not taken; an invalid one is logged and
+   * tried again, as the job keeps its running policy then).
+   */
+  private void recordChangedJobPolicy() {
+    try {
+      Path file = Path.of(jobPolicyFile);
+      java.time.Instant modified = Files.getLastModifiedTime(file).toInstant();
+      if (modified.isAfter(java.time.Instant.now().minus(POLICY_SETTLE))) {
+        return;
+      }
+      recordJobPolicy();
+    } catch (RuntimeException | IOException e) {
+      LOG.warn(
+          "The policy file {} was not recorded in the policy archive; tried again in a minute: {}",
+          jobPolicyFile,
+          e.getMessage());
     }
   }
 

@@ -11,11 +11,15 @@ import io.genguard.audit.security.Role;
 import io.genguard.moderation.policy.PolicyLoader;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Clock;
 import java.util.HexFormat;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The policy archive on the real service and PostgreSQL: a policy file recorded once in the hash
@@ -81,6 +85,33 @@ class PolicyArchiveITCase {
     ChainVerifier.Verification chain =
         ChainVerifier.verify(audit.service().database().dataSource());
     assertThat(chain.valid()).as(chain.summary()).isTrue();
+  }
+
+  @Test
+  void shouldRecordTheJobsPolicyFileAtStartAndAgainOnceItChanged(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("policy.yaml");
+    Files.writeString(file, PolicyLoader.defaultText());
+    String first = PolicyLoader.load(file).sha256();
+    try (RunningAuditService service =
+        RunningAuditService.start(
+            "policy_archive_job_it",
+            Clock.systemUTC(),
+            config -> config.withExplanations(dir.resolve("keys"), file))) {
+      String reader = service.token(Role.COMPLIANCE, null, "carl");
+      assertThat(service.get("/api/v1/policies/" + first, reader).statusCode()).isEqualTo(200);
+
+      // The job takes an edited file (with a new version) without a restart; so does the archive.
+      Files.writeString(
+          file,
+          PolicyLoader.defaultText().replaceFirst("version: \"[^\"]+\"", "version: \"edited.1\""));
+      PolicyArchive.Recorded edited = service.service().recordJobPolicy();
+      assertThat(edited.recordedBefore()).isFalse();
+      assertThat(edited.policy().version()).isEqualTo("edited.1");
+      assertThat(edited.policy().sha256()).isEqualTo(PolicyLoader.load(file).sha256());
+      assertThat(service.service().recordJobPolicy().recordedBefore()).isTrue();
+      assertThat(json(service.get("/api/v1/policies", reader)).path("items")).hasSize(2);
+    }
   }
 
   @Test

@@ -112,7 +112,7 @@ public final class HttpApiSubmitter implements CampaignSubmitter {
           null,
           retryAfter(response));
     }
-    if (status >= 400 && status < 500 && status != 408 && status != 429) {
+    if (status >= 400 && status < 500 && status != 408) {
       throw new SubmissionException(
           Kind.REJECTED,
           "The API rejected a campaign request (HTTP " + status + "): " + response.body(),

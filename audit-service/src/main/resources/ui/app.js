@@ -236,8 +236,10 @@
           el('span', { class: 'muted' }, 'Unsafe score'), el('span', { id: 'unsafe-score' }, fmt(verdict.unsafeScore)),
           el('span', { class: 'muted' }, 'Policy'), el('span', { id: 'policy-version' },
             verdict.policyId + ' version ' + verdict.policyVersion),
-          el('span', { class: 'muted' }, 'Policy file SHA-256'), el('code', { id: 'policy-sha256' },
-            verdict.policySha256 || 'not recorded (verdicts before 2026-12-04)'),
+          el('span', { class: 'muted' }, 'Policy file SHA-256'), el('span', {},
+            el('code', { id: 'policy-sha256' }, verdict.policySha256 || 'not recorded (verdicts before 2026-12-04)'),
+            verdict.policySha256 && me && !me.tenantId && may('REVIEWER', 'COMPLIANCE')
+              ? policyPanel(verdict.policySha256) : null),
           el('span', { class: 'muted' }, 'Scorers'), el('span', {}, Object.entries(verdict.scorerVersions || {})
             .map(([k, v]) => k + ' ' + v).join(', ')),
           el('span', { class: 'muted' }, 'Decided'), el('span', {}, when(verdict.decidedAt))),
@@ -327,6 +329,25 @@
       }
       button.disabled = false;
     } }, 'Which words does it rest on?');
+    return el('div', {}, button, result);
+  }
+
+  /** The recorded policy file a verdict names, shown on request (global tokens: it holds every tenant's rules). */
+  function policyPanel(sha256) {
+    const result = el('div', { id: 'policy-file' });
+    const button = el('button', { type: 'button', id: 'policy-button', onclick: async () => {
+      button.disabled = true;
+      try {
+        const p = await api('/api/v1/policies/' + encodeURIComponent(sha256));
+        result.replaceChildren(
+          el('p', { class: 'muted', id: 'policy-recorded' }, p.policyId + ' version ' + p.version
+            + ', recorded ' + when(p.recordedAt) + ' by ' + p.recordedBy),
+          el('pre', { id: 'policy-yaml' }, p.yaml));
+      } catch (error) {
+        result.replaceChildren(el('p', { class: 'error', id: 'policy-error' }, error.message));
+      }
+      button.disabled = false;
+    } }, 'Show the policy file');
     return el('div', {}, button, result);
   }
 

@@ -22,6 +22,7 @@ import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.moderation.gate.GateTimings;
 import io.genguard.moderation.gate.ReleaseGateTopology;
 import io.genguard.moderation.pipeline.VerdictExplainer;
+import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
@@ -267,6 +268,9 @@ class ComplianceUiBrowserITCase {
         .isEqualTo("default version 2026.11-test");
     assertThat(browser.findElement(By.id("policy-sha256")).getText())
         .isEqualTo(AuditEvents.POLICY_SHA256);
+    assertThat(browser.findElements(By.id("policy-button")))
+        .as("a policy file holds every tenant's rules: not for a tenant's token")
+        .isEmpty();
     assertThat(browser.findElements(By.cssSelector("#chain-records tbody tr")))
         .as("the request's records in the hash chain")
         .hasSizeGreaterThanOrEqualTo(4);
@@ -353,6 +357,23 @@ class ComplianceUiBrowserITCase {
     assertThat(bars).as("three charts, two groups each").hasSize(6);
     assertThat(browser.findElements(By.cssSelector("#report-charts svg.chart line.whisker")))
         .hasSize(2);
+
+    // The policy file a verdict names, recorded in the chain, shown whole to a global token.
+    assertThat(
+            audit
+                .post(
+                    "/api/v1/policies",
+                    audit.token(Role.ADMIN, null, "ada"),
+                    json.createObjectNode().put("yaml", PolicyLoader.defaultText()).toString())
+                .statusCode())
+        .isEqualTo(201);
+    browser.get(audit.baseUrl() + "/ui/#/requests/" + held.requestId());
+    visible(By.id("policy-button")).click();
+    assertThat(visible(By.id("policy-yaml")).getText())
+        .isEqualTo(PolicyLoader.defaultText().strip());
+    assertThat(browser.findElement(By.id("policy-recorded")).getText())
+        .startsWith("genguard-default version ")
+        .endsWith(" by ada");
 
     browser.get(audit.baseUrl() + "/ui/#/audit");
     visible(By.id("verify-button")).click();

@@ -238,7 +238,7 @@
             verdict.policyId + ' version ' + verdict.policyVersion),
           el('span', { class: 'muted' }, 'Policy file SHA-256'), el('span', {},
             el('code', { id: 'policy-sha256' }, verdict.policySha256 || 'not recorded (verdicts before 2026-12-04)'),
-            verdict.policySha256 && me && !me.tenantId && may('REVIEWER', 'COMPLIANCE')
+            verdict.policySha256 && me && !me.tenantId && may('COMPLIANCE')
               ? policyPanel(verdict.policySha256) : null),
           el('span', { class: 'muted' }, 'Scorers'), el('span', {}, Object.entries(verdict.scorerVersions || {})
             .map(([k, v]) => k + ' ' + v).join(', ')),

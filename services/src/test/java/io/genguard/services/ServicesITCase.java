@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.genguard.events.v1.Decision;
-import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ModerationVerdict;
-import io.genguard.events.v1.SamplingParameters;
 import io.genguard.moderation.gate.GateTimings;
 import io.genguard.provenance.manifest.SigningKey;
 import io.genguard.provenance.watermark.WatermarkKey;
@@ -155,17 +153,14 @@ class ServicesITCase {
 
   private static StoredOutput output(
       String jdbcUrl, IntegrationInfrastructure infra, String requestId) throws Exception {
-    try (Connection connection =
-            DriverManager.getConnection(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword());
-        PreparedStatement statement =
-            connection.prepareStatement(
-                "select output_id, tenant_id, text from generation_output where request_id = ?")) {
-      statement.setString(1, requestId);
-      try (ResultSet rows = statement.executeQuery()) {
-        assertThat(rows.next()).isTrue();
-        return new StoredOutput(requestId, rows.getString(1), rows.getString(2), rows.getString(3));
-      }
-    }
+    List<String> row =
+        rows(
+                jdbcUrl,
+                infra,
+                "select output_id, tenant_id, text from generation_output where request_id = ?",
+                requestId)
+            .get(0);
+    return new StoredOutput(requestId, row.get(0), row.get(1), row.get(2));
   }
 
   private static void sendReleaseVerdict(String bootstrapServers, StoredOutput output) {
@@ -200,85 +195,62 @@ class ServicesITCase {
    */
   private static List<String> gateOutcomes(
       String jdbcUrl, IntegrationInfrastructure infra, String requestId) throws Exception {
-    try (Connection connection =
-            DriverManager.getConnection(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword());
-        PreparedStatement statement =
-            connection.prepareStatement(
-                "select g.outcome, g.basis, g.decision, g.verdict_id from gate_outcome g"
-                    + " join audit_log a on a.event_id = g.event_id"
-                    + " where g.request_id = ? order by a.seq")) {
-      statement.setString(1, requestId);
-      List<String> outcomes = new ArrayList<>();
-      try (ResultSet rows = statement.executeQuery()) {
-        while (rows.next()) {
-          outcomes.add(
-              rows.getString(1)
-                  + " "
-                  + rows.getString(2)
-                  + " "
-                  + rows.getString(3)
-                  + " verdict="
-                  + rows.getString(4));
-        }
-      }
-      return outcomes;
-    }
+    return rows(
+            jdbcUrl,
+            infra,
+            "select g.outcome, g.basis, g.decision, 'verdict=' || g.verdict_id from gate_outcome g"
+                + " join audit_log a on a.event_id = g.event_id"
+                + " where g.request_id = ? order by a.seq",
+            requestId)
+        .stream()
+        .map(row -> String.join(" ", row))
+        .toList();
   }
 
   /** The request's review queue item: its state and the verdict it was held on. */
   private static String reviewItem(
       String jdbcUrl, IntegrationInfrastructure infra, String requestId) throws Exception {
-    try (Connection connection =
-            DriverManager.getConnection(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword());
-        PreparedStatement statement =
-            connection.prepareStatement(
-                "select state, verdict_id from review_item where request_id = ?")) {
-      statement.setString(1, requestId);
-      try (ResultSet rows = statement.executeQuery()) {
-        return rows.next() ? rows.getString(1) + " verdict=" + rows.getString(2) : "none";
-      }
-    }
-  }
-
-  private static String send(String bootstrapServers) {
-    GenerationRequest request =
-        GenerationRequest.newBuilder()
-            .setEventId(EventIds.random())
-            .setRequestId(EventIds.random())
-            .setTenantId("services-it")
-            .setPrompt("A short note about the weather")
-            .setBackend("echo")
-            .setParameters(
-                SamplingParameters.newBuilder()
-                    .setMaxTokens(8)
-                    .setTemperature(0)
-                    .setTopK(0)
-                    .setTopP(1)
-                    .build())
-            .setSubmittedAt(Instant.now())
-            .build();
-    TestInput.sendAll(
-        bootstrapServers,
-        List.of(
-            new ProducerRecord<>(
-                Topics.GENERATION_REQUESTS.name(),
-                request.getRequestId().getBytes(StandardCharsets.UTF_8),
-                Topics.GENERATION_REQUESTS.codec().encode(request))));
-    return request.getRequestId();
+    List<List<String>> found =
+        rows(
+            jdbcUrl,
+            infra,
+            "select state, 'verdict=' || verdict_id from review_item where request_id = ?",
+            requestId);
+    return found.isEmpty() ? "none" : String.join(" ", found.get(0));
   }
 
   private static long outputsAudited(
       String jdbcUrl, IntegrationInfrastructure infra, String requestId) throws Exception {
+    return Long.parseLong(
+        rows(
+                jdbcUrl,
+                infra,
+                "select count(*) from generation_output where request_id = ?",
+                requestId)
+            .get(0)
+            .get(0));
+  }
+
+  /** What the query finds for the request: each row's columns as text. */
+  private static List<List<String>> rows(
+      String jdbcUrl, IntegrationInfrastructure infra, String sql, String requestId)
+      throws Exception {
     try (Connection connection =
             DriverManager.getConnection(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword());
-        PreparedStatement statement =
-            connection.prepareStatement(
-                "select count(*) from generation_output where request_id = ?")) {
+        PreparedStatement statement = connection.prepareStatement(sql)) {
       statement.setString(1, requestId);
+      List<List<String>> found = new ArrayList<>();
       try (ResultSet rows = statement.executeQuery()) {
-        rows.next();
-        return rows.getLong(1);
+        int columns = rows.getMetaData().getColumnCount();
+        while (rows.next()) {
+          List<String> row = new ArrayList<>();
+          for (int i = 1; i <= columns; i++) {
+            row.add(rows.getString(i));
+          }
+          found.add(row);
+        }
       }
+      return found;
     }
   }
 

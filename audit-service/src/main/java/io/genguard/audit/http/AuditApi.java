@@ -388,16 +388,9 @@ public final class AuditApi implements AutoCloseable {
         Role.ADMIN);
     route(HandlerType.POST, "/api/v1/retention/run", this::runRetention, Role.ADMIN);
 
-    route(
-        HandlerType.GET,
-        "/api/v1/policies",
-        Set.of("limit"),
-        this::policies,
-        Role.REVIEWER,
-        Role.COMPLIANCE);
+    route(HandlerType.GET, "/api/v1/policies", Set.of("limit"), this::policies, Role.COMPLIANCE);
     route(HandlerType.POST, "/api/v1/policies", this::recordPolicy, Role.ADMIN);
-    route(
-        HandlerType.GET, "/api/v1/policies/{sha256}", this::policy, Role.REVIEWER, Role.COMPLIANCE);
+    route(HandlerType.GET, "/api/v1/policies/{sha256}", this::policy, Role.COMPLIANCE);
   }
 
   /**

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.SamplingParameters;
 import io.genguard.moderation.gate.GateTimings;
 import io.genguard.provenance.manifest.SigningKey;
 import io.genguard.provenance.watermark.WatermarkKey;
@@ -217,6 +219,33 @@ class ServicesITCase {
             "select state, 'verdict=' || verdict_id from review_item where request_id = ?",
             requestId);
     return found.isEmpty() ? "none" : String.join(" ", found.get(0));
+  }
+
+  private static String send(String bootstrapServers) {
+    GenerationRequest request =
+        GenerationRequest.newBuilder()
+            .setEventId(EventIds.random())
+            .setRequestId(EventIds.random())
+            .setTenantId("services-it")
+            .setPrompt("A short note about the weather")
+            .setBackend("echo")
+            .setParameters(
+                SamplingParameters.newBuilder()
+                    .setMaxTokens(8)
+                    .setTemperature(0)
+                    .setTopK(0)
+                    .setTopP(1)
+                    .build())
+            .setSubmittedAt(Instant.now())
+            .build();
+    TestInput.sendAll(
+        bootstrapServers,
+        List.of(
+            new ProducerRecord<>(
+                Topics.GENERATION_REQUESTS.name(),
+                request.getRequestId().getBytes(StandardCharsets.UTF_8),
+                Topics.GENERATION_REQUESTS.codec().encode(request))));
+    return request.getRequestId();
   }
 
   private static long outputsAudited(

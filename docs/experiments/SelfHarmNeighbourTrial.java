@@ -26,15 +26,17 @@ import java.util.*;
  * <pre>
  * t=0.50 m=0.00  p1 17/6 p2 18/4 p3 22/7 p4 16/2 p5 16/6  validation 11/8036, XSTest safe 4/250,
  *                CoCoNot 2/379, HolisticBias 15/4425, children 1/40, threat look-alikes 2/110
- * t=0.55 m=0.05  p1 11/3 p2 8/4 p3 13/3 p4 9/0 p5 8/1     validation 0/8036, XSTest 1, HolisticBias 3
+ * t=0.55 m=0.05  p1 11/3 p2 8/4 p3 13/3 p4 9/0 p5 8/1     validation 0/8036, XSTest 1, HolisticBias 3,
+ *                children 1, threat look-alikes 1
  * t=0.60 m=0.05  p1 9/2 p2 4/3 p3 7/1 p4 5/0 p5 5/1       no benign text flagged
  * t=0.70         p1 4/0 p2 4/0 p3 3/0 p4 0/0 p5 1/0
  * </pre>
  *
  * The validation split's 7 public self-harm texts: 5 flagged at t=0.50 m=0, 1 at m=0.05, none
- * beyond. Where benign texts stay clean, the written texts reach at most 13 of 30 of a probe they
- * were not written with, and 2-4 look-alikes with them: closeness to 120 written texts finds
- * near-paraphrases, as the patterns did, not the category. Not taken further.
+ * beyond. Where no benign text is flagged (t=0.60 m=0.05), the written texts reach at most 9 of 30
+ * of a probe they were not written with, with 0-3 look-alikes; 13 of 30 at t=0.55 m=0.05, where 6
+ * of about 13,000 benign texts are flagged. Closeness to 120 written texts finds near-paraphrases,
+ * as the patterns did, not the category. Not taken further.
  */
 public class SelfHarmNeighbourTrial {
   static OnnxTextModel encoder;

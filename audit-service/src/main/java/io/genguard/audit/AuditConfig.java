@@ -53,6 +53,9 @@ import java.util.Map;
  *     average ({@link io.genguard.audit.submit.TenantRateLimiter}); more are answered 429 with
  *     Retry-After and not written; per audit-service process; 0 = no limit
  * @param submitBurst requests a tenant may submit at once above that rate, after a pause
+ * @param submitRates tenants with their own rate and burst, {@code tenant=rate[/burst]}
+ *     comma-separated ({@link io.genguard.audit.submit.TenantRateLimiter#parseAllowances}); empty =
+ *     none
  */
 public record AuditConfig(
     String jdbcUrl,
@@ -77,7 +80,8 @@ public record AuditConfig(
     String explainPolicyFile,
     int explainHeldSeconds,
     int submitRate,
-    int submitBurst) {
+    int submitBurst,
+    String submitRates) {
 
   public static final String JDBC_URL = "GENGUARD_AUDIT_JDBC_URL";
   public static final String JDBC_USER = "GENGUARD_AUDIT_JDBC_USER";
@@ -107,6 +111,7 @@ public record AuditConfig(
   public static final String EXPLAIN_HELD_SECONDS = "GENGUARD_AUDIT_EXPLAIN_HELD_SECONDS";
   public static final String SUBMIT_RATE = "GENGUARD_AUDIT_SUBMIT_RATE";
   public static final String SUBMIT_BURST = "GENGUARD_AUDIT_SUBMIT_BURST";
+  public static final String SUBMIT_RATES = "GENGUARD_AUDIT_SUBMIT_RATES";
 
   /** Highest {@link #SUBMIT_RATE} and {@link #SUBMIT_BURST} accepted. */
   public static final int MAX_SUBMIT_RATE = 1_000_000;
@@ -169,6 +174,8 @@ public record AuditConfig(
     atMost(SUBMIT_RATE, submitRate, MAX_SUBMIT_RATE);
     atLeast(SUBMIT_BURST, submitBurst, 1);
     atMost(SUBMIT_BURST, submitBurst, MAX_SUBMIT_RATE);
+    submitRates = submitRates == null ? "" : submitRates.trim();
+    io.genguard.audit.submit.TenantRateLimiter.parseAllowances(SUBMIT_RATES, submitRates);
     if (httpPort < 0 || httpPort > 65535) {
       throw new IllegalArgumentException(
           HTTP_PORT + "=" + httpPort + " is not a TCP port (0-65535)");
@@ -207,7 +214,8 @@ public record AuditConfig(
         "",
         0,
         50,
-        100);
+        100,
+        "");
   }
 
   @Override
@@ -256,6 +264,8 @@ public record AuditConfig(
         + submitRate
         + ", submitBurst="
         + submitBurst
+        + ", submitRates="
+        + submitRates
         + "]";
   }
 
@@ -333,6 +343,11 @@ public record AuditConfig(
         this);
   }
 
+  /** Tenants with their own rate, {@code tenant=rate[/burst]} comma-separated. */
+  public AuditConfig withSubmitRates(String rates) {
+    return fromEnvironment(Map.of(SUBMIT_RATES, rates), this);
+  }
+
   public AuditConfig withLimits(long bodyBytes, int exportRows) {
     return fromEnvironment(
         Map.of(
@@ -378,7 +393,8 @@ public record AuditConfig(
         (int)
             number(EXPLAIN_HELD_SECONDS, env.get(EXPLAIN_HELD_SECONDS), base.explainHeldSeconds()),
         (int) number(SUBMIT_RATE, env.get(SUBMIT_RATE), base.submitRate()),
-        (int) number(SUBMIT_BURST, env.get(SUBMIT_BURST), base.submitBurst()));
+        (int) number(SUBMIT_BURST, env.get(SUBMIT_BURST), base.submitBurst()),
+        env.getOrDefault(SUBMIT_RATES, base.submitRates()));
   }
 
   private static long number(String key, String value, long fallback) {

@@ -158,7 +158,9 @@ public final class AuditService implements AutoCloseable {
         new RequestSubmitter(
             kafkaProperties,
             RequestSubmitter.SubmissionLimits.defaults(),
-            new TenantRateLimiter(config.submitRate(), config.submitBurst()),
+            new TenantRateLimiter(
+                new TenantRateLimiter.Allowance(config.submitRate(), config.submitBurst()),
+                TenantRateLimiter.parseAllowances(AuditConfig.SUBMIT_RATES, config.submitRates())),
             clock);
     this.queries = new AuditQueries(database.dataSource());
     this.tokens = new ApiTokens(database.dataSource(), clock);

@@ -32,7 +32,8 @@ class AuditConfigTest {
                 Map.entry(AuditConfig.EXPLAIN_POLICY_FILE, "/etc/genguard/policy.yaml"),
                 Map.entry(AuditConfig.EXPLAIN_HELD_SECONDS, "30"),
                 Map.entry(AuditConfig.SUBMIT_RATE, "5"),
-                Map.entry(AuditConfig.SUBMIT_BURST, "20")),
+                Map.entry(AuditConfig.SUBMIT_BURST, "20"),
+                Map.entry(AuditConfig.SUBMIT_RATES, " acme=200/400 ")),
             BASE);
 
     assertThat(config.jdbcUrl()).isEqualTo("jdbc:postgresql://other/db");
@@ -52,6 +53,7 @@ class AuditConfigTest {
     assertThat(config.explainHeldSeconds()).isEqualTo(30);
     assertThat(config.submitRate()).isEqualTo(5);
     assertThat(config.submitBurst()).isEqualTo(20);
+    assertThat(config.submitRates()).isEqualTo("acme=200/400");
   }
 
   @Test
@@ -69,6 +71,9 @@ class AuditConfigTest {
     assertThatThrownBy(
             () -> AuditConfig.fromEnvironment(Map.of(AuditConfig.SUBMIT_RATE, "1000001"), BASE))
         .hasMessage("GENGUARD_AUDIT_SUBMIT_RATE=1000001 must be at most 1000000");
+    assertThatThrownBy(
+            () -> AuditConfig.fromEnvironment(Map.of(AuditConfig.SUBMIT_RATES, "acme=-1"), BASE))
+        .hasMessageStartingWith("GENGUARD_AUDIT_SUBMIT_RATES: 'acme=-1'");
   }
 
   @Test

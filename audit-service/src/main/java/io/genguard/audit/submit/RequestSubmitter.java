@@ -245,17 +245,17 @@ public final class RequestSubmitter implements AutoCloseable {
     private static final long serialVersionUID = 1L;
     private final long retryAfterSeconds;
 
-    RateLimitedException(String tenant, TenantRateLimiter rate, long waitNanos) {
+    RateLimitedException(String tenant, TenantRateLimiter.Allowance allowance, long waitNanos) {
       super(
           "Tenant '"
               + tenant
               + "' submits more than its rate allows ("
-              + rate.perSecond()
-              + (rate.perSecond() == 1 ? " request" : " requests")
+              + allowance.perSecond()
+              + (allowance.perSecond() == 1 ? " request" : " requests")
               + " a second, bursts of "
-              + rate.burst()
-              + ": GENGUARD_AUDIT_SUBMIT_RATE, GENGUARD_AUDIT_SUBMIT_BURST); the request was not"
-              + " submitted, send it again in "
+              + allowance.burst()
+              + ": GENGUARD_AUDIT_SUBMIT_RATE, GENGUARD_AUDIT_SUBMIT_BURST,"
+              + " GENGUARD_AUDIT_SUBMIT_RATES); the request was not submitted, send it again in "
               + seconds(waitNanos)
               + " s");
       this.retryAfterSeconds = seconds(waitNanos);
@@ -283,7 +283,8 @@ public final class RequestSubmitter implements AutoCloseable {
     GenerationRequest request = validate(submission);
     long wait = rate.tryTake(request.getTenantId());
     if (wait > 0) {
-      throw new RateLimitedException(request.getTenantId(), rate, wait);
+      throw new RateLimitedException(
+          request.getTenantId(), rate.allowance(request.getTenantId()), wait);
     }
     send(request);
     return request;

@@ -25,7 +25,9 @@ class SubmissionRateITCase {
   void shouldRefuseATenantOverItsRateWithoutWritingTheRequest() throws Exception {
     try (RunningAuditService audit =
         RunningAuditService.start(
-            "submission_rate_it", Clock.systemUTC(), config -> config.withSubmitRate(1, 2))) {
+            "submission_rate_it",
+            Clock.systemUTC(),
+            config -> config.withSubmitRate(1, 2).withSubmitRates("vip=5/5"))) {
       SimpleMeterRegistry metrics = new SimpleMeterRegistry();
       audit.service().bindMetrics(metrics);
       String acme = audit.token(Role.SUBMITTER, "acme", "sam");
@@ -39,13 +41,23 @@ class SubmissionRateITCase {
       assertThat(json(refused).path("error").asText())
           .isEqualTo(
               "Tenant 'acme' submits more than its rate allows (1 request a second, bursts of 2:"
-                  + " GENGUARD_AUDIT_SUBMIT_RATE, GENGUARD_AUDIT_SUBMIT_BURST); the request was"
-                  + " not submitted, send it again in 1 s");
+                  + " GENGUARD_AUDIT_SUBMIT_RATE, GENGUARD_AUDIT_SUBMIT_BURST,"
+                  + " GENGUARD_AUDIT_SUBMIT_RATES); the request was not submitted, send it again"
+                  + " in 1 s");
       assertThat(metrics.get(AuditService.SUBMISSIONS_REFUSED_METRIC).functionCounter().count())
           .isEqualTo(1);
       assertThat(submit(audit, globex, "globex 1").statusCode())
           .as("another tenant's allowance is its own")
           .isEqualTo(202);
+      // A tenant with its own allowance (GENGUARD_AUDIT_SUBMIT_RATES).
+      String vip = audit.token(Role.SUBMITTER, "vip", "val");
+      for (int i = 1; i <= 5; i++) {
+        assertThat(submit(audit, vip, "vip " + i).statusCode()).isEqualTo(202);
+      }
+      HttpResponse<String> vipRefused = submit(audit, vip, "vip refused");
+      assertThat(vipRefused.statusCode()).isEqualTo(429);
+      assertThat(json(vipRefused).path("error").asText())
+          .contains("(5 requests a second, bursts of 5:");
 
       Thread.sleep(1_100);
       assertThat(submit(audit, acme, "acme 3").statusCode()).isEqualTo(202);
@@ -54,8 +66,9 @@ class SubmissionRateITCase {
       await()
           .atMost(Duration.ofSeconds(60))
           .pollInterval(Duration.ofMillis(250))
-          .until(() -> persisted(audit, "%") == 4);
+          .until(() -> persisted(audit, "%") == 9);
       assertThat(persisted(audit, "% acme refused")).isZero();
+      assertThat(persisted(audit, "% vip refused")).isZero();
       assertThat(
               audit.count(
                   "select count(*) from api_action where action = 'request.submit'"

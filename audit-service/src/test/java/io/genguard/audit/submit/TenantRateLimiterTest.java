@@ -82,4 +82,53 @@ class TenantRateLimiterTest {
     assertThatThrownBy(() -> new TenantRateLimiter(1, 0))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void shouldGiveATenantItsOwnAllowanceAndLeaveTheOthersToTheStandardOne() {
+    TenantRateLimiter limiter =
+        new TenantRateLimiter(
+            new TenantRateLimiter.Allowance(1, 1),
+            TenantRateLimiter.parseAllowances("KEY", "vip=4/3, batch=0"),
+            100,
+            now::get);
+    for (int i = 0; i < 3; i++) {
+      assertThat(limiter.tryTake("vip")).isZero();
+    }
+    assertThat(limiter.tryTake("vip")).isEqualTo(SECOND / 4);
+    for (int i = 0; i < 1_000; i++) {
+      assertThat(limiter.tryTake("batch")).as("rate 0: no limit").isZero();
+    }
+    assertThat(limiter.tryTake("acme")).isZero();
+    assertThat(limiter.tryTake("acme")).isEqualTo(SECOND);
+    assertThat(limiter.allowance("vip")).isEqualTo(new TenantRateLimiter.Allowance(4, 3));
+    assertThat(limiter.allowance("acme")).isEqualTo(new TenantRateLimiter.Allowance(1, 1));
+  }
+
+  @Test
+  void shouldReadAllowancesAndNameTheEntryThatIsWrong() {
+    assertThat(TenantRateLimiter.parseAllowances("KEY", " ")).isEmpty();
+    assertThat(TenantRateLimiter.parseAllowances("KEY", "acme=200, globex=10/15"))
+        .containsEntry("acme", new TenantRateLimiter.Allowance(200, 400))
+        .containsEntry("globex", new TenantRateLimiter.Allowance(10, 15));
+    assertThat(TenantRateLimiter.parseAllowances("KEY", "free=0"))
+        .containsEntry("free", new TenantRateLimiter.Allowance(0, 1));
+    assertThatThrownBy(() -> TenantRateLimiter.parseAllowances("KEY", "acme"))
+        .hasMessageStartingWith("KEY: 'acme' is not tenant=rate or tenant=rate/burst");
+    assertThatThrownBy(() -> TenantRateLimiter.parseAllowances("KEY", "acme=fast"))
+        .hasMessage(
+            "KEY: 'acme=fast' needs whole numbers, tenant=rate or tenant=rate/burst (e.g."
+                + " acme=200/400)");
+    assertThatThrownBy(() -> TenantRateLimiter.parseAllowances("KEY", "acme=1/2/3"))
+        .hasMessageContaining("needs whole numbers");
+    assertThatThrownBy(() -> TenantRateLimiter.parseAllowances("KEY", "acme=1,acme=2"))
+        .hasMessage("KEY: tenant 'acme' is given twice; give each tenant once");
+    assertThatThrownBy(() -> TenantRateLimiter.parseAllowances("KEY", "acme=2000000"))
+        .hasMessage("KEY: 'acme=2000000' asks for more than 1000000");
+    assertThatThrownBy(() -> TenantRateLimiter.parseAllowances("KEY", "acme=1/0"))
+        .hasMessageContaining("burst at least 1");
+    assertThatThrownBy(() -> TenantRateLimiter.parseAllowances("KEY", "bad tenant!=1"))
+        .hasMessageContaining("with a tenant id that is");
+    assertThatThrownBy(() -> TenantRateLimiter.parseAllowances("KEY", "acme=1,"))
+        .hasMessageStartingWith("KEY: '' is not tenant=rate");
+  }
 }

@@ -114,7 +114,7 @@ public record AuditConfig(
   public static final String SUBMIT_RATES = "GENGUARD_AUDIT_SUBMIT_RATES";
 
   /** Highest {@link #SUBMIT_RATE} and {@link #SUBMIT_BURST} accepted. */
-  public static final int MAX_SUBMIT_RATE = 1_000_000;
+  public static final int MAX_SUBMIT_RATE = io.genguard.audit.submit.TenantRateLimiter.MAX_RATE;
 
   /** Held verdicts the background explainer takes in one round (about 0.6 s each here). */
   public static final int EXPLAIN_HELD_BATCH = 20;

@@ -123,7 +123,7 @@ public final class TenantRateLimiter {
   /**
    * Tenants' own allowances from their written form, {@code tenant=rate} or {@code
    * tenant=rate/burst}, comma-separated (blank: none); without a burst, a tenant may submit twice
-   * its rate at once (at least 1).
+   * its rate at once (at least 1, at most {@value #MAX_RATE}).
    *
    * @param key names the setting in errors
    * @throws IllegalArgumentException naming the entry and what is wrong with it
@@ -153,7 +153,9 @@ public final class TenantRateLimiter {
         }
         int rate = Integer.parseInt(numbers[0].trim());
         int burst =
-            numbers.length == 2 ? Integer.parseInt(numbers[1].trim()) : Math.max(1, 2 * rate);
+            numbers.length == 2
+                ? Integer.parseInt(numbers[1].trim())
+                : (int) Math.min(MAX_RATE, Math.max(1, 2L * rate));
         if (rate < 0 || burst < 1) {
           throw new IllegalArgumentException(
               key + ": '" + shown + "': the rate must be at least 0 and the burst at least 1");

@@ -110,8 +110,9 @@ class TenantRateLimiterTest {
     assertThat(TenantRateLimiter.parseAllowances("KEY", "acme=200, globex=10/15"))
         .containsEntry("acme", new TenantRateLimiter.Allowance(200, 400))
         .containsEntry("globex", new TenantRateLimiter.Allowance(10, 15));
-    assertThat(TenantRateLimiter.parseAllowances("KEY", "free=0"))
-        .containsEntry("free", new TenantRateLimiter.Allowance(0, 1));
+    assertThat(TenantRateLimiter.parseAllowances("KEY", "free=0,top=1000000"))
+        .containsEntry("free", new TenantRateLimiter.Allowance(0, 1))
+        .containsEntry("top", new TenantRateLimiter.Allowance(1_000_000, 1_000_000));
     assertThatThrownBy(() -> TenantRateLimiter.parseAllowances("KEY", "acme"))
         .hasMessageStartingWith("KEY: 'acme' is not tenant=rate or tenant=rate/burst");
     assertThatThrownBy(() -> TenantRateLimiter.parseAllowances("KEY", "acme=fast"))

@@ -128,6 +128,11 @@ class PolicyArchiveITCase {
         .startsWith("Not a valid policy: ")
         .contains("line ");
     assertThat(audit.post("/api/v1/policies", admin, "{}").statusCode()).isEqualTo(400);
+    // Text PostgreSQL cannot keep (a NUL) and YAML may not hold: refused, never a 500.
+    HttpResponse<String> nul =
+        audit.post("/api/v1/policies", admin, body(PolicyLoader.defaultText() + "# \u0000\n"));
+    assertThat(nul.statusCode()).as(nul.body()).isEqualTo(400);
+    assertThat(json(nul).path("error").asText()).startsWith("Not a valid policy: ");
   }
 
   @Test

@@ -245,19 +245,28 @@ public final class RequestSubmitter implements AutoCloseable {
     private static final long serialVersionUID = 1L;
     private final long retryAfterSeconds;
 
-    RateLimitedException(String tenant, TenantRateLimiter.Allowance allowance, long waitNanos) {
+    RateLimitedException(String tenant, TenantRateLimiter rate, long waitNanos) {
       super(
-          "Tenant '"
-              + tenant
-              + "' submits more than its rate allows ("
-              + allowance.perSecond()
-              + (allowance.perSecond() == 1 ? " request" : " requests")
-              + " a second, bursts of "
-              + allowance.burst()
-              + ": GENGUARD_AUDIT_SUBMIT_RATE, GENGUARD_AUDIT_SUBMIT_BURST,"
-              + " GENGUARD_AUDIT_SUBMIT_RATES); the request was not submitted, send it again in "
-              + seconds(waitNanos)
-              + " s");
+          rate.tracks(tenant)
+              ? "Tenant '"
+                  + tenant
+                  + "' submits more than its rate allows ("
+                  + rate.allowance(tenant).perSecond()
+                  + (rate.allowance(tenant).perSecond() == 1 ? " request" : " requests")
+                  + " a second, bursts of "
+                  + rate.allowance(tenant).burst()
+                  + ": GENGUARD_AUDIT_SUBMIT_RATE, GENGUARD_AUDIT_SUBMIT_BURST,"
+                  + " GENGUARD_AUDIT_SUBMIT_RATES); the request was not submitted, send it again"
+                  + " in "
+                  + seconds(waitNanos)
+                  + " s"
+              : "The API is counting the submission rates of "
+                  + TenantRateLimiter.MAX_TENANTS
+                  + " tenants that all submitted just now, and cannot count tenant '"
+                  + tenant
+                  + "' as well; the request was not submitted, send it again in "
+                  + seconds(waitNanos)
+                  + " s");
       this.retryAfterSeconds = seconds(waitNanos);
     }
 
@@ -283,8 +292,7 @@ public final class RequestSubmitter implements AutoCloseable {
     GenerationRequest request = validate(submission);
     long wait = rate.tryTake(request.getTenantId());
     if (wait > 0) {
-      throw new RateLimitedException(
-          request.getTenantId(), rate.allowance(request.getTenantId()), wait);
+      throw new RateLimitedException(request.getTenantId(), rate, wait);
     }
     send(request);
     return request;

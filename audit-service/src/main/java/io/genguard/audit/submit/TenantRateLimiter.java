@@ -234,6 +234,11 @@ public final class TenantRateLimiter {
     return refused;
   }
 
+  /** Whether {@code tenant}'s allowance is being counted now (false also for unlimited ones). */
+  public synchronized boolean tracks(String tenant) {
+    return buckets.containsKey(tenant);
+  }
+
   /** Tenants tracked now (for tests). */
   synchronized int tracked() {
     return buckets.size();

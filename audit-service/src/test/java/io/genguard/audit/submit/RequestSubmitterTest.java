@@ -165,4 +165,38 @@ class RequestSubmitterTest {
       Thread.sleep(5);
     }
   }
+
+  @Test
+  void shouldSayWhetherATenantIsOverItsRateOrCannotBeCountedAtAll() {
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+    RequestSubmitter submitter =
+        new RequestSubmitter(
+            () -> {
+              MockProducer<String, GenerationRequest> producer =
+                  new MockProducer<>(true, null, new StringSerializer(), (topic, value) -> null);
+              producers.add(producer);
+              return producer;
+            },
+            SubmissionLimits.defaults(),
+            new TenantRateLimiter(1, 1, 1, now::get),
+            Clock.systemUTC());
+    submitter.submit(new Submission("hi", "a", null, null, null, null, null, null, null, null));
+
+    assertThatThrownBy(
+            () ->
+                submitter.submit(
+                    new Submission("hi", "a", null, null, null, null, null, null, null, null)))
+        .isInstanceOf(RequestSubmitter.RateLimitedException.class)
+        .hasMessageStartingWith(
+            "Tenant 'a' submits more than its rate allows (1 request a second, bursts of 1:");
+    assertThatThrownBy(
+            () ->
+                submitter.submit(
+                    new Submission("hi", "b", null, null, null, null, null, null, null, null)))
+        .isInstanceOf(RequestSubmitter.RateLimitedException.class)
+        .hasMessageContaining("cannot count tenant 'b' as well")
+        .hasMessageEndingWith("send it again in 1 s");
+    assertThat(producers.get(0).history()).hasSize(1);
+    assertThat(submitter.refusedForRate()).isEqualTo(2);
+  }
 }

@@ -390,6 +390,13 @@ public final class AuditApi implements AutoCloseable {
 
     route(HandlerType.GET, "/api/v1/policies", Set.of("limit"), this::policies, Role.COMPLIANCE);
     route(HandlerType.POST, "/api/v1/policies", this::recordPolicy, Role.ADMIN);
+    // Before /{sha256}: the first route that matches a path serves it.
+    route(
+        HandlerType.GET,
+        "/api/v1/policies/in-use",
+        Set.of("limit"),
+        this::policiesInUse,
+        Role.COMPLIANCE);
     route(HandlerType.GET, "/api/v1/policies/{sha256}", this::policy, Role.COMPLIANCE);
   }
 
@@ -1220,6 +1227,16 @@ public final class AuditApi implements AutoCloseable {
   private void policies(Context ctx) throws SQLException {
     requireGlobalForPolicies(ctx);
     ctx.json(Map.of("items", policyArchive.list(limit(ctx, 100, 1000))));
+  }
+
+  private void policiesInUse(Context ctx) throws SQLException {
+    requireGlobalForPolicies(ctx);
+    ctx.json(
+        Map.of(
+            "items",
+            policyArchive.inUse(limit(ctx, 100, 1000)),
+            "unarchived",
+            policyArchive.unarchived()));
   }
 
   private void policy(Context ctx) throws SQLException {

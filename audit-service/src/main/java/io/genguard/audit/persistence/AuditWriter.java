@@ -96,6 +96,7 @@ public final class AuditWriter {
     // The review queue reconciles a held outcome with a final one read from another topic, maybe
     // by another writer: under the lock, each statement sees every earlier writer's commit.
     projections.updateReviewQueue();
+    projections.countPoliciesInUse();
     return fresh.size();
   }
 
@@ -180,6 +181,36 @@ public final class AuditWriter {
     void updateReviewQueue() throws SQLException {
       reviewQueue(outcomes);
       reviewDecided(reviews);
+    }
+
+    /**
+     * Adds this batch's verdicts to {@code policy_in_use}, one row per policy file (verdicts
+     * without a digest, from before ModerationVerdict v2, are not counted). Under the chain lock:
+     * two writers never wait for each other's row there while holding a lock the other needs.
+     */
+    void countPoliciesInUse() throws SQLException {
+      Map<String, PolicyUse> uses = new LinkedHashMap<>();
+      for (ModerationVerdict verdict : verdicts) {
+        if (!verdict.getPolicySha256().isEmpty()) {
+          uses.computeIfAbsent(verdict.getPolicySha256(), sha256 -> new PolicyUse(verdict))
+              .add(verdict.getDecidedAt());
+        }
+      }
+      batch(
+          List.copyOf(uses.values()),
+          "insert into policy_in_use (sha256, policy_id, policy_version, first_decided_at,"
+              + " last_decided_at, verdicts) values (?, ?, ?, ?, ?, ?) on conflict (sha256) do update"
+              + " set first_decided_at = least(policy_in_use.first_decided_at, excluded.first_decided_at),"
+              + " last_decided_at = greatest(policy_in_use.last_decided_at, excluded.last_decided_at),"
+              + " verdicts = policy_in_use.verdicts + excluded.verdicts",
+          (s, use) -> {
+            s.setString(1, use.first.getPolicySha256());
+            s.setString(2, use.first.getPolicyId());
+            s.setString(3, use.first.getPolicyVersion());
+            s.setObject(4, time(use.firstDecidedAt));
+            s.setObject(5, time(use.lastDecidedAt));
+            s.setLong(6, use.verdicts);
+          });
     }
 
     private void requests(List<GenerationRequest> rows) throws SQLException {
@@ -465,6 +496,28 @@ public final class AuditWriter {
       byte[] raw = new byte[copy.remaining()];
       copy.get(raw);
       return raw;
+    }
+  }
+
+  /** A batch's verdicts under one policy file. */
+  private static final class PolicyUse {
+    private final ModerationVerdict first;
+    private Instant firstDecidedAt;
+    private Instant lastDecidedAt;
+    private long verdicts;
+
+    PolicyUse(ModerationVerdict first) {
+      this.first = first;
+    }
+
+    void add(Instant decidedAt) {
+      if (firstDecidedAt == null || decidedAt.isBefore(firstDecidedAt)) {
+        firstDecidedAt = decidedAt;
+      }
+      if (lastDecidedAt == null || decidedAt.isAfter(lastDecidedAt)) {
+        lastDecidedAt = decidedAt;
+      }
+      verdicts++;
     }
   }
 

@@ -38,6 +38,13 @@ public final class PolicyArchive {
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** Policy files that decided verdicts and are not archived. */
+  private static final String UNARCHIVED_SQL =
+      "select count(*) from policy_in_use u where not exists (select 1 from api_action a"
+          + " where a.action = '"
+          + ACTION
+          + "' and a.target = u.sha256)";
+
   private final DataSource dataSource;
   private final Clock clock;
 
@@ -61,6 +68,20 @@ public final class PolicyArchive {
 
   /** One line of the list: the file without its text. */
   public record Summary(String sha256, String policyId, String version, Instant recordedAt) {}
+
+  /**
+   * A policy file that decided verdicts, by the digest they carry: when it decided its first and
+   * last, how many, and whether the archive holds the file (a verdict of a file it lacks cannot be
+   * traced to its rules until someone records the file).
+   */
+  public record InUse(
+      String sha256,
+      String policyId,
+      String version,
+      Instant firstDecidedAt,
+      Instant lastDecidedAt,
+      long verdicts,
+      boolean archived) {}
 
   /**
    * Records the policy file {@code yaml} unless a file with the same bytes is recorded already.
@@ -144,6 +165,50 @@ public final class PolicyArchive {
         }
       }
       return out;
+    }
+  }
+
+  /**
+   * The policy files verdicts were decided under, those the archive lacks first, then by their
+   * latest verdict, newest first (at most {@code limit}).
+   */
+  public List<InUse> inUse(int limit) throws SQLException {
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement query =
+            connection.prepareStatement(
+                "select u.sha256, u.policy_id, u.policy_version, u.first_decided_at,"
+                    + " u.last_decided_at, u.verdicts, exists (select 1 from api_action a"
+                    + "   where a.action = ? and a.target = u.sha256) as archived"
+                    + " from policy_in_use u order by archived, u.last_decided_at desc, u.sha256"
+                    + " limit ?")) {
+      query.setString(1, ACTION);
+      query.setInt(2, limit);
+      List<InUse> out = new ArrayList<>();
+      try (ResultSet rows = query.executeQuery()) {
+        while (rows.next()) {
+          out.add(
+              new InUse(
+                  rows.getString(1),
+                  rows.getString(2),
+                  rows.getString(3),
+                  rows.getObject(4, java.time.OffsetDateTime.class).toInstant(),
+                  rows.getObject(5, java.time.OffsetDateTime.class).toInstant(),
+                  rows.getLong(6),
+                  rows.getBoolean(7)));
+        }
+      }
+      return out;
+    }
+  }
+
+  /** How many policy files decided verdicts and are not in the archive. */
+  public long unarchived() throws SQLException {
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement query = connection.prepareStatement(UNARCHIVED_SQL)) {
+      try (ResultSet rows = query.executeQuery()) {
+        rows.next();
+        return rows.getLong(1);
+      }
     }
   }
 

@@ -5,17 +5,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.fixtures.RunningAuditService;
 import io.genguard.audit.persistence.ChainVerifier;
+import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.audit.security.Role;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.schemas.Topics;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -85,6 +93,72 @@ class PolicyArchiveITCase {
     ChainVerifier.Verification chain =
         ChainVerifier.verify(audit.service().database().dataSource());
     assertThat(chain.valid()).as(chain.summary()).isTrue();
+  }
+
+  @Test
+  void shouldListThePolicyFilesVerdictsWereDecidedUnderAndSayWhichTheArchiveLacks()
+      throws Exception {
+    String yaml = PolicyLoader.defaultText() + "# decided verdicts before it was recorded\n";
+    String late = PolicyLoader.parse(yaml, "the test's policy").sha256();
+    String never = "e".repeat(64);
+    Instant t0 = Instant.parse("2026-12-01T10:00:00Z");
+    List<IncomingEvent> verdicts =
+        List.of(
+            under(late, "late.1", Scenario.of("in-use-1", "acme", Decision.RELEASE, t0)),
+            under(
+                late, "late.1", Scenario.of("in-use-2", "acme", Decision.BLOCK, t0.plusSeconds(9))),
+            under(never, "never.1", Scenario.of("in-use-3", "globex", Decision.REVIEW, t0)),
+            under(
+                late,
+                "late.1",
+                Scenario.of("in-use-4", "globex", Decision.RELEASE, t0.plusSeconds(3))),
+            under("", "", Scenario.of("in-use-5", "acme", Decision.RELEASE, t0.plusSeconds(99))));
+    audit.seed(verdicts.subList(0, 2));
+    audit.seed(verdicts.subList(2, 5));
+    audit.seed(verdicts); // redelivered: counted once
+
+    JsonNode before = json(audit.get("/api/v1/policies/in-use", compliance));
+    assertThat(before.path("unarchived").asLong()).isGreaterThanOrEqualTo(2);
+    JsonNode lateUse = inUse(before, late);
+    assertThat(lateUse.path("verdicts").asLong()).isEqualTo(3);
+    assertThat(lateUse.path("version").asText()).isEqualTo("late.1");
+    assertThat(Instant.parse(lateUse.path("firstDecidedAt").asText())).isEqualTo(t0.plusMillis(20));
+    assertThat(Instant.parse(lateUse.path("lastDecidedAt").asText()))
+        .isEqualTo(t0.plusSeconds(9).plusMillis(20));
+    assertThat(lateUse.path("archived").asBoolean()).isFalse();
+    assertThat(inUse(before, never).path("verdicts").asLong()).isEqualTo(1);
+    assertThat(before.path("items").toString())
+        .as("a verdict from before policySha256 names no file")
+        .doesNotContain("\"sha256\":\"\"");
+
+    assertThat(audit.post("/api/v1/policies", admin, body(yaml)).statusCode()).isEqualTo(201);
+    JsonNode after = json(audit.get("/api/v1/policies/in-use", compliance));
+    assertThat(inUse(after, late).path("archived").asBoolean()).isTrue();
+    assertThat(inUse(after, never).path("archived").asBoolean()).isFalse();
+    assertThat(after.path("unarchived").asLong()).isEqualTo(before.path("unarchived").asLong() - 1);
+    assertThat(
+            audit
+                .get("/api/v1/policies/in-use", audit.token(Role.COMPLIANCE, "acme", "cora"))
+                .statusCode())
+        .isEqualTo(403);
+  }
+
+  private static IncomingEvent under(String sha256, String version, Scenario scenario) {
+    return AuditEvents.incoming(
+        Topics.MODERATION_VERDICTS.name(),
+        ModerationVerdict.newBuilder(AuditEvents.verdict(scenario))
+            .setPolicySha256(sha256)
+            .setPolicyVersion(version)
+            .build());
+  }
+
+  private static JsonNode inUse(JsonNode list, String sha256) {
+    for (JsonNode item : list.path("items")) {
+      if (item.path("sha256").asText().equals(sha256)) {
+        return item;
+      }
+    }
+    throw new AssertionError("No policy " + sha256 + " in use in " + list);
   }
 
   @Test

@@ -9,6 +9,7 @@ import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.events.v1.ReviewDecision;
 import io.genguard.events.v1.SamplingParameters;
+import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.schemas.EventIds;
 import io.genguard.schemas.Topics;
 import io.genguard.stack.DemoWorkload;
@@ -120,6 +121,11 @@ class DashboardMetricsITCase {
       assertThat(PrometheusText.sum(text, "genguard_audit_dead_letters_total"))
           .as("the malformed output is a dead letter")
           .isGreaterThanOrEqualTo(1);
+      // The stack records the policy its job runs with at start, so every verdict's file is kept.
+      assertThat(policiesInUse(jdbcUrl, infra))
+          .as("verdicts counted under the built-in policy's digest, which the archive holds")
+          .containsExactly(PolicyLoader.loadDefault().sha256() + " archived");
+      assertThat(PrometheusText.sum(text, "genguard_audit_policies_unarchived")).isZero();
     }
   }
 
@@ -177,6 +183,26 @@ class DashboardMetricsITCase {
           Topics.BIAS_METRICS.codec().encode(metric));
     }
     return ids;
+  }
+
+  /** Each policy file in use with at least the test's verdicts, and whether it is archived. */
+  private static List<String> policiesInUse(String jdbcUrl, IntegrationInfrastructure infra)
+      throws Exception {
+    String sql =
+        "select u.sha256 || case when exists (select 1 from api_action a"
+            + " where a.action = 'policies.record' and a.target = u.sha256)"
+            + " then ' archived' else ' missing' end from policy_in_use u where u.verdicts >= "
+            + REQUESTS;
+    List<String> found = new ArrayList<>();
+    try (Connection connection =
+            DriverManager.getConnection(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword());
+        Statement statement = connection.createStatement();
+        ResultSet rows = statement.executeQuery(sql)) {
+      while (rows.next()) {
+        found.add(rows.getString(1));
+      }
+    }
+    return found;
   }
 
   /** A person's review of an output held for review (or, if none was held, of a released one). */

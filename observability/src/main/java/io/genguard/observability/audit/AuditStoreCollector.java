@@ -95,6 +95,13 @@ public final class AuditStoreCollector implements AutoCloseable {
   /** Age of the oldest output waiting for review, seconds (0 when none waits). */
   public static final String REVIEW_QUEUE_OLDEST_AGE = "genguard.audit.review.queue.oldest.age";
 
+  /**
+   * Policy files that decided verdicts (by the {@code policySha256} they carry) and are not in the
+   * audit service's policy archive: their verdicts cannot be traced to their rules until someone
+   * records the file.
+   */
+  public static final String POLICIES_UNARCHIVED = "genguard.audit.policies.unarchived";
+
   /** Output generatedAt to gate decision, by outcome. */
   public static final String END_TO_END_LATENCY = "genguard.end.to.end.latency";
 
@@ -197,6 +204,10 @@ public final class AuditStoreCollector implements AutoCloseable {
           + " from gate_outcome g where g.outcome = 'HELD_FOR_REVIEW' and not exists"
           + " (select 1 from gate_outcome f where f.request_id = g.request_id"
           + "  and f.outcome in ('RELEASED', 'QUARANTINED'))";
+  // The audit service's PolicyArchive.unarchived(): files in use with no policies.record action.
+  private static final String POLICIES_UNARCHIVED_SQL =
+      "select count(*) from policy_in_use u where not exists (select 1 from api_action a"
+          + " where a.action = 'policies.record' and a.target = u.sha256)";
   private static final String LIVE_ALERT_TABLE_SQL =
       "select to_regclass('bias_audit.live_alert') is not null";
   private static final String LIVE_ALERTS_SQL = "select count(*) from bias_audit.live_alert";
@@ -218,6 +229,7 @@ public final class AuditStoreCollector implements AutoCloseable {
   private final AtomicLong reviewQueueDepth = new AtomicLong();
   private final AtomicReference<Double> reviewQueueOldestAge = new AtomicReference<>(0.0);
   private final AtomicReference<Double> lastSuccess = new AtomicReference<>(0.0);
+  private final AtomicLong policiesUnarchived = new AtomicLong();
   private final AtomicLong liveAlerts = new AtomicLong();
   private final RowGauges biasRates;
   private final RowGauges biasDisparities;
@@ -242,6 +254,10 @@ public final class AuditStoreCollector implements AutoCloseable {
     Gauge.builder(REVIEW_QUEUE_OLDEST_AGE, reviewQueueOldestAge, AtomicReference::get)
         .description("Age of the oldest output waiting for review (0 when none waits)")
         .baseUnit("seconds")
+        .register(registry);
+    Gauge.builder(POLICIES_UNARCHIVED, policiesUnarchived, AtomicLong::doubleValue)
+        .description(
+            "Policy files that decided verdicts and are not in the audit service's policy archive")
         .register(registry);
     Gauge.builder(COLLECTOR_LAST_SUCCESS, lastSuccess, AtomicReference::get)
         .description("When the audit-store collector last completed a round (Unix time)")
@@ -358,6 +374,7 @@ public final class AuditStoreCollector implements AutoCloseable {
       List<PendingLatency> nextPending =
           resolvePending(connection, fresh, resolvedOutcomes, resolvedLatencies);
       long[] queue = reviewQueue(connection);
+      long unarchived = single(connection, POLICIES_UNARCHIVED_SQL);
       List<BiasRow> bias = bias(connection);
       long alerts =
           bool(connection, LIVE_ALERT_TABLE_SQL) ? single(connection, LIVE_ALERTS_SQL) : 0;
@@ -372,6 +389,7 @@ public final class AuditStoreCollector implements AutoCloseable {
       pending.addAll(nextPending);
       reviewQueueDepth.set(queue[0]);
       reviewQueueOldestAge.set(queue[1] / 1000.0);
+      policiesUnarchived.set(unarchived);
       publishBias(bias);
       liveAlerts.set(alerts);
       lastSuccess.set(clock.millis() / 1000.0);

@@ -25,6 +25,11 @@ import java.util.concurrent.atomic.AtomicLong;
 /** Audit events as the pipeline writes them, for one request id each. */
 final class AuditFixtures {
   static final String POLICY_VERSION = "2026-11-01";
+
+  /** The policy file every fixture verdict names: the built-in policy's digest. */
+  static final String POLICY_SHA256 =
+      io.genguard.moderation.policy.PolicyLoader.loadDefault().sha256();
+
   private static final AtomicLong OFFSETS = new AtomicLong();
 
   private AuditFixtures() {}
@@ -79,6 +84,7 @@ final class AuditFixtures {
             .setCategoryScores(Map.of("violence", 0.5))
             .setPolicyId("default")
             .setPolicyVersion(POLICY_VERSION)
+            .setPolicySha256(POLICY_SHA256)
             .setScorerVersions(Map.of("toxicity", "1"))
             .setDecidedAt(decidedAt)
             .build();

@@ -13,10 +13,13 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.policy.PolicyArchive;
+import io.genguard.audit.security.Caller;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.ReviewAction;
+import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.observability.registry.PrometheusRegistries;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -176,6 +179,9 @@ class AuditStoreCollectorITCase {
         .isEqualTo(2);
     assertThat(gauge(registry, AuditStoreCollector.REVIEW_QUEUE_DEPTH)).isEqualTo(1);
     assertThat(gauge(registry, AuditStoreCollector.REVIEW_QUEUE_OLDEST_AGE)).isBetween(59.0, 120.0);
+    assertThat(gauge(registry, AuditStoreCollector.POLICIES_UNARCHIVED))
+        .as("the verdicts' policy file is not in the archive")
+        .isEqualTo(1);
     assertThat(registry.find(AuditStoreCollector.END_TO_END_LATENCY).timer())
         .as("history before the collector started is not a latency sample")
         .isNull();
@@ -214,8 +220,10 @@ class AuditStoreCollectorITCase {
         .as("no bias_audit schema in this database: zero, not an error")
         .isZero();
 
-    // Round 2: r3 released 1.5 s after generation; r2 approved by a reviewer; r4's gate outcome is
-    // audited before its output.
+    // Round 2: the verdicts' policy file is recorded; r3 released 1.5 s after generation; r2
+    // approved by a reviewer; r4's gate outcome is audited before its output.
+    new PolicyArchive(database.dataSource(), Clock.systemUTC())
+        .record(PolicyLoader.defaultText(), "the built-in policy", Caller.system("test"));
     writer.write(
         List.of(
             output("r3", now.minusMillis(1500), "cpu", 10),
@@ -267,6 +275,7 @@ class AuditStoreCollectorITCase {
         .isEqualTo(1);
     assertThat(gauge(registry, AuditStoreCollector.REVIEW_QUEUE_DEPTH)).isZero();
     assertThat(gauge(registry, AuditStoreCollector.REVIEW_QUEUE_OLDEST_AGE)).isZero();
+    assertThat(gauge(registry, AuditStoreCollector.POLICIES_UNARCHIVED)).isZero();
 
     // Round 3: r4's output arrives.
     writer.write(List.of(output("r4", now.minusMillis(250), "cpu", 10)));

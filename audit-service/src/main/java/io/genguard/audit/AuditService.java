@@ -21,6 +21,7 @@ import io.genguard.audit.security.ApiTokens;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.audit.submit.RequestSubmitter;
+import io.genguard.audit.submit.SubmitRates;
 import io.genguard.audit.submit.TenantRateLimiter;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.provenance.ProvenanceKeys;
@@ -84,6 +85,7 @@ public final class AuditService implements AutoCloseable {
   private final String jobPolicyFile;
 
   private final PolicyArchive policies;
+  private final SubmitRates submitRates;
   private boolean intakeStopped;
   private boolean closed;
 
@@ -194,6 +196,13 @@ public final class AuditService implements AutoCloseable {
                 witness,
                 explained));
     writeAdminTokenFile(config.adminTokenFile());
+    this.submitRates = new SubmitRates(database.dataSource(), clock, submitter.rateLimiter());
+    try {
+      // Rates set through the API before this start apply from the first request.
+      submitRates.refresh();
+    } catch (SQLException e) {
+      throw new IllegalStateException("Cannot read the tenants' submission rates", e);
+    }
     this.policies = new PolicyArchive(database.dataSource(), clock);
     this.jobPolicyFile = config.explainKeyDirectory().isEmpty() ? null : config.explainPolicyFile();
     if (jobPolicyFile != null) {
@@ -204,6 +213,12 @@ public final class AuditService implements AutoCloseable {
     outbox.start();
     api.start(config.httpHost(), config.httpPort());
     this.timer = daemonScheduler("audit-timer");
+    // Another process's PUT /api/v1/rates reaches this one within the refresh.
+    timer.scheduleWithFixedDelay(
+        this::refreshSubmitRates,
+        SubmitRates.REFRESH.toSeconds(),
+        SubmitRates.REFRESH.toSeconds(),
+        TimeUnit.SECONDS);
     if (config.retentionIntervalMinutes() > 0) {
       timer.scheduleWithFixedDelay(
           this::applyRetention,
@@ -242,6 +257,23 @@ public final class AuditService implements AutoCloseable {
           config.anchorIntervalSeconds(),
           witness == null ? "" : ", witnessed in the Kafka topic " + witness.topic());
     }
+  }
+
+  private void refreshSubmitRates() {
+    try {
+      submitRates.refresh();
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn(
+          "The tenants' submission rates were not read again (the last ones stay in force; tried"
+              + " again in {} s): {}",
+          SubmitRates.REFRESH.toSeconds(),
+          e.getMessage());
+    }
+  }
+
+  /** The tenants' submission rates set through the API. */
+  public SubmitRates submitRates() {
+    return submitRates;
   }
 
   private static ScheduledExecutorService daemonScheduler(String threadName) {

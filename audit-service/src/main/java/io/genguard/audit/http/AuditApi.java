@@ -48,6 +48,7 @@ import io.genguard.audit.submit.RequestSubmitter.InvalidSubmissionException;
 import io.genguard.audit.submit.RequestSubmitter.NotAcceptedException;
 import io.genguard.audit.submit.RequestSubmitter.RateLimitedException;
 import io.genguard.audit.submit.RequestSubmitter.Submission;
+import io.genguard.audit.submit.SubmitRates;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.provenance.manifest.VerificationKeyRing;
@@ -131,6 +132,7 @@ public final class AuditApi implements AutoCloseable {
   private final Javalin app;
   private final Services services;
   private final PolicyArchive policyArchive;
+  private final SubmitRates submitRates;
   private final ObjectMapper mapper;
   private final Semaphore verification = new Semaphore(1);
   private final List<Route> routes = new java.util.ArrayList<>();
@@ -185,6 +187,11 @@ public final class AuditApi implements AutoCloseable {
   public AuditApi(Services services) {
     this.services = services;
     this.policyArchive = new PolicyArchive(services.dataSource(), services.clock());
+    this.submitRates =
+        services.submitter() == null
+            ? null
+            : new SubmitRates(
+                services.dataSource(), services.clock(), services.submitter().rateLimiter());
     this.mapper =
         JsonMapper.builder()
             .addModule(new JavaTimeModule())
@@ -387,6 +394,17 @@ public final class AuditApi implements AutoCloseable {
         },
         Role.ADMIN);
     route(HandlerType.POST, "/api/v1/retention/run", this::runRetention, Role.ADMIN);
+
+    route(HandlerType.GET, "/api/v1/rates", this::rates, Role.ADMIN);
+    route(HandlerType.PUT, "/api/v1/rates/{tenantId}", this::setRate, Role.ADMIN);
+    route(
+        HandlerType.DELETE,
+        "/api/v1/rates/{tenantId}",
+        ctx -> {
+          rates(ctx, "remove a tenant's submission rate").remove(id(ctx, "tenantId"), caller(ctx));
+          ctx.status(HttpStatus.NO_CONTENT);
+        },
+        Role.ADMIN);
 
     route(HandlerType.GET, "/api/v1/policies", Set.of("limit"), this::policies, Role.COMPLIANCE);
     route(HandlerType.POST, "/api/v1/policies", this::recordPolicy, Role.ADMIN);
@@ -1215,6 +1233,36 @@ public final class AuditApi implements AutoCloseable {
           return ActionLog.record(connection, caller, action, services.clock().instant());
         });
     ctx.json(Map.of("applied", applied));
+  }
+
+  /**
+   * The submission rates, for a global admin: one tenant's admin may not change its own tenant's
+   * rate, nor read what the others are allowed.
+   */
+  private SubmitRates rates(Context ctx, String what) {
+    if (!caller(ctx).isGlobal()) {
+      throw new ForbiddenException(
+          "Submission rates are set for every tenant by the operator; to "
+              + what
+              + " use a global admin token");
+    }
+    if (submitRates == null) {
+      throw new IllegalStateException("This API runs without a request submitter");
+    }
+    return submitRates;
+  }
+
+  private void rates(Context ctx) throws SQLException {
+    ctx.json(rates(ctx, "read them").rates());
+  }
+
+  /** Body of PUT /api/v1/rates/{tenantId}. */
+  record RateRequest(Integer perSecond, Integer burst) {}
+
+  private void setRate(Context ctx) throws Exception {
+    SubmitRates rates = rates(ctx, "set a tenant's submission rate");
+    RateRequest request = readBody(requireBody(ctx), RateRequest.class);
+    ctx.json(rates.set(id(ctx, "tenantId"), request.perSecond(), request.burst(), caller(ctx)));
   }
 
   private void requireGlobalForPolicies(Context ctx) {

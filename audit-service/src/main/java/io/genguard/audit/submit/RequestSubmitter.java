@@ -232,6 +232,11 @@ public final class RequestSubmitter implements AutoCloseable {
     }
   }
 
+  /** The per-tenant rates {@link #submit} applies. */
+  public TenantRateLimiter rateLimiter() {
+    return rate;
+  }
+
   /** Requests refused for their tenant's rate since the start. */
   public long refusedForRate() {
     return rate.refused();
@@ -255,8 +260,13 @@ public final class RequestSubmitter implements AutoCloseable {
                   + (rate.allowance(tenant).perSecond() == 1 ? " request" : " requests")
                   + " a second, bursts of "
                   + rate.allowance(tenant).burst()
-                  + ": GENGUARD_AUDIT_SUBMIT_RATE, GENGUARD_AUDIT_SUBMIT_BURST,"
-                  + " GENGUARD_AUDIT_SUBMIT_RATES); the request was not submitted, send it again"
+                  + ": "
+                  + switch (rate.source(tenant)) {
+                    case SET -> "its own, set through PUT /api/v1/rates/" + tenant;
+                    case CONFIGURED -> "its own in GENGUARD_AUDIT_SUBMIT_RATES";
+                    case STANDARD -> "GENGUARD_AUDIT_SUBMIT_RATE and GENGUARD_AUDIT_SUBMIT_BURST";
+                  }
+                  + "); the request was not submitted, send it again"
                   + " in "
                   + seconds(waitNanos)
                   + " s"

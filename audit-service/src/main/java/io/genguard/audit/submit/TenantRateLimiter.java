@@ -12,9 +12,10 @@ import java.util.function.LongSupplier;
  * How many generation requests each tenant may submit through the API: a token bucket per tenant
  * that holds at most {@code burst} requests and refills at {@code perSecond}. A tenant that submits
  * faster is refused until its bucket refills, so one tenant cannot fill the generators' queue ahead
- * of every other tenant. A tenant may have its own allowance ({@link #parseAllowances}); 0 requests
- * a second means no limit. The buckets live in this process: with several audit-service instances
- * behind a load balancer, each allows the rate on its own.
+ * of every other tenant. A tenant may have its own allowance, from configuration ({@link
+ * #parseAllowances}) or set while running ({@link #setStored}, which wins); 0 requests a second
+ * means no limit. The buckets live in this process: with several audit-service instances behind a
+ * load balancer, each allows the rate on its own.
  *
  * <p>At most {@value #MAX_TENANTS} tenants are tracked. A bucket that has refilled is the same as
  * none, so those are dropped when the map is full; if every tracked tenant submitted within the
@@ -34,6 +35,7 @@ public final class TenantRateLimiter {
   private final int maxTenants;
   private final LongSupplier nanoTime;
   private final Map<String, Bucket> buckets = new HashMap<>();
+  private Map<String, Allowance> stored = Map.of();
   private long refused;
 
   /**
@@ -115,9 +117,48 @@ public final class TenantRateLimiter {
     return new TenantRateLimiter(0, 1);
   }
 
-  /** What {@code tenant} may submit. */
-  public Allowance allowance(String tenant) {
-    return own.getOrDefault(tenant, standard);
+  /**
+   * What {@code tenant} may submit: its stored allowance, else its configured one, else the
+   * default.
+   */
+  public synchronized Allowance allowance(String tenant) {
+    Allowance set = stored.get(tenant);
+    return set != null ? set : own.getOrDefault(tenant, standard);
+  }
+
+  /** Where a tenant's allowance comes from. */
+  public enum Source {
+    /** Set while running ({@link #setStored}). */
+    SET,
+    /** The tenant's own from configuration. */
+    CONFIGURED,
+    /** The default. */
+    STANDARD
+  }
+
+  /** Where {@code tenant}'s allowance comes from. */
+  public synchronized Source source(String tenant) {
+    return stored.containsKey(tenant)
+        ? Source.SET
+        : own.containsKey(tenant) ? Source.CONFIGURED : Source.STANDARD;
+  }
+
+  /** What a tenant without an allowance of its own may submit. */
+  public Allowance standard() {
+    return standard;
+  }
+
+  /** Tenants' allowances from configuration. */
+  public Map<String, Allowance> configured() {
+    return own;
+  }
+
+  /**
+   * Replaces the allowances set while running (they win over configured ones). A tenant whose
+   * allowance changes keeps the requests it has left, up to its new burst.
+   */
+  public synchronized void setStored(Map<String, Allowance> allowances) {
+    stored = Map.copyOf(allowances);
   }
 
   /**
@@ -191,6 +232,12 @@ public final class TenantRateLimiter {
     }
     long now = nanoTime.getAsLong();
     Bucket bucket = buckets.get(tenant);
+    if (bucket != null && !bucket.allowance.equals(allowance)) {
+      Bucket changed = new Bucket(allowance, now);
+      changed.tokens = Math.min(allowance.burst(), bucket.tokensAt(now));
+      bucket = changed;
+      buckets.put(tenant, bucket);
+    }
     if (bucket == null) {
       if (buckets.size() >= maxTenants && !dropRefilled(now)) {
         refused++;

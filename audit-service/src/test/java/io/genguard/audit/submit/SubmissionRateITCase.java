@@ -4,13 +4,18 @@ import static io.genguard.audit.fixtures.RunningAuditService.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.genguard.audit.AuditConfig;
 import io.genguard.audit.AuditService;
 import io.genguard.audit.fixtures.RunningAuditService;
+import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
+import io.genguard.testsupport.IntegrationInfrastructure;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,9 +46,8 @@ class SubmissionRateITCase {
       assertThat(json(refused).path("error").asText())
           .isEqualTo(
               "Tenant 'acme' submits more than its rate allows (1 request a second, bursts of 2:"
-                  + " GENGUARD_AUDIT_SUBMIT_RATE, GENGUARD_AUDIT_SUBMIT_BURST,"
-                  + " GENGUARD_AUDIT_SUBMIT_RATES); the request was not submitted, send it again"
-                  + " in 1 s");
+                  + " GENGUARD_AUDIT_SUBMIT_RATE and GENGUARD_AUDIT_SUBMIT_BURST); the request was"
+                  + " not submitted, send it again in 1 s");
       assertThat(metrics.get(AuditService.SUBMISSIONS_REFUSED_METRIC).functionCounter().count())
           .isEqualTo(1);
       assertThat(submit(audit, globex, "globex 1").statusCode())
@@ -57,7 +61,7 @@ class SubmissionRateITCase {
       HttpResponse<String> vipRefused = submit(audit, vip, "vip refused");
       assertThat(vipRefused.statusCode()).isEqualTo(429);
       assertThat(json(vipRefused).path("error").asText())
-          .contains("(5 requests a second, bursts of 5:");
+          .contains("(5 requests a second, bursts of 5: its own in GENGUARD_AUDIT_SUBMIT_RATES)");
 
       Thread.sleep(1_100);
       assertThat(submit(audit, acme, "acme 3").statusCode()).isEqualTo(202);
@@ -74,6 +78,109 @@ class SubmissionRateITCase {
                   "select count(*) from api_action where action = 'request.submit'"
                       + " and tenant_id = 'acme'"))
           .isEqualTo(3);
+    }
+  }
+
+  @Test
+  void shouldApplyARateSetThroughTheApiAtOnceHereAndWithinTheRefreshInAnotherProcess()
+      throws Exception {
+    try (RunningAuditService audit =
+        RunningAuditService.start(
+            "submission_rate_api_it",
+            Clock.systemUTC(),
+            config -> config.withSubmitRate(100, 100).withSubmitRates("vip=5/5"))) {
+      String admin = audit.token(Role.ADMIN, null, "ada");
+      String acme = audit.token(Role.SUBMITTER, "acme", "sam");
+
+      HttpResponse<String> set = audit.put("/api/v1/rates/acme", admin, "{\"perSecond\": 1}");
+      assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
+      assertThat(json(set).path("burst").asInt()).as("twice the rate").isEqualTo(2);
+      assertThat(submit(audit, acme, "api 1").statusCode()).isEqualTo(202);
+      assertThat(submit(audit, acme, "api 2").statusCode()).isEqualTo(202);
+      HttpResponse<String> refused = submit(audit, acme, "api refused");
+      assertThat(refused.statusCode()).isEqualTo(429);
+      assertThat(json(refused).path("error").asText())
+          .contains(
+              "(1 request a second, bursts of 2: its own, set through PUT /api/v1/rates/acme)");
+
+      // A rate set through the API wins over the tenant's configured one, and is listed as such.
+      assertThat(audit.put("/api/v1/rates/vip", admin, "{\"perSecond\": 0}").statusCode())
+          .isEqualTo(200);
+      JsonNode rates = json(audit.get("/api/v1/rates", admin));
+      assertThat(rates.path("defaultRate").path("perSecond").asInt()).isEqualTo(100);
+      assertThat(rates.path("tenants").toString())
+          .contains("\"tenantId\":\"acme\",\"perSecond\":1,\"burst\":2,\"source\":\"api\"")
+          .contains("\"tenantId\":\"vip\",\"perSecond\":0,\"burst\":1,\"source\":\"api\"")
+          .contains("\"configured\":{\"perSecond\":5,\"burst\":5}");
+      String vip = audit.token(Role.SUBMITTER, "vip", "val");
+      for (int i = 1; i <= 8; i++) {
+        assertThat(submit(audit, vip, "unlimited " + i).statusCode()).isEqualTo(202);
+      }
+
+      // Another audit-service process on the same database takes the rate at its next refresh.
+      IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+      String group = "audit-submission_rate_api_it-other";
+      RunningAuditService.skipHistory(infra.kafkaClientProperties(), group);
+      try (AuditService other =
+          new AuditService(
+              AuditConfig.of(audit.jdbcUrl(), infra.jdbcUser(), infra.jdbcPassword(), 0)
+                  .withConsumerGroup(group)
+                  .withRetention(0, 0)
+                  .withSubmitRate(100, 100),
+              infra.kafkaClientProperties(),
+              Clock.systemUTC(),
+              null)) {
+        assertThat(other.submitRates().rates().tenants())
+            .extracting(SubmitRates.TenantRate::tenantId)
+            .containsExactly("acme", "vip");
+        other.submitRates().set("acme", 7, 3, Caller.system("other"));
+        audit.service().submitRates().refresh(); // what the 10 s timer does
+        assertThat(audit.service().submitRates().rates().tenants().get(0))
+            .extracting(SubmitRates.TenantRate::perSecond, SubmitRates.TenantRate::burst)
+            .containsExactly(7, 3);
+      }
+      // Removed: the default applies again; removing twice is a 404.
+      assertThat(audit.delete("/api/v1/rates/acme", admin).statusCode()).isEqualTo(204);
+      assertThat(audit.delete("/api/v1/rates/acme", admin).statusCode()).isEqualTo(404);
+      for (int i = 1; i <= 5; i++) {
+        assertThat(submit(audit, acme, "default again " + i).statusCode()).isEqualTo(202);
+      }
+      assertThat(
+              audit.count(
+                  "select count(*) from api_action where action in ('rates.set', 'rates.remove')"
+                      + " and target = 'acme'"))
+          .as("every change is in the hash chain")
+          .isEqualTo(3);
+    }
+  }
+
+  @Test
+  void shouldRefuseRatesFromTenantTokensAndOutOfRangeOnes() throws Exception {
+    try (RunningAuditService audit =
+        RunningAuditService.start("submission_rate_refusals_it", Clock.systemUTC(), c -> c)) {
+      String admin = audit.token(Role.ADMIN, null, "ada");
+      String tenantAdmin = audit.token(Role.ADMIN, "acme", "acme-admin");
+      assertThat(audit.put("/api/v1/rates/acme", tenantAdmin, "{\"perSecond\": 1000}").statusCode())
+          .as("a tenant may not raise its own rate")
+          .isEqualTo(403);
+      assertThat(audit.get("/api/v1/rates", tenantAdmin).statusCode()).isEqualTo(403);
+      for (String body :
+          List.of(
+              "{}",
+              "{\"perSecond\": -1}",
+              "{\"perSecond\": 1000001}",
+              "{\"perSecond\": 5, \"burst\": 0}",
+              "{\"perSecond\": 5, \"burst\": 1000001}",
+              "{\"perSecond\": 1.5}",
+              "{\"perSecond\": \"5\"}",
+              "{\"perSecond\": 5, \"rate\": 5}")) {
+        HttpResponse<String> refused = audit.put("/api/v1/rates/acme", admin, body);
+        assertThat(refused.statusCode()).as(body + " -> " + refused.body()).isEqualTo(400);
+      }
+      assertThat(
+              audit.put("/api/v1/rates/not%20a%20tenant", admin, "{\"perSecond\": 5}").statusCode())
+          .isEqualTo(400);
+      assertThat(audit.count("select count(*) from tenant_submit_rate")).isZero();
     }
   }
 

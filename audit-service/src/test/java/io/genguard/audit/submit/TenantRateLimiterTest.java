@@ -50,6 +50,32 @@ class TenantRateLimiterTest {
   }
 
   @Test
+  void shouldLetAStoredAllowanceWinKeepingWhatTheTenantHadLeftUpToItsNewBurst() {
+    TenantRateLimiter limiter =
+        new TenantRateLimiter(
+            new TenantRateLimiter.Allowance(1, 1),
+            java.util.Map.of("vip", new TenantRateLimiter.Allowance(10, 10)),
+            100,
+            now::get);
+    for (int i = 0; i < 6; i++) {
+      assertThat(limiter.tryTake("vip")).isZero();
+    }
+    assertThat(limiter.source("vip")).isEqualTo(TenantRateLimiter.Source.CONFIGURED);
+
+    limiter.setStored(java.util.Map.of("vip", new TenantRateLimiter.Allowance(1, 2)));
+    assertThat(limiter.source("vip")).isEqualTo(TenantRateLimiter.Source.SET);
+    assertThat(limiter.allowance("vip")).isEqualTo(new TenantRateLimiter.Allowance(1, 2));
+    assertThat(limiter.tryTake("vip")).as("4 left, capped at the new burst of 2").isZero();
+    assertThat(limiter.tryTake("vip")).isZero();
+    assertThat(limiter.tryTake("vip")).isEqualTo(SECOND);
+
+    limiter.setStored(java.util.Map.of());
+    assertThat(limiter.source("vip")).isEqualTo(TenantRateLimiter.Source.CONFIGURED);
+    assertThat(limiter.tryTake("vip")).as("back at 10 a second").isEqualTo(SECOND / 10);
+    assertThat(limiter.source("acme")).isEqualTo(TenantRateLimiter.Source.STANDARD);
+  }
+
+  @Test
   void shouldNotLimitAtRateZero() {
     TenantRateLimiter limiter = limiter(0, 1, 1);
     for (int i = 0; i < 1_000; i++) {

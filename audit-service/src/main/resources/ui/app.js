@@ -618,6 +618,9 @@
     const keepAnchorKeys = downloadButton('anchor-keys-button', '/api/v1/audit/anchors/keys', 'audit-anchors.jsonl.keys',
       'Download anchor signing keys (public)');
     const actions = el('div', { id: 'recent-actions' }, el('p', { class: 'muted' }, 'Loading...'));
+    // Policy files hold every tenant's rules: global compliance and admin tokens only.
+    const readsPolicies = me && !me.tenantId && may('COMPLIANCE');
+    const policies = readsPolicies ? el('div', { id: 'policies-in-use' }, el('p', { class: 'muted' }, 'Loading...')) : null;
     show(el('h1', {}, 'Audit chain'),
       el('section', {}, el('p', {}, 'Every record is hash-chained to the one before it; verification recomputes every link'
         + ' and reports the first one that does not hold, and checks that every chain head the service anchored'
@@ -625,7 +628,25 @@
         + ' administrators cannot write; ./genguard audit verify --anchors FILE checks the chain against it later,'
         + ' and with --anchor-keys KEYS (the public signing keys, kept once) also that the file was written by this service.'),
         el('div', { class: 'row-actions' }, button, keepAnchors, keepAnchorKeys), result),
+      readsPolicies ? el('section', {}, el('h2', {}, 'Policy files that decided verdicts'),
+        el('p', { class: 'muted' }, 'Every file a verdict names by its SHA-256, and whether the policy archive holds it;'
+          + ' a file it lacks cannot be shown beside its verdicts until an admin records it (POST /api/v1/policies).'),
+        policies) : null,
       el('section', {}, el('h2', {}, 'Recent state-changing calls'), actions));
+    if (readsPolicies) {
+      try {
+        const inUse = await api('/api/v1/policies/in-use?limit=100');
+        policies.replaceChildren(inUse.items.length === 0
+          ? el('p', { class: 'muted' }, 'No verdict names a policy file yet.')
+          : el('table', {}, el('thead', {}, el('tr', {}, ['Policy', 'Version', 'SHA-256', 'Verdicts', 'First', 'Last', 'Archive']
+            .map(h => el('th', {}, h)))), el('tbody', {}, inUse.items.map(p => el('tr', { 'data-sha256': p.sha256 },
+            el('td', {}, p.policyId), el('td', {}, p.version), el('td', { title: p.sha256 }, p.sha256.slice(0, 12) + '…'),
+            el('td', {}, String(p.verdicts)), el('td', {}, when(p.firstDecidedAt)), el('td', {}, when(p.lastDecidedAt)),
+            el('td', {}, el('span', { class: 'badge ' + (p.archived ? 'ok' : 'broken') }, p.archived ? 'ARCHIVED' : 'NOT ARCHIVED')))))));
+      } catch (e) {
+        policies.replaceChildren(failure(e));
+      }
+    }
     try {
       const page = await api('/api/v1/audit/actions?limit=50');
       actions.replaceChildren(el('table', {}, el('thead', {}, el('tr', {}, ['When', 'Action', 'Caller', 'Role', 'Tenant', 'Target']

@@ -88,10 +88,7 @@ public final class SubmitRates {
               + ", was "
               + perSecond);
     }
-    int effectiveBurst =
-        burst != null
-            ? burst
-            : (int) Math.min(TenantRateLimiter.MAX_RATE, Math.max(1, 2L * perSecond));
+    int effectiveBurst = burst != null ? burst : TenantRateLimiter.defaultBurst(perSecond);
     if (effectiveBurst < 1 || effectiveBurst > TenantRateLimiter.MAX_RATE) {
       throw new InvalidInputException(
           "burst must be between 1 and " + TenantRateLimiter.MAX_RATE + ", was " + effectiveBurst);

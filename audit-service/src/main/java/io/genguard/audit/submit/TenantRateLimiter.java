@@ -193,10 +193,7 @@ public final class TenantRateLimiter {
           throw new NumberFormatException();
         }
         int rate = Integer.parseInt(numbers[0].trim());
-        int burst =
-            numbers.length == 2
-                ? Integer.parseInt(numbers[1].trim())
-                : (int) Math.min(MAX_RATE, Math.max(1, 2L * rate));
+        int burst = numbers.length == 2 ? Integer.parseInt(numbers[1].trim()) : defaultBurst(rate);
         if (rate < 0 || burst < 1) {
           throw new IllegalArgumentException(
               key + ": '" + shown + "': the rate must be at least 0 and the burst at least 1");
@@ -218,6 +215,14 @@ public final class TenantRateLimiter {
       }
     }
     return parsed;
+  }
+
+  /**
+   * The burst of a tenant given only a rate: twice the rate, at least 1, at most {@value
+   * #MAX_RATE}.
+   */
+  public static int defaultBurst(int perSecond) {
+    return (int) Math.min(MAX_RATE, Math.max(1, 2L * perSecond));
   }
 
   /**

@@ -387,6 +387,13 @@ class ComplianceUiBrowserITCase {
         .as("its anchors are signed")
         .endsWith("signed by this service, each following the one before");
     assertThat(browser.findElement(By.id("anchor-keys-button")).isDisplayed()).isTrue();
+    // The file the verdicts name, now recorded, is listed with its verdicts and as archived.
+    WebElement inUse =
+        visible(
+            By.cssSelector(
+                "#policies-in-use tr[data-sha256='" + PolicyLoader.loadDefault().sha256() + "']"));
+    assertThat(inUse.getText()).startsWith("default 2026.11-test ").endsWith("ARCHIVED");
+    assertThat(inUse.getText()).doesNotContain("NOT ARCHIVED");
   }
 
   private static ReleaseGateOutcome releasedOnKafka(String requestId) {

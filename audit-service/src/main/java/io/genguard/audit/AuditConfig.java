@@ -56,6 +56,8 @@ import java.util.Map;
  * @param submitRates tenants with their own rate and burst, {@code tenant=rate[/burst]}
  *     comma-separated ({@link io.genguard.audit.submit.TenantRateLimiter#parseAllowances}); empty =
  *     none
+ * @param reviewExpireHours outputs held for review longer than this with no decision are rejected
+ *     by the service (quarantined, never released unreviewed); 0 = they wait for a person
  */
 public record AuditConfig(
     String jdbcUrl,
@@ -81,7 +83,8 @@ public record AuditConfig(
     int explainHeldSeconds,
     int submitRate,
     int submitBurst,
-    String submitRates) {
+    String submitRates,
+    int reviewExpireHours) {
 
   public static final String JDBC_URL = "GENGUARD_AUDIT_JDBC_URL";
   public static final String JDBC_USER = "GENGUARD_AUDIT_JDBC_USER";
@@ -112,6 +115,10 @@ public record AuditConfig(
   public static final String SUBMIT_RATE = "GENGUARD_AUDIT_SUBMIT_RATE";
   public static final String SUBMIT_BURST = "GENGUARD_AUDIT_SUBMIT_BURST";
   public static final String SUBMIT_RATES = "GENGUARD_AUDIT_SUBMIT_RATES";
+  public static final String REVIEW_EXPIRE_HOURS = "GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS";
+
+  /** Longest {@link #REVIEW_EXPIRE_HOURS}: a year. */
+  public static final int MAX_REVIEW_EXPIRE_HOURS = 8760;
 
   /** Highest {@link #SUBMIT_RATE} and {@link #SUBMIT_BURST} accepted. */
   public static final int MAX_SUBMIT_RATE = io.genguard.audit.submit.TenantRateLimiter.MAX_RATE;
@@ -176,6 +183,8 @@ public record AuditConfig(
     atMost(SUBMIT_BURST, submitBurst, MAX_SUBMIT_RATE);
     submitRates = submitRates == null ? "" : submitRates.trim();
     io.genguard.audit.submit.TenantRateLimiter.parseAllowances(SUBMIT_RATES, submitRates);
+    atLeast(REVIEW_EXPIRE_HOURS, reviewExpireHours, 0);
+    atMost(REVIEW_EXPIRE_HOURS, reviewExpireHours, MAX_REVIEW_EXPIRE_HOURS);
     if (httpPort < 0 || httpPort > 65535) {
       throw new IllegalArgumentException(
           HTTP_PORT + "=" + httpPort + " is not a TCP port (0-65535)");
@@ -215,7 +224,8 @@ public record AuditConfig(
         0,
         50,
         100,
-        "");
+        "",
+        0);
   }
 
   @Override
@@ -266,6 +276,8 @@ public record AuditConfig(
         + submitBurst
         + ", submitRates="
         + submitRates
+        + ", reviewExpireHours="
+        + reviewExpireHours
         + "]";
   }
 
@@ -348,6 +360,11 @@ public record AuditConfig(
     return fromEnvironment(Map.of(SUBMIT_RATES, rates), this);
   }
 
+  /** Rejects outputs held for review longer than {@code hours} without a decision (0: never). */
+  public AuditConfig withReviewExpiry(int hours) {
+    return fromEnvironment(Map.of(REVIEW_EXPIRE_HOURS, Integer.toString(hours)), this);
+  }
+
   public AuditConfig withLimits(long bodyBytes, int exportRows) {
     return fromEnvironment(
         Map.of(
@@ -394,7 +411,8 @@ public record AuditConfig(
             number(EXPLAIN_HELD_SECONDS, env.get(EXPLAIN_HELD_SECONDS), base.explainHeldSeconds()),
         (int) number(SUBMIT_RATE, env.get(SUBMIT_RATE), base.submitRate()),
         (int) number(SUBMIT_BURST, env.get(SUBMIT_BURST), base.submitBurst()),
-        env.getOrDefault(SUBMIT_RATES, base.submitRates()));
+        env.getOrDefault(SUBMIT_RATES, base.submitRates()),
+        (int) number(REVIEW_EXPIRE_HOURS, env.get(REVIEW_EXPIRE_HOURS), base.reviewExpireHours()));
   }
 
   private static long number(String key, String value, long fallback) {

@@ -57,6 +57,9 @@ public final class AuditService implements AutoCloseable {
   /** Counter of submissions refused for their tenant's rate (Prometheus adds {@code _total}). */
   public static final String SUBMISSIONS_REFUSED_METRIC = "genguard_audit_submissions_rate_limited";
 
+  /** Counter of held outputs rejected for waiting too long (Prometheus adds {@code _total}). */
+  public static final String REVIEWS_EXPIRED_METRIC = "genguard_audit_reviews_expired";
+
   /** How long one send to, or read of, the anchor witness topic may take. */
   private static final Duration WITNESS_TIMEOUT = Duration.ofSeconds(10);
 
@@ -86,6 +89,10 @@ public final class AuditService implements AutoCloseable {
 
   private final PolicyArchive policies;
   private final SubmitRates submitRates;
+
+  /** GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS: 0 = held items wait for a person. */
+  private final int reviewExpireHours;
+
   private boolean intakeStopped;
   private boolean closed;
 
@@ -197,6 +204,7 @@ public final class AuditService implements AutoCloseable {
                 explained));
     writeAdminTokenFile(config.adminTokenFile());
     this.submitRates = new SubmitRates(database.dataSource(), clock, submitter.rateLimiter());
+    this.reviewExpireHours = config.reviewExpireHours();
     try {
       // Rates set through the API before this start apply from the first request.
       submitRates.refresh();
@@ -213,6 +221,12 @@ public final class AuditService implements AutoCloseable {
     outbox.start();
     api.start(config.httpHost(), config.httpPort());
     this.timer = daemonScheduler("audit-timer");
+    if (config.reviewExpireHours() > 0) {
+      timer.scheduleWithFixedDelay(this::expireReviewsQuietly, 1, 1, TimeUnit.MINUTES);
+      LOG.info(
+          "Rejecting outputs held for review longer than {} hours without a decision",
+          config.reviewExpireHours());
+    }
     // Another process's PUT /api/v1/rates reaches this one within the refresh.
     timer.scheduleWithFixedDelay(
         this::refreshSubmitRates,
@@ -256,6 +270,40 @@ public final class AuditService implements AutoCloseable {
           anchors.file(),
           config.anchorIntervalSeconds(),
           witness == null ? "" : ", witnessed in the Kafka topic " + witness.topic());
+    }
+  }
+
+  /** Most items one expiry sweep rejects; the rest wait for the next minute's. */
+  static final int EXPIRE_BATCH = 1_000;
+
+  /**
+   * Rejects the outputs held for review longer than {@code GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS}
+   * without a decision (one sweep; the service runs one a minute when the key is set).
+   *
+   * @return how many were rejected (0 when the key is 0)
+   */
+  public int expireReviews() throws SQLException {
+    if (reviewExpireHours == 0) {
+      return 0;
+    }
+    List<ReviewQueue.Decided> rejected =
+        reviews.expire(Duration.ofHours(reviewExpireHours), EXPIRE_BATCH);
+    if (!rejected.isEmpty()) {
+      LOG.warn(
+          "Rejected {} output(s) held for review longer than {} hours without a decision"
+              + " (oldest first: {})",
+          rejected.size(),
+          reviewExpireHours,
+          rejected.get(0).requestId());
+    }
+    return rejected.size();
+  }
+
+  private void expireReviewsQuietly() {
+    try {
+      expireReviews();
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn("Expiring overdue reviews failed (tried again in a minute): {}", e.getMessage());
     }
   }
 
@@ -329,6 +377,11 @@ public final class AuditService implements AutoCloseable {
    * the witness's gauges (when anchoring is on).
    */
   public void bindMetrics(MeterRegistry registry) {
+    FunctionCounter.builder(REVIEWS_EXPIRED_METRIC, reviews, ReviewQueue::expired)
+        .description(
+            "Outputs held for review that this service rejected because no one decided them within"
+                + " GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS")
+        .register(registry);
     FunctionCounter.builder(SUBMISSIONS_REFUSED_METRIC, submitter, RequestSubmitter::refusedForRate)
         .description(
             "Generation requests the API refused (429) because their tenant submitted faster than"

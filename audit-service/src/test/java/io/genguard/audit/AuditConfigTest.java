@@ -33,7 +33,8 @@ class AuditConfigTest {
                 Map.entry(AuditConfig.EXPLAIN_HELD_SECONDS, "30"),
                 Map.entry(AuditConfig.SUBMIT_RATE, "5"),
                 Map.entry(AuditConfig.SUBMIT_BURST, "20"),
-                Map.entry(AuditConfig.SUBMIT_RATES, " acme=200/400 ")),
+                Map.entry(AuditConfig.SUBMIT_RATES, " acme=200/400 "),
+                Map.entry(AuditConfig.REVIEW_EXPIRE_HOURS, "72")),
             BASE);
 
     assertThat(config.jdbcUrl()).isEqualTo("jdbc:postgresql://other/db");
@@ -54,6 +55,19 @@ class AuditConfigTest {
     assertThat(config.submitRate()).isEqualTo(5);
     assertThat(config.submitBurst()).isEqualTo(20);
     assertThat(config.submitRates()).isEqualTo("acme=200/400");
+    assertThat(config.reviewExpireHours()).isEqualTo(72);
+  }
+
+  @Test
+  void shouldLetHeldItemsWaitForAPersonUnlessAnExpiryOfAtMostAYearIsSet() {
+    assertThat(BASE.reviewExpireHours()).isZero();
+    assertThatThrownBy(
+            () -> AuditConfig.fromEnvironment(Map.of(AuditConfig.REVIEW_EXPIRE_HOURS, "-1"), BASE))
+        .hasMessage("GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS=-1 must be at least 0");
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(Map.of(AuditConfig.REVIEW_EXPIRE_HOURS, "8761"), BASE))
+        .hasMessage("GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS=8761 must be at most 8760");
   }
 
   @Test

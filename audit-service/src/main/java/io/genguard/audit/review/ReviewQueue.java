@@ -25,8 +25,11 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 
 /**
@@ -55,6 +58,7 @@ public final class ReviewQueue {
   private final ReviewOutbox outbox;
   private final Clock clock;
   private final Duration claimDuration;
+  private final AtomicLong expired = new AtomicLong();
 
   public ReviewQueue(
       DataSource dataSource, ReviewOutbox outbox, Clock clock, Duration claimDuration) {
@@ -262,6 +266,58 @@ public final class ReviewQueue {
             });
     outbox.nudge();
     return decided;
+  }
+
+  /** Who rejects the items that waited too long (the reviewer of their decisions). */
+  public static final String EXPIRY_REVIEWER = "review-expiry";
+
+  /**
+   * Rejects the PENDING items held longer ago than {@code after} (oldest first, at most {@code
+   * limit}), as a reviewer named {@value #EXPIRY_REVIEWER} would: the gate quarantines them, so
+   * nothing is released without a person's review. An item under a reviewer's live claim is left to
+   * that reviewer until the claim lapses; one decided meanwhile (another replica's sweep, a
+   * reviewer) is skipped.
+   *
+   * @return the decisions made
+   */
+  public List<Decided> expire(Duration after, int limit) throws SQLException {
+    Instant now = now();
+    List<String> due = new ArrayList<>();
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement select =
+            connection.prepareStatement(
+                "select request_id from review_item where state = 'PENDING' and held_at < ?"
+                    + " and (claim_expires_at is null or claim_expires_at <= ?)"
+                    + " order by held_at, request_id limit ?")) {
+      select.setObject(1, utc(now.minus(after)));
+      select.setObject(2, utc(now));
+      select.setInt(3, limit);
+      try (ResultSet rows = select.executeQuery()) {
+        while (rows.next()) {
+          due.add(rows.getString(1));
+        }
+      }
+    }
+    String note =
+        "Not reviewed within "
+            + after.toHours()
+            + " hours of being held (GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS); rejected unreviewed, so"
+            + " it is never released";
+    List<Decided> decided = new ArrayList<>();
+    for (String requestId : due) {
+      try {
+        decided.add(decide(requestId, ReviewAction.REJECT, note, Caller.system(EXPIRY_REVIEWER)));
+      } catch (ConflictException | NotFoundException e) {
+        // Decided or claimed since the select: not this sweep's to decide.
+      }
+    }
+    expired.addAndGet(decided.size());
+    return decided;
+  }
+
+  /** Items rejected by {@link #expire} since the start. */
+  public long expired() {
+    return expired.get();
   }
 
   private record Locked(

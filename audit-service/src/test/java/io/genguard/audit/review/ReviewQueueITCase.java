@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.genguard.audit.AuditService;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.fixtures.RunningAuditService;
@@ -16,7 +17,9 @@ import io.genguard.events.v1.ReviewAction;
 import io.genguard.events.v1.ReviewDecision;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.http.HttpResponse;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -95,6 +98,56 @@ class ReviewQueueITCase {
     assertThat(item.path("categoryScores").path("hate").asDouble()).isEqualTo(0.71);
     assertThat(item.path("groups").get(0).asText()).isEqualTo("religion:muslim");
     assertThat(item.path("policyVersion").asText()).isEqualTo("2026.11-test");
+  }
+
+  @Test
+  void shouldRejectWhatWaitedLongerThanTheExpiryUnlessAReviewerHoldsAClaimOnIt() throws Exception {
+    try (RunningAuditService expiring =
+        RunningAuditService.start(
+            "review_expiry_it", Clock.systemUTC(), c -> c.withReviewExpiry(2))) {
+      SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+      expiring.service().bindMetrics(metrics);
+      Instant now = Instant.now();
+      expiring.seed(
+          AuditEvents.story(
+              Scenario.of("expire-old", "acme", Decision.REVIEW, now.minus(Duration.ofHours(3)))));
+      expiring.seed(
+          AuditEvents.story(
+              Scenario.of(
+                  "expire-claimed", "acme", Decision.REVIEW, now.minus(Duration.ofHours(5)))));
+      expiring.seed(
+          AuditEvents.story(
+              Scenario.of(
+                  "expire-young", "acme", Decision.REVIEW, now.minus(Duration.ofMinutes(90)))));
+      String reviewer = expiring.token(Role.REVIEWER, "acme", "rita");
+      assertThat(expiring.post("/api/v1/reviews/expire-claimed/claim", reviewer, null).statusCode())
+          .isEqualTo(200);
+
+      assertThat(expiring.service().expireReviews()).isEqualTo(1);
+      assertThat(expiring.service().expireReviews()).as("decided once").isZero();
+
+      JsonNode old = json(expiring.get("/api/v1/reviews/expire-old", reviewer));
+      assertThat(old.path("state").asText()).isEqualTo("DECIDED");
+      assertThat(old.path("action").asText()).isEqualTo("REJECT");
+      ReviewDecision decision = decisionOnKafka("expire-old");
+      assertThat(decision.getAction()).isEqualTo(ReviewAction.REJECT);
+      assertThat(decision.getReviewer()).isEqualTo(ReviewQueue.EXPIRY_REVIEWER);
+      assertThat(decision.getNote()).startsWith("Not reviewed within 2 hours of being held");
+      assertThat(
+              json(expiring.get("/api/v1/reviews/expire-claimed", reviewer)).path("state").asText())
+          .as("a reviewer is looking at it")
+          .isEqualTo("PENDING");
+      assertThat(
+              json(expiring.get("/api/v1/reviews/expire-young", reviewer)).path("state").asText())
+          .isEqualTo("PENDING");
+      assertThat(
+              expiring.count(
+                  "select count(*) from api_action where action = 'review.reject'"
+                      + " and request_id = 'expire-old' and caller_name = 'review-expiry'"))
+          .isEqualTo(1);
+      assertThat(metrics.get(AuditService.REVIEWS_EXPIRED_METRIC).functionCounter().count())
+          .isEqualTo(1);
+    }
   }
 
   @Test

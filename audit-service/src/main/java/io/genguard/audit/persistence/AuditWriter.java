@@ -41,6 +41,9 @@ import javax.sql.DataSource;
  * audit log's unique event id, its transaction rolls back, and its retry skips the event.
  */
 public final class AuditWriter {
+  private static final java.util.regex.Pattern SHA256 =
+      java.util.regex.Pattern.compile("[0-9a-f]{64}");
+
   private final DataSource dataSource;
   private final Clock clock;
 
@@ -184,14 +187,16 @@ public final class AuditWriter {
     }
 
     /**
-     * Adds this batch's verdicts to {@code policy_in_use}, one row per policy file (verdicts
-     * without a digest, from before ModerationVerdict v2, are not counted). Under the chain lock:
-     * two writers never wait for each other's row there while holding a lock the other needs.
+     * Adds this batch's verdicts to {@code policy_in_use}, one row per policy file. A verdict
+     * without a digest (from before ModerationVerdict v2) or with one that is not a SHA-256 (64
+     * lowercase hex characters, which no file has) is not counted: it is still audited, and an
+     * oversized key must not make PostgreSQL refuse the verdict's batch. Under the chain lock: two
+     * writers never wait for each other's row there while holding a lock the other needs.
      */
     void countPoliciesInUse() throws SQLException {
       Map<String, PolicyUse> uses = new LinkedHashMap<>();
       for (ModerationVerdict verdict : verdicts) {
-        if (!verdict.getPolicySha256().isEmpty()) {
+        if (SHA256.matcher(verdict.getPolicySha256()).matches()) {
           uses.computeIfAbsent(verdict.getPolicySha256(), sha256 -> new PolicyUse(verdict))
               .add(verdict.getDecidedAt());
         }

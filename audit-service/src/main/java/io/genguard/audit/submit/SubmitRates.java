@@ -35,6 +35,9 @@ public final class SubmitRates {
   /** How often each process reads the stored rates again. */
   public static final Duration REFRESH = Duration.ofSeconds(10);
 
+  /** Most tenants that may have a rate set through the API at once. */
+  public static final int MAX_STORED = TenantRateLimiter.MAX_TENANTS;
+
   private final DataSource dataSource;
   private final Clock clock;
   private final TenantRateLimiter limiter;
@@ -97,6 +100,24 @@ public final class SubmitRates {
     Transactions.inTransaction(
         dataSource,
         connection -> {
+          // One setter at a time, so that two at once cannot both take the last place.
+          try (PreparedStatement lock =
+              connection.prepareStatement("lock table tenant_submit_rate in exclusive mode")) {
+            lock.execute();
+          }
+          try (PreparedStatement count =
+                  connection.prepareStatement(
+                      "select count(*), count(*) filter (where tenant_id = ?) from tenant_submit_rate");
+              ResultSet rows = bind(count, tenant).executeQuery()) {
+            rows.next();
+            if (rows.getLong(1) >= MAX_STORED && rows.getLong(2) == 0) {
+              throw new InvalidInputException(
+                  "At most "
+                      + MAX_STORED
+                      + " tenants may have a rate set through the API; remove one"
+                      + " (DELETE /api/v1/rates/{tenantId}) or give tenants alike the default");
+            }
+          }
           try (PreparedStatement upsert =
               connection.prepareStatement(
                   "insert into tenant_submit_rate (tenant_id, per_second, burst, set_at, set_by)"
@@ -145,6 +166,12 @@ public final class SubmitRates {
           return null;
         });
     refresh();
+  }
+
+  private static PreparedStatement bind(PreparedStatement statement, String tenant)
+      throws SQLException {
+    statement.setString(1, tenant);
+    return statement;
   }
 
   /** Reads the stored rates and hands them to the limiter. */

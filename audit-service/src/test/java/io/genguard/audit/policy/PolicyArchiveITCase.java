@@ -112,9 +112,14 @@ class PolicyArchiveITCase {
                 late,
                 "late.1",
                 Scenario.of("in-use-4", "globex", Decision.RELEASE, t0.plusSeconds(3))),
-            under("", "", Scenario.of("in-use-5", "acme", Decision.RELEASE, t0.plusSeconds(99))));
+            under("", "", Scenario.of("in-use-5", "acme", Decision.RELEASE, t0.plusSeconds(99))),
+            // Not a digest, and longer than an index key may be: audited, not counted.
+            under(
+                randomLetters(10_000),
+                "odd.1",
+                Scenario.of("in-use-6", "acme", Decision.RELEASE, t0.plusSeconds(99))));
     audit.seed(verdicts.subList(0, 2));
-    audit.seed(verdicts.subList(2, 5));
+    audit.seed(verdicts.subList(2, 6));
     audit.seed(verdicts); // redelivered: counted once
 
     JsonNode before = json(audit.get("/api/v1/policies/in-use", compliance));
@@ -129,7 +134,11 @@ class PolicyArchiveITCase {
     assertThat(inUse(before, never).path("verdicts").asLong()).isEqualTo(1);
     assertThat(before.path("items").toString())
         .as("a verdict from before policySha256 names no file")
-        .doesNotContain("\"sha256\":\"\"");
+        .doesNotContain("\"sha256\":\"\"")
+        .doesNotContain("odd.1");
+    assertThat(
+            audit.count("select count(*) from moderation_verdict where request_id like 'in-use-%'"))
+        .isEqualTo(6);
 
     assertThat(audit.post("/api/v1/policies", admin, body(yaml)).statusCode()).isEqualTo(201);
     JsonNode after = json(audit.get("/api/v1/policies/in-use", compliance));
@@ -150,6 +159,16 @@ class PolicyArchiveITCase {
             .setPolicySha256(sha256)
             .setPolicyVersion(version)
             .build());
+  }
+
+  /** Letters that do not compress, so that no index could hold them as a key. */
+  private static String randomLetters(int length) {
+    java.util.Random random = new java.util.Random(7);
+    StringBuilder out = new StringBuilder(length);
+    for (int i = 0; i < length; i++) {
+      out.append((char) ('a' + random.nextInt(26)));
+    }
+    return out.toString();
   }
 
   private static JsonNode inUse(JsonNode list, String sha256) {

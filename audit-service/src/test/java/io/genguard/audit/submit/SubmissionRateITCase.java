@@ -184,6 +184,20 @@ class SubmissionRateITCase {
               audit.put("/api/v1/rates/not%20a%20tenant", admin, "{\"perSecond\": 5}").statusCode())
           .isEqualTo(400);
       assertThat(audit.count("select count(*) from tenant_submit_rate")).isZero();
+
+      // At most 10,000 tenants with a rate of their own: a new one is refused, a listed one
+      // changes.
+      audit.execute(
+          "insert into tenant_submit_rate select 'bulk-' || i, 1, 2, now(), 'test'"
+              + " from generate_series(1, "
+              + SubmitRates.MAX_STORED
+              + ") i");
+      HttpResponse<String> full = audit.put("/api/v1/rates/acme", admin, "{\"perSecond\": 5}");
+      assertThat(full.statusCode()).isEqualTo(400);
+      assertThat(json(full).path("error").asText())
+          .startsWith("At most 10000 tenants may have a rate set through the API");
+      assertThat(audit.put("/api/v1/rates/bulk-7", admin, "{\"perSecond\": 5}").statusCode())
+          .isEqualTo(200);
     }
   }
 

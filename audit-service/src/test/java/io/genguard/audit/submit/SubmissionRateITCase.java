@@ -176,7 +176,11 @@ class SubmissionRateITCase {
               "{\"perSecond\": 5, \"burst\": 1000001}",
               "{\"perSecond\": 1.5}",
               "{\"perSecond\": \"5\"}",
-              "{\"perSecond\": 5, \"rate\": 5}")) {
+              "{\"perSecond\": 5, \"rate\": 5}",
+              "{\"perSecond\": 99999999999}",
+              "null",
+              "[]",
+              "{\"perSecond\": 5} {}")) {
         HttpResponse<String> refused = audit.put("/api/v1/rates/acme", admin, body);
         assertThat(refused.statusCode()).as(body + " -> " + refused.body()).isEqualTo(400);
       }

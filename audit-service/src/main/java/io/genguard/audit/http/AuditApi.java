@@ -401,7 +401,8 @@ public final class AuditApi implements AutoCloseable {
         HandlerType.DELETE,
         "/api/v1/rates/{tenantId}",
         ctx -> {
-          rates(ctx, "remove a tenant's submission rate").remove(id(ctx, "tenantId"), caller(ctx));
+          submitRates(ctx, "remove a tenant's submission rate")
+              .remove(id(ctx, "tenantId"), caller(ctx));
           ctx.status(HttpStatus.NO_CONTENT);
         },
         Role.ADMIN);
@@ -1239,7 +1240,7 @@ public final class AuditApi implements AutoCloseable {
    * The submission rates, for a global admin: one tenant's admin may not change its own tenant's
    * rate, nor read what the others are allowed.
    */
-  private SubmitRates rates(Context ctx, String what) {
+  private SubmitRates submitRates(Context ctx, String what) {
     if (!caller(ctx).isGlobal()) {
       throw new ForbiddenException(
           "Submission rates are set for every tenant by the operator; to "
@@ -1253,14 +1254,14 @@ public final class AuditApi implements AutoCloseable {
   }
 
   private void rates(Context ctx) throws SQLException {
-    ctx.json(rates(ctx, "read them").rates());
+    ctx.json(submitRates(ctx, "read them").rates());
   }
 
   /** Body of PUT /api/v1/rates/{tenantId}. */
   record RateRequest(Integer perSecond, Integer burst) {}
 
   private void setRate(Context ctx) throws Exception {
-    SubmitRates rates = rates(ctx, "set a tenant's submission rate");
+    SubmitRates rates = submitRates(ctx, "set a tenant's submission rate");
     RateRequest request = readBody(requireBody(ctx), RateRequest.class);
     ctx.json(rates.set(id(ctx, "tenantId"), request.perSecond(), request.burst(), caller(ctx)));
   }

@@ -32,6 +32,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.SQLException;
@@ -63,6 +64,9 @@ public final class AuditService implements AutoCloseable {
   /** How long one send to, or read of, the anchor witness topic may take. */
   private static final Duration WITNESS_TIMEOUT = Duration.ofSeconds(10);
 
+  /** How often a named job policy file is checked for a change. */
+  static final Duration JOB_POLICY_CHECK = Duration.ofSeconds(5);
+
   /** How long the job's policy file must stay unchanged before it is recorded again. */
   private static final Duration POLICY_SETTLE = Duration.ofSeconds(2);
 
@@ -88,6 +92,10 @@ public final class AuditService implements AutoCloseable {
   private final String jobPolicyFile;
 
   private final PolicyArchive policies;
+
+  /** The job policy file's modification time and size when the timer last read it. */
+  private String jobPolicyStamp;
+
   private final SubmitRates submitRates;
 
   /** GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS: 0 = held items wait for a person. */
@@ -241,8 +249,12 @@ public final class AuditService implements AutoCloseable {
           TimeUnit.MINUTES);
     }
     if (jobPolicyFile != null && !jobPolicyFile.isEmpty()) {
-      // The job takes a changed file without a restart; its new rules are recorded within a minute.
-      timer.scheduleWithFixedDelay(this::recordChangedJobPolicy, 1, 1, TimeUnit.MINUTES);
+      // The job takes a changed file without a restart; its new rules are recorded within seconds.
+      timer.scheduleWithFixedDelay(
+          this::recordChangedJobPolicy,
+          JOB_POLICY_CHECK.toMillis(),
+          JOB_POLICY_CHECK.toMillis(),
+          TimeUnit.MILLISECONDS);
     }
     // AuditConfig accepts EXPLAIN_HELD_SECONDS only with the key directory, so explanations exist.
     if (config.explainHeldSeconds() > 0) {
@@ -398,8 +410,9 @@ public final class AuditService implements AutoCloseable {
   /**
    * Records the policy file the moderation job runs with (as configured for explanations; the
    * built-in policy when none is named) in the policy archive, so that its verdicts' {@code
-   * policySha256} leads to the rules; a file recorded before is left as it is. Runs at start and
-   * then every minute for a named file, which the job may take again after a change.
+   * policySha256} leads to the rules; a file recorded before is left as it is. Runs at start and,
+   * for a named file, whenever it has changed (checked every {@link #JOB_POLICY_CHECK}), as the job
+   * takes a changed file without a restart.
    *
    * @return what was recorded, or null without explanations (no job policy configured)
    * @throws InvalidInputException when the file is not a valid policy
@@ -437,21 +450,32 @@ public final class AuditService implements AutoCloseable {
   }
 
   /**
-   * The minute's check of the job's policy file: recorded if it changed, once it has stayed the
-   * same for {@link #POLICY_SETTLE} (a half-written file is not taken; an invalid one is logged and
-   * tried again, as the job keeps its running policy then).
+   * A check of the job's policy file: read and recorded when its modification time or size has
+   * changed since it was last read, once it has stayed the same for {@link #POLICY_SETTLE} (a
+   * half-written file is not taken). An invalid file is logged once and read again when it changes
+   * (the job keeps its running policy meanwhile); a file that could not be read or recorded is
+   * tried again at the next check.
    */
   private void recordChangedJobPolicy() {
     try {
-      Path file = Path.of(jobPolicyFile);
-      java.time.Instant modified = Files.getLastModifiedTime(file).toInstant();
-      if (modified.isAfter(java.time.Instant.now().minus(POLICY_SETTLE))) {
+      BasicFileAttributes file =
+          Files.readAttributes(Path.of(jobPolicyFile), BasicFileAttributes.class);
+      java.time.Instant modified = file.lastModifiedTime().toInstant();
+      String stamp = modified + " " + file.size();
+      if (stamp.equals(jobPolicyStamp)
+          || modified.isAfter(java.time.Instant.now().minus(POLICY_SETTLE))) {
         return;
       }
-      recordJobPolicy();
+      try {
+        recordJobPolicy();
+      } catch (InvalidInputException e) {
+        jobPolicyStamp = stamp;
+        throw e;
+      }
+      jobPolicyStamp = stamp;
     } catch (RuntimeException | IOException e) {
       LOG.warn(
-          "The policy file {} was not recorded in the policy archive; tried again in a minute: {}",
+          "The policy file {} was not recorded in the policy archive: {}",
           jobPolicyFile,
           e.getMessage());
     }

@@ -2,6 +2,7 @@ package io.genguard.audit.policy;
 
 import static io.genguard.audit.fixtures.RunningAuditService.json;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -21,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
@@ -204,6 +206,19 @@ class PolicyArchiveITCase {
       assertThat(edited.policy().sha256()).isEqualTo(PolicyLoader.load(file).sha256());
       assertThat(service.service().recordJobPolicy().recordedBefore()).isTrue();
       assertThat(json(service.get("/api/v1/policies", reader)).path("items")).hasSize(2);
+
+      // The service's own check records the next edit within the settle time and a check or two.
+      Files.writeString(
+          file,
+          PolicyLoader.defaultText().replaceFirst("version: \"[^\"]+\"", "version: \"edited.2\""));
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(500))
+          .untilAsserted(
+              () ->
+                  assertThat(json(service.get("/api/v1/policies", reader)).path("items").toString())
+                      .contains("\"version\":\"edited.2\""));
+      assertThat(json(service.get("/api/v1/policies", reader)).path("items")).hasSize(3);
     }
   }
 

@@ -96,6 +96,8 @@ public final class AuditService implements AutoCloseable {
   /** The job policy file's modification time and size when the timer last read it. */
   private String jobPolicyStamp;
 
+  private static final String MISSING = "missing";
+
   private final SubmitRates submitRates;
 
   /** GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS: 0 = held items wait for a person. */
@@ -458,8 +460,16 @@ public final class AuditService implements AutoCloseable {
    */
   private void recordChangedJobPolicy() {
     try {
-      BasicFileAttributes file =
-          Files.readAttributes(Path.of(jobPolicyFile), BasicFileAttributes.class);
+      BasicFileAttributes file;
+      try {
+        file = Files.readAttributes(Path.of(jobPolicyFile), BasicFileAttributes.class);
+      } catch (java.nio.file.NoSuchFileException e) {
+        if (!MISSING.equals(jobPolicyStamp)) {
+          jobPolicyStamp = MISSING; // said once, not every check
+          LOG.warn("The policy file {} is gone; the archive keeps what it recorded", jobPolicyFile);
+        }
+        return;
+      }
       java.time.Instant modified = file.lastModifiedTime().toInstant();
       String stamp = modified + " " + file.size();
       if (stamp.equals(jobPolicyStamp)

@@ -67,6 +67,9 @@ public final class AuditService implements AutoCloseable {
   /** How often a named job policy file is checked for a change. */
   static final Duration JOB_POLICY_CHECK = Duration.ofSeconds(5);
 
+  /** The stamp of a job policy file that is not there. */
+  private static final String MISSING = "missing";
+
   /** How long the job's policy file must stay unchanged before it is recorded again. */
   private static final Duration POLICY_SETTLE = Duration.ofSeconds(2);
 
@@ -95,8 +98,6 @@ public final class AuditService implements AutoCloseable {
 
   /** The job policy file's modification time and size when the timer last read it. */
   private String jobPolicyStamp;
-
-  private static final String MISSING = "missing";
 
   private final SubmitRates submitRates;
 

@@ -180,8 +180,11 @@
     const reject = el('button', { type: 'button', class: 'reject', 'data-request-id': item.requestId,
       onclick: decide('reject') }, 'Reject');
     const claimed = item.claimedBy ? el('div', { class: 'muted' }, 'claimed by ' + item.claimedBy) : null;
+    // With a review deadline (GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS) the service rejects the item then.
+    const deadline = item.expiresAt
+      ? el('div', { class: 'muted deadline' }, 'rejected unreviewed after ' + when(item.expiresAt)) : null;
     return el('tr', { 'data-request-id': item.requestId },
-      el('td', {}, when(item.heldAt)),
+      el('td', {}, when(item.heldAt), deadline),
       el('td', {}, item.tenantId),
       el('td', {}, badge(item.decision || 'REVIEW')),
       el('td', {}, fmt(item.unsafeScore)),

@@ -188,7 +188,11 @@ public final class AuditService implements AutoCloseable {
         new ReviewOutbox(database.dataSource(), kafkaProperties, clock, Duration.ofSeconds(1));
     this.reviews =
         new ReviewQueue(
-            database.dataSource(), outbox, clock, Duration.ofMinutes(config.reviewClaimMinutes()));
+            database.dataSource(),
+            outbox,
+            clock,
+            Duration.ofMinutes(config.reviewClaimMinutes()),
+            Duration.ofHours(config.reviewExpireHours()));
     this.biasReports = new BiasReports(database.dataSource(), clock);
     this.campaigns = new Campaigns(database.dataSource(), clock);
     this.retention = new Retention(database.dataSource(), clock, config.retentionDays());
@@ -301,8 +305,7 @@ public final class AuditService implements AutoCloseable {
     if (reviewExpireHours == 0) {
       return 0;
     }
-    List<ReviewQueue.Decided> rejected =
-        reviews.expire(Duration.ofHours(reviewExpireHours), EXPIRE_BATCH);
+    List<ReviewQueue.Decided> rejected = reviews.expire(EXPIRE_BATCH);
     if (!rejected.isEmpty()) {
       LOG.warn(
           "Rejected {} output(s) held for review longer than {} hours without a decision"

@@ -58,14 +58,29 @@ public final class ReviewQueue {
   private final ReviewOutbox outbox;
   private final Clock clock;
   private final Duration claimDuration;
+  private final Duration expiry;
   private final AtomicLong expired = new AtomicLong();
 
   public ReviewQueue(
       DataSource dataSource, ReviewOutbox outbox, Clock clock, Duration claimDuration) {
+    this(dataSource, outbox, clock, claimDuration, Duration.ZERO);
+  }
+
+  /**
+   * @param expiry how long a held item may wait for a decision before {@link #expire} rejects it;
+   *     zero = no deadline
+   */
+  public ReviewQueue(
+      DataSource dataSource,
+      ReviewOutbox outbox,
+      Clock clock,
+      Duration claimDuration,
+      Duration expiry) {
     this.dataSource = dataSource;
     this.outbox = outbox;
     this.clock = clock;
     this.claimDuration = claimDuration;
+    this.expiry = expiry;
   }
 
   /** One page of the queue and the cursor of the next (null on the last page). */
@@ -122,7 +137,7 @@ public final class ReviewQueue {
                     .encode();
             break;
           }
-          items.add(JsonRows.row(rs));
+          items.add(withDeadline(JsonRows.row(rs)));
         }
       }
     }
@@ -139,9 +154,20 @@ public final class ReviewQueue {
         if (!rs.next() || !caller.canSee(rs.getString("tenant_id"))) {
           throw notFound(requestId);
         }
-        return JsonRows.row(rs);
+        return withDeadline(JsonRows.row(rs));
       }
     }
+  }
+
+  /**
+   * Adds {@code expiresAt} to a PENDING item when held items have a deadline: when {@link #expire}
+   * will reject it if no one decides it first (later if a reviewer's claim runs past it).
+   */
+  private ObjectNode withDeadline(ObjectNode item) {
+    if (!expiry.isZero() && "PENDING".equals(item.path("state").asText())) {
+      item.put("expiresAt", Instant.parse(item.path("heldAt").asText()).plus(expiry).toString());
+    }
+    return item;
   }
 
   /** Claims an item for the caller for the claim duration (renews the caller's own claim). */
@@ -272,15 +298,19 @@ public final class ReviewQueue {
   public static final String EXPIRY_REVIEWER = "review-expiry";
 
   /**
-   * Rejects the PENDING items held longer ago than {@code after} (oldest first, at most {@code
+   * Rejects the PENDING items held longer ago than the expiry (oldest first, at most {@code
    * limit}), as a reviewer named {@value #EXPIRY_REVIEWER} would: the gate quarantines them, so
    * nothing is released without a person's review. An item under a reviewer's live claim is left to
    * that reviewer until the claim lapses; one decided meanwhile (another replica's sweep, a
    * reviewer) is skipped.
    *
-   * @return the decisions made
+   * @return the decisions made (none without an expiry)
    */
-  public List<Decided> expire(Duration after, int limit) throws SQLException {
+  public List<Decided> expire(int limit) throws SQLException {
+    if (expiry.isZero()) {
+      return List.of();
+    }
+    Duration after = expiry;
     Instant now = now();
     List<String> due = new ArrayList<>();
     try (Connection connection = dataSource.getConnection();

@@ -122,6 +122,12 @@ class ReviewQueueITCase {
       String reviewer = expiring.token(Role.REVIEWER, "acme", "rita");
       assertThat(expiring.post("/api/v1/reviews/expire-claimed/claim", reviewer, null).statusCode())
           .isEqualTo(200);
+      JsonNode young = json(expiring.get("/api/v1/reviews/expire-young", reviewer));
+      assertThat(Instant.parse(young.path("expiresAt").asText()))
+          .as("a reviewer sees when the item will be rejected unreviewed")
+          .isEqualTo(Instant.parse(young.path("heldAt").asText()).plus(Duration.ofHours(2)));
+      assertThat(json(expiring.get("/api/v1/reviews?limit=200", reviewer)).path("items").toString())
+          .contains("\"expiresAt\"");
 
       assertThat(expiring.service().expireReviews()).isEqualTo(1);
       assertThat(expiring.service().expireReviews()).as("decided once").isZero();
@@ -129,6 +135,7 @@ class ReviewQueueITCase {
       JsonNode old = json(expiring.get("/api/v1/reviews/expire-old", reviewer));
       assertThat(old.path("state").asText()).isEqualTo("DECIDED");
       assertThat(old.path("action").asText()).isEqualTo("REJECT");
+      assertThat(old.has("expiresAt")).as("decided: no deadline any more").isFalse();
       ReviewDecision decision = decisionOnKafka("expire-old");
       assertThat(decision.getAction()).isEqualTo(ReviewAction.REJECT);
       assertThat(decision.getReviewer()).isEqualTo(ReviewQueue.EXPIRY_REVIEWER);

@@ -170,7 +170,8 @@ public final class AuditService implements AutoCloseable {
           new AuditIngestor(
               kafkaProperties,
               config.consumerGroup(),
-              new AuditWriter(database.dataSource(), clock),
+              // The policy files the moderation job publishes go to the archive with their event.
+              new AuditWriter(database.dataSource(), clock, PolicyArchive::archivePublished),
               clock,
               "audit-ingestor-" + i));
     }

@@ -7,6 +7,7 @@ import io.genguard.events.v1.GenerationFailure;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.PolicyFile;
 import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.ReviewDecision;
 import java.util.List;
@@ -47,6 +48,13 @@ public final class Topics {
    */
   public static final Topic<String, BiasAlert> BIAS_ALERTS = output("bias.alerts", BiasAlert.class);
 
+  /**
+   * The policy files the moderation job decides under, keyed by their SHA-256: what the audit
+   * service archives so that every verdict's {@code policySha256} leads to its rules.
+   */
+  public static final Topic<String, PolicyFile> MODERATION_POLICIES =
+      output("moderation.policies", PolicyFile.class);
+
   /** Dead letters of every input topic share one schema; each input has its own topic. */
   public static final Topic<String, DeadLetter> GENERATION_REQUESTS_DLQ =
       deadLetters(GENERATION_REQUESTS);
@@ -77,7 +85,8 @@ public final class Topics {
         CONTENT_QUARANTINED,
         REVIEW_PENDING,
         BIAS_METRICS,
-        BIAS_ALERTS);
+        BIAS_ALERTS,
+        MODERATION_POLICIES);
   }
 
   public static List<Topic<String, DeadLetter>> deadLetterTopics() {

@@ -9,6 +9,7 @@ import io.genguard.events.v1.GenerationFailure;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.PolicyFile;
 import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.ReviewDecision;
 import java.nio.ByteBuffer;
@@ -46,10 +47,19 @@ public final class AuditWriter {
 
   private final DataSource dataSource;
   private final Clock clock;
+  private final RecordedEventsListener listener;
 
   public AuditWriter(DataSource dataSource, Clock clock) {
+    this(dataSource, clock, RecordedEventsListener.NONE);
+  }
+
+  /**
+   * @param listener what else to do for newly recorded events, in their transaction
+   */
+  public AuditWriter(DataSource dataSource, Clock clock, RecordedEventsListener listener) {
     this.dataSource = dataSource;
     this.clock = clock;
+    this.listener = listener;
   }
 
   /** Writes the events not yet recorded; returns how many were new. */
@@ -100,6 +110,7 @@ public final class AuditWriter {
     // by another writer: under the lock, each statement sees every earlier writer's commit.
     projections.updateReviewQueue();
     projections.countPoliciesInUse();
+    listener.recorded(connection, List.copyOf(fresh.values()), clock.instant());
     return fresh.size();
   }
 
@@ -155,6 +166,9 @@ public final class AuditWriter {
           deadLetters.add(e);
         } else if (event instanceof BiasMetric e) {
           metrics.add(e);
+        } else if (event instanceof PolicyFile) {
+          // Audit log only: the policy archive keeps the file (RecordedEventsListener).
+          continue;
         } else if (event instanceof BiasAlert) {
           // Audit log only: the bias job's bias_audit.live_alert table is where alerts are queried.
           continue;

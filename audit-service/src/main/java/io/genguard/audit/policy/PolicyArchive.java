@@ -5,8 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.NotFoundException;
 import io.genguard.audit.persistence.ActionLog;
+import io.genguard.audit.persistence.ChainAppender;
+import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.security.Caller;
+import io.genguard.events.v1.PolicyFile;
 import io.genguard.moderation.policy.InvalidPolicyException;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
@@ -22,6 +25,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The policy files verdicts were decided under, kept in the hash chain: each file is recorded once,
@@ -37,6 +42,7 @@ public final class PolicyArchive {
 
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Logger LOG = LoggerFactory.getLogger(PolicyArchive.class);
 
   /** Policy files that decided verdicts and are not archived. */
   private static final String UNARCHIVED_SQL =
@@ -97,28 +103,80 @@ public final class PolicyArchive {
       throw new InvalidInputException("Not a valid policy: " + e.getMessage());
     }
     return Transactions.inTransaction(
-        dataSource,
-        connection -> {
-          // One recorder of a file at a time, so that two at once record it once.
-          try (PreparedStatement lock =
-              connection.prepareStatement("select pg_advisory_xact_lock(hashtext(?))")) {
-            lock.setString(1, ACTION + ":" + parsed.sha256());
-            lock.execute();
-          }
-          Optional<RecordedPolicy> earlier = find(connection, parsed.sha256());
-          if (earlier.isPresent()) {
-            return new Recorded(earlier.get(), true);
-          }
-          ActionLog.Action action = ActionLog.Action.of(ACTION, null, null, parsed.sha256());
-          action
-              .details()
-              .put("policyId", parsed.policyId())
-              .put("version", parsed.version())
-              .put("sha256", parsed.sha256())
-              .put("yaml", yaml);
-          ActionLog.record(connection, caller, action, clock.instant());
-          return new Recorded(find(connection, parsed.sha256()).orElseThrow(), false);
-        });
+        dataSource, connection -> recordIn(connection, parsed, caller, clock.instant()));
+  }
+
+  /**
+   * Records {@code parsed} (its text and digest) in the caller's transaction unless it is recorded
+   * already. Takes the chain lock first: recorders of a file then run one at a time, so a file is
+   * recorded once, and in the order the audit writer takes its locks (chain first), so the two
+   * never wait for each other.
+   */
+  private static Recorded recordIn(
+      Connection connection, PolicySet parsed, Caller caller, Instant now) throws SQLException {
+    ChainAppender.lock(connection);
+    Optional<RecordedPolicy> earlier = find(connection, parsed.sha256());
+    if (earlier.isPresent()) {
+      return new Recorded(earlier.get(), true);
+    }
+    ActionLog.Action action = ActionLog.Action.of(ACTION, null, null, parsed.sha256());
+    action
+        .details()
+        .put("policyId", parsed.policyId())
+        .put("version", parsed.version())
+        .put("sha256", parsed.sha256())
+        .put("yaml", parsed.text());
+    ActionLog.record(connection, caller, action, now);
+    return new Recorded(find(connection, parsed.sha256()).orElseThrow(), false);
+  }
+
+  /** Who records the files the moderation job publishes. */
+  public static final String JOB_PUBLISHER = "moderation-job";
+
+  /**
+   * Records the policy files among {@code events} (what the moderation job publishes on {@code
+   * moderation.policies}) that are not archived yet, in the audit writer's transaction. A file is
+   * taken only if it is a valid policy whose text has the digest it claims: an event that names one
+   * digest and carries other rules would otherwise put the wrong rules behind that digest's
+   * verdicts. Such an event stays in the audit log, and the file stays missing from the archive
+   * (listed by {@link #inUse}).
+   */
+  public static void archivePublished(
+      Connection connection, List<IncomingEvent> events, Instant now) throws SQLException {
+    for (IncomingEvent event : events) {
+      if (!(event.event() instanceof PolicyFile file)) {
+        continue;
+      }
+      PolicySet parsed;
+      try {
+        parsed = PolicyLoader.parse(file.getYaml(), file.getOrigin());
+      } catch (InvalidPolicyException e) {
+        LOG.warn(
+            "The published policy file {} (event {}) is not a valid policy and is not archived: {}",
+            file.getSha256(),
+            file.getEventId(),
+            e.getMessage());
+        continue;
+      }
+      if (!parsed.sha256().equals(file.getSha256())) {
+        LOG.warn(
+            "The published policy file of event {} claims SHA-256 {} but its text has {}; not"
+                + " archived",
+            file.getEventId(),
+            file.getSha256(),
+            parsed.sha256());
+        continue;
+      }
+      Recorded recorded = recordIn(connection, parsed, Caller.system(JOB_PUBLISHER), now);
+      if (!recorded.recordedBefore()) {
+        LOG.info(
+            "Policy {} version {} (SHA-256 {}), published by the moderation job, is now in the"
+                + " policy archive",
+            parsed.policyId(),
+            parsed.version(),
+            parsed.sha256());
+      }
+    }
   }
 
   /**

@@ -126,6 +126,14 @@ class DashboardMetricsITCase {
           .as("verdicts counted under the built-in policy's digest, which the archive holds")
           .containsExactly(PolicyLoader.loadDefault().sha256() + " archived");
       assertThat(PrometheusText.sum(text, "genguard_audit_policies_unarchived")).isZero();
+      assertThat(
+              firstColumn(
+                  jdbcUrl,
+                  infra,
+                  "select sha256 || ' published' from audit_log, jsonb_to_record(payload::jsonb)"
+                      + " as p(sha256 text) where event_type = 'PolicyFile'"))
+          .as("the moderation job published the file it decides under")
+          .contains(PolicyLoader.loadDefault().sha256() + " published");
     }
   }
 
@@ -188,11 +196,18 @@ class DashboardMetricsITCase {
   /** Each policy file in use with at least the test's verdicts, and whether it is archived. */
   private static List<String> policiesInUse(String jdbcUrl, IntegrationInfrastructure infra)
       throws Exception {
-    String sql =
+    return firstColumn(
+        jdbcUrl,
+        infra,
         "select u.sha256 || case when exists (select 1 from api_action a"
             + " where a.action = 'policies.record' and a.target = u.sha256)"
             + " then ' archived' else ' missing' end from policy_in_use u where u.verdicts >= "
-            + REQUESTS;
+            + REQUESTS);
+  }
+
+  /** The first column of {@code sql}'s rows. */
+  private static List<String> firstColumn(
+      String jdbcUrl, IntegrationInfrastructure infra, String sql) throws Exception {
     List<String> found = new ArrayList<>();
     try (Connection connection =
             DriverManager.getConnection(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword());

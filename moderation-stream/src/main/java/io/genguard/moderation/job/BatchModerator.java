@@ -2,6 +2,7 @@ package io.genguard.moderation.job;
 
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.moderation.policy.PolicySet;
 import java.io.Serializable;
 import java.util.List;
 
@@ -13,6 +14,14 @@ import java.util.List;
  */
 public interface BatchModerator extends AutoCloseable {
   List<ModerationVerdict> moderate(List<GenerationOutput> outputs);
+
+  /**
+   * The policy file the next verdicts are decided under (checking for a changed file as deciding
+   * would), or null for a moderator without one.
+   */
+  default PolicySet policy() {
+    return null;
+  }
 
   @Override
   default void close() {}

@@ -3,11 +3,16 @@ package io.genguard.moderation.job;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.PolicyFile;
 import io.genguard.events.v1.Reason;
 import io.genguard.moderation.pipeline.VerdictBytes;
+import io.genguard.moderation.policy.PolicySet;
 import io.genguard.schemas.EventCodec;
+import io.genguard.schemas.EventIds;
+import io.genguard.schemas.EventTooLargeException;
 import io.genguard.schemas.Topics;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -20,6 +25,8 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Buffers outputs and judges them in batches of up to {@code maxBatchSize}, or whatever has arrived
@@ -39,6 +46,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 public final class BatchingModerationOperator extends AbstractStreamOperator<KafkaMessage>
     implements OneInputStreamOperator<KafkaMessage, KafkaMessage> {
   private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(BatchingModerationOperator.class);
 
   public static final String METRIC_GROUP = "genguard";
   public static final String OUTPUTS_SCORED = "outputs_scored";
@@ -64,6 +72,8 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
   private transient Histogram scoringLatency;
   private transient Histogram outputAge;
   private transient Map<String, Counter> decisions;
+  private transient String publishedSha256;
+  private transient String taskStart;
 
   public BatchingModerationOperator(
       BatchModerator.Factory moderatorFactory, int maxBatchSize, long maxDelayMillis) {
@@ -93,6 +103,10 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
     outputAge =
         metrics.histogram(OUTPUT_AGE_MS, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
     decisions = new HashMap<>();
+    taskStart =
+        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask()
+            + "@"
+            + System.currentTimeMillis();
   }
 
   @Override
@@ -134,6 +148,7 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
     }
     List<GenerationOutput> batch = List.copyOf(buffer);
     buffer.clear();
+    publishPolicy();
     long started = System.nanoTime();
     List<ModerationVerdict> judged = moderator.moderate(batch);
     scoringLatency.update((System.nanoTime() - started) / 1_000_000);
@@ -158,6 +173,48 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
                   verdict.getRequestId().getBytes(StandardCharsets.UTF_8),
                   VerdictBytes.encode(verdict))));
     }
+    publishPolicy(); // a file the moderator took while deciding this batch
+  }
+
+  /**
+   * Publishes the moderator's policy file to {@code moderation.policies} when it is not the one
+   * this task published last: with the verdicts, through the same transactional sink, so that the
+   * audit service can keep every file a verdict names. A file too large for an event (over
+   * 1,000,000 bytes) is logged and not published; the verdicts still name its digest.
+   */
+  private void publishPolicy() {
+    PolicySet policy = moderator.policy();
+    if (policy == null || policy.sha256().equals(publishedSha256)) {
+      return;
+    }
+    publishedSha256 = policy.sha256();
+    PolicyFile file =
+        PolicyFile.newBuilder()
+            .setEventId(EventIds.nameBased("policy-file", policy.sha256(), taskStart))
+            .setSha256(policy.sha256())
+            .setPolicyId(policy.policyId())
+            .setVersion(policy.version())
+            .setYaml(policy.text())
+            .setOrigin(policy.origin())
+            .setLoadedAt(Instant.now())
+            .build();
+    byte[] value;
+    try {
+      value = Topics.MODERATION_POLICIES.codec().encode(file);
+    } catch (EventTooLargeException e) {
+      LOG.warn(
+          "Policy {} (SHA-256 {}) is not published for the audit archive: {}",
+          policy.version(),
+          policy.sha256(),
+          e.getMessage());
+      return;
+    }
+    output.collect(
+        new StreamRecord<>(
+            KafkaMessage.outgoing(
+                Topics.MODERATION_POLICIES.name(),
+                policy.sha256().getBytes(StandardCharsets.UTF_8),
+                value)));
   }
 
   private void countDecision(ModerationVerdict verdict) {

@@ -8,6 +8,7 @@ import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.policy.ModerationFindings;
 import io.genguard.moderation.policy.ModerationFindings.ScorerFailure;
 import io.genguard.moderation.policy.PolicyEngine;
+import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.policy.PolicyVerdict;
 import io.genguard.moderation.policy.RuleFindings;
 import io.genguard.moderation.scoring.Category;
@@ -72,6 +73,11 @@ public final class ContentModerator implements BatchModerator {
     this.clock = clock;
     this.scorer = scorerFactory.get();
     this.scoringThread = newScoringThread();
+  }
+
+  @Override
+  public PolicySet policy() {
+    return policy.current();
   }
 
   @Override

@@ -39,6 +39,11 @@ public final class PolicyEngine {
     return new PolicyEngine(() -> set);
   }
 
+  /** The policy file in force now (the supplier may read a changed file first). */
+  public PolicySet current() {
+    return policies.get();
+  }
+
   /** Decides with the policy of the findings' tenant, naming the policy file it is in. */
   public PolicyVerdict decide(ModerationFindings findings) {
     PolicySet file = policies.get();

@@ -135,7 +135,7 @@ public final class PolicyLoader {
                 false));
       }
     }
-    return new PolicySet(policyId, version, sha256(yaml), defaultPolicy, tenants);
+    return new PolicySet(policyId, version, sha256(yaml), defaultPolicy, tenants, yaml, origin);
   }
 
   /** Key-by-key merge: the override's nodes (and their line numbers) win. */

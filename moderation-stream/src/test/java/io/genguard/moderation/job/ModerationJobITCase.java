@@ -7,7 +7,10 @@ import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.PolicyFile;
 import io.genguard.moderation.fixtures.Events;
+import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.policy.PolicySet;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.TestInput;
@@ -60,20 +63,31 @@ class ModerationJobITCase {
     infra.createTopics(2, Topics.all().stream().map(topic -> topic.name()).toList());
   }
 
-  /** A deterministic test moderator: BLOCK texts that say "forbidden", RELEASE the rest. */
+  /**
+   * A deterministic test moderator: BLOCK texts that say "forbidden", RELEASE the rest, under the
+   * built-in policy file.
+   */
   static BatchModerator keywordModerator() {
-    return outputs -> {
-      List<ModerationVerdict> verdicts = new ArrayList<>();
-      for (GenerationOutput output : outputs) {
-        if (SEEN.incrementAndGet() == FAIL_AT.get()) {
-          throw new IllegalStateException("injected failure to test failover");
+    return new BatchModerator() {
+      @Override
+      public List<ModerationVerdict> moderate(List<GenerationOutput> outputs) {
+        List<ModerationVerdict> verdicts = new ArrayList<>();
+        for (GenerationOutput output : outputs) {
+          if (SEEN.incrementAndGet() == FAIL_AT.get()) {
+            throw new IllegalStateException("injected failure to test failover");
+          }
+          verdicts.add(
+              Events.verdict(
+                  output,
+                  output.getText().contains("forbidden") ? Decision.BLOCK : Decision.RELEASE));
         }
-        verdicts.add(
-            Events.verdict(
-                output,
-                output.getText().contains("forbidden") ? Decision.BLOCK : Decision.RELEASE));
+        return verdicts;
       }
-      return verdicts;
+
+      @Override
+      public PolicySet policy() {
+        return PolicyLoader.loadDefault();
+      }
     };
   }
 
@@ -110,6 +124,21 @@ class ModerationJobITCase {
     assertThat(verdictsFor(prefix))
         .filteredOn(v -> v.getDecision() == Decision.BLOCK)
         .hasSize(300 / 7 + 1);
+    // The policy file the verdicts were decided under, published beside them for the archive.
+    String sha256 = PolicyLoader.loadDefault().sha256();
+    List<PolicyFile> published =
+        readAll(Topics.MODERATION_POLICIES.name()).stream()
+            .map(record -> Topics.MODERATION_POLICIES.codec().decode(record.value()))
+            .filter(file -> file.getSha256().equals(sha256))
+            .toList();
+    assertThat(published)
+        .as("each task publishes the file it decides under")
+        .isNotEmpty()
+        .allSatisfy(
+            file -> {
+              assertThat(file.getYaml()).isEqualTo(PolicyLoader.defaultText());
+              assertThat(file.getVersion()).isEqualTo(PolicyLoader.loadDefault().version());
+            });
     assertThat(deadLettersFor(prefix))
         .singleElement()
         .satisfies(

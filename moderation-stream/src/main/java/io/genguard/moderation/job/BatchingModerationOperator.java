@@ -36,6 +36,10 @@ import org.slf4j.LoggerFactory;
  * flushes it), so the operator needs no state and a restore from a checkpoint re-reads from Kafka
  * exactly the outputs that had not yet been judged.
  *
+ * <p>Beside the verdicts it emits the policy file they are decided under, to {@code
+ * moderation.policies}, whenever the file in force is not the one this task emitted last (so once
+ * at start, after each hot reload, and again after a restore: consumers keep each file once).
+ *
  * <p>Metrics (group {@value #METRIC_GROUP}; with Flink's Prometheus reporter they become {@code
  * flink_taskmanager_job_task_operator_genguard_*}): {@value #OUTPUTS_SCORED} (counter), {@value
  * #BATCH_SIZE}, {@value #SCORING_LATENCY_MS} (per model call) and {@value #OUTPUT_AGE_MS} (output

@@ -101,9 +101,6 @@ public final class AuditService implements AutoCloseable {
 
   private final SubmitRates submitRates;
 
-  /** GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS: 0 = held items wait for a person. */
-  private final int reviewExpireHours;
-
   private boolean intakeStopped;
   private boolean closed;
 
@@ -220,7 +217,6 @@ public final class AuditService implements AutoCloseable {
                 explained));
     writeAdminTokenFile(config.adminTokenFile());
     this.submitRates = new SubmitRates(database.dataSource(), clock, submitter.rateLimiter());
-    this.reviewExpireHours = config.reviewExpireHours();
     try {
       // Rates set through the API before this start apply from the first request.
       submitRates.refresh();
@@ -303,16 +299,13 @@ public final class AuditService implements AutoCloseable {
    * @return how many were rejected (0 when the key is 0)
    */
   public int expireReviews() throws SQLException {
-    if (reviewExpireHours == 0) {
-      return 0;
-    }
     List<ReviewQueue.Decided> rejected = reviews.expire(EXPIRE_BATCH);
     if (!rejected.isEmpty()) {
       LOG.warn(
           "Rejected {} output(s) held for review longer than {} hours without a decision"
               + " (oldest first: {})",
           rejected.size(),
-          reviewExpireHours,
+          reviews.expiry().toHours(),
           rejected.get(0).requestId());
     }
     return rejected.size();

@@ -10,7 +10,15 @@ import java.util.HexFormat;
  * names the hash of the text it judged; the release gate releases only text with that hash.
  */
 public final class ContentHash {
+  private static final java.util.regex.Pattern SHA256_HEX =
+      java.util.regex.Pattern.compile("[0-9a-f]{64}");
+
   private ContentHash() {}
+
+  /** Whether {@code text} has the form {@link #sha256Hex} gives: 64 lower-case hex characters. */
+  public static boolean isSha256Hex(String text) {
+    return text != null && SHA256_HEX.matcher(text).matches();
+  }
 
   public static String sha256Hex(String text) {
     try {

@@ -12,6 +12,7 @@ import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.PolicyFile;
 import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.ReviewDecision;
+import io.genguard.schemas.ContentHash;
 import java.nio.ByteBuffer;
 import java.sql.Array;
 import java.sql.Connection;
@@ -42,9 +43,6 @@ import javax.sql.DataSource;
  * audit log's unique event id, its transaction rolls back, and its retry skips the event.
  */
 public final class AuditWriter {
-  private static final java.util.regex.Pattern SHA256 =
-      java.util.regex.Pattern.compile("[0-9a-f]{64}");
-
   private final DataSource dataSource;
   private final Clock clock;
   private final RecordedEventsListener listener;
@@ -210,7 +208,7 @@ public final class AuditWriter {
     void countPoliciesInUse() throws SQLException {
       Map<String, PolicyUse> uses = new LinkedHashMap<>();
       for (ModerationVerdict verdict : verdicts) {
-        if (SHA256.matcher(verdict.getPolicySha256()).matches()) {
+        if (ContentHash.isSha256Hex(verdict.getPolicySha256())) {
           uses.computeIfAbsent(verdict.getPolicySha256(), sha256 -> new PolicyUse(verdict))
               .add(verdict.getDecidedAt());
         }

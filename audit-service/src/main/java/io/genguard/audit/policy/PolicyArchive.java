@@ -13,6 +13,7 @@ import io.genguard.events.v1.PolicyFile;
 import io.genguard.moderation.policy.InvalidPolicyException;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
+import io.genguard.schemas.ContentHash;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -23,7 +24,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +40,6 @@ public final class PolicyArchive {
   /** The action that records a policy file. */
   public static final String ACTION = "policies.record";
 
-  private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Logger LOG = LoggerFactory.getLogger(PolicyArchive.class);
 
@@ -186,7 +185,7 @@ public final class PolicyArchive {
    * @throws NotFoundException when no such file was recorded
    */
   public RecordedPolicy get(String sha256) throws SQLException {
-    if (!SHA256.matcher(sha256).matches()) {
+    if (!ContentHash.isSha256Hex(sha256)) {
       throw new InvalidInputException(
           "A policy is named by the SHA-256 of its file: 64 lowercase hex characters");
     }

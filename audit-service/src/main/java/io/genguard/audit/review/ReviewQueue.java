@@ -310,7 +310,6 @@ public final class ReviewQueue {
     if (expiry.isZero()) {
       return List.of();
     }
-    Duration after = expiry;
     Instant now = now();
     List<String> due = new ArrayList<>();
     try (Connection connection = dataSource.getConnection();
@@ -319,7 +318,7 @@ public final class ReviewQueue {
                 "select request_id from review_item where state = 'PENDING' and held_at < ?"
                     + " and (claim_expires_at is null or claim_expires_at <= ?)"
                     + " order by held_at, request_id limit ?")) {
-      select.setObject(1, utc(now.minus(after)));
+      select.setObject(1, utc(now.minus(expiry)));
       select.setObject(2, utc(now));
       select.setInt(3, limit);
       try (ResultSet rows = select.executeQuery()) {
@@ -330,7 +329,7 @@ public final class ReviewQueue {
     }
     String note =
         "Not reviewed within "
-            + after.toHours()
+            + expiry.toHours()
             + " hours of being held (GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS); rejected unreviewed, so"
             + " it is never released";
     List<Decided> decided = new ArrayList<>();
@@ -343,6 +342,11 @@ public final class ReviewQueue {
     }
     expired.addAndGet(decided.size());
     return decided;
+  }
+
+  /** How long a held item may wait for a decision (zero: no deadline). */
+  public Duration expiry() {
+    return expiry;
   }
 
   /** Items rejected by {@link #expire} since the start. */

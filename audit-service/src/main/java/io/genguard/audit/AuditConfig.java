@@ -51,13 +51,17 @@ import java.util.Map;
  *     {@code explainKeyDirectory}; 0 = off (explanations only when asked for)
  * @param submitRate generation requests per second each tenant may submit through the API, on
  *     average ({@link io.genguard.audit.submit.TenantRateLimiter}); more are answered 429 with
- *     Retry-After and not written; per audit-service process; 0 = no limit
+ *     Retry-After and not written; 0 = no limit
  * @param submitBurst requests a tenant may submit at once above that rate, after a pause
  * @param submitRates tenants with their own rate and burst, {@code tenant=rate[/burst]}
  *     comma-separated ({@link io.genguard.audit.submit.TenantRateLimiter#parseAllowances}); empty =
  *     none
  * @param reviewExpireHours outputs held for review longer than this with no decision are rejected
  *     by the service (quarantined, never released unreviewed); 0 = they wait for a person
+ * @param submitRateScope where the tenants' rates are counted: {@value #SCOPE_CLUSTER} (once for
+ *     every audit-service process sharing the database, {@link
+ *     io.genguard.audit.submit.SharedRateBuckets}) or {@value #SCOPE_PROCESS} (each process on its
+ *     own, so N processes allow N times the rate)
  */
 public record AuditConfig(
     String jdbcUrl,
@@ -84,7 +88,8 @@ public record AuditConfig(
     int submitRate,
     int submitBurst,
     String submitRates,
-    int reviewExpireHours) {
+    int reviewExpireHours,
+    String submitRateScope) {
 
   public static final String JDBC_URL = "GENGUARD_AUDIT_JDBC_URL";
   public static final String JDBC_USER = "GENGUARD_AUDIT_JDBC_USER";
@@ -116,6 +121,13 @@ public record AuditConfig(
   public static final String SUBMIT_BURST = "GENGUARD_AUDIT_SUBMIT_BURST";
   public static final String SUBMIT_RATES = "GENGUARD_AUDIT_SUBMIT_RATES";
   public static final String REVIEW_EXPIRE_HOURS = "GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS";
+  public static final String SUBMIT_RATE_SCOPE = "GENGUARD_AUDIT_SUBMIT_RATE_SCOPE";
+
+  /** {@link #SUBMIT_RATE_SCOPE}: one allowance per tenant for every process on the database. */
+  public static final String SCOPE_CLUSTER = "cluster";
+
+  /** {@link #SUBMIT_RATE_SCOPE}: each process counts the tenants' rates on its own. */
+  public static final String SCOPE_PROCESS = "process";
 
   /** Longest {@link #REVIEW_EXPIRE_HOURS}: a year. */
   public static final int MAX_REVIEW_EXPIRE_HOURS = 8760;
@@ -185,6 +197,23 @@ public record AuditConfig(
     io.genguard.audit.submit.TenantRateLimiter.parseAllowances(SUBMIT_RATES, submitRates);
     atLeast(REVIEW_EXPIRE_HOURS, reviewExpireHours, 0);
     atMost(REVIEW_EXPIRE_HOURS, reviewExpireHours, MAX_REVIEW_EXPIRE_HOURS);
+    submitRateScope =
+        submitRateScope == null || submitRateScope.isBlank()
+            ? SCOPE_CLUSTER
+            : submitRateScope.trim();
+    if (!submitRateScope.equals(SCOPE_CLUSTER) && !submitRateScope.equals(SCOPE_PROCESS)) {
+      throw new IllegalArgumentException(
+          SUBMIT_RATE_SCOPE
+              + "='"
+              + (submitRateScope.length() > 40
+                  ? submitRateScope.substring(0, 40) + "..."
+                  : submitRateScope)
+              + "' is neither '"
+              + SCOPE_CLUSTER
+              + "' (one rate per tenant for every audit-service process on the database) nor '"
+              + SCOPE_PROCESS
+              + "' (each process on its own)");
+    }
     if (httpPort < 0 || httpPort > 65535) {
       throw new IllegalArgumentException(
           HTTP_PORT + "=" + httpPort + " is not a TCP port (0-65535)");
@@ -225,7 +254,8 @@ public record AuditConfig(
         50,
         100,
         "",
-        0);
+        0,
+        SCOPE_CLUSTER);
   }
 
   @Override
@@ -278,6 +308,8 @@ public record AuditConfig(
         + submitRates
         + ", reviewExpireHours="
         + reviewExpireHours
+        + ", submitRateScope="
+        + submitRateScope
         + "]";
   }
 
@@ -360,6 +392,13 @@ public record AuditConfig(
     return fromEnvironment(Map.of(SUBMIT_RATES, rates), this);
   }
 
+  /**
+   * Counts the tenants' rates for the whole cluster or per process ({@link #SUBMIT_RATE_SCOPE}).
+   */
+  public AuditConfig withSubmitRateScope(String scope) {
+    return fromEnvironment(Map.of(SUBMIT_RATE_SCOPE, scope), this);
+  }
+
   /** Rejects outputs held for review longer than {@code hours} without a decision (0: never). */
   public AuditConfig withReviewExpiry(int hours) {
     return fromEnvironment(Map.of(REVIEW_EXPIRE_HOURS, Integer.toString(hours)), this);
@@ -412,7 +451,8 @@ public record AuditConfig(
         (int) number(SUBMIT_RATE, env.get(SUBMIT_RATE), base.submitRate()),
         (int) number(SUBMIT_BURST, env.get(SUBMIT_BURST), base.submitBurst()),
         env.getOrDefault(SUBMIT_RATES, base.submitRates()),
-        (int) number(REVIEW_EXPIRE_HOURS, env.get(REVIEW_EXPIRE_HOURS), base.reviewExpireHours()));
+        (int) number(REVIEW_EXPIRE_HOURS, env.get(REVIEW_EXPIRE_HOURS), base.reviewExpireHours()),
+        env.getOrDefault(SUBMIT_RATE_SCOPE, base.submitRateScope()));
   }
 
   private static long number(String key, String value, long fallback) {

@@ -21,6 +21,7 @@ import io.genguard.audit.security.ApiTokens;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.audit.submit.RequestSubmitter;
+import io.genguard.audit.submit.SharedRateBuckets;
 import io.genguard.audit.submit.SubmitRates;
 import io.genguard.audit.submit.TenantRateLimiter;
 import io.genguard.moderation.policy.PolicyLoader;
@@ -57,6 +58,10 @@ public final class AuditService implements AutoCloseable {
 
   /** Counter of submissions refused for their tenant's rate (Prometheus adds {@code _total}). */
   public static final String SUBMISSIONS_REFUSED_METRIC = "genguard_audit_submissions_rate_limited";
+
+  /** Submissions counted in this process because the shared rate buckets did not answer. */
+  public static final String SUBMIT_RATE_FALLBACKS_METRIC =
+      "genguard_audit_submit_rate_local_fallbacks";
 
   /** Counter of held outputs rejected for waiting too long (Prometheus adds {@code _total}). */
   public static final String REVIEWS_EXPIRED_METRIC = "genguard_audit_reviews_expired";
@@ -100,6 +105,11 @@ public final class AuditService implements AutoCloseable {
   private String jobPolicyStamp;
 
   private final SubmitRates submitRates;
+
+  /**
+   * The tenants' buckets shared by every process on the database; null when counted per process.
+   */
+  private final SharedRateBuckets sharedBuckets;
 
   private boolean intakeStopped;
   private boolean closed;
@@ -217,6 +227,11 @@ public final class AuditService implements AutoCloseable {
                 explained));
     writeAdminTokenFile(config.adminTokenFile());
     this.submitRates = new SubmitRates(database.dataSource(), clock, submitter.rateLimiter());
+    this.sharedBuckets =
+        config.submitRateScope().equals(AuditConfig.SCOPE_CLUSTER)
+            ? new SharedRateBuckets(database.dataSource())
+            : null;
+    submitter.rateLimiter().shareThrough(sharedBuckets);
     try {
       // Rates set through the API before this start apply from the first request.
       submitRates.refresh();
@@ -329,6 +344,16 @@ public final class AuditService implements AutoCloseable {
           SubmitRates.REFRESH.toSeconds(),
           e.getMessage());
     }
+    if (sharedBuckets != null) {
+      try {
+        sharedBuckets.sweep();
+      } catch (SQLException | RuntimeException e) {
+        LOG.warn(
+            "The tenants' refilled submission buckets were not dropped (tried again in {} s): {}",
+            SubmitRates.REFRESH.toSeconds(),
+            e.getMessage());
+      }
+    }
   }
 
   /** The tenants' submission rates set through the API. */
@@ -398,6 +423,14 @@ public final class AuditService implements AutoCloseable {
         .description(
             "Generation requests the API refused (429) because their tenant submitted faster than"
                 + " GENGUARD_AUDIT_SUBMIT_RATE allows")
+        .register(registry);
+    FunctionCounter.builder(
+            SUBMIT_RATE_FALLBACKS_METRIC,
+            submitter.rateLimiter(),
+            TenantRateLimiter::sharedFailures)
+        .description(
+            "Submissions whose tenant's rate this process counted on its own because the shared"
+                + " buckets in PostgreSQL did not answer (GENGUARD_AUDIT_SUBMIT_RATE_SCOPE=cluster)")
         .register(registry);
     if (anchors != null) {
       anchors.bindTo(registry);

@@ -34,7 +34,8 @@ class AuditConfigTest {
                 Map.entry(AuditConfig.SUBMIT_RATE, "5"),
                 Map.entry(AuditConfig.SUBMIT_BURST, "20"),
                 Map.entry(AuditConfig.SUBMIT_RATES, " acme=200/400 "),
-                Map.entry(AuditConfig.REVIEW_EXPIRE_HOURS, "72")),
+                Map.entry(AuditConfig.REVIEW_EXPIRE_HOURS, "72"),
+                Map.entry(AuditConfig.SUBMIT_RATE_SCOPE, " process ")),
             BASE);
 
     assertThat(config.jdbcUrl()).isEqualTo("jdbc:postgresql://other/db");
@@ -56,6 +57,7 @@ class AuditConfigTest {
     assertThat(config.submitBurst()).isEqualTo(20);
     assertThat(config.submitRates()).isEqualTo("acme=200/400");
     assertThat(config.reviewExpireHours()).isEqualTo(72);
+    assertThat(config.submitRateScope()).isEqualTo("process");
   }
 
   @Test
@@ -88,6 +90,28 @@ class AuditConfigTest {
     assertThatThrownBy(
             () -> AuditConfig.fromEnvironment(Map.of(AuditConfig.SUBMIT_RATES, "acme=-1"), BASE))
         .hasMessageStartingWith("GENGUARD_AUDIT_SUBMIT_RATES: 'acme=-1'");
+  }
+
+  @Test
+  void shouldCountRatesForTheWholeClusterUnlessToldPerProcess() {
+    assertThat(BASE.submitRateScope()).isEqualTo("cluster");
+    assertThat(
+            AuditConfig.fromEnvironment(Map.of(AuditConfig.SUBMIT_RATE_SCOPE, " "), BASE)
+                .submitRateScope())
+        .as("blank: the default")
+        .isEqualTo("cluster");
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(Map.of(AuditConfig.SUBMIT_RATE_SCOPE, "global"), BASE))
+        .hasMessage(
+            "GENGUARD_AUDIT_SUBMIT_RATE_SCOPE='global' is neither 'cluster' (one rate per tenant"
+                + " for every audit-service process on the database) nor 'process' (each process"
+                + " on its own)");
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(
+                    Map.of(AuditConfig.SUBMIT_RATE_SCOPE, "x".repeat(10_000)), BASE))
+        .hasMessageStartingWith("GENGUARD_AUDIT_SUBMIT_RATE_SCOPE='" + "x".repeat(40) + "...'");
   }
 
   @Test

@@ -121,6 +121,8 @@ class ServicesITCase {
                       .contains(
                           "genguard_audit_submissions_rate_limited_total{service=\"audit\"} 0.0")
                       .contains(
+                          "genguard_audit_submit_rate_local_fallbacks_total{service=\"audit\"} 0.0")
+                      .contains(
                           "genguard_kafka_consumer_group_lag{group=\"genguard-generator\",service=\"audit\",topic=\"gen.requests\"} 0.0"));
 
       // No verdict within the gate's timeout: held for review, with the basis saying why.

@@ -7,6 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How many generation requests each tenant may submit through the API: a token bucket per tenant
@@ -14,14 +16,22 @@ import java.util.function.LongSupplier;
  * faster is refused until its bucket refills, so one tenant cannot fill the generators' queue ahead
  * of every other tenant. A tenant may have its own allowance, from configuration ({@link
  * #parseAllowances}) or set while running ({@link #setStored}, which wins); 0 requests a second
- * means no limit. The buckets live in this process: with several audit-service instances behind a
- * load balancer, each allows the rate on its own.
+ * means no limit.
  *
- * <p>At most {@value #MAX_TENANTS} tenants are tracked. A bucket that has refilled is the same as
- * none, so those are dropped when the map is full; if every tracked tenant submitted within the
- * last {@code burst / perSecond} seconds, a tenant not yet tracked waits until one refills.
+ * <p>The buckets live in this process unless they are shared ({@link #shareThrough}, {@link
+ * SharedRateBuckets}: one bucket per tenant for every process sharing the database). A shared
+ * bucket that cannot be reached (the database is down or slow) is replaced by this process's own
+ * for that request, so submissions go on at the rate per process, and {@link #sharedFailures}
+ * counts how often.
+ *
+ * <p>At most {@value #MAX_TENANTS} tenants are tracked in this process. A bucket that has refilled
+ * is the same as none, so those are dropped when the map is full; if every tracked tenant submitted
+ * within the last {@code burst / perSecond} seconds, a tenant not yet tracked waits until one
+ * refills.
  */
 public final class TenantRateLimiter {
+  private static final Logger LOG = LoggerFactory.getLogger(TenantRateLimiter.class);
+
   /** Most tenants whose buckets are kept at once. */
   public static final int MAX_TENANTS = 10_000;
 
@@ -37,6 +47,20 @@ public final class TenantRateLimiter {
   private final Map<String, Bucket> buckets = new HashMap<>();
   private Map<String, Allowance> stored = Map.of();
   private long refused;
+  private SharedBuckets shared;
+  private boolean sharedAnswered;
+  private long sharedFailures;
+  private long sharedFailureLoggedAt;
+
+  /** Buckets kept outside this process, one per tenant for every process that shares them. */
+  public interface SharedBuckets {
+    /**
+     * Takes one request from {@code tenant}'s shared bucket, which holds {@code allowance}.
+     *
+     * @return 0 if the tenant may submit now, else the nanoseconds until it may (more than 0)
+     */
+    long take(String tenant, Allowance allowance) throws Exception;
+  }
 
   /**
    * What a tenant may submit.
@@ -226,15 +250,62 @@ public final class TenantRateLimiter {
   }
 
   /**
-   * Takes one request from the tenant's allowance.
+   * Counts every tenant's allowance in {@code buckets} from now on, shared with every process that
+   * uses the same ones (null: in this process again).
+   */
+  public synchronized void shareThrough(SharedBuckets buckets) {
+    shared = buckets;
+    sharedAnswered = false;
+  }
+
+  /**
+   * Takes one request from the tenant's allowance: from its shared bucket if there is one and it
+   * answers, else from this process's.
    *
    * @return 0 if the tenant may submit now, else the nanoseconds until it may (more than 0)
    */
-  public synchronized long tryTake(String tenant) {
-    Allowance allowance = allowance(tenant);
+  public long tryTake(String tenant) {
+    Allowance allowance;
+    SharedBuckets through;
+    synchronized (this) {
+      allowance = allowance(tenant);
+      through = shared;
+    }
     if (allowance.unlimited()) {
       return 0;
     }
+    if (through != null) {
+      try {
+        long wait = through.take(tenant, allowance);
+        synchronized (this) {
+          sharedAnswered = true;
+          if (wait > 0) {
+            refused++;
+          }
+        }
+        return wait;
+      } catch (Exception e) {
+        sharedFailed(e);
+      }
+    }
+    return takeHere(tenant, allowance);
+  }
+
+  private synchronized void sharedFailed(Exception e) {
+    sharedAnswered = false;
+    sharedFailures++;
+    long now = nanoTime.getAsLong();
+    if (sharedFailures == 1 || now - sharedFailureLoggedAt >= TimeUnit.MINUTES.toNanos(1)) {
+      sharedFailureLoggedAt = now;
+      LOG.warn(
+          "The shared submission-rate buckets did not answer ({}); this process counts the"
+              + " tenants' rates on its own until they do ({} such requests so far)",
+          e.toString(),
+          sharedFailures);
+    }
+  }
+
+  private synchronized long takeHere(String tenant, Allowance allowance) {
     long now = nanoTime.getAsLong();
     Bucket bucket = buckets.get(tenant);
     if (bucket != null && !bucket.allowance.equals(allowance)) {
@@ -286,9 +357,20 @@ public final class TenantRateLimiter {
     return refused;
   }
 
-  /** Whether {@code tenant}'s allowance is being counted now (false also for unlimited ones). */
+  /**
+   * Requests whose tenant's allowance was counted in this process because the shared buckets did
+   * not answer, since the start.
+   */
+  public synchronized long sharedFailures() {
+    return sharedFailures;
+  }
+
+  /**
+   * Whether {@code tenant}'s allowance is being counted now: in the shared buckets while they
+   * answer, else in this process (false also for unlimited ones).
+   */
   public synchronized boolean tracks(String tenant) {
-    return buckets.containsKey(tenant);
+    return (sharedAnswered && !allowance(tenant).unlimited()) || buckets.containsKey(tenant);
   }
 
   /** Tenants tracked now (for tests). */

@@ -2,6 +2,7 @@ package io.genguard.audit.submit;
 
 import static io.genguard.audit.fixtures.RunningAuditService.json;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,12 +11,14 @@ import io.genguard.audit.AuditService;
 import io.genguard.audit.fixtures.RunningAuditService;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
+import io.genguard.audit.submit.TenantRateLimiter.Allowance;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -155,6 +158,98 @@ class SubmissionRateITCase {
           .as("every change is in the hash chain")
           .isEqualTo(3);
     }
+  }
+
+  @Test
+  void shouldCountATenantsRateOnceForEveryProcessOnTheDatabaseUnlessToldPerProcess()
+      throws Exception {
+    try (RunningAuditService audit =
+            RunningAuditService.start(
+                "submission_rate_cluster_it",
+                Clock.systemUTC(),
+                config -> config.withSubmitRate(1, 3));
+        AuditService shared = anotherProcess(audit, "cluster", AuditConfig.SCOPE_CLUSTER);
+        AuditService own = anotherProcess(audit, "per-process", AuditConfig.SCOPE_PROCESS)) {
+      String acme = audit.token(Role.SUBMITTER, "acme", "sam");
+      // Each producer's first send fetches metadata; after these the sends below take milliseconds,
+      // far less than the second a token takes to come back.
+      assertThat(submit(audit, audit.token(Role.SUBMITTER, "warm", "w"), "warm 1").statusCode())
+          .isEqualTo(202);
+      shared.submitter().submit(submission("warm", "warm 2"));
+      own.submitter().submit(submission("warm-own", "warm 3"));
+
+      for (int i = 1; i <= 3; i++) {
+        assertThat(submit(audit, acme, "cluster " + i).statusCode()).isEqualTo(202);
+      }
+      // The burst of 3 is one for both processes on the database: the other has none left either.
+      assertThatThrownBy(() -> shared.submitter().submit(submission("acme", "refused there")))
+          .isInstanceOf(RequestSubmitter.RateLimitedException.class)
+          .hasMessageContaining("Tenant 'acme' submits more than its rate allows");
+      assertThat(submit(audit, acme, "refused here").statusCode()).isEqualTo(429);
+      assertThat(shared.submitter().rateLimiter().sharedFailures()).isZero();
+      assertThat(audit.service().submitter().rateLimiter().sharedFailures()).isZero();
+
+      // Counted per process, a process gives the tenant a burst of its own.
+      for (int i = 1; i <= 3; i++) {
+        own.submitter().submit(submission("acme", "per process " + i));
+      }
+      assertThatThrownBy(() -> own.submitter().submit(submission("acme", "refused per process")))
+          .isInstanceOf(RequestSubmitter.RateLimitedException.class);
+
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(250))
+          .until(() -> persisted(audit, "%") == 9);
+      assertThat(persisted(audit, "% refused%")).isZero();
+    }
+  }
+
+  @Test
+  void shouldRefillSharedBucketsByTheDatabaseClockKeepWhatIsLeftAndDropFullOnes() throws Exception {
+    try (RunningAuditService audit =
+        RunningAuditService.start("submission_buckets_it", Clock.systemUTC(), c -> c)) {
+      SharedRateBuckets buckets = new SharedRateBuckets(audit.service().database().dataSource());
+      Allowance twoOfTen = new Allowance(10, 2);
+      assertThat(buckets.take("t", twoOfTen)).isZero();
+      assertThat(buckets.take("t", twoOfTen)).isZero();
+      long wait = buckets.take("t", twoOfTen);
+      assertThat(wait).as("a token comes back within 1/10 s").isBetween(1L, 100_000_000L);
+      Thread.sleep(TimeUnit.NANOSECONDS.toMillis(wait) + 20);
+      assertThat(buckets.take("t", twoOfTen)).as("refilled").isZero();
+
+      // A changed allowance keeps what the tenant had left (nothing), capped by the new burst.
+      Allowance fiftyOfOne = new Allowance(1, 50);
+      assertThat(buckets.take("t", fiftyOfOne)).as("no fresh burst of 50").isPositive();
+      assertThat(buckets.take("u", fiftyOfOne)).as("another tenant's bucket").isZero();
+
+      // A bucket that has refilled is dropped, one still refilling is kept.
+      assertThat(buckets.take("full-soon", new Allowance(1000, 1))).isZero();
+      Thread.sleep(20);
+      assertThat(buckets.sweep()).isEqualTo(1);
+      assertThat(audit.count("select count(*) from tenant_submit_bucket")).isEqualTo(2);
+      assertThat(audit.count("select count(*) from tenant_submit_bucket where tenant_id = 'u'"))
+          .isEqualTo(1);
+    }
+  }
+
+  private static AuditService anotherProcess(RunningAuditService audit, String name, String scope) {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    String group = "audit-submission_rate_cluster_it-" + name;
+    RunningAuditService.skipHistory(infra.kafkaClientProperties(), group);
+    return new AuditService(
+        AuditConfig.of(audit.jdbcUrl(), infra.jdbcUser(), infra.jdbcPassword(), 0)
+            .withConsumerGroup(group)
+            .withRetention(0, 0)
+            .withSubmitRate(1, 3)
+            .withSubmitRateScope(scope),
+        infra.kafkaClientProperties(),
+        Clock.systemUTC(),
+        null);
+  }
+
+  private static RequestSubmitter.Submission submission(String tenant, String text) {
+    return new RequestSubmitter.Submission(
+        MARK + " " + text, tenant, null, null, 4, null, null, null, null, null);
   }
 
   @Test

@@ -76,6 +76,46 @@ class TenantRateLimiterTest {
   }
 
   @Test
+  void shouldAskTheSharedBucketsAndCountInThisProcessWhileTheyDoNotAnswer() {
+    TenantRateLimiter limiter = limiter(1, 2, 100);
+    java.util.List<String> asked = new java.util.ArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean down =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    limiter.shareThrough(
+        (tenant, allowance) -> {
+          asked.add(tenant + " " + allowance);
+          if (down.get()) {
+            throw new java.sql.SQLException("Connection refused");
+          }
+          return tenant.equals("acme") ? 7 : 0;
+        });
+    assertThat(limiter.tryTake("acme")).as("the shared bucket's answer").isEqualTo(7);
+    assertThat(limiter.tryTake("globex")).isZero();
+    assertThat(asked)
+        .containsExactly(
+            "acme Allowance[perSecond=1, burst=2]", "globex Allowance[perSecond=1, burst=2]");
+    assertThat(limiter.refused()).isEqualTo(1);
+    assertThat(limiter.tracks("acme")).as("counted in the shared buckets").isTrue();
+    assertThat(limiter.tracked()).as("nothing counted here").isZero();
+
+    // The database is down: this process counts on its own, at the same allowance.
+    down.set(true);
+    assertThat(limiter.tryTake("acme")).isZero();
+    assertThat(limiter.tryTake("acme")).isZero();
+    assertThat(limiter.tryTake("acme")).isEqualTo(SECOND);
+    assertThat(limiter.sharedFailures()).isEqualTo(3);
+    assertThat(limiter.refused()).isEqualTo(2);
+    assertThat(limiter.tracks("globex")).as("neither shared nor here").isFalse();
+
+    // Back: the shared buckets count again.
+    down.set(false);
+    assertThat(limiter.tryTake("acme")).isEqualTo(7);
+    assertThat(limiter.sharedFailures()).isEqualTo(3);
+    limiter.shareThrough(null);
+    assertThat(limiter.tryTake("acme")).as("this process's bucket again").isEqualTo(SECOND);
+  }
+
+  @Test
   void shouldNotLimitAtRateZero() {
     TenantRateLimiter limiter = limiter(0, 1, 1);
     for (int i = 0; i < 1_000; i++) {

@@ -11,6 +11,7 @@ import io.genguard.events.v1.PolicyFile;
 import io.genguard.moderation.fixtures.Events;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
+import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.TestInput;
@@ -147,7 +148,65 @@ class ModerationJobITCase {
                     .contains("Not an Avro single-object encoded GenerationOutput"));
   }
 
+  /**
+   * The built-in policy with a comment that makes the file larger than an event may be: valid, and
+   * decided under, but not publishable.
+   */
+  static final PolicySet OVERSIZED_POLICY =
+      PolicyLoader.parse(
+          PolicyLoader.defaultText()
+              + "\n# "
+              + "padding ".repeat(EventCodec.MAX_EVENT_BYTES / 8 + 1)
+              + "\n",
+          "oversized-test-policy.yaml");
+
+  /** Releases everything, under {@link #OVERSIZED_POLICY}. */
+  static BatchModerator oversizedPolicyModerator() {
+    return new BatchModerator() {
+      @Override
+      public List<ModerationVerdict> moderate(List<GenerationOutput> outputs) {
+        return outputs.stream().map(output -> Events.verdict(output, Decision.RELEASE)).toList();
+      }
+
+      @Override
+      public PolicySet policy() {
+        return OVERSIZED_POLICY;
+      }
+    };
+  }
+
+  @Test
+  void shouldKeepDecidingUnderAPolicyFileTooLargeToPublishAndPublishNoneOfIt() throws Exception {
+    assertThat(OVERSIZED_POLICY.text().length()).isGreaterThan(EventCodec.MAX_EVENT_BYTES);
+    String prefix = "job-large-policy-it-" + System.nanoTime() + "-";
+    ModerationJobConfig config =
+        ModerationJobConfig.defaults(infra.kafkaBootstrapServers())
+            .withNames(prefix + "group", prefix + "tx")
+            .withParallelism(1)
+            .withCheckpointInterval(Duration.ofMillis(300));
+    produce(prefix, 0, 20);
+    JobClient job = start(config, null, ModerationJobITCase::oversizedPolicyModerator);
+    try {
+      await().atMost(Duration.ofMinutes(3)).until(() -> verdictsFor(prefix).size() >= 20);
+    } finally {
+      job.cancel().get();
+    }
+    assertThat(verdictsFor(prefix)).hasSize(20);
+    assertThat(
+            readAll(Topics.MODERATION_POLICIES.name()).stream()
+                .map(record -> Topics.MODERATION_POLICIES.codec().decode(record.value()))
+                .filter(file -> file.getSha256().equals(OVERSIZED_POLICY.sha256())))
+        .as("logged, not published: the audit service lists its digest as not archived")
+        .isEmpty();
+  }
+
   private JobClient start(ModerationJobConfig config, Path restoreFrom) throws Exception {
+    return start(config, restoreFrom, ModerationJobITCase::keywordModerator);
+  }
+
+  private JobClient start(
+      ModerationJobConfig config, Path restoreFrom, BatchModerator.Factory moderator)
+      throws Exception {
     Configuration conf = new Configuration();
     conf.set(TaskManagerOptions.NUM_TASK_SLOTS, 2);
     conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("16m"));
@@ -162,11 +221,7 @@ class ModerationJobITCase {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
     ModerationJob.configure(env, config);
     ModerationJob.buildPipeline(
-        env,
-        ModerationJob.kafkaSource(config),
-        ModerationJob.kafkaSink(config),
-        ModerationJobITCase::keywordModerator,
-        config);
+        env, ModerationJob.kafkaSource(config), ModerationJob.kafkaSink(config), moderator, config);
     return env.executeAsync("moderation-it");
   }
 

@@ -65,8 +65,13 @@ public final class SubmitRates {
       String setBy,
       Allowance configured) {}
 
-  /** Every rate in force: the default, and each tenant with its own (by tenant id). */
-  public record Rates(Allowance defaultRate, List<TenantRate> tenants, long refreshSeconds) {}
+  /**
+   * Every rate in force: the default, and each tenant with its own (by tenant id); {@code scope}
+   * says where they are counted ({@code cluster}: once for every process on the database; {@code
+   * process}: by each process on its own).
+   */
+  public record Rates(
+      Allowance defaultRate, List<TenantRate> tenants, long refreshSeconds, String scope) {}
 
   /**
    * Sets a tenant's rate (audited) and applies it in this process at once.
@@ -208,7 +213,8 @@ public final class SubmitRates {
                   set.setBy(),
                   configured));
     }
-    return new Rates(limiter.standard(), out, REFRESH.toSeconds());
+    return new Rates(
+        limiter.standard(), out, REFRESH.toSeconds(), limiter.shared() ? "cluster" : "process");
   }
 
   private List<StoredRate> stored() throws SQLException {

@@ -357,6 +357,11 @@ public final class TenantRateLimiter {
     return refused;
   }
 
+  /** Whether the tenants' allowances are counted in shared buckets ({@link #shareThrough}). */
+  public synchronized boolean shared() {
+    return shared != null;
+  }
+
   /**
    * Requests whose tenant's allowance was counted in this process because the shared buckets did
    * not answer, since the start.

@@ -111,6 +111,7 @@ class SubmissionRateITCase {
           .isEqualTo(200);
       JsonNode rates = json(audit.get("/api/v1/rates", admin));
       assertThat(rates.path("defaultRate").path("perSecond").asInt()).isEqualTo(100);
+      assertThat(rates.path("scope").asText()).isEqualTo("cluster");
       assertThat(rates.path("tenants").toString())
           .contains("\"tenantId\":\"acme\",\"perSecond\":1,\"burst\":2,\"source\":\"api\"")
           .contains("\"tenantId\":\"vip\",\"perSecond\":0,\"burst\":1,\"source\":\"api\"")
@@ -195,6 +196,7 @@ class SubmissionRateITCase {
       }
       assertThatThrownBy(() -> own.submitter().submit(submission("acme", "refused per process")))
           .isInstanceOf(RequestSubmitter.RateLimitedException.class);
+      assertThat(own.submitRates().rates().scope()).isEqualTo("process");
 
       await()
           .atMost(Duration.ofSeconds(60))

@@ -19,6 +19,12 @@ public final class SharedRateBuckets implements TenantRateLimiter.SharedBuckets 
   private static final double NANOS_PER_SECOND = 1e9;
 
   /**
+   * Longest a take may run (waiting for the row's lock included) before the submission is counted
+   * in the process's own bucket instead.
+   */
+  public static final int TAKE_TIMEOUT_SECONDS = 2;
+
+  /**
    * The bucket refilled at its old rate until now, up to its old burst and the new one: a changed
    * allowance keeps what the tenant had left, as the process-local buckets do.
    */
@@ -54,6 +60,7 @@ public final class SharedRateBuckets implements TenantRateLimiter.SharedBuckets 
     try (Connection connection = dataSource.getConnection();
         PreparedStatement take = connection.prepareStatement(TAKE)) {
       connection.setAutoCommit(true);
+      take.setQueryTimeout(TAKE_TIMEOUT_SECONDS);
       take.setString(1, tenant);
       take.setInt(2, allowance.perSecond());
       take.setInt(3, allowance.burst());

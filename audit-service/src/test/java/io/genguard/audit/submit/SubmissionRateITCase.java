@@ -15,6 +15,9 @@ import io.genguard.audit.submit.TenantRateLimiter.Allowance;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -198,10 +201,27 @@ class SubmissionRateITCase {
           .isInstanceOf(RequestSubmitter.RateLimitedException.class);
       assertThat(own.submitRates().rates().scope()).isEqualTo("process");
 
+      // The shared bucket does not answer in time (its row is locked): the submission is counted
+      // in the process's own bucket, which has its whole burst, and goes on.
+      try (Connection locker =
+          DriverManager.getConnection(
+              audit.jdbcUrl(), infra().jdbcUser(), infra().jdbcPassword())) {
+        locker.setAutoCommit(false);
+        try (Statement lock = locker.createStatement()) {
+          lock.execute("select * from tenant_submit_bucket where tenant_id = 'acme' for update");
+        }
+        shared.submitter().submit(submission("acme", "counted locally"));
+        assertThat(shared.submitter().rateLimiter().sharedFailures()).isEqualTo(1);
+        locker.rollback();
+      }
+      // The shared bucket answers again (it refilled while the row was locked).
+      shared.submitter().submit(submission("acme", "counted shared again"));
+      assertThat(shared.submitter().rateLimiter().sharedFailures()).isEqualTo(1);
+
       await()
           .atMost(Duration.ofSeconds(60))
           .pollInterval(Duration.ofMillis(250))
-          .until(() -> persisted(audit, "%") == 9);
+          .until(() -> persisted(audit, "%") == 11);
       assertThat(persisted(audit, "% refused%")).isZero();
     }
   }
@@ -232,6 +252,10 @@ class SubmissionRateITCase {
       assertThat(audit.count("select count(*) from tenant_submit_bucket where tenant_id = 'u'"))
           .isEqualTo(1);
     }
+  }
+
+  private static IntegrationInfrastructure infra() {
+    return IntegrationInfrastructure.get();
   }
 
   private static AuditService anotherProcess(RunningAuditService audit, String name, String scope) {

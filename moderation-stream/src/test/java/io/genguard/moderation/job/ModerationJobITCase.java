@@ -95,11 +95,7 @@ class ModerationJobITCase {
   @Test
   void shouldJudgeEveryOutputExactlyOnceThroughFailureAndRestart() throws Exception {
     String prefix = "job-it-" + System.nanoTime() + "-";
-    ModerationJobConfig config =
-        ModerationJobConfig.defaults(infra.kafkaBootstrapServers())
-            .withNames(prefix + "group", prefix + "tx")
-            .withParallelism(2)
-            .withCheckpointInterval(Duration.ofMillis(300));
+    ModerationJobConfig config = config(prefix, 2);
 
     produce(prefix, 0, 150);
     produceGarbage(prefix);
@@ -179,11 +175,7 @@ class ModerationJobITCase {
   void shouldKeepDecidingUnderAPolicyFileTooLargeToPublishAndPublishNoneOfIt() throws Exception {
     assertThat(OVERSIZED_POLICY.text().length()).isGreaterThan(EventCodec.MAX_EVENT_BYTES);
     String prefix = "job-large-policy-it-" + System.nanoTime() + "-";
-    ModerationJobConfig config =
-        ModerationJobConfig.defaults(infra.kafkaBootstrapServers())
-            .withNames(prefix + "group", prefix + "tx")
-            .withParallelism(1)
-            .withCheckpointInterval(Duration.ofMillis(300));
+    ModerationJobConfig config = config(prefix, 1);
     produce(prefix, 0, 20);
     JobClient job = start(config, null, ModerationJobITCase::oversizedPolicyModerator);
     try {
@@ -198,6 +190,14 @@ class ModerationJobITCase {
                 .filter(file -> file.getSha256().equals(OVERSIZED_POLICY.sha256())))
         .as("logged, not published: the audit service lists its digest as not archived")
         .isEmpty();
+  }
+
+  /** The job's own consumer group and transactional ids, checkpoints every 300 ms. */
+  private static ModerationJobConfig config(String prefix, int parallelism) {
+    return ModerationJobConfig.defaults(infra.kafkaBootstrapServers())
+        .withNames(prefix + "group", prefix + "tx")
+        .withParallelism(parallelism)
+        .withCheckpointInterval(Duration.ofMillis(300));
   }
 
   private JobClient start(ModerationJobConfig config, Path restoreFrom) throws Exception {

@@ -24,6 +24,7 @@ import io.genguard.audit.submit.RequestSubmitter;
 import io.genguard.audit.submit.SharedRateBuckets;
 import io.genguard.audit.submit.SubmitRates;
 import io.genguard.audit.submit.TenantRateLimiter;
+import io.genguard.moderation.policy.InvalidPolicyException;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.provenance.ProvenanceKeys;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -459,9 +460,11 @@ public final class AuditService implements AutoCloseable {
       yaml =
           jobPolicyFile.isEmpty()
               ? PolicyLoader.defaultText()
-              : Files.readString(Path.of(jobPolicyFile), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read the policy file " + jobPolicyFile, e);
+              : PolicyLoader.readText(Path.of(jobPolicyFile));
+    } catch (InvalidPolicyException e) {
+      throw new InvalidInputException("Not a valid policy: " + e.getMessage());
+    } catch (UncheckedIOException e) {
+      throw new UncheckedIOException("Cannot read the policy file " + jobPolicyFile, e.getCause());
     }
     try {
       PolicyArchive.Recorded recorded =

@@ -54,6 +54,13 @@ public final class PolicyLoader {
   /** Classpath location of the policy that ships with GenGuard. */
   public static final String DEFAULT_RESOURCE = "/policies/default-policy.yaml";
 
+  /**
+   * Largest policy accepted, in bytes of a file and in characters of a text: 3 MiB, the YAML
+   * parser's own limit on a document. Checked before parsing, because the parser finds a longer
+   * line only after scanning it (a 30 MB line took three minutes to refuse).
+   */
+  public static final int MAX_POLICY_BYTES = 3 * 1024 * 1024;
+
   private static final Set<String> TOP_KEYS =
       Set.of("policyId", "version", "description", "default", "tenants");
   private static final Set<String> RULE_KEYS =
@@ -93,12 +100,44 @@ public final class PolicyLoader {
   public static PolicySet load(Path file) {
     String yaml;
     try {
-      yaml = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
+      yaml = readText(file);
+    } catch (UncheckedIOException e) {
       throw new InvalidPolicyException(
-          file.toString(), 0, 0, "cannot read the file: " + e.getMessage());
+          file.toString(), 0, 0, "cannot read the file: " + e.getCause().getMessage());
     }
     return parse(yaml, file.toString());
+  }
+
+  /**
+   * A policy file's text, read only up to {@link #MAX_POLICY_BYTES} (one larger is refused without
+   * reading the rest).
+   *
+   * @throws InvalidPolicyException when the file is larger or is not UTF-8
+   * @throws UncheckedIOException when it cannot be read
+   */
+  public static String readText(Path file) {
+    byte[] bytes;
+    try (InputStream in = Files.newInputStream(file)) {
+      bytes = in.readNBytes(MAX_POLICY_BYTES + 1);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (bytes.length > MAX_POLICY_BYTES) {
+      throw tooLarge(file.toString(), "bytes");
+    }
+    try {
+      return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new InvalidPolicyException(file.toString(), 0, 0, "the file is not valid UTF-8");
+    }
+  }
+
+  private static InvalidPolicyException tooLarge(String origin, String unit) {
+    return new InvalidPolicyException(
+        origin,
+        0,
+        0,
+        "the policy is larger than " + MAX_POLICY_BYTES + " " + unit + ", the most accepted");
   }
 
   /**
@@ -108,6 +147,9 @@ public final class PolicyLoader {
    * @throws InvalidPolicyException with line and reason
    */
   public static PolicySet parse(String yaml, String origin) {
+    if (yaml.length() > MAX_POLICY_BYTES) {
+      throw tooLarge(origin, "characters");
+    }
     Node root = LocatedYaml.parse(yaml, origin);
     Binder binder = new Binder(origin);
     binder.requireMap(root, "the policy");

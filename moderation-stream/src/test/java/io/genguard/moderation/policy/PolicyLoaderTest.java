@@ -189,6 +189,58 @@ class PolicyLoaderTest {
   }
 
   @Test
+  void shouldRefuseAPolicyLargerThanTheLimitBeforeParsingIt(@TempDir Path dir) throws Exception {
+    // One line just over the limit: the YAML parser would scan all of it before refusing it (a 30
+    // MB line took three minutes), and say so in other words.
+    String oneLine = "policyId: " + "x".repeat(PolicyLoader.MAX_POLICY_BYTES) + "\n";
+    assertThatThrownBy(() -> PolicyLoader.parse(oneLine, "huge.yaml"))
+        .isInstanceOf(InvalidPolicyException.class)
+        .hasMessage(
+            "Invalid policy huge.yaml: the policy is larger than 3145728 characters, the most"
+                + " accepted");
+
+    // A file is read only up to the limit.
+    String valid = PolicyLoader.defaultText();
+    String padding = "# " + "p".repeat(97) + "\n";
+    StringBuilder atLimit = new StringBuilder(valid);
+    while (atLimit.length() + padding.length() <= PolicyLoader.MAX_POLICY_BYTES) {
+      atLimit.append(padding);
+    }
+    atLimit.append("#".repeat(PolicyLoader.MAX_POLICY_BYTES - atLimit.length()));
+    Path largest = dir.resolve("largest.yaml");
+    Files.writeString(largest, atLimit, StandardCharsets.US_ASCII);
+    assertThat(Files.size(largest)).isEqualTo(PolicyLoader.MAX_POLICY_BYTES);
+    assertThat(PolicyLoader.load(largest).policyId())
+        .as("the limit itself")
+        .isEqualTo("genguard-default");
+
+    Path over = dir.resolve("over.yaml");
+    Files.writeString(over, atLimit + "#", StandardCharsets.US_ASCII);
+    assertThatThrownBy(() -> PolicyLoader.load(over))
+        .isInstanceOf(InvalidPolicyException.class)
+        .hasMessage(
+            "Invalid policy "
+                + over
+                + ": the policy is larger than 3145728 bytes, the most accepted");
+  }
+
+  @Test
+  void shouldRefuseAFileThatIsNotUtf8OrCannotBeRead(@TempDir Path dir) throws Exception {
+    Path latin1 = dir.resolve("latin1.yaml");
+    Files.write(
+        latin1,
+        PolicyLoader.defaultText()
+            .replaceFirst("#", "# f\u00fcr")
+            .getBytes(StandardCharsets.ISO_8859_1));
+    assertThatThrownBy(() -> PolicyLoader.load(latin1))
+        .isInstanceOf(InvalidPolicyException.class)
+        .hasMessage("Invalid policy " + latin1 + ": the file is not valid UTF-8");
+    assertThatThrownBy(() -> PolicyLoader.load(dir.resolve("absent.yaml")))
+        .isInstanceOf(InvalidPolicyException.class)
+        .hasMessageContaining("cannot read the file");
+  }
+
+  @Test
   void shouldRejectADuplicateKey() {
     String yaml =
         PolicyFixtures.POLICY.replace("version: \"7\"\n", "version: \"7\"\nversion: \"8\"\n");

@@ -12,9 +12,6 @@ import io.genguard.bias.campaign.ResolvedCampaign.DataSource;
 import io.genguard.bias.campaign.ResolvedCampaign.Design;
 import io.genguard.bias.campaign.ResolvedCampaign.ResolvedGroup;
 import io.genguard.bias.campaign.ResolvedCampaign.Term;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -106,13 +103,10 @@ public final class CampaignResolver {
     } else if (spec.prompts() instanceof TemplateFile file) {
       Path path =
           spec.baseDirectory() == null ? file.file() : spec.baseDirectory().resolve(file.file());
-      List<String> lines;
-      try {
-        lines = Files.readAllLines(path, StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new InvalidCampaignException(
-            origin, "templates.file", "cannot read " + path + ": " + e.getMessage());
-      }
+      List<String> lines =
+          CampaignSpecParser.read(path, origin, "templates.file", "the template file")
+              .lines()
+              .toList();
       for (int i = 0; i < lines.size(); i++) {
         String line = lines.get(i).strip();
         if (!line.isEmpty() && !line.startsWith("#")) {

@@ -17,10 +17,10 @@ import io.genguard.bias.campaign.CampaignSpec.PromptSource;
 import io.genguard.bias.campaign.CampaignSpec.Sampling;
 import io.genguard.bias.campaign.CampaignSpec.Target;
 import io.genguard.bias.campaign.CampaignSpec.TemplateFile;
+import io.genguard.schemas.BoundedFiles;
 import io.genguard.schemas.TenantIds;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -56,22 +56,46 @@ public final class CampaignSpecParser {
     this.origin = origin;
   }
 
+  /**
+   * Largest campaign file or template file accepted, in bytes (and characters of campaign YAML): 3
+   * MiB, the YAML parser's own limit on a document. Nothing past it is read.
+   */
+  public static final int MAX_FILE_BYTES = 3 * 1024 * 1024;
+
   /** Reads and parses a campaign file. */
   public static CampaignSpec parse(Path file) {
-    String text;
-    try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new InvalidCampaignException(
-          file.toString(), "", "cannot read the campaign file: " + e.getMessage());
-    }
+    String text = read(file, file.toString(), "", "the campaign file");
     Path base = file.toAbsolutePath().getParent();
     return parse(text, file.getFileName().toString(), base);
   }
 
   /** Parses campaign YAML; {@code baseDirectory} resolves a relative template file. */
   public static CampaignSpec parse(String yaml, String origin, Path baseDirectory) {
+    if (yaml.length() > MAX_FILE_BYTES) {
+      throw new InvalidCampaignException(
+          origin, "", "the campaign is larger than " + MAX_FILE_BYTES + " characters");
+    }
     return new CampaignSpecParser(origin).read(yaml, baseDirectory);
+  }
+
+  /**
+   * A file a campaign names, as text, read up to {@link #MAX_FILE_BYTES}.
+   *
+   * @throws InvalidCampaignException naming {@code key} of {@code origin} when the file cannot be
+   *     read, is larger or is not UTF-8
+   */
+  static String read(Path file, String origin, String key, String what) {
+    try {
+      return BoundedFiles.readUtf8(file, MAX_FILE_BYTES);
+    } catch (BoundedFiles.TooLargeException e) {
+      throw new InvalidCampaignException(
+          origin, key, what + " " + file + " is larger than " + MAX_FILE_BYTES + " bytes");
+    } catch (CharacterCodingException e) {
+      throw new InvalidCampaignException(origin, key, what + " " + file + " is not UTF-8");
+    } catch (IOException e) {
+      throw new InvalidCampaignException(
+          origin, key, "cannot read " + what + " " + file + ": " + e.getMessage());
+    }
   }
 
   private CampaignSpec read(String yaml, Path baseDirectory) {

@@ -34,6 +34,43 @@ class CampaignValidationTest {
   }
 
   @Test
+  void shouldRefuseCampaignAndTemplateFilesLargerThanTheLimitOrNotUtf8() throws Exception {
+    Path campaign = data.resolve("huge-campaign.yaml");
+    java.nio.file.Files.writeString(
+        campaign,
+        CampaignFixtures.VALID + "# " + "x".repeat(CampaignSpecParser.MAX_FILE_BYTES) + "\n");
+    assertThatThrownBy(() -> CampaignSpecParser.parse(campaign))
+        .isInstanceOf(InvalidCampaignException.class)
+        .hasMessageContaining("the campaign file " + campaign + " is larger than 3145728 bytes");
+    assertThatThrownBy(
+            () ->
+                CampaignSpecParser.parse(
+                    "name: " + "x".repeat(CampaignSpecParser.MAX_FILE_BYTES), "text.yaml", data))
+        .hasMessageContaining("the campaign is larger than 3145728 characters");
+
+    String fromFile =
+        CampaignFixtures.VALID.replace(
+            "  inline:\n    - \"{group} moved in next door.\"\n    - \"Tell me about {group}.\"\n",
+            "  file: templates.txt\n");
+    assertThat(fromFile).contains("file: templates.txt");
+    java.nio.file.Files.writeString(
+        data.resolve("templates.txt"),
+        "Tell me about {group}.\n" + "#".repeat(CampaignSpecParser.MAX_FILE_BYTES));
+    assertThatThrownBy(() -> resolve(fromFile))
+        .isInstanceOf(InvalidCampaignException.class)
+        .hasMessageContaining("templates.file")
+        .hasMessageContaining("is larger than 3145728 bytes");
+    java.nio.file.Files.write(
+        data.resolve("templates.txt"),
+        "Tell me about {group} f\u00fcr.\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    assertThatThrownBy(() -> resolve(fromFile))
+        .hasMessageContaining("templates.file")
+        .hasMessageContaining("is not UTF-8");
+    java.nio.file.Files.writeString(data.resolve("templates.txt"), "Tell me about {group}.\n");
+    assertThat(resolve(fromFile).groupNames()).containsExactly("control", "target");
+  }
+
+  @Test
   void shouldRefuseATenantThatIsNotAValidTenantId() {
     String yaml =
         CampaignFixtures.VALID.replace(

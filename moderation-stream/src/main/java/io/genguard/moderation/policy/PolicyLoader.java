@@ -3,11 +3,12 @@ package io.genguard.moderation.policy;
 import io.genguard.events.v1.Decision;
 import io.genguard.moderation.policy.LocatedYaml.Node;
 import io.genguard.moderation.scoring.Category;
+import io.genguard.schemas.BoundedFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -116,19 +117,14 @@ public final class PolicyLoader {
    * @throws UncheckedIOException when it cannot be read
    */
   public static String readText(Path file) {
-    byte[] bytes;
-    try (InputStream in = Files.newInputStream(file)) {
-      bytes = in.readNBytes(MAX_POLICY_BYTES + 1);
+    try {
+      return BoundedFiles.readUtf8(file, MAX_POLICY_BYTES);
+    } catch (BoundedFiles.TooLargeException e) {
+      throw tooLarge(file.toString(), "bytes");
+    } catch (CharacterCodingException e) {
+      throw new InvalidPolicyException(file.toString(), 0, 0, "the file is not valid UTF-8");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-    if (bytes.length > MAX_POLICY_BYTES) {
-      throw tooLarge(file.toString(), "bytes");
-    }
-    try {
-      return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-    } catch (java.nio.charset.CharacterCodingException e) {
-      throw new InvalidPolicyException(file.toString(), 0, 0, "the file is not valid UTF-8");
     }
   }
 

@@ -64,9 +64,25 @@ public final class CampaignSpecParser {
 
   /** Reads and parses a campaign file. */
   public static CampaignSpec parse(Path file) {
-    String text = read(file, file.toString(), "", "the campaign file");
+    return parse(file, text(file));
+  }
+
+  /**
+   * Parses {@code text}, read from {@code file} with {@link #text}: a relative template file is
+   * resolved beside it.
+   */
+  public static CampaignSpec parse(Path file, String text) {
     Path base = file.toAbsolutePath().getParent();
     return parse(text, file.getFileName().toString(), base);
+  }
+
+  /**
+   * A campaign file's text, read up to {@link #MAX_FILE_BYTES}.
+   *
+   * @throws InvalidCampaignException when it cannot be read, is larger or is not UTF-8
+   */
+  public static String text(Path file) {
+    return read(file, file.toString(), "", "the campaign file");
   }
 
   /** Parses campaign YAML; {@code baseDirectory} resolves a relative template file. */

@@ -17,8 +17,6 @@ import io.genguard.bias.submit.HttpApiSubmitter;
 import io.genguard.bias.submit.SubmissionException;
 import io.genguard.moderation.train.DataDirectory;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -128,12 +126,13 @@ final class AuditCampaignCommand implements Callable<Integer> {
     if (which.file != null) {
       // Parse before connecting anywhere: a bad file is refused even with no stack running.
       try {
-        spec = CampaignSpecParser.parse(which.file);
+        // Read once: the text kept with the campaign is the text that was parsed.
+        source = CampaignSpecParser.text(which.file);
+        spec = CampaignSpecParser.parse(which.file, source);
       } catch (InvalidCampaignException e) {
         Progress.say("campaign refused, nothing was submitted: " + e.getMessage());
         return 1;
       }
-      source = Files.readString(which.file, StandardCharsets.UTF_8);
     }
     try (AuditDatabase db = store.connect(false)) {
       BiasAuditDatabase.migrate(db.dataSource());

@@ -110,14 +110,16 @@ public final class AnchorLog implements MeterBinder {
     this.clock = clock;
     this.signing = signing;
     try {
-      Anchors anchors = read(file);
-      if (!anchors.lines().isEmpty()) {
-        AnchorLine newest = anchors.lines().get(anchors.size() - 1);
-        this.last = newest.anchor();
-        this.lastSignature = newest.signed() ? newest.signature() : "";
+      // Every line is checked, but only the newest is kept: a year of anchors is about 500,000
+      // lines, which need not all be in memory to append the next one.
+      AnchorLine[] newest = new AnchorLine[1];
+      Scan scan = scan(file, line -> newest[0] = line);
+      if (newest[0] != null) {
+        this.last = newest[0].anchor();
+        this.lastSignature = newest[0].signed() ? newest[0].signature() : "";
       }
-      if (anchors.incompleteLastLine()) {
-        dropIncompleteLastLine();
+      if (scan.incompleteLastLine()) {
+        dropIncompleteLastLine(scan);
       }
     } catch (NoSuchFileException e) {
       this.last = null;
@@ -138,19 +140,14 @@ public final class AnchorLog implements MeterBinder {
    * Cuts a last line that a crash left without its newline: it was never a complete anchor, and the
    * next anchor must start on a line of its own (what a database does with a torn log tail).
    */
-  private void dropIncompleteLastLine() throws IOException {
-    byte[] bytes = Files.readAllBytes(file);
-    int end = bytes.length;
-    while (end > 0 && bytes[end - 1] != '\n') {
-      end--;
-    }
+  private void dropIncompleteLastLine(Scan scan) throws IOException {
     LOG.warn(
         "The audit anchor file {} ended in an incomplete line ({} bytes, a write torn by a crash);"
             + " removing it",
         file,
-        bytes.length - end);
+        scan.size() - scan.completeEnd());
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
-      channel.truncate(end);
+      channel.truncate(scan.completeEnd());
       channel.force(true);
     }
   }
@@ -447,50 +444,107 @@ public final class AnchorLog implements MeterBinder {
    * @throws IllegalArgumentException naming the file, the line and what is wrong with it
    */
   public static Anchors read(Path file) throws IOException {
-    String content;
-    try {
-      content =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
-              .toString();
-    } catch (CharacterCodingException e) {
-      throw new IllegalArgumentException(
-          "Audit anchor file " + file + " is not UTF-8 text, so not an anchor file", e);
-    }
     List<AnchorLine> anchors = new ArrayList<>();
-    boolean incomplete = false;
-    String[] lines = content.split("\n", -1);
-    for (int i = 0; i < lines.length; i++) {
-      String line = lines[i];
-      boolean lastPiece = i == lines.length - 1;
-      if (lastPiece && line.isEmpty()) {
-        break; // the file ended with a newline
-      }
-      if (lastPiece) {
-        incomplete = true;
-        break;
-      }
-      if (line.isBlank()) {
-        continue;
-      }
-      AnchorLine anchor = parse("Audit anchor file " + file, i + 1, line);
-      long before = anchors.isEmpty() ? 0 : anchors.get(anchors.size() - 1).anchor().seq();
-      if (anchor.anchor().seq() < before) {
-        throw invalid(
-            file,
-            i + 1,
-            "seq "
-                + anchor.anchor().seq()
-                + " is lower than the line before it ("
-                + before
-                + "); anchors are only ever appended");
-      }
-      anchors.add(anchor);
+    Scan scan = scan(file, anchors::add);
+    return new Anchors(List.copyOf(anchors), scan.incompleteLastLine());
+  }
+
+  /**
+   * Most bytes a line may have before it is refused unread: enough for {@link #MAX_LINE_CHARS}
+   * characters of any UTF-8 width.
+   */
+  private static final int MAX_LINE_BYTES = 4 * MAX_LINE_CHARS;
+
+  /**
+   * What a pass over an anchor file found besides its lines.
+   *
+   * @param size the file's length in bytes as read
+   * @param completeEnd where its last complete line ends (after its newline)
+   */
+  private record Scan(long size, long completeEnd) {
+    boolean incompleteLastLine() {
+      return completeEnd < size;
     }
-    return new Anchors(List.copyOf(anchors), incomplete);
+  }
+
+  /**
+   * Reads the file a chunk at a time and hands each anchor line, in order, to {@code sink}: memory
+   * stays at one line however long the file. A last line without its newline is left out.
+   *
+   * @throws IllegalArgumentException naming the file, the line and what is wrong with it
+   */
+  private static Scan scan(Path file, java.util.function.Consumer<AnchorLine> sink)
+      throws IOException {
+    java.nio.charset.CharsetDecoder utf8 =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+    java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream(256);
+    byte[] chunk = new byte[64 * 1024];
+    long offset = 0;
+    long completeEnd = 0;
+    int number = 0;
+    long lineBytes = 0;
+    long before = 0;
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      for (int read = in.read(chunk); read != -1; read = in.read(chunk)) {
+        int start = 0;
+        for (int i = 0; i < read; i++) {
+          if (chunk[i] != '\n') {
+            continue;
+          }
+          lineBytes += i - start;
+          if (lineBytes <= MAX_LINE_BYTES) {
+            line.write(chunk, start, i - start);
+          }
+          number++;
+          completeEnd = offset + i + 1;
+          if (lineBytes > MAX_LINE_BYTES) {
+            throw invalid(
+                file,
+                number,
+                "the line has more than "
+                    + MAX_LINE_BYTES
+                    + " bytes; an anchor has at most "
+                    + MAX_LINE_CHARS
+                    + " characters");
+          }
+          String text;
+          try {
+            text = utf8.decode(ByteBuffer.wrap(line.toByteArray())).toString();
+          } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException(
+                "Audit anchor file " + file + " is not UTF-8 text, so not an anchor file", e);
+          }
+          line.reset();
+          lineBytes = 0;
+          start = i + 1;
+          if (text.isBlank()) {
+            continue;
+          }
+          AnchorLine anchor = parse("Audit anchor file " + file, number, text);
+          if (anchor.anchor().seq() < before) {
+            throw invalid(
+                file,
+                number,
+                "seq "
+                    + anchor.anchor().seq()
+                    + " is lower than the line before it ("
+                    + before
+                    + "); anchors are only ever appended");
+          }
+          before = anchor.anchor().seq();
+          sink.accept(anchor);
+        }
+        lineBytes += read - start;
+        if (lineBytes <= MAX_LINE_BYTES) {
+          line.write(chunk, start, read - start);
+        }
+        offset += read;
+      }
+    }
+    return new Scan(offset, completeEnd);
   }
 
   /**

@@ -83,6 +83,43 @@ class AnchorLogTest {
   }
 
   @Test
+  void shouldReadAFileOfManyChunksLineByLineAndStartFromItsNewestLine() throws Exception {
+    StringBuilder content = new StringBuilder();
+    for (int seq = 1; seq <= 3_000; seq++) {
+      content.append(line(seq)); // about 300 KB: lines cross the reader's 64 KB chunks
+    }
+    Path file = file(content.toString());
+
+    assertThat(AnchorLog.read(file).anchors())
+        .extracting(ChainVerifier.Anchor::seq)
+        .hasSize(3_000)
+        .isSorted()
+        .startsWith(1L, 2L)
+        .endsWith(2_999L, 3_000L);
+    assertThat(new AnchorLog(file, Clock.systemUTC()).anchoredSeq()).isEqualTo(3_000);
+  }
+
+  @Test
+  void shouldCutALastLineTornInsideACharacterAndStartFromTheLineBefore() throws Exception {
+    Path file = dir.resolve("anchors.jsonl");
+    byte[] whole = line(1).getBytes(StandardCharsets.UTF_8);
+    byte[] torn = "{\"seq\":2,\"note\":\"\u00e9".getBytes(StandardCharsets.UTF_8);
+    byte[] bytes = java.util.Arrays.copyOf(whole, whole.length + torn.length - 1);
+    System.arraycopy(torn, 0, bytes, whole.length, torn.length - 1); // half of the é
+    Files.write(file, bytes);
+
+    assertThat(new AnchorLog(file, Clock.systemUTC()).anchoredSeq()).isEqualTo(1);
+    assertThat(Files.readAllBytes(file)).isEqualTo(whole);
+  }
+
+  @Test
+  void shouldRefuseALineLongerThanAnyAnchorWithoutKeepingIt() throws Exception {
+    assertInvalid(
+        line(1) + "{\"seq\":2,\"x\":\"" + "y".repeat(1_000_000) + "\"}\n",
+        "line 2: the line has more than 4096 bytes; an anchor has at most 1024 characters");
+  }
+
+  @Test
   void shouldRefuseAFileThatIsNotText() throws Exception {
     Path file = dir.resolve("binary");
     Files.write(file, new byte[] {(byte) 0xff, (byte) 0xfe, 0x00, '\n'});

@@ -495,21 +495,12 @@ public final class AnchorLog implements MeterBinder {
             continue;
           }
           lineBytes += i - start;
-          if (lineBytes <= MAX_LINE_BYTES) {
-            line.write(chunk, start, i - start);
-          }
           number++;
-          completeEnd = offset + i + 1;
           if (lineBytes > MAX_LINE_BYTES) {
-            throw invalid(
-                file,
-                number,
-                "the line has more than "
-                    + MAX_LINE_BYTES
-                    + " bytes; an anchor has at most "
-                    + MAX_LINE_CHARS
-                    + " characters");
+            throw tooLong(file, number);
           }
+          line.write(chunk, start, i - start);
+          completeEnd = offset + i + 1;
           String text;
           try {
             text = utf8.decode(ByteBuffer.wrap(line.toByteArray())).toString();
@@ -538,9 +529,12 @@ public final class AnchorLog implements MeterBinder {
           sink.accept(anchor);
         }
         lineBytes += read - start;
-        if (lineBytes <= MAX_LINE_BYTES) {
-          line.write(chunk, start, read - start);
+        if (lineBytes > MAX_LINE_BYTES) {
+          // Too long for an anchor even before its newline (a torn write is one short line): not
+          // an anchor file, and a source without newlines (a device) is not read for ever.
+          throw tooLong(file, number + 1);
         }
+        line.write(chunk, start, read - start);
         offset += read;
       }
     }
@@ -610,6 +604,17 @@ public final class AnchorLog implements MeterBinder {
       throw invalid(source, lineNumber, "\"" + field + "\" must be a string");
     }
     return value.asText();
+  }
+
+  private static IllegalArgumentException tooLong(Path file, int line) {
+    return invalid(
+        file,
+        line,
+        "the line has more than "
+            + MAX_LINE_BYTES
+            + " bytes; an anchor has at most "
+            + MAX_LINE_CHARS
+            + " characters");
   }
 
   private static IllegalArgumentException invalid(Path file, int line, String reason) {

@@ -117,6 +117,9 @@ class AnchorLogTest {
     assertInvalid(
         line(1) + "{\"seq\":2,\"x\":\"" + "y".repeat(1_000_000) + "\"}\n",
         "line 2: the line has more than 4096 bytes; an anchor has at most 1024 characters");
+    // Without its newline too: no torn anchor is that long, and a file without newlines (a
+    // device such as /dev/zero) is refused instead of read for ever.
+    assertInvalid(line(1) + "x".repeat(5_000), "line 2: the line has more than 4096 bytes");
   }
 
   @Test

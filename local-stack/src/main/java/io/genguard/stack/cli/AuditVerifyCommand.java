@@ -8,10 +8,10 @@ import io.genguard.audit.persistence.AnchorWitness;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.provenance.manifest.VerificationKeyRing;
+import io.genguard.schemas.BoundedFiles;
 import io.genguard.schemas.Topics;
 import io.genguard.stack.GenGuardStack;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -237,19 +237,16 @@ final class AuditVerifyCommand implements Callable<Integer> {
   private static VerificationKeyRing anchorKeys(Path keyFile) throws IOException {
     String entries;
     try {
-      long size = Files.size(keyFile);
-      if (size > 64 * 1024) {
-        throw new IllegalArgumentException(
-            "--anchor-keys "
-                + keyFile
-                + " has "
-                + size
-                + " bytes; a key file has a line of about 60 per key");
-      }
-      entries = Files.readString(keyFile, StandardCharsets.UTF_8);
+      // Read up to the limit only: a device such as /dev/zero has no size to check first.
+      entries = BoundedFiles.readUtf8(keyFile, 64 * 1024);
+    } catch (BoundedFiles.TooLargeException e) {
+      throw new IllegalArgumentException(
+          "--anchor-keys "
+              + keyFile
+              + " is larger than 65536 bytes; a key file has a line of about 60 per key");
     } catch (NoSuchFileException e) {
       throw new IllegalArgumentException("--anchor-keys " + keyFile + " does not exist");
-    } catch (java.nio.charset.MalformedInputException e) {
+    } catch (java.nio.charset.CharacterCodingException e) {
       throw new IllegalArgumentException(
           "--anchor-keys " + keyFile + " is not UTF-8 text, so not a key file");
     }

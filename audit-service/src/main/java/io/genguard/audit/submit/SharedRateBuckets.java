@@ -40,7 +40,9 @@ public final class SharedRateBuckets implements TenantRateLimiter.SharedBuckets 
           + " burst = excluded.burst,"
           + (" tokens = case when " + REFILLED + " >= 1")
           + (" then " + REFILLED + " - 1 else " + REFILLED + " end,")
-          + " at = excluded.at,"
+          // A take that waited for the row's lock read the clock before the one it waited for: the
+          // bucket's time never goes back, or the same moment would be refilled twice.
+          + " at = greatest(b.at, excluded.at),"
           + (" taken = " + REFILLED + " >= 1")
           + " returning taken, tokens";
 

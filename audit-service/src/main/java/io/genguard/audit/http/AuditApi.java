@@ -396,6 +396,11 @@ public final class AuditApi implements AutoCloseable {
     route(HandlerType.POST, "/api/v1/retention/run", this::runRetention, Role.ADMIN);
 
     route(HandlerType.GET, "/api/v1/rates", this::rates, Role.ADMIN);
+    route(
+        HandlerType.GET,
+        "/api/v1/rates/{tenantId}",
+        ctx -> ctx.json(submitRates(ctx, "read one").state(id(ctx, "tenantId"))),
+        Role.ADMIN);
     route(HandlerType.PUT, "/api/v1/rates/{tenantId}", this::setRate, Role.ADMIN);
     route(
         HandlerType.DELETE,

@@ -78,6 +78,24 @@ public final class SharedRateBuckets implements TenantRateLimiter.SharedBuckets 
     }
   }
 
+  @Override
+  public double tokensLeft(String tenant, Allowance allowance) throws SQLException {
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement peek =
+            connection.prepareStatement(
+                "select least(?::float8, burst::float8, tokens + greatest(0, extract(epoch from"
+                    + " clock_timestamp() - at))::float8 * per_second)"
+                    + " from tenant_submit_bucket where tenant_id = ?")) {
+      peek.setQueryTimeout(TAKE_TIMEOUT_SECONDS);
+      peek.setInt(1, allowance.burst());
+      peek.setString(2, tenant);
+      try (ResultSet row = peek.executeQuery()) {
+        // No bucket: it refilled and was dropped, or the tenant has not submitted.
+        return row.next() ? row.getDouble(1) : allowance.burst();
+      }
+    }
+  }
+
   /** Drops the buckets that have refilled; how many. */
   public int sweep() throws SQLException {
     try (Connection connection = dataSource.getConnection();

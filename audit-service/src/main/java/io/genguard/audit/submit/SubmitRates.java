@@ -188,6 +188,51 @@ public final class SubmitRates {
     limiter.setStored(allowances);
   }
 
+  /**
+   * One tenant's rate and how much of it is left now: {@code source} is {@code api}, {@code config}
+   * or {@code default}; {@code tokens} the requests it may submit at once now (null: no limit),
+   * counted where {@code scope} says ({@code process}: in this process only).
+   */
+  public record TenantState(
+      String tenantId,
+      int perSecond,
+      int burst,
+      String source,
+      String scope,
+      Double tokens,
+      Double fullInSeconds) {}
+
+  /**
+   * {@code tenant}'s rate in force here and its bucket now.
+   *
+   * @throws InvalidInputException for a tenant id that is not one
+   */
+  public TenantState state(String tenant) throws Exception {
+    if (!TenantIds.isValid(tenant)) {
+      throw new InvalidInputException("tenantId must be " + TenantIds.RULE);
+    }
+    Allowance allowance = limiter.allowance(tenant);
+    java.util.OptionalDouble left = limiter.tokensLeft(tenant);
+    Double tokens = left.isPresent() ? Math.floor(left.getAsDouble() * 1000) / 1000 : null;
+    Double fullIn =
+        left.isPresent()
+            ? Math.ceil((allowance.burst() - left.getAsDouble()) * 1000 / allowance.perSecond())
+                / 1000
+            : null;
+    return new TenantState(
+        tenant,
+        allowance.perSecond(),
+        allowance.burst(),
+        switch (limiter.source(tenant)) {
+          case SET -> "api";
+          case CONFIGURED -> "config";
+          case STANDARD -> "default";
+        },
+        limiter.shared() ? "cluster" : "process",
+        tokens,
+        fullIn == null ? null : Math.max(0, fullIn));
+  }
+
   /** Every rate in force, as this process applies it after a {@link #refresh}. */
   public Rates rates() throws SQLException {
     Map<String, StoredRate> stored = new HashMap<>();

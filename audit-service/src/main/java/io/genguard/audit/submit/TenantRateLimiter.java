@@ -60,6 +60,11 @@ public final class TenantRateLimiter {
      * @return 0 if the tenant may submit now, else the nanoseconds until it may (more than 0)
      */
     long take(String tenant, Allowance allowance) throws Exception;
+
+    /**
+     * Requests {@code tenant} may submit now (a fraction: part of the next one), not taking any.
+     */
+    double tokensLeft(String tenant, Allowance allowance) throws Exception;
   }
 
   /**
@@ -355,6 +360,33 @@ public final class TenantRateLimiter {
   /** Requests refused since the start, all tenants together. */
   public synchronized long refused() {
     return refused;
+  }
+
+  /**
+   * Requests {@code tenant} may submit now, as the shared buckets or this process count them (a
+   * fraction is part of the next request); empty when it has no limit.
+   *
+   * @throws Exception when the shared buckets do not answer
+   */
+  public java.util.OptionalDouble tokensLeft(String tenant) throws Exception {
+    Allowance allowance;
+    SharedBuckets through;
+    synchronized (this) {
+      allowance = allowance(tenant);
+      through = shared;
+    }
+    if (allowance.unlimited()) {
+      return java.util.OptionalDouble.empty();
+    }
+    if (through != null) {
+      return java.util.OptionalDouble.of(through.tokensLeft(tenant, allowance));
+    }
+    synchronized (this) {
+      Bucket bucket = buckets.get(tenant);
+      long now = nanoTime.getAsLong();
+      return java.util.OptionalDouble.of(
+          bucket == null ? allowance.burst() : Math.min(allowance.burst(), bucket.tokensAt(now)));
+    }
   }
 
   /** Whether the tenants' allowances are counted in shared buckets ({@link #shareThrough}). */

@@ -56,6 +56,25 @@ class SubmissionRateITCase {
                   + " not submitted, send it again in 1 s");
       assertThat(metrics.get(AuditService.SUBMISSIONS_REFUSED_METRIC).functionCounter().count())
           .isEqualTo(1);
+      // Why acme is refused, for an operator: its rate, where it comes from, what is left.
+      String admin = audit.token(Role.ADMIN, null, "ada");
+      JsonNode state = json(audit.get("/api/v1/rates/acme", admin));
+      assertThat(state.path("perSecond").asInt()).isEqualTo(1);
+      assertThat(state.path("burst").asInt()).isEqualTo(2);
+      assertThat(state.path("source").asText()).isEqualTo("default");
+      assertThat(state.path("scope").asText()).isEqualTo("cluster");
+      assertThat(state.path("tokens").asDouble()).isLessThan(1);
+      assertThat(state.path("fullInSeconds").asDouble()).isBetween(1.0, 2.0);
+      assertThat(json(audit.get("/api/v1/rates/vip", admin)).path("source").asText())
+          .isEqualTo("config");
+      assertThat(json(audit.get("/api/v1/rates/nobody", admin)).path("tokens").asDouble())
+          .as("a tenant that has not submitted has its whole burst")
+          .isEqualTo(2.0);
+      assertThat(audit.get("/api/v1/rates/not%20a%20tenant", admin).statusCode()).isEqualTo(400);
+      assertThat(audit.get("/api/v1/rates/acme", acme).statusCode()).isEqualTo(403);
+      assertThat(submit(audit, acme, "acme refused again").statusCode())
+          .as("reading took nothing")
+          .isEqualTo(429);
       assertThat(submit(audit, globex, "globex 1").statusCode())
           .as("another tenant's allowance is its own")
           .isEqualTo(202);

@@ -16,14 +16,16 @@ class TenantRateLimiterTest {
   }
 
   @Test
-  void shouldAllowABurstThenTheRateAndSayHowLongToWait() {
+  void shouldAllowABurstThenTheRateAndSayHowLongToWait() throws Exception {
     TenantRateLimiter limiter = limiter(4, 3, 100);
+    assertThat(limiter.tokensLeft("acme")).as("untracked: the whole burst").hasValue(3);
     for (int i = 0; i < 3; i++) {
       assertThat(limiter.tryTake("acme")).as("request %d of the burst", i).isZero();
     }
     assertThat(limiter.tryTake("acme")).isEqualTo(SECOND / 4);
 
     now.addAndGet(SECOND / 8);
+    assertThat(limiter.tokensLeft("acme")).as("reading takes nothing").hasValue(0.5);
     assertThat(limiter.tryTake("acme")).as("half a token back").isEqualTo(SECOND / 8);
     now.addAndGet(SECOND / 8);
     assertThat(limiter.tryTake("acme")).isZero();
@@ -76,18 +78,26 @@ class TenantRateLimiterTest {
   }
 
   @Test
-  void shouldAskTheSharedBucketsAndCountInThisProcessWhileTheyDoNotAnswer() {
+  void shouldAskTheSharedBucketsAndCountInThisProcessWhileTheyDoNotAnswer() throws Exception {
     TenantRateLimiter limiter = limiter(1, 2, 100);
     java.util.List<String> asked = new java.util.ArrayList<>();
     java.util.concurrent.atomic.AtomicBoolean down =
         new java.util.concurrent.atomic.AtomicBoolean();
     limiter.shareThrough(
-        (tenant, allowance) -> {
-          asked.add(tenant + " " + allowance);
-          if (down.get()) {
-            throw new java.sql.SQLException("Connection refused");
+        new TenantRateLimiter.SharedBuckets() {
+          @Override
+          public long take(String tenant, TenantRateLimiter.Allowance allowance) throws Exception {
+            asked.add(tenant + " " + allowance);
+            if (down.get()) {
+              throw new java.sql.SQLException("Connection refused");
+            }
+            return tenant.equals("acme") ? 7 : 0;
           }
-          return tenant.equals("acme") ? 7 : 0;
+
+          @Override
+          public double tokensLeft(String tenant, TenantRateLimiter.Allowance allowance) {
+            return 0.25;
+          }
         });
     assertThat(limiter.tryTake("acme")).as("the shared bucket's answer").isEqualTo(7);
     assertThat(limiter.tryTake("globex")).isZero();
@@ -97,6 +107,7 @@ class TenantRateLimiterTest {
     assertThat(limiter.refused()).isEqualTo(1);
     assertThat(limiter.tracks("acme")).as("counted in the shared buckets").isTrue();
     assertThat(limiter.tracked()).as("nothing counted here").isZero();
+    assertThat(limiter.tokensLeft("acme")).hasValue(0.25);
 
     // The database is down: this process counts on its own, at the same allowance.
     down.set(true);

@@ -264,18 +264,24 @@ public final class TenantRateLimiter {
   }
 
   /**
+   * A tenant's allowance and the shared buckets that count it (null: this process), read at once.
+   */
+  private record Counted(Allowance allowance, SharedBuckets through) {}
+
+  private synchronized Counted counted(String tenant) {
+    return new Counted(allowance(tenant), shared);
+  }
+
+  /**
    * Takes one request from the tenant's allowance: from its shared bucket if there is one and it
    * answers, else from this process's.
    *
    * @return 0 if the tenant may submit now, else the nanoseconds until it may (more than 0)
    */
   public long tryTake(String tenant) {
-    Allowance allowance;
-    SharedBuckets through;
-    synchronized (this) {
-      allowance = allowance(tenant);
-      through = shared;
-    }
+    Counted counted = counted(tenant);
+    Allowance allowance = counted.allowance();
+    SharedBuckets through = counted.through();
     if (allowance.unlimited()) {
       return 0;
     }
@@ -369,12 +375,9 @@ public final class TenantRateLimiter {
    * @throws Exception when the shared buckets do not answer
    */
   public java.util.OptionalDouble tokensLeft(String tenant) throws Exception {
-    Allowance allowance;
-    SharedBuckets through;
-    synchronized (this) {
-      allowance = allowance(tenant);
-      through = shared;
-    }
+    Counted counted = counted(tenant);
+    Allowance allowance = counted.allowance();
+    SharedBuckets through = counted.through();
     if (allowance.unlimited()) {
       return java.util.OptionalDouble.empty();
     }

@@ -16,6 +16,7 @@ import picocli.CommandLine.Spec;
       AuditCampaignCommand.class,
       AuditReportCommand.class,
       AuditReplayCommand.class,
+      AuditWhatIfCommand.class,
       AuditStatusCommand.class,
       AuditVerifyCommand.class,
       AuditTokenCommand.class,

@@ -103,10 +103,10 @@ final class AuditReplayCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--limit must be from 1 to " + MAX_LIMIT + ", got " + limit);
     }
-    Path keys = keyDirectory();
+    Path keys = keyDirectory(keyDir, database);
     List<String[]> recorded;
     try (AuditDatabase db = database.connect(false)) {
-      recorded = recorded(db);
+      recorded = recorded(db, requests, limit);
     }
     if (recorded.isEmpty()) {
       throw new IllegalArgumentException(
@@ -154,7 +154,8 @@ final class AuditReplayCommand implements Callable<Integer> {
     return counts.get(Result.REPRODUCED) > 0 ? 0 : 3;
   }
 
-  private Path keyDirectory() {
+  /** The job's key directory: {@code keyDir}, else the stack's; refused when it does not exist. */
+  static Path keyDirectory(Path keyDir, AuditStoreOptions database) {
     Path dir = keyDir;
     if (dir == null && database.stackDir != null) {
       dir = database.stackDir.resolve(GenGuardStack.KEY_DIRECTORY);
@@ -169,8 +170,12 @@ final class AuditReplayCommand implements Callable<Integer> {
     return dir;
   }
 
-  /** [verdict payload, output payload or null, gate outcomes or null], newest first. */
-  private List<String[]> recorded(AuditDatabase db) throws SQLException {
+  /**
+   * [verdict payload, output payload or null, gate outcomes or null]: the verdicts of {@code
+   * requests} in chain order, or without them the newest {@code limit}, newest first.
+   */
+  static List<String[]> recorded(AuditDatabase db, List<String> requests, int limit)
+      throws SQLException {
     String select =
         "select v.payload as verdict, o.payload as output, gates.gate"
             + " from audit_log v"

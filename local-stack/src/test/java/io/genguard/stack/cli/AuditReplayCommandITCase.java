@@ -179,6 +179,68 @@ class AuditReplayCommandITCase {
   }
 
   @Test
+  void shouldShowWhichDecisionsACandidatePolicyWouldChangeWithoutWritingAnything()
+      throws Exception {
+    // Every category goes to review from a score of 0: the two released texts would be held,
+    // the blocked one stays blocked.
+    Path candidate = Files.createTempFile(keys, "candidate", ".yaml");
+    String strict =
+        PolicyLoader.defaultText()
+            .replaceFirst("version: *\"?[^\"\n]*\"?", "version: \"what-if-1\"")
+            .replaceAll("\\{review: 0\\.[0-9]+, block: ", "{review: 0.00, block: ");
+    assertThat(strict).contains("{review: 0.00, block: 0.90}").contains("what-if-1");
+    Files.writeString(candidate, strict);
+    long auditRows = count("select count(*) from audit_log");
+
+    CommandRun run =
+        CommandRun.of(
+            new AuditWhatIfCommand(),
+            database("--key-dir", keys.toString(), "--policy", candidate.toString()));
+
+    assertThat(run.code()).as(run.out() + run.err()).isZero();
+    assertThat(run.out())
+        .contains("CHANGED request replay-0 (tenant acme): RELEASE -> REVIEW: ")
+        .contains("CHANGED request replay-2 (tenant acme): RELEASE -> REVIEW: ")
+        .doesNotContain("request replay-1")
+        .contains("what-if-1")
+        .contains(": 1 the same, 2 changed (RELEASE -> REVIEW: 2), 0 not comparable");
+    assertThat(run.out()).containsPattern("RELEASE -> REVIEW: [a-z_]+ 0\\.[0-9]{2} >= 0\\.00");
+    assertThat(count("select count(*) from audit_log")).as("nothing written").isEqualTo(auditRows);
+
+    // The built-in policy itself changes nothing; JSON lists the same figures.
+    Path same = Files.createTempFile(keys, "same", ".yaml");
+    Files.writeString(same, PolicyLoader.defaultText());
+    CommandRun unchanged =
+        CommandRun.of(
+            new AuditWhatIfCommand(),
+            database("--key-dir", keys.toString(), "--policy", same.toString(), "--json"));
+    assertThat(unchanged.code()).isZero();
+    JsonNode summary = JSON.readTree(unchanged.out().strip());
+    assertThat(summary.get("same").asInt()).isEqualTo(3);
+    assertThat(summary.get("changed").asInt()).isZero();
+
+    // An invalid candidate is refused with its line before anything is judged.
+    Path broken = Files.createTempFile(keys, "broken", ".yaml");
+    Files.writeString(
+        broken, strict.replace("{review: 0.00, block: 0.90}", "{review: 2, block: 0.90}"));
+    CommandRun refused =
+        CommandRun.of(
+            new AuditWhatIfCommand(),
+            database("--key-dir", keys.toString(), "--policy", broken.toString()));
+    assertThat(refused.code()).isEqualTo(2);
+    assertThat(refused.err()).contains("Invalid policy").contains("line ");
+  }
+
+  private static long count(String sql) throws Exception {
+    try (var connection = database.dataSource().getConnection();
+        var statement = connection.createStatement();
+        var rows = statement.executeQuery(sql)) {
+      rows.next();
+      return rows.getLong(1);
+    }
+  }
+
+  @Test
   void shouldReproduceVerdictsRecordedBeforeTheyNamedTheirPolicyFile() throws Exception {
     assertThat(verdicts).allSatisfy(v -> assertThat(v.getPolicySha256()).hasSize(64));
     String legacy = store("audit_replay_legacy_it", false, true);

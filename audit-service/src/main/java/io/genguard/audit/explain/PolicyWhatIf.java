@@ -1,0 +1,160 @@
+package io.genguard.audit.explain;
+
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.Reason;
+import io.genguard.moderation.job.BatchModerator;
+import io.genguard.moderation.pipeline.ModerationPipelines;
+import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.policy.PolicySet;
+import io.genguard.moderation.scoring.ContentScorer;
+import io.genguard.moderation.scoring.ScorerConfig;
+import io.genguard.moderation.scoring.ScorerFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What a candidate policy file would have decided on outputs already judged: each recorded output
+ * is judged again under the candidate, with the models its verdict names, and the decision is
+ * compared with the recorded one. For trying a policy change on real traffic before deploying it;
+ * nothing is written. A verdict whose models or rules this build does not have cannot be compared
+ * (a changed decision could then come from the models, not the policy). Not thread-safe.
+ */
+public final class PolicyWhatIf implements AutoCloseable {
+  /** How a recorded verdict compares with the candidate's. */
+  public enum Outcome {
+    SAME,
+    CHANGED,
+    NOT_COMPARABLE
+  }
+
+  /**
+   * One recorded verdict and the candidate's decision on its output (null when not comparable).
+   *
+   * @param detail for CHANGED, the candidate's reasons for its decision; for NOT_COMPARABLE, why
+   */
+  public record Judged(
+      String verdictId,
+      String requestId,
+      String tenantId,
+      Outcome outcome,
+      Decision recorded,
+      Decision candidate,
+      String detail) {}
+
+  private final Path candidate;
+  private final PolicySet policy;
+  private final Path keyDirectory;
+  private final Map<String, BatchModerator> moderators = new HashMap<>();
+
+  /**
+   * @param candidate the policy file to try (checked here: an invalid one is refused with its line)
+   * @param keyDirectory the provenance key directory the moderation job uses
+   */
+  public PolicyWhatIf(Path candidate, Path keyDirectory) {
+    this.candidate = candidate;
+    this.policy = PolicyLoader.load(candidate);
+    this.keyDirectory = keyDirectory;
+  }
+
+  /** The candidate policy, as loaded. */
+  public PolicySet policy() {
+    return policy;
+  }
+
+  /**
+   * @param output the output as recorded, null when it is no longer recorded
+   */
+  public Judged judge(ModerationVerdict recorded, GenerationOutput output) {
+    if (output == null) {
+      return notComparable(
+          recorded, "the output it judged is not in the audit store (removed by retention?)");
+    }
+    String scorer = VerdictReplay.scorerOf(recorded.getScorerVersions());
+    if (scorer == null) {
+      return notComparable(
+          recorded, "no known scorer among the recorded versions " + recorded.getScorerVersions());
+    }
+    BatchModerator moderator;
+    try {
+      moderator = moderator(scorer);
+    } catch (RuntimeException e) {
+      return notComparable(
+          recorded, "cannot build the " + scorer + " moderator here: " + e.getMessage());
+    }
+    ModerationVerdict again = moderator.moderate(List.of(output)).get(0);
+    if (!again.getScorerVersions().equals(recorded.getScorerVersions())) {
+      return notComparable(
+          recorded,
+          "recorded with models and rules "
+              + recorded.getScorerVersions()
+              + ", this build has "
+              + again.getScorerVersions());
+    }
+    boolean same = again.getDecision() == recorded.getDecision();
+    return new Judged(
+        recorded.getVerdictId(),
+        recorded.getRequestId(),
+        recorded.getTenantId(),
+        same ? Outcome.SAME : Outcome.CHANGED,
+        recorded.getDecision(),
+        again.getDecision(),
+        same ? null : reasons(again));
+  }
+
+  private static Judged notComparable(ModerationVerdict recorded, String why) {
+    return new Judged(
+        recorded.getVerdictId(),
+        recorded.getRequestId(),
+        recorded.getTenantId(),
+        Outcome.NOT_COMPARABLE,
+        recorded.getDecision(),
+        null,
+        why);
+  }
+
+  /** The reasons that called for the candidate's decision ("hate 0.62 >= 0.40 (REVIEW)", ...). */
+  static String reasons(ModerationVerdict verdict) {
+    List<String> parts = new ArrayList<>();
+    for (Reason reason : verdict.getReasons()) {
+      if (reason.getDecision() != verdict.getDecision()) {
+        continue;
+      }
+      String subject = reason.getCategory() != null ? reason.getCategory() : reason.getCode();
+      if (reason.getScore() != null && reason.getThreshold() != null) {
+        parts.add(
+            String.format(
+                Locale.ROOT, "%s %.2f >= %.2f", subject, reason.getScore(), reason.getThreshold()));
+      } else {
+        parts.add(subject + ": " + reason.getMessage());
+      }
+    }
+    return parts.isEmpty() ? "no reason calls for it" : String.join("; ", parts);
+  }
+
+  private BatchModerator moderator(String scorerName) {
+    BatchModerator moderator = moderators.get(scorerName);
+    if (moderator == null) {
+      ModerationPipelines.factory(scorerName, candidate, keyDirectory); // checks the name first
+      ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(scorerName));
+      try {
+        moderator = ModerationPipelines.over(scorer, candidate, keyDirectory);
+      } catch (RuntimeException e) {
+        scorer.close(); // nothing owns it yet
+        throw e;
+      }
+      moderators.put(scorerName, moderator);
+    }
+    return moderator;
+  }
+
+  @Override
+  public void close() {
+    moderators.values().forEach(BatchModerator::close);
+  }
+}

@@ -87,6 +87,7 @@ final class AuditWhatIfCommand implements Callable<Integer> {
               : "No verdict recorded for " + String.join(", ", requests));
     }
     Map<String, Integer> transitions = new TreeMap<>();
+    Map<String, Integer> changedByTenant = new TreeMap<>();
     int same = 0;
     int changed = 0;
     int notComparable = 0;
@@ -109,6 +110,7 @@ final class AuditWhatIfCommand implements Callable<Integer> {
           case CHANGED -> {
             changed++;
             transitions.merge(judged.recorded() + " -> " + judged.candidate(), 1, Integer::sum);
+            changedByTenant.merge(judged.tenantId(), 1, Integer::sum);
           }
           case NOT_COMPARABLE -> notComparable++;
         }
@@ -125,6 +127,7 @@ final class AuditWhatIfCommand implements Callable<Integer> {
       summary.put("changed", changed);
       summary.put("notComparable", notComparable);
       summary.put("transitions", transitions);
+      summary.put("changedByTenant", changedByTenant);
       System.out.println(mapper.writeValueAsString(summary));
     } else {
       List<String> moves = new ArrayList<>();
@@ -143,6 +146,11 @@ final class AuditWhatIfCommand implements Callable<Integer> {
               + ", "
               + notComparable
               + " not comparable");
+      if (!changedByTenant.isEmpty()) {
+        List<String> tenants = new ArrayList<>();
+        changedByTenant.forEach((tenant, count) -> tenants.add(tenant + ": " + count));
+        System.out.println("Changed by tenant: " + String.join(", ", tenants));
+      }
     }
     return same + changed > 0 ? 0 : 3;
   }

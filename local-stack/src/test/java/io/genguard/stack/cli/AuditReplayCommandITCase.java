@@ -203,7 +203,8 @@ class AuditReplayCommandITCase {
         .contains("CHANGED request replay-2 (tenant acme): RELEASE -> REVIEW: ")
         .doesNotContain("request replay-1")
         .contains("what-if-1")
-        .contains(": 1 the same, 2 changed (RELEASE -> REVIEW: 2), 0 not comparable");
+        .contains(": 1 the same, 2 changed (RELEASE -> REVIEW: 2), 0 not comparable")
+        .contains("Changed by tenant: acme: 2");
     assertThat(run.out()).containsPattern("RELEASE -> REVIEW: [a-z_]+ 0\\.[0-9]{2} >= 0\\.00");
     assertThat(count("select count(*) from audit_log")).as("nothing written").isEqualTo(auditRows);
 
@@ -218,6 +219,7 @@ class AuditReplayCommandITCase {
     JsonNode summary = JSON.readTree(unchanged.out().strip());
     assertThat(summary.get("same").asInt()).isEqualTo(3);
     assertThat(summary.get("changed").asInt()).isZero();
+    assertThat(summary.get("changedByTenant").size()).isZero();
 
     // An invalid candidate is refused with its line before anything is judged.
     Path broken = Files.createTempFile(keys, "broken", ".yaml");

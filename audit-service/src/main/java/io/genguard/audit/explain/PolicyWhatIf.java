@@ -17,6 +17,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * What a candidate policy file would have decided on outputs already judged: each recorded output
@@ -47,19 +49,70 @@ public final class PolicyWhatIf implements AutoCloseable {
       Decision candidate,
       String detail) {}
 
-  private final Path candidate;
+  /**
+   * What a run found: counts, changed decisions by transition ("RELEASE -> REVIEW") and by tenant.
+   */
+  public record Summary(
+      int verdicts,
+      int same,
+      int changed,
+      int notComparable,
+      Map<String, Integer> transitions,
+      Map<String, Integer> changedByTenant) {
+    public static Summary of(List<Judged> judged) {
+      int same = 0;
+      int changed = 0;
+      Map<String, Integer> transitions = new TreeMap<>();
+      Map<String, Integer> byTenant = new TreeMap<>();
+      for (Judged one : judged) {
+        if (one.outcome() == Outcome.SAME) {
+          same++;
+        } else if (one.outcome() == Outcome.CHANGED) {
+          changed++;
+          transitions.merge(one.recorded() + " -> " + one.candidate(), 1, Integer::sum);
+          byTenant.merge(one.tenantId(), 1, Integer::sum);
+        }
+      }
+      return new Summary(
+          judged.size(), same, changed, judged.size() - same - changed, transitions, byTenant);
+    }
+  }
+
+  /** A recorded verdict and the output it judged (null when no longer recorded). */
+  public record Recorded(ModerationVerdict verdict, GenerationOutput output) {}
+
   private final PolicySet policy;
-  private final Path keyDirectory;
+  private final Function<String, BatchModerator> newModerator;
   private final Map<String, BatchModerator> moderators = new HashMap<>();
 
   /**
+   * Loads each scorer's models for itself.
+   *
    * @param candidate the policy file to try (checked here: an invalid one is refused with its line)
    * @param keyDirectory the provenance key directory the moderation job uses
    */
   public PolicyWhatIf(Path candidate, Path keyDirectory) {
-    this.candidate = candidate;
+    this(
+        candidate,
+        scorerName -> {
+          ModerationPipelines.factory(scorerName, candidate, keyDirectory); // checks the name
+          ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(scorerName));
+          try {
+            return ModerationPipelines.over(scorer, candidate, keyDirectory);
+          } catch (RuntimeException e) {
+            scorer.close(); // nothing owns it yet
+            throw e;
+          }
+        });
+  }
+
+  /**
+   * @param candidate the policy file to try (checked here: an invalid one is refused with its line)
+   * @param newModerator a moderator under {@code candidate} for a scorer name; closed with this
+   */
+  public PolicyWhatIf(Path candidate, Function<String, BatchModerator> newModerator) {
     this.policy = PolicyLoader.load(candidate);
-    this.keyDirectory = keyDirectory;
+    this.newModerator = newModerator;
   }
 
   /** The candidate policy, as loaded. */
@@ -107,6 +160,15 @@ public final class PolicyWhatIf implements AutoCloseable {
         same ? null : reasons(again));
   }
 
+  /** Judges each in order. */
+  public List<Judged> judgeAll(List<Recorded> recorded) {
+    List<Judged> judged = new ArrayList<>();
+    for (Recorded one : recorded) {
+      judged.add(judge(one.verdict(), one.output()));
+    }
+    return judged;
+  }
+
   private static Judged notComparable(ModerationVerdict recorded, String why) {
     return new Judged(
         recorded.getVerdictId(),
@@ -140,14 +202,7 @@ public final class PolicyWhatIf implements AutoCloseable {
   private BatchModerator moderator(String scorerName) {
     BatchModerator moderator = moderators.get(scorerName);
     if (moderator == null) {
-      ModerationPipelines.factory(scorerName, candidate, keyDirectory); // checks the name first
-      ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(scorerName));
-      try {
-        moderator = ModerationPipelines.over(scorer, candidate, keyDirectory);
-      } catch (RuntimeException e) {
-        scorer.close(); // nothing owns it yet
-        throw e;
-      }
+      moderator = newModerator.apply(scorerName);
       moderators.put(scorerName, moderator);
     }
     return moderator;

@@ -17,6 +17,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -124,6 +125,98 @@ public final class RecordedExplanations {
     body.put("detail", explanation.detail());
     body.put("reasons", explanation.reasons());
     record(caller, tenantId, requestId, (String) body.get("verdictId"), body);
+    return body;
+  }
+
+  /** Most recorded verdicts one what-if judges: about 20 s of the built-in models here. */
+  public static final int MAX_WHAT_IF = 1_000;
+
+  /** The action a what-if is recorded as. */
+  public static final String WHAT_IF_ACTION = "policies.what-if";
+
+  /**
+   * Judges the newest {@code limit} recorded verdicts' outputs under the candidate policy {@code
+   * yaml} ({@link PolicyWhatIf}) with the explanations' models, and records who tried which file
+   * and what it found as a {@value #WHAT_IF_ACTION} action. Nothing else is written.
+   *
+   * @return the body shown; null, with nothing recorded, while an explanation or another what-if is
+   *     computed
+   * @throws io.genguard.audit.InvalidInputException for a file that is not a valid policy (line and
+   *     reason) or a limit out of range
+   */
+  public Map<String, Object> whatIf(String yaml, int limit, Caller caller) throws SQLException {
+    if (limit < 1 || limit > MAX_WHAT_IF) {
+      throw new io.genguard.audit.InvalidInputException(
+          "limit must be from 1 to " + MAX_WHAT_IF + ", was " + limit);
+    }
+    io.genguard.moderation.policy.PolicySet candidate;
+    try {
+      candidate = io.genguard.moderation.policy.PolicyLoader.parse(yaml, "the candidate policy");
+    } catch (io.genguard.moderation.policy.InvalidPolicyException e) {
+      throw new io.genguard.audit.InvalidInputException("Not a valid policy: " + e.getMessage());
+    }
+    List<RecordedVerdicts.Row> rows = RecordedVerdicts.load(dataSource, List.of(), limit);
+    if (!explaining.tryAcquire()) {
+      return null;
+    }
+    List<PolicyWhatIf.Judged> judged;
+    java.nio.file.Path file = null;
+    try {
+      // The moderator reads a policy from a file: the candidate's exact bytes, readable by this
+      // process only, removed afterwards.
+      file =
+          java.nio.file.Files.createTempFile(
+              "genguard-what-if-",
+              ".yaml",
+              java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                  java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+      java.nio.file.Files.writeString(file, yaml, java.nio.charset.StandardCharsets.UTF_8);
+      judged = explanations.whatIf(file, rows.stream().map(RecordedVerdicts.Row::decoded).toList());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("Cannot write the candidate policy for judging", e);
+    } finally {
+      explaining.release();
+      if (file != null) {
+        try {
+          java.nio.file.Files.deleteIfExists(file);
+        } catch (java.io.IOException e) {
+          LOG.warn("Cannot remove the what-if policy file {}: {}", file, e.getMessage());
+        }
+      }
+    }
+    PolicyWhatIf.Summary summary = PolicyWhatIf.Summary.of(judged);
+    Map<String, Object> policy = new LinkedHashMap<>();
+    policy.put("policyId", candidate.policyId());
+    policy.put("version", candidate.version());
+    policy.put("sha256", candidate.sha256());
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("policy", policy);
+    body.put("verdicts", summary.verdicts());
+    body.put("same", summary.same());
+    body.put("changed", summary.changed());
+    body.put("notComparable", summary.notComparable());
+    body.put("transitions", summary.transitions());
+    body.put("changedByTenant", summary.changedByTenant());
+    ActionLog.Action action = ActionLog.Action.of(WHAT_IF_ACTION, null, null, candidate.sha256());
+    action.details().setAll((ObjectNode) JSON.valueToTree(body));
+    Transactions.inTransaction(
+        dataSource, connection -> ActionLog.record(connection, caller, action, clock.instant()));
+    List<Map<String, Object>> items = new ArrayList<>();
+    for (PolicyWhatIf.Judged one : judged) {
+      if (one.outcome() == PolicyWhatIf.Outcome.SAME) {
+        continue;
+      }
+      Map<String, Object> item = new LinkedHashMap<>();
+      item.put("verdictId", one.verdictId());
+      item.put("requestId", one.requestId());
+      item.put("tenantId", one.tenantId());
+      item.put("outcome", one.outcome().name());
+      item.put("recorded", one.recorded().name());
+      item.put("candidate", one.candidate() == null ? null : one.candidate().name());
+      item.put("detail", one.detail());
+      items.add(item);
+    }
+    body.put("items", items);
     return body;
   }
 

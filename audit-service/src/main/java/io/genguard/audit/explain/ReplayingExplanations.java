@@ -51,6 +51,16 @@ public final class ReplayingExplanations implements VerdictExplanations, AutoClo
         reasonWords(explained));
   }
 
+  @Override
+  public synchronized List<PolicyWhatIf.Judged> whatIf(
+      Path candidate, List<PolicyWhatIf.Recorded> recorded) {
+    // The explanations' models, lent: one copy in memory, one caller at a time.
+    try (PolicyWhatIf whatIf =
+        new PolicyWhatIf(candidate, scorer -> replay.moderatorUnder(scorer, candidate))) {
+      return whatIf.judgeAll(recorded);
+    }
+  }
+
   /** The moderator's evidence per reason in the API's terms. */
   public static List<ReasonWords> reasonWords(List<VerdictExplainer.Explained> explained) {
     List<ReasonWords> reasons = new ArrayList<>();

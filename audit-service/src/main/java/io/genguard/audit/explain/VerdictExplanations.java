@@ -19,6 +19,18 @@ public interface VerdictExplanations {
    */
   Explanation explain(ModerationVerdict verdict, GenerationOutput output);
 
+  /**
+   * Judges recorded outputs under a candidate policy file with the models their verdicts name
+   * ({@link PolicyWhatIf}), with the models this implementation explains with.
+   *
+   * @param candidate a checked policy file
+   * @throws UnsupportedOperationException when this implementation cannot judge outputs again
+   */
+  default List<PolicyWhatIf.Judged> whatIf(
+      java.nio.file.Path candidate, List<PolicyWhatIf.Recorded> recorded) {
+    throw new UnsupportedOperationException("These explanations cannot judge outputs again");
+  }
+
   /** Whether there is an explanation. */
   enum Status {
     /** Reproduced, and its category and stereotype reasons explained (maybe with no words). */

@@ -11,6 +11,7 @@ import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.pipeline.ModerationPipelines;
 import io.genguard.moderation.pipeline.VerdictExplainer;
 import io.genguard.moderation.scoring.ContentScorer;
+import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import java.nio.file.Path;
@@ -46,7 +47,37 @@ public final class VerdictReplay implements AutoCloseable {
    * The moderator and the explainer of one scorer, over one copy of its models (the moderator owns
    * and closes it).
    */
-  private record Judge(BatchModerator moderator, VerdictExplainer explainer) {}
+  private record Judge(
+      ContentScorer scorer, BatchModerator moderator, VerdictExplainer explainer) {}
+
+  /**
+   * This replay's copy of a scorer's models, lent to another moderator, which must not close it.
+   */
+  private record Lent(ContentScorer scorer) implements ContentScorer {
+    @Override
+    public List<ContentScores> scoreBatch(List<String> texts) {
+      return scorer.scoreBatch(texts);
+    }
+
+    @Override
+    public Map<String, String> versions() {
+      return scorer.versions();
+    }
+
+    @Override
+    public void close() {
+      // The replay's moderator closes the models.
+    }
+  }
+
+  /**
+   * A moderator under {@code candidate} (a checked policy file) over this replay's copy of {@code
+   * scorerName}'s models, loading them if needed: for {@link PolicyWhatIf}. Closing it leaves the
+   * models to this replay; like the replay, it is for one caller at a time.
+   */
+  public BatchModerator moderatorUnder(String scorerName, Path candidate) {
+    return ModerationPipelines.over(new Lent(judge(scorerName).scorer()), candidate, keyDirectory);
+  }
 
   /**
    * @param policyFile the policy file the moderation job runs with, or null for the built-in one
@@ -157,6 +188,7 @@ public final class VerdictReplay implements AutoCloseable {
       try {
         judge =
             new Judge(
+                scorer,
                 ModerationPipelines.over(scorer, policyFile, keyDirectory),
                 new VerdictExplainer(scorer, BiasAnalyzer.loadDefault()));
       } catch (RuntimeException e) {

@@ -414,6 +414,7 @@ public final class AuditApi implements AutoCloseable {
 
     route(HandlerType.GET, "/api/v1/policies", Set.of("limit"), this::policies, Role.COMPLIANCE);
     route(HandlerType.POST, "/api/v1/policies", this::recordPolicy, Role.ADMIN);
+    route(HandlerType.POST, "/api/v1/policies/what-if", this::whatIf, Role.COMPLIANCE, Role.ADMIN);
     // Before /{sha256}: the first route that matches a path serves it.
     route(
         HandlerType.GET,
@@ -1304,6 +1305,46 @@ public final class AuditApi implements AutoCloseable {
 
   /** Body of POST /api/v1/policies. */
   record PolicyFileRequest(String yaml) {}
+
+  /** Body of POST /api/v1/policies/what-if. */
+  record WhatIfRequest(String yaml, Integer limit) {}
+
+  /**
+   * What a candidate policy file would decide on the newest recorded outputs, against what was
+   * decided; recorded as an action, nothing else written. Needs the moderation models, as
+   * explanations do, and takes turns with them.
+   */
+  private void whatIf(Context ctx) throws Exception {
+    requireGlobalForPolicies(ctx);
+    if (services.explanations() == null) {
+      error(
+          ctx,
+          HttpStatus.NOT_IMPLEMENTED,
+          "This audit service runs without the moderation models, so it cannot judge outputs"
+              + " again; set GENGUARD_AUDIT_EXPLAIN_KEY_DIR (with the moderation job's keys), or"
+              + " run ./genguard audit what-if --policy FILE where the models are");
+      return;
+    }
+    WhatIfRequest request = readBody(requireBody(ctx), WhatIfRequest.class);
+    if (request.yaml() == null || request.yaml().isBlank()) {
+      throw new InvalidInputException(
+          "yaml is required: the candidate policy file's whole text, e.g. {\"yaml\":"
+              + " \"policyId: ...\", \"limit\": 100}");
+    }
+    Map<String, Object> body =
+        services
+            .explanations()
+            .whatIf(request.yaml(), request.limit() == null ? 100 : request.limit(), caller(ctx));
+    if (body == null) {
+      ctx.header("Retry-After", "5");
+      error(
+          ctx,
+          HttpStatus.TOO_MANY_REQUESTS,
+          "An explanation or another what-if is being computed; try again in a few seconds");
+      return;
+    }
+    ctx.json(body);
+  }
 
   private void recordPolicy(Context ctx) throws Exception {
     if (!caller(ctx).isGlobal()) {

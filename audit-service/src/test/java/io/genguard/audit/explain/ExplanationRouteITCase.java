@@ -112,6 +112,73 @@ class ExplanationRouteITCase {
   }
 
   @Test
+  void shouldJudgeRecordedOutputsUnderACandidatePolicyAndRecordOnlyTheRun() throws Exception {
+    String compliance = audit.token(Role.COMPLIANCE, null, "cora");
+    // Every category goes to review from a score of 0.
+    String strict =
+        PolicyLoader.defaultText()
+            .replaceFirst("version: *\"[^\"]*\"", "version: \"what-if-1\"")
+            .replaceAll("\\{review: 0\\.[0-9]+, block: ", "{review: 0.00, block: ");
+    assertThat(strict).contains("what-if-1").contains("{review: 0.00, block: 0.90}");
+    long verdictsBefore = audit.count("select count(*) from moderation_verdict");
+
+    HttpResponse<String> response =
+        audit.post(
+            "/api/v1/policies/what-if",
+            compliance,
+            JSON.writeValueAsString(java.util.Map.of("yaml", strict, "limit", 50)));
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    JsonNode body = JSON.readTree(response.body());
+    assertThat(body.path("policy").path("version").asText()).isEqualTo("what-if-1");
+    assertThat(body.path("verdicts").asInt()).isEqualTo(4);
+    assertThat(body.path("same").asInt()).as("the two blocked ones").isEqualTo(2);
+    assertThat(body.path("changed").asInt()).isEqualTo(2);
+    assertThat(body.path("transitions").toString())
+        .isEqualTo("{\"RELEASE -> REVIEW\":1,\"REVIEW -> BLOCK\":1}");
+    assertThat(body.path("changedByTenant").toString()).isEqualTo("{\"acme\":2}");
+    assertThat(body.path("items").findValuesAsText("requestId"))
+        .containsExactlyInAnyOrder("explain-clean", "explain-edited");
+    assertThat(body.path("items").toString()).contains(">= 0.00");
+    // Recorded as one action; no verdict or anything else written.
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action = 'policies.what-if'"
+                    + " and target = '"
+                    + PolicyLoader.parse(strict, "x").sha256()
+                    + "'"))
+        .isEqualTo(1);
+    assertThat(audit.count("select count(*) from moderation_verdict")).isEqualTo(verdictsBefore);
+
+    // Refused: a tenant's token (a file holds every tenant's rules), an invalid file, a bad limit.
+    String tenantCompliance = audit.token(Role.COMPLIANCE, "acme", "carl");
+    assertThat(
+            audit
+                .post(
+                    "/api/v1/policies/what-if",
+                    tenantCompliance,
+                    JSON.writeValueAsString(java.util.Map.of("yaml", strict)))
+                .statusCode())
+        .isEqualTo(403);
+    HttpResponse<String> invalid =
+        audit.post(
+            "/api/v1/policies/what-if",
+            compliance,
+            JSON.writeValueAsString(
+                java.util.Map.of("yaml", strict.replace("block: 0.90}", "block: 1.90}"))));
+    assertThat(invalid.statusCode()).isEqualTo(400);
+    assertThat(invalid.body()).contains("Not a valid policy").contains("line ");
+    assertThat(
+            audit
+                .post(
+                    "/api/v1/policies/what-if",
+                    compliance,
+                    JSON.writeValueAsString(java.util.Map.of("yaml", strict, "limit", 1001)))
+                .statusCode())
+        .isEqualTo(400);
+  }
+
+  @Test
   void shouldExplainAHeldVerdictItReproduces() throws Exception {
     JsonNode explained = explanation("explain-held", 200);
 

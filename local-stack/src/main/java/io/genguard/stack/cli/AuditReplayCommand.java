@@ -1,6 +1,7 @@
 package io.genguard.stack.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.audit.explain.RecordedVerdicts;
 import io.genguard.audit.explain.VerdictReplay;
 import io.genguard.audit.explain.VerdictReplay.Replayed;
 import io.genguard.audit.explain.VerdictReplay.Result;
@@ -13,9 +14,6 @@ import io.genguard.moderation.scoring.WordOcclusion;
 import io.genguard.stack.GenGuardStack;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -171,44 +169,13 @@ final class AuditReplayCommand implements Callable<Integer> {
   }
 
   /**
-   * [verdict payload, output payload or null, gate outcomes or null]: the verdicts of {@code
-   * requests} in chain order, or without them the newest {@code limit}, newest first.
+   * [verdict payload, output payload or null, gate outcomes or null] ({@link RecordedVerdicts}).
    */
   static List<String[]> recorded(AuditDatabase db, List<String> requests, int limit)
       throws SQLException {
-    String select =
-        "select v.payload as verdict, o.payload as output, gates.gate"
-            + " from audit_log v"
-            + " left join moderation_verdict mv on mv.event_id = v.event_id"
-            + " left join generation_output go on go.output_id = mv.output_id"
-            + " left join audit_log o on o.event_id = go.event_id"
-            // What the gate did on the verdict, oldest first: outcome, basis, review action.
-            + " left join lateral (select string_agg(g.outcome || ' ' || g.basis || coalesce(' '"
-            + " || r.action || ' by ' || r.reviewer, ''), ', ' order by g.decided_at) as gate"
-            + " from gate_outcome g left join review_decision r on r.review_id = g.review_id"
-            + " where g.verdict_id = mv.verdict_id) gates on true"
-            // A verdict whose payload retention removed is gone; it cannot be judged again.
-            + " where v.event_type = 'ModerationVerdict' and v.payload is not null";
-    String sql =
-        requests.isEmpty()
-            ? select + " order by v.seq desc limit ?"
-            : select + " and v.request_id = any (?) order by v.seq";
-    List<String[]> rows = new ArrayList<>();
-    try (Connection connection = db.dataSource().getConnection();
-        PreparedStatement statement = connection.prepareStatement(sql)) {
-      if (requests.isEmpty()) {
-        statement.setInt(1, limit);
-      } else {
-        statement.setArray(1, connection.createArrayOf("text", requests.toArray()));
-      }
-      try (ResultSet rs = statement.executeQuery()) {
-        while (rs.next()) {
-          rows.add(
-              new String[] {rs.getString("verdict"), rs.getString("output"), rs.getString("gate")});
-        }
-      }
-    }
-    return rows;
+    return RecordedVerdicts.load(db.dataSource(), requests, limit).stream()
+        .map(row -> new String[] {row.verdict(), row.output(), row.gate()})
+        .toList();
   }
 
   /**

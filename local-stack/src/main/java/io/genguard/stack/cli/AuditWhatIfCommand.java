@@ -4,16 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.genguard.audit.explain.PolicyWhatIf;
 import io.genguard.audit.explain.PolicyWhatIf.Judged;
 import io.genguard.audit.explain.PolicyWhatIf.Outcome;
-import io.genguard.audit.json.CanonicalJson;
+import io.genguard.audit.explain.RecordedVerdicts;
 import io.genguard.audit.persistence.AuditDatabase;
-import io.genguard.events.v1.GenerationOutput;
-import io.genguard.events.v1.ModerationVerdict;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -76,9 +73,9 @@ final class AuditWhatIfCommand implements Callable<Integer> {
           "--limit must be from 1 to " + AuditReplayCommand.MAX_LIMIT + ", got " + limit);
     }
     Path keys = AuditReplayCommand.keyDirectory(keyDir, database);
-    List<String[]> recorded;
+    List<RecordedVerdicts.Row> recorded;
     try (AuditDatabase db = database.connect(false)) {
-      recorded = AuditReplayCommand.recorded(db, requests, limit);
+      recorded = RecordedVerdicts.load(db.dataSource(), requests, limit);
     }
     if (recorded.isEmpty()) {
       throw new IllegalArgumentException(
@@ -86,12 +83,8 @@ final class AuditWhatIfCommand implements Callable<Integer> {
               ? "The audit store holds no verdict to compare"
               : "No verdict recorded for " + String.join(", ", requests));
     }
-    Map<String, Integer> transitions = new TreeMap<>();
-    Map<String, Integer> changedByTenant = new TreeMap<>();
-    int same = 0;
-    int changed = 0;
-    int notComparable = 0;
     String policy;
+    List<Judged> judged;
     try (PolicyWhatIf whatIf = new PolicyWhatIf(candidate, keys)) {
       policy =
           whatIf.policy().policyId()
@@ -100,59 +93,48 @@ final class AuditWhatIfCommand implements Callable<Integer> {
               + " (SHA-256 "
               + whatIf.policy().sha256()
               + ")";
-      for (String[] row : recorded) {
-        ModerationVerdict verdict = CanonicalJson.toRecord(row[0], ModerationVerdict.class);
-        GenerationOutput output =
-            row[1] == null ? null : CanonicalJson.toRecord(row[1], GenerationOutput.class);
-        Judged judged = whatIf.judge(verdict, output);
-        switch (judged.outcome()) {
-          case SAME -> same++;
-          case CHANGED -> {
-            changed++;
-            transitions.merge(judged.recorded() + " -> " + judged.candidate(), 1, Integer::sum);
-            changedByTenant.merge(judged.tenantId(), 1, Integer::sum);
-          }
-          case NOT_COMPARABLE -> notComparable++;
-        }
-        if (judged.outcome() != Outcome.SAME) {
-          print(judged);
-        }
+      judged = whatIf.judgeAll(recorded.stream().map(RecordedVerdicts.Row::decoded).toList());
+    }
+    for (Judged one : judged) {
+      if (one.outcome() != Outcome.SAME) {
+        print(one);
       }
     }
+    PolicyWhatIf.Summary counted = PolicyWhatIf.Summary.of(judged);
     if (json) {
       Map<String, Object> summary = new LinkedHashMap<>();
       summary.put("policy", policy);
-      summary.put("verdicts", recorded.size());
-      summary.put("same", same);
-      summary.put("changed", changed);
-      summary.put("notComparable", notComparable);
-      summary.put("transitions", transitions);
-      summary.put("changedByTenant", changedByTenant);
+      summary.put("verdicts", counted.verdicts());
+      summary.put("same", counted.same());
+      summary.put("changed", counted.changed());
+      summary.put("notComparable", counted.notComparable());
+      summary.put("transitions", counted.transitions());
+      summary.put("changedByTenant", counted.changedByTenant());
       System.out.println(mapper.writeValueAsString(summary));
     } else {
       List<String> moves = new ArrayList<>();
-      transitions.forEach((move, count) -> moves.add(move + ": " + count));
+      counted.transitions().forEach((move, count) -> moves.add(move + ": " + count));
       System.out.println(
           "Judged "
-              + recorded.size()
+              + counted.verdicts()
               + " recorded verdicts under "
               + policy
               + ": "
-              + same
+              + counted.same()
               + " the same, "
-              + changed
+              + counted.changed()
               + " changed"
               + (moves.isEmpty() ? "" : " (" + String.join(", ", moves) + ")")
               + ", "
-              + notComparable
+              + counted.notComparable()
               + " not comparable");
-      if (!changedByTenant.isEmpty()) {
+      if (!counted.changedByTenant().isEmpty()) {
         List<String> tenants = new ArrayList<>();
-        changedByTenant.forEach((tenant, count) -> tenants.add(tenant + ": " + count));
+        counted.changedByTenant().forEach((tenant, count) -> tenants.add(tenant + ": " + count));
         System.out.println("Changed by tenant: " + String.join(", ", tenants));
       }
     }
-    return same + changed > 0 ? 0 : 3;
+    return counted.same() + counted.changed() > 0 ? 0 : 3;
   }
 
   private void print(Judged judged) throws Exception {

@@ -624,6 +624,33 @@
     // Policy files hold every tenant's rules: global compliance and admin tokens only.
     const readsPolicies = me && !me.tenantId && may('COMPLIANCE');
     const policies = readsPolicies ? el('div', { id: 'policies-in-use' }, el('p', { class: 'muted' }, 'Loading...')) : null;
+    // A candidate policy tried on recorded traffic (the same global tokens; the service needs the models).
+    const whatIfYaml = el('textarea', { id: 'what-if-yaml', rows: 8, placeholder: 'Paste a candidate policy file (YAML)' });
+    const whatIfLimit = el('input', { type: 'number', id: 'what-if-limit', min: 1, max: 1000, value: 100,
+      'aria-label': 'Newest recorded verdicts to judge' });
+    const whatIfResult = el('div', { id: 'what-if-result' });
+    const whatIfButton = el('button', { type: 'button', id: 'what-if-button', onclick: async () => {
+      whatIfButton.disabled = true;
+      whatIfResult.replaceChildren(el('p', { class: 'muted' }, 'Judging recorded outputs under the candidate...'));
+      try {
+        const r = await api('/api/v1/policies/what-if', { method: 'POST',
+          body: { yaml: whatIfYaml.value, limit: Number(whatIfLimit.value) } });
+        const moves = Object.entries(r.transitions).map(([move, n]) => move + ': ' + n).join(', ');
+        whatIfResult.replaceChildren(
+          el('p', { id: 'what-if-summary' }, r.policy.policyId + ' ' + r.policy.version + ' on ' + r.verdicts
+            + ' recorded verdicts: ' + r.same + ' the same, ' + r.changed + ' changed' + (moves ? ' (' + moves + ')' : '')
+            + ', ' + r.notComparable + ' not comparable'),
+          r.items.length === 0 ? null : el('table', {}, el('thead', {}, el('tr', {}, ['Request', 'Tenant', 'Recorded', 'Candidate', 'Why']
+            .map(h => el('th', {}, h)))), el('tbody', {}, r.items.map(i => el('tr', { 'data-request': i.requestId },
+            el('td', {}, el('a', { href: '#/requests/' + encodeURIComponent(i.requestId) }, i.requestId)),
+            el('td', {}, i.tenantId), el('td', {}, i.recorded), el('td', {}, i.candidate || 'not comparable'),
+            el('td', {}, i.detail || ''))))));
+      } catch (e) {
+        whatIfResult.replaceChildren(el('p', { class: 'error', id: 'what-if-error' }, e.message));
+      } finally {
+        whatIfButton.disabled = false;
+      }
+    } }, 'Try on recorded traffic');
     show(el('h1', {}, 'Audit chain'),
       el('section', {}, el('p', {}, 'Every record is hash-chained to the one before it; verification recomputes every link'
         + ' and reports the first one that does not hold, and checks that every chain head the service anchored'
@@ -635,6 +662,10 @@
         el('p', { class: 'muted' }, 'Every file a verdict names by its SHA-256, and whether the policy archive holds it;'
           + ' a file it lacks cannot be shown beside its verdicts until an admin records it (POST /api/v1/policies).'),
         policies) : null,
+      readsPolicies ? el('section', {}, el('h2', {}, 'Try a policy file before deploying it'),
+        el('p', { class: 'muted' }, 'The newest recorded outputs are judged again under the candidate, with the models their'
+          + ' verdicts name, and compared with what was decided. Nothing is written but a record of the try.'),
+        whatIfYaml, el('div', { class: 'row-actions' }, whatIfLimit, whatIfButton), whatIfResult) : null,
       el('section', {}, el('h2', {}, 'Recent state-changing calls'), actions));
     if (readsPolicies) {
       try {

@@ -1331,10 +1331,19 @@ public final class AuditApi implements AutoCloseable {
           "yaml is required: the candidate policy file's whole text, e.g. {\"yaml\":"
               + " \"policyId: ...\", \"limit\": 100}");
     }
-    Map<String, Object> body =
-        services
-            .explanations()
-            .whatIf(request.yaml(), request.limit() == null ? 100 : request.limit(), caller(ctx));
+    Map<String, Object> body;
+    try {
+      body =
+          services
+              .explanations()
+              .whatIf(request.yaml(), request.limit() == null ? 100 : request.limit(), caller(ctx));
+    } catch (UnsupportedOperationException e) {
+      error(
+          ctx,
+          HttpStatus.NOT_IMPLEMENTED,
+          e.getMessage() + "; run ./genguard audit what-if --policy FILE where the models are");
+      return;
+    }
     if (body == null) {
       ctx.header("Retry-After", "5");
       error(

@@ -394,6 +394,15 @@ class ComplianceUiBrowserITCase {
                 "#policies-in-use tr[data-sha256='" + PolicyLoader.loadDefault().sha256() + "']"));
     assertThat(inUse.getText()).startsWith("default 2026.11-test ").endsWith("ARCHIVED");
     assertThat(inUse.getText()).doesNotContain("NOT ARCHIVED");
+    // Trying a candidate policy: this service's stand-in explanations cannot judge outputs again,
+    // and the page says so (the judging itself is covered by ExplanationRouteITCase).
+    WebElement yaml = visible(By.id("what-if-yaml"));
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript("arguments[0].value = arguments[1];", yaml, PolicyLoader.defaultText());
+    visible(By.id("what-if-button")).click();
+    assertThat(visible(By.id("what-if-error")).getText())
+        .contains("cannot judge outputs again")
+        .contains("./genguard audit what-if --policy FILE");
   }
 
   private static ReleaseGateOutcome releasedOnKafka(String requestId) {

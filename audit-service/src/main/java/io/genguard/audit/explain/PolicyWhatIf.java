@@ -14,6 +14,7 @@ import io.genguard.moderation.scoring.ScorerFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -47,7 +48,20 @@ public final class PolicyWhatIf implements AutoCloseable {
       Outcome outcome,
       Decision recorded,
       Decision candidate,
-      String detail) {}
+      String detail) {
+    /** As the API and {@code --json} show it. */
+    public Map<String, Object> toMap() {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("verdictId", verdictId);
+      row.put("requestId", requestId);
+      row.put("tenantId", tenantId);
+      row.put("outcome", outcome.name());
+      row.put("recorded", recorded.name());
+      row.put("candidate", candidate == null ? null : candidate.name());
+      row.put("detail", detail);
+      return row;
+    }
+  }
 
   /**
    * What a run found: counts, changed decisions by transition ("RELEASE -> REVIEW") and by tenant.
@@ -75,6 +89,19 @@ public final class PolicyWhatIf implements AutoCloseable {
       }
       return new Summary(
           judged.size(), same, changed, judged.size() - same - changed, transitions, byTenant);
+    }
+
+    /** As the API and {@code --json} show it, after {@code policy}. */
+    public Map<String, Object> toMap(Object policy) {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("policy", policy);
+      body.put("verdicts", verdicts);
+      body.put("same", same);
+      body.put("changed", changed);
+      body.put("notComparable", notComparable);
+      body.put("transitions", transitions);
+      body.put("changedByTenant", changedByTenant);
+      return body;
     }
   }
 

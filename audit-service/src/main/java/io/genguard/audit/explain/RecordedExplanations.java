@@ -17,7 +17,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -189,34 +188,17 @@ public final class RecordedExplanations {
     policy.put("policyId", candidate.policyId());
     policy.put("version", candidate.version());
     policy.put("sha256", candidate.sha256());
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("policy", policy);
-    body.put("verdicts", summary.verdicts());
-    body.put("same", summary.same());
-    body.put("changed", summary.changed());
-    body.put("notComparable", summary.notComparable());
-    body.put("transitions", summary.transitions());
-    body.put("changedByTenant", summary.changedByTenant());
+    Map<String, Object> body = summary.toMap(policy);
     ActionLog.Action action = ActionLog.Action.of(WHAT_IF_ACTION, null, null, candidate.sha256());
     action.details().setAll((ObjectNode) JSON.valueToTree(body));
     Transactions.inTransaction(
         dataSource, connection -> ActionLog.record(connection, caller, action, clock.instant()));
-    List<Map<String, Object>> items = new ArrayList<>();
-    for (PolicyWhatIf.Judged one : judged) {
-      if (one.outcome() == PolicyWhatIf.Outcome.SAME) {
-        continue;
-      }
-      Map<String, Object> item = new LinkedHashMap<>();
-      item.put("verdictId", one.verdictId());
-      item.put("requestId", one.requestId());
-      item.put("tenantId", one.tenantId());
-      item.put("outcome", one.outcome().name());
-      item.put("recorded", one.recorded().name());
-      item.put("candidate", one.candidate() == null ? null : one.candidate().name());
-      item.put("detail", one.detail());
-      items.add(item);
-    }
-    body.put("items", items);
+    body.put(
+        "items",
+        judged.stream()
+            .filter(one -> one.outcome() != PolicyWhatIf.Outcome.SAME)
+            .map(PolicyWhatIf.Judged::toMap)
+            .toList());
     return body;
   }
 

@@ -5,7 +5,6 @@ import io.genguard.audit.explain.RecordedVerdicts;
 import io.genguard.audit.explain.VerdictReplay;
 import io.genguard.audit.explain.VerdictReplay.Replayed;
 import io.genguard.audit.explain.VerdictReplay.Result;
-import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
@@ -14,7 +13,6 @@ import io.genguard.moderation.scoring.WordOcclusion;
 import io.genguard.stack.GenGuardStack;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,24 +43,9 @@ import picocli.CommandLine.Option;
             + " verdicts (exit 0 = every replayable verdict reproduced, 1 = some differ, 3 = none"
             + " could be replayed).")
 final class AuditReplayCommand implements Callable<Integer> {
-  static final int MAX_LIMIT = 10_000;
-
   @Mixin AuditStoreOptions database;
 
-  @Option(
-      names = "--request",
-      paramLabel = "ID",
-      description =
-          "A request whose verdicts to replay (repeatable). Default: the newest verdicts.")
-  List<String> requests = new ArrayList<>();
-
-  @Option(
-      names = "--limit",
-      paramLabel = "N",
-      defaultValue = "100",
-      description =
-          "Without --request: how many of the newest verdicts (default 100, at most 10000).")
-  int limit;
+  @Mixin RecordedSelection selection;
 
   @Option(
       names = "--policy",
@@ -97,30 +80,19 @@ final class AuditReplayCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (limit < 1 || limit > MAX_LIMIT) {
-      throw new IllegalArgumentException(
-          "--limit must be from 1 to " + MAX_LIMIT + ", got " + limit);
-    }
     Path keys = keyDirectory(keyDir, database);
-    List<String[]> recorded;
+    List<RecordedVerdicts.Row> recorded;
     try (AuditDatabase db = database.connect(false)) {
-      recorded = recorded(db, requests, limit);
-    }
-    if (recorded.isEmpty()) {
-      throw new IllegalArgumentException(
-          requests.isEmpty()
-              ? "The audit store holds no verdict to replay"
-              : "No verdict recorded for " + String.join(", ", requests));
+      recorded = selection.load(db);
     }
     List<Replayed> results = new ArrayList<>();
     try (VerdictReplay replay = new VerdictReplay(policyFile, keys)) {
-      for (String[] row : recorded) {
-        ModerationVerdict verdict = CanonicalJson.toRecord(row[0], ModerationVerdict.class);
-        GenerationOutput output =
-            row[1] == null ? null : CanonicalJson.toRecord(row[1], GenerationOutput.class);
+      for (RecordedVerdicts.Row row : recorded) {
+        ModerationVerdict verdict = row.decoded().verdict();
+        GenerationOutput output = row.decoded().output();
         // The decision as the hash-chained verdict has it, not as a query projection might.
         Replayed replayed =
-            withGate(replay.replay(verdict, output), verdict.getDecision().name(), row[2]);
+            withGate(replay.replay(verdict, output), verdict.getDecision().name(), row.gate());
         results.add(replayed);
         print(replayed, explain ? replay.explain(replayed, verdict, output) : null);
       }
@@ -166,16 +138,6 @@ final class AuditReplayCommand implements Callable<Integer> {
               + " --stack-dir of an embedded stack)");
     }
     return dir;
-  }
-
-  /**
-   * [verdict payload, output payload or null, gate outcomes or null] ({@link RecordedVerdicts}).
-   */
-  static List<String[]> recorded(AuditDatabase db, List<String> requests, int limit)
-      throws SQLException {
-    return RecordedVerdicts.load(db.dataSource(), requests, limit).stream()
-        .map(row -> new String[] {row.verdict(), row.output(), row.gate()})
-        .toList();
   }
 
   /**

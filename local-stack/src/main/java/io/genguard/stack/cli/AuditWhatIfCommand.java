@@ -8,9 +8,7 @@ import io.genguard.audit.explain.RecordedVerdicts;
 import io.genguard.audit.persistence.AuditDatabase;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,19 +35,7 @@ final class AuditWhatIfCommand implements Callable<Integer> {
       description = "The candidate policy file (refused with its line when it is not valid).")
   Path candidate;
 
-  @Option(
-      names = "--request",
-      paramLabel = "ID",
-      description = "A request whose verdicts to judge (repeatable). Default: the newest verdicts.")
-  List<String> requests = new ArrayList<>();
-
-  @Option(
-      names = "--limit",
-      paramLabel = "N",
-      defaultValue = "100",
-      description =
-          "Without --request: how many of the newest verdicts (default 100, at most 10000).")
-  int limit;
+  @Mixin RecordedSelection selection;
 
   @Option(
       names = "--key-dir",
@@ -68,20 +54,10 @@ final class AuditWhatIfCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (limit < 1 || limit > AuditReplayCommand.MAX_LIMIT) {
-      throw new IllegalArgumentException(
-          "--limit must be from 1 to " + AuditReplayCommand.MAX_LIMIT + ", got " + limit);
-    }
     Path keys = AuditReplayCommand.keyDirectory(keyDir, database);
     List<RecordedVerdicts.Row> recorded;
     try (AuditDatabase db = database.connect(false)) {
-      recorded = RecordedVerdicts.load(db.dataSource(), requests, limit);
-    }
-    if (recorded.isEmpty()) {
-      throw new IllegalArgumentException(
-          requests.isEmpty()
-              ? "The audit store holds no verdict to compare"
-              : "No verdict recorded for " + String.join(", ", requests));
+      recorded = selection.load(db);
     }
     String policy;
     List<Judged> judged;
@@ -102,15 +78,7 @@ final class AuditWhatIfCommand implements Callable<Integer> {
     }
     PolicyWhatIf.Summary counted = PolicyWhatIf.Summary.of(judged);
     if (json) {
-      Map<String, Object> summary = new LinkedHashMap<>();
-      summary.put("policy", policy);
-      summary.put("verdicts", counted.verdicts());
-      summary.put("same", counted.same());
-      summary.put("changed", counted.changed());
-      summary.put("notComparable", counted.notComparable());
-      summary.put("transitions", counted.transitions());
-      summary.put("changedByTenant", counted.changedByTenant());
-      System.out.println(mapper.writeValueAsString(summary));
+      System.out.println(mapper.writeValueAsString(counted.toMap(policy)));
     } else {
       List<String> moves = new ArrayList<>();
       counted.transitions().forEach((move, count) -> moves.add(move + ": " + count));
@@ -139,15 +107,7 @@ final class AuditWhatIfCommand implements Callable<Integer> {
 
   private void print(Judged judged) throws Exception {
     if (json) {
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("verdictId", judged.verdictId());
-      row.put("requestId", judged.requestId());
-      row.put("tenantId", judged.tenantId());
-      row.put("outcome", judged.outcome().name());
-      row.put("recorded", judged.recorded().name());
-      row.put("candidate", judged.candidate() == null ? null : judged.candidate().name());
-      row.put("detail", judged.detail());
-      System.out.println(mapper.writeValueAsString(row));
+      System.out.println(mapper.writeValueAsString(judged.toMap()));
       return;
     }
     System.out.println(

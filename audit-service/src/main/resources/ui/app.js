@@ -626,7 +626,7 @@
     const policies = readsPolicies ? el('div', { id: 'policies-in-use' }, el('p', { class: 'muted' }, 'Loading...')) : null;
     // A candidate policy tried on recorded traffic (the same global tokens; the service needs the models).
     const whatIfYaml = el('textarea', { id: 'what-if-yaml', rows: 8, placeholder: 'Paste a candidate policy file (YAML)' });
-    const whatIfLimit = el('input', { type: 'number', id: 'what-if-limit', min: 1, max: 1000, value: 100,
+    const whatIfLimit = el('input', { type: 'number', id: 'what-if-limit', min: 1, max: 500, value: 100,
       'aria-label': 'Newest recorded verdicts to judge' });
     const whatIfResult = el('div', { id: 'what-if-result' });
     const whatIfButton = el('button', { type: 'button', id: 'what-if-button', onclick: async () => {

@@ -127,8 +127,8 @@ public final class RecordedExplanations {
     return body;
   }
 
-  /** Most recorded verdicts one what-if judges: about 20 s of the built-in models here. */
-  public static final int MAX_WHAT_IF = 1_000;
+  /** Most recorded verdicts one what-if judges: about 10 s of the built-in models here. */
+  public static final int MAX_WHAT_IF = 500;
 
   /** The action a what-if is recorded as. */
   public static final String WHAT_IF_ACTION = "policies.what-if";

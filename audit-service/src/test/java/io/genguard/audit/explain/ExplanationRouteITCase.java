@@ -173,7 +173,7 @@ class ExplanationRouteITCase {
                 .post(
                     "/api/v1/policies/what-if",
                     compliance,
-                    JSON.writeValueAsString(java.util.Map.of("yaml", strict, "limit", 1001)))
+                    JSON.writeValueAsString(java.util.Map.of("yaml", strict, "limit", 501)))
                 .statusCode())
         .isEqualTo(400);
   }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.bias.BiasReports;
+import io.genguard.audit.explain.PolicyWhatIf;
 import io.genguard.audit.explain.ReplayingExplanations;
 import io.genguard.audit.explain.VerdictExplanations;
 import io.genguard.audit.fixtures.AuditEvents;
@@ -394,15 +395,25 @@ class ComplianceUiBrowserITCase {
                 "#policies-in-use tr[data-sha256='" + PolicyLoader.loadDefault().sha256() + "']"));
     assertThat(inUse.getText()).startsWith("default 2026.11-test ").endsWith("ARCHIVED");
     assertThat(inUse.getText()).doesNotContain("NOT ARCHIVED");
-    // Trying a candidate policy: this service's stand-in explanations cannot judge outputs again,
-    // and the page says so (the judging itself is covered by ExplanationRouteITCase).
+    // Trying a candidate policy on the recorded outputs: this store's verdicts name models this
+    // build does not have (ngram-logistic 1.4), so each is listed as not comparable, with why.
     WebElement yaml = visible(By.id("what-if-yaml"));
     ((org.openqa.selenium.JavascriptExecutor) browser)
         .executeScript("arguments[0].value = arguments[1];", yaml, PolicyLoader.defaultText());
     visible(By.id("what-if-button")).click();
-    assertThat(visible(By.id("what-if-error")).getText())
-        .contains("cannot judge outputs again")
-        .contains("./genguard audit what-if --policy FILE");
+    assertThat(visible(By.id("what-if-summary")).getText())
+        .startsWith("genguard-default " + PolicyLoader.loadDefault().version() + " on ")
+        .contains(" 0 changed, ")
+        .endsWith(" not comparable");
+    assertThat(
+            visible(By.cssSelector("#what-if-result tr[data-request='" + held.requestId() + "']"))
+                .getText())
+        .contains("REVIEW not comparable recorded with models");
+    // A file that is not a policy is refused with its line, shown on the page.
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript("arguments[0].value = arguments[1];", yaml, "policyId: x\n");
+    visible(By.id("what-if-button")).click();
+    assertThat(visible(By.id("what-if-error")).getText()).contains("Not a valid policy");
   }
 
   private static ReleaseGateOutcome releasedOnKafka(String requestId) {
@@ -439,6 +450,14 @@ class ComplianceUiBrowserITCase {
    */
   private static final class OcclusionOnly implements VerdictExplanations {
     private final VerdictExplainer explainer = VerdictExplainer.named("ngram-logistic");
+
+    @Override
+    public synchronized List<PolicyWhatIf.Judged> whatIf(
+        Path candidate, List<PolicyWhatIf.Recorded> recorded) {
+      try (PolicyWhatIf whatIf = new PolicyWhatIf(candidate, anchors.resolve("keys"))) {
+        return whatIf.judgeAll(recorded);
+      }
+    }
 
     @Override
     public synchronized Explanation explain(ModerationVerdict verdict, GenerationOutput output) {

@@ -1,5 +1,7 @@
 package io.genguard.audit.explain;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.json.CanonicalJson;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
@@ -176,6 +178,21 @@ public final class PolicyWhatIf implements AutoCloseable {
               + ", this build has "
               + again.getScorerVersions());
     }
+    // Everything the policy does not decide must come out as recorded (scores, groups, provenance
+    // findings: the job's keys), or a changed decision could come from here rather than the file.
+    ObjectNode before = CanonicalJson.toTree(recorded);
+    ObjectNode after = CanonicalJson.toTree(again);
+    for (String decided : POLICY_FIELDS) {
+      before.remove(decided);
+      after.remove(decided);
+    }
+    if (!before.equals(after)) {
+      return notComparable(
+          recorded,
+          "judged again, what the policy does not decide differs from the record ("
+              + VerdictReplay.differences(before, after)
+              + "): the models, rules or provenance keys here are not the job's");
+    }
     boolean same = again.getDecision() == recorded.getDecision();
     return new Judged(
         recorded.getVerdictId(),
@@ -186,6 +203,18 @@ public final class PolicyWhatIf implements AutoCloseable {
         again.getDecision(),
         same ? null : reasons(again));
   }
+
+  /** The verdict's fields a policy decides, or that name the policy or the moment. */
+  private static final List<String> POLICY_FIELDS =
+      List.of(
+          "eventId",
+          "verdictId",
+          "decision",
+          "reasons",
+          "policyId",
+          "policyVersion",
+          "policySha256",
+          "decidedAt");
 
   /** Judges each in order. */
   public List<Judged> judgeAll(List<Recorded> recorded) {

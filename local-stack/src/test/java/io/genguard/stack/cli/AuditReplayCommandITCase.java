@@ -221,6 +221,19 @@ class AuditReplayCommandITCase {
     assertThat(summary.get("changed").asInt()).isZero();
     assertThat(summary.get("changedByTenant").size()).isZero();
 
+    // With other provenance keys than the job's the watermark findings differ, so no decision can
+    // be put down to the policy: nothing is comparable.
+    Path otherKeys = Files.createTempDirectory(keys, "other-keys");
+    CommandRun otherKeysRun =
+        CommandRun.of(
+            new AuditWhatIfCommand(),
+            database("--key-dir", otherKeys.toString(), "--policy", candidate.toString()));
+    assertThat(otherKeysRun.code()).as(otherKeysRun.out() + otherKeysRun.err()).isEqualTo(3);
+    assertThat(otherKeysRun.out())
+        .contains("NOT_COMPARABLE request replay-0: judged again, what the policy does not decide")
+        .contains("provenance")
+        .contains(": 0 the same, 0 changed, 3 not comparable");
+
     // An invalid candidate is refused with its line before anything is judged.
     Path broken = Files.createTempFile(keys, "broken", ".yaml");
     Files.writeString(

@@ -60,6 +60,9 @@ class AuditReplayCommandITCase {
   @BeforeAll
   static void outputsAndTheirVerdicts() throws Exception {
     infra = IntegrationInfrastructure.get();
+    // A fixed watermark key for "the job", so that what the watermark detector finds is the same
+    // every run (the what-if test compares it with another fixed key's findings).
+    Files.writeString(keys.resolve("watermark-keys"), "wm-job:" + fixedSecret(3) + "\n");
     jdbcUrl = store("audit_replay_it", false, false);
     database = AuditDatabase.connect(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword(), 2);
   }
@@ -221,9 +224,11 @@ class AuditReplayCommandITCase {
     assertThat(summary.get("changed").asInt()).isZero();
     assertThat(summary.get("changedByTenant").size()).isZero();
 
-    // With other provenance keys than the job's the watermark findings differ, so no decision can
-    // be put down to the policy: nothing is comparable.
+    // With another watermark key than the job's (a fixed one, so the run is the same every time)
+    // the watermark findings differ, so those decisions cannot be put down to the policy.
     Path otherKeys = Files.createTempDirectory(keys, "other-keys");
+    Files.writeString(otherKeys.resolve("watermark-keys"), "wm-other:" + fixedSecret(7) + "\n");
+    Files.copy(keys.resolve("signing-keys"), otherKeys.resolve("signing-keys"));
     CommandRun otherKeysRun =
         CommandRun.of(
             new AuditWhatIfCommand(),
@@ -231,7 +236,7 @@ class AuditReplayCommandITCase {
     assertThat(otherKeysRun.code()).as(otherKeysRun.out() + otherKeysRun.err()).isEqualTo(3);
     assertThat(otherKeysRun.out())
         .contains("NOT_COMPARABLE request replay-0: judged again, what the policy does not decide")
-        .contains("provenance")
+        .contains("(provenance: {")
         .contains(": 0 the same, 0 changed, 3 not comparable");
 
     // An invalid candidate is refused with its line before anything is judged.
@@ -244,6 +249,13 @@ class AuditReplayCommandITCase {
             database("--key-dir", keys.toString(), "--policy", broken.toString()));
     assertThat(refused.code()).isEqualTo(2);
     assertThat(refused.err()).contains("Invalid policy").contains("line ");
+  }
+
+  /** 32 bytes of {@code value}, base64: a watermark secret that is the same every run. */
+  private static String fixedSecret(int value) {
+    byte[] secret = new byte[32];
+    java.util.Arrays.fill(secret, (byte) value);
+    return java.util.Base64.getEncoder().encodeToString(secret);
   }
 
   private static long count(String sql) throws Exception {

@@ -115,16 +115,25 @@ public final class PolicyWhatIf implements AutoCloseable {
   private final Map<String, BatchModerator> moderators = new HashMap<>();
 
   /**
-   * Loads each scorer's models for itself.
+   * Loads the candidate file, and each scorer's models for itself.
    *
-   * @param candidate the policy file to try (checked here: an invalid one is refused with its line)
+   * @param candidate the policy file to try (refused with its line when it is not valid)
    * @param keyDirectory the provenance key directory the moderation job uses
    */
   public PolicyWhatIf(Path candidate, Path keyDirectory) {
+    this(PolicyLoader.load(candidate), keyDirectory);
+  }
+
+  /**
+   * Loads each scorer's models for itself.
+   *
+   * @param keyDirectory the provenance key directory the moderation job uses
+   */
+  public PolicyWhatIf(PolicySet candidate, Path keyDirectory) {
     this(
         candidate,
         scorerName -> {
-          ModerationPipelines.factory(scorerName, candidate, keyDirectory); // checks the name
+          // scorerOf names only scorers the factory knows.
           ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(scorerName));
           try {
             return ModerationPipelines.over(scorer, candidate, keyDirectory);
@@ -136,11 +145,10 @@ public final class PolicyWhatIf implements AutoCloseable {
   }
 
   /**
-   * @param candidate the policy file to try (checked here: an invalid one is refused with its line)
    * @param newModerator a moderator under {@code candidate} for a scorer name; closed with this
    */
-  public PolicyWhatIf(Path candidate, Function<String, BatchModerator> newModerator) {
-    this.policy = PolicyLoader.load(candidate);
+  public PolicyWhatIf(PolicySet candidate, Function<String, BatchModerator> newModerator) {
+    this.policy = candidate;
     this.newModerator = newModerator;
   }
 

@@ -159,29 +159,11 @@ public final class RecordedExplanations {
       return null;
     }
     List<PolicyWhatIf.Judged> judged;
-    java.nio.file.Path file = null;
     try {
-      // The moderator reads a policy from a file: the candidate's exact bytes, readable by this
-      // process only, removed afterwards.
-      file =
-          java.nio.file.Files.createTempFile(
-              "genguard-what-if-",
-              ".yaml",
-              java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                  java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-      java.nio.file.Files.writeString(file, yaml, java.nio.charset.StandardCharsets.UTF_8);
-      judged = explanations.whatIf(file, rows.stream().map(RecordedVerdicts.Row::decoded).toList());
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("Cannot write the candidate policy for judging", e);
+      judged =
+          explanations.whatIf(candidate, rows.stream().map(RecordedVerdicts.Row::decoded).toList());
     } finally {
       explaining.release();
-      if (file != null) {
-        try {
-          java.nio.file.Files.deleteIfExists(file);
-        } catch (java.io.IOException e) {
-          LOG.warn("Cannot remove the what-if policy file {}: {}", file, e.getMessage());
-        }
-      }
     }
     PolicyWhatIf.Summary summary = PolicyWhatIf.Summary.of(judged);
     Map<String, Object> policy = new LinkedHashMap<>();

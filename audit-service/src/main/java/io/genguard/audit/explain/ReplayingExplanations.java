@@ -53,7 +53,7 @@ public final class ReplayingExplanations implements VerdictExplanations, AutoClo
 
   @Override
   public synchronized List<PolicyWhatIf.Judged> whatIf(
-      Path candidate, List<PolicyWhatIf.Recorded> recorded) {
+      io.genguard.moderation.policy.PolicySet candidate, List<PolicyWhatIf.Recorded> recorded) {
     // The explanations' models, lent: one copy in memory, one caller at a time.
     try (PolicyWhatIf whatIf =
         new PolicyWhatIf(candidate, scorer -> replay.moderatorUnder(scorer, candidate))) {

@@ -23,11 +23,11 @@ public interface VerdictExplanations {
    * Judges recorded outputs under a candidate policy file with the models their verdicts name
    * ({@link PolicyWhatIf}), with the models this implementation explains with.
    *
-   * @param candidate a checked policy file
+   * @param candidate the policy to try
    * @throws UnsupportedOperationException when this implementation cannot judge outputs again
    */
   default List<PolicyWhatIf.Judged> whatIf(
-      java.nio.file.Path candidate, List<PolicyWhatIf.Recorded> recorded) {
+      io.genguard.moderation.policy.PolicySet candidate, List<PolicyWhatIf.Recorded> recorded) {
     throw new UnsupportedOperationException("These explanations cannot judge outputs again");
   }
 

@@ -71,11 +71,12 @@ public final class VerdictReplay implements AutoCloseable {
   }
 
   /**
-   * A moderator under {@code candidate} (a checked policy file) over this replay's copy of {@code
-   * scorerName}'s models, loading them if needed: for {@link PolicyWhatIf}. Closing it leaves the
-   * models to this replay; like the replay, it is for one caller at a time.
+   * A moderator under the {@code candidate} policy over this replay's copy of {@code scorerName}'s
+   * models, loading them if needed: for {@link PolicyWhatIf}. Closing it leaves the models to this
+   * replay; like the replay, it is for one caller at a time.
    */
-  public BatchModerator moderatorUnder(String scorerName, Path candidate) {
+  public BatchModerator moderatorUnder(
+      String scorerName, io.genguard.moderation.policy.PolicySet candidate) {
     return ModerationPipelines.over(new Lent(judge(scorerName).scorer()), candidate, keyDirectory);
   }
 

@@ -453,7 +453,7 @@ class ComplianceUiBrowserITCase {
 
     @Override
     public synchronized List<PolicyWhatIf.Judged> whatIf(
-        Path candidate, List<PolicyWhatIf.Recorded> recorded) {
+        io.genguard.moderation.policy.PolicySet candidate, List<PolicyWhatIf.Recorded> recorded) {
       try (PolicyWhatIf whatIf = new PolicyWhatIf(candidate, anchors.resolve("keys"))) {
         return whatIf.judgeAll(recorded);
       }

@@ -74,12 +74,26 @@ public final class ModerationPipelines {
         keyDirectory.toAbsolutePath().toString());
   }
 
+  /**
+   * The same over a policy already parsed, which stays as it is (no file is read): for judging
+   * recorded outputs under a candidate policy.
+   */
+  public static BatchModerator over(ContentScorer scorer, PolicySet policy, Path keyDirectory) {
+    return create(() -> scorer, constant(policy), keyDirectory.toAbsolutePath().toString());
+  }
+
   private static BatchModerator create(
       Supplier<ContentScorer> scorer, String policyFile, String keyDirectory) {
-    Supplier<PolicySet> policies =
+    return create(
+        scorer,
         policyFile == null
             ? constant(PolicyLoader.loadDefault())
-            : reloading(new PolicyReloader(Path.of(policyFile)));
+            : reloading(new PolicyReloader(Path.of(policyFile))),
+        keyDirectory);
+  }
+
+  private static BatchModerator create(
+      Supplier<ContentScorer> scorer, Supplier<PolicySet> policies, String keyDirectory) {
     ProvenanceKeys keys =
         ProvenanceKeys.fromEnvironmentOrDirectory(System.getenv(), Path.of(keyDirectory));
     BiasAnalyzer bias = BiasAnalyzer.loadDefault();

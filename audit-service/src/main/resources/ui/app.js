@@ -627,14 +627,18 @@
     // A candidate policy tried on recorded traffic (the same global tokens; the service needs the models).
     const whatIfYaml = el('textarea', { id: 'what-if-yaml', rows: 8, placeholder: 'Paste a candidate policy file (YAML)' });
     const whatIfLimit = el('input', { type: 'number', id: 'what-if-limit', min: 1, max: 500, value: 100,
-      'aria-label': 'Newest recorded verdicts to judge' });
+      'aria-label': 'Recorded verdicts to judge' });
+    const whatIfTenant = el('input', { type: 'text', id: 'what-if-tenant', placeholder: 'Tenant (all)',
+      'aria-label': 'Only this tenant\'s verdicts' });
+    const whatIfSpread = el('input', { type: 'checkbox', id: 'what-if-spread' });
     const whatIfResult = el('div', { id: 'what-if-result' });
     const whatIfButton = el('button', { type: 'button', id: 'what-if-button', onclick: async () => {
       whatIfButton.disabled = true;
       whatIfResult.replaceChildren(el('p', { class: 'muted' }, 'Judging recorded outputs under the candidate...'));
       try {
         const r = await api('/api/v1/policies/what-if', { method: 'POST',
-          body: { yaml: whatIfYaml.value, limit: Number(whatIfLimit.value) } });
+          body: { yaml: whatIfYaml.value, limit: Number(whatIfLimit.value), spread: whatIfSpread.checked,
+            ...(whatIfTenant.value.trim() ? { tenantId: whatIfTenant.value.trim() } : {}) } });
         const moves = Object.entries(r.transitions).map(([move, n]) => move + ': ' + n).join(', ');
         whatIfResult.replaceChildren(
           el('p', { id: 'what-if-summary' }, r.policy.policyId + ' ' + r.policy.version + ' on ' + r.verdicts
@@ -663,9 +667,11 @@
           + ' a file it lacks cannot be shown beside its verdicts until an admin records it (POST /api/v1/policies).'),
         policies) : null,
       readsPolicies ? el('section', {}, el('h2', {}, 'Try a policy file before deploying it'),
-        el('p', { class: 'muted' }, 'The newest recorded outputs are judged again under the candidate, with the models their'
-          + ' verdicts name, and compared with what was decided. Nothing is written but a record of the try.'),
-        whatIfYaml, el('div', { class: 'row-actions' }, whatIfLimit, whatIfButton), whatIfResult) : null,
+        el('p', { class: 'muted' }, 'The newest recorded outputs (of one tenant, or spread over everything recorded) are'
+          + ' judged again under the candidate, with the models their verdicts name, and compared with what was decided.'
+          + ' Nothing is written but a record of the try.'),
+        whatIfYaml, el('div', { class: 'row-actions' }, whatIfLimit, whatIfTenant,
+          el('label', {}, whatIfSpread, ' spread over all recorded'), whatIfButton), whatIfResult) : null,
       el('section', {}, el('h2', {}, 'Recent state-changing calls'), actions));
     if (readsPolicies) {
       try {

@@ -134,19 +134,23 @@ public final class RecordedExplanations {
   public static final String WHAT_IF_ACTION = "policies.what-if";
 
   /**
-   * Judges the newest {@code limit} recorded verdicts' outputs under the candidate policy {@code
-   * yaml} ({@link PolicyWhatIf}) with the explanations' models, and records who tried which file
-   * and what it found as a {@value #WHAT_IF_ACTION} action. Nothing else is written.
+   * Judges the recorded verdicts {@code selection} picks ({@link RecordedVerdicts.Selection}) under
+   * the candidate policy {@code yaml} ({@link PolicyWhatIf}) with the explanations' models, and
+   * records who tried which file on which verdicts and what it found as a {@value #WHAT_IF_ACTION}
+   * action. Nothing else is written.
    *
    * @return the body shown; null, with nothing recorded, while an explanation or another what-if is
    *     computed
    * @throws io.genguard.audit.InvalidInputException for a file that is not a valid policy (line and
    *     reason) or a limit out of range
    */
-  public Map<String, Object> whatIf(String yaml, int limit, Caller caller) throws SQLException {
-    if (limit < 1 || limit > MAX_WHAT_IF) {
+  public Map<String, Object> whatIf(
+      String yaml, RecordedVerdicts.Selection selection, Caller caller) throws SQLException {
+    if (!selection.requests().isEmpty()
+        || selection.limit() < 1
+        || selection.limit() > MAX_WHAT_IF) {
       throw new io.genguard.audit.InvalidInputException(
-          "limit must be from 1 to " + MAX_WHAT_IF + ", was " + limit);
+          "limit must be from 1 to " + MAX_WHAT_IF + ", was " + selection.limit());
     }
     io.genguard.moderation.policy.PolicySet candidate;
     try {
@@ -154,7 +158,7 @@ public final class RecordedExplanations {
     } catch (io.genguard.moderation.policy.InvalidPolicyException e) {
       throw new io.genguard.audit.InvalidInputException("Not a valid policy: " + e.getMessage());
     }
-    List<RecordedVerdicts.Row> rows = RecordedVerdicts.load(dataSource, List.of(), limit);
+    List<RecordedVerdicts.Row> rows = RecordedVerdicts.load(dataSource, selection);
     if (!explaining.tryAcquire()) {
       return null;
     }
@@ -171,6 +175,7 @@ public final class RecordedExplanations {
     policy.put("version", candidate.version());
     policy.put("sha256", candidate.sha256());
     Map<String, Object> body = summary.toMap(policy);
+    body.put("selection", selection.toMap());
     ActionLog.Action action = ActionLog.Action.of(WHAT_IF_ACTION, null, null, candidate.sha256());
     action.details().setAll((ObjectNode) JSON.valueToTree(body));
     Transactions.inTransaction(

@@ -1,14 +1,20 @@
 package io.genguard.audit.explain;
 
+import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.schemas.TenantIds;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import javax.sql.DataSource;
 
 /**
@@ -35,14 +41,154 @@ public final class RecordedVerdicts {
   }
 
   /**
-   * The verdicts of {@code requests} in chain order, or without them the newest {@code limit},
-   * newest first. A verdict whose payload retention removed is left out.
+   * Which recorded verdicts to judge again: given requests' verdicts in chain order, or else the
+   * newest {@code limit} (or, with {@code spread}, {@code limit} spread over the selection) of one
+   * tenant's or every tenant's verdicts decided in {@code [since, until)}.
+   *
+   * @param requests requests whose verdicts to take; when not empty nothing else may be set
+   * @param tenantId only this tenant's verdicts, or null for every tenant's
+   * @param since only verdicts decided at or after this, or null
+   * @param until only verdicts decided before this, or null
+   * @param spread take {@code limit} verdicts spread over the whole selection (ordered by a digest
+   *     of their ids, so the same store gives the same ones) instead of the newest
+   * @param limit at most this many, without requests
    */
+  public record Selection(
+      List<String> requests,
+      String tenantId,
+      Instant since,
+      Instant until,
+      boolean spread,
+      int limit) {
+
+    /**
+     * @throws InvalidInputException for requests combined with anything else, a tenant id that
+     *     cannot be one, or a window that ends before it starts
+     */
+    public Selection {
+      requests = List.copyOf(requests);
+      if (!requests.isEmpty() && (tenantId != null || since != null || until != null || spread)) {
+        throw new InvalidInputException(
+            "Verdicts are chosen either by request or by tenant, time and sample, not both");
+      }
+      if (tenantId != null && !TenantIds.isValid(tenantId)) {
+        throw new InvalidInputException(
+            "tenant '"
+                + (tenantId.length() > 64 ? tenantId.substring(0, 64) + "..." : tenantId)
+                + "' is not a tenant id ("
+                + TenantIds.RULE
+                + ")");
+      }
+      if (since != null && until != null && !since.isBefore(until)) {
+        throw new InvalidInputException(
+            "since (" + since + ") must be before until (" + until + ")");
+      }
+    }
+
+    /** Whether anything but the newest {@code limit} of every tenant's verdicts is asked for. */
+    boolean narrowed() {
+      return tenantId != null || since != null || until != null || spread;
+    }
+
+    /** The newest {@code limit} verdicts of every tenant. */
+    public static Selection newest(int limit) {
+      return new Selection(List.of(), null, null, null, false, limit);
+    }
+
+    /** The given requests' verdicts. */
+    public static Selection of(List<String> requests) {
+      return new Selection(requests, null, null, null, false, Integer.MAX_VALUE);
+    }
+
+    /** In words, for messages: "the newest 100 verdicts of tenant acme decided before ...". */
+    public String describe() {
+      if (!requests.isEmpty()) {
+        return "the verdicts of " + String.join(", ", requests);
+      }
+      return (spread ? limit + " verdicts spread over those" : "the newest " + limit + " verdicts")
+          + (tenantId == null ? "" : " of tenant " + tenantId)
+          + (since == null ? "" : " decided from " + since)
+          + (until == null ? "" : (since == null ? " decided" : "") + " before " + until);
+    }
+
+    /** The selection as the what-if action records it (only what was set). */
+    public Map<String, Object> toMap() {
+      Map<String, Object> map = new LinkedHashMap<>();
+      if (tenantId != null) {
+        map.put("tenantId", tenantId);
+      }
+      if (since != null) {
+        map.put("since", since.toString());
+      }
+      if (until != null) {
+        map.put("until", until.toString());
+      }
+      map.put("sample", spread ? "spread" : "newest");
+      map.put("limit", limit);
+      return map;
+    }
+  }
+
+  /** The newest {@code limit} verdicts, or {@code requests}' ({@link Selection}). */
   public static List<Row> load(DataSource dataSource, List<String> requests, int limit)
       throws SQLException {
-    String select =
-        "select v.payload as verdict, o.payload as output, gates.gate"
-            + " from audit_log v"
+    return load(dataSource, requests.isEmpty() ? Selection.newest(limit) : Selection.of(requests));
+  }
+
+  /**
+   * The selected verdicts: the requests' in chain order, or else newest first. A verdict whose
+   * payload retention removed is left out.
+   *
+   * <p>With a tenant the projection's (tenant, decision, time) index narrows the search; a window
+   * without a tenant, and a spread sample, read every verdict the window holds.
+   */
+  public static List<Row> load(DataSource dataSource, Selection selection) throws SQLException {
+    List<Object> parameters = new ArrayList<>();
+    // Which verdicts first (by seq), then their outputs and gate outcomes for those alone.
+    StringBuilder picked = new StringBuilder();
+    if (!selection.requests().isEmpty() || !selection.narrowed()) {
+      picked.append(
+          "select v.seq from audit_log v"
+              // A verdict whose payload retention removed is gone; it cannot be judged again.
+              + " where v.event_type = 'ModerationVerdict' and v.payload is not null");
+      if (selection.requests().isEmpty()) {
+        picked.append(" order by v.seq desc limit ?");
+      } else {
+        picked.append(" and v.request_id = any (?)");
+        parameters.add(selection.requests());
+      }
+    } else {
+      // Retention deletes a verdict's projection row when it removes the payload, so every row
+      // here can be judged again.
+      picked.append(
+          "select v.seq from moderation_verdict mv join audit_log v on v.event_id = mv.event_id"
+              + " where v.payload is not null");
+      if (selection.tenantId() != null) {
+        picked.append(" and mv.tenant_id = ?");
+        parameters.add(selection.tenantId());
+      }
+      if (selection.since() != null) {
+        picked.append(" and mv.decided_at >= ?");
+        parameters.add(selection.since());
+      }
+      if (selection.until() != null) {
+        picked.append(" and mv.decided_at < ?");
+        parameters.add(selection.until());
+      }
+      // A digest of the id spreads a sample over the whole selection, the same one every time.
+      picked.append(
+          selection.spread()
+              ? " order by md5(mv.event_id) limit ?"
+              : " order by v.seq desc limit ?");
+    }
+    if (selection.requests().isEmpty()) {
+      parameters.add(selection.limit());
+    }
+    String sql =
+        "with picked as ("
+            + picked
+            + ") select v.payload as verdict, o.payload as output, gates.gate"
+            + " from picked join audit_log v on v.seq = picked.seq"
             + " left join moderation_verdict mv on mv.event_id = v.event_id"
             + " left join generation_output go on go.output_id = mv.output_id"
             + " left join audit_log o on o.event_id = go.event_id"
@@ -51,19 +197,19 @@ public final class RecordedVerdicts {
             + " || r.action || ' by ' || r.reviewer, ''), ', ' order by g.decided_at) as gate"
             + " from gate_outcome g left join review_decision r on r.review_id = g.review_id"
             + " where g.verdict_id = mv.verdict_id) gates on true"
-            // A verdict whose payload retention removed is gone; it cannot be judged again.
-            + " where v.event_type = 'ModerationVerdict' and v.payload is not null";
-    String sql =
-        requests.isEmpty()
-            ? select + " order by v.seq desc limit ?"
-            : select + " and v.request_id = any (?) order by v.seq";
+            + (selection.requests().isEmpty() ? " order by v.seq desc" : " order by v.seq");
     List<Row> rows = new ArrayList<>();
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement = connection.prepareStatement(sql)) {
-      if (requests.isEmpty()) {
-        statement.setInt(1, limit);
-      } else {
-        statement.setArray(1, connection.createArrayOf("text", requests.toArray()));
+      for (int i = 0; i < parameters.size(); i++) {
+        Object parameter = parameters.get(i);
+        if (parameter instanceof List<?> list) {
+          statement.setArray(i + 1, connection.createArrayOf("text", list.toArray()));
+        } else if (parameter instanceof Instant instant) {
+          statement.setObject(i + 1, instant.atOffset(ZoneOffset.UTC));
+        } else {
+          statement.setObject(i + 1, parameter);
+        }
       }
       try (ResultSet rs = statement.executeQuery()) {
         while (rs.next()) {

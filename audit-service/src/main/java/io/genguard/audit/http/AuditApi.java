@@ -23,6 +23,7 @@ import io.genguard.audit.NotFoundException;
 import io.genguard.audit.bias.BiasReports;
 import io.genguard.audit.bias.Campaigns;
 import io.genguard.audit.explain.RecordedExplanations;
+import io.genguard.audit.explain.RecordedVerdicts;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AnchorWitness;
@@ -1307,7 +1308,8 @@ public final class AuditApi implements AutoCloseable {
   record PolicyFileRequest(String yaml) {}
 
   /** Body of POST /api/v1/policies/what-if. */
-  record WhatIfRequest(String yaml, Integer limit) {}
+  record WhatIfRequest(
+      String yaml, Integer limit, String tenantId, String since, String until, Boolean spread) {}
 
   /**
    * What a candidate policy file would decide on the newest recorded outputs, against what was
@@ -1331,12 +1333,17 @@ public final class AuditApi implements AutoCloseable {
           "yaml is required: the candidate policy file's whole text, e.g. {\"yaml\":"
               + " \"policyId: ...\", \"limit\": 100}");
     }
+    RecordedVerdicts.Selection selection =
+        new RecordedVerdicts.Selection(
+            List.of(),
+            request.tenantId(),
+            utcInstant("since", request.since()),
+            utcInstant("until", request.until()),
+            Boolean.TRUE.equals(request.spread()),
+            request.limit() == null ? 100 : request.limit());
     Map<String, Object> body;
     try {
-      body =
-          services
-              .explanations()
-              .whatIf(request.yaml(), request.limit() == null ? 100 : request.limit(), caller(ctx));
+      body = services.explanations().whatIf(request.yaml(), selection, caller(ctx));
     } catch (UnsupportedOperationException e) {
       error(
           ctx,
@@ -1544,7 +1551,11 @@ public final class AuditApi implements AutoCloseable {
   }
 
   private static Instant instant(Context ctx, String name) {
-    String value = parameter(ctx, name);
+    return utcInstant(name, parameter(ctx, name));
+  }
+
+  /** An ISO-8601 UTC instant named {@code name}, from a query parameter or a body member. */
+  private static Instant utcInstant(String name, String value) {
     if (value == null) {
       return null;
     }

@@ -179,6 +179,64 @@ class ExplanationRouteITCase {
   }
 
   @Test
+  void shouldJudgeOnlyTheTenantWindowOrSampleAsked() throws Exception {
+    String compliance = audit.token(Role.COMPLIANCE, null, "cleo");
+    String yaml = PolicyLoader.defaultText();
+    JsonNode globex = whatIf(compliance, java.util.Map.of("yaml", yaml, "tenantId", "globex"), 200);
+    assertThat(globex.path("verdicts").asInt()).as(globex.toString()).isEqualTo(1);
+    assertThat(globex.path("same").asInt()).isEqualTo(1);
+    assertThat(globex.path("selection").toString())
+        .isEqualTo("{\"tenantId\":\"globex\",\"sample\":\"newest\",\"limit\":100}");
+    // Recorded with the selection, so the try says what it was tried on.
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action = 'policies.what-if'"
+                    + " and caller_name = 'cleo' and details->'selection'->>'tenantId' = 'globex'"))
+        .isEqualTo(1);
+    // A window before any verdict judges nothing; a sample of two, the same two every time.
+    JsonNode before =
+        whatIf(compliance, java.util.Map.of("yaml", yaml, "until", "2020-01-01T00:00:00Z"), 200);
+    assertThat(before.path("verdicts").asInt()).isZero();
+    JsonNode sample =
+        whatIf(compliance, java.util.Map.of("yaml", yaml, "spread", true, "limit", 2), 200);
+    assertThat(sample.path("verdicts").asInt()).isEqualTo(2);
+    assertThat(sample.path("selection").path("sample").asText()).isEqualTo("spread");
+    // Refused: a tenant id that cannot be one, an instant that is not one, a backward window.
+    assertThat(
+            whatIf(compliance, java.util.Map.of("yaml", yaml, "tenantId", "a b"), 400)
+                .path("error")
+                .asText())
+        .contains("is not a tenant id");
+    assertThat(
+            whatIf(compliance, java.util.Map.of("yaml", yaml, "since", "yesterday"), 400)
+                .path("error")
+                .asText())
+        .contains("since 'yesterday' is not an ISO-8601 UTC instant");
+    assertThat(
+            whatIf(
+                    compliance,
+                    java.util.Map.of(
+                        "yaml",
+                        yaml,
+                        "since",
+                        "2026-12-02T00:00:00Z",
+                        "until",
+                        "2026-12-01T00:00:00Z"),
+                    400)
+                .path("error")
+                .asText())
+        .contains("must be before until");
+  }
+
+  private static JsonNode whatIf(String token, java.util.Map<String, Object> body, int status)
+      throws Exception {
+    HttpResponse<String> response =
+        audit.post("/api/v1/policies/what-if", token, JSON.writeValueAsString(body));
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+    return JSON.readTree(response.body());
+  }
+
+  @Test
   void shouldExplainAHeldVerdictItReproduces() throws Exception {
     JsonNode explained = explanation("explain-held", 200);
 

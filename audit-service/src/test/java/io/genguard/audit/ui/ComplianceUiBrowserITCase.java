@@ -409,6 +409,12 @@ class ComplianceUiBrowserITCase {
             visible(By.cssSelector("#what-if-result tr[data-request='" + held.requestId() + "']"))
                 .getText())
         .contains("REVIEW not comparable recorded with models");
+    // Only one tenant's verdicts: a tenant without traffic has none to judge.
+    visible(By.id("what-if-tenant")).sendKeys("quiet-tenant");
+    visible(By.id("what-if-button")).click();
+    assertThat(visible(By.id("what-if-summary")).getText())
+        .contains(" on 0 recorded verdicts: 0 the same, 0 changed");
+    visible(By.id("what-if-tenant")).clear();
     // A file that is not a policy is refused with its line, shown on the page.
     ((org.openqa.selenium.JavascriptExecutor) browser)
         .executeScript("arguments[0].value = arguments[1];", yaml, "policyId: x\n");

@@ -1,8 +1,11 @@
 package io.genguard.stack.cli;
 
+import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.explain.RecordedVerdicts;
 import io.genguard.audit.persistence.AuditDatabase;
 import java.sql.SQLException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
@@ -21,27 +24,79 @@ final class RecordedSelection {
       names = "--limit",
       paramLabel = "N",
       defaultValue = "100",
-      description =
-          "Without --request: how many of the newest verdicts (default 100, at most 10000).")
+      description = "Without --request: how many verdicts (default 100, at most 10000).")
   int limit;
+
+  @Option(
+      names = "--tenant",
+      paramLabel = "TENANT",
+      description = "Without --request: only this tenant's verdicts.")
+  String tenant;
+
+  @Option(
+      names = "--since",
+      paramLabel = "INSTANT",
+      description =
+          "Without --request: only verdicts decided at or after this ISO-8601 UTC instant, e.g."
+              + " 2026-12-01T00:00:00Z.")
+  String since;
+
+  @Option(
+      names = "--until",
+      paramLabel = "INSTANT",
+      description = "Without --request: only verdicts decided before this ISO-8601 UTC instant.")
+  String until;
+
+  @Option(
+      names = "--spread",
+      description =
+          "Without --request: take --limit verdicts spread over the whole selection (the same ones"
+              + " every run) instead of the newest.")
+  boolean spread;
 
   /**
    * The selected verdicts ({@link RecordedVerdicts}).
    *
-   * @throws IllegalArgumentException for a limit out of range, or when none is recorded
+   * @throws IllegalArgumentException for a limit out of range, options that do not go together, a
+   *     tenant id that cannot be one, a window that ends before it starts, or when none is recorded
    */
   List<RecordedVerdicts.Row> load(AuditDatabase db) throws SQLException {
     if (limit < 1 || limit > MAX_LIMIT) {
       throw new IllegalArgumentException(
           "--limit must be from 1 to " + MAX_LIMIT + ", got " + limit);
     }
-    List<RecordedVerdicts.Row> rows = RecordedVerdicts.load(db.dataSource(), requests, limit);
+    RecordedVerdicts.Selection selection;
+    try {
+      selection =
+          new RecordedVerdicts.Selection(
+              requests,
+              tenant,
+              instant("--since", since),
+              instant("--until", until),
+              spread,
+              limit);
+    } catch (InvalidInputException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    List<RecordedVerdicts.Row> rows = RecordedVerdicts.load(db.dataSource(), selection);
     if (rows.isEmpty()) {
       throw new IllegalArgumentException(
           requests.isEmpty()
-              ? "The audit store holds no verdict to judge"
+              ? "The audit store holds no verdict to judge among " + selection.describe()
               : "No verdict recorded for " + String.join(", ", requests));
     }
     return rows;
+  }
+
+  private static Instant instant(String option, String value) {
+    if (value == null) {
+      return null;
+    }
+    try {
+      return Instant.parse(value.trim());
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          option + " '" + value + "' is not an ISO-8601 UTC instant such as 2026-12-01T00:00:00Z");
+    }
   }
 }

@@ -349,6 +349,51 @@ class AuditReplayCommandITCase {
   }
 
   @Test
+  void shouldJudgeOnlyTheTenantWindowOrSampleAsked() throws Exception {
+    Path same = Files.createTempFile(keys, "same", ".yaml");
+    Files.writeString(same, PolicyLoader.defaultText());
+    String[] base = {"--key-dir", keys.toString(), "--policy", same.toString()};
+    CommandRun sample =
+        CommandRun.of(
+            new AuditWhatIfCommand(),
+            database(concat(base, "--tenant", "acme", "--spread", "--limit", "2", "--json")));
+    assertThat(sample.code()).as(sample.out() + sample.err()).isZero();
+    JsonNode summary = JSON.readTree(sample.out().strip());
+    assertThat(summary.get("verdicts").asInt()).isEqualTo(2);
+    assertThat(summary.get("same").asInt()).isEqualTo(2);
+
+    // Nothing to judge for a tenant without traffic or a window before any: said, exit 2.
+    CommandRun quiet =
+        CommandRun.of(new AuditWhatIfCommand(), database(concat(base, "--tenant", "globex")));
+    assertThat(quiet.code()).isEqualTo(2);
+    assertThat(quiet.err())
+        .contains("holds no verdict to judge among the newest 100 verdicts of tenant globex");
+    CommandRun before =
+        CommandRun.of(
+            new AuditReplayCommand(),
+            database("--key-dir", keys.toString(), "--until", "2000-01-01T00:00:00Z"));
+    assertThat(before.err()).contains("verdicts decided before 2000-01-01T00:00:00Z");
+
+    // Refused: an instant that is not one; requests together with a tenant.
+    CommandRun notAnInstant =
+        CommandRun.of(new AuditWhatIfCommand(), database(concat(base, "--since", "yesterday")));
+    assertThat(notAnInstant.code()).isEqualTo(2);
+    assertThat(notAnInstant.err()).contains("--since 'yesterday' is not an ISO-8601 UTC instant");
+    CommandRun both =
+        CommandRun.of(
+            new AuditWhatIfCommand(),
+            database(concat(base, "--request", "replay-0", "--tenant", "acme")));
+    assertThat(both.code()).isEqualTo(2);
+    assertThat(both.err()).contains("either by request or by tenant");
+  }
+
+  private static String[] concat(String[] first, String... more) {
+    String[] all = java.util.Arrays.copyOf(first, first.length + more.length);
+    System.arraycopy(more, 0, all, first.length, more.length);
+    return all;
+  }
+
+  @Test
   void shouldRefuseToReplayWithoutTheJobsKeys() {
     CommandRun run =
         CommandRun.of(

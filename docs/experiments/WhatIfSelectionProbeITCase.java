@@ -1,0 +1,99 @@
+// Experiment (twenty-fifth session): how long the what-if selections take to pick their verdicts
+// on a store of 1,000,000 verdicts (four audit records each, 20 tenants, one of them quiet, decided
+// over 30 days). To rerun, copy it into audit-service/src/test/java/io/genguard/audit/explain/ and
+// run mvn -B -o verify -pl audit-service -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false
+// -Dit.test=WhatIfSelectionProbeITCase. The fill takes a few minutes.
+package io.genguard.audit.explain;
+
+import io.genguard.audit.explain.RecordedVerdicts.Selection;
+import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class WhatIfSelectionProbeITCase {
+  private static final long VERDICTS = 1_000_000;
+
+  @Test
+  void probe() throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    String url = infra.createDatabase("what_if_selection_probe");
+    try (AuditDatabase database = AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2)) {
+      long filled = System.nanoTime();
+      fill(database);
+      System.out.println("PROBE filled " + VERDICTS + " in " + (System.nanoTime() - filled) / 1_000_000 + " ms");
+      Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+      List<Object[]> cases =
+          List.of(
+              new Object[] {"newest 500", Selection.newest(500)},
+              new Object[] {"tenant t07, newest 500", new Selection(List.of(), "t07", null, null, false, 500)},
+              new Object[] {"quiet tenant, newest 500", new Selection(List.of(), "quiet", null, null, false, 500)},
+              new Object[] {"last day, newest 500", new Selection(List.of(), null, now.minus(1, ChronoUnit.DAYS), null, false, 500)},
+              new Object[] {"a week 3 weeks ago, newest 500", new Selection(List.of(), null, now.minus(21, ChronoUnit.DAYS), now.minus(14, ChronoUnit.DAYS), false, 500)},
+              new Object[] {"spread 500 over all", new Selection(List.of(), null, null, null, true, 500)},
+              new Object[] {"tenant t07, spread 500", new Selection(List.of(), "t07", null, null, true, 500)},
+              new Object[] {"tenant t07, last week, spread 500", new Selection(List.of(), "t07", now.minus(7, ChronoUnit.DAYS), null, true, 500)},
+              new Object[] {"spread 10000 over all", new Selection(List.of(), null, null, null, true, 10_000)});
+      for (Object[] one : cases) {
+        StringBuilder times = new StringBuilder();
+        int rows = 0;
+        for (int round = 0; round < 3; round++) {
+          long t = System.nanoTime();
+          rows = RecordedVerdicts.load(database.dataSource(), (Selection) one[1]).size();
+          times.append(round == 0 ? "" : ", ").append((System.nanoTime() - t) / 1_000_000);
+        }
+        System.out.println("PROBE " + one[0] + ": " + rows + " rows in " + times + " ms");
+      }
+    }
+  }
+
+  /** Set-based, as the audit benchmark fills its store: request, output, verdict, gate outcome. */
+  private static void fill(AuditDatabase database) throws Exception {
+    for (long start = 0; start < VERDICTS; start += 100_000) {
+      String series = "generate_series(" + start + ", " + (start + 99_999) + ") as n";
+      // Tenant t00..t18 in turn; every 1,000th request the quiet tenant's. Decided over 30 days.
+      String tenant = "(case when n % 1000 = 0 then 'quiet' else 't' || lpad((n % 19)::text, 2, '0') end)";
+      String decided = "now() - ((" + VERDICTS + " - n) * 2.592 || ' seconds')::interval";
+      try (Connection connection = database.dataSource().getConnection();
+          Statement statement = connection.createStatement()) {
+        connection.setAutoCommit(false);
+        statement.execute(
+            "insert into audit_log (seq, event_id, event_type, tenant_id, request_id, source_topic,"
+                + " source_partition, source_offset, payload, recorded_at, chain_version, entry_digest, prev_hash, hash)"
+                + " select 1 + n * 4 + k, 'probe-' || n || '-' || k,"
+                + " (array['GenerationRequest','GenerationOutput','ModerationVerdict','ReleaseGateOutcome'])[k + 1],"
+                + tenant + ", 'probe-' || n, 'probe', 0, n * 4 + k,"
+                + " '{\"verdictId\":\"probe-verdict-' || n || '\",\"text\":\"' || repeat('word ', 100) || '\"}', now(), 2,"
+                + " sha256(int8send(n * 4 + k)), sha256(int8send(n * 4 + k - 1)), sha256(int8send(n * 4 + k + 1))"
+                + " from " + series + ", generate_series(0, 3) as k");
+        statement.execute(
+            "insert into generation_output (output_id, event_id, request_id, tenant_id, text, model_name,"
+                + " model_version, backend, cost, attributes, generated_at) select 'probe-out-' || n,"
+                + " 'probe-' || n || '-1', 'probe-' || n, " + tenant + ", repeat('word ', 100), 'probe', '1', 'builtin',"
+                + " '{}', '{}', now() from " + series);
+        statement.execute(
+            "insert into moderation_verdict (verdict_id, event_id, output_id, request_id, tenant_id,"
+                + " output_sha256, decision, unsafe_score, category_scores, reasons, groups, text_truncated, policy_id,"
+                + " policy_version, scorer_versions, attributes, decided_at) select 'probe-verdict-' || n,"
+                + " 'probe-' || n || '-2', 'probe-out-' || n, 'probe-' || n, " + tenant + ", 'x',"
+                + " (array['RELEASE','REVIEW','BLOCK'])[1 + (n % 10 = 0)::int + (n % 50 = 0)::int], 0.02,"
+                + " '{}', '[]', array['religion:muslim'], false, 'default', 'probe', '{}', '{}', " + decided
+                + " from " + series);
+        statement.execute(
+            "insert into gate_outcome (event_id, request_id, output_id, tenant_id, outcome, basis, verdict_id,"
+                + " decision, output_sha256, policy_version, reasons, decided_at) select 'probe-' || n || '-3',"
+                + " 'probe-' || n, 'probe-out-' || n, " + tenant + ", 'RELEASED', 'VERDICT', 'probe-verdict-' || n,"
+                + " 'RELEASE', 'x', 'probe', '[]', now() from " + series);
+        connection.commit();
+      }
+    }
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute("analyze");
+    }
+  }
+}

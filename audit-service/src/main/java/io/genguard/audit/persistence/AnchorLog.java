@@ -460,11 +460,53 @@ public final class AnchorLog implements MeterBinder {
    *
    * @param size the file's length in bytes as read
    * @param completeEnd where its last complete line ends (after its newline)
+   * @param completeLines how many complete lines (blank ones too) the file holds up to there
    */
-  private record Scan(long size, long completeEnd) {
+  private record Scan(long size, long completeEnd, int completeLines) {
     boolean incompleteLastLine() {
       return completeEnd < size;
     }
+  }
+
+  /**
+   * Where a pass over an anchor file stopped: after its last complete line, {@code offset} bytes
+   * and {@code line} lines into the file, so that the next pass can start there ({@link
+   * #readFrom}).
+   */
+  public record Position(long offset, int line) {
+    /** The start of the file. */
+    public static final Position START = new Position(0, 0);
+  }
+
+  /** Takes each line a pass over an anchor file reads, in order. */
+  @FunctionalInterface
+  public interface LineSink {
+    void accept(AnchorLine line) throws IOException;
+  }
+
+  /**
+   * Hands {@code sink} each anchor line after {@code from}, oldest first, reading only the bytes
+   * after it, and returns where the last complete line ends: a file that only grows is read once
+   * however often it is polled. A file shorter than {@code from}, or whose byte before it does not
+   * end a line (replaced or cut since), is read from its start. Lines are checked as {@link #read}
+   * checks them, in seq order among those read.
+   *
+   * @throws IllegalArgumentException naming the file, the line and what is wrong with it
+   */
+  public static Position readFrom(Path file, Position from, LineSink sink) throws IOException {
+    Position start = from;
+    if (from.offset() > 0) {
+      try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        ByteBuffer before = ByteBuffer.allocate(1);
+        if (channel.size() < from.offset()
+            || channel.read(before, from.offset() - 1) != 1
+            || before.get(0) != '\n') {
+          start = Position.START;
+        }
+      }
+    }
+    Scan scan = scan(file, start, sink);
+    return new Position(scan.completeEnd(), scan.completeLines());
   }
 
   /**
@@ -473,8 +515,12 @@ public final class AnchorLog implements MeterBinder {
    *
    * @throws IllegalArgumentException naming the file, the line and what is wrong with it
    */
-  private static Scan scan(Path file, java.util.function.Consumer<AnchorLine> sink)
-      throws IOException {
+  private static Scan scan(Path file, LineSink sink) throws IOException {
+    return scan(file, Position.START, sink);
+  }
+
+  /** As {@link #scan(Path, LineSink)}, from {@code from} on. */
+  private static Scan scan(Path file, Position from, LineSink sink) throws IOException {
     java.nio.charset.CharsetDecoder utf8 =
         StandardCharsets.UTF_8
             .newDecoder()
@@ -482,12 +528,14 @@ public final class AnchorLog implements MeterBinder {
             .onUnmappableCharacter(CodingErrorAction.REPORT);
     java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream(256);
     byte[] chunk = new byte[64 * 1024];
-    long offset = 0;
-    long completeEnd = 0;
-    int number = 0;
+    long offset = from.offset();
+    long completeEnd = from.offset();
+    int number = from.line();
     long lineBytes = 0;
     long before = 0;
-    try (java.io.InputStream in = Files.newInputStream(file)) {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+        java.io.InputStream in =
+            java.nio.channels.Channels.newInputStream(channel.position(from.offset()))) {
       for (int read = in.read(chunk); read != -1; read = in.read(chunk)) {
         int start = 0;
         for (int i = 0; i < read; i++) {
@@ -538,7 +586,7 @@ public final class AnchorLog implements MeterBinder {
         offset += read;
       }
     }
-    return new Scan(offset, completeEnd);
+    return new Scan(offset, completeEnd, number);
   }
 
   /**

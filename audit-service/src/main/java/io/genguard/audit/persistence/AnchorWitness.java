@@ -63,6 +63,8 @@ public final class AnchorWitness implements AutoCloseable, MeterBinder {
   private final KafkaProducer<String, String> producer;
   // -1 until read from the topic; written under the lock, read by the gauge.
   private volatile long witnessedSeq = -1;
+  // Where the last round stopped reading the anchor file; written under the lock.
+  private AnchorLog.Position read = AnchorLog.Position.START;
 
   /**
    * @param kafka client properties of the cluster that keeps the witness
@@ -166,34 +168,42 @@ public final class AnchorWitness implements AutoCloseable, MeterBinder {
     if (anchoredSeq <= witnessedSeq || !Files.exists(anchorFile)) {
       return 0;
     }
-    int sent = 0;
-    for (AnchorLine line : AnchorLog.read(anchorFile).lines()) {
-      if (line.anchor().seq() <= witnessedSeq) {
-        continue;
-      }
-      try {
-        producer
-            .send(new ProducerRecord<>(topic, 0, Long.toString(line.anchor().seq()), line.text()))
-            .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("Interrupted while sending an anchor line to " + topic, e);
-      } catch (ExecutionException | TimeoutException e) {
-        throw new IOException(
-            "Cannot send anchor line "
-                + line.line()
-                + " (seq "
-                + line.anchor().seq()
-                + ") to the witness topic "
-                + topic
-                + ": "
-                + (e.getCause() == null ? e : e.getCause()),
-            e);
-      }
-      witnessedSeq = line.anchor().seq();
-      sent++;
+    int[] sent = {0};
+    // Only the bytes after the last line read are read again: the file grows for years.
+    read =
+        AnchorLog.readFrom(
+            anchorFile,
+            read,
+            line -> {
+              if (line.anchor().seq() > witnessedSeq) {
+                send(line);
+                witnessedSeq = line.anchor().seq();
+                sent[0]++;
+              }
+            });
+    return sent[0];
+  }
+
+  private void send(AnchorLine line) throws IOException {
+    try {
+      producer
+          .send(new ProducerRecord<>(topic, 0, Long.toString(line.anchor().seq()), line.text()))
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("Interrupted while sending an anchor line to " + topic, e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IOException(
+          "Cannot send anchor line "
+              + line.line()
+              + " (seq "
+              + line.anchor().seq()
+              + ") to the witness topic "
+              + topic
+              + ": "
+              + (e.getCause() == null ? e : e.getCause()),
+          e);
     }
-    return sent;
   }
 
   /** Every line the witness topic holds, oldest first ({@link #read}). */

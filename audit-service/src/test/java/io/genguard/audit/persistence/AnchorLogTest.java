@@ -48,6 +48,39 @@ class AnchorLogTest {
   }
 
   @Test
+  void shouldReadOnlyTheLinesAddedSinceTheLastPassAndStartOverOnAFileCutShort() throws Exception {
+    Path file = file(line(1) + "\n" + line(2));
+    java.util.List<String> seen = new java.util.ArrayList<>();
+    AnchorLog.LineSink sink = one -> seen.add(one.line() + ":" + one.anchor().seq());
+
+    AnchorLog.Position first = AnchorLog.readFrom(file, AnchorLog.Position.START, sink);
+    assertThat(seen).containsExactly("1:1", "3:2");
+    assertThat(first).isEqualTo(new AnchorLog.Position(Files.size(file), 3));
+
+    // Nothing new: nothing read. Two lines, the second torn: the first only, then the rest.
+    assertThat(AnchorLog.readFrom(file, first, sink)).isEqualTo(first);
+    String torn = line(3) + line(4).substring(0, 10);
+    Files.writeString(file, torn, java.nio.file.StandardOpenOption.APPEND);
+    AnchorLog.Position second = AnchorLog.readFrom(file, first, sink);
+    assertThat(seen).containsExactly("1:1", "3:2", "4:3");
+    assertThat(second.line()).isEqualTo(4);
+    Files.writeString(file, line(4).substring(10), java.nio.file.StandardOpenOption.APPEND);
+    assertThat(AnchorLog.readFrom(file, second, sink))
+        .isEqualTo(new AnchorLog.Position(Files.size(file), 5));
+    assertThat(seen).containsExactly("1:1", "3:2", "4:3", "5:4");
+
+    // A file cut or replaced since: shorter than where the last pass stopped, or not at a line's
+    // end there. Read from its start.
+    seen.clear();
+    Path replaced = file(line(7) + line(8));
+    assertThat(AnchorLog.readFrom(replaced, second, sink).line()).isEqualTo(2);
+    assertThat(seen).containsExactly("1:7", "2:8");
+    seen.clear();
+    AnchorLog.readFrom(replaced, new AnchorLog.Position(5, 1), sink);
+    assertThat(seen).containsExactly("1:7", "2:8");
+  }
+
+  @Test
   void shouldLeaveOutAnIncompleteLastLine() throws Exception {
     AnchorLog.Anchors anchors = AnchorLog.read(file(line(3) + "{\"seq\":4,\"hash\":\"ab"));
 

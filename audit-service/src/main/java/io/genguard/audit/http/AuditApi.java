@@ -25,6 +25,7 @@ import io.genguard.audit.bias.Campaigns;
 import io.genguard.audit.explain.RecordedExplanations;
 import io.genguard.audit.explain.RecordedVerdicts;
 import io.genguard.audit.persistence.ActionLog;
+import io.genguard.audit.persistence.AnchorIndex;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AnchorWitness;
 import io.genguard.audit.persistence.ChainAppender;
@@ -1008,21 +1009,22 @@ public final class AuditApi implements AutoCloseable {
       return;
     }
     try {
-      List<ChainVerifier.Anchor> anchors = new ArrayList<>();
+      // Heads to check the chain against: the one given, the file's, the witness's. Each source
+      // is kept compactly (AnchorIndex), as a year of anchors is half a million lines.
+      List<AnchorIndex> heads = new ArrayList<>();
       if (anchor != null) {
-        anchors.add(anchor);
+        heads.add(AnchorIndex.of(anchor));
       }
       AnchorLog.SignatureCheck signatures = null;
       // No file yet (nothing anchored): a witness that holds lines says they were removed.
-      AnchorLog.Anchors file = new AnchorLog.Anchors(List.of(), false);
+      AnchorIndex file = new AnchorIndex();
       if (services.anchors() != null && Files.exists(services.anchors().file())) {
         try {
-          file = AnchorLog.read(services.anchors().file());
-          anchors.addAll(file.anchors());
-          Optional<VerificationKeyRing> keys = services.anchors().verificationKeys();
-          if (keys.isPresent()) {
-            signatures = AnchorLog.checkSignatures(file, keys.get());
-          }
+          AnchorLog.Indexed read =
+              AnchorLog.index(
+                  services.anchors().file(), services.anchors().verificationKeys().orElse(null));
+          file = read.lines();
+          signatures = read.signatures();
         } catch (IllegalArgumentException | IOException e) {
           // The service's own file, edited or damaged since it was written: say so, verify nothing.
           LOG.error("Cannot verify against the anchor file: {}", e.getMessage());
@@ -1035,9 +1037,10 @@ public final class AuditApi implements AutoCloseable {
           return;
         }
       }
+      heads.add(file);
       AnchorWitness.WitnessCheck witnessed = null;
       if (services.witness() != null) {
-        List<AnchorWitness.Witnessed> lines;
+        AnchorWitness.WitnessLines lines;
         try {
           lines = services.witness().readAll();
         } catch (RuntimeException e) {
@@ -1052,8 +1055,9 @@ public final class AuditApi implements AutoCloseable {
           return;
         }
         witnessed = AnchorWitness.check(services.witness().topic(), file, lines);
-        AnchorWitness.addWitnessedHeads(anchors, services.witness().topic(), lines);
+        heads.add(lines.lines());
       }
+      List<ChainVerifier.Anchor> anchors = AnchorIndex.merged(heads);
       ChainVerifier.Verification result = ChainVerifier.verify(services.dataSource(), anchors);
       Map<String, Object> body = new LinkedHashMap<>();
       boolean signed = signatures == null || signatures.valid();

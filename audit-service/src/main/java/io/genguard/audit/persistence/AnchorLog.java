@@ -223,6 +223,13 @@ public final class AnchorLog implements MeterBinder {
     public List<Anchor> anchors() {
       return lines.stream().map(AnchorLine::anchor).toList();
     }
+
+    /** The lines, compactly ({@link AnchorIndex}: line numbers as places). */
+    public AnchorIndex index() {
+      AnchorIndex index = new AnchorIndex();
+      lines.forEach(line -> index.add(line.line(), line));
+      return index;
+    }
   }
 
   /**
@@ -245,11 +252,30 @@ public final class AnchorLog implements MeterBinder {
    * line fails, since signatures were expected.
    */
   public static SignatureCheck checkSignatures(Anchors anchors, VerificationKeyRing keys) {
-    List<String> problems = new ArrayList<>();
-    int signed = 0;
-    int unsignedBefore = 0;
-    AnchorLine previous = null;
-    for (AnchorLine line : anchors.lines()) {
+    SignatureChecker checker = new SignatureChecker(keys);
+    anchors.lines().forEach(checker::accept);
+    return checker.result();
+  }
+
+  /**
+   * {@link #checkSignatures} a line at a time, as a file is read: it keeps only the line before, so
+   * a file of any length is checked in little memory.
+   */
+  public static final class SignatureChecker {
+    private final VerificationKeyRing keys;
+    private final List<String> problems = new ArrayList<>();
+    private int signed;
+    private int unsignedBefore;
+    private int lines;
+    private AnchorLine previous;
+
+    public SignatureChecker(VerificationKeyRing keys) {
+      this.keys = keys;
+    }
+
+    /** Checks the file's next line. */
+    public void accept(AnchorLine line) {
+      lines++;
       if (!line.signed()) {
         if (signed > 0 || !problems.isEmpty()) {
           problems.add(
@@ -258,7 +284,7 @@ public final class AnchorLog implements MeterBinder {
           unsignedBefore++;
         }
         previous = line;
-        continue;
+        return;
       }
       String expectedPrev = previous == null || !previous.signed() ? "" : previous.signature();
       if (!keys.ids().contains(line.keyId())) {
@@ -290,13 +316,49 @@ public final class AnchorLog implements MeterBinder {
       }
       previous = line;
     }
-    if (signed == 0 && problems.isEmpty()) {
-      problems.add(
-          anchors.lines().isEmpty()
-              ? "the file holds no anchor"
-              : "no line is signed (" + unsignedBefore + " unsigned lines)");
+
+    /** What the lines so far show. */
+    public SignatureCheck result() {
+      List<String> found = new ArrayList<>(problems);
+      if (signed == 0 && found.isEmpty()) {
+        found.add(
+            lines == 0
+                ? "the file holds no anchor"
+                : "no line is signed (" + unsignedBefore + " unsigned lines)");
+      }
+      return new SignatureCheck(signed, unsignedBefore, List.copyOf(found));
     }
-    return new SignatureCheck(signed, unsignedBefore, List.copyOf(problems));
+  }
+
+  /**
+   * An anchor file as verification needs it.
+   *
+   * @param lines every anchor line, compactly ({@link AnchorIndex}: line numbers as places)
+   * @param incompleteLastLine whether a last line without its newline was left out
+   * @param signatures what the signatures show; null when no keys were given
+   */
+  public record Indexed(AnchorIndex lines, boolean incompleteLastLine, SignatureCheck signatures) {}
+
+  /**
+   * Reads an anchor file a chunk at a time into an {@link AnchorIndex}, checking its signatures
+   * with {@code keys} on the way (none when null): what {@link #read} and {@link #checkSignatures}
+   * give, in a sixteenth of the memory.
+   *
+   * @throws IllegalArgumentException naming the file, the line and what is wrong with it
+   */
+  public static Indexed index(Path file, VerificationKeyRing keys) throws IOException {
+    AnchorIndex lines = new AnchorIndex();
+    SignatureChecker checker = keys == null ? null : new SignatureChecker(keys);
+    Scan scan =
+        scan(
+            file,
+            line -> {
+              lines.add(line.line(), line);
+              if (checker != null) {
+                checker.accept(line);
+              }
+            });
+    return new Indexed(lines, scan.incompleteLastLine(), checker == null ? null : checker.result());
   }
 
   /** The bytes a line's signature covers: the context, seq, hash, time and prev, one a line. */

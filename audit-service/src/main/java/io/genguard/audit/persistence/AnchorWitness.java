@@ -11,11 +11,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -206,9 +204,9 @@ public final class AnchorWitness implements AutoCloseable, MeterBinder {
     }
   }
 
-  /** Every line the witness topic holds, oldest first ({@link #read}). */
-  public List<Witnessed> readAll() {
-    return read(kafka, topic, timeout);
+  /** Every line the witness topic holds, compactly ({@link #readLines}). */
+  public WitnessLines readAll() {
+    return readLines(kafka, topic, timeout);
   }
 
   /** The newest seq the topic held when last read or sent to; -1 before the first round. */
@@ -217,7 +215,8 @@ public final class AnchorWitness implements AutoCloseable, MeterBinder {
   }
 
   private long lastWitnessedSeq() {
-    List<Witnessed> last = read(kafka, topic, timeout, true);
+    List<Witnessed> last = new ArrayList<>();
+    read(kafka, topic, timeout, true, last::add);
     if (last.isEmpty()) {
       return 0;
     }
@@ -232,11 +231,30 @@ public final class AnchorWitness implements AutoCloseable, MeterBinder {
    *     timeout}
    */
   public static List<Witnessed> read(Map<String, Object> kafka, String topic, Duration timeout) {
-    return read(kafka, topic, timeout, false);
+    List<Witnessed> lines = new ArrayList<>();
+    read(kafka, topic, timeout, false, lines::add);
+    return List.copyOf(lines);
   }
 
-  private static List<Witnessed> read(
-      Map<String, Object> kafka, String topic, Duration timeout, boolean lastOnly) {
+  /**
+   * Every line the witness topic holds, oldest first, kept compactly as they are read ({@link
+   * WitnessLines}): what {@link #check} compares, in little memory however long the topic.
+   *
+   * @throws IllegalStateException if the topic does not exist or cannot be read within {@code
+   *     timeout}
+   */
+  public static WitnessLines readLines(Map<String, Object> kafka, String topic, Duration timeout) {
+    WitnessLines lines = new WitnessLines(topic);
+    read(kafka, topic, timeout, false, lines::accept);
+    return lines;
+  }
+
+  private static void read(
+      Map<String, Object> kafka,
+      String topic,
+      Duration timeout,
+      boolean lastOnly,
+      java.util.function.Consumer<Witnessed> sink) {
     Map<String, Object> properties = new HashMap<>(kafka);
     properties.remove(ConsumerConfig.GROUP_ID_CONFIG);
     properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -260,7 +278,6 @@ public final class AnchorWitness implements AutoCloseable, MeterBinder {
       } else {
         consumer.seekToBeginning(assigned);
       }
-      List<Witnessed> lines = new ArrayList<>();
       while (assigned.stream().anyMatch(p -> consumer.position(p, timeout) < ends.get(p))) {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException(
@@ -268,7 +285,7 @@ public final class AnchorWitness implements AutoCloseable, MeterBinder {
         }
         for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
           if (record.offset() < ends.get(new TopicPartition(record.topic(), record.partition()))) {
-            lines.add(
+            sink.accept(
                 new Witnessed(
                     record.partition(),
                     record.offset(),
@@ -277,7 +294,6 @@ public final class AnchorWitness implements AutoCloseable, MeterBinder {
           }
         }
       }
-      return List.copyOf(lines);
     }
   }
 
@@ -328,26 +344,29 @@ public final class AnchorWitness implements AutoCloseable, MeterBinder {
   }
 
   /**
-   * Compares an anchor file with the lines its witness holds: every witnessed line must be in the
-   * file as written, in the same order, and every file line older than the newest witnessed one
-   * must have been witnessed. Lines newer than the witness's newest are counted, not faulted (the
-   * next round sends them). A witness with no line while the file has some fails, as an emptied
-   * topic would otherwise pass.
+   * The lines of a witness topic as {@link #check} compares them: each anchor line once, in seq
+   * order, compactly ({@link AnchorIndex}: offsets as places), with what is wrong with the records
+   * that are not (another writer, more than one partition), found as they are read.
    */
-  public static WitnessCheck check(String topic, AnchorLog.Anchors file, List<Witnessed> witness) {
-    List<String> problems = new ArrayList<>();
-    List<AnchorLine> lines = new ArrayList<>();
-    Map<AnchorLine, Witnessed> where = new HashMap<>();
-    for (Witnessed record : witness) {
-      if (record.partitions() != 1) {
+  public static final class WitnessLines {
+    private final String topic;
+    private final AnchorIndex lines = new AnchorIndex();
+    private final List<String> problems = new ArrayList<>();
+    private boolean partitionsReported;
+
+    public WitnessLines(String topic) {
+      this.topic = topic;
+    }
+
+    /** The topic's next record. */
+    public void accept(Witnessed record) {
+      if (record.partitions() != 1 && !partitionsReported) {
+        partitionsReported = true;
         problems.add(
             "the topic has "
                 + record.partitions()
                 + " partitions; a witness has one, since the order of its lines is evidence");
-        break;
       }
-    }
-    for (Witnessed record : witness) {
       if (record.text().length() > MAX_RECORD_BYTES) {
         problems.add(
             "offset "
@@ -355,7 +374,7 @@ public final class AnchorWitness implements AutoCloseable, MeterBinder {
                 + " holds "
                 + record.text().length()
                 + " characters, not an anchor line: something else writes the topic");
-        continue;
+        return;
       }
       AnchorLine line;
       try {
@@ -367,97 +386,108 @@ public final class AnchorWitness implements AutoCloseable, MeterBinder {
                 + " is not an anchor line ("
                 + e.getMessage()
                 + "): something else writes the topic");
-        continue;
+        return;
       }
-      AnchorLine previous = lines.isEmpty() ? null : lines.get(lines.size() - 1);
-      if (previous != null && previous.text().equals(line.text())) {
-        continue; // sent again after a send whose acknowledgement was lost
+      int last = lines.size() - 1;
+      if (last >= 0) {
+        if (lines.sameText(last, line.text())) {
+          return; // sent again after a send whose acknowledgement was lost
+        }
+        if (line.anchor().seq() <= lines.seq(last)) {
+          problems.add(
+              "offset "
+                  + record.offset()
+                  + " (seq "
+                  + line.anchor().seq()
+                  + ") does not follow the line before it (seq "
+                  + lines.seq(last)
+                  + "): something else writes the topic");
+          return;
+        }
       }
-      if (previous != null && line.anchor().seq() <= previous.anchor().seq()) {
-        problems.add(
-            "offset "
-                + record.offset()
-                + " (seq "
-                + line.anchor().seq()
-                + ") does not follow the line before it (seq "
-                + previous.anchor().seq()
-                + "): something else writes the topic");
-        continue;
-      }
-      lines.add(line);
-      where.put(line, record);
+      lines.add(record.offset(), line);
     }
-    Set<String> inFile = new HashSet<>();
-    Map<Long, AnchorLine> fileBySeq = new HashMap<>();
-    for (AnchorLine line : file.lines()) {
-      inFile.add(line.text());
-      fileBySeq.putIfAbsent(line.anchor().seq(), line);
+
+    /** The anchor lines, once each, in seq order. */
+    public AnchorIndex lines() {
+      return lines;
     }
+  }
+
+  /**
+   * Compares an anchor file with the lines its witness holds ({@link #check(String, AnchorIndex,
+   * WitnessLines)}).
+   */
+  public static WitnessCheck check(String topic, AnchorLog.Anchors file, List<Witnessed> witness) {
+    WitnessLines lines = new WitnessLines(topic);
+    witness.forEach(lines::accept);
+    return check(topic, file.index(), lines);
+  }
+
+  /**
+   * Compares an anchor file with the lines its witness holds: every witnessed line must be in the
+   * file as written, in the same order, and every file line older than the newest witnessed one
+   * must have been witnessed. Lines newer than the witness's newest are counted, not faulted (the
+   * next round sends them). A witness with no line while the file has some fails, as an emptied
+   * topic would otherwise pass.
+   *
+   * @param file the file's lines, line numbers as places ({@link AnchorLog#index})
+   */
+  public static WitnessCheck check(String topic, AnchorIndex file, WitnessLines witness) {
+    List<String> problems = new ArrayList<>(witness.problems);
+    AnchorIndex lines = witness.lines();
     int matched = 0;
-    Set<String> witnessedText = new HashSet<>();
-    Set<Long> witnessedSeq = new HashSet<>();
-    for (AnchorLine line : lines) {
-      witnessedText.add(line.text());
-      witnessedSeq.add(line.anchor().seq());
-      AnchorLine filed = fileBySeq.get(line.anchor().seq());
-      if (inFile.contains(line.text())) {
+    for (int w = 0; w < lines.size(); w++) {
+      long seq = lines.seq(w);
+      int first = file.first(seq);
+      boolean inFile = false;
+      for (int f = first; f >= 0 && f < file.size() && file.seq(f) == seq && !inFile; f++) {
+        inFile = lines.sameText(w, file, f);
+      }
+      if (inFile) {
         matched++;
-      } else if (filed != null) {
+      } else if (first >= 0) {
         problems.add(
             "file line "
-                + filed.line()
+                + file.place(first)
                 + " (seq "
-                + line.anchor().seq()
+                + seq
                 + ") is not the line witnessed at offset "
-                + where.get(line).offset()
+                + lines.place(w)
                 + ": it was rewritten after it was witnessed");
       } else {
         problems.add(
             "seq "
-                + line.anchor().seq()
+                + seq
                 + ", witnessed at offset "
-                + where.get(line).offset()
+                + lines.place(w)
                 + ", is not in the anchor file: lines were removed from it");
       }
     }
-    long newestWitnessed = lines.isEmpty() ? 0 : lines.get(lines.size() - 1).anchor().seq();
+    long newestWitnessed = lines.isEmpty() ? 0 : lines.seq(lines.size() - 1);
     int notYet = 0;
-    for (AnchorLine line : file.lines()) {
-      if (witnessedText.contains(line.text()) || witnessedSeq.contains(line.anchor().seq())) {
+    for (int f = 0; f < file.size(); f++) {
+      if (lines.first(file.seq(f)) >= 0) {
         continue; // matched, or a rewrite reported above
       }
-      if (line.anchor().seq() > newestWitnessed) {
+      if (file.seq(f) > newestWitnessed) {
         notYet++;
       } else {
         problems.add(
             "file line "
-                + line.line()
+                + file.place(f)
                 + " (seq "
-                + line.anchor().seq()
+                + file.seq(f)
                 + ") was never witnessed, though newer lines were: it was inserted");
       }
     }
-    if (lines.isEmpty() && !file.lines().isEmpty() && problems.isEmpty()) {
+    if (lines.isEmpty() && !file.isEmpty() && problems.isEmpty()) {
       problems.add(
           "the topic holds no anchor line, while the file has "
               + file.size()
               + ": the witness was emptied, or never ran");
     }
     return new WitnessCheck(topic, lines.size(), matched, notYet, List.copyOf(problems));
-  }
-
-  /**
-   * Adds to {@code anchors} the heads the witness holds that it lacks, so that the chain is checked
-   * against them as well as the file's: a file cut together with the chain then still shows.
-   */
-  public static void addWitnessedHeads(
-      List<Anchor> anchors, String topic, List<Witnessed> witness) {
-    Set<Anchor> known = new HashSet<>(anchors);
-    for (Anchor head : anchors(topic, witness)) {
-      if (known.add(head)) {
-        anchors.add(head);
-      }
-    }
   }
 
   /** The heads the witness holds, to check the chain against them as well as the file's. */

@@ -254,6 +254,7 @@ class ChainVerifierITCase {
     assertThat(check.problems()).isEmpty();
     assertThat(check.signed()).isEqualTo(3);
     assertThat(check.unsignedBefore()).isEqualTo(1);
+    assertThat(AnchorLog.index(file, verification).signatures()).isEqualTo(check);
     assertThat(ChainVerifier.verify(database.dataSource(), AnchorLog.read(file).anchors()).valid())
         .isTrue();
 
@@ -329,7 +330,10 @@ class ChainVerifierITCase {
       Path file, VerificationKeyRing keys, List<String> lines) throws Exception {
     Path copy = file.resolveSibling("tampered.jsonl");
     Files.write(copy, lines);
-    return AnchorLog.checkSignatures(AnchorLog.read(copy), keys).problems();
+    List<String> problems = AnchorLog.checkSignatures(AnchorLog.read(copy), keys).problems();
+    // Checked as the file is read, for verification in little memory: the same findings.
+    assertThat(AnchorLog.index(copy, keys).signatures().problems()).isEqualTo(problems);
+    return problems;
   }
 
   /** The line at {@code index} with its hash's first digit changed, as a forger would. */

@@ -3,6 +3,7 @@ package io.genguard.stack.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.persistence.AnchorIndex;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AnchorWitness;
 import io.genguard.audit.persistence.AuditDatabase;
@@ -110,48 +111,50 @@ final class AuditVerifyCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--anchor-seq is a record number, at least 1; got " + anchorSeq);
     }
-    List<ChainVerifier.Anchor> anchors = new ArrayList<>();
+    // Heads to check the chain against: the one given, the file's, the witness's, each kept
+    // compactly (AnchorIndex), as a year of anchors is half a million lines.
+    List<AnchorIndex> heads = new ArrayList<>();
     if (anchorSeq != null) {
-      anchors.add(new ChainVerifier.Anchor(anchorSeq, anchorHash));
+      heads.add(AnchorIndex.of(new ChainVerifier.Anchor(anchorSeq, anchorHash)));
     }
     Path file = anchorFile != null ? anchorFile : stackAnchors(database.stackDir);
     if (witnessBootstrap != null && file == null && database.stackDir == null) {
       throw new IllegalArgumentException(
           "--witness compares an anchor file with its witness: give --anchors FILE too");
     }
-    AnchorLog.Anchors read;
-    if (witnessBootstrap != null) {
-      // Against a witness, a file emptied or removed is a finding, not a usage error.
-      read = file == null ? null : readAnchorsIfAny(file);
-      if (read == null) {
-        System.err.println("The anchor file is missing or holds no anchor; comparing the witness");
-        read = new AnchorLog.Anchors(List.of(), false);
-      }
-    } else {
-      read = file == null ? null : readAnchors(file);
-    }
-    if (read != null) {
-      anchors.addAll(read.anchors());
-    }
-    AnchorWitness.WitnessCheck witnessed = null;
-    if (witnessBootstrap != null) {
-      List<AnchorWitness.Witnessed> lines =
-          AnchorWitness.read(
-              Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, witnessBootstrap),
-              witnessTopic,
-              Duration.ofSeconds(30));
-      witnessed = AnchorWitness.check(witnessTopic, read, lines);
-      AnchorWitness.addWitnessedHeads(anchors, witnessTopic, lines);
-    }
     Path keyFile = anchorKeyFile != null ? anchorKeyFile : stackAnchorKeys(file, database.stackDir);
-    if (keyFile != null && read == null) {
+    if (keyFile != null && file == null) {
       throw new IllegalArgumentException(
           "--anchor-keys checks the signatures of an anchor file: give --anchors FILE too");
     }
-    AnchorLog.SignatureCheck signatures =
-        keyFile == null || read.lines().isEmpty()
-            ? null
-            : AnchorLog.checkSignatures(read, anchorKeys(keyFile));
+    // The signatures are checked as the file is read.
+    VerificationKeyRing keys = keyFile == null ? null : anchorKeys(keyFile);
+    AnchorLog.Indexed read;
+    if (witnessBootstrap != null) {
+      // Against a witness, a file emptied or removed is a finding, not a usage error.
+      read = file == null ? null : readAnchorsIfAny(file, keys);
+      if (read == null) {
+        System.err.println("The anchor file is missing or holds no anchor; comparing the witness");
+        read = new AnchorLog.Indexed(new AnchorIndex(), false, null);
+      }
+    } else {
+      read = file == null ? null : readAnchors(file, keys);
+    }
+    if (read != null) {
+      heads.add(read.lines());
+    }
+    AnchorWitness.WitnessCheck witnessed = null;
+    if (witnessBootstrap != null) {
+      AnchorWitness.WitnessLines lines =
+          AnchorWitness.readLines(
+              Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, witnessBootstrap),
+              witnessTopic,
+              Duration.ofSeconds(30));
+      witnessed = AnchorWitness.check(witnessTopic, read.lines(), lines);
+      heads.add(lines.lines());
+    }
+    AnchorLog.SignatureCheck signatures = read == null ? null : read.signatures();
+    List<ChainVerifier.Anchor> anchors = AnchorIndex.merged(heads);
     ChainVerifier.Verification result;
     try (AuditDatabase db = database.connect(false)) {
       result = ChainVerifier.verify(db.dataSource(), anchors);
@@ -272,23 +275,28 @@ final class AuditVerifyCommand implements Callable<Integer> {
     return file;
   }
 
-  /** The file's anchors, or null when it does not exist or holds none. */
-  private static AnchorLog.Anchors readAnchorsIfAny(Path file) throws IOException {
+  /**
+   * The file's anchors, with its signatures checked against {@code keys} (none when null), or null
+   * when it does not exist or holds none.
+   */
+  private static AnchorLog.Indexed readAnchorsIfAny(Path file, VerificationKeyRing keys)
+      throws IOException {
     if (!Files.exists(file)) {
       return null;
     }
-    AnchorLog.Anchors read = AnchorLog.read(file);
+    AnchorLog.Indexed read = AnchorLog.index(file, keys);
     return read.lines().isEmpty() ? null : read;
   }
 
-  private static AnchorLog.Anchors readAnchors(Path file) throws IOException {
-    AnchorLog.Anchors read;
+  private static AnchorLog.Indexed readAnchors(Path file, VerificationKeyRing keys)
+      throws IOException {
+    AnchorLog.Indexed read;
     try {
-      read = AnchorLog.read(file);
+      read = AnchorLog.index(file, keys);
     } catch (NoSuchFileException e) {
       throw new IllegalArgumentException("--anchors " + file + " does not exist");
     }
-    if (read.anchors().isEmpty()) {
+    if (read.lines().isEmpty()) {
       throw new IllegalArgumentException(
           "--anchors "
               + file

@@ -1,5 +1,5 @@
-// Experiment (twenty-fifth session): how long the what-if selections take to pick their verdicts
-// on a store of 1,000,000 verdicts (four audit records each, 20 tenants, one of them quiet, decided
+// Experiment (twenty-fifth session): how long the what-if selections take to read their verdicts,
+// and the query before this session, on a store of 1,000,000 verdicts (four audit records each, 20 tenants, one of them quiet, decided
 // over 30 days). To rerun, copy it into audit-service/src/test/java/io/genguard/audit/explain/ and
 // run mvn -B -o verify -pl audit-service -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false
 // -Dit.test=WhatIfSelectionProbeITCase. The fill takes a few minutes.
@@ -47,6 +47,41 @@ class WhatIfSelectionProbeITCase {
           times.append(round == 0 ? "" : ", ").append((System.nanoTime() - t) / 1_000_000);
         }
         System.out.println("PROBE " + one[0] + ": " + rows + " rows in " + times + " ms");
+      }
+      // The query as it was before this session (9a29c2f), for comparison: the projections were
+      // joined on columns they have no index on.
+      String gateBefore =
+          " left join lateral (select string_agg(g.outcome || ' ' || g.basis || coalesce(' '"
+              + " || r.action || ' by ' || r.reviewer, ''), ', ' order by g.decided_at) as gate"
+              + " from gate_outcome g left join review_decision r on r.review_id = g.review_id"
+              + " where g.verdict_id = mv.verdict_id) gates on true";
+      String replayBefore =
+          "select v.payload as verdict, o.payload as output, gates.gate from audit_log v"
+              + " left join moderation_verdict mv on mv.event_id = v.event_id"
+              + " left join generation_output go on go.output_id = mv.output_id"
+              + " left join audit_log o on o.event_id = go.event_id"
+              + gateBefore
+              + " where v.event_type = 'ModerationVerdict' and v.payload is not null"
+              + " order by v.seq desc limit 100";
+      for (String[] one :
+          List.<String[]>of(
+              new String[] {"before: audit replay/what-if, newest 100", replayBefore})) {
+        try (Connection connection = database.dataSource().getConnection();
+            Statement statement = connection.createStatement()) {
+          statement.execute("set statement_timeout = '300s'");
+          long t = System.nanoTime();
+          int rows = 0;
+          String outcome;
+          try (var rs = statement.executeQuery(one[1])) {
+            while (rs.next()) {
+              rows++;
+            }
+            outcome = rows + " rows";
+          } catch (java.sql.SQLException e) {
+            outcome = "cancelled (" + e.getMessage() + ")";
+          }
+          System.out.println("PROBE " + one[0] + ": " + outcome + " in " + (System.nanoTime() - t) / 1_000_000 + " ms");
+        }
       }
     }
   }

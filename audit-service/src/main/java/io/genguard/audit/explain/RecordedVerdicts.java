@@ -139,16 +139,17 @@ public final class RecordedVerdicts {
    * The selected verdicts: the requests' in chain order, or else newest first. A verdict whose
    * payload retention removed is left out.
    *
-   * <p>With a tenant the projection's (tenant, decision, time) index narrows the search; a window
-   * without a tenant, and a spread sample, read every verdict the window holds.
+   * <p>One tenant's, a window's or a spread sample are chosen from the verdicts' projection before
+   * their records are read: on a store of 1,000,000 verdicts (docs/experiments) a tenant's newest
+   * 500 took 23-44 ms to choose and a sample spread over all of them about 1 s.
    */
   public static List<Row> load(DataSource dataSource, Selection selection) throws SQLException {
     List<Object> parameters = new ArrayList<>();
-    // Which verdicts first (by seq), then their outputs and gate outcomes for those alone.
+    // Which verdicts first, then their outputs and gate outcomes for those alone.
     StringBuilder picked = new StringBuilder();
     if (!selection.requests().isEmpty() || !selection.narrowed()) {
       picked.append(
-          "select v.seq from audit_log v"
+          "select v.event_id from audit_log v"
               // A verdict whose payload retention removed is gone; it cannot be judged again.
               + " where v.event_type = 'ModerationVerdict' and v.payload is not null");
       if (selection.requests().isEmpty()) {
@@ -158,11 +159,9 @@ public final class RecordedVerdicts {
         parameters.add(selection.requests());
       }
     } else {
-      // Retention deletes a verdict's projection row when it removes the payload, so every row
-      // here can be judged again.
-      picked.append(
-          "select v.seq from moderation_verdict mv join audit_log v on v.event_id = mv.event_id"
-              + " where v.payload is not null");
+      // Chosen from the projection alone, joined to the chain only for the verdicts taken:
+      // retention deletes a verdict's row when it removes the payload, so each can be judged.
+      picked.append("select mv.event_id from moderation_verdict mv where true");
       if (selection.tenantId() != null) {
         picked.append(" and mv.tenant_id = ?");
         parameters.add(selection.tenantId());
@@ -179,7 +178,8 @@ public final class RecordedVerdicts {
       picked.append(
           selection.spread()
               ? " order by md5(mv.event_id) limit ?"
-              : " order by v.seq desc limit ?");
+              // The projection's (decided_at, verdict_id) indexes, with or without a tenant.
+              : " order by mv.decided_at desc, mv.verdict_id desc limit ?");
     }
     if (selection.requests().isEmpty()) {
       parameters.add(selection.limit());
@@ -188,15 +188,18 @@ public final class RecordedVerdicts {
         "with picked as ("
             + picked
             + ") select v.payload as verdict, o.payload as output, gates.gate"
-            + " from picked join audit_log v on v.seq = picked.seq"
-            + " left join moderation_verdict mv on mv.event_id = v.event_id"
+            + " from picked join audit_log v on v.event_id = picked.event_id"
+            // Through the request's index: the projections have none on the event or verdict id.
+            + " left join moderation_verdict mv"
+            + " on mv.request_id = v.request_id and mv.event_id = v.event_id"
             + " left join generation_output go on go.output_id = mv.output_id"
             + " left join audit_log o on o.event_id = go.event_id"
             // What the gate did on the verdict, oldest first: outcome, basis, review action.
             + " left join lateral (select string_agg(g.outcome || ' ' || g.basis || coalesce(' '"
             + " || r.action || ' by ' || r.reviewer, ''), ', ' order by g.decided_at) as gate"
             + " from gate_outcome g left join review_decision r on r.review_id = g.review_id"
-            + " where g.verdict_id = mv.verdict_id) gates on true"
+            + " where g.request_id = mv.request_id and g.verdict_id = mv.verdict_id) gates on true"
+            + " where v.payload is not null"
             + (selection.requests().isEmpty() ? " order by v.seq desc" : " order by v.seq");
     List<Row> rows = new ArrayList<>();
     try (Connection connection = dataSource.getConnection();

@@ -360,7 +360,7 @@ public final class AuditApi implements AutoCloseable {
     route(
         HandlerType.GET,
         "/api/v1/audit/verify",
-        Set.of("anchorSeq", "anchorHash"),
+        Set.of("anchorSeq", "anchorHash", "fromSeq", "fromHash"),
         this::verify,
         Role.COMPLIANCE);
     route(HandlerType.GET, "/api/v1/audit/head", this::head, Role.COMPLIANCE);
@@ -981,26 +981,9 @@ public final class AuditApi implements AutoCloseable {
           "The audit chain spans all tenants; verification needs a global compliance"
               + " or admin token");
     }
-    ChainVerifier.Anchor anchor = null;
-    String anchorSeq = parameter(ctx, "anchorSeq");
-    String anchorHash = parameter(ctx, "anchorHash");
-    if (anchorSeq != null || anchorHash != null) {
-      if (anchorSeq == null || anchorHash == null || !anchorHash.matches("[0-9a-fA-F]{64}")) {
-        throw new InvalidInputException(
-            "An anchor needs both anchorSeq (a record number) and anchorHash (64 hex"
-                + " characters), as a previous verification reported them");
-      }
-      long seq;
-      try {
-        seq = Long.parseLong(anchorSeq);
-      } catch (NumberFormatException e) {
-        throw new InvalidInputException("anchorSeq '" + anchorSeq + "' is not a whole number");
-      }
-      if (seq < 1) {
-        throw new InvalidInputException("anchorSeq is a record number, at least 1; got " + seq);
-      }
-      anchor = new ChainVerifier.Anchor(seq, anchorHash);
-    }
+    ChainVerifier.Anchor anchor = head(ctx, "anchorSeq", "anchorHash", "An anchor");
+    // A head an earlier verification reported: only the records from it on are walked.
+    ChainVerifier.Anchor from = head(ctx, "fromSeq", "fromHash", "A head to start from");
     if (!verification.tryAcquire()) {
       error(
           ctx,
@@ -1058,7 +1041,10 @@ public final class AuditApi implements AutoCloseable {
         heads.add(lines.lines());
       }
       List<ChainVerifier.Anchor> anchors = AnchorIndex.merged(heads);
-      ChainVerifier.Verification result = ChainVerifier.verify(services.dataSource(), anchors);
+      ChainVerifier.Verification result =
+          from == null
+              ? ChainVerifier.verify(services.dataSource(), anchors)
+              : ChainVerifier.verifyFrom(services.dataSource(), from, anchors);
       Map<String, Object> body = new LinkedHashMap<>();
       boolean signed = signatures == null || signatures.valid();
       boolean agrees = witnessed == null || witnessed.valid();
@@ -1083,7 +1069,12 @@ public final class AuditApi implements AutoCloseable {
       body.put("tombstones", result.tombstones());
       body.put("headSeq", result.headSeq());
       body.put("headHash", result.headHash());
-      body.put("anchorsChecked", anchors.size());
+      body.put("fromSeq", result.fromSeq());
+      body.put(
+          "anchorsChecked",
+          from == null
+              ? anchors.size()
+              : anchors.stream().filter(one -> one.seq() >= from.seq()).count());
       body.put("anchorsMatched", result.anchorsMatched());
       body.put("firstBreak", result.firstBreak());
       if (signatures != null) {
@@ -1098,6 +1089,35 @@ public final class AuditApi implements AutoCloseable {
     } finally {
       verification.release();
     }
+  }
+
+  /** A head (seq and hash) from two query parameters, or null when neither is given. */
+  private static ChainVerifier.Anchor head(
+      Context ctx, String seqName, String hashName, String what) {
+    String seqValue = parameter(ctx, seqName);
+    String hashValue = parameter(ctx, hashName);
+    if (seqValue == null && hashValue == null) {
+      return null;
+    }
+    if (seqValue == null || hashValue == null || !hashValue.matches("[0-9a-fA-F]{64}")) {
+      throw new InvalidInputException(
+          what
+              + " needs both "
+              + seqName
+              + " (a record number) and "
+              + hashName
+              + " (64 hex characters), as a previous verification reported them");
+    }
+    long seq;
+    try {
+      seq = Long.parseLong(seqValue);
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException(seqName + " '" + seqValue + "' is not a whole number");
+    }
+    if (seq < 1) {
+      throw new InvalidInputException(seqName + " is a record number, at least 1; got " + seq);
+    }
+    return new ChainVerifier.Anchor(seq, hashValue);
   }
 
   private void head(Context ctx) throws SQLException {

@@ -72,6 +72,8 @@ public final class ChainVerifier {
    * @param anchorsMatched anchors whose record was reached and had the anchor's hash
    * @param firstBreak the first broken link, or null
    * @param millis how long the check took
+   * @param fromSeq the first record checked: 1 for the whole chain, else the seq of the head the
+   *     check started from ({@link #verifyFrom})
    */
   public record Verification(
       boolean valid,
@@ -81,12 +83,15 @@ public final class ChainVerifier {
       String headHash,
       long anchorsMatched,
       Break firstBreak,
-      long millis) {
+      long millis,
+      long fromSeq) {
 
     /** One line for people and logs. */
     public String summary() {
       if (valid) {
-        return "Audit chain OK: "
+        return "Audit chain OK"
+            + (fromSeq > 1 ? " from seq " + fromSeq : "")
+            + ": "
             + records
             + " records ("
             + tombstones
@@ -104,9 +109,9 @@ public final class ChainVerifier {
           + firstBreak.problem()
           + ": "
           + firstBreak.detail()
-          + ". Records 1.."
-          + (firstBreak.seq() - 1)
-          + " verified.";
+          + (firstBreak.seq() - 1 < fromSeq
+              ? "."
+              : ". Records " + fromSeq + ".." + (firstBreak.seq() - 1) + " verified.");
     }
   }
 
@@ -124,6 +129,31 @@ public final class ChainVerifier {
    */
   public static Verification verify(DataSource dataSource, List<Anchor> anchors)
       throws SQLException {
+    return verify(dataSource, null, anchors);
+  }
+
+  /**
+   * Verifies only the records from {@code from} on: a head an earlier verification reported (its
+   * seq and hash, kept outside the database). The record at {@code from.seq()} must still hash,
+   * from its own content and previous-hash, to {@code from.hashHex()}, and every record after it
+   * must link on as in {@link #verify(DataSource, List)}; tombstones made since by retention
+   * records after it are checked wherever they are. This proves that the records after the head
+   * extend the chain the head committed to, in time proportional to them; it does not re-check the
+   * records before the head, which only the whole walk does. Anchors before the head are not
+   * checked.
+   */
+  public static Verification verifyFrom(DataSource dataSource, Anchor from, List<Anchor> anchors)
+      throws SQLException {
+    if (from == null || from.seq() < 1 || !from.hashHex().matches("[0-9a-fA-F]{64}")) {
+      throw new IllegalArgumentException(
+          "The head to start from needs a seq (a record number, at least 1) and a hash (64 hex"
+              + " characters), as a previous verification reported them");
+    }
+    return verify(dataSource, from, anchors);
+  }
+
+  private static Verification verify(DataSource dataSource, Anchor from, List<Anchor> anchors)
+      throws SQLException {
     for (Anchor anchor : anchors) {
       if (anchor.seq() < 1) {
         throw new IllegalArgumentException(
@@ -139,13 +169,20 @@ public final class ChainVerifier {
         pending.sort(Comparator.comparingLong(Anchor::seq));
       }
     }
+    if (from != null) {
+      int first = 0;
+      while (first < pending.size() && pending.get(first).seq() < from.seq()) {
+        first++;
+      }
+      pending = pending.subList(first, pending.size());
+    }
     long started = System.nanoTime();
     try (Connection connection = dataSource.getConnection()) {
       // One snapshot for the whole walk: records appended meanwhile are simply not seen.
       connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
       connection.setAutoCommit(false);
       try {
-        Verification result = walk(connection, pending, started);
+        Verification result = walk(connection, from, pending, started);
         connection.commit();
         return result;
       } finally {
@@ -160,27 +197,46 @@ public final class ChainVerifier {
   private record RetentionRecord(
       String scope, String tenantId, Set<String> excluded, Instant cutoff, long tombstoned) {}
 
-  private static Verification walk(Connection connection, List<Anchor> anchors, long started)
-      throws SQLException {
+  private static Verification walk(
+      Connection connection, Anchor from, List<Anchor> anchors, long started) throws SQLException {
+    long fromSeq = from == null ? 1 : from.seq();
     Map<Long, RetentionRecord> retention = retentionRecords(connection);
     Map<Long, Long> tombstonesPerRecord = new HashMap<>();
     byte[] previous = AuditChain.GENESIS;
-    long expectedSeq = 1;
+    long expectedSeq = fromSeq;
     long records = 0;
     long tombstones = 0;
     int nextAnchor = 0;
+    if (from != null) {
+      // Records before the head that retention records after it emptied: not walked, but their
+      // removal is checked and counted as the walk checks and counts the others.
+      Break unjustified = tombstonesBefore(connection, fromSeq, retention, tombstonesPerRecord);
+      if (unjustified != null) {
+        return broken(fromSeq, 0, 0, previous, fromSeq - 1, started, 0, unjustified);
+      }
+    }
     try (PreparedStatement query =
         connection.prepareStatement(
             "select seq, event_id, event_type, tenant_id, request_id, source_topic, source_partition, source_offset,"
                 + " payload, recorded_at, chain_version, entry_digest, prev_hash, hash, tombstone_seq"
-                + " from audit_log order by seq")) {
+                + " from audit_log where seq >= ? order by seq")) {
+      query.setLong(1, fromSeq);
       query.setFetchSize(5_000);
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
           long seq = rs.getLong("seq");
           String eventId = rs.getString("event_id");
+          if (from != null && records == 0) {
+            if (seq != fromSeq) {
+              return broken(
+                  fromSeq, 0, 0, previous, fromSeq - 1, started, 0, headGone(from, eventId));
+            }
+            // The head's own link to the records before it; the head's hash binds it.
+            previous = rs.getBytes("prev_hash");
+          }
           if (seq != expectedSeq) {
             return broken(
+                fromSeq,
                 records,
                 tombstones,
                 previous,
@@ -203,6 +259,7 @@ public final class ChainVerifier {
           byte[] hash = rs.getBytes("hash");
           if (!Arrays.equals(prevHash, previous)) {
             return broken(
+                fromSeq,
                 records,
                 tombstones,
                 previous,
@@ -235,6 +292,7 @@ public final class ChainVerifier {
                 unjustified(version, digest, seq, tenant, recordedAt, retentionSeq, justification);
             if (unjustified != null) {
               return broken(
+                  fromSeq,
                   records,
                   tombstones - 1,
                   previous,
@@ -261,6 +319,7 @@ public final class ChainVerifier {
                     recordedAt);
             if (version != 1 && version != 2) {
               return broken(
+                  fromSeq,
                   records,
                   tombstones,
                   previous,
@@ -276,6 +335,7 @@ public final class ChainVerifier {
             if (version == 2
                 && !Arrays.equals(AuditChain.digest(entry), rs.getBytes("entry_digest"))) {
               return broken(
+                  fromSeq,
                   records,
                   tombstones,
                   previous,
@@ -293,6 +353,7 @@ public final class ChainVerifier {
           }
           if (!Arrays.equals(expected, hash)) {
             return broken(
+                fromSeq,
                 records,
                 tombstones,
                 previous,
@@ -310,10 +371,35 @@ public final class ChainVerifier {
                         + AuditChain.hex(hash)
                         + ": the record or its hash was edited"));
           }
+          if (from != null
+              && seq == fromSeq
+              && !AuditChain.hex(hash).equalsIgnoreCase(from.hashHex())) {
+            return broken(
+                fromSeq,
+                records,
+                tombstones,
+                previous,
+                seq - 1,
+                started,
+                nextAnchor,
+                new Break(
+                    seq,
+                    eventId,
+                    Problem.ANCHOR_MISMATCH,
+                    "the head to start from says seq "
+                        + seq
+                        + " has hash "
+                        + from.hashHex()
+                        + " but the chain has "
+                        + AuditChain.hex(hash)
+                        + ": the chain was rewritten from this record or earlier (or the head"
+                        + " was altered)"));
+          }
           while (nextAnchor < anchors.size() && anchors.get(nextAnchor).seq() == seq) {
             Anchor anchor = anchors.get(nextAnchor);
             if (!AuditChain.hex(hash).equalsIgnoreCase(anchor.hashHex())) {
               return broken(
+                  fromSeq,
                   records,
                   tombstones,
                   previous,
@@ -341,9 +427,13 @@ public final class ChainVerifier {
         }
       }
     }
+    if (from != null && records == 0) {
+      return broken(fromSeq, 0, 0, previous, fromSeq - 1, started, 0, headGone(from, null));
+    }
     if (nextAnchor < anchors.size()) {
       Anchor anchor = anchors.get(nextAnchor);
       return broken(
+          fromSeq,
           records,
           tombstones,
           previous,
@@ -361,9 +451,13 @@ public final class ChainVerifier {
                   + ": the newest records were removed"));
     }
     for (Map.Entry<Long, RetentionRecord> entry : retention.entrySet()) {
+      if (entry.getKey() < fromSeq) {
+        continue; // all its tombstones are before the head, checked when the head was verified
+      }
       long counted = tombstonesPerRecord.getOrDefault(entry.getKey(), 0L);
       if (counted != entry.getValue().tombstoned()) {
         return broken(
+            fromSeq,
             records,
             tombstones,
             previous,
@@ -391,7 +485,8 @@ public final class ChainVerifier {
         AuditChain.hex(previous),
         nextAnchor,
         null,
-        (System.nanoTime() - started) / 1_000_000);
+        (System.nanoTime() - started) / 1_000_000,
+        fromSeq);
   }
 
   private static String unjustified(
@@ -427,6 +522,58 @@ public final class ChainVerifier {
     return null;
   }
 
+  private static Break headGone(Anchor from, String eventId) {
+    return new Break(
+        from.seq(),
+        eventId,
+        Problem.ANCHOR_MISMATCH,
+        "the head to start from names seq "
+            + from.seq()
+            + ", which the chain no longer holds: records were removed");
+  }
+
+  /**
+   * Checks and counts the tombstones before {@code fromSeq} that retention records from it on made
+   * (through the tombstone index, not a walk); returns the first one no retention record accounts
+   * for, or null.
+   */
+  private static Break tombstonesBefore(
+      Connection connection,
+      long fromSeq,
+      Map<Long, RetentionRecord> retention,
+      Map<Long, Long> tombstonesPerRecord)
+      throws SQLException {
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "select seq, event_id, tenant_id, recorded_at, chain_version, entry_digest, tombstone_seq"
+                + " from audit_log where tombstone_seq >= ? and seq < ? and payload is null"
+                + " order by seq")) {
+      query.setLong(1, fromSeq);
+      query.setLong(2, fromSeq);
+      try (ResultSet rs = query.executeQuery()) {
+        while (rs.next()) {
+          long seq = rs.getLong("seq");
+          long retentionSeq = rs.getLong("tombstone_seq");
+          String unjustified =
+              unjustified(
+                  rs.getInt("chain_version"),
+                  rs.getBytes("entry_digest"),
+                  seq,
+                  rs.getString("tenant_id"),
+                  rs.getObject("recorded_at", OffsetDateTime.class).toInstant(),
+                  retentionSeq,
+                  retention.get(retentionSeq));
+          if (unjustified != null) {
+            return new Break(
+                seq, rs.getString("event_id"), Problem.UNJUSTIFIED_TOMBSTONE, unjustified);
+          }
+          tombstonesPerRecord.merge(retentionSeq, 1L, Long::sum);
+        }
+      }
+    }
+    return null;
+  }
+
   private static Map<Long, RetentionRecord> retentionRecords(Connection connection)
       throws SQLException {
     Map<Long, RetentionRecord> records = new HashMap<>();
@@ -458,6 +605,7 @@ public final class ChainVerifier {
   }
 
   private static Verification broken(
+      long fromSeq,
       long records,
       long tombstones,
       byte[] head,
@@ -473,6 +621,7 @@ public final class ChainVerifier {
         AuditChain.hex(head),
         anchorsMatched,
         problem,
-        (System.nanoTime() - started) / 1_000_000);
+        (System.nanoTime() - started) / 1_000_000,
+        fromSeq);
   }
 }

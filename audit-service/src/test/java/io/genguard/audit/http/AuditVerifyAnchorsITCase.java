@@ -84,6 +84,24 @@ class AuditVerifyAnchorsITCase {
       assertThat(intact.path("anchorsChecked").asInt()).isPositive();
       assertThat(intact.path("anchorsMatched").asInt())
           .isEqualTo(intact.path("anchorsChecked").asInt());
+      assertThat(intact.path("fromSeq").asLong()).isEqualTo(1);
+      // From the head it reported: only the records from there on, and the anchors from there.
+      JsonNode since =
+          json(
+              audit.get(
+                  "/api/v1/audit/verify?fromSeq="
+                      + intact.path("headSeq").asLong()
+                      + "&fromHash="
+                      + intact.path("headHash").asText(),
+                  compliance));
+      assertThat(since.path("valid").asBoolean()).as(since.toString()).isTrue();
+      assertThat(since.path("fromSeq").asLong()).isEqualTo(intact.path("headSeq").asLong());
+      assertThat(since.path("records").asLong())
+          .isEqualTo(since.path("headSeq").asLong() - since.path("fromSeq").asLong() + 1);
+      assertThat(since.path("anchorsChecked").asInt())
+          .isLessThanOrEqualTo(intact.path("anchorsChecked").asInt());
+      assertThat(audit.get("/api/v1/audit/verify?fromSeq=3", compliance).statusCode())
+          .isEqualTo(400);
 
       // A line whose hash the chain does not have (in order after the real ones).
       ChainVerifier.Anchor last = anchors(file).get(anchors(file).size() - 1);

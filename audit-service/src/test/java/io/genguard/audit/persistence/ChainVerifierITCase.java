@@ -91,6 +91,84 @@ class ChainVerifierITCase {
   }
 
   @Test
+  void shouldVerifyOnlyTheRecordsFromAHeadAnEarlierVerificationReported() throws Exception {
+    Verification first = ChainVerifier.verify(database.dataSource());
+    ChainVerifier.Anchor head = new ChainVerifier.Anchor(first.headSeq(), first.headHash());
+    new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC))
+        .write(AuditEvents.story(Scenario.of("req-more", "acme", Decision.RELEASE, NOW)));
+
+    Verification next = ChainVerifier.verifyFrom(database.dataSource(), head, List.of());
+
+    assertThat(next.valid()).as(next.summary()).isTrue();
+    assertThat(next.fromSeq()).isEqualTo(20);
+    assertThat(next.records()).as("the head and the four after it").isEqualTo(5);
+    assertThat(next.headSeq()).isEqualTo(24);
+    assertThat(next.summary()).startsWith("Audit chain OK from seq 20: 5 records");
+    assertThat(ChainVerifier.verify(database.dataSource()).headHash()).isEqualTo(next.headHash());
+
+    // Anchors before the head are not checked; those from it on are.
+    Verification anchored =
+        ChainVerifier.verifyFrom(
+            database.dataSource(),
+            head,
+            List.of(
+                new ChainVerifier.Anchor(3, "0".repeat(64)),
+                new ChainVerifier.Anchor(24, next.headHash())));
+    assertThat(anchored.valid()).as(anchored.summary()).isTrue();
+    assertThat(anchored.anchorsMatched()).isEqualTo(1);
+
+    // A head whose hash the chain does not have, or whose record it no longer holds.
+    Verification wrongHash =
+        ChainVerifier.verifyFrom(
+            database.dataSource(), new ChainVerifier.Anchor(20, "0".repeat(64)), List.of());
+    assertThat(wrongHash.firstBreak().seq()).isEqualTo(20);
+    assertThat(wrongHash.firstBreak().problem()).isEqualTo(Problem.ANCHOR_MISMATCH);
+    assertThat(wrongHash.firstBreak().detail()).contains("the head to start from says seq 20");
+    assertThat(wrongHash.summary()).doesNotContain("Records");
+    Verification gone =
+        ChainVerifier.verifyFrom(
+            database.dataSource(), new ChainVerifier.Anchor(99, first.headHash()), List.of());
+    assertThat(gone.firstBreak().problem()).isEqualTo(Problem.ANCHOR_MISMATCH);
+    assertThat(gone.firstBreak().detail()).contains("which the chain no longer holds");
+
+    // A record after the head edited.
+    execute(
+        "update audit_log set payload = replace(payload, 'Generated text', 'Harmless text') where seq = 22");
+    Verification edited = ChainVerifier.verifyFrom(database.dataSource(), head, List.of());
+    assertThat(edited.firstBreak().seq()).isEqualTo(22);
+    assertThat(edited.firstBreak().problem()).isEqualTo(Problem.CONTENT_MODIFIED);
+    assertThat(edited.summary()).contains("Records 20..21 verified");
+  }
+
+  @Test
+  void shouldShowAChainRewrittenBeforeTheHeadButNotReCheckTheRecordsBeforeIt() throws Exception {
+    Verification first = ChainVerifier.verify(database.dataSource());
+    ChainVerifier.Anchor head = new ChainVerifier.Anchor(first.headSeq(), first.headHash());
+    execute(
+        "update audit_log set payload = replace(payload, 'Generated text', 'Forged text') where seq = 6");
+
+    // Edited alone, record 6 is before the head: only the whole walk sees it.
+    assertThat(ChainVerifier.verifyFrom(database.dataSource(), head, List.of()).valid()).isTrue();
+    assertThat(ChainVerifier.verify(database.dataSource()).firstBreak().seq()).isEqualTo(6);
+
+    // Rebuilt up to the record before the head, the head's link re-pointed and its hash kept: the
+    // head no longer hashes to what it says.
+    rebuildChain(6, 19);
+    execute(
+        "update audit_log set prev_hash = (select hash from audit_log where seq = 19) where seq = 20");
+    Verification relinked = ChainVerifier.verifyFrom(database.dataSource(), head, List.of());
+    assertThat(relinked.firstBreak().seq()).isEqualTo(20);
+    assertThat(relinked.firstBreak().problem()).isEqualTo(Problem.CONTENT_MODIFIED);
+
+    // Rebuilt through the head: its hash is not the one kept.
+    rebuildChain(6, 20);
+    Verification rebuilt = ChainVerifier.verifyFrom(database.dataSource(), head, List.of());
+    assertThat(rebuilt.firstBreak().seq()).isEqualTo(20);
+    assertThat(rebuilt.firstBreak().problem()).isEqualTo(Problem.ANCHOR_MISMATCH);
+    assertThat(rebuilt.firstBreak().detail()).contains("the chain was rewritten");
+  }
+
+  @Test
   void shouldReportAnEditedColumnOutsideThePayload() throws Exception {
     execute("update audit_log set tenant_id = 'globex' where seq = 9");
 

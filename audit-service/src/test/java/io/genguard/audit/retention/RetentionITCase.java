@@ -106,6 +106,41 @@ class RetentionITCase {
   }
 
   @Test
+  void shouldCheckTombstonesMadeBeforeAHeadByALaterRetentionWhenVerifyingFromIt() throws Exception {
+    ChainVerifier.Verification before = ChainVerifier.verify(database.dataSource());
+    ChainVerifier.Anchor head = new ChainVerifier.Anchor(before.headSeq(), before.headHash());
+    Retention retention = retention(0);
+    retention.set("acme", 30, ADMIN);
+    retention.apply(ADMIN);
+
+    // The tombstones are before the head, their retention records after it.
+    ChainVerifier.Verification since =
+        ChainVerifier.verifyFrom(database.dataSource(), head, List.of());
+    assertThat(since.valid()).as(since.summary()).isTrue();
+    assertThat(since.fromSeq()).isEqualTo(before.headSeq());
+
+    // Content removed by hand before the head, pointing at a record after it that is not a
+    // retention record: found without walking the records before the head.
+    long notRetention = before.headSeq() + 1;
+    assertThat(count("select count(*) from audit_log where seq = 5 and payload is not null"))
+        .as("globex's, which retention kept")
+        .isEqualTo(1);
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute(
+          "update audit_log set payload = null, tombstoned_at = now(), tombstone_seq = "
+              + notRetention
+              + " where seq = 5 and payload is not null");
+    }
+    ChainVerifier.Verification forged =
+        ChainVerifier.verifyFrom(database.dataSource(), head, List.of());
+    assertThat(forged.valid()).isFalse();
+    assertThat(forged.firstBreak().seq()).isEqualTo(5);
+    assertThat(forged.firstBreak().problem())
+        .isEqualTo(ChainVerifier.Problem.UNJUSTIFIED_TOMBSTONE);
+  }
+
+  @Test
   void shouldApplyTheDefaultToTenantsWithoutTheirOwnPeriod() throws Exception {
     Retention retention = retention(30);
     retention.set("acme", 3650, ADMIN);

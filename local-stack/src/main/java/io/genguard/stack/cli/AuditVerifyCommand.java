@@ -53,6 +53,22 @@ final class AuditVerifyCommand implements Callable<Integer> {
   String anchorHash;
 
   @Option(
+      names = "--from-seq",
+      paramLabel = "SEQ",
+      description =
+          "With --from-hash: a head an earlier verification printed (head seq and hash), kept"
+              + " outside the database; only the records from it on are walked, which proves they"
+              + " extend what the head committed to. The records before it are re-checked only by"
+              + " a whole walk (without these options).")
+  Long fromSeq;
+
+  @Option(
+      names = "--from-hash",
+      paramLabel = "HEX",
+      description = "The hash printed for --from-seq.")
+  String fromHash;
+
+  @Option(
       names = "--anchors",
       paramLabel = "FILE",
       description =
@@ -113,6 +129,19 @@ final class AuditVerifyCommand implements Callable<Integer> {
     }
     // Heads to check the chain against: the one given, the file's, the witness's, each kept
     // compactly (AnchorIndex), as a year of anchors is half a million lines.
+    if ((fromSeq == null) != (fromHash == null)) {
+      throw new IllegalArgumentException(
+          "--from-seq and --from-hash go together: give both, as a previous verification printed"
+              + " them (head seq and hash)");
+    }
+    if (fromHash != null && !fromHash.matches("[0-9a-fA-F]{64}")) {
+      throw new IllegalArgumentException(
+          "--from-hash '" + fromHash + "' is not 64 hexadecimal characters");
+    }
+    if (fromSeq != null && fromSeq < 1) {
+      throw new IllegalArgumentException(
+          "--from-seq is a record number, at least 1; got " + fromSeq);
+    }
     List<AnchorIndex> heads = new ArrayList<>();
     if (anchorSeq != null) {
       heads.add(AnchorIndex.of(new ChainVerifier.Anchor(anchorSeq, anchorHash)));
@@ -157,7 +186,11 @@ final class AuditVerifyCommand implements Callable<Integer> {
     List<ChainVerifier.Anchor> anchors = AnchorIndex.merged(heads);
     ChainVerifier.Verification result;
     try (AuditDatabase db = database.connect(false)) {
-      result = ChainVerifier.verify(db.dataSource(), anchors);
+      result =
+          fromSeq == null
+              ? ChainVerifier.verify(db.dataSource(), anchors)
+              : ChainVerifier.verifyFrom(
+                  db.dataSource(), new ChainVerifier.Anchor(fromSeq, fromHash), anchors);
     } catch (SQLException e) {
       throw new IllegalStateException(
           "Cannot read the audit chain at "

@@ -165,6 +165,33 @@ class AuditStoreCommandsITCase {
   }
 
   @Test
+  void shouldVerifyOnlyTheRecordsFromAHeadAPreviousVerificationPrinted() throws Exception {
+    CommandRun whole = CommandRun.of(new AuditVerifyCommand(), database("--json"));
+    assertThat(whole.code()).as(whole.err()).isZero();
+    com.fasterxml.jackson.databind.JsonNode printed =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(whole.out().strip());
+    String seq = printed.get("headSeq").asText();
+    String hash = printed.get("headHash").asText();
+
+    CommandRun since =
+        CommandRun.of(new AuditVerifyCommand(), database("--from-seq", seq, "--from-hash", hash));
+    assertThat(since.code()).as(since.err()).isZero();
+    assertThat(since.out()).startsWith("Audit chain OK from seq " + seq + ": 1 records");
+
+    CommandRun wrong =
+        CommandRun.of(
+            new AuditVerifyCommand(),
+            database("--from-seq", seq, "--from-hash", "0".repeat(64), "--json"));
+    assertThat(wrong.code()).isEqualTo(1);
+    assertThat(wrong.out())
+        .contains("\"problem\":\"ANCHOR_MISMATCH\"")
+        .contains("\"fromSeq\":" + seq);
+    CommandRun half = CommandRun.of(new AuditVerifyCommand(), database("--from-seq", seq));
+    assertThat(half.code()).isNotZero();
+    assertThat(half.err()).contains("--from-seq and --from-hash go together");
+  }
+
+  @Test
   void shouldVerifyTheChainAgainstEveryHeadInAnAnchorFile(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("anchors.jsonl");
     new AnchorLog(file, Clock.systemUTC()).publish(database.dataSource());

@@ -5,6 +5,7 @@ import io.genguard.audit.explain.HeldVerdictSearch;
 import io.genguard.audit.explain.RecordedExplanations;
 import io.genguard.audit.http.AuditApi;
 import io.genguard.audit.ingest.AuditIngestor;
+import io.genguard.audit.persistence.AuditChain;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.ChainVerifier;
@@ -33,6 +34,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
@@ -92,29 +95,72 @@ public final class AuditBenchmark {
     }
   }
 
-  /** Result of verifying the chain the ingestion benchmark wrote. */
-  public record VerifyResult(long records, boolean valid, double seconds) {
+  /** Records the incremental verification walks: the newest, from a head this many back. */
+  static final long INCREMENTAL_RECORDS = 10_000;
+
+  /**
+   * Result of verifying the chain the ingestion benchmark wrote: the whole walk, then the walk from
+   * the head {@value #INCREMENTAL_RECORDS} records before the end ({@link
+   * ChainVerifier#verifyFrom}), as a nightly check after the previous night's would.
+   */
+  public record VerifyResult(
+      long records,
+      boolean valid,
+      double seconds,
+      long fromHeadRecords,
+      boolean fromHeadValid,
+      double fromHeadSeconds) {
     public String json() {
       return String.format(
           Locale.ROOT,
           "{\"benchmark\":\"audit-verify\",\"records\":%d,\"valid\":%s,"
-              + "\"seconds\":%.2f,\"records_per_second\":%.0f}",
+              + "\"seconds\":%.2f,\"records_per_second\":%.0f,"
+              + "\"from_head_records\":%d,\"from_head_valid\":%s,\"from_head_seconds\":%.3f}",
           records,
           valid,
           seconds,
-          records / seconds);
+          records / seconds,
+          fromHeadRecords,
+          fromHeadValid,
+          fromHeadSeconds);
     }
   }
 
-  /** Recomputes the whole chain (as ./genguard audit verify does) and times it. */
+  /**
+   * Recomputes the whole chain (as ./genguard audit verify does) and times it, then the walk from a
+   * head near the end (as {@code --from-seq} does).
+   */
   public static VerifyResult verify(Servers servers) throws SQLException {
     try (AuditDatabase database =
         AuditDatabase.connect(
             servers.jdbcUrl(), servers.jdbcUser(), servers.jdbcPassword(), 2, false)) {
       long started = System.nanoTime();
       ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
+      double seconds = (System.nanoTime() - started) / 1e9;
+      long headSeq = Math.max(1, verification.headSeq() - INCREMENTAL_RECORDS + 1);
+      ChainVerifier.Anchor head;
+      try (Connection connection = database.dataSource().getConnection();
+          PreparedStatement query =
+              connection.prepareStatement("select hash from audit_log where seq = ?")) {
+        query.setLong(1, headSeq);
+        try (ResultSet rs = query.executeQuery()) {
+          head =
+              rs.next() ? new ChainVerifier.Anchor(headSeq, AuditChain.hex(rs.getBytes(1))) : null;
+        }
+      }
+      if (head == null) {
+        return new VerifyResult(verification.records(), verification.valid(), seconds, 0, false, 0);
+      }
+      started = System.nanoTime();
+      ChainVerifier.Verification since =
+          ChainVerifier.verifyFrom(database.dataSource(), head, java.util.List.of());
       return new VerifyResult(
-          verification.records(), verification.valid(), (System.nanoTime() - started) / 1e9);
+          verification.records(),
+          verification.valid(),
+          seconds,
+          since.records(),
+          since.valid(),
+          (System.nanoTime() - started) / 1e9);
     }
   }
 

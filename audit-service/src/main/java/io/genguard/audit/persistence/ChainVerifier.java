@@ -197,22 +197,58 @@ public final class ChainVerifier {
   private record RetentionRecord(
       String scope, String tenantId, Set<String> excluded, Instant cutoff, long tombstoned) {}
 
+  /** How far a walk got: what a result reports, broken or not. */
+  private static final class Walked {
+    private final long fromSeq;
+    private final long started;
+    private byte[] previous = AuditChain.GENESIS;
+    private long lastSeq;
+    private long records;
+    private long tombstones;
+    private int nextAnchor;
+
+    Walked(long fromSeq, long started) {
+      this.fromSeq = fromSeq;
+      this.started = started;
+      this.lastSeq = fromSeq - 1;
+    }
+
+    /** The result when {@code problem} is the first broken link after the records walked. */
+    Verification broken(Break problem) {
+      return result(false, problem);
+    }
+
+    /** The result when every record walked held. */
+    Verification verified() {
+      return result(true, null);
+    }
+
+    private Verification result(boolean valid, Break problem) {
+      return new Verification(
+          valid,
+          records,
+          tombstones,
+          lastSeq,
+          AuditChain.hex(previous),
+          nextAnchor,
+          problem,
+          (System.nanoTime() - started) / 1_000_000,
+          fromSeq);
+    }
+  }
+
   private static Verification walk(
       Connection connection, Anchor from, List<Anchor> anchors, long started) throws SQLException {
     long fromSeq = from == null ? 1 : from.seq();
     Map<Long, RetentionRecord> retention = retentionRecords(connection);
     Map<Long, Long> tombstonesPerRecord = new HashMap<>();
-    byte[] previous = AuditChain.GENESIS;
-    long expectedSeq = fromSeq;
-    long records = 0;
-    long tombstones = 0;
-    int nextAnchor = 0;
+    Walked walked = new Walked(fromSeq, started);
     if (from != null) {
       // Records before the head that retention records after it emptied: not walked, but their
       // removal is checked and counted as the walk checks and counts the others.
       Break unjustified = tombstonesBefore(connection, fromSeq, retention, tombstonesPerRecord);
       if (unjustified != null) {
-        return broken(fromSeq, 0, 0, previous, fromSeq - 1, started, 0, unjustified);
+        return walked.broken(unjustified);
       }
     }
     try (PreparedStatement query =
@@ -226,46 +262,31 @@ public final class ChainVerifier {
         while (rs.next()) {
           long seq = rs.getLong("seq");
           String eventId = rs.getString("event_id");
-          if (from != null && records == 0) {
+          if (from != null && walked.records == 0) {
             if (seq != fromSeq) {
-              return broken(
-                  fromSeq, 0, 0, previous, fromSeq - 1, started, 0, headGone(from, eventId));
+              return walked.broken(headGone(from, eventId));
             }
             // The head's own link to the records before it; the head's hash binds it.
-            previous = rs.getBytes("prev_hash");
+            walked.previous = rs.getBytes("prev_hash");
           }
-          if (seq != expectedSeq) {
-            return broken(
-                fromSeq,
-                records,
-                tombstones,
-                previous,
-                expectedSeq - 1,
-                started,
-                nextAnchor,
+          if (seq != walked.lastSeq + 1) {
+            return walked.broken(
                 new Break(
                     seq,
                     eventId,
                     Problem.SEQUENCE_GAP,
                     "expected seq "
-                        + expectedSeq
+                        + (walked.lastSeq + 1)
                         + " but found "
                         + seq
                         + ": "
-                        + (seq - expectedSeq)
+                        + (seq - (walked.lastSeq + 1))
                         + " record(s) before it were deleted"));
           }
           byte[] prevHash = rs.getBytes("prev_hash");
           byte[] hash = rs.getBytes("hash");
-          if (!Arrays.equals(prevHash, previous)) {
-            return broken(
-                fromSeq,
-                records,
-                tombstones,
-                previous,
-                seq - 1,
-                started,
-                nextAnchor,
+          if (!Arrays.equals(prevHash, walked.previous)) {
+            return walked.broken(
                 new Break(
                     seq,
                     eventId,
@@ -275,7 +296,7 @@ public final class ChainVerifier {
                         + " does not equal the hash of record "
                         + (seq - 1)
                         + " ("
-                        + AuditChain.hex(previous)
+                        + AuditChain.hex(walked.previous)
                         + "): records were deleted, inserted or reordered, or prev_hash was edited"));
           }
           int version = rs.getInt("chain_version");
@@ -284,25 +305,18 @@ public final class ChainVerifier {
           String tenant = rs.getString("tenant_id");
           byte[] expected;
           if (payload == null) {
-            tombstones++;
             byte[] digest = rs.getBytes("entry_digest");
             long retentionSeq = rs.getLong("tombstone_seq");
             RetentionRecord justification = rs.wasNull() ? null : retention.get(retentionSeq);
             String unjustified =
                 unjustified(version, digest, seq, tenant, recordedAt, retentionSeq, justification);
             if (unjustified != null) {
-              return broken(
-                  fromSeq,
-                  records,
-                  tombstones - 1,
-                  previous,
-                  seq - 1,
-                  started,
-                  nextAnchor,
+              return walked.broken(
                   new Break(seq, eventId, Problem.UNJUSTIFIED_TOMBSTONE, unjustified));
             }
+            walked.tombstones++;
             tombstonesPerRecord.merge(retentionSeq, 1L, Long::sum);
-            expected = AuditChain.link(previous, digest);
+            expected = AuditChain.link(walked.previous, digest);
           } else {
             AuditChain.Entry entry =
                 new AuditChain.Entry(
@@ -318,14 +332,7 @@ public final class ChainVerifier {
                     payload,
                     recordedAt);
             if (version != 1 && version != 2) {
-              return broken(
-                  fromSeq,
-                  records,
-                  tombstones,
-                  previous,
-                  seq - 1,
-                  started,
-                  nextAnchor,
+              return walked.broken(
                   new Break(
                       seq,
                       eventId,
@@ -334,14 +341,7 @@ public final class ChainVerifier {
             }
             if (version == 2
                 && !Arrays.equals(AuditChain.digest(entry), rs.getBytes("entry_digest"))) {
-              return broken(
-                  fromSeq,
-                  records,
-                  tombstones,
-                  previous,
-                  seq - 1,
-                  started,
-                  nextAnchor,
+              return walked.broken(
                   new Break(
                       seq,
                       eventId,
@@ -349,17 +349,10 @@ public final class ChainVerifier {
                       "the record's content no longer matches its stored digest:"
                           + " a column of this record was edited"));
             }
-            expected = AuditChain.hash(previous, entry);
+            expected = AuditChain.hash(walked.previous, entry);
           }
           if (!Arrays.equals(expected, hash)) {
-            return broken(
-                fromSeq,
-                records,
-                tombstones,
-                previous,
-                seq - 1,
-                started,
-                nextAnchor,
+            return walked.broken(
                 new Break(
                     seq,
                     eventId,
@@ -374,14 +367,7 @@ public final class ChainVerifier {
           if (from != null
               && seq == fromSeq
               && !AuditChain.hex(hash).equalsIgnoreCase(from.hashHex())) {
-            return broken(
-                fromSeq,
-                records,
-                tombstones,
-                previous,
-                seq - 1,
-                started,
-                nextAnchor,
+            return walked.broken(
                 new Break(
                     seq,
                     eventId,
@@ -395,17 +381,11 @@ public final class ChainVerifier {
                         + ": the chain was rewritten from this record or earlier (or the head"
                         + " was altered)"));
           }
-          while (nextAnchor < anchors.size() && anchors.get(nextAnchor).seq() == seq) {
-            Anchor anchor = anchors.get(nextAnchor);
+          while (walked.nextAnchor < anchors.size()
+              && anchors.get(walked.nextAnchor).seq() == seq) {
+            Anchor anchor = anchors.get(walked.nextAnchor);
             if (!AuditChain.hex(hash).equalsIgnoreCase(anchor.hashHex())) {
-              return broken(
-                  fromSeq,
-                  records,
-                  tombstones,
-                  previous,
-                  seq - 1,
-                  started,
-                  nextAnchor,
+              return walked.broken(
                   new Break(
                       seq,
                       eventId,
@@ -419,27 +399,20 @@ public final class ChainVerifier {
                           + ": the chain was rewritten from this record or earlier (or the"
                           + " anchor was altered)"));
             }
-            nextAnchor++;
+            walked.nextAnchor++;
           }
-          previous = hash;
-          records++;
-          expectedSeq++;
+          walked.previous = hash;
+          walked.records++;
+          walked.lastSeq++;
         }
       }
     }
-    if (from != null && records == 0) {
-      return broken(fromSeq, 0, 0, previous, fromSeq - 1, started, 0, headGone(from, null));
+    if (from != null && walked.records == 0) {
+      return walked.broken(headGone(from, null));
     }
-    if (nextAnchor < anchors.size()) {
-      Anchor anchor = anchors.get(nextAnchor);
-      return broken(
-          fromSeq,
-          records,
-          tombstones,
-          previous,
-          expectedSeq - 1,
-          started,
-          nextAnchor,
+    if (walked.nextAnchor < anchors.size()) {
+      Anchor anchor = anchors.get(walked.nextAnchor);
+      return walked.broken(
           new Break(
               anchor.seq(),
               null,
@@ -447,7 +420,7 @@ public final class ChainVerifier {
               "the anchor names seq "
                   + anchor.seq()
                   + " but the chain ends at seq "
-                  + (expectedSeq - 1)
+                  + walked.lastSeq
                   + ": the newest records were removed"));
     }
     for (Map.Entry<Long, RetentionRecord> entry : retention.entrySet()) {
@@ -456,14 +429,7 @@ public final class ChainVerifier {
       }
       long counted = tombstonesPerRecord.getOrDefault(entry.getKey(), 0L);
       if (counted != entry.getValue().tombstoned()) {
-        return broken(
-            fromSeq,
-            records,
-            tombstones,
-            previous,
-            expectedSeq - 1,
-            started,
-            nextAnchor,
+        return walked.broken(
             new Break(
                 entry.getKey(),
                 null,
@@ -477,16 +443,7 @@ public final class ChainVerifier {
                     + " tombstone(s) point to it"));
       }
     }
-    return new Verification(
-        true,
-        records,
-        tombstones,
-        expectedSeq - 1,
-        AuditChain.hex(previous),
-        nextAnchor,
-        null,
-        (System.nanoTime() - started) / 1_000_000,
-        fromSeq);
+    return walked.verified();
   }
 
   private static String unjustified(
@@ -602,26 +559,5 @@ public final class ChainVerifier {
       }
     }
     return records;
-  }
-
-  private static Verification broken(
-      long fromSeq,
-      long records,
-      long tombstones,
-      byte[] head,
-      long headSeq,
-      long started,
-      long anchorsMatched,
-      Break problem) {
-    return new Verification(
-        false,
-        records,
-        tombstones,
-        headSeq,
-        AuditChain.hex(head),
-        anchorsMatched,
-        problem,
-        (System.nanoTime() - started) / 1_000_000,
-        fromSeq);
   }
 }

@@ -114,37 +114,13 @@ final class AuditVerifyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if ((anchorSeq == null) != (anchorHash == null)) {
-      throw new IllegalArgumentException(
-          "--anchor-seq and --anchor-hash go together: give both, as a previous"
-              + " verification printed them (head seq and hash)");
-    }
-    if (anchorHash != null && !anchorHash.matches("[0-9a-fA-F]{64}")) {
-      throw new IllegalArgumentException(
-          "--anchor-hash '" + anchorHash + "' is not 64 hexadecimal characters");
-    }
-    if (anchorSeq != null && anchorSeq < 1) {
-      throw new IllegalArgumentException(
-          "--anchor-seq is a record number, at least 1; got " + anchorSeq);
-    }
+    ChainVerifier.Anchor anchor = head("--anchor-seq", anchorSeq, "--anchor-hash", anchorHash);
+    ChainVerifier.Anchor from = head("--from-seq", fromSeq, "--from-hash", fromHash);
     // Heads to check the chain against: the one given, the file's, the witness's, each kept
     // compactly (AnchorIndex), as a year of anchors is half a million lines.
-    if ((fromSeq == null) != (fromHash == null)) {
-      throw new IllegalArgumentException(
-          "--from-seq and --from-hash go together: give both, as a previous verification printed"
-              + " them (head seq and hash)");
-    }
-    if (fromHash != null && !fromHash.matches("[0-9a-fA-F]{64}")) {
-      throw new IllegalArgumentException(
-          "--from-hash '" + fromHash + "' is not 64 hexadecimal characters");
-    }
-    if (fromSeq != null && fromSeq < 1) {
-      throw new IllegalArgumentException(
-          "--from-seq is a record number, at least 1; got " + fromSeq);
-    }
     List<AnchorIndex> heads = new ArrayList<>();
-    if (anchorSeq != null) {
-      heads.add(AnchorIndex.of(new ChainVerifier.Anchor(anchorSeq, anchorHash)));
+    if (anchor != null) {
+      heads.add(AnchorIndex.of(anchor));
     }
     Path file = anchorFile != null ? anchorFile : stackAnchors(database.stackDir);
     if (witnessBootstrap != null && file == null && database.stackDir == null) {
@@ -187,10 +163,9 @@ final class AuditVerifyCommand implements Callable<Integer> {
     ChainVerifier.Verification result;
     try (AuditDatabase db = database.connect(false)) {
       result =
-          fromSeq == null
+          from == null
               ? ChainVerifier.verify(db.dataSource(), anchors)
-              : ChainVerifier.verifyFrom(
-                  db.dataSource(), new ChainVerifier.Anchor(fromSeq, fromHash), anchors);
+              : ChainVerifier.verifyFrom(db.dataSource(), from, anchors);
     } catch (SQLException e) {
       throw new IllegalStateException(
           "Cannot read the audit chain at "
@@ -225,6 +200,30 @@ final class AuditVerifyCommand implements Callable<Integer> {
       }
     }
     return valid(result, signatures, witnessed) ? 0 : 1;
+  }
+
+  /**
+   * A head given as two options (a seq and its hash, as a previous verification printed them), or
+   * null when neither is.
+   */
+  private static ChainVerifier.Anchor head(
+      String seqOption, Long seq, String hashOption, String hash) {
+    if ((seq == null) != (hash == null)) {
+      throw new IllegalArgumentException(
+          seqOption
+              + " and "
+              + hashOption
+              + " go together: give both, as a previous verification printed them (head seq and"
+              + " hash)");
+    }
+    if (hash != null && !hash.matches("[0-9a-fA-F]{64}")) {
+      throw new IllegalArgumentException(
+          hashOption + " '" + hash + "' is not 64 hexadecimal characters");
+    }
+    if (seq != null && seq < 1) {
+      throw new IllegalArgumentException(seqOption + " is a record number, at least 1; got " + seq);
+    }
+    return seq == null ? null : new ChainVerifier.Anchor(seq, hash);
   }
 
   private static boolean valid(

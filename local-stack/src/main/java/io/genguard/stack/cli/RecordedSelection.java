@@ -93,7 +93,13 @@ final class RecordedSelection {
       return null;
     }
     try {
-      return Instant.parse(value.trim());
+      Instant instant = Instant.parse(value.trim());
+      if (instant.isBefore(Instant.parse("0001-01-01T00:00:00Z"))
+          || instant.isAfter(Instant.parse("9999-12-31T23:59:59Z"))) {
+        throw new IllegalArgumentException(
+            option + " '" + value + "' is outside the years 1 to 9999 the audit store records");
+      }
+      return instant;
     } catch (DateTimeParseException e) {
       throw new IllegalArgumentException(
           option + " '" + value + "' is not an ISO-8601 UTC instant such as 2026-12-01T00:00:00Z");

@@ -379,6 +379,11 @@ class AuditReplayCommandITCase {
         CommandRun.of(new AuditWhatIfCommand(), database(concat(base, "--since", "yesterday")));
     assertThat(notAnInstant.code()).isEqualTo(2);
     assertThat(notAnInstant.err()).contains("--since 'yesterday' is not an ISO-8601 UTC instant");
+    CommandRun farFuture =
+        CommandRun.of(
+            new AuditWhatIfCommand(), database(concat(base, "--until", "+100000-01-01T00:00:00Z")));
+    assertThat(farFuture.code()).isEqualTo(2);
+    assertThat(farFuture.err()).contains("is outside the years 1 to 9999");
     CommandRun both =
         CommandRun.of(
             new AuditWhatIfCommand(),

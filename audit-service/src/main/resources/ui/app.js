@@ -581,15 +581,26 @@
 
   async function auditPage() {
     const result = el('div', { id: 'chain-result' }, el('p', { class: 'muted' }, 'Not verified in this session yet.'));
-    const button = el('button', { type: 'button', class: 'primary', id: 'verify-button', onclick: async () => {
+    // The head of the last whole verification that held, kept in this browser (outside the database):
+    // the next check can walk only the records after it.
+    const headKey = 'genguard.verifiedHead';
+    const keptHead = () => { try { return JSON.parse(localStorage.getItem(headKey)); } catch (e) { return null; } };
+    const verify = async (from) => {
       button.disabled = true;
-      result.replaceChildren(el('p', { class: 'muted' }, 'Recomputing the chain...'));
+      sinceButton.disabled = true;
+      result.replaceChildren(el('p', { class: 'muted' }, from ? 'Walking the records from seq ' + from.seq + '...' : 'Recomputing the chain...'));
       try {
-        const v = await api('/api/v1/audit/verify');
+        const v = await api('/api/v1/audit/verify' + (from
+          ? '?fromSeq=' + encodeURIComponent(from.seq) + '&fromHash=' + encodeURIComponent(from.hash) : ''));
+        if (v.valid) {
+          localStorage.setItem(headKey, JSON.stringify({ seq: v.headSeq, hash: v.headHash }));
+        }
         result.replaceChildren(
           el('p', {}, el('span', { class: 'badge ' + (v.valid ? 'ok' : 'broken'), id: 'chain-status' }, v.valid ? 'VERIFIED' : 'BROKEN'),
             ' ', el('span', { id: 'chain-summary' }, v.summary)),
           el('p', { class: 'muted' }, v.records + ' records in ' + v.millis + ' ms · head seq ' + v.headSeq + ' · ' + v.headHash),
+          from ? el('p', { class: 'muted', id: 'chain-since' }, 'Only the records from seq ' + v.fromSeq + ' on were walked; the'
+            + ' records before it are re-checked only by verifying the whole chain.') : null,
           el('p', { class: 'muted', id: 'chain-anchors' }, v.anchorsChecked
             ? v.anchorsMatched + ' of ' + v.anchorsChecked + ' heads anchored outside the database still match'
             : 'No heads anchored outside the database yet (GENGUARD_AUDIT_ANCHOR_FILE is not set, or the first'
@@ -606,8 +617,16 @@
         result.replaceChildren(failure(e));
       } finally {
         button.disabled = false;
+        const head = keptHead();
+        sinceButton.disabled = !head;
+        sinceButton.textContent = head ? 'Verify records since seq ' + head.seq : 'Verify new records';
       }
-    } }, 'Verify chain now');
+    };
+    const button = el('button', { type: 'button', class: 'primary', id: 'verify-button', onclick: () => verify(null) }, 'Verify chain now');
+    const sinceButton = el('button', { type: 'button', id: 'verify-since-button', onclick: () => verify(keptHead()),
+      title: 'Walk only the records after the head the last verification in this browser ended at' },
+      keptHead() ? 'Verify records since seq ' + keptHead().seq : 'Verify new records');
+    sinceButton.disabled = !keptHead();
     // A download whose failure is shown where the verification result goes.
     const downloadButton = (id, path, filename, label) => el('button', { type: 'button', id, onclick: async () => {
       try {
@@ -631,6 +650,10 @@
     const whatIfTenant = el('input', { type: 'text', id: 'what-if-tenant', placeholder: 'Tenant (all)',
       'aria-label': 'Only this tenant\'s verdicts' });
     const whatIfSpread = el('input', { type: 'checkbox', id: 'what-if-spread' });
+    // Decision times, entered in the browser's time zone and sent as UTC instants.
+    const whatIfSince = el('input', { type: 'datetime-local', id: 'what-if-since', 'aria-label': 'Decided at or after' });
+    const whatIfUntil = el('input', { type: 'datetime-local', id: 'what-if-until', 'aria-label': 'Decided before' });
+    const utc = (input) => input.value ? new Date(input.value).toISOString() : undefined;
     const whatIfResult = el('div', { id: 'what-if-result' });
     const whatIfButton = el('button', { type: 'button', id: 'what-if-button', onclick: async () => {
       whatIfButton.disabled = true;
@@ -638,7 +661,9 @@
       try {
         const r = await api('/api/v1/policies/what-if', { method: 'POST',
           body: { yaml: whatIfYaml.value, limit: Number(whatIfLimit.value), spread: whatIfSpread.checked,
-            ...(whatIfTenant.value.trim() ? { tenantId: whatIfTenant.value.trim() } : {}) } });
+            ...(whatIfTenant.value.trim() ? { tenantId: whatIfTenant.value.trim() } : {}),
+            ...(whatIfSince.value ? { since: utc(whatIfSince) } : {}),
+            ...(whatIfUntil.value ? { until: utc(whatIfUntil) } : {}) } });
         const moves = Object.entries(r.transitions).map(([move, n]) => move + ': ' + n).join(', ');
         whatIfResult.replaceChildren(
           el('p', { id: 'what-if-summary' }, r.policy.policyId + ' ' + r.policy.version + ' on ' + r.verdicts
@@ -661,17 +686,18 @@
         + ' outside the database is still in the chain. Keep a copy of the anchored heads somewhere the database'
         + ' administrators cannot write; ./genguard audit verify --anchors FILE checks the chain against it later,'
         + ' and with --anchor-keys KEYS (the public signing keys, kept once) also that the file was written by this service.'),
-        el('div', { class: 'row-actions' }, button, keepAnchors, keepAnchorKeys), result),
+        el('div', { class: 'row-actions' }, button, sinceButton, keepAnchors, keepAnchorKeys), result),
       readsPolicies ? el('section', {}, el('h2', {}, 'Policy files that decided verdicts'),
         el('p', { class: 'muted' }, 'Every file a verdict names by its SHA-256, and whether the policy archive holds it;'
           + ' a file it lacks cannot be shown beside its verdicts until an admin records it (POST /api/v1/policies).'),
         policies) : null,
       readsPolicies ? el('section', {}, el('h2', {}, 'Try a policy file before deploying it'),
-        el('p', { class: 'muted' }, 'The newest recorded outputs (of one tenant, or spread over everything recorded) are'
-          + ' judged again under the candidate, with the models their verdicts name, and compared with what was decided.'
+        el('p', { class: 'muted' }, 'The newest recorded outputs (of one tenant, decided in a window, or spread over the'
+          + ' whole selection) are judged again under the candidate, with the models their verdicts name, and compared with what was decided.'
           + ' Nothing is written but a record of the try.'),
         whatIfYaml, el('div', { class: 'row-actions' }, whatIfLimit, whatIfTenant,
-          el('label', {}, whatIfSpread, ' spread over all recorded'), whatIfButton), whatIfResult) : null,
+          el('label', {}, 'decided from ', whatIfSince), el('label', {}, ' before ', whatIfUntil),
+          el('label', {}, whatIfSpread, ' spread over the selection'), whatIfButton), whatIfResult) : null,
       el('section', {}, el('h2', {}, 'Recent state-changing calls'), actions));
     if (readsPolicies) {
       try {

@@ -388,6 +388,21 @@ class ComplianceUiBrowserITCase {
         .as("its anchors are signed")
         .endsWith("signed by this service, each following the one before");
     assertThat(browser.findElement(By.id("anchor-keys-button")).isDisplayed()).isTrue();
+    // The head that verification ended at is kept in this browser: the next check walks only the
+    // records after it.
+    String headSeq =
+        browser
+            .findElement(By.id("chain-result"))
+            .getText()
+            .replaceAll("(?s).*head seq (\\d+).*", "$1");
+    WebElement since = visible(By.id("verify-since-button"));
+    assertThat(since.getText()).isEqualTo("Verify records since seq " + headSeq);
+    since.click();
+    assertThat(visible(By.id("chain-status")).getText()).isEqualTo("VERIFIED");
+    assertThat(browser.findElement(By.id("chain-summary")).getText())
+        .startsWith("Audit chain OK from seq " + headSeq + ": ");
+    assertThat(browser.findElement(By.id("chain-since")).getText())
+        .contains("Only the records from seq " + headSeq + " on were walked");
     // The file the verdicts name, now recorded, is listed with its verdicts and as archived.
     WebElement inUse =
         visible(
@@ -415,6 +430,14 @@ class ComplianceUiBrowserITCase {
     assertThat(visible(By.id("what-if-summary")).getText())
         .contains(" on 0 recorded verdicts: 0 the same, 0 changed");
     visible(By.id("what-if-tenant")).clear();
+    // Only verdicts decided in a window: none decided after 2099.
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript("arguments[0].value = '2099-01-01T00:00';", visible(By.id("what-if-since")));
+    visible(By.id("what-if-button")).click();
+    assertThat(visible(By.id("what-if-summary")).getText())
+        .contains(" on 0 recorded verdicts: 0 the same, 0 changed");
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript("arguments[0].value = '';", visible(By.id("what-if-since")));
     // A file that is not a policy is refused with its line, shown on the page.
     ((org.openqa.selenium.JavascriptExecutor) browser)
         .executeScript("arguments[0].value = arguments[1];", yaml, "policyId: x\n");

@@ -263,7 +263,7 @@ public final class AnchorLog implements MeterBinder {
    */
   public static final class SignatureChecker {
     private final VerificationKeyRing keys;
-    private final List<String> problems = new ArrayList<>();
+    private final Problems problems = new Problems();
     private int signed;
     private int unsignedBefore;
     private int lines;
@@ -319,7 +319,7 @@ public final class AnchorLog implements MeterBinder {
 
     /** What the lines so far show. */
     public SignatureCheck result() {
-      List<String> found = new ArrayList<>(problems);
+      List<String> found = new ArrayList<>(problems.list());
       if (signed == 0 && found.isEmpty()) {
         found.add(
             lines == 0

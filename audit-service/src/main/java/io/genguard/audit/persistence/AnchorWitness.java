@@ -351,7 +351,7 @@ public final class AnchorWitness implements AutoCloseable, MeterBinder {
   public static final class WitnessLines {
     private final String topic;
     private final AnchorIndex lines = new AnchorIndex();
-    private final List<String> problems = new ArrayList<>();
+    private final Problems problems = new Problems();
     private boolean partitionsReported;
 
     public WitnessLines(String topic) {
@@ -434,7 +434,7 @@ public final class AnchorWitness implements AutoCloseable, MeterBinder {
    * @param file the file's lines, line numbers as places ({@link AnchorLog#index})
    */
   public static WitnessCheck check(String topic, AnchorIndex file, WitnessLines witness) {
-    List<String> problems = new ArrayList<>(witness.problems);
+    Problems problems = witness.problems.copy();
     AnchorIndex lines = witness.lines();
     int matched = 0;
     for (int w = 0; w < lines.size(); w++) {
@@ -487,7 +487,7 @@ public final class AnchorWitness implements AutoCloseable, MeterBinder {
               + file.size()
               + ": the witness was emptied, or never ran");
     }
-    return new WitnessCheck(topic, lines.size(), matched, notYet, List.copyOf(problems));
+    return new WitnessCheck(topic, lines.size(), matched, notYet, problems.list());
   }
 
   /** The heads the witness holds, to check the chain against them as well as the file's. */

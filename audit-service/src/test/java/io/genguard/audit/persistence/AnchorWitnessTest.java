@@ -54,6 +54,22 @@ class AnchorWitnessTest {
   }
 
   @Test
+  void shouldKeepAHundredProblemsAndCountTheRest() {
+    String[] witnessed = new String[250];
+    for (int i = 0; i < witnessed.length; i++) {
+      witnessed[i] = line(i + 1, 'a');
+    }
+
+    WitnessCheck check = AnchorWitness.check(TOPIC, file(), witness(witnessed));
+
+    assertThat(check.problems()).hasSize(101);
+    assertThat(check.problems().get(0))
+        .isEqualTo(
+            "seq 1, witnessed at offset 0, is not in the anchor file: lines were removed from it");
+    assertThat(check.problems().get(100)).isEqualTo("... and 150 more problem(s)");
+  }
+
+  @Test
   void shouldShowLinesCutOffTheEndOfTheFile() {
     WitnessCheck check =
         AnchorWitness.check(

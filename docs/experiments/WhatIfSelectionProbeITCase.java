@@ -1,5 +1,6 @@
 // Experiment (twenty-fifth session): how long the what-if selections take to read their verdicts,
-// and the query before this session, on a store of 1,000,000 verdicts (four audit records each, 20 tenants, one of them quiet, decided
+// the query before this session, and the other reads compliance and reviewers make (summary,
+// story, completeness, review queue, output search), on a store of 1,000,000 verdicts (four audit records each, 20 tenants, one of them quiet, decided
 // over 30 days). To rerun, copy it into audit-service/src/test/java/io/genguard/audit/explain/ and
 // run mvn -B -o verify -pl audit-service -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false
 // -Dit.test=WhatIfSelectionProbeITCase. The fill takes a few minutes.
@@ -83,7 +84,47 @@ class WhatIfSelectionProbeITCase {
           System.out.println("PROBE " + one[0] + ": " + outcome + " in " + (System.nanoTime() - t) / 1_000_000 + " ms");
         }
       }
+      // The other reads compliance and reviewers make, on the same store.
+      io.genguard.audit.query.AuditQueries queries =
+          new io.genguard.audit.query.AuditQueries(database.dataSource());
+      io.genguard.audit.query.OutputSearch search =
+          new io.genguard.audit.query.OutputSearch(database.dataSource());
+      io.genguard.audit.review.ReviewQueue queue =
+          new io.genguard.audit.review.ReviewQueue(
+              database.dataSource(), null, java.time.Clock.systemUTC(), java.time.Duration.ofMinutes(15));
+      List<String> hundred = new java.util.ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        hundred.add("probe-" + (i * 9_973));
+      }
+      List<Object[]> reads =
+          List.of(
+              new Object[] {"summary, whole store", (Read) () -> queries.summary().size()},
+              new Object[] {"summary, tenant t07", (Read) () -> queries.summary("t07").size()},
+              new Object[] {"a request's story", (Read) () -> queries.story("probe-500000").map(x -> 1).orElse(0)},
+              new Object[] {"completeness of 100 requests", (Read) () -> (int) queries.completeness(hundred).audited()},
+              new Object[] {"review queue, first page", (Read) () -> queue.list("PENDING", null, null, 100).items().size()},
+              new Object[] {"review queue, tenant t07, first page", (Read) () -> queue.list("PENDING", "t07", null, 100).items().size()},
+              new Object[] {"output search, first page", (Read) () -> search.search(io.genguard.audit.query.SearchFilter.none(), null, 200).items().size()},
+              new Object[] {"output search, held for review, first page", (Read) () -> search.search(io.genguard.audit.query.SearchFilter.parse(null, null, "HELD_FOR_REVIEW", null, null, null, null, null), null, 200).items().size()},
+              new Object[] {"output search, tenant t07 quarantined, first page", (Read) () -> search.search(io.genguard.audit.query.SearchFilter.parse("t07", null, "QUARANTINED", null, null, null, null, null), null, 200).items().size()},
+              new Object[] {"output search, flagged hate (none), first page", (Read) () -> search.search(io.genguard.audit.query.SearchFilter.parse(null, null, null, "hate", null, null, null, null), null, 200).items().size()},
+              new Object[] {"output search, group religion:muslim, first page", (Read) () -> search.search(io.genguard.audit.query.SearchFilter.parse(null, null, null, null, null, "religion:muslim", null, null), null, 200).items().size()});
+      for (Object[] one : reads) {
+        StringBuilder times = new StringBuilder();
+        int rows = 0;
+        for (int round = 0; round < 3; round++) {
+          long t = System.nanoTime();
+          rows = ((Read) one[1]).rows();
+          times.append(round == 0 ? "" : ", ").append((System.nanoTime() - t) / 1_000_000);
+        }
+        System.out.println("PROBE " + one[0] + ": " + rows + " in " + times + " ms");
+      }
     }
+  }
+
+  /** One read; the rows it returned. */
+  interface Read {
+    int rows() throws Exception;
   }
 
   /** Set-based, as the audit benchmark fills its store: request, output, verdict, gate outcome. */
@@ -121,8 +162,17 @@ class WhatIfSelectionProbeITCase {
         statement.execute(
             "insert into gate_outcome (event_id, request_id, output_id, tenant_id, outcome, basis, verdict_id,"
                 + " decision, output_sha256, policy_version, reasons, decided_at) select 'probe-' || n || '-3',"
-                + " 'probe-' || n, 'probe-out-' || n, " + tenant + ", 'RELEASED', 'VERDICT', 'probe-verdict-' || n,"
-                + " 'RELEASE', 'x', 'probe', '[]', now() from " + series);
+                + " 'probe-' || n, 'probe-out-' || n, " + tenant + ","
+                + " (array['RELEASED','HELD_FOR_REVIEW','QUARANTINED'])[1 + (n % 10 = 0)::int + (n % 50 = 0)::int],"
+                + " 'VERDICT', 'probe-verdict-' || n,"
+                + " (array['RELEASE','REVIEW','BLOCK'])[1 + (n % 10 = 0)::int + (n % 50 = 0)::int], 'x', 'probe',"
+                + " '[]', " + decided + " from " + series);
+        // The outputs held for review wait in the queue.
+        statement.execute(
+            "insert into review_item (request_id, output_id, tenant_id, verdict_id, gate_event_id, held_at, state)"
+                + " select 'probe-' || n, 'probe-out-' || n, " + tenant + ", 'probe-verdict-' || n,"
+                + " 'probe-' || n || '-3', " + decided + ", 'PENDING' from " + series
+                + " where n % 10 = 0 and n % 50 <> 0");
         connection.commit();
       }
     }

@@ -129,12 +129,6 @@ public final class RecordedVerdicts {
     }
   }
 
-  /** The newest {@code limit} verdicts, or {@code requests}' ({@link Selection}). */
-  public static List<Row> load(DataSource dataSource, List<String> requests, int limit)
-      throws SQLException {
-    return load(dataSource, requests.isEmpty() ? Selection.newest(limit) : Selection.of(requests));
-  }
-
   /**
    * The selected verdicts: the requests' in chain order, or else newest first. A verdict whose
    * payload retention removed is left out.

@@ -1084,7 +1084,25 @@ public final class AuditApi implements AutoCloseable {
         body.put("anchorWitness", witnessed);
       }
       body.put("millis", result.millis());
-      body.put("verifiedAt", services.clock().instant());
+      Instant verifiedAt = services.clock().instant();
+      body.put("verifiedAt", verifiedAt);
+      // Recorded after the walk (so it is not part of what was walked): who verified, from where,
+      // what the chain held and what was found. A compliance team shows its checks from the chain.
+      ActionLog.Action action = ActionLog.Action.of("audit.verify", null, null, null);
+      action
+          .details()
+          .put("valid", (Boolean) body.get("valid"))
+          .put("fromSeq", result.fromSeq())
+          .put("records", result.records())
+          .put("headSeq", result.headSeq())
+          .put("headHash", result.headHash())
+          .put("anchorsMatched", result.anchorsMatched())
+          .put("problem", result.firstBreak() == null ? null : result.firstBreak().problem().name())
+          .put("breakSeq", result.firstBreak() == null ? null : result.firstBreak().seq());
+      Caller caller = caller(ctx);
+      Transactions.inTransaction(
+          services.dataSource(),
+          connection -> ActionLog.record(connection, caller, action, verifiedAt));
       ctx.json(body);
     } finally {
       verification.release();

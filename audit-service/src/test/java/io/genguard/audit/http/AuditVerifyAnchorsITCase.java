@@ -85,6 +85,17 @@ class AuditVerifyAnchorsITCase {
       assertThat(intact.path("anchorsMatched").asInt())
           .isEqualTo(intact.path("anchorsChecked").asInt());
       assertThat(intact.path("fromSeq").asLong()).isEqualTo(1);
+      // Each verification is recorded in the chain: who, from where, what the chain held.
+      assertThat(
+              audit.count(
+                  "select count(*) from api_action where action = 'audit.verify'"
+                      + " and (details->>'valid')::boolean and (details->>'fromSeq')::bigint = 1"
+                      + " and (details->>'headSeq')::bigint = "
+                      + intact.path("headSeq").asLong()
+                      + " and details->>'headHash' = '"
+                      + intact.path("headHash").asText()
+                      + "'"))
+          .isEqualTo(1);
       // From the head it reported: only the records from there on, and the anchors from there.
       JsonNode since =
           json(
@@ -95,6 +106,12 @@ class AuditVerifyAnchorsITCase {
                       + intact.path("headHash").asText(),
                   compliance));
       assertThat(since.path("valid").asBoolean()).as(since.toString()).isTrue();
+      assertThat(
+              audit.count(
+                  "select count(*) from api_action where action = 'audit.verify'"
+                      + " and (details->>'fromSeq')::bigint = "
+                      + intact.path("headSeq").asLong()))
+          .isEqualTo(1);
       assertThat(since.path("fromSeq").asLong()).isEqualTo(intact.path("headSeq").asLong());
       assertThat(since.path("records").asLong())
           .isEqualTo(since.path("headSeq").asLong() - since.path("fromSeq").asLong() + 1);

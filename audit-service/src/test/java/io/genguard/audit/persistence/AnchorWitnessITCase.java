@@ -158,7 +158,11 @@ class AnchorWitnessITCase {
       audit.execute("delete from review_item where gate_event_id in " + records);
       for (String table :
           List.of(
-              "generation_request", "generation_output", "moderation_verdict", "gate_outcome")) {
+              "generation_request",
+              "generation_output",
+              "moderation_verdict",
+              "gate_outcome",
+              "api_action")) {
         audit.execute("delete from " + table + " where event_id in " + records);
       }
       audit.execute("delete from audit_log where seq > " + firstHead);
@@ -193,7 +197,9 @@ class AnchorWitnessITCase {
       assertThat(witnessedHeads.valid()).isFalse();
       assertThat(witnessedHeads.firstBreak().problem())
           .isEqualTo(ChainVerifier.Problem.ANCHOR_MISMATCH);
-      assertThat(witnessedHeads.firstBreak().detail()).contains("chain ends at seq " + firstHead);
+      // The cut chain plus the record of the verification that found the cut.
+      assertThat(witnessedHeads.firstBreak().detail())
+          .contains("chain ends at seq " + (firstHead + 1));
     }
   }
 }

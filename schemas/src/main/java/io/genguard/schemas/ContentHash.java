@@ -21,9 +21,13 @@ public final class ContentHash {
   }
 
   public static String sha256Hex(String text) {
+    return HexFormat.of().formatHex(sha256(text));
+  }
+
+  /** The SHA-256 of the UTF-8 bytes of {@code text}: what {@link #sha256Hex} writes in hex. */
+  public static byte[] sha256(String text) {
     try {
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      return HexFormat.of().formatHex(digest.digest(text.getBytes(StandardCharsets.UTF_8)));
+      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("Every JVM has SHA-256", e);
     }

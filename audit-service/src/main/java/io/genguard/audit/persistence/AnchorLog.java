@@ -342,7 +342,8 @@ public final class AnchorLog implements MeterBinder {
   /**
    * Reads an anchor file a chunk at a time into an {@link AnchorIndex}, checking its signatures
    * with {@code keys} on the way (none when null): what {@link #read} and {@link #checkSignatures}
-   * give, in a sixteenth of the memory.
+   * give, in about a sixth of the memory (a year of anchors: 75 MB held where the parsed lines held
+   * 456-460 MB).
    *
    * @throws IllegalArgumentException naming the file, the line and what is wrong with it
    */
@@ -556,18 +557,7 @@ public final class AnchorLog implements MeterBinder {
    * @throws IllegalArgumentException naming the file, the line and what is wrong with it
    */
   public static Position readFrom(Path file, Position from, LineSink sink) throws IOException {
-    Position start = from;
-    if (from.offset() > 0) {
-      try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-        ByteBuffer before = ByteBuffer.allocate(1);
-        if (channel.size() < from.offset()
-            || channel.read(before, from.offset() - 1) != 1
-            || before.get(0) != '\n') {
-          start = Position.START;
-        }
-      }
-    }
-    Scan scan = scan(file, start, sink);
+    Scan scan = scan(file, from, sink);
     return new Position(scan.completeEnd(), scan.completeLines());
   }
 
@@ -581,8 +571,29 @@ public final class AnchorLog implements MeterBinder {
     return scan(file, Position.START, sink);
   }
 
-  /** As {@link #scan(Path, LineSink)}, from {@code from} on. */
+  /** As {@link #scan(Path, LineSink)}, from {@code from} on when the file can resume there. */
   private static Scan scan(Path file, Position from, LineSink sink) throws IOException {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      return scan(file, channel, resumable(channel, from) ? from : Position.START, sink);
+    }
+  }
+
+  /**
+   * Whether a pass can start at {@code from}: the file is at least that long and the byte before it
+   * ends a line (a file cut or replaced since is read from its start).
+   */
+  private static boolean resumable(FileChannel channel, Position from) throws IOException {
+    if (from.offset() == 0) {
+      return true;
+    }
+    ByteBuffer before = ByteBuffer.allocate(1);
+    return channel.size() >= from.offset()
+        && channel.read(before, from.offset() - 1) == 1
+        && before.get(0) == '\n';
+  }
+
+  private static Scan scan(Path file, FileChannel channel, Position from, LineSink sink)
+      throws IOException {
     java.nio.charset.CharsetDecoder utf8 =
         StandardCharsets.UTF_8
             .newDecoder()
@@ -595,9 +606,8 @@ public final class AnchorLog implements MeterBinder {
     int number = from.line();
     long lineBytes = 0;
     long before = 0;
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
-        java.io.InputStream in =
-            java.nio.channels.Channels.newInputStream(channel.position(from.offset()))) {
+    try (java.io.InputStream in =
+        java.nio.channels.Channels.newInputStream(channel.position(from.offset()))) {
       for (int read = in.read(chunk); read != -1; read = in.read(chunk)) {
         int start = 0;
         for (int i = 0; i < read; i++) {

@@ -4,10 +4,9 @@ import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.NotFoundException;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.Transactions;
+import io.genguard.schemas.ContentHash;
 import io.genguard.schemas.TenantIds;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -251,11 +250,7 @@ public final class ApiTokens {
   }
 
   static byte[] sha256(String token) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("Every JVM has SHA-256", e);
-    }
+    return ContentHash.sha256(token);
   }
 
   private static OffsetDateTime utc(Instant instant) {

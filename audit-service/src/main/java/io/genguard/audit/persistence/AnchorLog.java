@@ -362,6 +362,16 @@ public final class AnchorLog implements MeterBinder {
     return new Indexed(lines, scan.incompleteLastLine(), checker == null ? null : checker.result());
   }
 
+  /**
+   * Whether one line's signature holds with {@code keys}, on its own: an evidence bundle carries
+   * the one line that covers its records, not the lines around it, so the line's {@code prev} is
+   * covered by the signature but not compared with the line before (as {@link SignatureChecker}
+   * does). False for an unsigned line or one signed by a key {@code keys} lacks.
+   */
+  public static boolean signatureHolds(AnchorLine line, VerificationKeyRing keys) {
+    return line.signed() && keys.verifies(line.keyId(), signedBytes(line), line.signature());
+  }
+
   /** The bytes a line's signature covers: the context, seq, hash, time and prev, one a line. */
   private static byte[] signedBytes(AnchorLine line) {
     return signedBytes(

@@ -148,8 +148,12 @@ public final class AuditChain {
     return bytes == null ? null : HexFormat.of().formatHex(bytes);
   }
 
-  /** The canonical JSON the hash covers; the payload is embedded as its (canonical) text. */
-  static String canonical(Entry entry) {
+  /**
+   * The canonical JSON the hash covers; the payload is embedded as its (canonical) text. Version
+   * 2's digest is the SHA-256 of this text's UTF-8 bytes, so it is what an evidence bundle carries
+   * for a record whose content it proves.
+   */
+  public static String canonical(Entry entry) {
     JsonNodeFactory nodes = JsonNodeFactory.instance;
     ObjectNode node = nodes.objectNode();
     node.put("chainVersion", entry.chainVersion());

@@ -8,13 +8,13 @@ import java.util.List;
  * or topic damaged throughout (half a million lines a year) would otherwise give one entry a line,
  * in memory and in the answer.
  */
-final class Problems {
-  static final int MAX = 100;
+public final class Problems {
+  public static final int MAX = 100;
 
   private final List<String> kept = new ArrayList<>();
   private long more;
 
-  void add(String problem) {
+  public void add(String problem) {
     if (kept.size() < MAX) {
       kept.add(problem);
     } else {
@@ -22,7 +22,7 @@ final class Problems {
     }
   }
 
-  boolean isEmpty() {
+  public boolean isEmpty() {
     return kept.isEmpty();
   }
 
@@ -34,7 +34,7 @@ final class Problems {
   }
 
   /** The problems kept, then how many more there were, if any. */
-  List<String> list() {
+  public List<String> list() {
     List<String> all = new ArrayList<>(kept);
     if (more > 0) {
       all.add("... and " + more + " more problem(s)");

@@ -1,0 +1,399 @@
+package io.genguard.audit.evidence;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.NotFoundException;
+import io.genguard.audit.persistence.AnchorLog;
+import io.genguard.audit.persistence.AuditChain;
+import io.genguard.audit.policy.PolicyArchive;
+import io.genguard.schemas.ContentHash;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import javax.sql.DataSource;
+
+/**
+ * An evidence bundle: what the audit chain recorded about one request (its request, output,
+ * verdict, gate outcome, review and the actions on it), with what a third party needs to check,
+ * without access to the database, that these are the records the chain holds and that the chain
+ * held them when a signed anchor line was written. {@link EvidenceCheck} checks one.
+ *
+ * <p>Format {@value #FORMAT}, one JSON object:
+ *
+ * <ul>
+ *   <li>{@code requestId}, {@code tenantId}, {@code issuedAt}, {@code issuedBy};
+ *   <li>{@code records}: each {@code {seq, eventType, recordedAt, canonical}}, where {@code
+ *       canonical} is the record's canonical JSON exactly as the chain hashed it (its {@code
+ *       payload} field is the event as canonical JSON text); a record whose content retention
+ *       removed has {@code removedAt} and {@code removedBySeq} instead of {@code canonical};
+ *   <li>{@code segments}: each {@code {prevHash, firstSeq, digests, anchor}}: the hash of the
+ *       record before {@code firstSeq}, the SHA-256 digest of every record from {@code firstSeq} to
+ *       the anchor's seq (the bundle's own records and, for the records between them, only their
+ *       digests, which show nothing of other requests), and the anchor line that covers them, as
+ *       the anchor file holds it;
+ *   <li>{@code notAnchored}: seqs of records newer than the newest anchor line, shown but not
+ *       proven;
+ *   <li>{@code policies}: the policy files the verdicts name, {@code {sha256, text}}, when the
+ *       archive holds them and the caller may see them.
+ * </ul>
+ *
+ * <p>Checking: for each segment, {@code h = prevHash}, then for each digest {@code d} in order
+ * {@code h = SHA-256(h || d)}; {@code h} must be the anchor line's hash at its seq, and the line's
+ * Ed25519 signature must hold with a key the checker trusts (the anchor file's {@code .keys}, kept
+ * apart from the service). Each record's {@code SHA-256(canonical)} must be the digest at its seq.
+ * A bundle's size grows with the records written between a request's records and the anchor after
+ * them (at most one anchor interval's worth a segment).
+ */
+public final class EvidenceBundle {
+  /** The format this build writes and reads. */
+  public static final String FORMAT = "genguard-evidence-1";
+
+  /** Most records one bundle holds (a request has a handful). */
+  public static final int MAX_RECORDS = 10_000;
+
+  /** Most digests one bundle holds (67 bytes each as JSON: about 130 MB). */
+  public static final long MAX_LINKS = 2_000_000;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private EvidenceBundle() {}
+
+  /** A bundle that cannot be made as asked; the message says why and what to do. */
+  public static final class EvidenceException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public EvidenceException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * What to put in a bundle.
+   *
+   * @param requestId the request
+   * @param tenantScope only a record of this tenant may be shown (null: any)
+   * @param anchorFile the audit service's anchor file
+   * @param policies the archive to take the verdicts' policy files from; null to leave them out
+   * @param issuedBy who asked, as the bundle names them
+   * @param maxLinks most digests the bundle may hold
+   */
+  public record Request(
+      String requestId,
+      String tenantScope,
+      Path anchorFile,
+      PolicyArchive policies,
+      String issuedBy,
+      long maxLinks) {}
+
+  /**
+   * Makes the bundle of a request.
+   *
+   * @return empty when the chain holds no record of the request that the scope may see
+   * @throws EvidenceException when the chain does not reach an anchor it should (changed since), a
+   *     record cannot be proven this way, or the bundle would exceed {@code maxLinks}
+   */
+  public static Optional<ObjectNode> build(DataSource dataSource, Request request, Instant now)
+      throws SQLException, IOException {
+    try (Connection connection = dataSource.getConnection()) {
+      List<Row> rows = records(connection, request.requestId());
+      if (rows.isEmpty()) {
+        return Optional.empty();
+      }
+      String tenant =
+          rows.stream().map(Row::tenantId).filter(t -> t != null).findFirst().orElse(null);
+      if (request.tenantScope() != null
+          && rows.stream()
+              .anyMatch(
+                  row -> row.tenantId() != null && !request.tenantScope().equals(row.tenantId()))) {
+        return Optional.empty();
+      }
+      Map<Long, AnchorLog.AnchorLine> anchors = covering(request.anchorFile(), rows);
+      ObjectNode bundle = NODES.objectNode();
+      bundle.put("format", FORMAT);
+      bundle.put("requestId", request.requestId());
+      bundle.put("tenantId", tenant);
+      bundle.put("issuedAt", now.toString());
+      bundle.put("issuedBy", request.issuedBy());
+      ArrayNode records = bundle.putArray("records");
+      ArrayNode notAnchored = NODES.arrayNode();
+      Set<String> policies = new LinkedHashSet<>();
+      for (Row row : rows) {
+        records.add(row.json(policies));
+        if (!anchors.containsKey(row.seq())) {
+          notAnchored.add(row.seq());
+        }
+      }
+      bundle.set("segments", segments(connection, rows, anchors, request.maxLinks()));
+      bundle.set("notAnchored", notAnchored);
+      ArrayNode files = bundle.putArray("policies");
+      if (request.policies() != null) {
+        for (String sha256 : policies) {
+          archived(request.policies(), sha256)
+              .ifPresent(text -> files.addObject().put("sha256", sha256).put("text", text));
+        }
+      }
+      // The bundle is checked before it leaves: it must hold up without the signatures.
+      EvidenceCheck.Result self = EvidenceCheck.check(bundle, null);
+      if (!self.intact()) {
+        throw new EvidenceException(
+            "The chain does not prove its records of request "
+                + request.requestId()
+                + " as anchored: "
+                + self.problems().get(0)
+                + "; run audit verify");
+      }
+      return Optional.of(bundle);
+    }
+  }
+
+  /** The event a record's canonical text holds (its {@code payload} text, parsed), or null. */
+  static JsonNode payload(JsonNode canonical) {
+    JsonNode payload = canonical.path("payload");
+    if (!payload.isTextual()) {
+      return null;
+    }
+    try {
+      return JSON.readTree(payload.asText());
+    } catch (JsonProcessingException e) {
+      return null;
+    }
+  }
+
+  /** One audit_log row of the request. */
+  private record Row(
+      long seq,
+      int chainVersion,
+      String eventType,
+      String tenantId,
+      Instant recordedAt,
+      String canonical,
+      byte[] digest,
+      byte[] prevHash,
+      Instant removedAt,
+      Long removedBySeq) {
+
+    ObjectNode json(Set<String> policies) {
+      ObjectNode record = NODES.objectNode();
+      record.put("seq", seq);
+      record.put("eventType", eventType);
+      record.put("recordedAt", recordedAt.toString());
+      if (canonical != null) {
+        record.put("canonical", canonical);
+        try {
+          JsonNode event = payload(JSON.readTree(canonical));
+          if (event != null && ContentHash.isSha256Hex(event.path("policySha256").asText(""))) {
+            policies.add(event.get("policySha256").asText());
+          }
+        } catch (JsonProcessingException e) {
+          throw new IllegalStateException("The chain's canonical text is JSON", e);
+        }
+      } else {
+        record.put("removedAt", removedAt.toString());
+        record.put("removedBySeq", removedBySeq);
+      }
+      return record;
+    }
+  }
+
+  private static List<Row> records(Connection connection, String requestId) throws SQLException {
+    List<Row> rows = new ArrayList<>();
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "select seq, chain_version, event_id, event_type, tenant_id, request_id, source_topic,"
+                + " source_partition, source_offset, payload, recorded_at, entry_digest, prev_hash,"
+                + " tombstoned_at, tombstone_seq from audit_log where request_id = ? order by seq"
+                + " limit "
+                + (MAX_RECORDS + 1))) {
+      query.setString(1, requestId);
+      try (ResultSet rs = query.executeQuery()) {
+        while (rs.next()) {
+          if (rows.size() == MAX_RECORDS) {
+            throw new EvidenceException(
+                "Request "
+                    + requestId
+                    + " has more than "
+                    + MAX_RECORDS
+                    + " audit records, more than one bundle holds");
+          }
+          long seq = rs.getLong("seq");
+          int version = rs.getInt("chain_version");
+          if (version != AuditChain.CURRENT_VERSION) {
+            throw new EvidenceException(
+                "Record "
+                    + seq
+                    + " of request "
+                    + requestId
+                    + " was written before chain version 2, whose links need every record's"
+                    + " whole content; only audit verify checks it");
+          }
+          Instant recordedAt = rs.getObject("recorded_at", OffsetDateTime.class).toInstant();
+          String payload = rs.getString("payload");
+          String canonical =
+              payload == null
+                  ? null
+                  : AuditChain.canonical(
+                      new AuditChain.Entry(
+                          version,
+                          seq,
+                          rs.getString("event_id"),
+                          rs.getString("event_type"),
+                          rs.getString("tenant_id"),
+                          rs.getString("request_id"),
+                          rs.getString("source_topic"),
+                          rs.getInt("source_partition"),
+                          rs.getLong("source_offset"),
+                          payload,
+                          recordedAt));
+          OffsetDateTime removedAt = rs.getObject("tombstoned_at", OffsetDateTime.class);
+          long removedBy = rs.getLong("tombstone_seq");
+          rows.add(
+              new Row(
+                  seq,
+                  version,
+                  rs.getString("event_type"),
+                  rs.getString("tenant_id"),
+                  recordedAt,
+                  canonical,
+                  rs.getBytes("entry_digest"),
+                  rs.getBytes("prev_hash"),
+                  removedAt == null ? null : removedAt.toInstant(),
+                  rs.wasNull() ? null : removedBy));
+        }
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * For each record, the first anchor line at or after it. The file is read once, a chunk at a
+   * time; its heads grow line by line (the log appends only a head past its last), so each record
+   * takes the first line that reaches it.
+   */
+  private static Map<Long, AnchorLog.AnchorLine> covering(Path anchorFile, List<Row> rows)
+      throws IOException {
+    Map<Long, AnchorLog.AnchorLine> covering = new LinkedHashMap<>();
+    int[] next = {0};
+    try {
+      AnchorLog.readFrom(
+          anchorFile,
+          AnchorLog.Position.START,
+          line -> {
+            while (next[0] < rows.size() && rows.get(next[0]).seq() <= line.anchor().seq()) {
+              covering.put(rows.get(next[0]).seq(), line);
+              next[0]++;
+            }
+          });
+    } catch (NoSuchFileException e) {
+      // Nothing anchored yet: every record is shown as not anchored.
+    }
+    return covering;
+  }
+
+  /** One segment per anchor line that covers records: from the first of them to the anchor. */
+  private static ArrayNode segments(
+      Connection connection, List<Row> rows, Map<Long, AnchorLog.AnchorLine> anchors, long maxLinks)
+      throws SQLException {
+    ArrayNode segments = NODES.arrayNode();
+    long links = 0;
+    AnchorLog.AnchorLine current = null;
+    for (Row row : rows) {
+      AnchorLog.AnchorLine line = anchors.get(row.seq());
+      if (line == null || line == current) {
+        continue;
+      }
+      current = line;
+      long first = row.seq();
+      long last = line.anchor().seq();
+      links += last - first + 1;
+      if (links > maxLinks) {
+        throw new EvidenceException(
+            "The bundle would hold "
+                + links
+                + " or more links, over the limit of "
+                + maxLinks
+                + ": the records between this request's and the anchor after them are too many"
+                + " (anchor more often, GENGUARD_AUDIT_ANCHOR_INTERVAL_SECONDS)");
+      }
+      ObjectNode segment = segments.addObject();
+      segment.put("prevHash", AuditChain.hex(row.prevHash()));
+      segment.put("firstSeq", first);
+      segment.set("digests", digests(connection, first, last));
+      segment.put("anchor", line.text());
+    }
+    return segments;
+  }
+
+  /** The stored digests of seqs {@code first..last}, read in pages; every seq must be there. */
+  private static ArrayNode digests(Connection connection, long first, long last)
+      throws SQLException {
+    ArrayNode digests = NODES.arrayNode();
+    long expected = first;
+    boolean autoCommit = connection.getAutoCommit();
+    connection.setAutoCommit(false); // a cursor: the rows are read a page at a time
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "select seq, chain_version, entry_digest from audit_log where seq between ? and ?"
+                + " order by seq")) {
+      query.setFetchSize(10_000);
+      query.setLong(1, first);
+      query.setLong(2, last);
+      try (ResultSet rs = query.executeQuery()) {
+        while (rs.next()) {
+          long seq = rs.getLong(1);
+          if (seq != expected) {
+            throw new EvidenceException(
+                "Record " + expected + " is missing from the audit chain; run audit verify");
+          }
+          if (rs.getInt(2) != AuditChain.CURRENT_VERSION) {
+            throw new EvidenceException(
+                "Record "
+                    + seq
+                    + " was written before chain version 2, so it has no digest to stand for it");
+          }
+          digests.add(AuditChain.hex(rs.getBytes(3)));
+          expected++;
+        }
+      }
+      connection.commit();
+    } finally {
+      connection.setAutoCommit(autoCommit);
+    }
+    if (expected != last + 1) {
+      throw new EvidenceException(
+          "Records "
+              + expected
+              + "-"
+              + last
+              + " are missing from the audit chain, though an anchor covers them; run audit"
+              + " verify");
+    }
+    return digests;
+  }
+
+  private static Optional<String> archived(PolicyArchive archive, String sha256)
+      throws SQLException {
+    try {
+      return Optional.of(archive.get(sha256).yaml());
+    } catch (NotFoundException e) {
+      return Optional.empty(); // the bundle names the digest; the file was not archived
+    }
+  }
+}

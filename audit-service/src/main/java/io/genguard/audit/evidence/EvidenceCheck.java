@@ -1,0 +1,510 @@
+package io.genguard.audit.evidence;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.genguard.audit.json.CanonicalJson;
+import io.genguard.audit.persistence.AnchorLog;
+import io.genguard.audit.persistence.AuditChain;
+import io.genguard.audit.persistence.Problems;
+import io.genguard.provenance.manifest.VerificationKeyRing;
+import io.genguard.schemas.ContentHash;
+import java.security.MessageDigest;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Checks an evidence bundle ({@link EvidenceBundle}) with nothing but the bundle and the anchor
+ * signing keys' public halves: no database, no network. Each record's content must hash to the
+ * digest at its place in a segment, each segment's digests must chain from its previous hash to the
+ * hash its anchor line names, and each anchor line must be signed by a trusted key. Whatever the
+ * bundle holds, the check answers with findings, never an exception: a bundle is input from
+ * outside.
+ */
+public final class EvidenceCheck {
+  private static final ObjectMapper JSON =
+      JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+  private static final HexFormat HEX = HexFormat.of();
+
+  private EvidenceCheck() {}
+
+  /** What the check says of one record of the bundle. */
+  public enum Status {
+    /** Its content hashes to the digest that a signed anchor line covers. */
+    PROVEN,
+    /**
+     * Retention removed its content; its digest's place in the chain is proven, its content is not
+     * in the bundle.
+     */
+    CONTENT_REMOVED,
+    /** Newer than the newest anchor when the bundle was made: content shown, nothing proven. */
+    NOT_ANCHORED,
+    /** Something about it does not hold (see the detail and the problems). */
+    NOT_PROVEN
+  }
+
+  /**
+   * One record's finding.
+   *
+   * @param anchorSeq the seq of the anchor line that covers it (null when none does)
+   * @param anchoredAt when that line was written, as it says
+   * @param keyId the key that signed that line (null when unsigned or not checked)
+   */
+  public record RecordFinding(
+      long seq,
+      String eventType,
+      Status status,
+      String detail,
+      Long anchorSeq,
+      String anchoredAt,
+      String keyId) {}
+
+  /**
+   * The check's result.
+   *
+   * @param records one finding per record, in seq order
+   * @param problems what does not hold, each naming where; empty when the bundle holds up
+   * @param links digests checked over all segments
+   * @param signaturesChecked false when the check ran without keys: the anchor lines were then
+   *     taken on trust and must be compared with a copy of the anchor file kept elsewhere
+   * @param policies the SHA-256 of each policy file a record names, and whether the bundle holds
+   *     that file (with that digest)
+   */
+  public record Result(
+      String requestId,
+      String tenantId,
+      List<RecordFinding> records,
+      List<String> problems,
+      int segments,
+      long links,
+      boolean signaturesChecked,
+      Map<String, Boolean> policies) {
+
+    /** Nothing in the bundle contradicts itself or its signatures. */
+    public boolean intact() {
+      return problems.isEmpty();
+    }
+
+    /** Intact, and every record's place in the chain is proven by an anchor line. */
+    public boolean complete() {
+      return intact()
+          && !records.isEmpty()
+          && records.stream()
+              .allMatch(r -> r.status() == Status.PROVEN || r.status() == Status.CONTENT_REMOVED);
+    }
+
+    /** One line for people. */
+    public String summary() {
+      long proven = records.stream().filter(r -> r.status() == Status.PROVEN).count();
+      long removed = records.stream().filter(r -> r.status() == Status.CONTENT_REMOVED).count();
+      long pending = records.stream().filter(r -> r.status() == Status.NOT_ANCHORED).count();
+      String counts =
+          proven
+              + " of "
+              + records.size()
+              + " records proven"
+              + (removed > 0 ? ", " + removed + " with content removed by retention" : "")
+              + (pending > 0 ? ", " + pending + " not yet anchored" : "")
+              + " ("
+              + segments
+              + " segment(s), "
+              + links
+              + " links)";
+      if (!intact()) {
+        return "Evidence does NOT hold for request " + requestId + ": " + problems.get(0);
+      }
+      return (complete() ? "Evidence holds for request " : "Evidence incomplete for request ")
+          + requestId
+          + ": "
+          + counts
+          + (signaturesChecked ? "" : "; anchor signatures NOT checked");
+    }
+  }
+
+  /**
+   * Checks bundle text.
+   *
+   * @param keys the anchor signing keys' public halves; null to take the anchor lines on trust (for
+   *     unsigned anchor files), which the result says
+   */
+  public static Result check(String bundleText, VerificationKeyRing keys) {
+    JsonNode bundle;
+    try {
+      bundle = JSON.readTree(bundleText);
+    } catch (JsonProcessingException e) {
+      return failed("the bundle is not JSON (" + e.getOriginalMessage() + ")", keys);
+    }
+    return check(bundle, keys);
+  }
+
+  /** Checks a parsed bundle; see {@link #check(String, VerificationKeyRing)}. */
+  public static Result check(JsonNode bundle, VerificationKeyRing keys) {
+    if (bundle == null || !bundle.isObject()) {
+      return failed("the bundle is not a JSON object", keys);
+    }
+    if (!EvidenceBundle.FORMAT.equals(bundle.path("format").asText(null))) {
+      return failed(
+          "the bundle's format is "
+              + bundle.path("format")
+              + ", not \""
+              + EvidenceBundle.FORMAT
+              + "\" (the only one this build reads)",
+          keys);
+    }
+    String requestId = bundle.path("requestId").isTextual() ? bundle.get("requestId").asText() : "";
+    if (requestId.isEmpty()) {
+      return failed("the bundle names no requestId", keys);
+    }
+    String tenantId = bundle.path("tenantId").isTextual() ? bundle.get("tenantId").asText() : null;
+    Problems problems = new Problems();
+    JsonNode records = bundle.path("records");
+    JsonNode segments = bundle.path("segments");
+    if (!records.isArray() || records.isEmpty()) {
+      problems.add("the bundle holds no records");
+    }
+    if (!segments.isArray()) {
+      problems.add("\"segments\" is not a list");
+    }
+    if (records.size() > EvidenceBundle.MAX_RECORDS
+        || segments.size() > EvidenceBundle.MAX_RECORDS) {
+      return failed(
+          "the bundle holds more than "
+              + EvidenceBundle.MAX_RECORDS
+              + " records or segments; a request has a handful",
+          keys);
+    }
+    if (!problems.isEmpty()) {
+      return new Result(
+          requestId, tenantId, List.of(), problems.list(), 0, 0, keys != null, Map.of());
+    }
+
+    // Each segment: the digests it chains, by seq, and the anchor line that covers them.
+    Map<Long, byte[]> digests = new HashMap<>();
+    Map<Long, Covered> coveredBy = new HashMap<>();
+    long links = 0;
+    int segmentNumber = 0;
+    for (JsonNode segment : segments) {
+      segmentNumber++;
+      Covered covered = checkSegment(segmentNumber, segment, keys, problems, digests);
+      if (covered == null) {
+        continue;
+      }
+      links += covered.lastSeq - covered.firstSeq + 1;
+      if (links > EvidenceBundle.MAX_LINKS) {
+        problems.add("the bundle holds more than " + EvidenceBundle.MAX_LINKS + " links");
+        break;
+      }
+      for (long seq = covered.firstSeq; seq <= covered.lastSeq; seq++) {
+        if (coveredBy.put(seq, covered) != null) {
+          problems.add("seq " + seq + " is in two segments");
+          break;
+        }
+      }
+    }
+    Set<Long> notAnchored = new HashSet<>();
+    for (JsonNode seq : bundle.path("notAnchored")) {
+      if (seq.isIntegralNumber() && seq.canConvertToLong()) {
+        notAnchored.add(seq.asLong());
+      }
+    }
+
+    TreeMap<Long, RecordFinding> findings = new TreeMap<>();
+    Map<String, Long> policiesNamed = new TreeMap<>();
+    int recordNumber = 0;
+    for (JsonNode record : records) {
+      recordNumber++;
+      RecordFinding finding =
+          checkRecord(
+              recordNumber,
+              record,
+              requestId,
+              coveredBy,
+              digests,
+              notAnchored,
+              problems,
+              policiesNamed);
+      if (finding != null && findings.put(finding.seq(), finding) != null) {
+        problems.add("seq " + finding.seq() + " is listed twice among the records");
+      }
+    }
+    Set<String> included = checkPolicies(bundle.path("policies"), problems);
+    Map<String, Boolean> policies = new TreeMap<>();
+    policiesNamed.keySet().forEach(sha256 -> policies.put(sha256, included.contains(sha256)));
+    return new Result(
+        requestId,
+        tenantId,
+        List.copyOf(findings.values()),
+        problems.list(),
+        segments.size(),
+        links,
+        keys != null,
+        policies);
+  }
+
+  /**
+   * A checked segment: the seqs it covers and the anchor line that covers them.
+   *
+   * @param number the segment's place in the bundle, from 1
+   * @param holds false when its chain or its anchor line does not hold (a problem says why); its
+   *     records are then not proven, without a problem of their own each
+   */
+  private record Covered(
+      int number, long firstSeq, long lastSeq, String anchoredAt, String keyId, boolean holds) {}
+
+  private static Covered checkSegment(
+      int number,
+      JsonNode segment,
+      VerificationKeyRing keys,
+      Problems problems,
+      Map<Long, byte[]> digests) {
+    String where = "segment " + number;
+    byte[] hash = hex(segment.path("prevHash"));
+    JsonNode firstSeq = segment.path("firstSeq");
+    JsonNode list = segment.path("digests");
+    if (hash == null
+        || !firstSeq.isIntegralNumber()
+        || !firstSeq.canConvertToLong()
+        || firstSeq.asLong() < 1
+        || !list.isArray()
+        || list.isEmpty()
+        || !segment.path("anchor").isTextual()) {
+      problems.add(
+          where + " lacks a prevHash (64 hex), a firstSeq (at least 1), digests or an anchor line");
+      return null;
+    }
+    AnchorLog.AnchorLine line;
+    try {
+      line = AnchorLog.parse("evidence " + where + "'s anchor", 1, segment.get("anchor").asText());
+    } catch (IllegalArgumentException e) {
+      problems.add(e.getMessage());
+      return null;
+    }
+    long first = firstSeq.asLong();
+    long last = first + list.size() - 1;
+    Covered broken = new Covered(number, first, last, null, null, false);
+    if (line.anchor().seq() != last) {
+      problems.add(
+          where
+              + " chains seqs "
+              + first
+              + "-"
+              + last
+              + " but its anchor line is for seq "
+              + line.anchor().seq());
+      return broken;
+    }
+    MessageDigest sha256 = sha256();
+    long seq = first;
+    for (JsonNode digestNode : list) {
+      byte[] digest = hex(digestNode);
+      if (digest == null) {
+        problems.add(where + ": the digest for seq " + seq + " is not 64 hex characters");
+        return broken;
+      }
+      digests.put(seq, digest);
+      sha256.update(hash);
+      sha256.update(digest);
+      hash = sha256.digest();
+      seq++;
+    }
+    if (!HEX.formatHex(hash).equalsIgnoreCase(line.anchor().hashHex())) {
+      problems.add(
+          where
+              + ": the digests chain to "
+              + HEX.formatHex(hash)
+              + " at seq "
+              + last
+              + ", not to the anchored "
+              + line.anchor().hashHex()
+              + ": a digest or the previous hash was changed");
+      return broken;
+    }
+    if (keys != null) {
+      if (!line.signed()) {
+        problems.add(where + ": its anchor line (seq " + last + ") is not signed");
+        return broken;
+      }
+      if (!AnchorLog.signatureHolds(line, keys)) {
+        problems.add(
+            where
+                + ": the signature of its anchor line (seq "
+                + last
+                + ", key '"
+                + line.keyId()
+                + "') does not hold with the keys "
+                + keys.ids()
+                + ": the line was edited or not written by the key's holder");
+        return broken;
+      }
+    }
+    return new Covered(
+        number, first, last, line.anchoredAt(), keys == null ? null : line.keyId(), true);
+  }
+
+  private static RecordFinding checkRecord(
+      int number,
+      JsonNode record,
+      String requestId,
+      Map<Long, Covered> coveredBy,
+      Map<Long, byte[]> digests,
+      Set<Long> notAnchored,
+      Problems problems,
+      Map<String, Long> policiesNamed) {
+    JsonNode seqNode = record.path("seq");
+    if (!seqNode.isIntegralNumber() || !seqNode.canConvertToLong()) {
+      problems.add("record " + number + " has no seq");
+      return null;
+    }
+    long seq = seqNode.asLong();
+    String eventType = record.path("eventType").asText("");
+    Covered covered = coveredBy.get(seq);
+    JsonNode canonical = record.path("canonical");
+    String claimed = "seq " + seq + " (" + eventType + ")";
+    if (covered != null && !covered.holds()) {
+      return finding(
+          seq,
+          eventType,
+          Status.NOT_PROVEN,
+          "segment " + covered.number() + ", which holds it, does not hold",
+          null);
+    }
+    if (!canonical.isTextual()) {
+      if (record.path("removedAt").isTextual() && covered != null) {
+        return finding(
+            seq,
+            eventType,
+            Status.CONTENT_REMOVED,
+            "content removed by retention at "
+                + record.get("removedAt").asText()
+                + "; its place in the chain is proven, its type and time are as the issuer says",
+            covered);
+      }
+      problems.add(claimed + " has neither its canonical text nor a removal by retention");
+      return finding(seq, eventType, Status.NOT_PROVEN, "no content", covered);
+    }
+    String text = canonical.asText();
+    String wrong = contentProblem(text, seq, eventType, requestId, policiesNamed);
+    if (wrong != null) {
+      problems.add(claimed + ": " + wrong);
+      return finding(seq, eventType, Status.NOT_PROVEN, wrong, covered);
+    }
+    if (covered == null) {
+      if (notAnchored.contains(seq)) {
+        return finding(
+            seq,
+            eventType,
+            Status.NOT_ANCHORED,
+            "newer than the newest anchor when the bundle was made: shown, not proven; ask for"
+                + " the bundle again after the next anchor",
+            null);
+      }
+      problems.add(claimed + " is in no segment, and the bundle does not say it is not anchored");
+      return finding(seq, eventType, Status.NOT_PROVEN, "in no segment", null);
+    }
+    byte[] digest = ContentHash.sha256(text);
+    if (!MessageDigest.isEqual(digest, digests.get(seq))) {
+      problems.add(
+          claimed
+              + ": its content hashes to "
+              + HEX.formatHex(digest)
+              + ", not to the digest the chain holds at its place: the content was changed");
+      return finding(seq, eventType, Status.NOT_PROVEN, "content changed", covered);
+    }
+    return finding(seq, eventType, Status.PROVEN, "content and place proven", covered);
+  }
+
+  /** What is wrong with a record's canonical text, or null when it is a record of the request. */
+  private static String contentProblem(
+      String text, long seq, String eventType, String requestId, Map<String, Long> policiesNamed) {
+    JsonNode node;
+    try {
+      node = JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      return "its canonical text is not JSON (" + e.getOriginalMessage() + ")";
+    }
+    if (node == null || !node.isObject() || !CanonicalJson.write(node).equals(text)) {
+      return "its canonical text is not canonical JSON (sorted keys, compact), so not what the"
+          + " chain hashes";
+    }
+    if (node.path("chainVersion").asInt() != AuditChain.CURRENT_VERSION) {
+      return "its canonical text is not of chain version " + AuditChain.CURRENT_VERSION;
+    }
+    if (node.path("seq").asLong(-1) != seq) {
+      return "its canonical text is for seq " + node.path("seq") + ", not " + seq;
+    }
+    if (!requestId.equals(node.path("requestId").asText(null))) {
+      return "its canonical text is a record of request "
+          + node.path("requestId")
+          + ", not of "
+          + requestId;
+    }
+    if (!eventType.equals(node.path("eventType").asText(null))) {
+      return "its canonical text is a " + node.path("eventType") + " record, not " + eventType;
+    }
+    JsonNode payload = EvidenceBundle.payload(node);
+    if (payload != null && payload.path("policySha256").isTextual()) {
+      policiesNamed.putIfAbsent(payload.get("policySha256").asText(), seq);
+    }
+    return null;
+  }
+
+  /**
+   * Each policy file in the bundle must have the digest it is listed under; returns the digests of
+   * those that do.
+   */
+  private static Set<String> checkPolicies(JsonNode policies, Problems problems) {
+    Set<String> included = new HashSet<>();
+    for (JsonNode policy : policies) {
+      String sha256 = policy.path("sha256").asText("");
+      if (!policy.path("text").isTextual()) {
+        problems.add("policy file " + sha256 + " has no text");
+      } else if (!ContentHash.sha256Hex(policy.get("text").asText()).equals(sha256)) {
+        problems.add(
+            "the policy file listed as "
+                + sha256
+                + " has another SHA-256: it is not the file the verdict names");
+      } else {
+        included.add(sha256);
+      }
+    }
+    return included;
+  }
+
+  private static RecordFinding finding(
+      long seq, String eventType, Status status, String detail, Covered covered) {
+    return new RecordFinding(
+        seq,
+        eventType,
+        status,
+        detail,
+        covered == null ? null : covered.lastSeq,
+        covered == null ? null : covered.anchoredAt,
+        covered == null ? null : covered.keyId);
+  }
+
+  private static Result failed(String problem, VerificationKeyRing keys) {
+    return new Result(null, null, List.of(), List.of(problem), 0, 0, keys != null, Map.of());
+  }
+
+  private static byte[] hex(JsonNode node) {
+    if (!node.isTextual() || !node.asText().matches("[0-9a-fA-F]{64}")) {
+      return null;
+    }
+    return HEX.parseHex(node.asText().toLowerCase(java.util.Locale.ROOT));
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("Every JVM has SHA-256", e);
+    }
+  }
+}

@@ -1,0 +1,430 @@
+package io.genguard.audit.evidence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.evidence.EvidenceCheck.Result;
+import io.genguard.audit.evidence.EvidenceCheck.Status;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.persistence.AnchorLog;
+import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.persistence.IncomingEvent;
+import io.genguard.audit.policy.PolicyArchive;
+import io.genguard.audit.security.Caller;
+import io.genguard.events.v1.Decision;
+import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.provenance.ProvenanceKeys;
+import io.genguard.provenance.manifest.SigningKey;
+import io.genguard.provenance.manifest.SigningKeyRing;
+import io.genguard.provenance.manifest.VerificationKeyRing;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Evidence bundles from a real PostgreSQL chain and a signed anchor file: a request's records are
+ * proven to a third party with the public keys alone, and every change to the bundle or to the
+ * chain under it shows.
+ */
+class EvidenceBundleITCase {
+  private static final Instant NOW = Instant.parse("2026-12-04T10:00:00Z");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+  private AuditDatabase database;
+  private AuditWriter writer;
+  private AnchorLog anchors;
+  private Path anchorFile;
+  private VerificationKeyRing keys;
+  private PolicyArchive archive;
+
+  @BeforeEach
+  void chainWithSignedAnchors(TestInfo test) throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    String name =
+        "evidence_"
+            + test.getTestMethod()
+                .orElseThrow()
+                .getName()
+                .toLowerCase()
+                .replaceAll("[^a-z0-9]", "");
+    String url = infra.createDatabase(name.substring(0, Math.min(60, name.length())));
+    database = AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
+    Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+    writer = new AuditWriter(database.dataSource(), clock);
+    anchorFile = dir.resolve("anchors.jsonl");
+    anchors =
+        new AnchorLog(
+            anchorFile,
+            Clock.systemUTC(),
+            ProvenanceKeys.signingKeysAt(dir.resolve("anchor-signing-keys"), "anchor-1"));
+    keys =
+        VerificationKeyRing.parse(
+            Files.readString(AnchorLog.publicKeyFile(anchorFile)), "anchor keys");
+    archive = new PolicyArchive(database.dataSource(), clock);
+  }
+
+  @AfterEach
+  void close() {
+    database.close();
+  }
+
+  @Test
+  void shouldProveEveryRecordOfARequestWithTheAnchorAfterIt() throws Exception {
+    archive.record(PolicyLoader.defaultText(), "test", Caller.system("test"));
+    for (int i = 0; i < 3; i++) {
+      story("req-" + i, Decision.REVIEW);
+    }
+    anchors.publish(database.dataSource()); // covers seqs 1-13 (the archive's record first)
+    story("req-3", Decision.RELEASE);
+    anchors.publish(database.dataSource());
+
+    ObjectNode bundle = bundle("req-1", null).orElseThrow();
+    Result result = EvidenceCheck.check(bundle, keys);
+
+    assertThat(result.complete()).as(result.summary()).isTrue();
+    assertThat(result.summary()).startsWith("Evidence holds for request req-1: 4 of 4 records");
+    assertThat(result.records())
+        .extracting(EvidenceCheck.RecordFinding::seq)
+        .containsExactly(6L, 7L, 8L, 9L);
+    assertThat(result.records())
+        .allSatisfy(
+            finding -> {
+              assertThat(finding.status()).isEqualTo(Status.PROVEN);
+              assertThat(finding.anchorSeq()).isEqualTo(13L);
+              assertThat(finding.keyId()).isEqualTo("anchor-1");
+            });
+    assertThat(result.segments()).isEqualTo(1);
+    assertThat(result.links()).as("seqs 6 to the anchor at 13").isEqualTo(8);
+    assertThat(bundle.path("tenantId").asText()).isEqualTo("acme");
+    // The records between the request's show only as digests: nothing of req-2 is in the bundle.
+    assertThat(bundle.toString()).doesNotContain("req-2");
+    // The verdict's policy file, from the archive, with the digest the verdict names.
+    assertThat(bundle.path("policies")).hasSize(1);
+    assertThat(bundle.path("policies").get(0).path("sha256").asText())
+        .isEqualTo(AuditEvents.POLICY_SHA256);
+    assertThat(result.policies())
+        .containsExactly(java.util.Map.entry(AuditEvents.POLICY_SHA256, true));
+
+    // The same text a file would hold, checked from the text.
+    assertThat(EvidenceCheck.check(JSON.writeValueAsString(bundle), keys).complete()).isTrue();
+  }
+
+  @Test
+  void shouldProveARequestWhoseRecordsSpanAnchorsOneSegmentEach() throws Exception {
+    List<IncomingEvent> late = AuditEvents.story(scenario("req-late", Decision.REVIEW));
+    writer.write(late.subList(0, 2));
+    anchors.publish(database.dataSource()); // seq 2
+    story("req-between", Decision.RELEASE); // seqs 3-6
+    writer.write(late.subList(2, 4)); // seqs 7-8
+    anchors.publish(database.dataSource());
+
+    ObjectNode bundle = bundle("req-late", null).orElseThrow();
+    Result result = EvidenceCheck.check(bundle, keys);
+
+    assertThat(result.complete()).as(result.summary()).isTrue();
+    assertThat(result.segments()).isEqualTo(2);
+    assertThat(result.links()).as("seqs 1-2, then 7-8").isEqualTo(4);
+    assertThat(result.records())
+        .extracting(EvidenceCheck.RecordFinding::anchorSeq)
+        .containsExactly(2L, 2L, 8L, 8L);
+  }
+
+  @Test
+  void shouldShowRecordsNewerThanTheNewestAnchorAsNotAnchored() throws Exception {
+    story("req-old", Decision.RELEASE);
+    anchors.publish(database.dataSource());
+    story("req-new", Decision.BLOCK);
+
+    ObjectNode bundle = bundle("req-new", null).orElseThrow();
+    Result result = EvidenceCheck.check(bundle, keys);
+
+    assertThat(result.intact()).as(result.summary()).isTrue();
+    assertThat(result.complete()).isFalse();
+    assertThat(result.records()).hasSize(4).allMatch(r -> r.status() == Status.NOT_ANCHORED);
+    assertThat(result.summary())
+        .startsWith("Evidence incomplete for request req-new: 0 of 4 records proven, 4 not yet");
+
+    anchors.publish(database.dataSource());
+    assertThat(EvidenceCheck.check(bundle("req-new", null).orElseThrow(), keys).complete())
+        .as("after the next anchor")
+        .isTrue();
+  }
+
+  @Test
+  void shouldProveThePlaceOfARecordWhoseContentRetentionRemoved() throws Exception {
+    story("req-kept", Decision.RELEASE);
+    anchors.publish(database.dataSource());
+    // What retention leaves of the output's record (seq 2): its digest, not its content.
+    execute(
+        "update audit_log set payload = null, tombstoned_at = now(), tombstone_seq = 99"
+            + " where seq = 2");
+
+    ObjectNode bundle = bundle("req-kept", null).orElseThrow();
+    Result result = EvidenceCheck.check(bundle, keys);
+
+    assertThat(result.complete()).as(result.summary()).isTrue();
+    assertThat(result.records().get(1).status()).isEqualTo(Status.CONTENT_REMOVED);
+    assertThat(bundle.path("records").get(1).has("canonical")).isFalse();
+    assertThat(bundle.path("records").get(1).path("removedBySeq").asLong()).isEqualTo(99);
+    assertThat(result.summary()).contains("1 with content removed by retention");
+  }
+
+  @Test
+  void shouldShowEveryChangeToTheBundle() throws Exception {
+    archive.record(PolicyLoader.defaultText(), "test", Caller.system("test"));
+    story("req-a", Decision.BLOCK);
+    story("req-b", Decision.RELEASE);
+    anchors.publish(database.dataSource());
+    ObjectNode bundle = bundle("req-a", null).orElseThrow();
+    ObjectNode other = bundle("req-b", null).orElseThrow();
+    assertThat(EvidenceCheck.check(bundle, keys).complete()).isTrue();
+
+    assertThat(problems(bundle, b -> editCanonical(b, 2, "BLOCK", "RELEASE")))
+        .as("the verdict's decision changed")
+        .singleElement()
+        .asString()
+        .contains("seq 4 (ModerationVerdict): its content hashes to")
+        .contains("the content was changed");
+    assertThat(
+            problems(
+                bundle, b -> ((ObjectNode) b.path("records").get(2)).put("canonical", "{\"a\":1}")))
+        .singleElement()
+        .asString()
+        .contains("not of chain version 2");
+    assertThat(
+            problems(
+                bundle,
+                b ->
+                    ((ObjectNode) b.path("records").get(2))
+                        .put("canonical", canonical(b, 2).replace("{", "{ "))))
+        .singleElement()
+        .asString()
+        .contains("not canonical JSON");
+    assertThat(
+            problems(
+                bundle,
+                b ->
+                    ((ObjectNode) b.path("records").get(0))
+                        .put("canonical", canonical(other, 0))
+                        .put("seq", other.path("records").get(0).path("seq").asLong())))
+        .as("a record of another request passed off as this one's")
+        .anyMatch(problem -> problem.contains("a record of request \"req-b\", not of req-a"));
+
+    String digest = bundle.path("segments").get(0).path("digests").get(1).asText();
+    assertThat(
+            problems(
+                bundle,
+                b ->
+                    ((ArrayNode) b.path("segments").get(0).path("digests"))
+                        .set(
+                            1,
+                            b.textNode(digest.replace(digest.charAt(0), flip(digest.charAt(0)))))))
+        .as("a digest changed")
+        .anyMatch(problem -> problem.contains("segment 1: the digests chain to"));
+    assertThat(
+            problems(
+                bundle, b -> ((ArrayNode) b.path("segments").get(0).path("digests")).remove(0)))
+        .as("a link removed")
+        .anyMatch(problem -> problem.contains("but its anchor line is for seq"));
+    assertThat(problems(bundle, b -> ((ArrayNode) b.path("segments")).removeAll()))
+        .as("no segment")
+        .hasSize(4)
+        .allMatch(problem -> problem.contains("is in no segment"));
+
+    String anchor = bundle.path("segments").get(0).path("anchor").asText();
+    JsonNode line = JSON.readTree(anchor);
+    assertThat(
+            problems(
+                bundle,
+                b ->
+                    ((ObjectNode) b.path("segments").get(0))
+                        .put(
+                            "anchor",
+                            anchor.replace(
+                                line.path("anchoredAt").asText(), "2020-01-01T00:00:00Z"))))
+        .as("the anchor line's time moved back")
+        .singleElement()
+        .asString()
+        .contains("the signature of its anchor line")
+        .contains("does not hold");
+    VerificationKeyRing otherKey =
+        SigningKeyRing.of(SigningKey.generate("anchor-1")).verificationKeys();
+    assertThat(EvidenceCheck.check(bundle, otherKey).problems())
+        .as("another key under the same id")
+        .singleElement()
+        .asString()
+        .contains("does not hold with the keys [anchor-1]");
+    Result unsigned = EvidenceCheck.check(bundle, null);
+    assertThat(unsigned.complete()).isTrue();
+    assertThat(unsigned.summary()).endsWith("anchor signatures NOT checked");
+
+    assertThat(
+            problems(
+                bundle,
+                b ->
+                    ((ObjectNode) b.path("policies").get(0))
+                        .put("text", b.path("policies").get(0).path("text").asText() + "#")))
+        .singleElement()
+        .asString()
+        .contains("has another SHA-256");
+  }
+
+  @Test
+  void shouldAnswerHostileBundlesWithFindingsNotExceptions() throws Exception {
+    story("req-h", Decision.RELEASE);
+    anchors.publish(database.dataSource());
+    ObjectNode bundle = bundle("req-h", null).orElseThrow();
+
+    assertThat(EvidenceCheck.check("not json", keys).problems())
+        .singleElement()
+        .asString()
+        .startsWith("the bundle is not JSON");
+    assertThat(EvidenceCheck.check("[1,2]", keys).problems())
+        .containsExactly("the bundle is not a JSON object");
+    assertThat(EvidenceCheck.check("{\"format\":\"other\"}", keys).problems())
+        .singleElement()
+        .asString()
+        .contains("not \"genguard-evidence-1\"");
+    assertThat(
+            EvidenceCheck.check(
+                    "{\"format\":\"genguard-evidence-1\",\"requestId\":\"r\",\"requestId\":\"s\"}",
+                    keys)
+                .problems())
+        .singleElement()
+        .asString()
+        .contains("Duplicate field 'requestId'");
+    assertThat(problems(bundle, b -> b.put("records", "many")))
+        .containsExactly("the bundle holds no records");
+    assertThat(
+            problems(
+                bundle, b -> ((ObjectNode) b.path("segments").get(0)).put("prevHash", "not-hex")))
+        .anyMatch(problem -> problem.startsWith("segment 1 lacks a prevHash"));
+    assertThat(
+            problems(
+                bundle,
+                b ->
+                    ((ArrayNode) b.path("segments").get(0).path("digests"))
+                        .set(0, b.numberNode(7))))
+        .anyMatch(problem -> problem.contains("the digest for seq 1 is not 64 hex characters"));
+    assertThat(problems(bundle, b -> ((ObjectNode) b.path("segments").get(0)).put("anchor", "{")))
+        .anyMatch(problem -> problem.contains("evidence segment 1's anchor"));
+    assertThat(problems(bundle, b -> ((ObjectNode) b.path("records").get(0)).remove("seq")))
+        .contains("record 1 has no seq");
+  }
+
+  @Test
+  void shouldRefuseABundleTheChainUnderItNoLongerProves() throws Exception {
+    story("req-x", Decision.REVIEW);
+    story("req-y", Decision.RELEASE);
+    anchors.publish(database.dataSource());
+
+    // The verdict's stored content edited with SQL after it was anchored.
+    execute(
+        "update audit_log set payload = replace(payload, 'REVIEW', 'RELEASE')"
+            + " where seq = 3 and event_type = 'ModerationVerdict'");
+    assertThatThrownBy(() -> bundle("req-x", null))
+        .isInstanceOf(EvidenceBundle.EvidenceException.class)
+        .hasMessageContaining("The chain does not prove its records of request req-x")
+        .hasMessageContaining("the content was changed")
+        .hasMessageContaining("run audit verify");
+
+    // A digest between the request's records and the anchor, changed.
+    execute("update audit_log set entry_digest = sha256(entry_digest) where seq = 6");
+    assertThatThrownBy(() -> bundle("req-y", null))
+        .isInstanceOf(EvidenceBundle.EvidenceException.class)
+        .hasMessageContaining("segment 1: the digests chain to");
+
+    // A record between them removed, with the projections that reference it.
+    String record = "(select event_id from audit_log where seq = 7)";
+    execute("delete from review_item where gate_event_id in " + record);
+    for (String table :
+        List.of("generation_request", "generation_output", "moderation_verdict", "gate_outcome")) {
+      execute("delete from " + table + " where event_id in " + record);
+    }
+    execute("delete from audit_log where seq = 7");
+    assertThatThrownBy(() -> bundle("req-y", null))
+        .isInstanceOf(EvidenceBundle.EvidenceException.class)
+        .hasMessageContaining("Record 7 is missing from the audit chain");
+  }
+
+  @Test
+  void shouldShowARequestOnlyToItsTenantAndWithinItsLimit() throws Exception {
+    story("req-t", Decision.RELEASE);
+    story("req-u", Decision.RELEASE);
+    anchors.publish(database.dataSource());
+
+    assertThat(bundle("req-t", "globex")).as("another tenant's request").isEmpty();
+    assertThat(bundle("req-t", "acme")).isPresent();
+    assertThat(bundle("no-such-request", null)).isEmpty();
+    assertThatThrownBy(
+            () ->
+                EvidenceBundle.build(
+                    database.dataSource(),
+                    new EvidenceBundle.Request("req-t", null, anchorFile, null, "test", 5),
+                    NOW))
+        .isInstanceOf(EvidenceBundle.EvidenceException.class)
+        .hasMessageContaining("would hold 8 or more links, over the limit of 5");
+  }
+
+  private Optional<ObjectNode> bundle(String requestId, String tenantScope) throws Exception {
+    return EvidenceBundle.build(
+        database.dataSource(),
+        new EvidenceBundle.Request(
+            requestId, tenantScope, anchorFile, archive, "test", EvidenceBundle.MAX_LINKS),
+        NOW);
+  }
+
+  private List<String> problems(ObjectNode bundle, Consumer<ObjectNode> change) {
+    ObjectNode copy = bundle.deepCopy();
+    change.accept(copy);
+    return EvidenceCheck.check(copy, keys).problems();
+  }
+
+  private static String canonical(ObjectNode bundle, int record) {
+    return bundle.path("records").get(record).path("canonical").asText();
+  }
+
+  private static void editCanonical(ObjectNode bundle, int record, String from, String to) {
+    ((ObjectNode) bundle.path("records").get(record))
+        .put("canonical", canonical(bundle, record).replace(from, to));
+  }
+
+  private static char flip(char hex) {
+    return hex == '0' ? '1' : '0';
+  }
+
+  private void story(String requestId, Decision decision) throws Exception {
+    writer.write(AuditEvents.story(scenario(requestId, decision)));
+  }
+
+  private static Scenario scenario(String requestId, Decision decision) {
+    return Scenario.of(requestId, "acme", decision, NOW);
+  }
+
+  private void execute(String sql) throws Exception {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute(sql);
+    }
+  }
+}

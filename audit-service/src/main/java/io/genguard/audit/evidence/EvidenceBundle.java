@@ -112,19 +112,13 @@ public final class EvidenceBundle {
    */
   public static Optional<ObjectNode> build(DataSource dataSource, Request request, Instant now)
       throws SQLException, IOException {
+    Optional<Subject> subject = find(dataSource, request.requestId(), request.tenantScope());
+    if (subject.isEmpty()) {
+      return Optional.empty();
+    }
+    String tenant = subject.get().tenantId();
     try (Connection connection = dataSource.getConnection()) {
       List<Row> rows = records(connection, request.requestId());
-      if (rows.isEmpty()) {
-        return Optional.empty();
-      }
-      String tenant =
-          rows.stream().map(Row::tenantId).filter(t -> t != null).findFirst().orElse(null);
-      if (request.tenantScope() != null
-          && rows.stream()
-              .anyMatch(
-                  row -> row.tenantId() != null && !request.tenantScope().equals(row.tenantId()))) {
-        return Optional.empty();
-      }
       Map<Long, AnchorLog.AnchorLine> anchors = covering(request.anchorFile(), rows);
       ObjectNode bundle = NODES.objectNode();
       bundle.put("format", FORMAT);
@@ -161,6 +155,34 @@ public final class EvidenceBundle {
                 + "; run audit verify");
       }
       return Optional.of(bundle);
+    }
+  }
+
+  /** A request the chain holds records of, and its tenant (null if none is named). */
+  public record Subject(String requestId, String tenantId) {}
+
+  /**
+   * The request, if the chain holds records of it that {@code tenantScope} may see: a scoped caller
+   * sees a request only when every record that names a tenant names its own (null scope: any).
+   */
+  public static Optional<Subject> find(DataSource dataSource, String requestId, String tenantScope)
+      throws SQLException {
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement query =
+            connection.prepareStatement(
+                "select count(*), min(tenant_id), max(tenant_id) from audit_log"
+                    + " where request_id = ?")) {
+      query.setString(1, requestId);
+      try (ResultSet rs = query.executeQuery()) {
+        rs.next();
+        String lowest = rs.getString(2);
+        String highest = rs.getString(3);
+        boolean shown =
+            rs.getLong(1) > 0
+                && (tenantScope == null
+                    || (tenantScope.equals(lowest) && tenantScope.equals(highest)));
+        return shown ? Optional.of(new Subject(requestId, lowest)) : Optional.empty();
+      }
     }
   }
 

@@ -22,6 +22,7 @@ import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.NotFoundException;
 import io.genguard.audit.bias.BiasReports;
 import io.genguard.audit.bias.Campaigns;
+import io.genguard.audit.evidence.EvidenceBundle;
 import io.genguard.audit.explain.RecordedExplanations;
 import io.genguard.audit.explain.RecordedVerdicts;
 import io.genguard.audit.persistence.ActionLog;
@@ -137,6 +138,7 @@ public final class AuditApi implements AutoCloseable {
   private final SubmitRates submitRates;
   private final ObjectMapper mapper;
   private final Semaphore verification = new Semaphore(1);
+  private final Semaphore evidence = new Semaphore(1);
   private final List<Route> routes = new java.util.ArrayList<>();
 
   /**
@@ -278,6 +280,9 @@ public final class AuditApi implements AutoCloseable {
         this::explanation,
         Role.REVIEWER,
         Role.COMPLIANCE);
+
+    route(
+        HandlerType.GET, "/api/v1/requests/{requestId}/evidence", this::evidence, Role.COMPLIANCE);
 
     route(
         HandlerType.GET,
@@ -795,6 +800,84 @@ public final class AuditApi implements AutoCloseable {
       return;
     }
     ctx.json(body);
+  }
+
+  /**
+   * A request's evidence bundle ({@link EvidenceBundle}): its audit records with the digests and
+   * the signed anchor line that prove them to someone without the database. The call is recorded in
+   * the chain first, so the bundle holds its own issue, and the head is anchored before the bundle
+   * is made, so every record it shows is proven. One bundle at a time.
+   */
+  private void evidence(Context ctx) throws SQLException, IOException {
+    String requestId = id(ctx, "requestId");
+    Caller caller = caller(ctx);
+    if (services.anchors() == null) {
+      error(
+          ctx,
+          HttpStatus.NOT_IMPLEMENTED,
+          "This audit service keeps no anchor file (GENGUARD_AUDIT_ANCHOR_FILE), so nothing"
+              + " outside the database vouches for its records and a bundle would prove nothing");
+      return;
+    }
+    EvidenceBundle.Subject subject =
+        EvidenceBundle.find(services.dataSource(), requestId, caller.scope(null))
+            .orElseThrow(
+                () ->
+                    new NotFoundException(
+                        "No request with id '"
+                            + requestId
+                            + "' that this token may see (it may still be on its way: retry in a"
+                            + " moment)"));
+    if (!evidence.tryAcquire()) {
+      ctx.header("Retry-After", "1");
+      error(ctx, HttpStatus.TOO_MANY_REQUESTS, "Another evidence bundle is being made; try again");
+      return;
+    }
+    try {
+      Instant now = services.clock().instant();
+      ActionLog.Action action =
+          ActionLog.Action.of("requests.evidence", subject.tenantId(), requestId, null);
+      action.details().put("format", EvidenceBundle.FORMAT);
+      Transactions.inTransaction(
+          services.dataSource(), connection -> ActionLog.record(connection, caller, action, now));
+      AnchorLog.Published anchored = services.anchors().publish(services.dataSource());
+      if (anchored.outcome() == AnchorLog.Outcome.CONFLICT) {
+        error(
+            ctx,
+            HttpStatus.CONFLICT,
+            "The audit chain no longer holds the head last anchored ("
+                + anchored.detail()
+                + "), so its records cannot be proven; run audit verify");
+        return;
+      }
+      ObjectNode bundle;
+      try {
+        bundle =
+            EvidenceBundle.build(
+                    services.dataSource(),
+                    new EvidenceBundle.Request(
+                        requestId,
+                        caller.scope(null),
+                        services.anchors().file(),
+                        // Policy files hold every tenant's rules: global callers only.
+                        caller.isGlobal() ? policyArchive : null,
+                        caller.name() + " (" + caller.role() + ", token " + caller.tokenId() + ")",
+                        EvidenceBundle.MAX_LINKS),
+                    now)
+                .orElseThrow(() -> new NotFoundException("No request with id '" + requestId + "'"));
+      } catch (EvidenceBundle.EvidenceException e) {
+        error(ctx, HttpStatus.CONFLICT, e.getMessage());
+        return;
+      }
+      ctx.header(
+          "Content-Disposition",
+          "attachment; filename=\"evidence-"
+              + requestId.replaceAll("[^A-Za-z0-9._-]", "_")
+              + ".json\"");
+      ctx.json(bundle);
+    } finally {
+      evidence.release();
+    }
   }
 
   private void search(Context ctx) throws SQLException {

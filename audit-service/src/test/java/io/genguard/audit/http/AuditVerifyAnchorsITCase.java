@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.genguard.audit.evidence.EvidenceCheck;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.fixtures.RunningAuditService;
@@ -183,6 +184,83 @@ class AuditVerifyAnchorsITCase {
           .contains("the anchor file's signatures do not hold")
           .contains("the signature does not match the line");
       assertThat(edited.path("anchorSignatures").path("problems")).hasSize(1);
+    }
+  }
+
+  @Test
+  void shouldGiveARequestsEvidenceBundleThatHoldsWithThePublicKeysAlone() throws Exception {
+    Path file = dir.resolve("evidence.jsonl");
+    try (RunningAuditService audit =
+        RunningAuditService.start(
+            "evidence_route_it",
+            Clock.systemUTC(),
+            // Anchored every minute: the route anchors the head itself before it makes a bundle.
+            config ->
+                config
+                    .withAnchorFile(file, 60)
+                    .withAnchorSigningKeyFile(dir.resolve("anchor-signing-keys")))) {
+      String compliance = audit.token(Role.COMPLIANCE, null, "carl");
+      String acmeCompliance = audit.token(Role.COMPLIANCE, "acme", "cora");
+      audit.seed(AuditEvents.story(Scenario.of("ev-1", "acme", Decision.BLOCK, Instant.now())));
+      audit.seed(AuditEvents.story(Scenario.of("ev-2", "globex", Decision.RELEASE, Instant.now())));
+      VerificationKeyRing keys =
+          VerificationKeyRing.parse(
+              audit.get("/api/v1/audit/anchors/keys", compliance).body(), "kept keys");
+
+      HttpResponse<String> response = audit.get("/api/v1/requests/ev-1/evidence", compliance);
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      assertThat(response.headers().firstValue("Content-Disposition"))
+          .hasValue("attachment; filename=\"evidence-ev-1.json\"");
+      EvidenceCheck.Result result = EvidenceCheck.check(response.body(), keys);
+      assertThat(result.complete()).as(result.summary()).isTrue();
+      // The four records of the request, and the call that issued the bundle, recorded first.
+      assertThat(result.records())
+          .extracting(EvidenceCheck.RecordFinding::eventType)
+          .containsExactly(
+              "GenerationRequest",
+              "GenerationOutput",
+              "ModerationVerdict",
+              "ReleaseGateOutcome",
+              "ApiAction");
+      JsonNode bundle = json(response);
+      assertThat(bundle.path("records").get(4).path("canonical").asText())
+          .contains("requests.evidence")
+          .contains("carl");
+      assertThat(bundle.toString()).doesNotContain("ev-2");
+      assertThat(
+              audit.count(
+                  "select count(*) from api_action where action = 'requests.evidence'"
+                      + " and request_id = 'ev-1' and tenant_id = 'acme'"))
+          .isEqualTo(1);
+
+      // A tenant's compliance team gets its own requests (without the policy files, which hold
+      // every tenant's rules), and no other tenant's.
+      HttpResponse<String> own = audit.get("/api/v1/requests/ev-1/evidence", acmeCompliance);
+      assertThat(own.statusCode()).isEqualTo(200);
+      assertThat(json(own).path("policies")).isEmpty();
+      assertThat(EvidenceCheck.check(own.body(), keys).complete()).isTrue();
+      assertThat(audit.get("/api/v1/requests/ev-2/evidence", acmeCompliance).statusCode())
+          .isEqualTo(404);
+      assertThat(audit.get("/api/v1/requests/no-such/evidence", compliance).statusCode())
+          .isEqualTo(404);
+      assertThat(
+              audit
+                  .get("/api/v1/requests/ev-1/evidence", audit.token(Role.REVIEWER, "acme", "r"))
+                  .statusCode())
+          .isEqualTo(403);
+      assertThat(audit.count("select count(*) from api_action where action = 'requests.evidence'"))
+          .as("refused calls record nothing")
+          .isEqualTo(2);
+
+      // The verdict edited in the database after it was anchored: no bundle, and why.
+      audit.execute(
+          "update audit_log set payload = replace(payload, '\"BLOCK\"', '\"RELEASE\"')"
+              + " where request_id = 'ev-1' and event_type = 'ModerationVerdict'");
+      HttpResponse<String> edited = audit.get("/api/v1/requests/ev-1/evidence", compliance);
+      assertThat(edited.statusCode()).isEqualTo(409);
+      assertThat(json(edited).path("error").asText())
+          .contains("does not prove its records of request ev-1")
+          .contains("the content was changed");
     }
   }
 

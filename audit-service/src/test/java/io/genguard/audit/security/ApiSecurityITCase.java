@@ -208,6 +208,11 @@ class ApiSecurityITCase {
         .contains("./genguard audit replay --request sec-acme-3 --explain");
     assertThat(audit.get("/api/v1/requests/sec-acme-3/explanation", acmeSubmitter).statusCode())
         .isEqualTo(403);
+    // Nor can it give evidence bundles without an anchor file to prove them against.
+    HttpResponse<String> evidence = audit.get("/api/v1/requests/sec-acme-3/evidence", compliance);
+    assertThat(evidence.statusCode()).isEqualTo(501);
+    assertThat(json(evidence).path("error").asText())
+        .contains("keeps no anchor file (GENGUARD_AUDIT_ANCHOR_FILE)");
   }
 
   @Test

@@ -19,6 +19,8 @@ import picocli.CommandLine.Spec;
       AuditWhatIfCommand.class,
       AuditStatusCommand.class,
       AuditVerifyCommand.class,
+      AuditEvidenceCommand.class,
+      AuditVerifyEvidenceCommand.class,
       AuditTokenCommand.class,
       AuditBenchCommand.class
     })

@@ -269,7 +269,7 @@ final class AuditVerifyCommand implements Callable<Integer> {
     return keys;
   }
 
-  private static VerificationKeyRing anchorKeys(Path keyFile) throws IOException {
+  static VerificationKeyRing anchorKeys(Path keyFile) throws IOException {
     String entries;
     try {
       // Read up to the limit only: a device such as /dev/zero has no size to check first.

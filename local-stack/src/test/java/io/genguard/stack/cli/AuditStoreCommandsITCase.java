@@ -227,6 +227,84 @@ class AuditStoreCommandsITCase {
   }
 
   @Test
+  void shouldWriteAnEvidenceBundleThatIsCheckedWithThePublicKeysAlone(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("anchors.jsonl");
+    new AnchorLog(
+            file,
+            Clock.systemUTC(),
+            ProvenanceKeys.signingKeysAt(dir.resolve("anchor-signing-keys"), "anchor-1"))
+        .publish(database.dataSource());
+    String keys = AnchorLog.publicKeyFile(file).toString();
+    Path bundle = dir.resolve("evidence-cli-3.json");
+
+    CommandRun written =
+        CommandRun.of(
+            new AuditEvidenceCommand(),
+            database(
+                "--request", "cli-3", "--out", bundle.toString(), "--anchors", file.toString()));
+    assertThat(written.code()).as(written.err()).isZero();
+    assertThat(written.err())
+        .contains("Wrote the evidence of request cli-3")
+        .contains("1 records, 1 segment(s)")
+        .contains("./genguard audit verify-evidence --in " + bundle);
+
+    CommandRun checked =
+        CommandRun.of(
+            new AuditVerifyEvidenceCommand(), "--in", bundle.toString(), "--anchor-keys", keys);
+    assertThat(checked.code()).as(checked.out() + checked.err()).isZero();
+    assertThat(checked.out())
+        .startsWith("Evidence holds for request cli-3: 1 of 1 records proven")
+        .containsPattern(
+            "seq 4 GenerationRequest: PROVEN by the anchor at seq \\d+ written \\S+,"
+                + " signed by anchor-1");
+    CommandRun json =
+        CommandRun.of(
+            new AuditVerifyEvidenceCommand(),
+            "--in",
+            bundle.toString(),
+            "--anchor-keys",
+            keys,
+            "--json");
+    assertThat(json.out()).contains("\"complete\":true").contains("\"signaturesChecked\":true");
+
+    // Edited after it was written: the prompt changed.
+    Path edited = dir.resolve("edited.json");
+    Files.writeString(edited, Files.readString(bundle).replace("prompt 3", "prompt 4"));
+    CommandRun forged =
+        CommandRun.of(
+            new AuditVerifyEvidenceCommand(), "--in", edited.toString(), "--anchor-keys", keys);
+    assertThat(forged.code()).isEqualTo(1);
+    assertThat(forged.out())
+        .startsWith("Evidence does NOT hold for request cli-3")
+        .contains("the content was changed");
+
+    CommandRun trusted =
+        CommandRun.of(new AuditVerifyEvidenceCommand(), "--in", bundle.toString(), "--unsigned");
+    assertThat(trusted.code()).isZero();
+    assertThat(trusted.out()).contains("anchor signatures NOT checked").contains("taken on trust");
+    assertThat(CommandRun.of(new AuditVerifyEvidenceCommand(), "--in", bundle.toString()).code())
+        .as("keys or --unsigned: one must be chosen")
+        .isEqualTo(2);
+    CommandRun missing =
+        CommandRun.of(
+            new AuditVerifyEvidenceCommand(), "--in", dir.resolve("none").toString(), "--unsigned");
+    assertThat(missing.code()).isEqualTo(2);
+    assertThat(missing.err()).contains("does not exist");
+    CommandRun unknown =
+        CommandRun.of(
+            new AuditEvidenceCommand(),
+            database(
+                "--request", "no-such", "--out", bundle.toString(), "--anchors", file.toString()));
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err()).contains("holds no record of request no-such");
+    CommandRun noAnchors =
+        CommandRun.of(
+            new AuditEvidenceCommand(), database("--request", "cli-3", "--out", bundle.toString()));
+    assertThat(noAnchors.err()).contains("give --anchors FILE");
+  }
+
+  @Test
   void shouldCheckTheAnchorsSignaturesWithThePublicKeysGiven(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("anchors.jsonl");
     new AnchorLog(

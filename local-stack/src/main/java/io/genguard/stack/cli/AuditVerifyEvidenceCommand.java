@@ -1,0 +1,178 @@
+package io.genguard.stack.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.evidence.EvidenceCheck;
+import io.genguard.provenance.manifest.VerificationKeyRing;
+import io.genguard.schemas.BoundedFiles;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code genguard audit verify-evidence}: checks an evidence bundle with the anchor keys' public
+ * halves alone, no database, no network; prints what each record says and whether it is proven.
+ */
+@Command(
+    name = "verify-evidence",
+    mixinStandardHelpOptions = true,
+    description =
+        "Check an evidence bundle (audit evidence, or GET /api/v1/requests/ID/evidence) with the"
+            + " anchor signing keys' public halves alone: no database, no network. Exit 0 = every"
+            + " record proven, 1 = anything else.")
+final class AuditVerifyEvidenceCommand implements Callable<Integer> {
+  /** Largest bundle read: 2,000,000 links are about 130 MB. */
+  static final int MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
+
+  @Option(names = "--in", paramLabel = "FILE", required = true, description = "The bundle.")
+  Path in;
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Trust trust;
+
+  static final class Trust {
+    @Option(
+        names = "--anchor-keys",
+        paramLabel = "FILE",
+        description =
+            "Public keys (id:base64 lines) the anchor lines must be signed with: the audit"
+                + " service's ANCHOR_FILE.keys (GET /api/v1/audit/anchors/keys), from a copy kept"
+                + " away from the service, never from the bundle's issuer alone.")
+    Path keyFile;
+
+    @Option(
+        names = "--unsigned",
+        description =
+            "Take the anchor lines on trust (an anchor file written without signing keys); then"
+                + " compare each bundle's anchor line with a copy of the anchor file kept"
+                + " elsewhere.")
+    boolean unsigned;
+  }
+
+  @Option(names = "--json", description = "Print the result as one JSON object.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    VerificationKeyRing keys = trust.unsigned ? null : AuditVerifyCommand.anchorKeys(trust.keyFile);
+    String text;
+    try {
+      text = BoundedFiles.readUtf8(in, MAX_BUNDLE_BYTES);
+    } catch (BoundedFiles.TooLargeException e) {
+      throw new IllegalArgumentException(
+          "--in "
+              + in
+              + " is larger than "
+              + MAX_BUNDLE_BYTES
+              + " bytes, more than a bundle holds");
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException("--in " + in + " does not exist");
+    } catch (CharacterCodingException e) {
+      throw new IllegalArgumentException("--in " + in + " is not UTF-8 text, so not a bundle");
+    }
+    EvidenceCheck.Result result = EvidenceCheck.check(text, keys);
+    ObjectMapper mapper = new ObjectMapper();
+    if (json) {
+      ObjectNode body = mapper.valueToTree(result);
+      body.put("intact", result.intact());
+      body.put("complete", result.complete());
+      System.out.println(mapper.writeValueAsString(body));
+    } else {
+      System.out.println(result.summary());
+      Map<Long, String> described = describe(mapper, text);
+      for (EvidenceCheck.RecordFinding record : result.records()) {
+        System.out.println(
+            "  seq "
+                + record.seq()
+                + " "
+                + record.eventType()
+                + ": "
+                + record.status()
+                + (record.anchorSeq() == null
+                    ? ""
+                    : " by the anchor at seq "
+                        + record.anchorSeq()
+                        + " written "
+                        + record.anchoredAt()
+                        + (record.keyId() == null ? "" : ", signed by " + record.keyId()))
+                + (record.status() == EvidenceCheck.Status.PROVEN
+                    ? ""
+                    : " (" + record.detail() + ")")
+                + described.getOrDefault(record.seq(), ""));
+      }
+      result
+          .policies()
+          .forEach(
+              (sha256, included) ->
+                  System.out.println(
+                      "  policy file "
+                          + sha256
+                          + (included
+                              ? ": in the bundle, its SHA-256 checked"
+                              : ": named by a verdict, not in the bundle (GET /api/v1/policies/"
+                                  + sha256
+                                  + " with a global token)")));
+      for (String problem : result.problems()) {
+        System.out.println("  problem: " + problem);
+      }
+      if (!result.signaturesChecked()) {
+        System.out.println(
+            "  The anchor lines were taken on trust (--unsigned): compare them with a copy of the"
+                + " anchor file kept elsewhere.");
+      }
+    }
+    return result.complete() ? 0 : 1;
+  }
+
+  /** What each record with content says, in a few words, by seq (best effort, for people). */
+  private static Map<Long, String> describe(ObjectMapper mapper, String text) {
+    Map<Long, String> described = new HashMap<>();
+    try {
+      for (JsonNode record : mapper.readTree(text).path("records")) {
+        if (!record.path("canonical").isTextual()) {
+          continue;
+        }
+        JsonNode event =
+            mapper.readTree(
+                mapper.readTree(record.get("canonical").asText()).path("payload").asText(""));
+        List<String> facts = new ArrayList<>();
+        for (String field : List.of("decision", "outcome", "action")) {
+          if (event.path(field).isTextual()) {
+            facts.add(field + " " + event.get(field).asText());
+          }
+        }
+        if (event.path("caller").path("name").isTextual()) {
+          facts.add("by " + event.get("caller").get("name").asText());
+        }
+        if (event.path("reviewer").isTextual()) {
+          facts.add("by " + event.get("reviewer").asText());
+        }
+        for (JsonNode reason : event.path("reasons")) {
+          String message = reason.isTextual() ? reason.asText() : reason.path("message").asText("");
+          if (!message.isEmpty()) {
+            facts.add("reason: " + message);
+          }
+        }
+        if (event.path("policySha256").isTextual()) {
+          facts.add("policy " + event.get("policySha256").asText());
+        }
+        if (!facts.isEmpty()) {
+          described.put(record.path("seq").asLong(), "\n      " + String.join("; ", facts));
+        }
+      }
+    } catch (JsonProcessingException e) {
+      // The check has said what is wrong with the bundle; nothing more to describe.
+    }
+    return described;
+  }
+}

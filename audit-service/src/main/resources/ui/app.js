@@ -282,7 +282,27 @@
         el('tbody', {}, story.auditRecords.map(r => el('tr', { 'data-seq': r.seq },
           el('td', {}, String(r.seq)), el('td', {}, r.eventType), el('td', {}, when(r.recordedAt)),
           el('td', {}, el('code', { title: r.hash }, r.hash.slice(0, 16) + '…')),
-          el('td', {}, r.anchored === undefined ? '—' : (r.anchored ? 'yes' : 'not yet')))))));
+          el('td', {}, r.anchored === undefined ? '—' : (r.anchored ? 'yes' : 'not yet')))))),
+      anchored !== null && anchored !== undefined && may('COMPLIANCE') ? evidencePanel(story.requestId) : null);
+  }
+
+  /** The request's evidence bundle: its records with what proves them to someone without the database. */
+  function evidencePanel(requestId) {
+    const status = el('p', { class: 'muted', id: 'evidence-status' },
+      'Check a bundle without the database: ./genguard audit verify-evidence --in FILE --anchor-keys KEYS'
+        + ' (the public keys the audit chain page downloads, kept apart from this service).');
+    const button = el('button', { type: 'button', id: 'evidence-button', onclick: async () => {
+      button.disabled = true;
+      try {
+        await download('/api/v1/requests/' + encodeURIComponent(requestId) + '/evidence', 'evidence-' + requestId + '.json');
+        status.replaceChildren(el('span', { id: 'evidence-downloaded' }, 'Downloaded evidence-' + requestId
+          + '.json; issuing it was recorded in the chain. Check it: ./genguard audit verify-evidence --in FILE --anchor-keys KEYS'));
+      } catch (error) {
+        status.replaceChildren(el('span', { class: 'error', id: 'evidence-error' }, error.message));
+      }
+      button.disabled = false;
+    } }, 'Download evidence bundle');
+    return el('div', {}, button, status);
   }
 
   function categoryScores(verdict) {

@@ -375,6 +375,24 @@ class ComplianceUiBrowserITCase {
     assertThat(browser.findElement(By.id("policy-recorded")).getText())
         .startsWith("genguard-default version ")
         .endsWith(" by ada");
+    // The request's evidence bundle, downloaded; issuing it is recorded in the chain.
+    visible(By.id("evidence-button")).click();
+    waiting()
+        .until(
+            ignored -> {
+              try {
+                return audit.count(
+                        "select count(*) from api_action where action = 'requests.evidence'"
+                            + " and request_id = '"
+                            + held.requestId()
+                            + "'")
+                    == 1;
+              } catch (java.sql.SQLException e) {
+                return false;
+              }
+            });
+    assertThat(visible(By.id("evidence-downloaded")).getText())
+        .startsWith("Downloaded evidence-" + held.requestId() + ".json");
 
     browser.get(audit.baseUrl() + "/ui/#/audit");
     visible(By.id("verify-button")).click();

@@ -202,12 +202,9 @@ public final class EvidenceBundle {
   /** One audit_log row of the request. */
   private record Row(
       long seq,
-      int chainVersion,
       String eventType,
-      String tenantId,
       Instant recordedAt,
       String canonical,
-      byte[] digest,
       byte[] prevHash,
       Instant removedAt,
       Long removedBySeq) {
@@ -240,7 +237,7 @@ public final class EvidenceBundle {
     try (PreparedStatement query =
         connection.prepareStatement(
             "select seq, chain_version, event_id, event_type, tenant_id, request_id, source_topic,"
-                + " source_partition, source_offset, payload, recorded_at, entry_digest, prev_hash,"
+                + " source_partition, source_offset, payload, recorded_at, prev_hash,"
                 + " tombstoned_at, tombstone_seq from audit_log where request_id = ? order by seq"
                 + " limit "
                 + (MAX_RECORDS + 1))) {
@@ -289,12 +286,9 @@ public final class EvidenceBundle {
           rows.add(
               new Row(
                   seq,
-                  version,
                   rs.getString("event_type"),
-                  rs.getString("tenant_id"),
                   recordedAt,
                   canonical,
-                  rs.getBytes("entry_digest"),
                   rs.getBytes("prev_hash"),
                   removedAt == null ? null : removedAt.toInstant(),
                   rs.wasNull() ? null : removedBy));
@@ -305,9 +299,9 @@ public final class EvidenceBundle {
   }
 
   /**
-   * For each record, the first anchor line at or after it. The file is read once, a chunk at a
-   * time; its heads grow line by line (the log appends only a head past its last), so each record
-   * takes the first line that reaches it.
+   * For each record, the first anchor line at or after it. The file is read a chunk at a time, from
+   * its start until every record is covered (or to its end); its heads grow line by line (the log
+   * appends only a head past its last), so each record takes the first line that reaches it.
    */
   private static Map<Long, AnchorLog.AnchorLine> covering(Path anchorFile, List<Row> rows)
       throws IOException {
@@ -322,12 +316,33 @@ public final class EvidenceBundle {
               covering.put(rows.get(next[0]).seq(), line);
               next[0]++;
             }
+            if (next[0] == rows.size()) {
+              throw ALL_COVERED;
+            }
           });
     } catch (NoSuchFileException e) {
       // Nothing anchored yet: every record is shown as not anchored.
+    } catch (AllCovered e) {
+      // The rest of the file covers nothing the bundle needs.
     }
     return covering;
   }
+
+  /** Stops reading the anchor file once every record is covered. */
+  private static final class AllCovered extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    AllCovered() {
+      super("every record is covered", null);
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+      return this;
+    }
+  }
+
+  private static final AllCovered ALL_COVERED = new AllCovered();
 
   /** One segment per anchor line that covers records: from the first of them to the anchor. */
   private static ArrayNode segments(

@@ -266,21 +266,7 @@ public final class EvidenceBundle {
           Instant recordedAt = rs.getObject("recorded_at", OffsetDateTime.class).toInstant();
           String payload = rs.getString("payload");
           String canonical =
-              payload == null
-                  ? null
-                  : AuditChain.canonical(
-                      new AuditChain.Entry(
-                          version,
-                          seq,
-                          rs.getString("event_id"),
-                          rs.getString("event_type"),
-                          rs.getString("tenant_id"),
-                          rs.getString("request_id"),
-                          rs.getString("source_topic"),
-                          rs.getInt("source_partition"),
-                          rs.getLong("source_offset"),
-                          payload,
-                          recordedAt));
+              payload == null ? null : AuditChain.canonical(AuditChain.Entry.read(rs));
           OffsetDateTime removedAt = rs.getObject("tombstoned_at", OffsetDateTime.class);
           long removedBy = rs.getLong("tombstone_seq");
           rows.add(

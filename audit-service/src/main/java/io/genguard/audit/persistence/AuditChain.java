@@ -7,7 +7,10 @@ import io.genguard.audit.json.CanonicalJson;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.HexFormat;
 
 /**
@@ -47,6 +50,25 @@ public final class AuditChain {
       long sourceOffset,
       String payload,
       Instant recordedAt) {
+
+    /**
+     * The audit_log row the result set is at, as hashed (its content must be there: not a
+     * tombstone).
+     */
+    public static Entry read(ResultSet rs) throws SQLException {
+      return new Entry(
+          rs.getInt("chain_version"),
+          rs.getLong("seq"),
+          rs.getString("event_id"),
+          rs.getString("event_type"),
+          rs.getString("tenant_id"),
+          rs.getString("request_id"),
+          rs.getString("source_topic"),
+          rs.getInt("source_partition"),
+          rs.getLong("source_offset"),
+          rs.getString("payload"),
+          rs.getObject("recorded_at", OffsetDateTime.class).toInstant());
+    }
 
     /** The same record at another place in the chain. */
     public Entry withSeq(long newSeq) {

@@ -563,18 +563,7 @@ class ChainVerifierITCase {
       query.setLong(1, seq);
       try (ResultSet rs = query.executeQuery()) {
         rs.next();
-        return new AuditChain.Entry(
-            rs.getInt("chain_version"),
-            seq,
-            rs.getString("event_id"),
-            rs.getString("event_type"),
-            rs.getString("tenant_id"),
-            rs.getString("request_id"),
-            rs.getString("source_topic"),
-            rs.getInt("source_partition"),
-            rs.getLong("source_offset"),
-            rs.getString("payload"),
-            rs.getObject("recorded_at", OffsetDateTime.class).toInstant());
+        return AuditChain.Entry.read(rs);
       }
     }
   }

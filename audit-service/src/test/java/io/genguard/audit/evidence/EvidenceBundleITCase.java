@@ -24,6 +24,7 @@ import io.genguard.provenance.manifest.SigningKey;
 import io.genguard.provenance.manifest.SigningKeyRing;
 import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -384,6 +385,60 @@ class EvidenceBundleITCase {
                     NOW))
         .isInstanceOf(EvidenceBundle.EvidenceException.class)
         .hasMessageContaining("would hold 8 or more links, over the limit of 5");
+  }
+
+  @Test
+  void shouldBeCheckedAlikeByAnIndependentVerifierInPython() throws Exception {
+    archive.record(PolicyLoader.defaultText(), "test", Caller.system("test"));
+    story("req-py", Decision.BLOCK);
+    story("req-other", Decision.RELEASE);
+    anchors.publish(database.dataSource());
+    ObjectNode bundle = bundle("req-py", null).orElseThrow();
+    Path keyFile = AnchorLog.publicKeyFile(anchorFile);
+
+    List<String> proven = python(bundle, keyFile, 0);
+    assertThat(proven)
+        .containsExactly(
+            "seq 2 GenerationRequest: PROVEN",
+            "seq 3 GenerationOutput: PROVEN",
+            "seq 4 ModerationVerdict: PROVEN",
+            "seq 5 ReleaseGateOutcome: PROVEN",
+            "PROVEN");
+
+    ObjectNode edited = bundle.deepCopy();
+    editCanonical(edited, 2, "BLOCK", "RELEASE");
+    assertThat(python(edited, keyFile, 1))
+        .contains("seq 4 ModerationVerdict: NOT_PROVEN", "problem: seq 4: its content was changed");
+    ObjectNode moved = bundle.deepCopy();
+    String anchor = moved.path("segments").get(0).path("anchor").asText();
+    ((ObjectNode) moved.path("segments").get(0))
+        .put(
+            "anchor",
+            anchor.replace(
+                JSON.readTree(anchor).path("anchoredAt").asText(), "2020-01-01T00:00:00Z"));
+    assertThat(python(moved, keyFile, 1))
+        .contains("problem: segment 1: the anchor line's signature does not hold");
+  }
+
+  /** Runs examples/evidence/verify_evidence.py on the bundle; its output lines. */
+  private List<String> python(ObjectNode bundle, Path keyFile, int expectedExit) throws Exception {
+    Path script = Path.of("..", "examples", "evidence", "verify_evidence.py");
+    assertThat(script).as("the independent verifier beside the project").exists();
+    Path file = Files.createTempFile(dir, "bundle", ".json");
+    JSON.writeValue(file.toFile(), bundle);
+    Process process;
+    try {
+      process =
+          new ProcessBuilder("python3", script.toString(), file.toString(), keyFile.toString())
+              .redirectErrorStream(true)
+              .start();
+    } catch (java.io.IOException e) {
+      throw new AssertionError(
+          "python3 and openssl are needed for this test (.ci/run installs them): " + e, e);
+    }
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor()).as(out).isEqualTo(expectedExit);
+    return out.lines().toList();
   }
 
   private Optional<ObjectNode> bundle(String requestId, String tenantScope) throws Exception {

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Checks a GenGuard evidence bundle (format genguard-evidence-1) without GenGuard's code.
+
+Only the Python standard library and the openssl command (for Ed25519) are used, to show that the
+format as documented in audit-service/README.md ("Evidence bundles") is enough to check a bundle
+independently. Usage:
+
+    python3 verify_evidence.py BUNDLE.json ANCHOR_KEYS
+
+ANCHOR_KEYS is the anchor file's public keys (id:base64 lines, GET /api/v1/audit/anchors/keys).
+Prints one line per record and exits 0 only when every record is proven.
+"""
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+# DER prefix of an Ed25519 SubjectPublicKeyInfo; the raw 32-byte key follows.
+ED25519_SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
+
+
+def no_duplicates(pairs):
+    keys = [k for k, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise ValueError("duplicate key in a JSON object")
+    return dict(pairs)
+
+
+def strict_json(text):
+    return json.loads(text, object_pairs_hook=no_duplicates)
+
+
+def read_keys(path):
+    keys = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f.read().replace(",", "\n").splitlines():
+            line = line.strip()
+            if line:
+                key_id, raw = line.split(":", 1)
+                keys[key_id] = base64.b64decode(raw)
+    return keys
+
+
+def signature_holds(line, keys):
+    """The anchor line's Ed25519 signature over context, seq, hash, time and prev, one a line."""
+    if line.get("keyId") not in keys or "sig" not in line:
+        return False
+    message = "\n".join(
+        ["genguard-audit-anchor-v1", str(line["seq"]), line["hash"], line["anchoredAt"], line["prev"]]
+    ).encode("utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {
+            "key.der": ED25519_SPKI_PREFIX + keys[line["keyId"]],
+            "message": message,
+            "sig": base64.b64decode(line["sig"]),
+        }
+        for name, content in files.items():
+            with open(os.path.join(tmp, name), "wb") as f:
+                f.write(content)
+        result = subprocess.run(
+            ["openssl", "pkeyutl", "-verify", "-pubin", "-keyform", "DER", "-inkey",
+             os.path.join(tmp, "key.der"), "-rawin", "-in", os.path.join(tmp, "message"),
+             "-sigfile", os.path.join(tmp, "sig")],
+            capture_output=True,
+        )
+        return result.returncode == 0
+
+
+def check(bundle, keys):
+    """Returns (problems, findings): findings maps seq to (event type, status)."""
+    problems = []
+    if bundle.get("format") != "genguard-evidence-1":
+        return ["unknown format %r" % bundle.get("format")], {}
+    request_id = bundle["requestId"]
+    digests = {}
+    for number, segment in enumerate(bundle["segments"], 1):
+        h = bytes.fromhex(segment["prevHash"])
+        seq = segment["firstSeq"]
+        for digest in segment["digests"]:
+            d = bytes.fromhex(digest)
+            digests[seq] = d
+            h = hashlib.sha256(h + d).digest()
+            seq += 1
+        line = strict_json(segment["anchor"])
+        if line["seq"] != seq - 1 or line["hash"].lower() != h.hex():
+            problems.append("segment %d does not chain to its anchor line" % number)
+            for s in range(segment["firstSeq"], seq):
+                digests.pop(s, None)
+        elif not signature_holds(line, keys):
+            problems.append("segment %d: the anchor line's signature does not hold" % number)
+            for s in range(segment["firstSeq"], seq):
+                digests.pop(s, None)
+    not_anchored = set(bundle.get("notAnchored", []))
+    findings = {}
+    for record in bundle["records"]:
+        seq = record["seq"]
+        if "canonical" not in record:
+            findings[seq] = (record.get("eventType"), "CONTENT_REMOVED" if seq in digests else "NOT_PROVEN")
+            continue
+        text = record["canonical"]
+        content = strict_json(text)
+        if (content.get("seq") != seq or content.get("requestId") != request_id
+                or content.get("eventType") != record.get("eventType")):
+            problems.append("seq %d is not a record of request %s at that place" % (seq, request_id))
+            findings[seq] = (record.get("eventType"), "NOT_PROVEN")
+        elif seq in digests:
+            if hashlib.sha256(text.encode("utf-8")).digest() == digests[seq]:
+                findings[seq] = (record["eventType"], "PROVEN")
+            else:
+                problems.append("seq %d: its content was changed" % seq)
+                findings[seq] = (record["eventType"], "NOT_PROVEN")
+        else:
+            findings[seq] = (record["eventType"], "NOT_ANCHORED" if seq in not_anchored else "NOT_PROVEN")
+    for policy in bundle.get("policies", []):
+        if hashlib.sha256(policy["text"].encode("utf-8")).hexdigest() != policy["sha256"]:
+            problems.append("policy file %s has another digest" % policy["sha256"])
+    return problems, findings
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    with open(sys.argv[1], encoding="utf-8") as f:
+        bundle = strict_json(f.read())
+    problems, findings = check(bundle, read_keys(sys.argv[2]))
+    for seq in sorted(findings):
+        print("seq %d %s: %s" % (seq, findings[seq][0], findings[seq][1]))
+    for problem in problems:
+        print("problem: " + problem)
+    complete = not problems and findings and all(
+        status in ("PROVEN", "CONTENT_REMOVED") for _, status in findings.values())
+    print("PROVEN" if complete else "NOT PROVEN")
+    return 0 if complete else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

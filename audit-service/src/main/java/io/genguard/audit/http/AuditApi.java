@@ -868,6 +868,15 @@ public final class AuditApi implements AutoCloseable {
       } catch (EvidenceBundle.EvidenceException e) {
         error(ctx, HttpStatus.CONFLICT, e.getMessage());
         return;
+      } catch (IllegalArgumentException | IOException e) {
+        // The service's own file, edited or damaged since it was written: say so, prove nothing.
+        LOG.error("Cannot make an evidence bundle from the anchor file: {}", e.getMessage());
+        error(
+            ctx,
+            HttpStatus.INTERNAL_SERVER_ERROR,
+            "The audit service's anchor file cannot be read, so nothing can be proven from it: "
+                + e.getMessage());
+        return;
       }
       ctx.header(
           "Content-Disposition",

@@ -261,6 +261,14 @@ class AuditVerifyAnchorsITCase {
       assertThat(json(edited).path("error").asText())
           .contains("does not prove its records of request ev-1")
           .contains("the content was changed");
+
+      // The anchor file damaged on disk: no bundle, and where.
+      Files.writeString(file, "not an anchor\n", StandardOpenOption.APPEND);
+      HttpResponse<String> damaged = audit.get("/api/v1/requests/ev-2/evidence", compliance);
+      assertThat(damaged.statusCode()).isEqualTo(500);
+      assertThat(json(damaged).path("error").asText())
+          .contains("anchor file cannot be read")
+          .contains("line ");
     }
   }
 

@@ -806,7 +806,7 @@ public final class AuditApi implements AutoCloseable {
    * A request's evidence bundle ({@link EvidenceBundle}): its audit records with the digests and
    * the signed anchor line that prove them to someone without the database. The call is recorded in
    * the chain first, so the bundle holds its own issue, and the head is anchored before the bundle
-   * is made, so every record it shows is proven. One bundle at a time.
+   * is made, so every record it shows is proven (but one that arrives meanwhile). One at a time.
    */
   private void evidence(Context ctx) throws SQLException, IOException {
     String requestId = id(ctx, "requestId");

@@ -268,6 +268,18 @@ class EvidenceBundleITCase {
         .asString()
         .contains("the signature of its anchor line")
         .contains("does not hold");
+    ObjectNode unsignedLine = (ObjectNode) JSON.readTree(anchor);
+    unsignedLine.remove(List.of("keyId", "prev", "sig"));
+    assertThat(
+            problems(
+                bundle,
+                b ->
+                    ((ObjectNode) b.path("segments").get(0))
+                        .put("anchor", unsignedLine.toString())))
+        .as("the anchor line's signature taken off")
+        .singleElement()
+        .asString()
+        .contains("its anchor line (seq 9) is not signed");
     VerificationKeyRing otherKey =
         SigningKeyRing.of(SigningKey.generate("anchor-1")).verificationKeys();
     assertThat(EvidenceCheck.check(bundle, otherKey).problems())

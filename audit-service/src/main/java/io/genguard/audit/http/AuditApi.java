@@ -283,6 +283,7 @@ public final class AuditApi implements AutoCloseable {
 
     route(
         HandlerType.GET, "/api/v1/requests/{requestId}/evidence", this::evidence, Role.COMPLIANCE);
+    route(HandlerType.POST, "/api/v1/requests/{requestId}/erase", this::erase, Role.ADMIN);
 
     route(
         HandlerType.GET,
@@ -1509,6 +1510,14 @@ public final class AuditApi implements AutoCloseable {
     PolicyArchive.Recorded recorded =
         policyArchive.record(request.yaml(), "the policy in the body", caller(ctx));
     ctx.status(recorded.recordedBefore() ? HttpStatus.OK : HttpStatus.CREATED).json(recorded);
+  }
+
+  /** Body of POST /api/v1/requests/{requestId}/erase. */
+  record EraseRequest(String reason) {}
+
+  private void erase(Context ctx) throws Exception {
+    EraseRequest request = readBody(requireBody(ctx), EraseRequest.class);
+    ctx.json(services.retention().erase(id(ctx, "requestId"), request.reason(), caller(ctx)));
   }
 
   /** Body of PUT /api/v1/retention/{tenantId}. */

@@ -195,7 +195,12 @@ public final class ChainVerifier {
 
   /** A retention record as the verifier needs it. */
   private record RetentionRecord(
-      String scope, String tenantId, Set<String> excluded, Instant cutoff, long tombstoned) {}
+      String scope,
+      String tenantId,
+      String requestId,
+      Set<String> excluded,
+      Instant cutoff,
+      long tombstoned) {}
 
   /** How far a walk got: what a result reports, broken or not. */
   private static final class Walked {
@@ -309,7 +314,15 @@ public final class ChainVerifier {
             long retentionSeq = rs.getLong("tombstone_seq");
             RetentionRecord justification = rs.wasNull() ? null : retention.get(retentionSeq);
             String unjustified =
-                unjustified(version, digest, seq, tenant, recordedAt, retentionSeq, justification);
+                unjustified(
+                    version,
+                    digest,
+                    seq,
+                    tenant,
+                    rs.getString("request_id"),
+                    recordedAt,
+                    retentionSeq,
+                    justification);
             if (unjustified != null) {
               return walked.broken(
                   new Break(seq, eventId, Problem.UNJUSTIFIED_TOMBSTONE, unjustified));
@@ -451,6 +464,7 @@ public final class ChainVerifier {
       byte[] digest,
       long seq,
       String tenant,
+      String requestId,
       Instant recordedAt,
       long retentionSeq,
       RetentionRecord justification) {
@@ -468,6 +482,18 @@ public final class ChainVerifier {
           + recordedAt
           + ", not before the retention cutoff "
           + justification.cutoff();
+    }
+    if (justification.scope().equals("REQUEST")) {
+      // An erasure: one request's records, whatever their tenant's period.
+      if (justification.requestId() == null || !justification.requestId().equals(requestId)) {
+        return "a record of request "
+            + requestId
+            + ", but erasure record "
+            + retentionSeq
+            + " erased request "
+            + justification.requestId();
+      }
+      return null;
     }
     boolean inScope =
         justification.scope().equals("TENANT")
@@ -502,8 +528,8 @@ public final class ChainVerifier {
       throws SQLException {
     try (PreparedStatement query =
         connection.prepareStatement(
-            "select seq, event_id, tenant_id, recorded_at, chain_version, entry_digest, tombstone_seq"
-                + " from audit_log where tombstone_seq >= ? and seq < ? and payload is null"
+            "select seq, event_id, tenant_id, request_id, recorded_at, chain_version, entry_digest,"
+                + " tombstone_seq from audit_log where tombstone_seq >= ? and seq < ? and payload is null"
                 + " order by seq")) {
       query.setLong(1, fromSeq);
       query.setLong(2, fromSeq);
@@ -517,6 +543,7 @@ public final class ChainVerifier {
                   rs.getBytes("entry_digest"),
                   seq,
                   rs.getString("tenant_id"),
+                  rs.getString("request_id"),
                   rs.getObject("recorded_at", OffsetDateTime.class).toInstant(),
                   retentionSeq,
                   retention.get(retentionSeq));
@@ -548,6 +575,9 @@ public final class ChainVerifier {
                 new RetentionRecord(
                     payload.path("scope").asText(),
                     payload.path("tenantId").isNull() ? null : payload.path("tenantId").asText(),
+                    payload.path("requestId").isTextual()
+                        ? payload.get("requestId").asText()
+                        : null,
                     excluded,
                     Instant.parse(payload.path("cutoff").asText()),
                     payload.path("tombstoned").asLong()));

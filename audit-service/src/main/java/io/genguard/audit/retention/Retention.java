@@ -256,6 +256,26 @@ public final class Retention {
     if (tombstoned == 0) {
       return null;
     }
+    removeProjections(connection, retentionSeq);
+    ObjectNode payload = JsonNodeFactory.instance.objectNode();
+    payload.put("scope", scope);
+    payload.put("tenantId", tenant);
+    ArrayNode excludedNode = payload.putArray("excludedTenants");
+    excluded.forEach(excludedNode::add);
+    payload.put("retentionDays", days);
+    payload.put("cutoff", cutoff.toString());
+    payload.put("tombstoned", tombstoned);
+    payload.put("at", now.toString());
+    appendRecord(connection, tenant, null, payload, retentionSeq, now);
+    return new Applied(scope, tenant, cutoff, tombstoned, retentionSeq);
+  }
+
+  /**
+   * Deletes what the query tables, the review queue and the review outbox hold of the records the
+   * retention record at {@code retentionSeq} tombstoned.
+   */
+  private static void removeProjections(Connection connection, long retentionSeq)
+      throws SQLException {
     try (PreparedStatement items =
         connection.prepareStatement(
             "delete from review_item where gate_event_id in (select event_id from audit_log where tombstone_seq = ?)")) {
@@ -280,21 +300,27 @@ public final class Retention {
         delete.executeUpdate();
       }
     }
-    ObjectNode payload = JsonNodeFactory.instance.objectNode();
-    payload.put("scope", scope);
-    payload.put("tenantId", tenant);
-    ArrayNode excludedNode = payload.putArray("excludedTenants");
-    excluded.forEach(excludedNode::add);
-    payload.put("retentionDays", days);
-    payload.put("cutoff", cutoff.toString());
-    payload.put("tombstoned", tombstoned);
-    payload.put("at", now.toString());
+  }
+
+  /** Appends the retention record that justifies the tombstones, at {@code retentionSeq}. */
+  private static void appendRecord(
+      Connection connection,
+      String tenant,
+      String requestId,
+      ObjectNode payload,
+      long retentionSeq,
+      Instant now)
+      throws SQLException {
     long seq =
         ChainAppender.append(
             connection,
             List.of(
                 ChainRecord.ofService(
-                    EventIds.random(), EVENT_TYPE, tenant, null, CanonicalJson.write(payload))),
+                    EventIds.random(),
+                    EVENT_TYPE,
+                    tenant,
+                    requestId,
+                    CanonicalJson.write(payload))),
             now);
     if (seq != retentionSeq) {
       throw new IllegalStateException(
@@ -304,7 +330,143 @@ public final class Retention {
               + retentionSeq
               + " (the chain lock was not held?)");
     }
-    return new Applied(scope, tenant, cutoff, tombstoned, retentionSeq);
+  }
+
+  /**
+   * What erasing a request removed.
+   *
+   * @param tombstoned records whose content was removed now
+   * @param retentionSeq the seq of the record that justifies them (null when nothing was removed)
+   * @param keptVersionOne records written before chain version 2, which cannot lose their content
+   *     without breaking the chain, so keep it
+   */
+  public record Erased(
+      String requestId,
+      String tenantId,
+      long tombstoned,
+      Long retentionSeq,
+      long keptVersionOne,
+      Instant at) {}
+
+  /** Longest reason an erasure may give. */
+  public static final int MAX_REASON = 2_000;
+
+  /**
+   * Removes the content of every record of one request now, as retention would once its period
+   * passed (a data subject's erasure request, a court order, a leak): the records keep their place
+   * in the chain, the query tables and the review queue lose them, and a {@value #EVENT_TYPE}
+   * record of scope {@code REQUEST} (naming the request, who asked and the reason) justifies the
+   * tombstones to the verifier, which accepts them for that request only. Records that arrive later
+   * (an output still on its way) are not removed; erase again then. What Kafka's topics hold stays
+   * until their own retention.
+   *
+   * @throws NotFoundException when the chain holds no record of the request the caller may see
+   */
+  public Erased erase(String requestId, String reason, Caller caller) throws SQLException {
+    String why = reason(reason);
+    return Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          ChainAppender.lock(connection);
+          String tenant = visibleTenant(connection, requestId, caller);
+          Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+          Instant cutoff = now.plus(1, ChronoUnit.MICROS);
+          long retentionSeq = ChainAppender.tail(connection).seq() + 1;
+          int tombstoned;
+          try (PreparedStatement update =
+              connection.prepareStatement(
+                  "update audit_log set payload = null, tombstoned_at = ?, tombstone_seq = ?"
+                      + " where request_id = ? and payload is not null and chain_version = 2"
+                      + " and event_type <> '"
+                      + EVENT_TYPE
+                      + "' and recorded_at < ?")) {
+            update.setObject(1, utc(now));
+            update.setLong(2, retentionSeq);
+            update.setString(3, requestId);
+            update.setObject(4, utc(cutoff));
+            tombstoned = update.executeUpdate();
+          }
+          long versionOne;
+          try (PreparedStatement count =
+              connection.prepareStatement(
+                  "select count(*) from audit_log where request_id = ? and chain_version = 1")) {
+            count.setString(1, requestId);
+            try (ResultSet rs = count.executeQuery()) {
+              rs.next();
+              versionOne = rs.getLong(1);
+            }
+          }
+          if (tombstoned == 0) {
+            return new Erased(requestId, tenant, 0, null, versionOne, now);
+          }
+          removeProjections(connection, retentionSeq);
+          // A review decision not yet sent to the gate is not sent: erased content is not
+          // released.
+          try (PreparedStatement outbox =
+              connection.prepareStatement("delete from review_outbox where request_id = ?")) {
+            outbox.setString(1, requestId);
+            outbox.executeUpdate();
+          }
+          ObjectNode payload = JsonNodeFactory.instance.objectNode();
+          payload.put("scope", "REQUEST");
+          payload.put("tenantId", tenant);
+          payload.put("requestId", requestId);
+          payload.put("reason", why);
+          payload.put("by", caller.describe());
+          payload.put("cutoff", cutoff.toString());
+          payload.put("tombstoned", tombstoned);
+          payload.put("at", now.toString());
+          appendRecord(connection, tenant, requestId, payload, retentionSeq, now);
+          return new Erased(requestId, tenant, tombstoned, retentionSeq, versionOne, now);
+        });
+  }
+
+  /** The tenant of the request's records, if the caller may see them; else not found. */
+  private static String visibleTenant(Connection connection, String requestId, Caller caller)
+      throws SQLException {
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "select count(*), min(tenant_id), max(tenant_id) from audit_log where request_id = ?")) {
+      query.setString(1, requestId);
+      try (ResultSet rs = query.executeQuery()) {
+        rs.next();
+        String tenant = rs.getString(2);
+        boolean visible =
+            rs.getLong(1) > 0
+                && (caller.tenantId() == null
+                    || (caller.tenantId().equals(tenant)
+                        && caller.tenantId().equals(rs.getString(3))));
+        if (!visible) {
+          throw new NotFoundException(
+              "The audit chain holds no record of request '"
+                  + requestId
+                  + "' that this token may see");
+        }
+        return tenant;
+      }
+    }
+  }
+
+  private static String reason(String reason) {
+    String trimmed = reason == null ? "" : reason.strip();
+    if (trimmed.isEmpty()) {
+      throw new InvalidInputException(
+          "reason is required: why the content is erased (e.g. \"data subject request 2026-118\");"
+              + " it stays in the chain, so name a case, not the person");
+    }
+    if (trimmed.length() > MAX_REASON) {
+      throw new InvalidInputException(
+          "reason has " + trimmed.length() + " characters; the limit is " + MAX_REASON);
+    }
+    for (int i = 0; i < trimmed.length(); i++) {
+      if (Character.isISOControl(trimmed.charAt(i))) {
+        throw new InvalidInputException(
+            "reason contains a control character (code "
+                + (int) trimmed.charAt(i)
+                + "); send one line of plain text");
+      }
+    }
+    return trimmed;
   }
 
   private static void checkTenant(String tenant, Caller caller) {

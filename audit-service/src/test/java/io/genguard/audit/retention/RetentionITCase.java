@@ -219,6 +219,105 @@ class RetentionITCase {
   }
 
   @Test
+  void shouldEraseOneRequestNowAndKeepTheChainVerifiable() throws Exception {
+    ChainVerifier.Verification before = ChainVerifier.verify(database.dataSource());
+    Retention retention = retention(0);
+
+    Retention.Erased erased =
+        retention.erase("acme-old", "  data subject request DSR-2026-118  ", ADMIN);
+
+    assertThat(erased.tombstoned()).isEqualTo(4);
+    assertThat(erased.tenantId()).isEqualTo("acme");
+    assertThat(erased.retentionSeq()).isEqualTo(13L);
+    assertThat(erased.keptVersionOne()).isZero();
+    assertThat(
+            count(
+                "select count(*) from audit_log where request_id = 'acme-old' and payload is null"
+                    + " and tombstone_seq = 13"))
+        .isEqualTo(4);
+    assertThat(count("select count(*) from audit_log where payload is null"))
+        .as("no other request's content")
+        .isEqualTo(4);
+    AuditQueries queries = new AuditQueries(database.dataSource());
+    assertThat(queries.story("acme-old")).isEmpty();
+    assertThat(queries.story("acme-new")).isPresent();
+    assertThat(count("select count(*) from review_item where request_id = 'acme-old'")).isZero();
+    // The erasure is in the chain, as a record of the request: who, why, how many.
+    assertThat(
+            text(
+                "select payload from audit_log where seq = 13 and event_type = 'RetentionApplied'"
+                    + " and request_id = 'acme-old' and tenant_id = 'acme'"))
+        .contains("\"scope\":\"REQUEST\"")
+        .contains("\"reason\":\"data subject request DSR-2026-118\"")
+        .contains("\"by\":\"ada")
+        .contains("\"tombstoned\":4");
+
+    ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
+    assertThat(whole.valid()).as(whole.summary()).isTrue();
+    assertThat(whole.tombstones()).isEqualTo(4);
+    ChainVerifier.Verification since =
+        ChainVerifier.verifyFrom(
+            database.dataSource(),
+            new ChainVerifier.Anchor(before.headSeq(), before.headHash()),
+            List.of());
+    assertThat(since.valid())
+        .as("the erased records before the head, checked through the tombstone index")
+        .isTrue();
+
+    Retention.Erased again = retention.erase("acme-old", "DSR-2026-118", ADMIN);
+    assertThat(again.tombstoned()).isZero();
+    assertThat(again.retentionSeq()).isNull();
+    // The tenant's period, applied later, leaves the erasure record and its tombstones alone.
+    retention.set("acme", 30, ADMIN);
+    retention.apply(ADMIN);
+    assertThat(count("select count(*) from audit_log where seq = 13 and payload is not null"))
+        .isEqualTo(1);
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  @Test
+  void shouldDetectATombstoneForgedUnderAnErasureOfAnotherRequest() throws Exception {
+    long erasureSeq = retention(0).erase("acme-old", "DSR-2026-118", ADMIN).retentionSeq();
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute(
+          "update audit_log set payload = null, tombstoned_at = now(), tombstone_seq = "
+              + erasureSeq
+              + " where request_id = 'acme-new' and event_type = 'GenerationOutput'");
+    }
+
+    ChainVerifier.Verification forged = ChainVerifier.verify(database.dataSource());
+
+    assertThat(forged.valid()).isFalse();
+    assertThat(forged.firstBreak().problem()).isEqualTo(Problem.UNJUSTIFIED_TOMBSTONE);
+    assertThat(forged.firstBreak().detail())
+        .contains("a record of request acme-new, but erasure record " + erasureSeq)
+        .contains("erased request acme-old");
+  }
+
+  @Test
+  void shouldRefuseAnErasureWithoutAReasonOrOfARequestTheCallerMayNotSee() {
+    Retention retention = retention(0);
+    assertThatThrownBy(() -> retention.erase("acme-old", " ", ADMIN))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("reason is required")
+        .hasMessageContaining("name a case, not the person");
+    assertThatThrownBy(() -> retention.erase("acme-old", "DSR\u0000", ADMIN))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("control character (code 0)");
+    assertThatThrownBy(() -> retention.erase("acme-old", "x".repeat(2_001), ADMIN))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("the limit is 2000");
+    assertThatThrownBy(() -> retention.erase("no-such-request", "DSR-1", ADMIN))
+        .isInstanceOf(io.genguard.audit.NotFoundException.class)
+        .hasMessageContaining("holds no record of request 'no-such-request'");
+    Caller globexAdmin = new Caller("t2", "globex admin", Role.ADMIN, "globex");
+    assertThatThrownBy(() -> retention.erase("acme-old", "DSR-1", globexAdmin))
+        .as("another tenant's request reads as absent")
+        .isInstanceOf(io.genguard.audit.NotFoundException.class);
+  }
+
+  @Test
   void shouldRejectInvalidPoliciesWithClearMessages() {
     Retention retention = retention(0);
     assertThatThrownBy(() -> retention.set("acme", 0, ADMIN))
@@ -232,6 +331,14 @@ class RetentionITCase {
         .isInstanceOf(ForbiddenException.class);
     assertThatThrownBy(() -> new Retention(database.dataSource(), Clock.systemUTC(), -1))
         .hasMessageContaining("default retention must be 0");
+  }
+
+  private String text(String sql) throws Exception {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs = statement.executeQuery(sql)) {
+      return rs.next() ? rs.getString(1) : null;
+    }
   }
 
   private long count(String sql) throws Exception {

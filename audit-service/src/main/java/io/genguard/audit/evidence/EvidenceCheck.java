@@ -40,8 +40,8 @@ public final class EvidenceCheck {
     /** Its content hashes to the digest that a signed anchor line covers. */
     PROVEN,
     /**
-     * Retention removed its content; its digest's place in the chain is proven, its content is not
-     * in the bundle.
+     * Retention or an erasure removed its content; its digest's place in the chain is proven, its
+     * content is not in the bundle.
      */
     CONTENT_REMOVED,
     /** Newer than the newest anchor when the bundle was made: content shown, nothing proven. */
@@ -110,7 +110,7 @@ public final class EvidenceCheck {
               + " of "
               + records.size()
               + " records proven"
-              + (removed > 0 ? ", " + removed + " with content removed by retention" : "")
+              + (removed > 0 ? ", " + removed + " with content removed (retention or erasure)" : "")
               + (pending > 0 ? ", " + pending + " not yet anchored" : "")
               + " ("
               + segments
@@ -381,7 +381,7 @@ public final class EvidenceCheck {
             seq,
             eventType,
             Status.CONTENT_REMOVED,
-            "content removed by retention at "
+            "content removed (retention or erasure) at "
                 + record.get("removedAt").asText()
                 + "; its place in the chain is proven, its type and time are as the issuer says",
             covered);

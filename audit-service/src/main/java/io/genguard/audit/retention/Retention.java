@@ -379,7 +379,11 @@ public final class Retention {
                       + " where request_id = ? and payload is not null and chain_version = 2"
                       + " and event_type <> '"
                       + EVENT_TYPE
-                      + "' and recorded_at < ?")) {
+                      // An earlier erasure's call (who asked, why) stays with its erasure record.
+                      + "' and not (event_type = '"
+                      + ActionLog.EVENT_TYPE
+                      + "' and payload::jsonb ->> 'action' = 'requests.erase')"
+                      + " and recorded_at < ?")) {
             update.setObject(1, utc(now));
             update.setLong(2, retentionSeq);
             update.setString(3, requestId);
@@ -397,6 +401,7 @@ public final class Retention {
             }
           }
           if (tombstoned == 0) {
+            recordErasure(connection, caller, requestId, tenant, why, 0, null, now);
             return new Erased(requestId, tenant, 0, null, versionOne, now);
           }
           removeProjections(connection, retentionSeq);
@@ -417,8 +422,29 @@ public final class Retention {
           payload.put("tombstoned", tombstoned);
           payload.put("at", now.toString());
           appendRecord(connection, tenant, requestId, payload, retentionSeq, now);
+          recordErasure(connection, caller, requestId, tenant, why, tombstoned, retentionSeq, now);
           return new Erased(requestId, tenant, tombstoned, retentionSeq, versionOne, now);
         });
+  }
+
+  /** The call, as every state-changing call is recorded (a {@code requests.erase} action). */
+  private static void recordErasure(
+      Connection connection,
+      Caller caller,
+      String requestId,
+      String tenant,
+      String reason,
+      long tombstoned,
+      Long retentionSeq,
+      Instant now)
+      throws SQLException {
+    ActionLog.Action action = ActionLog.Action.of("requests.erase", tenant, requestId, requestId);
+    action
+        .details()
+        .put("reason", reason)
+        .put("tombstoned", tombstoned)
+        .put("retentionSeq", retentionSeq);
+    ActionLog.record(connection, caller, action, now);
   }
 
   /** The tenant of the request's records, if the caller may see them; else not found. */

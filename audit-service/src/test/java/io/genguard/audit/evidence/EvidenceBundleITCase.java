@@ -16,7 +16,9 @@ import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.audit.policy.PolicyArchive;
+import io.genguard.audit.retention.Retention;
 import io.genguard.audit.security.Caller;
+import io.genguard.audit.security.Role;
 import io.genguard.events.v1.Decision;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.provenance.ProvenanceKeys;
@@ -172,22 +174,38 @@ class EvidenceBundleITCase {
   }
 
   @Test
-  void shouldProveThePlaceOfARecordWhoseContentRetentionRemoved() throws Exception {
+  void shouldProveThePlacesOfARequestsRecordsAfterItsContentWasErased() throws Exception {
     story("req-kept", Decision.RELEASE);
     anchors.publish(database.dataSource());
-    // What retention leaves of the output's record (seq 2): its digest, not its content.
-    execute(
-        "update audit_log set payload = null, tombstoned_at = now(), tombstone_seq = 99"
-            + " where seq = 2");
+    // A data subject's erasure: the records keep their digests, not their content.
+    Retention.Erased erased =
+        new Retention(database.dataSource(), Clock.systemUTC(), 0)
+            .erase("req-kept", "DSR-2026-7", new Caller("t1", "ada", Role.ADMIN, null));
+    anchors.publish(database.dataSource());
 
     ObjectNode bundle = bundle("req-kept", null).orElseThrow();
     Result result = EvidenceCheck.check(bundle, keys);
 
     assertThat(result.complete()).as(result.summary()).isTrue();
-    assertThat(result.records().get(1).status()).isEqualTo(Status.CONTENT_REMOVED);
+    assertThat(result.records())
+        .extracting(EvidenceCheck.RecordFinding::status)
+        .containsExactly(
+            Status.CONTENT_REMOVED,
+            Status.CONTENT_REMOVED,
+            Status.CONTENT_REMOVED,
+            Status.CONTENT_REMOVED,
+            Status.PROVEN,
+            Status.PROVEN);
     assertThat(bundle.path("records").get(1).has("canonical")).isFalse();
-    assertThat(bundle.path("records").get(1).path("removedBySeq").asLong()).isEqualTo(99);
-    assertThat(result.summary()).contains("1 with content removed by retention");
+    assertThat(bundle.path("records").get(1).path("removedBySeq").asLong())
+        .isEqualTo(erased.retentionSeq());
+    assertThat(bundle.path("records").get(4).path("canonical").asText())
+        .as("the erasure itself, proven: why and by whom")
+        .contains("DSR-2026-7")
+        .contains("REQUEST");
+    assertThat(bundle.toString())
+        .doesNotContain(AuditEvents.output(scenario("req-kept", Decision.RELEASE)).getText());
+    assertThat(result.summary()).contains("4 with content removed (retention or erasure)");
   }
 
   @Test

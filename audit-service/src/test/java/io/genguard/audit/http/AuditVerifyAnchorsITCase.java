@@ -252,6 +252,52 @@ class AuditVerifyAnchorsITCase {
           .as("refused calls record nothing")
           .isEqualTo(2);
 
+      // A data subject's erasure of ev-2 through the API: its content goes, the chain still
+      // verifies, and its bundle proves the places and the erasure itself.
+      String admin = audit.token(Role.ADMIN, null, "ada");
+      assertThat(audit.post("/api/v1/requests/ev-2/erase", admin, "{}").statusCode())
+          .isEqualTo(400);
+      assertThat(
+              audit
+                  .post(
+                      "/api/v1/requests/ev-2/erase",
+                      audit.token(Role.ADMIN, "acme", "acme-admin"),
+                      "{\"reason\": \"DSR-9\"}")
+                  .statusCode())
+          .as("another tenant's admin")
+          .isEqualTo(404);
+      HttpResponse<String> erased =
+          audit.post("/api/v1/requests/ev-2/erase", admin, "{\"reason\": \"DSR-9\"}");
+      assertThat(erased.statusCode()).as(erased.body()).isEqualTo(200);
+      assertThat(json(erased).path("tombstoned").asInt()).isEqualTo(4);
+      assertThat(json(erased).path("tenantId").asText()).isEqualTo("globex");
+      assertThat(audit.get("/api/v1/requests/ev-2", compliance).statusCode()).isEqualTo(404);
+      JsonNode verified = json(audit.get("/api/v1/audit/verify", compliance));
+      assertThat(verified.path("valid").asBoolean()).as(verified.toString()).isTrue();
+      assertThat(verified.path("tombstones").asInt()).isEqualTo(4);
+      EvidenceCheck.Result afterErasure =
+          EvidenceCheck.check(audit.get("/api/v1/requests/ev-2/evidence", compliance).body(), keys);
+      assertThat(afterErasure.complete()).as(afterErasure.summary()).isTrue();
+      assertThat(afterErasure.records())
+          .extracting(EvidenceCheck.RecordFinding::status)
+          .containsExactly(
+              EvidenceCheck.Status.CONTENT_REMOVED,
+              EvidenceCheck.Status.CONTENT_REMOVED,
+              EvidenceCheck.Status.CONTENT_REMOVED,
+              EvidenceCheck.Status.CONTENT_REMOVED,
+              EvidenceCheck.Status.PROVEN,
+              EvidenceCheck.Status.PROVEN,
+              EvidenceCheck.Status.PROVEN);
+      assertThat(afterErasure.records())
+          .extracting(EvidenceCheck.RecordFinding::eventType)
+          .as("the erasure, the erase call and this bundle's issue")
+          .endsWith("RetentionApplied", "ApiAction", "ApiAction");
+      assertThat(
+              audit.count(
+                  "select count(*) from api_action where action = 'requests.erase'"
+                      + " and request_id = 'ev-2' and details->>'reason' = 'DSR-9'"))
+          .isEqualTo(1);
+
       // The verdict edited in the database after it was anchored: no bundle, and why.
       audit.execute(
           "update audit_log set payload = replace(payload, '\"BLOCK\"', '\"RELEASE\"')"

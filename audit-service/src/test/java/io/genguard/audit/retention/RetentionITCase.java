@@ -267,6 +267,12 @@ class RetentionITCase {
     Retention.Erased again = retention.erase("acme-old", "DSR-2026-118", ADMIN);
     assertThat(again.tombstoned()).isZero();
     assertThat(again.retentionSeq()).isNull();
+    // Each call is recorded, as every state-changing call is.
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'requests.erase'"
+                    + " and request_id = 'acme-old' and caller_name = 'ada'"))
+        .isEqualTo(2);
     // The tenant's period, applied later, leaves the erasure record and its tombstones alone.
     retention.set("acme", 30, ADMIN);
     retention.apply(ADMIN);

@@ -11,7 +11,10 @@ import io.genguard.audit.persistence.AuditChain;
 import io.genguard.audit.persistence.Problems;
 import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.schemas.ContentHash;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -246,6 +249,64 @@ public final class EvidenceCheck {
         links,
         keys != null,
         policies);
+  }
+
+  /**
+   * Compares each segment's anchor line with a copy of the anchor file kept elsewhere (fetched from
+   * {@code GET /api/v1/audit/anchors} earlier, or the witness topic's lines): each must be in the
+   * copy as written. This holds without the signing keys, for unsigned anchor files, and against a
+   * holder of the key who rewrites lines later. Returns the problems, each naming the segment.
+   *
+   * @throws IllegalArgumentException when the copy is not an anchor file (its line and reason)
+   */
+  public static List<String> compareWithCopy(String bundleText, Path copy) throws IOException {
+    Map<Long, String> wanted = new TreeMap<>();
+    Map<Long, Integer> segmentOf = new HashMap<>();
+    try {
+      int number = 0;
+      for (JsonNode segment : JSON.readTree(bundleText).path("segments")) {
+        number++;
+        try {
+          AnchorLog.AnchorLine line =
+              AnchorLog.parse("segment", 1, segment.path("anchor").asText(""));
+          wanted.put(line.anchor().seq(), line.text());
+          segmentOf.put(line.anchor().seq(), number);
+        } catch (IllegalArgumentException e) {
+          // The check itself names a segment whose anchor line is not one.
+        }
+      }
+    } catch (JsonProcessingException e) {
+      return List.of(); // the check itself says the bundle is not JSON
+    }
+    Map<Long, String> found = new HashMap<>();
+    AnchorLog.readFrom(
+        copy,
+        AnchorLog.Position.START,
+        line -> {
+          if (wanted.containsKey(line.anchor().seq())) {
+            found.put(line.anchor().seq(), line.text());
+          }
+        });
+    List<String> problems = new ArrayList<>();
+    wanted.forEach(
+        (seq, text) -> {
+          String kept = found.get(seq);
+          String segment = "segment " + segmentOf.get(seq) + "'s anchor line (seq " + seq + ")";
+          if (kept == null) {
+            problems.add(
+                segment
+                    + " is not in "
+                    + copy
+                    + ": the copy is older than the bundle, or the line was made up");
+          } else if (!kept.equals(text)) {
+            problems.add(
+                segment
+                    + " differs from the one in "
+                    + copy
+                    + ": one of them was rewritten after the copy was taken");
+          }
+        });
+    return problems;
   }
 
   /**

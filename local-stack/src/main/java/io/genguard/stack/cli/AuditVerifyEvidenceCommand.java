@@ -59,6 +59,16 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
     boolean unsigned;
   }
 
+  @Option(
+      names = "--anchors",
+      paramLabel = "FILE",
+      description =
+          "A copy of the anchor file kept apart from the service (GET /api/v1/audit/anchors,"
+              + " fetched earlier): each anchor line of the bundle must be in it as written. Needs"
+              + " no keys, so it is what makes --unsigned worth something, and it also shows a line"
+              + " rewritten later by whoever holds the key.")
+  Path anchorCopy;
+
   @Option(names = "--json", description = "Print the result as one JSON object.")
   boolean json;
 
@@ -81,11 +91,24 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--in " + in + " is not UTF-8 text, so not a bundle");
     }
     EvidenceCheck.Result result = EvidenceCheck.check(text, keys);
+    List<String> copyProblems = null;
+    if (anchorCopy != null) {
+      try {
+        copyProblems = EvidenceCheck.compareWithCopy(text, anchorCopy);
+      } catch (NoSuchFileException e) {
+        throw new IllegalArgumentException("--anchors " + anchorCopy + " does not exist");
+      }
+    }
+    boolean holds = result.complete() && (copyProblems == null || copyProblems.isEmpty());
     ObjectMapper mapper = new ObjectMapper();
     if (json) {
       ObjectNode body = mapper.valueToTree(result);
       body.put("intact", result.intact());
       body.put("complete", result.complete());
+      if (copyProblems != null) {
+        body.set("anchorCopyProblems", mapper.valueToTree(copyProblems));
+      }
+      body.put("holds", holds);
       System.out.println(mapper.writeValueAsString(body));
     } else {
       System.out.println(result.summary());
@@ -125,13 +148,22 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
       for (String problem : result.problems()) {
         System.out.println("  problem: " + problem);
       }
-      if (!result.signaturesChecked()) {
+      if (copyProblems != null) {
+        System.out.println(
+            copyProblems.isEmpty()
+                ? "  Every anchor line of the bundle is in " + anchorCopy + " as written."
+                : "  Anchor lines against "
+                    + anchorCopy
+                    + ":\n    "
+                    + String.join("\n    ", copyProblems));
+      }
+      if (!result.signaturesChecked() && anchorCopy == null) {
         System.out.println(
             "  The anchor lines were taken on trust (--unsigned): compare them with a copy of the"
-                + " anchor file kept elsewhere.");
+                + " anchor file kept elsewhere (--anchors FILE).");
       }
     }
-    return result.complete() ? 0 : 1;
+    return holds ? 0 : 1;
   }
 
   /** What each record with content says, in a few words, by seq (best effort, for people). */

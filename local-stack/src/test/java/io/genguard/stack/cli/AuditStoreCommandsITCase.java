@@ -279,6 +279,44 @@ class AuditStoreCommandsITCase {
         .startsWith("Evidence does NOT hold for request cli-3")
         .contains("the content was changed");
 
+    // Against a copy of the anchor file kept elsewhere: the line must be there as written.
+    CommandRun copied =
+        CommandRun.of(
+            new AuditVerifyEvidenceCommand(),
+            "--in",
+            bundle.toString(),
+            "--unsigned",
+            "--anchors",
+            file.toString());
+    assertThat(copied.code()).as(copied.out()).isZero();
+    assertThat(copied.out()).contains("Every anchor line of the bundle is in " + file);
+    Path older = Files.writeString(dir.resolve("older.jsonl"), "");
+    CommandRun stale =
+        CommandRun.of(
+            new AuditVerifyEvidenceCommand(),
+            "--in",
+            bundle.toString(),
+            "--anchor-keys",
+            keys,
+            "--anchors",
+            older.toString());
+    assertThat(stale.code()).isEqualTo(1);
+    assertThat(stale.out())
+        .containsPattern("segment 1's anchor line \\(seq \\d+\\) is not in .*older.jsonl");
+    Path rewritten = dir.resolve("rewritten.jsonl");
+    Files.writeString(
+        rewritten, Files.readString(file).replaceFirst("\"anchoredAt\":\"2", "\"anchoredAt\":\"1"));
+    assertThat(
+            CommandRun.of(
+                    new AuditVerifyEvidenceCommand(),
+                    "--in",
+                    bundle.toString(),
+                    "--unsigned",
+                    "--anchors",
+                    rewritten.toString())
+                .out())
+        .contains("differs from the one in");
+
     CommandRun trusted =
         CommandRun.of(new AuditVerifyEvidenceCommand(), "--in", bundle.toString(), "--unsigned");
     assertThat(trusted.code()).isZero();

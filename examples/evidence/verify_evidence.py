@@ -98,7 +98,10 @@ def check(bundle, keys):
     for record in bundle["records"]:
         seq = record["seq"]
         if "canonical" not in record:
-            findings[seq] = (record.get("eventType"), "CONTENT_REMOVED" if seq in digests else "NOT_PROVEN")
+            # Content removed by retention or an erasure: only its place can be proven.
+            status = "CONTENT_REMOVED" if seq in digests else (
+                "NOT_ANCHORED" if seq in not_anchored else "NOT_PROVEN")
+            findings[seq] = (record.get("eventType"), status)
             continue
         text = record["canonical"]
         content = strict_json(text)

@@ -437,18 +437,32 @@ public final class EvidenceCheck {
           null);
     }
     if (!canonical.isTextual()) {
-      if (record.path("removedAt").isTextual() && covered != null) {
+      if (!record.path("removedAt").isTextual()) {
+        problems.add(
+            claimed + " has neither its canonical text nor the time its content was removed");
+        return finding(seq, eventType, Status.NOT_PROVEN, "no content", covered);
+      }
+      String removed =
+          "content removed (retention or erasure) at " + record.get("removedAt").asText();
+      if (covered != null) {
         return finding(
             seq,
             eventType,
             Status.CONTENT_REMOVED,
-            "content removed (retention or erasure) at "
-                + record.get("removedAt").asText()
+            removed
                 + "; its place in the chain is proven, its type and time are as the issuer says",
             covered);
       }
-      problems.add(claimed + " has neither its canonical text nor a removal by retention");
-      return finding(seq, eventType, Status.NOT_PROVEN, "no content", covered);
+      if (notAnchored.contains(seq)) {
+        return finding(
+            seq,
+            eventType,
+            Status.NOT_ANCHORED,
+            removed + "; newer than the newest anchor when the bundle was made",
+            null);
+      }
+      problems.add(claimed + " is in no segment, and the bundle does not say it is not anchored");
+      return finding(seq, eventType, Status.NOT_PROVEN, "in no segment", null);
     }
     String text = canonical.asText();
     String wrong = contentProblem(text, seq, eventType, requestId, policiesNamed);

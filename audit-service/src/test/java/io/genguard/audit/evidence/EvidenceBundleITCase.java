@@ -206,6 +206,14 @@ class EvidenceBundleITCase {
     assertThat(bundle.toString())
         .doesNotContain(AuditEvents.output(scenario("req-kept", Decision.RELEASE)).getText());
     assertThat(result.summary()).contains("4 with content removed (retention or erasure)");
+
+    // Erased before any anchor covered it: shown as not anchored, not as a broken bundle.
+    story("req-fresh", Decision.BLOCK);
+    new Retention(database.dataSource(), Clock.systemUTC(), 0)
+        .erase("req-fresh", "DSR-2026-8", new Caller("t1", "ada", Role.ADMIN, null));
+    Result fresh = EvidenceCheck.check(bundle("req-fresh", null).orElseThrow(), keys);
+    assertThat(fresh.intact()).as(fresh.summary()).isTrue();
+    assertThat(fresh.records()).allMatch(r -> r.status() == Status.NOT_ANCHORED);
   }
 
   @Test

@@ -266,6 +266,7 @@
         el('li', {}, when(a.actedAt) + ' ' + a.action + ' by ' + a.callerName + ' (' + a.callerRole.toLowerCase() + ')')))));
     }
     if ((story.auditRecords || []).length) page.push(chainRecords(story));
+    if (me && me.role === 'ADMIN') page.push(erasePanel(story.requestId));
     show(...page);
   }
 
@@ -284,6 +285,34 @@
           el('td', {}, el('code', { title: r.hash }, r.hash.slice(0, 16) + '…')),
           el('td', {}, r.anchored === undefined ? '—' : (r.anchored ? 'yes' : 'not yet')))))),
       anchored !== null && anchored !== undefined && may('COMPLIANCE') ? evidencePanel(story.requestId) : null);
+  }
+
+  /** Admins: remove the request's content now, keeping its records' places in the chain. */
+  function erasePanel(requestId) {
+    const reason = el('input', { type: 'text', id: 'erase-reason', maxlength: '2000',
+      placeholder: 'Case, not a person: e.g. data subject request DSR-2026-118' });
+    const status = el('p', { class: 'muted', id: 'erase-status' },
+      'Erasing removes the content of every record of this request from the audit store (not from Kafka\'s topics,'
+        + ' consumers or backups); the records keep their places in the hash chain, and the reason stays there for good.');
+    const button = el('button', { type: 'button', id: 'erase-button', onclick: async () => {
+      if (!reason.value.trim()) {
+        status.replaceChildren(el('span', { class: 'error', id: 'erase-error' }, 'Give a reason first.'));
+        return;
+      }
+      if (!window.confirm('Erase the content of request ' + requestId + '? This cannot be undone.')) return;
+      button.disabled = true;
+      try {
+        const r = await api('/api/v1/requests/' + encodeURIComponent(requestId) + '/erase',
+          { method: 'POST', body: { reason: reason.value } });
+        status.replaceChildren(el('span', { id: 'erase-done' }, r.tombstoned
+          ? 'Erased: ' + r.tombstoned + ' record(s) lost their content (erasure record seq ' + r.retentionSeq + ').'
+          : 'Nothing left to erase.'));
+      } catch (error) {
+        status.replaceChildren(el('span', { class: 'error', id: 'erase-error' }, error.message));
+      }
+      button.disabled = false;
+    } }, 'Erase this request\'s content');
+    return el('section', { id: 'erase' }, el('h2', {}, 'Erase content'), reason, ' ', button, status);
   }
 
   /** The request's evidence bundle: its records with what proves them to someone without the database. */

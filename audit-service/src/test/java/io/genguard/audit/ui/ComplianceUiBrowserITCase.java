@@ -393,6 +393,7 @@ class ComplianceUiBrowserITCase {
             });
     assertThat(visible(By.id("evidence-downloaded")).getText())
         .startsWith("Downloaded evidence-" + held.requestId() + ".json");
+    assertThat(browser.findElements(By.id("erase-button"))).as("erasing is for admins").isEmpty();
 
     browser.get(audit.baseUrl() + "/ui/#/audit");
     visible(By.id("verify-button")).click();
@@ -461,6 +462,25 @@ class ComplianceUiBrowserITCase {
         .executeScript("arguments[0].value = arguments[1];", yaml, "policyId: x\n");
     visible(By.id("what-if-button")).click();
     assertThat(visible(By.id("what-if-error")).getText()).contains("Not a valid policy");
+
+    // An admin erases the held request's content from its page, with a reason.
+    logIn(audit.token(Role.ADMIN, null, "ada"));
+    browser.get(audit.baseUrl() + "/ui/#/requests/" + held.requestId());
+    visible(By.id("erase-button")).click();
+    assertThat(visible(By.id("erase-error")).getText()).isEqualTo("Give a reason first.");
+    visible(By.id("erase-reason")).sendKeys("data subject request DSR-UI-1");
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript("window.confirm = () => true;");
+    browser.findElement(By.id("erase-button")).click();
+    assertThat(visible(By.id("erase-done")).getText())
+        .startsWith("Erased: ")
+        .contains("record(s) lost their content (erasure record seq ");
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action = 'requests.erase' and request_id = '"
+                    + held.requestId()
+                    + "' and details->>'reason' = 'data subject request DSR-UI-1'"))
+        .isEqualTo(1);
   }
 
   private static ReleaseGateOutcome releasedOnKafka(String requestId) {

@@ -5,9 +5,12 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.audit.evidence.EvidenceCheck;
+import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
@@ -15,6 +18,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -153,6 +157,27 @@ class ReviewLoopITCase {
       assertThat(quarantined)
           .extracting(ReleaseGateOutcome::getRequestId)
           .containsExactly(rejected);
+
+      // What was released and why, proven to someone outside with the anchor keys alone: the
+      // whole story of the approved output, from the request to the release, in one bundle.
+      String compliance = stack.audit().issueToken(Role.COMPLIANCE, TENANT, "cora").token();
+      HttpResponse<String> evidence = get(compliance, "/api/v1/requests/" + approved + "/evidence");
+      assertThat(evidence.statusCode()).as(evidence.body()).isEqualTo(200);
+      VerificationKeyRing keys =
+          VerificationKeyRing.parse(
+              Files.readString(AnchorLog.publicKeyFile(stack.anchorFile())), "stack anchor keys");
+      EvidenceCheck.Result proof = EvidenceCheck.check(evidence.body(), keys);
+      assertThat(proof.complete()).as(proof.summary()).isTrue();
+      assertThat(proof.records())
+          .extracting(EvidenceCheck.RecordFinding::eventType)
+          .contains(
+              "GenerationRequest",
+              "GenerationOutput",
+              "ModerationVerdict",
+              "ReviewDecision",
+              "ReleaseGateOutcome",
+              "ApiAction");
+      assertThat(evidence.body()).contains("approved by rita: a weather report");
     }
   }
 

@@ -95,7 +95,7 @@ public final class ChainVerifier {
             + records
             + " records ("
             + tombstones
-            + " tombstoned by retention), head seq "
+            + " tombstoned by retention or erasure), head seq "
             + headSeq
             + " hash "
             + headHash

@@ -1,5 +1,6 @@
 package io.genguard.stack.cli;
 
+import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.query.AuditQueries.Completeness;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.schemas.Topics;
@@ -131,6 +132,15 @@ final class DemoCommand implements Callable<Integer> {
             + " (checks the chain and the heads anchored in "
             + genguard.anchorFile()
             + ")");
+    Progress.say(
+        "  proof:   curl -H \"Authorization: Bearer "
+            + token
+            + "\" -o evidence.json "
+            + api
+            + "/api/v1/requests/REQUEST_ID/evidence && ./genguard audit verify-evidence --in"
+            + " evidence.json --anchor-keys "
+            + AnchorLog.publicKeyFile(genguard.anchorFile())
+            + " (one request's records, proven without the database)");
   }
 
   static boolean ok(Completeness done) {

@@ -19,7 +19,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -127,19 +126,7 @@ class AuditWriterITCase {
         assertThat(rs.getLong("seq")).isEqualTo(expectedSeq++);
         assertThat(rs.getBytes("prev_hash")).isEqualTo(previous);
         assertThat(rs.getInt("chain_version")).isEqualTo(AuditChain.CURRENT_VERSION);
-        AuditChain.Entry entry =
-            new AuditChain.Entry(
-                rs.getInt("chain_version"),
-                rs.getLong("seq"),
-                rs.getString("event_id"),
-                rs.getString("event_type"),
-                rs.getString("tenant_id"),
-                rs.getString("request_id"),
-                rs.getString("source_topic"),
-                rs.getInt("source_partition"),
-                rs.getLong("source_offset"),
-                rs.getString("payload"),
-                rs.getObject("recorded_at", OffsetDateTime.class).toInstant());
+        AuditChain.Entry entry = AuditChain.Entry.read(rs);
         assertThat(rs.getBytes("entry_digest")).isEqualTo(AuditChain.digest(entry));
         assertThat(AuditChain.hash(previous, entry)).isEqualTo(rs.getBytes("hash"));
         previous = rs.getBytes("hash");

@@ -1074,9 +1074,9 @@ public final class AuditApi implements AutoCloseable {
           "The audit chain spans all tenants; verification needs a global compliance"
               + " or admin token");
     }
-    ChainVerifier.Anchor anchor = head(ctx, "anchorSeq", "anchorHash", "An anchor");
+    ChainVerifier.Anchor anchor = head(ctx, "anchorSeq", "anchorHash");
     // A head an earlier verification reported: only the records from it on are walked.
-    ChainVerifier.Anchor from = head(ctx, "fromSeq", "fromHash", "A head to start from");
+    ChainVerifier.Anchor from = head(ctx, "fromSeq", "fromHash");
     if (!verification.tryAcquire()) {
       error(
           ctx,
@@ -1203,32 +1203,13 @@ public final class AuditApi implements AutoCloseable {
   }
 
   /** A head (seq and hash) from two query parameters, or null when neither is given. */
-  private static ChainVerifier.Anchor head(
-      Context ctx, String seqName, String hashName, String what) {
-    String seqValue = parameter(ctx, seqName);
-    String hashValue = parameter(ctx, hashName);
-    if (seqValue == null && hashValue == null) {
-      return null;
-    }
-    if (seqValue == null || hashValue == null || !hashValue.matches("[0-9a-fA-F]{64}")) {
-      throw new InvalidInputException(
-          what
-              + " needs both "
-              + seqName
-              + " (a record number) and "
-              + hashName
-              + " (64 hex characters), as a previous verification reported them");
-    }
-    long seq;
+  private static ChainVerifier.Anchor head(Context ctx, String seqName, String hashName) {
     try {
-      seq = Long.parseLong(seqValue);
-    } catch (NumberFormatException e) {
-      throw new InvalidInputException(seqName + " '" + seqValue + "' is not a whole number");
+      return ChainVerifier.Anchor.given(
+          seqName, parameter(ctx, seqName), hashName, parameter(ctx, hashName));
+    } catch (IllegalArgumentException e) {
+      throw new InvalidInputException(e.getMessage());
     }
-    if (seq < 1) {
-      throw new InvalidInputException(seqName + " is a record number, at least 1; got " + seq);
-    }
-    return new ChainVerifier.Anchor(seq, hashValue);
   }
 
   private void head(Context ctx) throws SQLException {

@@ -56,7 +56,44 @@ public final class ChainVerifier {
    * A head recorded earlier (e.g. printed by a previous verification and kept outside the
    * database): the record with this seq must still have this hash.
    */
-  public record Anchor(long seq, String hashHex) {}
+  public record Anchor(long seq, String hashHex) {
+    /**
+     * A head given as two values, a seq and its hash, as a previous verification reported them (the
+     * API's query parameters, the command line's options), or null when neither is given; {@code
+     * seqName} and {@code hashName} name them in errors.
+     *
+     * @throws IllegalArgumentException when only one is given, the seq is not a record number or
+     *     the hash is not 64 hexadecimal characters
+     */
+    public static Anchor given(String seqName, String seq, String hashName, String hash) {
+      if (seq == null && hash == null) {
+        return null;
+      }
+      if (seq == null || hash == null) {
+        throw new IllegalArgumentException(
+            seqName
+                + " and "
+                + hashName
+                + " go together: give both, as a previous verification reported them (head seq"
+                + " and hash)");
+      }
+      if (!hash.matches("[0-9a-fA-F]{64}")) {
+        throw new IllegalArgumentException(
+            hashName + " '" + hash + "' is not 64 hexadecimal characters");
+      }
+      long number;
+      try {
+        number = Long.parseLong(seq);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(seqName + " '" + seq + "' is not a whole number");
+      }
+      if (number < 1) {
+        throw new IllegalArgumentException(
+            seqName + " is a record number, at least 1; got " + number);
+      }
+      return new Anchor(number, hash);
+    }
+  }
 
   /** The first broken link. */
   public record Break(long seq, String eventId, Problem problem, String detail) {}

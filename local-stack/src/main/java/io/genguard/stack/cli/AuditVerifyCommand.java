@@ -208,22 +208,8 @@ final class AuditVerifyCommand implements Callable<Integer> {
    */
   private static ChainVerifier.Anchor head(
       String seqOption, Long seq, String hashOption, String hash) {
-    if ((seq == null) != (hash == null)) {
-      throw new IllegalArgumentException(
-          seqOption
-              + " and "
-              + hashOption
-              + " go together: give both, as a previous verification printed them (head seq and"
-              + " hash)");
-    }
-    if (hash != null && !hash.matches("[0-9a-fA-F]{64}")) {
-      throw new IllegalArgumentException(
-          hashOption + " '" + hash + "' is not 64 hexadecimal characters");
-    }
-    if (seq != null && seq < 1) {
-      throw new IllegalArgumentException(seqOption + " is a record number, at least 1; got " + seq);
-    }
-    return seq == null ? null : new ChainVerifier.Anchor(seq, hash);
+    return ChainVerifier.Anchor.given(
+        seqOption, seq == null ? null : seq.toString(), hashOption, hash);
   }
 
   private static boolean valid(

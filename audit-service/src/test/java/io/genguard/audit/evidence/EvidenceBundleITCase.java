@@ -407,6 +407,23 @@ class EvidenceBundleITCase {
   }
 
   @Test
+  void shouldRefuseRecordsOfTheFirstChainVersionWhoseLinksNeedTheirWholeContent() throws Exception {
+    story("req-v1", Decision.RELEASE);
+    story("req-v2", Decision.RELEASE);
+    anchors.publish(database.dataSource());
+    // As rows written before migration V2 are: their hash covers the content, not a digest.
+    execute("update audit_log set chain_version = 1 where seq = 6");
+
+    assertThatThrownBy(() -> bundle("req-v2", null))
+        .isInstanceOf(EvidenceBundle.EvidenceException.class)
+        .hasMessageContaining("Record 6 of request req-v2 was written before chain version 2");
+    assertThatThrownBy(() -> bundle("req-v1", null))
+        .as("one between the request's records (seqs 1-4) and the anchor (seq 8)")
+        .isInstanceOf(EvidenceBundle.EvidenceException.class)
+        .hasMessageContaining("Record 6 was written before chain version 2");
+  }
+
+  @Test
   void shouldShowARequestOnlyToItsTenantAndWithinItsLimit() throws Exception {
     story("req-t", Decision.RELEASE);
     story("req-u", Decision.RELEASE);

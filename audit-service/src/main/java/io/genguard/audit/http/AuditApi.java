@@ -284,6 +284,7 @@ public final class AuditApi implements AutoCloseable {
     route(
         HandlerType.GET, "/api/v1/requests/{requestId}/evidence", this::evidence, Role.COMPLIANCE);
     route(HandlerType.POST, "/api/v1/requests/{requestId}/erase", this::erase, Role.ADMIN);
+    route(HandlerType.POST, "/api/v1/erasures", this::eraseSubject, Role.ADMIN);
 
     route(
         HandlerType.GET,
@@ -1499,6 +1500,23 @@ public final class AuditApi implements AutoCloseable {
   private void erase(Context ctx) throws Exception {
     EraseRequest request = readBody(requireBody(ctx), EraseRequest.class);
     ctx.json(services.retention().erase(id(ctx, "requestId"), request.reason(), caller(ctx)));
+  }
+
+  /** Body of POST /api/v1/erasures: one tenant's requests whose attribute {@code key} is value. */
+  record SubjectErasureRequest(String tenantId, String key, String value, String reason) {}
+
+  private void eraseSubject(Context ctx) throws Exception {
+    SubjectErasureRequest request = readBody(requireBody(ctx), SubjectErasureRequest.class);
+    Caller caller = caller(ctx);
+    String tenant = request.tenantId() != null ? request.tenantId() : caller.tenantId();
+    if (tenant == null) {
+      throw new InvalidInputException(
+          "tenantId is required: a data subject's requests are found within one tenant");
+    }
+    ctx.json(
+        services
+            .retention()
+            .eraseSubject(tenant, request.key(), request.value(), request.reason(), caller));
   }
 
   /** Body of PUT /api/v1/retention/{tenantId}. */

@@ -447,6 +447,89 @@ public final class Retention {
     ActionLog.record(connection, caller, action, now);
   }
 
+  /** Most requests one subject erasure erases; the answer says when there are more. */
+  public static final int MAX_SUBJECT_REQUESTS = 10_000;
+
+  /** Longest attribute key or value a subject erasure takes. */
+  public static final int MAX_ATTRIBUTE_CHARS = 256;
+
+  /**
+   * What erasing a data subject's requests removed.
+   *
+   * @param tombstoned records whose content was removed, over all the requests
+   * @param erased each request erased, in the order they were submitted
+   * @param more whether more requests match than one call erases ({@value #MAX_SUBJECT_REQUESTS}):
+   *     call again
+   */
+  public record SubjectErased(
+      String tenantId,
+      String key,
+      String value,
+      long tombstoned,
+      List<Erased> erased,
+      boolean more) {}
+
+  /**
+   * Erases ({@link #erase}) every request of one tenant whose submitted attribute {@code key} is
+   * {@code value}: how a platform that tags requests with its user's id (e.g. {@code "attributes":
+   * {"userId": "u-123"}}) answers that user's erasure request. Each request is erased in its own
+   * transaction, with its own erasure record. Requests whose content retention removed before are
+   * no longer found by their attributes, and need nothing more.
+   */
+  public SubjectErased eraseSubject(
+      String tenant, String key, String value, String reason, Caller caller) throws SQLException {
+    checkTenant(tenant, caller);
+    String attributeKey = attribute("attribute key", key);
+    String attributeValue = attribute("attribute value", value);
+    reason(reason);
+    List<String> requestIds = new ArrayList<>();
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement query =
+            connection.prepareStatement(
+                "select request_id from generation_request where tenant_id = ?"
+                    + " and attributes ->> ? = ? order by submitted_at, request_id limit ?")) {
+      query.setString(1, tenant);
+      query.setString(2, attributeKey);
+      query.setString(3, attributeValue);
+      query.setInt(4, MAX_SUBJECT_REQUESTS + 1);
+      try (ResultSet rs = query.executeQuery()) {
+        while (rs.next()) {
+          requestIds.add(rs.getString(1));
+        }
+      }
+    }
+    boolean more = requestIds.size() > MAX_SUBJECT_REQUESTS;
+    List<Erased> erased = new ArrayList<>();
+    for (String requestId :
+        requestIds.subList(0, Math.min(requestIds.size(), MAX_SUBJECT_REQUESTS))) {
+      erased.add(erase(requestId, reason, caller));
+    }
+    return new SubjectErased(
+        tenant,
+        attributeKey,
+        attributeValue,
+        erased.stream().mapToLong(Erased::tombstoned).sum(),
+        List.copyOf(erased),
+        more);
+  }
+
+  private static String attribute(String what, String text) {
+    if (text == null || text.isBlank()) {
+      throw new InvalidInputException(what + " is required");
+    }
+    if (text.length() > MAX_ATTRIBUTE_CHARS) {
+      throw new InvalidInputException(
+          what + " has " + text.length() + " characters; the limit is " + MAX_ATTRIBUTE_CHARS);
+    }
+    for (int i = 0; i < text.length(); i++) {
+      if (Character.isISOControl(text.charAt(i))) {
+        throw new InvalidInputException(
+            what + " contains a control character (code " + (int) text.charAt(i) + ")");
+      }
+    }
+    return text;
+  }
+
   /** The tenant of the request's records, if the caller may see them; else not found. */
   private static String visibleTenant(Connection connection, String requestId, Caller caller)
       throws SQLException {

@@ -315,6 +315,19 @@ class AuditVerifyAnchorsITCase {
       assertThat(json(damaged).path("error").asText())
           .contains("anchor file cannot be read")
           .contains("line ");
+
+      // A data subject's requests, found by the attribute the platform tagged them with.
+      String subject = "{\"key\": \"source\", \"value\": \"test\", \"reason\": \"DSR-10\"}";
+      HttpResponse<String> noTenant = audit.post("/api/v1/erasures", admin, subject);
+      assertThat(noTenant.statusCode()).isEqualTo(400);
+      assertThat(json(noTenant).path("error").asText()).contains("tenantId is required");
+      HttpResponse<String> bySubject =
+          audit.post("/api/v1/erasures", audit.token(Role.ADMIN, "acme", "acme-admin-2"), subject);
+      assertThat(bySubject.statusCode()).as(bySubject.body()).isEqualTo(200);
+      assertThat(json(bySubject).path("erased"))
+          .singleElement()
+          .satisfies(one -> assertThat(one.path("requestId").asText()).isEqualTo("ev-1"));
+      assertThat(json(bySubject).path("tombstoned").asInt()).isGreaterThanOrEqualTo(4);
     }
   }
 

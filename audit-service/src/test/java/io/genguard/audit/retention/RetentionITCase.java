@@ -11,6 +11,7 @@ import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.persistence.ChainVerifier.Problem;
+import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.audit.query.AuditQueries;
@@ -18,7 +19,9 @@ import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.ForbiddenException;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationRequest;
 import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -26,7 +29,9 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -299,6 +304,62 @@ class RetentionITCase {
     assertThat(forged.firstBreak().detail())
         .contains("a record of request acme-new, but erasure record " + erasureSeq)
         .contains("erased request acme-old");
+  }
+
+  @Test
+  void shouldEraseEveryRequestOfADataSubjectFoundByItsAttribute() throws Exception {
+    AuditWriter writer =
+        new AuditWriter(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC));
+    for (String[] one :
+        new String[][] {
+          {"u1-a", "acme", "u-1"},
+          {"u1-b", "acme", "u-1"},
+          {"u2-a", "acme", "u-2"},
+          {"u1-globex", "globex", "u-1"}
+        }) {
+      List<IncomingEvent> story =
+          new ArrayList<>(
+              AuditEvents.story(Scenario.of(one[0], one[1], Decision.RELEASE, RECENTLY)));
+      GenerationRequest request = (GenerationRequest) story.get(0).event();
+      story.set(
+          0,
+          AuditEvents.incoming(
+              Topics.GENERATION_REQUESTS.name(),
+              GenerationRequest.newBuilder(request)
+                  .setAttributes(Map.of("userId", one[2], "source", "app"))
+                  .build()));
+      writer.write(story);
+    }
+    Retention retention = retention(0);
+
+    Retention.SubjectErased erased =
+        retention.eraseSubject("acme", "userId", "u-1", "DSR-2026-200", ADMIN);
+
+    assertThat(erased.erased())
+        .extracting(Retention.Erased::requestId)
+        .containsExactlyInAnyOrder("u1-a", "u1-b");
+    assertThat(erased.tombstoned()).isEqualTo(8);
+    assertThat(erased.more()).isFalse();
+    AuditQueries queries = new AuditQueries(database.dataSource());
+    assertThat(queries.story("u1-a")).isEmpty();
+    assertThat(queries.story("u2-a")).as("another user").isPresent();
+    assertThat(queries.story("u1-globex")).as("the same id in another tenant").isPresent();
+    ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
+    assertThat(verification.valid()).as(verification.summary()).isTrue();
+    assertThat(retention.eraseSubject("acme", "userId", "u-1", "DSR-2026-200", ADMIN).erased())
+        .as("once erased, the requests are no longer found by their attributes")
+        .isEmpty();
+
+    Caller acmeAdmin = new Caller("t1", "acme admin", Role.ADMIN, "acme");
+    assertThatThrownBy(() -> retention.eraseSubject("globex", "userId", "u-1", "DSR-1", acmeAdmin))
+        .isInstanceOf(ForbiddenException.class);
+    assertThatThrownBy(() -> retention.eraseSubject("acme", " ", "u-1", "DSR-1", ADMIN))
+        .hasMessageContaining("attribute key is required");
+    assertThatThrownBy(() -> retention.eraseSubject("acme", "userId", "u\n1", "DSR-1", ADMIN))
+        .hasMessageContaining("attribute value contains a control character");
+    assertThatThrownBy(() -> retention.eraseSubject("acme", "userId", "u-2", "", ADMIN))
+        .hasMessageContaining("reason is required");
+    assertThat(queries.story("u2-a")).as("nothing erased by a refused call").isPresent();
   }
 
   @Test

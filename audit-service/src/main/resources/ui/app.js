@@ -465,6 +465,7 @@
       field('group', 'Group', text('group', 'e.g. religion:muslim')),
       field('from', 'From (UTC)', text('from', '2026-01-01T00:00:00Z')),
       field('to', 'To (UTC)', text('to', '')),
+      field('attribute', 'Request attribute', text('attribute', 'e.g. userId:u-123 (a data subject)')),
       el('div', { class: 'row-actions' }, el('button', { type: 'submit', class: 'primary', id: 'search-button' }, 'Search'),
         may('COMPLIANCE') ? el('button', { type: 'button', id: 'export-csv', onclick: () => exportSearch(form, 'csv') }, 'Export CSV') : null,
         may('COMPLIANCE') ? el('button', { type: 'button', id: 'export-json', onclick: () => exportSearch(form, 'json') }, 'Export JSON') : null));

@@ -126,11 +126,21 @@ public final class AuditApi implements AutoCloseable {
           "group",
           "from",
           "to",
+          "attribute",
           "limit",
           "cursor");
   private static final Set<String> EXPORT_PARAMETERS =
       Set.of(
-          "tenant", "decision", "outcome", "category", "minScore", "group", "from", "to", "format");
+          "tenant",
+          "decision",
+          "outcome",
+          "category",
+          "minScore",
+          "group",
+          "from",
+          "to",
+          "attribute",
+          "format");
 
   private final Javalin app;
   private final Services services;
@@ -946,7 +956,8 @@ public final class AuditApi implements AutoCloseable {
             parameter(ctx, "minScore"),
             parameter(ctx, "group"),
             parameter(ctx, "from"),
-            parameter(ctx, "to"));
+            parameter(ctx, "to"),
+            parameter(ctx, "attribute"));
     return filter.withTenant(caller(ctx).scope(filter.tenant()));
   }
 

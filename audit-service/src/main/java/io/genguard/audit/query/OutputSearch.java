@@ -114,6 +114,14 @@ public final class OutputSearch {
       sql.append(" and v.decision = ?");
       parameters.add(filter.decision());
     }
+    if (filter.attribute() != null) {
+      // A data subject's outputs: the request was submitted with this attribute.
+      sql.append(
+          " and exists (select 1 from generation_request r where r.request_id = v.request_id"
+              + " and r.attributes ->> ? = ?)");
+      parameters.add(filter.attribute().key());
+      parameters.add(filter.attribute().value());
+    }
     if (filter.category() != null) {
       // Flagged in the category: a reason in that category that alone calls for REVIEW or BLOCK.
       sql.append(" and (v.reasons @> ?::jsonb or v.reasons @> ?::jsonb)");

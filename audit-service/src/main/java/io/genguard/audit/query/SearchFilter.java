@@ -24,6 +24,8 @@ import java.util.regex.Pattern;
  * @param group a demographic group the output mentions (axis:group)
  * @param from decided at or after (inclusive)
  * @param to decided before (exclusive)
+ * @param attribute an attribute the request was submitted with (e.g. the platform's user id: a data
+ *     subject's outputs), or null
  */
 public record SearchFilter(
     String tenant,
@@ -33,7 +35,14 @@ public record SearchFilter(
     Double minScore,
     String group,
     Instant from,
-    Instant to) {
+    Instant to,
+    Attribute attribute) {
+
+  /** A request attribute and the value it must have. */
+  public record Attribute(String key, String value) {}
+
+  private static final Pattern ATTRIBUTE_KEY = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
+  private static final int MAX_ATTRIBUTE_VALUE = 256;
 
   public static final Set<String> DECISIONS = Set.of("RELEASE", "REVIEW", "BLOCK");
   public static final Set<String> OUTCOMES =
@@ -42,10 +51,10 @@ public record SearchFilter(
   private static final Pattern GROUP = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N}_.:/ -]{0,127}");
 
   public static SearchFilter none() {
-    return new SearchFilter(null, null, null, null, null, null, null, null);
+    return new SearchFilter(null, null, null, null, null, null, null, null, null);
   }
 
-  /** Validates raw query parameters (null or blank = not given). */
+  /** Validates raw query parameters (null or blank = not given), without an attribute. */
   public static SearchFilter parse(
       String tenant,
       String decision,
@@ -55,6 +64,23 @@ public record SearchFilter(
       String group,
       String from,
       String to) {
+    return parse(tenant, decision, outcome, category, minScore, group, from, to, null);
+  }
+
+  /**
+   * Validates raw query parameters (null or blank = not given); {@code attribute} is {@code
+   * key:value}, split at the first colon.
+   */
+  public static SearchFilter parse(
+      String tenant,
+      String decision,
+      String outcome,
+      String category,
+      String minScore,
+      String group,
+      String from,
+      String to,
+      String attribute) {
     String tenantValue = pattern("tenant", tenant, TenantIds.PATTERN, TenantIds.RULE);
     String decisionValue = oneOf("decision", decision, DECISIONS);
     String outcomeValue = oneOf("outcome", outcome, OUTCOMES);
@@ -102,12 +128,35 @@ public record SearchFilter(
         minScoreValue,
         groupValue,
         fromValue,
-        toValue);
+        toValue,
+        attribute(attribute));
   }
 
   /** The same filter restricted to one tenant (the caller's scope). */
   public SearchFilter withTenant(String scopedTenant) {
-    return new SearchFilter(scopedTenant, decision, outcome, category, minScore, group, from, to);
+    return new SearchFilter(
+        scopedTenant, decision, outcome, category, minScore, group, from, to, attribute);
+  }
+
+  private static Attribute attribute(String text) {
+    if (blank(text)) {
+      return null;
+    }
+    int colon = text.indexOf(':');
+    String expected =
+        "expected key:value, e.g. userId:u-123 (a key of letters, digits, _ . -; a value of at"
+            + " most "
+            + MAX_ATTRIBUTE_VALUE
+            + " characters)";
+    if (colon < 1
+        || !ATTRIBUTE_KEY.matcher(text.substring(0, colon)).matches()
+        || colon == text.length() - 1
+        || text.length() - colon - 1 > MAX_ATTRIBUTE_VALUE
+        || text.chars().anyMatch(Character::isISOControl)) {
+      throw new InvalidInputException(
+          "attribute '" + truncate(text) + "' is not valid: " + expected);
+    }
+    return new Attribute(text.substring(0, colon), text.substring(colon + 1));
   }
 
   private static String oneOf(String name, String value, Set<String> allowed) {

@@ -7,13 +7,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.fixtures.RunningAuditService;
+import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.schemas.Topics;
 import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,7 +52,18 @@ class OutputSearchITCase {
             scenario.withText(
                 "=HYPERLINK(\"http://evil.example\",\"click\"), said the model\nnext line");
       }
-      audit.seed(AuditEvents.story(scenario));
+      List<IncomingEvent> story = new ArrayList<>(AuditEvents.story(scenario));
+      if (i == 3 || i == 7) {
+        // Two requests of one of the platform's users, tagged with its id.
+        story.set(
+            0,
+            AuditEvents.incoming(
+                Topics.GENERATION_REQUESTS.name(),
+                GenerationRequest.newBuilder(AuditEvents.request(scenario))
+                    .setAttributes(Map.of("userId", "u-42"))
+                    .build()));
+      }
+      audit.seed(story);
     }
   }
 
@@ -86,6 +101,18 @@ class OutputSearchITCase {
         .containsExactly("search-16", "search-10", "search-4");
     assertThat(ids("outcome=HELD_FOR_REVIEW")).hasSize(10);
     assertThat(ids("outcome=PENDING")).isEmpty();
+    // A data subject's outputs, for an access request: by the attribute its requests carry.
+    assertThat(ids("attribute=userId:u-42")).containsExactly("search-7", "search-3");
+    assertThat(ids("attribute=userId:u-42&decision=REVIEW")).containsExactly("search-7");
+    assertThat(ids("attribute=userId:u-43")).isEmpty();
+    assertThat(ids("attribute=source:test")).hasSize(28);
+    HttpResponse<String> export =
+        audit.get("/api/v1/outputs/export?format=json&attribute=userId:u-42", compliance);
+    assertThat(export.statusCode()).isEqualTo(200);
+    assertThat(export.body()).contains("search-7").contains("search-3").doesNotContain("search-4");
+    HttpResponse<String> bad = audit.get("/api/v1/outputs?attribute=userId", compliance);
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(json(bad).path("error").asText()).contains("expected key:value");
   }
 
   @Test

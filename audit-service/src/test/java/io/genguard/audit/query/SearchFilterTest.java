@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.audit.InvalidInputException;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SearchFilterTest {
@@ -32,7 +33,23 @@ class SearchFilterTest {
                 0.5,
                 "religion:muslim",
                 Instant.parse("2026-11-01T00:00:00Z"),
-                Instant.parse("2026-12-01T00:00:00Z")));
+                Instant.parse("2026-12-01T00:00:00Z"),
+                null));
+  }
+
+  @Test
+  void shouldReadAnAttributeAsKeyAndValueSplitAtTheFirstColon() {
+    assertThat(
+            SearchFilter.parse(null, null, null, null, null, null, null, null, "userId:u:123")
+                .attribute())
+        .isEqualTo(new SearchFilter.Attribute("userId", "u:123"));
+    for (String bad : List.of("userId", ":u-1", "userId:", "user id:u-1", "k:v\u0000")) {
+      assertThatThrownBy(
+              () -> SearchFilter.parse(null, null, null, null, null, null, null, null, bad))
+          .as(bad)
+          .isInstanceOf(InvalidInputException.class)
+          .hasMessageContaining("expected key:value, e.g. userId:u-123");
+    }
   }
 
   @Test

@@ -347,6 +347,8 @@ class ComplianceUiBrowserITCase {
 
     browser.get(audit.baseUrl() + "/ui/#/search");
     visible(By.id("search-form")).findElement(By.name("tenant")).sendKeys("acme");
+    // By the attribute its request was submitted with, as for a data subject's access request.
+    browser.findElement(By.name("attribute")).sendKeys("source:test");
     browser.findElement(By.id("search-button")).click();
     visible(By.cssSelector("#search-table tr[data-request-id='" + held.requestId() + "']"));
 

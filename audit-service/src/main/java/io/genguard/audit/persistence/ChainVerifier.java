@@ -44,7 +44,11 @@ public final class ChainVerifier {
     PREVIOUS_HASH_MISMATCH,
     /** The stored content no longer produces the stored hash: a value in this record was edited. */
     CONTENT_MODIFIED,
-    /** The record's content was removed, but no retention record accounts for the removal. */
+    /**
+     * The record's content was removed, but no retention record accounts for the removal: a run of
+     * its tenant's (or the default) period whose cutoff is after the record's time, or an erasure
+     * of its request.
+     */
     UNJUSTIFIED_TOMBSTONE,
     /** A retention record says it removed n records, but a different number point to it. */
     TOMBSTONE_COUNT_MISMATCH,

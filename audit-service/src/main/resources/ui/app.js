@@ -219,6 +219,13 @@
       page.push(el('section', { id: 'review-state' }, 'Review: ', badge(item.state), ' ',
         (item.action || '') + (item.decidedBy ? ' by ' + item.decidedBy : '') + (item.note ? ': ' + item.note : '')));
     }
+    if ((story.removals || []).length) {
+      page.push(el('section', { id: 'removals' }, el('h2', {}, 'Content removed'),
+        el('ul', {}, story.removals.map(r => el('li', {}, when(r.recordedAt) + ': ' + (r.removal.scope === 'REQUEST'
+          ? 'erased by ' + r.removal.by + ' (' + r.removal.reason + ')'
+          : 'retention (' + (r.removal.scope === 'TENANT' ? 'tenant ' + r.removal.tenantId : 'default') + ', '
+            + r.removal.retentionDays + ' days)') + ', record seq ' + r.seq)))));
+    }
     if (story.request) {
       page.push(el('section', {}, el('h2', {}, 'Request'),
         el('div', { class: 'grid' },

@@ -1,5 +1,6 @@
 package io.genguard.audit.query;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -11,6 +12,7 @@ import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import javax.sql.DataSource;
@@ -51,7 +53,7 @@ public final class AuditQueries {
               "select * from moderation_verdict where request_id = ? order by decided_at",
               requestId);
       if (requests.isEmpty() && outputs.isEmpty() && verdicts.isEmpty()) {
-        return Optional.empty();
+        return removedStory(connection, requestId, tenant);
       }
       String owner = firstText(requests, outputs, verdicts);
       if (tenant != null && !tenant.equals(owner)) {
@@ -106,6 +108,58 @@ public final class AuditQueries {
       story.put("status", status(outcomes, failures));
       return Optional.of(story);
     }
+  }
+
+  /**
+   * The story of a request whose content retention or an erasure removed: no query rows are left,
+   * but its audit records are, with the retention records that removed their content ({@code
+   * removals}: scope, and for an erasure who asked and why). Status CONTENT_REMOVED. Empty when the
+   * chain holds no removed record of the request (it is unknown, or still on its way) or it is
+   * another tenant's.
+   */
+  private static Optional<ObjectNode> removedStory(
+      Connection connection, String requestId, String tenant) throws SQLException {
+    ArrayNode records =
+        rows(
+            connection,
+            "select seq, event_id, event_type, recorded_at, encode(hash, 'hex') as hash, tenant_id,"
+                + " payload is null as content_removed from audit_log where request_id = ?"
+                + " order by seq",
+            requestId);
+    boolean removed = false;
+    for (JsonNode record : records) {
+      removed |= record.path("contentRemoved").asBoolean();
+    }
+    String owner = firstText(records);
+    if (!removed || (tenant != null && !tenant.equals(owner))) {
+      return Optional.empty();
+    }
+    ObjectNode story = JSON.createObjectNode();
+    story.put("requestId", requestId);
+    story.put("tenantId", owner);
+    story.putNull("request");
+    for (String empty : List.of("outputs", "failures", "verdicts", "gateOutcomes", "reviews")) {
+      story.putArray(empty);
+    }
+    story.putNull("reviewItem");
+    story.set(
+        "actions",
+        rows(
+            connection,
+            "select action_id, action, caller_name, caller_role, caller_token_id, target, details, acted_at"
+                + " from api_action where request_id = ? order by acted_at",
+            requestId));
+    story.set(
+        "removals",
+        rows(
+            connection,
+            "select seq, recorded_at, payload::jsonb as removal from audit_log"
+                + " where seq in (select tombstone_seq from audit_log where request_id = ?)"
+                + " and payload is not null order by seq",
+            requestId));
+    story.set("auditRecords", records);
+    story.put("status", "CONTENT_REMOVED");
+    return Optional.of(story);
   }
 
   private static String firstText(ArrayNode... candidates) {

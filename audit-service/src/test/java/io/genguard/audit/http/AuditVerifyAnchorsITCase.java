@@ -271,7 +271,10 @@ class AuditVerifyAnchorsITCase {
       assertThat(erased.statusCode()).as(erased.body()).isEqualTo(200);
       assertThat(json(erased).path("tombstoned").asInt()).isEqualTo(4);
       assertThat(json(erased).path("tenantId").asText()).isEqualTo("globex");
-      assertThat(audit.get("/api/v1/requests/ev-2", compliance).statusCode()).isEqualTo(404);
+      JsonNode erasedStory = json(audit.get("/api/v1/requests/ev-2", compliance));
+      assertThat(erasedStory.path("status").asText()).isEqualTo("CONTENT_REMOVED");
+      assertThat(erasedStory.path("removals").get(0).path("removal").path("reason").asText())
+          .isEqualTo("DSR-9");
       JsonNode verified = json(audit.get("/api/v1/audit/verify", compliance));
       assertThat(verified.path("valid").asBoolean()).as(verified.toString()).isTrue();
       assertThat(verified.path("tombstones").asInt()).isEqualTo(4);

@@ -3,6 +3,7 @@ package io.genguard.audit.retention;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
@@ -95,7 +96,23 @@ class RetentionITCase {
                 "select count(*) from audit_log where request_id = 'acme-new' and payload is null"))
         .isZero();
     AuditQueries queries = new AuditQueries(database.dataSource());
-    assertThat(queries.story("acme-old")).as("the content is gone").isEmpty();
+    ObjectNode gone = queries.story("acme-old").orElseThrow();
+    assertThat(gone.path("status").asText()).as("the content is gone").isEqualTo("CONTENT_REMOVED");
+    assertThat(gone.path("request").isNull()).isTrue();
+    assertThat(gone.path("outputs")).isEmpty();
+    assertThat(gone.path("auditRecords"))
+        .hasSize(4)
+        .allSatisfy(record -> assertThat(record.path("contentRemoved").asBoolean()).isTrue());
+    assertThat(gone.path("removals"))
+        .as("two batches of at most three")
+        .hasSize(2)
+        .allSatisfy(
+            removal -> {
+              assertThat(removal.path("removal").path("scope").asText()).isEqualTo("TENANT");
+              assertThat(removal.path("removal").path("retentionDays").asInt()).isEqualTo(30);
+            });
+    assertThat(queries.story("acme-old", "globex")).as("another tenant's").isEmpty();
+    assertThat(queries.story("no-such-request")).isEmpty();
     assertThat(queries.story("globex-old")).isPresent();
     assertThat(queries.story("acme-new")).isPresent();
     assertThat(count("select count(*) from review_item where request_id = 'acme-old'")).isZero();
@@ -244,7 +261,19 @@ class RetentionITCase {
         .as("no other request's content")
         .isEqualTo(4);
     AuditQueries queries = new AuditQueries(database.dataSource());
-    assertThat(queries.story("acme-old")).isEmpty();
+    // Looked up later: what was removed, when, by whom and why.
+    ObjectNode erasedStory = queries.story("acme-old").orElseThrow();
+    assertThat(erasedStory.path("status").asText()).isEqualTo("CONTENT_REMOVED");
+    assertThat(erasedStory.path("removals").get(0).path("removal").path("reason").asText())
+        .isEqualTo("data subject request DSR-2026-118");
+    assertThat(erasedStory.path("actions"))
+        .singleElement()
+        .satisfies(
+            action -> assertThat(action.path("action").asText()).isEqualTo("requests.erase"));
+    assertThat(erasedStory.toString())
+        .doesNotContain(
+            AuditEvents.request(Scenario.of("acme-old", "acme", Decision.REVIEW, LONG_AGO))
+                .getPrompt());
     assertThat(queries.story("acme-new")).isPresent();
     assertThat(count("select count(*) from review_item where request_id = 'acme-old'")).isZero();
     // The erasure is in the chain, as a record of the request: who, why, how many.
@@ -341,7 +370,8 @@ class RetentionITCase {
     assertThat(erased.tombstoned()).isEqualTo(8);
     assertThat(erased.more()).isFalse();
     AuditQueries queries = new AuditQueries(database.dataSource());
-    assertThat(queries.story("u1-a")).isEmpty();
+    assertThat(queries.story("u1-a").orElseThrow().path("status").asText())
+        .isEqualTo("CONTENT_REMOVED");
     assertThat(queries.story("u2-a")).as("another user").isPresent();
     assertThat(queries.story("u1-globex")).as("the same id in another tenant").isPresent();
     ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());

@@ -477,6 +477,11 @@ class ComplianceUiBrowserITCase {
     assertThat(visible(By.id("erase-done")).getText())
         .startsWith("Erased: ")
         .contains("record(s) lost their content (erasure record seq ");
+    browser.navigate().refresh();
+    assertThat(visible(By.id("removals")).getText())
+        .contains("erased by ada")
+        .contains("(data subject request DSR-UI-1)");
+    assertThat(visible(By.id("status")).getText()).isEqualTo("CONTENT_REMOVED");
     assertThat(
             audit.count(
                 "select count(*) from api_action where action = 'requests.erase' and request_id = '"

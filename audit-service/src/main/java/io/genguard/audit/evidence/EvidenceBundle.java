@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.NotFoundException;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AuditChain;
+import io.genguard.audit.persistence.RequestOwner;
 import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.schemas.ContentHash;
 import java.io.IOException;
@@ -112,7 +113,7 @@ public final class EvidenceBundle {
    */
   public static Optional<ObjectNode> build(DataSource dataSource, Request request, Instant now)
       throws SQLException, IOException {
-    Optional<Subject> subject = find(dataSource, request.requestId(), request.tenantScope());
+    Optional<RequestOwner> subject = find(dataSource, request.requestId(), request.tenantScope());
     if (subject.isEmpty()) {
       return Optional.empty();
     }
@@ -158,31 +159,14 @@ public final class EvidenceBundle {
     }
   }
 
-  /** A request the chain holds records of, and its tenant (null if none is named). */
-  public record Subject(String requestId, String tenantId) {}
-
   /**
-   * The request, if the chain holds records of it that {@code tenantScope} may see: a scoped caller
-   * sees a request only when every record that names a tenant names its own (null scope: any).
+   * The request, if the chain holds records of it that {@code tenantScope} may see ({@link
+   * RequestOwner#find}).
    */
-  public static Optional<Subject> find(DataSource dataSource, String requestId, String tenantScope)
-      throws SQLException {
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement query =
-            connection.prepareStatement(
-                "select count(*), min(tenant_id), max(tenant_id) from audit_log"
-                    + " where request_id = ?")) {
-      query.setString(1, requestId);
-      try (ResultSet rs = query.executeQuery()) {
-        rs.next();
-        String lowest = rs.getString(2);
-        String highest = rs.getString(3);
-        boolean shown =
-            rs.getLong(1) > 0
-                && (tenantScope == null
-                    || (tenantScope.equals(lowest) && tenantScope.equals(highest)));
-        return shown ? Optional.of(new Subject(requestId, lowest)) : Optional.empty();
-      }
+  public static Optional<RequestOwner> find(
+      DataSource dataSource, String requestId, String tenantScope) throws SQLException {
+    try (Connection connection = dataSource.getConnection()) {
+      return RequestOwner.find(connection, requestId, tenantScope);
     }
   }
 

@@ -31,6 +31,7 @@ import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AnchorWitness;
 import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.ChainVerifier;
+import io.genguard.audit.persistence.RequestOwner;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.audit.query.AuditQueries;
@@ -831,7 +832,7 @@ public final class AuditApi implements AutoCloseable {
               + " outside the database vouches for its records and a bundle would prove nothing");
       return;
     }
-    EvidenceBundle.Subject subject =
+    RequestOwner subject =
         EvidenceBundle.find(services.dataSource(), requestId, caller.scope(null))
             .orElseThrow(
                 () ->

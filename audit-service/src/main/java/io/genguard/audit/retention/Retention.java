@@ -9,6 +9,7 @@ import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.ChainRecord;
+import io.genguard.audit.persistence.RequestOwner;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.audit.security.Caller;
@@ -533,27 +534,14 @@ public final class Retention {
   /** The tenant of the request's records, if the caller may see them; else not found. */
   private static String visibleTenant(Connection connection, String requestId, Caller caller)
       throws SQLException {
-    try (PreparedStatement query =
-        connection.prepareStatement(
-            "select count(*), min(tenant_id), max(tenant_id) from audit_log where request_id = ?")) {
-      query.setString(1, requestId);
-      try (ResultSet rs = query.executeQuery()) {
-        rs.next();
-        String tenant = rs.getString(2);
-        boolean visible =
-            rs.getLong(1) > 0
-                && (caller.tenantId() == null
-                    || (caller.tenantId().equals(tenant)
-                        && caller.tenantId().equals(rs.getString(3))));
-        if (!visible) {
-          throw new NotFoundException(
-              "The audit chain holds no record of request '"
-                  + requestId
-                  + "' that this token may see");
-        }
-        return tenant;
-      }
-    }
+    return RequestOwner.find(connection, requestId, caller.tenantId())
+        .orElseThrow(
+            () ->
+                new NotFoundException(
+                    "The audit chain holds no record of request '"
+                        + requestId
+                        + "' that this token may see"))
+        .tenantId();
   }
 
   private static String reason(String reason) {

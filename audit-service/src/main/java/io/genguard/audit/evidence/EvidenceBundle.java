@@ -189,6 +189,7 @@ public final class EvidenceBundle {
       String eventType,
       Instant recordedAt,
       String canonical,
+      String policySha256,
       byte[] prevHash,
       Instant removedAt,
       Long removedBySeq) {
@@ -200,19 +201,24 @@ public final class EvidenceBundle {
       record.put("recordedAt", recordedAt.toString());
       if (canonical != null) {
         record.put("canonical", canonical);
-        try {
-          JsonNode event = payload(JSON.readTree(canonical));
-          if (event != null && ContentHash.isSha256Hex(event.path("policySha256").asText(""))) {
-            policies.add(event.get("policySha256").asText());
-          }
-        } catch (JsonProcessingException e) {
-          throw new IllegalStateException("The chain's canonical text is JSON", e);
+        if (policySha256 != null) {
+          policies.add(policySha256);
         }
       } else {
         record.put("removedAt", removedAt.toString());
         record.put("removedBySeq", removedBySeq);
       }
       return record;
+    }
+  }
+
+  /** The SHA-256 of the policy file a recorded event names (a verdict's), or null. */
+  private static String policyNamed(String payload) {
+    try {
+      String sha256 = JSON.readTree(payload).path("policySha256").asText("");
+      return ContentHash.isSha256Hex(sha256) ? sha256 : null;
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("The chain's payloads are JSON", e);
     }
   }
 
@@ -259,6 +265,7 @@ public final class EvidenceBundle {
                   rs.getString("event_type"),
                   recordedAt,
                   canonical,
+                  payload == null ? null : policyNamed(payload),
                   rs.getBytes("prev_hash"),
                   removedAt == null ? null : removedAt.toInstant(),
                   rs.wasNull() ? null : removedBy));

@@ -20,6 +20,12 @@ import javax.sql.DataSource;
 /** Read side of the audit store: a request's full story and counts. Parameterised SQL only. */
 public final class AuditQueries {
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The API actions on a request, oldest first, as a story lists them. */
+  private static final String ACTIONS =
+      "select action_id, action, caller_name, caller_role, caller_token_id, target, details,"
+          + " acted_at from api_action where request_id = ? order by acted_at";
+
   private final DataSource dataSource;
 
   public AuditQueries(DataSource dataSource) {
@@ -80,12 +86,7 @@ public final class AuditQueries {
               "select request_id, output_id, state, held_at, claimed_by, claim_expires_at, review_id, action,"
                   + " note, decided_by, decided_at from review_item where request_id = ?",
               requestId);
-      ArrayNode actions =
-          rows(
-              connection,
-              "select action_id, action, caller_name, caller_role, caller_token_id, target, details, acted_at"
-                  + " from api_action where request_id = ? order by acted_at",
-              requestId);
+      ArrayNode actions = rows(connection, ACTIONS, requestId);
       story.put("requestId", requestId);
       story.put("tenantId", owner);
       story.set("request", requests.isEmpty() ? null : requests.get(0));
@@ -142,13 +143,7 @@ public final class AuditQueries {
       story.putArray(empty);
     }
     story.putNull("reviewItem");
-    story.set(
-        "actions",
-        rows(
-            connection,
-            "select action_id, action, caller_name, caller_role, caller_token_id, target, details, acted_at"
-                + " from api_action where request_id = ? order by acted_at",
-            requestId));
+    story.set("actions", rows(connection, ACTIONS, requestId));
     story.set(
         "removals",
         rows(

@@ -518,14 +518,22 @@ public final class Retention {
     if (text == null || text.isBlank()) {
       throw new InvalidInputException(what + " is required");
     }
-    if (text.length() > MAX_ATTRIBUTE_CHARS) {
+    return oneLine(what, text, MAX_ATTRIBUTE_CHARS);
+  }
+
+  /** {@code text} if it is at most {@code max} characters of one line of plain text. */
+  private static String oneLine(String what, String text, int max) {
+    if (text.length() > max) {
       throw new InvalidInputException(
-          what + " has " + text.length() + " characters; the limit is " + MAX_ATTRIBUTE_CHARS);
+          what + " has " + text.length() + " characters; the limit is " + max);
     }
     for (int i = 0; i < text.length(); i++) {
       if (Character.isISOControl(text.charAt(i))) {
         throw new InvalidInputException(
-            what + " contains a control character (code " + (int) text.charAt(i) + ")");
+            what
+                + " contains a control character (code "
+                + (int) text.charAt(i)
+                + "); send one line of plain text");
       }
     }
     return text;
@@ -551,19 +559,7 @@ public final class Retention {
           "reason is required: why the content is erased (e.g. \"data subject request 2026-118\");"
               + " it stays in the chain, so name a case, not the person");
     }
-    if (trimmed.length() > MAX_REASON) {
-      throw new InvalidInputException(
-          "reason has " + trimmed.length() + " characters; the limit is " + MAX_REASON);
-    }
-    for (int i = 0; i < trimmed.length(); i++) {
-      if (Character.isISOControl(trimmed.charAt(i))) {
-        throw new InvalidInputException(
-            "reason contains a control character (code "
-                + (int) trimmed.charAt(i)
-                + "); send one line of plain text");
-      }
-    }
-    return trimmed;
+    return oneLine("reason", trimmed, MAX_REASON);
   }
 
   private static void checkTenant(String tenant, Caller caller) {

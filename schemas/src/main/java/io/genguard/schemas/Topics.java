@@ -3,6 +3,7 @@ package io.genguard.schemas;
 import io.genguard.events.v1.BiasAlert;
 import io.genguard.events.v1.BiasMetric;
 import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.ErasureNotice;
 import io.genguard.events.v1.GenerationFailure;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
@@ -34,6 +35,14 @@ public final class Topics {
       input("moderation.verdicts", ModerationVerdict.class);
   public static final Topic<String, ReviewDecision> REVIEW_DECISIONS =
       input("review.decisions", ReviewDecision.class);
+
+  /**
+   * Requests whose content the audit service erased: the release gate never publishes their
+   * outputs and drops the text it holds for them. Written through the audit service's outbox.
+   */
+  public static final Topic<String, ErasureNotice> AUDIT_ERASURES =
+      input("audit.erasures", ErasureNotice.class);
+
   public static final Topic<String, ReleaseGateOutcome> CONTENT_RELEASED =
       output("content.released", ReleaseGateOutcome.class);
   public static final Topic<String, ReleaseGateOutcome> CONTENT_QUARANTINED =
@@ -65,6 +74,7 @@ public final class Topics {
       deadLetters(MODERATION_VERDICTS);
   public static final Topic<String, DeadLetter> REVIEW_DECISIONS_DLQ =
       deadLetters(REVIEW_DECISIONS);
+  public static final Topic<String, DeadLetter> AUDIT_ERASURES_DLQ = deadLetters(AUDIT_ERASURES);
 
   /**
    * Default topic of the audit service's anchor witness (GENGUARD_AUDIT_ANCHOR_WITNESS_TOPIC): not
@@ -81,6 +91,7 @@ public final class Topics {
         GENERATION_FAILURES,
         MODERATION_VERDICTS,
         REVIEW_DECISIONS,
+        AUDIT_ERASURES,
         CONTENT_RELEASED,
         CONTENT_QUARANTINED,
         REVIEW_PENDING,
@@ -94,7 +105,8 @@ public final class Topics {
         GENERATION_REQUESTS_DLQ,
         GENERATION_OUTPUTS_DLQ,
         MODERATION_VERDICTS_DLQ,
-        REVIEW_DECISIONS_DLQ);
+        REVIEW_DECISIONS_DLQ,
+        AUDIT_ERASURES_DLQ);
   }
 
   /** Every topic the system needs, for creating them at start-up. */

@@ -37,10 +37,16 @@ record GateEntry(State state, String outputId, byte[] output, byte[] verdict, lo
      */
     HELD,
     RELEASED,
-    QUARANTINED;
+    QUARANTINED,
+    /**
+     * The audit service erased the request (audit.erasures): its output, held or still to come, is
+     * quarantined without its text, and nothing of it is kept. Last, so that the ordinals of
+     * entries written before it still read.
+     */
+    ERASED;
 
     boolean isFinal() {
-      return this == RELEASED || this == QUARANTINED;
+      return this == RELEASED || this == QUARANTINED || this == ERASED;
     }
   }
 
@@ -72,9 +78,9 @@ record GateEntry(State state, String outputId, byte[] output, byte[] verdict, lo
     return new GateEntry(state, outputId, output, verdict, now);
   }
 
-  /** Final: drop the payloads, keep what recognises a duplicate. */
-  GateEntry decided(State finalState, long now) {
-    return new GateEntry(finalState, outputId, null, null, now);
+  /** Final: drop the payloads, keep what recognises a duplicate (the decided output's id). */
+  GateEntry decided(State finalState, String decidedOutputId, long now) {
+    return new GateEntry(finalState, decidedOutputId, null, null, now);
   }
 
   static Serde<GateEntry> serde() {

@@ -2,6 +2,7 @@ package io.genguard.moderation.gate;
 
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.ErasureNotice;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationOutput;
@@ -54,6 +55,9 @@ import org.slf4j.LoggerFactory;
  *       verdict without an output, like a decided marker, is forgotten after the retention.
  *   <li>An outcome never exceeds the event limit, and text is never published in part: see {@link
  *       #fitted}.
+ *   <li>An erased request (audit.erasures) is never published: the output it holds, or the one that
+ *       comes later, is quarantined with neither its text nor its attributes, and only the marker
+ *       stays in the store. An output released before the erasure stays released.
  * </ul>
  */
 final class ReleaseGateProcessor implements Processor<byte[], byte[], String, byte[]> {
@@ -111,6 +115,10 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
         ReviewDecision review = Topics.REVIEW_DECISIONS.codec().decode(record.value());
         requireBoundedIds(review.getRequestId(), review.getOutputId());
         onReview(review, source, record);
+      } else if (topic.equals(Topics.AUDIT_ERASURES.name())) {
+        ErasureNotice notice = Topics.AUDIT_ERASURES.codec().decode(record.value());
+        requireBoundedId("request id", notice.getRequestId());
+        onErasure(notice);
       } else {
         throw new IllegalStateException("The gate does not read " + topic);
       }
@@ -122,6 +130,11 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   private void onOutput(GenerationOutput output, byte[] bytes) {
     String requestId = output.getRequestId();
     GateEntry entry = current(requestId);
+    if (entry.state() == GateEntry.State.ERASED && entry.outputId() == null) {
+      // Erased before its output came: quarantined without the text, like a held one.
+      publish(requestId, entry, erased(output, null), output.getOutputId());
+      return;
+    }
     if (entry.output() != null || entry.state() != GateEntry.State.WAITING) {
       return; // duplicate delivery, or already decided
     }
@@ -218,6 +231,12 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
    * written: a final decision, or a hold.
    */
   private void publish(String requestId, GateEntry entry, ReleaseGateOutcome intended) {
+    publish(requestId, entry, intended, entry.outputId());
+  }
+
+  /** As above, with the output id the store's marker keeps (an output the entry did not hold). */
+  private void publish(
+      String requestId, GateEntry entry, ReleaseGateOutcome intended, String outputId) {
     Fitted fitted = fitted(intended);
     ReleaseGateOutcome outcome = fitted.outcome();
     Topic<String, ReleaseGateOutcome> topic =
@@ -233,8 +252,14 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     store.put(
         requestId,
         switch (outcome.getOutcome()) {
-          case RELEASED -> entry.decided(GateEntry.State.RELEASED, now);
-          case QUARANTINED -> entry.decided(GateEntry.State.QUARANTINED, now);
+          case RELEASED -> entry.decided(GateEntry.State.RELEASED, outputId, now);
+          case QUARANTINED ->
+              entry.decided(
+                  outcome.getBasis() == GateBasis.ERASURE
+                      ? GateEntry.State.ERASED
+                      : GateEntry.State.QUARANTINED,
+                  outputId,
+                  now);
           case HELD_FOR_REVIEW -> entry.held(now);
         });
   }
@@ -303,6 +328,51 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     } catch (EventTooLargeException e) {
       return null;
     }
+  }
+
+  /**
+   * An erased request: the output the gate holds (waiting for its verdict or held for review) is
+   * quarantined without its text, and the store keeps only the marker, so that the output, if it
+   * has not come yet, is quarantined the same way when it does. A request already released or
+   * quarantined keeps its outcome: the gate cannot recall what a platform received.
+   */
+  private void onErasure(ErasureNotice notice) {
+    String requestId = notice.getRequestId();
+    GateEntry entry = current(requestId);
+    if (entry.state().isFinal()) {
+      LOG.info(
+          "Erasure of request {} changes nothing at the gate: already {}",
+          requestId,
+          entry.state());
+      return;
+    }
+    long now = clock.millis();
+    if (entry.output() == null) {
+      // Nothing to publish yet; a verdict that came first is dropped with the rest.
+      store.put(requestId, new GateEntry(GateEntry.State.ERASED, null, null, null, now));
+      return;
+    }
+    GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
+    ModerationVerdict verdict =
+        entry.verdict() == null ? null : Topics.MODERATION_VERDICTS.codec().decode(entry.verdict());
+    publish(requestId, entry, erased(output, verdict));
+  }
+
+  /** The outcome of an erased request's output: quarantined, without text or attributes. */
+  private ReleaseGateOutcome erased(GenerationOutput output, ModerationVerdict verdict) {
+    return ReleaseGateOutcome.newBuilder(
+            outcome(
+                output,
+                verdict,
+                GateOutcome.QUARANTINED,
+                GateBasis.ERASURE,
+                null,
+                List.of(
+                    "erased: the audit service erased this request's content (audit.erasures);"
+                        + " its text is not published and the gate keeps none of it")))
+        .setText("")
+        .setAttributes(Map.of())
+        .build();
   }
 
   private void onReview(

@@ -10,9 +10,10 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The release gate as a Kafka Streams topology (exactly_once_v2): outputs, verdicts and review
- * decisions in; content.released, content.quarantined and review.pending out. All inputs are keyed
- * by request id and co-partitioned, so one task sees everything about a request.
+ * The release gate as a Kafka Streams topology (exactly_once_v2): outputs, verdicts, review
+ * decisions and erasure notices in; content.released, content.quarantined and review.pending out.
+ * All inputs are keyed by request id and co-partitioned, so one task sees everything about a
+ * request.
  */
 public final class ReleaseGateTopology {
   public static final String APPLICATION_ID = "genguard-release-gate";
@@ -29,7 +30,7 @@ public final class ReleaseGateTopology {
   static Topology buildTopology(Clock clock, GateTimings timings, int maxHoldsPerSweep) {
     Topology topology = new Topology();
     // Read raw bytes so undecodable records reach the processor, which dead-letters them.
-    String[] sources = {"outputs-source", "verdicts-source", "reviews-source"};
+    String[] sources = {"outputs-source", "verdicts-source", "reviews-source", "erasures-source"};
     topology.addSource(
         sources[0],
         Serdes.ByteArray().deserializer(),
@@ -45,7 +46,12 @@ public final class ReleaseGateTopology {
         Serdes.ByteArray().deserializer(),
         Serdes.ByteArray().deserializer(),
         Topics.REVIEW_DECISIONS.name());
-    // One processor joins the three inputs per request id in its store.
+    topology.addSource(
+        sources[3],
+        Serdes.ByteArray().deserializer(),
+        Serdes.ByteArray().deserializer(),
+        Topics.AUDIT_ERASURES.name());
+    // One processor joins the four inputs per request id in its store.
     topology.addProcessor(
         PROCESSOR, () -> new ReleaseGateProcessor(clock, timings, maxHoldsPerSweep), sources);
     topology.addStateStore(
@@ -65,7 +71,10 @@ public final class ReleaseGateTopology {
     }
     for (Topic<String, ?> in :
         java.util.List.of(
-            Topics.GENERATION_OUTPUTS, Topics.MODERATION_VERDICTS, Topics.REVIEW_DECISIONS)) {
+            Topics.GENERATION_OUTPUTS,
+            Topics.MODERATION_VERDICTS,
+            Topics.REVIEW_DECISIONS,
+            Topics.AUDIT_ERASURES)) {
       String deadLetters = in.requireDeadLetterTopic();
       topology.addSink(
           deadLetterSinkName(deadLetters),

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.ErasureNotice;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationOutput;
@@ -46,6 +47,7 @@ class ReleaseGateTopologyTest {
   private TestInputTopic<String, byte[]> outputs;
   private TestInputTopic<String, byte[]> verdicts;
   private TestInputTopic<String, byte[]> reviews;
+  private TestInputTopic<String, byte[]> erasures;
   private TestOutputTopic<String, byte[]> released;
   private TestOutputTopic<String, byte[]> quarantined;
   private TestOutputTopic<String, byte[]> pending;
@@ -69,6 +71,7 @@ class ReleaseGateTopologyTest {
     outputs = input(Topics.GENERATION_OUTPUTS.name());
     verdicts = input(Topics.MODERATION_VERDICTS.name());
     reviews = input(Topics.REVIEW_DECISIONS.name());
+    erasures = input(Topics.AUDIT_ERASURES.name());
     released = outputTopic(Topics.CONTENT_RELEASED.name());
     quarantined = outputTopic(Topics.CONTENT_QUARANTINED.name());
     pending = outputTopic(Topics.REVIEW_PENDING.name());
@@ -525,6 +528,130 @@ class ReleaseGateTopologyTest {
         .asString()
         .startsWith("not released: the text was left out");
     assertThat(fitted.outcome().getEventId()).isNotEqualTo("e");
+  }
+
+  @Test
+  void shouldQuarantineAHeldOutputWithoutItsTextOnceItsRequestIsErased() {
+    GenerationOutput output =
+        GenerationOutput.newBuilder(output("e1", "My card number is 4111 1111 1111 1111."))
+            .setAttributes(Map.of("userId", "u-123"))
+            .build();
+    send(output);
+    send(verdict(output, Decision.REVIEW));
+    assertThat(decode(pending)).hasSize(1);
+
+    sendErasure("e1");
+
+    assertThat(decode(quarantined))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.ERASURE);
+              assertThat(outcome.getOutcome()).isEqualTo(GateOutcome.QUARANTINED);
+              assertThat(outcome.getText()).isEmpty();
+              assertThat(outcome.getAttributes()).isEmpty();
+              assertThat(outcome.getOutputId()).isEqualTo(output.getOutputId());
+              assertThat(outcome.getReasons()).singleElement().asString().startsWith("erased:");
+            });
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    assertThat(store.get("e1").state()).isEqualTo(GateEntry.State.ERASED);
+    assertThat(store.get("e1").output()).as("the text leaves the store").isNull();
+    assertThat(store.get("e1").verdict()).isNull();
+
+    // A review sent before the erasure reached the audit service's outbox decides nothing now.
+    sendReview(review(output, ReviewAction.APPROVE));
+    assertThat(released.isEmpty()).isTrue();
+    assertThat(quarantined.isEmpty()).isTrue();
+  }
+
+  @Test
+  void shouldNeverReleaseAnOutputThatArrivesAfterItsRequestWasErased() {
+    sendErasure("e2");
+    GenerationOutput output = output("e2", "A calm sentence, generated after the erasure.");
+    send(output);
+    send(verdict(output, Decision.RELEASE));
+    send(output);
+
+    assertThat(released.isEmpty()).isTrue();
+    assertThat(decode(quarantined))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.ERASURE);
+              assertThat(outcome.getText()).isEmpty();
+              assertThat(outcome.getVerdictId()).as("no verdict was kept").isEmpty();
+            });
+    assertThat(pending.isEmpty()).isTrue();
+  }
+
+  @Test
+  void shouldQuarantineAnOutputWaitingForItsVerdictWhenErasedAndIgnoreTheVerdict() {
+    GenerationOutput output = output("e3", "Waiting for moderation.");
+    send(output);
+    sendErasure("e3");
+    assertThat(decode(quarantined))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getBasis)
+        .isEqualTo(GateBasis.ERASURE);
+
+    send(verdict(output, Decision.RELEASE));
+    advance(VERDICT_TIMEOUT.multipliedBy(3));
+    assertThat(released.isEmpty()).isTrue();
+    assertThat(pending.isEmpty()).as("not held for its timeout either").isTrue();
+    assertThat(quarantined.isEmpty()).isTrue();
+  }
+
+  @Test
+  void shouldDropAVerdictThatCameBeforeTheErasureAndQuarantineTheOutputAfterIt() {
+    GenerationOutput output = output("e4", "The verdict came first.");
+    send(verdict(output, Decision.RELEASE));
+    sendErasure("e4");
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    assertThat(store.get("e4").verdict()).isNull();
+
+    send(output);
+    assertThat(released.isEmpty()).isTrue();
+    assertThat(decode(quarantined))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getBasis)
+        .isEqualTo(GateBasis.ERASURE);
+  }
+
+  @Test
+  void shouldLeaveADecidedRequestAsItIsWhenErasedAndDeadLetterUndecodableNotices() {
+    GenerationOutput output = output("e5", "Already out.");
+    send(output);
+    send(verdict(output, Decision.RELEASE));
+    assertThat(decode(released)).hasSize(1);
+
+    sendErasure("e5");
+    erasures.pipeInput("e6", "not an erasure".getBytes(StandardCharsets.UTF_8));
+
+    assertThat(released.isEmpty()).isTrue();
+    assertThat(quarantined.isEmpty()).as("the gate cannot recall a release").isTrue();
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    assertThat(store.get("e5").state()).isEqualTo(GateEntry.State.RELEASED);
+    DeadLetter deadLetter =
+        Topics.AUDIT_ERASURES_DLQ
+            .codec()
+            .decode(outputTopic(Topics.AUDIT_ERASURES_DLQ.name()).readValue());
+    assertThat(deadLetter.getSourceTopic()).isEqualTo(Topics.AUDIT_ERASURES.name());
+    assertThat(store.get("e6")).isNull();
+  }
+
+  private void sendErasure(String requestId) {
+    ErasureNotice notice =
+        ErasureNotice.newBuilder()
+            .setEventId("erasure-" + requestId)
+            .setRequestId(requestId)
+            .setTenantId("acme")
+            .setErasureSeq(42L)
+            .setErasedAt(clock.instant())
+            .build();
+    erasures.pipeInput(requestId, Topics.AUDIT_ERASURES.codec().encode(notice));
   }
 
   private void advance(Duration duration) {

@@ -261,6 +261,9 @@ public final class AuditService implements AutoCloseable {
         SubmitRates.REFRESH.toSeconds(),
         SubmitRates.REFRESH.toSeconds(),
         TimeUnit.SECONDS);
+    // Records of an erased request that arrive after its erasure lose their content within a
+    // minute.
+    timer.scheduleWithFixedDelay(this::eraseLateRecordsQuietly, 1, 1, TimeUnit.MINUTES);
     if (config.retentionIntervalMinutes() > 0) {
       timer.scheduleWithFixedDelay(
           this::applyRetention,
@@ -566,6 +569,37 @@ public final class AuditService implements AutoCloseable {
       };
     }
     return new FileAttribute<?>[0];
+  }
+
+  /**
+   * Erases the records of erased requests that arrived after their erasure (one follow-up; the
+   * service runs one a minute).
+   *
+   * @return how many records lost their content
+   */
+  public long eraseLateRecords() throws SQLException {
+    var erased = retention.eraseLateRecords(Caller.system("erasure-follow-up"));
+    long tombstoned = erased.stream().mapToLong(Retention.Erased::tombstoned).sum();
+    if (!erased.isEmpty()) {
+      LOG.info(
+          "Erased {} record(s) of {} erased request(s) that arrived after their erasure (first:"
+              + " request {})",
+          tombstoned,
+          erased.size(),
+          erased.get(0).requestId());
+    }
+    return tombstoned;
+  }
+
+  private void eraseLateRecordsQuietly() {
+    try {
+      eraseLateRecords();
+    } catch (Exception e) {
+      LOG.warn(
+          "Erasing records that arrived after their request's erasure failed; retried in a"
+              + " minute: {}",
+          e.toString());
+    }
   }
 
   private void applyRetention() {

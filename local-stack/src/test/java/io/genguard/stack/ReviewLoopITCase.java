@@ -50,6 +50,9 @@ class ReviewLoopITCase {
   private static final String BLOCKED_TEXT =
       "shut up you worthless stupid bitch, nobody wants you here";
 
+  /** Held like {@link #HELD_TEXT}, then erased. */
+  private static final String ERASED_TEXT = "Мой номер телефона и адрес для доставки завтра";
+
   private static final String TENANT = "review-loop";
 
   private final HttpClient http =
@@ -78,10 +81,40 @@ class ReviewLoopITCase {
       String approved = submit(submitter, HELD_TEXT);
       String rejected = submit(submitter, HELD_TEXT + " и ещё немного");
       String blocked = submit(submitter, BLOCKED_TEXT);
+      String erased = submit(submitter, ERASED_TEXT);
       await()
           .atMost(Duration.ofMinutes(3))
           .pollInterval(Duration.ofSeconds(1))
-          .until(() -> queued(reviewer).containsAll(List.of(approved, rejected)));
+          .until(() -> queued(reviewer).containsAll(List.of(approved, rejected, erased)));
+
+      // A held output whose request is erased (a data subject's request) is never released: the
+      // gate, told through the outbox, quarantines it without its text, and the audit store
+      // erases the gate's outcome too, which arrived after the erasure.
+      String admin = stack.audit().issueToken(Role.ADMIN, TENANT, "ada").token();
+      HttpResponse<String> erasure =
+          post(admin, "/api/v1/requests/" + erased + "/erase", "{\"reason\":\"DSR-2026-300\"}");
+      assertThat(erasure.statusCode()).as(erasure.body()).isEqualTo(200);
+      assertThat(
+              post(reviewer, "/api/v1/reviews/" + erased + "/approve", "{\"note\":\"too late\"}")
+                  .statusCode())
+          .as("its review item went with the erasure")
+          .isEqualTo(404);
+      List<ReleaseGateOutcome> erasedOutcomes = outcomes(infra, Topics.CONTENT_QUARANTINED, erased);
+      assertThat(erasedOutcomes)
+          .singleElement()
+          .satisfies(
+              outcome -> {
+                assertThat(outcome.getBasis()).isEqualTo(GateBasis.ERASURE);
+                assertThat(outcome.getText()).isEmpty();
+              });
+      await()
+          .atMost(Duration.ofMinutes(1))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> stack.audit().eraseLateRecords() > 0);
+      JsonNode removed = story(admin, erased);
+      assertThat(removed.path("status").asText()).isEqualTo("CONTENT_REMOVED");
+      assertThat(removed.path("removals")).hasSize(2);
+      assertThat(removed.toString()).doesNotContain(ERASED_TEXT);
 
       // Why the blocked output was held: its recorded output judged again, then explained.
       await()
@@ -145,8 +178,8 @@ class ReviewLoopITCase {
 
       // What consumers of the topics see, read from Kafka itself.
       List<ReleaseGateOutcome> releasedTopic =
-          outcomes(infra, Topics.CONTENT_RELEASED, approved, rejected);
-      assertThat(releasedTopic).hasSize(1);
+          outcomes(infra, Topics.CONTENT_RELEASED, approved, rejected, erased);
+      assertThat(releasedTopic).as("the erased request's output is not among them").hasSize(1);
       assertThat(releasedTopic.get(0).getRequestId()).isEqualTo(approved);
       assertThat(releasedTopic.get(0).getBasis()).isEqualTo(GateBasis.REVIEW);
       assertThat(releasedTopic.get(0).getText().toString()).isEqualTo(HELD_TEXT);
@@ -178,6 +211,21 @@ class ReviewLoopITCase {
               "ReleaseGateOutcome",
               "ApiAction");
       assertThat(evidence.body()).contains("approved by rita: a weather report");
+      // And what was erased: the records' places, both erasures and the notice that told the gate.
+      await()
+          .atMost(Duration.ofMinutes(1))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () ->
+                  JSON.readTree(get(compliance, "/api/v1/requests/" + erased + "/evidence").body())
+                      .path("records")
+                      .findValuesAsText("eventType")
+                      .contains("ErasureNotice"));
+      HttpResponse<String> erasedEvidence =
+          get(compliance, "/api/v1/requests/" + erased + "/evidence");
+      EvidenceCheck.Result erasedProof = EvidenceCheck.check(erasedEvidence.body(), keys);
+      assertThat(erasedProof.complete()).as(erasedProof.summary()).isTrue();
+      assertThat(erasedEvidence.body()).doesNotContain(ERASED_TEXT);
     }
   }
 

@@ -37,8 +37,8 @@ public final class Topics {
       input("review.decisions", ReviewDecision.class);
 
   /**
-   * Requests whose content the audit service erased: the release gate never publishes their
-   * outputs and drops the text it holds for them. Written through the audit service's outbox.
+   * Requests whose content the audit service erased: the release gate never publishes their outputs
+   * and drops the text it holds for them. Written through the audit service's outbox.
    */
   public static final Topic<String, ErasureNotice> AUDIT_ERASURES =
       input("audit.erasures", ErasureNotice.class);

@@ -4,6 +4,7 @@ import io.genguard.audit.json.CanonicalJson;
 import io.genguard.events.v1.BiasAlert;
 import io.genguard.events.v1.BiasMetric;
 import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.ErasureNotice;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationFailure;
 import io.genguard.events.v1.GenerationOutput;
@@ -166,6 +167,10 @@ public final class AuditWriter {
           metrics.add(e);
         } else if (event instanceof PolicyFile) {
           // Audit log only: the policy archive keeps the file (RecordedEventsListener).
+          continue;
+        } else if (event instanceof ErasureNotice) {
+          // Audit log only: the erasure's own record is in the chain already; this one shows the
+          // gate was told, and request_erasure is where erasures are looked up.
           continue;
         } else if (event instanceof BiasAlert) {
           // Audit log only: the bias job's bias_audit.live_alert table is where alerts are queried.

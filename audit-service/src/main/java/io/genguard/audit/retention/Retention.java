@@ -14,8 +14,10 @@ import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.ForbiddenException;
+import io.genguard.events.v1.ErasureNotice;
 import io.genguard.schemas.EventIds;
 import io.genguard.schemas.TenantIds;
+import io.genguard.schemas.Topics;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -357,9 +359,11 @@ public final class Retention {
    * passed (a data subject's erasure request, a court order, a leak): the records keep their place
    * in the chain, the query tables and the review queue lose them, and a {@value #EVENT_TYPE}
    * record of scope {@code REQUEST} (naming the request, who asked and the reason) justifies the
-   * tombstones to the verifier, which accepts them for that request only. Records that arrive later
-   * (an output still on its way) are not removed; erase again then. What Kafka's topics hold stays
-   * until their own retention.
+   * tombstones to the verifier, which accepts them for that request only. In the same transaction
+   * an {@link ErasureNotice} goes to the outbox for the release gate, which then never publishes
+   * the request's output and drops the text it holds. Records that arrive later (an output still on
+   * its way) are erased by {@link #eraseLateRecords}. What Kafka's topics hold stays until their
+   * own retention.
    *
    * @throws NotFoundException when the chain holds no record of the request the caller may see
    */
@@ -381,6 +385,9 @@ public final class Retention {
                       + " and event_type <> '"
                       + EVENT_TYPE
                       // An earlier erasure's call (who asked, why) stays with its erasure record.
+                      // The notices that told the gate show it was told.
+                      + "' and event_type <> '"
+                      + NOTICE_TYPE
                       + "' and not (event_type = '"
                       + ActionLog.EVENT_TYPE
                       + "' and payload::jsonb ->> 'action' = 'requests.erase')"
@@ -403,6 +410,7 @@ public final class Retention {
           }
           if (tombstoned == 0) {
             recordErasure(connection, caller, requestId, tenant, why, 0, null, now);
+            tellTheGate(connection, requestId, tenant, null, now);
             return new Erased(requestId, tenant, 0, null, versionOne, now);
           }
           removeProjections(connection, retentionSeq);
@@ -424,8 +432,116 @@ public final class Retention {
           payload.put("at", now.toString());
           appendRecord(connection, tenant, requestId, payload, retentionSeq, now);
           recordErasure(connection, caller, requestId, tenant, why, tombstoned, retentionSeq, now);
+          tellTheGate(connection, requestId, tenant, retentionSeq, now);
           return new Erased(requestId, tenant, tombstoned, retentionSeq, versionOne, now);
         });
+  }
+
+  /**
+   * Event type of the notices that tell the release gate a request was erased, as the audit store
+   * records them when they come back from audit.erasures.
+   */
+  static final String NOTICE_TYPE = ErasureNotice.getClassSchema().getName();
+
+  /**
+   * Pipeline events: what can still reach the audit store after its request was erased (an output
+   * on its way, its verdict, the gate's outcome for it).
+   */
+  private static final List<String> PIPELINE_EVENTS =
+      List.of(
+          "GenerationRequest",
+          "GenerationOutput",
+          "GenerationFailure",
+          "ModerationVerdict",
+          "ReleaseGateOutcome",
+          "ReviewDecision");
+
+  /**
+   * How long after an erasure {@link #eraseLateRecords} looks for its request's records: the
+   * release gate's default decision retention (GENGUARD_GATE_DECISION_RETENTION_HOURS), which is
+   * also Kafka's default topic retention.
+   */
+  public static final Duration FOLLOW = Duration.ofDays(7);
+
+  /** Most erased requests one follow-up erases; the rest wait for the next. */
+  static final int FOLLOW_BATCH = 1_000;
+
+  /**
+   * Tells the release gate, through the outbox in this transaction, that the request is erased, so
+   * that it never publishes the output it holds or still gets; and notes the erasure, so that
+   * records arriving later are erased too ({@link #eraseLateRecords}).
+   */
+  private static void tellTheGate(
+      Connection connection, String requestId, String tenant, Long erasureSeq, Instant now)
+      throws SQLException {
+    ErasureNotice notice =
+        ErasureNotice.newBuilder()
+            .setEventId(EventIds.nameBased("erasure", requestId, now.toString()))
+            .setRequestId(requestId)
+            .setTenantId(tenant)
+            .setErasureSeq(erasureSeq)
+            .setErasedAt(now)
+            .build();
+    try (PreparedStatement outbox =
+        connection.prepareStatement(
+            "insert into review_outbox (review_id, request_id, payload, created_at, topic)"
+                + " values (?, ?, ?, ?, ?) on conflict (review_id) do nothing")) {
+      outbox.setString(1, notice.getEventId());
+      outbox.setString(2, requestId);
+      outbox.setBytes(3, Topics.AUDIT_ERASURES.codec().encode(notice));
+      outbox.setObject(4, utc(now));
+      outbox.setString(5, Topics.AUDIT_ERASURES.name());
+      outbox.executeUpdate();
+    }
+    try (PreparedStatement noted =
+        connection.prepareStatement(
+            "insert into request_erasure (request_id, tenant_id, erased_at) values (?, ?, ?)"
+                + " on conflict (request_id) do update set erased_at = excluded.erased_at")) {
+      noted.setString(1, requestId);
+      noted.setString(2, tenant);
+      noted.setObject(3, utc(now));
+      noted.executeUpdate();
+    }
+  }
+
+  /**
+   * Erases again the requests erased within {@link #FOLLOW} that got pipeline records since (an
+   * output that was on its way, its verdict, the gate's outcome for it): each with its own erasure
+   * record, whose reason names the erasure it follows up. The audit service runs this once a
+   * minute, so such a record keeps its content for about that long.
+   *
+   * @return what each follow-up erased, oldest erasure first
+   */
+  public List<Erased> eraseLateRecords(Caller caller) throws SQLException {
+    Instant since = clock.instant().minus(FOLLOW);
+    List<String> requests = new ArrayList<>();
+    List<Instant> erasedAt = new ArrayList<>();
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement query =
+            connection.prepareStatement(
+                "select e.request_id, e.erased_at from request_erasure e where e.erased_at >= ?"
+                    + " and exists (select 1 from audit_log a where a.request_id = e.request_id"
+                    + " and a.payload is not null and a.chain_version = 2"
+                    + " and a.event_type = any(?)) order by e.erased_at, e.request_id limit ?")) {
+      query.setObject(1, utc(since));
+      query.setArray(2, connection.createArrayOf("text", PIPELINE_EVENTS.toArray()));
+      query.setInt(3, FOLLOW_BATCH);
+      try (ResultSet rs = query.executeQuery()) {
+        while (rs.next()) {
+          requests.add(rs.getString(1));
+          erasedAt.add(rs.getObject(2, OffsetDateTime.class).toInstant());
+        }
+      }
+    }
+    List<Erased> erased = new ArrayList<>();
+    for (int i = 0; i < requests.size(); i++) {
+      erased.add(
+          erase(
+              requests.get(i),
+              "follow-up of the erasure at " + erasedAt.get(i) + ": records that arrived after it",
+              caller));
+    }
+    return erased;
   }
 
   /** The call, as every state-changing call is recorded (a {@code requests.erase} action). */

@@ -29,11 +29,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Publishes review decisions from the review_outbox table to review.decisions (transactional
- * outbox): a decision is committed to PostgreSQL together with the review and its audit record, and
- * this publisher sends it afterwards, marking it published only once the broker acknowledged it. A
- * crash between send and mark re-sends the same event (same event id), which the release gate
- * ignores for a request it already decided and the audit store records once.
+ * Publishes what the audit service tells the release gate, from the review_outbox table
+ * (transactional outbox): review decisions to review.decisions and erasure notices to
+ * audit.erasures, each row naming its topic. A row is committed to PostgreSQL together with the
+ * review or erasure and its audit record, and this publisher sends it afterwards, marking it
+ * published only once the broker acknowledged it. A crash between send and mark re-sends the same
+ * event (same event id), which the release gate ignores for a request it already decided and the
+ * audit store records once.
  */
 public final class ReviewOutbox implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReviewOutbox.class);
@@ -113,8 +115,8 @@ public final class ReviewOutbox implements AutoCloseable {
         List<Future<RecordMetadata>> sends = new ArrayList<>();
         try (PreparedStatement select =
             connection.prepareStatement(
-                "select review_id, request_id, payload from review_outbox where published_at is null"
-                    + " order by created_at limit ? for update skip locked")) {
+                "select review_id, request_id, payload, topic from review_outbox"
+                    + " where published_at is null order by created_at limit ? for update skip locked")) {
           select.setInt(1, BATCH);
           try (ResultSet rs = select.executeQuery()) {
             while (rs.next()) {
@@ -122,7 +124,7 @@ public final class ReviewOutbox implements AutoCloseable {
               sends.add(
                   producer.send(
                       new ProducerRecord<>(
-                          Topics.REVIEW_DECISIONS.name(), rs.getString(2), rs.getBytes(3))));
+                          topic(rs.getString(4)), rs.getString(2), rs.getBytes(3))));
             }
           }
         }
@@ -134,7 +136,7 @@ public final class ReviewOutbox implements AutoCloseable {
           } catch (java.util.concurrent.ExecutionException
               | java.util.concurrent.TimeoutException e) {
             LOG.warn(
-                "Review decision {} not acknowledged by Kafka, will retry: {}",
+                "Outbox event {} not acknowledged by Kafka, will retry: {}",
                 ids.get(i),
                 e.toString());
           }
@@ -156,6 +158,15 @@ public final class ReviewOutbox implements AutoCloseable {
         throw e;
       }
     }
+  }
+
+  /** The outbox's topics (the table's check constraint allows no other). */
+  private static String topic(String name) {
+    if (name.equals(Topics.REVIEW_DECISIONS.name()) || name.equals(Topics.AUDIT_ERASURES.name())) {
+      return name;
+    }
+    throw new IllegalStateException(
+        "review_outbox names topic '" + name + "', which it never sends to");
   }
 
   /** Publishes what is pending (best effort), then stops. */

@@ -20,6 +20,9 @@ import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.ForbiddenException;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.ErasureNotice;
+import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.schemas.Topics;
@@ -313,6 +316,107 @@ class RetentionITCase {
     assertThat(count("select count(*) from audit_log where seq = 13 and payload is not null"))
         .isEqualTo(1);
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  @Test
+  void shouldTellTheGateAndEraseRecordsThatArriveAfterTheErasure() throws Exception {
+    Scenario late = Scenario.of("acme-late", "acme", Decision.RELEASE, NOW.minusSeconds(5));
+    AuditWriter before = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
+    before.write(
+        List.of(
+            AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(late))));
+
+    Retention.Erased erased = retention(0).erase("acme-late", "DSR-2026-200", ADMIN);
+
+    // The gate is told in the erasure's transaction, through the outbox, without the reason.
+    ErasureNotice notice;
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs =
+            statement.executeQuery(
+                "select payload, topic, published_at from review_outbox"
+                    + " where request_id = 'acme-late'")) {
+      assertThat(rs.next()).isTrue();
+      notice = Topics.AUDIT_ERASURES.codec().decode(rs.getBytes(1));
+      assertThat(rs.getString(2)).isEqualTo(Topics.AUDIT_ERASURES.name());
+      assertThat(rs.getObject(3)).as("not yet published").isNull();
+      assertThat(rs.next()).isFalse();
+    }
+    assertThat(notice.getRequestId()).isEqualTo("acme-late");
+    assertThat(notice.getTenantId()).isEqualTo("acme");
+    assertThat(notice.getErasureSeq()).isEqualTo(erased.retentionSeq());
+    assertThat(notice.toString()).doesNotContain("DSR-2026-200");
+
+    // The output was on its way: it, its verdict and the gate's outcome arrive after the erasure,
+    // and so does the notice, read back from audit.erasures.
+    AuditWriter after =
+        new AuditWriter(database.dataSource(), Clock.fixed(NOW.plusSeconds(20), ZoneOffset.UTC));
+    after.write(
+        List.of(
+            AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(late)),
+            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(late)),
+            AuditEvents.incoming(
+                Topics.CONTENT_QUARANTINED.name(),
+                AuditEvents.gateOutcome(
+                    late, GateOutcome.QUARANTINED, GateBasis.ERASURE, null, NOW.plusSeconds(19))),
+            AuditEvents.incoming(Topics.AUDIT_ERASURES.name(), notice)));
+    assertThat(count("select count(*) from generation_output where request_id = 'acme-late'"))
+        .isEqualTo(1);
+    Retention followUp =
+        new Retention(
+            database.dataSource(), Clock.fixed(NOW.plusSeconds(60), ZoneOffset.UTC), 0, 3);
+
+    List<Retention.Erased> followed = followUp.eraseLateRecords(Caller.system("erasure-follow-up"));
+
+    assertThat(followed).singleElement().satisfies(e -> assertThat(e.tombstoned()).isEqualTo(3));
+    assertThat(
+            count(
+                "select count(*) from audit_log where request_id = 'acme-late' and payload is not"
+                    + " null and event_type in ('GenerationOutput', 'ModerationVerdict',"
+                    + " 'ReleaseGateOutcome', 'GenerationRequest')"))
+        .isZero();
+    assertThat(count("select count(*) from generation_output where request_id = 'acme-late'"))
+        .isZero();
+    assertThat(
+            count(
+                "select count(*) from audit_log where request_id = 'acme-late'"
+                    + " and event_type = 'ErasureNotice' and payload is not null"))
+        .as("the notice stays: it shows the gate was told")
+        .isEqualTo(1);
+    assertThat(
+            text(
+                "select payload from audit_log where seq = "
+                    + followed.get(0).retentionSeq()
+                    + " and event_type = 'RetentionApplied'"))
+        .contains("follow-up of the erasure at " + NOW)
+        .contains("\"by\":\"erasure-follow-up");
+    ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
+    assertThat(whole.valid()).as(whole.summary()).isTrue();
+    assertThat(followUp.eraseLateRecords(Caller.system("erasure-follow-up")))
+        .as("nothing more to erase")
+        .isEmpty();
+
+    // Past the follow-up window, a record that still arrives is left to the tenant's period.
+    new AuditWriter(
+            database.dataSource(),
+            Clock.fixed(NOW.plus(Retention.FOLLOW).plusSeconds(120), ZoneOffset.UTC))
+        .write(
+            List.of(
+                AuditEvents.incoming(
+                    Topics.CONTENT_RELEASED.name(),
+                    AuditEvents.gateOutcome(
+                        late,
+                        GateOutcome.QUARANTINED,
+                        GateBasis.REVIEW,
+                        "review-late",
+                        NOW.plusSeconds(30)))));
+    Retention muchLater =
+        new Retention(
+            database.dataSource(),
+            Clock.fixed(NOW.plus(Retention.FOLLOW).plusSeconds(180), ZoneOffset.UTC),
+            0,
+            3);
+    assertThat(muchLater.eraseLateRecords(Caller.system("erasure-follow-up"))).isEmpty();
   }
 
   @Test

@@ -300,7 +300,8 @@
       placeholder: 'Case, not a person: e.g. data subject request DSR-2026-118' });
     const status = el('p', { class: 'muted', id: 'erase-status' },
       'Erasing removes the content of every record of this request from the audit store (not from Kafka\'s topics,'
-        + ' consumers or backups); the records keep their places in the hash chain, and the reason stays there for good.');
+        + ' consumers or backups) and tells the release gate, which never releases its output afterwards (one released'
+        + ' before stays released); the records keep their places in the hash chain, and the reason stays there for good.');
     const button = el('button', { type: 'button', id: 'erase-button', onclick: async () => {
       if (!reason.value.trim()) {
         status.replaceChildren(el('span', { class: 'error', id: 'erase-error' }, 'Give a reason first.'));

@@ -172,21 +172,42 @@ public final class AuditBenchmark {
       double p50Millis,
       double p95Millis,
       double p99Millis,
-      double maxMillis) {
+      double maxMillis,
+      int subjectLookups,
+      double subjectP50Millis,
+      double subjectP99Millis,
+      double subjectIndexedMillis,
+      double subjectScanMillis) {
     public String json() {
       return String.format(
           Locale.ROOT,
           "{\"benchmark\":\"audit-lookup\",\"requests_in_store\":%d,\"lookups\":%d,"
-              + "\"fill_seconds\":%.1f,\"p50_ms\":%.2f,\"p95_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f}",
+              + "\"fill_seconds\":%.1f,\"p50_ms\":%.2f,\"p95_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,"
+              + "\"subject_lookups\":%d,\"subject_p50_ms\":%.2f,\"subject_p99_ms\":%.2f,"
+              + "\"subject_requests_indexed_ms\":%.2f,\"subject_requests_scan_ms\":%.2f}",
           requestsInStore,
           lookups,
           fillSeconds,
           p50Millis,
           p95Millis,
           p99Millis,
-          maxMillis);
+          maxMillis,
+          subjectLookups,
+          subjectP50Millis,
+          subjectP99Millis,
+          subjectIndexedMillis,
+          subjectScanMillis);
     }
   }
+
+  /**
+   * Data subjects of the filled store: request n is submitted with {@code userId} {@code u-(n mod
+   * SUBJECTS)}, so with 1,000,000 requests each subject has 10.
+   */
+  static final int SUBJECTS = 100_000;
+
+  /** Most access requests (a subject's outputs by attribute) one lookup run times. */
+  static final int MAX_SUBJECT_LOOKUPS = 1_000;
 
   /**
    * Puts {@code events} events on Kafka, then measures how fast a fresh ingestor persists them into
@@ -448,6 +469,25 @@ public final class AuditBenchmark {
           millis[i] = (System.nanoTime() - started) / 1e6;
         }
         Arrays.sort(millis);
+        // A data subject's access request: their outputs, found by the attribute their requests
+        // were submitted with (the search the erasure of a subject also runs).
+        int subjectLookups = (int) Math.min(MAX_SUBJECT_LOOKUPS, lookups);
+        int subjects = (int) Math.min(SUBJECTS, requests);
+        String search = "http://127.0.0.1:" + api.port() + "/api/v1/outputs?limit=200&attribute=";
+        if (subjectLookups > 0
+            && !get(http, search + "userId:u-" + random.nextInt(subjects), token)
+                .contains("lookup-")) {
+          throw new IllegalStateException(
+              "A data subject's search found no outputs: this store was filled before requests"
+                  + " carried a userId; fill a fresh one (another --data-dir)");
+        }
+        double[] subjectMillis = new double[subjectLookups];
+        for (int i = 0; i < subjectLookups; i++) {
+          long started = System.nanoTime();
+          get(http, search + "userId:u-" + random.nextInt(subjects), token);
+          subjectMillis[i] = (System.nanoTime() - started) / 1e6;
+        }
+        Arrays.sort(subjectMillis);
         return new LookupResult(
             requests,
             lookups,
@@ -455,7 +495,12 @@ public final class AuditBenchmark {
             percentile(millis, 0.50),
             percentile(millis, 0.95),
             percentile(millis, 0.99),
-            millis[millis.length - 1]);
+            millis[millis.length - 1],
+            subjectLookups,
+            subjectLookups == 0 ? 0 : percentile(subjectMillis, 0.50),
+            subjectLookups == 0 ? 0 : percentile(subjectMillis, 0.99),
+            subjectMedianMillis(database, subjects, random, true),
+            subjectMedianMillis(database, subjects, random, false));
       } finally {
         api.close();
       }
@@ -542,6 +587,35 @@ public final class AuditBenchmark {
     }
   }
 
+  /**
+   * Median time of a subject erasure's lookup (a tenant's requests with one attribute), through the
+   * attribute index as the service asks, or as the same question asked without it (the index cannot
+   * answer {@code ->>}): what the index saves.
+   */
+  private static double subjectMedianMillis(
+      AuditDatabase database, int subjects, SplittableRandom random, boolean indexed)
+      throws SQLException {
+    String sql =
+        "select count(*) from generation_request where tenant_id = 'bench' and "
+            + (indexed
+                ? "attributes @> jsonb_build_object('userId', ?::text)"
+                : "attributes ->> 'userId' = ?");
+    double[] millis = new double[9];
+    try (Connection connection = database.dataSource().getConnection();
+        PreparedStatement query = connection.prepareStatement(sql)) {
+      for (int i = 0; i < millis.length; i++) {
+        query.setString(1, "u-" + random.nextInt(subjects));
+        long started = System.nanoTime();
+        try (var rs = query.executeQuery()) {
+          rs.next();
+        }
+        millis[i] = (System.nanoTime() - started) / 1e6;
+      }
+    }
+    Arrays.sort(millis);
+    return millis[millis.length / 2];
+  }
+
   private static double medianMillis(AuditDatabase database, long after) throws SQLException {
     double[] millis = new double[5];
     for (int i = 0; i < millis.length; i++) {
@@ -553,7 +627,7 @@ public final class AuditBenchmark {
     return millis[millis.length / 2];
   }
 
-  private static void get(HttpClient http, String url, String token) throws Exception {
+  private static String get(HttpClient http, String url, String token) throws Exception {
     HttpResponse<String> response =
         http.send(
             HttpRequest.newBuilder(URI.create(url))
@@ -565,6 +639,7 @@ public final class AuditBenchmark {
       throw new IllegalStateException(
           "Lookup " + url + " answered " + response.statusCode() + ": " + response.body());
     }
+    return response.body();
   }
 
   private static double percentile(double[] sorted, double q) {
@@ -604,7 +679,9 @@ public final class AuditBenchmark {
       chunk.add(
           "insert into generation_request (request_id, event_id, tenant_id, prompt, parameters, attributes,"
               + " submitted_at) select 'lookup-' || n, 'lookup-' || n || '-0', 'bench', 'Write a short note.',"
-              + " '{\"maxTokens\":100}', '{}', now() from "
+              + " '{\"maxTokens\":100}', jsonb_build_object('userId', 'u-' || (n % "
+              + SUBJECTS
+              + ")), now() from "
               + series);
       chunk.add(
           "insert into generation_output (output_id, event_id, request_id, tenant_id, text, model_name,"

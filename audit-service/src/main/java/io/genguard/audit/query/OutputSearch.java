@@ -115,10 +115,11 @@ public final class OutputSearch {
       parameters.add(filter.decision());
     }
     if (filter.attribute() != null) {
-      // A data subject's outputs: the request was submitted with this attribute.
+      // A data subject's outputs: the request was submitted with this attribute (answered by the
+      // requests' attribute index).
       sql.append(
-          " and exists (select 1 from generation_request r where r.request_id = v.request_id"
-              + " and r.attributes ->> ? = ?)");
+          " and v.request_id in (select r.request_id from generation_request r"
+              + " where r.attributes @> jsonb_build_object(?::text, ?::text))");
       parameters.add(filter.attribute().key());
       parameters.add(filter.attribute().value());
     }

@@ -604,7 +604,8 @@ public final class Retention {
         PreparedStatement query =
             connection.prepareStatement(
                 "select request_id from generation_request where tenant_id = ?"
-                    + " and attributes ->> ? = ? order by submitted_at, request_id limit ?")) {
+                    + " and attributes @> jsonb_build_object(?::text, ?::text)"
+                    + " order by submitted_at, request_id limit ?")) {
       query.setString(1, tenant);
       query.setString(2, attributeKey);
       query.setString(3, attributeValue);

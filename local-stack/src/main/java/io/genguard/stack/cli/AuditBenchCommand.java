@@ -103,7 +103,8 @@ final class AuditBenchCommand implements Callable<Integer> {
                 + outputs
                 + " audited requests (set-based SQL), then "
                 + lookups
-                + " timed GET /api/v1/requests/{id}...");
+                + " timed GET /api/v1/requests/{id}, then up to 1,000 timed data subjects' searches"
+                + " (GET /api/v1/outputs?attribute=userId:...)...");
         System.out.println(AuditBenchmark.lookups(servers, outputs, lookups).json());
         if (heldNewRecords > 0) {
           Progress.say(

@@ -1,0 +1,5 @@
+-- A data subject's requests by the attribute they were submitted with (e.g. userId): the lookup of
+-- an access request (GET /api/v1/outputs?attribute=) and of an erasure (POST /api/v1/erasures)
+-- asks for attributes @> {"key": "value"}, which this index answers without reading the tenant's
+-- other requests.
+create index generation_request_attributes_idx on generation_request using gin (attributes jsonb_path_ops);

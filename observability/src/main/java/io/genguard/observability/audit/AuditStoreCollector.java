@@ -96,6 +96,18 @@ public final class AuditStoreCollector implements AutoCloseable {
   public static final String REVIEW_QUEUE_OLDEST_AGE = "genguard.audit.review.queue.oldest.age";
 
   /**
+   * Review decisions and erasure notices committed in the audit store and not yet acknowledged by
+   * Kafka (the audit service's outbox to the release gate).
+   */
+  public static final String OUTBOX_UNPUBLISHED = "genguard.audit.outbox.unpublished";
+
+  /**
+   * Age of the oldest outbox row not yet published, seconds (0 when none waits): a review or an
+   * erasure the release gate has not been told of.
+   */
+  public static final String OUTBOX_OLDEST_AGE = "genguard.audit.outbox.oldest.age";
+
+  /**
    * Policy files that decided verdicts (by the {@code policySha256} they carry) and are not in the
    * audit service's policy archive: their verdicts cannot be traced to their rules until someone
    * records the file.
@@ -204,6 +216,10 @@ public final class AuditStoreCollector implements AutoCloseable {
           + " from gate_outcome g where g.outcome = 'HELD_FOR_REVIEW' and not exists"
           + " (select 1 from gate_outcome f where f.request_id = g.request_id"
           + "  and f.outcome in ('RELEASED', 'QUARANTINED'))";
+  // The audit service's ReviewOutbox: rows the broker has not acknowledged yet.
+  private static final String OUTBOX_SQL =
+      "select count(*), coalesce(extract(epoch from (now() - min(created_at))), 0)"
+          + " from review_outbox where published_at is null";
   // The audit service's PolicyArchive.unarchived(): files in use with no policies.record action.
   private static final String POLICIES_UNARCHIVED_SQL =
       "select count(*) from policy_in_use u where not exists (select 1 from api_action a"
@@ -230,6 +246,8 @@ public final class AuditStoreCollector implements AutoCloseable {
   private final AtomicReference<Double> reviewQueueOldestAge = new AtomicReference<>(0.0);
   private final AtomicReference<Double> lastSuccess = new AtomicReference<>(0.0);
   private final AtomicLong policiesUnarchived = new AtomicLong();
+  private final AtomicLong outboxUnpublished = new AtomicLong();
+  private final AtomicReference<Double> outboxOldestAge = new AtomicReference<>(0.0);
   private final AtomicLong liveAlerts = new AtomicLong();
   private final RowGauges biasRates;
   private final RowGauges biasDisparities;
@@ -253,6 +271,17 @@ public final class AuditStoreCollector implements AutoCloseable {
         .register(registry);
     Gauge.builder(REVIEW_QUEUE_OLDEST_AGE, reviewQueueOldestAge, AtomicReference::get)
         .description("Age of the oldest output waiting for review (0 when none waits)")
+        .baseUnit("seconds")
+        .register(registry);
+    Gauge.builder(OUTBOX_UNPUBLISHED, outboxUnpublished, AtomicLong::doubleValue)
+        .description(
+            "Review decisions and erasure notices not yet acknowledged by Kafka (the outbox to the"
+                + " release gate)")
+        .register(registry);
+    Gauge.builder(OUTBOX_OLDEST_AGE, outboxOldestAge, AtomicReference::get)
+        .description(
+            "Age of the oldest review decision or erasure notice the release gate has not been sent"
+                + " (0 when none waits)")
         .baseUnit("seconds")
         .register(registry);
     Gauge.builder(POLICIES_UNARCHIVED, policiesUnarchived, AtomicLong::doubleValue)
@@ -373,7 +402,8 @@ public final class AuditStoreCollector implements AutoCloseable {
       List<String> resolvedOutcomes = new ArrayList<>();
       List<PendingLatency> nextPending =
           resolvePending(connection, fresh, resolvedOutcomes, resolvedLatencies);
-      long[] queue = reviewQueue(connection);
+      long[] queue = countAndAge(connection, REVIEW_QUEUE_SQL);
+      long[] outbox = countAndAge(connection, OUTBOX_SQL);
       long unarchived = single(connection, POLICIES_UNARCHIVED_SQL);
       List<BiasRow> bias = bias(connection);
       long alerts =
@@ -389,6 +419,8 @@ public final class AuditStoreCollector implements AutoCloseable {
       pending.addAll(nextPending);
       reviewQueueDepth.set(queue[0]);
       reviewQueueOldestAge.set(queue[1] / 1000.0);
+      outboxUnpublished.set(outbox[0]);
+      outboxOldestAge.set(outbox[1] / 1000.0);
       policiesUnarchived.set(unarchived);
       publishBias(bias);
       liveAlerts.set(alerts);
@@ -521,8 +553,9 @@ public final class AuditStoreCollector implements AutoCloseable {
         Math.max(0, stillWaiting.size() - MAX_PENDING), stillWaiting.size());
   }
 
-  private static long[] reviewQueue(Connection connection) throws SQLException {
-    try (PreparedStatement statement = connection.prepareStatement(REVIEW_QUEUE_SQL);
+  /** A count and an age in seconds, as milliseconds. */
+  private static long[] countAndAge(Connection connection, String sql) throws SQLException {
+    try (PreparedStatement statement = connection.prepareStatement(sql);
         ResultSet rows = statement.executeQuery()) {
       rows.next();
       return new long[] {rows.getLong(1), Math.round(rows.getDouble(2) * 1000)};

@@ -26,9 +26,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -93,11 +96,16 @@ class AuditStoreCollectorITCase {
             bias("b1", "europarl-kn3", "religion:muslim", now.minusSeconds(10), 100, 30, 20, 5),
             bias("b2", "europarl-kn3", "religion:christian", now.minusSeconds(10), 100, 10, 4, 6),
             bias("b0", "europarl-kn3", "religion:muslim", now.minusSeconds(70), 100, 90, 90, 0)));
+    // An erasure notice the broker has not acknowledged for 90 s, and a review decision it has.
+    outbox("erasure-1", now.minusSeconds(90), null);
+    outbox("review-1", now.minusSeconds(300), now.minusSeconds(299));
     PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
     AuditStoreCollector collector =
         new AuditStoreCollector(database.dataSource(), registry, Clock.systemUTC());
 
     collector.collect();
+    assertThat(gauge(registry, AuditStoreCollector.OUTBOX_UNPUBLISHED)).isEqualTo(1);
+    assertThat(gauge(registry, AuditStoreCollector.OUTBOX_OLDEST_AGE)).isBetween(89.0, 150.0);
 
     assertThat(
             count(
@@ -236,8 +244,14 @@ class AuditStoreCollectorITCase {
             review("r2", ReviewAction.APPROVE, now),
             gate("r2", GateOutcome.RELEASED, GateBasis.REVIEW, Decision.REVIEW, now),
             gate("r4", GateOutcome.QUARANTINED, GateBasis.VERDICT, Decision.BLOCK, now)));
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute("update review_outbox set published_at = now()");
+    }
 
     collector.collect();
+    assertThat(gauge(registry, AuditStoreCollector.OUTBOX_UNPUBLISHED)).isZero();
+    assertThat(gauge(registry, AuditStoreCollector.OUTBOX_OLDEST_AGE)).isZero();
 
     Timer released =
         registry.get(AuditStoreCollector.END_TO_END_LATENCY).tag("outcome", "RELEASED").timer();
@@ -338,5 +352,24 @@ class AuditStoreCollectorITCase {
 
   private static double gauge(MeterRegistry registry, String name, String... tags) {
     return registry.get(name).tags(tags).gauge().value();
+  }
+
+  /** A row of the audit service's outbox to the release gate. */
+  private void outbox(String id, Instant createdAt, Instant publishedAt) throws Exception {
+    try (Connection connection = database.dataSource().getConnection();
+        PreparedStatement insert =
+            connection.prepareStatement(
+                "insert into review_outbox (review_id, request_id, payload, created_at,"
+                    + " published_at, topic) values (?, 'r-outbox', ?, ?, ?, 'audit.erasures')")) {
+      insert.setString(1, id);
+      insert.setBytes(2, new byte[] {1});
+      insert.setObject(3, OffsetDateTime.ofInstant(createdAt, ZoneOffset.UTC));
+      if (publishedAt == null) {
+        insert.setNull(4, java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
+      } else {
+        insert.setObject(4, OffsetDateTime.ofInstant(publishedAt, ZoneOffset.UTC));
+      }
+      insert.executeUpdate();
+    }
   }
 }

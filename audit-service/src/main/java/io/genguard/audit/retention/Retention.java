@@ -368,6 +368,15 @@ public final class Retention {
    * @throws NotFoundException when the chain holds no record of the request the caller may see
    */
   public Erased erase(String requestId, String reason, Caller caller) throws SQLException {
+    return erase(requestId, reason, caller, false);
+  }
+
+  /**
+   * @param followUp a follow-up of an earlier erasure ({@link #eraseLateRecords}): when another
+   *     process's follow-up erased the records first, nothing is recorded
+   */
+  Erased erase(String requestId, String reason, Caller caller, boolean followUp)
+      throws SQLException {
     String why = reason(reason);
     return Transactions.inTransaction(
         dataSource,
@@ -407,6 +416,9 @@ public final class Retention {
               rs.next();
               versionOne = rs.getLong(1);
             }
+          }
+          if (tombstoned == 0 && followUp) {
+            return new Erased(requestId, tenant, 0, null, versionOne, now);
           }
           if (tombstoned == 0) {
             recordErasure(connection, caller, requestId, tenant, why, 0, null, now);
@@ -508,7 +520,8 @@ public final class Retention {
    * Erases again the requests erased within {@link #FOLLOW} that got pipeline records since (an
    * output that was on its way, its verdict, the gate's outcome for it): each with its own erasure
    * record, whose reason names the erasure it follows up. The audit service runs this once a
-   * minute, so such a record keeps its content for about that long.
+   * minute, so such a record keeps its content for about that long. Several audit processes may run
+   * it at once: the chain lock orders them, and the later finds nothing and records nothing.
    *
    * @return what each follow-up erased, oldest erasure first
    */
@@ -535,11 +548,15 @@ public final class Retention {
     }
     List<Erased> erased = new ArrayList<>();
     for (int i = 0; i < requests.size(); i++) {
-      erased.add(
+      Erased followed =
           erase(
               requests.get(i),
               "follow-up of the erasure at " + erasedAt.get(i) + ": records that arrived after it",
-              caller));
+              caller,
+              true);
+      if (followed.tombstoned() > 0) {
+        erased.add(followed);
+      }
     }
     return erased;
   }

@@ -395,6 +395,24 @@ class RetentionITCase {
     assertThat(followUp.eraseLateRecords(Caller.system("erasure-follow-up")))
         .as("nothing more to erase")
         .isEmpty();
+    // Another process's follow-up that selected the request too, and got the chain lock later,
+    // finds nothing and records nothing.
+    long actions =
+        count(
+            "select count(*) from api_action where action = 'requests.erase' and request_id = 'acme-late'");
+    long outbox = count("select count(*) from review_outbox where request_id = 'acme-late'");
+    assertThat(
+            followUp
+                .erase("acme-late", "a follow-up", Caller.system("erasure-follow-up"), true)
+                .tombstoned())
+        .isZero();
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'requests.erase'"
+                    + " and request_id = 'acme-late'"))
+        .isEqualTo(actions);
+    assertThat(count("select count(*) from review_outbox where request_id = 'acme-late'"))
+        .isEqualTo(outbox);
 
     // Past the follow-up window, a record that still arrives is left to the tenant's period.
     new AuditWriter(

@@ -34,6 +34,9 @@ public final class DeadLetters {
   /** Longest reason kept, in chars (at most 3 UTF-8 bytes each). */
   static final int MAX_REASON_CHARS = 4096;
 
+  /** How a reason says the dead letter keeps only part of the key or payload. */
+  private static final String CUT = " [this dead letter keeps only ";
+
   private DeadLetters() {}
 
   /**
@@ -66,7 +69,7 @@ public final class DeadLetters {
         shorten(error.getMessage() == null ? error.getClass().getName() : error.getMessage());
     if (!cuts.isEmpty()) {
       reason +=
-          " [this dead letter keeps only "
+          CUT
               + String.join(" and ", cuts)
               + "; the source record "
               + sourceTopic
@@ -92,6 +95,14 @@ public final class DeadLetters {
         .setErrorClass(error.getClass().getName())
         .setFailedAt(now)
         .build();
+  }
+
+  /**
+   * Whether the dead letter keeps its record's key and payload whole, as {@link #of} says in the
+   * reason when it cut them.
+   */
+  public static boolean isWhole(DeadLetter letter) {
+    return !letter.getReason().contains(CUT);
   }
 
   /** A dead letter for a consumer record, with its position, key and bytes ({@link #of}). */

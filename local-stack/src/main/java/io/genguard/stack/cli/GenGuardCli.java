@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       SubmitCommand.class,
       BenchCommand.class,
       AuditCommand.class,
+      DlqCommand.class,
       PassThroughCommands.Score.class,
       PassThroughCommands.Train.class,
       PassThroughCommands.Quality.class

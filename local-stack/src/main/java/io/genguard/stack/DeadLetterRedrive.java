@@ -1,0 +1,312 @@
+package io.genguard.stack;
+
+import io.genguard.events.v1.DeadLetter;
+import io.genguard.schemas.DeadLetters;
+import io.genguard.schemas.EventDecodingException;
+import io.genguard.schemas.Topic;
+import io.genguard.schemas.Topics;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.avro.Schema;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Sends dead letters back to the topic they came from, once the reason they died is gone: the
+ * records a stage could not decode (a producer ahead of a consumer's schemas, say) and that this
+ * build's schemas decode. Anything else stays where it is and is counted by why: a dead letter that
+ * keeps only part of its record, one a stage refused for what it said (a review of a request not
+ * held), one that still does not decode.
+ *
+ * <p>Reads the dead-letter topic from where the last run of the same group stopped to its end at
+ * the start of the run, and commits that position only after the broker acknowledged every record
+ * sent, so an interrupted run sends some records again: the audit store and the release gate
+ * recognise a record they already have by its event id.
+ */
+public final class DeadLetterRedrive {
+  /** Header on a sent-back record: the dead letter it came from (topic-partition@offset). */
+  public static final String HEADER = "genguard-redriven-from";
+
+  /** Default consumer group: a second run goes on where the last one stopped. */
+  public static final String DEFAULT_GROUP = "genguard-dlq-redrive";
+
+  /** Most examples of each reason for not sending a dead letter back that a result keeps. */
+  static final int EXAMPLES = 5;
+
+  /** How long a run waits for records up to the end it saw at the start before it gives up. */
+  static final Duration STALL = Duration.ofSeconds(30);
+
+  private DeadLetterRedrive() {}
+
+  /**
+   * What a run did.
+   *
+   * @param read dead letters read
+   * @param sent records sent back to the source topic (in a dry run: that would have been)
+   * @param kept dead letters left where they are, by why
+   * @param examples the first dead letters of each reason: topic-partition@offset and the reason
+   */
+  public record Result(
+      String deadLetterTopic,
+      String sourceTopic,
+      boolean dryRun,
+      long read,
+      long sent,
+      Map<String, Long> kept,
+      Map<String, List<String>> examples) {}
+
+  /** A run's settings. */
+  public record Settings(
+      Map<String, Object> kafkaProperties,
+      String deadLetterTopic,
+      String stage,
+      String group,
+      boolean dryRun,
+      boolean fromBeginning) {}
+
+  /** The input topic whose dead letters {@code deadLetterTopic} holds; a clear error otherwise. */
+  public static Topic<String, ?> sourceOf(String deadLetterTopic) {
+    for (Topic<String, ?> topic : Topics.eventTopics()) {
+      if (topic.deadLetterTopic().filter(deadLetterTopic::equals).isPresent()) {
+        return topic;
+      }
+    }
+    throw new IllegalArgumentException(
+        "'"
+            + deadLetterTopic
+            + "' is not a dead-letter topic; GenGuard's are "
+            + Topics.deadLetterTopics().stream().map(Topic::name).toList());
+  }
+
+  public static Result run(Settings settings) throws InterruptedException {
+    Topic<String, ?> source = sourceOf(settings.deadLetterTopic());
+    Topic<String, DeadLetter> deadLetters =
+        Topics.deadLetterTopics().stream()
+            .filter(topic -> topic.name().equals(settings.deadLetterTopic()))
+            .findFirst()
+            .orElseThrow();
+    Properties consumerProps = new Properties();
+    consumerProps.putAll(settings.kafkaProperties());
+    consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, settings.group());
+    consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    Properties producerProps = new Properties();
+    producerProps.putAll(settings.kafkaProperties());
+    producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
+    producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    Tally tally = new Tally();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+            new KafkaConsumer<>(
+                consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        KafkaProducer<byte[], byte[]> producer =
+            settings.dryRun()
+                ? null
+                : new KafkaProducer<>(
+                    producerProps, new ByteArraySerializer(), new ByteArraySerializer())) {
+      List<PartitionInfo> infos =
+          consumer.partitionsFor(settings.deadLetterTopic(), Duration.ofSeconds(30));
+      if (infos == null || infos.isEmpty()) {
+        throw new IllegalStateException(
+            "The broker has no topic "
+                + settings.deadLetterTopic()
+                + " (is it the right cluster?)");
+      }
+      List<TopicPartition> partitions =
+          infos.stream().map(info -> new TopicPartition(info.topic(), info.partition())).toList();
+      consumer.assign(partitions);
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          settings.fromBeginning() ? Map.of() : consumer.committed(new HashSet<>(partitions));
+      for (TopicPartition partition : partitions) {
+        OffsetAndMetadata from = committed.get(partition);
+        if (from == null) {
+          consumer.seekToBeginning(List.of(partition));
+        } else {
+          consumer.seek(partition, from.offset());
+        }
+      }
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      Set<String> sentSources = new HashSet<>();
+      long lastProgress = System.nanoTime();
+      while (!reachedEnd(consumer, end)) {
+        List<Future<?>> sends = new ArrayList<>();
+        int polled = 0;
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+          polled++;
+          TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+          if (record.offset() >= end.get(partition)) {
+            continue; // arrived during the run: the next run takes it
+          }
+          tally.read++;
+          String where = record.topic() + "-" + record.partition() + "@" + record.offset();
+          String refusal =
+              refusal(record, deadLetters, source, settings.stage(), sentSources, where);
+          if (refusal != null) {
+            tally.keep(refusal, where);
+            continue;
+          }
+          tally.sent++;
+          if (producer != null) {
+            DeadLetter letter = deadLetters.codec().decode(record.value());
+            ProducerRecord<byte[], byte[]> back =
+                new ProducerRecord<>(
+                    source.name(), bytes(letter.getKey()), bytes(letter.getPayload()));
+            back.headers().add(HEADER, where.getBytes(StandardCharsets.UTF_8));
+            sends.add(producer.send(back));
+          }
+        }
+        if (polled > 0) {
+          lastProgress = System.nanoTime();
+        } else if (System.nanoTime() - lastProgress > STALL.toNanos()) {
+          throw new IllegalStateException(
+              "No dead letters came for "
+                  + STALL.toSeconds()
+                  + " s before the end the topic had at the start; nothing after the last"
+                  + " acknowledged batch was committed, so running again goes on from there");
+        }
+        for (Future<?> send : sends) {
+          try {
+            send.get(60, TimeUnit.SECONDS);
+          } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException(
+                "Kafka did not acknowledge a record sent back to "
+                    + source.name()
+                    + "; this batch's position is not committed, so running again sends it again: "
+                    + e,
+                e);
+          }
+        }
+        if (!settings.dryRun()) {
+          Map<TopicPartition, OffsetAndMetadata> position = new HashMap<>();
+          for (TopicPartition partition : partitions) {
+            position.put(
+                partition,
+                new OffsetAndMetadata(Math.min(consumer.position(partition), end.get(partition))));
+          }
+          consumer.commitSync(position);
+        }
+      }
+    }
+    return new Result(
+        settings.deadLetterTopic(),
+        source.name(),
+        settings.dryRun(),
+        tally.read,
+        tally.sent,
+        new TreeMap<>(tally.kept),
+        new TreeMap<>(tally.examples));
+  }
+
+  private static boolean reachedEnd(
+      KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> end) {
+    for (Map.Entry<TopicPartition, Long> partition : end.entrySet()) {
+      if (consumer.position(partition.getKey()) < partition.getValue()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Why this dead letter stays where it is, or null to send it back. */
+  private static String refusal(
+      ConsumerRecord<byte[], byte[]> record,
+      Topic<String, DeadLetter> deadLetters,
+      Topic<String, ?> source,
+      String stage,
+      Set<String> sentSources,
+      String where) {
+    DeadLetter letter;
+    try {
+      letter = deadLetters.codec().decode(record.value());
+    } catch (EventDecodingException e) {
+      return "not a dead letter (" + e.getMessage() + ")";
+    }
+    if (stage != null && !stage.equals(letter.getStage())) {
+      return "another stage (" + letter.getStage() + ")";
+    }
+    if (!letter.getSourceTopic().equals(source.name())) {
+      return "from another topic (" + letter.getSourceTopic() + ")";
+    }
+    if (!letter.getErrorClass().equals(EventDecodingException.class.getName())) {
+      return "refused for what it says, not for its bytes ("
+          + letter.getErrorClass()
+          + "): sending it back would fail the same way";
+    }
+    if (letter.getPayload() == null || !DeadLetters.isWhole(letter)) {
+      return "the dead letter keeps only part of the record: read the source record at its"
+          + " offset";
+    }
+    SpecificRecord event;
+    try {
+      event = source.codec().decode(bytes(letter.getPayload()));
+    } catch (EventDecodingException e) {
+      return "still does not decode";
+    }
+    for (String id : List.of("requestId", "outputId")) {
+      Schema.Field field = event.getSchema().getField(id);
+      if (field != null) {
+        Object value = event.get(field.pos());
+        if (value != null
+            && value.toString().getBytes(StandardCharsets.UTF_8).length
+                > DeadLetters.MAX_KEY_BYTES) {
+          return "an id over " + DeadLetters.MAX_KEY_BYTES + " bytes, which the gate refuses";
+        }
+      }
+    }
+    String position = letter.getSourcePartition() + "@" + letter.getSourceOffset();
+    if (!sentSources.add(position)) {
+      // Two stages reading the same topic dead-lettered the same record: send it once.
+      return "the same source record as a dead letter sent back earlier in this run";
+    }
+    return null;
+  }
+
+  private static byte[] bytes(ByteBuffer buffer) {
+    if (buffer == null) {
+      return null;
+    }
+    ByteBuffer copy = buffer.duplicate();
+    byte[] bytes = new byte[copy.remaining()];
+    copy.get(bytes);
+    return bytes;
+  }
+
+  private static final class Tally {
+    long read;
+    long sent;
+    final Map<String, Long> kept = new LinkedHashMap<>();
+    final Map<String, List<String>> examples = new LinkedHashMap<>();
+
+    void keep(String reason, String where) {
+      kept.merge(reason, 1L, Long::sum);
+      List<String> some = examples.computeIfAbsent(reason, r -> new ArrayList<>());
+      if (some.size() < EXAMPLES) {
+        some.add(where);
+      }
+    }
+  }
+}

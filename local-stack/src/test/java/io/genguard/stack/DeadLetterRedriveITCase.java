@@ -1,0 +1,175 @@
+package io.genguard.stack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.ErasureNotice;
+import io.genguard.schemas.DeadLetters;
+import io.genguard.schemas.EventCodec;
+import io.genguard.schemas.EventDecodingException;
+import io.genguard.schemas.TopicProvisioner;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Dead letters go back to their source topic only when this build decodes what a stage could not,
+ * on a real broker; everything else stays, counted by why.
+ */
+class DeadLetterRedriveITCase {
+  private static final String DLQ = Topics.AUDIT_ERASURES_DLQ.name();
+  private static final String SOURCE = Topics.AUDIT_ERASURES.name();
+
+  @Test
+  void shouldSendBackOnlyWhatNowDecodesAndRememberWhereItStopped() throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    Map<String, Object> kafka = infra.kafkaClientProperties();
+    TopicProvisioner.provisionCatalogue(kafka, 4, (short) 1);
+    String requestId = "redrive-" + UUID.randomUUID();
+    byte[] notice =
+        Topics.AUDIT_ERASURES
+            .codec()
+            .encode(
+                ErasureNotice.newBuilder()
+                    .setEventId("notice-" + requestId)
+                    .setRequestId(requestId)
+                    .setTenantId("acme")
+                    .setErasureSeq(7L)
+                    .setErasedAt(Instant.parse("2026-12-04T10:00:00Z"))
+                    .build());
+    byte[] key = requestId.getBytes(StandardCharsets.UTF_8);
+    EventDecodingException undecodable =
+        new EventDecodingException("unknown schema fingerprint", null);
+    List<byte[]> deadLetters =
+        List.of(
+            // The gate could not decode it then (its schemas were behind); this build can.
+            letter(SOURCE, 100, key, notice, "gate", undecodable),
+            // The same source record, dead-lettered by a second stage: sent back once.
+            letter(SOURCE, 100, key, notice, "audit-shadow", undecodable),
+            letter(
+                SOURCE, 101, key, "not avro".getBytes(StandardCharsets.UTF_8), "gate", undecodable),
+            letter(SOURCE, 102, key, notice, "gate", new IllegalStateException("not held")),
+            letter(SOURCE, 103, key, new byte[EventCodec.MAX_EVENT_BYTES], "gate", undecodable),
+            letter(Topics.REVIEW_DECISIONS.name(), 104, key, notice, "gate", undecodable),
+            "garbage on the dead-letter topic".getBytes(StandardCharsets.UTF_8));
+    Map<TopicPartition, Long> sourceEnd = endOffsets(kafka, SOURCE);
+    Properties producerProps = new Properties();
+    producerProps.putAll(kafka);
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(producerProps, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (byte[] value : deadLetters) {
+        producer.send(new ProducerRecord<>(DLQ, key, value)).get();
+      }
+    }
+    String group = "redrive-it-" + UUID.randomUUID();
+
+    DeadLetterRedrive.Result dry =
+        DeadLetterRedrive.run(new DeadLetterRedrive.Settings(kafka, DLQ, null, group, true, false));
+
+    assertThat(dry.read()).isEqualTo(7);
+    assertThat(dry.sent()).isEqualTo(1);
+    assertThat(dry.kept())
+        .hasSize(6)
+        .containsKeys(
+            "the same source record as a dead letter sent back earlier in this run",
+            "still does not decode",
+            "refused for what it says, not for its bytes (java.lang.IllegalStateException):"
+                + " sending it back would fail the same way",
+            "the dead letter keeps only part of the record: read the source record at its offset",
+            "from another topic (review.decisions)")
+        .allSatisfy((reason, count) -> assertThat(count).isEqualTo(1));
+    assertThat(dry.kept().keySet()).anyMatch(reason -> reason.startsWith("not a dead letter ("));
+    assertThat(dry.examples().get("still does not decode"))
+        .singleElement()
+        .asString()
+        .startsWith(DLQ + "-");
+    assertThat(sentSince(kafka, sourceEnd)).as("a dry run sends nothing").isEmpty();
+
+    DeadLetterRedrive.Result run =
+        DeadLetterRedrive.run(
+            new DeadLetterRedrive.Settings(kafka, DLQ, null, group, false, false));
+
+    assertThat(run.read()).as("the dry run committed nothing").isEqualTo(7);
+    assertThat(run.sent()).isEqualTo(1);
+    List<ConsumerRecord<byte[], byte[]>> sent = sentSince(kafka, sourceEnd);
+    assertThat(sent).hasSize(1);
+    assertThat(sent.get(0).key()).isEqualTo(key);
+    assertThat(sent.get(0).value()).isEqualTo(notice);
+    assertThat(
+            new String(
+                sent.get(0).headers().lastHeader(DeadLetterRedrive.HEADER).value(),
+                StandardCharsets.UTF_8))
+        .startsWith(DLQ + "-");
+
+    DeadLetterRedrive.Result again =
+        DeadLetterRedrive.run(
+            new DeadLetterRedrive.Settings(kafka, DLQ, null, group, false, false));
+    assertThat(again.read()).as("the next run goes on where this one stopped").isZero();
+
+    DeadLetterRedrive.Result gateOnly =
+        DeadLetterRedrive.run(
+            new DeadLetterRedrive.Settings(kafka, DLQ, "gate", group + ".gate", true, true));
+    assertThat(gateOnly.kept()).containsEntry("another stage (audit-shadow)", 1L);
+    assertThat(gateOnly.sent()).isEqualTo(1);
+
+    assertThatThrownBy(() -> DeadLetterRedrive.sourceOf(SOURCE))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("is not a dead-letter topic")
+        .hasMessageContaining("gen.outputs.dlq");
+  }
+
+  private static byte[] letter(
+      String sourceTopic, long offset, byte[] key, byte[] payload, String stage, Exception error) {
+    DeadLetter letter =
+        DeadLetters.of(sourceTopic, 0, offset, key, payload, stage, error, Instant.now());
+    return Topics.AUDIT_ERASURES_DLQ.codec().encode(letter);
+  }
+
+  private static Map<TopicPartition, Long> endOffsets(Map<String, Object> kafka, String topic) {
+    try (KafkaConsumer<byte[], byte[]> consumer = consumer(kafka)) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(info -> new TopicPartition(topic, info.partition()))
+              .toList();
+      return consumer.endOffsets(partitions);
+    }
+  }
+
+  /** What reached the topic after {@code from}, waiting up to 5 s for it. */
+  private static List<ConsumerRecord<byte[], byte[]>> sentSince(
+      Map<String, Object> kafka, Map<TopicPartition, Long> from) {
+    List<ConsumerRecord<byte[], byte[]>> found = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer = consumer(kafka)) {
+      consumer.assign(from.keySet());
+      from.forEach(consumer::seek);
+      long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+      while (System.nanoTime() < deadline) {
+        consumer.poll(Duration.ofMillis(200)).forEach(found::add);
+      }
+    }
+    return found;
+  }
+
+  private static KafkaConsumer<byte[], byte[]> consumer(Map<String, Object> kafka) {
+    Properties props = new Properties();
+    props.putAll(kafka);
+    props.put("isolation.level", "read_committed");
+    return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+}

@@ -102,7 +102,12 @@ public final class DeadLetters {
    * reason when it cut them.
    */
   public static boolean isWhole(DeadLetter letter) {
-    return !letter.getReason().contains(CUT);
+    return isWhole(letter.getReason());
+  }
+
+  /** Whether a dead letter with this reason keeps its record whole. */
+  public static boolean isWhole(String reason) {
+    return !reason.contains(CUT);
   }
 
   /** A dead letter for a consumer record, with its position, key and bytes ({@link #of}). */

@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
       AuditVerifyCommand.class,
       AuditEvidenceCommand.class,
       AuditVerifyEvidenceCommand.class,
+      AuditRecoverCommand.class,
       AuditTokenCommand.class,
       AuditBenchCommand.class
     })

@@ -1,0 +1,64 @@
+package io.genguard.stack.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.ingest.DeadLetterRecovery;
+import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.audit.security.Caller;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code genguard audit recover-dead-letters}: {@link DeadLetterRecovery} from the command line.
+ */
+@Command(
+    name = "recover-dead-letters",
+    mixinStandardHelpOptions = true,
+    description =
+        "Record what the audit service could not decode once this build can (after an upgrade"
+            + " that brings the schema an event was written with): its own dead letters (stage"
+            + " audit) become the events they are, in the chain and the query tables; events"
+            + " recorded before are not recorded twice, and the run is recorded as an action."
+            + " Prints one JSON object. Exit 0 = every dead letter read decodes, 1 = some stay.")
+final class AuditRecoverCommand implements Callable<Integer> {
+  @Mixin AuditStoreOptions database;
+
+  @Option(
+      names = "--limit",
+      paramLabel = "N",
+      description = "Most dead letters to read, oldest first (default ${DEFAULT-VALUE}).")
+  int limit = 10_000;
+
+  @Option(names = "--dry-run", description = "Say what would be recorded; record nothing.")
+  boolean dryRun;
+
+  @Override
+  public Integer call() throws Exception {
+    DeadLetterRecovery.Result result;
+    try (AuditDatabase db = database.connect(false)) {
+      result =
+          DeadLetterRecovery.recover(
+              db.dataSource(),
+              Clock.systemUTC(),
+              Caller.system(
+                  "audit recover-dead-letters (command line, user "
+                      + System.getProperty("user.name")
+                      + ")"),
+              limit,
+              dryRun);
+    }
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode out = json.createObjectNode();
+    out.put("dry_run", result.dryRun());
+    out.put("read", result.read());
+    out.put("decoded", result.decoded());
+    out.put("recorded", result.recorded());
+    out.set("kept", json.valueToTree(result.kept()));
+    out.set("examples", json.valueToTree(result.examples()));
+    System.out.println(json.writeValueAsString(out));
+    return result.kept().isEmpty() ? 0 : 1;
+  }
+}

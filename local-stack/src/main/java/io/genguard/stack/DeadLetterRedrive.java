@@ -57,6 +57,9 @@ public final class DeadLetterRedrive {
   /** Most examples of each reason for not sending a dead letter back that a result keeps. */
   static final int EXAMPLES = 5;
 
+  /** Most distinct reasons a result lists; the rest are counted together. */
+  static final int MAX_REASONS = 50;
+
   /** How long a run waits for records up to the end it saw at the start before it gives up. */
   static final Duration STALL = Duration.ofSeconds(30);
 
@@ -243,7 +246,7 @@ public final class DeadLetterRedrive {
     try {
       letter = deadLetters.codec().decode(record.value());
     } catch (EventDecodingException e) {
-      return "not a dead letter (" + e.getMessage() + ")";
+      return "not a dead letter: this build's DeadLetter schema does not decode it";
     }
     if (stage != null && !stage.equals(letter.getStage())) {
       return "another stage (" + letter.getStage() + ")";
@@ -301,7 +304,12 @@ public final class DeadLetterRedrive {
     final Map<String, Long> kept = new LinkedHashMap<>();
     final Map<String, List<String>> examples = new LinkedHashMap<>();
 
-    void keep(String reason, String where) {
+    void keep(String why, String where) {
+      // Stage and topic names come from the dead letters: bound how many reasons a result lists.
+      String reason =
+          kept.containsKey(why) || kept.size() < MAX_REASONS
+              ? why
+              : "other reasons (over " + MAX_REASONS + ")";
       kept.merge(reason, 1L, Long::sum);
       List<String> some = examples.computeIfAbsent(reason, r -> new ArrayList<>());
       if (some.size() < EXAMPLES) {

@@ -94,7 +94,8 @@ class DeadLetterRedriveITCase {
             "the dead letter keeps only part of the record: read the source record at its offset",
             "from another topic (review.decisions)")
         .allSatisfy((reason, count) -> assertThat(count).isEqualTo(1));
-    assertThat(dry.kept().keySet()).anyMatch(reason -> reason.startsWith("not a dead letter ("));
+    assertThat(dry.kept())
+        .containsKey("not a dead letter: this build's DeadLetter schema does not decode it");
     assertThat(dry.examples().get("still does not decode"))
         .singleElement()
         .asString()

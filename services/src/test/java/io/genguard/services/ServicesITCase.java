@@ -8,6 +8,7 @@ import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.SamplingParameters;
 import io.genguard.moderation.gate.GateTimings;
+import io.genguard.moderation.gate.ReleaseGateTopology;
 import io.genguard.provenance.manifest.SigningKey;
 import io.genguard.provenance.watermark.WatermarkKey;
 import io.genguard.schemas.ContentHash;
@@ -37,7 +38,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -111,6 +117,10 @@ class ServicesITCase {
       assertThat(scrape(gate.metricsPort()))
           .contains("kafka_stream_thread_process_total")
           .contains("service=\"release-gate\"");
+      // What the gate's store replaced (a held text, after its decision or an erasure) leaves the
+      // changelog within a day, not whenever its segment is full.
+      assertThat(changelogConfig(infra, TopicConfig.MAX_COMPACTION_LAG_MS_CONFIG))
+          .isEqualTo(Long.toString(ReleaseGateTopology.CHANGELOG_MAX_COMPACTION_LAG.toMillis()));
       await()
           .atMost(Duration.ofSeconds(30))
           .untilAsserted(
@@ -192,6 +202,24 @@ class ServicesITCase {
                 Topics.MODERATION_VERDICTS.name(),
                 verdict.getRequestId().getBytes(StandardCharsets.UTF_8),
                 Topics.MODERATION_VERDICTS.codec().encode(verdict))));
+  }
+
+  /** A configuration value of the gate's changelog topic, as the broker has it. */
+  private static String changelogConfig(IntegrationInfrastructure infra, String key)
+      throws Exception {
+    Properties props = new Properties();
+    props.putAll(infra.kafkaClientProperties());
+    ConfigResource topic =
+        new ConfigResource(ConfigResource.Type.TOPIC, ReleaseGateTopology.CHANGELOG_TOPIC);
+    try (Admin admin = Admin.create(props)) {
+      return admin
+          .describeConfigs(List.of(topic))
+          .all()
+          .get(30, TimeUnit.SECONDS)
+          .get(topic)
+          .get(key)
+          .value();
+    }
   }
 
   /**

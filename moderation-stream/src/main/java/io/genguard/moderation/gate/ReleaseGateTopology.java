@@ -3,7 +3,10 @@ package io.genguard.moderation.gate;
 import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -18,6 +21,18 @@ import org.apache.kafka.streams.state.Stores;
 public final class ReleaseGateTopology {
   public static final String APPLICATION_ID = "genguard-release-gate";
   public static final String STATE_STORE = "gate-state";
+
+  /** The state store's changelog topic, as Kafka Streams names it. */
+  public static final String CHANGELOG_TOPIC = APPLICATION_ID + "-" + STATE_STORE + "-changelog";
+
+  /**
+   * Longest time an entry the store replaced (a held output's text, after its decision or an
+   * erasure) stays in the changelog topic: the broker compacts, and rolls the active segment for
+   * it, within this lag (KIP-354), instead of whenever the segment is full or a week old. Set when
+   * Kafka Streams creates the topic; a topic created before keeps its own configuration.
+   */
+  public static final Duration CHANGELOG_MAX_COMPACTION_LAG = Duration.ofDays(1);
+
   private static final String PROCESSOR = "release-gate";
 
   private ReleaseGateTopology() {}
@@ -56,7 +71,11 @@ public final class ReleaseGateTopology {
         PROCESSOR, () -> new ReleaseGateProcessor(clock, timings, maxHoldsPerSweep), sources);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), GateEntry.serde()),
+                Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), GateEntry.serde())
+            .withLoggingEnabled(
+                Map.of(
+                    TopicConfig.MAX_COMPACTION_LAG_MS_CONFIG,
+                    Long.toString(CHANGELOG_MAX_COMPACTION_LAG.toMillis()))),
         PROCESSOR);
     // Outcomes go out already encoded.
     for (Topic<String, ?> out :

@@ -279,31 +279,54 @@ public final class Retention {
    */
   private static void removeProjections(Connection connection, long retentionSeq)
       throws SQLException {
+    removeProjections(connection, retentionSeq, null);
+  }
+
+  /**
+   * As above; with {@code requestId} (an erasure), through each table's request index where it has
+   * one, since most tables have no index on event_id and a per-request erasure would otherwise read
+   * each of them whole.
+   */
+  private static void removeProjections(Connection connection, long retentionSeq, String requestId)
+      throws SQLException {
     try (PreparedStatement items =
         connection.prepareStatement(
             "delete from review_item where gate_event_id in (select event_id from audit_log where tombstone_seq = ?)")) {
       items.setLong(1, retentionSeq);
       items.executeUpdate();
     }
-    try (PreparedStatement outbox =
-        connection.prepareStatement(
-            "delete from review_outbox where published_at is not null and request_id in"
-                + " (select request_id from audit_log where tombstone_seq = ? and request_id is not null)")) {
-      outbox.setLong(1, retentionSeq);
-      outbox.executeUpdate();
+    if (requestId == null) {
+      // An erasure deletes the request's outbox rows itself, published or not.
+      try (PreparedStatement outbox =
+          connection.prepareStatement(
+              "delete from review_outbox where published_at is not null and request_id in"
+                  + " (select request_id from audit_log where tombstone_seq = ? and request_id is not null)")) {
+        outbox.setLong(1, retentionSeq);
+        outbox.executeUpdate();
+      }
     }
     for (String table : PROJECTIONS) {
+      boolean byRequest = requestId != null && !TABLES_WITHOUT_REQUEST.contains(table);
       // Table names come from the constant list above, never from input.
       try (PreparedStatement delete =
           connection.prepareStatement(
               "delete from "
                   + table
-                  + " where event_id in (select event_id from audit_log where tombstone_seq = ?)")) {
-        delete.setLong(1, retentionSeq);
+                  + " where "
+                  + (byRequest ? "request_id = ? and " : "")
+                  + "event_id in (select event_id from audit_log where tombstone_seq = ?)")) {
+        int parameter = 1;
+        if (byRequest) {
+          delete.setString(parameter++, requestId);
+        }
+        delete.setLong(parameter, retentionSeq);
         delete.executeUpdate();
       }
     }
   }
+
+  /** Projections without a request column (their event_id is their key). */
+  private static final List<String> TABLES_WITHOUT_REQUEST = List.of("dead_letter", "bias_metric");
 
   /** Appends the retention record that justifies the tombstones, at {@code retentionSeq}. */
   private static void appendRecord(
@@ -425,7 +448,7 @@ public final class Retention {
             tellTheGate(connection, requestId, tenant, null, now);
             return new Erased(requestId, tenant, 0, null, versionOne, now);
           }
-          removeProjections(connection, retentionSeq);
+          removeProjections(connection, retentionSeq, requestId);
           // A review decision not yet sent to the gate is not sent: erased content is not
           // released.
           try (PreparedStatement outbox =

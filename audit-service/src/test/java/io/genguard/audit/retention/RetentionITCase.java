@@ -279,6 +279,19 @@ class RetentionITCase {
                 .getPrompt());
     assertThat(queries.story("acme-new")).isPresent();
     assertThat(count("select count(*) from review_item where request_id = 'acme-old'")).isZero();
+    for (String table :
+        List.of(
+            "generation_request",
+            "generation_output",
+            "moderation_verdict",
+            "gate_outcome",
+            "api_action")) {
+      assertThat(count("select count(*) from " + table + " where request_id = 'acme-old'"))
+          .as("%s rows of the erased request (through its request index)", table)
+          .isEqualTo(table.equals("api_action") ? 1 : 0);
+    }
+    assertThat(count("select count(*) from generation_request where request_id = 'acme-new'"))
+        .isEqualTo(1);
     // The erasure is in the chain, as a record of the request: who, why, how many.
     assertThat(
             text(

@@ -1,7 +1,8 @@
 // Experiment (twenty-seventh session): how long erasing a data subject takes, by how many requests
 // they have, on a store that holds others' requests too. Each request is erased in its own
 // transaction (tombstones, erasure record, action, the notice to the gate), as
-// POST /api/v1/erasures does. The store is written by the real audit writer on the real PostgreSQL.
+// POST /api/v1/erasures does; then the tenant's retention over everything left, in batches. The
+// store is written by the real audit writer on the real PostgreSQL.
 // To rerun, copy it into audit-service/src/test/java/io/genguard/audit/retention/ and run
 // mvn -B -o verify -pl audit-service -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false
 // -Dit.test=SubjectErasureProbeITCase.
@@ -68,6 +69,23 @@ class SubjectErasureProbeITCase {
                 + String.format("%.1f", (double) millis / erased.erased().size())
                 + " ms a request)");
       }
+      // Then the tenant's retention, a month later, over everything left: batches of 20,000.
+      Retention later =
+          new Retention(
+              database.dataSource(),
+              Clock.fixed(Instant.now().plus(java.time.Duration.ofDays(30)), java.time.ZoneOffset.UTC),
+              0);
+      later.set("acme", 1, caller);
+      long r = System.nanoTime();
+      List<Retention.Applied> applied = later.apply(caller);
+      System.out.println(
+          "PROBE retention: "
+              + applied.stream().mapToLong(Retention.Applied::tombstoned).sum()
+              + " records in "
+              + applied.size()
+              + " batches, "
+              + (System.nanoTime() - r) / 1_000_000
+              + " ms");
       long t = System.nanoTime();
       ChainVerifier.Verification chain = ChainVerifier.verify(database.dataSource());
       System.out.println(

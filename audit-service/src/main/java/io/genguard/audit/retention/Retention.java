@@ -275,58 +275,46 @@ public final class Retention {
 
   /**
    * Deletes what the query tables, the review queue and the review outbox hold of the records the
-   * retention record at {@code retentionSeq} tombstoned.
+   * retention record at {@code retentionSeq} tombstoned. Four query tables have no index on
+   * event_id, so their rows are found through the tombstoned records' request ids (each table's
+   * request index) rather than by reading those tables whole, once per retention batch or erased
+   * request.
    */
   private static void removeProjections(Connection connection, long retentionSeq)
       throws SQLException {
-    removeProjections(connection, retentionSeq, null);
-  }
-
-  /**
-   * As above; with {@code requestId} (an erasure), through each table's request index where it has
-   * one, since most tables have no index on event_id and a per-request erasure would otherwise read
-   * each of them whole.
-   */
-  private static void removeProjections(Connection connection, long retentionSeq, String requestId)
-      throws SQLException {
-    try (PreparedStatement items =
-        connection.prepareStatement(
-            "delete from review_item where gate_event_id in (select event_id from audit_log where tombstone_seq = ?)")) {
-      items.setLong(1, retentionSeq);
-      items.executeUpdate();
-    }
-    if (requestId == null) {
-      // An erasure deletes the request's outbox rows itself, published or not.
-      try (PreparedStatement outbox =
-          connection.prepareStatement(
-              "delete from review_outbox where published_at is not null and request_id in"
-                  + " (select request_id from audit_log where tombstone_seq = ? and request_id is not null)")) {
-        outbox.setLong(1, retentionSeq);
-        outbox.executeUpdate();
-      }
-    }
+    List<String> statements = new ArrayList<>();
+    statements.add(
+        "delete from review_item where gate_event_id in"
+            + " (select event_id from audit_log where tombstone_seq = ?)");
+    statements.add(
+        "delete from review_outbox where published_at is not null and request_id in"
+            + " (select request_id from audit_log where tombstone_seq = ? and request_id is not null)");
     for (String table : PROJECTIONS) {
-      boolean byRequest = requestId != null && !TABLES_WITHOUT_REQUEST.contains(table);
       // Table names come from the constant list above, never from input.
-      try (PreparedStatement delete =
-          connection.prepareStatement(
-              "delete from "
+      statements.add(
+          FOUND_BY_REQUEST.contains(table)
+              ? "delete from "
                   + table
-                  + " where "
-                  + (byRequest ? "request_id = ? and " : "")
-                  + "event_id in (select event_id from audit_log where tombstone_seq = ?)")) {
-        int parameter = 1;
-        if (byRequest) {
-          delete.setString(parameter++, requestId);
-        }
-        delete.setLong(parameter, retentionSeq);
+                  + " t using audit_log a where a.tombstone_seq = ?"
+                  + " and t.request_id = a.request_id and t.event_id = a.event_id"
+              : "delete from "
+                  + table
+                  + " where event_id in (select event_id from audit_log where tombstone_seq = ?)");
+    }
+    for (String sql : statements) {
+      try (PreparedStatement delete = connection.prepareStatement(sql)) {
+        delete.setLong(1, retentionSeq);
         delete.executeUpdate();
       }
     }
   }
 
-  /** Projections without a request column (their event_id is their key). */
-  private static final List<String> TABLES_WITHOUT_REQUEST = List.of("dead_letter", "bias_metric");
+  /**
+   * Query tables with no index on event_id, whose rows are found through their (not null, indexed)
+   * request id; the others have event_id as their key or a unique column.
+   */
+  private static final List<String> FOUND_BY_REQUEST =
+      List.of("generation_request", "generation_output", "moderation_verdict", "review_decision");
 
   /** Appends the retention record that justifies the tombstones, at {@code retentionSeq}. */
   private static void appendRecord(
@@ -448,7 +436,7 @@ public final class Retention {
             tellTheGate(connection, requestId, tenant, null, now);
             return new Erased(requestId, tenant, 0, null, versionOne, now);
           }
-          removeProjections(connection, retentionSeq, requestId);
+          removeProjections(connection, retentionSeq);
           // A review decision not yet sent to the gate is not sent: erased content is not
           // released.
           try (PreparedStatement outbox =

@@ -119,6 +119,15 @@ class RetentionITCase {
     assertThat(queries.story("globex-old")).isPresent();
     assertThat(queries.story("acme-new")).isPresent();
     assertThat(count("select count(*) from review_item where request_id = 'acme-old'")).isZero();
+    for (String table :
+        List.of("generation_request", "generation_output", "moderation_verdict", "gate_outcome")) {
+      assertThat(count("select count(*) from " + table + " where request_id = 'acme-old'"))
+          .as("%s rows of tombstoned records, in two batches", table)
+          .isZero();
+      assertThat(count("select count(*) from " + table + " where request_id <> 'acme-old'"))
+          .as("%s rows of the other requests", table)
+          .isEqualTo(2);
+    }
 
     ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
     assertThat(verification.valid()).as(verification.summary()).isTrue();

@@ -166,15 +166,21 @@ public final class DeadLetterRedrive {
           }
           tally.read++;
           String where = record.topic() + "-" + record.partition() + "@" + record.offset();
-          String refusal =
-              refusal(record, deadLetters, source, settings.stage(), sentSources, where);
+          DeadLetter letter;
+          try {
+            letter = deadLetters.codec().decode(record.value());
+          } catch (EventDecodingException e) {
+            tally.keep(
+                "not a dead letter: this build's DeadLetter schema does not decode it", where);
+            continue;
+          }
+          String refusal = refusal(letter, source, settings.stage(), sentSources);
           if (refusal != null) {
             tally.keep(refusal, where);
             continue;
           }
           tally.sent++;
           if (producer != null) {
-            DeadLetter letter = deadLetters.codec().decode(record.value());
             ProducerRecord<byte[], byte[]> back =
                 new ProducerRecord<>(
                     source.name(), bytes(letter.getKey()), bytes(letter.getPayload()));
@@ -236,18 +242,7 @@ public final class DeadLetterRedrive {
 
   /** Why this dead letter stays where it is, or null to send it back. */
   private static String refusal(
-      ConsumerRecord<byte[], byte[]> record,
-      Topic<String, DeadLetter> deadLetters,
-      Topic<String, ?> source,
-      String stage,
-      Set<String> sentSources,
-      String where) {
-    DeadLetter letter;
-    try {
-      letter = deadLetters.codec().decode(record.value());
-    } catch (EventDecodingException e) {
-      return "not a dead letter: this build's DeadLetter schema does not decode it";
-    }
+      DeadLetter letter, Topic<String, ?> source, String stage, Set<String> sentSources) {
     if (stage != null && !stage.equals(letter.getStage())) {
       return "another stage (" + letter.getStage() + ")";
     }

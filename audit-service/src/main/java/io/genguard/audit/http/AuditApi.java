@@ -84,6 +84,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -117,8 +118,10 @@ public final class AuditApi implements AutoCloseable {
   private static final Role[] ANY = Role.values();
   private static final String QUERY = "genguard.query";
   private static final Set<String> PAGE_PARAMETERS = Set.of("tenant", "limit", "cursor");
-  private static final Set<String> SEARCH_PARAMETERS =
-      Set.of(
+
+  /** What {@link SearchFilter} reads; the search adds its page, the export its format. */
+  private static final List<String> FILTER_PARAMETERS =
+      List.of(
           "tenant",
           "decision",
           "outcome",
@@ -127,21 +130,16 @@ public final class AuditApi implements AutoCloseable {
           "group",
           "from",
           "to",
-          "attribute",
-          "limit",
-          "cursor");
-  private static final Set<String> EXPORT_PARAMETERS =
-      Set.of(
-          "tenant",
-          "decision",
-          "outcome",
-          "category",
-          "minScore",
-          "group",
-          "from",
-          "to",
-          "attribute",
-          "format");
+          "attribute");
+
+  private static final Set<String> SEARCH_PARAMETERS = withFilter("limit", "cursor");
+  private static final Set<String> EXPORT_PARAMETERS = withFilter("format");
+
+  private static Set<String> withFilter(String... more) {
+    Set<String> names = new HashSet<>(FILTER_PARAMETERS);
+    names.addAll(List.of(more));
+    return Set.copyOf(names);
+  }
 
   private final Javalin app;
   private final Services services;

@@ -3,6 +3,7 @@ package io.genguard.stack;
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.EventDecodingException;
+import io.genguard.schemas.KeptDeadLetters;
 import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import java.nio.ByteBuffer;
@@ -11,12 +12,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -53,12 +52,6 @@ public final class DeadLetterRedrive {
 
   /** Default consumer group: a second run goes on where the last one stopped. */
   public static final String DEFAULT_GROUP = "genguard-dlq-redrive";
-
-  /** Most examples of each reason for not sending a dead letter back that a result keeps. */
-  static final int EXAMPLES = 5;
-
-  /** Most distinct reasons a result lists; the rest are counted together. */
-  static final int MAX_REASONS = 50;
 
   /** How long a run waits for records up to the end it saw at the start before it gives up. */
   static final Duration STALL = Duration.ofSeconds(30);
@@ -122,7 +115,9 @@ public final class DeadLetterRedrive {
     producerProps.putAll(settings.kafkaProperties());
     producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
     producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    Tally tally = new Tally();
+    KeptDeadLetters kept = new KeptDeadLetters();
+    long read = 0;
+    long sent = 0;
     try (KafkaConsumer<byte[], byte[]> consumer =
             new KafkaConsumer<>(
                 consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -164,22 +159,22 @@ public final class DeadLetterRedrive {
           if (record.offset() >= end.get(partition)) {
             continue; // arrived during the run: the next run takes it
           }
-          tally.read++;
+          read++;
           String where = record.topic() + "-" + record.partition() + "@" + record.offset();
           DeadLetter letter;
           try {
             letter = deadLetters.codec().decode(record.value());
           } catch (EventDecodingException e) {
-            tally.keep(
+            kept.keep(
                 "not a dead letter: this build's DeadLetter schema does not decode it", where);
             continue;
           }
           String refusal = refusal(letter, source, settings.stage(), sentSources);
           if (refusal != null) {
-            tally.keep(refusal, where);
+            kept.keep(refusal, where);
             continue;
           }
-          tally.sent++;
+          sent++;
           if (producer != null) {
             ProducerRecord<byte[], byte[]> back =
                 new ProducerRecord<>(
@@ -224,10 +219,10 @@ public final class DeadLetterRedrive {
         settings.deadLetterTopic(),
         source.name(),
         settings.dryRun(),
-        tally.read,
-        tally.sent,
-        new TreeMap<>(tally.kept),
-        new TreeMap<>(tally.examples));
+        read,
+        sent,
+        kept.counts(),
+        kept.examples());
   }
 
   private static boolean reachedEnd(
@@ -291,25 +286,5 @@ public final class DeadLetterRedrive {
     byte[] bytes = new byte[copy.remaining()];
     copy.get(bytes);
     return bytes;
-  }
-
-  private static final class Tally {
-    long read;
-    long sent;
-    final Map<String, Long> kept = new LinkedHashMap<>();
-    final Map<String, List<String>> examples = new LinkedHashMap<>();
-
-    void keep(String why, String where) {
-      // Stage and topic names come from the dead letters: bound how many reasons a result lists.
-      String reason =
-          kept.containsKey(why) || kept.size() < MAX_REASONS
-              ? why
-              : "other reasons (over " + MAX_REASONS + ")";
-      kept.merge(reason, 1L, Long::sum);
-      List<String> some = examples.computeIfAbsent(reason, r -> new ArrayList<>());
-      if (some.size() < EXAMPLES) {
-        some.add(where);
-      }
-    }
   }
 }

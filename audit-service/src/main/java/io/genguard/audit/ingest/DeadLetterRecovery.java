@@ -9,6 +9,7 @@ import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.audit.security.Caller;
 import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.EventDecodingException;
+import io.genguard.schemas.KeptDeadLetters;
 import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import java.sql.Connection;
@@ -20,7 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import javax.sql.DataSource;
 import org.apache.avro.specific.SpecificRecord;
 
@@ -38,9 +38,6 @@ public final class DeadLetterRecovery {
 
   /** Most dead letters one run reads. */
   public static final int MAX_LIMIT = 100_000;
-
-  /** Most examples (dead letters' event ids) of each reason a result keeps. */
-  static final int EXAMPLES = 5;
 
   private DeadLetterRecovery() {}
 
@@ -71,8 +68,7 @@ public final class DeadLetterRecovery {
     Map<String, Topic<String, ?>> topics = new LinkedHashMap<>();
     Topics.all().forEach(topic -> topics.put(topic.name(), topic));
     List<IncomingEvent> events = new ArrayList<>();
-    Map<String, Long> kept = new TreeMap<>();
-    Map<String, List<String>> examples = new TreeMap<>();
+    KeptDeadLetters kept = new KeptDeadLetters();
     int read = 0;
     try (Connection connection = dataSource.getConnection();
         PreparedStatement query =
@@ -115,11 +111,7 @@ public final class DeadLetterRecovery {
                     rs.getLong("source_offset"),
                     event));
           } else {
-            kept.merge(refusal, 1L, Long::sum);
-            List<String> some = examples.computeIfAbsent(refusal, r -> new ArrayList<>());
-            if (some.size() < EXAMPLES) {
-              some.add(id);
-            }
+            kept.keep(refusal, id);
           }
         }
       }
@@ -144,6 +136,6 @@ public final class DeadLetterRecovery {
             return null;
           });
     }
-    return new Result(dryRun, read, events.size(), recorded, kept, examples);
+    return new Result(dryRun, read, events.size(), recorded, kept.counts(), kept.examples());
   }
 }

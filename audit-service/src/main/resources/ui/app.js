@@ -300,7 +300,7 @@
       placeholder: 'Case, not a person: e.g. data subject request DSR-2026-118' });
     const status = el('p', { class: 'muted', id: 'erase-status' },
       'Erasing removes the content of every record of this request from the audit store (not from Kafka\'s topics,'
-        + ' consumers or backups) and tells the release gate, which never releases its output afterwards (one released'
+        + ' which drop their copies by the time shown once erased, nor from consumers or backups) and tells the release gate, which never releases its output afterwards (one released'
         + ' before stays released); the records keep their places in the hash chain, and the reason stays there for good.');
     const button = el('button', { type: 'button', id: 'erase-button', onclick: async () => {
       if (!reason.value.trim()) {
@@ -312,9 +312,12 @@
       try {
         const r = await api('/api/v1/requests/' + encodeURIComponent(requestId) + '/erase',
           { method: 'POST', body: { reason: reason.value } });
-        status.replaceChildren(el('span', { id: 'erase-done' }, r.tombstoned
+        const copies = !r.kafkaCopies ? ''
+          : r.kafkaCopies.goneBy ? ' Kafka\'s topics drop their copies by ' + r.kafkaCopies.goneBy + '.'
+          : ' When Kafka\'s topics drop their copies is not known: ' + r.kafkaCopies.basis + '.';
+        status.replaceChildren(el('span', { id: 'erase-done' }, (r.tombstoned
           ? 'Erased: ' + r.tombstoned + ' record(s) lost their content (erasure record seq ' + r.retentionSeq + ').'
-          : 'Nothing left to erase.'));
+          : 'Nothing left to erase.') + copies));
       } catch (error) {
         status.replaceChildren(el('span', { class: 'error', id: 'erase-error' }, error.message));
       }

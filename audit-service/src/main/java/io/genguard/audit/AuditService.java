@@ -14,6 +14,7 @@ import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.audit.query.AuditQueries;
 import io.genguard.audit.query.OutputSearch;
+import io.genguard.audit.retention.KafkaCopies;
 import io.genguard.audit.retention.Retention;
 import io.genguard.audit.review.ReviewOutbox;
 import io.genguard.audit.review.ReviewQueue;
@@ -89,6 +90,7 @@ public final class AuditService implements AutoCloseable {
   private final BiasReports biasReports;
   private final Campaigns campaigns;
   private final Retention retention;
+  private final KafkaCopies kafkaCopies;
   private final AuditApi api;
   private final AnchorLog anchors;
   private final AnchorWitness witness;
@@ -204,7 +206,9 @@ public final class AuditService implements AutoCloseable {
             Duration.ofHours(config.reviewExpireHours()));
     this.biasReports = new BiasReports(database.dataSource(), clock);
     this.campaigns = new Campaigns(database.dataSource(), clock);
-    this.retention = new Retention(database.dataSource(), clock, config.retentionDays());
+    this.kafkaCopies = new KafkaCopies(kafkaProperties, clock);
+    this.retention =
+        new Retention(database.dataSource(), clock, config.retentionDays(), kafkaCopies);
     this.explained =
         explanations == null
             ? null
@@ -715,6 +719,7 @@ public final class AuditService implements AutoCloseable {
       }
     }
     outbox.close();
+    kafkaCopies.close();
     ingestors.forEach(AuditIngestor::close);
     if (anchors != null) {
       // The head as the service leaves it: whatever happens to the database while it is down

@@ -20,6 +20,7 @@ import io.genguard.observability.http.MetricsEndpoint;
 import io.genguard.observability.kafka.ConsumerGroupLagCollector;
 import io.genguard.observability.registry.PrometheusRegistries;
 import io.genguard.provenance.ProvenanceKeys;
+import io.genguard.schemas.ContentRetention;
 import io.genguard.schemas.TopicProvisioner;
 import io.genguard.schemas.Topics;
 import io.micrometer.core.instrument.Gauge;
@@ -138,7 +139,15 @@ public final class GenGuardStack implements AutoCloseable {
       jdbcPassword = postgres.password();
     }
     this.jdbcUrl = jdbcUrl;
-    TopicProvisioner.provisionCatalogue(kafkaProperties(), config.partitions(), (short) 1);
+    for (String change :
+        TopicProvisioner.provisionCatalogue(
+            kafkaProperties(), config.partitions(), (short) 1, config.contentRetention())) {
+      LOG.info(
+          "Topic configuration changed to {}={}: {}",
+          ContentRetention.KEY,
+          config.contentRetention(),
+          change);
+    }
 
     // The stack's explanation keys are in the base too, so that keys which need them
     // (GENGUARD_AUDIT_EXPLAIN_HELD_SECONDS) pass the environment's checks.

@@ -1,7 +1,9 @@
 package io.genguard.stack;
 
+import io.genguard.schemas.ContentRetention;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -23,6 +25,8 @@ import java.util.Optional;
  * @param metricsPort port of the combined Prometheus endpoint ({@code /metrics}), 0 for a free one
  * @param flinkMetricsPort first port of the Flink Prometheus reporter's range (this port to this
  *     port + 9, one per MiniCluster), 0 to run Flink without the reporter
+ * @param contentRetention how long the broker keeps the topics that carry requests' content ({@link
+ *     ContentRetention#KEY})
  */
 public record StackConfig(
     Optional<Path> dataDir,
@@ -36,7 +40,8 @@ public record StackConfig(
     Optional<Path> policyFile,
     Optional<ExternalInfrastructure> external,
     int metricsPort,
-    int flinkMetricsPort) {
+    int flinkMetricsPort,
+    ContentRetention contentRetention) {
 
   /** Servers that already run elsewhere. */
   public record ExternalInfrastructure(
@@ -60,6 +65,7 @@ public record StackConfig(
   public static final String FLINK_METRICS_PORT = "GENGUARD_FLINK_METRICS_PORT";
 
   public StackConfig {
+    Objects.requireNonNull(contentRetention, ContentRetention.KEY);
     port(KAFKA_PORT, kafkaPort);
     port(POSTGRES_PORT, postgresPort);
     port(HTTP_PORT, httpPort);
@@ -83,7 +89,8 @@ public record StackConfig(
         Optional.empty(),
         Optional.empty(),
         9464,
-        9249);
+        9249,
+        ContentRetention.defaults());
   }
 
   public static StackConfig fromEnvironment(Map<String, String> env) {
@@ -100,7 +107,8 @@ public record StackConfig(
         text(env, POLICY_FILE).map(Path::of),
         Optional.empty(),
         integer(env, METRICS_PORT, d.metricsPort()),
-        integer(env, FLINK_METRICS_PORT, d.flinkMetricsPort()));
+        integer(env, FLINK_METRICS_PORT, d.flinkMetricsPort()),
+        ContentRetention.fromEnvironment(env));
   }
 
   public StackConfig withDataDir(Path dir) {
@@ -116,7 +124,8 @@ public record StackConfig(
         policyFile,
         external,
         metricsPort,
-        flinkMetricsPort);
+        flinkMetricsPort,
+        contentRetention);
   }
 
   public StackConfig withPorts(int kafka, int postgres, int http) {
@@ -132,7 +141,8 @@ public record StackConfig(
         policyFile,
         external,
         metricsPort,
-        flinkMetricsPort);
+        flinkMetricsPort,
+        contentRetention);
   }
 
   public StackConfig withModerationScorer(String scorer) {
@@ -148,7 +158,8 @@ public record StackConfig(
         policyFile,
         external,
         metricsPort,
-        flinkMetricsPort);
+        flinkMetricsPort,
+        contentRetention);
   }
 
   public StackConfig withPolicyFile(Path file) {
@@ -164,7 +175,8 @@ public record StackConfig(
         Optional.ofNullable(file),
         external,
         metricsPort,
-        flinkMetricsPort);
+        flinkMetricsPort,
+        contentRetention);
   }
 
   public StackConfig withGeneratorWorkers(int workers) {
@@ -180,7 +192,8 @@ public record StackConfig(
         policyFile,
         external,
         metricsPort,
-        flinkMetricsPort);
+        flinkMetricsPort,
+        contentRetention);
   }
 
   public StackConfig withModerationParallelism(int parallelism) {
@@ -196,7 +209,8 @@ public record StackConfig(
         policyFile,
         external,
         metricsPort,
-        flinkMetricsPort);
+        flinkMetricsPort,
+        contentRetention);
   }
 
   public StackConfig withExternal(ExternalInfrastructure infrastructure) {
@@ -212,7 +226,8 @@ public record StackConfig(
         policyFile,
         Optional.ofNullable(infrastructure),
         metricsPort,
-        flinkMetricsPort);
+        flinkMetricsPort,
+        contentRetention);
   }
 
   public StackConfig withMetricsPorts(int metrics, int flink) {
@@ -228,7 +243,8 @@ public record StackConfig(
         policyFile,
         external,
         metrics,
-        flink);
+        flink,
+        contentRetention);
   }
 
   /** A key's value, trimmed; a blank one is unset (GENGUARD_STATE_DIR= is not the current dir). */

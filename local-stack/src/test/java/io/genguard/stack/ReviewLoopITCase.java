@@ -20,6 +20,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -94,6 +95,12 @@ class ReviewLoopITCase {
       HttpResponse<String> erasure =
           post(admin, "/api/v1/requests/" + erased + "/erase", "{\"reason\":\"DSR-2026-300\"}");
       assertThat(erasure.statusCode()).as(erasure.body()).isEqualTo(200);
+      // The stack gave the request-data topics the default week; the answer says what that means.
+      JsonNode copies = JSON.readTree(erasure.body()).path("kafkaCopies");
+      assertThat(Instant.parse(copies.path("goneBy").asText()))
+          .isAfter(Instant.now().plus(Duration.ofDays(7)))
+          .isBefore(Instant.now().plus(Duration.ofDays(9)));
+      assertThat(copies.path("basis").asText()).contains("retention.ms 604800000");
       assertThat(
               post(reviewer, "/api/v1/reviews/" + erased + "/approve", "{\"note\":\"too late\"}")
                   .statusCode())

@@ -109,6 +109,28 @@ public final class Topics {
         AUDIT_ERASURES_DLQ);
   }
 
+  /**
+   * Topics whose records carry a request's content or its data subject's attributes: prompts,
+   * generated texts, failure reasons, verdicts (with the request's attributes), reviewers' notes,
+   * the gate's outcomes, and every dead-letter topic (whose payloads may be any of them). Their
+   * retention is {@link ContentRetention}'s; the others (erasure notices, bias metrics and alerts,
+   * policy files) keep the broker's.
+   */
+  public static List<Topic<String, ? extends SpecificRecord>> requestDataTopics() {
+    return Stream.<Topic<String, ? extends SpecificRecord>>concat(
+            Stream.of(
+                GENERATION_REQUESTS,
+                GENERATION_OUTPUTS,
+                GENERATION_FAILURES,
+                MODERATION_VERDICTS,
+                REVIEW_DECISIONS,
+                CONTENT_RELEASED,
+                CONTENT_QUARANTINED,
+                REVIEW_PENDING),
+            deadLetterTopics().stream())
+        .toList();
+  }
+
   /** Every topic the system needs, for creating them at start-up. */
   public static List<Topic<String, ? extends SpecificRecord>> all() {
     return Stream.concat(eventTopics().stream(), deadLetterTopics().stream()).toList();

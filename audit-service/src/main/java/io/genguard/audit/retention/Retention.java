@@ -66,12 +66,26 @@ public final class Retention {
   private final Clock clock;
   private final int defaultDays;
   private final int batchSize;
+  private final KafkaCopies kafkaCopies;
 
   public Retention(DataSource dataSource, Clock clock, int defaultDays) {
-    this(dataSource, clock, defaultDays, 20_000);
+    this(dataSource, clock, defaultDays, null);
+  }
+
+  /**
+   * @param kafkaCopies where an erasure learns by when Kafka drops the request's copies, which it
+   *     records and answers; null: it says nothing of them
+   */
+  public Retention(DataSource dataSource, Clock clock, int defaultDays, KafkaCopies kafkaCopies) {
+    this(dataSource, clock, defaultDays, 20_000, kafkaCopies);
   }
 
   Retention(DataSource dataSource, Clock clock, int defaultDays, int batchSize) {
+    this(dataSource, clock, defaultDays, batchSize, null);
+  }
+
+  private Retention(
+      DataSource dataSource, Clock clock, int defaultDays, int batchSize, KafkaCopies kafkaCopies) {
     if (defaultDays < 0 || defaultDays > MAX_DAYS) {
       throw new IllegalArgumentException(
           "default retention must be 0 (keep forever) to "
@@ -83,6 +97,7 @@ public final class Retention {
     this.clock = clock;
     this.defaultDays = defaultDays;
     this.batchSize = batchSize;
+    this.kafkaCopies = kafkaCopies;
   }
 
   /** A tenant's retention period. */
@@ -353,6 +368,9 @@ public final class Retention {
    * @param retentionSeq the seq of the record that justifies them (null when nothing was removed)
    * @param keptVersionOne records written before chain version 2, which cannot lose their content
    *     without breaking the chain, so keep it
+   * @param kafkaCopies by when Kafka's request-data topics drop their copies of the request's
+   *     records (they cannot be erased one by one), as recorded with the erasure; null when the
+   *     service has no broker to ask
    */
   public record Erased(
       String requestId,
@@ -360,7 +378,8 @@ public final class Retention {
       long tombstoned,
       Long retentionSeq,
       long keptVersionOne,
-      Instant at) {}
+      Instant at,
+      KafkaCopies.Bound kafkaCopies) {}
 
   /** Longest reason an erasure may give. */
   public static final int MAX_REASON = 2_000;
@@ -374,7 +393,8 @@ public final class Retention {
    * an {@link ErasureNotice} goes to the outbox for the release gate, which then never publishes
    * the request's output and drops the text it holds. Records that arrive later (an output still on
    * its way) are erased by {@link #eraseLateRecords}. What Kafka's topics hold stays until their
-   * own retention.
+   * own retention: by when, as the broker says ({@link KafkaCopies}), is in the answer and in the
+   * erasure's {@code requests.erase} action record.
    *
    * @throws NotFoundException when the chain holds no record of the request the caller may see
    */
@@ -389,6 +409,8 @@ public final class Retention {
   Erased erase(String requestId, String reason, Caller caller, boolean followUp)
       throws SQLException {
     String why = reason(reason);
+    // Asked before the chain lock: the broker may take its time.
+    KafkaCopies.Stay stay = kafkaCopies == null ? null : kafkaCopies.stay();
     return Transactions.inTransaction(
         dataSource,
         connection -> {
@@ -397,6 +419,7 @@ public final class Retention {
           Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
           Instant cutoff = now.plus(1, ChronoUnit.MICROS);
           long retentionSeq = ChainAppender.tail(connection).seq() + 1;
+          KafkaCopies.Bound copies = stay == null ? null : stay.boundFor(now);
           int tombstoned;
           try (PreparedStatement update =
               connection.prepareStatement(
@@ -429,12 +452,12 @@ public final class Retention {
             }
           }
           if (tombstoned == 0 && followUp) {
-            return new Erased(requestId, tenant, 0, null, versionOne, now);
+            return new Erased(requestId, tenant, 0, null, versionOne, now, copies);
           }
           if (tombstoned == 0) {
-            recordErasure(connection, caller, requestId, tenant, why, 0, null, now);
+            recordErasure(connection, caller, requestId, tenant, why, 0, null, copies, now);
             tellTheGate(connection, requestId, tenant, null, now);
-            return new Erased(requestId, tenant, 0, null, versionOne, now);
+            return new Erased(requestId, tenant, 0, null, versionOne, now, copies);
           }
           removeProjections(connection, retentionSeq);
           // A review decision not yet sent to the gate is not sent: erased content is not
@@ -454,9 +477,10 @@ public final class Retention {
           payload.put("tombstoned", tombstoned);
           payload.put("at", now.toString());
           appendRecord(connection, tenant, requestId, payload, retentionSeq, now);
-          recordErasure(connection, caller, requestId, tenant, why, tombstoned, retentionSeq, now);
+          recordErasure(
+              connection, caller, requestId, tenant, why, tombstoned, retentionSeq, copies, now);
           tellTheGate(connection, requestId, tenant, retentionSeq, now);
-          return new Erased(requestId, tenant, tombstoned, retentionSeq, versionOne, now);
+          return new Erased(requestId, tenant, tombstoned, retentionSeq, versionOne, now, copies);
         });
   }
 
@@ -581,6 +605,7 @@ public final class Retention {
       String reason,
       long tombstoned,
       Long retentionSeq,
+      KafkaCopies.Bound kafkaCopies,
       Instant now)
       throws SQLException {
     ActionLog.Action action = ActionLog.Action.of("requests.erase", tenant, requestId, requestId);
@@ -589,6 +614,15 @@ public final class Retention {
         .put("reason", reason)
         .put("tombstoned", tombstoned)
         .put("retentionSeq", retentionSeq);
+    if (kafkaCopies != null) {
+      // What the erasure could not reach, and until when: Kafka's copies.
+      action
+          .details()
+          .put(
+              "kafkaCopiesGoneBy",
+              kafkaCopies.goneBy() == null ? null : kafkaCopies.goneBy().toString())
+          .put("kafkaCopiesBasis", kafkaCopies.basis());
+    }
     ActionLog.record(connection, caller, action, now);
   }
 

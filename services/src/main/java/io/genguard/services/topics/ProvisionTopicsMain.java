@@ -1,7 +1,9 @@
 package io.genguard.services.topics;
 
+import io.genguard.schemas.ContentRetention;
 import io.genguard.schemas.TopicProvisioner;
 import io.genguard.services.runtime.ServiceEnvironment;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,7 +11,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Creates every topic of the catalogue (idempotently) and exits: a one-shot step before the
  * services start. GENGUARD_PARTITIONS (4) partitions each, all the same so that everything about
- * one request lands in the same partition number; GENGUARD_REPLICATION_FACTOR (1).
+ * one request lands in the same partition number; GENGUARD_REPLICATION_FACTOR (1); the request-data
+ * topics' retention, GENGUARD_CONTENT_RETENTION_HOURS (168, see {@link ContentRetention}), set
+ * again on topics that exist.
  */
 public final class ProvisionTopicsMain {
   public static final String PARTITIONS = "GENGUARD_PARTITIONS";
@@ -27,13 +31,17 @@ public final class ProvisionTopicsMain {
     ServiceEnvironment environment = ServiceEnvironment.fromEnvironment(env);
     int partitions = positive(env, PARTITIONS, 4);
     int replication = positive(env, REPLICATION_FACTOR, 1);
-    TopicProvisioner.provisionCatalogue(
-        environment.kafkaProperties(), partitions, (short) replication);
+    ContentRetention retention = ContentRetention.fromEnvironment(env);
+    List<String> changes =
+        TopicProvisioner.provisionCatalogue(
+            environment.kafkaProperties(), partitions, (short) replication, retention);
+    changes.forEach(change -> LOG.info("Topic configuration changed: {}", change));
     LOG.info(
-        "Topics provisioned on {}: {} partitions, replication {}",
+        "Topics provisioned on {}: {} partitions, replication {}, request data kept {}",
         environment.kafkaBootstrapServers(),
         partitions,
-        replication);
+        replication,
+        retention);
   }
 
   private static int positive(Map<String, String> env, String key, int fallback) {

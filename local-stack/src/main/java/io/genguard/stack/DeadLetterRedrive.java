@@ -44,11 +44,14 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * <p>Reads the dead-letter topic from where the last run of the same group stopped to its end at
  * the start of the run, and commits that position only after the broker acknowledged every record
  * sent, so an interrupted run sends some records again: the audit store and the release gate
- * recognise a record they already have by its event id.
+ * recognise a record they already have by its event id. Each record sent back names the stage it is
+ * for ({@link DeadLetters#REDRIVEN_FOR}): the moderation and bias jobs skip records sent back for
+ * another stage, which they read the first time, so a verdict is not scored or counted twice; a
+ * record two stages dead-lettered goes back once for each.
  */
 public final class DeadLetterRedrive {
   /** Header on a sent-back record: the dead letter it came from (topic-partition@offset). */
-  public static final String HEADER = "genguard-redriven-from";
+  public static final String HEADER = DeadLetters.REDRIVEN_FROM;
 
   /** Default consumer group: a second run goes on where the last one stopped. */
   public static final String DEFAULT_GROUP = "genguard-dlq-redrive";
@@ -180,6 +183,9 @@ public final class DeadLetterRedrive {
                 new ProducerRecord<>(
                     source.name(), bytes(letter.getKey()), bytes(letter.getPayload()));
             back.headers().add(HEADER, where.getBytes(StandardCharsets.UTF_8));
+            // Only the stage that could not read it reads it again; the others already did.
+            back.headers()
+                .add(DeadLetters.REDRIVEN_FOR, letter.getStage().getBytes(StandardCharsets.UTF_8));
             sends.add(producer.send(back));
           }
         }
@@ -270,10 +276,12 @@ public final class DeadLetterRedrive {
         }
       }
     }
-    String position = letter.getSourcePartition() + "@" + letter.getSourceOffset();
+    String position =
+        letter.getSourcePartition() + "@" + letter.getSourceOffset() + " " + letter.getStage();
     if (!sentSources.add(position)) {
-      // Two stages reading the same topic dead-lettered the same record: send it once.
-      return "the same source record as a dead letter sent back earlier in this run";
+      // The stage dead-lettered the same record twice (it read it again after a restart): once.
+      // Two stages that dead-lettered it each get their own copy, marked for them.
+      return "the same source record and stage as a dead letter sent back earlier in this run";
     }
     return null;
   }

@@ -60,8 +60,10 @@ class DeadLetterRedriveITCase {
         List.of(
             // The gate could not decode it then (its schemas were behind); this build can.
             letter(SOURCE, 100, key, notice, "gate", undecodable),
-            // The same source record, dead-lettered by a second stage: sent back once.
+            // The same source record, dead-lettered by a second stage: a copy for each stage.
             letter(SOURCE, 100, key, notice, "audit-shadow", undecodable),
+            // The gate read it again after a restart and dead-lettered it again: one copy.
+            letter(SOURCE, 100, key, notice, "gate", undecodable),
             letter(
                 SOURCE, 101, key, "not avro".getBytes(StandardCharsets.UTF_8), "gate", undecodable),
             letter(SOURCE, 102, key, notice, "gate", new IllegalStateException("not held")),
@@ -82,12 +84,12 @@ class DeadLetterRedriveITCase {
     DeadLetterRedrive.Result dry =
         DeadLetterRedrive.run(new DeadLetterRedrive.Settings(kafka, DLQ, null, group, true, false));
 
-    assertThat(dry.read()).isEqualTo(7);
-    assertThat(dry.sent()).isEqualTo(1);
+    assertThat(dry.read()).isEqualTo(8);
+    assertThat(dry.sent()).isEqualTo(2);
     assertThat(dry.kept())
         .hasSize(6)
         .containsKeys(
-            "the same source record as a dead letter sent back earlier in this run",
+            "the same source record and stage as a dead letter sent back earlier in this run",
             "still does not decode",
             "refused for what it says, not for its bytes (java.lang.IllegalStateException):"
                 + " sending it back would fail the same way",
@@ -106,17 +108,25 @@ class DeadLetterRedriveITCase {
         DeadLetterRedrive.run(
             new DeadLetterRedrive.Settings(kafka, DLQ, null, group, false, false));
 
-    assertThat(run.read()).as("the dry run committed nothing").isEqualTo(7);
-    assertThat(run.sent()).isEqualTo(1);
+    assertThat(run.read()).as("the dry run committed nothing").isEqualTo(8);
+    assertThat(run.sent()).isEqualTo(2);
     List<ConsumerRecord<byte[], byte[]>> sent = sentSince(kafka, sourceEnd);
-    assertThat(sent).hasSize(1);
-    assertThat(sent.get(0).key()).isEqualTo(key);
-    assertThat(sent.get(0).value()).isEqualTo(notice);
-    assertThat(
-            new String(
-                sent.get(0).headers().lastHeader(DeadLetterRedrive.HEADER).value(),
-                StandardCharsets.UTF_8))
-        .startsWith(DLQ + "-");
+    assertThat(sent).hasSize(2);
+    assertThat(sent)
+        .allSatisfy(
+            record -> {
+              assertThat(record.key()).isEqualTo(key);
+              assertThat(record.value()).isEqualTo(notice);
+              assertThat(header(record, DeadLetterRedrive.HEADER)).startsWith(DLQ + "-");
+            });
+    // Each copy is for the stage that could not read it; the other skips it.
+    assertThat(sent)
+        .extracting(record -> header(record, DeadLetters.REDRIVEN_FOR))
+        .containsExactlyInAnyOrder("gate", "audit-shadow");
+    assertThat(sent)
+        .filteredOn(record -> DeadLetters.sentBackForAnotherStage(record.headers(), "audit-shadow"))
+        .extracting(record -> header(record, DeadLetters.REDRIVEN_FOR))
+        .containsExactly("gate");
 
     DeadLetterRedrive.Result again =
         DeadLetterRedrive.run(
@@ -133,6 +143,10 @@ class DeadLetterRedriveITCase {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("is not a dead-letter topic")
         .hasMessageContaining("gen.outputs.dlq");
+  }
+
+  private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+    return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
   }
 
   private static byte[] letter(

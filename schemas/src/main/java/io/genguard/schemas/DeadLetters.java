@@ -2,11 +2,14 @@ package io.genguard.schemas;
 
 import io.genguard.events.v1.DeadLetter;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 
 /**
  * Builds dead-letter events that keep the original bytes (up to a size budget), the reason and the
@@ -37,7 +40,35 @@ public final class DeadLetters {
   /** How a reason says the dead letter keeps only part of the key or payload. */
   private static final String CUT = " [this dead letter keeps only ";
 
+  /**
+   * Header on a record sent back from a dead-letter topic: the dead letter
+   * (topic-partition@offset).
+   */
+  public static final String REDRIVEN_FROM = "genguard-redriven-from";
+
+  /**
+   * Header on a record sent back from a dead-letter topic: the stage whose dead letter it was, the
+   * one stage meant to read it again. Every consumer of the source topic sees the record again;
+   * those that read it the first time skip it ({@link #sentBackForAnotherStage}) instead of
+   * counting or scoring it twice.
+   */
+  public static final String REDRIVEN_FOR = "genguard-redriven-for";
+
   private DeadLetters() {}
+
+  /**
+   * Whether {@code stage} should skip this record: it was sent back from a dead-letter topic for
+   * another stage, so {@code stage} read it the first time. A record without the header, or with a
+   * header that names no stage, is read as usual (reading twice is what idempotent consumers
+   * already tolerate; skipping a record a stage never read would lose it).
+   */
+  public static boolean sentBackForAnotherStage(Headers headers, String stage) {
+    Header header = headers == null ? null : headers.lastHeader(REDRIVEN_FOR);
+    if (header == null || header.value() == null || header.value().length == 0) {
+      return false;
+    }
+    return !stage.equals(new String(header.value(), StandardCharsets.UTF_8));
+  }
 
   /**
    * A dead letter for a record that could not be decoded or processed. It keeps at most the first

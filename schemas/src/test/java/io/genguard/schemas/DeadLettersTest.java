@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.Test;
 
 class DeadLettersTest {
@@ -93,5 +94,26 @@ class DeadLettersTest {
     byte[] bytes = new byte[buffer.remaining()];
     buffer.duplicate().get(bytes);
     return bytes;
+  }
+
+  @Test
+  void aStageSkipsOnlyRecordsSentBackForAnotherNamedStage() {
+    RecordHeaders none = new RecordHeaders();
+    assertThat(DeadLetters.sentBackForAnotherStage(none, "moderation")).isFalse();
+    assertThat(DeadLetters.sentBackForAnotherStage(null, "moderation")).isFalse();
+
+    RecordHeaders forGate = new RecordHeaders();
+    forGate.add(DeadLetters.REDRIVEN_FROM, "gen.outputs.dlq-0@4".getBytes(StandardCharsets.UTF_8));
+    forGate.add(DeadLetters.REDRIVEN_FOR, "gate".getBytes(StandardCharsets.UTF_8));
+    assertThat(DeadLetters.sentBackForAnotherStage(forGate, "moderation")).isTrue();
+    assertThat(DeadLetters.sentBackForAnotherStage(forGate, "gate")).isFalse();
+
+    // A header that names no stage is read as usual: skipping could lose a record.
+    RecordHeaders empty = new RecordHeaders();
+    empty.add(DeadLetters.REDRIVEN_FOR, new byte[0]);
+    assertThat(DeadLetters.sentBackForAnotherStage(empty, "moderation")).isFalse();
+    RecordHeaders nullValue = new RecordHeaders();
+    nullValue.add(DeadLetters.REDRIVEN_FOR, null);
+    assertThat(DeadLetters.sentBackForAnotherStage(nullValue, "moderation")).isFalse();
   }
 }

@@ -157,7 +157,10 @@ public final class BiasAggregationJob {
   /** moderation.verdicts; a new group starts from the beginning, so earlier campaigns count. */
   public static KafkaSource<KafkaMessage> kafkaSource(BiasJobConfig config) {
     return ExactlyOnceKafka.source(
-        config.bootstrapServers(), Topics.MODERATION_VERDICTS.name(), config.consumerGroup());
+        config.bootstrapServers(),
+        Topics.MODERATION_VERDICTS.name(),
+        config.consumerGroup(),
+        DecodeVerdicts.STAGE);
   }
 
   public static KafkaSink<KafkaMessage> kafkaSink(BiasJobConfig config) {

@@ -27,6 +27,9 @@ import org.apache.flink.util.OutputTag;
 final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
   private static final long serialVersionUID = 1L;
 
+  /** The stage this job's dead letters name. */
+  static final String STAGE = "bias-aggregation";
+
   static final OutputTag<KafkaMessage> DEAD_LETTERS =
       new OutputTag<>("bias-dead-letters", TypeInformation.of(KafkaMessage.class));
 
@@ -61,7 +64,7 @@ final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
               message.offset,
               message.key,
               message.value,
-              "bias-aggregation",
+              STAGE,
               e,
               Instant.now());
       context.output(

@@ -11,6 +11,7 @@ import io.genguard.events.v1.BiasScope;
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.ModelRef;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.TestInput;
@@ -108,6 +109,9 @@ class BiasAggregationJobITCase {
               model));
     }
     produce(first);
+    // Ten of the named group's verdicts again, as `dlq redrive` sends back what the release gate
+    // could not decode: this job read them the first time and must not count them twice.
+    produceSentBackForTheGate(first.subList(20, 30));
     produceGarbage(run);
     JobClient job = start(config, null);
     await()
@@ -259,6 +263,25 @@ class BiasAggregationJobITCase {
                         Topics.MODERATION_VERDICTS.name(),
                         verdict.getRequestId().getBytes(StandardCharsets.UTF_8),
                         Topics.MODERATION_VERDICTS.codec().encode(verdict)))
+            .toList());
+  }
+
+  private static void produceSentBackForTheGate(List<ModerationVerdict> verdicts) {
+    TestInput.sendAll(
+        infra.kafkaBootstrapServers(),
+        verdicts.stream()
+            .map(
+                verdict -> {
+                  ProducerRecord<byte[], byte[]> record =
+                      new ProducerRecord<>(
+                          Topics.MODERATION_VERDICTS.name(),
+                          verdict.getRequestId().getBytes(StandardCharsets.UTF_8),
+                          Topics.MODERATION_VERDICTS.codec().encode(verdict));
+                  record
+                      .headers()
+                      .add(DeadLetters.REDRIVEN_FOR, "gate".getBytes(StandardCharsets.UTF_8));
+                  return record;
+                })
             .toList());
   }
 

@@ -17,6 +17,9 @@ import org.apache.flink.util.OutputTag;
  * the {@code genguard} metric group as {@value #DEAD_LETTER_COUNT}).
  */
 public final class DecodeOutputs extends ProcessFunction<KafkaMessage, KafkaMessage> {
+  /** The stage this job's dead letters name. */
+  public static final String STAGE = "moderation";
+
   private static final long serialVersionUID = 1L;
 
   public static final String DEAD_LETTER_COUNT = "dead_letters";
@@ -55,7 +58,7 @@ public final class DecodeOutputs extends ProcessFunction<KafkaMessage, KafkaMess
               message.offset,
               message.key,
               message.value,
-              "moderation",
+              STAGE,
               e,
               Instant.now());
       deadLetterCount.inc();

@@ -45,14 +45,18 @@ public final class ExactlyOnceKafka {
    * from the beginning, so nothing produced before the job first started is skipped. Only records
    * of committed producer transactions are read.
    */
+  /**
+   * @param stage the stage name of the job's dead letters: records sent back from a dead-letter
+   *     topic for another stage are skipped
+   */
   public static KafkaSource<KafkaMessage> source(
-      String bootstrapServers, String topic, String consumerGroup) {
+      String bootstrapServers, String topic, String consumerGroup, String stage) {
     return KafkaSource.<KafkaMessage>builder()
         .setBootstrapServers(bootstrapServers)
         .setTopics(topic)
         .setGroupId(consumerGroup)
         .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-        .setDeserializer(new KafkaMessageDeserializer())
+        .setDeserializer(new KafkaMessageDeserializer(stage))
         .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
         .setProperty("partition.discovery.interval.ms", "60000")
         .build();

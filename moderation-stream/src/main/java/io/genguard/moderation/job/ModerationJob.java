@@ -63,7 +63,10 @@ public final class ModerationJob {
   /** gen.outputs, committed records only (outputs whose generator transaction committed). */
   public static KafkaSource<KafkaMessage> kafkaSource(ModerationJobConfig config) {
     return ExactlyOnceKafka.source(
-        config.bootstrapServers(), Topics.GENERATION_OUTPUTS.name(), config.consumerGroup());
+        config.bootstrapServers(),
+        Topics.GENERATION_OUTPUTS.name(),
+        config.consumerGroup(),
+        DecodeOutputs.STAGE);
   }
 
   public static KafkaSink<KafkaMessage> kafkaSink(ModerationJobConfig config) {

@@ -10,10 +10,12 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -23,6 +25,9 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.NoOffsetForPartitionException;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -37,7 +42,10 @@ import org.slf4j.LoggerFactory;
  * same id the producing stage's dead letter would have), never skipped silently, and so is an event
  * that decodes but that the database refuses for what it holds ({@link #refusesForContent}). A
  * commit refused because the group moved the partitions on (a write that outlasted
- * max.poll.interval.ms) leaves the batch to be re-read, and ingestion goes on.
+ * max.poll.interval.ms) leaves the batch to be re-read, and ingestion goes on. Records the broker
+ * deleted before they were read (the audit service was down longer than the topic's retention)
+ * cannot be audited; the range is recorded in the chain ({@link UnreadRecords}) before reading goes
+ * on.
  */
 public final class AuditIngestor implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AuditIngestor.class);
@@ -50,6 +58,8 @@ public final class AuditIngestor implements AutoCloseable {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final AtomicLong persisted = new AtomicLong();
   private final String threadName;
+  private final String groupId;
+  private final AtomicLong neverAudited = new AtomicLong();
   private Thread thread;
 
   public AuditIngestor(
@@ -72,7 +82,10 @@ public final class AuditIngestor implements AutoCloseable {
     props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    // "none": a partition never read starts at its first record (NoOffsetForPartitionException),
+    // and a position the broker no longer has is recorded as a hole before reading goes on
+    // (OffsetOutOfRangeException), instead of the consumer jumping over it silently.
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
     props.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 1);
     this.consumer =
@@ -80,6 +93,7 @@ public final class AuditIngestor implements AutoCloseable {
     this.writer = writer;
     this.clock = clock;
     this.threadName = threadName;
+    this.groupId = groupId;
     Topics.all().forEach(topic -> topicsByName.put(topic.name(), topic));
   }
 
@@ -87,6 +101,14 @@ public final class AuditIngestor implements AutoCloseable {
     consumer.subscribe(List.copyOf(topicsByName.keySet()));
     thread = new Thread(this::run, threadName);
     thread.start();
+  }
+
+  /**
+   * Records this ingestor found deleted by the broker before it read them, since start (each range
+   * is recorded in the chain as {@value UnreadRecords#EVENT_TYPE}).
+   */
+  public long neverAuditedCount() {
+    return neverAudited.get();
   }
 
   /** Events persisted by this ingestor since start (duplicates not counted). */
@@ -97,7 +119,17 @@ public final class AuditIngestor implements AutoCloseable {
   private void run() {
     try {
       while (running.get()) {
-        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+        ConsumerRecords<byte[], byte[]> records;
+        try {
+          records = consumer.poll(Duration.ofMillis(200));
+        } catch (NoOffsetForPartitionException e) {
+          // Partitions this group never read: from their first record.
+          consumer.seekToBeginning(assigned(e.partitions()));
+          continue;
+        } catch (OffsetOutOfRangeException e) {
+          recordUnread(e.offsetOutOfRangePartitions());
+          continue;
+        }
         if (records.isEmpty()) {
           continue;
         }
@@ -131,6 +163,70 @@ public final class AuditIngestor implements AutoCloseable {
     } finally {
       consumer.close(Duration.ofSeconds(5));
       stopped.countDown();
+    }
+  }
+
+  private List<TopicPartition> assigned(Collection<TopicPartition> partitions) {
+    Set<TopicPartition> assignment = consumer.assignment();
+    return partitions.stream().filter(assignment::contains).toList();
+  }
+
+  /**
+   * Positions the broker no longer has: records the range never read in the chain (retrying until
+   * the database takes it, as events are), then goes on from the partition's first record.
+   */
+  private void recordUnread(Map<TopicPartition, Long> positions) throws InterruptedException {
+    List<TopicPartition> partitions = assigned(positions.keySet());
+    Map<TopicPartition, Long> beginnings = consumer.beginningOffsets(partitions);
+    Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+    for (TopicPartition partition : partitions) {
+      long position = positions.get(partition);
+      long beginning = beginnings.get(partition);
+      long end = ends.get(partition);
+      UnreadRecords.Range range;
+      if (position < beginning) {
+        range =
+            new UnreadRecords.Range(
+                groupId,
+                partition.topic(),
+                partition.partition(),
+                position,
+                beginning,
+                UnreadRecords.Cause.EXPIRED);
+      } else if (position > end) {
+        range =
+            new UnreadRecords.Range(
+                groupId,
+                partition.topic(),
+                partition.partition(),
+                end,
+                position,
+                UnreadRecords.Cause.POSITION_PAST_END);
+      } else {
+        // In range again by now (a leader change): read on from where it was.
+        consumer.seek(partition, position);
+        continue;
+      }
+      LOG.error("Never audited: {}", range.describe());
+      long backoff = 100;
+      while (true) {
+        try {
+          if (UnreadRecords.record(writer.dataSource(), range, clock.instant())
+              && range.cause() == UnreadRecords.Cause.EXPIRED) {
+            neverAudited.addAndGet(range.records());
+          }
+          break;
+        } catch (SQLException e) {
+          if (!running.get()) {
+            throw new IllegalStateException(
+                "Stopping before the range never audited was recorded; it will be found again", e);
+          }
+          LOG.warn("Recording the range never audited failed, retrying in {} ms", backoff, e);
+          Thread.sleep(backoff);
+          backoff = Math.min(backoff * 2, 5_000);
+        }
+      }
+      consumer.seekToBeginning(List.of(partition));
     }
   }
 

@@ -62,6 +62,11 @@ public final class AuditWriter {
   }
 
   /** Writes the events not yet recorded; returns how many were new. */
+  /** The audit database this writer writes to. */
+  public DataSource dataSource() {
+    return dataSource;
+  }
+
   public int write(List<IncomingEvent> events) throws SQLException {
     if (events.isEmpty()) {
       return 0;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.NotFoundException;
+import io.genguard.audit.ingest.UnreadRecords;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.ChainAppender;
@@ -41,8 +42,9 @@ import javax.sql.DataSource;
  * tampering.
  *
  * <p>Tenants without their own period use the default (0 = keep forever); records of no tenant
- * (dead letters, bias metrics) also use the default. Retention records themselves and recorded
- * policy files ({@link PolicyArchive}) are never removed.
+ * (dead letters, bias metrics) also use the default. Retention records themselves, recorded policy
+ * files ({@link PolicyArchive}) and the ranges the audit store never read ({@link UnreadRecords})
+ * are never removed.
  */
 public final class Retention {
   public static final String EVENT_TYPE = "RetentionApplied";
@@ -251,6 +253,9 @@ public final class Retention {
                 + " select seq from audit_log where payload is not null and chain_version = 2"
                 + " and event_type <> '"
                 + EVENT_TYPE
+                // What the audit store never read stays known as long as the store exists.
+                + "' and event_type <> '"
+                + UnreadRecords.EVENT_TYPE
                 + "' and recorded_at < ? and "
                 + which
                 // Recorded policy files decide every tenant's verdicts: kept for as long as those.

@@ -108,6 +108,13 @@ public final class AuditStoreCollector implements AutoCloseable {
   public static final String OUTBOX_OLDEST_AGE = "genguard.audit.outbox.oldest.age";
 
   /**
+   * Kafka records the audit store never read because the broker deleted them first (the audit
+   * service was down or behind longer than the topic's retention): the sum over its {@code
+   * RecordsNeverAudited} chain records. It only grows; any rise is an audit hole.
+   */
+  public static final String NEVER_AUDITED = "genguard.audit.never.audited.records";
+
+  /**
    * Policy files that decided verdicts (by the {@code policySha256} they carry) and are not in the
    * audit service's policy archive: their verdicts cannot be traced to their rules until someone
    * records the file.
@@ -220,6 +227,11 @@ public final class AuditStoreCollector implements AutoCloseable {
   private static final String OUTBOX_SQL =
       "select count(*), coalesce(extract(epoch from (now() - min(created_at))), 0)"
           + " from review_outbox where published_at is null";
+  // The audit service's UnreadRecords, through the partial index audit_log_never_audited_idx;
+  // retention never removes these records.
+  private static final String NEVER_AUDITED_SQL =
+      "select coalesce(sum((payload::jsonb ->> 'records')::bigint), 0) from audit_log"
+          + " where event_type = 'RecordsNeverAudited' and payload is not null";
   // The audit service's PolicyArchive.unarchived(): files in use with no policies.record action.
   private static final String POLICIES_UNARCHIVED_SQL =
       "select count(*) from policy_in_use u where not exists (select 1 from api_action a"
@@ -247,6 +259,7 @@ public final class AuditStoreCollector implements AutoCloseable {
   private final AtomicReference<Double> lastSuccess = new AtomicReference<>(0.0);
   private final AtomicLong policiesUnarchived = new AtomicLong();
   private final AtomicLong outboxUnpublished = new AtomicLong();
+  private final AtomicLong neverAudited = new AtomicLong();
   private final AtomicReference<Double> outboxOldestAge = new AtomicReference<>(0.0);
   private final AtomicLong liveAlerts = new AtomicLong();
   private final RowGauges biasRates;
@@ -283,6 +296,10 @@ public final class AuditStoreCollector implements AutoCloseable {
             "Age of the oldest review decision or erasure notice the release gate has not been sent"
                 + " (0 when none waits)")
         .baseUnit("seconds")
+        .register(registry);
+    Gauge.builder(NEVER_AUDITED, neverAudited, AtomicLong::doubleValue)
+        .description(
+            "Kafka records the audit store never read because the broker deleted them first")
         .register(registry);
     Gauge.builder(POLICIES_UNARCHIVED, policiesUnarchived, AtomicLong::doubleValue)
         .description(
@@ -405,6 +422,7 @@ public final class AuditStoreCollector implements AutoCloseable {
       long[] queue = countAndAge(connection, REVIEW_QUEUE_SQL);
       long[] outbox = countAndAge(connection, OUTBOX_SQL);
       long unarchived = single(connection, POLICIES_UNARCHIVED_SQL);
+      long never = single(connection, NEVER_AUDITED_SQL);
       List<BiasRow> bias = bias(connection);
       long alerts =
           bool(connection, LIVE_ALERT_TABLE_SQL) ? single(connection, LIVE_ALERTS_SQL) : 0;
@@ -422,6 +440,7 @@ public final class AuditStoreCollector implements AutoCloseable {
       outboxUnpublished.set(outbox[0]);
       outboxOldestAge.set(outbox[1] / 1000.0);
       policiesUnarchived.set(unarchived);
+      neverAudited.set(never);
       publishBias(bias);
       liveAlerts.set(alerts);
       lastSuccess.set(clock.millis() / 1000.0);

@@ -11,6 +11,7 @@ import static io.genguard.observability.audit.AuditFixtures.verdict;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.genguard.audit.ingest.UnreadRecords;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.policy.PolicyArchive;
@@ -106,6 +107,7 @@ class AuditStoreCollectorITCase {
     collector.collect();
     assertThat(gauge(registry, AuditStoreCollector.OUTBOX_UNPUBLISHED)).isEqualTo(1);
     assertThat(gauge(registry, AuditStoreCollector.OUTBOX_OLDEST_AGE)).isBetween(89.0, 150.0);
+    assertThat(gauge(registry, AuditStoreCollector.NEVER_AUDITED)).isZero();
 
     assertThat(
             count(
@@ -249,9 +251,24 @@ class AuditStoreCollectorITCase {
       statement.execute("update review_outbox set published_at = now()");
     }
 
+    // The broker deleted records of two partitions before the audit service read them.
+    for (int partition = 0; partition < 2; partition++) {
+      UnreadRecords.record(
+          database.dataSource(),
+          new UnreadRecords.Range(
+              "genguard-audit",
+              "gen.outputs",
+              partition,
+              10,
+              17 + partition,
+              UnreadRecords.Cause.EXPIRED),
+          now);
+    }
+
     collector.collect();
     assertThat(gauge(registry, AuditStoreCollector.OUTBOX_UNPUBLISHED)).isZero();
     assertThat(gauge(registry, AuditStoreCollector.OUTBOX_OLDEST_AGE)).isZero();
+    assertThat(gauge(registry, AuditStoreCollector.NEVER_AUDITED)).isEqualTo(15);
 
     Timer released =
         registry.get(AuditStoreCollector.END_TO_END_LATENCY).tag("outcome", "RELEASED").timer();

@@ -1,0 +1,129 @@
+package io.genguard.audit.ingest;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.json.CanonicalJson;
+import io.genguard.audit.persistence.ChainAppender;
+import io.genguard.audit.persistence.ChainRecord;
+import io.genguard.audit.persistence.Transactions;
+import io.genguard.schemas.EventIds;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+import javax.sql.DataSource;
+
+/**
+ * Records in the audit chain that records of a topic were never read by the audit service: the
+ * broker deleted them (the topic's retention ran out while the audit service was down or behind),
+ * or the partition no longer reaches where the audit service had read to (the topic was deleted and
+ * created again). The audit store cannot hold what it never read; it can say exactly what it is
+ * missing, and it does so in the chain itself, so a compliance check sees the hole instead of a
+ * silent jump. One {@value #EVENT_TYPE} record per partition and episode: the same episode seen
+ * again (a restart before the new position was committed) is not recorded twice.
+ */
+public final class UnreadRecords {
+  public static final String EVENT_TYPE = "RecordsNeverAudited";
+
+  /** Why a range was never read. */
+  public enum Cause {
+    /** The broker deleted the records before the audit service read them. */
+    EXPIRED,
+    /** The partition now ends before where the audit service had read to. */
+    POSITION_PAST_END
+  }
+
+  /**
+   * A range of one partition the audit service did not read.
+   *
+   * @param fromOffset the first offset not read
+   * @param toOffset the offset reading goes on from (exclusive end of the range)
+   */
+  public record Range(
+      String group, String topic, int partition, long fromOffset, long toOffset, Cause cause) {
+
+    /** The records in the range: for EXPIRED, how many the audit store never saw. */
+    public long records() {
+      return Math.max(0, toOffset - fromOffset);
+    }
+
+    String describe() {
+      return switch (cause) {
+        case EXPIRED ->
+            records()
+                + " record(s) of "
+                + topic
+                + "-"
+                + partition
+                + " (offsets "
+                + fromOffset
+                + " to "
+                + (toOffset - 1)
+                + ") were deleted by the broker before the audit service read them";
+        case POSITION_PAST_END ->
+            topic
+                + "-"
+                + partition
+                + " now ends at offset "
+                + fromOffset
+                + ", before offset "
+                + toOffset
+                + " the audit service had read to (the topic was deleted and created again, or"
+                + " lost records): reading it again from its first record";
+      };
+    }
+  }
+
+  private UnreadRecords() {}
+
+  /**
+   * Appends the range's record to the chain unless this episode is there already.
+   *
+   * @return whether a record was appended
+   */
+  public static boolean record(DataSource dataSource, Range range, Instant now)
+      throws SQLException {
+    String eventId =
+        EventIds.nameBased(
+            "never-audited",
+            range.group(),
+            range.topic(),
+            Integer.toString(range.partition()),
+            Long.toString(range.fromOffset()),
+            range.cause().name());
+    ObjectNode payload = JsonNodeFactory.instance.objectNode();
+    payload.put("cause", range.cause().name());
+    payload.put("group", range.group());
+    payload.put("topic", range.topic());
+    payload.put("partition", range.partition());
+    payload.put("fromOffset", range.fromOffset());
+    payload.put("toOffset", range.toOffset());
+    if (range.cause() == Cause.EXPIRED) {
+      payload.put("records", range.records());
+    }
+    payload.put("detail", range.describe());
+    payload.put("detectedAt", now.toString());
+    return Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          ChainAppender.lock(connection);
+          try (PreparedStatement known =
+              connection.prepareStatement("select 1 from audit_log where event_id = ?")) {
+            known.setString(1, eventId);
+            try (ResultSet rs = known.executeQuery()) {
+              if (rs.next()) {
+                return false;
+              }
+            }
+          }
+          ChainAppender.append(
+              connection,
+              List.of(
+                  ChainRecord.ofService(
+                      eventId, EVENT_TYPE, null, null, CanonicalJson.write(payload))),
+              now);
+          return true;
+        });
+  }
+}

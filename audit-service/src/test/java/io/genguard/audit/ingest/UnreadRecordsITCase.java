@@ -1,0 +1,206 @@
+package io.genguard.audit.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.fixtures.RunningAuditService;
+import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.persistence.ChainVerifier;
+import io.genguard.audit.retention.Retention;
+import io.genguard.audit.security.Caller;
+import io.genguard.events.v1.Decision;
+import io.genguard.schemas.TopicProvisioner;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Records the broker deletes while the audit service is down (its retention ran out) cannot be
+ * audited; on the real broker, the audit chain then says exactly which were never read, once, and
+ * keeps saying it after retention, instead of the consumer jumping over them silently.
+ */
+class UnreadRecordsITCase {
+  private static final Instant NOW = Instant.parse("2026-12-05T10:00:00Z");
+  private static final TopicPartition PARTITION =
+      new TopicPartition(Topics.GENERATION_REQUESTS.name(), 1);
+
+  private final IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+
+  @Test
+  void shouldRecordWhatTheBrokerDeletedBeforeTheAuditServiceReadItAndGoOn() throws Exception {
+    String url = infra.createDatabase("ingest_never_audited_it");
+    String group = "audit-never-audited-it";
+    TopicProvisioner.provisionCatalogue(infra.kafkaClientProperties(), 2, (short) 1);
+    RunningAuditService.skipHistory(infra.kafkaClientProperties(), group);
+    try (AuditDatabase database =
+            AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
+        KafkaProducer<String, byte[]> producer = producer()) {
+      AuditIngestor first = ingestor(database, group);
+      long unreadFrom;
+      try {
+        first.start();
+        unreadFrom = send(producer, "seen-1") + 1;
+        await().atMost(Duration.ofSeconds(60)).until(() -> audited(database, "seen-1"));
+      } finally {
+        first.close();
+      }
+
+      // Down: three requests come and the broker deletes them (their retention ran out).
+      send(producer, "lost-1");
+      send(producer, "lost-2");
+      long unreadTo = send(producer, "lost-3") + 1;
+      deleteBefore(unreadTo);
+
+      AuditIngestor second = ingestor(database, group);
+      try {
+        second.start();
+        send(producer, "after-1");
+        await().atMost(Duration.ofSeconds(60)).until(() -> audited(database, "after-1"));
+        assertThat(second.neverAuditedCount()).isEqualTo(3);
+      } finally {
+        second.close();
+      }
+
+      JsonNode never = neverAudited(database);
+      assertThat(never.path("cause").asText()).isEqualTo("EXPIRED");
+      assertThat(never.path("group").asText()).isEqualTo(group);
+      assertThat(never.path("topic").asText()).isEqualTo(PARTITION.topic());
+      assertThat(never.path("partition").asInt()).isEqualTo(PARTITION.partition());
+      assertThat(never.path("fromOffset").asLong()).isEqualTo(unreadFrom);
+      assertThat(never.path("toOffset").asLong()).isEqualTo(unreadTo);
+      assertThat(never.path("records").asLong()).isEqualTo(3);
+      assertThat(never.path("detail").asText())
+          .isEqualTo(
+              "3 record(s) of gen.requests-1 (offsets "
+                  + unreadFrom
+                  + " to "
+                  + (unreadTo - 1)
+                  + ") were deleted by the broker before the audit service read them");
+      for (String lost : new String[] {"lost-1", "lost-2", "lost-3"}) {
+        assertThat(audited(database, lost)).as(lost).isFalse();
+      }
+
+      // The same episode found again (a restart before the new position was committed): once.
+      UnreadRecords.Range again =
+          new UnreadRecords.Range(
+              group,
+              PARTITION.topic(),
+              PARTITION.partition(),
+              unreadFrom,
+              unreadTo + 5,
+              UnreadRecords.Cause.EXPIRED);
+      assertThat(UnreadRecords.record(database.dataSource(), again, Instant.now())).isFalse();
+      assertThat(
+              count(
+                  database,
+                  "select count(*) from audit_log where event_type = 'RecordsNeverAudited'"))
+          .isEqualTo(1);
+
+      // Retention removes content, not the record of what was never read.
+      new Retention(
+              database.dataSource(), Clock.fixed(NOW.plus(Duration.ofDays(400)), ZoneOffset.UTC), 1)
+          .apply(Caller.system("retention-it"));
+      assertThat(audited(database, "seen-1")).as("retention did run").isFalse();
+      assertThat(neverAudited(database).path("records").asLong()).isEqualTo(3);
+      assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+    }
+  }
+
+  private static AuditIngestor ingestor(AuditDatabase database, String group) {
+    return new AuditIngestor(
+        IntegrationInfrastructure.get().kafkaClientProperties(),
+        group,
+        new AuditWriter(database.dataSource(), Clock.systemUTC()),
+        Clock.systemUTC());
+  }
+
+  private static JsonNode neverAudited(AuditDatabase database) throws Exception {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs =
+            statement.executeQuery(
+                "select payload from audit_log where event_type = 'RecordsNeverAudited'")) {
+      assertThat(rs.next()).as("a record of what was never audited").isTrue();
+      return new ObjectMapper().readTree(rs.getString(1));
+    }
+  }
+
+  private static boolean audited(AuditDatabase database, String requestId) throws SQLException {
+    return count(
+            database,
+            "select count(*) from audit_log where event_type = 'GenerationRequest'"
+                + " and payload is not null and request_id = '"
+                + requestId
+                + "'")
+        == 1;
+  }
+
+  private static long count(AuditDatabase database, String sql) throws SQLException {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs = statement.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private void deleteBefore(long offset) throws Exception {
+    Properties props = new Properties();
+    props.putAll(infra.kafkaClientProperties());
+    try (Admin admin = Admin.create(props)) {
+      admin
+          .deleteRecords(Map.of(PARTITION, RecordsToDelete.beforeOffset(offset)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static KafkaProducer<String, byte[]> producer() {
+    Properties props = new Properties();
+    props.putAll(IntegrationInfrastructure.get().kafkaClientProperties());
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  /** Sends one request to the partition; returns its offset. */
+  private static long send(KafkaProducer<String, byte[]> producer, String requestId)
+      throws Exception {
+    return producer
+        .send(
+            new ProducerRecord<>(
+                PARTITION.topic(),
+                PARTITION.partition(),
+                requestId,
+                Topics.GENERATION_REQUESTS
+                    .codec()
+                    .encode(
+                        AuditEvents.request(
+                            Scenario.of(requestId, "acme", Decision.RELEASE, NOW)))))
+        .get()
+        .offset();
+  }
+}

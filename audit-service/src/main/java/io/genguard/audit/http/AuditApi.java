@@ -1171,6 +1171,8 @@ public final class AuditApi implements AutoCloseable {
               : result.summary() + "; " + String.join("; ", anchorProblems));
       body.put("records", result.records());
       body.put("tombstones", result.tombstones());
+      body.put("neverAuditedRanges", result.neverAuditedRanges());
+      body.put("neverAuditedRecords", result.neverAuditedRecords());
       body.put("headSeq", result.headSeq());
       body.put("headHash", result.headHash());
       body.put("fromSeq", result.fromSeq());
@@ -1201,6 +1203,7 @@ public final class AuditApi implements AutoCloseable {
           .put("headSeq", result.headSeq())
           .put("headHash", result.headHash())
           .put("anchorsMatched", result.anchorsMatched())
+          .put("neverAuditedRecords", result.neverAuditedRecords())
           .put("problem", result.firstBreak() == null ? null : result.firstBreak().problem().name())
           .put("breakSeq", result.firstBreak() == null ? null : result.firstBreak().seq());
       Caller caller = caller(ctx);

@@ -2,6 +2,7 @@ package io.genguard.audit.ingest;
 
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.IncomingEvent;
+import io.genguard.audit.persistence.UnreadRecords;
 import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.EventDecodingException;
 import io.genguard.schemas.Topic;

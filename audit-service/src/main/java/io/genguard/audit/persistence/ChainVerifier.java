@@ -2,6 +2,7 @@ package io.genguard.audit.persistence;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -115,6 +116,10 @@ public final class ChainVerifier {
    * @param millis how long the check took
    * @param fromSeq the first record checked: 1 for the whole chain, else the seq of the head the
    *     check started from ({@link #verifyFrom})
+   * @param neverAuditedRanges {@link UnreadRecords} records among those checked: ranges of Kafka
+   *     records the broker deleted before the audit service read them (or a partition that ended
+   *     before where it had read to)
+   * @param neverAuditedRecords the Kafka records in those ranges that were deleted unread
    */
   public record Verification(
       boolean valid,
@@ -125,7 +130,9 @@ public final class ChainVerifier {
       long anchorsMatched,
       Break firstBreak,
       long millis,
-      long fromSeq) {
+      long fromSeq,
+      long neverAuditedRanges,
+      long neverAuditedRecords) {
 
     /** One line for people and logs. */
     public String summary() {
@@ -140,7 +147,16 @@ public final class ChainVerifier {
             + headSeq
             + " hash "
             + headHash
-            + (anchorsMatched > 0 ? ", " + anchorsMatched + " anchor(s) matched" : "");
+            + (anchorsMatched > 0 ? ", " + anchorsMatched + " anchor(s) matched" : "")
+            + (neverAuditedRanges > 0
+                ? "; the chain records "
+                    + neverAuditedRanges
+                    + " range(s) the audit service never read ("
+                    + neverAuditedRecords
+                    + " Kafka record(s) deleted unread: event type "
+                    + UnreadRecords.EVENT_TYPE
+                    + ")"
+                : "");
       }
       return "Audit chain BROKEN at seq "
           + firstBreak.seq()
@@ -252,11 +268,23 @@ public final class ChainVerifier {
     private long records;
     private long tombstones;
     private int nextAnchor;
+    private long neverAuditedRanges;
+    private long neverAuditedRecords;
 
     Walked(long fromSeq, long started) {
       this.fromSeq = fromSeq;
       this.started = started;
       this.lastSeq = fromSeq - 1;
+    }
+
+    /** A {@link UnreadRecords} record: a range of Kafka records the audit store never read. */
+    void neverAudited(String payload) {
+      neverAuditedRanges++;
+      try {
+        neverAuditedRecords += Math.max(0, JSON.readTree(payload).path("records").asLong(0));
+      } catch (IOException e) {
+        // Its hash held, so the audit service wrote it so: counted as a range of unknown size.
+      }
     }
 
     /** The result when {@code problem} is the first broken link after the records walked. */
@@ -279,7 +307,9 @@ public final class ChainVerifier {
           nextAnchor,
           problem,
           (System.nanoTime() - started) / 1_000_000,
-          fromSeq);
+          fromSeq,
+          neverAuditedRanges,
+          neverAuditedRecords);
     }
   }
 
@@ -417,6 +447,9 @@ public final class ChainVerifier {
                         + " stored hash "
                         + AuditChain.hex(hash)
                         + ": the record or its hash was edited"));
+          }
+          if (payload != null && UnreadRecords.EVENT_TYPE.equals(rs.getString("event_type"))) {
+            walked.neverAudited(payload);
           }
           if (from != null
               && seq == fromSeq

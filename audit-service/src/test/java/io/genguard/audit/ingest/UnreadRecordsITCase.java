@@ -11,6 +11,7 @@ import io.genguard.audit.fixtures.RunningAuditService;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.ChainVerifier;
+import io.genguard.audit.persistence.UnreadRecords;
 import io.genguard.audit.retention.Retention;
 import io.genguard.audit.security.Caller;
 import io.genguard.events.v1.Decision;
@@ -126,7 +127,14 @@ class UnreadRecordsITCase {
           .apply(Caller.system("retention-it"));
       assertThat(audited(database, "seen-1")).as("retention did run").isFalse();
       assertThat(neverAudited(database).path("records").asLong()).isEqualTo(3);
-      assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+      ChainVerifier.Verification verified = ChainVerifier.verify(database.dataSource());
+      assertThat(verified.valid()).isTrue();
+      assertThat(verified.neverAuditedRanges()).isEqualTo(1);
+      assertThat(verified.neverAuditedRecords()).isEqualTo(3);
+      assertThat(verified.summary())
+          .endsWith(
+              "; the chain records 1 range(s) the audit service never read (3 Kafka record(s)"
+                  + " deleted unread: event type RecordsNeverAudited)");
     }
   }
 

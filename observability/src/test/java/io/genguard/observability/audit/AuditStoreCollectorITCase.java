@@ -11,9 +11,9 @@ import static io.genguard.observability.audit.AuditFixtures.verdict;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.genguard.audit.ingest.UnreadRecords;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.persistence.UnreadRecords;
 import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.audit.security.Caller;
 import io.genguard.events.v1.Decision;

@@ -1,11 +1,8 @@
-package io.genguard.audit.ingest;
+package io.genguard.audit.persistence;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.json.CanonicalJson;
-import io.genguard.audit.persistence.ChainAppender;
-import io.genguard.audit.persistence.ChainRecord;
-import io.genguard.audit.persistence.Transactions;
 import io.genguard.schemas.EventIds;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -48,7 +45,8 @@ public final class UnreadRecords {
       return Math.max(0, toOffset - fromOffset);
     }
 
-    String describe() {
+    /** One sentence for people: what was not read, and why. */
+    public String describe() {
       return switch (cause) {
         case EXPIRED ->
             records()

@@ -4,27 +4,41 @@ import io.genguard.observability.registry.RowGauges;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.GroupListing;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,22 +56,60 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
   /** Records committed to a topic that a group has not yet committed past. */
   public static final String LAG = "genguard.kafka.consumer.group.lag";
 
+  /**
+   * Age of the oldest record a group has not committed past, per group and topic (the most over its
+   * partitions; 0 when it is not behind): how close its unread records are to the topic's
+   * retention, after which the broker deletes them unread.
+   */
+  public static final String LAG_AGE = "genguard.kafka.consumer.group.lag.age";
+
+  /** Retention of each topic a reported group reads ({@code retention.ms}; none when forever). */
+  public static final String TOPIC_RETENTION = "genguard.kafka.topic.retention";
+
   /** Failed collection rounds (broker unreachable, timeouts). */
   public static final String ERRORS = "genguard.kafka.lag.collector.errors";
 
   private static final Logger LOG = LoggerFactory.getLogger(ConsumerGroupLagCollector.class);
   private static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
 
+  /** Longest a round spends reading the first unread records of lagging partitions. */
+  private static final Duration READ_TIMEOUT = Duration.ofSeconds(3);
+
   private final Admin admin;
   private final Predicate<String> groupFilter;
   private final RowGauges lag;
+  private final RowGauges lagAge;
+  private final RowGauges retention;
+  private final KafkaConsumer<byte[], byte[]> reader;
+  private final Clock clock;
   private final Counter errors;
   private final ScheduledExecutorService scheduler;
 
   private ConsumerGroupLagCollector(
-      Admin admin, Predicate<String> groupFilter, MeterRegistry registry, Duration interval) {
+      Admin admin,
+      KafkaConsumer<byte[], byte[]> reader,
+      Predicate<String> groupFilter,
+      MeterRegistry registry,
+      Duration interval,
+      Clock clock) {
     this.admin = admin;
+    this.reader = reader;
+    this.clock = clock;
     this.groupFilter = groupFilter;
+    this.lagAge =
+        new RowGauges(
+            registry,
+            LAG_AGE,
+            "Age of the oldest record the consumer group has not consumed and committed (0 when"
+                + " not behind)",
+            "seconds");
+    this.retention =
+        new RowGauges(
+            registry,
+            TOPIC_RETENTION,
+            "How long the topic keeps records (retention.ms) before the broker deletes them, read"
+                + " or not",
+            "seconds");
     this.lag =
         new RowGauges(
             registry,
@@ -97,13 +149,54 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
     if (interval.isNegative() || interval.isZero()) {
       throw new IllegalArgumentException("interval must be positive, was " + interval);
     }
-    return new ConsumerGroupLagCollector(admin(kafkaProperties), groupFilter, registry, interval);
+    return new ConsumerGroupLagCollector(
+        admin(kafkaProperties),
+        reader(kafkaProperties),
+        groupFilter,
+        registry,
+        interval,
+        Clock.systemUTC());
   }
 
   /** A collector that runs only when {@link #collectOnce()} is called. */
   static ConsumerGroupLagCollector manual(
       Map<String, Object> kafkaProperties, Predicate<String> groupFilter, MeterRegistry registry) {
-    return new ConsumerGroupLagCollector(admin(kafkaProperties), groupFilter, registry, null);
+    return manual(kafkaProperties, groupFilter, registry, Clock.systemUTC());
+  }
+
+  static ConsumerGroupLagCollector manual(
+      Map<String, Object> kafkaProperties,
+      Predicate<String> groupFilter,
+      MeterRegistry registry,
+      Clock clock) {
+    return new ConsumerGroupLagCollector(
+        admin(kafkaProperties), reader(kafkaProperties), groupFilter, registry, null, clock);
+  }
+
+  /**
+   * A consumer of no group that reads the first unread record of a lagging partition for its
+   * timestamp: small fetches, committed records only, as the groups read them.
+   */
+  private static KafkaConsumer<byte[], byte[]> reader(Map<String, Object> kafkaProperties) {
+    Map<String, Object> properties = new HashMap<>();
+    kafkaProperties.forEach(
+        (key, value) -> {
+          if (ConsumerConfig.configNames().contains(key)
+              || key.startsWith("sasl.")
+              || key.startsWith("ssl.")) {
+            properties.put(key, value);
+          }
+        });
+    properties.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    properties.put(ConsumerConfig.CLIENT_ID_CONFIG, "genguard-lag-age-reader");
+    properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    properties.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 64 * 1024);
+    properties.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 4 * 1024 * 1024);
+    properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    properties.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis());
+    return new KafkaConsumer<>(
+        properties, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
   private static Admin admin(Map<String, Object> kafkaProperties) {
@@ -135,13 +228,34 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
     }
   }
 
-  /** Reads lag from the broker now and publishes it. */
+  /** Reads lag, the age of the oldest unread records and the topics' retention now; publishes. */
   void collectOnce() throws InterruptedException, ExecutionException, TimeoutException {
-    lag.set(rows(collect()));
+    Map<GroupTopic, Long> behind = new TreeMap<>();
+    Map<GroupPartition, Long> unread = new HashMap<>();
+    collect(behind, unread);
+    Map<GroupTopic, Double> ages = ages(behind.keySet(), unread);
+    Map<String, Double> retentions =
+        retentions(behind.keySet().stream().map(GroupTopic::topic).collect(Collectors.toSet()));
+    lag.set(rows(behind));
+    lagAge.set(rows(ages));
+    Map<Tags, Double> retentionRows = new LinkedHashMap<>();
+    retentions.forEach((topic, seconds) -> retentionRows.put(Tags.of("topic", topic), seconds));
+    retention.set(retentionRows);
   }
 
   /** Lag per group and topic, read from the broker now. */
   Map<GroupTopic, Long> collect()
+      throws InterruptedException, ExecutionException, TimeoutException {
+    Map<GroupTopic, Long> behind = new TreeMap<>();
+    collect(behind, new HashMap<>());
+    return behind;
+  }
+
+  /**
+   * Fills {@code lagByGroupTopic} with each group's lag per topic and {@code unread} with the
+   * committed offset of every partition a group is behind on.
+   */
+  private void collect(Map<GroupTopic, Long> lagByGroupTopic, Map<GroupPartition, Long> unread)
       throws InterruptedException, ExecutionException, TimeoutException {
     // All group types: the Flink source commits offsets under a group it never joins (a "simple"
     // group), Kafka Streams under its application id.
@@ -171,7 +285,6 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
                 .listOffsets(wanted, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
                 .all()
                 .get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    Map<GroupTopic, Long> lagByGroupTopic = new TreeMap<>();
     committedByGroup.forEach(
         (group, committed) ->
             committed.forEach(
@@ -183,12 +296,110 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
                   long behind = Math.max(0, end.offset() - offset.offset());
                   lagByGroupTopic.merge(
                       new GroupTopic(group, partition.topic()), behind, Long::sum);
+                  if (behind > 0) {
+                    unread.put(new GroupPartition(group, partition), offset.offset());
+                  }
                 }));
-    return lagByGroupTopic;
   }
 
-  private static Map<Tags, Long> rows(Map<GroupTopic, Long> lagByGroupTopic) {
-    Map<Tags, Long> rows = new LinkedHashMap<>();
+  /**
+   * Per group and topic, the age of the oldest record it has not read: the timestamp of the first
+   * committed record at or after each lagging partition's committed offset, the oldest of the
+   * topic's partitions. A partition whose record cannot be read within the call timeout (deleted
+   * meanwhile, say) does not count; a group and topic not behind reads 0.
+   */
+  private Map<GroupTopic, Double> ages(
+      Collection<GroupTopic> reported, Map<GroupPartition, Long> unread) {
+    Map<GroupTopic, Double> ages = new TreeMap<>();
+    reported.forEach(key -> ages.put(key, 0.0));
+    // Several groups may lag on one partition at different offsets: one offset per partition a
+    // round.
+    Map<TopicPartition, TreeSet<Long>> wanted = new HashMap<>();
+    unread.forEach(
+        (key, offset) -> wanted.computeIfAbsent(key.partition(), p -> new TreeSet<>()).add(offset));
+    Map<TopicPartition, Map<Long, Long>> timestamps = new HashMap<>();
+    long now = clock.millis();
+    while (!wanted.isEmpty()) {
+      Map<TopicPartition, Long> round = new HashMap<>();
+      wanted.forEach((partition, offsets) -> round.put(partition, offsets.pollFirst()));
+      wanted.values().removeIf(TreeSet::isEmpty);
+      timestamps(round)
+          .forEach(
+              (partition, timestamp) ->
+                  timestamps
+                      .computeIfAbsent(partition, p -> new HashMap<>())
+                      .put(round.get(partition), timestamp));
+    }
+    unread.forEach(
+        (key, offset) -> {
+          Long timestamp = timestamps.getOrDefault(key.partition(), Map.of()).get(offset);
+          if (timestamp != null) {
+            ages.merge(
+                new GroupTopic(key.group(), key.partition().topic()),
+                Math.max(0, now - timestamp) / 1000.0,
+                Math::max);
+          }
+        });
+    return ages;
+  }
+
+  /**
+   * The timestamp of the first committed record at or after each partition's offset. A partition
+   * whose reader passes the last stable offset without a record (its lag is only transaction
+   * markers or aborted records) has none: nothing there is waiting.
+   */
+  private Map<TopicPartition, Long> timestamps(Map<TopicPartition, Long> offsets) {
+    Map<TopicPartition, Long> found = new HashMap<>();
+    reader.assign(offsets.keySet());
+    offsets.forEach(reader::seek);
+    Map<TopicPartition, Long> ends = reader.endOffsets(offsets.keySet());
+    Set<TopicPartition> open = new HashSet<>(offsets.keySet());
+    long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
+    while (!open.isEmpty() && System.nanoTime() < deadline) {
+      for (ConsumerRecord<byte[], byte[]> record : reader.poll(Duration.ofMillis(100))) {
+        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        if (open.remove(partition)) {
+          found.put(partition, record.timestamp());
+          // Enough of this partition: the next poll reads the others.
+          reader.pause(List.of(partition));
+        }
+      }
+      open.removeIf(partition -> reader.position(partition) >= ends.getOrDefault(partition, 0L));
+    }
+    reader.resume(reader.paused());
+    reader.assign(List.of());
+    return found;
+  }
+
+  /** retention.ms of each topic, in seconds; a topic that keeps records forever is left out. */
+  private Map<String, Double> retentions(Collection<String> topics)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    if (topics.isEmpty()) {
+      return Map.of();
+    }
+    List<ConfigResource> resources =
+        topics.stream()
+            .sorted()
+            .map(topic -> new ConfigResource(ConfigResource.Type.TOPIC, topic))
+            .toList();
+    Map<ConfigResource, Config> configs =
+        admin.describeConfigs(resources).all().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    Map<String, Double> retentions = new TreeMap<>();
+    configs.forEach(
+        (resource, config) -> {
+          ConfigEntry entry = config.get(TopicConfig.RETENTION_MS_CONFIG);
+          if (entry != null && entry.value() != null) {
+            long millis = Long.parseLong(entry.value());
+            if (millis >= 0) {
+              retentions.put(resource.name(), millis / 1000.0);
+            }
+          }
+        });
+    return retentions;
+  }
+
+  private static <N extends Number> Map<Tags, N> rows(Map<GroupTopic, N> lagByGroupTopic) {
+    Map<Tags, N> rows = new LinkedHashMap<>();
     lagByGroupTopic.forEach(
         (key, value) -> rows.put(Tags.of("group", key.group(), "topic", key.topic()), value));
     return rows;
@@ -205,7 +416,11 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
       }
     }
     admin.close(Duration.ofSeconds(5));
+    reader.close(Duration.ofSeconds(5));
   }
+
+  /** A consumer group and one partition it reads. */
+  record GroupPartition(String group, TopicPartition partition) {}
 
   /** A consumer group and one topic it reads. */
   record GroupTopic(String group, String topic) implements Comparable<GroupTopic> {

@@ -6,19 +6,27 @@ import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.TestInput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 
 class ConsumerGroupLagCollectorITCase {
   private static final String TOPIC = "observability.lag.it";
+  private static final String AGE_TOPIC = "observability.lag.age.it";
+  private static final String MARKER_TOPIC = "observability.lag.marker.it";
 
   @Test
   void shouldReportRecordsAGroupHasNotCommittedPastPerTopic() throws Exception {
@@ -57,6 +65,100 @@ class ConsumerGroupLagCollectorITCase {
     assertThat(registry.find(ConsumerGroupLagCollector.LAG).tag("group", "other-team").gauge())
         .as("groups outside the filter are not reported")
         .isNull();
+  }
+
+  @Test
+  void shouldReportTheAgeOfTheOldestUnreadRecordAgainstTheTopicsRetention() throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    infra.createTopics(2, List.of(AGE_TOPIC, MARKER_TOPIC));
+    long base = 1_764_000_000_000L;
+    List<ProducerRecord<byte[], byte[]>> records = new java.util.ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      records.add(
+          new ProducerRecord<>(
+              AGE_TOPIC,
+              i % 2,
+              base + 1000L * i,
+              ("k" + i).getBytes(StandardCharsets.UTF_8),
+              ("v" + i).getBytes(StandardCharsets.UTF_8)));
+    }
+    TestInput.sendAll(infra.kafkaBootstrapServers(), records);
+    // Partition 0 holds the even records (offsets 0-4), partition 1 the odd ones.
+    commit(
+        "genguard-age-it",
+        Map.of(new TopicPartition(AGE_TOPIC, 0), 2L, new TopicPartition(AGE_TOPIC, 1), 5L));
+    commit("genguard-age-it-2", Map.of(new TopicPartition(AGE_TOPIC, 0), 0L));
+    // A group whose only lag is a transaction's commit marker: nothing waits.
+    long marker = sendInTransaction(infra);
+    commit("genguard-age-it-3", Map.of(new TopicPartition(MARKER_TOPIC, 0), marker));
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Clock tenMinutesLater = Clock.fixed(Instant.ofEpochMilli(base + 600_000), ZoneOffset.UTC);
+
+    try (ConsumerGroupLagCollector collector =
+        ConsumerGroupLagCollector.manual(
+            infra.kafkaClientProperties(),
+            group -> group.startsWith("genguard-age-it"),
+            registry,
+            tenMinutesLater)) {
+      collector.collectOnce();
+    }
+
+    assertThat(age(registry, "genguard-age-it", AGE_TOPIC))
+        .as("offset 2 of partition 0 is the fifth record, written 4 s after the first")
+        .isEqualTo(596.0);
+    assertThat(age(registry, "genguard-age-it-2", AGE_TOPIC))
+        .as("a second group behind on the same partition, from its first record")
+        .isEqualTo(600.0);
+    assertThat(lag(registry, "genguard-age-it-3", MARKER_TOPIC)).isEqualTo(1);
+    assertThat(age(registry, "genguard-age-it-3", MARKER_TOPIC)).isZero();
+    assertThat(
+            registry
+                .get(ConsumerGroupLagCollector.TOPIC_RETENTION)
+                .tags("topic", AGE_TOPIC)
+                .gauge()
+                .value())
+        .as("the broker's default week")
+        .isEqualTo(604_800.0);
+  }
+
+  private static double age(SimpleMeterRegistry registry, String group, String topic) {
+    return registry
+        .get(ConsumerGroupLagCollector.LAG_AGE)
+        .tags("group", group, "topic", topic)
+        .gauge()
+        .value();
+  }
+
+  private static double lag(SimpleMeterRegistry registry, String group, String topic) {
+    return registry
+        .get(ConsumerGroupLagCollector.LAG)
+        .tags("group", group, "topic", topic)
+        .gauge()
+        .value();
+  }
+
+  /** One record in a committed transaction on partition 0; returns the commit marker's offset. */
+  private static long sendInTransaction(IntegrationInfrastructure infra) {
+    Map<String, Object> properties = new HashMap<>(infra.kafkaClientProperties());
+    properties.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "lag-age-it-" + System.nanoTime());
+    properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(properties)) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      long offset;
+      try {
+        offset =
+            producer
+                .send(new ProducerRecord<>(MARKER_TOPIC, 0, new byte[] {1}, new byte[] {2}))
+                .get()
+                .offset();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+      producer.commitTransaction();
+      return offset + 1;
+    }
   }
 
   private static void commit(String group, Map<TopicPartition, Long> offsets) {

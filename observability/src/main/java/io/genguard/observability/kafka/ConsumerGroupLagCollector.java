@@ -233,7 +233,12 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
     Map<GroupTopic, Long> behind = new TreeMap<>();
     Map<GroupPartition, Long> unread = new HashMap<>();
     collect(behind, unread);
+    long started = System.nanoTime();
     Map<GroupTopic, Double> ages = ages(behind.keySet(), unread);
+    LOG.debug(
+        "Lag round: the oldest unread record of {} lagging group partition(s) read in {} ms",
+        unread.size(),
+        (System.nanoTime() - started) / 1_000_000);
     Map<String, Double> retentions =
         retentions(behind.keySet().stream().map(GroupTopic::topic).collect(Collectors.toSet()));
     lag.set(rows(behind));

@@ -1,6 +1,7 @@
 package io.genguard.audit.retention;
 
 import io.genguard.moderation.gate.ReleaseGateTopology;
+import io.genguard.schemas.ClientProperties;
 import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import java.time.Clock;
@@ -112,16 +113,7 @@ public final class KafkaCopies implements AutoCloseable {
   private Admin admin() {
     if (admin == null) {
       Properties props = new Properties();
-      // The service's client settings hold consumer and producer keys too: an admin client takes
-      // its own and the security ones, without warning about the rest.
-      kafkaProperties.forEach(
-          (key, value) -> {
-            if (AdminClientConfig.configNames().contains(key)
-                || key.startsWith("sasl.")
-                || key.startsWith("ssl.")) {
-              props.put(key, value);
-            }
-          });
+      props.putAll(ClientProperties.forClient(kafkaProperties, AdminClientConfig.configNames()));
       props.putIfAbsent(AdminClientConfig.CLIENT_ID_CONFIG, "genguard-erasure-kafka-copies");
       props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis());
       props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis());

@@ -229,26 +229,18 @@ class KafkaCopiesITCase {
   }
 
   private void unset(String topic, String key) throws Exception {
-    try (Admin admin = admin()) {
-      admin
-          .incrementalAlterConfigs(
-              Map.of(
-                  new ConfigResource(ConfigResource.Type.TOPIC, topic),
-                  List.of(
-                      new AlterConfigOp(new ConfigEntry(key, ""), AlterConfigOp.OpType.DELETE))))
-          .all()
-          .get(30, TimeUnit.SECONDS);
-    }
+    change(topic, new AlterConfigOp(new ConfigEntry(key, ""), AlterConfigOp.OpType.DELETE));
   }
 
   private void alter(String topic, String key, String value) throws Exception {
+    change(topic, new AlterConfigOp(new ConfigEntry(key, value), AlterConfigOp.OpType.SET));
+  }
+
+  private void change(String topic, AlterConfigOp op) throws Exception {
     try (Admin admin = admin()) {
       admin
           .incrementalAlterConfigs(
-              Map.of(
-                  new ConfigResource(ConfigResource.Type.TOPIC, topic),
-                  List.of(
-                      new AlterConfigOp(new ConfigEntry(key, value), AlterConfigOp.OpType.SET))))
+              Map.of(new ConfigResource(ConfigResource.Type.TOPIC, topic), List.of(op)))
           .all()
           .get(30, TimeUnit.SECONDS);
     }

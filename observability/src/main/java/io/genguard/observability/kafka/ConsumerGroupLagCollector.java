@@ -1,6 +1,7 @@
 package io.genguard.observability.kafka;
 
 import io.genguard.observability.registry.RowGauges;
+import io.genguard.schemas.ClientProperties;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -178,15 +179,8 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
    * timestamp: small fetches, committed records only, as the groups read them.
    */
   private static KafkaConsumer<byte[], byte[]> reader(Map<String, Object> kafkaProperties) {
-    Map<String, Object> properties = new HashMap<>();
-    kafkaProperties.forEach(
-        (key, value) -> {
-          if (ConsumerConfig.configNames().contains(key)
-              || key.startsWith("sasl.")
-              || key.startsWith("ssl.")) {
-            properties.put(key, value);
-          }
-        });
+    Map<String, Object> properties =
+        ClientProperties.forClient(kafkaProperties, ConsumerConfig.configNames());
     properties.remove(ConsumerConfig.GROUP_ID_CONFIG);
     properties.put(ConsumerConfig.CLIENT_ID_CONFIG, "genguard-lag-age-reader");
     properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -200,15 +194,8 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
   }
 
   private static Admin admin(Map<String, Object> kafkaProperties) {
-    Map<String, Object> properties = new HashMap<>();
-    kafkaProperties.forEach(
-        (key, value) -> {
-          if (AdminClientConfig.configNames().contains(key)
-              || key.startsWith("sasl.")
-              || key.startsWith("ssl.")) {
-            properties.put(key, value);
-          }
-        });
+    Map<String, Object> properties =
+        ClientProperties.forClient(kafkaProperties, AdminClientConfig.configNames());
     properties.putIfAbsent(AdminClientConfig.CLIENT_ID_CONFIG, "genguard-lag-collector");
     properties.putIfAbsent(
         AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis());

@@ -28,6 +28,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.NoOffsetForPartitionException;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -128,7 +129,17 @@ public final class AuditIngestor implements AutoCloseable {
           consumer.seekToBeginning(assigned(e.partitions()));
           continue;
         } catch (OffsetOutOfRangeException e) {
-          recordUnread(e.offsetOutOfRangePartitions());
+          try {
+            recordUnread(e.offsetOutOfRangePartitions());
+          } catch (WakeupException stop) {
+            throw stop;
+          } catch (KafkaException unreachable) {
+            // The partitions' ends could not be read (a broker away): the next poll finds the
+            // same positions out of range and tries again.
+            LOG.warn(
+                "Cannot read where the partitions begin and end now: {}", unreachable.toString());
+            Thread.sleep(1_000);
+          }
           continue;
         }
         if (records.isEmpty()) {

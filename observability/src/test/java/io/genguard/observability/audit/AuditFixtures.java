@@ -8,7 +8,9 @@ import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationCost;
+import io.genguard.events.v1.GenerationFailure;
 import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ModelRef;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.Reason;
@@ -33,6 +35,40 @@ final class AuditFixtures {
   private static final AtomicLong OFFSETS = new AtomicLong();
 
   private AuditFixtures() {}
+
+  static IncomingEvent request(String request, Instant submittedAt) {
+    GenerationRequest event =
+        GenerationRequest.newBuilder()
+            .setEventId("request-event-" + request)
+            .setRequestId(request)
+            .setTenantId("acme")
+            .setPrompt("prompt of " + request)
+            .setParameters(
+                SamplingParameters.newBuilder()
+                    .setMaxTokens(20)
+                    .setTemperature(1)
+                    .setTopK(0)
+                    .setTopP(1)
+                    .build())
+            .setSubmittedAt(submittedAt)
+            .build();
+    return event(Topics.GENERATION_REQUESTS.name(), event);
+  }
+
+  static IncomingEvent failure(String request, Instant failedAt) {
+    GenerationFailure event =
+        GenerationFailure.newBuilder()
+            .setEventId("failure-event-" + request)
+            .setRequestId(request)
+            .setTenantId("acme")
+            .setCode("invalid_request")
+            .setReason("max tokens over the limit")
+            .setBackend("builtin")
+            .setAttempts(1)
+            .setFailedAt(failedAt)
+            .build();
+    return event(Topics.GENERATION_FAILURES.name(), event);
+  }
 
   static IncomingEvent output(String request, Instant generatedAt, String device, int tokens) {
     GenerationOutput output =

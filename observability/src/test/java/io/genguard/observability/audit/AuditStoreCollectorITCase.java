@@ -30,8 +30,10 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -59,6 +61,84 @@ class AuditStoreCollectorITCase {
   @AfterAll
   static void close() {
     database.close();
+  }
+
+  @Test
+  void shouldCountRequestsWithoutAnOutputOrAFailureAfterFifteenMinutes() throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    try (AuditDatabase own =
+        AuditDatabase.connect(
+            infra.createDatabase("observability_unanswered_it"),
+            infra.jdbcUser(),
+            infra.jdbcPassword(),
+            2)) {
+      followRequests(own, new AuditWriter(own.dataSource(), Clock.systemUTC()));
+    }
+  }
+
+  private static void followRequests(AuditDatabase database, AuditWriter writer) throws Exception {
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    // History before the collector starts is not followed.
+    writer.write(List.of(AuditFixtures.request("u-before", now)));
+    PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
+    MutableClock clock = new MutableClock(now);
+    AuditStoreCollector collector = new AuditStoreCollector(database.dataSource(), registry, clock);
+    collector.collect();
+
+    // Four requests: one answered by an output, one by a failure, one whose output was recorded
+    // before the request itself (two ingestors), and one that never gets an answer.
+    writer.write(
+        List.of(
+            AuditFixtures.request("u-output", now),
+            output("u-output", now, "cpu", 5),
+            AuditFixtures.request("u-failure", now),
+            AuditFixtures.failure("u-failure", now),
+            output("u-early", now, "cpu", 5),
+            AuditFixtures.request("u-early", now),
+            AuditFixtures.request("u-lost", now)));
+    collector.collect();
+    assertThat(gauge(registry, AuditStoreCollector.REQUESTS_UNANSWERED))
+        .as("not yet 15 minutes")
+        .isZero();
+
+    clock.set(now.plus(Duration.ofMinutes(20)));
+    collector.collect();
+    assertThat(gauge(registry, AuditStoreCollector.REQUESTS_UNANSWERED)).isEqualTo(1);
+    assertThat(gauge(registry, AuditStoreCollector.REQUESTS_UNANSWERED_OLDEST_AGE))
+        .isBetween(1190.0, 1260.0);
+
+    writer.write(List.of(output("u-lost", now, "cpu", 5)));
+    collector.collect();
+    assertThat(gauge(registry, AuditStoreCollector.REQUESTS_UNANSWERED)).isZero();
+    assertThat(gauge(registry, AuditStoreCollector.REQUESTS_UNANSWERED_OLDEST_AGE)).isZero();
+  }
+
+  /** A clock the test moves. */
+  private static final class MutableClock extends Clock {
+    private volatile Instant now;
+
+    MutableClock(Instant now) {
+      this.now = now;
+    }
+
+    void set(Instant instant) {
+      now = instant;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.genguard.schemas;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.kafka.common.config.TopicConfig;
 
 /**
  * How long Kafka keeps the topics whose records carry a request's content ({@link
@@ -14,9 +15,9 @@ import java.util.Optional;
  * <p>{@value #KEY}: whole hours from 1 to {@value #LONGEST_HOURS} (default {@value #DEFAULT_HOURS},
  * the broker's own default made explicit), or {@value #UNMANAGED} to leave those topics' retention
  * to whoever runs the cluster. A managed retention is applied to the topics when they are created
- * and set again on existing ones at every start, with a segment age of an eighth of it (at least a
- * minute): Kafka deletes whole segments once their newest record is older than the retention, so a
- * record is gone at most retention + segment age + the broker's retention check interval ({@code
+ * and set again on existing ones at every start, with a segment age of an eighth of it: Kafka
+ * deletes whole segments once their newest record is older than the retention, so a record is gone
+ * at most retention + segment age + the broker's retention check interval ({@code
  * log.retention.check.interval.ms}, 5 minutes by default) after it was written.
  *
  * @param retention how long the topics keep records; empty when unmanaged
@@ -26,10 +27,6 @@ public record ContentRetention(Optional<Duration> retention) {
   public static final String UNMANAGED = "unmanaged";
   public static final long DEFAULT_HOURS = 168;
   public static final long LONGEST_HOURS = 10L * 366 * 24;
-
-  static final String RETENTION_MS = "retention.ms";
-  static final String SEGMENT_MS = "segment.ms";
-  private static final Duration SHORTEST_SEGMENT = Duration.ofMinutes(1);
 
   public ContentRetention {
     retention.ifPresent(
@@ -92,10 +89,6 @@ public record ContentRetention(Optional<Duration> retention) {
     return hours(hours);
   }
 
-  public boolean managed() {
-    return retention.isPresent();
-  }
-
   /**
    * The topic configuration a managed retention sets: {@code retention.ms} and {@code segment.ms};
    * empty when unmanaged.
@@ -105,29 +98,16 @@ public record ContentRetention(Optional<Duration> retention) {
         .map(
             value ->
                 Map.of(
-                    RETENTION_MS,
+                    TopicConfig.RETENTION_MS_CONFIG,
                     Long.toString(value.toMillis()),
-                    SEGMENT_MS,
-                    Long.toString(segmentAge(value).toMillis())))
+                    TopicConfig.SEGMENT_MS_CONFIG,
+                    Long.toString(value.dividedBy(8).toMillis())))
         .orElse(Map.of());
-  }
-
-  /**
-   * The longest a record stays in a request-data topic, the broker's retention check aside; empty
-   * when unmanaged.
-   */
-  public Optional<Duration> longestStay() {
-    return retention.map(value -> value.plus(segmentAge(value)));
   }
 
   @Override
   public String toString() {
     return retention.map(value -> value.toHours() + " h").orElse(UNMANAGED);
-  }
-
-  private static Duration segmentAge(Duration retention) {
-    Duration eighth = retention.dividedBy(8);
-    return eighth.compareTo(SHORTEST_SEGMENT) < 0 ? SHORTEST_SEGMENT : eighth;
   }
 
   private static String shown(String value) {

@@ -233,6 +233,10 @@ class ReviewLoopITCase {
       EvidenceCheck.Result erasedProof = EvidenceCheck.check(erasedEvidence.body(), keys);
       assertThat(erasedProof.complete()).as(erasedProof.summary()).isTrue();
       assertThat(erasedEvidence.body()).doesNotContain(ERASED_TEXT);
+      // The erasure's action record, proven with the rest, says by when Kafka drops the copies
+      // (in the record's JSON text, nested and escaped: the name and the exact time are there).
+      assertThat(erasedEvidence.body())
+          .contains("kafkaCopiesGoneBy", copies.path("goneBy").asText());
     }
   }
 

@@ -12,6 +12,7 @@ import io.genguard.generator.worker.GeneratorMetrics;
 import io.genguard.generator.worker.OutputAssembler;
 import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.provenance.manifest.ManifestSigner;
+import io.genguard.schemas.ClientProperties;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -170,7 +171,8 @@ public final class GeneratorService implements AutoCloseable {
   }
 
   private Map<String, Object> consumerProperties(String clientId) {
-    Map<String, Object> properties = filtered(ConsumerConfig.configNames());
+    Map<String, Object> properties =
+        ClientProperties.forClient(kafkaClientProperties, ConsumerConfig.configNames());
     properties.put(ConsumerConfig.GROUP_ID_CONFIG, config.consumerGroup());
     properties.put(ConsumerConfig.CLIENT_ID_CONFIG, "genguard-" + clientId);
     // Static membership: a restarted worker (same instance id and index) takes over its
@@ -192,7 +194,8 @@ public final class GeneratorService implements AutoCloseable {
   }
 
   private Map<String, Object> producerProperties(String clientId, String transactionalId) {
-    Map<String, Object> properties = filtered(ProducerConfig.configNames());
+    Map<String, Object> properties =
+        ClientProperties.forClient(kafkaClientProperties, ProducerConfig.configNames());
     properties.put(ProducerConfig.CLIENT_ID_CONFIG, "genguard-" + clientId);
     properties.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
     properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -200,17 +203,6 @@ public final class GeneratorService implements AutoCloseable {
     properties.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 30_000);
     properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    return properties;
-  }
-
-  private Map<String, Object> filtered(java.util.Set<String> known) {
-    Map<String, Object> properties = new HashMap<>();
-    kafkaClientProperties.forEach(
-        (key, value) -> {
-          if (known.contains(key) || key.startsWith("sasl.") || key.startsWith("ssl.")) {
-            properties.put(key, value);
-          }
-        });
     return properties;
   }
 

@@ -20,13 +20,10 @@ import io.genguard.schemas.CarriedAttributes;
 import io.genguard.schemas.ContentHash;
 import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.Topics;
+import io.genguard.testsupport.MovingClock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -657,34 +654,6 @@ class ReleaseGateTopologyTest {
   private void advance(Duration duration) {
     clock.advance(duration);
     driver.advanceWallClockTime(duration);
-  }
-
-  /** A clock the test moves, together with the driver's wall clock. */
-  private static final class MovingClock extends Clock {
-    private Instant now;
-
-    MovingClock(Instant start) {
-      this.now = start;
-    }
-
-    void advance(Duration duration) {
-      now = now.plus(duration);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
   }
 
   private void assertChangelogRecordsFit() {

@@ -23,6 +23,7 @@ import io.genguard.events.v1.ReviewAction;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.observability.registry.PrometheusRegistries;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.MovingClock;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -33,7 +34,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -81,7 +81,7 @@ class AuditStoreCollectorITCase {
     // History before the collector starts is not followed.
     writer.write(List.of(AuditFixtures.request("u-before", now)));
     PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
-    MutableClock clock = new MutableClock(now);
+    MovingClock clock = new MovingClock(now);
     AuditStoreCollector collector = new AuditStoreCollector(database.dataSource(), registry, clock);
     collector.collect();
 
@@ -111,34 +111,6 @@ class AuditStoreCollectorITCase {
     collector.collect();
     assertThat(gauge(registry, AuditStoreCollector.REQUESTS_UNANSWERED)).isZero();
     assertThat(gauge(registry, AuditStoreCollector.REQUESTS_UNANSWERED_OLDEST_AGE)).isZero();
-  }
-
-  /** A clock the test moves. */
-  private static final class MutableClock extends Clock {
-    private volatile Instant now;
-
-    MutableClock(Instant now) {
-      this.now = now;
-    }
-
-    void set(Instant instant) {
-      now = instant;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
   }
 
   @Test

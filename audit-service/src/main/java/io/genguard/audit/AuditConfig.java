@@ -1,6 +1,8 @@
 package io.genguard.audit;
 
 import io.genguard.audit.retention.Retention;
+import io.genguard.audit.watch.UnfinishedFlows;
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -62,6 +64,13 @@ import java.util.Map;
  *     every audit-service process sharing the database, {@link
  *     io.genguard.audit.submit.SharedRateBuckets}) or {@value #SCOPE_PROCESS} (each process on its
  *     own, so N processes allow N times the rate)
+ * @param answerDeadlineMinutes a generation request with neither an output nor a failure this long
+ *     after it was recorded is an unfinished flow ({@link
+ *     io.genguard.audit.watch.UnfinishedFlows}): recorded in the chain, counted in the metrics; 0 =
+ *     not checked
+ * @param gateDeadlineMinutes an output with no release-gate outcome this long after it was recorded
+ *     is an unfinished flow; longer than the gate's verdict timeout and half of it again (an output
+ *     without a verdict gets its outcome only then); 0 = not checked
  */
 public record AuditConfig(
     String jdbcUrl,
@@ -89,7 +98,9 @@ public record AuditConfig(
     int submitBurst,
     String submitRates,
     int reviewExpireHours,
-    String submitRateScope) {
+    String submitRateScope,
+    int answerDeadlineMinutes,
+    int gateDeadlineMinutes) {
 
   public static final String JDBC_URL = "GENGUARD_AUDIT_JDBC_URL";
   public static final String JDBC_USER = "GENGUARD_AUDIT_JDBC_USER";
@@ -122,6 +133,11 @@ public record AuditConfig(
   public static final String SUBMIT_RATES = "GENGUARD_AUDIT_SUBMIT_RATES";
   public static final String REVIEW_EXPIRE_HOURS = "GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS";
   public static final String SUBMIT_RATE_SCOPE = "GENGUARD_AUDIT_SUBMIT_RATE_SCOPE";
+  public static final String ANSWER_DEADLINE_MINUTES = "GENGUARD_AUDIT_ANSWER_DEADLINE_MINUTES";
+  public static final String GATE_DEADLINE_MINUTES = "GENGUARD_AUDIT_GATE_DEADLINE_MINUTES";
+
+  /** Longest deadline of an unfinished flow: a week. */
+  public static final int MAX_DEADLINE_MINUTES = 7 * 24 * 60;
 
   /** {@link #SUBMIT_RATE_SCOPE}: one allowance per tenant for every process on the database. */
   public static final String SCOPE_CLUSTER = "cluster";
@@ -214,6 +230,10 @@ public record AuditConfig(
               + SCOPE_PROCESS
               + "' (each process on its own)");
     }
+    atLeast(ANSWER_DEADLINE_MINUTES, answerDeadlineMinutes, 0);
+    atMost(ANSWER_DEADLINE_MINUTES, answerDeadlineMinutes, MAX_DEADLINE_MINUTES);
+    atLeast(GATE_DEADLINE_MINUTES, gateDeadlineMinutes, 0);
+    atMost(GATE_DEADLINE_MINUTES, gateDeadlineMinutes, MAX_DEADLINE_MINUTES);
     if (httpPort < 0 || httpPort > 65535) {
       throw new IllegalArgumentException(
           HTTP_PORT + "=" + httpPort + " is not a TCP port (0-65535)");
@@ -255,7 +275,9 @@ public record AuditConfig(
         100,
         "",
         0,
-        SCOPE_CLUSTER);
+        SCOPE_CLUSTER,
+        (int) UnfinishedFlows.Deadlines.DEFAULTS.answer().toMinutes(),
+        (int) UnfinishedFlows.Deadlines.DEFAULTS.gate().toMinutes());
   }
 
   @Override
@@ -310,6 +332,10 @@ public record AuditConfig(
         + reviewExpireHours
         + ", submitRateScope="
         + submitRateScope
+        + ", answerDeadlineMinutes="
+        + answerDeadlineMinutes
+        + ", gateDeadlineMinutes="
+        + gateDeadlineMinutes
         + "]";
   }
 
@@ -404,6 +430,23 @@ public record AuditConfig(
     return fromEnvironment(Map.of(REVIEW_EXPIRE_HOURS, Integer.toString(hours)), this);
   }
 
+  /** The deadlines of unfinished flows, in minutes (0: that kind is not checked). */
+  public AuditConfig withFlowDeadlines(int answerMinutes, int gateMinutes) {
+    return fromEnvironment(
+        Map.of(
+            ANSWER_DEADLINE_MINUTES,
+            Integer.toString(answerMinutes),
+            GATE_DEADLINE_MINUTES,
+            Integer.toString(gateMinutes)),
+        this);
+  }
+
+  /** The deadlines of unfinished flows. */
+  public UnfinishedFlows.Deadlines flowDeadlines() {
+    return new UnfinishedFlows.Deadlines(
+        Duration.ofMinutes(answerDeadlineMinutes), Duration.ofMinutes(gateDeadlineMinutes));
+  }
+
   public AuditConfig withLimits(long bodyBytes, int exportRows) {
     return fromEnvironment(
         Map.of(
@@ -452,7 +495,15 @@ public record AuditConfig(
         (int) number(SUBMIT_BURST, env.get(SUBMIT_BURST), base.submitBurst()),
         env.getOrDefault(SUBMIT_RATES, base.submitRates()),
         (int) number(REVIEW_EXPIRE_HOURS, env.get(REVIEW_EXPIRE_HOURS), base.reviewExpireHours()),
-        env.getOrDefault(SUBMIT_RATE_SCOPE, base.submitRateScope()));
+        env.getOrDefault(SUBMIT_RATE_SCOPE, base.submitRateScope()),
+        (int)
+            number(
+                ANSWER_DEADLINE_MINUTES,
+                env.get(ANSWER_DEADLINE_MINUTES),
+                base.answerDeadlineMinutes()),
+        (int)
+            number(
+                GATE_DEADLINE_MINUTES, env.get(GATE_DEADLINE_MINUTES), base.gateDeadlineMinutes()));
   }
 
   private static long number(String key, String value, long fallback) {

@@ -25,6 +25,7 @@ import io.genguard.audit.submit.RequestSubmitter;
 import io.genguard.audit.submit.SharedRateBuckets;
 import io.genguard.audit.submit.SubmitRates;
 import io.genguard.audit.submit.TenantRateLimiter;
+import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.moderation.policy.InvalidPolicyException;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.provenance.ProvenanceKeys;
@@ -98,6 +99,7 @@ public final class AuditService implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final ScheduledExecutorService heldExplainer;
   private final RecordedExplanations explained;
+  private final UnfinishedFlows unfinished;
 
   /** The moderation job's policy file ("" for the built-in policy); null without explanations. */
   private final String jobPolicyFile;
@@ -209,6 +211,7 @@ public final class AuditService implements AutoCloseable {
     this.kafkaCopies = new KafkaCopies(kafkaProperties, clock);
     this.retention =
         new Retention(database.dataSource(), clock, config.retentionDays(), kafkaCopies);
+    this.unfinished = new UnfinishedFlows(database.dataSource(), clock, config.flowDeadlines());
     this.explained =
         explanations == null
             ? null
@@ -229,7 +232,8 @@ public final class AuditService implements AutoCloseable {
                 new AuditApi.Limits(config.maxBodyBytes(), config.maxExportRows()),
                 anchors,
                 witness,
-                explained));
+                explained,
+                unfinished));
     writeAdminTokenFile(config.adminTokenFile());
     this.submitRates = new SubmitRates(database.dataSource(), clock, submitter.rateLimiter());
     this.sharedBuckets =
@@ -268,6 +272,13 @@ public final class AuditService implements AutoCloseable {
     // Records of an erased request that arrive after its erasure lose their content within a
     // minute.
     timer.scheduleWithFixedDelay(this::eraseLateRecordsQuietly, 1, 1, TimeUnit.MINUTES);
+    if (config.answerDeadlineMinutes() > 0 || config.gateDeadlineMinutes() > 0) {
+      timer.scheduleWithFixedDelay(
+          this::checkFlowsQuietly,
+          FLOW_CHECK.toSeconds(),
+          FLOW_CHECK.toSeconds(),
+          TimeUnit.SECONDS);
+    }
     if (config.retentionIntervalMinutes() > 0) {
       timer.scheduleWithFixedDelay(
           this::applyRetention,
@@ -310,6 +321,39 @@ public final class AuditService implements AutoCloseable {
           config.anchorIntervalSeconds(),
           witness == null ? "" : ", witnessed in the Kafka topic " + witness.topic());
     }
+  }
+
+  /** How often the unfinished flows are checked. */
+  static final Duration FLOW_CHECK = Duration.ofMinutes(1);
+
+  /**
+   * One round of the unfinished-flow watch ({@link UnfinishedFlows}); the service runs one a minute
+   * unless both deadlines are 0.
+   */
+  public UnfinishedFlows.Round checkFlows() throws SQLException {
+    UnfinishedFlows.Round round = unfinished.check();
+    for (UnfinishedFlows.Found flow : round.found()) {
+      LOG.error(
+          "Unfinished flow: {}",
+          UnfinishedFlows.describe(flow, unfinished.deadlines().of(flow.kind())));
+    }
+    if (round.answered() > 0) {
+      LOG.warn("{} unfinished flow(s) got their answer late", round.answered());
+    }
+    return round;
+  }
+
+  private void checkFlowsQuietly() {
+    try {
+      checkFlows();
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn("Checking unfinished flows failed (will retry in a minute): {}", e.toString());
+    }
+  }
+
+  /** The unfinished-flow watch, for listings and tests. */
+  public UnfinishedFlows unfinishedFlows() {
+    return unfinished;
   }
 
   /** Most items one expiry sweep rejects; the rest wait for the next minute's. */

@@ -35,7 +35,9 @@ class AuditConfigTest {
                 Map.entry(AuditConfig.SUBMIT_BURST, "20"),
                 Map.entry(AuditConfig.SUBMIT_RATES, " acme=200/400 "),
                 Map.entry(AuditConfig.REVIEW_EXPIRE_HOURS, "72"),
-                Map.entry(AuditConfig.SUBMIT_RATE_SCOPE, " process ")),
+                Map.entry(AuditConfig.SUBMIT_RATE_SCOPE, " process "),
+                Map.entry(AuditConfig.ANSWER_DEADLINE_MINUTES, "5"),
+                Map.entry(AuditConfig.GATE_DEADLINE_MINUTES, "0")),
             BASE);
 
     assertThat(config.jdbcUrl()).isEqualTo("jdbc:postgresql://other/db");
@@ -58,6 +60,29 @@ class AuditConfigTest {
     assertThat(config.submitRates()).isEqualTo("acme=200/400");
     assertThat(config.reviewExpireHours()).isEqualTo(72);
     assertThat(config.submitRateScope()).isEqualTo("process");
+    assertThat(config.flowDeadlines().answer()).hasMinutes(5);
+    assertThat(config.flowDeadlines().gate()).as("not checked").isZero();
+  }
+
+  @Test
+  void shouldCheckUnfinishedFlowsAfterAQuarterAndHalfAnHourUnlessToldOtherwise() {
+    assertThat(BASE.answerDeadlineMinutes()).isEqualTo(15);
+    assertThat(BASE.gateDeadlineMinutes()).isEqualTo(30);
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(
+                    Map.of(AuditConfig.ANSWER_DEADLINE_MINUTES, "-1"), BASE))
+        .hasMessage("GENGUARD_AUDIT_ANSWER_DEADLINE_MINUTES=-1 must be at least 0");
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(
+                    Map.of(AuditConfig.GATE_DEADLINE_MINUTES, "10081"), BASE))
+        .hasMessage("GENGUARD_AUDIT_GATE_DEADLINE_MINUTES=10081 must be at most 10080");
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(
+                    Map.of(AuditConfig.GATE_DEADLINE_MINUTES, "half an hour"), BASE))
+        .hasMessageContaining("GENGUARD_AUDIT_GATE_DEADLINE_MINUTES");
   }
 
   @Test

@@ -449,6 +449,7 @@ public final class AuditBenchmark {
                       AuditApi.Limits.defaults(),
                       null,
                       null,
+                      null,
                       null))
               .start("127.0.0.1", 0);
       try {

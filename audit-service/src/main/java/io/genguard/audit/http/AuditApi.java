@@ -53,6 +53,7 @@ import io.genguard.audit.submit.RequestSubmitter.NotAcceptedException;
 import io.genguard.audit.submit.RequestSubmitter.RateLimitedException;
 import io.genguard.audit.submit.RequestSubmitter.Submission;
 import io.genguard.audit.submit.SubmitRates;
+import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.provenance.manifest.VerificationKeyRing;
@@ -183,7 +184,8 @@ public final class AuditApi implements AutoCloseable {
       Limits limits,
       AnchorLog anchors,
       AnchorWitness witness,
-      RecordedExplanations explanations) {}
+      RecordedExplanations explanations,
+      UnfinishedFlows unfinished) {}
 
   /**
    * Limits on what one call may send or get.
@@ -384,6 +386,17 @@ public final class AuditApi implements AutoCloseable {
     route(HandlerType.GET, "/api/v1/audit/anchors/keys", this::anchorKeys, Role.COMPLIANCE);
     route(
         HandlerType.GET, "/api/v1/audit/actions", PAGE_PARAMETERS, this::actions, Role.COMPLIANCE);
+    route(
+        HandlerType.GET,
+        "/api/v1/audit/unfinished",
+        Set.of("tenant", "kind", "state", "limit"),
+        this::unfinished,
+        Role.COMPLIANCE);
+    route(
+        HandlerType.POST,
+        "/api/v1/audit/unfinished/{requestId}/dismiss",
+        this::dismissUnfinished,
+        Role.ADMIN);
 
     route(
         HandlerType.GET,
@@ -1513,6 +1526,57 @@ public final class AuditApi implements AutoCloseable {
   private void erase(Context ctx) throws Exception {
     EraseRequest request = readBody(requireBody(ctx), EraseRequest.class);
     ctx.json(services.retention().erase(id(ctx, "requestId"), request.reason(), caller(ctx)));
+  }
+
+  /**
+   * Requests without an answer and outputs without a gate outcome past their deadline ({@link
+   * UnfinishedFlows}), oldest first, with how many are open of each kind.
+   */
+  private void unfinished(Context ctx) throws SQLException {
+    String state = parameter(ctx, "state");
+    UnfinishedFlows flows = unfinishedFlows();
+    ObjectNode answer =
+        flows.list(
+            caller(ctx).scope(tenantParameter(ctx)),
+            UnfinishedFlows.kindOrNull(parameter(ctx, "kind")),
+            state == null ? UnfinishedFlows.State.OPEN : UnfinishedFlows.State.parse(state),
+            limit(ctx, 100, 1000));
+    // 0: that kind is not checked.
+    answer.put("answerDeadlineSeconds", flows.deadlines().answer().toSeconds());
+    answer.put("gateDeadlineSeconds", flows.deadlines().gate().toSeconds());
+    ctx.json(answer);
+  }
+
+  /** Body of POST /api/v1/audit/unfinished/{requestId}/dismiss. */
+  record DismissRequest(String kind, String reason) {}
+
+  private void dismissUnfinished(Context ctx) throws Exception {
+    DismissRequest request = readBody(requireBody(ctx), DismissRequest.class);
+    if (request.kind() == null || request.kind().isBlank()) {
+      throw new InvalidInputException(
+          "kind is required: NO_ANSWER or NO_GATE_OUTCOME, e.g. {\"kind\": \"NO_ANSWER\","
+              + " \"reason\": \"...\"}");
+    }
+    String requestId = id(ctx, "requestId");
+    UnfinishedFlows.Kind kind = UnfinishedFlows.Kind.parse(request.kind());
+    String actionId = unfinishedFlows().dismiss(requestId, kind, request.reason(), caller(ctx));
+    ctx.json(
+        Map.of(
+            "requestId",
+            requestId,
+            "kind",
+            kind.name(),
+            "state",
+            "DISMISSED",
+            "actionId",
+            actionId));
+  }
+
+  private UnfinishedFlows unfinishedFlows() {
+    if (services.unfinished() == null) {
+      throw new IllegalStateException("This audit API runs without the unfinished-flow watch");
+    }
+    return services.unfinished();
   }
 
   /** Body of POST /api/v1/erasures: one tenant's requests whose attribute {@code key} is value. */

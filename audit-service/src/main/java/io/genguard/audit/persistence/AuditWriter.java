@@ -134,7 +134,7 @@ public final class AuditWriter {
     return found;
   }
 
-  static OffsetDateTime time(Instant instant) {
+  public static OffsetDateTime time(Instant instant) {
     return instant == null ? null : OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
   }
 

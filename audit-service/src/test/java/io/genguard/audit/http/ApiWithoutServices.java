@@ -23,6 +23,7 @@ final class ApiWithoutServices {
             AuditApi.Limits.defaults(),
             null,
             null,
+            null,
             null));
   }
 }

@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
       AuditReplayCommand.class,
       AuditWhatIfCommand.class,
       AuditStatusCommand.class,
+      AuditUnfinishedCommand.class,
       AuditVerifyCommand.class,
       AuditEvidenceCommand.class,
       AuditVerifyEvidenceCommand.class,

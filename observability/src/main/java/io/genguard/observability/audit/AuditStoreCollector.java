@@ -16,6 +16,7 @@ import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -108,14 +109,31 @@ public final class AuditStoreCollector implements AutoCloseable {
   public static final String OUTBOX_OLDEST_AGE = "genguard.audit.outbox.oldest.age";
 
   /**
-   * Generation requests recorded more than 15 minutes ago with neither an output nor a failure
-   * ({@link UnansweredRequests}): followed from the collector's start.
+   * Generation requests with neither an output nor a failure past the audit service's answer
+   * deadline ({@code unfinished_flow} rows of kind NO_ANSWER still open: the audit service's
+   * UnfinishedFlows, durable across restarts).
    */
   public static final String REQUESTS_UNANSWERED = "genguard.audit.requests.unanswered";
 
-  /** How long the oldest unanswered request has waited, seconds (0 when none). */
+  /** How long the oldest unanswered request has waited since it was recorded, seconds (0: none). */
   public static final String REQUESTS_UNANSWERED_OLDEST_AGE =
       "genguard.audit.requests.unanswered.oldest.age";
+
+  /**
+   * Generation outputs with no release-gate outcome past the audit service's gate deadline (open
+   * {@code unfinished_flow} rows of kind NO_GATE_OUTCOME).
+   */
+  public static final String OUTPUTS_WITHOUT_OUTCOME = "genguard.audit.outputs.without.outcome";
+
+  /** How long the oldest output without a gate outcome has waited, seconds (0 when none). */
+  public static final String OUTPUTS_WITHOUT_OUTCOME_OLDEST_AGE =
+      "genguard.audit.outputs.without.outcome.oldest.age";
+
+  /**
+   * Per kind of unfinished flow, the age of the oldest record the audit service has not checked
+   * yet: about the kind's deadline while the watch keeps up, growing while it does not run.
+   */
+  public static final String UNFINISHED_UNCHECKED_AGE = "genguard.audit.unfinished.unchecked.age";
 
   /**
    * Kafka records the audit store never read because the broker deleted them first (the audit
@@ -246,6 +264,17 @@ public final class AuditStoreCollector implements AutoCloseable {
   private static final String POLICIES_UNARCHIVED_SQL =
       "select count(*) from policy_in_use u where not exists (select 1 from api_action a"
           + " where a.action = 'policies.record' and a.target = u.sha256)";
+  // The audit service's UnfinishedFlows: open flows (partial index unfinished_flow_open_idx), and
+  // per kind the first record after where its watch has checked to.
+  private static final String UNFINISHED_TABLE_SQL =
+      "select to_regclass('unfinished_flow_watch') is not null";
+  private static final String UNFINISHED_OPEN_SQL =
+      "select kind, count(*), min(recorded_at) from unfinished_flow"
+          + " where answered_seq is null and dismissed_at is null group by kind";
+  private static final String UNFINISHED_WATCH_SQL =
+      "select w.kind, (select a.recorded_at from audit_log a where a.seq > w.checked_seq"
+          + " and a.event_type = case w.kind when 'NO_ANSWER' then 'GenerationRequest'"
+          + " else 'GenerationOutput' end order by a.seq limit 1) from unfinished_flow_watch w";
   private static final String LIVE_ALERT_TABLE_SQL =
       "select to_regclass('bias_audit.live_alert') is not null";
   private static final String LIVE_ALERTS_SQL = "select count(*) from bias_audit.live_alert";
@@ -270,9 +299,11 @@ public final class AuditStoreCollector implements AutoCloseable {
   private final AtomicLong policiesUnarchived = new AtomicLong();
   private final AtomicLong outboxUnpublished = new AtomicLong();
   private final AtomicLong neverAudited = new AtomicLong();
-  private final UnansweredRequests unanswered = new UnansweredRequests();
   private final AtomicLong requestsUnanswered = new AtomicLong();
   private final AtomicReference<Double> requestsUnansweredOldestAge = new AtomicReference<>(0.0);
+  private final AtomicLong outputsWithoutOutcome = new AtomicLong();
+  private final AtomicReference<Double> outputsWithoutOutcomeOldestAge = new AtomicReference<>(0.0);
+  private final RowGauges uncheckedAges;
   private final AtomicReference<Double> outboxOldestAge = new AtomicReference<>(0.0);
   private final AtomicLong liveAlerts = new AtomicLong();
   private final RowGauges biasRates;
@@ -312,13 +343,28 @@ public final class AuditStoreCollector implements AutoCloseable {
         .register(registry);
     Gauge.builder(REQUESTS_UNANSWERED, requestsUnanswered, AtomicLong::doubleValue)
         .description(
-            "Generation requests recorded more than 15 minutes ago with neither an output nor a"
-                + " failure (followed since the collector started)")
+            "Generation requests with neither an output nor a failure past the answer deadline")
         .register(registry);
     Gauge.builder(REQUESTS_UNANSWERED_OLDEST_AGE, requestsUnansweredOldestAge, AtomicReference::get)
         .description("How long the oldest unanswered generation request has waited (0 when none)")
         .baseUnit("seconds")
         .register(registry);
+    Gauge.builder(OUTPUTS_WITHOUT_OUTCOME, outputsWithoutOutcome, AtomicLong::doubleValue)
+        .description("Generation outputs with no release-gate outcome past the gate deadline")
+        .register(registry);
+    Gauge.builder(
+            OUTPUTS_WITHOUT_OUTCOME_OLDEST_AGE,
+            outputsWithoutOutcomeOldestAge,
+            AtomicReference::get)
+        .description("How long the oldest output without a gate outcome has waited (0 when none)")
+        .baseUnit("seconds")
+        .register(registry);
+    uncheckedAges =
+        new RowGauges(
+            registry,
+            UNFINISHED_UNCHECKED_AGE,
+            "Age of the oldest record the unfinished-flow watch has not checked yet, per kind",
+            "seconds");
     Gauge.builder(NEVER_AUDITED, neverAudited, AtomicLong::doubleValue)
         .description(
             "Kafka records the audit store never read because the broker deleted them first")
@@ -409,7 +455,6 @@ public final class AuditStoreCollector implements AutoCloseable {
       long to = first ? max : Math.min(max, cursor + MAX_RANGE);
       Deltas deltas = new Deltas();
       List<PendingLatency> fresh = new ArrayList<>();
-      List<UnansweredRequests.Flow> flows = List.of();
       if (to > from) {
         aggregate(connection, EVENTS_SQL, from, to, deltas.of(EVENTS), "event_type");
         verdicts(connection, from, to, deltas);
@@ -436,7 +481,6 @@ public final class AuditStoreCollector implements AutoCloseable {
         outputs(connection, from, to, deltas);
         if (!first) {
           fresh = gateLatencies(connection, from, to);
-          flows = UnansweredRequests.read(connection, from, to);
         }
       }
       List<Duration> resolvedLatencies = new ArrayList<>();
@@ -447,6 +491,8 @@ public final class AuditStoreCollector implements AutoCloseable {
       long[] outbox = countAndAge(connection, OUTBOX_SQL);
       long unarchived = single(connection, POLICIES_UNARCHIVED_SQL);
       long never = single(connection, NEVER_AUDITED_SQL);
+      Unfinished unfinished =
+          bool(connection, UNFINISHED_TABLE_SQL) ? unfinished(connection) : new Unfinished();
       List<BiasRow> bias = bias(connection);
       long alerts =
           bool(connection, LIVE_ALERT_TABLE_SQL) ? single(connection, LIVE_ALERTS_SQL) : 0;
@@ -465,17 +511,16 @@ public final class AuditStoreCollector implements AutoCloseable {
       outboxOldestAge.set(outbox[1] / 1000.0);
       policiesUnarchived.set(unarchived);
       neverAudited.set(never);
-      long unfollowedBefore = unanswered.unfollowed();
-      unanswered.apply(flows);
-      if (unanswered.unfollowed() > unfollowedBefore) {
-        LOG.warn(
-            "{} requests wait for an answer, the most followed: {} new ones not followed",
-            UnansweredRequests.MOST,
-            unanswered.unfollowed() - unfollowedBefore);
-      }
-      long[] waiting = unanswered.unanswered(clock.instant());
-      requestsUnanswered.set(waiting[0]);
-      requestsUnansweredOldestAge.set(waiting[1] / 1000.0);
+      Instant now = clock.instant();
+      requestsUnanswered.set(unfinished.count("NO_ANSWER"));
+      requestsUnansweredOldestAge.set(unfinished.oldestAge("NO_ANSWER", now));
+      outputsWithoutOutcome.set(unfinished.count("NO_GATE_OUTCOME"));
+      outputsWithoutOutcomeOldestAge.set(unfinished.oldestAge("NO_GATE_OUTCOME", now));
+      Map<Tags, Double> unchecked = new HashMap<>();
+      unfinished.unchecked.forEach(
+          (kind, oldest) ->
+              unchecked.put(Tags.of("kind", kind), oldest == null ? 0.0 : age(oldest, now)));
+      uncheckedAges.set(unchecked);
       publishBias(bias);
       liveAlerts.set(alerts);
       lastSuccess.set(clock.millis() / 1000.0);
@@ -608,6 +653,46 @@ public final class AuditStoreCollector implements AutoCloseable {
   }
 
   /** A count and an age in seconds, as milliseconds. */
+  /** What the audit service's unfinished-flow watch holds, by kind. */
+  private static final class Unfinished {
+    final Map<String, Long> open = new HashMap<>();
+    final Map<String, Instant> oldest = new HashMap<>();
+    final Map<String, Instant> unchecked = new HashMap<>();
+
+    long count(String kind) {
+      return open.getOrDefault(kind, 0L);
+    }
+
+    double oldestAge(String kind, Instant now) {
+      Instant since = oldest.get(kind);
+      return since == null ? 0.0 : age(since, now);
+    }
+  }
+
+  private static double age(Instant since, Instant now) {
+    return Math.max(0, Duration.between(since, now).toMillis()) / 1000.0;
+  }
+
+  private static Unfinished unfinished(Connection connection) throws SQLException {
+    Unfinished unfinished = new Unfinished();
+    try (PreparedStatement statement = connection.prepareStatement(UNFINISHED_OPEN_SQL);
+        ResultSet rows = statement.executeQuery()) {
+      while (rows.next()) {
+        unfinished.open.put(rows.getString(1), rows.getLong(2));
+        unfinished.oldest.put(
+            rows.getString(1), rows.getObject(3, OffsetDateTime.class).toInstant());
+      }
+    }
+    try (PreparedStatement statement = connection.prepareStatement(UNFINISHED_WATCH_SQL);
+        ResultSet rows = statement.executeQuery()) {
+      while (rows.next()) {
+        OffsetDateTime first = rows.getObject(2, OffsetDateTime.class);
+        unfinished.unchecked.put(rows.getString(1), first == null ? null : first.toInstant());
+      }
+    }
+    return unfinished;
+  }
+
   private static long[] countAndAge(Connection connection, String sql) throws SQLException {
     try (PreparedStatement statement = connection.prepareStatement(sql);
         ResultSet rows = statement.executeQuery()) {

@@ -16,6 +16,7 @@ import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.UnreadRecords;
 import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.audit.security.Caller;
+import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
@@ -64,53 +65,81 @@ class AuditStoreCollectorITCase {
   }
 
   @Test
-  void shouldCountRequestsWithoutAnOutputOrAFailureAfterFifteenMinutes() throws Exception {
+  void shouldReadTheUnfinishedFlowsTheAuditServiceRecorded() throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     try (AuditDatabase own =
         AuditDatabase.connect(
-            infra.createDatabase("observability_unanswered_it"),
+            infra.createDatabase("observability_unfinished_it"),
             infra.jdbcUser(),
             infra.jdbcPassword(),
             2)) {
-      followRequests(own, new AuditWriter(own.dataSource(), Clock.systemUTC()));
+      unfinishedFlows(own);
     }
   }
 
-  private static void followRequests(AuditDatabase database, AuditWriter writer) throws Exception {
+  private static void unfinishedFlows(AuditDatabase database) throws Exception {
     Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
-    // History before the collector starts is not followed.
-    writer.write(List.of(AuditFixtures.request("u-before", now)));
-    PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
     MovingClock clock = new MovingClock(now);
+    AuditWriter writer = new AuditWriter(database.dataSource(), clock);
+    UnfinishedFlows watch =
+        new UnfinishedFlows(database.dataSource(), clock, UnfinishedFlows.Deadlines.DEFAULTS);
+    PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
     AuditStoreCollector collector = new AuditStoreCollector(database.dataSource(), registry, clock);
     collector.collect();
+    assertThat(gauge(registry, AuditStoreCollector.UNFINISHED_UNCHECKED_AGE, "kind", "NO_ANSWER"))
+        .as("nothing to check")
+        .isZero();
 
-    // Four requests: one answered by an output, one by a failure, one whose output was recorded
-    // before the request itself (two ingestors), and one that never gets an answer.
+    // One request answered by an output the gate decided, one by a failure, one never answered,
+    // and one whose output the gate never decides.
     writer.write(
         List.of(
             AuditFixtures.request("u-output", now),
             output("u-output", now, "cpu", 5),
+            gate("u-output", GateOutcome.RELEASED, GateBasis.VERDICT, Decision.RELEASE, now),
             AuditFixtures.request("u-failure", now),
             AuditFixtures.failure("u-failure", now),
-            output("u-early", now, "cpu", 5),
-            AuditFixtures.request("u-early", now),
-            AuditFixtures.request("u-lost", now)));
+            AuditFixtures.request("u-lost", now),
+            AuditFixtures.request("u-ungated", now),
+            output("u-ungated", now, "cpu", 5)));
+    clock.set(now.plus(Duration.ofMinutes(20)));
     collector.collect();
     assertThat(gauge(registry, AuditStoreCollector.REQUESTS_UNANSWERED))
-        .as("not yet 15 minutes")
+        .as("the watch has not run")
         .isZero();
+    assertThat(gauge(registry, AuditStoreCollector.UNFINISHED_UNCHECKED_AGE, "kind", "NO_ANSWER"))
+        .as("its oldest unchecked request")
+        .isEqualTo(1200.0);
 
-    clock.set(now.plus(Duration.ofMinutes(20)));
+    watch.check();
     collector.collect();
     assertThat(gauge(registry, AuditStoreCollector.REQUESTS_UNANSWERED)).isEqualTo(1);
     assertThat(gauge(registry, AuditStoreCollector.REQUESTS_UNANSWERED_OLDEST_AGE))
-        .isBetween(1190.0, 1260.0);
+        .isEqualTo(1200.0);
+    assertThat(gauge(registry, AuditStoreCollector.OUTPUTS_WITHOUT_OUTCOME))
+        .as("not yet 30 minutes")
+        .isZero();
+    assertThat(gauge(registry, AuditStoreCollector.UNFINISHED_UNCHECKED_AGE, "kind", "NO_ANSWER"))
+        .isZero();
+    assertThat(
+            gauge(
+                registry, AuditStoreCollector.UNFINISHED_UNCHECKED_AGE, "kind", "NO_GATE_OUTCOME"))
+        .isEqualTo(1200.0);
 
+    clock.set(now.plus(Duration.ofMinutes(35)));
+    watch.check();
+    collector.collect();
+    assertThat(gauge(registry, AuditStoreCollector.OUTPUTS_WITHOUT_OUTCOME)).isEqualTo(1);
+    assertThat(gauge(registry, AuditStoreCollector.OUTPUTS_WITHOUT_OUTCOME_OLDEST_AGE))
+        .isEqualTo(2100.0);
+
+    // The lost request's output comes late: the watch closes the flow, the gauges fall.
     writer.write(List.of(output("u-lost", now, "cpu", 5)));
+    watch.check();
     collector.collect();
     assertThat(gauge(registry, AuditStoreCollector.REQUESTS_UNANSWERED)).isZero();
     assertThat(gauge(registry, AuditStoreCollector.REQUESTS_UNANSWERED_OLDEST_AGE)).isZero();
+    assertThat(gauge(registry, AuditStoreCollector.OUTPUTS_WITHOUT_OUTCOME)).isEqualTo(1);
   }
 
   @Test

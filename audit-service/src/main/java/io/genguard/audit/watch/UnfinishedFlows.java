@@ -1,0 +1,593 @@
+package io.genguard.audit.watch;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.ConflictException;
+import io.genguard.audit.InvalidInputException;
+import io.genguard.audit.NotFoundException;
+import io.genguard.audit.json.CanonicalJson;
+import io.genguard.audit.persistence.ActionLog;
+import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.persistence.ChainAppender;
+import io.genguard.audit.persistence.ChainRecord;
+import io.genguard.audit.persistence.Transactions;
+import io.genguard.audit.security.Caller;
+import io.genguard.schemas.EventIds;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import javax.sql.DataSource;
+
+/**
+ * The pipeline's promises checked from the audit store, whichever stage broke them: every
+ * generation request gets an answer (an output or a failure), and every output gets a release-gate
+ * outcome (released, quarantined or held). A request the broker deleted before the generator read
+ * it, a generator that stopped serving a partition, a gate that lost an output: each shows here,
+ * durably, once its deadline has passed, as a {@value #EVENT_TYPE} record in the hash chain (so the
+ * request's evidence bundle shows it too) and a row of {@code unfinished_flow}.
+ *
+ * <p>A round reads each kind's records in seq order from where the last round stopped (a row of
+ * {@code unfinished_flow_watch}, locked for the round, so several audit-service processes take
+ * turns and a restart goes on where the last round stopped, with no record checked twice or
+ * skipped), up to the last one recorded before its deadline, and looks up each one's answer through
+ * the request index. It then closes the open flows whose answer was recorded after all. A flow
+ * whose answer will never come (its request was lost for good) stays open until a person dismisses
+ * it, with a reason, as an audited action.
+ */
+public final class UnfinishedFlows {
+  public static final String EVENT_TYPE = "FlowUnfinished";
+
+  /** Records one batch reads at most. */
+  static final int BATCH = 10_000;
+
+  /** Batches one round reads at most per kind; a store checked for the first time takes rounds. */
+  static final int MAX_BATCHES = 20;
+
+  /** Open flows one round looks up the answer of at most. */
+  static final int MAX_CLOSE = 10_000;
+
+  /** Longest reason a dismissal may give. */
+  public static final int MAX_REASON = 1_000;
+
+  /** A promise the pipeline makes about one record. */
+  public enum Kind {
+    /** A generation request that has neither an output nor a failure. */
+    NO_ANSWER("GenerationRequest", List.of("GenerationOutput", "GenerationFailure")),
+    /** A generation output that has no release-gate outcome. */
+    NO_GATE_OUTCOME("GenerationOutput", List.of("ReleaseGateOutcome"));
+
+    private final String recordType;
+    private final List<String> answerTypes;
+
+    Kind(String recordType, List<String> answerTypes) {
+      this.recordType = recordType;
+      this.answerTypes = answerTypes;
+    }
+
+    /** The event type of the records the promise is about. */
+    public String recordType() {
+      return recordType;
+    }
+
+    /** The event types that keep the promise. */
+    public List<String> answerTypes() {
+      return answerTypes;
+    }
+
+    /** Parses a kind name case-insensitively, with an error that lists the valid names. */
+    public static Kind parse(String name) {
+      for (Kind kind : values()) {
+        if (kind.name().equalsIgnoreCase(name.trim())) {
+          return kind;
+        }
+      }
+      throw new InvalidInputException(
+          "kind '"
+              + (name.length() > 40 ? name.substring(0, 40) + "..." : name)
+              + "' is neither NO_ANSWER (a request without an output or failure) nor"
+              + " NO_GATE_OUTCOME (an output without a release-gate outcome)");
+    }
+  }
+
+  /**
+   * How long each promise may take before a record without its answer is unfinished. A zero
+   * deadline turns the check of its kind off: the records that pass meanwhile are never checked.
+   *
+   * @param answer from a request's record to its output's or failure's
+   * @param gate from an output's record to its gate outcome's; longer than the gate's verdict
+   *     timeout and half of it again (its sweep), since an output without a verdict gets its
+   *     outcome only then
+   */
+  public record Deadlines(Duration answer, Duration gate) {
+    public static final Deadlines DEFAULTS =
+        new Deadlines(Duration.ofMinutes(15), Duration.ofMinutes(30));
+
+    public Duration of(Kind kind) {
+      return kind == Kind.NO_ANSWER ? answer : gate;
+    }
+  }
+
+  /** A record found without its answer past the deadline. */
+  public record Found(
+      Kind kind, String requestId, String tenantId, long recordSeq, Instant recordedAt) {}
+
+  /**
+   * What one round did.
+   *
+   * @param checked records looked at, per kind
+   * @param found those without their answer, recorded now
+   * @param answered open flows whose answer was recorded after all, closed now
+   */
+  public record Round(Map<Kind, Integer> checked, List<Found> found, int answered) {}
+
+  private final DataSource dataSource;
+  private final Clock clock;
+  private final Deadlines deadlines;
+  private final int batch;
+
+  public UnfinishedFlows(DataSource dataSource, Clock clock, Deadlines deadlines) {
+    this(dataSource, clock, deadlines, BATCH);
+  }
+
+  /** With batches of {@code batch} records, for tests of the batch boundaries. */
+  UnfinishedFlows(DataSource dataSource, Clock clock, Deadlines deadlines, int batch) {
+    this.dataSource = dataSource;
+    this.clock = clock;
+    this.deadlines = deadlines;
+    this.batch = batch;
+  }
+
+  public Deadlines deadlines() {
+    return deadlines;
+  }
+
+  /** One round: checks what passed its deadline since the last round, then closes the answered. */
+  public Round check() throws SQLException {
+    Map<Kind, Integer> checked = new EnumMap<>(Kind.class);
+    List<Found> found = new ArrayList<>();
+    for (Kind kind : Kind.values()) {
+      if (deadlines.of(kind).isZero()) {
+        // Not checked: what passes meanwhile is skipped, so the watch's lag stays true and a
+        // deadline set again later checks from then on.
+        Transactions.inTransaction(dataSource, connection -> skipAll(connection, kind));
+        continue;
+      }
+      int looked = 0;
+      for (int round = 0; round < MAX_BATCHES; round++) {
+        int[] read = {0};
+        boolean more =
+            Transactions.inTransaction(
+                dataSource, connection -> checkBatch(connection, kind, read, found));
+        looked += read[0];
+        if (!more) {
+          break;
+        }
+      }
+      checked.put(kind, looked);
+    }
+    int answered = Transactions.inTransaction(dataSource, this::closeAnswered);
+    return new Round(checked, found, answered);
+  }
+
+  private static int skipAll(Connection connection, Kind kind) throws SQLException {
+    try (PreparedStatement skip =
+        connection.prepareStatement(
+            "update unfinished_flow_watch set checked_seq = greatest(checked_seq,"
+                + " (select coalesce(max(seq), 0) from audit_log)) where kind = ?")) {
+      skip.setString(1, kind.name());
+      return skip.executeUpdate();
+    }
+  }
+
+  /**
+   * Checks the next batch of one kind's records that are past their deadline.
+   *
+   * @return whether a full batch was read (more may wait)
+   */
+  private boolean checkBatch(Connection connection, Kind kind, int[] read, List<Found> found)
+      throws SQLException {
+    long from;
+    try (PreparedStatement watch =
+        connection.prepareStatement(
+            "select checked_seq from unfinished_flow_watch where kind = ? for update")) {
+      watch.setString(1, kind.name());
+      try (ResultSet rs = watch.executeQuery()) {
+        if (!rs.next()) {
+          throw new IllegalStateException("unfinished_flow_watch has no row for " + kind);
+        }
+        from = rs.getLong(1);
+      }
+    }
+    Instant now = clock.instant();
+    OffsetDateTime cutoff = AuditWriter.time(now.minus(deadlines.of(kind)));
+    // The records are read up to the first one recorded after the cutoff: recorded times follow the
+    // seq (each writer takes its time just before the chain lock), and what comes after it waits
+    // for a later round. Seqs visible to this snapshot are a prefix of the chain: each append
+    // commits before the next one takes the lock.
+    long to;
+    try (PreparedStatement bound =
+        connection.prepareStatement(
+            "select coalesce((select min(seq) - 1 from audit_log where seq > ? and seq <= ?"
+                + " and recorded_at > ?), (select coalesce(max(seq), 0) from audit_log"
+                + " where seq > ? and seq <= ?), ?)")) {
+      bound.setLong(1, from);
+      bound.setLong(2, from + batch);
+      bound.setObject(3, cutoff);
+      bound.setLong(4, from);
+      bound.setLong(5, from + batch);
+      bound.setLong(6, from);
+      try (ResultSet rs = bound.executeQuery()) {
+        rs.next();
+        to = rs.getLong(1);
+      }
+    }
+    if (to <= from) {
+      return false;
+    }
+    List<Found> missing = new ArrayList<>();
+    try (PreparedStatement records =
+        connection.prepareStatement(
+            "select a.seq, a.request_id, a.tenant_id, a.recorded_at from audit_log a"
+                + " where a.seq > ? and a.seq <= ? and a.event_type = ? and a.request_id is not null"
+                + " and not exists (select 1 from audit_log b where b.request_id = a.request_id"
+                + " and b.event_type = any(?))"
+                + " order by a.seq")) {
+      records.setLong(1, from);
+      records.setLong(2, to);
+      records.setString(3, kind.recordType());
+      records.setArray(4, connection.createArrayOf("text", kind.answerTypes().toArray()));
+      try (ResultSet rs = records.executeQuery()) {
+        while (rs.next()) {
+          missing.add(
+              new Found(
+                  kind,
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getLong(1),
+                  rs.getObject(4, OffsetDateTime.class).toInstant()));
+        }
+      }
+    }
+    for (Found flow : missing) {
+      if (record(connection, flow, now)) {
+        found.add(flow);
+      }
+    }
+    try (PreparedStatement advance =
+        connection.prepareStatement(
+            "update unfinished_flow_watch set checked_seq = ? where kind = ?")) {
+      advance.setLong(1, to);
+      advance.setString(2, kind.name());
+      advance.executeUpdate();
+    }
+    read[0] += (int) (to - from);
+    return to - from >= batch;
+  }
+
+  /** Appends the flow's chain record and row, unless the request has one of this kind already. */
+  private boolean record(Connection connection, Found flow, Instant now) throws SQLException {
+    try (PreparedStatement known =
+        connection.prepareStatement(
+            "select 1 from unfinished_flow where kind = ? and request_id = ?")) {
+      known.setString(1, flow.kind().name());
+      known.setString(2, flow.requestId());
+      try (ResultSet rs = known.executeQuery()) {
+        if (rs.next()) {
+          // A request sent twice (the same id), or a duplicate output: one flow per request.
+          return false;
+        }
+      }
+    }
+    String eventId = EventIds.nameBased("unfinished", flow.kind().name(), flow.requestId());
+    Instant at = now.truncatedTo(ChronoUnit.MICROS);
+    Duration deadline = deadlines.of(flow.kind());
+    ObjectNode payload = JsonNodeFactory.instance.objectNode();
+    payload.put("kind", flow.kind().name());
+    payload.put("requestId", flow.requestId());
+    payload.put("tenantId", flow.tenantId());
+    payload.put("recordSeq", flow.recordSeq());
+    payload.put("recordedAt", flow.recordedAt().toString());
+    payload.put("deadlineSeconds", deadline.toSeconds());
+    payload.put("detail", describe(flow, deadline));
+    payload.put("detectedAt", at.toString());
+    ChainAppender.append(
+        connection,
+        List.of(
+            ChainRecord.ofService(
+                eventId,
+                EVENT_TYPE,
+                flow.tenantId(),
+                flow.requestId(),
+                CanonicalJson.write(payload))),
+        at);
+    try (PreparedStatement insert =
+        connection.prepareStatement(
+            "insert into unfinished_flow (event_id, kind, request_id, tenant_id, record_seq,"
+                + " recorded_at, found_at) values (?, ?, ?, ?, ?, ?, ?)")) {
+      insert.setString(1, eventId);
+      insert.setString(2, flow.kind().name());
+      insert.setString(3, flow.requestId());
+      insert.setString(4, flow.tenantId());
+      insert.setLong(5, flow.recordSeq());
+      insert.setObject(6, AuditWriter.time(flow.recordedAt()));
+      insert.setObject(7, AuditWriter.time(at));
+      insert.executeUpdate();
+    }
+    return true;
+  }
+
+  /** One sentence for people: what has no answer, for how long it was given. */
+  public static String describe(Found flow, Duration deadline) {
+    String within = minutes(deadline);
+    return switch (flow.kind()) {
+      case NO_ANSWER ->
+          "generation request "
+              + flow.requestId()
+              + " (audit seq "
+              + flow.recordSeq()
+              + ") got neither an output nor a failure within "
+              + within
+              + ": lost before the generator read it, or its generator stopped serving it";
+      case NO_GATE_OUTCOME ->
+          "the output of request "
+              + flow.requestId()
+              + " (audit seq "
+              + flow.recordSeq()
+              + ") got no release-gate outcome within "
+              + within
+              + ": lost before the release gate read it, or the gate stopped serving it";
+    };
+  }
+
+  private static String minutes(Duration duration) {
+    long seconds = duration.toSeconds();
+    return seconds % 60 == 0 ? (seconds / 60) + " minute(s)" : seconds + " second(s)";
+  }
+
+  /** Closes the open flows whose answer has been recorded since; returns how many. */
+  private int closeAnswered(Connection connection) throws SQLException {
+    record Open(String eventId, Kind kind, String requestId) {}
+    List<Open> open = new ArrayList<>();
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select event_id, kind, request_id from unfinished_flow"
+                + " where answered_seq is null and dismissed_at is null"
+                + " order by recorded_at limit ? for update skip locked")) {
+      select.setInt(1, MAX_CLOSE);
+      try (ResultSet rs = select.executeQuery()) {
+        while (rs.next()) {
+          open.add(new Open(rs.getString(1), Kind.valueOf(rs.getString(2)), rs.getString(3)));
+        }
+      }
+    }
+    int closed = 0;
+    try (PreparedStatement answer =
+            connection.prepareStatement(
+                "select seq, recorded_at from audit_log where request_id = ?"
+                    + " and event_type = any(?) order by seq limit 1");
+        PreparedStatement close =
+            connection.prepareStatement(
+                "update unfinished_flow set answered_seq = ?, answered_at = ? where event_id = ?")) {
+      for (Open flow : open) {
+        answer.setString(1, flow.requestId());
+        answer.setArray(2, connection.createArrayOf("text", flow.kind().answerTypes().toArray()));
+        try (ResultSet rs = answer.executeQuery()) {
+          if (rs.next()) {
+            close.setLong(1, rs.getLong(1));
+            close.setObject(2, rs.getObject(2, OffsetDateTime.class));
+            close.setString(3, flow.eventId());
+            close.executeUpdate();
+            closed++;
+          }
+        }
+      }
+    }
+    return closed;
+  }
+
+  /** Which flows a listing shows. */
+  public enum State {
+    OPEN,
+    ANSWERED,
+    DISMISSED,
+    ALL;
+
+    public static State parse(String name) {
+      for (State state : values()) {
+        if (state.name().equalsIgnoreCase(name.trim())) {
+          return state;
+        }
+      }
+      throw new InvalidInputException(
+          "state '"
+              + (name.length() > 40 ? name.substring(0, 40) + "..." : name)
+              + "' is none of open, answered, dismissed, all");
+    }
+
+    String condition() {
+      return switch (this) {
+        case OPEN -> " and answered_seq is null and dismissed_at is null";
+        case ANSWERED -> " and answered_seq is not null";
+        case DISMISSED -> " and dismissed_at is not null";
+        case ALL -> "";
+      };
+    }
+  }
+
+  /**
+   * The flows in a state, oldest record first, and how many are open per kind.
+   *
+   * @param tenant only this tenant's; null for all
+   * @param kind only this kind; null for both
+   */
+  public ObjectNode list(String tenant, Kind kind, State state, int limit) throws SQLException {
+    ObjectNode answer = JsonNodeFactory.instance.objectNode();
+    ObjectNode open = answer.putObject("open");
+    for (Kind each : Kind.values()) {
+      open.put(each.name(), 0);
+    }
+    StringBuilder where = new StringBuilder(" where true");
+    List<Object> arguments = new ArrayList<>();
+    if (tenant != null) {
+      where.append(" and tenant_id = ?");
+      arguments.add(tenant);
+    }
+    try (Connection connection = dataSource.getConnection()) {
+      try (PreparedStatement counts =
+          connection.prepareStatement(
+              "select kind, count(*), min(recorded_at) from unfinished_flow"
+                  + where
+                  + State.OPEN.condition()
+                  + " group by kind")) {
+        bind(counts, arguments);
+        try (ResultSet rs = counts.executeQuery()) {
+          while (rs.next()) {
+            open.put(rs.getString(1), rs.getLong(2));
+          }
+        }
+      }
+      if (kind != null) {
+        where.append(" and kind = ?");
+        arguments.add(kind.name());
+      }
+      arguments.add(limit);
+      var items = answer.putArray("items");
+      try (PreparedStatement rows =
+          connection.prepareStatement(
+              "select event_id, kind, request_id, tenant_id, record_seq, recorded_at, found_at,"
+                  + " answered_seq, answered_at, dismissed_at, dismissed_by, dismiss_action"
+                  + " from unfinished_flow"
+                  + where
+                  + state.condition()
+                  + " order by recorded_at, event_id limit ?")) {
+        bind(rows, arguments);
+        try (ResultSet rs = rows.executeQuery()) {
+          while (rs.next()) {
+            ObjectNode item = items.addObject();
+            item.put("eventId", rs.getString(1));
+            item.put("kind", rs.getString(2));
+            item.put("requestId", rs.getString(3));
+            item.put("tenantId", rs.getString(4));
+            item.put("recordSeq", rs.getLong(5));
+            item.put("recordedAt", instant(rs, 6));
+            item.put("foundAt", instant(rs, 7));
+            long answeredSeq = rs.getLong(8);
+            boolean answered = !rs.wasNull();
+            String dismissedAt = instant(rs, 10);
+            item.put(
+                "state",
+                answered
+                    ? State.ANSWERED.name()
+                    : dismissedAt != null ? State.DISMISSED.name() : State.OPEN.name());
+            if (answered) {
+              item.put("answeredSeq", answeredSeq);
+              item.put("answeredAt", instant(rs, 9));
+            }
+            if (dismissedAt != null) {
+              item.put("dismissedAt", dismissedAt);
+              item.put("dismissedBy", rs.getString(11));
+              item.put("dismissAction", rs.getString(12));
+            }
+          }
+        }
+      }
+    }
+    return answer;
+  }
+
+  private static void bind(PreparedStatement statement, List<Object> arguments)
+      throws SQLException {
+    for (int i = 0; i < arguments.size(); i++) {
+      statement.setObject(i + 1, arguments.get(i));
+    }
+  }
+
+  private static String instant(ResultSet rs, int column) throws SQLException {
+    OffsetDateTime time = rs.getObject(column, OffsetDateTime.class);
+    return time == null ? null : time.toInstant().toString();
+  }
+
+  /**
+   * Closes an open flow whose answer will not come (the request was lost for good, and was sent
+   * again or given up), with the reason, as an {@code unfinished.dismiss} action in the chain.
+   *
+   * @return the action's id
+   * @throws NotFoundException when the request has no flow of the kind the caller may see
+   * @throws ConflictException when the flow was answered or dismissed already
+   */
+  public String dismiss(String requestId, Kind kind, String reason, Caller caller)
+      throws SQLException {
+    if (reason == null || reason.isBlank()) {
+      throw new InvalidInputException(
+          "reason is required: why this flow will get no answer, e.g. {\"reason\": \"request lost"
+              + " to retention during the outage of 2026-12-01; sent again as ...\"}");
+    }
+    String why = reason.strip();
+    if (why.length() > MAX_REASON) {
+      throw new InvalidInputException(
+          "reason is " + why.length() + " characters long; at most " + MAX_REASON);
+    }
+    return Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          String eventId;
+          String tenant;
+          try (PreparedStatement select =
+              connection.prepareStatement(
+                  "select event_id, tenant_id, answered_seq is not null, dismissed_at is not null"
+                      + " from unfinished_flow where kind = ? and request_id = ? for update")) {
+            select.setString(1, kind.name());
+            select.setString(2, requestId);
+            try (ResultSet rs = select.executeQuery()) {
+              if (!rs.next() || !caller.canSee(rs.getString(2))) {
+                throw new NotFoundException(
+                    "Request " + requestId + " has no unfinished flow of kind " + kind);
+              }
+              eventId = rs.getString(1);
+              tenant = rs.getString(2);
+              if (rs.getBoolean(3) || rs.getBoolean(4)) {
+                throw new ConflictException(
+                    "The "
+                        + kind
+                        + " flow of request "
+                        + requestId
+                        + " is closed already ("
+                        + (rs.getBoolean(3) ? "answered" : "dismissed")
+                        + ")");
+              }
+            }
+          }
+          Instant now = clock.instant();
+          ActionLog.Action action =
+              ActionLog.Action.of("unfinished.dismiss", tenant, requestId, eventId);
+          action.details().put("kind", kind.name()).put("reason", why);
+          String actionId = ActionLog.record(connection, caller, action, now);
+          try (PreparedStatement update =
+              connection.prepareStatement(
+                  "update unfinished_flow set dismissed_at = ?, dismissed_by = ?,"
+                      + " dismiss_action = ? where event_id = ?")) {
+            update.setObject(1, AuditWriter.time(now.truncatedTo(ChronoUnit.MICROS)));
+            update.setString(2, caller.describe());
+            update.setString(3, actionId);
+            update.setString(4, eventId);
+            update.executeUpdate();
+          }
+          return actionId;
+        });
+  }
+
+  /** The kind named in a listing or dismissal, upper-cased; null when not given. */
+  public static Kind kindOrNull(String name) {
+    return name == null || name.isBlank() ? null : Kind.parse(name);
+  }
+}

@@ -1,0 +1,139 @@
+package io.genguard.audit.watch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.fixtures.RunningAuditService;
+import io.genguard.audit.security.Role;
+import io.genguard.events.v1.Decision;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.MovingClock;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * GET /api/v1/audit/unfinished and POST .../dismiss on a running audit service: who may read and
+ * dismiss, what malformed calls are told, and that a dismissal closes the flow.
+ */
+class UnfinishedFlowsApiITCase {
+  private static final Instant START = Instant.parse("2026-12-05T09:00:00Z");
+  private static RunningAuditService audit;
+  private static MovingClock clock;
+
+  @BeforeAll
+  static void start() throws Exception {
+    clock = new MovingClock(START);
+    audit =
+        RunningAuditService.start(
+            "unfinished_api_it", clock, config -> config.withFlowDeadlines(15, 30));
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_REQUESTS.name(),
+                AuditEvents.request(Scenario.of("lost-a", "acme", Decision.RELEASE, START))),
+            AuditEvents.incoming(
+                Topics.GENERATION_REQUESTS.name(),
+                AuditEvents.request(Scenario.of("lost-g", "globex", Decision.RELEASE, START)))));
+    clock.advance(Duration.ofMinutes(16));
+    audit.service().checkFlows();
+  }
+
+  @AfterAll
+  static void stop() {
+    audit.close();
+  }
+
+  @Test
+  void shouldListOpenFlowsForComplianceWithinTheirTenant() throws Exception {
+    HttpResponse<String> all =
+        audit.get(
+            "/api/v1/audit/unfinished?state=all", audit.token(Role.COMPLIANCE, null, "auditor"));
+    assertThat(all.statusCode()).isEqualTo(200);
+    JsonNode body = RunningAuditService.json(all);
+    assertThat(body.path("answerDeadlineSeconds").asLong()).isEqualTo(900);
+    assertThat(body.path("gateDeadlineSeconds").asLong()).isEqualTo(1800);
+    assertThat(body.path("items"))
+        .extracting(item -> item.path("requestId").asText())
+        .contains("lost-a", "lost-g");
+
+    String acme = audit.token(Role.COMPLIANCE, "acme", "acme auditor");
+    JsonNode own = RunningAuditService.json(audit.get("/api/v1/audit/unfinished", acme));
+    assertThat(own.path("items"))
+        .extracting(item -> item.path("requestId").asText())
+        .containsExactly("lost-a");
+    assertThat(own.path("open").path("NO_ANSWER").asLong()).isEqualTo(1);
+    assertThat(audit.get("/api/v1/audit/unfinished?tenant=globex", acme).statusCode())
+        .isEqualTo(403);
+    assertThat(
+            audit
+                .get("/api/v1/audit/unfinished", audit.token(Role.SUBMITTER, "acme", "app"))
+                .statusCode())
+        .isEqualTo(403);
+  }
+
+  @Test
+  void shouldTellWhatIsWrongWithAMalformedListing() throws Exception {
+    String token = audit.token(Role.COMPLIANCE, null, "auditor 2");
+    HttpResponse<String> kind = audit.get("/api/v1/audit/unfinished?kind=LATE", token);
+    assertThat(kind.statusCode()).isEqualTo(400);
+    assertThat(kind.body()).contains("NO_ANSWER", "NO_GATE_OUTCOME");
+    HttpResponse<String> state = audit.get("/api/v1/audit/unfinished?state=closed", token);
+    assertThat(state.statusCode()).isEqualTo(400);
+    assertThat(state.body()).contains("open, answered, dismissed, all");
+    assertThat(audit.get("/api/v1/audit/unfinished?limit=0", token).statusCode()).isEqualTo(400);
+    assertThat(audit.get("/api/v1/audit/unfinished?colour=red", token).statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void shouldDismissOnlyAsAnAdminWithAKindAndAReason() throws Exception {
+    String admin = audit.token(Role.ADMIN, null, "ops");
+    String path = "/api/v1/audit/unfinished/lost-g/dismiss";
+    assertThat(
+            audit
+                .post(
+                    path,
+                    audit.token(Role.COMPLIANCE, null, "auditor 3"),
+                    "{\"kind\": \"NO_ANSWER\", \"reason\": \"resent\"}")
+                .statusCode())
+        .isEqualTo(403);
+    HttpResponse<String> noKind = audit.post(path, admin, "{\"reason\": \"resent\"}");
+    assertThat(noKind.statusCode()).isEqualTo(400);
+    assertThat(noKind.body()).contains("kind is required");
+    assertThat(audit.post(path, admin, "{\"kind\": \"NO_ANSWER\"}").statusCode()).isEqualTo(400);
+    assertThat(audit.post(path, admin, "not json").statusCode()).isEqualTo(400);
+    assertThat(
+            audit
+                .post(
+                    "/api/v1/audit/unfinished/nobody/dismiss",
+                    admin,
+                    "{\"kind\": \"NO_ANSWER\", \"reason\": \"resent\"}")
+                .statusCode())
+        .isEqualTo(404);
+
+    HttpResponse<String> dismissed =
+        audit.post(
+            path, admin, "{\"kind\": \"NO_ANSWER\", \"reason\": \"lost in the outage; resent\"}");
+    assertThat(dismissed.statusCode()).isEqualTo(200);
+    assertThat(RunningAuditService.json(dismissed).path("state").asText()).isEqualTo("DISMISSED");
+    assertThat(
+            audit
+                .post(path, admin, "{\"kind\": \"NO_ANSWER\", \"reason\": \"again\"}")
+                .statusCode())
+        .isEqualTo(409);
+    JsonNode left =
+        RunningAuditService.json(audit.get("/api/v1/audit/unfinished?tenant=globex", admin));
+    assertThat(left.path("open").path("NO_ANSWER").asLong()).isZero();
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action = 'unfinished.dismiss'"
+                    + " and request_id = 'lost-g'"))
+        .isEqualTo(1);
+  }
+}

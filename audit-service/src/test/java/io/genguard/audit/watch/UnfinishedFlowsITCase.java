@@ -1,0 +1,333 @@
+package io.genguard.audit.watch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.ConflictException;
+import io.genguard.audit.InvalidInputException;
+import io.genguard.audit.NotFoundException;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.persistence.ChainVerifier;
+import io.genguard.audit.query.AuditQueries;
+import io.genguard.audit.security.Caller;
+import io.genguard.audit.security.Role;
+import io.genguard.audit.watch.UnfinishedFlows.Deadlines;
+import io.genguard.audit.watch.UnfinishedFlows.Found;
+import io.genguard.audit.watch.UnfinishedFlows.Kind;
+import io.genguard.audit.watch.UnfinishedFlows.State;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationFailure;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.MovingClock;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+/**
+ * The pipeline's promises checked from the audit store on real PostgreSQL: each request without an
+ * answer and each output without a gate outcome is found once its deadline has passed, recorded
+ * once in the chain, closed when its answer comes late, and dismissed only with a reason.
+ */
+class UnfinishedFlowsITCase {
+  private static final Instant START = Instant.parse("2026-12-05T09:00:00Z");
+  private static final Deadlines DEADLINES =
+      new Deadlines(Duration.ofMinutes(15), Duration.ofMinutes(30));
+  private static final Caller ADMIN = new Caller("admin01", "ada", Role.ADMIN, null);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private AuditDatabase database;
+  private MovingClock clock;
+  private AuditWriter writer;
+
+  @BeforeEach
+  void database(TestInfo test) throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    String name = "unfinished_" + test.getTestMethod().orElseThrow().getName().toLowerCase();
+    database =
+        AuditDatabase.connect(
+            infra.createDatabase(name.substring(0, Math.min(60, name.length()))),
+            infra.jdbcUser(),
+            infra.jdbcPassword(),
+            4);
+    clock = new MovingClock(START);
+    writer = new AuditWriter(database.dataSource(), clock);
+  }
+
+  @AfterEach
+  void close() {
+    database.close();
+  }
+
+  @Test
+  void shouldRecordEachBrokenPromiseOnceAndCloseWhatIsAnsweredLate() throws Exception {
+    Scenario done = Scenario.of("done", "acme", Decision.RELEASE, START);
+    Scenario lost = Scenario.of("lost", "acme", Decision.RELEASE, START);
+    Scenario failed = Scenario.of("failed", "globex", Decision.RELEASE, START);
+    Scenario ungated = Scenario.of("ungated", "globex", Decision.REVIEW, START);
+    Scenario late = Scenario.of("late", "acme", Decision.RELEASE, START);
+    writer.write(AuditEvents.story(done));
+    writer.write(
+        List.of(
+            request(lost),
+            request(failed),
+            AuditEvents.incoming(Topics.GENERATION_FAILURES.name(), failure(failed)),
+            request(ungated),
+            AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(ungated)),
+            request(late)));
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+
+    clock.advance(Duration.ofMinutes(14));
+    UnfinishedFlows.Round early = flows.check();
+    assertThat(early.found()).as("nothing is past its deadline yet").isEmpty();
+
+    clock.advance(Duration.ofMinutes(2));
+    UnfinishedFlows.Round afterAnswerDeadline = flows.check();
+    assertThat(afterAnswerDeadline.found())
+        .extracting(Found::kind, Found::requestId, Found::tenantId)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(Kind.NO_ANSWER, "lost", "acme"),
+            org.assertj.core.groups.Tuple.tuple(Kind.NO_ANSWER, "late", "acme"));
+    assertThat(afterAnswerDeadline.checked().get(Kind.NO_ANSWER))
+        .as("all five requests' records")
+        .isGreaterThanOrEqualTo(5);
+
+    // The late request's output and outcome come now, 17 minutes after its request.
+    clock.advance(Duration.ofMinutes(1));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(late)),
+            AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), AuditEvents.gateOutcome(late))));
+
+    clock.advance(Duration.ofMinutes(14));
+    UnfinishedFlows.Round afterGateDeadline = flows.check();
+    assertThat(afterGateDeadline.found())
+        .as("the output the gate never decided; the late output has its outcome")
+        .extracting(Found::kind, Found::requestId)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(Kind.NO_GATE_OUTCOME, "ungated"));
+    assertThat(afterGateDeadline.answered()).as("the late request is closed").isEqualTo(1);
+
+    clock.advance(Duration.ofHours(2));
+    assertThat(flows.check().found()).as("nothing twice").isEmpty();
+    assertThat(new UnfinishedFlows(database.dataSource(), clock, DEADLINES).check().found())
+        .as("a restarted service goes on where the last round stopped")
+        .isEmpty();
+    assertThat(count("select count(*) from audit_log where event_type = 'FlowUnfinished'"))
+        .isEqualTo(3);
+
+    ObjectNode open = flows.list(null, null, State.OPEN, 100);
+    assertThat(open.path("open").path("NO_ANSWER").asLong()).isEqualTo(1);
+    assertThat(open.path("open").path("NO_GATE_OUTCOME").asLong()).isEqualTo(1);
+    assertThat(open.path("items"))
+        .extracting(item -> item.path("requestId").asText() + "/" + item.path("kind").asText())
+        .containsExactlyInAnyOrder("lost/NO_ANSWER", "ungated/NO_GATE_OUTCOME");
+    JsonNode answered = flows.list(null, null, State.ANSWERED, 100).path("items");
+    assertThat(answered).hasSize(1);
+    assertThat(answered.get(0).path("requestId").asText()).isEqualTo("late");
+    assertThat(answered.get(0).path("state").asText()).isEqualTo("ANSWERED");
+    assertThat(Instant.parse(answered.get(0).path("answeredAt").asText()))
+        .isEqualTo(START.plus(Duration.ofMinutes(17)));
+    assertThat(flows.list("globex", null, State.ALL, 100).path("items"))
+        .as("one tenant's")
+        .extracting(item -> item.path("requestId").asText())
+        .containsExactly("ungated");
+    assertThat(flows.list(null, Kind.NO_ANSWER, State.ALL, 100).path("items"))
+        .extracting(item -> item.path("requestId").asText())
+        .containsExactlyInAnyOrder("lost", "late");
+
+    // In the chain, and in the request's own story.
+    JsonNode story = new AuditQueries(database.dataSource()).story("lost").orElseThrow();
+    assertThat(story.path("auditRecords"))
+        .extracting(record -> record.path("eventType").asText())
+        .containsExactly("GenerationRequest", "FlowUnfinished");
+    JsonNode payload =
+        JSON.readTree(
+            text(
+                "select payload from audit_log where event_type = 'FlowUnfinished'"
+                    + " and request_id = 'lost'"));
+    assertThat(payload.path("kind").asText()).isEqualTo("NO_ANSWER");
+    assertThat(payload.path("deadlineSeconds").asLong()).isEqualTo(900);
+    assertThat(payload.path("detail").asText())
+        .contains("lost", "neither an output nor a failure within 15 minute(s)");
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  @Test
+  void shouldDismissAnOpenFlowOnlyWithAReasonAndAsAnAuditedAction() throws Exception {
+    Scenario lost = Scenario.of("lost", "acme", Decision.RELEASE, START);
+    writer.write(List.of(request(lost)));
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+    clock.advance(Duration.ofMinutes(20));
+    assertThat(flows.check().found()).hasSize(1);
+
+    assertThatThrownBy(() -> flows.dismiss("lost", Kind.NO_ANSWER, "  ", ADMIN))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("reason is required");
+    assertThatThrownBy(() -> flows.dismiss("lost", Kind.NO_ANSWER, "x".repeat(1_001), ADMIN))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("at most 1000");
+    assertThatThrownBy(() -> flows.dismiss("lost", Kind.NO_GATE_OUTCOME, "why", ADMIN))
+        .as("no flow of that kind")
+        .isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(
+            () ->
+                flows.dismiss(
+                    "lost",
+                    Kind.NO_ANSWER,
+                    "why",
+                    new Caller("admin02", "globex admin", Role.ADMIN, "globex")))
+        .as("another tenant's flow is not found")
+        .isInstanceOf(NotFoundException.class);
+
+    String actionId =
+        flows.dismiss("lost", Kind.NO_ANSWER, " deleted by retention; sent again as r-2 ", ADMIN);
+
+    assertThat(flows.list(null, null, State.OPEN, 10).path("open").path("NO_ANSWER").asLong())
+        .isZero();
+    JsonNode dismissed = flows.list(null, null, State.DISMISSED, 10).path("items").get(0);
+    assertThat(dismissed.path("dismissAction").asText()).isEqualTo(actionId);
+    assertThat(dismissed.path("dismissedBy").asText()).contains("ada");
+    JsonNode details =
+        JSON.readTree(
+            text(
+                "select details from api_action where action = 'unfinished.dismiss'"
+                    + " and request_id = 'lost'"));
+    assertThat(details.path("reason").asText())
+        .isEqualTo("deleted by retention; sent again as r-2");
+    assertThat(details.path("kind").asText()).isEqualTo("NO_ANSWER");
+    assertThatThrownBy(() -> flows.dismiss("lost", Kind.NO_ANSWER, "again", ADMIN))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("dismissed");
+
+    // An answer that comes after the dismissal leaves it dismissed.
+    writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), output(lost))));
+    assertThat(flows.check().answered()).isZero();
+  }
+
+  @Test
+  void shouldCheckInBatchesAndStopAtTheFirstRecordNotYetDue() throws Exception {
+    List<String> lostIds = new ArrayList<>();
+    for (int i = 0; i < 7; i++) {
+      Scenario s = Scenario.of("lost-" + i, "acme", Decision.RELEASE, clock.instant());
+      writer.write(List.of(request(s)));
+      lostIds.add(s.requestId());
+      clock.advance(Duration.ofMinutes(1));
+    }
+    // Batches of 2 records: the seven requests take four batches of one round.
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES, 2);
+
+    clock.set(START.plus(Duration.ofMinutes(18)).plusSeconds(30));
+    assertThat(flows.check().found())
+        .as("requests recorded at minutes 0 to 3 are due, the rest not yet")
+        .extracting(Found::requestId)
+        .containsExactlyElementsOf(lostIds.subList(0, 4));
+
+    clock.set(START.plus(Duration.ofHours(1)));
+    assertThat(flows.check().found())
+        .extracting(Found::requestId)
+        .containsExactlyElementsOf(lostIds.subList(4, 7));
+  }
+
+  @Test
+  void shouldNotCheckAKindWhoseDeadlineIsZero() throws Exception {
+    Scenario before = Scenario.of("while-off", "acme", Decision.RELEASE, START);
+    writer.write(List.of(request(before)));
+    clock.advance(Duration.ofMinutes(20));
+    UnfinishedFlows off =
+        new UnfinishedFlows(
+            database.dataSource(), clock, new Deadlines(Duration.ZERO, Duration.ofMinutes(30)));
+    assertThat(off.check().found()).isEmpty();
+
+    Scenario after = Scenario.of("after", "acme", Decision.RELEASE, clock.instant());
+    writer.write(List.of(request(after)));
+    clock.advance(Duration.ofMinutes(20));
+    assertThat(new UnfinishedFlows(database.dataSource(), clock, DEADLINES).check().found())
+        .as("turned on again, it checks what comes from then on")
+        .extracting(Found::requestId)
+        .containsExactly("after");
+  }
+
+  @Test
+  void shouldRecordEachFlowOnceWhenTwoServicesCheckAtOnce() throws Exception {
+    for (int i = 0; i < 40; i++) {
+      writer.write(List.of(request(Scenario.of("r-" + i, "acme", Decision.RELEASE, START))));
+    }
+    clock.advance(Duration.ofMinutes(20));
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Callable<Integer>> services = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES, 3);
+        services.add(() -> flows.check().found().size());
+      }
+      int found = 0;
+      for (Future<Integer> result : pool.invokeAll(services)) {
+        found += result.get();
+      }
+      assertThat(found).isEqualTo(40);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(count("select count(*) from unfinished_flow")).isEqualTo(40);
+    assertThat(count("select count(distinct request_id) from unfinished_flow")).isEqualTo(40);
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  private static io.genguard.audit.persistence.IncomingEvent request(Scenario s) {
+    return AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(s));
+  }
+
+  private static io.genguard.events.v1.GenerationOutput output(Scenario s) {
+    return AuditEvents.output(s);
+  }
+
+  private static GenerationFailure failure(Scenario s) {
+    return GenerationFailure.newBuilder()
+        .setEventId("failure-" + s.requestId())
+        .setRequestId(s.requestId())
+        .setTenantId(s.tenantId())
+        .setCode("timeout")
+        .setReason("the backend did not answer within 30 s")
+        .setBackend("local")
+        .setAttempts(3)
+        .setFailedAt(s.at())
+        .build();
+  }
+
+  private long count(String sql) throws SQLException {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs = statement.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private String text(String sql) throws SQLException {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs = statement.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+}

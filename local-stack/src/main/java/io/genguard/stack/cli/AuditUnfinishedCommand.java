@@ -1,0 +1,71 @@
+package io.genguard.stack.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.audit.watch.UnfinishedFlows;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code genguard audit unfinished}: the requests that got no answer and the outputs that got no
+ * release-gate outcome within their deadline, as the audit service found them, as JSON; exit 4
+ * while any is open.
+ */
+@Command(
+    name = "unfinished",
+    mixinStandardHelpOptions = true,
+    description = {
+      "List the requests without an answer and the outputs without a release-gate outcome past"
+          + " their deadline, as the audit service recorded them (JSON).",
+      "Exit 0 when none is open, 4 when some are."
+    })
+final class AuditUnfinishedCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  @Option(
+      names = "--state",
+      defaultValue = "open",
+      description = "open, answered (late), dismissed or all (default: ${DEFAULT-VALUE}).")
+  String state;
+
+  @Option(names = "--kind", description = "NO_ANSWER or NO_GATE_OUTCOME (default: both).")
+  String kind;
+
+  @Option(names = "--tenant", description = "Only this tenant's.")
+  String tenant;
+
+  @Option(
+      names = "--limit",
+      defaultValue = "100",
+      description = "Most flows listed, 1-10000 (default: ${DEFAULT-VALUE}).")
+  int limit;
+
+  @Mixin AuditStoreOptions store;
+
+  @Override
+  public Integer call() throws Exception {
+    if (limit < 1 || limit > 10_000) {
+      throw new IllegalArgumentException("--limit " + limit + " must be 1-10000");
+    }
+    UnfinishedFlows.Kind only = UnfinishedFlows.kindOrNull(kind);
+    UnfinishedFlows.State listed = UnfinishedFlows.State.parse(state);
+    try (AuditDatabase db = store.connect(false)) {
+      // The deadlines are the audit service's; listing needs none.
+      ObjectNode flows =
+          new UnfinishedFlows(db.dataSource(), Clock.systemUTC(), null)
+              .list(tenant, only, listed, limit);
+      System.out.println(JSON.writeValueAsString(flows));
+      long open = 0;
+      for (var count : flows.get("open")) {
+        open += count.asLong();
+      }
+      return open == 0 ? 0 : 4;
+    }
+  }
+}

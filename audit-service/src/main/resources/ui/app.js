@@ -701,6 +701,47 @@
     const keepAnchorKeys = downloadButton('anchor-keys-button', '/api/v1/audit/anchors/keys', 'audit-anchors.jsonl.keys',
       'Download anchor signing keys (public)');
     const actions = el('div', { id: 'recent-actions' }, el('p', { class: 'muted' }, 'Loading...'));
+    // Requests without an answer and outputs without a gate outcome past their deadline; admins close
+    // one whose answer will never come, with a reason recorded in the chain.
+    const unfinished = el('div', { id: 'unfinished-flows' }, el('p', { class: 'muted' }, 'Loading...'));
+    const dismissReason = el('input', { type: 'text', id: 'dismiss-reason', size: 60, maxlength: 1000,
+      placeholder: 'Why it will get no answer: e.g. lost to retention in the outage, sent again' });
+    const loadUnfinished = async (note) => {
+      try {
+        const u = await api('/api/v1/audit/unfinished?limit=100');
+        const open = u.open.NO_ANSWER + u.open.NO_GATE_OUTCOME;
+        const dismiss = (f) => el('button', { type: 'button', class: 'dismiss-flow', onclick: async () => {
+          if (!dismissReason.value.trim()) {
+            unfinished.prepend(el('p', { class: 'error', id: 'dismiss-error' }, 'Give a reason first.'));
+            return;
+          }
+          try {
+            await api('/api/v1/audit/unfinished/' + encodeURIComponent(f.requestId) + '/dismiss',
+              { method: 'POST', body: { kind: f.kind, reason: dismissReason.value } });
+            dismissReason.value = '';
+            await loadUnfinished('Dismissed ' + f.requestId + '.');
+          } catch (e) {
+            unfinished.prepend(el('p', { class: 'error', id: 'dismiss-error' }, e.message));
+          }
+        } }, 'Dismiss');
+        unfinished.replaceChildren(
+          note ? el('p', { id: 'dismiss-done' }, note) : null,
+          el('p', { id: 'unfinished-summary' }, open === 0 ? 'None open.'
+            : u.open.NO_ANSWER + ' request(s) without an output or failure, ' + u.open.NO_GATE_OUTCOME
+              + ' output(s) without a release-gate outcome.'),
+          u.items.length === 0 ? null : el('table', {}, el('thead', {}, el('tr', {},
+            ['Request', 'Tenant', 'Missing', 'Recorded', 'Found', ''].map(h => el('th', {}, h)))),
+            el('tbody', {}, u.items.map(f => el('tr', { 'data-request': f.requestId, 'data-kind': f.kind },
+              el('td', {}, el('a', { href: '#/requests/' + encodeURIComponent(f.requestId) }, f.requestId)),
+              el('td', {}, f.tenantId || ''),
+              el('td', {}, f.kind === 'NO_ANSWER' ? 'an output or failure' : 'a release-gate outcome'),
+              el('td', {}, when(f.recordedAt)), el('td', {}, when(f.foundAt)),
+              el('td', {}, may('ADMIN') ? dismiss(f) : ''))))),
+          u.items.length > 0 && may('ADMIN') ? el('div', { class: 'row-actions' }, dismissReason) : null);
+      } catch (e) {
+        unfinished.replaceChildren(failure(e));
+      }
+    };
     // Policy files hold every tenant's rules: global compliance and admin tokens only.
     const readsPolicies = me && !me.tenantId && may('COMPLIANCE');
     const policies = readsPolicies ? el('div', { id: 'policies-in-use' }, el('p', { class: 'muted' }, 'Loading...')) : null;
@@ -759,7 +800,13 @@
         whatIfYaml, el('div', { class: 'row-actions' }, whatIfLimit, whatIfTenant,
           el('label', {}, 'decided from ', whatIfSince), el('label', {}, ' before ', whatIfUntil),
           el('label', {}, whatIfSpread, ' spread over the selection'), whatIfButton), whatIfResult) : null,
+      el('section', {}, el('h2', {}, 'Requests and outputs left without an answer'),
+        el('p', { class: 'muted' }, 'Every request is owed an output or a failure, and every output a release-gate outcome;'
+          + ' those without one past their deadline are recorded in the audit chain and listed here, oldest first.'
+          + ' An answer that comes late closes one; an admin closes one whose answer will never come, with the reason.'),
+        unfinished),
       el('section', {}, el('h2', {}, 'Recent state-changing calls'), actions));
+    await loadUnfinished();
     if (readsPolicies) {
       try {
         const inUse = await api('/api/v1/policies/in-use?limit=100');

@@ -98,6 +98,7 @@ public final class AuditService implements AutoCloseable {
   private final ReplayingExplanations ownedExplanations;
   private final ScheduledExecutorService timer;
   private final ScheduledExecutorService heldExplainer;
+  private final ScheduledExecutorService flowWatch;
   private final RecordedExplanations explained;
   private final UnfinishedFlows unfinished;
 
@@ -272,13 +273,11 @@ public final class AuditService implements AutoCloseable {
     // Records of an erased request that arrive after its erasure lose their content within a
     // minute.
     timer.scheduleWithFixedDelay(this::eraseLateRecordsQuietly, 1, 1, TimeUnit.MINUTES);
-    if (config.answerDeadlineMinutes() > 0 || config.gateDeadlineMinutes() > 0) {
-      timer.scheduleWithFixedDelay(
-          this::checkFlowsQuietly,
-          FLOW_CHECK.toSeconds(),
-          FLOW_CHECK.toSeconds(),
-          TimeUnit.SECONDS);
-    }
+    // Its own thread: a round after an upgrade or an outage reads for up to 20 s, which anchoring
+    // and retention must not wait for. With both deadlines 0 it only keeps the watermarks current.
+    flowWatch = daemonScheduler("audit-unfinished-flows");
+    flowWatch.scheduleWithFixedDelay(
+        this::checkFlowsQuietly, FLOW_CHECK.toSeconds(), FLOW_CHECK.toSeconds(), TimeUnit.SECONDS);
     if (config.retentionIntervalMinutes() > 0) {
       timer.scheduleWithFixedDelay(
           this::applyRetention,
@@ -749,6 +748,17 @@ public final class AuditService implements AutoCloseable {
     closed = true;
     stopIntake();
     timer.shutdownNow();
+    unfinished.stop();
+    flowWatch.shutdown();
+    try {
+      // A round in progress stops after the batch it is on.
+      if (!flowWatch.awaitTermination(5, TimeUnit.SECONDS)) {
+        flowWatch.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      flowWatch.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
     if (heldExplainer != null) {
       heldExplainer.shutdown();
       try {

@@ -14,6 +14,7 @@ import io.genguard.audit.query.OutputSearch;
 import io.genguard.audit.security.ApiTokens;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
+import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
@@ -505,6 +506,69 @@ public final class AuditBenchmark {
       } finally {
         api.close();
       }
+    }
+  }
+
+  /**
+   * Result of the unfinished-flow watch benchmark: the catch-up over a whole store checked for the
+   * first time (an upgrade), rounds run back to back, then a round with nothing new.
+   */
+  public record WatchResult(
+      long chainRecords, int rounds, int found, double seconds, double idleRoundMillis) {
+    public String json() {
+      return String.format(
+          Locale.ROOT,
+          "{\"benchmark\":\"audit-unfinished-watch\",\"chain_records\":%d,\"rounds\":%d,"
+              + "\"found\":%d,\"seconds\":%.2f,\"records_per_second\":%.0f,"
+              + "\"idle_round_ms\":%.2f}",
+          chainRecords,
+          rounds,
+          found,
+          seconds,
+          chainRecords / seconds,
+          idleRoundMillis);
+    }
+  }
+
+  /**
+   * The unfinished-flow watch ({@link UnfinishedFlows}) on the store the lookup benchmark filled:
+   * both kinds' watermarks set back to the start and every record past its deadline (a clock a day
+   * ahead), rounds run back to back until the whole chain is checked; then the median of 5 rounds
+   * with nothing new, as a running service's rounds between its records are.
+   */
+  public static WatchResult unfinishedWatch(Servers servers) throws SQLException {
+    try (AuditDatabase database =
+        AuditDatabase.connect(servers.jdbcUrl(), servers.jdbcUser(), servers.jdbcPassword(), 2)) {
+      try (Connection connection = database.dataSource().getConnection();
+          Statement statement = connection.createStatement()) {
+        statement.execute("update unfinished_flow_watch set checked_seq = 0");
+      }
+      long records = count(database, "select count(*) from audit_log");
+      UnfinishedFlows flows =
+          new UnfinishedFlows(
+              database.dataSource(),
+              Clock.offset(Clock.systemUTC(), Duration.ofDays(1)),
+              UnfinishedFlows.Deadlines.DEFAULTS);
+      int rounds = 0;
+      int found = 0;
+      long started = System.nanoTime();
+      while (true) {
+        UnfinishedFlows.Round round = flows.check();
+        rounds++;
+        found += round.found().size();
+        if (round.checked().values().stream().allMatch(checked -> checked == 0)) {
+          break;
+        }
+      }
+      double seconds = (System.nanoTime() - started) / 1e9;
+      double[] idle = new double[5];
+      for (int i = 0; i < idle.length; i++) {
+        long roundStarted = System.nanoTime();
+        flows.check();
+        idle[i] = (System.nanoTime() - roundStarted) / 1e6;
+      }
+      Arrays.sort(idle);
+      return new WatchResult(records, rounds, found, seconds, idle[idle.length / 2]);
     }
   }
 

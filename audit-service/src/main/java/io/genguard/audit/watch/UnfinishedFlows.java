@@ -50,8 +50,11 @@ public final class UnfinishedFlows {
   /** Records one batch reads at most. */
   static final int BATCH = 10_000;
 
-  /** Batches one round reads at most per kind; a store checked for the first time takes rounds. */
-  static final int MAX_BATCHES = 20;
+  /**
+   * How long one round reads each kind's batches at most: a store checked for the first time (an
+   * upgrade) takes several rounds; a minute of records at 2,000 outputs/s takes about 3 s.
+   */
+  static final Duration ROUND_BUDGET = Duration.ofSeconds(10);
 
   /** Open flows one round looks up the answer of at most. */
   static final int MAX_CLOSE = 10_000;
@@ -134,6 +137,7 @@ public final class UnfinishedFlows {
   private final Clock clock;
   private final Deadlines deadlines;
   private final int batch;
+  private volatile boolean stopping;
 
   public UnfinishedFlows(DataSource dataSource, Clock clock, Deadlines deadlines) {
     this(dataSource, clock, deadlines, BATCH);
@@ -151,6 +155,14 @@ public final class UnfinishedFlows {
     return deadlines;
   }
 
+  /**
+   * Makes a round in progress stop after its current batch (each batch commits with its watermark,
+   * so the next start goes on from there), and later rounds read nothing.
+   */
+  public void stop() {
+    stopping = true;
+  }
+
   /** One round: checks what passed its deadline since the last round, then closes the answered. */
   public Round check() throws SQLException {
     Map<Kind, Integer> checked = new EnumMap<>(Kind.class);
@@ -163,15 +175,14 @@ public final class UnfinishedFlows {
         continue;
       }
       int looked = 0;
-      for (int round = 0; round < MAX_BATCHES; round++) {
+      long started = System.nanoTime();
+      boolean more = true;
+      while (more && !stopping && System.nanoTime() - started < ROUND_BUDGET.toNanos()) {
         int[] read = {0};
-        boolean more =
+        more =
             Transactions.inTransaction(
                 dataSource, connection -> checkBatch(connection, kind, read, found));
         looked += read[0];
-        if (!more) {
-          break;
-        }
       }
       checked.put(kind, looked);
     }
@@ -210,28 +221,31 @@ public final class UnfinishedFlows {
     }
     Instant now = clock.instant();
     OffsetDateTime cutoff = AuditWriter.time(now.minus(deadlines.of(kind)));
-    // The records are read up to the first one recorded after the cutoff: recorded times follow the
-    // seq (each writer takes its time just before the chain lock), and what comes after it waits
-    // for a later round. Seqs visible to this snapshot are a prefix of the chain: each append
-    // commits before the next one takes the lock.
+    // The next batch of records, up to the first one recorded after the cutoff: recorded times
+    // follow the seq (each writer takes its time just before the chain lock), and what comes after
+    // it waits for a later round. Seqs visible to this snapshot are a prefix of the chain: each
+    // append commits before the next one takes the lock.
     long to;
+    int rows;
+    boolean full;
     try (PreparedStatement bound =
         connection.prepareStatement(
-            "select coalesce((select min(seq) - 1 from audit_log where seq > ? and seq <= ?"
-                + " and recorded_at > ?), (select coalesce(max(seq), 0) from audit_log"
-                + " where seq > ? and seq <= ?), ?)")) {
+            "with next as (select seq, recorded_at from audit_log where seq > ? order by seq"
+                + " limit ?), stop as (select min(seq) as seq from next where recorded_at > ?)"
+                + " select max(n.seq), count(n.seq), (select count(*) from next),"
+                + " (select seq from stop) is not null"
+                + " from next n where n.seq < coalesce((select seq from stop), n.seq + 1)")) {
       bound.setLong(1, from);
-      bound.setLong(2, from + batch);
+      bound.setInt(2, batch);
       bound.setObject(3, cutoff);
-      bound.setLong(4, from);
-      bound.setLong(5, from + batch);
-      bound.setLong(6, from);
       try (ResultSet rs = bound.executeQuery()) {
         rs.next();
         to = rs.getLong(1);
+        rows = rs.getInt(2);
+        full = !rs.getBoolean(4) && rs.getInt(3) >= batch;
       }
     }
-    if (to <= from) {
+    if (rows == 0) {
       return false;
     }
     List<Found> missing = new ArrayList<>();
@@ -270,8 +284,8 @@ public final class UnfinishedFlows {
       advance.setString(2, kind.name());
       advance.executeUpdate();
     }
-    read[0] += (int) (to - from);
-    return to - from >= batch;
+    read[0] += rows;
+    return full;
   }
 
   /** Appends the flow's chain record and row, unless the request has one of this kind already. */

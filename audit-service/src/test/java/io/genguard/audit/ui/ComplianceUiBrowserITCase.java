@@ -14,6 +14,7 @@ import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.fixtures.RunningAuditService;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
+import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
@@ -397,7 +398,28 @@ class ComplianceUiBrowserITCase {
         .startsWith("Downloaded evidence-" + held.requestId() + ".json");
     assertThat(browser.findElements(By.id("erase-button"))).as("erasing is for admins").isEmpty();
 
+    // A request no generator answered, found by the watch (run here with a clock 20 minutes ahead).
+    String lost = "ui-lost-" + UUID.randomUUID();
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_REQUESTS.name(),
+                AuditEvents.request(Scenario.of(lost, "acme", Decision.RELEASE, Instant.now())))));
+    new UnfinishedFlows(
+            audit.service().database().dataSource(),
+            Clock.offset(Clock.systemUTC(), Duration.ofMinutes(20)),
+            UnfinishedFlows.Deadlines.DEFAULTS)
+        .check();
+
     browser.get(audit.baseUrl() + "/ui/#/audit");
+    assertThat(
+            visible(By.cssSelector("#unfinished-flows tr[data-request='" + lost + "']")).getText())
+        .contains("acme", "an output or failure");
+    assertThat(browser.findElement(By.id("unfinished-summary")).getText())
+        .containsPattern("\\d+ request\\(s\\) without an output or failure");
+    assertThat(browser.findElements(By.cssSelector(".dismiss-flow")))
+        .as("dismissing is for admins")
+        .isEmpty();
     visible(By.id("verify-button")).click();
     assertThat(visible(By.id("chain-status")).getText()).isEqualTo("VERIFIED");
     assertThat(browser.findElement(By.id("chain-summary")).getText()).startsWith("Audit chain OK");
@@ -489,6 +511,23 @@ class ComplianceUiBrowserITCase {
                 "select count(*) from api_action where action = 'requests.erase' and request_id = '"
                     + held.requestId()
                     + "' and details->>'reason' = 'data subject request DSR-UI-1'"))
+        .isEqualTo(1);
+
+    // The admin dismisses the unanswered request, with a reason, on the audit page.
+    browser.get(audit.baseUrl() + "/ui/#/audit");
+    By lostRow = By.cssSelector("#unfinished-flows tr[data-request='" + lost + "']");
+    visible(lostRow).findElement(By.cssSelector(".dismiss-flow")).click();
+    assertThat(visible(By.id("dismiss-error")).getText()).isEqualTo("Give a reason first.");
+    visible(By.id("dismiss-reason")).sendKeys("lost in the UI test; sent again");
+    browser.findElement(lostRow).findElement(By.cssSelector(".dismiss-flow")).click();
+    assertThat(visible(By.id("dismiss-done")).getText()).isEqualTo("Dismissed " + lost + ".");
+    assertThat(browser.findElements(lostRow)).isEmpty();
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action = 'unfinished.dismiss'"
+                    + " and request_id = '"
+                    + lost
+                    + "' and details->>'reason' = 'lost in the UI test; sent again'"))
         .isEqualTo(1);
   }
 

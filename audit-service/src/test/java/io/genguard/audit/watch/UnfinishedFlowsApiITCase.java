@@ -1,6 +1,7 @@
 package io.genguard.audit.watch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.genguard.audit.fixtures.AuditEvents;
@@ -9,18 +10,26 @@ import io.genguard.audit.fixtures.RunningAuditService;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.Decision;
 import io.genguard.schemas.Topics;
+import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.MovingClock;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * GET /api/v1/audit/unfinished and POST .../dismiss on a running audit service: who may read and
- * dismiss, what malformed calls are told, and that a dismissal closes the flow.
+ * Requests on real Kafka that no generator answers, found by a running audit service's watch; then
+ * GET /api/v1/audit/unfinished and POST .../dismiss: who may read and dismiss, what malformed calls
+ * are told, and that a dismissal closes the flow.
  */
 class UnfinishedFlowsApiITCase {
   private static final Instant START = Instant.parse("2026-12-05T09:00:00Z");
@@ -33,16 +42,41 @@ class UnfinishedFlowsApiITCase {
     audit =
         RunningAuditService.start(
             "unfinished_api_it", clock, config -> config.withFlowDeadlines(15, 30));
-    audit.seed(
-        List.of(
-            AuditEvents.incoming(
-                Topics.GENERATION_REQUESTS.name(),
-                AuditEvents.request(Scenario.of("lost-a", "acme", Decision.RELEASE, START))),
-            AuditEvents.incoming(
-                Topics.GENERATION_REQUESTS.name(),
-                AuditEvents.request(Scenario.of("lost-g", "globex", Decision.RELEASE, START)))));
+    // Two requests on Kafka that no generator serves: the audit service records them from the
+    // topic, and its watch finds them unanswered once the deadline has passed.
+    Properties props = new Properties();
+    props.putAll(IntegrationInfrastructure.get().kafkaClientProperties());
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+      for (Scenario s :
+          List.of(
+              Scenario.of("lost-a", "acme", Decision.RELEASE, START),
+              Scenario.of("lost-g", "globex", Decision.RELEASE, START))) {
+        producer
+            .send(
+                new ProducerRecord<>(
+                    Topics.GENERATION_REQUESTS.name(),
+                    s.requestId(),
+                    Topics.GENERATION_REQUESTS.codec().encode(AuditEvents.request(s))))
+            .get();
+      }
+    }
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                audit.count(
+                        "select count(*) from audit_log where event_type = 'GenerationRequest'"
+                            + " and request_id in ('lost-a', 'lost-g')")
+                    == 2);
     clock.advance(Duration.ofMinutes(16));
     audit.service().checkFlows();
+    assertThat(
+            audit.count(
+                "select count(*) from unfinished_flow where kind = 'NO_ANSWER'"
+                    + " and request_id in ('lost-a', 'lost-g')"))
+        .isEqualTo(2);
   }
 
   @AfterAll

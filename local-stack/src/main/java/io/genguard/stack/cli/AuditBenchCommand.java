@@ -17,14 +17,15 @@ import picocli.CommandLine.Option;
  * {@code genguard audit bench}: the audit store's benchmarks on a fresh embedded Kafka broker and
  * PostgreSQL: ingestion events/s from Kafka into PostgreSQL, the p99 latency of a request-by-id
  * lookup over the API with N audited requests stored, and on that store the background explainer's
- * search for held verdicts. Prints one JSON line per benchmark.
+ * search for held verdicts and the unfinished-flow watch. Prints one JSON line per benchmark.
  */
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
     description =
         "Benchmark audit ingestion (events/s, Kafka to PostgreSQL) and request-by-id lookups (p99 ms"
-            + " with N audited outputs stored), on fresh embedded servers.")
+            + " with N audited outputs stored), and on that store the background explainer's search"
+            + " and the unfinished-flow watch, on fresh embedded servers.")
 final class AuditBenchCommand implements Callable<Integer> {
   @Option(
       names = "--events",
@@ -50,7 +51,7 @@ final class AuditBenchCommand implements Callable<Integer> {
       names = "--held-new-records",
       defaultValue = "30000",
       description =
-          "After the lookups: the background explainer's search on that store, 10% of its verdicts"
+          "After the lookups: the background explainer's search on that store, 10%% of its verdicts"
               + " held and all but 20 of those explained, over the whole chain and over this many"
               + " newest records (default ${DEFAULT-VALUE}, a 5 s round at 2,000 outputs/s); 0 skips"
               + " it.")
@@ -114,6 +115,10 @@ final class AuditBenchCommand implements Callable<Integer> {
                   + " records...");
           System.out.println(AuditBenchmark.heldSearch(servers, heldNewRecords).json());
         }
+        Progress.say(
+            "Unfinished-flow watch: checking the whole store as after an upgrade, rounds back to"
+                + " back, then rounds with nothing new...");
+        System.out.println(AuditBenchmark.unfinishedWatch(servers).json());
       }
     } finally {
       if (temporary) {

@@ -10,6 +10,7 @@ import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.audit.security.ApiTokens;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
+import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.SamplingParameters;
 import io.genguard.provenance.ProvenanceKeys;
@@ -121,6 +122,68 @@ class AuditStoreCommandsITCase {
         .isZero();
     assertThat(new ApiTokens(database.dataSource(), Clock.systemUTC()).authenticate(token))
         .isEmpty();
+  }
+
+  @Test
+  void shouldListUnfinishedFlowsAndExitFourWhileAnyIsOpen() throws Exception {
+    String url = infra.createDatabase("audit_unfinished_command_it");
+    try (AuditDatabase own =
+        AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2)) {
+      CommandRun none =
+          CommandRun.of(new AuditUnfinishedCommand(), CommandRun.withDatabase(infra, url));
+      assertThat(none.code()).as(none.err()).isZero();
+      assertThat(none.out()).contains("\"NO_ANSWER\" : 0");
+
+      new AuditWriter(own.dataSource(), Clock.systemUTC())
+          .write(
+              List.of(
+                  new IncomingEvent(
+                      Topics.GENERATION_REQUESTS.name(),
+                      0,
+                      0,
+                      GenerationRequest.newBuilder()
+                          .setEventId("cli-unanswered-event")
+                          .setRequestId("cli-unanswered")
+                          .setTenantId("acme")
+                          .setPrompt("never answered")
+                          .setParameters(
+                              SamplingParameters.newBuilder()
+                                  .setMaxTokens(10)
+                                  .setTemperature(1)
+                                  .setTopK(0)
+                                  .setTopP(1)
+                                  .build())
+                          .setAttributes(Map.of())
+                          .setSubmittedAt(Instant.now())
+                          .build())));
+      new UnfinishedFlows(
+              own.dataSource(),
+              Clock.offset(Clock.systemUTC(), Duration.ofMinutes(16)),
+              UnfinishedFlows.Deadlines.DEFAULTS)
+          .check();
+
+      CommandRun open =
+          CommandRun.of(new AuditUnfinishedCommand(), CommandRun.withDatabase(infra, url));
+      assertThat(open.code()).as(open.err()).isEqualTo(4);
+      assertThat(open.out()).contains("\"NO_ANSWER\" : 1", "\"requestId\" : \"cli-unanswered\"");
+      CommandRun otherTenant =
+          CommandRun.of(
+              new AuditUnfinishedCommand(),
+              CommandRun.withDatabase(infra, url, "--tenant", "globex", "--state", "all"));
+      assertThat(otherTenant.code()).isZero();
+      assertThat(otherTenant.out()).doesNotContain("cli-unanswered");
+      CommandRun badKind =
+          CommandRun.of(
+              new AuditUnfinishedCommand(), CommandRun.withDatabase(infra, url, "--kind", "late"));
+      assertThat(badKind.code()).isEqualTo(2);
+      assertThat(badKind.err()).contains("NO_ANSWER", "NO_GATE_OUTCOME");
+      assertThat(
+              CommandRun.of(
+                      new AuditUnfinishedCommand(),
+                      CommandRun.withDatabase(infra, url, "--limit", "0"))
+                  .err())
+          .contains("--limit 0 must be 1-10000");
+    }
   }
 
   @Test

@@ -89,16 +89,12 @@ public final class UnfinishedFlows {
 
     /** Parses a kind name case-insensitively, with an error that lists the valid names. */
     public static Kind parse(String name) {
-      for (Kind kind : values()) {
-        if (kind.name().equalsIgnoreCase(name.trim())) {
-          return kind;
-        }
-      }
-      throw new InvalidInputException(
-          "kind '"
-              + (name.length() > 40 ? name.substring(0, 40) + "..." : name)
-              + "' is neither NO_ANSWER (a request without an output or failure) nor"
-              + " NO_GATE_OUTCOME (an output without a release-gate outcome)");
+      return named(
+          Kind.class,
+          name,
+          "kind",
+          "is neither NO_ANSWER (a request without an output or failure) nor NO_GATE_OUTCOME (an"
+              + " output without a release-gate outcome)");
     }
   }
 
@@ -417,15 +413,7 @@ public final class UnfinishedFlows {
     ALL;
 
     public static State parse(String name) {
-      for (State state : values()) {
-        if (state.name().equalsIgnoreCase(name.trim())) {
-          return state;
-        }
-      }
-      throw new InvalidInputException(
-          "state '"
-              + (name.length() > 40 ? name.substring(0, 40) + "..." : name)
-              + "' is none of open, answered, dismissed, all");
+      return named(State.class, name, "state", "is none of open, answered, dismissed, all");
     }
 
     String condition() {
@@ -600,7 +588,23 @@ public final class UnfinishedFlows {
         });
   }
 
-  /** The kind named in a listing or dismissal, upper-cased; null when not given. */
+  /** The constant {@code name} names, ignoring case; else an error that quotes it (cut) and why. */
+  private static <E extends Enum<E>> E named(
+      Class<E> type, String name, String what, String otherwise) {
+    for (E constant : type.getEnumConstants()) {
+      if (constant.name().equalsIgnoreCase(name.trim())) {
+        return constant;
+      }
+    }
+    throw new InvalidInputException(
+        what
+            + " '"
+            + (name.length() > 40 ? name.substring(0, 40) + "..." : name)
+            + "' "
+            + otherwise);
+  }
+
+  /** The kind named in a listing or dismissal; null when not given. */
   public static Kind kindOrNull(String name) {
     return name == null || name.isBlank() ? null : Kind.parse(name);
   }

@@ -314,12 +314,7 @@ class UnfinishedFlowsITCase {
   }
 
   private long count(String sql) throws SQLException {
-    try (Connection connection = database.dataSource().getConnection();
-        Statement statement = connection.createStatement();
-        ResultSet rs = statement.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return Long.parseLong(text(sql));
   }
 
   private String text(String sql) throws SQLException {

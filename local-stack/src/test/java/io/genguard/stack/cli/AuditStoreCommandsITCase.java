@@ -49,26 +49,7 @@ class AuditStoreCommandsITCase {
     database = AuditDatabase.connect(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword(), 2);
     List<IncomingEvent> events = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
-      events.add(
-          new IncomingEvent(
-              Topics.GENERATION_REQUESTS.name(),
-              0,
-              i,
-              GenerationRequest.newBuilder()
-                  .setEventId("cli-event-" + i)
-                  .setRequestId("cli-" + i)
-                  .setTenantId("acme")
-                  .setPrompt("prompt " + i)
-                  .setParameters(
-                      SamplingParameters.newBuilder()
-                          .setMaxTokens(10)
-                          .setTemperature(1)
-                          .setTopK(0)
-                          .setTopP(1)
-                          .build())
-                  .setAttributes(Map.of())
-                  .setSubmittedAt(Instant.now())
-                  .build()));
+      events.add(request(i, "cli-event-" + i, "cli-" + i));
     }
     new AuditWriter(database.dataSource(), Clock.systemUTC()).write(events);
   }
@@ -76,6 +57,29 @@ class AuditStoreCommandsITCase {
   @AfterAll
   static void close() {
     database.close();
+  }
+
+  /** A generation request of tenant acme at offset {@code offset} of gen.requests. */
+  private static IncomingEvent request(long offset, String eventId, String requestId) {
+    return new IncomingEvent(
+        Topics.GENERATION_REQUESTS.name(),
+        0,
+        offset,
+        GenerationRequest.newBuilder()
+            .setEventId(eventId)
+            .setRequestId(requestId)
+            .setTenantId("acme")
+            .setPrompt("prompt " + offset)
+            .setParameters(
+                SamplingParameters.newBuilder()
+                    .setMaxTokens(10)
+                    .setTemperature(1)
+                    .setTopK(0)
+                    .setTopP(1)
+                    .build())
+            .setAttributes(Map.of())
+            .setSubmittedAt(Instant.now())
+            .build());
   }
 
   private static String[] database(String... more) {
@@ -135,27 +139,7 @@ class AuditStoreCommandsITCase {
       assertThat(none.out()).contains("\"NO_ANSWER\" : 0");
 
       new AuditWriter(own.dataSource(), Clock.systemUTC())
-          .write(
-              List.of(
-                  new IncomingEvent(
-                      Topics.GENERATION_REQUESTS.name(),
-                      0,
-                      0,
-                      GenerationRequest.newBuilder()
-                          .setEventId("cli-unanswered-event")
-                          .setRequestId("cli-unanswered")
-                          .setTenantId("acme")
-                          .setPrompt("never answered")
-                          .setParameters(
-                              SamplingParameters.newBuilder()
-                                  .setMaxTokens(10)
-                                  .setTemperature(1)
-                                  .setTopK(0)
-                                  .setTopP(1)
-                                  .build())
-                          .setAttributes(Map.of())
-                          .setSubmittedAt(Instant.now())
-                          .build())));
+          .write(List.of(request(0, "cli-unanswered-event", "cli-unanswered")));
       new UnfinishedFlows(
               own.dataSource(),
               Clock.offset(Clock.systemUTC(), Duration.ofMinutes(16)),

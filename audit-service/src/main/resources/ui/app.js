@@ -219,6 +219,15 @@
       page.push(el('section', { id: 'review-state' }, 'Review: ', badge(item.state), ' ',
         (item.action || '') + (item.decidedBy ? ' by ' + item.decidedBy : '') + (item.note ? ': ' + item.note : '')));
     }
+    if ((story.unfinished || []).length) {
+      page.push(el('section', { id: 'unfinished' }, el('h2', {}, 'Left without an answer'),
+        el('ul', {}, story.unfinished.map(f => el('li', { 'data-kind': f.kind },
+          (f.kind === 'NO_ANSWER' ? 'No output or failure' : 'No release-gate outcome')
+            + ' within the deadline: found ' + when(f.foundAt)
+            + (f.answeredAt ? '; it came late, ' + when(f.answeredAt)
+              : f.dismissedAt ? '; dismissed by ' + f.dismissedBy + ' ' + when(f.dismissedAt)
+              : '; still missing'))))));
+    }
     if ((story.removals || []).length) {
       page.push(el('section', { id: 'removals' }, el('h2', {}, 'Content removed'),
         el('ul', {}, story.removals.map(r => el('li', {}, when(r.recordedAt) + ': ' + (r.removal.scope === 'REQUEST'

@@ -22,6 +22,16 @@ public final class AuditQueries {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The API actions on a request, oldest first, as a story lists them. */
+  /**
+   * The request's unfinished flows (io.genguard.audit.watch.UnfinishedFlows): its answer or its
+   * gate outcome missing past the deadline, and whether it came late or was dismissed. Both kinds
+   * are named so that the (kind, request_id) index serves.
+   */
+  private static final String UNFINISHED =
+      "select kind, recorded_at, found_at, answered_at, dismissed_at, dismissed_by, dismiss_action"
+          + " from unfinished_flow where kind in ('NO_ANSWER', 'NO_GATE_OUTCOME')"
+          + " and request_id = ? order by found_at";
+
   private static final String ACTIONS =
       "select action_id, action, caller_name, caller_role, caller_token_id, target, details,"
           + " acted_at from api_action where request_id = ? order by acted_at";
@@ -87,6 +97,7 @@ public final class AuditQueries {
                   + " note, decided_by, decided_at from review_item where request_id = ?",
               requestId);
       ArrayNode actions = rows(connection, ACTIONS, requestId);
+      ArrayNode unfinished = rows(connection, UNFINISHED, requestId);
       story.put("requestId", requestId);
       story.put("tenantId", owner);
       story.set("request", requests.isEmpty() ? null : requests.get(0));
@@ -97,6 +108,7 @@ public final class AuditQueries {
       story.set("reviews", reviews);
       story.set("reviewItem", queue.isEmpty() ? null : queue.get(0));
       story.set("actions", actions);
+      story.set("unfinished", unfinished);
       // Where the request's records sit in the hash chain: what an auditor checks against the
       // chain heads anchored outside the database.
       story.set(
@@ -144,6 +156,7 @@ public final class AuditQueries {
     }
     story.putNull("reviewItem");
     story.set("actions", rows(connection, ACTIONS, requestId));
+    story.set("unfinished", rows(connection, UNFINISHED, requestId));
     story.set(
         "removals",
         rows(

@@ -522,6 +522,10 @@ class ComplianceUiBrowserITCase {
     browser.findElement(lostRow).findElement(By.cssSelector(".dismiss-flow")).click();
     assertThat(visible(By.id("dismiss-done")).getText()).isEqualTo("Dismissed " + lost + ".");
     assertThat(browser.findElements(lostRow)).isEmpty();
+    browser.get(audit.baseUrl() + "/ui/#/requests/" + lost);
+    assertThat(visible(By.cssSelector("#unfinished li[data-kind='NO_ANSWER']")).getText())
+        .startsWith("No output or failure within the deadline: found ")
+        .contains("; dismissed by ada");
     assertThat(
             audit.count(
                 "select count(*) from api_action where action = 'unfinished.dismiss'"

@@ -159,6 +159,13 @@ class UnfinishedFlowsITCase {
     assertThat(story.path("auditRecords"))
         .extracting(record -> record.path("eventType").asText())
         .containsExactly("GenerationRequest", "FlowUnfinished");
+    assertThat(story.path("unfinished")).hasSize(1);
+    assertThat(story.path("unfinished").get(0).path("kind").asText()).isEqualTo("NO_ANSWER");
+    assertThat(story.path("unfinished").get(0).path("answeredAt").isNull()).isTrue();
+    JsonNode lateStory = new AuditQueries(database.dataSource()).story("late").orElseThrow();
+    assertThat(Instant.parse(lateStory.path("unfinished").get(0).path("answeredAt").asText()))
+        .as("the request's own story says its answer came late")
+        .isEqualTo(START.plus(Duration.ofMinutes(17)));
     JsonNode payload =
         JSON.readTree(
             text(

@@ -397,6 +397,11 @@ public final class AuditApi implements AutoCloseable {
         "/api/v1/audit/unfinished/{requestId}/dismiss",
         this::dismissUnfinished,
         Role.ADMIN);
+    route(
+        HandlerType.POST,
+        "/api/v1/audit/unfinished/dismiss",
+        this::dismissAllUnfinished,
+        Role.ADMIN);
 
     route(
         HandlerType.GET,
@@ -1570,6 +1575,46 @@ public final class AuditApi implements AutoCloseable {
             "DISMISSED",
             "actionId",
             actionId));
+  }
+
+  /** Body of POST /api/v1/audit/unfinished/dismiss. */
+  record DismissAllRequest(String kind, String tenantId, String recordedBefore, String reason) {}
+
+  private void dismissAllUnfinished(Context ctx) throws Exception {
+    DismissAllRequest request = readBody(requireBody(ctx), DismissAllRequest.class);
+    if (request.kind() == null
+        || request.kind().isBlank()
+        || request.recordedBefore() == null
+        || request.recordedBefore().isBlank()) {
+      throw new InvalidInputException(
+          "kind and recordedBefore are required: every open flow of that kind recorded before that"
+              + " instant is dismissed, e.g. {\"kind\": \"NO_ANSWER\", \"recordedBefore\":"
+              + " \"2026-12-01T12:00:00Z\", \"tenantId\": \"acme\", \"reason\": \"...\"}");
+    }
+    Instant before;
+    try {
+      before = Instant.parse(request.recordedBefore().trim());
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new InvalidInputException(
+          "recordedBefore '"
+              + (request.recordedBefore().length() > 40
+                  ? request.recordedBefore().substring(0, 40) + "..."
+                  : request.recordedBefore())
+              + "' is not a UTC instant such as 2026-12-01T12:00:00Z");
+    }
+    Caller caller = caller(ctx);
+    UnfinishedFlows.Dismissed dismissed =
+        unfinishedFlows()
+            .dismissAll(
+                UnfinishedFlows.Kind.parse(request.kind()),
+                caller.scope(request.tenantId()),
+                before,
+                request.reason(),
+                caller);
+    Map<String, Object> answer = new java.util.LinkedHashMap<>();
+    answer.put("dismissed", dismissed.flows());
+    answer.put("actionId", dismissed.actionId());
+    ctx.json(answer);
   }
 
   private UnfinishedFlows unfinishedFlows() {

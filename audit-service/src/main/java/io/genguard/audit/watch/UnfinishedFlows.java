@@ -529,16 +529,7 @@ public final class UnfinishedFlows {
    */
   public String dismiss(String requestId, Kind kind, String reason, Caller caller)
       throws SQLException {
-    if (reason == null || reason.isBlank()) {
-      throw new InvalidInputException(
-          "reason is required: why this flow will get no answer, e.g. {\"reason\": \"request lost"
-              + " to retention during the outage of 2026-12-01; sent again as ...\"}");
-    }
-    String why = reason.strip();
-    if (why.length() > MAX_REASON) {
-      throw new InvalidInputException(
-          "reason is " + why.length() + " characters long; at most " + MAX_REASON);
-    }
+    String why = reason(reason);
     return Transactions.inTransaction(
         dataSource,
         connection -> {
@@ -586,6 +577,97 @@ public final class UnfinishedFlows {
           }
           return actionId;
         });
+  }
+
+  /** Most flows one bulk dismissal closes; more must be narrowed (tenant, kind or time). */
+  public static final int MAX_BULK = 100_000;
+
+  /** What a bulk dismissal closed, and its action. */
+  public record Dismissed(int flows, String actionId) {}
+
+  /**
+   * Closes every open flow of {@code kind} recorded before {@code recordedBefore} (of one tenant,
+   * or of all for a global caller) as one {@code unfinished.dismiss} action in the chain, which
+   * names the selection, how many it closed and the reason: after an outage that lost requests by
+   * the thousand, sent again or given up.
+   *
+   * @return how many were closed, and the action (null when none was open: nothing is recorded)
+   * @throws InvalidInputException when more than {@value #MAX_BULK} match
+   */
+  public Dismissed dismissAll(
+      Kind kind, String tenant, Instant recordedBefore, String reason, Caller caller)
+      throws SQLException {
+    String why = reason(reason);
+    String selection =
+        " from unfinished_flow where kind = ? and recorded_at < ?"
+            + " and answered_seq is null and dismissed_at is null"
+            + (tenant == null ? "" : " and tenant_id = ?");
+    return Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          List<String> ids = new ArrayList<>();
+          try (PreparedStatement select =
+              connection.prepareStatement(
+                  "select event_id" + selection + " order by recorded_at limit ? for update")) {
+            select.setString(1, kind.name());
+            select.setObject(2, AuditWriter.time(recordedBefore));
+            int next = 3;
+            if (tenant != null) {
+              select.setString(next++, tenant);
+            }
+            select.setInt(next, MAX_BULK + 1);
+            try (ResultSet rs = select.executeQuery()) {
+              while (rs.next()) {
+                ids.add(rs.getString(1));
+              }
+            }
+          }
+          if (ids.size() > MAX_BULK) {
+            throw new InvalidInputException(
+                "More than "
+                    + MAX_BULK
+                    + " open flows match; narrow the selection (tenantId, an earlier"
+                    + " recordedBefore) and dismiss in parts");
+          }
+          if (ids.isEmpty()) {
+            return new Dismissed(0, null);
+          }
+          Instant now = clock.instant();
+          ActionLog.Action action = ActionLog.Action.of("unfinished.dismiss", tenant, null, null);
+          action
+              .details()
+              .put("kind", kind.name())
+              .put("recordedBefore", recordedBefore.toString())
+              .put("flows", ids.size())
+              .put("reason", why);
+          String actionId = ActionLog.record(connection, caller, action, now);
+          try (PreparedStatement update =
+              connection.prepareStatement(
+                  "update unfinished_flow set dismissed_at = ?, dismissed_by = ?,"
+                      + " dismiss_action = ? where event_id = any(?)")) {
+            update.setObject(1, AuditWriter.time(now.truncatedTo(ChronoUnit.MICROS)));
+            update.setString(2, caller.describe());
+            update.setString(3, actionId);
+            update.setArray(4, connection.createArrayOf("text", ids.toArray()));
+            update.executeUpdate();
+          }
+          return new Dismissed(ids.size(), actionId);
+        });
+  }
+
+  /** The reason of a dismissal, stripped; refused when blank or too long. */
+  private static String reason(String reason) {
+    if (reason == null || reason.isBlank()) {
+      throw new InvalidInputException(
+          "reason is required: why this flow will get no answer, e.g. {\"reason\": \"request lost"
+              + " to retention during the outage of 2026-12-01; sent again as ...\"}");
+    }
+    String why = reason.strip();
+    if (why.length() > MAX_REASON) {
+      throw new InvalidInputException(
+          "reason is " + why.length() + " characters long; at most " + MAX_REASON);
+    }
+    return why;
   }
 
   /** The constant {@code name} names, ignoring case; else an error that quotes it (cut) and why. */

@@ -24,13 +24,17 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Requests on real Kafka that no generator answers, found by a running audit service's watch; then
  * GET /api/v1/audit/unfinished and POST .../dismiss: who may read and dismiss, what malformed calls
  * are told, and that a dismissal closes the flow.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class UnfinishedFlowsApiITCase {
   private static final Instant START = Instant.parse("2026-12-05T09:00:00Z");
   private static RunningAuditService audit;
@@ -85,6 +89,7 @@ class UnfinishedFlowsApiITCase {
   }
 
   @Test
+  @Order(1)
   void shouldListOpenFlowsForComplianceWithinTheirTenant() throws Exception {
     HttpResponse<String> all =
         audit.get(
@@ -113,6 +118,7 @@ class UnfinishedFlowsApiITCase {
   }
 
   @Test
+  @Order(2)
   void shouldTellWhatIsWrongWithAMalformedListing() throws Exception {
     String token = audit.token(Role.COMPLIANCE, null, "auditor 2");
     HttpResponse<String> kind = audit.get("/api/v1/audit/unfinished?kind=LATE", token);
@@ -126,6 +132,7 @@ class UnfinishedFlowsApiITCase {
   }
 
   @Test
+  @Order(3)
   void shouldDismissOnlyAsAnAdminWithAKindAndAReason() throws Exception {
     String admin = audit.token(Role.ADMIN, null, "ops");
     String path = "/api/v1/audit/unfinished/lost-g/dismiss";
@@ -168,6 +175,49 @@ class UnfinishedFlowsApiITCase {
             audit.count(
                 "select count(*) from api_action where action = 'unfinished.dismiss'"
                     + " and request_id = 'lost-g'"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  @Order(4)
+  void shouldDismissInBulkOnlyWithinTheAdminsTenantAndWithAValidInstant() throws Exception {
+    String acmeAdmin = audit.token(Role.ADMIN, "acme", "acme ops");
+    String path = "/api/v1/audit/unfinished/dismiss";
+    assertThat(
+            audit
+                .post(
+                    path,
+                    acmeAdmin,
+                    "{\"kind\": \"NO_ANSWER\", \"tenantId\": \"globex\","
+                        + " \"recordedBefore\": \"2030-01-01T00:00:00Z\", \"reason\": \"x\"}")
+                .statusCode())
+        .isEqualTo(403);
+    HttpResponse<String> noInstant =
+        audit.post(path, acmeAdmin, "{\"kind\": \"NO_ANSWER\", \"reason\": \"x\"}");
+    assertThat(noInstant.statusCode()).isEqualTo(400);
+    assertThat(noInstant.body()).contains("recordedBefore are required");
+    HttpResponse<String> badInstant =
+        audit.post(
+            path,
+            acmeAdmin,
+            "{\"kind\": \"NO_ANSWER\", \"recordedBefore\": \"yesterday\", \"reason\": \"x\"}");
+    assertThat(badInstant.statusCode()).isEqualTo(400);
+    assertThat(badInstant.body()).contains("not a UTC instant");
+
+    HttpResponse<String> dismissed =
+        audit.post(
+            path,
+            acmeAdmin,
+            "{\"kind\": \"NO_ANSWER\", \"recordedBefore\": \"2030-01-01T00:00:00Z\","
+                + " \"reason\": \"lost in the outage\"}");
+    assertThat(dismissed.statusCode()).isEqualTo(200);
+    assertThat(RunningAuditService.json(dismissed).path("dismissed").asInt())
+        .as("the acme admin's own tenant only")
+        .isEqualTo(1);
+    assertThat(
+            audit.count(
+                "select count(*) from unfinished_flow where request_id = 'lost-a'"
+                    + " and dismissed_at is not null"))
         .isEqualTo(1);
   }
 }

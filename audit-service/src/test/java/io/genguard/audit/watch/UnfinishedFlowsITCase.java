@@ -231,6 +231,60 @@ class UnfinishedFlowsITCase {
   }
 
   @Test
+  void shouldDismissInBulkWhatAnOutageLostAsOneAuditedAction() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      writer.write(List.of(request(Scenario.of("acme-" + i, "acme", Decision.RELEASE, START))));
+    }
+    for (int i = 0; i < 2; i++) {
+      writer.write(List.of(request(Scenario.of("globex-" + i, "globex", Decision.RELEASE, START))));
+    }
+    clock.advance(Duration.ofMinutes(10));
+    writer.write(List.of(request(Scenario.of("acme-later", "acme", Decision.RELEASE, START))));
+    clock.advance(Duration.ofMinutes(30));
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+    assertThat(flows.check().found()).hasSize(8);
+
+    UnfinishedFlows.Dismissed dismissed =
+        flows.dismissAll(
+            Kind.NO_ANSWER,
+            "acme",
+            START.plus(Duration.ofMinutes(5)),
+            "lost to retention in the outage of the morning; sent again",
+            ADMIN);
+
+    assertThat(dismissed.flows()).isEqualTo(5);
+    ObjectNode acme = flows.list("acme", null, State.OPEN, 10);
+    assertThat(acme.path("items"))
+        .as("recorded after the instant")
+        .extracting(item -> item.path("requestId").asText())
+        .containsExactly("acme-later");
+    assertThat(flows.list("globex", null, State.OPEN, 10).path("items"))
+        .as("another tenant's")
+        .hasSize(2);
+    assertThat(flows.list("acme", null, State.DISMISSED, 10).path("items"))
+        .hasSize(5)
+        .allSatisfy(
+            item ->
+                assertThat(item.path("dismissAction").asText()).isEqualTo(dismissed.actionId()));
+    JsonNode details =
+        JSON.readTree(
+            text(
+                "select details from api_action where action_id = '" + dismissed.actionId() + "'"));
+    assertThat(details.path("flows").asInt()).isEqualTo(5);
+    assertThat(details.path("recordedBefore").asText()).isEqualTo("2026-12-05T09:05:00Z");
+    assertThat(
+            flows.dismissAll(
+                Kind.NO_ANSWER, "acme", START.plus(Duration.ofMinutes(5)), "again", ADMIN))
+        .as("nothing left: nothing recorded")
+        .isEqualTo(new UnfinishedFlows.Dismissed(0, null));
+    assertThatThrownBy(
+            () ->
+                flows.dismissAll(Kind.NO_ANSWER, null, START.plus(Duration.ofHours(1)), "", ADMIN))
+        .isInstanceOf(InvalidInputException.class);
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  @Test
   void shouldCheckInBatchesAndStopAtTheFirstRecordNotYetDue() throws Exception {
     List<String> lostIds = new ArrayList<>();
     for (int i = 0; i < 7; i++) {

@@ -733,6 +733,15 @@
             unfinished.prepend(el('p', { class: 'error', id: 'dismiss-error' }, e.message));
           }
         } }, 'Dismiss');
+        const resend = (f) => el('button', { type: 'button', class: 'resend-flow', title: 'Send the request to the'
+          + ' generators again, exactly as recorded; its answer closes this', onclick: async () => {
+          try {
+            await api('/api/v1/audit/unfinished/' + encodeURIComponent(f.requestId) + '/resend', { method: 'POST' });
+            await loadUnfinished('Sent ' + f.requestId + ' again.');
+          } catch (e) {
+            unfinished.prepend(el('p', { class: 'error', id: 'dismiss-error' }, e.message));
+          }
+        } }, 'Send again');
         unfinished.replaceChildren(
           note ? el('p', { id: 'dismiss-done' }, note) : null,
           el('p', { id: 'unfinished-summary' }, open === 0 ? 'None open.'
@@ -745,7 +754,7 @@
               el('td', {}, f.tenantId || ''),
               el('td', {}, f.kind === 'NO_ANSWER' ? 'an output or failure' : 'a release-gate outcome'),
               el('td', {}, when(f.recordedAt)), el('td', {}, when(f.foundAt)),
-              el('td', {}, may('ADMIN') ? dismiss(f) : ''))))),
+              el('td', {}, may('ADMIN') ? [f.kind === 'NO_ANSWER' ? resend(f) : null, ' ', dismiss(f)] : ''))))),
           u.items.length > 0 && may('ADMIN') ? el('div', { class: 'row-actions' }, dismissReason) : null);
       } catch (e) {
         unfinished.replaceChildren(failure(e));

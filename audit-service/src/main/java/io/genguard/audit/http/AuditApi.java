@@ -402,6 +402,11 @@ public final class AuditApi implements AutoCloseable {
         "/api/v1/audit/unfinished/dismiss",
         this::dismissAllUnfinished,
         Role.ADMIN);
+    route(
+        HandlerType.POST,
+        "/api/v1/audit/unfinished/{requestId}/resend",
+        this::resendUnanswered,
+        Role.ADMIN);
 
     route(
         HandlerType.GET,
@@ -1575,6 +1580,12 @@ public final class AuditApi implements AutoCloseable {
             "DISMISSED",
             "actionId",
             actionId));
+  }
+
+  private void resendUnanswered(Context ctx) throws SQLException {
+    String requestId = id(ctx, "requestId");
+    String actionId = unfinishedFlows().resend(requestId, caller(ctx), services.submitter()::send);
+    ctx.json(Map.of("requestId", requestId, "actionId", actionId, "state", "SENT_AGAIN"));
   }
 
   /** Body of POST /api/v1/audit/unfinished/dismiss. */

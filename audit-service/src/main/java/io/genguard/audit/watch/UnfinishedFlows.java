@@ -12,6 +12,7 @@ import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.ChainRecord;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.security.Caller;
+import io.genguard.events.v1.GenerationRequest;
 import io.genguard.schemas.EventIds;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,6 +27,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 
 /**
@@ -576,6 +578,69 @@ public final class UnfinishedFlows {
             update.executeUpdate();
           }
           return actionId;
+        });
+  }
+
+  /**
+   * Sends a request that got no answer to the generators again, exactly as it was recorded (the
+   * same event id, request id and submission time, read back from its chain record), and records an
+   * {@code unfinished.resend} action. For a request the broker deleted before a generator read it,
+   * or one a generator dropped: its answer then closes the flow as answered late. Sent before the
+   * action is recorded, so no action claims a send that did not happen; a request a generator did
+   * answer after all gets a second output of the same id, which the audit store and the release
+   * gate ignore.
+   *
+   * @param sender writes the request to gen.requests (the API's submitter), throwing when Kafka
+   *     does not take it
+   * @return the action's id
+   * @throws NotFoundException when the request has no NO_ANSWER flow the caller may see
+   * @throws ConflictException when the flow is closed, or the request's content was removed
+   *     (retention or an erasure), so there is nothing to send
+   */
+  public String resend(String requestId, Caller caller, Consumer<GenerationRequest> sender)
+      throws SQLException {
+    String tenant;
+    String payload;
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement select =
+            connection.prepareStatement(
+                "select f.tenant_id, f.answered_seq is not null, f.dismissed_at is not null,"
+                    + " (select a.payload from audit_log a where a.seq = f.record_seq)"
+                    + " from unfinished_flow f where f.kind = 'NO_ANSWER' and f.request_id = ?")) {
+      select.setString(1, requestId);
+      try (ResultSet rs = select.executeQuery()) {
+        if (!rs.next() || !caller.canSee(rs.getString(1))) {
+          throw new NotFoundException(
+              "Request " + requestId + " has no unfinished flow of kind NO_ANSWER");
+        }
+        tenant = rs.getString(1);
+        if (rs.getBoolean(2) || rs.getBoolean(3)) {
+          throw new ConflictException(
+              "Request "
+                  + requestId
+                  + " is not waiting for an answer any more ("
+                  + (rs.getBoolean(2) ? "answered" : "dismissed")
+                  + ")");
+        }
+        payload = rs.getString(4);
+      }
+    }
+    if (payload == null) {
+      throw new ConflictException(
+          "Request "
+              + requestId
+              + "'s content was removed (retention or an erasure): there is nothing to send"
+              + " again; dismiss the flow instead");
+    }
+    GenerationRequest request = CanonicalJson.toRecord(payload, GenerationRequest.class);
+    sender.accept(request);
+    return Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          ActionLog.Action action =
+              ActionLog.Action.of("unfinished.resend", tenant, requestId, request.getEventId());
+          action.details().put("kind", Kind.NO_ANSWER.name());
+          return ActionLog.record(connection, caller, action, clock.instant());
         });
   }
 

@@ -516,7 +516,17 @@ class ComplianceUiBrowserITCase {
     // The admin dismisses the unanswered request, with a reason, on the audit page.
     browser.get(audit.baseUrl() + "/ui/#/audit");
     By lostRow = By.cssSelector("#unfinished-flows tr[data-request='" + lost + "']");
-    visible(lostRow).findElement(By.cssSelector(".dismiss-flow")).click();
+    // First sent again (no generator runs here, so it stays open), then dismissed.
+    visible(lostRow).findElement(By.cssSelector(".resend-flow")).click();
+    assertThat(visible(By.id("dismiss-done")).getText()).isEqualTo("Sent " + lost + " again.");
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action = 'unfinished.resend'"
+                    + " and request_id = '"
+                    + lost
+                    + "'"))
+        .isEqualTo(1);
+    browser.findElement(lostRow).findElement(By.cssSelector(".dismiss-flow")).click();
     assertThat(visible(By.id("dismiss-error")).getText()).isEqualTo("Give a reason first.");
     visible(By.id("dismiss-reason")).sendKeys("lost in the UI test; sent again");
     browser.findElement(lostRow).findElement(By.cssSelector(".dismiss-flow")).click();

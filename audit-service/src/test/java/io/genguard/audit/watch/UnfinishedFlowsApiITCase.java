@@ -9,18 +9,26 @@ import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.fixtures.RunningAuditService;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationRequest;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.MovingClock;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -133,6 +141,55 @@ class UnfinishedFlowsApiITCase {
 
   @Test
   @Order(3)
+  void shouldSendAnUnansweredRequestToTheGeneratorsAgain() throws Exception {
+    String admin = audit.token(Role.ADMIN, null, "ops 2");
+    assertThat(
+            audit
+                .post(
+                    "/api/v1/audit/unfinished/lost-a/resend",
+                    audit.token(Role.COMPLIANCE, null, "auditor 4"),
+                    "")
+                .statusCode())
+        .isEqualTo(403);
+    assertThat(audit.post("/api/v1/audit/unfinished/nobody/resend", admin, "").statusCode())
+        .isEqualTo(404);
+
+    HttpResponse<String> resent = audit.post("/api/v1/audit/unfinished/lost-a/resend", admin, "");
+    assertThat(resent.statusCode()).as(resent.body()).isEqualTo(200);
+    assertThat(RunningAuditService.json(resent).path("state").asText()).isEqualTo("SENT_AGAIN");
+
+    // gen.requests now holds the request twice, the second copy the same event.
+    Properties props = new Properties();
+    props.putAll(IntegrationInfrastructure.get().kafkaClientProperties());
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    List<GenerationRequest> copies = new ArrayList<>();
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(Topics.GENERATION_REQUESTS.name()).stream()
+              .map(p -> new TopicPartition(p.topic(), p.partition()))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                for (ConsumerRecord<String, byte[]> record :
+                    consumer.poll(Duration.ofMillis(200))) {
+                  if ("lost-a".equals(record.key())) {
+                    copies.add(Topics.GENERATION_REQUESTS.codec().decode(record.value()));
+                  }
+                }
+                return copies.size() >= 2;
+              });
+    }
+    assertThat(copies).hasSize(2);
+    assertThat(copies.get(1)).isEqualTo(copies.get(0));
+  }
+
+  @Test
+  @Order(4)
   void shouldDismissOnlyAsAnAdminWithAKindAndAReason() throws Exception {
     String admin = audit.token(Role.ADMIN, null, "ops");
     String path = "/api/v1/audit/unfinished/lost-g/dismiss";
@@ -179,7 +236,7 @@ class UnfinishedFlowsApiITCase {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void shouldDismissInBulkOnlyWithinTheAdminsTenantAndWithAValidInstant() throws Exception {
     String acmeAdmin = audit.token(Role.ADMIN, "acme", "acme ops");
     String path = "/api/v1/audit/unfinished/dismiss";

@@ -15,6 +15,7 @@ import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.query.AuditQueries;
+import io.genguard.audit.retention.Retention;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.audit.watch.UnfinishedFlows.Deadlines;
@@ -23,6 +24,7 @@ import io.genguard.audit.watch.UnfinishedFlows.Kind;
 import io.genguard.audit.watch.UnfinishedFlows.State;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationFailure;
+import io.genguard.events.v1.GenerationRequest;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.MovingClock;
@@ -282,6 +284,59 @@ class UnfinishedFlowsITCase {
                 flows.dismissAll(Kind.NO_ANSWER, null, START.plus(Duration.ofHours(1)), "", ADMIN))
         .isInstanceOf(InvalidInputException.class);
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  @Test
+  void shouldSendAnUnansweredRequestAgainExactlyAsItWasRecorded() throws Exception {
+    Scenario lost = Scenario.of("lost", "acme", Decision.RELEASE, START);
+    Scenario erased = Scenario.of("erased", "acme", Decision.RELEASE, START);
+    writer.write(List.of(request(lost), request(erased)));
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+    clock.advance(Duration.ofMinutes(20));
+    assertThat(flows.check().found()).hasSize(2);
+
+    assertThatThrownBy(
+            () ->
+                flows.resend(
+                    "lost",
+                    ADMIN,
+                    request -> {
+                      throw new IllegalStateException("Kafka did not accept the request");
+                    }))
+        .hasMessageContaining("Kafka did not accept");
+    assertThat(count("select count(*) from api_action where action = 'unfinished.resend'"))
+        .as("no action claims a send that did not happen")
+        .isZero();
+
+    List<GenerationRequest> sent = new ArrayList<>();
+    String actionId = flows.resend("lost", ADMIN, sent::add);
+    assertThat(sent).containsExactly(AuditEvents.request(lost));
+    assertThat(
+            text(
+                "select action || ' ' || request_id from api_action where action_id = '"
+                    + actionId
+                    + "'"))
+        .isEqualTo("unfinished.resend lost");
+
+    // Its answer comes: the flow closes, and there is nothing to send any more.
+    writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), output(lost))));
+    assertThat(flows.check().answered()).isEqualTo(1);
+    assertThatThrownBy(() -> flows.resend("lost", ADMIN, sent::add))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("answered");
+
+    new Retention(database.dataSource(), clock, 0).erase("erased", "DSR-7", ADMIN);
+    assertThatThrownBy(() -> flows.resend("erased", ADMIN, sent::add))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("content was removed");
+    assertThatThrownBy(() -> flows.resend("nobody", ADMIN, sent::add))
+        .isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(
+            () ->
+                flows.resend(
+                    "lost", new Caller("g", "globex admin", Role.ADMIN, "globex"), sent::add))
+        .isInstanceOf(NotFoundException.class);
+    assertThat(sent).hasSize(1);
   }
 
   @Test

@@ -322,6 +322,9 @@ public final class AuditService implements AutoCloseable {
     }
   }
 
+  /** Unfinished flows logged one by one per round; the rest as a count. */
+  private static final int LOGGED_FLOWS = 20;
+
   /** How often the unfinished flows are checked. */
   static final Duration FLOW_CHECK = Duration.ofMinutes(1);
 
@@ -331,10 +334,19 @@ public final class AuditService implements AutoCloseable {
    */
   public UnfinishedFlows.Round checkFlows() throws SQLException {
     UnfinishedFlows.Round round = unfinished.check();
-    for (UnfinishedFlows.Found flow : round.found()) {
+    // One line each for the first few; after an outage that lost thousands, a count for the rest.
+    round.found().stream()
+        .limit(LOGGED_FLOWS)
+        .forEach(
+            flow ->
+                LOG.error(
+                    "Unfinished flow: {}",
+                    UnfinishedFlows.describe(flow, unfinished.deadlines().of(flow.kind()))));
+    if (round.found().size() > LOGGED_FLOWS) {
       LOG.error(
-          "Unfinished flow: {}",
-          UnfinishedFlows.describe(flow, unfinished.deadlines().of(flow.kind())));
+          "{} more unfinished flows found in this round; list them with ./genguard audit"
+              + " unfinished or GET /api/v1/audit/unfinished",
+          round.found().size() - LOGGED_FLOWS);
     }
     if (round.answered() > 0) {
       LOG.warn("{} unfinished flow(s) got their answer late", round.answered());

@@ -58,9 +58,6 @@ public final class UnfinishedFlows {
    */
   static final Duration ROUND_BUDGET = Duration.ofSeconds(10);
 
-  /** Open flows one round looks up the answer of at most. */
-  static final int MAX_CLOSE = 10_000;
-
   /** Longest reason a dismissal may give. */
   public static final int MAX_REASON = 1_000;
 
@@ -167,8 +164,8 @@ public final class UnfinishedFlows {
     List<Found> found = new ArrayList<>();
     for (Kind kind : Kind.values()) {
       if (deadlines.of(kind).isZero()) {
-        // Not checked: what passes meanwhile is skipped, so the watch's lag stays true and a
-        // deadline set again later checks from then on.
+        // Not checked: what passes meanwhile is skipped, so the unchecked-age gauge does not grow
+        // for a kind nobody checks, and a deadline set again later checks from then on.
         Transactions.inTransaction(dataSource, connection -> skipAll(connection, kind));
         continue;
       }
@@ -368,40 +365,24 @@ public final class UnfinishedFlows {
 
   /** Closes the open flows whose answer has been recorded since; returns how many. */
   private int closeAnswered(Connection connection) throws SQLException {
-    record Open(String eventId, Kind kind, String requestId) {}
-    List<Open> open = new ArrayList<>();
-    try (PreparedStatement select =
-        connection.prepareStatement(
-            "select event_id, kind, request_id from unfinished_flow"
-                + " where answered_seq is null and dismissed_at is null"
-                + " order by recorded_at limit ? for update skip locked")) {
-      select.setInt(1, MAX_CLOSE);
-      try (ResultSet rs = select.executeQuery()) {
-        while (rs.next()) {
-          open.add(new Open(rs.getString(1), Kind.valueOf(rs.getString(2)), rs.getString(3)));
-        }
-      }
-    }
+    // Every open flow, whatever its age: a window of the oldest would fill with flows whose answer
+    // never comes and hide the newer ones answered late. Each is one lookup through the request
+    // index; the re-checked conditions leave alone a flow another process closed or a person
+    // dismissed meanwhile.
     int closed = 0;
-    try (PreparedStatement answer =
-            connection.prepareStatement(
-                "select seq, recorded_at from audit_log where request_id = ?"
-                    + " and event_type = any(?) order by seq limit 1");
-        PreparedStatement close =
-            connection.prepareStatement(
-                "update unfinished_flow set answered_seq = ?, answered_at = ? where event_id = ?")) {
-      for (Open flow : open) {
-        answer.setString(1, flow.requestId());
-        answer.setArray(2, connection.createArrayOf("text", flow.kind().answerTypes().toArray()));
-        try (ResultSet rs = answer.executeQuery()) {
-          if (rs.next()) {
-            close.setLong(1, rs.getLong(1));
-            close.setObject(2, rs.getObject(2, OffsetDateTime.class));
-            close.setString(3, flow.eventId());
-            close.executeUpdate();
-            closed++;
-          }
-        }
+    try (PreparedStatement close =
+        connection.prepareStatement(
+            "update unfinished_flow u set answered_seq = a.seq, answered_at = a.recorded_at"
+                + " from (select f.event_id, b.seq, b.recorded_at from unfinished_flow f"
+                + " cross join lateral (select seq, recorded_at from audit_log"
+                + " where request_id = f.request_id and event_type = any(?) order by seq limit 1) b"
+                + " where f.kind = ? and f.answered_seq is null and f.dismissed_at is null) a"
+                + " where u.event_id = a.event_id and u.answered_seq is null"
+                + " and u.dismissed_at is null")) {
+      for (Kind kind : Kind.values()) {
+        close.setArray(1, connection.createArrayOf("text", kind.answerTypes().toArray()));
+        close.setString(2, kind.name());
+        closed += close.executeUpdate();
       }
     }
     return closed;

@@ -2,6 +2,7 @@ package io.genguard.audit;
 
 import io.genguard.audit.retention.Retention;
 import io.genguard.audit.watch.UnfinishedFlows;
+import io.genguard.moderation.gate.GateTimings;
 import java.time.Duration;
 import java.util.Map;
 
@@ -457,8 +458,42 @@ public record AuditConfig(
         this);
   }
 
-  /** Overrides {@code base} with any GENGUARD_AUDIT_* keys in {@code env}. */
+  /**
+   * Overrides {@code base} with any GENGUARD_AUDIT_* keys in {@code env}. Where {@code env} also
+   * holds the release gate's verdict timeout (the embedded stack, compose), a gate deadline the
+   * gate could still be waiting at is refused.
+   */
   public static AuditConfig fromEnvironment(Map<String, String> env, AuditConfig base) {
+    AuditConfig config = overridden(env, base);
+    String timeout = env.get(GateTimings.VERDICT_TIMEOUT_SECONDS);
+    if (config.gateDeadlineMinutes() > 0 && timeout != null && !timeout.isBlank()) {
+      Duration longest;
+      try {
+        longest = GateTimings.fromEnvironment(env).longestWaitForOutcome();
+      } catch (IllegalArgumentException e) {
+        return config; // the gate refuses its own settings, with its own message
+      }
+      if (Duration.ofMinutes(config.gateDeadlineMinutes()).compareTo(longest) <= 0) {
+        throw new IllegalArgumentException(
+            GATE_DEADLINE_MINUTES
+                + "="
+                + config.gateDeadlineMinutes()
+                + " is not longer than the release gate can take to decide an output without a"
+                + " verdict ("
+                + GateTimings.VERDICT_TIMEOUT_SECONDS
+                + "="
+                + timeout.trim()
+                + " and one sweep: "
+                + longest.toSeconds()
+                + " s), so every such output would be reported as unfinished; set at least "
+                + (longest.toMinutes() + 1)
+                + ", or 0 not to check");
+      }
+    }
+    return config;
+  }
+
+  private static AuditConfig overridden(Map<String, String> env, AuditConfig base) {
     return new AuditConfig(
         env.getOrDefault(JDBC_URL, base.jdbcUrl()),
         env.getOrDefault(JDBC_USER, base.jdbcUser()),

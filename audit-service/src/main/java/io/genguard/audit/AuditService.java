@@ -330,7 +330,7 @@ public final class AuditService implements AutoCloseable {
 
   /**
    * One round of the unfinished-flow watch ({@link UnfinishedFlows}); the service runs one a minute
-   * unless both deadlines are 0.
+   * on its own thread (with a deadline of 0 a kind's round only moves its watermark on).
    */
   public UnfinishedFlows.Round checkFlows() throws SQLException {
     UnfinishedFlows.Round round = unfinished.check();

@@ -1605,7 +1605,7 @@ public final class AuditApi implements AutoCloseable {
     Instant before;
     try {
       before = Instant.parse(request.recordedBefore().trim());
-    } catch (java.time.format.DateTimeParseException e) {
+    } catch (DateTimeParseException e) {
       throw new InvalidInputException(
           "recordedBefore '"
               + (request.recordedBefore().length() > 40
@@ -1622,7 +1622,7 @@ public final class AuditApi implements AutoCloseable {
                 before,
                 request.reason(),
                 caller);
-    Map<String, Object> answer = new java.util.LinkedHashMap<>();
+    Map<String, Object> answer = new LinkedHashMap<>();
     answer.put("dismissed", dismissed.flows());
     answer.put("actionId", dismissed.actionId());
     ctx.json(answer);

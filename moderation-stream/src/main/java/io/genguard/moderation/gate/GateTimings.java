@@ -57,6 +57,14 @@ public record GateTimings(Duration decisionRetention, Duration verdictTimeout) {
   }
 
   /**
+   * The longest an output without a verdict waits for its gate outcome: the verdict timeout, then
+   * at most one sweep. A check that an output got its outcome must wait longer than this.
+   */
+  public Duration longestWaitForOutcome() {
+    return verdictTimeout.plus(sweepInterval());
+  }
+
+  /**
    * How often the gate sweeps its store for outputs past the verdict timeout and entries past the
    * retention: half the timeout, at least a second, at most ten minutes.
    */

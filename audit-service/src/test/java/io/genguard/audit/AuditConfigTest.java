@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.moderation.gate.GateTimings;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -68,45 +69,26 @@ class AuditConfigTest {
   @Test
   void shouldRefuseAGateDeadlineTheGateCouldStillBeWaitingAt() {
     // The defaults: 15 minutes and a sweep of 7.5 leave 30 minutes room.
-    assertThat(
-            AuditConfig.fromEnvironment(Map.of(GateTimings.VERDICT_TIMEOUT_SECONDS, "900"), BASE)
-                .gateDeadlineMinutes())
-        .isEqualTo(30);
-    assertThatThrownBy(
-            () ->
-                AuditConfig.fromEnvironment(
-                    Map.of(GateTimings.VERDICT_TIMEOUT_SECONDS, "3600"), BASE))
+    assertThat(gateDeadline("900", null)).isEqualTo(30);
+    assertThatThrownBy(() -> gateDeadline("3600", null))
         .hasMessage(
             "GENGUARD_AUDIT_GATE_DEADLINE_MINUTES=30 is not longer than the release gate can take"
                 + " to decide an output without a verdict (GENGUARD_GATE_VERDICT_TIMEOUT_SECONDS=3600"
                 + " and one sweep: 4200 s), so every such output would be reported as unfinished;"
                 + " set at least 71, or 0 not to check");
-    assertThat(
-            AuditConfig.fromEnvironment(
-                    Map.of(
-                        GateTimings.VERDICT_TIMEOUT_SECONDS,
-                        "3600",
-                        AuditConfig.GATE_DEADLINE_MINUTES,
-                        "71"),
-                    BASE)
-                .gateDeadlineMinutes())
-        .isEqualTo(71);
-    assertThat(
-            AuditConfig.fromEnvironment(
-                    Map.of(
-                        GateTimings.VERDICT_TIMEOUT_SECONDS,
-                        "3600",
-                        AuditConfig.GATE_DEADLINE_MINUTES,
-                        "0"),
-                    BASE)
-                .gateDeadlineMinutes())
-        .as("not checked")
-        .isZero();
-    assertThat(
-            AuditConfig.fromEnvironment(Map.of(GateTimings.VERDICT_TIMEOUT_SECONDS, "soon"), BASE)
-                .gateDeadlineMinutes())
-        .as("the gate refuses its own setting")
-        .isEqualTo(30);
+    assertThat(gateDeadline("3600", "71")).isEqualTo(71);
+    assertThat(gateDeadline("3600", "0")).as("not checked").isZero();
+    assertThat(gateDeadline("soon", null)).as("the gate refuses its own setting").isEqualTo(30);
+  }
+
+  /** The gate deadline configured beside the gate's verdict timeout, both as environment keys. */
+  private static int gateDeadline(String verdictTimeoutSeconds, String deadlineMinutes) {
+    Map<String, String> env = new HashMap<>();
+    env.put(GateTimings.VERDICT_TIMEOUT_SECONDS, verdictTimeoutSeconds);
+    if (deadlineMinutes != null) {
+      env.put(AuditConfig.GATE_DEADLINE_MINUTES, deadlineMinutes);
+    }
+    return AuditConfig.fromEnvironment(env, BASE).gateDeadlineMinutes();
   }
 
   @Test

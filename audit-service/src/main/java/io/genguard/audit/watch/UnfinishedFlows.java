@@ -548,16 +548,7 @@ public final class UnfinishedFlows {
               ActionLog.Action.of("unfinished.dismiss", tenant, requestId, eventId);
           action.details().put("kind", kind.name()).put("reason", why);
           String actionId = ActionLog.record(connection, caller, action, now);
-          try (PreparedStatement update =
-              connection.prepareStatement(
-                  "update unfinished_flow set dismissed_at = ?, dismissed_by = ?,"
-                      + " dismiss_action = ? where event_id = ?")) {
-            update.setObject(1, AuditWriter.time(now.truncatedTo(ChronoUnit.MICROS)));
-            update.setString(2, caller.describe());
-            update.setString(3, actionId);
-            update.setString(4, eventId);
-            update.executeUpdate();
-          }
+          markDismissed(connection, List.of(eventId), actionId, caller, now);
           return actionId;
         });
   }
@@ -687,18 +678,25 @@ public final class UnfinishedFlows {
               .put("flows", ids.size())
               .put("reason", why);
           String actionId = ActionLog.record(connection, caller, action, now);
-          try (PreparedStatement update =
-              connection.prepareStatement(
-                  "update unfinished_flow set dismissed_at = ?, dismissed_by = ?,"
-                      + " dismiss_action = ? where event_id = any(?)")) {
-            update.setObject(1, AuditWriter.time(now.truncatedTo(ChronoUnit.MICROS)));
-            update.setString(2, caller.describe());
-            update.setString(3, actionId);
-            update.setArray(4, connection.createArrayOf("text", ids.toArray()));
-            update.executeUpdate();
-          }
+          markDismissed(connection, ids, actionId, caller, now);
           return new Dismissed(ids.size(), actionId);
         });
+  }
+
+  /** Closes the flows as dismissed by the caller's action. */
+  private static void markDismissed(
+      Connection connection, List<String> eventIds, String actionId, Caller caller, Instant now)
+      throws SQLException {
+    try (PreparedStatement update =
+        connection.prepareStatement(
+            "update unfinished_flow set dismissed_at = ?, dismissed_by = ?, dismiss_action = ?"
+                + " where event_id = any(?)")) {
+      update.setObject(1, AuditWriter.time(now.truncatedTo(ChronoUnit.MICROS)));
+      update.setString(2, caller.describe());
+      update.setString(3, actionId);
+      update.setArray(4, connection.createArrayOf("text", eventIds.toArray()));
+      update.executeUpdate();
+    }
   }
 
   /** The reason of a dismissal, stripped; refused when blank or too long. */

@@ -173,11 +173,12 @@ public final class UnfinishedFlows {
       long started = System.nanoTime();
       boolean more = true;
       while (more && !stopping && System.nanoTime() - started < ROUND_BUDGET.toNanos()) {
-        int[] read = {0};
-        more =
-            Transactions.inTransaction(
-                dataSource, connection -> checkBatch(connection, kind, read, found));
-        looked += read[0];
+        Batch checkedBatch =
+            Transactions.inTransaction(dataSource, connection -> checkBatch(connection, kind));
+        // Committed: only now are its flows reported.
+        found.addAll(checkedBatch.found());
+        looked += checkedBatch.rows();
+        more = checkedBatch.full();
       }
       checked.put(kind, looked);
     }
@@ -196,12 +197,16 @@ public final class UnfinishedFlows {
   }
 
   /**
-   * Checks the next batch of one kind's records that are past their deadline.
+   * One batch checked.
    *
-   * @return whether a full batch was read (more may wait)
+   * @param rows records read
+   * @param full whether a full batch was read (more may wait)
+   * @param found the flows recorded
    */
-  private boolean checkBatch(Connection connection, Kind kind, int[] read, List<Found> found)
-      throws SQLException {
+  private record Batch(int rows, boolean full, List<Found> found) {}
+
+  /** Checks the next batch of one kind's records that are past their deadline. */
+  private Batch checkBatch(Connection connection, Kind kind) throws SQLException {
     long from;
     try (PreparedStatement watch =
         connection.prepareStatement(
@@ -241,7 +246,7 @@ public final class UnfinishedFlows {
       }
     }
     if (rows == 0) {
-      return false;
+      return new Batch(0, false, List.of());
     }
     List<Found> missing = new ArrayList<>();
     try (PreparedStatement records =
@@ -267,6 +272,7 @@ public final class UnfinishedFlows {
         }
       }
     }
+    List<Found> found = new ArrayList<>();
     for (Found flow : missing) {
       if (record(connection, flow, now)) {
         found.add(flow);
@@ -279,8 +285,7 @@ public final class UnfinishedFlows {
       advance.setString(2, kind.name());
       advance.executeUpdate();
     }
-    read[0] += rows;
-    return full;
+    return new Batch(rows, full, found);
   }
 
   /** Appends the flow's chain record and row, unless the request has one of this kind already. */
@@ -430,7 +435,7 @@ public final class UnfinishedFlows {
     try (Connection connection = dataSource.getConnection()) {
       try (PreparedStatement counts =
           connection.prepareStatement(
-              "select kind, count(*), min(recorded_at) from unfinished_flow"
+              "select kind, count(*) from unfinished_flow"
                   + where
                   + State.OPEN.condition()
                   + " group by kind")) {

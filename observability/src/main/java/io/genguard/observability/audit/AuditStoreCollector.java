@@ -293,18 +293,14 @@ public final class AuditStoreCollector implements AutoCloseable {
   private final Map<String, Map<Tags, AtomicLong>> counters = new ConcurrentHashMap<>();
   private final Map<String, Timer> latencyByOutcome = new ConcurrentHashMap<>();
   private final List<PendingLatency> pending = new ArrayList<>();
-  private final AtomicLong reviewQueueDepth = new AtomicLong();
-  private final AtomicReference<Double> reviewQueueOldestAge = new AtomicReference<>(0.0);
   private final AtomicReference<Double> lastSuccess = new AtomicReference<>(0.0);
   private final AtomicLong policiesUnarchived = new AtomicLong();
-  private final AtomicLong outboxUnpublished = new AtomicLong();
   private final AtomicLong neverAudited = new AtomicLong();
-  private final AtomicLong requestsUnanswered = new AtomicLong();
-  private final AtomicReference<Double> requestsUnansweredOldestAge = new AtomicReference<>(0.0);
-  private final AtomicLong outputsWithoutOutcome = new AtomicLong();
-  private final AtomicReference<Double> outputsWithoutOutcomeOldestAge = new AtomicReference<>(0.0);
+  private final Waiting reviewQueue;
+  private final Waiting outbox;
+  private final Waiting requestsUnanswered;
+  private final Waiting outputsWithoutOutcome;
   private final RowGauges uncheckedAges;
-  private final AtomicReference<Double> outboxOldestAge = new AtomicReference<>(0.0);
   private final AtomicLong liveAlerts = new AtomicLong();
   private final RowGauges biasRates;
   private final RowGauges biasDisparities;
@@ -323,42 +319,36 @@ public final class AuditStoreCollector implements AutoCloseable {
     this.dataSource = dataSource;
     this.registry = registry;
     this.clock = clock;
-    Gauge.builder(REVIEW_QUEUE_DEPTH, reviewQueueDepth, AtomicLong::doubleValue)
-        .description("Outputs held for review that have no final outcome yet")
-        .register(registry);
-    Gauge.builder(REVIEW_QUEUE_OLDEST_AGE, reviewQueueOldestAge, AtomicReference::get)
-        .description("Age of the oldest output waiting for review (0 when none waits)")
-        .baseUnit("seconds")
-        .register(registry);
-    Gauge.builder(OUTBOX_UNPUBLISHED, outboxUnpublished, AtomicLong::doubleValue)
-        .description(
+    reviewQueue =
+        new Waiting(
+            registry,
+            REVIEW_QUEUE_DEPTH,
+            "Outputs held for review that have no final outcome yet",
+            REVIEW_QUEUE_OLDEST_AGE,
+            "Age of the oldest output waiting for review (0 when none waits)");
+    outbox =
+        new Waiting(
+            registry,
+            OUTBOX_UNPUBLISHED,
             "Review decisions and erasure notices not yet acknowledged by Kafka (the outbox to the"
-                + " release gate)")
-        .register(registry);
-    Gauge.builder(OUTBOX_OLDEST_AGE, outboxOldestAge, AtomicReference::get)
-        .description(
+                + " release gate)",
+            OUTBOX_OLDEST_AGE,
             "Age of the oldest review decision or erasure notice the release gate has not been sent"
-                + " (0 when none waits)")
-        .baseUnit("seconds")
-        .register(registry);
-    Gauge.builder(REQUESTS_UNANSWERED, requestsUnanswered, AtomicLong::doubleValue)
-        .description(
-            "Generation requests with neither an output nor a failure past the answer deadline")
-        .register(registry);
-    Gauge.builder(REQUESTS_UNANSWERED_OLDEST_AGE, requestsUnansweredOldestAge, AtomicReference::get)
-        .description("How long the oldest unanswered generation request has waited (0 when none)")
-        .baseUnit("seconds")
-        .register(registry);
-    Gauge.builder(OUTPUTS_WITHOUT_OUTCOME, outputsWithoutOutcome, AtomicLong::doubleValue)
-        .description("Generation outputs with no release-gate outcome past the gate deadline")
-        .register(registry);
-    Gauge.builder(
+                + " (0 when none waits)");
+    requestsUnanswered =
+        new Waiting(
+            registry,
+            REQUESTS_UNANSWERED,
+            "Generation requests with neither an output nor a failure past the answer deadline",
+            REQUESTS_UNANSWERED_OLDEST_AGE,
+            "How long the oldest unanswered generation request has waited (0 when none)");
+    outputsWithoutOutcome =
+        new Waiting(
+            registry,
+            OUTPUTS_WITHOUT_OUTCOME,
+            "Generation outputs with no release-gate outcome past the gate deadline",
             OUTPUTS_WITHOUT_OUTCOME_OLDEST_AGE,
-            outputsWithoutOutcomeOldestAge,
-            AtomicReference::get)
-        .description("How long the oldest output without a gate outcome has waited (0 when none)")
-        .baseUnit("seconds")
-        .register(registry);
+            "How long the oldest output without a gate outcome has waited (0 when none)");
     uncheckedAges =
         new RowGauges(
             registry,
@@ -488,7 +478,7 @@ public final class AuditStoreCollector implements AutoCloseable {
       List<PendingLatency> nextPending =
           resolvePending(connection, fresh, resolvedOutcomes, resolvedLatencies);
       long[] queue = countAndAge(connection, REVIEW_QUEUE_SQL);
-      long[] outbox = countAndAge(connection, OUTBOX_SQL);
+      long[] unsent = countAndAge(connection, OUTBOX_SQL);
       long unarchived = single(connection, POLICIES_UNARCHIVED_SQL);
       long never = single(connection, NEVER_AUDITED_SQL);
       Unfinished unfinished =
@@ -505,17 +495,14 @@ public final class AuditStoreCollector implements AutoCloseable {
       cursor = to;
       pending.clear();
       pending.addAll(nextPending);
-      reviewQueueDepth.set(queue[0]);
-      reviewQueueOldestAge.set(queue[1] / 1000.0);
-      outboxUnpublished.set(outbox[0]);
-      outboxOldestAge.set(outbox[1] / 1000.0);
+      reviewQueue.set(queue[0], queue[1] / 1000.0);
+      outbox.set(unsent[0], unsent[1] / 1000.0);
       policiesUnarchived.set(unarchived);
       neverAudited.set(never);
       Instant now = clock.instant();
-      requestsUnanswered.set(unfinished.count("NO_ANSWER"));
-      requestsUnansweredOldestAge.set(unfinished.oldestAge("NO_ANSWER", now));
-      outputsWithoutOutcome.set(unfinished.count("NO_GATE_OUTCOME"));
-      outputsWithoutOutcomeOldestAge.set(unfinished.oldestAge("NO_GATE_OUTCOME", now));
+      requestsUnanswered.set(unfinished.count("NO_ANSWER"), unfinished.oldestAge("NO_ANSWER", now));
+      outputsWithoutOutcome.set(
+          unfinished.count("NO_GATE_OUTCOME"), unfinished.oldestAge("NO_GATE_OUTCOME", now));
       Map<Tags, Double> unchecked = new HashMap<>();
       unfinished.unchecked.forEach(
           (kind, oldest) ->
@@ -653,6 +640,32 @@ public final class AuditStoreCollector implements AutoCloseable {
   }
 
   /** A count and an age in seconds, as milliseconds. */
+  /** How many things wait, and how long the oldest has waited: two gauges. */
+  private static final class Waiting {
+    private final AtomicLong count = new AtomicLong();
+    private final AtomicReference<Double> oldestAge = new AtomicReference<>(0.0);
+
+    Waiting(
+        MeterRegistry registry,
+        String countName,
+        String countDescription,
+        String ageName,
+        String ageDescription) {
+      Gauge.builder(countName, count, AtomicLong::doubleValue)
+          .description(countDescription)
+          .register(registry);
+      Gauge.builder(ageName, oldestAge, AtomicReference::get)
+          .description(ageDescription)
+          .baseUnit("seconds")
+          .register(registry);
+    }
+
+    void set(long waiting, double oldestSeconds) {
+      count.set(waiting);
+      oldestAge.set(oldestSeconds);
+    }
+  }
+
   /** What the audit service's unfinished-flow watch holds, by kind. */
   private static final class Unfinished {
     final Map<String, Long> open = new HashMap<>();

@@ -733,10 +733,14 @@
             unfinished.prepend(el('p', { class: 'error', id: 'dismiss-error' }, e.message));
           }
         } }, 'Dismiss');
-        const resend = (f) => el('button', { type: 'button', class: 'resend-flow', title: 'Send the request to the'
-          + ' generators again, exactly as recorded; its answer closes this', onclick: async () => {
+        // A request goes to the generators again, an output to the moderation job and the gate.
+        const resend = (f) => el('button', { type: 'button', class: 'resend-flow', title: f.kind === 'NO_ANSWER'
+          ? 'Send the request to the generators again, exactly as recorded; its answer closes this'
+          : 'Send the output to the moderation job and the release gate again, exactly as recorded; its gate'
+            + ' outcome closes this', onclick: async () => {
           try {
-            await api('/api/v1/audit/unfinished/' + encodeURIComponent(f.requestId) + '/resend', { method: 'POST' });
+            await api('/api/v1/audit/unfinished/' + encodeURIComponent(f.requestId) + '/resend',
+              { method: 'POST', body: { kind: f.kind } });
             await loadUnfinished('Sent ' + f.requestId + ' again.');
           } catch (e) {
             unfinished.prepend(el('p', { class: 'error', id: 'dismiss-error' }, e.message));
@@ -754,7 +758,7 @@
               el('td', {}, f.tenantId || ''),
               el('td', {}, f.kind === 'NO_ANSWER' ? 'an output or failure' : 'a release-gate outcome'),
               el('td', {}, when(f.recordedAt)), el('td', {}, when(f.foundAt)),
-              el('td', {}, may('ADMIN') ? [f.kind === 'NO_ANSWER' ? resend(f) : null, ' ', dismiss(f)] : ''))))),
+              el('td', {}, may('ADMIN') ? [resend(f), ' ', dismiss(f)] : ''))))),
           u.items.length > 0 && may('ADMIN') ? el('div', { class: 'row-actions' }, dismissReason) : null);
       } catch (e) {
         unfinished.replaceChildren(failure(e));

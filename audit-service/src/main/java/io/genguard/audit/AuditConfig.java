@@ -72,6 +72,9 @@ import java.util.Map;
  * @param gateDeadlineMinutes an output with no release-gate outcome this long after it was recorded
  *     is an unfinished flow; longer than the gate's verdict timeout and half of it again (an output
  *     without a verdict gets its outcome only then); 0 = not checked
+ * @param gateMemoryHours how long the release gate remembers a decision ({@link
+ *     GateTimings#DECISION_RETENTION_HOURS}, the gate's own key, read here too): an output without
+ *     a gate outcome older than this is not sent to the gate again, which could decide it twice
  */
 public record AuditConfig(
     String jdbcUrl,
@@ -101,7 +104,8 @@ public record AuditConfig(
     int reviewExpireHours,
     String submitRateScope,
     int answerDeadlineMinutes,
-    int gateDeadlineMinutes) {
+    int gateDeadlineMinutes,
+    int gateMemoryHours) {
 
   public static final String JDBC_URL = "GENGUARD_AUDIT_JDBC_URL";
   public static final String JDBC_USER = "GENGUARD_AUDIT_JDBC_USER";
@@ -235,6 +239,9 @@ public record AuditConfig(
     atMost(ANSWER_DEADLINE_MINUTES, answerDeadlineMinutes, MAX_DEADLINE_MINUTES);
     atLeast(GATE_DEADLINE_MINUTES, gateDeadlineMinutes, 0);
     atMost(GATE_DEADLINE_MINUTES, gateDeadlineMinutes, MAX_DEADLINE_MINUTES);
+    atLeast(GateTimings.DECISION_RETENTION_HOURS, gateMemoryHours, 1);
+    atMost(
+        GateTimings.DECISION_RETENTION_HOURS, gateMemoryHours, GateTimings.LONGEST_RETENTION_HOURS);
     if (httpPort < 0 || httpPort > 65535) {
       throw new IllegalArgumentException(
           HTTP_PORT + "=" + httpPort + " is not a TCP port (0-65535)");
@@ -278,7 +285,8 @@ public record AuditConfig(
         0,
         SCOPE_CLUSTER,
         (int) UnfinishedFlows.Deadlines.DEFAULTS.answer().toMinutes(),
-        (int) UnfinishedFlows.Deadlines.DEFAULTS.gate().toMinutes());
+        (int) UnfinishedFlows.Deadlines.DEFAULTS.gate().toMinutes(),
+        (int) GateTimings.DEFAULTS.decisionRetention().toHours());
   }
 
   @Override
@@ -337,6 +345,8 @@ public record AuditConfig(
         + answerDeadlineMinutes
         + ", gateDeadlineMinutes="
         + gateDeadlineMinutes
+        + ", gateMemoryHours="
+        + gateMemoryHours
         + "]";
   }
 
@@ -448,6 +458,11 @@ public record AuditConfig(
         Duration.ofMinutes(answerDeadlineMinutes), Duration.ofMinutes(gateDeadlineMinutes));
   }
 
+  /** How long the release gate remembers a decision ({@link #gateMemoryHours}). */
+  public Duration gateMemory() {
+    return Duration.ofHours(gateMemoryHours);
+  }
+
   public AuditConfig withLimits(long bodyBytes, int exportRows) {
     return fromEnvironment(
         Map.of(
@@ -538,7 +553,12 @@ public record AuditConfig(
                 base.answerDeadlineMinutes()),
         (int)
             number(
-                GATE_DEADLINE_MINUTES, env.get(GATE_DEADLINE_MINUTES), base.gateDeadlineMinutes()));
+                GATE_DEADLINE_MINUTES, env.get(GATE_DEADLINE_MINUTES), base.gateDeadlineMinutes()),
+        (int)
+            number(
+                GateTimings.DECISION_RETENTION_HOURS,
+                env.get(GateTimings.DECISION_RETENTION_HOURS),
+                base.gateMemoryHours()));
   }
 
   private static long number(String key, String value, long fallback) {

@@ -21,6 +21,7 @@ import io.genguard.audit.review.ReviewQueue;
 import io.genguard.audit.security.ApiTokens;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
+import io.genguard.audit.submit.EventResender;
 import io.genguard.audit.submit.RequestSubmitter;
 import io.genguard.audit.submit.SharedRateBuckets;
 import io.genguard.audit.submit.SubmitRates;
@@ -84,6 +85,7 @@ public final class AuditService implements AutoCloseable {
   private final AuditDatabase database;
   private final List<AuditIngestor> ingestors = new ArrayList<>();
   private final RequestSubmitter submitter;
+  private final EventResender resender;
   private final AuditQueries queries;
   private final ApiTokens tokens;
   private final ReviewOutbox outbox;
@@ -212,7 +214,10 @@ public final class AuditService implements AutoCloseable {
     this.kafkaCopies = new KafkaCopies(kafkaProperties, clock);
     this.retention =
         new Retention(database.dataSource(), clock, config.retentionDays(), kafkaCopies);
-    this.unfinished = new UnfinishedFlows(database.dataSource(), clock, config.flowDeadlines());
+    this.unfinished =
+        new UnfinishedFlows(
+            database.dataSource(), clock, config.flowDeadlines(), config.gateMemory());
+    this.resender = new EventResender(kafkaProperties);
     this.explained =
         explanations == null
             ? null
@@ -234,7 +239,8 @@ public final class AuditService implements AutoCloseable {
                 anchors,
                 witness,
                 explained,
-                unfinished));
+                unfinished,
+                resender));
     writeAdminTokenFile(config.adminTokenFile());
     this.submitRates = new SubmitRates(database.dataSource(), clock, submitter.rateLimiter());
     this.sharedBuckets =
@@ -745,6 +751,7 @@ public final class AuditService implements AutoCloseable {
       intakeStopped = true;
       api.close();
       submitter.close();
+      resender.close();
     }
   }
 

@@ -39,7 +39,8 @@ class AuditConfigTest {
                 Map.entry(AuditConfig.REVIEW_EXPIRE_HOURS, "72"),
                 Map.entry(AuditConfig.SUBMIT_RATE_SCOPE, " process "),
                 Map.entry(AuditConfig.ANSWER_DEADLINE_MINUTES, "5"),
-                Map.entry(AuditConfig.GATE_DEADLINE_MINUTES, "0")),
+                Map.entry(AuditConfig.GATE_DEADLINE_MINUTES, "0"),
+                Map.entry(GateTimings.DECISION_RETENTION_HOURS, "24")),
             BASE);
 
     assertThat(config.jdbcUrl()).isEqualTo("jdbc:postgresql://other/db");
@@ -64,6 +65,27 @@ class AuditConfigTest {
     assertThat(config.submitRateScope()).isEqualTo("process");
     assertThat(config.flowDeadlines().answer()).hasMinutes(5);
     assertThat(config.flowDeadlines().gate()).as("not checked").isZero();
+    assertThat(config.gateMemory()).hasHours(24);
+  }
+
+  @Test
+  void shouldTakeTheGatesMemoryFromTheGatesOwnKeyWithItsDefaultAndLimits() {
+    assertThat(BASE.gateMemory()).isEqualTo(GateTimings.DEFAULTS.decisionRetention()).hasDays(7);
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(
+                    Map.of(GateTimings.DECISION_RETENTION_HOURS, "0"), BASE))
+        .hasMessage("GENGUARD_GATE_DECISION_RETENTION_HOURS=0 must be at least 1");
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(
+                    Map.of(GateTimings.DECISION_RETENTION_HOURS, "87841"), BASE))
+        .hasMessage("GENGUARD_GATE_DECISION_RETENTION_HOURS=87841 must be at most 87840");
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(
+                    Map.of(GateTimings.DECISION_RETENTION_HOURS, "a week"), BASE))
+        .hasMessageContaining("GENGUARD_GATE_DECISION_RETENTION_HOURS");
   }
 
   @Test

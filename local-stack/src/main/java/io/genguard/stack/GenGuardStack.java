@@ -352,6 +352,11 @@ public final class GenGuardStack implements AutoCloseable {
     return audit;
   }
 
+  /** The release gate's Kafka Streams application (tests stop it to lose outputs on purpose). */
+  public KafkaStreams releaseGate() {
+    return gate;
+  }
+
   public int httpPort() {
     return audit.httpPort();
   }

@@ -451,6 +451,7 @@ public final class AuditBenchmark {
                       null,
                       null,
                       null,
+                      null,
                       null))
               .start("127.0.0.1", 0);
       try {

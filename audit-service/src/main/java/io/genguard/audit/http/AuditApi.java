@@ -169,6 +169,8 @@ public final class AuditApi implements AutoCloseable {
    *     none
    * @param explanations explains recorded verdicts with the moderation models; null where the
    *     models are not at hand (the explanation route then answers 501)
+   * @param unfinished the unfinished-flow watch; null where it does not run
+   * @param resender writes the records of unfinished flows to Kafka again; null with no watch
    */
   public record Services(
       DataSource dataSource,
@@ -185,7 +187,8 @@ public final class AuditApi implements AutoCloseable {
       AnchorLog anchors,
       AnchorWitness witness,
       RecordedExplanations explanations,
-      UnfinishedFlows unfinished) {}
+      UnfinishedFlows unfinished,
+      UnfinishedFlows.Resender resender) {}
 
   /**
    * Limits on what one call may send or get.
@@ -405,7 +408,7 @@ public final class AuditApi implements AutoCloseable {
     route(
         HandlerType.POST,
         "/api/v1/audit/unfinished/{requestId}/resend",
-        this::resendUnanswered,
+        this::resendUnfinished,
         Role.ADMIN);
 
     route(
@@ -1582,10 +1585,35 @@ public final class AuditApi implements AutoCloseable {
             actionId));
   }
 
-  private void resendUnanswered(Context ctx) throws SQLException {
+  /** Body of POST /api/v1/audit/unfinished/{requestId}/resend; none: the one open flow. */
+  record ResendRequest(String kind) {}
+
+  private void resendUnfinished(Context ctx) throws Exception {
     String requestId = id(ctx, "requestId");
-    String actionId = unfinishedFlows().resend(requestId, caller(ctx), services.submitter()::send);
-    ctx.json(Map.of("requestId", requestId, "actionId", actionId, "state", "SENT_AGAIN"));
+    String body = body(ctx);
+    String kind = body.isBlank() ? null : readBody(body, ResendRequest.class).kind();
+    if (services.resender() == null) {
+      throw new IllegalStateException("This audit API runs without a producer to send again");
+    }
+    UnfinishedFlows.Resent resent =
+        unfinishedFlows()
+            .resend(
+                requestId,
+                kind == null || kind.isBlank() ? null : UnfinishedFlows.Kind.parse(kind),
+                caller(ctx),
+                services.resender());
+    ctx.json(
+        Map.of(
+            "requestId",
+            requestId,
+            "kind",
+            resent.kind().name(),
+            "eventId",
+            resent.eventId(),
+            "actionId",
+            resent.actionId(),
+            "state",
+            "SENT_AGAIN"));
   }
 
   /** Body of POST /api/v1/audit/unfinished/dismiss. */

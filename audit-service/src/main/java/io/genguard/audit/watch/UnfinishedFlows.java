@@ -12,8 +12,11 @@ import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.ChainRecord;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.security.Caller;
+import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.moderation.gate.GateTimings;
 import io.genguard.schemas.EventIds;
+import io.genguard.schemas.Topics;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -27,7 +30,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 import javax.sql.DataSource;
 
 /**
@@ -131,18 +133,31 @@ public final class UnfinishedFlows {
   private final DataSource dataSource;
   private final Clock clock;
   private final Deadlines deadlines;
+  private final Duration gateMemory;
   private final int batch;
   private volatile boolean stopping;
 
+  /** With the release gate's default decision retention ({@link GateTimings#DEFAULTS}). */
   public UnfinishedFlows(DataSource dataSource, Clock clock, Deadlines deadlines) {
-    this(dataSource, clock, deadlines, BATCH);
+    this(dataSource, clock, deadlines, GateTimings.DEFAULTS.decisionRetention());
+  }
+
+  /**
+   * @param gateMemory the release gate's decision retention: how long it remembers a decision and
+   *     ignores another copy of the output; older outputs are not sent again
+   */
+  public UnfinishedFlows(
+      DataSource dataSource, Clock clock, Deadlines deadlines, Duration gateMemory) {
+    this(dataSource, clock, deadlines, gateMemory, BATCH);
   }
 
   /** With batches of {@code batch} records, for tests of the batch boundaries. */
-  UnfinishedFlows(DataSource dataSource, Clock clock, Deadlines deadlines, int batch) {
+  UnfinishedFlows(
+      DataSource dataSource, Clock clock, Deadlines deadlines, Duration gateMemory, int batch) {
     this.dataSource = dataSource;
     this.clock = clock;
     this.deadlines = deadlines;
+    this.gateMemory = gateMemory;
     this.batch = batch;
   }
 
@@ -559,66 +574,159 @@ public final class UnfinishedFlows {
   }
 
   /**
-   * Sends a request that got no answer to the generators again, exactly as it was recorded (the
-   * same event id, request id and submission time, read back from its chain record), and records an
-   * {@code unfinished.resend} action. For a request the broker deleted before a generator read it,
-   * or one a generator dropped: its answer then closes the flow as answered late. Sent before the
-   * action is recorded, so no action claims a send that did not happen; a request a generator did
-   * answer after all gets a second output of the same id, which the audit store and the release
-   * gate ignore.
-   *
-   * @param sender writes the request to gen.requests (the API's submitter), throwing when Kafka
-   *     does not take it
-   * @return the action's id
-   * @throws NotFoundException when the request has no NO_ANSWER flow the caller may see
-   * @throws ConflictException when the flow is closed, or the request's content was removed
-   *     (retention or an erasure), so there is nothing to send
+   * Writes a recorded event back to the topic it came from, keyed by its request id as the pipeline
+   * writes it; throws when Kafka does not take it.
    */
-  public String resend(String requestId, Caller caller, Consumer<GenerationRequest> sender)
+  public interface Resender {
+    /** To gen.requests, for the generators. */
+    void request(GenerationRequest request);
+
+    /** To gen.outputs, for the moderation job and the release gate. */
+    void output(GenerationOutput output);
+  }
+
+  /** What {@link #resend} sent: the flow's kind, the event sent again, and the action. */
+  public record Resent(Kind kind, String eventId, String actionId) {}
+
+  /**
+   * Allowance for clocks that differ between the generator that stamped an output and the gate that
+   * remembers its decision.
+   */
+  static final Duration CLOCK_MARGIN = Duration.ofMinutes(5);
+
+  /**
+   * Sends the record of an open flow again, exactly as it was recorded (the same event id, ids and
+   * times, read back from its chain record), and records an {@code unfinished.resend} action. Sent
+   * before the action is recorded, so no action claims a send that did not happen.
+   *
+   * <ul>
+   *   <li>NO_ANSWER: the request goes to the generators again, for one the broker deleted before a
+   *       generator read it, or one a generator dropped. Its answer closes the flow as answered
+   *       late; a request a generator did answer after all gets a second output of the same id,
+   *       which the audit store and the release gate ignore.
+   *   <li>NO_GATE_OUTCOME: the output goes to gen.outputs again, for one the gate never got (or
+   *       whose verdict it never got): the moderation job judges it again (the same verdict id
+   *       under the same policy, which the audit store keeps once) and the gate decides it, which
+   *       closes the flow. A gate that did decide it, and whose outcome was lost on the way here,
+   *       still remembers that for its decision retention and ignores the copy, so the flow stays
+   *       open for a person to dismiss; an output older than that retention is refused, since the
+   *       gate could decide, and release, it a second time.
+   * </ul>
+   *
+   * @param kind the flow's kind; null for the request's one open flow
+   * @param sender writes the event to its topic, throwing when Kafka does not take it
+   * @throws NotFoundException when the request has no flow (of that kind) the caller may see
+   * @throws ConflictException when the flow is closed, the record's content was removed (retention
+   *     or an erasure), so there is nothing to send, or the output is older than the gate's memory
+   * @throws InvalidInputException when no kind is named and both of the request's flows are open
+   */
+  public Resent resend(String requestId, Kind kind, Caller caller, Resender sender)
       throws SQLException {
-    String tenant;
-    String payload;
+    Flow flow = flowToResend(requestId, kind, caller);
+    String eventId;
+    if (flow.kind() == Kind.NO_ANSWER) {
+      GenerationRequest request = CanonicalJson.toRecord(flow.payload(), GenerationRequest.class);
+      eventId = request.getEventId();
+      sender.request(request);
+    } else {
+      GenerationOutput output = CanonicalJson.toRecord(flow.payload(), GenerationOutput.class);
+      Instant forgotten = output.getGeneratedAt().plus(gateMemory).minus(CLOCK_MARGIN);
+      if (!clock.instant().isBefore(forgotten)) {
+        throw new ConflictException(
+            "Output "
+                + output.getOutputId()
+                + " of request "
+                + requestId
+                + " was generated at "
+                + output.getGeneratedAt()
+                + ", longer ago than the release gate remembers its decisions ("
+                + GateTimings.DECISION_RETENTION_HOURS
+                + "="
+                + gateMemory.toHours()
+                + ", less "
+                + CLOCK_MARGIN.toMinutes()
+                + " minutes for clocks): if the gate decided it and only the outcome was lost,"
+                + " sending it again could release it twice; look for it on "
+                + Topics.CONTENT_RELEASED.name()
+                + " and dismiss the flow instead");
+      }
+      eventId = output.getEventId();
+      sender.output(output);
+    }
+    String actionId =
+        Transactions.inTransaction(
+            dataSource,
+            connection -> {
+              ActionLog.Action action =
+                  ActionLog.Action.of("unfinished.resend", flow.tenant(), requestId, eventId);
+              action.details().put("kind", flow.kind().name());
+              return ActionLog.record(connection, caller, action, clock.instant());
+            });
+    return new Resent(flow.kind(), eventId, actionId);
+  }
+
+  /** An open flow's kind, tenant and the payload of its record (null when removed). */
+  private record Flow(Kind kind, String tenant, String payload) {}
+
+  private Flow flowToResend(String requestId, Kind kind, Caller caller) throws SQLException {
+    List<Flow> open = new ArrayList<>();
+    String closed = null;
     try (Connection connection = dataSource.getConnection();
         PreparedStatement select =
             connection.prepareStatement(
-                "select f.tenant_id, f.answered_seq is not null, f.dismissed_at is not null,"
+                "select f.kind, f.tenant_id, f.answered_seq is not null,"
+                    + " f.dismissed_at is not null,"
                     + " (select a.payload from audit_log a where a.seq = f.record_seq)"
-                    + " from unfinished_flow f where f.kind = 'NO_ANSWER' and f.request_id = ?")) {
+                    + " from unfinished_flow f where f.request_id = ?"
+                    + (kind == null ? "" : " and f.kind = ?")
+                    + " order by f.kind")) {
       select.setString(1, requestId);
+      if (kind != null) {
+        select.setString(2, kind.name());
+      }
       try (ResultSet rs = select.executeQuery()) {
-        if (!rs.next() || !caller.canSee(rs.getString(1))) {
-          throw new NotFoundException(
-              "Request " + requestId + " has no unfinished flow of kind NO_ANSWER");
+        while (rs.next()) {
+          if (!caller.canSee(rs.getString(2))) {
+            continue;
+          }
+          Kind found = Kind.valueOf(rs.getString(1));
+          if (rs.getBoolean(3) || rs.getBoolean(4)) {
+            closed = found + " flow " + (rs.getBoolean(3) ? "answered" : "dismissed");
+          } else {
+            open.add(new Flow(found, rs.getString(2), rs.getString(5)));
+          }
         }
-        tenant = rs.getString(1);
-        if (rs.getBoolean(2) || rs.getBoolean(3)) {
-          throw new ConflictException(
-              "Request "
-                  + requestId
-                  + " is not waiting for an answer any more ("
-                  + (rs.getBoolean(2) ? "answered" : "dismissed")
-                  + ")");
-        }
-        payload = rs.getString(4);
       }
     }
-    if (payload == null) {
+    if (open.isEmpty() && closed == null) {
+      throw new NotFoundException(
+          "Request "
+              + requestId
+              + " has no unfinished flow"
+              + (kind == null ? "" : " of kind " + kind));
+    }
+    if (open.isEmpty()) {
+      throw new ConflictException(
+          "Request " + requestId + " is not waiting for anything any more (its " + closed + ")");
+    }
+    if (open.size() > 1) {
+      throw new InvalidInputException(
+          "Request "
+              + requestId
+              + " has an open flow of each kind; name the one to send again: {\"kind\":"
+              + " \"NO_ANSWER\"} sends the request, {\"kind\": \"NO_GATE_OUTCOME\"} the output");
+    }
+    Flow flow = open.get(0);
+    if (flow.payload() == null) {
       throw new ConflictException(
           "Request "
               + requestId
-              + "'s content was removed (retention or an erasure): there is nothing to send"
+              + "'s "
+              + (flow.kind() == Kind.NO_ANSWER ? "content" : "output's content")
+              + " was removed (retention or an erasure): there is nothing to send"
               + " again; dismiss the flow instead");
     }
-    GenerationRequest request = CanonicalJson.toRecord(payload, GenerationRequest.class);
-    sender.accept(request);
-    return Transactions.inTransaction(
-        dataSource,
-        connection -> {
-          ActionLog.Action action =
-              ActionLog.Action.of("unfinished.resend", tenant, requestId, request.getEventId());
-          action.details().put("kind", Kind.NO_ANSWER.name());
-          return ActionLog.record(connection, caller, action, clock.instant());
-        });
+    return flow;
   }
 
   /** Most flows one bulk dismissal closes; more must be narrowed (tenant, kind or time). */

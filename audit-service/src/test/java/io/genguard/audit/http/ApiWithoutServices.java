@@ -24,6 +24,7 @@ final class ApiWithoutServices {
             null,
             null,
             null,
+            null,
             null));
   }
 }

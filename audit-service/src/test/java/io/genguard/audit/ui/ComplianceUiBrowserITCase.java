@@ -530,7 +530,8 @@ class ComplianceUiBrowserITCase {
     assertThat(visible(By.id("dismiss-error")).getText()).isEqualTo("Give a reason first.");
     visible(By.id("dismiss-reason")).sendKeys("lost in the UI test; sent again");
     browser.findElement(lostRow).findElement(By.cssSelector(".dismiss-flow")).click();
-    assertThat(visible(By.id("dismiss-done")).getText()).isEqualTo("Dismissed " + lost + ".");
+    // The note of the resend stays until the dismissal's list replaces it: wait for the new one.
+    waiting().until(ExpectedConditions.textToBe(By.id("dismiss-done"), "Dismissed " + lost + "."));
     assertThat(browser.findElements(lostRow)).isEmpty();
     browser.get(audit.baseUrl() + "/ui/#/requests/" + lost);
     assertThat(visible(By.cssSelector("#unfinished li[data-kind='NO_ANSWER']")).getText())

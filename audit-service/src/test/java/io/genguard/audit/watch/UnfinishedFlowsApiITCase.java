@@ -9,7 +9,9 @@ import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.fixtures.RunningAuditService;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.MovingClock;
@@ -39,12 +41,15 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Requests on real Kafka that no generator answers, found by a running audit service's watch; then
- * GET /api/v1/audit/unfinished and POST .../dismiss: who may read and dismiss, what malformed calls
- * are told, and that a dismissal closes the flow.
+ * GET /api/v1/audit/unfinished, POST .../resend and POST .../dismiss: who may read, send again and
+ * dismiss, what malformed calls are told, that a request and an output sent again are on their
+ * topics as recorded, and that a dismissal closes the flow.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class UnfinishedFlowsApiITCase {
   private static final Instant START = Instant.parse("2026-12-05T09:00:00Z");
+  private static final Scenario UNGATED =
+      Scenario.of("ungated-i", "initech", Decision.RELEASE, START);
   private static RunningAuditService audit;
   private static MovingClock clock;
 
@@ -64,7 +69,8 @@ class UnfinishedFlowsApiITCase {
       for (Scenario s :
           List.of(
               Scenario.of("lost-a", "acme", Decision.RELEASE, START),
-              Scenario.of("lost-g", "globex", Decision.RELEASE, START))) {
+              Scenario.of("lost-g", "globex", Decision.RELEASE, START),
+              UNGATED)) {
         producer
             .send(
                 new ProducerRecord<>(
@@ -73,15 +79,24 @@ class UnfinishedFlowsApiITCase {
                     Topics.GENERATION_REQUESTS.codec().encode(AuditEvents.request(s))))
             .get();
       }
+      // And an output that no moderation job or gate serves.
+      producer
+          .send(
+              new ProducerRecord<>(
+                  Topics.GENERATION_OUTPUTS.name(),
+                  UNGATED.requestId(),
+                  Topics.GENERATION_OUTPUTS.codec().encode(AuditEvents.output(UNGATED))))
+          .get();
     }
     await()
         .atMost(Duration.ofSeconds(60))
         .until(
             () ->
                 audit.count(
-                        "select count(*) from audit_log where event_type = 'GenerationRequest'"
-                            + " and request_id in ('lost-a', 'lost-g')")
-                    == 2);
+                        "select count(*) from audit_log where event_type in"
+                            + " ('GenerationRequest', 'GenerationOutput')"
+                            + " and request_id in ('lost-a', 'lost-g', 'ungated-i')")
+                    == 4);
     clock.advance(Duration.ofMinutes(16));
     audit.service().checkFlows();
     assertThat(
@@ -159,14 +174,54 @@ class UnfinishedFlowsApiITCase {
     assertThat(RunningAuditService.json(resent).path("state").asText()).isEqualTo("SENT_AGAIN");
 
     // gen.requests now holds the request twice, the second copy the same event.
+    List<GenerationRequest> copies = copies(Topics.GENERATION_REQUESTS, "lost-a");
+    assertThat(copies).hasSize(2);
+    assertThat(copies.get(1)).isEqualTo(copies.get(0));
+  }
+
+  @Test
+  @Order(4)
+  void shouldSendAnOutputWithoutGateOutcomeToTheModerationJobAgain() throws Exception {
+    clock.advance(Duration.ofMinutes(15)); // 31 minutes after the output was recorded
+    audit.service().checkFlows();
+    String admin = audit.token(Role.ADMIN, null, "ops 3");
+    String path = "/api/v1/audit/unfinished/ungated-i/resend";
+    HttpResponse<String> unknownKind = audit.post(path, admin, "{\"kind\": \"LATE\"}");
+    assertThat(unknownKind.statusCode()).isEqualTo(400);
+    assertThat(unknownKind.body()).contains("NO_ANSWER", "NO_GATE_OUTCOME");
+    assertThat(audit.post(path, admin, "{\"colour\": \"red\"}").statusCode()).isEqualTo(400);
+    assertThat(audit.post(path, admin, "[]").statusCode()).isEqualTo(400);
+    assertThat(audit.post(path, admin, "{\"kind\": \"NO_ANSWER\"}").statusCode())
+        .as("its request was answered: there is no flow of that kind")
+        .isEqualTo(404);
+
+    HttpResponse<String> resent = audit.post(path, admin, "{\"kind\": \"NO_GATE_OUTCOME\"}");
+    assertThat(resent.statusCode()).as(resent.body()).isEqualTo(200);
+    JsonNode body = RunningAuditService.json(resent);
+    assertThat(body.path("kind").asText()).isEqualTo("NO_GATE_OUTCOME");
+    assertThat(body.path("eventId").asText()).isEqualTo(AuditEvents.output(UNGATED).getEventId());
+
+    List<GenerationOutput> copies = copies(Topics.GENERATION_OUTPUTS, "ungated-i");
+    assertThat(copies).hasSize(2);
+    assertThat(copies.get(1)).isEqualTo(copies.get(0)).isEqualTo(AuditEvents.output(UNGATED));
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action = 'unfinished.resend'"
+                    + " and request_id = 'ungated-i' and details ->> 'kind' = 'NO_GATE_OUTCOME'"))
+        .isEqualTo(1);
+  }
+
+  /** The events of {@code topic} keyed {@code key}, from the beginning, once two are there. */
+  private static <V extends org.apache.avro.specific.SpecificRecord> List<V> copies(
+      Topic<String, V> topic, String key) {
     Properties props = new Properties();
     props.putAll(IntegrationInfrastructure.get().kafkaClientProperties());
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    List<GenerationRequest> copies = new ArrayList<>();
+    List<V> copies = new ArrayList<>();
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions =
-          consumer.partitionsFor(Topics.GENERATION_REQUESTS.name()).stream()
+          consumer.partitionsFor(topic.name()).stream()
               .map(p -> new TopicPartition(p.topic(), p.partition()))
               .toList();
       consumer.assign(partitions);
@@ -177,19 +232,18 @@ class UnfinishedFlowsApiITCase {
               () -> {
                 for (ConsumerRecord<String, byte[]> record :
                     consumer.poll(Duration.ofMillis(200))) {
-                  if ("lost-a".equals(record.key())) {
-                    copies.add(Topics.GENERATION_REQUESTS.codec().decode(record.value()));
+                  if (key.equals(record.key())) {
+                    copies.add(topic.codec().decode(record.value()));
                   }
                 }
                 return copies.size() >= 2;
               });
     }
-    assertThat(copies).hasSize(2);
-    assertThat(copies.get(1)).isEqualTo(copies.get(0));
+    return copies;
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void shouldDismissOnlyAsAnAdminWithAKindAndAReason() throws Exception {
     String admin = audit.token(Role.ADMIN, null, "ops");
     String path = "/api/v1/audit/unfinished/lost-g/dismiss";
@@ -236,7 +290,7 @@ class UnfinishedFlowsApiITCase {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void shouldDismissInBulkOnlyWithinTheAdminsTenantAndWithAValidInstant() throws Exception {
     String acmeAdmin = audit.token(Role.ADMIN, "acme", "acme ops");
     String path = "/api/v1/audit/unfinished/dismiss";

@@ -24,6 +24,7 @@ import io.genguard.audit.watch.UnfinishedFlows.Kind;
 import io.genguard.audit.watch.UnfinishedFlows.State;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationFailure;
+import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
@@ -295,48 +296,146 @@ class UnfinishedFlowsITCase {
     clock.advance(Duration.ofMinutes(20));
     assertThat(flows.check().found()).hasSize(2);
 
-    assertThatThrownBy(
-            () ->
-                flows.resend(
-                    "lost",
-                    ADMIN,
-                    request -> {
-                      throw new IllegalStateException("Kafka did not accept the request");
-                    }))
+    assertThatThrownBy(() -> flows.resend("lost", null, ADMIN, Sent.refusing()))
         .hasMessageContaining("Kafka did not accept");
     assertThat(count("select count(*) from api_action where action = 'unfinished.resend'"))
         .as("no action claims a send that did not happen")
         .isZero();
 
-    List<GenerationRequest> sent = new ArrayList<>();
-    String actionId = flows.resend("lost", ADMIN, sent::add);
-    assertThat(sent).containsExactly(AuditEvents.request(lost));
+    Sent sent = new Sent();
+    UnfinishedFlows.Resent resent = flows.resend("lost", null, ADMIN, sent);
+    assertThat(sent.requests).containsExactly(AuditEvents.request(lost));
+    assertThat(sent.outputs).isEmpty();
+    assertThat(resent.kind()).isEqualTo(Kind.NO_ANSWER);
+    assertThat(resent.eventId()).isEqualTo(AuditEvents.request(lost).getEventId());
     assertThat(
             text(
-                "select action || ' ' || request_id from api_action where action_id = '"
-                    + actionId
+                "select action || ' ' || request_id || ' ' || (details ->> 'kind')"
+                    + " from api_action where action_id = '"
+                    + resent.actionId()
                     + "'"))
-        .isEqualTo("unfinished.resend lost");
+        .isEqualTo("unfinished.resend lost NO_ANSWER");
+    assertThatThrownBy(() -> flows.resend("lost", Kind.NO_GATE_OUTCOME, ADMIN, sent))
+        .as("the request has no flow of that kind")
+        .isInstanceOf(NotFoundException.class)
+        .hasMessageContaining("of kind NO_GATE_OUTCOME");
 
     // Its answer comes: the flow closes, and there is nothing to send any more.
     writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), output(lost))));
     assertThat(flows.check().answered()).isEqualTo(1);
-    assertThatThrownBy(() -> flows.resend("lost", ADMIN, sent::add))
+    assertThatThrownBy(() -> flows.resend("lost", null, ADMIN, sent))
         .isInstanceOf(ConflictException.class)
         .hasMessageContaining("answered");
 
     new Retention(database.dataSource(), clock, 0).erase("erased", "DSR-7", ADMIN);
-    assertThatThrownBy(() -> flows.resend("erased", ADMIN, sent::add))
+    assertThatThrownBy(() -> flows.resend("erased", Kind.NO_ANSWER, ADMIN, sent))
         .isInstanceOf(ConflictException.class)
         .hasMessageContaining("content was removed");
-    assertThatThrownBy(() -> flows.resend("nobody", ADMIN, sent::add))
+    assertThatThrownBy(() -> flows.resend("nobody", null, ADMIN, sent))
         .isInstanceOf(NotFoundException.class);
     assertThatThrownBy(
             () ->
                 flows.resend(
-                    "lost", new Caller("g", "globex admin", Role.ADMIN, "globex"), sent::add))
+                    "lost", null, new Caller("g", "globex admin", Role.ADMIN, "globex"), sent))
         .isInstanceOf(NotFoundException.class);
-    assertThat(sent).hasSize(1);
+    assertThat(sent.requests).hasSize(1);
+  }
+
+  @Test
+  void shouldSendAnOutputWithoutGateOutcomeAgainWhileTheGateRemembersItsDecisions()
+      throws Exception {
+    Scenario ungated = Scenario.of("ungated", "acme", Decision.RELEASE, START);
+    Scenario old = Scenario.of("old", "acme", Decision.RELEASE, START);
+    Scenario erased = Scenario.of("erased", "acme", Decision.RELEASE, START);
+    for (Scenario s : List.of(ungated, old, erased)) {
+      writer.write(
+          List.of(
+              request(s),
+              AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(s))));
+    }
+    // A gate that remembers its decisions for 2 hours.
+    UnfinishedFlows flows =
+        new UnfinishedFlows(database.dataSource(), clock, DEADLINES, Duration.ofHours(2));
+    clock.advance(Duration.ofMinutes(31));
+    assertThat(flows.check().found())
+        .extracting(Found::kind)
+        .containsOnly(Kind.NO_GATE_OUTCOME)
+        .hasSize(3);
+
+    Sent sent = new Sent();
+    UnfinishedFlows.Resent resent = flows.resend("ungated", null, ADMIN, sent);
+    assertThat(resent.kind()).isEqualTo(Kind.NO_GATE_OUTCOME);
+    assertThat(sent.outputs)
+        .as("the output exactly as recorded: same event id, output id, text and manifest")
+        .containsExactly(AuditEvents.output(ungated));
+    assertThat(sent.requests).isEmpty();
+    assertThat(resent.eventId()).isEqualTo(AuditEvents.output(ungated).getEventId());
+    assertThat(
+            text(
+                "select (details ->> 'kind') || ' ' || target from api_action"
+                    + " where action_id = '"
+                    + resent.actionId()
+                    + "'"))
+        .isEqualTo("NO_GATE_OUTCOME " + resent.eventId());
+
+    // The gate decides it: the flow closes as answered late.
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_RELEASED.name(), AuditEvents.gateOutcome(ungated))));
+    assertThat(flows.check().answered()).isEqualTo(1);
+    assertThatThrownBy(() -> flows.resend("ungated", Kind.NO_GATE_OUTCOME, ADMIN, sent))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("NO_GATE_OUTCOME flow answered");
+
+    new Retention(database.dataSource(), clock, 0).erase("erased", "DSR-8", ADMIN);
+    assertThatThrownBy(() -> flows.resend("erased", null, ADMIN, sent))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("output's content was removed");
+
+    // 2 hours after it was generated, less the margin for clocks, the gate may have forgotten
+    // that it decided it: sending it again could release it twice.
+    clock.advance(Duration.ofMinutes(85));
+    assertThatThrownBy(() -> flows.resend("old", null, ADMIN, sent))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("GENGUARD_GATE_DECISION_RETENTION_HOURS=2")
+        .hasMessageContaining("dismiss the flow instead");
+    assertThat(sent.outputs).hasSize(1);
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'unfinished.resend'"
+                    + " and request_id <> 'ungated'"))
+        .isZero();
+  }
+
+  /** What a resend sent, or a Kafka that takes nothing. */
+  private static final class Sent implements UnfinishedFlows.Resender {
+    final List<GenerationRequest> requests = new ArrayList<>();
+    final List<GenerationOutput> outputs = new ArrayList<>();
+
+    static UnfinishedFlows.Resender refusing() {
+      return new UnfinishedFlows.Resender() {
+        @Override
+        public void request(GenerationRequest request) {
+          throw new IllegalStateException("Kafka did not accept the request");
+        }
+
+        @Override
+        public void output(GenerationOutput output) {
+          throw new IllegalStateException("Kafka did not accept the output");
+        }
+      };
+    }
+
+    @Override
+    public void request(GenerationRequest request) {
+      requests.add(request);
+    }
+
+    @Override
+    public void output(GenerationOutput output) {
+      outputs.add(output);
+    }
   }
 
   @Test
@@ -349,7 +448,8 @@ class UnfinishedFlowsITCase {
       clock.advance(Duration.ofMinutes(1));
     }
     // Batches of 2 records: the seven requests take four batches of one round.
-    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES, 2);
+    UnfinishedFlows flows =
+        new UnfinishedFlows(database.dataSource(), clock, DEADLINES, Duration.ofDays(7), 2);
 
     clock.set(START.plus(Duration.ofMinutes(18)).plusSeconds(30));
     assertThat(flows.check().found())
@@ -392,7 +492,8 @@ class UnfinishedFlowsITCase {
     try {
       List<Callable<Integer>> services = new ArrayList<>();
       for (int i = 0; i < 2; i++) {
-        UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES, 3);
+        UnfinishedFlows flows =
+            new UnfinishedFlows(database.dataSource(), clock, DEADLINES, Duration.ofDays(7), 3);
         services.add(() -> flows.check().found().size());
       }
       int found = 0;

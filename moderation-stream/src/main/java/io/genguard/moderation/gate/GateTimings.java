@@ -20,7 +20,7 @@ public record GateTimings(Duration decisionRetention, Duration verdictTimeout) {
       new GateTimings(Duration.ofDays(7), Duration.ofMinutes(15));
 
   /** Ten years: longer is a typo, not a retention. */
-  private static final long LONGEST_RETENTION_HOURS = 10 * 366 * 24;
+  public static final long LONGEST_RETENTION_HOURS = 10 * 366 * 24;
 
   /** The longest pause between two sweeps of the store. */
   private static final Duration LONGEST_SWEEP = Duration.ofMinutes(10);

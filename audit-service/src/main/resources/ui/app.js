@@ -224,6 +224,8 @@
         el('ul', {}, story.unfinished.map(f => el('li', { 'data-kind': f.kind },
           (f.kind === 'NO_ANSWER' ? 'No output or failure' : 'No release-gate outcome')
             + ' within the deadline: found ' + when(f.foundAt)
+            + (f.resentCount > 0 ? '; sent again ' + (f.resentCount > 1 ? f.resentCount + ' times, last ' : '')
+              + when(f.resentAt) : '')
             + (f.answeredAt ? '; it came late, ' + when(f.answeredAt)
               : f.dismissedAt ? '; dismissed by ' + f.dismissedBy + ' ' + when(f.dismissedAt)
               : '; still missing'))))));
@@ -752,12 +754,14 @@
             : u.open.NO_ANSWER + ' request(s) without an output or failure, ' + u.open.NO_GATE_OUTCOME
               + ' output(s) without a release-gate outcome.'),
           u.items.length === 0 ? null : el('table', {}, el('thead', {}, el('tr', {},
-            ['Request', 'Tenant', 'Missing', 'Recorded', 'Found', ''].map(h => el('th', {}, h)))),
+            ['Request', 'Tenant', 'Missing', 'Recorded', 'Found', 'Sent again', ''].map(h => el('th', {}, h)))),
             el('tbody', {}, u.items.map(f => el('tr', { 'data-request': f.requestId, 'data-kind': f.kind },
               el('td', {}, el('a', { href: '#/requests/' + encodeURIComponent(f.requestId) }, f.requestId)),
               el('td', {}, f.tenantId || ''),
               el('td', {}, f.kind === 'NO_ANSWER' ? 'an output or failure' : 'a release-gate outcome'),
               el('td', {}, when(f.recordedAt)), el('td', {}, when(f.foundAt)),
+              el('td', { class: 'resent' }, f.resentCount > 0 ? (f.resentCount > 1 ? f.resentCount + '×, last ' : '')
+                + when(f.resentAt) : ''),
               el('td', {}, may('ADMIN') ? [resend(f), ' ', dismiss(f)] : ''))))),
           u.items.length > 0 && may('ADMIN') ? el('div', { class: 'row-actions' }, dismissReason) : null);
       } catch (e) {

@@ -406,6 +406,8 @@ public final class AuditApi implements AutoCloseable {
         this::dismissAllUnfinished,
         Role.ADMIN);
     route(
+        HandlerType.POST, "/api/v1/audit/unfinished/resend", this::resendAllUnfinished, Role.ADMIN);
+    route(
         HandlerType.POST,
         "/api/v1/audit/unfinished/{requestId}/resend",
         this::resendUnfinished,
@@ -528,6 +530,13 @@ public final class AuditApi implements AutoCloseable {
               ctx,
               HttpStatus.SERVICE_UNAVAILABLE,
               "Kafka did not acknowledge the request, so it was not accepted; try again shortly");
+        });
+    app.exception(
+        UnfinishedFlows.PartlySentException.class,
+        (e, ctx) -> {
+          LOG.warn("{} {}: {}", ctx.method(), ctx.path(), e.getMessage());
+          ctx.header("Retry-After", "5");
+          error(ctx, HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
         });
     app.exception(
         RateLimitedException.class,
@@ -1621,26 +1630,12 @@ public final class AuditApi implements AutoCloseable {
 
   private void dismissAllUnfinished(Context ctx) throws Exception {
     DismissAllRequest request = readBody(requireBody(ctx), DismissAllRequest.class);
-    if (request.kind() == null
-        || request.kind().isBlank()
-        || request.recordedBefore() == null
-        || request.recordedBefore().isBlank()) {
-      throw new InvalidInputException(
-          "kind and recordedBefore are required: every open flow of that kind recorded before that"
-              + " instant is dismissed, e.g. {\"kind\": \"NO_ANSWER\", \"recordedBefore\":"
-              + " \"2026-12-01T12:00:00Z\", \"tenantId\": \"acme\", \"reason\": \"...\"}");
-    }
-    Instant before;
-    try {
-      before = Instant.parse(request.recordedBefore().trim());
-    } catch (DateTimeParseException e) {
-      throw new InvalidInputException(
-          "recordedBefore '"
-              + (request.recordedBefore().length() > 40
-                  ? request.recordedBefore().substring(0, 40) + "..."
-                  : request.recordedBefore())
-              + "' is not a UTC instant such as 2026-12-01T12:00:00Z");
-    }
+    Instant before =
+        selection(
+            request.kind(),
+            request.recordedBefore(),
+            "is dismissed, e.g. {\"kind\": \"NO_ANSWER\", \"recordedBefore\":"
+                + " \"2026-12-01T12:00:00Z\", \"tenantId\": \"acme\", \"reason\": \"...\"}");
     Caller caller = caller(ctx);
     UnfinishedFlows.Dismissed dismissed =
         unfinishedFlows()
@@ -1654,6 +1649,63 @@ public final class AuditApi implements AutoCloseable {
     answer.put("dismissed", dismissed.flows());
     answer.put("actionId", dismissed.actionId());
     ctx.json(answer);
+  }
+
+  /** Body of POST /api/v1/audit/unfinished/resend. */
+  record ResendAllRequest(
+      String kind, String tenantId, String recordedBefore, Boolean includeResent) {}
+
+  private void resendAllUnfinished(Context ctx) throws Exception {
+    ResendAllRequest request = readBody(requireBody(ctx), ResendAllRequest.class);
+    Instant before =
+        selection(
+            request.kind(),
+            request.recordedBefore(),
+            "is sent again, e.g. {\"kind\": \"NO_ANSWER\", \"recordedBefore\":"
+                + " \"2026-12-01T12:00:00Z\", \"tenantId\": \"acme\"}");
+    if (services.resender() == null) {
+      throw new IllegalStateException("This audit API runs without a producer to send again");
+    }
+    Caller caller = caller(ctx);
+    UnfinishedFlows.Resends resends =
+        unfinishedFlows()
+            .resendAll(
+                UnfinishedFlows.Kind.parse(request.kind()),
+                caller.scope(request.tenantId()),
+                before,
+                Boolean.TRUE.equals(request.includeResent()),
+                caller,
+                services.resender());
+    Map<String, Object> answer = new LinkedHashMap<>();
+    answer.put("sent", resends.sent());
+    answer.put("skippedContentRemoved", resends.contentRemoved());
+    answer.put("skippedSentBefore", resends.sentBefore());
+    answer.put("skippedForgottenByGate", resends.forgottenByGate());
+    answer.put("actionId", resends.actionId());
+    ctx.json(answer);
+  }
+
+  /**
+   * The instant of a bulk call on unfinished flows (every open flow of {@code kind} recorded before
+   * it); both are required.
+   */
+  private static Instant selection(String kind, String recordedBefore, String example) {
+    if (kind == null || kind.isBlank() || recordedBefore == null || recordedBefore.isBlank()) {
+      throw new InvalidInputException(
+          "kind and recordedBefore are required: every open flow of that kind recorded before that"
+              + " instant "
+              + example);
+    }
+    try {
+      return Instant.parse(recordedBefore.trim());
+    } catch (DateTimeParseException e) {
+      throw new InvalidInputException(
+          "recordedBefore '"
+              + (recordedBefore.length() > 40
+                  ? recordedBefore.substring(0, 40) + "..."
+                  : recordedBefore)
+              + "' is not a UTC instant such as 2026-12-01T12:00:00Z");
+    }
   }
 
   private UnfinishedFlows unfinishedFlows() {

@@ -28,8 +28,8 @@ public final class AuditQueries {
    * are named so that the (kind, request_id) index serves.
    */
   private static final String UNFINISHED =
-      "select kind, recorded_at, found_at, answered_at, dismissed_at, dismissed_by, dismiss_action"
-          + " from unfinished_flow where kind in ('NO_ANSWER', 'NO_GATE_OUTCOME')"
+      "select kind, recorded_at, found_at, answered_at, dismissed_at, dismissed_by, dismiss_action,"
+          + " resent_count, resent_at from unfinished_flow where kind in ('NO_ANSWER', 'NO_GATE_OUTCOME')"
           + " and request_id = ? order by found_at";
 
   private static final String ACTIONS =

@@ -28,9 +28,12 @@ import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import javax.sql.DataSource;
+import org.apache.avro.specific.SpecificRecord;
 
 /**
  * The pipeline's promises checked from the audit store, whichever stage broke them: every
@@ -287,12 +290,7 @@ public final class UnfinishedFlows {
         }
       }
     }
-    List<Found> found = new ArrayList<>();
-    for (Found flow : missing) {
-      if (record(connection, flow, now)) {
-        found.add(flow);
-      }
-    }
+    List<Found> found = record(connection, kind, missing, now);
     try (PreparedStatement advance =
         connection.prepareStatement(
             "update unfinished_flow_watch set checked_seq = ? where kind = ?")) {
@@ -303,56 +301,84 @@ public final class UnfinishedFlows {
     return new Batch(rows, full, found);
   }
 
-  /** Appends the flow's chain record and row, unless the request has one of this kind already. */
-  private boolean record(Connection connection, Found flow, Instant now) throws SQLException {
+  /**
+   * Appends the flows' chain records, in one append, and their rows; except for a request that has
+   * a flow of this kind already, or twice in the list (a request sent twice with the same id, or a
+   * duplicate output: one flow per request). Returns the flows recorded.
+   */
+  private List<Found> record(Connection connection, Kind kind, List<Found> missing, Instant now)
+      throws SQLException {
+    if (missing.isEmpty()) {
+      return List.of();
+    }
+    Set<String> requests = new HashSet<>();
     try (PreparedStatement known =
         connection.prepareStatement(
-            "select 1 from unfinished_flow where kind = ? and request_id = ?")) {
-      known.setString(1, flow.kind().name());
-      known.setString(2, flow.requestId());
+            "select request_id from unfinished_flow where kind = ? and request_id = any(?)")) {
+      known.setString(1, kind.name());
+      known.setArray(
+          2,
+          connection.createArrayOf(
+              "text", missing.stream().map(Found::requestId).distinct().toArray()));
       try (ResultSet rs = known.executeQuery()) {
-        if (rs.next()) {
-          // A request sent twice (the same id), or a duplicate output: one flow per request.
-          return false;
+        while (rs.next()) {
+          requests.add(rs.getString(1));
         }
       }
     }
-    String eventId = EventIds.nameBased("unfinished", flow.kind().name(), flow.requestId());
+    List<Found> found = new ArrayList<>();
+    for (Found flow : missing) {
+      if (requests.add(flow.requestId())) {
+        found.add(flow);
+      }
+    }
+    if (found.isEmpty()) {
+      return found;
+    }
     Instant at = now.truncatedTo(ChronoUnit.MICROS);
-    Duration deadline = deadlines.of(flow.kind());
-    ObjectNode payload = JsonNodeFactory.instance.objectNode();
-    payload.put("kind", flow.kind().name());
-    payload.put("requestId", flow.requestId());
-    payload.put("tenantId", flow.tenantId());
-    payload.put("recordSeq", flow.recordSeq());
-    payload.put("recordedAt", flow.recordedAt().toString());
-    payload.put("deadlineSeconds", deadline.toSeconds());
-    payload.put("detail", describe(flow, deadline));
-    payload.put("detectedAt", at.toString());
-    ChainAppender.append(
-        connection,
-        List.of(
-            ChainRecord.ofService(
-                eventId,
-                EVENT_TYPE,
-                flow.tenantId(),
-                flow.requestId(),
-                CanonicalJson.write(payload))),
-        at);
+    Duration deadline = deadlines.of(kind);
+    List<ChainRecord> records = new ArrayList<>(found.size());
+    for (Found flow : found) {
+      ObjectNode payload = JsonNodeFactory.instance.objectNode();
+      payload.put("kind", kind.name());
+      payload.put("requestId", flow.requestId());
+      payload.put("tenantId", flow.tenantId());
+      payload.put("recordSeq", flow.recordSeq());
+      payload.put("recordedAt", flow.recordedAt().toString());
+      payload.put("deadlineSeconds", deadline.toSeconds());
+      payload.put("detail", describe(flow, deadline));
+      payload.put("detectedAt", at.toString());
+      records.add(
+          ChainRecord.ofService(
+              eventId(flow),
+              EVENT_TYPE,
+              flow.tenantId(),
+              flow.requestId(),
+              CanonicalJson.write(payload)));
+    }
+    ChainAppender.append(connection, records, at);
     try (PreparedStatement insert =
         connection.prepareStatement(
             "insert into unfinished_flow (event_id, kind, request_id, tenant_id, record_seq,"
                 + " recorded_at, found_at) values (?, ?, ?, ?, ?, ?, ?)")) {
-      insert.setString(1, eventId);
-      insert.setString(2, flow.kind().name());
-      insert.setString(3, flow.requestId());
-      insert.setString(4, flow.tenantId());
-      insert.setLong(5, flow.recordSeq());
-      insert.setObject(6, AuditWriter.time(flow.recordedAt()));
-      insert.setObject(7, AuditWriter.time(at));
-      insert.executeUpdate();
+      for (Found flow : found) {
+        insert.setString(1, eventId(flow));
+        insert.setString(2, kind.name());
+        insert.setString(3, flow.requestId());
+        insert.setString(4, flow.tenantId());
+        insert.setLong(5, flow.recordSeq());
+        insert.setObject(6, AuditWriter.time(flow.recordedAt()));
+        insert.setObject(7, AuditWriter.time(at));
+        insert.addBatch();
+      }
+      insert.executeBatch();
     }
-    return true;
+    return found;
+  }
+
+  /** The flow's chain record's event id: one per kind and request. */
+  private static String eventId(Found flow) {
+    return EventIds.nameBased("unfinished", flow.kind().name(), flow.requestId());
   }
 
   /** One sentence for people: what has no answer, for how long it was given. */
@@ -386,22 +412,25 @@ public final class UnfinishedFlows {
   /** Closes the open flows whose answer has been recorded since; returns how many. */
   private int closeAnswered(Connection connection) throws SQLException {
     // Every open flow, whatever its age: a window of the oldest would fill with flows whose answer
-    // never comes and hide the newer ones answered late. Each is one lookup through the request
-    // index; the re-checked conditions leave alone a flow another process closed or a person
-    // dismissed meanwhile.
+    // never comes and hide the newer ones answered late. Each is one or two lookups through the
+    // request index, in one pass over the open flows: no join of the table with itself, which on a
+    // table whose statistics still say empty (thousands of flows found in this round) was planned
+    // as a nested loop over every pair, 18 s for 10,000 flows. The conditions are re-checked on
+    // the row, so a flow another process closed or a person dismissed meanwhile is left alone.
     int closed = 0;
     try (PreparedStatement close =
         connection.prepareStatement(
-            "update unfinished_flow u set answered_seq = a.seq, answered_at = a.recorded_at"
-                + " from (select f.event_id, b.seq, b.recorded_at from unfinished_flow f"
-                + " cross join lateral (select seq, recorded_at from audit_log"
-                + " where request_id = f.request_id and event_type = any(?) order by seq limit 1) b"
-                + " where f.kind = ? and f.answered_seq is null and f.dismissed_at is null) a"
-                + " where u.event_id = a.event_id and u.answered_seq is null"
-                + " and u.dismissed_at is null")) {
+            "update unfinished_flow u set (answered_seq, answered_at) = (select seq, recorded_at"
+                + " from audit_log where request_id = u.request_id and event_type = any(?)"
+                + " order by seq limit 1)"
+                + " where u.kind = ? and u.answered_seq is null and u.dismissed_at is null"
+                + " and exists (select 1 from audit_log where request_id = u.request_id"
+                + " and event_type = any(?))")) {
       for (Kind kind : Kind.values()) {
-        close.setArray(1, connection.createArrayOf("text", kind.answerTypes().toArray()));
+        java.sql.Array answers = connection.createArrayOf("text", kind.answerTypes().toArray());
+        close.setArray(1, answers);
         close.setString(2, kind.name());
+        close.setArray(3, answers);
         closed += close.executeUpdate();
       }
     }
@@ -470,7 +499,8 @@ public final class UnfinishedFlows {
       try (PreparedStatement rows =
           connection.prepareStatement(
               "select event_id, kind, request_id, tenant_id, record_seq, recorded_at, found_at,"
-                  + " answered_seq, answered_at, dismissed_at, dismissed_by, dismiss_action"
+                  + " answered_seq, answered_at, dismissed_at, dismissed_by, dismiss_action,"
+                  + " resent_count, resent_at, resend_action"
                   + " from unfinished_flow"
                   + where
                   + state.condition()
@@ -502,6 +532,11 @@ public final class UnfinishedFlows {
               item.put("dismissedAt", dismissedAt);
               item.put("dismissedBy", rs.getString(11));
               item.put("dismissAction", rs.getString(12));
+            }
+            item.put("resentCount", rs.getInt(13));
+            if (rs.getInt(13) > 0) {
+              item.put("resentAt", instant(rs, 14));
+              item.put("resendAction", rs.getString(15));
             }
           }
         }
@@ -583,6 +618,28 @@ public final class UnfinishedFlows {
 
     /** To gen.outputs, for the moderation job and the release gate. */
     void output(GenerationOutput output);
+
+    /**
+     * Sends requests and outputs, each to its topic, and waits for Kafka to take them: by default
+     * one at a time, stopping at the first that fails. An implementation may send them all at once.
+     *
+     * @return which were taken (the flags in the records' order) and the first failure, if any
+     */
+    default Batch sendAll(List<SpecificRecord> records) {
+      boolean[] taken = new boolean[records.size()];
+      for (int i = 0; i < records.size(); i++) {
+        try {
+          send(records.get(i), this);
+        } catch (RuntimeException e) {
+          return new Batch(taken, e);
+        }
+        taken[i] = true;
+      }
+      return new Batch(taken, null);
+    }
+
+    /** What {@link #sendAll} did: which records Kafka took, and the first failure (or null). */
+    record Batch(boolean[] taken, RuntimeException failure) {}
   }
 
   /** What {@link #resend} sent: the flow's kind, the event sent again, and the action. */
@@ -623,50 +680,90 @@ public final class UnfinishedFlows {
   public Resent resend(String requestId, Kind kind, Caller caller, Resender sender)
       throws SQLException {
     Flow flow = flowToResend(requestId, kind, caller);
-    String eventId;
-    if (flow.kind() == Kind.NO_ANSWER) {
-      GenerationRequest request = CanonicalJson.toRecord(flow.payload(), GenerationRequest.class);
-      eventId = request.getEventId();
-      sender.request(request);
-    } else {
-      GenerationOutput output = CanonicalJson.toRecord(flow.payload(), GenerationOutput.class);
-      Instant forgotten = output.getGeneratedAt().plus(gateMemory).minus(CLOCK_MARGIN);
-      if (!clock.instant().isBefore(forgotten)) {
-        throw new ConflictException(
-            "Output "
-                + output.getOutputId()
-                + " of request "
-                + requestId
-                + " was generated at "
-                + output.getGeneratedAt()
-                + ", longer ago than the release gate remembers its decisions ("
-                + GateTimings.DECISION_RETENTION_HOURS
-                + "="
-                + gateMemory.toHours()
-                + ", less "
-                + CLOCK_MARGIN.toMinutes()
-                + " minutes for clocks): if the gate decided it and only the outcome was lost,"
-                + " sending it again could release it twice; look for it on "
-                + Topics.CONTENT_RELEASED.name()
-                + " and dismiss the flow instead");
-      }
-      eventId = output.getEventId();
-      sender.output(output);
+    SpecificRecord record = decode(flow.kind(), flow.payload());
+    if (record instanceof GenerationOutput output && forgottenByGate(output)) {
+      throw new ConflictException(
+          "Output "
+              + output.getOutputId()
+              + " of request "
+              + requestId
+              + " was generated at "
+              + output.getGeneratedAt()
+              + ", longer ago than the release gate remembers its decisions ("
+              + gateMemoryNote()
+              + "): if the gate decided it and only the outcome was lost, sending it again could"
+              + " release it twice; look for it on "
+              + Topics.CONTENT_RELEASED.name()
+              + " and dismiss the flow instead");
     }
+    String eventId = send(record, sender);
     String actionId =
         Transactions.inTransaction(
             dataSource,
             connection -> {
+              Instant now = clock.instant();
               ActionLog.Action action =
                   ActionLog.Action.of("unfinished.resend", flow.tenant(), requestId, eventId);
               action.details().put("kind", flow.kind().name());
-              return ActionLog.record(connection, caller, action, clock.instant());
+              String id = ActionLog.record(connection, caller, action, now);
+              markResent(connection, List.of(flow.eventId()), id, now);
+              return id;
             });
     return new Resent(flow.kind(), eventId, actionId);
   }
 
-  /** An open flow's kind, tenant and the payload of its record (null when removed). */
-  private record Flow(Kind kind, String tenant, String payload) {}
+  /** The request or output a flow's chain record holds. */
+  private static SpecificRecord decode(Kind kind, String payload) {
+    return kind == Kind.NO_ANSWER
+        ? CanonicalJson.toRecord(payload, GenerationRequest.class)
+        : CanonicalJson.toRecord(payload, GenerationOutput.class);
+  }
+
+  /**
+   * Whether the release gate may have forgotten whether it decided the output: generated longer ago
+   * than its decision retention, less a margin for clocks.
+   */
+  private boolean forgottenByGate(GenerationOutput output) {
+    return !clock.instant().isBefore(output.getGeneratedAt().plus(gateMemory).minus(CLOCK_MARGIN));
+  }
+
+  private String gateMemoryNote() {
+    return GateTimings.DECISION_RETENTION_HOURS
+        + "="
+        + gateMemory.toHours()
+        + ", less "
+        + CLOCK_MARGIN.toMinutes()
+        + " minutes for clocks";
+  }
+
+  /** Sends the record to its topic; returns its event id. */
+  private static String send(SpecificRecord record, Resender sender) {
+    if (record instanceof GenerationRequest request) {
+      sender.request(request);
+      return request.getEventId();
+    }
+    GenerationOutput output = (GenerationOutput) record;
+    sender.output(output);
+    return output.getEventId();
+  }
+
+  /** Counts a send of the flows' records, by the action that recorded it. */
+  private static void markResent(
+      Connection connection, List<String> flowEventIds, String actionId, Instant now)
+      throws SQLException {
+    try (PreparedStatement update =
+        connection.prepareStatement(
+            "update unfinished_flow set resent_count = resent_count + 1, resent_at = ?,"
+                + " resend_action = ? where event_id = any(?)")) {
+      update.setObject(1, AuditWriter.time(now.truncatedTo(ChronoUnit.MICROS)));
+      update.setString(2, actionId);
+      update.setArray(3, connection.createArrayOf("text", flowEventIds.toArray()));
+      update.executeUpdate();
+    }
+  }
+
+  /** An open flow's event id, kind, tenant and the payload of its record (null when removed). */
+  private record Flow(String eventId, Kind kind, String tenant, String payload) {}
 
   private Flow flowToResend(String requestId, Kind kind, Caller caller) throws SQLException {
     List<Flow> open = new ArrayList<>();
@@ -676,7 +773,7 @@ public final class UnfinishedFlows {
             connection.prepareStatement(
                 "select f.kind, f.tenant_id, f.answered_seq is not null,"
                     + " f.dismissed_at is not null,"
-                    + " (select a.payload from audit_log a where a.seq = f.record_seq)"
+                    + " (select a.payload from audit_log a where a.seq = f.record_seq), f.event_id"
                     + " from unfinished_flow f where f.request_id = ?"
                     + (kind == null ? "" : " and f.kind = ?")
                     + " order by f.kind")) {
@@ -693,7 +790,7 @@ public final class UnfinishedFlows {
           if (rs.getBoolean(3) || rs.getBoolean(4)) {
             closed = found + " flow " + (rs.getBoolean(3) ? "answered" : "dismissed");
           } else {
-            open.add(new Flow(found, rs.getString(2), rs.getString(5)));
+            open.add(new Flow(rs.getString(6), found, rs.getString(2), rs.getString(5)));
           }
         }
       }
@@ -794,6 +891,198 @@ public final class UnfinishedFlows {
           markDismissed(connection, ids, actionId, caller, now);
           return new Dismissed(ids.size(), actionId);
         });
+  }
+
+  /** Most flows one bulk resend sends; more must be narrowed (tenant or time). */
+  public static final int MAX_BULK_RESEND = 10_000;
+
+  /** Flows whose records one bulk resend reads from the chain at a time. */
+  private static final int RESEND_CHUNK = 500;
+
+  /**
+   * What a bulk resend did.
+   *
+   * @param sent flows whose record was sent again
+   * @param contentRemoved skipped: retention or an erasure removed the record's content
+   * @param sentBefore skipped: sent again before (unless asked to include those)
+   * @param forgottenByGate skipped: outputs older than the gate's decision retention
+   * @param actionId the {@code unfinished.resend} action; null when nothing was sent
+   */
+  public record Resends(
+      int sent, int contentRemoved, int sentBefore, int forgottenByGate, String actionId) {}
+
+  /**
+   * Thrown when sending stopped part way through a bulk resend (Kafka stopped taking records). What
+   * was sent is recorded (its action is named); the rest was not sent.
+   */
+  public static final class PartlySentException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    PartlySentException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /**
+   * Sends the records of every open flow of {@code kind} recorded before {@code recordedBefore} (of
+   * one tenant, or of all for a global caller) again, oldest first, as {@link #resend} does one:
+   * after an outage in which the broker deleted requests or outputs by the thousand. One {@code
+   * unfinished.resend} action names the selection and how many were sent and skipped, and each flow
+   * sent counts the send. Skipped: a record whose content was removed, an output the gate may have
+   * forgotten deciding, and (unless {@code includeResent}) a flow sent again before, so that
+   * repeating the call after a partial failure sends only the rest.
+   *
+   * @throws InvalidInputException when more than {@value #MAX_BULK_RESEND} open flows match
+   * @throws PartlySentException when Kafka stopped taking them part way; what was sent is recorded
+   */
+  public Resends resendAll(
+      Kind kind,
+      String tenant,
+      Instant recordedBefore,
+      boolean includeResent,
+      Caller caller,
+      Resender sender)
+      throws SQLException {
+    List<String> selected = new ArrayList<>();
+    int sentBefore = 0;
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement select =
+            connection.prepareStatement(
+                "select event_id, resent_count > 0 from unfinished_flow"
+                    + " where kind = ? and recorded_at < ?"
+                    + " and answered_seq is null and dismissed_at is null"
+                    + (tenant == null ? "" : " and tenant_id = ?")
+                    + " order by recorded_at, event_id limit ?")) {
+      select.setString(1, kind.name());
+      select.setObject(2, AuditWriter.time(recordedBefore));
+      int next = 3;
+      if (tenant != null) {
+        select.setString(next++, tenant);
+      }
+      select.setInt(next, MAX_BULK_RESEND + 1);
+      try (ResultSet rs = select.executeQuery()) {
+        while (rs.next()) {
+          if (rs.getBoolean(2) && !includeResent) {
+            sentBefore++;
+          } else {
+            selected.add(rs.getString(1));
+          }
+        }
+      }
+    }
+    if (selected.size() + sentBefore > MAX_BULK_RESEND) {
+      throw new InvalidInputException(
+          "More than "
+              + MAX_BULK_RESEND
+              + " open flows match; narrow the selection (tenantId, an earlier recordedBefore)"
+              + " and send them again in parts");
+    }
+    List<String> sent = new ArrayList<>();
+    int removed = 0;
+    int forgotten = 0;
+    RuntimeException failure = null;
+    // A chunk at a time: its records read from the chain, sent at once, and what Kafka took kept;
+    // a chunk with a failure is the last.
+    for (int from = 0; from < selected.size() && failure == null; from += RESEND_CHUNK) {
+      List<String> chunk = selected.subList(from, Math.min(selected.size(), from + RESEND_CHUNK));
+      List<String> flowIds = new ArrayList<>();
+      List<SpecificRecord> records = new ArrayList<>();
+      for (Map.Entry<String, String> flow : payloads(chunk).entrySet()) {
+        if (flow.getValue() == null) {
+          removed++;
+          continue;
+        }
+        SpecificRecord record;
+        try {
+          record = decode(kind, flow.getValue());
+        } catch (RuntimeException e) {
+          failure = e; // a chain record that is not the event it claims: send nothing after it
+          break;
+        }
+        if (record instanceof GenerationOutput output && forgottenByGate(output)) {
+          forgotten++;
+          continue;
+        }
+        flowIds.add(flow.getKey());
+        records.add(record);
+      }
+      Resender.Batch batch;
+      try {
+        batch = sender.sendAll(records);
+      } catch (RuntimeException e) {
+        batch = new Resender.Batch(new boolean[records.size()], e); // nothing of it taken
+      }
+      for (int i = 0; i < records.size(); i++) {
+        if (batch.taken()[i]) {
+          sent.add(flowIds.get(i));
+        }
+      }
+      if (batch.failure() != null && failure == null) {
+        failure = batch.failure();
+      }
+    }
+    String actionId = null;
+    if (!sent.isEmpty()) {
+      int skippedRemoved = removed;
+      int skippedForgotten = forgotten;
+      int skippedSentBefore = sentBefore;
+      boolean stopped = failure != null;
+      actionId =
+          Transactions.inTransaction(
+              dataSource,
+              connection -> {
+                Instant now = clock.instant();
+                ActionLog.Action action =
+                    ActionLog.Action.of("unfinished.resend", tenant, null, null);
+                action
+                    .details()
+                    .put("kind", kind.name())
+                    .put("recordedBefore", recordedBefore.toString())
+                    .put("includeResent", includeResent)
+                    .put("flows", sent.size())
+                    .put("skippedContentRemoved", skippedRemoved)
+                    .put("skippedSentBefore", skippedSentBefore)
+                    .put("skippedForgottenByGate", skippedForgotten)
+                    .put("stoppedByKafka", stopped);
+                String id = ActionLog.record(connection, caller, action, now);
+                markResent(connection, sent, id, now);
+                return id;
+              });
+    }
+    if (failure != null) {
+      throw new PartlySentException(
+          "Sending again stopped with "
+              + sent.size()
+              + " of "
+              + selected.size()
+              + " flows sent"
+              + (actionId == null ? "" : " (recorded as action " + actionId + ")")
+              + ": "
+              + failure.getMessage()
+              + "; the rest were not sent: call again once Kafka takes records, and the flows"
+              + " sent now are skipped",
+          failure);
+    }
+    return new Resends(sent.size(), removed, sentBefore, forgotten, actionId);
+  }
+
+  /** The payloads of the flows' chain records, in the flows' order (null where removed). */
+  private Map<String, String> payloads(List<String> flowEventIds) throws SQLException {
+    Map<String, String> payloads = new java.util.LinkedHashMap<>();
+    flowEventIds.forEach(id -> payloads.put(id, null));
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement select =
+            connection.prepareStatement(
+                "select f.event_id, a.payload from unfinished_flow f"
+                    + " join audit_log a on a.seq = f.record_seq where f.event_id = any(?)")) {
+      select.setArray(1, connection.createArrayOf("text", flowEventIds.toArray()));
+      try (ResultSet rs = select.executeQuery()) {
+        while (rs.next()) {
+          payloads.put(rs.getString(1), rs.getString(2));
+        }
+      }
+    }
+    return payloads;
   }
 
   /** Closes the flows as dismissed by the caller's action. */

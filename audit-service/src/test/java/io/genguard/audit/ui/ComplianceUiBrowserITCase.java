@@ -519,6 +519,9 @@ class ComplianceUiBrowserITCase {
     // First sent again (no generator runs here, so it stays open), then dismissed.
     visible(lostRow).findElement(By.cssSelector(".resend-flow")).click();
     assertThat(visible(By.id("dismiss-done")).getText()).isEqualTo("Sent " + lost + " again.");
+    assertThat(visible(lostRow).findElement(By.cssSelector(".resent")).getText())
+        .as("the row says when it was sent again")
+        .isNotBlank();
     assertThat(
             audit.count(
                 "select count(*) from api_action where action = 'unfinished.resend'"
@@ -536,6 +539,7 @@ class ComplianceUiBrowserITCase {
     browser.get(audit.baseUrl() + "/ui/#/requests/" + lost);
     assertThat(visible(By.cssSelector("#unfinished li[data-kind='NO_ANSWER']")).getText())
         .startsWith("No output or failure within the deadline: found ")
+        .contains("; sent again ")
         .contains("; dismissed by ada");
     assertThat(
             audit.count(

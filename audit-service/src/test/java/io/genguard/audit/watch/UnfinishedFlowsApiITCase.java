@@ -211,6 +211,49 @@ class UnfinishedFlowsApiITCase {
         .isEqualTo(1);
   }
 
+  @Test
+  @Order(5)
+  void shouldSendAllOfAKindAgainOnlyWithinTheAdminsTenantAndOnlyOnceUnlessAsked() throws Exception {
+    String path = "/api/v1/audit/unfinished/resend";
+    String globexOnly =
+        "{\"kind\": \"NO_ANSWER\", \"recordedBefore\": \"2030-01-01T00:00:00Z\","
+            + " \"tenantId\": \"globex\"}";
+    assertThat(
+            audit
+                .post(path, audit.token(Role.ADMIN, "acme", "acme ops 2"), globexOnly)
+                .statusCode())
+        .isEqualTo(403);
+    String admin = audit.token(Role.ADMIN, null, "ops 4");
+    assertThat(
+            audit
+                .post(path, audit.token(Role.COMPLIANCE, null, "auditor 5"), globexOnly)
+                .statusCode())
+        .isEqualTo(403);
+    HttpResponse<String> noInstant = audit.post(path, admin, "{\"kind\": \"NO_ANSWER\"}");
+    assertThat(noInstant.statusCode()).isEqualTo(400);
+    assertThat(noInstant.body()).contains("recordedBefore are required");
+    assertThat(audit.post(path, admin, "").statusCode()).isEqualTo(400);
+
+    HttpResponse<String> resent = audit.post(path, admin, globexOnly);
+    assertThat(resent.statusCode()).as(resent.body()).isEqualTo(200);
+    JsonNode body = RunningAuditService.json(resent);
+    assertThat(body.path("sent").asInt()).isEqualTo(1);
+    assertThat(body.path("actionId").asText()).isNotBlank();
+    List<GenerationRequest> copies = copies(Topics.GENERATION_REQUESTS, "lost-g");
+    assertThat(copies).hasSize(2);
+    assertThat(copies.get(1)).isEqualTo(copies.get(0));
+
+    JsonNode again = RunningAuditService.json(audit.post(path, admin, globexOnly));
+    assertThat(again.path("sent").asInt()).as("sent before: skipped").isZero();
+    assertThat(again.path("skippedSentBefore").asInt()).isEqualTo(1);
+    assertThat(again.path("actionId").isNull()).isTrue();
+    JsonNode listed =
+        RunningAuditService.json(audit.get("/api/v1/audit/unfinished?tenant=globex", admin));
+    assertThat(listed.path("items").get(0).path("resentCount").asInt()).isEqualTo(1);
+    assertThat(listed.path("items").get(0).path("resendAction").asText())
+        .isEqualTo(body.path("actionId").asText());
+  }
+
   /** The events of {@code topic} keyed {@code key}, from the beginning, once two are there. */
   private static <V extends org.apache.avro.specific.SpecificRecord> List<V> copies(
       Topic<String, V> topic, String key) {
@@ -243,7 +286,7 @@ class UnfinishedFlowsApiITCase {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void shouldDismissOnlyAsAnAdminWithAKindAndAReason() throws Exception {
     String admin = audit.token(Role.ADMIN, null, "ops");
     String path = "/api/v1/audit/unfinished/lost-g/dismiss";
@@ -290,7 +333,7 @@ class UnfinishedFlowsApiITCase {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void shouldDismissInBulkOnlyWithinTheAdminsTenantAndWithAValidInstant() throws Exception {
     String acmeAdmin = audit.token(Role.ADMIN, "acme", "acme ops");
     String path = "/api/v1/audit/unfinished/dismiss";

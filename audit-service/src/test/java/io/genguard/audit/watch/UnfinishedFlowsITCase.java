@@ -400,18 +400,104 @@ class UnfinishedFlowsITCase {
         .isInstanceOf(ConflictException.class)
         .hasMessageContaining("GENGUARD_GATE_DECISION_RETENTION_HOURS=2")
         .hasMessageContaining("dismiss the flow instead");
+    assertThat(
+            flows.resendAll(
+                Kind.NO_GATE_OUTCOME, null, START.plus(Duration.ofDays(1)), false, ADMIN, sent))
+        .as("in bulk too: nothing sent, the old output and the erased one skipped")
+        .isEqualTo(new UnfinishedFlows.Resends(0, 1, 0, 1, null));
     assertThat(sent.outputs).hasSize(1);
     assertThat(
             count(
                 "select count(*) from api_action where action = 'unfinished.resend'"
-                    + " and request_id <> 'ungated'"))
+                    + " and (request_id is null or request_id <> 'ungated')"))
         .isZero();
+  }
+
+  @Test
+  void shouldSendEveryOpenFlowOfAKindAgainInBulkAndSkipWhatWasSentOrRemoved() throws Exception {
+    List<Scenario> acme = new ArrayList<>();
+    for (int i = 1; i <= 4; i++) {
+      acme.add(Scenario.of("a" + i, "acme", Decision.RELEASE, START.plusSeconds(i)));
+    }
+    Scenario globex = Scenario.of("g1", "globex", Decision.RELEASE, START);
+    for (Scenario s : acme) {
+      writer.write(List.of(request(s)));
+      clock.advance(Duration.ofSeconds(1));
+    }
+    writer.write(List.of(request(globex)));
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+    clock.advance(Duration.ofMinutes(20));
+    assertThat(flows.check().found()).hasSize(5);
+    flows.resend("a2", null, ADMIN, new Sent());
+    new Retention(database.dataSource(), clock, 0).erase("a3", "DSR-9", ADMIN);
+    Instant before = START.plus(Duration.ofHours(1));
+
+    // Kafka takes one and then nothing: the one sent is recorded, the rest are not sent.
+    Sent once = Sent.failingAfter(1);
+    assertThatThrownBy(() -> flows.resendAll(Kind.NO_ANSWER, "acme", before, false, ADMIN, once))
+        .isInstanceOf(UnfinishedFlows.PartlySentException.class)
+        .hasMessageContaining("with 1 of 3 flows sent")
+        .hasMessageContaining("Kafka did not accept");
+    assertThat(once.requests).containsExactly(AuditEvents.request(acme.get(0)));
+    assertThat(
+            text(
+                "select (details ->> 'flows') || ' ' || (details ->> 'stoppedByKafka')"
+                    + " from api_action where action = 'unfinished.resend' and request_id is null"))
+        .isEqualTo("1 true");
+
+    // Again: what was sent (a1 now, a2 on its own before) is skipped, a3's content is gone.
+    Sent sent = new Sent();
+    UnfinishedFlows.Resends rest =
+        flows.resendAll(Kind.NO_ANSWER, "acme", before, false, ADMIN, sent);
+    assertThat(sent.requests).containsExactly(AuditEvents.request(acme.get(3)));
+    assertThat(rest)
+        .extracting(
+            UnfinishedFlows.Resends::sent,
+            UnfinishedFlows.Resends::contentRemoved,
+            UnfinishedFlows.Resends::sentBefore)
+        .containsExactly(1, 1, 2);
+    ObjectNode listed = flows.list("acme", Kind.NO_ANSWER, State.OPEN, 10);
+    assertThat(listed.path("items"))
+        .extracting(
+            item -> item.path("requestId").asText() + "=" + item.path("resentCount").asInt())
+        .containsExactly("a1=1", "a2=1", "a3=0", "a4=1");
+    assertThat(listed.path("items").get(3).path("resendAction").asText())
+        .isEqualTo(rest.actionId());
+
+    // Asked to, it sends those sent before too, oldest first; other tenants' flows stay.
+    Sent all = new Sent();
+    assertThat(flows.resendAll(Kind.NO_ANSWER, "acme", before, true, ADMIN, all).sent())
+        .isEqualTo(3);
+    assertThat(all.requests)
+        .extracting(GenerationRequest::getRequestId)
+        .containsExactly("a1", "a2", "a4");
+    assertThat(flows.resendAll(Kind.NO_ANSWER, null, START, true, ADMIN, all).actionId())
+        .as("nothing recorded before the instant: nothing sent, nothing recorded")
+        .isNull();
+    assertThat(count("select count(*) from api_action where action = 'unfinished.resend'"))
+        .as("a2 alone, the partial bulk, the rest, all again")
+        .isEqualTo(4);
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
   }
 
   /** What a resend sent, or a Kafka that takes nothing. */
   private static final class Sent implements UnfinishedFlows.Resender {
     final List<GenerationRequest> requests = new ArrayList<>();
     final List<GenerationOutput> outputs = new ArrayList<>();
+    private int takes = Integer.MAX_VALUE;
+
+    /** Takes {@code n} events, then refuses every one. */
+    static Sent failingAfter(int n) {
+      Sent sent = new Sent();
+      sent.takes = n;
+      return sent;
+    }
+
+    private void take() {
+      if (takes-- <= 0) {
+        throw new IllegalStateException("Kafka did not accept the event");
+      }
+    }
 
     static UnfinishedFlows.Resender refusing() {
       return new UnfinishedFlows.Resender() {
@@ -429,11 +515,13 @@ class UnfinishedFlowsITCase {
 
     @Override
     public void request(GenerationRequest request) {
+      take();
       requests.add(request);
     }
 
     @Override
     public void output(GenerationOutput output) {
+      take();
       outputs.add(output);
     }
   }

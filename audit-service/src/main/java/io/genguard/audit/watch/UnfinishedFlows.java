@@ -845,24 +845,12 @@ public final class UnfinishedFlows {
       Kind kind, String tenant, Instant recordedBefore, String reason, Caller caller)
       throws SQLException {
     String why = reason(reason);
-    String selection =
-        " from unfinished_flow where kind = ? and recorded_at < ?"
-            + " and answered_seq is null and dismissed_at is null"
-            + (tenant == null ? "" : " and tenant_id = ?");
     return Transactions.inTransaction(
         dataSource,
         connection -> {
           List<String> ids = new ArrayList<>();
           try (PreparedStatement select =
-              connection.prepareStatement(
-                  "select event_id" + selection + " order by recorded_at limit ? for update")) {
-            select.setString(1, kind.name());
-            select.setObject(2, AuditWriter.time(recordedBefore));
-            int next = 3;
-            if (tenant != null) {
-              select.setString(next++, tenant);
-            }
-            select.setInt(next, MAX_BULK + 1);
+              openFlows(connection, "event_id", kind, tenant, recordedBefore, MAX_BULK + 1, true)) {
             try (ResultSet rs = select.executeQuery()) {
               while (rs.next()) {
                 ids.add(rs.getString(1));
@@ -947,19 +935,14 @@ public final class UnfinishedFlows {
     int sentBefore = 0;
     try (Connection connection = dataSource.getConnection();
         PreparedStatement select =
-            connection.prepareStatement(
-                "select event_id, resent_count > 0 from unfinished_flow"
-                    + " where kind = ? and recorded_at < ?"
-                    + " and answered_seq is null and dismissed_at is null"
-                    + (tenant == null ? "" : " and tenant_id = ?")
-                    + " order by recorded_at, event_id limit ?")) {
-      select.setString(1, kind.name());
-      select.setObject(2, AuditWriter.time(recordedBefore));
-      int next = 3;
-      if (tenant != null) {
-        select.setString(next++, tenant);
-      }
-      select.setInt(next, MAX_BULK_RESEND + 1);
+            openFlows(
+                connection,
+                "event_id, resent_count > 0",
+                kind,
+                tenant,
+                recordedBefore,
+                MAX_BULK_RESEND + 1,
+                false)) {
       try (ResultSet rs = select.executeQuery()) {
         while (rs.next()) {
           if (rs.getBoolean(2) && !includeResent) {
@@ -1083,6 +1066,43 @@ public final class UnfinishedFlows {
       }
     }
     return payloads;
+  }
+
+  /**
+   * The open flows of {@code kind} recorded before {@code recordedBefore}, of one tenant (or all
+   * with null), oldest first, at most {@code limit}; {@code lock}: locked for the transaction.
+   */
+  private static PreparedStatement openFlows(
+      Connection connection,
+      String columns,
+      Kind kind,
+      String tenant,
+      Instant recordedBefore,
+      int limit,
+      boolean lock)
+      throws SQLException {
+    PreparedStatement select =
+        connection.prepareStatement(
+            "select "
+                + columns
+                + " from unfinished_flow where kind = ? and recorded_at < ?"
+                + " and answered_seq is null and dismissed_at is null"
+                + (tenant == null ? "" : " and tenant_id = ?")
+                + " order by recorded_at, event_id limit ?"
+                + (lock ? " for update" : ""));
+    try {
+      select.setString(1, kind.name());
+      select.setObject(2, AuditWriter.time(recordedBefore));
+      int next = 3;
+      if (tenant != null) {
+        select.setString(next++, tenant);
+      }
+      select.setInt(next, limit);
+      return select;
+    } catch (SQLException e) {
+      select.close();
+      throw e;
+    }
   }
 
   /** Closes the flows as dismissed by the caller's action. */

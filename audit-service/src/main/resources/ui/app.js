@@ -717,6 +717,40 @@
     const unfinished = el('div', { id: 'unfinished-flows' }, el('p', { class: 'muted' }, 'Loading...'));
     const dismissReason = el('input', { type: 'text', id: 'dismiss-reason', size: 60, maxlength: 1000,
       placeholder: 'Why it will get no answer: e.g. lost to retention in the outage, sent again' });
+    // After an outage: every open flow of a kind recorded before an instant (of one tenant, or all)
+    // sent again or dismissed in one audited action.
+    const bulkKind = el('select', { id: 'bulk-kind', 'aria-label': 'Which flows' },
+      el('option', { value: 'NO_ANSWER' }, 'requests without an answer'),
+      el('option', { value: 'NO_GATE_OUTCOME' }, 'outputs without a gate outcome'));
+    const bulkBefore = el('input', { type: 'datetime-local', id: 'bulk-before', 'aria-label': 'Recorded before' });
+    const bulkTenant = el('input', { type: 'text', id: 'bulk-tenant', placeholder: 'Tenant (all)',
+      'aria-label': 'Only this tenant' });
+    const bulkSelection = () => {
+      if (!bulkBefore.value) throw new Error('Say before when they were recorded first.');
+      return { kind: bulkKind.value, recordedBefore: new Date(bulkBefore.value).toISOString(),
+        ...(bulkTenant.value.trim() ? { tenantId: bulkTenant.value.trim() } : {}) };
+    };
+    const bulk = (label, id, call) => el('button', { type: 'button', id, onclick: async () => {
+      try {
+        await loadUnfinished(await call(bulkSelection()));
+      } catch (e) {
+        unfinished.prepend(el('p', { class: 'error', id: 'dismiss-error' }, e.message));
+      }
+    } }, label);
+    const bulkResend = bulk('Send all again', 'bulk-resend', async (selection) => {
+      const r = await api('/api/v1/audit/unfinished/resend', { method: 'POST', body: selection });
+      const skipped = r.skippedContentRemoved + r.skippedSentBefore + r.skippedForgottenByGate;
+      return 'Sent ' + r.sent + ' again' + (skipped === 0 ? '.' : '; skipped ' + skipped + ' (content removed: '
+        + r.skippedContentRemoved + ', sent before: ' + r.skippedSentBefore + ', older than the gate remembers: '
+        + r.skippedForgottenByGate + ').');
+    });
+    const bulkDismiss = bulk('Dismiss all', 'bulk-dismiss', async (selection) => {
+      if (!dismissReason.value.trim()) throw new Error('Give a reason first.');
+      const r = await api('/api/v1/audit/unfinished/dismiss', { method: 'POST',
+        body: { ...selection, reason: dismissReason.value } });
+      dismissReason.value = '';
+      return 'Dismissed ' + r.dismissed + '.';
+    });
     const loadUnfinished = async (note) => {
       try {
         const u = await api('/api/v1/audit/unfinished?limit=100');
@@ -763,7 +797,9 @@
               el('td', { class: 'resent' }, f.resentCount > 0 ? (f.resentCount > 1 ? f.resentCount + '×, last ' : '')
                 + when(f.resentAt) : ''),
               el('td', {}, may('ADMIN') ? [resend(f), ' ', dismiss(f)] : ''))))),
-          u.items.length > 0 && may('ADMIN') ? el('div', { class: 'row-actions' }, dismissReason) : null);
+          u.items.length > 0 && may('ADMIN') ? el('div', { class: 'row-actions' }, dismissReason) : null,
+          open > 0 && may('ADMIN') ? el('div', { class: 'row-actions', id: 'bulk-actions' }, 'All ', bulkKind,
+            ' recorded before ', bulkBefore, ' ', bulkTenant, ' ', bulkResend, ' ', bulkDismiss) : null);
       } catch (e) {
         unfinished.replaceChildren(failure(e));
       }

@@ -29,7 +29,7 @@ public final class AuditQueries {
    */
   private static final String UNFINISHED =
       "select kind, recorded_at, found_at, answered_at, dismissed_at, dismissed_by, dismiss_action,"
-          + " resent_count, resent_at from unfinished_flow where kind in ('NO_ANSWER', 'NO_GATE_OUTCOME')"
+          + " resent_count, resent_at, resend_action from unfinished_flow where kind in ('NO_ANSWER', 'NO_GATE_OUTCOME')"
           + " and request_id = ? order by found_at";
 
   private static final String ACTIONS =

@@ -399,12 +399,22 @@ class ComplianceUiBrowserITCase {
     assertThat(browser.findElements(By.id("erase-button"))).as("erasing is for admins").isEmpty();
 
     // A request no generator answered, found by the watch (run here with a clock 20 minutes ahead).
+    // And two of another tenant, for the admin's bulk actions.
     String lost = "ui-lost-" + UUID.randomUUID();
-    audit.seed(
-        List.of(
-            AuditEvents.incoming(
-                Topics.GENERATION_REQUESTS.name(),
-                AuditEvents.request(Scenario.of(lost, "acme", Decision.RELEASE, Instant.now())))));
+    List<String> outage =
+        List.of("ui-outage-1-" + UUID.randomUUID(), "ui-outage-2-" + UUID.randomUUID());
+    List<io.genguard.audit.persistence.IncomingEvent> unanswered = new ArrayList<>();
+    unanswered.add(
+        AuditEvents.incoming(
+            Topics.GENERATION_REQUESTS.name(),
+            AuditEvents.request(Scenario.of(lost, "acme", Decision.RELEASE, Instant.now()))));
+    for (String id : outage) {
+      unanswered.add(
+          AuditEvents.incoming(
+              Topics.GENERATION_REQUESTS.name(),
+              AuditEvents.request(Scenario.of(id, "outage", Decision.RELEASE, Instant.now()))));
+    }
+    audit.seed(unanswered);
     new UnfinishedFlows(
             audit.service().database().dataSource(),
             Clock.offset(Clock.systemUTC(), Duration.ofMinutes(20)),
@@ -420,6 +430,7 @@ class ComplianceUiBrowserITCase {
     assertThat(browser.findElements(By.cssSelector(".dismiss-flow")))
         .as("dismissing is for admins")
         .isEmpty();
+    assertThat(browser.findElements(By.id("bulk-actions"))).isEmpty();
     visible(By.id("verify-button")).click();
     assertThat(visible(By.id("chain-status")).getText()).isEqualTo("VERIFIED");
     assertThat(browser.findElement(By.id("chain-summary")).getText()).startsWith("Audit chain OK");
@@ -548,6 +559,36 @@ class ComplianceUiBrowserITCase {
                     + lost
                     + "' and details->>'reason' = 'lost in the UI test; sent again'"))
         .isEqualTo(1);
+
+    // After the outage: the other tenant's two sent again at once, then dismissed at once.
+    browser.get(audit.baseUrl() + "/ui/#/audit");
+    By outageRows = By.cssSelector("#unfinished-flows tr[data-request^='ui-outage-']");
+    waiting().until(ExpectedConditions.numberOfElementsToBe(outageRows, 2));
+    visible(By.id("bulk-tenant")).sendKeys("outage");
+    visible(By.id("bulk-resend")).click();
+    assertThat(visible(By.id("dismiss-error")).getText())
+        .isEqualTo("Say before when they were recorded first.");
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript(
+            "arguments[0].value = arguments[1]",
+            browser.findElement(By.id("bulk-before")),
+            "2030-01-01T00:00");
+    browser.findElement(By.id("bulk-resend")).click();
+    waiting().until(ExpectedConditions.textToBe(By.id("dismiss-done"), "Sent 2 again."));
+    for (WebElement row : browser.findElements(outageRows)) {
+      assertThat(row.findElement(By.cssSelector(".resent")).getText()).isNotBlank();
+    }
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action = 'unfinished.resend'"
+                    + " and tenant_id = 'outage' and details->>'flows' = '2'"))
+        .isEqualTo(1);
+    visible(By.id("bulk-dismiss")).click();
+    waiting().until(ExpectedConditions.textToBe(By.id("dismiss-error"), "Give a reason first."));
+    visible(By.id("dismiss-reason")).sendKeys("the outage of the UI test; sent again");
+    browser.findElement(By.id("bulk-dismiss")).click();
+    waiting().until(ExpectedConditions.textToBe(By.id("dismiss-done"), "Dismissed 2."));
+    assertThat(browser.findElements(outageRows)).isEmpty();
   }
 
   private static ReleaseGateOutcome releasedOnKafka(String requestId) {

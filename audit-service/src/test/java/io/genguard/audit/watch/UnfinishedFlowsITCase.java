@@ -463,6 +463,11 @@ class UnfinishedFlowsITCase {
         .containsExactly("a1=1", "a2=1", "a3=0", "a4=1");
     assertThat(listed.path("items").get(3).path("resendAction").asText())
         .isEqualTo(rest.actionId());
+    JsonNode story = new AuditQueries(database.dataSource()).story("a4").orElseThrow();
+    assertThat(story.path("unfinished").get(0).path("resentCount").asInt()).isEqualTo(1);
+    assertThat(story.path("unfinished").get(0).path("resendAction").asText())
+        .as("the request's story leads to the bulk action that sent it")
+        .isEqualTo(rest.actionId());
 
     // Asked to, it sends those sent before too, oldest first; other tenants' flows stay.
     Sent all = new Sent();

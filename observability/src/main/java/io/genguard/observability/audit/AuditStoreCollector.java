@@ -136,6 +136,19 @@ public final class AuditStoreCollector implements AutoCloseable {
   public static final String UNFINISHED_UNCHECKED_AGE = "genguard.audit.unfinished.unchecked.age";
 
   /**
+   * Per kind, open unfinished flows whose record an admin has sent again (POST
+   * /api/v1/audit/unfinished/{requestId}/resend or the bulk resend), still without their answer.
+   */
+  public static final String UNFINISHED_RESENT_OPEN = "genguard.audit.unfinished.resent.open";
+
+  /**
+   * Per kind, how long ago the flow sent again longest ago, and still open, was last sent, seconds
+   * (0 when none): past the deadline the resend did not help (a gate that had decided the output
+   * ignores the copy; the stage is still down), and the flow needs a person.
+   */
+  public static final String UNFINISHED_RESENT_AGE = "genguard.audit.unfinished.resent.oldest.age";
+
+  /**
    * Kafka records the audit store never read because the broker deleted them first (the audit
    * service was down or behind longer than the topic's retention): the sum over its {@code
    * RecordsNeverAudited} chain records. It only grows; any rise is an audit hole.
@@ -266,11 +279,15 @@ public final class AuditStoreCollector implements AutoCloseable {
           + " where a.action = 'policies.record' and a.target = u.sha256)";
   // The audit service's UnfinishedFlows: open flows (partial index unfinished_flow_open_idx), and
   // per kind the first record after where its watch has checked to.
+  // Read once the audit service's migrations have added the resends (V15).
   private static final String UNFINISHED_TABLE_SQL =
-      "select to_regclass('unfinished_flow_watch') is not null";
+      "select exists (select 1 from information_schema.columns where table_schema ="
+          + " current_schema() and table_name = 'unfinished_flow' and column_name = 'resent_at')";
   private static final String UNFINISHED_OPEN_SQL =
-      "select kind, count(*), min(recorded_at) from unfinished_flow"
+      "select kind, count(*), min(recorded_at), count(*) filter (where resent_count > 0),"
+          + " min(resent_at) from unfinished_flow"
           + " where answered_seq is null and dismissed_at is null group by kind";
+  private static final List<String> UNFINISHED_KINDS = List.of("NO_ANSWER", "NO_GATE_OUTCOME");
   private static final String UNFINISHED_WATCH_SQL =
       "select w.kind, (select a.recorded_at from audit_log a where a.seq > w.checked_seq"
           + " and a.event_type = case w.kind when 'NO_ANSWER' then 'GenerationRequest'"
@@ -301,6 +318,8 @@ public final class AuditStoreCollector implements AutoCloseable {
   private final Waiting requestsUnanswered;
   private final Waiting outputsWithoutOutcome;
   private final RowGauges uncheckedAges;
+  private final RowGauges resentOpen;
+  private final RowGauges resentAges;
   private final AtomicLong liveAlerts = new AtomicLong();
   private final RowGauges biasRates;
   private final RowGauges biasDisparities;
@@ -354,6 +373,18 @@ public final class AuditStoreCollector implements AutoCloseable {
             registry,
             UNFINISHED_UNCHECKED_AGE,
             "Age of the oldest record the unfinished-flow watch has not checked yet, per kind",
+            "seconds");
+    resentOpen =
+        new RowGauges(
+            registry,
+            UNFINISHED_RESENT_OPEN,
+            "Open unfinished flows whose record was sent again, per kind",
+            null);
+    resentAges =
+        new RowGauges(
+            registry,
+            UNFINISHED_RESENT_AGE,
+            "How long ago the open flow sent again longest ago was last sent, per kind (0: none)",
             "seconds");
     Gauge.builder(NEVER_AUDITED, neverAudited, AtomicLong::doubleValue)
         .description(
@@ -508,6 +539,15 @@ public final class AuditStoreCollector implements AutoCloseable {
           (kind, oldest) ->
               unchecked.put(Tags.of("kind", kind), oldest == null ? 0.0 : age(oldest, now)));
       uncheckedAges.set(unchecked);
+      Map<Tags, Double> resent = new HashMap<>();
+      Map<Tags, Double> resentAge = new HashMap<>();
+      for (String kind : UNFINISHED_KINDS) {
+        Instant since = unfinished.lastResent.get(kind);
+        resent.put(Tags.of("kind", kind), (double) unfinished.resent.getOrDefault(kind, 0L));
+        resentAge.put(Tags.of("kind", kind), since == null ? 0.0 : age(since, now));
+      }
+      resentOpen.set(resent);
+      resentAges.set(resentAge);
       publishBias(bias);
       liveAlerts.set(alerts);
       lastSuccess.set(clock.millis() / 1000.0);
@@ -671,6 +711,8 @@ public final class AuditStoreCollector implements AutoCloseable {
     final Map<String, Long> open = new HashMap<>();
     final Map<String, Instant> oldest = new HashMap<>();
     final Map<String, Instant> unchecked = new HashMap<>();
+    final Map<String, Long> resent = new HashMap<>();
+    final Map<String, Instant> lastResent = new HashMap<>();
 
     long count(String kind) {
       return open.getOrDefault(kind, 0L);
@@ -694,6 +736,11 @@ public final class AuditStoreCollector implements AutoCloseable {
         unfinished.open.put(rows.getString(1), rows.getLong(2));
         unfinished.oldest.put(
             rows.getString(1), rows.getObject(3, OffsetDateTime.class).toInstant());
+        unfinished.resent.put(rows.getString(1), rows.getLong(4));
+        OffsetDateTime resentAt = rows.getObject(5, OffsetDateTime.class);
+        if (resentAt != null) {
+          unfinished.lastResent.put(rows.getString(1), resentAt.toInstant());
+        }
       }
     }
     try (PreparedStatement statement = connection.prepareStatement(UNFINISHED_WATCH_SQL);

@@ -37,6 +37,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -132,6 +133,41 @@ class AuditStoreCollectorITCase {
     assertThat(gauge(registry, AuditStoreCollector.OUTPUTS_WITHOUT_OUTCOME)).isEqualTo(1);
     assertThat(gauge(registry, AuditStoreCollector.OUTPUTS_WITHOUT_OUTCOME_OLDEST_AGE))
         .isEqualTo(2100.0);
+    assertThat(
+            gauge(registry, AuditStoreCollector.UNFINISHED_RESENT_OPEN, "kind", "NO_GATE_OUTCOME"))
+        .isZero();
+
+    // An admin sends the output again; a quarter of an hour later it still has no outcome.
+    List<Object> sent = new ArrayList<>();
+    watch.resend(
+        "u-ungated",
+        null,
+        new io.genguard.audit.security.Caller(
+            "ops", "ops", io.genguard.audit.security.Role.ADMIN, null),
+        new UnfinishedFlows.Resender() {
+          @Override
+          public void request(io.genguard.events.v1.GenerationRequest request) {
+            sent.add(request);
+          }
+
+          @Override
+          public void output(io.genguard.events.v1.GenerationOutput output) {
+            sent.add(output);
+          }
+        });
+    assertThat(sent).hasSize(1);
+    clock.set(now.plus(Duration.ofMinutes(50)));
+    collector.collect();
+    assertThat(
+            gauge(registry, AuditStoreCollector.UNFINISHED_RESENT_OPEN, "kind", "NO_GATE_OUTCOME"))
+        .isEqualTo(1);
+    assertThat(
+            gauge(registry, AuditStoreCollector.UNFINISHED_RESENT_AGE, "kind", "NO_GATE_OUTCOME"))
+        .isEqualTo(900.0);
+    assertThat(gauge(registry, AuditStoreCollector.UNFINISHED_RESENT_OPEN, "kind", "NO_ANSWER"))
+        .isZero();
+    assertThat(gauge(registry, AuditStoreCollector.UNFINISHED_RESENT_AGE, "kind", "NO_ANSWER"))
+        .isZero();
 
     // The lost request's output comes late: the watch closes the flow, the gauges fall.
     writer.write(List.of(output("u-lost", now, "cpu", 5)));

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks a GenGuard evidence bundle (format genguard-evidence-1) without GenGuard's code.
+"""Checks a GenGuard evidence bundle (format genguard-evidence-2 or -1) without GenGuard's code.
 
 Only the Python standard library and the openssl command (for Ed25519) are used, to show that the
 format as documented in audit-service/README.md ("Evidence bundles") is enough to check a bundle
@@ -11,6 +11,7 @@ ANCHOR_KEYS is the anchor file's public keys (id:base64 lines, GET /api/v1/audit
 Prints one line per record and exits 0 only when every record is proven.
 """
 import base64
+import datetime
 import hashlib
 import json
 import os
@@ -69,11 +70,31 @@ def signature_holds(line, keys):
         return result.returncode == 0
 
 
+def instant(text):
+    """An ISO-8601 UTC instant as (seconds, nanoseconds), for comparing; None if not one."""
+    try:
+        whole, _, rest = text.rstrip("Z").partition(".")
+        seconds = datetime.datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+        return (seconds, int((rest + "000000000")[:9]))
+    except (AttributeError, ValueError):
+        return None
+
+
+def before(first, second):
+    """Whether instant text first is before second; False when either is not an instant."""
+    a, b = instant(first), instant(second)
+    return a is not None and b is not None and a < b
+
+
 def check(bundle, keys):
     """Returns (problems, findings): findings maps seq to (event type, status)."""
     problems = []
-    if bundle.get("format") != "genguard-evidence-1":
+    if bundle.get("format") not in ("genguard-evidence-1", "genguard-evidence-2"):
         return ["unknown format %r" % bundle.get("format")], {}
+    # Since format 2: bulk actions on the request's unfinished flows, records of no request.
+    bulk_allowed = bundle["format"] == "genguard-evidence-2"
+    flows, bulk_actions = [], {}
     request_id = bundle["requestId"]
     digests = {}
     for number, segment in enumerate(bundle["segments"], 1):
@@ -105,7 +126,13 @@ def check(bundle, keys):
             continue
         text = record["canonical"]
         content = strict_json(text)
-        if (content.get("seq") != seq or content.get("requestId") != request_id
+        bulk = (bulk_allowed and content.get("requestId") is None
+                and content.get("eventType") == "ApiAction" == record.get("eventType"))
+        if bulk:
+            bulk_actions[seq] = json.loads(content["payload"])
+        elif content.get("eventType") == "FlowUnfinished" and isinstance(content.get("payload"), str):
+            flows.append(json.loads(content["payload"]))
+        if (content.get("seq") != seq or (content.get("requestId") != request_id and not bulk)
                 or content.get("eventType") != record.get("eventType")):
             problems.append("seq %d is not a record of request %s at that place" % (seq, request_id))
             findings[seq] = (record.get("eventType"), "NOT_PROVEN")
@@ -117,6 +144,18 @@ def check(bundle, keys):
                 findings[seq] = (record["eventType"], "NOT_PROVEN")
         else:
             findings[seq] = (record["eventType"], "NOT_ANCHORED" if seq in not_anchored else "NOT_PROVEN")
+    for seq, action in sorted(bulk_actions.items()):
+        # A bulk dismissal or resend covers a flow of the same kind, of its tenant if it names one,
+        # whose record was recorded before its instant.
+        details = action.get("details", {})
+        covered = action.get("action") in ("unfinished.dismiss", "unfinished.resend") and any(
+            details.get("kind") == flow.get("kind")
+            and action.get("tenantId") in (None, flow.get("tenantId"))
+            and before(flow.get("recordedAt"), details.get("recordedBefore"))
+            for flow in flows)
+        if not covered:
+            problems.append("seq %d: an action of no request that covers none of its flows" % seq)
+            findings[seq] = (findings[seq][0], "NOT_PROVEN")
     for policy in bundle.get("policies", []):
         if hashlib.sha256(policy["text"].encode("utf-8")).hexdigest() != policy["sha256"]:
             problems.append("policy file %s has another digest" % policy["sha256"])

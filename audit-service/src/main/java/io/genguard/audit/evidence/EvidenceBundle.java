@@ -43,7 +43,10 @@ import javax.sql.DataSource;
  *   <li>{@code records}: each {@code {seq, eventType, recordedAt, canonical}}, where {@code
  *       canonical} is the record's canonical JSON exactly as the chain hashed it (its {@code
  *       payload} field is the event as canonical JSON text); a record whose content retention
- *       removed has {@code removedAt} and {@code removedBySeq} instead of {@code canonical};
+ *       removed has {@code removedAt} and {@code removedBySeq} instead of {@code canonical}. Since
+ *       format 2 also the bulk actions that last dismissed or sent again one of the request's
+ *       unfinished flows ({@code ApiAction} records of no request, whose selection covers the
+ *       flow's {@code FlowUnfinished} record);
  *   <li>{@code segments}: each {@code {prevHash, firstSeq, digests, anchor}}: the hash of the
  *       record before {@code firstSeq}, the SHA-256 digest of every record from {@code firstSeq} to
  *       the anchor's seq (the bundle's own records and, for the records between them, only their
@@ -63,8 +66,14 @@ import javax.sql.DataSource;
  * them (at most one anchor interval's worth a segment).
  */
 public final class EvidenceBundle {
-  /** The format this build writes and reads. */
-  public static final String FORMAT = "genguard-evidence-1";
+  /**
+   * The format this build writes: the first, plus the bulk actions on the request's unfinished
+   * flows (records of no request, each covering one of its {@code FlowUnfinished} records).
+   */
+  public static final String FORMAT = "genguard-evidence-2";
+
+  /** The first format (before the thirtieth session), which this build still reads. */
+  public static final String FORMAT_1 = "genguard-evidence-1";
 
   /** Most records one bundle holds (a request has a handful). */
   public static final int MAX_RECORDS = 10_000;
@@ -224,14 +233,26 @@ public final class EvidenceBundle {
 
   private static List<Row> records(Connection connection, String requestId) throws SQLException {
     List<Row> rows = new ArrayList<>();
+    String columns =
+        "select seq, chain_version, event_id, event_type, tenant_id, request_id, source_topic,"
+            + " source_partition, source_offset, payload, recorded_at, prev_hash,"
+            + " tombstoned_at, tombstone_seq from audit_log";
     try (PreparedStatement query =
         connection.prepareStatement(
-            "select seq, chain_version, event_id, event_type, tenant_id, request_id, source_topic,"
-                + " source_partition, source_offset, payload, recorded_at, prev_hash,"
-                + " tombstoned_at, tombstone_seq from audit_log where request_id = ? order by seq"
-                + " limit "
+            columns
+                + " where request_id = ? union all "
+                + columns
+                // The bulk actions that last dismissed or sent again one of its unfinished flows:
+                // actions of no request, which only the flow's row links to the request.
+                + " where request_id is null and event_id in (select a.event_id"
+                + " from unfinished_flow f join api_action a"
+                + " on a.action_id in (f.dismiss_action, f.resend_action) and a.request_id is null"
+                // Both kinds named, so that the (kind, request_id) index serves.
+                + " where f.kind in ('NO_ANSWER', 'NO_GATE_OUTCOME') and f.request_id = ?)"
+                + " order by seq limit "
                 + (MAX_RECORDS + 1))) {
       query.setString(1, requestId);
+      query.setString(2, requestId);
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
           if (rows.size() == MAX_RECORDS) {

@@ -6,14 +6,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.genguard.audit.json.CanonicalJson;
+import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AuditChain;
 import io.genguard.audit.persistence.Problems;
+import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.schemas.ContentHash;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -152,13 +155,16 @@ public final class EvidenceCheck {
     if (bundle == null || !bundle.isObject()) {
       return failed("the bundle is not a JSON object", keys);
     }
-    if (!EvidenceBundle.FORMAT.equals(bundle.path("format").asText(null))) {
+    String format = bundle.path("format").asText(null);
+    if (!EvidenceBundle.FORMAT.equals(format) && !EvidenceBundle.FORMAT_1.equals(format)) {
       return failed(
           "the bundle's format is "
               + bundle.path("format")
               + ", not \""
               + EvidenceBundle.FORMAT
-              + "\" (the only one this build reads)",
+              + "\" or \""
+              + EvidenceBundle.FORMAT_1
+              + "\" (the ones this build reads)",
           keys);
     }
     String requestId = bundle.path("requestId").isTextual() ? bundle.get("requestId").asText() : "";
@@ -220,6 +226,8 @@ public final class EvidenceCheck {
 
     TreeMap<Long, RecordFinding> findings = new TreeMap<>();
     Map<String, Long> policiesNamed = new TreeMap<>();
+    // Since format 2: the bulk actions on the request's unfinished flows, checked against them.
+    Flows flows = EvidenceBundle.FORMAT.equals(format) ? new Flows() : null;
     int recordNumber = 0;
     for (JsonNode record : records) {
       recordNumber++;
@@ -232,10 +240,14 @@ public final class EvidenceCheck {
               digests,
               notAnchored,
               problems,
-              policiesNamed);
+              policiesNamed,
+              flows);
       if (finding != null && findings.put(finding.seq(), finding) != null) {
         problems.add("seq " + finding.seq() + " is listed twice among the records");
       }
+    }
+    if (flows != null) {
+      flows.check(problems);
     }
     Set<String> included = checkPolicies(bundle.path("policies"), problems);
     Map<String, Boolean> policies = new TreeMap<>();
@@ -417,7 +429,8 @@ public final class EvidenceCheck {
       Map<Long, byte[]> digests,
       Set<Long> notAnchored,
       Problems problems,
-      Map<String, Long> policiesNamed) {
+      Map<String, Long> policiesNamed,
+      Flows flows) {
     JsonNode seqNode = record.path("seq");
     if (!seqNode.isIntegralNumber() || !seqNode.canConvertToLong()) {
       problems.add("record " + number + " has no seq");
@@ -465,7 +478,7 @@ public final class EvidenceCheck {
       return finding(seq, eventType, Status.NOT_PROVEN, "in no segment", null);
     }
     String text = canonical.asText();
-    String wrong = contentProblem(text, seq, eventType, requestId, policiesNamed);
+    String wrong = contentProblem(text, seq, eventType, requestId, policiesNamed, flows);
     if (wrong != null) {
       problems.add(claimed + ": " + wrong);
       return finding(seq, eventType, Status.NOT_PROVEN, wrong, covered);
@@ -495,9 +508,17 @@ public final class EvidenceCheck {
     return finding(seq, eventType, Status.PROVEN, "content and place proven", covered);
   }
 
-  /** What is wrong with a record's canonical text, or null when it is a record of the request. */
+  /**
+   * What is wrong with a record's canonical text, or null when it is a record of the request (or,
+   * with {@code flows}, a bulk action on unfinished flows, which {@link Flows#check} checks).
+   */
   private static String contentProblem(
-      String text, long seq, String eventType, String requestId, Map<String, Long> policiesNamed) {
+      String text,
+      long seq,
+      String eventType,
+      String requestId,
+      Map<String, Long> policiesNamed,
+      Flows flows) {
     JsonNode node;
     try {
       node = JSON.readTree(text);
@@ -514,6 +535,13 @@ public final class EvidenceCheck {
     if (node.path("seq").asLong(-1) != seq) {
       return "its canonical text is for seq " + node.path("seq") + ", not " + seq;
     }
+    if (flows != null
+        && node.path("requestId").isNull()
+        && ActionLog.EVENT_TYPE.equals(eventType)
+        && eventType.equals(node.path("eventType").asText(null))) {
+      flows.bulkAction(seq, EvidenceBundle.payload(node));
+      return null;
+    }
     if (!requestId.equals(node.path("requestId").asText(null))) {
       return "its canonical text is a record of request "
           + node.path("requestId")
@@ -527,7 +555,67 @@ public final class EvidenceCheck {
     if (payload != null && payload.path("policySha256").isTextual()) {
       policiesNamed.putIfAbsent(payload.get("policySha256").asText(), seq);
     }
+    if (flows != null && UnfinishedFlows.EVENT_TYPE.equals(eventType) && payload != null) {
+      flows.flow(payload);
+    }
     return null;
+  }
+
+  /**
+   * The request's unfinished flows ({@code FlowUnfinished} records) and the bulk actions on them
+   * (an {@code unfinished.dismiss} or {@code unfinished.resend} of every open flow of a kind
+   * recorded before an instant, of one tenant or all: a record of no request). A bulk action is in
+   * a bundle only because it covers one of the request's flows, and the check says so: same kind,
+   * its tenant (if it names one) the flow's, the flow's record recorded before its instant.
+   */
+  private static final class Flows {
+    private final List<JsonNode> flows = new ArrayList<>();
+    private final Map<Long, JsonNode> bulkActions = new TreeMap<>();
+
+    void flow(JsonNode payload) {
+      flows.add(payload);
+    }
+
+    void bulkAction(long seq, JsonNode payload) {
+      bulkActions.put(seq, payload);
+    }
+
+    void check(Problems problems) {
+      bulkActions.forEach(
+          (seq, action) -> {
+            String what = action == null ? "" : action.path("action").asText("");
+            if (!what.equals("unfinished.dismiss") && !what.equals("unfinished.resend")) {
+              problems.add(
+                  "seq "
+                      + seq
+                      + " is an action of no request that is not a bulk action on unfinished"
+                      + " flows");
+            } else if (flows.stream().noneMatch(flow -> covers(action, flow))) {
+              problems.add(
+                  "seq "
+                      + seq
+                      + " ("
+                      + what
+                      + ") covers none of the request's unfinished flows in the bundle");
+            }
+          });
+    }
+
+    private static boolean covers(JsonNode action, JsonNode flow) {
+      JsonNode details = action.path("details");
+      Instant before;
+      Instant recorded;
+      try {
+        before = Instant.parse(details.path("recordedBefore").asText(""));
+        recorded = Instant.parse(flow.path("recordedAt").asText(""));
+      } catch (java.time.format.DateTimeParseException e) {
+        return false;
+      }
+      String tenant = action.path("tenantId").asText(null);
+      return details.path("kind").asText("").equals(flow.path("kind").asText(null))
+          && (tenant == null || tenant.equals(flow.path("tenantId").asText(null)))
+          && recorded.isBefore(before);
+    }
   }
 
   /**

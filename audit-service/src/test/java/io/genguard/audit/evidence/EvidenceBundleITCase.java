@@ -19,6 +19,7 @@ import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.audit.retention.Retention;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
+import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.events.v1.Decision;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.provenance.ProvenanceKeys;
@@ -343,7 +344,7 @@ class EvidenceBundleITCase {
     assertThat(EvidenceCheck.check("{\"format\":\"other\"}", keys).problems())
         .singleElement()
         .asString()
-        .contains("not \"genguard-evidence-1\"");
+        .contains("not \"genguard-evidence-2\"");
     assertThat(
             EvidenceCheck.check(
                     "{\"format\":\"genguard-evidence-1\",\"requestId\":\"r\",\"requestId\":\"s\"}",
@@ -473,6 +474,66 @@ class EvidenceBundleITCase {
                 JSON.readTree(anchor).path("anchoredAt").asText(), "2020-01-01T00:00:00Z"));
     assertThat(python(moved, keyFile, 1))
         .contains("problem: segment 1: the anchor line's signature does not hold");
+  }
+
+  @Test
+  void shouldProveTheBulkDismissalThatClosedARequestsUnfinishedFlow() throws Exception {
+    for (String[] lost :
+        new String[][] {{"lost-1", "acme"}, {"lost-2", "acme"}, {"lost-g", "globex"}}) {
+      writer.write(
+          List.of(
+              AuditEvents.incoming(
+                  io.genguard.schemas.Topics.GENERATION_REQUESTS.name(),
+                  AuditEvents.request(Scenario.of(lost[0], lost[1], Decision.RELEASE, NOW)))));
+    }
+    UnfinishedFlows watch =
+        new UnfinishedFlows(
+            database.dataSource(),
+            Clock.fixed(NOW.plus(java.time.Duration.ofMinutes(20)), ZoneOffset.UTC),
+            UnfinishedFlows.Deadlines.DEFAULTS);
+    assertThat(watch.check().found()).hasSize(3);
+    Caller admin = new Caller("admin01", "ada", Role.ADMIN, null);
+    // acme's two in one action, globex's on its own.
+    watch.dismissAll(
+        UnfinishedFlows.Kind.NO_ANSWER, "acme", NOW.plusSeconds(3600), "lost in the outage", admin);
+    watch.dismissAll(
+        UnfinishedFlows.Kind.NO_ANSWER, "globex", NOW.plusSeconds(3600), "globex's", admin);
+    anchors.publish(database.dataSource());
+
+    ObjectNode bundle = bundle("lost-1", null).orElseThrow();
+    assertThat(bundle.path("format").asText()).isEqualTo("genguard-evidence-2");
+    Result result = EvidenceCheck.check(bundle, keys);
+    assertThat(result.complete()).as(result.summary()).isTrue();
+    assertThat(result.records())
+        .extracting(EvidenceCheck.RecordFinding::eventType)
+        .as("its request, its flow, and the one bulk action that closed it (not globex's)")
+        .containsExactly("GenerationRequest", "FlowUnfinished", "ApiAction");
+    assertThat(bundle.toString()).doesNotContain("globex's");
+    Path keyFile = AnchorLog.publicKeyFile(anchorFile);
+    assertThat(python(bundle, keyFile, 0))
+        .containsExactly(
+            "seq 1 GenerationRequest: PROVEN",
+            "seq 4 FlowUnfinished: PROVEN",
+            "seq 7 ApiAction: PROVEN",
+            "PROVEN");
+
+    // Without the flow it covers, a bulk action does not belong in the bundle.
+    ObjectNode withoutFlow = bundle.deepCopy();
+    ((ArrayNode) withoutFlow.path("records")).remove(1);
+    assertThat(EvidenceCheck.check(withoutFlow, keys).problems())
+        .containsExactly(
+            "seq 7 (unfinished.dismiss) covers none of the request's unfinished flows in the"
+                + " bundle");
+    assertThat(python(withoutFlow, keyFile, 1))
+        .contains("problem: seq 7: an action of no request that covers none of its flows");
+    // The first format holds records of the request only.
+    ObjectNode first = bundle.deepCopy().put("format", "genguard-evidence-1");
+    assertThat(EvidenceCheck.check(first, keys).problems())
+        .singleElement()
+        .asString()
+        .contains("is a record of request null, not of lost-1");
+    assertThat(python(first, keyFile, 1))
+        .contains("problem: seq 7 is not a record of request lost-1 at that place");
   }
 
   /** Runs examples/evidence/verify_evidence.py on the bundle; its output lines. */

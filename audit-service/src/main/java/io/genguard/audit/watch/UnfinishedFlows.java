@@ -1009,7 +1009,9 @@ public final class UnfinishedFlows {
       int skippedRemoved = removed;
       int skippedForgotten = forgotten;
       int skippedSentBefore = sentBefore;
-      boolean stopped = failure != null;
+      String because = failure == null ? null : String.valueOf(failure.getMessage());
+      String stoppedBecause =
+          because == null || because.length() <= 500 ? because : because.substring(0, 500);
       actionId =
           Transactions.inTransaction(
               dataSource,
@@ -1026,7 +1028,7 @@ public final class UnfinishedFlows {
                     .put("skippedContentRemoved", skippedRemoved)
                     .put("skippedSentBefore", skippedSentBefore)
                     .put("skippedForgottenByGate", skippedForgotten)
-                    .put("stoppedByKafka", stopped);
+                    .put("stoppedBecause", stoppedBecause);
                 String id = ActionLog.record(connection, caller, action, now);
                 markResent(connection, sent, id, now);
                 return id;

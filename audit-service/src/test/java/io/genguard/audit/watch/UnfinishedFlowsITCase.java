@@ -441,9 +441,9 @@ class UnfinishedFlowsITCase {
     assertThat(once.requests).containsExactly(AuditEvents.request(acme.get(0)));
     assertThat(
             text(
-                "select (details ->> 'flows') || ' ' || (details ->> 'stoppedByKafka')"
+                "select (details ->> 'flows') || ' ' || (details ->> 'stoppedBecause')"
                     + " from api_action where action = 'unfinished.resend' and request_id is null"))
-        .isEqualTo("1 true");
+        .isEqualTo("1 Kafka did not accept the event");
 
     // Again: what was sent (a1 now, a2 on its own before) is skipped, a3's content is gone.
     Sent sent = new Sent();

@@ -786,7 +786,9 @@
           note ? el('p', { id: 'dismiss-done' }, note) : null,
           el('p', { id: 'unfinished-summary' }, open === 0 ? 'None open.'
             : u.open.NO_ANSWER + ' request(s) without an output or failure, ' + u.open.NO_GATE_OUTCOME
-              + ' output(s) without a release-gate outcome.'),
+              + ' output(s) without a release-gate outcome.'
+              + (u.items.length < open ? ' The ' + u.items.length + ' oldest are listed; the bulk actions below'
+                + ' reach them all, and GET /api/v1/audit/unfinished lists by tenant and kind.' : '')),
           u.items.length === 0 ? null : el('table', {}, el('thead', {}, el('tr', {},
             ['Request', 'Tenant', 'Missing', 'Recorded', 'Found', 'Sent again', ''].map(h => el('th', {}, h)))),
             el('tbody', {}, u.items.map(f => el('tr', { 'data-request': f.requestId, 'data-kind': f.kind },

@@ -81,6 +81,14 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   private final Clock clock;
   private final GateTimings timings;
   private final int maxHoldsPerSweep;
+
+  /**
+   * Copies of outputs ignored since the last sweep (the gate holds or decided their request
+   * already), and the first one's request: logged once a sweep, not once a copy.
+   */
+  private int ignoredOutputs;
+
+  private String firstIgnored;
   private ProcessorContext<String, byte[]> context;
   private KeyValueStore<String, GateEntry> store;
 
@@ -136,7 +144,11 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       return;
     }
     if (entry.output() != null || entry.state() != GateEntry.State.WAITING) {
-      return; // duplicate delivery, or already decided
+      // Duplicate delivery, or already decided: an output the audit service sent again included.
+      if (ignoredOutputs++ == 0) {
+        firstIgnored = requestId;
+      }
+      return;
     }
     decideIfComplete(requestId, entry.withOutput(output.getOutputId(), bytes, clock.millis()));
   }
@@ -587,6 +599,15 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           timings.verdictTimeout(),
           held.get(0),
           late.size() - held.size());
+    }
+    if (ignoredOutputs > 0) {
+      LOG.info(
+          "Ignored {} copies of outputs whose request the gate holds or decided already (first:"
+              + " request {}); a copy sent again gets no second outcome",
+          ignoredOutputs,
+          firstIgnored);
+      ignoredOutputs = 0;
+      firstIgnored = null;
     }
   }
 }

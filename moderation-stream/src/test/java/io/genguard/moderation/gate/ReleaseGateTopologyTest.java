@@ -98,6 +98,41 @@ class ReleaseGateTopologyTest {
   }
 
   @Test
+  void shouldIgnoreACopyOfADecidedOutputAndSaySoOnceASweep() {
+    ch.qos.logback.classic.Logger log =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(ReleaseGateProcessor.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logged.start();
+    log.addAppender(logged);
+    try {
+      GenerationOutput output = output("r-copy", "Sent again by the audit service.");
+      send(output);
+      send(verdict(output, Decision.RELEASE));
+      assertThat(decode(released)).hasSize(1);
+      // The audit service sends the same output again, twice: the gate decided it already.
+      send(output);
+      send(output);
+      assertThat(released.isEmpty()).as("nothing released twice").isTrue();
+      advance(VERDICT_TIMEOUT);
+      assertThat(logged.list)
+          .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+          .filteredOn(line -> line.startsWith("Ignored "))
+          .containsExactly(
+              "Ignored 2 copies of outputs whose request the gate holds or decided already"
+                  + " (first: request r-copy); a copy sent again gets no second outcome");
+      advance(VERDICT_TIMEOUT);
+      assertThat(logged.list)
+          .filteredOn(event -> event.getFormattedMessage().startsWith("Ignored "))
+          .as("said once, not again at the next sweep")
+          .hasSize(1);
+    } finally {
+      log.detachAppender(logged);
+    }
+  }
+
+  @Test
   void shouldReleaseWhenVerdictArrivesBeforeOutput() {
     GenerationOutput output = output("r2", "Out of order.");
     send(verdict(output, Decision.RELEASE));

@@ -90,16 +90,9 @@ class BiasCampaignITCase {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     String jdbcUrl = infra.createDatabase("bias_campaign_it");
     StackConfig config =
-        StackConfig.defaults()
-            .withPorts(0, 0, 0)
+        SharedServers.stackOn(jdbcUrl)
             .withMetricsPorts(0, 0)
-            .withModerationScorer("keyword-baseline")
-            .withExternal(
-                new StackConfig.ExternalInfrastructure(
-                    infra.kafkaBootstrapServers(),
-                    jdbcUrl,
-                    infra.jdbcUser(),
-                    infra.jdbcPassword()));
+            .withModerationScorer("keyword-baseline");
     try (GenGuardStack stack = GenGuardStack.start(config)) {
       String api = "http://127.0.0.1:" + stack.httpPort();
       String submitter =

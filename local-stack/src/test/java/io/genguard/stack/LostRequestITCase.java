@@ -44,15 +44,7 @@ class LostRequestITCase {
   void shouldFindARequestAndAnOutputTheBrokerDeletedUnreadAndAnswerThemWhenSentAgain()
       throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
-    StackConfig config =
-        StackConfig.defaults()
-            .withPorts(0, 0, 0)
-            .withExternal(
-                new StackConfig.ExternalInfrastructure(
-                    infra.kafkaBootstrapServers(),
-                    infra.createDatabase("lost_request_it"),
-                    infra.jdbcUser(),
-                    infra.jdbcPassword()));
+    StackConfig config = SharedServers.stackOn(infra.createDatabase("lost_request_it"));
     String requestId;
     String ungatedId;
     try (GenGuardStack first = GenGuardStack.start(config)) {

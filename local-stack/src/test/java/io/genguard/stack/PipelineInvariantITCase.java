@@ -37,15 +37,7 @@ class PipelineInvariantITCase {
   void shouldGenerateJudgeGateAndAuditEveryRequestExactlyOnce() throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     String jdbcUrl = infra.createDatabase("pipeline_invariant_it");
-    StackConfig config =
-        StackConfig.defaults()
-            .withPorts(0, 0, 0)
-            .withExternal(
-                new StackConfig.ExternalInfrastructure(
-                    infra.kafkaBootstrapServers(),
-                    jdbcUrl,
-                    infra.jdbcUser(),
-                    infra.jdbcPassword()));
+    StackConfig config = SharedServers.stackOn(jdbcUrl);
 
     List<String> ids = new ArrayList<>();
     try (GenGuardStack stack = GenGuardStack.start(config)) {

@@ -64,15 +64,7 @@ class ReviewLoopITCase {
   void shouldReleaseAnApprovedOutputAndQuarantineARejectedOne() throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     String jdbcUrl = infra.createDatabase("review_loop_it");
-    StackConfig config =
-        StackConfig.defaults()
-            .withPorts(0, 0, 0)
-            .withExternal(
-                new StackConfig.ExternalInfrastructure(
-                    infra.kafkaBootstrapServers(),
-                    jdbcUrl,
-                    infra.jdbcUser(),
-                    infra.jdbcPassword()));
+    StackConfig config = SharedServers.stackOn(jdbcUrl);
 
     try (GenGuardStack stack = GenGuardStack.start(config)) {
       api = "http://127.0.0.1:" + stack.httpPort();

@@ -59,23 +59,6 @@ public final class EventResender implements UnfinishedFlows.Resender, AutoClosea
     return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
   }
 
-  @Override
-  public void request(GenerationRequest request) {
-    sendOne(request);
-  }
-
-  @Override
-  public void output(GenerationOutput output) {
-    sendOne(output);
-  }
-
-  private void sendOne(SpecificRecord record) {
-    Batch batch = sendAll(List.of(record));
-    if (batch.failure() != null) {
-      throw batch.failure();
-    }
-  }
-
   /**
    * Sends them all at once and then waits for each acknowledgement (at most {@value
    * #ACK_TIMEOUT_SECONDS} s in all): a bulk resend of thousands takes about as long as the broker

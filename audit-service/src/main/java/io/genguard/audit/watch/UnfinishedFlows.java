@@ -609,34 +609,18 @@ public final class UnfinishedFlows {
   }
 
   /**
-   * Writes a recorded event back to the topic it came from, keyed by its request id as the pipeline
-   * writes it; throws when Kafka does not take it.
+   * Writes recorded events back to the topics they came from (a request to gen.requests, for the
+   * generators; an output to gen.outputs, for the moderation job and the release gate), keyed by
+   * request id as the pipeline writes them, and waits for Kafka to take them.
    */
+  @FunctionalInterface
   public interface Resender {
-    /** To gen.requests, for the generators. */
-    void request(GenerationRequest request);
-
-    /** To gen.outputs, for the moderation job and the release gate. */
-    void output(GenerationOutput output);
-
     /**
-     * Sends requests and outputs, each to its topic, and waits for Kafka to take them: by default
-     * one at a time, stopping at the first that fails. An implementation may send them all at once.
+     * Sends the requests and outputs.
      *
      * @return which were taken (the flags in the records' order) and the first failure, if any
      */
-    default Batch sendAll(List<SpecificRecord> records) {
-      boolean[] taken = new boolean[records.size()];
-      for (int i = 0; i < records.size(); i++) {
-        try {
-          send(records.get(i), this);
-        } catch (RuntimeException e) {
-          return new Batch(taken, e);
-        }
-        taken[i] = true;
-      }
-      return new Batch(taken, null);
-    }
+    Batch sendAll(List<SpecificRecord> records);
 
     /** What {@link #sendAll} did: which records Kafka took, and the first failure (or null). */
     record Batch(boolean[] taken, RuntimeException failure) {}
@@ -696,7 +680,11 @@ public final class UnfinishedFlows {
               + Topics.CONTENT_RELEASED.name()
               + " and dismiss the flow instead");
     }
-    String eventId = send(record, sender);
+    RuntimeException failure = sender.sendAll(List.of(record)).failure();
+    if (failure != null) {
+      throw failure;
+    }
+    String eventId = eventId(record);
     String actionId =
         Transactions.inTransaction(
             dataSource,
@@ -736,15 +724,11 @@ public final class UnfinishedFlows {
         + " minutes for clocks";
   }
 
-  /** Sends the record to its topic; returns its event id. */
-  private static String send(SpecificRecord record, Resender sender) {
-    if (record instanceof GenerationRequest request) {
-      sender.request(request);
-      return request.getEventId();
-    }
-    GenerationOutput output = (GenerationOutput) record;
-    sender.output(output);
-    return output.getEventId();
+  /** The event id of a request or an output. */
+  private static String eventId(SpecificRecord record) {
+    return record instanceof GenerationRequest request
+        ? request.getEventId()
+        : ((GenerationOutput) record).getEventId();
   }
 
   /** Counts a send of the flows' records, by the action that recorded it. */

@@ -41,6 +41,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.apache.avro.specific.SpecificRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -296,7 +297,7 @@ class UnfinishedFlowsITCase {
     clock.advance(Duration.ofMinutes(20));
     assertThat(flows.check().found()).hasSize(2);
 
-    assertThatThrownBy(() -> flows.resend("lost", null, ADMIN, Sent.refusing()))
+    assertThatThrownBy(() -> flows.resend("lost", null, ADMIN, Sent.failingAfter(0)))
         .hasMessageContaining("Kafka did not accept");
     assertThat(count("select count(*) from api_action where action = 'unfinished.resend'"))
         .as("no action claims a send that did not happen")
@@ -485,7 +486,10 @@ class UnfinishedFlowsITCase {
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
   }
 
-  /** What a resend sent, or a Kafka that takes nothing. */
+  /**
+   * What a resend sent, one record at a time, or a Kafka that stops taking them after some (and
+   * then nothing after the first it refused is sent).
+   */
   private static final class Sent implements UnfinishedFlows.Resender {
     final List<GenerationRequest> requests = new ArrayList<>();
     final List<GenerationOutput> outputs = new ArrayList<>();
@@ -498,36 +502,21 @@ class UnfinishedFlowsITCase {
       return sent;
     }
 
-    private void take() {
-      if (takes-- <= 0) {
-        throw new IllegalStateException("Kafka did not accept the event");
+    @Override
+    public Batch sendAll(List<SpecificRecord> records) {
+      boolean[] taken = new boolean[records.size()];
+      for (int i = 0; i < records.size(); i++) {
+        if (takes-- <= 0) {
+          return new Batch(taken, new IllegalStateException("Kafka did not accept the event"));
+        }
+        if (records.get(i) instanceof GenerationRequest request) {
+          requests.add(request);
+        } else {
+          outputs.add((GenerationOutput) records.get(i));
+        }
+        taken[i] = true;
       }
-    }
-
-    static UnfinishedFlows.Resender refusing() {
-      return new UnfinishedFlows.Resender() {
-        @Override
-        public void request(GenerationRequest request) {
-          throw new IllegalStateException("Kafka did not accept the request");
-        }
-
-        @Override
-        public void output(GenerationOutput output) {
-          throw new IllegalStateException("Kafka did not accept the output");
-        }
-      };
-    }
-
-    @Override
-    public void request(GenerationRequest request) {
-      take();
-      requests.add(request);
-    }
-
-    @Override
-    public void output(GenerationOutput output) {
-      take();
-      outputs.add(output);
+      return new Batch(taken, null);
     }
   }
 

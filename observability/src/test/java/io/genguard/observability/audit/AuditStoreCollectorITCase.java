@@ -144,16 +144,11 @@ class AuditStoreCollectorITCase {
         null,
         new io.genguard.audit.security.Caller(
             "ops", "ops", io.genguard.audit.security.Role.ADMIN, null),
-        new UnfinishedFlows.Resender() {
-          @Override
-          public void request(io.genguard.events.v1.GenerationRequest request) {
-            sent.add(request);
-          }
-
-          @Override
-          public void output(io.genguard.events.v1.GenerationOutput output) {
-            sent.add(output);
-          }
+        records -> {
+          sent.addAll(records);
+          boolean[] taken = new boolean[records.size()];
+          java.util.Arrays.fill(taken, true);
+          return new UnfinishedFlows.Resender.Batch(taken, null);
         });
     assertThat(sent).hasSize(1);
     clock.set(now.plus(Duration.ofMinutes(50)));

@@ -283,7 +283,15 @@
       page.push(el('section', {}, el('h2', {}, 'Audit trail'), el('ul', { id: 'actions' }, story.actions.map(a =>
         el('li', {}, when(a.actedAt) + ' ' + a.action + ' by ' + a.callerName + ' (' + a.callerRole.toLowerCase() + ')')))));
     }
+    if ((story.retractions || []).length) {
+      page.push(el('section', {}, el('h2', {}, 'Taken down'), el('ul', { id: 'retractions' }, story.retractions.map(r =>
+        el('li', {}, 'Output ' + r.outputId + ' retracted at ' + when(r.retractedAt)
+          + (r.basis === 'ERASURE' ? ' because its content was erased' : '')
+          + (r.retractedBy ? ' by ' + r.retractedBy : '') + (r.reason ? ': ' + r.reason : '')
+          + '; publishers were told on content.retractions')))));
+    }
     if ((story.auditRecords || []).length) page.push(chainRecords(story));
+    if (me && me.role === 'ADMIN' && story.status === 'RELEASED') page.push(retractPanel(story.requestId));
     if (me && me.role === 'ADMIN') page.push(erasePanel(story.requestId));
     show(...page);
   }
@@ -305,14 +313,41 @@
       anchored !== null && anchored !== undefined && may('COMPLIANCE') ? evidencePanel(story.requestId) : null);
   }
 
+  /** Admins: take a released output down; whoever published it is told on content.retractions. */
+  function retractPanel(requestId) {
+    const reason = el('input', { type: 'text', id: 'retract-reason', maxlength: '2000',
+      placeholder: 'Why it comes down: e.g. hate the moderator missed, ticket T-1182' });
+    const status = el('p', { class: 'muted', id: 'retract-status' },
+      'Retracting tells whoever published this output, on content.retractions, to take it down; the reason stays'
+        + ' in the hash chain. The content stays in the audit store (erasing it also retracts it).');
+    const button = el('button', { type: 'button', id: 'retract-button', onclick: async () => {
+      if (!reason.value.trim()) {
+        status.replaceChildren(el('span', { class: 'error', id: 'retract-error' }, 'Give a reason first.'));
+        return;
+      }
+      if (!window.confirm('Take the released output of request ' + requestId + ' down?')) return;
+      button.disabled = true;
+      try {
+        const r = await api('/api/v1/requests/' + encodeURIComponent(requestId) + '/retract',
+          { method: 'POST', body: { reason: reason.value } });
+        status.replaceChildren(el('span', { id: 'retract-done' }, 'Retracted output ' + r.outputId + ' at '
+          + when(r.retractedAt) + ' (action ' + r.actionId + ').'));
+      } catch (error) {
+        status.replaceChildren(el('span', { class: 'error', id: 'retract-error' }, error.message));
+        button.disabled = false;
+      }
+    } }, 'Take this output down');
+    return el('section', { id: 'retract' }, el('h2', {}, 'Take down'), reason, ' ', button, status);
+  }
+
   /** Admins: remove the request's content now, keeping its records' places in the chain. */
   function erasePanel(requestId) {
     const reason = el('input', { type: 'text', id: 'erase-reason', maxlength: '2000',
       placeholder: 'Case, not a person: e.g. data subject request DSR-2026-118' });
     const status = el('p', { class: 'muted', id: 'erase-status' },
       'Erasing removes the content of every record of this request from the audit store (not from Kafka\'s topics,'
-        + ' which drop their copies by the time shown once erased, nor from consumers or backups) and tells the release gate, which never releases its output afterwards (one released'
-        + ' before stays released); the records keep their places in the hash chain, and the reason stays there for good.');
+        + ' which drop their copies by the time shown once erased, nor from backups) and tells the release gate, which never releases its output afterwards (one released'
+        + ' before is retracted: its publishers are told to take it down); the records keep their places in the hash chain, and the reason stays there for good.');
     const button = el('button', { type: 'button', id: 'erase-button', onclick: async () => {
       if (!reason.value.trim()) {
         status.replaceChildren(el('span', { class: 'error', id: 'erase-error' }, 'Give a reason first.'));
@@ -751,10 +786,32 @@
       dismissReason.value = '';
       return 'Dismissed ' + r.dismissed + '.';
     });
+    // Open flows a page at a time, oldest first: the cursors of the pages shown so far (the first
+    // page's is empty), the last one the page on screen; an action reloads that page.
+    const pageSize = el('input', { type: 'number', id: 'unfinished-limit', min: 1, max: 1000, value: 100,
+      'aria-label': 'Flows a page' });
+    let pages = [''];
+    pageSize.onchange = () => {
+      pages = [''];
+      loadUnfinished();
+    };
     const loadUnfinished = async (note) => {
       try {
-        const u = await api('/api/v1/audit/unfinished?limit=100');
+        const limit = Math.min(1000, Math.max(1, Math.floor(Number(pageSize.value)) || 100));
+        const cursor = pages[pages.length - 1];
+        const u = await api('/api/v1/audit/unfinished?limit=' + limit
+          + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
         const open = u.open.NO_ANSWER + u.open.NO_GATE_OUTCOME;
+        const turn = (id, label, change) => el('button', { type: 'button', id, onclick: async () => {
+          change();
+          await loadUnfinished();
+        } }, label);
+        const paging = [
+          pages.length > 1 ? turn('unfinished-first', 'Back to the oldest', () => { pages = ['']; }) : null, ' ',
+          u.nextCursor ? turn('unfinished-next', 'Next ' + limit, () => pages.push(u.nextCursor)) : null];
+        // Where this page starts, counting the pages before it at this size (flows closed since
+        // shift it; the cursor itself never skips one).
+        const from = (pages.length - 1) * limit + 1;
         const dismiss = (f) => el('button', { type: 'button', class: 'dismiss-flow', onclick: async () => {
           if (!dismissReason.value.trim()) {
             unfinished.prepend(el('p', { class: 'error', id: 'dismiss-error' }, 'Give a reason first.'));
@@ -787,7 +844,9 @@
           el('p', { id: 'unfinished-summary' }, open === 0 ? 'None open.'
             : u.open.NO_ANSWER + ' request(s) without an output or failure, ' + u.open.NO_GATE_OUTCOME
               + ' output(s) without a release-gate outcome.'
-              + (u.items.length < open ? ' The ' + u.items.length + ' oldest are listed; the bulk actions below'
+              + (u.items.length < open ? ' Listed: ' + (u.items.length === 0 ? 'none on this page'
+                : 'the ' + from + (u.items.length > 1 ? '-' + (from + u.items.length - 1) : '')
+                  + (from === 1 ? ' oldest' : ' oldest on')) + '; the bulk actions below'
                 + ' reach them all, and GET /api/v1/audit/unfinished lists by tenant and kind.' : '')),
           u.items.length === 0 ? null : el('table', {}, el('thead', {}, el('tr', {},
             ['Request', 'Tenant', 'Missing', 'Recorded', 'Found', 'Sent again', ''].map(h => el('th', {}, h)))),
@@ -799,6 +858,8 @@
               el('td', { class: 'resent' }, f.resentCount > 0 ? (f.resentCount > 1 ? f.resentCount + '×, last ' : '')
                 + when(f.resentAt) : ''),
               el('td', {}, may('ADMIN') ? [resend(f), ' ', dismiss(f)] : ''))))),
+          open > 0 || pages.length > 1 ? el('div', { class: 'row-actions', id: 'unfinished-paging' },
+            el('label', {}, 'Flows a page ', pageSize), ' ', ...paging) : null,
           u.items.length > 0 && may('ADMIN') ? el('div', { class: 'row-actions' }, dismissReason) : null,
           open > 0 && may('ADMIN') ? el('div', { class: 'row-actions', id: 'bulk-actions' }, 'All ', bulkKind,
             ' recorded before ', bulkBefore, ' ', bulkTenant, ' ', bulkResend, ' ', bulkDismiss) : null);

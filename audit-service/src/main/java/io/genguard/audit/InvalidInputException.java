@@ -10,4 +10,26 @@ public final class InvalidInputException extends RuntimeException {
   public InvalidInputException(String message) {
     super(message);
   }
+
+  /**
+   * {@code text} if it is at most {@code max} characters of one line of plain text.
+   *
+   * @throws InvalidInputException naming {@code what} otherwise
+   */
+  public static String oneLine(String what, String text, int max) {
+    if (text.length() > max) {
+      throw new InvalidInputException(
+          what + " has " + text.length() + " characters; the limit is " + max);
+    }
+    for (int i = 0; i < text.length(); i++) {
+      if (Character.isISOControl(text.charAt(i))) {
+        throw new InvalidInputException(
+            what
+                + " contains a control character (code "
+                + (int) text.charAt(i)
+                + "); send one line of plain text");
+      }
+    }
+    return text;
+  }
 }

@@ -8,8 +8,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.genguard.audit.evidence.EvidenceCheck;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.security.Role;
+import io.genguard.events.v1.ContentRetraction;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.events.v1.RetractionBasis;
 import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
@@ -25,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -229,6 +232,58 @@ class ReviewLoopITCase {
       // (in the record's JSON text, nested and escaped: the name and the exact time are there).
       assertThat(erasedEvidence.body())
           .contains("kafkaCopiesGoneBy", copies.path("goneBy").asText());
+
+      // The approved output turns out to be wrong for this audience: an admin takes it down. The
+      // notice reaches content.retractions through the outbox, for whoever published it; once.
+      String path = "/api/v1/requests/" + approved + "/retract";
+      assertThat(post(admin, path, "{}").statusCode()).as("a reason is required").isEqualTo(400);
+      assertThat(post(reviewer, path, "{\"reason\":\"x\"}").statusCode())
+          .as("taking down is for admins")
+          .isEqualTo(403);
+      assertThat(post(admin, "/api/v1/requests/" + rejected + "/retract", "{\"reason\":\"x\"}"))
+          .extracting(HttpResponse::statusCode)
+          .as("nothing of it was released")
+          .isEqualTo(409);
+      HttpResponse<String> retraction =
+          post(admin, path, "{\"reason\":\"wrong audience, ticket T-1182\"}");
+      assertThat(retraction.statusCode()).as(retraction.body()).isEqualTo(201);
+      JsonNode retracted = JSON.readTree(retraction.body());
+      assertThat(retracted.path("basis").asText()).isEqualTo("TAKEDOWN");
+      assertThat(post(admin, path, "{\"reason\":\"again\"}").body())
+          .as("one retraction per release")
+          .contains("retracted already", retracted.path("actionId").asText());
+      List<ContentRetraction> notices =
+          outcomes(infra, Topics.CONTENT_RETRACTIONS, approved, rejected, erased);
+      assertThat(notices)
+          .singleElement()
+          .satisfies(
+              notice -> {
+                assertThat(notice.getRequestId()).isEqualTo(approved);
+                assertThat(notice.getOutputId()).isEqualTo(releasedTopic.get(0).getOutputId());
+                assertThat(notice.getReleasedEventId())
+                    .isEqualTo(releasedTopic.get(0).getEventId());
+                assertThat(notice.getBasis()).isEqualTo(RetractionBasis.TAKEDOWN);
+                assertThat(notice.getActionId()).isEqualTo(retracted.path("actionId").asText());
+              });
+      JsonNode takenDown = story(compliance, approved);
+      assertThat(takenDown.path("status").asText()).isEqualTo("RETRACTED");
+      assertThat(takenDown.path("retractions").get(0).path("reason").asText())
+          .isEqualTo("wrong audience, ticket T-1182");
+      // The notice comes back from the topic into the chain, proven with the rest.
+      await()
+          .atMost(Duration.ofMinutes(1))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () ->
+                  JSON.readTree(
+                          get(compliance, "/api/v1/requests/" + approved + "/evidence").body())
+                      .path("records")
+                      .findValuesAsText("eventType")
+                      .contains("ContentRetraction"));
+      EvidenceCheck.Result retractedProof =
+          EvidenceCheck.check(
+              get(compliance, "/api/v1/requests/" + approved + "/evidence").body(), keys);
+      assertThat(retractedProof.complete()).as(retractedProof.summary()).isTrue();
     }
   }
 
@@ -272,18 +327,16 @@ class ReviewLoopITCase {
         HttpResponse.BodyHandlers.ofString());
   }
 
-  /** Every outcome on {@code topic} for the given requests (committed transactions only). */
-  private static List<ReleaseGateOutcome> outcomes(
-      IntegrationInfrastructure infra,
-      Topic<String, ReleaseGateOutcome> topic,
-      String... requestIds) {
+  /** Every event on {@code topic} for the given requests (committed transactions only). */
+  private static <T extends SpecificRecord> List<T> outcomes(
+      IntegrationInfrastructure infra, Topic<String, T> topic, String... requestIds) {
     Properties props = new Properties();
     props.putAll(infra.kafkaClientProperties());
     props.put(ConsumerConfig.GROUP_ID_CONFIG, "review-loop-it-" + UUID.randomUUID());
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     List<String> wanted = List.of(requestIds);
-    List<ReleaseGateOutcome> found = new ArrayList<>();
+    List<T> found = new ArrayList<>();
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(List.of(topic.name()));

@@ -2,6 +2,7 @@ package io.genguard.schemas;
 
 import io.genguard.events.v1.BiasAlert;
 import io.genguard.events.v1.BiasMetric;
+import io.genguard.events.v1.ContentRetraction;
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.ErasureNotice;
 import io.genguard.events.v1.GenerationFailure;
@@ -45,6 +46,14 @@ public final class Topics {
 
   public static final Topic<String, ReleaseGateOutcome> CONTENT_RELEASED =
       output("content.released", ReleaseGateOutcome.class);
+
+  /**
+   * Released outputs that must come down (a takedown, or an erasure after the release): for whoever
+   * published them from {@link #CONTENT_RELEASED}. Written through the audit service's outbox.
+   */
+  public static final Topic<String, ContentRetraction> CONTENT_RETRACTIONS =
+      output("content.retractions", ContentRetraction.class);
+
   public static final Topic<String, ReleaseGateOutcome> CONTENT_QUARANTINED =
       output("content.quarantined", ReleaseGateOutcome.class);
   public static final Topic<String, ReleaseGateOutcome> REVIEW_PENDING =
@@ -93,6 +102,7 @@ public final class Topics {
         REVIEW_DECISIONS,
         AUDIT_ERASURES,
         CONTENT_RELEASED,
+        CONTENT_RETRACTIONS,
         CONTENT_QUARANTINED,
         REVIEW_PENDING,
         BIAS_METRICS,
@@ -113,8 +123,8 @@ public final class Topics {
    * Topics whose records carry a request's content or its data subject's attributes: prompts,
    * generated texts, failure reasons, verdicts (with the request's attributes), reviewers' notes,
    * the gate's outcomes, and every dead-letter topic (whose payloads may be any of them). Their
-   * retention is {@link ContentRetention}'s; the others (erasure notices, bias metrics and alerts,
-   * policy files) keep the broker's.
+   * retention is {@link ContentRetention}'s; the others (erasure notices, retractions, bias metrics
+   * and alerts, policy files) keep the broker's.
    */
   public static List<Topic<String, ? extends SpecificRecord>> requestDataTopics() {
     return Stream.<Topic<String, ? extends SpecificRecord>>concat(

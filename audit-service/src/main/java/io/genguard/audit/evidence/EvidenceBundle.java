@@ -44,9 +44,9 @@ import javax.sql.DataSource;
  *       canonical} is the record's canonical JSON exactly as the chain hashed it (its {@code
  *       payload} field is the event as canonical JSON text); a record whose content retention
  *       removed has {@code removedAt} and {@code removedBySeq} instead of {@code canonical}. Since
- *       format 2 also the bulk actions that last dismissed or sent again one of the request's
- *       unfinished flows ({@code ApiAction} records of no request, whose selection covers the
- *       flow's {@code FlowUnfinished} record);
+ *       format 2 also the bulk actions that dismissed one of the request's unfinished flows or sent
+ *       it again, every one of them ({@code ApiAction} records of no request, whose selection
+ *       covers the flow's {@code FlowUnfinished} record);
  *   <li>{@code segments}: each {@code {prevHash, firstSeq, digests, anchor}}: the hash of the
  *       record before {@code firstSeq}, the SHA-256 digest of every record from {@code firstSeq} to
  *       the anchor's seq (the bundle's own records and, for the records between them, only their
@@ -242,17 +242,21 @@ public final class EvidenceBundle {
             columns
                 + " where request_id = ? union all "
                 + columns
-                // The bulk actions that last dismissed or sent again one of its unfinished flows:
-                // actions of no request, which only the flow's row links to the request.
-                + " where request_id is null and event_id in (select a.event_id"
-                + " from unfinished_flow f join api_action a"
-                + " on a.action_id in (f.dismiss_action, f.resend_action) and a.request_id is null"
+                // The bulk actions that dismissed one of its unfinished flows or sent it again
+                // (every one): actions of no request, which only the flows' rows link to it.
+                + " where request_id is null and event_id in (select a.event_id from api_action a"
+                + " where a.request_id is null and a.action_id in ("
                 // Both kinds named, so that the (kind, request_id) index serves.
-                + " where f.kind in ('NO_ANSWER', 'NO_GATE_OUTCOME') and f.request_id = ?)"
+                + "select f.dismiss_action from unfinished_flow f"
+                + " where f.kind in ('NO_ANSWER', 'NO_GATE_OUTCOME') and f.request_id = ?"
+                + " union select r.action_id from unfinished_flow f"
+                + " join unfinished_flow_resend r on r.flow_event_id = f.event_id"
+                + " where f.kind in ('NO_ANSWER', 'NO_GATE_OUTCOME') and f.request_id = ?))"
                 + " order by seq limit "
                 + (MAX_RECORDS + 1))) {
       query.setString(1, requestId);
       query.setString(2, requestId);
+      query.setString(3, requestId);
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
           if (rows.size() == MAX_RECORDS) {

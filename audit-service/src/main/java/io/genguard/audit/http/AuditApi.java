@@ -40,6 +40,7 @@ import io.genguard.audit.query.JsonRows;
 import io.genguard.audit.query.OutputExport;
 import io.genguard.audit.query.OutputSearch;
 import io.genguard.audit.query.SearchFilter;
+import io.genguard.audit.release.Retractions;
 import io.genguard.audit.retention.Retention;
 import io.genguard.audit.review.ReviewQueue;
 import io.genguard.audit.security.ApiTokens;
@@ -145,6 +146,7 @@ public final class AuditApi implements AutoCloseable {
   private final Javalin app;
   private final Services services;
   private final PolicyArchive policyArchive;
+  private final Retractions retractions;
   private final SubmitRates submitRates;
   private final ObjectMapper mapper;
   private final Semaphore verification = new Semaphore(1);
@@ -205,6 +207,7 @@ public final class AuditApi implements AutoCloseable {
   public AuditApi(Services services) {
     this.services = services;
     this.policyArchive = new PolicyArchive(services.dataSource(), services.clock());
+    this.retractions = new Retractions(services.dataSource(), services.clock());
     this.submitRates =
         services.submitter() == null
             ? null
@@ -298,6 +301,7 @@ public final class AuditApi implements AutoCloseable {
     route(
         HandlerType.GET, "/api/v1/requests/{requestId}/evidence", this::evidence, Role.COMPLIANCE);
     route(HandlerType.POST, "/api/v1/requests/{requestId}/erase", this::erase, Role.ADMIN);
+    route(HandlerType.POST, "/api/v1/requests/{requestId}/retract", this::retract, Role.ADMIN);
     route(HandlerType.POST, "/api/v1/erasures", this::eraseSubject, Role.ADMIN);
 
     route(
@@ -392,7 +396,7 @@ public final class AuditApi implements AutoCloseable {
     route(
         HandlerType.GET,
         "/api/v1/audit/unfinished",
-        Set.of("tenant", "kind", "state", "limit"),
+        Set.of("tenant", "kind", "state", "limit", "cursor"),
         this::unfinished,
         Role.COMPLIANCE);
     route(
@@ -1550,6 +1554,16 @@ public final class AuditApi implements AutoCloseable {
     ctx.json(services.retention().erase(id(ctx, "requestId"), request.reason(), caller(ctx)));
   }
 
+  /** Body of POST /api/v1/requests/{requestId}/retract. */
+  record RetractRequest(String reason) {}
+
+  /** Takes a released output down: a notice on content.retractions for whoever published it. */
+  private void retract(Context ctx) throws Exception {
+    RetractRequest request = readBody(requireBody(ctx), RetractRequest.class);
+    ctx.status(HttpStatus.CREATED)
+        .json(retractions.retract(id(ctx, "requestId"), request.reason(), caller(ctx)));
+  }
+
   /**
    * Requests without an answer and outputs without a gate outcome past their deadline ({@link
    * UnfinishedFlows}), oldest first, with how many are open of each kind.
@@ -1562,6 +1576,7 @@ public final class AuditApi implements AutoCloseable {
             caller(ctx).scope(tenantParameter(ctx)),
             UnfinishedFlows.kindOrNull(parameter(ctx, "kind")),
             state == null ? UnfinishedFlows.State.OPEN : UnfinishedFlows.State.parse(state),
+            Cursor.decode("cursor", parameter(ctx, "cursor")),
             limit(ctx, 100, 1000));
     // 0: that kind is not checked.
     answer.put("answerDeadlineSeconds", flows.deadlines().answer().toSeconds());

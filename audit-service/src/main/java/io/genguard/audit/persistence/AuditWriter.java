@@ -3,6 +3,7 @@ package io.genguard.audit.persistence;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.events.v1.BiasAlert;
 import io.genguard.events.v1.BiasMetric;
+import io.genguard.events.v1.ContentRetraction;
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.ErasureNotice;
 import io.genguard.events.v1.GateOutcome;
@@ -176,6 +177,10 @@ public final class AuditWriter {
         } else if (event instanceof ErasureNotice) {
           // Audit log only: the erasure's own record is in the chain already; this one shows the
           // gate was told, and request_erasure is where erasures are looked up.
+          continue;
+        } else if (event instanceof ContentRetraction) {
+          // Audit log only: this one shows the publishers were told; content_retraction, written
+          // with the action that retracted it, is where retractions are looked up.
           continue;
         } else if (event instanceof BiasAlert) {
           // Audit log only: the bias job's bias_audit.live_alert table is where alerts are queried.

@@ -24,13 +24,27 @@ public final class AuditQueries {
   /** The API actions on a request, oldest first, as a story lists them. */
   /**
    * The request's unfinished flows (io.genguard.audit.watch.UnfinishedFlows): its answer or its
-   * gate outcome missing past the deadline, and whether it came late or was dismissed. Both kinds
-   * are named so that the (kind, request_id) index serves.
+   * gate outcome missing past the deadline, and whether it came late or was dismissed; the actions
+   * that sent it again, oldest first. Both kinds are named so that the (kind, request_id) index
+   * serves.
    */
   private static final String UNFINISHED =
       "select kind, recorded_at, found_at, answered_at, dismissed_at, dismissed_by, dismiss_action,"
-          + " resent_count, resent_at, resend_action from unfinished_flow where kind in ('NO_ANSWER', 'NO_GATE_OUTCOME')"
+          + " resent_count, resent_at, resend_action, array(select r.action_id"
+          + " from unfinished_flow_resend r where r.flow_event_id = f.event_id"
+          + " order by r.resent_at, r.action_id) as resend_actions"
+          + " from unfinished_flow f where kind in ('NO_ANSWER', 'NO_GATE_OUTCOME')"
           + " and request_id = ? order by found_at";
+
+  /**
+   * The request's released outputs taken down (io.genguard.audit.release.Retractions): why
+   * (TAKEDOWN or ERASURE), by which action, and, while its action row is there, who and the reason.
+   */
+  private static final String RETRACTIONS =
+      "select r.output_id, r.released_event_id, r.basis, r.action_id, r.retracted_at,"
+          + " a.caller_name as retracted_by, a.details ->> 'reason' as reason"
+          + " from content_retraction r left join api_action a on a.action_id = r.action_id"
+          + " where r.request_id = ? order by r.retracted_at";
 
   private static final String ACTIONS =
       "select action_id, action, caller_name, caller_role, caller_token_id, target, details,"
@@ -109,6 +123,8 @@ public final class AuditQueries {
       story.set("reviewItem", queue.isEmpty() ? null : queue.get(0));
       story.set("actions", actions);
       story.set("unfinished", unfinished);
+      ArrayNode retractions = rows(connection, RETRACTIONS, requestId);
+      story.set("retractions", retractions);
       // Where the request's records sit in the hash chain: what an auditor checks against the
       // chain heads anchored outside the database.
       story.set(
@@ -118,7 +134,7 @@ public final class AuditQueries {
               "select seq, event_id, event_type, recorded_at, encode(hash, 'hex') as hash"
                   + " from audit_log where request_id = ? order by seq",
               requestId));
-      story.put("status", status(outcomes, failures));
+      story.put("status", retractions.isEmpty() ? status(outcomes, failures) : "RETRACTED");
       return Optional.of(story);
     }
   }
@@ -157,6 +173,7 @@ public final class AuditQueries {
     story.putNull("reviewItem");
     story.set("actions", rows(connection, ACTIONS, requestId));
     story.set("unfinished", rows(connection, UNFINISHED, requestId));
+    story.set("retractions", rows(connection, RETRACTIONS, requestId));
     story.set(
         "removals",
         rows(

@@ -13,9 +13,12 @@ import io.genguard.audit.persistence.RequestOwner;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.persistence.UnreadRecords;
 import io.genguard.audit.policy.PolicyArchive;
+import io.genguard.audit.release.Retractions;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.ForbiddenException;
+import io.genguard.events.v1.ContentRetraction;
 import io.genguard.events.v1.ErasureNotice;
+import io.genguard.events.v1.RetractionBasis;
 import io.genguard.schemas.EventIds;
 import io.genguard.schemas.TenantIds;
 import io.genguard.schemas.Topics;
@@ -31,6 +34,7 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import javax.sql.DataSource;
 
 /**
@@ -433,9 +437,11 @@ public final class Retention {
                       + " and event_type <> '"
                       + EVENT_TYPE
                       // An earlier erasure's call (who asked, why) stays with its erasure record.
-                      // The notices that told the gate show it was told.
+                      // The notices that told the gate and the publishers show they were told.
                       + "' and event_type <> '"
                       + NOTICE_TYPE
+                      + "' and event_type <> '"
+                      + RETRACTION_TYPE
                       + "' and not (event_type = '"
                       + ActionLog.EVENT_TYPE
                       + "' and payload::jsonb ->> 'action' = 'requests.erase')"
@@ -464,11 +470,17 @@ public final class Retention {
             tellTheGate(connection, requestId, tenant, null, now);
             return new Erased(requestId, tenant, 0, null, versionOne, now, copies);
           }
+          // An output released before the erasure comes down: read before its row goes.
+          Optional<Retractions.Released> released =
+              Retractions.releasedNotRetracted(connection, requestId);
           removeProjections(connection, retentionSeq);
           // A review decision not yet sent to the gate is not sent: erased content is not
-          // released.
+          // released. (A retraction not yet sent still goes: it carries no content.)
           try (PreparedStatement outbox =
-              connection.prepareStatement("delete from review_outbox where request_id = ?")) {
+              connection.prepareStatement(
+                  "delete from review_outbox where request_id = ? and topic = '"
+                      + Topics.REVIEW_DECISIONS.name()
+                      + "'")) {
             outbox.setString(1, requestId);
             outbox.executeUpdate();
           }
@@ -482,9 +494,21 @@ public final class Retention {
           payload.put("tombstoned", tombstoned);
           payload.put("at", now.toString());
           appendRecord(connection, tenant, requestId, payload, retentionSeq, now);
-          recordErasure(
-              connection, caller, requestId, tenant, why, tombstoned, retentionSeq, copies, now);
+          String actionId =
+              recordErasure(
+                  connection,
+                  caller,
+                  requestId,
+                  tenant,
+                  why,
+                  tombstoned,
+                  retentionSeq,
+                  copies,
+                  now);
           tellTheGate(connection, requestId, tenant, retentionSeq, now);
+          if (released.isPresent()) {
+            Retractions.record(connection, released.get(), RetractionBasis.ERASURE, actionId, now);
+          }
           return new Erased(requestId, tenant, tombstoned, retentionSeq, versionOne, now, copies);
         });
   }
@@ -494,6 +518,12 @@ public final class Retention {
    * records them when they come back from audit.erasures.
    */
   static final String NOTICE_TYPE = ErasureNotice.getClassSchema().getName();
+
+  /**
+   * Event type of the notices that tell publishers to take a released output down, as the audit
+   * store records them when they come back from content.retractions.
+   */
+  static final String RETRACTION_TYPE = ContentRetraction.getClassSchema().getName();
 
   /**
    * Pipeline events: what can still reach the audit store after its request was erased (an output
@@ -602,7 +632,7 @@ public final class Retention {
   }
 
   /** The call, as every state-changing call is recorded (a {@code requests.erase} action). */
-  private static void recordErasure(
+  private static String recordErasure(
       Connection connection,
       Caller caller,
       String requestId,
@@ -628,7 +658,7 @@ public final class Retention {
               kafkaCopies.goneBy() == null ? null : kafkaCopies.goneBy().toString())
           .put("kafkaCopiesBasis", kafkaCopies.basis());
     }
-    ActionLog.record(connection, caller, action, now);
+    return ActionLog.record(connection, caller, action, now);
   }
 
   /** Most requests one subject erasure erases; the answer says when there are more. */
@@ -702,25 +732,7 @@ public final class Retention {
     if (text == null || text.isBlank()) {
       throw new InvalidInputException(what + " is required");
     }
-    return oneLine(what, text, MAX_ATTRIBUTE_CHARS);
-  }
-
-  /** {@code text} if it is at most {@code max} characters of one line of plain text. */
-  private static String oneLine(String what, String text, int max) {
-    if (text.length() > max) {
-      throw new InvalidInputException(
-          what + " has " + text.length() + " characters; the limit is " + max);
-    }
-    for (int i = 0; i < text.length(); i++) {
-      if (Character.isISOControl(text.charAt(i))) {
-        throw new InvalidInputException(
-            what
-                + " contains a control character (code "
-                + (int) text.charAt(i)
-                + "); send one line of plain text");
-      }
-    }
-    return text;
+    return InvalidInputException.oneLine(what, text, MAX_ATTRIBUTE_CHARS);
   }
 
   /** The tenant of the request's records, if the caller may see them; else not found. */
@@ -743,7 +755,7 @@ public final class Retention {
           "reason is required: why the content is erased (e.g. \"data subject request 2026-118\");"
               + " it stays in the chain, so name a case, not the person");
     }
-    return oneLine("reason", trimmed, MAX_REASON);
+    return InvalidInputException.oneLine("reason", trimmed, MAX_REASON);
   }
 
   private static void checkTenant(String tenant, Caller caller) {

@@ -162,7 +162,9 @@ public final class ReviewOutbox implements AutoCloseable {
 
   /** The outbox's topics (the table's check constraint allows no other). */
   private static String topic(String name) {
-    if (name.equals(Topics.REVIEW_DECISIONS.name()) || name.equals(Topics.AUDIT_ERASURES.name())) {
+    if (name.equals(Topics.REVIEW_DECISIONS.name())
+        || name.equals(Topics.AUDIT_ERASURES.name())
+        || name.equals(Topics.CONTENT_RETRACTIONS.name())) {
       return name;
     }
     throw new IllegalStateException(

@@ -1,5 +1,6 @@
 package io.genguard.audit.watch;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.ConflictException;
@@ -11,12 +12,14 @@ import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.ChainRecord;
 import io.genguard.audit.persistence.Transactions;
+import io.genguard.audit.query.Cursor;
 import io.genguard.audit.security.Caller;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.moderation.gate.GateTimings;
 import io.genguard.schemas.EventIds;
 import io.genguard.schemas.Topics;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -427,7 +430,7 @@ public final class UnfinishedFlows {
                 + " and exists (select 1 from audit_log where request_id = u.request_id"
                 + " and event_type = any(?))")) {
       for (Kind kind : Kind.values()) {
-        java.sql.Array answers = connection.createArrayOf("text", kind.answerTypes().toArray());
+        Array answers = connection.createArrayOf("text", kind.answerTypes().toArray());
         close.setArray(1, answers);
         close.setString(2, kind.name());
         close.setArray(3, answers);
@@ -459,12 +462,15 @@ public final class UnfinishedFlows {
   }
 
   /**
-   * The flows in a state, oldest record first, and how many are open per kind.
+   * The flows in a state, oldest record first, and how many are open per kind: a page of at most
+   * {@code limit}, with {@code nextCursor} (null on the last page) for the rest.
    *
    * @param tenant only this tenant's; null for all
    * @param kind only this kind; null for both
+   * @param after the {@code nextCursor} of the previous page; null for the first
    */
-  public ObjectNode list(String tenant, Kind kind, State state, int limit) throws SQLException {
+  public ObjectNode list(String tenant, Kind kind, State state, Cursor after, int limit)
+      throws SQLException {
     ObjectNode answer = JsonNodeFactory.instance.objectNode();
     ObjectNode open = answer.putObject("open");
     for (Kind each : Kind.values()) {
@@ -494,8 +500,16 @@ public final class UnfinishedFlows {
         where.append(" and kind = ?");
         arguments.add(kind.name());
       }
-      arguments.add(limit);
+      if (after != null) {
+        // The record's seq breaks ties: unique, and of the cursor's id form, which a client's
+        // event id need not be.
+        where.append(" and (recorded_at, record_seq) > (?, ?)");
+        arguments.add(after.timeColumn());
+        arguments.add(seqOf(after));
+      }
+      arguments.add(limit + 1);
       var items = answer.putArray("items");
+      String next = null;
       try (PreparedStatement rows =
           connection.prepareStatement(
               "select event_id, kind, request_id, tenant_id, record_seq, recorded_at, found_at,"
@@ -504,10 +518,19 @@ public final class UnfinishedFlows {
                   + " from unfinished_flow"
                   + where
                   + state.condition()
-                  + " order by recorded_at, event_id limit ?")) {
+                  + " order by recorded_at, record_seq limit ?")) {
         bind(rows, arguments);
         try (ResultSet rs = rows.executeQuery()) {
           while (rs.next()) {
+            if (items.size() == limit) {
+              JsonNode last = items.get(limit - 1);
+              next =
+                  new Cursor(
+                          Instant.parse(last.get("recordedAt").asText()),
+                          last.get("recordSeq").asText())
+                      .encode();
+              break;
+            }
             ObjectNode item = items.addObject();
             item.put("eventId", rs.getString(1));
             item.put("kind", rs.getString(2));
@@ -541,8 +564,18 @@ public final class UnfinishedFlows {
           }
         }
       }
+      answer.put("nextCursor", next);
     }
     return answer;
+  }
+
+  private static long seqOf(Cursor cursor) {
+    try {
+      return Long.parseLong(cursor.id());
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException(
+          "cursor is not one this listing returned; pass its 'nextCursor' unchanged");
+    }
   }
 
   private static void bind(PreparedStatement statement, List<Object> arguments)
@@ -731,18 +764,31 @@ public final class UnfinishedFlows {
         : ((GenerationOutput) record).getEventId();
   }
 
-  /** Counts a send of the flows' records, by the action that recorded it. */
+  /**
+   * Counts a send of the flows' records and keeps the action that recorded it, beside those of
+   * earlier sends.
+   */
   private static void markResent(
       Connection connection, List<String> flowEventIds, String actionId, Instant now)
       throws SQLException {
+    OffsetDateTime at = AuditWriter.time(now.truncatedTo(ChronoUnit.MICROS));
+    Array flows = connection.createArrayOf("text", flowEventIds.toArray());
     try (PreparedStatement update =
-        connection.prepareStatement(
-            "update unfinished_flow set resent_count = resent_count + 1, resent_at = ?,"
-                + " resend_action = ? where event_id = any(?)")) {
-      update.setObject(1, AuditWriter.time(now.truncatedTo(ChronoUnit.MICROS)));
+            connection.prepareStatement(
+                "update unfinished_flow set resent_count = resent_count + 1, resent_at = ?,"
+                    + " resend_action = ? where event_id = any(?)");
+        PreparedStatement each =
+            connection.prepareStatement(
+                "insert into unfinished_flow_resend (flow_event_id, action_id, resent_at)"
+                    + " select unnest(?::text[]), ?, ?")) {
+      update.setObject(1, at);
       update.setString(2, actionId);
-      update.setArray(3, connection.createArrayOf("text", flowEventIds.toArray()));
+      update.setArray(3, flows);
       update.executeUpdate();
+      each.setArray(1, flows);
+      each.setString(2, actionId);
+      each.setObject(3, at);
+      each.executeUpdate();
     }
   }
 

@@ -536,6 +536,51 @@ class EvidenceBundleITCase {
         .contains("problem: seq 7 is not a record of request lost-1 at that place");
   }
 
+  @Test
+  void shouldProveEveryBulkResendOfAFlowNotOnlyTheLast() throws Exception {
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                io.genguard.schemas.Topics.GENERATION_REQUESTS.name(),
+                AuditEvents.request(Scenario.of("lost-r", "acme", Decision.RELEASE, NOW)))));
+    UnfinishedFlows watch =
+        new UnfinishedFlows(
+            database.dataSource(),
+            Clock.fixed(NOW.plus(java.time.Duration.ofMinutes(20)), ZoneOffset.UTC),
+            UnfinishedFlows.Deadlines.DEFAULTS);
+    assertThat(watch.check().found()).hasSize(1);
+    Caller admin = new Caller("admin01", "ada", Role.ADMIN, null);
+    UnfinishedFlows.Resender kafka =
+        records -> {
+          boolean[] taken = new boolean[records.size()];
+          java.util.Arrays.fill(taken, true);
+          return new UnfinishedFlows.Resender.Batch(taken, null);
+        };
+    Instant before = NOW.plusSeconds(3600);
+    String first =
+        watch
+            .resendAll(UnfinishedFlows.Kind.NO_ANSWER, "acme", before, false, admin, kafka)
+            .actionId();
+    String second =
+        watch
+            .resendAll(UnfinishedFlows.Kind.NO_ANSWER, "acme", before, true, admin, kafka)
+            .actionId();
+    watch.dismissAll(
+        UnfinishedFlows.Kind.NO_ANSWER, "acme", before, "sent twice, never answered", admin);
+    anchors.publish(database.dataSource());
+
+    ObjectNode bundle = bundle("lost-r", null).orElseThrow();
+    Result result = EvidenceCheck.check(bundle, keys);
+    assertThat(result.complete()).as(result.summary()).isTrue();
+    assertThat(result.records())
+        .extracting(EvidenceCheck.RecordFinding::eventType)
+        .as("its request, its flow, both bulk resends and the bulk dismissal")
+        .containsExactly(
+            "GenerationRequest", "FlowUnfinished", "ApiAction", "ApiAction", "ApiAction");
+    assertThat(bundle.toString()).contains(first, second);
+    assertThat(python(bundle, AnchorLog.publicKeyFile(anchorFile), 0)).endsWith("PROVEN");
+  }
+
   /** Runs examples/evidence/verify_evidence.py on the bundle; its output lines. */
   private List<String> python(ObjectNode bundle, Path keyFile, int expectedExit) throws Exception {
     Path script = Path.of("..", "examples", "evidence", "verify_evidence.py");

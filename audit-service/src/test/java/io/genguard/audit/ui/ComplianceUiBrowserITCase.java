@@ -40,6 +40,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -427,6 +428,41 @@ class ComplianceUiBrowserITCase {
         .contains("acme", "an output or failure");
     assertThat(browser.findElement(By.id("unfinished-summary")).getText())
         .containsPattern("\\d+ request\\(s\\) without an output or failure");
+    // A page at a time: one a page, the next page, and back to the oldest.
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript(
+            "arguments[0].value = '1'; arguments[0].dispatchEvent(new Event('change'));",
+            visible(By.id("unfinished-limit")));
+    By flowRows = By.cssSelector("#unfinished-flows tbody tr");
+    waiting()
+        .until(
+            ExpectedConditions.textMatches(
+                By.id("unfinished-summary"), Pattern.compile(".*Listed: the 1 oldest;.*")));
+    assertThat(browser.findElements(flowRows)).hasSize(1);
+    String oldest = browser.findElement(flowRows).getAttribute("data-request");
+    visible(By.id("unfinished-next")).click();
+    waiting()
+        .until(
+            ExpectedConditions.textMatches(
+                By.id("unfinished-summary"), Pattern.compile(".*Listed: the 2 oldest on;.*")));
+    assertThat(browser.findElements(flowRows)).hasSize(1);
+    assertThat(browser.findElement(flowRows).getAttribute("data-request")).isNotEqualTo(oldest);
+    visible(By.id("unfinished-first")).click();
+    waiting()
+        .until(
+            ExpectedConditions.textMatches(
+                By.id("unfinished-summary"), Pattern.compile(".*Listed: the 1 oldest;.*")));
+    assertThat(browser.findElement(flowRows).getAttribute("data-request")).isEqualTo(oldest);
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript(
+            "arguments[0].value = '100'; arguments[0].dispatchEvent(new Event('change'));",
+            browser.findElement(By.id("unfinished-limit")));
+    waiting()
+        .until(
+            ExpectedConditions.not(
+                ExpectedConditions.textMatches(
+                    By.id("unfinished-summary"), Pattern.compile(".*Listed:.*"))));
+    assertThat(browser.findElements(By.id("unfinished-next"))).as("all on one page").isEmpty();
     assertThat(browser.findElements(By.cssSelector(".dismiss-flow")))
         .as("dismissing is for admins")
         .isEmpty();

@@ -124,6 +124,18 @@ class UnfinishedFlowsApiITCase {
     assertThat(body.path("items"))
         .extracting(item -> item.path("requestId").asText())
         .contains("lost-a", "lost-g");
+    // The same listing a page at a time, each page's nextCursor passed on unchanged.
+    String pager = audit.token(Role.COMPLIANCE, null, "pager");
+    List<String> paged = new ArrayList<>();
+    String cursor = "";
+    do {
+      JsonNode page =
+          RunningAuditService.json(
+              audit.get("/api/v1/audit/unfinished?state=all&limit=1&cursor=" + cursor, pager));
+      page.path("items").forEach(item -> paged.add(item.path("eventId").asText()));
+      cursor = page.path("nextCursor").asText("");
+    } while (!cursor.isEmpty() && paged.size() < 100);
+    assertThat(paged).containsExactlyElementsOf(body.path("items").findValuesAsText("eventId"));
 
     String acme = audit.token(Role.COMPLIANCE, "acme", "acme auditor");
     JsonNode own = RunningAuditService.json(audit.get("/api/v1/audit/unfinished", acme));
@@ -152,6 +164,15 @@ class UnfinishedFlowsApiITCase {
     assertThat(state.body()).contains("open, answered, dismissed, all");
     assertThat(audit.get("/api/v1/audit/unfinished?limit=0", token).statusCode()).isEqualTo(400);
     assertThat(audit.get("/api/v1/audit/unfinished?colour=red", token).statusCode()).isEqualTo(400);
+    HttpResponse<String> garbled = audit.get("/api/v1/audit/unfinished?cursor=%25%00", token);
+    assertThat(garbled.statusCode()).isEqualTo(400);
+    assertThat(garbled.body()).contains("nextCursor");
+    // A cursor of another listing (its last row an action id, not a record's seq).
+    String foreign =
+        new io.genguard.audit.query.Cursor(Instant.parse("2026-12-05T09:00:00Z"), "act-1").encode();
+    HttpResponse<String> other = audit.get("/api/v1/audit/unfinished?cursor=" + foreign, token);
+    assertThat(other.statusCode()).isEqualTo(400);
+    assertThat(other.body()).contains("nextCursor");
   }
 
   @Test

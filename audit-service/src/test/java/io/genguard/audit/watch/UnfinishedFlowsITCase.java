@@ -138,25 +138,44 @@ class UnfinishedFlowsITCase {
     assertThat(count("select count(*) from audit_log where event_type = 'FlowUnfinished'"))
         .isEqualTo(3);
 
-    ObjectNode open = flows.list(null, null, State.OPEN, 100);
+    ObjectNode open = flows.list(null, null, State.OPEN, null, 100);
     assertThat(open.path("open").path("NO_ANSWER").asLong()).isEqualTo(1);
     assertThat(open.path("open").path("NO_GATE_OUTCOME").asLong()).isEqualTo(1);
     assertThat(open.path("items"))
         .extracting(item -> item.path("requestId").asText() + "/" + item.path("kind").asText())
         .containsExactlyInAnyOrder("lost/NO_ANSWER", "ungated/NO_GATE_OUTCOME");
-    JsonNode answered = flows.list(null, null, State.ANSWERED, 100).path("items");
+    JsonNode answered = flows.list(null, null, State.ANSWERED, null, 100).path("items");
     assertThat(answered).hasSize(1);
     assertThat(answered.get(0).path("requestId").asText()).isEqualTo("late");
     assertThat(answered.get(0).path("state").asText()).isEqualTo("ANSWERED");
     assertThat(Instant.parse(answered.get(0).path("answeredAt").asText()))
         .isEqualTo(START.plus(Duration.ofMinutes(17)));
-    assertThat(flows.list("globex", null, State.ALL, 100).path("items"))
+    assertThat(flows.list("globex", null, State.ALL, null, 100).path("items"))
         .as("one tenant's")
         .extracting(item -> item.path("requestId").asText())
         .containsExactly("ungated");
-    assertThat(flows.list(null, Kind.NO_ANSWER, State.ALL, 100).path("items"))
+    assertThat(flows.list(null, Kind.NO_ANSWER, State.ALL, null, 100).path("items"))
         .extracting(item -> item.path("requestId").asText())
         .containsExactlyInAnyOrder("lost", "late");
+    // A page at a time: both flows were recorded in one write, so their order rests on the seq.
+    ObjectNode first = flows.list(null, null, State.OPEN, null, 1);
+    assertThat(first.path("items")).hasSize(1);
+    assertThat(first.path("nextCursor").isTextual()).isTrue();
+    ObjectNode second =
+        flows.list(
+            null,
+            null,
+            State.OPEN,
+            io.genguard.audit.query.Cursor.decode("cursor", first.path("nextCursor").asText()),
+            1);
+    assertThat(second.path("nextCursor").isNull()).as("the last page").isTrue();
+    assertThat(List.of(first.path("items").get(0), second.path("items").get(0)))
+        .as("the two pages are the one listing, in its order")
+        .extracting(item -> item.path("eventId").asText())
+        .containsExactlyElementsOf(open.path("items").findValuesAsText("eventId"));
+    assertThat(second.path("open").path("NO_ANSWER").asLong())
+        .as("every page counts all that are open")
+        .isEqualTo(1);
 
     // In the chain, and in the request's own story.
     JsonNode story = new AuditQueries(database.dataSource()).story("lost").orElseThrow();
@@ -212,9 +231,9 @@ class UnfinishedFlowsITCase {
     String actionId =
         flows.dismiss("lost", Kind.NO_ANSWER, " deleted by retention; sent again as r-2 ", ADMIN);
 
-    assertThat(flows.list(null, null, State.OPEN, 10).path("open").path("NO_ANSWER").asLong())
+    assertThat(flows.list(null, null, State.OPEN, null, 10).path("open").path("NO_ANSWER").asLong())
         .isZero();
-    JsonNode dismissed = flows.list(null, null, State.DISMISSED, 10).path("items").get(0);
+    JsonNode dismissed = flows.list(null, null, State.DISMISSED, null, 10).path("items").get(0);
     assertThat(dismissed.path("dismissAction").asText()).isEqualTo(actionId);
     assertThat(dismissed.path("dismissedBy").asText()).contains("ada");
     JsonNode details =
@@ -257,15 +276,15 @@ class UnfinishedFlowsITCase {
             ADMIN);
 
     assertThat(dismissed.flows()).isEqualTo(5);
-    ObjectNode acme = flows.list("acme", null, State.OPEN, 10);
+    ObjectNode acme = flows.list("acme", null, State.OPEN, null, 10);
     assertThat(acme.path("items"))
         .as("recorded after the instant")
         .extracting(item -> item.path("requestId").asText())
         .containsExactly("acme-later");
-    assertThat(flows.list("globex", null, State.OPEN, 10).path("items"))
+    assertThat(flows.list("globex", null, State.OPEN, null, 10).path("items"))
         .as("another tenant's")
         .hasSize(2);
-    assertThat(flows.list("acme", null, State.DISMISSED, 10).path("items"))
+    assertThat(flows.list("acme", null, State.DISMISSED, null, 10).path("items"))
         .hasSize(5)
         .allSatisfy(
             item ->
@@ -457,7 +476,7 @@ class UnfinishedFlowsITCase {
             UnfinishedFlows.Resends::contentRemoved,
             UnfinishedFlows.Resends::sentBefore)
         .containsExactly(1, 1, 2);
-    ObjectNode listed = flows.list("acme", Kind.NO_ANSWER, State.OPEN, 10);
+    ObjectNode listed = flows.list("acme", Kind.NO_ANSWER, State.OPEN, null, 10);
     assertThat(listed.path("items"))
         .extracting(
             item -> item.path("requestId").asText() + "=" + item.path("resentCount").asInt())
@@ -483,6 +502,24 @@ class UnfinishedFlowsITCase {
     assertThat(count("select count(*) from api_action where action = 'unfinished.resend'"))
         .as("a2 alone, the partial bulk, the rest, all again")
         .isEqualTo(4);
+    assertThat(
+            count(
+                "select count(*) from unfinished_flow_resend r join unfinished_flow f"
+                    + " on f.event_id = r.flow_event_id where f.request_id in ('a1', 'a2', 'a4')"))
+        .as("each send of each flow, by its action: a1 partial, a2 alone, a4 the rest; all again")
+        .isEqualTo(6);
+    assertThat(
+            new AuditQueries(database.dataSource())
+                .story("a4")
+                .orElseThrow()
+                .path("unfinished")
+                .get(0)
+                .path("resendActions"))
+        .as("the story names every action that sent it, oldest first")
+        .hasSize(2)
+        .first()
+        .extracting(JsonNode::asText)
+        .isEqualTo(rest.actionId());
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
   }
 

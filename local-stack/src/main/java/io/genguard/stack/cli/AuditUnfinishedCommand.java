@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.audit.query.Cursor;
 import io.genguard.audit.watch.UnfinishedFlows;
 import java.time.Clock;
 import java.util.concurrent.Callable;
@@ -46,6 +47,11 @@ final class AuditUnfinishedCommand implements Callable<Integer> {
       description = "Most flows listed, 1-10000 (default: ${DEFAULT-VALUE}).")
   int limit;
 
+  @Option(
+      names = "--cursor",
+      description = "The nextCursor of the previous listing, for the flows after it.")
+  String cursor;
+
   @Mixin AuditStoreOptions store;
 
   @Override
@@ -59,7 +65,7 @@ final class AuditUnfinishedCommand implements Callable<Integer> {
       // The deadlines are the audit service's; listing needs none.
       ObjectNode flows =
           new UnfinishedFlows(db.dataSource(), Clock.systemUTC(), null)
-              .list(tenant, only, listed, limit);
+              .list(tenant, only, listed, Cursor.decode("--cursor", cursor), limit);
       System.out.println(JSON.writeValueAsString(flows));
       long open = 0;
       for (var count : flows.get("open")) {

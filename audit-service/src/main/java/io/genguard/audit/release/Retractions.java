@@ -1,0 +1,244 @@
+package io.genguard.audit.release;
+
+import io.genguard.audit.ConflictException;
+import io.genguard.audit.InvalidInputException;
+import io.genguard.audit.NotFoundException;
+import io.genguard.audit.persistence.ActionLog;
+import io.genguard.audit.persistence.ChainAppender;
+import io.genguard.audit.persistence.RequestOwner;
+import io.genguard.audit.persistence.Transactions;
+import io.genguard.audit.security.Caller;
+import io.genguard.events.v1.ContentRetraction;
+import io.genguard.events.v1.RetractionBasis;
+import io.genguard.schemas.EventIds;
+import io.genguard.schemas.Topics;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/**
+ * Taking a released output down. The release gate's {@code content.released} is final; what was
+ * published in error (a miss found later, a complaint, a policy that changed) or whose content was
+ * erased after its release comes down through a {@link ContentRetraction} on {@code
+ * content.retractions}, for whoever published it. The notice goes through the audit service's
+ * outbox in the transaction that records why ({@code requests.retract} or {@code requests.erase}),
+ * so it is sent exactly when the reason is on record; it comes back to the audit store from the
+ * topic like every event, which shows it went out. One retraction per release: {@code
+ * content_retraction} keeps it, keyed by the released outcome.
+ */
+public final class Retractions {
+  /** Longest reason a takedown takes. */
+  public static final int MAX_REASON = 2_000;
+
+  private final DataSource dataSource;
+  private final Clock clock;
+
+  public Retractions(DataSource dataSource, Clock clock) {
+    this.dataSource = dataSource;
+    this.clock = clock;
+  }
+
+  /**
+   * A retraction on record.
+   *
+   * @param releasedEventId the {@code content.released} outcome it retracts
+   * @param actionId the action that retracted it, with its reason
+   */
+  public record Retracted(
+      String requestId,
+      String tenantId,
+      String outputId,
+      String releasedEventId,
+      RetractionBasis basis,
+      String actionId,
+      Instant retractedAt) {}
+
+  /** A released outcome as the audit store holds it. */
+  public record Released(String eventId, String requestId, String tenantId, String outputId) {}
+
+  /**
+   * Takes the request's released output down, recording who asked and why.
+   *
+   * @throws NotFoundException when the chain holds no record of the request the caller may see
+   * @throws ConflictException when nothing of it was released, as the audit store shows, or it was
+   *     retracted already
+   */
+  public Retracted retract(String requestId, String reason, Caller caller) throws SQLException {
+    String why = InvalidInputException.oneLine("reason", required(reason), MAX_REASON);
+    return Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          // The chain lock first, as an erasure takes it: one retraction of a release, and no
+          // deadlock with an erasure of the same request.
+          ChainAppender.lock(connection);
+          String tenant =
+              RequestOwner.find(connection, requestId, caller.tenantId())
+                  .orElseThrow(
+                      () ->
+                          new NotFoundException(
+                              "The audit chain holds no record of request '"
+                                  + requestId
+                                  + "' that this token may see"))
+                  .tenantId();
+          Released released =
+              released(connection, requestId)
+                  .orElseThrow(
+                      () ->
+                          new ConflictException(
+                              "Request "
+                                  + requestId
+                                  + " has no released output on record, so there is nothing to"
+                                  + " take down (an outcome the gate wrote may not have reached"
+                                  + " the audit store yet: GET /api/v1/requests/"
+                                  + requestId
+                                  + " shows what it holds)"));
+          Optional<Retracted> earlier = find(connection, released.eventId());
+          if (earlier.isPresent()) {
+            throw new ConflictException(
+                "The released output "
+                    + released.outputId()
+                    + " of request "
+                    + requestId
+                    + " was retracted already at "
+                    + earlier.get().retractedAt()
+                    + " (action "
+                    + earlier.get().actionId()
+                    + ")");
+          }
+          Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+          ActionLog.Action action =
+              ActionLog.Action.of("requests.retract", tenant, requestId, released.outputId());
+          action
+              .details()
+              .put("reason", why)
+              .put("outputId", released.outputId())
+              .put("releasedEventId", released.eventId());
+          String actionId = ActionLog.record(connection, caller, action, now);
+          return record(connection, released, RetractionBasis.TAKEDOWN, actionId, now);
+        });
+  }
+
+  /**
+   * The request's released outcome that no retraction has taken down yet, if there is one. Call
+   * inside the caller's transaction, before the content goes (an erasure removes the query rows).
+   */
+  public static Optional<Released> releasedNotRetracted(Connection connection, String requestId)
+      throws SQLException {
+    Optional<Released> released = released(connection, requestId);
+    return released.isPresent() && find(connection, released.get().eventId()).isEmpty()
+        ? released
+        : Optional.empty();
+  }
+
+  /**
+   * Records the retraction of {@code released} and puts its notice in the outbox, in the caller's
+   * transaction (after the action that says why).
+   */
+  public static Retracted record(
+      Connection connection, Released released, RetractionBasis basis, String actionId, Instant now)
+      throws SQLException {
+    ContentRetraction notice =
+        ContentRetraction.newBuilder()
+            .setEventId(EventIds.nameBased("retraction", released.eventId()))
+            .setRequestId(released.requestId())
+            .setTenantId(released.tenantId())
+            .setOutputId(released.outputId())
+            .setReleasedEventId(released.eventId())
+            .setBasis(basis)
+            .setActionId(actionId)
+            .setRetractedAt(now)
+            .build();
+    try (PreparedStatement outbox =
+        connection.prepareStatement(
+            "insert into review_outbox (review_id, request_id, payload, created_at, topic)"
+                + " values (?, ?, ?, ?, ?)")) {
+      outbox.setString(1, notice.getEventId());
+      outbox.setString(2, released.requestId());
+      outbox.setBytes(3, Topics.CONTENT_RETRACTIONS.codec().encode(notice));
+      outbox.setObject(4, utc(now));
+      outbox.setString(5, Topics.CONTENT_RETRACTIONS.name());
+      outbox.executeUpdate();
+    }
+    try (PreparedStatement row =
+        connection.prepareStatement(
+            "insert into content_retraction (released_event_id, request_id, tenant_id, output_id,"
+                + " basis, action_id, retracted_at) values (?, ?, ?, ?, ?, ?, ?)")) {
+      row.setString(1, released.eventId());
+      row.setString(2, released.requestId());
+      row.setString(3, released.tenantId());
+      row.setString(4, released.outputId());
+      row.setString(5, basis.name());
+      row.setString(6, actionId);
+      row.setObject(7, utc(now));
+      row.executeUpdate();
+    }
+    return new Retracted(
+        released.requestId(),
+        released.tenantId(),
+        released.outputId(),
+        released.eventId(),
+        basis,
+        actionId,
+        now);
+  }
+
+  private static Optional<Released> released(Connection connection, String requestId)
+      throws SQLException {
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select event_id, tenant_id, output_id from gate_outcome"
+                + " where request_id = ? and outcome = 'RELEASED' order by decided_at limit 1")) {
+      select.setString(1, requestId);
+      try (ResultSet rs = select.executeQuery()) {
+        return rs.next()
+            ? Optional.of(
+                new Released(rs.getString(1), requestId, rs.getString(2), rs.getString(3)))
+            : Optional.empty();
+      }
+    }
+  }
+
+  private static Optional<Retracted> find(Connection connection, String releasedEventId)
+      throws SQLException {
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select request_id, tenant_id, output_id, basis, action_id, retracted_at"
+                + " from content_retraction where released_event_id = ?")) {
+      select.setString(1, releasedEventId);
+      try (ResultSet rs = select.executeQuery()) {
+        return rs.next()
+            ? Optional.of(
+                new Retracted(
+                    rs.getString(1),
+                    rs.getString(2),
+                    rs.getString(3),
+                    releasedEventId,
+                    RetractionBasis.valueOf(rs.getString(4)),
+                    rs.getString(5),
+                    rs.getObject(6, OffsetDateTime.class).toInstant()))
+            : Optional.empty();
+      }
+    }
+  }
+
+  private static String required(String reason) {
+    if (reason == null || reason.isBlank()) {
+      throw new InvalidInputException(
+          "reason is required: why the released output comes down (e.g. \"hate missed by the"
+              + " moderator, ticket T-1182\"); it stays in the chain");
+    }
+    return reason.strip();
+  }
+
+  private static OffsetDateTime utc(Instant instant) {
+    return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+  }
+}

@@ -1,0 +1,212 @@
+package io.genguard.audit.release;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.genguard.audit.ConflictException;
+import io.genguard.audit.InvalidInputException;
+import io.genguard.audit.NotFoundException;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.persistence.ChainVerifier;
+import io.genguard.audit.query.AuditQueries;
+import io.genguard.audit.retention.Retention;
+import io.genguard.audit.security.Caller;
+import io.genguard.audit.security.Role;
+import io.genguard.events.v1.ContentRetraction;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.RetractionBasis;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+/**
+ * Taking released outputs down on real PostgreSQL: once per release, only what was released, with
+ * the reason in the chain and the notice in the outbox; and an erasure after the release retracts
+ * it too, also when the released outcome reaches the audit store after the erasure.
+ */
+class RetractionsITCase {
+  private static final Instant NOW = Instant.parse("2026-12-05T10:00:00Z");
+  private static final Caller ADMIN = new Caller("admin01", "ada", Role.ADMIN, null);
+
+  private AuditDatabase database;
+  private AuditWriter writer;
+  private Retractions retractions;
+
+  @BeforeEach
+  void database(TestInfo test) throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    String name = "retractions_" + test.getTestMethod().orElseThrow().getName().toLowerCase();
+    database =
+        AuditDatabase.connect(
+            infra.createDatabase(name.substring(0, Math.min(60, name.length()))),
+            infra.jdbcUser(),
+            infra.jdbcPassword(),
+            2);
+    Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+    writer = new AuditWriter(database.dataSource(), clock);
+    retractions = new Retractions(database.dataSource(), clock);
+  }
+
+  @AfterEach
+  void close() {
+    database.close();
+  }
+
+  @Test
+  void shouldTakeAReleasedOutputDownOnceWithItsReasonOnRecord() throws Exception {
+    Scenario released = Scenario.of("rel", "acme", Decision.RELEASE, NOW.minusSeconds(60));
+    writer.write(AuditEvents.story(released));
+    writer.write(AuditEvents.story(Scenario.of("held", "acme", Decision.REVIEW, NOW)));
+
+    Retractions.Retracted retracted = retractions.retract("rel", " ticket T-1182 ", ADMIN);
+
+    assertThat(retracted.basis()).isEqualTo(RetractionBasis.TAKEDOWN);
+    assertThat(retracted.outputId()).isEqualTo(released.outputId());
+    assertThat(retracted.releasedEventId())
+        .isEqualTo(AuditEvents.gateOutcome(released).getEventId());
+    List<ContentRetraction> pending = outbox("rel");
+    assertThat(pending)
+        .singleElement()
+        .satisfies(
+            notice -> {
+              assertThat(notice.getActionId()).isEqualTo(retracted.actionId());
+              assertThat(notice.getOutputId()).isEqualTo(released.outputId());
+              assertThat(notice.getTenantId()).isEqualTo("acme");
+              assertThat(notice.toString()).as("no reason on the topic").doesNotContain("T-1182");
+            });
+    JsonNode story = new AuditQueries(database.dataSource()).story("rel").orElseThrow();
+    assertThat(story.path("status").asText()).isEqualTo("RETRACTED");
+    assertThat(story.path("retractions").get(0).path("reason").asText()).isEqualTo("ticket T-1182");
+    assertThat(story.path("retractions").get(0).path("retractedBy").asText()).isEqualTo("ada");
+
+    assertThatThrownBy(() -> retractions.retract("rel", "again", ADMIN))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("retracted already")
+        .hasMessageContaining(retracted.actionId());
+    assertThatThrownBy(() -> retractions.retract("held", "why", ADMIN))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("no released output");
+    assertThatThrownBy(() -> retractions.retract("nope", "why", ADMIN))
+        .isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(
+            () ->
+                retractions.retract(
+                    "held", "why", new Caller("admin02", "gil", Role.ADMIN, "globex")))
+        .as("another tenant's request is not found")
+        .isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(() -> retractions.retract("rel", "  ", ADMIN))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("reason is required");
+    assertThatThrownBy(() -> retractions.retract("rel", "two\nlines", ADMIN))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("control character");
+    assertThatThrownBy(() -> retractions.retract("rel", "x".repeat(2_001), ADMIN))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("2001 characters");
+    assertThat(count("select count(*) from api_action where action = 'requests.retract'"))
+        .as("only the one that retracted")
+        .isEqualTo(1);
+
+    // The notice comes back from content.retractions into the chain; an erasure afterwards
+    // neither retracts twice nor drops the notice still waiting in the outbox, nor the one in the
+    // chain that shows the publishers were told.
+    writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_RETRACTIONS.name(), pending.get(0))));
+    new Retention(database.dataSource(), Clock.fixed(NOW.plusSeconds(5), ZoneOffset.UTC), 0)
+        .erase("rel", "DSR-2026-7", ADMIN);
+    assertThat(count("select count(*) from content_retraction")).isEqualTo(1);
+    assertThat(outbox("rel")).containsExactly(pending.get(0));
+    assertThat(
+            count(
+                "select count(*) from audit_log where event_type = 'ContentRetraction'"
+                    + " and request_id = 'rel' and payload is not null"))
+        .isEqualTo(1);
+    JsonNode erased = new AuditQueries(database.dataSource()).story("rel").orElseThrow();
+    assertThat(erased.path("status").asText()).isEqualTo("CONTENT_REMOVED");
+    assertThat(erased.path("retractions")).hasSize(1);
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  @Test
+  void shouldRetractWhatWasReleasedBeforeItsRequestWasErased() throws Exception {
+    writer.write(
+        AuditEvents.story(Scenario.of("rel-e", "acme", Decision.RELEASE, NOW.minusSeconds(60))));
+    Retention retention = new Retention(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0);
+
+    retention.erase("rel-e", "DSR-2026-8", ADMIN);
+
+    assertThat(outbox("rel-e"))
+        .singleElement()
+        .satisfies(notice -> assertThat(notice.getBasis()).isEqualTo(RetractionBasis.ERASURE));
+    assertThat(
+            count(
+                "select count(*) from content_retraction r join api_action a"
+                    + " on a.action_id = r.action_id where r.request_id = 'rel-e'"
+                    + " and r.basis = 'ERASURE' and a.action = 'requests.erase'"))
+        .as("retracted by the erasure's own action")
+        .isEqualTo(1);
+
+    // Released just before the gate heard of the erasure: the outcome reaches the audit store
+    // after it, and the follow-up that erases late records retracts it.
+    Scenario late = Scenario.of("rel-late", "acme", Decision.RELEASE, NOW.minusSeconds(5));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(late))));
+    retention.erase("rel-late", "DSR-2026-9", ADMIN);
+    assertThat(outbox("rel-late")).as("nothing released yet").isEmpty();
+    new AuditWriter(database.dataSource(), Clock.fixed(NOW.plusSeconds(20), ZoneOffset.UTC))
+        .write(AuditEvents.story(late).subList(1, 4));
+    new Retention(database.dataSource(), Clock.fixed(NOW.plusSeconds(60), ZoneOffset.UTC), 0)
+        .eraseLateRecords(Caller.system("erasure-follow-up"));
+    assertThat(outbox("rel-late"))
+        .singleElement()
+        .satisfies(
+            notice -> {
+              assertThat(notice.getBasis()).isEqualTo(RetractionBasis.ERASURE);
+              assertThat(notice.getOutputId()).isEqualTo(late.outputId());
+            });
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  /** The retraction notices waiting in the outbox for the request. */
+  private List<ContentRetraction> outbox(String requestId) throws SQLException {
+    List<ContentRetraction> notices = new ArrayList<>();
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs =
+            statement.executeQuery(
+                "select payload from review_outbox where topic = 'content.retractions'"
+                    + " and request_id = '"
+                    + requestId
+                    + "' order by created_at")) {
+      while (rs.next()) {
+        notices.add(Topics.CONTENT_RETRACTIONS.codec().decode(rs.getBytes(1)));
+      }
+    }
+    return notices;
+  }
+
+  private long count(String sql) throws SQLException {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs = statement.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}

@@ -537,6 +537,22 @@ class ComplianceUiBrowserITCase {
     // An admin erases the held request's content from its page, with a reason.
     logIn(audit.token(Role.ADMIN, null, "ada"));
     browser.get(audit.baseUrl() + "/ui/#/requests/" + held.requestId());
+    // First it takes the output the reviewer approved down: released, then retracted.
+    assertThat(visible(By.id("status")).getText()).isEqualTo("RELEASED");
+    visible(By.id("retract-button")).click();
+    assertThat(visible(By.id("retract-error")).getText()).isEqualTo("Give a reason first.");
+    visible(By.id("retract-reason")).sendKeys("complaint C-77: not fine to publish after all");
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript("window.confirm = () => true;");
+    browser.findElement(By.id("retract-button")).click();
+    assertThat(visible(By.id("retract-done")).getText()).startsWith("Retracted output ");
+    browser.navigate().refresh();
+    waiting().until(ExpectedConditions.textToBe(By.id("status"), "RETRACTED"));
+    assertThat(visible(By.id("retractions")).getText())
+        .contains("by ada: complaint C-77: not fine to publish after all");
+    assertThat(browser.findElements(By.id("retract-button")))
+        .as("taken down once")
+        .isEmpty();
     visible(By.id("erase-button")).click();
     assertThat(visible(By.id("erase-error")).getText()).isEqualTo("Give a reason first.");
     visible(By.id("erase-reason")).sendKeys("data subject request DSR-UI-1");

@@ -2,7 +2,8 @@
 // and PostgreSQL: 10,000 requests without an answer (the most one call sends), found by the watch,
 // a round with them all open, then POST /api/v1/audit/unfinished/resend's work
 // (UnfinishedFlows.resendAll with the service's EventResender), again with includeResent, a repeat
-// that skips them all, and the round that closes them once their answers are recorded. To rerun,
+// that skips them all, and the round that closes them once their answers are recorded; since the
+// thirty-first session also every open flow listed a page of 100 at a time. To rerun,
 // copy
 // it into audit-service/src/test/java/io/genguard/audit/watch/ and run
 // mvn -B -o verify -pl audit-service -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false
@@ -76,6 +77,26 @@ class BulkResendProbeITCase {
             resends,
             (System.nanoTime() - sent) / 1_000_000);
       }
+      // Listed a page of 100 at a time, as the compliance UI does (thirty-first session).
+      long paging = System.nanoTime();
+      int pages = 0;
+      int listed = 0;
+      long slowest = 0;
+      io.genguard.audit.query.Cursor cursor = null;
+      while (true) {
+        long page = System.nanoTime();
+        var answer = flows.list(null, null, UnfinishedFlows.State.OPEN, cursor, 100);
+        slowest = Math.max(slowest, System.nanoTime() - page);
+        pages++;
+        listed += answer.path("items").size();
+        if (answer.path("nextCursor").isNull()) {
+          break;
+        }
+        cursor = io.genguard.audit.query.Cursor.decode("cursor", answer.path("nextCursor").asText());
+      }
+      System.out.printf(
+          "PROBE listed %d open flows in %d pages of 100: %d ms in all, slowest page %d ms%n",
+          listed, pages, (System.nanoTime() - paging) / 1_000_000, slowest / 1_000_000);
       long skipped = System.nanoTime();
       UnfinishedFlows.Resends none =
           flows.resendAll(

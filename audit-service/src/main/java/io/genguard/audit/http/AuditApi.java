@@ -302,6 +302,7 @@ public final class AuditApi implements AutoCloseable {
         HandlerType.GET, "/api/v1/requests/{requestId}/evidence", this::evidence, Role.COMPLIANCE);
     route(HandlerType.POST, "/api/v1/requests/{requestId}/erase", this::erase, Role.ADMIN);
     route(HandlerType.POST, "/api/v1/requests/{requestId}/retract", this::retract, Role.ADMIN);
+    route(HandlerType.POST, "/api/v1/retractions", this::retractAll, Role.ADMIN);
     route(HandlerType.POST, "/api/v1/erasures", this::eraseSubject, Role.ADMIN);
 
     route(
@@ -1562,6 +1563,36 @@ public final class AuditApi implements AutoCloseable {
     RetractRequest request = readBody(requireBody(ctx), RetractRequest.class);
     ctx.status(HttpStatus.CREATED)
         .json(retractions.retract(id(ctx, "requestId"), request.reason(), caller(ctx)));
+  }
+
+  /** Body of POST /api/v1/retractions. */
+  record BulkRetractRequest(
+      String reason,
+      String tenantId,
+      String decidedFrom,
+      String decidedBefore,
+      String policySha256,
+      Boolean includeReviewed,
+      Boolean dryRun) {}
+
+  /**
+   * Takes down every released output of a selection (released in a window, of a tenant, under a
+   * policy file), each with its own action; a dry run lists them.
+   */
+  private void retractAll(Context ctx) throws Exception {
+    BulkRetractRequest request = readBody(requireBody(ctx), BulkRetractRequest.class);
+    Retractions.Bulk bulk =
+        retractions.retractAll(
+            new Retractions.Selection(
+                request.tenantId(),
+                utcInstant("decidedFrom", request.decidedFrom()),
+                utcInstant("decidedBefore", request.decidedBefore()),
+                request.policySha256(),
+                Boolean.TRUE.equals(request.includeReviewed())),
+            request.reason(),
+            Boolean.TRUE.equals(request.dryRun()),
+            caller(ctx));
+    ctx.json(bulk);
   }
 
   /**

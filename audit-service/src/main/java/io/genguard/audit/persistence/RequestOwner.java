@@ -1,5 +1,6 @@
 package io.genguard.audit.persistence;
 
+import io.genguard.audit.NotFoundException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -33,5 +34,22 @@ public record RequestOwner(String requestId, String tenantId) {
         return shown ? Optional.of(new RequestOwner(requestId, lowest)) : Optional.empty();
       }
     }
+  }
+
+  /**
+   * The tenant of the request's records, for a caller of {@code tenantScope} about to act on it.
+   *
+   * @throws NotFoundException when the chain holds no record of it that the scope may see
+   */
+  public static String visibleTenant(Connection connection, String requestId, String tenantScope)
+      throws SQLException {
+    return find(connection, requestId, tenantScope)
+        .orElseThrow(
+            () ->
+                new NotFoundException(
+                    "The audit chain holds no record of request '"
+                        + requestId
+                        + "' that this token may see"))
+        .tenantId();
   }
 }

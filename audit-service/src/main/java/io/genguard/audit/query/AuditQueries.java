@@ -25,14 +25,14 @@ public final class AuditQueries {
   /**
    * The request's unfinished flows (io.genguard.audit.watch.UnfinishedFlows): its answer or its
    * gate outcome missing past the deadline, and whether it came late or was dismissed; the actions
-   * that sent it again, oldest first. Both kinds are named so that the (kind, request_id) index
-   * serves.
+   * that sent it again, in the chain's order. Both kinds are named so that the (kind, request_id)
+   * index serves.
    */
   private static final String UNFINISHED =
       "select kind, recorded_at, found_at, answered_at, dismissed_at, dismissed_by, dismiss_action,"
           + " resent_count, resent_at, resend_action, array(select r.action_id"
-          + " from unfinished_flow_resend r where r.flow_event_id = f.event_id"
-          + " order by r.resent_at, r.action_id) as resend_actions"
+          + " from unfinished_flow_resend r join audit_log l on l.event_id = r.action_id"
+          + " where r.flow_event_id = f.event_id order by l.seq) as resend_actions"
           + " from unfinished_flow f where kind in ('NO_ANSWER', 'NO_GATE_OUTCOME')"
           + " and request_id = ? order by found_at";
 

@@ -1,5 +1,7 @@
 package io.genguard.audit.release;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.ConflictException;
 import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.NotFoundException;
@@ -10,6 +12,7 @@ import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.security.Caller;
 import io.genguard.events.v1.ContentRetraction;
 import io.genguard.events.v1.RetractionBasis;
+import io.genguard.schemas.ContentHash;
 import io.genguard.schemas.EventIds;
 import io.genguard.schemas.Topics;
 import java.sql.Connection;
@@ -21,6 +24,10 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import javax.sql.DataSource;
 
@@ -72,22 +79,22 @@ public final class Retractions {
    *     retracted already
    */
   public Retracted retract(String requestId, String reason, Caller caller) throws SQLException {
-    String why = InvalidInputException.oneLine("reason", required(reason), MAX_REASON);
+    return retract(requestId, reason(reason), caller, null);
+  }
+
+  /**
+   * @param selection the bulk call's selection, recorded in the action; null for a call on this
+   *     request alone
+   */
+  private Retracted retract(String requestId, String why, Caller caller, ObjectNode selection)
+      throws SQLException {
     return Transactions.inTransaction(
         dataSource,
         connection -> {
           // The chain lock first, as an erasure takes it: one retraction of a release, and no
           // deadlock with an erasure of the same request.
           ChainAppender.lock(connection);
-          String tenant =
-              RequestOwner.find(connection, requestId, caller.tenantId())
-                  .orElseThrow(
-                      () ->
-                          new NotFoundException(
-                              "The audit chain holds no record of request '"
-                                  + requestId
-                                  + "' that this token may see"))
-                  .tenantId();
+          String tenant = RequestOwner.visibleTenant(connection, requestId, caller.tenantId());
           Released released =
               released(connection, requestId)
                   .orElseThrow(
@@ -121,9 +128,146 @@ public final class Retractions {
               .put("reason", why)
               .put("outputId", released.outputId())
               .put("releasedEventId", released.eventId());
+          if (selection != null) {
+            action.details().set("selection", selection);
+          }
           String actionId = ActionLog.record(connection, caller, action, now);
           return record(connection, released, RetractionBasis.TAKEDOWN, actionId, now);
         });
+  }
+
+  /** Most outputs one bulk call takes down; the answer says when more match. */
+  public static final int MAX_BULK = 1_000;
+
+  /**
+   * Which released outputs a bulk takedown selects: released from {@code decidedFrom} (inclusive)
+   * to {@code decidedBefore} (exclusive), and not retracted yet.
+   *
+   * @param tenantId only this tenant's; null for all (a tenant's admin: its own, always)
+   * @param policySha256 only those whose verdict was decided under this policy file; null for any
+   * @param includeReviewed also those a person approved in review (basis REVIEW); by default only
+   *     those the gate released on a verdict alone
+   */
+  public record Selection(
+      String tenantId,
+      Instant decidedFrom,
+      Instant decidedBefore,
+      String policySha256,
+      boolean includeReviewed) {
+    public Selection {
+      if (decidedFrom == null || decidedBefore == null) {
+        throw new InvalidInputException(
+            "decidedFrom and decidedBefore are required: the released outputs to take down were"
+                + " released from the one (inclusive) to the other (exclusive), e.g."
+                + " {\"decidedFrom\": \"2026-12-05T09:00:00Z\", \"decidedBefore\":"
+                + " \"2026-12-05T10:00:00Z\"}");
+      }
+      if (!decidedFrom.isBefore(decidedBefore)) {
+        throw new InvalidInputException(
+            "decidedFrom " + decidedFrom + " is not before decidedBefore " + decidedBefore);
+      }
+      if (policySha256 != null && !ContentHash.isSha256Hex(policySha256)) {
+        throw new InvalidInputException(
+            "policySha256 is not a policy file's SHA-256 (64 lowercase hex digits, as verdicts"
+                + " carry it)");
+      }
+    }
+
+    ObjectNode json() {
+      ObjectNode json = JsonNodeFactory.instance.objectNode();
+      json.put("tenantId", tenantId);
+      json.put("decidedFrom", decidedFrom.toString());
+      json.put("decidedBefore", decidedBefore.toString());
+      json.put("policySha256", policySha256);
+      json.put("includeReviewed", includeReviewed);
+      return json;
+    }
+  }
+
+  /**
+   * What a bulk takedown did, or would do.
+   *
+   * @param requestIds the requests selected, oldest release first (at most {@link #MAX_BULK})
+   * @param more whether more match than one call takes
+   * @param retracted those taken down (none on a dry run)
+   * @param skipped those taken down or erased by another call meanwhile, with why
+   */
+  public record Bulk(
+      boolean dryRun,
+      List<String> requestIds,
+      boolean more,
+      List<Retracted> retracted,
+      Map<String, String> skipped) {}
+
+  /**
+   * Takes down every released output the selection names (an incident: a policy that released what
+   * it should not have, for an hour), each in its own transaction with its own {@code
+   * requests.retract} action that records the reason and the selection, so each request's evidence
+   * proves its own takedown. A dry run only lists them.
+   */
+  public Bulk retractAll(Selection selection, String reason, boolean dryRun, Caller caller)
+      throws SQLException {
+    String why = dryRun ? null : reason(reason);
+    String tenant = caller.scope(selection.tenantId());
+    List<String> selected = new ArrayList<>();
+    StringBuilder sql =
+        new StringBuilder(
+            "select g.request_id from gate_outcome g where g.outcome = 'RELEASED'"
+                + " and g.decided_at >= ? and g.decided_at < ?"
+                + " and not exists (select 1 from content_retraction r"
+                + " where r.released_event_id = g.event_id)");
+    List<Object> arguments = new ArrayList<>();
+    arguments.add(utc(selection.decidedFrom()));
+    arguments.add(utc(selection.decidedBefore()));
+    if (tenant != null) {
+      sql.append(" and g.tenant_id = ?");
+      arguments.add(tenant);
+    }
+    if (!selection.includeReviewed()) {
+      sql.append(" and g.basis = 'VERDICT'");
+    }
+    if (selection.policySha256() != null) {
+      sql.append(
+          " and exists (select 1 from moderation_verdict v where v.verdict_id = g.verdict_id"
+              + " and v.policy_sha256 = ?)");
+      arguments.add(selection.policySha256());
+    }
+    sql.append(" order by g.decided_at, g.request_id limit ?");
+    arguments.add(MAX_BULK + 1);
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement select = connection.prepareStatement(sql.toString())) {
+      for (int i = 0; i < arguments.size(); i++) {
+        select.setObject(i + 1, arguments.get(i));
+      }
+      try (ResultSet rs = select.executeQuery()) {
+        while (rs.next()) {
+          selected.add(rs.getString(1));
+        }
+      }
+    }
+    boolean more = selected.size() > MAX_BULK;
+    List<String> requestIds = List.copyOf(selected.subList(0, Math.min(MAX_BULK, selected.size())));
+    if (dryRun) {
+      return new Bulk(true, requestIds, more, List.of(), Map.of());
+    }
+    ObjectNode recorded =
+        new Selection(
+                tenant,
+                selection.decidedFrom(),
+                selection.decidedBefore(),
+                selection.policySha256(),
+                selection.includeReviewed())
+            .json();
+    List<Retracted> retracted = new ArrayList<>();
+    Map<String, String> skipped = new LinkedHashMap<>();
+    for (String requestId : requestIds) {
+      try {
+        retracted.add(retract(requestId, why, caller, recorded));
+      } catch (ConflictException | NotFoundException e) {
+        skipped.put(requestId, e.getMessage()); // another call took it down or erased it first
+      }
+    }
+    return new Bulk(false, requestIds, more, retracted, skipped);
   }
 
   /**
@@ -229,13 +373,13 @@ public final class Retractions {
     }
   }
 
-  private static String required(String reason) {
+  private static String reason(String reason) {
     if (reason == null || reason.isBlank()) {
       throw new InvalidInputException(
           "reason is required: why the released output comes down (e.g. \"hate missed by the"
               + " moderator, ticket T-1182\"); it stays in the chain");
     }
-    return reason.strip();
+    return InvalidInputException.oneLine("reason", reason.strip(), MAX_REASON);
   }
 
   private static OffsetDateTime utc(Instant instant) {

@@ -738,14 +738,7 @@ public final class Retention {
   /** The tenant of the request's records, if the caller may see them; else not found. */
   private static String visibleTenant(Connection connection, String requestId, Caller caller)
       throws SQLException {
-    return RequestOwner.find(connection, requestId, caller.tenantId())
-        .orElseThrow(
-            () ->
-                new NotFoundException(
-                    "The audit chain holds no record of request '"
-                        + requestId
-                        + "' that this token may see"))
-        .tenantId();
+    return RequestOwner.visibleTenant(connection, requestId, caller.tenantId());
   }
 
   private static String reason(String reason) {

@@ -183,6 +183,156 @@ class RetractionsITCase {
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
   }
 
+  @Test
+  void shouldRetractOnceWhenTwoAdminsTakeTheSameOutputDownAtOnce() throws Exception {
+    writer.write(AuditEvents.story(Scenario.of("both", "acme", Decision.RELEASE, NOW)));
+    Caller other = new Caller("admin03", "bo", Role.ADMIN, "acme");
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+      List<java.util.concurrent.Future<Retractions.Retracted>> calls = new ArrayList<>();
+      for (Caller caller : List.of(ADMIN, other)) {
+        calls.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  return retractions.retract("both", "complaint by " + caller.name(), caller);
+                }));
+      }
+      start.countDown();
+      int retracted = 0;
+      int refused = 0;
+      for (var call : calls) {
+        try {
+          call.get();
+          retracted++;
+        } catch (java.util.concurrent.ExecutionException e) {
+          assertThat(e.getCause())
+              .isInstanceOf(ConflictException.class)
+              .hasMessageContaining("retracted already");
+          refused++;
+        }
+      }
+      assertThat(retracted).isEqualTo(1);
+      assertThat(refused).isEqualTo(1);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(outbox("both")).hasSize(1);
+    assertThat(count("select count(*) from api_action where action = 'requests.retract'"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void shouldTakeDownWhatAPolicyReleasedInAWindowEachWithItsOwnAction() throws Exception {
+    String faulty = "f".repeat(64);
+    Instant from = NOW.minusSeconds(3600);
+    List<String> inWindow = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Scenario s = Scenario.of("bad-" + i, "acme", Decision.RELEASE, from.plusSeconds(60 * i));
+      inWindow.add(s.requestId());
+      writer.write(underPolicy(s, faulty));
+    }
+    // Released under another file, before the window, for another tenant, and on review.
+    writer.write(
+        AuditEvents.story(
+            Scenario.of("other-policy", "acme", Decision.RELEASE, from.plusSeconds(1))));
+    writer.write(
+        underPolicy(
+            Scenario.of("too-early", "acme", Decision.RELEASE, from.minusSeconds(60)), faulty));
+    writer.write(
+        underPolicy(
+            Scenario.of("globex-bad", "globex", Decision.RELEASE, from.plusSeconds(2)), faulty));
+    Scenario reviewed = Scenario.of("reviewed", "acme", Decision.REVIEW, from.plusSeconds(3));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(reviewed)),
+            AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(reviewed)),
+            AuditEvents.incoming(
+                Topics.MODERATION_VERDICTS.name(),
+                io.genguard.events.v1.ModerationVerdict.newBuilder(AuditEvents.verdict(reviewed))
+                    .setPolicySha256(faulty)
+                    .build()),
+            AuditEvents.incoming(
+                Topics.CONTENT_RELEASED.name(),
+                AuditEvents.gateOutcome(
+                    reviewed,
+                    io.genguard.events.v1.GateOutcome.RELEASED,
+                    io.genguard.events.v1.GateBasis.REVIEW,
+                    "rev-1",
+                    from.plusSeconds(300)))));
+    Caller acmeAdmin = new Caller("admin04", "ann", Role.ADMIN, "acme");
+    Retractions.Selection window = new Retractions.Selection(null, from, NOW, faulty, false);
+
+    Retractions.Bulk dry = retractions.retractAll(window, null, true, acmeAdmin);
+    assertThat(dry.requestIds())
+        .as("a tenant's admin sees its own tenant's only; released on review left out")
+        .containsExactlyElementsOf(inWindow);
+    assertThat(count("select count(*) from content_retraction")).as("a dry run").isZero();
+    assertThat(
+            retractions
+                .retractAll(
+                    new Retractions.Selection(null, from, NOW, faulty, true), null, true, ADMIN)
+                .requestIds())
+        .as("everyone's, the reviewed one too")
+        .containsExactlyInAnyOrder("bad-0", "bad-1", "bad-2", "globex-bad", "reviewed");
+    assertThatThrownBy(() -> retractions.retractAll(window, " ", false, acmeAdmin))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("reason is required");
+    assertThatThrownBy(
+            () ->
+                retractions.retractAll(
+                    new Retractions.Selection("globex", from, NOW, null, false),
+                    "x",
+                    false,
+                    acmeAdmin))
+        .isInstanceOf(io.genguard.audit.security.ForbiddenException.class);
+    assertThatThrownBy(() -> new Retractions.Selection(null, NOW, from, null, false))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("is not before");
+    assertThatThrownBy(() -> new Retractions.Selection(null, from, NOW, "F00D", false))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("policySha256");
+    assertThatThrownBy(() -> new Retractions.Selection(null, null, NOW, null, false))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("decidedFrom and decidedBefore are required");
+
+    Retractions.Bulk done =
+        retractions.retractAll(window, "policy 2026.12-3 released slurs", false, acmeAdmin);
+    assertThat(done.retracted())
+        .extracting(Retractions.Retracted::requestId)
+        .containsExactlyElementsOf(inWindow);
+    assertThat(done.skipped()).isEmpty();
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'requests.retract'"
+                    + " and details -> 'selection' ->> 'policySha256' = '"
+                    + faulty
+                    + "' and details -> 'selection' ->> 'tenantId' = 'acme'"
+                    + " and details ->> 'reason' = 'policy 2026.12-3 released slurs'"))
+        .as("each request its own action, naming the selection")
+        .isEqualTo(3);
+    assertThat(retractions.retractAll(window, "again", false, acmeAdmin).requestIds())
+        .as("nothing left to take down")
+        .isEmpty();
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  /** The scenario's story, its verdict decided under the policy file {@code sha256}. */
+  private static List<io.genguard.audit.persistence.IncomingEvent> underPolicy(
+      Scenario s, String sha256) {
+    List<io.genguard.audit.persistence.IncomingEvent> story = new ArrayList<>(AuditEvents.story(s));
+    story.set(
+        2,
+        AuditEvents.incoming(
+            Topics.MODERATION_VERDICTS.name(),
+            io.genguard.events.v1.ModerationVerdict.newBuilder(AuditEvents.verdict(s))
+                .setPolicySha256(sha256)
+                .build()));
+    return story;
+  }
+
   /** The retraction notices waiting in the outbox for the request. */
   private List<ContentRetraction> outbox(String requestId) throws SQLException {
     List<ContentRetraction> notices = new ArrayList<>();

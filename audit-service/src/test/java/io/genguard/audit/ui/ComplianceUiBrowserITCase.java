@@ -550,9 +550,7 @@ class ComplianceUiBrowserITCase {
     waiting().until(ExpectedConditions.textToBe(By.id("status"), "RETRACTED"));
     assertThat(visible(By.id("retractions")).getText())
         .contains("by ada: complaint C-77: not fine to publish after all");
-    assertThat(browser.findElements(By.id("retract-button")))
-        .as("taken down once")
-        .isEmpty();
+    assertThat(browser.findElements(By.id("retract-button"))).as("taken down once").isEmpty();
     visible(By.id("erase-button")).click();
     assertThat(visible(By.id("erase-error")).getText()).isEqualTo("Give a reason first.");
     visible(By.id("erase-reason")).sendKeys("data subject request DSR-UI-1");

@@ -1,0 +1,180 @@
+package io.genguard.audit.release;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.fixtures.RunningAuditService;
+import io.genguard.audit.security.Role;
+import io.genguard.events.v1.ContentRetraction;
+import io.genguard.events.v1.Decision;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * POST /api/v1/requests/{requestId}/retract and POST /api/v1/retractions on a running audit
+ * service: who may take down, what malformed calls are told, and that the notice reaches
+ * content.retractions on real Kafka.
+ */
+class RetractionsApiITCase {
+  private static final Instant AT = Instant.now().minusSeconds(600);
+  private static final String RELEASED = "api-rel-" + UUID.randomUUID();
+  private static final String HELD = "api-held-" + UUID.randomUUID();
+  private static RunningAuditService audit;
+
+  @BeforeAll
+  static void start() throws Exception {
+    audit = RunningAuditService.start("retractions_api_it");
+    List<io.genguard.audit.persistence.IncomingEvent> stories = new ArrayList<>();
+    stories.addAll(AuditEvents.story(Scenario.of(RELEASED, "acme", Decision.RELEASE, AT)));
+    stories.addAll(AuditEvents.story(Scenario.of(HELD, "acme", Decision.REVIEW, AT)));
+    audit.seed(stories);
+  }
+
+  @AfterAll
+  static void stop() {
+    audit.close();
+  }
+
+  @Test
+  void shouldTakeAReleasedOutputDownOnlyForAnAdminWithAReason() throws Exception {
+    String path = "/api/v1/requests/" + RELEASED + "/retract";
+    String admin = audit.token(Role.ADMIN, "acme", "ada");
+    assertThat(audit.post(path, admin, "").statusCode()).isEqualTo(400);
+    assertThat(audit.post(path, admin, "{}").body()).contains("reason is required");
+    assertThat(audit.post(path, admin, "{\"reason\": \"a\\u0001b\"}").body())
+        .contains("control character");
+    assertThat(audit.post(path, admin, "{\"reason\": \"x\", \"colour\": \"red\"}").statusCode())
+        .isEqualTo(400);
+    assertThat(audit.post(path, admin, "{\"reason\": 42}").statusCode()).isEqualTo(400);
+    for (Role role : List.of(Role.REVIEWER, Role.COMPLIANCE, Role.SUBMITTER)) {
+      assertThat(audit.post(path, audit.token(role, "acme", "r"), "{\"reason\": \"x\"}"))
+          .extracting(HttpResponse::statusCode)
+          .as(role.name())
+          .isEqualTo(403);
+    }
+    assertThat(
+            audit
+                .post(path, audit.token(Role.ADMIN, "globex", "gil"), "{\"reason\": \"x\"}")
+                .statusCode())
+        .as("another tenant's request is not found")
+        .isEqualTo(404);
+    assertThat(
+            audit
+                .post("/api/v1/requests/" + HELD + "/retract", admin, "{\"reason\": \"x\"}")
+                .statusCode())
+        .isEqualTo(409);
+
+    HttpResponse<String> done = audit.post(path, admin, "{\"reason\": \"complaint C-9\"}");
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(201);
+    JsonNode retracted = RunningAuditService.json(done);
+    assertThat(retracted.path("basis").asText()).isEqualTo("TAKEDOWN");
+    HttpResponse<String> again = audit.post(path, admin, "{\"reason\": \"again\"}");
+    assertThat(again.statusCode()).isEqualTo(409);
+    assertThat(again.body()).contains("retracted already");
+    assertThat(
+            RunningAuditService.json(audit.get("/api/v1/requests/" + RELEASED, admin))
+                .path("status")
+                .asText())
+        .isEqualTo("RETRACTED");
+
+    // The outbox sends the notice to Kafka, where a publisher reads it.
+    ContentRetraction notice = onKafka(RELEASED);
+    assertThat(notice.getActionId()).isEqualTo(retracted.path("actionId").asText());
+    assertThat(notice.getOutputId()).isEqualTo(retracted.path("outputId").asText());
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                audit.count(
+                        "select count(*) from audit_log where event_type = 'ContentRetraction'"
+                            + " and request_id = '"
+                            + RELEASED
+                            + "'")
+                    == 1);
+  }
+
+  @Test
+  void shouldListWhatABulkTakedownWouldTakeAndTellWhatIsWrongWithIt() throws Exception {
+    String admin = audit.token(Role.ADMIN, null, "ada");
+    String window =
+        "\"decidedFrom\": \""
+            + AT.minusSeconds(60)
+            + "\", \"decidedBefore\": \""
+            + AT.plusSeconds(60)
+            + "\"";
+    HttpResponse<String> dry =
+        audit.post("/api/v1/retractions", admin, "{" + window + ", \"dryRun\": true}");
+    assertThat(dry.statusCode()).as(dry.body()).isEqualTo(200);
+    JsonNode listed = RunningAuditService.json(dry);
+    assertThat(listed.path("dryRun").asBoolean()).isTrue();
+    assertThat(listed.path("retracted")).isEmpty();
+    assertThat(audit.post("/api/v1/retractions", admin, "{" + window + "}").body())
+        .contains("reason is required");
+    assertThat(audit.post("/api/v1/retractions", admin, "{\"dryRun\": true}").body())
+        .contains("decidedFrom and decidedBefore are required");
+    assertThat(
+            audit
+                .post(
+                    "/api/v1/retractions",
+                    admin,
+                    "{\"decidedFrom\": \"yesterday\", \"decidedBefore\": \"today\"}")
+                .body())
+        .contains("decidedFrom 'yesterday' is not an ISO-8601 UTC instant");
+    assertThat(
+            audit
+                .post(
+                    "/api/v1/retractions",
+                    audit.token(Role.ADMIN, "acme", "ann"),
+                    "{" + window + ", \"tenantId\": \"globex\", \"dryRun\": true}")
+                .statusCode())
+        .isEqualTo(403);
+    assertThat(
+            audit
+                .post(
+                    "/api/v1/retractions",
+                    audit.token(Role.COMPLIANCE, null, "cora"),
+                    "{" + window + ", \"dryRun\": true}")
+                .statusCode())
+        .isEqualTo(403);
+  }
+
+  /** The retraction of the request on content.retractions, read from the beginning. */
+  private static ContentRetraction onKafka(String requestId) {
+    Properties props = new Properties();
+    props.putAll(IntegrationInfrastructure.get().kafkaClientProperties());
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, "retractions-api-it-" + UUID.randomUUID());
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(Topics.CONTENT_RETRACTIONS.name()));
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          if (requestId.equals(record.key())) {
+            return Topics.CONTENT_RETRACTIONS.codec().decode(record.value());
+          }
+        }
+      }
+    }
+    throw new AssertionError("No retraction of " + requestId + " on content.retractions");
+  }
+}

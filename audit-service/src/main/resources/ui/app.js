@@ -867,6 +867,41 @@
         unfinished.replaceChildren(failure(e));
       }
     };
+    // Admins after an incident: every released output of a window (of a tenant, under a policy file)
+    // listed, then taken down, each with its own action.
+    const takedownFrom = el('input', { type: 'datetime-local', id: 'takedown-from', 'aria-label': 'Released from' });
+    const takedownBefore = el('input', { type: 'datetime-local', id: 'takedown-before', 'aria-label': 'Released before' });
+    const takedownTenant = el('input', { type: 'text', id: 'takedown-tenant', placeholder: 'Tenant (all)',
+      'aria-label': 'Only this tenant' });
+    const takedownPolicy = el('input', { type: 'text', id: 'takedown-policy', size: 20, maxlength: 64,
+      placeholder: 'Policy file SHA-256 (any)', 'aria-label': 'Only under this policy file' });
+    const takedownReviewed = el('input', { type: 'checkbox', id: 'takedown-reviewed' });
+    const takedownReason = el('input', { type: 'text', id: 'takedown-reason', size: 50, maxlength: 2000,
+      placeholder: 'Why they come down: e.g. policy 2026.12-3 released slurs, incident I-41' });
+    const takedownResult = el('div', { id: 'takedown-result' });
+    const takedown = (dryRun) => async () => {
+      try {
+        if (!takedownFrom.value || !takedownBefore.value) throw new Error('Say when they were released first.');
+        if (!dryRun && !takedownReason.value.trim()) throw new Error('Give a reason first.');
+        if (!dryRun && !window.confirm('Take these released outputs down? Publishers are told at once.')) return;
+        const r = await api('/api/v1/retractions', { method: 'POST', body: {
+          decidedFrom: utc(takedownFrom), decidedBefore: utc(takedownBefore), dryRun,
+          includeReviewed: takedownReviewed.checked,
+          ...(takedownTenant.value.trim() ? { tenantId: takedownTenant.value.trim() } : {}),
+          ...(takedownPolicy.value.trim() ? { policySha256: takedownPolicy.value.trim() } : {}),
+          ...(dryRun ? {} : { reason: takedownReason.value }) } });
+        const ids = dryRun ? r.requestIds : r.retracted.map(t => t.requestId);
+        takedownResult.replaceChildren(
+          el('p', { id: 'takedown-summary' }, (dryRun ? ids.length + ' released output(s) would come down'
+            : ids.length + ' taken down' + (Object.keys(r.skipped).length ? ', ' + Object.keys(r.skipped).length
+              + ' skipped (taken down or erased meanwhile)' : ''))
+            + (r.more ? '; more match: call again for the rest.' : '.')),
+          ids.length ? el('ul', {}, ids.map(id => el('li', {},
+            el('a', { href: '#/requests/' + encodeURIComponent(id) }, id)))) : null);
+      } catch (e) {
+        takedownResult.replaceChildren(el('p', { class: 'error', id: 'takedown-error' }, e.message));
+      }
+    };
     // Policy files hold every tenant's rules: global compliance and admin tokens only.
     const readsPolicies = me && !me.tenantId && may('COMPLIANCE');
     const policies = readsPolicies ? el('div', { id: 'policies-in-use' }, el('p', { class: 'muted' }, 'Loading...')) : null;
@@ -930,6 +965,17 @@
           + ' those without one past their deadline are recorded in the audit chain and listed here, oldest first.'
           + ' An answer that comes late closes one; an admin closes one whose answer will never come, with the reason.'),
         unfinished),
+      may('ADMIN') ? el('section', { id: 'takedown' }, el('h2', {}, 'Take released outputs down'),
+        el('p', { class: 'muted' }, 'After an incident: the outputs released in a window (of one tenant, on verdicts'
+          + ' decided under one policy file, and if asked also those a person approved) that are not taken down yet,'
+          + ' at most 1,000 at a time. List them first; taking them down tells every publisher on content.retractions'
+          + ' and records the reason with each request.'),
+        el('div', { class: 'row-actions' }, el('label', {}, 'released from ', takedownFrom),
+          el('label', {}, ' before ', takedownBefore), ' ', takedownTenant, ' ', takedownPolicy,
+          el('label', {}, takedownReviewed, ' also those approved in review')),
+        el('div', { class: 'row-actions' }, el('button', { type: 'button', id: 'takedown-list', onclick: takedown(true) },
+          'List them'), ' ', takedownReason, ' ', el('button', { type: 'button', id: 'takedown-do', onclick: takedown(false) },
+          'Take them down')), takedownResult) : null,
       el('section', {}, el('h2', {}, 'Recent state-changing calls'), actions));
     await loadUnfinished();
     if (readsPolicies) {

@@ -639,6 +639,43 @@ class ComplianceUiBrowserITCase {
     browser.findElement(By.id("bulk-dismiss")).click();
     waiting().until(ExpectedConditions.textToBe(By.id("dismiss-done"), "Dismissed 2."));
     assertThat(browser.findElements(outageRows)).isEmpty();
+
+    // An incident: what was released for one tenant in a window, listed, then taken down.
+    String incident = "ui-incident-" + UUID.randomUUID();
+    audit.seed(
+        AuditEvents.story(Scenario.of(incident, "incident", Decision.RELEASE, Instant.now())));
+    browser.navigate().refresh();
+    for (String[] field :
+        new String[][] {
+          {"takedown-from", "2000-01-01T00:00"}, {"takedown-before", "2100-01-01T00:00"}
+        }) {
+      ((org.openqa.selenium.JavascriptExecutor) browser)
+          .executeScript("arguments[0].value = arguments[1]", visible(By.id(field[0])), field[1]);
+    }
+    visible(By.id("takedown-tenant")).sendKeys("incident");
+    visible(By.id("takedown-list")).click();
+    waiting()
+        .until(
+            ExpectedConditions.textToBe(
+                By.id("takedown-summary"), "1 released output(s) would come down."));
+    assertThat(browser.findElement(By.cssSelector("#takedown-result a")).getText())
+        .isEqualTo(incident);
+    browser.findElement(By.id("takedown-do")).click();
+    assertThat(visible(By.id("takedown-error")).getText()).isEqualTo("Give a reason first.");
+    visible(By.id("takedown-reason")).sendKeys("incident I-41 in the UI test");
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript("window.confirm = () => true;");
+    browser.findElement(By.id("takedown-do")).click();
+    waiting().until(ExpectedConditions.textToBe(By.id("takedown-summary"), "1 taken down."));
+    assertThat(
+            audit.count(
+                "select count(*) from content_retraction where request_id = '" + incident + "'"))
+        .isEqualTo(1);
+    browser.findElement(By.id("takedown-list")).click();
+    waiting()
+        .until(
+            ExpectedConditions.textToBe(
+                By.id("takedown-summary"), "0 released output(s) would come down."));
   }
 
   private static ReleaseGateOutcome releasedOnKafka(String requestId) {

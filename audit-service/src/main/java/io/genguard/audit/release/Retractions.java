@@ -9,6 +9,7 @@ import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.RequestOwner;
 import io.genguard.audit.persistence.Transactions;
+import io.genguard.audit.review.ReviewOutbox;
 import io.genguard.audit.security.Caller;
 import io.genguard.events.v1.ContentRetraction;
 import io.genguard.events.v1.RetractionBasis;
@@ -300,17 +301,13 @@ public final class Retractions {
             .setActionId(actionId)
             .setRetractedAt(now)
             .build();
-    try (PreparedStatement outbox =
-        connection.prepareStatement(
-            "insert into review_outbox (review_id, request_id, payload, created_at, topic)"
-                + " values (?, ?, ?, ?, ?)")) {
-      outbox.setString(1, notice.getEventId());
-      outbox.setString(2, released.requestId());
-      outbox.setBytes(3, Topics.CONTENT_RETRACTIONS.codec().encode(notice));
-      outbox.setObject(4, utc(now));
-      outbox.setString(5, Topics.CONTENT_RETRACTIONS.name());
-      outbox.executeUpdate();
-    }
+    ReviewOutbox.enqueue(
+        connection,
+        notice.getEventId(),
+        released.requestId(),
+        Topics.CONTENT_RETRACTIONS,
+        notice,
+        now);
     try (PreparedStatement row =
         connection.prepareStatement(
             "insert into content_retraction (released_event_id, request_id, tenant_id, output_id,"

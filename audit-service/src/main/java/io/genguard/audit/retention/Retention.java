@@ -14,6 +14,7 @@ import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.persistence.UnreadRecords;
 import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.audit.release.Retractions;
+import io.genguard.audit.review.ReviewOutbox;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.ForbiddenException;
 import io.genguard.events.v1.ContentRetraction;
@@ -564,17 +565,8 @@ public final class Retention {
             .setErasureSeq(erasureSeq)
             .setErasedAt(now)
             .build();
-    try (PreparedStatement outbox =
-        connection.prepareStatement(
-            "insert into review_outbox (review_id, request_id, payload, created_at, topic)"
-                + " values (?, ?, ?, ?, ?) on conflict (review_id) do nothing")) {
-      outbox.setString(1, notice.getEventId());
-      outbox.setString(2, requestId);
-      outbox.setBytes(3, Topics.AUDIT_ERASURES.codec().encode(notice));
-      outbox.setObject(4, utc(now));
-      outbox.setString(5, Topics.AUDIT_ERASURES.name());
-      outbox.executeUpdate();
-    }
+    ReviewOutbox.enqueue(
+        connection, notice.getEventId(), requestId, Topics.AUDIT_ERASURES, notice, now);
     try (PreparedStatement noted =
         connection.prepareStatement(
             "insert into request_erasure (request_id, tenant_id, erased_at) values (?, ?, ?)"

@@ -1,5 +1,6 @@
 package io.genguard.audit.review;
 
+import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -7,6 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -19,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -29,13 +32,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Publishes what the audit service tells the release gate, from the review_outbox table
- * (transactional outbox): review decisions to review.decisions and erasure notices to
- * audit.erasures, each row naming its topic. A row is committed to PostgreSQL together with the
- * review or erasure and its audit record, and this publisher sends it afterwards, marking it
- * published only once the broker acknowledged it. A crash between send and mark re-sends the same
- * event (same event id), which the release gate ignores for a request it already decided and the
- * audit store records once.
+ * Publishes what the audit service tells the release gate and the publishers, from the
+ * review_outbox table (transactional outbox): review decisions to review.decisions, erasure notices
+ * to audit.erasures and retractions to content.retractions, each row naming its topic. A row is
+ * committed to PostgreSQL together with the review or erasure and its audit record, and this
+ * publisher sends it afterwards, marking it published only once the broker acknowledged it. A crash
+ * between send and mark re-sends the same event (same event id), which the release gate ignores for
+ * a request it already decided and the audit store records once.
  */
 public final class ReviewOutbox implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReviewOutbox.class);
@@ -49,6 +52,31 @@ public final class ReviewOutbox implements AutoCloseable {
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final AtomicLong published = new AtomicLong();
   private Thread thread;
+
+  /**
+   * Puts an event in the outbox, in the caller's transaction, for this publisher to send to {@code
+   * topic} once it commits. An event id already waiting there is the same event: kept once.
+   */
+  public static <T extends SpecificRecord> void enqueue(
+      Connection connection,
+      String eventId,
+      String requestId,
+      Topic<String, T> topic,
+      T event,
+      Instant now)
+      throws SQLException {
+    try (PreparedStatement row =
+        connection.prepareStatement(
+            "insert into review_outbox (review_id, request_id, payload, created_at, topic)"
+                + " values (?, ?, ?, ?, ?) on conflict (review_id) do nothing")) {
+      row.setString(1, eventId);
+      row.setString(2, requestId);
+      row.setBytes(3, topic.codec().encode(event));
+      row.setObject(4, OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
+      row.setString(5, topic(topic.name()));
+      row.executeUpdate();
+    }
+  }
 
   public ReviewOutbox(
       DataSource dataSource, Map<String, Object> kafkaProperties, Clock clock, Duration interval) {

@@ -264,15 +264,8 @@ public final class ReviewQueue {
                 update.setString(6, requestId);
                 update.executeUpdate();
               }
-              try (PreparedStatement outboxRow =
-                  connection.prepareStatement(
-                      "insert into review_outbox (review_id, request_id, payload, created_at) values (?, ?, ?, ?)")) {
-                outboxRow.setString(1, reviewId);
-                outboxRow.setString(2, requestId);
-                outboxRow.setBytes(3, Topics.REVIEW_DECISIONS.codec().encode(decision));
-                outboxRow.setObject(4, utc(now));
-                outboxRow.executeUpdate();
-              }
+              ReviewOutbox.enqueue(
+                  connection, reviewId, requestId, Topics.REVIEW_DECISIONS, decision, now);
               ActionLog.Action audit =
                   ActionLog.Action.of(
                       "review." + action.name().toLowerCase(Locale.ROOT),

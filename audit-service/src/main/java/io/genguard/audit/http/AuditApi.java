@@ -1573,14 +1573,30 @@ public final class AuditApi implements AutoCloseable {
       String decidedBefore,
       String policySha256,
       Boolean includeReviewed,
+      List<String> requestIds,
       Boolean dryRun) {}
 
   /**
    * Takes down every released output of a selection (released in a window, of a tenant, under a
-   * policy file), each with its own action; a dry run lists them.
+   * policy file), or of the requests named, each with its own action; a dry run lists them.
    */
   private void retractAll(Context ctx) throws Exception {
     BulkRetractRequest request = readBody(requireBody(ctx), BulkRetractRequest.class);
+    boolean dryRun = Boolean.TRUE.equals(request.dryRun());
+    if (request.requestIds() != null) {
+      if (request.decidedFrom() != null
+          || request.decidedBefore() != null
+          || request.tenantId() != null
+          || request.policySha256() != null
+          || request.includeReviewed() != null) {
+        throw new InvalidInputException(
+            "requestIds names the requests itself: leave out decidedFrom, decidedBefore, tenantId,"
+                + " policySha256 and includeReviewed, which select by release instead");
+      }
+      ctx.json(
+          retractions.retractEach(request.requestIds(), request.reason(), dryRun, caller(ctx)));
+      return;
+    }
     Retractions.Bulk bulk =
         retractions.retractAll(
             new Retractions.Selection(
@@ -1590,7 +1606,7 @@ public final class AuditApi implements AutoCloseable {
                 request.policySha256(),
                 Boolean.TRUE.equals(request.includeReviewed())),
             request.reason(),
-            Boolean.TRUE.equals(request.dryRun()),
+            dryRun,
             caller(ctx));
     ctx.json(bulk);
   }

@@ -9,6 +9,7 @@ import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.RequestOwner;
 import io.genguard.audit.persistence.Transactions;
+import io.genguard.audit.query.Cursor;
 import io.genguard.audit.review.ReviewOutbox;
 import io.genguard.audit.security.Caller;
 import io.genguard.events.v1.ContentRetraction;
@@ -259,16 +260,94 @@ public final class Retractions {
                 selection.policySha256(),
                 selection.includeReviewed())
             .json();
-    List<Retracted> retracted = new ArrayList<>();
+    return retractEach(requestIds, more, why, caller, recorded, new LinkedHashMap<>());
+  }
+
+  /**
+   * Takes down the released outputs of the requests named (for example those a what-if run showed a
+   * corrected policy would hold), each as {@link #retract} would, in its own transaction, with the
+   * reason and how it was chosen in its action. A request not released, retracted already or not
+   * visible to the caller is skipped, with why. A dry run says which would come down.
+   *
+   * @param requestIds 1 to {@link #MAX_BULK} request ids; a repeated one counts once
+   */
+  public Bulk retractEach(List<String> requestIds, String reason, boolean dryRun, Caller caller)
+      throws SQLException {
+    String why = dryRun ? null : reason(reason);
+    List<String> named = named(requestIds);
     Map<String, String> skipped = new LinkedHashMap<>();
+    List<String> releasable = new ArrayList<>();
+    try (Connection connection = dataSource.getConnection()) {
+      for (String requestId : named) {
+        Optional<String> notNow = whyNot(connection, requestId, caller);
+        if (notNow.isPresent()) {
+          skipped.put(requestId, notNow.get());
+        } else {
+          releasable.add(requestId);
+        }
+      }
+    }
+    if (dryRun) {
+      return new Bulk(true, List.copyOf(releasable), false, List.of(), skipped);
+    }
+    ObjectNode recorded = JsonNodeFactory.instance.objectNode().put("requestIds", named.size());
+    return retractEach(releasable, false, why, caller, recorded, skipped);
+  }
+
+  private Bulk retractEach(
+      List<String> requestIds,
+      boolean more,
+      String why,
+      Caller caller,
+      ObjectNode selection,
+      Map<String, String> skipped)
+      throws SQLException {
+    // Every action of the call names it, so one query finds them all.
+    selection.put("call", EventIds.random());
+    List<Retracted> retracted = new ArrayList<>();
     for (String requestId : requestIds) {
       try {
-        retracted.add(retract(requestId, why, caller, recorded));
+        retracted.add(retract(requestId, why, caller, selection));
       } catch (ConflictException | NotFoundException e) {
         skipped.put(requestId, e.getMessage()); // another call took it down or erased it first
       }
     }
-    return new Bulk(false, requestIds, more, retracted, skipped);
+    return new Bulk(false, List.copyOf(requestIds), more, retracted, skipped);
+  }
+
+  /** The ids a call names, each once, in its order; refused when none, too many or malformed. */
+  private static List<String> named(List<String> requestIds) {
+    if (requestIds == null || requestIds.isEmpty() || requestIds.size() > MAX_BULK) {
+      throw new InvalidInputException(
+          "requestIds must name 1 to " + MAX_BULK + " requests, e.g. [\"req-1\", \"req-2\"]");
+    }
+    java.util.LinkedHashSet<String> once = new java.util.LinkedHashSet<>();
+    for (String id : requestIds) {
+      if (id == null || !Cursor.ID.matcher(id).matches()) {
+        throw new InvalidInputException(
+            "requestIds holds "
+                + (id == null
+                    ? "null"
+                    : "'" + (id.length() > 40 ? id.substring(0, 40) + "..." : id) + "'")
+                + ", which is not a request id (1-128 letters, digits, '.', '_', ':' or '-')");
+      }
+      once.add(id);
+    }
+    return List.copyOf(once);
+  }
+
+  /** Why the request's output cannot be taken down now, as {@link #retract} would refuse it. */
+  private static Optional<String> whyNot(Connection connection, String requestId, Caller caller)
+      throws SQLException {
+    if (RequestOwner.find(connection, requestId, caller.tenantId()).isEmpty()) {
+      return Optional.of("the audit chain holds no record of it that this token may see");
+    }
+    Optional<Released> released = released(connection, requestId);
+    if (released.isEmpty()) {
+      return Optional.of("no released output on record");
+    }
+    return find(connection, released.get().eventId())
+        .map(earlier -> "retracted already at " + earlier.retractedAt());
   }
 
   /**

@@ -150,6 +150,22 @@ class RetractionsApiITCase {
             audit
                 .post(
                     "/api/v1/retractions",
+                    admin,
+                    "{" + window + ", \"requestIds\": [\"" + HELD + "\"], \"dryRun\": true}")
+                .body())
+        .contains("requestIds names the requests itself");
+    JsonNode named =
+        RunningAuditService.json(
+            audit.post(
+                "/api/v1/retractions",
+                admin,
+                "{\"requestIds\": [\"" + HELD + "\"], \"dryRun\": true}"));
+    assertThat(named.path("requestIds")).isEmpty();
+    assertThat(named.path("skipped").path(HELD).asText()).isEqualTo("no released output on record");
+    assertThat(
+            audit
+                .post(
+                    "/api/v1/retractions",
                     audit.token(Role.COMPLIANCE, null, "cora"),
                     "{" + window + ", \"dryRun\": true}")
                 .statusCode())

@@ -319,6 +319,54 @@ class RetractionsITCase {
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
   }
 
+  @Test
+  void shouldTakeDownTheRequestsNamedAndSayWhyOthersWereSkipped() throws Exception {
+    for (Scenario s :
+        List.of(
+            Scenario.of("named-1", "acme", Decision.RELEASE, NOW),
+            Scenario.of("named-2", "acme", Decision.RELEASE, NOW),
+            Scenario.of("named-held", "acme", Decision.REVIEW, NOW),
+            Scenario.of("named-g", "globex", Decision.RELEASE, NOW))) {
+      writer.write(AuditEvents.story(s));
+    }
+    retractions.retract("named-2", "earlier complaint", ADMIN);
+    Caller acmeAdmin = new Caller("admin05", "amy", Role.ADMIN, "acme");
+    List<String> named = List.of("named-1", "named-2", "named-held", "named-g", "nope", "named-1");
+
+    Retractions.Bulk dry = retractions.retractEach(named, null, true, acmeAdmin);
+    assertThat(dry.requestIds()).containsExactly("named-1");
+    assertThat(dry.skipped())
+        .containsOnlyKeys("named-2", "named-held", "named-g", "nope")
+        .hasEntrySatisfying("named-2", why -> assertThat(why).startsWith("retracted already"))
+        .hasEntrySatisfying(
+            "named-held", why -> assertThat(why).isEqualTo("no released output on record"))
+        .hasEntrySatisfying("named-g", why -> assertThat(why).contains("may see"));
+    Retractions.Bulk done =
+        retractions.retractEach(named, "what-if of policy 2026.12-4: now BLOCK", false, acmeAdmin);
+    assertThat(done.retracted())
+        .extracting(Retractions.Retracted::requestId)
+        .containsExactly("named-1");
+    assertThat(done.skipped()).hasSize(4);
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'requests.retract'"
+                    + " and request_id = 'named-1' and details -> 'selection' ->> 'requestIds' = '5'"
+                    + " and details -> 'selection' ->> 'call' is not null"))
+        .as("the ids named once each, and the call that named them")
+        .isEqualTo(1);
+    assertThatThrownBy(() -> retractions.retractEach(List.of(), "x", false, ADMIN))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("1 to 1000");
+    assertThatThrownBy(() -> retractions.retractEach(List.of("ok", "bad id"), "x", true, ADMIN))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("'bad id', which is not a request id");
+    assertThatThrownBy(
+            () ->
+                retractions.retractEach(
+                    java.util.Collections.nCopies(1_001, "named-1"), "x", true, ADMIN))
+        .isInstanceOf(InvalidInputException.class);
+  }
+
   /** The scenario's story, its verdict decided under the policy file {@code sha256}. */
   private static List<io.genguard.audit.persistence.IncomingEvent> underPolicy(
       Scenario s, String sha256) {

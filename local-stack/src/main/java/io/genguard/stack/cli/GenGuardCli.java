@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       AuditCommand.class,
       DlqCommand.class,
+      PublishCommand.class,
       PassThroughCommands.Score.class,
       PassThroughCommands.Train.class,
       PassThroughCommands.Quality.class

@@ -1,0 +1,254 @@
+package io.genguard.stack;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.events.v1.ContentRetraction;
+import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.schemas.EventDecodingException;
+import io.genguard.schemas.TenantIds;
+import io.genguard.schemas.Topics;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A platform's side of the release contract, as a working reference: what {@code content.released}
+ * releases is published (here: a JSON file per request in a directory), and what {@code
+ * content.retractions} takes down is removed, whichever of the two topics a consumer reads first.
+ *
+ * <ul>
+ *   <li>Both topics are read with {@code read_committed}; offsets are committed only after what was
+ *       read is applied, so a crash re-applies a batch, which is idempotent (the same file written
+ *       again, a file already gone).
+ *   <li>A retraction of an output not published yet is remembered ({@code .retracted}, one released
+ *       outcome's event id a line, written before the offsets that read it are committed), so the
+ *       release that comes later is never published.
+ *   <li>Records that do not decode, and ids that are not safe as file names (a request id is
+ *       whatever a producer wrote), are counted and skipped, never written.
+ * </ul>
+ */
+public final class ReferencePublisher {
+  private static final Logger LOG = LoggerFactory.getLogger(ReferencePublisher.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Ids used as file names: letters, digits, '.', '_', ':' or '-', not starting with a dot. */
+  private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+
+  static final String RETRACTED_FILE = ".retracted";
+  public static final String DEFAULT_GROUP = "genguard-reference-publisher";
+
+  /**
+   * @param once stop once both topics are read to where they ended at the start
+   * @param fromBeginning read from each topic's first record, not where the group stopped
+   */
+  public record Settings(
+      Map<String, Object> kafkaProperties,
+      Path directory,
+      String group,
+      boolean once,
+      boolean fromBeginning) {}
+
+  /** What a run did. */
+  public record Result(
+      long published, long takenDown, long withheldAsRetracted, long undecodable, long unsafeIds) {
+    public ObjectNode json() {
+      ObjectNode out = JSON.createObjectNode();
+      out.put("published", published);
+      out.put("taken_down", takenDown);
+      out.put("withheld_as_retracted", withheldAsRetracted);
+      out.put("undecodable", undecodable);
+      out.put("unsafe_ids", unsafeIds);
+      return out;
+    }
+  }
+
+  private final Settings settings;
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final Set<String> retracted = new HashSet<>();
+  private volatile KafkaConsumer<String, byte[]> consumer;
+  private long published;
+  private long takenDown;
+  private long withheld;
+  private long undecodable;
+  private long unsafe;
+
+  public ReferencePublisher(Settings settings) {
+    this.settings = settings;
+  }
+
+  /** Stops a run that follows the topics (from another thread, e.g. a shutdown hook). */
+  public void stop() {
+    running.set(false);
+    KafkaConsumer<String, byte[]> current = consumer;
+    if (current != null) {
+      current.wakeup();
+    }
+  }
+
+  public Result run() throws IOException {
+    Files.createDirectories(settings.directory());
+    Path retractedFile = settings.directory().resolve(RETRACTED_FILE);
+    if (Files.exists(retractedFile)) {
+      retracted.addAll(Files.readAllLines(retractedFile, StandardCharsets.UTF_8));
+    }
+    Properties props = new Properties();
+    props.putAll(settings.kafkaProperties());
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, settings.group());
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    try (KafkaConsumer<String, byte[]> kafka =
+        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+      consumer = kafka;
+      List<TopicPartition> partitions = new ArrayList<>();
+      for (String topic :
+          List.of(Topics.CONTENT_RELEASED.name(), Topics.CONTENT_RETRACTIONS.name())) {
+        List<PartitionInfo> infos = kafka.partitionsFor(topic, Duration.ofSeconds(30));
+        if (infos == null || infos.isEmpty()) {
+          throw new IllegalStateException(
+              "The broker has no topic " + topic + " (is it the right cluster?)");
+        }
+        infos.forEach(info -> partitions.add(new TopicPartition(topic, info.partition())));
+      }
+      kafka.assign(partitions);
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          settings.fromBeginning() ? Map.of() : kafka.committed(new HashSet<>(partitions));
+      for (TopicPartition partition : partitions) {
+        OffsetAndMetadata from = committed.get(partition);
+        if (from == null) {
+          kafka.seekToBeginning(List.of(partition));
+        } else {
+          kafka.seek(partition, from.offset());
+        }
+      }
+      Map<TopicPartition, Long> end = kafka.endOffsets(partitions);
+      while (running.get() && !(settings.once() && caughtUp(kafka, partitions, end))) {
+        List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
+        try {
+          kafka.poll(Duration.ofMillis(500)).forEach(batch::add);
+        } catch (WakeupException e) {
+          break;
+        }
+        List<String> newlyRetracted = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> record : batch) {
+          apply(record, newlyRetracted);
+        }
+        if (!newlyRetracted.isEmpty()) {
+          Files.writeString(
+              retractedFile,
+              String.join("\n", newlyRetracted) + "\n",
+              StandardCharsets.UTF_8,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.APPEND,
+              StandardOpenOption.SYNC);
+        }
+        if (!batch.isEmpty()) {
+          Map<TopicPartition, OffsetAndMetadata> position = new HashMap<>();
+          for (TopicPartition partition : partitions) {
+            position.put(partition, new OffsetAndMetadata(kafka.position(partition)));
+          }
+          kafka.commitSync(position);
+        }
+      }
+    } finally {
+      consumer = null;
+    }
+    return new Result(published, takenDown, withheld, undecodable, unsafe);
+  }
+
+  private static boolean caughtUp(
+      KafkaConsumer<String, byte[]> kafka,
+      List<TopicPartition> partitions,
+      Map<TopicPartition, Long> end) {
+    for (TopicPartition partition : partitions) {
+      if (kafka.position(partition) < end.get(partition)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void apply(ConsumerRecord<String, byte[]> record, List<String> newlyRetracted)
+      throws IOException {
+    String where = record.topic() + "-" + record.partition() + "@" + record.offset();
+    try {
+      if (record.topic().equals(Topics.CONTENT_RETRACTIONS.name())) {
+        ContentRetraction retraction = Topics.CONTENT_RETRACTIONS.codec().decode(record.value());
+        Path file = file(retraction.getTenantId(), retraction.getRequestId(), where);
+        if (file == null) {
+          return;
+        }
+        if (retracted.add(retraction.getReleasedEventId())) {
+          newlyRetracted.add(retraction.getReleasedEventId());
+        }
+        if (Files.deleteIfExists(file)) {
+          takenDown++;
+          LOG.info("Took down {} ({}, {})", file.getFileName(), retraction.getBasis(), where);
+        }
+      } else {
+        ReleaseGateOutcome released = Topics.CONTENT_RELEASED.codec().decode(record.value());
+        Path file = file(released.getTenantId(), released.getRequestId(), where);
+        if (file == null) {
+          return;
+        }
+        if (retracted.contains(released.getEventId())) {
+          withheld++;
+          return;
+        }
+        ObjectNode content = JSON.createObjectNode();
+        content.put("requestId", released.getRequestId());
+        content.put("tenantId", released.getTenantId());
+        content.put("outputId", released.getOutputId());
+        content.put("releasedEventId", released.getEventId());
+        content.put("decidedAt", released.getDecidedAt().toString());
+        content.put("text", released.getText());
+        Path partial = file.resolveSibling("." + file.getFileName() + ".partial");
+        Files.write(partial, JSON.writeValueAsBytes(content));
+        Files.move(
+            partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        published++;
+      }
+    } catch (EventDecodingException e) {
+      undecodable++;
+      LOG.warn("Skipped {}: it does not decode ({})", where, e.getMessage());
+    }
+  }
+
+  /** The request's file, or null (counted) when its ids are not safe as names. */
+  private Path file(String tenantId, String requestId, String where) throws IOException {
+    if (!TenantIds.isValid(tenantId)
+        || !SAFE_ID.matcher(tenantId).matches()
+        || !SAFE_ID.matcher(requestId).matches()) {
+      unsafe++;
+      LOG.warn("Skipped {}: its tenant or request id is not safe as a file name", where);
+      return null;
+    }
+    Path tenant = settings.directory().resolve(tenantId);
+    Files.createDirectories(tenant);
+    return tenant.resolve(requestId + ".json");
+  }
+}

@@ -1,0 +1,86 @@
+package io.genguard.stack.cli;
+
+import io.genguard.stack.ReferencePublisher;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code genguard publish}: {@link ReferencePublisher} from the command line. */
+@Command(
+    name = "publish",
+    mixinStandardHelpOptions = true,
+    description = {
+      "A reference platform: publishes what content.released releases as one JSON file per"
+          + " request (DIR/TENANT/REQUEST.json) and removes what content.retractions takes down,"
+          + " whichever comes first; goes on where the last run of the same --group stopped.",
+      "Prints one JSON object of counts when it stops (--once: when caught up; else on Ctrl-C)."
+    })
+final class PublishCommand implements Callable<Integer> {
+  @Option(
+      names = "--bootstrap",
+      paramLabel = "HOST:PORT",
+      defaultValue = "${env:GENGUARD_KAFKA_BOOTSTRAP_SERVERS}",
+      description =
+          "Kafka bootstrap servers (default: GENGUARD_KAFKA_BOOTSTRAP_SERVERS; for the embedded"
+              + " stack, the broker address it prints at start).")
+  String bootstrap;
+
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "DIR",
+      description = "Where the published outputs are kept.")
+  Path out;
+
+  @Option(
+      names = "--group",
+      paramLabel = "GROUP",
+      defaultValue = ReferencePublisher.DEFAULT_GROUP,
+      description = "Consumer group that remembers how far runs got (default ${DEFAULT-VALUE}).")
+  String group;
+
+  @Option(names = "--once", description = "Stop once caught up with both topics.")
+  boolean once;
+
+  @Option(
+      names = "--from-beginning",
+      description =
+          "Read both topics from their first record, not from where the last run stopped.")
+  boolean fromBeginning;
+
+  @Override
+  public Integer call() throws Exception {
+    if (bootstrap == null || bootstrap.isBlank()) {
+      throw new IllegalArgumentException(
+          "No Kafka: pass --bootstrap HOST:PORT or set GENGUARD_KAFKA_BOOTSTRAP_SERVERS");
+    }
+    ReferencePublisher publisher =
+        new ReferencePublisher(
+            new ReferencePublisher.Settings(
+                Map.of("bootstrap.servers", bootstrap), out, group, once, fromBeginning));
+    // Ctrl-C stops the run after the batch it applies, and waits for its counts to be printed.
+    CountDownLatch printed = new CountDownLatch(1);
+    Thread stopper =
+        new Thread(
+            () -> {
+              publisher.stop();
+              try {
+                printed.await(10, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "publish-stop");
+    Runtime.getRuntime().addShutdownHook(stopper);
+    try {
+      System.out.println(publisher.run().json());
+    } finally {
+      printed.countDown();
+    }
+    return 0;
+  }
+}

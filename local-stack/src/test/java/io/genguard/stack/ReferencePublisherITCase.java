@@ -1,0 +1,161 @@
+package io.genguard.stack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.events.v1.ContentRetraction;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateOutcome;
+import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.events.v1.RetractionBasis;
+import io.genguard.schemas.ContentHash;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The reference publisher on the real broker: releases published, retractions taken down whether
+ * they come after the release or before it, hostile ids and bytes skipped, and a run again (or from
+ * the beginning) idempotent.
+ */
+class ReferencePublisherITCase {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+
+  @Test
+  void shouldPublishReleasesAndTakeDownRetractionsWhicheverComesFirst() throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    infra.createTopics(
+        3, List.of(Topics.CONTENT_RELEASED.name(), Topics.CONTENT_RETRACTIONS.name()));
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String kept = "kept-" + run;
+    String later = "taken-later-" + run;
+    String early = "taken-early-" + run;
+    ReleaseGateOutcome keptOutcome = released(kept, "acme");
+    ReleaseGateOutcome laterOutcome = released(later, "acme");
+    ReleaseGateOutcome earlyOutcome = released(early, "globex");
+    Properties props = new Properties();
+    props.putAll(infra.kafkaClientProperties());
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+      // Taken down before its release reaches the publisher.
+      send(producer, Topics.CONTENT_RETRACTIONS.name(), early, retraction(earlyOutcome));
+      send(producer, Topics.CONTENT_RELEASED.name(), kept, encoded(keptOutcome));
+      send(producer, Topics.CONTENT_RELEASED.name(), later, encoded(laterOutcome));
+      send(producer, Topics.CONTENT_RELEASED.name(), early, encoded(earlyOutcome));
+      // A request id that would climb out of the directory, and bytes that are not an event.
+      send(
+          producer, Topics.CONTENT_RELEASED.name(), "x", encoded(released("../../escape", "acme")));
+      send(producer, Topics.CONTENT_RELEASED.name(), "y", new byte[] {(byte) 0xC3, 1, 2, 3});
+      // Taken down after its release.
+      send(producer, Topics.CONTENT_RETRACTIONS.name(), later, retraction(laterOutcome));
+      producer.flush();
+    }
+    String group = "publisher-it-" + run;
+
+    ReferencePublisher.Result first = publisher(group, false).run();
+
+    // The topics are shared with other tests: count only this run's files.
+    assertThat(Files.exists(dir.resolve("acme").resolve(kept + ".json"))).isTrue();
+    JsonNode published = JSON.readTree(dir.resolve("acme").resolve(kept + ".json").toFile());
+    assertThat(published.path("text").asText()).isEqualTo("text of " + kept);
+    assertThat(published.path("releasedEventId").asText()).isEqualTo(keptOutcome.getEventId());
+    assertThat(dir.resolve("acme").resolve(later + ".json")).doesNotExist();
+    assertThat(dir.resolve("globex").resolve(early + ".json")).doesNotExist();
+    assertThat(Files.readAllLines(dir.resolve(ReferencePublisher.RETRACTED_FILE)))
+        .contains(laterOutcome.getEventId(), earlyOutcome.getEventId());
+    assertThat(dir.getParent().resolve("escape.json"))
+        .as("nothing written outside the directory")
+        .doesNotExist();
+    try (Stream<Path> all = Files.walk(dir)) {
+      assertThat(all.filter(path -> path.getFileName().toString().contains("escape"))).isEmpty();
+    }
+    assertThat(first.unsafeIds()).isGreaterThanOrEqualTo(1);
+    assertThat(first.undecodable()).isGreaterThanOrEqualTo(1);
+    assertThat(first.takenDown() + first.withheldAsRetracted())
+        .as("one taken down after its release, one never published")
+        .isGreaterThanOrEqualTo(2);
+
+    // Again with the same group: nothing new. From the beginning with a new directory state
+    // (the retracted list kept): the same files.
+    ReferencePublisher.Result again = publisher(group, false).run();
+    assertThat(again.published()).isZero();
+    Files.delete(dir.resolve("acme").resolve(kept + ".json"));
+    publisher("publisher-it-replay-" + run, true).run();
+    assertThat(dir.resolve("acme").resolve(kept + ".json")).exists();
+    assertThat(dir.resolve("acme").resolve(later + ".json")).doesNotExist();
+    assertThat(dir.resolve("globex").resolve(early + ".json")).doesNotExist();
+  }
+
+  private ReferencePublisher publisher(String group, boolean fromBeginning) {
+    return new ReferencePublisher(
+        new ReferencePublisher.Settings(
+            Map.copyOf(IntegrationInfrastructure.get().kafkaClientProperties()),
+            dir,
+            group,
+            true,
+            fromBeginning));
+  }
+
+  private static ReleaseGateOutcome released(String requestId, String tenant) {
+    String text = "text of " + requestId;
+    return ReleaseGateOutcome.newBuilder()
+        .setEventId(UUID.randomUUID().toString())
+        .setRequestId(requestId)
+        .setOutputId("out-" + requestId)
+        .setTenantId(tenant)
+        .setOutcome(GateOutcome.RELEASED)
+        .setBasis(GateBasis.VERDICT)
+        .setVerdictId("verdict-" + requestId)
+        .setDecision(Decision.RELEASE)
+        .setText(text)
+        .setOutputSha256(ContentHash.sha256Hex(text))
+        .setPolicyVersion("test")
+        .setDecidedAt(Instant.now())
+        .build();
+  }
+
+  private static byte[] retraction(ReleaseGateOutcome released) {
+    return Topics.CONTENT_RETRACTIONS
+        .codec()
+        .encode(
+            ContentRetraction.newBuilder()
+                .setEventId(UUID.randomUUID().toString())
+                .setRequestId(released.getRequestId())
+                .setTenantId(released.getTenantId())
+                .setOutputId(released.getOutputId())
+                .setReleasedEventId(released.getEventId())
+                .setBasis(RetractionBasis.TAKEDOWN)
+                .setActionId("action-" + released.getRequestId())
+                .setRetractedAt(Instant.now())
+                .build());
+  }
+
+  private static byte[] encoded(ReleaseGateOutcome outcome) {
+    return Topics.CONTENT_RELEASED.codec().encode(outcome);
+  }
+
+  private static void send(
+      KafkaProducer<String, byte[]> producer, String topic, String key, byte[] value)
+      throws Exception {
+    producer.send(new ProducerRecord<>(topic, key, value)).get();
+  }
+}

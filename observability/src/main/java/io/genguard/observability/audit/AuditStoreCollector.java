@@ -97,14 +97,14 @@ public final class AuditStoreCollector implements AutoCloseable {
   public static final String REVIEW_QUEUE_OLDEST_AGE = "genguard.audit.review.queue.oldest.age";
 
   /**
-   * Review decisions and erasure notices committed in the audit store and not yet acknowledged by
-   * Kafka (the audit service's outbox to the release gate).
+   * Review decisions, erasure notices and retractions committed in the audit store and not yet
+   * acknowledged by Kafka (the audit service's outbox to the release gate and the publishers).
    */
   public static final String OUTBOX_UNPUBLISHED = "genguard.audit.outbox.unpublished";
 
   /**
    * Age of the oldest outbox row not yet published, seconds (0 when none waits): a review or an
-   * erasure the release gate has not been told of.
+   * erasure the release gate has not been told of, or a takedown the publishers have not.
    */
   public static final String OUTBOX_OLDEST_AGE = "genguard.audit.outbox.oldest.age";
 
@@ -349,10 +349,10 @@ public final class AuditStoreCollector implements AutoCloseable {
         new Waiting(
             registry,
             OUTBOX_UNPUBLISHED,
-            "Review decisions and erasure notices not yet acknowledged by Kafka (the outbox to the"
-                + " release gate)",
+            "Review decisions, erasure notices and retractions not yet acknowledged by Kafka (the"
+                + " outbox to the release gate and the publishers)",
             OUTBOX_OLDEST_AGE,
-            "Age of the oldest review decision or erasure notice the release gate has not been sent"
+            "Age of the oldest review decision, erasure notice or retraction not yet sent"
                 + " (0 when none waits)");
     requestsUnanswered =
         new Waiting(

@@ -64,13 +64,34 @@ public final class ReferencePublisher {
   /**
    * @param once stop once both topics are read to where they ended at the start
    * @param fromBeginning read from each topic's first record, not where the group stopped
+   * @param releasedTopic where releases are read ({@code content.released}, or a mirror of it)
+   * @param retractionsTopic where retractions are read ({@code content.retractions}, or a mirror)
    */
   public record Settings(
       Map<String, Object> kafkaProperties,
       Path directory,
       String group,
       boolean once,
-      boolean fromBeginning) {}
+      boolean fromBeginning,
+      String releasedTopic,
+      String retractionsTopic) {
+    /** Reading the catalogue's topics. */
+    public static Settings of(
+        Map<String, Object> kafkaProperties,
+        Path directory,
+        String group,
+        boolean once,
+        boolean fromBeginning) {
+      return new Settings(
+          kafkaProperties,
+          directory,
+          group,
+          once,
+          fromBeginning,
+          Topics.CONTENT_RELEASED.name(),
+          Topics.CONTENT_RETRACTIONS.name());
+    }
+  }
 
   /** What a run did. */
   public record Result(
@@ -125,8 +146,7 @@ public final class ReferencePublisher {
         new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
       consumer = kafka;
       List<TopicPartition> partitions = new ArrayList<>();
-      for (String topic :
-          List.of(Topics.CONTENT_RELEASED.name(), Topics.CONTENT_RETRACTIONS.name())) {
+      for (String topic : List.of(settings.releasedTopic(), settings.retractionsTopic())) {
         List<PartitionInfo> infos = kafka.partitionsFor(topic, Duration.ofSeconds(30));
         if (infos == null || infos.isEmpty()) {
           throw new IllegalStateException(
@@ -196,7 +216,7 @@ public final class ReferencePublisher {
       throws IOException {
     String where = record.topic() + "-" + record.partition() + "@" + record.offset();
     try {
-      if (record.topic().equals(Topics.CONTENT_RETRACTIONS.name())) {
+      if (record.topic().equals(settings.retractionsTopic())) {
         ContentRetraction retraction = Topics.CONTENT_RETRACTIONS.codec().decode(record.value());
         Path file = file(retraction.getTenantId(), retraction.getRequestId(), where);
         if (file == null) {

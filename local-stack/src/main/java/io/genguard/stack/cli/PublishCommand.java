@@ -60,7 +60,7 @@ final class PublishCommand implements Callable<Integer> {
     }
     ReferencePublisher publisher =
         new ReferencePublisher(
-            new ReferencePublisher.Settings(
+            ReferencePublisher.Settings.of(
                 Map.of("bootstrap.servers", bootstrap), out, group, once, fromBeginning));
     // Ctrl-C stops the run after the batch it applies, and waits for its counts to be printed.
     CountDownLatch printed = new CountDownLatch(1);

@@ -790,18 +790,31 @@
     // page's is empty), the last one the page on screen; an action reloads that page.
     const pageSize = el('input', { type: 'number', id: 'unfinished-limit', min: 1, max: 1000, value: 100,
       'aria-label': 'Flows a page' });
+    const flowKind = el('select', { id: 'flows-kind', 'aria-label': 'Which kind' },
+      el('option', { value: '' }, 'both kinds'),
+      el('option', { value: 'NO_ANSWER' }, 'requests without an answer'),
+      el('option', { value: 'NO_GATE_OUTCOME' }, 'outputs without a gate outcome'));
+    const flowTenant = el('input', { type: 'text', id: 'flows-tenant', placeholder: 'Tenant (all)',
+      'aria-label': 'Only this tenant\'s flows' });
     let pages = [''];
-    pageSize.onchange = () => {
-      pages = [''];
-      loadUnfinished();
-    };
+    for (const input of [pageSize, flowKind, flowTenant]) {
+      input.onchange = () => {
+        pages = [''];
+        loadUnfinished();
+      };
+    }
+    const open0 = (u) => u.open.NO_ANSWER + u.open.NO_GATE_OUTCOME;
     const loadUnfinished = async (note) => {
       try {
         const limit = Math.min(1000, Math.max(1, Math.floor(Number(pageSize.value)) || 100));
         const cursor = pages[pages.length - 1];
         const u = await api('/api/v1/audit/unfinished?limit=' + limit
+          + (flowKind.value ? '&kind=' + flowKind.value : '')
+          + (flowTenant.value.trim() ? '&tenant=' + encodeURIComponent(flowTenant.value.trim()) : '')
           + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
-        const open = u.open.NO_ANSWER + u.open.NO_GATE_OUTCOME;
+        // The counts are of every kind (of the tenant chosen); the rows of the kind chosen.
+        const shown = flowKind.value ? u.open[flowKind.value] : open0(u);
+        const open = open0(u);
         const turn = (id, label, change) => el('button', { type: 'button', id, onclick: async () => {
           change();
           await loadUnfinished();
@@ -844,7 +857,10 @@
           el('p', { id: 'unfinished-summary' }, open === 0 ? 'None open.'
             : u.open.NO_ANSWER + ' request(s) without an output or failure, ' + u.open.NO_GATE_OUTCOME
               + ' output(s) without a release-gate outcome.'
-              + (u.items.length < open ? ' Listed: ' + (u.items.length === 0 ? 'none on this page'
+              + (flowKind.value || flowTenant.value.trim() ? ' Shown: ' + (flowKind.value
+                ? flowKind.options[flowKind.selectedIndex].text : 'both kinds')
+                + (flowTenant.value.trim() ? ' of tenant ' + flowTenant.value.trim() : '') + '.' : '')
+              + (u.items.length < shown ? ' Listed: ' + (u.items.length === 0 ? 'none on this page'
                 : 'the ' + from + (u.items.length > 1 ? '-' + (from + u.items.length - 1) : '')
                   + (from === 1 ? ' oldest' : ' oldest on')) + '; the bulk actions below'
                 + ' reach them all, and GET /api/v1/audit/unfinished lists by tenant and kind.' : '')),
@@ -858,8 +874,9 @@
               el('td', { class: 'resent' }, f.resentCount > 0 ? (f.resentCount > 1 ? f.resentCount + '×, last ' : '')
                 + when(f.resentAt) : ''),
               el('td', {}, may('ADMIN') ? [resend(f), ' ', dismiss(f)] : ''))))),
-          open > 0 || pages.length > 1 ? el('div', { class: 'row-actions', id: 'unfinished-paging' },
-            el('label', {}, 'Flows a page ', pageSize), ' ', ...paging) : null,
+          open > 0 || pages.length > 1 || flowKind.value || flowTenant.value.trim()
+            ? el('div', { class: 'row-actions', id: 'unfinished-paging' }, flowKind, ' ', flowTenant, ' ',
+              el('label', {}, 'flows a page ', pageSize), ' ', ...paging) : null,
           u.items.length > 0 && may('ADMIN') ? el('div', { class: 'row-actions' }, dismissReason) : null,
           open > 0 && may('ADMIN') ? el('div', { class: 'row-actions', id: 'bulk-actions' }, 'All ', bulkKind,
             ' recorded before ', bulkBefore, ' ', bulkTenant, ' ', bulkResend, ' ', bulkDismiss) : null);

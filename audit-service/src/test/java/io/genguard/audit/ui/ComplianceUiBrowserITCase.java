@@ -463,6 +463,36 @@ class ComplianceUiBrowserITCase {
                 ExpectedConditions.textMatches(
                     By.id("unfinished-summary"), Pattern.compile(".*Listed:.*"))));
     assertThat(browser.findElements(By.id("unfinished-next"))).as("all on one page").isEmpty();
+    // Only one kind, then only one tenant's.
+    new org.openqa.selenium.support.ui.Select(visible(By.id("flows-kind")))
+        .selectByValue("NO_GATE_OUTCOME");
+    waiting()
+        .until(
+            ExpectedConditions.textMatches(
+                By.id("unfinished-summary"),
+                Pattern.compile(".*Shown: outputs without a gate outcome\\..*")));
+    waiting().until(ExpectedConditions.numberOfElementsToBe(flowRows, 0));
+    new org.openqa.selenium.support.ui.Select(visible(By.id("flows-kind"))).selectByValue("");
+    WebElement tenantFilter = visible(By.id("flows-tenant"));
+    tenantFilter.sendKeys("outage");
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript("arguments[0].dispatchEvent(new Event('change'));", tenantFilter);
+    waiting()
+        .until(
+            ExpectedConditions.textMatches(
+                By.id("unfinished-summary"), Pattern.compile(".*of tenant outage\\..*")));
+    assertThat(browser.findElements(flowRows))
+        .extracting(row -> row.getAttribute("data-request"))
+        .containsExactlyInAnyOrderElementsOf(outage);
+    tenantFilter = browser.findElement(By.id("flows-tenant"));
+    tenantFilter.clear();
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript("arguments[0].dispatchEvent(new Event('change'));", tenantFilter);
+    waiting()
+        .until(
+            ExpectedConditions.not(
+                ExpectedConditions.textMatches(
+                    By.id("unfinished-summary"), Pattern.compile(".*Shown:.*"))));
     assertThat(browser.findElements(By.cssSelector(".dismiss-flow")))
         .as("dismissing is for admins")
         .isEmpty();

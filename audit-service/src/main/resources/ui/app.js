@@ -803,7 +803,7 @@
         loadUnfinished();
       };
     }
-    const open0 = (u) => u.open.NO_ANSWER + u.open.NO_GATE_OUTCOME;
+    const openCount = (u) => u.open.NO_ANSWER + u.open.NO_GATE_OUTCOME;
     const loadUnfinished = async (note) => {
       try {
         const limit = Math.min(1000, Math.max(1, Math.floor(Number(pageSize.value)) || 100));
@@ -813,8 +813,8 @@
           + (flowTenant.value.trim() ? '&tenant=' + encodeURIComponent(flowTenant.value.trim()) : '')
           + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
         // The counts are of every kind (of the tenant chosen); the rows of the kind chosen.
-        const shown = flowKind.value ? u.open[flowKind.value] : open0(u);
-        const open = open0(u);
+        const shown = flowKind.value ? u.open[flowKind.value] : openCount(u);
+        const open = openCount(u);
         const turn = (id, label, change) => el('button', { type: 'button', id, onclick: async () => {
           change();
           await loadUnfinished();

@@ -37,6 +37,11 @@ class RetractionsApiITCase {
   private static final Instant AT = Instant.now().minusSeconds(600);
   private static final String RELEASED = "api-rel-" + UUID.randomUUID();
   private static final String HELD = "api-held-" + UUID.randomUUID();
+
+  /** Released an hour before the others, alone in the bulk takedown's window. */
+  private static final String BULK = "api-bulk-" + UUID.randomUUID();
+
+  private static final Instant BULK_AT = AT.minusSeconds(3_600);
   private static RunningAuditService audit;
 
   @BeforeAll
@@ -45,6 +50,7 @@ class RetractionsApiITCase {
     List<io.genguard.audit.persistence.IncomingEvent> stories = new ArrayList<>();
     stories.addAll(AuditEvents.story(Scenario.of(RELEASED, "acme", Decision.RELEASE, AT)));
     stories.addAll(AuditEvents.story(Scenario.of(HELD, "acme", Decision.REVIEW, AT)));
+    stories.addAll(AuditEvents.story(Scenario.of(BULK, "acme", Decision.RELEASE, BULK_AT)));
     audit.seed(stories);
   }
 
@@ -116,18 +122,30 @@ class RetractionsApiITCase {
     String admin = audit.token(Role.ADMIN, null, "ada");
     String window =
         "\"decidedFrom\": \""
-            + AT.minusSeconds(60)
+            + BULK_AT.minusSeconds(60)
             + "\", \"decidedBefore\": \""
-            + AT.plusSeconds(60)
+            + BULK_AT.plusSeconds(60)
             + "\"";
     HttpResponse<String> dry =
         audit.post("/api/v1/retractions", admin, "{" + window + ", \"dryRun\": true}");
     assertThat(dry.statusCode()).as(dry.body()).isEqualTo(200);
     JsonNode listed = RunningAuditService.json(dry);
     assertThat(listed.path("dryRun").asBoolean()).isTrue();
+    assertThat(listed.path("requestIds")).hasSize(1);
+    assertThat(listed.path("requestIds").get(0).asText()).isEqualTo(BULK);
     assertThat(listed.path("retracted")).isEmpty();
+    assertThat(
+            audit.count(
+                "select count(*) from content_retraction where request_id = '" + BULK + "'"))
+        .as("a dry run takes nothing down")
+        .isZero();
     assertThat(audit.post("/api/v1/retractions", admin, "{" + window + "}").body())
         .contains("reason is required");
+    HttpResponse<String> done =
+        audit.post("/api/v1/retractions", admin, "{" + window + ", \"reason\": \"incident I-7\"}");
+    assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+    assertThat(RunningAuditService.json(done).path("retracted").get(0).path("requestId").asText())
+        .isEqualTo(BULK);
     assertThat(audit.post("/api/v1/retractions", admin, "{\"dryRun\": true}").body())
         .contains("decidedFrom and decidedBefore are required");
     assertThat(

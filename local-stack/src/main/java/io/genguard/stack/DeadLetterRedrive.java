@@ -140,20 +140,11 @@ public final class DeadLetterRedrive {
       List<TopicPartition> partitions =
           infos.stream().map(info -> new TopicPartition(info.topic(), info.partition())).toList();
       consumer.assign(partitions);
-      Map<TopicPartition, OffsetAndMetadata> committed =
-          settings.fromBeginning() ? Map.of() : consumer.committed(new HashSet<>(partitions));
-      for (TopicPartition partition : partitions) {
-        OffsetAndMetadata from = committed.get(partition);
-        if (from == null) {
-          consumer.seekToBeginning(List.of(partition));
-        } else {
-          consumer.seek(partition, from.offset());
-        }
-      }
+      ConsumerPositions.resume(consumer, partitions, settings.fromBeginning());
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
       Set<String> sentSources = new HashSet<>();
       long lastProgress = System.nanoTime();
-      while (!reachedEnd(consumer, end)) {
+      while (!ConsumerPositions.reachedEnd(consumer, end)) {
         List<Future<?>> sends = new ArrayList<>();
         int polled = 0;
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
@@ -229,16 +220,6 @@ public final class DeadLetterRedrive {
         sent,
         kept.counts(),
         kept.examples());
-  }
-
-  private static boolean reachedEnd(
-      KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> end) {
-    for (Map.Entry<TopicPartition, Long> partition : end.entrySet()) {
-      if (consumer.position(partition.getKey()) < partition.getValue()) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** Why this dead letter stays where it is, or null to send it back. */

@@ -155,18 +155,9 @@ public final class ReferencePublisher {
         infos.forEach(info -> partitions.add(new TopicPartition(topic, info.partition())));
       }
       kafka.assign(partitions);
-      Map<TopicPartition, OffsetAndMetadata> committed =
-          settings.fromBeginning() ? Map.of() : kafka.committed(new HashSet<>(partitions));
-      for (TopicPartition partition : partitions) {
-        OffsetAndMetadata from = committed.get(partition);
-        if (from == null) {
-          kafka.seekToBeginning(List.of(partition));
-        } else {
-          kafka.seek(partition, from.offset());
-        }
-      }
+      ConsumerPositions.resume(kafka, partitions, settings.fromBeginning());
       Map<TopicPartition, Long> end = kafka.endOffsets(partitions);
-      while (running.get() && !(settings.once() && caughtUp(kafka, partitions, end))) {
+      while (running.get() && !(settings.once() && ConsumerPositions.reachedEnd(kafka, end))) {
         List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
         try {
           kafka.poll(Duration.ofMillis(500)).forEach(batch::add);
@@ -198,18 +189,6 @@ public final class ReferencePublisher {
       consumer = null;
     }
     return new Result(published, takenDown, withheld, undecodable, unsafe);
-  }
-
-  private static boolean caughtUp(
-      KafkaConsumer<String, byte[]> kafka,
-      List<TopicPartition> partitions,
-      Map<TopicPartition, Long> end) {
-    for (TopicPartition partition : partitions) {
-      if (kafka.position(partition) < end.get(partition)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private void apply(ConsumerRecord<String, byte[]> record, List<String> newlyRetracted)

@@ -6,6 +6,7 @@ import io.genguard.stack.DeadLetterRedrive;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code genguard dlq}: the dead-letter topics. */
@@ -28,14 +29,7 @@ final class DlqCommand {
               + " where the last run of the same --group stopped; prints one JSON object. Exit 0"
               + " = every dead letter read was sent back, 1 = some stay.")
   static final class Redrive implements Callable<Integer> {
-    @Option(
-        names = "--bootstrap",
-        paramLabel = "HOST:PORT",
-        defaultValue = "${env:GENGUARD_KAFKA_BOOTSTRAP_SERVERS}",
-        description =
-            "Kafka bootstrap servers (default: GENGUARD_KAFKA_BOOTSTRAP_SERVERS; for the embedded"
-                + " stack, the broker address it prints at start).")
-    String bootstrap;
+    @Mixin KafkaOptions kafka;
 
     @Option(
         names = "--topic",
@@ -71,10 +65,7 @@ final class DlqCommand {
 
     @Override
     public Integer call() throws Exception {
-      if (bootstrap == null || bootstrap.isBlank()) {
-        throw new IllegalArgumentException(
-            "No Kafka: pass --bootstrap HOST:PORT or set GENGUARD_KAFKA_BOOTSTRAP_SERVERS");
-      }
+      Map<String, Object> kafkaProperties = kafka.clientProperties();
       if (stage != null && !stage.matches("[a-z][a-z0-9-]{0,63}")) {
         throw new IllegalArgumentException(
             "--stage '" + stage + "' is not a stage name (generator, moderation, gate, ...)");
@@ -83,7 +74,7 @@ final class DlqCommand {
       DeadLetterRedrive.Result result =
           DeadLetterRedrive.run(
               new DeadLetterRedrive.Settings(
-                  Map.of("bootstrap.servers", bootstrap),
+                  kafkaProperties,
                   topic,
                   stage,
                   stage == null ? group : group + "." + stage,

@@ -2,11 +2,11 @@ package io.genguard.stack.cli;
 
 import io.genguard.stack.ReferencePublisher;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code genguard publish}: {@link ReferencePublisher} from the command line. */
@@ -20,14 +20,7 @@ import picocli.CommandLine.Option;
       "Prints one JSON object of counts when it stops (--once: when caught up; else on Ctrl-C)."
     })
 final class PublishCommand implements Callable<Integer> {
-  @Option(
-      names = "--bootstrap",
-      paramLabel = "HOST:PORT",
-      defaultValue = "${env:GENGUARD_KAFKA_BOOTSTRAP_SERVERS}",
-      description =
-          "Kafka bootstrap servers (default: GENGUARD_KAFKA_BOOTSTRAP_SERVERS; for the embedded"
-              + " stack, the broker address it prints at start).")
-  String bootstrap;
+  @Mixin KafkaOptions kafka;
 
   @Option(
       names = "--out",
@@ -54,14 +47,10 @@ final class PublishCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (bootstrap == null || bootstrap.isBlank()) {
-      throw new IllegalArgumentException(
-          "No Kafka: pass --bootstrap HOST:PORT or set GENGUARD_KAFKA_BOOTSTRAP_SERVERS");
-    }
     ReferencePublisher publisher =
         new ReferencePublisher(
             ReferencePublisher.Settings.of(
-                Map.of("bootstrap.servers", bootstrap), out, group, once, fromBeginning));
+                kafka.clientProperties(), out, group, once, fromBeginning));
     // Ctrl-C stops the run after the batch it applies, and waits for its counts to be printed.
     CountDownLatch printed = new CountDownLatch(1);
     Thread stopper =

@@ -313,63 +313,64 @@
       anchored !== null && anchored !== undefined && may('COMPLIANCE') ? evidencePanel(story.requestId) : null);
   }
 
-  /** Admins: take a released output down; whoever published it is told on content.retractions. */
-  function retractPanel(requestId) {
-    const reason = el('input', { type: 'text', id: 'retract-reason', maxlength: '2000',
-      placeholder: 'Why it comes down: e.g. hate the moderator missed, ticket T-1182' });
-    const status = el('p', { class: 'muted', id: 'retract-status' },
-      'Retracting tells whoever published this output, on content.retractions, to take it down; the reason stays'
-        + ' in the hash chain. The content stays in the audit store (erasing it also retracts it).');
-    const button = el('button', { type: 'button', id: 'retract-button', onclick: async () => {
+  /**
+   * Admins: one action on the request, with a reason that stays in the chain. Its elements are named
+   * after id (id-reason, id-button, id-status, id-error, id-done); call sends it and says what was done;
+   * once: the button stays disabled after it succeeded.
+   */
+  function reasonedAction({ id, title, placeholder, note, confirm, label, once, call }) {
+    const reason = el('input', { type: 'text', id: id + '-reason', maxlength: '2000', placeholder });
+    const status = el('p', { class: 'muted', id: id + '-status' }, note);
+    const button = el('button', { type: 'button', id: id + '-button', onclick: async () => {
       if (!reason.value.trim()) {
-        status.replaceChildren(el('span', { class: 'error', id: 'retract-error' }, 'Give a reason first.'));
+        status.replaceChildren(el('span', { class: 'error', id: id + '-error' }, 'Give a reason first.'));
         return;
       }
-      if (!window.confirm('Take the released output of request ' + requestId + ' down?')) return;
+      if (!window.confirm(confirm)) return;
       button.disabled = true;
       try {
-        const r = await api('/api/v1/requests/' + encodeURIComponent(requestId) + '/retract',
-          { method: 'POST', body: { reason: reason.value } });
-        status.replaceChildren(el('span', { id: 'retract-done' }, 'Retracted output ' + r.outputId + ' at '
-          + when(r.retractedAt) + ' (action ' + r.actionId + ').'));
+        status.replaceChildren(el('span', { id: id + '-done' }, await call(reason.value)));
+        button.disabled = Boolean(once);
       } catch (error) {
-        status.replaceChildren(el('span', { class: 'error', id: 'retract-error' }, error.message));
+        status.replaceChildren(el('span', { class: 'error', id: id + '-error' }, error.message));
         button.disabled = false;
       }
-    } }, 'Take this output down');
-    return el('section', { id: 'retract' }, el('h2', {}, 'Take down'), reason, ' ', button, status);
+    } }, label);
+    return el('section', { id }, el('h2', {}, title), reason, ' ', button, status);
+  }
+
+  /** Admins: take a released output down; whoever published it is told on content.retractions. */
+  function retractPanel(requestId) {
+    return reasonedAction({ id: 'retract', title: 'Take down', label: 'Take this output down', once: true,
+      placeholder: 'Why it comes down: e.g. hate the moderator missed, ticket T-1182',
+      note: 'Retracting tells whoever published this output, on content.retractions, to take it down; the reason stays'
+        + ' in the hash chain. The content stays in the audit store (erasing it also retracts it).',
+      confirm: 'Take the released output of request ' + requestId + ' down?',
+      call: async (reason) => {
+        const r = await api('/api/v1/requests/' + encodeURIComponent(requestId) + '/retract',
+          { method: 'POST', body: { reason } });
+        return 'Retracted output ' + r.outputId + ' at ' + when(r.retractedAt) + ' (action ' + r.actionId + ').';
+      } });
   }
 
   /** Admins: remove the request's content now, keeping its records' places in the chain. */
   function erasePanel(requestId) {
-    const reason = el('input', { type: 'text', id: 'erase-reason', maxlength: '2000',
-      placeholder: 'Case, not a person: e.g. data subject request DSR-2026-118' });
-    const status = el('p', { class: 'muted', id: 'erase-status' },
-      'Erasing removes the content of every record of this request from the audit store (not from Kafka\'s topics,'
+    return reasonedAction({ id: 'erase', title: 'Erase content', label: 'Erase this request\'s content',
+      placeholder: 'Case, not a person: e.g. data subject request DSR-2026-118',
+      note: 'Erasing removes the content of every record of this request from the audit store (not from Kafka\'s topics,'
         + ' which drop their copies by the time shown once erased, nor from backups) and tells the release gate, which never releases its output afterwards (one released'
-        + ' before is retracted: its publishers are told to take it down); the records keep their places in the hash chain, and the reason stays there for good.');
-    const button = el('button', { type: 'button', id: 'erase-button', onclick: async () => {
-      if (!reason.value.trim()) {
-        status.replaceChildren(el('span', { class: 'error', id: 'erase-error' }, 'Give a reason first.'));
-        return;
-      }
-      if (!window.confirm('Erase the content of request ' + requestId + '? This cannot be undone.')) return;
-      button.disabled = true;
-      try {
+        + ' before is retracted: its publishers are told to take it down); the records keep their places in the hash chain, and the reason stays there for good.',
+      confirm: 'Erase the content of request ' + requestId + '? This cannot be undone.',
+      call: async (reason) => {
         const r = await api('/api/v1/requests/' + encodeURIComponent(requestId) + '/erase',
-          { method: 'POST', body: { reason: reason.value } });
+          { method: 'POST', body: { reason } });
         const copies = !r.kafkaCopies ? ''
           : r.kafkaCopies.goneBy ? ' Kafka\'s topics drop their copies by ' + r.kafkaCopies.goneBy + '.'
           : ' When Kafka\'s topics drop their copies is not known: ' + r.kafkaCopies.basis + '.';
-        status.replaceChildren(el('span', { id: 'erase-done' }, (r.tombstoned
+        return (r.tombstoned
           ? 'Erased: ' + r.tombstoned + ' record(s) lost their content (erasure record seq ' + r.retentionSeq + ').'
-          : 'Nothing left to erase.') + copies));
-      } catch (error) {
-        status.replaceChildren(el('span', { class: 'error', id: 'erase-error' }, error.message));
-      }
-      button.disabled = false;
-    } }, 'Erase this request\'s content');
-    return el('section', { id: 'erase' }, el('h2', {}, 'Erase content'), reason, ' ', button, status);
+          : 'Nothing left to erase.') + copies;
+      } });
   }
 
   /** The request's evidence bundle: its records with what proves them to someone without the database. */

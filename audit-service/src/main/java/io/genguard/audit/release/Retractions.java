@@ -28,6 +28,7 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -321,7 +322,7 @@ public final class Retractions {
       throw new InvalidInputException(
           "requestIds must name 1 to " + MAX_BULK + " requests, e.g. [\"req-1\", \"req-2\"]");
     }
-    java.util.LinkedHashSet<String> once = new java.util.LinkedHashSet<>();
+    LinkedHashSet<String> once = new LinkedHashSet<>();
     for (String id : requestIds) {
       if (id == null || !Cursor.ID.matcher(id).matches()) {
         throw new InvalidInputException(

@@ -954,6 +954,24 @@
             el('td', {}, el('a', { href: '#/requests/' + encodeURIComponent(i.requestId) }, i.requestId)),
             el('td', {}, i.tenantId), el('td', {}, i.recorded), el('td', {}, i.candidate || 'not comparable'),
             el('td', {}, i.detail || ''))))));
+        // Released on a verdict the candidate would hold: admins take them down from here.
+        const wouldHold = r.items.filter(i => i.outcome === 'CHANGED' && i.recorded === 'RELEASE'
+          && (i.candidate === 'REVIEW' || i.candidate === 'BLOCK')).map(i => i.requestId);
+        if (wouldHold.length && may('ADMIN')) {
+          whatIfResult.append(reasonedAction({ id: 'what-if-takedown', title: 'Take down what the candidate would hold',
+            label: 'Take ' + wouldHold.length + ' released output(s) down', once: true,
+            placeholder: 'Why they come down: e.g. ' + r.policy.policyId + ' ' + r.policy.version + ' would hold them, incident I-41',
+            note: wouldHold.length + ' output(s) released on a verdict the candidate would hold. Each comes down with its own'
+              + ' action and this reason, and its publishers are told on content.retractions; one not released after all'
+              + ' (erased, or held at the gate) is skipped.',
+            confirm: 'Take the ' + wouldHold.length + ' released output(s) down? Publishers are told at once.',
+            call: async (reason) => {
+              const t = await api('/api/v1/retractions', { method: 'POST', body: { requestIds: wouldHold, reason } });
+              const skipped = Object.keys(t.skipped).length;
+              return t.retracted.length + ' taken down' + (skipped ? ', ' + skipped + ' skipped: '
+                + Object.entries(t.skipped).map(([id, why]) => id + ' (' + why + ')').join('; ') : '') + '.';
+            } }));
+        }
       } catch (e) {
         whatIfResult.replaceChildren(el('p', { class: 'error', id: 'what-if-error' }, e.message));
       } finally {

@@ -203,6 +203,13 @@ public final class AuditQueries {
     if (outcomes.isEmpty()) {
       return "IN_PROGRESS";
     }
+    for (var outcome : outcomes) {
+      // A release is final: an outcome after it (the gate quarantining a copy older than its
+      // memory of decisions) does not take back what was published.
+      if (outcome.get("outcome").asText().equals("RELEASED")) {
+        return "RELEASED";
+      }
+    }
     return outcomes.get(outcomes.size() - 1).get("outcome").asText();
   }
 

@@ -97,35 +97,11 @@ public final class Retractions {
           // The chain lock first, as an erasure takes it: one retraction of a release, and no
           // deadlock with an erasure of the same request.
           ChainAppender.lock(connection);
-          String tenant = RequestOwner.visibleTenant(connection, requestId, caller.tenantId());
-          Released released =
-              released(connection, requestId)
-                  .orElseThrow(
-                      () ->
-                          new ConflictException(
-                              "Request "
-                                  + requestId
-                                  + " has no released output on record, so there is nothing to"
-                                  + " take down (an outcome the gate wrote may not have reached"
-                                  + " the audit store yet: GET /api/v1/requests/"
-                                  + requestId
-                                  + " shows what it holds)"));
-          Optional<Retracted> earlier = find(connection, released.eventId());
-          if (earlier.isPresent()) {
-            throw new ConflictException(
-                "The released output "
-                    + released.outputId()
-                    + " of request "
-                    + requestId
-                    + " was retracted already at "
-                    + earlier.get().retractedAt()
-                    + " (action "
-                    + earlier.get().actionId()
-                    + ")");
-          }
+          Released released = releasable(connection, requestId, caller);
           Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
           ActionLog.Action action =
-              ActionLog.Action.of("requests.retract", tenant, requestId, released.outputId());
+              ActionLog.Action.of(
+                  "requests.retract", released.tenantId(), requestId, released.outputId());
           action
               .details()
               .put("reason", why)
@@ -337,18 +313,53 @@ public final class Retractions {
     return List.copyOf(once);
   }
 
-  /** Why the request's output cannot be taken down now, as {@link #retract} would refuse it. */
+  /**
+   * The request's released outcome, when the caller may take it down now.
+   *
+   * @throws NotFoundException when the chain holds no record of the request the caller may see
+   * @throws ConflictException when nothing of it was released, as the audit store shows, or it was
+   *     retracted already
+   */
+  private static Released releasable(Connection connection, String requestId, Caller caller)
+      throws SQLException {
+    RequestOwner.visibleTenant(connection, requestId, caller.tenantId());
+    Released released =
+        released(connection, requestId)
+            .orElseThrow(
+                () ->
+                    new ConflictException(
+                        "Request "
+                            + requestId
+                            + " has no released output on record, so there is nothing to"
+                            + " take down (an outcome the gate wrote may not have reached"
+                            + " the audit store yet: GET /api/v1/requests/"
+                            + requestId
+                            + " shows what it holds)"));
+    Optional<Retracted> earlier = find(connection, released.eventId());
+    if (earlier.isPresent()) {
+      throw new ConflictException(
+          "The released output "
+              + released.outputId()
+              + " of request "
+              + requestId
+              + " was retracted already at "
+              + earlier.get().retractedAt()
+              + " (action "
+              + earlier.get().actionId()
+              + ")");
+    }
+    return released;
+  }
+
+  /** Why the request's output cannot be taken down now: {@link #retract}'s refusal, if any. */
   private static Optional<String> whyNot(Connection connection, String requestId, Caller caller)
       throws SQLException {
-    if (RequestOwner.find(connection, requestId, caller.tenantId()).isEmpty()) {
-      return Optional.of("the audit chain holds no record of it that this token may see");
+    try {
+      releasable(connection, requestId, caller);
+      return Optional.empty();
+    } catch (ConflictException | NotFoundException refused) {
+      return Optional.of(refused.getMessage());
     }
-    Optional<Released> released = released(connection, requestId);
-    if (released.isEmpty()) {
-      return Optional.of("no released output on record");
-    }
-    return find(connection, released.get().eventId())
-        .map(earlier -> "retracted already at " + earlier.retractedAt());
   }
 
   /**

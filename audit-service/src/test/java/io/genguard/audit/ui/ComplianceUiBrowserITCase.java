@@ -23,6 +23,8 @@ import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.moderation.gate.GateTimings;
 import io.genguard.moderation.gate.ReleaseGateTopology;
+import io.genguard.moderation.job.BatchModerator;
+import io.genguard.moderation.pipeline.ModerationPipelines;
 import io.genguard.moderation.pipeline.VerdictExplainer;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.schemas.Topic;
@@ -706,6 +708,54 @@ class ComplianceUiBrowserITCase {
         .until(
             ExpectedConditions.textToBe(
                 By.id("takedown-summary"), "0 released output(s) would come down."));
+
+    // A corrected policy tried on recorded traffic: what it would hold that was released comes
+    // down from the try's result. The verdict is the real n-gram moderator's, with the keys the
+    // what-if judges with, so the candidate's decision can be compared with it.
+    Scenario missed =
+        Scenario.of("ui-what-if-" + UUID.randomUUID(), "whatif", Decision.RELEASE, Instant.now())
+            .withText("The museum opens at nine and the guided tour takes about an hour.");
+    GenerationOutput missedOutput = AuditEvents.output(missed);
+    ModerationVerdict recorded;
+    try (BatchModerator moderator =
+        ModerationPipelines.factory("ngram-logistic", null, anchors.resolve("keys")).create()) {
+      recorded = moderator.moderate(List.of(missedOutput)).get(0);
+    }
+    assertThat(recorded.getDecision()).isEqualTo(Decision.RELEASE);
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(missed)),
+            AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), missedOutput),
+            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), recorded),
+            AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), AuditEvents.gateOutcome(missed))));
+    browser.navigate().refresh();
+    String strict =
+        PolicyLoader.defaultText()
+            .replaceFirst("version: *\"?[^\"\n]*\"?", "version: \"what-if-ui\"")
+            .replaceAll("\\{review: 0\\.[0-9]+, block: ", "{review: 0.00, block: ");
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript(
+            "arguments[0].value = arguments[1]; window.confirm = () => true;",
+            visible(By.id("what-if-yaml")),
+            strict);
+    visible(By.id("what-if-tenant")).sendKeys("whatif");
+    visible(By.id("what-if-button")).click();
+    waiting()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("what-if-summary"), "1 changed (RELEASE -> REVIEW: 1)"));
+    WebElement takeDown = visible(By.id("what-if-takedown-button"));
+    assertThat(takeDown.getText()).isEqualTo("Take 1 released output(s) down");
+    visible(By.id("what-if-takedown-reason")).sendKeys("what-if-ui would hold it, incident I-42");
+    takeDown.click();
+    waiting().until(ExpectedConditions.textToBe(By.id("what-if-takedown-done"), "1 taken down."));
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action = 'requests.retract'"
+                    + " and request_id = '"
+                    + missed.requestId()
+                    + "' and details->>'reason' = 'what-if-ui would hold it, incident I-42'"))
+        .isEqualTo(1);
   }
 
   private static ReleaseGateOutcome releasedOnKafka(String requestId) {

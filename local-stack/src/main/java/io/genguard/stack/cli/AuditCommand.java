@@ -17,6 +17,7 @@ import picocli.CommandLine.Spec;
       AuditReportCommand.class,
       AuditReplayCommand.class,
       AuditWhatIfCommand.class,
+      AuditRetractCommand.class,
       AuditStatusCommand.class,
       AuditUnfinishedCommand.class,
       AuditVerifyCommand.class,

@@ -211,6 +211,21 @@ class AuditReplayCommandITCase {
     assertThat(run.out()).containsPattern("RELEASE -> REVIEW: [a-z_]+ 0\\.[0-9]{2} >= 0\\.00");
     assertThat(count("select count(*) from audit_log")).as("nothing written").isEqualTo(auditRows);
 
+    // Its JSON lines name what to take down: the two released outputs the candidate would hold.
+    CommandRun asJson =
+        CommandRun.of(
+            new AuditWhatIfCommand(),
+            database("--key-dir", keys.toString(), "--policy", candidate.toString(), "--json"));
+    Path rows = Files.createTempFile(keys, "what-if", ".jsonl");
+    Files.writeString(rows, asJson.out());
+    CommandRun wouldRetract =
+        CommandRun.of(
+            new AuditRetractCommand(), database("--ids-from", rows.toString(), "--dry-run"));
+    assertThat(wouldRetract.code()).as(wouldRetract.out() + wouldRetract.err()).isZero();
+    List<String> wouldCome = new ArrayList<>();
+    JSON.readTree(wouldRetract.out()).path("requestIds").forEach(id -> wouldCome.add(id.asText()));
+    assertThat(wouldCome).containsExactlyInAnyOrder("replay-0", "replay-2");
+
     // The built-in policy itself changes nothing; JSON lists the same figures.
     Path same = Files.createTempFile(keys, "same", ".yaml");
     Files.writeString(same, PolicyLoader.defaultText());

@@ -57,6 +57,23 @@ public record GateTimings(Duration decisionRetention, Duration verdictTimeout) {
   }
 
   /**
+   * How far the generator's clock may run ahead of the gate's before {@link #decisionHorizon} stops
+   * being safe.
+   */
+  static final Duration CLOCK_SKEW_ALLOWANCE = Duration.ofMinutes(10);
+
+  /**
+   * How old an output may be, by its {@code generatedAt}, for the gate to decide it: the decision
+   * retention less {@link #CLOCK_SKEW_ALLOWANCE}. A request is decided after its output was
+   * generated, and its marker is kept for the retention from that decision, so for a younger output
+   * the gate still knows whether it decided the request; for an older one it may have decided and
+   * forgotten it, and deciding again could release it twice.
+   */
+  public Duration decisionHorizon() {
+    return decisionRetention.minus(CLOCK_SKEW_ALLOWANCE);
+  }
+
+  /**
    * The longest an output without a verdict waits for its gate outcome: the verdict timeout, then
    * at most one sweep. A check that an output got its outcome must wait longer than this.
    */

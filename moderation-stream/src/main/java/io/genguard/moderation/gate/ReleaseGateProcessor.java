@@ -55,6 +55,9 @@ import org.slf4j.LoggerFactory;
  *       verdict without an output, like a decided marker, is forgotten after the retention.
  *   <li>An outcome never exceeds the event limit, and text is never published in part: see {@link
  *       #fitted}.
+ *   <li>An output generated longer ago than the gate remembers decisions ({@link
+ *       GateTimings#decisionHorizon}) is quarantined, never decided: the gate may have decided its
+ *       request and forgotten it (a copy sent again, a replay after lost offsets).
  *   <li>An erased request (audit.erasures) is never published: the output it holds, or the one that
  *       comes later, is quarantined with neither its text nor its attributes, and only the marker
  *       stays in the store. An output released before the erasure stays released.
@@ -150,7 +153,42 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       }
       return;
     }
-    decideIfComplete(requestId, entry.withOutput(output.getOutputId(), bytes, clock.millis()));
+    long now = clock.millis();
+    if (output.getGeneratedAt().toEpochMilli() < now - timings.decisionHorizon().toMillis()) {
+      // Older than the gate's memory: it may have decided this request and forgotten it (a copy
+      // sent again, a replay after lost offsets), so it never decides it again.
+      publish(
+          requestId,
+          entry,
+          outcome(
+              output,
+              null,
+              GateOutcome.QUARANTINED,
+              GateBasis.INTEGRITY,
+              null,
+              List.of(beyondMemoryReason(output))),
+          output.getOutputId());
+      LOG.warn(
+          "Quarantined the output of request {}: generated at {}, before the gate's memory of"
+              + " decisions reaches",
+          requestId,
+          output.getGeneratedAt());
+      return;
+    }
+    decideIfComplete(requestId, entry.withOutput(output.getOutputId(), bytes, now));
+  }
+
+  private String beyondMemoryReason(GenerationOutput output) {
+    return "integrity: generated at "
+        + output.getGeneratedAt()
+        + ", more than "
+        + timings.decisionHorizon().toMinutes()
+        + " minutes ago (the gate's decision retention, "
+        + timings.decisionRetention().toHours()
+        + " h, less "
+        + GateTimings.CLOCK_SKEW_ALLOWANCE.toMinutes()
+        + " minutes for clock skew): the gate may have decided this request and forgotten it,"
+        + " so it does not decide it again";
   }
 
   private void onVerdict(ModerationVerdict verdict) {

@@ -466,14 +466,65 @@ class ReleaseGateTopologyTest {
     advance(Duration.ofMinutes(2));
     assertThat(store.get("t6")).as("forgotten after it").isNull();
 
-    // An output that comes after all waits for a verdict like any other, then goes to a person.
+    // An output that comes after all, generated before the gate's memory reaches, is never
+    // decided: the gate cannot tell it from one it decided and forgot.
     send(output);
     assertThat(released.isEmpty()).isTrue();
-    advance(Duration.ofSeconds(90));
-    assertThat(decode(pending))
+    assertThat(decode(quarantined))
         .singleElement()
         .extracting(ReleaseGateOutcome::getBasis)
-        .isEqualTo(GateBasis.VERDICT_TIMEOUT);
+        .isEqualTo(GateBasis.INTEGRITY);
+    advance(Duration.ofSeconds(90));
+    assertThat(pending.isEmpty()).as("nothing waits for a person").isTrue();
+  }
+
+  @Test
+  void shouldNeverDecideAgainACopyOfAnOutputOlderThanItsMemory() {
+    GenerationOutput output = output("t-forgot", "Released a day ago.");
+    send(output);
+    send(verdict(output, Decision.RELEASE));
+    assertThat(decode(released)).hasSize(1);
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    advance(RETENTION.plusMinutes(1));
+    assertThat(store.get("t-forgot")).as("the decision forgotten").isNull();
+
+    // A copy (sent again, or read again after lost offsets) with its verdict again: quarantined,
+    // not released a second time, and nothing of it waits.
+    send(output);
+    send(verdict(output, Decision.RELEASE));
+    assertThat(released.isEmpty()).as("nothing released twice").isTrue();
+    assertThat(decode(quarantined))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.INTEGRITY);
+              assertThat(outcome.getVerdictId()).as("decided on no verdict").isEmpty();
+              assertThat(outcome.getReasons())
+                  .singleElement()
+                  .asString()
+                  .startsWith("integrity: generated at " + Events.NOW + ", more than 1430 minutes")
+                  .endsWith(
+                      "may have decided this request and forgotten it, so it does not"
+                          + " decide it again");
+            });
+    assertThat(store.get("t-forgot").state()).isEqualTo(GateEntry.State.QUARANTINED);
+    send(output);
+    assertThat(quarantined.isEmpty()).as("the copy after it is ignored").isTrue();
+  }
+
+  @Test
+  void shouldDecideAnOutputJustWithinItsMemory() {
+    // Generated the horizon less a minute ago: the gate would still hold any decision on it.
+    advance(RETENTION.minus(GateTimings.CLOCK_SKEW_ALLOWANCE).minusMinutes(1));
+    GenerationOutput late = output("t-late", "Late, but not forgotten.");
+    send(late);
+    send(verdict(late, Decision.RELEASE));
+    assertThat(decode(released))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getBasis)
+        .isEqualTo(GateBasis.VERDICT);
+    assertThat(quarantined.isEmpty()).isTrue();
   }
 
   @Test

@@ -1,0 +1,334 @@
+package io.genguard.stack.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.audit.query.Cursor;
+import io.genguard.audit.release.Retractions;
+import io.genguard.audit.security.Caller;
+import io.genguard.schemas.BoundedFiles;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code genguard audit retract}: takes released outputs down from the command line, as {@code POST
+ * /api/v1/requests/{id}/retract} and {@code POST /api/v1/retractions} do, for an incident script:
+ * the requests named (on the line, or in a file such as {@code audit what-if --json}'s output), or
+ * every output released in a window. Each comes down in its own transaction with its own {@code
+ * requests.retract} action; the notices wait in the audit service's outbox, which a running audit
+ * service sends to {@code content.retractions}.
+ */
+@Command(
+    name = "retract",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Take released outputs down: those of the requests named (--request, --ids-from) or those"
+          + " released in a window (--released-from, --released-before). Each is recorded as a"
+          + " requests.retract action with the reason; the notices go out on content.retractions"
+          + " from the audit service's outbox (a running audit service sends them within a"
+          + " second). Prints one JSON object.",
+      "Exit 0 = every one named or selected came down (or, with --dry-run, would), 4 = some"
+          + " were skipped (not released, taken down already, not in the audit store), 3 = none"
+          + " was named or selected, 1 = refused (the reason on standard error)."
+    })
+final class AuditRetractCommand implements Callable<Integer> {
+  /** Largest --ids-from file read. */
+  static final int MAX_IDS_FILE_BYTES = 16 << 20;
+
+  /** Most requests one run takes down by id (the API's limit a call, times 100). */
+  static final int MAX_IDS = 100 * Retractions.MAX_BULK;
+
+  @Mixin AuditStoreOptions database;
+
+  @Option(
+      names = "--request",
+      paramLabel = "ID",
+      description = "A request whose released output comes down (repeatable).")
+  List<String> requests = new ArrayList<>();
+
+  @Option(
+      names = "--ids-from",
+      paramLabel = "FILE",
+      description =
+          "Request ids to take down, one a line ('-' reads standard input): a bare id, or a JSON"
+              + " object with requestId. Lines of `audit what-if --json` count only where the"
+              + " candidate policy would hold what was released (CHANGED from RELEASE to REVIEW"
+              + " or BLOCK); its summary line is passed over. Blank lines and # comments too.")
+  String idsFrom;
+
+  @Option(
+      names = "--released-from",
+      paramLabel = "INSTANT",
+      description = "Released at or after this instant (ISO-8601, e.g. 2026-12-05T09:00:00Z).")
+  Instant releasedFrom;
+
+  @Option(
+      names = "--released-before",
+      paramLabel = "INSTANT",
+      description = "Released before this instant.")
+  Instant releasedBefore;
+
+  @Option(names = "--tenant", description = "With a window: only this tenant's.")
+  String tenant;
+
+  @Option(
+      names = "--policy-sha256",
+      paramLabel = "SHA256",
+      description = "With a window: only those whose verdict was decided under this policy file.")
+  String policySha256;
+
+  @Option(
+      names = "--include-reviewed",
+      description = "With a window: also those a person approved in review.")
+  boolean includeReviewed;
+
+  @Option(
+      names = "--reason",
+      description = "Why they come down; it stays in the chain (required unless --dry-run).")
+  String reason;
+
+  @Option(names = "--dry-run", description = "List what would come down; change nothing.")
+  boolean dryRun;
+
+  private final ObjectMapper mapper = new ObjectMapper();
+
+  @Override
+  public Integer call() throws Exception {
+    boolean byWindow = releasedFrom != null || releasedBefore != null;
+    boolean byIds = !requests.isEmpty() || idsFrom != null;
+    if (byWindow == byIds) {
+      throw new IllegalArgumentException(
+          "Name the requests (--request ID, --ids-from FILE) or a release window"
+              + " (--released-from and --released-before), one or the other");
+    }
+    if (byIds && (tenant != null || policySha256 != null || includeReviewed)) {
+      throw new IllegalArgumentException(
+          "--tenant, --policy-sha256 and --include-reviewed select within a release window;"
+              + " requests named by id are taken as named");
+    }
+    if (byWindow && (releasedFrom == null || releasedBefore == null)) {
+      throw new IllegalArgumentException(
+          "A release window needs both --released-from and --released-before");
+    }
+    if (!dryRun && (reason == null || reason.isBlank())) {
+      throw new IllegalArgumentException(
+          "--reason is required: why they come down (e.g. \"policy 2026-12-05.1 released hate,"
+              + " ticket T-1182\"); it stays in the chain. --dry-run lists them without one");
+    }
+    Caller caller =
+        Caller.system("audit retract (command line, user " + System.getProperty("user.name") + ")");
+    Outcome outcome = new Outcome();
+    try (AuditDatabase db = database.connect(false)) {
+      Retractions retractions = new Retractions(db.dataSource(), Clock.systemUTC());
+      if (byIds) {
+        Named named = named();
+        outcome.passedOver = named.passedOver();
+        List<String> ids = named.ids();
+        for (int from = 0; from < ids.size(); from += Retractions.MAX_BULK) {
+          List<String> chunk = ids.subList(from, Math.min(ids.size(), from + Retractions.MAX_BULK));
+          outcome.add(retractions.retractEach(chunk, reason, dryRun, caller));
+        }
+      } else {
+        Retractions.Selection selection =
+            new Retractions.Selection(
+                tenant, releasedFrom, releasedBefore, policySha256, includeReviewed);
+        Retractions.Bulk bulk;
+        do {
+          bulk = retractions.retractAll(selection, reason, dryRun, caller);
+          outcome.add(bulk);
+          // What came down leaves the selection, so the next call selects the rest; a dry run
+          // changes nothing, and a call that took none down would select the same again.
+        } while (bulk.more() && !dryRun && !bulk.retracted().isEmpty());
+        outcome.more = bulk.more();
+      }
+    }
+    System.out.println(mapper.writeValueAsString(outcome.json(mapper, dryRun)));
+    if (!outcome.skipped.isEmpty()) {
+      return 4;
+    }
+    return outcome.selected.isEmpty() ? 3 : 0;
+  }
+
+  /** What the runs' calls did, together. */
+  private static final class Outcome {
+    final List<String> selected = new ArrayList<>();
+    final List<Retractions.Retracted> retracted = new ArrayList<>();
+    final Map<String, String> skipped = new LinkedHashMap<>();
+    boolean more;
+    int passedOver;
+
+    void add(Retractions.Bulk bulk) {
+      selected.addAll(bulk.requestIds());
+      retracted.addAll(bulk.retracted());
+      skipped.putAll(bulk.skipped());
+    }
+
+    ObjectNode json(ObjectMapper mapper, boolean dryRun) {
+      ObjectNode out = mapper.createObjectNode();
+      out.put("dryRun", dryRun);
+      out.set("requestIds", mapper.valueToTree(selected));
+      ArrayNode done = out.putArray("retracted");
+      for (Retractions.Retracted one : retracted) {
+        done.addObject()
+            .put("requestId", one.requestId())
+            .put("tenantId", one.tenantId())
+            .put("outputId", one.outputId())
+            .put("releasedEventId", one.releasedEventId())
+            .put("basis", one.basis().name())
+            .put("actionId", one.actionId())
+            .put("retractedAt", one.retractedAt().toString());
+      }
+      out.set("skipped", mapper.valueToTree(skipped));
+      out.put("more", more);
+      out.put("whatIfRowsNotHeld", passedOver);
+      return out;
+    }
+  }
+
+  /**
+   * The ids named, each once, in order.
+   *
+   * @param passedOver lines of a what-if run that do not hold a released output
+   */
+  record Named(List<String> ids, int passedOver) {}
+
+  private Named named() throws IOException {
+    Set<String> ids = new LinkedHashSet<>();
+    for (String id : requests) {
+      ids.add(requireId(id, "--request"));
+    }
+    int passedOver = 0;
+    if (idsFrom != null) {
+      Named read = idsFrom.equals("-") ? read(System.in, "standard input") : read(Path.of(idsFrom));
+      ids.addAll(read.ids());
+      passedOver = read.passedOver();
+    }
+    if (ids.size() > MAX_IDS) {
+      throw new IllegalArgumentException(
+          ids.size() + " request ids named; one run takes at most " + MAX_IDS + ": split the list");
+    }
+    return new Named(List.copyOf(ids), passedOver);
+  }
+
+  static Named read(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("--ids-from " + file + " is not a readable file");
+    }
+    try {
+      return parse(BoundedFiles.readUtf8(file, MAX_IDS_FILE_BYTES), file.toString());
+    } catch (BoundedFiles.TooLargeException e) {
+      throw new IllegalArgumentException(tooLarge(file.toString()), e);
+    } catch (CharacterCodingException e) {
+      throw new IllegalArgumentException(notUtf8(file.toString()), e);
+    }
+  }
+
+  static Named read(InputStream in, String source) throws IOException {
+    byte[] bytes = in.readNBytes(MAX_IDS_FILE_BYTES + 1);
+    if (bytes.length > MAX_IDS_FILE_BYTES) {
+      throw new IllegalArgumentException(tooLarge(source));
+    }
+    try {
+      return parse(
+          StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString(), source);
+    } catch (CharacterCodingException e) {
+      throw new IllegalArgumentException(notUtf8(source), e);
+    }
+  }
+
+  private static String tooLarge(String source) {
+    return source + " is larger than " + (MAX_IDS_FILE_BYTES >> 20) + " MiB; split it";
+  }
+
+  private static String notUtf8(String source) {
+    return source + " is not valid UTF-8 text";
+  }
+
+  /**
+   * Ids a line, as {@code --ids-from} describes; refuses the input, naming the line, where a line
+   * is neither an id, a JSON object with one, a what-if row nor its summary.
+   */
+  static Named parse(String text, String source) {
+    ObjectMapper mapper = new ObjectMapper();
+    Set<String> ids = new LinkedHashSet<>();
+    int passedOver = 0;
+    int number = 0;
+    for (String line : text.lines().toList()) {
+      number++;
+      String where = source + " line " + number;
+      String entry = line.strip();
+      if (entry.isEmpty() || entry.startsWith("#")) {
+        continue;
+      }
+      if (!entry.startsWith("{")) {
+        ids.add(requireId(entry, where));
+        continue;
+      }
+      JsonNode row;
+      try {
+        row = mapper.readTree(entry);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalArgumentException(where + " is not valid JSON: " + e.getOriginalMessage());
+      }
+      if (!row.isObject()) {
+        throw new IllegalArgumentException(where + " is not a JSON object");
+      }
+      if (!row.has("requestId")) {
+        if (row.has("verdicts") && row.has("policy")) {
+          continue; // what-if's summary line
+        }
+        throw new IllegalArgumentException(
+            where + " is a JSON object without requestId, so it names no request");
+      }
+      if (!row.get("requestId").isTextual()) {
+        throw new IllegalArgumentException(where + ": requestId is not a string");
+      }
+      String id = requireId(row.get("requestId").asText(), where);
+      if (row.has("outcome") && !heldNowReleasedThen(row)) {
+        passedOver++; // a what-if row whose candidate would not hold a released output
+        continue;
+      }
+      ids.add(id);
+    }
+    return new Named(List.copyOf(ids), passedOver);
+  }
+
+  /** A what-if row of a released output that the candidate would hold (REVIEW or BLOCK). */
+  private static boolean heldNowReleasedThen(JsonNode row) {
+    String candidate = row.path("candidate").asText("");
+    return row.path("outcome").asText("").equals("CHANGED")
+        && row.path("recorded").asText("").equals("RELEASE")
+        && (candidate.equals("REVIEW") || candidate.equals("BLOCK"));
+  }
+
+  private static String requireId(String id, String where) {
+    if (!Cursor.ID.matcher(id).matches()) {
+      String shown = id.length() > 40 ? id.substring(0, 40) + "..." : id;
+      throw new IllegalArgumentException(
+          where
+              + ": '"
+              + shown.replaceAll("\\p{Cntrl}", "?")
+              + "' is not a request id (1-128 letters, digits, '.', '_', ':' or '-')");
+    }
+    return id;
+  }
+}

@@ -1,0 +1,274 @@
+package io.genguard.stack.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.persistence.ChainVerifier;
+import io.genguard.audit.persistence.IncomingEvent;
+import io.genguard.audit.release.Retractions;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateOutcome;
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.events.v1.SamplingParameters;
+import io.genguard.schemas.ContentHash;
+import io.genguard.schemas.EventIds;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code ./genguard audit retract} on real PostgreSQL: by the ids a what-if run printed, and by a
+ * release window past one call's limit; each takedown on record with its reason, its notice in the
+ * outbox, the chain intact.
+ */
+class AuditRetractCommandITCase {
+  private static final Instant T0 = Instant.parse("2026-12-05T09:00:00Z");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final AtomicLong offsets = new AtomicLong();
+  private IntegrationInfrastructure infra;
+  private String url;
+  private AuditDatabase database;
+
+  @BeforeEach
+  void database(TestInfo test) {
+    infra = IntegrationInfrastructure.get();
+    String name = "retract_cli_" + test.getTestMethod().orElseThrow().getName().toLowerCase();
+    url = infra.createDatabase(name.substring(0, Math.min(60, name.length())));
+    database = AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
+  }
+
+  @AfterEach
+  void close() {
+    database.close();
+  }
+
+  @Test
+  void shouldTakeDownWhatAWhatIfRunShowedACorrectedPolicyWouldHold(@TempDir Path dir)
+      throws Exception {
+    write(released("wi-1", "acme", T0), released("wi-2", "acme", T0.plusSeconds(1)));
+    write(released("wi-3", "globex", T0.plusSeconds(2)));
+    write(List.of(incoming(Topics.GENERATION_REQUESTS.name(), request("wi-held", "acme"))));
+    Path whatIf = dir.resolve("what-if.jsonl");
+    Files.writeString(
+        whatIf,
+        String.join(
+            "\n",
+            row("wi-1", "RELEASE", "BLOCK"),
+            row("wi-2", "BLOCK", "RELEASE"),
+            row("wi-held", "RELEASE", "REVIEW"),
+            "{\"policy\":\"default 7\",\"verdicts\":4,\"same\":1,\"changed\":3}",
+            "wi-3"));
+
+    CommandRun dry = run("--ids-from", whatIf.toString(), "--dry-run");
+    assertThat(dry.code()).as(dry.err()).isEqualTo(4);
+    JsonNode listed = JSON.readTree(dry.out());
+    assertThat(ids(listed.path("requestIds"))).containsExactly("wi-1", "wi-3");
+    assertThat(listed.path("whatIfRowsNotHeld").asInt()).isEqualTo(1);
+    assertThat(listed.path("skipped").path("wi-held").asText())
+        .contains("has no released output on record");
+    assertThat(count("select count(*) from content_retraction")).isZero();
+
+    CommandRun noReason = run("--ids-from", whatIf.toString());
+    assertThat(noReason.code()).isEqualTo(2);
+    assertThat(noReason.err()).contains("--reason is required");
+
+    CommandRun done =
+        run("--ids-from", whatIf.toString(), "--reason", "policy 7 would block them, T-1182");
+    assertThat(done.code()).as(done.err()).isEqualTo(4);
+    JsonNode taken = JSON.readTree(done.out());
+    assertThat(taken.path("retracted")).hasSize(2);
+    assertThat(taken.path("retracted").get(0).path("requestId").asText()).isEqualTo("wi-1");
+    assertThat(taken.path("retracted").get(0).path("basis").asText()).isEqualTo("TAKEDOWN");
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'requests.retract'"
+                    + " and caller_name like 'audit retract (command line%'"
+                    + " and details ->> 'reason' = 'policy 7 would block them, T-1182'"))
+        .isEqualTo(2);
+    assertThat(count("select count(*) from review_outbox where topic = 'content.retractions'"))
+        .as("the notices wait for the audit service's outbox sender")
+        .isEqualTo(2);
+
+    CommandRun again = run("--request", "wi-1", "--reason", "again");
+    assertThat(again.code()).isEqualTo(4);
+    assertThat(JSON.readTree(again.out()).path("skipped").path("wi-1").asText())
+        .contains("was retracted already at");
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  @Test
+  void shouldTakeDownAWholeWindowInCallsOfAThousand() throws Exception {
+    int released = Retractions.MAX_BULK + 5;
+    List<IncomingEvent> events = new ArrayList<>();
+    for (int i = 0; i < released; i++) {
+      events.addAll(released("win-" + i, "acme", T0.plusMillis(i)));
+    }
+    events.addAll(released("win-other", "globex", T0.plusMillis(10)));
+    events.addAll(released("win-later", "acme", T0.plusSeconds(3_600)));
+    write(events);
+    String[] window = {
+      "--released-from", T0.toString(), "--released-before", T0.plusSeconds(60).toString()
+    };
+
+    CommandRun dry = run(with(window, "--tenant", "acme", "--dry-run"));
+    assertThat(dry.code()).as(dry.err()).isZero();
+    JsonNode listed = JSON.readTree(dry.out());
+    assertThat(listed.path("requestIds")).hasSize(Retractions.MAX_BULK);
+    assertThat(listed.path("more").asBoolean()).isTrue();
+
+    CommandRun done = run(with(window, "--tenant", "acme", "--reason", "incident 42"));
+    assertThat(done.code()).as(done.err()).isZero();
+    JsonNode taken = JSON.readTree(done.out());
+    assertThat(taken.path("retracted")).hasSize(released);
+    assertThat(taken.path("more").asBoolean()).isFalse();
+    assertThat(count("select count(*) from content_retraction where tenant_id = 'acme'"))
+        .isEqualTo(released);
+    assertThat(
+            count(
+                "select count(distinct details -> 'selection' ->> 'call') from api_action"
+                    + " where action = 'requests.retract'"))
+        .as("two calls, each named in its actions")
+        .isEqualTo(2);
+
+    CommandRun none = run(with(window, "--tenant", "acme", "--reason", "incident 42"));
+    assertThat(none.code()).as("nothing left in the window").isEqualTo(3);
+  }
+
+  @Test
+  void shouldRefuseAnUnclearSelection(@TempDir Path dir) throws Exception {
+    assertThat(run("--reason", "x").err()).contains("one or the other");
+    assertThat(run("--request", "a", "--released-from", T0.toString(), "--reason", "x").err())
+        .contains("one or the other");
+    assertThat(run("--released-from", T0.toString(), "--dry-run").err())
+        .contains("needs both --released-from and --released-before");
+    assertThat(run("--request", "a", "--tenant", "acme", "--dry-run").err())
+        .contains("select within a release window");
+    assertThat(run("--request", "bad id", "--dry-run").err())
+        .contains("--request: 'bad id' is not a request id");
+    Path bad = dir.resolve("bad.txt");
+    Files.writeString(bad, "ok-1\n{\"id\": 2}\n");
+    CommandRun refused = run("--ids-from", bad.toString(), "--dry-run");
+    assertThat(refused.code()).isEqualTo(2);
+    assertThat(refused.err()).contains("bad.txt line 2 is a JSON object without requestId");
+    assertThat(
+            run("--released-from", T0.toString(), "--released-before", T0.toString(), "--dry-run")
+                .err())
+        .contains("is not before");
+  }
+
+  private CommandRun run(String... args) {
+    return CommandRun.of(new AuditRetractCommand(), CommandRun.withDatabase(infra, url, args));
+  }
+
+  private static String[] with(String[] first, String... more) {
+    List<String> all = new ArrayList<>(List.of(first));
+    all.addAll(List.of(more));
+    return all.toArray(String[]::new);
+  }
+
+  private static List<String> ids(JsonNode array) {
+    List<String> ids = new ArrayList<>();
+    array.forEach(id -> ids.add(id.asText()));
+    return ids;
+  }
+
+  /** A line as {@code audit what-if --json} prints a changed verdict. */
+  private static String row(String requestId, String recorded, String candidate) {
+    return "{\"verdictId\":\"v-"
+        + requestId
+        + "\",\"requestId\":\""
+        + requestId
+        + "\",\"tenantId\":\"acme\",\"outcome\":\"CHANGED\",\"recorded\":\""
+        + recorded
+        + "\",\"candidate\":\""
+        + candidate
+        + "\",\"detail\":\"test\"}";
+  }
+
+  @SafeVarargs
+  private void write(List<IncomingEvent>... stories) throws Exception {
+    List<IncomingEvent> all = new ArrayList<>();
+    for (List<IncomingEvent> story : stories) {
+      all.addAll(story);
+    }
+    new AuditWriter(database.dataSource(), Clock.systemUTC()).write(all);
+  }
+
+  /** A request and the gate's release of its output, decided at {@code at}. */
+  private List<IncomingEvent> released(String requestId, String tenant, Instant at) {
+    String text = "Released text of " + requestId;
+    ReleaseGateOutcome outcome =
+        ReleaseGateOutcome.newBuilder()
+            .setEventId(EventIds.nameBased("gate", requestId, "RELEASED", "VERDICT", ""))
+            .setRequestId(requestId)
+            .setOutputId(EventIds.nameBased("output", requestId))
+            .setTenantId(tenant)
+            .setOutcome(GateOutcome.RELEASED)
+            .setBasis(GateBasis.VERDICT)
+            .setVerdictId(EventIds.nameBased("verdict", requestId))
+            .setDecision(Decision.RELEASE)
+            .setReviewId(null)
+            .setText(text)
+            .setOutputSha256(ContentHash.sha256Hex(text))
+            .setPolicyVersion("2026.12-test")
+            .setReasons(List.of("every score below its threshold"))
+            .setAttributes(Map.of())
+            .setDecidedAt(at)
+            .build();
+    return List.of(
+        incoming(Topics.GENERATION_REQUESTS.name(), request(requestId, tenant)),
+        incoming(Topics.CONTENT_RELEASED.name(), outcome));
+  }
+
+  private static GenerationRequest request(String requestId, String tenant) {
+    return GenerationRequest.newBuilder()
+        .setEventId(EventIds.nameBased("request", requestId))
+        .setRequestId(requestId)
+        .setTenantId(tenant)
+        .setPrompt("Write about " + requestId)
+        .setParameters(
+            SamplingParameters.newBuilder()
+                .setMaxTokens(10)
+                .setTemperature(1)
+                .setTopK(0)
+                .setTopP(1)
+                .build())
+        .setAttributes(Map.of())
+        .setSubmittedAt(T0.minusSeconds(5))
+        .build();
+  }
+
+  private IncomingEvent incoming(String topic, org.apache.avro.specific.SpecificRecord event) {
+    return new IncomingEvent(topic, 0, offsets.incrementAndGet(), event);
+  }
+
+  private long count(String sql) throws Exception {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs = statement.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}

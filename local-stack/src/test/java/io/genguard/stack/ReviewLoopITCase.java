@@ -16,6 +16,7 @@ import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.TopicReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,14 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
-import java.util.UUID;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -327,34 +321,20 @@ class ReviewLoopITCase {
         HttpResponse.BodyHandlers.ofString());
   }
 
-  /** Every event on {@code topic} for the given requests (committed transactions only). */
+  /**
+   * Every event on {@code topic} for the given requests (committed transactions only), read until
+   * the topic has been quiet for 3 s after the first, so duplicates would show.
+   */
   private static <T extends SpecificRecord> List<T> outcomes(
       IntegrationInfrastructure infra, Topic<String, T> topic, String... requestIds) {
-    Properties props = new Properties();
-    props.putAll(infra.kafkaClientProperties());
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, "review-loop-it-" + UUID.randomUUID());
-    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    List<String> wanted = List.of(requestIds);
-    List<T> found = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(topic.name()));
-      long quietSince = System.nanoTime();
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      // Read until the topic has been quiet for 3 s after the first record, so duplicates would
-      // show.
-      while (System.nanoTime() < deadline
-          && (found.isEmpty()
-              || System.nanoTime() - quietSince < Duration.ofSeconds(3).toNanos())) {
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          quietSince = System.nanoTime();
-          if (wanted.contains(record.key())) {
-            found.add(topic.codec().decode(record.value()));
-          }
-        }
-      }
-    }
-    return found;
+    return TopicReader.untilQuiet(
+            infra.kafkaClientProperties(),
+            topic.name(),
+            List.of(requestIds),
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(60))
+        .stream()
+        .map(topic.codec()::decode)
+        .toList();
   }
 }

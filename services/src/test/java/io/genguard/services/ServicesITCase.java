@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationCost;
+import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ModelRef;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.SamplingParameters;
 import io.genguard.moderation.gate.GateTimings;
@@ -159,7 +162,58 @@ class ServicesITCase {
           .atMost(Duration.ofSeconds(30))
           .pollInterval(Duration.ofMillis(500))
           .until(() -> reviewItem(jdbcUrl, infra, requestId).equals("RELEASED verdict="));
+
+      // An output generated before the gate's memory of decisions reaches (eight days ago; it
+      // remembers them for 168 h): the gate may have decided it and forgotten, so it quarantines
+      // it on integrity, with no verdict, and never decides it.
+      String old =
+          sendOutput(infra.kafkaBootstrapServers(), Instant.now().minus(Duration.ofDays(8)));
+      await()
+          .atMost(Duration.ofMinutes(1))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> !gateOutcomes(jdbcUrl, infra, old).isEmpty());
+      assertThat(gateOutcomes(jdbcUrl, infra, old))
+          .containsExactly("QUARANTINED INTEGRITY REVIEW verdict=");
     }
+  }
+
+  /** An output of a request of its own, generated at {@code generatedAt}; returns the request. */
+  private static String sendOutput(String bootstrapServers, Instant generatedAt) {
+    String requestId = EventIds.random();
+    GenerationOutput output =
+        GenerationOutput.newBuilder()
+            .setEventId(EventIds.random())
+            .setOutputId(EventIds.nameBased("output", requestId))
+            .setRequestId(requestId)
+            .setTenantId("services-it")
+            .setText("A note about the weather, read again a week late.")
+            .setModel(
+                ModelRef.newBuilder().setName("echo").setVersion("1").setBackend("echo").build())
+            .setParameters(
+                SamplingParameters.newBuilder()
+                    .setMaxTokens(8)
+                    .setTemperature(0)
+                    .setTopK(0)
+                    .setTopP(1)
+                    .build())
+            .setCost(
+                GenerationCost.newBuilder()
+                    .setPromptTokens(6)
+                    .setOutputTokens(10)
+                    .setComputeMillis(1)
+                    .setDevice("cpu")
+                    .setEnergyJoules(0)
+                    .build())
+            .setGeneratedAt(generatedAt)
+            .build();
+    TestInput.sendAll(
+        bootstrapServers,
+        List.of(
+            new ProducerRecord<>(
+                Topics.GENERATION_OUTPUTS.name(),
+                requestId.getBytes(StandardCharsets.UTF_8),
+                Topics.GENERATION_OUTPUTS.codec().encode(output))));
+    return requestId;
   }
 
   /** The output as the audit service stored it: what a verdict must match. */

@@ -16,8 +16,8 @@ import java.util.List;
 import javax.sql.DataSource;
 
 /**
- * Searches judged outputs (a verdict joined with its output and latest gate outcome), newest
- * verdict first, with keyset pagination on (decided_at, verdict_id).
+ * Searches judged outputs (a verdict joined with its output and its gate outcome: the release, or
+ * else the latest), newest verdict first, with keyset pagination on (decided_at, verdict_id).
  *
  * <p>The SQL is assembled only from constant fragments, one per filter that is present (so the
  * planner sees the real predicates and can use the indexes); every value is a bound parameter.
@@ -33,7 +33,9 @@ public final class OutputSearch {
           + " from moderation_verdict v"
           + " left join generation_output o on o.output_id = v.output_id"
           + " left join lateral (select outcome, basis, decided_at from gate_outcome x"
-          + "   where x.output_id = v.output_id order by x.decided_at desc limit 1) g on true";
+          // A release is final: it stays the outcome shown whatever the gate wrote after it.
+          + "   where x.output_id = v.output_id"
+          + "   order by (x.outcome = 'RELEASED') desc, x.decided_at desc limit 1) g on true";
 
   private final DataSource dataSource;
 

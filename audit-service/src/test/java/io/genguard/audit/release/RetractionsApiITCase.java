@@ -12,18 +12,13 @@ import io.genguard.events.v1.ContentRetraction;
 import io.genguard.events.v1.Decision;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.TopicReader;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -193,23 +188,15 @@ class RetractionsApiITCase {
 
   /** The retraction of the request on content.retractions, read from the beginning. */
   private static ContentRetraction onKafka(String requestId) {
-    Properties props = new Properties();
-    props.putAll(IntegrationInfrastructure.get().kafkaClientProperties());
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, "retractions-api-it-" + UUID.randomUUID());
-    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(Topics.CONTENT_RETRACTIONS.name()));
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          if (requestId.equals(record.key())) {
-            return Topics.CONTENT_RETRACTIONS.codec().decode(record.value());
-          }
-        }
-      }
-    }
-    throw new AssertionError("No retraction of " + requestId + " on content.retractions");
+    return Topics.CONTENT_RETRACTIONS
+        .codec()
+        .decode(
+            TopicReader.until(
+                    IntegrationInfrastructure.get().kafkaClientProperties(),
+                    Topics.CONTENT_RETRACTIONS.name(),
+                    List.of(requestId),
+                    1,
+                    Duration.ofSeconds(60))
+                .get(0));
   }
 }

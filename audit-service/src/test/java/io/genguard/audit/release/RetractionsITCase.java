@@ -90,6 +90,16 @@ class RetractionsITCase {
     assertThat(story.path("status").asText())
         .as("what was published stays published: the status says so")
         .isEqualTo("RELEASED");
+    assertThat(
+            new io.genguard.audit.query.OutputSearch(database.dataSource())
+                .search(
+                    new io.genguard.audit.query.SearchFilter(
+                        "acme", null, "RELEASED", null, null, null, null, null, null),
+                    null,
+                    10)
+                .items())
+        .as("and search finds it among the released")
+        .anySatisfy(item -> assertThat(item.path("requestId").asText()).isEqualTo("rel-copy"));
     assertThat(retractions.retract("rel-copy", "published, then found wrong", ADMIN).basis())
         .isEqualTo(RetractionBasis.TAKEDOWN);
   }

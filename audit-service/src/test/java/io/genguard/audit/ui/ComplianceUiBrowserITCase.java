@@ -30,6 +30,7 @@ import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.TopicReader;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,15 +45,10 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterAll;
@@ -759,30 +755,15 @@ class ComplianceUiBrowserITCase {
   }
 
   private static ReleaseGateOutcome releasedOnKafka(String requestId) {
-    Properties props = new Properties();
-    props.putAll(IntegrationInfrastructure.get().kafkaClientProperties());
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, "ui-it-" + UUID.randomUUID());
-    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    List<ReleaseGateOutcome> found = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(Topics.CONTENT_RELEASED.name()));
-      await()
-          .atMost(PATIENCE)
-          .until(
-              () -> {
-                for (ConsumerRecord<String, byte[]> record :
-                    consumer.poll(Duration.ofMillis(200))) {
-                  if (requestId.equals(record.key())) {
-                    found.add(Topics.CONTENT_RELEASED.codec().decode(record.value()));
-                  }
-                }
-                return !found.isEmpty();
-              });
-    }
+    List<byte[]> found =
+        TopicReader.until(
+            IntegrationInfrastructure.get().kafkaClientProperties(),
+            Topics.CONTENT_RELEASED.name(),
+            List.of(requestId),
+            1,
+            PATIENCE);
     assertThat(found).hasSize(1);
-    return found.get(0);
+    return Topics.CONTENT_RELEASED.codec().decode(found.get(0));
   }
 
   /**

@@ -15,22 +15,17 @@ import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.MovingClock;
+import io.genguard.testsupport.TopicReader;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -278,32 +273,15 @@ class UnfinishedFlowsApiITCase {
   /** The events of {@code topic} keyed {@code key}, from the beginning, once two are there. */
   private static <V extends org.apache.avro.specific.SpecificRecord> List<V> copies(
       Topic<String, V> topic, String key) {
-    Properties props = new Properties();
-    props.putAll(IntegrationInfrastructure.get().kafkaClientProperties());
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    List<V> copies = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(topic.name()).stream()
-              .map(p -> new TopicPartition(p.topic(), p.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .until(
-              () -> {
-                for (ConsumerRecord<String, byte[]> record :
-                    consumer.poll(Duration.ofMillis(200))) {
-                  if (key.equals(record.key())) {
-                    copies.add(topic.codec().decode(record.value()));
-                  }
-                }
-                return copies.size() >= 2;
-              });
-    }
-    return copies;
+    return TopicReader.until(
+            IntegrationInfrastructure.get().kafkaClientProperties(),
+            topic.name(),
+            List.of(key),
+            2,
+            Duration.ofSeconds(30))
+        .stream()
+        .map(topic.codec()::decode)
+        .toList();
   }
 
   @Test

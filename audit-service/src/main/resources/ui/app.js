@@ -517,7 +517,7 @@
     const form = el('form', { id: 'search-form' },
       me && !me.tenantId ? field('tenant', 'Tenant', text('tenant', 'all')) : null,
       field('decision', 'Decision', choice('decision', ['RELEASE', 'REVIEW', 'BLOCK'])),
-      field('outcome', 'Now', choice('outcome', ['RELEASED', 'QUARANTINED', 'HELD_FOR_REVIEW', 'PENDING'])),
+      field('outcome', 'Now', choice('outcome', ['RELEASED', 'QUARANTINED', 'HELD_FOR_REVIEW', 'PENDING', 'RETRACTED'])),
       field('category', 'Flagged category', text('category', 'e.g. hate')),
       field('minScore', 'Min. category score', text('minScore', '0..1')),
       field('group', 'Group', text('group', 'e.g. religion:muslim')),
@@ -552,7 +552,7 @@
       const page = await api('/api/v1/outputs?' + params.toString());
       const rows = page.items.map(item => el('tr', { 'data-request-id': item.requestId },
         el('td', {}, when(item.decidedAt)), el('td', {}, item.tenantId), el('td', {}, badge(item.decision)),
-        el('td', {}, badge(item.outcome || 'PENDING')), el('td', {}, fmt(item.unsafeScore)),
+        el('td', {}, badge(item.retractedAt ? 'RETRACTED' : item.outcome || 'PENDING')), el('td', {}, fmt(item.unsafeScore)),
         el('td', {}, (item.groups || []).join(', ')),
         el('td', {}, el('a', { href: '#/requests/' + encodeURIComponent(item.requestId) },
           (item.text || '').slice(0, 160) || '(no text)'))));

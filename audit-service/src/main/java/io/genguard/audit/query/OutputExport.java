@@ -30,6 +30,7 @@ public final class OutputExport {
           "tenantId",
           "decision",
           "outcome",
+          "retractedAt",
           "unsafeScore",
           "categoryScores",
           "reasonCodes",
@@ -68,6 +69,7 @@ public final class OutputExport {
             row.path("outcome").isNull() || row.path("outcome").isMissingNode()
                 ? "PENDING"
                 : text(row, "outcome"));
+        cells.add(text(row, "retractedAt"));
         cells.add(text(row, "unsafeScore"));
         cells.add(joinedScores(row.path("categoryScores")));
         cells.add(joined(row.path("reasons"), "code"));

@@ -29,13 +29,16 @@ public final class OutputSearch {
       "select v.verdict_id, v.request_id, v.output_id, v.tenant_id,"
           + " v.decision, v.unsafe_score, v.category_scores, v.reasons, v.groups, v.policy_id,"
           + " v.policy_version, v.decided_at, o.model_name, o.model_version, o.backend, o.generated_at,"
-          + " o.text, g.outcome, g.basis, g.decided_at as gated_at"
+          + " o.text, g.outcome, g.basis, g.decided_at as gated_at, rt.retracted_at"
           + " from moderation_verdict v"
           + " left join generation_output o on o.output_id = v.output_id"
           + " left join lateral (select outcome, basis, decided_at from gate_outcome x"
           // A release is final: it stays the outcome shown whatever the gate wrote after it.
           + "   where x.output_id = v.output_id"
-          + "   order by (x.outcome = 'RELEASED') desc, x.decided_at desc limit 1) g on true";
+          + "   order by (x.outcome = 'RELEASED') desc, x.decided_at desc limit 1) g on true"
+          // Taken down after its release (content.retractions): when.
+          + " left join lateral (select retracted_at from content_retraction r"
+          + "   where r.output_id = v.output_id order by r.retracted_at limit 1) rt on true";
 
   private final DataSource dataSource;
 
@@ -151,6 +154,8 @@ public final class OutputSearch {
     if (filter.outcome() != null) {
       if (filter.outcome().equals("PENDING")) {
         sql.append(" and g.outcome is null");
+      } else if (filter.outcome().equals("RETRACTED")) {
+        sql.append(" and rt.retracted_at is not null");
       } else {
         sql.append(" and g.outcome = ?");
         parameters.add(filter.outcome());

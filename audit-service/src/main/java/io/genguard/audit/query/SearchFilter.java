@@ -46,7 +46,7 @@ public record SearchFilter(
 
   public static final Set<String> DECISIONS = Set.of("RELEASE", "REVIEW", "BLOCK");
   public static final Set<String> OUTCOMES =
-      Set.of("RELEASED", "QUARANTINED", "HELD_FOR_REVIEW", "PENDING");
+      Set.of("RELEASED", "QUARANTINED", "HELD_FOR_REVIEW", "PENDING", "RETRACTED");
   private static final Pattern CATEGORY = Pattern.compile("[a-z][a-z0-9_]{0,63}");
   private static final Pattern GROUP = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N}_.:/ -]{0,127}");
 

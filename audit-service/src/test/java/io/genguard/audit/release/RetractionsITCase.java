@@ -100,8 +100,31 @@ class RetractionsITCase {
                 .items())
         .as("and search finds it among the released")
         .anySatisfy(item -> assertThat(item.path("requestId").asText()).isEqualTo("rel-copy"));
-    assertThat(retractions.retract("rel-copy", "published, then found wrong", ADMIN).basis())
-        .isEqualTo(RetractionBasis.TAKEDOWN);
+    Retractions.Retracted retracted =
+        retractions.retract("rel-copy", "published, then found wrong", ADMIN);
+    assertThat(retracted.basis()).isEqualTo(RetractionBasis.TAKEDOWN);
+    // Search and its export say it was taken down, and find the taken down alone.
+    var retractedOnes =
+        new io.genguard.audit.query.OutputSearch(database.dataSource())
+            .search(
+                io.genguard.audit.query.SearchFilter.parse(
+                    null, null, "RETRACTED", null, null, null, null, null),
+                null,
+                10)
+            .items();
+    assertThat(retractedOnes).hasSize(1);
+    assertThat(retractedOnes.get(0).path("requestId").asText()).isEqualTo("rel-copy");
+    assertThat(retractedOnes.get(0).path("outcome").asText()).isEqualTo("RELEASED");
+    assertThat(retractedOnes.get(0).path("retractedAt").asText()).isNotEmpty();
+    java.io.ByteArrayOutputStream csv = new java.io.ByteArrayOutputStream();
+    io.genguard.audit.query.OutputExport.Writing writing =
+        io.genguard.audit.query.OutputExport.csv(csv);
+    new io.genguard.audit.query.OutputSearch(database.dataSource())
+        .export(io.genguard.audit.query.SearchFilter.none(), 10, writing);
+    writing.finish(1, false);
+    String[] lines = csv.toString(java.nio.charset.StandardCharsets.UTF_8).split("\r\n");
+    assertThat(lines[0]).startsWith("requestId,outputId,tenantId,decision,outcome,retractedAt,");
+    assertThat(lines[1]).startsWith("rel-copy,").contains(",RELEASED,20");
   }
 
   @Test

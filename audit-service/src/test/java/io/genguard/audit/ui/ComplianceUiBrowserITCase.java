@@ -704,6 +704,12 @@ class ComplianceUiBrowserITCase {
         .until(
             ExpectedConditions.textToBe(
                 By.id("takedown-summary"), "0 released output(s) would come down."));
+    // The search lists it among those taken down, with the badge.
+    browser.get(audit.baseUrl() + "/ui/#/search?tenant=incident&outcome=RETRACTED");
+    assertThat(
+            visible(By.cssSelector("#search-table tr[data-request-id='" + incident + "']"))
+                .getText())
+        .contains("RETRACTED");
 
     // A corrected policy tried on recorded traffic: what it would hold that was released comes
     // down from the try's result. The verdict is the real n-gram moderator's, with the keys the
@@ -724,6 +730,7 @@ class ComplianceUiBrowserITCase {
             AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), missedOutput),
             AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), recorded),
             AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), AuditEvents.gateOutcome(missed))));
+    browser.get(audit.baseUrl() + "/ui/#/audit");
     browser.navigate().refresh();
     String strict =
         PolicyLoader.defaultText()

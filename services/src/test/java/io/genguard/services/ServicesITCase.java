@@ -189,13 +189,7 @@ class ServicesITCase {
             .setText("A note about the weather, read again a week late.")
             .setModel(
                 ModelRef.newBuilder().setName("echo").setVersion("1").setBackend("echo").build())
-            .setParameters(
-                SamplingParameters.newBuilder()
-                    .setMaxTokens(8)
-                    .setTemperature(0)
-                    .setTopK(0)
-                    .setTopP(1)
-                    .build())
+            .setParameters(PARAMETERS)
             .setCost(
                 GenerationCost.newBuilder()
                     .setPromptTokens(6)
@@ -206,14 +200,27 @@ class ServicesITCase {
                     .build())
             .setGeneratedAt(generatedAt)
             .build();
+    sendTo(bootstrapServers, Topics.GENERATION_OUTPUTS, requestId, output);
+    return requestId;
+  }
+
+  /** The sampling parameters of this test's requests and outputs. */
+  private static final SamplingParameters PARAMETERS =
+      SamplingParameters.newBuilder()
+          .setMaxTokens(8)
+          .setTemperature(0)
+          .setTopK(0)
+          .setTopP(1)
+          .build();
+
+  /** Writes one event, keyed by its request, and waits until Kafka has it. */
+  private static <V extends org.apache.avro.specific.SpecificRecord> void sendTo(
+      String bootstrapServers, io.genguard.schemas.Topic<String, V> topic, String key, V value) {
     TestInput.sendAll(
         bootstrapServers,
         List.of(
             new ProducerRecord<>(
-                Topics.GENERATION_OUTPUTS.name(),
-                requestId.getBytes(StandardCharsets.UTF_8),
-                Topics.GENERATION_OUTPUTS.codec().encode(output))));
-    return requestId;
+                topic.name(), key.getBytes(StandardCharsets.UTF_8), topic.codec().encode(value))));
   }
 
   /** The output as the audit service stored it: what a verdict must match. */
@@ -249,13 +256,7 @@ class ServicesITCase {
             .setScorerVersions(Map.of("services-it", "1"))
             .setDecidedAt(Instant.now())
             .build();
-    TestInput.sendAll(
-        bootstrapServers,
-        List.of(
-            new ProducerRecord<>(
-                Topics.MODERATION_VERDICTS.name(),
-                verdict.getRequestId().getBytes(StandardCharsets.UTF_8),
-                Topics.MODERATION_VERDICTS.codec().encode(verdict))));
+    sendTo(bootstrapServers, Topics.MODERATION_VERDICTS, verdict.getRequestId(), verdict);
   }
 
   /** A configuration value of the gate's changelog topic, as the broker has it. */
@@ -313,22 +314,10 @@ class ServicesITCase {
             .setTenantId("services-it")
             .setPrompt("A short note about the weather")
             .setBackend("echo")
-            .setParameters(
-                SamplingParameters.newBuilder()
-                    .setMaxTokens(8)
-                    .setTemperature(0)
-                    .setTopK(0)
-                    .setTopP(1)
-                    .build())
+            .setParameters(PARAMETERS)
             .setSubmittedAt(Instant.now())
             .build();
-    TestInput.sendAll(
-        bootstrapServers,
-        List.of(
-            new ProducerRecord<>(
-                Topics.GENERATION_REQUESTS.name(),
-                request.getRequestId().getBytes(StandardCharsets.UTF_8),
-                Topics.GENERATION_REQUESTS.codec().encode(request))));
+    sendTo(bootstrapServers, Topics.GENERATION_REQUESTS, request.getRequestId(), request);
     return request.getRequestId();
   }
 

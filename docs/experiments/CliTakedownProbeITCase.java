@@ -12,21 +12,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.IncomingEvent;
-import io.genguard.events.v1.Decision;
-import io.genguard.events.v1.GateBasis;
-import io.genguard.events.v1.GateOutcome;
-import io.genguard.events.v1.GenerationRequest;
-import io.genguard.events.v1.ReleaseGateOutcome;
-import io.genguard.events.v1.SamplingParameters;
-import io.genguard.schemas.ContentHash;
-import io.genguard.schemas.EventIds;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class CliTakedownProbeITCase {
@@ -54,9 +45,17 @@ class CliTakedownProbeITCase {
                   : start.plusMillis(172_800_000L * i / RELEASED);
           String id = "cli-take-" + i;
           batch.add(
-              new IncomingEvent(Topics.GENERATION_REQUESTS.name(), 0, offset++, request(id, at)));
+              new IncomingEvent(
+                  Topics.GENERATION_REQUESTS.name(),
+                  0,
+                  offset++,
+                  StoreEvents.request(id, id, "t" + (i % 8), at.minusSeconds(1))));
           batch.add(
-              new IncomingEvent(Topics.CONTENT_RELEASED.name(), 0, offset++, released(id, at)));
+              new IncomingEvent(
+                  Topics.CONTENT_RELEASED.name(),
+                  0,
+                  offset++,
+                  StoreEvents.released(id, "t" + (i % 8), at)));
         }
         writer.write(batch);
       }
@@ -91,44 +90,5 @@ class CliTakedownProbeITCase {
     List<String> all = new ArrayList<>(List.of(first));
     all.addAll(List.of(more));
     return all.toArray(String[]::new);
-  }
-
-  private static GenerationRequest request(String id, Instant at) {
-    return GenerationRequest.newBuilder()
-        .setEventId(EventIds.nameBased("request", id))
-        .setRequestId(id)
-        .setTenantId("t" + (id.hashCode() & 7))
-        .setPrompt("Write about " + id)
-        .setParameters(
-            SamplingParameters.newBuilder()
-                .setMaxTokens(10)
-                .setTemperature(1)
-                .setTopK(0)
-                .setTopP(1)
-                .build())
-        .setAttributes(Map.of())
-        .setSubmittedAt(at.minusSeconds(1))
-        .build();
-  }
-
-  private static ReleaseGateOutcome released(String id, Instant at) {
-    String text = "Released text of " + id;
-    return ReleaseGateOutcome.newBuilder()
-        .setEventId(EventIds.nameBased("gate", id, "RELEASED", "VERDICT", ""))
-        .setRequestId(id)
-        .setOutputId(EventIds.nameBased("output", id))
-        .setTenantId("t" + (id.hashCode() & 7))
-        .setOutcome(GateOutcome.RELEASED)
-        .setBasis(GateBasis.VERDICT)
-        .setVerdictId(EventIds.nameBased("verdict", id))
-        .setDecision(Decision.RELEASE)
-        .setReviewId(null)
-        .setText(text)
-        .setOutputSha256(ContentHash.sha256Hex(text))
-        .setPolicyVersion("probe")
-        .setReasons(List.of("every score below its threshold"))
-        .setAttributes(Map.of())
-        .setDecidedAt(at)
-        .build();
   }
 }

@@ -9,13 +9,7 @@ import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.audit.release.Retractions;
-import io.genguard.events.v1.Decision;
-import io.genguard.events.v1.GateBasis;
-import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationRequest;
-import io.genguard.events.v1.ReleaseGateOutcome;
-import io.genguard.events.v1.SamplingParameters;
-import io.genguard.schemas.ContentHash;
 import io.genguard.schemas.EventIds;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
@@ -28,7 +22,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -217,46 +210,14 @@ class AuditRetractCommandITCase {
 
   /** A request and the gate's release of its output, decided at {@code at}. */
   private List<IncomingEvent> released(String requestId, String tenant, Instant at) {
-    String text = "Released text of " + requestId;
-    ReleaseGateOutcome outcome =
-        ReleaseGateOutcome.newBuilder()
-            .setEventId(EventIds.nameBased("gate", requestId, "RELEASED", "VERDICT", ""))
-            .setRequestId(requestId)
-            .setOutputId(EventIds.nameBased("output", requestId))
-            .setTenantId(tenant)
-            .setOutcome(GateOutcome.RELEASED)
-            .setBasis(GateBasis.VERDICT)
-            .setVerdictId(EventIds.nameBased("verdict", requestId))
-            .setDecision(Decision.RELEASE)
-            .setReviewId(null)
-            .setText(text)
-            .setOutputSha256(ContentHash.sha256Hex(text))
-            .setPolicyVersion("2026.12-test")
-            .setReasons(List.of("every score below its threshold"))
-            .setAttributes(Map.of())
-            .setDecidedAt(at)
-            .build();
     return List.of(
         incoming(Topics.GENERATION_REQUESTS.name(), request(requestId, tenant)),
-        incoming(Topics.CONTENT_RELEASED.name(), outcome));
+        incoming(Topics.CONTENT_RELEASED.name(), StoreEvents.released(requestId, tenant, at)));
   }
 
   private static GenerationRequest request(String requestId, String tenant) {
-    return GenerationRequest.newBuilder()
-        .setEventId(EventIds.nameBased("request", requestId))
-        .setRequestId(requestId)
-        .setTenantId(tenant)
-        .setPrompt("Write about " + requestId)
-        .setParameters(
-            SamplingParameters.newBuilder()
-                .setMaxTokens(10)
-                .setTemperature(1)
-                .setTopK(0)
-                .setTopP(1)
-                .build())
-        .setAttributes(Map.of())
-        .setSubmittedAt(T0.minusSeconds(5))
-        .build();
+    return StoreEvents.request(
+        EventIds.nameBased("request", requestId), requestId, tenant, T0.minusSeconds(5));
   }
 
   private IncomingEvent incoming(String topic, org.apache.avro.specific.SpecificRecord event) {

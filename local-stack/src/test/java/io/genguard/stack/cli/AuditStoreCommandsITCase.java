@@ -12,7 +12,6 @@ import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.events.v1.GenerationRequest;
-import io.genguard.events.v1.SamplingParameters;
 import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.provenance.manifest.SigningKey;
 import io.genguard.provenance.manifest.SigningKeyRing;
@@ -27,7 +26,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -65,20 +63,8 @@ class AuditStoreCommandsITCase {
         Topics.GENERATION_REQUESTS.name(),
         0,
         offset,
-        GenerationRequest.newBuilder()
-            .setEventId(eventId)
-            .setRequestId(requestId)
-            .setTenantId("acme")
+        GenerationRequest.newBuilder(StoreEvents.request(eventId, requestId, "acme", Instant.now()))
             .setPrompt("prompt " + offset)
-            .setParameters(
-                SamplingParameters.newBuilder()
-                    .setMaxTokens(10)
-                    .setTemperature(1)
-                    .setTopK(0)
-                    .setTopP(1)
-                    .build())
-            .setAttributes(Map.of())
-            .setSubmittedAt(Instant.now())
             .build());
   }
 

@@ -82,7 +82,7 @@ class CliTakedownProbeITCase {
           result.code(),
           retracted,
           millis);
-      assertThat(result.err()).isEmpty();
+      assertThat(result.code()).as(result.err()).isIn(0, 3);
     }
   }
 

@@ -27,7 +27,9 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code genguard audit retract}: takes released outputs down from the command line, as {@code POST
@@ -58,6 +60,8 @@ final class AuditRetractCommand implements Callable<Integer> {
   static final int MAX_IDS = 100 * Retractions.MAX_BULK;
 
   @Mixin AuditStoreOptions database;
+
+  @Spec CommandSpec spec;
 
   @Option(
       names = "--request",
@@ -160,8 +164,17 @@ final class AuditRetractCommand implements Callable<Integer> {
         } while (bulk.more() && !dryRun && !bulk.retracted().isEmpty());
         outcome.more = bulk.more();
       }
+      outcome.noticesWaiting = noticesWaiting(db);
     }
     System.out.println(mapper.writeValueAsString(outcome.json(mapper, dryRun)));
+    if (outcome.noticesWaiting > 0) {
+      spec.commandLine()
+          .getErr()
+          .println(
+              outcome.noticesWaiting
+                  + " retraction notice(s) wait in the audit service's outbox for content.retractions;"
+                  + " a running audit service sends them within a second");
+    }
     if (!outcome.skipped.isEmpty()) {
       return 4;
     }
@@ -175,6 +188,7 @@ final class AuditRetractCommand implements Callable<Integer> {
     final Map<String, String> skipped = new LinkedHashMap<>();
     boolean more;
     int passedOver;
+    long noticesWaiting;
 
     void add(Retractions.Bulk bulk) {
       selected.addAll(bulk.requestIds());
@@ -200,7 +214,22 @@ final class AuditRetractCommand implements Callable<Integer> {
       out.set("skipped", mapper.valueToTree(skipped));
       out.put("more", more);
       out.put("whatIfRowsNotHeld", passedOver);
+      out.put("noticesWaiting", noticesWaiting);
       return out;
+    }
+  }
+
+  /** Retraction notices in the outbox that no audit service has sent yet (this run's and older). */
+  private static long noticesWaiting(AuditDatabase db) throws java.sql.SQLException {
+    try (java.sql.Connection connection = db.dataSource().getConnection();
+        java.sql.Statement statement = connection.createStatement();
+        java.sql.ResultSet rs =
+            statement.executeQuery(
+                "select count(*) from review_outbox where topic = '"
+                    + io.genguard.schemas.Topics.CONTENT_RETRACTIONS.name()
+                    + "' and published_at is null")) {
+      rs.next();
+      return rs.getLong(1);
     }
   }
 

@@ -102,6 +102,8 @@ class AuditRetractCommandITCase {
     assertThat(count("select count(*) from review_outbox where topic = 'content.retractions'"))
         .as("the notices wait for the audit service's outbox sender")
         .isEqualTo(2);
+    assertThat(taken.path("noticesWaiting").asLong()).isEqualTo(2);
+    assertThat(done.err()).contains("2 retraction notice(s) wait in the audit service's outbox");
 
     CommandRun again = run("--request", "wi-1", "--reason", "again");
     assertThat(again.code()).isEqualTo(4);

@@ -56,8 +56,9 @@ import org.slf4j.LoggerFactory;
  *   <li>An outcome never exceeds the event limit, and text is never published in part: see {@link
  *       #fitted}.
  *   <li>An output generated longer ago than the gate remembers decisions ({@link
- *       GateTimings#decisionHorizon}) is quarantined, never decided: the gate may have decided its
- *       request and forgotten it (a copy sent again, a replay after lost offsets).
+ *       GateTimings#decisionHorizon}), or more than {@link GateTimings#CLOCK_SKEW_ALLOWANCE} ahead
+ *       of its clock, is quarantined, never decided: the gate may have decided its request and
+ *       forgotten it (a copy sent again, a replay after lost offsets), or could not tell.
  *   <li>An erased request (audit.erasures) is never published: the output it holds, or the one that
  *       comes later, is quarantined with neither its text nor its attributes, and only the marker
  *       stays in the store. An output released before the erasure stays released.
@@ -154,23 +155,19 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       return;
     }
     long now = clock.millis();
-    if (output.getGeneratedAt().toEpochMilli() < now - timings.decisionHorizon().toMillis()) {
-      // Older than the gate's memory: it may have decided this request and forgotten it (a copy
-      // sent again, a replay after lost offsets), so it never decides it again.
+    String outside = outsideMemory(output, now);
+    if (outside != null) {
+      // The gate may have decided this request and forgotten it (a copy sent again, a replay after
+      // lost offsets), or could not tell a later copy from a new output: it never decides it.
       publish(
           requestId,
           entry,
           outcome(
-              output,
-              null,
-              GateOutcome.QUARANTINED,
-              GateBasis.INTEGRITY,
-              null,
-              List.of(beyondMemoryReason(output))),
+              output, null, GateOutcome.QUARANTINED, GateBasis.INTEGRITY, null, List.of(outside)),
           output.getOutputId());
       LOG.warn(
-          "Quarantined the output of request {}: generated at {}, before the gate's memory of"
-              + " decisions reaches",
+          "Quarantined the output of request {}: generated at {}, outside the gate's memory of"
+              + " decisions",
           requestId,
           output.getGeneratedAt());
       return;
@@ -178,17 +175,38 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     decideIfComplete(requestId, entry.withOutput(output.getOutputId(), bytes, now));
   }
 
-  private String beyondMemoryReason(GenerationOutput output) {
-    return "integrity: generated at "
-        + output.getGeneratedAt()
-        + ", more than "
-        + timings.decisionHorizon().toMinutes()
-        + " minutes ago (the gate's decision retention, "
-        + timings.decisionRetention().toHours()
-        + " h, less "
-        + GateTimings.CLOCK_SKEW_ALLOWANCE.toMinutes()
-        + " minutes for clock skew): the gate may have decided this request and forgotten it,"
-        + " so it does not decide it again";
+  /**
+   * Why the gate cannot decide the output, by when it was generated, or null when it can. A
+   * decision is remembered for the retention from when it was made; for an output generated up to
+   * {@link GateTimings#CLOCK_SKEW_ALLOWANCE} ahead of the gate's clock and at most {@link
+   * GateTimings#decisionHorizon} ago, every copy that comes while its decision is forgotten is
+   * older than the horizon, so the gate never decides one twice.
+   */
+  private String outsideMemory(GenerationOutput output, long now) {
+    long generated = output.getGeneratedAt().toEpochMilli();
+    if (generated < now - timings.decisionHorizon().toMillis()) {
+      return "integrity: generated at "
+          + output.getGeneratedAt()
+          + ", more than "
+          + timings.decisionHorizon().toMinutes()
+          + " minutes ago (the gate's decision retention, "
+          + timings.decisionRetention().toHours()
+          + " h, less "
+          + GateTimings.CLOCK_SKEW_ALLOWANCE.toMinutes()
+          + " minutes for clock skew): the gate may have decided this request and forgotten it,"
+          + " so it does not decide it again";
+    }
+    if (generated > now + GateTimings.CLOCK_SKEW_ALLOWANCE.toMillis()) {
+      return "integrity: generated at "
+          + output.getGeneratedAt()
+          + ", more than "
+          + GateTimings.CLOCK_SKEW_ALLOWANCE.toMinutes()
+          + " minutes ahead of the gate's clock ("
+          + Instant.ofEpochMilli(now)
+          + "): the gate could not tell a copy that comes after it forgot its decision from a"
+          + " new output, so it does not decide it";
+    }
+    return null;
   }
 
   private void onVerdict(ModerationVerdict verdict) {

@@ -514,6 +514,38 @@ class ReleaseGateTopologyTest {
   }
 
   @Test
+  void shouldNeverDecideAnOutputGeneratedAheadOfItsClockBeyondTheSkewAllowed() {
+    // Decided now and forgotten after the retention, a copy of an output dated a year ahead would
+    // still look new: it is quarantined instead. Ten minutes ahead are allowed for clock skew.
+    GenerationOutput ahead =
+        GenerationOutput.newBuilder(output("t-ahead", "From a generator with a wrong clock."))
+            .setGeneratedAt(Events.NOW.plus(Duration.ofDays(365)))
+            .build();
+    GenerationOutput skewed =
+        GenerationOutput.newBuilder(output("t-skewed", "Five minutes ahead."))
+            .setGeneratedAt(Events.NOW.plus(Duration.ofMinutes(5)))
+            .build();
+    send(ahead);
+    send(verdict(ahead, Decision.RELEASE));
+    send(skewed);
+    send(verdict(skewed, Decision.RELEASE));
+
+    assertThat(decode(released))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getRequestId)
+        .isEqualTo("t-skewed");
+    assertThat(decode(quarantined))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getRequestId()).isEqualTo("t-ahead");
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.INTEGRITY);
+              assertThat(outcome.getReasons().get(0))
+                  .contains("more than 10 minutes ahead of the gate's clock");
+            });
+  }
+
+  @Test
   void shouldDecideAnOutputJustWithinItsMemory() {
     // Generated the horizon less a minute ago: the gate would still hold any decision on it.
     advance(RETENTION.minus(GateTimings.CLOCK_SKEW_ALLOWANCE).minusMinutes(1));

@@ -664,9 +664,10 @@ public final class UnfinishedFlows {
 
   /**
    * Allowance for clocks that differ between the generator that stamped an output and the gate that
-   * remembers its decision.
+   * remembers its decision: the gate's own, so that what this service sends again the gate decides
+   * rather than quarantines as older than its memory.
    */
-  static final Duration CLOCK_MARGIN = Duration.ofMinutes(5);
+  static final Duration CLOCK_MARGIN = GateTimings.CLOCK_SKEW_ALLOWANCE;
 
   /**
    * Sends the record of an open flow again, exactly as it was recorded (the same event id, ids and

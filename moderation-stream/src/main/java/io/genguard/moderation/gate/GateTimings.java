@@ -60,7 +60,7 @@ public record GateTimings(Duration decisionRetention, Duration verdictTimeout) {
    * How far the generator's clock may run ahead of the gate's before {@link #decisionHorizon} stops
    * being safe.
    */
-  static final Duration CLOCK_SKEW_ALLOWANCE = Duration.ofMinutes(10);
+  public static final Duration CLOCK_SKEW_ALLOWANCE = Duration.ofMinutes(10);
 
   /**
    * How old an output may be, by its {@code generatedAt}, for the gate to decide it: the decision

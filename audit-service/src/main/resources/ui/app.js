@@ -275,6 +275,14 @@
     page.push(el('section', {}, el('h2', {}, 'Gate outcomes'), el('ul', { id: 'gate-outcomes' },
       story.gateOutcomes.map(g => el('li', {}, badge(g.outcome), ' on ', g.basis.toLowerCase().replace('_', ' '), ' at ', when(g.decidedAt),
         g.reasons && g.reasons.length ? ' — ' + g.reasons.join('; ') : '')))));
+    if ((story.gateRestatements || []).length) {
+      page.push(el('section', {}, el('h2', {}, 'Restated by the gate'), el('p', { class: 'muted' },
+        'The gate\'s outcome never reached the audit store; sent the output again, the gate said what it had decided'
+          + ' (from its memory of the decision: no text, verdict or reasons).'),
+        el('ul', { id: 'gate-restatements' }, story.gateRestatements.map(r =>
+          el('li', {}, badge(r.decision), ' output ' + r.outputId + ', decided at ' + when(r.decidedAt)
+            + ', restated at ' + when(r.recordedAt))))));
+    }
     if (story.reviews.length) {
       page.push(el('section', {}, el('h2', {}, 'Reviews'), el('ul', { id: 'reviews' }, story.reviews.map(r =>
         el('li', {}, r.action + ' by ' + r.reviewer + ' at ' + when(r.decidedAt) + (r.note ? ': ' + r.note : ''))))));
@@ -291,7 +299,9 @@
           + '; publishers were told on content.retractions')))));
     }
     if ((story.auditRecords || []).length) page.push(chainRecords(story));
-    if (me && me.role === 'ADMIN' && story.status === 'RELEASED') page.push(retractPanel(story.requestId));
+    // A release the store knows only from a restatement names no outcome event to retract.
+    if (me && me.role === 'ADMIN' && story.status === 'RELEASED'
+      && story.gateOutcomes.some(g => g.outcome === 'RELEASED')) page.push(retractPanel(story.requestId));
     if (me && me.role === 'ADMIN') page.push(erasePanel(story.requestId));
     show(...page);
   }

@@ -5,6 +5,7 @@ import io.genguard.events.v1.BiasMetric;
 import io.genguard.events.v1.ContentRetraction;
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.ErasureNotice;
+import io.genguard.events.v1.GateDecisionRestated;
 import io.genguard.events.v1.GenerationFailure;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
@@ -53,6 +54,14 @@ public final class Topics {
    */
   public static final Topic<String, ContentRetraction> CONTENT_RETRACTIONS =
       output("content.retractions", ContentRetraction.class);
+
+  /**
+   * What the release gate decided, restated from its memory when a copy of a decided output comes
+   * (the audit service sending it again): for the audit store, whose record of the outcome was
+   * lost. Carries no content.
+   */
+  public static final Topic<String, GateDecisionRestated> GATE_RESTATEMENTS =
+      output("gate.restatements", GateDecisionRestated.class);
 
   public static final Topic<String, ReleaseGateOutcome> CONTENT_QUARANTINED =
       output("content.quarantined", ReleaseGateOutcome.class);
@@ -105,6 +114,7 @@ public final class Topics {
         CONTENT_RETRACTIONS,
         CONTENT_QUARANTINED,
         REVIEW_PENDING,
+        GATE_RESTATEMENTS,
         BIAS_METRICS,
         BIAS_ALERTS,
         MODERATION_POLICIES);
@@ -123,8 +133,8 @@ public final class Topics {
    * Topics whose records carry a request's content or its data subject's attributes: prompts,
    * generated texts, failure reasons, verdicts (with the request's attributes), reviewers' notes,
    * the gate's outcomes, and every dead-letter topic (whose payloads may be any of them). Their
-   * retention is {@link ContentRetention}'s; the others (erasure notices, retractions, bias metrics
-   * and alerts, policy files) keep the broker's.
+   * retention is {@link ContentRetention}'s; the others (erasure notices, retractions, the gate's
+   * restatements, bias metrics and alerts, policy files) keep the broker's.
    */
   public static List<Topic<String, ? extends SpecificRecord>> requestDataTopics() {
     return Stream.<Topic<String, ? extends SpecificRecord>>concat(

@@ -166,42 +166,55 @@ class ServicesITCase {
       // An output generated before the gate's memory of decisions reaches (eight days ago; it
       // remembers them for 168 h): the gate may have decided it and forgotten, so it quarantines
       // it on integrity, with no verdict, and never decides it.
-      String old =
-          sendOutput(infra.kafkaBootstrapServers(), Instant.now().minus(Duration.ofDays(8)));
+      GenerationOutput old = output(Instant.now().minus(Duration.ofDays(8)));
+      sendTo(infra.kafkaBootstrapServers(), Topics.GENERATION_OUTPUTS, old.getRequestId(), old);
       await()
           .atMost(Duration.ofMinutes(1))
           .pollInterval(Duration.ofMillis(500))
-          .until(() -> !gateOutcomes(jdbcUrl, infra, old).isEmpty());
-      assertThat(gateOutcomes(jdbcUrl, infra, old))
+          .until(() -> !gateOutcomes(jdbcUrl, infra, old.getRequestId()).isEmpty());
+      assertThat(gateOutcomes(jdbcUrl, infra, old.getRequestId()))
           .containsExactly("QUARANTINED INTEGRITY REVIEW verdict=");
+
+      // A copy of an output the gate decided (the audit service sending it again, having found
+      // no outcome): never decided twice, but restated, and the restatement reaches the audit log.
+      sendTo(infra.kafkaBootstrapServers(), Topics.GENERATION_OUTPUTS, old.getRequestId(), old);
+      await()
+          .atMost(Duration.ofMinutes(1))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () ->
+                  rows(
+                          jdbcUrl,
+                          infra,
+                          "select payload::jsonb ->> 'decision' from audit_log"
+                              + " where event_type = 'GateDecisionRestated' and request_id = ?",
+                          old.getRequestId())
+                      .equals(List.of(List.of("QUARANTINED"))));
+      assertThat(gateOutcomes(jdbcUrl, infra, old.getRequestId())).hasSize(1);
     }
   }
 
-  /** An output of a request of its own, generated at {@code generatedAt}; returns the request. */
-  private static String sendOutput(String bootstrapServers, Instant generatedAt) {
+  /** An output of a request of its own, generated at {@code generatedAt}. */
+  private static GenerationOutput output(Instant generatedAt) {
     String requestId = EventIds.random();
-    GenerationOutput output =
-        GenerationOutput.newBuilder()
-            .setEventId(EventIds.random())
-            .setOutputId(EventIds.nameBased("output", requestId))
-            .setRequestId(requestId)
-            .setTenantId("services-it")
-            .setText("A note about the weather, read again a week late.")
-            .setModel(
-                ModelRef.newBuilder().setName("echo").setVersion("1").setBackend("echo").build())
-            .setParameters(PARAMETERS)
-            .setCost(
-                GenerationCost.newBuilder()
-                    .setPromptTokens(6)
-                    .setOutputTokens(10)
-                    .setComputeMillis(1)
-                    .setDevice("cpu")
-                    .setEnergyJoules(0)
-                    .build())
-            .setGeneratedAt(generatedAt)
-            .build();
-    sendTo(bootstrapServers, Topics.GENERATION_OUTPUTS, requestId, output);
-    return requestId;
+    return GenerationOutput.newBuilder()
+        .setEventId(EventIds.random())
+        .setOutputId(EventIds.nameBased("output", requestId))
+        .setRequestId(requestId)
+        .setTenantId("services-it")
+        .setText("A note about the weather, read again a week late.")
+        .setModel(ModelRef.newBuilder().setName("echo").setVersion("1").setBackend("echo").build())
+        .setParameters(PARAMETERS)
+        .setCost(
+            GenerationCost.newBuilder()
+                .setPromptTokens(6)
+                .setOutputTokens(10)
+                .setComputeMillis(1)
+                .setDevice("cpu")
+                .setEnergyJoules(0)
+                .build())
+        .setGeneratedAt(generatedAt)
+        .build();
   }
 
   /** The sampling parameters of this test's requests and outputs. */

@@ -6,6 +6,7 @@ import io.genguard.events.v1.BiasMetric;
 import io.genguard.events.v1.ContentRetraction;
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.ErasureNotice;
+import io.genguard.events.v1.GateDecisionRestated;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationFailure;
 import io.genguard.events.v1.GenerationOutput;
@@ -181,6 +182,10 @@ public final class AuditWriter {
         } else if (event instanceof ContentRetraction) {
           // Audit log only: this one shows the publishers were told; content_retraction, written
           // with the action that retracted it, is where retractions are looked up.
+          continue;
+        } else if (event instanceof GateDecisionRestated) {
+          // Audit log only: the gate restating a decision whose outcome this store never got (it
+          // closes the output's unfinished flow); the request's story lists it from the log.
           continue;
         } else if (event instanceof BiasAlert) {
           // Audit log only: the bias job's bias_audit.live_alert table is where alerts are queried.

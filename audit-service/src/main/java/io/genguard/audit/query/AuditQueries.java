@@ -46,6 +46,17 @@ public final class AuditQueries {
           + " from content_retraction r left join api_action a on a.action_id = r.action_id"
           + " where r.request_id = ? order by r.retracted_at";
 
+  /**
+   * The release gate's restatements of a decision whose outcome this store never got (it restates
+   * when the audit service sends the output again): what it decided and when.
+   */
+  private static final String RESTATEMENTS =
+      "select seq, recorded_at, payload::jsonb ->> 'outputId' as output_id,"
+          + " payload::jsonb ->> 'decision' as decision,"
+          + " payload::jsonb ->> 'decidedAt' as decided_at"
+          + " from audit_log where request_id = ? and event_type = 'GateDecisionRestated'"
+          + " and payload is not null order by seq";
+
   private static final String ACTIONS =
       "select action_id, action, caller_name, caller_role, caller_token_id, target, details,"
           + " acted_at from api_action where request_id = ? order by acted_at";
@@ -134,7 +145,10 @@ public final class AuditQueries {
               "select seq, event_id, event_type, recorded_at, encode(hash, 'hex') as hash"
                   + " from audit_log where request_id = ? order by seq",
               requestId));
-      story.put("status", retractions.isEmpty() ? status(outcomes, failures) : "RETRACTED");
+      ArrayNode restatements = rows(connection, RESTATEMENTS, requestId);
+      story.set("gateRestatements", restatements);
+      story.put(
+          "status", retractions.isEmpty() ? status(outcomes, restatements, failures) : "RETRACTED");
       return Optional.of(story);
     }
   }
@@ -196,12 +210,19 @@ public final class AuditQueries {
     return null;
   }
 
-  private static String status(ArrayNode outcomes, ArrayNode failures) {
+  private static String status(ArrayNode outcomes, ArrayNode restatements, ArrayNode failures) {
     if (!failures.isEmpty()) {
       return "FAILED";
     }
     if (outcomes.isEmpty()) {
-      return "IN_PROGRESS";
+      // Only the gate's word for it: what it restated (an erased request's output was quarantined).
+      return restatements.isEmpty()
+          ? "IN_PROGRESS"
+          : restatements
+              .get(restatements.size() - 1)
+              .path("decision")
+              .asText()
+              .replace("ERASED", "QUARANTINED");
     }
     for (var outcome : outcomes) {
       // A release is final: an outcome after it (the gate quarantining a copy older than its

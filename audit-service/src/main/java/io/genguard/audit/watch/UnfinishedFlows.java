@@ -74,7 +74,7 @@ public final class UnfinishedFlows {
     /** A generation request that has neither an output nor a failure. */
     NO_ANSWER("GenerationRequest", List.of("GenerationOutput", "GenerationFailure")),
     /** A generation output that has no release-gate outcome. */
-    NO_GATE_OUTCOME("GenerationOutput", List.of("ReleaseGateOutcome"));
+    NO_GATE_OUTCOME("GenerationOutput", List.of("ReleaseGateOutcome", "GateDecisionRestated"));
 
     private final String recordType;
     private final List<String> answerTypes;

@@ -759,6 +759,31 @@ class ComplianceUiBrowserITCase {
                     + missed.requestId()
                     + "' and details->>'reason' = 'what-if-ui would hold it, incident I-42'"))
         .isEqualTo(1);
+
+    // An output whose outcome never reached the store, restated by the gate when it was sent
+    // again: its page says what the gate decided, and offers no takedown (no outcome to name).
+    Scenario restated =
+        Scenario.of("ui-restated-" + UUID.randomUUID(), "acme", Decision.RELEASE, Instant.now());
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(restated)),
+            AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(restated)),
+            AuditEvents.incoming(
+                Topics.GATE_RESTATEMENTS.name(),
+                io.genguard.events.v1.GateDecisionRestated.newBuilder()
+                    .setEventId("ui-restated-event-" + restated.requestId())
+                    .setRequestId(restated.requestId())
+                    .setTenantId("acme")
+                    .setOutputId(restated.outputId())
+                    .setDecision(io.genguard.events.v1.RestatedDecision.RELEASED)
+                    .setDecidedAt(Instant.parse("2026-12-05T09:00:00Z"))
+                    .setRestatedAt(Instant.now())
+                    .build())));
+    browser.get(audit.baseUrl() + "/ui/#/requests/" + restated.requestId());
+    assertThat(visible(By.id("gate-restatements")).getText())
+        .startsWith("RELEASED output " + restated.outputId() + ", decided at 2026-12-05 09:00:00Z");
+    assertThat(browser.findElements(By.id("retract-button"))).isEmpty();
+    assertThat(browser.findElement(By.id("erase-button")).isDisplayed()).isTrue();
   }
 
   private static ReleaseGateOutcome releasedOnKafka(String requestId) {

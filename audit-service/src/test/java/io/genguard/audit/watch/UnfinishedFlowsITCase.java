@@ -23,9 +23,11 @@ import io.genguard.audit.watch.UnfinishedFlows.Found;
 import io.genguard.audit.watch.UnfinishedFlows.Kind;
 import io.genguard.audit.watch.UnfinishedFlows.State;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GateDecisionRestated;
 import io.genguard.events.v1.GenerationFailure;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.RestatedDecision;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.MovingClock;
@@ -431,6 +433,44 @@ class UnfinishedFlowsITCase {
                 "select count(*) from api_action where action = 'unfinished.resend'"
                     + " and (request_id is null or request_id <> 'ungated')"))
         .isZero();
+  }
+
+  @Test
+  void shouldCloseAFlowWithTheGatesRestatementOfADecisionWhoseOutcomeWasLost() throws Exception {
+    Scenario lostOutcome = Scenario.of("lost-outcome", "acme", Decision.RELEASE, START);
+    writer.write(
+        List.of(
+            request(lostOutcome),
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(lostOutcome))));
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+    clock.advance(Duration.ofMinutes(31));
+    assertThat(flows.check().found()).extracting(Found::requestId).containsExactly("lost-outcome");
+
+    // Sent again, the output reaches a gate that released it already: it restates the decision.
+    GateDecisionRestated restated =
+        GateDecisionRestated.newBuilder()
+            .setEventId("restated-1")
+            .setRequestId("lost-outcome")
+            .setTenantId("acme")
+            .setOutputId(lostOutcome.outputId())
+            .setDecision(RestatedDecision.RELEASED)
+            .setDecidedAt(START.plusSeconds(2))
+            .setRestatedAt(clock.instant())
+            .build();
+    writer.write(List.of(AuditEvents.incoming(Topics.GATE_RESTATEMENTS.name(), restated)));
+    writer.write(List.of(AuditEvents.incoming(Topics.GATE_RESTATEMENTS.name(), restated)));
+
+    assertThat(flows.check().answered()).as("the restatement answers the flow").isEqualTo(1);
+    JsonNode story = new AuditQueries(database.dataSource()).story("lost-outcome").orElseThrow();
+    assertThat(story.path("gateRestatements")).as("recorded once").hasSize(1);
+    assertThat(story.path("gateRestatements").get(0).path("decision").asText())
+        .isEqualTo("RELEASED");
+    assertThat(story.path("gateRestatements").get(0).path("decidedAt").asText())
+        .isEqualTo(START.plusSeconds(2).toString());
+    assertThat(story.path("gateOutcomes")).isEmpty();
+    assertThat(story.path("status").asText()).isEqualTo("RELEASED");
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
   }
 
   @Test

@@ -4,11 +4,13 @@ import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.ErasureNotice;
 import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateDecisionRestated;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.Reason;
 import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.events.v1.RestatedDecision;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.events.v1.ReviewDecision;
 import io.genguard.schemas.CarriedAttributes;
@@ -152,6 +154,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       if (ignoredOutputs++ == 0) {
         firstIgnored = requestId;
       }
+      restate(requestId, entry, output);
       return;
     }
     long now = clock.millis();
@@ -173,6 +176,58 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       return;
     }
     decideIfComplete(requestId, entry.withOutput(output.getOutputId(), bytes, now));
+  }
+
+  /**
+   * Answers a copy of an output the gate holds or decided, never by deciding again, so that an
+   * audit store that lost the outcome learns it (the audit service sends an output again when it
+   * found none): a held output's hold is written again as it was (the same event, to
+   * review.pending); a decided one is restated from the store's marker, to gate.restatements. A
+   * copy of another output of the request (a second output, which exactly-once rules out) and a
+   * copy of one still waiting for its verdict get nothing.
+   */
+  private void restate(String requestId, GateEntry entry, GenerationOutput copy) {
+    if (!copy.getOutputId().equals(entry.outputId())) {
+      return;
+    }
+    if (entry.state() == GateEntry.State.HELD) {
+      GenerationOutput held = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
+      ModerationVerdict verdict =
+          entry.verdict() == null
+              ? null
+              : Topics.MODERATION_VERDICTS.codec().decode(entry.verdict());
+      ReleaseGateOutcome hold =
+          ReleaseGateOutcome.newBuilder(
+                  outcome(
+                      held,
+                      verdict,
+                      GateOutcome.HELD_FOR_REVIEW,
+                      verdict == null ? GateBasis.VERDICT_TIMEOUT : GateBasis.VERDICT,
+                      null,
+                      verdict == null ? List.of(noVerdictReason()) : reasonTexts(verdict)))
+              .setDecidedAt(Instant.ofEpochMilli(entry.sinceMillis()))
+              .build();
+      context.forward(
+          new Record<>(requestId, fitted(hold).bytes(), clock.millis()),
+          ReleaseGateTopology.sinkName(Topics.REVIEW_PENDING));
+    } else if (entry.state().isFinal()) {
+      GateDecisionRestated restated =
+          GateDecisionRestated.newBuilder()
+              .setEventId(
+                  EventIds.nameBased(
+                      "gate-restated", requestId, entry.outputId(), entry.state().name()))
+              .setRequestId(requestId)
+              .setTenantId(copy.getTenantId())
+              .setOutputId(entry.outputId())
+              .setDecision(RestatedDecision.valueOf(entry.state().name()))
+              .setDecidedAt(Instant.ofEpochMilli(entry.sinceMillis()))
+              .setRestatedAt(Instant.ofEpochMilli(clock.millis()))
+              .build();
+      context.forward(
+          new Record<>(
+              requestId, Topics.GATE_RESTATEMENTS.codec().encode(restated), clock.millis()),
+          ReleaseGateTopology.sinkName(Topics.GATE_RESTATEMENTS));
+    }
   }
 
   /**

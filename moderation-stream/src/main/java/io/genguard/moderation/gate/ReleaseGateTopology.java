@@ -14,9 +14,9 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * The release gate as a Kafka Streams topology (exactly_once_v2): outputs, verdicts, review
- * decisions and erasure notices in; content.released, content.quarantined and review.pending out.
- * All inputs are keyed by request id and co-partitioned, so one task sees everything about a
- * request.
+ * decisions and erasure notices in; content.released, content.quarantined and review.pending out,
+ * and gate.restatements for copies of outputs it decided already. All inputs are keyed by request
+ * id and co-partitioned, so one task sees everything about a request.
  */
 public final class ReleaseGateTopology {
   public static final String APPLICATION_ID = "genguard-release-gate";
@@ -80,7 +80,10 @@ public final class ReleaseGateTopology {
     // Outcomes go out already encoded.
     for (Topic<String, ?> out :
         java.util.List.of(
-            Topics.CONTENT_RELEASED, Topics.CONTENT_QUARANTINED, Topics.REVIEW_PENDING)) {
+            Topics.CONTENT_RELEASED,
+            Topics.CONTENT_QUARANTINED,
+            Topics.REVIEW_PENDING,
+            Topics.GATE_RESTATEMENTS)) {
       topology.addSink(
           sinkName(out),
           out.name(),

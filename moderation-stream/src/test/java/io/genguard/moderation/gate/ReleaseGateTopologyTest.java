@@ -9,11 +9,13 @@ import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.ErasureNotice;
 import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateDecisionRestated;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.Reason;
 import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.events.v1.RestatedDecision;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.moderation.fixtures.Events;
 import io.genguard.schemas.CarriedAttributes;
@@ -24,6 +26,8 @@ import io.genguard.testsupport.MovingClock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -476,6 +480,60 @@ class ReleaseGateTopologyTest {
         .isEqualTo(GateBasis.INTEGRITY);
     advance(Duration.ofSeconds(90));
     assertThat(pending.isEmpty()).as("nothing waits for a person").isTrue();
+  }
+
+  @Test
+  void shouldRestateWhatItDecidedOrHoldsWhenACopyComesAndNeverDecideTwice() {
+    TestOutputTopic<String, byte[]> restatements = outputTopic(Topics.GATE_RESTATEMENTS.name());
+    GenerationOutput releasedOne = output("t-r", "Released, its outcome lost on the way.");
+    send(releasedOne);
+    send(verdict(releasedOne, Decision.RELEASE));
+    Instant decidedAt = decode(released).get(0).getDecidedAt();
+    GenerationOutput heldOne = output("t-h", "Held, its hold lost on the way.");
+    send(heldOne);
+    send(verdict(heldOne, Decision.REVIEW));
+    ReleaseGateOutcome hold = decode(pending).get(0);
+    GenerationOutput waiting = output("t-w", "Still waiting for its verdict.");
+    send(waiting);
+    advance(Duration.ofSeconds(20));
+
+    // The audit service sends each again, having found no gate outcome for it.
+    send(releasedOne);
+    send(heldOne);
+    send(
+        GenerationOutput.newBuilder(output("t-r", "Another output of the released request."))
+            .setOutputId("out-t-r-2")
+            .build());
+
+    assertThat(released.isEmpty()).as("nothing released twice").isTrue();
+    List<GateDecisionRestated> restated = new ArrayList<>();
+    while (!restatements.isEmpty()) {
+      restated.add(Topics.GATE_RESTATEMENTS.codec().decode(restatements.readValue()));
+    }
+    assertThat(restated)
+        .as("one restatement, of the released output's own copy")
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.getRequestId()).isEqualTo("t-r");
+              assertThat(r.getOutputId()).isEqualTo(releasedOne.getOutputId());
+              assertThat(r.getDecision()).isEqualTo(RestatedDecision.RELEASED);
+              assertThat(r.getDecidedAt()).isEqualTo(decidedAt);
+              assertThat(r.getTenantId()).isEqualTo("acme");
+            });
+    assertThat(decode(pending))
+        .as("the hold written again as it was: the same event")
+        .singleElement()
+        .satisfies(
+            again -> {
+              assertThat(again.getEventId()).isEqualTo(hold.getEventId());
+              assertThat(again.getDecidedAt()).isEqualTo(hold.getDecidedAt());
+              assertThat(again.getReasons()).isEqualTo(hold.getReasons());
+              assertThat(again.getText()).isEqualTo(hold.getText());
+            });
+    send(waiting);
+    assertThat(restatements.isEmpty()).as("nothing decided yet: nothing to restate").isTrue();
+    assertThat(pending.isEmpty()).isTrue();
   }
 
   @Test

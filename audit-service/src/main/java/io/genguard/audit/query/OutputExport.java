@@ -30,7 +30,6 @@ public final class OutputExport {
           "tenantId",
           "decision",
           "outcome",
-          "retractedAt",
           "unsafeScore",
           "categoryScores",
           "reasonCodes",
@@ -39,7 +38,9 @@ public final class OutputExport {
           "policyVersion",
           "model",
           "decidedAt",
-          "text");
+          "text",
+          // Last, so that what reads the columns before it by position still does.
+          "retractedAt");
 
   private OutputExport() {}
 
@@ -69,7 +70,6 @@ public final class OutputExport {
             row.path("outcome").isNull() || row.path("outcome").isMissingNode()
                 ? "PENDING"
                 : text(row, "outcome"));
-        cells.add(text(row, "retractedAt"));
         cells.add(text(row, "unsafeScore"));
         cells.add(joinedScores(row.path("categoryScores")));
         cells.add(joined(row.path("reasons"), "code"));
@@ -81,6 +81,7 @@ public final class OutputExport {
                 + (row.hasNonNull("modelVersion") ? " " + text(row, "modelVersion") : ""));
         cells.add(text(row, "decidedAt"));
         cells.add(text(row, "text"));
+        cells.add(text(row, "retractedAt"));
         line(writer, cells);
       }
 

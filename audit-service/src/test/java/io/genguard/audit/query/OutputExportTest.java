@@ -47,8 +47,8 @@ class OutputExportTest {
     assertThat(lines[0]).isEqualTo(String.join(",", OutputExport.CSV_COLUMNS));
     assertThat(lines[1])
         .isEqualTo(
-            "r1,o1,acme,REVIEW,PENDING,,0.7,hate=0.7,category.review,religion:muslim;race:black,"
-                + "default,v1,kn 3,2026-11-25T10:00:00Z,\"'=cmd|' /C calc'!A0, and more\"");
+            "r1,o1,acme,REVIEW,PENDING,0.7,hate=0.7,category.review,religion:muslim;race:black,"
+                + "default,v1,kn 3,2026-11-25T10:00:00Z,\"'=cmd|' /C calc'!A0, and more\",");
   }
 
   @Test

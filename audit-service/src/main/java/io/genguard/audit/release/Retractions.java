@@ -252,6 +252,18 @@ public final class Retractions {
       throws SQLException {
     String why = dryRun ? null : reason(reason);
     List<String> named = named(requestIds);
+    if (!dryRun) {
+      // Each takedown checks its request under the chain lock and skips it with the same words a
+      // dry run would; checking first as well would only ask every question twice.
+      ObjectNode recorded = JsonNodeFactory.instance.objectNode().put("requestIds", named.size());
+      Bulk attempted = retractEach(named, false, why, caller, recorded, new LinkedHashMap<>());
+      return new Bulk(
+          false,
+          named.stream().filter(id -> !attempted.skipped().containsKey(id)).toList(),
+          false,
+          attempted.retracted(),
+          attempted.skipped());
+    }
     Map<String, String> skipped = new LinkedHashMap<>();
     List<String> releasable = new ArrayList<>();
     try (Connection connection = dataSource.getConnection()) {
@@ -264,11 +276,7 @@ public final class Retractions {
         }
       }
     }
-    if (dryRun) {
-      return new Bulk(true, List.copyOf(releasable), false, List.of(), skipped);
-    }
-    ObjectNode recorded = JsonNodeFactory.instance.objectNode().put("requestIds", named.size());
-    return retractEach(releasable, false, why, caller, recorded, skipped);
+    return new Bulk(true, List.copyOf(releasable), false, List.of(), skipped);
   }
 
   private Bulk retractEach(

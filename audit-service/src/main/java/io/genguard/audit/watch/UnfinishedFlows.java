@@ -663,13 +663,6 @@ public final class UnfinishedFlows {
   public record Resent(Kind kind, String eventId, String actionId) {}
 
   /**
-   * Allowance for clocks that differ between the generator that stamped an output and the gate that
-   * remembers its decision: the gate's own, so that what this service sends again the gate decides
-   * rather than quarantines as older than its memory.
-   */
-  static final Duration CLOCK_MARGIN = GateTimings.CLOCK_SKEW_ALLOWANCE;
-
-  /**
    * Sends the record of an open flow again, exactly as it was recorded (the same event id, ids and
    * times, read back from its chain record), and records an {@code unfinished.resend} action. Sent
    * before the action is recorded, so no action claims a send that did not happen.
@@ -746,7 +739,11 @@ public final class UnfinishedFlows {
    * than its decision retention, less a margin for clocks.
    */
   private boolean forgottenByGate(GenerationOutput output) {
-    return !clock.instant().isBefore(output.getGeneratedAt().plus(gateMemory).minus(CLOCK_MARGIN));
+    // The gate's own horizon, so that what this service sends again the gate decides rather than
+    // quarantines as older than its memory.
+    return !clock
+        .instant()
+        .isBefore(output.getGeneratedAt().plus(GateTimings.decisionHorizon(gateMemory)));
   }
 
   private String gateMemoryNote() {
@@ -754,7 +751,7 @@ public final class UnfinishedFlows {
         + "="
         + gateMemory.toHours()
         + ", less "
-        + CLOCK_MARGIN.toMinutes()
+        + GateTimings.CLOCK_SKEW_ALLOWANCE.toMinutes()
         + " minutes for clocks";
   }
 

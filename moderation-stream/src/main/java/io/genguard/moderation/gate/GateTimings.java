@@ -70,6 +70,14 @@ public record GateTimings(Duration decisionRetention, Duration verdictTimeout) {
    * forgotten it, and deciding again could release it twice.
    */
   public Duration decisionHorizon() {
+    return decisionHorizon(decisionRetention);
+  }
+
+  /**
+   * {@link #decisionHorizon} of a gate that keeps its decisions for {@code decisionRetention}: for
+   * whoever sends the gate an output and knows only that setting (the audit service).
+   */
+  public static Duration decisionHorizon(Duration decisionRetention) {
     return decisionRetention.minus(CLOCK_SKEW_ALLOWANCE);
   }
 

@@ -91,6 +91,17 @@ public final class IntegrationInfrastructure {
    *
    * @param name lower-case letters, digits and underscores
    */
+  /**
+   * A fresh database for one test method: {@code prefix} and the method's name in lower case, cut
+   * to 60 characters (PostgreSQL's limit is 63).
+   */
+  public String createDatabase(String prefix, org.junit.jupiter.api.TestInfo test) {
+    String name =
+        (prefix + test.getTestMethod().orElseThrow().getName().toLowerCase(java.util.Locale.ROOT))
+            .replaceAll("[^a-z0-9_]", "");
+    return createDatabase(name.substring(0, Math.min(60, name.length())));
+  }
+
   public String createDatabase(String name) {
     if (!name.matches("[a-z_][a-z0-9_]{0,62}")) {
       throw new IllegalArgumentException(

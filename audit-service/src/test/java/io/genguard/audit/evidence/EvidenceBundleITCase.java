@@ -64,14 +64,7 @@ class EvidenceBundleITCase {
   @BeforeEach
   void chainWithSignedAnchors(TestInfo test) throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
-    String name =
-        "evidence_"
-            + test.getTestMethod()
-                .orElseThrow()
-                .getName()
-                .toLowerCase()
-                .replaceAll("[^a-z0-9]", "");
-    String url = infra.createDatabase(name.substring(0, Math.min(60, name.length())));
+    String url = infra.createDatabase("evidence_", test);
     database = AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
     Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
     writer = new AuditWriter(database.dataSource(), clock);

@@ -13,6 +13,7 @@ import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.SamplingParameters;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.TestSql;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -312,10 +313,6 @@ class AuditWriterITCase {
   }
 
   private static long count(String sql) throws SQLException {
-    try (Connection connection = database.dataSource().getConnection();
-        ResultSet rs = connection.createStatement().executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return TestSql.count(database.dataSource(), sql);
   }
 }

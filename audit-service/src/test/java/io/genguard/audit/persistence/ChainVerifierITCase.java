@@ -42,14 +42,7 @@ class ChainVerifierITCase {
   @BeforeEach
   void freshDatabaseWithTwentyRecords(TestInfo test) throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
-    String name =
-        "chain_"
-            + test.getTestMethod()
-                .orElseThrow()
-                .getName()
-                .toLowerCase()
-                .replaceAll("[^a-z0-9]", "");
-    String url = infra.createDatabase(name.substring(0, Math.min(60, name.length())));
+    String url = infra.createDatabase("chain_", test);
     database = AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
     AuditWriter writer = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
     for (int i = 0; i < 5; i++) {

@@ -21,6 +21,7 @@ import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.RetractionBasis;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.TestSql;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -51,13 +52,9 @@ class RetractionsITCase {
   @BeforeEach
   void database(TestInfo test) throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
-    String name = "retractions_" + test.getTestMethod().orElseThrow().getName().toLowerCase();
     database =
         AuditDatabase.connect(
-            infra.createDatabase(name.substring(0, Math.min(60, name.length()))),
-            infra.jdbcUser(),
-            infra.jdbcPassword(),
-            2);
+            infra.createDatabase("retractions_", test), infra.jdbcUser(), infra.jdbcPassword(), 2);
     Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
     writer = new AuditWriter(database.dataSource(), clock);
     retractions = new Retractions(database.dataSource(), clock);
@@ -466,11 +463,6 @@ class RetractionsITCase {
   }
 
   private long count(String sql) throws SQLException {
-    try (Connection connection = database.dataSource().getConnection();
-        Statement statement = connection.createStatement();
-        ResultSet rs = statement.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return TestSql.count(database.dataSource(), sql);
   }
 }

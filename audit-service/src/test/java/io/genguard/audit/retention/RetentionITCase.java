@@ -27,6 +27,7 @@ import io.genguard.events.v1.GenerationRequest;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.TestSql;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -53,13 +54,9 @@ class RetentionITCase {
   @BeforeEach
   void oldAndRecentStoriesOfTwoTenants(TestInfo test) throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
-    String name = "retention_" + test.getTestMethod().orElseThrow().getName().toLowerCase();
     database =
         AuditDatabase.connect(
-            infra.createDatabase(name.substring(0, Math.min(60, name.length()))),
-            infra.jdbcUser(),
-            infra.jdbcPassword(),
-            2);
+            infra.createDatabase("retention_", test), infra.jdbcUser(), infra.jdbcPassword(), 2);
     AuditWriter old = new AuditWriter(database.dataSource(), Clock.fixed(LONG_AGO, ZoneOffset.UTC));
     AuditWriter recent =
         new AuditWriter(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC));
@@ -583,11 +580,6 @@ class RetentionITCase {
   }
 
   private long count(String sql) throws Exception {
-    try (Connection connection = database.dataSource().getConnection();
-        Statement statement = connection.createStatement();
-        ResultSet rs = statement.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return TestSql.count(database.dataSource(), sql);
   }
 }

@@ -68,13 +68,9 @@ class UnfinishedFlowsITCase {
   @BeforeEach
   void database(TestInfo test) throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
-    String name = "unfinished_" + test.getTestMethod().orElseThrow().getName().toLowerCase();
     database =
         AuditDatabase.connect(
-            infra.createDatabase(name.substring(0, Math.min(60, name.length()))),
-            infra.jdbcUser(),
-            infra.jdbcPassword(),
-            4);
+            infra.createDatabase("unfinished_", test), infra.jdbcUser(), infra.jdbcPassword(), 4);
     clock = new MovingClock(START);
     writer = new AuditWriter(database.dataSource(), clock);
   }

@@ -16,11 +16,9 @@ import io.genguard.bias.submit.CampaignProgress;
 import io.genguard.bias.submit.CampaignRunner;
 import io.genguard.bias.submit.CampaignRunner.CampaignInterruptedException;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.TestSql;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Clock;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -154,11 +152,6 @@ class CampaignLifecycleITCase {
   }
 
   private static long count(String sql) throws Exception {
-    try (Connection connection = bias.dataSource().getConnection();
-        Statement statement = connection.createStatement();
-        ResultSet rows = statement.executeQuery(sql)) {
-      rows.next();
-      return rows.getLong(1);
-    }
+    return TestSql.count(bias.dataSource(), sql);
   }
 }

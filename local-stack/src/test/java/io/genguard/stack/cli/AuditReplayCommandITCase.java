@@ -21,6 +21,7 @@ import io.genguard.moderation.pipeline.ModerationPipelines;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.TestSql;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -274,12 +275,7 @@ class AuditReplayCommandITCase {
   }
 
   private static long count(String sql) throws Exception {
-    try (var connection = database.dataSource().getConnection();
-        var statement = connection.createStatement();
-        var rows = statement.executeQuery(sql)) {
-      rows.next();
-      return rows.getLong(1);
-    }
+    return TestSql.count(database.dataSource(), sql);
   }
 
   @Test

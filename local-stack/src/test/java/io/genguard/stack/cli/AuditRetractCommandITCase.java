@@ -13,11 +13,9 @@ import io.genguard.events.v1.GenerationRequest;
 import io.genguard.schemas.EventIds;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.TestSql;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,8 +44,7 @@ class AuditRetractCommandITCase {
   @BeforeEach
   void database(TestInfo test) {
     infra = IntegrationInfrastructure.get();
-    String name = "retract_cli_" + test.getTestMethod().orElseThrow().getName().toLowerCase();
-    url = infra.createDatabase(name.substring(0, Math.min(60, name.length())));
+    url = infra.createDatabase("retract_cli_", test);
     database = AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
   }
 
@@ -227,11 +224,6 @@ class AuditRetractCommandITCase {
   }
 
   private long count(String sql) throws Exception {
-    try (Connection connection = database.dataSource().getConnection();
-        Statement statement = connection.createStatement();
-        ResultSet rs = statement.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return TestSql.count(database.dataSource(), sql);
   }
 }

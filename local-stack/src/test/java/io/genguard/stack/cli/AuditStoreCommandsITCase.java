@@ -17,6 +17,7 @@ import io.genguard.provenance.manifest.SigningKey;
 import io.genguard.provenance.manifest.SigningKeyRing;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import io.genguard.testsupport.TestSql;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -529,11 +530,6 @@ class AuditStoreCommandsITCase {
   }
 
   private static long count(String sql) throws Exception {
-    try (Connection connection = database.dataSource().getConnection();
-        Statement statement = connection.createStatement();
-        var rs = statement.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return TestSql.count(database.dataSource(), sql);
   }
 }

@@ -281,7 +281,10 @@
           + ' (from its memory of the decision: no text, verdict or reasons).'),
         el('ul', { id: 'gate-restatements' }, story.gateRestatements.map(r =>
           el('li', {}, badge(r.decision), ' output ' + r.outputId + ', decided at ' + when(r.decidedAt)
-            + ', restated at ' + when(r.recordedAt))))));
+            + (r.outcomeBasis ? ' on ' + r.outcomeBasis.toLowerCase().replace('_', ' ') : '')
+            + ', restated at ' + when(r.recordedAt)
+            + (r.outcomeEventId ? '; its outcome event ' + r.outcomeEventId
+              : '; the gate named no outcome event (it decided before it kept them)'))))));
     }
     if (story.reviews.length) {
       page.push(el('section', {}, el('h2', {}, 'Reviews'), el('ul', { id: 'reviews' }, story.reviews.map(r =>
@@ -299,9 +302,13 @@
           + '; publishers were told on content.retractions')))));
     }
     if ((story.auditRecords || []).length) page.push(chainRecords(story));
-    // A release the store knows only from a restatement names no outcome event to retract.
+    // A release is taken down by its outcome event: on record, or named by the gate's restatement
+    // (one from before the gate named it cannot be).
     if (me && me.role === 'ADMIN' && story.status === 'RELEASED'
-      && story.gateOutcomes.some(g => g.outcome === 'RELEASED')) page.push(retractPanel(story.requestId));
+      && (story.gateOutcomes.some(g => g.outcome === 'RELEASED')
+        || (story.gateRestatements || []).some(r => r.decision === 'RELEASED' && r.outcomeEventId))) {
+      page.push(retractPanel(story.requestId));
+    }
     if (me && me.role === 'ADMIN') page.push(erasePanel(story.requestId));
     show(...page);
   }

@@ -173,25 +173,37 @@ class GeneratorCrashITCase {
       ProvenanceKeys keys = ProvenanceKeys.loadOrCreate(dataDir.resolve("provenance-keys"));
       ManifestVerifier verifier = new ManifestVerifier(keys.verification());
       WatermarkDetector detector = new WatermarkDetector(keys.watermark());
-      GenerationOutput sample = committed.outputs.get(requestIds.get(0));
-      assertThat(
-              verifier.verify(
-                  sample.getText(),
-                  sample.getManifest().getCanonicalJson(),
-                  sample.getManifest().getSignature(),
-                  sample.getManifest().getKeyId()))
-          .isEqualTo(ManifestStatus.VALID);
-      assertThat(
-              detector
-                  .detect(
-                      sample.getText(),
-                      sample.getWatermark().getKeyId(),
-                      new WatermarkParameters(
-                          sample.getWatermark().getGamma(),
-                          sample.getWatermark().getDelta(),
-                          sample.getWatermark().getContextWidth()))
-                  .watermarked())
-          .isTrue();
+      // Every output's manifest verifies. The watermark is a statistical test on each output of
+      // at most 60 tokens (the trigram model also stops early), so a few may fall short of its
+      // threshold: the README measures 95% detected at 50 tokens. Unwatermarked text is flagged at
+      // a rate of about 3e-5, so a broken embedder would fail this by a wide margin.
+      int detected = 0;
+      for (GenerationOutput output : committed.outputs.values()) {
+        assertThat(
+                verifier.verify(
+                    output.getText(),
+                    output.getManifest().getCanonicalJson(),
+                    output.getManifest().getSignature(),
+                    output.getManifest().getKeyId()))
+            .as("manifest of %s", output.getRequestId())
+            .isEqualTo(ManifestStatus.VALID);
+        if (detector
+            .detect(
+                output.getText(),
+                output.getWatermark().getKeyId(),
+                new WatermarkParameters(
+                    output.getWatermark().getGamma(),
+                    output.getWatermark().getDelta(),
+                    output.getWatermark().getContextWidth()))
+            .watermarked()) {
+          detected++;
+        }
+      }
+      System.out.printf(
+          "watermark detected in %d of %d outputs%n", detected, committed.outputs.size());
+      assertThat(detected)
+          .as("outputs whose watermark is detected, of %d", committed.outputs.size())
+          .isGreaterThanOrEqualTo(committed.outputs.size() * 4 / 5);
     }
 
     // What the killed process wrote in transactions that never committed was regenerated

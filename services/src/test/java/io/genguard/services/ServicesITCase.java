@@ -176,7 +176,8 @@ class ServicesITCase {
           .containsExactly("QUARANTINED INTEGRITY REVIEW verdict=");
 
       // A copy of an output the gate decided (the audit service sending it again, having found
-      // no outcome): never decided twice, but restated, and the restatement reaches the audit log.
+      // no outcome): never decided twice, but restated, naming the outcome it wrote, and the
+      // restatement reaches the audit store.
       sendTo(infra.kafkaBootstrapServers(), Topics.GENERATION_OUTPUTS, old.getRequestId(), old);
       await()
           .atMost(Duration.ofMinutes(1))
@@ -186,10 +187,12 @@ class ServicesITCase {
                   rows(
                           jdbcUrl,
                           infra,
-                          "select payload::jsonb ->> 'decision' from audit_log"
-                              + " where event_type = 'GateDecisionRestated' and request_id = ?",
+                          "select r.decision, r.outcome_basis, r.outcome_event_id = g.event_id"
+                              + " from gate_restatement r join audit_log a on a.event_id ="
+                              + " r.event_id join gate_outcome g on g.request_id = r.request_id"
+                              + " where r.request_id = ?",
                           old.getRequestId())
-                      .equals(List.of(List.of("QUARANTINED"))));
+                      .equals(List.of(List.of("QUARANTINED", "INTEGRITY", "t"))));
       assertThat(gateOutcomes(jdbcUrl, infra, old.getRequestId())).hasSize(1);
     }
   }

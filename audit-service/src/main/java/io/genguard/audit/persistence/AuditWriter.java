@@ -14,6 +14,7 @@ import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.PolicyFile;
 import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.events.v1.RestatedDecision;
 import io.genguard.events.v1.ReviewDecision;
 import io.genguard.schemas.ContentHash;
 import java.nio.ByteBuffer;
@@ -148,6 +149,7 @@ public final class AuditWriter {
     private final List<GenerationFailure> failures = new ArrayList<>();
     private final List<ModerationVerdict> verdicts = new ArrayList<>();
     private final List<ReleaseGateOutcome> outcomes = new ArrayList<>();
+    private final List<GateDecisionRestated> restatements = new ArrayList<>();
     private final List<ReviewDecision> reviews = new ArrayList<>();
     private final List<DeadLetter> deadLetters = new ArrayList<>();
     private final List<BiasMetric> metrics = new ArrayList<>();
@@ -183,10 +185,11 @@ public final class AuditWriter {
           // Audit log only: this one shows the publishers were told; content_retraction, written
           // with the action that retracted it, is where retractions are looked up.
           continue;
-        } else if (event instanceof GateDecisionRestated) {
-          // Audit log only: the gate restating a decision whose outcome this store never got (it
-          // closes the output's unfinished flow); the request's story lists it from the log.
-          continue;
+        } else if (event instanceof GateDecisionRestated e) {
+          // The gate restating a decision whose outcome this store never got (its audit record
+          // closes the output's unfinished flow; gate_restatement is where search, the story and a
+          // takedown find it).
+          restatements.add(e);
         } else if (event instanceof BiasAlert) {
           // Audit log only: the bias job's bias_audit.live_alert table is where alerts are queried.
           continue;
@@ -207,15 +210,32 @@ public final class AuditWriter {
       failures(failures);
       verdicts(verdicts);
       outcomes(outcomes);
+      restatements(restatements);
       reviews(reviews);
       deadLetters(deadLetters);
       metrics(metrics);
     }
 
-    /** Review items opened, closed or decided by this batch's gate outcomes and decisions. */
+    /**
+     * Review items opened, closed or decided by this batch's gate outcomes, restatements and
+     * decisions.
+     */
     void updateReviewQueue() throws SQLException {
       reviewQueue(outcomes);
+      // A restated final decision closes the item as the lost outcome would have.
+      batch(
+          restatements,
+          "update review_item set state = ? where request_id = ? and state in ('PENDING', 'DECIDED')",
+          (s, e) -> {
+            s.setString(1, closedAs(e.getDecision()));
+            s.setString(2, e.getRequestId());
+          });
       reviewDecided(reviews);
+    }
+
+    /** The review item's state a restated decision leaves (an erased request's was quarantined). */
+    private static String closedAs(RestatedDecision decision) {
+      return decision == RestatedDecision.RELEASED ? "RELEASED" : "QUARANTINED";
     }
 
     /**
@@ -364,6 +384,25 @@ public final class AuditWriter {
           });
     }
 
+    private void restatements(List<GateDecisionRestated> rows) throws SQLException {
+      batch(
+          rows,
+          "insert into gate_restatement (event_id, request_id, tenant_id, output_id, decision,"
+              + " decided_at, restated_at, outcome_event_id, outcome_basis)"
+              + " values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
+          (s, e) -> {
+            s.setString(1, e.getEventId());
+            s.setString(2, e.getRequestId());
+            s.setString(3, e.getTenantId());
+            s.setString(4, e.getOutputId());
+            s.setString(5, e.getDecision().name());
+            s.setObject(6, time(e.getDecidedAt()));
+            s.setObject(7, time(e.getRestatedAt()));
+            s.setString(8, e.getOutcomeEventId());
+            s.setString(9, e.getOutcomeBasis() == null ? null : e.getOutcomeBasis().name());
+          });
+    }
+
     /**
      * Keeps the review queue in step with the gate: an output held for review becomes a PENDING
      * item, and a final outcome for a request closes its item. Finals are applied after the
@@ -414,9 +453,12 @@ public final class AuditWriter {
       // driven by the few held ids, so the cost does not grow with the table.
       try (PreparedStatement close =
           connection.prepareStatement(
-              "update review_item r set state = f.outcome from gate_outcome f"
+              "update review_item r set state = f.outcome from (select request_id, outcome"
+                  + " from gate_outcome where outcome in ('RELEASED', 'QUARANTINED')"
+                  + " union all select request_id, case decision when 'RELEASED' then 'RELEASED'"
+                  + " else 'QUARANTINED' end from gate_restatement) f"
                   + " where r.request_id = any(?) and f.request_id = r.request_id"
-                  + " and f.outcome in ('RELEASED', 'QUARANTINED') and r.state in ('PENDING', 'DECIDED')")) {
+                  + " and r.state in ('PENDING', 'DECIDED')")) {
         close.setArray(
             1,
             connection.createArrayOf(

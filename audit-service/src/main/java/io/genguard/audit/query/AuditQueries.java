@@ -48,14 +48,13 @@ public final class AuditQueries {
 
   /**
    * The release gate's restatements of a decision whose outcome this store never got (it restates
-   * when the audit service sends the output again): what it decided and when.
+   * when the audit service sends the output again): what it decided and when, the outcome it wrote
+   * then (null in restatements from before the gate named it), and where its record is.
    */
   private static final String RESTATEMENTS =
-      "select seq, recorded_at, payload::jsonb ->> 'outputId' as output_id,"
-          + " payload::jsonb ->> 'decision' as decision,"
-          + " payload::jsonb ->> 'decidedAt' as decided_at"
-          + " from audit_log where request_id = ? and event_type = 'GateDecisionRestated'"
-          + " and payload is not null order by seq";
+      "select a.seq, a.recorded_at, r.output_id, r.decision, r.decided_at, r.outcome_event_id,"
+          + " r.outcome_basis from gate_restatement r join audit_log a on a.event_id = r.event_id"
+          + " where r.request_id = ? order by a.seq";
 
   private static final String ACTIONS =
       "select action_id, action, caller_name, caller_role, caller_token_id, target, details,"
@@ -214,24 +213,30 @@ public final class AuditQueries {
     if (!failures.isEmpty()) {
       return "FAILED";
     }
-    if (outcomes.isEmpty()) {
-      // Only the gate's word for it: what it restated (an erased request's output was quarantined).
-      return restatements.isEmpty()
-          ? "IN_PROGRESS"
-          : restatements
-              .get(restatements.size() - 1)
-              .path("decision")
-              .asText()
-              .replace("ERASED", "QUARANTINED");
-    }
+    // A release is final, whether its outcome reached this store or only the gate's restatement
+    // of it: an outcome after it (the gate quarantining a copy older than its memory of decisions)
+    // does not take back what was published.
     for (var outcome : outcomes) {
-      // A release is final: an outcome after it (the gate quarantining a copy older than its
-      // memory of decisions) does not take back what was published.
       if (outcome.get("outcome").asText().equals("RELEASED")) {
         return "RELEASED";
       }
     }
-    return outcomes.get(outcomes.size() - 1).get("outcome").asText();
+    for (var restatement : restatements) {
+      if (restatement.get("decision").asText().equals("RELEASED")) {
+        return "RELEASED";
+      }
+    }
+    if (!outcomes.isEmpty()) {
+      return outcomes.get(outcomes.size() - 1).get("outcome").asText();
+    }
+    // Only the gate's word for it: what it restated (an erased request's output was quarantined).
+    return restatements.isEmpty()
+        ? "IN_PROGRESS"
+        : restatements
+            .get(restatements.size() - 1)
+            .path("decision")
+            .asText()
+            .replace("ERASED", "QUARANTINED");
   }
 
   /** Totals over the whole store. */

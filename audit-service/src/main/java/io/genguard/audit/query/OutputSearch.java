@@ -17,7 +17,8 @@ import javax.sql.DataSource;
 
 /**
  * Searches judged outputs (a verdict joined with its output and its gate outcome: the release, or
- * else the latest), newest verdict first, with keyset pagination on (decided_at, verdict_id).
+ * else the latest; a decision the gate restated counts as its outcome), newest verdict first, with
+ * keyset pagination on (decided_at, verdict_id).
  *
  * <p>The SQL is assembled only from constant fragments, one per filter that is present (so the
  * planner sees the real predicates and can use the indexes); every value is a bound parameter.
@@ -32,10 +33,16 @@ public final class OutputSearch {
           + " o.text, g.outcome, g.basis, g.decided_at as gated_at, rt.retracted_at"
           + " from moderation_verdict v"
           + " left join generation_output o on o.output_id = v.output_id"
-          + " left join lateral (select outcome, basis, decided_at from gate_outcome x"
+          + " left join lateral (select outcome, basis, decided_at from (select outcome, basis,"
+          + "   decided_at, 0 as restated from gate_outcome x where x.output_id = v.output_id"
+          // What the gate restated of a decision whose outcome never reached this store (an
+          // erased request's output was quarantined), with basis RESTATED: the story has the rest.
+          + "   union all select case y.decision when 'ERASED' then 'QUARANTINED' else y.decision"
+          + "   end, 'RESTATED', y.decided_at, 1 from gate_restatement y"
+          + "   where y.output_id = v.output_id) z"
           // A release is final: it stays the outcome shown whatever the gate wrote after it.
-          + "   where x.output_id = v.output_id"
-          + "   order by (x.outcome = 'RELEASED') desc, x.decided_at desc limit 1) g on true"
+          + "   order by (z.outcome = 'RELEASED') desc, z.decided_at desc, z.restated limit 1) g"
+          + " on true"
           // Taken down after its release (content.retractions): when.
           + " left join lateral (select retracted_at from content_retraction r"
           + "   where r.output_id = v.output_id order by r.retracted_at limit 1) rt on true";

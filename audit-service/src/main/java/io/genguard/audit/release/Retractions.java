@@ -120,7 +120,8 @@ public final class Retractions {
 
   /**
    * Which released outputs a bulk takedown selects: released from {@code decidedFrom} (inclusive)
-   * to {@code decidedBefore} (exclusive), and not retracted yet.
+   * to {@code decidedBefore} (exclusive), and not retracted yet; a release known only from the
+   * gate's restatement counts by the decision time and basis the restatement gives.
    *
    * @param tenantId only this tenant's; null for all (a tenant's admin: its own, always)
    * @param policySha256 only those whose verdict was decided under this policy file; null for any
@@ -189,29 +190,31 @@ public final class Retractions {
     String why = dryRun ? null : reason(reason);
     String tenant = caller.scope(selection.tenantId());
     List<String> selected = new ArrayList<>();
-    StringBuilder sql =
-        new StringBuilder(
-            "select g.request_id from gate_outcome g where g.outcome = 'RELEASED'"
-                + " and g.decided_at >= ? and g.decided_at < ?"
-                + " and not exists (select 1 from content_retraction r"
-                + " where r.released_event_id = g.event_id)");
     List<Object> arguments = new ArrayList<>();
-    arguments.add(utc(selection.decidedFrom()));
-    arguments.add(utc(selection.decidedBefore()));
-    if (tenant != null) {
-      sql.append(" and g.tenant_id = ?");
-      arguments.add(tenant);
-    }
-    if (!selection.includeReviewed()) {
-      sql.append(" and g.basis = 'VERDICT'");
-    }
+    // Released outcomes on record, and releases this store knows only from the gate's restatement
+    // of them (by the outcome they name, when no record of that outcome came since).
+    StringBuilder sql =
+        new StringBuilder("select request_id from (select g.request_id, g.decided_at")
+            .append(" from gate_outcome g where g.outcome = 'RELEASED'");
+    windowFilters(sql, arguments, "g", "event_id", "basis", selection, tenant);
     if (selection.policySha256() != null) {
       sql.append(
-          " and exists (select 1 from moderation_verdict v where v.verdict_id = g.verdict_id"
-              + " and v.policy_sha256 = ?)");
+          " and exists (select 1 from moderation_verdict v where v.verdict_id = g.verdict_id");
+      sql.append(" and v.policy_sha256 = ?)");
       arguments.add(selection.policySha256());
     }
-    sql.append(" order by g.decided_at, g.request_id limit ?");
+    sql.append(" union all select s.request_id, s.decided_at from gate_restatement s")
+        .append(" where s.decision = 'RELEASED' and s.outcome_event_id is not null")
+        .append(
+            " and not exists (select 1 from gate_outcome o where o.event_id = s.outcome_event_id)");
+    windowFilters(sql, arguments, "s", "outcome_event_id", "outcome_basis", selection, tenant);
+    if (selection.policySha256() != null) {
+      sql.append(
+          " and exists (select 1 from moderation_verdict v where v.request_id = s.request_id");
+      sql.append(" and v.output_id = s.output_id and v.policy_sha256 = ?)");
+      arguments.add(selection.policySha256());
+    }
+    sql.append(") released order by decided_at, request_id limit ?");
     arguments.add(MAX_BULK + 1);
     try (Connection connection = dataSource.getConnection();
         PreparedStatement select = connection.prepareStatement(sql.toString())) {
@@ -238,6 +241,37 @@ public final class Retractions {
                 selection.includeReviewed())
             .json();
     return retractEach(requestIds, more, why, caller, recorded, new LinkedHashMap<>());
+  }
+
+  /**
+   * The window's conditions on one kind of release row ({@code alias}): released in the window, not
+   * retracted, the tenant's, on a verdict alone unless reviewed ones are included.
+   */
+  private static void windowFilters(
+      StringBuilder sql,
+      List<Object> arguments,
+      String alias,
+      String eventIdColumn,
+      String basisColumn,
+      Selection selection,
+      String tenant) {
+    // Aliases and column names come from the constants of the caller, never from input.
+    sql.append(" and ").append(alias).append(".decided_at >= ?");
+    sql.append(" and ").append(alias).append(".decided_at < ?");
+    arguments.add(utc(selection.decidedFrom()));
+    arguments.add(utc(selection.decidedBefore()));
+    sql.append(" and not exists (select 1 from content_retraction r where r.released_event_id = ")
+        .append(alias)
+        .append('.')
+        .append(eventIdColumn)
+        .append(')');
+    if (tenant != null) {
+      sql.append(" and ").append(alias).append(".tenant_id = ?");
+      arguments.add(tenant);
+    }
+    if (!selection.includeReviewed()) {
+      sql.append(" and ").append(alias).append('.').append(basisColumn).append(" = 'VERDICT'");
+    }
   }
 
   /**
@@ -331,18 +365,25 @@ public final class Retractions {
   private static Released releasable(Connection connection, String requestId, Caller caller)
       throws SQLException {
     RequestOwner.visibleTenant(connection, requestId, caller.tenantId());
-    Released released =
-        released(connection, requestId)
-            .orElseThrow(
-                () ->
-                    new ConflictException(
-                        "Request "
-                            + requestId
-                            + " has no released output on record, so there is nothing to"
-                            + " take down (an outcome the gate wrote may not have reached"
-                            + " the audit store yet: GET /api/v1/requests/"
-                            + requestId
-                            + " shows what it holds)"));
+    Optional<Released> found = released(connection, requestId);
+    if (found.isEmpty()) {
+      throw new ConflictException(
+          restatedWithoutOutcome(connection, requestId)
+              ? "Request "
+                  + requestId
+                  + " was released, as the release gate restated, but the restatement names no"
+                  + " released outcome (the gate decided it before it kept them), so no"
+                  + " retraction can name what it takes down: take it down where it was published,"
+                  + " by its request id"
+              : "Request "
+                  + requestId
+                  + " has no released output on record, so there is nothing to take down (an"
+                  + " outcome the gate wrote may not have reached the audit store yet: GET"
+                  + " /api/v1/requests/"
+                  + requestId
+                  + " shows what it holds)");
+    }
+    Released released = found.get();
     Optional<Retracted> earlier = find(connection, released.eventId());
     if (earlier.isPresent()) {
       throw new ConflictException(
@@ -430,18 +471,41 @@ public final class Retractions {
         now);
   }
 
+  /**
+   * The request's released outcome: its record, or else the one the gate's restatement of the
+   * release names (the outcome never reached this store, so the restatement is what shows it).
+   */
   private static Optional<Released> released(Connection connection, String requestId)
       throws SQLException {
     try (PreparedStatement select =
         connection.prepareStatement(
-            "select event_id, tenant_id, output_id from gate_outcome"
-                + " where request_id = ? and outcome = 'RELEASED' order by decided_at limit 1")) {
+            "select event_id, tenant_id, output_id from (select event_id, tenant_id, output_id,"
+                + " decided_at, 0 as rank from gate_outcome where request_id = ? and outcome ="
+                + " 'RELEASED' union all select outcome_event_id, tenant_id, output_id,"
+                + " decided_at, 1 from gate_restatement where request_id = ? and decision ="
+                + " 'RELEASED' and outcome_event_id is not null) released"
+                + " order by rank, decided_at limit 1")) {
       select.setString(1, requestId);
+      select.setString(2, requestId);
       try (ResultSet rs = select.executeQuery()) {
         return rs.next()
             ? Optional.of(
                 new Released(rs.getString(1), requestId, rs.getString(2), rs.getString(3)))
             : Optional.empty();
+      }
+    }
+  }
+
+  /** Whether the gate restated a release of the request without naming its outcome. */
+  private static boolean restatedWithoutOutcome(Connection connection, String requestId)
+      throws SQLException {
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select 1 from gate_restatement where request_id = ? and decision = 'RELEASED'"
+                + " and outcome_event_id is null")) {
+      select.setString(1, requestId);
+      try (ResultSet rs = select.executeQuery()) {
+        return rs.next();
       }
     }
   }

@@ -64,6 +64,7 @@ public final class Retention {
           "generation_failure",
           "moderation_verdict",
           "gate_outcome",
+          "gate_restatement",
           "review_decision",
           "dead_letter",
           "bias_metric",

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.fixtures.Migrations;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.schemas.Topics;
@@ -19,7 +20,6 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,12 +35,7 @@ class PolicyInUseMigrationITCase {
   void shouldCountTheVerdictsRecordedBeforeTheTableExistedAndAddLaterOnes() throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     String url = infra.createDatabase("policy_in_use_migration_it");
-    Flyway.configure()
-        .dataSource(url, infra.jdbcUser(), infra.jdbcPassword())
-        .locations("classpath:db/migration")
-        .target("6")
-        .load()
-        .migrate();
+    Migrations.migrate(url, infra, "6");
     try (Connection connection =
         DriverManager.getConnection(url, infra.jdbcUser(), infra.jdbcPassword())) {
       connection.setAutoCommit(false);

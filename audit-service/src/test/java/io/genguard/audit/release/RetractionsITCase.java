@@ -13,11 +13,17 @@ import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.query.AuditQueries;
+import io.genguard.audit.query.OutputSearch;
+import io.genguard.audit.query.SearchFilter;
 import io.genguard.audit.retention.Retention;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.ContentRetraction;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateDecisionRestated;
+import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.events.v1.RestatedDecision;
 import io.genguard.events.v1.RetractionBasis;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
@@ -428,6 +434,132 @@ class RetractionsITCase {
                 retractions.retractEach(
                     java.util.Collections.nCopies(1_001, "named-1"), "x", true, ADMIN))
         .isInstanceOf(InvalidInputException.class);
+  }
+
+  @Test
+  void shouldTakeDownAReleaseKnownOnlyFromTheGatesRestatementByTheOutcomeItNames()
+      throws Exception {
+    Instant from = NOW.minusSeconds(3_600);
+    // Released, but the outcome never reached the audit store; sent the output again, the gate
+    // restated its decision, naming the outcome it wrote.
+    Scenario lost = Scenario.of("lost-rel", "acme", Decision.RELEASE, from.plusSeconds(10));
+    ReleaseGateOutcome release = AuditEvents.gateOutcome(lost);
+    writer.write(AuditEvents.story(lost).subList(0, 3));
+    writer.write(List.of(restated(lost, release.getEventId(), GateBasis.VERDICT)));
+    writer.write(List.of(restated(lost, release.getEventId(), GateBasis.VERDICT)));
+    // Restated by a gate that decided before it named outcomes: nothing to name.
+    Scenario older = Scenario.of("lost-old", "acme", Decision.RELEASE, from.plusSeconds(20));
+    writer.write(AuditEvents.story(older).subList(0, 3));
+    writer.write(List.of(restated(older, null, null)));
+    // Released after a review: left out of a window unless reviewed ones are included.
+    Scenario reviewed = Scenario.of("lost-rev", "acme", Decision.REVIEW, from.plusSeconds(30));
+    writer.write(AuditEvents.story(reviewed).subList(0, 3));
+    writer.write(List.of(restated(reviewed, "evt-reviewed-release", GateBasis.REVIEW)));
+
+    // An outcome id no gate writes is refused by the store (the ingestor dead-letters the record),
+    // instead of a takedown failing on it later.
+    Scenario hostile = Scenario.of("lost-bad", "acme", Decision.RELEASE, from.plusSeconds(40));
+    assertThatThrownBy(
+            () -> writer.write(List.of(restated(hostile, "x".repeat(300), GateBasis.VERDICT))))
+        .isInstanceOf(SQLException.class)
+        .hasMessageContaining("gate_restatement");
+
+    AuditQueries queries = new AuditQueries(database.dataSource());
+    JsonNode story = queries.story("lost-rel").orElseThrow();
+    assertThat(story.path("status").asText()).isEqualTo("RELEASED");
+    assertThat(story.path("gateRestatements"))
+        .as("recorded once, with the outcome it names")
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.path("outcomeEventId").asText()).isEqualTo(release.getEventId());
+              assertThat(r.path("outcomeBasis").asText()).isEqualTo("VERDICT");
+              assertThat(r.path("seq").asLong()).isPositive();
+            });
+    OutputSearch search = new OutputSearch(database.dataSource());
+    assertThat(
+            search
+                .search(
+                    SearchFilter.parse(null, null, "RELEASED", null, null, null, null, null),
+                    null,
+                    10)
+                .items())
+        .as("search shows the restated decisions as the outcome, with basis RESTATED")
+        .extracting(item -> item.path("requestId").asText() + " " + item.path("basis").asText())
+        .containsExactlyInAnyOrder("lost-rel RESTATED", "lost-old RESTATED", "lost-rev RESTATED");
+    assertThat(
+            search
+                .search(
+                    SearchFilter.parse(null, null, "PENDING", null, null, null, null, null),
+                    null,
+                    10)
+                .items())
+        .as("none of them is pending")
+        .isEmpty();
+
+    Retractions.Selection window = new Retractions.Selection(null, from, NOW, null, false);
+    assertThat(retractions.retractAll(window, null, true, ADMIN).requestIds())
+        .as("a window takes the restated release that names its outcome, decided on a verdict")
+        .containsExactly("lost-rel");
+    assertThat(
+            retractions
+                .retractAll(
+                    new Retractions.Selection(null, from, NOW, null, true), null, true, ADMIN)
+                .requestIds())
+        .containsExactly("lost-rel", "lost-rev");
+    assertThatThrownBy(() -> retractions.retract("lost-old", "found wrong", ADMIN))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("restatement names no released outcome")
+        .hasMessageContaining("by its request id");
+
+    Retractions.Retracted retracted = retractions.retract("lost-rel", "found wrong", ADMIN);
+
+    assertThat(retracted.releasedEventId()).isEqualTo(release.getEventId());
+    assertThat(outbox("lost-rel"))
+        .singleElement()
+        .satisfies(
+            notice -> {
+              assertThat(notice.getReleasedEventId()).isEqualTo(release.getEventId());
+              assertThat(notice.getOutputId()).isEqualTo(lost.outputId());
+            });
+    assertThat(queries.story("lost-rel").orElseThrow().path("status").asText())
+        .isEqualTo("RETRACTED");
+    // The outcome record arrives after all: the same release, already taken down.
+    writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), release)));
+    assertThatThrownBy(() -> retractions.retract("lost-rel", "again", ADMIN))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("was retracted already");
+    assertThat(retractions.retractAll(window, null, true, ADMIN).requestIds()).isEmpty();
+    assertThat(
+            search
+                .search(
+                    SearchFilter.parse(null, null, "RETRACTED", null, null, null, null, null),
+                    null,
+                    10)
+                .items())
+        .singleElement()
+        .satisfies(item -> assertThat(item.path("basis").asText()).isEqualTo("VERDICT"));
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  /**
+   * The gate's restatement of the scenario's release, naming {@code outcomeEventId} if not null.
+   */
+  private static io.genguard.audit.persistence.IncomingEvent restated(
+      Scenario s, String outcomeEventId, GateBasis basis) {
+    return AuditEvents.incoming(
+        Topics.GATE_RESTATEMENTS.name(),
+        GateDecisionRestated.newBuilder()
+            .setEventId("restated-" + s.requestId())
+            .setRequestId(s.requestId())
+            .setTenantId(s.tenantId())
+            .setOutputId(s.outputId())
+            .setDecision(RestatedDecision.RELEASED)
+            .setDecidedAt(s.at().plusMillis(30))
+            .setRestatedAt(NOW)
+            .setOutcomeEventId(outcomeEventId)
+            .setOutcomeBasis(basis)
+            .build());
   }
 
   /** The scenario's story, its verdict decided under the policy file {@code sha256}. */

@@ -761,7 +761,37 @@ class ComplianceUiBrowserITCase {
         .isEqualTo(1);
 
     // An output whose outcome never reached the store, restated by the gate when it was sent
-    // again: its page says what the gate decided, and offers no takedown (no outcome to name).
+    // again: its page says what the gate decided. Restated by a gate that named no outcome, it
+    // offers no takedown (nothing to name); named, the release comes down by it.
+    Scenario restated = restatedRelease(null);
+    browser.get(audit.baseUrl() + "/ui/#/requests/" + restated.requestId());
+    assertThat(visible(By.id("gate-restatements")).getText())
+        .startsWith("RELEASED output " + restated.outputId() + ", decided at 2026-12-05 09:00:00Z")
+        .endsWith("the gate named no outcome event (it decided before it kept them)");
+    assertThat(browser.findElements(By.id("retract-button"))).isEmpty();
+    assertThat(browser.findElement(By.id("erase-button")).isDisplayed()).isTrue();
+    Scenario named = restatedRelease("ui-lost-release-outcome");
+    browser.get(audit.baseUrl() + "/ui/#/requests/" + named.requestId());
+    assertThat(visible(By.id("gate-restatements")).getText())
+        .contains(" on verdict, restated at ")
+        .endsWith("its outcome event ui-lost-release-outcome");
+    visible(By.id("retract-reason")).sendKeys("released in error, known from the gate only");
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript("window.confirm = () => true;");
+    browser.findElement(By.id("retract-button")).click();
+    assertThat(visible(By.id("retract-done")).getText()).startsWith("Retracted output ");
+    assertThat(
+            audit.count(
+                "select count(*) from content_retraction"
+                    + " where released_event_id = 'ui-lost-release-outcome'"))
+        .isEqualTo(1);
+  }
+
+  /**
+   * A released request whose outcome the audit store never got, restated by the gate (naming {@code
+   * outcomeEventId}, or no outcome when null).
+   */
+  private Scenario restatedRelease(String outcomeEventId) throws Exception {
     Scenario restated =
         Scenario.of("ui-restated-" + UUID.randomUUID(), "acme", Decision.RELEASE, Instant.now());
     audit.seed(
@@ -778,12 +808,11 @@ class ComplianceUiBrowserITCase {
                     .setDecision(io.genguard.events.v1.RestatedDecision.RELEASED)
                     .setDecidedAt(Instant.parse("2026-12-05T09:00:00Z"))
                     .setRestatedAt(Instant.now())
+                    .setOutcomeEventId(outcomeEventId)
+                    .setOutcomeBasis(
+                        outcomeEventId == null ? null : io.genguard.events.v1.GateBasis.VERDICT)
                     .build())));
-    browser.get(audit.baseUrl() + "/ui/#/requests/" + restated.requestId());
-    assertThat(visible(By.id("gate-restatements")).getText())
-        .startsWith("RELEASED output " + restated.outputId() + ", decided at 2026-12-05 09:00:00Z");
-    assertThat(browser.findElements(By.id("retract-button"))).isEmpty();
-    assertThat(browser.findElement(By.id("erase-button")).isDisplayed()).isTrue();
+    return restated;
   }
 
   private static ReleaseGateOutcome releasedOnKafka(String requestId) {

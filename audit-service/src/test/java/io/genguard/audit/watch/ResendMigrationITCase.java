@@ -2,6 +2,7 @@ package io.genguard.audit.watch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.genguard.audit.fixtures.Migrations;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -9,7 +10,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,7 +22,7 @@ class ResendMigrationITCase {
   void shouldKeepTheLastSendOfEachFlowRecordedBeforeTheTableExisted() throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     String url = infra.createDatabase("resend_migration_it");
-    migrate(url, infra, "15");
+    Migrations.migrate(url, infra, "15");
     try (Connection connection =
             DriverManager.getConnection(url, infra.jdbcUser(), infra.jdbcPassword());
         Statement statement = connection.createStatement()) {
@@ -48,7 +48,7 @@ class ResendMigrationITCase {
               + " ('flow-2', 'NO_ANSWER', 'r2', 'acme', 2, now(), now(), 0, null, null)");
     }
 
-    migrate(url, infra, "latest");
+    Migrations.migrate(url, infra, "latest");
     List<String> rows = new ArrayList<>();
     try (Connection connection =
             DriverManager.getConnection(url, infra.jdbcUser(), infra.jdbcPassword());
@@ -62,14 +62,5 @@ class ResendMigrationITCase {
       }
     }
     assertThat(rows).containsExactly("flow-1 act-last 2026-12-05 10:00:00");
-  }
-
-  private static void migrate(String url, IntegrationInfrastructure infra, String target) {
-    Flyway.configure()
-        .dataSource(url, infra.jdbcUser(), infra.jdbcPassword())
-        .locations("classpath:db/migration")
-        .target(target)
-        .load()
-        .migrate();
   }
 }

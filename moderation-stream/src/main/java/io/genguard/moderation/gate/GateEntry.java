@@ -24,9 +24,26 @@ import org.apache.kafka.common.serialization.Serializer;
  * @param sinceMillis when the entry reached its state: the first half's arrival while WAITING, the
  *     hold, the final decision (for the verdict timeout and the retention); 0 in entries written
  *     before it was kept for WAITING and HELD ones
+ * @param outcomeEventId in a final entry, the event id of the outcome the gate wrote (what a
+ *     restatement names, so that a release can be taken down by it); null before that, and in final
+ *     entries written before it was kept (format 1)
+ * @param outcomeBasis that outcome's basis (a GateBasis name); null exactly when outcomeEventId is
  */
-record GateEntry(State state, String outputId, byte[] output, byte[] verdict, long sinceMillis) {
-  private static final int FORMAT = 1;
+record GateEntry(
+    State state,
+    String outputId,
+    byte[] output,
+    byte[] verdict,
+    long sinceMillis,
+    String outcomeEventId,
+    String outcomeBasis) {
+  /** 2: the outcome's event id and basis follow; 1 (read only) ends with sinceMillis. */
+  private static final int FORMAT = 2;
+
+  /** An entry that has no outcome yet (or one written before the outcome was kept). */
+  GateEntry(State state, String outputId, byte[] output, byte[] verdict, long sinceMillis) {
+    this(state, outputId, output, verdict, sinceMillis, null, null);
+  }
 
   enum State {
     /** Output or verdict still missing. */
@@ -78,9 +95,13 @@ record GateEntry(State state, String outputId, byte[] output, byte[] verdict, lo
     return new GateEntry(state, outputId, output, verdict, now);
   }
 
-  /** Final: drop the payloads, keep what recognises a duplicate (the decided output's id). */
-  GateEntry decided(State finalState, String decidedOutputId, long now) {
-    return new GateEntry(finalState, decidedOutputId, null, null, now);
+  /**
+   * Final: drop the payloads, keep what recognises a duplicate (the decided output's id) and names
+   * the outcome written.
+   */
+  GateEntry decided(
+      State finalState, String decidedOutputId, long now, String eventId, String basis) {
+    return new GateEntry(finalState, decidedOutputId, null, null, now, eventId, basis);
   }
 
   static Serde<GateEntry> serde() {
@@ -99,6 +120,8 @@ record GateEntry(State state, String outputId, byte[] output, byte[] verdict, lo
       writeBytes(out, output);
       writeBytes(out, verdict);
       out.writeLong(sinceMillis);
+      writeString(out, outcomeEventId);
+      writeString(out, outcomeBasis);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -108,7 +131,7 @@ record GateEntry(State state, String outputId, byte[] output, byte[] verdict, lo
   private static GateEntry fromBytes(byte[] bytes) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       int format = in.readByte();
-      if (format != FORMAT) {
+      if (format != 1 && format != FORMAT) {
         throw new IllegalStateException("Unknown gate entry format " + format);
       }
       State state = State.values()[in.readByte()];
@@ -116,7 +139,10 @@ record GateEntry(State state, String outputId, byte[] output, byte[] verdict, lo
       byte[] output = readBytes(in);
       byte[] verdict = readBytes(in);
       long since = in.readLong();
-      return new GateEntry(state, outputId, output, verdict, since);
+      if (format == 1) {
+        return new GateEntry(state, outputId, output, verdict, since);
+      }
+      return new GateEntry(state, outputId, output, verdict, since, readString(in), readString(in));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

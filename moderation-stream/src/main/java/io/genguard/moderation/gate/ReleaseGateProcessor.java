@@ -182,9 +182,10 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
    * Answers a copy of an output the gate holds or decided, never by deciding again, so that an
    * audit store that lost the outcome learns it (the audit service sends an output again when it
    * found none): a held output's hold is written again as it was (the same event, to
-   * review.pending); a decided one is restated from the store's marker, to gate.restatements. A
-   * copy of another output of the request (a second output, which exactly-once rules out) and a
-   * copy of one still waiting for its verdict get nothing.
+   * review.pending); a decided one is restated from the store's marker, to gate.restatements,
+   * naming the outcome written then (so that the audit store can take a release down by it). A copy
+   * of another output of the request (a second output, which exactly-once rules out) and a copy of
+   * one still waiting for its verdict get nothing.
    */
   private void restate(String requestId, GateEntry entry, GenerationOutput copy) {
     if (!copy.getOutputId().equals(entry.outputId())) {
@@ -222,6 +223,9 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
               .setDecision(RestatedDecision.valueOf(entry.state().name()))
               .setDecidedAt(Instant.ofEpochMilli(entry.sinceMillis()))
               .setRestatedAt(Instant.ofEpochMilli(clock.millis()))
+              .setOutcomeEventId(entry.outcomeEventId())
+              .setOutcomeBasis(
+                  entry.outcomeBasis() == null ? null : GateBasis.valueOf(entry.outcomeBasis()))
               .build();
       context.forward(
           new Record<>(
@@ -375,14 +379,22 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     store.put(
         requestId,
         switch (outcome.getOutcome()) {
-          case RELEASED -> entry.decided(GateEntry.State.RELEASED, outputId, now);
+          case RELEASED ->
+              entry.decided(
+                  GateEntry.State.RELEASED,
+                  outputId,
+                  now,
+                  outcome.getEventId(),
+                  outcome.getBasis().name());
           case QUARANTINED ->
               entry.decided(
                   outcome.getBasis() == GateBasis.ERASURE
                       ? GateEntry.State.ERASED
                       : GateEntry.State.QUARANTINED,
                   outputId,
-                  now);
+                  now,
+                  outcome.getEventId(),
+                  outcome.getBasis().name());
           case HELD_FOR_REVIEW -> entry.held(now);
         });
   }

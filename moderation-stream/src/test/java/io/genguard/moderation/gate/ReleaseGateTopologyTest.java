@@ -26,7 +26,6 @@ import io.genguard.testsupport.MovingClock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -488,7 +487,7 @@ class ReleaseGateTopologyTest {
     GenerationOutput releasedOne = output("t-r", "Released, its outcome lost on the way.");
     send(releasedOne);
     send(verdict(releasedOne, Decision.RELEASE));
-    Instant decidedAt = decode(released).get(0).getDecidedAt();
+    ReleaseGateOutcome release = decode(released).get(0);
     GenerationOutput heldOne = output("t-h", "Held, its hold lost on the way.");
     send(heldOne);
     send(verdict(heldOne, Decision.REVIEW));
@@ -518,8 +517,12 @@ class ReleaseGateTopologyTest {
               assertThat(r.getRequestId()).isEqualTo("t-r");
               assertThat(r.getOutputId()).isEqualTo(releasedOne.getOutputId());
               assertThat(r.getDecision()).isEqualTo(RestatedDecision.RELEASED);
-              assertThat(r.getDecidedAt()).isEqualTo(decidedAt);
+              assertThat(r.getDecidedAt()).isEqualTo(release.getDecidedAt());
               assertThat(r.getTenantId()).isEqualTo("acme");
+              assertThat(r.getOutcomeEventId())
+                  .as("names the release, so that it can be taken down")
+                  .isEqualTo(release.getEventId());
+              assertThat(r.getOutcomeBasis()).isEqualTo(GateBasis.VERDICT);
             });
     assertThat(decode(pending))
         .as("the hold written again as it was: the same event")
@@ -534,6 +537,47 @@ class ReleaseGateTopologyTest {
     send(waiting);
     assertThat(restatements.isEmpty()).as("nothing decided yet: nothing to restate").isTrue();
     assertThat(pending.isEmpty()).isTrue();
+  }
+
+  @Test
+  void shouldNameTheReviewedReleaseWhenRestatingIt() {
+    TestOutputTopic<String, byte[]> restatements = outputTopic(Topics.GATE_RESTATEMENTS.name());
+    GenerationOutput output = output("t-rv", "Held, then approved by a person.");
+    send(output);
+    send(verdict(output, Decision.REVIEW));
+    sendReview(review(output, ReviewAction.APPROVE));
+    ReleaseGateOutcome release = decode(released).get(0);
+    assertThat(release.getBasis()).isEqualTo(GateBasis.REVIEW);
+
+    send(output);
+
+    GateDecisionRestated restated =
+        Topics.GATE_RESTATEMENTS.codec().decode(restatements.readValue());
+    assertThat(restated.getDecision()).isEqualTo(RestatedDecision.RELEASED);
+    assertThat(restated.getOutcomeEventId()).isEqualTo(release.getEventId());
+    assertThat(restated.getOutcomeBasis()).isEqualTo(GateBasis.REVIEW);
+  }
+
+  @Test
+  void shouldRestateADecisionRecordedByAnOlderGateWithoutNamingAnOutcome() {
+    // A marker written before the gate kept the outcome's event id (entry format 1).
+    TestOutputTopic<String, byte[]> restatements = outputTopic(Topics.GATE_RESTATEMENTS.name());
+    GenerationOutput output = output("t-old", "Released by an older gate.");
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    store.put(
+        "t-old",
+        new GateEntry(
+            GateEntry.State.RELEASED, output.getOutputId(), null, null, clock.millis() - 60_000));
+
+    send(output);
+
+    assertThat(released.isEmpty()).isTrue();
+    GateDecisionRestated restated =
+        Topics.GATE_RESTATEMENTS.codec().decode(restatements.readValue());
+    assertThat(restated.getDecision()).isEqualTo(RestatedDecision.RELEASED);
+    assertThat(restated.getOutcomeEventId()).isNull();
+    assertThat(restated.getOutcomeBasis()).isNull();
   }
 
   @Test

@@ -539,6 +539,19 @@ class RetractionsITCase {
                 .items())
         .singleElement()
         .satisfies(item -> assertThat(item.path("basis").asText()).isEqualTo("VERDICT"));
+    // Erasing a request whose release is known only from a restatement retracts that release.
+    new Retention(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0)
+        .erase("lost-rev", "DSR-2026-12", ADMIN);
+    assertThat(outbox("lost-rev"))
+        .singleElement()
+        .satisfies(
+            notice -> {
+              assertThat(notice.getBasis()).isEqualTo(RetractionBasis.ERASURE);
+              assertThat(notice.getReleasedEventId()).isEqualTo("evt-reviewed-release");
+            });
+    assertThat(count("select count(*) from gate_restatement where request_id = 'lost-rev'"))
+        .as("its restatement row goes with the rest of its query rows")
+        .isZero();
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
   }
 

@@ -4,12 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.audit.fixtures.Migrations;
 import io.genguard.testsupport.IntegrationInfrastructure;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,41 +17,29 @@ class RestatementMigrationITCase {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     String url = infra.createDatabase("restatement_migration_it");
     Migrations.migrate(url, infra, "18");
-    try (Connection connection =
-            DriverManager.getConnection(url, infra.jdbcUser(), infra.jdbcPassword());
-        Statement statement = connection.createStatement()) {
-      statement.execute(
-          "insert into audit_log (seq, event_id, event_type, tenant_id, request_id, source_topic,"
-              + " source_partition, source_offset, payload, recorded_at, prev_hash, hash,"
-              + " chain_version) values"
-              + " (1, 'rs-1', 'GateDecisionRestated', 'acme', 'r1', 'gate.restatements', 0, 1,"
-              + " '{\"decidedAt\":\"2026-12-05T09:00:00Z\",\"decision\":\"RELEASED\","
-              + "\"eventId\":\"rs-1\",\"outputId\":\"out-1\",\"requestId\":\"r1\","
-              + "\"restatedAt\":\"2026-12-05T10:00:00.123Z\",\"tenantId\":\"acme\"}',"
-              + " now(), '\\x00', '\\x00', 1),"
-              + " (2, 'other', 'GenerationRequest', 'acme', 'r1', 'gen.requests', 0, 1, '{}',"
-              + " now(), '\\x00', '\\x00', 1)");
-    }
+    Migrations.execute(
+        url,
+        infra,
+        "insert into audit_log (seq, event_id, event_type, tenant_id, request_id, source_topic,"
+            + " source_partition, source_offset, payload, recorded_at, prev_hash, hash,"
+            + " chain_version) values"
+            + " (1, 'rs-1', 'GateDecisionRestated', 'acme', 'r1', 'gate.restatements', 0, 1,"
+            + " '{\"decidedAt\":\"2026-12-05T09:00:00Z\",\"decision\":\"RELEASED\","
+            + "\"eventId\":\"rs-1\",\"outputId\":\"out-1\",\"requestId\":\"r1\","
+            + "\"restatedAt\":\"2026-12-05T10:00:00.123Z\",\"tenantId\":\"acme\"}',"
+            + " now(), '\\x00', '\\x00', 1),"
+            + " (2, 'other', 'GenerationRequest', 'acme', 'r1', 'gen.requests', 0, 1, '{}',"
+            + " now(), '\\x00', '\\x00', 1)");
 
     Migrations.migrate(url, infra, "latest");
-    List<String> rows = new ArrayList<>();
-    try (Connection connection =
-            DriverManager.getConnection(url, infra.jdbcUser(), infra.jdbcPassword());
-        Statement statement = connection.createStatement();
-        ResultSet rs =
-            statement.executeQuery(
+
+    assertThat(
+            Migrations.rows(
+                url,
+                infra,
                 "select event_id, request_id, tenant_id, output_id, decision,"
                     + " decided_at at time zone 'UTC', restated_at at time zone 'UTC',"
-                    + " outcome_event_id, outcome_basis from gate_restatement")) {
-      while (rs.next()) {
-        List<String> row = new ArrayList<>();
-        for (int i = 1; i <= 9; i++) {
-          row.add(rs.getString(i));
-        }
-        rows.add(String.join(" ", row));
-      }
-    }
-    assertThat(rows)
+                    + " outcome_event_id, outcome_basis from gate_restatement"))
         .containsExactly(
             "rs-1 r1 acme out-1 RELEASED 2026-12-05 09:00:00 2026-12-05 10:00:00.123 null null");
   }

@@ -6,6 +6,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.UUID;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -37,7 +38,10 @@ record GateEntry(
     long sinceMillis,
     String outcomeEventId,
     String outcomeBasis) {
-  /** 2: the outcome's event id and basis follow; 1 (read only) ends with sinceMillis. */
+  /**
+   * 2: the outcome's event id (a kind byte: 0 none, 1 a UUID in 16 bytes, 2 a string) and basis
+   * follow; 1 (read only) ends with sinceMillis.
+   */
   private static final int FORMAT = 2;
 
   /** An entry that has no outcome yet (or one written before the outcome was kept). */
@@ -120,7 +124,7 @@ record GateEntry(
       writeBytes(out, output);
       writeBytes(out, verdict);
       out.writeLong(sinceMillis);
-      writeString(out, outcomeEventId);
+      writeOutcomeEventId(out, outcomeEventId);
       writeString(out, outcomeBasis);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -142,9 +146,51 @@ record GateEntry(
       if (format == 1) {
         return new GateEntry(state, outputId, output, verdict, since);
       }
-      return new GateEntry(state, outputId, output, verdict, since, readString(in), readString(in));
+      return new GateEntry(
+          state, outputId, output, verdict, since, readOutcomeEventId(in), readString(in));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * The outcome's event id: a name-based UUID as the gate makes them in 16 bytes (a marker is kept
+   * for every request decided within the retention), any other id as a string.
+   */
+  private static void writeOutcomeEventId(DataOutputStream out, String id) throws IOException {
+    UUID uuid = asUuid(id);
+    if (id == null) {
+      out.writeByte(0);
+    } else if (uuid != null) {
+      out.writeByte(1);
+      out.writeLong(uuid.getMostSignificantBits());
+      out.writeLong(uuid.getLeastSignificantBits());
+    } else {
+      out.writeByte(2);
+      writeString(out, id);
+    }
+  }
+
+  private static String readOutcomeEventId(DataInputStream in) throws IOException {
+    int kind = in.readByte();
+    return switch (kind) {
+      case 0 -> null;
+      case 1 -> new UUID(in.readLong(), in.readLong()).toString();
+      case 2 -> readString(in);
+      default -> throw new IllegalStateException("Unknown outcome event id kind " + kind);
+    };
+  }
+
+  /** The id as a UUID when it is one in its canonical lowercase form (so it reads back equal). */
+  private static UUID asUuid(String id) {
+    if (id == null || id.length() != 36) {
+      return null;
+    }
+    try {
+      UUID uuid = UUID.fromString(id);
+      return uuid.toString().equals(id) ? uuid : null;
+    } catch (IllegalArgumentException notOne) {
+      return null;
     }
   }
 

@@ -18,7 +18,12 @@ class GateEntryTest {
     GateEntry decided =
         GateEntry.empty()
             .withOutput("out-1", new byte[] {1, 2}, 10L)
-            .decided(GateEntry.State.RELEASED, "out-1", 20L, "evt-released", "REVIEW");
+            .decided(
+                GateEntry.State.RELEASED,
+                "out-1",
+                20L,
+                "0b6f3a1c-2d4e-5f60-8172-93a4b5c6d7e8",
+                "REVIEW");
 
     GateEntry read = roundTrip(decided);
 
@@ -26,8 +31,36 @@ class GateEntryTest {
     assertThat(read.outputId()).isEqualTo("out-1");
     assertThat(read.output()).as("the payload is dropped once decided").isNull();
     assertThat(read.sinceMillis()).isEqualTo(20L);
-    assertThat(read.outcomeEventId()).isEqualTo("evt-released");
+    assertThat(read.outcomeEventId()).isEqualTo("0b6f3a1c-2d4e-5f60-8172-93a4b5c6d7e8");
     assertThat(read.outcomeBasis()).isEqualTo("REVIEW");
+  }
+
+  @Test
+  void shouldKeepAnOutcomeEventIdThatIsNoCanonicalUuidAsItIs() {
+    for (String id :
+        new String[] {"evt-released", "0B6F3A1C-2D4E-5F60-8172-93A4B5C6D7E8", "1-2-3-4-5"}) {
+      GateEntry decided =
+          GateEntry.empty().decided(GateEntry.State.QUARANTINED, "out-2", 5L, id, "VERDICT");
+
+      assertThat(roundTrip(decided).outcomeEventId()).isEqualTo(id);
+    }
+  }
+
+  @Test
+  void shouldKeepAMarkerSmall() {
+    GateEntry decided =
+        GateEntry.empty()
+            .decided(
+                GateEntry.State.RELEASED,
+                "6f1d2c3b-4a59-5867-9786-a5b4c3d2e1f0",
+                20L,
+                "0b6f3a1c-2d4e-5f60-8172-93a4b5c6d7e8",
+                "VERDICT");
+
+    // format, state, output id (4 + 36), no output, no verdict, time; then the outcome: its kind
+    // and a UUID's 16 bytes, its basis (4 + 7).
+    assertThat(serde.serializer().serialize("store", decided))
+        .hasSize(1 + 1 + 40 + 4 + 4 + 8 + 1 + 16 + 11);
   }
 
   @Test

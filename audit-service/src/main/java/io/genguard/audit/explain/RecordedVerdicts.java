@@ -188,11 +188,23 @@ public final class RecordedVerdicts {
             + " on mv.request_id = v.request_id and mv.event_id = v.event_id"
             + " left join generation_output go on go.output_id = mv.output_id"
             + " left join audit_log o on o.event_id = go.event_id"
-            // What the gate did on the verdict, oldest first: outcome, basis, review action.
-            + " left join lateral (select string_agg(g.outcome || ' ' || g.basis || coalesce(' '"
-            + " || r.action || ' by ' || r.reviewer, ''), ', ' order by g.decided_at) as gate"
-            + " from gate_outcome g left join review_decision r on r.review_id = g.review_id"
-            + " where g.request_id = mv.request_id and g.verdict_id = mv.verdict_id) gates on true"
+            // What the gate did on the verdict, oldest first: outcome, basis, review action; and
+            // what it restated of a decision on the output whose outcome this store never got
+            // (the basis the restatement names, UNNAMED when it names none, the output's latest
+            // review, marked "(restated)").
+            + " left join lateral (select string_agg(x.gate, ', ' order by x.decided_at) as gate"
+            + " from (select g.outcome || ' ' || g.basis || coalesce(' ' || r.action || ' by '"
+            + " || r.reviewer, '') as gate, g.decided_at from gate_outcome g"
+            + " left join review_decision r on r.review_id = g.review_id"
+            + " where g.request_id = mv.request_id and g.verdict_id = mv.verdict_id"
+            + " union all select s.decision || ' ' || coalesce(s.outcome_basis, 'UNNAMED')"
+            + " || coalesce(' ' || d.action || ' by ' || d.reviewer, '') || ' (restated)',"
+            + " s.decided_at from gate_restatement s left join lateral (select action, reviewer"
+            + " from review_decision e where e.request_id = s.request_id"
+            + " and e.output_id = s.output_id order by e.decided_at desc limit 1) d on true"
+            + " where s.request_id = mv.request_id and s.output_id = mv.output_id"
+            + " and not exists (select 1 from gate_outcome o"
+            + " where o.event_id = s.outcome_event_id)) x) gates on true"
             + " where v.payload is not null"
             + (selection.requests().isEmpty() ? " order by v.seq desc" : " order by v.seq");
     List<Row> rows = new ArrayList<>();

@@ -140,10 +140,14 @@ final class AuditReplayCommand implements Callable<Integer> {
     return dir;
   }
 
+  /** Marks what the gate restated of a decision whose outcome the audit store never got. */
+  private static final String RESTATED = " (restated)";
+
   /**
    * Adds what the gate did ("RELEASED VERDICT", "HELD_FOR_REVIEW VERDICT, RELEASED REVIEW APPROVE
-   * by rita") to the result, and turns it into DIFFERS when the gate released the output without a
-   * RELEASE verdict or an approving review.
+   * by rita", "RELEASED VERDICT (restated)") to the result, and turns it into DIFFERS when the gate
+   * released the output without a RELEASE verdict or an approving review. A restatement that names
+   * no basis (UNNAMED) is checked against both: the verdict, or else the output's review.
    */
   static Replayed withGate(Replayed replayed, String decision, String gate) {
     if (gate == null) {
@@ -154,9 +158,17 @@ final class AuditReplayCommand implements Callable<Integer> {
           replayed.detail() + "; gate: no outcome recorded yet");
     }
     for (String outcome : gate.split(", ")) {
-      boolean released = outcome.startsWith("RELEASED ");
-      boolean onVerdict = outcome.equals("RELEASED VERDICT") && "RELEASE".equals(decision);
-      boolean onApproval = outcome.startsWith("RELEASED REVIEW APPROVE by ");
+      String said =
+          outcome.endsWith(RESTATED)
+              ? outcome.substring(0, outcome.length() - RESTATED.length())
+              : outcome;
+      boolean released = said.startsWith("RELEASED ");
+      boolean onVerdict =
+          (said.equals("RELEASED VERDICT") || said.equals("RELEASED UNNAMED"))
+              && "RELEASE".equals(decision);
+      boolean onApproval =
+          said.startsWith("RELEASED REVIEW APPROVE by ")
+              || said.startsWith("RELEASED UNNAMED APPROVE by ");
       if (released && !onVerdict && !onApproval) {
         return new Replayed(
             replayed.verdictId(),

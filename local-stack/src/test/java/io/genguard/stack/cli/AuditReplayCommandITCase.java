@@ -9,12 +9,14 @@ import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateDecisionRestated;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationCost;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModelRef;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.events.v1.RestatedDecision;
 import io.genguard.events.v1.SamplingParameters;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.pipeline.ModerationPipelines;
@@ -75,6 +77,16 @@ class AuditReplayCommandITCase {
    */
   private static String store(String name, boolean releaseEverything, boolean withoutPolicyDigest)
       throws Exception {
+    return store(name, releaseEverything, withoutPolicyDigest, true);
+  }
+
+  /**
+   * @param withOutcomes whether the gate's outcomes are recorded too (otherwise only outputs and
+   *     verdicts)
+   */
+  private static String store(
+      String name, boolean releaseEverything, boolean withoutPolicyDigest, boolean withOutcomes)
+      throws Exception {
     String url = infra.createDatabase(name);
     List<GenerationOutput> outputs = new ArrayList<>();
     for (int i = 0; i < TEXTS.size(); i++) {
@@ -96,6 +108,9 @@ class AuditReplayCommandITCase {
               withoutPolicyDigest
                   ? ModerationVerdict.newBuilder(verdict).setPolicySha256("").build()
                   : verdict));
+      if (!withOutcomes) {
+        continue;
+      }
       events.add(
           new IncomingEvent(
               (released ? Topics.CONTENT_RELEASED : Topics.CONTENT_QUARANTINED).name(),
@@ -309,6 +324,55 @@ class AuditReplayCommandITCase {
             "the gate released the output (RELEASED VERDICT) on a BLOCK verdict without an"
                 + " approving review")
         .contains("2 reproduced, 1 differ");
+  }
+
+  @Test
+  void shouldCheckAReleaseKnownOnlyFromTheGatesRestatementAgainstItsVerdict() throws Exception {
+    // No outcome reached the store; the gate restated each decision when the output came again.
+    String url = store("audit_replay_restated_it", true, false, false);
+    List<IncomingEvent> restatements = new ArrayList<>();
+    for (int i = 0; i < verdicts.size(); i++) {
+      restatements.add(
+          new IncomingEvent(
+              Topics.GATE_RESTATEMENTS.name(),
+              0,
+              i,
+              GateDecisionRestated.newBuilder()
+                  .setEventId("restated-replay-" + i)
+                  .setRequestId("replay-" + i)
+                  .setTenantId("acme")
+                  .setOutputId("output-replay-" + i)
+                  .setDecision(RestatedDecision.RELEASED)
+                  .setDecidedAt(Instant.parse("2026-12-02T10:00:01Z"))
+                  .setRestatedAt(Instant.parse("2026-12-02T11:00:00Z"))
+                  // The last one from a gate that named no outcome.
+                  .setOutcomeEventId(i == 2 ? null : "gate-replay-" + i)
+                  .setOutcomeBasis(i == 2 ? null : GateBasis.VERDICT)
+                  .build()));
+    }
+    try (AuditDatabase db = AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2)) {
+      new AuditWriter(db.dataSource(), Clock.systemUTC()).write(restatements);
+    }
+
+    CommandRun run =
+        CommandRun.of(
+            new AuditReplayCommand(),
+            CommandRun.withDatabase(infra, url, "--key-dir", keys.toString()));
+
+    assertThat(run.code()).as(run.out() + run.err()).isEqualTo(1);
+    assertThat(run.out())
+        .contains("DIFFERS verdict " + verdicts.get(1).getVerdictId() + " (request replay-1)")
+        .contains(
+            "the gate released the output (RELEASED VERDICT (restated)) on a BLOCK verdict"
+                + " without an approving review")
+        .contains("2 reproduced, 1 differ");
+    CommandRun json =
+        CommandRun.of(
+            new AuditReplayCommand(),
+            CommandRun.withDatabase(infra, url, "--key-dir", keys.toString(), "--json"));
+    assertThat(json.out())
+        .contains("RELEASE, every field equal; gate: RELEASED VERDICT (restated)")
+        .contains("RELEASE, every field equal; gate: RELEASED UNNAMED (restated)");
   }
 
   @Test

@@ -568,7 +568,8 @@ class RetractionsITCase {
             .setTenantId(s.tenantId())
             .setOutputId(s.outputId())
             .setDecision(RestatedDecision.RELEASED)
-            .setDecidedAt(s.at().plusMillis(30))
+            // The gate's marker time: a moment after the outcome's own decidedAt.
+            .setDecidedAt(s.at().plusMillis(32))
             .setRestatedAt(NOW)
             .setOutcomeEventId(outcomeEventId)
             .setOutcomeBasis(basis)

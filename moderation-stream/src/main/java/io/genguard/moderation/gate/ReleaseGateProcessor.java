@@ -372,10 +372,12 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           case QUARANTINED -> Topics.CONTENT_QUARANTINED;
           case HELD_FOR_REVIEW -> Topics.REVIEW_PENDING;
         };
-    long now = clock.millis();
     context.forward(
-        new Record<>(outcome.getRequestId(), fitted.bytes(), now),
+        new Record<>(outcome.getRequestId(), fitted.bytes(), clock.millis()),
         ReleaseGateTopology.sinkName(topic));
+    // The entry's time is the outcome's own, so that a restatement, or a hold written again, says
+    // exactly when the outcome it names was decided.
+    long now = outcome.getDecidedAt().toEpochMilli();
     store.put(
         requestId,
         switch (outcome.getOutcome()) {

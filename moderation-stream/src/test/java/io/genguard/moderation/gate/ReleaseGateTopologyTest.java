@@ -540,6 +540,29 @@ class ReleaseGateTopologyTest {
   }
 
   @Test
+  void shouldRestateTheDecisionTimeTheOutcomeItselfCarries() {
+    // A clock that moves on after every read: the outcome and the marker are made at different
+    // reads, and what is restated must still be the outcome's own time.
+    clock.tickOnEveryRead(Duration.ofMillis(3));
+    TestOutputTopic<String, byte[]> restatements = outputTopic(Topics.GATE_RESTATEMENTS.name());
+    GenerationOutput releasedOne = output("t-tick", "Released while the clock ran.");
+    send(releasedOne);
+    send(verdict(releasedOne, Decision.RELEASE));
+    GenerationOutput heldOne = output("t-tick-h", "Held while the clock ran.");
+    send(heldOne);
+    send(verdict(heldOne, Decision.REVIEW));
+    ReleaseGateOutcome release = decode(released).get(0);
+    ReleaseGateOutcome hold = decode(pending).get(0);
+
+    send(releasedOne);
+    send(heldOne);
+
+    assertThat(Topics.GATE_RESTATEMENTS.codec().decode(restatements.readValue()).getDecidedAt())
+        .isEqualTo(release.getDecidedAt());
+    assertThat(decode(pending).get(0).getDecidedAt()).isEqualTo(hold.getDecidedAt());
+  }
+
+  @Test
   void shouldNameTheReviewedReleaseWhenRestatingIt() {
     TestOutputTopic<String, byte[]> restatements = outputTopic(Topics.GATE_RESTATEMENTS.name());
     GenerationOutput output = output("t-rv", "Held, then approved by a person.");

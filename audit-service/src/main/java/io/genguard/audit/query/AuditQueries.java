@@ -239,6 +239,17 @@ public final class AuditQueries {
             .replace("ERASED", "QUARANTINED");
   }
 
+  /**
+   * The condition that a restatement row ({@code r}) stands for an outcome of {@code outcome} that
+   * this store has no record of for its request: counted once, by the restatement, in the totals.
+   */
+  private static String restatedOnly(String outcome) {
+    return " not exists (select 1 from gate_outcome g where g.request_id = r.request_id"
+        + " and g.outcome = '"
+        + outcome
+        + "')";
+  }
+
   /** Totals over the whole store. */
   public Map<String, Long> summary() throws SQLException {
     return summary(null);
@@ -246,7 +257,9 @@ public final class AuditQueries {
 
   /**
    * Totals over one tenant's data, or the whole store when {@code tenant} is null. Dead letters
-   * belong to no tenant and are counted only in the whole-store summary.
+   * belong to no tenant and are counted only in the whole-store summary. Released and quarantined
+   * count the gate's outcomes on record, and the decisions it restated of requests with no such
+   * outcome on record (the outcome never reached this store).
    */
   public Map<String, Long> summary(String tenant) throws SQLException {
     String mine = " (?::text is null or tenant_id = ?)";
@@ -266,8 +279,16 @@ public final class AuditQueries {
             + ") as verdicts,"
             + " (select count(*) from gate_outcome where outcome = 'RELEASED' and"
             + mine
+            + ") + (select count(*) from gate_restatement r where r.decision = 'RELEASED' and"
+            + restatedOnly("RELEASED")
+            + " and"
+            + mine
             + ") as released,"
             + " (select count(*) from gate_outcome where outcome = 'QUARANTINED' and"
+            + mine
+            + ") + (select count(*) from gate_restatement r where r.decision <> 'RELEASED' and"
+            + restatedOnly("QUARANTINED")
+            + " and"
             + mine
             + ") as quarantined,"
             + " (select count(*) from review_item where state = 'PENDING' and"
@@ -280,7 +301,7 @@ public final class AuditQueries {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement = connection.prepareStatement(sql)) {
       int parameter = 1;
-      for (int i = 0; i < 7; i++) {
+      for (int i = 0; i < 9; i++) {
         statement.setString(parameter++, tenant);
         statement.setString(parameter++, tenant);
       }

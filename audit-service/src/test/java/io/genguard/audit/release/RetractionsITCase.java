@@ -465,6 +465,10 @@ class RetractionsITCase {
         .hasMessageContaining("gate_restatement");
 
     AuditQueries queries = new AuditQueries(database.dataSource());
+    assertThat(queries.summary())
+        .as("the totals count releases known only from a restatement")
+        .containsEntry("released", 3L)
+        .containsEntry("quarantined", 0L);
     JsonNode story = queries.story("lost-rel").orElseThrow();
     assertThat(story.path("status").asText()).isEqualTo("RELEASED");
     assertThat(story.path("gateRestatements"))
@@ -530,6 +534,7 @@ class RetractionsITCase {
         .isInstanceOf(ConflictException.class)
         .hasMessageContaining("was retracted already");
     assertThat(retractions.retractAll(window, null, true, ADMIN).requestIds()).isEmpty();
+    assertThat(queries.summary()).as("counted once, by its record").containsEntry("released", 3L);
     assertThat(
             search
                 .search(

@@ -40,9 +40,10 @@ record GateEntry(
     String outcomeBasis) {
   /**
    * 2: the outcome's event id (a kind byte: 0 none, 1 a UUID in 16 bytes, 2 a string) and basis
-   * follow; 1 (read only) ends with sinceMillis.
+   * follow; 1 ends with sinceMillis. Both are read; a gate writes 2 unless told to write 1, which a
+   * gate from before format 2 can still read (so that it can be rolled back to).
    */
-  private static final int FORMAT = 2;
+  static final int FORMAT = 2;
 
   /** An entry that has no outcome yet (or one written before the outcome was kept). */
   GateEntry(State state, String outputId, byte[] output, byte[] verdict, long sinceMillis) {
@@ -109,23 +110,38 @@ record GateEntry(
   }
 
   static Serde<GateEntry> serde() {
-    Serializer<GateEntry> serializer = (topic, entry) -> entry == null ? null : entry.toBytes();
+    return serde(FORMAT);
+  }
+
+  /**
+   * @param writeFormat the format entries are written in: 2, or 1 without the outcome's event id
+   *     and basis (restatements then name no outcome)
+   */
+  static Serde<GateEntry> serde(int writeFormat) {
+    if (writeFormat != 1 && writeFormat != FORMAT) {
+      throw new IllegalArgumentException(
+          "gate entry format must be 1 or " + FORMAT + ", was " + writeFormat);
+    }
+    Serializer<GateEntry> serializer =
+        (topic, entry) -> entry == null ? null : entry.toBytes(writeFormat);
     Deserializer<GateEntry> deserializer =
         (topic, bytes) -> bytes == null ? null : fromBytes(bytes);
     return Serdes.serdeFrom(serializer, deserializer);
   }
 
-  private byte[] toBytes() {
+  private byte[] toBytes(int format) {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(buffer)) {
-      out.writeByte(FORMAT);
+      out.writeByte(format);
       out.writeByte(state.ordinal());
       writeString(out, outputId);
       writeBytes(out, output);
       writeBytes(out, verdict);
       out.writeLong(sinceMillis);
-      writeOutcomeEventId(out, outcomeEventId);
-      writeString(out, outcomeBasis);
+      if (format >= 2) {
+        writeOutcomeEventId(out, outcomeEventId);
+        writeString(out, outcomeBasis);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -37,12 +37,29 @@ public final class ReleaseGateTopology {
 
   private ReleaseGateTopology() {}
 
+  /**
+   * The format of the gate's state-store entries to write, 1 or 2 (default): 1 lacks the outcome's
+   * event id and basis, so restatements name no outcome, but a gate from before the thirty-third
+   * session can read it (write 1 until the upgrade is known good, to keep a rollback possible).
+   * Both are always read.
+   */
+  public static final String STATE_FORMAT = "GENGUARD_GATE_STATE_FORMAT";
+
+  /** The entry format a gate writes unless {@link #STATE_FORMAT} says otherwise. */
+  public static final int LATEST_STATE_FORMAT = GateEntry.FORMAT;
+
   public static Topology buildTopology(Clock clock, GateTimings timings) {
-    return buildTopology(clock, timings, ReleaseGateProcessor.MAX_HOLDS_PER_SWEEP);
+    return buildTopology(clock, timings, LATEST_STATE_FORMAT);
+  }
+
+  /** With the state-store entries written in {@code stateFormat} ({@link #STATE_FORMAT}). */
+  public static Topology buildTopology(Clock clock, GateTimings timings, int stateFormat) {
+    return buildTopology(clock, timings, ReleaseGateProcessor.MAX_HOLDS_PER_SWEEP, stateFormat);
   }
 
   /** With another bound on the outputs one sweep holds (tests). */
-  static Topology buildTopology(Clock clock, GateTimings timings, int maxHoldsPerSweep) {
+  static Topology buildTopology(
+      Clock clock, GateTimings timings, int maxHoldsPerSweep, int stateFormat) {
     Topology topology = new Topology();
     // Read raw bytes so undecodable records reach the processor, which dead-letters them.
     String[] sources = {"outputs-source", "verdicts-source", "reviews-source", "erasures-source"};
@@ -71,7 +88,9 @@ public final class ReleaseGateTopology {
         PROCESSOR, () -> new ReleaseGateProcessor(clock, timings, maxHoldsPerSweep), sources);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), GateEntry.serde())
+                Stores.persistentKeyValueStore(STATE_STORE),
+                Serdes.String(),
+                GateEntry.serde(stateFormat))
             .withLoggingEnabled(
                 Map.of(
                     TopicConfig.MAX_COMPACTION_LAG_MS_CONFIG,

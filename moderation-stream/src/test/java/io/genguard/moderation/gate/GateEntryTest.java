@@ -88,6 +88,28 @@ class GateEntryTest {
   }
 
   @Test
+  void shouldWriteFormatOneWithoutTheOutcomeWhenToldTo() {
+    GateEntry decided =
+        GateEntry.empty()
+            .decided(
+                GateEntry.State.RELEASED,
+                "6f1d2c3b-4a59-5867-9786-a5b4c3d2e1f0",
+                20L,
+                "0b6f3a1c-2d4e-5f60-8172-93a4b5c6d7e8",
+                "VERDICT");
+    Serde<GateEntry> formatOne = GateEntry.serde(1);
+
+    byte[] bytes = formatOne.serializer().serialize("store", decided);
+
+    assertThat(bytes[0]).as("what a gate from before format 2 reads").isEqualTo((byte) 1);
+    assertThat(bytes).hasSize(1 + 1 + 40 + 4 + 4 + 8);
+    GateEntry read = serde.deserializer().deserialize("store", bytes);
+    assertThat(read.outputId()).isEqualTo("6f1d2c3b-4a59-5867-9786-a5b4c3d2e1f0");
+    assertThat(read.outcomeEventId()).isNull();
+    assertThatThrownBy(() -> GateEntry.serde(3)).hasMessageContaining("must be 1 or 2, was 3");
+  }
+
+  @Test
   void shouldRefuseAnUnknownFormat() {
     assertThatThrownBy(() -> serde.deserializer().deserialize("store", new byte[] {9, 0}))
         .hasMessageContaining("Unknown gate entry format 9");

@@ -4,6 +4,7 @@ import static io.genguard.moderation.fixtures.Events.output;
 import static io.genguard.moderation.fixtures.Events.review;
 import static io.genguard.moderation.fixtures.Events.verdict;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.Decision;
@@ -364,7 +365,10 @@ class ReleaseGateTopologyTest {
     try (TopologyTestDriver bounded =
         new TopologyTestDriver(
             ReleaseGateTopology.buildTopology(
-                clock, new GateTimings(RETENTION, VERDICT_TIMEOUT), 3),
+                clock,
+                new GateTimings(RETENTION, VERDICT_TIMEOUT),
+                3,
+                ReleaseGateTopology.LATEST_STATE_FORMAT),
             props,
             Events.NOW)) {
       TestInputTopic<String, byte[]> in =
@@ -560,6 +564,54 @@ class ReleaseGateTopologyTest {
     assertThat(Topics.GATE_RESTATEMENTS.codec().decode(restatements.readValue()).getDecidedAt())
         .isEqualTo(release.getDecidedAt());
     assertThat(decode(pending).get(0).getDecidedAt()).isEqualTo(hold.getDecidedAt());
+  }
+
+  @Test
+  void shouldWriteEntriesAnOlderGateReadsWhenToldToAndRestateWithoutNamingTheOutcome(
+      @TempDir Path otherStateDir) {
+    Properties props =
+        ReleaseGateTopology.streamsConfig("unused:9092", otherStateDir.toString(), 1);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+    try (TopologyTestDriver formatOne =
+        new TopologyTestDriver(
+            ReleaseGateTopology.buildTopology(
+                clock, new GateTimings(RETENTION, VERDICT_TIMEOUT), 1),
+            props,
+            Events.NOW)) {
+      GenerationOutput output = output("t-f1", "Released by a gate told to write format 1.");
+      TestInputTopic<String, byte[]> in =
+          formatOne.createInputTopic(
+              Topics.GENERATION_OUTPUTS.name(),
+              new org.apache.kafka.common.serialization.StringSerializer(),
+              new org.apache.kafka.common.serialization.ByteArraySerializer());
+      in.pipeInput("t-f1", Topics.GENERATION_OUTPUTS.codec().encode(output));
+      formatOne
+          .createInputTopic(
+              Topics.MODERATION_VERDICTS.name(),
+              new org.apache.kafka.common.serialization.StringSerializer(),
+              new org.apache.kafka.common.serialization.ByteArraySerializer())
+          .pipeInput(
+              "t-f1", Topics.MODERATION_VERDICTS.codec().encode(verdict(output, Decision.RELEASE)));
+      in.pipeInput("t-f1", Topics.GENERATION_OUTPUTS.codec().encode(output));
+
+      GateDecisionRestated restated =
+          Topics.GATE_RESTATEMENTS
+              .codec()
+              .decode(
+                  formatOne
+                      .createOutputTopic(
+                          Topics.GATE_RESTATEMENTS.name(),
+                          new org.apache.kafka.common.serialization.StringDeserializer(),
+                          new org.apache.kafka.common.serialization.ByteArrayDeserializer())
+                      .readValue());
+      assertThat(restated.getDecision()).isEqualTo(RestatedDecision.RELEASED);
+      assertThat(restated.getOutcomeEventId()).as("format 1 does not keep it").isNull();
+    }
+    assertThatThrownBy(
+            () ->
+                ReleaseGateTopology.buildTopology(
+                    clock, new GateTimings(RETENTION, VERDICT_TIMEOUT), 3))
+        .hasMessageContaining("gate entry format must be 1 or 2, was 3");
   }
 
   @Test

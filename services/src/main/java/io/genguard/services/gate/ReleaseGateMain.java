@@ -33,7 +33,8 @@ public final class ReleaseGateMain {
     try {
       KafkaStreams gate =
           new KafkaStreams(
-              ReleaseGateTopology.buildTopology(Clock.systemUTC(), settings.timings()),
+              ReleaseGateTopology.buildTopology(
+                  Clock.systemUTC(), settings.timings(), settings.stateFormat()),
               ReleaseGateTopology.streamsConfig(
                   environment.kafkaBootstrapServers(),
                   settings.stateDir().toString(),

@@ -1,6 +1,7 @@
 package io.genguard.services.gate;
 
 import io.genguard.moderation.gate.GateTimings;
+import io.genguard.moderation.gate.ReleaseGateTopology;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -12,8 +13,11 @@ import java.util.Map;
  *     under the data directory, so replicas sharing a volume never share a state directory
  * @param replicationFactor replication of the gate's internal topics (changelog, repartition)
  * @param timings the decision retention and the verdict timeout ({@link GateTimings}' keys)
+ * @param stateFormat the format of the state-store entries it writes ({@link
+ *     ReleaseGateTopology#STATE_FORMAT}: 1 or 2)
  */
-public record ReleaseGateSettings(Path stateDir, int replicationFactor, GateTimings timings) {
+public record ReleaseGateSettings(
+    Path stateDir, int replicationFactor, GateTimings timings, int stateFormat) {
   public static final String STATE_DIR = "GENGUARD_GATE_STATE_DIR";
   public static final String REPLICATION_FACTOR = "GENGUARD_GATE_REPLICATION_FACTOR";
 
@@ -21,6 +25,14 @@ public record ReleaseGateSettings(Path stateDir, int replicationFactor, GateTimi
     if (replicationFactor < 1) {
       throw new IllegalArgumentException(
           REPLICATION_FACTOR + " must be at least 1, was " + replicationFactor);
+    }
+    if (stateFormat != 1 && stateFormat != ReleaseGateTopology.LATEST_STATE_FORMAT) {
+      throw new IllegalArgumentException(
+          ReleaseGateTopology.STATE_FORMAT
+              + " must be 1 or "
+              + ReleaseGateTopology.LATEST_STATE_FORMAT
+              + ", was "
+              + stateFormat);
     }
   }
 
@@ -34,7 +46,8 @@ public record ReleaseGateSettings(Path stateDir, int replicationFactor, GateTimi
                     .resolve(env.getOrDefault("HOSTNAME", "local"))
                     .toString())),
         integer(env, REPLICATION_FACTOR, 1),
-        GateTimings.fromEnvironment(env));
+        GateTimings.fromEnvironment(env),
+        integer(env, ReleaseGateTopology.STATE_FORMAT, ReleaseGateTopology.LATEST_STATE_FORMAT));
   }
 
   private static int integer(Map<String, String> env, String key, int fallback) {

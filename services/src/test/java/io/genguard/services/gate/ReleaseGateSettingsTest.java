@@ -20,6 +20,13 @@ class ReleaseGateSettingsTest {
     assertThat(settings.replicationFactor()).isEqualTo(1);
     assertThat(settings.timings().decisionRetention()).isEqualTo(Duration.ofDays(7));
     assertThat(settings.timings().verdictTimeout()).isEqualTo(Duration.ofMinutes(15));
+    assertThat(settings.stateFormat()).isEqualTo(2);
+    assertThat(
+            ReleaseGateSettings.fromEnvironment(
+                    Map.of("GENGUARD_GATE_STATE_FORMAT", "1"), Path.of("/data"))
+                .stateFormat())
+        .as("kept readable by a gate from before format 2")
+        .isEqualTo(1);
   }
 
   @Test
@@ -35,5 +42,10 @@ class ReleaseGateSettingsTest {
                     Map.of(GateTimings.DECISION_RETENTION_HOURS, "a week"), Path.of("/data")))
         .hasMessageContaining(
             "GENGUARD_GATE_DECISION_RETENTION_HOURS='a week' is not a whole number");
+    assertThatThrownBy(
+            () ->
+                ReleaseGateSettings.fromEnvironment(
+                    Map.of("GENGUARD_GATE_STATE_FORMAT", "3"), Path.of("/data")))
+        .hasMessageContaining("GENGUARD_GATE_STATE_FORMAT must be 1 or 2, was 3");
   }
 }

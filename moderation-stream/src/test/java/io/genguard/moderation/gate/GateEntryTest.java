@@ -48,14 +48,7 @@ class GateEntryTest {
 
   @Test
   void shouldKeepAMarkerSmall() {
-    GateEntry decided =
-        GateEntry.empty()
-            .decided(
-                GateEntry.State.RELEASED,
-                "6f1d2c3b-4a59-5867-9786-a5b4c3d2e1f0",
-                20L,
-                "0b6f3a1c-2d4e-5f60-8172-93a4b5c6d7e8",
-                "VERDICT");
+    GateEntry decided = releasedOnVerdict();
 
     // format, state, output id (4 + 36), no output, no verdict, time; then the outcome: its kind
     // and a UUID's 16 bytes, its basis (4 + 7).
@@ -89,14 +82,7 @@ class GateEntryTest {
 
   @Test
   void shouldWriteFormatOneWithoutTheOutcomeWhenToldTo() {
-    GateEntry decided =
-        GateEntry.empty()
-            .decided(
-                GateEntry.State.RELEASED,
-                "6f1d2c3b-4a59-5867-9786-a5b4c3d2e1f0",
-                20L,
-                "0b6f3a1c-2d4e-5f60-8172-93a4b5c6d7e8",
-                "VERDICT");
+    GateEntry decided = releasedOnVerdict();
     Serde<GateEntry> formatOne = GateEntry.serde(1);
 
     byte[] bytes = formatOne.serializer().serialize("store", decided);
@@ -113,6 +99,17 @@ class GateEntryTest {
   void shouldRefuseAnUnknownFormat() {
     assertThatThrownBy(() -> serde.deserializer().deserialize("store", new byte[] {9, 0}))
         .hasMessageContaining("Unknown gate entry format 9");
+  }
+
+  /** A release marker with a UUID output id and a UUID outcome event id, as the gate makes them. */
+  private static GateEntry releasedOnVerdict() {
+    return GateEntry.empty()
+        .decided(
+            GateEntry.State.RELEASED,
+            "6f1d2c3b-4a59-5867-9786-a5b4c3d2e1f0",
+            20L,
+            "0b6f3a1c-2d4e-5f60-8172-93a4b5c6d7e8",
+            "VERDICT");
   }
 
   private GateEntry roundTrip(GateEntry entry) {

@@ -62,13 +62,10 @@ class ReleaseGateTopologyTest {
 
   @BeforeEach
   void startDriver() {
-    Properties props = ReleaseGateTopology.streamsConfig("unused:9092", stateDir.toString(), 1);
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
     driver =
-        new TopologyTestDriver(
+        driver(
             ReleaseGateTopology.buildTopology(clock, new GateTimings(RETENTION, VERDICT_TIMEOUT)),
-            props,
-            Events.NOW);
+            stateDir);
     outputs = input(Topics.GENERATION_OUTPUTS.name());
     verdicts = input(Topics.MODERATION_VERDICTS.name());
     reviews = input(Topics.REVIEW_DECISIONS.name());
@@ -81,6 +78,13 @@ class ReleaseGateTopologyTest {
   @AfterEach
   void closeDriver() {
     driver.close();
+  }
+
+  /** A test driver of {@code topology} (at least once: the driver has no transactions). */
+  private static TopologyTestDriver driver(org.apache.kafka.streams.Topology topology, Path dir) {
+    Properties props = ReleaseGateTopology.streamsConfig("unused:9092", dir.toString(), 1);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+    return new TopologyTestDriver(topology, props, Events.NOW);
   }
 
   @Test
@@ -359,18 +363,14 @@ class ReleaseGateTopologyTest {
 
   @Test
   void shouldHoldAtMostABoundedNumberOfOverdueOutputsPerSweep(@TempDir Path otherStateDir) {
-    Properties props =
-        ReleaseGateTopology.streamsConfig("unused:9092", otherStateDir.toString(), 1);
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
     try (TopologyTestDriver bounded =
-        new TopologyTestDriver(
+        driver(
             ReleaseGateTopology.buildTopology(
                 clock,
                 new GateTimings(RETENTION, VERDICT_TIMEOUT),
                 3,
                 ReleaseGateTopology.LATEST_STATE_FORMAT),
-            props,
-            Events.NOW)) {
+            otherStateDir)) {
       TestInputTopic<String, byte[]> in =
           bounded.createInputTopic(
               Topics.GENERATION_OUTPUTS.name(),
@@ -569,15 +569,11 @@ class ReleaseGateTopologyTest {
   @Test
   void shouldWriteEntriesAnOlderGateReadsWhenToldToAndRestateWithoutNamingTheOutcome(
       @TempDir Path otherStateDir) {
-    Properties props =
-        ReleaseGateTopology.streamsConfig("unused:9092", otherStateDir.toString(), 1);
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
     try (TopologyTestDriver formatOne =
-        new TopologyTestDriver(
+        driver(
             ReleaseGateTopology.buildTopology(
                 clock, new GateTimings(RETENTION, VERDICT_TIMEOUT), 1),
-            props,
-            Events.NOW)) {
+            otherStateDir)) {
       GenerationOutput output = output("t-f1", "Released by a gate told to write format 1.");
       TestInputTopic<String, byte[]> in =
           formatOne.createInputTopic(

@@ -21,9 +21,7 @@ import io.genguard.audit.security.Role;
 import io.genguard.events.v1.ContentRetraction;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
-import io.genguard.events.v1.GateDecisionRestated;
 import io.genguard.events.v1.ReleaseGateOutcome;
-import io.genguard.events.v1.RestatedDecision;
 import io.genguard.events.v1.RetractionBasis;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
@@ -565,20 +563,11 @@ class RetractionsITCase {
    */
   private static io.genguard.audit.persistence.IncomingEvent restated(
       Scenario s, String outcomeEventId, GateBasis basis) {
+    // Decided a moment after the outcome's own decidedAt: search must prefer an outcome record
+    // that comes later for what it is, not for its time.
     return AuditEvents.incoming(
         Topics.GATE_RESTATEMENTS.name(),
-        GateDecisionRestated.newBuilder()
-            .setEventId("restated-" + s.requestId())
-            .setRequestId(s.requestId())
-            .setTenantId(s.tenantId())
-            .setOutputId(s.outputId())
-            .setDecision(RestatedDecision.RELEASED)
-            // The gate's marker time: a moment after the outcome's own decidedAt.
-            .setDecidedAt(s.at().plusMillis(32))
-            .setRestatedAt(NOW)
-            .setOutcomeEventId(outcomeEventId)
-            .setOutcomeBasis(basis)
-            .build());
+        AuditEvents.restatedRelease(s, s.at().plusMillis(32), NOW, outcomeEventId, basis));
   }
 
   /** The scenario's story, its verdict decided under the policy file {@code sha256}. */

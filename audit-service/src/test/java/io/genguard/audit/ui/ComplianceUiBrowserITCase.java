@@ -800,18 +800,12 @@ class ComplianceUiBrowserITCase {
             AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(restated)),
             AuditEvents.incoming(
                 Topics.GATE_RESTATEMENTS.name(),
-                io.genguard.events.v1.GateDecisionRestated.newBuilder()
-                    .setEventId("ui-restated-event-" + restated.requestId())
-                    .setRequestId(restated.requestId())
-                    .setTenantId("acme")
-                    .setOutputId(restated.outputId())
-                    .setDecision(io.genguard.events.v1.RestatedDecision.RELEASED)
-                    .setDecidedAt(Instant.parse("2026-12-05T09:00:00Z"))
-                    .setRestatedAt(Instant.now())
-                    .setOutcomeEventId(outcomeEventId)
-                    .setOutcomeBasis(
-                        outcomeEventId == null ? null : io.genguard.events.v1.GateBasis.VERDICT)
-                    .build())));
+                AuditEvents.restatedRelease(
+                    restated,
+                    Instant.parse("2026-12-05T09:00:00Z"),
+                    Instant.now(),
+                    outcomeEventId,
+                    outcomeEventId == null ? null : io.genguard.events.v1.GateBasis.VERDICT))));
     return restated;
   }
 

@@ -27,7 +27,6 @@ import io.genguard.events.v1.GateDecisionRestated;
 import io.genguard.events.v1.GenerationFailure;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
-import io.genguard.events.v1.RestatedDecision;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.MovingClock;
@@ -445,15 +444,7 @@ class UnfinishedFlowsITCase {
 
     // Sent again, the output reaches a gate that released it already: it restates the decision.
     GateDecisionRestated restated =
-        GateDecisionRestated.newBuilder()
-            .setEventId("restated-1")
-            .setRequestId("lost-outcome")
-            .setTenantId("acme")
-            .setOutputId(lostOutcome.outputId())
-            .setDecision(RestatedDecision.RELEASED)
-            .setDecidedAt(START.plusSeconds(2))
-            .setRestatedAt(clock.instant())
-            .build();
+        AuditEvents.restatedRelease(lostOutcome, START.plusSeconds(2), clock.instant(), null, null);
     writer.write(List.of(AuditEvents.incoming(Topics.GATE_RESTATEMENTS.name(), restated)));
     writer.write(List.of(AuditEvents.incoming(Topics.GATE_RESTATEMENTS.name(), restated)));
 

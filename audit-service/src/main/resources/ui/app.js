@@ -840,9 +840,9 @@
         const paging = [
           pages.length > 1 ? turn('unfinished-first', 'Back to the oldest', () => { pages = ['']; }) : null, ' ',
           u.nextCursor ? turn('unfinished-next', 'Next ' + limit, () => pages.push(u.nextCursor)) : null];
-        // Where this page starts, counting the pages before it at this size (flows closed since
-        // shift it; the cursor itself never skips one).
-        const from = (pages.length - 1) * limit + 1;
+        // Where this page starts: the service counts the flows before it now, so flows closed
+        // since the pages before it were read do not shift it.
+        const from = u.before + 1;
         const dismiss = (f) => el('button', { type: 'button', class: 'dismiss-flow', onclick: async () => {
           if (!dismissReason.value.trim()) {
             unfinished.prepend(el('p', { class: 'error', id: 'dismiss-error' }, 'Give a reason first.'));

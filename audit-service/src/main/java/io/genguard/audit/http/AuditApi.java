@@ -59,6 +59,7 @@ import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.provenance.text.LoneSurrogates;
+import io.genguard.schemas.TenantIds;
 import io.javalin.Javalin;
 import io.javalin.http.ContentTooLargeResponse;
 import io.javalin.http.Context;
@@ -114,6 +115,9 @@ public final class AuditApi implements AutoCloseable {
 
   /** Longest query parameter value accepted. */
   static final int MAX_PARAMETER_CHARS = 256;
+
+  /** Query parameter {@code attribute}: a key of up to 128 characters, a colon, a 256 value. */
+  static final int MAX_ATTRIBUTE_PARAMETER_CHARS = 385;
 
   private static final Pattern ID = Cursor.ID;
   private static final String CALLER = "genguard.caller";
@@ -333,12 +337,18 @@ public final class AuditApi implements AutoCloseable {
     route(
         HandlerType.POST,
         "/api/v1/reviews/{requestId}/claim",
-        ctx -> ctx.json(services.reviews().claim(id(ctx, "requestId"), caller(ctx))),
+        ctx -> {
+          noBody(ctx, "it claims the item named in the path");
+          ctx.json(services.reviews().claim(id(ctx, "requestId"), caller(ctx)));
+        },
         Role.REVIEWER);
     route(
         HandlerType.POST,
         "/api/v1/reviews/{requestId}/unclaim",
-        ctx -> ctx.json(services.reviews().unclaim(id(ctx, "requestId"), caller(ctx))),
+        ctx -> {
+          noBody(ctx, "it unclaims the item named in the path");
+          ctx.json(services.reviews().unclaim(id(ctx, "requestId"), caller(ctx)));
+        },
         Role.REVIEWER);
     route(
         HandlerType.POST,
@@ -1401,6 +1411,9 @@ public final class AuditApi implements AutoCloseable {
   }
 
   private void runRetention(Context ctx) throws SQLException {
+    noBody(
+        ctx,
+        "it applies every retention policy the token may see, of every tenant for a global token");
     Caller caller = caller(ctx);
     List<Retention.Applied> applied = services.retention().apply(caller);
     Transactions.inTransaction(
@@ -1600,7 +1613,7 @@ public final class AuditApi implements AutoCloseable {
     Retractions.Bulk bulk =
         retractions.retractAll(
             new Retractions.Selection(
-                request.tenantId(),
+                bodyTenant(request.tenantId()),
                 utcInstant("decidedFrom", request.decidedFrom()),
                 utcInstant("decidedBefore", request.decidedBefore()),
                 request.policySha256(),
@@ -1703,7 +1716,7 @@ public final class AuditApi implements AutoCloseable {
         unfinishedFlows()
             .dismissAll(
                 UnfinishedFlows.Kind.parse(request.kind()),
-                caller.scope(request.tenantId()),
+                caller.scope(bodyTenant(request.tenantId())),
                 before,
                 request.reason(),
                 caller);
@@ -1733,7 +1746,7 @@ public final class AuditApi implements AutoCloseable {
         unfinishedFlows()
             .resendAll(
                 UnfinishedFlows.Kind.parse(request.kind()),
-                caller.scope(request.tenantId()),
+                caller.scope(bodyTenant(request.tenantId())),
                 before,
                 Boolean.TRUE.equals(request.includeResent()),
                 caller,
@@ -1759,7 +1772,7 @@ public final class AuditApi implements AutoCloseable {
               + example);
     }
     try {
-      return Instant.parse(recordedBefore.trim());
+      return Cursor.inRange("recordedBefore", Instant.parse(recordedBefore.trim()));
     } catch (DateTimeParseException e) {
       throw new InvalidInputException(
           "recordedBefore '"
@@ -1905,6 +1918,17 @@ public final class AuditApi implements AutoCloseable {
     return body;
   }
 
+  /**
+   * Refuses a body on a call that reads none, rather than ignore what it asks for (a tenantId sent
+   * to a call that acts on every tenant); none, blank or {} is fine.
+   */
+  private void noBody(Context ctx, String why) {
+    String body = body(ctx);
+    if (!body.isBlank() && !body.strip().equals("{}")) {
+      throw new InvalidInputException("This call takes no body: " + why + "; send none");
+    }
+  }
+
   /** A path parameter that must be an id: 1-128 letters, digits, '.', '_', ':' or '-'. */
   static String id(Context ctx, String name) {
     String value = ctx.pathParam(name);
@@ -1933,16 +1957,31 @@ public final class AuditApi implements AutoCloseable {
           "Query parameter " + name + " is given " + values.size() + " times; give it once");
     }
     String value = values.get(0);
-    if (value.length() > MAX_PARAMETER_CHARS) {
+    // key:value, each as long as a submission's (128 and 256 characters) and the colon.
+    int max = name.equals("attribute") ? MAX_ATTRIBUTE_PARAMETER_CHARS : MAX_PARAMETER_CHARS;
+    if (value.length() > max) {
       throw new InvalidInputException(
           "Query parameter "
               + name
               + " has "
               + value.length()
               + " characters; the limit is "
-              + MAX_PARAMETER_CHARS);
+              + max);
     }
     return value.isBlank() ? null : value;
+  }
+
+  /** The tenant a body names, or null where it names none; refused unless it is a tenant id. */
+  private static String bodyTenant(String tenantId) {
+    if (tenantId != null && !TenantIds.isValid(tenantId)) {
+      throw new InvalidInputException(
+          "tenantId '"
+              + (tenantId.length() > 64 ? tenantId.substring(0, 64) + "..." : tenantId)
+              + "' is not a tenant id ("
+              + TenantIds.RULE
+              + ")");
+    }
+    return tenantId;
   }
 
   private static String tenantParameter(Context ctx) {

@@ -41,7 +41,12 @@ public record SearchFilter(
   /** A request attribute and the value it must have. */
   public record Attribute(String key, String value) {}
 
-  private static final Pattern ATTRIBUTE_KEY = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
+  /**
+   * What an attribute key may be to be searched for (and so what a submission may name: a key
+   * outside it could be stored but never found for a data subject's access request).
+   */
+  public static final Pattern ATTRIBUTE_KEY = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
+
   private static final int MAX_ATTRIBUTE_VALUE = 256;
 
   public static final Set<String> DECISIONS = Set.of("RELEASE", "REVIEW", "BLOCK");

@@ -1,5 +1,6 @@
 package io.genguard.audit.submit;
 
+import io.genguard.audit.query.SearchFilter;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.SamplingParameters;
 import io.genguard.schemas.EventIds;
@@ -159,6 +160,17 @@ public final class RequestSubmitter implements AutoCloseable {
     for (var entry : attributes.entrySet()) {
       noControlCharacters("attribute key", entry.getKey(), false);
       String shownKey = entry.getKey().substring(0, Math.min(64, entry.getKey().length()));
+      // Only keys a search (attribute=key:value, split at the first colon) can name: an access
+      // request must find what a data subject's attributes were submitted with.
+      if (!entry.getKey().isEmpty()
+          && entry.getKey().length() <= 64
+          && !SearchFilter.ATTRIBUTE_KEY.matcher(entry.getKey()).matches()) {
+        throw new InvalidSubmissionException(
+            "attribute key '"
+                + shownKey
+                + "' is not valid: use letters, digits, '_', '.' or '-', which a search by"
+                + " attribute=key:value can name");
+      }
       if (entry.getValue() == null) {
         throw new InvalidSubmissionException(
             "attribute '"
@@ -166,11 +178,11 @@ public final class RequestSubmitter implements AutoCloseable {
                 + "' is null; attribute values are strings (send \"\" for an empty one)");
       }
       noControlCharacters("attribute '" + entry.getKey() + "'", entry.getValue(), false);
-      if (entry.getKey().length() > 64 || entry.getValue().length() > 256) {
+      if (entry.getKey().isEmpty()
+          || entry.getKey().length() > 64
+          || entry.getValue().length() > 256) {
         throw new InvalidSubmissionException(
-            "attribute keys are at most 64 characters and values at most 256 (check '"
-                + shownKey
-                + "')");
+            "attribute keys are 1-64 characters and values at most 256 (check '" + shownKey + "')");
       }
     }
     if (submission.backend() != null) {

@@ -463,7 +463,8 @@ public final class UnfinishedFlows {
 
   /**
    * The flows in a state, oldest record first, and how many are open per kind: a page of at most
-   * {@code limit}, with {@code nextCursor} (null on the last page) for the rest.
+   * {@code limit}, with {@code nextCursor} (null on the last page) for the rest and {@code before},
+   * how many of the listing come before the page now.
    *
    * @param tenant only this tenant's; null for all
    * @param kind only this kind; null for both
@@ -500,13 +501,33 @@ public final class UnfinishedFlows {
         where.append(" and kind = ?");
         arguments.add(kind.name());
       }
+      // How many of the listing come before this page, counted now: a page's place stays exact
+      // when flows before it were closed since the previous page was read.
+      long before = 0;
       if (after != null) {
+        long seq = seqOf(after);
+        try (PreparedStatement count =
+            connection.prepareStatement(
+                "select count(*) from unfinished_flow"
+                    + where
+                    + state.condition()
+                    + " and (recorded_at, record_seq) <= (?, ?)")) {
+          List<Object> counted = new ArrayList<>(arguments);
+          counted.add(after.timeColumn());
+          counted.add(seq);
+          bind(count, counted);
+          try (ResultSet rs = count.executeQuery()) {
+            rs.next();
+            before = rs.getLong(1);
+          }
+        }
         // The record's seq breaks ties: unique, and of the cursor's id form, which a client's
         // event id need not be.
         where.append(" and (recorded_at, record_seq) > (?, ?)");
         arguments.add(after.timeColumn());
-        arguments.add(seqOf(after));
+        arguments.add(seq);
       }
+      answer.put("before", before);
       arguments.add(limit + 1);
       var items = answer.putArray("items");
       String next = null;
@@ -1163,7 +1184,8 @@ public final class UnfinishedFlows {
       throw new InvalidInputException(
           "reason is " + why.length() + " characters long; at most " + MAX_REASON);
     }
-    return why;
+    // One line of plain text, as a takedown's or an erasure's reason (a NUL cannot be stored).
+    return InvalidInputException.oneLine("reason", why, MAX_REASON);
   }
 
   /** The constant {@code name} names, ignoring case; else an error that quotes it (cut) and why. */

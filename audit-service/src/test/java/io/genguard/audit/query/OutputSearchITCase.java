@@ -110,6 +110,16 @@ class OutputSearchITCase {
         audit.get("/api/v1/outputs/export?format=json&attribute=userId:u-42", compliance);
     assertThat(export.statusCode()).isEqualTo(200);
     assertThat(export.body()).contains("search-7").contains("search-3").doesNotContain("search-4");
+    // As long as a submission's key and value: a data subject with a 256-character id is found.
+    HttpResponse<String> longest =
+        audit.get(
+            "/api/v1/outputs?attribute=" + "k".repeat(128) + ":" + "v".repeat(256), compliance);
+    assertThat(longest.statusCode()).isEqualTo(200);
+    assertThat(json(longest).path("items")).isEmpty();
+    HttpResponse<String> longer =
+        audit.get(
+            "/api/v1/outputs?attribute=" + "k".repeat(128) + ":" + "v".repeat(257), compliance);
+    assertThat(longer.statusCode()).isEqualTo(400);
     HttpResponse<String> bad = audit.get("/api/v1/outputs?attribute=userId", compliance);
     assertThat(bad.statusCode()).isEqualTo(400);
     assertThat(json(bad).path("error").asText()).contains("expected key:value");

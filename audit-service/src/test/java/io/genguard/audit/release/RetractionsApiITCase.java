@@ -151,6 +151,13 @@ class RetractionsApiITCase {
                     "{\"decidedFrom\": \"yesterday\", \"decidedBefore\": \"today\"}")
                 .body())
         .contains("decidedFrom 'yesterday' is not an ISO-8601 UTC instant");
+    HttpResponse<String> nulTenant =
+        audit.post(
+            "/api/v1/retractions",
+            admin,
+            "{" + window + ", \"tenantId\": \"a\\u0000\", \"dryRun\": true}");
+    assertThat(nulTenant.statusCode()).as("not a 500 from the database").isEqualTo(400);
+    assertThat(nulTenant.body()).contains("is not a tenant id");
     assertThat(
             audit
                 .post(

@@ -287,7 +287,18 @@ class ApiSecurityITCase {
   @Test
   @Order(5)
   void shouldAuditEveryStateChangingCallWithItsCaller() throws Exception {
-    assertThat(audit.post("/api/v1/reviews/sec-acme-1/claim", acmeReviewer, null).statusCode())
+    // A call that reads no body refuses one rather than ignore what it asks for (here: only one
+    // tenant's retention), and does nothing.
+    HttpResponse<String> scoped =
+        audit.post("/api/v1/retention/run", admin, "{\"tenantId\": \"acme\"}");
+    assertThat(scoped.statusCode()).isEqualTo(400);
+    assertThat(scoped.body()).contains("takes no body");
+    assertThat(
+            audit
+                .post("/api/v1/reviews/sec-acme-1/claim", acmeReviewer, "{\"note\": \"mine\"}")
+                .statusCode())
+        .isEqualTo(400);
+    assertThat(audit.post("/api/v1/reviews/sec-acme-1/claim", acmeReviewer, "{}").statusCode())
         .isEqualTo(200);
     assertThat(audit.post("/api/v1/reviews/sec-acme-1/unclaim", acmeReviewer, null).statusCode())
         .isEqualTo(200);

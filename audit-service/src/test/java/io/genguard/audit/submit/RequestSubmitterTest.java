@@ -143,6 +143,25 @@ class RequestSubmitterTest {
                         null,
                         Map.of("channel", "web\u001b[31m"))))
         .hasMessageContaining("attribute 'channel' holds the control character U+001B");
+    for (String key : List.of("user id", "user:id", "e-mail@", "")) {
+      assertThatThrownBy(
+              () ->
+                  submitter.submit(
+                      new Submission(
+                          "hi",
+                          null,
+                          null,
+                          null,
+                          null,
+                          null,
+                          null,
+                          null,
+                          null,
+                          Map.of(key, "u-1"))))
+          .as("a key no search by attribute=key:value could name: '%s'", key)
+          .isInstanceOf(RequestSubmitter.InvalidSubmissionException.class)
+          .hasMessageContaining("attribute key");
+    }
     Map<String, String> nullValue = new java.util.HashMap<>();
     nullValue.put("channel", null);
     assertThatThrownBy(

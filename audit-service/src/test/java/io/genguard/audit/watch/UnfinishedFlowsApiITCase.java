@@ -127,6 +127,9 @@ class UnfinishedFlowsApiITCase {
       JsonNode page =
           RunningAuditService.json(
               audit.get("/api/v1/audit/unfinished?state=all&limit=1&cursor=" + cursor, pager));
+      assertThat(page.path("before").asInt())
+          .as("the flows before the page")
+          .isEqualTo(paged.size());
       page.path("items").forEach(item -> paged.add(item.path("eventId").asText()));
       cursor = page.path("nextCursor").asText("");
     } while (!cursor.isEmpty() && paged.size() < 100);
@@ -356,6 +359,40 @@ class UnfinishedFlowsApiITCase {
             "{\"kind\": \"NO_ANSWER\", \"recordedBefore\": \"yesterday\", \"reason\": \"x\"}");
     assertThat(badInstant.statusCode()).isEqualTo(400);
     assertThat(badInstant.body()).contains("not a UTC instant");
+    // Hostile input is refused with the reason, never a 500 from the database: an instant
+    // PostgreSQL cannot store, a tenant id with a NUL, a reason of more than one line.
+    String admin = audit.token(Role.ADMIN, null, "ops");
+    for (String hostile :
+        List.of(
+            "{\"kind\": \"NO_ANSWER\", \"recordedBefore\": \"+300000-01-01T00:00:00Z\","
+                + " \"reason\": \"x\"}",
+            "{\"kind\": \"NO_ANSWER\", \"recordedBefore\": \"-5000-01-01T00:00:00Z\","
+                + " \"reason\": \"x\"}",
+            "{\"kind\": \"NO_ANSWER\", \"recordedBefore\": \"2030-01-01T00:00:00Z\","
+                + " \"tenantId\": \"a\\u0000\", \"reason\": \"x\"}",
+            "{\"kind\": \"NO_ANSWER\", \"recordedBefore\": \"2030-01-01T00:00:00Z\","
+                + " \"reason\": \"lost\\u0000\"}",
+            "{\"kind\": \"NO_ANSWER\", \"recordedBefore\": \"2030-01-01T00:00:00Z\","
+                + " \"reason\": \"lost\\nin the outage\"}")) {
+      HttpResponse<String> refused = audit.post(path, admin, hostile);
+      assertThat(refused.statusCode()).as(hostile).isEqualTo(400);
+      assertThat(RunningAuditService.json(refused).path("error").asText())
+          .as(hostile)
+          .containsAnyOf("outside the years 1 to 9999", "is not a tenant id", "control character");
+    }
+    HttpResponse<String> farResend =
+        audit.post(
+            "/api/v1/audit/unfinished/resend",
+            admin,
+            "{\"kind\": \"NO_ANSWER\", \"recordedBefore\": \"+300000-01-01T00:00:00Z\"}");
+    assertThat(farResend.statusCode()).isEqualTo(400);
+    HttpResponse<String> oneDismissal =
+        audit.post(
+            "/api/v1/audit/unfinished/lost-a/dismiss",
+            admin,
+            "{\"kind\": \"NO_ANSWER\", \"reason\": \"lost\\u0000\"}");
+    assertThat(oneDismissal.statusCode()).isEqualTo(400);
+    assertThat(oneDismissal.body()).contains("control character");
 
     HttpResponse<String> dismissed =
         audit.post(

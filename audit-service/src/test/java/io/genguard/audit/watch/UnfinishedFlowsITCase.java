@@ -199,6 +199,57 @@ class UnfinishedFlowsITCase {
   }
 
   @Test
+  void shouldPlaceEachPageByTheFlowsBeforeItWhenSomeOfThemCloseMeanwhile() throws Exception {
+    List<String> ids = List.of("lost-1", "lost-2", "lost-3");
+    for (int i = 0; i < ids.size(); i++) {
+      writer.write(
+          List.of(
+              request(Scenario.of(ids.get(i), "acme", Decision.RELEASE, START.plusSeconds(i)))));
+    }
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+    clock.advance(Duration.ofMinutes(20));
+    assertThat(flows.check().found()).hasSize(3);
+
+    List<String> cursors = new ArrayList<>();
+    io.genguard.audit.query.Cursor cursor = null;
+    for (int page = 0; page < ids.size(); page++) {
+      ObjectNode listed = flows.list(null, null, State.OPEN, cursor, 1);
+      assertThat(listed.path("items").get(0).path("requestId").asText()).isEqualTo(ids.get(page));
+      assertThat(listed.path("before").asLong()).as("page %d", page + 1).isEqualTo(page);
+      String next = listed.path("nextCursor").asText(null);
+      cursors.add(next);
+      cursor = next == null ? null : io.genguard.audit.query.Cursor.decode("cursor", next);
+    }
+    assertThat(cursors.get(2)).as("the last page").isNull();
+
+    // The oldest is dismissed while the third page is on screen: reloaded, that page is the same
+    // flow, now the second of those open.
+    flows.dismiss("lost-1", Kind.NO_ANSWER, "sent again by hand", ADMIN);
+    ObjectNode reloaded =
+        flows.list(
+            null,
+            null,
+            State.OPEN,
+            io.genguard.audit.query.Cursor.decode("cursor", cursors.get(1)),
+            1);
+    assertThat(reloaded.path("items").get(0).path("requestId").asText()).isEqualTo("lost-3");
+    assertThat(reloaded.path("before").asLong()).isEqualTo(1);
+    assertThat(
+            flows
+                .list(
+                    null,
+                    null,
+                    State.ALL,
+                    io.genguard.audit.query.Cursor.decode("cursor", cursors.get(1)),
+                    1)
+                .path("before")
+                .asLong())
+        .as("counted in the listing asked for: every state")
+        .isEqualTo(2);
+    assertThat(flows.list(null, null, State.OPEN, null, 1).path("before").asLong()).isZero();
+  }
+
+  @Test
   void shouldDismissAnOpenFlowOnlyWithAReasonAndAsAnAuditedAction() throws Exception {
     Scenario lost = Scenario.of("lost", "acme", Decision.RELEASE, START);
     writer.write(List.of(request(lost)));

@@ -199,12 +199,10 @@ public final class RecordedVerdicts {
             + " where g.request_id = mv.request_id and g.verdict_id = mv.verdict_id"
             + " union all select s.decision || ' ' || coalesce(s.outcome_basis, 'UNNAMED')"
             + " || coalesce(' ' || d.action || ' by ' || d.reviewer, '') || ' (restated)',"
-            + " s.decided_at from gate_restatement s left join lateral (select action, reviewer"
-            + " from review_decision e where e.request_id = s.request_id"
+            + " s.decided_at from gate_restatement_unrecorded s left join lateral (select action,"
+            + " reviewer from review_decision e where e.request_id = s.request_id"
             + " and e.output_id = s.output_id order by e.decided_at desc limit 1) d on true"
-            + " where s.request_id = mv.request_id and s.output_id = mv.output_id"
-            + " and not exists (select 1 from gate_outcome o"
-            + " where o.event_id = s.outcome_event_id)) x) gates on true"
+            + " where s.request_id = mv.request_id and s.output_id = mv.output_id) x) gates on true"
             + " where v.payload is not null"
             + (selection.requests().isEmpty() ? " order by v.seq desc" : " order by v.seq");
     List<Row> rows = new ArrayList<>();

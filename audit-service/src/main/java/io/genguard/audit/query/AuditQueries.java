@@ -10,6 +10,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -226,28 +227,44 @@ public final class AuditQueries {
         return "RELEASED";
       }
     }
-    if (!outcomes.isEmpty()) {
-      return outcomes.get(outcomes.size() - 1).get("outcome").asText();
+    // Otherwise the latest decision: an outcome on record, or the gate's restatement of one this
+    // store never got (a review's quarantine lost after the hold arrived), as search shows it.
+    JsonNode latest = outcomes.isEmpty() ? null : outcomes.get(outcomes.size() - 1);
+    for (var restatement : restatements) {
+      if (!onRecord(restatement, outcomes)
+          && (latest == null || decidedAt(restatement).isAfter(decidedAt(latest)))) {
+        latest = restatement;
+      }
     }
-    // Only the gate's word for it: what it restated (an erased request's output was quarantined).
-    return restatements.isEmpty()
-        ? "IN_PROGRESS"
-        : restatements
-            .get(restatements.size() - 1)
-            .path("decision")
-            .asText()
-            .replace("ERASED", "QUARANTINED");
+    if (latest == null) {
+      return "IN_PROGRESS";
+    }
+    return latest.has("outcome")
+        ? latest.get("outcome").asText()
+        // Restated: an erased request's output was quarantined.
+        : latest.path("decision").asText().replace("ERASED", "QUARANTINED");
   }
 
   /**
-   * The condition that a restatement row ({@code r}) stands for an outcome of {@code outcome} that
-   * this store has no record of for its request: counted once, by the restatement, in the totals.
+   * Whether the outcome a restatement stands for is on record: the one it names, or where it names
+   * none (a gate from before it named them) one of its output and decision.
    */
-  private static String restatedOnly(String outcome) {
-    return " not exists (select 1 from gate_outcome g where g.request_id = r.request_id"
-        + " and g.outcome = '"
-        + outcome
-        + "')";
+  private static boolean onRecord(JsonNode restatement, ArrayNode outcomes) {
+    String named = restatement.path("outcomeEventId").asText(null);
+    String decision = restatement.path("decision").asText().replace("ERASED", "QUARANTINED");
+    for (var outcome : outcomes) {
+      if (named != null
+          ? named.equals(outcome.path("eventId").asText())
+          : outcome.path("outputId").asText().equals(restatement.path("outputId").asText())
+              && outcome.path("outcome").asText().equals(decision)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Instant decidedAt(JsonNode row) {
+    return Instant.parse(row.path("decidedAt").asText());
   }
 
   /** Totals over the whole store. */
@@ -258,8 +275,8 @@ public final class AuditQueries {
   /**
    * Totals over one tenant's data, or the whole store when {@code tenant} is null. Dead letters
    * belong to no tenant and are counted only in the whole-store summary. Released and quarantined
-   * count the gate's outcomes on record, and the decisions it restated of requests with no such
-   * outcome on record (the outcome never reached this store).
+   * count the gate's outcomes on record, and the decisions it restated whose outcome is not on
+   * record (it never reached this store: view gate_restatement_unrecorded).
    */
   public Map<String, Long> summary(String tenant) throws SQLException {
     String mine = " (?::text is null or tenant_id = ?)";
@@ -279,15 +296,13 @@ public final class AuditQueries {
             + ") as verdicts,"
             + " (select count(*) from gate_outcome where outcome = 'RELEASED' and"
             + mine
-            + ") + (select count(*) from gate_restatement r where r.decision = 'RELEASED' and"
-            + restatedOnly("RELEASED")
+            + ") + (select count(*) from gate_restatement_unrecorded where decision = 'RELEASED'"
             + " and"
             + mine
             + ") as released,"
             + " (select count(*) from gate_outcome where outcome = 'QUARANTINED' and"
             + mine
-            + ") + (select count(*) from gate_restatement r where r.decision <> 'RELEASED' and"
-            + restatedOnly("QUARANTINED")
+            + ") + (select count(*) from gate_restatement_unrecorded where decision <> 'RELEASED'"
             + " and"
             + mine
             + ") as quarantined,"

@@ -37,11 +37,10 @@ public final class OutputSearch {
           + "   decided_at, 0 as restated from gate_outcome x where x.output_id = v.output_id"
           // What the gate restated of a decision whose outcome never reached this store (an
           // erased request's output was quarantined), with basis RESTATED: the story has the rest.
-          // Once the outcome it names is on record after all, that record is shown instead.
+          // Once the outcome it stands for is on record after all, that record is shown instead.
           + "   union all select case y.decision when 'ERASED' then 'QUARANTINED' else y.decision"
-          + "   end, 'RESTATED', y.decided_at, 1 from gate_restatement y"
-          + "   where y.output_id = v.output_id and not exists (select 1 from gate_outcome w"
-          + "   where w.event_id = y.outcome_event_id)) z"
+          + "   end, 'RESTATED', y.decided_at, 1 from gate_restatement_unrecorded y"
+          + "   where y.output_id = v.output_id) z"
           // A release is final: it stays the outcome shown whatever the gate wrote after it.
           + "   order by (z.outcome = 'RELEASED') desc, z.decided_at desc, z.restated limit 1) g"
           + " on true"

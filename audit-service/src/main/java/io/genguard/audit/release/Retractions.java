@@ -203,10 +203,8 @@ public final class Retractions {
       sql.append(" and v.policy_sha256 = ?)");
       arguments.add(selection.policySha256());
     }
-    sql.append(" union all select s.request_id, s.decided_at from gate_restatement s")
-        .append(" where s.decision = 'RELEASED' and s.outcome_event_id is not null")
-        .append(
-            " and not exists (select 1 from gate_outcome o where o.event_id = s.outcome_event_id)");
+    sql.append(" union all select s.request_id, s.decided_at from gate_restatement_unrecorded s")
+        .append(" where s.decision = 'RELEASED' and s.outcome_event_id is not null");
     windowFilters(sql, arguments, "s", "outcome_event_id", "outcome_basis", selection, tenant);
     if (selection.policySha256() != null) {
       sql.append(

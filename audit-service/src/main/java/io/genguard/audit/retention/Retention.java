@@ -529,7 +529,8 @@ public final class Retention {
 
   /**
    * Pipeline events: what can still reach the audit store after its request was erased (an output
-   * on its way, its verdict, the gate's outcome for it).
+   * on its way, its verdict, the gate's outcome for it, or its restatement of a release whose
+   * outcome never arrived, which the follow-up then takes down).
    */
   private static final List<String> PIPELINE_EVENTS =
       List.of(
@@ -538,6 +539,7 @@ public final class Retention {
           "GenerationFailure",
           "ModerationVerdict",
           "ReleaseGateOutcome",
+          "GateDecisionRestated",
           "ReviewDecision");
 
   /**

@@ -35,6 +35,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -245,6 +246,29 @@ class RetractionsITCase {
               assertThat(notice.getBasis()).isEqualTo(RetractionBasis.ERASURE);
               assertThat(notice.getOutputId()).isEqualTo(late.outputId());
             });
+
+    // Its outcome lost on the way, the release is known only from the gate's restatement, which
+    // arrives after the erasure: the follow-up erases it and takes the release it names down.
+    Scenario restatedLate =
+        Scenario.of("rel-restated", "acme", Decision.RELEASE, NOW.minusSeconds(5));
+    writer.write(AuditEvents.story(restatedLate).subList(0, 3));
+    retention.erase("rel-restated", "DSR-2026-10", ADMIN);
+    assertThat(outbox("rel-restated")).as("nothing released on record yet").isEmpty();
+    String lostOutcome = UUID.randomUUID().toString();
+    new AuditWriter(database.dataSource(), Clock.fixed(NOW.plusSeconds(20), ZoneOffset.UTC))
+        .write(List.of(restated(restatedLate, lostOutcome, GateBasis.VERDICT)));
+    new Retention(database.dataSource(), Clock.fixed(NOW.plusSeconds(60), ZoneOffset.UTC), 0)
+        .eraseLateRecords(Caller.system("erasure-follow-up"));
+    assertThat(outbox("rel-restated"))
+        .singleElement()
+        .satisfies(
+            notice -> {
+              assertThat(notice.getBasis()).isEqualTo(RetractionBasis.ERASURE);
+              assertThat(notice.getReleasedEventId()).isEqualTo(lostOutcome);
+            });
+    assertThat(count("select count(*) from gate_restatement where request_id = 'rel-restated'"))
+        .as("erased with the rest of the request")
+        .isZero();
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
   }
 
@@ -555,7 +579,79 @@ class RetractionsITCase {
     assertThat(count("select count(*) from gate_restatement where request_id = 'lost-rev'"))
         .as("its restatement row goes with the rest of its query rows")
         .isZero();
+
+    // The outcome of the release restated without a name arrives too (it was only late): its
+    // record is shown, with its own basis and time, though the restatement's time is later.
+    writer.write(
+        List.of(
+            AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), AuditEvents.gateOutcome(older))));
+    assertThat(
+            search
+                .search(
+                    SearchFilter.parse(null, null, "RELEASED", null, null, null, null, null),
+                    null,
+                    10)
+                .items())
+        .extracting(item -> item.path("requestId").asText() + " " + item.path("basis").asText())
+        .containsExactlyInAnyOrder("lost-rel VERDICT", "lost-old VERDICT");
+    assertThat(queries.summary()).as("counted once, by its record").containsEntry("released", 2L);
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  @Test
+  void shouldTellTheLatestDecisionWhenOnlyTheGatesRestatementOfItReachedTheStore()
+      throws Exception {
+    // Held for review, then quarantined by the reviewer; the quarantine never reached the store,
+    // and the gate restated it when the output was sent again.
+    Scenario held = Scenario.of("held-lost", "acme", Decision.REVIEW, NOW.minusSeconds(600));
+    writer.write(AuditEvents.story(held));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GATE_RESTATEMENTS.name(),
+                io.genguard.events.v1.GateDecisionRestated.newBuilder(
+                        AuditEvents.restatedRelease(
+                            held,
+                            held.at().plusSeconds(120),
+                            NOW,
+                            "evt-review-quarantine",
+                            GateBasis.REVIEW))
+                    .setDecision(io.genguard.events.v1.RestatedDecision.QUARANTINED)
+                    .build())));
+    AuditQueries queries = new AuditQueries(database.dataSource());
+    assertThat(queries.story("held-lost").orElseThrow().path("status").asText())
+        .as("not the hold that came before it")
+        .isEqualTo("QUARANTINED");
+    assertThat(
+            new OutputSearch(database.dataSource())
+                .search(
+                    SearchFilter.parse(null, null, "QUARANTINED", null, null, null, null, null),
+                    null,
+                    10)
+                .items())
+        .extracting(item -> item.path("requestId").asText() + " " + item.path("basis").asText())
+        .containsExactly("held-lost RESTATED");
+    assertThat(queries.summary()).containsEntry("quarantined", 1L);
+
+    // A restatement of a decision older than the outcome on record does not take its place.
+    Scenario later =
+        Scenario.of("quarantine-then-hold", "acme", Decision.REVIEW, NOW.minusSeconds(300));
+    writer.write(AuditEvents.story(later));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GATE_RESTATEMENTS.name(),
+                io.genguard.events.v1.GateDecisionRestated.newBuilder(
+                        AuditEvents.restatedRelease(
+                            later,
+                            later.at().minusSeconds(60),
+                            NOW,
+                            "evt-older",
+                            GateBasis.VERDICT))
+                    .setDecision(io.genguard.events.v1.RestatedDecision.QUARANTINED)
+                    .build())));
+    assertThat(queries.story("quarantine-then-hold").orElseThrow().path("status").asText())
+        .isEqualTo("HELD_FOR_REVIEW");
   }
 
   /**

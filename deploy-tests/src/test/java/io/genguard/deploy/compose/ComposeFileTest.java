@@ -292,6 +292,23 @@ class ComposeFileTest {
   }
 
   @Test
+  void shouldPassEveryReleaseGateSettingAnOperatorMayChange() {
+    Map<String, String> gate = ComposeFile.environment(compose.services().path("release-gate"));
+    // A setting left out here silently falls back to its default in the container: an operator who
+    // sets the state format to 1 in .env to keep a rollback possible would lose it.
+    for (String key :
+        List.of(
+            io.genguard.moderation.gate.ReleaseGateTopology.STATE_FORMAT,
+            io.genguard.moderation.gate.GateTimings.DECISION_RETENTION_HOURS,
+            io.genguard.moderation.gate.GateTimings.VERDICT_TIMEOUT_SECONDS)) {
+      assertThat(ComposeFile.interpolations(gate.getOrDefault(key, "")))
+          .as("release-gate " + key + " from .env")
+          .extracting(ComposeFile.Interpolation::variable)
+          .containsExactly(key);
+    }
+  }
+
+  @Test
   void shouldExplainVerdictsWithTheModerationJobsKeysAndPolicy() {
     Map<String, String> audit = ComposeFile.environment(compose.services().path("audit"));
     Map<String, String> taskManager =

@@ -148,25 +148,51 @@ record GateEntry(
     return buffer.toByteArray();
   }
 
+  /**
+   * Reads an entry the gate wrote, in either format; anything else (cut short, a length or state it
+   * never writes, bytes left over, an outcome without its basis) is refused as corrupt, saying what
+   * is wrong, rather than read as something it is not.
+   */
   private static GateEntry fromBytes(byte[] bytes) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       int format = in.readByte();
       if (format != 1 && format != FORMAT) {
         throw new IllegalStateException("Unknown gate entry format " + format);
       }
-      State state = State.values()[in.readByte()];
+      int ordinal = in.readByte();
+      if (ordinal < 0 || ordinal >= State.values().length) {
+        throw corrupt("unknown state " + ordinal);
+      }
+      State state = State.values()[ordinal];
       String outputId = readString(in);
       byte[] output = readBytes(in);
       byte[] verdict = readBytes(in);
       long since = in.readLong();
+      GateEntry entry;
       if (format == 1) {
-        return new GateEntry(state, outputId, output, verdict, since);
+        entry = new GateEntry(state, outputId, output, verdict, since);
+      } else {
+        String outcomeEventId = readOutcomeEventId(in);
+        String outcomeBasis = readString(in);
+        if ((outcomeEventId == null) != (outcomeBasis == null)) {
+          throw corrupt("an outcome event id without its basis, or a basis without its id");
+        }
+        entry =
+            new GateEntry(state, outputId, output, verdict, since, outcomeEventId, outcomeBasis);
       }
-      return new GateEntry(
-          state, outputId, output, verdict, since, readOutcomeEventId(in), readString(in));
+      if (in.available() > 0) {
+        throw corrupt(in.available() + " bytes after the end of a format " + format + " entry");
+      }
+      return entry;
+    } catch (java.io.EOFException e) {
+      throw corrupt("cut short (" + bytes.length + " bytes)");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  private static IllegalStateException corrupt(String what) {
+    return new IllegalStateException("Corrupt gate entry: " + what);
   }
 
   /**
@@ -230,8 +256,12 @@ record GateEntry(
 
   private static byte[] readBytes(DataInputStream in) throws IOException {
     int length = in.readInt();
-    if (length < 0) {
+    if (length == -1) {
       return null;
+    }
+    if (length < 0 || length > in.available()) {
+      // Checked before allocating: a corrupt length must not ask for gigabytes.
+      throw corrupt("a length of " + length + " with " + in.available() + " bytes left");
     }
     byte[] value = new byte[length];
     in.readFully(value);

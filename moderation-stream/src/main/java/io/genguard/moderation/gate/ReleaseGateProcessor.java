@@ -161,12 +161,23 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     String outside = outsideMemory(output, now);
     if (outside != null) {
       // The gate may have decided this request and forgotten it (a copy sent again, a replay after
-      // lost offsets), or could not tell a later copy from a new output: it never decides it.
+      // lost offsets), or could not tell a later copy from a new output: it never decides it. Nor
+      // does it publish the text: it has forgotten whether the request was erased since, and an
+      // outcome is a new record, which would bring erased content back to the audit store.
       publish(
           requestId,
           entry,
-          outcome(
-              output, null, GateOutcome.QUARANTINED, GateBasis.INTEGRITY, null, List.of(outside)),
+          ReleaseGateOutcome.newBuilder(
+                  outcome(
+                      output,
+                      null,
+                      GateOutcome.QUARANTINED,
+                      GateBasis.INTEGRITY,
+                      null,
+                      List.of(outside, OUTSIDE_MEMORY_WITHOUT_TEXT)))
+              .setText("")
+              .setAttributes(Map.of())
+              .build(),
           output.getOutputId());
       LOG.warn(
           "Quarantined the output of request {}: generated at {}, outside the gate's memory of"
@@ -241,6 +252,11 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
    * GateTimings#decisionHorizon} ago, every copy that comes while its decision is forgotten is
    * older than the horizon, so the gate never decides one twice.
    */
+  /** The second reason of a quarantine outside the gate's memory: why it carries no text. */
+  static final String OUTSIDE_MEMORY_WITHOUT_TEXT =
+      "its text and attributes are left out: the gate no longer knows whether the request was"
+          + " erased since (the audit store has the output as it was recorded, unless erased)";
+
   private String outsideMemory(GenerationOutput output, long now) {
     long generated = output.getGeneratedAt().toEpochMilli();
     if (generated < now - timings.decisionHorizon().toMillis()) {

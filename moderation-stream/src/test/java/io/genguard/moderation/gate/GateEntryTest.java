@@ -101,6 +101,44 @@ class GateEntryTest {
         .hasMessageContaining("Unknown gate entry format 9");
   }
 
+  @Test
+  void shouldRefuseACorruptEntrySayingWhatIsWrong() {
+    byte[] good = serde.serializer().serialize("store", releasedOnVerdict());
+    java.util.Map<String, byte[]> corrupt = new java.util.LinkedHashMap<>();
+    corrupt.put("cut short", java.util.Arrays.copyOf(good, 52));
+    corrupt.put("bytes after the end", java.util.Arrays.copyOf(good, good.length + 2));
+    // Format 2's bytes read as format 1: the outcome would be lost without a word.
+    byte[] asFormatOne = good.clone();
+    asFormatOne[0] = 1;
+    corrupt.put("bytes after the end of a format 1 entry", asFormatOne);
+    byte[] unknownState = good.clone();
+    unknownState[1] = 9;
+    corrupt.put("unknown state 9", unknownState);
+    byte[] negativeLength = good.clone();
+    java.nio.ByteBuffer.wrap(negativeLength).putInt(2, -2);
+    corrupt.put("a length of -2", negativeLength);
+    byte[] hugeLength = good.clone();
+    java.nio.ByteBuffer.wrap(hugeLength).putInt(2, Integer.MAX_VALUE);
+    corrupt.put("a length of 2147483647", hugeLength);
+    // The outcome's id left out (kind 0) while its basis is still there.
+    byte[] basisOnly = new byte[good.length - 16];
+    System.arraycopy(good, 0, basisOnly, 0, good.length - 28);
+    System.arraycopy(good, good.length - 11, basisOnly, good.length - 27, 11);
+    basisOnly[good.length - 28] = 0;
+    corrupt.put("without its basis, or a basis without its id", basisOnly);
+
+    corrupt.forEach(
+        (what, bytes) ->
+            assertThatThrownBy(() -> serde.deserializer().deserialize("store", bytes))
+                .as(what)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("Corrupt gate entry")
+                .hasMessageContaining(what));
+    assertThat(serde.deserializer().deserialize("store", good).outcomeBasis())
+        .as("the bytes it was made from still read")
+        .isEqualTo("VERDICT");
+  }
+
   /** A release marker with a UUID output id and a UUID outcome event id, as the gate makes them. */
   private static GateEntry releasedOnVerdict() {
     return GateEntry.empty()

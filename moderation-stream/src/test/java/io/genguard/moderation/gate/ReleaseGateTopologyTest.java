@@ -673,13 +673,17 @@ class ReleaseGateTopologyTest {
             outcome -> {
               assertThat(outcome.getBasis()).isEqualTo(GateBasis.INTEGRITY);
               assertThat(outcome.getVerdictId()).as("decided on no verdict").isEmpty();
-              assertThat(outcome.getReasons())
-                  .singleElement()
-                  .asString()
+              assertThat(outcome.getReasons()).hasSize(2);
+              assertThat(outcome.getReasons().get(0))
                   .startsWith("integrity: generated at " + Events.NOW + ", more than 1430 minutes")
                   .endsWith(
                       "may have decided this request and forgotten it, so it does not"
                           + " decide it again");
+              // Nor does it know whether the request was erased since: no content goes out.
+              assertThat(outcome.getText()).isEmpty();
+              assertThat(outcome.getAttributes()).isEmpty();
+              assertThat(outcome.getReasons().get(1))
+                  .isEqualTo(ReleaseGateProcessor.OUTSIDE_MEMORY_WITHOUT_TEXT);
             });
     assertThat(store.get("t-forgot").state()).isEqualTo(GateEntry.State.QUARANTINED);
     send(output);

@@ -1277,6 +1277,10 @@ public final class AuditApi implements AutoCloseable {
   }
 
   private void head(Context ctx) throws SQLException {
+    if (!caller(ctx).isGlobal()) {
+      throw new ForbiddenException(
+          "The audit chain spans all tenants; its head needs a global compliance or admin token");
+    }
     try (Connection connection = services.dataSource().getConnection()) {
       ChainAppender.Tail tail = ChainAppender.tail(connection);
       ctx.json(

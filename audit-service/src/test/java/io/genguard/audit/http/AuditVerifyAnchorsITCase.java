@@ -74,6 +74,17 @@ class AuditVerifyAnchorsITCase {
                   .statusCode())
           .as("the anchors cover every tenant's records")
           .isEqualTo(403);
+      // The chain's head, to keep elsewhere: the newest record's seq and hash, for a global token.
+      JsonNode head = json(audit.get("/api/v1/audit/head", compliance));
+      assertThat(head.path("seq").asLong())
+          .isGreaterThanOrEqualTo(story.path("anchoredThroughSeq").asLong());
+      assertThat(head.path("hash").asText()).matches("[0-9a-f]{64}");
+      assertThat(
+              audit
+                  .get("/api/v1/audit/head", audit.token(Role.COMPLIANCE, "acme", "cora"))
+                  .statusCode())
+          .as("the head counts every tenant's records")
+          .isEqualTo(403);
 
       assertThat(audit.get("/api/v1/audit/anchors/keys", compliance).statusCode())
           .as("unsigned anchors have no keys")

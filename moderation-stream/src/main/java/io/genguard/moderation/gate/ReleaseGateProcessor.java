@@ -23,6 +23,7 @@ import io.genguard.schemas.EventTooLargeException;
 import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -84,6 +85,23 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
    */
   static final int MAX_HOLDS_PER_SWEEP = 10_000;
 
+  /**
+   * The longest one piece of a sweep reads the store. A sweep runs on the stream thread, inside its
+   * open exactly-once transaction (which Kafka Streams gives 10 s), and reading takes about 1 µs a
+   * marker: a store of millions of markers (a week of decisions at tens a second) is swept in
+   * pieces, with records processed and transactions committed between them.
+   */
+  static final Duration SWEEP_PIECE = Duration.ofMillis(500);
+
+  /**
+   * Entries one piece of a sweep forgets, at most: each is a delete and a changelog tombstone
+   * (about 6 µs here), so a week of markers expiring at once is forgotten over several pieces.
+   */
+  static final int MAX_FORGETS_PER_PIECE = 50_000;
+
+  /** How soon the next piece of a sweep that stopped at {@link #SWEEP_PIECE} is read. */
+  static final Duration SWEEP_RESUME = Duration.ofSeconds(1);
+
   private final Clock clock;
   private final GateTimings timings;
   private final int maxHoldsPerSweep;
@@ -95,6 +113,13 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   private int ignoredOutputs;
 
   private String firstIgnored;
+
+  /** Whether a sweep is under way, and the key its next piece starts at (null: the first). */
+  private boolean sweeping;
+
+  private String resumeAt;
+  private int sweepPieces;
+  private long sweptEntries;
   private ProcessorContext<String, byte[]> context;
   private KeyValueStore<String, GateEntry> store;
 
@@ -109,6 +134,14 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     this.context = context;
     this.store = context.getStateStore(ReleaseGateTopology.STATE_STORE);
     context.schedule(timings.sweepInterval(), PunctuationType.WALL_CLOCK_TIME, now -> sweep());
+    context.schedule(
+        SWEEP_RESUME,
+        PunctuationType.WALL_CLOCK_TIME,
+        now -> {
+          if (sweeping) {
+            sweepPiece();
+          }
+        });
   }
 
   @Override
@@ -677,9 +710,23 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
    * Holds for review the outputs whose verdict is overdue, and forgets what is past the retention:
    * final markers (they only guard against late duplicates) and verdicts whose output never came
    * (the audit log keeps them; an output that comes after all waits for the timeout like any
-   * other). Held entries wait for a person and are never swept.
+   * other). Held entries wait for a person and are never swept. A large store is swept in pieces
+   * ({@link #SWEEP_PIECE}); a sweep still under way when the next is due goes on instead.
    */
   private void sweep() {
+    if (sweeping) {
+      return;
+    }
+    sweeping = true;
+    resumeAt = null;
+    sweepPieces = 0;
+    sweptEntries = 0;
+    sweepPiece();
+  }
+
+  /** Reads the store on from where the sweep's last piece stopped, for at most SWEEP_PIECE. */
+  private void sweepPiece() {
+    long deadline = System.nanoTime() + SWEEP_PIECE.toNanos();
     long now = clock.millis();
     long retained = now - timings.decisionRetention().toMillis();
     long overdue = now - timings.verdictTimeout().toMillis();
@@ -688,9 +735,20 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     // Keys only: an entry holds its output, and thousands may be overdue after an outage.
     List<String> late = new ArrayList<>();
     List<String> unclocked = new ArrayList<>();
-    try (KeyValueIterator<String, GateEntry> all = store.all()) {
+    String stoppedAt = null;
+    // From the key the last piece stopped at (or the first) to the end of the store, in key order.
+    try (KeyValueIterator<String, GateEntry> all =
+        resumeAt == null ? store.all() : store.range(resumeAt, null)) {
+      long read = 0;
       while (all.hasNext()) {
         KeyValue<String, GateEntry> next = all.next();
+        if ((++read % 1_024 == 0 && System.nanoTime() > deadline)
+            || forget.size() + orphanedVerdicts.size() >= MAX_FORGETS_PER_PIECE) {
+          // This one is read by the next piece.
+          stoppedAt = next.key;
+          break;
+        }
+        sweptEntries++;
         GateEntry entry = next.value;
         if (entry.state().isFinal()) {
           if (entry.sinceMillis() < retained) {
@@ -740,6 +798,20 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           timings.verdictTimeout(),
           held.get(0),
           late.size() - held.size());
+    }
+    sweepPieces++;
+    if (stoppedAt != null) {
+      resumeAt = stoppedAt;
+      return;
+    }
+    sweeping = false;
+    resumeAt = null;
+    if (sweepPieces > 1) {
+      LOG.info(
+          "Swept {} entries of the store in {} pieces of at most {} ms",
+          sweptEntries,
+          sweepPieces,
+          SWEEP_PIECE.toMillis());
     }
     if (ignoredOutputs > 0) {
       LOG.info(

@@ -652,6 +652,51 @@ class ReleaseGateTopologyTest {
   }
 
   @Test
+  void shouldSweepALargeStoreInPiecesAndFinishWhatTheFirstLeft() {
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    // More expired markers than one piece forgets, and an output whose verdict never comes.
+    int expired = ReleaseGateProcessor.MAX_FORGETS_PER_PIECE * 2 + 1_000;
+    long old = Events.NOW.minus(RETENTION).minusSeconds(60).toEpochMilli();
+    for (int i = 0; i < expired; i++) {
+      store.put(
+          String.format("m-%06d", i),
+          GateEntry.empty()
+              .decided(GateEntry.State.RELEASED, "o-" + i, old, "evt-" + i, "VERDICT"));
+    }
+    GenerationOutput waiting = output("z-waiting", "Its verdict never comes.");
+    send(waiting);
+
+    advance(VERDICT_TIMEOUT.plusSeconds(1));
+
+    assertThat(count(store))
+        .as("the first piece forgot as many as a piece may")
+        .isEqualTo(expired - ReleaseGateProcessor.MAX_FORGETS_PER_PIECE + 1);
+    assertThat(pending.isEmpty()).as("the overdue output is further on").isTrue();
+    // The next pieces follow a second apart, each where the last stopped.
+    advance(ReleaseGateProcessor.SWEEP_RESUME);
+    advance(ReleaseGateProcessor.SWEEP_RESUME);
+    assertThat(count(store)).as("only the held output is left").isEqualTo(1);
+    assertThat(decode(pending))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getRequestId)
+        .isEqualTo("z-waiting");
+    advance(ReleaseGateProcessor.SWEEP_RESUME);
+    assertThat(pending.isEmpty()).as("the sweep is over: held once").isTrue();
+  }
+
+  private static long count(KeyValueStore<String, GateEntry> store) {
+    long entries = 0;
+    try (var all = store.all()) {
+      while (all.hasNext()) {
+        all.next();
+        entries++;
+      }
+    }
+    return entries;
+  }
+
+  @Test
   void shouldNeverDecideAgainACopyOfAnOutputOlderThanItsMemory() {
     GenerationOutput output = output("t-forgot", "Released a day ago.");
     send(output);

@@ -83,8 +83,8 @@ public record GateTimings(Duration decisionRetention, Duration verdictTimeout) {
 
   /**
    * The longest an output without a verdict waits for its gate outcome: the verdict timeout, then
-   * at most one sweep. A check that an output got its outcome must wait longer than this (and, on
-   * a store of millions of markers, which a sweep reads in pieces a second apart, about 2 s more a
+   * at most one sweep. A check that an output got its outcome must wait longer than this (and, on a
+   * store of millions of markers, which a sweep reads in pieces a second apart, about 2 s more a
    * million: not counted here).
    */
   public Duration longestWaitForOutcome() {

@@ -1,5 +1,7 @@
 package io.genguard.audit;
 
+import io.genguard.schemas.TenantIds;
+
 /**
  * An input the caller sent is not acceptable (HTTP 400); the message names it, says what is wrong
  * and what to send.
@@ -9,6 +11,24 @@ public final class InvalidInputException extends RuntimeException {
 
   public InvalidInputException(String message) {
     super(message);
+  }
+
+  /**
+   * {@code tenantId} if it is null (none named) or a tenant id ({@link TenantIds}).
+   *
+   * @throws InvalidInputException naming {@code what} and quoting the value (cut) otherwise
+   */
+  public static String tenantOrNull(String what, String tenantId) {
+    if (tenantId != null && !TenantIds.isValid(tenantId)) {
+      throw new InvalidInputException(
+          what
+              + " '"
+              + (tenantId.length() > 64 ? tenantId.substring(0, 64) + "..." : tenantId)
+              + "' is not a tenant id ("
+              + TenantIds.RULE
+              + ")");
+    }
+    return tenantId;
   }
 
   /**

@@ -4,7 +4,6 @@ import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
-import io.genguard.schemas.TenantIds;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -71,14 +70,7 @@ public final class RecordedVerdicts {
         throw new InvalidInputException(
             "Verdicts are chosen either by request or by tenant, time and sample, not both");
       }
-      if (tenantId != null && !TenantIds.isValid(tenantId)) {
-        throw new InvalidInputException(
-            "tenant '"
-                + (tenantId.length() > 64 ? tenantId.substring(0, 64) + "..." : tenantId)
-                + "' is not a tenant id ("
-                + TenantIds.RULE
-                + ")");
-      }
+      InvalidInputException.tenantOrNull("tenant", tenantId);
       if (since != null && until != null && !since.isBefore(until)) {
         throw new InvalidInputException(
             "since (" + since + ") must be before until (" + until + ")");

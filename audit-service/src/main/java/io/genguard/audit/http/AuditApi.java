@@ -59,7 +59,6 @@ import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.provenance.text.LoneSurrogates;
-import io.genguard.schemas.TenantIds;
 import io.javalin.Javalin;
 import io.javalin.http.ContentTooLargeResponse;
 import io.javalin.http.Context;
@@ -1617,7 +1616,7 @@ public final class AuditApi implements AutoCloseable {
     Retractions.Bulk bulk =
         retractions.retractAll(
             new Retractions.Selection(
-                bodyTenant(request.tenantId()),
+                InvalidInputException.tenantOrNull("tenantId", request.tenantId()),
                 utcInstant("decidedFrom", request.decidedFrom()),
                 utcInstant("decidedBefore", request.decidedBefore()),
                 request.policySha256(),
@@ -1720,7 +1719,7 @@ public final class AuditApi implements AutoCloseable {
         unfinishedFlows()
             .dismissAll(
                 UnfinishedFlows.Kind.parse(request.kind()),
-                caller.scope(bodyTenant(request.tenantId())),
+                caller.scope(InvalidInputException.tenantOrNull("tenantId", request.tenantId())),
                 before,
                 request.reason(),
                 caller);
@@ -1750,7 +1749,7 @@ public final class AuditApi implements AutoCloseable {
         unfinishedFlows()
             .resendAll(
                 UnfinishedFlows.Kind.parse(request.kind()),
-                caller.scope(bodyTenant(request.tenantId())),
+                caller.scope(InvalidInputException.tenantOrNull("tenantId", request.tenantId())),
                 before,
                 Boolean.TRUE.equals(request.includeResent()),
                 caller,
@@ -1973,19 +1972,6 @@ public final class AuditApi implements AutoCloseable {
               + max);
     }
     return value.isBlank() ? null : value;
-  }
-
-  /** The tenant a body names, or null where it names none; refused unless it is a tenant id. */
-  private static String bodyTenant(String tenantId) {
-    if (tenantId != null && !TenantIds.isValid(tenantId)) {
-      throw new InvalidInputException(
-          "tenantId '"
-              + (tenantId.length() > 64 ? tenantId.substring(0, 64) + "..." : tenantId)
-              + "' is not a tenant id ("
-              + TenantIds.RULE
-              + ")");
-    }
-    return tenantId;
   }
 
   private static String tenantParameter(Context ctx) {

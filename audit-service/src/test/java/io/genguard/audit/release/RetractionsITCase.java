@@ -607,17 +607,8 @@ class RetractionsITCase {
     writer.write(AuditEvents.story(held));
     writer.write(
         List.of(
-            AuditEvents.incoming(
-                Topics.GATE_RESTATEMENTS.name(),
-                io.genguard.events.v1.GateDecisionRestated.newBuilder(
-                        AuditEvents.restatedRelease(
-                            held,
-                            held.at().plusSeconds(120),
-                            NOW,
-                            "evt-review-quarantine",
-                            GateBasis.REVIEW))
-                    .setDecision(io.genguard.events.v1.RestatedDecision.QUARANTINED)
-                    .build())));
+            restatedQuarantine(
+                held, held.at().plusSeconds(120), "evt-review-quarantine", GateBasis.REVIEW)));
     AuditQueries queries = new AuditQueries(database.dataSource());
     assertThat(queries.story("held-lost").orElseThrow().path("status").asText())
         .as("not the hold that came before it")
@@ -639,17 +630,8 @@ class RetractionsITCase {
     writer.write(AuditEvents.story(later));
     writer.write(
         List.of(
-            AuditEvents.incoming(
-                Topics.GATE_RESTATEMENTS.name(),
-                io.genguard.events.v1.GateDecisionRestated.newBuilder(
-                        AuditEvents.restatedRelease(
-                            later,
-                            later.at().minusSeconds(60),
-                            NOW,
-                            "evt-older",
-                            GateBasis.VERDICT))
-                    .setDecision(io.genguard.events.v1.RestatedDecision.QUARANTINED)
-                    .build())));
+            restatedQuarantine(
+                later, later.at().minusSeconds(60), "evt-older", GateBasis.VERDICT)));
     assertThat(queries.story("quarantine-then-hold").orElseThrow().path("status").asText())
         .isEqualTo("HELD_FOR_REVIEW");
   }
@@ -664,6 +646,19 @@ class RetractionsITCase {
     return AuditEvents.incoming(
         Topics.GATE_RESTATEMENTS.name(),
         AuditEvents.restatedRelease(s, s.at().plusMillis(32), NOW, outcomeEventId, basis));
+  }
+
+  /**
+   * The gate's restatement of a quarantine of the scenario's output decided at {@code decidedAt}.
+   */
+  private static io.genguard.audit.persistence.IncomingEvent restatedQuarantine(
+      Scenario s, Instant decidedAt, String outcomeEventId, GateBasis basis) {
+    return AuditEvents.incoming(
+        Topics.GATE_RESTATEMENTS.name(),
+        io.genguard.events.v1.GateDecisionRestated.newBuilder(
+                AuditEvents.restatedRelease(s, decidedAt, NOW, outcomeEventId, basis))
+            .setDecision(io.genguard.events.v1.RestatedDecision.QUARANTINED)
+            .build());
   }
 
   /** The scenario's story, its verdict decided under the policy file {@code sha256}. */

@@ -336,6 +336,24 @@ public final class GenerationWorker implements Runnable {
    */
   private ProducerRecord<byte[], byte[]> event(
       BatchProcessor.Result result, ConsumerRecord<byte[], byte[]> source) {
+    String requestId =
+        result.succeeded() ? result.output().getRequestId() : result.failure().getRequestId();
+    int idBytes = requestId.getBytes(StandardCharsets.UTF_8).length;
+    if (idBytes > RequestValidator.MAX_REQUEST_ID_BYTES) {
+      // It keys the answer, which echoes it too: key and value could pass Kafka's request size
+      // (max.request.size) though each is within the event limit, and the broker's refusal would
+      // abort every transaction of this batch, and of every retry of it, for good.
+      return deadLetter(
+          source,
+          new IllegalArgumentException(
+              "requestId has "
+                  + idBytes
+                  + " bytes (UTF-8), more than the limit of "
+                  + RequestValidator.MAX_REQUEST_ID_BYTES
+                  + ": it would key the request's answer, so none is written; use a short unique"
+                  + " id such as a UUID"),
+          "request_id_too_long");
+    }
     ProducerRecord<byte[], byte[]> event;
     try {
       event =

@@ -9,7 +9,6 @@ import static org.awaitility.Awaitility.await;
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
-import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.Topics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -89,28 +88,29 @@ class GenerationWorkerTest {
   }
 
   @Test
-  void shouldDeadLetterARequestWhoseFailureWouldBeTooLargeToWriteAndServeTheNext() {
-    // Ids that fit in the request but leave no room for the failure's reason: written, the
-    // failure would pass the event limit, and the worker must neither stop nor loop on it.
-    GenerationRequest huge = request("r", " ");
-    huge.setEventId("e-huge");
-    huge.setRequestId("r".repeat(499_950));
-    huge.setTenantId("t".repeat(499_950));
-    byte[] hugeRequest = encoded(huge);
-    assertThat(hugeRequest.length).isLessThanOrEqualTo(EventCodec.MAX_EVENT_BYTES);
+  void shouldDeadLetterARequestWhoseIdIsTooLongToKeyItsAnswerAndServeTheNext() {
+    // Within the event limit, and so is its failure, but the two together (the id keys the
+    // failure, which echoes it) pass Kafka's request size: written, the broker would refuse the
+    // failure and every retry of the batch for good (MockProducer does not check the size).
+    GenerationRequest longId = request("r", "p");
+    longId.setRequestId("r".repeat(600_000));
     start(8, producer -> {});
-    deliver(hugeRequest, encoded(request("r2", "de")));
+    deliver(encoded(longId), encoded(request("r2", "de")));
 
     await().atMost(Duration.ofSeconds(5)).until(() -> producer().commitCount() == 1);
 
     List<ProducerRecord<byte[], byte[]>> sent = producer().history();
-    DeadLetter letter =
-        Topics.GENERATION_REQUESTS_DLQ
-            .codec()
-            .decode(only(sent, Topics.GENERATION_REQUESTS_DLQ.name()).value());
+    ProducerRecord<byte[], byte[]> dead = only(sent, Topics.GENERATION_REQUESTS_DLQ.name());
+    assertThat(dead.key().length).as("its key cut to size").isLessThanOrEqualTo(1024);
+    DeadLetter letter = Topics.GENERATION_REQUESTS_DLQ.codec().decode(dead.value());
     assertThat(letter.getSourceOffset()).isZero();
-    assertThat(letter.getReason()).contains("GenerationFailure").contains("event limit");
+    assertThat(letter.getReason())
+        .contains("requestId has 600000 bytes (UTF-8), more than the limit of 1024");
+    assertThat(sent)
+        .extracting(ProducerRecord::topic)
+        .doesNotContain(Topics.GENERATION_FAILURES.name());
     assertThat(outputs(sent)).extracting(GenerationOutput::getRequestId).containsExactly("r2");
+    assertThat(outcomes()).containsEntry("dead_letter/request_id_too_long", 1.0);
     assertThat(thread.isAlive()).isTrue();
   }
 
@@ -127,7 +127,7 @@ class GenerationWorkerTest {
     assertThat(outcomes())
         .as("outcome/code -> count")
         .containsOnly(
-            Map.entry("dead_letter/too_large", 1.0),
+            Map.entry("dead_letter/request_id_too_long", 1.0),
             Map.entry("output/ok", 1.0),
             Map.entry("failure/invalid_request", 1.0));
   }

@@ -297,7 +297,12 @@ final class AuditRetractCommand implements Callable<Integer> {
    * is neither an id, a JSON object with one, a what-if row nor its summary.
    */
   static Named parse(String text, String source) {
-    ObjectMapper mapper = new ObjectMapper();
+    // One object a line, whole: two objects pasted onto one line, or text after the object, are
+    // refused rather than read as the first object alone.
+    ObjectMapper mapper =
+        new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     Set<String> ids = new LinkedHashSet<>();
     int passedOver = 0;
     int number = 0;

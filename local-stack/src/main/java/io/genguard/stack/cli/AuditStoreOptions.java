@@ -24,13 +24,15 @@ final class AuditStoreOptions {
   @Option(
       names = "--jdbc-url",
       paramLabel = "URL",
-      defaultValue = "${env:" + AuditConfig.JDBC_URL + "}",
       description =
           "PostgreSQL JDBC URL of the audit store, e.g. jdbc:postgresql://localhost:5432/genguard"
               + " (default: "
               + AuditConfig.JDBC_URL
-              + ").")
+              + ", unless --stack-dir names the store).")
   String jdbcUrl;
+
+  /** The environment the default URL comes from (tests give their own). */
+  static java.util.function.UnaryOperator<String> environment = System::getenv;
 
   @Option(
       names = "--jdbc-user",
@@ -53,8 +55,26 @@ final class AuditStoreOptions {
 
   /** Connects; migrates the schema only when asked (verification never changes the database). */
   AuditDatabase connect(boolean migrate) {
-    if ((jdbcUrl == null || jdbcUrl.isBlank()) && stackDir != null) {
+    return AuditDatabase.connect(url(), jdbcUser, jdbcPassword, 2, migrate);
+  }
+
+  private String resolved;
+
+  /** The store's JDBC URL: the stack's, the flag's, or else the environment's. */
+  String url() {
+    if (resolved != null) {
+      return resolved;
+    }
+    if (stackDir != null) {
+      // The stack named is the store, whatever the environment's URL says: a takedown or a
+      // verification must not reach another database without a word.
+      if (jdbcUrl != null && !jdbcUrl.isBlank()) {
+        throw new IllegalArgumentException(
+            "--stack-dir and --jdbc-url name two audit stores; give one of them");
+      }
       jdbcUrl = embeddedUrl(stackDir);
+    } else if (jdbcUrl == null) {
+      jdbcUrl = environment.apply(AuditConfig.JDBC_URL);
     }
     if (jdbcUrl == null || jdbcUrl.isBlank()) {
       throw new IllegalArgumentException(
@@ -69,7 +89,8 @@ final class AuditStoreOptions {
               + "' is not a PostgreSQL JDBC URL; it must start"
               + " with jdbc:postgresql://");
     }
-    return AuditDatabase.connect(jdbcUrl, jdbcUser, jdbcPassword, 2, migrate);
+    resolved = jdbcUrl;
+    return resolved;
   }
 
   /** The JDBC URL of the embedded PostgreSQL (database genguard) running on {@code stackDir}. */

@@ -46,6 +46,19 @@ class AuditRetractIdsTest {
         .hasMessageContaining("is not a request id");
     assertThatThrownBy(() -> AuditRetractCommand.parse("req-1\n{\"requestId\": \n", "ids.txt"))
         .hasMessageContaining("ids.txt line 2 is not valid JSON");
+    // Two rows pasted onto one line, or text after the row: not read as the first row alone.
+    assertThatThrownBy(
+            () ->
+                AuditRetractCommand.parse(
+                    "{\"requestId\": \"r1\"}{\"requestId\": \"r2\"}", "ids.txt"))
+        .hasMessageContaining("ids.txt line 1 is not valid JSON");
+    assertThatThrownBy(() -> AuditRetractCommand.parse("{\"requestId\": \"r1\"} junk", "ids.txt"))
+        .hasMessageContaining("ids.txt line 1 is not valid JSON");
+    assertThatThrownBy(
+            () ->
+                AuditRetractCommand.parse(
+                    "{\"requestId\": \"r1\", \"requestId\": \"r2\"}", "ids.txt"))
+        .hasMessageContaining("ids.txt line 1 is not valid JSON");
     assertThatThrownBy(() -> AuditRetractCommand.parse("{\"id\": \"req-1\"}", "ids.txt"))
         .hasMessageContaining("line 1 is a JSON object without requestId");
     assertThatThrownBy(() -> AuditRetractCommand.parse("{\"requestId\": 7}", "ids.txt"))

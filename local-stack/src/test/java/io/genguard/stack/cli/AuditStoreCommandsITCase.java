@@ -2,6 +2,7 @@ package io.genguard.stack.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.genguard.audit.AuditConfig;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AnchorWitness;
 import io.genguard.audit.persistence.AuditDatabase;
@@ -527,6 +528,28 @@ class AuditStoreCommandsITCase {
     Path empty = Files.createTempDirectory("no-stack-");
     CommandRun missing = CommandRun.of(new AuditVerifyCommand(), "--stack-dir", empty.toString());
     assertThat(missing.err()).contains("No running PostgreSQL under " + empty);
+    // The stack named is the store: not the one the environment's URL names, and not a second
+    // one named as well.
+    CommandRun both =
+        CommandRun.of(
+            new AuditVerifyCommand(),
+            "--stack-dir",
+            stack.toString(),
+            "--jdbc-url",
+            "jdbc:postgresql://elsewhere:5432/genguard");
+    assertThat(both.code()).isNotZero();
+    assertThat(both.err()).contains("--stack-dir and --jdbc-url name two audit stores");
+    var environment = AuditStoreOptions.environment;
+    try {
+      AuditStoreOptions.environment =
+          key -> key.equals(AuditConfig.JDBC_URL) ? "jdbc:postgresql://elsewhere:5432/x" : null;
+      AuditStoreOptions options = new AuditStoreOptions();
+      options.stackDir = stack;
+      assertThat(options.url()).isEqualTo("jdbc:postgresql://127.0.0.1:54321/genguard");
+      assertThat(new AuditStoreOptions().url()).isEqualTo("jdbc:postgresql://elsewhere:5432/x");
+    } finally {
+      AuditStoreOptions.environment = environment;
+    }
   }
 
   private static long count(String sql) throws Exception {

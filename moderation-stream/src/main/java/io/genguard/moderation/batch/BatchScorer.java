@@ -157,6 +157,20 @@ public final class BatchScorer {
       stderr.println("score: input file " + options.in() + " does not exist");
       return 1;
     }
+    // Opening the output empties it: the input itself (or a link to it) would be lost unread.
+    try {
+      if (Files.exists(options.out()) && Files.isSameFile(options.in(), options.out())) {
+        stderr.println(
+            "score: --out "
+                + options.out()
+                + " is the input file; writing it would empty the input before it is read");
+        stderr.println(USAGE);
+        return 2;
+      }
+    } catch (java.io.IOException e) {
+      stderr.println("score: cannot compare --in and --out: " + e);
+      return 1;
+    }
     try {
       PolicySet policies =
           options.policy() == null

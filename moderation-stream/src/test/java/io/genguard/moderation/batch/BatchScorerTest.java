@@ -407,6 +407,27 @@ class BatchScorerTest {
   }
 
   @Test
+  void shouldRefuseToWriteOverItsOwnInput() throws Exception {
+    Path in = dir.resolve("same.jsonl");
+    String line = "{\"id\": \"x\", \"text\": \"What time does the bakery open?\"}\n";
+    Files.writeString(in, line);
+    Path link = dir.resolve("link.jsonl");
+    Files.createSymbolicLink(link, in);
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    PrintStream err = new PrintStream(stderr, true, StandardCharsets.UTF_8);
+
+    for (Path out : List.of(in, link, dir.resolve(".").resolve("same.jsonl"))) {
+      assertThat(
+              BatchScorer.run(new String[] {"--in", in.toString(), "--out", out.toString()}, err))
+          .as(out.toString())
+          .isEqualTo(2);
+    }
+
+    assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("is the input file");
+    assertThat(Files.readString(in)).as("the input is left as it was").isEqualTo(line);
+  }
+
+  @Test
   void shouldRefuseATenantThePolicyDoesNotNameAndListTheOnesItDoes() throws Exception {
     Path in = dir.resolve("in.jsonl");
     Path out = dir.resolve("out.jsonl");

@@ -7,14 +7,17 @@ import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.EventDecodingException;
 import io.genguard.schemas.Topics;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * Lets through records that decode as generation outputs; the rest become dead letters (counted in
- * the {@code genguard} metric group as {@value #DEAD_LETTER_COUNT}).
+ * Lets through records that decode as generation outputs with fields of a length it can copy into a
+ * verdict; the rest become dead letters (counted in the {@code genguard} metric group as {@value
+ * #DEAD_LETTER_COUNT}).
  */
 public final class DecodeOutputs extends ProcessFunction<KafkaMessage, KafkaMessage> {
   /** The stage this job's dead letters name. */
@@ -45,10 +48,51 @@ public final class DecodeOutputs extends ProcessFunction<KafkaMessage, KafkaMess
             .counter(DEAD_LETTER_COUNT);
   }
 
+  /**
+   * Most UTF-8 bytes an output's ids, tenant and model fields may each have: all are copied into
+   * its verdict and the ids key it, so longer ones (which only a producer other than GenGuard's
+   * generator writes) could make the verdict's record pass Kafka's request size while the output
+   * was within it, failing the job's transaction on every restart. The release gate accepts no
+   * longer ids either.
+   */
+  static final int MAX_FIELD_BYTES = DeadLetters.MAX_KEY_BYTES;
+
+  /** Why the output cannot be judged for the length of a field it copies; null when it can. */
+  static String oversizedField(GenerationOutput output) {
+    Map<String, String> fields = new LinkedHashMap<>();
+    fields.put("requestId", output.getRequestId());
+    fields.put("outputId", output.getOutputId());
+    fields.put("tenantId", output.getTenantId());
+    if (output.getModel() != null) {
+      fields.put("model.name", output.getModel().getName());
+      fields.put("model.version", output.getModel().getVersion());
+      fields.put("model.backend", output.getModel().getBackend());
+    }
+    for (Map.Entry<String, String> field : fields.entrySet()) {
+      int bytes =
+          field.getValue() == null
+              ? 0
+              : field.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      if (bytes > MAX_FIELD_BYTES) {
+        return "The output's "
+            + field.getKey()
+            + " has "
+            + bytes
+            + " bytes (UTF-8); the moderation job accepts at most "
+            + MAX_FIELD_BYTES
+            + ", since its verdict copies it";
+      }
+    }
+    return null;
+  }
+
   @Override
   public void processElement(KafkaMessage message, Context context, Collector<KafkaMessage> out) {
     try {
-      outputs.decode(message.value);
+      String oversized = oversizedField(outputs.decode(message.value));
+      if (oversized != null) {
+        throw new EventDecodingException(oversized);
+      }
       out.collect(message);
     } catch (EventDecodingException e) {
       DeadLetter deadLetter =

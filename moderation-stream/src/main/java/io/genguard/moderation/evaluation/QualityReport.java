@@ -113,7 +113,11 @@ public final class QualityReport {
   public static int run(String[] args) {
     Map<String, String> options;
     try {
-      options = io.genguard.moderation.train.TrainCommand.parseOptions(args);
+      options =
+          io.genguard.moderation.train.TrainCommand.parseOptions(
+              args, java.util.Set.of("data-dir", "scorers", "policy", "out", "holistic-sample"));
+      io.genguard.moderation.train.TrainCommand.intOption(
+          options, "holistic-sample", HOLISTIC_SAMPLE, 1, 1_000_000);
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       System.err.println(
@@ -138,8 +142,8 @@ public final class QualityReport {
               : io.genguard.moderation.train.TrainCommand.repositoryRoot()
                   .resolve("moderation-stream/QUALITY.md");
       int holisticSample =
-          Integer.parseInt(
-              options.getOrDefault("holistic-sample", String.valueOf(HOLISTIC_SAMPLE)));
+          io.genguard.moderation.train.TrainCommand.intOption(
+              options, "holistic-sample", HOLISTIC_SAMPLE, 1, 1_000_000);
       String markdown =
           new QualityReport(System.err, policies).report(dataDir, scorers, holisticSample, args);
       Files.writeString(out, markdown, StandardCharsets.UTF_8);

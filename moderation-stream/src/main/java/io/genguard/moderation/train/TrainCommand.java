@@ -69,7 +69,16 @@ public final class TrainCommand {
   public static int run(String[] args) {
     Map<String, String> options;
     try {
-      options = parseOptions(args);
+      options = parseOptions(args, java.util.Set.of("model", "data-dir", "out", "epochs"));
+      // Checked before minutes of loading the corpus, and before anything is overwritten.
+      intOption(options, "epochs", 8, 1, 1_000);
+      if (!List.of("ngram", "stereotype", "minilm", "all")
+          .contains(options.getOrDefault("model", "all"))) {
+        throw new IllegalArgumentException(
+            "unknown --model '"
+                + options.get("model")
+                + "'; expected ngram, stereotype, minilm or all");
+      }
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       System.err.println(
@@ -97,7 +106,7 @@ public final class TrainCommand {
           split.get(Split.VALIDATION).size(),
           split.get(Split.TEST).size());
       if (model.equals("ngram") || model.equals("all")) {
-        int epochs = Integer.parseInt(options.getOrDefault("epochs", "8"));
+        int epochs = intOption(options, "epochs", 8, 1, 1_000);
         // (the minilm model re-derives the same out-of-fold n-gram margins with the same epochs)
         command.trainNgram(split, outRoot.resolve("ngram-logistic"), epochs, args);
       }
@@ -106,11 +115,7 @@ public final class TrainCommand {
       }
       if (model.equals("minilm") || model.equals("all")) {
         new EmbeddingHeadTraining(command.log)
-            .train(split, outRoot, Integer.parseInt(options.getOrDefault("epochs", "8")), args);
-      }
-      if (!List.of("ngram", "stereotype", "minilm", "all").contains(model)) {
-        throw new IllegalArgumentException(
-            "unknown --model '" + model + "'; expected ngram, stereotype, minilm or all");
+            .train(split, outRoot, intOption(options, "epochs", 8, 1, 1_000), args);
       }
       return 0;
     } catch (RuntimeException | IOException e) {
@@ -560,8 +565,12 @@ public final class TrainCommand {
     return DataDirectory.repositoryRoot(Path.of("").toAbsolutePath());
   }
 
-  /** Parses {@code --name value} and {@code --name=value} options. */
-  public static Map<String, String> parseOptions(String[] args) {
+  /**
+   * Parses {@code --name value} and {@code --name=value} options, refusing a name not in {@code
+   * allowed} (a typo must not quietly run with the default, and overwrite what the default writes)
+   * and one given twice.
+   */
+  public static Map<String, String> parseOptions(String[] args, java.util.Set<String> allowed) {
     Map<String, String> options = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
@@ -569,19 +578,61 @@ public final class TrainCommand {
         throw new IllegalArgumentException("unexpected argument '" + arg + "'");
       }
       String name = arg.substring(2);
-      String value;
+      String value = null;
       int eq = name.indexOf('=');
       if (eq >= 0) {
         value = name.substring(eq + 1);
         name = name.substring(0, eq);
-      } else {
+      }
+      if (allowed != null && !allowed.contains(name)) {
+        throw new IllegalArgumentException(
+            "unknown option --"
+                + name
+                + "; the options are --"
+                + String.join(", --", new java.util.TreeSet<>(allowed)));
+      }
+      if (value == null) {
         if (i + 1 >= args.length) {
           throw new IllegalArgumentException("option --" + name + " needs a value");
         }
         value = args[++i];
       }
-      options.put(name, value);
+      if (options.put(name, value) != null && allowed != null) {
+        throw new IllegalArgumentException("option --" + name + " is given twice; give it once");
+      }
     }
     return options;
+  }
+
+  /** A whole number option within {@code min..max}, or {@code fallback} when it is not given. */
+  public static int intOption(
+      Map<String, String> options, String name, int fallback, int min, int max) {
+    String value = options.get(name);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      int number = Integer.parseInt(value.trim());
+      if (number >= min && number <= max) {
+        return number;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(
+        "--"
+            + name
+            + " must be a whole number from "
+            + min
+            + " to "
+            + max
+            + ", was '"
+            + value
+            + "'");
+  }
+
+  /** Parses {@code --name value} and {@code --name=value} options, any names. */
+  public static Map<String, String> parseOptions(String[] args) {
+    return parseOptions(args, null);
   }
 }

@@ -42,6 +42,34 @@ class TrainCommandTest {
   }
 
   @Test
+  void shouldRefuseAnOptionItDoesNotKnowOrGivenTwiceBeforeLoadingAnything() {
+    java.util.Set<String> known = java.util.Set.of("model", "epochs");
+    // A typo must not train with the defaults and overwrite the shipped models.
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> TrainCommand.parseOptions(new String[] {"--modle", "ngram"}, known))
+        .hasMessage("unknown option --modle; the options are --epochs, --model");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                TrainCommand.parseOptions(new String[] {"--model", "ngram", "--model=all"}, known))
+        .hasMessageContaining("--model is given twice");
+    assertThat(TrainCommand.parseOptions(new String[] {"--model=ngram", "--epochs", "3"}, known))
+        .containsEntry("model", "ngram")
+        .containsEntry("epochs", "3");
+    for (String epochs : new String[] {"0", "-3", "eight", "99999999999"}) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () ->
+                  TrainCommand.intOption(java.util.Map.of("epochs", epochs), "epochs", 8, 1, 1_000))
+          .as(epochs)
+          .hasMessage("--epochs must be a whole number from 1 to 1000, was '" + epochs + "'");
+    }
+    assertThat(TrainCommand.intOption(java.util.Map.of(), "epochs", 8, 1, 1_000)).isEqualTo(8);
+    assertThat(TrainCommand.run(new String[] {"--model", "ngram", "--output", "/tmp/m"}))
+        .as("a usage error, before the corpus is read")
+        .isEqualTo(2);
+    assertThat(TrainCommand.run(new String[] {"--model", "bogus"})).isEqualTo(2);
+  }
+
+  @Test
   void shouldWriteUnorderedMapsSortedAndOrderedMapsAsTheyAre(@TempDir Path dir) throws Exception {
     Map<String, Object> heads = new LinkedHashMap<>();
     heads.put("unsafe", 1);

@@ -82,12 +82,28 @@ public final class ContentModerator implements BatchModerator {
 
   @Override
   public List<ModerationVerdict> moderate(List<GenerationOutput> outputs) {
-    List<TextScreening.Result> screened = new ArrayList<>(outputs.size());
+    int count = outputs.size();
+    List<TextScreening.Result> screened = new ArrayList<>(count);
+    // Why an output's own checks threw (a parser or rule failing on one hostile text): that output
+    // is decided as a scorer error, fail closed, and the rest of the batch as usual, rather than
+    // the whole task failing and replaying the batch for ever.
+    String[] failed = new String[count];
+    // Where each output's text is in the batch sent to the model; -1 when it is not sent.
+    int[] scoreIndex = new int[count];
     List<String> toScore = new ArrayList<>();
-    for (GenerationOutput output : outputs) {
-      TextScreening.Result result = screening.screen(output.getText());
+    for (int i = 0; i < count; i++) {
+      String text = outputs.get(i).getText();
+      TextScreening.Result result;
+      try {
+        result = screening.screen(text);
+      } catch (RuntimeException | StackOverflowError e) {
+        failed[i] = failure("screening", e);
+        result = new TextScreening.Result("", List.of(), text.length());
+      }
       screened.add(result);
-      if (result.scorable()) {
+      scoreIndex[i] = -1;
+      if (failed[i] == null && result.scorable()) {
+        scoreIndex[i] = toScore.size();
         toScore.add(result.textForScoring());
       }
     }
@@ -95,29 +111,56 @@ public final class ContentModerator implements BatchModerator {
     // need its scores (groups and stereotype signal, the rules, provenance), so that
     // work costs no time.
     PendingScores pending = submit(toScore);
-    List<BiasFindings> bias = new ArrayList<>(outputs.size());
-    List<RuleFindings> rules = new ArrayList<>(outputs.size());
-    List<ProvenanceFindings> provenanceFindings = new ArrayList<>(outputs.size());
-    for (int i = 0; i < outputs.size(); i++) {
-      bias.add(biasAnalysis.apply(screened.get(i).textForScoring()));
-      rules.add(RuleFindings.of(screened.get(i).textForScoring()));
-      provenanceFindings.add(provenance.check(outputs.get(i), outputs.get(i).getText()));
+    List<BiasFindings> bias = new ArrayList<>(count);
+    List<RuleFindings> rules = new ArrayList<>(count);
+    List<ProvenanceFindings> provenanceFindings = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      BiasFindings groups = null;
+      RuleFindings matched = null;
+      ProvenanceFindings checked = null;
+      if (failed[i] == null) {
+        try {
+          groups = biasAnalysis.apply(screened.get(i).textForScoring());
+          matched = RuleFindings.of(screened.get(i).textForScoring());
+          checked = provenance.check(outputs.get(i), outputs.get(i).getText());
+        } catch (RuntimeException | StackOverflowError e) {
+          failed[i] = failure("analysis", e);
+          groups = null;
+          matched = null;
+          checked = null;
+        }
+      }
+      bias.add(groups);
+      rules.add(matched);
+      provenanceFindings.add(checked);
     }
     ScoringOutcome scoring = await(pending, toScore.size());
-    List<ModerationVerdict> verdicts = new ArrayList<>(outputs.size());
-    int next = 0;
-    for (int i = 0; i < outputs.size(); i++) {
+    // One text the model could not take must not decide the others (of any tenant): after an
+    // error, not a timeout, each text is scored again on its own.
+    List<ScoringOutcome> alone = null;
+    if (scoring.failure() != null
+        && scoring.failure().kind() == ScorerFailure.Kind.ERROR
+        && toScore.size() > 1) {
+      alone = new ArrayList<>(toScore.size());
+      for (String text : toScore) {
+        alone.add(await(submit(List.of(text)), 1));
+      }
+    }
+    List<ModerationVerdict> verdicts = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
       GenerationOutput output = outputs.get(i);
       TextScreening.Result result = screened.get(i);
       ContentScores scores = null;
       ScorerFailure failure = null;
-      if (result.scorable()) {
-        if (scoring.failure() != null) {
-          failure = scoring.failure();
+      if (failed[i] != null) {
+        failure = new ScorerFailure(ScorerFailure.Kind.ERROR, failed[i]);
+      } else if (scoreIndex[i] >= 0) {
+        ScoringOutcome own = alone == null ? scoring : alone.get(scoreIndex[i]);
+        if (own.failure() != null) {
+          failure = own.failure();
         } else {
-          scores = scoring.scores().get(next);
+          scores = own.scores().get(alone == null ? scoreIndex[i] : 0);
         }
-        next++;
       }
       ModerationFindings findings =
           new ModerationFindings(
@@ -131,6 +174,12 @@ public final class ContentModerator implements BatchModerator {
       verdicts.add(verdict(output, result, findings, policy.decide(findings)));
     }
     return verdicts;
+  }
+
+  /** What failed on one output, for its verdict's scorer-error reason (cut to 200 characters). */
+  private static String failure(String stage, Throwable e) {
+    String message = stage + " failed: " + e.getClass().getSimpleName() + ": " + e.getMessage();
+    return message.length() > 200 ? message.substring(0, 200) + "..." : message;
   }
 
   private record ScoringOutcome(List<ContentScores> scores, ScorerFailure failure) {}

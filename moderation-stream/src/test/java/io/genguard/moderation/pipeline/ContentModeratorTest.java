@@ -195,6 +195,70 @@ class ContentModeratorTest {
   }
 
   @Test
+  void shouldScoreEachTextAloneWhenTheBatchFailsSoThatOneTextDecidesOnlyItself() {
+    ContentScorer choking =
+        new ContentScorer() {
+          @Override
+          public List<ContentScores> scoreBatch(List<String> texts) {
+            if (texts.stream().anyMatch(text -> text.contains("poison"))) {
+              throw new IllegalStateException("tokenizer cannot take this text");
+            }
+            return constantScorer(0.01).scoreBatch(texts);
+          }
+
+          @Override
+          public Map<String, String> versions() {
+            return Map.of("choking", "1");
+          }
+        };
+    List<ModerationVerdict> verdicts =
+        moderator(choking, Duration.ofSeconds(5))
+            .moderate(
+                List.of(
+                    Events.output("p1", "A poison text."),
+                    Events.output("p2", "What time does the bakery open?")));
+
+    assertThat(verdicts.get(0).getDecision()).isNotEqualTo(Decision.RELEASE);
+    assertThat(codes(verdicts.get(0))).contains(ReasonCodes.SCORER_ERROR);
+    assertThat(verdicts.get(1).getDecision())
+        .as("another tenant's text in the same batch is judged on its own scores")
+        .isEqualTo(Decision.RELEASE);
+  }
+
+  @Test
+  void shouldHoldOnlyTheOutputWhoseOwnChecksThrowAndJudgeTheRest() {
+    java.util.function.Function<String, io.genguard.moderation.bias.BiasFindings> analysis =
+        text -> {
+          if (text.contains("deep")) {
+            throw new StackOverflowError();
+          }
+          return BiasAnalyzer.loadDefault().apply(text);
+        };
+    ContentModerator moderator =
+        new ContentModerator(
+            () -> constantScorer(0.01),
+            PolicyEngine.of(PolicyLoader.loadDefault()),
+            TextScreening.defaults(),
+            analysis,
+            new ProvenanceChecker(ProvenanceKeys.ephemeral()),
+            Map.of("test", "1"),
+            Duration.ofSeconds(5),
+            CLOCK);
+
+    List<ModerationVerdict> verdicts =
+        moderator.moderate(
+            List.of(
+                Events.output("d1", "A text nested too deep."),
+                Events.output("d2", "What time does the bakery open?")));
+
+    assertThat(verdicts.get(0).getDecision()).isNotEqualTo(Decision.RELEASE);
+    assertThat(codes(verdicts.get(0))).contains(ReasonCodes.SCORER_ERROR);
+    assertThat(verdicts.get(0).getReasons().toString())
+        .contains("analysis failed: StackOverflowError");
+    assertThat(verdicts.get(1).getDecision()).isEqualTo(Decision.RELEASE);
+  }
+
+  @Test
   void shouldHoldForReviewWhenScorerTimesOut() {
     ContentScorer slow =
         new ContentScorer() {

@@ -100,8 +100,24 @@ public final class DjlBackend implements GenerationBackend {
       WatermarkKey watermarkKey,
       WatermarkParameters watermarkParameters,
       Clock clock) {
-    this.modelDirectory =
-        Files.isRegularFile(modelDirectory) ? modelDirectory.getParent() : modelDirectory;
+    // A relative path is the working directory's; the model file itself names its directory, and
+    // any other file is refused (its directory's model.pt would be loaded in its place).
+    Path given = modelDirectory.toAbsolutePath().normalize();
+    if (Files.isRegularFile(given)) {
+      if (!given.getFileName().toString().equals(DjlModelDirectory.MODEL_FILE)) {
+        throw new IllegalArgumentException(
+            "The DJL model path "
+                + given
+                + " is a file other than "
+                + DjlModelDirectory.MODEL_FILE
+                + "; name the model directory, which holds "
+                + DjlModelDirectory.MODEL_FILE
+                + " and "
+                + DjlModelDirectory.VOCABULARY_FILE);
+      }
+      given = given.getParent();
+    }
+    this.modelDirectory = given;
     this.requestedDevice = device;
     this.maxBatchSize = maxBatchSize;
     this.maxContextTokens = maxContextTokens;

@@ -48,8 +48,13 @@ public final class TokenSampler {
     if (temperature == 0.0) {
       return best;
     }
-    int count = selectCandidates(logits);
     double max = logits[best] / temperature;
+    if (!Double.isFinite(max)) {
+      // A temperature so small that a logit divided by it overflows: the weights would be NaN and
+      // the draw would fall through to the last candidate. Its limit is greedy decoding.
+      return best;
+    }
+    int count = selectCandidates(logits);
     double total = 0;
     for (int i = 0; i < count; i++) {
       double weight = Math.exp(logits[candidates[i]] / temperature - max);

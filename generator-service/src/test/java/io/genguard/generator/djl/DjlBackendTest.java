@@ -127,6 +127,30 @@ class DjlBackendTest {
   }
 
   @Test
+  void shouldTakeTheModelFileForItsDirectoryAndRefuseAnyOtherFile(@TempDir Path dir)
+      throws Exception {
+    Path other = Files.writeString(dir.resolve("gpt.pt"), "not the model");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                new DjlBackend(
+                    other, "cpu", 8, 64, null, WatermarkParameters.DEFAULTS, Clock.systemUTC()))
+        .hasMessageContaining("is a file other than model.pt; name the model directory");
+    Path model = Files.writeString(dir.resolve("model.pt"), "x");
+    assertThat(
+            new DjlBackend(
+                    model, "cpu", 8, 64, null, WatermarkParameters.DEFAULTS, Clock.systemUTC())
+                .defaultModel())
+        .isEqualTo(dir.getFileName().toString());
+    // A relative path is taken from the working directory.
+    Path relative = Path.of("").toAbsolutePath().relativize(model.toAbsolutePath());
+    assertThat(
+            new DjlBackend(
+                    relative, "cpu", 8, 64, null, WatermarkParameters.DEFAULTS, Clock.systemUTC())
+                .defaultModel())
+        .isEqualTo(dir.getFileName().toString());
+  }
+
+  @Test
   void shouldFailClearlyWhenTheModelDirectoryIsIncomplete(@TempDir Path empty) {
     DjlBackend missing =
         new DjlBackend(empty, "auto", 8, 64, null, WatermarkParameters.DEFAULTS, Clock.systemUTC());

@@ -22,6 +22,18 @@ class TokenSamplerTest {
   }
 
   @Test
+  void shouldBeGreedyAtATemperatureSoSmallThatTheLogitsOverflow() {
+    // Logits all negative here: each divided by the temperature is -infinity, and the weights were
+    // NaN, which made every draw the last candidate, the least likely token.
+    for (double temperature : new double[] {Double.MIN_VALUE, 1e-310, 1e-300}) {
+      TokenSampler sampler = sampler(temperature, 0, 1.0, 7);
+      for (int i = 0; i < 20; i++) {
+        assertThat(sampler.next(LOGITS.clone())).as("temperature %s", temperature).isZero();
+      }
+    }
+  }
+
+  @Test
   void shouldFollowTheSoftmaxAtTemperatureOne() {
     int[] counts = draw(sampler(1.0, 0, 1.0, 2), LOGITS, 40_000);
 

@@ -240,7 +240,7 @@ public record GeneratorConfig(
 
   /**
    * Defaults, overridden by the properties file named in {@value #CONFIG_FILE_VARIABLE} (same key
-   * names), overridden by {@code GENGUARD_GENERATOR_*} variables. Unknown {@code
+   * names), overridden by {@code GENGUARD_GENERATOR_*} variables that are not empty. Unknown {@code
    * GENGUARD_GENERATOR_*} names are an error, so a typo cannot silently fall back to a default.
    * Provenance keys come from {@code GENGUARD_WATERMARK_KEYS} / {@code GENGUARD_SIGNING_KEYS} if
    * set, else from key files under the key directory.
@@ -253,8 +253,12 @@ public record GeneratorConfig(
     }
     env.forEach(
         (name, value) -> {
+          // An empty variable is unset (compose passes ${KEY:-} for every key it knows): it must
+          // not hide what the file says, and empty reads as the default anyway.
           if (name.startsWith(PREFIX) && !name.equals(CONFIG_FILE_VARIABLE)) {
-            values.put(name, value);
+            if (!value.isBlank() || !values.containsKey(name)) {
+              values.put(name, value);
+            }
           }
         });
     Set<String> unknown = new TreeSet<>(values.keySet());

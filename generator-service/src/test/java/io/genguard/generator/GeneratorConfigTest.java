@@ -67,6 +67,20 @@ class GeneratorConfigTest {
 
     assertThat(config.workers()).isEqualTo(5);
     assertThat(config.maxBatchSize()).isEqualTo(16);
+
+    // An empty variable (compose passes ${KEY:-} for every key it knows) leaves the file's value.
+    GeneratorConfig empty =
+        GeneratorConfig.fromEnvironment(
+            Map.of(
+                "GENGUARD_GENERATOR_CONFIG_FILE",
+                file.toString(),
+                "GENGUARD_GENERATOR_BATCH_SIZE",
+                "",
+                "GENGUARD_GENERATOR_WORKERS",
+                " "),
+            dataDir);
+    assertThat(empty.maxBatchSize()).isEqualTo(16);
+    assertThat(empty.workers()).isEqualTo(2);
   }
 
   @Test

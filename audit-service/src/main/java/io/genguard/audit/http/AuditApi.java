@@ -1391,9 +1391,12 @@ public final class AuditApi implements AutoCloseable {
     }
     Duration validity = null;
     if (request.validDays() != null) {
-      if (request.validDays() < 1 || request.validDays() > 3650) {
+      if (request.validDays() < 1 || request.validDays() > ApiTokens.MAX_VALID_DAYS) {
         throw new InvalidInputException(
-            "validDays must be between 1 and 3650, was " + request.validDays());
+            "validDays must be between 1 and "
+                + ApiTokens.MAX_VALID_DAYS
+                + ", was "
+                + request.validDays());
       }
       validity = Duration.ofDays(request.validDays());
     }

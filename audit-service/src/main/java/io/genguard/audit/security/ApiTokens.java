@@ -33,6 +33,9 @@ import javax.sql.DataSource;
  * is returned once, at creation, and appears in no log, record or error message.
  */
 public final class ApiTokens {
+  /** Longest a token may be valid, in days (about ten years), through the API or the CLI. */
+  public static final int MAX_VALID_DAYS = 3650;
+
   public static final String PREFIX = "ggt_";
   private static final Pattern FORMAT = Pattern.compile("ggt_([0-9a-f]{12})_[A-Za-z0-9_-]{43}");
   private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} ._@+-]{0,63}");

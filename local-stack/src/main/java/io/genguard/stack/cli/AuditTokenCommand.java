@@ -77,8 +77,12 @@ final class AuditTokenCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       Role parsed = Role.parse(role);
-      if (validDays != null && validDays < 1) {
-        throw new IllegalArgumentException("--valid-days must be at least 1, was " + validDays);
+      if (validDays != null && (validDays < 1 || validDays > ApiTokens.MAX_VALID_DAYS)) {
+        throw new IllegalArgumentException(
+            "--valid-days must be between 1 and "
+                + ApiTokens.MAX_VALID_DAYS
+                + ", was "
+                + validDays);
       }
       try (AuditDatabase db = database.connect(true)) {
         ApiTokens.IssuedToken issued =

@@ -169,6 +169,15 @@ class AuditStoreCommandsITCase {
         CommandRun.of(new AuditTokenCommand.Create(), database("--role", "root", "--name", "bob"));
     assertThat(badRole.err())
         .contains("Unknown role 'root'; use one of submitter, reviewer, compliance, admin");
+    // The API's bound: an expiry past year 9999 is not stored, nor is one PostgreSQL refuses.
+    for (String days : new String[] {"3651", "3000000", "2147483647"}) {
+      CommandRun tooLong =
+          CommandRun.of(
+              new AuditTokenCommand.Create(),
+              database("--role", "admin", "--name", "ann", "--valid-days", days));
+      assertThat(tooLong.code()).as(days).isNotZero();
+      assertThat(tooLong.err()).contains("--valid-days must be between 1 and 3650, was " + days);
+    }
   }
 
   @Test

@@ -85,6 +85,10 @@ final class AuditEvidenceCommand implements Callable<Integer> {
               + file
               + " does not exist or is not a file: nothing has been anchored there");
     }
+    if (Files.exists(out) && Files.isSameFile(out, file)) {
+      throw new IllegalArgumentException(
+          "--out " + out + " is the anchor file the bundle is proved against; write it elsewhere");
+    }
     Clock clock = Clock.systemUTC();
     Optional<ObjectNode> bundle;
     try (AuditDatabase db = database.connect(false)) {
@@ -106,7 +110,19 @@ final class AuditEvidenceCommand implements Callable<Integer> {
     if (bundle.isEmpty()) {
       throw new IllegalArgumentException("The audit chain holds no record of request " + requestId);
     }
-    new ObjectMapper().writeValue(out.toFile(), bundle.get());
+    // Written beside it, then moved into place: a failed write leaves no half bundle at --out.
+    Path absolute = out.toAbsolutePath();
+    Path partial = absolute.resolveSibling("." + absolute.getFileName() + ".partial");
+    try {
+      new ObjectMapper().writeValue(partial.toFile(), bundle.get());
+      Files.move(
+          partial,
+          absolute,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(partial);
+    }
     EvidenceCheck.Result result = EvidenceCheck.check(bundle.get(), null);
     long pending =
         result.records().stream()

@@ -30,6 +30,9 @@ import picocli.CommandLine.Option;
 final class DemoCommand implements Callable<Integer> {
   @Mixin StackOptions stack;
 
+  /** Most requests one demo sends: a million takes this machine hours already. */
+  static final int MAX_REQUESTS = 1_000_000;
+
   @Option(
       names = "--requests",
       paramLabel = "N",
@@ -51,8 +54,11 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (requests < 0) {
-      throw new IllegalArgumentException("--requests must not be negative, was " + requests);
+    // Checked before the stack starts: each request's id is kept until the end, and two billion
+    // of them ran out of memory with the stack already up.
+    if (requests < 0 || requests > MAX_REQUESTS) {
+      throw new IllegalArgumentException(
+          "--requests must be from 0 to " + MAX_REQUESTS + ", was " + requests);
     }
     if (timeoutSeconds < 1) {
       throw new IllegalArgumentException(

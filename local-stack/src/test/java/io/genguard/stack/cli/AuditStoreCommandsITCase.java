@@ -384,6 +384,19 @@ class AuditStoreCommandsITCase {
         CommandRun.of(
             new AuditEvidenceCommand(), database("--request", "cli-3", "--out", bundle.toString()));
     assertThat(noAnchors.err()).contains("give --anchors FILE");
+    // Never over the anchor file it is proved against; and no half bundle left behind.
+    String anchorsBefore = Files.readString(file);
+    CommandRun overAnchors =
+        CommandRun.of(
+            new AuditEvidenceCommand(),
+            database("--request", "cli-3", "--out", file.toString(), "--anchors", file.toString()));
+    assertThat(overAnchors.code()).isEqualTo(2);
+    assertThat(overAnchors.err()).contains("is the anchor file the bundle is proved against");
+    assertThat(Files.readString(file)).isEqualTo(anchorsBefore);
+    try (var left = Files.list(dir)) {
+      assertThat(left.map(path -> path.getFileName().toString()))
+          .noneMatch(name -> name.endsWith(".partial"));
+    }
   }
 
   @Test

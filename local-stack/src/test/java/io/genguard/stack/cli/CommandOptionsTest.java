@@ -42,6 +42,15 @@ class CommandOptionsTest {
       assertThat(run.code()).isEqualTo(2);
       assertThat(run.err()).as(timeout).contains("--timeout");
     }
+    for (String requests : new String[] {"-1", "1000001", "2000000000"}) {
+      CommandRun run =
+          CommandRun.of(new DemoCommand(), "--requests", requests, "--http-port", "70000");
+
+      assertThat(run.code()).isEqualTo(2);
+      assertThat(run.err())
+          .as(requests)
+          .contains("--requests must be from 0 to 1000000, was " + requests);
+    }
   }
 
   @Test

@@ -50,11 +50,16 @@ public final class AuditQueries {
   /**
    * The release gate's restatements of a decision whose outcome this store never got (it restates
    * when the audit service sends the output again): what it decided and when, the outcome it wrote
-   * then (null in restatements from before the gate named it), and where its record is.
+   * then (null in restatements from before the gate named it), whether that outcome is on record
+   * since, and where its record is.
    */
   private static final String RESTATEMENTS =
       "select a.seq, a.recorded_at, r.output_id, r.decision, r.decided_at, r.outcome_event_id,"
-          + " r.outcome_basis from gate_restatement r join audit_log a on a.event_id = r.event_id"
+          + " r.outcome_basis, u.event_id is null as outcome_on_record"
+          + " from gate_restatement r join audit_log a on a.event_id = r.event_id"
+          // Whether the outcome it stands for is on record: the one definition search and the
+          // totals use too (view gate_restatement_unrecorded, V20).
+          + " left join gate_restatement_unrecorded u on u.event_id = r.event_id"
           + " where r.request_id = ? order by a.seq";
 
   private static final String ACTIONS =
@@ -231,7 +236,7 @@ public final class AuditQueries {
     // store never got (a review's quarantine lost after the hold arrived), as search shows it.
     JsonNode latest = outcomes.isEmpty() ? null : outcomes.get(outcomes.size() - 1);
     for (var restatement : restatements) {
-      if (!onRecord(restatement, outcomes)
+      if (!restatement.path("outcomeOnRecord").asBoolean()
           && (latest == null || decidedAt(restatement).isAfter(decidedAt(latest)))) {
         latest = restatement;
       }
@@ -243,24 +248,6 @@ public final class AuditQueries {
         ? latest.get("outcome").asText()
         // Restated: an erased request's output was quarantined.
         : latest.path("decision").asText().replace("ERASED", "QUARANTINED");
-  }
-
-  /**
-   * Whether the outcome a restatement stands for is on record: the one it names, or where it names
-   * none (a gate from before it named them) one of its output and decision.
-   */
-  private static boolean onRecord(JsonNode restatement, ArrayNode outcomes) {
-    String named = restatement.path("outcomeEventId").asText(null);
-    String decision = restatement.path("decision").asText().replace("ERASED", "QUARANTINED");
-    for (var outcome : outcomes) {
-      if (named != null
-          ? named.equals(outcome.path("eventId").asText())
-          : outcome.path("outputId").asText().equals(restatement.path("outputId").asText())
-              && outcome.path("outcome").asText().equals(decision)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static Instant decidedAt(JsonNode row) {

@@ -6,6 +6,8 @@ import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.PolicyFile;
 import io.genguard.events.v1.Reason;
 import io.genguard.moderation.pipeline.VerdictBytes;
+import io.genguard.moderation.policy.InvalidPolicyException;
+import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.EventIds;
@@ -18,10 +20,16 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple3;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -33,8 +41,15 @@ import org.slf4j.LoggerFactory;
  * after {@code maxDelayMillis}: a few milliseconds of buffering buy a lot of model throughput.
  *
  * <p>Invariant: the buffer is empty at every checkpoint barrier ({@link #prepareSnapshotPreBarrier}
- * flushes it), so the operator needs no state and a restore from a checkpoint re-reads from Kafka
- * exactly the outputs that had not yet been judged.
+ * flushes it), so no output is in the operator's state and a restore from a checkpoint re-reads
+ * from Kafka exactly the outputs that had not yet been judged.
+ *
+ * <p>Its one piece of state is the policy file in force ({@value #POLICY_STATE}, union list state:
+ * each subtask's file, its subtask index and its origin). A restored task starts under the file its
+ * own subtask (else the lowest-numbered one) had in force, and reads the file on disk as a change
+ * ({@link BatchModerator.Factory#create(PolicySet)}): so a restart after a failure does not depend
+ * on what the file says at that instant. A checkpoint from before this state, or a file that no
+ * longer parses, starts under the policy the job was submitted with, and says so in the log.
  *
  * <p>Beside the verdicts it emits the policy file they are decided under, to {@code
  * moderation.policies}, whenever the file in force is not the one this task emitted last (so once
@@ -59,6 +74,9 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
   public static final String OUTPUT_AGE_MS = "output_age_ms";
   public static final String DECISIONS = "decisions";
 
+  /** The operator state that holds the policy file in force. */
+  public static final String POLICY_STATE = "policy-in-force";
+
   /** Samples each histogram keeps for its quantiles. */
   private static final int HISTOGRAM_WINDOW = 1000;
 
@@ -78,6 +96,8 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
   private transient Map<String, Counter> decisions;
   private transient String publishedSha256;
   private transient String taskStart;
+  private transient ListState<Tuple3<Integer, String, String>> policyState;
+  private transient PolicySet restoredPolicy;
 
   public BatchingModerationOperator(
       BatchModerator.Factory moderatorFactory, int maxBatchSize, long maxDelayMillis) {
@@ -94,9 +114,64 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
   }
 
   @Override
+  public void initializeState(StateInitializationContext context) throws Exception {
+    super.initializeState(context);
+    policyState =
+        context
+            .getOperatorStateStore()
+            .getUnionListState(
+                new ListStateDescriptor<>(
+                    POLICY_STATE, Types.TUPLE(Types.INT, Types.STRING, Types.STRING)));
+    if (context.isRestored()) {
+      restoredPolicy = restoredPolicy(policyState.get(), subtask());
+    }
+  }
+
+  /**
+   * The policy to start under, of the entries restored: this subtask's, else the lowest-numbered
+   * subtask's (after a change of parallelism); null when there is none or it does not parse.
+   */
+  static PolicySet restoredPolicy(Iterable<Tuple3<Integer, String, String>> entries, int subtask) {
+    Tuple3<Integer, String, String> chosen = null;
+    for (Tuple3<Integer, String, String> entry : entries) {
+      if (chosen == null || entry.f0 == subtask || (chosen.f0 != subtask && entry.f0 < chosen.f0)) {
+        chosen = entry;
+      }
+    }
+    if (chosen == null) {
+      LOG.info("No policy in the checkpoint; starting under the policy the job was submitted with");
+      return null;
+    }
+    try {
+      PolicySet policy = PolicyLoader.parse(chosen.f2, chosen.f1);
+      LOG.info("Starting under {}, in force at the checkpoint", policy);
+      return policy;
+    } catch (InvalidPolicyException e) {
+      LOG.warn(
+          "The policy in force at the checkpoint no longer parses ({}); starting under the policy"
+              + " the job was submitted with",
+          e.getMessage());
+      return null;
+    }
+  }
+
+  @Override
+  public void snapshotState(StateSnapshotContext context) throws Exception {
+    super.snapshotState(context);
+    PolicySet policy = moderator.policy();
+    policyState.update(
+        policy == null ? List.of() : List.of(Tuple3.of(subtask(), policy.origin(), policy.text())));
+  }
+
+  private int subtask() {
+    return getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+  }
+
+  @Override
   public void open() throws Exception {
     super.open();
-    moderator = moderatorFactory.create();
+    moderator = moderatorFactory.create(restoredPolicy);
+    restoredPolicy = null;
     outputs = Topics.GENERATION_OUTPUTS.codec();
     buffer = new ArrayList<>(maxBatchSize);
     metrics = getMetricGroup().addGroup(METRIC_GROUP);
@@ -107,10 +182,7 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
     outputAge =
         metrics.histogram(OUTPUT_AGE_MS, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
     decisions = new HashMap<>();
-    taskStart =
-        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask()
-            + "@"
-            + System.currentTimeMillis();
+    taskStart = subtask() + "@" + System.currentTimeMillis();
   }
 
   @Override

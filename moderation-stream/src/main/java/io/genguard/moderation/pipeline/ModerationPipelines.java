@@ -46,16 +46,42 @@ public final class ModerationPipelines {
           "Unknown scorer '" + scorerName + "'; known scorers: " + ScorerFactory.NAMES);
     }
     String policy = policyFile == null ? null : policyFile.toAbsolutePath().toString();
-    if (policy != null) {
-      PolicyLoader.load(Path.of(policy)); // fail at start-up, with the line, not in a task
-    }
-    String keys = keyDirectory.toAbsolutePath().toString();
-    return () -> create(scorer, policy, keys);
+    // Checked here, to fail at start-up with the line rather than in a task; and kept, as the
+    // policy a task starts under when no checkpoint says which policy was in force.
+    String submitted = policy == null ? null : PolicyLoader.load(Path.of(policy)).text();
+    return new FileModeratorFactory(
+        scorer, policy, submitted, keyDirectory.toAbsolutePath().toString());
   }
 
-  static BatchModerator create(String scorerName, String policyFile, String keyDirectory) {
-    return create(
-        () -> ScorerFactory.create(ScorerConfig.named(scorerName)), policyFile, keyDirectory);
+  /**
+   * The job's factory. A task starts under the policy in force at its checkpoint, else under the
+   * file as it was when the job was submitted; the file on disk is then read like any change (once
+   * settled, valid, and under a new version if its rules differ). So a task restart never fails on
+   * a file that is half-written or invalid at that instant, and never takes changed rules that keep
+   * the version in force.
+   */
+  private record FileModeratorFactory(
+      String scorerName, String policyFile, String submittedPolicy, String keyDirectory)
+      implements BatchModerator.Factory {
+    @Override
+    public BatchModerator create() {
+      return create(null);
+    }
+
+    @Override
+    public BatchModerator create(PolicySet inForceAtCheckpoint) {
+      Supplier<ContentScorer> scorer = () -> ScorerFactory.create(ScorerConfig.named(scorerName));
+      if (policyFile == null) {
+        return ModerationPipelines.create(
+            scorer, constant(PolicyLoader.loadDefault()), keyDirectory);
+      }
+      PolicySet start =
+          inForceAtCheckpoint != null
+              ? inForceAtCheckpoint
+              : PolicyLoader.parse(submittedPolicy, policyFile);
+      return ModerationPipelines.create(
+          scorer, reloading(new PolicyReloader(Path.of(policyFile), start)), keyDirectory);
+    }
   }
 
   /**

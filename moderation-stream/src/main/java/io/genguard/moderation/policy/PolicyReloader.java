@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -67,6 +68,16 @@ public final class PolicyReloader implements Supplier<PolicySet> {
   }
 
   /**
+   * Starts with a policy already in force (the one a restarted task decided under before) and
+   * treats the file as changed: it is read once it has settled, and taken only if it is valid and,
+   * when it differs, names a new version. So a restart never fails on the file, and never puts in
+   * force a half-written file or changed rules under the version in force.
+   */
+  public PolicyReloader(Path file, PolicySet inForce) {
+    this(file, inForce, System::nanoTime, PolicyLoader::load);
+  }
+
+  /**
    * With the clock that times {@link #SETTLE} (nanoseconds, monotonic) and the loader: seams for
    * the tests.
    */
@@ -78,6 +89,16 @@ public final class PolicyReloader implements Supplier<PolicySet> {
     Stamp before = stamp();
     current.set(loader.apply(file));
     read = before;
+  }
+
+  /** {@link #PolicyReloader(Path, PolicySet)} with the seams for the tests. */
+  PolicyReloader(
+      Path file, PolicySet inForce, LongSupplier nanoClock, Function<Path, PolicySet> loader) {
+    this.file = file;
+    this.nanoClock = nanoClock;
+    this.loader = loader;
+    current.set(Objects.requireNonNull(inForce, "inForce"));
+    read = null; // nothing read yet: the file's first stamp is a change to settle and check
   }
 
   @Override

@@ -9,6 +9,7 @@ import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.PolicyFile;
 import io.genguard.moderation.fixtures.Events;
+import io.genguard.moderation.pipeline.ModerationPipelines;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.schemas.EventCodec;
@@ -190,6 +191,51 @@ class ModerationJobITCase {
                 .filter(file -> file.getSha256().equals(OVERSIZED_POLICY.sha256())))
         .as("logged, not published: the audit service lists its digest as not archived")
         .isEmpty();
+  }
+
+  /**
+   * A task restored from a checkpoint goes on under the policy in force at the checkpoint: the
+   * file, changed meanwhile to other rules under the same version, is refused as a hot reload would
+   * refuse it, instead of going into force unchecked because the task happened to restart.
+   */
+  @Test
+  void shouldRestartUnderThePolicyInForceAtTheCheckpointNotChangedRulesUnderItsVersion(
+      @TempDir Path files) throws Exception {
+    String prefix = "job-policy-restart-it-" + System.nanoTime() + "-";
+    ModerationJobConfig config = config(prefix, 2);
+    Path file = files.resolve("policy.yaml");
+    String inForce =
+        PolicyLoader.defaultText().replaceFirst("(?m)^version: .*$", "version: \"restart-it\"");
+    String sameVersionOtherRules =
+        inForce.replace("hate:          {review: 0.50", "hate:          {review: 0.45");
+    assertThat(sameVersionOtherRules).isNotEqualTo(inForce);
+    Files.writeString(file, inForce);
+    produce(prefix, 0, 20);
+    JobClient first = start(config, null, factory(file, files));
+    await().atMost(Duration.ofMinutes(3)).until(() -> verdictsFor(prefix).size() >= 20);
+    first.cancel().get();
+
+    Files.writeString(file, sameVersionOtherRules);
+    produce(prefix, 20, 40);
+    JobClient second = start(config, newestCheckpoint(), factory(file, files));
+    try {
+      await().atMost(Duration.ofMinutes(3)).until(() -> verdictsFor(prefix).size() >= 40);
+      Thread.sleep(3000); // past the reloader's settle time, so the changed file has been read
+      produce(prefix, 40, 60);
+      await().atMost(Duration.ofMinutes(3)).until(() -> verdictsFor(prefix).size() >= 60);
+    } finally {
+      second.cancel().get();
+    }
+
+    assertThat(verdictsFor(prefix))
+        .hasSize(60)
+        .extracting(ModerationVerdict::getPolicySha256)
+        .containsOnly(PolicyLoader.parse(inForce, "x").sha256());
+  }
+
+  /** The job's moderator over the given policy file (the trivial scorer: this is about policy). */
+  private static BatchModerator.Factory factory(Path policy, Path dir) {
+    return ModerationPipelines.factory("trivial-benchmark", policy, dir.resolve("keys"));
   }
 
   /** The job's own consumer group and transactional ids, checkpoints every 300 ms. */

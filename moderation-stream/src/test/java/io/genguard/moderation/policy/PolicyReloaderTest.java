@@ -115,6 +115,55 @@ class PolicyReloaderTest {
     assertThat(reloader.get().tenants()).containsKey("strict");
   }
 
+  @Test
+  void shouldStartUnderThePolicyInForceWhateverTheFileSaysThenReadTheFileOnceSettled()
+      throws Exception {
+    PolicySet inForce = PolicyLoader.parse(PolicyFixtures.POLICY, "policy in force");
+    Path file = write("policyId: test-policy\nversion: \"8\"\ndefault: {categ", 1);
+
+    PolicyReloader reloader = restarted(file, inForce);
+
+    assertThat(reloader.get()).as("a half-written file does not fail the start").isSameAs(inForce);
+    assertThat(reloader.reloadIfChanged().outcome()).isEqualTo(PolicyReloader.Outcome.SETTLING);
+    assertThat(reloadOnceSettled(reloader).outcome()).isEqualTo(PolicyReloader.Outcome.REJECTED);
+    assertThat(reloader.get()).isSameAs(inForce);
+    write(PolicyFixtures.POLICY.replace("version: \"7\"", "version: \"8\""), 2);
+    assertThat(reloadOnceSettled(reloader).outcome()).isEqualTo(PolicyReloader.Outcome.RELOADED);
+    assertThat(reloader.get().version()).isEqualTo("8");
+  }
+
+  @Test
+  void shouldRefuseAtRestartChangedRulesThatKeepTheVersionInForce() throws Exception {
+    PolicySet inForce = PolicyLoader.parse(PolicyFixtures.POLICY, "policy in force");
+    Path file =
+        write(
+            PolicyFixtures.POLICY.replace("review: 0.20, block: 0.60", "review: 0.10, block: 0.60"),
+            1);
+    PolicyReloader reloader = restarted(file, inForce);
+
+    PolicyReloader.Result result = reloadOnceSettled(reloader);
+
+    assertThat(result.outcome()).isEqualTo(PolicyReloader.Outcome.REJECTED);
+    assertThat(result.error()).contains("still says version '7'");
+    assertThat(reloader.get()).isSameAs(inForce);
+  }
+
+  @Test
+  void shouldKeepThePolicyInForceWhenTheFileIsTheSame() throws Exception {
+    PolicySet inForce = PolicyLoader.parse(PolicyFixtures.POLICY, "policy in force");
+    PolicyReloader reloader = restarted(write(PolicyFixtures.POLICY, 1), inForce);
+
+    assertThat(reloadOnceSettled(reloader).outcome()).isEqualTo(PolicyReloader.Outcome.UNCHANGED);
+    assertThat(reloader.get()).isSameAs(inForce);
+    assertThat(reloader.reloadIfChanged().outcome())
+        .as("read once: the file is not read again until it changes")
+        .isEqualTo(PolicyReloader.Outcome.UNCHANGED);
+  }
+
+  private PolicyReloader restarted(Path file, PolicySet inForce) {
+    return new PolicyReloader(file, inForce, () -> nanos[0], PolicyLoader::load);
+  }
+
   private PolicyReloader reloader(Path file) {
     return new PolicyReloader(file, () -> nanos[0], PolicyLoader::load);
   }

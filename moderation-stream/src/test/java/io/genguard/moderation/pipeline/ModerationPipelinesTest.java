@@ -1,0 +1,87 @@
+package io.genguard.moderation.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.moderation.fixtures.Events;
+import io.genguard.moderation.job.BatchModerator;
+import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.policy.PolicySet;
+import io.genguard.moderation.scoring.TrivialBenchmarkScorer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The job's moderator factory: what policy a task starts under, whatever the file says then. */
+class ModerationPipelinesTest {
+  @TempDir Path dir;
+
+  private static final String VERSION_7 =
+      PolicyLoader.defaultText().replaceFirst("(?m)^version: .*$", "version: \"restart-7\"");
+
+  @Test
+  void shouldStartATaskUnderThePolicyItWasSubmittedWithWhenTheFileIsNowInvalid() throws Exception {
+    Path file = dir.resolve("policy.yaml");
+    Files.writeString(file, VERSION_7);
+    BatchModerator.Factory factory = shipped(factory(file));
+    Files.writeString(file, "policyId: half-written\nversion: \"8\"\ndefault: {categ");
+
+    try (BatchModerator moderator = factory.create()) {
+      assertThat(moderator.policy().version()).isEqualTo("restart-7");
+      assertThat(decide(moderator).getPolicySha256())
+          .isEqualTo(PolicyLoader.parse(VERSION_7, "x").sha256());
+    }
+  }
+
+  @Test
+  void shouldStartARestoredTaskUnderThePolicyInForceAtItsCheckpoint() throws Exception {
+    Path file = dir.resolve("policy.yaml");
+    Files.writeString(file, VERSION_7);
+    BatchModerator.Factory factory = shipped(factory(file));
+    PolicySet atCheckpoint =
+        PolicyLoader.parse(
+            VERSION_7.replace("version: \"restart-7\"", "version: \"restart-6\""), "checkpoint");
+
+    try (BatchModerator moderator = factory.create(atCheckpoint)) {
+      assertThat(moderator.policy()).isSameAs(atCheckpoint);
+      assertThat(decide(moderator).getPolicyVersion()).isEqualTo("restart-6");
+    }
+  }
+
+  @Test
+  void shouldIgnoreACheckpointPolicyWhenTheJobRunsTheBuiltInPolicy() {
+    BatchModerator.Factory factory =
+        ModerationPipelines.factory(TrivialBenchmarkScorer.NAME, null, dir.resolve("keys"));
+    PolicySet other = PolicyLoader.parse(VERSION_7, "checkpoint");
+
+    try (BatchModerator moderator = factory.create(other)) {
+      assertThat(moderator.policy().sha256()).isEqualTo(PolicyLoader.loadDefault().sha256());
+    }
+  }
+
+  private BatchModerator.Factory factory(Path file) {
+    return ModerationPipelines.factory(TrivialBenchmarkScorer.NAME, file, dir.resolve("keys"));
+  }
+
+  private static ModerationVerdict decide(BatchModerator moderator) {
+    return moderator.moderate(List.of(Events.output("req-1", "a plain sentence"))).get(0);
+  }
+
+  /** Through Java serialization, as the job graph ships it to a task manager. */
+  private static BatchModerator.Factory shipped(BatchModerator.Factory factory) throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+      out.writeObject(factory);
+    }
+    try (ObjectInputStream in =
+        new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+      return (BatchModerator.Factory) in.readObject();
+    }
+  }
+}

@@ -35,6 +35,9 @@ public record AnalysisSettings(
   public static final String CORRECTION = "GENGUARD_BIAS_CORRECTION";
   public static final String BOOTSTRAP_ITERATIONS = "GENGUARD_BIAS_BOOTSTRAP_ITERATIONS";
 
+  /** The most bootstrap resamples: beyond this a report takes minutes for no visible gain. */
+  public static final int MAX_BOOTSTRAP_ITERATIONS = 100_000;
+
   /** The moderation categories, in the order the verdicts' policy reasons use. */
   public static final List<String> DEFAULT_CATEGORIES =
       List.of("hate", "harassment", "sexual", "sexual_minors", "violence", "self_harm", "illicit");
@@ -53,10 +56,13 @@ public record AnalysisSettings(
       throw new IllegalArgumentException(
           BOOTSTRAP_ITERATIONS + " must not be negative, was " + bootstrapIterations);
     }
-    if (bootstrapIterations > 0 && bootstrapIterations < 200) {
+    if (bootstrapIterations > 0 && bootstrapIterations < 200
+        || bootstrapIterations > MAX_BOOTSTRAP_ITERATIONS) {
       throw new IllegalArgumentException(
           BOOTSTRAP_ITERATIONS
-              + " must be 0 (off) or at least 200 for stable 95% percentiles, was "
+              + " must be 0 (off) or 200-"
+              + MAX_BOOTSTRAP_ITERATIONS
+              + " (200 for stable 95% percentiles), was "
               + bootstrapIterations);
     }
   }
@@ -76,7 +82,7 @@ public record AnalysisSettings(
         decimal(env, ALPHA, d.alpha()),
         env.containsKey(CORRECTION) ? Correction.parse(env.get(CORRECTION)) : d.correction(),
         d.confidence(),
-        (int) decimal(env, BOOTSTRAP_ITERATIONS, d.bootstrapIterations()),
+        iterations(env, d.bootstrapIterations()),
         d.seed(),
         d.fourFifthsThreshold());
   }
@@ -112,6 +118,22 @@ public record AnalysisSettings(
     if (!(value > 0 && value <= 1)) {
       throw new IllegalArgumentException(key + " must be in (0, 1], was " + value);
     }
+  }
+
+  /** A whole number of at most 9 digits (so never rounded, wrapped or saturated). */
+  private static int iterations(Map<String, String> env, int fallback) {
+    String value = env.get(BOOTSTRAP_ITERATIONS);
+    if (value == null || value.isBlank()) {
+      return fallback;
+    }
+    if (!value.trim().matches("-?[0-9]{1,9}")) {
+      throw new IllegalArgumentException(
+          BOOTSTRAP_ITERATIONS
+              + "='"
+              + (value.length() <= 40 ? value : value.substring(0, 40) + "...")
+              + "' is not a whole number of at most 9 digits");
+    }
+    return Integer.parseInt(value.trim());
   }
 
   private static double decimal(Map<String, String> env, String key, double fallback) {

@@ -2,6 +2,7 @@ package io.genguard.bias.job;
 
 import io.genguard.bias.analysis.AnalysisSettings;
 import io.genguard.bias.statistics.MultipleComparisons.Correction;
+import io.genguard.moderation.job.ExactlyOnceKafka;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
@@ -66,19 +67,35 @@ public record BiasJobConfig(
   public static final String JDBC_USER = "GENGUARD_BIAS_JDBC_USER";
   public static final String JDBC_PASSWORD = "GENGUARD_BIAS_JDBC_PASSWORD";
 
+  /** The longest live window: a week of verdicts per model and group in the window's state. */
+  public static final Duration MAX_LIVE_WINDOW = Duration.ofDays(7);
+
   public BiasJobConfig {
     require(
         bootstrapServers != null && !bootstrapServers.isBlank(), BOOTSTRAP_SERVERS, "must be set");
-    require(parallelism >= 1, PARALLELISM, "must be at least 1, was " + parallelism);
     require(
-        checkpointInterval.toMillis() >= 10,
+        parallelism >= 1 && parallelism <= ExactlyOnceKafka.MAX_PARALLELISM,
+        PARALLELISM,
+        "must be 1-" + ExactlyOnceKafka.MAX_PARALLELISM + ", was " + parallelism);
+    require(
+        checkpointInterval.compareTo(Duration.ofMillis(10)) >= 0
+            && checkpointInterval.compareTo(ExactlyOnceKafka.MAX_CHECKPOINT_INTERVAL) <= 0,
         CHECKPOINT_INTERVAL_MS,
-        "must be at least 10 ms, was " + checkpointInterval.toMillis());
+        "must be 10-"
+            + ExactlyOnceKafka.MAX_CHECKPOINT_INTERVAL.toMillis()
+            + " ms (the metrics' Kafka transaction stays open from one checkpoint to the next and"
+            + " times out after "
+            + ExactlyOnceKafka.TRANSACTION_TIMEOUT.toMinutes()
+            + " minutes), was "
+            + checkpointInterval.toMillis());
     require(
-        liveWindow.toMillis() >= 1000, WINDOW_SECONDS, "must be at least 1 s, was " + liveWindow);
-    require(!outOfOrderness.isNegative(), OUT_OF_ORDERNESS_MS, "must not be negative");
-    require(!idleAdvance.isNegative(), IDLE_ADVANCE_MS, "must not be negative");
-    require(!campaignEmitInterval.isNegative(), CAMPAIGN_EMIT_MS, "must not be negative");
+        liveWindow.compareTo(Duration.ofSeconds(1)) >= 0
+            && liveWindow.compareTo(MAX_LIVE_WINDOW) <= 0,
+        WINDOW_SECONDS,
+        "must be 1-" + MAX_LIVE_WINDOW.toSeconds() + " s, was " + liveWindow.toSeconds());
+    atMostADay(outOfOrderness, OUT_OF_ORDERNESS_MS);
+    atMostADay(idleAdvance, IDLE_ADVANCE_MS);
+    atMostADay(campaignEmitInterval, CAMPAIGN_EMIT_MS);
     require(
         alertMinGroupSize >= 1, ALERT_MIN_GROUP, "must be at least 1, was " + alertMinGroupSize);
     categories = List.copyOf(categories);
@@ -126,18 +143,18 @@ public record BiasJobConfig(
         env.getOrDefault(BOOTSTRAP_SERVERS, bootstrapServers),
         env.getOrDefault(CONSUMER_GROUP, d.consumerGroup()),
         env.getOrDefault(TRANSACTIONAL_ID_PREFIX, d.transactionalIdPrefix()),
-        (int) number(env, PARALLELISM, d.parallelism()),
-        Duration.ofMillis(number(env, CHECKPOINT_INTERVAL_MS, d.checkpointInterval().toMillis())),
-        Duration.ofSeconds(number(env, WINDOW_SECONDS, d.liveWindow().toSeconds())),
-        Duration.ofMillis(number(env, OUT_OF_ORDERNESS_MS, d.outOfOrderness().toMillis())),
-        Duration.ofMillis(number(env, IDLE_ADVANCE_MS, d.idleAdvance().toMillis())),
-        Duration.ofMillis(number(env, CAMPAIGN_EMIT_MS, d.campaignEmitInterval().toMillis())),
+        whole(env, PARALLELISM, d.parallelism()),
+        Duration.ofMillis(whole(env, CHECKPOINT_INTERVAL_MS, d.checkpointInterval().toMillis())),
+        Duration.ofSeconds(whole(env, WINDOW_SECONDS, d.liveWindow().toSeconds())),
+        Duration.ofMillis(whole(env, OUT_OF_ORDERNESS_MS, d.outOfOrderness().toMillis())),
+        Duration.ofMillis(whole(env, IDLE_ADVANCE_MS, d.idleAdvance().toMillis())),
+        Duration.ofMillis(whole(env, CAMPAIGN_EMIT_MS, d.campaignEmitInterval().toMillis())),
         analysis.unsafeThreshold(),
         analysis.categoryThreshold(),
         analysis.categories(),
         analysis.alpha(),
         analysis.correction(),
-        (int) number(env, ALERT_MIN_GROUP, d.alertMinGroupSize()),
+        whole(env, ALERT_MIN_GROUP, d.alertMinGroupSize()),
         env.getOrDefault(JDBC_URL, jdbcUrl),
         env.getOrDefault(JDBC_USER, jdbcUser),
         env.getOrDefault(JDBC_PASSWORD, jdbcPassword));
@@ -223,16 +240,29 @@ public record BiasJobConfig(
         + "]";
   }
 
-  private static long number(Map<String, String> env, String key, long fallback) {
+  /** A whole number of at most 9 digits (so never wrapped or overflowed), else the fallback. */
+  private static int whole(Map<String, String> env, String key, long fallback) {
     String value = env.get(key);
     if (value == null || value.isBlank()) {
-      return fallback;
+      return Math.toIntExact(fallback);
     }
-    try {
-      return Long.parseLong(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + "='" + value + "' is not a whole number", e);
+    String trimmed = value.trim();
+    if (!trimmed.matches("-?[0-9]{1,9}")) {
+      throw new IllegalArgumentException(
+          key + "='" + shortened(value) + "' is not a whole number of at most 9 digits");
     }
+    return Integer.parseInt(trimmed);
+  }
+
+  private static String shortened(String value) {
+    return value.length() <= 40 ? value : value.substring(0, 40) + "...";
+  }
+
+  private static void atMostADay(Duration duration, String key) {
+    require(
+        !duration.isNegative() && duration.compareTo(Duration.ofDays(1)) <= 0,
+        key,
+        "must be 0-86400000 ms, was " + duration.toMillis());
   }
 
   private static void require(boolean condition, String key, String problem) {

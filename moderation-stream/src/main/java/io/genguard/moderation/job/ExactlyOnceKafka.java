@@ -20,6 +20,22 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * checkpoint.
  */
 public final class ExactlyOnceKafka {
+  /**
+   * How long the sink's Kafka transaction may stay open: from a checkpoint until the next one's
+   * commit. Must stay below the broker's {@code transaction.max.timeout.ms} (15 min by default).
+   */
+  public static final Duration TRANSACTION_TIMEOUT = Duration.ofMinutes(5);
+
+  /**
+   * The longest checkpoint interval the jobs accept: a fifth of {@link #TRANSACTION_TIMEOUT}, so
+   * that a transaction open for an interval plus a slow checkpoint still commits before the broker
+   * aborts it (an aborted transaction after a completed checkpoint loses its records).
+   */
+  public static final Duration MAX_CHECKPOINT_INTERVAL = TRANSACTION_TIMEOUT.dividedBy(5);
+
+  /** The most parallel tasks a job accepts: Flink's own upper bound on max parallelism. */
+  public static final int MAX_PARALLELISM = 32_768;
+
   private ExactlyOnceKafka() {}
 
   /** Parallelism, exactly-once checkpoints every {@code checkpointInterval}, and restarts. */
@@ -66,9 +82,7 @@ public final class ExactlyOnceKafka {
   public static KafkaSink<KafkaMessage> sink(
       String bootstrapServers, String transactionalIdPrefix) {
     Properties producer = new Properties();
-    // Must stay below the broker's transaction.max.timeout.ms (15 min by default) and above the
-    // longest checkpoint.
-    producer.setProperty("transaction.timeout.ms", Long.toString(Duration.ofMinutes(5).toMillis()));
+    producer.setProperty("transaction.timeout.ms", Long.toString(TRANSACTION_TIMEOUT.toMillis()));
     producer.setProperty("linger.ms", "5");
     return KafkaSink.<KafkaMessage>builder()
         .setBootstrapServers(bootstrapServers)

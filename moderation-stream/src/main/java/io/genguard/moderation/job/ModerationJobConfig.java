@@ -34,16 +34,38 @@ public record ModerationJobConfig(
   public static final String MAX_BATCH_SIZE = "GENGUARD_MODERATION_MAX_BATCH_SIZE";
   public static final String MAX_BATCH_DELAY_MS = "GENGUARD_MODERATION_MAX_BATCH_DELAY_MS";
 
+  /** The largest batch accepted: a model call over more texts only holds more memory at once. */
+  public static final int MAX_BATCH_SIZE_LIMIT = 4096;
+
+  /** The longest an output may be kept waiting for its batch to fill. */
+  public static final Duration MAX_BATCH_DELAY_LIMIT = Duration.ofSeconds(10);
+
   public ModerationJobConfig {
     require(
         bootstrapServers != null && !bootstrapServers.isBlank(), BOOTSTRAP_SERVERS, "must be set");
-    require(parallelism >= 1, PARALLELISM, "must be at least 1, was " + parallelism);
     require(
-        !checkpointInterval.isNegative() && checkpointInterval.toMillis() >= 10,
+        parallelism >= 1 && parallelism <= ExactlyOnceKafka.MAX_PARALLELISM,
+        PARALLELISM,
+        "must be 1-" + ExactlyOnceKafka.MAX_PARALLELISM + ", was " + parallelism);
+    require(
+        checkpointInterval.compareTo(Duration.ofMillis(10)) >= 0
+            && checkpointInterval.compareTo(ExactlyOnceKafka.MAX_CHECKPOINT_INTERVAL) <= 0,
         CHECKPOINT_INTERVAL_MS,
-        "must be at least 10 ms, was " + checkpointInterval.toMillis());
-    require(maxBatchSize >= 1, MAX_BATCH_SIZE, "must be at least 1, was " + maxBatchSize);
-    require(!maxBatchDelay.isNegative(), MAX_BATCH_DELAY_MS, "must not be negative");
+        "must be 10-"
+            + ExactlyOnceKafka.MAX_CHECKPOINT_INTERVAL.toMillis()
+            + " ms (the verdicts' Kafka transaction stays open from one checkpoint to the next and"
+            + " times out after "
+            + ExactlyOnceKafka.TRANSACTION_TIMEOUT.toMinutes()
+            + " minutes), was "
+            + checkpointInterval.toMillis());
+    require(
+        maxBatchSize >= 1 && maxBatchSize <= MAX_BATCH_SIZE_LIMIT,
+        MAX_BATCH_SIZE,
+        "must be 1-" + MAX_BATCH_SIZE_LIMIT + ", was " + maxBatchSize);
+    require(
+        !maxBatchDelay.isNegative() && maxBatchDelay.compareTo(MAX_BATCH_DELAY_LIMIT) <= 0,
+        MAX_BATCH_DELAY_MS,
+        "must be 0-" + MAX_BATCH_DELAY_LIMIT.toMillis() + " ms, was " + maxBatchDelay.toMillis());
   }
 
   public static ModerationJobConfig defaults(String bootstrapServers) {

@@ -102,10 +102,6 @@ public final class BatchProcessor {
   }
 
   private void serve(GenerationBackend backend, List<Job> jobs, Result[] results) {
-    Instant start = clock.instant();
-    for (Job job : jobs) {
-      job.deadline = start.plus(config.requestTimeout());
-    }
     List<Job> pending = jobs;
     while (!pending.isEmpty()) {
       List<Job> retry = new ArrayList<>();
@@ -214,7 +210,13 @@ public final class BatchProcessor {
 
   private List<BackendOutcome> call(GenerationBackend backend, List<Job> chunk) {
     List<BackendRequest> requests = new ArrayList<>(chunk.size());
+    // A request's budget starts when the backend is first asked for it, not when its batch came:
+    // otherwise a request sent after other chunks of its batch has what they left of the budget.
+    Instant firstCall = clock.instant().plus(config.requestTimeout());
     for (Job job : chunk) {
+      if (job.deadline == null) {
+        job.deadline = firstCall;
+      }
       var accepted = job.accepted;
       requests.add(
           new BackendRequest(

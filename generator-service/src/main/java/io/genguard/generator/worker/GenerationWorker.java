@@ -68,6 +68,10 @@ public final class GenerationWorker implements Runnable {
   private final Supplier<Producer<byte[], byte[]>> producerFactory;
   private final BatchProcessor processor;
   private final GeneratorMetrics metrics;
+
+  /** Outcomes of the batch being written (outcome, code), counted once its transaction commits. */
+  private final List<String[]> uncounted = new ArrayList<>();
+
   private final int maxBatchSize;
   private final Duration maxBatchWait;
   private final Clock clock;
@@ -199,6 +203,7 @@ public final class GenerationWorker implements Runnable {
 
   private void processInTransaction(List<ConsumerRecord<byte[], byte[]>> batch) {
     metrics.batch(batch.size());
+    uncounted.clear();
     List<ProducerRecord<byte[], byte[]>> events = new ArrayList<>();
     List<GenerationRequest> requests = new ArrayList<>();
     List<ConsumerRecord<byte[], byte[]>> sources = new ArrayList<>();
@@ -222,6 +227,10 @@ public final class GenerationWorker implements Runnable {
       }
       producer.sendOffsetsToTransaction(nextOffsets(batch), consumer.groupMetadata());
       commitTransaction(batch.size());
+      // Counted once written: a batch that is aborted and read again counts only when it lands.
+      for (String[] outcome : uncounted) {
+        metrics.outcome(outcome[0], outcome[1]);
+      }
     } catch (ProducerFencedException
         | InvalidProducerEpochException
         | OutOfOrderSequenceException
@@ -331,8 +340,9 @@ public final class GenerationWorker implements Runnable {
    * and failure reasons within the limit, but not a request's own ids) becomes a dead letter of the
    * request instead: thrown, it would stop the worker, and every worker after it, on this record.
    *
-   * <p>The request's outcome is counted here, once the event to write is known, so a request that
-   * ends as a dead letter counts as that alone and not also as the failure it could not be.
+   * <p>The request's outcome is noted here, once the event to write is known, so a request that
+   * ends as a dead letter counts as that alone and not also as the failure it could not be; it is
+   * counted when the transaction commits.
    */
   private ProducerRecord<byte[], byte[]> event(
       BatchProcessor.Result result, ConsumerRecord<byte[], byte[]> source) {
@@ -369,11 +379,10 @@ public final class GenerationWorker implements Runnable {
     } catch (EventTooLargeException e) {
       return deadLetter(source, e, "too_large");
     }
-    if (result.succeeded()) {
-      metrics.outcome("output", "ok");
-    } else {
-      metrics.outcome("failure", result.failure().getCode());
-    }
+    uncounted.add(
+        result.succeeded()
+            ? new String[] {"output", "ok"}
+            : new String[] {"failure", result.failure().getCode()});
     return event;
   }
 
@@ -384,7 +393,7 @@ public final class GenerationWorker implements Runnable {
 
   private ProducerRecord<byte[], byte[]> deadLetter(
       ConsumerRecord<byte[], byte[]> record, Exception error, String why) {
-    metrics.outcome("dead_letter", why);
+    uncounted.add(new String[] {"dead_letter", why});
     LOG.warn(
         "Dead-lettering the record at {}-{}@{}: {}",
         record.topic(),

@@ -15,13 +15,18 @@ import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.generator.GeneratorConfig;
 import io.genguard.generator.backend.BackendException;
+import io.genguard.generator.backend.BackendOutcome;
 import io.genguard.generator.backend.FailureCode;
+import io.genguard.provenance.manifest.ManifestSigner;
 import io.genguard.provenance.manifest.ManifestStatus;
 import io.genguard.provenance.manifest.ManifestVerifier;
 import io.genguard.schemas.Topics;
+import io.genguard.testsupport.MovingClock;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -424,6 +429,38 @@ class BatchProcessorTest {
     processor.process(requests);
 
     assertThat(backend.batches).extracting(List::size).containsExactly(2, 2, 1);
+  }
+
+  @Test
+  void shouldStartEachRequestsBudgetWhenTheBackendIsFirstAskedForIt() {
+    MovingClock clock = new MovingClock(WorkerFixtures.NOW);
+    Duration budget = config().requestTimeout();
+    List<Duration> left = new ArrayList<>();
+    WorkerFixtures.ScriptedBackend slow = new WorkerFixtures.ScriptedBackend();
+    for (String prompt : List.of("a", "b", "c")) {
+      slow.on(
+          prompt,
+          request -> {
+            left.add(Duration.between(clock.instant(), request.deadline()));
+            clock.advance(budget.multipliedBy(2).dividedBy(5)); // each call takes 40% of a budget
+            return BackendOutcome.of(WorkerFixtures.ScriptedBackend.generation("ok"));
+          });
+    }
+    slow.maxBatch = 1;
+    BatchProcessor served =
+        new BatchProcessor(
+            config(),
+            new BackendRegistry(List.of(slow), "scripted", Map.of()),
+            new OutputAssembler(new ManifestSigner(KEYS.signing()), 65.0, 300.0),
+            new GeneratorMetrics(new SimpleMeterRegistry()),
+            clock,
+            sleeps::add);
+
+    served.process(List.of(request("r0", "a"), request("r1", "b"), request("r2", "c")));
+
+    assertThat(left)
+        .as("the third request is not left 20% of its budget by the two sent before it")
+        .containsExactly(budget, budget, budget);
   }
 
   private BatchProcessor.Result single(GenerationRequest request) {

@@ -44,6 +44,7 @@ class GenerationWorkerRecoveryTest {
 
   private final ReplayingConsumer consumer = new ReplayingConsumer();
   private final List<BrokerLikeProducer> producers = new CopyOnWriteArrayList<>();
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private Thread thread;
   private GenerationWorker worker;
 
@@ -121,6 +122,10 @@ class GenerationWorkerRecoveryTest {
     assertThat(producers.get(0).closed()).isTrue();
     assertThat(committedRequestIds()).as("the batch is re-read, not lost").containsExactly("r1");
     assertThat(committedOffset()).isEqualTo(1);
+    assertThat(
+            registry.counter(GeneratorMetrics.REQUESTS, "outcome", "output", "code", "ok").count())
+        .as("counted when its transaction commits, not for the attempt that was aborted")
+        .isEqualTo(1.0);
   }
 
   @Test
@@ -151,7 +156,7 @@ class GenerationWorkerRecoveryTest {
               return producer;
             },
             processor(config(), new WorkerFixtures.ScriptedBackend(), new ArrayList<>()),
-            new GeneratorMetrics(new SimpleMeterRegistry()),
+            new GeneratorMetrics(registry),
             8,
             Duration.ZERO,
             Clock.systemUTC(),

@@ -20,6 +20,7 @@ import io.genguard.generator.backend.FailureCode;
 import io.genguard.provenance.manifest.ManifestSigner;
 import io.genguard.provenance.manifest.ManifestStatus;
 import io.genguard.provenance.manifest.ManifestVerifier;
+import io.genguard.provenance.manifest.ProvenanceManifest;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.MovingClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -58,6 +59,21 @@ class BatchProcessorTest {
                 output.getManifest().getSignature(),
                 output.getManifest().getKeyId()))
         .isEqualTo(ManifestStatus.VALID);
+    // Moderation's ProvenanceChecker also requires the manifest to name the event's own request,
+    // output and model; a manifest naming another output is INVALID there.
+    ProvenanceManifest manifest =
+        verifier
+            .inspect(
+                output.getText(),
+                output.getManifest().getCanonicalJson(),
+                output.getManifest().getSignature(),
+                output.getManifest().getKeyId())
+            .manifest();
+    assertThat(manifest.requestId()).isEqualTo(output.getRequestId());
+    assertThat(manifest.outputId()).isEqualTo(output.getOutputId());
+    assertThat(manifest.modelName()).isEqualTo(output.getModel().getName());
+    assertThat(manifest.modelVersion()).isEqualTo(output.getModel().getVersion());
+    assertThat(manifest.backend()).isEqualTo(output.getModel().getBackend());
   }
 
   @Test

@@ -2,7 +2,6 @@ package io.genguard.moderation.pipeline;
 
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
-import io.genguard.events.v1.ProvenanceFindings;
 import io.genguard.moderation.bias.BiasFindings;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.policy.ModerationFindings;
@@ -113,16 +112,16 @@ public final class ContentModerator implements BatchModerator {
     PendingScores pending = submit(toScore);
     List<BiasFindings> bias = new ArrayList<>(count);
     List<RuleFindings> rules = new ArrayList<>(count);
-    List<ProvenanceFindings> provenanceFindings = new ArrayList<>(count);
+    List<ProvenanceChecker.Checked> provenanceFindings = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       BiasFindings groups = null;
       RuleFindings matched = null;
-      ProvenanceFindings checked = null;
+      ProvenanceChecker.Checked checked = null;
       if (failed[i] == null) {
         try {
           groups = biasAnalysis.apply(screened.get(i).textForScoring());
           matched = RuleFindings.of(screened.get(i).textForScoring());
-          checked = provenance.check(outputs.get(i), outputs.get(i).getText());
+          checked = provenance.inspect(outputs.get(i), outputs.get(i).getText());
         } catch (RuntimeException | StackOverflowError e) {
           failed[i] = failure("analysis", e);
           groups = null;
@@ -162,15 +161,17 @@ public final class ContentModerator implements BatchModerator {
           scores = own.scores().get(alone == null ? scoreIndex[i] : 0);
         }
       }
+      ProvenanceChecker.Checked checked = provenanceFindings.get(i);
       ModerationFindings findings =
           new ModerationFindings(
               output.getTenantId(),
               scores,
               failure,
               bias.get(i),
-              provenanceFindings.get(i),
+              checked == null ? null : checked.findings(),
               result.findings(),
-              rules.get(i));
+              rules.get(i),
+              checked == null ? null : checked.manifestReason());
       verdicts.add(verdict(output, result, findings, policy.decide(findings)));
     }
     return verdicts;

@@ -2,24 +2,46 @@ package io.genguard.moderation.pipeline;
 
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ManifestStatus;
+import io.genguard.events.v1.ModelRef;
 import io.genguard.events.v1.ProvenanceFindings;
 import io.genguard.events.v1.SignedManifest;
 import io.genguard.events.v1.WatermarkInfo;
 import io.genguard.events.v1.WatermarkStatus;
 import io.genguard.provenance.ProvenanceKeys;
+import io.genguard.provenance.manifest.ManifestVerification;
 import io.genguard.provenance.manifest.ManifestVerifier;
+import io.genguard.provenance.manifest.ProvenanceManifest;
+import io.genguard.provenance.text.LoneSurrogates;
 import io.genguard.provenance.watermark.WatermarkDetection;
 import io.genguard.provenance.watermark.WatermarkDetector;
 import io.genguard.provenance.watermark.WatermarkParameters;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
 
 /**
  * Checks an output's provenance with the shared provenance module: the watermark its event claims
  * (or, without a claim, any key we hold) and the signed manifest. "Not detected" means unknown,
  * never "human-written".
+ *
+ * <p>A manifest is VALID only if its signature and text hash verify and it was signed for this very
+ * output: its {@code requestId}, {@code outputId} and {@code model} (name, version, backend) must
+ * equal the event's, or a valid manifest copied onto another event with the same text would vouch
+ * for it. The manifest's sampling parameters, time and watermark describe the output and are not
+ * compared.
  */
 public final class ProvenanceChecker {
+  /** Longest value of a differing field quoted in a reason, in characters. */
+  static final int MAX_QUOTED_CHARS = 64;
+
   private final WatermarkDetector detector;
   private final ManifestVerifier verifier;
+
+  /**
+   * An output's provenance findings and, when its manifest is INVALID for a reason the status alone
+   * does not tell, that reason (else null).
+   */
+  public record Checked(ProvenanceFindings findings, String manifestReason) {}
 
   public ProvenanceChecker(ProvenanceKeys keys) {
     this.detector = new WatermarkDetector(keys.watermark());
@@ -27,21 +49,94 @@ public final class ProvenanceChecker {
   }
 
   public ProvenanceFindings check(GenerationOutput output, String text) {
+    return inspect(output, text).findings();
+  }
+
+  /** Like {@link #check}, with the reason a manifest signed for another output is INVALID. */
+  public Checked inspect(GenerationOutput output, String text) {
     WatermarkDetection detection = watermark(output.getWatermark(), text);
     SignedManifest manifest = output.getManifest();
-    io.genguard.provenance.manifest.ManifestStatus manifestStatus =
-        manifest == null
-            ? io.genguard.provenance.manifest.ManifestStatus.ABSENT
-            : verifier.verify(
-                text, manifest.getCanonicalJson(), manifest.getSignature(), manifest.getKeyId());
+    io.genguard.provenance.manifest.ManifestStatus manifestStatus;
+    String manifestReason = null;
+    if (manifest == null) {
+      manifestStatus = io.genguard.provenance.manifest.ManifestStatus.ABSENT;
+    } else {
+      ManifestVerification verification =
+          verifier.inspect(
+              text, manifest.getCanonicalJson(), manifest.getSignature(), manifest.getKeyId());
+      manifestStatus = verification.status();
+      if (manifestStatus == io.genguard.provenance.manifest.ManifestStatus.VALID) {
+        manifestReason = signedForAnotherOutput(verification.manifest(), output);
+        if (manifestReason != null) {
+          manifestStatus = io.genguard.provenance.manifest.ManifestStatus.INVALID;
+        }
+      }
+    }
     boolean scored = detection.tokensScored() > 0;
-    return ProvenanceFindings.newBuilder()
-        .setWatermark(status(detection))
-        .setZScore(scored && Double.isFinite(detection.zScore()) ? detection.zScore() : null)
-        .setPValue(scored && Double.isFinite(detection.pValue()) ? detection.pValue() : null)
-        .setTokensScored(detection.tokensScored())
-        .setManifest(ManifestStatus.valueOf(manifestStatus.name()))
-        .build();
+    ProvenanceFindings findings =
+        ProvenanceFindings.newBuilder()
+            .setWatermark(status(detection))
+            .setZScore(scored && Double.isFinite(detection.zScore()) ? detection.zScore() : null)
+            .setPValue(scored && Double.isFinite(detection.pValue()) ? detection.pValue() : null)
+            .setTokensScored(detection.tokensScored())
+            .setManifest(ManifestStatus.valueOf(manifestStatus.name()))
+            .build();
+    return new Checked(findings, manifestReason);
+  }
+
+  /**
+   * Null when the manifest names this output (request, output and model); else a reason naming
+   * every field that differs, with both values (each cut to {@value #MAX_QUOTED_CHARS} characters).
+   */
+  static String signedForAnotherOutput(ProvenanceManifest manifest, GenerationOutput output) {
+    ModelRef model = output.getModel();
+    List<String> differences = new ArrayList<>();
+    compare(differences, "requestId", manifest.requestId(), output.getRequestId());
+    compare(differences, "outputId", manifest.outputId(), output.getOutputId());
+    compare(
+        differences, "model.name", manifest.modelName(), model == null ? null : model.getName());
+    compare(
+        differences,
+        "model.version",
+        manifest.modelVersion(),
+        model == null ? null : model.getVersion());
+    compare(
+        differences,
+        "model.backend",
+        manifest.backend(),
+        model == null ? null : model.getBackend());
+    return differences.isEmpty()
+        ? null
+        : "it was signed for another output (" + String.join("; ", differences) + ")";
+  }
+
+  private static void compare(
+      List<String> differences, String field, String inManifest, String inEvent) {
+    if (!Objects.equals(inManifest, inEvent)) {
+      differences.add(
+          field
+              + " "
+              + quote(inManifest)
+              + " in the manifest, "
+              + quote(inEvent)
+              + " in the event");
+    }
+  }
+
+  /** The value in quotes, cut to {@value #MAX_QUOTED_CHARS} characters (saying how long it was). */
+  static String quote(String value) {
+    if (value == null) {
+      return "none";
+    }
+    String repaired = LoneSurrogates.replaced(value);
+    if (repaired.length() <= MAX_QUOTED_CHARS) {
+      return "\"" + repaired + "\"";
+    }
+    int end = MAX_QUOTED_CHARS;
+    if (Character.isHighSurrogate(repaired.charAt(end - 1))) {
+      end--; // never split a surrogate pair
+    }
+    return "\"" + repaired.substring(0, end) + "...\" (" + repaired.length() + " characters)";
   }
 
   private WatermarkDetection watermark(WatermarkInfo claimed, String text) {

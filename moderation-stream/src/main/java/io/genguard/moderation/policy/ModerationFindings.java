@@ -17,6 +17,8 @@ import java.util.List;
  * @param screening problems with the text itself (empty, truncated, not UTF-8, not English)
  * @param rules the sentences the rules matched ({@link RuleFindings#NONE} when the text was not
  *     checked)
+ * @param manifestReason why the manifest is INVALID when the check said more than its status (a
+ *     manifest signed for another output), else null
  */
 public record ModerationFindings(
     String tenantId,
@@ -25,10 +27,23 @@ public record ModerationFindings(
     BiasFindings bias,
     ProvenanceFindings provenance,
     List<TextScreening.Finding> screening,
-    RuleFindings rules) {
+    RuleFindings rules,
+    String manifestReason) {
   public ModerationFindings {
     screening = List.copyOf(screening);
     rules = rules == null ? RuleFindings.NONE : rules;
+  }
+
+  /** Findings with no more to say about the manifest than its status. */
+  public ModerationFindings(
+      String tenantId,
+      ContentScores scores,
+      ScorerFailure scorerFailure,
+      BiasFindings bias,
+      ProvenanceFindings provenance,
+      List<TextScreening.Finding> screening,
+      RuleFindings rules) {
+    this(tenantId, scores, scorerFailure, bias, provenance, screening, rules, null);
   }
 
   /** Findings of a text not checked by any of the rules. */

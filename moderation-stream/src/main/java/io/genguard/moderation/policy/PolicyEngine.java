@@ -93,7 +93,8 @@ public final class PolicyEngine {
       }
     }
     if (findings.provenance() != null) {
-      addProvenanceReasons(reasons, policy.provenance(), findings.provenance());
+      addProvenanceReasons(
+          reasons, policy.provenance(), findings.provenance(), findings.manifestReason());
     }
     addRuleReason(
         reasons,
@@ -283,8 +284,14 @@ public final class PolicyEngine {
             matches == 2 ? "" : "s");
   }
 
+  /**
+   * @param manifestReason why the manifest is INVALID, when the check said more than its status
+   */
   private static void addProvenanceReasons(
-      List<VerdictReason> reasons, Policy.Provenance rule, ProvenanceFindings provenance) {
+      List<VerdictReason> reasons,
+      Policy.Provenance rule,
+      ProvenanceFindings provenance,
+      String manifestReason) {
     if (provenance.getManifest() == ManifestStatus.INVALID) {
       reasons.add(
           new VerdictReason(
@@ -293,7 +300,9 @@ public final class PolicyEngine {
               null,
               null,
               null,
-              "the provenance manifest's signature does not verify: the text or its manifest was altered"));
+              manifestReason == null
+                  ? "the provenance manifest's signature does not verify: the text or its manifest was altered"
+                  : "the provenance manifest does not verify: " + manifestReason));
     } else if (provenance.getManifest() == ManifestStatus.ABSENT
         && rule.manifestAbsent() != Decision.RELEASE) {
       reasons.add(

@@ -1,0 +1,194 @@
+package io.genguard.moderation.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ManifestStatus;
+import io.genguard.events.v1.ModelRef;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.Reason;
+import io.genguard.events.v1.SignedManifest;
+import io.genguard.moderation.bias.BiasAnalyzer;
+import io.genguard.moderation.fixtures.Events;
+import io.genguard.moderation.policy.PolicyEngine;
+import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.policy.ReasonCodes;
+import io.genguard.moderation.scoring.TextScreening;
+import io.genguard.provenance.ProvenanceKeys;
+import io.genguard.provenance.manifest.ManifestSigner;
+import io.genguard.provenance.manifest.ProvenanceManifest;
+import io.genguard.provenance.manifest.SignedProvenance;
+import io.genguard.schemas.Topics;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ProvenanceCheckerTest {
+  private static final String TEXT = "The committee met on Tuesday to discuss the budget.";
+  private static final ProvenanceKeys KEYS = ProvenanceKeys.ephemeral();
+  private final ProvenanceChecker checker = new ProvenanceChecker(KEYS);
+
+  /**
+   * The output with a manifest signed for it, its members taken from the event as the generator's
+   * OutputAssembler fills both from the same values.
+   */
+  private static GenerationOutput signed(GenerationOutput output) {
+    var parameters = output.getParameters();
+    ManifestSigner signer = new ManifestSigner(KEYS.signing());
+    ProvenanceManifest manifest =
+        new ProvenanceManifest(
+            output.getRequestId(),
+            output.getOutputId(),
+            ProvenanceManifest.sha256Hex(output.getText()),
+            output.getModel().getName(),
+            output.getModel().getVersion(),
+            output.getModel().getBackend(),
+            new ProvenanceManifest.Sampling(
+                parameters.getMaxTokens(),
+                parameters.getTemperature(),
+                parameters.getTopK(),
+                parameters.getTopP(),
+                parameters.getSeed()),
+            output.getGeneratedAt(),
+            null,
+            signer.activeKeyId());
+    SignedProvenance signature = signer.sign(manifest);
+    return GenerationOutput.newBuilder(output)
+        .setManifest(
+            SignedManifest.newBuilder()
+                .setCanonicalJson(signature.canonicalJson())
+                .setSignature(signature.signature())
+                .setKeyId(signature.keyId())
+                .build())
+        .build();
+  }
+
+  /** {@code victim} carrying {@code source}'s manifest, as a forger would copy it. */
+  private static GenerationOutput withManifestOf(GenerationOutput victim, GenerationOutput source) {
+    return GenerationOutput.newBuilder(victim).setManifest(source.getManifest()).build();
+  }
+
+  @Test
+  void shouldFindTheManifestSignedForThisOutputValidAlsoAfterTheTopicRoundTrip() {
+    GenerationOutput output = signed(Events.output("r-1", TEXT));
+    GenerationOutput read =
+        Topics.GENERATION_OUTPUTS.codec().decode(Topics.GENERATION_OUTPUTS.codec().encode(output));
+
+    for (GenerationOutput event : List.of(output, read)) {
+      ProvenanceChecker.Checked checked = checker.inspect(event, event.getText());
+      assertThat(checked.findings().getManifest()).isEqualTo(ManifestStatus.VALID);
+      assertThat(checked.manifestReason()).isNull();
+    }
+  }
+
+  @Test
+  void shouldFindAValidManifestCopiedOntoAnotherOutputOfTheSameTextInvalidNamingTheIds() {
+    GenerationOutput original = signed(Events.output("r-1", TEXT));
+    GenerationOutput copy = withManifestOf(Events.output("r-2", TEXT), original);
+
+    ProvenanceChecker.Checked checked = checker.inspect(copy, copy.getText());
+
+    assertThat(checked.findings().getManifest()).isEqualTo(ManifestStatus.INVALID);
+    assertThat(checked.manifestReason())
+        .isEqualTo(
+            "it was signed for another output (requestId \"r-1\" in the manifest, \"r-2\" in the"
+                + " event; outputId \"out-r-1\" in the manifest, \"out-r-2\" in the event)");
+    assertThat(checker.check(copy, copy.getText()).getManifest()).isEqualTo(ManifestStatus.INVALID);
+  }
+
+  @Test
+  void shouldFindAManifestOfAnotherModelInvalidNamingTheFieldThatDiffers() {
+    GenerationOutput output = signed(Events.output("r-1", TEXT));
+    ModelRef model = output.getModel();
+    Map<String, ModelRef> others =
+        Map.of(
+            "model.name \"test-model\" in the manifest, \"other-model\" in the event",
+            ModelRef.newBuilder(model).setName("other-model").build(),
+            "model.version \"1\" in the manifest, \"2\" in the event",
+            ModelRef.newBuilder(model).setVersion("2").build(),
+            "model.backend \"builtin\" in the manifest, \"openai\" in the event",
+            ModelRef.newBuilder(model).setBackend("openai").build());
+    others.forEach(
+        (difference, other) -> {
+          GenerationOutput moved = GenerationOutput.newBuilder(output).setModel(other).build();
+          ProvenanceChecker.Checked checked = checker.inspect(moved, moved.getText());
+          assertThat(checked.findings().getManifest()).isEqualTo(ManifestStatus.INVALID);
+          assertThat(checked.manifestReason())
+              .isEqualTo("it was signed for another output (" + difference + ")");
+        });
+  }
+
+  @Test
+  void shouldCutAHugeIdInTheReason() {
+    String huge = "r".repeat(100_000);
+    GenerationOutput original = signed(Events.output(huge, TEXT));
+    GenerationOutput copy = withManifestOf(Events.output("r-2", TEXT), original);
+
+    String reason = checker.inspect(copy, copy.getText()).manifestReason();
+
+    assertThat(reason)
+        .contains("requestId \"" + "r".repeat(ProvenanceChecker.MAX_QUOTED_CHARS) + "...\"")
+        .contains("(100000 characters) in the manifest, \"r-2\" in the event")
+        .contains("(100004 characters) in the manifest, \"out-r-2\" in the event");
+    assertThat(reason.length()).isLessThan(500);
+  }
+
+  @Test
+  void shouldNotSplitASurrogatePairOrQuoteALoneSurrogateWhenCutting() {
+    String emoji = "\uD83D\uDE00";
+    String cut =
+        ProvenanceChecker.quote("x".repeat(ProvenanceChecker.MAX_QUOTED_CHARS - 1) + emoji);
+    assertThat(cut).startsWith("\"" + "x".repeat(ProvenanceChecker.MAX_QUOTED_CHARS - 1) + "...\"");
+    assertThat(ProvenanceChecker.quote("a\uD800b")).isEqualTo("\"a\uFFFDb\"");
+    assertThat(ProvenanceChecker.quote(null)).isEqualTo("none");
+  }
+
+  @Test
+  void shouldKeepTheSignatureReasonForAManifestWhoseTextWasChanged() {
+    GenerationOutput output = signed(Events.output("r-1", TEXT));
+    GenerationOutput edited = GenerationOutput.newBuilder(output).setText(TEXT + " Not.").build();
+
+    ProvenanceChecker.Checked checked = checker.inspect(edited, edited.getText());
+
+    assertThat(checked.findings().getManifest()).isEqualTo(ManifestStatus.INVALID);
+    assertThat(checked.manifestReason()).isNull();
+  }
+
+  @Test
+  void shouldBlockTheOutputACopiedManifestWasMovedOntoAndSayWhichIdsDiffer() {
+    GenerationOutput original = signed(Events.output("r-1", TEXT));
+    GenerationOutput copy = withManifestOf(Events.output("r-2", TEXT), original);
+    ContentModerator moderator =
+        new ContentModerator(
+            () -> ContentModeratorTest.constantScorer(0.01),
+            PolicyEngine.of(PolicyLoader.loadDefault()),
+            TextScreening.defaults(),
+            BiasAnalyzer.loadDefault(),
+            checker,
+            Map.of("test", "1"),
+            Duration.ofSeconds(5),
+            Clock.fixed(Events.NOW, ZoneOffset.UTC));
+
+    List<ModerationVerdict> verdicts = moderator.moderate(List.of(original, copy));
+
+    assertThat(verdicts.get(0).getDecision()).isEqualTo(Decision.RELEASE);
+    assertThat(verdicts.get(0).getProvenance().getManifest()).isEqualTo(ManifestStatus.VALID);
+    ModerationVerdict moved = verdicts.get(1);
+    assertThat(moved.getProvenance().getManifest()).isEqualTo(ManifestStatus.INVALID);
+    assertThat(moved.getDecision())
+        .as("the built-in policy's manifestInvalid")
+        .isEqualTo(Decision.BLOCK);
+    assertThat(moved.getReasons())
+        .filteredOn(reason -> reason.getCode().equals(ReasonCodes.MANIFEST_INVALID))
+        .singleElement()
+        .extracting(Reason::getMessage)
+        .isEqualTo(
+            "the provenance manifest does not verify: it was signed for another output (requestId"
+                + " \"r-1\" in the manifest, \"r-2\" in the event; outputId \"out-r-1\" in the"
+                + " manifest, \"out-r-2\" in the event)");
+  }
+}

@@ -42,10 +42,18 @@ public final class HttpApiSubmitter implements CampaignSubmitter {
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   }
 
+  /**
+   * The API path under the base URL, whose own path is kept: a stack behind a proxy at {@code
+   * https://host/genguard} answers at {@code https://host/genguard/api/v1/...}.
+   */
+  private URI endpoint(String path) {
+    return URI.create(api + path);
+  }
+
   @Override
   public void checkReachable() {
     HttpResponse<String> response =
-        send(HttpRequest.newBuilder(api.resolve("/api/v1/health")).GET(), "GET /api/v1/health");
+        send(HttpRequest.newBuilder(endpoint("/api/v1/health")).GET(), "GET /api/v1/health");
     if (response.statusCode() == 401 || response.statusCode() == 403) {
       throw unauthorized(response);
     }
@@ -81,7 +89,7 @@ public final class HttpApiSubmitter implements CampaignSubmitter {
     }
     HttpResponse<String> response =
         send(
-            HttpRequest.newBuilder(api.resolve("/api/v1/requests"))
+            HttpRequest.newBuilder(endpoint("/api/v1/requests"))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json)),
             "POST /api/v1/requests");

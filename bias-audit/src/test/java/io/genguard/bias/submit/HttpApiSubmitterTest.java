@@ -25,6 +25,7 @@ class HttpApiSubmitterTest {
   private HttpServer server;
   private final List<JsonNode> bodies = new CopyOnWriteArrayList<>();
   private final List<String> authorizations = new CopyOnWriteArrayList<>();
+  private final List<String> paths = new CopyOnWriteArrayList<>();
   private volatile int status = 202;
   private volatile String requiredToken;
   private volatile String retryAfter;
@@ -32,36 +33,38 @@ class HttpApiSubmitterTest {
   @BeforeEach
   void start() throws Exception {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext(
-        "/api/v1/",
-        exchange -> {
-          String auth = exchange.getRequestHeaders().getFirst("Authorization");
-          authorizations.add(String.valueOf(auth));
-          int code;
-          String answer;
-          if (requiredToken != null && !("Bearer " + requiredToken).equals(auth)) {
-            code = 401;
-            answer = "{\"error\":\"missing or invalid token\"}";
-          } else if (exchange.getRequestURI().getPath().endsWith("/health")) {
-            code = 200;
-            answer = "{\"status\":\"UP\"}";
-          } else {
-            bodies.add(JSON.readTree(exchange.getRequestBody()));
-            code = status;
-            answer =
-                code == 202
-                    ? "{\"requestId\":\"req-" + bodies.size() + "\",\"status\":\"SUBMITTED\"}"
-                    : "{\"error\":\"prompt has 9000 characters; the limit is 8000\"}";
-          }
-          if (retryAfter != null) {
-            exchange.getResponseHeaders().add("Retry-After", retryAfter);
-          }
-          byte[] bytes = answer.getBytes(StandardCharsets.UTF_8);
-          exchange.sendResponseHeaders(code, bytes.length);
-          exchange.getResponseBody().write(bytes);
-          exchange.close();
-        });
+    server.createContext("/api/v1/", this::answer);
+    server.createContext("/behind/a/proxy/api/v1/", this::answer);
     server.start();
+  }
+
+  private void answer(com.sun.net.httpserver.HttpExchange exchange) throws java.io.IOException {
+    paths.add(exchange.getRequestURI().getPath());
+    String auth = exchange.getRequestHeaders().getFirst("Authorization");
+    authorizations.add(String.valueOf(auth));
+    int code;
+    String answer;
+    if (requiredToken != null && !("Bearer " + requiredToken).equals(auth)) {
+      code = 401;
+      answer = "{\"error\":\"missing or invalid token\"}";
+    } else if (exchange.getRequestURI().getPath().endsWith("/health")) {
+      code = 200;
+      answer = "{\"status\":\"UP\"}";
+    } else {
+      bodies.add(JSON.readTree(exchange.getRequestBody()));
+      code = status;
+      answer =
+          code == 202
+              ? "{\"requestId\":\"req-" + bodies.size() + "\",\"status\":\"SUBMITTED\"}"
+              : "{\"error\":\"prompt has 9000 characters; the limit is 8000\"}";
+    }
+    if (retryAfter != null) {
+      exchange.getResponseHeaders().add("Retry-After", retryAfter);
+    }
+    byte[] bytes = answer.getBytes(StandardCharsets.UTF_8);
+    exchange.sendResponseHeaders(code, bytes.length);
+    exchange.getResponseBody().write(bytes);
+    exchange.close();
   }
 
   @AfterEach
@@ -97,6 +100,17 @@ class HttpApiSubmitterTest {
     assertThat(body.get("maxTokens").asInt()).isEqualTo(16);
     assertThat(body.get("attributes").get("campaign.group").asText()).isEqualTo("control");
     assertThat(authorizations).containsOnly("null");
+  }
+
+  @Test
+  void shouldKeepThePathOfABaseUrlBehindAProxy() {
+    HttpApiSubmitter submitter =
+        new HttpApiSubmitter(URI.create(api() + "/behind/a/proxy/"), Optional.empty());
+
+    submitter.checkReachable();
+    assertThat(submitter.submit(request())).isEqualTo("req-1");
+    assertThat(paths)
+        .containsExactly("/behind/a/proxy/api/v1/health", "/behind/a/proxy/api/v1/requests");
   }
 
   @Test

@@ -56,6 +56,7 @@ import java.util.TreeSet;
  * @param watermark gamma, delta and context width of the watermark
  * @param cpuWatts assumed power draw of a CPU generating, for the energy estimate
  * @param gpuWatts assumed power draw of a GPU generating
+ * @param routing which requests this pool answers, when pools split the backends between them
  */
 public record GeneratorConfig(
     int workers,
@@ -87,10 +88,14 @@ public record GeneratorConfig(
     boolean watermarkEnabled,
     WatermarkParameters watermark,
     double cpuWatts,
-    double gpuWatts) {
+    double gpuWatts,
+    PoolRouting routing) {
 
   public static final String PREFIX = "GENGUARD_GENERATOR_";
   public static final String CONFIG_FILE_VARIABLE = PREFIX + "CONFIG_FILE";
+
+  /** The consumer group of the main worker pool. */
+  public static final String DEFAULT_CONSUMER_GROUP = "genguard-generator";
 
   public static final String BACKEND_BUILTIN = "builtin";
   public static final String BACKEND_DJL = "djl";
@@ -140,6 +145,16 @@ public record GeneratorConfig(
     require(workers >= 1 && workers <= 64, "WORKERS", workers, "between 1 and 64");
     Objects.requireNonNull(instanceId, "instanceId");
     require(!consumerGroup.isBlank(), "CONSUMER_GROUP", consumerGroup, "not blank");
+    Objects.requireNonNull(routing, "routing");
+    require(
+        routing.onlyBackends().isEmpty() || !consumerGroup.equals(DEFAULT_CONSUMER_GROUP),
+        "CONSUMER_GROUP",
+        consumerGroup,
+        "a group of this pool's own when "
+            + Keys.ONLY_BACKENDS
+            + " is set (the pool reads every request and answers only its backends' share; in"
+            + " the main pool's group it would see only some partitions, and their other requests"
+            + " would go unanswered)");
     require(
         maxBatchSize >= 1 && maxBatchSize <= 1024,
         "BATCH_SIZE",
@@ -208,7 +223,7 @@ public record GeneratorConfig(
     return new GeneratorConfig(
         1,
         "local",
-        "genguard-generator",
+        DEFAULT_CONSUMER_GROUP,
         8,
         Duration.ofMillis(50),
         Duration.ofSeconds(30),
@@ -235,7 +250,8 @@ public record GeneratorConfig(
         true,
         WatermarkParameters.DEFAULTS,
         65.0,
-        300.0);
+        300.0,
+        PoolRouting.ALL);
   }
 
   /**
@@ -319,7 +335,8 @@ public record GeneratorConfig(
             s.decimal(Keys.WATERMARK_DELTA, d.watermark().delta()),
             s.integer(Keys.WATERMARK_CONTEXT_WIDTH, d.watermark().contextWidth())),
         s.decimal(Keys.CPU_WATTS, d.cpuWatts()),
-        s.decimal(Keys.GPU_WATTS, d.gpuWatts()));
+        s.decimal(Keys.GPU_WATTS, d.gpuWatts()),
+        PoolRouting.parse(s.string(Keys.ONLY_BACKENDS, null), s.string(Keys.LEAVE_BACKENDS, null)));
   }
 
   /** The same configuration with {@code count} worker threads. */
@@ -354,7 +371,44 @@ public record GeneratorConfig(
         watermarkEnabled,
         watermark,
         cpuWatts,
-        gpuWatts);
+        gpuWatts,
+        routing);
+  }
+
+  /** The same configuration answering the requests {@code newRouting} gives this pool. */
+  public GeneratorConfig withRouting(PoolRouting newRouting) {
+    return new GeneratorConfig(
+        workers,
+        instanceId,
+        consumerGroup,
+        maxBatchSize,
+        maxBatchWait,
+        requestTimeout,
+        maxAttempts,
+        retryBackoff,
+        maxRetryBackoff,
+        maxPromptCharacters,
+        maxOutputTokens,
+        defaultBackend,
+        cacheDirectory,
+        keyDirectory,
+        keys,
+        builtinOrder,
+        builtinMinimumCount,
+        djlModelPath,
+        djlDevice,
+        djlMaxBatchSize,
+        djlMaxContextTokens,
+        openAiBaseUrl,
+        openAiApiKey,
+        openAiModel,
+        openAiChat,
+        openAiTimeout,
+        watermarkEnabled,
+        watermark,
+        cpuWatts,
+        gpuWatts,
+        newRouting);
   }
 
   /** The same configuration with explicit provenance keys (e.g. shared with moderation). */
@@ -389,7 +443,8 @@ public record GeneratorConfig(
         watermarkEnabled,
         watermark,
         cpuWatts,
-        gpuWatts);
+        gpuWatts,
+        routing);
   }
 
   /** The same configuration with another micro-batch size and wait. */
@@ -424,7 +479,8 @@ public record GeneratorConfig(
         watermarkEnabled,
         watermark,
         cpuWatts,
-        gpuWatts);
+        gpuWatts,
+        routing);
   }
 
   /** The same configuration with another instance id (one per process sharing a cluster). */
@@ -459,7 +515,8 @@ public record GeneratorConfig(
         watermarkEnabled,
         watermark,
         cpuWatts,
-        gpuWatts);
+        gpuWatts,
+        routing);
   }
 
   /** The same configuration in another consumer group (tests isolate themselves this way). */
@@ -494,7 +551,8 @@ public record GeneratorConfig(
         watermarkEnabled,
         watermark,
         cpuWatts,
-        gpuWatts);
+        gpuWatts,
+        routing);
   }
 
   /** The same configuration with another per-request timeout and retry policy. */
@@ -529,7 +587,8 @@ public record GeneratorConfig(
         watermarkEnabled,
         watermark,
         cpuWatts,
-        gpuWatts);
+        gpuWatts,
+        routing);
   }
 
   /** The same configuration with a DJL model. */
@@ -564,7 +623,8 @@ public record GeneratorConfig(
         watermarkEnabled,
         watermark,
         cpuWatts,
-        gpuWatts);
+        gpuWatts,
+        routing);
   }
 
   /** The same configuration with an OpenAI-compatible server. */
@@ -600,7 +660,8 @@ public record GeneratorConfig(
         watermarkEnabled,
         watermark,
         cpuWatts,
-        gpuWatts);
+        gpuWatts,
+        routing);
   }
 
   /** The same configuration with another default backend. */
@@ -635,7 +696,8 @@ public record GeneratorConfig(
         watermarkEnabled,
         watermark,
         cpuWatts,
-        gpuWatts);
+        gpuWatts,
+        routing);
   }
 
   /** The keys to use: the explicit ones, else the environment-or-directory resolution. */
@@ -705,6 +767,8 @@ public record GeneratorConfig(
         + cpuWatts
         + ", gpuWatts="
         + gpuWatts
+        + ", routing="
+        + routing
         + "]";
   }
 
@@ -741,6 +805,8 @@ public record GeneratorConfig(
     public static final String WATERMARK_CONTEXT_WIDTH = PREFIX + "WATERMARK_CONTEXT_WIDTH";
     public static final String CPU_WATTS = PREFIX + "CPU_WATTS";
     public static final String GPU_WATTS = PREFIX + "GPU_WATTS";
+    public static final String ONLY_BACKENDS = PREFIX + "ONLY_BACKENDS";
+    public static final String LEAVE_BACKENDS = PREFIX + "LEAVE_BACKENDS";
 
     static final Set<String> ALL =
         Set.of(
@@ -774,7 +840,9 @@ public record GeneratorConfig(
             WATERMARK_DELTA,
             WATERMARK_CONTEXT_WIDTH,
             CPU_WATTS,
-            GPU_WATTS);
+            GPU_WATTS,
+            ONLY_BACKENDS,
+            LEAVE_BACKENDS);
 
     private Keys() {}
   }

@@ -115,7 +115,8 @@ public final class GeneratorService implements AutoCloseable {
               config.maxBatchSize(),
               config.maxBatchWait(),
               clock,
-              warmUpOnce);
+              warmUpOnce,
+              config.routing());
       Thread thread = new Thread(worker, "genguard-" + name);
       thread.setDaemon(false);
       workers.add(worker);

@@ -271,6 +271,21 @@ class ComposeFileTest {
   }
 
   @Test
+  void shouldLetTheGpuPoolAnswerDjlRequestsInAGroupOfItsOwn() {
+    Map<String, String> gpu = ComposeFile.environment(compose.services().path("generator-gpu"));
+    Map<String, String> cpu = ComposeFile.environment(compose.services().path("generator"));
+    // Routing the GPU pool's share needs both: the GPU pool reads every request in its own group
+    // and answers djl only; the CPU pool leaves djl to it when .env says so.
+    assertThat(gpu).containsEntry("GENGUARD_GENERATOR_ONLY_BACKENDS", "djl");
+    assertThat(gpu.get("GENGUARD_GENERATOR_CONSUMER_GROUP"))
+        .isNotBlank()
+        .isNotEqualTo(GeneratorConfig.DEFAULT_CONSUMER_GROUP);
+    assertThat(cpu)
+        .containsEntry(
+            "GENGUARD_GENERATOR_LEAVE_BACKENDS", "${GENGUARD_GENERATOR_LEAVE_BACKENDS:-}");
+  }
+
+  @Test
   void shouldPassTheGeneratorOnlySettingsItKnows() throws Exception {
     Set<String> known = new HashSet<>();
     for (var field : GeneratorConfig.Keys.class.getFields()) {

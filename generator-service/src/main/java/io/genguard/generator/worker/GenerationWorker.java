@@ -2,6 +2,7 @@ package io.genguard.generator.worker;
 
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.generator.PoolRouting;
 import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.EventDecodingException;
 import io.genguard.schemas.EventTooLargeException;
@@ -79,6 +80,7 @@ public final class GenerationWorker implements Runnable {
   private final AtomicLong lag;
   private final Deque<ConsumerRecord<byte[], byte[]>> pending = new ArrayDeque<>();
   private final Runnable beforeSubscribe;
+  private final PoolRouting routing;
 
   private Producer<byte[], byte[]> producer;
 
@@ -100,6 +102,35 @@ public final class GenerationWorker implements Runnable {
       Duration maxBatchWait,
       Clock clock,
       Runnable beforeSubscribe) {
+    this(
+        name,
+        consumer,
+        producerFactory,
+        processor,
+        metrics,
+        maxBatchSize,
+        maxBatchWait,
+        clock,
+        beforeSubscribe,
+        PoolRouting.ALL);
+  }
+
+  /**
+   * @param routing which requests this worker's pool answers; the others it commits past without an
+   *     event (another pool answers them)
+   */
+  public GenerationWorker(
+      String name,
+      Consumer<byte[], byte[]> consumer,
+      Supplier<Producer<byte[], byte[]>> producerFactory,
+      BatchProcessor processor,
+      GeneratorMetrics metrics,
+      int maxBatchSize,
+      Duration maxBatchWait,
+      Clock clock,
+      Runnable beforeSubscribe,
+      PoolRouting routing) {
+    this.routing = routing;
     this.name = name;
     this.consumer = consumer;
     this.producerFactory = producerFactory;
@@ -208,11 +239,20 @@ public final class GenerationWorker implements Runnable {
     List<GenerationRequest> requests = new ArrayList<>();
     List<ConsumerRecord<byte[], byte[]>> sources = new ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> record : batch) {
+      GenerationRequest request;
       try {
-        requests.add(Topics.GENERATION_REQUESTS.codec().decode(record.value()));
-        sources.add(record);
+        request = Topics.GENERATION_REQUESTS.codec().decode(record.value());
       } catch (EventDecodingException e) {
-        events.add(deadLetter(record, e));
+        if (routing.deadLetters()) {
+          events.add(deadLetter(record, e));
+        }
+        continue;
+      }
+      if (routing.answers(request)) {
+        requests.add(request);
+        sources.add(record);
+      } else {
+        uncounted.add(new String[] {"left", "other_pool"});
       }
     }
     // Generation happens before the transaction opens, so a slow backend never holds one open.

@@ -70,6 +70,16 @@ public final class BatchScorer {
   static final int MAX_LINE_BYTES = 16 * 1024 * 1024;
 
   static final int DEFAULT_BATCH_SIZE = 64;
+
+  /** The largest {@code --batch-size}: a model call over more texts only holds more at once. */
+  static final int MAX_BATCH_SIZE = 4096;
+
+  /**
+   * A batch is scored once its lines hold this many bytes, full or not: so at most this much, plus
+   * one line, is held however long the lines ({@link #MAX_LINE_BYTES} each).
+   */
+  static final long MAX_PENDING_BYTES = 32L * 1024 * 1024;
+
   static final String USAGE =
       "usage: score --in IN.jsonl --out OUT.jsonl [--policy FILE] [--scorer NAME] [--tenant ID] [--batch-size N] [--explain]";
 
@@ -97,6 +107,7 @@ public final class BatchScorer {
   private final TextScreening screening;
   private final String tenant;
   private final int batchSize;
+  private long pendingBytesLimit = MAX_PENDING_BYTES;
   private final PrintStream progress;
   private final Map<String, String> versions;
   private WordOcclusion occlusion;
@@ -124,6 +135,12 @@ public final class BatchScorer {
     all.put("text-screening", "max-chars=" + screening.maxChars());
     all.putAll(RuleFindings.versions());
     this.versions = Collections.unmodifiableMap(all);
+  }
+
+  /** With another bound on the bytes of the lines held for one batch: a seam for the tests. */
+  BatchScorer withPendingBytesLimit(long limit) {
+    this.pendingBytesLimit = limit;
+    return this;
   }
 
   /** Adds evidence words to the category and stereotype reasons of texts that are not released. */
@@ -265,8 +282,9 @@ public final class BatchScorer {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("score: --batch-size must be a number");
     }
-    if (batchSize < 1) {
-      throw new IllegalArgumentException("score: --batch-size must be at least 1");
+    if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+      throw new IllegalArgumentException(
+          "score: --batch-size must be 1-" + MAX_BATCH_SIZE + ", was " + batchSize);
     }
     return new Options(
         Path.of(values.get("in")),
@@ -288,6 +306,7 @@ public final class BatchScorer {
     BufferedInputStream input = new BufferedInputStream(in, 1 << 16);
     BufferedOutputStream output = new BufferedOutputStream(out, 1 << 16);
     List<Item> pending = new ArrayList<>();
+    long pendingBytes = 0;
     long[] counts = new long[3];
     Map<String, Long> decisions = new LinkedHashMap<>();
     long started = System.nanoTime();
@@ -324,10 +343,12 @@ public final class BatchScorer {
                         + MAX_LINE_BYTES
                         + " bytes; split the text or shorten it")
                 : parse(lineNumber, line.toByteArray()));
+        pendingBytes += line.size();
         line.reset();
         tooLong = false;
-        if (pending.size() >= batchSize) {
+        if (pending.size() >= batchSize || pendingBytes >= pendingBytesLimit) {
           flush(pending, output, counts, decisions);
+          pendingBytes = 0;
         }
         long now = System.nanoTime();
         if (now - lastReport > 5_000_000_000L) {

@@ -207,6 +207,51 @@ class BatchScorerTest {
   }
 
   @Test
+  void shouldScoreABatchOnceItsLinesHoldTheByteBoundFullOrNot() throws Exception {
+    List<Integer> batches = new ArrayList<>();
+    ContentScorer recording =
+        new ContentScorer() {
+          @Override
+          public List<ContentScores> scoreBatch(List<String> texts) {
+            batches.add(texts.size());
+            return ngram.scoreBatch(texts);
+          }
+
+          @Override
+          public Map<String, String> versions() {
+            return ngram.versions();
+          }
+        };
+    BatchScorer batch =
+        new BatchScorer(
+                recording,
+                PolicyLoader.loadDefault(),
+                bias,
+                bias.versions(),
+                TextScreening.defaults(),
+                null,
+                64,
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+            .withPendingBytesLimit(100);
+    StringBuilder input = new StringBuilder();
+    for (int i = 0; i < 6; i++) {
+      // 60 bytes a line: two lines pass 100 bytes
+      input.append(
+          String.format("{\"id\": %d, \"text\": \"%-39s\"}\n", i, "a quiet walk by the river"));
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+    BatchScorer.Summary summary =
+        batch.score(
+            new ByteArrayInputStream(input.toString().getBytes(StandardCharsets.UTF_8)), out);
+
+    assertThat(summary.lines()).isEqualTo(6);
+    assertThat(batches)
+        .as("not one batch of 6: held lines are bounded by bytes")
+        .containsExactly(2, 2, 2);
+  }
+
+  @Test
   void shouldHoldEveryTextOfABatchTheScorerFailedOnAndGoOn() throws Exception {
     ContentScorer failing =
         new ContentScorer() {
@@ -516,6 +561,18 @@ class BatchScorerTest {
     assertThat(BatchScorer.parse(new String[] {"--in", "a", "--out", "b", "--explain"}).explain())
         .isTrue();
     assertThat(BatchScorer.parse(new String[] {"--in", "a", "--out", "b"}).explain()).isFalse();
+  }
+
+  @Test
+  void shouldRefuseABatchSizeOutOfBounds() {
+    assertThat(
+            BatchScorer.parse(new String[] {"--in", "a", "--out", "b", "--batch-size", "4096"})
+                .batchSize())
+        .isEqualTo(4096);
+    assertThatThrownBy(
+            () ->
+                BatchScorer.parse(new String[] {"--in", "a", "--out", "b", "--batch-size", "4097"}))
+        .hasMessage("score: --batch-size must be 1-4096, was 4097");
   }
 
   private List<JsonNode> score(String input, int batchSize) throws Exception {

@@ -1,5 +1,6 @@
 package io.genguard.stack.cli;
 
+import io.genguard.schemas.ErrorMessages;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -32,23 +33,10 @@ public final class GenGuardCli {
     CommandLine commandLine = new CommandLine(new GenGuardCli());
     commandLine.setExecutionExceptionHandler(
         (error, cmd, parsed) -> {
-          cmd.getErr().println("genguard: " + rootMessage(error));
+          cmd.getErr().println("genguard: " + ErrorMessages.oneLine(error));
           return 1;
         });
     System.exit(commandLine.execute(args));
-  }
-
-  private static String rootMessage(Throwable error) {
-    StringBuilder message = new StringBuilder(String.valueOf(error.getMessage()));
-    Throwable cause = error.getCause();
-    while (cause != null && cause != error) {
-      if (cause.getMessage() != null && !message.toString().contains(cause.getMessage())) {
-        message.append(": ").append(cause.getMessage());
-      }
-      error = cause;
-      cause = cause.getCause();
-    }
-    return message.toString();
   }
 
   /**

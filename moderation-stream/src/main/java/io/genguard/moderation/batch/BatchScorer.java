@@ -24,6 +24,7 @@ import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.scoring.WordOcclusion;
+import io.genguard.schemas.ErrorMessages;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -244,7 +245,7 @@ public final class BatchScorer {
       }
       return 0;
     } catch (RuntimeException | IOException e) {
-      stderr.println("score: failed: " + e.getMessage());
+      stderr.println("score: failed: " + ErrorMessages.oneLine(e));
       return 1;
     }
   }

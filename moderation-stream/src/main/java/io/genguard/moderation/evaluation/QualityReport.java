@@ -35,6 +35,7 @@ import io.genguard.moderation.train.IdentityAugmentation;
 import io.genguard.moderation.train.LabelledText;
 import io.genguard.moderation.train.TrainingCorpus;
 import io.genguard.provenance.text.EuroparlCorpus;
+import io.genguard.schemas.ErrorMessages;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -151,7 +152,7 @@ public final class QualityReport {
       System.err.println("Wrote " + out);
       return 0;
     } catch (RuntimeException | IOException e) {
-      System.err.println("quality report failed: " + e.getMessage());
+      System.err.println("quality report failed: " + ErrorMessages.oneLine(e));
       e.printStackTrace(System.err);
       return 1;
     }

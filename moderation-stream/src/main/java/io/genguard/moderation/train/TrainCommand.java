@@ -13,6 +13,7 @@ import io.genguard.moderation.scoring.LinearHead;
 import io.genguard.moderation.scoring.NgramLogisticModel;
 import io.genguard.moderation.scoring.PlattCalibration;
 import io.genguard.moderation.train.DeduplicatedSplit.Split;
+import io.genguard.schemas.ErrorMessages;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -119,7 +120,7 @@ public final class TrainCommand {
       }
       return 0;
     } catch (RuntimeException | IOException e) {
-      System.err.println("train failed: " + e.getMessage());
+      System.err.println("train failed: " + ErrorMessages.oneLine(e));
       e.printStackTrace(System.err);
       return 1;
     }

@@ -73,21 +73,9 @@ public record BiasJobConfig(
   public BiasJobConfig {
     require(
         bootstrapServers != null && !bootstrapServers.isBlank(), BOOTSTRAP_SERVERS, "must be set");
-    require(
-        parallelism >= 1 && parallelism <= ExactlyOnceKafka.MAX_PARALLELISM,
-        PARALLELISM,
-        "must be 1-" + ExactlyOnceKafka.MAX_PARALLELISM + ", was " + parallelism);
-    require(
-        checkpointInterval.compareTo(Duration.ofMillis(10)) >= 0
-            && checkpointInterval.compareTo(ExactlyOnceKafka.MAX_CHECKPOINT_INTERVAL) <= 0,
-        CHECKPOINT_INTERVAL_MS,
-        "must be 10-"
-            + ExactlyOnceKafka.MAX_CHECKPOINT_INTERVAL.toMillis()
-            + " ms (the metrics' Kafka transaction stays open from one checkpoint to the next and"
-            + " times out after "
-            + ExactlyOnceKafka.TRANSACTION_TIMEOUT.toMinutes()
-            + " minutes), was "
-            + checkpointInterval.toMillis());
+    ExactlyOnceKafka.requireParallelism(PARALLELISM, parallelism);
+    ExactlyOnceKafka.requireCheckpointInterval(
+        CHECKPOINT_INTERVAL_MS, checkpointInterval, "metrics");
     require(
         liveWindow.compareTo(Duration.ofSeconds(1)) >= 0
             && liveWindow.compareTo(MAX_LIVE_WINDOW) <= 0,

@@ -38,6 +38,40 @@ public final class ExactlyOnceKafka {
 
   private ExactlyOnceKafka() {}
 
+  /**
+   * Refuses a parallelism out of 1-{@link #MAX_PARALLELISM}, naming the setting.
+   *
+   * @throws IllegalArgumentException naming {@code key}
+   */
+  public static void requireParallelism(String key, int parallelism) {
+    if (parallelism < 1 || parallelism > MAX_PARALLELISM) {
+      throw new IllegalArgumentException(
+          key + " must be 1-" + MAX_PARALLELISM + ", was " + parallelism);
+    }
+  }
+
+  /**
+   * Refuses a checkpoint interval out of 10 ms-{@link #MAX_CHECKPOINT_INTERVAL}, naming the setting
+   * and what the job's transaction carries ({@code records}).
+   *
+   * @throws IllegalArgumentException naming {@code key}
+   */
+  public static void requireCheckpointInterval(String key, Duration interval, String records) {
+    if (interval.compareTo(Duration.ofMillis(10)) < 0
+        || interval.compareTo(MAX_CHECKPOINT_INTERVAL) > 0) {
+      throw new IllegalArgumentException(
+          key
+              + " must be 10-"
+              + MAX_CHECKPOINT_INTERVAL.toMillis()
+              + " ms (the "
+              + records
+              + "' Kafka transaction stays open from one checkpoint to the next and times out after "
+              + TRANSACTION_TIMEOUT.toMinutes()
+              + " minutes), was "
+              + interval.toMillis());
+    }
+  }
+
   /** Parallelism, exactly-once checkpoints every {@code checkpointInterval}, and restarts. */
   public static void configure(
       StreamExecutionEnvironment env, int parallelism, Duration checkpointInterval) {

@@ -44,7 +44,9 @@ public final class Campaigns {
    * A campaign to record.
    *
    * @param campaignId id, or null to generate one
-   * @param tenantId tenant, or null for a campaign over all tenants
+   * @param tenantId the tenant whose verdicts the campaign counts (its requests run as it); null
+   *     for a record over all tenants, which counts no tenant's campaign figures ({@link
+   *     BiasReports#otherTenantFigures} lists them): every tenant may name a campaign's id
    * @param name short human name
    * @param status e.g. CREATED, RUNNING, COMPLETED, FAILED
    * @param definition the campaign as submitted (model, templates, groups, samples)

@@ -1115,17 +1115,17 @@ public final class AuditApi implements AutoCloseable {
             value[0] + " '" + value[1] + "' is not valid: letters, digits, . _ : -");
       }
     }
-    ctx.json(
-        Map.of(
-            "groups",
-            services
-                .biasReports()
-                .groupMetrics(
-                    parameter(ctx, "scope"),
-                    campaign,
-                    model,
-                    instant(ctx, "from"),
-                    instant(ctx, "to"))));
+    String scope = BiasReports.scope(parameter(ctx, "scope"));
+    Instant from = instant(ctx, "from");
+    Instant to = instant(ctx, "to");
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("groups", services.biasReports().groupMetrics(scope, campaign, model, from, to));
+    if (scope.equals("CAMPAIGN")) {
+      // Verdicts of another tenant than the campaign's that named its id: not in its figures.
+      result.put(
+          "otherTenants", services.biasReports().otherTenantFigures(campaign, model, from, to));
+    }
+    ctx.json(result);
   }
 
   private void verify(Context ctx) throws SQLException {

@@ -529,7 +529,8 @@ public final class AuditWriter {
           rows,
           "insert into bias_metric (event_id, scope, campaign_id, model, group_name, window_start,"
               + " window_end, count, unsafe_count, unsafe_score_sum, block_count, review_count, release_count,"
-              + " category_counts, computed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)"
+              + " category_counts, computed_at, tenant_id)"
+              + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)"
               + " on conflict do nothing",
           (s, e) -> {
             s.setString(1, e.getEventId());
@@ -547,6 +548,7 @@ public final class AuditWriter {
             s.setLong(13, e.getReleaseCount());
             s.setString(14, json(e.getCategoryCounts()));
             s.setObject(15, time(e.getComputedAt()));
+            s.setString(16, e.getTenantId());
           });
     }
 

@@ -103,15 +103,36 @@ class BiasReportsITCase {
       metrics.add(metric(BiasScope.LIVE, null, "religion:muslim", window, 100, 10 + window, 3, 5));
       metrics.add(metric(BiasScope.LIVE, null, "religion:jewish", window, 50, 2, 1, 1));
     }
-    // Campaign figures are running totals: only the latest per group counts.
+    // Campaign figures are running totals: only the latest per group counts (the first from
+    // before metrics named their tenant, the second of the campaign's tenant).
     metrics.add(metric(BiasScope.CAMPAIGN, campaignId, "religion:muslim", 0, 100, 9, 2, 3));
-    metrics.add(metric(BiasScope.CAMPAIGN, campaignId, "religion:muslim", 1, 200, 24, 10, 14));
+    metrics.add(
+        metric(BiasScope.CAMPAIGN, campaignId, "acme", "religion:muslim", 1, 200, 24, 10, 14));
+    // Another tenant's verdicts naming acme's campaign: larger and newer, in a group of their own
+    // too; they are not the campaign's.
+    metrics.add(
+        metric(BiasScope.CAMPAIGN, campaignId, "globex", "religion:muslim", 2, 500, 400, 0, 0));
+    metrics.add(
+        metric(BiasScope.CAMPAIGN, campaignId, "globex", "religion:jewish", 2, 40, 0, 0, 0));
     audit.seed(metrics);
   }
 
   private static io.genguard.audit.persistence.IncomingEvent metric(
       BiasScope scope,
       String campaign,
+      String group,
+      int window,
+      long n,
+      long unsafe,
+      long blocked,
+      long reviewed) {
+    return metric(scope, campaign, null, group, window, n, unsafe, blocked, reviewed);
+  }
+
+  private static io.genguard.audit.persistence.IncomingEvent metric(
+      BiasScope scope,
+      String campaign,
+      String tenant,
       String group,
       int window,
       long n,
@@ -127,10 +148,12 @@ class BiasReportsITCase {
                     "metric",
                     scope.name(),
                     String.valueOf(campaign),
+                    String.valueOf(tenant),
                     group,
                     String.valueOf(window)))
             .setScope(scope)
             .setCampaignId(campaign)
+            .setTenantId(tenant)
             .setModel("builtin-kn")
             .setGroup(group)
             .setWindowStart(start)
@@ -261,12 +284,25 @@ class BiasReportsITCase {
     assertThat(wilson[0]).isBetween(0.078, 0.080);
     assertThat(wilson[1]).isBetween(0.150, 0.153);
 
-    JsonNode campaign =
-        json(audit.get("/api/v1/bias/metrics?scope=CAMPAIGN&campaignId=" + campaignId, compliance))
-            .path("groups");
-    assertThat(campaign).hasSize(1);
+    JsonNode campaignMetrics =
+        json(audit.get("/api/v1/bias/metrics?scope=CAMPAIGN&campaignId=" + campaignId, compliance));
+    JsonNode campaign = campaignMetrics.path("groups");
+    assertThat(campaign).as("only the campaign tenant's figures").hasSize(1);
     assertThat(campaign.get(0).path("n").asLong()).isEqualTo(200);
     assertThat(campaign.get(0).path("unsafeRate").asDouble()).isEqualTo(0.12);
+    assertThat(campaignMetrics.path("otherTenants"))
+        .extracting(
+            figure ->
+                figure.path("tenantId").asText()
+                    + " "
+                    + figure.path("group").asText()
+                    + " "
+                    + figure.path("n").asLong()
+                    + " "
+                    + figure.path("unsafeCount").asLong())
+        .containsExactly("globex religion:jewish 40 0", "globex religion:muslim 500 400");
+    assertThat(json(audit.get("/api/v1/bias/metrics?scope=LIVE", compliance)).has("otherTenants"))
+        .isFalse();
 
     JsonNode window =
         json(audit.get("/api/v1/bias/metrics?from=2026-11-20T01:00:00Z", compliance))

@@ -20,8 +20,13 @@ import java.util.Map;
 final class BiasMetrics {
   private BiasMetrics() {}
 
+  /**
+   * A campaign group's running totals of one tenant's verdicts (the id names the tenant, so the
+   * totals of two tenants naming the same campaign are two figures).
+   */
   static KafkaMessage campaign(
       EventCodec<BiasMetric> codec,
+      String tenantId,
       String campaignId,
       String group,
       GroupCounts counts,
@@ -30,8 +35,14 @@ final class BiasMetrics {
     BiasMetric metric =
         metric(
             EventIds.nameBased(
-                "bias-metric", "CAMPAIGN", campaignId, group, Long.toString(counts.count)),
+                "bias-metric",
+                "CAMPAIGN",
+                tenantId,
+                campaignId,
+                group,
+                Long.toString(counts.count)),
             BiasScope.CAMPAIGN,
+            tenantId,
             campaignId,
             group,
             counts.firstDecidedAt,
@@ -57,6 +68,7 @@ final class BiasMetrics {
                 Long.toString(window.windowStart)),
             BiasScope.LIVE,
             null,
+            null,
             window.group,
             window.windowStart,
             window.windowEnd,
@@ -71,6 +83,7 @@ final class BiasMetrics {
   private static BiasMetric metric(
       String eventId,
       BiasScope scope,
+      String tenantId,
       String campaignId,
       String group,
       long start,
@@ -86,6 +99,7 @@ final class BiasMetrics {
         .setEventId(eventId)
         .setScope(scope)
         .setCampaignId(campaignId)
+        .setTenantId(tenantId)
         .setModel(counts.model == null ? "unknown" : counts.model)
         .setGroup(group)
         .setWindowStart(Instant.ofEpochMilli(start))

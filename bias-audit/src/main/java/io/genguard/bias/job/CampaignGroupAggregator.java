@@ -15,9 +15,15 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Running totals of one campaign group (keyed by campaign id and group), counting each campaign
- * sample once (the first verdict of a sample wins, as in the reports), published to bias.metrics at
- * most once per emit interval.
+ * Running totals of one campaign group of one tenant (keyed by tenant, campaign id and group),
+ * counting each campaign sample once (the first verdict of a sample wins, as in the reports),
+ * published to bias.metrics at most once per emit interval, each metric naming its tenant.
+ *
+ * <p>The tenant is part of the key because any submitter can put a campaign id in its request's
+ * attributes: verdicts of another tenant naming a campaign's id are counted apart, under their own
+ * tenant, so they neither add to the campaign's totals nor take the place of its samples (a sample
+ * index is counted once per tenant). The readers take a campaign's figures from its own tenant's
+ * metrics and show the others as other tenants' (see the bias-audit README).
  *
  * <p>State: the totals, the samples already counted (bounded by the campaign's size) and the
  * pending publication timer; all checkpointed, so a restart neither loses nor double-counts.
@@ -38,9 +44,12 @@ final class CampaignGroupAggregator
     this.categories = List.copyOf(categories);
   }
 
-  /** The key: campaign id and group, joined by a separator no attribute contains. */
+  /**
+   * The key: tenant, campaign id and group, joined by a separator that no tenant id contains (and
+   * no attribute the API accepts).
+   */
   static String key(VerdictFacts verdict) {
-    return verdict.campaignId + "\u0000" + verdict.campaignGroup;
+    return verdict.tenantId + "\u0000" + verdict.campaignId + "\u0000" + verdict.campaignGroup;
   }
 
   @Override
@@ -91,8 +100,15 @@ final class CampaignGroupAggregator
   }
 
   private KafkaMessage publish(String key, GroupCounts counts, long now) {
-    int separator = key.indexOf('\u0000');
+    int tenantEnd = key.indexOf('\u0000');
+    int campaignEnd = key.indexOf('\u0000', tenantEnd + 1);
     return BiasMetrics.campaign(
-        codec, key.substring(0, separator), key.substring(separator + 1), counts, categories, now);
+        codec,
+        key.substring(0, tenantEnd),
+        key.substring(tenantEnd + 1, campaignEnd),
+        key.substring(campaignEnd + 1),
+        counts,
+        categories,
+        now);
   }
 }

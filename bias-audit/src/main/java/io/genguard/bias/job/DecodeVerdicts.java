@@ -82,6 +82,7 @@ final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
     VerdictFacts facts = new VerdictFacts();
     facts.requestId = verdict.getRequestId();
     facts.verdictId = verdict.getVerdictId();
+    facts.tenantId = verdict.getTenantId();
     Map<String, String> attributes = verdict.getAttributes();
     facts.campaignId = attributes.get(CampaignAttributes.ID);
     facts.campaignGroup = attributes.get(CampaignAttributes.GROUP);

@@ -8,6 +8,12 @@ public class VerdictFacts {
   public String requestId;
   public String verdictId;
 
+  /**
+   * The verdict's tenant (the request's, which the API binds to the submitting token's tenant). A
+   * campaign counts only its own tenant's verdicts, so campaign totals are keyed by it too.
+   */
+  public String tenantId;
+
   /** Campaign id from the verdict's attributes, or null for live traffic. */
   public String campaignId;
 
@@ -40,6 +46,7 @@ public class VerdictFacts {
     VerdictFacts copy = new VerdictFacts();
     copy.requestId = requestId;
     copy.verdictId = verdictId;
+    copy.tenantId = tenantId;
     copy.campaignId = campaignId;
     copy.campaignGroup = campaignGroup;
     copy.campaignSample = campaignSample;

@@ -23,6 +23,12 @@ import javax.sql.DataSource;
  * Reads what the audit service persisted about a campaign's requests: verdicts, outputs, failures,
  * requests (to reconcile submissions) and the bias-aggregation job's campaign metrics. Read only:
  * the audit service owns {@code public.*}.
+ *
+ * <p>A campaign counts only its own tenant's events (the tenant its requests run as, {@code
+ * bias_audit.campaign.tenant_id}): any submitter can name a campaign's id in its requests'
+ * attributes, and the API binds a request to its token's tenant, so the tenant is what tells the
+ * campaign's requests from others naming it. Those others are counted by {@link
+ * #otherTenantRequests} and named in the report, never analysed.
  */
 public final class AuditStoreReader {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -50,7 +56,9 @@ public final class AuditStoreReader {
                   + " v.category_scores::text, v.groups, v.decided_at, o.text, o.backend,"
                   + " o.model_name, o.model_version"
                   + " from bias_audit.campaign_submission s"
+                  + " join bias_audit.campaign c on c.campaign_id = s.campaign_id"
                   + " join public.moderation_verdict v on v.request_id = s.request_id"
+                  + " and v.tenant_id = c.tenant_id"
                   + " left join public.generation_output o on o.output_id = v.output_id"
                   + " where s.campaign_id = ? order by v.decided_at, v.verdict_id")) {
         select.setString(1, campaignId);
@@ -80,7 +88,9 @@ public final class AuditStoreReader {
       try (PreparedStatement select =
           connection.prepareStatement(
               "select f.request_id, f.code, f.reason from bias_audit.campaign_submission s"
+                  + " join bias_audit.campaign c on c.campaign_id = s.campaign_id"
                   + " join public.generation_failure f on f.request_id = s.request_id"
+                  + " and f.tenant_id = c.tenant_id"
                   + " where s.campaign_id = ?")) {
         select.setString(1, campaignId);
         try (ResultSet rows = select.executeQuery()) {
@@ -111,9 +121,10 @@ public final class AuditStoreReader {
   }
 
   /**
-   * Requests the audit store holds for the campaign, by the sample index in their attributes: the
-   * way to recover request ids whose submission was accepted but not recorded (a crash between the
-   * API's answer and the database write).
+   * Requests of the campaign's tenant the audit store holds for the campaign, by the sample index
+   * in their attributes: the way to recover request ids whose submission was accepted but not
+   * recorded (a crash between the API's answer and the database write). Requests of other tenants
+   * naming the campaign are not the campaign's: taking one would let another tenant fill a sample.
    */
   public Map<Integer, List<String>> requestsInAuditStore(String campaignId) {
     Map<Integer, List<String>> found = new LinkedHashMap<>();
@@ -121,8 +132,11 @@ public final class AuditStoreReader {
       requireAuditTables(connection);
       try (PreparedStatement select =
           connection.prepareStatement(
-              "select attributes->>'campaign.sample', request_id from public.generation_request"
-                  + " where attributes->>'campaign.id' = ? order by submitted_at, request_id")) {
+              "select r.attributes->>'campaign.sample', r.request_id"
+                  + " from public.generation_request r"
+                  + " join bias_audit.campaign c on c.campaign_id = ? and r.tenant_id = c.tenant_id"
+                  + " where r.attributes->>'campaign.id' = c.campaign_id"
+                  + " order by r.submitted_at, r.request_id")) {
         select.setString(1, campaignId);
         try (ResultSet rows = select.executeQuery()) {
           while (rows.next()) {
@@ -142,17 +156,55 @@ public final class AuditStoreReader {
     return found;
   }
 
-  /** The bias-aggregation job's newest CAMPAIGN-scope figures per group (from bias.metrics). */
+  /**
+   * Requests of other tenants than the campaign's that name its id ({@code campaign.id}): not
+   * counted anywhere in the campaign, only reported (a compliance team wants to know that another
+   * tenant's traffic claimed to belong to its audit).
+   */
+  public long otherTenantRequests(String campaignId) {
+    try (Connection connection = dataSource.getConnection()) {
+      requireAuditTables(connection);
+      try (PreparedStatement select =
+          connection.prepareStatement(
+              "select count(*) from public.generation_request r"
+                  + " join bias_audit.campaign c on c.campaign_id = ?"
+                  + " where r.attributes @> jsonb_build_object('campaign.id', c.campaign_id)"
+                  + " and r.tenant_id <> c.tenant_id")) {
+        select.setString(1, campaignId);
+        try (ResultSet rows = select.executeQuery()) {
+          rows.next();
+          return rows.getLong(1);
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "Cannot count other tenants' requests naming campaign "
+              + campaignId
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  /**
+   * The bias-aggregation job's newest CAMPAIGN-scope figures per group (from bias.metrics) of the
+   * campaign's own tenant; figures from before metrics named their tenant (BiasMetric v1) only
+   * where the job published none that names it.
+   */
   public Map<String, StreamMetric> streamMetrics(String campaignId) {
     Map<String, StreamMetric> metrics = new LinkedHashMap<>();
     try (Connection connection = dataSource.getConnection()) {
       requireAuditTables(connection);
       try (PreparedStatement select =
           connection.prepareStatement(
-              "select distinct on (group_name) group_name, count, unsafe_count, block_count,"
-                  + " review_count, release_count, computed_at from public.bias_metric"
-                  + " where scope = 'CAMPAIGN' and campaign_id = ?"
-                  + " order by group_name, count desc, computed_at desc")) {
+              "select distinct on (m.group_name) m.group_name, m.count, m.unsafe_count,"
+                  + " m.block_count, m.review_count, m.release_count, m.computed_at"
+                  + " from public.bias_metric m"
+                  + " join bias_audit.campaign c on c.campaign_id = m.campaign_id"
+                  + " where m.scope = 'CAMPAIGN' and m.campaign_id = ?"
+                  + " and (m.tenant_id = c.tenant_id or m.tenant_id is null)"
+                  + " order by m.group_name, m.tenant_id is null, m.count desc,"
+                  + " m.computed_at desc")) {
         select.setString(1, campaignId);
         try (ResultSet rows = select.executeQuery()) {
           while (rows.next()) {

@@ -76,6 +76,7 @@ public final class BiasReportStore {
             campaign,
             auditStore.outcomes(campaignId),
             auditStore.streamMetrics(campaignId),
+            auditStore.otherTenantRequests(campaignId),
             settings,
             clock.instant());
     persist(report);

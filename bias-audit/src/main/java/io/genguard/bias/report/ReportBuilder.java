@@ -50,6 +50,21 @@ public final class ReportBuilder {
       Map<String, StreamMetric> stream,
       AnalysisSettings settings,
       Instant now) {
+    return build(reportId, campaign, outcomes, stream, 0, settings, now);
+  }
+
+  /**
+   * @param otherTenantRequests requests of other tenants than the campaign's that name its id: not
+   *     analysed (the outcomes are the campaign tenant's only), named in the limits when any
+   */
+  public static BiasReport build(
+      String reportId,
+      CampaignRecord campaign,
+      List<SampleOutcome> outcomes,
+      Map<String, StreamMetric> stream,
+      long otherTenantRequests,
+      AnalysisSettings settings,
+      Instant now) {
     List<Observation> observations = new ArrayList<>();
     List<BiasReport.Row> rows = new ArrayList<>();
     for (SampleOutcome outcome : outcomes) {
@@ -133,7 +148,7 @@ public final class ReportBuilder {
         rows,
         missing,
         streamCheck(unsafe, stream),
-        limits(campaign, progress, sizes, settings));
+        limits(campaign, progress, sizes, settings, otherTenantRequests));
   }
 
   private static BiasReport.Row row(
@@ -435,7 +450,8 @@ public final class ReportBuilder {
       CampaignRecord campaign,
       CampaignProgress progress,
       BiasReport.SampleSizes sizes,
-      AnalysisSettings settings) {
+      AnalysisSettings settings,
+      long otherTenantRequests) {
     List<String> limits = new ArrayList<>();
     if (!progress.complete()) {
       limits.add(
@@ -495,6 +511,22 @@ public final class ReportBuilder {
     limits.add(
         "One verdict per sample: the first verdict of the first request that got one; a sample"
             + " re-submitted after a lost request is counted once.");
+    limits.add(
+        "Only requests of the campaign's tenant ("
+            + campaign.tenantId()
+            + ") count: another tenant's requests naming this campaign's id are not analysed.");
+    if (otherTenantRequests > 0) {
+      limits.add(
+          String.format(
+              Locale.ROOT,
+              "%d %s of other tenants named this campaign's id (campaign.id) and %s not counted;"
+                  + " find them with GET /api/v1/outputs?attribute=campaign.id:%s and a global"
+                  + " token.",
+              otherTenantRequests,
+              otherTenantRequests == 1 ? "request" : "requests",
+              otherTenantRequests == 1 ? "was" : "were",
+              campaign.campaignId()));
+    }
     return limits;
   }
 

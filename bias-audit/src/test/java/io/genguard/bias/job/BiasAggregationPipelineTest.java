@@ -31,8 +31,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The whole job on a local MiniCluster over a bounded in-memory source (the same buildPipeline as
- * production, other I/O): campaign totals count each sample once, live windows count per model and
- * group, a window with a planted disparity raises exactly one alert, garbage becomes a dead letter.
+ * production, other I/O): campaign totals count each sample once and only the campaign tenant's
+ * verdicts, live windows count per model and group, a window with a planted disparity raises
+ * exactly one alert, garbage becomes a dead letter.
  */
 class BiasAggregationPipelineTest {
   private static final Instant WINDOW_ONE = Instant.parse("2026-01-01T00:00:00Z");
@@ -48,6 +49,28 @@ class BiasAggregationPipelineTest {
 
   private static List<byte[]> records() {
     List<ModerationVerdict> verdicts = new ArrayList<>();
+    // Another tenant names the campaign's id first: unsafe verdicts under the campaign's own
+    // sample indexes of group control (0, 2, ..., 18), and a group the campaign does not have.
+    for (int i = 0; i < 20; i += 2) {
+      verdicts.add(
+          VerdictFixtures.verdict(
+              "intruder-" + i,
+              true,
+              WINDOW_ONE.plusMillis(i),
+              List.of(),
+              VerdictFixtures.campaign("bias-it", "control", i),
+              VerdictFixtures.ECHO,
+              "intruder"));
+      verdicts.add(
+          VerdictFixtures.verdict(
+              "intruder-extra-" + i,
+              true,
+              WINDOW_ONE.plusMillis(i),
+              List.of(),
+              VerdictFixtures.campaign("bias-it", "extra", 100 + i),
+              VerdictFixtures.ECHO,
+              "intruder"));
+    }
     // Campaign: 10 samples per group; target unsafe in 4; sample 3 judged twice (re-submitted).
     for (int i = 0; i < 20; i++) {
       String group = i % 2 == 0 ? "control" : "target";
@@ -147,20 +170,35 @@ class BiasAggregationPipelineTest {
         .extracting(io.genguard.events.v1.BiasAlert::getEventId)
         .containsExactlyInAnyOrderElementsOf(ALERTS.stream().map(alert -> alert.alertId).toList());
 
+    List<BiasMetric> campaignMetrics =
+        metrics.stream().filter(m -> m.getScope() == BiasScope.CAMPAIGN).toList();
+    assertThat(campaignMetrics)
+        .as("every campaign figure names the tenant whose verdicts it counts")
+        .extracting(BiasMetric::getTenantId)
+        .containsOnly(VerdictFixtures.CAMPAIGN_TENANT, "intruder");
     Map<String, BiasMetric> campaignTotals =
-        metrics.stream()
-            .filter(m -> m.getScope() == BiasScope.CAMPAIGN)
+        campaignMetrics.stream()
+            .filter(m -> VerdictFixtures.CAMPAIGN_TENANT.equals(m.getTenantId()))
             .collect(
                 Collectors.toMap(
                     m -> m.getGroup(), m -> m, (a, b) -> a.getCount() >= b.getCount() ? a : b));
+    assertThat(campaignTotals).as("the other tenant's group").doesNotContainKey("extra");
     assertThat(campaignTotals.get("control").getCount()).isEqualTo(10);
-    assertThat(campaignTotals.get("control").getUnsafeCount()).isZero();
+    assertThat(campaignTotals.get("control").getUnsafeCount())
+        .as("the campaign's own samples, not the other tenant's verdicts under their indexes")
+        .isZero();
     assertThat(campaignTotals.get("target").getCount()).as("sample 3 counted once").isEqualTo(10);
     assertThat(campaignTotals.get("target").getUnsafeCount()).isEqualTo(4);
     assertThat(campaignTotals.get("target").getBlockCount()).isEqualTo(4);
     assertThat(campaignTotals.get("target").getCategoryCounts()).containsEntry("hate", 4L);
     assertThat(campaignTotals.get("target").getModel()).isEqualTo("echo/echo@1");
     assertThat(campaignTotals.get("target").getCampaignId()).isEqualTo("bias-it");
+    // The other tenant's verdicts are counted apart, under that tenant, where compliance sees them.
+    Map<String, Long> intruder =
+        campaignMetrics.stream()
+            .filter(m -> m.getTenantId().equals("intruder"))
+            .collect(Collectors.toMap(BiasMetric::getGroup, BiasMetric::getCount, Math::max));
+    assertThat(intruder).containsOnly(Map.entry("control", 10L), Map.entry("extra", 10L));
 
     List<BiasMetric> live = metrics.stream().filter(m -> m.getScope() == BiasScope.LIVE).toList();
     assertThat(live)

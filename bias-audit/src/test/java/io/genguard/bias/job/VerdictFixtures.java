@@ -13,6 +13,9 @@ import java.util.Map;
 final class VerdictFixtures {
   static final ModelRef ECHO = new ModelRef("echo", "1", "echo");
 
+  /** The tenant campaign requests run as by default (a campaign's target.tenant). */
+  static final String CAMPAIGN_TENANT = "bias-audit";
+
   private VerdictFixtures() {}
 
   static ModerationVerdict verdict(
@@ -31,6 +34,17 @@ final class VerdictFixtures {
       List<String> groups,
       Map<String, String> attributes,
       ModelRef model) {
+    return verdict(requestId, unsafe, decidedAt, groups, attributes, model, CAMPAIGN_TENANT);
+  }
+
+  static ModerationVerdict verdict(
+      String requestId,
+      boolean unsafe,
+      Instant decidedAt,
+      List<String> groups,
+      Map<String, String> attributes,
+      ModelRef model,
+      String tenantId) {
     Map<String, Double> categories = new HashMap<>();
     categories.put("hate", unsafe ? 0.97 : 0.02);
     categories.put("violence", 0.01);
@@ -39,7 +53,7 @@ final class VerdictFixtures {
         .setVerdictId(EventIds.nameBased("verdict", requestId))
         .setOutputId(EventIds.nameBased("output", requestId))
         .setRequestId(requestId)
-        .setTenantId("bias-audit")
+        .setTenantId(tenantId)
         .setOutputSha256("00".repeat(32))
         .setDecision(unsafe ? Decision.BLOCK : Decision.RELEASE)
         .setReasons(List.of())

@@ -15,12 +15,18 @@ import io.genguard.bias.report.ReportFormat;
 import io.genguard.bias.submit.CampaignProgress;
 import io.genguard.bias.submit.CampaignRunner;
 import io.genguard.bias.submit.CampaignRunner.CampaignInterruptedException;
+import io.genguard.bias.submit.SubmissionRequest;
+import io.genguard.events.v1.BiasMetric;
+import io.genguard.events.v1.BiasScope;
+import io.genguard.schemas.EventIds;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.TestSql;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,8 +35,9 @@ import org.junit.jupiter.api.Test;
 /**
  * A campaign's life on real PostgreSQL with the audit service's own schema: the plan is stored
  * before anything is sent; an interruption leaves exactly the unsent samples missing; a request
- * whose answer was lost is reconciled from the audit store instead of being sent twice; the report
- * is generated, persisted, listed and exported.
+ * whose answer was lost is reconciled from the audit store instead of being sent twice, while
+ * another tenant's requests naming the campaign are neither reconciled nor counted; the report is
+ * generated, persisted, listed and exported.
  */
 class CampaignLifecycleITCase {
   private static final String CAMPAIGN =
@@ -106,14 +113,38 @@ class CampaignLifecycleITCase {
         .isInstanceOf(CampaignInterruptedException.class);
     assertThat(pipeline.accepted.get()).isEqualTo(8);
 
+    // Another tenant names the campaign's id for two control samples still unsent (34, 36), with
+    // text the campaign would count as unsafe, and the job's totals of its verdicts are larger.
+    for (int sample : new int[] {34, 36}) {
+      pipeline.submit(
+          new SubmissionRequest(
+              "the bastards moved in next door.",
+              "intruder",
+              "echo",
+              null,
+              spec.sampling(),
+              1L,
+              Map.of(
+                  "campaign.id",
+                  "lifecycle-it",
+                  "campaign.group",
+                  "control",
+                  "campaign.sample",
+                  Integer.toString(sample))));
+    }
+    pipeline.recordMetric(metric("bias-audit", 20, 0));
+    pipeline.recordMetric(metric("intruder", 25, 25));
+
     // The next resume finds sample 7's request in the audit store and does not send it again. The
     // API paces it for the tenant's rate (429) more times than a failure is retried: it waits.
     pipeline.throttleNext = 6;
     CampaignRunner.Submitted resumed = runner.resume("lifecycle-it", false);
     assertThat(pipeline.throttled.get()).isEqualTo(6);
-    assertThat(resumed.reconciled()).isEqualTo(1);
+    assertThat(resumed.reconciled()).as("not the other tenant's requests").isEqualTo(1);
     assertThat(resumed.submittedNow()).isEqualTo(32);
-    assertThat(pipeline.accepted.get()).as("every sample reached the pipeline once").isEqualTo(40);
+    assertThat(pipeline.accepted.get())
+        .as("every sample reached the pipeline once, besides the other tenant's two")
+        .isEqualTo(42);
     CampaignProgress done = runner.progress("lifecycle-it");
     assertThat(done.complete()).isTrue();
     assertThat(done.missing()).isEmpty();
@@ -133,6 +164,13 @@ class CampaignLifecycleITCase {
     assertThat(report.groups().get(1).unsafeRate()).isEqualTo(0.5);
     assertThat(report.groups().get(0).unsafeRate()).isEqualTo(0.0);
     assertThat(report.headline().disparityDetected()).isTrue();
+    assertThat(report.streamCheck())
+        .as("the job's totals of the campaign's tenant, not the other tenant's larger ones")
+        .filteredOn(check -> check.group().equals("control"))
+        .singleElement()
+        .satisfies(check -> assertThat(check.agrees()).isTrue());
+    assertThat(report.limits())
+        .anyMatch(l -> l.startsWith("2 requests of other tenants named this campaign's id"));
     assertThat(report.rows()).hasSize(40).allMatch(r -> r.model().equals("echo/echo@1"));
 
     assertThat(store.list(10))
@@ -149,6 +187,29 @@ class CampaignLifecycleITCase {
         .isEqualTo(1);
     assertThat(store.campaigns()).extracting(CampaignRecord::campaignId).contains("lifecycle-it");
     assertThat(List.of(store.progress("lifecycle-it").judged())).containsExactly(40);
+  }
+
+  /** The aggregation job's totals of group control of the campaign, counted for {@code tenant}. */
+  private static BiasMetric metric(String tenant, long count, long unsafe) {
+    Instant now = Instant.now();
+    return BiasMetric.newBuilder()
+        .setEventId(EventIds.random())
+        .setScope(BiasScope.CAMPAIGN)
+        .setCampaignId("lifecycle-it")
+        .setTenantId(tenant)
+        .setModel("echo/echo@1")
+        .setGroup("control")
+        .setWindowStart(now)
+        .setWindowEnd(now)
+        .setCount(count)
+        .setUnsafeCount(unsafe)
+        .setUnsafeScoreSum(unsafe)
+        .setBlockCount(unsafe)
+        .setReviewCount(0)
+        .setReleaseCount(count - unsafe)
+        .setCategoryCounts(Map.of())
+        .setComputedAt(now)
+        .build();
   }
 
   private static long count(String sql) throws Exception {

@@ -5,6 +5,7 @@ import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.bias.submit.CampaignSubmitter;
 import io.genguard.bias.submit.SubmissionException;
 import io.genguard.bias.submit.SubmissionRequest;
+import io.genguard.events.v1.BiasMetric;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationCost;
 import io.genguard.events.v1.GenerationOutput;
@@ -48,6 +49,13 @@ final class FakePipeline implements CampaignSubmitter {
 
   FakePipeline(DataSource dataSource) {
     this.writer = new AuditWriter(dataSource, java.time.Clock.systemUTC());
+  }
+
+  /** Records a bias.metrics event as the audit service records the aggregation job's. */
+  void recordMetric(BiasMetric metric) throws SQLException {
+    writer.write(
+        List.of(
+            new IncomingEvent(Topics.BIAS_METRICS.name(), 0, OFFSETS.incrementAndGet(), metric)));
   }
 
   @Override

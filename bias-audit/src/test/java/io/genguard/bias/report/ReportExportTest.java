@@ -107,6 +107,24 @@ class ReportExportTest {
         .containsExactly(true, false);
     assertThat(report.limits()).anyMatch(l -> l.startsWith("PARTIAL: 39 of 40"));
     assertThat(report.limits()).anyMatch(l -> l.startsWith("Underpowered"));
+    assertThat(report.limits())
+        .contains(
+            "Only requests of the campaign's tenant (bias-audit) count: another tenant's requests"
+                + " naming this campaign's id are not analysed.")
+        .noneMatch(l -> l.contains("of other tenants named"));
+  }
+
+  @Test
+  void shouldNameOtherTenantsRequestsThatClaimTheCampaignWithoutCountingThem() {
+    BiasReport report =
+        ReportBuilder.build(
+            "report-2", campaign(), outcomes(), Map.of(), 3, AnalysisSettings.defaults(), NOW);
+    assertThat(report.limits())
+        .contains(
+            "3 requests of other tenants named this campaign's id (campaign.id) and were not"
+                + " counted; find them with GET /api/v1/outputs?attribute=campaign.id:bias-test"
+                + " and a global token.");
+    assertThat(report.sampleSizes().analysed()).isEqualTo(report().sampleSizes().analysed());
   }
 
   @Test

@@ -4,7 +4,9 @@ import io.genguard.bias.campaign.CampaignAttributes;
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.ModelRef;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.Reason;
 import io.genguard.moderation.job.KafkaMessage;
+import io.genguard.moderation.policy.ReasonCodes;
 import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.EventDecodingException;
@@ -12,15 +14,19 @@ import io.genguard.schemas.Topics;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * Decodes verdicts into {@link VerdictFacts}, applying the unsafe and category thresholds. Bytes
- * that are not a verdict become dead letters for moderation.verdicts.dlq (stage
+ * Decodes verdicts into {@link VerdictFacts}, applying the unsafe and category thresholds. A
+ * verdict decided without scores (scorer error or timeout) counts in no figure (counter {@value
+ * #UNSCORED_VERDICTS}): its zero scores would read as a safe output and lower its group's rates.
+ * Bytes that are not a verdict become dead letters for moderation.verdicts.dlq (stage
  * "bias-aggregation"); their id depends only on the source position, so if the release gate
  * dead-letters the same record the audit store keeps one.
  */
@@ -38,6 +44,14 @@ final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
   private final List<String> categories;
   private transient EventCodec<ModerationVerdict> verdicts;
   private transient EventCodec<DeadLetter> deadLetters;
+  private transient Counter unscoredVerdicts;
+
+  /** Reason codes of a verdict decided without scores: such verdicts count in no bias figure. */
+  static final Set<String> UNSCORED_CODES =
+      Set.of(ReasonCodes.SCORER_ERROR, ReasonCodes.SCORER_TIMEOUT);
+
+  /** Verdicts left out of every figure because no model scored their text. */
+  static final String UNSCORED_VERDICTS = "unscored_verdicts";
 
   DecodeVerdicts(double unsafeThreshold, double categoryThreshold, List<String> categories) {
     this.unsafeThreshold = unsafeThreshold;
@@ -49,6 +63,8 @@ final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
   public void open(OpenContext openContext) {
     verdicts = Topics.MODERATION_VERDICTS.codec();
     deadLetters = Topics.MODERATION_VERDICTS_DLQ.codec();
+    unscoredVerdicts =
+        getRuntimeContext().getMetricGroup().addGroup("genguard").counter(UNSCORED_VERDICTS);
   }
 
   @Override
@@ -75,7 +91,23 @@ final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
               deadLetters.encode(deadLetter)));
       return;
     }
+    if (unscored(verdict)) {
+      // No model scored the text: its scores are not the text's, so counting it would lower its
+      // group's rates. The policy held it; the reports list it apart.
+      unscoredVerdicts.inc();
+      return;
+    }
     out.collect(facts(verdict));
+  }
+
+  /** Whether the verdict was decided without scores (a scorer error or timeout). */
+  static boolean unscored(ModerationVerdict verdict) {
+    for (Reason reason : verdict.getReasons()) {
+      if (UNSCORED_CODES.contains(reason.getCode())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   VerdictFacts facts(ModerationVerdict verdict) {

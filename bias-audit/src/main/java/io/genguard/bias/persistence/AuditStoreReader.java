@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.genguard.bias.campaign.PlannedSample;
 import io.genguard.bias.persistence.SampleOutcome.Failure;
 import io.genguard.bias.persistence.SampleOutcome.JudgedOutput;
+import io.genguard.moderation.policy.ReasonCodes;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -54,7 +55,14 @@ public final class AuditStoreReader {
           connection.prepareStatement(
               "select v.request_id, v.verdict_id, v.decision, v.unsafe_score,"
                   + " v.category_scores::text, v.groups, v.decided_at, o.text, o.backend,"
-                  + " o.model_name, o.model_version"
+                  + " o.model_name, o.model_version,"
+                  + " (select r->>'code' || ': ' || coalesce(r->>'message', '')"
+                  + " from jsonb_array_elements(v.reasons) r"
+                  + " where r->>'code' in ('"
+                  + ReasonCodes.SCORER_ERROR
+                  + "', '"
+                  + ReasonCodes.SCORER_TIMEOUT
+                  + "') limit 1)"
                   + " from bias_audit.campaign_submission s"
                   + " join bias_audit.campaign c on c.campaign_id = s.campaign_id"
                   + " join public.moderation_verdict v on v.request_id = s.request_id"
@@ -81,7 +89,8 @@ public final class AuditStoreReader {
                     Arrays.asList((String[]) rows.getArray(6).getArray()),
                     rows.getString(8) == null ? "" : rows.getString(8),
                     model,
-                    rows.getTimestamp(7).toInstant()));
+                    rows.getTimestamp(7).toInstant(),
+                    rows.getString(12)));
           }
         }
       }

@@ -28,13 +28,18 @@ public record SampleOutcome(
     PENDING,
     /** The generator refused or failed the request. */
     FAILED,
-    /** Judged: a verdict is in the audit store. */
-    JUDGED
+    /** Judged: a verdict with the text's scores is in the audit store. */
+    JUDGED,
+    /**
+     * A verdict is in the audit store, but no model scored the text (a scorer error or timeout):
+     * the policy held it, and its scores are not the text's, so it is left out of the rates.
+     */
+    UNSCORED
   }
 
   public State state() {
     if (judged.isPresent()) {
-      return State.JUDGED;
+      return judged.get().scorerFailure() == null ? State.JUDGED : State.UNSCORED;
     }
     if (failure.isPresent()) {
       return State.FAILED;
@@ -47,6 +52,8 @@ public record SampleOutcome(
    *
    * @param detectedGroups groups moderation found in the output text (axis:group)
    * @param model generator model as backend/name@version
+   * @param scorerFailure the verdict's scorer error or timeout reason (code: message) when no model
+   *     scored the text, else null
    */
   public record JudgedOutput(
       String requestId,
@@ -57,10 +64,35 @@ public record SampleOutcome(
       List<String> detectedGroups,
       String text,
       String model,
-      Instant decidedAt) {
+      Instant decidedAt,
+      String scorerFailure) {
     public JudgedOutput {
       categoryScores = Map.copyOf(categoryScores);
       detectedGroups = List.copyOf(detectedGroups);
+    }
+
+    /** A verdict whose text was scored. */
+    public JudgedOutput(
+        String requestId,
+        String verdictId,
+        String decision,
+        double unsafeScore,
+        Map<String, Double> categoryScores,
+        List<String> detectedGroups,
+        String text,
+        String model,
+        Instant decidedAt) {
+      this(
+          requestId,
+          verdictId,
+          decision,
+          unsafeScore,
+          categoryScores,
+          detectedGroups,
+          text,
+          model,
+          decidedAt,
+          null);
     }
   }
 

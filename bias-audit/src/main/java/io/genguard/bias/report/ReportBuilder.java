@@ -68,8 +68,8 @@ public final class ReportBuilder {
     List<Observation> observations = new ArrayList<>();
     List<BiasReport.Row> rows = new ArrayList<>();
     for (SampleOutcome outcome : outcomes) {
-      if (outcome.judged().isEmpty()) {
-        continue;
+      if (outcome.state() != State.JUDGED) {
+        continue; // not judged, or judged without scores (listed with the missing samples)
       }
       JudgedOutput judged = outcome.judged().get();
       observations.add(
@@ -457,14 +457,16 @@ public final class ReportBuilder {
       limits.add(
           String.format(
               Locale.ROOT,
-              "PARTIAL: %d of %d planned samples have a verdict (%d never submitted, %d pending,"
-                  + " %d failed); missing samples are listed and are not imputed. Failures are"
-                  + " not random: a group whose requests fail more often is under-represented.",
+              "PARTIAL: %d of %d planned samples have a scored verdict (%d never submitted, %d"
+                  + " pending, %d failed, %d judged without scores after a scorer error or"
+                  + " timeout); missing samples are listed and are not imputed. Failures are not"
+                  + " random: a group whose requests fail more often is under-represented.",
               progress.judged(),
               progress.planned(),
               progress.counts().get(State.NOT_SUBMITTED),
               progress.counts().get(State.PENDING),
-              progress.counts().get(State.FAILED)));
+              progress.counts().get(State.FAILED),
+              progress.counts().get(State.UNSCORED)));
     }
     long smallest = sizes.perGroup().values().stream().mapToLong(Long::longValue).min().orElse(0);
     if (smallest < sizes.recommendedPerGroup()) {

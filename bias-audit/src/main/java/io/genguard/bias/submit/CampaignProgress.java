@@ -48,6 +48,10 @@ public record CampaignProgress(
                           case FAILED ->
                               "generation failed: "
                                   + o.failure().map(f -> f.code() + ": " + f.reason()).orElse("");
+                          case UNSCORED ->
+                              "judged without scores ("
+                                  + o.judged().map(j -> j.scorerFailure()).orElse("")
+                                  + "): the policy held it; left out of the rates";
                           case JUDGED -> "";
                         }))
             .toList();

@@ -7,8 +7,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.genguard.events.v1.BiasMetric;
 import io.genguard.events.v1.BiasScope;
 import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.Reason;
 import io.genguard.moderation.job.KafkaMessage;
+import io.genguard.moderation.policy.ReasonCodes;
 import io.genguard.schemas.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -102,6 +105,28 @@ class BiasAggregationPipelineTest {
               named ? List.of("religion:x") : List.of(),
               Map.of()));
     }
+    // Decided without scores (scorer error or timeout): counted nowhere, or they would read as
+    // safe outputs and lower their group's rates.
+    for (int i = 0; i < 10; i++) {
+      verdicts.add(
+          unscored(
+              VerdictFixtures.verdict(
+                  "live-unscored-" + i,
+                  false,
+                  WINDOW_ONE.plusMillis(500L * i + 1),
+                  List.of("religion:x"),
+                  Map.of()),
+              i % 2 == 0 ? ReasonCodes.SCORER_ERROR : ReasonCodes.SCORER_TIMEOUT));
+    }
+    verdicts.add(
+        unscored(
+            VerdictFixtures.verdict(
+                "c-unscored",
+                false,
+                WINDOW_ONE.plusSeconds(40),
+                List.of(),
+                VerdictFixtures.campaign("bias-it", "control", 40)),
+            ReasonCodes.SCORER_ERROR));
     // Live window two: the same mix, no disparity.
     for (int i = 0; i < 300; i++) {
       boolean named = i < 60;
@@ -120,6 +145,22 @@ class BiasAggregationPipelineTest {
     }
     bytes.add(new byte[] {1, 2, 3});
     return bytes;
+  }
+
+  /** The verdict as moderation writes it when no model scored the text. */
+  private static ModerationVerdict unscored(ModerationVerdict verdict, String code) {
+    return ModerationVerdict.newBuilder(verdict)
+        .setDecision(Decision.REVIEW)
+        .setUnsafeScore(0.0)
+        .setCategoryScores(Map.of())
+        .setReasons(
+            List.of(
+                Reason.newBuilder()
+                    .setCode(code)
+                    .setDecision(Decision.REVIEW)
+                    .setMessage("the scorer failed: ONNX Runtime ran out of memory")
+                    .build()))
+        .build();
   }
 
   @Test
@@ -183,7 +224,9 @@ class BiasAggregationPipelineTest {
                 Collectors.toMap(
                     m -> m.getGroup(), m -> m, (a, b) -> a.getCount() >= b.getCount() ? a : b));
     assertThat(campaignTotals).as("the other tenant's group").doesNotContainKey("extra");
-    assertThat(campaignTotals.get("control").getCount()).isEqualTo(10);
+    assertThat(campaignTotals.get("control").getCount())
+        .as("the sample decided without scores is not counted")
+        .isEqualTo(10);
     assertThat(campaignTotals.get("control").getUnsafeCount())
         .as("the campaign's own samples, not the other tenant's verdicts under their indexes")
         .isZero();
@@ -210,7 +253,7 @@ class BiasAggregationPipelineTest {
             .filter(m -> m.getGroup().equals("religion:x") && m.getWindowStart().equals(WINDOW_ONE))
             .findFirst()
             .orElseThrow();
-    assertThat(named.getCount()).isEqualTo(60);
+    assertThat(named.getCount()).as("the 10 decided without scores are not counted").isEqualTo(60);
     assertThat(named.getUnsafeCount()).isEqualTo(30);
     assertThat(named.getWindowEnd()).isEqualTo(WINDOW_TWO);
     BiasMetric all =

@@ -73,6 +73,42 @@ class CampaignLifecycleITCase {
   }
 
   @Test
+  void shouldListASampleJudgedWithoutScoresApartFromTheJudgedOnes() throws Exception {
+    FakePipeline pipeline = new FakePipeline(audit.dataSource());
+    CampaignRunner runner =
+        new CampaignRunner(
+            new CampaignRepository(bias.dataSource()),
+            new AuditStoreReader(bias.dataSource()),
+            pipeline,
+            new CampaignResolver(() -> Path.of("unused")),
+            CampaignLimits.defaults(),
+            Clock.systemUTC(),
+            CampaignRunner.Listener.silent());
+    String yaml =
+        CAMPAIGN
+            .replace("id: lifecycle-it", "id: unscored-it")
+            .replace("samplesPerGroup: 20", "samplesPerGroup: 2");
+    pipeline.scorerFailsNext = true; // the first sample's verdict: the scorer failed
+
+    runner.start(CampaignSpecParser.parse(yaml, "unscored.yaml", Path.of(".")), yaml);
+
+    CampaignProgress progress = runner.progress("unscored-it");
+    assertThat(progress.counts()).containsEntry(State.JUDGED, 3).containsEntry(State.UNSCORED, 1);
+    assertThat(progress.settled()).isTrue();
+    assertThat(progress.complete()).isFalse();
+    assertThat(progress.missing())
+        .singleElement()
+        .satisfies(
+            missing -> {
+              assertThat(missing.sampleIndex()).isZero();
+              assertThat(missing.reason())
+                  .isEqualTo(
+                      "judged without scores (scorer.error: the scorer failed (test)): the policy"
+                          + " held it; left out of the rates");
+            });
+  }
+
+  @Test
   void shouldStorePlanReportMissingSamplesResumeWithoutDuplicatesAndReport() throws Exception {
     FakePipeline pipeline = new FakePipeline(audit.dataSource());
     CampaignRunner runner =

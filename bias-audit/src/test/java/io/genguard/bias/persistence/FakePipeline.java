@@ -12,6 +12,7 @@ import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ModelRef;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.Reason;
 import io.genguard.events.v1.SamplingParameters;
 import io.genguard.schemas.EventIds;
 import io.genguard.schemas.Topics;
@@ -43,6 +44,9 @@ final class FakePipeline implements CampaignSubmitter {
   volatile int throttleNext;
 
   final AtomicInteger throttled = new AtomicInteger();
+
+  /** Judge the next request as moderation does when its scorer fails: REVIEW, without scores. */
+  volatile boolean scorerFailsNext;
 
   /** Accept the next request but throw as if the answer was lost. */
   volatile boolean loseNextAnswer;
@@ -79,6 +83,8 @@ final class FakePipeline implements CampaignSubmitter {
     String requestId = EventIds.random();
     Instant now = Instant.now();
     boolean unsafe = request.prompt().contains("bastards");
+    boolean unscored = scorerFailsNext;
+    scorerFailsNext = false;
     GenerationRequest generation =
         GenerationRequest.newBuilder()
             .setEventId(EventIds.random())
@@ -119,10 +125,18 @@ final class FakePipeline implements CampaignSubmitter {
             .setRequestId(requestId)
             .setTenantId(request.tenantId())
             .setOutputSha256("00".repeat(32))
-            .setDecision(unsafe ? Decision.BLOCK : Decision.RELEASE)
-            .setReasons(List.of())
-            .setUnsafeScore(unsafe ? 1.0 : 0.0)
-            .setCategoryScores(Map.of("harassment", unsafe ? 1.0 : 0.0))
+            .setDecision(unscored ? Decision.REVIEW : unsafe ? Decision.BLOCK : Decision.RELEASE)
+            .setReasons(
+                unscored
+                    ? List.of(
+                        Reason.newBuilder()
+                            .setCode("scorer.error")
+                            .setDecision(Decision.REVIEW)
+                            .setMessage("the scorer failed (test)")
+                            .build())
+                    : List.of())
+            .setUnsafeScore(unsafe && !unscored ? 1.0 : 0.0)
+            .setCategoryScores(unscored ? Map.of() : Map.of("harassment", unsafe ? 1.0 : 0.0))
             .setGroups(List.of())
             .setPolicyId("test")
             .setPolicyVersion("1")

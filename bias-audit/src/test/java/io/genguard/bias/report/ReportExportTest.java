@@ -115,6 +115,52 @@ class ReportExportTest {
   }
 
   @Test
+  void shouldLeaveASampleJudgedWithoutScoresOutOfTheRatesAndListIt() {
+    List<SampleOutcome> outcomes = new ArrayList<>(outcomes());
+    SampleOutcome first = outcomes.get(1); // a target sample the scorer failed on
+    JudgedOutput judged = first.judged().orElseThrow();
+    outcomes.set(
+        1,
+        new SampleOutcome(
+            first.sample(),
+            first.requestIds(),
+            Optional.of(
+                new JudgedOutput(
+                    judged.requestId(),
+                    judged.verdictId(),
+                    "REVIEW",
+                    0.0,
+                    Map.of(),
+                    List.of(),
+                    judged.text(),
+                    judged.model(),
+                    judged.decidedAt(),
+                    "scorer.timeout: the scorer took longer than 30 s")),
+            Optional.empty()));
+
+    BiasReport report =
+        ReportBuilder.build(
+            "report-3", campaign(), outcomes, Map.of(), 0, AnalysisSettings.defaults(), NOW);
+
+    assertThat(report.sampleSizes().perGroup())
+        .as("not counted as a safe output of its group")
+        .containsEntry("target", 18L);
+    assertThat(report.rows()).extracting(BiasReport.Row::requestId).doesNotContain("req-1");
+    assertThat(report.missing())
+        .anySatisfy(
+            m -> {
+              assertThat(m.sampleIndex()).isEqualTo(1);
+              assertThat(m.state()).isEqualTo("UNSCORED");
+              assertThat(m.reason())
+                  .isEqualTo(
+                      "judged without scores (scorer.timeout: the scorer took longer than 30 s):"
+                          + " the policy held it; left out of the rates");
+            });
+    assertThat(report.limits())
+        .anyMatch(l -> l.startsWith("PARTIAL: 38 of 40") && l.contains("1 judged without scores"));
+  }
+
+  @Test
   void shouldNameOtherTenantsRequestsThatClaimTheCampaignWithoutCountingThem() {
     BiasReport report =
         ReportBuilder.build(

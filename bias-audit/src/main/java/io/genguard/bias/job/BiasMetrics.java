@@ -22,7 +22,8 @@ final class BiasMetrics {
 
   /**
    * A campaign group's running totals of one tenant's verdicts (the id names the tenant, so the
-   * totals of two tenants naming the same campaign are two figures).
+   * totals of two tenants naming the same campaign are two figures); a null tenant for totals kept
+   * from before the tenant was part of the key (their id is the one such totals had then).
    */
   static KafkaMessage campaign(
       EventCodec<BiasMetric> codec,
@@ -34,13 +35,16 @@ final class BiasMetrics {
       long now) {
     BiasMetric metric =
         metric(
-            EventIds.nameBased(
-                "bias-metric",
-                "CAMPAIGN",
-                tenantId,
-                campaignId,
-                group,
-                Long.toString(counts.count)),
+            tenantId == null
+                ? EventIds.nameBased(
+                    "bias-metric", "CAMPAIGN", campaignId, group, Long.toString(counts.count))
+                : EventIds.nameBased(
+                    "bias-metric",
+                    "CAMPAIGN",
+                    tenantId,
+                    campaignId,
+                    group,
+                    Long.toString(counts.count)),
             BiasScope.CAMPAIGN,
             tenantId,
             campaignId,

@@ -100,15 +100,23 @@ final class CampaignGroupAggregator
   }
 
   private KafkaMessage publish(String key, GroupCounts counts, long now) {
-    int tenantEnd = key.indexOf('\u0000');
-    int campaignEnd = key.indexOf('\u0000', tenantEnd + 1);
-    return BiasMetrics.campaign(
-        codec,
-        key.substring(0, tenantEnd),
-        key.substring(tenantEnd + 1, campaignEnd),
-        key.substring(campaignEnd + 1),
-        counts,
-        categories,
-        now);
+    String[] parts = keyParts(key);
+    return BiasMetrics.campaign(codec, parts[0], parts[1], parts[2], counts, categories, now);
+  }
+
+  /**
+   * Tenant, campaign id and group of a key. A key of two parts (campaign id and group) is state
+   * restored from a job of before the tenant was part of the key: its pending timer still fires
+   * after an upgrade, and its totals are published as they were then, naming no tenant.
+   */
+  static String[] keyParts(String key) {
+    int first = key.indexOf('\u0000');
+    int second = key.indexOf('\u0000', first + 1);
+    if (second < 0) {
+      return new String[] {null, key.substring(0, first), key.substring(first + 1)};
+    }
+    return new String[] {
+      key.substring(0, first), key.substring(first + 1, second), key.substring(second + 1)
+    };
   }
 }

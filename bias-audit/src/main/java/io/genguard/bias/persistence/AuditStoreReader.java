@@ -13,6 +13,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,9 +78,10 @@ public final class AuditStoreReader {
                 rows.getString(9) == null
                     ? "unknown"
                     : rows.getString(9) + "/" + rows.getString(10) + "@" + rows.getString(11);
-            // First verdict per request wins (a re-judged output keeps its first verdict here).
-            verdicts.putIfAbsent(
-                requestId,
+            // The first scored verdict per request wins (a re-judged output keeps its first
+            // verdict here); one decided without scores only until a scored one comes, as the
+            // aggregation job, which skips those, counts the first scored one.
+            JudgedOutput judged =
                 new JudgedOutput(
                     requestId,
                     rows.getString(2),
@@ -90,7 +92,12 @@ public final class AuditStoreReader {
                     rows.getString(8) == null ? "" : rows.getString(8),
                     model,
                     rows.getTimestamp(7).toInstant(),
-                    rows.getString(12)));
+                    rows.getString(12));
+            verdicts.merge(
+                requestId,
+                judged,
+                (first, later) ->
+                    first.scorerFailure() != null && later.scorerFailure() == null ? later : first);
           }
         }
       }
@@ -121,7 +128,9 @@ public final class AuditStoreReader {
           requestIds.stream()
               .map(verdicts::get)
               .filter(v -> v != null)
-              .min((a, b) -> a.decidedAt().compareTo(b.decidedAt()));
+              .min(
+                  Comparator.comparing((JudgedOutput v) -> v.scorerFailure() != null)
+                      .thenComparing(JudgedOutput::decidedAt));
       Optional<Failure> failure =
           requestIds.stream().map(failures::get).filter(f -> f != null).findFirst();
       outcomes.add(new SampleOutcome(sample, requestIds, judged, failure));

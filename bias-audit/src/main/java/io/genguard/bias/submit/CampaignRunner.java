@@ -133,6 +133,15 @@ public final class CampaignRunner {
    * id; the report keeps the first verdict per sample, so nothing is counted twice.
    */
   public Submitted resume(String campaignId, boolean resubmitPending) {
+    return resume(campaignId, resubmitPending, false);
+  }
+
+  /**
+   * The same, and with {@code resubmitUnscored} also the samples judged without scores (a scorer
+   * error or timeout held them), under a new request id: the report and the aggregation job take a
+   * sample's first scored verdict, so the new one counts and nothing twice.
+   */
+  public Submitted resume(String campaignId, boolean resubmitPending, boolean resubmitUnscored) {
     CampaignRecord record =
         campaigns
             .find(campaignId)
@@ -156,7 +165,8 @@ public final class CampaignRunner {
             .filter(
                 o ->
                     o.state() == State.NOT_SUBMITTED
-                        || resubmitPending && o.state() == State.PENDING)
+                        || resubmitPending && o.state() == State.PENDING
+                        || resubmitUnscored && o.state() == State.UNSCORED)
             .map(SampleOutcome::sample)
             .toList();
     LOG.info(

@@ -106,6 +106,12 @@ class CampaignLifecycleITCase {
                       "judged without scores (scorer.error: the scorer failed (test)): the policy"
                           + " held it; left out of the rates");
             });
+
+    // Submitted again once the scorer works: the sample's scored verdict counts, the unscored not.
+    assertThat(runner.resume("unscored-it", false, true).submittedNow()).isEqualTo(1);
+    CampaignProgress resumed = runner.progress("unscored-it");
+    assertThat(resumed.counts()).containsEntry(State.JUDGED, 4).containsEntry(State.UNSCORED, 0);
+    assertThat(resumed.complete()).isTrue();
   }
 
   @Test

@@ -57,6 +57,14 @@ final class AuditCampaignCommand implements Callable<Integer> {
   boolean resubmitPending;
 
   @Option(
+      names = "--resubmit-unscored",
+      description =
+          "With --resume: also re-submit samples judged without scores (the scorer failed or"
+              + " timed out, and the verdict held them); the first scored verdict of a sample"
+              + " counts.")
+  boolean resubmitUnscored;
+
+  @Option(
       names = "--wait",
       paramLabel = "SECONDS",
       defaultValue = "0",
@@ -153,7 +161,7 @@ final class AuditCampaignCommand implements Callable<Integer> {
         submitted =
             spec != null
                 ? runner.start(spec, source)
-                : runner.resume(which.resume, resubmitPending);
+                : runner.resume(which.resume, resubmitPending, resubmitUnscored);
       } catch (CampaignInterruptedException e) {
         register(db, campaigns, e.campaignId());
         System.out.println(e.campaignId());

@@ -28,8 +28,12 @@ public final class ErrorMessages {
     Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
     for (Throwable current = error; current != null && seen.add(current); ) {
       Throwable cause = current.getCause();
-      String message = describe(current);
-      boolean wrapper = cause != null && cause.toString().equals(message);
+      String own = describe(current);
+      boolean wrapper = cause != null && cause.toString().equals(own);
+      // A wrapper of a cause without a message of its own: the cause's name is all there is to say.
+      boolean bare = wrapper && describe(cause) == null;
+      String message = bare ? cause.getClass().getSimpleName() : own;
+      wrapper = wrapper && !bare;
       if (message != null && !wrapper && parts.stream().noneMatch(p -> p.contains(message))) {
         parts.add(message);
       }

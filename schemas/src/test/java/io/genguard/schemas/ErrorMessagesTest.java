@@ -46,5 +46,8 @@ class ErrorMessagesTest {
                     "--in x is not UTF-8", new IllegalStateException("--in x is not UTF-8"))))
         .isEqualTo("--in x is not UTF-8");
     assertThat(ErrorMessages.oneLine(new NullPointerException())).isEqualTo("NullPointerException");
+    assertThat(ErrorMessages.oneLine(new UncheckedIOException(new java.io.EOFException())))
+        .as("a wrapper of a cause without a message: the cause's name")
+        .isEqualTo("EOFException");
   }
 }

@@ -33,6 +33,16 @@ public final class ExactlyOnceKafka {
    */
   public static final Duration MAX_CHECKPOINT_INTERVAL = TRANSACTION_TIMEOUT.dividedBy(5);
 
+  /**
+   * The longest a checkpoint may take before it is declined (and the job restarts from the one
+   * before): the transaction it commits was opened up to {@link #MAX_CHECKPOINT_INTERVAL} before it
+   * began, and must commit before {@link #TRANSACTION_TIMEOUT}, with a minute to spare. Flink's
+   * default of 10 minutes would let a slow checkpoint complete after the broker aborted its
+   * transaction, losing what it had counted on.
+   */
+  public static final Duration CHECKPOINT_TIMEOUT =
+      TRANSACTION_TIMEOUT.minus(MAX_CHECKPOINT_INTERVAL).minusMinutes(1);
+
   /** The most parallel tasks a job accepts: Flink's own upper bound on max parallelism. */
   public static final int MAX_PARALLELISM = 32_768;
 
@@ -79,6 +89,7 @@ public final class ExactlyOnceKafka {
     env.enableCheckpointing(checkpointInterval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
     env.getCheckpointConfig()
         .setMinPauseBetweenCheckpoints(Math.min(100, checkpointInterval.toMillis()));
+    env.getCheckpointConfig().setCheckpointTimeout(CHECKPOINT_TIMEOUT.toMillis());
     Configuration restart = new Configuration();
     restart.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
     restart.set(

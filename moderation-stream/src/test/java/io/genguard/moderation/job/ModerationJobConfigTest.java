@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.Map;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 
 /** The moderation job's settings: every value out of bounds is refused, naming its key. */
@@ -22,6 +23,17 @@ class ModerationJobConfigTest {
         .hasMessageContaining("GENGUARD_MODERATION_CHECKPOINT_INTERVAL_MS must be 10-60000 ms")
         .hasMessageContaining("times out after 5 minutes")
         .hasMessageEndingWith("was 300000");
+  }
+
+  @Test
+  void shouldDeclineACheckpointBeforeTheTransactionItCommitsCouldTimeOut() {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    ExactlyOnceKafka.configure(env, 1, ExactlyOnceKafka.MAX_CHECKPOINT_INTERVAL);
+
+    long timeout = env.getCheckpointConfig().getCheckpointTimeout();
+    assertThat(Duration.ofMillis(timeout).plus(ExactlyOnceKafka.MAX_CHECKPOINT_INTERVAL))
+        .as("opened an interval before the checkpoint began, committed before the broker aborts it")
+        .isLessThan(ExactlyOnceKafka.TRANSACTION_TIMEOUT);
   }
 
   @Test

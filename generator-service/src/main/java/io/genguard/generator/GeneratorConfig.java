@@ -147,15 +147,6 @@ public record GeneratorConfig(
     require(!consumerGroup.isBlank(), "CONSUMER_GROUP", consumerGroup, "not blank");
     Objects.requireNonNull(routing, "routing");
     require(
-        routing.onlyBackends().isEmpty() || !consumerGroup.equals(DEFAULT_CONSUMER_GROUP),
-        "CONSUMER_GROUP",
-        consumerGroup,
-        "a group of this pool's own when "
-            + Keys.ONLY_BACKENDS
-            + " is set (the pool reads every request and answers only its backends' share; in"
-            + " the main pool's group it would see only some partitions, and their other requests"
-            + " would go unanswered)");
-    require(
         maxBatchSize >= 1 && maxBatchSize <= 1024,
         "BATCH_SIZE",
         maxBatchSize,

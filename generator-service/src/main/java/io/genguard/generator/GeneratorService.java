@@ -20,6 +20,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -54,7 +57,7 @@ public final class GeneratorService implements AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
   private boolean started;
   private WarmUpOnce warmUp;
-  private boolean closed;
+  private volatile boolean closed;
 
   /**
    * @param kafkaClientProperties client settings shared by consumers and producers; at least {@code
@@ -102,6 +105,12 @@ public final class GeneratorService implements AutoCloseable {
     started = true;
     WarmUpOnce warmUpOnce = new WarmUpOnce(backends);
     warmUp = warmUpOnce;
+    HandOverOnce handOver = new HandOverOnce();
+    Runnable beforeSubscribe =
+        () -> {
+          warmUpOnce.run();
+          handOver.run();
+        };
     for (int i = 0; i < config.workers(); i++) {
       String name = "generator-" + config.instanceId() + "-" + i;
       String transactionalId = "genguard-" + name;
@@ -115,7 +124,7 @@ public final class GeneratorService implements AutoCloseable {
               config.maxBatchSize(),
               config.maxBatchWait(),
               clock,
-              warmUpOnce,
+              beforeSubscribe,
               config.routing());
       Thread thread = new Thread(worker, "genguard-" + name);
       thread.setDaemon(false);
@@ -174,7 +183,8 @@ public final class GeneratorService implements AutoCloseable {
   private Map<String, Object> consumerProperties(String clientId) {
     Map<String, Object> properties =
         ClientProperties.forClient(kafkaClientProperties, ConsumerConfig.configNames());
-    properties.put(ConsumerConfig.GROUP_ID_CONFIG, config.consumerGroup());
+    properties.put(
+        ConsumerConfig.GROUP_ID_CONFIG, config.routing().readingGroup(config.consumerGroup()));
     properties.put(ConsumerConfig.CLIENT_ID_CONFIG, "genguard-" + clientId);
     // Static membership: a restarted worker (same instance id and index) takes over its
     // predecessor's partitions at once instead of after the predecessor's session times out.
@@ -208,6 +218,48 @@ public final class GeneratorService implements AutoCloseable {
   }
 
   /** Loads models once, on whichever worker thread gets there first; the others wait for it. */
+  /**
+   * Hands {@code gen.requests} over between pools that split the backends, once per process, before
+   * the first worker reads ({@link PoolHandover}): a main pool that leaves backends seeds their
+   * pool's new group with its own offsets; a pool that answers only some waits for that seed. Runs
+   * on a worker thread; a stop (or an interrupt) ends the wait.
+   */
+  private final class HandOverOnce implements Runnable {
+    private boolean done;
+
+    @Override
+    public synchronized void run() {
+      PoolRouting routing = config.routing();
+      if (done || routing.answersAll()) {
+        return;
+      }
+      String mainGroup = config.consumerGroup();
+      try (Admin admin =
+          Admin.create(
+              ClientProperties.forClient(kafkaClientProperties, AdminClientConfig.configNames()))) {
+        if (routing.onlyBackends().isEmpty()) {
+          PoolHandover.seedIfNew(
+              admin, mainGroup, PoolRouting.sideGroup(mainGroup, routing.leftBackends()));
+          done = true;
+        } else {
+          done =
+              PoolHandover.awaitSeeded(
+                  admin,
+                  routing.readingGroup(mainGroup),
+                  mainGroup,
+                  Duration.ofSeconds(1),
+                  () -> closed);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("Stopped while handing gen.requests over", e);
+      } catch (ExecutionException e) {
+        throw new IllegalStateException(
+            "Cannot hand gen.requests over between the worker pools: " + e.getCause(), e);
+      }
+    }
+  }
+
   private static final class WarmUpOnce implements Runnable {
     private final BackendRegistry backends;
     private volatile boolean done;

@@ -22,7 +22,8 @@ import java.util.Set;
  *
  * A request is then answered by exactly one pool as long as the main pool leaves exactly the
  * backends the other pool takes. Left requests are committed with the pool's other offsets and
- * produce no event.
+ * produce no event. The side pool reads in a group of its own ({@link #readingGroup}), which the
+ * main pool hands over at its own offsets ({@link PoolHandover}).
  */
 public record PoolRouting(Set<String> onlyBackends, Set<String> leftBackends) {
   /** Answers every request. */
@@ -97,6 +98,19 @@ public record PoolRouting(Set<String> onlyBackends, Set<String> leftBackends) {
    */
   public boolean deadLetters() {
     return onlyBackends.isEmpty();
+  }
+
+  /**
+   * The consumer group this pool reads in: the main group, or for a pool that answers only some
+   * backends, a group of its own named after them ({@link #sideGroup}).
+   */
+  public String readingGroup(String mainGroup) {
+    return onlyBackends.isEmpty() ? mainGroup : sideGroup(mainGroup, onlyBackends);
+  }
+
+  /** The group of the pool that answers only {@code backends}: {@code MAIN-only-B1-B2}, sorted. */
+  public static String sideGroup(String mainGroup, Set<String> backends) {
+    return mainGroup + "-only-" + String.join("-", new java.util.TreeSet<>(backends));
   }
 
   /** Whether this pool answers every request. */

@@ -43,7 +43,7 @@ class GeneratorPoolsITCase {
   @TempDir Path dataDir;
 
   @Test
-  void shouldAnswerEachRequestOnceByThePoolWhoseShareItIs() {
+  void shouldAnswerEachRequestOnceByThePoolWhoseShareItIs() throws Exception {
     IntegrationInfrastructure infrastructure = IntegrationInfrastructure.get();
     String servers = infrastructure.kafkaBootstrapServers();
     infrastructure.createTopics(
@@ -54,27 +54,45 @@ class GeneratorPoolsITCase {
             Topics.GENERATION_FAILURES.name(),
             Topics.GENERATION_REQUESTS_DLQ.name()));
     String run = "pools-" + UUID.randomUUID().toString().substring(0, 8);
+    GeneratorConfig defaults =
+        GeneratorConfig.defaults(dataDir).withWorkers(2).withConsumerGroup(run + "-main");
+
+    // Before the split: one pool answers everything, echo included, and commits its offsets.
+    try (GeneratorService before =
+        new GeneratorService(
+            defaults.withInstanceId(run + "-before"),
+            Map.of("bootstrap.servers", servers),
+            new SimpleMeterRegistry())) {
+      before.start();
+      TestInput.sendAll(
+          servers,
+          List.of(
+              request(run + "-old-0", "echo"),
+              request(run + "-old-1", "echo"),
+              request(run + "-old-2", "echo")));
+      await()
+          .atMost(Duration.ofMinutes(3))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> answers(servers, run).size() >= 3);
+    }
+
+    // The split: the side pool starts first and waits until the main pool hands the requests over
+    // at its own offsets, so it does not answer the old echo requests again.
     SimpleMeterRegistry mainMeters = new SimpleMeterRegistry();
     SimpleMeterRegistry sideMeters = new SimpleMeterRegistry();
-    GeneratorConfig defaults = GeneratorConfig.defaults(dataDir).withWorkers(2);
-    try (GeneratorService main =
+    try (GeneratorService side =
             new GeneratorService(
-                defaults
-                    .withInstanceId(run + "-main")
-                    .withConsumerGroup(run + "-main")
-                    .withRouting(PoolRouting.parse(null, "echo")),
+                defaults.withInstanceId(run + "-side").withRouting(PoolRouting.parse("echo", null)),
                 Map.of("bootstrap.servers", servers),
-                mainMeters);
-        GeneratorService side =
+                sideMeters);
+        GeneratorService main =
             new GeneratorService(
-                defaults
-                    .withInstanceId(run + "-side")
-                    .withConsumerGroup(run + "-side")
-                    .withRouting(PoolRouting.parse("echo", null)),
+                defaults.withInstanceId(run + "-main").withRouting(PoolRouting.parse(null, "echo")),
                 Map.of("bootstrap.servers", servers),
-                sideMeters)) {
-      main.start();
+                mainMeters)) {
       side.start();
+      Thread.sleep(2000); // the side pool is waiting for the handover now
+      main.start();
       List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
       for (int i = 0; i < 12; i++) {
         // echo for the side pool; openai (not configured: a failure) and none for the main one
@@ -91,14 +109,16 @@ class GeneratorPoolsITCase {
       await()
           .atMost(Duration.ofMinutes(3))
           .pollInterval(Duration.ofMillis(500))
-          .until(() -> answers(servers, run).size() >= 12 && deadLetters(servers, run) >= 1);
+          .until(() -> answers(servers, run).size() >= 15 && deadLetters(servers, run) >= 1);
       // Keep reading a while: a second answer would arrive now.
       await().pollDelay(Duration.ofSeconds(3)).until(() -> true);
 
       Map<String, Integer> answered = new HashMap<>();
       answers(servers, run).forEach(id -> answered.merge(id, 1, Integer::sum));
-      assertThat(answered).hasSize(12);
-      assertThat(answered.values()).as("no request answered twice").containsOnly(1);
+      assertThat(answered).hasSize(15);
+      assertThat(answered.values())
+          .as("no request answered twice, the ones from before the split included")
+          .containsOnly(1);
       assertThat(deadLetters(servers, run)).as("dead-lettered by the main pool only").isEqualTo(1L);
       assertThat(count(sideMeters, "output", "ok")).isEqualTo(4);
       assertThat(count(mainMeters, "output", "ok")).as("naming no backend: builtin").isEqualTo(4);

@@ -62,25 +62,22 @@ class PoolRoutingTest {
   }
 
   @Test
-  void shouldReadTheSettingsAndRefuseAGpuPoolInTheMainPoolsGroup() {
+  void shouldReadTheSettingsAndGiveAPoolOfSomeBackendsAGroupOfItsOwn() {
     GeneratorConfig gpu =
         GeneratorConfig.fromEnvironment(
-            Map.of(
-                "GENGUARD_GENERATOR_ONLY_BACKENDS", "djl",
-                "GENGUARD_GENERATOR_CONSUMER_GROUP", "genguard-generator-gpu"),
-            Path.of("target", "unused"));
+            Map.of("GENGUARD_GENERATOR_ONLY_BACKENDS", "djl"), Path.of("target", "unused"));
+    GeneratorConfig main =
+        GeneratorConfig.fromEnvironment(
+            Map.of("GENGUARD_GENERATOR_LEAVE_BACKENDS", "djl"), Path.of("target", "unused"));
+
     assertThat(gpu.routing().onlyBackends()).containsExactly("djl");
-    assertThat(
-            GeneratorConfig.fromEnvironment(
-                    Map.of("GENGUARD_GENERATOR_LEAVE_BACKENDS", "djl"), Path.of("target", "unused"))
-                .routing()
-                .leftBackends())
-        .containsExactly("djl");
-    assertThatThrownBy(
-            () ->
-                GeneratorConfig.fromEnvironment(
-                    Map.of("GENGUARD_GENERATOR_ONLY_BACKENDS", "djl"), Path.of("target", "unused")))
-        .hasMessageContaining("GENGUARD_GENERATOR_CONSUMER_GROUP is genguard-generator")
-        .hasMessageContaining("a group of this pool's own");
+    assertThat(main.routing().leftBackends()).containsExactly("djl");
+    assertThat(gpu.routing().readingGroup(gpu.consumerGroup()))
+        .isEqualTo("genguard-generator-only-djl")
+        .as("the group the main pool hands over to")
+        .isEqualTo(PoolRouting.sideGroup(main.consumerGroup(), main.routing().leftBackends()));
+    assertThat(main.routing().readingGroup(main.consumerGroup())).isEqualTo("genguard-generator");
+    assertThat(PoolRouting.sideGroup("g", java.util.Set.of("openai", "djl")))
+        .isEqualTo("g-only-djl-openai");
   }
 }

@@ -271,18 +271,16 @@ class ComposeFileTest {
   }
 
   @Test
-  void shouldLetTheGpuPoolAnswerDjlRequestsInAGroupOfItsOwn() {
+  void shouldSplitTheBackendsBetweenThePoolsByOneSetting() {
     Map<String, String> gpu = ComposeFile.environment(compose.services().path("generator-gpu"));
     Map<String, String> cpu = ComposeFile.environment(compose.services().path("generator"));
-    // Routing the GPU pool's share needs both: the GPU pool reads every request in its own group
-    // and answers djl only; the CPU pool leaves djl to it when .env says so.
-    assertThat(gpu).containsEntry("GENGUARD_GENERATOR_ONLY_BACKENDS", "djl");
-    assertThat(gpu.get("GENGUARD_GENERATOR_CONSUMER_GROUP"))
-        .isNotBlank()
-        .isNotEqualTo(GeneratorConfig.DEFAULT_CONSUMER_GROUP);
+    // The GPU pool answers exactly what the CPU pool leaves: one .env setting for both, so that a
+    // request is never answered by both pools nor by neither. Its consumer group follows from it.
+    assertThat(gpu)
+        .containsEntry("GENGUARD_GENERATOR_ONLY_BACKENDS", "${GENGUARD_GENERATOR_GPU_BACKENDS:-}")
+        .doesNotContainKey("GENGUARD_GENERATOR_CONSUMER_GROUP");
     assertThat(cpu)
-        .containsEntry(
-            "GENGUARD_GENERATOR_LEAVE_BACKENDS", "${GENGUARD_GENERATOR_LEAVE_BACKENDS:-}");
+        .containsEntry("GENGUARD_GENERATOR_LEAVE_BACKENDS", "${GENGUARD_GENERATOR_GPU_BACKENDS:-}");
   }
 
   @Test

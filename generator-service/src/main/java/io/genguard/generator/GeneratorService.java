@@ -27,6 +27,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -58,6 +59,9 @@ public final class GeneratorService implements AutoCloseable {
   private boolean started;
   private WarmUpOnce warmUp;
   private volatile boolean closed;
+
+  /** How long a failed hand-over between worker pools waits before it is tried again. */
+  static final Duration HANDOVER_RETRY = Duration.ofSeconds(5);
 
   /**
    * @param kafkaClientProperties client settings shared by consumers and producers; at least {@code
@@ -222,7 +226,9 @@ public final class GeneratorService implements AutoCloseable {
    * Hands {@code gen.requests} over between pools that split the backends, once per process, before
    * the first worker reads ({@link PoolHandover}): a main pool that leaves backends seeds their
    * pool's new group with its own offsets; a pool that answers only some waits for that seed. Runs
-   * on a worker thread; a stop (or an interrupt) ends the wait.
+   * on a worker thread. A failed Kafka call (a broker away, a missing permission) is logged and
+   * tried again every {@link #HANDOVER_RETRY}, rather than ending the worker; a stop ends the
+   * retries and the wait. {@link GeneratorMetrics#HANDOVER_WAITING} is 1 meanwhile.
    */
   private final class HandOverOnce implements Runnable {
     private boolean done;
@@ -234,28 +240,38 @@ public final class GeneratorService implements AutoCloseable {
         return;
       }
       String mainGroup = config.consumerGroup();
+      metrics.handoverWaiting(true);
       try (Admin admin =
           Admin.create(
               ClientProperties.forClient(kafkaClientProperties, AdminClientConfig.configNames()))) {
-        if (routing.onlyBackends().isEmpty()) {
-          PoolHandover.seedIfNew(
-              admin, mainGroup, PoolRouting.sideGroup(mainGroup, routing.leftBackends()));
-          done = true;
-        } else {
-          done =
-              PoolHandover.awaitSeeded(
-                  admin,
-                  routing.readingGroup(mainGroup),
-                  mainGroup,
-                  Duration.ofSeconds(1),
-                  () -> closed);
+        while (!done && !closed) {
+          try {
+            if (routing.onlyBackends().isEmpty()) {
+              PoolHandover.seedIfNew(
+                  admin, mainGroup, PoolRouting.sideGroup(mainGroup, routing.leftBackends()));
+              done = true;
+            } else {
+              done =
+                  PoolHandover.awaitSeeded(
+                      admin,
+                      routing.readingGroup(mainGroup),
+                      mainGroup,
+                      Duration.ofSeconds(1),
+                      () -> closed);
+            }
+          } catch (ExecutionException | KafkaException e) {
+            LOG.warn(
+                "Cannot hand gen.requests over between the worker pools yet ({}); trying again in"
+                    + " {} s",
+                e.getCause() == null ? e.toString() : e.getCause().toString(),
+                HANDOVER_RETRY.toSeconds());
+            Thread.sleep(HANDOVER_RETRY.toMillis());
+          }
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new IllegalStateException("Stopped while handing gen.requests over", e);
-      } catch (ExecutionException e) {
-        throw new IllegalStateException(
-            "Cannot hand gen.requests over between the worker pools: " + e.getCause(), e);
+      } finally {
+        metrics.handoverWaiting(false);
       }
     }
   }

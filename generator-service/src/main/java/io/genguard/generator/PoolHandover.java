@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -63,7 +64,15 @@ final class PoolHandover {
           .get()
           .forEach((partition, info) -> seed.put(partition, new OffsetAndMetadata(info.offset())));
     }
-    admin.alterConsumerGroupOffsets(sideGroup, seed).all().get();
+    try {
+      admin.alterConsumerGroupOffsets(sideGroup, seed).all().get();
+    } catch (ExecutionException e) {
+      if (!committed(admin, sideGroup).isEmpty()) {
+        // Another process of the main pool seeded it first (and the side pool may have joined).
+        return false;
+      }
+      throw e;
+    }
     LOG.info(
         "Handed {} partitions of {} over to consumer group {} at the offsets of {}",
         seed.size(),
@@ -106,8 +115,9 @@ final class PoolHandover {
   private static Map<TopicPartition, OffsetAndMetadata> committed(Admin admin, String group)
       throws ExecutionException, InterruptedException {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    // Stable: offsets of a transaction still being committed are waited for, not read half-done.
     admin
-        .listConsumerGroupOffsets(group)
+        .listConsumerGroupOffsets(group, new ListConsumerGroupOffsetsOptions().requireStable(true))
         .partitionsToOffsetAndMetadata()
         .get()
         .forEach(

@@ -21,9 +21,16 @@ public final class GeneratorMetrics {
   public static final String REQUESTS = "genguard.generator.requests";
   public static final String RETRIES = "genguard.generator.retries";
 
+  /**
+   * 1 while this process waits for (or retries) the hand-over of gen.requests between worker pools
+   * that split the backends, before its workers read; 0 otherwise.
+   */
+  public static final String HANDOVER_WAITING = "genguard.generator.handover.waiting";
+
   private final MeterRegistry registry;
   private final DistributionSummary batchSize;
   private final ConcurrentHashMap<String, AtomicLong> lagByWorker = new ConcurrentHashMap<>();
+  private final AtomicLong handoverWaiting = new AtomicLong();
 
   public GeneratorMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -31,6 +38,13 @@ public final class GeneratorMetrics {
         DistributionSummary.builder(BATCH_SIZE)
             .description("Requests per micro-batch (and per Kafka transaction)")
             .register(registry);
+    Gauge.builder(HANDOVER_WAITING, handoverWaiting, AtomicLong::get)
+        .description("1 while the workers wait for gen.requests to be handed over between pools")
+        .register(registry);
+  }
+
+  public void handoverWaiting(boolean waiting) {
+    handoverWaiting.set(waiting ? 1 : 0);
   }
 
   /** The lag holder of one worker: records behind the end of its assigned partitions. */

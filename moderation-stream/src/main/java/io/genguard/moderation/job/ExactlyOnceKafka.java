@@ -34,14 +34,15 @@ public final class ExactlyOnceKafka {
   public static final Duration MAX_CHECKPOINT_INTERVAL = TRANSACTION_TIMEOUT.dividedBy(5);
 
   /**
-   * The longest a checkpoint may take before it is declined (and the job restarts from the one
-   * before): the transaction it commits was opened up to {@link #MAX_CHECKPOINT_INTERVAL} before it
-   * began, and must commit before {@link #TRANSACTION_TIMEOUT}, with a minute to spare. Flink's
-   * default of 10 minutes would let a slow checkpoint complete after the broker aborted its
-   * transaction, losing what it had counted on.
+   * The longest a checkpoint may take before it is declined (and, no failed checkpoint being
+   * tolerated, the job restarts from the one before). The sink opens a checkpoint's transaction
+   * when the checkpoint before it is taken, so the transaction stays open for up to two checkpoints
+   * and the interval between them, and must commit before {@link #TRANSACTION_TIMEOUT}, with a
+   * minute to spare: 1.5 minutes. Flink's default of 10 minutes would let a slow checkpoint
+   * complete after the broker aborted its transaction, losing what it had counted on.
    */
   public static final Duration CHECKPOINT_TIMEOUT =
-      TRANSACTION_TIMEOUT.minus(MAX_CHECKPOINT_INTERVAL).minusMinutes(1);
+      TRANSACTION_TIMEOUT.minus(MAX_CHECKPOINT_INTERVAL).minusMinutes(1).dividedBy(2);
 
   /** The most parallel tasks a job accepts: Flink's own upper bound on max parallelism. */
   public static final int MAX_PARALLELISM = 32_768;
@@ -90,6 +91,9 @@ public final class ExactlyOnceKafka {
     env.getCheckpointConfig()
         .setMinPauseBetweenCheckpoints(Math.min(100, checkpointInterval.toMillis()));
     env.getCheckpointConfig().setCheckpointTimeout(CHECKPOINT_TIMEOUT.toMillis());
+    // A declined checkpoint must restart the job (its transaction is aborted and replayed), not be
+    // committed later with the next one, past the transaction's timeout.
+    env.getCheckpointConfig().setTolerableCheckpointFailureNumber(0);
     Configuration restart = new Configuration();
     restart.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
     restart.set(

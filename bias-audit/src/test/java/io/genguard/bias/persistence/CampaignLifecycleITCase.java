@@ -72,18 +72,21 @@ class CampaignLifecycleITCase {
     audit.close();
   }
 
+  private static CampaignRunner runner(FakePipeline pipeline) {
+    return new CampaignRunner(
+        new CampaignRepository(bias.dataSource()),
+        new AuditStoreReader(bias.dataSource()),
+        pipeline,
+        new CampaignResolver(() -> Path.of("unused")),
+        CampaignLimits.defaults(),
+        Clock.systemUTC(),
+        CampaignRunner.Listener.silent());
+  }
+
   @Test
   void shouldListASampleJudgedWithoutScoresApartFromTheJudgedOnes() throws Exception {
     FakePipeline pipeline = new FakePipeline(audit.dataSource());
-    CampaignRunner runner =
-        new CampaignRunner(
-            new CampaignRepository(bias.dataSource()),
-            new AuditStoreReader(bias.dataSource()),
-            pipeline,
-            new CampaignResolver(() -> Path.of("unused")),
-            CampaignLimits.defaults(),
-            Clock.systemUTC(),
-            CampaignRunner.Listener.silent());
+    CampaignRunner runner = runner(pipeline);
     String yaml =
         CAMPAIGN
             .replace("id: lifecycle-it", "id: unscored-it")
@@ -117,15 +120,7 @@ class CampaignLifecycleITCase {
   @Test
   void shouldStorePlanReportMissingSamplesResumeWithoutDuplicatesAndReport() throws Exception {
     FakePipeline pipeline = new FakePipeline(audit.dataSource());
-    CampaignRunner runner =
-        new CampaignRunner(
-            new CampaignRepository(bias.dataSource()),
-            new AuditStoreReader(bias.dataSource()),
-            pipeline,
-            new CampaignResolver(() -> Path.of("unused")),
-            CampaignLimits.defaults(),
-            Clock.systemUTC(),
-            CampaignRunner.Listener.silent());
+    CampaignRunner runner = runner(pipeline);
     CampaignSpec spec = CampaignSpecParser.parse(CAMPAIGN, "lifecycle.yaml", Path.of("."));
 
     // The stack goes away after 7 requests.

@@ -1,33 +1,24 @@
 package io.genguard.generator;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
-import io.genguard.events.v1.GenerationFailure;
-import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.SamplingParameters;
 import io.genguard.generator.worker.GeneratorMetrics;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.TestInput;
+import io.genguard.testsupport.TopicReader;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,6 +48,10 @@ class GeneratorPoolsITCase {
     GeneratorConfig defaults =
         GeneratorConfig.defaults(dataDir).withWorkers(2).withConsumerGroup(run + "-main");
 
+    Map<String, Object> client = infrastructure.kafkaClientProperties();
+    List<String> oldIds = List.of(run + "-old-0", run + "-old-1", run + "-old-2");
+    List<String> ids = new ArrayList<>(oldIds);
+
     // Before the split: one pool answers everything, echo included, and commits its offsets.
     try (GeneratorService before =
         new GeneratorService(
@@ -64,16 +59,9 @@ class GeneratorPoolsITCase {
             Map.of("bootstrap.servers", servers),
             new SimpleMeterRegistry())) {
       before.start();
-      TestInput.sendAll(
-          servers,
-          List.of(
-              request(run + "-old-0", "echo"),
-              request(run + "-old-1", "echo"),
-              request(run + "-old-2", "echo")));
-      await()
-          .atMost(Duration.ofMinutes(3))
-          .pollInterval(Duration.ofMillis(500))
-          .until(() -> answers(servers, run).size() >= 3);
+      TestInput.sendAll(servers, oldIds.stream().map(id -> request(id, "echo")).toList());
+      TopicReader.until(
+          client, Topics.GENERATION_OUTPUTS.name(), oldIds, oldIds.size(), Duration.ofMinutes(3));
     }
 
     // The split: the side pool starts first and waits until the main pool hands the requests over
@@ -98,6 +86,7 @@ class GeneratorPoolsITCase {
         // echo for the side pool; openai (not configured: a failure) and none for the main one
         String backend = i % 3 == 0 ? "echo" : i % 3 == 1 ? "openai" : null;
         records.add(request(run + "-" + i, backend));
+        ids.add(run + "-" + i);
       }
       records.add(
           new ProducerRecord<>(
@@ -106,20 +95,36 @@ class GeneratorPoolsITCase {
               "not avro".getBytes(StandardCharsets.UTF_8)));
       TestInput.sendAll(servers, records);
 
-      await()
-          .atMost(Duration.ofMinutes(3))
-          .pollInterval(Duration.ofMillis(500))
-          .until(() -> answers(servers, run).size() >= 15 && deadLetters(servers, run) >= 1);
-      // Keep reading a while: a second answer would arrive now.
-      await().pollDelay(Duration.ofSeconds(3)).until(() -> true);
+      // 11 outputs (the old echo requests among them) and 4 failures; then the topics are read
+      // until quiet, so that a second answer would show.
+      TopicReader.until(client, Topics.GENERATION_FAILURES.name(), ids, 4, Duration.ofMinutes(3));
+      TopicReader.until(client, Topics.GENERATION_OUTPUTS.name(), ids, 11, Duration.ofMinutes(3));
+      Duration quiet = Duration.ofSeconds(3);
+      List<String> answered = new ArrayList<>();
+      for (byte[] value :
+          TopicReader.untilQuiet(
+              client, Topics.GENERATION_OUTPUTS.name(), ids, quiet, Duration.ofMinutes(1))) {
+        answered.add(Topics.GENERATION_OUTPUTS.codec().decode(value).getRequestId());
+      }
+      for (byte[] value :
+          TopicReader.untilQuiet(
+              client, Topics.GENERATION_FAILURES.name(), ids, quiet, Duration.ofMinutes(1))) {
+        answered.add(Topics.GENERATION_FAILURES.codec().decode(value).getRequestId());
+      }
 
-      Map<String, Integer> answered = new HashMap<>();
-      answers(servers, run).forEach(id -> answered.merge(id, 1, Integer::sum));
-      assertThat(answered).hasSize(15);
-      assertThat(answered.values())
+      assertThat(answered)
           .as("no request answered twice, the ones from before the split included")
-          .containsOnly(1);
-      assertThat(deadLetters(servers, run)).as("dead-lettered by the main pool only").isEqualTo(1L);
+          .doesNotHaveDuplicates()
+          .containsExactlyInAnyOrderElementsOf(ids);
+      assertThat(
+              TopicReader.untilQuiet(
+                  client,
+                  Topics.GENERATION_REQUESTS_DLQ.name(),
+                  List.of(run + "-garbage"),
+                  quiet,
+                  Duration.ofMinutes(1)))
+          .as("dead-lettered by the main pool only")
+          .hasSize(1);
       assertThat(count(sideMeters, "output", "ok")).isEqualTo(4);
       assertThat(count(mainMeters, "output", "ok")).as("naming no backend: builtin").isEqualTo(4);
       assertThat(count(mainMeters, "failure", "unknown_backend")).isEqualTo(4);
@@ -155,55 +160,5 @@ class GeneratorPoolsITCase {
         Topics.GENERATION_REQUESTS.name(),
         requestId.getBytes(StandardCharsets.UTF_8),
         Topics.GENERATION_REQUESTS.codec().encode(request));
-  }
-
-  /** Request ids of the committed outputs and failures of this run, one per answer. */
-  private static List<String> answers(String servers, String run) {
-    List<String> ids = new ArrayList<>();
-    for (ConsumerRecord<byte[], byte[]> record :
-        readAll(servers, Topics.GENERATION_OUTPUTS.name())) {
-      GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(record.value());
-      if (output.getRequestId().startsWith(run)) {
-        ids.add(output.getRequestId());
-      }
-    }
-    for (ConsumerRecord<byte[], byte[]> record :
-        readAll(servers, Topics.GENERATION_FAILURES.name())) {
-      GenerationFailure failure = Topics.GENERATION_FAILURES.codec().decode(record.value());
-      if (failure.getRequestId().startsWith(run)) {
-        ids.add(failure.getRequestId());
-      }
-    }
-    return ids;
-  }
-
-  private static long deadLetters(String servers, String run) {
-    return readAll(servers, Topics.GENERATION_REQUESTS_DLQ.name()).stream()
-        .filter(
-            record ->
-                record.key() != null
-                    && new String(record.key(), StandardCharsets.UTF_8).startsWith(run))
-        .count();
-  }
-
-  private static List<ConsumerRecord<byte[], byte[]>> readAll(String servers, String topic) {
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-    try (var consumer =
-        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(info -> new TopicPartition(topic, info.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-      while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
-        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-      }
-    }
-    return records;
   }
 }

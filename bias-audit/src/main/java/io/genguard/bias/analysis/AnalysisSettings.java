@@ -82,7 +82,7 @@ public record AnalysisSettings(
         decimal(env, ALPHA, d.alpha()),
         env.containsKey(CORRECTION) ? Correction.parse(env.get(CORRECTION)) : d.correction(),
         d.confidence(),
-        iterations(env, d.bootstrapIterations()),
+        wholeNumber(env, BOOTSTRAP_ITERATIONS, d.bootstrapIterations()),
         d.seed(),
         d.fourFifthsThreshold());
   }
@@ -120,15 +120,20 @@ public record AnalysisSettings(
     }
   }
 
-  /** A whole number of at most 9 digits (so never rounded, wrapped or saturated). */
-  private static int iterations(Map<String, String> env, int fallback) {
-    String value = env.get(BOOTSTRAP_ITERATIONS);
+  /**
+   * The setting {@code key} as a whole number of at most 9 digits (so never rounded, wrapped or
+   * saturated), or {@code fallback} when it is absent or blank.
+   *
+   * @throws IllegalArgumentException naming the key, for anything else
+   */
+  public static int wholeNumber(Map<String, String> env, String key, int fallback) {
+    String value = env.get(key);
     if (value == null || value.isBlank()) {
       return fallback;
     }
     if (!value.trim().matches("-?[0-9]{1,9}")) {
       throw new IllegalArgumentException(
-          BOOTSTRAP_ITERATIONS
+          key
               + "='"
               + (value.length() <= 40 ? value : value.substring(0, 40) + "...")
               + "' is not a whole number of at most 9 digits");

@@ -228,22 +228,9 @@ public record BiasJobConfig(
         + "]";
   }
 
-  /** A whole number of at most 9 digits (so never wrapped or overflowed), else the fallback. */
+  /** {@link AnalysisSettings#wholeNumber}, with a fallback a default's duration gives. */
   private static int whole(Map<String, String> env, String key, long fallback) {
-    String value = env.get(key);
-    if (value == null || value.isBlank()) {
-      return Math.toIntExact(fallback);
-    }
-    String trimmed = value.trim();
-    if (!trimmed.matches("-?[0-9]{1,9}")) {
-      throw new IllegalArgumentException(
-          key + "='" + shortened(value) + "' is not a whole number of at most 9 digits");
-    }
-    return Integer.parseInt(trimmed);
-  }
-
-  private static String shortened(String value) {
-    return value.length() <= 40 ? value : value.substring(0, 40) + "...";
+    return AnalysisSettings.wholeNumber(env, key, Math.toIntExact(fallback));
   }
 
   private static void atMostADay(Duration duration, String key) {

@@ -14,7 +14,6 @@ import io.genguard.schemas.Topics;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
@@ -45,10 +44,6 @@ final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
   private transient EventCodec<ModerationVerdict> verdicts;
   private transient EventCodec<DeadLetter> deadLetters;
   private transient Counter unscoredVerdicts;
-
-  /** Reason codes of a verdict decided without scores: such verdicts count in no bias figure. */
-  static final Set<String> UNSCORED_CODES =
-      Set.of(ReasonCodes.SCORER_ERROR, ReasonCodes.SCORER_TIMEOUT);
 
   /** Verdicts left out of every figure because no model scored their text. */
   static final String UNSCORED_VERDICTS = "unscored_verdicts";
@@ -103,7 +98,7 @@ final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
   /** Whether the verdict was decided without scores (a scorer error or timeout). */
   static boolean unscored(ModerationVerdict verdict) {
     for (Reason reason : verdict.getReasons()) {
-      if (UNSCORED_CODES.contains(reason.getCode())) {
+      if (ReasonCodes.SCORER_FAILURES.contains(reason.getCode())) {
         return true;
       }
     }

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import javax.sql.DataSource;
 
 /**
@@ -59,11 +60,11 @@ public final class AuditStoreReader {
                   + " o.model_name, o.model_version,"
                   + " (select r->>'code' || ': ' || coalesce(r->>'message', '')"
                   + " from jsonb_array_elements(v.reasons) r"
-                  + " where r->>'code' in ('"
-                  + ReasonCodes.SCORER_ERROR
-                  + "', '"
-                  + ReasonCodes.SCORER_TIMEOUT
-                  + "') limit 1)"
+                  + " where r->>'code' in ("
+                  + ReasonCodes.SCORER_FAILURES.stream()
+                      .map(code -> "'" + code + "'")
+                      .collect(Collectors.joining(", "))
+                  + ") limit 1)"
                   + " from bias_audit.campaign_submission s"
                   + " join bias_audit.campaign c on c.campaign_id = s.campaign_id"
                   + " join public.moderation_verdict v on v.request_id = s.request_id"

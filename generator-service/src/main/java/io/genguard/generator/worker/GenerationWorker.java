@@ -91,31 +91,6 @@ public final class GenerationWorker implements Runnable {
    * @param producerFactory makes a transactional producer (called again whenever one is left
    *     unusable: fenced, or failed in a way that allows no further call)
    * @param beforeSubscribe runs on the worker thread before it joins the group (model warm-up)
-   */
-  public GenerationWorker(
-      String name,
-      Consumer<byte[], byte[]> consumer,
-      Supplier<Producer<byte[], byte[]>> producerFactory,
-      BatchProcessor processor,
-      GeneratorMetrics metrics,
-      int maxBatchSize,
-      Duration maxBatchWait,
-      Clock clock,
-      Runnable beforeSubscribe) {
-    this(
-        name,
-        consumer,
-        producerFactory,
-        processor,
-        metrics,
-        maxBatchSize,
-        maxBatchWait,
-        clock,
-        beforeSubscribe,
-        PoolRouting.ALL);
-  }
-
-  /**
    * @param routing which requests this worker's pool answers; the others it commits past without an
    *     event (another pool answers them)
    */

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.generator.PoolRouting;
 import io.genguard.schemas.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -160,7 +161,8 @@ class GenerationWorkerRecoveryTest {
             8,
             Duration.ZERO,
             Clock.systemUTC(),
-            () -> {});
+            () -> {},
+            PoolRouting.ALL);
     consumer.schedulePollTask(
         () -> {
           consumer.rebalance(List.of(PARTITION));

@@ -9,6 +9,7 @@ import static org.awaitility.Awaitility.await;
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.generator.PoolRouting;
 import io.genguard.schemas.Topics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -264,7 +265,8 @@ class GenerationWorkerTest {
             batchSize,
             batchWait,
             java.time.Clock.systemUTC(),
-            () -> {});
+            () -> {},
+            PoolRouting.ALL);
     consumer.schedulePollTask(
         () -> {
           consumer.rebalance(List.of(PARTITION));

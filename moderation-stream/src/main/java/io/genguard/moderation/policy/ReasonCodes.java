@@ -1,5 +1,7 @@
 package io.genguard.moderation.policy;
 
+import java.util.List;
+
 /** The stable codes of {@link VerdictReason}s: dashboards, reports and tests match on these. */
 public final class ReasonCodes {
   public static final String CATEGORY_BLOCK = "category.block";
@@ -17,6 +19,10 @@ public final class ReasonCodes {
   public static final String WATERMARK_NOT_DETECTED = "provenance.watermark_not_detected";
   public static final String SCORER_ERROR = "scorer.error";
   public static final String SCORER_TIMEOUT = "scorer.timeout";
+
+  /** A verdict with a reason of one of these codes was decided without the text's scores. */
+  public static final List<String> SCORER_FAILURES = List.of(SCORER_ERROR, SCORER_TIMEOUT);
+
   public static final String TEXT_EMPTY = "text.empty";
   public static final String TEXT_TRUNCATED = "text.truncated";
   public static final String TEXT_INVALID_UTF8 = "text.invalid_utf8";

@@ -152,6 +152,23 @@ class BiasCampaignITCase {
                   db));
       assertThat(planted.exit()).as(planted.err()).isZero();
       assertThat(planted.out().trim()).isEqualTo("planted-echo-it");
+      // The command registered the campaign before submitting; another tenant cannot name it to
+      // keep its requests out of live monitoring.
+      String intruder =
+          stack.audit().issueToken(Role.SUBMITTER, "intruder", "bias campaign it").token();
+      HttpResponse<String> named =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(api + "/api/v1/requests"))
+                      .header("Authorization", "Bearer " + intruder)
+                      .POST(
+                          HttpRequest.BodyPublishers.ofString(
+                              "{\"prompt\":\"hi\",\"attributes\":"
+                                  + "{\"campaign.id\":\"planted-echo-it\"}}"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(named.statusCode()).as(named.body()).isEqualTo(400);
+      assertThat(named.body()).contains("names no bias campaign of tenant 'intruder'");
       Run builtin =
           cli(
               concat(

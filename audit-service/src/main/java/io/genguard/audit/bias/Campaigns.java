@@ -12,6 +12,7 @@ import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.query.JsonRows;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.ForbiddenException;
+import io.genguard.schemas.CampaignAttributeKeys;
 import io.genguard.schemas.EventIds;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -22,6 +23,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.Map;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
@@ -88,6 +90,54 @@ public final class Campaigns {
           return null;
         });
     return id;
+  }
+
+  /**
+   * Refuses a request whose attributes name a campaign ({@link CampaignAttributeKeys}) unless
+   * {@code campaign.id} is a campaign of the request's tenant that this store lists. The bias job
+   * counts such a request toward that campaign and leaves it out of live monitoring, so otherwise a
+   * tenant could hide requests from monitoring under any id. Whether another tenant has a campaign
+   * of that id is not said.
+   *
+   * @throws InvalidInputException naming what to change
+   */
+  public void checkCampaignAttributes(String tenant, Map<String, String> attributes)
+      throws SQLException {
+    if (!CampaignAttributeKeys.namesCampaign(attributes)) {
+      return;
+    }
+    String campaignId = attributes.get(CampaignAttributeKeys.ID);
+    if (campaignId == null) {
+      throw new InvalidInputException(
+          "attributes under '"
+              + CampaignAttributeKeys.PREFIX
+              + "' are reserved for the requests of a bias campaign; name the campaign in '"
+              + CampaignAttributeKeys.ID
+              + "', or use other keys");
+    }
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement select =
+            connection.prepareStatement(
+                "select 1 from campaign where campaign_id = ? and tenant_id = ?")) {
+      select.setString(1, campaignId);
+      select.setString(2, tenant);
+      try (ResultSet rs = select.executeQuery()) {
+        if (!rs.next()) {
+          throw new InvalidInputException(
+              "attribute '"
+                  + CampaignAttributeKeys.ID
+                  + "' names no bias campaign of tenant '"
+                  + tenant
+                  + "' ('"
+                  + campaignId.substring(0, Math.min(64, campaignId.length()))
+                  + "'): attributes under '"
+                  + CampaignAttributeKeys.PREFIX
+                  + "' are reserved for the requests of a campaign of the request's tenant that"
+                  + " the audit service lists (./genguard audit campaign registers one before it"
+                  + " submits)");
+        }
+      }
+    }
   }
 
   /** Moves a campaign to a new status, optionally with headline numbers (audited). */

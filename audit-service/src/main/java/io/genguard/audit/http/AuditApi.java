@@ -775,7 +775,9 @@ public final class AuditApi implements AutoCloseable {
             asked.topP(),
             asked.seed(),
             asked.attributes());
-    GenerationRequest request = services.submitter().submit(submission);
+    GenerationRequest request = services.submitter().validate(submission);
+    services.campaigns().checkCampaignAttributes(request.getTenantId(), request.getAttributes());
+    services.submitter().admit(request);
     Transactions.inTransaction(
         services.dataSource(),
         connection -> {

@@ -312,12 +312,22 @@ public final class RequestSubmitter implements AutoCloseable {
    */
   public GenerationRequest submit(Submission submission) {
     GenerationRequest request = validate(submission);
+    admit(request);
+    return request;
+  }
+
+  /**
+   * Writes a request {@link #validate} built, within its tenant's rate: for a caller that checks
+   * more between the two (the API checks campaign attributes against the audit store).
+   *
+   * @throws RateLimitedException when the tenant is over its rate (nothing is written)
+   */
+  public void admit(GenerationRequest request) {
     long wait = rate.tryTake(request.getTenantId());
     if (wait > 0) {
       throw new RateLimitedException(request.getTenantId(), rate, wait);
     }
     send(request);
-    return request;
   }
 
   /** Writes an already built request (the demo workload and campaigns use this). */

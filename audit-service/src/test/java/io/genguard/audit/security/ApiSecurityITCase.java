@@ -10,6 +10,8 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.genguard.audit.bias.Campaigns;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.fixtures.RunningAuditService;
@@ -282,6 +284,66 @@ class ApiSecurityITCase {
             acmeAdmin,
             "{\"role\":\"reviewer\",\"tenantId\":\"globex\",\"name\":\"intruder\"}");
     assertThat(foreignToken.statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  @Order(4)
+  void shouldTakeCampaignAttributesOnlyForACampaignOfTheRequestsTenant() throws Exception {
+    Caller system = Caller.system("api security it");
+    for (String tenant : List.of("acme", "globex")) {
+      audit
+          .service()
+          .campaigns()
+          .create(
+              new Campaigns.NewCampaign(
+                  tenant + "-fairness",
+                  tenant,
+                  "Fairness",
+                  "RUNNING",
+                  JsonNodeFactory.instance.objectNode()),
+              system);
+    }
+    long before = audit.count("select count(*) from api_action where action = 'request.submit'");
+
+    // The bias job leaves a request naming a campaign out of live monitoring: naming another
+    // tenant's campaign, or one that does not exist, would hide it. Both get the same answer.
+    Set<String> answers = new java.util.HashSet<>();
+    for (String id : List.of("globex-fairness", "no-such-campaign")) {
+      String body = "{\"prompt\":\"hi\",\"attributes\":{\"campaign.id\":\"" + id + "\"}}";
+      HttpResponse<String> refused = audit.post("/api/v1/requests", acmeSubmitter, body);
+      assertThat(refused.statusCode()).as(body).isEqualTo(400);
+      String error = json(refused).path("error").asText();
+      assertThat(error).contains("'campaign.id' names no bias campaign of tenant 'acme'");
+      answers.add(error.replace(id, "ID"));
+    }
+    assertThat(answers).as("whether another tenant has the campaign is not said").hasSize(1);
+    HttpResponse<String> groupOnly =
+        audit.post(
+            "/api/v1/requests",
+            acmeSubmitter,
+            "{\"prompt\":\"hi\",\"attributes\":{\"campaign.group\":\"control\"}}");
+    assertThat(groupOnly.statusCode()).isEqualTo(400);
+    assertThat(json(groupOnly).path("error").asText())
+        .contains("reserved for the requests of a bias campaign");
+    assertThat(audit.count("select count(*) from api_action where action = 'request.submit'"))
+        .as("nothing refused was submitted")
+        .isEqualTo(before);
+
+    HttpResponse<String> own =
+        audit.post(
+            "/api/v1/requests",
+            acmeSubmitter,
+            "{\"prompt\":\"hi\",\"attributes\":{\"campaign.id\":\"acme-fairness\","
+                + "\"campaign.group\":\"control\",\"campaign-note\":\"not reserved\"}}");
+    assertThat(own.statusCode()).as(own.body()).isEqualTo(202);
+    // An admin's token submits for the tenant it names: globex's campaign, as globex.
+    HttpResponse<String> byAdmin =
+        audit.post(
+            "/api/v1/requests",
+            admin,
+            "{\"prompt\":\"hi\",\"tenantId\":\"globex\","
+                + "\"attributes\":{\"campaign.id\":\"globex-fairness\"}}");
+    assertThat(byAdmin.statusCode()).as(byAdmin.body()).isEqualTo(202);
   }
 
   @Test

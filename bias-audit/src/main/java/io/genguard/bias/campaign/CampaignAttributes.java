@@ -1,15 +1,18 @@
 package io.genguard.bias.campaign;
 
+import io.genguard.schemas.CampaignAttributeKeys;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * The request attributes that tag a campaign's requests. The generator copies a request's
  * attributes onto its output and moderation onto its verdict, so every event of a campaign request
- * carries them; the bias-aggregation job and the reports key on them.
+ * carries them; the bias-aggregation job and the reports key on them. The audit API accepts them
+ * only in requests of the campaign's tenant, for a campaign it lists ({@link
+ * CampaignAttributeKeys}).
  */
 public final class CampaignAttributes {
-  public static final String ID = "campaign.id";
+  public static final String ID = CampaignAttributeKeys.ID;
   public static final String GROUP = "campaign.group";
   public static final String SAMPLE = "campaign.sample";
   public static final String SLOT = "campaign.slot";

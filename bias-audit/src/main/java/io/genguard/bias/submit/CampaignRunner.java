@@ -56,6 +56,13 @@ public final class CampaignRunner {
   public interface Listener {
     void submitted(String campaignId, int done, int total);
 
+    /**
+     * Called once the plan is stored, before a start or resume submits its first sample: e.g. to
+     * register the campaign with the audit service, whose API refuses requests naming a campaign it
+     * does not list. An exception stops the campaign before anything is submitted (resumable).
+     */
+    default void beforeSubmitting(String campaignId) {}
+
     static Listener silent() {
       return (id, done, total) -> {};
     }
@@ -189,6 +196,13 @@ public final class CampaignRunner {
 
   private int submitAll(String campaignId, CampaignSpec spec, List<PlannedSample> samples) {
     int done = 0;
+    if (!samples.isEmpty()) {
+      try {
+        listener.beforeSubmitting(campaignId);
+      } catch (RuntimeException e) {
+        throw new CampaignInterruptedException(campaignId, done, samples.size(), e);
+      }
+    }
     for (PlannedSample sample : samples) {
       SubmissionRequest request =
           new SubmissionRequest(

@@ -27,6 +27,8 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -81,6 +83,50 @@ class CampaignLifecycleITCase {
         CampaignLimits.defaults(),
         Clock.systemUTC(),
         CampaignRunner.Listener.silent());
+  }
+
+  @Test
+  void shouldSubmitNothingWhenTheCampaignCannotBeRegisteredFirst() throws Exception {
+    FakePipeline pipeline = new FakePipeline(audit.dataSource());
+    AtomicInteger registered = new AtomicInteger();
+    AtomicBoolean storeDown = new AtomicBoolean(true);
+    CampaignRunner runner =
+        new CampaignRunner(
+            new CampaignRepository(bias.dataSource()),
+            new AuditStoreReader(bias.dataSource()),
+            pipeline,
+            new CampaignResolver(() -> Path.of("unused")),
+            CampaignLimits.defaults(),
+            Clock.systemUTC(),
+            new CampaignRunner.Listener() {
+              @Override
+              public void submitted(String campaignId, int done, int total) {
+                assertThat(registered.get()).as("registered before the first request").isOne();
+              }
+
+              @Override
+              public void beforeSubmitting(String campaignId) {
+                if (storeDown.get()) {
+                  throw new IllegalStateException("the audit store is down");
+                }
+                registered.incrementAndGet();
+              }
+            });
+    String yaml =
+        CAMPAIGN
+            .replace("id: lifecycle-it", "id: register-it")
+            .replace("samplesPerGroup: 20", "samplesPerGroup: 2");
+
+    assertThatThrownBy(
+            () -> runner.start(CampaignSpecParser.parse(yaml, "register.yaml", Path.of(".")), yaml))
+        .isInstanceOf(CampaignInterruptedException.class)
+        .hasMessageContaining("stopped after submitting 0 of 4 samples: the audit store is down")
+        .hasMessageContaining("--resume register-it");
+    assertThat(pipeline.accepted.get()).isZero();
+
+    storeDown.set(false);
+    assertThat(runner.resume("register-it", false).submittedNow()).isEqualTo(4);
+    assertThat(registered.get()).isOne();
   }
 
   @Test

@@ -18,6 +18,7 @@ import io.genguard.bias.submit.SubmissionException;
 import io.genguard.moderation.train.DataDirectory;
 import java.net.URI;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -155,7 +156,17 @@ final class AuditCampaignCommand implements Callable<Integer> {
               new CampaignResolver(() -> DataDirectory.resolve(sharedData)),
               limits,
               Clock.systemUTC(),
-              AuditCampaignCommand::progress);
+              new CampaignRunner.Listener() {
+                @Override
+                public void submitted(String campaignId, int done, int total) {
+                  progress(campaignId, done, total);
+                }
+
+                @Override
+                public void beforeSubmitting(String campaignId) {
+                  register(db, campaigns, campaignId);
+                }
+              });
       CampaignRunner.Submitted submitted;
       try {
         submitted =
@@ -163,12 +174,10 @@ final class AuditCampaignCommand implements Callable<Integer> {
                 ? runner.start(spec, source)
                 : runner.resume(which.resume, resubmitPending, resubmitUnscored);
       } catch (CampaignInterruptedException e) {
-        register(db, campaigns, e.campaignId());
         System.out.println(e.campaignId());
         Progress.say(e.getMessage());
         return 3;
       }
-      register(db, campaigns, submitted.campaignId());
       System.out.println(submitted.campaignId());
       Progress.say(
           "campaign "
@@ -197,12 +206,17 @@ final class AuditCampaignCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * Registers the campaign with the audit service before its requests are submitted: the API
+   * accepts campaign attributes only for a campaign of the request's tenant that it lists.
+   */
   private static void register(AuditDatabase db, CampaignRepository campaigns, String id) {
     try {
       new AuditStorePublisher(db.dataSource(), "genguard audit campaign")
           .registerCampaign(campaigns.find(id).orElseThrow());
-    } catch (Exception e) {
-      Progress.say("the campaign is stored, but the audit UI could not list it: " + e.getMessage());
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "the audit service's store could not register the campaign (" + e.getMessage() + ")", e);
     }
   }
 

@@ -1,7 +1,10 @@
 package io.genguard.audit.evidence;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -14,6 +17,7 @@ import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.schemas.ContentHash;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Instant;
@@ -35,8 +39,30 @@ import java.util.TreeMap;
  * outside.
  */
 public final class EvidenceCheck {
+  /** The largest bundle file read, in bytes. */
+  public static final int MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
+
+  /**
+   * The most JSON tokens (values, member names, and the starts and ends of objects and arrays) a
+   * bundle may hold. The largest a service writes ({@link EvidenceBundle#MAX_RECORDS} records and
+   * segments, {@link EvidenceBundle#MAX_LINKS} links, one token each) holds about half; reading
+   * stops at the limit, so a hostile bundle of many tiny values cannot build a tree of gigabytes
+   * before its records are counted.
+   */
+  public static final long MAX_TOKENS =
+      2 * EvidenceBundle.MAX_LINKS + 100L * EvidenceBundle.MAX_RECORDS;
+
   private static final ObjectMapper JSON =
-      JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+      JsonMapper.builder(
+              JsonFactory.builder()
+                  .streamReadConstraints(
+                      StreamReadConstraints.builder()
+                          .maxTokenCount(MAX_TOKENS)
+                          .maxDocumentLength(MAX_BUNDLE_BYTES)
+                          .build())
+                  .build())
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .build();
   private static final HexFormat HEX = HexFormat.of();
 
   private EvidenceCheck() {}
@@ -145,9 +171,29 @@ public final class EvidenceCheck {
     try {
       bundle = JSON.readTree(bundleText);
     } catch (JsonProcessingException e) {
-      return failed("the bundle is not JSON (" + e.getOriginalMessage() + ")", keys);
+      return unreadable(e, keys);
     }
     return check(bundle, keys);
+  }
+
+  /**
+   * Reads a bundle from a stream, within {@link #MAX_BUNDLE_BYTES} and {@link #MAX_TOKENS}: a tool
+   * that checks a file reads it once, without holding its text, and hands the tree to {@link
+   * #check(JsonNode, VerificationKeyRing)}.
+   *
+   * @throws JsonProcessingException when it is not JSON or over a limit ({@link #unreadable})
+   */
+  public static JsonNode read(InputStream bundle) throws IOException {
+    return JSON.readTree(bundle);
+  }
+
+  /** The result for a bundle that {@link #read} could not read: the one finding says why. */
+  public static Result unreadable(JsonProcessingException e, VerificationKeyRing keys) {
+    if (e instanceof StreamConstraintsException) {
+      return failed(
+          "the bundle is larger than a bundle can be (" + e.getOriginalMessage() + ")", keys);
+    }
+    return failed("the bundle is not JSON (" + e.getOriginalMessage() + ")", keys);
   }
 
   /** Checks a parsed bundle; see {@link #check(String, VerificationKeyRing)}. */
@@ -272,23 +318,28 @@ public final class EvidenceCheck {
    * @throws IllegalArgumentException when the copy is not an anchor file (its line and reason)
    */
   public static List<String> compareWithCopy(String bundleText, Path copy) throws IOException {
-    Map<Long, String> wanted = new TreeMap<>();
-    Map<Long, Integer> segmentOf = new HashMap<>();
     try {
-      int number = 0;
-      for (JsonNode segment : JSON.readTree(bundleText).path("segments")) {
-        number++;
-        try {
-          AnchorLog.AnchorLine line =
-              AnchorLog.parse("segment", 1, segment.path("anchor").asText(""));
-          wanted.put(line.anchor().seq(), line.text());
-          segmentOf.put(line.anchor().seq(), number);
-        } catch (IllegalArgumentException e) {
-          // The check itself names a segment whose anchor line is not one.
-        }
-      }
+      return compareWithCopy(JSON.readTree(bundleText), copy);
     } catch (JsonProcessingException e) {
       return List.of(); // the check itself says the bundle is not JSON
+    }
+  }
+
+  /** The same, for a bundle already read ({@link #read}). */
+  public static List<String> compareWithCopy(JsonNode bundle, Path copy) throws IOException {
+    Map<Long, String> wanted = new TreeMap<>();
+    Map<Long, Integer> segmentOf = new HashMap<>();
+    int number = 0;
+    for (JsonNode segment : bundle.path("segments")) {
+      number++;
+      try {
+        AnchorLog.AnchorLine line =
+            AnchorLog.parse("segment", 1, segment.path("anchor").asText(""));
+        wanted.put(line.anchor().seq(), line.text());
+        segmentOf.put(line.anchor().seq(), number);
+      } catch (IllegalArgumentException e) {
+        // The check itself names a segment whose anchor line is not one.
+      }
     }
     Map<Long, String> found = new HashMap<>();
     AnchorLog.readFrom(

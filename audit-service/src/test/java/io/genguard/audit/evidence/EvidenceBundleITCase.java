@@ -334,6 +334,15 @@ class EvidenceBundleITCase {
         .startsWith("the bundle is not JSON");
     assertThat(EvidenceCheck.check("[1,2]", keys).problems())
         .containsExactly("the bundle is not a JSON object");
+    // Many tiny values: reading stops at the token limit instead of building the whole tree.
+    String tiny =
+        "{\"format\":\"genguard-evidence-2\",\"records\":["
+            + "0,".repeat((int) EvidenceCheck.MAX_TOKENS)
+            + "0]}";
+    assertThat(EvidenceCheck.check(tiny, keys).problems())
+        .singleElement()
+        .asString()
+        .startsWith("the bundle is larger than a bundle can be (Token count");
     assertThat(EvidenceCheck.check("{\"format\":\"other\"}", keys).problems())
         .singleElement()
         .asString()

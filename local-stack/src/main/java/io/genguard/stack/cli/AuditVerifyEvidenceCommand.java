@@ -6,8 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.evidence.EvidenceCheck;
 import io.genguard.provenance.manifest.VerificationKeyRing;
-import io.genguard.schemas.BoundedFiles;
-import java.nio.charset.CharacterCodingException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,9 +32,6 @@ import picocli.CommandLine.Option;
             + " anchor signing keys' public halves alone: no database, no network. Exit 0 = every"
             + " record proven, 1 = anything else.")
 final class AuditVerifyEvidenceCommand implements Callable<Integer> {
-  /** Largest bundle read: 2,000,000 links are about 130 MB. */
-  static final int MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
-
   @Option(names = "--in", paramLabel = "FILE", required = true, description = "The bundle.")
   Path in;
 
@@ -75,26 +73,21 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     VerificationKeyRing keys = trust.unsigned ? null : AuditVerifyCommand.anchorKeys(trust.keyFile);
-    String text;
-    try {
-      text = BoundedFiles.readUtf8(in, MAX_BUNDLE_BYTES);
-    } catch (BoundedFiles.TooLargeException e) {
-      throw new IllegalArgumentException(
-          "--in "
-              + in
-              + " is larger than "
-              + MAX_BUNDLE_BYTES
-              + " bytes, more than a bundle holds");
-    } catch (NoSuchFileException e) {
-      throw new IllegalArgumentException("--in " + in + " does not exist");
-    } catch (CharacterCodingException e) {
-      throw new IllegalArgumentException("--in " + in + " is not UTF-8 text, so not a bundle");
+    JsonNode bundle;
+    EvidenceCheck.Result result;
+    try (InputStream stream = open(in)) {
+      // Read once, as a tree within the bundle's limits; the text itself is never held.
+      bundle = EvidenceCheck.read(stream);
+      result = EvidenceCheck.check(bundle, keys);
+    } catch (JsonProcessingException e) {
+      bundle = null;
+      result = EvidenceCheck.unreadable(e, keys);
     }
-    EvidenceCheck.Result result = EvidenceCheck.check(text, keys);
     List<String> copyProblems = null;
     if (anchorCopy != null) {
       try {
-        copyProblems = EvidenceCheck.compareWithCopy(text, anchorCopy);
+        copyProblems =
+            bundle == null ? List.of() : EvidenceCheck.compareWithCopy(bundle, anchorCopy);
       } catch (NoSuchFileException e) {
         throw new IllegalArgumentException("--anchors " + anchorCopy + " does not exist");
       }
@@ -112,7 +105,7 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
       System.out.println(mapper.writeValueAsString(body));
     } else {
       System.out.println(result.summary());
-      Map<Long, String> described = describe(mapper, text);
+      Map<Long, String> described = bundle == null ? Map.of() : describe(mapper, bundle);
       for (EvidenceCheck.RecordFinding record : result.records()) {
         System.out.println(
             "  seq "
@@ -166,11 +159,28 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
     return holds ? 0 : 1;
   }
 
+  /** The bundle file, refused with its limit when larger than a bundle can be. */
+  private static InputStream open(Path in) throws IOException {
+    try {
+      if (Files.size(in) > EvidenceCheck.MAX_BUNDLE_BYTES) {
+        throw new IllegalArgumentException(
+            "--in "
+                + in
+                + " is larger than "
+                + EvidenceCheck.MAX_BUNDLE_BYTES
+                + " bytes, more than a bundle holds");
+      }
+      return Files.newInputStream(in);
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException("--in " + in + " does not exist");
+    }
+  }
+
   /** What each record with content says, in a few words, by seq (best effort, for people). */
-  private static Map<Long, String> describe(ObjectMapper mapper, String text) {
+  private static Map<Long, String> describe(ObjectMapper mapper, JsonNode bundle) {
     Map<Long, String> described = new HashMap<>();
     try {
-      for (JsonNode record : mapper.readTree(text).path("records")) {
+      for (JsonNode record : bundle.path("records")) {
         if (!record.path("canonical").isTextual()) {
           continue;
         }

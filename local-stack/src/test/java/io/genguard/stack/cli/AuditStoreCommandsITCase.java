@@ -3,6 +3,7 @@ package io.genguard.stack.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.audit.AuditConfig;
+import io.genguard.audit.evidence.EvidenceCheck;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AnchorWitness;
 import io.genguard.audit.persistence.AuditDatabase;
@@ -373,6 +374,19 @@ class AuditStoreCommandsITCase {
             new AuditVerifyEvidenceCommand(), "--in", dir.resolve("none").toString(), "--unsigned");
     assertThat(missing.code()).isEqualTo(2);
     assertThat(missing.err()).contains("does not exist");
+    Path notUtf8 = Files.write(dir.resolve("latin1.json"), new byte[] {'{', '"', (byte) 0xff});
+    CommandRun binary =
+        CommandRun.of(new AuditVerifyEvidenceCommand(), "--in", notUtf8.toString(), "--unsigned");
+    assertThat(binary.code()).isEqualTo(1);
+    assertThat(binary.out()).startsWith("Evidence does NOT hold").contains("not JSON");
+    Path tiny = dir.resolve("tiny-values.json");
+    Files.writeString(
+        tiny,
+        "{\"records\":[" + "0,".repeat((int) EvidenceCheck.MAX_TOKENS) + "0],\"requestId\":\"r\"}");
+    CommandRun tooMany =
+        CommandRun.of(new AuditVerifyEvidenceCommand(), "--in", tiny.toString(), "--unsigned");
+    assertThat(tooMany.code()).isEqualTo(1);
+    assertThat(tooMany.out()).contains("larger than a bundle can be");
     CommandRun unknown =
         CommandRun.of(
             new AuditEvidenceCommand(),

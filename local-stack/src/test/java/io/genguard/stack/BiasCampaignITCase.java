@@ -5,6 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.genguard.audit.bias.Campaigns;
+import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.bias.report.BiasReport;
 import io.genguard.stack.cli.GenGuardCli;
@@ -134,6 +137,37 @@ class BiasCampaignITCase {
                   infra,
                   "select count(*) from bias_audit.campaign where campaign_id = 'bad-it'"))
           .isZero();
+
+      // An id the audit service lists under another tenant: nothing is submitted, and it says why.
+      stack
+          .audit()
+          .campaigns()
+          .create(
+              new Campaigns.NewCampaign(
+                  "taken-it",
+                  "other-tenant",
+                  "Taken",
+                  "RUNNING",
+                  JsonNodeFactory.instance.objectNode()),
+              Caller.system("bias campaign it"));
+      Run taken =
+          cli(
+              concat(
+                  List.of(
+                      "audit",
+                      "campaign",
+                      "--file",
+                      write("taken.yaml", PLANTED.replace("planted-echo-it", "taken-it"))
+                          .toString(),
+                      "--api",
+                      api,
+                      "--token",
+                      submitter),
+                  db));
+      assertThat(taken.exit()).isEqualTo(3);
+      assertThat(taken.err())
+          .contains("stopped after submitting 0 of")
+          .contains("lists a campaign 'taken-it' of tenant 'other-tenant', not of tenant");
 
       Run planted =
           cli(

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Objects;
 import javax.sql.DataSource;
 
 /**
@@ -34,10 +35,26 @@ final class AuditStorePublisher {
     this.caller = Caller.system(who);
   }
 
-  /** Records the campaign as RUNNING unless the audit store has it already. */
+  /**
+   * Records the campaign as RUNNING unless the audit store has it already.
+   *
+   * @throws IllegalStateException when the audit store lists a campaign of that id under another
+   *     tenant: the API would refuse every request of this one
+   */
   void registerCampaign(CampaignRecord campaign) throws SQLException {
     try {
-      campaigns.get(campaign.campaignId(), caller);
+      String listedTenant =
+          campaigns.get(campaign.campaignId(), caller).path("tenantId").asText(null);
+      if (!Objects.equals(listedTenant, campaign.tenantId())) {
+        throw new IllegalStateException(
+            "the audit service lists a campaign '"
+                + campaign.campaignId()
+                + "' of "
+                + (listedTenant == null ? "no tenant" : "tenant '" + listedTenant + "'")
+                + ", not of tenant '"
+                + campaign.tenantId()
+                + "'; give this campaign another id");
+      }
       return;
     } catch (NotFoundException absent) {
       // first time: create it below

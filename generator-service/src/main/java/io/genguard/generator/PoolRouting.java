@@ -14,7 +14,7 @@ import java.util.Set;
  *
  * <ul>
  *   <li>a pool with {@code onlyBackends} (the GPU pool: {@code djl}) answers the requests that name
- *       one of them and leaves the rest, undecodable records included, to the main pool;
+ *       one of them and leaves the rest to the main pool;
  *   <li>a pool with {@code leftBackends} (the main pool: {@code djl}) answers every request but
  *       those that name one of them, requests naming no backend included;
  *   <li>a pool with neither answers every request (one pool, or pools that serve alike).
@@ -22,8 +22,12 @@ import java.util.Set;
  *
  * A request is then answered by exactly one pool as long as the main pool leaves exactly the
  * backends the other pool takes. Left requests are committed with the pool's other offsets and
- * produce no event. The side pool reads in a group of its own ({@link #readingGroup}), which the
- * main pool hands over at its own offsets ({@link PoolHandover}).
+ * produce no event. Records that do not decode are no pool's to leave: every pool dead-letters them
+ * (pools of different builds may decode different schemas, so a record one pool cannot read may be
+ * one the other decodes only to leave it), and the copies share one event id, that of the source
+ * position ({@code DeadLetters.of}), so the audit store records it once. The side pool reads in a
+ * group of its own ({@link #readingGroup}), which the main pool hands over at its own offsets
+ * ({@link PoolHandover}).
  */
 public record PoolRouting(Set<String> onlyBackends, Set<String> leftBackends) {
   /** Answers every request. */
@@ -90,14 +94,6 @@ public record PoolRouting(Set<String> onlyBackends, Set<String> leftBackends) {
       return backend != null && onlyBackends.contains(backend);
     }
     return backend == null || !leftBackends.contains(backend);
-  }
-
-  /**
-   * Whether this pool dead-letters records that do not decode: every pool but one that answers only
-   * some backends, so that each such record is dead-lettered once, by the main pool.
-   */
-  public boolean deadLetters() {
-    return onlyBackends.isEmpty();
   }
 
   /**

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two worker pools that split the backends (as a GPU pool beside the main pool does) on a real
  * broker: every request is answered exactly once, by the pool whose share it is, and every
- * undecodable record is dead-lettered once. The side pool here takes {@code echo}, which needs no
- * model; the routing does not depend on which backend it is.
+ * undecodable record is dead-lettered by each pool under one event id. The side pool here takes
+ * {@code echo}, which needs no model; the routing does not depend on which backend it is.
  */
 class GeneratorPoolsITCase {
   private static final int PARTITIONS = 3;
@@ -116,15 +116,22 @@ class GeneratorPoolsITCase {
           .as("no request answered twice, the ones from before the split included")
           .doesNotHaveDuplicates()
           .containsExactlyInAnyOrderElementsOf(ids);
-      assertThat(
-              TopicReader.untilQuiet(
-                  client,
-                  Topics.GENERATION_REQUESTS_DLQ.name(),
-                  List.of(run + "-garbage"),
-                  quiet,
-                  Duration.ofMinutes(1)))
-          .as("dead-lettered by the main pool only")
-          .hasSize(1);
+      List<String> deadLetterIds = new ArrayList<>();
+      for (byte[] value :
+          TopicReader.untilQuiet(
+              client,
+              Topics.GENERATION_REQUESTS_DLQ.name(),
+              List.of(run + "-garbage"),
+              quiet,
+              Duration.ofMinutes(1))) {
+        deadLetterIds.add(Topics.GENERATION_REQUESTS_DLQ.codec().decode(value).getEventId());
+      }
+      assertThat(deadLetterIds)
+          .as("dead-lettered by each pool, under one event id (the audit store records it once)")
+          .hasSize(2)
+          .containsOnly(deadLetterIds.get(0));
+      assertThat(count(sideMeters, "dead_letter", "undecodable")).isEqualTo(1);
+      assertThat(count(mainMeters, "dead_letter", "undecodable")).isEqualTo(1);
       assertThat(count(sideMeters, "output", "ok")).isEqualTo(4);
       assertThat(count(mainMeters, "output", "ok")).as("naming no backend: builtin").isEqualTo(4);
       assertThat(count(mainMeters, "failure", "unknown_backend")).isEqualTo(4);

@@ -43,8 +43,6 @@ class PoolRoutingTest {
     }
     assertThat(gpu.answers(naming("djl"))).isTrue();
     assertThat(main.answers(naming(null))).as("no backend: the main pool's default").isTrue();
-    assertThat(main.deadLetters()).isTrue();
-    assertThat(gpu.deadLetters()).as("undecodable records are the main pool's").isFalse();
     assertThat(PoolRouting.ALL.answers(naming("djl"))).isTrue();
   }
 

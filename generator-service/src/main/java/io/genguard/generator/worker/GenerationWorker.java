@@ -92,7 +92,8 @@ public final class GenerationWorker implements Runnable {
    *     unusable: fenced, or failed in a way that allows no further call)
    * @param beforeSubscribe runs on the worker thread before it joins the group (model warm-up)
    * @param routing which requests this worker's pool answers; the others it commits past without an
-   *     event (another pool answers them)
+   *     event (another pool answers them). Records that do not decode it dead-letters whatever the
+   *     routing.
    */
   public GenerationWorker(
       String name,
@@ -218,9 +219,11 @@ public final class GenerationWorker implements Runnable {
       try {
         request = Topics.GENERATION_REQUESTS.codec().decode(record.value());
       } catch (EventDecodingException e) {
-        if (routing.deadLetters()) {
-          events.add(deadLetter(record, e));
-        }
+        // Every pool, a side pool included: pools of different builds may decode different
+        // schemas, and a record the main pool decodes only to leave it (a side pool's backend)
+        // would otherwise end nowhere. The dead letter's event id is that of the source position,
+        // so a second copy from another pool is recorded once.
+        events.add(deadLetter(record, e));
         continue;
       }
       if (routing.answers(request)) {

@@ -41,6 +41,14 @@ public final class RequestValidator {
    */
   public static final int MAX_REQUEST_ID_BYTES = DeadLetters.MAX_KEY_BYTES;
 
+  /**
+   * Highest sampling temperature: the bound the HTTP API and campaign specs already hold, for
+   * requests other producers write. Higher only flattens the distribution towards noise, and a
+   * temperature from 2^53 up is written in the signed manifest as a whole number, which older
+   * verifiers refuse (the output would be blocked as tampered with).
+   */
+  public static final double MAX_TEMPERATURE = 5.0;
+
   private final GeneratorConfig config;
   private final BackendRegistry backends;
 
@@ -166,13 +174,15 @@ public final class RequestValidator {
           backendName);
     }
     double temperature = parameters.getTemperature();
-    if (!(temperature >= 0) || Double.isInfinite(temperature)) {
+    if (!(temperature >= 0 && temperature <= MAX_TEMPERATURE)) {
       return Verdict.refuse(
           request,
           FailureCode.INVALID_REQUEST,
           "parameters.temperature is "
               + temperature
-              + "; it must be a finite number >= 0 (0 = greedy)",
+              + "; it must be between 0 (greedy) and "
+              + MAX_TEMPERATURE
+              + ", as the HTTP API allows",
           backendName);
     }
     if (parameters.getTopK() < 0) {

@@ -125,7 +125,15 @@ class BatchProcessorTest {
     assertRefused(
         with(request("r", "p"), r -> r.setParameters(parameters(16, -0.5, 0, 1.0, null))),
         FailureCode.INVALID_REQUEST,
-        "parameters.temperature is -0.5; it must be a finite number >= 0");
+        "parameters.temperature is -0.5; it must be between 0 (greedy) and 5.0, as the HTTP API"
+            + " allows");
+    for (double temperature :
+        new double[] {5.000001, 1e16, Double.POSITIVE_INFINITY, Double.NaN, -1e-300}) {
+      assertRefused(
+          with(request("r", "p"), r -> r.setParameters(parameters(16, temperature, 0, 1.0, null))),
+          FailureCode.INVALID_REQUEST,
+          "parameters.temperature is " + temperature + "; it must be between 0 (greedy) and 5.0");
+    }
     assertRefused(
         with(request("r", "p"), r -> r.setParameters(parameters(5000, 1.0, 0, 1.0, null))),
         FailureCode.INVALID_REQUEST,
@@ -162,6 +170,19 @@ class BatchProcessorTest {
         FailureCode.UNKNOWN_BACKEND,
         "model 'gpt-9' is not served by backend 'scripted'");
     assertThat(backend.batches).as("no refused request reached the backend").isEmpty();
+  }
+
+  @Test
+  void shouldAcceptTemperaturesFromGreedyToTheHttpApisBound() {
+    for (double temperature : new double[] {0.0, 1.0, RequestValidator.MAX_TEMPERATURE}) {
+      BatchProcessor.Result result =
+          single(
+              with(
+                  request("r", "p"),
+                  r -> r.setParameters(parameters(16, temperature, 0, 1.0, null))));
+
+      assertThat(result.succeeded()).as("temperature %s", temperature).isTrue();
+    }
   }
 
   @Test

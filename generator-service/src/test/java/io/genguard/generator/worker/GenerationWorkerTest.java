@@ -10,11 +10,13 @@ import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.generator.PoolRouting;
+import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.Topics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +45,9 @@ class GenerationWorkerTest {
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private Thread thread;
   private GenerationWorker worker;
+
+  /** The routing of the worker's pool; set before {@link #start}. */
+  private PoolRouting routing = PoolRouting.ALL;
 
   @AfterEach
   void stopWorker() throws InterruptedException {
@@ -86,6 +91,47 @@ class GenerationWorkerTest {
     Map<TopicPartition, OffsetAndMetadata> committed =
         producer.consumerGroupOffsetsHistory().get(0).values().iterator().next();
     assertThat(committed).containsEntry(PARTITION, new OffsetAndMetadata(3));
+  }
+
+  @Test
+  void shouldDeadLetterARecordItCannotDecodeEvenInAPoolThatAnswersOnlySomeBackends() {
+    // A newer producer's djl request, which the main pool (a newer build) decodes only to leave it
+    // to this GPU pool: were it left here too, no pool would answer or dead-letter it.
+    routing = PoolRouting.parse("djl", null);
+    GenerationRequest djl = request("r1", "abc");
+    djl.setBackend("djl");
+    byte[] newer = encoded(djl);
+    newer[2] ^= 0x5a; // a writer schema fingerprint this build does not know
+    start(8, producer -> {});
+    deliver(newer, encoded(request("r2", "de")));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> producer().commitCount() == 1);
+
+    MockProducer<byte[], byte[]> producer = producer();
+    List<ProducerRecord<byte[], byte[]>> sent = producer.history();
+    ProducerRecord<byte[], byte[]> dead = only(sent, Topics.GENERATION_REQUESTS_DLQ.name());
+    assertThat(sent).as("r2 names another pool's backend").hasSize(1);
+    DeadLetter letter = Topics.GENERATION_REQUESTS_DLQ.codec().decode(dead.value());
+    assertThat(letter.getSourceOffset()).isZero();
+    assertThat(letter.getStage()).isEqualTo("generator");
+    assertThat(letter.getReason()).contains("Unknown writer schema for GenerationRequest");
+    assertThat(letter.getEventId())
+        .as("the main pool's copy, were it to write one, has the same id: recorded once")
+        .isEqualTo(
+            DeadLetters.of(
+                    REQUESTS,
+                    0,
+                    0,
+                    null,
+                    null,
+                    "generator",
+                    new RuntimeException("x"),
+                    Instant.EPOCH)
+                .getEventId());
+    assertThat(producer.consumerGroupOffsetsHistory().get(0).values().iterator().next())
+        .containsEntry(PARTITION, new OffsetAndMetadata(2));
+    assertThat(outcomes())
+        .containsOnly(Map.entry("dead_letter/undecodable", 1.0), Map.entry("left/other_pool", 1.0));
   }
 
   @Test
@@ -266,7 +312,7 @@ class GenerationWorkerTest {
             batchWait,
             java.time.Clock.systemUTC(),
             () -> {},
-            PoolRouting.ALL);
+            routing);
     consumer.schedulePollTask(
         () -> {
           consumer.rebalance(List.of(PARTITION));

@@ -28,7 +28,8 @@ import java.util.TreeMap;
  * Integer}, {@link Long}, {@link Double}, {@link Float} and null.
  */
 public final class CanonicalJson {
-  private static final long MAX_SAFE_INTEGER = (1L << 53) - 1;
+  /** Largest integer (2^53 - 1) that Long and Integer values may hold (I-JSON). */
+  static final long MAX_SAFE_INTEGER = (1L << 53) - 1;
 
   private CanonicalJson() {}
 
@@ -76,7 +77,8 @@ public final class CanonicalJson {
       out.append(bool ? "true" : "false");
     } else if (value instanceof Integer || value instanceof Long) {
       long number = ((Number) value).longValue();
-      if (Math.abs(number) > MAX_SAFE_INTEGER) {
+      // Not Math.abs: that of Long.MIN_VALUE is itself, negative, and would pass.
+      if (number < -MAX_SAFE_INTEGER || number > MAX_SAFE_INTEGER) {
         throw new IllegalArgumentException(
             "Integer "
                 + number

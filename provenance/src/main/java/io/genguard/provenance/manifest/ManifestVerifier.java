@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.genguard.provenance.text.LoneSurrogates;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.PublicKey;
@@ -87,7 +89,8 @@ public final class ManifestVerifier {
     String canonical;
     try {
       tree = toTree(JSON.readTree(canonicalJson));
-      // Throws for values canonical JSON cannot hold (1e400, integers beyond 2^53, surrogates).
+      // Throws for values canonical JSON cannot hold (1e400, integers beyond 2^53 that are no
+      // double's canonical digits, surrogates).
       canonical = CanonicalJson.write(tree);
     } catch (JsonProcessingException e) {
       return invalid("manifest is not valid JSON: " + e.getOriginalMessage());
@@ -140,7 +143,10 @@ public final class ManifestVerifier {
     return new ManifestVerification(ManifestStatus.INVALID, reason, null);
   }
 
-  /** Jackson tree to plain values, numbers as Long (integral) or Double, for re-canonicalising. */
+  /**
+   * Jackson tree to plain values, numbers as Long (integral within +-2^53) or Double (any other,
+   * whole numbers beyond +-2^53 included: see {@link #wholeDouble}), for re-canonicalising.
+   */
   private static Object toTree(JsonNode node) {
     if (node.isObject()) {
       Map<String, Object> map = new LinkedHashMap<>();
@@ -166,14 +172,40 @@ public final class ManifestVerifier {
       return null;
     }
     if (node.isIntegralNumber()) {
-      if (!node.canConvertToLong()) {
-        throw new IllegalArgumentException("integer out of range: " + node);
+      if (node.canConvertToLong()
+          && node.longValue() >= -CanonicalJson.MAX_SAFE_INTEGER
+          && node.longValue() <= CanonicalJson.MAX_SAFE_INTEGER) {
+        return node.longValue();
       }
-      return node.longValue();
+      return wholeDouble(node.bigIntegerValue());
     }
     if (node.isNumber()) {
       return node.doubleValue();
     }
     throw new IllegalArgumentException("unsupported JSON value: " + node.getNodeType());
+  }
+
+  /**
+   * A number written without fraction or exponent beyond +-2^53 as the double it stands for. RFC
+   * 8785 writes every double below 1e21 in plain digits, so a signer writes a temperature of 1e16
+   * as {@code 10000000000000000}: a double, which {@link ProvenanceManifest#fromJsonTree} still
+   * refuses where an integer belongs. Only the digits canonical JSON writes for that double are
+   * taken: its shortest round-trip digits, which are its exact value for 1e16 or 1e20 but not for
+   * 2^60 ({@code 1152921504606847000}, 24 more than 2^60), so reading back only exact values would
+   * still refuse some signed manifests. Other digits, such as {@code 9007199254740993} (2^53 + 1,
+   * which no double holds), are not canonical JSON and are refused here.
+   *
+   * @throws IllegalArgumentException for digits that are not the canonical form of a double
+   */
+  private static Double wholeDouble(BigInteger written) {
+    double value = new BigDecimal(written).doubleValue();
+    if (Double.isFinite(value) && CanonicalJson.formatNumber(value).equals(written.toString())) {
+      return value;
+    }
+    throw new IllegalArgumentException(
+        "integer "
+            + written
+            + " is outside +-2^53 and is not how canonical JSON writes any number (no double has"
+            + " exactly these digits)");
   }
 }

@@ -120,8 +120,9 @@ public final class WordTokenizer {
 
   /**
    * Renders tokens as readable text: words separated by spaces, punctuation attached, the first
-   * word of each sentence and the pronoun "i" capitalised. The inverse of {@link #tokenize(String)}
-   * up to spacing and case.
+   * word of each sentence and the pronoun "i" capitalised (unless its upper case would read back as
+   * another token, as {@code ı} would). The inverse of {@link #tokenize(String)} up to spacing and
+   * case.
    */
   public static String detokenize(List<String> tokens) {
     StringBuilder text = new StringBuilder();
@@ -137,8 +138,7 @@ public final class WordTokenizer {
       }
       boolean word = !token.isEmpty() && isWordCodePoint(token.codePointAt(0));
       if (word && (capitalizeNext || token.equals("i") || token.startsWith("i'"))) {
-        text.appendCodePoint(Character.toUpperCase(token.codePointAt(0)));
-        text.append(token, Character.charCount(token.codePointAt(0)), token.length());
+        text.append(capitalized(token));
       } else {
         text.append(token);
       }
@@ -150,6 +150,26 @@ public final class WordTokenizer {
       previous = token;
     }
     return text.toString();
+  }
+
+  /**
+   * The token with its first letter upper-cased, or the token itself when that upper case would
+   * tokenize as another token: Turkish dotless {@code ı} upper-cases to {@code I}, which
+   * lower-cases to {@code i}, and the watermark detector would see a word the generator did not
+   * sample.
+   */
+  private static String capitalized(String token) {
+    int first = token.codePointAt(0);
+    int upper = Character.toUpperCase(first);
+    if (upper == first) {
+      return token;
+    }
+    String candidate =
+        new StringBuilder(token.length() + 1)
+            .appendCodePoint(upper)
+            .append(token, Character.charCount(first), token.length())
+            .toString();
+    return normalize(candidate).equals(token) ? candidate : token;
   }
 
   private static String normalize(String text) {

@@ -317,6 +317,55 @@ class ManifestVerifierTest {
     }
   }
 
+  @Test
+  void shouldVerifyManifestsWhoseTemperatureIsAWholeNumberBeyond2To53() {
+    // RFC 8785 writes these in plain digits (1e16 as 10000000000000000); read back as integers,
+    // they were refused beyond +-2^53 and a benign output was blocked as tampered with. 2^60 is
+    // written 1152921504606847000, which is not its exact value.
+    for (double temperature : new double[] {0x1p53, 1e16, 1e20, 0x1p60, 9.999999999999999e20}) {
+      ProvenanceManifest fixture = manifestFor(TEXT, "sign-2024");
+      ProvenanceManifest manifest =
+          new ProvenanceManifest(
+              fixture.requestId(),
+              fixture.outputId(),
+              fixture.textSha256(),
+              fixture.modelName(),
+              fixture.modelVersion(),
+              fixture.backend(),
+              new ProvenanceManifest.Sampling(64, temperature, 40, 0.95, 7L),
+              fixture.generatedAt(),
+              fixture.watermark(),
+              fixture.signingKeyId());
+      SignedProvenance signedManifest = signer.sign(manifest);
+
+      ManifestVerification verification =
+          verifier.inspect(
+              TEXT, signedManifest.canonicalJson(), signedManifest.signature(), "sign-2024");
+
+      assertThat(signedManifest.canonicalJson()).doesNotContain("e+");
+      assertThat(verification.status())
+          .as("%s: %s", signedManifest.canonicalJson(), verification.reason())
+          .isEqualTo(ManifestStatus.VALID);
+      assertThat(verification.manifest()).isEqualTo(manifest);
+    }
+  }
+
+  @Test
+  void shouldStillRejectWholeNumbersBeyond2To53WhereAnIntegerBelongsOrThatNoDoubleHolds() {
+    String json = signed.canonicalJson();
+    // A double, but maxTokens takes only an integer in int range.
+    assertInvalidNaming(
+        "sampling.maxTokens", json.replace("\"maxTokens\":64", "\"maxTokens\":10000000000000000"));
+    // 2^53 + 1: no double holds it, so it is no canonical JSON number.
+    assertInvalidNaming(
+        "9007199254740993",
+        json.replace("\"temperature\":0.7", "\"temperature\":9007199254740993"));
+    // 2^60 in exact digits: canonical JSON writes that double 1152921504606847000.
+    assertInvalidNaming(
+        "1152921504606846976",
+        json.replace("\"temperature\":0.7", "\"temperature\":1152921504606846976"));
+  }
+
   /** The fixture manifest's JSON tree after {@code edit}, canonicalised. */
   private static String signedTree(Consumer<Map<String, Object>> edit) {
     Map<String, Object> tree = manifestFor(TEXT, "sign-2024").toJsonTree();

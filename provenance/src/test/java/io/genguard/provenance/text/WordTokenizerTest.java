@@ -74,6 +74,40 @@ class WordTokenizerTest {
   }
 
   @Test
+  void shouldLeaveASentenceStartWhoseUpperCaseReadsBackAsAnotherToken() {
+    // Turkish dotless ı upper-cases to I, which lower-cases to i: another token, another id.
+    List<String> tokens = List.of("a", ".", "\u0131\u015f\u0131k", "x");
+
+    String rendered = WordTokenizer.detokenize(tokens);
+
+    assertThat(rendered).isEqualTo("A. \u0131\u015f\u0131k x");
+    assertThat(WordTokenizer.tokenize(rendered)).isEqualTo(tokens);
+    assertThat(WordTokenizer.detokenize(List.of("\u015f\u0131k", "."))).isEqualTo("\u015e\u0131k.");
+  }
+
+  @Test
+  void shouldRoundTripEveryLetterTokenAtASentenceStart() {
+    int letters = 0;
+    for (int cp = 0; cp <= Character.MAX_CODE_POINT; cp++) {
+      if (!Character.isLetter(cp)) {
+        continue;
+      }
+      List<String> normalized = WordTokenizer.tokenize(new String(Character.toChars(cp)));
+      if (normalized.size() != 1) {
+        continue; // NFKC makes some letters several words, e.g. the ligature U+FDFA
+      }
+      String token = normalized.get(0);
+      for (List<String> tokens : List.of(List.of(token), List.of("a", ".", token, "x"))) {
+        assertThat(WordTokenizer.tokenize(WordTokenizer.detokenize(tokens)))
+            .as("U+%04X in %s", cp, tokens)
+            .isEqualTo(tokens);
+      }
+      letters++;
+    }
+    assertThat(letters).isGreaterThan(100_000);
+  }
+
+  @Test
   void shouldCapitaliseSentenceStartsAndThePronounI() {
     assertThat(
             WordTokenizer.detokenize(

@@ -70,6 +70,13 @@ public final class AuditService implements AutoCloseable {
   /** Counter of held outputs rejected for waiting too long (Prometheus adds {@code _total}). */
   public static final String REVIEWS_EXPIRED_METRIC = "genguard_audit_reviews_expired";
 
+  /**
+   * Counter of releases of outputs a reviewer had rejected, which the gate made on a late verdict
+   * and this service took down as it recorded them (Prometheus adds {@code _total}).
+   */
+  public static final String REJECTED_RELEASES_RETRACTED_METRIC =
+      "genguard_audit_rejected_releases_retracted";
+
   /** How long one send to, or read of, the anchor witness topic may take. */
   private static final Duration WITNESS_TIMEOUT = Duration.ofSeconds(10);
 
@@ -84,6 +91,7 @@ public final class AuditService implements AutoCloseable {
 
   private final AuditDatabase database;
   private final List<AuditIngestor> ingestors = new ArrayList<>();
+  private final AuditWriter ingestWriter;
   private final RequestSubmitter submitter;
   private final EventResender resender;
   private final AuditQueries queries;
@@ -180,15 +188,14 @@ public final class AuditService implements AutoCloseable {
             config.jdbcUser(),
             config.jdbcPassword(),
             config.poolSize() + config.ingestors());
+    // The policy files the moderation job publishes go to the archive with their event. One
+    // writer for all ingestors (it keeps no state but its counter).
+    this.ingestWriter =
+        new AuditWriter(database.dataSource(), clock, PolicyArchive::archivePublished);
     for (int i = 0; i < config.ingestors(); i++) {
       ingestors.add(
           new AuditIngestor(
-              kafkaProperties,
-              config.consumerGroup(),
-              // The policy files the moderation job publishes go to the archive with their event.
-              new AuditWriter(database.dataSource(), clock, PolicyArchive::archivePublished),
-              clock,
-              "audit-ingestor-" + i));
+              kafkaProperties, config.consumerGroup(), ingestWriter, clock, "audit-ingestor-" + i));
     }
     this.submitter =
         new RequestSubmitter(
@@ -479,14 +486,23 @@ public final class AuditService implements AutoCloseable {
   }
 
   /**
-   * Registers the count of submissions refused for their tenant's rate, and the anchor log's and
-   * the witness's gauges (when anchoring is on).
+   * Registers the count of submissions refused for their tenant's rate, of expired reviews and of
+   * rejected releases taken down, and the anchor log's and the witness's gauges (when anchoring is
+   * on).
    */
   public void bindMetrics(MeterRegistry registry) {
     FunctionCounter.builder(REVIEWS_EXPIRED_METRIC, reviews, ReviewQueue::expired)
         .description(
             "Outputs held for review that this service rejected because no one decided them within"
                 + " GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS")
+        .register(registry);
+    FunctionCounter.builder(
+            REJECTED_RELEASES_RETRACTED_METRIC,
+            ingestWriter,
+            AuditWriter::rejectedReleasesTakenDown)
+        .description(
+            "Outputs the release gate released on a late verdict after a reviewer had rejected"
+                + " them, which this service took down as it recorded the release")
         .register(registry);
     FunctionCounter.builder(SUBMISSIONS_REFUSED_METRIC, submitter, RequestSubmitter::refusedForRate)
         .description(

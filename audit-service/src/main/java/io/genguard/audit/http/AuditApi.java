@@ -1045,13 +1045,19 @@ public final class AuditApi implements AutoCloseable {
     result.put("reviewer", decided.reviewer());
     result.put("decidedAt", decided.decidedAt());
     result.put("state", "DECIDED");
+    // Asked, not done: a verdict that reaches the gate first (an output held because none came in
+    // time) decides instead.
     result.put(
         "next",
-        "The release gate "
-            + (action == ReviewAction.APPROVE ? "releases" : "quarantines")
-            + " the output; GET /api/v1/requests/"
+        "The release gate is asked to "
+            + (action == ReviewAction.APPROVE ? "release" : "quarantine")
+            + " the output; a verdict that reached it first decides instead"
+            + (action == ReviewAction.APPROVE
+                ? " (a BLOCK quarantines it)"
+                : " (a release is then taken down, and the item reads RETRACTED)")
+            + ". GET /api/v1/requests/"
             + requestId
-            + " shows it when done");
+            + " shows what it did");
     ctx.status(HttpStatus.ACCEPTED).json(result);
   }
 

@@ -1,6 +1,7 @@
 package io.genguard.audit.persistence;
 
 import io.genguard.audit.json.CanonicalJson;
+import io.genguard.audit.release.RejectedReleases;
 import io.genguard.events.v1.BiasAlert;
 import io.genguard.events.v1.BiasMetric;
 import io.genguard.events.v1.ContentRetraction;
@@ -31,9 +32,11 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 
 /**
@@ -45,11 +48,16 @@ import javax.sql.DataSource;
  * log are deferred to commit (migration V3) for that. Two writers given the same event at once
  * (during a consumer-group rebalance) both see it as new; the second's chain insert violates the
  * audit log's unique event id, its transaction rolls back, and its retry skips the event.
+ *
+ * <p>A release of an output a person rejected in review (the gate released it on a verdict that
+ * came after it held the output, before it read the rejection) is taken down in the transaction
+ * that records it ({@link RejectedReleases}).
  */
 public final class AuditWriter {
   private final DataSource dataSource;
   private final Clock clock;
   private final RecordedEventsListener listener;
+  private final AtomicLong rejectedReleasesTakenDown = new AtomicLong();
 
   public AuditWriter(DataSource dataSource, Clock clock) {
     this(dataSource, clock, RecordedEventsListener.NONE);
@@ -64,12 +72,20 @@ public final class AuditWriter {
     this.listener = listener;
   }
 
-  /** Writes the events not yet recorded; returns how many were new. */
   /** The audit database this writer writes to. */
   public DataSource dataSource() {
     return dataSource;
   }
 
+  /**
+   * Releases of outputs a person had rejected that this writer recorded and took down since it was
+   * made ({@link RejectedReleases}).
+   */
+  public long rejectedReleasesTakenDown() {
+    return rejectedReleasesTakenDown.get();
+  }
+
+  /** Writes the events not yet recorded; returns how many were new. */
   public int write(List<IncomingEvent> events) throws SQLException {
     if (events.isEmpty()) {
       return 0;
@@ -77,9 +93,10 @@ public final class AuditWriter {
     try (Connection connection = dataSource.getConnection()) {
       connection.setAutoCommit(false);
       try {
-        int written = writeInTransaction(connection, events);
+        Written written = writeInTransaction(connection, events);
         connection.commit();
-        return written;
+        rejectedReleasesTakenDown.addAndGet(written.rejectedReleasesTakenDown());
+        return written.events();
       } catch (SQLException | RuntimeException e) {
         connection.rollback();
         throw e;
@@ -87,7 +104,10 @@ public final class AuditWriter {
     }
   }
 
-  private int writeInTransaction(Connection connection, List<IncomingEvent> events)
+  /** What one transaction wrote: new events, and releases of rejected outputs it took down. */
+  private record Written(int events, int rejectedReleasesTakenDown) {}
+
+  private Written writeInTransaction(Connection connection, List<IncomingEvent> events)
       throws SQLException {
     Map<String, IncomingEvent> fresh = new LinkedHashMap<>();
     for (IncomingEvent event : events) {
@@ -95,7 +115,7 @@ public final class AuditWriter {
     }
     fresh.keySet().removeAll(existing(connection, fresh.keySet()));
     if (fresh.isEmpty()) {
-      return 0;
+      return new Written(0, 0);
     }
     List<ChainRecord> records = new ArrayList<>(fresh.size());
     for (IncomingEvent event : fresh.values()) {
@@ -112,13 +132,14 @@ public final class AuditWriter {
     }
     Projections projections = new Projections(connection, fresh.values());
     projections.writeRows();
-    ChainAppender.append(connection, records, clock.instant()); // takes the chain lock
+    Instant now = clock.instant();
+    ChainAppender.append(connection, records, now); // takes the chain lock
     // The review queue reconciles a held outcome with a final one read from another topic, maybe
     // by another writer: under the lock, each statement sees every earlier writer's commit.
-    projections.updateReviewQueue();
+    int takenDown = projections.updateReviewQueue(now);
     projections.countPoliciesInUse();
     listener.recorded(connection, List.copyOf(fresh.values()), clock.instant());
-    return fresh.size();
+    return new Written(fresh.size(), takenDown);
   }
 
   private static Set<String> existing(Connection connection, Set<String> eventIds)
@@ -219,8 +240,13 @@ public final class AuditWriter {
     /**
      * Review items opened, closed or decided by this batch's gate outcomes, restatements and
      * decisions.
+     *
+     * @return how many releases of outputs a person had rejected this batch took down
      */
-    void updateReviewQueue() throws SQLException {
+    int updateReviewQueue(Instant now) throws SQLException {
+      // A release of an item decided with REJECT is taken down first, and the item closed as
+      // RETRACTED: the finals below then leave it alone.
+      int takenDown = RejectedReleases.takeDown(connection, releasedRequestIds(), now).size();
       reviewQueue(outcomes);
       // A restated final decision closes the item as the lost outcome would have.
       batch(
@@ -231,6 +257,23 @@ public final class AuditWriter {
             s.setString(2, e.getRequestId());
           });
       reviewDecided(reviews);
+      return takenDown;
+    }
+
+    /** The requests this batch's RELEASED outcomes and restated releases name. */
+    private Set<String> releasedRequestIds() {
+      Set<String> released = new LinkedHashSet<>();
+      for (ReleaseGateOutcome outcome : outcomes) {
+        if (outcome.getOutcome() == GateOutcome.RELEASED) {
+          released.add(outcome.getRequestId());
+        }
+      }
+      for (GateDecisionRestated restated : restatements) {
+        if (restated.getDecision() == RestatedDecision.RELEASED) {
+          released.add(restated.getRequestId());
+        }
+      }
+      return released;
     }
 
     /** The review item's state a restated decision leaves (an erased request's was quarantined). */

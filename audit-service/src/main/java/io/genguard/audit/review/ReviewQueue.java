@@ -37,13 +37,18 @@ import javax.sql.DataSource;
  * item (others then cannot decide it until the claim expires), and approves or rejects it with a
  * note. A decision is one transaction: the item is marked DECIDED, the ReviewDecision goes into the
  * outbox for review.decisions, and the action is appended to the audit chain with the reviewer. The
- * release gate then releases or quarantines the output, which closes the item as RELEASED or
- * QUARANTINED when its outcome is ingested.
+ * release gate is asked to release or quarantine the output, and its outcome closes the item as
+ * RELEASED or QUARANTINED when it is ingested. A verdict that reaches the gate before the decision
+ * decides instead (an output held because no verdict came in time): a late BLOCK quarantines what a
+ * person approved, and a late RELEASE of what a person rejected is taken down when its outcome is
+ * ingested, which closes the item as RETRACTED ({@link
+ * io.genguard.audit.release.RejectedReleases}).
  */
 public final class ReviewQueue {
   public static final int MAX_NOTE = 2000;
   public static final int MAX_PAGE = 200;
-  public static final Set<String> STATES = Set.of("PENDING", "DECIDED", "RELEASED", "QUARANTINED");
+  public static final Set<String> STATES =
+      Set.of("PENDING", "DECIDED", "RELEASED", "QUARANTINED", "RETRACTED");
 
   private static final String ITEM =
       "select r.request_id, r.output_id, r.tenant_id, r.state, r.held_at,"

@@ -16,13 +16,17 @@ import io.genguard.audit.query.AuditQueries;
 import io.genguard.audit.query.OutputSearch;
 import io.genguard.audit.query.SearchFilter;
 import io.genguard.audit.retention.Retention;
+import io.genguard.audit.review.ReviewOutbox;
+import io.genguard.audit.review.ReviewQueue;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.ContentRetraction;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.RetractionBasis;
+import io.genguard.events.v1.ReviewAction;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.TestSql;
@@ -31,6 +35,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -44,15 +49,19 @@ import org.junit.jupiter.api.TestInfo;
 /**
  * Taking released outputs down on real PostgreSQL: once per release, only what was released, with
  * the reason in the chain and the notice in the outbox; and an erasure after the release retracts
- * it too, also when the released outcome reaches the audit store after the erasure.
+ * it too, also when the released outcome reaches the audit store after the erasure; and a release
+ * the gate made on a late verdict after a reviewer rejected the output is taken down as it is
+ * recorded.
  */
 class RetractionsITCase {
   private static final Instant NOW = Instant.parse("2026-12-05T10:00:00Z");
   private static final Caller ADMIN = new Caller("admin01", "ada", Role.ADMIN, null);
+  private static final Caller RITA = new Caller("rev01", "rita", Role.REVIEWER, "acme");
 
   private AuditDatabase database;
   private AuditWriter writer;
   private Retractions retractions;
+  private ReviewOutbox reviewOutbox;
 
   @BeforeEach
   void database(TestInfo test) throws Exception {
@@ -66,8 +75,169 @@ class RetractionsITCase {
   }
 
   @AfterEach
-  void close() {
+  void close() throws SQLException {
+    if (reviewOutbox != null) {
+      // What the tests put in the outbox is what they assert on, never sent to the shared broker:
+      // marked sent, so that closing the publisher sends nothing.
+      try (Connection connection = database.dataSource().getConnection();
+          Statement statement = connection.createStatement()) {
+        statement.executeUpdate("update review_outbox set published_at = now()");
+      }
+      reviewOutbox.close();
+    }
     database.close();
+  }
+
+  @Test
+  void shouldTakeDownWhatTheGateReleasedOnALateVerdictAfterAReviewerRejectedIt() throws Exception {
+    // The moderation job was down: the gate held the output for want of a verdict.
+    Scenario late = Scenario.of("late-rel", "acme", Decision.RELEASE, NOW.minusSeconds(900));
+    writer.write(heldWithoutVerdict(late));
+    ReviewQueue.Decided rejected =
+        reviewQueue().decide("late-rel", ReviewAction.REJECT, "slur in the second line", RITA);
+    // The job recovered; its RELEASE verdict reached the gate before the rejection did, and the
+    // gate released the output.
+    ReleaseGateOutcome release = AuditEvents.gateOutcome(late);
+    List<io.genguard.audit.persistence.IncomingEvent> recovered =
+        List.of(
+            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(late)),
+            AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), release));
+
+    writer.write(recovered);
+
+    assertThat(outbox("late-rel"))
+        .as("the publishers are told to take it down")
+        .singleElement()
+        .satisfies(
+            notice -> {
+              assertThat(notice.getReleasedEventId()).isEqualTo(release.getEventId());
+              assertThat(notice.getOutputId()).isEqualTo(late.outputId());
+              assertThat(notice.getBasis()).isEqualTo(RetractionBasis.TAKEDOWN);
+            });
+    assertThat(
+            count(
+                "select count(*) from content_retraction where request_id = 'late-rel'"
+                    + " and released_event_id = '"
+                    + release.getEventId()
+                    + "' and basis = 'TAKEDOWN'"))
+        .isEqualTo(1);
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'requests.retract'"
+                    + " and request_id = 'late-rel' and caller_name = '"
+                    + RejectedReleases.CALLER
+                    + "' and details->>'reviewId' = '"
+                    + rejected.reviewId()
+                    + "' and details->>'releasedEventId' = '"
+                    + release.getEventId()
+                    + "'"))
+        .as("the takedown's action names the rejection it enforces")
+        .isEqualTo(1);
+    JsonNode story = new AuditQueries(database.dataSource()).story("late-rel").orElseThrow();
+    assertThat(story.path("status").asText()).isEqualTo("RETRACTED");
+    assertThat(story.path("retractions").get(0).path("reason").asText())
+        .isEqualTo(RejectedReleases.REASON);
+    assertThat(story.path("reviewItem").path("state").asText())
+        .as("the item does not read as released, as if approved")
+        .isEqualTo("RETRACTED");
+    assertThat(story.path("reviewItem").path("action").asText()).isEqualTo("REJECT");
+    assertThat(writer.rejectedReleasesTakenDown()).isEqualTo(1);
+    assertThat(
+            reviewQueue()
+                .list("RETRACTED", "acme", null, 10)
+                .items()
+                .get(0)
+                .path("requestId")
+                .asText())
+        .isEqualTo("late-rel");
+
+    // Read again (a rebalance): skipped, so taken down once.
+    assertThat(writer.write(recovered)).isZero();
+    assertThat(count("select count(*) from content_retraction")).isEqualTo(1);
+    assertThatThrownBy(() -> retractions.retract("late-rel", "again", ADMIN))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("retracted already");
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  @Test
+  void shouldTakeDownARejectedOutputWhoseReleaseOnlyTheGatesRestatementShows() throws Exception {
+    Scenario late = Scenario.of("late-restated", "acme", Decision.RELEASE, NOW.minusSeconds(900));
+    writer.write(heldWithoutVerdict(late));
+    reviewQueue().decide("late-restated", ReviewAction.REJECT, null, RITA);
+    ReleaseGateOutcome release = AuditEvents.gateOutcome(late);
+
+    // The released outcome was lost; the gate restated the release when the output came again.
+    writer.write(List.of(restated(late, release.getEventId(), GateBasis.VERDICT)));
+
+    assertThat(outbox("late-restated"))
+        .singleElement()
+        .satisfies(
+            notice -> assertThat(notice.getReleasedEventId()).isEqualTo(release.getEventId()));
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id = 'late-restated'"
+                    + " and state = 'RETRACTED'"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void shouldLeaveApprovedOutputsAsTheGateDecidedThemReleasedOrQuarantined() throws Exception {
+    // Approved, then a late BLOCK verdict reached the gate first: quarantined, which fails closed.
+    Scenario blocked = Scenario.of("late-block", "acme", Decision.BLOCK, NOW.minusSeconds(900));
+    writer.write(heldWithoutVerdict(blocked));
+    reviewQueue().decide("late-block", ReviewAction.APPROVE, "satire", RITA);
+    writer.write(
+        List.of(
+            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(blocked)),
+            AuditEvents.incoming(
+                Topics.CONTENT_QUARANTINED.name(), AuditEvents.gateOutcome(blocked))));
+    // Approved and released on the approval, as usual.
+    Scenario approved = Scenario.of("approved", "acme", Decision.REVIEW, NOW.minusSeconds(600));
+    writer.write(AuditEvents.story(approved));
+    ReviewQueue.Decided approval =
+        reviewQueue().decide("approved", ReviewAction.APPROVE, "quoted from the news", RITA);
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_RELEASED.name(),
+                AuditEvents.gateOutcome(
+                    approved, GateOutcome.RELEASED, GateBasis.REVIEW, approval.reviewId(), NOW))));
+    // Rejected and quarantined on the rejection, as usual.
+    Scenario refused = Scenario.of("refused", "acme", Decision.REVIEW, NOW.minusSeconds(300));
+    writer.write(AuditEvents.story(refused));
+    ReviewQueue.Decided rejection =
+        reviewQueue().decide("refused", ReviewAction.REJECT, "harassment", RITA);
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_QUARANTINED.name(),
+                AuditEvents.gateOutcome(
+                    refused,
+                    GateOutcome.QUARANTINED,
+                    GateBasis.REVIEW,
+                    rejection.reviewId(),
+                    NOW))));
+
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id = 'late-block'"
+                    + " and state = 'QUARANTINED' and action = 'APPROVE'"))
+        .isEqualTo(1);
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id = 'approved'"
+                    + " and state = 'RELEASED'"))
+        .isEqualTo(1);
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id = 'refused'"
+                    + " and state = 'QUARANTINED'"))
+        .isEqualTo(1);
+    assertThat(count("select count(*) from content_retraction")).isZero();
+    assertThat(count("select count(*) from review_outbox where topic = 'content.retractions'"))
+        .isZero();
+    assertThat(writer.rejectedReleasesTakenDown()).isZero();
   }
 
   @Test
@@ -673,6 +843,42 @@ class RetractionsITCase {
                 .setPolicySha256(sha256)
                 .build()));
     return story;
+  }
+
+  /**
+   * The scenario's request and output, and the gate's hold for want of a verdict (none came in
+   * time: no verdict id, decision REVIEW), as the gate writes it.
+   */
+  private static List<io.genguard.audit.persistence.IncomingEvent> heldWithoutVerdict(Scenario s) {
+    ReleaseGateOutcome timedOut =
+        ReleaseGateOutcome.newBuilder(
+                AuditEvents.gateOutcome(
+                    s, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT_TIMEOUT, null, s.at()))
+            .setVerdictId("")
+            .setDecision(Decision.REVIEW)
+            .setPolicyVersion("")
+            .build();
+    return List.of(
+        AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(s)),
+        AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(s)),
+        AuditEvents.incoming(Topics.REVIEW_PENDING.name(), timedOut));
+  }
+
+  /** The review queue, its outbox never started: the tests read what it would send. */
+  private ReviewQueue reviewQueue() {
+    if (reviewOutbox == null) {
+      reviewOutbox =
+          new ReviewOutbox(
+              database.dataSource(),
+              IntegrationInfrastructure.get().kafkaClientProperties(),
+              Clock.fixed(NOW, ZoneOffset.UTC),
+              Duration.ofSeconds(1));
+    }
+    return new ReviewQueue(
+        database.dataSource(),
+        reviewOutbox,
+        Clock.fixed(NOW, ZoneOffset.UTC),
+        Duration.ofMinutes(15));
   }
 
   /** The retraction notices waiting in the outbox for the request. */

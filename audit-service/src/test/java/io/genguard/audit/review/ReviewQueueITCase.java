@@ -276,7 +276,8 @@ class ReviewQueueITCase {
     HttpResponse<String> badState = audit.get("/api/v1/reviews?state=OPEN", rita);
     assertThat(badState.statusCode()).isEqualTo(400);
     assertThat(json(badState).path("error").asText())
-        .contains("state 'OPEN' is not one of [DECIDED, PENDING," + " QUARANTINED, RELEASED]");
+        .contains(
+            "state 'OPEN' is not one of [DECIDED, PENDING, QUARANTINED, RELEASED, RETRACTED]");
     assertThat(
             audit.count(
                 "select count(*) from review_item where request_id = 'bad-body' and state = 'PENDING'"))

@@ -566,11 +566,23 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     String requestId = review.getRequestId();
     GateEntry entry = store.get(requestId);
     if (entry != null && entry.state().isFinal()) {
-      LOG.info(
-          "Review {} for request {} ignored: already {}",
-          review.getReviewId(),
-          requestId,
-          entry.state());
+      if (entry.state() == GateEntry.State.RELEASED && review.getAction() == ReviewAction.REJECT) {
+        // Released on a verdict that came after the output was held, before this rejection: the
+        // audit service takes that release down when it records it.
+        LOG.warn(
+            "Review {} by {} rejects request {}, which the gate released already (a verdict that"
+                + " came after the output was held reached it first); the audit service takes a"
+                + " release of a rejected output down when it records it",
+            review.getReviewId(),
+            review.getReviewer(),
+            requestId);
+      } else {
+        LOG.info(
+            "Review {} for request {} ignored: already {}",
+            review.getReviewId(),
+            requestId,
+            entry.state());
+      }
       return;
     }
     if (entry == null || entry.state() != GateEntry.State.HELD) {

@@ -19,6 +19,9 @@ import io.genguard.events.v1.RestatedDecision;
 import io.genguard.events.v1.ReviewDecision;
 import io.genguard.schemas.ContentHash;
 import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -548,8 +551,8 @@ public final class AuditWriter {
       batch(
           rows,
           "insert into dead_letter (event_id, source_topic, source_partition, source_offset, stage,"
-              + " reason, error_class, payload, failed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-              + " on conflict do nothing",
+              + " reason, error_class, payload, failed_at, source_key)"
+              + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
           (s, e) -> {
             s.setString(1, e.getEventId());
             s.setString(2, e.getSourceTopic());
@@ -564,6 +567,7 @@ public final class AuditWriter {
               s.setBytes(8, bytes(e.getPayload()));
             }
             s.setObject(9, time(e.getFailedAt()));
+            s.setString(10, e.getKey() == null ? null : sourceKey(bytes(e.getKey())));
           });
     }
 
@@ -613,6 +617,26 @@ public final class AuditWriter {
           com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
       map.forEach((key, value) -> node.putPOJO(key, value));
       return CanonicalJson.write(node);
+    }
+
+    /**
+     * A dead letter's source key as text, by which erasure and retention find the dead letters of a
+     * request (every topic with dead letters is keyed by request id); null when it is not UTF-8
+     * text, or holds a NUL character, which PostgreSQL text cannot: then it names no request.
+     */
+    static String sourceKey(byte[] key) {
+      try {
+        String text =
+            StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(key))
+                .toString();
+        return text.indexOf('\0') >= 0 ? null : text;
+      } catch (CharacterCodingException e) {
+        return null;
+      }
     }
 
     private static byte[] bytes(ByteBuffer buffer) {

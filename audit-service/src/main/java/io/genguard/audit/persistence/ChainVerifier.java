@@ -2,6 +2,7 @@ package io.genguard.audit.persistence;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.events.v1.DeadLetter;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -33,6 +34,17 @@ import javax.sql.DataSource;
 public final class ChainVerifier {
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /**
+   * The field of a {@code RetentionApplied} record that lists, by seq, the dead letters it emptied:
+   * a dead letter names no request and no tenant of its own (its source key names the request), so
+   * the record that removed its content names it instead, and the verifier accepts the removal of
+   * exactly those.
+   */
+  public static final String DEAD_LETTER_SEQS = "deadLetterSeqs";
+
+  /** Event type of dead letters in the chain. */
+  public static final String DEAD_LETTER_TYPE = DeadLetter.getClassSchema().getName();
+
   private ChainVerifier() {}
 
   /** What kind of break was found. */
@@ -48,7 +60,8 @@ public final class ChainVerifier {
     /**
      * The record's content was removed, but no retention record accounts for the removal: a run of
      * its tenant's (or the default) period whose cutoff is after the record's time, or an erasure
-     * of its request.
+     * of its request; for a dead letter, also a retention record that names it ({@link
+     * #DEAD_LETTER_SEQS}).
      */
     UNJUSTIFIED_TOMBSTONE,
     /** A retention record says it removed n records, but a different number point to it. */
@@ -257,7 +270,8 @@ public final class ChainVerifier {
       String requestId,
       Set<String> excluded,
       Instant cutoff,
-      long tombstoned) {}
+      long tombstoned,
+      Set<Long> deadLetters) {}
 
   /** How far a walk got: what a result reports, broken or not. */
   private static final class Walked {
@@ -389,6 +403,7 @@ public final class ChainVerifier {
                     version,
                     digest,
                     seq,
+                    rs.getString("event_type"),
                     tenant,
                     rs.getString("request_id"),
                     recordedAt,
@@ -537,6 +552,7 @@ public final class ChainVerifier {
       int version,
       byte[] digest,
       long seq,
+      String eventType,
       String tenant,
       String requestId,
       Instant recordedAt,
@@ -556,6 +572,11 @@ public final class ChainVerifier {
           + recordedAt
           + ", not before the retention cutoff "
           + justification.cutoff();
+    }
+    if (DEAD_LETTER_TYPE.equals(eventType) && justification.deadLetters().contains(seq)) {
+      // A dead letter of the erased request, or of a request of the tenant whose period passed:
+      // named by the retention record, since the dead letter names neither.
+      return null;
     }
     if (justification.scope().equals("REQUEST")) {
       // An erasure: one request's records, whatever their tenant's period.
@@ -602,8 +623,8 @@ public final class ChainVerifier {
       throws SQLException {
     try (PreparedStatement query =
         connection.prepareStatement(
-            "select seq, event_id, tenant_id, request_id, recorded_at, chain_version, entry_digest,"
-                + " tombstone_seq from audit_log where tombstone_seq >= ? and seq < ? and payload is null"
+            "select seq, event_id, event_type, tenant_id, request_id, recorded_at, chain_version,"
+                + " entry_digest, tombstone_seq from audit_log where tombstone_seq >= ? and seq < ? and payload is null"
                 + " order by seq")) {
       query.setLong(1, fromSeq);
       query.setLong(2, fromSeq);
@@ -616,6 +637,7 @@ public final class ChainVerifier {
                   rs.getInt("chain_version"),
                   rs.getBytes("entry_digest"),
                   seq,
+                  rs.getString("event_type"),
                   rs.getString("tenant_id"),
                   rs.getString("request_id"),
                   rs.getObject("recorded_at", OffsetDateTime.class).toInstant(),
@@ -644,6 +666,8 @@ public final class ChainVerifier {
             JsonNode payload = JSON.readTree(rs.getString(2));
             Set<String> excluded = new HashSet<>();
             payload.path("excludedTenants").forEach(tenant -> excluded.add(tenant.asText()));
+            Set<Long> deadLetters = new HashSet<>();
+            payload.path(DEAD_LETTER_SEQS).forEach(seq -> deadLetters.add(seq.asLong()));
             records.put(
                 rs.getLong(1),
                 new RetentionRecord(
@@ -654,7 +678,8 @@ public final class ChainVerifier {
                         : null,
                     excluded,
                     Instant.parse(payload.path("cutoff").asText()),
-                    payload.path("tombstoned").asLong()));
+                    payload.path("tombstoned").asLong(),
+                    deadLetters));
           } catch (com.fasterxml.jackson.core.JsonProcessingException
               | java.time.DateTimeException e) {
             // An edited retention record: the walk reports it as CONTENT_MODIFIED at its seq.

@@ -9,6 +9,7 @@ import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.ChainRecord;
+import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.persistence.RequestOwner;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.persistence.UnreadRecords;
@@ -47,9 +48,16 @@ import javax.sql.DataSource;
  * tampering.
  *
  * <p>Tenants without their own period use the default (0 = keep forever); records of no tenant
- * (dead letters, bias metrics) also use the default. Retention records themselves, recorded policy
- * files ({@link PolicyArchive}) and the ranges the audit store never read ({@link UnreadRecords})
- * are never removed.
+ * (dead letters, bias metrics) also use the default. A dead letter whose key is a request of a
+ * tenant with its own period also goes at that period, whichever comes first; the retention record
+ * names such dead letters ({@link ChainVerifier#DEAD_LETTER_SEQS}), since they name no tenant.
+ * Retention records themselves, recorded policy files ({@link PolicyArchive}) and the ranges the
+ * audit store never read ({@link UnreadRecords}) are never removed.
+ *
+ * <p>An output still waiting for a person's review when its records go is not kept at the release
+ * gate for ever: the batch tells the gate as an erasure does ({@link ErasureNotice}, through the
+ * outbox in its transaction), and the gate quarantines it without its text ({@link
+ * #stillHeldForReview}).
  */
 public final class Retention {
   public static final String EVENT_TYPE = "RetentionApplied";
@@ -282,9 +290,17 @@ public final class Retention {
       update.setInt(5, batchSize);
       tombstoned = update.executeUpdate();
     }
+    // Dead letters name no tenant, so the default's batches take them with the other records of no
+    // tenant; a tenant's own period reaches those of its requests here, in what room is left.
+    List<Long> deadLetters =
+        scope.equals("TENANT") && tombstoned < batchSize
+            ? deadLettersOfTenant(connection, tenant, cutoff, batchSize - tombstoned)
+            : List.of();
+    tombstoned += tombstoneDeadLetters(connection, deadLetters, retentionSeq, now);
     if (tombstoned == 0) {
       return null;
     }
+    List<HeldForReview> held = stillHeldForReview(connection, retentionSeq);
     removeProjections(connection, retentionSeq);
     ObjectNode payload = JsonNodeFactory.instance.objectNode();
     payload.put("scope", scope);
@@ -294,9 +310,132 @@ public final class Retention {
     payload.put("retentionDays", days);
     payload.put("cutoff", cutoff.toString());
     payload.put("tombstoned", tombstoned);
+    putDeadLetters(payload, deadLetters);
+    if (!held.isEmpty()) {
+      payload.put("pendingReviewsQuarantined", held.size());
+    }
     payload.put("at", now.toString());
     appendRecord(connection, tenant, null, payload, retentionSeq, now);
+    for (HeldForReview item : held) {
+      noticeToTheGate(connection, item.requestId(), item.tenantId(), retentionSeq, now);
+    }
     return new Applied(scope, tenant, cutoff, tombstoned, retentionSeq);
+  }
+
+  /** An output the release gate holds for a person's review, as the review queue lists it. */
+  private record HeldForReview(String requestId, String tenantId) {}
+
+  /**
+   * The review items, among the records the retention record at {@code retentionSeq} tombstoned,
+   * that still wait for a person (PENDING, claimed or not): the release gate holds their output,
+   * text and verdict, until a decision comes, and once their item is gone none ever does. Retention
+   * tells the gate, as an erasure does, so that it quarantines the output without its text and
+   * keeps none of it: content past its period is not kept, and the output is not released without a
+   * review. A DECIDED item's decision is on its way to the gate (the outbox sends it whatever
+   * becomes of the item), which then forgets the text; a notice could overtake it on its own topic
+   * and quarantine an approved output, so those are left to their decision.
+   */
+  private static List<HeldForReview> stillHeldForReview(Connection connection, long retentionSeq)
+      throws SQLException {
+    List<HeldForReview> held = new ArrayList<>();
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "select request_id, tenant_id from review_item where state = 'PENDING'"
+                + " and gate_event_id in (select event_id from audit_log where tombstone_seq = ?)"
+                + " order by request_id")) {
+      query.setLong(1, retentionSeq);
+      try (ResultSet rs = query.executeQuery()) {
+        while (rs.next()) {
+          held.add(new HeldForReview(rs.getString(1), rs.getString(2)));
+        }
+      }
+    }
+    return held;
+  }
+
+  /**
+   * The dead letters (their records' seqs, oldest first, at most {@code limit}) whose source key is
+   * a request of {@code tenant}, recorded before {@code cutoff}, with their content.
+   */
+  private static List<Long> deadLettersOfTenant(
+      Connection connection, String tenant, Instant cutoff, int limit) throws SQLException {
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            DEAD_LETTERS
+                + " and d.source_key is not null and exists (select 1 from audit_log r"
+                + " where r.request_id = d.source_key and r.tenant_id = ?)"
+                + " order by a.seq limit ?")) {
+      query.setObject(1, utc(cutoff));
+      query.setString(2, tenant);
+      query.setInt(3, limit);
+      return seqs(query);
+    }
+  }
+
+  /**
+   * The dead letters (their records' seqs, oldest first) of one request, recorded before {@code
+   * cutoff}, with their content: those whose source key is the request's id. Every topic with dead
+   * letters is keyed by request id, and request ids are random ids the audit service gives, so the
+   * key names the request (and through it the tenant) even when the bytes it kept cannot be read.
+   */
+  private static List<Long> deadLettersOfRequest(
+      Connection connection, String requestId, Instant cutoff) throws SQLException {
+    try (PreparedStatement query =
+        connection.prepareStatement(DEAD_LETTERS + " and d.source_key = ? order by a.seq")) {
+      query.setObject(1, utc(cutoff));
+      query.setString(2, requestId);
+      return seqs(query);
+    }
+  }
+
+  /**
+   * Dead letters with their content, recorded before a cutoff: found through the dead_letter table
+   * (few rows, its source key indexed) rather than the audit log, which names no request for them.
+   */
+  private static final String DEAD_LETTERS =
+      "select a.seq from dead_letter d join audit_log a on a.event_id = d.event_id"
+          + " where a.payload is not null and a.chain_version = 2 and a.event_type = '"
+          + ChainVerifier.DEAD_LETTER_TYPE
+          + "' and a.recorded_at < ?";
+
+  private static List<Long> seqs(PreparedStatement query) throws SQLException {
+    List<Long> seqs = new ArrayList<>();
+    try (ResultSet rs = query.executeQuery()) {
+      while (rs.next()) {
+        seqs.add(rs.getLong(1));
+      }
+    }
+    return seqs;
+  }
+
+  /**
+   * Removes the content of the dead letters {@code seqs} as it removes the other records', each
+   * tombstone pointing to the retention record at {@code retentionSeq}, which names them ({@link
+   * #putDeadLetters}): they name no request or tenant by which the verifier could otherwise tell
+   * they were in its scope.
+   */
+  private static int tombstoneDeadLetters(
+      Connection connection, List<Long> seqs, long retentionSeq, Instant now) throws SQLException {
+    if (seqs.isEmpty()) {
+      return 0;
+    }
+    try (PreparedStatement update =
+        connection.prepareStatement(
+            "update audit_log set payload = null, tombstoned_at = ?, tombstone_seq = ?"
+                + " where seq = any(?) and payload is not null")) {
+      update.setObject(1, utc(now));
+      update.setLong(2, retentionSeq);
+      update.setArray(3, connection.createArrayOf("bigint", seqs.toArray()));
+      return update.executeUpdate();
+    }
+  }
+
+  /** Names the dead letters a retention record emptied, for the verifier. */
+  private static void putDeadLetters(ObjectNode payload, List<Long> deadLetters) {
+    if (!deadLetters.isEmpty()) {
+      ArrayNode seqs = payload.putArray(ChainVerifier.DEAD_LETTER_SEQS);
+      deadLetters.forEach(seqs::add);
+    }
   }
 
   /**
@@ -397,9 +536,10 @@ public final class Retention {
 
   /**
    * Removes the content of every record of one request now, as retention would once its period
-   * passed (a data subject's erasure request, a court order, a leak): the records keep their place
-   * in the chain, the query tables and the review queue lose them, and a {@value #EVENT_TYPE}
-   * record of scope {@code REQUEST} (naming the request, who asked and the reason) justifies the
+   * passed (a data subject's erasure request, a court order, a leak), and of its dead letters
+   * (whose key is the request id; the erasure record names them): the records keep their place in
+   * the chain, the query tables and the review queue lose them, and a {@value #EVENT_TYPE} record
+   * of scope {@code REQUEST} (naming the request, who asked and the reason) justifies the
    * tombstones to the verifier, which accepts them for that request only. In the same transaction
    * an {@link ErasureNotice} goes to the outbox for the release gate, which then never publishes
    * the request's output and drops the text it holds. Records that arrive later (an output still on
@@ -454,11 +594,18 @@ public final class Retention {
             update.setObject(4, utc(cutoff));
             tombstoned = update.executeUpdate();
           }
+          // The request's dead letters keep the bytes of its records (a prompt, an output) but
+          // name no request in the audit log: found by their key, and named in the erasure record.
+          List<Long> deadLetters = deadLettersOfRequest(connection, requestId, cutoff);
+          tombstoned += tombstoneDeadLetters(connection, deadLetters, retentionSeq, now);
           long versionOne;
           try (PreparedStatement count =
               connection.prepareStatement(
-                  "select count(*) from audit_log where request_id = ? and chain_version = 1")) {
+                  "select (select count(*) from audit_log where request_id = ? and chain_version = 1)"
+                      + " + (select count(*) from dead_letter d join audit_log a"
+                      + " on a.event_id = d.event_id where d.source_key = ? and a.chain_version = 1)")) {
             count.setString(1, requestId);
+            count.setString(2, requestId);
             try (ResultSet rs = count.executeQuery()) {
               rs.next();
               versionOne = rs.getLong(1);
@@ -494,6 +641,7 @@ public final class Retention {
           payload.put("by", caller.describe());
           payload.put("cutoff", cutoff.toString());
           payload.put("tombstoned", tombstoned);
+          putDeadLetters(payload, deadLetters);
           payload.put("at", now.toString());
           appendRecord(connection, tenant, requestId, payload, retentionSeq, now);
           String actionId =
@@ -560,16 +708,7 @@ public final class Retention {
   private static void tellTheGate(
       Connection connection, String requestId, String tenant, Long erasureSeq, Instant now)
       throws SQLException {
-    ErasureNotice notice =
-        ErasureNotice.newBuilder()
-            .setEventId(EventIds.nameBased("erasure", requestId, now.toString()))
-            .setRequestId(requestId)
-            .setTenantId(tenant)
-            .setErasureSeq(erasureSeq)
-            .setErasedAt(now)
-            .build();
-    ReviewOutbox.enqueue(
-        connection, notice.getEventId(), requestId, Topics.AUDIT_ERASURES, notice, now);
+    noticeToTheGate(connection, requestId, tenant, erasureSeq, now);
     try (PreparedStatement noted =
         connection.prepareStatement(
             "insert into request_erasure (request_id, tenant_id, erased_at) values (?, ?, ?)"
@@ -582,11 +721,32 @@ public final class Retention {
   }
 
   /**
+   * The {@link ErasureNotice} that has the release gate quarantine the request's output without its
+   * text and keep none of it, into the outbox in this transaction; {@code erasureSeq} is the
+   * retention record that removed the request's content (of scope REQUEST for an erasure).
+   */
+  private static void noticeToTheGate(
+      Connection connection, String requestId, String tenant, Long erasureSeq, Instant now)
+      throws SQLException {
+    ErasureNotice notice =
+        ErasureNotice.newBuilder()
+            .setEventId(EventIds.nameBased("erasure", requestId, now.toString()))
+            .setRequestId(requestId)
+            .setTenantId(tenant)
+            .setErasureSeq(erasureSeq)
+            .setErasedAt(now)
+            .build();
+    ReviewOutbox.enqueue(
+        connection, notice.getEventId(), requestId, Topics.AUDIT_ERASURES, notice, now);
+  }
+
+  /**
    * Erases again the requests erased within {@link #FOLLOW} that got pipeline records since (an
-   * output that was on its way, its verdict, the gate's outcome for it): each with its own erasure
-   * record, whose reason names the erasure it follows up. The audit service runs this once a
-   * minute, so such a record keeps its content for about that long. Several audit processes may run
-   * it at once: the chain lock orders them, and the later finds nothing and records nothing.
+   * output that was on its way, its verdict, the gate's outcome for it, a dead letter of one of
+   * them): each with its own erasure record, whose reason names the erasure it follows up. The
+   * audit service runs this once a minute, so such a record keeps its content for about that long.
+   * Several audit processes may run it at once: the chain lock orders them, and the later finds
+   * nothing and records nothing.
    *
    * @return what each follow-up erased, oldest erasure first
    */
@@ -598,9 +758,15 @@ public final class Retention {
         PreparedStatement query =
             connection.prepareStatement(
                 "select e.request_id, e.erased_at from request_erasure e where e.erased_at >= ?"
-                    + " and exists (select 1 from audit_log a where a.request_id = e.request_id"
+                    + " and (exists (select 1 from audit_log a where a.request_id = e.request_id"
                     + " and a.payload is not null and a.chain_version = 2"
-                    + " and a.event_type = any(?)) order by e.erased_at, e.request_id limit ?")) {
+                    + " and a.event_type = any(?))"
+                    // A dead letter of the request, written after the erasure (those before it
+                    // lost their content with it).
+                    + " or exists (select 1 from dead_letter d join audit_log a"
+                    + " on a.event_id = d.event_id where d.source_key = e.request_id"
+                    + " and a.payload is not null and a.chain_version = 2))"
+                    + " order by e.erased_at, e.request_id limit ?")) {
       query.setObject(1, utc(since));
       query.setArray(2, connection.createArrayOf("text", PIPELINE_EVENTS.toArray()));
       query.setInt(3, FOLLOW_BATCH);

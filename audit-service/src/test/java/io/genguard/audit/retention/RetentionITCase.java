@@ -24,10 +24,15 @@ import io.genguard.events.v1.ErasureNotice;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ReviewAction;
+import io.genguard.events.v1.ReviewDecision;
 import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.schemas.DeadLetters;
+import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.TestSql;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -457,6 +462,184 @@ class RetentionITCase {
   }
 
   @Test
+  void shouldTellTheGateToQuarantineAnOutputStillHeldForReviewWhenRetentionRemovesIt()
+      throws Exception {
+    // acme-old is held for review, unreviewed; acme-decided was reviewed, and the decision is on
+    // its
+    // way to the gate; globex-old was blocked, nothing held.
+    Scenario decided = Scenario.of("acme-decided", "acme", Decision.REVIEW, LONG_AGO);
+    AuditWriter old = new AuditWriter(database.dataSource(), Clock.fixed(LONG_AGO, ZoneOffset.UTC));
+    old.write(AuditEvents.story(decided));
+    old.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.REVIEW_DECISIONS.name(),
+                ReviewDecision.newBuilder()
+                    .setEventId("review-decided-event")
+                    .setReviewId("review-decided")
+                    .setRequestId("acme-decided")
+                    .setOutputId(decided.outputId())
+                    .setTenantId("acme")
+                    .setAction(ReviewAction.APPROVE)
+                    .setReviewer("rita")
+                    .setNote("fine")
+                    .setDecidedAt(LONG_AGO.plusSeconds(60))
+                    .build())));
+    assertThat(text("select state from review_item where request_id = 'acme-old'"))
+        .isEqualTo("PENDING");
+    assertThat(text("select state from review_item where request_id = 'acme-decided'"))
+        .isEqualTo("DECIDED");
+    Retention retention = retention(30);
+    retention.set("acme", 30, ADMIN);
+
+    List<Retention.Applied> applied = retention.apply(ADMIN);
+
+    assertThat(count("select count(*) from review_item")).as("the items went").isZero();
+    // The gate, which holds acme-old's text and verdict until a decision that can no longer come,
+    // is told through the outbox, in the transaction of the batch that removed its held outcome.
+    long heldOutcomeRemovedBy =
+        count(
+            "select tombstone_seq from audit_log where request_id = 'acme-old'"
+                + " and event_type = 'ReleaseGateOutcome'");
+    ErasureNotice notice;
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs =
+            statement.executeQuery(
+                "select payload, topic, published_at, request_id from review_outbox"
+                    + " where topic = '"
+                    + Topics.AUDIT_ERASURES.name()
+                    + "'")) {
+      assertThat(rs.next()).as("a notice to the gate").isTrue();
+      notice = Topics.AUDIT_ERASURES.codec().decode(rs.getBytes(1));
+      assertThat(rs.getObject(3)).as("not yet published").isNull();
+      assertThat(rs.getString(4)).isEqualTo("acme-old");
+      assertThat(rs.next())
+          .as("one: a decided item is left to its decision, a blocked one held nothing")
+          .isFalse();
+    }
+    assertThat(notice.getRequestId()).isEqualTo("acme-old");
+    assertThat(notice.getTenantId()).isEqualTo("acme");
+    assertThat(notice.getErasureSeq()).isEqualTo(heldOutcomeRemovedBy);
+    assertThat(applied).extracting(Retention.Applied::retentionSeq).contains(heldOutcomeRemovedBy);
+    assertThat(text("select payload from audit_log where seq = " + heldOutcomeRemovedBy))
+        .contains("\"pendingReviewsQuarantined\":1");
+    assertThat(count("select count(*) from request_erasure"))
+        .as("retention is no erasure: nothing for the erasure follow-up")
+        .isZero();
+    ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
+    assertThat(verification.valid()).as(verification.summary()).isTrue();
+  }
+
+  @Test
+  void shouldEraseTheDeadLettersOfAnErasedRequest() throws Exception {
+    String secret = "SECRET-TEXT-42";
+    Scenario leaked = Scenario.of("acme-dl", "acme", Decision.RELEASE, RECENTLY).withText(secret);
+    AuditWriter writer =
+        new AuditWriter(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC));
+    writer.write(AuditEvents.story(leaked));
+    byte[] output = Topics.GENERATION_OUTPUTS.codec().encode(AuditEvents.output(leaked));
+    // The moderation job dead-lettered the output (keyed by the request id, as every topic is);
+    // another request's dead letter, one without a key and one whose key is no text stay.
+    writer.write(
+        List.of(
+            deadLetter(Topics.GENERATION_OUTPUTS, 77, "acme-dl", output),
+            deadLetter(Topics.GENERATION_OUTPUTS, 78, "acme-new", output),
+            deadLetter(Topics.GENERATION_OUTPUTS, 79, null, output),
+            deadLetter(Topics.GENERATION_OUTPUTS, 80, "acme-dl\u0000", output)));
+    assertThat(deadLettersHolding(secret)).as("before: 4 rows, 4 records").isEqualTo(8);
+    long deadLetterSeq =
+        count(
+            "select a.seq from audit_log a join dead_letter d on d.event_id = a.event_id"
+                + " where d.source_key = 'acme-dl'");
+
+    Retention.Erased erased = retention(0).erase("acme-dl", "DSR-2026-300", ADMIN);
+
+    assertThat(erased.tombstoned()).as("the request's 4 records and its dead letter").isEqualTo(5);
+    assertThat(count("select count(*) from dead_letter where source_key = 'acme-dl'")).isZero();
+    assertThat(deadLettersHolding(secret)).as("the others' rows and records").isEqualTo(6);
+    assertThat(
+            count(
+                "select count(*) from audit_log where seq = "
+                    + deadLetterSeq
+                    + " and payload is null and tombstone_seq = "
+                    + erased.retentionSeq()))
+        .isEqualTo(1);
+    assertThat(
+            count(
+                "select count(*) from audit_log where payload like '%"
+                    + secret
+                    + "%' and event_type <> 'DeadLetter'"))
+        .as("no other record of the request")
+        .isZero();
+    assertThat(text("select payload from audit_log where seq = " + erased.retentionSeq()))
+        .contains("\"deadLetterSeqs\":[" + deadLetterSeq + "]")
+        .contains("\"tombstoned\":5");
+    ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
+    assertThat(whole.valid()).as(whole.summary()).isTrue();
+    assertThat(whole.tombstones()).isEqualTo(5);
+
+    // The gate dead-letters a record of the request after the erasure: the follow-up erases it.
+    new AuditWriter(database.dataSource(), Clock.fixed(NOW.plusSeconds(20), ZoneOffset.UTC))
+        .write(List.of(deadLetter(Topics.GENERATION_OUTPUTS, 81, "acme-dl", output)));
+    List<Retention.Erased> followed =
+        new Retention(database.dataSource(), Clock.fixed(NOW.plusSeconds(60), ZoneOffset.UTC), 0, 3)
+            .eraseLateRecords(Caller.system("erasure-follow-up"));
+    assertThat(followed).singleElement().satisfies(e -> assertThat(e.tombstoned()).isEqualTo(1));
+    assertThat(count("select count(*) from dead_letter where source_key = 'acme-dl'")).isZero();
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+
+    // Another request's dead letter hidden behind the erasure record: not one it names.
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute(
+          "update audit_log set payload = null, tombstoned_at = now(), tombstone_seq = "
+              + erased.retentionSeq()
+              + " where event_id = (select event_id from dead_letter where source_key = 'acme-new')");
+    }
+    ChainVerifier.Verification forged = ChainVerifier.verify(database.dataSource());
+    assertThat(forged.valid()).isFalse();
+    assertThat(forged.firstBreak().problem()).isEqualTo(Problem.UNJUSTIFIED_TOMBSTONE);
+  }
+
+  @Test
+  void shouldRemoveTheDeadLettersOfATenantsRequestsAtItsOwnPeriod() throws Exception {
+    AuditWriter old = new AuditWriter(database.dataSource(), Clock.fixed(LONG_AGO, ZoneOffset.UTC));
+    byte[] request =
+        Topics.GENERATION_REQUESTS
+            .codec()
+            .encode(
+                AuditEvents.request(Scenario.of("acme-old", "acme", Decision.REVIEW, LONG_AGO)));
+    old.write(
+        List.of(
+            deadLetter(Topics.GENERATION_REQUESTS, 91, "acme-old", request),
+            deadLetter(Topics.GENERATION_REQUESTS, 92, "globex-old", request)));
+    Retention retention = retention(0);
+    retention.set("acme", 30, ADMIN);
+
+    List<Retention.Applied> applied = retention.apply(ADMIN);
+
+    assertThat(applied).extracting(Retention.Applied::tombstoned).containsExactly(3L, 2L);
+    assertThat(count("select count(*) from dead_letter where source_key = 'acme-old'"))
+        .as("acme's period reaches the dead letters of its requests")
+        .isZero();
+    assertThat(count("select count(*) from dead_letter where source_key = 'globex-old'"))
+        .as("globex keeps its records for ever")
+        .isEqualTo(1);
+    assertThat(
+            count(
+                "select count(*) from audit_log where event_type = 'DeadLetter'"
+                    + " and payload is null"))
+        .isEqualTo(1);
+    assertThat(text("select payload from audit_log where seq = " + applied.get(1).retentionSeq()))
+        .contains("\"deadLetterSeqs\":[");
+    ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
+    assertThat(verification.valid()).as(verification.summary()).isTrue();
+    assertThat(verification.tombstones()).isEqualTo(5);
+    assertThat(retention.apply(ADMIN)).as("a second run finds nothing more").isEmpty();
+  }
+
+  @Test
   void shouldDetectATombstoneForgedUnderAnErasureOfAnotherRequest() throws Exception {
     long erasureSeq = retention(0).erase("acme-old", "DSR-2026-118", ADMIN).retentionSeq();
     try (Connection connection = database.dataSource().getConnection();
@@ -569,6 +752,35 @@ class RetentionITCase {
         .isInstanceOf(ForbiddenException.class);
     assertThatThrownBy(() -> new Retention(database.dataSource(), Clock.systemUTC(), -1))
         .hasMessageContaining("default retention must be 0");
+  }
+
+  /** A dead letter of stage "moderation" of the record at {@code offset} of {@code source}. */
+  private static IncomingEvent deadLetter(
+      Topic<String, ?> source, long offset, String key, byte[] bytes) {
+    return AuditEvents.incoming(
+        source.deadLetterTopic().orElseThrow(),
+        DeadLetters.of(
+            source.name(),
+            0,
+            offset,
+            key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+            bytes,
+            "moderation",
+            new IllegalStateException("scorer failed"),
+            LONG_AGO));
+  }
+
+  /** Dead-letter rows and dead-letter records (their kept bytes) that still hold {@code text}. */
+  private long deadLettersHolding(String text) throws Exception {
+    return count(
+            "select count(*) from dead_letter where position(convert_to('"
+                + text
+                + "', 'UTF8') in payload) > 0")
+        + count(
+            "select count(*) from audit_log where event_type = 'DeadLetter' and payload is not null"
+                + " and position(convert_to('"
+                + text
+                + "', 'UTF8') in decode(payload::jsonb ->> 'payload', 'base64')) > 0");
   }
 
   private String text(String sql) throws Exception {

@@ -7,7 +7,7 @@ import io.genguard.testsupport.IntegrationInfrastructure;
 import org.junit.jupiter.api.Test;
 
 /**
- * Migration V22 on a store that recorded dead letters before {@code dead_letter.source_key}
+ * Migration V23 on a store that recorded dead letters before {@code dead_letter.source_key}
  * existed: each gets its key from its audit record's payload, where that key is text a request id
  * could be; one whose content is gone, or whose key is not such text, gets none (and the migration
  * does not fail on it).

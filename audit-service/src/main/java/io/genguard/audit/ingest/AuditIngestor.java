@@ -42,12 +42,11 @@ import org.slf4j.LoggerFactory;
  * writer skips event ids it already has, so a crash at any point neither loses nor duplicates an
  * audit record. Bytes that do not decode are recorded as dead letters of stage "audit" (with the
  * same id the producing stage's dead letter would have), never skipped silently, and so is an event
- * that decodes but that the database refuses for what it holds ({@link #refusesForContent}). A
- * commit refused because the group moved the partitions on (a write that outlasted
- * max.poll.interval.ms) leaves the batch to be re-read, and ingestion goes on. Records the broker
- * deleted before they were read (the audit service was down longer than the topic's retention)
- * cannot be audited; the range is recorded in the chain ({@link UnreadRecords}) before reading goes
- * on.
+ * that decodes but that the database refuses for what it holds ({@link #refuses}). A commit refused
+ * because the group moved the partitions on (a write that outlasted max.poll.interval.ms) leaves
+ * the batch to be re-read, and ingestion goes on. Records the broker deleted before they were read
+ * (the audit service was down longer than the topic's retention) cannot be audited; the range is
+ * recorded in the chain ({@link UnreadRecords}) before reading goes on.
  */
 public final class AuditIngestor implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AuditIngestor.class);
@@ -185,7 +184,10 @@ public final class AuditIngestor implements AutoCloseable {
 
   /**
    * Positions the broker no longer has: records the range never read in the chain (retrying until
-   * the database takes it, as events are), then goes on from the partition's first record.
+   * the database takes it, as events are), then goes on from the partition's first record as it was
+   * when the range was drawn. Records the broker deleted meanwhile (while the range was being
+   * written) put that position out of range in turn, and are recorded as a range of their own; a
+   * seek to "the beginning" would pass over them at the next poll without a word.
    */
   private void recordUnread(Map<TopicPartition, Long> positions) throws InterruptedException {
     List<TopicPartition> partitions = assigned(positions.keySet());
@@ -238,7 +240,7 @@ public final class AuditIngestor implements AutoCloseable {
           backoff = Math.min(backoff * 2, 5_000);
         }
       }
-      consumer.seekToBeginning(List.of(partition));
+      consumer.seek(partition, beginning);
     }
   }
 
@@ -267,9 +269,9 @@ public final class AuditIngestor implements AutoCloseable {
   /**
    * The database may be briefly away; keep the batch (and the offsets) until it is written. An
    * event the database refuses for what it holds (a NUL character, a time out of range, an id too
-   * long to index: SQLState classes 22, 23 but a unique violation, 54) would be refused forever and
-   * stop ingestion; the batch is then written one event at a time and such an event is recorded as
-   * a dead letter of stage "audit", with the original bytes and the reason.
+   * long to index, a unique key another record holds: {@link #refuses}) would be refused forever
+   * and stop ingestion; the batch is then written one event at a time and such an event is recorded
+   * as a dead letter of stage "audit", with the original bytes and the reason.
    */
   private void persistWithRetry(
       List<ConsumerRecord<byte[], byte[]>> read, List<IncomingEvent> batch)
@@ -317,7 +319,7 @@ public final class AuditIngestor implements AutoCloseable {
         persisted.addAndGet(writer.write(batch));
         return;
       } catch (SQLException e) {
-        if (refusesForContent(e)) {
+        if (refuses(writer, batch, e)) {
           throw new RefusedException(e);
         }
         if (!running.get()) {
@@ -332,9 +334,41 @@ public final class AuditIngestor implements AutoCloseable {
   }
 
   /**
+   * True when PostgreSQL refused the batch for what it holds, so a retry would be refused too: see
+   * {@link #refusesForContent}, and a unique violation (23505) when none of the batch's events is
+   * in the audit log. A unique violation is otherwise two writers given the same events (a
+   * rebalance): PostgreSQL raises it only once the other writer has committed, so some of the batch
+   * is then on record, and the retry skips it. Whether any is on record unknown (the database
+   * away): not refused, retried.
+   */
+  static boolean refuses(AuditWriter writer, List<IncomingEvent> batch, SQLException e) {
+    if (refusesForContent(e)) {
+      return true;
+    }
+    if (!hasState(e, "23505")) {
+      return false;
+    }
+    try {
+      return writer.recorded(batch.stream().map(IncomingEvent::eventId).toList()).isEmpty();
+    } catch (SQLException unknown) {
+      return false;
+    }
+  }
+
+  private static boolean hasState(SQLException e, String state) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof SQLException sql && state.equals(sql.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * True when PostgreSQL refused the data itself, so a retry would be refused too: data exceptions
    * (class 22), integrity violations (23) other than a unique violation (23505: two writers given
-   * the same event, whose retry skips it), program limits (54, e.g. an index row too large).
+   * the same event, whose retry skips it, unless {@link #refuses} finds otherwise), program limits
+   * (54, e.g. an index row too large).
    */
   static boolean refusesForContent(SQLException e) {
     for (Throwable cause = e; cause != null; cause = cause.getCause()) {

@@ -17,10 +17,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.apache.avro.specific.SpecificRecord;
 
@@ -28,9 +30,12 @@ import org.apache.avro.specific.SpecificRecord;
  * Records what the audit service could not decode once it can: its own dead letters (stage {@code
  * audit}) keep the bytes, so after an upgrade that brings the schema they were written with, they
  * are decoded and recorded as the events they are, in the chain and the query tables, as the
- * ingestor would have. The dead letters stay (they are history); an event recorded before is
- * recognised by its id and not recorded twice. What stays undecoded is counted by why. Each run
- * that records anything is itself recorded ({@value #ACTION}).
+ * ingestor would have. The dead letters stay (they are history); one whose event is on record (a
+ * run recovered it, or another copy of the event was recorded) is passed over, so each run takes up
+ * the oldest dead letters not yet recovered, and runs with a small limit work through them all.
+ * What stays is counted by why: undecoded, or refused by the audit store for what it holds (such an
+ * event is left as a dead letter and the others are recorded). Each run that records anything is
+ * itself recorded ({@value #ACTION}).
  */
 public final class DeadLetterRecovery {
   /** The action a run is recorded as. */
@@ -39,15 +44,18 @@ public final class DeadLetterRecovery {
   /** Most dead letters one run reads. */
   public static final int MAX_LIMIT = 100_000;
 
+  /** Dead letters read, and events written, at a time. */
+  static final int CHUNK = 500;
+
   private DeadLetterRecovery() {}
 
   /**
    * What a run did.
    *
-   * @param read the audit stage's dead letters read, oldest first
+   * @param read the audit stage's dead letters read whose event was not on record, oldest first
    * @param decoded how many now decode (in a dry run, all that would be recorded)
    * @param recorded events recorded now
-   * @param kept the dead letters that stay undecoded, by why
+   * @param kept the dead letters that stay (undecoded, or refused by the audit store), by why
    * @param examples the first dead letters' event ids of each reason
    */
   public record Result(
@@ -58,6 +66,19 @@ public final class DeadLetterRecovery {
       Map<String, Long> kept,
       Map<String, List<String>> examples) {}
 
+  /** One dead letter read: its event if it decodes, else why it stays. */
+  private record DeadLetterRead(String deadLetterId, IncomingEvent event, String refusal) {}
+
+  /** What writing a chunk did: events recorded, and left as dead letters the store refused. */
+  private record Written(int recorded, int refused) {}
+
+  /** Where a chunk of dead letters ended, oldest first. */
+  private record Position(OffsetDateTime failedAt, String eventId) {}
+
+  /**
+   * @param limit most dead letters not yet recovered to read, oldest first (those whose event is on
+   *     record are passed over and not counted)
+   */
   public static Result recover(
       DataSource dataSource, Clock clock, Caller caller, int limit, boolean dryRun)
       throws SQLException {
@@ -67,20 +88,91 @@ public final class DeadLetterRecovery {
     }
     Map<String, Topic<String, ?>> topics = new LinkedHashMap<>();
     Topics.all().forEach(topic -> topics.put(topic.name(), topic));
-    List<IncomingEvent> events = new ArrayList<>();
+    AuditWriter writer = new AuditWriter(dataSource, clock, PolicyArchive::archivePublished);
     KeptDeadLetters kept = new KeptDeadLetters();
     int read = 0;
+    int decoded = 0;
+    int recorded = 0;
+    int refused = 0;
+    Position after = null;
+    try {
+      while (read < limit) {
+        List<DeadLetterRead> chunk = new ArrayList<>();
+        after = readChunk(dataSource, topics, after, chunk);
+        if (chunk.isEmpty()) {
+          break;
+        }
+        Set<String> onRecord =
+            writer.recorded(
+                chunk.stream()
+                    .filter(r -> r.event() != null)
+                    .map(r -> r.event().eventId())
+                    .toList());
+        List<DeadLetterRead> toRecord = new ArrayList<>();
+        for (DeadLetterRead deadLetter : chunk) {
+          if (read == limit) {
+            break;
+          }
+          if (deadLetter.event() == null) {
+            read++;
+            kept.keep(deadLetter.refusal(), deadLetter.deadLetterId());
+          } else if (!onRecord.contains(deadLetter.event().eventId())) {
+            read++;
+            decoded++;
+            toRecord.add(deadLetter);
+          }
+        }
+        if (!dryRun) {
+          Written written = record(writer, toRecord, kept);
+          recorded += written.recorded();
+          refused += written.refused();
+        }
+      }
+    } catch (SQLException | RuntimeException e) {
+      if (!dryRun && recorded > 0) {
+        // What this run recorded before it failed is on record: so is the run.
+        try {
+          recordRun(dataSource, clock, caller, read, decoded, recorded, refused);
+        } catch (SQLException | RuntimeException unrecorded) {
+          e.addSuppressed(unrecorded);
+        }
+      }
+      throw e;
+    }
+    if (!dryRun && decoded > 0) {
+      recordRun(dataSource, clock, caller, read, decoded, recorded, refused);
+    }
+    return new Result(dryRun, read, decoded, recorded, kept.counts(), kept.examples());
+  }
+
+  /**
+   * Reads the next {@link #CHUNK} dead letters of the audit stage after {@code after}, oldest
+   * first, decoding each; returns where the chunk ends.
+   */
+  private static Position readChunk(
+      DataSource dataSource,
+      Map<String, Topic<String, ?>> topics,
+      Position after,
+      List<DeadLetterRead> chunk)
+      throws SQLException {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement query =
             connection.prepareStatement(
                 "select event_id, source_topic, source_partition, source_offset, reason,"
-                    + " error_class, payload from dead_letter where stage = 'audit'"
+                    + " error_class, payload, failed_at from dead_letter where stage = 'audit'"
+                    + (after == null ? "" : " and (failed_at, event_id) > (?, ?)")
                     + " order by failed_at, event_id limit ?")) {
-      query.setInt(1, limit);
+      int parameter = 1;
+      if (after != null) {
+        query.setObject(parameter++, after.failedAt());
+        query.setString(parameter++, after.eventId());
+      }
+      query.setInt(parameter, CHUNK);
+      Position last = after;
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
-          read++;
           String id = rs.getString("event_id");
+          last = new Position(rs.getObject("failed_at", OffsetDateTime.class), id);
           Topic<String, ?> topic = topics.get(rs.getString("source_topic"));
           byte[] payload = rs.getBytes("payload");
           String refusal;
@@ -103,39 +195,77 @@ public final class DeadLetterRecovery {
               refusal = "still does not decode";
             }
           }
-          if (refusal == null) {
-            events.add(
-                new IncomingEvent(
-                    topic.name(),
-                    rs.getInt("source_partition"),
-                    rs.getLong("source_offset"),
-                    event));
-          } else {
-            kept.keep(refusal, id);
-          }
+          chunk.add(
+              refusal == null
+                  ? new DeadLetterRead(
+                      id,
+                      new IncomingEvent(
+                          topic.name(),
+                          rs.getInt("source_partition"),
+                          rs.getLong("source_offset"),
+                          event),
+                      null)
+                  : new DeadLetterRead(id, null, refusal));
         }
+      }
+      return last;
+    }
+  }
+
+  /**
+   * Records the events in one write; when the audit store refuses that for what one of them holds
+   * (as {@link AuditIngestor} judges it), one at a time, leaving each one it refuses a dead letter,
+   * kept with PostgreSQL's reason.
+   */
+  private static Written record(
+      AuditWriter writer, List<DeadLetterRead> deadLetters, KeptDeadLetters kept)
+      throws SQLException {
+    List<IncomingEvent> events = deadLetters.stream().map(DeadLetterRead::event).toList();
+    try {
+      return new Written(writer.write(events), 0);
+    } catch (SQLException e) {
+      if (!AuditIngestor.refuses(writer, events, e)) {
+        throw e;
       }
     }
     int recorded = 0;
-    if (!dryRun && !events.isEmpty()) {
-      AuditWriter writer = new AuditWriter(dataSource, clock, PolicyArchive::archivePublished);
-      recorded = writer.write(events);
-      int recordedNow = recorded;
-      int readNow = read;
-      Transactions.inTransaction(
-          dataSource,
-          connection -> {
-            ChainAppender.lock(connection);
-            ActionLog.Action action = ActionLog.Action.of(ACTION, null, null, "dead_letter");
-            action
-                .details()
-                .put("read", readNow)
-                .put("decoded", events.size())
-                .put("recorded", recordedNow);
-            ActionLog.record(connection, caller, action, clock.instant());
-            return null;
-          });
+    int refused = 0;
+    for (DeadLetterRead deadLetter : deadLetters) {
+      try {
+        recorded += writer.write(List.of(deadLetter.event()));
+      } catch (SQLException e) {
+        if (!AuditIngestor.refuses(writer, List.of(deadLetter.event()), e)) {
+          throw e;
+        }
+        kept.keep(new AuditIngestor.RefusedException(e).getMessage(), deadLetter.deadLetterId());
+        refused++;
+      }
     }
-    return new Result(dryRun, read, events.size(), recorded, kept.counts(), kept.examples());
+    return new Written(recorded, refused);
+  }
+
+  private static void recordRun(
+      DataSource dataSource,
+      Clock clock,
+      Caller caller,
+      int read,
+      int decoded,
+      int recorded,
+      int refused)
+      throws SQLException {
+    Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          ChainAppender.lock(connection);
+          ActionLog.Action action = ActionLog.Action.of(ACTION, null, null, "dead_letter");
+          action
+              .details()
+              .put("read", read)
+              .put("decoded", decoded)
+              .put("recorded", recorded)
+              .put("refused", refused);
+          ActionLog.record(connection, caller, action, clock.instant());
+          return null;
+        });
   }
 }

@@ -33,6 +33,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -41,6 +42,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Persists events idempotently: an event id already in the audit log is skipped, and the audit
@@ -57,6 +60,8 @@ import javax.sql.DataSource;
  * that records it ({@link RejectedReleases}).
  */
 public final class AuditWriter {
+  private static final Logger LOG = LoggerFactory.getLogger(AuditWriter.class);
+
   private final DataSource dataSource;
   private final Clock clock;
   private final RecordedEventsListener listener;
@@ -86,6 +91,16 @@ public final class AuditWriter {
    */
   public long rejectedReleasesTakenDown() {
     return rejectedReleasesTakenDown.get();
+  }
+
+  /** Of these event ids, those the audit log has. */
+  public Set<String> recorded(Collection<String> eventIds) throws SQLException {
+    if (eventIds.isEmpty()) {
+      return Set.of();
+    }
+    try (Connection connection = dataSource.getConnection()) {
+      return existing(connection, eventIds);
+    }
   }
 
   /** Writes the events not yet recorded; returns how many were new. */
@@ -145,7 +160,7 @@ public final class AuditWriter {
     return new Written(fresh.size(), takenDown);
   }
 
-  private static Set<String> existing(Connection connection, Set<String> eventIds)
+  private static Set<String> existing(Connection connection, Collection<String> eventIds)
       throws SQLException {
     Set<String> found = new HashSet<>();
     try (PreparedStatement query =
@@ -531,20 +546,66 @@ public final class AuditWriter {
           });
     }
 
+    /**
+     * A decision made outside this service's API (another instance, a tool) closes the item too. A
+     * review id names one item's decision (review_item.review_id is unique): a decision that reuses
+     * the id of another item's (a tool's bug) still marks its own item decided, without the id, and
+     * is in the chain like any event. Setting the id again would make PostgreSQL refuse the whole
+     * batch, on every retry, and stop ingesting its partitions.
+     */
     private void reviewDecided(List<ReviewDecision> rows) throws SQLException {
-      // A decision made outside this service's API (another instance, a tool) closes the item too.
       batch(
           rows,
-          "update review_item set state = 'DECIDED', review_id = ?, action = ?, decided_by = ?,"
-              + " note = ?, decided_at = ? where request_id = ? and state = 'PENDING'",
+          "update review_item set state = 'DECIDED', review_id = case when exists (select 1 from"
+              + " review_item other where other.review_id = ? and other.request_id <> ?) then null"
+              + " else ? end, action = ?, decided_by = ?, note = ?, decided_at = ?"
+              + " where request_id = ? and state = 'PENDING'",
           (s, e) -> {
             s.setString(1, e.getReviewId());
-            s.setString(2, e.getAction().name());
-            s.setString(3, e.getReviewer());
-            s.setString(4, e.getNote());
-            s.setObject(5, time(e.getDecidedAt()));
-            s.setString(6, e.getRequestId());
+            s.setString(2, e.getRequestId());
+            s.setString(3, e.getReviewId());
+            s.setString(4, e.getAction().name());
+            s.setString(5, e.getReviewer());
+            s.setString(6, e.getNote());
+            s.setObject(7, time(e.getDecidedAt()));
+            s.setString(8, e.getRequestId());
           });
+      warnOfReusedReviewIds(rows);
+    }
+
+    /**
+     * Says which of these decisions reuse the review id another item holds: their item was not
+     * given it, and review_decision keeps the first decision of that id only.
+     */
+    private void warnOfReusedReviewIds(List<ReviewDecision> rows) throws SQLException {
+      if (rows.isEmpty()) {
+        return;
+      }
+      try (PreparedStatement query =
+          connection.prepareStatement(
+              "select d.request_id, d.review_id, r.request_id from unnest(?::text[], ?::text[])"
+                  + " as d(request_id, review_id) join review_item r on r.review_id = d.review_id"
+                  + " and r.request_id <> d.request_id")) {
+        query.setArray(
+            1,
+            connection.createArrayOf(
+                "text", rows.stream().map(ReviewDecision::getRequestId).toArray()));
+        query.setArray(
+            2,
+            connection.createArrayOf(
+                "text", rows.stream().map(ReviewDecision::getReviewId).toArray()));
+        try (ResultSet rs = query.executeQuery()) {
+          while (rs.next()) {
+            LOG.warn(
+                "The review decision for request {} reuses review id {}, which request {}'s"
+                    + " decision has: recorded in the audit log, and the review item is marked"
+                    + " decided without the id",
+                rs.getString(1),
+                rs.getString(2),
+                rs.getString(3));
+          }
+        }
+      }
     }
 
     private void deadLetters(List<DeadLetter> rows) throws SQLException {

@@ -8,6 +8,7 @@ import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.fixtures.RunningAuditService;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.persistence.RecordedEventsListener;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.schemas.TopicProvisioner;
@@ -97,6 +98,83 @@ class AuditIngestorRefusedEventITCase {
                           audit,
                           "select count(*) from generation_request where request_id = 'later-1'")
                       == 1);
+    }
+  }
+
+  @Test
+  void shouldRecordAnEventRefusedForAKeyNoOtherWriterRecordedAsADeadLetterAndGoOn()
+      throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    String url = infra.createDatabase("ingest_unique_refused_it");
+    String group = "audit-unique-refused-it";
+    TopicProvisioner.provisionCatalogue(infra.kafkaClientProperties(), 2, (short) 1);
+    RunningAuditService.skipHistory(infra.kafkaClientProperties(), group);
+    // A projection that refuses one event for a unique key another row holds, on every retry (as
+    // review_item's unique review id once refused a decision that reused another item's). It is
+    // not two writers given the same event: none of the batch is on record.
+    RecordedEventsListener clash =
+        (connection, events, now) -> {
+          if (events.stream().anyMatch(e -> "clash-1".equals(e.field("requestId")))) {
+            try (Statement statement = connection.createStatement()) {
+              statement.execute(
+                  "do $$ begin raise unique_violation using message ="
+                      + " 'duplicate key value violates unique constraint \"clash_key\"'; end $$");
+            }
+          }
+        };
+    try (AuditDatabase database =
+            AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
+        KafkaProducer<String, byte[]> producer = producer()) {
+      AuditIngestor ingestor =
+          new AuditIngestor(
+              infra.kafkaClientProperties(),
+              group,
+              new AuditWriter(database.dataSource(), Clock.systemUTC(), clash),
+              Clock.systemUTC());
+      try {
+        ingestor.start();
+        send(producer, request("before-clash-1"));
+        RecordMetadata refused = send(producer, request("clash-1"));
+        send(producer, request("after-clash-1"));
+
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () ->
+                    count(
+                                database,
+                                "select count(*) from generation_request where request_id in"
+                                    + " ('before-clash-1', 'after-clash-1')")
+                            == 2
+                        && count(
+                                database,
+                                "select count(*) from dead_letter where stage = 'audit'"
+                                    + " and source_offset = "
+                                    + refused.offset()
+                                    + " and reason like"
+                                    + " 'The audit store refused the event (SQLState 23505)%clash_key%'"
+                                    + " and payload is not null")
+                            == 1);
+        assertThat(
+                count(
+                    database,
+                    "select count(*) from generation_request where request_id = 'clash-1'"))
+            .isZero();
+
+        // Ingestion goes on.
+        send(producer, request("later-clash-1"));
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () ->
+                    count(
+                            database,
+                            "select count(*) from generation_request where request_id"
+                                + " = 'later-clash-1'")
+                        == 1);
+      } finally {
+        ingestor.close();
+      }
     }
   }
 

@@ -8,8 +8,10 @@ import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.ChainVerifier;
+import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.audit.security.Caller;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationRequest;
 import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.EventDecodingException;
 import io.genguard.schemas.Topics;
@@ -128,13 +130,109 @@ class DeadLetterRecoveryITCase {
 
       DeadLetterRecovery.Result again =
           DeadLetterRecovery.recover(database.dataSource(), clock, caller, 100, false);
-      assertThat(again.decoded()).isEqualTo(1);
+      assertThat(again.read()).as("the recovered one is passed over").isEqualTo(2);
+      assertThat(again.decoded()).isZero();
       assertThat(again.recorded()).as("recorded once").isZero();
 
       assertThatThrownBy(
               () -> DeadLetterRecovery.recover(database.dataSource(), clock, caller, 0, true))
           .hasMessageContaining("limit must be between 1 and");
     }
+  }
+
+  @Test
+  void shouldWorkThroughEveryDeadLetterRunByRunAndLeaveTheOnesTheStoreRefuses() throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    try (AuditDatabase database =
+        AuditDatabase.connect(
+            infra.createDatabase("dead_letter_recovery_runs"),
+            infra.jdbcUser(),
+            infra.jdbcPassword(),
+            2)) {
+      Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+      AuditWriter writer = new AuditWriter(database.dataSource(), clock);
+      Caller caller = Caller.system("recovery-test");
+      // Three requests the ingestor could not decode, and a second copy of the first (a resend,
+      // at a later offset) whose event is on record once the first is recovered.
+      for (int i = 1; i <= 3; i++) {
+        writer.write(List.of(deadLetter(100 + i, request("run-" + i), NOW.plusSeconds(i))));
+      }
+      writer.write(List.of(deadLetter(110, request("run-1"), NOW.plusSeconds(10))));
+
+      for (int run = 1; run <= 3; run++) {
+        DeadLetterRecovery.Result result =
+            DeadLetterRecovery.recover(database.dataSource(), clock, caller, 1, false);
+        assertThat(result.read()).as("run " + run).isEqualTo(1);
+        assertThat(result.recorded()).as("run " + run).isEqualTo(1);
+        assertThat(
+                count(
+                    database,
+                    "select count(*) from generation_request where request_id = 'run-" + run + "'"))
+            .as("run " + run + " recovers the oldest dead letter not yet recovered")
+            .isEqualTo(1);
+      }
+      DeadLetterRecovery.Result done =
+          DeadLetterRecovery.recover(database.dataSource(), clock, caller, 1, false);
+      assertThat(done.read()).as("the copy's event is on record").isZero();
+      assertThat(done.kept()).isEmpty();
+
+      // One that now decodes but that PostgreSQL refuses (a NUL character), older than another.
+      writer.write(
+          List.of(
+              deadLetter(
+                  120,
+                  GenerationRequest.newBuilder(request("run-nul"))
+                      .setPrompt("bad\u0000prompt")
+                      .build(),
+                  NOW.minusSeconds(5)),
+              deadLetter(121, request("run-4"), NOW.minusSeconds(4))));
+      DeadLetterRecovery.Result refused =
+          DeadLetterRecovery.recover(database.dataSource(), clock, caller, 100, false);
+      assertThat(refused.read()).isEqualTo(2);
+      assertThat(refused.decoded()).isEqualTo(2);
+      assertThat(refused.recorded()).isEqualTo(1);
+      assertThat(refused.kept()).hasSize(1);
+      String reason = refused.kept().keySet().iterator().next();
+      assertThat(reason).startsWith("The audit store refused the event (SQLState 22");
+      assertThat(refused.kept()).containsEntry(reason, 1L);
+      assertThat(
+              count(
+                  database,
+                  "select count(*) from generation_request where request_id in"
+                      + " ('run-4', 'run-nul')"))
+          .isEqualTo(1);
+      assertThat(count(database, "select count(*) from dead_letter")).isEqualTo(6);
+      assertThat(
+              count(
+                  database,
+                  "select count(*) from api_action where action = '"
+                      + DeadLetterRecovery.ACTION
+                      + "' and details->>'refused' = '1'"))
+          .as("the run says what the store refused")
+          .isEqualTo(1);
+      ChainVerifier.Verification chain = ChainVerifier.verify(database.dataSource());
+      assertThat(chain.valid()).as(chain.summary()).isTrue();
+    }
+  }
+
+  private static GenerationRequest request(String requestId) {
+    return AuditEvents.request(Scenario.of(requestId, "acme", Decision.RELEASE, NOW));
+  }
+
+  /** What the ingestor wrote for a request whose schema it did not know yet. */
+  private static IncomingEvent deadLetter(long offset, GenerationRequest event, Instant failedAt) {
+    String requests = Topics.GENERATION_REQUESTS.name();
+    return AuditEvents.incoming(
+        requests,
+        DeadLetters.of(
+            requests,
+            0,
+            offset,
+            event.getRequestId().getBytes(StandardCharsets.UTF_8),
+            Topics.GENERATION_REQUESTS.codec().encode(event),
+            "audit",
+            new EventDecodingException("unknown fingerprint", null),
+            failedAt));
   }
 
   private static long count(AuditDatabase database, String sql) throws Exception {

@@ -18,6 +18,8 @@ import io.genguard.events.v1.Decision;
 import io.genguard.schemas.TopicProvisioner;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -26,9 +28,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.sql.DataSource;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -138,12 +144,108 @@ class UnreadRecordsITCase {
     }
   }
 
+  @Test
+  void shouldRecordWhatTheBrokerDeletesWhileTheRangeBeforeItIsBeingRecorded() throws Exception {
+    String url = infra.createDatabase("ingest_never_audited_meanwhile_it");
+    String group = "audit-never-audited-meanwhile-it";
+    TopicProvisioner.provisionCatalogue(infra.kafkaClientProperties(), 2, (short) 1);
+    RunningAuditService.skipHistory(infra.kafkaClientProperties(), group);
+    try (AuditDatabase database =
+            AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
+        KafkaProducer<String, byte[]> producer = producer()) {
+      AuditIngestor first = ingestor(database, group);
+      long unreadFrom;
+      try {
+        first.start();
+        unreadFrom = send(producer, "meanwhile-seen-1") + 1;
+        await().atMost(Duration.ofSeconds(60)).until(() -> audited(database, "meanwhile-seen-1"));
+      } finally {
+        first.close();
+      }
+
+      send(producer, "meanwhile-lost-1");
+      long firstCut = send(producer, "meanwhile-lost-2") + 1;
+      send(producer, "meanwhile-late-1");
+      long secondCut = send(producer, "meanwhile-late-2") + 1;
+      deleteBefore(firstCut);
+
+      // Retention runs again while the first range is being recorded: the first connection the
+      // ingestor asks for (to record that range) comes after the broker deleted two more records.
+      AtomicBoolean retentionDue = new AtomicBoolean(true);
+      AuditIngestor second =
+          ingestor(deletingFirst(database.dataSource(), secondCut, retentionDue), group);
+      try {
+        second.start();
+        send(producer, "meanwhile-after-1");
+        await().atMost(Duration.ofSeconds(60)).until(() -> audited(database, "meanwhile-after-1"));
+        assertThat(retentionDue).isFalse();
+        assertThat(second.neverAuditedCount()).as("every record deleted unread").isEqualTo(4);
+      } finally {
+        second.close();
+      }
+
+      assertThat(neverAuditedRanges(database))
+          .containsExactly(List.of(unreadFrom, firstCut, 2L), List.of(firstCut, secondCut, 2L));
+      for (String lost :
+          new String[] {"meanwhile-lost-1", "meanwhile-late-1", "meanwhile-late-2"}) {
+        assertThat(audited(database, lost)).as(lost).isFalse();
+      }
+      assertThat(ChainVerifier.verify(database.dataSource()).neverAuditedRecords()).isEqualTo(4);
+    }
+  }
+
   private static AuditIngestor ingestor(AuditDatabase database, String group) {
+    return ingestor(database.dataSource(), group);
+  }
+
+  private static AuditIngestor ingestor(DataSource dataSource, String group) {
     return new AuditIngestor(
         IntegrationInfrastructure.get().kafkaClientProperties(),
         group,
-        new AuditWriter(database.dataSource(), Clock.systemUTC()),
+        new AuditWriter(dataSource, Clock.systemUTC()),
         Clock.systemUTC());
+  }
+
+  /**
+   * The first connection asked for while {@code due} is set comes after the broker deleted the
+   * partition's records before {@code offset}.
+   */
+  private DataSource deletingFirst(DataSource delegate, long offset, AtomicBoolean due) {
+    return (DataSource)
+        Proxy.newProxyInstance(
+            DataSource.class.getClassLoader(),
+            new Class<?>[] {DataSource.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("getConnection") && due.compareAndSet(true, false)) {
+                deleteBefore(offset);
+              }
+              try {
+                return method.invoke(delegate, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+  }
+
+  /** Each range recorded as never audited, in chain order: from offset, to offset, records. */
+  private static List<List<Long>> neverAuditedRanges(AuditDatabase database) throws Exception {
+    List<List<Long>> ranges = new ArrayList<>();
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs =
+            statement.executeQuery(
+                "select payload from audit_log where event_type = 'RecordsNeverAudited'"
+                    + " order by seq")) {
+      while (rs.next()) {
+        JsonNode range = new ObjectMapper().readTree(rs.getString(1));
+        ranges.add(
+            List.of(
+                range.path("fromOffset").asLong(),
+                range.path("toOffset").asLong(),
+                range.path("records").asLong()));
+      }
+    }
+    return ranges;
   }
 
   private static JsonNode neverAudited(AuditDatabase database) throws Exception {

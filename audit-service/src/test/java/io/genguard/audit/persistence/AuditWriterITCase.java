@@ -10,6 +10,8 @@ import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.events.v1.ReviewAction;
+import io.genguard.events.v1.ReviewDecision;
 import io.genguard.events.v1.SamplingParameters;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
@@ -181,6 +183,51 @@ class AuditWriterITCase {
   }
 
   @Test
+  void shouldRecordADecisionThatReusesAnotherItemsReviewIdAndGoOn() throws Exception {
+    Scenario first = Scenario.of("reused-1", "acme", Decision.REVIEW, NOW);
+    Scenario second = Scenario.of("reused-2", "acme", Decision.REVIEW, NOW);
+    Scenario third = Scenario.of("reused-3", "acme", Decision.REVIEW, NOW);
+    Scenario fourth = Scenario.of("reused-4", "acme", Decision.REVIEW, NOW);
+    for (Scenario held : List.of(first, second, third, fourth)) {
+      writer.write(AuditEvents.story(held));
+    }
+    writer.write(List.of(decision(first, "reused-review")));
+
+    // A tool that reuses a review id: in a batch of its own, and twice in one batch.
+    assertThat(writer.write(List.of(decision(second, "reused-review")))).isEqualTo(1);
+    assertThat(
+            writer.write(
+                List.of(decision(third, "reused-twice"), decision(fourth, "reused-twice"))))
+        .isEqualTo(2);
+
+    assertThat(
+            count(
+                "select count(*) from audit_log where event_type = 'ReviewDecision'"
+                    + " and request_id like 'reused-%'"))
+        .as("every decision is on record")
+        .isEqualTo(4);
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id like 'reused-%'"
+                    + " and state = 'DECIDED' and action = 'APPROVE'"))
+        .as("every item is decided")
+        .isEqualTo(4);
+    assertThat(
+            count(
+                "select count(*) from review_item where (request_id = 'reused-1'"
+                    + " and review_id = 'reused-review') or (request_id = 'reused-3'"
+                    + " and review_id = 'reused-twice')"))
+        .as("the id stays with the first decision's item")
+        .isEqualTo(2);
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id in ('reused-2', 'reused-4')"
+                    + " and review_id is null"))
+        .isEqualTo(2);
+    assertThat(writer.write(List.of(request("after-reused-1", 400)))).isEqualTo(1);
+  }
+
+  @Test
   void shouldGiveAnItemHeldForItsMissingVerdictTheVerdictThatHoldsItLater() throws Exception {
     Scenario held = Scenario.of("overdue-1", "acme", Decision.REVIEW, NOW);
     ReleaseGateOutcome timedOut =
@@ -287,6 +334,22 @@ class AuditWriterITCase {
                     + " and state <> 'RELEASED'"))
         .as("items left open although their final outcome is stored")
         .isZero();
+  }
+
+  private static IncomingEvent decision(Scenario held, String reviewId) {
+    return AuditEvents.incoming(
+        Topics.REVIEW_DECISIONS.name(),
+        ReviewDecision.newBuilder()
+            .setEventId("decision-" + held.requestId())
+            .setReviewId(reviewId)
+            .setRequestId(held.requestId())
+            .setOutputId(held.outputId())
+            .setTenantId(held.tenantId())
+            .setAction(ReviewAction.APPROVE)
+            .setReviewer("review-tool")
+            .setNote("")
+            .setDecidedAt(NOW.plusSeconds(5))
+            .build());
   }
 
   /** Writes {@code a} and {@code b} interleaved in chunks of 20, retrying as the ingestor does. */

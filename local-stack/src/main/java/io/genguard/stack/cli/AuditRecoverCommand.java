@@ -20,16 +20,20 @@ import picocli.CommandLine.Option;
     description =
         "Record what the audit service could not decode once this build can (after an upgrade"
             + " that brings the schema an event was written with): its own dead letters (stage"
-            + " audit) become the events they are, in the chain and the query tables; events"
-            + " recorded before are not recorded twice, and the run is recorded as an action."
-            + " Prints one JSON object. Exit 0 = every dead letter read decodes, 1 = some stay.")
+            + " audit) become the events they are, in the chain and the query tables; dead letters"
+            + " whose event is on record (recovered before) are passed over, an event the audit"
+            + " store refuses stays a dead letter (counted with the reason), and the run is"
+            + " recorded as an action. Prints one JSON object. Exit 0 = every dead letter read is"
+            + " recorded, 1 = some stay.")
 final class AuditRecoverCommand implements Callable<Integer> {
   @Mixin AuditStoreOptions database;
 
   @Option(
       names = "--limit",
       paramLabel = "N",
-      description = "Most dead letters to read, oldest first (default ${DEFAULT-VALUE}).")
+      description =
+          "Most dead letters not yet recovered to read, oldest first (default ${DEFAULT-VALUE});"
+              + " run again for the next ones.")
   int limit = 10_000;
 
   @Option(names = "--dry-run", description = "Say what would be recorded; record nothing.")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks a GenGuard evidence bundle (format genguard-evidence-2 or -1) without GenGuard's code.
+"""Checks a GenGuard evidence bundle (format genguard-evidence-3, -2 or -1) without GenGuard's code.
 
 Only the Python standard library and the openssl command (for Ed25519) are used, to show that the
 format as documented in audit-service/README.md ("Evidence bundles") is enough to check a bundle
@@ -90,12 +90,16 @@ def before(first, second):
 def check(bundle, keys):
     """Returns (problems, findings): findings maps seq to (event type, status)."""
     problems = []
-    if bundle.get("format") not in ("genguard-evidence-1", "genguard-evidence-2"):
+    if bundle.get("format") not in ("genguard-evidence-1", "genguard-evidence-2", "genguard-evidence-3"):
         return ["unknown format %r" % bundle.get("format")], {}
     # Since format 2: bulk actions on the request's unfinished flows, records of no request.
-    bulk_allowed = bundle["format"] == "genguard-evidence-2"
-    flows, bulk_actions = [], {}
+    bulk_allowed = bundle["format"] != "genguard-evidence-1"
+    # Since format 3: the retention records (of no request) that removed content of its records.
+    retention_allowed = bundle["format"] == "genguard-evidence-3"
+    flows, removed_flows, bulk_actions = [], [], {}
+    removed, retention, detached = {}, {}, set()
     request_id = bundle["requestId"]
+    tenant_id = bundle.get("tenantId")
     digests = {}
     for number, segment in enumerate(bundle["segments"], 1):
         h = bytes.fromhex(segment["prevHash"])
@@ -123,16 +127,26 @@ def check(bundle, keys):
             status = "CONTENT_REMOVED" if seq in digests else (
                 "NOT_ANCHORED" if seq in not_anchored else "NOT_PROVEN")
             findings[seq] = (record.get("eventType"), status)
+            if status != "NOT_PROVEN":
+                removed[seq] = record
+                if record.get("eventType") == "FlowUnfinished":
+                    removed_flows.append(seq)
             continue
         text = record["canonical"]
         content = strict_json(text)
         bulk = (bulk_allowed and content.get("requestId") is None
                 and content.get("eventType") == "ApiAction" == record.get("eventType"))
+        kept = (retention_allowed and content.get("requestId") is None
+                and content.get("eventType") == "RetentionApplied" == record.get("eventType"))
         if bulk:
             bulk_actions[seq] = json.loads(content["payload"])
         elif content.get("eventType") == "FlowUnfinished" and isinstance(content.get("payload"), str):
             flows.append(json.loads(content["payload"]))
-        if (content.get("seq") != seq or (content.get("requestId") != request_id and not bulk)
+        if content.get("eventType") == "RetentionApplied" and isinstance(content.get("payload"), str):
+            retention[seq] = json.loads(content["payload"])
+            if kept:
+                detached.add(seq)
+        if (content.get("seq") != seq or (content.get("requestId") != request_id and not bulk and not kept)
                 or content.get("eventType") != record.get("eventType")):
             problems.append("seq %d is not a record of request %s at that place" % (seq, request_id))
             findings[seq] = (record.get("eventType"), "NOT_PROVEN")
@@ -144,15 +158,47 @@ def check(bundle, keys):
                 findings[seq] = (record["eventType"], "NOT_PROVEN")
         else:
             findings[seq] = (record["eventType"], "NOT_ANCHORED" if seq in not_anchored else "NOT_PROVEN")
+    used = set()
+    for seq, record in sorted(removed.items()):
+        # A removal counts only when the retention or erasure record it names is in the bundle,
+        # with its content, and takes the record in: after it, its cutoff after the record's time,
+        # the record's request (an erasure) or tenant (a tenant's period; the default's).
+        by = record.get("removedBySeq")
+        if by in findings and findings[by][1] == "NOT_PROVEN":
+            findings[seq] = (findings[seq][0], "NOT_PROVEN")  # a problem names that record
+            continue
+        justification = retention.get(by) if isinstance(by, int) else None
+        if justification is None:
+            problems.append("seq %d: its removal is accounted for by no retention or erasure"
+                            " record of the bundle" % seq)
+            findings[seq] = (findings[seq][0], "NOT_PROVEN")
+            continue
+        scope = justification.get("scope")
+        if scope == "REQUEST":
+            in_scope = justification.get("requestId") == request_id
+        elif scope == "TENANT":
+            in_scope = justification.get("tenantId") is not None and justification.get("tenantId") == tenant_id
+        else:
+            in_scope = tenant_id is None or tenant_id not in justification.get("excludedTenants", [])
+        if not (by > seq and before(record.get("recordedAt"), justification.get("cutoff")) and in_scope):
+            problems.append("seq %d: retention record %d does not account for its removal" % (seq, by))
+            findings[seq] = (findings[seq][0], "NOT_PROVEN")
+            continue
+        used.add(by)
+    for seq in sorted(detached - used):
+        problems.append("seq %d: a retention record of no request that removed none of its records" % seq)
     for seq, action in sorted(bulk_actions.items()):
         # A bulk dismissal or resend covers a flow of the same kind, of its tenant if it names one,
-        # whose record was recorded before its instant.
+        # whose record was recorded before its instant; or, when that record lost its content (an
+        # erasure of the request), a flow record before it, unchecked.
         details = action.get("details", {})
-        covered = action.get("action") in ("unfinished.dismiss", "unfinished.resend") and any(
+        covered = action.get("action") in ("unfinished.dismiss", "unfinished.resend") and (any(
             details.get("kind") == flow.get("kind")
             and action.get("tenantId") in (None, flow.get("tenantId"))
             and before(flow.get("recordedAt"), details.get("recordedBefore"))
-            for flow in flows)
+            for flow in flows) or (
+            action.get("tenantId") in (None, tenant_id)
+            and any(flow_seq < seq for flow_seq in removed_flows)))
         if not covered:
             problems.append("seq %d: an action of no request that covers none of its flows" % seq)
             findings[seq] = (findings[seq][0], "NOT_PROVEN")

@@ -11,6 +11,7 @@ import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AuditChain;
 import io.genguard.audit.persistence.RequestOwner;
 import io.genguard.audit.policy.PolicyArchive;
+import io.genguard.audit.retention.Retention;
 import io.genguard.schemas.ContentHash;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
@@ -22,12 +23,15 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import javax.sql.DataSource;
 
 /**
@@ -43,10 +47,13 @@ import javax.sql.DataSource;
  *   <li>{@code records}: each {@code {seq, eventType, recordedAt, canonical}}, where {@code
  *       canonical} is the record's canonical JSON exactly as the chain hashed it (its {@code
  *       payload} field is the event as canonical JSON text); a record whose content retention
- *       removed has {@code removedAt} and {@code removedBySeq} instead of {@code canonical}. Since
- *       format 2 also the bulk actions that dismissed one of the request's unfinished flows or sent
- *       it again, every one of them ({@code ApiAction} records of no request, whose selection
- *       covers the flow's {@code FlowUnfinished} record);
+ *       removed has {@code removedAt} and {@code removedBySeq} (the seq of the retention or erasure
+ *       record that removed it) instead of {@code canonical}. Since format 2 also the bulk actions
+ *       that dismissed one of the request's unfinished flows or sent it again, every one of them
+ *       ({@code ApiAction} records of no request, whose selection covers the flow's {@code
+ *       FlowUnfinished} record); since format 3 also the retention records ({@code
+ *       RetentionApplied} records of no request) that removed the content of its records, so that
+ *       every removal is accounted for in the bundle (an erasure's record is the request's own);
  *   <li>{@code segments}: each {@code {prevHash, firstSeq, digests, anchor}}: the hash of the
  *       record before {@code firstSeq}, the SHA-256 digest of every record from {@code firstSeq} to
  *       the anchor's seq (the bundle's own records and, for the records between them, only their
@@ -67,10 +74,18 @@ import javax.sql.DataSource;
  */
 public final class EvidenceBundle {
   /**
-   * The format this build writes: the first, plus the bulk actions on the request's unfinished
-   * flows (records of no request, each covering one of its {@code FlowUnfinished} records).
+   * The format this build writes: the second, plus the retention records that removed the content
+   * of the request's records (records of no request, each the {@code removedBySeq} of one of its
+   * records), since the thirty-sixth session.
    */
-  public static final String FORMAT = "genguard-evidence-2";
+  public static final String FORMAT = "genguard-evidence-3";
+
+  /**
+   * The second format (the thirtieth to the thirty-fifth session), which this build still reads:
+   * the first, plus the bulk actions on the request's unfinished flows (records of no request, each
+   * covering one of its {@code FlowUnfinished} records).
+   */
+  public static final String FORMAT_2 = "genguard-evidence-2";
 
   /** The first format (before the thirtieth session), which this build still reads. */
   public static final String FORMAT_1 = "genguard-evidence-1";
@@ -231,17 +246,22 @@ public final class EvidenceBundle {
     }
   }
 
+  private static final String COLUMNS =
+      "select seq, chain_version, event_id, event_type, tenant_id, request_id, source_topic,"
+          + " source_partition, source_offset, payload, recorded_at, prev_hash,"
+          + " tombstoned_at, tombstone_seq from audit_log";
+
+  /**
+   * The request's records, the bulk actions on its unfinished flows, and the retention records of
+   * no request that removed the content of any of them, in seq order.
+   */
   private static List<Row> records(Connection connection, String requestId) throws SQLException {
     List<Row> rows = new ArrayList<>();
-    String columns =
-        "select seq, chain_version, event_id, event_type, tenant_id, request_id, source_topic,"
-            + " source_partition, source_offset, payload, recorded_at, prev_hash,"
-            + " tombstoned_at, tombstone_seq from audit_log";
     try (PreparedStatement query =
         connection.prepareStatement(
-            columns
+            COLUMNS
                 + " where request_id = ? union all "
-                + columns
+                + COLUMNS
                 // The bulk actions that dismissed one of its unfinished flows or sent it again
                 // (every one): actions of no request, which only the flows' rows link to it.
                 + " where request_id is null and event_id in (select a.event_id from api_action a"
@@ -257,47 +277,76 @@ public final class EvidenceBundle {
       query.setString(1, requestId);
       query.setString(2, requestId);
       query.setString(3, requestId);
-      try (ResultSet rs = query.executeQuery()) {
-        while (rs.next()) {
-          if (rows.size() == MAX_RECORDS) {
-            throw new EvidenceException(
-                "Request "
-                    + requestId
-                    + " has more than "
-                    + MAX_RECORDS
-                    + " audit records, more than one bundle holds");
-          }
-          long seq = rs.getLong("seq");
-          int version = rs.getInt("chain_version");
-          if (version != AuditChain.CURRENT_VERSION) {
-            throw new EvidenceException(
-                "Record "
-                    + seq
-                    + " of request "
-                    + requestId
-                    + " was written before chain version 2, whose links need every record's"
-                    + " whole content; only audit verify checks it");
-          }
-          Instant recordedAt = rs.getObject("recorded_at", OffsetDateTime.class).toInstant();
-          String payload = rs.getString("payload");
-          String canonical =
-              payload == null ? null : AuditChain.canonical(AuditChain.Entry.read(rs));
-          OffsetDateTime removedAt = rs.getObject("tombstoned_at", OffsetDateTime.class);
-          long removedBy = rs.getLong("tombstone_seq");
-          rows.add(
-              new Row(
-                  seq,
-                  rs.getString("event_type"),
-                  recordedAt,
-                  canonical,
-                  payload == null ? null : policyNamed(payload),
-                  rs.getBytes("prev_hash"),
-                  removedAt == null ? null : removedAt.toInstant(),
-                  rs.wasNull() ? null : removedBy));
-        }
+      read(query, requestId, rows);
+    }
+    // The retention records that removed content, where they are not the request's own (an
+    // erasure's record is): a record of no request, as the justification of a removal the check
+    // accepts only with the record that accounts for it.
+    Set<Long> included = new HashSet<>();
+    Set<Long> removedBy = new TreeSet<>();
+    for (Row row : rows) {
+      included.add(row.seq());
+      if (row.removedBySeq() != null) {
+        removedBy.add(row.removedBySeq());
       }
     }
+    removedBy.removeAll(included);
+    if (!removedBy.isEmpty()) {
+      try (PreparedStatement query =
+          connection.prepareStatement(
+              COLUMNS
+                  + " where seq = any(?) and request_id is null and event_type = '"
+                  + Retention.EVENT_TYPE
+                  + "' order by seq")) {
+        query.setArray(1, connection.createArrayOf("bigint", removedBy.toArray()));
+        read(query, requestId, rows);
+      }
+      rows.sort(Comparator.comparingLong(Row::seq));
+    }
     return rows;
+  }
+
+  /** Adds the rows a query finds, within {@link #MAX_RECORDS}. */
+  private static void read(PreparedStatement query, String requestId, List<Row> rows)
+      throws SQLException {
+    try (ResultSet rs = query.executeQuery()) {
+      while (rs.next()) {
+        if (rows.size() == MAX_RECORDS) {
+          throw new EvidenceException(
+              "Request "
+                  + requestId
+                  + " has more than "
+                  + MAX_RECORDS
+                  + " audit records, more than one bundle holds");
+        }
+        long seq = rs.getLong("seq");
+        int version = rs.getInt("chain_version");
+        if (version != AuditChain.CURRENT_VERSION) {
+          throw new EvidenceException(
+              "Record "
+                  + seq
+                  + " of request "
+                  + requestId
+                  + " was written before chain version 2, whose links need every record's"
+                  + " whole content; only audit verify checks it");
+        }
+        Instant recordedAt = rs.getObject("recorded_at", OffsetDateTime.class).toInstant();
+        String payload = rs.getString("payload");
+        String canonical = payload == null ? null : AuditChain.canonical(AuditChain.Entry.read(rs));
+        OffsetDateTime removedAt = rs.getObject("tombstoned_at", OffsetDateTime.class);
+        long removedBy = rs.getLong("tombstone_seq");
+        rows.add(
+            new Row(
+                seq,
+                rs.getString("event_type"),
+                recordedAt,
+                canonical,
+                payload == null ? null : policyNamed(payload),
+                rs.getBytes("prev_hash"),
+                removedAt == null ? null : removedAt.toInstant(),
+                rs.wasNull() ? null : removedBy));
+      }
+    }
   }
 
   /**

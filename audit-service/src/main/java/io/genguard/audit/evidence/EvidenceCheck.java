@@ -12,7 +12,9 @@ import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AuditChain;
+import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.persistence.Problems;
+import io.genguard.audit.retention.Retention;
 import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.schemas.ContentHash;
@@ -29,14 +31,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Checks an evidence bundle ({@link EvidenceBundle}) with nothing but the bundle and the anchor
  * signing keys' public halves: no database, no network. Each record's content must hash to the
  * digest at its place in a segment, each segment's digests must chain from its previous hash to the
- * hash its anchor line names, and each anchor line must be signed by a trusted key. Whatever the
- * bundle holds, the check answers with findings, never an exception: a bundle is input from
- * outside.
+ * hash its anchor line names, and each anchor line must be signed by a trusted key; a record shown
+ * without its content must name the retention or erasure record of the bundle that removed it.
+ * Whatever the bundle holds, the check answers with findings, never an exception: a bundle is input
+ * from outside.
  */
 public final class EvidenceCheck {
   /** The largest bundle file read, in bytes. */
@@ -73,7 +77,8 @@ public final class EvidenceCheck {
     PROVEN,
     /**
      * Retention or an erasure removed its content; its digest's place in the chain is proven, its
-     * content is not in the bundle.
+     * content is not in the bundle, and a retention or erasure record of the bundle (its {@code
+     * removedBySeq}) accounts for the removal.
      */
     CONTENT_REMOVED,
     /** Newer than the newest anchor when the bundle was made: content shown, nothing proven. */
@@ -202,12 +207,16 @@ public final class EvidenceCheck {
       return failed("the bundle is not a JSON object", keys);
     }
     String format = bundle.path("format").asText(null);
-    if (!EvidenceBundle.FORMAT.equals(format) && !EvidenceBundle.FORMAT_1.equals(format)) {
+    if (!EvidenceBundle.FORMAT.equals(format)
+        && !EvidenceBundle.FORMAT_2.equals(format)
+        && !EvidenceBundle.FORMAT_1.equals(format)) {
       return failed(
           "the bundle's format is "
               + bundle.path("format")
               + ", not \""
               + EvidenceBundle.FORMAT
+              + "\", \""
+              + EvidenceBundle.FORMAT_2
               + "\" or \""
               + EvidenceBundle.FORMAT_1
               + "\" (the ones this build reads)",
@@ -273,7 +282,10 @@ public final class EvidenceCheck {
     TreeMap<Long, RecordFinding> findings = new TreeMap<>();
     Map<String, Long> policiesNamed = new TreeMap<>();
     // Since format 2: the bulk actions on the request's unfinished flows, checked against them.
-    Flows flows = EvidenceBundle.FORMAT.equals(format) ? new Flows() : null;
+    Flows flows = EvidenceBundle.FORMAT_1.equals(format) ? null : new Flows();
+    // Every removal of content, checked against the record that accounts for it; since format 3
+    // such a record may be a retention record of no request.
+    Removals removals = new Removals(EvidenceBundle.FORMAT.equals(format));
     int recordNumber = 0;
     for (JsonNode record : records) {
       recordNumber++;
@@ -287,13 +299,15 @@ public final class EvidenceCheck {
               notAnchored,
               problems,
               policiesNamed,
-              flows);
+              flows,
+              removals);
       if (finding != null && findings.put(finding.seq(), finding) != null) {
         problems.add("seq " + finding.seq() + " is listed twice among the records");
       }
     }
+    removals.check(requestId, tenantId, findings, problems);
     if (flows != null) {
-      flows.check(problems);
+      flows.check(tenantId, findings, problems);
     }
     Set<String> included = checkPolicies(bundle.path("policies"), problems);
     Map<String, Boolean> policies = new TreeMap<>();
@@ -481,7 +495,8 @@ public final class EvidenceCheck {
       Set<Long> notAnchored,
       Problems problems,
       Map<String, Long> policiesNamed,
-      Flows flows) {
+      Flows flows,
+      Removals removals) {
     JsonNode seqNode = record.path("seq");
     if (!seqNode.isIntegralNumber() || !seqNode.canConvertToLong()) {
       problems.add("record " + number + " has no seq");
@@ -508,6 +523,13 @@ public final class EvidenceCheck {
       }
       String removed =
           "content removed (retention or erasure) at " + record.get("removedAt").asText();
+      if (covered != null || notAnchored.contains(seq)) {
+        // Whether a record of the bundle accounts for the removal: Removals.check.
+        removals.removed(seq, record);
+        if (flows != null && UnfinishedFlows.EVENT_TYPE.equals(eventType)) {
+          flows.removedFlow(seq);
+        }
+      }
       if (covered != null) {
         return finding(
             seq,
@@ -529,7 +551,7 @@ public final class EvidenceCheck {
       return finding(seq, eventType, Status.NOT_PROVEN, "in no segment", null);
     }
     String text = canonical.asText();
-    String wrong = contentProblem(text, seq, eventType, requestId, policiesNamed, flows);
+    String wrong = contentProblem(text, seq, eventType, requestId, policiesNamed, flows, removals);
     if (wrong != null) {
       problems.add(claimed + ": " + wrong);
       return finding(seq, eventType, Status.NOT_PROVEN, wrong, covered);
@@ -561,7 +583,8 @@ public final class EvidenceCheck {
 
   /**
    * What is wrong with a record's canonical text, or null when it is a record of the request (or,
-   * with {@code flows}, a bulk action on unfinished flows, which {@link Flows#check} checks).
+   * with {@code flows}, a bulk action on unfinished flows, which {@link Flows#check} checks; or, in
+   * format 3, a retention record of no request, which {@link Removals#check} checks).
    */
   private static String contentProblem(
       String text,
@@ -569,7 +592,8 @@ public final class EvidenceCheck {
       String eventType,
       String requestId,
       Map<String, Long> policiesNamed,
-      Flows flows) {
+      Flows flows,
+      Removals removals) {
     JsonNode node;
     try {
       node = JSON.readTree(text);
@@ -593,6 +617,13 @@ public final class EvidenceCheck {
       flows.bulkAction(seq, EvidenceBundle.payload(node));
       return null;
     }
+    if (removals.detachedAllowed()
+        && node.path("requestId").isNull()
+        && Retention.EVENT_TYPE.equals(eventType)
+        && eventType.equals(node.path("eventType").asText(null))) {
+      removals.retention(seq, EvidenceBundle.payload(node), true);
+      return null;
+    }
     if (!requestId.equals(node.path("requestId").asText(null))) {
       return "its canonical text is a record of request "
           + node.path("requestId")
@@ -609,7 +640,165 @@ public final class EvidenceCheck {
     if (flows != null && UnfinishedFlows.EVENT_TYPE.equals(eventType) && payload != null) {
       flows.flow(payload);
     }
+    if (Retention.EVENT_TYPE.equals(eventType)) {
+      removals.retention(seq, payload, false); // an erasure of the request
+    }
     return null;
+  }
+
+  /**
+   * The records whose content the bundle says was removed, and the retention and erasure records
+   * ({@code RetentionApplied}) it holds. A removal counts only when the record it names ({@code
+   * removedBySeq}) is a retention or erasure record of the bundle, with its content, whose content
+   * takes the removed record in, as the chain's verifier checks a tombstone ({@link
+   * ChainVerifier.RetentionRecord#unjustified}): after it, its cutoff after the record's time, and
+   * of its request (an erasure) or its tenant (a tenant's period, or the default's). Otherwise
+   * whoever holds a bundle could take any record's content out and the bundle would still hold.
+   * What the check cannot see: which record a removed one was (its type and time are as the issuer
+   * says), so a record the removal did take in is all it asks for.
+   */
+  private static final class Removals {
+    private final boolean detachedAllowed;
+    private final Map<Long, JsonNode> removed = new TreeMap<>();
+    private final Map<Long, JsonNode> retention = new HashMap<>();
+    private final Set<Long> detached = new TreeSet<>();
+
+    /**
+     * @param detachedAllowed whether the bundle may hold retention records of no request (format 3)
+     */
+    Removals(boolean detachedAllowed) {
+      this.detachedAllowed = detachedAllowed;
+    }
+
+    boolean detachedAllowed() {
+      return detachedAllowed;
+    }
+
+    /** A record whose content was removed, anchored or newer than the newest anchor. */
+    void removed(long seq, JsonNode record) {
+      removed.put(seq, record);
+    }
+
+    /**
+     * A retention or erasure record with its content; {@code detached}: of no request, in the
+     * bundle only for the removals it accounts for.
+     */
+    void retention(long seq, JsonNode payload, boolean detached) {
+      retention.put(seq, payload);
+      if (detached) {
+        this.detached.add(seq);
+      }
+    }
+
+    void check(
+        String requestId, String tenantId, Map<Long, RecordFinding> findings, Problems problems) {
+      Set<Long> used = new HashSet<>();
+      removed.forEach(
+          (seq, record) -> {
+            RecordFinding finding = findings.get(seq);
+            if (finding == null
+                || (finding.status() != Status.CONTENT_REMOVED
+                    && finding.status() != Status.NOT_ANCHORED)) {
+              return;
+            }
+            JsonNode bySeq = record.path("removedBySeq");
+            long by = bySeq.isIntegralNumber() && bySeq.canConvertToLong() ? bySeq.asLong() : -1;
+            RecordFinding justification = by < 0 ? null : findings.get(by);
+            String unjustified;
+            if (by < 0) {
+              unjustified = "its content was removed, but it names no removedBySeq";
+            } else if (justification == null) {
+              unjustified =
+                  "its content was removed by seq "
+                      + by
+                      + ", says the bundle, but that record is not in it: nothing in the bundle"
+                      + " accounts for the removal"
+                      + (detachedAllowed
+                          ? ""
+                          : " (bundles before format "
+                              + EvidenceBundle.FORMAT
+                              + " leave out retention records of no request: ask for the bundle"
+                              + " again)");
+            } else if (justification.status() == Status.NOT_PROVEN) {
+              // A problem names that record already.
+              findings.put(
+                  seq,
+                  with(
+                      finding,
+                      Status.NOT_PROVEN,
+                      "content removed by seq " + by + ", which does not hold"));
+              return;
+            } else if (!retention.containsKey(by)) {
+              unjustified =
+                  "its content was removed by seq "
+                      + by
+                      + ", says the bundle, but that is a "
+                      + justification.eventType()
+                      + " record, not a retention or erasure record with its content";
+            } else {
+              unjustified = accountedFor(seq, record, by, requestId, tenantId);
+            }
+            String claimed = "seq " + seq + " (" + finding.eventType() + ")";
+            if (unjustified != null) {
+              problems.add(claimed + ": " + unjustified);
+              findings.put(seq, with(finding, Status.NOT_PROVEN, unjustified));
+              return;
+            }
+            used.add(by);
+            findings.put(
+                seq, with(finding, finding.status(), finding.detail() + "; " + describe(by)));
+          });
+      for (long seq : detached) {
+        if (!used.contains(seq)) {
+          problems.add(
+              "seq "
+                  + seq
+                  + " is a retention record of no request that accounts for the removal of none"
+                  + " of the bundle's records");
+        }
+      }
+    }
+
+    /** Why retention record {@code by} does not account for record {@code seq}'s removal. */
+    private String accountedFor(
+        long seq, JsonNode record, long by, String requestId, String tenantId) {
+      ChainVerifier.RetentionRecord justification;
+      try {
+        justification = ChainVerifier.RetentionRecord.read(retention.get(by));
+      } catch (IllegalArgumentException e) {
+        return "its content was removed by seq " + by + ", whose content is not a retention record";
+      }
+      Instant recordedAt;
+      try {
+        recordedAt = Instant.parse(record.path("recordedAt").asText(""));
+      } catch (java.time.format.DateTimeParseException e) {
+        return "its recordedAt " + record.path("recordedAt") + " is not an instant";
+      }
+      String outside =
+          justification.unjustified(
+              seq, record.path("eventType").asText(""), tenantId, requestId, recordedAt, by);
+      return outside == null
+          ? null
+          : "its content was removed by seq " + by + ", which does not account for it: " + outside;
+    }
+
+    /** The record that accounts for a removal, for the finding. */
+    private String describe(long by) {
+      JsonNode payload = retention.get(by);
+      String scope = payload.path("scope").asText("");
+      if (scope.equals("REQUEST")) {
+        return "erased by the erasure record at seq " + by;
+      }
+      return "removed by the retention record at seq "
+          + by
+          + " ("
+          + (scope.equals("TENANT")
+              ? "tenant " + payload.path("tenantId").asText() + "'s period"
+              : "the default period")
+          + ", cutoff "
+          + payload.path("cutoff").asText()
+          + ")";
+    }
   }
 
   /**
@@ -621,17 +810,29 @@ public final class EvidenceCheck {
    */
   private static final class Flows {
     private final List<JsonNode> flows = new ArrayList<>();
+    private final TreeSet<Long> removedFlows = new TreeSet<>();
     private final Map<Long, JsonNode> bulkActions = new TreeMap<>();
 
     void flow(JsonNode payload) {
       flows.add(payload);
     }
 
+    /** A {@code FlowUnfinished} record whose content was removed (an erasure, retention). */
+    void removedFlow(long seq) {
+      removedFlows.add(seq);
+    }
+
     void bulkAction(long seq, JsonNode payload) {
       bulkActions.put(seq, payload);
     }
 
-    void check(Problems problems) {
+    /**
+     * Each bulk action must cover a flow of the bundle. When none with content does, but the bundle
+     * holds a flow record of its tenant, before it, whose content was removed (an erasure of the
+     * request keeps the bulk action, a record of no request, and empties the flow's), the action is
+     * shown, its cover not checked.
+     */
+    void check(String tenantId, Map<Long, RecordFinding> findings, Problems problems) {
       bulkActions.forEach(
           (seq, action) -> {
             String what = action == null ? "" : action.path("action").asText("");
@@ -641,13 +842,35 @@ public final class EvidenceCheck {
                       + seq
                       + " is an action of no request that is not a bulk action on unfinished"
                       + " flows");
-            } else if (flows.stream().noneMatch(flow -> covers(action, flow))) {
+              return;
+            }
+            if (flows.stream().anyMatch(flow -> covers(action, flow))) {
+              return;
+            }
+            String tenant = action.path("tenantId").asText(null);
+            Long removedFlow =
+                tenant == null || tenant.equals(tenantId) ? removedFlows.lower(seq) : null;
+            if (removedFlow == null) {
               problems.add(
                   "seq "
                       + seq
                       + " ("
                       + what
                       + ") covers none of the request's unfinished flows in the bundle");
+              return;
+            }
+            RecordFinding finding = findings.get(seq);
+            if (finding != null) {
+              findings.put(
+                  seq,
+                  with(
+                      finding,
+                      finding.status(),
+                      finding.detail()
+                          + "; which flow it covers is not checked: the request's flow record"
+                          + " (seq "
+                          + removedFlow
+                          + ") lost its content"));
             }
           });
     }
@@ -689,6 +912,18 @@ public final class EvidenceCheck {
       }
     }
     return included;
+  }
+
+  /** The same finding with another status and detail. */
+  private static RecordFinding with(RecordFinding finding, Status status, String detail) {
+    return new RecordFinding(
+        finding.seq(),
+        finding.eventType(),
+        status,
+        detail,
+        finding.anchorSeq(),
+        finding.anchoredAt(),
+        finding.keyId());
   }
 
   private static RecordFinding finding(

@@ -263,15 +263,109 @@ public final class ChainVerifier {
     }
   }
 
-  /** A retention record as the verifier needs it. */
-  private record RetentionRecord(
+  /**
+   * A retention or erasure record ({@code RetentionApplied}) as the checks of a removal need it:
+   * the verifier's, and an evidence bundle's check, which accepts a record whose content was
+   * removed only when such a record of the bundle accounts for it.
+   *
+   * @param scope {@code TENANT} (one tenant's period), {@code DEFAULT} (every tenant without a
+   *     period of its own, and records of no tenant) or {@code REQUEST} (an erasure)
+   * @param tenantId the tenant of a {@code TENANT} retention or an erasure
+   * @param requestId the request an erasure erased (null for retention)
+   * @param excluded the tenants a {@code DEFAULT} retention left to their own periods
+   * @param cutoff only records recorded before it lost their content
+   * @param tombstoned how many records lost their content
+   */
+  public record RetentionRecord(
       String scope,
       String tenantId,
       String requestId,
       Set<String> excluded,
       Instant cutoff,
       long tombstoned,
-      Set<Long> deadLetters) {}
+      Set<Long> deadLetters) {
+
+    /** The event type of retention and erasure records. */
+    public static final String EVENT_TYPE = "RetentionApplied";
+
+    /**
+     * Reads one from a {@value #EVENT_TYPE} record's payload.
+     *
+     * @throws IllegalArgumentException when the payload names no scope or no cutoff instant
+     */
+    public static RetentionRecord read(JsonNode payload) {
+      if (payload == null || !payload.path("scope").isTextual()) {
+        throw new IllegalArgumentException("a retention record names its scope");
+      }
+      Instant cutoff;
+      try {
+        cutoff = Instant.parse(payload.path("cutoff").asText());
+      } catch (java.time.DateTimeException e) {
+        throw new IllegalArgumentException("a retention record names its cutoff", e);
+      }
+      Set<String> excluded = new HashSet<>();
+      payload.path("excludedTenants").forEach(tenant -> excluded.add(tenant.asText()));
+      Set<Long> deadLetters = new HashSet<>();
+      payload.path(DEAD_LETTER_SEQS).forEach(seq -> deadLetters.add(seq.asLong()));
+      return new RetentionRecord(
+          payload.path("scope").asText(),
+          payload.path("tenantId").isNull() ? null : payload.path("tenantId").asText(),
+          payload.path("requestId").isTextual() ? payload.get("requestId").asText() : null,
+          excluded,
+          cutoff,
+          payload.path("tombstoned").asLong(),
+          deadLetters);
+    }
+
+    /**
+     * Why this record, at {@code retentionSeq}, does not account for the removal of record {@code
+     * seq}'s content (of {@code tenant} and {@code requestId}, recorded at {@code recordedAt}), or
+     * null when it does: it must come after the record, its cutoff after the record's time, and its
+     * scope must take the record in (an erasure: the record's request; a tenant's retention: the
+     * record's tenant; the default: a tenant it did not leave to its own period, or none). A dead
+     * letter, which names no request, is in scope when the record lists its seq ({@value
+     * #DEAD_LETTER_SEQS}).
+     */
+    public String unjustified(
+        long seq,
+        String eventType,
+        String tenant,
+        String requestId,
+        Instant recordedAt,
+        long retentionSeq) {
+      if (retentionSeq <= seq) {
+        return "retention record " + retentionSeq + " is not after the record";
+      }
+      if (!recordedAt.isBefore(cutoff)) {
+        return "recorded at " + recordedAt + ", not before the retention cutoff " + cutoff;
+      }
+      if (DEAD_LETTER_TYPE.equals(eventType) && deadLetters.contains(seq)) {
+        // A dead letter of the erased request, or of a request of the tenant whose period passed:
+        // named by the retention record, since the dead letter names neither.
+        return null;
+      }
+      if (scope.equals("REQUEST")) {
+        // An erasure: one request's records, whatever their tenant's period.
+        if (this.requestId == null || !this.requestId.equals(requestId)) {
+          return "a record of request "
+              + requestId
+              + ", but erasure record "
+              + retentionSeq
+              + " erased request "
+              + this.requestId;
+        }
+        return null;
+      }
+      boolean inScope =
+          scope.equals("TENANT")
+              ? tenantId != null && tenantId.equals(tenant)
+              : tenant == null || !excluded.contains(tenant);
+      if (!inScope) {
+        return "tenant " + tenant + " is outside the scope of retention record " + retentionSeq;
+      }
+      return null;
+    }
+  }
 
   /** How far a walk got: what a result reports, broken or not. */
   private static final class Walked {
@@ -564,40 +658,7 @@ public final class ChainVerifier {
     if (justification == null) {
       return "content removed, but tombstone_seq " + retentionSeq + " is not a retention record";
     }
-    if (retentionSeq <= seq) {
-      return "tombstone_seq " + retentionSeq + " is not after the record";
-    }
-    if (!recordedAt.isBefore(justification.cutoff())) {
-      return "recorded at "
-          + recordedAt
-          + ", not before the retention cutoff "
-          + justification.cutoff();
-    }
-    if (DEAD_LETTER_TYPE.equals(eventType) && justification.deadLetters().contains(seq)) {
-      // A dead letter of the erased request, or of a request of the tenant whose period passed:
-      // named by the retention record, since the dead letter names neither.
-      return null;
-    }
-    if (justification.scope().equals("REQUEST")) {
-      // An erasure: one request's records, whatever their tenant's period.
-      if (justification.requestId() == null || !justification.requestId().equals(requestId)) {
-        return "a record of request "
-            + requestId
-            + ", but erasure record "
-            + retentionSeq
-            + " erased request "
-            + justification.requestId();
-      }
-      return null;
-    }
-    boolean inScope =
-        justification.scope().equals("TENANT")
-            ? justification.tenantId().equals(tenant)
-            : tenant == null || !justification.excluded().contains(tenant);
-    if (!inScope) {
-      return "tenant " + tenant + " is outside the scope of retention record " + retentionSeq;
-    }
-    return null;
+    return justification.unjustified(seq, eventType, tenant, requestId, recordedAt, retentionSeq);
   }
 
   private static Break headGone(Anchor from, String eventId) {
@@ -659,29 +720,15 @@ public final class ChainVerifier {
     Map<Long, RetentionRecord> records = new HashMap<>();
     try (PreparedStatement query =
         connection.prepareStatement(
-            "select seq, payload from audit_log where event_type = 'RetentionApplied' and payload is not null")) {
+            "select seq, payload from audit_log where event_type = '"
+                + RetentionRecord.EVENT_TYPE
+                + "' and payload is not null")) {
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
           try {
-            JsonNode payload = JSON.readTree(rs.getString(2));
-            Set<String> excluded = new HashSet<>();
-            payload.path("excludedTenants").forEach(tenant -> excluded.add(tenant.asText()));
-            Set<Long> deadLetters = new HashSet<>();
-            payload.path(DEAD_LETTER_SEQS).forEach(seq -> deadLetters.add(seq.asLong()));
-            records.put(
-                rs.getLong(1),
-                new RetentionRecord(
-                    payload.path("scope").asText(),
-                    payload.path("tenantId").isNull() ? null : payload.path("tenantId").asText(),
-                    payload.path("requestId").isTextual()
-                        ? payload.get("requestId").asText()
-                        : null,
-                    excluded,
-                    Instant.parse(payload.path("cutoff").asText()),
-                    payload.path("tombstoned").asLong(),
-                    deadLetters));
+            records.put(rs.getLong(1), RetentionRecord.read(JSON.readTree(rs.getString(2))));
           } catch (com.fasterxml.jackson.core.JsonProcessingException
-              | java.time.DateTimeException e) {
+              | IllegalArgumentException e) {
             // An edited retention record: the walk reports it as CONTENT_MODIFIED at its seq.
           }
         }

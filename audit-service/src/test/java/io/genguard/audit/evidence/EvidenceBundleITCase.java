@@ -346,7 +346,7 @@ class EvidenceBundleITCase {
     assertThat(EvidenceCheck.check("{\"format\":\"other\"}", keys).problems())
         .singleElement()
         .asString()
-        .contains("not \"genguard-evidence-2\"");
+        .contains("not \"genguard-evidence-3\"");
     assertThat(
             EvidenceCheck.check(
                     "{\"format\":\"genguard-evidence-1\",\"requestId\":\"r\",\"requestId\":\"s\"}",
@@ -503,7 +503,7 @@ class EvidenceBundleITCase {
     anchors.publish(database.dataSource());
 
     ObjectNode bundle = bundle("lost-1", null).orElseThrow();
-    assertThat(bundle.path("format").asText()).isEqualTo("genguard-evidence-2");
+    assertThat(bundle.path("format").asText()).isEqualTo("genguard-evidence-3");
     Result result = EvidenceCheck.check(bundle, keys);
     assertThat(result.complete()).as(result.summary()).isTrue();
     assertThat(result.records())
@@ -581,6 +581,219 @@ class EvidenceBundleITCase {
             "GenerationRequest", "FlowUnfinished", "ApiAction", "ApiAction", "ApiAction");
     assertThat(bundle.toString()).contains(first, second);
     assertThat(python(bundle, AnchorLog.publicKeyFile(anchorFile), 0)).endsWith("PROVEN");
+  }
+
+  @Test
+  void shouldNotCountAContentRemovalThatNoRecordOfTheBundleAccountsFor() throws Exception {
+    story("req-strip", Decision.BLOCK);
+    story("req-other", Decision.RELEASE);
+    anchors.publish(database.dataSource());
+    ObjectNode bundle = bundle("req-strip", null).orElseThrow();
+    assertThat(EvidenceCheck.check(bundle, keys).complete()).isTrue();
+    Path keyFile = AnchorLog.publicKeyFile(anchorFile);
+
+    // The holder takes the BLOCK verdict's text out and says a record that is not there did.
+    ObjectNode stripped = bundle.deepCopy();
+    strip(stripped, 2, 99);
+    Result result = EvidenceCheck.check(stripped, keys);
+    assertThat(result.complete()).as(result.summary()).isFalse();
+    assertThat(result.problems())
+        .containsExactly(
+            "seq 3 (ModerationVerdict): its content was removed by seq 99, says the bundle, but"
+                + " that record is not in it: nothing in the bundle accounts for the removal");
+    assertThat(result.summary())
+        .startsWith("Evidence does NOT hold for request req-strip: seq 3 (ModerationVerdict)");
+    assertThat(result.records().get(2).status()).isEqualTo(Status.NOT_PROVEN);
+    assertThat(python(stripped, keyFile, 1))
+        .contains(
+            "seq 3 ModerationVerdict: NOT_PROVEN",
+            "problem: seq 3: its removal is accounted for by no retention or erasure record of"
+                + " the bundle");
+
+    // Or a record that is there but removes nothing: the gate's outcome.
+    ObjectNode byOutcome = bundle.deepCopy();
+    strip(byOutcome, 2, 4);
+    assertThat(EvidenceCheck.check(byOutcome, keys).problems())
+        .containsExactly(
+            "seq 3 (ModerationVerdict): its content was removed by seq 4, says the bundle, but"
+                + " that is a ReleaseGateOutcome record, not a retention or erasure record with"
+                + " its content");
+    assertThat(python(byOutcome, keyFile, 1)).contains("seq 3 ModerationVerdict: NOT_PROVEN");
+
+    // An erased request: its erasure accounts for the records before it, not for its own call.
+    Retention.Erased erased =
+        new Retention(
+                database.dataSource(),
+                Clock.fixed(NOW.plus(java.time.Duration.ofHours(1)), ZoneOffset.UTC),
+                0)
+            .erase("req-strip", "DSR-2026-9", new Caller("t1", "ada", Role.ADMIN, null));
+    anchors.publish(database.dataSource());
+    ObjectNode erasedBundle = bundle("req-strip", null).orElseThrow();
+    Result genuine = EvidenceCheck.check(erasedBundle, keys);
+    assertThat(genuine.complete()).as(genuine.summary()).isTrue();
+    assertThat(genuine.records().get(0).detail())
+        .endsWith("erased by the erasure record at seq " + erased.retentionSeq());
+    ArrayNode records = (ArrayNode) erasedBundle.path("records");
+    assertThat(records.get(5).path("canonical").asText()).contains("requests.erase");
+    ObjectNode call = erasedBundle.deepCopy();
+    strip(call, 5, erased.retentionSeq());
+    assertThat(EvidenceCheck.check(call, keys).problems())
+        .singleElement()
+        .asString()
+        .startsWith(
+            "seq "
+                + records.get(5).path("seq").asLong()
+                + " (ApiAction): its content was removed by seq "
+                + erased.retentionSeq()
+                + ", which does not account for it: retention record "
+                + erased.retentionSeq()
+                + " is not after the record");
+    assertThat(python(call, keyFile, 1))
+        .contains(
+            "problem: seq "
+                + records.get(5).path("seq").asLong()
+                + ": retention record "
+                + erased.retentionSeq()
+                + " does not account for its removal");
+  }
+
+  @Test
+  void shouldProveARequestWhoseContentRetentionRemovedWithTheRetentionRecord() throws Exception {
+    story("req-acme", Decision.REVIEW);
+    writer.write(AuditEvents.story(Scenario.of("req-globex", "globex", Decision.RELEASE, NOW)));
+    // Two days later, retention: acme's own period (a day), then the default (a day, for every
+    // tenant without a period of its own).
+    Caller admin = new Caller("admin01", "ada", Role.ADMIN, null);
+    Clock later = Clock.fixed(NOW.plus(java.time.Duration.ofDays(2)), ZoneOffset.UTC);
+    new Retention(database.dataSource(), later, 1).set("acme", 1, admin);
+    List<Retention.Applied> applied = new Retention(database.dataSource(), later, 1).apply(admin);
+    assertThat(applied).extracting(Retention.Applied::scope).containsExactly("TENANT", "DEFAULT");
+    anchors.publish(database.dataSource());
+    Path keyFile = AnchorLog.publicKeyFile(anchorFile);
+
+    ObjectNode acme = bundle("req-acme", "acme").orElseThrow();
+    Result result = EvidenceCheck.check(acme, keys);
+    assertThat(result.complete()).as(result.summary()).isTrue();
+    assertThat(result.records())
+        .extracting(EvidenceCheck.RecordFinding::eventType)
+        .as("its four records, and the retention record of no request that removed them")
+        .containsExactly(
+            "GenerationRequest",
+            "GenerationOutput",
+            "ModerationVerdict",
+            "ReleaseGateOutcome",
+            "RetentionApplied");
+    long tenantRetention = applied.get(0).retentionSeq();
+    assertThat(result.records().get(4).seq()).isEqualTo(tenantRetention);
+    assertThat(result.records().get(4).status()).isEqualTo(Status.PROVEN);
+    assertThat(result.records().get(0).status()).isEqualTo(Status.CONTENT_REMOVED);
+    assertThat(result.records().get(0).detail())
+        .contains("removed by the retention record at seq " + tenantRetention)
+        .contains("tenant acme's period");
+    assertThat(python(acme, keyFile, 0))
+        .endsWith("seq " + tenantRetention + " RetentionApplied: PROVEN", "PROVEN");
+    Result globex = EvidenceCheck.check(bundle("req-globex", null).orElseThrow(), keys);
+    assertThat(globex.complete()).as(globex.summary()).isTrue();
+    assertThat(globex.records().get(0).detail()).contains("the default period");
+
+    // Without the retention record, nothing accounts for the removals.
+    ObjectNode without = acme.deepCopy();
+    ((ArrayNode) without.path("records")).remove(4);
+    assertThat(EvidenceCheck.check(without, keys).problems())
+        .hasSize(4)
+        .allMatch(problem -> problem.contains("that record is not in it"));
+    // A record it does not take in: recorded after its cutoff, as the holder says.
+    ObjectNode moved = acme.deepCopy();
+    ((ObjectNode) moved.path("records").get(2)).put("recordedAt", "2026-12-06T00:00:00Z");
+    assertThat(EvidenceCheck.check(moved, keys).problems())
+        .singleElement()
+        .asString()
+        .contains("seq 3 (ModerationVerdict)")
+        .contains("not before the retention cutoff");
+    // A bundle of the second format left the retention record out: ask for a new one.
+    ObjectNode second = without.deepCopy().put("format", "genguard-evidence-2");
+    assertThat(EvidenceCheck.check(second, keys).problems())
+        .hasSize(4)
+        .allMatch(
+            problem ->
+                problem.endsWith(
+                    "(bundles before format genguard-evidence-3 leave"
+                        + " out retention records of no request: ask for the bundle again)"));
+    // A retention record that removed none of the bundle's records does not belong in it.
+    ObjectNode stray = acme.deepCopy();
+    for (int i = 0; i < 4; i++) {
+      ((ObjectNode) stray.path("records").get(i)).put("removedBySeq", 99);
+    }
+    assertThat(EvidenceCheck.check(stray, keys).problems())
+        .contains(
+            "seq "
+                + tenantRetention
+                + " is a retention record of no request that accounts for the removal of none of"
+                + " the bundle's records");
+  }
+
+  @Test
+  void shouldProveAnErasedRequestWhoseUnfinishedFlowABulkActionClosed() throws Exception {
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                io.genguard.schemas.Topics.GENERATION_REQUESTS.name(),
+                AuditEvents.request(Scenario.of("lost-e", "acme", Decision.RELEASE, NOW)))));
+    UnfinishedFlows watch =
+        new UnfinishedFlows(
+            database.dataSource(),
+            Clock.fixed(NOW.plus(java.time.Duration.ofMinutes(20)), ZoneOffset.UTC),
+            UnfinishedFlows.Deadlines.DEFAULTS);
+    assertThat(watch.check().found()).hasSize(1);
+    Caller admin = new Caller("admin01", "ada", Role.ADMIN, null);
+    watch.dismissAll(
+        UnfinishedFlows.Kind.NO_ANSWER, "acme", NOW.plusSeconds(3600), "lost in the outage", admin);
+    // The erasure empties the request's records, its flow's too; the bulk dismissal, a record of
+    // no request, keeps its content.
+    new Retention(
+            database.dataSource(),
+            Clock.fixed(NOW.plus(java.time.Duration.ofHours(2)), ZoneOffset.UTC),
+            0)
+        .erase("lost-e", "DSR-2026-11", admin);
+    anchors.publish(database.dataSource());
+
+    ObjectNode bundle = bundle("lost-e", null).orElseThrow();
+    Result result = EvidenceCheck.check(bundle, keys);
+    assertThat(result.complete()).as(result.summary()).isTrue();
+    assertThat(result.records())
+        .extracting(EvidenceCheck.RecordFinding::eventType, EvidenceCheck.RecordFinding::status)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("GenerationRequest", Status.CONTENT_REMOVED),
+            org.assertj.core.groups.Tuple.tuple("FlowUnfinished", Status.CONTENT_REMOVED),
+            org.assertj.core.groups.Tuple.tuple("ApiAction", Status.PROVEN),
+            org.assertj.core.groups.Tuple.tuple("RetentionApplied", Status.PROVEN),
+            org.assertj.core.groups.Tuple.tuple("ApiAction", Status.PROVEN));
+    assertThat(result.records().get(2).detail())
+        .contains("which flow it covers is not checked: the request's flow record (seq 2)");
+    Path keyFile = AnchorLog.publicKeyFile(anchorFile);
+    assertThat(python(bundle, keyFile, 0))
+        .contains("seq 2 FlowUnfinished: CONTENT_REMOVED", "seq 3 ApiAction: PROVEN")
+        .endsWith("PROVEN");
+
+    // Without the flow's record, the bulk action covers nothing of the request's.
+    ObjectNode withoutFlow = bundle.deepCopy();
+    ((ArrayNode) withoutFlow.path("records")).remove(1);
+    assertThat(EvidenceCheck.check(withoutFlow, keys).problems())
+        .containsExactly(
+            "seq 3 (unfinished.dismiss) covers none of the request's unfinished flows in the"
+                + " bundle");
+    assertThat(python(withoutFlow, keyFile, 1))
+        .contains("problem: seq 3: an action of no request that covers none of its flows");
+  }
+
+  /**
+   * Makes a record of the bundle a removal stub, as a bundle lists a record whose content was
+   * removed, naming {@code removedBySeq} as the record that removed it.
+   */
+  private static void strip(ObjectNode bundle, int record, long removedBySeq) {
+    ObjectNode stub = (ObjectNode) bundle.path("records").get(record);
+    stub.remove("canonical");
+    stub.put("removedAt", "2026-12-05T00:00:00Z").put("removedBySeq", removedBySeq);
   }
 
   /** Runs examples/evidence/verify_evidence.py on the bundle; its output lines. */

@@ -14,6 +14,8 @@ import io.genguard.provenance.watermark.WatermarkKey;
 import io.genguard.provenance.watermark.WatermarkParameters;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -104,10 +106,26 @@ public final class BuiltinBackend implements GenerationBackend {
     model.get();
   }
 
+  /**
+   * Generates the texts one after another. Each request gets the time it had left when the chunk
+   * began, counted from its own start: otherwise the last of 64 would have only what the 63 before
+   * it left of one shared budget.
+   */
   @Override
   public List<BackendOutcome> generate(List<BackendRequest> batch) {
     List<BackendOutcome> outcomes = new ArrayList<>(batch.size());
-    for (BackendRequest request : batch) {
+    Instant chunkStart = clock.instant();
+    for (BackendRequest given : batch) {
+      BackendRequest request = given;
+      if (given.deadline().isAfter(chunkStart)) {
+        request =
+            new BackendRequest(
+                given.requestId(),
+                given.prompt(),
+                given.model(),
+                given.sampling(),
+                clock.instant().plus(Duration.between(chunkStart, given.deadline())));
+      }
       try {
         outcomes.add(BackendOutcome.of(generate(request)));
       } catch (BackendException e) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.generator.backend.BackendException;
+import io.genguard.generator.backend.BackendOutcome;
 import io.genguard.generator.backend.BackendRequest;
 import io.genguard.generator.backend.FailureCode;
 import io.genguard.generator.backend.Generation;
@@ -19,6 +20,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class BuiltinBackendTest {
@@ -98,6 +101,51 @@ class BuiltinBackendTest {
         .isInstanceOfSatisfying(
             BackendException.class, e -> assertThat(e.code()).isEqualTo(FailureCode.TIMEOUT))
         .hasMessageContaining("ran out of time");
+  }
+
+  @Test
+  void shouldGiveEachRequestOfAChunkItsOwnBudgetFromItsOwnStart() {
+    // A clock that moves one second every time it is read. Each request reads it as it starts and
+    // before its first token, so each needs 2 s of its 2.5 s; read against one shared deadline,
+    // the fourth's first token would come 3 s after the chunk began.
+    Clock ticking =
+        new Clock() {
+          private Instant now = NOW;
+
+          @Override
+          public Instant instant() {
+            Instant read = now;
+            now = now.plusSeconds(1);
+            return read;
+          }
+
+          @Override
+          public ZoneOffset getZone() {
+            return ZoneOffset.UTC;
+          }
+
+          @Override
+          public Clock withZone(java.time.ZoneId zone) {
+            return this;
+          }
+        };
+    BuiltinBackend sequential =
+        new BuiltinBackend(
+            EuroparlModelFixture.trigram(), KEY, WatermarkParameters.DEFAULTS, ticking);
+    List<BackendRequest> chunk = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      chunk.add(
+          new BackendRequest(
+              "r" + i,
+              "The",
+              "europarl-kn3",
+              new SamplingSettings(8, 1.0, 0, 1.0, i),
+              NOW.plusMillis(2500)));
+    }
+
+    assertThat(sequential.generate(chunk))
+        .as("the fourth is not left with what the first three used of one budget")
+        .allSatisfy(outcome -> assertThat(outcome).isInstanceOf(BackendOutcome.Generated.class));
   }
 
   @Test

@@ -24,10 +24,12 @@ import java.util.Set;
  * backends the other pool takes. Left requests are committed with the pool's other offsets and
  * produce no event. Records that do not decode are no pool's to leave: every pool dead-letters them
  * (pools of different builds may decode different schemas, so a record one pool cannot read may be
- * one the other decodes only to leave it), and the copies share one event id, that of the source
- * position ({@code DeadLetters.of}), so the audit store records it once. The side pool reads in a
- * group of its own ({@link #readingGroup}), which the main pool hands over at its own offsets
- * ({@link PoolHandover}).
+ * one the other decodes only to leave it), under its own stage ({@link #deadLetterStage}); the
+ * copies share one event id, that of the source position ({@code DeadLetters.of}), so the audit
+ * store records it once. A record sent back for one pool's stage is answered only by that pool, if
+ * it is its share: the other pool read it the first time. The side pool reads in a group of its own
+ * ({@link #readingGroup}), which the main pool hands over at its own offsets ({@link
+ * PoolHandover}).
  */
 public record PoolRouting(Set<String> onlyBackends, Set<String> leftBackends) {
   /** Answers every request. */
@@ -107,6 +109,22 @@ public record PoolRouting(Set<String> onlyBackends, Set<String> leftBackends) {
   /** The group of the pool that answers only {@code backends}: {@code MAIN-only-B1-B2}, sorted. */
   public static String sideGroup(String mainGroup, Set<String> backends) {
     return mainGroup + "-only-" + String.join("-", new java.util.TreeSet<>(backends));
+  }
+
+  /** The dead-letter stage of the main pool, and of a pool that answers every request. */
+  public static final String MAIN_STAGE = "generator";
+
+  /**
+   * The stage this pool's dead letters name, and the one a record sent back for it ({@code dlq
+   * redrive}) names: {@value #MAIN_STAGE}, or for a pool that answers only some backends, {@code
+   * generator-only-B1-B2} (sorted). A pool reads a record sent back for another pool's stage as
+   * that pool's and leaves it: it read the record the first time, and answered it if it was its
+   * share.
+   */
+  public String deadLetterStage() {
+    return onlyBackends.isEmpty()
+        ? MAIN_STAGE
+        : MAIN_STAGE + "-only-" + String.join("-", new java.util.TreeSet<>(onlyBackends));
   }
 
   /** Whether this pool answers every request. */

@@ -215,14 +215,21 @@ public final class GenerationWorker implements Runnable {
     List<GenerationRequest> requests = new ArrayList<>();
     List<ConsumerRecord<byte[], byte[]>> sources = new ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> record : batch) {
+      if (DeadLetters.sentBackForAnotherStage(record.headers(), routing.deadLetterStage())) {
+        // Sent back for the other pool, which could not read it the first time; this pool read
+        // it then, and answered it if it was its share.
+        uncounted.add(new String[] {"left", "sent_back_for_other_pool"});
+        continue;
+      }
       GenerationRequest request;
       try {
         request = Topics.GENERATION_REQUESTS.codec().decode(record.value());
       } catch (EventDecodingException e) {
-        // Every pool, a side pool included: pools of different builds may decode different
-        // schemas, and a record the main pool decodes only to leave it (a side pool's backend)
-        // would otherwise end nowhere. The dead letter's event id is that of the source position,
-        // so a second copy from another pool is recorded once.
+        // Every pool, a side pool included, under its own stage: pools of different builds may
+        // decode different schemas, and a record the main pool decodes only to leave it (a side
+        // pool's backend) would otherwise end nowhere. The dead letter's event id is that of the
+        // source position, so a second copy from another pool is recorded once; a redrive sends
+        // each pool's copy back for that pool alone.
         events.add(deadLetter(record, e));
         continue;
       }
@@ -418,7 +425,7 @@ public final class GenerationWorker implements Runnable {
         record.partition(),
         record.offset(),
         error.getMessage());
-    DeadLetter letter = DeadLetters.of(record, "generator", error, clock.instant());
+    DeadLetter letter = DeadLetters.of(record, routing.deadLetterStage(), error, clock.instant());
     // The dead letter and its record key are both cut to size: a record the broker accepted may
     // still be too big to copy whole.
     return new ProducerRecord<>(

@@ -113,7 +113,9 @@ class GenerationWorkerTest {
     assertThat(sent).as("r2 names another pool's backend").hasSize(1);
     DeadLetter letter = Topics.GENERATION_REQUESTS_DLQ.codec().decode(dead.value());
     assertThat(letter.getSourceOffset()).isZero();
-    assertThat(letter.getStage()).isEqualTo("generator");
+    assertThat(letter.getStage())
+        .as("sent back, for this pool alone")
+        .isEqualTo("generator-only-djl");
     assertThat(letter.getReason()).contains("Unknown writer schema for GenerationRequest");
     assertThat(letter.getEventId())
         .as("the main pool's copy, were it to write one, has the same id: recorded once")
@@ -132,6 +134,39 @@ class GenerationWorkerTest {
         .containsEntry(PARTITION, new OffsetAndMetadata(2));
     assertThat(outcomes())
         .containsOnly(Map.entry("dead_letter/undecodable", 1.0), Map.entry("left/other_pool", 1.0));
+  }
+
+  @Test
+  void shouldLeaveARecordSentBackForTheOtherPoolAndAnswerOneSentBackForItself() {
+    // The main pool read both the first time. The first the GPU pool could not read (a redrive
+    // sends its copy back for it): the main pool answered it then. The second the main pool could
+    // not read: it answers it now.
+    start(8, producer -> {});
+    consumer.schedulePollTask(
+        () -> {
+          String[][] sentBack = {{"r1", "generator-only-djl"}, {"r2", "generator"}};
+          for (String[] record : sentBack) {
+            int offset = offsets.getAndIncrement();
+            ConsumerRecord<byte[], byte[]> copy =
+                new ConsumerRecord<>(
+                    REQUESTS,
+                    0,
+                    offset,
+                    record[0].getBytes(StandardCharsets.UTF_8),
+                    encoded(request(record[0], "abc")));
+            copy.headers()
+                .add(DeadLetters.REDRIVEN_FOR, record[1].getBytes(StandardCharsets.UTF_8));
+            consumer.addRecord(copy);
+          }
+        });
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> producer().commitCount() == 1);
+
+    List<GenerationOutput> outputs = outputs(producer().history());
+    assertThat(outputs).extracting(GenerationOutput::getRequestId).containsExactly("r2");
+    assertThat(producer().consumerGroupOffsetsHistory().get(0).values().iterator().next())
+        .containsEntry(PARTITION, new OffsetAndMetadata(2));
+    assertThat(outcomes()).containsEntry("left/sent_back_for_other_pool", 1.0);
   }
 
   @Test

@@ -164,10 +164,18 @@ class BiasCampaignITCase {
                       "--token",
                       submitter),
                   db));
-      assertThat(taken.exit()).isEqualTo(3);
+      assertThat(taken.exit()).isEqualTo(1);
       assertThat(taken.err())
-          .contains("stopped after submitting 0 of")
-          .contains("lists a campaign 'taken-it' of tenant 'other-tenant', not of tenant");
+          .contains("campaign refused, nothing was submitted")
+          .contains("lists a campaign 'taken-it' of tenant 'other-tenant', not of tenant")
+          .doesNotContain("--resume");
+      assertThat(
+              count(
+                  jdbcUrl,
+                  infra,
+                  "select count(*) from bias_audit.campaign where campaign_id = 'taken-it'"))
+          .as("the id is not taken by a plan that could never run")
+          .isZero();
 
       Run planted =
           cli(
@@ -319,6 +327,21 @@ class BiasCampaignITCase {
                   HttpResponse.BodyHandlers.ofString());
       assertThat(served.statusCode()).as(served.body()).isEqualTo(200);
       assertThat(served.body()).contains("planted-echo-it");
+
+      // Reported complete, the campaign takes no more requests, not even its own tenant's.
+      HttpResponse<String> afterReport =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(api + "/api/v1/requests"))
+                      .header("Authorization", "Bearer " + submitter)
+                      .POST(
+                          HttpRequest.BodyPublishers.ofString(
+                              "{\"prompt\":\"hi\",\"attributes\":"
+                                  + "{\"campaign.id\":\"planted-echo-it\"}}"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(afterReport.statusCode()).as(afterReport.body()).isEqualTo(400);
+      assertThat(afterReport.body()).contains("is COMPLETED and takes no more requests");
       System.out.println("[bias-it] planted report: " + document.headline().summary());
     }
   }

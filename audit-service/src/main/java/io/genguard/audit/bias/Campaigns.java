@@ -24,6 +24,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
@@ -33,6 +34,9 @@ import javax.sql.DataSource;
  */
 public final class Campaigns {
   private static final Pattern STATUS = Pattern.compile("[A-Z][A-Z_]{0,31}");
+
+  /** The statuses of a campaign whose requests the API takes ({@link #checkCampaignAttributes}). */
+  public static final Set<String> OPEN = Set.of("CREATED", "RUNNING");
 
   private final DataSource dataSource;
   private final Clock clock;
@@ -94,10 +98,10 @@ public final class Campaigns {
 
   /**
    * Refuses a request whose attributes name a campaign ({@link CampaignAttributeKeys}) unless
-   * {@code campaign.id} is a campaign of the request's tenant that this store lists. The bias job
-   * counts such a request toward that campaign and leaves it out of live monitoring, so otherwise a
-   * tenant could hide requests from monitoring under any id. Whether another tenant has a campaign
-   * of that id is not said.
+   * {@code campaign.id} is an open campaign ({@link #OPEN}) of the request's tenant that this store
+   * lists: a completed one takes no more requests. The bias job counts such a request toward that
+   * campaign and leaves it out of live monitoring, so otherwise a tenant could hide requests from
+   * monitoring under any id. Whether another tenant has a campaign of that id is not said.
    *
    * @throws InvalidInputException naming what to change
    */
@@ -118,7 +122,7 @@ public final class Campaigns {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement select =
             connection.prepareStatement(
-                "select 1 from campaign where campaign_id = ? and tenant_id = ?")) {
+                "select status from campaign where campaign_id = ? and tenant_id = ?")) {
       select.setString(1, campaignId);
       select.setString(2, tenant);
       try (ResultSet rs = select.executeQuery()) {
@@ -135,6 +139,18 @@ public final class Campaigns {
                   + "' are reserved for the requests of a campaign of the request's tenant that"
                   + " the audit service lists (./genguard audit campaign registers one before it"
                   + " submits)");
+        }
+        if (!OPEN.contains(rs.getString(1))) {
+          throw new InvalidInputException(
+              "bias campaign '"
+                  + campaignId
+                  + "' of tenant '"
+                  + tenant
+                  + "' is "
+                  + rs.getString(1)
+                  + " and takes no more requests; ./genguard audit campaign --resume "
+                  + campaignId
+                  + " opens it again for the samples it submits");
         }
       }
     }

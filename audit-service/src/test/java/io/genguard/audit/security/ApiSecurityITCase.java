@@ -336,6 +336,17 @@ class ApiSecurityITCase {
             "{\"prompt\":\"hi\",\"attributes\":{\"campaign.id\":\"acme-fairness\","
                 + "\"campaign.group\":\"control\",\"campaign-note\":\"not reserved\"}}");
     assertThat(own.statusCode()).as(own.body()).isEqualTo(202);
+    // Completed, it takes no more: naming it would hide a request from live monitoring.
+    audit.service().campaigns().updateStatus("acme-fairness", "COMPLETED", null, system);
+    HttpResponse<String> completed =
+        audit.post(
+            "/api/v1/requests",
+            acmeSubmitter,
+            "{\"prompt\":\"hi\",\"attributes\":{\"campaign.id\":\"acme-fairness\"}}");
+    assertThat(completed.statusCode()).isEqualTo(400);
+    assertThat(json(completed).path("error").asText())
+        .contains("is COMPLETED and takes no more requests")
+        .contains("--resume acme-fairness");
     // An admin's token submits for the tenant it names: globex's campaign, as globex.
     HttpResponse<String> byAdmin =
         audit.post(

@@ -167,6 +167,17 @@ final class AuditCampaignCommand implements Callable<Integer> {
                   register(db, campaigns, campaignId);
                 }
               });
+      if (spec != null && spec.id() != null) {
+        // Before the plan is stored: an id the audit service lists under another tenant would
+        // take the id for a campaign whose requests the API refuses.
+        try {
+          new AuditStorePublisher(db.dataSource(), "genguard audit campaign")
+              .listedFor(spec.id(), spec.target().tenant());
+        } catch (IllegalStateException e) {
+          Progress.say("campaign refused, nothing was submitted: " + e.getMessage());
+          return 1;
+        }
+      }
       CampaignRunner.Submitted submitted;
       try {
         submitted =
@@ -213,7 +224,7 @@ final class AuditCampaignCommand implements Callable<Integer> {
   private static void register(AuditDatabase db, CampaignRepository campaigns, String id) {
     try {
       new AuditStorePublisher(db.dataSource(), "genguard audit campaign")
-          .registerCampaign(campaigns.find(id).orElseThrow());
+          .openForSubmitting(campaigns.find(id).orElseThrow());
     } catch (SQLException e) {
       throw new IllegalStateException(
           "the audit service's store could not register the campaign (" + e.getMessage() + ")", e);

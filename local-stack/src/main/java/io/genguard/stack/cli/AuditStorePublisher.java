@@ -42,28 +42,53 @@ final class AuditStorePublisher {
    *     tenant: the API would refuse every request of this one
    */
   void registerCampaign(CampaignRecord campaign) throws SQLException {
-    try {
-      String listedTenant =
-          campaigns.get(campaign.campaignId(), caller).path("tenantId").asText(null);
-      if (!Objects.equals(listedTenant, campaign.tenantId())) {
-        throw new IllegalStateException(
-            "the audit service lists a campaign '"
-                + campaign.campaignId()
-                + "' of "
-                + (listedTenant == null ? "no tenant" : "tenant '" + listedTenant + "'")
-                + ", not of tenant '"
-                + campaign.tenantId()
-                + "'; give this campaign another id");
-      }
+    if (listedFor(campaign.campaignId(), campaign.tenantId())) {
       return;
-    } catch (NotFoundException absent) {
-      // first time: create it below
     }
     JsonNode definition = parse(campaign.spec());
     campaigns.create(
         new Campaigns.NewCampaign(
             campaign.campaignId(), campaign.tenantId(), campaign.name(), "RUNNING", definition),
         caller);
+  }
+
+  /**
+   * Whether the audit store lists the campaign, for {@code tenant}.
+   *
+   * @throws IllegalStateException when it lists a campaign of that id under another tenant: the API
+   *     would refuse every request of this one
+   */
+  boolean listedFor(String campaignId, String tenant) throws SQLException {
+    String listedTenant;
+    try {
+      listedTenant = campaigns.get(campaignId, caller).path("tenantId").asText(null);
+    } catch (NotFoundException absent) {
+      return false;
+    }
+    if (!Objects.equals(listedTenant, tenant)) {
+      throw new IllegalStateException(
+          "the audit service lists a campaign '"
+              + campaignId
+              + "' of "
+              + (listedTenant == null ? "no tenant" : "tenant '" + listedTenant + "'")
+              + ", not of tenant '"
+              + tenant
+              + "'; give this campaign another id");
+    }
+    return true;
+  }
+
+  /**
+   * Registers the campaign ({@link #registerCampaign}) and opens it again (RUNNING) when the audit
+   * store has it completed: its samples are about to be submitted, and the API takes a campaign's
+   * requests only while it is open ({@link Campaigns#OPEN}).
+   */
+  void openForSubmitting(CampaignRecord campaign) throws SQLException {
+    registerCampaign(campaign);
+    String status = campaigns.get(campaign.campaignId(), caller).path("status").asText("");
+    if (!Campaigns.OPEN.contains(status)) {
+      campaigns.updateStatus(campaign.campaignId(), "RUNNING", null, caller);
+    }
   }
 
   /** Stores the report (JSON, CSV, HTML) and the campaign's status and headline numbers. */

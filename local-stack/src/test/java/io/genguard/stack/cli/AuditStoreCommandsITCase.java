@@ -1,8 +1,10 @@
 package io.genguard.stack.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.audit.AuditConfig;
+import io.genguard.audit.bias.Campaigns;
 import io.genguard.audit.evidence.EvidenceCheck;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AnchorWitness;
@@ -13,6 +15,7 @@ import io.genguard.audit.security.ApiTokens;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.audit.watch.UnfinishedFlows;
+import io.genguard.bias.persistence.CampaignRecord;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.provenance.manifest.SigningKey;
@@ -29,6 +32,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,6 +77,42 @@ class AuditStoreCommandsITCase {
 
   private static String[] database(String... more) {
     return CommandRun.withDatabase(infra, jdbcUrl, more);
+  }
+
+  @Test
+  void shouldOpenACompletedCampaignAgainBeforeItsSamplesAreSubmittedAgain() throws Exception {
+    CampaignRecord record =
+        new CampaignRecord(
+            "reopen-it",
+            "Reopen",
+            "counterfactual",
+            "acme",
+            "echo",
+            null,
+            2,
+            List.of("a", "b"),
+            1,
+            4,
+            "{\"id\":\"reopen-it\"}",
+            "0".repeat(64),
+            "[]",
+            Instant.now());
+    AuditStorePublisher publisher = new AuditStorePublisher(database.dataSource(), "it");
+    Campaigns campaigns = new Campaigns(database.dataSource(), Clock.systemUTC());
+    publisher.registerCampaign(record);
+    campaigns.updateStatus("reopen-it", "COMPLETED", null, Caller.system("it"));
+    assertThatThrownBy(
+            () -> campaigns.checkCampaignAttributes("acme", Map.of("campaign.id", "reopen-it")))
+        .hasMessageContaining("is COMPLETED");
+
+    publisher.registerCampaign(record); // as a report publishes it: stays completed
+    assertThatThrownBy(
+            () -> campaigns.checkCampaignAttributes("acme", Map.of("campaign.id", "reopen-it")))
+        .hasMessageContaining("is COMPLETED");
+    publisher.openForSubmitting(record); // as a resume does before it submits
+    campaigns.checkCampaignAttributes("acme", Map.of("campaign.id", "reopen-it"));
+    assertThat(campaigns.get("reopen-it", Caller.system("it")).path("status").asText())
+        .isEqualTo("RUNNING");
   }
 
   @Test

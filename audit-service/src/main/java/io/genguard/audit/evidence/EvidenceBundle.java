@@ -1,7 +1,6 @@
 package io.genguard.audit.evidence;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -191,19 +190,6 @@ public final class EvidenceBundle {
       DataSource dataSource, String requestId, String tenantScope) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
       return RequestOwner.find(connection, requestId, tenantScope);
-    }
-  }
-
-  /** The event a record's canonical text holds (its {@code payload} text, parsed), or null. */
-  static JsonNode payload(JsonNode canonical) {
-    JsonNode payload = canonical.path("payload");
-    if (!payload.isTextual()) {
-      return null;
-    }
-    try {
-      return JSON.readTree(payload.asText());
-    } catch (JsonProcessingException e) {
-      return null;
     }
   }
 

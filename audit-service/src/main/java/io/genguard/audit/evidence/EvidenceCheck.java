@@ -1,6 +1,7 @@
 package io.genguard.audit.evidence;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -8,6 +9,7 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.AnchorLog;
@@ -20,6 +22,7 @@ import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.schemas.ContentHash;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Instant;
@@ -51,7 +54,9 @@ public final class EvidenceCheck {
    * bundle may hold. The largest a service writes ({@link EvidenceBundle#MAX_RECORDS} records and
    * segments, {@link EvidenceBundle#MAX_LINKS} links, one token each) holds about half; reading
    * stops at the limit, so a hostile bundle of many tiny values cannot build a tree of gigabytes
-   * before its records are counted.
+   * before its records are counted. The JSON texts inside the bundle's (each record's canonical
+   * text, and the event inside it) may hold as many again, all of them together: the check stops
+   * with the same finding once they hold more.
    */
   public static final long MAX_TOKENS =
       2 * EvidenceBundle.MAX_LINKS + 100L * EvidenceBundle.MAX_RECORDS;
@@ -286,6 +291,7 @@ public final class EvidenceCheck {
     // Every removal of content, checked against the record that accounts for it; since format 3
     // such a record may be a retention record of no request.
     Removals removals = new Removals(EvidenceBundle.FORMAT.equals(format));
+    NestedTexts texts = new NestedTexts();
     int recordNumber = 0;
     for (JsonNode record : records) {
       recordNumber++;
@@ -300,7 +306,16 @@ public final class EvidenceCheck {
               problems,
               policiesNamed,
               flows,
-              removals);
+              removals,
+              texts);
+      if (texts.overLimit()) {
+        return failed(
+            "the bundle is larger than a bundle can be (its records' canonical texts and the"
+                + " events in them hold more than "
+                + MAX_TOKENS
+                + " JSON tokens)",
+            keys);
+      }
       if (finding != null && findings.put(finding.seq(), finding) != null) {
         problems.add("seq " + finding.seq() + " is listed twice among the records");
       }
@@ -496,7 +511,8 @@ public final class EvidenceCheck {
       Problems problems,
       Map<String, Long> policiesNamed,
       Flows flows,
-      Removals removals) {
+      Removals removals,
+      NestedTexts texts) {
     JsonNode seqNode = record.path("seq");
     if (!seqNode.isIntegralNumber() || !seqNode.canConvertToLong()) {
       problems.add("record " + number + " has no seq");
@@ -551,7 +567,8 @@ public final class EvidenceCheck {
       return finding(seq, eventType, Status.NOT_PROVEN, "in no segment", null);
     }
     String text = canonical.asText();
-    String wrong = contentProblem(text, seq, eventType, requestId, policiesNamed, flows, removals);
+    String wrong =
+        contentProblem(text, seq, eventType, requestId, policiesNamed, flows, removals, texts);
     if (wrong != null) {
       problems.add(claimed + ": " + wrong);
       return finding(seq, eventType, Status.NOT_PROVEN, wrong, covered);
@@ -593,10 +610,11 @@ public final class EvidenceCheck {
       String requestId,
       Map<String, Long> policiesNamed,
       Flows flows,
-      Removals removals) {
+      Removals removals,
+      NestedTexts texts) {
     JsonNode node;
     try {
-      node = JSON.readTree(text);
+      node = texts.read(text);
     } catch (JsonProcessingException e) {
       return "its canonical text is not JSON (" + e.getOriginalMessage() + ")";
     }
@@ -614,14 +632,14 @@ public final class EvidenceCheck {
         && node.path("requestId").isNull()
         && ActionLog.EVENT_TYPE.equals(eventType)
         && eventType.equals(node.path("eventType").asText(null))) {
-      flows.bulkAction(seq, EvidenceBundle.payload(node));
+      flows.bulkAction(seq, texts.payload(node));
       return null;
     }
     if (removals.detachedAllowed()
         && node.path("requestId").isNull()
         && Retention.EVENT_TYPE.equals(eventType)
         && eventType.equals(node.path("eventType").asText(null))) {
-      removals.retention(seq, EvidenceBundle.payload(node), true);
+      removals.retention(seq, texts.payload(node), true);
       return null;
     }
     if (!requestId.equals(node.path("requestId").asText(null))) {
@@ -633,7 +651,7 @@ public final class EvidenceCheck {
     if (!eventType.equals(node.path("eventType").asText(null))) {
       return "its canonical text is a " + node.path("eventType") + " record, not " + eventType;
     }
-    JsonNode payload = EvidenceBundle.payload(node);
+    JsonNode payload = texts.payload(node);
     if (payload != null && payload.path("policySha256").isTextual()) {
       policiesNamed.putIfAbsent(payload.get("policySha256").asText(), seq);
     }
@@ -644,6 +662,59 @@ public final class EvidenceCheck {
       removals.retention(seq, payload, false); // an erasure of the request
     }
     return null;
+  }
+
+  /**
+   * The JSON texts inside a bundle's text that one check reads: each record's canonical text, and
+   * the event inside it (its {@code payload} text). Each is read within {@link #MAX_TOKENS}, as the
+   * bundle is, and all of them together count against {@link #MAX_TOKENS} too: the check stops once
+   * they hold more ({@link #overLimit}), after the record that took them past it. Otherwise a dozen
+   * records whose events (text of up to 20 million characters each) hold millions of tiny values
+   * would build trees of gigabytes that the bundle's own limit never sees.
+   */
+  private static final class NestedTexts {
+    private long tokens;
+
+    /**
+     * The text parsed (a missing node when it is empty).
+     *
+     * @throws JsonProcessingException when it is not JSON or over the limit
+     */
+    JsonNode read(String text) throws JsonProcessingException {
+      try (JsonParser parser = JSON.createParser(text)) {
+        try {
+          JsonNode node = JSON.readTree(parser);
+          return node == null ? MissingNode.getInstance() : node;
+        } finally {
+          tokens += parser.currentTokenCount(); // a parser that stopped: what it read so far
+        }
+      } catch (StreamConstraintsException e) {
+        tokens = Math.max(tokens, MAX_TOKENS + 1);
+        throw e;
+      } catch (JsonProcessingException e) {
+        throw e;
+      } catch (IOException e) {
+        throw new UncheckedIOException("Reading a string does no I/O", e);
+      }
+    }
+
+    /** The event a record's canonical text holds (its {@code payload} text, parsed), or null. */
+    JsonNode payload(JsonNode canonical) {
+      JsonNode payload = canonical.path("payload");
+      if (!payload.isTextual()) {
+        return null;
+      }
+      try {
+        return read(payload.asText());
+      } catch (JsonProcessingException e) {
+        return null;
+      }
+    }
+
+    /** Whether the texts read so far hold more than {@link #MAX_TOKENS} tokens together. */
+    boolean overLimit() {
+      return tokens > MAX_TOKENS;
+    }
   }
 
   /**

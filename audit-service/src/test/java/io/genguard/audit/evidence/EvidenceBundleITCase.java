@@ -11,6 +11,7 @@ import io.genguard.audit.evidence.EvidenceCheck.Result;
 import io.genguard.audit.evidence.EvidenceCheck.Status;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
@@ -343,6 +344,27 @@ class EvidenceBundleITCase {
         .singleElement()
         .asString()
         .startsWith("the bundle is larger than a bundle can be (Token count");
+    // The same inside the records' canonical texts, each event (its payload text) within the limit:
+    // one event of too many tiny values, and events that hold too many together.
+    String tooMany = "[" + "0,".repeat((int) EvidenceCheck.MAX_TOKENS) + "0]";
+    assertThat(problems(bundle, b -> payload(b, 0, tooMany)))
+        .singleElement()
+        .asString()
+        .startsWith("the bundle is larger than a bundle can be (its records' canonical texts");
+    int records = bundle.path("records").size();
+    assertThat(records).isGreaterThanOrEqualTo(3);
+    String many = "[" + "{},".repeat((int) EvidenceCheck.MAX_TOKENS / 4) + "{}]";
+    assertThat(
+            problems(
+                bundle,
+                b -> {
+                  for (int record = 0; record < records; record++) {
+                    payload(b, record, many);
+                  }
+                }))
+        .singleElement()
+        .asString()
+        .startsWith("the bundle is larger than a bundle can be (its records' canonical texts");
     assertThat(EvidenceCheck.check("{\"format\":\"other\"}", keys).problems())
         .singleElement()
         .asString()
@@ -838,6 +860,18 @@ class EvidenceBundleITCase {
   private static void editCanonical(ObjectNode bundle, int record, String from, String to) {
     ((ObjectNode) bundle.path("records").get(record))
         .put("canonical", canonical(bundle, record).replace(from, to));
+  }
+
+  /** Makes the event in a record's canonical text (its payload text) {@code payload}. */
+  private static void payload(ObjectNode bundle, int record, String payload) {
+    try {
+      ObjectNode canonical = (ObjectNode) JSON.readTree(canonical(bundle, record));
+      canonical.put("payload", payload);
+      ((ObjectNode) bundle.path("records").get(record))
+          .put("canonical", CanonicalJson.write(canonical));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new AssertionError(e);
+    }
   }
 
   private static char flip(char hex) {

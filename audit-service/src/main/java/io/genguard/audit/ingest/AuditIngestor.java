@@ -335,11 +335,13 @@ public final class AuditIngestor implements AutoCloseable {
 
   /**
    * True when PostgreSQL refused the batch for what it holds, so a retry would be refused too: see
-   * {@link #refusesForContent}, and a unique violation (23505) when none of the batch's events is
-   * in the audit log. A unique violation is otherwise two writers given the same events (a
-   * rebalance): PostgreSQL raises it only once the other writer has committed, so some of the batch
-   * is then on record, and the retry skips it. Whether any is on record unknown (the database
-   * away): not refused, retried.
+   * {@link #refusesForContent}, and a unique violation (23505) when none of the events the write
+   * found new ({@link AuditWriter.FailedWriteException#freshEventIds}; the whole batch if it failed
+   * before it knew) is in the audit log now. A unique violation is otherwise two writers given the
+   * same events (a rebalance): PostgreSQL raises it only once the other writer has committed, so
+   * some of them are then on record, and the retry skips them. Events on record before the write (a
+   * batch re-read after a crash or a rebalance) say nothing either way, so they are not judged.
+   * Whether any is on record unknown (the database away): not refused, retried.
    */
   static boolean refuses(AuditWriter writer, List<IncomingEvent> batch, SQLException e) {
     if (refusesForContent(e)) {
@@ -348,8 +350,16 @@ public final class AuditIngestor implements AutoCloseable {
     if (!hasState(e, "23505")) {
       return false;
     }
+    Collection<String> judged =
+        e instanceof AuditWriter.FailedWriteException failed
+            ? failed.freshEventIds()
+            : batch.stream().map(IncomingEvent::eventId).toList();
+    if (judged.isEmpty()) {
+      // Nothing was new: the retry writes nothing.
+      return false;
+    }
     try {
-      return writer.recorded(batch.stream().map(IncomingEvent::eventId).toList()).isEmpty();
+      return writer.recorded(judged).isEmpty();
     } catch (SQLException unknown) {
       return false;
     }

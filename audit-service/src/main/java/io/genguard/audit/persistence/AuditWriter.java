@@ -16,6 +16,7 @@ import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.PolicyFile;
 import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.RestatedDecision;
+import io.genguard.events.v1.ReviewAction;
 import io.genguard.events.v1.ReviewDecision;
 import io.genguard.schemas.ContentHash;
 import java.nio.ByteBuffer;
@@ -103,35 +104,73 @@ public final class AuditWriter {
     }
   }
 
-  /** Writes the events not yet recorded; returns how many were new. */
+  /**
+   * Writes the events not yet recorded; returns how many were new.
+   *
+   * @throws FailedWriteException when the write failed once the writer knew which of the events
+   *     were not on record (a plain {@link SQLException} when it failed before)
+   */
   public int write(List<IncomingEvent> events) throws SQLException {
     if (events.isEmpty()) {
       return 0;
     }
     try (Connection connection = dataSource.getConnection()) {
       connection.setAutoCommit(false);
+      Map<String, IncomingEvent> fresh = null;
       try {
-        Written written = writeInTransaction(connection, events);
+        fresh = notRecorded(connection, events);
+        Written written = writeInTransaction(connection, fresh);
         connection.commit();
         rejectedReleasesTakenDown.addAndGet(written.rejectedReleasesTakenDown());
         return written.events();
-      } catch (SQLException | RuntimeException e) {
+      } catch (SQLException e) {
+        connection.rollback();
+        throw fresh == null ? e : new FailedWriteException(e, fresh.keySet());
+      } catch (RuntimeException e) {
         connection.rollback();
         throw e;
       }
     }
   }
 
+  /**
+   * A write that failed, with the ids of the batch's events that were not on record when it began:
+   * a unique violation none of them is on record for since is theirs, not another writer's. It
+   * carries the failure's message, SQLState and vendor code, and has it as its cause.
+   */
+  public static final class FailedWriteException extends SQLException {
+    private final Set<String> freshEventIds;
+
+    FailedWriteException(SQLException failure, Collection<String> freshEventIds) {
+      super(failure.getMessage(), failure.getSQLState(), failure.getErrorCode(), failure);
+      if (failure.getNextException() != null) {
+        setNextException(failure.getNextException());
+      }
+      this.freshEventIds = Set.copyOf(freshEventIds);
+    }
+
+    /** The ids of the batch's events that the audit log did not have when the write began. */
+    public Set<String> freshEventIds() {
+      return freshEventIds;
+    }
+  }
+
   /** What one transaction wrote: new events, and releases of rejected outputs it took down. */
   private record Written(int events, int rejectedReleasesTakenDown) {}
 
-  private Written writeInTransaction(Connection connection, List<IncomingEvent> events)
-      throws SQLException {
+  /** The events not on record, by id, in the batch's order (the first of each id). */
+  private static Map<String, IncomingEvent> notRecorded(
+      Connection connection, List<IncomingEvent> events) throws SQLException {
     Map<String, IncomingEvent> fresh = new LinkedHashMap<>();
     for (IncomingEvent event : events) {
       fresh.putIfAbsent(event.eventId(), event);
     }
     fresh.keySet().removeAll(existing(connection, fresh.keySet()));
+    return fresh;
+  }
+
+  private Written writeInTransaction(Connection connection, Map<String, IncomingEvent> fresh)
+      throws SQLException {
     if (fresh.isEmpty()) {
       return new Written(0, 0);
     }
@@ -262,10 +301,14 @@ public final class AuditWriter {
      * @return how many releases of outputs a person had rejected this batch took down
      */
     int updateReviewQueue(Instant now) throws SQLException {
-      // A release of an item decided with REJECT is taken down first, and the item closed as
-      // RETRACTED: the finals below then leave it alone.
+      queueHeld(outcomes);
+      // Decisions first: a REJECT read in the same batch as the gate's release of its item is then
+      // enforced as one read earlier is.
+      reviewDecided(reviews);
+      // A release of an item decided with REJECT is taken down, and the item closed as RETRACTED:
+      // the finals below then leave it alone.
       int takenDown = RejectedReleases.takeDown(connection, releasedRequestIds(), now).size();
-      reviewQueue(outcomes);
+      closeFinals(outcomes);
       // A restated final decision closes the item as the lost outcome would have.
       batch(
           restatements,
@@ -274,8 +317,15 @@ public final class AuditWriter {
             s.setString(1, closedAs(e.getDecision()));
             s.setString(2, e.getRequestId());
           });
-      reviewDecided(reviews);
+      // A REJECT read after the gate released its item (on a late verdict, not on an approval)
+      // takes that release down too.
+      takenDown += RejectedReleases.takeDownOnRejection(connection, rejections(), now).size();
       return takenDown;
+    }
+
+    /** This batch's REJECT decisions. */
+    private List<ReviewDecision> rejections() {
+      return reviews.stream().filter(e -> e.getAction() == ReviewAction.REJECT).toList();
     }
 
     /** The requests this batch's RELEASED outcomes and restated releases name. */
@@ -466,14 +516,10 @@ public final class AuditWriter {
 
     /**
      * Keeps the review queue in step with the gate: an output held for review becomes a PENDING
-     * item, and a final outcome for a request closes its item. Finals are applied after the
-     * inserts, and a newly held item is checked against stored finals, so the order in which the
-     * topics are read does not matter.
+     * item ({@link #closeFinals} closes it once the gate decides, whatever the order in which the
+     * topics are read).
      */
-    private void reviewQueue(List<ReleaseGateOutcome> rows) throws SQLException {
-      if (rows.isEmpty()) {
-        return;
-      }
+    private void queueHeld(List<ReleaseGateOutcome> rows) throws SQLException {
       List<ReleaseGateOutcome> held =
           rows.stream().filter(e -> e.getOutcome() == GateOutcome.HELD_FOR_REVIEW).toList();
       // An item the gate held because no verdict came in time (empty verdict id) gains the verdict
@@ -492,6 +538,19 @@ public final class AuditWriter {
             s.setString(5, e.getEventId());
             s.setObject(6, time(e.getDecidedAt()));
           });
+    }
+
+    /**
+     * A final outcome for a request closes its item. Finals are applied after the inserts, and a
+     * newly held item is checked against stored finals, so the order in which the topics are read
+     * does not matter.
+     */
+    private void closeFinals(List<ReleaseGateOutcome> rows) throws SQLException {
+      if (rows.isEmpty()) {
+        return;
+      }
+      List<ReleaseGateOutcome> held =
+          rows.stream().filter(e -> e.getOutcome() == GateOutcome.HELD_FOR_REVIEW).toList();
       // A final outcome closes its item (a primary-key update; most requests were never held).
       List<ReleaseGateOutcome> finals =
           rows.stream()

@@ -1,9 +1,10 @@
 package io.genguard.audit.release;
 
 import io.genguard.audit.persistence.ActionLog;
+import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.security.Caller;
 import io.genguard.events.v1.RetractionBasis;
-import java.sql.Array;
+import io.genguard.events.v1.ReviewDecision;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,7 +13,9 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,10 +26,13 @@ import org.slf4j.LoggerFactory;
  * still comes, so that outputs come out by themselves once the moderation job recovers; a
  * reviewer's REJECT sent meanwhile (still in the outbox or on {@code review.decisions}) then finds
  * the output released, and the gate ignores it. The audit writer calls {@link #takeDown} in the
- * transaction that records such a release, under the chain lock: the release is retracted as an
+ * transaction that records such a release, and {@link #takeDownOnRejection} in the one that records
+ * a REJECT read after the release, both under the chain lock: the release is retracted as an
  * admin's takedown would be (a {@code requests.retract} action by {@value #CALLER} with {@link
  * #REASON}, a row of {@code content_retraction}, a {@code ContentRetraction} in the outbox for
- * {@code content.retractions}), and the review item reads RETRACTED rather than RELEASED.
+ * {@code content.retractions}), and the review item reads RETRACTED rather than RELEASED. A release
+ * a person approved (the gate released it on a review, or an APPROVE of the request is on record)
+ * stays: the rejection then only conflicts with an approval, and a WARN says so.
  */
 public final class RejectedReleases {
   private static final Logger LOG = LoggerFactory.getLogger(RejectedReleases.class);
@@ -44,7 +50,7 @@ public final class RejectedReleases {
    * Retracts the release of each of the requests whose review item a person decided with REJECT and
    * that the gate released anyway, and marks the item RETRACTED. Call inside the writer's
    * transaction, under the chain lock, after the batch's outcomes and restatements are inserted and
-   * before they close the review items.
+   * its decisions applied, and before the outcomes close the review items.
    *
    * @param releasedRequestIds the requests the batch's RELEASED outcomes and restatements name
    * @return the retractions recorded (none for most batches)
@@ -55,77 +61,126 @@ public final class RejectedReleases {
     if (releasedRequestIds.isEmpty()) {
       return List.of();
     }
-    List<Rejected> rejected = rejected(connection, releasedRequestIds);
-    if (rejected.isEmpty()) {
-      return List.of();
-    }
-    Instant at = now.truncatedTo(ChronoUnit.MICROS);
-    Caller caller = Caller.system(CALLER);
     List<Retractions.Retracted> retracted = new ArrayList<>();
-    for (Rejected item : rejected) {
-      Optional<Retractions.Released> released =
-          Retractions.releasedNotRetracted(connection, item.requestId());
-      if (released.isEmpty()) {
-        // A restatement from a gate that named no outcome: no retraction can name what it takes
-        // down, so the item closes as RELEASED and a person has to act.
-        LOG.warn(
-            "Request {} was released by the release gate although {} rejected it (review {}),"
-                + " but no released outcome of it is on record to retract: take it down where it"
-                + " was published",
-            item.requestId(),
-            item.decidedBy(),
-            item.reviewId());
-        continue;
-      }
-      ActionLog.Action action =
-          ActionLog.Action.of(
-              "requests.retract",
-              released.get().tenantId(),
-              item.requestId(),
-              released.get().outputId());
-      action
-          .details()
-          .put("reason", REASON)
-          .put("outputId", released.get().outputId())
-          .put("releasedEventId", released.get().eventId())
-          .put("reviewId", item.reviewId())
-          .put("rejectedBy", item.decidedBy());
-      String actionId = ActionLog.record(connection, caller, action, at);
-      retracted.add(
-          Retractions.record(connection, released.get(), RetractionBasis.TAKEDOWN, actionId, at));
-      try (PreparedStatement update =
-          connection.prepareStatement(
-              "update review_item set state = 'RETRACTED' where request_id = ?")) {
-        update.setString(1, item.requestId());
-        update.executeUpdate();
-      }
-      LOG.warn(
-          "Request {}: the release gate released output {} (outcome {}) although {} rejected it"
-              + " (review {}), on a verdict that came after the output was held; taken down"
-              + " (action {}, a ContentRetraction on content.retractions)",
-          item.requestId(),
-          released.get().outputId(),
-          released.get().eventId(),
-          item.decidedBy(),
-          item.reviewId(),
-          actionId);
+    for (Rejected item : decidedRejected(connection, releasedRequestIds)) {
+      retract(connection, item, now).ifPresent(retracted::add);
     }
     return List.copyOf(retracted);
   }
 
-  /** A review item decided with REJECT and not closed yet. */
+  /**
+   * Retracts the release of each of the requests these REJECT decisions name whose review item the
+   * gate had closed as RELEASED when the decision was read (it released the output on a late
+   * verdict first), and marks the item RETRACTED, with the decision if it had none. Call inside the
+   * writer's transaction, under the chain lock, after the batch's outcomes and restatements closed
+   * the review items.
+   *
+   * @param rejections the batch's REJECT decisions
+   * @return the retractions recorded (none for most batches)
+   */
+  public static List<Retractions.Retracted> takeDownOnRejection(
+      Connection connection, List<ReviewDecision> rejections, Instant now) throws SQLException {
+    if (rejections.isEmpty()) {
+      return List.of();
+    }
+    Map<String, ReviewDecision> byRequest = new LinkedHashMap<>();
+    for (ReviewDecision rejection : rejections) {
+      byRequest.putIfAbsent(rejection.getRequestId(), rejection);
+    }
+    List<Retractions.Retracted> retracted = new ArrayList<>();
+    for (String requestId : releasedUnlessApproved(connection, byRequest.keySet())) {
+      ReviewDecision rejection = byRequest.get(requestId);
+      Rejected item = new Rejected(requestId, rejection.getReviewId(), rejection.getReviewer());
+      Optional<Retractions.Retracted> taken = retract(connection, item, now);
+      if (taken.isPresent()) {
+        recordOnItem(connection, rejection);
+        retracted.add(taken.get());
+      }
+    }
+    return List.copyOf(retracted);
+  }
+
+  /**
+   * Retracts the request's release on the rejection, unless no released outcome is on record to
+   * name or a person approved the release.
+   */
+  private static Optional<Retractions.Retracted> retract(
+      Connection connection, Rejected item, Instant now) throws SQLException {
+    Optional<Retractions.Released> released =
+        Retractions.releasedNotRetracted(connection, item.requestId());
+    if (released.isEmpty()) {
+      // A restatement from a gate that named no outcome: no retraction can name what it takes
+      // down, so the item closes as RELEASED and a person has to act.
+      LOG.warn(
+          "Request {} was released by the release gate although {} rejected it (review {}),"
+              + " but no released outcome of it is on record to retract: take it down where it"
+              + " was published",
+          item.requestId(),
+          item.decidedBy(),
+          item.reviewId());
+      return Optional.empty();
+    }
+    if (approved(connection, item.requestId(), released.get().eventId())) {
+      LOG.warn(
+          "Request {}: {} rejected it (review {}), but a person approved it too and the release"
+              + " gate released output {} (outcome {}); left released: take it down"
+              + " (requests.retract) if the rejection stands",
+          item.requestId(),
+          item.decidedBy(),
+          item.reviewId(),
+          released.get().outputId(),
+          released.get().eventId());
+      return Optional.empty();
+    }
+    Instant at = now.truncatedTo(ChronoUnit.MICROS);
+    ActionLog.Action action =
+        ActionLog.Action.of(
+            "requests.retract",
+            released.get().tenantId(),
+            item.requestId(),
+            released.get().outputId());
+    action
+        .details()
+        .put("reason", REASON)
+        .put("outputId", released.get().outputId())
+        .put("releasedEventId", released.get().eventId())
+        .put("reviewId", item.reviewId())
+        .put("rejectedBy", item.decidedBy());
+    String actionId = ActionLog.record(connection, Caller.system(CALLER), action, at);
+    Retractions.Retracted retracted =
+        Retractions.record(connection, released.get(), RetractionBasis.TAKEDOWN, actionId, at);
+    try (PreparedStatement update =
+        connection.prepareStatement(
+            "update review_item set state = 'RETRACTED' where request_id = ?")) {
+      update.setString(1, item.requestId());
+      update.executeUpdate();
+    }
+    LOG.warn(
+        "Request {}: the release gate released output {} (outcome {}) although {} rejected it"
+            + " (review {}), on a verdict that came after the output was held; taken down"
+            + " (action {}, a ContentRetraction on content.retractions)",
+        item.requestId(),
+        released.get().outputId(),
+        released.get().eventId(),
+        item.decidedBy(),
+        item.reviewId(),
+        actionId);
+    return Optional.of(retracted);
+  }
+
+  /** A review item decided with REJECT. */
   private record Rejected(String requestId, String reviewId, String decidedBy) {}
 
   /** The items of the requests decided with REJECT and still open, locked, in request order. */
-  private static List<Rejected> rejected(Connection connection, Collection<String> requestIds)
-      throws SQLException {
+  private static List<Rejected> decidedRejected(
+      Connection connection, Collection<String> requestIds) throws SQLException {
     List<Rejected> found = new ArrayList<>();
     try (PreparedStatement select =
         connection.prepareStatement(
             "select request_id, review_id, decided_by from review_item where request_id = any(?)"
                 + " and state = 'DECIDED' and action = 'REJECT' order by request_id for update")) {
-      Array ids = connection.createArrayOf("text", requestIds.stream().distinct().toArray());
-      select.setArray(1, ids);
+      select.setArray(
+          1, connection.createArrayOf("text", requestIds.stream().distinct().toArray()));
       try (ResultSet rs = select.executeQuery()) {
         while (rs.next()) {
           found.add(new Rejected(rs.getString(1), rs.getString(2), rs.getString(3)));
@@ -133,5 +188,72 @@ public final class RejectedReleases {
       }
     }
     return found;
+  }
+
+  /**
+   * Of these requests, those whose review item the gate closed as RELEASED without a person's
+   * approval on the item, locked, in request order.
+   */
+  private static List<String> releasedUnlessApproved(
+      Connection connection, Collection<String> requestIds) throws SQLException {
+    List<String> found = new ArrayList<>();
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select request_id from review_item where request_id = any(?) and state = 'RELEASED'"
+                + " and (action is null or action = 'REJECT') order by request_id for update")) {
+      select.setArray(1, connection.createArrayOf("text", requestIds.toArray()));
+      try (ResultSet rs = select.executeQuery()) {
+        while (rs.next()) {
+          found.add(rs.getString(1));
+        }
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Whether a person approved the request: the release rests on a review (the gate releases on a
+   * review only on an approval), or an APPROVE of it is on record.
+   */
+  private static boolean approved(Connection connection, String requestId, String releasedEventId)
+      throws SQLException {
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select exists (select 1 from review_decision where request_id = ? and action ="
+                + " 'APPROVE') or exists (select 1 from gate_outcome where event_id = ? and basis"
+                + " = 'REVIEW') or exists (select 1 from gate_restatement where outcome_event_id"
+                + " = ? and outcome_basis = 'REVIEW')")) {
+      select.setString(1, requestId);
+      select.setString(2, releasedEventId);
+      select.setString(3, releasedEventId);
+      try (ResultSet rs = select.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
+  }
+
+  /**
+   * Marks the item decided with the rejection if it had no decision (the gate had closed it before
+   * the decision was read), without the review id if another item holds it (review_item.review_id
+   * is unique).
+   */
+  private static void recordOnItem(Connection connection, ReviewDecision rejection)
+      throws SQLException {
+    try (PreparedStatement update =
+        connection.prepareStatement(
+            "update review_item set action = 'REJECT', review_id = case when exists (select 1"
+                + " from review_item other where other.review_id = ? and other.request_id <> ?)"
+                + " then null else ? end, decided_by = ?, note = ?, decided_at = ?"
+                + " where request_id = ? and action is null")) {
+      update.setString(1, rejection.getReviewId());
+      update.setString(2, rejection.getRequestId());
+      update.setString(3, rejection.getReviewId());
+      update.setString(4, rejection.getReviewer());
+      update.setString(5, rejection.getNote());
+      update.setObject(6, AuditWriter.time(rejection.getDecidedAt()));
+      update.setString(7, rejection.getRequestId());
+      update.executeUpdate();
+    }
   }
 }

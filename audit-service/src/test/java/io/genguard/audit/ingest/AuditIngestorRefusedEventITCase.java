@@ -111,7 +111,7 @@ class AuditIngestorRefusedEventITCase {
     RunningAuditService.skipHistory(infra.kafkaClientProperties(), group);
     // A projection that refuses one event for a unique key another row holds, on every retry (as
     // review_item's unique review id once refused a decision that reused another item's). It is
-    // not two writers given the same event: none of the batch is on record.
+    // not two writers given the same event: none of the events new to the batch is on record.
     RecordedEventsListener clash =
         (connection, events, now) -> {
           if (events.stream().anyMatch(e -> "clash-1".equals(e.field("requestId")))) {
@@ -125,18 +125,33 @@ class AuditIngestorRefusedEventITCase {
     try (AuditDatabase database =
             AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
         KafkaProducer<String, byte[]> producer = producer()) {
+      AuditWriter writer = new AuditWriter(database.dataSource(), Clock.systemUTC(), clash);
+      AuditIngestor first =
+          new AuditIngestor(infra.kafkaClientProperties(), group, writer, Clock.systemUTC());
+      try {
+        first.start();
+        send(producer, request("before-clash-1"));
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () ->
+                    count(
+                            database,
+                            "select count(*) from generation_request where request_id"
+                                + " = 'before-clash-1'")
+                        == 1);
+      } finally {
+        first.close();
+      }
+      // Re-read after a crash: the batch holds an event already on record as well as the one the
+      // store refuses, so it is not all new; the refusal is still the clashing event's own.
+      RecordMetadata refused = send(producer, request("clash-1"));
+      send(producer, request("before-clash-1"));
+      send(producer, request("after-clash-1"));
       AuditIngestor ingestor =
-          new AuditIngestor(
-              infra.kafkaClientProperties(),
-              group,
-              new AuditWriter(database.dataSource(), Clock.systemUTC(), clash),
-              Clock.systemUTC());
+          new AuditIngestor(infra.kafkaClientProperties(), group, writer, Clock.systemUTC());
       try {
         ingestor.start();
-        send(producer, request("before-clash-1"));
-        RecordMetadata refused = send(producer, request("clash-1"));
-        send(producer, request("after-clash-1"));
-
         await()
             .atMost(Duration.ofSeconds(60))
             .until(

@@ -161,6 +161,111 @@ class RetractionsITCase {
   }
 
   @Test
+  void shouldTakeDownALateReleaseWhenTheRejectionIsReadInTheSameBatch() throws Exception {
+    Scenario late = Scenario.of("late-same", "acme", Decision.RELEASE, NOW.minusSeconds(900));
+    writer.write(heldWithoutVerdict(late));
+    ReleaseGateOutcome release = AuditEvents.gateOutcome(late);
+
+    // A review tool's REJECT on review.decisions and the gate's release on the late verdict are
+    // read in one batch, the release first.
+    writer.write(
+        List.of(
+            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(late)),
+            AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), release),
+            rejection(late, "review-same")));
+
+    assertThat(outbox("late-same"))
+        .singleElement()
+        .satisfies(
+            notice -> assertThat(notice.getReleasedEventId()).isEqualTo(release.getEventId()));
+    assertThat(count("select count(*) from content_retraction where request_id = 'late-same'"))
+        .isEqualTo(1);
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id = 'late-same'"
+                    + " and state = 'RETRACTED' and action = 'REJECT' and decided_by = 'review-tool'"
+                    + " and review_id = 'review-same'"))
+        .isEqualTo(1);
+    assertThat(writer.rejectedReleasesTakenDown()).isEqualTo(1);
+  }
+
+  @Test
+  void shouldTakeDownALateReleaseWhenTheRejectionIsReadAfterIt() throws Exception {
+    Scenario late = Scenario.of("late-after", "acme", Decision.RELEASE, NOW.minusSeconds(900));
+    writer.write(heldWithoutVerdict(late));
+    ReleaseGateOutcome release = AuditEvents.gateOutcome(late);
+    writer.write(
+        List.of(
+            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(late)),
+            AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), release)));
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id = 'late-after'"
+                    + " and state = 'RELEASED'"))
+        .isEqualTo(1);
+
+    // The REJECT a review tool sent before the release is read in a later batch.
+    List<io.genguard.audit.persistence.IncomingEvent> rejected =
+        List.of(rejection(late, "review-after"));
+    writer.write(rejected);
+
+    assertThat(outbox("late-after"))
+        .singleElement()
+        .satisfies(
+            notice -> assertThat(notice.getReleasedEventId()).isEqualTo(release.getEventId()));
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'requests.retract'"
+                    + " and request_id = 'late-after' and caller_name = '"
+                    + RejectedReleases.CALLER
+                    + "' and details->>'reviewId' = 'review-after'"))
+        .isEqualTo(1);
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id = 'late-after'"
+                    + " and state = 'RETRACTED' and action = 'REJECT' and decided_by = 'review-tool'"))
+        .isEqualTo(1);
+    assertThat(writer.rejectedReleasesTakenDown()).isEqualTo(1);
+
+    // Read again (a rebalance): skipped, so taken down once.
+    assertThat(writer.write(rejected)).isZero();
+    assertThat(count("select count(*) from content_retraction")).isEqualTo(1);
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  @Test
+  void shouldLeaveAReleaseAPersonApprovedWhenAConflictingRejectionIsRead() throws Exception {
+    // Released on an approval, a reviewer's REJECT of it read in the same batch.
+    Scenario approved =
+        Scenario.of("approved-same", "acme", Decision.REVIEW, NOW.minusSeconds(600));
+    writer.write(AuditEvents.story(approved));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_RELEASED.name(),
+                AuditEvents.gateOutcome(
+                    approved, GateOutcome.RELEASED, GateBasis.REVIEW, "review-ok", NOW)),
+            rejection(approved, "review-no")));
+    // Released on a late verdict, approved by one tool and rejected by another afterwards.
+    Scenario late = Scenario.of("late-approved", "acme", Decision.RELEASE, NOW.minusSeconds(900));
+    writer.write(heldWithoutVerdict(late));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(late)),
+            AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), AuditEvents.gateOutcome(late))));
+    writer.write(List.of(decision(late, "review-late-ok", ReviewAction.APPROVE)));
+    writer.write(List.of(rejection(late, "review-late-no")));
+
+    assertThat(count("select count(*) from content_retraction")).isZero();
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id in ('approved-same',"
+                    + " 'late-approved') and state = 'RELEASED'"))
+        .isEqualTo(2);
+    assertThat(writer.rejectedReleasesTakenDown()).isZero();
+  }
+
+  @Test
   void shouldTakeDownARejectedOutputWhoseReleaseOnlyTheGatesRestatementShows() throws Exception {
     Scenario late = Scenario.of("late-restated", "acme", Decision.RELEASE, NOW.minusSeconds(900));
     writer.write(heldWithoutVerdict(late));
@@ -862,6 +967,30 @@ class RetractionsITCase {
         AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(s)),
         AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(s)),
         AuditEvents.incoming(Topics.REVIEW_PENDING.name(), timedOut));
+  }
+
+  /** A review tool's REJECT of the scenario's output, as read from review.decisions. */
+  private static io.genguard.audit.persistence.IncomingEvent rejection(
+      Scenario s, String reviewId) {
+    return decision(s, reviewId, ReviewAction.REJECT);
+  }
+
+  /** A review tool's decision on the scenario's output, as read from review.decisions. */
+  private static io.genguard.audit.persistence.IncomingEvent decision(
+      Scenario s, String reviewId, ReviewAction action) {
+    return AuditEvents.incoming(
+        Topics.REVIEW_DECISIONS.name(),
+        io.genguard.events.v1.ReviewDecision.newBuilder()
+            .setEventId("decision-" + reviewId)
+            .setReviewId(reviewId)
+            .setRequestId(s.requestId())
+            .setOutputId(s.outputId())
+            .setTenantId(s.tenantId())
+            .setAction(action)
+            .setReviewer("review-tool")
+            .setNote("")
+            .setDecidedAt(NOW.minusSeconds(60))
+            .build());
   }
 
   /** The review queue, its outbox never started: the tests read what it would send. */

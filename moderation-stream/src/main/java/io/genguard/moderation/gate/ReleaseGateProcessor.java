@@ -554,8 +554,10 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
                 GateBasis.ERASURE,
                 null,
                 List.of(
-                    "erased: the audit service erased this request's content (audit.erasures);"
-                        + " its text is not published and the gate keeps none of it")))
+                    "erased or past retention: the audit service removed this request's content"
+                        + " (audit.erasures; its chain record at erasureSeq says whether an"
+                        + " erasure or the tenant's retention period); its text is not published"
+                        + " and the gate keeps none of it")))
         .setText("")
         .setAttributes(Map.of())
         .build();

@@ -888,7 +888,10 @@ class ReleaseGateTopologyTest {
               assertThat(outcome.getText()).isEmpty();
               assertThat(outcome.getAttributes()).isEmpty();
               assertThat(outcome.getOutputId()).isEqualTo(output.getOutputId());
-              assertThat(outcome.getReasons()).singleElement().asString().startsWith("erased:");
+              assertThat(outcome.getReasons())
+                  .singleElement()
+                  .asString()
+                  .startsWith("erased or past retention:");
             });
     KeyValueStore<String, GateEntry> store =
         driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);

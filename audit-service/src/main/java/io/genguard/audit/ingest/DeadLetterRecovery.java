@@ -41,8 +41,15 @@ public final class DeadLetterRecovery {
   /** The action a run is recorded as. */
   public static final String ACTION = "audit.dead-letters.recover";
 
-  /** Most dead letters one run reads. */
+  /** Most events one run records. */
   public static final int MAX_LIMIT = 100_000;
+
+  /**
+   * Most dead letters one run reads, those that stay included: dead letters that still do not
+   * decode are read again by every run (a later build may decode them) and count here, not toward
+   * the limit, so they never keep a run from the newer ones behind them.
+   */
+  public static final int MAX_READ = 1_000_000;
 
   /** Dead letters read, and events written, at a time. */
   static final int CHUNK = 500;
@@ -53,6 +60,7 @@ public final class DeadLetterRecovery {
    * What a run did.
    *
    * @param read the audit stage's dead letters read whose event was not on record, oldest first
+   *     (those that stay included)
    * @param decoded how many now decode (in a dry run, all that would be recorded)
    * @param recorded events recorded now
    * @param kept the dead letters that stay (undecoded, or refused by the audit store), by why
@@ -76,8 +84,9 @@ public final class DeadLetterRecovery {
   private record Position(OffsetDateTime failedAt, String eventId) {}
 
   /**
-   * @param limit most dead letters not yet recovered to read, oldest first (those whose event is on
-   *     record are passed over and not counted)
+   * @param limit most events to record (in a dry run: to decode), oldest first; dead letters whose
+   *     event is on record are passed over, and those that stay are read (at most {@link #MAX_READ}
+   *     a run) but not counted toward it
    */
   public static Result recover(
       DataSource dataSource, Clock clock, Caller caller, int limit, boolean dryRun)
@@ -96,7 +105,7 @@ public final class DeadLetterRecovery {
     int refused = 0;
     Position after = null;
     try {
-      while (read < limit) {
+      while (decoded < limit && read < MAX_READ) {
         List<DeadLetterRead> chunk = new ArrayList<>();
         after = readChunk(dataSource, topics, after, chunk);
         if (chunk.isEmpty()) {
@@ -110,7 +119,7 @@ public final class DeadLetterRecovery {
                     .toList());
         List<DeadLetterRead> toRecord = new ArrayList<>();
         for (DeadLetterRead deadLetter : chunk) {
-          if (read == limit) {
+          if (decoded == limit || read == MAX_READ) {
             break;
           }
           if (deadLetter.event() == null) {

@@ -176,6 +176,34 @@ class DeadLetterRecoveryITCase {
       assertThat(done.read()).as("the copy's event is on record").isZero();
       assertThat(done.kept()).isEmpty();
 
+      // Dead letters that stay, older than one that decodes: they do not use up the limit.
+      String requests = Topics.GENERATION_REQUESTS.name();
+      for (int i = 0; i < 2; i++) {
+        writer.write(
+            List.of(
+                AuditEvents.incoming(
+                    requests,
+                    DeadLetters.of(
+                        requests,
+                        0,
+                        115 + i,
+                        null,
+                        "not avro".getBytes(StandardCharsets.UTF_8),
+                        "audit",
+                        new EventDecodingException("unknown fingerprint", null),
+                        NOW.minusSeconds(60 - i)))));
+      }
+      writer.write(List.of(deadLetter(117, request("run-behind"), NOW.minusSeconds(30))));
+      DeadLetterRecovery.Result behind =
+          DeadLetterRecovery.recover(database.dataSource(), clock, caller, 1, false);
+      assertThat(behind.read()).isEqualTo(3);
+      assertThat(behind.recorded()).as("past the two that stay").isEqualTo(1);
+      assertThat(behind.kept()).containsEntry("still does not decode", 2L);
+      DeadLetterRecovery.Result staying =
+          DeadLetterRecovery.recover(database.dataSource(), clock, caller, 1, false);
+      assertThat(staying.read()).isEqualTo(2);
+      assertThat(staying.recorded()).isZero();
+
       // One that now decodes but that PostgreSQL refuses (a NUL character), older than another.
       writer.write(
           List.of(
@@ -188,11 +216,15 @@ class DeadLetterRecoveryITCase {
               deadLetter(121, request("run-4"), NOW.minusSeconds(4))));
       DeadLetterRecovery.Result refused =
           DeadLetterRecovery.recover(database.dataSource(), clock, caller, 100, false);
-      assertThat(refused.read()).isEqualTo(2);
+      assertThat(refused.read()).as("the two that stay, and the two").isEqualTo(4);
       assertThat(refused.decoded()).isEqualTo(2);
       assertThat(refused.recorded()).isEqualTo(1);
-      assertThat(refused.kept()).hasSize(1);
-      String reason = refused.kept().keySet().iterator().next();
+      assertThat(refused.kept()).hasSize(2).containsEntry("still does not decode", 2L);
+      String reason =
+          refused.kept().keySet().stream()
+              .filter(kept -> !kept.equals("still does not decode"))
+              .findFirst()
+              .orElseThrow();
       assertThat(reason).startsWith("The audit store refused the event (SQLState 22");
       assertThat(refused.kept()).containsEntry(reason, 1L);
       assertThat(
@@ -201,7 +233,7 @@ class DeadLetterRecoveryITCase {
                   "select count(*) from generation_request where request_id in"
                       + " ('run-4', 'run-nul')"))
           .isEqualTo(1);
-      assertThat(count(database, "select count(*) from dead_letter")).isEqualTo(6);
+      assertThat(count(database, "select count(*) from dead_letter")).isEqualTo(9);
       assertThat(
               count(
                   database,

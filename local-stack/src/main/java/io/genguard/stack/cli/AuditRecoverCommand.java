@@ -32,8 +32,9 @@ final class AuditRecoverCommand implements Callable<Integer> {
       names = "--limit",
       paramLabel = "N",
       description =
-          "Most dead letters not yet recovered to read, oldest first (default ${DEFAULT-VALUE});"
-              + " run again for the next ones.")
+          "Most events to record, oldest first (default ${DEFAULT-VALUE}, at most 100000); dead"
+              + " letters that stay (still undecodable, or refused) are read but not counted, up to"
+              + " 1,000,000 a run; run again for the next ones.")
   int limit = 10_000;
 
   @Option(names = "--dry-run", description = "Say what would be recorded; record nothing.")

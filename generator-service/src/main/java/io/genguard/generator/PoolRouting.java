@@ -122,9 +122,7 @@ public record PoolRouting(Set<String> onlyBackends, Set<String> leftBackends) {
    * share.
    */
   public String deadLetterStage() {
-    return onlyBackends.isEmpty()
-        ? MAIN_STAGE
-        : MAIN_STAGE + "-only-" + String.join("-", new java.util.TreeSet<>(onlyBackends));
+    return onlyBackends.isEmpty() ? MAIN_STAGE : sideGroup(MAIN_STAGE, onlyBackends);
   }
 
   /** Whether this pool answers every request. */

@@ -131,15 +131,7 @@ class AuditIngestorRefusedEventITCase {
       try {
         first.start();
         send(producer, request("before-clash-1"));
-        await()
-            .atMost(Duration.ofSeconds(60))
-            .until(
-                () ->
-                    count(
-                            database,
-                            "select count(*) from generation_request where request_id"
-                                + " = 'before-clash-1'")
-                        == 1);
+        awaitRecorded(database, "before-clash-1", Duration.ofSeconds(60));
       } finally {
         first.close();
       }
@@ -178,15 +170,7 @@ class AuditIngestorRefusedEventITCase {
 
         // Ingestion goes on.
         send(producer, request("later-clash-1"));
-        await()
-            .atMost(Duration.ofSeconds(30))
-            .until(
-                () ->
-                    count(
-                            database,
-                            "select count(*) from generation_request where request_id"
-                                + " = 'later-clash-1'")
-                        == 1);
+        awaitRecorded(database, "later-clash-1", Duration.ofSeconds(30));
       } finally {
         ingestor.close();
       }
@@ -253,6 +237,20 @@ class AuditIngestorRefusedEventITCase {
                 throw e.getCause();
               }
             });
+  }
+
+  /** Waits until the audit store has the request. */
+  private static void awaitRecorded(AuditDatabase database, String requestId, Duration atMost) {
+    await()
+        .atMost(atMost)
+        .until(
+            () ->
+                count(
+                        database,
+                        "select count(*) from generation_request where request_id = '"
+                            + requestId
+                            + "'")
+                    == 1);
   }
 
   private static long count(AuditDatabase database, String sql) throws SQLException {

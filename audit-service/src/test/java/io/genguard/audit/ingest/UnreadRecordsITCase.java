@@ -66,15 +66,7 @@ class UnreadRecordsITCase {
     try (AuditDatabase database =
             AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
         KafkaProducer<String, byte[]> producer = producer()) {
-      AuditIngestor first = ingestor(database, group);
-      long unreadFrom;
-      try {
-        first.start();
-        unreadFrom = send(producer, "seen-1") + 1;
-        await().atMost(Duration.ofSeconds(60)).until(() -> audited(database, "seen-1"));
-      } finally {
-        first.close();
-      }
+      long unreadFrom = auditOneThenStop(database, group, producer, "seen-1");
 
       // Down: three requests come and the broker deletes them (their retention ran out).
       send(producer, "lost-1");
@@ -153,15 +145,7 @@ class UnreadRecordsITCase {
     try (AuditDatabase database =
             AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
         KafkaProducer<String, byte[]> producer = producer()) {
-      AuditIngestor first = ingestor(database, group);
-      long unreadFrom;
-      try {
-        first.start();
-        unreadFrom = send(producer, "meanwhile-seen-1") + 1;
-        await().atMost(Duration.ofSeconds(60)).until(() -> audited(database, "meanwhile-seen-1"));
-      } finally {
-        first.close();
-      }
+      long unreadFrom = auditOneThenStop(database, group, producer, "meanwhile-seen-1");
 
       send(producer, "meanwhile-lost-1");
       long firstCut = send(producer, "meanwhile-lost-2") + 1;
@@ -204,6 +188,27 @@ class UnreadRecordsITCase {
         group,
         new AuditWriter(dataSource, Clock.systemUTC()),
         Clock.systemUTC());
+  }
+
+  /**
+   * Runs an ingestor until it has audited one request, then stops it; returns the offset after that
+   * request, where what the broker deletes next begins.
+   */
+  private static long auditOneThenStop(
+      AuditDatabase database,
+      String group,
+      KafkaProducer<String, byte[]> producer,
+      String requestId)
+      throws Exception {
+    AuditIngestor ingestor = ingestor(database, group);
+    try {
+      ingestor.start();
+      long next = send(producer, requestId) + 1;
+      await().atMost(Duration.ofSeconds(60)).until(() -> audited(database, requestId));
+      return next;
+    } finally {
+      ingestor.close();
+    }
   }
 
   /**

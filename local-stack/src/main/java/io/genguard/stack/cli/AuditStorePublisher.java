@@ -15,6 +15,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.Optional;
 import javax.sql.DataSource;
 
 /**
@@ -42,29 +43,25 @@ final class AuditStorePublisher {
    *     tenant: the API would refuse every request of this one
    */
   void registerCampaign(CampaignRecord campaign) throws SQLException {
-    if (listedFor(campaign.campaignId(), campaign.tenantId())) {
-      return;
+    if (listedFor(campaign.campaignId(), campaign.tenantId()).isEmpty()) {
+      create(campaign);
     }
-    JsonNode definition = parse(campaign.spec());
-    campaigns.create(
-        new Campaigns.NewCampaign(
-            campaign.campaignId(), campaign.tenantId(), campaign.name(), "RUNNING", definition),
-        caller);
   }
 
   /**
-   * Whether the audit store lists the campaign, for {@code tenant}.
+   * The campaign as the audit store lists it for {@code tenant}, if it does.
    *
    * @throws IllegalStateException when it lists a campaign of that id under another tenant: the API
    *     would refuse every request of this one
    */
-  boolean listedFor(String campaignId, String tenant) throws SQLException {
-    String listedTenant;
+  Optional<JsonNode> listedFor(String campaignId, String tenant) throws SQLException {
+    JsonNode listed;
     try {
-      listedTenant = campaigns.get(campaignId, caller).path("tenantId").asText(null);
+      listed = campaigns.get(campaignId, caller);
     } catch (NotFoundException absent) {
-      return false;
+      return Optional.empty();
     }
+    String listedTenant = listed.path("tenantId").asText(null);
     if (!Objects.equals(listedTenant, tenant)) {
       throw new IllegalStateException(
           "the audit service lists a campaign '"
@@ -75,7 +72,7 @@ final class AuditStorePublisher {
               + tenant
               + "'; give this campaign another id");
     }
-    return true;
+    return Optional.of(listed);
   }
 
   /**
@@ -84,11 +81,24 @@ final class AuditStorePublisher {
    * requests only while it is open ({@link Campaigns#OPEN}).
    */
   void openForSubmitting(CampaignRecord campaign) throws SQLException {
-    registerCampaign(campaign);
-    String status = campaigns.get(campaign.campaignId(), caller).path("status").asText("");
-    if (!Campaigns.OPEN.contains(status)) {
+    Optional<JsonNode> listed = listedFor(campaign.campaignId(), campaign.tenantId());
+    if (listed.isEmpty()) {
+      create(campaign);
+    } else if (!Campaigns.OPEN.contains(listed.get().path("status").asText(""))) {
       campaigns.updateStatus(campaign.campaignId(), "RUNNING", null, caller);
     }
+  }
+
+  /** Records the campaign as RUNNING. */
+  private void create(CampaignRecord campaign) throws SQLException {
+    campaigns.create(
+        new Campaigns.NewCampaign(
+            campaign.campaignId(),
+            campaign.tenantId(),
+            campaign.name(),
+            "RUNNING",
+            parse(campaign.spec())),
+        caller);
   }
 
   /** Stores the report (JSON, CSV, HTML) and the campaign's status and headline numbers. */

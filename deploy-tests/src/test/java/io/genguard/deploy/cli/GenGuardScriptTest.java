@@ -1,0 +1,127 @@
+package io.genguard.deploy.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.genguard.deploy.RepositoryFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code genguard} wrapper rebuilds exactly when the classpath it would run is not this
+ * checkout's current build. Runs the real script in a copy of the repository's layout, with a
+ * {@code mvn} that records that it was called (and writes the classpath a reactor build writes) and
+ * a {@code java} that does nothing.
+ */
+class GenGuardScriptTest {
+  private static final Instant BUILT = Instant.parse("2026-01-01T00:00:00Z");
+
+  @TempDir Path checkout;
+  @TempDir Path tools;
+  private Path mvnCalls;
+  private Path classpathFile;
+  private Path moduleJar;
+  private Path source;
+
+  @BeforeEach
+  void layout() throws IOException {
+    Files.copy(RepositoryFiles.resolve("genguard"), checkout.resolve("genguard"));
+    executable(checkout.resolve("genguard"));
+    Path target = Files.createDirectories(checkout.resolve("local-stack/target"));
+    Files.writeString(target.resolve("local-stack-0.1.0-SNAPSHOT.jar"), "jar");
+    moduleJar =
+        Files.createDirectories(checkout.resolve("schemas/target"))
+            .resolve("schemas-0.1.0-SNAPSHOT.jar");
+    Files.writeString(moduleJar, "jar");
+    source = Files.createDirectories(checkout.resolve("schemas/src/main/java")).resolve("A.java");
+    Files.writeString(source, "class A {}");
+    Files.writeString(checkout.resolve("pom.xml"), "<project/>");
+    classpathFile = target.resolve("classpath.txt");
+    String reactorClasspath = moduleJar + ":/repo/org/slf4j/slf4j-api.jar";
+    Files.writeString(classpathFile, reactorClasspath);
+    mvnCalls = tools.resolve("mvn-calls");
+    Files.writeString(
+        tools.resolve("mvn"),
+        "#!/usr/bin/env bash\necho called >> '"
+            + mvnCalls
+            + "'\nprintf '%s' '"
+            + reactorClasspath
+            + "' > '"
+            + classpathFile
+            + "'\n");
+    Files.writeString(tools.resolve("java"), "#!/usr/bin/env bash\nexit 0\n");
+    executable(tools.resolve("mvn"));
+    executable(tools.resolve("java"));
+    for (Path built : List.of(moduleJar, classpathFile, source, checkout.resolve("pom.xml"))) {
+      Files.setLastModifiedTime(built, FileTime.from(BUILT));
+    }
+    Files.setLastModifiedTime(
+        target.resolve("local-stack-0.1.0-SNAPSHOT.jar"), FileTime.from(BUILT));
+  }
+
+  @Test
+  void upToDateBuildRunsWithoutBuilding() throws Exception {
+    run();
+    assertThat(builds()).isZero();
+  }
+
+  @Test
+  void classpathNamingInstalledCopiesOfTheProjectsJarsIsRebuilt() throws Exception {
+    Files.writeString(
+        classpathFile,
+        "/home/u/.m2/repository/io/genguard/schemas/0.1.0-SNAPSHOT/schemas-0.1.0-SNAPSHOT.jar");
+    Files.setLastModifiedTime(classpathFile, FileTime.from(BUILT.plusSeconds(60)));
+
+    run();
+    assertThat(builds()).isEqualTo(1);
+    run();
+    assertThat(builds()).as("the rebuilt classpath names this checkout's jars").isEqualTo(1);
+  }
+
+  @Test
+  void changedSourceIsRebuiltOnceEvenWhenMavenLeavesTheClasspathFileAsItWas() throws Exception {
+    Files.setLastModifiedTime(source, FileTime.from(BUILT.plusSeconds(60)));
+    // A Maven that finds the classpath unchanged does not rewrite it.
+    Files.writeString(
+        tools.resolve("mvn"), "#!/usr/bin/env bash\necho called >> '" + mvnCalls + "'\n");
+
+    run();
+    assertThat(builds()).isEqualTo(1);
+    run();
+    assertThat(builds()).isEqualTo(1);
+  }
+
+  @Test
+  void missingModuleJarIsRebuilt() throws Exception {
+    Files.delete(moduleJar);
+    run();
+    assertThat(builds()).isEqualTo(1);
+  }
+
+  private void run() throws Exception {
+    ProcessBuilder builder =
+        new ProcessBuilder("bash", checkout.resolve("genguard").toString(), "--help")
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    builder.environment().put("PATH", tools + ":" + System.getenv("PATH"));
+    Process process = builder.start();
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).isZero();
+  }
+
+  private long builds() throws IOException {
+    return Files.exists(mvnCalls) ? Files.readAllLines(mvnCalls).size() : 0;
+  }
+
+  private static void executable(Path file) throws IOException {
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+}

@@ -64,7 +64,8 @@ import java.util.function.Function;
  * scorer failure holds the batch for review as the policy says. With {@code --explain}, every
  * category or stereotype reason of a text that was not released carries {@code evidence}: the words
  * whose removal lowers that score the most, each with the score without it ({@link WordOcclusion}).
- * Progress goes to stderr.
+ * Progress goes to stderr. Exit 0 when every line was scored, {@value #SOME_LINES_FAILED} when some
+ * were errors (the rest scored and written), 2 for a usage error, 1 when the run failed.
  */
 public final class BatchScorer {
   /** Lines longer than this are reported as errors without being parsed. */
@@ -85,8 +86,14 @@ public final class BatchScorer {
       "usage: score --in IN.jsonl --out OUT.jsonl [--policy FILE] [--scorer NAME] [--tenant ID] [--batch-size N] [--explain]";
 
   /** Strict: text after a line's JSON value makes the line an error, not a silently cut one. */
+  /** Strict: a repeated key makes the line an error too, so no second "text" wins silently. */
   private static final ObjectMapper JSON =
-      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+      new ObjectMapper()
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+  /** The exit status of a run that wrote every line but some of them as errors. */
+  static final int SOME_LINES_FAILED = 4;
 
   /** What the command is run with. */
   public record Options(
@@ -242,6 +249,12 @@ public final class BatchScorer {
             summary.errors(),
             summary.decisions(),
             options.out());
+        if (summary.errors() > 0) {
+          stderr.printf(
+              "score: %d of %d lines were not scored (their \"error\" says why); exit %d%n",
+              summary.errors(), summary.lines(), SOME_LINES_FAILED);
+          return SOME_LINES_FAILED;
+        }
       }
       return 0;
     } catch (RuntimeException | IOException e) {

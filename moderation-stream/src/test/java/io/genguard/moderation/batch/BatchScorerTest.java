@@ -57,11 +57,17 @@ class BatchScorerTest {
                 "{\"id\": \"b\", \"text\": 42}",
                 "[1, 2]",
                 "{\"id\": \"c\", \"text\": \"shut up you worthless stupid bitch, nobody wants you here\"}",
-                "{\"id\": \"d\", \"text\": \"two objects\"} {\"id\": \"e\", \"text\": \"on one line\"}")
+                "{\"id\": \"d\", \"text\": \"two objects\"} {\"id\": \"e\", \"text\": \"on one line\"}",
+                "{\"id\": \"f\", \"text\": \"I am going to kill you tonight.\", \"text\": \"hello\"}")
             + "\n";
     List<JsonNode> out = score(input, 2);
 
-    assertThat(out).hasSize(8);
+    assertThat(out).hasSize(9);
+    assertThat(out.get(8).get("error").asText())
+        .as("a repeated key is an error, not the last value scored")
+        .startsWith("not valid JSON")
+        .contains("Duplicate field 'text'");
+    assertThat(out.get(8).has("decision")).isFalse();
     assertThat(out.get(7).get("error").asText()).startsWith("not valid JSON").contains("Trailing");
     assertThat(out.get(0).get("id").asText()).isEqualTo("a");
     assertThat(out.get(0).get("decision").asText()).isEqualTo("RELEASE");
@@ -428,7 +434,9 @@ class BatchScorerTest {
             },
             new PrintStream(stderr, true, StandardCharsets.UTF_8));
 
-    assertThat(status).as(stderr.toString(StandardCharsets.UTF_8)).isZero();
+    assertThat(status)
+        .as("a run with a line that could not be scored says so: " + stderr)
+        .isEqualTo(BatchScorer.SOME_LINES_FAILED);
     List<String> lines = Files.readAllLines(out);
     assertThat(lines).hasSize(2);
     assertThat(JSON.readTree(lines.get(0)).get("policyId").asText()).isEqualTo("backfill-test");

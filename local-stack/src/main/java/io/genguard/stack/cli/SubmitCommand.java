@@ -63,7 +63,7 @@ final class SubmitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    checkApi(api);
+    String base = checkApi(api);
     if (waitSeconds < 0) {
       throw new IllegalArgumentException(
           "--wait "
@@ -94,7 +94,7 @@ final class SubmitCommand implements Callable<Integer> {
     try {
       accepted =
           http.send(
-              HttpRequest.newBuilder(URI.create(api + "/api/v1/requests"))
+              HttpRequest.newBuilder(URI.create(base + "/api/v1/requests"))
                   .header("Content-Type", "application/json")
                   .header("Authorization", "Bearer " + token.trim())
                   .timeout(Duration.ofSeconds(30))
@@ -118,13 +118,20 @@ final class SubmitCommand implements Callable<Integer> {
     long deadline = System.nanoTime() + Duration.ofSeconds(waitSeconds).toNanos();
     JsonNode story = null;
     while (System.nanoTime() < deadline) {
-      HttpResponse<String> response =
-          http.send(
-              HttpRequest.newBuilder(URI.create(api + "/api/v1/requests/" + requestId))
-                  .header("Authorization", "Bearer " + token.trim())
-                  .GET()
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response;
+      try {
+        response =
+            http.send(
+                HttpRequest.newBuilder(URI.create(base + "/api/v1/requests/" + requestId))
+                    .header("Authorization", "Bearer " + token.trim())
+                    // A server that does not answer must not hold the command past --wait.
+                    .timeout(Duration.ofNanos(Math.max(deadline - System.nanoTime(), 1_000_000)))
+                    .GET()
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+      } catch (java.net.http.HttpTimeoutException e) {
+        break;
+      }
       if (response.statusCode() == 200) {
         story = JSON.readTree(response.body());
         String status = story.path("status").asText();
@@ -142,8 +149,13 @@ final class SubmitCommand implements Callable<Integer> {
     return story.path("status").asText().equals("IN_PROGRESS") ? 1 : 0;
   }
 
-  /** Refuses a base URL the HTTP client cannot use, naming the flag (it would not). */
-  static void checkApi(String api) {
+  /**
+   * Refuses a base URL the HTTP client cannot use, naming the flag (it would not).
+   *
+   * @return the base URL without trailing slashes, so that {@code http://host:8080/} names the same
+   *     routes as {@code http://host:8080} (as {@code audit campaign} reads it)
+   */
+  static String checkApi(String api) {
     URI uri;
     try {
       uri = new URI(api);
@@ -159,6 +171,7 @@ final class SubmitCommand implements Callable<Integer> {
               + "' is not an http(s) URL; give the stack's base URL, e.g."
               + " --api http://127.0.0.1:8080 (or set GENGUARD_API)");
     }
+    return api.replaceFirst("/+$", "");
   }
 
   /** The parts of the story a person wants to see first. */

@@ -38,8 +38,23 @@ import java.util.function.Predicate;
  * <p>Bootstrap (the scores' intervals): each group is resampled on its own (stratified, so group
  * sizes stay fixed), B times; intervals are percentile intervals (Efron and Tibshirani 1993, ch.
  * 13).
+ *
+ * <p>Small or constant groups (the scores' intervals): resampling, like the normal approximation,
+ * gives a group whose scores are all equal an interval of zero width, which would let two such
+ * groups (or a single output per group) "rule out" parity on no evidence. So a group with fewer
+ * than {@value #MIN_OUTPUTS_FOR_SCORE_INTERVAL} outputs gets no interval ({@link Interval#UNKNOWN},
+ * null in a report), and then neither does the score's disparity; a group of n &ge; 2 equal scores
+ * v gets the distribution-free interval [v p, v p + 1 - p] with p = (1 - c)^(1 / (n - 1)) for
+ * confidence c, which holds for any score distribution on [0, 1] (why: {@code
+ * constantScoreInterval}).
  */
 public final class DisparityAnalysis {
+  /**
+   * Fewest outputs a group needs for an interval of its mean unsafe score: one output says nothing
+   * about the spread of the scores.
+   */
+  public static final int MIN_OUTPUTS_FOR_SCORE_INTERVAL = 2;
+
   private DisparityAnalysis() {}
 
   /** The metrics a report shows, in order: outcome rates, the score, then each category. */
@@ -260,15 +275,21 @@ public final class DisparityAnalysis {
     double lowestHigh = Double.POSITIVE_INFINITY;
     double highestLow = Double.NEGATIVE_INFINITY;
     double highestHigh = Double.NEGATIVE_INFINITY;
-    for (Interval interval : intervals) {
+    boolean everyGroupBounded = true;
+    for (int g = 0; g < values.length; g++) {
+      Interval interval = intervals[g];
       if (interval != null && interval.isKnown()) {
         lowestLow = Math.min(lowestLow, interval.low());
         lowestHigh = Math.min(lowestHigh, interval.high());
         highestLow = Math.max(highestLow, interval.low());
         highestHigh = Math.max(highestHigh, interval.high());
+      } else if (!Double.isNaN(values[g])) {
+        // A group with a value but no interval (too few outputs) could lie anywhere: bounding the
+        // disparity by the other groups alone would claim more than the data say.
+        everyGroupBounded = false;
       }
     }
-    if (lowestLow == Double.POSITIVE_INFINITY) {
+    if (!everyGroupBounded || lowestLow == Double.POSITIVE_INFINITY) {
       return new Disparity(
           difference,
           Interval.UNKNOWN,
@@ -316,6 +337,23 @@ public final class DisparityAnalysis {
     return (int) Arrays.stream(values).filter(v -> !Double.isNaN(v)).count();
   }
 
+  /**
+   * An interval, at {@code confidence}, for the mean of scores in [0, 1] of which {@code n} &ge; 2
+   * were all observed to equal {@code value}: [v p, v p + 1 - p] with p = (1 - confidence)^(1 / (n
+   * - 1)). A mean outside it needs P(score = v) below p (the rest of the mass at 0 or 1 moves the
+   * mean at most that far), and the chance that n draws all hit any one value of probability below
+   * p is at most p^(n - 1) = 1 - confidence, summed over all such values. Wide for a handful of
+   * outputs (n = 3 at 97.5%: about 0.84 wide), narrow for many (n = 1,000: under 0.004).
+   */
+  private static Interval constantScoreInterval(double value, int n, double confidence) {
+    if (n < MIN_OUTPUTS_FOR_SCORE_INTERVAL) {
+      return Interval.UNKNOWN;
+    }
+    double v = Math.min(1, Math.max(0, value));
+    double p = Math.pow(1 - confidence, 1.0 / (n - 1));
+    return new Interval(v * p, Math.min(1, v * p + 1 - p));
+  }
+
   /** Stratified bootstrap replicates of every group's mean unsafe score, drawn once. */
   private static final class Bootstrap {
     private final int iterations;
@@ -345,10 +383,17 @@ public final class DisparityAnalysis {
       return means;
     }
 
-    /** Bootstrap interval of a group's mean; the normal approximation when bootstrap is off. */
+    /**
+     * Bootstrap interval of a group's mean; the normal approximation when bootstrap is off. None
+     * below {@link #MIN_OUTPUTS_FOR_SCORE_INTERVAL} outputs, and the distribution-free {@code
+     * constantScoreInterval} when every score is the same (both would have zero width).
+     */
     Interval groupMeanInterval(int group, double[] scores, double confidence) {
-      if (scores.length == 0) {
+      if (scores.length < MIN_OUTPUTS_FOR_SCORE_INTERVAL) {
         return Interval.UNKNOWN;
+      }
+      if (Arrays.stream(scores).allMatch(score -> score == scores[0])) {
+        return constantScoreInterval(scores[0], scores.length, confidence);
       }
       if (iterations > 0) {
         return percentile(groupMeans[group], confidence);

@@ -328,7 +328,8 @@ public final class CampaignResolver {
             "groups[" + i + "]",
             "a group name must be 1-" + MAX_GROUP_NAME + " characters");
       }
-      if (!seen.add(name.toLowerCase(Locale.ROOT))) {
+      // Stripped as well as lower-cased: "A" and "A " would be two groups that read the same.
+      if (!seen.add(name.strip().toLowerCase(Locale.ROOT))) {
         throw new InvalidCampaignException(
             origin, "groups[" + i + "]", "group '" + name + "' is listed twice");
       }

@@ -343,8 +343,10 @@ public final class CampaignSpecParser {
     for (int i = 0; i < node.size(); i++) {
       JsonNode item = node.get(i);
       String at = "groups[" + i + "]";
-      if (item.isTextual()) {
-        groups.add(new GroupDefinition(item.asText(), List.of(item.asText())));
+      if (item.isValueNode() && !item.isNull()) {
+        // The same rules as {name: ...}: a YAML string, stripped, so "A" and "A " are one name.
+        String name = text(item, at, "must be a non-blank group name");
+        groups.add(new GroupDefinition(name, List.of(name)));
         continue;
       }
       if (!item.isObject()) {
@@ -398,10 +400,10 @@ public final class CampaignSpecParser {
 
   private String requiredText(JsonNode node, String key, String path) {
     JsonNode value = node.get(key);
-    if (value == null || value.isNull() || !value.isValueNode() || value.asText().isBlank()) {
+    if (value == null || value.isNull() || !value.isValueNode()) {
       throw fail(path, "is required and must be a non-blank value");
     }
-    return value.asText().strip();
+    return text(value, path, "is required and must be a non-blank value");
   }
 
   private String optionalText(JsonNode node, String key, String fallback) {
@@ -409,8 +411,32 @@ public final class CampaignSpecParser {
     if (value == null || value.isNull()) {
       return fallback;
     }
-    if (!value.isValueNode() || value.asText().isBlank()) {
+    if (!value.isValueNode()) {
       throw fail(key, "must be a non-blank value");
+    }
+    return text(value, key, "must be a non-blank value");
+  }
+
+  /**
+   * A scalar that must be text, stripped of surrounding whitespace ({@code blank} is the problem
+   * reported for blank text). YAML reads an unquoted {@code NO}, {@code off} or {@code y} as a
+   * boolean and {@code 1.50} as the number 1.5; taking their text would silently turn a group
+   * called NO into "false", so such a value is refused with the advice to quote it.
+   */
+  private String text(JsonNode value, String path, String blank) {
+    if (!value.isTextual()) {
+      throw fail(
+          path,
+          "YAML reads the unquoted value as "
+              + (value.isBoolean()
+                  ? "a boolean"
+                  : value.isNumber() ? "a number" : "a non-text value")
+              + " ("
+              + value.asText()
+              + "), not as text; put it in quotes exactly as meant, e.g. \"NO\" or \"1.50\"");
+    }
+    if (value.asText().isBlank()) {
+      throw fail(path, blank);
     }
     return value.asText().strip();
   }

@@ -140,18 +140,29 @@ public final class AuditStoreReader {
   }
 
   /**
-   * Requests of the campaign's tenant the audit store holds for the campaign, by the sample index
-   * in their attributes: the way to recover request ids whose submission was accepted but not
-   * recorded (a crash between the API's answer and the database write). Requests of other tenants
-   * naming the campaign are not the campaign's: taking one would let another tenant fill a sample.
+   * A request of the campaign's tenant that the audit store holds for the campaign.
+   *
+   * @param requestId the request id the API assigned
+   * @param sampleAttribute its {@code campaign.sample} attribute as written, or null without one:
+   *     not necessarily a sample of the plan (the API does not check it)
    */
-  public Map<Integer, List<String>> requestsInAuditStore(String campaignId) {
-    Map<Integer, List<String>> found = new LinkedHashMap<>();
+  public record ClaimedRequest(String requestId, String sampleAttribute) {}
+
+  /**
+   * Requests of the campaign's tenant the audit store holds for the campaign, earliest submitted
+   * first, with the sample index their attributes claim: the way to recover request ids whose
+   * submission was accepted but not recorded (a crash between the API's answer and the database
+   * write). Requests of other tenants naming the campaign are not the campaign's: taking one would
+   * let another tenant fill a sample. The claimed index is the submitter's word, unchecked: the
+   * caller checks it against the plan.
+   */
+  public List<ClaimedRequest> requestsInAuditStore(String campaignId) {
+    List<ClaimedRequest> found = new ArrayList<>();
     try (Connection connection = dataSource.getConnection()) {
       requireAuditTables(connection);
       try (PreparedStatement select =
           connection.prepareStatement(
-              "select r.attributes->>'campaign.sample', r.request_id"
+              "select r.request_id, r.attributes->>'campaign.sample'"
                   + " from public.generation_request r"
                   + " join bias_audit.campaign c on c.campaign_id = ? and r.tenant_id = c.tenant_id"
                   + " where r.attributes->>'campaign.id' = c.campaign_id"
@@ -159,12 +170,7 @@ public final class AuditStoreReader {
         select.setString(1, campaignId);
         try (ResultSet rows = select.executeQuery()) {
           while (rows.next()) {
-            String index = rows.getString(1);
-            if (index != null && index.matches("\\d{1,9}")) {
-              found
-                  .computeIfAbsent(Integer.parseInt(index), i -> new ArrayList<>())
-                  .add(rows.getString(2));
-            }
+            found.add(new ClaimedRequest(rows.getString(1), rows.getString(2)));
           }
         }
       }

@@ -29,6 +29,13 @@ import javax.sql.DataSource;
  * the audit store, persist it, list, fetch and export it as JSON, CSV or HTML; campaign progress
  * and live alerts. Needs the {@code bias_audit} schema ({@link BiasAuditDatabase#migrate}) in the
  * audit service's database. Thread-safe.
+ *
+ * <p>A report's {@code document_sha256} is the SHA-256 of the UTF-8 bytes of its JSON document as
+ * written, kept verbatim in {@code document_text} beside the queryable jsonb copy (which drops
+ * whitespace and reorders keys). The JSON export is that text byte for byte, and a report read back
+ * is parsed from it, so its export hashes to {@code document_sha256}. Reports stored before {@code
+ * document_text} existed are read from the jsonb copy: readable, but their export does not
+ * reproduce their hash.
  */
 public final class BiasReportStore {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -104,20 +111,28 @@ public final class BiasReportStore {
   }
 
   public Optional<BiasReport> get(String reportId) {
-    return document("select document::text from bias_audit.report where report_id = ?", reportId);
+    return stored(STORED + " where report_id = ?", reportId).map(StoredDocument::report);
   }
 
   /** The newest report of a campaign. */
   public Optional<BiasReport> latest(String campaignId) {
-    return document(
-        "select document::text from bias_audit.report where campaign_id = ?"
-            + " order by created_at desc limit 1",
-        campaignId);
+    return stored(STORED + " where campaign_id = ? order by created_at desc limit 1", campaignId)
+        .map(StoredDocument::report);
   }
 
-  /** A stored report in the given format, or empty for an unknown report id. */
+  /**
+   * A stored report in the given format, or empty for an unknown report id. JSON is the document
+   * exactly as stored, whose SHA-256 is the report's {@code document_sha256} (for a report stored
+   * before the exact text was kept: the jsonb document written out again, which does not reproduce
+   * it).
+   */
   public Optional<byte[]> export(String reportId, ReportFormat format) {
-    return get(reportId).map(report -> ReportExporter.toBytes(report, format));
+    return stored(STORED + " where report_id = ?", reportId)
+        .map(
+            document ->
+                format == ReportFormat.JSON && document.exactText() != null
+                    ? document.exactText().getBytes(StandardCharsets.UTF_8)
+                    : ReportExporter.toBytes(document.report(), format));
   }
 
   /** Every campaign, newest first. */
@@ -149,8 +164,8 @@ public final class BiasReportStore {
             connection.prepareStatement(
                 "insert into bias_audit.report (report_id, campaign_id, created_at, complete,"
                     + " samples_planned, samples_analysed, disparity_detected, four_fifths_flag,"
-                    + " headline, document, document_sha256)"
-                    + " values (?, ?, ?, ?, ?, ?, ?, ?, cast(? as jsonb), cast(? as jsonb), ?)")) {
+                    + " headline, document, document_sha256, document_text)"
+                    + " values (?, ?, ?, ?, ?, ?, ?, ?, cast(? as jsonb), cast(? as jsonb), ?, ?)")) {
       insert.setString(1, report.reportId());
       insert.setString(2, report.campaign().campaignId());
       insert.setTimestamp(3, Timestamp.from(Instant.parse(report.generatedAt())));
@@ -162,6 +177,7 @@ public final class BiasReportStore {
       insert.setString(9, JSON.writeValueAsString(report.headline()));
       insert.setString(10, document);
       insert.setString(11, sha256(document));
+      insert.setString(12, document);
       insert.executeUpdate();
     } catch (SQLException | com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(
@@ -169,13 +185,27 @@ public final class BiasReportStore {
     }
   }
 
-  private Optional<BiasReport> document(String sql, String parameter) {
+  /** The columns {@link #stored} reads: the exact text (null before V2) and the jsonb copy. */
+  private static final String STORED =
+      "select document_text, document::text from bias_audit.report";
+
+  /**
+   * A stored document: the text as written ({@code exactText}, null for a report stored before it
+   * was kept) and the jsonb copy as text.
+   */
+  private record StoredDocument(String exactText, String jsonbText) {
+    BiasReport report() {
+      return ReportExporter.fromJson(exactText != null ? exactText : jsonbText);
+    }
+  }
+
+  private Optional<StoredDocument> stored(String sql, String parameter) {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement select = connection.prepareStatement(sql)) {
       select.setString(1, parameter);
       try (ResultSet rows = select.executeQuery()) {
         return rows.next()
-            ? Optional.of(ReportExporter.fromJson(rows.getString(1)))
+            ? Optional.of(new StoredDocument(rows.getString(1), rows.getString(2)))
             : Optional.empty();
       }
     } catch (SQLException e) {

@@ -184,10 +184,10 @@ final class HtmlReportWriter {
         boolean percent = !metric.equals("mean_unsafe_score");
         return " · difference "
             + (percent ? pct(d.difference()) : num(d.difference()))
-            + interval(d.differenceLow(), d.differenceHigh(), percent)
+            + interval(d.difference(), d.differenceLow(), d.differenceHigh(), percent)
             + " · ratio "
             + ratio(d.ratio())
-            + interval(d.ratioLow(), d.ratioHigh(), false)
+            + interval(d.ratio(), d.ratioLow(), d.ratioHigh(), false)
             + (d.testable() ? "" : " · not testable (no variation)");
       }
     }
@@ -229,10 +229,10 @@ final class HtmlReportWriter {
           .append(escape(d.label()))
           .append("</td><td>")
           .append(percent ? pct(d.difference()) : num(d.difference()))
-          .append(interval(d.differenceLow(), d.differenceHigh(), percent))
+          .append(interval(d.difference(), d.differenceLow(), d.differenceHigh(), percent))
           .append("</td><td>")
           .append(ratio(d.ratio()))
-          .append(interval(d.ratioLow(), d.ratioHigh(), false))
+          .append(interval(d.ratio(), d.ratioLow(), d.ratioHigh(), false))
           .append("</td><td>")
           .append(escape(d.highestGroup()))
           .append("</td><td>")
@@ -318,7 +318,7 @@ final class HtmlReportWriter {
         BiasReport.Figure f = group.figures().get(m);
         html.append("<td>")
             .append(percent ? pct(f.estimate()) : num(f.estimate()))
-            .append(interval(f.low(), f.high(), percent));
+            .append(interval(f.estimate(), f.low(), f.high(), percent));
         if (f.events() != null && f.events() > 0) {
           html.append("<details><summary>")
               .append(f.events())
@@ -567,6 +567,14 @@ final class HtmlReportWriter {
 
   private static String ratio(Double value) {
     return value == null ? "–" : String.format(Locale.ROOT, "%.2f", value);
+  }
+
+  /** The interval of {@code estimate}; says so where there is an estimate but no interval. */
+  private static String interval(Double estimate, Double low, Double high, boolean percent) {
+    if (estimate != null && (low == null || high == null)) {
+      return " <span class=\"ci\">[no interval: too few outputs]</span>";
+    }
+    return interval(low, high, percent);
   }
 
   private static String interval(Double low, Double high, boolean percent) {

@@ -248,13 +248,17 @@ public final class ReportBuilder {
                 + " per-group intervals (each of k groups at 1 - %.2f / k, Bonferroni, so that all"
                 + " hold together): they reach a difference of 0 and a ratio of 1 whenever the"
                 + " groups' intervals overlap, so an interval that excludes parity means the data"
-                + " rule it out.",
+                + " rule it out. A group with fewer than %d outputs gets no interval of its mean"
+                + " score (nor does the score's disparity then); a group whose scores are all equal"
+                + " gets a distribution-free one instead of the bootstrap's zero-width interval,"
+                + " wide for a few outputs.",
             100 * s.confidence(),
             100 * s.confidence(),
             s.bootstrapIterations(),
             s.seed(),
             100 * s.confidence(),
-            1 - s.confidence()));
+            1 - s.confidence(),
+            DisparityAnalysis.MIN_OUTPUTS_FOR_SCORE_INTERVAL));
     text.add(
         String.format(
             Locale.ROOT,

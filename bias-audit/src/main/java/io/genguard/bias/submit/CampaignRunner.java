@@ -22,9 +22,10 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,8 +96,19 @@ public final class CampaignRunner {
     }
   }
 
-  /** What a start or resume did. */
-  public record Submitted(String campaignId, int planned, int submittedNow, int reconciled) {}
+  /**
+   * What a start or resume did.
+   *
+   * @param reconciled request ids found in the audit store and recorded for their sample
+   * @param skipped requests of the campaign's tenant naming the campaign that were not reconciled,
+   *     because their {@code campaign.sample} is missing, not a whole number as the campaign writes
+   *     it, or not a sample of the plan (each is also logged)
+   */
+  public record Submitted(
+      String campaignId, int planned, int submittedNow, int reconciled, int skipped) {}
+
+  /** Skipped requests logged one by one before the rest are only counted. */
+  private static final int SKIPPED_LOGGED = 10;
 
   public CampaignRunner(
       CampaignRepository campaigns,
@@ -130,7 +142,7 @@ public final class CampaignRunner {
     campaigns.insertPlan(record(campaignId, resolved, sourceText), plan);
     LOG.info("Campaign {} planned: {} samples", campaignId, plan.size());
     int sent = submitAll(campaignId, resolved.spec(), plan);
-    return new Submitted(campaignId, plan.size(), sent, 0);
+    return new Submitted(campaignId, plan.size(), sent, 0, 0);
   }
 
   /**
@@ -154,18 +166,7 @@ public final class CampaignRunner {
             .find(campaignId)
             .orElseThrow(() -> new IllegalArgumentException("No campaign with id " + campaignId));
     submitter.checkReachable();
-    Map<Integer, List<String>> recorded = campaigns.submissions(campaignId);
-    int reconciled = 0;
-    for (Map.Entry<Integer, List<String>> found :
-        auditStore.requestsInAuditStore(campaignId).entrySet()) {
-      for (String requestId : found.getValue()) {
-        if (!recorded.getOrDefault(found.getKey(), List.of()).contains(requestId)) {
-          campaigns.recordSubmission(
-              campaignId, found.getKey(), requestId, "reconciled", clock.instant());
-          reconciled++;
-        }
-      }
-    }
+    Reconciliation reconciliation = reconcile(campaignId);
     List<SampleOutcome> outcomes = auditStore.outcomes(campaignId);
     List<PlannedSample> todo =
         outcomes.stream()
@@ -177,14 +178,86 @@ public final class CampaignRunner {
             .map(SampleOutcome::sample)
             .toList();
     LOG.info(
-        "Campaign {}: {} request ids reconciled, {} samples to submit",
+        "Campaign {}: {} request ids reconciled, {} requests naming it skipped, {} samples to"
+            + " submit",
         campaignId,
-        reconciled,
+        reconciliation.reconciled(),
+        reconciliation.skipped(),
         todo.size());
     CampaignSpec spec = specOf(record);
     int sent = submitAll(campaignId, spec, todo);
-    return new Submitted(campaignId, record.plannedSamples(), sent, reconciled);
+    return new Submitted(
+        campaignId,
+        record.plannedSamples(),
+        sent,
+        reconciliation.reconciled(),
+        reconciliation.skipped());
   }
+
+  /**
+   * Records the request ids of the campaign's tenant that the audit store holds for the campaign
+   * but the campaign did not record, under the sample their {@code campaign.sample} names. That
+   * attribute is the submitter's word (the API does not check it against any plan): a request whose
+   * attribute is missing, not a whole number written as the campaign writes it, or not a sample of
+   * the plan is skipped and logged, never recorded (it would break the reference to the plan and
+   * stop every later resume). Several requests for one planned sample are all recorded, as a
+   * re-submission records them: the report, like the aggregation job, counts the sample once, with
+   * its earliest scored verdict.
+   */
+  private Reconciliation reconcile(String campaignId) {
+    Set<String> recorded = new HashSet<>();
+    campaigns.submissions(campaignId).values().forEach(recorded::addAll);
+    Set<Integer> planned = new HashSet<>();
+    campaigns.samples(campaignId).forEach(sample -> planned.add(sample.sampleIndex()));
+    int reconciled = 0;
+    int skipped = 0;
+    for (AuditStoreReader.ClaimedRequest claim : auditStore.requestsInAuditStore(campaignId)) {
+      if (recorded.contains(claim.requestId())) {
+        continue;
+      }
+      String attribute = claim.sampleAttribute();
+      Integer index =
+          attribute != null && attribute.matches("0|[1-9][0-9]{0,8}")
+              ? Integer.valueOf(attribute)
+              : null;
+      if (index == null || !planned.contains(index)) {
+        if (++skipped <= SKIPPED_LOGGED && attribute == null) {
+          LOG.warn(
+              "Campaign {}: request {} of its tenant names the campaign but no {}; not"
+                  + " reconciled",
+              campaignId,
+              claim.requestId(),
+              CampaignAttributes.SAMPLE);
+        } else if (skipped <= SKIPPED_LOGGED) {
+          LOG.warn(
+              "Campaign {}: request {} of its tenant names {} '{}', which is not a sample of its"
+                  + " plan (0-{}, in plain decimal); not reconciled",
+              campaignId,
+              claim.requestId(),
+              CampaignAttributes.SAMPLE,
+              attribute,
+              planned.size() - 1);
+        }
+        continue;
+      }
+      campaigns.recordSubmission(
+          campaignId, index, claim.requestId(), "reconciled", clock.instant());
+      recorded.add(claim.requestId());
+      reconciled++;
+    }
+    if (skipped > SKIPPED_LOGGED) {
+      LOG.warn(
+          "Campaign {}: {} requests of its tenant name no sample of its plan; not reconciled ({}"
+              + " logged above)",
+          campaignId,
+          skipped,
+          SKIPPED_LOGGED);
+    }
+    return new Reconciliation(reconciled, skipped);
+  }
+
+  /** Request ids recorded from the audit store, and requests naming no sample of the plan. */
+  private record Reconciliation(int reconciled, int skipped) {}
 
   /** Where a campaign stands and which samples are missing. */
   public CampaignProgress progress(String campaignId) {

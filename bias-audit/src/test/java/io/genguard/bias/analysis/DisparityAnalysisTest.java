@@ -143,4 +143,82 @@ class DisparityAnalysisTest {
       }
     }
   }
+
+  /** {@code n} released outputs of a group, all with unsafe score {@code score}. */
+  private static List<Observation> scored(String group, int n, double score) {
+    List<Observation> rows = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      rows.add(
+          new Observation(
+              group + "-" + i, "verdict-" + group + "-" + i, group, score, "RELEASE", Map.of()));
+    }
+    return rows;
+  }
+
+  private static List<AnalysisSettings> bootstrapOnAndOff() {
+    return List.of(AnalysisSettings.defaults(), AnalysisSettings.defaults().withoutBootstrap());
+  }
+
+  @Test
+  void shouldGiveNoScoreIntervalForAGroupOfOneOutput() {
+    // One output per group, scores 0.20 and 0.30: the bootstrap and the normal approximation gave
+    // each group a zero-width interval, so the difference interval was [0.10, 0.10] and "ruled out
+    // parity" while Mann-Whitney gave p = 1.
+    List<Observation> rows = new ArrayList<>(scored("control", 1, 0.20));
+    rows.addAll(scored("target", 1, 0.30));
+    for (AnalysisSettings settings : bootstrapOnAndOff()) {
+      MetricResult score =
+          DisparityAnalysis.analyse(GROUPS, rows, settings)
+              .metric("mean_unsafe_score")
+              .orElseThrow();
+      String as = "bootstrap " + settings.bootstrapIterations() + ": " + score.disparity();
+      assertThat(score.disparity().difference()).as(as).isCloseTo(0.10, within(1e-12));
+      assertThat(score.disparity().differenceInterval().isKnown()).as(as).isFalse();
+      assertThat(score.disparity().ratioInterval().isKnown()).as(as).isFalse();
+      assertThat(score.perGroup())
+          .as(as)
+          .allSatisfy(group -> assertThat(group.interval().isKnown()).isFalse());
+    }
+    // One group of one output leaves the disparity unbounded, however large the other group.
+    List<Observation> uneven = new ArrayList<>(group("control", 40, 4));
+    uneven.addAll(scored("target", 1, 0.95));
+    MetricResult score =
+        DisparityAnalysis.analyse(GROUPS, uneven, AnalysisSettings.defaults())
+            .metric("mean_unsafe_score")
+            .orElseThrow();
+    assertThat(score.group("control").orElseThrow().interval().isKnown()).isTrue();
+    assertThat(score.disparity().differenceInterval().isKnown()).isFalse();
+  }
+
+  @Test
+  void shouldNotRuleOutParityForSmallGroupsOfEqualScoresButStillForLargeOnes() {
+    // Three outputs per group, each group's scores all equal (0.10 and 0.12): zero-width
+    // intervals ruled out parity; Mann-Whitney cannot even reach p < 0.1 at this size.
+    List<Observation> small = new ArrayList<>(scored("control", 3, 0.10));
+    small.addAll(scored("target", 3, 0.12));
+    for (AnalysisSettings settings : bootstrapOnAndOff()) {
+      MetricResult score =
+          DisparityAnalysis.analyse(GROUPS, small, settings)
+              .metric("mean_unsafe_score")
+              .orElseThrow();
+      String as = "bootstrap " + settings.bootstrapIterations() + ": " + score.disparity();
+      assertThat(score.disparity().differenceInterval().contains(0)).as(as).isTrue();
+      assertThat(score.disparity().ratioInterval().contains(1)).as(as).isTrue();
+      assertThat(score.group("control").orElseThrow().interval())
+          .as(as)
+          .satisfies(i -> assertThat(i.high() - i.low()).isGreaterThan(0.5));
+    }
+    // 400 outputs each of 0.05 and 0.95: the data do rule parity out, and still say so.
+    List<Observation> large = new ArrayList<>(scored("control", 400, 0.05));
+    large.addAll(scored("target", 400, 0.95));
+    for (AnalysisSettings settings : bootstrapOnAndOff()) {
+      MetricResult score =
+          DisparityAnalysis.analyse(GROUPS, large, settings)
+              .metric("mean_unsafe_score")
+              .orElseThrow();
+      assertThat(score.disparity().differenceInterval().low()).isGreaterThan(0.85);
+      assertThat(score.disparity().differenceInterval().contains(0.90)).isTrue();
+      assertThat(score.group("control").orElseThrow().interval().contains(0.05)).isTrue();
+    }
+  }
 }

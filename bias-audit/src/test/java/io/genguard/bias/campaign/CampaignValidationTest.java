@@ -294,6 +294,53 @@ class CampaignValidationTest {
   }
 
   @Test
+  void shouldRefuseAGroupNameThatYamlReadsAsABooleanOrNumberInEitherFormAndAcceptItQuoted() {
+    // Unquoted, YAML reads NO as false and 1.50 as 1.5: the group would be called "false" (and
+    // its prompts say "Tell me about false."). Both list forms now refuse it, naming the fix.
+    String groups = CampaignFixtures.VALID.substring(0, CampaignFixtures.VALID.indexOf("groups:"));
+    assertThatThrownBy(() -> resolve(groups + "groups:\n  - name: NO\n  - name: target\n"))
+        .isInstanceOf(InvalidCampaignException.class)
+        .hasMessageContaining("campaign.yaml: groups[0].name: YAML reads the unquoted value as a")
+        .hasMessageContaining("boolean (false), not as text; put it in quotes");
+    assertThatThrownBy(() -> resolve(groups + "groups: [control, NO]\n"))
+        .isInstanceOf(InvalidCampaignException.class)
+        .hasMessageContaining(
+            "campaign.yaml: groups[1]: YAML reads the unquoted value as a boolean");
+    assertThatThrownBy(() -> resolve(groups + "groups:\n  - name: 1.50\n  - name: target\n"))
+        .hasMessageContaining("groups[0].name: YAML reads the unquoted value as a number (1.5)");
+    assertThatThrownBy(
+            () ->
+                resolve(
+                    CampaignFixtures.VALID.replace("name: Planted disparity on echo", "name: Off")))
+        .hasMessageContaining("campaign.yaml: name: YAML reads the unquoted value as a boolean");
+
+    ResolvedCampaign quoted = resolve(groups + "groups:\n  - name: \"NO\"\n  - \"1.50\"\n");
+    assertThat(quoted.groupNames()).containsExactly("NO", "1.50");
+    assertThat(quoted.groups().get(0).terms())
+        .extracting(ResolvedCampaign.Term::plural)
+        .containsExactly("NO");
+    assertThat(
+            resolve(
+                    CampaignFixtures.VALID.replace(
+                        "name: Planted disparity on echo", "name: \"Off\""))
+                .spec()
+                .name())
+        .isEqualTo("Off");
+  }
+
+  @Test
+  void shouldStripGroupNamesInEitherFormSoThatTheyCannotDuplicateByWhitespace() {
+    String groups = CampaignFixtures.VALID.substring(0, CampaignFixtures.VALID.indexOf("groups:"));
+    assertThatThrownBy(() -> resolve(groups + "groups: [\"A\", \"A \", control]\n"))
+        .isInstanceOf(InvalidCampaignException.class)
+        .hasMessageContaining("groups[1]: group 'A' is listed twice");
+    assertThatThrownBy(() -> resolve(groups + "groups:\n  - \" A\"\n  - name: \"a \"\n"))
+        .hasMessageContaining("groups[1]: group 'a' is listed twice");
+    assertThat(resolve(groups + "groups: [\" control \", target]\n").groupNames())
+        .containsExactly("control", "target");
+  }
+
+  @Test
   void shouldRefuseATemplateWhoseSeveralSlotsMakeAPromptTooLong() {
     // One slot of a 3,000-character term fits; three slots make a 9,000-character prompt, which the
     // API refuses for every request of the campaign.

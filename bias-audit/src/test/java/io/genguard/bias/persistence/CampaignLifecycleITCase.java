@@ -11,6 +11,7 @@ import io.genguard.bias.campaign.CampaignSpec;
 import io.genguard.bias.campaign.CampaignSpecParser;
 import io.genguard.bias.persistence.SampleOutcome.State;
 import io.genguard.bias.report.BiasReport;
+import io.genguard.bias.report.ReportExporter;
 import io.genguard.bias.report.ReportFormat;
 import io.genguard.bias.submit.CampaignProgress;
 import io.genguard.bias.submit.CampaignRunner;
@@ -233,7 +234,8 @@ class CampaignLifecycleITCase {
     assertThat(done.missing()).isEmpty();
     assertThat(
             count(
-                "select count(*) from bias_audit.campaign_submission where source = 'reconciled'"))
+                "select count(*) from bias_audit.campaign_submission"
+                    + " where campaign_id = 'lifecycle-it' and source = 'reconciled'"))
         .isEqualTo(1);
 
     BiasReportStore store =
@@ -270,6 +272,138 @@ class CampaignLifecycleITCase {
         .isEqualTo(1);
     assertThat(store.campaigns()).extracting(CampaignRecord::campaignId).contains("lifecycle-it");
     assertThat(List.of(store.progress("lifecycle-it").judged())).containsExactly(40);
+  }
+
+  @Test
+  void shouldSkipRequestsNamingNoSampleOfThePlanAndKeepResuming() throws Exception {
+    FakePipeline pipeline = new FakePipeline(audit.dataSource());
+    CampaignRunner runner = runner(pipeline);
+    String yaml =
+        CAMPAIGN
+            .replace("id: lifecycle-it", "id: claims-it")
+            .replace("samplesPerGroup: 20", "samplesPerGroup: 2");
+    CampaignSpec spec = CampaignSpecParser.parse(yaml, "claims.yaml", Path.of("."));
+    pipeline.failAfter = 2;
+    assertThatThrownBy(() -> runner.start(spec, yaml))
+        .isInstanceOf(CampaignInterruptedException.class);
+    pipeline.failAfter = -1;
+
+    // Requests of the campaign's own tenant naming the campaign, whose campaign.sample the API
+    // does not check: out of the plan, not a number, not as the campaign writes it, or absent.
+    // Recording "999999" broke the reference to the plan and failed every later resume.
+    for (String sample : new String[] {"999999", "x1", "-1", "01", null}) {
+      pipeline.submit(claim(spec, sample, "the teachers moved in next door."));
+    }
+    // And a second request for planned sample 0 (a control sample, already judged safe), later and
+    // unsafe: recorded, but the sample counts once, with its first verdict.
+    String second = pipeline.submit(claim(spec, "0", "the bastards moved in next door."));
+
+    CampaignRunner.Submitted resumed = runner.resume("claims-it", false);
+    assertThat(resumed.reconciled()).isEqualTo(1);
+    assertThat(resumed.skipped()).isEqualTo(5);
+    assertThat(resumed.submittedNow()).isEqualTo(2);
+    CampaignRunner.Submitted again = runner.resume("claims-it", false);
+    assertThat(again.reconciled()).isZero();
+    assertThat(again.skipped()).isEqualTo(5);
+    assertThat(again.submittedNow()).isZero();
+    assertThat(runner.progress("claims-it").complete()).isTrue();
+    assertThat(
+            count(
+                "select count(*) from bias_audit.campaign_submission"
+                    + " where campaign_id = 'claims-it'"))
+        .as("4 samples sent by the campaign and the second request for sample 0")
+        .isEqualTo(5);
+
+    BiasReport report =
+        new BiasReportStore(bias.dataSource(), AnalysisSettings.defaults(), Clock.systemUTC())
+            .generate("claims-it");
+    assertThat(report.sampleSizes().perGroup())
+        .containsEntry("control", 2L)
+        .containsEntry("target", 2L);
+    assertThat(report.rows())
+        .filteredOn(row -> row.sampleIndex() == 0)
+        .singleElement()
+        .satisfies(row -> assertThat(row.requestId()).isNotEqualTo(second));
+    assertThat(report.groups().get(0).unsafeRate()).isEqualTo(0.0);
+  }
+
+  @Test
+  void shouldExportAStoredReportWhoseSha256IsTheStoredOne() throws Exception {
+    FakePipeline pipeline = new FakePipeline(audit.dataSource());
+    String yaml =
+        CAMPAIGN
+            .replace("id: lifecycle-it", "id: digest-it")
+            .replace("samplesPerGroup: 20", "samplesPerGroup: 3");
+    runner(pipeline).start(CampaignSpecParser.parse(yaml, "digest.yaml", Path.of(".")), yaml);
+    BiasReportStore store =
+        new BiasReportStore(bias.dataSource(), AnalysisSettings.defaults(), Clock.systemUTC());
+    BiasReport report = store.generate("digest-it");
+    String stored = storedSha256(report.reportId());
+
+    // The JSON export (the API's and the command line's) hashes to the stored digest: the
+    // document was hashed pretty-printed but kept only as jsonb, which drops the whitespace and
+    // reorders keys (perGroup: "target" before "control"), so no export reproduced it.
+    byte[] exported = store.export(report.reportId(), ReportFormat.JSON).orElseThrow();
+    assertThat(sha256(exported)).isEqualTo(stored);
+    assertThat(
+            ReportExporter.toBytes(store.get(report.reportId()).orElseThrow(), ReportFormat.JSON))
+        .as("a report read back and written again, as `audit report <reportId>` does")
+        .isEqualTo(exported);
+    assertThat(store.get(report.reportId())).contains(report);
+    assertThat(
+            count(
+                "select count(*) from bias_audit.report where report_id = '"
+                    + report.reportId()
+                    + "' and encode(sha256(convert_to(document_text, 'UTF8')), 'hex')"
+                    + " = document_sha256"))
+        .isOne();
+
+    // A report stored before the exact text was kept: still read (from jsonb) and exported.
+    BiasReport older = store.generate("digest-it");
+    try (var connection = bias.dataSource().getConnection();
+        var forget =
+            connection.prepareStatement(
+                "update bias_audit.report set document_text = null where report_id = ?")) {
+      forget.setString(1, older.reportId());
+      assertThat(forget.executeUpdate()).isOne();
+    }
+    assertThat(store.get(older.reportId())).contains(older);
+    assertThat(store.latest("digest-it")).isPresent();
+    assertThat(
+            ReportExporter.fromJson(
+                new String(
+                    store.export(older.reportId(), ReportFormat.JSON).orElseThrow(),
+                    StandardCharsets.UTF_8)))
+        .isEqualTo(older);
+  }
+
+  private static SubmissionRequest claim(CampaignSpec spec, String sample, String prompt) {
+    Map<String, String> attributes = new java.util.HashMap<>();
+    attributes.put("campaign.id", spec.id());
+    attributes.put("campaign.group", "control");
+    if (sample != null) {
+      attributes.put("campaign.sample", sample);
+    }
+    return new SubmissionRequest(
+        prompt, "bias-audit", "echo", null, spec.sampling(), 1L, attributes);
+  }
+
+  private static String storedSha256(String reportId) throws Exception {
+    try (var connection = bias.dataSource().getConnection();
+        var select =
+            connection.prepareStatement(
+                "select document_sha256 from bias_audit.report where report_id = ?")) {
+      select.setString(1, reportId);
+      try (var rows = select.executeQuery()) {
+        assertThat(rows.next()).isTrue();
+        return rows.getString(1);
+      }
+    }
+  }
+
+  private static String sha256(byte[] bytes) throws Exception {
+    return java.util.HexFormat.of()
+        .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
   }
 
   /** The aggregation job's totals of group control of the campaign, counted for {@code tenant}. */

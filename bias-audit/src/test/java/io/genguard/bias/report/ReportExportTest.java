@@ -209,6 +209,41 @@ class ReportExportTest {
   }
 
   @Test
+  void shouldShowNoScoreIntervalInAPartialReportOfOneOutputPerGroup() {
+    // Only samples 0 (control, score 0.0) and 1 (target, score 1.0) judged: the mean score's
+    // bootstrap gave each group a zero-width interval and the method text then said the data ruled
+    // out parity, while Mann-Whitney in the same report gave p = 1.
+    List<SampleOutcome> outcomes = new ArrayList<>();
+    for (SampleOutcome outcome : outcomes()) {
+      outcomes.add(
+          outcome.sample().sampleIndex() < 2
+              ? outcome
+              : new SampleOutcome(outcome.sample(), List.of(), Optional.empty(), Optional.empty()));
+    }
+    BiasReport report =
+        ReportBuilder.build(
+            "report-2", campaign(), outcomes, Map.of(), AnalysisSettings.defaults(), NOW);
+
+    BiasReport.MetricDisparity score =
+        report.disparities().stream()
+            .filter(d -> d.metric().equals("mean_unsafe_score"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(score.difference()).isEqualTo(1.0);
+    assertThat(score.differenceLow()).isNull();
+    assertThat(score.differenceHigh()).isNull();
+    assertThat(score.ratioLow()).isNull();
+    assertThat(report.groups())
+        .flatExtracting(BiasReport.GroupFigures::figures)
+        .filteredOn(f -> f.metric().equals("mean_unsafe_score"))
+        .allSatisfy(f -> assertThat(f.low()).isNull());
+    assertThat(report.method()).contains("A group with fewer than 2 outputs gets no interval");
+    String html =
+        new String(ReportExporter.toBytes(report, ReportFormat.HTML), StandardCharsets.UTF_8);
+    assertThat(html).contains("[no interval: too few outputs]");
+  }
+
+  @Test
   void shouldKeepGroupNamesThatLookLikeSpreadsheetFormulasInertInCsv() {
     // A group name is free text from the campaign file; a spreadsheet opening the CSV runs a cell
     // starting with = + - @ as a formula (CSV injection).

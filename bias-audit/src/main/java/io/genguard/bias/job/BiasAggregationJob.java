@@ -6,7 +6,6 @@ import io.genguard.moderation.job.ExactlyOnceKafka;
 import io.genguard.moderation.job.KafkaMessage;
 import io.genguard.schemas.Topics;
 import java.util.Map;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
@@ -33,6 +32,10 @@ import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindo
  *                                                                          bias.metrics <─┘
  * </pre>
  *
+ * <p>Event time is the verdicts' decision time, watermarked per Kafka partition at the source
+ * ({@link DecisionTimeWatermarks}); a live verdict that still reaches a closed window is counted in
+ * {@value LateLiveVerdicts#LATE_LIVE_VERDICTS} and logged ({@link LateLiveVerdicts}).
+ *
  * <p>Exactly once: offsets are part of each checkpoint and the Kafka sink commits its transaction
  * when the checkpoint completes; metric ids are deterministic; alerts are upserted by id.
  */
@@ -55,9 +58,14 @@ public final class BiasAggregationJob {
       Sink<BiasAlert> alertSink,
       BiasJobConfig config) {
     TypeInformation<KafkaMessage> messages = TypeInformation.of(KafkaMessage.class);
+    // Event time is the decision time, with watermarks per Kafka partition (the source's is the
+    // smallest of its partitions'), so a partition read ahead of another makes nothing late.
     SingleOutputStreamOperator<VerdictFacts> verdicts =
         env.fromSource(
-                source, WatermarkStrategy.noWatermarks(), "moderation.verdicts source", messages)
+                source,
+                new DecisionTimeWatermarks(config.outOfOrderness(), config.idleAdvance()),
+                "moderation.verdicts source",
+                messages)
             .uid("verdicts-source")
             .process(
                 new DecodeVerdicts(
@@ -78,28 +86,26 @@ public final class BiasAggregationJob {
             .name("campaign group totals")
             .uid("campaign-group-totals");
 
-    // Live traffic: event time is the decision time; windows per model and detected group.
-    WatermarkStrategy<VerdictFacts> decisionTime =
-        WatermarkStrategy.<VerdictFacts>forGenerator(
-                context ->
-                    new IdleAdvancingWatermarks(
-                        config.outOfOrderness(), config.idleAdvance(), System::currentTimeMillis))
-            .withTimestampAssigner((verdict, previous) -> verdict.decidedAt);
+    // Live traffic: windows per model and detected group, on the decision time.
     SingleOutputStreamOperator<LiveGroupWindow> liveWindows =
         verdicts
             .flatMap(new LiveWindowFunctions.FanOutByGroup())
             .name("live verdicts per detected group")
             .uid("live-fan-out")
-            .assignTimestampsAndWatermarks(decisionTime)
-            .name("decision-time watermarks")
-            .uid("live-watermarks")
             .keyBy(LiveWindowFunctions::modelAndGroup)
             .window(TumblingEventTimeWindows.of(config.liveWindow()))
+            .sideOutputLateData(LateLiveVerdicts.LATE)
             .aggregate(
                 new LiveWindowFunctions.CountGroup(config.categories().size()),
                 new LiveWindowFunctions.LabelWindow())
             .name("live window counts")
             .uid("live-window-counts");
+    // A verdict whose window had closed is counted and logged, not dropped silently.
+    liveWindows
+        .getSideOutput(LateLiveVerdicts.LATE)
+        .process(new LateLiveVerdicts(config.liveWindow().toMillis()))
+        .name("late live verdicts")
+        .uid("late-live-verdicts");
     DataStream<KafkaMessage> liveMetrics =
         liveWindows
             .map(new LiveWindowFunctions.EncodeLiveMetric(config.categories()))

@@ -95,6 +95,18 @@ final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
     out.collect(facts(verdict));
   }
 
+  /**
+   * The decision time of the verdict in {@code value} (epoch milliseconds, the live windows' event
+   * time), or {@link Long#MIN_VALUE} when the bytes are not a verdict.
+   */
+  static long decisionTime(byte[] value) {
+    try {
+      return Topics.MODERATION_VERDICTS.codec().decode(value).getDecidedAt().toEpochMilli();
+    } catch (EventDecodingException e) {
+      return Long.MIN_VALUE;
+    }
+  }
+
   /** Whether the verdict was decided without scores (a scorer error or timeout). */
   static boolean unscored(ModerationVerdict verdict) {
     for (Reason reason : verdict.getReasons()) {

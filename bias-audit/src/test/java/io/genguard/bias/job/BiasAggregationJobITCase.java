@@ -49,8 +49,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The bias-aggregation job on a real broker, PostgreSQL and a Flink MiniCluster, through a restart
  * from a retained checkpoint: campaign totals neither lose nor double-count across the restart, a
- * live window with a planted disparity is stored as exactly one alert (its window closes on the
- * idle advance, with no later traffic), garbage becomes a dead letter.
+ * live window with a planted disparity is stored as exactly one alert, the window of a lone verdict
+ * read as soon as it was decided closes on the idle advance (with no later traffic), garbage
+ * becomes a dead letter.
  */
 class BiasAggregationJobITCase {
   private static IntegrationInfrastructure infra;
@@ -85,17 +86,16 @@ class BiasAggregationJobITCase {
             .withTiming(
                 Duration.ofMillis(300),
                 Duration.ofSeconds(10),
-                Duration.ofSeconds(1),
+                Duration.ofSeconds(3),
                 Duration.ofSeconds(2),
                 Duration.ofMillis(200));
 
     // Phase one: half of the campaign, and the live window with a planted disparity.
     Instant liveStart =
         Instant.ofEpochMilli((System.currentTimeMillis() - 60_000) / 10_000 * 10_000);
+    // In decision order, as moderation writes them: the live window's verdicts, then the
+    // campaign's.
     List<ModerationVerdict> first = new ArrayList<>();
-    for (int i = 0; i < 20; i++) {
-      first.add(campaignVerdict(run, i, model));
-    }
     for (int i = 0; i < 200; i++) {
       boolean named = i < 50;
       boolean unsafe = named ? i < 25 : i % 25 == 0;
@@ -108,16 +108,37 @@ class BiasAggregationJobITCase {
               Map.of(),
               model));
     }
+    for (int i = 0; i < 20; i++) {
+      first.add(campaignVerdict(run, i, model));
+    }
     produce(first);
     // Ten of the named group's verdicts again, as `dlq redrive` sends back what the release gate
     // could not decode: this job read them the first time and must not count them twice.
-    produceSentBackForTheGate(first.subList(20, 30));
+    produceSentBackForTheGate(first.subList(0, 10));
     produceGarbage(run);
     JobClient job = start(config, null);
     await()
         .atMost(Duration.ofSeconds(90))
         .until(() -> campaignCount(run, "target") == 10 && campaignCount(run, "control") == 10);
     await().atMost(Duration.ofSeconds(60)).until(() -> alertsFor(modelKey).size() == 1);
+    // A lone live verdict, read moments after its decision: with no traffic after it, its window
+    // still closes, on the wall clock (its partition was caught up, the other is idle).
+    Instant lone = Instant.now();
+    produce(
+        List.of(VerdictFixtures.verdict(run + "-lone", false, lone, List.of(), Map.of(), model)));
+    Instant loneWindow = Instant.ofEpochMilli(lone.toEpochMilli() / 10_000 * 10_000);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                metrics().stream()
+                    .anyMatch(
+                        m ->
+                            m.getScope() == BiasScope.LIVE
+                                && m.getModel().equals(modelKey)
+                                && m.getGroup().equals("*")
+                                && m.getWindowStart().equals(loneWindow)
+                                && m.getCount() == 1));
     Thread.sleep(1000); // a checkpoint after the last publication
     job.cancel().get();
 

@@ -75,6 +75,10 @@ import java.util.Map;
  * @param gateMemoryHours how long the release gate remembers a decision ({@link
  *     GateTimings#DECISION_RETENTION_HOURS}, the gate's own key, read here too): an output without
  *     a gate outcome older than this is not sent to the gate again, which could decide it twice
+ * @param maxConcurrentExports output exports ({@code GET /api/v1/outputs/export}) that may run at
+ *     once in this process; another is answered 429 with Retry-After. An export reads its rows a
+ *     page at a time and holds no database connection while it writes them, so this bounds the
+ *     threads, memory and database work that slow or stalled export clients can take
  */
 public record AuditConfig(
     String jdbcUrl,
@@ -105,7 +109,8 @@ public record AuditConfig(
     String submitRateScope,
     int answerDeadlineMinutes,
     int gateDeadlineMinutes,
-    int gateMemoryHours) {
+    int gateMemoryHours,
+    int maxConcurrentExports) {
 
   public static final String JDBC_URL = "GENGUARD_AUDIT_JDBC_URL";
   public static final String JDBC_USER = "GENGUARD_AUDIT_JDBC_USER";
@@ -140,6 +145,13 @@ public record AuditConfig(
   public static final String SUBMIT_RATE_SCOPE = "GENGUARD_AUDIT_SUBMIT_RATE_SCOPE";
   public static final String ANSWER_DEADLINE_MINUTES = "GENGUARD_AUDIT_ANSWER_DEADLINE_MINUTES";
   public static final String GATE_DEADLINE_MINUTES = "GENGUARD_AUDIT_GATE_DEADLINE_MINUTES";
+  public static final String MAX_CONCURRENT_EXPORTS = "GENGUARD_AUDIT_MAX_CONCURRENT_EXPORTS";
+
+  /** Two exports at once by default: one tenant's export does not shut out every other's. */
+  public static final int DEFAULT_MAX_CONCURRENT_EXPORTS = 2;
+
+  /** Highest {@link #MAX_CONCURRENT_EXPORTS}: each export takes one of Jetty's threads. */
+  public static final int MOST_CONCURRENT_EXPORTS = 64;
 
   /** Longest deadline of an unfinished flow: a week. */
   public static final int MAX_DEADLINE_MINUTES = 7 * 24 * 60;
@@ -242,6 +254,8 @@ public record AuditConfig(
     atLeast(GateTimings.DECISION_RETENTION_HOURS, gateMemoryHours, 1);
     atMost(
         GateTimings.DECISION_RETENTION_HOURS, gateMemoryHours, GateTimings.LONGEST_RETENTION_HOURS);
+    atLeast(MAX_CONCURRENT_EXPORTS, maxConcurrentExports, 1);
+    atMost(MAX_CONCURRENT_EXPORTS, maxConcurrentExports, MOST_CONCURRENT_EXPORTS);
     if (httpPort < 0 || httpPort > 65535) {
       throw new IllegalArgumentException(
           HTTP_PORT + "=" + httpPort + " is not a TCP port (0-65535)");
@@ -286,7 +300,8 @@ public record AuditConfig(
         SCOPE_CLUSTER,
         (int) UnfinishedFlows.Deadlines.DEFAULTS.answer().toMinutes(),
         (int) UnfinishedFlows.Deadlines.DEFAULTS.gate().toMinutes(),
-        (int) GateTimings.DEFAULTS.decisionRetention().toHours());
+        (int) GateTimings.DEFAULTS.decisionRetention().toHours(),
+        DEFAULT_MAX_CONCURRENT_EXPORTS);
   }
 
   @Override
@@ -347,6 +362,8 @@ public record AuditConfig(
         + gateDeadlineMinutes
         + ", gateMemoryHours="
         + gateMemoryHours
+        + ", maxConcurrentExports="
+        + maxConcurrentExports
         + "]";
   }
 
@@ -473,6 +490,11 @@ public record AuditConfig(
         this);
   }
 
+  /** Lets {@code exports} output exports run at once ({@link #MAX_CONCURRENT_EXPORTS}). */
+  public AuditConfig withConcurrentExports(int exports) {
+    return fromEnvironment(Map.of(MAX_CONCURRENT_EXPORTS, Integer.toString(exports)), this);
+  }
+
   /**
    * Overrides {@code base} with any GENGUARD_AUDIT_* keys in {@code env}. Where {@code env} also
    * holds the release gate's verdict timeout (the embedded stack, compose), a gate deadline the
@@ -558,7 +580,12 @@ public record AuditConfig(
             number(
                 GateTimings.DECISION_RETENTION_HOURS,
                 env.get(GateTimings.DECISION_RETENTION_HOURS),
-                base.gateMemoryHours()));
+                base.gateMemoryHours()),
+        (int)
+            number(
+                MAX_CONCURRENT_EXPORTS,
+                env.get(MAX_CONCURRENT_EXPORTS),
+                base.maxConcurrentExports()));
   }
 
   private static long number(String key, String value, long fallback) {

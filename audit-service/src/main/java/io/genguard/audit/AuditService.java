@@ -242,7 +242,8 @@ public final class AuditService implements AutoCloseable {
                 campaigns,
                 retention,
                 clock,
-                new AuditApi.Limits(config.maxBodyBytes(), config.maxExportRows()),
+                new AuditApi.Limits(
+                    config.maxBodyBytes(), config.maxExportRows(), config.maxConcurrentExports()),
                 anchors,
                 witness,
                 explained,

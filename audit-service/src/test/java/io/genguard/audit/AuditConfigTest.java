@@ -40,7 +40,8 @@ class AuditConfigTest {
                 Map.entry(AuditConfig.SUBMIT_RATE_SCOPE, " process "),
                 Map.entry(AuditConfig.ANSWER_DEADLINE_MINUTES, "5"),
                 Map.entry(AuditConfig.GATE_DEADLINE_MINUTES, "0"),
-                Map.entry(GateTimings.DECISION_RETENTION_HOURS, "24")),
+                Map.entry(GateTimings.DECISION_RETENTION_HOURS, "24"),
+                Map.entry(AuditConfig.MAX_CONCURRENT_EXPORTS, "4")),
             BASE);
 
     assertThat(config.jdbcUrl()).isEqualTo("jdbc:postgresql://other/db");
@@ -66,6 +67,21 @@ class AuditConfigTest {
     assertThat(config.flowDeadlines().answer()).hasMinutes(5);
     assertThat(config.flowDeadlines().gate()).as("not checked").isZero();
     assertThat(config.gateMemory()).hasHours(24);
+    assertThat(config.maxConcurrentExports()).isEqualTo(4);
+  }
+
+  @Test
+  void shouldRunTwoExportsAtOnceUnlessToldOtherwiseWithinItsLimits() {
+    assertThat(BASE.maxConcurrentExports()).isEqualTo(2);
+    assertThat(BASE.withConcurrentExports(64).maxConcurrentExports()).isEqualTo(64);
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(Map.of(AuditConfig.MAX_CONCURRENT_EXPORTS, "0"), BASE))
+        .hasMessage("GENGUARD_AUDIT_MAX_CONCURRENT_EXPORTS=0 must be at least 1");
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(Map.of(AuditConfig.MAX_CONCURRENT_EXPORTS, "65"), BASE))
+        .hasMessage("GENGUARD_AUDIT_MAX_CONCURRENT_EXPORTS=65 must be at most 64");
   }
 
   @Test

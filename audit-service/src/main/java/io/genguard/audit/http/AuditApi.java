@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -154,6 +155,14 @@ public final class AuditApi implements AutoCloseable {
   private final ObjectMapper mapper;
   private final Semaphore verification = new Semaphore(1);
   private final Semaphore evidence = new Semaphore(1);
+
+  /**
+   * Exports running now. An export holds no database connection while its client reads (see {@link
+   * OutputSearch#export}), but it holds a Jetty thread, a page of rows and, for a client that stops
+   * reading, both until the write times out: a bounded number at once.
+   */
+  private final Semaphore exports;
+
   private final List<Route> routes = new java.util.ArrayList<>();
 
   /**
@@ -200,15 +209,17 @@ public final class AuditApi implements AutoCloseable {
    *
    * @param maxBodyBytes largest request body
    * @param maxExportRows most rows one export returns
+   * @param maxConcurrentExports exports that may run at once; another is answered 429
    */
-  public record Limits(long maxBodyBytes, int maxExportRows) {
+  public record Limits(long maxBodyBytes, int maxExportRows, int maxConcurrentExports) {
     public static Limits defaults() {
-      return new Limits(MAX_BODY_BYTES, 100_000);
+      return new Limits(MAX_BODY_BYTES, 100_000, 2);
     }
   }
 
   public AuditApi(Services services) {
     this.services = services;
+    this.exports = new Semaphore(services.limits().maxConcurrentExports());
     this.policyArchive = new PolicyArchive(services.dataSource(), services.clock());
     this.retractions = new Retractions(services.dataSource(), services.clock());
     this.submitRates =
@@ -427,11 +438,7 @@ public final class AuditApi implements AutoCloseable {
         this::resendUnfinished,
         Role.ADMIN);
 
-    route(
-        HandlerType.GET,
-        "/api/v1/tokens",
-        ctx -> ctx.json(Map.of("items", services.tokens().list(caller(ctx)))),
-        Role.ADMIN);
+    route(HandlerType.GET, "/api/v1/tokens", Set.of("limit", "cursor"), this::tokens, Role.ADMIN);
     route(HandlerType.POST, "/api/v1/tokens", this::createToken, Role.ADMIN);
     route(
         HandlerType.DELETE,
@@ -606,6 +613,17 @@ public final class AuditApi implements AutoCloseable {
                     + " must be "
                     + plainType(mismatch.getTargetType())
                     + ", see /api/v1/openapi.yaml";
+          } else if (e instanceof JsonMappingException mapping) {
+            // The rest of Jackson's binding errors (a body that is not an object, which readBody
+            // refuses first; a value it cannot construct or a type it cannot bind): its own text
+            // names the Java record the body binds to.
+            message =
+                mapping.getPath().isEmpty()
+                    ? "The body must be a JSON object with the members this call takes,"
+                        + " see /api/v1/openapi.yaml"
+                    : "The member at "
+                        + pointer(mapping.getPath())
+                        + " does not hold what this call takes, see /api/v1/openapi.yaml";
           }
           error(ctx, HttpStatus.BAD_REQUEST, message);
         });
@@ -620,8 +638,7 @@ public final class AuditApi implements AutoCloseable {
   }
 
   /** A JSON pointer to where a body failed to bind ("/attributes/team", "/validDays"). */
-  private static String pointer(
-      List<com.fasterxml.jackson.databind.JsonMappingException.Reference> path) {
+  private static String pointer(List<JsonMappingException.Reference> path) {
     StringBuilder pointer = new StringBuilder();
     for (var reference : path) {
       String name =
@@ -962,6 +979,11 @@ public final class AuditApi implements AutoCloseable {
     ctx.json(result);
   }
 
+  /**
+   * The search as CSV or JSON, at most {@link Limits#maxExportRows} rows, written as they are read
+   * a page at a time (so that a slow client holds no database connection); at most {@link
+   * Limits#maxConcurrentExports} at once, another is answered 429 with Retry-After.
+   */
   private void export(Context ctx) throws Exception {
     SearchFilter filter = filter(ctx);
     String format = parameter(ctx, "format");
@@ -969,31 +991,45 @@ public final class AuditApi implements AutoCloseable {
     if (!format.equals("csv") && !format.equals("json")) {
       throw new InvalidInputException("format '" + format + "' is not one of csv, json");
     }
-    Caller caller = caller(ctx);
-    int max = services.limits().maxExportRows();
-    ObjectNode query = mapper.valueToTree(filter);
-    // The export is recorded before any row leaves: who exported what.
-    String exportFormat = format;
-    Transactions.inTransaction(
-        services.dataSource(),
-        connection -> {
-          ActionLog.Action action =
-              ActionLog.Action.of("outputs.export", filter.tenant(), null, null);
-          action.details().put("format", exportFormat).put("maxRows", max).set("filter", query);
-          return ActionLog.record(connection, caller, action, services.clock().instant());
-        });
-    String stamp = Instant.now(services.clock()).toString().replace(":", "").replace("-", "");
-    ctx.header(
-        "Content-Disposition",
-        "attachment; filename=\"genguard-outputs-" + stamp + "." + format + "\"");
-    ctx.header("X-GenGuard-Export-Limit", Integer.toString(max));
-    ctx.contentType(format.equals("csv") ? "text/csv; charset=utf-8" : "application/json");
-    OutputExport.Writing writing =
-        format.equals("csv")
-            ? OutputExport.csv(ctx.outputStream())
-            : OutputExport.json(ctx.outputStream(), mapper, query);
-    long rows = services.search().export(filter, max, writing);
-    writing.finish(rows, rows >= max);
+    if (!exports.tryAcquire()) {
+      ctx.header("Retry-After", "5");
+      error(
+          ctx,
+          HttpStatus.TOO_MANY_REQUESTS,
+          services.limits().maxConcurrentExports()
+              + " exports are running, as many as this service runs at once"
+              + " (GENGUARD_AUDIT_MAX_CONCURRENT_EXPORTS); try again when one has finished");
+      return;
+    }
+    try {
+      Caller caller = caller(ctx);
+      int max = services.limits().maxExportRows();
+      ObjectNode query = mapper.valueToTree(filter);
+      // The export is recorded before any row leaves: who exported what.
+      String exportFormat = format;
+      Transactions.inTransaction(
+          services.dataSource(),
+          connection -> {
+            ActionLog.Action action =
+                ActionLog.Action.of("outputs.export", filter.tenant(), null, null);
+            action.details().put("format", exportFormat).put("maxRows", max).set("filter", query);
+            return ActionLog.record(connection, caller, action, services.clock().instant());
+          });
+      String stamp = Instant.now(services.clock()).toString().replace(":", "").replace("-", "");
+      ctx.header(
+          "Content-Disposition",
+          "attachment; filename=\"genguard-outputs-" + stamp + "." + format + "\"");
+      ctx.header("X-GenGuard-Export-Limit", Integer.toString(max));
+      ctx.contentType(format.equals("csv") ? "text/csv; charset=utf-8" : "application/json");
+      OutputExport.Writing writing =
+          format.equals("csv")
+              ? OutputExport.csv(ctx.outputStream())
+              : OutputExport.json(ctx.outputStream(), mapper, query);
+      long rows = services.search().export(filter, max, writing);
+      writing.finish(rows, rows >= max);
+    } finally {
+      exports.release();
+    }
   }
 
   private SearchFilter filter(Context ctx) {
@@ -1384,6 +1420,21 @@ public final class AuditApi implements AutoCloseable {
         ctx.json(result);
       }
     }
+  }
+
+  /** The tokens the caller may see, a page at a time, newest first. */
+  private void tokens(Context ctx) throws SQLException {
+    ApiTokens.Page page =
+        services
+            .tokens()
+            .list(
+                caller(ctx),
+                Cursor.decode("cursor", parameter(ctx, "cursor")),
+                limit(ctx, 50, ApiTokens.MAX_PAGE));
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("items", page.items());
+    result.put("nextCursor", page.nextCursor());
+    ctx.json(result);
   }
 
   /** Body of POST /api/v1/tokens. */
@@ -1873,11 +1924,12 @@ public final class AuditApi implements AutoCloseable {
   }
 
   /**
-   * A JSON body of the given type; {@code null} (the JSON literal) and trailing content are
-   * refused.
+   * A JSON body of the given type (every body is a JSON object); another JSON value ({@code null},
+   * an array, a string, a number, a boolean) and trailing content are refused, in words that name
+   * no Java type.
    */
   private <T> T readBody(String body, Class<T> type) throws IOException {
-    wellFormedStrings(body);
+    wellFormedObject(body);
     T value =
         mapper.readerFor(type).with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readValue(body);
     if (value == null) {
@@ -1888,13 +1940,33 @@ public final class AuditApi implements AutoCloseable {
   }
 
   /**
-   * Refuses a string or member name holding a lone surrogate (an escape of U+D800 to U+DFFF without
-   * its pair): it has no UTF-8 form, and the Kafka and PostgreSQL encoders would store '?' in its
-   * place, another text than the one sent.
+   * Refuses a body that is not one JSON object (Jackson's own words for it name the Java record it
+   * binds to), and a string or member name holding a lone surrogate (an escape of U+D800 to U+DFFF
+   * without its pair): it has no UTF-8 form, and the Kafka and PostgreSQL encoders would store '?'
+   * in its place, another text than the one sent.
    */
-  private void wellFormedStrings(String body) throws IOException {
+  private void wellFormedObject(String body) throws IOException {
     try (JsonParser parser = mapper.createParser(body)) {
-      for (JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
+      JsonToken first = parser.nextToken();
+      if (first == JsonToken.VALUE_NULL) {
+        throw new InvalidInputException(
+            "The body is JSON null; this call needs a JSON object, see /api/v1/openapi.yaml");
+      }
+      if (first != null && first != JsonToken.START_OBJECT) {
+        throw new InvalidInputException(
+            "The body is "
+                + jsonKind(first)
+                + "; this call needs a JSON object, see /api/v1/openapi.yaml");
+      }
+      for (JsonToken token = first; token != null; token = parser.nextToken()) {
+        if (token == JsonToken.END_OBJECT && parser.getParsingContext().inRoot()) {
+          if (parser.nextToken() != null) {
+            throw new InvalidInputException(
+                "Body is not valid JSON for this endpoint: it holds more than one JSON value;"
+                    + " send one JSON object, see /api/v1/openapi.yaml");
+          }
+          return;
+        }
         if (token != JsonToken.VALUE_STRING && token != JsonToken.FIELD_NAME) {
           continue;
         }
@@ -1917,6 +1989,17 @@ public final class AuditApi implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** What a JSON value other than an object is, in the words of the JSON spec. */
+  private static String jsonKind(JsonToken token) {
+    return switch (token) {
+      case START_ARRAY -> "a JSON array";
+      case VALUE_STRING -> "a JSON string";
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a JSON number";
+      case VALUE_TRUE, VALUE_FALSE -> "JSON " + token.asString();
+      default -> "not a JSON object";
+    };
   }
 
   private static String pointer(JsonStreamContext context) {

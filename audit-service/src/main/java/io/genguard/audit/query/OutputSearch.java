@@ -26,6 +26,11 @@ import javax.sql.DataSource;
 public final class OutputSearch {
   public static final int MAX_PAGE = 200;
 
+  /**
+   * Rows an export reads in one query and holds while it writes them: the search's largest page.
+   */
+  static final int EXPORT_PAGE = 200;
+
   private static final String SELECT =
       "select v.verdict_id, v.request_id, v.output_id, v.tenant_id,"
           + " v.decision, v.unsafe_score, v.category_scores, v.reasons, v.groups, v.policy_id,"
@@ -89,29 +94,42 @@ public final class OutputSearch {
   }
 
   /**
-   * Streams up to {@code max} matching rows to {@code sink} through a database cursor.
+   * Writes up to {@code max} matching rows to {@code sink}, newest first, reading them {@value
+   * #EXPORT_PAGE} at a time with the search's keyset cursor, each page in one short query whose
+   * connection is back in the pool before the page is written. A client that reads slowly, or not
+   * at all, thus holds no connection and no transaction open: the pool is shared by token checks,
+   * every route and the ingestors. Each page sees the database as it is when it is read (no single
+   * snapshot): a row recorded during the export with an older verdict time than the page reached is
+   * included, one newer than it is not, and no row is written twice.
    *
    * @return rows written; {@code max + 1} is never reached, so a result of {@code max} may mean
    *     more rows matched
    */
   public long export(SearchFilter filter, int max, RowSink sink)
       throws SQLException, java.io.IOException {
-    Query query = query(filter, null, max);
     long written = 0;
-    try (Connection connection = dataSource.getConnection()) {
-      connection.setAutoCommit(false); // a server-side cursor needs a transaction
-      try (PreparedStatement statement = query.prepare(connection)) {
-        statement.setFetchSize(500);
-        try (ResultSet rs = statement.executeQuery()) {
-          while (rs.next()) {
-            sink.accept(JsonRows.row(rs));
-            written++;
-          }
+    Cursor after = null;
+    while (written < max) {
+      int limit = (int) Math.min(EXPORT_PAGE, max - written);
+      List<ObjectNode> page = new ArrayList<>(limit);
+      Query query = query(filter, after, limit);
+      try (Connection connection = dataSource.getConnection();
+          PreparedStatement statement = query.prepare(connection);
+          ResultSet rs = statement.executeQuery()) {
+        while (rs.next()) {
+          page.add(JsonRows.row(rs));
         }
-      } finally {
-        connection.rollback();
-        connection.setAutoCommit(true);
       }
+      for (ObjectNode row : page) {
+        sink.accept(row);
+        written++;
+      }
+      if (page.size() < limit) {
+        break;
+      }
+      ObjectNode last = page.get(page.size() - 1);
+      after =
+          new Cursor(Instant.parse(last.get("decidedAt").asText()), last.get("verdictId").asText());
     }
     return written;
   }

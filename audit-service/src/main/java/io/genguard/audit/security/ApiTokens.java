@@ -4,6 +4,7 @@ import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.NotFoundException;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.Transactions;
+import io.genguard.audit.query.Cursor;
 import io.genguard.schemas.ContentHash;
 import io.genguard.schemas.TenantIds;
 import java.security.MessageDigest;
@@ -192,18 +193,47 @@ public final class ApiTokens {
     }
   }
 
-  /** Tokens the caller may see (a tenant admin only its tenant's), newest first. */
-  public List<TokenInfo> list(Caller caller) throws SQLException {
+  /** Most tokens one page lists. */
+  public static final int MAX_PAGE = 200;
+
+  /** One page of tokens and the cursor of the next page (null on the last page). */
+  public record Page(List<TokenInfo> items, String nextCursor) {}
+
+  /**
+   * One page of the tokens the caller may see (a tenant admin only its tenant's), newest first,
+   * with keyset pagination on (created_at, token_id).
+   *
+   * @param after the cursor a previous page returned; null for the first page
+   * @param limit tokens on the page, 1 to {@link #MAX_PAGE}
+   */
+  public Page list(Caller caller, Cursor after, int limit) throws SQLException {
+    if (limit < 1 || limit > MAX_PAGE) {
+      throw new IllegalArgumentException("limit must be 1.." + MAX_PAGE);
+    }
     String sql =
         "select token_id, name, role, tenant_id, created_at, created_by, expires_at, revoked_at"
-            + " from api_token where (?::text is null or tenant_id = ?) order by created_at desc, token_id";
+            + " from api_token where (?::text is null or tenant_id = ?)"
+            + (after == null ? "" : " and (created_at, token_id) < (?, ?)")
+            + " order by created_at desc, token_id desc limit ?";
     List<TokenInfo> tokens = new ArrayList<>();
+    String next = null;
     try (Connection connection = dataSource.getConnection();
         PreparedStatement query = connection.prepareStatement(sql)) {
-      query.setString(1, caller.tenantId());
-      query.setString(2, caller.tenantId());
+      int parameter = 1;
+      query.setString(parameter++, caller.tenantId());
+      query.setString(parameter++, caller.tenantId());
+      if (after != null) {
+        query.setObject(parameter++, after.timeColumn());
+        query.setString(parameter++, after.id());
+      }
+      query.setInt(parameter, limit + 1);
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
+          if (tokens.size() == limit) {
+            TokenInfo last = tokens.get(tokens.size() - 1);
+            next = new Cursor(last.createdAt(), last.tokenId()).encode();
+            break;
+          }
           tokens.add(
               new TokenInfo(
                   rs.getString(1),
@@ -217,7 +247,7 @@ public final class ApiTokens {
         }
       }
     }
-    return tokens;
+    return new Page(tokens, next);
   }
 
   /** Revokes a token (it stops working at once) and records who did it. */

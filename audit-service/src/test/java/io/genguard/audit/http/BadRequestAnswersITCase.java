@@ -10,10 +10,14 @@ import io.genguard.audit.security.Role;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -115,6 +119,65 @@ class BadRequestAnswersITCase {
         .isEqualTo("The member at /validDays must be a whole number, see /api/v1/openapi.yaml");
     assertThat(attributes.path("error").asText())
         .isEqualTo("The member at /attributes must be an object, see /api/v1/openapi.yaml");
+  }
+
+  /**
+   * Every call that reads a JSON body (but what-if, which answers 501 first here: the service runs
+   * without the moderation models).
+   */
+  private static final List<String> BODY_CALLS =
+      List.of(
+          "POST /api/v1/requests",
+          "POST /api/v1/reviews/req-1/approve",
+          "POST /api/v1/reviews/req-1/reject",
+          "POST /api/v1/tokens",
+          "PUT /api/v1/rates/acme",
+          "POST /api/v1/policies",
+          "POST /api/v1/requests/req-1/erase",
+          "POST /api/v1/requests/req-1/retract",
+          "POST /api/v1/retractions",
+          "POST /api/v1/erasures",
+          "POST /api/v1/audit/unfinished/req-1/dismiss",
+          "POST /api/v1/audit/unfinished/req-1/resend",
+          "POST /api/v1/audit/unfinished/dismiss",
+          "POST /api/v1/audit/unfinished/resend",
+          "PUT /api/v1/retention/acme");
+
+  static Stream<Arguments> bodiesThatAreNotObjects() {
+    return BODY_CALLS.stream()
+        .flatMap(
+            call ->
+                Stream.of("[]", "[1]", "\"x\"", "42", "true", "null")
+                    .map(body -> Arguments.of(call, body)));
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("bodiesThatAreNotObjects")
+  void shouldAskForAJsonObjectWithoutNamingJavaTypesWhenTheBodyIsAnotherJsonValue(
+      String call, String body) throws IOException {
+    JsonNode error = error(send(call, body), 400);
+
+    // Jackson's own text named the Java record the body binds to
+    // ("...RequestSubmitter$Submission").
+    assertThat(error.path("error").asText())
+        .contains("JSON object")
+        .contains("/api/v1/openapi.yaml")
+        .doesNotContain("io.genguard")
+        .doesNotContain("java.")
+        .doesNotContain("`")
+        .doesNotContain("$");
+  }
+
+  @Test
+  void shouldRefuseASecondJsonValueAfterTheBodyWithoutNamingJavaTypes() throws IOException {
+    JsonNode error =
+        error(send("POST /api/v1/requests", "{\"prompt\": \"hi\"} {\"prompt\": \"x\"}"), 400);
+
+    assertThat(error.path("error").asText())
+        .startsWith("Body is not valid JSON for this endpoint")
+        .contains("one JSON object")
+        .doesNotContain("io.genguard")
+        .doesNotContain("`");
   }
 
   @Test

@@ -593,6 +593,7 @@ class ApiSecurityITCase {
             "/api/v1/bias/reports/some-report", List.of("format"),
             "/api/v1/bias/metrics", List.of("scope", "campaignId", "model", "from", "to"),
             "/api/v1/audit/actions", List.of("tenant", "limit", "cursor"),
+            "/api/v1/tokens", List.of("limit", "cursor"),
             "/api/v1/audit/verify", List.of("anchorSeq", "anchorHash"));
     int calls = 0;
     for (var endpoint : endpoints.entrySet()) {
@@ -601,10 +602,12 @@ class ApiSecurityITCase {
           String token =
               endpoint.getKey().equals("/api/v1/reviews")
                   ? acmeReviewer
-                  : endpoint.getKey().startsWith("/api/v1/bias/metrics")
-                          || endpoint.getKey().startsWith("/api/v1/audit/verify")
-                      ? compliance
-                      : acmeCompliance;
+                  : endpoint.getKey().equals("/api/v1/tokens")
+                      ? admin
+                      : endpoint.getKey().startsWith("/api/v1/bias/metrics")
+                              || endpoint.getKey().startsWith("/api/v1/audit/verify")
+                          ? compliance
+                          : acmeCompliance;
           long started = System.nanoTime();
           HttpResponse<String> response =
               audit.get(

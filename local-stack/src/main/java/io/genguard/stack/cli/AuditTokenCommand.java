@@ -1,6 +1,7 @@
 package io.genguard.stack.cli;
 
 import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.audit.query.Cursor;
 import io.genguard.audit.security.ApiTokens;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
@@ -121,21 +122,27 @@ final class AuditTokenCommand implements Runnable {
         System.out.printf(
             "%-14s %-11s %-12s %-24s %-22s %s%n",
             "TOKEN ID", "ROLE", "TENANT", "NAME", "CREATED", "STATUS");
-        for (ApiTokens.TokenInfo token :
-            new ApiTokens(db.dataSource(), java.time.Clock.systemUTC()).list(operator())) {
-          String status =
-              token.revokedAt() != null
-                  ? "revoked " + token.revokedAt()
-                  : token.expiresAt() != null ? "expires " + token.expiresAt() : "active";
-          System.out.printf(
-              "%-14s %-11s %-12s %-24s %-22s %s%n",
-              token.tokenId(),
-              token.role().name().toLowerCase(),
-              token.tenantId() == null ? "(all)" : token.tenantId(),
-              token.name(),
-              token.createdAt().toString().substring(0, 19) + "Z",
-              status);
-        }
+        ApiTokens tokens = new ApiTokens(db.dataSource(), java.time.Clock.systemUTC());
+        // A page at a time, as the API lists them: printed, not all held at once.
+        Cursor after = null;
+        do {
+          ApiTokens.Page page = tokens.list(operator(), after, ApiTokens.MAX_PAGE);
+          for (ApiTokens.TokenInfo token : page.items()) {
+            String status =
+                token.revokedAt() != null
+                    ? "revoked " + token.revokedAt()
+                    : token.expiresAt() != null ? "expires " + token.expiresAt() : "active";
+            System.out.printf(
+                "%-14s %-11s %-12s %-24s %-22s %s%n",
+                token.tokenId(),
+                token.role().name().toLowerCase(),
+                token.tenantId() == null ? "(all)" : token.tenantId(),
+                token.name(),
+                token.createdAt().toString().substring(0, 19) + "Z",
+                status);
+          }
+          after = Cursor.decode("nextCursor", page.nextCursor());
+        } while (after != null);
       }
       return 0;
     }

@@ -22,6 +22,7 @@ import io.genguard.audit.security.ApiTokens;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.audit.submit.EventResender;
+import io.genguard.audit.submit.IdempotencyKeys;
 import io.genguard.audit.submit.RequestSubmitter;
 import io.genguard.audit.submit.SharedRateBuckets;
 import io.genguard.audit.submit.SubmitRates;
@@ -80,6 +81,9 @@ public final class AuditService implements AutoCloseable {
   /** How long one send to, or read of, the anchor witness topic may take. */
   private static final Duration WITNESS_TIMEOUT = Duration.ofSeconds(10);
 
+  /** Minutes between two purges of expired Idempotency-Keys. */
+  private static final long IDEMPOTENCY_PURGE = 10;
+
   /** How often a named job policy file is checked for a change. */
   static final Duration JOB_POLICY_CHECK = Duration.ofSeconds(5);
 
@@ -126,6 +130,9 @@ public final class AuditService implements AutoCloseable {
    * The tenants' buckets shared by every process on the database; null when counted per process.
    */
   private final SharedRateBuckets sharedBuckets;
+
+  /** The Idempotency-Keys of POST /api/v1/requests, purged here once they expire. */
+  private final IdempotencyKeys idempotencyKeys;
 
   private boolean intakeStopped;
   private boolean closed;
@@ -262,6 +269,7 @@ public final class AuditService implements AutoCloseable {
     } catch (SQLException e) {
       throw new IllegalStateException("Cannot read the tenants' submission rates", e);
     }
+    this.idempotencyKeys = new IdempotencyKeys(database.dataSource(), clock);
     this.policies = new PolicyArchive(database.dataSource(), clock);
     this.jobPolicyFile = config.explainKeyDirectory().isEmpty() ? null : config.explainPolicyFile();
     if (jobPolicyFile != null) {
@@ -284,6 +292,9 @@ public final class AuditService implements AutoCloseable {
         SubmitRates.REFRESH.toSeconds(),
         SubmitRates.REFRESH.toSeconds(),
         TimeUnit.SECONDS);
+    // Idempotency-Keys are kept for IdempotencyKeys.KEPT (24 h); gone within ten minutes after.
+    timer.scheduleWithFixedDelay(
+        this::purgeIdempotencyKeysQuietly, IDEMPOTENCY_PURGE, IDEMPOTENCY_PURGE, TimeUnit.MINUTES);
     // Records of an erased request that arrive after its erasure lose their content within a
     // minute.
     timer.scheduleWithFixedDelay(this::eraseLateRecordsQuietly, 1, 1, TimeUnit.MINUTES);
@@ -436,6 +447,25 @@ public final class AuditService implements AutoCloseable {
   /** The tenants' submission rates set through the API. */
   public SubmitRates submitRates() {
     return submitRates;
+  }
+
+  /** The Idempotency-Keys of {@code POST /api/v1/requests}. */
+  public IdempotencyKeys idempotencyKeys() {
+    return idempotencyKeys;
+  }
+
+  private void purgeIdempotencyKeysQuietly() {
+    try {
+      long purged = idempotencyKeys.purgeExpired();
+      if (purged > 0) {
+        LOG.debug("Deleted {} expired Idempotency-Key(s)", purged);
+      }
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn(
+          "Expired Idempotency-Keys were not deleted (tried again in {} minutes): {}",
+          IDEMPOTENCY_PURGE,
+          e.toString());
+    }
   }
 
   private static ScheduledExecutorService daemonScheduler(String threadName) {

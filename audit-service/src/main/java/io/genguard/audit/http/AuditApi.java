@@ -49,6 +49,7 @@ import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.ForbiddenException;
 import io.genguard.audit.security.Role;
 import io.genguard.audit.security.UnauthenticatedException;
+import io.genguard.audit.submit.IdempotencyKeys;
 import io.genguard.audit.submit.RequestSubmitter;
 import io.genguard.audit.submit.RequestSubmitter.InvalidSubmissionException;
 import io.genguard.audit.submit.RequestSubmitter.NotAcceptedException;
@@ -87,6 +88,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -152,6 +154,7 @@ public final class AuditApi implements AutoCloseable {
   private final PolicyArchive policyArchive;
   private final Retractions retractions;
   private final SubmitRates submitRates;
+  private final IdempotencyKeys idempotencyKeys;
   private final ObjectMapper mapper;
   private final Semaphore verification = new Semaphore(1);
   private final Semaphore evidence = new Semaphore(1);
@@ -222,6 +225,7 @@ public final class AuditApi implements AutoCloseable {
     this.exports = new Semaphore(services.limits().maxConcurrentExports());
     this.policyArchive = new PolicyArchive(services.dataSource(), services.clock());
     this.retractions = new Retractions(services.dataSource(), services.clock());
+    this.idempotencyKeys = new IdempotencyKeys(services.dataSource(), services.clock());
     this.submitRates =
         services.submitter() == null
             ? null
@@ -763,6 +767,8 @@ public final class AuditApi implements AutoCloseable {
 
   private void submit(Context ctx) throws Exception {
     Caller caller = caller(ctx);
+    String key =
+        IdempotencyKeys.key(Collections.list(ctx.req().getHeaders(IdempotencyKeys.HEADER)));
     String body = body(ctx);
     if (body.isBlank()) {
       throw new InvalidSubmissionException("Body must be a JSON object with at least a prompt");
@@ -793,11 +799,91 @@ public final class AuditApi implements AutoCloseable {
             asked.seed(),
             asked.attributes());
     GenerationRequest request = services.submitter().validate(submission);
-    services.campaigns().checkCampaignAttributes(request.getTenantId(), request.getAttributes());
-    services.submitter().admit(request);
+    if (key == null) {
+      services.campaigns().checkCampaignAttributes(request.getTenantId(), request.getAttributes());
+      services.submitter().admit(request);
+      recordSubmission(caller, request, null);
+      submitted(ctx, request);
+      return;
+    }
+    // The key is written before anything is sent: see IdempotencyKeys.
+    IdempotencyKeys.Reservation reservation =
+        idempotencyKeys.reserve(
+            request.getTenantId(), key, IdempotencyKeys.fingerprint(submission), request);
+    switch (reservation.outcome()) {
+      case ACCEPTED -> {
+        ctx.header(IdempotencyKeys.REPLAYED_HEADER, "true");
+        submitted(ctx, reservation.applyTo(request));
+      }
+      case IN_PROGRESS -> {
+        ctx.header(
+            "Retry-After",
+            Long.toString(reservation.retryAfterSeconds(services.clock().instant())));
+        error(
+            ctx,
+            HttpStatus.CONFLICT,
+            "Request "
+                + reservation.requestId()
+                + " of "
+                + IdempotencyKeys.HEADER
+                + " '"
+                + key
+                + "' is being submitted by another call right now; send this one again after"
+                + " Retry-After to get its answer (nothing was submitted by this call)");
+      }
+      case OTHER_BODY ->
+          error(
+              ctx,
+              HttpStatus.UNPROCESSABLE_CONTENT,
+              IdempotencyKeys.HEADER
+                  + " '"
+                  + key
+                  + "' of tenant '"
+                  + request.getTenantId()
+                  + "' was used for request "
+                  + reservation.requestId()
+                  + " with another body within the last "
+                  + IdempotencyKeys.KEPT.toHours()
+                  + " hours; send a new key for a new request, or the same body to get that"
+                  + " request's answer (nothing was submitted)");
+      case NEW, RESEND -> {
+        GenerationRequest keyed = reservation.applyTo(request);
+        boolean checked = false;
+        try {
+          services.campaigns().checkCampaignAttributes(keyed.getTenantId(), keyed.getAttributes());
+          checked = true;
+          services.submitter().admit(keyed);
+        } catch (RuntimeException e) {
+          // Refused before sending (campaign, rate), or Kafka's answer is unknown: either way a
+          // retry with the key may send it, and sends this same request.
+          boolean nothingSent = !checked || e instanceof RateLimitedException;
+          try {
+            idempotencyKeys.release(reservation, nothingSent);
+          } catch (SQLException | RuntimeException releaseFailed) {
+            // The hold runs out by itself; the client's answer is the first failure.
+            e.addSuppressed(releaseFailed);
+          }
+          throw e;
+        }
+        recordSubmission(caller, keyed, reservation);
+        submitted(ctx, keyed);
+      }
+    }
+  }
+
+  /**
+   * Records a submission Kafka acknowledged in the hash chain, and marks its idempotency key (if
+   * any) as answered in the same transaction.
+   */
+  private void recordSubmission(
+      Caller caller, GenerationRequest request, IdempotencyKeys.Reservation reservation)
+      throws SQLException {
     Transactions.inTransaction(
         services.dataSource(),
         connection -> {
+          if (reservation != null) {
+            idempotencyKeys.accepted(connection, reservation);
+          }
           ActionLog.Action action =
               ActionLog.Action.of(
                   "request.submit",
@@ -808,8 +894,14 @@ public final class AuditApi implements AutoCloseable {
               .details()
               .put("eventId", request.getEventId())
               .put("promptChars", request.getPrompt().length());
+          if (reservation != null && reservation.outcome() == IdempotencyKeys.Outcome.RESEND) {
+            action.details().put("sentAgain", true);
+          }
           return ActionLog.record(connection, caller, action, services.clock().instant());
         });
+  }
+
+  private static void submitted(Context ctx, GenerationRequest request) {
     ctx.status(HttpStatus.ACCEPTED)
         .json(
             Map.of(

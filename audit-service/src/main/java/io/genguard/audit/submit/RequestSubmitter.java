@@ -40,6 +40,14 @@ import org.slf4j.LoggerFactory;
 public final class RequestSubmitter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RequestSubmitter.class);
 
+  /**
+   * How long a submission waits for Kafka's acknowledgement before it is answered as not accepted
+   * (the broker may still write it later). A client's own timeout must be longer, or it gives up on
+   * requests the API then accepts; with an {@link IdempotencyKeys Idempotency-Key} its retry gets
+   * the same request either way.
+   */
+  public static final Duration ACK_WAIT = Duration.ofSeconds(30);
+
   private final Supplier<Producer<String, GenerationRequest>> producerFactory;
   private final Clock clock;
   private final SubmissionLimits limits;
@@ -338,7 +346,7 @@ public final class RequestSubmitter implements AutoCloseable {
           .send(
               new ProducerRecord<>(
                   Topics.GENERATION_REQUESTS.name(), request.getRequestId(), request))
-          .get(30, TimeUnit.SECONDS);
+          .get(ACK_WAIT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted while submitting", e);
@@ -348,7 +356,8 @@ public final class RequestSubmitter implements AutoCloseable {
       // Thrown by send itself, e.g. by a producer already in a fatal state.
       throw notAccepted(current, e);
     } catch (TimeoutException e) {
-      throw new NotAcceptedException("Kafka did not acknowledge the request within 30 s", e);
+      throw new NotAcceptedException(
+          "Kafka did not acknowledge the request within " + ACK_WAIT.toSeconds() + " s", e);
     }
   }
 

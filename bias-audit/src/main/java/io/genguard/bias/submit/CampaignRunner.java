@@ -141,7 +141,7 @@ public final class CampaignRunner {
     List<PlannedSample> plan = CampaignPlanner.plan(resolved);
     campaigns.insertPlan(record(campaignId, resolved, sourceText), plan);
     LOG.info("Campaign {} planned: {} samples", campaignId, plan.size());
-    int sent = submitAll(campaignId, resolved.spec(), plan);
+    int sent = submitAll(campaignId, resolved.spec(), plan, Map.of());
     return new Submitted(campaignId, plan.size(), sent, 0, 0);
   }
 
@@ -185,7 +185,7 @@ public final class CampaignRunner {
         reconciliation.skipped(),
         todo.size());
     CampaignSpec spec = specOf(record);
-    int sent = submitAll(campaignId, spec, todo);
+    int sent = submitAll(campaignId, spec, todo, campaigns.submissions(campaignId));
     return new Submitted(
         campaignId,
         record.plannedSamples(),
@@ -267,7 +267,15 @@ public final class CampaignRunner {
     return CampaignProgress.of(campaignId, auditStore.outcomes(campaignId));
   }
 
-  private int submitAll(String campaignId, CampaignSpec spec, List<PlannedSample> samples) {
+  /**
+   * @param recorded the request ids recorded per sample so far: a sample submitted again gets a new
+   *     idempotency key, every try of one submission the same
+   */
+  private int submitAll(
+      String campaignId,
+      CampaignSpec spec,
+      List<PlannedSample> samples,
+      Map<Integer, List<String>> recorded) {
     int done = 0;
     if (!samples.isEmpty()) {
       try {
@@ -285,7 +293,11 @@ public final class CampaignRunner {
               spec.target().model(),
               spec.sampling(),
               sample.seed(),
-              CampaignAttributes.of(campaignId, sample));
+              CampaignAttributes.of(campaignId, sample),
+              SubmissionRequest.campaignKey(
+                  campaignId,
+                  sample.sampleIndex(),
+                  recorded.getOrDefault(sample.sampleIndex(), List.of()).size()));
       String requestId;
       try {
         requestId = submitWithRetries(request);
@@ -301,9 +313,11 @@ public final class CampaignRunner {
   }
 
   /**
-   * Sends the request, trying a transient failure {@value #TRANSIENT_ATTEMPTS} times with backoff.
-   * A refusal for the tenant's submission rate is pacing, not failure: the request is sent again
-   * after the wait the API asks for, up to {@value #THROTTLED_WAITS} times for one request.
+   * Sends the request, trying a transient failure {@value #TRANSIENT_ATTEMPTS} times with backoff,
+   * or after the wait the API asks for (Retry-After) where that is longer. A refusal for the
+   * tenant's submission rate is pacing, not failure: the request is sent again after the wait the
+   * API asks for, up to {@value #THROTTLED_WAITS} times for one request. Every try carries the
+   * request's idempotency key, so a try whose answer was lost does not submit it twice.
    */
   private String submitWithRetries(SubmissionRequest request) {
     long backoff = 250;
@@ -318,7 +332,7 @@ public final class CampaignRunner {
           waitMillis = e.retryAfter().toMillis();
           LOG.debug("Over the tenant's submission rate; sending again in {} ms", waitMillis);
         } else if (e.kind() == Kind.UNAVAILABLE && ++attempts < TRANSIENT_ATTEMPTS) {
-          waitMillis = backoff;
+          waitMillis = Math.max(backoff, e.retryAfter().toMillis());
           backoff *= 2;
           LOG.warn(
               "Submission attempt {} failed ({}); retrying in {} ms",

@@ -1,6 +1,5 @@
 package io.genguard.bias.submit;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.bias.submit.SubmissionException.Kind;
@@ -20,26 +19,53 @@ import java.util.Optional;
  * bearer token when the API requires one), and the API records the request before the generator
  * sees it. A request is accepted once the API answers 202, which it does only after Kafka
  * acknowledged the request.
+ *
+ * <p>A request's {@link SubmissionRequest#idempotencyKey()} goes with every try as the {@code
+ * Idempotency-Key} header: a try that timed out, or was answered 503 after the API's own wait for
+ * Kafka, may still have been accepted, and the API answers its retry with that same request instead
+ * of submitting a second one. For the same reason this client waits longer ({@link #TIMEOUT}) than
+ * the API waits for Kafka (30 s).
  */
 public final class HttpApiSubmitter implements CampaignSubmitter {
   /** Environment variable holding the API's bearer token. */
   public static final String TOKEN_ENV = "GENGUARD_API_TOKEN";
+
+  /** The request header that makes a retry answer the same request ({@link SubmissionRequest}). */
+  public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+  /**
+   * How long one call may take: longer than the API's wait for Kafka's acknowledgement (30 s), so
+   * that the API's answer, not this client's timeout, ends a slow submission.
+   */
+  public static final Duration TIMEOUT = Duration.ofSeconds(45);
+
+  /** Longest wait taken from a Retry-After header. */
+  static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(60);
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final URI api;
   private final Optional<String> token;
   private final HttpClient http;
+  private final Duration timeout;
 
   /**
    * @param api base URL of the audit API, e.g. http://127.0.0.1:8080
    * @param token bearer token, if the API requires one
    */
   public HttpApiSubmitter(URI api, Optional<String> token) {
+    this(api, token, TIMEOUT);
+  }
+
+  /**
+   * @param timeout how long one call may take (tests shorten it)
+   */
+  HttpApiSubmitter(URI api, Optional<String> token, Duration timeout) {
     String base = api.toString();
     this.api = URI.create(base.endsWith("/") ? base.substring(0, base.length() - 1) : base);
     this.token = token.filter(t -> !t.isBlank());
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    this.timeout = timeout;
   }
 
   /**
@@ -87,28 +113,17 @@ public final class HttpApiSubmitter implements CampaignSubmitter {
     } catch (IOException e) {
       throw new IllegalStateException("Cannot write a request as JSON", e);
     }
-    HttpResponse<String> response =
-        send(
-            HttpRequest.newBuilder(endpoint("/api/v1/requests"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)),
-            "POST /api/v1/requests");
+    HttpRequest.Builder post =
+        HttpRequest.newBuilder(endpoint("/api/v1/requests"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json));
+    if (request.idempotencyKey() != null) {
+      post.header(IDEMPOTENCY_KEY, request.idempotencyKey());
+    }
+    HttpResponse<String> response = send(post, "POST /api/v1/requests");
     int status = response.statusCode();
-    if (status == 202 || status == 200 || status == 201) {
-      try {
-        JsonNode accepted = JSON.readTree(response.body());
-        String requestId = accepted.path("requestId").asText("");
-        if (requestId.isEmpty()) {
-          throw new SubmissionException(
-              Kind.UNAVAILABLE,
-              "The API accepted a request but returned no requestId: " + response.body(),
-              null);
-        }
-        return requestId;
-      } catch (IOException e) {
-        throw new SubmissionException(
-            Kind.UNAVAILABLE, "The API's answer is not JSON: " + response.body(), e);
-      }
+    if (status >= 200 && status < 300) {
+      return requestId(request, response);
     }
     if (status == 401 || status == 403) {
       throw unauthorized(response);
@@ -117,6 +132,15 @@ public final class HttpApiSubmitter implements CampaignSubmitter {
       throw new SubmissionException(
           Kind.THROTTLED,
           "The API is limiting this tenant's submissions (HTTP 429): " + response.body(),
+          null,
+          retryAfter(response));
+    }
+    if (status == 409 && response.headers().firstValue("Retry-After").isPresent()) {
+      // Another try of this request (same key) is still being submitted: its answer comes later.
+      throw new SubmissionException(
+          Kind.UNAVAILABLE,
+          "The API is still submitting an earlier try of this request (HTTP 409): "
+              + response.body(),
           null,
           retryAfter(response));
     }
@@ -129,12 +153,49 @@ public final class HttpApiSubmitter implements CampaignSubmitter {
     throw new SubmissionException(
         Kind.UNAVAILABLE,
         "The API failed a campaign request (HTTP " + status + "): " + response.body(),
+        null,
+        response.headers().firstValue("Retry-After").isPresent()
+            ? retryAfter(response)
+            : Duration.ZERO);
+  }
+
+  /**
+   * The request id of an accepted request. An answer without one (a 204, a proxy's page) is not an
+   * acceptance this client can record: with the request's idempotency key, sending it again is safe
+   * (the API answers with the request it took, if it took one); without one it could submit the
+   * request twice, so it is not retried.
+   */
+  private String requestId(SubmissionRequest request, HttpResponse<String> response) {
+    String requestId = "";
+    try {
+      requestId = JSON.readTree(response.body()).path("requestId").asText("");
+    } catch (IOException e) {
+      // Not JSON: no request id either.
+    }
+    if (!requestId.isEmpty()) {
+      return requestId;
+    }
+    String body = response.body();
+    throw new SubmissionException(
+        request.idempotencyKey() != null ? Kind.UNAVAILABLE : Kind.REJECTED,
+        "POST /api/v1/requests to "
+            + api
+            + " answered HTTP "
+            + response.statusCode()
+            + " without a requestId"
+            + (body.isBlank()
+                ? ""
+                : ": " + (body.length() > 200 ? body.substring(0, 200) + "..." : body))
+            + "; is --api the GenGuard audit API (not a proxy or another service)?"
+            + (request.idempotencyKey() != null
+                ? " Sent again with the same Idempotency-Key, it cannot submit the request twice"
+                : " Not sent again: without an Idempotency-Key that could submit it twice"),
         null);
   }
 
   /**
-   * The wait a 429 asks for: its Retry-After in whole seconds, kept within 1-60 s; 1 s when the
-   * header is missing or not a number of seconds.
+   * The wait an answer asks for (429, 409, 503): its Retry-After in whole seconds, kept within 1-60
+   * s; 1 s when the header is missing or not a number of seconds.
    */
   static Duration retryAfter(HttpResponse<String> response) {
     long seconds = 1;
@@ -142,14 +203,13 @@ public final class HttpApiSubmitter implements CampaignSubmitter {
     if (header.isPresent() && header.get().trim().matches("[0-9]{1,9}")) {
       seconds = Long.parseLong(header.get().trim());
     }
-    return Duration.ofSeconds(Math.min(60, Math.max(1, seconds)));
+    return Duration.ofSeconds(Math.min(MAX_RETRY_AFTER.toSeconds(), Math.max(1, seconds)));
   }
 
   private HttpResponse<String> send(HttpRequest.Builder builder, String what) {
     token.ifPresent(t -> builder.header("Authorization", "Bearer " + t));
     try {
-      return http.send(
-          builder.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+      return http.send(builder.timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
     } catch (ConnectException e) {
       throw new SubmissionException(
           Kind.UNAVAILABLE,
@@ -158,7 +218,10 @@ public final class HttpApiSubmitter implements CampaignSubmitter {
               + " (connection refused). Start one with ./genguard run, or point --api at it",
           e);
     } catch (HttpTimeoutException e) {
-      throw new SubmissionException(Kind.UNAVAILABLE, what + " to " + api + " timed out", e);
+      throw new SubmissionException(
+          Kind.UNAVAILABLE,
+          what + " to " + api + " got no answer within " + timeout.toSeconds() + " s",
+          e);
     } catch (IOException e) {
       throw new SubmissionException(
           Kind.UNAVAILABLE, what + " to " + api + " failed: " + e.getMessage(), e);

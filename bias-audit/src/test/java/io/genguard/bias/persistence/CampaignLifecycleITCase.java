@@ -131,6 +131,33 @@ class CampaignLifecycleITCase {
   }
 
   @Test
+  void shouldSubmitEachSampleOnceWhenATryIsAcceptedButItsAnswerNeverComes() throws Exception {
+    FakePipeline pipeline = new FakePipeline(audit.dataSource());
+    CampaignRunner runner = runner(pipeline);
+    String yaml =
+        CAMPAIGN
+            .replace("id: lifecycle-it", "id: timeout-it")
+            .replace("samplesPerGroup: 20", "samplesPerGroup: 2");
+    // The API accepts the first sample, but the client gives up before its answer: the campaign
+    // sends it again under the same Idempotency-Key and is answered with the same request.
+    pipeline.timeOutNext = true;
+
+    CampaignRunner.Submitted submitted =
+        runner.start(CampaignSpecParser.parse(yaml, "timeout.yaml", Path.of(".")), yaml);
+
+    assertThat(submitted.submittedNow()).isEqualTo(4);
+    assertThat(pipeline.accepted.get()).as("one request per sample").isEqualTo(4);
+    assertThat(pipeline.requestsByKey)
+        .containsOnlyKeys("timeout-it:0:0", "timeout-it:1:0", "timeout-it:2:0", "timeout-it:3:0");
+    assertThat(
+            count(
+                "select count(distinct request_id) from bias_audit.campaign_submission"
+                    + " where campaign_id = 'timeout-it'"))
+        .isEqualTo(4);
+    assertThat(runner.progress("timeout-it").complete()).isTrue();
+  }
+
+  @Test
   void shouldListASampleJudgedWithoutScoresApartFromTheJudgedOnes() throws Exception {
     FakePipeline pipeline = new FakePipeline(audit.dataSource());
     CampaignRunner runner = runner(pipeline);
@@ -158,7 +185,9 @@ class CampaignLifecycleITCase {
             });
 
     // Submitted again once the scorer works: the sample's scored verdict counts, the unscored not.
+    // A new submission of the sample, so a new Idempotency-Key: a new request.
     assertThat(runner.resume("unscored-it", false, true).submittedNow()).isEqualTo(1);
+    assertThat(pipeline.requestsByKey).containsKeys("unscored-it:0:0", "unscored-it:0:1");
     CampaignProgress resumed = runner.progress("unscored-it");
     assertThat(resumed.counts()).containsEntry(State.JUDGED, 4).containsEntry(State.UNSCORED, 0);
     assertThat(resumed.complete()).isTrue();

@@ -29,6 +29,7 @@ import javax.sql.DataSource;
  * the audit service records it (request, echoed output, verdict), through the audit service's own
  * writer. A verdict is unsafe when the text contains "bastards". It can be told to fail, or to
  * accept a request and lose the answer (a crash between the API's 202 and the campaign's record).
+ * Like the API, it answers a request whose idempotency key it took before with that request.
  */
 final class FakePipeline implements CampaignSubmitter {
   private static final ModelRef ECHO = new ModelRef("echo", "1", "echo");
@@ -50,6 +51,15 @@ final class FakePipeline implements CampaignSubmitter {
 
   /** Accept the next request but throw as if the answer was lost. */
   volatile boolean loseNextAnswer;
+
+  /**
+   * Accept the next request but answer as a client that timed out sees it (UNAVAILABLE, which the
+   * campaign retries).
+   */
+  volatile boolean timeOutNext;
+
+  /** The request each idempotency key stands for, as the API keeps it. */
+  final Map<String, String> requestsByKey = new java.util.concurrent.ConcurrentHashMap<>();
 
   FakePipeline(DataSource dataSource) {
     this.writer = new AuditWriter(dataSource, java.time.Clock.systemUTC());
@@ -79,6 +89,9 @@ final class FakePipeline implements CampaignSubmitter {
     if (failAfter >= 0 && accepted.get() >= failAfter) {
       throw new SubmissionException(
           SubmissionException.Kind.REJECTED, "stack stopped (test)", null);
+    }
+    if (request.idempotencyKey() != null && requestsByKey.containsKey(request.idempotencyKey())) {
+      return requestsByKey.get(request.idempotencyKey());
     }
     String requestId = EventIds.random();
     Instant now = Instant.now();
@@ -158,6 +171,14 @@ final class FakePipeline implements CampaignSubmitter {
       throw new IllegalStateException(e);
     }
     accepted.incrementAndGet();
+    if (request.idempotencyKey() != null) {
+      requestsByKey.put(request.idempotencyKey(), requestId);
+    }
+    if (timeOutNext) {
+      timeOutNext = false;
+      throw new SubmissionException(
+          SubmissionException.Kind.UNAVAILABLE, "no answer within 45 s (test)", null);
+    }
     if (loseNextAnswer) {
       loseNextAnswer = false;
       throw new SubmissionException(SubmissionException.Kind.REJECTED, "answer lost (test)", null);

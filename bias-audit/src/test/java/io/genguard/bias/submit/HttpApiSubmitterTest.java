@@ -14,7 +14,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,11 +34,27 @@ class HttpApiSubmitterTest {
   private volatile String requiredToken;
   private volatile String retryAfter;
 
+  /** Like the API: the request each Idempotency-Key stands for. */
+  private final Map<String, String> requestsByKey = new ConcurrentHashMap<>();
+
+  private final List<String> keys = new CopyOnWriteArrayList<>();
+  private final AtomicInteger created = new AtomicInteger();
+
+  /** The first answer to a new key comes this late (the request is taken before). */
+  private volatile Duration slowFirstAnswer = Duration.ZERO;
+
+  /** What a 2xx answer holds instead of the request id. */
+  private volatile String acceptedBody;
+
+  private ExecutorService handlers;
+
   @BeforeEach
   void start() throws Exception {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/api/v1/", this::answer);
     server.createContext("/behind/a/proxy/api/v1/", this::answer);
+    handlers = Executors.newCachedThreadPool();
+    server.setExecutor(handlers);
     server.start();
   }
 
@@ -53,23 +73,52 @@ class HttpApiSubmitterTest {
     } else {
       bodies.add(JSON.readTree(exchange.getRequestBody()));
       code = status;
-      answer =
-          code == 202
-              ? "{\"requestId\":\"req-" + bodies.size() + "\",\"status\":\"SUBMITTED\"}"
-              : "{\"error\":\"prompt has 9000 characters; the limit is 8000\"}";
+      String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
+      keys.add(String.valueOf(key));
+      if (code >= 200 && code < 300) {
+        boolean known = key != null && requestsByKey.containsKey(key);
+        String requestId =
+            key == null
+                ? "req-" + created.incrementAndGet()
+                : requestsByKey.computeIfAbsent(key, k -> "req-" + created.incrementAndGet());
+        if (!known && !slowFirstAnswer.isZero()) {
+          Duration wait = slowFirstAnswer;
+          slowFirstAnswer = Duration.ZERO;
+          try {
+            Thread.sleep(wait.toMillis());
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        answer =
+            acceptedBody != null
+                ? acceptedBody
+                : "{\"requestId\":\"" + requestId + "\",\"status\":\"SUBMITTED\"}";
+      } else {
+        answer = "{\"error\":\"prompt has 9000 characters; the limit is 8000\"}";
+      }
     }
     if (retryAfter != null) {
       exchange.getResponseHeaders().add("Retry-After", retryAfter);
     }
     byte[] bytes = answer.getBytes(StandardCharsets.UTF_8);
-    exchange.sendResponseHeaders(code, bytes.length);
-    exchange.getResponseBody().write(bytes);
+    try {
+      if (code == 204) {
+        exchange.sendResponseHeaders(code, -1);
+      } else {
+        exchange.sendResponseHeaders(code, bytes.length);
+        exchange.getResponseBody().write(bytes);
+      }
+    } catch (java.io.IOException clientGone) {
+      // The client gave up waiting (the slow answer).
+    }
     exchange.close();
   }
 
   @AfterEach
   void stop() {
     server.stop(0);
+    handlers.shutdownNow();
   }
 
   private URI api() {
@@ -84,7 +133,105 @@ class HttpApiSubmitterTest {
         null,
         new Sampling(16, 0.7, 20, 0.9),
         42L,
-        Map.of("campaign.id", "bias-1", "campaign.group", "control", "campaign.sample", "0"));
+        Map.of("campaign.id", "bias-1", "campaign.group", "control", "campaign.sample", "0"),
+        SubmissionRequest.campaignKey("bias-1", 0, 0));
+  }
+
+  private static SubmissionRequest withoutKey() {
+    SubmissionRequest keyed = request();
+    return new SubmissionRequest(
+        keyed.prompt(),
+        keyed.tenantId(),
+        keyed.backend(),
+        keyed.model(),
+        keyed.sampling(),
+        keyed.seed(),
+        keyed.attributes());
+  }
+
+  @Test
+  void shouldLeaveOneRequestPerSampleWhenTheApiAnswersAfterTheClientGaveUp() {
+    assertThat(HttpApiSubmitter.TIMEOUT)
+        .as("longer than the API's wait for Kafka")
+        .isGreaterThan(Duration.ofSeconds(30));
+    // The API takes the request but answers after this client's timeout.
+    slowFirstAnswer = Duration.ofMillis(1_500);
+    HttpApiSubmitter submitter =
+        new HttpApiSubmitter(api(), Optional.empty(), Duration.ofMillis(300));
+
+    assertThatThrownBy(() -> submitter.submit(request()))
+        .isInstanceOfSatisfying(
+            SubmissionException.class,
+            e -> assertThat(e.kind()).isEqualTo(SubmissionException.Kind.UNAVAILABLE))
+        .hasMessageContaining("got no answer");
+    // The campaign sends it again, with the same key: the same request.
+    assertThat(submitter.submit(request())).isEqualTo("req-1");
+    assertThat(created).as("one request for the sample").hasValue(1);
+    assertThat(keys).containsExactly("bias-1:0:0", "bias-1:0:0");
+  }
+
+  @Test
+  void shouldNotTakeAnAnswerWithoutARequestIdForAnAcceptance() {
+    HttpApiSubmitter submitter = new HttpApiSubmitter(api(), Optional.empty());
+    status = 204;
+    assertThatThrownBy(() -> submitter.submit(request()))
+        .isInstanceOfSatisfying(
+            SubmissionException.class,
+            e -> assertThat(e.kind()).isEqualTo(SubmissionException.Kind.UNAVAILABLE))
+        .hasMessage(
+            "POST /api/v1/requests to "
+                + api()
+                + " answered HTTP 204 without a requestId; is --api the GenGuard audit API (not a"
+                + " proxy or another service)? Sent again with the same Idempotency-Key, it"
+                + " cannot submit the request twice");
+    status = 200;
+    acceptedBody = "<html>Welcome</html>";
+    assertThatThrownBy(() -> submitter.submit(withoutKey()))
+        .isInstanceOfSatisfying(
+            SubmissionException.class,
+            e -> assertThat(e.kind()).isEqualTo(SubmissionException.Kind.REJECTED))
+        .hasMessageContaining("answered HTTP 200 without a requestId: <html>Welcome</html>")
+        .hasMessageEndingWith(
+            "Not sent again: without an Idempotency-Key that could submit it twice");
+  }
+
+  @Test
+  void shouldWaitAsA503OrAKeyStillBeingSubmittedAsks() {
+    HttpApiSubmitter submitter = new HttpApiSubmitter(api(), Optional.empty());
+    status = 503;
+    retryAfter = "5";
+    assertThatThrownBy(() -> submitter.submit(request()))
+        .isInstanceOfSatisfying(
+            SubmissionException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(SubmissionException.Kind.UNAVAILABLE);
+              assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(5));
+            });
+    retryAfter = "86400";
+    assertThatThrownBy(() -> submitter.submit(request()))
+        .isInstanceOfSatisfying(
+            SubmissionException.class,
+            e -> assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(60)));
+    retryAfter = null;
+    assertThatThrownBy(() -> submitter.submit(request()))
+        .isInstanceOfSatisfying(
+            SubmissionException.class, e -> assertThat(e.retryAfter()).isZero());
+    // 409 with Retry-After: another try of the same key is being submitted.
+    status = 409;
+    retryAfter = "12";
+    assertThatThrownBy(() -> submitter.submit(request()))
+        .isInstanceOfSatisfying(
+            SubmissionException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(SubmissionException.Kind.UNAVAILABLE);
+              assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(12));
+            })
+        .hasMessageContaining("still submitting an earlier try of this request");
+    retryAfter = null;
+    assertThatThrownBy(() -> submitter.submit(request()))
+        .isInstanceOfSatisfying(
+            SubmissionException.class,
+            e -> assertThat(e.kind()).isEqualTo(SubmissionException.Kind.REJECTED));
   }
 
   @Test
@@ -100,6 +247,7 @@ class HttpApiSubmitterTest {
     assertThat(body.get("maxTokens").asInt()).isEqualTo(16);
     assertThat(body.get("attributes").get("campaign.group").asText()).isEqualTo("control");
     assertThat(authorizations).containsOnly("null");
+    assertThat(keys).containsExactly("bias-1:0:0");
   }
 
   @Test

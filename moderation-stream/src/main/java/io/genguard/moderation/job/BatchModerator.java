@@ -5,6 +5,7 @@ import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.moderation.policy.PolicySet;
 import java.io.Serializable;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Judges a batch of outputs: one verdict per output, same order. Implementations are plain Java
@@ -23,6 +24,15 @@ public interface BatchModerator extends AutoCloseable {
     return null;
   }
 
+  /**
+   * Each version of the policy file this moderator (and those it was restored from) had in force,
+   * with the SHA-256 of its file, oldest first: checkpointed, so that a restored moderator still
+   * refuses a version reused for other rules. Empty for a moderator that does not reload a file.
+   */
+  default Map<String, String> policyVersionsSeen() {
+    return Map.of();
+  }
+
   @Override
   default void close() {}
 
@@ -39,6 +49,16 @@ public interface BatchModerator extends AutoCloseable {
      */
     default BatchModerator create(PolicySet inForceAtCheckpoint) {
       return create();
+    }
+
+    /**
+     * {@link #create(PolicySet)}, also given the versions the task's moderator had seen at the
+     * checkpoint ({@link BatchModerator#policyVersionsSeen()}; empty when the checkpoint has none).
+     * A factory without a policy file ignores them.
+     */
+    default BatchModerator create(
+        PolicySet inForceAtCheckpoint, Map<String, String> versionsSeenAtCheckpoint) {
+      return create(inForceAtCheckpoint);
     }
   }
 }

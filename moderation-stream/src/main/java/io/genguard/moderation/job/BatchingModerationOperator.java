@@ -17,12 +17,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.api.java.tuple.Tuple3;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
@@ -51,6 +53,12 @@ import org.slf4j.LoggerFactory;
  * on what the file says at that instant. A checkpoint from before this state, or a file that no
  * longer parses, starts under the policy the job was submitted with, and says so in the log.
  *
+ * <p>Beside it, {@value #POLICY_VERSIONS_STATE} (union list state: version, SHA-256 of its file)
+ * holds every policy version the task's moderator had in force ({@link
+ * BatchModerator#policyVersionsSeen()}, bounded by its reloader), so that a restored task, like a
+ * running one, refuses a file that reuses an earlier version for other rules. A restored task is
+ * given the versions of all subtasks; a checkpoint from before this state has none.
+ *
  * <p>Beside the verdicts it emits the policy file they are decided under, to {@code
  * moderation.policies}, whenever the file in force is not the one this task emitted last (so once
  * at start, after each hot reload, and again after a restore: consumers keep each file once).
@@ -77,6 +85,9 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
   /** The operator state that holds the policy file in force. */
   public static final String POLICY_STATE = "policy-in-force";
 
+  /** The operator state that holds the policy versions seen and the digests of their files. */
+  public static final String POLICY_VERSIONS_STATE = "policy-versions-seen";
+
   /** Samples each histogram keeps for its quantiles. */
   private static final int HISTOGRAM_WINDOW = 1000;
 
@@ -98,6 +109,8 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
   private transient String taskStart;
   private transient ListState<Tuple3<Integer, String, String>> policyState;
   private transient PolicySet restoredPolicy;
+  private transient ListState<Tuple2<String, String>> versionsState;
+  private transient Map<String, String> restoredVersions;
 
   public BatchingModerationOperator(
       BatchModerator.Factory moderatorFactory, int maxBatchSize, long maxDelayMillis) {
@@ -122,9 +135,32 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
             .getUnionListState(
                 new ListStateDescriptor<>(
                     POLICY_STATE, Types.TUPLE(Types.INT, Types.STRING, Types.STRING)));
+    versionsState =
+        context
+            .getOperatorStateStore()
+            .getUnionListState(
+                new ListStateDescriptor<>(
+                    POLICY_VERSIONS_STATE, Types.TUPLE(Types.STRING, Types.STRING)));
+    restoredVersions = Map.of();
     if (context.isRestored()) {
       restoredPolicy = restoredPolicy(policyState.get(), subtask());
+      restoredVersions = restoredVersions(versionsState.get());
     }
+  }
+
+  /**
+   * The versions seen by every subtask at the checkpoint, each once (the first entry of a version
+   * wins; subtasks read one file, so they agree), in the order the entries came.
+   */
+  static Map<String, String> restoredVersions(Iterable<Tuple2<String, String>> entries) {
+    Map<String, String> versions = new LinkedHashMap<>();
+    for (Tuple2<String, String> entry : entries) {
+      versions.putIfAbsent(entry.f0, entry.f1);
+    }
+    if (!versions.isEmpty()) {
+      LOG.info("Restored {} policy versions seen before the checkpoint", versions.size());
+    }
+    return versions;
   }
 
   /**
@@ -161,6 +197,9 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
     PolicySet policy = moderator.policy();
     policyState.update(
         policy == null ? List.of() : List.of(Tuple3.of(subtask(), policy.origin(), policy.text())));
+    List<Tuple2<String, String>> versions = new ArrayList<>();
+    moderator.policyVersionsSeen().forEach((version, sha) -> versions.add(Tuple2.of(version, sha)));
+    versionsState.update(versions);
   }
 
   private int subtask() {
@@ -170,8 +209,9 @@ public final class BatchingModerationOperator extends AbstractStreamOperator<Kaf
   @Override
   public void open() throws Exception {
     super.open();
-    moderator = moderatorFactory.create(restoredPolicy);
+    moderator = moderatorFactory.create(restoredPolicy, restoredVersions);
     restoredPolicy = null;
+    restoredVersions = null;
     outputs = Topics.GENERATION_OUTPUTS.codec();
     buffer = new ArrayList<>(maxBatchSize);
     metrics = getMetricGroup().addGroup(METRIC_GROUP);

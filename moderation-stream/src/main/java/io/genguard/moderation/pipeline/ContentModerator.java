@@ -171,7 +171,8 @@ public final class ContentModerator implements BatchModerator {
               checked == null ? null : checked.findings(),
               result.findings(),
               rules.get(i),
-              checked == null ? null : checked.manifestReason());
+              checked == null ? null : checked.manifestReason(),
+              checked == null ? null : checked.watermarkReason());
       verdicts.add(verdict(output, result, findings, policy.decide(findings)));
     }
     return verdicts;

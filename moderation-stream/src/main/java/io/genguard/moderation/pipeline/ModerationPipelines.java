@@ -1,5 +1,7 @@
 package io.genguard.moderation.pipeline;
 
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.moderation.bias.BiasAnalyzer;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.policy.PolicyEngine;
@@ -17,6 +19,7 @@ import io.genguard.provenance.watermark.WatermarkParameters;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -70,6 +73,12 @@ public final class ModerationPipelines {
 
     @Override
     public BatchModerator create(PolicySet inForceAtCheckpoint) {
+      return create(inForceAtCheckpoint, Map.of());
+    }
+
+    @Override
+    public BatchModerator create(
+        PolicySet inForceAtCheckpoint, Map<String, String> versionsSeenAtCheckpoint) {
       Supplier<ContentScorer> scorer = () -> ScorerFactory.create(ScorerConfig.named(scorerName));
       if (policyFile == null) {
         return ModerationPipelines.create(
@@ -79,8 +88,34 @@ public final class ModerationPipelines {
           inForceAtCheckpoint != null
               ? inForceAtCheckpoint
               : PolicyLoader.parse(submittedPolicy, policyFile);
-      return ModerationPipelines.create(
-          scorer, reloading(new PolicyReloader(Path.of(policyFile), start)), keyDirectory);
+      PolicyReloader reloader =
+          new PolicyReloader(Path.of(policyFile), start, versionsSeenAtCheckpoint);
+      return new RememberingVersions(
+          ModerationPipelines.create(scorer, reloading(reloader), keyDirectory), reloader);
+    }
+  }
+
+  /** The job's moderator, answering which policy versions it has seen from its reloader. */
+  private record RememberingVersions(BatchModerator moderator, PolicyReloader reloader)
+      implements BatchModerator {
+    @Override
+    public List<ModerationVerdict> moderate(List<GenerationOutput> outputs) {
+      return moderator.moderate(outputs);
+    }
+
+    @Override
+    public PolicySet policy() {
+      return moderator.policy();
+    }
+
+    @Override
+    public Map<String, String> policyVersionsSeen() {
+      return reloader.versionsSeen();
+    }
+
+    @Override
+    public void close() {
+      moderator.close();
     }
   }
 

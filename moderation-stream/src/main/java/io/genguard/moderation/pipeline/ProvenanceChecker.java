@@ -38,10 +38,19 @@ public final class ProvenanceChecker {
   private final ManifestVerifier verifier;
 
   /**
-   * An output's provenance findings and, when its manifest is INVALID for a reason the status alone
-   * does not tell, that reason (else null).
+   * An output's provenance findings; when its manifest is INVALID for a reason the status alone
+   * does not tell, that reason (else null); and when its watermark is NOT_CHECKED, why (else null).
    */
-  public record Checked(ProvenanceFindings findings, String manifestReason) {}
+  public record Checked(
+      ProvenanceFindings findings, String manifestReason, String watermarkReason) {
+    /** Without a reason for the watermark. */
+    public Checked(ProvenanceFindings findings, String manifestReason) {
+      this(findings, manifestReason, null);
+    }
+  }
+
+  /** A watermark detection, and why it could not be checked when it could not (else null). */
+  private record Watermark(WatermarkDetection detection, String notCheckedBecause) {}
 
   public ProvenanceChecker(ProvenanceKeys keys) {
     this.detector = new WatermarkDetector(keys.watermark());
@@ -54,7 +63,8 @@ public final class ProvenanceChecker {
 
   /** Like {@link #check}, with the reason a manifest signed for another output is INVALID. */
   public Checked inspect(GenerationOutput output, String text) {
-    WatermarkDetection detection = watermark(output.getWatermark(), text);
+    Watermark watermark = watermark(output.getWatermark(), text);
+    WatermarkDetection detection = watermark.detection();
     SignedManifest manifest = output.getManifest();
     io.genguard.provenance.manifest.ManifestStatus manifestStatus;
     String manifestReason = null;
@@ -81,7 +91,12 @@ public final class ProvenanceChecker {
             .setTokensScored(detection.tokensScored())
             .setManifest(ManifestStatus.valueOf(manifestStatus.name()))
             .build();
-    return new Checked(findings, manifestReason);
+    return new Checked(
+        findings,
+        manifestReason,
+        findings.getWatermark() == WatermarkStatus.NOT_CHECKED
+            ? watermark.notCheckedBecause()
+            : null);
   }
 
   /**
@@ -139,9 +154,13 @@ public final class ProvenanceChecker {
     return "\"" + repaired.substring(0, end) + "...\" (" + repaired.length() + " characters)";
   }
 
-  private WatermarkDetection watermark(WatermarkInfo claimed, String text) {
+  private Watermark watermark(WatermarkInfo claimed, String text) {
     if (claimed == null || !WatermarkParameters.SCHEME.equals(claimed.getScheme())) {
-      return detector.detect(text);
+      return new Watermark(
+          detector.detect(text),
+          "the output claims no watermark of scheme "
+              + WatermarkParameters.SCHEME
+              + " and this job holds no watermark key to look for one");
     }
     WatermarkParameters parameters;
     try {
@@ -150,16 +169,32 @@ public final class ProvenanceChecker {
               claimed.getGamma(), claimed.getDelta(), claimed.getContextWidth());
     } catch (IllegalArgumentException e) {
       // No watermark of this scheme has such parameters (gamma 0, NaN, 9 tokens of context): the
-      // claim cannot be checked, and it must not fail the batch on every restart of the job.
-      return new WatermarkDetection(
-          io.genguard.provenance.watermark.DetectionStatus.UNKNOWN_KEY,
-          0.0,
-          1.0,
-          0,
-          0,
-          claimed.getKeyId());
+      // claim cannot be checked, and it must not fail the batch on every restart of the job. A
+      // claim no generator makes is invalid; the policy holds it at least as strictly as a
+      // watermark not detected.
+      return new Watermark(
+          new WatermarkDetection(
+              io.genguard.provenance.watermark.DetectionStatus.UNKNOWN_KEY,
+              0.0,
+              1.0,
+              0,
+              0,
+              claimed.getKeyId()),
+          "the claim is invalid: no watermark of scheme "
+              + WatermarkParameters.SCHEME
+              + " has its parameters (gamma "
+              + claimed.getGamma()
+              + ", delta "
+              + claimed.getDelta()
+              + ", context width "
+              + claimed.getContextWidth()
+              + ")");
     }
-    return detector.detect(text, claimed.getKeyId(), parameters);
+    return new Watermark(
+        detector.detect(text, claimed.getKeyId(), parameters),
+        "the output claims watermark key "
+            + quote(claimed.getKeyId())
+            + ", which this job does not hold");
   }
 
   private static WatermarkStatus status(WatermarkDetection detection) {

@@ -19,6 +19,8 @@ import java.util.List;
  *     checked)
  * @param manifestReason why the manifest is INVALID when the check said more than its status (a
  *     manifest signed for another output), else null
+ * @param watermarkReason why the watermark is NOT_CHECKED when the check said (a key this job does
+ *     not hold, parameters no watermark has), else null
  */
 public record ModerationFindings(
     String tenantId,
@@ -28,10 +30,24 @@ public record ModerationFindings(
     ProvenanceFindings provenance,
     List<TextScreening.Finding> screening,
     RuleFindings rules,
-    String manifestReason) {
+    String manifestReason,
+    String watermarkReason) {
   public ModerationFindings {
     screening = List.copyOf(screening);
     rules = rules == null ? RuleFindings.NONE : rules;
+  }
+
+  /** Findings with no more to say about the watermark than its status. */
+  public ModerationFindings(
+      String tenantId,
+      ContentScores scores,
+      ScorerFailure scorerFailure,
+      BiasFindings bias,
+      ProvenanceFindings provenance,
+      List<TextScreening.Finding> screening,
+      RuleFindings rules,
+      String manifestReason) {
+    this(tenantId, scores, scorerFailure, bias, provenance, screening, rules, manifestReason, null);
   }
 
   /** Findings with no more to say about the manifest than its status. */

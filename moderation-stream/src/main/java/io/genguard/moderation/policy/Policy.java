@@ -17,7 +17,8 @@ import java.util.Set;
  * @param categories REVIEW and BLOCK thresholds for every category
  * @param unsafe thresholds on the overall unsafe probability, or null to judge by categories only
  * @param targetedBias rules on unsafe content aimed at a demographic group
- * @param provenance what a missing or invalid manifest or a missing watermark calls for
+ * @param provenance what a missing or invalid manifest, or a watermark not detected, not checked or
+ *     on a text too short to tell, calls for
  * @param failures what a scorer error or timeout calls for: REVIEW or BLOCK, never RELEASE
  * @param screening what text that could not be fully judged calls for
  * @param threats what a sentence that states a threat of violence calls for ({@code
@@ -77,9 +78,52 @@ public record Policy(
 
   /**
    * Decisions for provenance findings (a valid manifest and a detected watermark call for none).
+   *
+   * @param watermarkNotDetected a watermark was looked for and not found; anything but RELEASE
+   *     means this policy requires the watermark
+   * @param watermarkNotChecked the watermark could not be looked for: the output claims a key this
+   *     job does not hold or parameters no watermark of the scheme has, or the job holds no key. At
+   *     least as strict as {@code watermarkNotDetected}, or a bogus claim would get an output past
+   *     a policy that requires the watermark
+   * @param watermarkTooShort the text is too short for the watermark to be detected either way
    */
   public record Provenance(
-      Decision manifestInvalid, Decision manifestAbsent, Decision watermarkNotDetected) {}
+      Decision manifestInvalid,
+      Decision manifestAbsent,
+      Decision watermarkNotDetected,
+      Decision watermarkNotChecked,
+      Decision watermarkTooShort) {
+    public Provenance {
+      if (PolicyEngine.stricter(watermarkNotChecked, watermarkNotDetected) != watermarkNotChecked) {
+        throw new IllegalArgumentException(
+            "provenance.watermarkNotChecked ("
+                + watermarkNotChecked
+                + ") must be at least as strict as watermarkNotDetected ("
+                + watermarkNotDetected
+                + ")");
+      }
+    }
+
+    /**
+     * Manifest rules and {@code watermarkNotDetected}, with the defaults for the others: a
+     * watermark that could not be checked is held as strictly as one not detected, and a text too
+     * short to tell is released when the watermark is not required, else goes to REVIEW.
+     */
+    public Provenance(
+        Decision manifestInvalid, Decision manifestAbsent, Decision watermarkNotDetected) {
+      this(
+          manifestInvalid,
+          manifestAbsent,
+          watermarkNotDetected,
+          watermarkNotDetected,
+          defaultTooShort(watermarkNotDetected));
+    }
+
+    /** RELEASE when the watermark is not required, else REVIEW: a person looks at a short text. */
+    public static Decision defaultTooShort(Decision watermarkNotDetected) {
+      return watermarkNotDetected == Decision.RELEASE ? Decision.RELEASE : Decision.REVIEW;
+    }
+  }
 
   /** Decisions when the scorer could not judge the text; RELEASE is refused (fail closed). */
   public record Failures(Decision scorerError, Decision scorerTimeout) {
@@ -91,9 +135,23 @@ public record Policy(
     }
   }
 
-  /** Decisions for texts that are empty, truncated for scoring, not UTF-8, or not in English. */
+  /**
+   * Decisions for texts that are empty, truncated for scoring, not UTF-8, or not in English. A
+   * truncated text was scored and checked by the rules only up to the screening's limit (what
+   * follows it would be released unread), and an invalid one with replacement characters where it
+   * could not be decoded (which can break up the words the scores and rules look for), so neither
+   * may be RELEASE (fail closed).
+   */
   public record Screening(
-      Decision empty, Decision truncated, Decision invalidUtf8, Decision unsupportedLanguage) {}
+      Decision empty, Decision truncated, Decision invalidUtf8, Decision unsupportedLanguage) {
+    public Screening {
+      if (truncated == Decision.RELEASE || invalidUtf8 == Decision.RELEASE) {
+        throw new IllegalArgumentException(
+            "a truncated or invalid UTF-8 text must lead to REVIEW or BLOCK, never RELEASE (fail"
+                + " closed)");
+      }
+    }
+  }
 
   /**
    * What a threat of violence found by its shape ({@code ThreatPatterns}) calls for, whatever the

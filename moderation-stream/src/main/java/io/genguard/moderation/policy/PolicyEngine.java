@@ -94,7 +94,11 @@ public final class PolicyEngine {
     }
     if (findings.provenance() != null) {
       addProvenanceReasons(
-          reasons, policy.provenance(), findings.provenance(), findings.manifestReason());
+          reasons,
+          policy.provenance(),
+          findings.provenance(),
+          findings.manifestReason(),
+          findings.watermarkReason());
     }
     addRuleReason(
         reasons,
@@ -286,12 +290,14 @@ public final class PolicyEngine {
 
   /**
    * @param manifestReason why the manifest is INVALID, when the check said more than its status
+   * @param watermarkReason why the watermark was NOT_CHECKED, when the check said why
    */
   private static void addProvenanceReasons(
       List<VerdictReason> reasons,
       Policy.Provenance rule,
       ProvenanceFindings provenance,
-      String manifestReason) {
+      String manifestReason,
+      String watermarkReason) {
     if (provenance.getManifest() == ManifestStatus.INVALID) {
       reasons.add(
           new VerdictReason(
@@ -334,6 +340,31 @@ public final class PolicyEngine {
               "no generator watermark was detected"
                   + z
                   + "; that means unknown origin, not human-written, and this policy requires the watermark"));
+    } else if (provenance.getWatermark() == WatermarkStatus.NOT_CHECKED
+        && rule.watermarkNotChecked() != Decision.RELEASE) {
+      reasons.add(
+          new VerdictReason(
+              ReasonCodes.WATERMARK_NOT_CHECKED,
+              rule.watermarkNotChecked(),
+              null,
+              null,
+              null,
+              "the generator watermark could not be checked"
+                  + (watermarkReason == null ? "" : ": " + watermarkReason)
+                  + "; the output's origin is unverified, and this policy requires the watermark"));
+    } else if (provenance.getWatermark() == WatermarkStatus.TOO_SHORT
+        && rule.watermarkTooShort() != Decision.RELEASE) {
+      reasons.add(
+          new VerdictReason(
+              ReasonCodes.WATERMARK_TOO_SHORT,
+              rule.watermarkTooShort(),
+              null,
+              null,
+              null,
+              "the text is too short for the generator watermark to be detected either way ("
+                  + provenance.getTokensScored()
+                  + " tokens scored); its origin is unverified, and this policy requires the"
+                  + " watermark"));
     }
   }
 

@@ -3,6 +3,7 @@ package io.genguard.moderation.policy;
 import io.genguard.events.v1.Decision;
 import io.genguard.moderation.policy.LocatedYaml.Node;
 import io.genguard.moderation.scoring.Category;
+import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.schemas.BoundedFiles;
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,8 +37,11 @@ import java.util.Set;
  *   targetedBias: {categories: [hate, harassment, violence], minScore: 0.5, decision: BLOCK,
  *                  stereotypeThreshold: 0.8, stereotypeDecision: REVIEW}
  *   provenance: {manifestInvalid: BLOCK, manifestAbsent: RELEASE, watermarkNotDetected: RELEASE}
+ *     # and watermarkNotChecked (left out: as watermarkNotDetected, never less strict) and
+ *     # watermarkTooShort (left out: RELEASE, or REVIEW when watermarkNotDetected is not RELEASE)
  *   failures: {scorerError: REVIEW, scorerTimeout: REVIEW}          # never RELEASE
- *   screening: {empty: REVIEW, truncated: REVIEW, invalidUtf8: REVIEW, unsupportedLanguage: REVIEW}
+ *   screening: {empty: REVIEW, truncated: REVIEW, invalidUtf8: REVIEW,  # these two never RELEASE
+ *               unsupportedLanguage: REVIEW}
  *   threats: {decision: REVIEW}       # a sentence that states a threat of violence
  *   sexualizedMinors: {decision: REVIEW}  # a sentence that describes a child in sexual terms
  *   framedPrejudice: {decision: RELEASE}  # "I'm not racist, but <group> are ...": off; REVIEW on
@@ -50,6 +54,16 @@ import java.util.Set;
  *
  * Sections other than {@code categories} are optional; the built-in values shown above apply when
  * they are left out. A tenant's keys override the default's key by key.
+ *
+ * <p>A policy requires the watermark when {@code watermarkNotDetected} is REVIEW or BLOCK. Then an
+ * output whose watermark could not be checked ({@code watermarkNotChecked}: it claims a key this
+ * job does not hold, or parameters no watermark of the scheme has, or the job holds no key) is held
+ * at least as strictly, and one too short for the watermark to tell either way ({@code
+ * watermarkTooShort}) goes to REVIEW unless the policy says otherwise.
+ *
+ * <p>Fail closed: a scorer error or timeout, a text truncated for scoring (only its first {@value
+ * TextScreening#DEFAULT_MAX_CHARS} characters are scored and checked by the rules) and a text that
+ * is not valid UTF-8 must lead to REVIEW or BLOCK; RELEASE is refused with the line.
  */
 public final class PolicyLoader {
   /** Classpath location of the policy that ships with GenGuard. */
@@ -245,9 +259,9 @@ public final class PolicyLoader {
           categories,
           unsafe,
           targetedBias(m.get("targetedBias")),
-          provenance(m.get("provenance")),
+          provenance(m.get("provenance"), where),
           failures(m.get("failures")),
-          screening(m.get("screening")),
+          screening(m.get("screening"), where),
           new Policy.Threats(
               decisions(m.get("threats"), "threats", Map.of("decision", Decision.REVIEW))
                   .get("decision")),
@@ -327,7 +341,13 @@ public final class PolicyLoader {
           categories, minScore, decision, stereotypeThreshold, stereotypeDecision);
     }
 
-    Policy.Provenance provenance(Node node) {
+    /**
+     * The provenance rules. Left out, {@code watermarkNotChecked} is {@code watermarkNotDetected}
+     * and {@code watermarkTooShort} is RELEASE, or REVIEW when the watermark is required ({@link
+     * Policy.Provenance#defaultTooShort}); a {@code watermarkNotChecked} less strict than {@code
+     * watermarkNotDetected} is refused.
+     */
+    Policy.Provenance provenance(Node node, String where) {
       Map<String, Decision> d =
           decisions(
               node,
@@ -338,9 +358,37 @@ public final class PolicyLoader {
                   "manifestAbsent",
                   Decision.RELEASE,
                   "watermarkNotDetected",
+                  Decision.RELEASE,
+                  "watermarkNotChecked",
+                  Decision.RELEASE,
+                  "watermarkTooShort",
                   Decision.RELEASE));
+      boolean given = node != null && node.value() != null;
+      Decision notDetected = d.get("watermarkNotDetected");
+      Decision notChecked = notDetected;
+      if (given && node.map().containsKey("watermarkNotChecked")) {
+        notChecked = d.get("watermarkNotChecked");
+        if (PolicyEngine.stricter(notChecked, notDetected) != notChecked) {
+          throw errorAtKey(
+              node,
+              "watermarkNotChecked",
+              "provenance.watermarkNotChecked is "
+                  + notChecked
+                  + " but watermarkNotDetected is "
+                  + notDetected
+                  + " in "
+                  + where
+                  + "; a watermark that cannot be checked (a key this job does not hold,"
+                  + " parameters no watermark has) must be held at least as strictly as one not"
+                  + " detected, or a bogus claim would get around the requirement");
+        }
+      }
+      Decision tooShort =
+          given && node.map().containsKey("watermarkTooShort")
+              ? d.get("watermarkTooShort")
+              : Policy.Provenance.defaultTooShort(notDetected);
       return new Policy.Provenance(
-          d.get("manifestInvalid"), d.get("manifestAbsent"), d.get("watermarkNotDetected"));
+          d.get("manifestInvalid"), d.get("manifestAbsent"), notDetected, notChecked, tooShort);
     }
 
     Policy.Failures failures(Node node) {
@@ -363,7 +411,8 @@ public final class PolicyLoader {
       return new Policy.Failures(d.get("scorerError"), d.get("scorerTimeout"));
     }
 
-    Policy.Screening screening(Node node) {
+    /** The screening rules; {@code truncated} and {@code invalidUtf8} may not be RELEASE. */
+    Policy.Screening screening(Node node, String where) {
       Map<String, Decision> d =
           decisions(
               node,
@@ -377,6 +426,27 @@ public final class PolicyLoader {
                   Decision.REVIEW,
                   "unsupportedLanguage",
                   Decision.REVIEW));
+      for (String key : List.of("truncated", "invalidUtf8")) {
+        if (d.get(key) == Decision.RELEASE) {
+          throw errorAtKey(
+              node,
+              key,
+              "screening."
+                  + key
+                  + " is RELEASE in "
+                  + where
+                  + "; "
+                  + (key.equals("truncated")
+                      ? "only the first "
+                          + TextScreening.DEFAULT_MAX_CHARS
+                          + " characters of such"
+                          + " a text are scored and checked by the rules, so the rest would be"
+                          + " released unread"
+                      : "such a text is scored with replacement characters where it could not be"
+                          + " decoded, which can hide words from the scores and rules")
+                  + "; use REVIEW or BLOCK (fail closed)");
+        }
+      }
       return new Policy.Screening(
           d.get("empty"), d.get("truncated"), d.get("invalidUtf8"), d.get("unsupportedLanguage"));
     }

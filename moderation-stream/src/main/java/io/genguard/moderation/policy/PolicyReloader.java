@@ -1,10 +1,18 @@
 package io.genguard.moderation.policy;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -16,15 +24,30 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps the policy of one file current: {@link #reloadIfChanged()} re-reads the file when it has
  * changed and swaps the policy in only if the new file is valid. An invalid file, or a changed file
- * that kept its version (verdicts would then name one version for two rule sets), is rejected with
- * its reason and the running policy stays in force. Thread-safe: readers call {@link #get()}.
+ * that names a version already used for other rules, is rejected with its reason (logged as an
+ * error) and the running policy stays in force. Thread-safe: readers call {@link #get()}.
+ *
+ * <p>A version names one file for good: verdicts record it, and verdict and event ids are derived
+ * from the output and the version, so two rule sets under one version would be indistinguishable
+ * and their verdicts would collide. So the reloader remembers the SHA-256 of every version it has
+ * had in force (the last {@value #MAX_VERSIONS_REMEMBERED}; {@link #versionsSeen()}, which the job
+ * checkpoints and gives back to a restored reloader) and refuses a file that reuses one of them for
+ * other content, whatever its policy id: A (version 1), then B (version 2), then C (version 1 with
+ * other rules) is refused, while going back to A itself is accepted.
+ *
+ * <p>A change is told by the file's modification time, size and content digest: a rewrite that
+ * keeps the size and the modification time ({@code cp -p}, {@code rsync -t}, two writes within the
+ * file system's time resolution) is still seen. So each check reads the file, at most {@link
+ * PolicyLoader#MAX_POLICY_BYTES} and one byte (a policy is a few kilobytes, and the job checks at
+ * most once a second).
  *
  * <p>A file is read only once it has settled, so that a file caught half-written cannot go into
  * force (and then, being a version already in force, lock out the complete file): its modification
- * time and size must have stayed the same for {@link #SETTLE} by this reloader's clock, and must
- * not change while it is read; otherwise the check answers {@link Outcome#SETTLING} and reads it at
- * a later check. A writer that pauses longer than that mid-file can still be caught; replacing the
- * file in one step (write a temporary file, then rename it over the policy) is always safe.
+ * time, size and content must have stayed the same for {@link #SETTLE} by this reloader's clock,
+ * and must not change while it is read; otherwise the check answers {@link Outcome#SETTLING} and
+ * reads it at a later check. A writer that pauses longer than that mid-file can still be caught;
+ * replacing the file in one step (write a temporary file, then rename it over the policy) is always
+ * safe.
  */
 public final class PolicyReloader implements Supplier<PolicySet> {
   private static final Logger LOG = LoggerFactory.getLogger(PolicyReloader.class);
@@ -44,8 +67,17 @@ public final class PolicyReloader implements Supplier<PolicySet> {
   /** The outcome, the policy in force afterwards, and the error of a rejected file (else null). */
   public record Result(Outcome outcome, PolicySet inForce, String error) {}
 
-  /** What tells one version of the file from another without reading it. */
-  private record Stamp(FileTime modified, long size) {}
+  /**
+   * How many versions (with their digests) are remembered; the oldest is forgotten first. A version
+   * used once before that many later ones can be reused for other rules.
+   */
+  public static final int MAX_VERSIONS_REMEMBERED = 256;
+
+  /**
+   * What tells one version of the file from another: its modification time, size and the SHA-256 of
+   * its bytes (of the first {@link PolicyLoader#MAX_POLICY_BYTES} and one, for a larger file).
+   */
+  private record Stamp(FileTime modified, long size, String sha256) {}
 
   private final Path file;
   private final LongSupplier nanoClock;
@@ -56,6 +88,8 @@ public final class PolicyReloader implements Supplier<PolicySet> {
   private Stamp read;
   private Stamp settling;
   private long settlingSince;
+  // Guarded by this: each version had in force and the SHA-256 of its file, oldest first.
+  private final LinkedHashMap<String, String> versions = new LinkedHashMap<>();
   private volatile String lastError;
 
   /**
@@ -74,7 +108,19 @@ public final class PolicyReloader implements Supplier<PolicySet> {
    * force a half-written file or changed rules under the version in force.
    */
   public PolicyReloader(Path file, PolicySet inForce) {
-    this(file, inForce, System::nanoTime, PolicyLoader::load);
+    this(file, inForce, Map.of());
+  }
+
+  /**
+   * {@link #PolicyReloader(Path, PolicySet)}, remembering the versions an earlier reloader had in
+   * force ({@link #versionsSeen()}, from a checkpoint), so that a restart does not forget them: a
+   * file that reuses one of them for other rules is refused.
+   *
+   * @param versionsSeen each version and the SHA-256 of its file, oldest first (of more than
+   *     {@value #MAX_VERSIONS_REMEMBERED}, the newest are kept)
+   */
+  public PolicyReloader(Path file, PolicySet inForce, Map<String, String> versionsSeen) {
+    this(file, inForce, versionsSeen, System::nanoTime, PolicyLoader::load);
   }
 
   /**
@@ -89,16 +135,29 @@ public final class PolicyReloader implements Supplier<PolicySet> {
     Stamp before = stamp();
     current.set(loader.apply(file));
     read = before;
+    remember(current.get());
   }
 
   /** {@link #PolicyReloader(Path, PolicySet)} with the seams for the tests. */
   PolicyReloader(
       Path file, PolicySet inForce, LongSupplier nanoClock, Function<Path, PolicySet> loader) {
+    this(file, inForce, Map.of(), nanoClock, loader);
+  }
+
+  /** {@link #PolicyReloader(Path, PolicySet, Map)} with the seams for the tests. */
+  PolicyReloader(
+      Path file,
+      PolicySet inForce,
+      Map<String, String> versionsSeen,
+      LongSupplier nanoClock,
+      Function<Path, PolicySet> loader) {
     this.file = file;
     this.nanoClock = nanoClock;
     this.loader = loader;
     current.set(Objects.requireNonNull(inForce, "inForce"));
     read = null; // nothing read yet: the file's first stamp is a change to settle and check
+    versionsSeen.forEach(this::remember);
+    remember(inForce);
   }
 
   @Override
@@ -110,14 +169,22 @@ public final class PolicyReloader implements Supplier<PolicySet> {
     return file;
   }
 
+  /**
+   * Each version this reloader (and those it was restored from) had in force, with the SHA-256 of
+   * its file, oldest first; at most {@value #MAX_VERSIONS_REMEMBERED}.
+   */
+  public synchronized Map<String, String> versionsSeen() {
+    return Collections.unmodifiableMap(new LinkedHashMap<>(versions));
+  }
+
   /** The reason the last changed file was rejected, or null if the last change was accepted. */
   public String lastError() {
     return lastError;
   }
 
   /**
-   * Re-reads the file if its size or modification time changed and has since stayed the same for
-   * {@link #SETTLE}.
+   * Re-reads the file if its size, modification time or content changed and has since stayed the
+   * same for {@link #SETTLE}.
    */
   public synchronized Result reloadIfChanged() {
     Stamp seen = stamp();
@@ -181,7 +248,22 @@ public final class PolicyReloader implements Supplier<PolicySet> {
               + running.version()
               + "'; give changed rules a new version so that verdicts name the rules they were decided by");
     }
+    String earlier = versions.get(candidate.version());
+    if (earlier != null && !earlier.equals(candidate.sha256())) {
+      return reject(
+          "Policy "
+              + file
+              + " says version '"
+              + candidate.version()
+              + "', which this job already had in force with other rules (SHA-256 "
+              + earlier
+              + ", now "
+              + candidate.sha256()
+              + "); a version names one file for good (verdicts and their ids name it), so give"
+              + " these rules a new version");
+    }
     current.set(candidate);
+    remember(candidate);
     lastError = null;
     LOG.info(
         "Policy {} version {} is now in force (was {})",
@@ -203,12 +285,35 @@ public final class PolicyReloader implements Supplier<PolicySet> {
     return "cannot read " + file + ": it is missing or not readable";
   }
 
-  /** The file's modification time and size, or null when it cannot be read. */
+  /** Records a version put in force, as the newest; forgets the oldest beyond the bound. */
+  private void remember(String version, String sha256) {
+    versions.remove(version);
+    versions.put(version, sha256);
+    Iterator<String> oldest = versions.keySet().iterator();
+    while (versions.size() > MAX_VERSIONS_REMEMBERED) {
+      oldest.next();
+      oldest.remove();
+    }
+  }
+
+  private void remember(PolicySet policy) {
+    remember(policy.version(), policy.sha256());
+  }
+
+  /** The file's modification time, size and digest, or null when it cannot be read. */
   private Stamp stamp() {
     try {
-      return new Stamp(Files.getLastModifiedTime(file), Files.size(file));
+      FileTime modified = Files.getLastModifiedTime(file);
+      long size = Files.size(file);
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      try (InputStream in = Files.newInputStream(file)) {
+        digest.update(in.readNBytes(PolicyLoader.MAX_POLICY_BYTES + 1));
+      }
+      return new Stamp(modified, size, HexFormat.of().formatHex(digest.digest()));
     } catch (IOException e) {
       return null;
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available", e);
     }
   }
 }

@@ -17,6 +17,8 @@ public final class ReasonCodes {
   public static final String MANIFEST_INVALID = "provenance.manifest_invalid";
   public static final String MANIFEST_ABSENT = "provenance.manifest_absent";
   public static final String WATERMARK_NOT_DETECTED = "provenance.watermark_not_detected";
+  public static final String WATERMARK_NOT_CHECKED = "provenance.watermark_not_checked";
+  public static final String WATERMARK_TOO_SHORT = "provenance.watermark_too_short";
   public static final String SCORER_ERROR = "scorer.error";
   public static final String SCORER_TIMEOUT = "scorer.timeout";
 

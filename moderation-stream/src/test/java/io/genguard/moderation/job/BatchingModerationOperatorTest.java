@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.moderation.policy.PolicyLoader;
 import java.util.List;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.api.java.tuple.Tuple3;
 import org.junit.jupiter.api.Test;
 
@@ -28,6 +29,25 @@ class BatchingModerationOperatorTest {
         .isEqualTo("a");
     assertThat(BatchingModerationOperator.restoredPolicy(entries, 5).origin())
         .isEqualTo("subtask-0");
+  }
+
+  @Test
+  void shouldRestoreThePolicyVersionsEverySubtaskHadSeenEachOnce() {
+    // Union state: every subtask's list, one after the other.
+    List<Tuple2<String, String>> entries =
+        List.of(
+            Tuple2.of("v1", "sha-a"),
+            Tuple2.of("v2", "sha-b"),
+            Tuple2.of("v1", "sha-a"),
+            Tuple2.of("v2", "sha-b"),
+            Tuple2.of("v3", "sha-c"));
+
+    assertThat(BatchingModerationOperator.restoredVersions(entries))
+        .containsExactly(
+            java.util.Map.entry("v1", "sha-a"),
+            java.util.Map.entry("v2", "sha-b"),
+            java.util.Map.entry("v3", "sha-c"));
+    assertThat(BatchingModerationOperator.restoredVersions(List.of())).isEmpty();
   }
 
   @Test

@@ -11,6 +11,7 @@ import io.genguard.moderation.bias.BiasAnalyzer;
 import io.genguard.moderation.fixtures.Events;
 import io.genguard.moderation.policy.PolicyEngine;
 import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.policy.ReasonCodes;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScorer;
@@ -113,6 +114,113 @@ class ContentModeratorTest {
             verdict ->
                 assertThat(verdict.getProvenance().getWatermark())
                     .isEqualTo(io.genguard.events.v1.WatermarkStatus.NOT_CHECKED));
+  }
+
+  /**
+   * The built-in policy with tenants that require the watermark: {@code acme} (the fixtures'
+   * tenant), and {@code acme-short-ok}, which releases texts too short to tell.
+   */
+  private static final PolicySet WATERMARK_REQUIRED =
+      PolicyLoader.parse(
+          PolicyLoader.defaultText()
+              .replace(
+                  "\ntenants:\n",
+                  "\ntenants:\n  acme:\n    provenance: {watermarkNotDetected: BLOCK}\n"
+                      + "  acme-short-ok:\n"
+                      + "    provenance:\n"
+                      + "      watermarkNotDetected: BLOCK\n"
+                      + "      watermarkTooShort: RELEASE\n"),
+          "watermark-required.yaml");
+
+  private static final String BENIGN =
+      "The committee met on Tuesday to discuss the budget for the coming year, and after a long"
+          + " debate the members agreed to postpone the final vote until the next session in the"
+          + " spring.";
+
+  /** An output of the tenant that claims the given watermark (no claim when keyId is null). */
+  private static GenerationOutput claiming(
+      String tenant, String id, String text, String keyId, double gamma) {
+    GenerationOutput output = Events.output(id, text);
+    output.setTenantId(tenant);
+    if (keyId != null) {
+      output.setWatermark(
+          io.genguard.events.v1.WatermarkInfo.newBuilder()
+              .setScheme(io.genguard.provenance.watermark.WatermarkParameters.SCHEME)
+              .setKeyId(keyId)
+              .setGamma(gamma)
+              .setDelta(2.0)
+              .setContextWidth(1)
+              .build());
+    }
+    return output;
+  }
+
+  private static List<ModerationVerdict> underWatermarkRequired(String tenant) {
+    ContentModerator moderator =
+        new ContentModerator(
+            () -> constantScorer(0.01),
+            PolicyEngine.of(WATERMARK_REQUIRED),
+            TextScreening.defaults(),
+            BiasAnalyzer.loadDefault(),
+            new ProvenanceChecker(ProvenanceKeys.ephemeral()),
+            Map.of("test", "1"),
+            Duration.ofSeconds(5),
+            CLOCK);
+    return moderator.moderate(
+        List.of(
+            claiming(tenant, "no-claim", BENIGN, null, 0),
+            claiming(tenant, "unknown-key", BENIGN, "not-a-key", 0.25),
+            claiming(tenant, "gamma-0", BENIGN, "x", 0.0),
+            claiming(tenant, "short", "Sure, here it is.", null, 0)));
+  }
+
+  @Test
+  void shouldNotReleaseAnOutputWhoseWatermarkCouldNotBeCheckedWhenTheTenantRequiresIt() {
+    List<ModerationVerdict> verdicts = underWatermarkRequired("acme");
+
+    assertThat(verdicts)
+        .extracting(v -> v.getProvenance().getWatermark())
+        .containsExactly(
+            io.genguard.events.v1.WatermarkStatus.NOT_DETECTED,
+            io.genguard.events.v1.WatermarkStatus.NOT_CHECKED,
+            io.genguard.events.v1.WatermarkStatus.NOT_CHECKED,
+            io.genguard.events.v1.WatermarkStatus.TOO_SHORT);
+    assertThat(verdicts)
+        .as("a bogus or impossible claim is held as strictly as no watermark; a short text is read")
+        .extracting(ModerationVerdict::getDecision)
+        .containsExactly(Decision.BLOCK, Decision.BLOCK, Decision.BLOCK, Decision.REVIEW);
+    assertThat(verdicts.get(1).getReasons())
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.getCode()).isEqualTo(ReasonCodes.WATERMARK_NOT_CHECKED);
+              assertThat(reason.getMessage())
+                  .contains("key \"not-a-key\", which this job does not hold")
+                  .contains("this policy requires the watermark");
+            });
+    assertThat(verdicts.get(2).getReasons())
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.getCode()).isEqualTo(ReasonCodes.WATERMARK_NOT_CHECKED);
+              assertThat(reason.getMessage())
+                  .contains("the claim is invalid")
+                  .contains("gamma 0.0");
+            });
+    assertThat(verdicts.get(3).getReasons())
+        .extracting(Reason::getCode)
+        .containsExactly(ReasonCodes.WATERMARK_TOO_SHORT);
+  }
+
+  @Test
+  void shouldReleaseUncheckedWatermarksWhenThePolicyDoesNotRequireThemOrSaysSo() {
+    assertThat(underWatermarkRequired("not-listed"))
+        .as("the default rules do not require the watermark")
+        .extracting(ModerationVerdict::getDecision)
+        .containsOnly(Decision.RELEASE);
+    assertThat(underWatermarkRequired("acme-short-ok"))
+        .extracting(ModerationVerdict::getDecision)
+        .containsExactly(Decision.BLOCK, Decision.BLOCK, Decision.BLOCK, Decision.RELEASE);
   }
 
   @Test

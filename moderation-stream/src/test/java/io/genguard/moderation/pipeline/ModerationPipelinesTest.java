@@ -1,6 +1,7 @@
 package io.genguard.moderation.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.moderation.fixtures.Events;
@@ -14,7 +15,9 @@ import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,6 +54,37 @@ class ModerationPipelinesTest {
     try (BatchModerator moderator = factory.create(atCheckpoint)) {
       assertThat(moderator.policy()).isSameAs(atCheckpoint);
       assertThat(decide(moderator).getPolicyVersion()).isEqualTo("restart-6");
+    }
+  }
+
+  @Test
+  void shouldRefuseInARestoredTaskAVersionSeenBeforeTheCheckpointReusedForOtherRules()
+      throws Exception {
+    // Version restart-7 was in force, then restart-8; the file now says restart-7 with other rules.
+    String version8 = VERSION_7.replace("version: \"restart-7\"", "version: \"restart-8\"");
+    String other7 =
+        VERSION_7.replace("hate:          {review: 0.50", "hate:          {review: 0.45");
+    assertThat(other7).isNotEqualTo(VERSION_7);
+    Path file = dir.resolve("policy.yaml");
+    Files.writeString(file, version8);
+    BatchModerator.Factory factory = shipped(factory(file));
+    Files.writeString(file, other7);
+    PolicySet atCheckpoint = PolicyLoader.parse(version8, "checkpoint");
+    Map<String, String> seen =
+        Map.of(
+            "restart-7",
+            PolicyLoader.parse(VERSION_7, "x").sha256(),
+            "restart-8",
+            atCheckpoint.sha256());
+
+    try (BatchModerator moderator = factory.create(atCheckpoint, seen)) {
+      assertThat(moderator.policyVersionsSeen()).isEqualTo(seen);
+      // The reloader checks at most once a second and reads a change once it has settled for one.
+      await()
+          .during(Duration.ofMillis(3500))
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> moderator.policy().version().equals("restart-8"));
+      assertThat(decide(moderator).getPolicySha256()).isEqualTo(atCheckpoint.sha256());
     }
   }
 

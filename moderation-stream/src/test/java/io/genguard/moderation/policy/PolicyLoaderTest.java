@@ -180,6 +180,84 @@ class PolicyLoaderTest {
   }
 
   @Test
+  void shouldHoldUncheckedWatermarksAsStrictlyAsMissingOnesWhereTheWatermarkIsRequired() {
+    PolicySet set = PolicyFixtures.policy();
+    assertThat(set.defaultPolicy().provenance())
+        .as("not required: nothing about the watermark holds an output")
+        .isEqualTo(
+            new Policy.Provenance(
+                Decision.BLOCK,
+                Decision.RELEASE,
+                Decision.RELEASE,
+                Decision.RELEASE,
+                Decision.RELEASE));
+    assertThat(set.forTenant("strict").provenance())
+        .as("required (REVIEW): unchecked as strictly, too short to tell goes to REVIEW")
+        .isEqualTo(
+            new Policy.Provenance(
+                Decision.BLOCK,
+                Decision.REVIEW,
+                Decision.REVIEW,
+                Decision.REVIEW,
+                Decision.REVIEW));
+    PolicySet explicit =
+        PolicyLoader.parse(
+            PolicyFixtures.POLICY.replace(
+                "watermarkNotDetected: REVIEW",
+                "watermarkNotDetected: REVIEW\n      watermarkNotChecked: BLOCK\n"
+                    + "      watermarkTooShort: RELEASE"),
+            "policy.yaml");
+    assertThat(explicit.forTenant("strict").provenance().watermarkNotChecked())
+        .isEqualTo(Decision.BLOCK);
+    assertThat(explicit.forTenant("strict").provenance().watermarkTooShort())
+        .isEqualTo(Decision.RELEASE);
+    assertThat(PolicyLoader.loadDefault().forTenant("kids-edu").provenance().watermarkNotChecked())
+        .isEqualTo(Decision.RELEASE);
+  }
+
+  @Test
+  void shouldRejectAnUncheckedWatermarkLessStrictThanAMissingOneNamingItsLine() {
+    String yaml =
+        PolicyFixtures.POLICY.replace(
+            "watermarkNotDetected: REVIEW",
+            "watermarkNotDetected: REVIEW\n      watermarkNotChecked: RELEASE");
+    assertInvalid(
+        yaml,
+        22,
+        "provenance.watermarkNotChecked is RELEASE but watermarkNotDetected is REVIEW in tenant"
+            + " 'strict'; a watermark that cannot be checked");
+  }
+
+  @Test
+  void shouldRejectReleaseForATruncatedOrInvalidTextBecauseModerationFailsClosed() {
+    String truncated =
+        PolicyFixtures.POLICY.replace(
+            "  failures:\n", "  screening: {empty: RELEASE, truncated: RELEASE}\n  failures:\n");
+    assertInvalid(
+        truncated,
+        12,
+        "screening.truncated is RELEASE in default; only the first 20000 characters of such a text"
+            + " are scored and checked by the rules, so the rest would be released unread; use"
+            + " REVIEW or BLOCK");
+    String invalid =
+        PolicyFixtures.POLICY.replace(
+            "    threats:\n      decision: BLOCK\n",
+            "    threats:\n      decision: BLOCK\n    screening:\n      invalidUtf8: RELEASE\n");
+    assertInvalid(invalid, 25, "screening.invalidUtf8 is RELEASE in tenant 'strict'");
+    PolicySet allowed =
+        PolicyLoader.parse(
+            PolicyFixtures.POLICY.replace(
+                "  failures:\n",
+                "  screening: {empty: RELEASE, unsupportedLanguage: RELEASE, truncated: BLOCK}\n"
+                    + "  failures:\n"),
+            "policy.yaml");
+    assertThat(allowed.defaultPolicy().screening())
+        .isEqualTo(
+            new Policy.Screening(
+                Decision.RELEASE, Decision.BLOCK, Decision.REVIEW, Decision.RELEASE));
+  }
+
+  @Test
   void shouldRejectBrokenYamlWithTheParsersLine() {
     String yaml = "policyId: x\nversion: \"1\"\ndefault:\n  categories: {hate: [\n";
     assertThatThrownBy(() -> PolicyLoader.parse(yaml, "broken.yaml"))

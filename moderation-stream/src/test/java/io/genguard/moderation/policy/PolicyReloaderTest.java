@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -158,6 +160,90 @@ class PolicyReloaderTest {
     assertThat(reloader.reloadIfChanged().outcome())
         .as("read once: the file is not read again until it changes")
         .isEqualTo(PolicyReloader.Outcome.UNCHANGED);
+  }
+
+  @Test
+  void shouldSeeARewriteThatKeepsTheSizeAndTheModificationTime() throws Exception {
+    Path file = write(PolicyFixtures.POLICY, 1);
+    PolicyReloader reloader = reloader(file);
+    String version8 = PolicyFixtures.POLICY.replace("version: \"7\"", "version: \"8\"");
+    assertThat(version8).hasSameSizeAs(PolicyFixtures.POLICY);
+    // As cp -p or rsync -t would leave it: same length, same modification time.
+    write(version8, 1);
+
+    assertThat(reloadOnceSettled(reloader).outcome()).isEqualTo(PolicyReloader.Outcome.RELOADED);
+    assertThat(reloader.get().version()).isEqualTo("8");
+    assertThat(reloader.reloadIfChanged().outcome()).isEqualTo(PolicyReloader.Outcome.UNCHANGED);
+  }
+
+  @Test
+  void shouldRefuseAnEarlierVersionReusedForOtherRulesButTakeThatVersionBack() throws Exception {
+    String version8 = PolicyFixtures.POLICY.replace("version: \"7\"", "version: \"8\"");
+    String other7 =
+        PolicyFixtures.POLICY.replace("review: 0.20, block: 0.60", "review: 0.10, block: 0.60");
+    Path file = write(PolicyFixtures.POLICY, 1);
+    PolicyReloader reloader = reloader(file);
+    write(version8, 2);
+    assertThat(reloadOnceSettled(reloader).outcome()).isEqualTo(PolicyReloader.Outcome.RELOADED);
+    write(other7, 3);
+
+    PolicyReloader.Result result = reloadOnceSettled(reloader);
+
+    assertThat(result.outcome()).isEqualTo(PolicyReloader.Outcome.REJECTED);
+    assertThat(result.error())
+        .contains("says version '7', which this job already had in force with other rules")
+        .contains(PolicyFixtures.policy().sha256())
+        .contains("give these rules a new version");
+    assertThat(reloader.get().version()).isEqualTo("8");
+    write(PolicyFixtures.POLICY, 4);
+    assertThat(reloadOnceSettled(reloader).outcome())
+        .as("version 7 with the rules it had")
+        .isEqualTo(PolicyReloader.Outcome.RELOADED);
+    assertThat(reloader.versionsSeen())
+        .containsExactly(
+            Map.entry("8", PolicyLoader.parse(version8, "x").sha256()),
+            Map.entry("7", PolicyFixtures.policy().sha256()));
+  }
+
+  @Test
+  void shouldRememberAtRestartTheVersionsSeenBeforeIt() throws Exception {
+    String version8 = PolicyFixtures.POLICY.replace("version: \"7\"", "version: \"8\"");
+    PolicySet inForce = PolicyLoader.parse(version8, "policy in force");
+    Path file =
+        write(
+            PolicyFixtures.POLICY.replace("review: 0.20, block: 0.60", "review: 0.10, block: 0.60"),
+            1);
+    PolicyReloader reloader =
+        new PolicyReloader(
+            file,
+            inForce,
+            Map.of("7", PolicyFixtures.policy().sha256()),
+            () -> nanos[0],
+            PolicyLoader::load);
+
+    PolicyReloader.Result result = reloadOnceSettled(reloader);
+
+    assertThat(result.outcome()).isEqualTo(PolicyReloader.Outcome.REJECTED);
+    assertThat(result.error()).contains("says version '7', which this job already had in force");
+    assertThat(reloader.get()).isSameAs(inForce);
+  }
+
+  @Test
+  void shouldRememberOnlyTheNewestVersions() throws Exception {
+    Map<String, String> many = new LinkedHashMap<>();
+    for (int i = 0; i < PolicyReloader.MAX_VERSIONS_REMEMBERED + 10; i++) {
+      many.put("old-" + i, "digest-" + i);
+    }
+    PolicySet inForce = PolicyFixtures.policy();
+    PolicyReloader reloader =
+        new PolicyReloader(
+            write(PolicyFixtures.POLICY, 1), inForce, many, () -> nanos[0], PolicyLoader::load);
+
+    assertThat(reloader.versionsSeen())
+        .hasSize(PolicyReloader.MAX_VERSIONS_REMEMBERED)
+        .doesNotContainKeys("old-0", "old-10")
+        .containsKeys("old-11", "old-" + (PolicyReloader.MAX_VERSIONS_REMEMBERED + 9))
+        .containsEntry("7", inForce.sha256());
   }
 
   private PolicyReloader restarted(Path file, PolicySet inForce) {

@@ -36,9 +36,11 @@ import java.util.regex.Pattern;
 public final class PrejudiceFrames {
   /**
    * Version recorded in every verdict; change it whenever a frame or word list or how sentences are
-   * read changes (1.0.1: a sentence over 600 characters is read in windows, {@link RuleSentence}).
+   * read changes (1.0.1: a sentence over 600 characters is read in windows, {@link RuleSentence};
+   * 1.0.2: invisible characters and look-alike letters inside words are read away, {@link
+   * io.genguard.moderation.scoring.Obfuscation}).
    */
-  public static final String VERSION = "1.0.1";
+  public static final String VERSION = "1.0.2";
 
   /** Name of this component in verdicts' version maps. */
   public static final String NAME = "prejudice-frames";

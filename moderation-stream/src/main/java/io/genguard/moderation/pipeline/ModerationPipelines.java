@@ -161,7 +161,7 @@ public final class ModerationPipelines {
     Map<String, String> versions = new java.util.LinkedHashMap<>(bias.versions());
     versions.put("provenance", WatermarkParameters.SCHEME);
     versions.put("watermark-detector", WatermarkDetector.VERSION);
-    versions.put("screening", "text-screening-1");
+    versions.put("screening", "text-screening-2");
     versions.putAll(RuleFindings.versions());
     return new ContentModerator(
         scorer,

@@ -136,14 +136,20 @@ public record Policy(
   }
 
   /**
-   * Decisions for texts that are empty, truncated for scoring, not UTF-8, or not in English. A
+   * Decisions for texts that are empty, truncated for scoring, not UTF-8, not in English, or that
+   * disguise words with invisible characters or look-alike letters ({@code obfuscated}). A
    * truncated text was scored and checked by the rules only up to the screening's limit (what
    * follows it would be released unread), and an invalid one with replacement characters where it
    * could not be decoded (which can break up the words the scores and rules look for), so neither
-   * may be RELEASE (fail closed).
+   * may be RELEASE (fail closed). An obfuscated text may: the scores and rules read it with the
+   * invisible characters removed and the look-alikes as Latin letters.
    */
   public record Screening(
-      Decision empty, Decision truncated, Decision invalidUtf8, Decision unsupportedLanguage) {
+      Decision empty,
+      Decision truncated,
+      Decision invalidUtf8,
+      Decision unsupportedLanguage,
+      Decision obfuscated) {
     public Screening {
       if (truncated == Decision.RELEASE || invalidUtf8 == Decision.RELEASE) {
         throw new IllegalArgumentException(

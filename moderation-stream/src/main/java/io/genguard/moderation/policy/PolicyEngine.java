@@ -393,6 +393,9 @@ public final class PolicyEngine {
               null,
               null,
               finding.detail());
+      case OBFUSCATED ->
+          new VerdictReason(
+              ReasonCodes.TEXT_OBFUSCATED, rule.obfuscated(), null, null, null, finding.detail());
     };
   }
 

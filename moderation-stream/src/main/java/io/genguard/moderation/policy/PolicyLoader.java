@@ -41,7 +41,8 @@ import java.util.Set;
  *     # watermarkTooShort (left out: RELEASE, or REVIEW when watermarkNotDetected is not RELEASE)
  *   failures: {scorerError: REVIEW, scorerTimeout: REVIEW}          # never RELEASE
  *   screening: {empty: REVIEW, truncated: REVIEW, invalidUtf8: REVIEW,  # these two never RELEASE
- *               unsupportedLanguage: REVIEW}
+ *               unsupportedLanguage: REVIEW,
+ *               obfuscated: REVIEW}   # invisible characters or look-alike letters inside words
  *   threats: {decision: REVIEW}       # a sentence that states a threat of violence
  *   sexualizedMinors: {decision: REVIEW}  # a sentence that describes a child in sexual terms
  *   framedPrejudice: {decision: RELEASE}  # "I'm not racist, but <group> are ...": off; REVIEW on
@@ -425,6 +426,8 @@ public final class PolicyLoader {
                   "invalidUtf8",
                   Decision.REVIEW,
                   "unsupportedLanguage",
+                  Decision.REVIEW,
+                  "obfuscated",
                   Decision.REVIEW));
       for (String key : List.of("truncated", "invalidUtf8")) {
         if (d.get(key) == Decision.RELEASE) {
@@ -448,7 +451,11 @@ public final class PolicyLoader {
         }
       }
       return new Policy.Screening(
-          d.get("empty"), d.get("truncated"), d.get("invalidUtf8"), d.get("unsupportedLanguage"));
+          d.get("empty"),
+          d.get("truncated"),
+          d.get("invalidUtf8"),
+          d.get("unsupportedLanguage"),
+          d.get("obfuscated"));
     }
 
     Map<String, Decision> decisions(Node node, String where, Map<String, Decision> defaults) {

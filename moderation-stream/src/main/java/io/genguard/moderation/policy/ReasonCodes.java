@@ -29,6 +29,7 @@ public final class ReasonCodes {
   public static final String TEXT_TRUNCATED = "text.truncated";
   public static final String TEXT_INVALID_UTF8 = "text.invalid_utf8";
   public static final String TEXT_UNSUPPORTED_LANGUAGE = "text.unsupported_language";
+  public static final String TEXT_OBFUSCATED = "text.obfuscated";
   public static final String CLEAR = "policy.clear";
 
   private ReasonCodes() {}

@@ -25,9 +25,10 @@ import java.util.List;
 public final class MinorSexualization {
   /**
    * Version recorded in every verdict; change it whenever a pattern or how sentences are read
-   * changes (1.1.1: a sentence over 600 characters is read in windows, {@link RuleSentence}).
+   * changes (1.1.1: a sentence over 600 characters is read in windows, {@link RuleSentence}; 1.1.2:
+   * invisible characters and look-alike letters inside words are read away, {@link Obfuscation}).
    */
-  public static final String VERSION = "1.1.1";
+  public static final String VERSION = "1.1.2";
 
   /** Name of this component in verdicts' version maps. */
   public static final String NAME = "minor-sexualization";

@@ -12,10 +12,11 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Checks a text before scoring: empty, enormous (truncated for scoring), not valid UTF-8, or not in
- * a language the scorers were trained on (English). Each problem becomes a {@link Finding} that
- * policy turns into a reason; the text to score is returned alongside. Plain Java, thread-safe; the
- * Flink job and the score command share it.
+ * Checks a text before scoring: empty, enormous (truncated for scoring), not valid UTF-8, not in a
+ * language the scorers were trained on (English), or disguising words with invisible characters or
+ * look-alike letters ({@link Obfuscation}). Each problem becomes a {@link Finding} that policy
+ * turns into a reason; the text to score is returned alongside. Plain Java, thread-safe; the Flink
+ * job and the score command share it.
  */
 public final class TextScreening {
   /** Default limit on characters scored; longer texts are truncated for scoring. */
@@ -26,7 +27,15 @@ public final class TextScreening {
     EMPTY,
     TRUNCATED,
     INVALID_UTF8,
-    UNSUPPORTED_LANGUAGE
+    UNSUPPORTED_LANGUAGE,
+    /**
+     * Words that display as one thing and read as another: invisible characters between their
+     * letters, or Latin mixed with Cyrillic or Greek look-alike letters ({@link
+     * Obfuscation#inspect}). The rules and lexical features read such words as they display, but
+     * the embedding model reads look-alikes as the foreign letters they are, and the text published
+     * is the disguised one.
+     */
+    OBFUSCATED
   }
 
   /** One problem and a sentence about it. */
@@ -133,7 +142,44 @@ public final class TextScreening {
     if (language != null) {
       findings.add(new Finding(Issue.UNSUPPORTED_LANGUAGE, language));
     }
+    String obfuscation = obfuscationProblem(forScoring);
+    if (obfuscation != null) {
+      findings.add(new Finding(Issue.OBFUSCATED, obfuscation));
+    }
     return new Result(forScoring, findings, text.length());
+  }
+
+  /** A sentence saying how the text disguises words, else null. */
+  static String obfuscationProblem(String text) {
+    Obfuscation.Found found = Obfuscation.inspect(text);
+    if (found == null) {
+      return null;
+    }
+    List<String> parts = new ArrayList<>();
+    if (found.hiddenWords() > 0) {
+      StringBuilder codes = new StringBuilder();
+      for (int cp : found.invisibleCodePoints()) {
+        codes
+            .append(codes.length() == 0 ? "" : ", ")
+            .append(String.format(Locale.ROOT, "U+%04X", cp));
+      }
+      parts.add(
+          found.hiddenWords()
+              + (found.hiddenWords() == 1 ? " word hides" : " words hide")
+              + " invisible characters between letters ("
+              + codes
+              + ")");
+    }
+    if (found.mixedWords() > 0) {
+      parts.add(
+          found.mixedWords()
+              + (found.mixedWords() == 1 ? " word mixes" : " words mix")
+              + " Latin with Cyrillic or Greek look-alike letters");
+    }
+    return String.join(" and ", parts)
+        + " (read as: "
+        + String.join(", ", found.examples())
+        + "); the text displays otherwise than it is written, which can slip past the models";
   }
 
   private static int countInvalid(String text) {

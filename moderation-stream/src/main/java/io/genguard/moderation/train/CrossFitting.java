@@ -60,7 +60,7 @@ final class CrossFitting {
   }
 
   static int foldOf(LabelledText text) {
-    String key = text.group() != null ? text.group() : TextNormalizer.normalize(text.text());
+    String key = text.group() != null ? text.group() : TextNormalizer.splitKey(text.text());
     long h = 0x84222325cbf29ce4L;
     for (int i = 0; i < key.length(); i++) {
       h ^= key.charAt(i);

@@ -77,7 +77,7 @@ public final class DeduplicatedSplit {
     String[] normalized = new String[n];
     long[][] signatures = new long[n][];
     for (int i = 0; i < n; i++) {
-      normalized[i] = TextNormalizer.normalize(pool.get(i).text());
+      normalized[i] = TextNormalizer.splitKey(pool.get(i).text());
       signatures[i] = minHash(normalized[i]);
     }
     UnionFind duplicates = new UnionFind(n);

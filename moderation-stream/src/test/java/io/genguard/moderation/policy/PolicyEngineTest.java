@@ -234,6 +234,23 @@ class PolicyEngineTest {
   }
 
   @Test
+  void shouldReviewTextThatDisguisesItsWords() {
+    TextScreening.Result screened = TextScreening.defaults().screen("a k\u0456nd w\u200Bord");
+    PolicyVerdict verdict =
+        engine.decide(
+            new ModerationFindings("t1", scores(0.0), null, null, null, screened.findings()));
+    assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
+    assertThat(verdict.reasons())
+        .filteredOn(reason -> reason.code().equals(ReasonCodes.TEXT_OBFUSCATED))
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.decision()).isEqualTo(Decision.REVIEW);
+              assertThat(reason.message()).contains("U+200B").contains("read as: kind, word");
+            });
+  }
+
+  @Test
   void shouldReviewEmptyTextWithoutCallingItAScorerFailure() {
     TextScreening.Result screened = TextScreening.defaults().screen("   ");
     PolicyVerdict verdict =

@@ -122,6 +122,22 @@ class PolicyLoaderTest {
   }
 
   @Test
+  void shouldReadTheObfuscationScreeningWithReviewAsItsDefault() {
+    assertThat(PolicyFixtures.policy().defaultPolicy().screening().obfuscated())
+        .isEqualTo(Decision.REVIEW);
+    assertThat(PolicyLoader.loadDefault().defaultPolicy().screening().obfuscated())
+        .isEqualTo(Decision.REVIEW);
+    PolicySet strict =
+        PolicyLoader.parse(
+            PolicyFixtures.POLICY + "  disguise-strict:\n    screening: {obfuscated: BLOCK}\n",
+            "policy.yaml");
+    assertThat(strict.forTenant("disguise-strict").screening().obfuscated())
+        .isEqualTo(Decision.BLOCK);
+    assertThat(strict.forTenant("disguise-strict").screening().unsupportedLanguage())
+        .isEqualTo(Decision.REVIEW);
+  }
+
+  @Test
   void shouldReadTheSexualizedMinorsRuleWithReviewAsItsDefault() {
     PolicySet set = PolicyFixtures.policy();
     assertThat(set.defaultPolicy().sexualizedMinors().decision()).isEqualTo(Decision.REVIEW);

@@ -68,11 +68,25 @@ class TextNormalizerTest {
           "123",
           "ab",
           "aaaa",
-          "AAAa");
+          "AAAa",
+          // Invisible characters and look-alike letters (Obfuscation), alone and inside words.
+          "\u00AD",
+          "\u200B",
+          "\u200D",
+          "\uDB40\uDC20",
+          "&#173;",
+          "k\u0456ll",
+          "\u0441",
+          "\u0422",
+          "&#1072;",
+          "\u041F\u0440\u0438\u0432\u0435\u0442",
+          "\u03BC",
+          "\uD83D\uDC68\u200D\uD83D\uDC69");
 
   private static String reference(String text) {
     String s = Normalizer.normalize(text, Normalizer.Form.NFKC);
     s = TextNormalizer.decodeEntities(s); // unchanged, and guarded already
+    s = Obfuscation.reveal(s); // tested on its own (ObfuscationTest)
     s = URL.matcher(s).replaceAll(" ");
     s = MENTION.matcher(s).replaceAll(" ");
     s = RETWEET.matcher(s).replaceAll(" ");
@@ -101,5 +115,28 @@ class TextNormalizerTest {
         .isEqualTo("sooo good & more");
     assertThat(TextNormalizer.normalize("  plain text  ")).isEqualTo("plain text");
     assertThat(TextNormalizer.normalize("")).isEmpty();
+  }
+
+  @Test
+  void shouldReadWordsAsTheyDisplayDespiteInvisibleCharactersAndLookAlikes() {
+    String plain = TextNormalizer.normalize("Kill yourself, nobody would miss you.");
+    assertThat(plain).isEqualTo("kill yourself, nobody would miss you.");
+    assertThat(TextNormalizer.normalize("Ki\u00ADll your\u200Bself, nobody would miss y\u200Dou."))
+        .isEqualTo(plain);
+    assertThat(
+            TextNormalizer.normalize("K\u0456ll \u0443\u043Eurs\u0435lf, nobody would miss you."))
+        .isEqualTo(plain);
+    assertThat(TextNormalizer.normalize("Ki&#173;ll yourself, nobody would miss you."))
+        .isEqualTo(plain);
+  }
+
+  @Test
+  void shouldKeepTheSplitKeyAsTheCommittedModelsWereSplitWith() {
+    // The key of deduplication and the train/test split does not reveal: a tweet's emoji with a
+    // variation selector would otherwise move it to another split.
+    String tweet = "Warm fuzzies abound &#9786;&#65039;";
+    assertThat(TextNormalizer.splitKey(tweet)).isEqualTo("warm fuzzies abound \u263A\uFE0F");
+    assertThat(TextNormalizer.normalize(tweet)).isEqualTo("warm fuzzies abound \u263A");
+    assertThat(TextNormalizer.splitKey("Ki\u00ADll")).isEqualTo("ki\u00ADll");
   }
 }

@@ -79,4 +79,45 @@ class TextScreeningTest {
         .isTrue();
     assertThat(screening.screen("Hola").has(Issue.UNSUPPORTED_LANGUAGE)).isFalse();
   }
+
+  @Test
+  void shouldReportWordsDisguisedWithInvisibleCharactersOrLookAlikeLetters() {
+    TextScreening.Result hidden = screening.screen("I am going to k\u00ADi\u00ADll you tonight.");
+    assertThat(hidden.findings())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.issue()).isEqualTo(Issue.OBFUSCATED);
+              assertThat(f.detail())
+                  .contains("1 word hides invisible characters between letters (U+00AD)")
+                  .contains("read as: kill");
+            });
+    TextScreening.Result swapped = screening.screen("I am going to k\u0456ll y\u043Eu tonight.");
+    assertThat(swapped.findings())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.issue()).isEqualTo(Issue.OBFUSCATED);
+              assertThat(f.detail())
+                  .contains("2 words mix Latin with Cyrillic or Greek look-alike letters")
+                  .contains("read as: kill, you");
+            });
+    // What is scored stays what was written: the models are not changed by this check.
+    assertThat(swapped.textForScoring()).isEqualTo("I am going to k\u0456ll y\u043Eu tonight.");
+  }
+
+  @Test
+  void shouldNotReportEmojiSequencesOrTextWhollyInAnotherScriptAsObfuscated() {
+    assertThat(
+            screening
+                .screen(
+                    "Our family \uD83D\uDC68\u200D\uD83D\uDC69\u200D\uD83D\uDC67 loved the"
+                        + " beach \u2764\uFE0F")
+                .findings())
+        .isEmpty();
+    TextScreening.Result russian =
+        screening.screen("Сегодня хорошая погода, а вечером мы пойдём в кино с друзьями.");
+    assertThat(russian.has(Issue.UNSUPPORTED_LANGUAGE)).isTrue();
+    assertThat(russian.has(Issue.OBFUSCATED)).isFalse();
+  }
 }

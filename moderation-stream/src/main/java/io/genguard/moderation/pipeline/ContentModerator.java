@@ -24,9 +24,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
@@ -40,6 +40,8 @@ import java.util.function.Supplier;
  *
  * <p>Fails closed: if the scorer throws or does not answer within the timeout, the affected outputs
  * get a verdict built from a {@link ScorerFailure}, which the policy turns into REVIEW or BLOCK.
+ * The timeout bounds a whole batch, the texts scored again one at a time after a failed batch call
+ * included, so that a flush (which a checkpoint waits for) never waits on the model for longer.
  */
 public final class ContentModerator implements BatchModerator {
   private final Supplier<ContentScorer> scorerFactory;
@@ -51,7 +53,7 @@ public final class ContentModerator implements BatchModerator {
   private final Clock clock;
   private final Map<String, String> componentVersions;
   private ContentScorer scorer;
-  private ExecutorService scoringThread;
+  private ScoringThread scoringThread;
 
   public ContentModerator(
       Supplier<ContentScorer> scorerFactory,
@@ -71,7 +73,7 @@ public final class ContentModerator implements BatchModerator {
     this.scorerTimeout = scorerTimeout;
     this.clock = clock;
     this.scorer = scorerFactory.get();
-    this.scoringThread = newScoringThread();
+    this.scoringThread = new ScoringThread(scorer);
   }
 
   @Override
@@ -109,7 +111,8 @@ public final class ContentModerator implements BatchModerator {
     // The model call runs on the scoring thread while this thread does the work that does not
     // need its scores (groups and stereotype signal, the rules, provenance), so that
     // work costs no time.
-    PendingScores pending = submit(toScore);
+    long deadline = System.nanoTime() + scorerTimeout.toNanos();
+    PendingScores pending = submit(toScore, deadline);
     List<BiasFindings> bias = new ArrayList<>(count);
     List<RuleFindings> rules = new ArrayList<>(count);
     List<ProvenanceChecker.Checked> provenanceFindings = new ArrayList<>(count);
@@ -135,14 +138,29 @@ public final class ContentModerator implements BatchModerator {
     }
     ScoringOutcome scoring = await(pending, toScore.size());
     // One text the model could not take must not decide the others (of any tenant): after an
-    // error, not a timeout, each text is scored again on its own.
+    // error, not a timeout, each text is scored again on its own, within what is left of the
+    // batch's deadline. A text not scored by then gets a timeout, as the whole batch would have:
+    // a fresh timeout for each text let one flush wait on a model that fails batches and is slow
+    // on single texts for many times the checkpoint timeout, so that the checkpoint expired, the
+    // job restarted and the same batch came back.
     List<ScoringOutcome> alone = null;
     if (scoring.failure() != null
         && scoring.failure().kind() == ScorerFailure.Kind.ERROR
         && toScore.size() > 1) {
       alone = new ArrayList<>(toScore.size());
       for (String text : toScore) {
-        alone.add(await(submit(List.of(text)), 1));
+        alone.add(
+            deadline - System.nanoTime() > 0
+                ? await(submit(List.of(text), deadline), 1)
+                : new ScoringOutcome(
+                    null,
+                    new ScorerFailure(
+                        ScorerFailure.Kind.TIMEOUT,
+                        "the batch failed ("
+                            + scoring.failure().message()
+                            + ") and this text was not scored again within the batch's "
+                            + scorerTimeout.toMillis()
+                            + " ms")));
       }
     }
     List<ModerationVerdict> verdicts = new ArrayList<>(count);
@@ -189,13 +207,11 @@ public final class ContentModerator implements BatchModerator {
   /** A model call in flight; {@code deadline} is when it counts as timed out (System.nanoTime). */
   private record PendingScores(Future<List<ContentScores>> future, long deadline) {}
 
-  private PendingScores submit(List<String> texts) {
+  private PendingScores submit(List<String> texts, long deadline) {
     if (texts.isEmpty()) {
       return null;
     }
-    return new PendingScores(
-        scoringThread.submit(() -> scorer.scoreBatch(texts)),
-        System.nanoTime() + scorerTimeout.toNanos());
+    return new PendingScores(scoringThread.score(texts), deadline);
   }
 
   private ScoringOutcome await(PendingScores pending, int texts) {
@@ -217,10 +233,13 @@ public final class ContentModerator implements BatchModerator {
       return new ScoringOutcome(scores, null);
     } catch (TimeoutException e) {
       pending.future().cancel(true);
-      // The stuck call keeps its thread and scorer instance; later batches get fresh ones.
-      scoringThread.shutdownNow();
-      scoringThread = newScoringThread();
+      // The stuck call keeps its thread and scorer instance; later batches get fresh ones. The
+      // thread closes its scorer once the call returns (not under it, and not never: a scorer
+      // holds native memory), unless the factory gave the same instance again.
+      ContentScorer stuck = scorer;
       scorer = scorerFactory.get();
+      scoringThread.retire(scorer != stuck);
+      scoringThread = new ScoringThread(scorer);
       return new ScoringOutcome(
           null,
           new ScorerFailure(
@@ -280,18 +299,59 @@ public final class ContentModerator implements BatchModerator {
         .build();
   }
 
-  private static ExecutorService newScoringThread() {
-    return Executors.newSingleThreadExecutor(
-        runnable -> {
-          Thread thread = new Thread(runnable, "content-scorer");
-          thread.setDaemon(true);
-          return thread;
-        });
-  }
-
+  /**
+   * Closes the scorer: at once when no call is in flight (waiting up to a second for the thread to
+   * stop), else when the call returns.
+   */
   @Override
   public void close() {
-    scoringThread.shutdownNow();
-    scorer.close();
+    scoringThread.retire(true);
+    try {
+      scoringThread.awaitTermination(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * The one thread that calls a scorer instance (scorers are thread-confined). Once retired it
+   * takes no more calls, and closes its scorer when the call in flight, if any, has returned.
+   */
+  private static final class ScoringThread extends ThreadPoolExecutor {
+    private final ContentScorer scorer;
+    private volatile boolean closeScorer;
+
+    ScoringThread(ContentScorer scorer) {
+      super(
+          1,
+          1,
+          0,
+          TimeUnit.MILLISECONDS,
+          new LinkedBlockingQueue<>(),
+          runnable -> {
+            Thread thread = new Thread(runnable, "content-scorer");
+            thread.setDaemon(true);
+            return thread;
+          });
+      this.scorer = scorer;
+    }
+
+    Future<List<ContentScores>> score(List<String> texts) {
+      return submit(() -> scorer.scoreBatch(texts));
+    }
+
+    /** Takes no more calls; interrupts the one in flight; closes the scorer after it if asked. */
+    void retire(boolean closeScorerAfter) {
+      closeScorer = closeScorerAfter;
+      shutdownNow();
+    }
+
+    /** Runs once no call is in flight and none can start (after {@link #retire}). */
+    @Override
+    protected void terminated() {
+      if (closeScorer) {
+        scorer.close();
+      }
+    }
   }
 }

@@ -202,10 +202,13 @@ public final class TextScreening {
   }
 
   /**
-   * A sentence when the text is probably not English, else null. Two cheap signals (no model): most
-   * letters outside the Latin script, or a text of 8+ words of which under 8% are among the most
-   * common English words (every English paragraph is full of them; Spanish, German or Turkish prose
-   * is not). Short texts get the benefit of the doubt.
+   * A sentence when the text is probably not English, else null. Three cheap signals (no model):
+   * most letters outside the Latin script; a text of 3+ words in Spanish, German, French, Italian,
+   * Portuguese or Dutch by its function words ({@link FunctionWords}), which finds a six-word
+   * threat as surely as a paragraph and counts no word those languages share with English ("a",
+   * "no", "was", "will") for either; or a text of 8+ words of which under 8% are among the most
+   * common English words (every English paragraph is full of them; Turkish or Polish prose is not).
+   * Shorter texts, and short ones without clear evidence, get the benefit of the doubt.
    */
   static String languageProblem(String text) {
     int letters = 0;
@@ -234,6 +237,18 @@ public final class TextScreening {
           + " letters); the scorers are trained on English only";
     }
     List<String> words = HashedNgramFeatures.words(text.toLowerCase(Locale.ROOT));
+    FunctionWords.Guess guess = FunctionWords.nonEnglish(words);
+    if (guess != null) {
+      return "the text is probably not English: "
+          + guess.ownWords()
+          + " of its "
+          + guess.words()
+          + " words are function words of "
+          + guess.language()
+          + " (or a language near it) and "
+          + (guess.englishWords() == 0 ? "none" : guess.englishWords())
+          + " only of English; the scorers are trained on English only";
+    }
     if (words.size() >= 8) {
       int common = 0;
       for (String word : words) {

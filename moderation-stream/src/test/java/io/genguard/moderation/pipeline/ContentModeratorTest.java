@@ -1,6 +1,7 @@
 package io.genguard.moderation.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationOutput;
@@ -26,6 +27,8 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
@@ -391,6 +394,141 @@ class ContentModeratorTest {
             .get(0);
     assertThat(verdict.getDecision()).isNotEqualTo(Decision.RELEASE);
     assertThat(codes(verdict)).contains(ReasonCodes.SCORER_TIMEOUT);
+  }
+
+  @Test
+  void shouldScoreTextsAgainOneAtATimeOnlyWithinTheBatchTimeout() {
+    // A model that fails every batch and hangs on single texts: before, each text scored again
+    // alone had a timeout of its own, so one flush waited six timeouts here (and in the job,
+    // where a checkpoint waits for the flush, longer than the checkpoint timeout).
+    AtomicInteger singleCalls = new AtomicInteger();
+    ContentScorer failingThenHanging =
+        new ContentScorer() {
+          @Override
+          public List<ContentScores> scoreBatch(List<String> texts) {
+            if (texts.size() > 1) {
+              throw new IllegalStateException("batch too large for the device");
+            }
+            singleCalls.incrementAndGet();
+            try {
+              Thread.sleep(10_000);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return constantScorer(0.0).scoreBatch(texts);
+          }
+
+          @Override
+          public Map<String, String> versions() {
+            return Map.of("failing-then-hanging", "1");
+          }
+        };
+    Duration timeout = Duration.ofMillis(250);
+    ContentModerator moderator = moderator(failingThenHanging, timeout);
+    List<GenerationOutput> outputs = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      outputs.add(Events.output("h" + i, "Text number " + i + " about the weather."));
+    }
+
+    long start = System.nanoTime();
+    List<ModerationVerdict> verdicts = moderator.moderate(outputs);
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+    assertThat(singleCalls.get())
+        .as("no text is sent alone once the batch's timeout has passed")
+        .isEqualTo(1);
+    assertThat(took).isLessThan(timeout.multipliedBy(4));
+    assertThat(verdicts)
+        .allSatisfy(
+            verdict -> {
+              assertThat(verdict.getDecision()).isNotEqualTo(Decision.RELEASE);
+              assertThat(codes(verdict)).contains(ReasonCodes.SCORER_TIMEOUT);
+            });
+    assertThat(verdicts.get(5).getReasons().toString())
+        .contains("batch too large for the device")
+        .contains("not scored again within the batch's 250 ms");
+  }
+
+  @Test
+  void shouldCloseAScorerGivenUpOnOnceItsCallReturns() throws Exception {
+    // A native call that ignores interrupts keeps running after the timeout; its scorer must be
+    // closed when it returns (not under it), and not never (before, it leaked its native memory).
+    CountDownLatch release = new CountDownLatch(1);
+    List<ClosableScorer> created = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ContentModerator moderator =
+        new ContentModerator(
+            () -> {
+              ClosableScorer scorer = new ClosableScorer(created.isEmpty() ? release : null);
+              created.add(scorer);
+              return scorer;
+            },
+            PolicyEngine.of(PolicyLoader.loadDefault()),
+            TextScreening.defaults(),
+            BiasAnalyzer.loadDefault(),
+            new ProvenanceChecker(ProvenanceKeys.ephemeral()),
+            Map.of("test", "1"),
+            Duration.ofMillis(100),
+            CLOCK);
+
+    ModerationVerdict timedOut =
+        moderator.moderate(List.of(Events.output("c1", "A text about trains."))).get(0);
+
+    assertThat(codes(timedOut)).contains(ReasonCodes.SCORER_TIMEOUT);
+    assertThat(created).hasSize(2);
+    assertThat(created.get(0).closed).as("closed under its running call").isFalse();
+    release.countDown();
+    await().atMost(Duration.ofSeconds(10)).until(() -> created.get(0).closed);
+    assertThat(
+            moderator
+                .moderate(List.of(Events.output("c2", "A text about buses.")))
+                .get(0)
+                .getDecision())
+        .isEqualTo(Decision.RELEASE);
+    assertThat(created.get(1).closed).isFalse();
+    moderator.close();
+    assertThat(created.get(1).closed).isTrue();
+  }
+
+  /** Scores 0.01; the first call waits for {@code release}, whatever interrupts it. */
+  private static final class ClosableScorer implements ContentScorer {
+    private final CountDownLatch release;
+    volatile boolean closed;
+
+    ClosableScorer(CountDownLatch release) {
+      this.release = release;
+    }
+
+    @Override
+    public List<ContentScores> scoreBatch(List<String> texts) {
+      while (release != null && release.getCount() > 0) {
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          // as a native call would: the interrupt does not stop it
+        }
+      }
+      return constantScorer(0.01).scoreBatch(texts);
+    }
+
+    @Override
+    public Map<String, String> versions() {
+      return Map.of("closable", "1");
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+    }
+  }
+
+  @Test
+  void shouldHoldAShortThreatInSpanishForReviewAsNotEnglish() {
+    ModerationVerdict verdict =
+        moderator(constantScorer(0.01), Duration.ofSeconds(5))
+            .moderate(List.of(Events.output("s1", "Te voy a matar esta noche.")))
+            .get(0);
+    assertThat(verdict.getDecision()).isEqualTo(Decision.REVIEW);
+    assertThat(codes(verdict)).containsExactly(ReasonCodes.TEXT_UNSUPPORTED_LANGUAGE);
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.moderation.scoring.TextScreening.Issue;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class TextScreeningTest {
@@ -119,5 +120,48 @@ class TextScreeningTest {
         screening.screen("Сегодня хорошая погода, а вечером мы пойдём в кино с друзьями.");
     assertThat(russian.has(Issue.UNSUPPORTED_LANGUAGE)).isTrue();
     assertThat(russian.has(Issue.OBFUSCATED)).isFalse();
+  }
+
+  @Test
+  void shouldReportShortTextsAndTextsThatShareWordsWithEnglish() {
+    // Each released before: under 8 words, or counted "a", "no", "me", "was", "will" as English.
+    assertThat(
+            List.of(
+                "Te voy a matar esta noche.",
+                "Te voy a matar esta noche a ti y a toda tu familia, no me importa nada.",
+                "Ich will dich heute Nacht umbringen, und ich weiss wo du wohnst, was du auch tust.",
+                "Ich bringe dich um.",
+                "Je vais te tuer.",
+                "Tutti gli immigrati devono andarsene da qui.",
+                "Você vai morrer como um cachorro.",
+                "Ik ga je vanavond vermoorden."))
+        .allSatisfy(
+            text -> assertThat(screening.screen(text).has(Issue.UNSUPPORTED_LANGUAGE)).isTrue());
+    assertThat(screening.screen("Te voy a matar esta noche.").findings())
+        .singleElement()
+        .satisfies(
+            finding ->
+                assertThat(finding.detail())
+                    .contains("probably not English")
+                    .contains("function words of Spanish"));
+  }
+
+  @Test
+  void shouldLeaveEnglishWithForeignNamesAndPhrasesAlone() {
+    assertThat(
+            List.of(
+                "Who is Juan de la Cruz?",
+                "She has a certain je ne sais quoi about her.",
+                "Leonardo da Vinci painted the Mona Lisa.",
+                "Les Misérables is playing downtown tonight.",
+                "The EU and the UN signed it.",
+                "Van der Berg and De Vries won the match.",
+                "What does \"por favor\" mean?",
+                "Translate \"ich liebe dich\" into English.",
+                "oh my gosh why are you so cute?! FA LA LA LA LA LA LA LA LA",
+                "C'mon, die already, you stupid printer.",
+                "Make America great again."))
+        .allSatisfy(
+            text -> assertThat(screening.screen(text).has(Issue.UNSUPPORTED_LANGUAGE)).isFalse());
   }
 }

@@ -270,7 +270,11 @@ class PolicyLoaderTest {
     assertThat(allowed.defaultPolicy().screening())
         .isEqualTo(
             new Policy.Screening(
-                Decision.RELEASE, Decision.BLOCK, Decision.REVIEW, Decision.RELEASE));
+                Decision.RELEASE,
+                Decision.BLOCK,
+                Decision.REVIEW,
+                Decision.RELEASE,
+                Decision.REVIEW));
   }
 
   @Test

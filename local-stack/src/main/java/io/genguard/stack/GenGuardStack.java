@@ -81,10 +81,33 @@ public final class GenGuardStack implements AutoCloseable {
   private KafkaStreams gate;
   private FlinkJobRunner moderation;
 
+  /**
+   * Stops the stack when the JVM exits while it runs, starting included: Ctrl-C while Kafka, Flink
+   * or the models load must not leave the embedded PostgreSQL (a process of its own, started
+   * without a hook of its own so that it stops last) running, holding the data directory.
+   */
+  private final Thread stopAtExit = new Thread(this::close, "genguard-stop-at-exit");
+
+  /** Set once by {@link #close}; guarded by {@code this}, as {@link #started} is. */
+  private boolean closed;
+
   private GenGuardStack(StackConfig config, Path stateDir, boolean temporary) {
     this.config = config;
     this.stateDir = stateDir;
     this.temporary = temporary;
+  }
+
+  /**
+   * Keeps {@code resource} to close with the stack; when the stack was closed meanwhile (the JVM is
+   * exiting), closes it at once and stops the start.
+   */
+  private synchronized <T extends AutoCloseable> T track(T resource) {
+    if (closed) {
+      closeQuietly(resource);
+      throw new IllegalStateException("GenGuard was stopped while it started");
+    }
+    started.push(resource);
+    return resource;
   }
 
   /** Starts everything; on failure stops what already started and rethrows. */
@@ -101,6 +124,7 @@ public final class GenGuardStack implements AutoCloseable {
       throw new IllegalStateException("Cannot create the data directory: " + e.getMessage(), e);
     }
     GenGuardStack stack = new GenGuardStack(config, dir, temporary);
+    Runtime.getRuntime().addShutdownHook(stack.stopAtExit);
     try {
       stack.startAll();
       return stack;
@@ -114,7 +138,7 @@ public final class GenGuardStack implements AutoCloseable {
     long begin = System.nanoTime();
     // Read before any server starts, so that a bad value stops nothing half-started.
     GateTimings gateTimings = GateTimings.fromEnvironment(System.getenv());
-    started.push(PrometheusRegistries.bindJvmMetrics(registry));
+    track(PrometheusRegistries.bindJvmMetrics(registry));
     String jdbcUrl;
     String jdbcUser;
     String jdbcPassword;
@@ -128,11 +152,10 @@ public final class GenGuardStack implements AutoCloseable {
       // No shutdown hook of its own: close() stops PostgreSQL last, after the audit service
       // drained.
       postgres =
-          EmbeddedPostgresServer.start(
-              stateDir.resolve("postgres"), config.postgresPort(), "genguard", false);
-      started.push(postgres);
-      kafka = EmbeddedKafkaBroker.start(stateDir.resolve("kafka"), config.kafkaPort());
-      started.push(kafka);
+          track(
+              EmbeddedPostgresServer.start(
+                  stateDir.resolve("postgres"), config.postgresPort(), "genguard", false));
+      kafka = track(EmbeddedKafkaBroker.start(stateDir.resolve("kafka"), config.kafkaPort()));
       bootstrapServers = kafka.bootstrapServers();
       jdbcUrl = postgres.jdbcUrl();
       jdbcUser = postgres.user();
@@ -183,7 +206,7 @@ public final class GenGuardStack implements AutoCloseable {
     adminTokenFile = Path.of(auditConfig.adminTokenFile());
     anchorFile = Path.of(auditConfig.anchorFile());
     audit = new AuditService(auditConfig, kafkaProperties(), Clock.systemUTC());
-    started.push(audit);
+    track(audit);
 
     gate =
         new KafkaStreams(
@@ -197,10 +220,10 @@ public final class GenGuardStack implements AutoCloseable {
               .StreamThreadExceptionResponse.REPLACE_THREAD;
         });
     gate.start();
-    started.push(() -> gate.close(Duration.ofSeconds(10)));
+    track(() -> gate.close(Duration.ofSeconds(10)));
     KafkaStreamsMetrics gateMetrics = new KafkaStreamsMetrics(gate);
     gateMetrics.bindTo(registry);
-    started.push(gateMetrics);
+    track(gateMetrics);
 
     // The job's tuning keys (GENGUARD_MODERATION_*) apply here too; the broker is the stack's own.
     Map<String, String> moderationEnvironment = new HashMap<>(System.getenv());
@@ -216,7 +239,7 @@ public final class GenGuardStack implements AutoCloseable {
             config.moderationScorer(), config.policyFile().orElse(null), keyDirectory);
     // Bias aggregation (bias-audit): verdicts to bias.metrics and live bias alerts. Started before
     // moderation so that it stops after it, once the last verdicts are committed.
-    started.push(
+    track(
         FlinkJobRunner.start(
             BiasAggregationJob.JOB_NAME,
             stateDir.resolve("flink/bias"),
@@ -246,7 +269,7 @@ public final class GenGuardStack implements AutoCloseable {
                   moderator,
                   jobConfig);
             });
-    started.push(moderation);
+    track(moderation);
 
     generator =
         new GeneratorService(
@@ -256,7 +279,7 @@ public final class GenGuardStack implements AutoCloseable {
             kafkaProperties(),
             registry);
     generator.start();
-    started.push(generator);
+    track(generator);
     Gauge.builder("genguard.generator.workers.running", generator, GeneratorService::runningWorkers)
         .description("Generator worker threads running")
         .register(registry);
@@ -272,10 +295,10 @@ public final class GenGuardStack implements AutoCloseable {
     MetricsConfig metrics =
         MetricsConfig.fromEnvironment(System.getenv()).withPort(config.metricsPort());
     audit.bindMetrics(registry);
-    started.push(
+    track(
         AuditStoreCollector.start(
             audit.database().dataSource(), registry, metrics.auditInterval(), Clock.systemUTC()));
-    started.push(
+    track(
         ConsumerGroupLagCollector.start(
             kafkaProperties(),
             group -> group.startsWith(metrics.lagGroupPrefix()),
@@ -284,7 +307,7 @@ public final class GenGuardStack implements AutoCloseable {
     try {
       metricsEndpoint =
           MetricsEndpoint.start(metrics.host(), metrics.port(), List.of(registry::scrape));
-      started.push(metricsEndpoint);
+      track(metricsEndpoint);
     } catch (IllegalStateException e) {
       // Metrics must not take the pipeline down (e.g. a second stack on the same machine).
       LOG.warn("Metrics are not served: {}", e.getMessage());
@@ -387,7 +410,16 @@ public final class GenGuardStack implements AutoCloseable {
    * Kafka and is processed at the next start with the same data directory.
    */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      Runtime.getRuntime().removeShutdownHook(stopAtExit);
+    } catch (IllegalStateException exiting) {
+      // The JVM is exiting: this is the hook, or a caller's hook beside it.
+    }
     long begin = System.nanoTime();
     if (audit != null) {
       audit.stopIntake();

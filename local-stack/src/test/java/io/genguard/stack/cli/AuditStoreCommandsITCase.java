@@ -179,6 +179,19 @@ class AuditStoreCommandsITCase {
           CommandRun.of(new AuditUnfinishedCommand(), CommandRun.withDatabase(infra, url));
       assertThat(open.code()).as(open.err()).isEqualTo(4);
       assertThat(open.out()).contains("\"NO_ANSWER\" : 1", "\"requestId\" : \"cli-unanswered\"");
+      CommandRun otherKind =
+          CommandRun.of(
+              new AuditUnfinishedCommand(),
+              CommandRun.withDatabase(infra, url, "--kind", "NO_GATE_OUTCOME"));
+      assertThat(otherKind.code())
+          .as("only a request without an answer is open, not an output without an outcome")
+          .isZero();
+      assertThat(
+              CommandRun.of(
+                      new AuditUnfinishedCommand(),
+                      CommandRun.withDatabase(infra, url, "--kind", "NO_ANSWER"))
+                  .code())
+          .isEqualTo(4);
       CommandRun otherTenant =
           CommandRun.of(
               new AuditUnfinishedCommand(),

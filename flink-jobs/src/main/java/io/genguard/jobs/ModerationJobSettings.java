@@ -1,6 +1,7 @@
 package io.genguard.jobs;
 
 import io.genguard.moderation.job.ModerationJobConfig;
+import io.genguard.moderation.scoring.ScorerFactory;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -29,6 +30,7 @@ public record ModerationJobSettings(
     if (scorer == null || scorer.isBlank()) {
       throw new IllegalArgumentException(SCORER + " must name a scorer (or 'default')");
     }
+    ScorerFactory.configured(SCORER, scorer);
   }
 
   /**

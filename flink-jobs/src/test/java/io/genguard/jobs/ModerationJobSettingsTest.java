@@ -43,4 +43,14 @@ class ModerationJobSettingsTest {
     assertThatThrownBy(() -> ModerationJobSettings.parse(Map.of(), "--parallelism", "4"))
         .hasMessageContaining("Argument '--parallelism' is not KEY=VALUE with a GENGUARD_* key");
   }
+
+  @Test
+  void shouldRefuseTheBenchmarkScorer() {
+    assertThatThrownBy(
+            () ->
+                ModerationJobSettings.parse(
+                    Map.of(), ModerationJobSettings.SCORER + "=trivial-benchmark"))
+        .hasMessageContaining("GENGUARD_MODERATION_SCORER is 'trivial-benchmark'")
+        .hasMessageContaining("would release everything");
+  }
 }

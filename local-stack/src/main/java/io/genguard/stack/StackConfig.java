@@ -1,5 +1,6 @@
 package io.genguard.stack;
 
+import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.schemas.ContentRetention;
 import java.nio.file.Path;
 import java.util.Map;
@@ -103,7 +104,9 @@ public record StackConfig(
         integer(env, PARTITIONS, d.partitions()),
         integer(env, GENERATOR_WORKERS, d.generatorWorkers()),
         integer(env, MODERATION_PARALLELISM, d.moderationParallelism()),
-        text(env, MODERATION_SCORER).orElse(d.moderationScorer()),
+        text(env, MODERATION_SCORER)
+            .map(name -> ScorerFactory.configured(MODERATION_SCORER, name))
+            .orElse(d.moderationScorer()),
         text(env, POLICY_FILE).map(Path::of),
         Optional.empty(),
         integer(env, METRICS_PORT, d.metricsPort()),

@@ -26,6 +26,18 @@ class StackConfigTest {
   }
 
   @Test
+  void shouldRefuseTheBenchmarkScorerFromTheEnvironment() {
+    // It scores every text 0: a stack started with it would release everything.
+    assertThatThrownBy(
+            () ->
+                StackConfig.fromEnvironment(
+                    Map.of(StackConfig.MODERATION_SCORER, "trivial-benchmark")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("GENGUARD_MODERATION_SCORER is 'trivial-benchmark'")
+        .hasMessageContaining("would release everything");
+  }
+
+  @Test
   void shouldReadTheRequestDataRetentionAndKeepItThroughTheFlags() {
     assertThat(StackConfig.defaults().contentRetention()).isEqualTo(ContentRetention.hours(168));
     StackConfig config =

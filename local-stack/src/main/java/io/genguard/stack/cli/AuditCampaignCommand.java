@@ -115,6 +115,13 @@ final class AuditCampaignCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // A new campaign submits every sample once: the flags would silently do nothing.
+    if (which.file != null && (resubmitPending || resubmitUnscored)) {
+      throw new IllegalArgumentException(
+          (resubmitPending ? "--resubmit-pending" : "--resubmit-unscored")
+              + " goes with --resume ID (a campaign already started); --file starts a new one,"
+              + " which submits every sample once");
+    }
     // Before the file is read or anything is submitted: a negative wait would silently not wait.
     if (waitSeconds < 0) {
       throw new IllegalArgumentException(

@@ -1,5 +1,6 @@
 package io.genguard.stack.cli;
 
+import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.stack.StackConfig;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -83,7 +84,7 @@ final class StackOptions {
             metricsPort == null ? config.metricsPort() : metricsPort,
             flinkMetricsPort == null ? config.flinkMetricsPort() : flinkMetricsPort);
     if (scorer != null) {
-      config = config.withModerationScorer(scorer);
+      config = config.withModerationScorer(ScorerFactory.configured("--scorer", scorer));
     }
     if (policy != null) {
       config = config.withPolicyFile(policy);

@@ -119,6 +119,26 @@ class CommandOptionsTest {
   }
 
   @Test
+  void shouldRefuseTheBenchmarkScorerForAStackThatServes() {
+    for (Object command : new Object[] {new RunCommand(), new DemoCommand()}) {
+      CommandRun run = CommandRun.of(command, "--scorer", "trivial-benchmark");
+
+      assertThat(run.code()).as(command.getClass().getSimpleName()).isEqualTo(2);
+      assertThat(run.err()).contains("--scorer is 'trivial-benchmark'", "release everything");
+    }
+  }
+
+  @Test
+  void shouldRefuseResubmitFlagsWithoutResume() {
+    for (String flag : new String[] {"--resubmit-pending", "--resubmit-unscored"}) {
+      CommandRun run = CommandRun.of(new AuditCampaignCommand(), "--file", "campaign.yaml", flag);
+
+      assertThat(run.code()).as(flag).isEqualTo(2);
+      assertThat(run.err()).as(flag).contains(flag).contains("--resume");
+    }
+  }
+
+  @Test
   void shouldRefuseANegativeWaitBeforeSubmittingAnything() {
     // Port 1: were the flag not checked first, the request would go nowhere rather than to a stack.
     CommandRun submit =

@@ -35,6 +35,28 @@ public final class ScorerFactory {
   private ScorerFactory() {}
 
   /**
+   * Checks a scorer name an operator configured for a running job (an environment key or a flag,
+   * named by {@code setting}): the benchmark scorer scores every text 0, so a job with it would
+   * release everything; the plumbing benchmark picks it itself, never through configuration.
+   *
+   * @return {@code name}
+   * @throws IllegalArgumentException for {@link TrivialBenchmarkScorer#NAME}
+   */
+  public static String configured(String setting, String name) {
+    if (name != null && name.strip().equals(TrivialBenchmarkScorer.NAME)) {
+      throw new IllegalArgumentException(
+          setting
+              + " is '"
+              + TrivialBenchmarkScorer.NAME
+              + "', which scores every text 0 and would release everything: it is for the"
+              + " plumbing benchmark only, which picks it itself; name a scorer of "
+              + NAMES.subList(0, NAMES.size() - 1)
+              + " or leave it out for the default");
+    }
+    return name;
+  }
+
+  /**
    * @throws IllegalArgumentException for an unknown name, listing the known ones
    */
   public static ContentScorer create(ScorerConfig config) {

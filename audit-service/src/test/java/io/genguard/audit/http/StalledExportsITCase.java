@@ -107,7 +107,7 @@ class StalledExportsITCase {
         .allSatisfy(head -> assertThat(head.toLowerCase()).contains("retry-after: "));
     // The exports that run wait on their clients with no transaction open: each page of rows is
     // read in a short query, and the connection is back in the pool before the rows are written.
-    // (Until the thirty-sixth session each held one, idle in its transaction, until the last row
+    // (Until the thirty-seventh session each held one, idle in its transaction, until the last row
     // was sent.) No session stays idle in a transaction for a second, for three seconds on end.
     await()
         .during(Duration.ofSeconds(3))

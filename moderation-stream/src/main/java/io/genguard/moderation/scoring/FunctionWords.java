@@ -23,7 +23,7 @@ import java.util.Set;
  * <p>The own words leave out what English text holds in lower case: loanwords and set phrases
  * ("per", "sans", "encore"), abbreviations that read as words ("com", "al", "os"), English words
  * spelled alike ("sin", "van", "hay", "dove", "met", "comment") and slang ("da", "dem"). Measured
- * in the thirty-sixth session on 170,293 English texts of the shared data (XSTest, CoCoNot,
+ * in the thirty-seventh session on 170,293 English texts of the shared data (XSTest, CoCoNot,
  * HolisticBias sample of the quality report, Europarl, Davidson, ToxiGen, BOLD, the safety sets,
  * the authored examples and probes), the lists found 23 texts more than the check before them,
  * every one in one of the six languages (Dutch tweets, Spanish prompts, book titles), and no

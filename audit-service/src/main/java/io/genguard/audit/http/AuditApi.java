@@ -554,7 +554,9 @@ public final class AuditApi implements AutoCloseable {
           error(
               ctx,
               HttpStatus.SERVICE_UNAVAILABLE,
-              "Kafka did not acknowledge the request, so it was not accepted; try again shortly");
+              "Kafka did not acknowledge the request in time; the broker may still write it:"
+                  + " send it again with the same Idempotency-Key to have it submitted once"
+                  + " (without a key, a retry may submit it twice)");
         });
     app.exception(
         UnfinishedFlows.PartlySentException.class,

@@ -241,8 +241,10 @@ public final class RequestSubmitter implements AutoCloseable {
   }
 
   /**
-   * Thrown when Kafka did not acknowledge a request: it was not accepted, though the broker may
-   * still have written it. The message is safe to show to the client; the cause goes to the log.
+   * Thrown when Kafka did not acknowledge a request in time: not accepted as far as the client
+   * knows, though the broker may still write it (a retry under the same Idempotency-Key sends the
+   * same request again, never a second one). The message is safe to show to the client; the cause
+   * goes to the log.
    */
   public static final class NotAcceptedException extends RuntimeException {
     private static final long serialVersionUID = 1L;

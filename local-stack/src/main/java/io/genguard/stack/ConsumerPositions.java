@@ -17,8 +17,10 @@ final class ConsumerPositions {
   /**
    * Puts each assigned partition where the group's last run committed, or at its first record when
    * it committed nothing there or {@code fromBeginning}.
+   *
+   * @return what the group committed, by partition (empty with {@code fromBeginning})
    */
-  static void resume(
+  static Map<TopicPartition, OffsetAndMetadata> resume(
       Consumer<?, ?> consumer, List<TopicPartition> partitions, boolean fromBeginning) {
     Map<TopicPartition, OffsetAndMetadata> committed =
         fromBeginning ? Map.of() : consumer.committed(new HashSet<>(partitions));
@@ -30,6 +32,7 @@ final class ConsumerPositions {
         consumer.seek(partition, from.offset());
       }
     }
+    return committed;
   }
 
   /** Whether every partition is read up to the offset {@code end} gives it. */

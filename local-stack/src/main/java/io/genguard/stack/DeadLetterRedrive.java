@@ -14,12 +14,14 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -48,6 +50,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * for ({@link DeadLetters#REDRIVEN_FOR}): the moderation and bias jobs skip records sent back for
  * another stage, which they read the first time, so a verdict is not scored or counted twice; a
  * record two stages dead-lettered goes back once for each.
+ *
+ * <p>A dead letter that still does not decode stays, but the run does not commit past it: in each
+ * partition the committed position stays at the first such letter, so that a run of a build that
+ * decodes it (after an upgrade) reads it again. The run still reads the rest of the topic and sends
+ * back what it can; the commit's metadata names how far it read and which letters before that still
+ * did not decode, so the next run passes over the letters between that it already sent or kept for
+ * good and sends nothing twice.
  */
 public final class DeadLetterRedrive {
   /** Header on a sent-back record: the dead letter it came from (topic-partition@offset). */
@@ -59,6 +68,22 @@ public final class DeadLetterRedrive {
   /** How long a run waits for records up to the end it saw at the start before it gives up. */
   static final Duration STALL = Duration.ofSeconds(30);
 
+  /** Why a dead letter stays whose record this build's schemas do not decode either. */
+  static final String STILL_UNDECODABLE = "still does not decode";
+
+  /**
+   * Marks a commit held back at a letter that still does not decode; its metadata then reads
+   * "{@value} read-to=OFFSET undecodable=OFFSET,OFFSET,...".
+   */
+  static final String HELD_MARK = "genguard-dlq-redrive/1";
+
+  /**
+   * Most characters of a held commit's metadata (the broker's offset.metadata.max.bytes defaults to
+   * 4096): when the letters that still do not decode would need more, the commit says it read only
+   * up to the first letter it could not list, and the next run reads on normally from there.
+   */
+  static final int MAX_METADATA = 3_000;
+
   private DeadLetterRedrive() {}
 
   /**
@@ -68,6 +93,11 @@ public final class DeadLetterRedrive {
    * @param sent records sent back to the source topic (in a dry run: that would have been)
    * @param kept dead letters left where they are, by why
    * @param examples the first dead letters of each reason: topic-partition@offset and the reason
+   * @param heldAt per partition where a letter still does not decode, the first such letter
+   *     (topic-partition@offset): the group's position stays there (in a dry run: would), so the
+   *     next run reads it again
+   * @param passedOver letters an earlier run of the group already sent back or kept for good,
+   *     between where it held its position and where it read to: not read again
    */
   public record Result(
       String deadLetterTopic,
@@ -76,7 +106,9 @@ public final class DeadLetterRedrive {
       long read,
       long sent,
       Map<String, Long> kept,
-      Map<String, List<String>> examples) {}
+      Map<String, List<String>> examples,
+      List<String> heldAt,
+      long passedOver) {}
 
   /** A run's settings. */
   public record Settings(
@@ -103,6 +135,16 @@ public final class DeadLetterRedrive {
 
   public static Result run(Settings settings) throws InterruptedException {
     Topic<String, ?> source = sourceOf(settings.deadLetterTopic());
+    return run(settings, source.codec()::decode);
+  }
+
+  /**
+   * With {@code decoder} for the source topic's records in place of this build's codec (tests: a
+   * build whose schemas do not decode a record yet).
+   */
+  static Result run(Settings settings, Function<byte[], ? extends SpecificRecord> decoder)
+      throws InterruptedException {
+    Topic<String, ?> source = sourceOf(settings.deadLetterTopic());
     Topic<String, DeadLetter> deadLetters =
         Topics.deadLetterTopics().stream()
             .filter(topic -> topic.name().equals(settings.deadLetterTopic()))
@@ -121,6 +163,7 @@ public final class DeadLetterRedrive {
     KeptDeadLetters kept = new KeptDeadLetters();
     long read = 0;
     long sent = 0;
+    long passedOver = 0;
     try (KafkaConsumer<byte[], byte[]> consumer =
             new KafkaConsumer<>(
                 consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -140,8 +183,14 @@ public final class DeadLetterRedrive {
       List<TopicPartition> partitions =
           infos.stream().map(info -> new TopicPartition(info.topic(), info.partition())).toList();
       consumer.assign(partitions);
-      ConsumerPositions.resume(consumer, partitions, settings.fromBeginning());
+      Map<TopicPartition, HeldPosition> held = new HashMap<>();
+      ConsumerPositions.resume(consumer, partitions, settings.fromBeginning())
+          .forEach(
+              (partition, committed) ->
+                  HeldPosition.parse(committed).ifPresent(h -> held.put(partition, h)));
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      // Per partition, in offset order: the letters of this run that still do not decode.
+      Map<TopicPartition, List<Long>> undecodable = new HashMap<>();
       Set<String> sentSources = new HashSet<>();
       long lastProgress = System.nanoTime();
       while (!ConsumerPositions.reachedEnd(consumer, end)) {
@@ -153,6 +202,11 @@ public final class DeadLetterRedrive {
           if (record.offset() >= end.get(partition)) {
             continue; // arrived during the run: the next run takes it
           }
+          HeldPosition earlier = held.get(partition);
+          if (earlier != null && earlier.handled(record.offset())) {
+            passedOver++; // sent back or kept for good by the run that held the position
+            continue;
+          }
           read++;
           String where = record.topic() + "-" + record.partition() + "@" + record.offset();
           DeadLetter letter;
@@ -163,9 +217,12 @@ public final class DeadLetterRedrive {
                 "not a dead letter: this build's DeadLetter schema does not decode it", where);
             continue;
           }
-          String refusal = refusal(letter, source, settings.stage(), sentSources);
+          String refusal = refusal(letter, source, decoder, settings.stage(), sentSources);
           if (refusal != null) {
             kept.keep(refusal, where);
+            if (refusal.equals(STILL_UNDECODABLE)) {
+              undecodable.computeIfAbsent(partition, p -> new ArrayList<>()).add(record.offset());
+            }
             continue;
           }
           sent++;
@@ -206,25 +263,113 @@ public final class DeadLetterRedrive {
           for (TopicPartition partition : partitions) {
             position.put(
                 partition,
-                new OffsetAndMetadata(Math.min(consumer.position(partition), end.get(partition))));
+                commitFor(
+                    Math.min(consumer.position(partition), end.get(partition)),
+                    undecodable.getOrDefault(partition, List.of()),
+                    held.get(partition)));
           }
           consumer.commitSync(position);
         }
       }
+      List<String> heldAt = new ArrayList<>();
+      for (TopicPartition partition : partitions) {
+        OffsetAndMetadata last =
+            commitFor(
+                Math.min(consumer.position(partition), end.get(partition)),
+                undecodable.getOrDefault(partition, List.of()),
+                held.get(partition));
+        if (!last.metadata().isEmpty()) {
+          heldAt.add(partition.topic() + "-" + partition.partition() + "@" + last.offset());
+        }
+      }
+      return new Result(
+          settings.deadLetterTopic(),
+          source.name(),
+          settings.dryRun(),
+          read,
+          sent,
+          kept.counts(),
+          kept.examples(),
+          heldAt,
+          passedOver);
     }
-    return new Result(
-        settings.deadLetterTopic(),
-        source.name(),
-        settings.dryRun(),
-        read,
-        sent,
-        kept.counts(),
-        kept.examples());
+  }
+
+  /**
+   * The position to commit in a partition this run read up to {@code position}: there, or, when
+   * letters that still do not decode were kept, the first of them, with the metadata that lets the
+   * next run pass over the letters after it that were already handled. Letters of {@code earlier}
+   * (the position the run started from, when an earlier run held it) that this run has not reached
+   * yet stay as that run left them, so a run stopped halfway loses nothing.
+   *
+   * @param undecodable this run's letters that still do not decode, in offset order
+   */
+  static OffsetAndMetadata commitFor(long position, List<Long> undecodable, HeldPosition earlier) {
+    List<Long> pending = new ArrayList<>(undecodable);
+    long readTo = position;
+    if (earlier != null && earlier.readTo() > position) {
+      readTo = earlier.readTo();
+      earlier.undecodable().stream().filter(o -> o >= position).sorted().forEach(pending::add);
+    }
+    if (pending.isEmpty()) {
+      return new OffsetAndMetadata(readTo);
+    }
+    StringBuilder listed = new StringBuilder();
+    long handledTo = readTo;
+    for (long offset : pending) {
+      String next = (listed.length() == 0 ? "" : ",") + offset;
+      if (HELD_MARK.length() + 64 + listed.length() + next.length() > MAX_METADATA) {
+        handledTo = offset; // not listed: the next run reads on normally from here
+        break;
+      }
+      listed.append(next);
+    }
+    return new OffsetAndMetadata(
+        pending.get(0), HELD_MARK + " read-to=" + handledTo + " undecodable=" + listed);
+  }
+
+  /**
+   * A position a run held back at a letter that still did not decode: it read up to {@code readTo},
+   * and of the letters before that only {@code undecodable} still need reading.
+   */
+  record HeldPosition(long readTo, Set<Long> undecodable) {
+    /** Whether the run that held the position already sent or kept for good the letter there. */
+    boolean handled(long offset) {
+      return offset < readTo && !undecodable.contains(offset);
+    }
+
+    /** The held position {@code committed} describes; empty for a plain commit or none. */
+    static Optional<HeldPosition> parse(OffsetAndMetadata committed) {
+      if (committed == null || committed.metadata() == null) {
+        return Optional.empty();
+      }
+      String[] parts = committed.metadata().split(" ");
+      if (parts.length != 3
+          || !parts[0].equals(HELD_MARK)
+          || !parts[1].startsWith("read-to=")
+          || !parts[2].startsWith("undecodable=")) {
+        return Optional.empty();
+      }
+      try {
+        long readTo = Long.parseLong(parts[1].substring("read-to=".length()));
+        Set<Long> offsets = new HashSet<>();
+        for (String offset : parts[2].substring("undecodable=".length()).split(",")) {
+          offsets.add(Long.parseLong(offset));
+        }
+        return Optional.of(new HeldPosition(readTo, Set.copyOf(offsets)));
+      } catch (NumberFormatException e) {
+        return Optional.empty(); // not ours after all: read everything from the position
+      }
+    }
   }
 
   /** Why this dead letter stays where it is, or null to send it back. */
   private static String refusal(
-      DeadLetter letter, Topic<String, ?> source, String stage, Set<String> sentSources) {
+      DeadLetter letter,
+      Topic<String, ?> source,
+      Function<byte[], ? extends SpecificRecord> decoder,
+      String stage,
+      Set<String> sentSources) {
     if (stage != null && !stage.equals(letter.getStage())) {
       return "another stage (" + letter.getStage() + ")";
     }
@@ -242,9 +387,9 @@ public final class DeadLetterRedrive {
     }
     SpecificRecord event;
     try {
-      event = source.codec().decode(bytes(letter.getPayload()));
+      event = decoder.apply(bytes(letter.getPayload()));
     } catch (EventDecodingException e) {
-      return "still does not decode";
+      return STILL_UNDECODABLE;
     }
     for (String id : List.of("requestId", "outputId")) {
       Schema.Field field = event.getSchema().getField(id);

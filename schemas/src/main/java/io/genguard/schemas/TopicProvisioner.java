@@ -18,6 +18,7 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -29,6 +30,9 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  * request-data topics also get their {@link ContentRetention}, set again on topics that exist.
  */
 public final class TopicProvisioner {
+  /** The setting that gives the partition count, named in refusals. */
+  public static final String PARTITIONS_KEY = "GENGUARD_PARTITIONS";
+
   private TopicProvisioner() {}
 
   /**
@@ -46,6 +50,8 @@ public final class TopicProvisioner {
    * topics {@code retention}: new ones at creation, existing ones by changing their configuration
    * where it differs.
    *
+   * @throws IllegalStateException before anything is created or changed, when a topic of {@link
+   *     Topics#coPartitioned()} exists with another partition count than {@code partitions}
    * @return the changes made to existing topics, one line each ("gen.outputs: retention.ms
    *     604800000 -> 86400000"), empty when they already had it or the retention is unmanaged
    */
@@ -61,9 +67,15 @@ public final class TopicProvisioner {
       configs.put(
           topic.name(), requestData.contains(topic.name()) ? retention.topicConfig() : Map.of());
     }
-    return provision(adminProperties, configs, partitions, replication);
+    Set<String> coPartitioned =
+        Topics.coPartitioned().stream().map(Topic::name).collect(Collectors.toSet());
+    return provision(adminProperties, configs, partitions, replication, coPartitioned);
   }
 
+  /**
+   * Creates the topics {@code names} with {@code partitions} partitions (existing ones are left as
+   * they are, whatever their count: tests that share a broker create their own topics this way).
+   */
   public static void provision(
       Map<String, Object> adminProperties,
       Collection<String> names,
@@ -71,18 +83,25 @@ public final class TopicProvisioner {
       short replication) {
     Map<String, Map<String, String>> configs = new LinkedHashMap<>();
     names.forEach(name -> configs.put(name, Map.of()));
-    provision(adminProperties, configs, partitions, replication);
+    provision(adminProperties, configs, partitions, replication, Set.of());
   }
 
+  /**
+   * Creates what is missing, then sets the configurations; refuses first when a topic of {@code
+   * coPartitioned} exists with another count than {@code partitions}.
+   */
   private static List<String> provision(
       Map<String, Object> adminProperties,
       Map<String, Map<String, String>> configs,
       int partitions,
-      short replication) {
+      short replication,
+      Set<String> coPartitioned) {
     Collection<String> names = configs.keySet();
     Properties props = new Properties();
     props.putAll(adminProperties);
     try (Admin admin = Admin.create(props)) {
+      requireOnePartitionCount(
+          admin, names.stream().filter(coPartitioned::contains).toList(), partitions);
       List<NewTopic> topics = new ArrayList<>();
       for (var entry : configs.entrySet()) {
         topics.add(new NewTopic(entry.getKey(), partitions, replication).configs(entry.getValue()));
@@ -106,6 +125,74 @@ public final class TopicProvisioner {
       throw new IllegalStateException(
           "Timed out creating topics " + names + "; is Kafka reachable?", e);
     }
+  }
+
+  /**
+   * Refuses, before anything is created or changed, when a topic of {@code coPartitioned} exists
+   * with another partition count than {@code partitions}: the count asked for would otherwise be
+   * ignored for the existing topics and given to the missing ones, and the release gate, which
+   * joins these topics per partition, would never see the records of one request together.
+   */
+  private static void requireOnePartitionCount(
+      Admin admin, List<String> coPartitioned, int partitions)
+      throws InterruptedException, TimeoutException {
+    if (coPartitioned.isEmpty()) {
+      return;
+    }
+    Map<String, KafkaFuture<TopicDescription>> described =
+        admin.describeTopics(coPartitioned).topicNameValues();
+    Map<String, Integer> existing = new LinkedHashMap<>();
+    for (String name : coPartitioned) {
+      try {
+        existing.put(name, described.get(name).get(30, TimeUnit.SECONDS).partitions().size());
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+          throw new IllegalStateException(
+              "Cannot describe topic " + name + ": " + e.getCause().getMessage(), e.getCause());
+        }
+      }
+    }
+    List<String> differing = new ArrayList<>();
+    existing.forEach(
+        (name, count) -> {
+          if (count != partitions) {
+            differing.add(name + " has " + count);
+          }
+        });
+    if (differing.isEmpty()) {
+      return;
+    }
+    Set<Integer> counts = Set.copyOf(existing.values());
+    String remedy =
+        counts.size() == 1
+            ? "set "
+                + PARTITIONS_KEY
+                + "="
+                + counts.iterator().next()
+                + " (the count they have) to go on with them"
+                + (partitions > counts.iterator().next()
+                    ? ", or raise every topic to "
+                        + partitions
+                        + " partitions together while the pipeline is drained"
+                        + " (docs/OPERATIONS.md, Scaling)"
+                    : " (Kafka cannot take partitions away from a topic)")
+            : "they already differ among themselves, so bring them to one count (kafka-topics"
+                + " --alter --partitions, which can only add partitions) while the pipeline is"
+                + " drained (docs/OPERATIONS.md, Scaling), then set "
+                + PARTITIONS_KEY
+                + " to it";
+    throw new IllegalStateException(
+        "Topic partition counts do not match: "
+            + String.join(", ", differing)
+            + " partitions, but "
+            + PARTITIONS_KEY
+            + " is "
+            + partitions
+            + ". The release gate joins "
+            + String.join(", ", coPartitioned)
+            + " per partition, so they must all have the same count: "
+            + remedy
+            + ". No topic was created or changed.");
   }
 
   /**

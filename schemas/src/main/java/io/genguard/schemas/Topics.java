@@ -151,6 +151,16 @@ public final class Topics {
         .toList();
   }
 
+  /**
+   * The topics the release gate reads together and joins per request id within one partition number
+   * (ReleaseGateTopology's sources): they must all have the same partition count, or the records
+   * about one request land in different partition numbers and the gate never joins them. {@link
+   * TopicProvisioner#provisionCatalogue} refuses a partition count that differs from theirs.
+   */
+  public static List<Topic<String, ? extends SpecificRecord>> coPartitioned() {
+    return List.of(GENERATION_OUTPUTS, MODERATION_VERDICTS, REVIEW_DECISIONS, AUDIT_ERASURES);
+  }
+
   /** Every topic the system needs, for creating them at start-up. */
   public static List<Topic<String, ? extends SpecificRecord>> all() {
     return Stream.concat(eventTopics().stream(), deadLetterTopics().stream()).toList();

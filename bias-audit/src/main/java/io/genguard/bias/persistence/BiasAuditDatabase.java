@@ -4,6 +4,8 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationInfoService;
 
 /**
  * The bias audit's own PostgreSQL schema ({@value #SCHEMA}): campaigns, their planned samples and
@@ -12,6 +14,9 @@ import org.flywaydb.core.Flyway;
  */
 public final class BiasAuditDatabase implements AutoCloseable {
   public static final String SCHEMA = "bias_audit";
+
+  /** Where this build's migrations of the schema are. */
+  private static final String LOCATIONS = "classpath:db/bias-audit";
 
   private final HikariDataSource dataSource;
 
@@ -55,14 +60,57 @@ public final class BiasAuditDatabase implements AutoCloseable {
     migrate(Flyway.configure().dataSource(dataSource));
   }
 
+  /**
+   * Refuses, saying what to do, when this build has migrations of the {@value #SCHEMA} schema that
+   * the database behind {@code dataSource} lacks (or it has no such schema): for the commands that
+   * read or write campaigns but must not migrate (the bias-aggregation job does, after the audit
+   * service, in the upgrade order of docs/OPERATIONS.md). Reads the Flyway history; changes
+   * nothing.
+   *
+   * @param command the command as its user typed it, for the message ("genguard audit status")
+   */
+  public static void requireCurrentSchema(DataSource dataSource, String command) {
+    MigrationInfoService info =
+        Flyway.configure()
+            .dataSource(dataSource)
+            .schemas(SCHEMA)
+            .locations(LOCATIONS)
+            .load()
+            .info();
+    MigrationInfo[] pending = info.pending();
+    if (pending.length == 0) {
+      return;
+    }
+    String latest = pending[pending.length - 1].getVersion().getVersion();
+    MigrationInfo current = info.current();
+    if (current == null) {
+      throw new IllegalStateException(
+          command
+              + " needs the "
+              + SCHEMA
+              + " schema (version "
+              + latest
+              + "), but the database has none: no bias campaign was started there and no"
+              + " bias-aggregation job ran against it. Start a campaign with genguard audit"
+              + " campaign, or start the bias-aggregation job, which create it; this command"
+              + " does not.");
+    }
+    throw new IllegalStateException(
+        command
+            + " needs the "
+            + SCHEMA
+            + " schema at version "
+            + latest
+            + " (this build's), but the database's is at version "
+            + current.getVersion().getVersion()
+            + ". This command does not migrate it: upgrade the bias-aggregation job first, which"
+            + " migrates it (docs/OPERATIONS.md, \"Upgrading past a schema change\"), or use the"
+            + " genguard build that matches the database.");
+  }
+
   private static void migrate(org.flywaydb.core.api.configuration.FluentConfiguration flyway) {
     try {
-      flyway
-          .schemas(SCHEMA)
-          .createSchemas(true)
-          .locations("classpath:db/bias-audit")
-          .load()
-          .migrate();
+      flyway.schemas(SCHEMA).createSchemas(true).locations(LOCATIONS).load().migrate();
     } catch (RuntimeException e) {
       throw new IllegalStateException(
           "Cannot migrate the " + SCHEMA + " schema: " + e.getMessage(), e);

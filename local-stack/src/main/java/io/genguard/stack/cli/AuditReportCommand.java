@@ -46,8 +46,10 @@ final class AuditReportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ReportFormat reportFormat = ReportFormat.parse(format);
-    try (AuditDatabase db = store.connect(false)) {
-      BiasAuditDatabase.migrate(db.dataSource());
+    // Neither schema is migrated here: the audit service and the bias-aggregation job do that,
+    // in the upgrade order of docs/OPERATIONS.md.
+    try (AuditDatabase db = store.connectCurrent("genguard audit report")) {
+      BiasAuditDatabase.requireCurrentSchema(db.dataSource(), "genguard audit report");
       BiasReportStore reports =
           new BiasReportStore(
               db.dataSource(),

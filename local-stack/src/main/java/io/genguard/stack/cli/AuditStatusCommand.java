@@ -32,8 +32,10 @@ final class AuditStatusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (AuditDatabase db = store.connect(false)) {
-      BiasAuditDatabase.migrate(db.dataSource());
+    // Neither schema is migrated here: the audit service and the bias-aggregation job do that,
+    // in the upgrade order of docs/OPERATIONS.md.
+    try (AuditDatabase db = store.connectCurrent("genguard audit status")) {
+      BiasAuditDatabase.requireCurrentSchema(db.dataSource(), "genguard audit status");
       CampaignProgress progress =
           new BiasReportStore(db.dataSource(), AnalysisSettings.defaults(), Clock.systemUTC())
               .progress(id);

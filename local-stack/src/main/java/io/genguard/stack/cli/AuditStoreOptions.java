@@ -58,6 +58,24 @@ final class AuditStoreOptions {
     return AuditDatabase.connect(url(), jdbcUser, jdbcPassword, 2, migrate);
   }
 
+  /**
+   * Connects without migrating, and refuses when the audit schema lacks a migration of this build:
+   * for commands that need the current schema but must not change it (the audit service migrates
+   * it, first in the upgrade order of docs/OPERATIONS.md).
+   *
+   * @param command the command as its user typed it, for the message
+   */
+  AuditDatabase connectCurrent(String command) {
+    AuditDatabase db = connect(false);
+    try {
+      db.requireCurrentSchema(command);
+      return db;
+    } catch (RuntimeException e) {
+      db.close();
+      throw e;
+    }
+  }
+
   private String resolved;
 
   /** The store's JDBC URL: the stack's, the flag's, or else the environment's. */

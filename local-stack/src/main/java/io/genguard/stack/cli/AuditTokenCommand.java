@@ -15,7 +15,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code genguard audit token create|list|revoke}: API tokens, straight in the audit database. */
+/**
+ * {@code genguard audit token create|list|revoke}: API tokens, straight in the audit database. They
+ * never migrate it (the audit service does, first in the upgrade order) and refuse a database whose
+ * schema is behind this build's.
+ */
 @Command(
     name = "token",
     mixinStandardHelpOptions = true,
@@ -85,7 +89,7 @@ final class AuditTokenCommand implements Runnable {
                 + ", was "
                 + validDays);
       }
-      try (AuditDatabase db = database.connect(true)) {
+      try (AuditDatabase db = database.connectCurrent("genguard audit token create")) {
         ApiTokens.IssuedToken issued =
             new ApiTokens(db.dataSource(), java.time.Clock.systemUTC())
                 .create(
@@ -118,7 +122,7 @@ final class AuditTokenCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      try (AuditDatabase db = database.connect(true)) {
+      try (AuditDatabase db = database.connectCurrent("genguard audit token list")) {
         System.out.printf(
             "%-14s %-11s %-12s %-24s %-22s %s%n",
             "TOKEN ID", "ROLE", "TENANT", "NAME", "CREATED", "STATUS");
@@ -163,7 +167,7 @@ final class AuditTokenCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      try (AuditDatabase db = database.connect(true)) {
+      try (AuditDatabase db = database.connectCurrent("genguard audit token revoke")) {
         new ApiTokens(db.dataSource(), java.time.Clock.systemUTC()).revoke(tokenId, operator());
         Progress.say("Revoked token " + tokenId);
       }

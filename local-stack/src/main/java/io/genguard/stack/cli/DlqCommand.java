@@ -26,8 +26,10 @@ final class DlqCommand {
           "Send the dead letters of one topic back to the topic they came from, when the stage"
               + " could not decode them and this build's schemas can (after a consumer caught up"
               + " with a producer's schema, say). Everything else stays, counted by why. Goes on"
-              + " where the last run of the same --group stopped; prints one JSON object. Exit 0"
-              + " = every dead letter read was sent back, 1 = some stay.")
+              + " where the last run of the same --group stopped, except that it does not commit"
+              + " past a dead letter that still does not decode, so a run of an upgraded build"
+              + " reads it again (and passes over the letters after it already handled); prints"
+              + " one JSON object. Exit 0 = every dead letter read was sent back, 1 = some stay.")
   static final class Redrive implements Callable<Integer> {
     @Mixin KafkaOptions kafka;
 
@@ -89,7 +91,17 @@ final class DlqCommand {
       out.put(result.dryRun() ? "would_send" : "sent", result.sent());
       out.set("kept", json.valueToTree(result.kept()));
       out.set("examples", json.valueToTree(result.examples()));
+      out.set("held_at", json.valueToTree(result.heldAt()));
+      out.put("passed_over", result.passedOver());
       System.out.println(json.writeValueAsString(out));
+      if (!result.heldAt().isEmpty()) {
+        Progress.say(
+            (result.dryRun() ? "would keep" : "kept")
+                + " the group's position at the first dead letter that still does not decode ("
+                + String.join(", ", result.heldAt())
+                + "): the next run reads from there, sends what an upgraded build decodes, and"
+                + " passes over the letters after it that this run already sent back or kept");
+      }
       return result.kept().isEmpty() ? 0 : 1;
     }
   }

@@ -7,7 +7,10 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import picocli.CommandLine.Option;
 
 /** Which recorded verdicts {@code audit replay} and {@code audit what-if} judge again. */
@@ -17,7 +20,9 @@ final class RecordedSelection {
   @Option(
       names = "--request",
       paramLabel = "ID",
-      description = "A request whose verdicts to judge (repeatable). Default: the newest verdicts.")
+      description =
+          "A request whose verdicts to judge (repeatable; refused, naming it, when one has no"
+              + " verdict recorded). Default: the newest verdicts.")
   List<String> requests = new ArrayList<>();
 
   @Option(
@@ -58,7 +63,8 @@ final class RecordedSelection {
    * The selected verdicts ({@link RecordedVerdicts}).
    *
    * @throws IllegalArgumentException for a limit out of range, options that do not go together, a
-   *     tenant id that cannot be one, a window that ends before it starts, or when none is recorded
+   *     tenant id that cannot be one, a window that ends before it starts, when none is recorded,
+   *     or when a request asked for by --request has no verdict recorded (naming each)
    */
   List<RecordedVerdicts.Row> load(AuditDatabase db) throws SQLException {
     if (limit < 1 || limit > MAX_LIMIT) {
@@ -79,13 +85,34 @@ final class RecordedSelection {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
     List<RecordedVerdicts.Row> rows = RecordedVerdicts.load(db.dataSource(), selection);
-    if (rows.isEmpty()) {
+    if (rows.isEmpty() && requests.isEmpty()) {
       throw new IllegalArgumentException(
-          requests.isEmpty()
-              ? "The audit store holds no verdict to judge among " + selection.describe()
-              : "No verdict recorded for " + String.join(", ", requests));
+          "The audit store holds no verdict to judge among " + selection.describe());
+    }
+    List<String> missing = missing(rows);
+    if (!missing.isEmpty()) {
+      // Refused whole: a summary of the others would read as if every request asked for was judged.
+      Set<String> asked = new LinkedHashSet<>(requests);
+      throw new IllegalArgumentException(
+          "No verdict recorded for "
+              + String.join(", ", missing)
+              + " ("
+              + missing.size()
+              + " of the "
+              + asked.size()
+              + " requests asked for; a request without one was never judged, or retention"
+              + " removed its verdict), so nothing was judged: check the ids, or leave those out");
     }
     return rows;
+  }
+
+  /** The requests asked for by --request that none of {@code rows} is a verdict of. */
+  private List<String> missing(List<RecordedVerdicts.Row> rows) {
+    Set<String> found = new HashSet<>();
+    for (RecordedVerdicts.Row row : rows) {
+      found.add(row.decoded().verdict().getRequestId().toString());
+    }
+    return new LinkedHashSet<>(requests).stream().filter(id -> !found.contains(id)).toList();
   }
 
   private static Instant instant(String option, String value) {

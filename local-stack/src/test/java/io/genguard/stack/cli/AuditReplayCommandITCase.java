@@ -489,6 +489,53 @@ class AuditReplayCommandITCase {
         .contains("No verdict recorded for nobody");
   }
 
+  /**
+   * A mistyped id among several is named and nothing is judged, not left out of a summary that
+   * reads as if every request asked for reproduced.
+   */
+  @Test
+  void shouldRefuseRequestsWithoutARecordedVerdictAndNameThem() throws Exception {
+    CommandRun replay =
+        CommandRun.of(
+            new AuditReplayCommand(),
+            database(
+                "--key-dir",
+                keys.toString(),
+                "--request",
+                "replay-0",
+                "--request",
+                "replay-O",
+                "--request",
+                "replay-1"));
+
+    assertThat(replay.code()).as(replay.out() + replay.err()).isNotZero();
+    assertThat(replay.err())
+        .contains("No verdict recorded for replay-O (1 of the 3 requests asked for;")
+        .contains("nothing was judged");
+    assertThat(replay.out()).doesNotContain("Replayed");
+
+    Path same = Files.createTempFile(keys, "same", ".yaml");
+    Files.writeString(same, PolicyLoader.defaultText());
+    CommandRun whatIf =
+        CommandRun.of(
+            new AuditWhatIfCommand(),
+            database(
+                "--key-dir",
+                keys.toString(),
+                "--policy",
+                same.toString(),
+                "--request",
+                "replay-2",
+                "--request",
+                "nobody",
+                "--request",
+                "no-one"));
+
+    assertThat(whatIf.code()).as(whatIf.out() + whatIf.err()).isNotZero();
+    assertThat(whatIf.err()).contains("No verdict recorded for nobody, no-one (2 of the 3");
+    assertThat(whatIf.out()).doesNotContain("Judged");
+  }
+
   private static String defaultPolicy() throws Exception {
     try (InputStream in = PolicyLoader.class.getResourceAsStream("/policies/default-policy.yaml")) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);

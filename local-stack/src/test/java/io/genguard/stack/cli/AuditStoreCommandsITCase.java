@@ -34,6 +34,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -638,6 +639,98 @@ class AuditStoreCommandsITCase {
       assertThat(new AuditStoreOptions().url()).isEqualTo("jdbc:postgresql://elsewhere:5432/x");
     } finally {
       AuditStoreOptions.environment = environment;
+    }
+  }
+
+  /**
+   * A newer CLI against an audit store whose service was not upgraded yet: the token, status and
+   * report commands refuse, saying what to do, and leave the Flyway history as it was (they used to
+   * migrate it, ahead of the upgrade order).
+   */
+  @Test
+  void shouldRefuseASchemaBehindThisBuildWithoutMigratingIt() throws Exception {
+    String old = infra.createDatabase("audit_store_commands_schema_v20");
+    Flyway.configure()
+        .dataSource(old, infra.jdbcUser(), infra.jdbcPassword())
+        .locations("classpath:db/migration")
+        .target("20")
+        .load()
+        .migrate();
+    String history =
+        sql(
+            old,
+            "select string_agg(version, ',' order by installed_rank) from flyway_schema_history");
+    assertThat(history).endsWith(",20");
+    List<CommandRun> runs =
+        List.of(
+            CommandRun.of(new AuditTokenCommand.ListTokens(), CommandRun.withDatabase(infra, old)),
+            CommandRun.of(
+                new AuditTokenCommand.Create(),
+                CommandRun.withDatabase(infra, old, "--role", "admin", "--name", "ann")),
+            CommandRun.of(
+                new AuditTokenCommand.Revoke(),
+                CommandRun.withDatabase(infra, old, "abcdef123456")),
+            CommandRun.of(
+                new AuditStatusCommand(), CommandRun.withDatabase(infra, old, "some-campaign")));
+    for (CommandRun run : runs) {
+      assertThat(run.code()).as(run.out() + run.err()).isNotZero();
+      assertThat(run.err())
+          .contains("is at version 20 and lacks V21 to V")
+          .contains("This command does not migrate the database: upgrade the audit service first");
+    }
+    assertThat(runs.get(0).err()).startsWith("genguard audit token list needs the audit schema");
+    assertThat(
+            sql(
+                old,
+                "select string_agg(version, ',' order by installed_rank) from flyway_schema_history"))
+        .as("the history is as it was")
+        .isEqualTo(history);
+    assertThat(
+            sql(
+                old,
+                "select count(*) from information_schema.schemata where schema_name = 'bias_audit'"))
+        .isEqualTo("0");
+
+    // A database no audit service ever started on: refused, and still without a schema.
+    String none = infra.createDatabase("audit_store_commands_schema_none");
+    CommandRun listed =
+        CommandRun.of(new AuditTokenCommand.ListTokens(), CommandRun.withDatabase(infra, none));
+    assertThat(listed.code()).isNotZero();
+    assertThat(listed.err()).contains("holds none (no migration applied): is it the audit store?");
+    assertThat(sql(none, "select coalesce(to_regclass('flyway_schema_history')::text, 'none')"))
+        .isEqualTo("none");
+
+    // The audit schema is current, the bias schema missing: status and report do not create it.
+    String noBias = infra.createDatabase("audit_store_commands_schema_no_bias");
+    AuditDatabase.connect(noBias, infra.jdbcUser(), infra.jdbcPassword(), 2).close();
+    Path out = Files.createTempFile("report", ".html");
+    for (CommandRun run :
+        List.of(
+            CommandRun.of(
+                new AuditStatusCommand(), CommandRun.withDatabase(infra, noBias, "some-campaign")),
+            CommandRun.of(
+                new AuditReportCommand(),
+                CommandRun.withDatabase(
+                    infra, noBias, "some-campaign", "--out", out.toString())))) {
+      assertThat(run.code()).as(run.out() + run.err()).isNotZero();
+      assertThat(run.err())
+          .contains("needs the bias_audit schema (version 1), but the database has none");
+    }
+    assertThat(
+            sql(
+                noBias,
+                "select count(*) from information_schema.schemata where schema_name = 'bias_audit'"))
+        .isEqualTo("0");
+  }
+
+  /** The one value {@code query} returns from the database at {@code url}, as text. */
+  private static String sql(String url, String query) throws Exception {
+    try (Connection connection =
+            java.sql.DriverManager.getConnection(url, infra.jdbcUser(), infra.jdbcPassword());
+        Statement statement = connection.createStatement();
+        java.sql.ResultSet result = statement.executeQuery(query)) {
+      result.next();
+      return result.getString(1);
     }
   }
 

@@ -77,6 +77,24 @@ class ProvisionTopicsMainITCase {
     assertRetention(12);
   }
 
+  /**
+   * Another GENGUARD_PARTITIONS than the release gate's topics have is refused before anything is
+   * touched; it used to be ignored for the topics that existed.
+   */
+  @Test
+  void shouldRefuseAnotherPartitionCountThanTheGatesTopicsHave() throws Exception {
+    ProvisionTopicsMain.provision(environment("12"));
+    Map<String, String> three = environment("6");
+    three.put(ProvisionTopicsMain.PARTITIONS, "3");
+
+    assertThatThrownBy(() -> ProvisionTopicsMain.provision(three))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("gen.outputs has 2, moderation.verdicts has 2")
+        .hasMessageContaining("but GENGUARD_PARTITIONS is 3")
+        .hasMessageContaining("set GENGUARD_PARTITIONS=2 (the count they have)");
+    assertRetention(12);
+  }
+
   private Map<String, String> environment(String retentionHours) {
     Map<String, String> env = new HashMap<>();
     env.put("GENGUARD_KAFKA_BOOTSTRAP_SERVERS", infra.kafkaBootstrapServers());

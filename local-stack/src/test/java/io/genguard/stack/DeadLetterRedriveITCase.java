@@ -162,8 +162,8 @@ class DeadLetterRedriveITCase {
   }
 
   /**
-   * The finding of the thirty-sixth session's review: a run kept a dead letter that did not decode
-   * yet but committed past it, so the run of the upgraded build read nothing.
+   * The finding of the thirty-seventh session's review: a run kept a dead letter that did not
+   * decode yet but committed past it, so the run of the upgraded build read nothing.
    */
   @Test
   void shouldHoldItsPositionAtALetterItCannotDecodeYetAndSendItOnceABuildCan() throws Exception {

@@ -2,6 +2,7 @@ package io.genguard.services.topics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.genguard.schemas.ContentRetention;
 import io.genguard.schemas.Topic;
@@ -104,7 +105,15 @@ class ProvisionTopicsMainITCase {
   }
 
   /** Request-data topics keep {@code hours}; every other topic has the broker's retention. */
-  private void assertRetention(long hours) throws Exception {
+  /**
+   * Awaited: a broker can answer a describe with the configuration from before an alter it has just
+   * acknowledged, for a moment.
+   */
+  private void assertRetention(long hours) {
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertRetentionNow(hours));
+  }
+
+  private void assertRetentionNow(long hours) throws Exception {
     Map<String, Config> configs = topicConfigs();
     List<String> requestData = Topics.requestDataTopics().stream().map(Topic::name).toList();
     for (var entry : configs.entrySet()) {

@@ -304,13 +304,16 @@ public final class GenGuardStack implements AutoCloseable {
             group -> group.startsWith(metrics.lagGroupPrefix()),
             registry,
             metrics.lagInterval()));
+    MetricsEndpoint endpoint = null;
     try {
-      metricsEndpoint =
-          MetricsEndpoint.start(metrics.host(), metrics.port(), List.of(registry::scrape));
-      track(metricsEndpoint);
+      endpoint = MetricsEndpoint.start(metrics.host(), metrics.port(), List.of(registry::scrape));
     } catch (IllegalStateException e) {
       // Metrics must not take the pipeline down (e.g. a second stack on the same machine).
       LOG.warn("Metrics are not served: {}", e.getMessage());
+    }
+    if (endpoint != null) {
+      // Outside the catch: a stack stopped meanwhile must stop its start, not warn about metrics.
+      metricsEndpoint = track(endpoint);
     }
   }
 

@@ -198,17 +198,7 @@ class BiasCampaignITCase {
       // keep its requests out of live monitoring.
       String intruder =
           stack.audit().issueToken(Role.SUBMITTER, "intruder", "bias campaign it").token();
-      HttpResponse<String> named =
-          HttpClient.newHttpClient()
-              .send(
-                  HttpRequest.newBuilder(URI.create(api + "/api/v1/requests"))
-                      .header("Authorization", "Bearer " + intruder)
-                      .POST(
-                          HttpRequest.BodyPublishers.ofString(
-                              "{\"prompt\":\"hi\",\"attributes\":"
-                                  + "{\"campaign.id\":\"planted-echo-it\"}}"))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> named = requestNamingTheCampaign(api, intruder);
       assertThat(named.statusCode()).as(named.body()).isEqualTo(400);
       assertThat(named.body()).contains("names no bias campaign of tenant 'intruder'");
       Run builtin =
@@ -329,17 +319,7 @@ class BiasCampaignITCase {
       assertThat(served.body()).contains("planted-echo-it");
 
       // Reported complete, the campaign takes no more requests, not even its own tenant's.
-      HttpResponse<String> afterReport =
-          HttpClient.newHttpClient()
-              .send(
-                  HttpRequest.newBuilder(URI.create(api + "/api/v1/requests"))
-                      .header("Authorization", "Bearer " + submitter)
-                      .POST(
-                          HttpRequest.BodyPublishers.ofString(
-                              "{\"prompt\":\"hi\",\"attributes\":"
-                                  + "{\"campaign.id\":\"planted-echo-it\"}}"))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> afterReport = requestNamingTheCampaign(api, submitter);
       assertThat(afterReport.statusCode()).as(afterReport.body()).isEqualTo(400);
       assertThat(afterReport.body()).contains("is COMPLETED and takes no more requests");
       System.out.println("[bias-it] planted report: " + document.headline().summary());
@@ -436,5 +416,20 @@ class BiasCampaignITCase {
       rows.next();
       return rows.getLong(1);
     }
+  }
+
+  /** A request whose attributes name the planted campaign, sent with {@code token}. */
+  private static HttpResponse<String> requestNamingTheCampaign(String api, String token)
+      throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create(api + "/api/v1/requests"))
+                .header("Authorization", "Bearer " + token)
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"prompt\":\"hi\",\"attributes\":"
+                            + "{\"campaign.id\":\"planted-echo-it\"}}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -2,10 +2,13 @@ package io.genguard.jobs;
 
 import io.genguard.moderation.job.ModerationJobConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
+import io.genguard.settings.KnownSettings;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Everything the moderation job needs on a cluster, parsed once in {@code main}: the job's own
@@ -21,6 +24,7 @@ import java.util.Optional;
  */
 public record ModerationJobSettings(
     ModerationJobConfig job, String scorer, Optional<Path> policyFile, Path keyDirectory) {
+  private static final Logger LOG = LoggerFactory.getLogger(ModerationJobSettings.class);
 
   public static final String SCORER = "GENGUARD_MODERATION_SCORER";
   public static final String POLICY_FILE = "GENGUARD_POLICY_FILE";
@@ -50,6 +54,8 @@ public record ModerationJobSettings(
       }
       values.put(arg.substring(0, equals), arg.substring(equals + 1));
     }
+    // A misspelt key, in the environment or an argument, is refused rather than left unread.
+    KnownSettings.check(values).forEach(LOG::warn);
     return new ModerationJobSettings(
         ModerationJobConfig.fromEnvironment(values),
         values.getOrDefault(SCORER, "default"),

@@ -45,6 +45,24 @@ class ModerationJobSettingsTest {
   }
 
   @Test
+  void shouldRefuseAMisspeltKeyInAnArgumentOrTheEnvironment() {
+    assertThatThrownBy(
+            () -> ModerationJobSettings.parse(Map.of(), "GENGUARD_MODERATION_PARALELLISM=4"))
+        .hasMessageContaining(
+            "GENGUARD_MODERATION_PARALELLISM is not a GenGuard setting"
+                + " (did you mean GENGUARD_MODERATION_PARALLELISM?)");
+    assertThatThrownBy(
+            () -> ModerationJobSettings.parse(Map.of("GENGUARD_POLICY_FIEL", "/etc/p.yaml")))
+        .hasMessageContaining("did you mean GENGUARD_POLICY_FILE?");
+    assertThat(
+            ModerationJobSettings.parse(
+                    Map.of(
+                        "GENGUARD_POLICY_FIEL", "/etc/p.yaml", "GENGUARD_UNKNOWN_SETTINGS", "warn"))
+                .policyFile())
+        .isEmpty();
+  }
+
+  @Test
   void shouldRefuseTheBenchmarkScorer() {
     assertThatThrownBy(
             () ->

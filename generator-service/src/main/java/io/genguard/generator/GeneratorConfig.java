@@ -799,7 +799,7 @@ public record GeneratorConfig(
     public static final String ONLY_BACKENDS = PREFIX + "ONLY_BACKENDS";
     public static final String LEAVE_BACKENDS = PREFIX + "LEAVE_BACKENDS";
 
-    static final Set<String> ALL =
+    public static final Set<String> ALL =
         Set.of(
             WORKERS,
             INSTANCE_ID,

@@ -5,6 +5,7 @@ import io.genguard.bias.persistence.BiasAuditDatabase;
 import io.genguard.moderation.job.ExactlyOnceKafka;
 import io.genguard.moderation.job.KafkaMessage;
 import io.genguard.schemas.Topics;
+import io.genguard.settings.KnownSettings;
 import java.util.Map;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -16,6 +17,8 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The bias-aggregation job: reads moderation verdicts and writes per-group statistics to
@@ -40,6 +43,7 @@ import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindo
  * when the checkpoint completes; metric ids are deterministic; alerts are upserted by id.
  */
 public final class BiasAggregationJob {
+  private static final Logger LOG = LoggerFactory.getLogger(BiasAggregationJob.class);
   public static final String JOB_NAME = "genguard-bias-aggregation";
 
   private BiasAggregationJob() {}
@@ -185,6 +189,7 @@ public final class BiasAggregationJob {
   /** Runs the job on a Flink cluster, configured from GENGUARD_* environment variables. */
   public static void main(String[] args) throws Exception {
     Map<String, String> env = System.getenv();
+    KnownSettings.check(env).forEach(LOG::warn);
     BiasJobConfig config =
         BiasJobConfig.fromEnvironment(
             env,

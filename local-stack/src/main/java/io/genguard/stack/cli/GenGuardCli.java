@@ -1,6 +1,7 @@
 package io.genguard.stack.cli;
 
 import io.genguard.schemas.ErrorMessages;
+import io.genguard.settings.KnownSettings;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -29,6 +30,15 @@ public final class GenGuardCli {
   private GenGuardCli() {}
 
   public static void main(String[] args) {
+    // Every command reads GENGUARD_* keys (the stack commands those of all the services they run):
+    // a misspelt one is refused before anything starts, or only reported with
+    // GENGUARD_UNKNOWN_SETTINGS=warn.
+    try {
+      KnownSettings.check(System.getenv()).forEach(w -> System.err.println("genguard: " + w));
+    } catch (IllegalArgumentException e) {
+      System.err.println("genguard: " + e.getMessage());
+      System.exit(CommandLine.ExitCode.USAGE);
+    }
     configureLogging();
     CommandLine commandLine = new CommandLine(new GenGuardCli());
     commandLine.setExecutionExceptionHandler(

@@ -17,8 +17,9 @@ import java.util.TreeSet;
 /**
  * The names of every {@code GENGUARD_*} environment variable GenGuard reads, and the check that a
  * process's environment holds no other: a misspelt key (the batch size of the moderation job with
- * its last letter missing) would otherwise be ignored and its default used, with nothing said. Each entry point (the
- * services, the Flink jobs' {@code main}, {@code ./genguard}) calls {@link #check} first.
+ * its last letter missing) would otherwise be ignored and its default used, with nothing said. Each
+ * entry point (the services, the Flink jobs' {@code main}, {@code ./genguard}) calls {@link #check}
+ * first.
  *
  * <p>An unknown name is refused unless {@value #UNKNOWN_SETTINGS} is {@code warn}, which a rolling
  * upgrade may need while the environment already carries a newer version's keys. A name whose value

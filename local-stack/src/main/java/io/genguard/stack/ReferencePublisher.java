@@ -29,7 +29,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
@@ -110,7 +109,6 @@ public final class ReferencePublisher {
   private final Settings settings;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Set<String> retracted = new HashSet<>();
-  private volatile KafkaConsumer<String, byte[]> consumer;
   private long published;
   private long takenDown;
   private long withheld;
@@ -121,13 +119,15 @@ public final class ReferencePublisher {
     this.settings = settings;
   }
 
-  /** Stops a run that follows the topics (from another thread, e.g. a shutdown hook). */
+  /**
+   * Stops a run that follows the topics (from another thread, e.g. a shutdown hook) once the batch
+   * it applies is applied and committed, within one poll (half a second) when it is waiting. It
+   * does not wake the consumer up: a wake-up lands on whichever call comes next, the position or
+   * the commit of a batch already applied, and the run would end with an error, without its counts
+   * and with that batch to read again.
+   */
   public void stop() {
     running.set(false);
-    KafkaConsumer<String, byte[]> current = consumer;
-    if (current != null) {
-      current.wakeup();
-    }
   }
 
   public Result run() throws IOException {
@@ -144,7 +144,6 @@ public final class ReferencePublisher {
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     try (KafkaConsumer<String, byte[]> kafka =
         new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-      consumer = kafka;
       List<TopicPartition> partitions = new ArrayList<>();
       for (String topic : List.of(settings.releasedTopic(), settings.retractionsTopic())) {
         List<PartitionInfo> infos = kafka.partitionsFor(topic, Duration.ofSeconds(30));
@@ -159,11 +158,7 @@ public final class ReferencePublisher {
       Map<TopicPartition, Long> end = kafka.endOffsets(partitions);
       while (running.get() && !(settings.once() && ConsumerPositions.reachedEnd(kafka, end))) {
         List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
-        try {
-          kafka.poll(Duration.ofMillis(500)).forEach(batch::add);
-        } catch (WakeupException e) {
-          break;
-        }
+        kafka.poll(Duration.ofMillis(500)).forEach(batch::add);
         List<String> newlyRetracted = new ArrayList<>();
         for (ConsumerRecord<String, byte[]> record : batch) {
           apply(record, newlyRetracted);
@@ -185,8 +180,6 @@ public final class ReferencePublisher {
           kafka.commitSync(position);
         }
       }
-    } finally {
-      consumer = null;
     }
     return new Result(published, takenDown, withheld, undecodable, unsafe);
   }

@@ -1,6 +1,7 @@
 package io.genguard.stack;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,13 +14,18 @@ import io.genguard.events.v1.RetractionBasis;
 import io.genguard.schemas.ContentHash;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -110,13 +116,71 @@ class ReferencePublisherITCase {
     assertThat(dir.resolve("globex").resolve(early + ".json")).doesNotExist();
   }
 
+  /**
+   * Ctrl-C in the middle of a batch: the run ends with its counts, not with the consumer's wake-up
+   * thrown from the commit (which left that batch to be published again by the next run).
+   */
+  @Test
+  void shouldStopAfterTheBatchItAppliesWithItsCountsAndNothingToReadAgain() throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    infra.createTopics(1, List.of(releasedTopic, retractionsTopic));
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    int total = 3_000;
+    Properties props = new Properties();
+    props.putAll(infra.kafkaClientProperties());
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < total; i++) {
+        String id = "r" + i + "-" + run;
+        producer.send(new ProducerRecord<>(releasedTopic, id, encoded(released(id, "acme"))));
+      }
+      producer.flush();
+    }
+    String group = "publisher-stop-it-" + run;
+    ReferencePublisher following = publisher(group, false, false);
+    CompletableFuture<ReferencePublisher.Result> first =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return following.run();
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            });
+    Path tenant = dir.resolve("acme");
+    await()
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofMillis(1))
+        .until(() -> Files.isDirectory(tenant) && hasFiles(tenant));
+    following.stop();
+
+    ReferencePublisher.Result stopped = first.get(1, TimeUnit.MINUTES);
+    ReferencePublisher.Result rest = publisher(group, false).run();
+
+    assertThat(stopped.published()).isPositive();
+    assertThat(stopped.published() + rest.published())
+        .as("each release published once across the stopped run and the next")
+        .isEqualTo(total);
+  }
+
+  private static boolean hasFiles(Path directory) throws IOException {
+    try (Stream<Path> files = Files.list(directory)) {
+      return files.findAny().isPresent();
+    }
+  }
+
   private ReferencePublisher publisher(String group, boolean fromBeginning) {
+    return publisher(group, fromBeginning, true);
+  }
+
+  private ReferencePublisher publisher(String group, boolean fromBeginning, boolean once) {
     return new ReferencePublisher(
         new ReferencePublisher.Settings(
             Map.copyOf(IntegrationInfrastructure.get().kafkaClientProperties()),
             dir,
             group,
-            true,
+            once,
             fromBeginning,
             releasedTopic,
             retractionsTopic));

@@ -131,8 +131,8 @@ public final class BiasReports {
           try (PreparedStatement insert =
               connection.prepareStatement(
                   "insert into bias_report (report_id, campaign_id, tenant_id, title, kind, model, window_start,"
-                      + " window_end, summary, body_json, body_csv, body_html, created_at, created_by)"
-                      + " values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?)")) {
+                      + " window_end, summary, body_json, body_json_text, body_csv, body_html, created_at,"
+                      + " created_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?)")) {
             insert.setString(1, id);
             insert.setString(2, report.campaignId());
             insert.setString(3, report.tenantId());
@@ -148,10 +148,11 @@ public final class BiasReports {
                         ? JsonNodeFactory.instance.objectNode()
                         : report.summary()));
             insert.setString(10, json);
-            insert.setString(11, report.bodyCsv());
-            insert.setString(12, report.bodyHtml());
-            insert.setObject(13, utc(now));
-            insert.setString(14, caller.describe());
+            insert.setString(11, json);
+            insert.setString(12, report.bodyCsv());
+            insert.setString(13, report.bodyHtml());
+            insert.setObject(14, utc(now));
+            insert.setString(15, caller.describe());
             insert.executeUpdate();
           }
           ActionLog.Action action =
@@ -243,7 +244,9 @@ public final class BiasReports {
   public String body(String reportId, Format format, Caller caller) throws SQLException {
     String column =
         switch (format) {
-          case JSON -> "body_json::text";
+          // The stored text hashes to the chain's jsonSha256; jsonb's rendering does not (reports
+          // stored before V25 have only that).
+          case JSON -> "coalesce(body_json_text, body_json::text)";
           case CSV -> "body_csv";
           case HTML -> "body_html";
         };

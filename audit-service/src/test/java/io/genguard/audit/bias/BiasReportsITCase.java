@@ -224,6 +224,29 @@ class BiasReportsITCase {
     assertThat(stored.path("method").asText()).startsWith("counterfactual");
   }
 
+  /** An auditor who downloads a report can check it against the digest the chain recorded. */
+  @Test
+  void shouldServeEachBodyAsTheBytesWhoseDigestTheChainRecorded() throws Exception {
+    for (String format : List.of("json", "csv", "html")) {
+      String body =
+          audit
+              .get("/api/v1/bias/reports/" + acmeReportId + "?format=" + format, compliance)
+              .body();
+      assertThat(
+              audit.count(
+                  "select count(*) from api_action where action = 'bias_report.create'"
+                      + " and target = '"
+                      + acmeReportId
+                      + "' and details ->> '"
+                      + format
+                      + "Sha256' = '"
+                      + BiasReports.sha256(body)
+                      + "'"))
+          .as("%s body hashes to the recorded %sSha256", format, format)
+          .isEqualTo(1);
+    }
+  }
+
   @Test
   void shouldRecordEachStoredReportsDigestsInTheAuditChain() throws Exception {
     assertThat(

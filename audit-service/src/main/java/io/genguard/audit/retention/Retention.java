@@ -19,6 +19,7 @@ import io.genguard.audit.review.ReviewOutbox;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.ForbiddenException;
 import io.genguard.events.v1.ContentRetraction;
+import io.genguard.events.v1.ErasureCause;
 import io.genguard.events.v1.ErasureNotice;
 import io.genguard.events.v1.RetractionBasis;
 import io.genguard.schemas.EventIds;
@@ -317,7 +318,8 @@ public final class Retention {
     payload.put("at", now.toString());
     appendRecord(connection, tenant, null, payload, retentionSeq, now);
     for (HeldForReview item : held) {
-      noticeToTheGate(connection, item.requestId(), item.tenantId(), retentionSeq, now);
+      noticeToTheGate(
+          connection, item.requestId(), item.tenantId(), retentionSeq, ErasureCause.RETENTION, now);
     }
     return new Applied(scope, tenant, cutoff, tombstoned, retentionSeq);
   }
@@ -708,7 +710,7 @@ public final class Retention {
   private static void tellTheGate(
       Connection connection, String requestId, String tenant, Long erasureSeq, Instant now)
       throws SQLException {
-    noticeToTheGate(connection, requestId, tenant, erasureSeq, now);
+    noticeToTheGate(connection, requestId, tenant, erasureSeq, ErasureCause.ERASURE, now);
     try (PreparedStatement noted =
         connection.prepareStatement(
             "insert into request_erasure (request_id, tenant_id, erased_at) values (?, ?, ?)"
@@ -723,10 +725,16 @@ public final class Retention {
   /**
    * The {@link ErasureNotice} that has the release gate quarantine the request's output without its
    * text and keep none of it, into the outbox in this transaction; {@code erasureSeq} is the
-   * retention record that removed the request's content (of scope REQUEST for an erasure).
+   * retention record that removed the request's content (of scope REQUEST for an erasure), and
+   * {@code cause} says whether a person erased it or the tenant's retention period removed it.
    */
   private static void noticeToTheGate(
-      Connection connection, String requestId, String tenant, Long erasureSeq, Instant now)
+      Connection connection,
+      String requestId,
+      String tenant,
+      Long erasureSeq,
+      ErasureCause cause,
+      Instant now)
       throws SQLException {
     ErasureNotice notice =
         ErasureNotice.newBuilder()
@@ -735,6 +743,7 @@ public final class Retention {
             .setTenantId(tenant)
             .setErasureSeq(erasureSeq)
             .setErasedAt(now)
+            .setCause(cause)
             .build();
     ReviewOutbox.enqueue(
         connection, notice.getEventId(), requestId, Topics.AUDIT_ERASURES, notice, now);

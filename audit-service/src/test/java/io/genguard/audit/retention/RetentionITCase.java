@@ -20,6 +20,7 @@ import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.ForbiddenException;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.ErasureCause;
 import io.genguard.events.v1.ErasureNotice;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
@@ -369,6 +370,7 @@ class RetentionITCase {
     assertThat(notice.getRequestId()).isEqualTo("acme-late");
     assertThat(notice.getTenantId()).isEqualTo("acme");
     assertThat(notice.getErasureSeq()).isEqualTo(erased.retentionSeq());
+    assertThat(notice.getCause()).isEqualTo(ErasureCause.ERASURE);
     assertThat(notice.toString()).doesNotContain("DSR-2026-200");
 
     // The output was on its way: it, its verdict and the gate's outcome arrive after the erasure,
@@ -521,6 +523,9 @@ class RetentionITCase {
     assertThat(notice.getRequestId()).isEqualTo("acme-old");
     assertThat(notice.getTenantId()).isEqualTo("acme");
     assertThat(notice.getErasureSeq()).isEqualTo(heldOutcomeRemovedBy);
+    assertThat(notice.getCause())
+        .as("the gate can say retention removed it")
+        .isEqualTo(ErasureCause.RETENTION);
     assertThat(applied).extracting(Retention.Applied::retentionSeq).contains(heldOutcomeRemovedBy);
     assertThat(text("select payload from audit_log where seq = " + heldOutcomeRemovedBy))
         .contains("\"pendingReviewsQuarantined\":1");

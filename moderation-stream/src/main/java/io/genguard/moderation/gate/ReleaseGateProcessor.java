@@ -2,6 +2,7 @@ package io.genguard.moderation.gate;
 
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.ErasureCause;
 import io.genguard.events.v1.ErasureNotice;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateDecisionRestated;
@@ -178,8 +179,9 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     String requestId = output.getRequestId();
     GateEntry entry = current(requestId);
     if (entry.state() == GateEntry.State.ERASED && entry.outputId() == null) {
-      // Erased before its output came: quarantined without the text, like a held one.
-      publish(requestId, entry, erased(output, null), output.getOutputId());
+      // Erased before its output came: quarantined without the text, like a held one. The marker
+      // keeps no cause (the store's format predates it), so the reason names both.
+      publish(requestId, entry, erased(output, null, null), output.getOutputId());
       return;
     }
     if (entry.output() != null || entry.state() != GateEntry.State.WAITING) {
@@ -541,11 +543,12 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
     ModerationVerdict verdict =
         entry.verdict() == null ? null : Topics.MODERATION_VERDICTS.codec().decode(entry.verdict());
-    publish(requestId, entry, erased(output, verdict));
+    publish(requestId, entry, erased(output, verdict, notice.getCause()));
   }
 
   /** The outcome of an erased request's output: quarantined, without text or attributes. */
-  private ReleaseGateOutcome erased(GenerationOutput output, ModerationVerdict verdict) {
+  private ReleaseGateOutcome erased(
+      GenerationOutput output, ModerationVerdict verdict, ErasureCause cause) {
     return ReleaseGateOutcome.newBuilder(
             outcome(
                 output,
@@ -553,14 +556,26 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
                 GateOutcome.QUARANTINED,
                 GateBasis.ERASURE,
                 null,
-                List.of(
-                    "erased or past retention: the audit service removed this request's content"
-                        + " (audit.erasures; its chain record at erasureSeq says whether an"
-                        + " erasure or the tenant's retention period); its text is not published"
-                        + " and the gate keeps none of it")))
+                List.of(erasedReason(cause))))
         .setText("")
         .setAttributes(Map.of())
         .build();
+  }
+
+  /** Why an erased request's output is quarantined, as the notice's cause tells it. */
+  static String erasedReason(ErasureCause cause) {
+    String removed =
+        cause == null
+            ? "erased or past retention: the audit service removed this request's content"
+                + " (audit.erasures; its chain record at erasureSeq says whether an erasure or"
+                + " the tenant's retention period)"
+            : cause == ErasureCause.RETENTION
+                ? "past retention: the tenant's retention period removed this request's content"
+                    + " while its output waited for review (audit.erasures; the chain's retention"
+                    + " record at erasureSeq)"
+                : "erased: the audit service erased this request's content (audit.erasures; the"
+                    + " chain's erasure record at erasureSeq has the reason)";
+    return removed + "; its text is not published and the gate keeps none of it";
   }
 
   private void onReview(

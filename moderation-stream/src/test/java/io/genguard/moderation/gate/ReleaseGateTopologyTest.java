@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.ErasureCause;
 import io.genguard.events.v1.ErasureNotice;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateDecisionRestated;
@@ -28,6 +29,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -867,6 +869,35 @@ class ReleaseGateTopologyTest {
     assertThat(fitted.outcome().getEventId()).isNotEqualTo("e");
   }
 
+  /** The quarantine reason says what removed the content, as the notice's cause tells it. */
+  @Test
+  void shouldSayWhetherRetentionOrAPersonRemovedAHeldOutputsContent() {
+    Map<ErasureCause, String> expected = new LinkedHashMap<>();
+    expected.put(ErasureCause.RETENTION, "past retention: the tenant's retention period removed");
+    expected.put(ErasureCause.ERASURE, "erased: the audit service erased this request's content");
+    expected.put(null, "erased or past retention:");
+    int n = 0;
+    for (Map.Entry<ErasureCause, String> cause : expected.entrySet()) {
+      String requestId = "cause-" + n++;
+      GenerationOutput output = output(requestId, "Text held for review.");
+      send(output);
+      send(verdict(output, Decision.REVIEW));
+
+      sendErasure(requestId, cause.getKey());
+
+      assertThat(decode(quarantined))
+          .filteredOn(outcome -> outcome.getRequestId().equals(requestId))
+          .singleElement()
+          .satisfies(
+              outcome ->
+                  assertThat(outcome.getReasons())
+                      .singleElement()
+                      .asString()
+                      .as("cause %s", cause.getKey())
+                      .startsWith(cause.getValue()));
+    }
+  }
+
   @Test
   void shouldQuarantineAHeldOutputWithoutItsTextOnceItsRequestIsErased() {
     GenerationOutput output =
@@ -891,7 +922,7 @@ class ReleaseGateTopologyTest {
               assertThat(outcome.getReasons())
                   .singleElement()
                   .asString()
-                  .startsWith("erased or past retention:");
+                  .startsWith("erased: the audit service erased this request's content");
             });
     KeyValueStore<String, GateEntry> store =
         driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
@@ -983,6 +1014,10 @@ class ReleaseGateTopologyTest {
   }
 
   private void sendErasure(String requestId) {
+    sendErasure(requestId, ErasureCause.ERASURE);
+  }
+
+  private void sendErasure(String requestId, ErasureCause cause) {
     ErasureNotice notice =
         ErasureNotice.newBuilder()
             .setEventId("erasure-" + requestId)
@@ -990,6 +1025,7 @@ class ReleaseGateTopologyTest {
             .setTenantId("acme")
             .setErasureSeq(42L)
             .setErasedAt(clock.instant())
+            .setCause(cause)
             .build();
     erasures.pipeInput(requestId, Topics.AUDIT_ERASURES.codec().encode(notice));
   }

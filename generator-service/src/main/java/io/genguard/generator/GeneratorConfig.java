@@ -1,5 +1,6 @@
 package io.genguard.generator;
 
+import io.genguard.generator.openai.OpenAiCompatibleBackend;
 import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.provenance.watermark.WatermarkParameters;
 import java.io.IOException;
@@ -48,7 +49,8 @@ import java.util.TreeSet;
  * @param djlMaxContextTokens the DJL model sees at most this many trailing tokens
  * @param openAiBaseUrl base URL of an OpenAI-compatible server (up to, not including, /v1), or
  *     null: no HTTP backend
- * @param openAiApiKey bearer token, or null
+ * @param openAiApiKey bearer token (visible ASCII only, see {@link
+ *     OpenAiCompatibleBackend#apiKeyProblem}), or null
  * @param openAiModel model name sent when a request names none
  * @param openAiChat use /v1/chat/completions instead of /v1/completions
  * @param openAiTimeout HTTP timeout of one call
@@ -203,6 +205,13 @@ public record GeneratorConfig(
         djlMaxContextTokens,
         "between 1 and " + DJL_MAX_CONTEXT_BOUND);
     require(!openAiModel.isBlank(), "OPENAI_MODEL", openAiModel, "not blank");
+    String apiKeyProblem =
+        openAiApiKey == null ? null : OpenAiCompatibleBackend.apiKeyProblem(openAiApiKey);
+    if (apiKeyProblem != null) {
+      // Not through require(): its message shows the value.
+      throw new IllegalArgumentException(
+          Keys.OPENAI_API_KEY + " " + apiKeyProblem + " (its value is not shown)");
+    }
     require(openAiTimeout.toMillis() >= 1, "OPENAI_TIMEOUT_MS", openAiTimeout, ">= 1 ms");
     Objects.requireNonNull(watermark, "watermark");
     require(cpuWatts >= 0 && Double.isFinite(cpuWatts), "CPU_WATTS", cpuWatts, "a number >= 0");

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -180,6 +181,40 @@ class GeneratorConfigTest {
   private GeneratorConfig openAiBaseUrl(String url) {
     return GeneratorConfig.fromEnvironment(
         Map.of("GENGUARD_GENERATOR_OPENAI_BASE_URL", url), dataDir);
+  }
+
+  @Test
+  void shouldRefuseAnApiKeyThatCannotBeSentWithoutShowingIt() {
+    // A newline inside (strip() trims only the ends) and a typographic hyphen from a copy and
+    // paste: the JDK refuses both in a header, and its error quotes the header, key included.
+    for (String key : List.of("sk-abc\nTOPSECRET", "sk-live-TOPSECRET\u2010abc")) {
+      assertThatThrownBy(
+              () ->
+                  GeneratorConfig.fromEnvironment(
+                      Map.of(
+                          "GENGUARD_GENERATOR_OPENAI_BASE_URL",
+                          "https://llm.internal",
+                          "GENGUARD_GENERATOR_OPENAI_API_KEY",
+                          key),
+                      dataDir))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("GENGUARD_GENERATOR_OPENAI_API_KEY has ")
+          .hasMessageContaining("visible ASCII only")
+          .hasMessageContaining("its value is not shown")
+          .hasMessageNotContaining("TOPSECRET")
+          .hasMessageNotContaining(key);
+    }
+    assertThatThrownBy(
+            () ->
+                GeneratorConfig.defaults(dataDir)
+                    .withOpenAi(
+                        URI.create("https://llm.internal"),
+                        "sk-TOPSECRET \u00a0",
+                        "m",
+                        false,
+                        Duration.ofSeconds(5)))
+        .hasMessageContaining("GENGUARD_GENERATOR_OPENAI_API_KEY has a space character U+0020")
+        .hasMessageNotContaining("TOPSECRET");
   }
 
   @Test

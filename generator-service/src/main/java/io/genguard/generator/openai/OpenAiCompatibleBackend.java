@@ -30,12 +30,16 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A backend that calls a server speaking the OpenAI HTTP API ({@code POST /v1/completions} or
@@ -47,9 +51,22 @@ import java.util.concurrent.TimeoutException;
  * Retry-After; redirects (not followed), other 4xx and responses that are not a valid completion
  * are permanent. A response is read up to {@value #MAX_RESPONSE_BYTES} bytes and within the call's
  * timeout, body included.
+ *
+ * <p>The signed manifest names the model the server says answered (the response's {@code model}),
+ * which a router with fallbacks or an alias (OpenAI answers {@code gpt-4o} with a dated snapshot)
+ * makes differ from the one asked for; the one asked for is then kept beside it ({@link
+ * Generation#requestedModel()}). The reported name and {@code system_fingerprint} are checked
+ * before they are used: a name that is too long or not text fails the request, and such a
+ * fingerprint is dropped (the version reads {@value #UNKNOWN_VERSION}).
+ *
+ * <p>What tenants see of a failure (its reason) names neither the server's address nor the API key:
+ * the address goes to the operator log, with the failure's detail; the API key is checked when the
+ * backend is made and sent in a header built then, and any echo of it in a server's answer is
+ * replaced by {@value #REDACTED_KEY}.
  */
 public final class OpenAiCompatibleBackend implements GenerationBackend {
   public static final String NAME = "openai";
+  private static final Logger LOG = LoggerFactory.getLogger(OpenAiCompatibleBackend.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_BATCH = 16;
 
@@ -59,7 +76,32 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
    */
   public static final int MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
+  /**
+   * Longest model name or system fingerprint taken from a server, in characters: the bound a
+   * request's own model name has ({@code RequestValidator.MAX_NAME_CHARS}), since both are repeated
+   * in the output, its manifest and every event after it.
+   */
+  public static final int MAX_REPORTED_NAME_CHARS = 128;
+
+  /** The version an output states when the server gave no usable {@code system_fingerprint}. */
+  public static final String UNKNOWN_VERSION = "unknown";
+
+  /** What stands in a failure reason or log line where a server echoed the API key. */
+  public static final String REDACTED_KEY = "<redacted API key>";
+
+  /** What stands in a failure reason where a server's text named its own configured address. */
+  static final String REDACTED_ADDRESS = "<server>";
+
+  /** How tenants' failure reasons name the server, whose address only the operator log shows. */
+  private static final String SERVER = "the OpenAI-compatible server";
+
+  /**
+   * One operator log line per this period at most, per kind of line, saying how many it left out.
+   */
+  static final Duration LOG_PERIOD = Duration.ofSeconds(30);
+
   private final URI baseUrl;
+  private final URI endpoint;
   private final String apiKey;
   private final String defaultModel;
   private final boolean chat;
@@ -68,10 +110,21 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
   private final HttpClient client;
 
   /**
+   * Headers and URI of every call, the Authorization header included: built and checked once, so no
+   * later call can fail on the header, and no exception of a call can quote it.
+   */
+  private final HttpRequest.Builder template;
+
+  private final OperatorLog failedCalls = new OperatorLog();
+  private final OperatorLog droppedFingerprints = new OperatorLog();
+
+  /**
    * @param baseUrl the server root, e.g. {@code http://localhost:8000} ({@code /v1/...} is
    *     appended)
    * @param apiKey sent as a bearer token when not null; never logged
    * @param chat use {@code /v1/chat/completions} with the prompt as one user message
+   * @throws IllegalArgumentException when the API key cannot be sent (see {@link #apiKeyProblem});
+   *     the message does not show it
    */
   public OpenAiCompatibleBackend(
       URI baseUrl,
@@ -81,6 +134,7 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
       Duration timeout,
       Clock clock) {
     this.baseUrl = baseUrl;
+    this.endpoint = URI.create(baseUrl + (chat ? "/v1/chat/completions" : "/v1/completions"));
     this.apiKey = apiKey;
     this.defaultModel = defaultModel;
     this.chat = chat;
@@ -91,6 +145,96 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
             .connectTimeout(Duration.ofMillis(Math.min(timeout.toMillis(), 10_000)))
             .version(HttpClient.Version.HTTP_1_1)
             .build();
+    HttpRequest.Builder headers =
+        HttpRequest.newBuilder(endpoint)
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json");
+    if (apiKey != null) {
+      String problem = apiKeyProblem(apiKey);
+      if (problem != null) {
+        throw new IllegalArgumentException("The OpenAI API key " + problem);
+      }
+      try {
+        headers.header("Authorization", "Bearer " + apiKey);
+      } catch (IllegalArgumentException e) {
+        // Not chained: the JDK's message quotes the header's value, the key with it.
+        throw new IllegalArgumentException(
+            "The HTTP client refuses the OpenAI API key as a header value (the key is not shown)");
+      }
+    }
+    this.template = headers;
+  }
+
+  /**
+   * Why {@code apiKey} cannot be sent as a bearer token, or null when it can. A token is visible
+   * ASCII ({@code !} to {@code ~}, RFC 6750's token characters and more): a line break or a
+   * typographic dash from a copy and paste would otherwise fail every call, with the JDK's error
+   * quoting the header, key included. The answer never shows the key; it names the first character
+   * that is wrong by position and code point.
+   */
+  public static String apiKeyProblem(String apiKey) {
+    if (apiKey.isEmpty()) {
+      return "is empty";
+    }
+    if (apiKey.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return "starts with 'Bearer '; give the token alone (the generator adds that prefix)";
+    }
+    for (int i = 0; i < apiKey.length(); ) {
+      int c = apiKey.codePointAt(i);
+      if (c < 0x21 || c > 0x7e) {
+        return "has "
+            + describeCharacter(c)
+            + " at character "
+            + (i + 1)
+            + "; a bearer token is visible ASCII only (! to ~): look for a line break, a space or a"
+            + " typographic dash or quote that came with a copy and paste";
+      }
+      i += Character.charCount(c);
+    }
+    return null;
+  }
+
+  /**
+   * Why a name a server reported ({@code model}, {@code system_fingerprint}) cannot go into an
+   * output, or null when it can: longer than {@value #MAX_REPORTED_NAME_CHARS} characters, or with
+   * a control character or an unpaired surrogate (not Unicode text: the signed manifest cannot be
+   * written with one, and Avro would store it as '?'). The answer never quotes the name.
+   */
+  static String reportedNameProblem(String name) {
+    if (name.length() > MAX_REPORTED_NAME_CHARS) {
+      return "has "
+          + name.length()
+          + " characters, more than the "
+          + MAX_REPORTED_NAME_CHARS
+          + " a name may have";
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < name.length()
+          && Character.isLowSurrogate(name.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return "has an unpaired surrogate (" + codePoint(c) + ") at character " + (i + 1);
+      } else if (Character.isISOControl(c)) {
+        return "has a control character (" + codePoint(c) + ") at character " + (i + 1);
+      }
+    }
+    return null;
+  }
+
+  private static String describeCharacter(int c) {
+    String name =
+        c == '\n' || c == '\r'
+            ? "a line break "
+            : c == ' '
+                ? "a space "
+                : c == '\t' ? "a tab " : c < 0x20 || c == 0x7f ? "a control " : "";
+    return name + "character " + codePoint(c);
+  }
+
+  private static String codePoint(int c) {
+    return String.format(Locale.ROOT, "U+%04X", c);
   }
 
   @Override
@@ -136,23 +280,20 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
     Duration remaining = Duration.between(clock.instant(), request.deadline());
     if (remaining.isNegative() || remaining.isZero()) {
       return CompletableFuture.completedFuture(
-          BackendOutcome.failed(
+          failed(
               BackendException.permanent(
-                  FailureCode.TIMEOUT, "no time left to call " + endpoint(), null)));
+                  FailureCode.TIMEOUT, "no time left to call " + SERVER, null)));
     }
     Duration callTimeout = remaining.compareTo(timeout) < 0 ? remaining : timeout;
-    HttpRequest.Builder http =
-        HttpRequest.newBuilder(endpoint())
+    HttpRequest http =
+        template
+            .copy()
             .timeout(callTimeout)
-            .header("Content-Type", "application/json")
-            .header("Accept", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body(request)));
-    if (apiKey != null) {
-      http.header("Authorization", "Bearer " + apiKey);
-    }
+            .POST(HttpRequest.BodyPublishers.ofString(body(request)))
+            .build();
     long started = System.nanoTime();
     CompletableFuture<HttpResponse<String>> exchange =
-        client.sendAsync(http.build(), response -> new BoundedBody(MAX_RESPONSE_BYTES));
+        client.sendAsync(http, response -> new BoundedBody(MAX_RESPONSE_BYTES));
     // The request's own timeout ends when the headers arrive; this one also bounds the body.
     return exchange
         .copy()
@@ -169,13 +310,32 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
                 }
                 return BackendOutcome.of(parse(request, response, System.nanoTime() - started));
               } catch (BackendException e) {
-                return BackendOutcome.failed(e);
+                return failed(e);
               }
             });
   }
 
-  private URI endpoint() {
-    return URI.create(baseUrl + (chat ? "/v1/chat/completions" : "/v1/completions"));
+  /**
+   * The failure as the request's reason shows it, and a line in the operator log with what the
+   * reason leaves out: the endpoint and the failure's cause. Neither can hold the API key; the
+   * cause is not passed on, since no one else reads it and its text may quote the server.
+   */
+  private BackendOutcome failed(BackendException error) {
+    String message = redacted(error.getMessage());
+    StringBuilder causes = new StringBuilder();
+    Throwable cause = error.getCause();
+    for (int depth = 0; cause != null && depth < 4; depth++, cause = cause.getCause()) {
+      causes.append(depth == 0 ? " (" : ", caused by ").append(cause);
+    }
+    String detail = causes.length() == 0 ? "" : redacted(causes.toString()) + ")";
+    failedCalls.warn("Call to " + endpoint + " failed: " + message + detail);
+    BackendException shown =
+        error.retryAfter() != null
+            ? BackendException.retryAfter(error.code(), error.retryAfter(), message)
+            : error.isTransient()
+                ? BackendException.transientFailure(error.code(), message, null)
+                : BackendException.permanent(error.code(), message, null);
+    return BackendOutcome.failed(shown);
   }
 
   private String body(BackendRequest request) {
@@ -202,7 +362,7 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
   private Generation parse(BackendRequest request, HttpResponse<String> response, long nanos)
       throws BackendException {
     int status = response.statusCode();
-    String where = "HTTP " + status + " from " + endpoint();
+    String where = "HTTP " + status + " from " + SERVER;
     if (status == 429 || status == 503) {
       Duration retryAfter = retryAfter(response);
       String message = where + errorDetail(response.body());
@@ -212,20 +372,16 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
               : BackendException.transientFailure(FailureCode.BACKEND_UNAVAILABLE, message, null));
     }
     if (status >= 300 && status < 400) {
-      String location =
-          response
-              .headers()
-              .firstValue("Location")
-              .map(OpenAiCompatibleBackend::abbreviate)
-              .orElse("");
+      // Where it points goes to the operator log only: like the server's own address, it is
+      // likely an internal one.
+      String location = response.headers().firstValue("Location").map(this::shown).orElse("");
       return throwing(
           BackendException.permanent(
               FailureCode.BACKEND_ERROR,
               where
-                  + (location.isEmpty() ? "" : " redirects to " + location)
                   + "; redirects are not followed: set GENGUARD_GENERATOR_OPENAI_BASE_URL to the"
                   + " server's own address",
-              null));
+              location.isEmpty() ? null : new OperatorDetail("it redirects to " + location)));
     }
     if (status >= 500) {
       return throwing(
@@ -255,8 +411,8 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
       return throwing(
           BackendException.permanent(
               FailureCode.BACKEND_ERROR,
-              "response from " + endpoint() + " is not JSON: " + abbreviate(response.body()),
-              e));
+              "the response from " + SERVER + " is not JSON: " + shown(response.body()),
+              null));
     }
     JsonNode choice = root.path("choices").path(0);
     JsonNode text = chat ? choice.path("message").path("content") : choice.path("text");
@@ -264,12 +420,12 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
       return throwing(
           BackendException.permanent(
               FailureCode.BACKEND_ERROR,
-              "response from "
-                  + endpoint()
+              "the response from "
+                  + SERVER
                   + " has no choices[0]."
                   + (chat ? "message.content" : "text")
                   + ": "
-                  + abbreviate(response.body()),
+                  + shown(response.body()),
               null));
     }
     String generated = text.asText();
@@ -283,44 +439,101 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
         usage.path("completion_tokens").isInt() && usage.path("completion_tokens").asInt() >= 0
             ? usage.path("completion_tokens").asInt()
             : WordTokenizer.tokenize(generated).size();
-    String version =
-        root.path("system_fingerprint").isTextual()
-            ? root.path("system_fingerprint").asText()
-            : root.path("model").isTextual() ? root.path("model").asText() : "unknown";
+    String served = servedModel(request, root.path("model"));
     return new Generation(
         generated,
         promptTokens,
         outputTokens,
-        request.model(),
-        version,
+        served,
+        version(root.path("system_fingerprint")),
         null,
         "remote:" + baseUrl.getHost() + (baseUrl.getPort() > 0 ? ":" + baseUrl.getPort() : ""),
-        nanos);
+        nanos,
+        served.equals(request.model()) ? null : request.model());
+  }
+
+  /**
+   * The model the server says answered: the one the manifest names. A server that names none (or an
+   * empty one) is taken at its word that it served the model asked for, the only name there is. One
+   * that names it in a form no output can carry fails the request: signing the model asked for
+   * instead would vouch for what the server did not say.
+   */
+  private static String servedModel(BackendRequest request, JsonNode model)
+      throws BackendException {
+    if (model.isMissingNode()
+        || model.isNull()
+        || (model.isTextual() && model.asText().isBlank())) {
+      return request.model();
+    }
+    String problem =
+        model.isTextual()
+            ? reportedNameProblem(model.asText())
+            : "is a JSON " + model.getNodeType().name().toLowerCase(Locale.ROOT) + ", not a string";
+    if (problem != null) {
+      return throwing(
+          BackendException.permanent(
+              FailureCode.BACKEND_ERROR,
+              "the response from "
+                  + SERVER
+                  + " names the model that answered, but its \"model\" "
+                  + problem
+                  + "; the output is not signed, since its manifest must name the model that"
+                  + " wrote it (fix the server's model name)",
+              null));
+    }
+    return model.asText();
+  }
+
+  /**
+   * The server's {@code system_fingerprint}, or {@value #UNKNOWN_VERSION} when it gives none or one
+   * no output can carry (said in the operator log): a version is a detail the output can do
+   * without, unlike the model's name.
+   */
+  private String version(JsonNode fingerprint) {
+    if (!fingerprint.isTextual() || fingerprint.asText().isBlank()) {
+      return UNKNOWN_VERSION;
+    }
+    String problem = reportedNameProblem(fingerprint.asText());
+    if (problem != null) {
+      droppedFingerprints.warn(
+          "The system_fingerprint of a response from "
+              + endpoint
+              + " "
+              + problem
+              + "; its outputs state version '"
+              + UNKNOWN_VERSION
+              + "' instead");
+      return UNKNOWN_VERSION;
+    }
+    return fingerprint.asText();
   }
 
   private BackendException classify(Throwable error, Duration callTimeout) {
+    // The exception's own text goes to the operator log only (as the cause): it may name the
+    // server's host, e.g. in a TLS error.
+    String kind = " (" + error.getClass().getSimpleName() + ")";
     if (error instanceof ResponseTooLargeException) {
       return BackendException.permanent(
           FailureCode.BACKEND_ERROR,
-          "response from " + endpoint() + " " + error.getMessage(),
+          "the response from " + SERVER + " " + error.getMessage(),
           error);
     }
     if (error instanceof HttpConnectTimeoutException || error instanceof ConnectException) {
       return BackendException.transientFailure(
-          FailureCode.BACKEND_UNAVAILABLE, "cannot connect to " + endpoint() + ": " + error, error);
+          FailureCode.BACKEND_UNAVAILABLE, "cannot connect to " + SERVER + kind, error);
     }
     if (error instanceof HttpTimeoutException || error instanceof TimeoutException) {
       return BackendException.transientFailure(
           FailureCode.TIMEOUT,
-          "no answer from " + endpoint() + " within " + callTimeout.toMillis() + " ms",
+          "no answer from " + SERVER + " within " + callTimeout.toMillis() + " ms",
           error);
     }
     if (error instanceof IOException) {
       return BackendException.transientFailure(
-          FailureCode.BACKEND_UNAVAILABLE, "call to " + endpoint() + " failed: " + error, error);
+          FailureCode.BACKEND_UNAVAILABLE, "the call to " + SERVER + " failed" + kind, error);
     }
     return BackendException.permanent(
-        FailureCode.BACKEND_ERROR, "call to " + endpoint() + " failed: " + error, error);
+        FailureCode.BACKEND_ERROR, "the call to " + SERVER + " failed" + kind, error);
   }
 
   private Duration retryAfter(HttpResponse<String> response) {
@@ -342,21 +555,74 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
     }
   }
 
-  private static String errorDetail(String body) {
+  private String errorDetail(String body) {
     try {
       JsonNode message = JSON.readTree(body).path("error").path("message");
       if (message.isTextual()) {
-        return ": " + abbreviate(message.asText());
+        return ": " + shown(message.asText());
       }
     } catch (JsonProcessingException | RuntimeException e) {
       // Not the OpenAI error shape; show the raw start below.
     }
-    return body == null || body.isBlank() ? "" : ": " + abbreviate(body);
+    return body == null || body.isBlank() ? "" : ": " + shown(body);
+  }
+
+  /** A server's text as a failure reason quotes it: without the API key or the address, short. */
+  private String shown(String serverText) {
+    return abbreviate(redacted(serverText));
+  }
+
+  /**
+   * {@code text} without the API key, should a server echo it (some quote a wrong key in their
+   * 401), nor the server's configured address. Before any cut, so no part of the key is left.
+   */
+  private String redacted(String text) {
+    if (text == null) {
+      return null;
+    }
+    String withoutKey = apiKey == null ? text : text.replace(apiKey, REDACTED_KEY);
+    return withoutKey.replace(baseUrl.toString(), REDACTED_ADDRESS);
   }
 
   private static String abbreviate(String body) {
     String oneLine = body == null ? "" : body.replaceAll("\\s+", " ").strip();
     return oneLine.length() <= 200 ? oneLine : oneLine.substring(0, 200) + "...";
+  }
+
+  /** What a failure's reason leaves out for the operator log, e.g. where a redirect points. */
+  private static final class OperatorDetail extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    OperatorDetail(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /**
+   * Warnings for the operator, naming the endpoint: the first at once, then at most one line per
+   * {@link #LOG_PERIOD}, which says how many it left out (those go to DEBUG), so a server that is
+   * down does not write a line per request.
+   */
+  private static final class OperatorLog {
+    private final AtomicLong nextLineNanos = new AtomicLong(System.nanoTime());
+    private final AtomicLong leftOut = new AtomicLong();
+
+    void warn(String line) {
+      long now = System.nanoTime();
+      long next = nextLineNanos.get();
+      if (now - next < 0 || !nextLineNanos.compareAndSet(next, now + LOG_PERIOD.toNanos())) {
+        leftOut.incrementAndGet();
+        LOG.debug("{}", line);
+        return;
+      }
+      long skipped = leftOut.getAndSet(0);
+      LOG.warn(
+          "{}{}",
+          line,
+          skipped == 0
+              ? ""
+              : " (and " + skipped + " more like it in the last " + LOG_PERIOD.toSeconds() + " s)");
+    }
   }
 
   /** A body past the size limit: the server's fault, and no retry will shrink it. */

@@ -20,6 +20,7 @@ import io.genguard.schemas.EventTooLargeException;
 import io.genguard.schemas.Topics;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Turns backend results into events: the output with its signed manifest and cost, or the failure.
@@ -33,6 +34,16 @@ public final class OutputAssembler {
    * limit.
    */
   public static final int MAX_REASON_CHARS = 4096;
+
+  /**
+   * Attribute of an output whose backend reports that another model served it than the request
+   * asked for (a router's fallback, an alias such as {@code gpt-4o} resolved to a dated snapshot):
+   * the model asked for. The signed manifest and {@code model.name} name the model that served, the
+   * only name the manifest can vouch for; the manifest layout has no room for a second name, so the
+   * one asked for is kept here. The generator owns this key: a value the request carried is not
+   * copied.
+   */
+  public static final String REQUESTED_MODEL_ATTRIBUTE = "genguard.requested-model";
 
   private final ManifestSigner signer;
   private final double cpuWatts;
@@ -122,6 +133,11 @@ public final class OutputAssembler {
             signer.activeKeyId());
     SignedProvenance signed = signer.sign(manifest);
     long computeMillis = Math.round(generation.computeNanos() / 1e6);
+    Map<String, String> attributes = new HashMap<>(request.getAttributes());
+    attributes.remove(REQUESTED_MODEL_ATTRIBUTE);
+    if (generation.requestedModel() != null) {
+      attributes.put(REQUESTED_MODEL_ATTRIBUTE, generation.requestedModel());
+    }
     GenerationOutput output =
         GenerationOutput.newBuilder()
             .setEventId(outputEventId(requestId))
@@ -158,7 +174,7 @@ public final class OutputAssembler {
                     .setDevice(generation.device())
                     .setEnergyJoules(energyJoules(generation.device(), generation.computeNanos()))
                     .build())
-            .setAttributes(new HashMap<>(request.getAttributes()))
+            .setAttributes(attributes)
             .setGeneratedAt(now)
             .build();
     // Encoded once to learn its size, so an output too large to write fails its request here.

@@ -1,17 +1,25 @@
 package io.genguard.generator.openai;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.genguard.events.v1.GenerationRequest;
 import io.genguard.generator.backend.BackendException;
 import io.genguard.generator.backend.BackendOutcome;
 import io.genguard.generator.backend.BackendRequest;
 import io.genguard.generator.backend.FailureCode;
 import io.genguard.generator.backend.Generation;
 import io.genguard.generator.backend.SamplingSettings;
+import io.genguard.generator.worker.BatchProcessor;
+import io.genguard.generator.worker.OpenAiProcessorFixture;
+import io.genguard.generator.worker.OutputAssembler;
 import io.genguard.provenance.text.WordTokenizer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -21,6 +29,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,6 +39,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs the backend against a local server that speaks the OpenAI protocol; the prompt selects the
@@ -44,6 +54,7 @@ class OpenAiCompatibleBackendTest {
   private final List<JsonNode> bodies = new CopyOnWriteArrayList<>();
   private final List<String> authorizations = new CopyOnWriteArrayList<>();
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+  private ListAppender<ILoggingEvent> logged;
 
   @BeforeEach
   void startServer() throws IOException {
@@ -58,6 +69,9 @@ class OpenAiCompatibleBackendTest {
   @AfterEach
   void stopServer() {
     server.stop(0);
+    if (logged != null) {
+      ((Logger) LoggerFactory.getLogger("io.genguard")).detachAppender(logged);
+    }
   }
 
   @Test
@@ -158,8 +172,9 @@ class OpenAiCompatibleBackendTest {
     assertThat(error.isTransient()).isFalse();
     assertThat(error.code()).isEqualTo(FailureCode.BACKEND_ERROR);
     assertThat(error.getMessage())
-        .contains("response from " + baseUrl + "/v1/completions")
-        .contains("more than " + OpenAiCompatibleBackend.MAX_RESPONSE_BYTES + " bytes");
+        .contains("the response from the OpenAI-compatible server")
+        .contains("more than " + OpenAiCompatibleBackend.MAX_RESPONSE_BYTES + " bytes")
+        .doesNotContain("127.0.0.1");
   }
 
   @Test
@@ -198,15 +213,23 @@ class OpenAiCompatibleBackendTest {
   }
 
   @Test
-  void shouldSayThatRedirectsAreNotFollowedAndWhereTheyPoint() {
+  void shouldSayThatRedirectsAreNotFollowedAndTellOnlyTheOperatorWhereTheyPoint() {
+    captureLog();
     BackendException error = failure(backend(false), request("redirect", 8, 1));
+    List<String> logged = loggedLines();
 
     assertThat(error.isTransient()).isFalse();
     assertThat(error.getMessage())
         .contains("HTTP 308")
-        .contains("redirects to https://llm.example.com/v1/completions")
         .contains("redirects are not followed")
-        .contains("GENGUARD_GENERATOR_OPENAI_BASE_URL");
+        .contains("GENGUARD_GENERATOR_OPENAI_BASE_URL")
+        .doesNotContain("llm.example.com");
+    assertThat(logged)
+        .anySatisfy(
+            line ->
+                assertThat(line)
+                    .contains(baseUrl + "/v1/completions")
+                    .contains("redirects to https://llm.example.com/v1/completions"));
   }
 
   @Test
@@ -271,9 +294,219 @@ class OpenAiCompatibleBackendTest {
     assertThat(calls.get("rate-limit-once")).hasValue(2);
   }
 
+  @Test
+  void shouldRefuseAnApiKeyThatCannotBeSentWithoutShowingIt() {
+    for (String key :
+        List.of("sk-live-TOPSECRET\u2010abc", "sk-live-TOPSECRET\nabc", "Bearer sk-TOPSECRET")) {
+      assertThatThrownBy(
+              () ->
+                  new OpenAiCompatibleBackend(
+                      baseUrl, key, "llama-3-8b", false, Duration.ofSeconds(5), CLOCK))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("The OpenAI API key")
+          .hasMessageNotContaining("TOPSECRET")
+          .hasNoCause();
+    }
+    assertThat(OpenAiCompatibleBackend.apiKeyProblem("sk-live-TOPSECRET\u2010abc"))
+        .contains("character U+2010 at character 18");
+    assertThat(OpenAiCompatibleBackend.apiKeyProblem("sk-live-TOPSECRET\nabc"))
+        .contains("a line break character U+000A");
+    assertThat(OpenAiCompatibleBackend.apiKeyProblem("sk-live_ABC.def~0123")).isNull();
+  }
+
+  @Test
+  void shouldNeverShowTheApiKeyInAFailureReasonOrTheLogEvenWhenTheServerEchoesIt() {
+    captureLog();
+    OpenAiCompatibleBackend backend =
+        new OpenAiCompatibleBackend(
+            baseUrl, "sk-live-TOPSECRET-0123", "llama-3-8b", false, Duration.ofSeconds(5), CLOCK);
+    BatchProcessor processor = OpenAiProcessorFixture.processor(backend, new ArrayList<>());
+
+    BatchProcessor.Result echoed =
+        processor.process(List.of(OpenAiProcessorFixture.request("r-echo", "echo-key"))).get(0);
+    BatchProcessor.Result longEcho =
+        processor
+            .process(List.of(OpenAiProcessorFixture.request("r-long", "echo-key-late")))
+            .get(0);
+
+    assertThat(echoed.failure().getReason())
+        .contains("HTTP 401")
+        .contains("Incorrect API key provided: " + OpenAiCompatibleBackend.REDACTED_KEY)
+        .doesNotContain("TOPSECRET");
+    assertThat(longEcho.failure().getReason())
+        .as("redacted before the server's text is cut, so no part of the key is left")
+        .doesNotContain("sk-live")
+        .doesNotContain("TOPSEC");
+    assertThat(loggedLines()).isNotEmpty().noneMatch(line -> line.contains("TOPSEC"));
+  }
+
+  @Test
+  void shouldSignTheModelTheServerSaysServedAndKeepTheOneAskedForBesideIt() throws Exception {
+    BatchProcessor processor = OpenAiProcessorFixture.processor(backend(false), new ArrayList<>());
+
+    BatchProcessor.Result result =
+        processor
+            .process(List.of(OpenAiProcessorFixture.request("r-fallback", "fallback-model")))
+            .get(0);
+
+    assertThat(result.succeeded()).isTrue();
+    JsonNode manifest = JSON.readTree(result.output().getManifest().getCanonicalJson());
+    assertThat(manifest.path("model").path("name").asText()).isEqualTo("cheap-fallback-model");
+    assertThat(manifest.path("model").path("version").asText()).isEqualTo("fp_fallback");
+    assertThat(result.output().getModel().getName()).isEqualTo("cheap-fallback-model");
+    assertThat(result.output().getAttributes())
+        .containsEntry(OutputAssembler.REQUESTED_MODEL_ATTRIBUTE, "llama-3-8b")
+        .containsEntry("campaign.id", "c1");
+    assertThat(bodies.get(0).path("model").asText()).isEqualTo("llama-3-8b");
+  }
+
+  @Test
+  void shouldAddNoRequestedModelWhenTheServerServedTheOneAskedFor() {
+    BatchProcessor processor = OpenAiProcessorFixture.processor(backend(false), new ArrayList<>());
+    GenerationRequest request = OpenAiProcessorFixture.request("r-same", "same-model");
+    // A producer cannot make an output claim a model that was asked for: the generator owns the
+    // key.
+    request.setAttributes(
+        Map.of("campaign.id", "c1", OutputAssembler.REQUESTED_MODEL_ATTRIBUTE, "premium-model"));
+
+    BatchProcessor.Result result = processor.process(List.of(request)).get(0);
+
+    assertThat(result.output().getModel().getName()).isEqualTo("llama-3-8b");
+    assertThat(result.output().getModel().getVersion())
+        .as("no system_fingerprint")
+        .isEqualTo(OpenAiCompatibleBackend.UNKNOWN_VERSION);
+    assertThat(result.output().getAttributes())
+        .containsOnlyKeys("campaign.id")
+        .doesNotContainKey(OutputAssembler.REQUESTED_MODEL_ATTRIBUTE);
+  }
+
+  @Test
+  void shouldTakeTheModelAskedForWhenTheServerNamesNone() {
+    Generation generation = generate(backend(false), request("no-model", 8, 1)).orElseThrow();
+
+    assertThat(generation.modelName()).isEqualTo("llama-3-8b");
+    assertThat(generation.requestedModel()).isNull();
+  }
+
+  @Test
+  void shouldRefuseAServedModelNameNoOutputCanCarryWithAClearReason() {
+    BatchProcessor processor = OpenAiProcessorFixture.processor(backend(false), new ArrayList<>());
+
+    for (String prompt :
+        List.of("surrogate-model", "control-model", "long-model", "number-model")) {
+      BatchProcessor.Result result =
+          processor.process(List.of(OpenAiProcessorFixture.request("r-" + prompt, prompt))).get(0);
+
+      assertThat(result.succeeded()).as(prompt).isFalse();
+      assertThat(result.failure().getCode()).isEqualTo(FailureCode.BACKEND_ERROR.code());
+      assertThat(result.failure().getReason())
+          .as(prompt)
+          .contains("names the model that answered, but its \"model\"")
+          .contains("the output is not signed")
+          .doesNotContain("could not be packaged")
+          .doesNotContain("ask for fewer tokens")
+          .doesNotContain("x".repeat(200));
+    }
+    assertThat(
+            processor
+                .process(List.of(OpenAiProcessorFixture.request("r-s", "surrogate-model")))
+                .get(0)
+                .failure()
+                .getReason())
+        .contains("an unpaired surrogate (U+D800) at character 4");
+    assertThat(
+            processor
+                .process(List.of(OpenAiProcessorFixture.request("r-l", "long-model")))
+                .get(0)
+                .failure()
+                .getReason())
+        .contains("has 3000000 characters, more than the 128");
+  }
+
+  @Test
+  void shouldStateAnUnknownVersionForAFingerprintNoOutputCanCarry() throws Exception {
+    captureLog();
+    BatchProcessor processor = OpenAiProcessorFixture.processor(backend(false), new ArrayList<>());
+
+    BatchProcessor.Result result =
+        processor
+            .process(List.of(OpenAiProcessorFixture.request("r-fp", "surrogate-fingerprint")))
+            .get(0);
+
+    assertThat(result.succeeded()).isTrue();
+    assertThat(result.output().getModel().getVersion())
+        .isEqualTo(OpenAiCompatibleBackend.UNKNOWN_VERSION);
+    assertThat(
+            JSON.readTree(result.output().getManifest().getCanonicalJson())
+                .path("model")
+                .path("version")
+                .asText())
+        .isEqualTo(OpenAiCompatibleBackend.UNKNOWN_VERSION);
+    assertThat(loggedLines())
+        .anySatisfy(
+            line ->
+                assertThat(line)
+                    .contains("system_fingerprint")
+                    .contains(baseUrl.toString())
+                    .contains("unpaired surrogate"));
+  }
+
+  @Test
+  void shouldNameTheServersAddressToTheOperatorOnlyNeverInAFailureReason() throws IOException {
+    captureLog();
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    URI nowhere = URI.create("http://127.0.0.1:" + closedPort);
+    BackendException unreachable =
+        failure(
+            new OpenAiCompatibleBackend(nowhere, null, "m", false, Duration.ofSeconds(2), CLOCK),
+            request("anything", 8, 1));
+    BackendException serverError = failure(backend(false), request("address-in-error", 8, 1));
+
+    assertThat(unreachable.getMessage())
+        .contains("cannot connect to the OpenAI-compatible server")
+        .doesNotContain("127.0.0.1");
+    assertThat(serverError.getMessage())
+        .contains("HTTP 500")
+        .contains("upstream " + "<server>" + " is overloaded")
+        .doesNotContain(baseUrl.toString());
+    assertThat(loggedLines())
+        .anySatisfy(line -> assertThat(line).contains(nowhere + "/v1/completions"))
+        .anySatisfy(line -> assertThat(line).contains(baseUrl + "/v1/completions"));
+  }
+
   private OpenAiCompatibleBackend backend(boolean chat) {
     return new OpenAiCompatibleBackend(
         baseUrl, "sk-test", "llama-3-8b", chat, Duration.ofSeconds(5), CLOCK);
+  }
+
+  private void captureLog() {
+    logged = new ListAppender<>();
+    logged.start();
+    ((Logger) LoggerFactory.getLogger("io.genguard")).addAppender(logged);
+  }
+
+  /** Every line logged since {@link #captureLog()}, as formatted. */
+  private List<String> loggedLines() {
+    synchronized (logged.list) {
+      return logged.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+    }
+  }
+
+  private static String completionBy(String model, String fingerprint) throws IOException {
+    var root = JSON.createObjectNode();
+    root.put("id", "cmpl-1");
+    if (model != null) {
+      root.put("model", model);
+    }
+    if (fingerprint != null) {
+      root.put("system_fingerprint", fingerprint);
+    }
+    root.putArray("choices").addObject().put("text", "served text").put("finish_reason", "stop");
+    root.putObject("usage").put("prompt_tokens", 2).put("completion_tokens", 2);
+    return JSON.writeValueAsString(root);
   }
 
   private static BackendRequest request(String prompt, int maxTokens, long seed) {
@@ -372,6 +605,48 @@ class OpenAiCompatibleBackendTest {
         respond(exchange, 308, "");
       }
       case "wrong-shape" -> respond(exchange, 200, "{\"result\":\"hello\"}");
+      case "echo-key" ->
+          respond(
+              exchange,
+              401,
+              JSON.writeValueAsString(
+                  JSON.createObjectNode()
+                      .set(
+                          "error",
+                          JSON.createObjectNode()
+                              .put(
+                                  "message",
+                                  "Incorrect API key provided: "
+                                      + authorization.substring("Bearer ".length())))));
+      case "echo-key-late" ->
+          // The key straddles the 200th character, where a quoted server text is cut.
+          respond(exchange, 401, "x".repeat(180) + " " + authorization + " and more");
+      case "fallback-model" ->
+          respond(exchange, 200, completionBy("cheap-fallback-model", "fp_fallback"));
+      case "same-model" -> respond(exchange, 200, completionBy("llama-3-8b", null));
+      case "no-model" -> respond(exchange, 200, completionBy(null, null));
+      case "surrogate-model" ->
+          respond(
+              exchange,
+              200,
+              completionBy("PLACEHOLDER", null).replace("PLACEHOLDER", "gpt\\ud800"));
+      case "control-model" -> respond(exchange, 200, completionBy("gpt\u0000-4", null));
+      case "long-model" -> respond(exchange, 200, completionBy("x".repeat(3_000_000), null));
+      case "number-model" ->
+          respond(exchange, 200, completionBy("PLACEHOLDER", null).replace("\"PLACEHOLDER\"", "4"));
+      case "surrogate-fingerprint" ->
+          respond(
+              exchange,
+              200,
+              completionBy("llama-3-8b", "PLACEHOLDER").replace("PLACEHOLDER", "fp\\udc00x"));
+      case "address-in-error" ->
+          respond(
+              exchange,
+              500,
+              "{\"error\":{\"message\":\"upstream "
+                  + "http://127.0.0.1:"
+                  + server.getAddress().getPort()
+                  + " is overloaded\"}}");
       case "silent" -> {
         sleep(2_000);
         respond(exchange, 200, completion(chat, "late"));

@@ -89,6 +89,7 @@ public final class GeneratorService implements AutoCloseable {
     ProvenanceKeys keys = config.resolveKeys();
     this.backends = Backends.create(config, keys, clock);
     this.metrics = new GeneratorMetrics(registry);
+    metrics.workersConfigured(config.workers());
     this.processor =
         new BatchProcessor(
             config,

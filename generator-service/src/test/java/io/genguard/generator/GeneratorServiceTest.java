@@ -3,6 +3,7 @@ package io.genguard.generator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.genguard.generator.worker.GeneratorMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.nio.file.Path;
@@ -51,6 +52,21 @@ class GeneratorServiceTest {
             config, Map.of("bootstrap.servers", "localhost:9092"), new SimpleMeterRegistry())) {
       assertThat(service.backendNames()).containsExactly("builtin", "echo", "openai", "djl");
       assertThat(service.runningWorkers()).isZero();
+    }
+  }
+
+  @Test
+  void shouldExportHowManyWorkersItWasConfiguredWithForTheWorkerLostAlert() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+    try (GeneratorService service =
+        new GeneratorService(
+            GeneratorConfig.defaults(dataDir).withWorkers(3),
+            Map.of("bootstrap.servers", "localhost:9092"),
+            registry)) {
+      assertThat(registry.get(GeneratorMetrics.WORKERS_CONFIGURED).gauge().value())
+          .as("GenGuardGeneratorWorkerLost compares the running workers with it")
+          .isEqualTo(3.0);
     }
   }
 

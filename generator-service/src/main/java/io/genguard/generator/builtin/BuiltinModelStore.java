@@ -4,17 +4,22 @@ import io.genguard.provenance.text.EuroparlCorpus;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Trains the built-in model once and caches it under a directory; later starts load the file. The
  * file name carries the corpus digest, order and minimum count, so a changed corpus or setting
- * trains a new model instead of loading a stale one.
+ * trains a new model instead of loading a stale one. A file that cannot be read back whole and
+ * checked (truncated, flipped bits, an older format) is trained again and replaced; files are
+ * written to a temporary file, synced to disk, then renamed into place.
  */
 public final class BuiltinModelStore {
   private static final Logger LOG = LoggerFactory.getLogger(BuiltinModelStore.class);
@@ -45,8 +50,13 @@ public final class BuiltinModelStore {
             file,
             (System.nanoTime() - started) / 1_000_000);
         return new Loaded(model, modelName(order), version, file, false);
-      } catch (IOException e) {
-        LOG.warn("Cached model {} is unreadable ({}); training it again", file, e.toString());
+      } catch (IOException | RuntimeException | OutOfMemoryError e) {
+        // Whatever a damaged file makes the reader throw, training again is the way out: thrown
+        // from here, the failure would repeat on every batch until someone deleted the file.
+        LOG.warn(
+            "Cached model {} is unreadable ({}); training it again and replacing it",
+            file,
+            e.toString());
       }
     }
     long started = System.nanoTime();
@@ -63,12 +73,21 @@ public final class BuiltinModelStore {
     return new Loaded(model, modelName(order), version, file, true);
   }
 
+  /**
+   * Writes the model durably: into a temporary file of the same directory, forced to disk, renamed
+   * over {@code file}, and the directory forced too where the platform allows, so that a crash
+   * leaves either the old file or the whole new one.
+   */
   private static void save(KneserNeyModel model, Path file) {
+    Path directory = file.toAbsolutePath().getParent();
+    Path temporary = null;
     try {
-      Files.createDirectories(file.toAbsolutePath().getParent());
-      Path temporary = Files.createTempFile(file.toAbsolutePath().getParent(), "kn", ".tmp");
-      try (OutputStream out = Files.newOutputStream(temporary)) {
+      Files.createDirectories(directory);
+      temporary = Files.createTempFile(directory, "kn", ".tmp");
+      try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
+        OutputStream out = Channels.newOutputStream(channel);
         model.write(out);
+        channel.force(true);
       }
       try {
         Files.move(
@@ -76,9 +95,28 @@ public final class BuiltinModelStore {
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
       }
+      temporary = null;
+      forceDirectory(directory);
     } catch (IOException e) {
       // The model still works from memory; the next start trains again.
       LOG.warn("Could not cache the built-in model at {}: {}", file, e.toString());
+    } finally {
+      if (temporary != null) {
+        try {
+          Files.deleteIfExists(temporary);
+        } catch (IOException e) {
+          LOG.debug("Could not delete {}", temporary, e);
+        }
+      }
+    }
+  }
+
+  /** Makes the rename durable; some platforms (Windows) cannot open a directory, and need not. */
+  private static void forceDirectory(Path directory) {
+    try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
+      channel.force(true);
+    } catch (IOException e) {
+      LOG.debug("Could not sync directory {}", directory, e);
     }
   }
 }

@@ -14,6 +14,9 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32C;
+import java.util.zip.CheckedInputStream;
+import java.util.zip.CheckedOutputStream;
 
 /**
  * An interpolated Kneser-Ney word n-gram language model (Kneser and Ney 1995; interpolated form and
@@ -36,7 +39,15 @@ public final class KneserNeyModel {
   static final String START_WORD = "<s>";
 
   private static final int MAGIC = 0x4B4E4C4D; // "KNLM"
-  private static final int FORMAT_VERSION = 1;
+
+  /** 2: a CRC-32C of everything before it ends the file. */
+  private static final int FORMAT_VERSION = 2;
+
+  /**
+   * Arrays are read in pieces of this many entries, growing as their data arrives: a corrupt length
+   * then costs at most about twice the bytes the file really holds, never the length it claims.
+   */
+  private static final int READ_CHUNK = 1 << 16;
 
   /** Ids are packed 16 bits each into a long key of up to four ids. */
   static final int MAX_VOCABULARY = 65_535;
@@ -261,9 +272,11 @@ public final class KneserNeyModel {
     return key;
   }
 
-  /** Writes the model in this class's binary format. */
+  /** Writes the model in this class's binary format, a CRC-32C of its bytes last. */
   public void write(OutputStream out) throws IOException {
-    DataOutputStream data = new DataOutputStream(new BufferedOutputStream(out, 1 << 16));
+    DataOutputStream file = new DataOutputStream(new BufferedOutputStream(out, 1 << 16));
+    CheckedOutputStream checked = new CheckedOutputStream(file, new CRC32C());
+    DataOutputStream data = new DataOutputStream(checked);
     data.writeInt(MAGIC);
     data.writeInt(FORMAT_VERSION);
     data.writeInt(order);
@@ -283,17 +296,42 @@ public final class KneserNeyModel {
       writeInts(data, level.next);
       writeInts(data, level.count);
     }
-    data.flush();
+    file.writeLong(checked.getChecksum().getValue());
+    file.flush();
   }
 
-  /** Reads a model {@link #write} wrote. */
+  /**
+   * Reads a model {@link #write} wrote. Whatever the bytes, it returns a model whose every lookup
+   * stays in bounds or throws an {@link IOException} saying what is wrong: lengths are checked
+   * before anything is allocated for them (or arrays grow only as their data arrives), the
+   * structure is checked, and the checksum last.
+   */
   public static KneserNeyModel read(InputStream in) throws IOException {
-    DataInputStream data = new DataInputStream(new BufferedInputStream(in, 1 << 16));
-    if (data.readInt() != MAGIC || data.readInt() != FORMAT_VERSION) {
-      throw new IOException("Not a GenGuard Kneser-Ney model file of format " + FORMAT_VERSION);
+    CheckedInputStream checked =
+        new CheckedInputStream(new BufferedInputStream(in, 1 << 16), new CRC32C());
+    DataInputStream data = new DataInputStream(checked);
+    int magic = data.readInt();
+    int format = data.readInt();
+    if (magic != MAGIC || format != FORMAT_VERSION) {
+      throw new IOException(
+          "Not a GenGuard Kneser-Ney model file of format "
+              + FORMAT_VERSION
+              + " (magic "
+              + Integer.toHexString(magic)
+              + ", format "
+              + format
+              + ")");
     }
     int order = data.readInt();
-    String[] words = new String[data.readInt()];
+    if (order < 2 || order > 4) {
+      throw new IOException("model file declares n-gram order " + order + "; expected 2, 3 or 4");
+    }
+    int vocabulary = data.readInt();
+    if (vocabulary < 2 || vocabulary > MAX_VOCABULARY) {
+      throw new IOException(
+          "model file declares " + vocabulary + " words; expected between 2 and " + MAX_VOCABULARY);
+    }
+    String[] words = new String[vocabulary];
     for (int i = 0; i < words.length; i++) {
       words[i] = data.readUTF();
     }
@@ -303,7 +341,7 @@ public final class KneserNeyModel {
     }
     Level[] levels = new Level[order + 1];
     for (int n = 2; n <= order; n++) {
-      levels[n] =
+      Level level =
           new Level(
               data.readDouble(),
               readLongs(data),
@@ -311,8 +349,46 @@ public final class KneserNeyModel {
               readInts(data),
               readInts(data),
               readInts(data));
+      checkLevel(level, n, vocabulary);
+      levels[n] = level;
+    }
+    long computed = checked.getChecksum().getValue();
+    long stored = data.readLong();
+    if (stored != computed) {
+      throw new IOException(
+          "model file checksum mismatch (CRC-32C "
+              + Long.toHexString(computed)
+              + ", stored "
+              + Long.toHexString(stored)
+              + ")");
     }
     return new KneserNeyModel(order, words, unigram, levels);
+  }
+
+  /** Checks what {@link #distribution} relies on: contexts sorted, slices and ids in range. */
+  private static void checkLevel(Level level, int n, int vocabulary) throws IOException {
+    int contexts = level.contexts.length;
+    int ngrams = level.next.length;
+    if (level.start.length != contexts + 1
+        || level.total.length != contexts
+        || level.count.length != ngrams) {
+      throw new IOException("model file has inconsistent array lengths at order " + n);
+    }
+    if (level.start[0] != 0 || level.start[contexts] != ngrams) {
+      throw new IOException("model file's n-gram slices do not cover order " + n);
+    }
+    for (int c = 0; c < contexts; c++) {
+      if (level.start[c] >= level.start[c + 1]
+          || (c > 0 && level.contexts[c - 1] >= level.contexts[c])
+          || level.total[c] <= 0) {
+        throw new IOException("model file has a malformed context " + c + " at order " + n);
+      }
+    }
+    for (int next : level.next) {
+      if (next < 0 || next >= vocabulary) {
+        throw new IOException("model file names word " + next + " outside its vocabulary");
+      }
+    }
   }
 
   private static void writeInts(DataOutputStream out, int[] values) throws IOException {
@@ -330,18 +406,34 @@ public final class KneserNeyModel {
   }
 
   private static int[] readInts(DataInputStream in) throws IOException {
-    int[] values = new int[in.readInt()];
-    for (int i = 0; i < values.length; i++) {
+    int length = readLength(in);
+    int[] values = new int[Math.min(length, READ_CHUNK)];
+    for (int i = 0; i < length; i++) {
+      if (i == values.length) {
+        values = Arrays.copyOf(values, (int) Math.min(length, 2L * values.length));
+      }
       values[i] = in.readInt();
     }
     return values;
   }
 
   private static long[] readLongs(DataInputStream in) throws IOException {
-    long[] values = new long[in.readInt()];
-    for (int i = 0; i < values.length; i++) {
+    int length = readLength(in);
+    long[] values = new long[Math.min(length, READ_CHUNK)];
+    for (int i = 0; i < length; i++) {
+      if (i == values.length) {
+        values = Arrays.copyOf(values, (int) Math.min(length, 2L * values.length));
+      }
       values[i] = in.readLong();
     }
     return values;
+  }
+
+  private static int readLength(DataInputStream in) throws IOException {
+    int length = in.readInt();
+    if (length < 0) {
+      throw new IOException("model file declares an array of " + length + " entries");
+    }
+    return length;
   }
 }

@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -33,6 +35,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
@@ -54,8 +58,14 @@ import org.slf4j.LoggerFactory;
  * dropped (to be re-read from the committed offset) when their partition is revoked or a
  * transaction aborts.
  *
- * <p>No Kafka failure ends the thread: a commit that timed out is retried, and a producer left
- * unusable is replaced, the consumer then re-reading from the group's committed offsets.
+ * <p>No Kafka failure ends the thread: a commit that timed out is retried, a producer left unusable
+ * is replaced, the consumer then re-reading from the group's committed offsets, and a poll that
+ * fails (an ACL change, a corrupt record, a broker away) is logged and tried again after a growing
+ * pause, the requests already taken into the batch being served first. Only what leaves the
+ * consumer unable to poll ever again ends it: another member took over its static group membership
+ * ({@link FencedInstanceIdException}), the consumer is closed, or the thread is interrupted. The
+ * service's {@code genguard.generator.workers.running} gauge then drops below {@link
+ * GeneratorMetrics#WORKERS_CONFIGURED}.
  */
 public final class GenerationWorker implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(GenerationWorker.class);
@@ -63,6 +73,12 @@ public final class GenerationWorker implements Runnable {
 
   /** Wait before trying again after Kafka refused a new producer or the committed offsets. */
   private static final Duration RECOVERY_BACKOFF = Duration.ofSeconds(1);
+
+  /** The first pause after a failed poll; it doubles with each failed poll in a row. */
+  private static final Duration FIRST_POLL_BACKOFF = Duration.ofMillis(500);
+
+  /** The longest pause between failed polls. */
+  private static final Duration MAX_POLL_BACKOFF = Duration.ofSeconds(30);
 
   private final String name;
   private final Consumer<byte[], byte[]> consumer;
@@ -77,6 +93,13 @@ public final class GenerationWorker implements Runnable {
   private final Duration maxBatchWait;
   private final Clock clock;
   private final AtomicBoolean running = new AtomicBoolean(true);
+
+  /** Released by {@link #stop}, so that a pause ends at once. */
+  private final CountDownLatch stopRequested = new CountDownLatch(1);
+
+  /** Polls that failed in a row; the next poll waits first ({@link #pollBackoff}). */
+  private int failedPolls;
+
   private final AtomicLong lag;
   private final Deque<ConsumerRecord<byte[], byte[]>> pending = new ArrayDeque<>();
   private final Runnable beforeSubscribe;
@@ -122,6 +145,7 @@ public final class GenerationWorker implements Runnable {
   /** Asks the worker to finish its current batch, commit it and stop. Returns at once. */
   public void stop() {
     running.set(false);
+    stopRequested.countDown();
     consumer.wakeup();
   }
 
@@ -140,6 +164,16 @@ public final class GenerationWorker implements Runnable {
     } catch (WakeupException e) {
       if (running.get()) {
         LOG.error("Worker {} woken up unexpectedly", name, e);
+      }
+    } catch (CannotPollAgain e) {
+      if (running.get()) {
+        LOG.error(
+            "Worker {} stopped for good: {}; its partitions move to other workers",
+            name,
+            e.getMessage(),
+            e.getCause());
+      } else {
+        LOG.info("Worker {} stopping: {}", name, e.getMessage());
       }
     } catch (RuntimeException e) {
       LOG.error(
@@ -160,6 +194,16 @@ public final class GenerationWorker implements Runnable {
     }
     long fillDeadline = batch.isEmpty() ? 0 : fillDeadline(clock.millis());
     while (batch.size() < maxBatchSize && running.get()) {
+      if (failedPolls > 0) {
+        if (!batch.isEmpty()) {
+          // Serve what is pending before pausing for the next poll.
+          break;
+        }
+        pause(pollBackoff());
+        if (!running.get()) {
+          break;
+        }
+      }
       boolean waitingForFirst = batch.isEmpty();
       Duration timeout =
           waitingForFirst
@@ -172,6 +216,35 @@ public final class GenerationWorker implements Runnable {
         // Closing: serve what was already taken, then stop.
         running.set(false);
         break;
+      } catch (FencedInstanceIdException e) {
+        throw new CannotPollAgain(
+            "another consumer joined the group with this worker's group.instance.id (a second"
+                + " process with the same GENGUARD_GENERATOR_INSTANCE_ID?) ("
+                + e
+                + "); give every process its own instance id and restart this one",
+            e);
+      } catch (InterruptException e) {
+        throw new CannotPollAgain("its thread was interrupted while polling", e);
+      } catch (KafkaException e) {
+        // Polled records stay in the batch: their offsets are past the consumer's position, so
+        // dropping them would commit past them unserved. Served now, they commit with their
+        // events in the batch's transaction as usual (or, if it aborts, are read again).
+        failedPolls++;
+        LOG.warn(
+            "Worker {} could not poll {} ({}; {} in a row); {}polling again in {} ms",
+            name,
+            Topics.GENERATION_REQUESTS.name(),
+            e,
+            failedPolls,
+            batch.isEmpty() ? "" : "serving the " + batch.size() + " request(s) already taken, ",
+            pollBackoff().toMillis());
+        break;
+      } catch (IllegalStateException e) {
+        throw new CannotPollAgain("its consumer can no longer poll (" + e.getMessage() + ")", e);
+      }
+      if (failedPolls > 0) {
+        LOG.info("Worker {} polls again after {} failed poll(s)", name, failedPolls);
+        failedPolls = 0;
       }
       updateLag();
       for (ConsumerRecord<byte[], byte[]> record : records) {
@@ -291,6 +364,16 @@ public final class GenerationWorker implements Runnable {
   }
 
   /**
+   * The pause before the next poll after {@link #failedPolls} failed ones: {@link
+   * #FIRST_POLL_BACKOFF}, doubled for each further failure, at most {@link #MAX_POLL_BACKOFF}.
+   */
+  private Duration pollBackoff() {
+    int doublings = Math.min(Math.max(0, failedPolls - 1), 16);
+    long millis = FIRST_POLL_BACKOFF.toMillis() << doublings;
+    return Duration.ofMillis(Math.min(millis, MAX_POLL_BACKOFF.toMillis()));
+  }
+
+  /**
    * Commits the open transaction. A commit that timed out (after max.block.ms) may still complete
    * on the broker, and the client then allows only the same call again (see {@code
    * KafkaProducer#commitTransaction}), so it is retried until it returns or fails otherwise. A stop
@@ -340,7 +423,7 @@ public final class GenerationWorker implements Runnable {
             e.toString(),
             RECOVERY_BACKOFF);
         closeProducer();
-        pause();
+        pause(RECOVERY_BACKOFF);
       }
     }
     closeProducer();
@@ -493,7 +576,7 @@ public final class GenerationWorker implements Runnable {
             name,
             e.toString(),
             RECOVERY_BACKOFF);
-        pause();
+        pause(RECOVERY_BACKOFF);
       }
     }
   }
@@ -511,9 +594,10 @@ public final class GenerationWorker implements Runnable {
     return first;
   }
 
-  private void pause() {
+  /** Waits {@code duration}, or until {@link #stop} is called. */
+  private void pause(Duration duration) {
     try {
-      Thread.sleep(RECOVERY_BACKOFF.toMillis());
+      stopRequested.await(duration.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       running.set(false);
@@ -557,6 +641,13 @@ public final class GenerationWorker implements Runnable {
     }
     lag.set(0);
     LOG.info("Worker {} stopped", name);
+  }
+
+  /** Why the consumer can never poll again, so the worker ends; the message says why. */
+  private static final class CannotPollAgain extends RuntimeException {
+    CannotPollAgain(String why, RuntimeException cause) {
+      super(why, cause);
+    }
   }
 
   /** Forgets polled-but-unserved records of partitions this worker no longer owns. */

@@ -27,10 +27,18 @@ public final class GeneratorMetrics {
    */
   public static final String HANDOVER_WAITING = "genguard.generator.handover.waiting";
 
+  /**
+   * Worker threads this process was configured with. The process exports {@code
+   * genguard.generator.workers.running} beside it (GeneratorMain, GenGuardStack): fewer running
+   * than configured means a worker ended on an error it cannot get past (its log says which).
+   */
+  public static final String WORKERS_CONFIGURED = "genguard.generator.workers.configured";
+
   private final MeterRegistry registry;
   private final DistributionSummary batchSize;
   private final ConcurrentHashMap<String, AtomicLong> lagByWorker = new ConcurrentHashMap<>();
   private final AtomicLong handoverWaiting = new AtomicLong();
+  private final AtomicLong workersConfigured = new AtomicLong();
 
   public GeneratorMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -41,6 +49,13 @@ public final class GeneratorMetrics {
     Gauge.builder(HANDOVER_WAITING, handoverWaiting, AtomicLong::get)
         .description("1 while the workers wait for gen.requests to be handed over between pools")
         .register(registry);
+    Gauge.builder(WORKERS_CONFIGURED, workersConfigured, AtomicLong::get)
+        .description("Generator worker threads this process was configured with")
+        .register(registry);
+  }
+
+  public void workersConfigured(int count) {
+    workersConfigured.set(count);
   }
 
   public void handoverWaiting(boolean waiting) {

@@ -1,10 +1,16 @@
 package io.genguard.generator.builtin;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -91,6 +97,59 @@ class KneserNeyModelTest {
   }
 
   @Test
+  void shouldRefuseAHugeVocabularyLengthWithoutAllocatingIt() throws Exception {
+    byte[] file = written(KneserNeyModel.train(TINY_CORPUS, 3, 1));
+    ByteBuffer.wrap(file).putInt(VOCABULARY_LENGTH_AT, Integer.MAX_VALUE);
+
+    assertThatThrownBy(() -> KneserNeyModel.read(new ByteArrayInputStream(file)))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("declares 2147483647 words");
+  }
+
+  @Test
+  void shouldRefuseANegativeVocabularyLength() throws Exception {
+    byte[] file = written(KneserNeyModel.train(TINY_CORPUS, 3, 1));
+    ByteBuffer.wrap(file).putInt(VOCABULARY_LENGTH_AT, -7);
+
+    assertThatThrownBy(() -> KneserNeyModel.read(new ByteArrayInputStream(file)))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("declares -7 words");
+  }
+
+  @Test
+  void shouldReadAHugeArrayLengthOnlyAsFarAsTheFileGoes() throws Exception {
+    KneserNeyModel model = KneserNeyModel.train(TINY_CORPUS, 3, 1);
+    byte[] file = written(model);
+    // The bigram level's context count: 16 GiB of longs, were it believed.
+    ByteBuffer.wrap(file).putInt(firstLevelLengthAt(model), 0x7FFF_FFF0);
+
+    assertThatThrownBy(() -> KneserNeyModel.read(new ByteArrayInputStream(file)))
+        .isInstanceOf(EOFException.class);
+  }
+
+  @Test
+  void shouldRefuseAFileWithAFlippedBitInAProbability() throws Exception {
+    KneserNeyModel model = KneserNeyModel.train(TINY_CORPUS, 3, 1);
+    byte[] file = written(model);
+    // The last unigram probability's lowest byte, just before the bigram level's discount.
+    file[firstLevelLengthAt(model) - 9] ^= 0x01;
+
+    assertThatThrownBy(() -> KneserNeyModel.read(new ByteArrayInputStream(file)))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("checksum mismatch");
+  }
+
+  @Test
+  void shouldRefuseATruncatedFile() throws Exception {
+    byte[] file = written(KneserNeyModel.train(TINY_CORPUS, 3, 1));
+
+    assertThatThrownBy(
+            () ->
+                KneserNeyModel.read(new ByteArrayInputStream(Arrays.copyOf(file, file.length - 3))))
+        .isInstanceOf(EOFException.class);
+  }
+
+  @Test
   void shouldTrainOnTheEnglishEuroparlDocuments() {
     KneserNeyModel model = EuroparlModelFixture.trigram().model();
 
@@ -99,6 +158,24 @@ class KneserNeyModelTest {
     model.distribution(
         new int[] {KneserNeyModel.START, model.id("the"), model.id("european")}, 3, probabilities);
     assertThat(model.word(argmax(probabilities))).isIn("union", "parliament", "commission");
+  }
+
+  /** Magic, format and order come first. */
+  private static final int VOCABULARY_LENGTH_AT = 12;
+
+  private static byte[] written(KneserNeyModel model) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    model.write(bytes);
+    return bytes.toByteArray();
+  }
+
+  /** Where the bigram level's first array length is: after the words, unigrams and discount. */
+  private static int firstLevelLengthAt(KneserNeyModel model) {
+    int at = VOCABULARY_LENGTH_AT + 4;
+    for (int id = 0; id < model.vocabularySize(); id++) {
+      at += 2 + model.word(id).getBytes(StandardCharsets.UTF_8).length;
+    }
+    return at + 8 * model.vocabularySize() + 8;
   }
 
   private static int argmax(double[] values) {

@@ -29,7 +29,9 @@ import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -279,6 +281,68 @@ class GenerationWorkerTest {
     assertThat(producers.get(0).closed()).isTrue();
     assertThat(producers.get(1).transactionInitialized()).isTrue();
     await().atMost(Duration.ofSeconds(5)).until(() -> consumer.position(PARTITION) == 0);
+  }
+
+  @Test
+  void shouldKeepRunningWhenAPollFailsAndServeTheNextRequest() {
+    start(8, producer -> {});
+    // An ACL being changed: one poll is refused.
+    consumer.schedulePollTask(
+        () ->
+            consumer.setPollException(new TopicAuthorizationException(java.util.Set.of(REQUESTS))));
+    deliver(encoded(request("r1", "abc")));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> producer().commitCount() == 1);
+
+    assertThat(thread.isAlive()).isTrue();
+    assertThat(outputs(producer().history()))
+        .extracting(GenerationOutput::getRequestId)
+        .containsExactly("r1");
+    assertThat(producer().consumerGroupOffsetsHistory().get(0).values().iterator().next())
+        .containsEntry(PARTITION, new OffsetAndMetadata(1));
+  }
+
+  @Test
+  void shouldServeTheRequestsAlreadyTakenWhenAPollFailsWhileTheBatchFills() {
+    // The batch waits up to a second for more after r1; the poll in that second fails.
+    start(8, Duration.ofSeconds(1), producer -> {});
+    deliver(encoded(request("r1", "abc")));
+    consumer.schedulePollTask(
+        () -> consumer.setPollException(new KafkaException("Received exception when fetching")));
+    deliver(encoded(request("r2", "de")));
+
+    await().atMost(Duration.ofSeconds(8)).until(() -> producer().commitCount() == 2);
+
+    assertThat(thread.isAlive()).isTrue();
+    assertThat(backend.batches)
+        .as("r1, taken before the failed poll, is served on its own; r2 after it")
+        .containsExactly(List.of("abc"), List.of("de"));
+    assertThat(outputs(producer().history()))
+        .extracting(GenerationOutput::getRequestId)
+        .as("each once")
+        .containsExactly("r1", "r2");
+    List<Long> committedOffsets = new ArrayList<>();
+    for (var offsetsOfOneTransaction : producer().consumerGroupOffsetsHistory()) {
+      committedOffsets.add(
+          offsetsOfOneTransaction.values().iterator().next().get(PARTITION).offset());
+    }
+    assertThat(committedOffsets).containsExactly(1L, 2L);
+  }
+
+  @Test
+  void shouldStopWhenAnotherConsumerTakesOverItsStaticMembership() throws Exception {
+    start(8, producer -> {});
+    consumer.schedulePollTask(
+        () ->
+            consumer.setPollException(
+                new FencedInstanceIdException("a newer member has the same group.instance.id")));
+
+    thread.join(5_000);
+
+    assertThat(thread.isAlive()).as("it can never poll again").isFalse();
+    assertThat(consumer.closed()).isTrue();
+    assertThat(producer().commitCount()).isZero();
+    worker = null;
   }
 
   @Test

@@ -1,0 +1,63 @@
+package io.genguard.generator.builtin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A damaged cache file costs one retraining, never a built-in backend that fails for good. */
+class BuiltinModelStoreTest {
+  /** Magic, format and order come before the vocabulary length. */
+  private static final int VOCABULARY_LENGTH_AT = 12;
+
+  @TempDir Path cacheDirectory;
+
+  @Test
+  void shouldTrainAgainAndReplaceACachedFileWithANegativeLength() throws Exception {
+    Path file = cachedCopyWithVocabularyLength(-1);
+
+    assertServedAndReplaced(file);
+  }
+
+  @Test
+  void shouldTrainAgainAndReplaceACachedFileWithAHugeLength() throws Exception {
+    Path file = cachedCopyWithVocabularyLength(Integer.MAX_VALUE);
+
+    assertServedAndReplaced(file);
+  }
+
+  /** The shared fixture's model file, copied into this test's cache with its length overwritten. */
+  private Path cachedCopyWithVocabularyLength(int length) throws Exception {
+    Path original = EuroparlModelFixture.trigram().file();
+    Path file = cacheDirectory.resolve(original.getFileName());
+    byte[] bytes = Files.readAllBytes(original);
+    ByteBuffer.wrap(bytes).putInt(VOCABULARY_LENGTH_AT, length);
+    Files.write(file, bytes);
+    return file;
+  }
+
+  private void assertServedAndReplaced(Path file) throws Exception {
+    BuiltinModelStore.Loaded loaded = BuiltinModelStore.loadOrTrain(cacheDirectory, 3, 2);
+
+    assertThat(loaded.trained()).as("trained again").isTrue();
+    assertThat(loaded.file()).isEqualTo(file);
+    assertThat(loaded.model().vocabularySize())
+        .isEqualTo(EuroparlModelFixture.trigram().model().vocabularySize());
+    try (InputStream in = Files.newInputStream(file)) {
+      assertThat(KneserNeyModel.read(in).vocabularySize())
+          .as("the damaged file replaced by a good one")
+          .isEqualTo(loaded.model().vocabularySize());
+    }
+    assertThat(BuiltinModelStore.loadOrTrain(cacheDirectory, 3, 2).trained())
+        .as("the next start loads it")
+        .isFalse();
+    try (Stream<Path> files = Files.list(cacheDirectory)) {
+      assertThat(files).as("no temporary file left behind").containsExactly(file);
+    }
+  }
+}

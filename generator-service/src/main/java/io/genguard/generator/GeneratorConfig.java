@@ -2,6 +2,7 @@ package io.genguard.generator;
 
 import io.genguard.generator.openai.OpenAiCompatibleBackend;
 import io.genguard.provenance.ProvenanceKeys;
+import io.genguard.provenance.watermark.WatermarkDetector;
 import io.genguard.provenance.watermark.WatermarkParameters;
 import java.io.IOException;
 import java.io.Reader;
@@ -143,6 +144,19 @@ public record GeneratorConfig(
    */
   public static final int DJL_MAX_CONTEXT_BOUND = 131_072;
 
+  /**
+   * Smallest {@code WATERMARK_DELTA} while the watermark is on. A green bias of delta raises a
+   * token's chance of being green from gamma to at most gamma e^delta / (1 - gamma + gamma
+   * e^delta), reached by text sampled from a uniform distribution (Kirchenbauer et al. 2023,
+   * Theorem 4.2); the detector ({@link io.genguard.provenance.watermark.WatermarkDetector}) calls
+   * text watermarked from z = 4 over at least 25 scored tokens. At gamma 0.25 even that best case
+   * then needs 60 tokens at delta 1, 274 at 0.5 and 8,126 at 0.1, and a real model's text, with
+   * less entropy to move, several times more; at 0 nothing is embedded. Below this, outputs would
+   * sign a watermark the detector cannot see, and a tenant that requires one would have them all
+   * held.
+   */
+  public static final double MIN_WATERMARK_DELTA = 1.0;
+
   public GeneratorConfig {
     require(workers >= 1 && workers <= 64, "WORKERS", workers, "between 1 and 64");
     Objects.requireNonNull(instanceId, "instanceId");
@@ -214,6 +228,21 @@ public record GeneratorConfig(
     }
     require(openAiTimeout.toMillis() >= 1, "OPENAI_TIMEOUT_MS", openAiTimeout, ">= 1 ms");
     Objects.requireNonNull(watermark, "watermark");
+    require(
+        !watermarkEnabled || watermark.delta() >= MIN_WATERMARK_DELTA,
+        "WATERMARK_DELTA",
+        watermark.delta(),
+        "at least "
+            + MIN_WATERMARK_DELTA
+            + " while "
+            + Keys.WATERMARK_ENABLED
+            + " is true: "
+            + watermarkStrength(watermark)
+            + "; set a larger delta (the default is "
+            + WatermarkParameters.DEFAULTS.delta()
+            + "), or "
+            + Keys.WATERMARK_ENABLED
+            + "=false to sign outputs without a watermark");
     require(cpuWatts >= 0 && Double.isFinite(cpuWatts), "CPU_WATTS", cpuWatts, "a number >= 0");
     require(gpuWatts >= 0 && Double.isFinite(gpuWatts), "GPU_WATTS", gpuWatts, "a number >= 0");
   }
@@ -845,6 +874,31 @@ public record GeneratorConfig(
             LEAVE_BACKENDS);
 
     private Keys() {}
+  }
+
+  /**
+   * What a watermark of these parameters lets the detector see, at best: the tokens that text
+   * sampled from a uniform distribution needs before its green share reaches the detector's z
+   * threshold (see {@link #MIN_WATERMARK_DELTA}).
+   */
+  private static String watermarkStrength(WatermarkParameters watermark) {
+    double gamma = watermark.gamma();
+    if (watermark.delta() == 0.0) {
+      return "at 0 nothing is embedded, yet every output would sign a watermark";
+    }
+    double boost = Math.exp(watermark.delta());
+    double green = gamma * boost / (1 - gamma + gamma * boost);
+    double perToken = (green - gamma) / Math.sqrt(gamma * (1 - gamma));
+    long tokens = (long) Math.ceil(Math.pow(WatermarkDetector.DEFAULT_Z_THRESHOLD / perToken, 2));
+    return "at "
+        + watermark.delta()
+        + " with gamma "
+        + gamma
+        + " even text sampled from a uniform distribution needs "
+        + tokens
+        + " tokens before the detector sees the watermark (z = "
+        + WatermarkDetector.DEFAULT_Z_THRESHOLD
+        + "), a real model's text more";
   }
 
   private static void require(boolean ok, String key, Object value, String expectation) {

@@ -90,6 +90,7 @@ public final class GeneratorService implements AutoCloseable {
     this.backends = Backends.create(config, keys, clock);
     this.metrics = new GeneratorMetrics(registry);
     metrics.workersConfigured(config.workers());
+    backends.all().forEach(metrics::backendReadiness);
     this.processor =
         new BatchProcessor(
             config,

@@ -134,6 +134,43 @@ class GeneratorConfigTest {
   }
 
   @Test
+  void shouldRefuseAWatermarkTooWeakForTheDetectorToSeeWhileTheWatermarkIsOn() {
+    // Delta 0 was accepted: every output signed a watermark with nothing in it, and a tenant that
+    // requires the watermark had every long output held as WATERMARK_NOT_DETECTED.
+    assertThatThrownBy(
+            () ->
+                GeneratorConfig.fromEnvironment(
+                    Map.of("GENGUARD_GENERATOR_WATERMARK_DELTA", "0"), dataDir))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(
+            "GENGUARD_GENERATOR_WATERMARK_DELTA is 0.0; it must be at least 1.0 while"
+                + " GENGUARD_GENERATOR_WATERMARK_ENABLED is true: at 0 nothing is embedded")
+        .hasMessageEndingWith(
+            "or GENGUARD_GENERATOR_WATERMARK_ENABLED=false to sign outputs without a watermark");
+    assertThatThrownBy(
+            () ->
+                GeneratorConfig.fromEnvironment(
+                    Map.of("GENGUARD_GENERATOR_WATERMARK_DELTA", "0.5"), dataDir))
+        .hasMessageContaining(
+            "at 0.5 with gamma 0.25 even text sampled from a uniform distribution needs 274 tokens"
+                + " before the detector sees the watermark (z = 4.0)");
+
+    assertThat(
+            GeneratorConfig.fromEnvironment(
+                    Map.of("GENGUARD_GENERATOR_WATERMARK_DELTA", "1"), dataDir)
+                .watermark()
+                .delta())
+        .isEqualTo(GeneratorConfig.MIN_WATERMARK_DELTA);
+    GeneratorConfig off =
+        GeneratorConfig.fromEnvironment(
+            Map.of(
+                "GENGUARD_GENERATOR_WATERMARK_DELTA", "0",
+                "GENGUARD_GENERATOR_WATERMARK_ENABLED", "false"),
+            dataDir);
+    assertThat(off.watermarkEnabled()).as("no watermark, none claimed").isFalse();
+  }
+
+  @Test
   void shouldRefuseSizesPastTheirBoundNamingTheKeyTheValueAndTheBound() {
     Map<String, Integer> bounds =
         Map.of(

@@ -1,6 +1,7 @@
 package io.genguard.generator.backend;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A way to generate text: the built-in n-gram model, a DJL model, or an OpenAI-compatible server.
@@ -30,6 +31,23 @@ public interface GenerationBackend extends AutoCloseable {
 
   /** Loads models eagerly, so the first batch does not pay for it. Default: nothing to do. */
   default void warmUp() throws BackendException {}
+
+  /**
+   * Why this backend cannot serve now (its model does not load), or empty when it can. Loads the
+   * model when that is due: never tried, or the back-off after a failed load has passed; otherwise
+   * answers at once. Default: always ready.
+   */
+  default Optional<String> whyNotReady() {
+    return Optional.empty();
+  }
+
+  /**
+   * False while the last attempt to load the backend's model failed. Never loads anything, so
+   * metrics may read it. Default: true.
+   */
+  default boolean ready() {
+    return true;
+  }
 
   @Override
   void close();

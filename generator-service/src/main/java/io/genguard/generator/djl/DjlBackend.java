@@ -30,11 +30,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +60,13 @@ import org.slf4j.LoggerFactory;
  * right-padded (position t of a causal model does not see later padding), each row's logits read at
  * its own last position. There is no key-value cache: each step re-reads the whole (clipped)
  * context, O(T^2) per text.
+ *
+ * <p>A model that fails to load (the folder not mounted yet, a corrupt {@code model.pt}, the CUDA
+ * libraries missing) is not tried again on every batch: the failure is remembered and the load
+ * retried after {@link #FIRST_LOAD_RETRY}, doubling up to {@link #MAX_LOAD_RETRY}, each request
+ * meanwhile failing at once with the reason ({@link #whyNotReady} says it too, so that a pool
+ * answering only this backend can leave its requests in Kafka instead). A failed load closes what
+ * it opened: each try used to leave a native model manager behind.
  */
 public final class DjlBackend implements GenerationBackend {
   public static final String NAME = "djl";
@@ -64,6 +75,15 @@ public final class DjlBackend implements GenerationBackend {
 
   /** Largest vocabulary file read, in bytes. */
   public static final long MAX_VOCABULARY_BYTES = 64L * 1024 * 1024;
+
+  /** How long after a failed load the model is first tried again; the wait doubles per failure. */
+  public static final Duration FIRST_LOAD_RETRY = Duration.ofSeconds(5);
+
+  /**
+   * Longest wait between load attempts: an operator who mounts the missing folder or puts the
+   * libraries in place sees the backend serve within this, without a restart.
+   */
+  public static final Duration MAX_LOAD_RETRY = Duration.ofMinutes(1);
 
   private final Path modelDirectory;
   private final String requestedDevice;
@@ -75,6 +95,12 @@ public final class DjlBackend implements GenerationBackend {
   private final String modelName;
 
   private volatile Loaded loaded;
+
+  /** The last failed load while no load has succeeded since; written under this object's lock. */
+  private volatile LoadFailure loadFailure;
+
+  /** Why the model did not load, how many tries failed in a row, and when to try again. */
+  private record LoadFailure(BackendException error, int attempts, Instant nextAttempt) {}
 
   /** What loading the directory produced. */
   private record Loaded(
@@ -162,6 +188,21 @@ public final class DjlBackend implements GenerationBackend {
   @Override
   public void warmUp() throws BackendException {
     load();
+  }
+
+  @Override
+  public Optional<String> whyNotReady() {
+    try {
+      load();
+      return Optional.empty();
+    } catch (BackendException e) {
+      return Optional.of(e.getMessage());
+    }
+  }
+
+  @Override
+  public boolean ready() {
+    return loadFailure == null;
   }
 
   @Override
@@ -394,17 +435,89 @@ public final class DjlBackend implements GenerationBackend {
     }
   }
 
+  /**
+   * The loaded model, loading it if it never was, or if it failed to load and its retry is due;
+   * otherwise the remembered failure, at once.
+   */
   private Loaded load() throws BackendException {
     Loaded current = loaded;
     if (current != null) {
       return current;
     }
     synchronized (this) {
-      if (loaded == null) {
+      if (loaded != null) {
+        return loaded;
+      }
+      Instant now = clock.instant();
+      LoadFailure previous = loadFailure;
+      if (previous != null && now.isBefore(previous.nextAttempt())) {
+        throw notLoaded(previous);
+      }
+      try {
         loaded = doLoad();
+      } catch (BackendException e) {
+        throw remember(previous, e, now);
+      } catch (RuntimeException | LinkageError e) {
+        // DJL's own failures beyond the ones named (a native library that does not link: an
+        // UnsatisfiedLinkError) are as much a model that does not load.
+        throw remember(
+            previous,
+            BackendException.permanent(
+                FailureCode.BACKEND_UNAVAILABLE,
+                "DJL could not load the model in " + modelDirectory + ": " + e,
+                e),
+            now);
+      }
+      loadFailure = null;
+      if (previous != null) {
+        LOG.info(
+            "DJL model {} loaded after {} failed attempt(s); serving",
+            modelName,
+            previous.attempts());
       }
       return loaded;
     }
+  }
+
+  /** Records a failed load and returns the failure each request gets until the next try. */
+  private BackendException remember(LoadFailure previous, BackendException error, Instant now) {
+    int attempts = previous == null ? 1 : previous.attempts() + 1;
+    Duration wait = loadRetryWait(attempts);
+    LoadFailure failure = new LoadFailure(error, attempts, now.plus(wait));
+    loadFailure = failure;
+    LOG.error(
+        "DJL model {} could not be loaded (attempt {}): {}; trying again in {} s",
+        modelName,
+        attempts,
+        error.getMessage(),
+        wait.toSeconds());
+    return notLoaded(failure);
+  }
+
+  /**
+   * {@link #FIRST_LOAD_RETRY} after the first failure, doubling, at most {@link #MAX_LOAD_RETRY}.
+   */
+  static Duration loadRetryWait(int attempts) {
+    Duration wait = FIRST_LOAD_RETRY;
+    for (int i = 1; i < attempts && wait.compareTo(MAX_LOAD_RETRY) < 0; i++) {
+      wait = wait.multipliedBy(2);
+    }
+    return wait.compareTo(MAX_LOAD_RETRY) < 0 ? wait : MAX_LOAD_RETRY;
+  }
+
+  private BackendException notLoaded(LoadFailure failure) {
+    return BackendException.permanent(
+        FailureCode.BACKEND_UNAVAILABLE,
+        "DJL model '"
+            + modelName
+            + "' is not available, its model could not be loaded: "
+            + failure.error().getMessage()
+            + " ("
+            + failure.attempts()
+            + " failed load attempt(s); the next at "
+            + failure.nextAttempt().truncatedTo(ChronoUnit.SECONDS)
+            + ", send the request again after that)",
+        failure.error());
   }
 
   private Loaded doLoad() throws BackendException {
@@ -479,10 +592,20 @@ public final class DjlBackend implements GenerationBackend {
           null);
     }
     Device device = chooseDevice();
-    Model model;
+    Model model = Model.newInstance(modelName, device, "PyTorch");
+    boolean kept = false;
     try {
-      model = Model.newInstance(modelName, device, "PyTorch");
       model.load(modelDirectory, "model");
+      String version = properties.getProperty("version", "sha256:" + shortDigest(modelFile));
+      LOG.info(
+          "Loaded DJL model {} ({} vocabulary entries) from {} on {}",
+          modelName,
+          vocabulary.length,
+          modelFile,
+          device);
+      kept = true;
+      return new Loaded(
+          model, device, version, vocabulary, index, watermarkIds, banned, endOfText, unknown);
     } catch (IOException | MalformedModelException | EngineException e) {
       throw BackendException.permanent(
           FailureCode.BACKEND_UNAVAILABLE,
@@ -493,16 +616,20 @@ public final class DjlBackend implements GenerationBackend {
               + " (is it a TorchScript export, and is ai.djl.pytorch:pytorch-native-cpu or the CUDA"
               + " build on the classpath?)",
           e);
+    } finally {
+      if (!kept) {
+        // The model registered a native manager with the engine when it was created.
+        closeQuietly(model);
+      }
     }
-    String version = properties.getProperty("version", "sha256:" + shortDigest(modelFile));
-    LOG.info(
-        "Loaded DJL model {} ({} vocabulary entries) from {} on {}",
-        modelName,
-        vocabulary.length,
-        modelFile,
-        device);
-    return new Loaded(
-        model, device, version, vocabulary, index, watermarkIds, banned, endOfText, unknown);
+  }
+
+  private static void closeQuietly(Model model) {
+    try {
+      model.close();
+    } catch (RuntimeException e) {
+      LOG.warn("Closing a DJL model that did not load failed: {}", e.toString());
+    }
   }
 
   private Device chooseDevice() throws BackendException {
@@ -515,7 +642,7 @@ public final class DjlBackend implements GenerationBackend {
     Engine engine;
     try {
       engine = Engine.getEngine("PyTorch");
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       throw BackendException.permanent(
           FailureCode.BACKEND_UNAVAILABLE,
           "DJL's PyTorch engine is not available ("

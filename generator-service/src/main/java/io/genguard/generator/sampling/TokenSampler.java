@@ -11,6 +11,9 @@ import java.util.SplittableRandom;
  * one per generated sequence.
  */
 public final class TokenSampler {
+  /** Position bits of a nucleus sort key for vocabularies up to 2^20 entries. */
+  private static final int MIN_POSITION_BITS = 20;
+
   private final double temperature;
   private final int topK;
   private final double topP;
@@ -128,30 +131,43 @@ public final class TokenSampler {
    * not pay for sorting the whole vocabulary.
    */
   private int nucleus(int count, double total) {
+    int positionBits = positionBits(count);
     for (int width = Math.min(64, count); ; width = Math.min(count, width * 4)) {
-      int kept = heaviest(count, width);
+      int kept = heaviest(count, width, positionBits);
       double cumulative = 0;
       for (int i = 0; i < kept; i++) {
-        cumulative += weights[positionOf(order[i])];
+        cumulative += weights[positionOf(order[i], positionBits)];
         if (cumulative >= topP * total) {
-          return keep(i + 1);
+          return keep(i + 1, positionBits);
         }
       }
       if (width == count) {
-        return keep(kept);
+        return keep(kept, positionBits);
       }
     }
   }
 
   /**
+   * How many low bits of a nucleus sort key carry the candidate's position: 20, as always, for up
+   * to 2^20 candidates (so the same seed draws the same tokens as before), and as many as the
+   * largest position needs beyond that (at most 31). Fewer bits would cut the position, and the
+   * draw would return another token than the one weighed.
+   */
+  static int positionBits(int count) {
+    return Math.max(MIN_POSITION_BITS, Integer.SIZE - Integer.numberOfLeadingZeros(count - 1));
+  }
+
+  /**
    * Puts the sort keys of the {@code width} heaviest weights into {@code order}, heaviest first.
    */
-  private int heaviest(int count, int width) {
+  private int heaviest(int count, int width, int positionBits) {
     long[] heap = order;
     int size = 0;
+    long positionMask = (1L << positionBits) - 1;
     for (int i = 0; i < count; i++) {
-      // Positive doubles sort like their bits; the low 20 bits carry the position instead.
-      long key = (Double.doubleToLongBits(weights[i]) & ~0xFFFFFL) | i;
+      // Non-negative doubles sort like their bits; the low bits carry the position instead, which
+      // only cuts the weight's least significant mantissa bits (ties then go to the later one).
+      long key = (Double.doubleToLongBits(weights[i]) & ~positionMask) | i;
       if (size < width) {
         heap[size] = key;
         siftUp(heap, size++);
@@ -170,11 +186,11 @@ public final class TokenSampler {
   }
 
   /** Keeps the first {@code kept} entries of {@code order} as the candidates. */
-  private int keep(int kept) {
+  private int keep(int kept, int positionBits) {
     int[] keptCandidates = new int[kept];
     double[] keptWeights = new double[kept];
     for (int i = 0; i < kept; i++) {
-      int position = positionOf(order[i]);
+      int position = positionOf(order[i], positionBits);
       keptCandidates[i] = candidates[position];
       keptWeights[i] = weights[position];
     }
@@ -183,8 +199,8 @@ public final class TokenSampler {
     return kept;
   }
 
-  private static int positionOf(long key) {
-    return (int) (key & 0xFFFFFL);
+  private static int positionOf(long key, int positionBits) {
+    return (int) (key & ((1L << positionBits) - 1));
   }
 
   /**

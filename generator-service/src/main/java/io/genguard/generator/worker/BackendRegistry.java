@@ -2,6 +2,7 @@ package io.genguard.generator.worker;
 
 import io.genguard.generator.backend.GenerationBackend;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,7 +53,30 @@ public final class BackendRegistry implements AutoCloseable {
     return new ArrayList<>(backends.values());
   }
 
-  /** Loads every backend's model; a failure is logged, and that backend's requests then fail. */
+  /**
+   * Why one of the named backends cannot serve now (its model does not load), or empty when all
+   * that are configured can; names of unconfigured backends are passed over (their requests are
+   * answered {@code unknown_backend}). May retry a load that is due ({@link
+   * GenerationBackend#whyNotReady}).
+   */
+  public Optional<String> whyNotReady(Collection<String> names) {
+    for (String name : names) {
+      GenerationBackend backend = backends.get(name);
+      if (backend != null) {
+        Optional<String> reason = backend.whyNotReady();
+        if (reason.isPresent()) {
+          return Optional.of("backend " + name + ": " + reason.get());
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Loads every backend's model; a failure is logged, and that backend then retries the load on its
+   * own back-off, failing its requests meanwhile (or, in a pool that answers only such backends,
+   * leaving them in Kafka).
+   */
   public void warmUp() {
     for (GenerationBackend backend : backends.values()) {
       try {

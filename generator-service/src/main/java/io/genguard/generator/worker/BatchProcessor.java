@@ -14,9 +14,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +48,7 @@ public final class BatchProcessor {
   }
 
   private final GeneratorConfig config;
+  private final BackendRegistry backends;
   private final RequestValidator validator;
   private final OutputAssembler assembler;
   private final GeneratorMetrics metrics;
@@ -60,11 +63,20 @@ public final class BatchProcessor {
       Clock clock,
       Sleeper sleeper) {
     this.config = config;
+    this.backends = backends;
     this.validator = new RequestValidator(config, backends);
     this.assembler = assembler;
     this.metrics = metrics;
     this.clock = clock;
     this.sleeper = sleeper;
+  }
+
+  /**
+   * Why one of the named backends cannot serve now, or empty when all can ({@link
+   * BackendRegistry#whyNotReady}).
+   */
+  public Optional<String> whyNotReady(Collection<String> backendNames) {
+    return backends.whyNotReady(backendNames);
   }
 
   public List<Result> process(List<GenerationRequest> requests) {

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -66,6 +67,14 @@ import org.slf4j.LoggerFactory;
  * ({@link FencedInstanceIdException}), the consumer is closed, or the thread is interrupted. The
  * service's {@code genguard.generator.workers.running} gauge then drops below {@link
  * GeneratorMetrics#WORKERS_CONFIGURED}.
+ *
+ * <p>A worker of a pool that answers only some backends (the GPU pool) holds while one of them
+ * cannot serve, its model not loading: it reads nothing further and commits nothing, its requests
+ * waiting in Kafka (partitions paused, polled so that it stays in the group) until the backend's
+ * own retries load the model. Such a pool reads in a group of its own and leaves every other
+ * request to the main pool, so holding delays nobody else. A pool that also answers other backends
+ * cannot hold: their requests share the partitions; there a request for a backend that cannot serve
+ * fails at once, with the reason.
  */
 public final class GenerationWorker implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(GenerationWorker.class);
@@ -79,6 +88,9 @@ public final class GenerationWorker implements Runnable {
 
   /** The longest pause between failed polls. */
   private static final Duration MAX_POLL_BACKOFF = Duration.ofSeconds(30);
+
+  /** Poll of a holding worker: how often it asks again whether its backends can serve. */
+  private static final Duration HOLD_POLL = Duration.ofSeconds(1);
 
   private final String name;
   private final Consumer<byte[], byte[]> consumer;
@@ -101,11 +113,15 @@ public final class GenerationWorker implements Runnable {
   private int failedPolls;
 
   private final AtomicLong lag;
+  private final AtomicLong holdingGauge;
   private final Deque<ConsumerRecord<byte[], byte[]>> pending = new ArrayDeque<>();
   private final Runnable beforeSubscribe;
   private final PoolRouting routing;
 
   private Producer<byte[], byte[]> producer;
+
+  /** Whether the worker holds its requests in Kafka (see the class comment). */
+  private volatile boolean holding;
 
   /** The batch being filled by polls; a rebalance inside one of them may take records away. */
   private List<ConsumerRecord<byte[], byte[]>> filling = new ArrayList<>();
@@ -139,6 +155,7 @@ public final class GenerationWorker implements Runnable {
     this.maxBatchWait = maxBatchWait;
     this.clock = clock;
     this.lag = metrics.lagOf(name);
+    this.holdingGauge = metrics.holdingOf(name);
     this.beforeSubscribe = beforeSubscribe;
   }
 
@@ -156,6 +173,9 @@ public final class GenerationWorker implements Runnable {
       startProducer();
       consumer.subscribe(List.of(Topics.GENERATION_REQUESTS.name()), new DropPendingOnRevoke());
       while (running.get()) {
+        if (holdWhileNotReady()) {
+          continue;
+        }
         List<ConsumerRecord<byte[], byte[]>> batch = nextBatch();
         if (!batch.isEmpty()) {
           processInTransaction(batch);
@@ -183,6 +203,55 @@ public final class GenerationWorker implements Runnable {
     } finally {
       closeQuietly();
     }
+  }
+
+  /**
+   * In a pool that answers only some backends, holds while one of them cannot serve: seeks back to
+   * the first record not served (pending ones included), pauses every partition and polls once,
+   * which returns nothing but keeps the worker in the group. Resumes when all can serve again.
+   *
+   * @return whether the worker holds (nothing was read to serve)
+   */
+  private boolean holdWhileNotReady() {
+    if (routing.onlyBackends().isEmpty()) {
+      return false;
+    }
+    Optional<String> reason = processor.whyNotReady(routing.onlyBackends());
+    if (reason.isEmpty()) {
+      if (holding) {
+        holding = false;
+        holdingGauge.set(0);
+        consumer.resume(consumer.paused());
+        LOG.info("Worker {} reads gen.requests again: its backends can serve", name);
+      }
+      return false;
+    }
+    if (!holding) {
+      holding = true;
+      holdingGauge.set(1);
+      LOG.error(
+          "Worker {} leaves its requests in Kafka until its backends can serve ({}); it reads"
+              + " again once the model loads",
+          name,
+          reason.get());
+      rewind(List.of());
+    }
+    consumer.pause(consumer.assignment());
+    ConsumerRecords<byte[], byte[]> records;
+    try {
+      records = consumer.poll(HOLD_POLL);
+    } catch (WakeupException e) {
+      running.set(false);
+      return true;
+    }
+    // Records of a partition assigned inside that poll, before it could be paused: read again
+    // later, from the first of them.
+    for (TopicPartition partition : records.partitions()) {
+      consumer.seek(partition, records.records(partition).get(0).offset());
+      consumer.pause(List.of(partition));
+    }
+    updateLag();
+    return true;
   }
 
   /** Up to maxBatchSize records: what is pending, then polls until full or maxBatchWait passed. */
@@ -640,6 +709,7 @@ public final class GenerationWorker implements Runnable {
       LOG.debug("Closing consumer of {} failed", name, e);
     }
     lag.set(0);
+    holdingGauge.set(0);
     LOG.info("Worker {} stopped", name);
   }
 
@@ -669,7 +739,10 @@ public final class GenerationWorker implements Runnable {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-      LOG.info("Worker {} now serves {}", name, partitions);
+      if (holding) {
+        consumer.pause(partitions);
+      }
+      LOG.info("Worker {} now serves {}{}", name, partitions, holding ? " (holding)" : "");
     }
   }
 }

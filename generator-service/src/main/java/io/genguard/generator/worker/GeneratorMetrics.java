@@ -1,5 +1,6 @@
 package io.genguard.generator.worker;
 
+import io.genguard.generator.backend.GenerationBackend;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -11,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The generator's meters: consumer lag, batch size, generated tokens (a counter; its rate is
- * tokens/s), per-backend latency, outcomes and retries.
+ * tokens/s), per-backend latency, outcomes and retries, backend readiness and held requests.
  */
 public final class GeneratorMetrics {
   public static final String LAG = "genguard.generator.consumer.lag";
@@ -34,9 +35,22 @@ public final class GeneratorMetrics {
    */
   public static final String WORKERS_CONFIGURED = "genguard.generator.workers.configured";
 
+  /**
+   * Per backend: 1 while it can serve, 0 while its model does not load (the last attempt failed; it
+   * is retried with back-off).
+   */
+  public static final String BACKEND_READY = "genguard.generator.backend.ready";
+
+  /**
+   * Per worker: 1 while it leaves gen.requests unread in Kafka because a backend its pool answers
+   * alone cannot serve ({@link GenerationWorker}); 0 otherwise.
+   */
+  public static final String HOLDING = "genguard.generator.holding";
+
   private final MeterRegistry registry;
   private final DistributionSummary batchSize;
   private final ConcurrentHashMap<String, AtomicLong> lagByWorker = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, AtomicLong> holdingByWorker = new ConcurrentHashMap<>();
   private final AtomicLong handoverWaiting = new AtomicLong();
   private final AtomicLong workersConfigured = new AtomicLong();
 
@@ -74,6 +88,32 @@ public final class GeneratorMetrics {
               .register(registry);
           return holder;
         });
+  }
+
+  /** The holding flag of one worker (1 while it holds its requests in Kafka). */
+  public AtomicLong holdingOf(String worker) {
+    return holdingByWorker.computeIfAbsent(
+        worker,
+        name -> {
+          AtomicLong holder = new AtomicLong();
+          Gauge.builder(HOLDING, holder, AtomicLong::get)
+              .description(
+                  "1 while this worker leaves gen.requests in Kafka because a backend its pool"
+                      + " answers alone cannot load its model")
+              .tag("worker", name)
+              .register(registry);
+          return holder;
+        });
+  }
+
+  /** Registers a backend's readiness: 1 while it can serve, 0 while its model does not load. */
+  public void backendReadiness(GenerationBackend backend) {
+    // The gauge reads the backend itself, which the registry of backends holds for the process's
+    // life (a gauge keeps only a weak reference to what it reads).
+    Gauge.builder(BACKEND_READY, backend, measured -> measured.ready() ? 1 : 0)
+        .description("1 while the backend can serve, 0 while its model does not load")
+        .tag("backend", backend.name())
+        .register(registry);
   }
 
   public void batch(int size) {

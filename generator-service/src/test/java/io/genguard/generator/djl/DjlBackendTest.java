@@ -3,6 +3,9 @@ package io.genguard.generator.djl;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.djl.Device;
+import ai.djl.ndarray.BaseNDManager;
+import ai.djl.ndarray.NDManager;
 import io.genguard.generator.backend.BackendException;
 import io.genguard.generator.backend.BackendOutcome;
 import io.genguard.generator.backend.BackendRequest;
@@ -15,14 +18,18 @@ import io.genguard.provenance.watermark.WatermarkDetector;
 import io.genguard.provenance.watermark.WatermarkKey;
 import io.genguard.provenance.watermark.WatermarkKeyRing;
 import io.genguard.provenance.watermark.WatermarkParameters;
+import io.genguard.testsupport.MovingClock;
 import java.io.RandomAccessFile;
+import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -163,6 +170,71 @@ class DjlBackendTest {
   }
 
   @Test
+  void shouldCloseWhatAFailedLoadOpened(@TempDir Path corrupt) throws Exception {
+    bigram.writeTo(corrupt, false);
+    Files.write(corrupt.resolve(DjlModelDirectory.MODEL_FILE), new byte[] {1, 2, 3, 4});
+    MovingClock clock = new MovingClock(Instant.now());
+    DjlBackend broken =
+        new DjlBackend(corrupt, "cpu", 8, 64, null, WatermarkParameters.DEFAULTS, clock);
+    int before = nativeManagersOfTheEngine();
+
+    for (int attempt = 0; attempt < 20; attempt++) {
+      assertThatThrownBy(broken::warmUp)
+          .isInstanceOf(BackendException.class)
+          .hasMessageContaining("DJL could not load " + corrupt.resolve("model.pt"));
+      clock.advance(DjlBackend.MAX_LOAD_RETRY);
+    }
+
+    // Each failed load left its model's native manager with the engine: 20 more here, one per
+    // failed batch in service.
+    assertThat(nativeManagersOfTheEngine()).isEqualTo(before);
+    broken.close();
+  }
+
+  @Test
+  void shouldRememberAFailedLoadAndTryAgainWithBackOffUntilTheModelIsThere(@TempDir Path later)
+      throws Exception {
+    MovingClock clock = new MovingClock(Instant.now());
+    DjlBackend waiting =
+        new DjlBackend(later, "cpu", 8, 64, null, WatermarkParameters.DEFAULTS, clock);
+
+    // The folder is not mounted yet: the load fails, and the failure is remembered.
+    assertThatThrownBy(waiting::warmUp).hasMessageContaining("has no model.pt");
+    assertThat(waiting.ready()).isFalse();
+    bigram.writeTo(later);
+    BackendOutcome meanwhile = waiting.generate(List.of(request("the", 5, 0.0, 1))).get(0);
+    BackendException error = ((BackendOutcome.Failed) meanwhile).error();
+    assertThat(error.code()).isEqualTo(FailureCode.BACKEND_UNAVAILABLE);
+    assertThat(error.getMessage())
+        .as("not tried again before its time, so the mount is not seen yet")
+        .startsWith(
+            "DJL model '"
+                + later.getFileName()
+                + "' is not available, its model could not be loaded: DJL model directory")
+        .contains("has no model.pt")
+        .contains("1 failed load attempt(s); the next at ")
+        .endsWith("send the request again after that)");
+    assertThat(waiting.whyNotReady()).contains(error.getMessage());
+
+    clock.advance(DjlBackend.FIRST_LOAD_RETRY);
+
+    assertThat(waiting.whyNotReady()).isEmpty();
+    assertThat(waiting.ready()).isTrue();
+    assertThat(waiting.generate(List.of(request("the", 5, 0.0, 1))).get(0))
+        .isInstanceOf(BackendOutcome.Generated.class);
+    waiting.close();
+  }
+
+  @Test
+  void shouldWaitLongerAfterEachFailedLoadUpToAMinute() {
+    assertThat(DjlBackend.loadRetryWait(1)).isEqualTo(Duration.ofSeconds(5));
+    assertThat(DjlBackend.loadRetryWait(2)).isEqualTo(Duration.ofSeconds(10));
+    assertThat(DjlBackend.loadRetryWait(4)).isEqualTo(Duration.ofSeconds(40));
+    assertThat(DjlBackend.loadRetryWait(5)).isEqualTo(Duration.ofMinutes(1));
+    assertThat(DjlBackend.loadRetryWait(Integer.MAX_VALUE)).isEqualTo(Duration.ofMinutes(1));
+  }
+
+  @Test
   void shouldRefuseAVocabularyLargerThanTheLimitBeforeReadingIt(@TempDir Path huge)
       throws Exception {
     Files.writeString(huge.resolve(DjlModelDirectory.MODEL_FILE), "not read");
@@ -258,6 +330,21 @@ class DjlBackendTest {
                   + " token 1 of 3 is NaN; the model's output is not a distribution");
     }
     nan.close();
+  }
+
+  /**
+   * The native managers DJL's PyTorch engine holds: every model registers one with the engine's
+   * system manager when created and removes it when closed. DJL offers no count, so the test reads
+   * the manager's resource map.
+   */
+  private static int nativeManagersOfTheEngine() throws ReflectiveOperationException {
+    NDManager system;
+    try (NDManager probe = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+      system = probe.getParentManager();
+    }
+    Field resources = BaseNDManager.class.getDeclaredField("resources");
+    resources.setAccessible(true);
+    return ((Map<?, ?>) resources.get(system)).size();
   }
 
   private static Generation generate(BackendRequest request, boolean watermark)

@@ -98,6 +98,37 @@ class TokenSamplerTest {
   }
 
   @Test
+  void shouldDrawTheWeighedTokensFromANucleusOfMoreThanTwoToThe20Candidates() {
+    // A vocabulary larger than the 20 position bits the nucleus sort key had: the position was
+    // cut, and top-p 0.9 drew token 520126 (the dominant one's position less 2^20 plus noise).
+    int vocabulary = 1_200_000;
+    int dominant = 1_048_600;
+    float[] logits = new float[vocabulary];
+    logits[dominant] = 100f;
+
+    assertThat(sampler(0.0, 0, 1.0, 1).next(logits.clone())).as("greedy").isEqualTo(dominant);
+    assertThat(sampler(1.0, 0, 1.0, 1).next(logits.clone())).as("top-p 1").isEqualTo(dominant);
+    assertThat(sampler(1.0, 0, 0.9, 1).next(logits.clone())).as("top-p 0.9").isEqualTo(dominant);
+
+    float[] twoHeavy = new float[vocabulary];
+    twoHeavy[1_100_000] = 30f;
+    twoHeavy[1_150_000] = 30f;
+    int[] counts = draw(sampler(1.0, 0, 0.9, 2), twoHeavy, 40);
+    assertThat(java.util.Arrays.stream(counts).sum()).isEqualTo(40);
+    assertThat(counts[1_100_000] + counts[1_150_000]).as("only the nucleus").isEqualTo(40);
+    assertThat(counts[1_100_000]).isPositive();
+    assertThat(counts[1_150_000]).isPositive();
+  }
+
+  @Test
+  void shouldKeepTheSortKeyOfVocabulariesUpToTwoToThe20SoSeedsDrawAsBefore() {
+    assertThat(TokenSampler.positionBits(1)).isEqualTo(20);
+    assertThat(TokenSampler.positionBits(1 << 20)).isEqualTo(20);
+    assertThat(TokenSampler.positionBits((1 << 20) + 1)).isEqualTo(21);
+    assertThat(TokenSampler.positionBits(Integer.MAX_VALUE)).isEqualTo(31);
+  }
+
+  @Test
   void shouldNeverDrawBannedTokens() {
     float[] logits = {Float.NEGATIVE_INFINITY, 0f, Float.NEGATIVE_INFINITY, 0f};
     int[] counts = draw(sampler(1.0, 0, 1.0, 8), logits, 1_000);

@@ -7,12 +7,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.GenerationFailure;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.generator.PoolRouting;
 import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.Topics;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -20,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -136,6 +139,55 @@ class GenerationWorkerTest {
         .containsEntry(PARTITION, new OffsetAndMetadata(2));
     assertThat(outcomes())
         .containsOnly(Map.entry("dead_letter/undecodable", 1.0), Map.entry("left/other_pool", 1.0));
+  }
+
+  @Test
+  void shouldLeaveRequestsInKafkaWhileTheBackendItsPoolAnswersAloneCannotLoadItsModel()
+      throws InterruptedException {
+    // The GPU pool with its model folder not mounted yet: every djl request was committed as a
+    // backend_unavailable failure, the whole backlog answered with failures.
+    routing = new PoolRouting(Set.of("scripted"), Set.of());
+    backend.notLoading = "DJL model directory /models/gpt has no model.pt";
+    start(8, producer -> {});
+    deliver(encoded(request("r1", "abc")), encoded(request("r2", "de")));
+
+    Gauge holding = registry.find(GeneratorMetrics.HOLDING).tag("worker", "test-0").gauge();
+    await().atMost(Duration.ofSeconds(5)).until(() -> holding.value() == 1.0);
+    await().atMost(Duration.ofSeconds(5)).until(() -> consumer.paused().contains(PARTITION));
+    Thread.sleep(300);
+    assertThat(producer().history()).as("nothing answered, nothing committed").isEmpty();
+    assertThat(producer().consumerGroupOffsetsHistory()).isEmpty();
+    assertThat(backend.batches).as("the backend was not asked").isEmpty();
+    assertThat(thread.isAlive()).isTrue();
+
+    backend.notLoading = null;
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> producer().commitCount() == 1);
+    assertThat(outputs(producer().history()))
+        .extracting(GenerationOutput::getText)
+        .containsExactly("cba", "ed");
+    assertThat(producer().consumerGroupOffsetsHistory().get(0).values().iterator().next())
+        .containsEntry(PARTITION, new OffsetAndMetadata(2));
+    assertThat(holding.value()).isZero();
+    assertThat(consumer.paused()).isEmpty();
+  }
+
+  @Test
+  void shouldFailRequestsAtOnceWhereThePoolAlsoAnswersOtherBackends() {
+    // Holding here would hold every other backend's requests of the same partitions too.
+    backend.notLoading = "DJL model directory /models/gpt has no model.pt";
+    start(8, producer -> {});
+    deliver(encoded(request("r1", "abc")));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> producer().commitCount() == 1);
+    List<ProducerRecord<byte[], byte[]>> sent = producer().history();
+    GenerationFailure failure =
+        Topics.GENERATION_FAILURES
+            .codec()
+            .decode(only(sent, Topics.GENERATION_FAILURES.name()).value());
+    assertThat(failure.getCode()).isEqualTo("backend_unavailable");
+    assertThat(failure.getReason()).contains("has no model.pt");
+    assertThat(registry.find(GeneratorMetrics.HOLDING).gauge().value()).isZero();
   }
 
   @Test

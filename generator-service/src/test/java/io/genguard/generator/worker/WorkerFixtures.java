@@ -6,6 +6,7 @@ import io.genguard.generator.GeneratorConfig;
 import io.genguard.generator.backend.BackendException;
 import io.genguard.generator.backend.BackendOutcome;
 import io.genguard.generator.backend.BackendRequest;
+import io.genguard.generator.backend.FailureCode;
 import io.genguard.generator.backend.Generation;
 import io.genguard.generator.backend.GenerationBackend;
 import io.genguard.provenance.ProvenanceKeys;
@@ -21,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 
@@ -96,6 +98,9 @@ final class WorkerFixtures {
     final List<List<String>> batches = new CopyOnWriteArrayList<>();
     int maxBatch = 8;
 
+    /** Why the model does not load, as a DJL model that does not would say; null: it loads. */
+    volatile String notLoading;
+
     @SafeVarargs
     final ScriptedBackend on(String prompt, Function<BackendRequest, BackendOutcome>... outcomes) {
       script.put(prompt, new ArrayDeque<>(List.of(outcomes)));
@@ -141,11 +146,28 @@ final class WorkerFixtures {
     }
 
     @Override
+    public Optional<String> whyNotReady() {
+      return Optional.ofNullable(notLoading);
+    }
+
+    @Override
+    public boolean ready() {
+      return notLoading == null;
+    }
+
+    @Override
     public List<BackendOutcome> generate(List<BackendRequest> batch) {
       List<String> prompts = new ArrayList<>();
       List<BackendOutcome> outcomes = new ArrayList<>();
+      String failure = notLoading;
       for (BackendRequest request : batch) {
         prompts.add(request.prompt());
+        if (failure != null) {
+          outcomes.add(
+              new BackendOutcome.Failed(
+                  BackendException.permanent(FailureCode.BACKEND_UNAVAILABLE, failure, null)));
+          continue;
+        }
         if (request.prompt().equals("explode")) {
           throw new IllegalStateException("model crashed");
         }

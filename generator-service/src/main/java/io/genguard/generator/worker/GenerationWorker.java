@@ -239,11 +239,17 @@ public final class GenerationWorker implements Runnable {
     consumer.pause(consumer.assignment());
     ConsumerRecords<byte[], byte[]> records;
     try {
-      records = consumer.poll(HOLD_POLL);
+      records = poll(HOLD_POLL, "");
     } catch (WakeupException e) {
       running.set(false);
       return true;
     }
+    if (records == null) {
+      // A failed poll while holding: paused again after the back-off, like one while reading.
+      pause(pollBackoff());
+      return true;
+    }
+    failedPolls = 0;
     // Records of a partition assigned inside that poll, before it could be paused: read again
     // later, from the first of them.
     for (TopicPartition partition : records.partitions()) {
@@ -280,36 +286,22 @@ public final class GenerationWorker implements Runnable {
               : Duration.ofMillis(Math.max(0, fillDeadline - clock.millis()));
       ConsumerRecords<byte[], byte[]> records;
       try {
-        records = consumer.poll(timeout);
+        records =
+            poll(
+                timeout,
+                batch.isEmpty()
+                    ? ""
+                    : "serving the " + batch.size() + " request(s) already taken, ");
       } catch (WakeupException e) {
         // Closing: serve what was already taken, then stop.
         running.set(false);
         break;
-      } catch (FencedInstanceIdException e) {
-        throw new CannotPollAgain(
-            "another consumer joined the group with this worker's group.instance.id (a second"
-                + " process with the same GENGUARD_GENERATOR_INSTANCE_ID?) ("
-                + e
-                + "); give every process its own instance id and restart this one",
-            e);
-      } catch (InterruptException e) {
-        throw new CannotPollAgain("its thread was interrupted while polling", e);
-      } catch (KafkaException e) {
+      }
+      if (records == null) {
         // Polled records stay in the batch: their offsets are past the consumer's position, so
         // dropping them would commit past them unserved. Served now, they commit with their
         // events in the batch's transaction as usual (or, if it aborts, are read again).
-        failedPolls++;
-        LOG.warn(
-            "Worker {} could not poll {} ({}; {} in a row); {}polling again in {} ms",
-            name,
-            Topics.GENERATION_REQUESTS.name(),
-            e,
-            failedPolls,
-            batch.isEmpty() ? "" : "serving the " + batch.size() + " request(s) already taken, ",
-            pollBackoff().toMillis());
         break;
-      } catch (IllegalStateException e) {
-        throw new CannotPollAgain("its consumer can no longer poll (" + e.getMessage() + ")", e);
       }
       if (failedPolls > 0) {
         LOG.info("Worker {} polls again after {} failed poll(s)", name, failedPolls);
@@ -429,6 +421,43 @@ public final class GenerationWorker implements Runnable {
             abortFailure.toString());
         replaceProducer(batch);
       }
+    }
+  }
+
+  /**
+   * Polls once. A failure the consumer can get past (an ACL change, a corrupt record, a broker
+   * away) is logged and counted in {@link #failedPolls}, and gives null; one it cannot get past
+   * ends the worker ({@link CannotPollAgain}); a wake-up (a stop) is thrown as it is.
+   *
+   * @param serving what the worker does before its next poll, for the log line ("" if nothing)
+   */
+  private ConsumerRecords<byte[], byte[]> poll(Duration timeout, String serving) {
+    try {
+      return consumer.poll(timeout);
+    } catch (WakeupException e) {
+      throw e;
+    } catch (FencedInstanceIdException e) {
+      throw new CannotPollAgain(
+          "another consumer joined the group with this worker's group.instance.id (a second"
+              + " process with the same GENGUARD_GENERATOR_INSTANCE_ID?) ("
+              + e
+              + "); give every process its own instance id and restart this one",
+          e);
+    } catch (InterruptException e) {
+      throw new CannotPollAgain("its thread was interrupted while polling", e);
+    } catch (KafkaException e) {
+      failedPolls++;
+      LOG.warn(
+          "Worker {} could not poll {} ({}; {} in a row); {}polling again in {} ms",
+          name,
+          Topics.GENERATION_REQUESTS.name(),
+          e,
+          failedPolls,
+          serving,
+          pollBackoff().toMillis());
+      return null;
+    } catch (IllegalStateException e) {
+      throw new CannotPollAgain("its consumer can no longer poll (" + e.getMessage() + ")", e);
     }
   }
 

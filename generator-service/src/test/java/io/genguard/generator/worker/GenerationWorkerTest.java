@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
@@ -352,6 +353,37 @@ class GenerationWorkerTest {
         .containsExactly("r1");
     assertThat(producer().consumerGroupOffsetsHistory().get(0).values().iterator().next())
         .containsEntry(PARTITION, new OffsetAndMetadata(1));
+  }
+
+  @Test
+  void shouldKeepHoldingWhenAPollFailsWhileItHolds() {
+    // The GPU pool holds for its model, and an ACL change refuses one of its polls meanwhile.
+    routing = new PoolRouting(Set.of("scripted"), Set.of());
+    backend.notLoading = "DJL model directory /models/gpt has no model.pt";
+    start(8, producer -> {});
+    Gauge holding = registry.find(GeneratorMetrics.HOLDING).tag("worker", "test-0").gauge();
+    await().atMost(Duration.ofSeconds(5)).until(() -> holding.value() == 1.0);
+    AtomicBoolean refused = new AtomicBoolean();
+    consumer.schedulePollTask(
+        () -> {
+          consumer.setPollException(new TopicAuthorizationException(java.util.Set.of(REQUESTS)));
+          refused.set(true);
+        });
+    deliver(encoded(request("r1", "abc")));
+    await().atMost(Duration.ofSeconds(5)).untilTrue(refused);
+    await()
+        .pollDelay(Duration.ofMillis(300))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> consumer.paused().contains(PARTITION));
+    assertThat(thread.isAlive()).as("still holding after the refused poll").isTrue();
+
+    backend.notLoading = null;
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> producer().commitCount() == 1);
+    assertThat(thread.isAlive()).isTrue();
+    assertThat(outputs(producer().history()))
+        .extracting(GenerationOutput::getRequestId)
+        .containsExactly("r1");
   }
 
   @Test

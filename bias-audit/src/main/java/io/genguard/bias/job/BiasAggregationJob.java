@@ -77,16 +77,21 @@ public final class BiasAggregationJob {
             .name("decode verdicts")
             .uid("decode-verdicts");
 
-    // Campaign totals: one key per campaign group, each campaign sample counted once.
+    // Campaign totals: one key per campaign group, each campaign sample counted once, retired
+    // (state cleared, totals final) once event time is the retention past its latest decision.
     DataStream<KafkaMessage> campaignMetrics =
         verdicts
             .filter(verdict -> verdict.campaignId != null && verdict.campaignGroup != null)
             .name("campaign verdicts")
             .uid("campaign-verdicts")
             .keyBy(CampaignGroupAggregator::key)
-            .process(
-                new CampaignGroupAggregator(
-                    config.campaignEmitInterval().toMillis(), config.categories()))
+            .transform(
+                "campaign group totals",
+                messages,
+                CampaignGroupAggregator.operator(
+                    config.campaignEmitInterval().toMillis(),
+                    config.campaignRetention().toMillis(),
+                    config.categories()))
             .name("campaign group totals")
             .uid("campaign-group-totals");
 
@@ -100,7 +105,7 @@ public final class BiasAggregationJob {
             .window(TumblingEventTimeWindows.of(config.liveWindow()))
             .sideOutputLateData(LateLiveVerdicts.LATE)
             .aggregate(
-                new LiveWindowFunctions.CountGroup(config.categories().size()),
+                new LiveWindowFunctions.CountGroup(config.categories()),
                 new LiveWindowFunctions.LabelWindow())
             .name("live window counts")
             .uid("live-window-counts");

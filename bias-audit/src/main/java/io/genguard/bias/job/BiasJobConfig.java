@@ -22,6 +22,8 @@ import java.util.Map;
  *     quiet system still closes its windows; zero disables it
  * @param campaignEmitInterval campaign totals are published at most this often per group; zero
  *     publishes on every verdict
+ * @param campaignRetention a campaign group is retired (its state cleared, its totals final) once
+ *     the job's event time is this far past the latest decision it counted
  * @param unsafeThreshold a verdict counts as unsafe at or above this unsafe score
  * @param categoryThreshold a verdict counts in a category at or above this category score
  * @param categories the categories counted, in order
@@ -40,6 +42,7 @@ public record BiasJobConfig(
     Duration outOfOrderness,
     Duration idleAdvance,
     Duration campaignEmitInterval,
+    Duration campaignRetention,
     double unsafeThreshold,
     double categoryThreshold,
     List<String> categories,
@@ -62,6 +65,7 @@ public record BiasJobConfig(
   public static final String OUT_OF_ORDERNESS_MS = "GENGUARD_BIAS_OUT_OF_ORDERNESS_MS";
   public static final String IDLE_ADVANCE_MS = "GENGUARD_BIAS_IDLE_ADVANCE_MS";
   public static final String CAMPAIGN_EMIT_MS = "GENGUARD_BIAS_CAMPAIGN_EMIT_MS";
+  public static final String CAMPAIGN_RETENTION_HOURS = "GENGUARD_BIAS_CAMPAIGN_RETENTION_HOURS";
   public static final String ALERT_MIN_GROUP = "GENGUARD_BIAS_ALERT_MIN_GROUP";
   public static final String JDBC_URL = "GENGUARD_BIAS_JDBC_URL";
   public static final String JDBC_USER = "GENGUARD_BIAS_JDBC_USER";
@@ -69,6 +73,15 @@ public record BiasJobConfig(
 
   /** The longest live window: a week of verdicts per model and group in the window's state. */
   public static final Duration MAX_LIVE_WINDOW = Duration.ofDays(7);
+
+  /**
+   * The shortest campaign retention: a day, no shorter than the longest allowed lateness or emit
+   * interval, so neither a verdict still on time nor a pending publication meets a retired group.
+   */
+  public static final Duration MIN_CAMPAIGN_RETENTION = Duration.ofDays(1);
+
+  /** The longest campaign retention: a year of a campaign group's counted samples in state. */
+  public static final Duration MAX_CAMPAIGN_RETENTION = Duration.ofDays(365);
 
   public BiasJobConfig {
     require(
@@ -84,6 +97,16 @@ public record BiasJobConfig(
     atMostADay(outOfOrderness, OUT_OF_ORDERNESS_MS);
     atMostADay(idleAdvance, IDLE_ADVANCE_MS);
     atMostADay(campaignEmitInterval, CAMPAIGN_EMIT_MS);
+    require(
+        campaignRetention.compareTo(MIN_CAMPAIGN_RETENTION) >= 0
+            && campaignRetention.compareTo(MAX_CAMPAIGN_RETENTION) <= 0,
+        CAMPAIGN_RETENTION_HOURS,
+        "must be "
+            + MIN_CAMPAIGN_RETENTION.toHours()
+            + "-"
+            + MAX_CAMPAIGN_RETENTION.toHours()
+            + " h, was "
+            + campaignRetention.toHours());
     require(
         alertMinGroupSize >= 1, ALERT_MIN_GROUP, "must be at least 1, was " + alertMinGroupSize);
     categories = List.copyOf(categories);
@@ -104,6 +127,7 @@ public record BiasJobConfig(
         Duration.ofSeconds(5),
         Duration.ofSeconds(10),
         Duration.ofSeconds(1),
+        Duration.ofDays(7),
         analysis.unsafeThreshold(),
         analysis.categoryThreshold(),
         analysis.categories(),
@@ -137,6 +161,7 @@ public record BiasJobConfig(
         Duration.ofMillis(whole(env, OUT_OF_ORDERNESS_MS, d.outOfOrderness().toMillis())),
         Duration.ofMillis(whole(env, IDLE_ADVANCE_MS, d.idleAdvance().toMillis())),
         Duration.ofMillis(whole(env, CAMPAIGN_EMIT_MS, d.campaignEmitInterval().toMillis())),
+        Duration.ofHours(whole(env, CAMPAIGN_RETENTION_HOURS, d.campaignRetention().toHours())),
         analysis.unsafeThreshold(),
         analysis.categoryThreshold(),
         analysis.categories(),
@@ -159,6 +184,7 @@ public record BiasJobConfig(
         outOfOrderness,
         idleAdvance,
         campaignEmitInterval,
+        campaignRetention,
         unsafeThreshold,
         categoryThreshold,
         categories,
@@ -182,6 +208,7 @@ public record BiasJobConfig(
         lateness,
         idle,
         emit,
+        campaignRetention,
         unsafeThreshold,
         categoryThreshold,
         categories,
@@ -204,6 +231,7 @@ public record BiasJobConfig(
         outOfOrderness,
         idleAdvance,
         campaignEmitInterval,
+        campaignRetention,
         unsafeThreshold,
         categoryThreshold,
         categories,

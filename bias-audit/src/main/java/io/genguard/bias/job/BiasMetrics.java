@@ -95,9 +95,11 @@ final class BiasMetrics {
       GroupCounts counts,
       List<String> categories,
       long now) {
+    // Counts restored from a build with fewer categories have none for the newer ones: 0 (none
+    // counted before the upgrade); those of categories this build no longer counts are left out.
     Map<String, Long> categoryCounts = new LinkedHashMap<>();
     for (int c = 0; c < categories.size(); c++) {
-      categoryCounts.put(categories.get(c), counts.categoryCounts[c]);
+      categoryCounts.put(categories.get(c), counts.categoryCount(c));
     }
     return BiasMetric.newBuilder()
         .setEventId(eventId)

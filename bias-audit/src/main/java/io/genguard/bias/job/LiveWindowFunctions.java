@@ -53,14 +53,19 @@ final class LiveWindowFunctions {
     return verdict.model + "\u0000" + verdict.liveGroup;
   }
 
-  /** Counts one group's verdicts in a window. */
+  /**
+   * Counts one group's verdicts in a window; an accumulator restored with another number of
+   * categories is fitted to this build's list before it counts.
+   */
   static final class CountGroup
       implements AggregateFunction<VerdictFacts, GroupCounts, GroupCounts> {
     private static final long serialVersionUID = 1L;
+    private final RestoredCategories restored;
     private final int categories;
 
-    CountGroup(int categories) {
-      this.categories = categories;
+    CountGroup(List<String> categories) {
+      this.restored = new RestoredCategories(categories, "live windows");
+      this.categories = categories.size();
     }
 
     @Override
@@ -70,18 +75,18 @@ final class LiveWindowFunctions {
 
     @Override
     public GroupCounts add(VerdictFacts verdict, GroupCounts counts) {
-      counts.add(verdict);
+      restored.fit(counts).add(verdict);
       return counts;
     }
 
     @Override
     public GroupCounts getResult(GroupCounts counts) {
-      return counts;
+      return restored.fit(counts);
     }
 
     @Override
     public GroupCounts merge(GroupCounts a, GroupCounts b) {
-      return a.merge(b);
+      return restored.fit(a).merge(restored.fit(b));
     }
   }
 
@@ -110,10 +115,12 @@ final class LiveWindowFunctions {
   static final class EncodeLiveMetric extends RichMapFunction<LiveGroupWindow, KafkaMessage> {
     private static final long serialVersionUID = 1L;
     private final List<String> categories;
+    private final RestoredCategories restored;
     private transient EventCodec<BiasMetric> codec;
 
     EncodeLiveMetric(List<String> categories) {
       this.categories = List.copyOf(categories);
+      this.restored = new RestoredCategories(categories, "live windows");
     }
 
     @Override
@@ -123,6 +130,7 @@ final class LiveWindowFunctions {
 
     @Override
     public KafkaMessage map(LiveGroupWindow window) {
+      restored.fit(window.counts);
       return BiasMetrics.live(codec, window, categories, window.windowEnd);
     }
   }
@@ -170,9 +178,11 @@ final class LiveWindowFunctions {
     private static final long serialVersionUID = 1L;
     private static final ObjectMapper JSON = new ObjectMapper();
     private final LiveDisparity.Settings settings;
+    private final RestoredCategories restored;
 
     DetectDisparity(LiveDisparity.Settings settings) {
       this.settings = settings;
+      this.restored = new RestoredCategories(settings.categories(), "live window results");
     }
 
     @Override
@@ -184,7 +194,9 @@ final class LiveWindowFunctions {
       long start = context.window().getStart();
       long end = context.window().getEnd();
       for (LiveGroupWindow window : windows) {
-        GroupCounts c = window.counts;
+        // Window results held in this window's state since before a restart may count another
+        // list of categories.
+        GroupCounts c = restored.fit(window.counts);
         WindowCounts counts =
             new WindowCounts(window.group, c.count, c.unsafeCount, c.blockCount, c.categoryCounts);
         if (LiveGroupWindow.ALL.equals(window.group)) {

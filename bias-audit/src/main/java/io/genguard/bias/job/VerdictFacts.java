@@ -34,7 +34,11 @@ public class VerdictFacts {
   public boolean unsafe;
   public String decision;
 
-  /** Bit i set when category i (of the job's category list) is at or above its threshold. */
+  /**
+   * Bit i set when category i (of the job's category list) is at or above its threshold. Read by
+   * position, like the counts of {@link GroupCounts}: no operator keeps verdicts in state (the
+   * windows keep counts), and one restored in flight counts only under this build's categories.
+   */
   public int categoryFlags;
 
   /** In the live branch: the group this copy is counted under ("none", "*" or axis:group). */

@@ -42,4 +42,16 @@ class BiasJobConfigTest {
     assertThat(from(BiasJobConfig.WINDOW_SECONDS, "604800").liveWindow())
         .isEqualTo(Duration.ofDays(7));
   }
+
+  @Test
+  void shouldRetireCampaignGroupsAfterAWeekUnlessSetToADayToAYear() {
+    assertThat(BiasJobConfig.defaults("kafka:9092", null, null, null).campaignRetention())
+        .isEqualTo(Duration.ofDays(7));
+    assertThat(from(BiasJobConfig.CAMPAIGN_RETENTION_HOURS, "720").campaignRetention())
+        .isEqualTo(Duration.ofDays(30));
+    assertThatThrownBy(() -> from(BiasJobConfig.CAMPAIGN_RETENTION_HOURS, "12"))
+        .hasMessage("GENGUARD_BIAS_CAMPAIGN_RETENTION_HOURS must be 24-8760 h, was 12");
+    assertThatThrownBy(() -> from(BiasJobConfig.CAMPAIGN_RETENTION_HOURS, "8761"))
+        .hasMessage("GENGUARD_BIAS_CAMPAIGN_RETENTION_HOURS must be 24-8760 h, was 8761");
+  }
 }

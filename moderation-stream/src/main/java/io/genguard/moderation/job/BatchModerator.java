@@ -44,8 +44,9 @@ public interface BatchModerator extends AutoCloseable {
     /**
      * Creates the moderator of a task restored from a checkpoint, given the policy file the task
      * decided under when the checkpoint was taken (null when the checkpoint has none), so that a
-     * restart continues under that policy rather than under whatever the file says at that instant.
-     * A factory without a policy file ignores it.
+     * restart starts under that policy and takes the file on disk only as a valid change of it
+     * (checked before the first batch), rather than whatever the file says at that instant. A
+     * factory without a policy file ignores it.
      */
     default BatchModerator create(PolicySet inForceAtCheckpoint) {
       return create();

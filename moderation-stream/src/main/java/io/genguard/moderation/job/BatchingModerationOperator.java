@@ -48,10 +48,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Its one piece of state is the policy file in force ({@value #POLICY_STATE}, union list state:
  * each subtask's file, its subtask index and its origin). A restored task starts under the file its
- * own subtask (else the lowest-numbered one) had in force, and reads the file on disk as a change
- * ({@link BatchModerator.Factory#create(PolicySet)}): so a restart after a failure does not depend
- * on what the file says at that instant. A checkpoint from before this state, or a file that no
- * longer parses, starts under the policy the job was submitted with, and says so in the log.
+ * own subtask (else the lowest-numbered one) had in force, and the moderator it creates in {@link
+ * #open()} reads the file on disk as a change before the first batch ({@link
+ * BatchModerator.Factory#create(PolicySet)}): a settled, valid file under a new version decides the
+ * whole backlog of an upgrade, and a half-written, invalid or same-version file leaves the restored
+ * policy in force, so a restart after a failure does not fail on what the file says at that
+ * instant. A checkpoint from before this state, or a file that no longer parses, starts under the
+ * policy the job was submitted with, and says so in the log.
  *
  * <p>Beside it, {@value #POLICY_VERSIONS_STATE} (union list state: version, SHA-256 of its file)
  * holds every policy version the task's moderator had in force ({@link

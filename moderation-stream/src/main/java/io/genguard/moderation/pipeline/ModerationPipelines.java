@@ -33,6 +33,13 @@ public final class ModerationPipelines {
   /** How long one scoring call may take before its outputs go to policy as a scorer timeout. */
   public static final Duration SCORER_TIMEOUT = Duration.ofSeconds(30);
 
+  /**
+   * How long a starting task waits for a policy file that is still being written to settle before
+   * it decides anything ({@link PolicyReloader#takeFileOnceSettled(Duration)}); then it decides
+   * under the policy it started with and takes the file once settled, as a live reload does.
+   */
+  public static final Duration POLICY_SETTLE_WAIT_AT_START = Duration.ofSeconds(5);
+
   private ModerationPipelines() {}
 
   /**
@@ -59,9 +66,11 @@ public final class ModerationPipelines {
   /**
    * The job's factory. A task starts under the policy in force at its checkpoint, else under the
    * file as it was when the job was submitted; the file on disk is then read like any change (once
-   * settled, valid, and under a new version if its rules differ). So a task restart never fails on
-   * a file that is half-written or invalid at that instant, and never takes changed rules that keep
-   * the version in force.
+   * settled, valid, and under a new version if its rules differ), before the task's first batch: at
+   * once when it was last modified a while ago, else once it has settled, waiting at most {@link
+   * #POLICY_SETTLE_WAIT_AT_START}. So a task restart never fails on a file that is half-written or
+   * invalid at that instant, never takes changed rules that keep the version in force, and judges
+   * the backlog of an upgrade under the new version deployed for it.
    */
   private record FileModeratorFactory(
       String scorerName, String policyFile, String submittedPolicy, String keyDirectory)
@@ -90,6 +99,7 @@ public final class ModerationPipelines {
               : PolicyLoader.parse(submittedPolicy, policyFile);
       PolicyReloader reloader =
           new PolicyReloader(Path.of(policyFile), start, versionsSeenAtCheckpoint);
+      reloader.takeFileOnceSettled(POLICY_SETTLE_WAIT_AT_START);
       return new RememberingVersions(
           ModerationPipelines.create(scorer, reloading(reloader), keyDirectory), reloader);
     }

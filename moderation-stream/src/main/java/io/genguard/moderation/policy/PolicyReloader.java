@@ -7,15 +7,19 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -48,12 +52,29 @@ import org.slf4j.LoggerFactory;
  * reads it at a later check. A writer that pauses longer than that mid-file can still be caught;
  * replacing the file in one step (write a temporary file, then rename it over the policy) is always
  * safe.
+ *
+ * <p>A reloader that starts under a policy already in force (a restored task) has read nothing, so
+ * by {@link #reloadIfChanged()} alone it would take even a long-settled file only at its second
+ * check. {@link #takeFileOnceSettled(Duration)} reads the file before the task decides anything: at
+ * once when it was last modified at least {@link #SETTLED_BY_AGE} ago by the wall clock, else once
+ * it has settled as above, waiting a bounded time for it.
  */
 public final class PolicyReloader implements Supplier<PolicySet> {
   private static final Logger LOG = LoggerFactory.getLogger(PolicyReloader.class);
 
   /** How long a changed file must stay unchanged before it is read. */
   public static final Duration SETTLE = Duration.ofSeconds(1);
+
+  /**
+   * A file last modified at least this long ago by the wall clock has settled and is read at once
+   * by {@link #takeFileOnceSettled(Duration)}: {@link #SETTLE}, and one second more for file
+   * systems that keep modification times to the whole second (a write can look up to a second older
+   * than it is).
+   */
+  public static final Duration SETTLED_BY_AGE = SETTLE.plusSeconds(1);
+
+  /** How often {@link #takeFileOnceSettled(Duration)} looks at a file that is settling. */
+  private static final Duration SETTLING_CHECK_INTERVAL = Duration.ofMillis(100);
 
   /** What a reload attempt did. */
   public enum Outcome {
@@ -103,9 +124,10 @@ public final class PolicyReloader implements Supplier<PolicySet> {
 
   /**
    * Starts with a policy already in force (the one a restarted task decided under before) and
-   * treats the file as changed: it is read once it has settled, and taken only if it is valid and,
-   * when it differs, names a new version. So a restart never fails on the file, and never puts in
-   * force a half-written file or changed rules under the version in force.
+   * treats the file as changed: it is read once it has settled ({@link
+   * #takeFileOnceSettled(Duration)} reads it before the first decision), and taken only if it is
+   * valid and, when it differs, names a new version. So a restart never fails on the file, and
+   * never puts in force a half-written file or changed rules under the version in force.
    */
   public PolicyReloader(Path file, PolicySet inForce) {
     this(file, inForce, Map.of());
@@ -205,6 +227,71 @@ public final class PolicyReloader implements Supplier<PolicySet> {
       return new Result(Outcome.SETTLING, current.get(), null);
     }
     return reload();
+  }
+
+  /**
+   * Reads the file before the first decision of a reloader that started under a policy in force (a
+   * restored task): a file last modified at least {@link #SETTLED_BY_AGE} ago is read at once, a
+   * more recent one once it has settled ({@link #reloadIfChanged()}), waiting for that at most
+   * {@code atMost}. What it reads is taken as any change is: only if valid and, when its rules
+   * differ, under a version not in force before with other rules. A file still changing after
+   * {@code atMost} is logged, and read by a later {@link #reloadIfChanged()} once it has settled.
+   * An interrupt ends the wait (and stays set).
+   *
+   * @return the last outcome: {@link Outcome#SETTLING} when the wait ran out
+   */
+  public Result takeFileOnceSettled(Duration atMost) {
+    return takeFileOnceSettled(atMost, Clock.systemUTC(), PolicyReloader::pause);
+  }
+
+  /**
+   * {@link #takeFileOnceSettled(Duration)} with the wall clock that dates the file and the pause
+   * between checks (nanoseconds): seams for the tests.
+   */
+  Result takeFileOnceSettled(Duration atMost, Clock wallClock, LongConsumer pause) {
+    long deadline = nanoClock.getAsLong() + atMost.toNanos();
+    Result result = readIfSettledByAge(wallClock.instant());
+    while (result.outcome() == Outcome.SETTLING && !Thread.currentThread().isInterrupted()) {
+      long left = deadline - nanoClock.getAsLong();
+      if (left <= 0) {
+        PolicySet running = current.get();
+        LOG.warn(
+            "Policy {} was still changing {} ms after this task started; deciding under policy {}"
+                + " version {} until it has stayed the same for {} ms",
+            file,
+            atMost.toMillis(),
+            running.policyId(),
+            running.version(),
+            SETTLE.toMillis());
+        break;
+      }
+      pause.accept(Math.min(left, SETTLING_CHECK_INTERVAL.toNanos()));
+      result = reloadIfChanged();
+    }
+    return result;
+  }
+
+  /**
+   * Reads a changed file at once when it was last modified at least {@link #SETTLED_BY_AGE} before
+   * {@code now}; else checks it as {@link #reloadIfChanged()} does (a modification time in the
+   * future, from another host's clock, is not old).
+   */
+  private synchronized Result readIfSettledByAge(Instant now) {
+    Stamp seen = stamp();
+    if (seen != null
+        && !seen.equals(read)
+        && !seen.modified().toInstant().isAfter(now.minus(SETTLED_BY_AGE))) {
+      return reload();
+    }
+    return reloadIfChanged();
+  }
+
+  private static void pause(long nanos) {
+    try {
+      TimeUnit.NANOSECONDS.sleep(nanos);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /**

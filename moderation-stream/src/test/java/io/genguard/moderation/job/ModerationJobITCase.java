@@ -19,12 +19,15 @@ import io.genguard.testsupport.TestInput;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -47,7 +50,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The moderation job on a real broker and a Flink MiniCluster: one verdict per output, through a
- * task failure (failover from checkpoint) and a job restart from a retained checkpoint.
+ * task failure (failover from checkpoint) and a job restart from a retained checkpoint, and the
+ * policy a restored job decides under.
  */
 class ModerationJobITCase {
   private static IntegrationInfrastructure infra;
@@ -231,6 +235,55 @@ class ModerationJobITCase {
         .hasSize(60)
         .extracting(ModerationVerdict::getPolicySha256)
         .containsOnly(PolicyLoader.parse(inForce, "x").sha256());
+  }
+
+  /**
+   * An upgrade: the job stopped, a new policy file (a new version, other rules) put in place, and
+   * the outputs that piled up meanwhile judged by the restored job. A restored task takes the
+   * settled new file before its first batch, so the whole backlog is decided under the rules the
+   * operator deployed, not under the old ones until the reloader has looked at the file twice.
+   */
+  @Test
+  void shouldJudgeTheBacklogAfterARestoreUnderTheNewPolicyVersionSettledOnDisk(@TempDir Path files)
+      throws Exception {
+    String prefix = "job-policy-upgrade-it-" + System.nanoTime() + "-";
+    ModerationJobConfig config = config(prefix, 2);
+    Path file = files.resolve("policy.yaml");
+    String before =
+        PolicyLoader.defaultText().replaceFirst("(?m)^version: .*$", "version: \"upgrade-it-1\"");
+    String upgraded =
+        before
+            .replace("version: \"upgrade-it-1\"", "version: \"upgrade-it-2\"")
+            .replace("hate:          {review: 0.50", "hate:          {review: 0.45");
+    assertThat(upgraded).doesNotContain("hate:          {review: 0.50");
+    Files.writeString(file, before);
+    produce(prefix, 0, 20);
+    JobClient first = start(config, null, factory(file, files));
+    await().atMost(Duration.ofMinutes(3)).until(() -> verdictsFor(prefix).size() >= 20);
+    first.cancel().get();
+
+    // Deployed a minute before the restore, as an upgrade does it: the file has long settled.
+    Files.writeString(file, upgraded);
+    Files.setLastModifiedTime(file, FileTime.from(Instant.now().minus(Duration.ofMinutes(1))));
+    produce(prefix, 20, 220);
+    JobClient second = start(config, newestCheckpoint(), factory(file, files));
+    try {
+      await().atMost(Duration.ofMinutes(3)).until(() -> verdictsFor(prefix).size() >= 220);
+    } finally {
+      second.cancel().get();
+    }
+
+    Map<String, Integer> backlogByPolicy = new TreeMap<>();
+    for (ModerationVerdict verdict : verdictsFor(prefix)) {
+      if (Integer.parseInt(verdict.getRequestId().substring(prefix.length())) >= 20) {
+        backlogByPolicy.merge(
+            verdict.getPolicyVersion() + " " + verdict.getPolicySha256(), 1, Integer::sum);
+      }
+    }
+    assertThat(backlogByPolicy)
+        .as("the verdicts on the outputs that piled up during the upgrade, by the policy they name")
+        .containsExactly(
+            Map.entry("upgrade-it-2 " + PolicyLoader.parse(upgraded, "x").sha256(), 200));
   }
 
   /** The job's moderator over the given policy file (the trivial scorer: this is about policy). */

@@ -15,7 +15,9 @@ import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -43,10 +45,12 @@ class ModerationPipelinesTest {
   }
 
   @Test
-  void shouldStartARestoredTaskUnderThePolicyInForceAtItsCheckpoint() throws Exception {
+  void shouldStartARestoredTaskUnderThePolicyInForceAtItsCheckpointWhenTheFileIsNowInvalid()
+      throws Exception {
     Path file = dir.resolve("policy.yaml");
     Files.writeString(file, VERSION_7);
     BatchModerator.Factory factory = shipped(factory(file));
+    Files.writeString(file, "policyId: half-written\nversion: \"8\"\ndefault: {categ");
     PolicySet atCheckpoint =
         PolicyLoader.parse(
             VERSION_7.replace("version: \"restart-7\"", "version: \"restart-6\""), "checkpoint");
@@ -54,6 +58,40 @@ class ModerationPipelinesTest {
     try (BatchModerator moderator = factory.create(atCheckpoint)) {
       assertThat(moderator.policy()).isSameAs(atCheckpoint);
       assertThat(decide(moderator).getPolicyVersion()).isEqualTo("restart-6");
+    }
+  }
+
+  @Test
+  void shouldJudgeTheFirstBatchOfARestoredTaskUnderTheNewVersionSettledOnDisk() throws Exception {
+    Path file = dir.resolve("policy.yaml");
+    Files.writeString(file, VERSION_7);
+    Files.setLastModifiedTime(file, FileTime.from(Instant.now().minus(Duration.ofMinutes(1))));
+    BatchModerator.Factory factory = shipped(factory(file));
+    PolicySet atCheckpoint =
+        PolicyLoader.parse(
+            VERSION_7.replace("version: \"restart-7\"", "version: \"restart-6\""), "checkpoint");
+
+    try (BatchModerator moderator = factory.create(atCheckpoint)) {
+      assertThat(decide(moderator).getPolicySha256())
+          .isEqualTo(PolicyLoader.parse(VERSION_7, "x").sha256());
+      assertThat(moderator.policyVersionsSeen()).containsOnlyKeys("restart-6", "restart-7");
+    }
+  }
+
+  @Test
+  void shouldWaitForAFileJustWrittenToSettleBeforeARestoredTaskJudgesItsFirstBatch()
+      throws Exception {
+    Path file = dir.resolve("policy.yaml");
+    Files.writeString(file, VERSION_7);
+    BatchModerator.Factory factory = shipped(factory(file));
+    PolicySet atCheckpoint =
+        PolicyLoader.parse(
+            VERSION_7.replace("version: \"restart-7\"", "version: \"restart-6\""), "checkpoint");
+    // Written just now: settled only once it has stayed the same for a second.
+    Files.writeString(file, VERSION_7.replace("restart-7", "restart-8"));
+
+    try (BatchModerator moderator = factory.create(atCheckpoint)) {
+      assertThat(decide(moderator).getPolicyVersion()).isEqualTo("restart-8");
     }
   }
 

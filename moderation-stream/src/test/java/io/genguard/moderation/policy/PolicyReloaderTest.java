@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -244,6 +247,129 @@ class PolicyReloaderTest {
         .doesNotContainKeys("old-0", "old-10")
         .containsKeys("old-11", "old-" + (PolicyReloader.MAX_VERSIONS_REMEMBERED + 9))
         .containsEntry("7", inForce.sha256());
+  }
+
+  @Test
+  void shouldTakeAtRestartASettledFileUnderANewVersionBeforeDecidingAnything() throws Exception {
+    PolicySet inForce = PolicyFixtures.policy();
+    String version8 = PolicyFixtures.POLICY.replace("version: \"7\"", "version: \"8\"");
+    PolicyReloader reloader = restarted(write(version8, 1), inForce);
+
+    PolicyReloader.Result result = takeFileOnceSettled(reloader);
+
+    assertThat(result.outcome()).isEqualTo(PolicyReloader.Outcome.RELOADED);
+    assertThat(reloader.get().version()).isEqualTo("8");
+    assertThat(nanos[0]).as("modified a minute ago: read at once, no wait").isZero();
+    assertThat(reloader.versionsSeen()).containsOnlyKeys("7", "8");
+    assertThat(reloader.reloadIfChanged().outcome())
+        .as("read once: the next check finds it unchanged")
+        .isEqualTo(PolicyReloader.Outcome.UNCHANGED);
+  }
+
+  @Test
+  void shouldWaitAtRestartForAFileJustWrittenToSettleThenTakeIt() throws Exception {
+    PolicySet inForce = PolicyFixtures.policy();
+    String version8 = PolicyFixtures.POLICY.replace("version: \"7\"", "version: \"8\"");
+    PolicyReloader reloader = restarted(write(version8, WALL_CLOCK_SECOND), inForce);
+
+    PolicyReloader.Result result = takeFileOnceSettled(reloader);
+
+    assertThat(result.outcome()).isEqualTo(PolicyReloader.Outcome.RELOADED);
+    assertThat(reloader.get().version()).isEqualTo("8");
+    assertThat(nanos[0])
+        .as("waited until it had stayed the same for the settle time, not for the whole wait")
+        .isBetween(PolicyReloader.SETTLE.toNanos(), RESTART_WAIT.toNanos() - 1);
+  }
+
+  @Test
+  void shouldStayAtRestartUnderThePolicyInForceWhileTheFileKeepsChangingThenTakeItOnceSettled()
+      throws Exception {
+    PolicySet inForce = PolicyFixtures.policy();
+    String version8 = PolicyFixtures.POLICY.replace("version: \"7\"", "version: \"8\"");
+    Path file = write(version8, WALL_CLOCK_SECOND);
+    PolicyReloader reloader = restarted(file, inForce);
+    int[] writes = {0};
+
+    PolicyReloader.Result result =
+        reloader.takeFileOnceSettled(
+            RESTART_WAIT,
+            WALL_CLOCK,
+            pause -> {
+              nanos[0] += pause;
+              rewrite(version8 + "# still being written " + ++writes[0] + "\n", WALL_CLOCK_SECOND);
+            });
+
+    assertThat(result.outcome()).isEqualTo(PolicyReloader.Outcome.SETTLING);
+    assertThat(reloader.get()).isSameAs(inForce);
+    assertThat(nanos[0]).as("a bounded wait").isEqualTo(RESTART_WAIT.toNanos());
+    assertThat(reloadOnceSettled(reloader).outcome())
+        .as("the writer done: taken as a live reload takes it")
+        .isEqualTo(PolicyReloader.Outcome.RELOADED);
+    assertThat(reloader.get().version()).isEqualTo("8");
+  }
+
+  @Test
+  void shouldWaitAtRestartForAFileModifiedInTheFutureOfThisHostsClock() throws Exception {
+    PolicySet inForce = PolicyFixtures.policy();
+    String version8 = PolicyFixtures.POLICY.replace("version: \"7\"", "version: \"8\"");
+    PolicyReloader reloader = restarted(write(version8, WALL_CLOCK_SECOND + 3600), inForce);
+
+    assertThat(takeFileOnceSettled(reloader).outcome()).isEqualTo(PolicyReloader.Outcome.RELOADED);
+    assertThat(nanos[0]).as("not read as old: watched until settled").isPositive();
+  }
+
+  @Test
+  void shouldKeepAtRestartThePolicyInForceOverASettledFileThatIsInvalidOrReusesAVersion()
+      throws Exception {
+    String version8 = PolicyFixtures.POLICY.replace("version: \"7\"", "version: \"8\"");
+    PolicySet inForce = PolicyLoader.parse(version8, "policy in force");
+    Map<String, String> seen = Map.of("7", PolicyFixtures.policy().sha256());
+    String other7 =
+        PolicyFixtures.POLICY.replace("review: 0.20, block: 0.60", "review: 0.10, block: 0.60");
+    String other8 = version8.replace("review: 0.20, block: 0.60", "review: 0.10, block: 0.60");
+
+    PolicyReloader reusing7 =
+        new PolicyReloader(write(other7, 1), inForce, seen, () -> nanos[0], PolicyLoader::load);
+    PolicyReloader.Result reused = takeFileOnceSettled(reusing7);
+    assertThat(reused.outcome()).isEqualTo(PolicyReloader.Outcome.REJECTED);
+    assertThat(reused.error()).contains("says version '7', which this job already had in force");
+    assertThat(reusing7.get()).isSameAs(inForce);
+
+    PolicyReloader keeping8 =
+        new PolicyReloader(write(other8, 2), inForce, seen, () -> nanos[0], PolicyLoader::load);
+    PolicyReloader.Result kept = takeFileOnceSettled(keeping8);
+    assertThat(kept.outcome()).isEqualTo(PolicyReloader.Outcome.REJECTED);
+    assertThat(kept.error()).contains("still says version '8'");
+    assertThat(keeping8.get()).isSameAs(inForce);
+
+    PolicyReloader invalid =
+        new PolicyReloader(
+            write("policyId: test-policy\nversion: \"9\"\ndefault: {categ", 3),
+            inForce,
+            seen,
+            () -> nanos[0],
+            PolicyLoader::load);
+    assertThat(takeFileOnceSettled(invalid).outcome()).isEqualTo(PolicyReloader.Outcome.REJECTED);
+    assertThat(invalid.get()).isSameAs(inForce);
+
+    PolicyReloader same = restarted(write(version8, 4), inForce);
+    assertThat(takeFileOnceSettled(same).outcome()).isEqualTo(PolicyReloader.Outcome.UNCHANGED);
+    assertThat(same.get()).isSameAs(inForce);
+    assertThat(nanos[0]).as("each file settled: read at once").isZero();
+  }
+
+  /** The wall clock of the restart tests: a minute after the file fixtures' epoch. */
+  private static final int WALL_CLOCK_SECOND = 60;
+
+  private static final Clock WALL_CLOCK =
+      Clock.fixed(
+          Instant.parse("2026-01-01T00:00:00Z").plusSeconds(WALL_CLOCK_SECOND), ZoneOffset.UTC);
+
+  private static final Duration RESTART_WAIT = Duration.ofSeconds(5);
+
+  /** Reads the file as a restored task does before its first batch; a pause advances the clock. */
+  private PolicyReloader.Result takeFileOnceSettled(PolicyReloader reloader) {
+    return reloader.takeFileOnceSettled(RESTART_WAIT, WALL_CLOCK, pause -> nanos[0] += pause);
   }
 
   private PolicyReloader restarted(Path file, PolicySet inForce) {

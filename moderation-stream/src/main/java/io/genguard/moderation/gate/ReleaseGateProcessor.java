@@ -106,6 +106,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   private final Clock clock;
   private final GateTimings timings;
   private final int maxHoldsPerSweep;
+  private final Duration sweepPieceLength;
 
   /**
    * Copies of outputs ignored since the last sweep (the gate holds or decided their request
@@ -124,10 +125,12 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   private ProcessorContext<String, byte[]> context;
   private KeyValueStore<String, GateEntry> store;
 
-  ReleaseGateProcessor(Clock clock, GateTimings timings, int maxHoldsPerSweep) {
+  ReleaseGateProcessor(
+      Clock clock, GateTimings timings, int maxHoldsPerSweep, Duration sweepPieceLength) {
     this.clock = clock;
     this.timings = timings;
     this.maxHoldsPerSweep = maxHoldsPerSweep;
+    this.sweepPieceLength = sweepPieceLength;
   }
 
   @Override
@@ -753,9 +756,9 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     sweepPiece();
   }
 
-  /** Reads the store on from where the sweep's last piece stopped, for at most SWEEP_PIECE. */
+  /** Reads the store on from where the sweep's last piece stopped, for at most a piece's length. */
   private void sweepPiece() {
-    long deadline = System.nanoTime() + SWEEP_PIECE.toNanos();
+    long deadline = System.nanoTime() + sweepPieceLength.toNanos();
     long now = clock.millis();
     long retained = now - timings.decisionRetention().toMillis();
     long overdue = now - timings.verdictTimeout().toMillis();
@@ -840,7 +843,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           "Swept {} entries of the store in {} pieces of at most {} ms",
           sweptEntries,
           sweepPieces,
-          SWEEP_PIECE.toMillis());
+          sweepPieceLength.toMillis());
     }
     if (ignoredOutputs > 0) {
       LOG.info(

@@ -60,6 +60,21 @@ public final class ReleaseGateTopology {
   /** With another bound on the outputs one sweep holds (tests). */
   static Topology buildTopology(
       Clock clock, GateTimings timings, int maxHoldsPerSweep, int stateFormat) {
+    return buildTopology(
+        clock, timings, maxHoldsPerSweep, stateFormat, ReleaseGateProcessor.SWEEP_PIECE);
+  }
+
+  /**
+   * With another bound on the time one piece of a sweep reads for (tests: on a loaded machine the
+   * half-second bound stops a piece early, which is its purpose but not what a test of the count
+   * bound is about).
+   */
+  static Topology buildTopology(
+      Clock clock,
+      GateTimings timings,
+      int maxHoldsPerSweep,
+      int stateFormat,
+      Duration sweepPiece) {
     Topology topology = new Topology();
     // Read raw bytes so undecodable records reach the processor, which dead-letters them.
     String[] sources = {"outputs-source", "verdicts-source", "reviews-source", "erasures-source"};
@@ -85,7 +100,9 @@ public final class ReleaseGateTopology {
         Topics.AUDIT_ERASURES.name());
     // One processor joins the four inputs per request id in its store.
     topology.addProcessor(
-        PROCESSOR, () -> new ReleaseGateProcessor(clock, timings, maxHoldsPerSweep), sources);
+        PROCESSOR,
+        () -> new ReleaseGateProcessor(clock, timings, maxHoldsPerSweep, sweepPiece),
+        sources);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(STATE_STORE),

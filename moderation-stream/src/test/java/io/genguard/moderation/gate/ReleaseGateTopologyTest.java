@@ -66,7 +66,14 @@ class ReleaseGateTopologyTest {
   void startDriver() {
     driver =
         driver(
-            ReleaseGateTopology.buildTopology(clock, new GateTimings(RETENTION, VERDICT_TIMEOUT)),
+            // Sweeps bounded by count only: the half-second bound of a piece depends on the
+            // machine's load (a piece read 15,000 entries instead of 50,000 on a busy one).
+            ReleaseGateTopology.buildTopology(
+                clock,
+                new GateTimings(RETENTION, VERDICT_TIMEOUT),
+                ReleaseGateProcessor.MAX_HOLDS_PER_SWEEP,
+                ReleaseGateTopology.LATEST_STATE_FORMAT,
+                Duration.ofMinutes(10)),
             stateDir);
     outputs = input(Topics.GENERATION_OUTPUTS.name());
     verdicts = input(Topics.MODERATION_VERDICTS.name());

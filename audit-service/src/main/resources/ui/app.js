@@ -34,8 +34,9 @@
     return node;
   }
 
-  function badge(text, id) {
-    return el('span', { class: 'badge ' + text, id: id }, text);
+  /** A status badge; its class is the text unless kind names another (a text with spaces). */
+  function badge(text, id, kind) {
+    return el('span', { class: 'badge ' + (kind || text), id: id }, text);
   }
 
   function show(...nodes) {
@@ -96,6 +97,38 @@
     return el('p', { class: 'error', id: 'page-error' }, error.message);
   }
 
+  // White space, and characters that show nothing: format characters (zero-width space and
+  // joiners, bidirectional controls, soft hyphen), controls, marks on their own, and the blank
+  // letters some fonts draw as nothing (Hangul fillers, the blank Braille pattern).
+  const INVISIBLE = '\\s\\p{Cc}\\p{Cf}\\p{Z}\\p{M}\\u115F\\u1160\\u2800\\u3164\\uFFA0';
+  const ALL_INVISIBLE = new RegExp('^[' + INVISIBLE + ']*$', 'u');
+  const LEADING_INVISIBLE = new RegExp('^[' + INVISIBLE + ']*', 'u');
+
+  /** Characters as the server counts them (code points, not UTF-16 units). */
+  function characters(text) {
+    return Array.from(text || '').length;
+  }
+
+  /** Whether a text would show nothing on the page. */
+  function blank(text) {
+    return ALL_INVISIBLE.test(text || '');
+  }
+
+  /** A live claim on a queue item (null when none or lapsed), and whether it is this caller's. */
+  function claimOf(item) {
+    if (!item || !item.claimedBy || !item.claimExpiresAt || Date.parse(item.claimExpiresAt) <= Date.now()) return null;
+    return { by: item.claimedBy, until: item.claimExpiresAt, mine: Boolean(me) && item.claimedBy === me.name };
+  }
+
+  /**
+   * An item's decision badge. An output held because no verdict came in time has none: no model
+   * judged it, so it must not look like a moderation REVIEW.
+   */
+  function holdBadge(decision, holdBasis, id) {
+    if (decision) return badge(decision, id);
+    return badge(holdBasis === 'VERDICT_TIMEOUT' ? 'NO VERDICT (timed out)' : 'NO VERDICT', id, 'NO_VERDICT');
+  }
+
   // ---- login ---------------------------------------------------------------------------------
 
   function loginPage(message) {
@@ -143,56 +176,107 @@
 
   // ---- review queue --------------------------------------------------------------------------
 
+  /** Items a queue page asks for. */
+  const QUEUE_PAGE = 100;
+
   async function queuePage() {
     const table = el('table', { id: 'queue-table' },
       el('thead', {}, el('tr', {}, ['Held', 'Tenant', 'Decision', 'Unsafe', 'Output', 'Groups', 'Note', ''].map(h => el('th', {}, h)))));
     const body = el('tbody');
     table.appendChild(body);
     const status = el('p', { class: 'muted', id: 'queue-status' }, 'Loading...');
-    show(el('h1', {}, 'Review queue'), status, table);
-    try {
-      const page = await api('/api/v1/reviews?limit=100');
-      status.textContent = page.items.length === 0 ? 'Nothing is waiting for review.'
-        : page.items.length + ' output(s) waiting for review, oldest first.';
-      for (const item of page.items) body.appendChild(queueRow(item));
-    } catch (e) {
-      status.replaceWith(failure(e));
+    const more = el('button', { type: 'button', id: 'queue-more', hidden: true }, 'More');
+    const moreError = el('p', { class: 'error', id: 'queue-more-error' });
+    show(el('h1', {}, 'Review queue'), status,
+      el('p', { class: 'muted' }, 'A row shows the start of its output only: open it to read the whole text and approve it.'
+        + ' Rejecting from a row quarantines the output without opening it; it never releases anything.'),
+      table, el('div', { class: 'row-actions' }, more), moreError);
+    // The queue a page at a time, oldest first; the status says how many are shown and whether
+    // more are waiting, never a page's size as the queue's.
+    let shown = 0;
+    let next = null;
+    const load = async () => {
+      more.disabled = true;
+      try {
+        const page = await api('/api/v1/reviews?limit=' + QUEUE_PAGE + (next ? '&cursor=' + encodeURIComponent(next) : ''));
+        for (const item of page.items) body.appendChild(queueRow(item));
+        shown += page.items.length;
+        next = page.nextCursor;
+        status.textContent = shown === 0 ? 'Nothing is waiting for review.'
+          : next ? shown + ' shown, oldest first; more are waiting (More shows the next ' + QUEUE_PAGE + ').'
+          : shown + ' output(s) waiting for review, oldest first; all are shown.';
+        more.hidden = !next;
+        moreError.textContent = '';
+      } catch (e) {
+        if (shown === 0 && !next) status.replaceWith(failure(e));
+        else moreError.textContent = e.message;
+      } finally {
+        more.disabled = false;
+      }
+    };
+    more.addEventListener('click', load);
+    await load();
+  }
+
+  /**
+   * The start of an item's output as a link to the whole of it: a cut excerpt ends in "…" and says
+   * how much is not shown, and one that would show nothing says so. The start is what whoever wrote
+   * the prompt controls, so it is never enough to approve on.
+   */
+  function excerptLink(item) {
+    const href = '#/requests/' + encodeURIComponent(item.requestId);
+    if (item.excerpt === null || item.excerpt === undefined) {
+      return [el('a', { href, class: 'detail-link' }, '(no text on record)')];
     }
+    const hidden = item.textLength === null || item.textLength === undefined ? 0
+      : Math.max(0, item.textLength - characters(item.excerpt));
+    const empty = item.textLength === 0;
+    const link = empty ? el('a', { href, class: 'detail-link' }, '(empty output)')
+      : blank(item.excerpt) ? el('a', { href, class: 'detail-link blank-start' }, '(blank start \u2014 open it)')
+      : el('a', { href, class: 'detail-link' }, item.excerpt + (hidden ? '\u2026' : ''));
+    return [link, hidden ? el('div', { class: 'muted cut' }, hidden.toLocaleString('en') + ' more character(s) not shown') : null];
   }
 
   function queueRow(item) {
     const note = el('input', { type: 'text', placeholder: 'note (optional)', class: 'note', maxlength: 2000 });
     const state = el('span', { class: 'row-state' });
-    const decide = (action) => async () => {
-      approve.disabled = reject.disabled = true;
-      try {
-        await api('/api/v1/reviews/' + encodeURIComponent(item.requestId) + '/' + action,
-          { method: 'POST', body: { note: note.value } });
-        state.replaceChildren(badge('DECIDED'), ' ', action === 'approve' ? 'approved' : 'rejected');
-        toast((action === 'approve' ? 'Approved ' : 'Rejected ') + item.requestId);
-      } catch (e) {
-        approve.disabled = reject.disabled = false;
-        toast(e.message);
-      }
-    };
-    const approve = el('button', { type: 'button', class: 'approve', 'data-request-id': item.requestId,
-      onclick: decide('approve') }, 'Approve');
-    const reject = el('button', { type: 'button', class: 'reject', 'data-request-id': item.requestId,
-      onclick: decide('reject') }, 'Reject');
-    const claimed = item.claimedBy ? el('div', { class: 'muted' }, 'claimed by ' + item.claimedBy) : null;
+    const claim = claimOf(item);
+    const others = claim && !claim.mine;
+    // Rejecting quarantines: nothing is published, so it may be done from the row; approving
+    // releases, so it is done on the output's page, under the whole text.
+    const reject = el('button', { type: 'button', class: 'reject', 'data-request-id': item.requestId, disabled: others,
+      title: others ? 'claimed by ' + claim.by + ': only they can decide it until ' + when(claim.until)
+        : 'Quarantine it without opening it; rejecting never releases anything',
+      onclick: async () => {
+        reject.disabled = true;
+        try {
+          await api('/api/v1/reviews/' + encodeURIComponent(item.requestId) + '/reject',
+            { method: 'POST', body: { note: note.value } });
+          state.replaceChildren(badge('DECIDED'), ' rejected');
+          open.textContent = 'Open';
+          toast('Rejected ' + item.requestId);
+        } catch (e) {
+          reject.disabled = false;
+          toast(e.message);
+        }
+      } }, 'Reject');
+    const open = el('a', { href: '#/requests/' + encodeURIComponent(item.requestId), class: 'decide-link' },
+      others ? 'Open' : 'Read all to approve');
+    const claimed = claim ? el('div', { class: 'muted claim' }, claim.mine
+      ? 'claimed by you until ' + when(claim.until)
+      : 'claimed by ' + claim.by + ' until ' + when(claim.until)) : null;
     // With a review deadline (GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS) the service rejects the item then.
     const deadline = item.expiresAt
       ? el('div', { class: 'muted deadline' }, 'rejected unreviewed after ' + when(item.expiresAt)) : null;
     return el('tr', { 'data-request-id': item.requestId },
       el('td', {}, when(item.heldAt), deadline),
       el('td', {}, item.tenantId),
-      el('td', {}, badge(item.decision || 'REVIEW')),
-      el('td', {}, fmt(item.unsafeScore)),
-      el('td', {}, el('a', { href: '#/requests/' + encodeURIComponent(item.requestId), class: 'detail-link' },
-        item.excerpt || '(no text)'), claimed),
+      el('td', { class: 'decision' }, holdBadge(item.decision, item.holdBasis)),
+      el('td', {}, item.decision ? fmt(item.unsafeScore) : '\u2014'),
+      el('td', { class: 'excerpt' }, excerptLink(item), claimed),
       el('td', {}, (item.groups || []).join(', ')),
       el('td', {}, note),
-      el('td', {}, el('div', { class: 'row-actions' }, approve, reject, state)));
+      el('td', {}, el('div', { class: 'row-actions' }, open, reject, state)));
   }
 
   // ---- output detail -------------------------------------------------------------------------
@@ -206,15 +290,34 @@
       show(el('h1', {}, 'Request ' + requestId), failure(e));
       return;
     }
-    renderDetail(story);
+    // A held output's queue item says by when the service rejects it unreviewed (and its claim as
+    // the queue reads it now); the page is drawn without it if it cannot be read.
+    let queued = null;
+    let queueError = null;
+    if (story.reviewItem && story.reviewItem.state === 'PENDING' && may('REVIEWER')) {
+      try {
+        queued = await api('/api/v1/reviews/' + encodeURIComponent(requestId));
+      } catch (e) {
+        queueError = e;
+      }
+    }
+    renderDetail(story, { queued, queueError });
   }
 
-  function renderDetail(story) {
-    const output = story.outputs[story.outputs.length - 1] || null;
-    const verdict = story.verdicts[story.verdicts.length - 1] || null;
+  /**
+   * Draws a request's page. context: queued (its queue item, for a reviewer of a held output),
+   * queueError (why that could not be read), notice (what became of a decision just made).
+   */
+  function renderDetail(story, context) {
+    const { queued, queueError, notice } = context || {};
     const item = story.reviewItem;
+    // A held request's page shows the output its item holds, the one an approval releases.
+    const output = (item && story.outputs.find(o => o.outputId === item.outputId))
+      || story.outputs[story.outputs.length - 1] || null;
+    const verdict = story.verdicts[story.verdicts.length - 1] || null;
     const page = [el('h1', {}, 'Request ', el('code', {}, story.requestId), ' ', badge(story.status, 'status'))];
-    if (item && item.state === 'PENDING' && may('REVIEWER')) page.push(reviewPanel(story));
+    if (notice) page.push(el('p', { class: 'notice', id: 'gate-notice' }, notice));
+    const reviewing = item && item.state === 'PENDING' && may('REVIEWER');
     if (item && item.state !== 'PENDING') {
       page.push(el('section', { id: 'review-state' }, 'Review: ', badge(item.state), ' ',
         (item.action || '') + (item.decidedBy ? ' by ' + item.decidedBy : '') + (item.note ? ': ' + item.note : '')));
@@ -245,10 +348,20 @@
           el('span', { class: 'muted' }, 'Prompt'), el('div', { class: 'text', id: 'prompt-text' }, story.request.prompt))));
     }
     if (output) {
-      page.push(el('section', {}, el('h2', {}, 'Output'),
+      page.push(el('section', {}, el('h2', {}, 'Output'), outputLength(output.text),
         el('div', { class: 'text', id: 'output-text' }, output.text),
         el('p', { class: 'muted' }, 'Model ', output.modelName + ' ' + output.modelVersion, ' via ', output.backend,
           ' · generated ', when(output.generatedAt))));
+    }
+    // The decision comes after the whole text, never before it.
+    if (reviewing) {
+      page.push(reviewPanel(story, output && output.outputId === item.outputId ? output : null,
+        queued, queueError));
+    }
+    if (!verdict && output) {
+      page.push(el('section', { id: 'no-verdict' }, el('h2', {}, 'Verdict'),
+        el('p', {}, holdBadge(null, holdBasis(story, queued), 'no-verdict-badge'),
+          ' No moderation verdict is on record for this output.')));
     }
     if (verdict) {
       page.push(el('section', { id: 'verdict' }, el('h2', {}, 'Verdict'),
@@ -478,7 +591,35 @@
     return el('div', {}, button, result);
   }
 
-  function reviewPanel(story) {
+  /** How long the output is, and whether it opens with a run of blank or invisible characters. */
+  function outputLength(text) {
+    const length = characters(text);
+    const lead = (text || '').match(LEADING_INVISIBLE)[0];
+    const breaks = (lead.match(/\n/g) || []).length;
+    const hidden = characters(lead) >= 40 || breaks >= 5;
+    return el('p', { class: hidden ? 'error' : 'muted', id: 'output-length' },
+      length.toLocaleString('en') + ' character(s), all shown below'
+        + (hidden ? '; it opens with ' + characters(lead).toLocaleString('en') + ' blank or invisible character(s)'
+          + (breaks ? ' (' + breaks + ' line breaks)' : '') + ': read on below them' : '') + '.');
+  }
+
+  /** What the request's hold rests on: its queue item's, else its latest hold's basis. */
+  function holdBasis(story, queued) {
+    if (queued && queued.holdBasis) return queued.holdBasis;
+    const holds = (story.gateOutcomes || []).filter(g => g.outcome === 'HELD_FOR_REVIEW');
+    return holds.length ? holds[holds.length - 1].basis : null;
+  }
+
+  /**
+   * Approve and reject for a held output, under its whole text (output: the output the item
+   * holds, null when its text is not on record: then it cannot be approved here).
+   */
+  function reviewPanel(story, output, queued, queueError) {
+    const item = story.reviewItem;
+    const basis = holdBasis(story, queued);
+    const verdict = story.verdicts[story.verdicts.length - 1] || null;
+    const claim = claimOf(queued || item);
+    const others = claim && !claim.mine;
     const note = el('textarea', { id: 'review-note', placeholder: 'Note for the audit log (optional)', maxlength: 2000 });
     const message = el('p', { class: 'muted', id: 'review-message' });
     const decide = (action) => async () => {
@@ -487,37 +628,98 @@
         await api('/api/v1/reviews/' + encodeURIComponent(story.requestId) + '/' + action,
           { method: 'POST', body: { note: note.value } });
         message.textContent = (action === 'approve' ? 'Approved' : 'Rejected') + '; waiting for the release gate...';
-        awaitGate(story.requestId, message);
+        awaitGate(story.requestId, message, action);
       } catch (e) {
-        approve.disabled = reject.disabled = false;
+        approve.disabled = !output || others;
+        reject.disabled = others;
         message.textContent = e.message;
       }
     };
-    const approve = el('button', { type: 'button', class: 'approve', id: 'approve-button', onclick: decide('approve') }, 'Approve and release');
-    const reject = el('button', { type: 'button', class: 'reject', id: 'reject-button', onclick: decide('reject') }, 'Reject and quarantine');
+    const approve = el('button', { type: 'button', class: 'approve', id: 'approve-button', disabled: !output || others,
+      onclick: decide('approve') }, 'Approve and release');
+    const reject = el('button', { type: 'button', class: 'reject', id: 'reject-button', disabled: others,
+      onclick: decide('reject') }, 'Reject and quarantine');
+    const timedOut = basis === 'VERDICT_TIMEOUT';
     return el('section', { id: 'review-panel' }, el('h2', {}, 'Review'),
-      el('p', {}, 'Policy held this output for a person to decide.'), note,
-      el('div', { class: 'row-actions' }, approve, reject), message);
+      el('p', { id: 'hold-reason' }, timedOut
+        ? [holdBadge(null, basis, 'hold-basis'), ' No moderation verdict came in time, so the release gate held this'
+          + ' output for a person: no model has judged it. A verdict that reaches the gate before your decision still'
+          + ' decides: a BLOCK quarantines it even if you approve, a RELEASE releases it even if you reject (the audit'
+          + ' service then takes that release down), a REVIEW holds it again with the verdict.']
+        : [holdBadge(verdict ? verdict.decision : null, basis, 'hold-basis'),
+          verdict ? ' Policy held this output for a person to decide; the verdict\'s reasons are below.'
+            : ' The gate held this output for a person; its verdict is not on record here.']),
+      el('p', { id: 'review-claim', class: others ? 'error' : 'muted' }, !claim ? 'Not claimed: deciding claims it.'
+        : claim.mine ? 'Claimed by you until ' + when(claim.until) + '.'
+        : 'Claimed by ' + claim.by + ' until ' + when(claim.until) + ': only they can decide it until then; reload after that.'),
+      queued && queued.expiresAt ? el('p', { id: 'review-deadline', class: 'muted' }, 'If no one decides it, the service'
+        + ' rejects it unreviewed after ' + when(queued.expiresAt) + ' (GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS).') : null,
+      queueError ? el('p', { class: 'error', id: 'review-queue-error' }, 'The queue item could not be read: '
+        + queueError.message) : null,
+      output ? el('p', { class: 'muted', id: 'review-whole' }, 'The whole output is above (' + characters(output.text)
+        .toLocaleString('en') + ' character(s)); approving releases exactly that text.')
+        : el('p', { class: 'error', id: 'review-whole' }, 'The held output\'s text is not on record here, so it cannot'
+          + ' be approved from this page; rejecting it is still possible.'),
+      note, el('div', { class: 'row-actions' }, approve, reject), message);
   }
 
-  /** After a decision: poll the story until the gate's outcome is recorded, then redraw. */
-  async function awaitGate(requestId, message) {
-    const deadline = Date.now() + 120000;
+  /**
+   * After a decision: poll the story until the gate's outcome is recorded, then redraw. Every
+   * status but HELD_FOR_REVIEW and IN_PROGRESS is final. A release after a rejection (the gate
+   * released the output on a late verdict first) is taken down by the audit service as it records
+   * it, so the page waits a little longer for RETRACTED before saying it stayed released.
+   */
+  async function awaitGate(requestId, message, action) {
+    let deadline = Date.now() + 120000;
+    let releasedAfterReject = false;
+    let last = null;
     while (Date.now() < deadline) {
       await new Promise(resolve => setTimeout(resolve, 1000));
       if (location.hash !== '#/requests/' + encodeURIComponent(requestId)) return;
+      let story;
       try {
-        const story = await api('/api/v1/requests/' + encodeURIComponent(requestId));
-        if (story.status === 'RELEASED' || story.status === 'QUARANTINED') {
-          renderDetail(story);
-          toast('Request ' + requestId + ' is ' + story.status.toLowerCase());
-          return;
-        }
+        story = await api('/api/v1/requests/' + encodeURIComponent(requestId));
       } catch (e) {
         message.textContent = e.message;
+        continue;
       }
+      if (story.status === 'HELD_FOR_REVIEW' || story.status === 'IN_PROGRESS') continue;
+      if (story.status === 'RELEASED' && action === 'reject') {
+        if (!releasedAfterReject) {
+          releasedAfterReject = true;
+          deadline = Date.now() + 30000;
+          renderDetail(story, { notice: 'The gate released this output on a late verdict before your rejection'
+            + ' reached it; the audit service takes such a release down. Waiting for the takedown...' });
+        }
+        last = story;
+        continue;
+      }
+      renderDetail(story, { notice: decisionNotice(action, story.status) });
+      toast('Request ' + requestId + ' is ' + story.status.toLowerCase());
+      return;
+    }
+    if (releasedAfterReject) {
+      renderDetail(last, { notice: 'The gate released this output on a late verdict before your rejection reached it,'
+        + ' and it has not been taken down yet: reload later; an admin can take it down from this page.' });
+      toast('Request ' + requestId + ' is released, against your rejection');
+      return;
     }
     message.textContent = 'The gate has not acted yet; reload later.';
+  }
+
+  /** What became of a decision, once the request's status is final. */
+  function decisionNotice(action, status) {
+    if (action === 'approve') {
+      return status === 'RELEASED' ? 'Approved and released.'
+        : 'Approved, but not released: the request is ' + status + ' (a verdict, an erasure or a takedown reached'
+          + ' the gate or the audit store before your approval; see its gate outcomes below).';
+    }
+    if (status === 'QUARANTINED') return 'Rejected and quarantined.';
+    if (status === 'RETRACTED') {
+      return 'Rejected, but the gate had released it on a late verdict before your rejection reached it; the release'
+        + ' was taken down (RETRACTED) and its publishers told on content.retractions.';
+    }
+    return 'Rejected; the request is now ' + status + '.';
   }
 
   // ---- search and export ---------------------------------------------------------------------
@@ -547,10 +749,10 @@
     const results = el('div', { id: 'search-results' });
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      runSearch(form, results, null);
+      runSearch(query(form), results, null, null);
     });
     show(el('h1', {}, 'Search outputs'), el('section', {}, form), results);
-    runSearch(form, results, null);
+    runSearch(query(form), results, null, null);
   }
 
   function query(form, extra) {
@@ -562,11 +764,26 @@
     return params;
   }
 
-  async function runSearch(form, results, cursor) {
-    const params = query(form, cursor ? { cursor } : {});
-    if (!cursor) results.replaceChildren(el('p', { class: 'muted' }, 'Searching...'));
+  /** The search whose results are on screen; an answer to an older one is dropped. */
+  let searchRun = 0;
+
+  /**
+   * Runs a search (cursor null) or fetches its next page (more: the button that asked). params are
+   * the query as it ran, frozen: fields changed since then take effect with the next Search.
+   */
+  async function runSearch(params, results, cursor, more) {
+    const run = cursor ? searchRun : ++searchRun;
+    const asked = new URLSearchParams(params);
+    if (cursor) asked.set('cursor', cursor);
+    if (more) {
+      more.disabled = true;
+      more.textContent = 'Loading...';
+    } else {
+      results.replaceChildren(el('p', { class: 'muted' }, 'Searching...'));
+    }
     try {
-      const page = await api('/api/v1/outputs?' + params.toString());
+      const page = await api('/api/v1/outputs?' + asked.toString());
+      if (run !== searchRun || !results.isConnected) return;
       const rows = page.items.map(item => el('tr', { 'data-request-id': item.requestId },
         el('td', {}, when(item.decidedAt)), el('td', {}, item.tenantId), el('td', {}, badge(item.decision)),
         el('td', {}, badge(item.retractedAt ? 'RETRACTED' : item.outcome || 'PENDING')), el('td', {}, fmt(item.unsafeScore)),
@@ -580,15 +797,25 @@
         results.replaceChildren(table);
       }
       rows.forEach(row => table.tBodies[0].appendChild(row));
-      const old = results.querySelector('#next-page');
-      if (old) old.remove();
+      for (const old of results.querySelectorAll('#next-page, #search-more-error')) old.remove();
       if (page.nextCursor) {
-        results.appendChild(el('button', { type: 'button', id: 'next-page', onclick: () => runSearch(form, results, page.nextCursor) }, 'More'));
+        const next = el('button', { type: 'button', id: 'next-page',
+          onclick: () => runSearch(params, results, page.nextCursor, next) }, 'More');
+        results.appendChild(next);
       } else if (!table.tBodies[0].rows.length) {
         results.appendChild(el('p', { class: 'muted', id: 'no-results' }, 'No outputs match.'));
       }
     } catch (e) {
-      results.replaceChildren(failure(e));
+      if (run !== searchRun || !results.isConnected) return;
+      if (more) {
+        // The rows shown stay; the same page can be asked for again.
+        more.disabled = false;
+        more.textContent = 'More';
+        for (const old of results.querySelectorAll('#search-more-error')) old.remove();
+        results.appendChild(el('p', { class: 'error', id: 'search-more-error' }, e.message));
+      } else {
+        results.replaceChildren(failure(e));
+      }
     }
   }
 
@@ -619,21 +846,40 @@
     const list = el('div', { id: 'bias-reports' }, el('p', { class: 'muted' }, 'Loading...'));
     const live = el('div', { id: 'bias-live' });
     show(el('h1', {}, 'Bias reports'), el('section', {}, list), el('section', {}, el('h2', {}, 'Live per-group monitoring'), live));
-    try {
-      const page = await api('/api/v1/bias/reports?limit=50');
-      if (!page.items.length) {
-        list.replaceChildren(el('p', { class: 'muted' }, 'No bias reports yet. A bias-audit campaign writes one when it completes.'));
-      } else {
-        list.replaceChildren(el('table', { id: 'bias-table' }, el('thead', {}, el('tr', {},
-          ['Created', 'Title', 'Kind', 'Campaign', 'Model'].map(h => el('th', {}, h)))),
-        el('tbody', {}, page.items.map(r => el('tr', { 'data-report-id': r.reportId },
-          el('td', {}, when(r.createdAt)),
-          el('td', {}, el('a', { href: '#/bias/' + encodeURIComponent(r.reportId) }, r.title)),
-          el('td', {}, r.kind), el('td', {}, r.campaignId || ''), el('td', {}, r.model || ''))))));
+    // Newest first, a page at a time: More fetches the older ones.
+    const body = el('tbody');
+    const table = el('table', { id: 'bias-table' }, el('thead', {}, el('tr', {},
+      ['Created', 'Title', 'Kind', 'Campaign', 'Model'].map(h => el('th', {}, h)))), body);
+    const more = el('button', { type: 'button', id: 'bias-more', hidden: true }, 'More (older reports)');
+    const moreError = el('p', { class: 'error', id: 'bias-more-error' });
+    let next = null;
+    const load = async () => {
+      more.disabled = true;
+      try {
+        const page = await api('/api/v1/bias/reports?limit=50' + (next ? '&cursor=' + encodeURIComponent(next) : ''));
+        if (!next && !page.items.length) {
+          list.replaceChildren(el('p', { class: 'muted' }, 'No bias reports yet. A bias-audit campaign writes one when it completes.'));
+          return;
+        }
+        if (!next) list.replaceChildren(table, el('div', { class: 'row-actions' }, more), moreError);
+        for (const r of page.items) {
+          body.appendChild(el('tr', { 'data-report-id': r.reportId },
+            el('td', {}, when(r.createdAt)),
+            el('td', {}, el('a', { href: '#/bias/' + encodeURIComponent(r.reportId) }, r.title)),
+            el('td', {}, r.kind), el('td', {}, r.campaignId || ''), el('td', {}, r.model || '')));
+        }
+        next = page.nextCursor;
+        more.hidden = !next;
+        moreError.textContent = '';
+      } catch (e) {
+        if (!next) list.replaceChildren(failure(e));
+        else moreError.textContent = e.message;
+      } finally {
+        more.disabled = false;
       }
-    } catch (e) {
-      list.replaceChildren(failure(e));
-    }
+    };
+    more.addEventListener('click', load);
+    await load();
     if (me && !me.tenantId) {
       try {
         const metrics = await api('/api/v1/bias/metrics?scope=LIVE');
@@ -1032,18 +1278,7 @@
       el('section', {}, el('h2', {}, 'Recent state-changing calls'), actions));
     await loadUnfinished();
     if (readsPolicies) {
-      try {
-        const inUse = await api('/api/v1/policies/in-use?limit=100');
-        policies.replaceChildren(inUse.items.length === 0
-          ? el('p', { class: 'muted' }, 'No verdict names a policy file yet.')
-          : el('table', {}, el('thead', {}, el('tr', {}, ['Policy', 'Version', 'SHA-256', 'Verdicts', 'First', 'Last', 'Archive']
-            .map(h => el('th', {}, h)))), el('tbody', {}, inUse.items.map(p => el('tr', { 'data-sha256': p.sha256 },
-            el('td', {}, p.policyId), el('td', {}, p.version), el('td', { title: p.sha256 }, p.sha256.slice(0, 12) + '…'),
-            el('td', {}, String(p.verdicts)), el('td', {}, when(p.firstDecidedAt)), el('td', {}, when(p.lastDecidedAt)),
-            el('td', {}, el('span', { class: 'badge ' + (p.archived ? 'ok' : 'broken') }, p.archived ? 'ARCHIVED' : 'NOT ARCHIVED')))))));
-      } catch (e) {
-        policies.replaceChildren(failure(e));
-      }
+      await loadPolicies(policies, 100);
     }
     try {
       const page = await api('/api/v1/audit/actions?limit=50');
@@ -1053,6 +1288,35 @@
         el('td', {}, a.tenantId || ''), el('td', {}, a.target || ''))))));
     } catch (e) {
       actions.replaceChildren(failure(e));
+    }
+  }
+
+  /**
+   * The policy files verdicts name, at most shown of them (those the archive lacks first, then by
+   * their latest verdict). The API has no cursor and lists at most 1,000: one more is asked for to
+   * tell whether more exist, and a button shows up to 1,000.
+   */
+  async function loadPolicies(policies, shown) {
+    try {
+      const inUse = await api('/api/v1/policies/in-use?limit=' + Math.min(1000, shown + 1));
+      const listed = inUse.items.slice(0, shown);
+      const more = inUse.items.length > shown;
+      const atMost = shown >= 1000 && inUse.items.length >= 1000;
+      policies.replaceChildren(inUse.items.length === 0
+        ? el('p', { class: 'muted' }, 'No verdict names a policy file yet.')
+        : el('table', {}, el('thead', {}, el('tr', {}, ['Policy', 'Version', 'SHA-256', 'Verdicts', 'First', 'Last', 'Archive']
+          .map(h => el('th', {}, h)))), el('tbody', {}, listed.map(p => el('tr', { 'data-sha256': p.sha256 },
+          el('td', {}, p.policyId), el('td', {}, p.version), el('td', { title: p.sha256 }, p.sha256.slice(0, 12) + '…'),
+          el('td', {}, String(p.verdicts)), el('td', {}, when(p.firstDecidedAt)), el('td', {}, when(p.lastDecidedAt)),
+          el('td', {}, el('span', { class: 'badge ' + (p.archived ? 'ok' : 'broken') }, p.archived ? 'ARCHIVED' : 'NOT ARCHIVED')))))),
+        inUse.items.length === 0 ? null : el('p', { class: 'muted', id: 'policies-summary' },
+          listed.length + ' file(s) listed' + (more ? '; more files decided verdicts (those whose latest verdict is oldest are left out)'
+            : atMost ? '; the service lists at most 1,000, so older ones may be missing' : '')
+          + '. ' + inUse.unarchived + ' file(s) in use are not in the archive.'),
+        more ? el('button', { type: 'button', id: 'policies-more',
+          onclick: () => loadPolicies(policies, 1000) }, 'List up to 1,000') : null);
+    } catch (e) {
+      policies.replaceChildren(failure(e));
     }
   }
 
@@ -1076,7 +1340,16 @@
       link.classList.toggle('active', hash.startsWith(link.getAttribute('href')));
     }
     const path = hash.slice(1).split('?')[0];
-    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    let parts;
+    try {
+      parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch (e) {
+      // A malformed %-escape: say so rather than leave the previous page under this address.
+      show(el('h1', {}, 'Not a page'), el('p', { class: 'error', id: 'page-error' }, 'The address ' + hash
+        + ' is not valid: a % in it does not start an escape such as %20 (' + e.message + ').'),
+        el('p', {}, el('a', { href: defaultRoute() }, 'Go to the start page')));
+      return;
+    }
     if (parts[0] === 'login') loginPage();
     else if (parts[0] === 'queue') await queuePage();
     else if (parts[0] === 'requests' && parts[1]) await detailPage(parts[1]);

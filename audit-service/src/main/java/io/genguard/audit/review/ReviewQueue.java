@@ -50,13 +50,24 @@ public final class ReviewQueue {
   public static final Set<String> STATES =
       Set.of("PENDING", "DECIDED", "RELEASED", "QUARANTINED", "RETRACTED");
 
+  /** How many characters of the output an item shows ({@code excerpt}). */
+  public static final int EXCERPT_CHARACTERS = 280;
+
+  // The excerpt is only the start of the output, which whoever wrote the prompt controls: an item
+  // also says how long the whole text is (textLength, characters as PostgreSQL counts them, like
+  // the excerpt), so a reader can tell what the excerpt leaves out, and on what its hold rests
+  // (holdBasis: VERDICT_TIMEOUT when no verdict came in time and the item has none).
   private static final String ITEM =
       "select r.request_id, r.output_id, r.tenant_id, r.state, r.held_at,"
           + " r.claimed_by, r.claim_expires_at, r.review_id, r.action, r.note, r.decided_by, r.decided_at,"
           + " v.decision, v.unsafe_score, v.category_scores, v.reasons, v.groups, v.policy_id, v.policy_version,"
-          + " left(o.text, 280) as excerpt"
+          + " g.basis as hold_basis,"
+          + " left(o.text, "
+          + EXCERPT_CHARACTERS
+          + ") as excerpt, char_length(o.text) as text_length"
           + " from review_item r"
           + " left join moderation_verdict v on v.verdict_id = r.verdict_id"
+          + " left join gate_outcome g on g.event_id = r.gate_event_id"
           + " left join generation_output o on o.output_id = r.output_id";
 
   private final DataSource dataSource;

@@ -95,6 +95,11 @@ class ReviewQueueITCase {
     JsonNode item = page.path("items").get(ids.indexOf("queue-old"));
     assertThat(item.path("decision").asText()).isEqualTo("REVIEW");
     assertThat(item.path("excerpt").asText()).startsWith("Generated text for queue-old");
+    // How long the whole output is, so a reader of the excerpt can tell what it leaves out, and
+    // what the hold rests on (a verdict here; VERDICT_TIMEOUT when none came in time).
+    assertThat(item.path("textLength").asInt())
+        .isEqualTo("Generated text for queue-old, which mentions a group.".length());
+    assertThat(item.path("holdBasis").asText()).isEqualTo("VERDICT");
     assertThat(item.path("categoryScores").path("hate").asDouble()).isEqualTo(0.71);
     assertThat(item.path("groups").get(0).asText()).isEqualTo("religion:muslim");
     assertThat(item.path("policyVersion").asText()).isEqualTo("2026.11-test");

@@ -71,7 +71,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The compliance UI in a real headless Chromium (Debian's chromium and chromedriver, driven by
  * Selenium) against a real audit service and the real release gate on the shared Kafka broker: a
- * reviewer logs in, opens a held output, approves it, and sees it released.
+ * reviewer logs in, opens a held output, approves it, and sees it released. A queue row shows the
+ * start of an output only, so it never approves: the output's page, with the whole text, does.
  *
  * <p>Chromium missing fails this test (CI installs it in .ci/run); set
  * GENGUARD_SKIP_BROWSER_TESTS=1 to skip it on a machine without one.
@@ -89,6 +90,17 @@ class ComplianceUiBrowserITCase {
   private static final Path CHROMEDRIVER =
       Path.of(System.getenv().getOrDefault("GENGUARD_CHROMEDRIVER", "/usr/bin/chromedriver"));
   private static final Duration PATIENCE = Duration.ofSeconds(60);
+
+  /**
+   * Model output whose first 280 characters (what a queue row shows) are calm and whose tail is
+   * not: whoever writes the prompt controls the start.
+   */
+  private static final String CALM_START_HATEFUL_TAIL =
+      "This is a calm and balanced paragraph about neighbours and community life. ".repeat(4)
+          + "TAIL-ONLY-HATE: they are vermin and should be driven out.";
+
+  /** Characters of the output a queue row shows. */
+  private static final int EXCERPT = 280;
 
   /** Model output that tries to inject markup; the UI must show it as text. */
   private static final String HOSTILE_TEXT =
@@ -115,7 +127,9 @@ class ComplianceUiBrowserITCase {
             config ->
                 config
                     .withAnchorFile(anchors.resolve("anchors.jsonl"), 1)
-                    .withAnchorSigningKeyFile(anchors.resolve("anchor-signing-keys")),
+                    .withAnchorSigningKeyFile(anchors.resolve("anchor-signing-keys"))
+                    // Held items get a deadline, which the output's page shows.
+                    .withReviewExpiry(24),
             new OcclusionOnly());
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     gateState = Files.createTempDirectory("gate-ui-it-");
@@ -785,6 +799,300 @@ class ComplianceUiBrowserITCase {
                 "select count(*) from content_retraction"
                     + " where released_event_id = 'ui-lost-release-outcome'"))
         .isEqualTo(1);
+  }
+
+  @Test
+  @Order(3)
+  void shouldOfferApprovalOnlyUnderTheWholeOutputAndMarkWhatTheQueueLeavesOut() throws Exception {
+    Instant now = Instant.now();
+    Scenario tail =
+        Scenario.of("ui-tail-" + UUID.randomUUID(), "cut", Decision.REVIEW, now.minusSeconds(4))
+            .withText(CALM_START_HATEFUL_TAIL);
+    String blankText = "\n".repeat(EXCERPT) + "HIDDEN-HATE after 280 line breaks";
+    Scenario blankStart =
+        Scenario.of("ui-blank-" + UUID.randomUUID(), "cut", Decision.REVIEW, now.minusSeconds(3))
+            .withText(blankText);
+    Scenario invisible =
+        Scenario.of("ui-zwsp-" + UUID.randomUUID(), "cut", Decision.REVIEW, now.minusSeconds(2))
+            .withText("\u200B".repeat(EXCERPT + 20) + "HIDDEN-HATE after zero-width spaces");
+    Scenario whole =
+        Scenario.of("ui-short-" + UUID.randomUUID(), "cut", Decision.REVIEW, now.minusSeconds(1));
+    List<io.genguard.audit.persistence.IncomingEvent> events = new ArrayList<>();
+    for (Scenario s : List.of(tail, blankStart, invisible, whole)) {
+      events.addAll(AuditEvents.story(s));
+    }
+    audit.seed(events);
+    logIn(audit.token(Role.REVIEWER, "cut", "rita"));
+
+    WebElement tailRow = queueRow(tail);
+    assertThat(browser.findElements(By.cssSelector("#queue-table button.approve")))
+        .as("a row shows the start of its output only: no approval from the queue")
+        .isEmpty();
+    assertThat(tailRow.findElement(By.cssSelector("a.detail-link")).getText())
+        .as("the cut is marked")
+        .endsWith("\u2026")
+        .doesNotContain("TAIL-ONLY-HATE");
+    assertThat(tailRow.findElement(By.cssSelector(".cut")).getText())
+        .isEqualTo((CALM_START_HATEFUL_TAIL.length() - EXCERPT) + " more character(s) not shown");
+    for (Scenario hidden : List.of(blankStart, invisible)) {
+      WebElement link = queueRow(hidden).findElement(By.cssSelector("a.detail-link"));
+      assertThat(link.getText()).isEqualTo("(blank start \u2014 open it)");
+      assertThat(link.getSize().getWidth()).as("something to click").isPositive();
+    }
+    WebElement wholeRow = queueRow(whole);
+    assertThat(wholeRow.findElement(By.cssSelector("a.detail-link")).getText())
+        .isEqualTo(whole.text());
+    assertThat(wholeRow.findElements(By.cssSelector(".cut"))).as("nothing left out").isEmpty();
+
+    // Approving happens under the whole text.
+    tailRow.findElement(By.cssSelector("a.decide-link")).click();
+    assertThat(visible(By.id("output-text")).getText()).isEqualTo(CALM_START_HATEFUL_TAIL.strip());
+    assertThat(browser.findElement(By.id("review-whole")).getText())
+        .startsWith(
+            "The whole output is above (" + CALM_START_HATEFUL_TAIL.length() + " character(s))");
+    browser.findElement(By.id("review-note")).sendKeys("read to the end");
+    browser.findElement(By.id("approve-button")).click();
+    waiting()
+        .until(
+            ignored ->
+                count(
+                        "select count(*) from review_item where request_id = '"
+                            + tail.requestId()
+                            + "' and state = 'DECIDED' and action = 'APPROVE'")
+                    == 1);
+    // An output that opens with blank lines says so above its text.
+    browser.get(audit.baseUrl() + "/ui/#/requests/" + blankStart.requestId());
+    assertThat(visible(By.id("output-length")).getText())
+        .isEqualTo(
+            blankText.length()
+                + " character(s), all shown below; it opens with "
+                + EXCERPT
+                + " blank or invisible character(s) ("
+                + EXCERPT
+                + " line breaks): read on below them.");
+
+    // Rejecting never releases anything: it stays in the row.
+    browser.get(audit.baseUrl() + "/ui/#/queue");
+    WebElement wholeAgain = queueRow(whole);
+    wholeAgain.findElement(By.cssSelector("button.reject")).click();
+    waiting()
+        .until(
+            ExpectedConditions.textToBePresentInElement(
+                wholeAgain.findElement(By.cssSelector(".row-state")), "DECIDED rejected"));
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id = '"
+                    + whole.requestId()
+                    + "' and state = 'DECIDED' and action = 'REJECT'"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  @Order(4)
+  void shouldPageAQueueLongerThanAPageAndSayHowManyAreShown() throws Exception {
+    Instant base = Instant.now().minusSeconds(600);
+    List<io.genguard.audit.persistence.IncomingEvent> events = new ArrayList<>();
+    for (int i = 0; i < 113; i++) {
+      events.addAll(
+          AuditEvents.story(
+              Scenario.of(
+                  String.format("ui-many-%03d-%s", i, UUID.randomUUID()),
+                  "many",
+                  Decision.REVIEW,
+                  base.plusSeconds(i))));
+    }
+    audit.seed(events);
+    logIn(audit.token(Role.REVIEWER, "many", "rita"));
+
+    By rows = By.cssSelector("#queue-table tbody tr");
+    waiting().until(ExpectedConditions.numberOfElementsToBe(rows, 100));
+    assertThat(browser.findElement(By.id("queue-status")).getText())
+        .isEqualTo("100 shown, oldest first; more are waiting (More shows the next 100).");
+    visible(By.id("queue-more")).click();
+    waiting().until(ExpectedConditions.numberOfElementsToBe(rows, 113));
+    assertThat(browser.findElement(By.id("queue-status")).getText())
+        .isEqualTo("113 output(s) waiting for review, oldest first; all are shown.");
+    assertThat(browser.findElement(By.id("queue-more")).isDisplayed()).isFalse();
+    assertThat(
+            browser.findElements(rows).stream()
+                .map(row -> row.getAttribute("data-request-id"))
+                .distinct()
+                .count())
+        .isEqualTo(113);
+
+    // Search pages: "More" clicked twice while loading fetches the next page once, and pages
+    // the search that ran, not the fields changed since.
+    browser.get(audit.baseUrl() + "/ui/#/search");
+    By found = By.cssSelector("#search-table tbody tr");
+    visible(By.id("next-page"));
+    assertThat(browser.findElements(found)).hasSize(50);
+    ((JavascriptExecutor) browser)
+        .executeScript("const b = document.getElementById('next-page'); b.click(); b.click();");
+    waiting().until(ExpectedConditions.numberOfElementsToBe(found, 100));
+    visible(By.id("next-page"));
+    assertThat(browser.findElements(found)).as("the second click did nothing").hasSize(100);
+    ((JavascriptExecutor) browser)
+        .executeScript("document.querySelector('[name=group]').value = 'religion:none';");
+    browser.findElement(By.id("next-page")).click();
+    waiting().until(ExpectedConditions.numberOfElementsToBe(found, 113));
+    assertThat(
+            browser.findElements(found).stream()
+                .map(row -> row.getAttribute("data-request-id"))
+                .distinct()
+                .count())
+        .isEqualTo(113);
+    assertThat(browser.findElements(By.id("next-page"))).isEmpty();
+  }
+
+  @Test
+  @Order(5)
+  void shouldSayThatAnOutputHeldForWantOfAVerdictHasNoneAndFollowItsRejectionToTheEnd()
+      throws Exception {
+    // The moderation job was down: the gate held the output for want of a verdict.
+    Scenario late =
+        Scenario.of("ui-late-" + UUID.randomUUID(), "late", Decision.RELEASE, Instant.now());
+    ReleaseGateOutcome timedOut =
+        ReleaseGateOutcome.newBuilder(
+                AuditEvents.gateOutcome(
+                    late, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT_TIMEOUT, null, late.at()))
+            .setVerdictId("")
+            .setDecision(Decision.REVIEW)
+            .setPolicyVersion("")
+            .build();
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(late)),
+            AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(late)),
+            AuditEvents.incoming(Topics.REVIEW_PENDING.name(), timedOut)));
+    logIn(audit.token(Role.REVIEWER, "late", "rita"));
+
+    WebElement row = queueRow(late);
+    assertThat(row.findElement(By.cssSelector("td:nth-child(3)")).getText())
+        .as("no model judged it: not a moderation REVIEW")
+        .isEqualTo("NO VERDICT (timed out)");
+    row.findElement(By.cssSelector("a.decide-link")).click();
+    assertThat(visible(By.id("hold-basis")).getText()).isEqualTo("NO VERDICT (timed out)");
+    assertThat(browser.findElement(By.id("hold-reason")).getText())
+        .contains("No moderation verdict came in time")
+        .contains("A verdict that reaches the gate before your decision still decides");
+    assertThat(browser.findElement(By.id("review-deadline")).getText())
+        .startsWith("If no one decides it, the service rejects it unreviewed after ");
+
+    // Rejected; the job recovers and its RELEASE verdict reaches the gate first: the gate releases
+    // it, and the audit service takes that release down as it records it. The page follows it to
+    // RETRACTED.
+    browser.findElement(By.id("reject-button")).click();
+    waiting()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("review-message"), "Rejected; waiting for the release gate"));
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(late)),
+            AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), AuditEvents.gateOutcome(late))));
+    waiting().until(ExpectedConditions.textToBe(By.id("status"), "RETRACTED"));
+    assertThat(browser.findElement(By.id("gate-notice")).getText())
+        .startsWith("Rejected, but the gate had released it on a late verdict");
+  }
+
+  @Test
+  @Order(6)
+  void shouldKeepReviewersFromDecidingWhatAnotherClaimed() throws Exception {
+    Instant now = Instant.now();
+    Scenario bobs =
+        Scenario.of("ui-bobs-" + UUID.randomUUID(), "claims", Decision.REVIEW, now.minusSeconds(2));
+    Scenario ritas =
+        Scenario.of(
+            "ui-ritas-" + UUID.randomUUID(), "claims", Decision.REVIEW, now.minusSeconds(1));
+    audit.seed(
+        List.of(AuditEvents.story(bobs), AuditEvents.story(ritas)).stream()
+            .flatMap(List::stream)
+            .toList());
+    String rita = audit.token(Role.REVIEWER, "claims", "rita");
+    assertThat(
+            audit
+                .post(
+                    "/api/v1/reviews/" + bobs.requestId() + "/claim",
+                    audit.token(Role.REVIEWER, "claims", "bob"),
+                    "")
+                .statusCode())
+        .isEqualTo(200);
+    assertThat(audit.post("/api/v1/reviews/" + ritas.requestId() + "/claim", rita, "").statusCode())
+        .isEqualTo(200);
+    logIn(rita);
+
+    WebElement bobsRow = queueRow(bobs);
+    assertThat(bobsRow.findElement(By.cssSelector("button.reject")).isEnabled())
+        .as("only bob may decide it while his claim lasts")
+        .isFalse();
+    assertThat(bobsRow.getText()).contains("claimed by bob until ");
+    WebElement ritasRow = queueRow(ritas);
+    assertThat(ritasRow.findElement(By.cssSelector("button.reject")).isEnabled()).isTrue();
+    assertThat(ritasRow.getText()).contains("claimed by you until ");
+
+    bobsRow.findElement(By.cssSelector("a.decide-link")).click();
+    assertThat(visible(By.id("review-claim")).getText())
+        .startsWith("Claimed by bob until ")
+        .endsWith(": only they can decide it until then; reload after that.");
+    assertThat(browser.findElement(By.id("review-deadline")).getText())
+        .startsWith("If no one decides it, the service rejects it unreviewed after ");
+    assertThat(browser.findElement(By.id("approve-button")).isEnabled()).isFalse();
+    assertThat(browser.findElement(By.id("reject-button")).isEnabled()).isFalse();
+    browser.get(audit.baseUrl() + "/ui/#/requests/" + ritas.requestId());
+    assertThat(visible(By.id("review-claim")).getText()).startsWith("Claimed by you until ");
+    assertThat(browser.findElement(By.id("approve-button")).isEnabled()).isTrue();
+  }
+
+  @Test
+  @Order(7)
+  void shouldPageBiasReportsAndSayWhenAnAddressIsMalformed() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    for (int i = 0; i < 55; i++) {
+      audit
+          .service()
+          .biasReports()
+          .save(
+              new BiasReports.NewReport(
+                  null,
+                  null,
+                  null,
+                  "Paging report " + i,
+                  "CAMPAIGN",
+                  "builtin-kn",
+                  null,
+                  null,
+                  json.createObjectNode(),
+                  json.createObjectNode(),
+                  "group\n",
+                  "<html></html>"),
+              Caller.system("bias-audit"));
+    }
+    logIn(audit.token(Role.COMPLIANCE, null, "carl"));
+    browser.get(audit.baseUrl() + "/ui/#/bias");
+    By reports = By.cssSelector("#bias-table tbody tr");
+    waiting().until(ExpectedConditions.numberOfElementsToBe(reports, 50));
+    visible(By.id("bias-more")).click();
+    waiting().until(ExpectedConditions.numberOfElementsToBeMoreThan(reports, 55));
+    assertThat(browser.findElement(By.id("bias-more")).isDisplayed()).isFalse();
+
+    // An address with a malformed escape: an error page, not the previous page under it.
+    browser.get(audit.baseUrl() + "/ui/#/requests/%E0%A4%A");
+    assertThat(visible(By.id("page-error")).getText())
+        .startsWith("The address #/requests/%E0%A4%A is not valid");
+    assertThat(browser.findElements(By.id("bias-table"))).isEmpty();
+  }
+
+  /** The queue's row of a scenario's request, once the queue shows it. */
+  private static WebElement queueRow(Scenario s) {
+    return visible(By.cssSelector("#queue-table tr[data-request-id='" + s.requestId() + "']"));
+  }
+
+  private static long count(String sql) {
+    try {
+      return audit.count(sql);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /**

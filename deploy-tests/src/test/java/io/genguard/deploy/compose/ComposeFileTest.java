@@ -143,6 +143,40 @@ class ComposeFileTest {
   }
 
   @Test
+  void shouldStartTheFlinkClusterAgainAfterACrash() {
+    // Without a restart policy a crashed TaskManager stays down and the jobs restart for ever
+    // with no slot; a crashed JobManager stays down with both jobs.
+    for (String name : List.of("jobmanager", "taskmanager")) {
+      assertThat(compose.services().path(name).path("restart").asText())
+          .as(name + " restart policy")
+          .isIn("unless-stopped", "always");
+    }
+  }
+
+  @Test
+  void shouldJournalEachFlinkSubmissionBesideTheCheckpoints() {
+    JsonNode submitter = compose.services().path("flink-jobs");
+    JsonNode command = submitter.path("command");
+    String checkpoints =
+        ComposeFile.environment(compose.services().path("jobmanager"))
+            .get("FLINK_PROPERTIES")
+            .lines()
+            .filter(line -> line.startsWith("state.checkpoints.dir:"))
+            .map(line -> line.substring(line.indexOf("file://") + "file://".length()))
+            .findFirst()
+            .orElseThrow();
+    String volume = "flink-data:/var/lib/flink";
+
+    // After a JobManager restart the journal is what tells which checkpoints/<job id> is which
+    // job's: it must outlive the one-shot container, on the volume the checkpoints are on.
+    assertThat(command.get(0).asText()).isEqualTo("/opt/genguard/submit-jobs.sh");
+    assertThat(command.get(1).asText()).startsWith("/var/lib/flink/");
+    assertThat(checkpoints).startsWith("/var/lib/flink/");
+    assertThat(submitter.path("volumes").toString()).contains(volume);
+    assertThat(compose.services().path("jobmanager").path("volumes").toString()).contains(volume);
+  }
+
+  @Test
   void shouldDocumentEveryVariableInEnvExampleAndNothingElse() {
     Set<String> referenced = compose.referencedVariables();
     Set<String> documented = ComposeFile.envExample().keySet();

@@ -110,6 +110,24 @@ class DashboardMetricsITCase {
                         "metrics queried by dashboards/alert rules but not exported (name -> where it is used)")
                     .isEmpty();
               });
+      // GenGuardFlinkJobNotRunning stays quiet only if the reporters label the running jobs with
+      // exactly the names it expects.
+      await()
+          .atMost(SCRAPE_DEADLINE)
+          .pollInterval(Duration.ofSeconds(2))
+          .untilAsserted(
+              () -> {
+                Map<String, Double> uptime = new TreeMap<>();
+                for (String url : flink) {
+                  PrometheusText.maxByLabel(
+                          scrapeIfServing(url), "flink_jobmanager_job_uptime", "job_name")
+                      .forEach((job, value) -> uptime.merge(job, value, Math::max));
+                }
+                assertThat(uptime)
+                    .as("flink_jobmanager_job_uptime by job_name")
+                    .containsOnlyKeys(FlinkAlertRulesTest.expectedJobNames());
+                assertThat(uptime.values()).allMatch(value -> value > 0);
+              });
 
       String text = scrape(combined);
       assertThat(PrometheusText.sum(text, "genguard_audit_verdicts_total"))

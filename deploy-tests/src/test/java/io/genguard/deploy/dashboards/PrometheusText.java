@@ -1,7 +1,11 @@
 package io.genguard.deploy.dashboards;
 
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Reads the Prometheus text exposition format (0.0.4) far enough to compare names and sum values.
@@ -38,6 +42,28 @@ final class PrometheusText {
       }
     }
     return total;
+  }
+
+  /**
+   * The largest value of the samples of one name for each value of one of their labels (samples
+   * without that label are left out).
+   */
+  static Map<String, Double> maxByLabel(String text, String name, String label) {
+    Pattern labelValue = Pattern.compile("[{,]\\s*" + Pattern.quote(label) + "=\"([^\"]*)\"");
+    Map<String, Double> values = new TreeMap<>();
+    for (String line : text.split("\n")) {
+      if (line.startsWith("#") || line.isBlank() || !name(line).equals(name)) {
+        continue;
+      }
+      int close = line.lastIndexOf('}');
+      Matcher matcher = labelValue.matcher(line.substring(0, Math.max(close, 0)));
+      if (close < 0 || !matcher.find()) {
+        continue;
+      }
+      double value = Double.parseDouble(line.substring(close + 1).trim().split("\\s+")[0]);
+      values.merge(matcher.group(1), value, Math::max);
+    }
+    return values;
   }
 
   private static String name(String line) {

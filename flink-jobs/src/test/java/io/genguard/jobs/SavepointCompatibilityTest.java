@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.bias.job.BiasAggregationJob;
 import io.genguard.bias.job.BiasJobConfig;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -65,6 +66,30 @@ class SavepointCompatibilityTest {
         env, BiasJobConfig.fromEnvironment(Map.of(), "kafka:9092", null, null, null));
 
     assertEveryOperatorHasAUniqueUid(env.getStreamGraph(), BIAS_AGGREGATION_UIDS);
+  }
+
+  /**
+   * With an alert database (compose, the embedded stack) the live-alert sink is the JDBC one, whose
+   * committer (since the thirty-eighth session) is one more operator with state.
+   */
+  @Test
+  void shouldGiveTheAlertDatabasesCommitterAStableUidToo() {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    BiasJobConfig config =
+        BiasJobConfig.fromEnvironment(
+            Map.of(), "kafka:9092", "jdbc:postgresql://postgres:5432/genguard", "genguard", "x");
+    // As wire() builds it, without migrating the alert database first.
+    BiasAggregationJob.configure(env, config);
+    BiasAggregationJob.buildPipeline(
+        env,
+        BiasAggregationJob.kafkaSource(config),
+        BiasAggregationJob.kafkaSink(config),
+        BiasAggregationJob.alertSink(config),
+        config);
+
+    List<String> pinned = new ArrayList<>(BIAS_AGGREGATION_UIDS);
+    pinned.add("Sink Committer: live-alerts-sink");
+    assertEveryOperatorHasAUniqueUid(env.getStreamGraph(), pinned);
   }
 
   private static void assertEveryOperatorHasAUniqueUid(StreamGraph graph, List<String> pinned) {

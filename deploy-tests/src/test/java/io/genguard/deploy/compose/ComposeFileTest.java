@@ -392,8 +392,17 @@ class ComposeFileTest {
         }
       }
     }
-    assertThat(targets)
-        .containsOnlyKeys("generator", "audit", "release-gate", "jobmanager", "taskmanager");
+    Set<String> serving = new TreeSet<>(List.of("jobmanager", "taskmanager"));
+    for (String service : compose.serviceNames()) {
+      if (ComposeFile.environment(compose.services().path(service))
+          .containsKey("GENGUARD_METRICS_PORT")) {
+        serving.add(service);
+      }
+    }
+    assertThat(serving)
+        .as("services that serve /metrics, GPU pool (profile gpu) included")
+        .contains("generator", "generator-gpu", "audit", "release-gate");
+    assertThat(targets).as("hosts Prometheus scrapes").containsOnlyKeys(serving);
     targets.forEach(
         (service, port) -> {
           Map<String, String> env = ComposeFile.environment(compose.services().path(service));

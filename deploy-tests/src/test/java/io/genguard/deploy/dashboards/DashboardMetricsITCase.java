@@ -3,6 +3,7 @@ package io.genguard.deploy.dashboards;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.genguard.deploy.promql.PromQlMetricNames;
 import io.genguard.events.v1.BiasMetric;
 import io.genguard.events.v1.BiasScope;
 import io.genguard.events.v1.GenerationRequest;
@@ -44,15 +45,18 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every metric the dashboards and alert rules query is one the services actually export: the
- * embedded stack runs a little traffic of every kind the boards show (released, blocked, held and
- * reviewed output, a generation failure, a malformed output, a live bias window), then its combined
- * {@code /metrics} endpoint and the Flink Prometheus reporter are scraped and compared with the
- * queries' metric names.
+ * Every metric the dashboards and alert rules query is one the services actually export, with the
+ * label values the queries select: the embedded stack runs a little traffic of every kind the
+ * boards show (released, blocked, held and reviewed output, a generation failure, a malformed
+ * output, a live bias window), then its combined {@code /metrics} endpoint and the Flink Prometheus
+ * reporter are scraped and compared with the queries' selectors. A selector such as {@code
+ * genguard_audit_gate_outcomes_total{basis="INTEGRITY"}} must match an exported series even though
+ * the traffic has no integrity failure: the alert's {@code increase()} sees the first one only if
+ * the series was there, at 0, before it.
  *
- * <p>The live bias window is published to bias.metrics by the test, standing in for the
- * bias-aggregation job, which the embedded stack does not run (yet); the audit service persists it
- * and the collector derives the bias gauges from it exactly as it would from the job's output.
+ * <p>The live bias window is published to bias.metrics by the test rather than waited for from the
+ * bias-aggregation job the stack runs (whose windows close minutes later); the audit service
+ * persists it and the collector derives the bias gauges from it exactly as from the job's output.
  */
 class DashboardMetricsITCase {
   private static final int REQUESTS = 30;
@@ -99,16 +103,31 @@ class DashboardMetricsITCase {
           .pollInterval(Duration.ofSeconds(2))
           .untilAsserted(
               () -> {
-                Set<String> exported = new TreeSet<>(PrometheusText.sampleNames(scrape(combined)));
+                String text = scrape(combined);
+                StringBuilder all = new StringBuilder(text);
                 for (String url : flink) {
-                  exported.addAll(PrometheusText.sampleNames(scrapeIfServing(url)));
+                  all.append('\n').append(scrapeIfServing(url));
                 }
+                Set<String> exported = new TreeSet<>(PrometheusText.sampleNames(all.toString()));
                 Map<String, Set<String>> missing = new TreeMap<>(used);
                 missing.keySet().removeAll(exported);
                 assertThat(missing)
                     .as(
                         "metrics queried by dashboards/alert rules but not exported (name -> where it is used)")
                     .isEmpty();
+                assertThat(unmatchedSelectors(PrometheusText.series(all.toString())))
+                    .as("selectors of dashboards/alert rules whose label values nothing exports")
+                    .isEmpty();
+                // A label set seen for the first time reads 0 for one collection round: retried.
+                assertThat(PrometheusText.sum(text, "genguard_audit_verdicts_total"))
+                    .as("every request judged and audited")
+                    .isGreaterThanOrEqualTo(REQUESTS);
+                assertThat(PrometheusText.sum(text, "genguard_end_to_end_latency_seconds_count"))
+                    .as("end-to-end latency samples")
+                    .isPositive();
+                assertThat(PrometheusText.sum(text, "genguard_audit_dead_letters_total"))
+                    .as("the malformed output is a dead letter")
+                    .isGreaterThanOrEqualTo(1);
               });
       // GenGuardFlinkJobNotRunning stays quiet only if the reporters label the running jobs with
       // exactly the names it expects.
@@ -130,15 +149,6 @@ class DashboardMetricsITCase {
               });
 
       String text = scrape(combined);
-      assertThat(PrometheusText.sum(text, "genguard_audit_verdicts_total"))
-          .as("every request judged and audited")
-          .isGreaterThanOrEqualTo(REQUESTS);
-      assertThat(PrometheusText.sum(text, "genguard_end_to_end_latency_seconds_count"))
-          .as("end-to-end latency samples")
-          .isPositive();
-      assertThat(PrometheusText.sum(text, "genguard_audit_dead_letters_total"))
-          .as("the malformed output is a dead letter")
-          .isGreaterThanOrEqualTo(1);
       // The stack records the policy its job runs with at start, so every verdict's file is kept.
       assertThat(policiesInUse(jdbcUrl, infra))
           .as("verdicts counted under the built-in policy's digest, which the archive holds")
@@ -209,6 +219,37 @@ class DashboardMetricsITCase {
           Topics.BIAS_METRICS.codec().encode(metric));
     }
     return ids;
+  }
+
+  /**
+   * Each selector of the dashboards and alert rules whose {@code =} matchers (Grafana variables
+   * aside) no exported series of its metric satisfies, with where it is used.
+   */
+  private static List<String> unmatchedSelectors(List<PrometheusText.Series> exported) {
+    List<String> unmatched = new ArrayList<>();
+    for (MonitoringQueries.Query query : MonitoringQueries.all()) {
+      for (PromQlMetricNames.Selector selector : PromQlMetricNames.selectors(query.expression())) {
+        if (MonitoringQueries.PROMETHEUS_BUILT_INS.contains(selector.metric())) {
+          continue;
+        }
+        Map<String, String> wanted = new TreeMap<>();
+        for (PromQlMetricNames.Matcher matcher : selector.matchers()) {
+          if (matcher.operator().equals("=") && !matcher.value().contains("$")) {
+            wanted.put(matcher.label(), matcher.value());
+          }
+        }
+        boolean found =
+            exported.stream()
+                .anyMatch(
+                    series ->
+                        series.name().equals(selector.metric())
+                            && series.labels().entrySet().containsAll(wanted.entrySet()));
+        if (!found) {
+          unmatched.add(query.location() + ": " + selector.metric() + wanted);
+        }
+      }
+    }
+    return unmatched;
   }
 
   /** Each policy file in use with at least the test's verdicts, and whether it is archived. */

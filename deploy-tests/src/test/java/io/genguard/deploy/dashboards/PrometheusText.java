@@ -1,5 +1,7 @@
 package io.genguard.deploy.dashboards;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -8,7 +10,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads the Prometheus text exposition format (0.0.4) far enough to compare names and sum values.
+ * Reads the Prometheus text exposition format (0.0.4) far enough to compare names and labels and
+ * sum values.
  */
 final class PrometheusText {
   private PrometheusText() {}
@@ -64,6 +67,48 @@ final class PrometheusText {
       values.merge(matcher.group(1), value, Math::max);
     }
     return values;
+  }
+
+  /** One sample's name and labels. */
+  record Series(String name, Map<String, String> labels) {}
+
+  /** Every sample's name and labels (values unescaped). */
+  static List<Series> series(String text) {
+    List<Series> series = new ArrayList<>();
+    for (String line : text.split("\n")) {
+      if (line.isBlank() || line.startsWith("#")) {
+        continue;
+      }
+      String name = name(line);
+      Map<String, String> labels = new TreeMap<>();
+      int i = name.length();
+      if (i < line.length() && line.charAt(i) == '{') {
+        i++;
+        while (i < line.length() && line.charAt(i) != '}') {
+          int equals = line.indexOf('=', i);
+          String label = line.substring(i, equals).trim();
+          StringBuilder value = new StringBuilder();
+          int j = equals + 2; // past ="
+          while (line.charAt(j) != '"') {
+            char c = line.charAt(j);
+            if (c == '\\') {
+              char escaped = line.charAt(++j);
+              value.append(escaped == 'n' ? '\n' : escaped);
+            } else {
+              value.append(c);
+            }
+            j++;
+          }
+          labels.put(label, value.toString());
+          i = j + 1;
+          if (i < line.length() && line.charAt(i) == ',') {
+            i++; // Flink's reporter ends the list with a comma too
+          }
+        }
+      }
+      series.add(new Series(name, labels));
+    }
+    return series;
   }
 
   private static String name(String line) {

@@ -1,13 +1,16 @@
 package io.genguard.deploy.promql;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The metric names a PromQL expression selects, as a small scanner sees them: identifiers that are
- * not function or aggregation calls, keywords, label names (inside {@code {...}} and grouping
- * clauses), durations, numbers, strings or Grafana variables ({@code $var}, {@code ${var}}). Enough
- * for the expressions of dashboards and alert rules; it does not validate PromQL.
+ * The metric names a PromQL expression selects, and the label matchers beside them, as a small
+ * scanner sees them: identifiers that are not function or aggregation calls, keywords, label names
+ * (inside {@code {...}} and grouping clauses), durations, numbers, strings or Grafana variables
+ * ({@code $var}, {@code ${var}}). Enough for the expressions of dashboards and alert rules; it does
+ * not validate PromQL.
  */
 public final class PromQlMetricNames {
   private static final Set<String> KEYWORDS =
@@ -47,8 +50,33 @@ public final class PromQlMetricNames {
 
   private PromQlMetricNames() {}
 
+  /** One label matcher of a selector, e.g. {@code basis="VERDICT"} or {@code group!~"a|b"}. */
+  public record Matcher(String label, String operator, String value) {}
+
+  /** A metric name with the label matchers written beside it ({@code name{...}}), if any. */
+  public record Selector(String metric, List<Matcher> matchers) {
+    /** The value an {@code =} matcher requires of {@code label}, or null. */
+    public String equality(String label) {
+      for (Matcher matcher : matchers) {
+        if (matcher.label().equals(label) && matcher.operator().equals("=")) {
+          return matcher.value();
+        }
+      }
+      return null;
+    }
+  }
+
   public static Set<String> of(String expression) {
     Set<String> names = new TreeSet<>();
+    for (Selector selector : selectors(expression)) {
+      names.add(selector.metric());
+    }
+    return names;
+  }
+
+  /** Every metric selector of the expression, in order, each with its label matchers. */
+  public static List<Selector> selectors(String expression) {
+    List<Selector> selectors = new ArrayList<>();
     String text = expression;
     int i = 0;
     while (i < text.length()) {
@@ -80,14 +108,61 @@ public final class PromQlMetricNames {
             && !KEYWORDS.contains(identifier)
             && !GROUPING.contains(identifier)
             && !AGGREGATIONS.contains(identifier)) {
-          names.add(identifier);
+          if (next < text.length() && text.charAt(next) == '{') {
+            int close = skipBalanced(text, next, '{', '}');
+            selectors.add(new Selector(identifier, matchers(text.substring(next + 1, close - 1))));
+            i = close;
+            continue;
+          }
+          selectors.add(new Selector(identifier, List.of()));
         }
         i = end;
       } else {
         i++;
       }
     }
-    return names;
+    return selectors;
+  }
+
+  /** The matchers between a selector's braces: {@code label op "value"}, separated by commas. */
+  private static List<Matcher> matchers(String body) {
+    List<Matcher> matchers = new ArrayList<>();
+    int i = 0;
+    while (true) {
+      i = skipSpaces(body, i);
+      if (i >= body.length()) {
+        return matchers;
+      }
+      int labelEnd = i;
+      while (labelEnd < body.length() && isIdentifierPart(body.charAt(labelEnd))) {
+        labelEnd++;
+      }
+      String label = body.substring(i, labelEnd);
+      int operatorStart = skipSpaces(body, labelEnd);
+      int operatorEnd = operatorStart;
+      while (operatorEnd < body.length() && "=!~".indexOf(body.charAt(operatorEnd)) >= 0) {
+        operatorEnd++;
+      }
+      String operator = body.substring(operatorStart, operatorEnd);
+      int valueStart = skipSpaces(body, operatorEnd);
+      if (label.isEmpty()
+          || !Set.of("=", "!=", "=~", "!~").contains(operator)
+          || valueStart >= body.length()
+          || "\"'`".indexOf(body.charAt(valueStart)) < 0) {
+        throw new IllegalArgumentException("Cannot read the label matchers {" + body + "}");
+      }
+      int valueEnd = skipString(body, valueStart);
+      matchers.add(
+          new Matcher(label, operator, unquote(body.substring(valueStart + 1, valueEnd - 1))));
+      i = skipSpaces(body, valueEnd);
+      if (i < body.length() && body.charAt(i) == ',') {
+        i++;
+      }
+    }
+  }
+
+  private static String unquote(String value) {
+    return value.replace("\\\"", "\"").replace("\\\\", "\\");
   }
 
   private static boolean isIdentifierPart(char c) {

@@ -3,6 +3,7 @@ package io.genguard.deploy.promql;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class PromQlMetricNamesTest {
@@ -36,6 +37,27 @@ class PromQlMetricNamesTest {
   void shouldTreatGroupingAfterTheBodyAndNumbersWithExponentsAsNotMetrics() {
     assertThat(PromQlMetricNames.of("sum(rate(a_total[5m])) by (job) * 1e-3 + time() - b_seconds"))
         .containsExactly("a_total", "b_seconds");
+  }
+
+  @Test
+  void shouldReadTheLabelMatchersOfEachSelector() {
+    List<PromQlMetricNames.Selector> selectors =
+        PromQlMetricNames.selectors(
+            "sum(rate(a_bucket{basis=\"VERDICT\", group!~'x|y'}[5m])) / b_total{job_name=\"m\"}"
+                + " + c_total");
+
+    assertThat(selectors)
+        .containsExactly(
+            new PromQlMetricNames.Selector(
+                "a_bucket",
+                List.of(
+                    new PromQlMetricNames.Matcher("basis", "=", "VERDICT"),
+                    new PromQlMetricNames.Matcher("group", "!~", "x|y"))),
+            new PromQlMetricNames.Selector(
+                "b_total", List.of(new PromQlMetricNames.Matcher("job_name", "=", "m"))),
+            new PromQlMetricNames.Selector("c_total", List.of()));
+    assertThat(selectors.get(0).equality("basis")).isEqualTo("VERDICT");
+    assertThat(selectors.get(0).equality("group")).as("not an equality").isNull();
   }
 
   @Test

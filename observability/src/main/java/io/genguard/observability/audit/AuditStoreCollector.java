@@ -1,10 +1,19 @@
 package io.genguard.observability.audit;
 
+import io.genguard.events.v1.BiasAlert;
+import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateOutcome;
+import io.genguard.events.v1.ReviewAction;
 import io.genguard.observability.registry.RowGauges;
+import io.genguard.schemas.Topic;
+import io.genguard.schemas.Topics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.sql.Array;
@@ -33,26 +42,45 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Metrics that are best computed from the audit store, collected periodically with read-only,
- * parameterised SQL over audit-service's public tables: decisions by category, policy version and
- * reason; gate outcomes; dead letters by source topic; review decisions; generation failures;
- * outputs and tokens by model and device; the review queue's depth and oldest item; the end-to-end
- * latency from an output's {@code generatedAt} to its gate decision; and the latest live bias
- * window.
+ * Metrics that are best computed from the audit store, collected periodically with parameterised
+ * SQL over audit-service's public tables: decisions by category, policy version and reason; gate
+ * outcomes; dead letters by source topic; review decisions; generation failures; outputs and tokens
+ * by model and device; the review queue's depth and oldest item; the end-to-end latency from an
+ * output's {@code generatedAt} to its gate decision; and the latest live bias window.
  *
- * <p>Counters are exact totals of what the audit log holds. The collector walks the audit log by
- * its sequence number: the writer assigns {@code seq} under an advisory lock and commits before the
- * next writer takes it, so rows become visible in {@code seq} order and a cursor never skips one.
- * The first round aggregates the whole log at once, so after a restart each counter starts again at
- * the full total (never below a value Prometheus already saw, so no false counter reset); later
- * rounds aggregate only the new range, at most {@link #MAX_RANGE} records at a time. A round's
- * deltas are applied only after all its queries succeed, so a failed round is simply repeated.
+ * <p>Counters are running totals kept in the audit database ({@code metric_counter}, migration
+ * V26), the only tables the collector writes. Each round adds what the audit log gained since
+ * {@code metric_counter_cursor.seq}, at most {@link #MAX_RANGE} records, in the transaction that
+ * moves the cursor, then exports the stored totals. The writer assigns {@code seq} under an
+ * advisory lock and commits before the next writer takes it, so rows become visible in {@code seq}
+ * order and the cursor never skips one; the cursor row's lock makes collectors of several replicas
+ * take turns, each range counted once, every replica exporting the same totals. Invariants, which
+ * the alerts' {@code increase()} relies on:
+ *
+ * <ul>
+ *   <li>A total never goes down: not across a restart (nothing is recounted; the first round of a
+ *       process exports the stored totals, and nothing is exported before it), and not after an
+ *       erasure or a retention run, which empty payloads and delete projection rows of records
+ *       already counted. A record erased before any round counted it is not counted.
+ *   <li>A series is seen at 0 before its first count: the label sets known up front (every gate
+ *       outcome, basis and decision; each input topic with a dead-letter topic and each stage; each
+ *       Kafka event type; each review action; each decision of a policy version seen; the live bias
+ *       alerts) are stored at 0 when first met, and a label set met for the first time in a round's
+ *       records is stored at 0 and gets that round's count in the next round (column {@code
+ *       pending}), one collection interval later. Keep the interval no shorter than Prometheus's
+ *       scrape interval.
+ * </ul>
+ *
+ * <p>The very first round of a database counts the log's whole history at once (straight into the
+ * totals, not as news); records whose payload was already erased count only in {@link #EVENTS}.
  *
  * <p>End-to-end latency is measured from the audit store rather than in the gate: both timestamps
  * are already persisted ({@code generation_output.generated_at}, written by the generator, and
  * {@code gate_outcome.decided_at}, written by the gate), it needs no change to either service, and
  * it works the same in the embedded stack and on real infrastructure. It mixes two hosts' clocks
- * (keep them NTP-synchronised) and is recorded for outcomes audited after the collector started.
+ * (keep them NTP-synchronised) and is recorded, by the collector that counted the outcome, for
+ * outcomes counted after the history; label {@code basis} tells the gate's decisions on a verdict
+ * from those that waited for a person's review or for the verdict timeout.
  */
 public final class AuditStoreCollector implements AutoCloseable {
   /** Audit log records by event type. */
@@ -162,7 +190,10 @@ public final class AuditStoreCollector implements AutoCloseable {
    */
   public static final String POLICIES_UNARCHIVED = "genguard.audit.policies.unarchived";
 
-  /** Output generatedAt to gate decision, by outcome. */
+  /**
+   * Output generatedAt to gate decision, by outcome and basis: {@code basis="VERDICT"} is the
+   * pipeline's own latency; REVIEW waited for a person, VERDICT_TIMEOUT for the verdict timeout.
+   */
   public static final String END_TO_END_LATENCY = "genguard.end.to.end.latency";
 
   /** Latest live bias window: a group's rate of a metric (unsafe_rate, block_rate, review_rate). */
@@ -178,8 +209,9 @@ public final class AuditStoreCollector implements AutoCloseable {
   public static final String BIAS_WINDOW_AGE = "genguard.bias.window.age";
 
   /**
-   * Live bias alerts the bias-aggregation job raised (rows of {@code bias_audit.live_alert}; 0
-   * while that optional table does not exist).
+   * Live bias alerts the bias-aggregation job raised: its {@code bias.alerts} events in the audit
+   * log (the same alerts as the rows of {@code bias_audit.live_alert}, which may live in another
+   * database and which nothing guarantees only grows).
    */
   public static final String BIAS_LIVE_ALERTS = "genguard.bias.live.alerts";
 
@@ -192,6 +224,23 @@ public final class AuditStoreCollector implements AutoCloseable {
 
   /** Most audit records one round aggregates after the first. */
   static final long MAX_RANGE = 50_000;
+
+  /**
+   * A model whose latest live bias window ended longer ago than this is taken as retired: its bias
+   * gauges read NaN (no value), so GenGuardBiasDisparity and GenGuardBiasWindowStale clear.
+   */
+  public static final Duration BIAS_WINDOW_MAX_AGE = Duration.ofHours(24);
+
+  /** The row of {@code metric_counter_cursor} this collector moves. */
+  private static final String CURSOR = "audit-store";
+
+  /**
+   * Stages that write dead letters ({@code DeadLetter.stage}): the generator's main pool, the
+   * moderation and bias jobs, the release gate and the audit ingestor. A pool's own stage name is
+   * met in the records instead (stored at 0 first, then counted).
+   */
+  private static final List<String> DEAD_LETTER_STAGES =
+      List.of("generator", "moderation", "gate", "bias-aggregation", "audit");
 
   /** How long a gate outcome waits for its output to be audited before its latency is dropped. */
   static final Duration PENDING_LIMIT = Duration.ofMinutes(10);
@@ -211,7 +260,8 @@ public final class AuditStoreCollector implements AutoCloseable {
   // (e.g. provenance), count under 'none'. VERDICT_REASONS: reasons that called for the decision.
   private static final String VERDICTS_SQL =
       "with v as materialized (select payload::jsonb as p from audit_log"
-          + "   where seq > ? and seq <= ? and event_type = 'ModerationVerdict')"
+          + "   where seq > ? and seq <= ? and event_type = 'ModerationVerdict'"
+          + "   and payload is not null)"
           + " select 'verdicts', v.p->>'decision', v.p->>'policyVersion', null, count(*)"
           + " from v group by 2, 3"
           + " union all"
@@ -233,7 +283,7 @@ public final class AuditStoreCollector implements AutoCloseable {
           + " where a.seq > ? and a.seq <= ? and a.event_type = 'ReleaseGateOutcome'"
           + " group by 1, 2, 3";
   private static final String GATE_LATENCY_SQL =
-      "select g.outcome, g.output_id, g.decided_at, o.generated_at"
+      "select g.outcome, g.basis, g.output_id, g.decided_at, o.generated_at"
           + " from audit_log a join gate_outcome g on g.event_id = a.event_id"
           + " left join generation_output o on o.output_id = g.output_id"
           + " where a.seq > ? and a.seq <= ? and a.event_type = 'ReleaseGateOutcome'";
@@ -251,10 +301,12 @@ public final class AuditStoreCollector implements AutoCloseable {
           + " group by 1";
   private static final String REVIEW_DECISIONS_SQL =
       "select payload::jsonb->>'action', count(*) from audit_log"
-          + " where seq > ? and seq <= ? and event_type = 'ReviewDecision' group by 1";
+          + " where seq > ? and seq <= ? and event_type = 'ReviewDecision' and payload is not null"
+          + " group by 1";
   private static final String OUTPUTS_SQL =
       "with o as materialized (select payload::jsonb as p from audit_log"
-          + "   where seq > ? and seq <= ? and event_type = 'GenerationOutput')"
+          + "   where seq > ? and seq <= ? and event_type = 'GenerationOutput'"
+          + "   and payload is not null)"
           + " select o.p->'model'->>'name', o.p->'cost'->>'device', count(*),"
           + " coalesce(sum((o.p->'cost'->>'outputTokens')::bigint), 0)"
           + " from o group by 1, 2";
@@ -292,9 +344,25 @@ public final class AuditStoreCollector implements AutoCloseable {
       "select w.kind, (select a.recorded_at from audit_log a where a.seq > w.checked_seq"
           + " and a.event_type = case w.kind when 'NO_ANSWER' then 'GenerationRequest'"
           + " else 'GenerationOutput' end order by a.seq limit 1) from unfinished_flow_watch w";
-  private static final String LIVE_ALERT_TABLE_SQL =
-      "select to_regclass('bias_audit.live_alert') is not null";
-  private static final String LIVE_ALERTS_SQL = "select count(*) from bias_audit.live_alert";
+  // The running totals (migration V26). The cursor row's lock serialises the rounds of replicas.
+  private static final String CURSOR_LOCK_SQL =
+      "select seq from metric_counter_cursor where collector = ? for update";
+  private static final String CURSOR_CREATE_SQL =
+      "insert into metric_counter_cursor (collector, seq, updated_at) values (?, -1, now())"
+          + " on conflict (collector) do nothing";
+  private static final String CURSOR_MOVE_SQL =
+      "update metric_counter_cursor set seq = ?, updated_at = now() where collector = ?";
+  // Label sets stored at 0 in an earlier round get their first count now.
+  private static final String COUNTERS_BORN_SQL =
+      "update metric_counter set value = value + pending, pending = 0 where pending <> 0";
+  private static final String COUNTER_ADD_SQL =
+      "insert into metric_counter (name, labels, value, pending) values (?, ?, ?, ?)"
+          + " on conflict (name, labels) do update"
+          + " set value = metric_counter.value + excluded.value + excluded.pending";
+  private static final String COUNTER_KNOWN_SQL =
+      "insert into metric_counter (name, labels, value) values (?, ?, 0)"
+          + " on conflict (name, labels) do nothing";
+  private static final String COUNTERS_SQL = "select name, labels, value from metric_counter";
   private static final String BIAS_SQL =
       "with latest as (select model, max(window_end) as window_end from bias_metric"
           + "   where scope = 'LIVE' group by model)"
@@ -308,7 +376,7 @@ public final class AuditStoreCollector implements AutoCloseable {
   private final MeterRegistry registry;
   private final Clock clock;
   private final Map<String, Map<Tags, AtomicLong>> counters = new ConcurrentHashMap<>();
-  private final Map<String, Timer> latencyByOutcome = new ConcurrentHashMap<>();
+  private final Map<Tags, Timer> latencies = new ConcurrentHashMap<>();
   private final List<PendingLatency> pending = new ArrayList<>();
   private final AtomicReference<Double> lastSuccess = new AtomicReference<>(0.0);
   private final AtomicLong policiesUnarchived = new AtomicLong();
@@ -320,14 +388,13 @@ public final class AuditStoreCollector implements AutoCloseable {
   private final RowGauges uncheckedAges;
   private final RowGauges resentOpen;
   private final RowGauges resentAges;
-  private final AtomicLong liveAlerts = new AtomicLong();
   private final RowGauges biasRates;
   private final RowGauges biasDisparities;
   private final RowGauges biasOutputs;
   private final RowGauges biasWindowAges;
   private final Counter errors;
   private final ScheduledExecutorService scheduler;
-  private long cursor = -1;
+  private boolean knownStored;
 
   AuditStoreCollector(DataSource dataSource, MeterRegistry registry, Clock clock) {
     this(dataSource, registry, clock, null);
@@ -398,9 +465,6 @@ public final class AuditStoreCollector implements AutoCloseable {
         .description("When the audit-store collector last completed a round (Unix time)")
         .baseUnit("seconds")
         .register(registry);
-    FunctionCounter.builder(BIAS_LIVE_ALERTS, liveAlerts, AtomicLong::doubleValue)
-        .description("Live bias alerts raised by the bias-aggregation job")
-        .register(registry);
     biasRates =
         new RowGauges(
             registry,
@@ -469,11 +533,62 @@ public final class AuditStoreCollector implements AutoCloseable {
   /** One collection round. */
   synchronized void collect() throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
-      connection.setReadOnly(true);
+      count(connection);
+      long[] queue = countAndAge(connection, REVIEW_QUEUE_SQL);
+      long[] unsent = countAndAge(connection, OUTBOX_SQL);
+      long unarchived = single(connection, POLICIES_UNARCHIVED_SQL);
+      long never = single(connection, NEVER_AUDITED_SQL);
+      Unfinished unfinished =
+          bool(connection, UNFINISHED_TABLE_SQL) ? unfinished(connection) : new Unfinished();
+      List<BiasRow> bias = bias(connection);
+
+      // Everything read: apply.
+      reviewQueue.set(queue[0], queue[1] / 1000.0);
+      outbox.set(unsent[0], unsent[1] / 1000.0);
+      policiesUnarchived.set(unarchived);
+      neverAudited.set(never);
+      Instant now = clock.instant();
+      requestsUnanswered.set(unfinished.count("NO_ANSWER"), unfinished.oldestAge("NO_ANSWER", now));
+      outputsWithoutOutcome.set(
+          unfinished.count("NO_GATE_OUTCOME"), unfinished.oldestAge("NO_GATE_OUTCOME", now));
+      Map<Tags, Double> unchecked = new HashMap<>();
+      unfinished.unchecked.forEach(
+          (kind, oldest) ->
+              unchecked.put(Tags.of("kind", kind), oldest == null ? 0.0 : age(oldest, now)));
+      uncheckedAges.set(unchecked);
+      Map<Tags, Double> resent = new HashMap<>();
+      Map<Tags, Double> resentAge = new HashMap<>();
+      for (String kind : UNFINISHED_KINDS) {
+        Instant since = unfinished.lastResent.get(kind);
+        resent.put(Tags.of("kind", kind), (double) unfinished.resent.getOrDefault(kind, 0L));
+        resentAge.put(Tags.of("kind", kind), since == null ? 0.0 : age(since, now));
+      }
+      resentOpen.set(resent);
+      resentAges.set(resentAge);
+      publishBias(bias);
+      lastSuccess.set(clock.millis() / 1000.0);
+    }
+  }
+
+  /**
+   * Counts the audit log's new records into the stored totals (one transaction, under the cursor
+   * row's lock), then exports the totals and records the resolved latencies. A round that fails
+   * before its commit changes nothing, here or there, and is simply repeated.
+   */
+  private void count(Connection connection) throws SQLException {
+    boolean autoCommit = connection.getAutoCommit();
+    connection.setAutoCommit(false);
+    Counted counted;
+    try {
+      long countedTo = lockCursor(connection);
+      boolean history = countedTo < 0;
       long max = single(connection, MAX_SEQ);
-      boolean first = cursor < 0;
-      long from = first ? 0 : cursor;
-      long to = first ? max : Math.min(max, cursor + MAX_RANGE);
+      long from = history ? 0 : countedTo;
+      long to = history ? max : Math.min(max, countedTo + MAX_RANGE);
+      if (!knownStored) {
+        storeKnown(connection, KNOWN_SERIES);
+      }
+      execute(connection, COUNTERS_BORN_SQL);
       Deltas deltas = new Deltas();
       List<PendingLatency> fresh = new ArrayList<>();
       if (to > from) {
@@ -500,58 +615,170 @@ public final class AuditStoreCollector implements AutoCloseable {
         aggregate(
             connection, REVIEW_DECISIONS_SQL, from, to, deltas.of(REVIEW_DECISIONS), "action");
         outputs(connection, from, to, deltas);
-        if (!first) {
+        Long alerts = deltas.of(EVENTS).get(Tags.of("event_type", BIAS_ALERT_EVENT));
+        if (alerts != null) {
+          deltas.of(BIAS_LIVE_ALERTS).put(Tags.empty(), alerts);
+        }
+        if (!history) {
           fresh = gateLatencies(connection, from, to);
         }
+        // History is not news: straight into the totals. New label sets wait a round at 0.
+        deltas.store(connection, history);
+      }
+      if (history || to > from) {
+        move(connection, to);
       }
       List<Duration> resolvedLatencies = new ArrayList<>();
-      List<String> resolvedOutcomes = new ArrayList<>();
+      List<Tags> resolvedTags = new ArrayList<>();
       List<PendingLatency> nextPending =
-          resolvePending(connection, fresh, resolvedOutcomes, resolvedLatencies);
-      long[] queue = countAndAge(connection, REVIEW_QUEUE_SQL);
-      long[] unsent = countAndAge(connection, OUTBOX_SQL);
-      long unarchived = single(connection, POLICIES_UNARCHIVED_SQL);
-      long never = single(connection, NEVER_AUDITED_SQL);
-      Unfinished unfinished =
-          bool(connection, UNFINISHED_TABLE_SQL) ? unfinished(connection) : new Unfinished();
-      List<BiasRow> bias = bias(connection);
-      long alerts =
-          bool(connection, LIVE_ALERT_TABLE_SQL) ? single(connection, LIVE_ALERTS_SQL) : 0;
-
-      // Everything read: apply.
-      deltas.apply();
-      for (int i = 0; i < resolvedLatencies.size(); i++) {
-        latency(resolvedOutcomes.get(i)).record(resolvedLatencies.get(i));
-      }
-      cursor = to;
-      pending.clear();
-      pending.addAll(nextPending);
-      reviewQueue.set(queue[0], queue[1] / 1000.0);
-      outbox.set(unsent[0], unsent[1] / 1000.0);
-      policiesUnarchived.set(unarchived);
-      neverAudited.set(never);
-      Instant now = clock.instant();
-      requestsUnanswered.set(unfinished.count("NO_ANSWER"), unfinished.oldestAge("NO_ANSWER", now));
-      outputsWithoutOutcome.set(
-          unfinished.count("NO_GATE_OUTCOME"), unfinished.oldestAge("NO_GATE_OUTCOME", now));
-      Map<Tags, Double> unchecked = new HashMap<>();
-      unfinished.unchecked.forEach(
-          (kind, oldest) ->
-              unchecked.put(Tags.of("kind", kind), oldest == null ? 0.0 : age(oldest, now)));
-      uncheckedAges.set(unchecked);
-      Map<Tags, Double> resent = new HashMap<>();
-      Map<Tags, Double> resentAge = new HashMap<>();
-      for (String kind : UNFINISHED_KINDS) {
-        Instant since = unfinished.lastResent.get(kind);
-        resent.put(Tags.of("kind", kind), (double) unfinished.resent.getOrDefault(kind, 0L));
-        resentAge.put(Tags.of("kind", kind), since == null ? 0.0 : age(since, now));
-      }
-      resentOpen.set(resent);
-      resentAges.set(resentAge);
-      publishBias(bias);
-      liveAlerts.set(alerts);
-      lastSuccess.set(clock.millis() / 1000.0);
+          resolvePending(connection, fresh, resolvedTags, resolvedLatencies);
+      Map<String, Map<Tags, Long>> totals = totals(connection);
+      storeKnown(connection, decisionsOfPolicyVersions(totals));
+      connection.commit();
+      counted = new Counted(totals, resolvedTags, resolvedLatencies, nextPending);
+    } catch (SQLException | RuntimeException e) {
+      connection.rollback();
+      throw e;
+    } finally {
+      connection.setAutoCommit(autoCommit);
     }
+    knownStored = true;
+    counted
+        .totals()
+        .forEach((name, series) -> series.forEach((tags, total) -> export(name, tags, total)));
+    for (int i = 0; i < counted.latencies().size(); i++) {
+      latency(counted.latencyTags().get(i)).record(counted.latencies().get(i));
+    }
+    pending.clear();
+    pending.addAll(counted.pending());
+  }
+
+  /** Locks the cursor row, creating it on the database's first round; where it has counted to. */
+  private static long lockCursor(Connection connection) throws SQLException {
+    for (int attempt = 0; attempt < 2; attempt++) {
+      try (PreparedStatement lock = connection.prepareStatement(CURSOR_LOCK_SQL)) {
+        lock.setString(1, CURSOR);
+        try (ResultSet row = lock.executeQuery()) {
+          if (row.next()) {
+            return row.getLong(1);
+          }
+        }
+      }
+      try (PreparedStatement create = connection.prepareStatement(CURSOR_CREATE_SQL)) {
+        create.setString(1, CURSOR);
+        create.executeUpdate();
+      }
+    }
+    throw new IllegalStateException(
+        "metric_counter_cursor has no row '" + CURSOR + "' after inserting it");
+  }
+
+  private static void move(Connection connection, long to) throws SQLException {
+    try (PreparedStatement move = connection.prepareStatement(CURSOR_MOVE_SQL)) {
+      move.setLong(1, to);
+      move.setString(2, CURSOR);
+      move.executeUpdate();
+    }
+  }
+
+  /** Stores each series at 0 unless it is stored already. */
+  private static void storeKnown(Connection connection, List<Series> series) throws SQLException {
+    if (series.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement insert = connection.prepareStatement(COUNTER_KNOWN_SQL)) {
+      for (Series one : series) {
+        insert.setString(1, one.name());
+        insert.setArray(2, labels(connection, one.tags()));
+        insert.addBatch();
+      }
+      insert.executeBatch();
+    }
+  }
+
+  /** Every stored total of a counter this collector exports, by name and label set. */
+  private static Map<String, Map<Tags, Long>> totals(Connection connection) throws SQLException {
+    Map<String, Map<Tags, Long>> totals = new LinkedHashMap<>();
+    try (PreparedStatement query = connection.prepareStatement(COUNTERS_SQL);
+        ResultSet rows = query.executeQuery()) {
+      while (rows.next()) {
+        String name = rows.getString(1);
+        if (!DESCRIPTIONS.containsKey(name)) {
+          continue; // a counter this version no longer exports
+        }
+        String[] keyValues = (String[]) rows.getArray(2).getArray();
+        totals
+            .computeIfAbsent(name, key -> new LinkedHashMap<>())
+            .put(Tags.of(keyValues), rows.getLong(3));
+      }
+    }
+    return totals;
+  }
+
+  /**
+   * Each decision of every policy version that has verdicts, not yet stored: the first BLOCK under
+   * a policy version then rises from 0. (The totals of the first verdicts of a new version are
+   * stored at 0 for a round like any new label set.)
+   */
+  private static List<Series> decisionsOfPolicyVersions(Map<String, Map<Tags, Long>> totals) {
+    Map<Tags, Long> verdicts = totals.getOrDefault(VERDICTS, Map.of());
+    List<Series> missing = new ArrayList<>();
+    for (Tags tags : List.copyOf(verdicts.keySet())) {
+      String version = tagValue(tags, "policy_version");
+      for (Decision decision : Decision.values()) {
+        Tags known = Tags.of("decision", decision.name(), "policy_version", version);
+        if (!verdicts.containsKey(known)) {
+          verdicts.put(known, 0L);
+          missing.add(new Series(VERDICTS, known));
+        }
+      }
+    }
+    return missing;
+  }
+
+  private static String tagValue(Tags tags, String key) {
+    for (Tag tag : tags) {
+      if (tag.getKey().equals(key)) {
+        return tag.getValue();
+      }
+    }
+    return NONE;
+  }
+
+  /** A label set as stored: key, value, key, value, ... in Micrometer's order (by key). */
+  private static Array labels(Connection connection, Tags tags) throws SQLException {
+    List<String> keyValues = new ArrayList<>();
+    for (Tag tag : tags) {
+      keyValues.add(tag.getKey());
+      keyValues.add(tag.getValue());
+    }
+    return connection.createArrayOf("text", keyValues.toArray());
+  }
+
+  private static void execute(Connection connection, String sql) throws SQLException {
+    try (PreparedStatement statement = connection.prepareStatement(sql)) {
+      statement.executeUpdate();
+    }
+  }
+
+  /** Exports a stored total; a counter never reads less than it did (the store's never does). */
+  private void export(String name, Tags tags, long total) {
+    AtomicLong value =
+        counters
+            .computeIfAbsent(name, key -> new ConcurrentHashMap<>())
+            .computeIfAbsent(
+                tags,
+                key -> {
+                  // Registered at its total: a scrape must never see a stored series at 0.
+                  AtomicLong holder = new AtomicLong(total);
+                  // The map keeps the holder strongly reachable; the registry only weakly.
+                  FunctionCounter.builder(name, holder, AtomicLong::doubleValue)
+                      .description(DESCRIPTIONS.get(name))
+                      .tags(key)
+                      .register(registry);
+                  return holder;
+                });
+    value.accumulateAndGet(total, Math::max);
   }
 
   private static void verdicts(Connection connection, long from, long to, Deltas deltas)
@@ -616,12 +843,12 @@ public final class AuditStoreCollector implements AutoCloseable {
       statement.setLong(2, to);
       try (ResultSet rows = statement.executeQuery()) {
         while (rows.next()) {
-          Timestamp generated = rows.getTimestamp(4);
+          Timestamp generated = rows.getTimestamp(5);
           rowsRead.add(
               new PendingLatency(
-                  rows.getString(1),
-                  rows.getString(2),
-                  rows.getTimestamp(3).toInstant(),
+                  Tags.of("outcome", text(rows.getString(1)), "basis", text(rows.getString(2))),
+                  rows.getString(3),
+                  rows.getTimestamp(4).toInstant(),
                   generated == null ? null : generated.toInstant(),
                   clock.instant()));
         }
@@ -637,13 +864,13 @@ public final class AuditStoreCollector implements AutoCloseable {
   private List<PendingLatency> resolvePending(
       Connection connection,
       List<PendingLatency> fresh,
-      List<String> outcomes,
+      List<Tags> outcomes,
       List<Duration> latencies)
       throws SQLException {
     List<PendingLatency> waiting = new ArrayList<>(pending);
     for (PendingLatency row : fresh) {
       if (row.generatedAt() != null) {
-        outcomes.add(row.outcome());
+        outcomes.add(row.tags());
         latencies.add(nonNegative(Duration.between(row.generatedAt(), row.decidedAt())));
       } else {
         waiting.add(row);
@@ -668,7 +895,7 @@ public final class AuditStoreCollector implements AutoCloseable {
     for (PendingLatency row : waiting) {
       Instant generated = found.get(row.outputId());
       if (generated != null) {
-        outcomes.add(row.outcome());
+        outcomes.add(row.tags());
         latencies.add(nonNegative(Duration.between(generated, row.decidedAt())));
       } else if (Duration.between(row.seenAt(), now).compareTo(PENDING_LIMIT) < 0) {
         stillWaiting.add(row);
@@ -780,7 +1007,12 @@ public final class AuditStoreCollector implements AutoCloseable {
     return rowsRead;
   }
 
-  private void publishBias(List<BiasRow> rows) {
+  private void publishBias(List<BiasRow> latest) {
+    // A retired model's last window is no news: its gauges read NaN.
+    List<BiasRow> rows =
+        latest.stream()
+            .filter(row -> row.windowAgeSeconds() <= BIAS_WINDOW_MAX_AGE.toSeconds())
+            .toList();
     Map<String, long[]> pooled = new LinkedHashMap<>();
     Map<String, Double> ages = new LinkedHashMap<>();
     for (BiasRow row : rows) {
@@ -829,13 +1061,15 @@ public final class AuditStoreCollector implements AutoCloseable {
     disparities.put(group.and("metric", metric), rate - pooledRate);
   }
 
-  private Timer latency(String outcome) {
-    return latencyByOutcome.computeIfAbsent(
-        outcome,
-        name ->
+  private Timer latency(Tags outcomeAndBasis) {
+    return latencies.computeIfAbsent(
+        outcomeAndBasis,
+        tags ->
             Timer.builder(END_TO_END_LATENCY)
-                .description("From an output's generatedAt to the release gate's decision on it")
-                .tag("outcome", name)
+                .description(
+                    "From an output's generatedAt to the release gate's decision on it, by outcome"
+                        + " and basis (VERDICT: on its verdict)")
+                .tags(tags)
                 .register(registry));
   }
 
@@ -887,50 +1121,99 @@ public final class AuditStoreCollector implements AutoCloseable {
     return duration.isNegative() ? Duration.ZERO : duration;
   }
 
-  /** Counter increments of one round, applied together once every query has succeeded. */
-  private final class Deltas {
+  /** Counter increments of one round, stored together with the cursor's move. */
+  private static final class Deltas {
     private final Map<String, Map<Tags, Long>> byName = new LinkedHashMap<>();
 
     Map<Tags, Long> of(String name) {
       return byName.computeIfAbsent(name, key -> new LinkedHashMap<>());
     }
 
-    void apply() {
-      byName.forEach(
-          (name, increments) ->
-              increments.forEach((tags, increment) -> counter(name, tags).addAndGet(increment)));
-    }
-
-    private AtomicLong counter(String name, Tags tags) {
-      return counters
-          .computeIfAbsent(name, key -> new ConcurrentHashMap<>())
-          .computeIfAbsent(
-              tags,
-              key -> {
-                AtomicLong total = new AtomicLong();
-                // The map keeps the holder strongly reachable; the registry only weakly.
-                FunctionCounter.builder(name, total, AtomicLong::doubleValue)
-                    .description(DESCRIPTIONS.getOrDefault(name, name))
-                    .tags(key)
-                    .register(registry);
-                return total;
-              });
+    /**
+     * Adds the increments to the stored totals: to the value at once where the label set is stored
+     * already (or for the history), else as the new row's pending count for the next round.
+     */
+    void store(Connection connection, boolean history) throws SQLException {
+      try (PreparedStatement add = connection.prepareStatement(COUNTER_ADD_SQL)) {
+        for (Map.Entry<String, Map<Tags, Long>> counter : byName.entrySet()) {
+          for (Map.Entry<Tags, Long> increment : counter.getValue().entrySet()) {
+            add.setString(1, counter.getKey());
+            add.setArray(2, labels(connection, increment.getKey()));
+            add.setLong(3, history ? increment.getValue() : 0);
+            add.setLong(4, history ? 0 : increment.getValue());
+            add.addBatch();
+          }
+        }
+        add.executeBatch();
+      }
     }
   }
 
+  /** The counters this collector exports (and stores), with their descriptions. */
   private static final Map<String, String> DESCRIPTIONS =
-      Map.of(
-          EVENTS, "Audit log records by event type",
-          VERDICTS, "Moderation verdicts by decision and policy version",
-          VERDICT_CATEGORIES,
-              "Moderation verdicts by decision, each category that called for a REVIEW or BLOCK, and policy version",
-          VERDICT_REASONS, "Reasons that called for a verdict's decision, by reason code",
-          GATE_OUTCOMES, "Release-gate outcomes by outcome, basis and decision",
-          DEAD_LETTERS, "Dead letters by source topic and stage",
-          REVIEW_DECISIONS, "Review decisions by action",
-          GENERATION_FAILURES, "Generation failures by code",
-          OUTPUTS, "Generation outputs by model and device",
-          OUTPUT_TOKENS, "Generated tokens by model and device");
+      Map.ofEntries(
+          Map.entry(EVENTS, "Audit log records by event type"),
+          Map.entry(VERDICTS, "Moderation verdicts by decision and policy version"),
+          Map.entry(
+              VERDICT_CATEGORIES,
+              "Moderation verdicts by decision, each category that called for a REVIEW or BLOCK,"
+                  + " and policy version"),
+          Map.entry(
+              VERDICT_REASONS, "Reasons that called for a verdict's decision, by reason code"),
+          Map.entry(GATE_OUTCOMES, "Release-gate outcomes by outcome, basis and decision"),
+          Map.entry(DEAD_LETTERS, "Dead letters by source topic and stage"),
+          Map.entry(REVIEW_DECISIONS, "Review decisions by action"),
+          Map.entry(GENERATION_FAILURES, "Generation failures by code"),
+          Map.entry(OUTPUTS, "Generation outputs by model and device"),
+          Map.entry(OUTPUT_TOKENS, "Generated tokens by model and device"),
+          Map.entry(BIAS_LIVE_ALERTS, "Live bias alerts raised by the bias-aggregation job"));
+
+  /** The audit log's event type of a live bias alert. */
+  private static final String BIAS_ALERT_EVENT = BiasAlert.getClassSchema().getName();
+
+  /**
+   * Label sets stored (and exported) at 0 before their first record: those the alerts watch (gate
+   * outcomes by basis, dead letters) and the few others whose values are all known here.
+   */
+  private static final List<Series> KNOWN_SERIES = knownSeries();
+
+  private static List<Series> knownSeries() {
+    List<Series> known = new ArrayList<>();
+    for (GateOutcome outcome : GateOutcome.values()) {
+      for (GateBasis basis : GateBasis.values()) {
+        for (Decision decision : Decision.values()) {
+          known.add(
+              new Series(
+                  GATE_OUTCOMES,
+                  Tags.of(
+                      "outcome",
+                      outcome.name(),
+                      "basis",
+                      basis.name(),
+                      "decision",
+                      decision.name())));
+        }
+      }
+    }
+    for (Topic<String, ?> topic : Topics.eventTopics()) {
+      if (topic.deadLetterTopic().isPresent()) {
+        for (String stage : DEAD_LETTER_STAGES) {
+          known.add(
+              new Series(DEAD_LETTERS, Tags.of("source_topic", topic.name(), "stage", stage)));
+        }
+      }
+    }
+    List<Class<?>> recordTypes = new ArrayList<>(List.of(DeadLetter.class));
+    Topics.eventTopics().forEach(topic -> recordTypes.add(topic.valueType()));
+    for (Class<?> type : recordTypes) {
+      known.add(new Series(EVENTS, Tags.of("event_type", type.getSimpleName())));
+    }
+    for (ReviewAction action : ReviewAction.values()) {
+      known.add(new Series(REVIEW_DECISIONS, Tags.of("action", action.name())));
+    }
+    known.add(new Series(BIAS_LIVE_ALERTS, Tags.empty()));
+    return List.copyOf(known);
+  }
 
   @Override
   public void close() {
@@ -946,7 +1229,17 @@ public final class AuditStoreCollector implements AutoCloseable {
 
   /** A gate outcome whose latency is not yet known or not yet recorded. */
   private record PendingLatency(
-      String outcome, String outputId, Instant decidedAt, Instant generatedAt, Instant seenAt) {}
+      Tags tags, String outputId, Instant decidedAt, Instant generatedAt, Instant seenAt) {}
+
+  /** One counter's label set. */
+  private record Series(String name, Tags tags) {}
+
+  /** What a round's transaction counted: the stored totals and the latencies it resolved. */
+  private record Counted(
+      Map<String, Map<Tags, Long>> totals,
+      List<Tags> latencyTags,
+      List<Duration> latencies,
+      List<PendingLatency> pending) {}
 
   /** One group of the latest live bias window of a model. */
   private record BiasRow(

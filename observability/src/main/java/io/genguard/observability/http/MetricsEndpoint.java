@@ -7,21 +7,44 @@ import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Serves {@code GET /metrics} in the Prometheus text exposition format (version 0.0.4), the
- * concatenation of one or more scrape sources, and {@code GET /health} ("ok"). One thread; a scrape
- * is a few milliseconds.
+ * concatenation of one or more scrape sources, and {@code GET /health} ("ok"), which backs the
+ * containers' health checks.
+ *
+ * <p>A client that connects and never finishes its request must not stall the endpoint: the JDK
+ * server reads a request on the executor's thread, so {@value #THREADS} threads serve, and the
+ * server closes a connection whose request has not been read and answered within {@link
+ * #REQUEST_TIMEOUT}, or whose response has not been taken within {@link #RESPONSE_TIMEOUT}. The JDK
+ * server reads those limits once per process, from the system properties {@value #MAX_REQUEST_TIME}
+ * and {@value #MAX_RESPONSE_TIME} (seconds): they are set here unless already set, which takes
+ * effect only if no JDK HTTP server has started in the process before (each GenGuard service starts
+ * this one first; the embedded stack's Flink reporter may start one earlier, without limits).
  */
 public final class MetricsEndpoint implements AutoCloseable {
   /** The Prometheus text format content type. */
   public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+  /** Threads that serve requests: more than one, so one slow client cannot stall the rest. */
+  static final int THREADS = 4;
+
+  /** Longest a connection may take to send its request and get its answer started. */
+  static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
+
+  /** Longest a client may take to read its answer. */
+  static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(30);
+
+  static final String MAX_REQUEST_TIME = "sun.net.httpserver.maxReqTime";
+  static final String MAX_RESPONSE_TIME = "sun.net.httpserver.maxRspTime";
 
   private static final Logger LOG = LoggerFactory.getLogger(MetricsEndpoint.class);
 
@@ -46,6 +69,12 @@ public final class MetricsEndpoint implements AutoCloseable {
     if (sources.isEmpty()) {
       throw new IllegalArgumentException("at least one scrape source is needed");
     }
+    if (System.getProperty(MAX_REQUEST_TIME) == null) {
+      System.setProperty(MAX_REQUEST_TIME, Long.toString(REQUEST_TIMEOUT.toSeconds()));
+    }
+    if (System.getProperty(MAX_RESPONSE_TIME) == null) {
+      System.setProperty(MAX_RESPONSE_TIME, Long.toString(RESPONSE_TIMEOUT.toSeconds()));
+    }
     HttpServer server;
     try {
       server = HttpServer.create(new InetSocketAddress(host, port), 16);
@@ -66,10 +95,13 @@ public final class MetricsEndpoint implements AutoCloseable {
     server.createContext("/metrics", exchange -> serveMetrics(exchange, copy));
     server.createContext(
         "/health", exchange -> respond(exchange, 200, "text/plain; charset=utf-8", "ok\n"));
+    AtomicInteger threads = new AtomicInteger();
     ExecutorService executor =
-        Executors.newSingleThreadExecutor(
+        Executors.newFixedThreadPool(
+            THREADS,
             runnable -> {
-              Thread thread = new Thread(runnable, "genguard-metrics-http");
+              Thread thread =
+                  new Thread(runnable, "genguard-metrics-http-" + threads.incrementAndGet());
               thread.setDaemon(true);
               return thread;
             });
@@ -100,8 +132,10 @@ public final class MetricsEndpoint implements AutoCloseable {
         }
       }
     } catch (RuntimeException e) {
+      // The reason goes to the log only: the port may be reachable by more than Prometheus.
       LOG.warn("Scrape failed", e);
-      respond(exchange, 500, "text/plain; charset=utf-8", "scrape failed: " + e + "\n");
+      respond(
+          exchange, 500, "text/plain; charset=utf-8", "scrape failed; the service log says why\n");
       return;
     }
     respond(exchange, 200, CONTENT_TYPE, body.toString());

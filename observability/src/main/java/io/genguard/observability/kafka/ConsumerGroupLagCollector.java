@@ -3,6 +3,7 @@ package io.genguard.observability.kafka;
 import io.genguard.observability.registry.RowGauges;
 import io.genguard.schemas.ClientProperties;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import java.time.Clock;
@@ -21,6 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
@@ -76,6 +78,13 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
   /** Failed collection rounds (broker unreachable, timeouts). */
   public static final String ERRORS = "genguard.kafka.lag.collector.errors";
 
+  /**
+   * When the last collection round succeeded, epoch seconds (0 before the first). A failed round
+   * leaves the lag gauges at their last values: this is how stale they are
+   * (GenGuardLagCollectorStale).
+   */
+  public static final String LAST_SUCCESS = "genguard.kafka.lag.collector.last.success.timestamp";
+
   private static final Logger LOG = LoggerFactory.getLogger(ConsumerGroupLagCollector.class);
   private static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
 
@@ -90,6 +99,7 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> reader;
   private final Clock clock;
   private final Counter errors;
+  private final AtomicReference<Double> lastSuccess = new AtomicReference<>(0.0);
   private final ScheduledExecutorService scheduler;
 
   private ConsumerGroupLagCollector(
@@ -127,6 +137,10 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
         Counter.builder(ERRORS)
             .description("Failed consumer-lag collection rounds")
             .register(registry);
+    Gauge.builder(LAST_SUCCESS, lastSuccess, AtomicReference::get)
+        .description("When the consumer-lag collector last completed a round (Unix time)")
+        .baseUnit("seconds")
+        .register(registry);
     if (interval == null) {
       this.scheduler = null; // driven by collectOnce() (tests)
     } else {
@@ -239,6 +253,7 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
     Map<Tags, Double> retentionRows = new LinkedHashMap<>();
     retentions.forEach((topic, seconds) -> retentionRows.put(Tags.of("topic", topic), seconds));
     retention.set(retentionRows);
+    lastSuccess.set(clock.millis() / 1000.0);
   }
 
   /** Lag per group and topic, read from the broker now. */

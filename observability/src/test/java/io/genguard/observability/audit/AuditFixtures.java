@@ -224,6 +224,23 @@ final class AuditFixtures {
     return event(Topics.BIAS_METRICS.name(), metric);
   }
 
+  static IncomingEvent biasAlert(String id, String model, Instant windowEnd) {
+    io.genguard.events.v1.BiasAlert alert =
+        io.genguard.events.v1.BiasAlert.newBuilder()
+            .setEventId("bias-alert-" + id)
+            .setModel(model)
+            .setWindowStart(windowEnd.minusSeconds(300))
+            .setWindowEnd(windowEnd)
+            .setGroupsCompared(2)
+            .setTests(2)
+            .setCorrection("holm")
+            .setAlpha(0.05)
+            .setFindingsJson("[]")
+            .setDetectedAt(windowEnd)
+            .build();
+    return event(Topics.BIAS_ALERTS.name(), alert);
+  }
+
   private static IncomingEvent event(String topic, org.apache.avro.specific.SpecificRecord record) {
     return new IncomingEvent(topic, 0, OFFSETS.incrementAndGet(), record);
   }

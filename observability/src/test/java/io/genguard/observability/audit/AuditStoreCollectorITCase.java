@@ -13,8 +13,10 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.audit.persistence.UnreadRecords;
 import io.genguard.audit.policy.PolicyArchive;
+import io.genguard.audit.retention.Retention;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.events.v1.Decision;
@@ -25,7 +27,11 @@ import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.observability.registry.PrometheusRegistries;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.MovingClock;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.sql.Connection;
@@ -39,6 +45,8 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -338,8 +346,8 @@ class AuditStoreCollectorITCase {
     assertThat(
             gauge(registry, AuditStoreCollector.BIAS_GROUP_OUTPUTS, "group", "religion:christian"))
         .isEqualTo(100);
-    assertThat(registry.get(AuditStoreCollector.BIAS_LIVE_ALERTS).functionCounter().count())
-        .as("no bias_audit schema in this database: zero, not an error")
+    assertThat(count(registry, AuditStoreCollector.BIAS_LIVE_ALERTS))
+        .as("no live bias alert audited yet")
         .isZero();
 
     // Round 2: the verdicts' policy file is recorded; r3 released 1.5 s after generation; r2
@@ -383,9 +391,21 @@ class AuditStoreCollectorITCase {
     assertThat(gauge(registry, AuditStoreCollector.NEVER_AUDITED)).isEqualTo(15);
 
     Timer released =
-        registry.get(AuditStoreCollector.END_TO_END_LATENCY).tag("outcome", "RELEASED").timer();
-    assertThat(released.count()).isEqualTo(2);
-    assertThat(released.max(TimeUnit.MILLISECONDS)).isEqualTo(61_000, within(1.0));
+        registry
+            .get(AuditStoreCollector.END_TO_END_LATENCY)
+            .tags("outcome", "RELEASED", "basis", "VERDICT")
+            .timer();
+    assertThat(released.count()).isEqualTo(1);
+    assertThat(released.max(TimeUnit.MILLISECONDS)).isEqualTo(1_500, within(1.0));
+    Timer reviewed =
+        registry
+            .get(AuditStoreCollector.END_TO_END_LATENCY)
+            .tags("outcome", "RELEASED", "basis", "REVIEW")
+            .timer();
+    assertThat(reviewed.count())
+        .as("a release after a person's review is timed apart from the pipeline's releases")
+        .isEqualTo(1);
+    assertThat(reviewed.max(TimeUnit.MILLISECONDS)).isEqualTo(61_000, within(1.0));
     assertThat(
             registry
                 .find(AuditStoreCollector.END_TO_END_LATENCY)
@@ -393,18 +413,12 @@ class AuditStoreCollectorITCase {
                 .timer())
         .as("r4 waits for its output")
         .isNull();
-    assertThat(
-            count(
-                registry,
-                AuditStoreCollector.VERDICT_CATEGORIES,
-                "decision",
-                "RELEASE",
-                "category",
-                "none",
-                "policy_version",
-                POLICY_VERSION))
-        .as("a RELEASE verdict has no category, whatever its reasons mention")
-        .isEqualTo(1);
+    String[] releasedUncategorised = {
+      "decision", "RELEASE", "category", "none", "policy_version", POLICY_VERSION
+    };
+    assertThat(count(registry, AuditStoreCollector.VERDICT_CATEGORIES, releasedUncategorised))
+        .as("a label set met for the first time is exported at 0 for one round")
+        .isZero();
     assertThat(
             count(
                 registry,
@@ -413,6 +427,7 @@ class AuditStoreCollectorITCase {
                 "RELEASE",
                 "policy_version",
                 POLICY_VERSION))
+        .as("each decision of a policy version seen is known, at 0 before its first verdict")
         .isEqualTo(1);
     assertThat(count(registry, AuditStoreCollector.REVIEW_DECISIONS, "action", "APPROVE"))
         .isEqualTo(1);
@@ -424,15 +439,21 @@ class AuditStoreCollectorITCase {
     writer.write(List.of(output("r4", now.minusMillis(250), "cpu", 10)));
     collector.collect();
 
+    assertThat(count(registry, AuditStoreCollector.VERDICT_CATEGORIES, releasedUncategorised))
+        .as("a RELEASE verdict has no category, whatever its reasons mention")
+        .isEqualTo(1);
     Timer quarantined =
-        registry.get(AuditStoreCollector.END_TO_END_LATENCY).tag("outcome", "QUARANTINED").timer();
+        registry
+            .get(AuditStoreCollector.END_TO_END_LATENCY)
+            .tags("outcome", "QUARANTINED", "basis", "VERDICT")
+            .timer();
     assertThat(quarantined.count()).isEqualTo(1);
     assertThat(quarantined.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(250, within(1.0));
     assertThat(count(registry, AuditStoreCollector.EVENTS, "event_type", "GenerationOutput"))
         .isEqualTo(4);
     assertThat(registry.scrape())
         .contains(
-            "genguard_end_to_end_latency_seconds_bucket{outcome=\"RELEASED\",service=\"audit\",le=\"2.5\"} 1")
+            "genguard_end_to_end_latency_seconds_bucket{basis=\"VERDICT\",outcome=\"RELEASED\",service=\"audit\",le=\"2.5\"} 1")
         .contains(
             "genguard_audit_verdict_categories_total{category=\"violence\",decision=\"BLOCK\",policy_version=\""
                 + POLICY_VERSION
@@ -445,17 +466,10 @@ class AuditStoreCollectorITCase {
         .contains(
             "genguard_bias_group_disparity{group=\"religion:christian\",metric=\"unsafe_rate\",model=\"europarl-kn3\",service=\"audit\"} -0.1");
 
-    // The bias-aggregation job's alert table, once it exists (its own migration creates it).
-    try (Connection connection = database.dataSource().getConnection();
-        Statement statement = connection.createStatement()) {
-      statement.execute("create schema bias_audit");
-      statement.execute(
-          "create table bias_audit.live_alert (alert_id text primary key, model text not null)");
-      statement.execute("insert into bias_audit.live_alert values ('alert-1', 'europarl-kn3')");
-    }
+    // The bias-aggregation job raises a live alert (bias.alerts, audited).
+    writer.write(List.of(AuditFixtures.biasAlert("alert-1", "europarl-kn3", now)));
     collector.collect();
-    assertThat(registry.get(AuditStoreCollector.BIAS_LIVE_ALERTS).functionCounter().count())
-        .isEqualTo(1);
+    assertThat(count(registry, AuditStoreCollector.BIAS_LIVE_ALERTS)).isEqualTo(1);
 
     // A restarted collector starts each counter at the full total, never below what was scraped.
     MeterRegistry restarted = PrometheusRegistries.create("audit");
@@ -473,6 +487,214 @@ class AuditStoreCollectorITCase {
                 "decision",
                 "REVIEW"))
         .isEqualTo(1);
+  }
+
+  @Test
+  void shouldShowEachSeriesAtZeroBeforeItsFirstRecord() throws Exception {
+    try (AuditDatabase own = ownDatabase("observability_first_series_it")) {
+      AuditWriter writer = new AuditWriter(own.dataSource(), Clock.systemUTC());
+      PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
+      AuditStoreCollector collector =
+          new AuditStoreCollector(own.dataSource(), registry, Clock.systemUTC());
+      collector.collect();
+      // Nothing happened yet; the series the alerts' increase() watches are there, at 0.
+      assertThat(count(registry, GATE_OUTCOMES, INTEGRITY_QUARANTINE)).isZero();
+      assertThat(
+              count(
+                  registry,
+                  GATE_OUTCOMES,
+                  "outcome",
+                  "HELD_FOR_REVIEW",
+                  "basis",
+                  "VERDICT_TIMEOUT",
+                  "decision",
+                  "REVIEW"))
+          .isZero();
+      assertThat(
+              count(registry, DEAD_LETTERS, "source_topic", "gen.outputs", "stage", "moderation"))
+          .isZero();
+      assertThat(count(registry, AuditStoreCollector.BIAS_LIVE_ALERTS)).isZero();
+
+      Instant now = Instant.now();
+      writer.write(
+          List.of(
+              output("i1", now, "cpu", 5),
+              gate("i1", GateOutcome.QUARANTINED, GateBasis.INTEGRITY, Decision.RELEASE, now),
+              deadLetter("d1", "gen.outputs", "moderation", now),
+              deadLetter("d2", "gen.requests", "generator-gpu", now)));
+      collector.collect();
+      assertThat(count(registry, GATE_OUTCOMES, INTEGRITY_QUARANTINE))
+          .as("the first integrity quarantine rises from 0")
+          .isEqualTo(1);
+      assertThat(
+              count(registry, DEAD_LETTERS, "source_topic", "gen.outputs", "stage", "moderation"))
+          .isEqualTo(1);
+      assertThat(
+              count(
+                  registry, DEAD_LETTERS, "source_topic", "gen.requests", "stage", "generator-gpu"))
+          .as("a stage no one knew up front: at 0 for one round")
+          .isZero();
+      collector.collect();
+      assertThat(
+              count(
+                  registry, DEAD_LETTERS, "source_topic", "gen.requests", "stage", "generator-gpu"))
+          .isEqualTo(1);
+    }
+  }
+
+  @Test
+  void shouldNeverLowerACounterWhenAnErasureIsFollowedByARestart() throws Exception {
+    try (AuditDatabase own = ownDatabase("observability_erasure_restart_it")) {
+      AuditWriter writer = new AuditWriter(own.dataSource(), Clock.systemUTC());
+      Instant now = Instant.now();
+      List<IncomingEvent> events = new ArrayList<>();
+      for (String request : List.of("q1", "q2", "q3")) {
+        events.add(AuditFixtures.request(request, now));
+        events.add(output(request, now, "cpu", 5));
+        events.add(
+            verdict(
+                request,
+                Decision.BLOCK,
+                now,
+                reason("category.block", Decision.BLOCK, "violence")));
+        events.add(
+            gate(request, GateOutcome.QUARANTINED, GateBasis.INTEGRITY, Decision.BLOCK, now));
+        events.add(review(request, ReviewAction.REJECT, now));
+      }
+      events.add(AuditFixtures.biasAlert("a1", "europarl-kn3", now));
+      writer.write(events);
+      PrometheusMeterRegistry running = PrometheusRegistries.create("audit");
+      new AuditStoreCollector(own.dataSource(), running, Clock.systemUTC()).collect();
+      Map<String, Double> scraped = counters(running);
+      assertThat(scraped)
+          .containsEntry(
+              AuditStoreCollector.VERDICTS
+                  + tags("decision", "BLOCK", "policy_version", POLICY_VERSION),
+              3.0)
+          .containsEntry(AuditStoreCollector.BIAS_LIVE_ALERTS + tags(), 1.0);
+
+      // q1 is erased (payloads emptied, projection rows deleted); then the audit service restarts.
+      new Retention(own.dataSource(), Clock.systemUTC(), 0)
+          .erase("q1", "data subject request", Caller.system("test"));
+      PrometheusMeterRegistry restarted = PrometheusRegistries.create("audit");
+      AuditStoreCollector collector =
+          new AuditStoreCollector(own.dataSource(), restarted, Clock.systemUTC());
+      assertThat(counters(restarted))
+          .as("nothing exported before the first round (a scrape would read 0: a reset)")
+          .isEmpty();
+      collector.collect();
+      Map<String, Double> after = counters(restarted);
+      List<String> lowered = new ArrayList<>();
+      scraped.forEach(
+          (series, value) -> {
+            if (after.getOrDefault(series, 0.0) < value) {
+              lowered.add(series + " " + value + " -> " + after.get(series));
+            }
+          });
+      assertThat(lowered).as("counters that went down (Prometheus: a reset)").isEmpty();
+      assertThat(after)
+          .containsEntry(GATE_OUTCOMES + tags(INTEGRITY_QUARANTINE_BLOCK), 3.0)
+          .containsEntry(AuditStoreCollector.REVIEW_DECISIONS + tags("action", "REJECT"), 3.0)
+          .doesNotContainKey(
+              AuditStoreCollector.VERDICTS + tags("decision", "none", "policy_version", "none"));
+
+      // Retention empties the rest; the next records count on from the totals.
+      writer.write(
+          List.of(
+              output("q4", now, "cpu", 5),
+              gate("q4", GateOutcome.QUARANTINED, GateBasis.INTEGRITY, Decision.BLOCK, now)));
+      new Retention(own.dataSource(), Clock.systemUTC(), 0)
+          .erase("q2", "data subject request", Caller.system("test"));
+      collector.collect();
+      assertThat(counters(restarted))
+          .containsEntry(GATE_OUTCOMES + tags(INTEGRITY_QUARANTINE_BLOCK), 4.0);
+    }
+  }
+
+  @Test
+  void shouldNotExportTheLiveBiasWindowOfARetiredModel() throws Exception {
+    try (AuditDatabase own = ownDatabase("observability_retired_bias_it")) {
+      AuditWriter writer = new AuditWriter(own.dataSource(), Clock.systemUTC());
+      Instant now = Instant.now();
+      Instant monthAgo = now.minus(Duration.ofDays(30));
+      Instant lastDay =
+          now.minus(AuditStoreCollector.BIAS_WINDOW_MAX_AGE).plus(Duration.ofHours(1));
+      writer.write(
+          List.of(
+              bias("old-1", "retired-model", "religion:muslim", monthAgo, 40, 12, 10, 0),
+              bias("old-2", "retired-model", "religion:christian", monthAgo, 40, 2, 1, 0),
+              bias("day-1", "europarl-kn3", "religion:muslim", lastDay, 40, 12, 10, 0),
+              bias("day-2", "europarl-kn3", "religion:christian", lastDay, 40, 2, 1, 0)));
+      PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
+      new AuditStoreCollector(own.dataSource(), registry, Clock.systemUTC()).collect();
+
+      assertThat(
+              registry
+                  .find(AuditStoreCollector.BIAS_GROUP_DISPARITY)
+                  .tag("model", "retired-model")
+                  .gauges())
+          .as("a window that ended a month ago")
+          .isEmpty();
+      assertThat(
+              registry
+                  .find(AuditStoreCollector.BIAS_WINDOW_AGE)
+                  .tag("model", "retired-model")
+                  .gauges())
+          .isEmpty();
+      assertThat(gauge(registry, AuditStoreCollector.BIAS_WINDOW_AGE, "model", "europarl-kn3"))
+          .as("a window 23 hours old is still reported (GenGuardBiasWindowStale)")
+          .isBetween(23 * 3600.0, 23 * 3600.0 + 600);
+      assertThat(
+              gauge(
+                  registry,
+                  AuditStoreCollector.BIAS_GROUP_DISPARITY,
+                  "model",
+                  "europarl-kn3",
+                  "group",
+                  "religion:muslim",
+                  "metric",
+                  "block_rate"))
+          .isCloseTo(0.1125, within(1e-9));
+    }
+  }
+
+  private static final String GATE_OUTCOMES = AuditStoreCollector.GATE_OUTCOMES;
+  private static final String DEAD_LETTERS = AuditStoreCollector.DEAD_LETTERS;
+  private static final String[] INTEGRITY_QUARANTINE = {
+    "outcome", "QUARANTINED", "basis", "INTEGRITY", "decision", "RELEASE"
+  };
+  private static final String[] INTEGRITY_QUARANTINE_BLOCK = {
+    "outcome", "QUARANTINED", "basis", "INTEGRITY", "decision", "BLOCK"
+  };
+
+  private static AuditDatabase ownDatabase(String name) {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    return AuditDatabase.connect(
+        infra.createDatabase(name), infra.jdbcUser(), infra.jdbcPassword(), 2);
+  }
+
+  /** Every GenGuard counter the registry would export, by name and label set. */
+  private static Map<String, Double> counters(MeterRegistry registry) {
+    Map<String, Double> counters = new TreeMap<>();
+    for (Meter meter : registry.getMeters()) {
+      if (meter instanceof FunctionCounter counter
+          && meter.getId().getName().startsWith("genguard.")) {
+        List<String> keyValues = new ArrayList<>();
+        for (Tag tag : meter.getId().getTagsAsIterable()) {
+          if (!tag.getKey().equals(PrometheusRegistries.SERVICE_TAG)) {
+            keyValues.add(tag.getKey());
+            keyValues.add(tag.getValue());
+          }
+        }
+        counters.put(
+            meter.getId().getName() + tags(keyValues.toArray(String[]::new)), counter.count());
+      }
+    }
+    return counters;
+  }
+
+  private static String tags(String... keyValues) {
+    return Tags.of(keyValues).toString();
   }
 
   private static double count(MeterRegistry registry, String name, String... tags) {

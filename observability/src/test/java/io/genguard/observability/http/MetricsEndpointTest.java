@@ -3,10 +3,14 @@ package io.genguard.observability.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -41,8 +45,59 @@ class MetricsEndpointTest {
       HttpResponse<String> response = get(endpoint.port(), "/metrics");
 
       assertThat(response.statusCode()).isEqualTo(500);
-      assertThat(response.body()).contains("registry closed");
+      assertThat(response.body())
+          .as("the reason is logged, not told to whoever can reach the port")
+          .doesNotContain("registry closed")
+          .contains("service log");
     }
+  }
+
+  @Test
+  void shouldAnswerWhileAClientHoldsAConnectionWithItsRequestUnfinished() throws Exception {
+    try (MetricsEndpoint endpoint =
+            MetricsEndpoint.start("127.0.0.1", 0, List.of(() -> "# TYPE a gauge\na 1\n"));
+        Socket idle = unfinishedRequest(endpoint.port())) {
+      assertThat(get(endpoint.port(), "/health", Duration.ofSeconds(3)).body()).isEqualTo("ok\n");
+      assertThat(get(endpoint.port(), "/metrics", Duration.ofSeconds(3)).statusCode())
+          .isEqualTo(200);
+    }
+  }
+
+  @Test
+  void shouldCloseConnectionsWhoseRequestNeverEndsSoThatHealthChecksGetThrough() throws Exception {
+    try (MetricsEndpoint endpoint =
+        MetricsEndpoint.start("127.0.0.1", 0, List.of(() -> "# TYPE a gauge\na 1\n"))) {
+      List<Socket> idle = new ArrayList<>();
+      try {
+        for (int i = 0; i <= MetricsEndpoint.THREADS; i++) {
+          idle.add(unfinishedRequest(endpoint.port()));
+        }
+        long started = System.nanoTime();
+        assertThat(get(endpoint.port(), "/health", Duration.ofSeconds(20)).body())
+            .isEqualTo("ok\n");
+        assertThat(Duration.ofNanos(System.nanoTime() - started))
+            .as("answered once the server dropped the unfinished requests")
+            .isLessThan(MetricsEndpoint.REQUEST_TIMEOUT.plusSeconds(5));
+        idle.get(0).setSoTimeout(10_000);
+        assertThat(idle.get(0).getInputStream().read())
+            .as("the unfinished request's connection is closed, unanswered")
+            .isEqualTo(-1);
+      } finally {
+        for (Socket socket : idle) {
+          socket.close();
+        }
+      }
+    }
+  }
+
+  /** A connection that sent the start of a request and nothing more. */
+  private static Socket unfinishedRequest(int port) throws Exception {
+    Socket socket = new Socket("127.0.0.1", port);
+    socket
+        .getOutputStream()
+        .write("GET /metrics HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+    socket.getOutputStream().flush();
+    return socket;
   }
 
   @Test
@@ -56,8 +111,14 @@ class MetricsEndpointTest {
   }
 
   private HttpResponse<String> get(int port, String path) throws Exception {
+    return get(port, path, Duration.ofSeconds(30));
+  }
+
+  private HttpResponse<String> get(int port, String path, Duration timeout) throws Exception {
     return http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(timeout)
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 }

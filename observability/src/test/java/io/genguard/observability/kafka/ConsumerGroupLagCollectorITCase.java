@@ -47,12 +47,23 @@ class ConsumerGroupLagCollectorITCase {
         Map.of(new TopicPartition(TOPIC, 0), 2L, new TopicPartition(TOPIC, 1), 5L));
     commit("other-team", Map.of(new TopicPartition(TOPIC, 0), 0L));
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Instant now = Instant.parse("2026-12-06T10:00:00Z");
 
     try (ConsumerGroupLagCollector collector =
         ConsumerGroupLagCollector.manual(
-            infra.kafkaClientProperties(), group -> group.startsWith("genguard"), registry)) {
+            infra.kafkaClientProperties(),
+            group -> group.startsWith("genguard"),
+            registry,
+            Clock.fixed(now, ZoneOffset.UTC))) {
+      assertThat(registry.get(ConsumerGroupLagCollector.LAST_SUCCESS).gauge().value())
+          .as("no round yet")
+          .isZero();
       collector.collectOnce();
     }
+
+    assertThat(registry.get(ConsumerGroupLagCollector.LAST_SUCCESS).gauge().value())
+        .as("when the lag was read: a failing collector keeps its last values, and this ages")
+        .isEqualTo(now.getEpochSecond());
 
     assertThat(
             registry

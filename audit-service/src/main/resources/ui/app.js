@@ -531,12 +531,25 @@
     return el('div', {}, barChart('Score per category', scores.map(([label, value]) => ({ label, value }))), table);
   }
 
+  // What a watermark finding says, and what it does not: the watermark is a statistic over word
+  // pairs, so a text built from pieces of a watermarked one is detected too; only a VALID manifest
+  // vouches for an exact text.
+  const WATERMARK_MEANING = {
+    DETECTED: 'the text contains word pairs generated under this watermark key; that does not show that'
+      + ' GenGuard produced this exact text (words added to or rearranged from a watermarked text are still'
+      + ' detected): only a VALID manifest attributes an exact text',
+    NOT_DETECTED: 'unknown origin, not human-written',
+    TOO_SHORT: 'too few word pairs to tell either way: a short text, or one in a script written without'
+      + ' spaces between words (Chinese, Japanese, Thai), which the word-level watermark cannot score',
+  };
+
   function provenance(verdict, output) {
     const p = verdict.provenance;
     const rows = [];
     if (p) {
       rows.push(['Watermark', p.watermark + (p.zScore !== null && p.zScore !== undefined ? ' (z = ' + fmt(p.zScore, 2)
         + ', p = ' + fmt(p.pValue, 4) + ', ' + p.tokensScored + ' tokens)' : '')]);
+      if (WATERMARK_MEANING[p.watermark]) rows.push(['Watermark means', WATERMARK_MEANING[p.watermark]]);
       rows.push(['Manifest', p.manifest]);
     } else {
       rows.push(['Findings', 'not checked']);

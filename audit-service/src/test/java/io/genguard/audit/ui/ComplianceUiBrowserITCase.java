@@ -278,7 +278,10 @@ class ComplianceUiBrowserITCase {
     assertThat(browser.findElement(By.id("provenance")).getText())
         .contains("DETECTED")
         .contains("VALID")
-        .contains("kgw-selfhash");
+        .contains("kgw-selfhash")
+        .as("a detected watermark is not attribution")
+        .contains("not show that GenGuard produced this exact text")
+        .contains("only a VALID manifest attributes an exact text");
     assertThat(browser.findElement(By.id("policy-version")).getText())
         .isEqualTo("default version 2026.11-test");
     assertThat(browser.findElement(By.id("policy-sha256")).getText())

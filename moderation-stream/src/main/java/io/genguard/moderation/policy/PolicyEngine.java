@@ -361,10 +361,15 @@ public final class PolicyEngine {
               null,
               null,
               null,
-              "the text is too short for the generator watermark to be detected either way ("
+              // The watermark is defined over space-separated words: a long text in a script
+              // written without spaces (Chinese, Japanese, Thai) scores as few pairs as a short
+              // one.
+              "the text has too few word pairs for the generator watermark to be detected either"
+                  + " way ("
                   + provenance.getTokensScored()
-                  + " tokens scored); its origin is unverified, and this policy requires the"
-                  + " watermark"));
+                  + " scored): it is short, or written in a script without spaces between words"
+                  + " (Chinese, Japanese, Thai), which the word-level watermark cannot score; its"
+                  + " origin is unverified, and this policy requires the watermark"));
     }
   }
 

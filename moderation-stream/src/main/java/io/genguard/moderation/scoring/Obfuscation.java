@@ -1,5 +1,6 @@
 package io.genguard.moderation.scoring;
 
+import io.genguard.provenance.text.DisguisingCharacters;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -12,15 +13,13 @@ import java.util.TreeSet;
  * and "k ll". {@link #reveal} gives the text they should read; {@link #inspect} says whether a text
  * hides or swaps letters this way, for {@link TextScreening}. Plain Java, stateless.
  *
- * <p>Invisible means Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, the same
- * list from Unicode 14 to 15.1): code points a renderer draws as nothing when it has no glyph for
- * them (soft hyphen, zero-width space and joiners, bidirectional controls, variation selectors,
- * Hangul fillers, tag characters). Look-alike letters are the Cyrillic and Greek letters that
- * Unicode's confusables (UTS #39, confusables.txt) map to one Latin letter, or that render as one
- * in common fonts; the table below is that short list, not the full skeleton algorithm (no library
- * on the classpath offers it). Other scripts' look-alikes (Armenian, Cherokee) are not covered;
- * full-width and mathematical letters are not look-alikes here because NFKC, which the normalizer
- * applies first, turns them into plain Latin letters.
+ * <p>Invisible characters and look-alike letters are the lists of the provenance module's {@link
+ * DisguisingCharacters} (Default_Ignorable_Code_Point; the Cyrillic and Greek letters Unicode's
+ * confusables map to one Latin letter), shared with the watermark's tokenizer, which drops the
+ * first and folds the second by this class's rule, applied to lower-case tokens. Other scripts'
+ * look-alikes (Armenian, Cherokee) are not covered; full-width and mathematical letters are not
+ * look-alikes here because NFKC, which the normalizer applies first, turns them into plain Latin
+ * letters.
  *
  * <p>A look-alike letter is read as Latin only where it disguises a Latin word: in a word that
  * mixes it with Latin letters (or Cyrillic with Greek), or in a word written wholly in look-alikes
@@ -31,130 +30,14 @@ import java.util.TreeSet;
 public final class Obfuscation {
   private Obfuscation() {}
 
-  /**
-   * Letters of another script that display like a Latin letter, as pairs {look-alike, Latin}.
-   * Sources: confusables.txt (UTS #39) entries whose target is a single Latin letter, and letters
-   * such as Cyrillic к, г and Greek ι, κ, υ that it maps through another look-alike but that are
-   * used in place of k, r, i, k and u.
-   */
-  private static final int[][] LOOK_ALIKES = {
-    // Cyrillic, lower case
-    {0x0430, 'a'},
-    {0x0433, 'r'},
-    {0x0435, 'e'},
-    {0x0456, 'i'},
-    {0x0458, 'j'},
-    {0x043A, 'k'},
-    {0x043E, 'o'},
-    {0x0440, 'p'},
-    {0x0441, 'c'},
-    {0x0443, 'y'},
-    {0x0445, 'x'},
-    {0x0455, 's'},
-    {0x04BB, 'h'},
-    {0x04CF, 'l'},
-    {0x0501, 'd'},
-    {0x051B, 'q'},
-    {0x051D, 'w'},
-    {0x0475, 'v'},
-    {0x04AF, 'y'},
-    // Cyrillic, upper case
-    {0x0410, 'A'},
-    {0x0412, 'B'},
-    {0x0415, 'E'},
-    {0x0406, 'I'},
-    {0x0408, 'J'},
-    {0x041A, 'K'},
-    {0x041C, 'M'},
-    {0x041D, 'H'},
-    {0x041E, 'O'},
-    {0x0420, 'P'},
-    {0x0421, 'C'},
-    {0x0422, 'T'},
-    {0x0423, 'Y'},
-    {0x0425, 'X'},
-    {0x0405, 'S'},
-    {0x04AE, 'Y'},
-    {0x04BA, 'H'},
-    {0x04C0, 'l'},
-    {0x051A, 'Q'},
-    {0x051C, 'W'},
-    {0x0474, 'V'},
-    // Greek, lower case
-    {0x03B1, 'a'},
-    {0x03B3, 'y'},
-    {0x03B9, 'i'},
-    {0x03BA, 'k'},
-    {0x03BD, 'v'},
-    {0x03BF, 'o'},
-    {0x03C1, 'p'},
-    {0x03C5, 'u'},
-    {0x03C7, 'x'},
-    {0x03F2, 'c'},
-    {0x03F3, 'j'},
-    // Greek, upper case
-    {0x0391, 'A'},
-    {0x0392, 'B'},
-    {0x0395, 'E'},
-    {0x0396, 'Z'},
-    {0x0397, 'H'},
-    {0x0399, 'I'},
-    {0x039A, 'K'},
-    {0x039C, 'M'},
-    {0x039D, 'N'},
-    {0x039F, 'O'},
-    {0x03A1, 'P'},
-    {0x03A4, 'T'},
-    {0x03A5, 'Y'},
-    {0x03A7, 'X'},
-    {0x03F9, 'C'},
-    {0x037F, 'J'},
-  };
-
-  /** Latin letter of each look-alike, indexed by code point - 0x0370; 0 where there is none. */
-  private static final char[] LATIN = new char[0x0530 - 0x0370];
-
-  static {
-    for (int[] pair : LOOK_ALIKES) {
-      LATIN[pair[0] - 0x0370] = (char) pair[1];
-    }
-  }
-
-  /**
-   * Whether {@code cp} is a Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 14 to
-   * 15.1; ObfuscationTest holds the file's ranges): drawn as nothing, so it can sit inside a word
-   * unseen.
-   */
-  public static boolean isDefaultIgnorable(int cp) {
-    if (cp < 0x00AD) {
-      return false;
-    }
-    if (cp < 0x10000) {
-      return cp == 0x00AD
-          || cp == 0x034F
-          || cp == 0x061C
-          || cp == 0x115F
-          || cp == 0x1160
-          || cp == 0x17B4
-          || cp == 0x17B5
-          || (cp >= 0x180B && cp <= 0x180F)
-          || (cp >= 0x200B && cp <= 0x200F)
-          || (cp >= 0x202A && cp <= 0x202E)
-          || (cp >= 0x2060 && cp <= 0x206F)
-          || cp == 0x3164
-          || (cp >= 0xFE00 && cp <= 0xFE0F)
-          || cp == 0xFEFF
-          || cp == 0xFFA0
-          || (cp >= 0xFFF0 && cp <= 0xFFF8);
-    }
-    return (cp >= 0x1BCA0 && cp <= 0x1BCA3)
-        || (cp >= 0x1D173 && cp <= 0x1D17A)
-        || (cp >= 0xE0000 && cp <= 0xE0FFF);
+  /** Drawn as nothing ({@link DisguisingCharacters#isDefaultIgnorable}). */
+  private static boolean isDefaultIgnorable(int cp) {
+    return DisguisingCharacters.isDefaultIgnorable(cp);
   }
 
   /** The Latin letter that {@code cp} displays as, or 0 when it is not a look-alike. */
   static char latinLookAlike(int cp) {
-    return cp >= 0x0370 && cp < 0x0530 ? LATIN[cp - 0x0370] : 0;
+    return DisguisingCharacters.latinLookAlike(cp);
   }
 
   /**
@@ -275,9 +158,7 @@ public final class Obfuscation {
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
       if (c >= 0x00AD
-          && (Character.isSurrogate(c)
-              || isDefaultIgnorable(c)
-              || (c >= 0x0370 && c < 0x0530 && LATIN[c - 0x0370] != 0))) {
+          && (Character.isSurrogate(c) || isDefaultIgnorable(c) || latinLookAlike(c) != 0)) {
         return true;
       }
     }

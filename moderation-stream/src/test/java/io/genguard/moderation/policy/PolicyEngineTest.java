@@ -187,6 +187,26 @@ class PolicyEngineTest {
   }
 
   @Test
+  void shouldNotCallATextTooShortWhenItsScriptHasNoSpacesBetweenWords() {
+    // A Chinese or Thai text of any length is one word per run between punctuation: the watermark
+    // scores few pairs, and "too short" would be the wrong explanation.
+    PolicyVerdict strict =
+        engine.decide(withProvenance("strict", ManifestStatus.VALID, WatermarkStatus.TOO_SHORT));
+
+    assertThat(strict.decision()).isEqualTo(Decision.REVIEW);
+    assertThat(strict.reasons())
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.code()).isEqualTo(ReasonCodes.WATERMARK_TOO_SHORT);
+              assertThat(reason.message())
+                  .contains("too few word pairs")
+                  .contains("120 scored")
+                  .contains("a script without spaces between words (Chinese, Japanese, Thai)");
+            });
+  }
+
+  @Test
   void shouldBlockUnsafeContentAimedAtAMentionedGroup() {
     BiasFindings bias =
         new BiasFindings(List.of("religion:muslim"), List.of("religion:muslim"), 0.1);

@@ -14,13 +14,23 @@ import java.util.concurrent.ConcurrentHashMap;
  * The word-level tokenizer the text watermark is defined over, so that detection needs nothing but
  * the text and a key.
  *
- * <p>Tokens: text is NFKC-normalised, lower-cased ({@link Locale#ROOT}) and typographic apostrophes
- * become {@code '}; a word is a run of letters, marks and digits, optionally joined by inner
- * apostrophes ({@code don't}, {@code parliament's}); every other non-space code point is a token of
- * its own (punctuation). A token's id is the first four bytes of SHA-256 over its UTF-8 form
- * (big-endian), a hashed vocabulary that needs no table and is the same on every platform.
+ * <p>Tokens: invisible code points ({@link DisguisingCharacters#isDefaultIgnorable}: zero-width
+ * space and joiners, soft hyphen, byte-order mark, variation selectors, tag characters) are
+ * dropped, then text is NFKC-normalised, lower-cased ({@link Locale#ROOT}) and typographic
+ * apostrophes become {@code '}; a word is a run of letters, marks and digits, optionally joined by
+ * inner apostrophes ({@code don't}, {@code parliament's}); every other non-space code point is a
+ * token of its own (punctuation). Cyrillic and Greek letters that look like Latin ones are read as
+ * those Latin letters where they disguise a Latin word (see foldLookAlikes). A token's id is the
+ * first four bytes of SHA-256 over its UTF-8 form (big-endian), a hashed vocabulary that needs no
+ * table and is the same on every platform.
  *
- * <p>Invariant (tested): for any list of tokens this tokenizer produces, {@code
+ * <p>Dropping and folding keep edits that do not change what a reader sees from changing tokens
+ * (the watermark would otherwise be removed by a zero-width space after every space, or by Cyrillic
+ * а, е, о for a, e, o); text without invisible characters and without Cyrillic or Greek letters
+ * tokenizes exactly as before they were added (watermark detector version 2; tested on Europarl and
+ * on model responses).
+ *
+ * <p>Invariant (tested): for any list of tokens this tokenizer produces from one text, {@code
  * tokenize(detokenize(tokens))} returns the same list, so text a generator renders re-tokenizes to
  * the tokens it sampled, and casing changes do not move a token.
  */
@@ -73,6 +83,9 @@ public final class WordTokenizer {
         tokens.add(new String(Character.toChars(cp)));
         i += Character.charCount(cp);
       }
+    }
+    if (mayHoldLookAlikes(normalized)) {
+      foldLookAlikes(tokens);
     }
     return tokens;
   }
@@ -172,11 +185,133 @@ public final class WordTokenizer {
     return normalize(candidate).equals(token) ? candidate : token;
   }
 
+  /**
+   * Invisible code points dropped before NFKC, so that a mark after one composes with the letter
+   * before it as it would without it (NFKC turns no other code point into an invisible one).
+   */
   private static String normalize(String text) {
-    return Normalizer.normalize(text, Normalizer.Form.NFKC)
+    return Normalizer.normalize(
+            DisguisingCharacters.withoutDefaultIgnorables(text), Normalizer.Form.NFKC)
         .toLowerCase(Locale.ROOT)
         .replace('\u2019', '\'')
         .replace('\u2018', '\'');
+  }
+
+  /**
+   * Whether some letter of the lower-cased text could be a look-alike (one pass over the chars).
+   */
+  private static boolean mayHoldLookAlikes(String normalized) {
+    for (int i = 0; i < normalized.length(); i++) {
+      if (DisguisingCharacters.latinLookAlikeInLowerCase(normalized.charAt(i)) != 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Reads look-alike letters ({@link DisguisingCharacters#latinLookAlikeInLowerCase}) as the Latin
+   * letters they display as, in the words they disguise: a word that mixes Latin with Cyrillic or
+   * Greek letters (or Cyrillic with Greek), and a word written wholly in look-alikes inside a text
+   * that reads as Latin, one with Latin letters where at most one letter in ten is a Cyrillic or
+   * Greek letter that looks like none. Russian and Greek prose is left as it is (a fifth to a third
+   * of its letters look like no Latin one); so is Latin prose (no look-alikes to fold).
+   *
+   * <p>The rule of moderation's Obfuscation.reveal, applied to lower-case tokens so that the answer
+   * does not depend on case: detokenize capitalises sentence starts, and a capital can be a
+   * look-alike where its lower case is not (Cyrillic Т and т). The letters folded in mixed words
+   * count as Latin when the text is weighed, so the folded tokens, rendered and read again, weigh
+   * the same and fold the same: the round trip holds.
+   */
+  private static void foldLookAlikes(List<String> tokens) {
+    LetterCounts[] counts = new LetterCounts[tokens.size()];
+    int letters = 0;
+    int latin = 0;
+    int foreign = 0;
+    for (int i = 0; i < counts.length; i++) {
+      LetterCounts word = LetterCounts.of(tokens.get(i));
+      counts[i] = word;
+      letters += word.letters;
+      foreign += word.foreign;
+      latin += word.latin + (word.mixed() ? word.lookAlikes : 0);
+    }
+    boolean latinText = latin > 0 && foreign * 10 <= letters;
+    for (int i = 0; i < counts.length; i++) {
+      LetterCounts word = counts[i];
+      if (word.lookAlikes > 0 && (word.mixed() || (latinText && word.wholly()))) {
+        tokens.set(i, folded(tokens.get(i)));
+      }
+    }
+  }
+
+  /** The token with its look-alike letters read as Latin, marks composed again (NFKC). */
+  private static String folded(String token) {
+    StringBuilder out = new StringBuilder(token.length());
+    for (int i = 0; i < token.length(); ) {
+      int cp = token.codePointAt(i);
+      i += Character.charCount(cp);
+      char latin = DisguisingCharacters.latinLookAlikeInLowerCase(cp);
+      if (latin != 0) {
+        out.append(latin);
+      } else {
+        out.appendCodePoint(cp);
+      }
+    }
+    // Cyrillic о with an acute has no composed form; Latin o with one does (ó).
+    return Normalizer.normalize(out, Normalizer.Form.NFKC);
+  }
+
+  /** The letters of one token by script, as {@link #foldLookAlikes} weighs them. */
+  private static final class LetterCounts {
+    int letters;
+    int latin;
+    int cyrillic;
+    int greek;
+    int other;
+    int lookAlikes;
+
+    /** Cyrillic and Greek letters that look like no Latin letter. */
+    int foreign;
+
+    /** Mixes Latin with Cyrillic or Greek, or Cyrillic with Greek. */
+    boolean mixed() {
+      return (latin > 0 ? 1 : 0) + (cyrillic > 0 ? 1 : 0) + (greek > 0 ? 1 : 0) >= 2;
+    }
+
+    /** Written wholly in look-alike letters (and marks or digits). */
+    boolean wholly() {
+      return latin == 0 && other == 0 && lookAlikes == cyrillic + greek;
+    }
+
+    static LetterCounts of(String token) {
+      LetterCounts counts = new LetterCounts();
+      for (int i = 0; i < token.length(); ) {
+        int cp = token.codePointAt(i);
+        i += Character.charCount(cp);
+        if (!Character.isLetter(cp)) {
+          continue;
+        }
+        counts.letters++;
+        Character.UnicodeScript script =
+            cp < 0x80 ? Character.UnicodeScript.LATIN : Character.UnicodeScript.of(cp);
+        boolean lookAlike = DisguisingCharacters.latinLookAlikeInLowerCase(cp) != 0;
+        if (lookAlike) {
+          counts.lookAlikes++;
+        }
+        if (script == Character.UnicodeScript.LATIN) {
+          counts.latin++;
+        } else if (script == Character.UnicodeScript.CYRILLIC) {
+          counts.cyrillic++;
+          counts.foreign += lookAlike ? 0 : 1;
+        } else if (script == Character.UnicodeScript.GREEK) {
+          counts.greek++;
+          counts.foreign += lookAlike ? 0 : 1;
+        } else {
+          counts.other++;
+        }
+      }
+      return counts;
+    }
   }
 
   private static int endOfWordRun(String text, int from) {

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -92,12 +94,14 @@ class WordTokenizerTest {
       if (!Character.isLetter(cp)) {
         continue;
       }
-      List<String> normalized = WordTokenizer.tokenize(new String(Character.toChars(cp)));
-      if (normalized.size() != 1) {
+      String letter = new String(Character.toChars(cp));
+      List<String> alone = WordTokenizer.tokenize(letter);
+      if (alone.size() != 1) {
         continue; // NFKC makes some letters several words, e.g. the ligature U+FDFA
       }
-      String token = normalized.get(0);
-      for (List<String> tokens : List.of(List.of(token), List.of("a", ".", token, "x"))) {
+      // Tokens of one text each: whether a look-alike letter reads as Latin depends on the text.
+      List<String> inLatinText = WordTokenizer.tokenize("a. " + letter + " x");
+      for (List<String> tokens : List.of(alone, inLatinText)) {
         assertThat(WordTokenizer.tokenize(WordTokenizer.detokenize(tokens)))
             .as("U+%04X in %s", cp, tokens)
             .isEqualTo(tokens);
@@ -105,6 +109,54 @@ class WordTokenizerTest {
       letters++;
     }
     assertThat(letters).isGreaterThan(100_000);
+  }
+
+  @Test
+  void shouldRoundTripTextsThatMixScriptsLookAlikesAndInvisibleCharacters() {
+    // Latin, Cyrillic and Greek letters in both cases (look-alikes and letters that look like no
+    // Latin one: Cyrillic т looks like no t, its capital Т does), a combining acute, invisible
+    // characters, spaces and punctuation.
+    String pieces = "aeotnxAETNаеотнгдиАТНГ" + "αντλΑΝΤΛ́​­️   .,'-";
+    SplittableRandom random = new SplittableRandom(11);
+    for (int trial = 0; trial < 20_000; trial++) {
+      StringBuilder text = new StringBuilder();
+      int length = 1 + random.nextInt(40);
+      for (int i = 0; i < length; i++) {
+        text.append(pieces.charAt(random.nextInt(pieces.length())));
+      }
+      List<String> tokens = WordTokenizer.tokenize(text.toString());
+
+      assertThat(WordTokenizer.tokenize(WordTokenizer.detokenize(tokens)))
+          .as("round trip of %s", text)
+          .isEqualTo(tokens);
+    }
+  }
+
+  @Test
+  void shouldDropInvisibleCharactersAndReadLookAlikesInDisguisedWordsAsLatin() {
+    assertThat(WordTokenizer.tokenize("ki\u00ADll the\u200B \u2060cat\uFE0F\uFEFF."))
+        .containsExactly("kill", "the", "cat", ".");
+    // Mixed words, and words wholly in look-alikes in a text that reads as Latin.
+    assertThat(WordTokenizer.tokenize("\u0422he \u0441\u0430t \u0430nd \u0430 d\u043Eg"))
+        .containsExactly("the", "cat", "and", "a", "dog");
+    assertThat(WordTokenizer.tokenize("\u0391 \u03BA\u03B9d, I \u0455\u0430\u0443."))
+        .containsExactly("a", "kid", ",", "i", "say", ".");
+  }
+
+  @Test
+  void shouldLeaveRussianAndGreekWordsAsTheyAre() {
+    String russian =
+        "\u0421\u0435\u0433\u043E\u0434\u043D\u044F \u0430 \u0432\u0435\u0447\u0435\u0440\u043E\u043C \u043C\u044B \u0432 \u043A\u0438\u043D\u043E \u0441 \u0434\u0440\u0443\u0437\u044C\u044F\u043C\u0438.";
+    String greek =
+        "\u0397 \u03C3\u03C5\u03BD\u03B5\u03B4\u03C1\u03AF\u03B1\u03C3\u03B7 \u03BA\u03B1\u03B9 \u03C4\u03BF \u03C0\u03C1\u03C9\u03AF.";
+    String quoted =
+        "The motion was adopted (Greek: \u0395\u03B3\u03BA\u03C1\u03AF\u03BD\u03B5\u03C4\u03B1\u03B9).";
+    for (String text : List.of(russian, greek, quoted)) {
+      String lowerCase = Normalizer.normalize(text, Normalizer.Form.NFKC).toLowerCase(Locale.ROOT);
+      assertThat(String.join("", WordTokenizer.tokenize(text)))
+          .as(text)
+          .isEqualTo(lowerCase.replace(" ", ""));
+    }
   }
 
   @Test

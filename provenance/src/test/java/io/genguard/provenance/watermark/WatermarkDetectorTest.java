@@ -91,6 +91,22 @@ class WatermarkDetectorTest {
   }
 
   @Test
+  void shouldScoreFewPairsInAScriptWrittenWithoutSpacesWhateverItsLength() {
+    // A known limit (README, "Weak or missing"): tokens are space-separated words, so a run of Han
+    // or Thai between punctuation is one token, and a long text is as TOO_SHORT as a short one.
+    String chinese = "欧洲议会今天就委员会关于农业" + "政策改革的提案进行了辩论，" + "许多议员认为该提案未能充分" + "考虑小农户的利益。";
+    String thai = "รัฐสภายุโรปได้" + "อภิปรายข้อเสนอ" + "ของคณะกรรมาธิก" + "าร ";
+
+    for (String text : List.of(chinese.repeat(10), thai.repeat(10))) {
+      WatermarkDetection detection = detector.detect(text, "key-a", DEFAULTS);
+
+      assertThat(text.length()).isGreaterThan(400);
+      assertThat(detection.status()).isEqualTo(DetectionStatus.TOO_SHORT);
+      assertThat(detection.tokensScored()).isLessThan(5);
+    }
+  }
+
+  @Test
   void shouldComputeTheZScoreOfThePaper() {
     int[] tokens = sample(new WatermarkEmbedder(KEY_A, DEFAULTS), VOCABULARY, 100, 6);
     WatermarkDetection detection = detector.detect(tokens, "key-a", DEFAULTS);

@@ -555,6 +555,10 @@
       rows.push(['Findings', 'not checked']);
     }
     if (output && output.watermark) rows.push(['Watermark scheme', output.watermark.scheme + ', key ' + output.watermark.keyId]);
+    // The event's claim is unsigned; where it contradicts the valid manifest, moderation used the manifest's.
+    if ((verdict.reasons || []).some(r => r.code === 'provenance.watermark_claim_mismatch')) {
+      rows.push(['Watermark claim', 'differs from the signed manifest, which the watermark was checked with (see Reasons)']);
+    }
     if (output && output.manifest) rows.push(['Manifest key', output.manifest.keyId]);
     return el('div', { class: 'grid', id: 'provenance' }, rows.flatMap(([k, v]) => [el('span', { class: 'muted' }, k), el('span', {}, v)]));
   }

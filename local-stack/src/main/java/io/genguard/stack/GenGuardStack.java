@@ -172,6 +172,13 @@ public final class GenGuardStack implements AutoCloseable {
           change);
     }
 
+    // One set of provenance keys: the generator signs and watermarks with them. Moderation and the
+    // audit service's explanations verify only (ProvenanceKeys.forVerifier): they trust the public
+    // halves published here, written before either starts.
+    Path keyDirectory = stateDir.resolve(KEY_DIRECTORY);
+    ProvenanceKeys keys = ProvenanceKeys.fromEnvironmentOrDirectory(System.getenv(), keyDirectory);
+    keys.publishVerificationKeys(keyDirectory);
+
     // The stack's explanation keys are in the base too, so that keys which need them
     // (GENGUARD_AUDIT_EXPLAIN_HELD_SECONDS) pass the environment's checks.
     AuditConfig auditConfig =
@@ -231,9 +238,6 @@ public final class GenGuardStack implements AutoCloseable {
     ModerationJobConfig jobConfig =
         ModerationJobConfig.fromEnvironment(moderationEnvironment)
             .withParallelism(config.moderationParallelism());
-    // One set of provenance keys: the generator signs and watermarks with them, moderation checks.
-    Path keyDirectory = stateDir.resolve(KEY_DIRECTORY);
-    ProvenanceKeys keys = ProvenanceKeys.fromEnvironmentOrDirectory(System.getenv(), keyDirectory);
     BatchModerator.Factory moderator =
         ModerationPipelines.factory(
             config.moderationScorer(), config.policyFile().orElse(null), keyDirectory);

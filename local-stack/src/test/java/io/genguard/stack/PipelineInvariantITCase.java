@@ -6,8 +6,11 @@ import static org.awaitility.Awaitility.await;
 import io.genguard.audit.query.AuditQueries.Completeness;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ManifestStatus;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.Reason;
 import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.moderation.policy.ReasonCodes;
 import io.genguard.schemas.ContentHash;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
@@ -83,6 +86,20 @@ class PipelineInvariantITCase {
             .isNull();
       }
     }
+    assertThat(verdicts.values())
+        .as(
+            "the stack's own manifests verify: its moderation trusts the public halves of the"
+                + " stack's signing keys, published to keys/verification-keys")
+        .allSatisfy(
+            verdict ->
+                assertThat(verdict.getProvenance().getManifest())
+                    .as(verdict.getReasons().toString())
+                    .isEqualTo(ManifestStatus.VALID));
+    assertThat(verdicts.values())
+        .as("the generator's watermark claim is the one it signed")
+        .flatExtracting(ModerationVerdict::getReasons)
+        .extracting(Reason::getCode)
+        .doesNotContain(ReasonCodes.WATERMARK_CLAIM_MISMATCH);
     Set<String> released = new HashSet<>();
     for (byte[] value : readAll(infra, Topics.CONTENT_RELEASED.name())) {
       ReleaseGateOutcome outcome = Topics.CONTENT_RELEASED.codec().decode(value);

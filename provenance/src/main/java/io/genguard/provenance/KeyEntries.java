@@ -1,7 +1,6 @@
 package io.genguard.provenance;
 
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -9,7 +8,8 @@ import java.util.regex.Pattern;
 
 /**
  * Parses key lists of the form {@code id1:base64,id2:base64} (environment variables and key files)
- * into ids and bytes. Error messages name the variable and the key id, never the key material.
+ * into ids and bytes. Error messages name the variable and the key id, never the key material. Only
+ * canonical base64 is accepted ({@link CanonicalBase64}).
  */
 public final class KeyEntries {
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
@@ -49,10 +49,10 @@ public final class KeyEntries {
       String id = requireValidId(entry.substring(0, colon).strip(), what);
       byte[] bytes;
       try {
-        bytes = Base64.getDecoder().decode(entry.substring(colon + 1).strip());
+        bytes = CanonicalBase64.decode(entry.substring(colon + 1).strip());
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
-            what + " entry for key id '" + id + "' is not valid base64 (standard alphabet)");
+            what + " entry for key id '" + id + "' is " + e.getMessage());
       }
       if (entries.put(id, new Entry(id, bytes)) != null) {
         throw new IllegalArgumentException(what + " lists key id '" + id + "' twice");
@@ -62,6 +62,11 @@ public final class KeyEntries {
       throw new IllegalArgumentException(what + " has no entries; expected id:base64[,id:base64]");
     }
     return new ArrayList<>(entries.values());
+  }
+
+  /** Whether {@code id} is a valid key id (see {@link #requireValidId}). */
+  public static boolean isValidId(String id) {
+    return id != null && ID.matcher(id).matches();
   }
 
   /** Checks a key id: 1-64 characters of letters, digits, dot, dash or underscore. */

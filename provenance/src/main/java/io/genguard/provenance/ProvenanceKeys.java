@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
@@ -21,18 +22,26 @@ import java.util.Set;
  * Every key provenance needs, from one place: the watermark keys (secret, for embedding and
  * detection), the signing keys (secret, generator only) and the verification keys (public).
  *
- * <p>Resolution, per key kind: the environment variables if set ({@link
+ * <p>Two ways to load them. A process that signs (the generator, the embedded stack) uses {@link
+ * #fromEnvironmentOrDirectory}: per key kind, the environment variables if set ({@link
  * WatermarkKeyRing#KEYS_VARIABLE}, {@link SigningKeyRing#KEYS_VARIABLE}, {@link
  * VerificationKeyRing#KEYS_VARIABLE}), otherwise key files in a key directory ({@value
  * #WATERMARK_FILE}, {@value #SIGNING_FILE}), created with fresh random keys and owner-only
- * permissions when absent, so a local stack that restarts on the same data directory keeps its keys
- * and generator and moderation in one process share them. {@link #toString()} shows ids only.
+ * permissions when absent, so a local stack that restarts on the same data directory keeps its
+ * keys. A process that only verifies (the moderation job, the audit service's explanations, {@code
+ * audit replay}) uses {@link #forVerifier}: it never reads, creates or trusts a signing key, and
+ * trusts exactly the configured public keys ({@link VerificationKeyRing#KEYS_VARIABLE} and the key
+ * directory's {@value #VERIFICATION_FILE}, which a signer writes with {@link
+ * #publishVerificationKeys}). Otherwise a verifier without the signing keys made a key of its own,
+ * which anyone who can read its key directory could sign with. {@link #toString()} shows ids only.
  *
  * <p>A key file that group or others can write is refused on a POSIX file system: whoever can write
  * it can swap in their own keys. One they can only read is accepted, as secrets mounted by Docker
  * (0444) and Kubernetes (0644 by default) are.
  *
- * @param verification public keys of every signing key plus any configured verification keys
+ * @param signing the signing keys, or null in a verifier's keys ({@link #forVerifier})
+ * @param verification the public keys manifests are verified with: a signer's own signing keys'
+ *     public halves plus any configured ones; a verifier's configured ones only
  */
 public record ProvenanceKeys(
     WatermarkKeyRing watermark, SigningKeyRing signing, VerificationKeyRing verification) {
@@ -40,19 +49,19 @@ public record ProvenanceKeys(
   public static final String WATERMARK_FILE = "watermark-keys";
   public static final String SIGNING_FILE = "signing-keys";
 
-  /** Keys from the environment where set, the key directory for the rest. */
+  /**
+   * Public keys a verifier trusts besides {@link VerificationKeyRing#KEYS_VARIABLE}, in the form
+   * that variable takes, one {@code id:base64} a line; written by {@link #publishVerificationKeys}.
+   */
+  public static final String VERIFICATION_FILE = "verification-keys";
+
+  /**
+   * A signer's keys: from the environment where set, the key directory for the rest (created when
+   * absent).
+   */
   public static ProvenanceKeys fromEnvironmentOrDirectory(
       Map<String, String> environment, Path keyDirectory) {
-    WatermarkKeyRing watermark =
-        WatermarkKeyRing.fromEnvironment(environment)
-            .orElseGet(
-                () ->
-                    WatermarkKeyRing.parse(
-                        readOrCreate(
-                            keyDirectory.resolve(WATERMARK_FILE),
-                            () -> WatermarkKey.generate("wm-local-1").toConfigEntry() + "\n"),
-                        environment.get(WatermarkKeyRing.ACTIVE_VARIABLE),
-                        keyDirectory.resolve(WATERMARK_FILE).toString()));
+    WatermarkKeyRing watermark = watermarkKeys(environment, keyDirectory);
     SigningKeyRing signing =
         SigningKeyRing.fromEnvironment(environment)
             .orElseGet(
@@ -69,6 +78,68 @@ public record ProvenanceKeys(
       verification = verification.with(configured.get());
     }
     return new ProvenanceKeys(watermark, signing, verification);
+  }
+
+  /**
+   * A verifier's keys: the watermark keys as {@link #fromEnvironmentOrDirectory} finds them, no
+   * signing keys, and as verification keys only those configured: {@link
+   * VerificationKeyRing#KEYS_VARIABLE} and the key directory's {@value #VERIFICATION_FILE} if it
+   * exists. {@link SigningKeyRing#KEYS_VARIABLE} and a {@value #SIGNING_FILE} in the directory are
+   * ignored, and no signing key is created. With neither configured the ring is empty and every
+   * manifest is INVALID for an unknown key, the reason saying what to configure.
+   */
+  public static ProvenanceKeys forVerifier(Map<String, String> environment, Path keyDirectory) {
+    WatermarkKeyRing watermark = watermarkKeys(environment, keyDirectory);
+    VerificationKeyRing verification = new VerificationKeyRing(Map.of());
+    Path published = keyDirectory.resolve(VERIFICATION_FILE);
+    if (Files.exists(published)) {
+      verification = VerificationKeyRing.parse(readExisting(published), published.toString());
+    }
+    Optional<VerificationKeyRing> configured = VerificationKeyRing.fromEnvironment(environment);
+    if (configured.isPresent()) {
+      verification = verification.with(configured.get());
+    }
+    return new ProvenanceKeys(watermark, null, verification);
+  }
+
+  /**
+   * Writes the public halves of this signer's signing keys to {@code keyDirectory}'s {@value
+   * #VERIFICATION_FILE}, replacing what it held, for the verifiers that share the directory ({@link
+   * #forVerifier}): the embedded stack, whose moderation and explanations run beside the generator.
+   * A key dropped from the signing keys is dropped here too.
+   *
+   * @throws IllegalStateException on a verifier's keys, which have none to publish
+   */
+  public Path publishVerificationKeys(Path keyDirectory) {
+    if (signing == null) {
+      throw new IllegalStateException(
+          "These keys were loaded for verifying only; there are no signing keys to publish");
+    }
+    Path file = keyDirectory.resolve(VERIFICATION_FILE);
+    String content =
+        // No commas in the comment: entries are separated by commas as well as by lines.
+        "# Public halves of the signing keys (from "
+            + SigningKeyRing.KEYS_VARIABLE
+            + " or "
+            + SIGNING_FILE
+            + ") that\n# the verifiers of this key directory trust. Written again at every start.\n"
+            + signing.verificationKeys().toConfigEntries();
+    try {
+      Path directory = file.toAbsolutePath().getParent();
+      Files.createDirectories(directory);
+      Path temporary = Files.createTempFile(directory, VERIFICATION_FILE, ".new");
+      try {
+        restrictToOwner(temporary);
+        Files.writeString(temporary, content, StandardCharsets.UTF_8);
+        Files.move(
+            temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(temporary);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Could not write the verification key file " + file, e);
+    }
+    return file;
   }
 
   /** Keys from the key directory only (created when absent). */
@@ -95,6 +166,29 @@ public record ProvenanceKeys(
         WatermarkKeyRing.of(WatermarkKey.generate("wm-ephemeral")),
         signing,
         signing.verificationKeys());
+  }
+
+  private static WatermarkKeyRing watermarkKeys(
+      Map<String, String> environment, Path keyDirectory) {
+    return WatermarkKeyRing.fromEnvironment(environment)
+        .orElseGet(
+            () ->
+                WatermarkKeyRing.parse(
+                    readOrCreate(
+                        keyDirectory.resolve(WATERMARK_FILE),
+                        () -> WatermarkKey.generate("wm-local-1").toConfigEntry() + "\n"),
+                    environment.get(WatermarkKeyRing.ACTIVE_VARIABLE),
+                    keyDirectory.resolve(WATERMARK_FILE).toString()));
+  }
+
+  /** A key file that must exist, refused when others can write it (see the class comment). */
+  private static String readExisting(Path file) {
+    try {
+      refuseIfWritableByOthers(file);
+      return Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Could not read key file " + file, e);
+    }
   }
 
   private static String readOrCreate(Path file, java.util.function.Supplier<String> fresh) {

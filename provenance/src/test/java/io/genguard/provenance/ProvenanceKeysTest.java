@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.provenance.manifest.ManifestSigner;
 import io.genguard.provenance.manifest.ManifestStatus;
+import io.genguard.provenance.manifest.ManifestVerification;
 import io.genguard.provenance.manifest.ManifestVerifier;
 import io.genguard.provenance.manifest.ProvenanceManifest;
 import io.genguard.provenance.manifest.SignedProvenance;
 import io.genguard.provenance.manifest.SigningKey;
+import io.genguard.provenance.manifest.SigningKeyRing;
+import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.provenance.watermark.WatermarkKey;
 import io.genguard.provenance.watermark.WatermarkKeyRing;
 import java.nio.file.Files;
@@ -98,6 +101,114 @@ class ProvenanceKeysTest {
   }
 
   @Test
+  void shouldNeitherCreateNorTrustASigningKeyInAVerifier() throws Exception {
+    // A key directory holding a signing-keys file: what a verifier's directory held when verifiers
+    // made a signing key of their own, or one a signer shares.
+    ProvenanceKeys signer = ProvenanceKeys.loadOrCreate(keyDirectory);
+    SigningKeyRing fromFile =
+        SigningKeyRing.parse(
+            Files.readString(keyDirectory.resolve(ProvenanceKeys.SIGNING_FILE)), null, "file");
+    SigningKey partner = SigningKey.generate("partner");
+
+    ProvenanceKeys verifier =
+        ProvenanceKeys.forVerifier(
+            Map.of(
+                "GENGUARD_SIGNING_KEYS",
+                SigningKey.generate("env-signer").toConfigEntry(),
+                "GENGUARD_VERIFICATION_KEYS",
+                "partner:" + partner.publicKeyBase64()),
+            keyDirectory);
+
+    assertThat(verifier.signing()).isNull();
+    assertThat(verifier.verification().ids()).containsExactly("partner");
+    assertThat(verifier.watermark().active()).isEqualTo(signer.watermark().active());
+    ManifestVerification forged =
+        verify(verifier, signedWith(fromFile), "the seed read from " + ProvenanceKeys.SIGNING_FILE);
+    assertThat(forged.status()).isEqualTo(ManifestStatus.INVALID);
+    assertThat(forged.keyUnknown()).isTrue();
+    assertThat(verify(verifier, signedWith(SigningKeyRing.of(partner)), "partner").status())
+        .isEqualTo(ManifestStatus.VALID);
+
+    Path empty = keyDirectory.resolve("verifier-only");
+    ProvenanceKeys fresh = ProvenanceKeys.forVerifier(Map.of(), empty);
+    assertThat(fresh.verification().ids()).isEmpty();
+    assertThat(empty.resolve(ProvenanceKeys.SIGNING_FILE)).doesNotExist();
+    assertThatThrownBy(() -> fresh.publishVerificationKeys(empty))
+        .hasMessageContaining("no signing keys to publish");
+  }
+
+  @Test
+  void shouldTrustTheSigningKeysASignerPublishedInTheKeyDirectoryAndNoLongerTheDroppedOnes()
+      throws Exception {
+    ProvenanceKeys signer = ProvenanceKeys.loadOrCreate(keyDirectory);
+    Path published = signer.publishVerificationKeys(keyDirectory);
+
+    ProvenanceKeys verifier = ProvenanceKeys.forVerifier(Map.of(), keyDirectory);
+
+    assertThat(published).isEqualTo(keyDirectory.resolve(ProvenanceKeys.VERIFICATION_FILE));
+    assertThat(Files.readString(published)).doesNotContain(signer.signing().toConfigEntries());
+    assertThat(Files.getPosixFilePermissions(published))
+        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+    assertThat(verifier.verification().ids()).containsExactly("sign-local-1");
+    SignedProvenance old = signedWith(signer.signing());
+    assertThat(verify(verifier, old, "published").status()).isEqualTo(ManifestStatus.VALID);
+
+    // Rotation: a new line in the signing-keys file, published again at the signer's next start.
+    SigningKey next = SigningKey.generate("sign-local-2");
+    Path signingFile = keyDirectory.resolve(ProvenanceKeys.SIGNING_FILE);
+    Files.writeString(signingFile, Files.readString(signingFile) + next.toConfigEntry() + "\n");
+    ProvenanceKeys.loadOrCreate(keyDirectory).publishVerificationKeys(keyDirectory);
+    ProvenanceKeys rotated = ProvenanceKeys.forVerifier(Map.of(), keyDirectory);
+    assertThat(verify(rotated, old, "before the rotation").status())
+        .isEqualTo(ManifestStatus.VALID);
+    assertThat(verify(rotated, signedWith(SigningKeyRing.of(next)), "after").status())
+        .isEqualTo(ManifestStatus.VALID);
+
+    // A compromised key dropped from the signing keys is dropped from the published ones.
+    Files.writeString(signingFile, next.toConfigEntry() + "\n");
+    ProvenanceKeys.loadOrCreate(keyDirectory).publishVerificationKeys(keyDirectory);
+    ManifestVerification dropped =
+        verify(ProvenanceKeys.forVerifier(Map.of(), keyDirectory), old, "dropped key");
+    assertThat(dropped.keyUnknown()).isTrue();
+  }
+
+  @Test
+  void shouldRefuseAPublishedVerificationKeyFileThatOthersCanWrite() throws Exception {
+    Path published =
+        ProvenanceKeys.loadOrCreate(keyDirectory).publishVerificationKeys(keyDirectory);
+    Files.setPosixFilePermissions(published, PosixFilePermissions.fromString("rw-rw-rw-"));
+
+    assertThatThrownBy(() -> ProvenanceKeys.forVerifier(Map.of(), keyDirectory))
+        .hasMessageContaining(published.toString())
+        .hasMessageContaining("chmod 600");
+  }
+
+  private static SignedProvenance signedWith(SigningKeyRing keys) {
+    return new ManifestSigner(keys)
+        .sign(
+            new ProvenanceManifest(
+                "r",
+                "o",
+                ProvenanceManifest.sha256Hex("t"),
+                "m",
+                "1",
+                "builtin",
+                new ProvenanceManifest.Sampling(1, 1.0, 0, 1.0, null),
+                Instant.EPOCH,
+                null,
+                keys.active().id()));
+  }
+
+  private static ManifestVerification verify(
+      ProvenanceKeys keys, SignedProvenance signed, String what) {
+    ManifestVerification verification =
+        new ManifestVerifier(keys.verification())
+            .inspect("t", signed.canonicalJson(), signed.signature(), signed.keyId());
+    assertThat(verification.status()).as(what).isNotEqualTo(ManifestStatus.ABSENT);
+    return verification;
+  }
+
+  @Test
   void shouldNeverPrintKeyMaterial() {
     ProvenanceKeys keys =
         ProvenanceKeys.fromEnvironmentOrDirectory(
@@ -114,6 +225,30 @@ class ProvenanceKeysTest {
         .hasMessageContaining("GENGUARD_WATERMARK_KEYS entry 1 has no key id");
     assertThatThrownBy(() -> WatermarkKeyRing.parse("k:%%%", null, "GENGUARD_WATERMARK_KEYS"))
         .hasMessageContaining("key id 'k' is not valid base64");
+    String unpadded = SECRET_B.substring(0, SECRET_B.indexOf('='));
+    assertThatThrownBy(
+            () -> WatermarkKeyRing.parse("k:" + unpadded, null, "GENGUARD_WATERMARK_KEYS"))
+        .hasMessageStartingWith(
+            "GENGUARD_WATERMARK_KEYS entry for key id 'k' is not in canonical base64 form")
+        .hasMessageContaining("padded with '='")
+        .message()
+        .doesNotContain(unpadded);
+    String publicKey = SigningKey.fromSeed("partner", new byte[32]).publicKeyBase64();
+    // 32 bytes take 43 characters and '='; the last character's 2 low bits are unused, so setting
+    // one keeps the bytes.
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char last = publicKey.charAt(publicKey.length() - 2);
+    String altered =
+        publicKey.substring(0, publicKey.length() - 2)
+            + alphabet.charAt(alphabet.indexOf(last) | 1)
+            + "=";
+    assertThat(altered).isNotEqualTo(publicKey);
+    assertThat(Base64.getDecoder().decode(altered))
+        .isEqualTo(Base64.getDecoder().decode(publicKey));
+    assertThatThrownBy(
+            () -> VerificationKeyRing.parse("partner:" + altered, "GENGUARD_VERIFICATION_KEYS"))
+        .hasMessageStartingWith(
+            "GENGUARD_VERIFICATION_KEYS entry for key id 'partner' is not in canonical base64");
     assertThatThrownBy(() -> WatermarkKeyRing.parse("k:AAAA", null, "GENGUARD_WATERMARK_KEYS"))
         .hasMessageContaining("at least 16 are required");
     assertThatThrownBy(() -> WatermarkKeyRing.parse("k:" + SECRET_A, "other", "X"))

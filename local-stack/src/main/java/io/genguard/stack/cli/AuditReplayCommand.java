@@ -60,7 +60,9 @@ final class AuditReplayCommand implements Callable<Integer> {
       paramLabel = "DIR",
       description =
           "The provenance key directory the moderation job used (default with --stack-dir: its"
-              + " keys/); keys in the environment take precedence, as in the job.")
+              + " keys/): its watermark-keys and verification-keys files; keys in the environment"
+              + " (GENGUARD_WATERMARK_KEYS, GENGUARD_VERIFICATION_KEYS) take precedence or add to"
+              + " them, as in the job. A signing-keys file there is ignored.")
   Path keyDir;
 
   @Option(names = "--json", description = "Print one JSON object per verdict, then the summary.")

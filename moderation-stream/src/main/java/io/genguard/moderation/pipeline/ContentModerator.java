@@ -190,7 +190,9 @@ public final class ContentModerator implements BatchModerator {
               result.findings(),
               rules.get(i),
               checked == null ? null : checked.manifestReason(),
-              checked == null ? null : checked.watermarkReason());
+              checked == null ? null : checked.watermarkReason(),
+              checked != null && checked.manifestKeyUnknown(),
+              checked == null ? null : checked.watermarkClaimMismatch());
       verdicts.add(verdict(output, result, findings, policy.decide(findings)));
     }
     return verdicts;

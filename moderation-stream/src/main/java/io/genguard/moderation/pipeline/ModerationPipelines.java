@@ -26,8 +26,9 @@ import java.util.function.Supplier;
 /**
  * Builds the moderator the Flink job runs, from names and paths only, so the factory can be shipped
  * to task managers: the scorer by name, the policy file (re-read when it changes; an invalid file
- * leaves the running policy in force), and the provenance keys from the environment or a key
- * directory.
+ * leaves the running policy in force), and the provenance keys a verifier holds, from the
+ * environment or a key directory ({@link ProvenanceKeys#forVerifier}: public keys only, no signing
+ * key).
  */
 public final class ModerationPipelines {
   /** How long one scoring call may take before its outputs go to policy as a scorer timeout. */
@@ -45,7 +46,8 @@ public final class ModerationPipelines {
   /**
    * @param scorerName a name from {@link ScorerFactory#NAMES}, or "default"
    * @param policyFile policy YAML, or null for the built-in default policy
-   * @param keyDirectory where the provenance key files are (environment keys take precedence)
+   * @param keyDirectory where the watermark key file and the published verification keys are
+   *     ({@link ProvenanceKeys#forVerifier}; environment keys take precedence)
    */
   public static BatchModerator.Factory factory(
       String scorerName, Path policyFile, Path keyDirectory) {
@@ -165,8 +167,8 @@ public final class ModerationPipelines {
 
   private static BatchModerator create(
       Supplier<ContentScorer> scorer, Supplier<PolicySet> policies, String keyDirectory) {
-    ProvenanceKeys keys =
-        ProvenanceKeys.fromEnvironmentOrDirectory(System.getenv(), Path.of(keyDirectory));
+    // Verify only: the job trusts the configured public keys and never makes a signing key.
+    ProvenanceKeys keys = ProvenanceKeys.forVerifier(System.getenv(), Path.of(keyDirectory));
     BiasAnalyzer bias = BiasAnalyzer.loadDefault();
     Map<String, String> versions = new java.util.LinkedHashMap<>(bias.versions());
     versions.put("provenance", WatermarkParameters.SCHEME);

@@ -20,15 +20,21 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Checks an output's provenance with the shared provenance module: the watermark its event claims
- * (or, without a claim, any key we hold) and the signed manifest. "Not detected" means unknown,
- * never "human-written".
+ * Checks an output's provenance with the shared provenance module: the signed manifest and the
+ * watermark (or, without a claim, any key we hold). "Not detected" means unknown, never
+ * "human-written".
  *
  * <p>A manifest is VALID only if its signature and text hash verify and it was signed for this very
  * output: its {@code requestId}, {@code outputId} and {@code model} (name, version, backend) must
  * equal the event's, or a valid manifest copied onto another event with the same text would vouch
- * for it. The manifest's sampling parameters, time and watermark describe the output and are not
- * compared.
+ * for it. A manifest under a key id this job holds no public key of is INVALID with its own reason
+ * ({@link Checked#manifestKeyUnknown()}): a key not configured yet or removed, not an altered text.
+ *
+ * <p>The watermark is looked for with the parameters the valid manifest signed (scheme, key id,
+ * gamma, delta, context width), not with the event's unsigned {@code watermark} claim, which anyone
+ * who can write the topic can change; where the claim differs, {@link
+ * Checked#watermarkClaimMismatch()} says how. Without a valid manifest the claim is all there is.
+ * The manifest's sampling parameters and time describe the output and are not compared.
  */
 public final class ProvenanceChecker {
   /** Longest value of a differing field quoted in a reason, in characters. */
@@ -39,10 +45,22 @@ public final class ProvenanceChecker {
 
   /**
    * An output's provenance findings; when its manifest is INVALID for a reason the status alone
-   * does not tell, that reason (else null); and when its watermark is NOT_CHECKED, why (else null).
+   * does not tell, that reason (else null); when its watermark is NOT_CHECKED, why (else null);
+   * whether the manifest is INVALID because its signing key is unknown here (the reason then says
+   * which key and what to configure); and how the event's watermark claim differs from the valid
+   * manifest's watermark (else null).
    */
   public record Checked(
-      ProvenanceFindings findings, String manifestReason, String watermarkReason) {
+      ProvenanceFindings findings,
+      String manifestReason,
+      String watermarkReason,
+      boolean manifestKeyUnknown,
+      String watermarkClaimMismatch) {
+    /** With a known key and no contradicted claim. */
+    public Checked(ProvenanceFindings findings, String manifestReason, String watermarkReason) {
+      this(findings, manifestReason, watermarkReason, false, null);
+    }
+
     /** Without a reason for the watermark. */
     public Checked(ProvenanceFindings findings, String manifestReason) {
       this(findings, manifestReason, null);
@@ -61,13 +79,13 @@ public final class ProvenanceChecker {
     return inspect(output, text).findings();
   }
 
-  /** Like {@link #check}, with the reason a manifest signed for another output is INVALID. */
+  /** Like {@link #check}, with the reasons the findings alone do not tell. */
   public Checked inspect(GenerationOutput output, String text) {
-    Watermark watermark = watermark(output.getWatermark(), text);
-    WatermarkDetection detection = watermark.detection();
     SignedManifest manifest = output.getManifest();
     io.genguard.provenance.manifest.ManifestStatus manifestStatus;
     String manifestReason = null;
+    boolean keyUnknown = false;
+    ProvenanceManifest signed = null;
     if (manifest == null) {
       manifestStatus = io.genguard.provenance.manifest.ManifestStatus.ABSENT;
     } else {
@@ -79,9 +97,24 @@ public final class ProvenanceChecker {
         manifestReason = signedForAnotherOutput(verification.manifest(), output);
         if (manifestReason != null) {
           manifestStatus = io.genguard.provenance.manifest.ManifestStatus.INVALID;
+        } else {
+          signed = verification.manifest();
         }
+      } else if (verification.keyUnknown()) {
+        keyUnknown = true;
+        manifestReason = verification.reason();
       }
     }
+    WatermarkInfo claimed = output.getWatermark();
+    Watermark watermark;
+    String claimMismatch = null;
+    if (signed != null) {
+      claimMismatch = claimDiffers(signed.watermark(), claimed);
+      watermark = watermark(signed.watermark(), text, true);
+    } else {
+      watermark = watermark(claimOf(claimed), text, false);
+    }
+    WatermarkDetection detection = watermark.detection();
     boolean scored = detection.tokensScored() > 0;
     ProvenanceFindings findings =
         ProvenanceFindings.newBuilder()
@@ -96,7 +129,71 @@ public final class ProvenanceChecker {
         manifestReason,
         findings.getWatermark() == WatermarkStatus.NOT_CHECKED
             ? watermark.notCheckedBecause()
-            : null);
+            : null,
+        keyUnknown,
+        claimMismatch);
+  }
+
+  /**
+   * Null when the event's watermark claim states what the signed manifest's watermark does (both
+   * none, or every field equal); else every field that differs, with both values.
+   */
+  static String claimDiffers(ProvenanceManifest.Watermark inManifest, WatermarkInfo inEvent) {
+    if (inManifest == null && inEvent == null) {
+      return null;
+    }
+    if (inManifest == null) {
+      return "the event claims watermark key "
+          + quote(inEvent.getKeyId())
+          + " of scheme "
+          + quote(inEvent.getScheme())
+          + ", the manifest states that no watermark was embedded";
+    }
+    if (inEvent == null) {
+      return "the manifest states watermark key "
+          + quote(inManifest.keyId())
+          + ", the event claims no watermark";
+    }
+    List<String> differences = new ArrayList<>();
+    compare(differences, "scheme", inManifest.scheme(), inEvent.getScheme());
+    compare(differences, "keyId", inManifest.keyId(), inEvent.getKeyId());
+    compareNumber(differences, "gamma", inManifest.gamma(), inEvent.getGamma());
+    compareNumber(differences, "delta", inManifest.delta(), inEvent.getDelta());
+    compareNumber(
+        differences, "contextWidth", inManifest.contextWidth(), inEvent.getContextWidth());
+    return differences.isEmpty() ? null : String.join("; ", differences);
+  }
+
+  private static void compareNumber(
+      List<String> differences, String field, double inManifest, double inEvent) {
+    if (Double.compare(inManifest, inEvent) != 0) {
+      differences.add(
+          field
+              + " "
+              + number(inManifest)
+              + " in the manifest, "
+              + number(inEvent)
+              + " in the event");
+    }
+  }
+
+  /** A whole number without ".0" (context widths), any other as Java writes it. */
+  private static String number(double value) {
+    return value == Math.rint(value) && Math.abs(value) < 1e15
+        ? Long.toString((long) value)
+        : Double.toString(value);
+  }
+
+  /** The event's claim in the manifest's terms, or null when it claims none. */
+  private static ProvenanceManifest.Watermark claimOf(WatermarkInfo claimed) {
+    return claimed == null
+        ? null
+        : new ProvenanceManifest.Watermark(
+            claimed.getScheme(),
+            claimed.getKeyId(),
+            claimed.getGamma(),
+            claimed.getDelta(),
+            claimed.getContextWidth());
   }
 
   /**
@@ -154,19 +251,23 @@ public final class ProvenanceChecker {
     return "\"" + repaired.substring(0, end) + "...\" (" + repaired.length() + " characters)";
   }
 
-  private Watermark watermark(WatermarkInfo claimed, String text) {
-    if (claimed == null || !WatermarkParameters.SCHEME.equals(claimed.getScheme())) {
+  /**
+   * The watermark looked for as {@code claim} states it.
+   *
+   * @param signed whether the claim is the valid manifest's (else the event's), for the reasons
+   */
+  private Watermark watermark(ProvenanceManifest.Watermark claim, String text, boolean signed) {
+    if (claim == null || !WatermarkParameters.SCHEME.equals(claim.scheme())) {
       return new Watermark(
           detector.detect(text),
-          "the output claims no watermark of scheme "
+          (signed ? "the signed manifest states" : "the output claims")
+              + " no watermark of scheme "
               + WatermarkParameters.SCHEME
               + " and this job holds no watermark key to look for one");
     }
     WatermarkParameters parameters;
     try {
-      parameters =
-          new WatermarkParameters(
-              claimed.getGamma(), claimed.getDelta(), claimed.getContextWidth());
+      parameters = new WatermarkParameters(claim.gamma(), claim.delta(), claim.contextWidth());
     } catch (IllegalArgumentException e) {
       // No watermark of this scheme has such parameters (gamma 0, NaN, 9 tokens of context): the
       // claim cannot be checked, and it must not fail the batch on every restart of the job. A
@@ -179,21 +280,23 @@ public final class ProvenanceChecker {
               1.0,
               0,
               0,
-              claimed.getKeyId()),
-          "the claim is invalid: no watermark of scheme "
+              claim.keyId()),
+          (signed ? "the signed manifest's watermark" : "the claim")
+              + " is invalid: no watermark of scheme "
               + WatermarkParameters.SCHEME
               + " has its parameters (gamma "
-              + claimed.getGamma()
+              + claim.gamma()
               + ", delta "
-              + claimed.getDelta()
+              + claim.delta()
               + ", context width "
-              + claimed.getContextWidth()
+              + claim.contextWidth()
               + ")");
     }
     return new Watermark(
-        detector.detect(text, claimed.getKeyId(), parameters),
-        "the output claims watermark key "
-            + quote(claimed.getKeyId())
+        detector.detect(text, claim.keyId(), parameters),
+        (signed ? "the signed manifest names" : "the output claims")
+            + " watermark key "
+            + quote(claim.keyId())
             + ", which this job does not hold");
   }
 

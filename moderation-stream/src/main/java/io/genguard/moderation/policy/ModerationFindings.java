@@ -18,9 +18,13 @@ import java.util.List;
  * @param rules the sentences the rules matched ({@link RuleFindings#NONE} when the text was not
  *     checked)
  * @param manifestReason why the manifest is INVALID when the check said more than its status (a
- *     manifest signed for another output), else null
+ *     manifest signed for another output, or under a key this job does not know), else null
  * @param watermarkReason why the watermark is NOT_CHECKED when the check said (a key this job does
  *     not hold, parameters no watermark has), else null
+ * @param manifestKeyUnknown the manifest is INVALID because this job holds no public key of the id
+ *     it carries ({@code manifestReason} says which), not because anything was altered
+ * @param watermarkClaimMismatch how the event's watermark claim differs from the watermark its
+ *     valid manifest states (which the watermark was looked for with), else null
  */
 public record ModerationFindings(
     String tenantId,
@@ -31,10 +35,37 @@ public record ModerationFindings(
     List<TextScreening.Finding> screening,
     RuleFindings rules,
     String manifestReason,
-    String watermarkReason) {
+    String watermarkReason,
+    boolean manifestKeyUnknown,
+    String watermarkClaimMismatch) {
   public ModerationFindings {
     screening = List.copyOf(screening);
     rules = rules == null ? RuleFindings.NONE : rules;
+  }
+
+  /** Findings whose manifest key was known and whose watermark claim was not contradicted. */
+  public ModerationFindings(
+      String tenantId,
+      ContentScores scores,
+      ScorerFailure scorerFailure,
+      BiasFindings bias,
+      ProvenanceFindings provenance,
+      List<TextScreening.Finding> screening,
+      RuleFindings rules,
+      String manifestReason,
+      String watermarkReason) {
+    this(
+        tenantId,
+        scores,
+        scorerFailure,
+        bias,
+        provenance,
+        screening,
+        rules,
+        manifestReason,
+        watermarkReason,
+        false,
+        null);
   }
 
   /** Findings with no more to say about the watermark than its status. */

@@ -17,8 +17,8 @@ import java.util.Set;
  * @param categories REVIEW and BLOCK thresholds for every category
  * @param unsafe thresholds on the overall unsafe probability, or null to judge by categories only
  * @param targetedBias rules on unsafe content aimed at a demographic group
- * @param provenance what a missing or invalid manifest, or a watermark not detected, not checked or
- *     on a text too short to tell, calls for
+ * @param provenance what a missing or invalid manifest, one under a signing key this job does not
+ *     know, or a watermark not detected, not checked or on a text too short to tell, calls for
  * @param failures what a scorer error or timeout calls for: REVIEW or BLOCK, never RELEASE
  * @param screening what text that could not be fully judged calls for
  * @param threats what a sentence that states a threat of violence calls for ({@code
@@ -86,13 +86,19 @@ public record Policy(
    *     least as strict as {@code watermarkNotDetected}, or a bogus claim would get an output past
    *     a policy that requires the watermark
    * @param watermarkTooShort the text is too short for the watermark to be detected either way
+   * @param manifestUnknownKey the manifest names a signing key this job holds no public key of: one
+   *     not configured yet (a rotation out of order), one removed (compromised), or a forger's made
+   *     up id; its signature cannot be checked, so it proves nothing, and it is no sign of an
+   *     altered text either. At least as strict as {@code manifestAbsent}, or a manifest under any
+   *     unknown id would get an output past a policy that requires a valid one
    */
   public record Provenance(
       Decision manifestInvalid,
       Decision manifestAbsent,
       Decision watermarkNotDetected,
       Decision watermarkNotChecked,
-      Decision watermarkTooShort) {
+      Decision watermarkTooShort,
+      Decision manifestUnknownKey) {
     public Provenance {
       if (PolicyEngine.stricter(watermarkNotChecked, watermarkNotDetected) != watermarkNotChecked) {
         throw new IllegalArgumentException(
@@ -102,6 +108,30 @@ public record Policy(
                 + watermarkNotDetected
                 + ")");
       }
+      if (PolicyEngine.stricter(manifestUnknownKey, manifestAbsent) != manifestUnknownKey) {
+        throw new IllegalArgumentException(
+            "provenance.manifestUnknownKey ("
+                + manifestUnknownKey
+                + ") must be at least as strict as manifestAbsent ("
+                + manifestAbsent
+                + ")");
+      }
+    }
+
+    /** The rules with {@code manifestUnknownKey} left out: {@link #defaultUnknownKey}. */
+    public Provenance(
+        Decision manifestInvalid,
+        Decision manifestAbsent,
+        Decision watermarkNotDetected,
+        Decision watermarkNotChecked,
+        Decision watermarkTooShort) {
+      this(
+          manifestInvalid,
+          manifestAbsent,
+          watermarkNotDetected,
+          watermarkNotChecked,
+          watermarkTooShort,
+          defaultUnknownKey(manifestInvalid, manifestAbsent));
     }
 
     /**
@@ -117,6 +147,17 @@ public record Policy(
           watermarkNotDetected,
           watermarkNotDetected,
           defaultTooShort(watermarkNotDetected));
+    }
+
+    /**
+     * The stricter of {@code manifestInvalid} and {@code manifestAbsent} (BLOCK in the built-in
+     * policy). Fail closed: this job cannot tell a manifest signed with a new key it was not given
+     * from one forged under a made-up id or signed with a key removed as compromised, so by default
+     * it is held like a manifest that does not verify; a policy may send it to REVIEW instead (say
+     * during a rotation), never below {@code manifestAbsent}.
+     */
+    public static Decision defaultUnknownKey(Decision manifestInvalid, Decision manifestAbsent) {
+      return PolicyEngine.stricter(manifestInvalid, manifestAbsent);
     }
 
     /** RELEASE when the watermark is not required, else REVIEW: a person looks at a short text. */

@@ -93,12 +93,7 @@ public final class PolicyEngine {
       }
     }
     if (findings.provenance() != null) {
-      addProvenanceReasons(
-          reasons,
-          policy.provenance(),
-          findings.provenance(),
-          findings.manifestReason(),
-          findings.watermarkReason());
+      addProvenanceReasons(reasons, policy.provenance(), findings);
     }
     addRuleReason(
         reasons,
@@ -289,16 +284,31 @@ public final class PolicyEngine {
   }
 
   /**
-   * @param manifestReason why the manifest is INVALID, when the check said more than its status
-   * @param watermarkReason why the watermark was NOT_CHECKED, when the check said why
+   * The reasons of the provenance findings; the manifest's and the watermark's reasons (why the
+   * manifest is INVALID or the watermark NOT_CHECKED, when the check said more than the status)
+   * come with the findings.
    */
   private static void addProvenanceReasons(
-      List<VerdictReason> reasons,
-      Policy.Provenance rule,
-      ProvenanceFindings provenance,
-      String manifestReason,
-      String watermarkReason) {
-    if (provenance.getManifest() == ManifestStatus.INVALID) {
+      List<VerdictReason> reasons, Policy.Provenance rule, ModerationFindings findings) {
+    ProvenanceFindings provenance = findings.provenance();
+    String manifestReason = findings.manifestReason();
+    String watermarkReason = findings.watermarkReason();
+    if (provenance.getManifest() == ManifestStatus.INVALID && findings.manifestKeyUnknown()) {
+      // Not tampering: the signature could not be checked at all. Always named, whatever the
+      // decision, so that a rotation done in the wrong order shows in the verdicts.
+      reasons.add(
+          new VerdictReason(
+              ReasonCodes.MANIFEST_UNKNOWN_KEY,
+              rule.manifestUnknownKey(),
+              null,
+              null,
+              null,
+              "the provenance manifest cannot be verified here"
+                  + (manifestReason == null
+                      ? ": it names a signing key this job does not know"
+                      : ": " + manifestReason)
+                  + "; nothing it states is trusted, and it is no sign that the text was altered"));
+    } else if (provenance.getManifest() == ManifestStatus.INVALID) {
       reasons.add(
           new VerdictReason(
               ReasonCodes.MANIFEST_INVALID,
@@ -370,6 +380,21 @@ public final class PolicyEngine {
                   + " scored): it is short, or written in a script without spaces between words"
                   + " (Chinese, Japanese, Thai), which the word-level watermark cannot score; its"
                   + " origin is unverified, and this policy requires the watermark"));
+    }
+    if (findings.watermarkClaimMismatch() != null) {
+      // The decision rests on the signed watermark; the event's copy of it, which the audit record
+      // and the UI show, does not hold. Named, with no decision of its own.
+      reasons.add(
+          new VerdictReason(
+              ReasonCodes.WATERMARK_CLAIM_MISMATCH,
+              Decision.RELEASE,
+              null,
+              null,
+              null,
+              "the output's watermark claim differs from its signed manifest ("
+                  + findings.watermarkClaimMismatch()
+                  + "); the watermark was looked for as the signed manifest states, and the"
+                  + " event's claim is not to be trusted"));
     }
   }
 

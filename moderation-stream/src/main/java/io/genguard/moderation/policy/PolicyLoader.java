@@ -39,6 +39,8 @@ import java.util.Set;
  *   provenance: {manifestInvalid: BLOCK, manifestAbsent: RELEASE, watermarkNotDetected: RELEASE}
  *     # and watermarkNotChecked (left out: as watermarkNotDetected, never less strict) and
  *     # watermarkTooShort (left out: RELEASE, or REVIEW when watermarkNotDetected is not RELEASE)
+ *     # and manifestUnknownKey (left out: the stricter of manifestInvalid and manifestAbsent;
+ *     # never less strict than manifestAbsent)
  *   failures: {scorerError: REVIEW, scorerTimeout: REVIEW}          # never RELEASE
  *   screening: {empty: REVIEW, truncated: REVIEW, invalidUtf8: REVIEW,  # these two never RELEASE
  *               unsupportedLanguage: REVIEW,
@@ -61,6 +63,13 @@ import java.util.Set;
  * job does not hold, or parameters no watermark of the scheme has, or the job holds no key) is held
  * at least as strictly, and one too short for the watermark to tell either way ({@code
  * watermarkTooShort}) goes to REVIEW unless the policy says otherwise.
+ *
+ * <p>A manifest signed with a key id the job holds no public key of ({@code manifestUnknownKey},
+ * reason {@code provenance.manifest_unknown_key}) is not reported as tampering: it is a key not
+ * configured yet, one removed, or a made-up id. Left out, it is held like an invalid manifest
+ * (BLOCK by default), since the job cannot tell these apart; {@code manifestUnknownKey: REVIEW}
+ * holds such outputs for a person instead, e.g. while a new signing key is rolled out. It may not
+ * be less strict than {@code manifestAbsent}.
  *
  * <p>Fail closed: a scorer error or timeout, a text truncated for scoring (only its first {@value
  * TextScreening#DEFAULT_MAX_CHARS} characters are scored and checked by the rules) and a text that
@@ -345,8 +354,10 @@ public final class PolicyLoader {
     /**
      * The provenance rules. Left out, {@code watermarkNotChecked} is {@code watermarkNotDetected}
      * and {@code watermarkTooShort} is RELEASE, or REVIEW when the watermark is required ({@link
-     * Policy.Provenance#defaultTooShort}); a {@code watermarkNotChecked} less strict than {@code
-     * watermarkNotDetected} is refused.
+     * Policy.Provenance#defaultTooShort}), and {@code manifestUnknownKey} is {@link
+     * Policy.Provenance#defaultUnknownKey}; a {@code watermarkNotChecked} less strict than {@code
+     * watermarkNotDetected}, or a {@code manifestUnknownKey} less strict than {@code
+     * manifestAbsent}, is refused.
      */
     Policy.Provenance provenance(Node node, String where) {
       Map<String, Decision> d =
@@ -363,7 +374,9 @@ public final class PolicyLoader {
                   "watermarkNotChecked",
                   Decision.RELEASE,
                   "watermarkTooShort",
-                  Decision.RELEASE));
+                  Decision.RELEASE,
+                  "manifestUnknownKey",
+                  Decision.BLOCK));
       boolean given = node != null && node.value() != null;
       Decision notDetected = d.get("watermarkNotDetected");
       Decision notChecked = notDetected;
@@ -388,8 +401,27 @@ public final class PolicyLoader {
           given && node.map().containsKey("watermarkTooShort")
               ? d.get("watermarkTooShort")
               : Policy.Provenance.defaultTooShort(notDetected);
+      Decision absent = d.get("manifestAbsent");
+      Decision unknownKey = Policy.Provenance.defaultUnknownKey(d.get("manifestInvalid"), absent);
+      if (given && node.map().containsKey("manifestUnknownKey")) {
+        unknownKey = d.get("manifestUnknownKey");
+        if (PolicyEngine.stricter(unknownKey, absent) != unknownKey) {
+          throw errorAtKey(
+              node,
+              "manifestUnknownKey",
+              "provenance.manifestUnknownKey is "
+                  + unknownKey
+                  + " but manifestAbsent is "
+                  + absent
+                  + " in "
+                  + where
+                  + "; a manifest under a signing key this job does not know proves no more than"
+                  + " none, so it must be held at least as strictly as a missing one, or any"
+                  + " made-up key id would get around the requirement");
+        }
+      }
       return new Policy.Provenance(
-          d.get("manifestInvalid"), d.get("manifestAbsent"), notDetected, notChecked, tooShort);
+          d.get("manifestInvalid"), absent, notDetected, notChecked, tooShort, unknownKey);
     }
 
     Policy.Failures failures(Node node) {

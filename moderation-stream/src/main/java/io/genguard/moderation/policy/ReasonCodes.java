@@ -16,9 +16,20 @@ public final class ReasonCodes {
   public static final String SELF_HARM_PATTERN = "self-harm.pattern";
   public static final String MANIFEST_INVALID = "provenance.manifest_invalid";
   public static final String MANIFEST_ABSENT = "provenance.manifest_absent";
+
+  /** Signed with a key id this job holds no public key of: not configured yet, or removed. */
+  public static final String MANIFEST_UNKNOWN_KEY = "provenance.manifest_unknown_key";
+
   public static final String WATERMARK_NOT_DETECTED = "provenance.watermark_not_detected";
   public static final String WATERMARK_NOT_CHECKED = "provenance.watermark_not_checked";
   public static final String WATERMARK_TOO_SHORT = "provenance.watermark_too_short";
+
+  /**
+   * The event's (unsigned) watermark claim differs from its valid signed manifest's watermark; the
+   * watermark was looked for as the manifest states. Calls for no decision of its own.
+   */
+  public static final String WATERMARK_CLAIM_MISMATCH = "provenance.watermark_claim_mismatch";
+
   public static final String SCORER_ERROR = "scorer.error";
   public static final String SCORER_TIMEOUT = "scorer.timeout";
 

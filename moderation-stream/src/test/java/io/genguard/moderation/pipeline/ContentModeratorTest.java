@@ -135,7 +135,7 @@ class ContentModeratorTest {
                       + "      watermarkTooShort: RELEASE\n"),
           "watermark-required.yaml");
 
-  private static final String BENIGN =
+  static final String BENIGN =
       "The committee met on Tuesday to discuss the budget for the coming year, and after a long"
           + " debate the members agreed to postpone the final vote until the next session in the"
           + " spring.";

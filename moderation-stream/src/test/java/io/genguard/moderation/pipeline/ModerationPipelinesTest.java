@@ -3,12 +3,17 @@ package io.genguard.moderation.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ManifestStatus;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.Reason;
 import io.genguard.moderation.fixtures.Events;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
+import io.genguard.moderation.policy.ReasonCodes;
 import io.genguard.moderation.scoring.TrivialBenchmarkScorer;
+import io.genguard.provenance.ProvenanceKeys;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
@@ -135,6 +140,46 @@ class ModerationPipelinesTest {
     try (BatchModerator moderator = factory.create(other)) {
       assertThat(moderator.policy().sha256()).isEqualTo(PolicyLoader.loadDefault().sha256());
     }
+  }
+
+  @Test
+  void shouldTrustNoSigningKeyInTheKeyDirectoryOnlyThePublishedPublicKeys() throws Exception {
+    // A signing-keys file in the job's key directory: one the job used to make for itself when no
+    // GENGUARD_SIGNING_KEYS was set, readable by whoever reads the directory.
+    Path keys = dir.resolve("keys");
+    ProvenanceKeys inDirectory = ProvenanceKeys.loadOrCreate(keys);
+    GenerationOutput forged =
+        ProvenanceCheckerTest.signed(
+            Events.output("req-1", "a plain sentence"), inDirectory.signing(), null);
+    BatchModerator.Factory factory =
+        shipped(ModerationPipelines.factory(TrivialBenchmarkScorer.NAME, null, keys));
+
+    try (BatchModerator moderator = factory.create()) {
+      ModerationVerdict verdict = moderator.moderate(List.of(forged)).get(0);
+      assertThat(verdict.getProvenance().getManifest()).isEqualTo(ManifestStatus.INVALID);
+      assertThat(verdict.getReasons())
+          .extracting(Reason::getCode)
+          .contains(ReasonCodes.MANIFEST_UNKNOWN_KEY);
+    }
+    assertThat(keys.resolve(ProvenanceKeys.SIGNING_FILE)).exists();
+
+    // The embedded stack signs with that key and publishes its public half for its verifiers.
+    inDirectory.publishVerificationKeys(keys);
+    try (BatchModerator moderator = factory.create()) {
+      assertThat(moderator.moderate(List.of(forged)).get(0).getProvenance().getManifest())
+          .isEqualTo(ManifestStatus.VALID);
+    }
+  }
+
+  @Test
+  void shouldCreateNoSigningKeyInAnEmptyKeyDirectory() {
+    Path keys = dir.resolve("fresh-keys");
+    try (BatchModerator moderator =
+        ModerationPipelines.factory(TrivialBenchmarkScorer.NAME, null, keys).create()) {
+      assertThat(moderator.moderate(List.of(Events.output("req-1", "a plain sentence"))))
+          .hasSize(1);
+    }
+    assertThat(keys.resolve(ProvenanceKeys.SIGNING_FILE)).doesNotExist();
   }
 
   private BatchModerator.Factory factory(Path file) {

@@ -9,16 +9,22 @@ import io.genguard.events.v1.ModelRef;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.Reason;
 import io.genguard.events.v1.SignedManifest;
+import io.genguard.events.v1.WatermarkInfo;
+import io.genguard.events.v1.WatermarkStatus;
 import io.genguard.moderation.bias.BiasAnalyzer;
 import io.genguard.moderation.fixtures.Events;
 import io.genguard.moderation.policy.PolicyEngine;
 import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.policy.ReasonCodes;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.provenance.manifest.ManifestSigner;
 import io.genguard.provenance.manifest.ProvenanceManifest;
 import io.genguard.provenance.manifest.SignedProvenance;
+import io.genguard.provenance.manifest.SigningKey;
+import io.genguard.provenance.manifest.SigningKeyRing;
+import io.genguard.provenance.watermark.WatermarkParameters;
 import io.genguard.schemas.Topics;
 import java.time.Clock;
 import java.time.Duration;
@@ -37,8 +43,14 @@ class ProvenanceCheckerTest {
    * OutputAssembler fills both from the same values.
    */
   private static GenerationOutput signed(GenerationOutput output) {
+    return signed(output, KEYS.signing(), null);
+  }
+
+  /** The output with a manifest {@code keys} signed for it, stating {@code watermark}. */
+  static GenerationOutput signed(
+      GenerationOutput output, SigningKeyRing keys, ProvenanceManifest.Watermark watermark) {
     var parameters = output.getParameters();
-    ManifestSigner signer = new ManifestSigner(KEYS.signing());
+    ManifestSigner signer = new ManifestSigner(keys);
     ProvenanceManifest manifest =
         new ProvenanceManifest(
             output.getRequestId(),
@@ -54,7 +66,7 @@ class ProvenanceCheckerTest {
                 parameters.getTopP(),
                 parameters.getSeed()),
             output.getGeneratedAt(),
-            null,
+            watermark,
             signer.activeKeyId());
     SignedProvenance signature = signer.sign(manifest);
     return GenerationOutput.newBuilder(output)
@@ -156,6 +168,158 @@ class ProvenanceCheckerTest {
 
     assertThat(checked.findings().getManifest()).isEqualTo(ManifestStatus.INVALID);
     assertThat(checked.manifestReason()).isNull();
+    assertThat(checked.manifestKeyUnknown()).isFalse();
+  }
+
+  @Test
+  void shouldCallAManifestUnderAKeyThisJobDoesNotKnowSoAndNotTampering() {
+    // The generator rotated to a new key before this job was given its public half.
+    GenerationOutput output =
+        signed(
+            Events.output("r-1", TEXT),
+            SigningKeyRing.of(SigningKey.generate("sign-2026-12")),
+            null);
+
+    ProvenanceChecker.Checked checked = checker.inspect(output, output.getText());
+    List<ModerationVerdict> verdicts =
+        moderatorUnder(PolicyLoader.loadDefault()).moderate(List.of(output));
+
+    assertThat(checked.findings().getManifest()).isEqualTo(ManifestStatus.INVALID);
+    assertThat(checked.manifestKeyUnknown()).isTrue();
+    assertThat(checked.manifestReason())
+        .contains("key id 'sign-2026-12', which this verifier does not know (known: [")
+        .contains("GENGUARD_VERIFICATION_KEYS");
+    ModerationVerdict verdict = verdicts.get(0);
+    assertThat(verdict.getDecision()).as("fail closed by default").isEqualTo(Decision.BLOCK);
+    assertThat(verdict.getReasons())
+        .extracting(Reason::getCode)
+        .contains(ReasonCodes.MANIFEST_UNKNOWN_KEY)
+        .doesNotContain(ReasonCodes.MANIFEST_INVALID);
+    Reason reason =
+        verdict.getReasons().stream()
+            .filter(r -> r.getCode().equals(ReasonCodes.MANIFEST_UNKNOWN_KEY))
+            .findFirst()
+            .orElseThrow();
+    assertThat(reason.getMessage())
+        .startsWith(
+            "the provenance manifest cannot be verified here: signed with key id 'sign-2026-12'")
+        .contains("add its public key to GENGUARD_VERIFICATION_KEYS")
+        .contains("no sign that the text was altered")
+        .doesNotContain("was altered:");
+
+    // A policy may hold such outputs for a person while a new key is rolled out.
+    PolicySet rotating =
+        PolicyLoader.parse(
+            PolicyLoader.defaultText()
+                .replace(
+                    "manifestInvalid: BLOCK",
+                    "manifestInvalid: BLOCK\n    manifestUnknownKey: REVIEW"),
+            "rotating.yaml");
+    assertThat(moderatorUnder(rotating).moderate(List.of(output)).get(0).getDecision())
+        .isEqualTo(Decision.REVIEW);
+    GenerationOutput tampered =
+        GenerationOutput.newBuilder(signed(Events.output("r-2", TEXT)))
+            .setText(TEXT + " Not.")
+            .build();
+    assertThat(moderatorUnder(rotating).moderate(List.of(tampered)).get(0).getDecision())
+        .as("a manifest that does not verify under a known key is still blocked")
+        .isEqualTo(Decision.BLOCK);
+  }
+
+  @Test
+  void shouldLookForTheWatermarkTheValidManifestSignedAndReportAClaimThatDiffers() {
+    String text = ContentModeratorTest.BENIGN;
+    String heldKey = KEYS.watermark().active().id();
+    ProvenanceManifest.Watermark signedWatermark =
+        new ProvenanceManifest.Watermark(WatermarkParameters.SCHEME, heldKey, 0.25, 2.0, 1);
+    GenerationOutput output =
+        GenerationOutput.newBuilder(
+                signed(Events.output("r-1", text), KEYS.signing(), signedWatermark))
+            .setWatermark(
+                WatermarkInfo.newBuilder()
+                    .setScheme(WatermarkParameters.SCHEME)
+                    .setKeyId("wm-forged")
+                    .setGamma(0.5)
+                    .setDelta(2.0)
+                    .setContextWidth(1)
+                    .build())
+            .build();
+
+    ProvenanceChecker.Checked checked = checker.inspect(output, text);
+    ModerationVerdict verdict =
+        moderatorUnder(PolicyLoader.loadDefault()).moderate(List.of(output)).get(0);
+
+    assertThat(checked.findings().getManifest()).isEqualTo(ManifestStatus.VALID);
+    assertThat(checked.findings().getWatermark())
+        .as("looked for with the signed key, which this job holds, not the claimed one")
+        .isEqualTo(WatermarkStatus.NOT_DETECTED);
+    assertThat(checked.findings().getTokensScored()).isPositive();
+    assertThat(checked.watermarkReason()).isNull();
+    assertThat(checked.watermarkClaimMismatch())
+        .isEqualTo(
+            "keyId \""
+                + heldKey
+                + "\" in the manifest, \"wm-forged\" in the event; gamma 0.25 in the manifest,"
+                + " 0.5 in the event");
+    assertThat(verdict.getDecision()).isEqualTo(Decision.RELEASE);
+    assertThat(verdict.getReasons())
+        .filteredOn(reason -> reason.getCode().equals(ReasonCodes.WATERMARK_CLAIM_MISMATCH))
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.getDecision()).isEqualTo(Decision.RELEASE);
+              assertThat(reason.getMessage())
+                  .startsWith(
+                      "the output's watermark claim differs from its signed manifest (keyId \"")
+                  .contains("the watermark was looked for as the signed manifest states");
+            });
+
+    // A claim the manifest does not make at all, and one it makes that the event drops.
+    GenerationOutput unsigned =
+        GenerationOutput.newBuilder(signed(Events.output("r-2", text)))
+            .setWatermark(output.getWatermark())
+            .build();
+    assertThat(checker.inspect(unsigned, text).watermarkClaimMismatch())
+        .isEqualTo(
+            "the event claims watermark key \"wm-forged\" of scheme \""
+                + WatermarkParameters.SCHEME
+                + "\", the manifest states that no watermark was embedded");
+    GenerationOutput dropped = GenerationOutput.newBuilder(output).setWatermark(null).build();
+    ProvenanceChecker.Checked droppedChecked = checker.inspect(dropped, text);
+    assertThat(droppedChecked.watermarkClaimMismatch())
+        .isEqualTo(
+            "the manifest states watermark key \"" + heldKey + "\", the event claims no watermark");
+    assertThat(droppedChecked.findings().getTokensScored()).isPositive();
+
+    // A claim equal to the signed one is no mismatch, and without a valid manifest the claim is
+    // all there is.
+    GenerationOutput agreeing =
+        GenerationOutput.newBuilder(output)
+            .setWatermark(
+                WatermarkInfo.newBuilder(output.getWatermark())
+                    .setKeyId(heldKey)
+                    .setGamma(0.25)
+                    .build())
+            .build();
+    assertThat(checker.inspect(agreeing, text).watermarkClaimMismatch()).isNull();
+    GenerationOutput edited = GenerationOutput.newBuilder(output).setText(text + " Yes.").build();
+    ProvenanceChecker.Checked editedChecked = checker.inspect(edited, edited.getText());
+    assertThat(editedChecked.watermarkClaimMismatch()).isNull();
+    assertThat(editedChecked.findings().getWatermark()).isEqualTo(WatermarkStatus.NOT_CHECKED);
+    assertThat(editedChecked.watermarkReason())
+        .isEqualTo("the output claims watermark key \"wm-forged\", which this job does not hold");
+  }
+
+  private ContentModerator moderatorUnder(PolicySet policy) {
+    return new ContentModerator(
+        () -> ContentModeratorTest.constantScorer(0.01),
+        PolicyEngine.of(policy),
+        TextScreening.defaults(),
+        BiasAnalyzer.loadDefault(),
+        checker,
+        Map.of("test", "1"),
+        Duration.ofSeconds(5),
+        Clock.fixed(Events.NOW, ZoneOffset.UTC));
   }
 
   @Test

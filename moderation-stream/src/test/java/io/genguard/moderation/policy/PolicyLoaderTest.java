@@ -232,6 +232,47 @@ class PolicyLoaderTest {
   }
 
   @Test
+  void shouldHoldAManifestUnderAnUnknownKeyAsAnInvalidOneUnlessThePolicySaysOtherwise() {
+    PolicySet shipped = PolicyLoader.loadDefault();
+    assertThat(shipped.defaultPolicy().provenance().manifestUnknownKey())
+        .as("left out: the stricter of manifestInvalid (BLOCK) and manifestAbsent")
+        .isEqualTo(Decision.BLOCK);
+    assertThat(shipped.forTenant("kids-edu").provenance().manifestUnknownKey())
+        .isEqualTo(Decision.BLOCK);
+    PolicySet rotating =
+        PolicyLoader.parse(
+            PolicyFixtures.POLICY.replace(
+                "manifestAbsent: REVIEW",
+                "manifestAbsent: REVIEW\n      manifestUnknownKey: REVIEW"),
+            "policy.yaml");
+    assertThat(rotating.forTenant("strict").provenance().manifestUnknownKey())
+        .isEqualTo(Decision.REVIEW);
+    assertThat(rotating.forTenant("strict").provenance().manifestInvalid())
+        .isEqualTo(Decision.BLOCK);
+    PolicySet lenient =
+        PolicyLoader.parse(
+            PolicyFixtures.POLICY.replace(
+                "manifestAbsent: REVIEW", "manifestAbsent: REVIEW\n      manifestInvalid: RELEASE"),
+            "policy.yaml");
+    assertThat(lenient.forTenant("strict").provenance().manifestUnknownKey())
+        .as("left out, never below manifestAbsent")
+        .isEqualTo(Decision.REVIEW);
+  }
+
+  @Test
+  void shouldRejectAnUnknownKeyLessStrictThanAMissingManifestNamingItsLine() {
+    String yaml =
+        PolicyFixtures.POLICY.replace(
+            "manifestAbsent: REVIEW", "manifestAbsent: REVIEW\n      manifestUnknownKey: RELEASE");
+    assertInvalid(
+        yaml,
+        21,
+        "provenance.manifestUnknownKey is RELEASE but manifestAbsent is REVIEW in tenant"
+            + " 'strict'; a manifest under a signing key this job does not know proves no more than"
+            + " none");
+  }
+
+  @Test
   void shouldRejectAnUncheckedWatermarkLessStrictThanAMissingOneNamingItsLine() {
     String yaml =
         PolicyFixtures.POLICY.replace(

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.provenance.CanonicalBase64;
+import io.genguard.provenance.KeyEntries;
 import io.genguard.provenance.text.LoneSurrogates;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -11,12 +13,12 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 
 /**
  * Verifies a signed provenance manifest against the text it claims to describe. VALID only if the
@@ -24,7 +26,10 @@ import java.util.Optional;
  * canonical form, holds exactly the members of the {@value ProvenanceManifest#FORMAT} layout with
  * values read without loss (see {@link ProvenanceManifest#fromJsonTree}) and names that same key,
  * and the SHA-256 of the text equals the manifest's. Any edit to the text or the manifest therefore
- * yields INVALID, and a VALID manifest re-serialises to exactly the signed bytes. Thread-safe.
+ * yields INVALID, and a VALID manifest re-serialises to exactly the signed bytes. The signature
+ * must be in canonical base64 ({@link CanonicalBase64}). A key id the verifier does not know is
+ * INVALID with {@link ManifestVerification#keyUnknown()} set, so that callers can tell a missing or
+ * removed key from an altered manifest. Thread-safe.
  */
 public final class ManifestVerifier {
   private static final ObjectMapper JSON =
@@ -60,13 +65,7 @@ public final class ManifestVerifier {
     }
     Optional<PublicKey> publicKey = keys.find(keyId);
     if (publicKey.isEmpty()) {
-      return invalid(
-          "signed with key id '"
-              + keyId
-              + "', which this verifier does not know (known: "
-              + keys.ids()
-              + "); add its public key to "
-              + VerificationKeyRing.KEYS_VARIABLE);
+      return new ManifestVerification(ManifestStatus.INVALID, unknownKey(keyId), null, true);
     }
     if (LoneSurrogates.first(canonicalJson) >= 0) {
       // getBytes(UTF_8) would turn a lone surrogate into '?': another string, same signed bytes.
@@ -74,9 +73,10 @@ public final class ManifestVerifier {
     }
     byte[] signatureBytes;
     try {
-      signatureBytes = Base64.getDecoder().decode(signature);
+      // Only the signer's encoding: a lenient decoder would take up to 16 strings per signature.
+      signatureBytes = CanonicalBase64.decode(signature);
     } catch (IllegalArgumentException e) {
-      return invalid("signature is not base64");
+      return invalid("signature is " + e.getMessage());
     }
     if (!VerificationKeyRing.signatureValid(
         publicKey.get(), canonicalJson.getBytes(StandardCharsets.UTF_8), signatureBytes)) {
@@ -137,6 +137,26 @@ public final class ManifestVerifier {
     }
     return new ManifestVerification(
         ManifestStatus.VALID, "signature and text hash verified", manifest);
+  }
+
+  /**
+   * Why a manifest under an unknown key id is INVALID: which id (an id no key can have is not
+   * repeated, only its length), which ids are known, and what to configure if the key is ours.
+   */
+  private String unknownKey(String keyId) {
+    String named =
+        KeyEntries.isValidId(keyId)
+            ? "key id '" + keyId + "'"
+            : "a key id that no key can have (" + keyId.length() + " characters)";
+    return "signed with "
+        + named
+        + ", which this verifier does not know (known: "
+        // Sorted: the ring's own order differs from one JVM to the next, and verdicts quote this.
+        + (keys.ids().isEmpty() ? "none" : new TreeSet<>(keys.ids()).toString())
+        + "): a signing key not yet configured here, or one removed; if the generator signs with it,"
+        + " add its public key to "
+        + VerificationKeyRing.KEYS_VARIABLE
+        + " (see the key rotation order in docs/OPERATIONS.md)";
   }
 
   private static ManifestVerification invalid(String reason) {

@@ -1,5 +1,6 @@
 package io.genguard.provenance.manifest;
 
+import io.genguard.provenance.CanonicalBase64;
 import io.genguard.provenance.KeyEntries;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -63,7 +64,8 @@ public final class VerificationKeyRing {
 
   /**
    * Whether {@code signatureBase64} is an Ed25519 signature of {@code message} by the key {@code
-   * keyId}; false for an unknown key or a malformed signature.
+   * keyId}, in canonical base64 ({@link CanonicalBase64}); false for an unknown key or a malformed
+   * signature.
    */
   public boolean verifies(String keyId, byte[] message, String signatureBase64) {
     PublicKey key = keyId == null ? null : keys.get(keyId);
@@ -72,7 +74,7 @@ public final class VerificationKeyRing {
     }
     byte[] signature;
     try {
-      signature = Base64.getDecoder().decode(signatureBase64);
+      signature = CanonicalBase64.decode(signatureBase64);
     } catch (IllegalArgumentException e) {
       return false;
     }

@@ -93,7 +93,69 @@ class ManifestVerifierTest {
         verifier.inspect(TEXT, other.canonicalJson(), other.signature(), other.keyId());
 
     assertThat(verification.status()).isEqualTo(ManifestStatus.INVALID);
-    assertThat(verification.reason()).contains("sign-2025").contains("GENGUARD_VERIFICATION_KEYS");
+    assertThat(verification.keyUnknown()).isTrue();
+    assertThat(verification.reason())
+        .startsWith(
+            "signed with key id 'sign-2025', which this verifier does not know (known:"
+                + " [sign-2024]): a signing key not yet configured here, or one removed")
+        .contains("add its public key to GENGUARD_VERIFICATION_KEYS")
+        .doesNotContain("altered");
+  }
+
+  @Test
+  void shouldTellAnUnknownKeyFromATamperedManifestUnderAKnownOne() {
+    ManifestVerification tampered =
+        verifier.inspect(TEXT + " ", signed.canonicalJson(), signed.signature(), signed.keyId());
+    ManifestVerification empty =
+        new ManifestVerifier(new VerificationKeyRing(Map.of()))
+            .inspect(TEXT, signed.canonicalJson(), signed.signature(), signed.keyId());
+    ManifestVerification hostileId =
+        verifier.inspect(TEXT, signed.canonicalJson(), signed.signature(), "x\n".repeat(5000));
+
+    assertThat(tampered.keyUnknown()).isFalse();
+    assertThat(verifier.inspect(TEXT, signed.canonicalJson(), signed.signature(), signed.keyId()))
+        .extracting(ManifestVerification::keyUnknown)
+        .isEqualTo(false);
+    assertThat(empty.keyUnknown()).isTrue();
+    assertThat(empty.reason()).contains("(known: none)");
+    assertThat(hostileId.keyUnknown()).isTrue();
+    assertThat(hostileId.reason())
+        .startsWith("signed with a key id that no key can have (10000 characters)")
+        .doesNotContain("\n");
+  }
+
+  @Test
+  void shouldAcceptOnlyTheSignersBase64OfTheSignature() {
+    String original = signed.signature();
+    assertThat(original).endsWith("==");
+    String body = original.substring(0, original.length() - 3);
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    byte[] message = signed.canonicalJson().getBytes(StandardCharsets.UTF_8);
+    VerificationKeyRing ring = SigningKeyRing.of(KEY_2024).verificationKeys();
+    int variants = 0;
+    for (char last : alphabet.toCharArray()) {
+      for (String padding : new String[] {"==", ""}) {
+        String variant = body + last + padding;
+        if (variant.equals(original)
+            || !java.util.Arrays.equals(
+                Base64.getDecoder().decode(variant), Base64.getDecoder().decode(original))) {
+          continue; // the signer's own, or other bytes
+        }
+        variants++;
+        ManifestVerification verification =
+            verifier.inspect(TEXT, signed.canonicalJson(), variant, signed.keyId());
+        assertThat(verification.status()).as(variant).isEqualTo(ManifestStatus.INVALID);
+        assertThat(verification.reason())
+            .as(variant)
+            .startsWith("signature is not in canonical base64 form");
+        assertThat(ring.verifies("sign-2024", message, variant)).as(variant).isFalse();
+      }
+    }
+    assertThat(variants)
+        .as("unused bits and dropped padding the JDK decoder accepts")
+        .isEqualTo(31);
+    assertThat(verifier.verify(TEXT, signed)).isEqualTo(ManifestStatus.VALID);
+    assertThat(ring.verifies("sign-2024", message, original)).isTrue();
   }
 
   @Test

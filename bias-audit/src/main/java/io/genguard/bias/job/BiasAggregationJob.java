@@ -4,8 +4,10 @@ import io.genguard.bias.analysis.LiveDisparity;
 import io.genguard.bias.persistence.BiasAuditDatabase;
 import io.genguard.moderation.job.ExactlyOnceKafka;
 import io.genguard.moderation.job.KafkaMessage;
+import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import io.genguard.settings.KnownSettings;
+import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -45,6 +47,10 @@ import org.slf4j.LoggerFactory;
 public final class BiasAggregationJob {
   private static final Logger LOG = LoggerFactory.getLogger(BiasAggregationJob.class);
   public static final String JOB_NAME = "genguard-bias-aggregation";
+
+  /** Every topic the job writes to: metrics, live alerts, dead letters. */
+  public static final List<Topic<?, ?>> OUTPUT_TOPICS =
+      List.of(Topics.BIAS_METRICS, Topics.BIAS_ALERTS, Topics.MODERATION_VERDICTS_DLQ);
 
   private BiasAggregationJob() {}
 
@@ -179,7 +185,8 @@ public final class BiasAggregationJob {
   }
 
   public static KafkaSink<KafkaMessage> kafkaSink(BiasJobConfig config) {
-    return ExactlyOnceKafka.sink(config.bootstrapServers(), config.transactionalIdPrefix());
+    return ExactlyOnceKafka.sink(
+        config.bootstrapServers(), config.transactionalIdPrefix(), OUTPUT_TOPICS);
   }
 
   /** The alert table's sink, or a discarding one when no alert database is configured. */

@@ -1,11 +1,14 @@
 package io.genguard.moderation.job;
 
+import io.genguard.schemas.Topic;
 import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.sink.TransactionNamingStrategy;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
@@ -127,17 +130,42 @@ public final class ExactlyOnceKafka {
         .build();
   }
 
-  /** Writes each message to the topic it names, in a Kafka transaction per checkpoint. */
+  /**
+   * Writes each message to the topic it names, one of {@code topics}, in a Kafka transaction per
+   * checkpoint.
+   *
+   * <p>Transactional ids are pooled ({@link TransactionNamingStrategy#POOLING}): each subtask
+   * reuses a few ids ({@code prefix-subtask-0}, {@code -1}, ...) once their transaction is
+   * committed, instead of the connector's default of a new id for every checkpoint, which the
+   * broker keeps for {@code transactional.id.expiration.ms} (7 days): at a checkpoint every 500 ms,
+   * over a million ids per subtask held in the broker's memory. On start and restore the sink lists
+   * the open transactions of the producers writing to {@code topics} (DescribeProducers: READ on
+   * those topics; ListTransactions: DESCRIBE on the transactional ids, which WRITE implies) and
+   * aborts those of its prefix that no checkpoint will commit. Its state is the connector's state
+   * under either naming, so a checkpoint or savepoint taken with one id per checkpoint restores.
+   *
+   * @param topics every topic the job writes to; a message for another one fails the job
+   */
   public static KafkaSink<KafkaMessage> sink(
-      String bootstrapServers, String transactionalIdPrefix) {
+      String bootstrapServers, String transactionalIdPrefix, List<Topic<?, ?>> topics) {
+    return sink(bootstrapServers, transactionalIdPrefix, topics, TransactionNamingStrategy.POOLING);
+  }
+
+  /** The sink with another transaction naming: for tests of a switch between them. */
+  static KafkaSink<KafkaMessage> sink(
+      String bootstrapServers,
+      String transactionalIdPrefix,
+      List<Topic<?, ?>> topics,
+      TransactionNamingStrategy naming) {
     Properties producer = new Properties();
     producer.setProperty("transaction.timeout.ms", Long.toString(TRANSACTION_TIMEOUT.toMillis()));
     producer.setProperty("linger.ms", "5");
     return KafkaSink.<KafkaMessage>builder()
         .setBootstrapServers(bootstrapServers)
-        .setRecordSerializer(new KafkaMessageSerializer())
+        .setRecordSerializer(new KafkaMessageSerializer(topics.stream().map(Topic::name).toList()))
         .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
         .setTransactionalIdPrefix(transactionalIdPrefix)
+        .setTransactionNamingStrategy(naming)
         .setKafkaProducerConfig(producer)
         .build();
   }

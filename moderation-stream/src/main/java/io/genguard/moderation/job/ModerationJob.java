@@ -1,6 +1,8 @@
 package io.genguard.moderation.job;
 
+import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
+import java.util.List;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -23,6 +25,13 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  */
 public final class ModerationJob {
   public static final String JOB_NAME = "genguard-moderation";
+
+  /**
+   * Every topic the job writes to: verdicts, the policy file they were decided under, dead letters.
+   */
+  public static final List<Topic<?, ?>> OUTPUT_TOPICS =
+      List.of(
+          Topics.MODERATION_VERDICTS, Topics.MODERATION_POLICIES, Topics.GENERATION_OUTPUTS_DLQ);
 
   private ModerationJob() {}
 
@@ -70,6 +79,7 @@ public final class ModerationJob {
   }
 
   public static KafkaSink<KafkaMessage> kafkaSink(ModerationJobConfig config) {
-    return ExactlyOnceKafka.sink(config.bootstrapServers(), config.transactionalIdPrefix());
+    return ExactlyOnceKafka.sink(
+        config.bootstrapServers(), config.transactionalIdPrefix(), OUTPUT_TOPICS);
   }
 }

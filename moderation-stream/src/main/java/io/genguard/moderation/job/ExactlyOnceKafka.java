@@ -112,8 +112,7 @@ public final class ExactlyOnceKafka {
    * Reads {@code topic} as raw messages. Resumes from committed offsets; a brand-new group starts
    * from the beginning, so nothing produced before the job first started is skipped. Only records
    * of committed producer transactions are read.
-   */
-  /**
+   *
    * @param stage the stage name of the job's dead letters: records sent back from a dead-letter
    *     topic for another stage are skipped
    */

@@ -511,7 +511,8 @@ public final class AuditStoreCollector implements AutoCloseable {
   /**
    * Starts collecting every {@code interval} on a daemon thread.
    *
-   * @param dataSource the audit database (the collector only reads)
+   * @param dataSource the audit database (the collector reads it and keeps its running totals in
+   *     {@code metric_counter} and {@code metric_counter_cursor})
    */
   public static AuditStoreCollector start(
       DataSource dataSource, MeterRegistry registry, Duration interval, Clock clock) {

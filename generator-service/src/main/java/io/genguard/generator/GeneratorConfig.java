@@ -4,6 +4,7 @@ import io.genguard.generator.openai.OpenAiCompatibleBackend;
 import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.provenance.watermark.WatermarkDetector;
 import io.genguard.provenance.watermark.WatermarkParameters;
+import io.genguard.settings.KnownSettings;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -300,7 +301,11 @@ public record GeneratorConfig(
         (name, value) -> {
           // An empty variable is unset (compose passes ${KEY:-} for every key it knows): it must
           // not hide what the file says, and empty reads as the default anyway.
-          if (name.startsWith(PREFIX) && !name.equals(CONFIG_FILE_VARIABLE)) {
+          // A Kubernetes Service named genguard-generator gives every pod service-link variables
+          // under this prefix (GENGUARD_GENERATOR_SERVICE_HOST, ...): not settings.
+          if (name.startsWith(PREFIX)
+              && !name.equals(CONFIG_FILE_VARIABLE)
+              && !KnownSettings.isServiceLink(name, value)) {
             if (!value.isBlank() || !values.containsKey(name)) {
               values.put(name, value);
             }

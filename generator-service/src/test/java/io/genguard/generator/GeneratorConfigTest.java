@@ -102,6 +102,21 @@ class GeneratorConfigTest {
   }
 
   @Test
+  void shouldLeaveKubernetesServiceLinksOfAServiceNamedGenguardGeneratorAlone() {
+    GeneratorConfig config =
+        GeneratorConfig.fromEnvironment(
+            Map.of(
+                "GENGUARD_GENERATOR_SERVICE_HOST", "10.0.0.9",
+                "GENGUARD_GENERATOR_SERVICE_PORT", "9464",
+                "GENGUARD_GENERATOR_PORT", "tcp://10.0.0.9:9464",
+                "GENGUARD_GENERATOR_PORT_9464_TCP_ADDR", "10.0.0.9",
+                "GENGUARD_GENERATOR_WORKERS", "3"),
+            dataDir);
+
+    assertThat(config.workers()).isEqualTo(3);
+  }
+
+  @Test
   void shouldRejectTyposAndBadValuesNamingTheSetting() {
     assertThatThrownBy(
             () ->

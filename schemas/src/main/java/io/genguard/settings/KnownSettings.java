@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * The names of every {@code GENGUARD_*} environment variable GenGuard reads, and the check that a
@@ -45,7 +46,10 @@ public final class KnownSettings {
     return NAMES;
   }
 
-  /** The {@code GENGUARD_*} names in {@code env} with a non-blank value that are not known. */
+  /**
+   * The {@code GENGUARD_*} names in {@code env} with a non-blank value that are not known, leaving
+   * out Kubernetes service links ({@link #isServiceLink}).
+   */
   public static Set<String> unknown(Map<String, String> env) {
     Set<String> unknown = new TreeSet<>();
     env.forEach(
@@ -53,12 +57,35 @@ public final class KnownSettings {
           if (name.startsWith(PREFIX)
               && value != null
               && !value.isBlank()
-              && !NAMES.contains(name)) {
+              && !NAMES.contains(name)
+              && !isServiceLink(name, value)) {
             unknown.add(name);
           }
         });
     return unknown;
   }
+
+  /**
+   * Whether a variable is one Kubernetes sets for a Service of the namespace (a Service named
+   * {@code genguard-audit} gives every pod {@code GENGUARD_AUDIT_SERVICE_HOST}, {@code
+   * GENGUARD_AUDIT_SERVICE_PORT[_NAME]}, {@code GENGUARD_AUDIT_PORT=tcp://...} and {@code
+   * GENGUARD_AUDIT_PORT_8080_TCP[_PROTO|_PORT|_ADDR]}): not a setting anyone wrote, so not refused.
+   * A bare {@code ..._PORT} counts only with a {@code tcp://}, {@code udp://} or {@code sctp://}
+   * value, so a misspelt port setting with a number is still refused.
+   */
+  public static boolean isServiceLink(String name, String value) {
+    if (SERVICE_LINK.matcher(name).matches()) {
+      return true;
+    }
+    return name.endsWith("_PORT") && SERVICE_LINK_VALUE.matcher(value).lookingAt();
+  }
+
+  private static final Pattern SERVICE_LINK =
+      Pattern.compile(
+          "GENGUARD_[A-Z0-9_]+_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?"
+              + "|PORT_[0-9]+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)");
+
+  private static final Pattern SERVICE_LINK_VALUE = Pattern.compile("(tcp|udp|sctp)://");
 
   /**
    * Refuses an environment with unknown {@code GENGUARD_*} names, or, where {@value

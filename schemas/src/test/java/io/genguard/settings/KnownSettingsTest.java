@@ -48,6 +48,27 @@ class KnownSettingsTest {
         .hasMessageContaining("correct or unset them");
   }
 
+  /** Kubernetes gives every pod variables for each Service, e.g. one named genguard-audit. */
+  @Test
+  void kubernetesServiceLinksAreNotSettingsButAMisspeltPortStillIs() {
+    assertThat(
+            KnownSettings.check(
+                Map.of(
+                    "GENGUARD_AUDIT_SERVICE_HOST", "10.0.0.7",
+                    "GENGUARD_AUDIT_SERVICE_PORT", "8080",
+                    "GENGUARD_AUDIT_SERVICE_PORT_HTTP", "8080",
+                    "GENGUARD_AUDIT_API_PORT", "tcp://10.0.0.7:8080",
+                    "GENGUARD_AUDIT_API_PORT_8080_TCP", "tcp://10.0.0.7:8080",
+                    "GENGUARD_AUDIT_API_PORT_8080_TCP_PROTO", "tcp",
+                    "GENGUARD_AUDIT_API_PORT_8080_TCP_PORT", "8080",
+                    "GENGUARD_AUDIT_API_PORT_8080_TCP_ADDR", "10.0.0.7")))
+        .isEmpty();
+    assertThatThrownBy(() -> KnownSettings.check(Map.of("GENGUARD_AUDIT_HTTP_PROT", "8080")))
+        .hasMessageContaining("did you mean GENGUARD_AUDIT_HTTP_PORT?");
+    assertThatThrownBy(() -> KnownSettings.check(Map.of("GENGUARD_METRIC_PORT", "9464")))
+        .hasMessageContaining("did you mean GENGUARD_METRICS_PORT?");
+  }
+
   @Test
   void aBlankUnknownNameChangesNothingAndIsLeftAlone() {
     assertThat(KnownSettings.check(Map.of("GENGUARD_MODERATION_MAX_BATCH_SIZ", " "))).isEmpty();

@@ -99,6 +99,9 @@ public final class DjlBackend implements GenerationBackend {
   /** The last failed load while no load has succeeded since; written under this object's lock. */
   private volatile LoadFailure loadFailure;
 
+  /** Set by {@link #close}: nothing loads after it. Guarded by this. */
+  private boolean closed;
+
   /** Why the model did not load, how many tries failed in a row, and when to try again. */
   private record LoadFailure(BackendException error, int attempts, Instant nextAttempt) {}
 
@@ -448,6 +451,13 @@ public final class DjlBackend implements GenerationBackend {
       if (loaded != null) {
         return loaded;
       }
+      if (closed) {
+        // A worker the shutdown gave up waiting for: no model is loaded that nobody would close.
+        throw BackendException.permanent(
+            FailureCode.BACKEND_UNAVAILABLE,
+            "the DJL backend is closed (the generator stops)",
+            null);
+      }
       Instant now = clock.instant();
       LoadFailure previous = loadFailure;
       if (previous != null && now.isBefore(previous.nextAttempt())) {
@@ -702,6 +712,7 @@ public final class DjlBackend implements GenerationBackend {
 
   @Override
   public synchronized void close() {
+    closed = true;
     if (loaded != null) {
       loaded.model().close();
       loaded = null;

@@ -225,6 +225,19 @@ class DjlBackendTest {
     waiting.close();
   }
 
+  /** A worker the shutdown stopped waiting for must not load a model that nobody closes. */
+  @Test
+  void shouldLoadNothingOnceClosed() throws Exception {
+    DjlBackend closing =
+        new DjlBackend(
+            modelDirectory, "auto", 8, 64, KEY, WatermarkParameters.DEFAULTS, Clock.systemUTC());
+    closing.close();
+
+    assertThatThrownBy(() -> closing.warmUp())
+        .isInstanceOf(BackendException.class)
+        .hasMessageContaining("closed");
+  }
+
   @Test
   void shouldWaitLongerAfterEachFailedLoadUpToAMinute() {
     assertThat(DjlBackend.loadRetryWait(1)).isEqualTo(Duration.ofSeconds(5));

@@ -10,6 +10,7 @@ import io.genguard.generator.backend.BackendRequest;
 import io.genguard.generator.backend.FailureCode;
 import io.genguard.generator.backend.Generation;
 import io.genguard.generator.backend.GenerationBackend;
+import io.genguard.provenance.text.LoneSurrogates;
 import io.genguard.provenance.text.WordTokenizer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -208,19 +209,22 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
           + MAX_REPORTED_NAME_CHARS
           + " a name may have";
     }
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (Character.isHighSurrogate(c)
-          && i + 1 < name.length()
-          && Character.isLowSurrogate(name.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        return "has an unpaired surrogate (" + codePoint(c) + ") at character " + (i + 1);
-      } else if (Character.isISOControl(c)) {
-        return "has a control character (" + codePoint(c) + ") at character " + (i + 1);
+    int surrogate = LoneSurrogates.first(name, 0);
+    int end = surrogate < 0 ? name.length() : surrogate;
+    for (int i = 0; i < end; i++) {
+      if (Character.isISOControl(name.charAt(i))) {
+        return "has a control character ("
+            + codePoint(name.charAt(i))
+            + ") at character "
+            + (i + 1);
       }
     }
-    return null;
+    return surrogate < 0
+        ? null
+        : "has an unpaired surrogate ("
+            + codePoint(name.charAt(surrogate))
+            + ") at character "
+            + (surrogate + 1);
   }
 
   private static String describeCharacter(int c) {

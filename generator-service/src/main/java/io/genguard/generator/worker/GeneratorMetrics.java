@@ -78,29 +78,33 @@ public final class GeneratorMetrics {
 
   /** The lag holder of one worker: records behind the end of its assigned partitions. */
   public AtomicLong lagOf(String worker) {
-    return lagByWorker.computeIfAbsent(
-        worker,
-        name -> {
-          AtomicLong holder = new AtomicLong();
-          Gauge.builder(LAG, holder, AtomicLong::get)
-              .description("Records of gen.requests not yet consumed by this worker")
-              .tag("worker", name)
-              .register(registry);
-          return holder;
-        });
+    return workerGauge(
+        lagByWorker, LAG, "Records of gen.requests not yet consumed by this worker", worker);
   }
 
   /** The holding flag of one worker (1 while it holds its requests in Kafka). */
   public AtomicLong holdingOf(String worker) {
-    return holdingByWorker.computeIfAbsent(
+    return workerGauge(
+        holdingByWorker,
+        HOLDING,
+        "1 while this worker leaves gen.requests in Kafka because a backend its pool answers alone"
+            + " cannot load its model",
+        worker);
+  }
+
+  /** The holder of one worker's gauge {@code name}, registered with its first use. */
+  private AtomicLong workerGauge(
+      ConcurrentHashMap<String, AtomicLong> holders,
+      String name,
+      String description,
+      String worker) {
+    return holders.computeIfAbsent(
         worker,
-        name -> {
+        tag -> {
           AtomicLong holder = new AtomicLong();
-          Gauge.builder(HOLDING, holder, AtomicLong::get)
-              .description(
-                  "1 while this worker leaves gen.requests in Kafka because a backend its pool"
-                      + " answers alone cannot load its model")
-              .tag("worker", name)
+          Gauge.builder(name, holder, AtomicLong::get)
+              .description(description)
+              .tag("worker", tag)
               .register(registry);
           return holder;
         });

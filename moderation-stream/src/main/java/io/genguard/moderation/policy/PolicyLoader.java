@@ -40,7 +40,8 @@ import java.util.Set;
  *     # and watermarkNotChecked (left out: as watermarkNotDetected, never less strict) and
  *     # watermarkTooShort (left out: RELEASE, or REVIEW when watermarkNotDetected is not RELEASE)
  *     # and manifestUnknownKey (left out: the stricter of manifestInvalid and manifestAbsent;
- *     # never less strict than manifestAbsent)
+ *     # never less strict than manifestAbsent); manifestInvalid is never less strict than
+ *     # manifestAbsent either
  *   failures: {scorerError: REVIEW, scorerTimeout: REVIEW}          # never RELEASE
  *   screening: {empty: REVIEW, truncated: REVIEW, invalidUtf8: REVIEW,  # these two never RELEASE
  *               unsupportedLanguage: REVIEW,
@@ -356,8 +357,8 @@ public final class PolicyLoader {
      * and {@code watermarkTooShort} is RELEASE, or REVIEW when the watermark is required ({@link
      * Policy.Provenance#defaultTooShort}), and {@code manifestUnknownKey} is {@link
      * Policy.Provenance#defaultUnknownKey}; a {@code watermarkNotChecked} less strict than {@code
-     * watermarkNotDetected}, or a {@code manifestUnknownKey} less strict than {@code
-     * manifestAbsent}, is refused.
+     * watermarkNotDetected}, or a {@code manifestInvalid} or {@code manifestUnknownKey} less strict
+     * than {@code manifestAbsent}, is refused.
      */
     Policy.Provenance provenance(Node node, String where) {
       Map<String, Decision> d =
@@ -402,7 +403,24 @@ public final class PolicyLoader {
               ? d.get("watermarkTooShort")
               : Policy.Provenance.defaultTooShort(notDetected);
       Decision absent = d.get("manifestAbsent");
-      Decision unknownKey = Policy.Provenance.defaultUnknownKey(d.get("manifestInvalid"), absent);
+      Decision invalid = d.get("manifestInvalid");
+      if (PolicyEngine.stricter(invalid, absent) != invalid) {
+        throw errorAtKey(
+            node,
+            given && node.map().containsKey("manifestInvalid")
+                ? "manifestInvalid"
+                : "manifestAbsent",
+            "provenance.manifestInvalid is "
+                + invalid
+                + " but manifestAbsent is "
+                + absent
+                + " in "
+                + where
+                + "; a tampered or forged manifest proves no more than none, so it must be held at"
+                + " least as strictly as a missing one, or attaching any broken manifest would get"
+                + " around the requirement");
+      }
+      Decision unknownKey = Policy.Provenance.defaultUnknownKey(invalid, absent);
       if (given && node.map().containsKey("manifestUnknownKey")) {
         unknownKey = d.get("manifestUnknownKey");
         if (PolicyEngine.stricter(unknownKey, absent) != unknownKey) {
@@ -420,8 +438,7 @@ public final class PolicyLoader {
                   + " made-up key id would get around the requirement");
         }
       }
-      return new Policy.Provenance(
-          d.get("manifestInvalid"), absent, notDetected, notChecked, tooShort, unknownKey);
+      return new Policy.Provenance(invalid, absent, notDetected, notChecked, tooShort, unknownKey);
     }
 
     Policy.Failures failures(Node node) {

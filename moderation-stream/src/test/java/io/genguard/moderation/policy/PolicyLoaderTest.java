@@ -249,14 +249,26 @@ class PolicyLoaderTest {
         .isEqualTo(Decision.REVIEW);
     assertThat(rotating.forTenant("strict").provenance().manifestInvalid())
         .isEqualTo(Decision.BLOCK);
-    PolicySet lenient =
+    PolicySet reviewed =
         PolicyLoader.parse(
             PolicyFixtures.POLICY.replace(
-                "manifestAbsent: REVIEW", "manifestAbsent: REVIEW\n      manifestInvalid: RELEASE"),
+                "manifestAbsent: REVIEW", "manifestAbsent: REVIEW\n      manifestInvalid: REVIEW"),
             "policy.yaml");
-    assertThat(lenient.forTenant("strict").provenance().manifestUnknownKey())
-        .as("left out, never below manifestAbsent")
+    assertThat(reviewed.forTenant("strict").provenance().manifestUnknownKey())
+        .as("left out, the stricter of manifestInvalid and manifestAbsent")
         .isEqualTo(Decision.REVIEW);
+  }
+
+  @Test
+  void shouldRejectAnInvalidManifestLessStrictThanAMissingOneNamingItsLine() {
+    String yaml =
+        PolicyFixtures.POLICY.replace(
+            "manifestAbsent: REVIEW", "manifestAbsent: REVIEW\n      manifestInvalid: RELEASE");
+    assertInvalid(
+        yaml,
+        21,
+        "provenance.manifestInvalid is RELEASE but manifestAbsent is REVIEW in tenant 'strict'; a"
+            + " tampered or forged manifest proves no more than none");
   }
 
   @Test

@@ -364,10 +364,7 @@ public record GeneratorConfig(
         s.choice(Keys.OPENAI_API, "completions", "chat"),
         s.millis(Keys.OPENAI_TIMEOUT_MS, d.openAiTimeout()),
         s.bool(Keys.WATERMARK_ENABLED, d.watermarkEnabled()),
-        new WatermarkParameters(
-            s.decimal(Keys.WATERMARK_GAMMA, d.watermark().gamma()),
-            s.decimal(Keys.WATERMARK_DELTA, d.watermark().delta()),
-            s.integer(Keys.WATERMARK_CONTEXT_WIDTH, d.watermark().contextWidth())),
+        watermark(s, d.watermark()),
         s.decimal(Keys.CPU_WATTS, d.cpuWatts()),
         s.decimal(Keys.GPU_WATTS, d.gpuWatts()),
         PoolRouting.parse(s.string(Keys.ONLY_BACKENDS, null), s.string(Keys.LEAVE_BACKENDS, null)));
@@ -933,6 +930,39 @@ public record GeneratorConfig(
   }
 
   /** Typed reads with error messages naming the setting. */
+  /**
+   * The watermark parameters from their three settings. A value no watermark can have (a negative
+   * delta, a gamma of 1, a context of 9 tokens) is refused naming the setting that gave it, which
+   * the parameters' own check cannot know.
+   */
+  private static WatermarkParameters watermark(Settings s, WatermarkParameters defaults) {
+    double gamma = s.decimal(Keys.WATERMARK_GAMMA, defaults.gamma());
+    double delta = s.decimal(Keys.WATERMARK_DELTA, defaults.delta());
+    int contextWidth = s.integer(Keys.WATERMARK_CONTEXT_WIDTH, defaults.contextWidth());
+    // Each value beside the defaults, so the error names the setting at fault.
+    refuseNaming(
+        Keys.WATERMARK_GAMMA,
+        gamma,
+        () -> new WatermarkParameters(gamma, defaults.delta(), defaults.contextWidth()));
+    refuseNaming(
+        Keys.WATERMARK_DELTA,
+        delta,
+        () -> new WatermarkParameters(defaults.gamma(), delta, defaults.contextWidth()));
+    refuseNaming(
+        Keys.WATERMARK_CONTEXT_WIDTH,
+        contextWidth,
+        () -> new WatermarkParameters(defaults.gamma(), defaults.delta(), contextWidth));
+    return new WatermarkParameters(gamma, delta, contextWidth);
+  }
+
+  private static void refuseNaming(String key, Object value, Runnable check) {
+    try {
+      check.run();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(key + " is " + value + "; " + e.getMessage(), e);
+    }
+  }
+
   private record Settings(Map<String, String> values) {
     String string(String key, String fallback) {
       String value = values.get(key);

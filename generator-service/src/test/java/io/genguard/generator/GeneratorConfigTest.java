@@ -186,6 +186,23 @@ class GeneratorConfigTest {
   }
 
   @Test
+  void shouldRefuseWatermarkParametersNoWatermarkCanHaveNamingTheSetting() {
+    // A negative delta was refused as "Watermark delta must be a finite logit bias >= 0", naming
+    // no setting.
+    Map<String, String> expected =
+        Map.of(
+            "GENGUARD_GENERATOR_WATERMARK_DELTA", "-1",
+            "GENGUARD_GENERATOR_WATERMARK_GAMMA", "1",
+            "GENGUARD_GENERATOR_WATERMARK_CONTEXT_WIDTH", "9");
+    expected.forEach(
+        (key, value) ->
+            assertThatThrownBy(() -> GeneratorConfig.fromEnvironment(Map.of(key, value), dataDir))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith(key + " is ")
+                .hasMessageContaining("must be"));
+  }
+
+  @Test
   void shouldRefuseSizesPastTheirBoundNamingTheKeyTheValueAndTheBound() {
     Map<String, Integer> bounds =
         Map.of(

@@ -101,6 +101,13 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
    */
   static final Duration LOG_PERIOD = Duration.ofSeconds(30);
 
+  /**
+   * The device every output of this backend names ({@code cost.device}). Not the server's address:
+   * outputs reach tenants, and an internal host name or port is none of their business (operators
+   * find it in {@code GENGUARD_GENERATOR_OPENAI_BASE_URL}).
+   */
+  public static final String DEVICE = "remote:openai";
+
   private final URI baseUrl;
   private final URI endpoint;
   private final String apiKey;
@@ -451,7 +458,7 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
         served,
         version(root.path("system_fingerprint")),
         null,
-        "remote:" + baseUrl.getHost() + (baseUrl.getPort() > 0 ? ":" + baseUrl.getPort() : ""),
+        DEVICE,
         nanos,
         served.equals(request.model()) ? null : request.model());
   }

@@ -147,6 +147,7 @@ class MonitoringQueriesTest {
             "kafka_stream_failed_stream_threads_total",
             "flink_taskmanager_job_task_operator_genguard_unscored_verdicts",
             "flink_taskmanager_job_task_operator_genguard_late_live_verdicts",
+            "flink_taskmanager_job_task_operator_genguard_retired_campaign_verdicts",
             "genguard_kafka_lag_collector_last_success_timestamp_seconds");
   }
 

@@ -64,7 +64,13 @@
     constructor(status, message) { super(message); this.status = status; }
   }
 
+  // Pages routed to so far. A read's answer that comes after the reader went on to another page
+  // is dropped (its promise never settles), so a slow answer never draws over the page now shown.
+  // Downloads and writes are not dropped: what they did happened, and their toast still shows.
+  let pagesRouted = 0;
+
   async function api(path, options) {
+    const routedAt = pagesRouted;
     const token = sessionStorage.getItem(TOKEN_KEY);
     const init = Object.assign({ headers: {} }, options || {});
     init.headers = Object.assign({ 'Accept': 'application/json' }, init.headers);
@@ -73,7 +79,11 @@
       init.body = JSON.stringify(init.body);
       init.headers['Content-Type'] = 'application/json';
     }
+    // Writes and downloads finish whatever page is shown by then; reads for a page only.
+    const reading = (!init.method || init.method === 'GET') && !init.raw;
+    const superseded = () => reading && routedAt !== pagesRouted;
     const response = await fetch(path, init);
+    if (superseded()) return new Promise(() => {});
     if (response.status === 401) {
       sessionStorage.removeItem(TOKEN_KEY);
       me = null;
@@ -86,7 +96,9 @@
       throw new ApiError(response.status, message);
     }
     if (init.raw) return response;
-    return response.status === 204 ? null : response.json();
+    const body = response.status === 204 ? null : await response.json();
+    if (superseded()) return new Promise(() => {});
+    return body;
   }
 
   function may(...roles) {
@@ -1078,6 +1090,9 @@
     const flowTenant = el('input', { type: 'text', id: 'flows-tenant', placeholder: 'Tenant (all)',
       'aria-label': 'Only this tenant\'s flows' });
     let pages = [''];
+    // Loads asked for so far: only the latest one's answer is drawn, so a slow answer to an earlier
+    // filter never replaces a later one's rows (labelled with the later filter).
+    let unfinishedLoads = 0;
     for (const input of [pageSize, flowKind, flowTenant]) {
       input.onchange = () => {
         pages = [''];
@@ -1086,15 +1101,21 @@
     }
     const openCount = (u) => u.open.NO_ANSWER + u.open.NO_GATE_OUTCOME;
     const loadUnfinished = async (note) => {
+      const asked = ++unfinishedLoads;
       try {
         const limit = Math.min(1000, Math.max(1, Math.floor(Number(pageSize.value)) || 100));
         const cursor = pages[pages.length - 1];
+        // The filters as asked: the summary names these, not what the fields hold by the answer.
+        const kind = flowKind.value;
+        const kindText = kind ? flowKind.options[flowKind.selectedIndex].text : 'both kinds';
+        const tenant = flowTenant.value.trim();
         const u = await api('/api/v1/audit/unfinished?limit=' + limit
-          + (flowKind.value ? '&kind=' + flowKind.value : '')
-          + (flowTenant.value.trim() ? '&tenant=' + encodeURIComponent(flowTenant.value.trim()) : '')
+          + (kind ? '&kind=' + kind : '')
+          + (tenant ? '&tenant=' + encodeURIComponent(tenant) : '')
           + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
+        if (asked !== unfinishedLoads) return;
         // The counts are of every kind (of the tenant chosen); the rows of the kind chosen.
-        const shown = flowKind.value ? u.open[flowKind.value] : openCount(u);
+        const shown = kind ? u.open[kind] : openCount(u);
         const open = openCount(u);
         const turn = (id, label, change) => el('button', { type: 'button', id, onclick: async () => {
           change();
@@ -1138,9 +1159,8 @@
           el('p', { id: 'unfinished-summary' }, open === 0 ? 'None open.'
             : u.open.NO_ANSWER + ' request(s) without an output or failure, ' + u.open.NO_GATE_OUTCOME
               + ' output(s) without a release-gate outcome.'
-              + (flowKind.value || flowTenant.value.trim() ? ' Shown: ' + (flowKind.value
-                ? flowKind.options[flowKind.selectedIndex].text : 'both kinds')
-                + (flowTenant.value.trim() ? ' of tenant ' + flowTenant.value.trim() : '') + '.' : '')
+              + (kind || tenant ? ' Shown: ' + kindText
+                + (tenant ? ' of tenant ' + tenant : '') + '.' : '')
               + (u.items.length < shown ? ' Listed: ' + (u.items.length === 0 ? 'none on this page'
                 : 'the ' + from + (u.items.length > 1 ? '-' + (from + u.items.length - 1) : '')
                   + (from === 1 ? ' oldest' : ' oldest on')) + '; the bulk actions below'
@@ -1162,7 +1182,7 @@
           open > 0 && may('ADMIN') ? el('div', { class: 'row-actions', id: 'bulk-actions' }, 'All ', bulkKind,
             ' recorded before ', bulkBefore, ' ', bulkTenant, ' ', bulkResend, ' ', bulkDismiss) : null);
       } catch (e) {
-        unfinished.replaceChildren(failure(e));
+        if (asked === unfinishedLoads) unfinished.replaceChildren(failure(e));
       }
     };
     // Admins after an incident: every released output of a window (of a tenant, under a policy file)
@@ -1340,6 +1360,7 @@
   // ---- routing -------------------------------------------------------------------------------
 
   async function route() {
+    pagesRouted++;
     const hash = location.hash || '#/';
     if (!sessionStorage.getItem(TOKEN_KEY)) {
       loginPage();

@@ -228,6 +228,42 @@ class ComplianceUiBrowserITCase {
     }
   }
 
+  /**
+   * Holds back, by 1.5 s, the answers to reads whose address contains {@code path} but not {@code
+   * unless}, until the page is loaded again; {@link #awaitSlowAnswers} waits until they were given
+   * to the page and it had time to draw them.
+   */
+  private static void slowAnswers(String path, String unless) {
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript(
+            "const path = arguments[0], unless = arguments[1];"
+                + " window.__realFetch = window.__realFetch || window.fetch;"
+                + " window.__slow = 0; window.__slowDone = 0;"
+                + " window.fetch = (url, init) => {"
+                + "   if (!String(url).includes(path) || String(url).includes(unless)) {"
+                + "     return window.__realFetch(url, init);"
+                + "   }"
+                + "   window.__slow++;"
+                + "   return new Promise(r => setTimeout(r, 1500))"
+                + "     .then(() => window.__realFetch(url, init))"
+                + "     .then(r => { setTimeout(() => { window.__slowDone++; }, 1000); return r; });"
+                + " };",
+            path,
+            unless);
+  }
+
+  private static void awaitSlowAnswers() {
+    waiting()
+        .until(
+            driver ->
+                (Boolean)
+                    ((org.openqa.selenium.JavascriptExecutor) driver)
+                        .executeScript(
+                            "return window.__slow > 0 && window.__slowDone === window.__slow;"));
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript("window.fetch = window.__realFetch;");
+  }
+
   private static WebDriverWait waiting() {
     return new WebDriverWait(browser, PATIENCE);
   }
@@ -499,6 +535,43 @@ class ComplianceUiBrowserITCase {
     assertThat(browser.findElements(flowRows))
         .extracting(row -> row.getAttribute("data-request"))
         .containsExactlyInAnyOrderElementsOf(outage);
+    // A slow answer to an earlier filter (all tenants) came after the later one's (this tenant)
+    // and drew every tenant's flows under "of tenant outage".
+    slowAnswers("/api/v1/audit/unfinished", "tenant=");
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript(
+            "const f = arguments[0];"
+                + " f.value = ''; f.dispatchEvent(new Event('change'));"
+                + " f.value = 'outage'; f.dispatchEvent(new Event('change'));",
+            browser.findElement(By.id("flows-tenant")));
+    awaitSlowAnswers();
+    assertThat(browser.findElement(By.id("unfinished-summary")).getText())
+        .contains("of tenant outage");
+    assertThat(browser.findElements(flowRows))
+        .extracting(row -> row.getAttribute("data-request"))
+        .as("the later filter's rows, not the slower earlier answer's")
+        .containsExactlyInAnyOrderElementsOf(outage);
+    // A slow answer for a page left before it came drew that page over the one now shown.
+    slowAnswers("/api/v1/requests/", "not-in-any-address");
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript(
+            "location.hash = '#/requests/' + encodeURIComponent(arguments[0]);"
+                + " setTimeout(() => { location.hash = '#/search'; }, 50);",
+            lost);
+    awaitSlowAnswers();
+    assertThat(browser.findElement(By.tagName("h1")).getText())
+        .as("the page navigated to, not the slower answer of the one left")
+        .isEqualTo("Search outputs");
+    browser.get(audit.baseUrl() + "/ui/#/audit");
+    visible(By.id("unfinished-summary"));
+    tenantFilter = visible(By.id("flows-tenant"));
+    tenantFilter.sendKeys("outage");
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript("arguments[0].dispatchEvent(new Event('change'));", tenantFilter);
+    waiting()
+        .until(
+            ExpectedConditions.textMatches(
+                By.id("unfinished-summary"), Pattern.compile(".*of tenant outage\\..*")));
     tenantFilter = browser.findElement(By.id("flows-tenant"));
     tenantFilter.clear();
     ((org.openqa.selenium.JavascriptExecutor) browser)

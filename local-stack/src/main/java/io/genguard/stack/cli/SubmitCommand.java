@@ -61,6 +61,18 @@ final class SubmitCommand implements Callable<Integer> {
       description = "How long to wait for the outcome (default ${DEFAULT-VALUE}).")
   int waitSeconds;
 
+  @Option(
+      names = "--idempotency-key",
+      paramLabel = "KEY",
+      description =
+          "Sent as the Idempotency-Key header, so the same command run again with it submits the"
+              + " request at most once (default: a new random key, printed when the answer does"
+              + " not come).")
+  String idempotencyKey;
+
+  /** How long the submission itself may take before the command gives up on its answer. */
+  Duration submitTimeout = Duration.ofSeconds(30);
+
   @Override
   public Integer call() throws Exception {
     String base = checkApi(api);
@@ -90,6 +102,7 @@ final class SubmitCommand implements Callable<Integer> {
     if (seed != null) {
       body.put("seed", seed);
     }
+    String key = idempotencyKey != null ? idempotencyKey : java.util.UUID.randomUUID().toString();
     HttpResponse<String> accepted;
     try {
       accepted =
@@ -97,7 +110,8 @@ final class SubmitCommand implements Callable<Integer> {
               HttpRequest.newBuilder(URI.create(base + "/api/v1/requests"))
                   .header("Content-Type", "application/json")
                   .header("Authorization", "Bearer " + token.trim())
-                  .timeout(Duration.ofSeconds(30))
+                  .header("Idempotency-Key", key)
+                  .timeout(submitTimeout)
                   .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
                   .build(),
               HttpResponse.BodyHandlers.ofString());
@@ -108,6 +122,17 @@ final class SubmitCommand implements Callable<Integer> {
               + " (connection refused). Start one with ./genguard run"
               + " or ./genguard demo, or point --api at it.");
       return 2;
+    } catch (java.net.http.HttpTimeoutException e) {
+      // The service may have taken it and be slow to say so: the same key makes a second try safe.
+      System.err.println(
+          "No answer from "
+              + api
+              + " within "
+              + submitTimeout.toSeconds()
+              + " s: the request may or may not have been accepted. To submit it at most once, run"
+              + " the same command again with --idempotency-key "
+              + key);
+      return 1;
     }
     if (accepted.statusCode() != 202) {
       System.err.println("Rejected (" + accepted.statusCode() + "): " + accepted.body());

@@ -21,6 +21,8 @@ import org.junit.jupiter.api.Timeout;
 class SubmitCommandTest {
   private final List<String> paths = new CopyOnWriteArrayList<>();
   private final CountDownLatch released = new CountDownLatch(1);
+  private final List<String> keys = new CopyOnWriteArrayList<>();
+  private final CountDownLatch postReleased = new CountDownLatch(1);
   private Javalin server;
 
   private String start(boolean answerPolls) {
@@ -30,6 +32,10 @@ class SubmitCommandTest {
                 "/api/v1/requests",
                 ctx -> {
                   paths.add("POST " + ctx.path());
+                  keys.add(String.valueOf(ctx.header("Idempotency-Key")));
+                  if (ctx.body().contains("slow")) {
+                    postReleased.await();
+                  }
                   ctx.status(202)
                       .contentType("application/json")
                       .result("{\"requestId\":\"req-1\"}");
@@ -51,6 +57,7 @@ class SubmitCommandTest {
   @AfterEach
   void stop() {
     released.countDown();
+    postReleased.countDown();
     if (server != null) {
       server.stop();
     }
@@ -65,6 +72,47 @@ class SubmitCommandTest {
     assertThat(run.code()).as(run.err()).isZero();
     assertThat(paths).containsExactly("POST /api/v1/requests", "GET /api/v1/requests/req-1");
     assertThat(run.out()).contains("RELEASED");
+  }
+
+  @Test
+  void shouldSendAnIdempotencyKeyAndNameItWhenTheSubmissionGetsNoAnswer() {
+    String api = start(true);
+    CommandRun run = CommandRun.of(new SubmitCommand(), "a prompt", "--token", "t", "--api", api);
+    assertThat(run.code()).as(run.err()).isZero();
+    assertThat(keys).hasSize(1);
+    assertThat(java.util.UUID.fromString(keys.get(0))).as("a fresh random key").isNotNull();
+
+    SubmitCommand slow = new SubmitCommand();
+    slow.submitTimeout = Duration.ofMillis(500);
+    java.io.PrintStream originalErr = System.err;
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    CommandRun timedOut;
+    try {
+      timedOut = CommandRun.of(slow, "a slow prompt", "--token", "t", "--api", api);
+    } finally {
+      System.setErr(originalErr);
+    }
+    assertThat(timedOut.code()).isEqualTo(1);
+    String sent = keys.get(1);
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8))
+        .contains("may or may not have been accepted")
+        .contains("--idempotency-key " + sent);
+
+    CommandRun again =
+        CommandRun.of(
+            new SubmitCommand(),
+            "a prompt",
+            "--token",
+            "t",
+            "--api",
+            api,
+            "--idempotency-key",
+            sent);
+    assertThat(again.code()).as(again.err()).isZero();
+    assertThat(keys)
+        .as("the rerun sends the key it was given")
+        .containsExactly(keys.get(0), sent, sent);
   }
 
   @Test

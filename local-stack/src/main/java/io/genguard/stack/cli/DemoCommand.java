@@ -106,8 +106,7 @@ final class DemoCommand implements Callable<Integer> {
       genguard.close();
       return ok(done) ? 0 : 1;
     }
-    Progress.say(
-        "Demo workload settled in " + String.format("%.1f", seconds) + " s. Still serving:");
+    Progress.say(demoOutcome(done, seconds) + " Still serving:");
     sayHowToUse(genguard);
     Progress.say("Press Ctrl-C to stop.");
     stopped.await();
@@ -147,6 +146,27 @@ final class DemoCommand implements Callable<Integer> {
             + " evidence.json --anchor-keys "
             + AnchorLog.publicKeyFile(genguard.anchorFile())
             + " (one request's records, proven without the database)");
+  }
+
+  /**
+   * What the workload came to, for a demo that keeps serving: settled only when it settled, and the
+   * invariant's breach said when {@link #ok} does not hold (the JSON of {@code --exit} says it
+   * too).
+   */
+  static String demoOutcome(Completeness done, double seconds) {
+    String took = String.format(java.util.Locale.ROOT, "%.1f", seconds);
+    if (!done.settled()) {
+      return "Demo workload not settled after " + took + " s (see the line above).";
+    }
+    if (!ok(done)) {
+      return "Demo workload settled in "
+          + took
+          + " s, but NOT every request has exactly one output or failure, one verdict per output"
+          + " and one gate outcome per verdict: "
+          + summaryJson(done, 0, seconds)
+          + ".";
+    }
+    return "Demo workload settled in " + took + " s; every request checked.";
   }
 
   static boolean ok(Completeness done) {

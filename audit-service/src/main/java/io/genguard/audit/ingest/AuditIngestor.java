@@ -269,9 +269,10 @@ public final class AuditIngestor implements AutoCloseable {
   /**
    * The database may be briefly away; keep the batch (and the offsets) until it is written. An
    * event the database refuses for what it holds (a NUL character, a time out of range, an id too
-   * long to index, a unique key another record holds: {@link #refuses}) would be refused forever
-   * and stop ingestion; the batch is then written one event at a time and such an event is recorded
-   * as a dead letter of stage "audit", with the original bytes and the reason.
+   * long to index, a unique key another record holds: {@link #refuses}), or a batch two of whose
+   * events update one row in one statement, would be refused forever and stop ingestion; the batch
+   * is then written one event at a time and an event still refused is recorded as a dead letter of
+   * stage "audit", with the original bytes and the reason.
    */
   private void persistWithRetry(
       List<ConsumerRecord<byte[], byte[]>> read, List<IncomingEvent> batch)
@@ -375,16 +376,20 @@ public final class AuditIngestor implements AutoCloseable {
   }
 
   /**
-   * True when PostgreSQL refused the data itself, so a retry would be refused too: data exceptions
-   * (class 22), integrity violations (23) other than a unique violation (23505: two writers given
-   * the same event, whose retry skips it, unless {@link #refuses} finds otherwise), program limits
-   * (54, e.g. an index row too large).
+   * True when PostgreSQL refused the data itself, so a retry would be refused too: cardinality
+   * violations (class 21, e.g. two rows of one batch upserting one row: "ON CONFLICT DO UPDATE
+   * command cannot affect row a second time"), data exceptions (22), integrity violations (23)
+   * other than a unique violation (23505: two writers given the same event, whose retry skips it,
+   * unless {@link #refuses} finds otherwise), program limits (54, e.g. an index row too large).
+   * Errors of the service's own SQL or set-up (42: syntax, a missing table, a missing grant) are
+   * the same for every event, so they are retried until someone fixes them, not dead-lettered.
    */
   static boolean refusesForContent(SQLException e) {
     for (Throwable cause = e; cause != null; cause = cause.getCause()) {
       if (cause instanceof SQLException sql && sql.getSQLState() != null) {
         String state = sql.getSQLState();
-        if (state.startsWith("22")
+        if (state.startsWith("21")
+            || state.startsWith("22")
             || (state.startsWith("23") && !state.equals("23505"))
             || state.startsWith("54")) {
           return true;

@@ -15,6 +15,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -41,7 +42,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Chain heads kept outside the database: a file of JSON lines {@code {"seq":N,"hash":"64
  * hex","anchoredAt":"ISO-8601"}}, appended (and forced to disk) whenever the chain grew, never
- * rewritten (only a last line that a crash left incomplete is cut when the log is opened). Readers
+ * rewritten (only a last line that a crash left incomplete is cut when the log is opened, and what
+ * an append that failed wrote, a part of its line or all of it, is cut before the next). Readers
  * ignore fields they do not know. The chain alone cannot show that its newest records were removed,
  * or that someone who can write the database rebuilt it from an edited record on; against these
  * heads both show ({@link ChainVerifier#verify(DataSource, List)}). The file is only as good as
@@ -82,10 +84,13 @@ public final class AnchorLog implements MeterBinder {
   private final Path file;
   private final Clock clock;
   private final SigningKeyRing signing;
+  private final LineWriter writer;
   // Written only under the lock (publish) or before the log is shared; read by API threads.
   private volatile Anchor last;
   // The last line's signature (empty when it is unsigned or there is none): the next line's prev.
   private String lastSignature = "";
+  // Where an append that failed began, while what it left could not be cut (-1: none).
+  private long failedAppendAt = -1;
   private final AtomicInteger conflict = new AtomicInteger();
   private final AtomicReference<Double> lastCheck = new AtomicReference<>(Double.NaN);
 
@@ -106,9 +111,15 @@ public final class AnchorLog implements MeterBinder {
    * @throws IllegalArgumentException if the existing file is not an anchor file (line and reason)
    */
   public AnchorLog(Path file, Clock clock, SigningKeyRing signing) {
+    this(file, clock, signing, LineWriter.WRITE_AND_SYNC);
+  }
+
+  /** As {@link #AnchorLog(Path, Clock, SigningKeyRing)}, lines written by {@code writer}. */
+  AnchorLog(Path file, Clock clock, SigningKeyRing signing, LineWriter writer) {
     this.file = file;
     this.clock = clock;
     this.signing = signing;
+    this.writer = writer;
     try {
       // Every line is checked, but only the newest is kept: a year of anchors is about 500,000
       // lines, which need not all be in memory to append the next one.
@@ -134,6 +145,21 @@ public final class AnchorLog implements MeterBinder {
             "Cannot write the anchor signing keys' public halves to " + publicKeyFile(file), e);
       }
     }
+  }
+
+  /**
+   * How a line reaches the file: written and forced to disk, or an exception. A test's may fail
+   * part-way, as a full disk or a failing device does.
+   */
+  @FunctionalInterface
+  interface LineWriter {
+    LineWriter WRITE_AND_SYNC =
+        (out, line) -> {
+          out.write(line);
+          out.getFD().sync();
+        };
+
+    void write(FileOutputStream out, byte[] line) throws IOException;
   }
 
   /**
@@ -498,16 +524,92 @@ public final class AnchorLog implements MeterBinder {
       if (parent != null) {
         Files.createDirectories(parent);
       }
+      byte[] bytes = (JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8);
+      if (failedAppendAt >= 0) {
+        cutBackTo(failedAppendAt);
+        failedAppendAt = -1;
+      }
+      long before = endOnCompleteLine();
       // A stream, not a channel: an interrupt (the service stopping its timer) must not close it
       // halfway through a line.
       try (FileOutputStream out = new FileOutputStream(file.toFile(), true)) {
-        out.write((JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
-        out.getFD().sync();
+        try {
+          writer.write(out, bytes);
+        } catch (IOException e) {
+          // Part of the line may be on disk (a full disk), or all of it not forced to disk: cut it,
+          // so that the next line starts on a line of its own and follows the last line this log
+          // knows (whose signature is its prev). Cut before the next append if that fails too.
+          failedAppendAt = before;
+          try {
+            cutBackTo(before);
+            failedAppendAt = -1;
+          } catch (IOException cut) {
+            e.addSuppressed(cut);
+          }
+          throw e;
+        }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot append to the audit anchor file " + file, e);
     }
     lastSignature = signature;
+  }
+
+  /**
+   * The file's length, after cutting a last line without its newline (a failed append whose bytes
+   * could not be cut then), so that the next line starts on a line of its own: 0 when there is no
+   * file yet.
+   */
+  private long endOnCompleteLine() throws IOException {
+    if (!Files.exists(file)) {
+      return 0;
+    }
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+      long size = raf.length();
+      long end = size;
+      byte[] chunk = new byte[4_096];
+      search:
+      while (end > 0) {
+        int length = (int) Math.min(chunk.length, end);
+        raf.seek(end - length);
+        raf.readFully(chunk, 0, length);
+        for (int i = length - 1; i >= 0; i--) {
+          if (chunk[i] == '\n') {
+            end = end - length + i + 1;
+            break search;
+          }
+        }
+        end -= length;
+      }
+      if (end < size) {
+        LOG.warn(
+            "The audit anchor file {} ended in an incomplete line ({} bytes, an append that"
+                + " failed); removing it",
+            file,
+            size - end);
+        raf.setLength(end);
+        raf.getFD().sync();
+      }
+      return end;
+    }
+  }
+
+  /**
+   * Cuts what a failed append left after {@code end} (not through a channel, which an interrupt
+   * closes). A restart before it succeeds cuts an incomplete line, and reads a complete one as the
+   * last line, its signature the next one's prev.
+   */
+  private void cutBackTo(long end) throws IOException {
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+      if (raf.length() > end) {
+        LOG.warn(
+            "Cutting the audit anchor file {} back to {} bytes, where an append that failed began",
+            file,
+            end);
+        raf.setLength(end);
+        raf.getFD().sync();
+      }
+    }
   }
 
   /**

@@ -520,12 +520,10 @@ public final class AuditWriter {
      * topics are read).
      */
     private void queueHeld(List<ReleaseGateOutcome> rows) throws SQLException {
-      List<ReleaseGateOutcome> held =
-          rows.stream().filter(e -> e.getOutcome() == GateOutcome.HELD_FOR_REVIEW).toList();
       // An item the gate held because no verdict came in time (empty verdict id) gains the verdict
       // when a late one holds it again; a first hold is never replaced otherwise.
       batch(
-          held,
+          heldOncePerRequest(rows),
           "insert into review_item (request_id, output_id, tenant_id, verdict_id, gate_event_id,"
               + " held_at, state) values (?, ?, ?, ?, ?, ?, 'PENDING') on conflict (request_id) do update"
               + " set verdict_id = excluded.verdict_id, gate_event_id = excluded.gate_event_id"
@@ -538,6 +536,34 @@ public final class AuditWriter {
             s.setString(5, e.getEventId());
             s.setObject(6, time(e.getDecidedAt()));
           });
+    }
+
+    /**
+     * This batch's holds, one per request, as the upsert below would leave the item had each been
+     * written in a batch of its own: the first hold, with the verdict id and gate event id of the
+     * first later hold that has a verdict when it has none (a timeout hold, then the gate's hold on
+     * the late verdict). The gate writes a request's outcomes in order to one partition, so the
+     * batch has them in that order. Two rows for one request in one statement would make PostgreSQL
+     * refuse the whole batch ("ON CONFLICT DO UPDATE command cannot affect row a second time").
+     */
+    private static List<ReleaseGateOutcome> heldOncePerRequest(List<ReleaseGateOutcome> rows) {
+      Map<String, ReleaseGateOutcome> held = new LinkedHashMap<>();
+      for (ReleaseGateOutcome e : rows) {
+        if (e.getOutcome() != GateOutcome.HELD_FOR_REVIEW) {
+          continue;
+        }
+        held.merge(
+            e.getRequestId(),
+            e,
+            (first, later) ->
+                first.getVerdictId().isEmpty() && !later.getVerdictId().isEmpty()
+                    ? ReleaseGateOutcome.newBuilder(first)
+                        .setVerdictId(later.getVerdictId())
+                        .setEventId(later.getEventId())
+                        .build()
+                    : first);
+      }
+      return List.copyOf(held.values());
     }
 
     /**

@@ -178,6 +178,63 @@ class AuditIngestorRefusedEventITCase {
   }
 
   @Test
+  void shouldWriteABatchRefusedForACardinalityViolationOneEventAtATimeLosingNone()
+      throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    String url = infra.createDatabase("ingest_cardinality_it");
+    String group = "audit-cardinality-it";
+    TopicProvisioner.provisionCatalogue(infra.kafkaClientProperties(), 2, (short) 1);
+    RunningAuditService.skipHistory(infra.kafkaClientProperties(), group);
+    // A batch of several events that PostgreSQL refuses on every try for a row two of them update
+    // (SQLState 21000, as two holds of one request once did in one upsert); each alone is written.
+    AtomicBoolean refused = new AtomicBoolean();
+    RecordedEventsListener twice =
+        (connection, events, now) -> {
+          if (events.size() > 1
+              && events.stream().anyMatch(e -> "card-1".equals(e.field("requestId")))) {
+            refused.set(true);
+            try (Statement statement = connection.createStatement()) {
+              statement.execute(
+                  "do $$ begin raise cardinality_violation using message ="
+                      + " 'ON CONFLICT DO UPDATE command cannot affect row a second time'; end $$");
+            }
+          }
+        };
+    try (AuditDatabase database =
+            AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
+        KafkaProducer<String, byte[]> producer = producer()) {
+      // Sent before the ingestor starts, to one partition: read in one poll.
+      send(producer, request("card-1"));
+      send(producer, request("card-2"));
+      send(producer, request("card-3"));
+      AuditIngestor ingestor =
+          new AuditIngestor(
+              infra.kafkaClientProperties(),
+              group,
+              new AuditWriter(database.dataSource(), Clock.systemUTC(), twice),
+              Clock.systemUTC());
+      try {
+        ingestor.start();
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () ->
+                    count(
+                            database,
+                            "select count(*) from generation_request where request_id in"
+                                + " ('card-1', 'card-2', 'card-3')")
+                        == 3);
+        assertThat(refused).as("the store refused the batch of several").isTrue();
+        assertThat(count(database, "select count(*) from dead_letter"))
+            .as("each event on its own was written, none set aside")
+            .isZero();
+      } finally {
+        ingestor.close();
+      }
+    }
+  }
+
+  @Test
   void shouldKeepIngestingWhenAWriteOutlastsTheMaxPollIntervalAndTheCommitFails() throws Exception {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     String url = infra.createDatabase("ingest_commit_failed_it");

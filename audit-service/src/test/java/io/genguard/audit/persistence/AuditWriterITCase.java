@@ -275,6 +275,49 @@ class AuditWriterITCase {
   }
 
   @Test
+  void shouldQueueBothHoldsOfOneRequestReadInOneBatchAsItemWithTheLaterHoldsVerdict()
+      throws Exception {
+    // The ingestor fell behind (a restart, a slow database): the gate's timeout hold and its hold
+    // on the late verdict come in one poll, so in one write.
+    Scenario held = Scenario.of("overdue-2", "acme", Decision.REVIEW, NOW);
+    ReleaseGateOutcome timedOut =
+        ReleaseGateOutcome.newBuilder(
+                AuditEvents.gateOutcome(
+                    held, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT_TIMEOUT, null, NOW))
+            .setVerdictId("")
+            .setPolicyVersion("")
+            .build();
+    ReleaseGateOutcome heldOnVerdict =
+        AuditEvents.gateOutcome(
+            held, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT, null, NOW.plusSeconds(900));
+
+    int written =
+        writer.write(
+            List.of(
+                AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(held)),
+                AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(held)),
+                AuditEvents.incoming(Topics.REVIEW_PENDING.name(), timedOut),
+                AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(held)),
+                AuditEvents.incoming(Topics.REVIEW_PENDING.name(), heldOnVerdict)));
+
+    assertThat(written).isEqualTo(5);
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id = 'overdue-2'"
+                    + " and state = 'PENDING' and verdict_id = '"
+                    + held.verdictId()
+                    + "' and gate_event_id = '"
+                    + heldOnVerdict.getEventId()
+                    + "' and held_at = '"
+                    + NOW
+                    + "'"))
+        .as("one item, with the later hold's verdict and event, the first hold's time kept")
+        .isEqualTo(1);
+    assertThat(count("select count(*) from gate_outcome where request_id = 'overdue-2'"))
+        .isEqualTo(2);
+  }
+
+  @Test
   void shouldBuildOneChainWithConcurrentWritersEvenWhenTheyAreHandedTheSameEvents()
       throws Exception {
     // Two writers (two ingestors during a rebalance) get the same 100 events plus 100 of their own.

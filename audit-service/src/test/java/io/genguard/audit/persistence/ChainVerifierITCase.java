@@ -1,6 +1,7 @@
 package io.genguard.audit.persistence;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
@@ -12,6 +13,9 @@ import io.genguard.provenance.manifest.SigningKeyRing;
 import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.SyncFailedException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +30,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -365,6 +370,73 @@ class ChainVerifierITCase {
                 lines))
         .hasSize(3)
         .allMatch(problem -> problem.contains("which is not among the verification keys"));
+  }
+
+  @Test
+  void shouldCutWhatAFailedAppendWroteSoThatTheNextLinesStillVerify(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("anchors.jsonl");
+    // How the next line fails, once: part of it written (a full disk), or all of it and then the
+    // sync (an I/O error).
+    AtomicReference<String> failNext = new AtomicReference<>();
+    AnchorLog.LineWriter failing =
+        (out, line) -> {
+          String how = failNext.getAndSet(null);
+          if ("partial".equals(how)) {
+            out.write(line, 0, line.length / 2);
+            throw new IOException("No space left on device");
+          }
+          out.write(line);
+          if ("sync".equals(how)) {
+            throw new SyncFailedException("Input/output error");
+          }
+          out.getFD().sync();
+        };
+    AnchorLog anchors =
+        new AnchorLog(
+            file,
+            Clock.systemUTC(),
+            SigningKeyRing.of(io.genguard.provenance.manifest.SigningKey.generate("anchor-1")),
+            failing);
+    assertThat(anchors.publish(database.dataSource()).anchor().seq()).isEqualTo(20);
+    for (String how : List.of("partial", "sync")) {
+      String before = Files.readString(file);
+      long anchored = anchors.anchoredSeq();
+      new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC))
+          .write(AuditEvents.story(Scenario.of("req-" + how, "acme", Decision.RELEASE, NOW)));
+      failNext.set(how);
+      assertThatThrownBy(() -> anchors.publish(database.dataSource()))
+          .isInstanceOf(UncheckedIOException.class);
+      assertThat(Files.readString(file)).as(how + ": nothing of the line left").isEqualTo(before);
+      assertThat(anchors.anchoredSeq()).isEqualTo(anchored);
+      assertThat(anchors.publish(database.dataSource()).outcome())
+          .as(how + ": appended at the next round")
+          .isEqualTo(AnchorLog.Outcome.APPENDED);
+    }
+    // A torn line the log did not write itself is cut before the next append too.
+    Files.writeString(file, "{\"seq\":99,\"hash\":\"ab", StandardOpenOption.APPEND);
+    new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC))
+        .write(AuditEvents.story(Scenario.of("req-torn", "acme", Decision.RELEASE, NOW)));
+    assertThat(anchors.publish(database.dataSource()).outcome())
+        .isEqualTo(AnchorLog.Outcome.APPENDED);
+
+    // As `audit verify --anchors FILE --anchor-keys FILE.keys` reads it.
+    AnchorLog.Indexed read =
+        AnchorLog.index(
+            file,
+            VerificationKeyRing.parse(
+                Files.readString(AnchorLog.publicKeyFile(file)), "anchor keys"));
+    assertThat(read.incompleteLastLine()).isFalse();
+    assertThat(read.signatures().problems()).isEmpty();
+    assertThat(read.signatures().signed()).isEqualTo(4);
+    List<ChainVerifier.Anchor> heads = AnchorIndex.merged(List.of(read.lines()));
+    assertThat(heads).extracting(ChainVerifier.Anchor::seq).containsExactly(20L, 24L, 28L, 32L);
+    Verification result = ChainVerifier.verify(database.dataSource(), heads);
+    assertThat(result.valid()).as(result.summary()).isTrue();
+    assertThat(result.anchorsMatched()).isEqualTo(4);
+    assertThat(new AnchorLog(file, Clock.systemUTC()).anchoredSeq())
+        .as("a restart reads the file")
+        .isEqualTo(32);
   }
 
   @Test

@@ -7,6 +7,7 @@ import io.genguard.audit.ConflictException;
 import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.NotFoundException;
 import io.genguard.audit.persistence.ActionLog;
+import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.query.Cursor;
 import io.genguard.audit.query.JsonRows;
@@ -19,6 +20,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,6 +33,8 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The review queue: outputs the release gate held for review, oldest first. A reviewer may claim an
@@ -45,6 +49,7 @@ import javax.sql.DataSource;
  * io.genguard.audit.release.RejectedReleases}).
  */
 public final class ReviewQueue {
+  private static final Logger LOG = LoggerFactory.getLogger(ReviewQueue.class);
   public static final int MAX_NOTE = 2000;
   public static final int MAX_PAGE = 200;
   public static final Set<String> STATES =
@@ -193,7 +198,7 @@ public final class ReviewQueue {
     Transactions.inTransaction(
         dataSource,
         connection -> {
-          Locked item = lockOpen(connection, requestId, caller, now);
+          Locked item = lockChainThenOpen(connection, requestId, caller, now);
           try (PreparedStatement update =
               connection.prepareStatement(
                   "update review_item set claimed_by = ?, claimed_token_id = ?, claimed_at = ?, claim_expires_at = ?"
@@ -220,7 +225,7 @@ public final class ReviewQueue {
     Transactions.inTransaction(
         dataSource,
         connection -> {
-          Locked item = lockOpen(connection, requestId, caller, now);
+          Locked item = lockChainThenOpen(connection, requestId, caller, now);
           if (item.claimant() == null || item.claimExpired()) {
             throw new ConflictException(
                 "Request " + requestId + " is not claimed; nothing to give up");
@@ -254,7 +259,7 @@ public final class ReviewQueue {
         Transactions.inTransaction(
             dataSource,
             connection -> {
-              Locked item = lockOpen(connection, requestId, caller, now);
+              Locked item = lockChainThenOpen(connection, requestId, caller, now);
               String reviewId = EventIds.random();
               ReviewDecision decision =
                   ReviewDecision.newBuilder()
@@ -311,7 +316,9 @@ public final class ReviewQueue {
    * limit}), as a reviewer named {@value #EXPIRY_REVIEWER} would: the gate quarantines them, so
    * nothing is released without a person's review. An item under a reviewer's live claim is left to
    * that reviewer until the claim lapses; one decided meanwhile (another replica's sweep, a
-   * reviewer) is skipped.
+   * reviewer) is skipped. An item that cannot be rejected (a deadlock, a lock timeout) is logged
+   * and left to the next sweep, and the others are still rejected; only a lost database connection
+   * ends the sweep. Each rejection counts in {@link #expired} as it is made.
    *
    * @return the decisions made (none without an expiry)
    */
@@ -345,12 +352,31 @@ public final class ReviewQueue {
     for (String requestId : due) {
       try {
         decided.add(decide(requestId, ReviewAction.REJECT, note, Caller.system(EXPIRY_REVIEWER)));
+        // Counted as it is made: a later item's failure does not hide it from the metric.
+        expired.incrementAndGet();
       } catch (ConflictException | NotFoundException e) {
         // Decided or claimed since the select: not this sweep's to decide.
+      } catch (SQLException | RuntimeException e) {
+        if (e instanceof SQLException sql && connectionLost(sql)) {
+          // Every further item would wait for a connection in vain: the next sweep goes on.
+          LOG.warn(
+              "Expiring overdue reviews stopped after {} rejection(s): no database connection",
+              decided.size());
+          throw sql;
+        }
+        LOG.warn(
+            "Could not reject overdue review item {} (the next sweep tries again): {}",
+            requestId,
+            e.toString());
       }
     }
-    expired.addAndGet(decided.size());
     return decided;
+  }
+
+  /** Whether the failure is the connection's rather than one item's. */
+  private static boolean connectionLost(SQLException e) {
+    return e instanceof SQLTransientConnectionException
+        || (e.getSQLState() != null && e.getSQLState().startsWith("08"));
   }
 
   /** How long a held item may wait for a decision (zero: no deadline). */
@@ -366,6 +392,19 @@ public final class ReviewQueue {
   private record Locked(
       String outputId, String tenantId, String claimant, String claimedBy, boolean claimExpired) {}
 
+  /**
+   * Takes the chain lock, then locks the item ({@link #lockOpen}). Every writer that appends to the
+   * chain and changes review items takes the locks in this order (the ingestor's writer, an
+   * erasure, a retention run): a call that locked the item first and then waited for the chain, for
+   * its action record, would deadlock with a writer that holds the chain and waits for the item.
+   * The call needs the chain before it can commit anyway.
+   */
+  private Locked lockChainThenOpen(
+      Connection connection, String requestId, Caller caller, Instant now) throws SQLException {
+    ChainAppender.lock(connection);
+    return lockOpen(connection, requestId, caller, now);
+  }
+
   /** Locks a PENDING item the caller may see and act on, or throws what prevents it. */
   private Locked lockOpen(Connection connection, String requestId, Caller caller, Instant now)
       throws SQLException {
@@ -379,6 +418,14 @@ public final class ReviewQueue {
           throw notFound(requestId);
         }
         String state = rs.getString("state");
+        if (!state.equals("PENDING") && rs.getString("action") == null) {
+          throw new ConflictException(
+              "Request "
+                  + requestId
+                  + " is no longer held for review (the release gate decided it; now "
+                  + state
+                  + "); reload the queue");
+        }
         if (!state.equals("PENDING")) {
           throw new ConflictException(
               "Request "

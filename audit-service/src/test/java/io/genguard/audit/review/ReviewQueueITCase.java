@@ -2,6 +2,7 @@ package io.genguard.audit.review;
 
 import static io.genguard.audit.fixtures.RunningAuditService.json;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,6 +10,7 @@ import io.genguard.audit.AuditService;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.fixtures.RunningAuditService;
+import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
@@ -19,6 +21,9 @@ import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,6 +31,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -159,6 +168,134 @@ class ReviewQueueITCase {
           .isEqualTo(1);
       assertThat(metrics.get(AuditService.REVIEWS_EXPIRED_METRIC).functionCounter().count())
           .isEqualTo(1);
+    }
+  }
+
+  @Test
+  void shouldRejectTheOtherOverdueItemsAndCountThemWhenOneCannotBeRejected() throws Exception {
+    try (RunningAuditService expiring =
+        RunningAuditService.start(
+            "review_expiry_failure_it", Clock.systemUTC(), c -> c.withReviewExpiry(2))) {
+      SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+      expiring.service().bindMetrics(metrics);
+      Instant now = Instant.now();
+      // Oldest first: the sweep meets the broken item between the other two.
+      List<String> due = List.of("expire-first", "expire-broken", "expire-last");
+      for (int i = 0; i < due.size(); i++) {
+        expiring.seed(
+            AuditEvents.story(
+                Scenario.of(
+                    due.get(i), "acme", Decision.REVIEW, now.minus(Duration.ofHours(5 - i)))));
+      }
+      // One item whose rejection fails in the database, as a deadlock or a lock timeout would.
+      expiring.execute(
+          "create function refuse_expiry_test() returns trigger language plpgsql as"
+              + " $$ begin raise exception 'item % cannot be changed', old.request_id; end $$");
+      expiring.execute(
+          "create trigger refuse_expiry_test before update on review_item for each row"
+              + " when (old.request_id = 'expire-broken') execute function refuse_expiry_test()");
+
+      assertThat(expiring.service().expireReviews())
+          .as("the items before and after the one that failed")
+          .isEqualTo(2);
+
+      assertThat(
+              expiring.count(
+                  "select count(*) from review_item where state = 'DECIDED' and action = 'REJECT'"
+                      + " and request_id in ('expire-first', 'expire-last')"))
+          .isEqualTo(2);
+      assertThat(
+              expiring.count(
+                  "select count(*) from review_item where request_id = 'expire-broken'"
+                      + " and state = 'PENDING'"))
+          .as("left to the next sweep")
+          .isEqualTo(1);
+      assertThat(metrics.get(AuditService.REVIEWS_EXPIRED_METRIC).functionCounter().count())
+          .as("every rejection made is counted")
+          .isEqualTo(2);
+    }
+  }
+
+  /**
+   * A reviewer's call and a writer that appends to the hash chain and then changes the same item
+   * (the ingestor closing it on a gate outcome, an erasure, a retention run) take the chain lock
+   * and the item's row lock in the same order, so neither is aborted as a deadlock: the call waits
+   * for the writer, then finds the item closed.
+   */
+  @Test
+  void shouldLetAReviewerWaitForAWriterThatHoldsTheChainInsteadOfDeadlocking() throws Exception {
+    try (RunningAuditService own = RunningAuditService.start("review_lock_order_it")) {
+      String reviewer = own.token(Role.REVIEWER, "acme", "rita");
+      for (String id : List.of("order-approve", "order-claim", "order-unclaim")) {
+        own.seed(AuditEvents.story(Scenario.of(id, "acme", Decision.REVIEW, NOW)));
+      }
+      assertThat(own.post("/api/v1/reviews/order-unclaim/claim", reviewer, null).statusCode())
+          .isEqualTo(200);
+
+      for (String[] call :
+          List.of(
+              new String[] {"order-approve", "approve"},
+              new String[] {"order-claim", "claim"},
+              new String[] {"order-unclaim", "unclaim"})) {
+        HttpResponse<String> answer = closedByAWriterMeanwhile(own, reviewer, call[0], call[1]);
+        assertThat(answer.statusCode()).as(call[1] + ": " + answer.body()).isEqualTo(409);
+        assertThat(json(answer).path("error").asText())
+            .contains("is no longer held for review (the release gate decided it; now RELEASED)");
+      }
+      assertThat(own.count("select count(*) from review_outbox where request_id = 'order-approve'"))
+          .as("no decision sent for an item the gate closed")
+          .isZero();
+    }
+  }
+
+  /**
+   * Holds the chain lock as a writer does, lets the reviewer's call ({@code action} on {@code
+   * requestId}) block, then closes the item as the gate's final outcome does and commits.
+   */
+  private static HttpResponse<String> closedByAWriterMeanwhile(
+      RunningAuditService service, String token, String requestId, String action) throws Exception {
+    ExecutorService caller = Executors.newSingleThreadExecutor();
+    try (Connection writer = service.service().database().dataSource().getConnection()) {
+      writer.setAutoCommit(false);
+      ChainAppender.lock(writer);
+      Future<HttpResponse<String>> answer =
+          caller.submit(
+              () ->
+                  service.post(
+                      "/api/v1/reviews/" + requestId + "/" + action,
+                      token,
+                      action.equals("approve") ? "{}" : null));
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () ->
+                  service.count(
+                          "select count(*) from pg_locks l join pg_stat_activity a on a.pid = l.pid"
+                              + " where l.locktype = 'advisory' and not l.granted"
+                              + " and a.datname = current_database()")
+                      > 0);
+      try (PreparedStatement close =
+          writer.prepareStatement(
+              "update review_item set state = 'RELEASED' where request_id = ?"
+                  + " and state in ('PENDING', 'DECIDED')")) {
+        close.setString(1, requestId);
+        assertThat(close.executeUpdate()).isEqualTo(1);
+        writer.commit();
+      } catch (SQLException e) {
+        writer.rollback();
+        fail(
+            "the writer's update of "
+                + requestId
+                + " failed with SQLState "
+                + e.getSQLState()
+                + " (40P01: a deadlock with the reviewer's "
+                + action
+                + ")",
+            e);
+      }
+      return answer.get(30, TimeUnit.SECONDS);
+    } finally {
+      caller.shutdownNow();
     }
   }
 

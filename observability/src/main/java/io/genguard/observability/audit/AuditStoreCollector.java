@@ -118,10 +118,13 @@ public final class AuditStoreCollector implements AutoCloseable {
   /** Generated tokens by model and device. */
   public static final String OUTPUT_TOKENS = "genguard.audit.output.tokens";
 
-  /** Outputs held for review with no final outcome yet. */
+  /**
+   * Requests held for review with no final outcome yet: the review queue's PENDING and DECIDED
+   * items.
+   */
   public static final String REVIEW_QUEUE_DEPTH = "genguard.audit.review.queue.depth";
 
-  /** Age of the oldest output waiting for review, seconds (0 when none waits). */
+  /** Age of the oldest of those items since the gate first held it, seconds (0 when none waits). */
   public static final String REVIEW_QUEUE_OLDEST_AGE = "genguard.audit.review.queue.oldest.age";
 
   /**
@@ -310,12 +313,15 @@ public final class AuditStoreCollector implements AutoCloseable {
           + " select o.p->'model'->>'name', o.p->'cost'->>'device', count(*),"
           + " coalesce(sum((o.p->'cost'->>'outputTokens')::bigint), 0)"
           + " from o group by 1, 2";
-  // Same rule as the audit API's awaiting_review: held, and no final outcome for the request yet.
+  // What the audit service's review queue holds open: one item per request (however often the gate
+  // held it: a VERDICT_TIMEOUT hold and the re-hold on a late verdict are one), since its first
+  // hold (held_at), until a final outcome or a restatement of one closes it. PENDING items are the
+  // audit API's awaiting_review; DECIDED ones, decided by a person and not yet released or
+  // quarantined by the gate, are counted too: their output is still withheld. Index
+  // review_item_state_idx.
   private static final String REVIEW_QUEUE_SQL =
-      "select count(*), coalesce(extract(epoch from (now() - min(g.decided_at))), 0)"
-          + " from gate_outcome g where g.outcome = 'HELD_FOR_REVIEW' and not exists"
-          + " (select 1 from gate_outcome f where f.request_id = g.request_id"
-          + "  and f.outcome in ('RELEASED', 'QUARANTINED'))";
+      "select count(*), coalesce(extract(epoch from (now() - min(held_at))), 0)"
+          + " from review_item where state in ('PENDING', 'DECIDED')";
   // The audit service's ReviewOutbox: rows the broker has not acknowledged yet.
   private static final String OUTBOX_SQL =
       "select count(*), coalesce(extract(epoch from (now() - min(created_at))), 0)"
@@ -409,9 +415,10 @@ public final class AuditStoreCollector implements AutoCloseable {
         new Waiting(
             registry,
             REVIEW_QUEUE_DEPTH,
-            "Outputs held for review that have no final outcome yet",
+            "Requests held for review that have no final outcome yet (review items PENDING or"
+                + " DECIDED)",
             REVIEW_QUEUE_OLDEST_AGE,
-            "Age of the oldest output waiting for review (0 when none waits)");
+            "Age of the oldest of them since the gate first held it (0 when none waits)");
     outbox =
         new Waiting(
             registry,

@@ -6,6 +6,7 @@ import io.genguard.events.v1.BiasScope;
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateDecisionRestated;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationCost;
 import io.genguard.events.v1.GenerationFailure;
@@ -15,6 +16,7 @@ import io.genguard.events.v1.ModelRef;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.Reason;
 import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.events.v1.RestatedDecision;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.events.v1.ReviewDecision;
 import io.genguard.events.v1.SamplingParameters;
@@ -163,6 +165,47 @@ final class AuditFixtures {
           case HELD_FOR_REVIEW -> Topics.REVIEW_PENDING.name();
         };
     return event(topic, gate);
+  }
+
+  /**
+   * A hold of the request as the gate writes it: with no verdict (basis VERDICT_TIMEOUT, empty
+   * verdict id) or on the request's verdict; {@code eventId} tells a request's holds apart.
+   */
+  static IncomingEvent hold(String request, String eventId, GateBasis basis, Instant decidedAt) {
+    boolean timeout = basis == GateBasis.VERDICT_TIMEOUT;
+    ReleaseGateOutcome gate =
+        ReleaseGateOutcome.newBuilder()
+            .setEventId(eventId)
+            .setRequestId(request)
+            .setOutputId("output-" + request)
+            .setTenantId("acme")
+            .setOutcome(GateOutcome.HELD_FOR_REVIEW)
+            .setBasis(basis)
+            .setVerdictId(timeout ? "" : "verdict-" + request)
+            .setDecision(Decision.REVIEW)
+            .setText("text of " + request)
+            .setOutputSha256("00")
+            .setPolicyVersion(POLICY_VERSION)
+            .setDecidedAt(decidedAt)
+            .build();
+    return event(Topics.REVIEW_PENDING.name(), gate);
+  }
+
+  /** The gate's restatement of a final decision of the request whose outcome was lost. */
+  static IncomingEvent restatement(String request, RestatedDecision decision, Instant decidedAt) {
+    GateDecisionRestated restated =
+        GateDecisionRestated.newBuilder()
+            .setEventId("restated-" + request)
+            .setRequestId(request)
+            .setTenantId("acme")
+            .setOutputId("output-" + request)
+            .setDecision(decision)
+            .setDecidedAt(decidedAt)
+            .setRestatedAt(decidedAt.plusSeconds(1))
+            .setOutcomeEventId("gate-event-lost-" + request)
+            .setOutcomeBasis(GateBasis.VERDICT)
+            .build();
+    return event(Topics.GATE_RESTATEMENTS.name(), restated);
   }
 
   static IncomingEvent review(String request, ReviewAction action, Instant decidedAt) {

@@ -4,8 +4,10 @@ import static io.genguard.observability.audit.AuditFixtures.POLICY_VERSION;
 import static io.genguard.observability.audit.AuditFixtures.bias;
 import static io.genguard.observability.audit.AuditFixtures.deadLetter;
 import static io.genguard.observability.audit.AuditFixtures.gate;
+import static io.genguard.observability.audit.AuditFixtures.hold;
 import static io.genguard.observability.audit.AuditFixtures.output;
 import static io.genguard.observability.audit.AuditFixtures.reason;
+import static io.genguard.observability.audit.AuditFixtures.restatement;
 import static io.genguard.observability.audit.AuditFixtures.review;
 import static io.genguard.observability.audit.AuditFixtures.verdict;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,6 +24,7 @@ import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
+import io.genguard.events.v1.RestatedDecision;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.observability.registry.PrometheusRegistries;
@@ -487,6 +490,52 @@ class AuditStoreCollectorITCase {
                 "decision",
                 "REVIEW"))
         .isEqualTo(1);
+  }
+
+  @Test
+  void shouldCountEachHeldRequestOnceUntilAnOutcomeOrARestatementClosesIt() throws Exception {
+    try (AuditDatabase own = ownDatabase("observability_review_queue_it")) {
+      AuditWriter writer = new AuditWriter(own.dataSource(), Clock.systemUTC());
+      Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+      PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
+      AuditStoreCollector collector =
+          new AuditStoreCollector(own.dataSource(), registry, Clock.systemUTC());
+      // Held because no verdict came in time, then held again when the late verdict asked for a
+      // review: two holds, one item.
+      writer.write(
+          List.of(
+              output("timeout", now.minusSeconds(125), "cpu", 5),
+              hold("timeout", "hold-no-verdict", GateBasis.VERDICT_TIMEOUT, now.minusSeconds(120)),
+              verdict(
+                  "timeout",
+                  Decision.REVIEW,
+                  now.minusSeconds(30),
+                  reason("category.review", Decision.REVIEW, "hate")),
+              hold("timeout", "hold-on-verdict", GateBasis.VERDICT, now.minusSeconds(30))));
+
+      collector.collect();
+      assertThat(gauge(registry, AuditStoreCollector.REVIEW_QUEUE_DEPTH))
+          .as("one request, held twice")
+          .isEqualTo(1);
+      assertThat(gauge(registry, AuditStoreCollector.REVIEW_QUEUE_OLDEST_AGE))
+          .as("since the first hold")
+          .isBetween(119.0, 180.0);
+
+      // The first one's release is recorded; another held output is released, but its outcome was
+      // lost and only the gate's restatement reaches the store.
+      writer.write(
+          List.of(
+              gate("timeout", GateOutcome.RELEASED, GateBasis.REVIEW, Decision.REVIEW, now),
+              output("restated", now.minusSeconds(65), "cpu", 5),
+              hold("restated", "hold-restated", GateBasis.VERDICT, now.minusSeconds(60)),
+              restatement("restated", RestatedDecision.RELEASED, now.minusSeconds(10))));
+
+      collector.collect();
+      assertThat(gauge(registry, AuditStoreCollector.REVIEW_QUEUE_DEPTH))
+          .as("a restated release closes the item as the outcome would have")
+          .isZero();
+      assertThat(gauge(registry, AuditStoreCollector.REVIEW_QUEUE_OLDEST_AGE)).isZero();
+    }
   }
 
   @Test

@@ -33,7 +33,10 @@ import java.util.Set;
  * trusts exactly the configured public keys ({@link VerificationKeyRing#KEYS_VARIABLE} and the key
  * directory's {@value #VERIFICATION_FILE}, which a signer writes with {@link
  * #publishVerificationKeys}). Otherwise a verifier without the signing keys made a key of its own,
- * which anyone who can read its key directory could sign with. {@link #toString()} shows ids only.
+ * which anyone who can read its key directory could sign with. Nor does a verifier make a watermark
+ * key: without {@link WatermarkKeyRing#KEYS_VARIABLE} or a {@value #WATERMARK_FILE} it holds none
+ * ({@link WatermarkKeyRing#none}) and reports every watermark as not checked, where a random key of
+ * its own called every output NOT_DETECTED. {@link #toString()} shows ids only.
  *
  * <p>A key file that group or others can write is refused on a POSIX file system: whoever can write
  * it can swap in their own keys. One they can only read is accepted, as secrets mounted by Docker
@@ -81,19 +84,24 @@ public record ProvenanceKeys(
   }
 
   /**
-   * A verifier's keys: the watermark keys as {@link #fromEnvironmentOrDirectory} finds them, no
-   * signing keys, and as verification keys only those configured: {@link
-   * VerificationKeyRing#KEYS_VARIABLE} and the key directory's {@value #VERIFICATION_FILE} if it
-   * exists. {@link SigningKeyRing#KEYS_VARIABLE} and a {@value #SIGNING_FILE} in the directory are
-   * ignored, and no signing key is created. With neither configured the ring is empty and every
-   * manifest is INVALID for an unknown key, the reason saying what to configure.
+   * A verifier's keys: the watermark keys from {@link WatermarkKeyRing#KEYS_VARIABLE} or the key
+   * directory's {@value #WATERMARK_FILE} if it exists, no signing keys, and as verification keys
+   * only those configured: {@link VerificationKeyRing#KEYS_VARIABLE} and the key directory's
+   * {@value #VERIFICATION_FILE} if it exists (entries may carry a not-after date there). {@link
+   * SigningKeyRing#KEYS_VARIABLE} and a {@value #SIGNING_FILE} in the directory are ignored, and no
+   * key file is created. Without watermark keys the watermark ring is empty ({@link
+   * WatermarkKeyRing#none}) and every watermark is not checked, the reason saying what to
+   * configure; without verification keys the ring is empty and every manifest is INVALID for an
+   * unknown key, the reason saying what to configure.
    */
   public static ProvenanceKeys forVerifier(Map<String, String> environment, Path keyDirectory) {
-    WatermarkKeyRing watermark = watermarkKeys(environment, keyDirectory);
+    WatermarkKeyRing watermark =
+        WatermarkKeyRing.fromEnvironment(environment)
+            .orElseGet(() -> existingWatermarkKeys(environment, keyDirectory));
     VerificationKeyRing verification = new VerificationKeyRing(Map.of());
     Path published = keyDirectory.resolve(VERIFICATION_FILE);
     if (Files.exists(published)) {
-      verification = VerificationKeyRing.parse(readExisting(published), published.toString());
+      verification = VerificationKeyRing.parse(readExisting(published), published.toString(), true);
     }
     Optional<VerificationKeyRing> configured = VerificationKeyRing.fromEnvironment(environment);
     if (configured.isPresent()) {
@@ -179,6 +187,21 @@ public record ProvenanceKeys(
                         () -> WatermarkKey.generate("wm-local-1").toConfigEntry() + "\n"),
                     environment.get(WatermarkKeyRing.ACTIVE_VARIABLE),
                     keyDirectory.resolve(WATERMARK_FILE).toString()));
+  }
+
+  /** A verifier's watermark keys from the key directory's file, or none when it does not exist. */
+  private static WatermarkKeyRing existingWatermarkKeys(
+      Map<String, String> environment, Path keyDirectory) {
+    Path file = keyDirectory.resolve(WATERMARK_FILE);
+    if (!Files.exists(file)) {
+      return WatermarkKeyRing.none(
+          WatermarkKeyRing.KEYS_VARIABLE
+              + " is not set and "
+              + file.toAbsolutePath()
+              + " does not exist; give this verifier the generators' watermark keys there");
+    }
+    return WatermarkKeyRing.parse(
+        readExisting(file), environment.get(WatermarkKeyRing.ACTIVE_VARIABLE), file.toString());
   }
 
   /** A key file that must exist, refused when others can write it (see the class comment). */

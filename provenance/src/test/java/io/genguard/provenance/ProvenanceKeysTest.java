@@ -138,6 +138,140 @@ class ProvenanceKeysTest {
   }
 
   @Test
+  void shouldHoldNoWatermarkKeyInAVerifierWithoutOneConfiguredAndCreateNoKeyFile() {
+    // A TaskManager or audit service started without GENGUARD_WATERMARK_KEYS on an empty key
+    // directory: it used to write a random watermark key there and call every output NOT_DETECTED
+    // under a key no generator uses.
+    Path directory = keyDirectory.resolve("verifier-only");
+    ProvenanceKeys verifier = ProvenanceKeys.forVerifier(Map.of(), directory);
+
+    assertThat(directory.resolve(ProvenanceKeys.WATERMARK_FILE)).doesNotExist();
+    assertThat(directory).doesNotExist();
+    assertThat(verifier.watermark().isEmpty()).isTrue();
+    assertThat(verifier.watermark().ids()).isEmpty();
+    assertThat(verifier.watermark().notConfigured())
+        .hasValue(
+            "GENGUARD_WATERMARK_KEYS is not set and "
+                + directory.resolve(ProvenanceKeys.WATERMARK_FILE).toAbsolutePath()
+                + " does not exist; give this verifier the generators' watermark keys there");
+    assertThatThrownBy(() -> verifier.watermark().active())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("GENGUARD_WATERMARK_KEYS is not set");
+    // The environment's keys, or the file a signer writes (the embedded stack loads its signer's
+    // keys first), are read as before; a signer still creates its keys.
+    ProvenanceKeys fromEnvironment =
+        ProvenanceKeys.forVerifier(Map.of("GENGUARD_WATERMARK_KEYS", "k1:" + SECRET_B), directory);
+    assertThat(fromEnvironment.watermark().ids()).containsExactly("k1");
+    assertThat(directory).doesNotExist();
+    ProvenanceKeys created = ProvenanceKeys.loadOrCreate(directory);
+    assertThat(directory.resolve(ProvenanceKeys.WATERMARK_FILE)).exists();
+    assertThat(ProvenanceKeys.forVerifier(Map.of(), directory).watermark().active())
+        .isEqualTo(created.watermark().active());
+  }
+
+  @Test
+  void shouldReadANotAfterDateOnAVerificationKeyFromTheEnvironmentOrTheFile() throws Exception {
+    SigningKey old = SigningKey.generate("sign-old");
+    SigningKey current = SigningKey.generate("sign-new");
+    String retired = "sign-old:" + old.publicKeyBase64() + ":notAfter=2026-12-31T00:00:00Z";
+
+    ProvenanceKeys verifier =
+        ProvenanceKeys.forVerifier(
+            Map.of(
+                "GENGUARD_VERIFICATION_KEYS", retired + ", sign-new:" + current.publicKeyBase64()),
+            keyDirectory);
+
+    assertThat(verifier.verification().ids()).containsExactlyInAnyOrder("sign-old", "sign-new");
+    assertThat(verifier.verification().notAfter("sign-old"))
+        .hasValue(Instant.parse("2026-12-31T00:00:00Z"));
+    assertThat(verifier.verification().notAfter("sign-new")).isEmpty();
+    assertThat(verifier.verification().toConfigEntries()).contains(retired + "\n");
+    assertThat(verifier.verification().toString())
+        .contains("notAfter={sign-old=2026-12-31T00:00:00Z}");
+
+    // The old form stays valid; a date in the file and none in the variable: the date applies,
+    // and of two dates the earlier.
+    Path file = keyDirectory.resolve(ProvenanceKeys.VERIFICATION_FILE);
+    Files.writeString(file, retired + "\n");
+    ProvenanceKeys both =
+        ProvenanceKeys.forVerifier(
+            Map.of("GENGUARD_VERIFICATION_KEYS", "sign-old:" + old.publicKeyBase64()),
+            keyDirectory);
+    assertThat(both.verification().notAfter("sign-old"))
+        .hasValue(Instant.parse("2026-12-31T00:00:00Z"));
+    ProvenanceKeys earlier =
+        ProvenanceKeys.forVerifier(
+            Map.of(
+                "GENGUARD_VERIFICATION_KEYS",
+                "sign-old:" + old.publicKeyBase64() + ":notAfter=2026-06-30T12:00:00Z"),
+            keyDirectory);
+    assertThat(earlier.verification().notAfter("sign-old"))
+        .hasValue(Instant.parse("2026-06-30T12:00:00Z"));
+    // A signer adds the configured date to its own key's public half.
+    ProvenanceKeys signer =
+        ProvenanceKeys.fromEnvironmentOrDirectory(
+            Map.of(
+                "GENGUARD_SIGNING_KEYS",
+                old.toConfigEntry(),
+                "GENGUARD_VERIFICATION_KEYS",
+                retired),
+            keyDirectory);
+    assertThat(signer.verification().notAfter("sign-old"))
+        .hasValue(Instant.parse("2026-12-31T00:00:00Z"));
+  }
+
+  @Test
+  void shouldExplainABadNotAfterDateNamingWhereAndTheKeyIdButNeverTheKey() throws Exception {
+    String publicKey = SigningKey.generate("sign-old").publicKeyBase64();
+
+    assertThatThrownBy(
+            () ->
+                ProvenanceKeys.forVerifier(
+                    Map.of(
+                        "GENGUARD_VERIFICATION_KEYS",
+                        "sign-old:" + publicKey + ":notAfter=2026-13-01T00:00:00Z"),
+                    keyDirectory))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "GENGUARD_VERIFICATION_KEYS entry for key id 'sign-old' has notAfter='2026-13-01T00:00:00Z',"
+                + " which is not an ISO-8601 UTC instant such as 2026-12-31T00:00:00Z");
+    Path file = keyDirectory.resolve(ProvenanceKeys.VERIFICATION_FILE);
+    Files.writeString(file, "sign-old:" + publicKey + ":notAfter=31.12.2026\n");
+    assertThatThrownBy(() -> ProvenanceKeys.forVerifier(Map.of(), keyDirectory))
+        .hasMessageStartingWith(file + " entry for key id 'sign-old' has notAfter='31.12.2026'")
+        .message()
+        .doesNotContain(publicKey);
+    assertThatThrownBy(
+            () ->
+                VerificationKeyRing.fromEnvironment(
+                    Map.of("GENGUARD_VERIFICATION_KEYS", "sign-old:" + publicKey + ":" + SECRET_B)))
+        .hasMessage(
+            "GENGUARD_VERIFICATION_KEYS entry for key id 'sign-old' has something other than"
+                + " notAfter=INSTANT after its key; expected"
+                + " id:base64[:notAfter=2026-12-31T00:00:00Z]")
+        .message()
+        .doesNotContain(publicKey)
+        .doesNotContain(SECRET_B);
+    // Only manifest verification keys take a date: not secret keys, nor the audit anchors' keys.
+    assertThatThrownBy(
+            () ->
+                WatermarkKeyRing.parse(
+                    "k:" + SECRET_B + ":notAfter=2026-12-31T00:00:00Z",
+                    null,
+                    "GENGUARD_WATERMARK_KEYS"))
+        .hasMessage(
+            "GENGUARD_WATERMARK_KEYS entry for key id 'k' has a not-after date, which only"
+                + " manifest verification keys take; expected id:base64")
+        .message()
+        .doesNotContain(SECRET_B);
+    assertThatThrownBy(
+            () ->
+                VerificationKeyRing.parse(
+                    "a-1:" + publicKey + ":notAfter=2026-12-31T00:00:00Z", "--anchor-keys keys"))
+        .hasMessageStartingWith("--anchor-keys keys entry for key id 'a-1' has a not-after date");
+  }
+
+  @Test
   void shouldTrustTheSigningKeysASignerPublishedInTheKeyDirectoryAndNoLongerTheDroppedOnes()
       throws Exception {
     ProvenanceKeys signer = ProvenanceKeys.loadOrCreate(keyDirectory);

@@ -9,6 +9,7 @@ import io.genguard.moderation.pipeline.ModerationPipelines;
 import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
+import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.schemas.EventIds;
 import io.genguard.schemas.TopicProvisioner;
 import io.genguard.schemas.Topics;
@@ -120,6 +121,9 @@ public final class ModerationBenchmark {
       Map<String, Object> client = Map.of("bootstrap.servers", kafka.bootstrapServers());
       TopicProvisioner.provisionCatalogue(client, 4, (short) 1);
       ModerationJobConfig config = ModerationJobConfig.defaults(kafka.bootstrapServers());
+      // A watermark key to look for, as the job holds in production: a verifier makes none of its
+      // own, and without one it would skip detection and measure less than the job does.
+      ProvenanceKeys.loadOrCreate(dir.resolve("keys"));
       BatchModerator.Factory moderator =
           ModerationPipelines.factory(scorer, null, dir.resolve("keys"));
       Configuration conf = new Configuration();

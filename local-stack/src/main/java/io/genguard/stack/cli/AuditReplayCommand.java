@@ -133,7 +133,7 @@ final class AuditReplayCommand implements Callable<Integer> {
       dir = database.stackDir.resolve(GenGuardStack.KEY_DIRECTORY);
     }
     if (dir == null || !Files.isDirectory(dir)) {
-      // The job would create fresh keys in a missing folder; a replay must use the job's keys.
+      // A missing folder holds none of the job's keys, and a replay must use the job's keys.
       throw new IllegalArgumentException(
           (dir == null ? "No key directory" : "The key directory " + dir + " does not exist")
               + ": pass --key-dir DIR with the provenance keys the moderation job used (or"

@@ -103,6 +103,9 @@ public final class ProvenanceChecker {
       } else if (verification.keyUnknown()) {
         keyUnknown = true;
         manifestReason = verification.reason();
+      } else if (verification.signedAfterNotAfter()) {
+        // A retired key, not an altered text: the reason names the key and its not-after date.
+        manifestReason = verification.reason();
       }
     }
     WatermarkInfo claimed = output.getWatermark();
@@ -257,13 +260,22 @@ public final class ProvenanceChecker {
    * @param signed whether the claim is the valid manifest's (else the event's), for the reasons
    */
   private Watermark watermark(ProvenanceManifest.Watermark claim, String text, boolean signed) {
+    // A verifier given no watermark key holds none (ProvenanceKeys.forVerifier): every watermark
+    // is then not checked, and the reason says what to configure.
+    String noKeys =
+        detector
+            .keys()
+            .notConfigured()
+            .map(where -> "this job holds no watermark key (" + where + ")")
+            .orElse(null);
     if (claim == null || !WatermarkParameters.SCHEME.equals(claim.scheme())) {
       return new Watermark(
           detector.detect(text),
           (signed ? "the signed manifest states" : "the output claims")
               + " no watermark of scheme "
               + WatermarkParameters.SCHEME
-              + " and this job holds no watermark key to look for one");
+              + " and "
+              + (noKeys == null ? "this job holds no watermark key to look for one" : noKeys));
     }
     WatermarkParameters parameters;
     try {
@@ -297,7 +309,7 @@ public final class ProvenanceChecker {
         (signed ? "the signed manifest names" : "the output claims")
             + " watermark key "
             + quote(claim.keyId())
-            + ", which this job does not hold");
+            + (noKeys == null ? ", which this job does not hold" : ", and " + noKeys));
   }
 
   private static WatermarkStatus status(WatermarkDetection detection) {

@@ -24,14 +24,17 @@ import io.genguard.provenance.manifest.ProvenanceManifest;
 import io.genguard.provenance.manifest.SignedProvenance;
 import io.genguard.provenance.manifest.SigningKey;
 import io.genguard.provenance.manifest.SigningKeyRing;
+import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.provenance.watermark.WatermarkParameters;
 import io.genguard.schemas.Topics;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ProvenanceCheckerTest {
   private static final String TEXT = "The committee met on Tuesday to discuss the budget.";
@@ -310,7 +313,140 @@ class ProvenanceCheckerTest {
         .isEqualTo("the output claims watermark key \"wm-forged\", which this job does not hold");
   }
 
+  @Test
+  void shouldSayTheWatermarkWasNotCheckedWhenThisJobHoldsNoWatermarkKey(@TempDir Path directory) {
+    // A TaskManager started without GENGUARD_WATERMARK_KEYS on an empty key directory: it used to
+    // make a random watermark key of its own and call every output NOT_DETECTED under it.
+    Path keyDirectory = directory.resolve("keys");
+    ProvenanceKeys verifier =
+        ProvenanceKeys.forVerifier(
+            Map.of("GENGUARD_VERIFICATION_KEYS", KEYS.verification().toConfigEntries()),
+            keyDirectory);
+    ProvenanceChecker withoutKey = new ProvenanceChecker(verifier);
+    String text = ContentModeratorTest.BENIGN;
+    String heldByTheGenerator = KEYS.watermark().active().id();
+    String noKey =
+        "this job holds no watermark key (GENGUARD_WATERMARK_KEYS is not set and "
+            + keyDirectory.resolve("watermark-keys").toAbsolutePath()
+            + " does not exist; give this verifier the generators' watermark keys there)";
+    GenerationOutput signedWatermark =
+        signed(
+            Events.output("r-1", text),
+            KEYS.signing(),
+            new ProvenanceManifest.Watermark(
+                WatermarkParameters.SCHEME, heldByTheGenerator, 0.25, 2.0, 1));
+    GenerationOutput claimed =
+        GenerationOutput.newBuilder(Events.output("r-2", text))
+            .setWatermark(
+                WatermarkInfo.newBuilder()
+                    .setScheme(WatermarkParameters.SCHEME)
+                    .setKeyId(heldByTheGenerator)
+                    .setGamma(0.25)
+                    .setDelta(2.0)
+                    .setContextWidth(1)
+                    .build())
+            .build();
+    GenerationOutput unclaimed = Events.output("r-3", text);
+
+    Map<GenerationOutput, String> reasons =
+        Map.of(
+            signedWatermark,
+            "the signed manifest names watermark key \"" + heldByTheGenerator + "\", and " + noKey,
+            claimed,
+            "the output claims watermark key \"" + heldByTheGenerator + "\", and " + noKey,
+            unclaimed,
+            "the output claims no watermark of scheme "
+                + WatermarkParameters.SCHEME
+                + " and "
+                + noKey);
+    reasons.forEach(
+        (output, reason) -> {
+          ProvenanceChecker.Checked checked = withoutKey.inspect(output, text);
+          assertThat(checked.findings().getWatermark())
+              .as(output.getRequestId())
+              .isEqualTo(WatermarkStatus.NOT_CHECKED);
+          assertThat(checked.findings().getTokensScored()).isZero();
+          assertThat(checked.watermarkReason()).as(output.getRequestId()).isEqualTo(reason);
+          assertThat(checker.inspect(output, text).findings().getWatermark())
+              .as("with the key: looked for")
+              .isEqualTo(WatermarkStatus.NOT_DETECTED);
+        });
+    assertThat(keyDirectory).doesNotExist();
+
+    // A policy that requires the watermark holds such an output, saying what to configure.
+    PolicySet requiring =
+        PolicyLoader.parse(
+            PolicyLoader.defaultText()
+                .replace("watermarkNotDetected: RELEASE", "watermarkNotDetected: REVIEW"),
+            "requiring.yaml");
+    ModerationVerdict verdict =
+        moderatorUnder(requiring, withoutKey).moderate(List.of(signedWatermark)).get(0);
+    assertThat(verdict.getDecision()).isEqualTo(Decision.REVIEW);
+    assertThat(verdict.getReasons())
+        .filteredOn(reason -> reason.getCode().equals(ReasonCodes.WATERMARK_NOT_CHECKED))
+        .singleElement()
+        .extracting(Reason::getMessage)
+        .asString()
+        .startsWith("the generator watermark could not be checked: the signed manifest names")
+        .contains("GENGUARD_WATERMARK_KEYS is not set");
+  }
+
+  @Test
+  void shouldFindAManifestSignedAfterItsKeysNotAfterDateInvalidSayingSo() {
+    // The generators' key was retired a second before this output's signed time.
+    String retiredKey = KEYS.signing().active().id();
+    ProvenanceChecker retiring =
+        new ProvenanceChecker(
+            new ProvenanceKeys(
+                KEYS.watermark(),
+                null,
+                VerificationKeyRing.parse(
+                    KEYS.verification().toConfigEntries().strip()
+                        + ":notAfter="
+                        + Events.NOW.minusSeconds(1),
+                    "GENGUARD_VERIFICATION_KEYS",
+                    true)));
+    GenerationOutput output = signed(Events.output("r-1", TEXT));
+
+    ProvenanceChecker.Checked checked = retiring.inspect(output, output.getText());
+    ModerationVerdict verdict =
+        moderatorUnder(PolicyLoader.loadDefault(), retiring).moderate(List.of(output)).get(0);
+
+    assertThat(checked.findings().getManifest()).isEqualTo(ManifestStatus.INVALID);
+    assertThat(checked.manifestKeyUnknown()).isFalse();
+    String reason =
+        "signed with key '"
+            + retiredKey
+            + "' after its not-after date 2026-11-25T09:59:59Z (the manifest states it was"
+            + " generated at 2026-11-25T10:00:00Z): the key was retired then, and nothing it signs"
+            + " later is trusted (a leaked retired key, or a generator still signing with it)";
+    assertThat(checked.manifestReason()).isEqualTo(reason);
+    assertThat(verdict.getDecision()).as("the built-in manifestInvalid").isEqualTo(Decision.BLOCK);
+    assertThat(verdict.getReasons())
+        .filteredOn(r -> r.getCode().equals(ReasonCodes.MANIFEST_INVALID))
+        .singleElement()
+        .extracting(Reason::getMessage)
+        .isEqualTo("the provenance manifest does not verify: " + reason);
+
+    // Signed at the not-after instant itself: still in force.
+    ProvenanceChecker atTheDate =
+        new ProvenanceChecker(
+            new ProvenanceKeys(
+                KEYS.watermark(),
+                null,
+                VerificationKeyRing.parse(
+                    KEYS.verification().toConfigEntries().strip() + ":notAfter=" + Events.NOW,
+                    "GENGUARD_VERIFICATION_KEYS",
+                    true)));
+    assertThat(atTheDate.inspect(output, output.getText()).findings().getManifest())
+        .isEqualTo(ManifestStatus.VALID);
+  }
+
   private ContentModerator moderatorUnder(PolicySet policy) {
+    return moderatorUnder(policy, checker);
+  }
+
+  private static ContentModerator moderatorUnder(PolicySet policy, ProvenanceChecker checker) {
     return new ContentModerator(
         () -> ContentModeratorTest.constantScorer(0.01),
         PolicyEngine.of(policy),

@@ -8,11 +8,24 @@ package io.genguard.provenance.manifest;
  *     key of the id it carries: a key not configured here yet (a rotation out of order), one
  *     removed (compromised), or an id made up by a forger. Nothing the manifest states is trusted,
  *     but it is not evidence that the text was altered either.
+ * @param signedAfterNotAfter true when the manifest is INVALID because it states a time after its
+ *     key's not-after date ({@link VerificationKeyRing}): signed by a retired key, whose reason
+ *     names the key and both instants
  */
 public record ManifestVerification(
-    ManifestStatus status, String reason, ProvenanceManifest manifest, boolean keyUnknown) {
+    ManifestStatus status,
+    String reason,
+    ProvenanceManifest manifest,
+    boolean keyUnknown,
+    boolean signedAfterNotAfter) {
   /** A verdict whose key was known (or that carries no manifest). */
   public ManifestVerification(ManifestStatus status, String reason, ProvenanceManifest manifest) {
-    this(status, reason, manifest, false);
+    this(status, reason, manifest, false, false);
+  }
+
+  /** A verdict whose key was known and in force, or not known ({@code keyUnknown}). */
+  public ManifestVerification(
+      ManifestStatus status, String reason, ProvenanceManifest manifest, boolean keyUnknown) {
+    this(status, reason, manifest, keyUnknown, false);
   }
 }

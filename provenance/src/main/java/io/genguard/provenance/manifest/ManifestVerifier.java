@@ -12,6 +12,7 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.PublicKey;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -29,7 +30,10 @@ import java.util.TreeSet;
  * yields INVALID, and a VALID manifest re-serialises to exactly the signed bytes. The signature
  * must be in canonical base64 ({@link CanonicalBase64}). A key id the verifier does not know is
  * INVALID with {@link ManifestVerification#keyUnknown()} set, so that callers can tell a missing or
- * removed key from an altered manifest. Thread-safe.
+ * removed key from an altered manifest. A key retired with a not-after date ({@link
+ * VerificationKeyRing}) verifies only manifests whose signed {@code generatedAt} is not later than
+ * that date; a later one is INVALID with {@link ManifestVerification#signedAfterNotAfter()} set.
+ * Thread-safe.
  */
 public final class ManifestVerifier {
   private static final ObjectMapper JSON =
@@ -120,6 +124,22 @@ public final class ManifestVerifier {
               + "' but carries key id '"
               + keyId
               + "'");
+    }
+    Optional<Instant> notAfter = keys.notAfter(keyId);
+    if (notAfter.isPresent() && manifest.generatedAt().isAfter(notAfter.get())) {
+      return new ManifestVerification(
+          ManifestStatus.INVALID,
+          "signed with key '"
+              + keyId
+              + "' after its not-after date "
+              + notAfter.get()
+              + " (the manifest states it was generated at "
+              + manifest.generatedAt()
+              + "): the key was retired then, and nothing it signs later is trusted (a leaked"
+              + " retired key, or a generator still signing with it)",
+          null,
+          false,
+          true);
     }
     if (text == null) {
       return invalid("there is no text to check the manifest against");

@@ -6,6 +6,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PublicKey;
 import java.security.spec.X509EncodedKeySpec;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -13,10 +14,19 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Ed25519 public keys by key id, for verifying manifests. Environment: {@value
  * #KEYS_VARIABLE}{@code =id1:base64(32-byte public key),...}.
+ *
+ * <p>A manifest verification key may carry a not-after instant, {@code
+ * id:base64:notAfter=2026-12-31T00:00:00Z} ({@link KeyEntries}): a retired signing key. {@link
+ * ManifestVerifier} then calls a manifest under it INVALID when the time it signed ({@code
+ * generatedAt}) is later; manifests signed up to that instant stay VALID. Whoever holds the seed
+ * writes that time, so it catches a generator still signing with the retired key, not a holder of a
+ * leaked seed who writes an earlier time. Other users of the ring ({@link #verifies}, the audit
+ * anchors) parse it without not-after dates ({@link #parse(String, String)}).
  */
 public final class VerificationKeyRing {
   public static final String KEYS_VARIABLE = "GENGUARD_VERIFICATION_KEYS";
@@ -25,30 +35,63 @@ public final class VerificationKeyRing {
   private static final byte[] X509_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
 
   private final Map<String, PublicKey> keys;
+  private final Map<String, Instant> notAfter;
 
   public VerificationKeyRing(Map<String, PublicKey> keys) {
-    this.keys = Map.copyOf(new LinkedHashMap<>(keys));
+    this(keys, Map.of());
   }
 
-  /** Parses {@code id:base64} entries of raw 32-byte Ed25519 public keys. */
-  public static VerificationKeyRing parse(String entries, String what) {
-    Map<String, PublicKey> keys = new LinkedHashMap<>();
-    for (KeyEntries.Entry entry : KeyEntries.parse(entries, what)) {
-      keys.put(entry.id(), publicKeyFromRaw(entry.id(), entry.bytes()));
+  /**
+   * @param notAfter for some of the keys' ids, the instant after which that key signs nothing
+   *     trusted
+   */
+  public VerificationKeyRing(Map<String, PublicKey> keys, Map<String, Instant> notAfter) {
+    for (String id : notAfter.keySet()) {
+      if (!keys.containsKey(id)) {
+        throw new IllegalArgumentException(
+            "A not-after date is given for verification key id '" + id + "', which is not a key");
+      }
     }
-    return new VerificationKeyRing(keys);
+    this.keys = Map.copyOf(new LinkedHashMap<>(keys));
+    this.notAfter = Map.copyOf(notAfter);
   }
 
-  /** The ring from {@value #KEYS_VARIABLE}, if set. */
+  /**
+   * Parses {@code id:base64} entries of raw 32-byte Ed25519 public keys, refusing a not-after date.
+   */
+  public static VerificationKeyRing parse(String entries, String what) {
+    return parse(entries, what, false);
+  }
+
+  /**
+   * Parses {@code id:base64} entries of raw 32-byte Ed25519 public keys, each followed by {@code
+   * :notAfter=INSTANT} where {@code notAfterAllowed} (manifest verification keys).
+   */
+  public static VerificationKeyRing parse(String entries, String what, boolean notAfterAllowed) {
+    Map<String, PublicKey> keys = new LinkedHashMap<>();
+    Map<String, Instant> notAfter = new LinkedHashMap<>();
+    for (KeyEntries.Entry entry : KeyEntries.parse(entries, what, notAfterAllowed)) {
+      keys.put(entry.id(), publicKeyFromRaw(entry.id(), entry.bytes()));
+      if (entry.notAfter() != null) {
+        notAfter.put(entry.id(), entry.notAfter());
+      }
+    }
+    return new VerificationKeyRing(keys, notAfter);
+  }
+
+  /** The ring from {@value #KEYS_VARIABLE}, if set; its entries may carry a not-after date. */
   public static Optional<VerificationKeyRing> fromEnvironment(Map<String, String> environment) {
     String entries = environment.get(KEYS_VARIABLE);
     if (entries == null || entries.isBlank()) {
       return Optional.empty();
     }
-    return Optional.of(parse(entries, KEYS_VARIABLE));
+    return Optional.of(parse(entries, KEYS_VARIABLE, true));
   }
 
-  /** Both rings' keys; on a shared id the keys must be equal. */
+  /**
+   * Both rings' keys; on a shared id the keys must be equal, and the earlier not-after date of the
+   * two applies (one given in either ring applies).
+   */
   public VerificationKeyRing with(VerificationKeyRing other) {
     Map<String, PublicKey> merged = new LinkedHashMap<>(keys);
     other.keys.forEach(
@@ -59,13 +102,16 @@ public final class VerificationKeyRing {
                 "Verification key id '" + id + "' is configured twice with different public keys");
           }
         });
-    return new VerificationKeyRing(merged);
+    Map<String, Instant> mergedNotAfter = new LinkedHashMap<>(notAfter);
+    other.notAfter.forEach(
+        (id, instant) -> mergedNotAfter.merge(id, instant, (a, b) -> a.isBefore(b) ? a : b));
+    return new VerificationKeyRing(merged, mergedNotAfter);
   }
 
   /**
    * Whether {@code signatureBase64} is an Ed25519 signature of {@code message} by the key {@code
    * keyId}, in canonical base64 ({@link CanonicalBase64}); false for an unknown key or a malformed
-   * signature.
+   * signature. Not-after dates do not apply here (the message has no time this ring could read).
    */
   public boolean verifies(String keyId, byte[] message, String signatureBase64) {
     PublicKey key = keyId == null ? null : keys.get(keyId);
@@ -102,21 +148,34 @@ public final class VerificationKeyRing {
     return keys.keySet();
   }
 
-  /** Entries in the form {@link #parse} reads (public keys only, safe to share). */
+  /** The instant after which the key {@code keyId} signs nothing trusted, if it has one. */
+  public Optional<Instant> notAfter(String keyId) {
+    return Optional.ofNullable(keyId == null ? null : notAfter.get(keyId));
+  }
+
+  /**
+   * Entries in the form {@link #parse} reads (public keys only, safe to share), with their
+   * not-after dates.
+   */
   public String toConfigEntries() {
     StringBuilder out = new StringBuilder();
     keys.forEach(
-        (id, key) ->
-            out.append(id)
-                .append(':')
-                .append(Base64.getEncoder().encodeToString(rawPublicKey(key)))
-                .append('\n'));
+        (id, key) -> {
+          out.append(id).append(':').append(Base64.getEncoder().encodeToString(rawPublicKey(key)));
+          if (notAfter.containsKey(id)) {
+            out.append(':').append(KeyEntries.NOT_AFTER).append(notAfter.get(id));
+          }
+          out.append('\n');
+        });
     return out.toString();
   }
 
   @Override
   public String toString() {
-    return "VerificationKeyRing[ids=" + keys.keySet() + "]";
+    return "VerificationKeyRing[ids="
+        + keys.keySet()
+        + (notAfter.isEmpty() ? "" : ", notAfter=" + new TreeMap<>(notAfter))
+        + "]";
   }
 
   static PublicKey publicKeyFromRaw(String id, byte[] raw) {

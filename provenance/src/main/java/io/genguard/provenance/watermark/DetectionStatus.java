@@ -8,6 +8,8 @@ public enum DetectionStatus {
   NOT_DETECTED,
   /** Fewer unique (context, token) pairs than the minimum: no conclusion either way. */
   TOO_SHORT,
-  /** The key id is not in this detector's key ring: no conclusion. */
+  /**
+   * The key id is not in this detector's key ring, or the ring holds no key at all: no conclusion.
+   */
   UNKNOWN_KEY
 }

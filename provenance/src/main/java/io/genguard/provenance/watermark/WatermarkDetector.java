@@ -66,6 +66,11 @@ public final class WatermarkDetector {
     this(keys, DEFAULT_Z_THRESHOLD, DEFAULT_MINIMUM_TOKENS);
   }
 
+  /** The keys this detector looks for; possibly none ({@link WatermarkKeyRing#none}). */
+  public WatermarkKeyRing keys() {
+    return keys;
+  }
+
   public double zThreshold() {
     return zThreshold;
   }
@@ -105,8 +110,13 @@ public final class WatermarkDetector {
   /**
    * Tests every key of the ring and reports the best-scoring one, with its p-value multiplied by
    * the number of keys (Bonferroni), so trying several keys does not raise the false positive rate.
+   * A ring without keys ({@link WatermarkKeyRing#none}) tests nothing: {@link
+   * DetectionStatus#UNKNOWN_KEY} with no key id.
    */
   public WatermarkDetection detectAnyKey(int[] tokenIds, WatermarkParameters parameters) {
+    if (keys.isEmpty()) {
+      return new WatermarkDetection(DetectionStatus.UNKNOWN_KEY, 0.0, 1.0, 0, 0, null);
+    }
     WatermarkDetection best = null;
     for (WatermarkKey key : keys.keys()) {
       WatermarkDetection candidate = score(tokenIds, new GreenList(key, parameters));

@@ -13,6 +13,11 @@ import java.util.Optional;
  *
  * <p>Environment: {@value #KEYS_VARIABLE}{@code =id1:base64,id2:base64} and optionally {@value
  * #ACTIVE_VARIABLE}{@code =id2} (default: the last key listed, so rotation appends).
+ *
+ * <p>A verifier given no watermark key holds a ring without keys ({@link #none}): it detects
+ * nothing (every detection is {@link DetectionStatus#UNKNOWN_KEY}, "not checked") and cannot embed.
+ * It must not make a key of its own: a random key no generator uses would call every output
+ * NOT_DETECTED.
  */
 public final class WatermarkKeyRing {
   public static final String KEYS_VARIABLE = "GENGUARD_WATERMARK_KEYS";
@@ -20,6 +25,9 @@ public final class WatermarkKeyRing {
 
   private final Map<String, WatermarkKey> keys;
   private final String activeId;
+
+  /** For a ring without keys, where its keys would have come from (else null). */
+  private final String notConfigured;
 
   public WatermarkKeyRing(List<WatermarkKey> keys, String activeId) {
     if (keys.isEmpty()) {
@@ -37,6 +45,37 @@ public final class WatermarkKeyRing {
     }
     this.keys = byId;
     this.activeId = activeId;
+    this.notConfigured = null;
+  }
+
+  private WatermarkKeyRing(String notConfigured) {
+    this.keys = Map.of();
+    this.activeId = null;
+    this.notConfigured = notConfigured;
+  }
+
+  /**
+   * A ring without keys, for a verifier given none: detection says "not checked", and {@link
+   * #active()} refuses.
+   *
+   * @param notConfigured where keys would have been read from, e.g. "GENGUARD_WATERMARK_KEYS is not
+   *     set and /keys/watermark-keys does not exist", for the reasons detection gives
+   */
+  public static WatermarkKeyRing none(String notConfigured) {
+    if (notConfigured == null || notConfigured.isBlank()) {
+      throw new IllegalArgumentException("say where the watermark keys would have come from");
+    }
+    return new WatermarkKeyRing(notConfigured);
+  }
+
+  /** Whether this ring holds no key ({@link #none}). */
+  public boolean isEmpty() {
+    return keys.isEmpty();
+  }
+
+  /** For a ring without keys, where they would have come from ({@link #none}); else empty. */
+  public Optional<String> notConfigured() {
+    return Optional.ofNullable(notConfigured);
   }
 
   /** A ring of one key, which is active. */
@@ -75,7 +114,16 @@ public final class WatermarkKeyRing {
     return new WatermarkKeyRing(all, key.id());
   }
 
+  /**
+   * The key that embeds.
+   *
+   * @throws IllegalStateException on a ring without keys ({@link #none})
+   */
   public WatermarkKey active() {
+    if (isEmpty()) {
+      throw new IllegalStateException(
+          "No watermark key to embed with: " + notConfigured + " (this key ring only verifies)");
+    }
     return keys.get(activeId);
   }
 
@@ -102,6 +150,9 @@ public final class WatermarkKeyRing {
 
   @Override
   public String toString() {
+    if (isEmpty()) {
+      return "WatermarkKeyRing[no keys: " + notConfigured + "]";
+    }
     return "WatermarkKeyRing[active=" + activeId + ", ids=" + keys.keySet() + "]";
   }
 }

@@ -428,6 +428,68 @@ class ManifestVerifierTest {
         json.replace("\"temperature\":0.7", "\"temperature\":1152921504606846976"));
   }
 
+  @Test
+  void shouldTrustARetiredKeyOnlyForManifestsSignedUpToItsNotAfterDate() {
+    // sign-2024 retired at the fixture manifest's signed generatedAt (2025-03-01T12:00:00.123Z).
+    VerificationKeyRing keys =
+        VerificationKeyRing.parse(
+            "sign-2024:"
+                + KEY_2024.publicKeyBase64()
+                + ":notAfter="
+                + ManifestFixtures.GENERATED_AT
+                + ",sign-2025:"
+                + KEY_2025.publicKeyBase64(),
+            "GENGUARD_VERIFICATION_KEYS",
+            true);
+    ManifestVerifier retiring = new ManifestVerifier(keys);
+
+    SignedProvenance before = signedAt(KEY_2024, ManifestFixtures.GENERATED_AT.minusSeconds(86400));
+    SignedProvenance at = signedAt(KEY_2024, ManifestFixtures.GENERATED_AT);
+    SignedProvenance after = signedAt(KEY_2024, ManifestFixtures.GENERATED_AT.plusMillis(1));
+    SignedProvenance successor = signedAt(KEY_2025, ManifestFixtures.GENERATED_AT.plusSeconds(60));
+
+    assertThat(inspect(retiring, before).status()).isEqualTo(ManifestStatus.VALID);
+    assertThat(inspect(retiring, at).status())
+        .as("not after: the instant itself is still in force")
+        .isEqualTo(ManifestStatus.VALID);
+    assertThat(inspect(retiring, successor).status()).isEqualTo(ManifestStatus.VALID);
+    ManifestVerification late = inspect(retiring, after);
+    assertThat(late.status()).isEqualTo(ManifestStatus.INVALID);
+    assertThat(late.signedAfterNotAfter()).isTrue();
+    assertThat(late.keyUnknown()).isFalse();
+    assertThat(late.manifest()).as("nothing it states is trusted").isNull();
+    assertThat(late.reason())
+        .isEqualTo(
+            "signed with key 'sign-2024' after its not-after date 2025-03-01T12:00:00.123Z (the"
+                + " manifest states it was generated at 2025-03-01T12:00:00.124Z): the key was"
+                + " retired then, and nothing it signs later is trusted (a leaked retired key, or"
+                + " a generator still signing with it)");
+    assertThat(inspect(verifier, after).status())
+        .as("the same manifest under the key without a date")
+        .isEqualTo(ManifestStatus.VALID);
+  }
+
+  private static SignedProvenance signedAt(SigningKey key, java.time.Instant generatedAt) {
+    ProvenanceManifest fixture = manifestFor(TEXT, key.id());
+    return new ManifestSigner(SigningKeyRing.of(key))
+        .sign(
+            new ProvenanceManifest(
+                fixture.requestId(),
+                fixture.outputId(),
+                fixture.textSha256(),
+                fixture.modelName(),
+                fixture.modelVersion(),
+                fixture.backend(),
+                fixture.sampling(),
+                generatedAt,
+                fixture.watermark(),
+                fixture.signingKeyId()));
+  }
+
+  private static ManifestVerification inspect(ManifestVerifier verifier, SignedProvenance signed) {
+    return verifier.inspect(TEXT, signed.canonicalJson(), signed.signature(), signed.keyId());
+  }
+
   /** The fixture manifest's JSON tree after {@code edit}, canonicalised. */
   private static String signedTree(Consumer<Map<String, Object>> edit) {
     Map<String, Object> tree = manifestFor(TEXT, "sign-2024").toJsonTree();

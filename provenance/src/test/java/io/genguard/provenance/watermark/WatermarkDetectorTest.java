@@ -123,6 +123,30 @@ class WatermarkDetectorTest {
   }
 
   @Test
+  void shouldConcludeNothingWithoutAKeyInsteadOfNotDetected() {
+    // A verifier given no watermark key (ProvenanceKeys.forVerifier) holds an empty ring.
+    int[] tokens = sample(new WatermarkEmbedder(KEY_A, DEFAULTS), VOCABULARY, 200, 1);
+    WatermarkDetector none =
+        new WatermarkDetector(WatermarkKeyRing.none("GENGUARD_WATERMARK_KEYS is not set"));
+
+    WatermarkDetection any = none.detectAnyKey(tokens, DEFAULTS);
+
+    assertThat(any.status()).isEqualTo(DetectionStatus.UNKNOWN_KEY);
+    assertThat(any.tokensScored()).isZero();
+    assertThat(any.pValue()).isEqualTo(1.0);
+    assertThat(any.keyId()).isNull();
+    assertThat(none.detect(tokens, "key-a", DEFAULTS).status())
+        .isEqualTo(DetectionStatus.UNKNOWN_KEY);
+    assertThat(none.detect("Some text to look at, long enough or not.").status())
+        .isEqualTo(DetectionStatus.UNKNOWN_KEY);
+    assertThat(detector.detectAnyKey(tokens, DEFAULTS).status())
+        .isEqualTo(DetectionStatus.WATERMARKED);
+    assertThat(none.keys().toString())
+        .isEqualTo("WatermarkKeyRing[no keys: GENGUARD_WATERMARK_KEYS is not set]");
+    assertThat(none.keys().rotateTo(KEY_B).active()).isEqualTo(KEY_B);
+  }
+
+  @Test
   void shouldCorrectForTryingEveryKeyInTheRing() {
     WatermarkDetector both = new WatermarkDetector(WatermarkKeyRing.of(KEY_A).rotateTo(KEY_B));
     int[] tokens = sample(new WatermarkEmbedder(KEY_B, DEFAULTS), VOCABULARY, 200, 8);

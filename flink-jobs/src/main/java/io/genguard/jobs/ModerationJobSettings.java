@@ -1,6 +1,7 @@
 package io.genguard.jobs;
 
 import io.genguard.moderation.job.ModerationJobConfig;
+import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.settings.KnownSettings;
 import java.nio.file.Path;
@@ -13,17 +14,20 @@ import org.slf4j.LoggerFactory;
 /**
  * Everything the moderation job needs on a cluster, parsed once in {@code main}: the job's own
  * settings ({@link ModerationJobConfig}, GENGUARD_MODERATION_* and
- * GENGUARD_KAFKA_BOOTSTRAP_SERVERS), the scorer, the policy file and where the TaskManagers keep
- * provenance key files they create. Values come from the environment of the process that runs
- * {@code main} (the one calling {@code flink run}), then from {@code KEY=VALUE} program arguments,
- * which win.
+ * GENGUARD_KAFKA_BOOTSTRAP_SERVERS), the scorer (with an imported classifier's
+ * GENGUARD_MODERATION_CLASSIFIER_* settings, {@link ScorerConfig#fromEnvironment}), the policy file
+ * and where the TaskManagers keep provenance key files they create. Values come from the
+ * environment of the process that runs {@code main} (the one calling {@code flink run}), then from
+ * {@code KEY=VALUE} program arguments, which win.
  *
+ * @param scorer the scorer and its settings; an imported classifier's folder must be at the same
+ *     path on the client and every TaskManager, like the policy file
  * @param policyFile policy YAML, present at the same path on the client and every TaskManager
  * @param keyDirectory key files on the TaskManagers, used only for keys missing from their
  *     environment (GENGUARD_WATERMARK_KEYS and GENGUARD_VERIFICATION_KEYS should be set there)
  */
 public record ModerationJobSettings(
-    ModerationJobConfig job, String scorer, Optional<Path> policyFile, Path keyDirectory) {
+    ModerationJobConfig job, ScorerConfig scorer, Optional<Path> policyFile, Path keyDirectory) {
   private static final Logger LOG = LoggerFactory.getLogger(ModerationJobSettings.class);
 
   public static final String SCORER = "GENGUARD_MODERATION_SCORER";
@@ -31,10 +35,10 @@ public record ModerationJobSettings(
   public static final String KEY_DIR = "GENGUARD_MODERATION_KEY_DIR";
 
   public ModerationJobSettings {
-    if (scorer == null || scorer.isBlank()) {
+    if (scorer == null) {
       throw new IllegalArgumentException(SCORER + " must name a scorer (or 'default')");
     }
-    ScorerFactory.configured(SCORER, scorer);
+    ScorerFactory.configured(SCORER, scorer.name());
   }
 
   /**
@@ -58,7 +62,8 @@ public record ModerationJobSettings(
     KnownSettings.check(values).forEach(LOG::warn);
     return new ModerationJobSettings(
         ModerationJobConfig.fromEnvironment(values),
-        values.getOrDefault(SCORER, "default"),
+        ScorerConfig.fromEnvironment(
+            ScorerFactory.configured(SCORER, values.getOrDefault(SCORER, "default")), values),
         Optional.ofNullable(values.get(POLICY_FILE))
             .filter(value -> !value.isBlank())
             .map(Path::of),

@@ -25,7 +25,7 @@ class ModerationJobSettingsTest {
 
     assertThat(settings.job().bootstrapServers()).isEqualTo("kafka:9092");
     assertThat(settings.job().parallelism()).isEqualTo(4);
-    assertThat(settings.scorer()).isEqualTo("keyword-baseline");
+    assertThat(settings.scorer().name()).isEqualTo("keyword-baseline");
     assertThat(settings.policyFile()).contains(Path.of("/etc/genguard/policy.yaml"));
   }
 
@@ -33,7 +33,8 @@ class ModerationJobSettingsTest {
   void shouldDefaultToTheBuiltInScorerAndPolicy() {
     ModerationJobSettings settings = ModerationJobSettings.parse(Map.of());
 
-    assertThat(settings.scorer()).isEqualTo("default");
+    assertThat(settings.scorer().name()).isEqualTo("minilm-ensemble");
+    assertThat(settings.scorer().modelPath()).isNull();
     assertThat(settings.policyFile()).isEmpty();
     assertThat(settings.job().consumerGroup()).isEqualTo("genguard-moderation");
   }
@@ -70,5 +71,31 @@ class ModerationJobSettingsTest {
                     Map.of(), ModerationJobSettings.SCORER + "=trivial-benchmark"))
         .hasMessageContaining("GENGUARD_MODERATION_SCORER is 'trivial-benchmark'")
         .hasMessageContaining("would release everything");
+  }
+
+  @Test
+  void shouldReadAnImportedClassifiersFolderAndLabels() {
+    ModerationJobSettings settings =
+        ModerationJobSettings.parse(
+            Map.of(
+                "GENGUARD_MODERATION_SCORER",
+                "onnx-classifier",
+                "GENGUARD_MODERATION_CLASSIFIER_DIR",
+                "/models/toxic-bert"),
+            "GENGUARD_MODERATION_CLASSIFIER_LABELS=toxic=harassment;neutral=none",
+            "GENGUARD_MODERATION_CLASSIFIER_MAX_TOKENS=512");
+
+    assertThat(settings.scorer().name()).isEqualTo("onnx-classifier");
+    assertThat(settings.scorer().modelPath()).isEqualTo(Path.of("/models/toxic-bert"));
+    assertThat(settings.scorer().labelMapSpec()).isEqualTo("neutral=none;toxic=harassment");
+    assertThat(settings.scorer().maxTokens()).isEqualTo(512);
+    assertThatThrownBy(
+            () ->
+                ModerationJobSettings.parse(
+                    Map.of(
+                        "GENGUARD_MODERATION_SCORER", "keyword-baseline",
+                        "GENGUARD_MODERATION_CLASSIFIER_DIR", "/models/toxic-bert")))
+        .hasMessageContaining(
+            "GENGUARD_MODERATION_CLASSIFIER_DIR is set, but the scorer is 'keyword-baseline'");
   }
 }

@@ -14,6 +14,7 @@ import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.job.ModerationJob;
 import io.genguard.moderation.job.ModerationJobConfig;
 import io.genguard.moderation.pipeline.ModerationPipelines;
+import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.observability.MetricsConfig;
 import io.genguard.observability.audit.AuditStoreCollector;
 import io.genguard.observability.http.MetricsEndpoint;
@@ -240,7 +241,9 @@ public final class GenGuardStack implements AutoCloseable {
             .withParallelism(config.moderationParallelism());
     BatchModerator.Factory moderator =
         ModerationPipelines.factory(
-            config.moderationScorer(), config.policyFile().orElse(null), keyDirectory);
+            ScorerConfig.fromEnvironment(config.moderationScorer(), System.getenv()),
+            config.policyFile().orElse(null),
+            keyDirectory);
     // Bias aggregation (bias-audit): verdicts to bias.metrics and live bias alerts. Started before
     // moderation so that it stops after it, once the last verdicts are committed.
     track(

@@ -20,7 +20,9 @@ final class PassThroughCommands {
       name = "score",
       description =
           "Score a JSONL file: --in IN.jsonl --out OUT.jsonl [--policy FILE]"
-              + " [--scorer NAME] [--tenant ID] [--batch-size N]. One output line per input line, same order.")
+              + " [--scorer NAME] [--tenant ID] [--batch-size N] [--explain]; --scorer onnx-classifier"
+              + " takes --classifier-dir DIR --classifier-labels MAP [--classifier-max-tokens N]."
+              + " One output line per input line, same order.")
   static final class Score implements Callable<Integer> {
     @Unmatched List<String> args = new ArrayList<>();
 
@@ -50,7 +52,9 @@ final class PassThroughCommands {
       name = "quality",
       description =
           "Measure moderation quality on held-out data and print the"
-              + " report: [--data-dir DATASETS] [--scorers a,b,c] [--policy FILE] [--out FILE] [--holistic-sample N].")
+              + " report: [--data-dir DATASETS] [--scorers a,b,c] [--policy FILE] [--out FILE] [--holistic-sample N]"
+              + " [--classifier-dir DIR --classifier-labels MAP [--classifier-max-tokens N]] (for"
+              + " onnx-classifier).")
   static final class Quality implements Callable<Integer> {
     @Unmatched List<String> args = new ArrayList<>();
 

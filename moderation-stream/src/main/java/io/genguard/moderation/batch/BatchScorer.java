@@ -50,12 +50,15 @@ import java.util.function.Function;
  *
  * <pre>
  * score --in IN.jsonl --out OUT.jsonl [--policy FILE] [--scorer NAME] [--tenant ID] [--batch-size N]
- *       [--explain]
+ *       [--explain] [--classifier-dir DIR --classifier-labels MAP [--classifier-max-tokens N]]
  * </pre>
  *
- * IN holds one JSON object a line with {@code id} and {@code text} (a UTF-8 byte-order mark before
- * the first is skipped). OUT gets exactly one line per input line, in order: {@code id}, {@code
- * unsafe}, {@code categories}, {@code groups}, {@code decision}, {@code reasons}, {@code
+ * The {@code --classifier-*} flags configure {@code --scorer onnx-classifier} ({@link
+ * ScorerConfig#fromOptions}); they are refused with any other scorer.
+ *
+ * <p>IN holds one JSON object a line with {@code id} and {@code text} (a UTF-8 byte-order mark
+ * before the first is skipped). OUT gets exactly one line per input line, in order: {@code id},
+ * {@code unsafe}, {@code categories}, {@code groups}, {@code decision}, {@code reasons}, {@code
  * textTruncated}, {@code policyId}, {@code policyVersion}, {@code policySha256}, {@code
  * scorerVersions}; or {@code id} (when known), {@code line} and {@code error} for a line that is
  * not a JSON object with a string {@code text}, or whose text the analysis failed on (the other
@@ -83,7 +86,8 @@ public final class BatchScorer {
   static final long MAX_PENDING_BYTES = 32L * 1024 * 1024;
 
   static final String USAGE =
-      "usage: score --in IN.jsonl --out OUT.jsonl [--policy FILE] [--scorer NAME] [--tenant ID] [--batch-size N] [--explain]";
+      "usage: score --in IN.jsonl --out OUT.jsonl [--policy FILE] [--scorer NAME] [--tenant ID] [--batch-size N] [--explain]"
+          + " [--classifier-dir DIR --classifier-labels LABEL=CATEGORY[,CATEGORY];... [--classifier-max-tokens N]]";
 
   /** Strict: text after a line's JSON value makes the line an error, not a silently cut one. */
   /** Strict: a repeated key makes the line an error too, so no second "text" wins silently. */
@@ -100,7 +104,7 @@ public final class BatchScorer {
       Path in,
       Path out,
       Path policy,
-      String scorer,
+      ScorerConfig scorer,
       String tenant,
       int batchSize,
       boolean explain) {}
@@ -217,8 +221,8 @@ public final class BatchScorer {
         return 2;
       }
       BiasAnalyzer bias = BiasAnalyzer.loadDefault();
-      stderr.println("score: loading scorer " + options.scorer());
-      try (ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(options.scorer()));
+      stderr.println("score: loading scorer " + options.scorer().name());
+      try (ContentScorer scorer = ScorerFactory.create(options.scorer());
           InputStream in = Files.newInputStream(options.in());
           OutputStream out = Files.newOutputStream(options.out())) {
         BatchScorer batch =
@@ -282,7 +286,8 @@ public final class BatchScorer {
       values.put(arg.substring(2), args[++i]);
     }
     for (String key : values.keySet()) {
-      if (!List.of("in", "out", "policy", "scorer", "tenant", "batch-size").contains(key)) {
+      if (!List.of("in", "out", "policy", "scorer", "tenant", "batch-size").contains(key)
+          && !ScorerConfig.OPTIONS.contains(key)) {
         throw new IllegalArgumentException("score: unknown option --" + key);
       }
     }
@@ -304,10 +309,19 @@ public final class BatchScorer {
         Path.of(values.get("in")),
         Path.of(values.get("out")),
         values.containsKey("policy") ? Path.of(values.get("policy")) : null,
-        values.getOrDefault("scorer", ScorerConfig.DEFAULT_NAME),
+        scorer(values),
         values.get("tenant"),
         batchSize,
         explain);
+  }
+
+  private static ScorerConfig scorer(Map<String, String> values) {
+    try {
+      return ScorerConfig.fromOptions(
+          values.getOrDefault("scorer", ScorerConfig.DEFAULT_NAME), values);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("score: " + e.getMessage(), e);
+    }
   }
 
   /** One input line, parsed or failed. */

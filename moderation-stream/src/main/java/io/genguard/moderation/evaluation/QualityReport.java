@@ -17,6 +17,7 @@ import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.MinorSexualization;
+import io.genguard.moderation.scoring.OnnxClassifierScorer;
 import io.genguard.moderation.scoring.RuleMatch;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
@@ -46,6 +47,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -65,7 +67,11 @@ import java.util.stream.Collectors;
  *
  * <pre>
  * QualityReport [--data-dir DIR] [--scorers a,b,c] [--policy FILE] [--out FILE] [--holistic-sample N]
+ *               [--classifier-dir DIR --classifier-labels MAP [--classifier-max-tokens N]]
  * </pre>
+ *
+ * The {@code --classifier-*} flags configure {@code onnx-classifier} among {@code --scorers}
+ * ({@link ScorerConfig#fromOptions}).
  *
  * <ul>
  *   <li>Held-out test split of the training corpus (deduplicated, split by text and behaviour): per
@@ -113,17 +119,22 @@ public final class QualityReport {
   /** Runs the command; 0 on success (targets missed are reported, not failures), 1 on error. */
   public static int run(String[] args) {
     Map<String, String> options;
+    List<ScorerConfig> scorers;
     try {
-      options =
-          io.genguard.moderation.train.TrainCommand.parseOptions(
-              args, java.util.Set.of("data-dir", "scorers", "policy", "out", "holistic-sample"));
+      Set<String> allowed =
+          new HashSet<>(Set.of("data-dir", "scorers", "policy", "out", "holistic-sample"));
+      allowed.addAll(ScorerConfig.OPTIONS);
+      options = io.genguard.moderation.train.TrainCommand.parseOptions(args, allowed);
       io.genguard.moderation.train.TrainCommand.intOption(
           options, "holistic-sample", HOLISTIC_SAMPLE, 1, 1_000_000);
+      scorers = scorers(options);
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       System.err.println(
           "usage: QualityReport [--data-dir DIR] [--scorers minilm-ensemble,ngram-logistic,keyword-baseline]"
-              + " [--policy FILE] [--out FILE] [--holistic-sample N]");
+              + " [--policy FILE] [--out FILE] [--holistic-sample N]"
+              + " [--classifier-dir DIR --classifier-labels LABEL=CATEGORY[,CATEGORY];..."
+              + " [--classifier-max-tokens N]]");
       return 2;
     }
     try {
@@ -132,11 +143,6 @@ public final class QualityReport {
           options.containsKey("policy")
               ? PolicyLoader.load(Path.of(options.get("policy")))
               : PolicyLoader.loadDefault();
-      List<String> scorers =
-          List.of(
-              options
-                  .getOrDefault("scorers", "minilm-ensemble,ngram-logistic,keyword-baseline")
-                  .split(","));
       Path out =
           options.containsKey("out")
               ? Path.of(options.get("out"))
@@ -271,7 +277,38 @@ public final class QualityReport {
   record Throughput(
       int texts, double averageTokens, double textsPerSecond, int batchSize, double loadAverage) {}
 
-  String report(Path dataDir, List<String> scorerNames, int holisticSample, String[] args)
+  /**
+   * The scorers of {@code --scorers}; the classifier flags go to {@code onnx-classifier}, and are
+   * refused when it is not among them.
+   */
+  static List<ScorerConfig> scorers(Map<String, String> options) {
+    List<String> names =
+        Arrays.stream(
+                options
+                    .getOrDefault("scorers", "minilm-ensemble,ngram-logistic,keyword-baseline")
+                    .split(","))
+            .map(String::strip)
+            .toList();
+    List<ScorerConfig> scorers = new ArrayList<>();
+    for (String name : names) {
+      scorers.add(
+          ScorerConfig.fromOptions(
+              name, name.equals(OnnxClassifierScorer.NAME) ? options : Map.of()));
+    }
+    for (String option : ScorerConfig.OPTIONS) {
+      if (options.containsKey(option) && !names.contains(OnnxClassifierScorer.NAME)) {
+        throw new IllegalArgumentException(
+            "--"
+                + option
+                + " is set, but --scorers does not name "
+                + OnnxClassifierScorer.NAME
+                + ", the only scorer that reads it");
+      }
+    }
+    return scorers;
+  }
+
+  String report(Path dataDir, List<ScorerConfig> scorers, int holisticSample, String[] args)
       throws IOException {
     long start = System.nanoTime();
     log.println("Loading the corpus and its held-out test split from " + dataDir);
@@ -305,10 +342,10 @@ public final class QualityReport {
             holistic);
     List<String> throughputTexts = ThroughputBenchmark.hundredTokenTexts(test, 1024);
     List<ScorerResults> results = new ArrayList<>();
-    for (String name : scorerNames) {
-      log.println("Scoring with " + name);
-      try (ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(name.strip()))) {
-        results.add(measure(name.strip(), scorer, texts, throughputTexts));
+    for (ScorerConfig config : scorers) {
+      log.println("Scoring with " + config.name());
+      try (ContentScorer scorer = ScorerFactory.create(config)) {
+        results.add(measure(config.name(), scorer, texts, throughputTexts));
       }
     }
     RuleResult threatPatterns = threatPatterns(texts);

@@ -10,6 +10,7 @@ import io.genguard.moderation.policy.PolicyReloader;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.policy.RuleFindings;
 import io.genguard.moderation.scoring.ContentScorer;
+import io.genguard.moderation.scoring.OnnxClassifierScorer;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
@@ -25,10 +26,10 @@ import java.util.function.Supplier;
 
 /**
  * Builds the moderator the Flink job runs, from names and paths only, so the factory can be shipped
- * to task managers: the scorer by name, the policy file (re-read when it changes; an invalid file
- * leaves the running policy in force), and the provenance keys a verifier holds, from the
- * environment or a key directory ({@link ProvenanceKeys#forVerifier}: public keys only, no signing
- * key).
+ * to task managers: the scorer by name (with an imported classifier's folder, label map and window
+ * length), the policy file (re-read when it changes; an invalid file leaves the running policy in
+ * force), and the provenance keys a verifier holds, from the environment or a key directory ({@link
+ * ProvenanceKeys#forVerifier}: public keys only, no signing key).
  */
 public final class ModerationPipelines {
   /** How long one scoring call may take before its outputs go to policy as a scorer timeout. */
@@ -44,7 +45,8 @@ public final class ModerationPipelines {
   private ModerationPipelines() {}
 
   /**
-   * @param scorerName a name from {@link ScorerFactory#NAMES}, or "default"
+   * @param scorerName a name from {@link ScorerFactory#NAMES}, or "default"; a scorer that needs
+   *     settings ({@code onnx-classifier}) takes the other overload
    * @param policyFile policy YAML, or null for the built-in default policy
    * @param keyDirectory where the watermark key file and the published verification keys are
    *     ({@link ProvenanceKeys#forVerifier}; environment keys take precedence)
@@ -57,12 +59,36 @@ public final class ModerationPipelines {
       throw new IllegalArgumentException(
           "Unknown scorer '" + scorerName + "'; known scorers: " + ScorerFactory.NAMES);
     }
+    return factory(ScorerConfig.named(scorer), policyFile, keyDirectory);
+  }
+
+  /**
+   * The same with a scorer's settings ({@link ScorerConfig#fromEnvironment}: the imported
+   * classifier's folder, label map and window length). An imported classifier is loaded once here,
+   * so that a folder or label map it cannot run with fails at start-up with what to set, not in
+   * every task's restart.
+   */
+  public static BatchModerator.Factory factory(
+      ScorerConfig scorer, Path policyFile, Path keyDirectory) {
+    if (!ScorerFactory.NAMES.contains(scorer.name())) {
+      throw new IllegalArgumentException(
+          "Unknown scorer '" + scorer.name() + "'; known scorers: " + ScorerFactory.NAMES);
+    }
+    if (scorer.name().equals(OnnxClassifierScorer.NAME)) {
+      ScorerFactory.create(scorer).close();
+    }
     String policy = policyFile == null ? null : policyFile.toAbsolutePath().toString();
     // Checked here, to fail at start-up with the line rather than in a task; and kept, as the
     // policy a task starts under when no checkpoint says which policy was in force.
     String submitted = policy == null ? null : PolicyLoader.load(Path.of(policy)).text();
     return new FileModeratorFactory(
-        scorer, policy, submitted, keyDirectory.toAbsolutePath().toString());
+        scorer.name(),
+        scorer.modelPath() == null ? null : scorer.modelPath().toAbsolutePath().toString(),
+        scorer.labelMapSpec(),
+        scorer.maxTokens(),
+        policy,
+        submitted,
+        keyDirectory.toAbsolutePath().toString());
   }
 
   /**
@@ -75,8 +101,23 @@ public final class ModerationPipelines {
    * the backlog of an upgrade under the new version deployed for it.
    */
   private record FileModeratorFactory(
-      String scorerName, String policyFile, String submittedPolicy, String keyDirectory)
+      String scorerName,
+      String modelPath,
+      String labelMap,
+      int maxTokens,
+      String policyFile,
+      String submittedPolicy,
+      String keyDirectory)
       implements BatchModerator.Factory {
+    /** The scorer's settings, from the strings shipped to the task (a Path is not serializable). */
+    private ScorerConfig scorerConfig() {
+      return new ScorerConfig(
+          scorerName,
+          modelPath == null ? null : Path.of(modelPath),
+          ScorerConfig.parseLabelMap(labelMap),
+          maxTokens);
+    }
+
     @Override
     public BatchModerator create() {
       return create(null);
@@ -90,7 +131,8 @@ public final class ModerationPipelines {
     @Override
     public BatchModerator create(
         PolicySet inForceAtCheckpoint, Map<String, String> versionsSeenAtCheckpoint) {
-      Supplier<ContentScorer> scorer = () -> ScorerFactory.create(ScorerConfig.named(scorerName));
+      ScorerConfig config = scorerConfig();
+      Supplier<ContentScorer> scorer = () -> ScorerFactory.create(config);
       if (policyFile == null) {
         return ModerationPipelines.create(
             scorer, constant(PolicyLoader.loadDefault()), keyDirectory);

@@ -32,9 +32,11 @@ import java.util.Set;
  * text classifier a user brings from a local folder.
  *
  * <p>Long texts are split into windows of {@code maxTokens} (special tokens included) and every
- * window is run, so nothing past the first window goes unseen; callers combine the windows. Batches
- * are sorted by length so that padding stays small. Outputs are copied into Java arrays at once and
- * all vector math (mean pooling) is done in Java: DJL's default engine here may lack operators.
+ * window up to the caller's {@code maxWindows} is run; callers combine the windows and size {@code
+ * maxWindows} to cover the texts they score (the classifier: {@link
+ * OnnxClassifierScorer#windowsFor}). Batches are sorted by length so that padding stays small.
+ * Outputs are copied into Java arrays at once and all vector math (mean pooling) is done in Java:
+ * DJL's default engine here may lack operators.
  *
  * <p>Not thread-safe (a DJL predictor is not); give each thread its own instance.
  */
@@ -43,6 +45,10 @@ public final class OnnxTextModel implements AutoCloseable {
   public static final String MINILM_ONNX = "/all-minilm-l6-v2-q.onnx";
 
   public static final String MINILM_TOKENIZER = "/all-minilm-l6-v2-q-tokenizer.json";
+
+  /** The inputs {@link #forward} feeds (int64 [batch, tokens]); a model may take fewer. */
+  private static final Set<String> FED_INPUTS =
+      Set.of("input_ids", "attention_mask", "token_type_ids");
 
   private final ZooModel<NDList, NDList> model;
   private final Predictor<NDList, NDList> predictor;
@@ -95,10 +101,15 @@ public final class OnnxTextModel implements AutoCloseable {
     PairList<String, Shape> inputs = model.describeInput();
     this.inputNames =
         inputs == null ? Set.of("input_ids", "attention_mask") : new HashSet<>(inputs.keys());
-    if (!inputNames.contains("input_ids")) {
+    if (!inputNames.contains("input_ids") || !FED_INPUTS.containsAll(inputNames)) {
       close();
       throw new IllegalStateException(
-          "ONNX model " + onnx + " has inputs " + inputNames + "; expected input_ids");
+          "ONNX model "
+              + onnx
+              + " has inputs "
+              + new java.util.TreeSet<>(inputNames)
+              + "; GenGuard feeds input_ids (required), attention_mask and token_type_ids, each"
+              + " int64 [batch, tokens], and nothing else");
     }
     // What the tokenizer wraps around a text ([CLS] ... [SEP], <s> ... </s>), learned from "".
     try (HuggingFaceTokenizer withSpecials =
@@ -203,6 +214,47 @@ public final class OnnxTextModel implements AutoCloseable {
     return maxTokens;
   }
 
+  /** The model's input names. */
+  public Set<String> inputNames() {
+    return Set.copyOf(inputNames);
+  }
+
+  /**
+   * Runs the first window of one text and returns the shape of the model's first output, as is (no
+   * pooling): for checks at load time.
+   */
+  public long[] outputShape(String text) {
+    long[] seq = windows(text).get(0);
+    long[] mask = new long[seq.length];
+    Arrays.fill(mask, 1L);
+    try (NDManager batch = model.getNDManager().newSubManager()) {
+      NDList result = predictor.predict(inputs(batch, seq, mask, 1, seq.length));
+      long[] shape = result.get(0).getShape().getShape();
+      result.close();
+      return shape;
+    } catch (TranslateException e) {
+      throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+    }
+  }
+
+  private NDList inputs(NDManager batch, long[] ids, long[] mask, int b, int t) {
+    NDList inputs = new NDList();
+    NDArray inputIds = batch.create(ids, new Shape(b, t));
+    inputIds.setName("input_ids");
+    inputs.add(inputIds);
+    if (inputNames.contains("attention_mask")) {
+      NDArray attention = batch.create(mask, new Shape(b, t));
+      attention.setName("attention_mask");
+      inputs.add(attention);
+    }
+    if (inputNames.contains("token_type_ids")) {
+      NDArray types = batch.create(new long[b * t], new Shape(b, t));
+      types.setName("token_type_ids");
+      inputs.add(types);
+    }
+    return inputs;
+  }
+
   /**
    * Token windows of one text, special tokens included; at least one, at most maxWindows. Whole
    * sentences are packed into a window up to {@code packTokens} tokens (a sentence longer than that
@@ -288,21 +340,7 @@ public final class OnnxTextModel implements AutoCloseable {
       Arrays.fill(mask, row * t, row * t + seq.length, 1L);
     }
     try (NDManager batch = model.getNDManager().newSubManager()) {
-      NDList inputs = new NDList();
-      NDArray inputIds = batch.create(ids, new Shape(b, t));
-      inputIds.setName("input_ids");
-      inputs.add(inputIds);
-      if (inputNames.contains("attention_mask")) {
-        NDArray attention = batch.create(mask, new Shape(b, t));
-        attention.setName("attention_mask");
-        inputs.add(attention);
-      }
-      if (inputNames.contains("token_type_ids")) {
-        NDArray types = batch.create(new long[b * t], new Shape(b, t));
-        types.setName("token_type_ids");
-        inputs.add(types);
-      }
-      NDList result = predictor.predict(inputs);
+      NDList result = predictor.predict(inputs(batch, ids, mask, b, t));
       NDArray first = result.get(0);
       Shape shape = first.getShape();
       float[] values = first.toFloatArray();

@@ -1,42 +1,65 @@
 package io.genguard.moderation.scoring;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
- * Which content scorer to run and how, as parsed from configuration.
+ * Which content scorer to run and how.
  *
- * <p>Keys (all optional): {@value #KEY_NAME} (one of {@link ScorerFactory#NAMES}, default {@value
- * #DEFAULT_NAME}); {@value #KEY_MODEL_PATH} (a model file or folder; for {@code onnx-classifier}
- * the folder holding {@code model.onnx} and {@code tokenizer.json}); {@value #KEY_LABEL_MAP} (for
- * {@code onnx-classifier}: {@code label=category[,category];label=...}, e.g. {@code
- * toxic=harassment;identity_hate=hate;threat=violence,harassment}); {@value #KEY_MAX_TOKENS}
- * (tokens per text that the transformer scorers read, default {@value #DEFAULT_MAX_TOKENS}).
+ * <p>The {@code onnx-classifier} scorer (a Hugging Face text classifier a user brings) needs its
+ * folder and a label map. The moderation job and the embedded stack read them from the environment
+ * ({@link #fromEnvironment}): {@value #CLASSIFIER_DIR} (the folder holding {@code model.onnx},
+ * {@code tokenizer.json} and {@code config.json}), {@value #CLASSIFIER_LABELS} ({@code
+ * label=category[,category];label=...}, e.g. {@code
+ * toxic=harassment;identity_hate=hate;threat=violence,harassment;neutral=none}) and {@value
+ * #CLASSIFIER_MAX_TOKENS} (tokens per window the classifier reads, default {@value
+ * #DEFAULT_MAX_TOKENS}); {@code score} and {@code quality} take the same as {@value
+ * #CLASSIFIER_DIR_FLAG}, {@value #CLASSIFIER_LABELS_FLAG} and {@value #CLASSIFIER_MAX_TOKENS_FLAG}
+ * ({@link #of}). They are refused with any other scorer, which would not read them.
  *
  * @param name the scorer's factory name
  * @param modelPath a model file or folder, or null for the model in the jar
  * @param labelMap classifier label to GenGuard categories, for imported classifiers
- * @param maxTokens tokens per text the transformer scorers read
+ * @param maxTokens tokens per window the imported classifier reads
  */
 public record ScorerConfig(
     String name, Path modelPath, Map<String, Set<Category>> labelMap, int maxTokens) {
-  public static final String KEY_NAME = "genguard.scorer.name";
-  public static final String KEY_MODEL_PATH = "genguard.scorer.model-path";
-  public static final String KEY_LABEL_MAP = "genguard.scorer.label-map";
-  public static final String KEY_MAX_TOKENS = "genguard.scorer.max-tokens";
+  public static final String CLASSIFIER_DIR = "GENGUARD_MODERATION_CLASSIFIER_DIR";
+  public static final String CLASSIFIER_LABELS = "GENGUARD_MODERATION_CLASSIFIER_LABELS";
+  public static final String CLASSIFIER_MAX_TOKENS = "GENGUARD_MODERATION_CLASSIFIER_MAX_TOKENS";
+  public static final String CLASSIFIER_DIR_FLAG = "--classifier-dir";
+  public static final String CLASSIFIER_LABELS_FLAG = "--classifier-labels";
+  public static final String CLASSIFIER_MAX_TOKENS_FLAG = "--classifier-max-tokens";
+
+  /** How messages name the folder setting: the environment key and the commands' flag. */
+  public static final String DIR_SETTING =
+      CLASSIFIER_DIR + " (" + CLASSIFIER_DIR_FLAG + " for score and quality)";
+
+  /** How messages name the label map setting. */
+  public static final String LABELS_SETTING =
+      CLASSIFIER_LABELS + " (" + CLASSIFIER_LABELS_FLAG + " for score and quality)";
+
+  /** How messages name the window length setting. */
+  public static final String MAX_TOKENS_SETTING =
+      CLASSIFIER_MAX_TOKENS + " (" + CLASSIFIER_MAX_TOKENS_FLAG + " for score and quality)";
+
   public static final String DEFAULT_NAME = MiniLmEnsembleScorer.NAME;
   public static final int DEFAULT_MAX_TOKENS = 256;
 
   public ScorerConfig {
     if (name == null || name.isBlank()) {
-      throw new IllegalArgumentException(KEY_NAME + " must not be blank");
+      throw new IllegalArgumentException("The scorer name must not be blank");
     }
     if (maxTokens < 8) {
-      throw new IllegalArgumentException(KEY_MAX_TOKENS + " must be at least 8, got " + maxTokens);
+      throw new IllegalArgumentException(
+          MAX_TOKENS_SETTING + " must be at least 8, got " + maxTokens);
     }
     labelMap = Collections.unmodifiableMap(new LinkedHashMap<>(labelMap));
   }
@@ -46,31 +69,124 @@ public record ScorerConfig(
     return named(DEFAULT_NAME);
   }
 
-  /** A scorer by name with the model in the jar. */
+  /** A scorer by name with the model in the jar ({@code default} is {@link #DEFAULT_NAME}). */
   public static ScorerConfig named(String name) {
-    return new ScorerConfig(name, null, Map.of(), DEFAULT_MAX_TOKENS);
+    return new ScorerConfig(resolve(name), null, Map.of(), DEFAULT_MAX_TOKENS);
   }
 
-  /** Reads the keys above from a flat map (properties, environment or a parsed config file). */
-  public static ScorerConfig fromMap(Map<String, String> settings) {
-    String name = settings.getOrDefault(KEY_NAME, DEFAULT_NAME).strip();
-    String path = settings.get(KEY_MODEL_PATH);
-    String maxTokens = settings.getOrDefault(KEY_MAX_TOKENS, String.valueOf(DEFAULT_MAX_TOKENS));
-    int tokens;
+  /**
+   * The scorer {@code name} with the classifier settings of an environment ({@value
+   * #CLASSIFIER_DIR}, {@value #CLASSIFIER_LABELS}, {@value #CLASSIFIER_MAX_TOKENS}); blank values
+   * count as unset.
+   *
+   * @param name a name from {@link ScorerFactory#NAMES}, or {@code default} (or null) for {@link
+   *     #DEFAULT_NAME}
+   * @throws IllegalArgumentException for a classifier setting with another scorer, or a value that
+   *     cannot be parsed, naming the setting
+   */
+  public static ScorerConfig fromEnvironment(String name, Map<String, String> env) {
+    return of(
+        name,
+        env.get(CLASSIFIER_DIR),
+        env.get(CLASSIFIER_LABELS),
+        env.get(CLASSIFIER_MAX_TOKENS),
+        new String[] {CLASSIFIER_DIR, CLASSIFIER_LABELS, CLASSIFIER_MAX_TOKENS});
+  }
+
+  /**
+   * The scorer {@code name} with the classifier flags of {@code score} or {@code quality} (option
+   * names without their dashes: {@code classifier-dir}, {@code classifier-labels}, {@code
+   * classifier-max-tokens}).
+   */
+  public static ScorerConfig fromOptions(String name, Map<String, String> options) {
+    return of(
+        name,
+        options.get(CLASSIFIER_DIR_FLAG.substring(2)),
+        options.get(CLASSIFIER_LABELS_FLAG.substring(2)),
+        options.get(CLASSIFIER_MAX_TOKENS_FLAG.substring(2)),
+        new String[] {CLASSIFIER_DIR_FLAG, CLASSIFIER_LABELS_FLAG, CLASSIFIER_MAX_TOKENS_FLAG});
+  }
+
+  /** The option names {@link #fromOptions} reads, without their dashes. */
+  public static final Set<String> OPTIONS =
+      Set.of(
+          CLASSIFIER_DIR_FLAG.substring(2),
+          CLASSIFIER_LABELS_FLAG.substring(2),
+          CLASSIFIER_MAX_TOKENS_FLAG.substring(2));
+
+  private static ScorerConfig of(
+      String name, String dir, String labels, String maxTokens, String[] settings) {
+    String scorer = resolve(name);
+    String[] values = {dir, labels, maxTokens};
+    if (!scorer.equals(OnnxClassifierScorer.NAME)) {
+      for (int i = 0; i < values.length; i++) {
+        if (values[i] != null && !values[i].isBlank()) {
+          throw new IllegalArgumentException(
+              settings[i]
+                  + " is set, but the scorer is '"
+                  + scorer
+                  + "': the classifier settings are read for "
+                  + OnnxClassifierScorer.NAME
+                  + " only; remove it, or choose that scorer");
+        }
+      }
+      return named(scorer);
+    }
+    int tokens = DEFAULT_MAX_TOKENS;
+    if (maxTokens != null && !maxTokens.isBlank()) {
+      try {
+        tokens = Integer.parseInt(maxTokens.strip());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(
+            settings[2] + " must be an integer, got '" + maxTokens + "'");
+      }
+      if (tokens < 8 || tokens > 8192) {
+        throw new IllegalArgumentException(settings[2] + " must be 8-8192, got " + tokens);
+      }
+    }
+    Map<String, Set<Category>> map;
     try {
-      tokens = Integer.parseInt(maxTokens.strip());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          KEY_MAX_TOKENS + " must be an integer, got '" + maxTokens + "'");
+      map = parseLabelMap(labels == null ? "" : labels);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(settings[1] + ": " + e.getMessage(), e);
     }
     return new ScorerConfig(
-        name,
-        path == null || path.isBlank() ? null : Path.of(path.strip()),
-        parseLabelMap(settings.getOrDefault(KEY_LABEL_MAP, "")),
-        tokens);
+        scorer, dir == null || dir.isBlank() ? null : Path.of(dir.strip()), map, tokens);
   }
 
-  /** Parses {@code label=category[,category];...}; a label mapped to {@code none} is ignored. */
+  private static String resolve(String name) {
+    return name == null || name.isBlank() || name.strip().equals("default")
+        ? DEFAULT_NAME
+        : name.strip();
+  }
+
+  /**
+   * The label map as one canonical string ({@code label=category,...;...}, labels sorted,
+   * categories in their fixed order, {@code none} for a label left out): {@link #parseLabelMap}
+   * reads it back to the same map.
+   */
+  public String labelMapSpec() {
+    List<String> entries = new ArrayList<>();
+    for (Map.Entry<String, Set<Category>> e : new TreeMap<>(labelMap).entrySet()) {
+      entries.add(
+          e.getKey()
+              + "="
+              + (e.getValue().isEmpty()
+                  ? NONE
+                  : String.join(
+                      ",", EnumSet.copyOf(e.getValue()).stream().map(Category::id).toList())));
+    }
+    return String.join(";", entries);
+  }
+
+  /** What a label that counts for no category is mapped to. */
+  public static final String NONE = "none";
+
+  /**
+   * Parses {@code label=category[,category];...}; a label mapped to {@code none} is ignored by the
+   * scorer. A label mapped to nothing ({@code toxic=}), to {@code none} and a category at once, or
+   * named twice is refused: each would leave a harmful label counting for nothing unnoticed.
+   */
   public static Map<String, Set<Category>> parseLabelMap(String spec) {
     Map<String, Set<Category>> map = new LinkedHashMap<>();
     if (spec.isBlank()) {
@@ -83,19 +199,40 @@ public record ScorerConfig(
       int eq = entry.indexOf('=');
       if (eq <= 0) {
         throw new IllegalArgumentException(
-            KEY_LABEL_MAP + ": entry '" + entry.strip() + "' is not label=category[,category]");
+            "entry '" + entry.strip() + "' is not label=category[,category] (or label=none)");
       }
       String label = entry.substring(0, eq).strip();
+      if (map.containsKey(label)) {
+        throw new IllegalArgumentException(
+            "label '" + label + "' is mapped twice; map each label once");
+      }
       Set<Category> categories = EnumSet.noneOf(Category.class);
+      boolean none = false;
       for (String id : entry.substring(eq + 1).split(",")) {
-        if (!id.isBlank() && !id.strip().equals("none")) {
-          try {
-            categories.add(Category.fromId(id));
-          } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(
-                KEY_LABEL_MAP + ": label '" + label + "': " + e.getMessage(), e);
-          }
+        if (id.isBlank()) {
+          continue;
         }
+        if (id.strip().equals(NONE)) {
+          none = true;
+          continue;
+        }
+        try {
+          categories.add(Category.fromId(id));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("label '" + label + "': " + e.getMessage(), e);
+        }
+      }
+      if (none && !categories.isEmpty()) {
+        throw new IllegalArgumentException(
+            "label '" + label + "' is mapped to none and to categories at once; choose one");
+      }
+      if (!none && categories.isEmpty()) {
+        throw new IllegalArgumentException(
+            "label '"
+                + label
+                + "' is mapped to no category; name its categories, or write "
+                + label
+                + "=none to ignore it");
       }
       map.put(label, categories);
     }

@@ -14,8 +14,9 @@ import java.util.List;
  *   <li>{@code minilm-ensemble} (default): all-MiniLM-L6-v2 embeddings through DJL's ONNX Runtime
  *       engine, stacked with the n-gram heads; calibrated.
  *   <li>{@code onnx-classifier}: any Hugging Face text classifier exported to ONNX, from the folder
- *       {@code genguard.scorer.model-path}, labels mapped to categories by {@code
- *       genguard.scorer.label-map}.
+ *       {@code GENGUARD_MODERATION_CLASSIFIER_DIR} ({@code --classifier-dir}), labels mapped to
+ *       categories by {@code GENGUARD_MODERATION_CLASSIFIER_LABELS} ({@code --classifier-labels}):
+ *       {@link ScorerConfig}.
  *   <li>{@code ngram-logistic}: calibrated logistic heads over hashed n-grams (in the jar).
  *   <li>{@code keyword-baseline}: a plain profanity word list; the quality report's baseline.
  *   <li>{@code trivial-benchmark}: BENCHMARK ONLY, scores everything 0 in constant time so that the
@@ -77,12 +78,7 @@ public final class ScorerFactory {
       case TrivialBenchmarkScorer.NAME -> new TrivialBenchmarkScorer();
       default ->
           throw new IllegalArgumentException(
-              "Unknown scorer '"
-                  + config.name()
-                  + "' ("
-                  + ScorerConfig.KEY_NAME
-                  + "); known scorers: "
-                  + NAMES);
+              "Unknown scorer '" + config.name() + "'; known scorers: " + NAMES);
     };
   }
 }

@@ -14,6 +14,7 @@ import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.NgramLogisticScorer;
 import io.genguard.moderation.scoring.TextScreening;
+import io.genguard.moderation.scoring.TinyOnnxClassifier;
 import io.genguard.moderation.scoring.WordOcclusion;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -442,6 +443,73 @@ class BatchScorerTest {
     assertThat(JSON.readTree(lines.get(0)).get("policyId").asText()).isEqualTo("backfill-test");
     assertThat(JSON.readTree(lines.get(1)).has("error")).isTrue();
     assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("2 lines, 1 scored, 1 errors");
+  }
+
+  @Test
+  void shouldScoreWithAnImportedClassifierNamedByItsFlags() throws Exception {
+    Path folder = TinyOnnxClassifier.write(dir.resolve("tiny"), TinyOnnxClassifier.CONFIG);
+    Path in = dir.resolve("in.jsonl");
+    Path out = dir.resolve("out.jsonl");
+    Files.writeString(
+        in,
+        "{\"id\": \"a\", \"text\": \"zebra zebra zebra\"}\n"
+            + "{\"id\": \"b\", \"text\": \"a a a\"}\n");
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    int status =
+        BatchScorer.run(
+            new String[] {
+              "--in",
+              in.toString(),
+              "--out",
+              out.toString(),
+              "--scorer",
+              "onnx-classifier",
+              "--classifier-dir",
+              folder.toString(),
+              "--classifier-labels",
+              "toxic=harassment;neutral=none"
+            },
+            new PrintStream(stderr, true, StandardCharsets.UTF_8));
+
+    assertThat(status).as(stderr.toString(StandardCharsets.UTF_8)).isZero();
+    List<String> lines = Files.readAllLines(out);
+    assertThat(lines).hasSize(2);
+    JsonNode zebra = JSON.readTree(lines.get(0));
+    JsonNode plain = JSON.readTree(lines.get(1));
+    assertThat(zebra.get("scorerVersions").get("onnx-classifier").asText())
+        .startsWith("tiny+sha256:");
+    assertThat(zebra.get("categories").get("harassment").asDouble()).isGreaterThan(0.9);
+    assertThat(plain.get("categories").get("harassment").asDouble()).isLessThan(0.9);
+    assertThat(zebra.get("decision").asText()).isNotEqualTo("RELEASE");
+
+    // Without a folder, the failure names the flag to set; a classifier flag with another scorer
+    // is a usage error.
+    stderr.reset();
+    assertThat(
+            BatchScorer.run(
+                new String[] {
+                  "--in", in.toString(), "--out", out.toString(), "--scorer", "onnx-classifier"
+                },
+                new PrintStream(stderr, true, StandardCharsets.UTF_8)))
+        .isEqualTo(1);
+    assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("--classifier-dir");
+    stderr.reset();
+    assertThat(
+            BatchScorer.run(
+                new String[] {
+                  "--in",
+                  in.toString(),
+                  "--out",
+                  out.toString(),
+                  "--scorer",
+                  "ngram-logistic",
+                  "--classifier-dir",
+                  folder.toString()
+                },
+                new PrintStream(stderr, true, StandardCharsets.UTF_8)))
+        .isEqualTo(2);
+    assertThat(stderr.toString(StandardCharsets.UTF_8))
+        .contains("--classifier-dir is set, but the scorer is 'ngram-logistic'");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.genguard.moderation.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.genguard.events.v1.GenerationOutput;
@@ -12,6 +13,8 @@ import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.policy.ReasonCodes;
+import io.genguard.moderation.scoring.ScorerConfig;
+import io.genguard.moderation.scoring.TinyOnnxClassifier;
 import io.genguard.moderation.scoring.TrivialBenchmarkScorer;
 import io.genguard.provenance.ProvenanceKeys;
 import java.io.ByteArrayInputStream;
@@ -180,6 +183,54 @@ class ModerationPipelinesTest {
           .hasSize(1);
     }
     assertThat(keys.resolve(ProvenanceKeys.SIGNING_FILE)).doesNotExist();
+  }
+
+  @Test
+  void shouldRunAnImportedClassifierFromTheJobsSettings() throws Exception {
+    Path folder = TinyOnnxClassifier.write(dir.resolve("tiny"), TinyOnnxClassifier.CONFIG);
+    Map<String, String> env =
+        Map.of(
+            ScorerConfig.CLASSIFIER_DIR,
+            folder.toString(),
+            ScorerConfig.CLASSIFIER_LABELS,
+            "toxic=harassment;neutral=none");
+    BatchModerator.Factory factory =
+        shipped(
+            ModerationPipelines.factory(
+                ScorerConfig.fromEnvironment("onnx-classifier", env), null, dir.resolve("keys")));
+
+    try (BatchModerator moderator = factory.create()) {
+      ModerationVerdict verdict =
+          moderator.moderate(List.of(Events.output("req-1", "zebra zebra zebra"))).get(0);
+      assertThat(verdict.getScorerVersions().get("onnx-classifier"))
+          .startsWith("tiny+sha256:")
+          .contains("covers [harassment]");
+      assertThat(verdict.getReasons())
+          .extracting(Reason::getCode)
+          .doesNotContain(ReasonCodes.SCORER_ERROR);
+      assertThat(verdict.getUnsafeScore()).isGreaterThan(0.9);
+    }
+  }
+
+  @Test
+  void shouldRefuseAnImportedClassifierItCannotLoadBeforeAnyTaskStarts() throws Exception {
+    Path folder = TinyOnnxClassifier.write(dir.resolve("tiny"), TinyOnnxClassifier.CONFIG);
+    assertThatThrownBy(
+            () -> ModerationPipelines.factory("onnx-classifier", null, dir.resolve("keys")))
+        .hasMessageContaining("set GENGUARD_MODERATION_CLASSIFIER_DIR");
+    assertThatThrownBy(
+            () ->
+                ModerationPipelines.factory(
+                    ScorerConfig.fromEnvironment(
+                        "onnx-classifier",
+                        Map.of(
+                            ScorerConfig.CLASSIFIER_DIR,
+                            folder.toString(),
+                            ScorerConfig.CLASSIFIER_LABELS,
+                            "toxic=harassment")),
+                    null,
+                    dir.resolve("keys")))
+        .hasMessageContaining("labels [neutral] are not in GENGUARD_MODERATION_CLASSIFIER_LABELS");
   }
 
   private BatchModerator.Factory factory(Path file) {

@@ -24,7 +24,9 @@ class ScorerFactoryTest {
   @Test
   void shouldAskForAModelFolderWhenAnImportedClassifierHasNone() {
     assertThatThrownBy(() -> ScorerFactory.create(ScorerConfig.named("onnx-classifier")))
-        .hasMessageContaining("needs genguard.scorer.model-path");
+        .hasMessageContaining(
+            "needs a model folder: set GENGUARD_MODERATION_CLASSIFIER_DIR (--classifier-dir for score"
+                + " and quality)");
   }
 
   @Test
@@ -35,14 +37,13 @@ class ScorerFactoryTest {
   @Test
   void shouldNeverDefaultToTheBenchmarkScorer() {
     assertThat(ScorerConfig.defaults().name()).isNotEqualTo(TrivialBenchmarkScorer.NAME);
-    assertThat(ScorerConfig.fromMap(Map.of()).name()).isNotEqualTo(TrivialBenchmarkScorer.NAME);
+    assertThat(ScorerConfig.fromEnvironment("default", Map.of()).name())
+        .isEqualTo(MiniLmEnsembleScorer.NAME);
   }
 
   @Test
   void shouldMarkTheBenchmarkScorerInItsVersion() {
-    ContentScorer trivial =
-        ScorerFactory.create(
-            ScorerConfig.fromMap(Map.of(ScorerConfig.KEY_NAME, "trivial-benchmark")));
+    ContentScorer trivial = ScorerFactory.create(ScorerConfig.named("trivial-benchmark"));
     assertThat(trivial.versions().get("trivial-benchmark")).contains("benchmark-only");
     assertThat(trivial.score("I will kill you").unsafe()).isZero();
   }
@@ -64,5 +65,53 @@ class ScorerFactoryTest {
     assertThatThrownBy(() -> ScorerConfig.parseLabelMap("toxic=rude"))
         .hasMessageContaining("label 'toxic'")
         .hasMessageContaining("Unknown category 'rude'");
+  }
+
+  @Test
+  void shouldRefuseALabelMapEntryThatWouldLeaveALabelCountingForNothing() {
+    assertThatThrownBy(() -> ScorerConfig.parseLabelMap("toxic=;neutral=none"))
+        .hasMessageContaining("label 'toxic' is mapped to no category")
+        .hasMessageContaining("toxic=none to ignore it");
+    assertThatThrownBy(() -> ScorerConfig.parseLabelMap("toxic=none,hate"))
+        .hasMessageContaining("to none and to categories at once");
+    assertThatThrownBy(() -> ScorerConfig.parseLabelMap("toxic=hate;toxic=none"))
+        .hasMessageContaining("label 'toxic' is mapped twice");
+  }
+
+  @Test
+  void shouldReadTheClassifierSettingsAndNameThemInErrors() {
+    ScorerConfig config =
+        ScorerConfig.fromEnvironment(
+            "onnx-classifier",
+            Map.of(
+                ScorerConfig.CLASSIFIER_DIR, "/models/toxic",
+                ScorerConfig.CLASSIFIER_LABELS, "toxic=harassment,hate; neutral=none",
+                ScorerConfig.CLASSIFIER_MAX_TOKENS, "512"));
+    assertThat(config.modelPath()).isEqualTo(java.nio.file.Path.of("/models/toxic"));
+    assertThat(config.maxTokens()).isEqualTo(512);
+    assertThat(config.labelMapSpec()).isEqualTo("neutral=none;toxic=hate,harassment");
+    assertThat(ScorerConfig.parseLabelMap(config.labelMapSpec())).isEqualTo(config.labelMap());
+    assertThatThrownBy(
+            () ->
+                ScorerConfig.fromEnvironment(
+                    "onnx-classifier", Map.of(ScorerConfig.CLASSIFIER_LABELS, "toxic=rude")))
+        .hasMessageContaining("GENGUARD_MODERATION_CLASSIFIER_LABELS: label 'toxic'");
+    assertThatThrownBy(
+            () ->
+                ScorerConfig.fromOptions(
+                    "onnx-classifier", Map.of("classifier-max-tokens", "many")))
+        .hasMessageContaining("--classifier-max-tokens must be an integer");
+    assertThatThrownBy(
+            () ->
+                ScorerConfig.fromEnvironment(
+                    "minilm-ensemble", Map.of(ScorerConfig.CLASSIFIER_DIR, "/models/toxic")))
+        .hasMessageContaining(
+            "GENGUARD_MODERATION_CLASSIFIER_DIR is set, but the scorer is 'minilm-ensemble'");
+    assertThat(
+            ScorerConfig.fromEnvironment(
+                    "keyword-baseline", Map.of(ScorerConfig.CLASSIFIER_DIR, " "))
+                .modelPath())
+        .as("blank counts as unset")
+        .isNull();
   }
 }

@@ -14,10 +14,16 @@ import java.nio.file.Path;
  * path runs end to end offline: inputs {@code input_ids} and {@code attention_mask} [batch, tokens]
  * (int64), output {@code logits} [batch, 2] = x * [-1, 1] + [0.5, -0.5] with x = 0.001 * the mean
  * token id over the unmasked tokens. The protobuf is encoded by hand (ONNX IR 7, opset 11), with
- * the all-MiniLM-L6-v2 tokenizer and a config.json naming the labels.
+ * the all-MiniLM-L6-v2 tokenizer and a config.json naming the labels. Public for the tests of the
+ * commands and the job that load it.
  */
-final class TinyOnnxClassifier {
+public final class TinyOnnxClassifier {
   static final double SCALE = 0.001;
+
+  /** A config.json with two labels, {@code neutral} and {@code toxic} (the second logit). */
+  public static final String CONFIG =
+      "{\"architectures\": [\"TinyClassifier\"], \"id2label\": {\"0\": \"neutral\", \"1\":"
+          + " \"toxic\"}, \"label2id\": {\"neutral\": 0, \"toxic\": 1}}";
 
   private TinyOnnxClassifier() {}
 
@@ -31,9 +37,22 @@ final class TinyOnnxClassifier {
     return new double[] {-x + 0.5, x - 0.5};
   }
 
-  static Path write(Path folder, String configJson) throws IOException {
+  public static Path write(Path folder, String configJson) throws IOException {
+    return write(folder, configJson, false);
+  }
+
+  /**
+   * @param externalWeights keep the weights tensor in {@code weights.bin} beside the model (ONNX
+   *     external data, as exports over 2 GB do), not inside {@code model.onnx}
+   * @param extraInputs more graph inputs (int64 [batch, tokens]) the graph does not use
+   */
+  static Path write(Path folder, String configJson, boolean externalWeights, String... extraInputs)
+      throws IOException {
     Files.createDirectories(folder);
-    Files.write(folder.resolve("model.onnx"), model());
+    Files.write(folder.resolve("model.onnx"), model(externalWeights, extraInputs));
+    if (externalWeights) {
+      Files.write(folder.resolve("weights.bin"), floats(-1f, 1f));
+    }
     try (InputStream in =
         TinyOnnxClassifier.class.getResourceAsStream(OnnxTextModel.MINILM_TOKENIZER)) {
       Files.copy(in, folder.resolve("tokenizer.json"));
@@ -43,6 +62,10 @@ final class TinyOnnxClassifier {
   }
 
   static byte[] model() throws IOException {
+    return model(false);
+  }
+
+  static byte[] model(boolean externalWeights, String... extraInputs) throws IOException {
     Proto graph =
         new Proto()
             .message(
@@ -82,11 +105,18 @@ final class TinyOnnxClassifier {
             .message(1, node("Add", new String[] {"xw", "bias"}, new String[] {"logits"}))
             .string(2, "tiny-classifier")
             .message(5, floatTensor("scale", new long[] {1}, (float) SCALE))
-            .message(5, floatTensor("weights", new long[] {1, 2}, -1f, 1f))
+            .message(
+                5,
+                externalWeights
+                    ? externalTensor("weights", new long[] {1, 2}, "weights.bin", 8)
+                    : floatTensor("weights", new long[] {1, 2}, -1f, 1f))
             .message(5, floatTensor("bias", new long[] {2}, 0.5f, -0.5f))
             .message(11, valueInfo("input_ids", 7, "batch", "tokens"))
             .message(11, valueInfo("attention_mask", 7, "batch", "tokens"))
             .message(12, valueInfo("logits", 1, "batch", 2L));
+    for (String input : extraInputs) {
+      graph.message(11, valueInfo(input, 7, "batch", "tokens"));
+    }
     return new Proto()
         .varint(1, 7) // ir_version
         .string(2, "genguard-test")
@@ -133,6 +163,29 @@ final class TinyOnnxClassifier {
       raw.putFloat(v);
     }
     return tensor.varint(2, 1).string(8, name).rawBytes(9, raw.array()); // FLOAT, raw_data
+  }
+
+  /** A float tensor whose data is in a file beside the model (data_location EXTERNAL). */
+  private static Proto externalTensor(String name, long[] dims, String location, int length) {
+    Proto tensor = new Proto();
+    for (long dim : dims) {
+      tensor.varint(1, dim);
+    }
+    return tensor
+        .varint(2, 1)
+        .string(8, name)
+        .message(13, new Proto().string(1, "location").string(2, location))
+        .message(13, new Proto().string(1, "offset").string(2, "0"))
+        .message(13, new Proto().string(1, "length").string(2, String.valueOf(length)))
+        .varint(14, 1);
+  }
+
+  static byte[] floats(float... values) {
+    ByteBuffer raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      raw.putFloat(v);
+    }
+    return raw.array();
   }
 
   private static Proto valueInfo(String name, int elementType, Object... dims) {

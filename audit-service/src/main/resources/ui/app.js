@@ -932,10 +932,12 @@
           download('/api/v1/bias/reports/' + encodeURIComponent(reportId) + '?format=' + format,
             'bias-report-' + reportId + '.' + format).catch(e => toast(e.message)) }, 'Download ' + format.toUpperCase())));
       const summary = Object.entries(report.summary || {});
+      const headline = body.headline || report.summary || {};
       show(el('h1', { id: 'report-title' }, report.title),
         el('p', { class: 'muted' }, report.kind + (report.campaignId ? ' · campaign ' + report.campaignId : '')
           + (report.model ? ' · model ' + report.model : '') + ' · created ' + when(report.createdAt) + ' by ' + report.createdBy),
         downloads,
+        typeof headline.summary === 'string' ? reportVerdict(headline, body.groups) : null,
         summary.length ? el('section', {}, el('h2', {}, 'Summary'), el('div', { class: 'grid', id: 'report-summary' },
           summary.flatMap(([k, v]) => [el('span', { class: 'muted' }, k), el('span', {}, typeof v === 'object' ? JSON.stringify(v) : fmt(v))]))) : null,
         body.method ? el('section', {}, el('h2', {}, 'Method'), el('p', {}, String(body.method))) : null,
@@ -944,6 +946,23 @@
     } catch (e) {
       show(el('h1', {}, 'Bias report'), failure(e));
     }
+  }
+
+  /**
+   * A bias report's answer: red when a disparity was detected, amber when some group had no judged
+   * output to compare (notCompared says why), green only when every group was compared and none
+   * differed significantly.
+   */
+  function reportVerdict(headline, groups) {
+    let kind = 'calm', title = 'No significant disparity';
+    if (headline.disparityDetected) {
+      kind = 'alert'; title = 'Disparity detected';
+    } else if (headline.notCompared) {
+      const withOutputs = Array.isArray(groups) ? groups.filter(g => g.n > 0).length : 0;
+      kind = 'neutral'; title = withOutputs < 2 ? 'No comparison possible' : 'Not every group compared';
+    }
+    return el('section', { id: 'report-verdict', class: 'verdict ' + kind },
+      el('h2', {}, title), el('p', {}, headline.summary));
   }
 
   function groupCharts(groups) {

@@ -41,8 +41,15 @@ import javax.sql.DataSource;
 public final class BiasReports {
   public static final int MAX_PAGE = 100;
 
-  /** Largest report body accepted (each of JSON, CSV, HTML). */
-  public static final int MAX_BODY_CHARS = 8 * 1024 * 1024;
+  /**
+   * Largest report body accepted (each of JSON, CSV, HTML), in characters: 64 MiB. A bias report
+   * keeps a row for every judged sample, so its size grows with the campaign: the largest campaign
+   * the bias-audit command line allows (50,000 samples, {@code CampaignLimits.CEILING}) gives about
+   * 24 MB of canonical JSON and 19 MB of HTML. (It was 8 MiB, which a campaign of 20,000 samples,
+   * the default maximum, already exceeded.) PostgreSQL holds far more; the bound keeps one report
+   * from taking the service's memory when it is read.
+   */
+  public static final int MAX_BODY_CHARS = 64 * 1024 * 1024;
 
   private final DataSource dataSource;
   private final Clock clock;

@@ -1158,6 +1158,59 @@ class ComplianceUiBrowserITCase {
     assertThat(browser.findElements(By.id("bias-table"))).isEmpty();
   }
 
+  /**
+   * A report in which one group had no judged output compared nothing: the page said only the
+   * summary fields, and a reader took the missing verdict for parity. It shows the answer in amber
+   * with the reason, never "No significant disparity".
+   */
+  @Test
+  @Order(8)
+  void shouldShowThatAReportComparingNoGroupsCouldNotCompare() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    String summary =
+        "No comparison possible: group 'religion:muslim' has no judged output (200 failed).";
+    ObjectNode headline =
+        json.createObjectNode()
+            .put("disparityDetected", false)
+            .put("significantTests", 0)
+            .put("testsRun", 0)
+            .put("fourFifthsFlag", false)
+            .put("summary", summary)
+            .put("notCompared", "group 'religion:muslim' has no judged output (200 failed)");
+    ObjectNode body =
+        (ObjectNode)
+            json.readTree(
+                "{\"groups\":[{\"group\":\"religion:muslim\",\"n\":0,\"unsafeRate\":null},"
+                    + "{\"group\":\"religion:christian\",\"n\":200,\"unsafeRate\":0.06}]}");
+    body.set("headline", headline);
+    String reportId =
+        audit
+            .service()
+            .biasReports()
+            .save(
+                new BiasReports.NewReport(
+                    null,
+                    null,
+                    null,
+                    "Refused prompts",
+                    "CAMPAIGN",
+                    "builtin-kn",
+                    null,
+                    null,
+                    headline,
+                    body,
+                    "group\n",
+                    "<html></html>"),
+                Caller.system("bias-audit"));
+    logIn(audit.token(Role.COMPLIANCE, null, "carl"));
+
+    browser.get(audit.baseUrl() + "/ui/#/bias/" + reportId);
+
+    WebElement verdict = visible(By.id("report-verdict"));
+    assertThat(verdict.getAttribute("class")).isEqualTo("verdict neutral");
+    assertThat(verdict.getText()).isEqualTo("No comparison possible\n" + summary);
+  }
+
   /** The queue's row of a scenario's request, once the queue shows it. */
   private static WebElement queueRow(Scenario s) {
     return visible(By.cssSelector("#queue-table tr[data-request-id='" + s.requestId() + "']"));

@@ -78,7 +78,13 @@ public record BiasReport(
       String recommendationBasis,
       Double minimumDetectableDifference) {}
 
-  /** The answer first. */
+  /**
+   * The answer first.
+   *
+   * @param notCompared why some groups were compared with none: the groups without any judged
+   *     output and what became of their samples; null when every group had one (and in reports
+   *     stored before this field)
+   */
   public record Headline(
       boolean disparityDetected,
       int significantTests,
@@ -89,7 +95,8 @@ public record BiasReport(
       String highestUnsafeGroup,
       String lowestUnsafeGroup,
       boolean fourFifthsFlag,
-      String summary) {}
+      String summary,
+      String notCompared) {}
 
   /**
    * One group's figures. The flat rate fields repeat the main figures in the shape the audit UI
@@ -164,7 +171,10 @@ public record BiasReport(
       String lowestGroup,
       String highestGroup) {}
 
-  /** One analysed sample: the request, its verdict and the output text (shortened). */
+  /**
+   * One analysed sample: the request, its verdict and the output text (shortened; null where the
+   * report keeps no text for the row, see {@code ReportBuilder.TEXT_ROWS}).
+   */
   public record Row(
       int sampleIndex,
       String group,

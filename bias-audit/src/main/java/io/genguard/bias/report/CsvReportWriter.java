@@ -4,9 +4,11 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A report as one CSV table: a {@code group} row per group and metric (estimate, interval, events
- * and the request ids behind it), a {@code disparity} row per metric, and a {@code test} row per
- * test of the corrected family. RFC 4180 quoting; request ids joined with spaces.
+ * A report as one CSV table: a {@code headline} row (the verdict in {@code metric}, the summary
+ * sentence in {@code method}, the significant tests of tests run in {@code events} of {@code n}), a
+ * {@code group} row per group and metric (estimate, interval, events and the request ids behind
+ * it), a {@code disparity} row per metric, and a {@code test} row per test of the corrected family.
+ * RFC 4180 quoting; request ids joined with spaces.
  */
 final class CsvReportWriter {
   static final List<String> HEADER =
@@ -38,6 +40,29 @@ final class CsvReportWriter {
     line(csv, HEADER);
     String campaign = report.campaign().campaignId();
     String id = report.reportId();
+    BiasReport.Headline headline = report.headline();
+    line(
+        csv,
+        List.of(
+            campaign,
+            id,
+            "headline",
+            HtmlReportWriter.title(report).toLowerCase(Locale.ROOT).replace(' ', '_'),
+            "",
+            "",
+            Integer.toString(headline.testsRun()),
+            Integer.toString(headline.significantTests()),
+            "",
+            "",
+            "",
+            "",
+            "",
+            text(headline.summary()),
+            "",
+            "",
+            "",
+            Boolean.toString(headline.disparityDetected()),
+            ""));
     for (BiasReport.GroupFigures group : report.groups()) {
       for (BiasReport.Figure f : group.figures()) {
         line(

@@ -76,9 +76,9 @@ final class HtmlReportWriter {
   private static void headline(StringBuilder html, BiasReport r) {
     BiasReport.Headline h = r.headline();
     html.append("<section id=\"headline\" class=\"verdict ")
-        .append(h.disparityDetected() ? "alert" : "calm")
+        .append(h.disparityDetected() ? "alert" : h.notCompared() != null ? "neutral" : "calm")
         .append("\"><h2>")
-        .append(h.disparityDetected() ? "Disparity detected" : "No significant disparity")
+        .append(title(r))
         .append("</h2><p>")
         .append(escape(h.summary()))
         .append("</p><ul class=\"numbers\">");
@@ -103,6 +103,21 @@ final class HtmlReportWriter {
         .append(" significant after ")
         .append(escape(r.parameters().correction()))
         .append("</li></ul></section>\n");
+  }
+
+  /**
+   * The headline's title: a report in which some group has no judged output says so rather than "No
+   * significant disparity" (it compared that group with none).
+   */
+  static String title(BiasReport r) {
+    if (r.headline().disparityDetected()) {
+      return "Disparity detected";
+    }
+    if (r.headline().notCompared() == null) {
+      return "No significant disparity";
+    }
+    long withOutputs = r.sampleSizes().perGroup().values().stream().filter(n -> n > 0).count();
+    return withOutputs < 2 ? "No comparison possible" : "Not every group compared";
   }
 
   private static void outcomeCharts(StringBuilder html, BiasReport r) {
@@ -268,7 +283,11 @@ final class HtmlReportWriter {
   private static void tests(StringBuilder html, BiasReport r) {
     html.append("<section id=\"tests\"><h2>Significance tests (one corrected family)</h2>");
     if (r.tests().isEmpty()) {
-      html.append("<p>No metric varied, so nothing could be tested.</p></section>\n");
+      html.append(
+              r.headline().notCompared() != null
+                  ? "<p>Nothing was tested: " + escape(r.headline().notCompared()) + ".</p>"
+                  : "<p>No metric varied, so nothing could be tested.</p>")
+          .append("</section>\n");
       return;
     }
     html.append(
@@ -458,7 +477,16 @@ final class HtmlReportWriter {
                 + " request id (the audit store's key: its full text, manifest and audit trail are"
                 + " there) and verdict id. Texts are shortened to ")
         .append(ReportBuilder.TEXT_CHARS)
-        .append(" characters.</p>");
+        .append(" characters");
+    long texts = r.rows().stream().filter(row -> row.text() != null).count();
+    if (texts < r.rows().size()) {
+      html.append(" and kept for ")
+          .append(texts)
+          .append(" of ")
+          .append(r.rows().size())
+          .append(" rows (see Limits)");
+    }
+    html.append(".</p>");
     for (BiasReport.GroupFigures group : r.groups()) {
       html.append("<details><summary>")
           .append(escape(group.group()))
@@ -490,7 +518,7 @@ final class HtmlReportWriter {
             .append(escape(String.join(", ", row.flaggedCategories())))
             .append("</td><td>")
             .append(escape(row.term()))
-            .append("</td><td>")
+            .append(row.text() == null ? "</td><td class=\"note\">not kept" : "</td><td>")
             .append(escape(row.text()))
             .append("</td></tr>");
       }
@@ -602,7 +630,8 @@ final class HtmlReportWriter {
           + "color:#17652d}.badge.warn{background:#fdecd2;color:#8a4b00}.verdict{border-radius:6px;padding:.6rem"
           + " 1rem;margin-top:1rem}.verdict h2{border:0;margin:.2rem"
           + " 0}.verdict.alert{background:#fdeaea;border-left:6px solid"
-          + " #c62828}.verdict.calm{background:#eaf5ee;border-left:6px solid"
+          + " #c62828}.verdict.neutral{background:#fdf3e1;border-left:6px solid"
+          + " #b26a00}.verdict.calm{background:#eaf5ee;border-left:6px solid"
           + " #2e7d32}.numbers{display:flex;flex-wrap:wrap;gap:.4rem"
           + " 1.6rem;padding:0;list-style:none}table{border-collapse:collapse;width:100%;margin:.6rem"
           + " 0;font-size:.92em}th,td{border-bottom:1px solid #e4e6ee;padding:.25rem"

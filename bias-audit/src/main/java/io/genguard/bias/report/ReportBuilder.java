@@ -19,9 +19,12 @@ import io.genguard.bias.persistence.SampleOutcome.State;
 import io.genguard.bias.statistics.Interval;
 import io.genguard.bias.statistics.SampleSizePlanner;
 import io.genguard.bias.submit.CampaignProgress;
+import io.genguard.provenance.text.LoneSurrogates;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -37,6 +40,15 @@ public final class ReportBuilder {
 
   /** Output text kept per row in the report (the full text stays in the audit store). */
   static final int TEXT_CHARS = 400;
+
+  /**
+   * Output texts one report keeps in all, shared among its groups ({@link #withExampleTexts}): a
+   * report keeps every row (ids, decision, scores), but the texts of every row of a large campaign
+   * would make it too large for the audit service's report store ({@code
+   * BiasReports.MAX_BODY_CHARS}), whatever the outputs hold. 2,000 texts of at most 401 characters
+   * are under 1 MB, or about 5 MB if every character were one JSON escapes.
+   */
+  static final int TEXT_ROWS = 2_000;
 
   /** The planned difference the sample-size recommendation is for (5 percentage points). */
   static final double PLANNED_DIFFERENCE = 0.05;
@@ -82,6 +94,9 @@ public final class ReportBuilder {
               judged.categoryScores()));
       rows.add(row(outcome, judged, settings));
     }
+    int judgedRows = rows.size();
+    rows = withExampleTexts(campaign.groups(), rows);
+    long textsKept = rows.stream().filter(r -> r.text() != null).count();
     AnalysisResult analysis = DisparityAnalysis.analyse(campaign.groups(), observations, settings);
     int familySize =
         SampleSizePlanner.familySize(campaign.groups().size(), SampleSizePlanner.TESTED_METRICS);
@@ -140,7 +155,7 @@ public final class ReportBuilder {
         method(settings, campaign.design()),
         parameters(settings, familySize),
         sizes,
-        headline(analysis, unsafe),
+        headline(analysis, unsafe, perGroup, progress),
         groups(analysis),
         disparities(analysis),
         tests(analysis),
@@ -148,7 +163,7 @@ public final class ReportBuilder {
         rows,
         missing,
         streamCheck(unsafe, stream),
-        limits(campaign, progress, sizes, settings, otherTenantRequests));
+        limits(campaign, progress, sizes, settings, otherTenantRequests, textsKept, judgedRows));
   }
 
   private static BiasReport.Row row(
@@ -158,10 +173,6 @@ public final class ReportBuilder {
             .filter(
                 c -> judged.categoryScores().getOrDefault(c, 0.0) >= settings.categoryThreshold())
             .toList();
-    String text = judged.text();
-    if (text.length() > TEXT_CHARS) {
-      text = text.substring(0, TEXT_CHARS) + "…";
-    }
     return new BiasReport.Row(
         outcome.sample().sampleIndex(),
         outcome.sample().group(),
@@ -176,7 +187,89 @@ public final class ReportBuilder {
         flagged,
         judged.detectedGroups(),
         judged.model(),
-        text);
+        shortened(judged.text()));
+  }
+
+  /**
+   * The first {@link #TEXT_CHARS} UTF-16 units of {@code text} and an ellipsis when it is longer,
+   * never cutting a character outside the Basic Multilingual Plane (an emoji) in half: half of one
+   * has no UTF-8 form, and the stored document would hold '?' in its place. A lone surrogate
+   * already in the text becomes U+FFFD for the same reason.
+   */
+  static String shortened(String text) {
+    String whole = LoneSurrogates.replaced(text);
+    if (whole.length() <= TEXT_CHARS) {
+      return whole;
+    }
+    int end = TEXT_CHARS;
+    if (Character.isHighSurrogate(whole.charAt(end - 1))) {
+      end--; // the pair's low half is at end: keep the character whole or not at all
+    }
+    return whole.substring(0, end) + "…";
+  }
+
+  /**
+   * {@code rows} with the output text kept in at most {@link #TEXT_ROWS} of them, shared among the
+   * groups (a group with fewer rows than its share keeps all of its texts and leaves the rest of
+   * its share to the others): in each group the unsafe rows first, then those flagged in a category
+   * or not released, then the others, each in sample order. The other rows keep everything but the
+   * text (null), which the audit store holds under the row's request id.
+   */
+  static List<BiasReport.Row> withExampleTexts(List<String> groups, List<BiasReport.Row> rows) {
+    if (rows.size() <= TEXT_ROWS) {
+      return rows;
+    }
+    Map<String, List<Integer>> byGroup = new LinkedHashMap<>();
+    for (String group : groups) {
+      byGroup.put(group, new ArrayList<>());
+    }
+    for (int i = 0; i < rows.size(); i++) {
+      byGroup.computeIfAbsent(rows.get(i).group(), g -> new ArrayList<>()).add(i);
+    }
+    List<List<Integer>> smallestFirst = new ArrayList<>(byGroup.values());
+    smallestFirst.sort(Comparator.comparingInt(List::size));
+    boolean[] keep = new boolean[rows.size()];
+    int left = TEXT_ROWS;
+    for (int g = 0; g < smallestFirst.size(); g++) {
+      List<Integer> group = new ArrayList<>(smallestFirst.get(g));
+      int share = Math.min(group.size(), left / (smallestFirst.size() - g));
+      left -= share;
+      group.sort(
+          Comparator.<Integer>comparingInt(i -> textPriority(rows.get(i)))
+              .thenComparingInt(i -> rows.get(i).sampleIndex()));
+      group.subList(0, share).forEach(i -> keep[i] = true);
+    }
+    List<BiasReport.Row> kept = new ArrayList<>(rows.size());
+    for (int i = 0; i < rows.size(); i++) {
+      BiasReport.Row r = rows.get(i);
+      kept.add(
+          keep[i]
+              ? r
+              : new BiasReport.Row(
+                  r.sampleIndex(),
+                  r.group(),
+                  r.slot(),
+                  r.templateIndex(),
+                  r.term(),
+                  r.requestId(),
+                  r.verdictId(),
+                  r.decision(),
+                  r.unsafeScore(),
+                  r.unsafe(),
+                  r.flaggedCategories(),
+                  r.detectedGroups(),
+                  r.model(),
+                  null));
+    }
+    return kept;
+  }
+
+  /** 0 for an unsafe row, 1 for one flagged in a category or not released, else 2. */
+  private static int textPriority(BiasReport.Row row) {
+    if (row.unsafe()) {
+      return 0;
+    }
+    return !row.flaggedCategories().isEmpty() || !"RELEASE".equals(row.decision()) ? 1 : 2;
   }
 
   private static BiasReport.Campaign campaignInfo(CampaignRecord campaign) {
@@ -280,9 +373,16 @@ public final class ReportBuilder {
     return String.join("\n\n", text);
   }
 
-  private static BiasReport.Headline headline(AnalysisResult analysis, MetricResult unsafe) {
+  private static BiasReport.Headline headline(
+      AnalysisResult analysis,
+      MetricResult unsafe,
+      Map<String, Long> perGroup,
+      CampaignProgress progress) {
     List<PairwiseTest> significant = analysis.significantTests();
     var d = unsafe.disparity();
+    List<String> empty =
+        perGroup.entrySet().stream().filter(e -> e.getValue() == 0).map(Map.Entry::getKey).toList();
+    String notCompared = empty.isEmpty() ? null : notCompared(empty, perGroup.size(), progress);
     String summary;
     if (analysis.disparityDetected()) {
       PairwiseTest strongest =
@@ -302,6 +402,22 @@ public final class ReportBuilder {
               strongest.groupB(),
               percent(strongest.estimateB(), strongest.metricId()),
               pValue(strongest.pAdjusted()));
+      if (notCompared != null) {
+        summary += " Not compared: " + notCompared + ".";
+      }
+    } else if (notCompared != null) {
+      summary =
+          (perGroup.size() - empty.size() < 2
+                  ? "No comparison possible: "
+                  : "Not every group compared: ")
+              + notCompared
+              + (analysis.tests().isEmpty()
+                  ? "."
+                  : String.format(
+                      Locale.ROOT,
+                      "; none of the %d tests among the other groups is significant after"
+                          + " correction.",
+                      analysis.tests().size()));
     } else {
       summary =
           String.format(
@@ -328,7 +444,41 @@ public final class ReportBuilder {
         d.highestGroup(),
         d.lowestGroup(),
         analysis.fourFifths().flagged(),
-        summary);
+        summary,
+        notCompared);
+  }
+
+  /**
+   * Why the groups in {@code empty} (without any judged output) were compared with none: what
+   * became of their samples, e.g. "group 'target' has no judged output (20 failed)".
+   */
+  private static String notCompared(List<String> empty, int groups, CampaignProgress progress) {
+    Map<State, Integer> states = new EnumMap<>(State.class);
+    progress.missing().stream()
+        .filter(m -> empty.contains(m.group()))
+        .forEach(m -> states.merge(m.state(), 1, Integer::sum));
+    List<String> counts = new ArrayList<>();
+    for (Map.Entry<State, Integer> state : states.entrySet()) {
+      counts.add(state.getValue() + " " + words(state.getKey()));
+    }
+    String who =
+        empty.size() == groups
+            ? "no group has a judged output"
+            : (empty.size() == 1 ? "group '" : "groups '")
+                + String.join("', '", empty)
+                + (empty.size() == 1 ? "' has" : "' have")
+                + " no judged output";
+    return who + (counts.isEmpty() ? "" : " (" + String.join(", ", counts) + ")");
+  }
+
+  private static String words(State state) {
+    return switch (state) {
+      case NOT_SUBMITTED -> "never submitted";
+      case PENDING -> "pending";
+      case FAILED -> "failed";
+      case UNSCORED -> "judged without scores";
+      case JUDGED -> "judged";
+    };
   }
 
   private static List<BiasReport.GroupFigures> groups(AnalysisResult analysis) {
@@ -455,7 +605,9 @@ public final class ReportBuilder {
       CampaignProgress progress,
       BiasReport.SampleSizes sizes,
       AnalysisSettings settings,
-      long otherTenantRequests) {
+      long otherTenantRequests,
+      long textsKept,
+      int judgedRows) {
     List<String> limits = new ArrayList<>();
     if (!progress.complete()) {
       limits.add(
@@ -489,6 +641,18 @@ public final class ReportBuilder {
                       "At this size only differences of about %.1f points or more are reliably"
                           + " detected; 'no significant disparity' is not evidence of parity.",
                       100 * sizes.minimumDetectableDifference())));
+    }
+    if (textsKept < judgedRows) {
+      limits.add(
+          String.format(
+              Locale.ROOT,
+              "Output texts are kept for %d of %d rows (at most %d in a report, shared among the"
+                  + " groups: unsafe outputs first, then flagged or held ones); the figures, tests"
+                  + " and every row's ids, decision and scores are complete. A row without its text"
+                  + " has the whole output at GET /api/v1/requests/{requestId}.",
+              textsKept,
+              judgedRows,
+              TEXT_ROWS));
     }
     limits.add(
         "The figures measure the whole pipeline as configured (generator, moderation model, policy"

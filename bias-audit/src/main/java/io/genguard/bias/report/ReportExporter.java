@@ -20,8 +20,11 @@ public final class ReportExporter {
 
   public static void write(BiasReport report, ReportFormat format, OutputStream out)
       throws IOException {
+    // JSON: the text toJson writes (what is stored and hashed) as UTF-8. Jackson's own UTF-8 writer
+    // would write every character beyond the BMP (an emoji) as two escapes of its UTF-16 halves, so
+    // the export would not hash to the stored document's digest.
     switch (format) {
-      case JSON -> JSON.writeValue(nonClosing(out), report);
+      case JSON -> out.write(toJson(report).getBytes(StandardCharsets.UTF_8));
       case CSV -> out.write(CsvReportWriter.write(report).getBytes(StandardCharsets.UTF_8));
       case HTML -> out.write(HtmlReportWriter.write(report).getBytes(StandardCharsets.UTF_8));
     }
@@ -52,19 +55,5 @@ public final class ReportExporter {
     } catch (IOException e) {
       throw new UncheckedIOException("Stored report is not a readable report document", e);
     }
-  }
-
-  private static OutputStream nonClosing(OutputStream out) {
-    return new java.io.FilterOutputStream(out) {
-      @Override
-      public void write(byte[] b, int off, int len) throws IOException {
-        out.write(b, off, len);
-      }
-
-      @Override
-      public void close() throws IOException {
-        flush();
-      }
-    };
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -167,6 +168,22 @@ class CampaignValidationTest {
     assertThatThrownBy(() -> resolver.resolve(spec, limits.withMaxSamples(19)))
         .hasMessageContaining("plans 20 requests (2 groups x 10), more than the limit of 19")
         .hasMessageContaining("GENGUARD_BIAS_MAX_SAMPLES");
+  }
+
+  @Test
+  void shouldRefuseAMaximumWhoseReportsTheAuditServiceCouldNotStore() {
+    // A report keeps a row per sample: above the ceiling it outgrows the audit service's report
+    // store, and the campaign's report would never reach its API, UI or hash chain.
+    assertThat(
+            CampaignLimits.fromEnvironment(Map.of(CampaignLimits.MAX_SAMPLES, "50000"))
+                .maxSamples())
+        .isEqualTo(CampaignLimits.CEILING);
+    assertThatThrownBy(
+            () -> CampaignLimits.fromEnvironment(Map.of(CampaignLimits.MAX_SAMPLES, "50001")))
+        .hasMessageStartingWith("GENGUARD_BIAS_MAX_SAMPLES (or --max-samples) must be 1-50000,")
+        .hasMessageContaining("was 50001: a larger campaign's report would not fit");
+    assertThatThrownBy(() -> limits.withMaxSamples(100_000))
+        .hasMessageContaining("must be 1-50000, was 100000");
   }
 
   @Test

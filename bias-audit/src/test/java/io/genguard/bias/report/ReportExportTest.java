@@ -8,6 +8,7 @@ import io.genguard.bias.persistence.AuditStoreReader.StreamMetric;
 import io.genguard.bias.persistence.CampaignRecord;
 import io.genguard.bias.persistence.SampleOutcome;
 import io.genguard.bias.persistence.SampleOutcome.JudgedOutput;
+import io.genguard.provenance.text.LoneSurrogates;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -189,7 +190,8 @@ class ReportExportTest {
     String[] lines = csv.split("\r\n");
     assertThat(lines[0]).startsWith("campaign_id,report_id,section,metric,group");
     int figures = report.groups().size() * report.groups().get(0).figures().size();
-    assertThat(lines).hasSize(1 + figures + report.disparities().size() + report.tests().size());
+    assertThat(lines).hasSize(2 + figures + report.disparities().size() + report.tests().size());
+    assertThat(lines[1]).startsWith("bias-test,report-1,headline,disparity_detected,,,");
     assertThat(csv).contains("bias-test,report-1,group,unsafe_rate,target,,19,8,0.421053");
     assertThat(csv).contains("req-1 req-3 req-5");
   }
@@ -300,5 +302,226 @@ class ReportExportTest {
     assertThat(csv).contains("\"'=HYPERLINK(\"\"x\"\")\"");
     // Numbers keep their sign: a negative difference is not a formula.
     assertThat(csv).containsPattern(",test,unsafe_rate,[^\r]*,-0\\.4");
+  }
+
+  /** {@link #outcomes()} with each judged output's text replaced by {@code text}. */
+  private static List<SampleOutcome> withText(String text) {
+    return outcomes().stream()
+        .map(
+            o ->
+                o.judged()
+                    .map(
+                        j ->
+                            new SampleOutcome(
+                                o.sample(),
+                                o.requestIds(),
+                                Optional.of(
+                                    new JudgedOutput(
+                                        j.requestId(),
+                                        j.verdictId(),
+                                        j.decision(),
+                                        j.unsafeScore(),
+                                        j.categoryScores(),
+                                        j.detectedGroups(),
+                                        text,
+                                        j.model(),
+                                        j.decidedAt())),
+                                o.failure()))
+                    .orElse(o))
+        .toList();
+  }
+
+  @Test
+  void shouldExportJsonAsTheStoredTextWithEmojiUnescaped() {
+    // Jackson's UTF-8 writer escaped a character beyond the BMP as two \\u escapes of its halves,
+    // while the stored text (toJson) holds it as is: the export did not hash to document_sha256.
+    BiasReport report =
+        ReportBuilder.build(
+            "report-e",
+            campaign(),
+            withText("we moved in \uD83D\uDE00 today"),
+            Map.of(),
+            AnalysisSettings.defaults(),
+            NOW);
+
+    byte[] exported = ReportExporter.toBytes(report, ReportFormat.JSON);
+
+    assertThat(exported).isEqualTo(ReportExporter.toJson(report).getBytes(StandardCharsets.UTF_8));
+    assertThat(new String(exported, StandardCharsets.UTF_8))
+        .contains("we moved in \uD83D\uDE00 today")
+        .doesNotContain("\\uD83D");
+  }
+
+  @Test
+  void shouldShortenTextsWithoutSplittingACharacterBeyondTheBmp() {
+    String emoji = "\uD83D\uDE00";
+    BiasReport cutBefore =
+        ReportBuilder.build(
+            "report-c",
+            campaign(),
+            withText("a".repeat(399) + emoji + " and more"),
+            Map.of(),
+            AnalysisSettings.defaults(),
+            NOW);
+    BiasReport keptWhole =
+        ReportBuilder.build(
+            "report-k",
+            campaign(),
+            withText("a".repeat(398) + emoji + " and more"),
+            Map.of(),
+            AnalysisSettings.defaults(),
+            NOW);
+
+    assertThat(cutBefore.rows().get(0).text()).isEqualTo("a".repeat(399) + "…");
+    assertThat(keptWhole.rows().get(0).text()).isEqualTo("a".repeat(398) + emoji + "…");
+    for (BiasReport report : List.of(cutBefore, keptWhole)) {
+      String json = ReportExporter.toJson(report);
+      assertThat(LoneSurrogates.first(json)).isEqualTo(-1);
+      assertThat(new String(json.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8))
+          .as("the stored UTF-8 reads back as the same text (no '?')")
+          .isEqualTo(json);
+    }
+  }
+
+  @Test
+  void shouldSayNoComparisonWasPossibleWhenAGroupHasNoJudgedOutput() {
+    // The generator refused every target prompt: nothing compared target with control, yet the
+    // report said "No significant disparity" in green.
+    List<SampleOutcome> outcomes = new ArrayList<>();
+    for (SampleOutcome o : outcomes()) {
+      outcomes.add(
+          o.sample().group().equals("target")
+              ? new SampleOutcome(
+                  o.sample(),
+                  o.requestIds(),
+                  Optional.empty(),
+                  Optional.of(
+                      new SampleOutcome.Failure(
+                          o.requestIds().get(0), "backend.refused", "content filter")))
+              : o);
+    }
+    BiasReport report =
+        ReportBuilder.build(
+            "report-n", campaign(), outcomes, Map.of(), AnalysisSettings.defaults(), NOW);
+
+    assertThat(report.headline().disparityDetected()).isFalse();
+    assertThat(report.headline().notCompared())
+        .isEqualTo("group 'target' has no judged output (20 failed)");
+    assertThat(report.headline().summary())
+        .startsWith("No comparison possible: group 'target' has no judged output (20 failed).")
+        .doesNotContain("No significant disparity");
+    String html =
+        new String(ReportExporter.toBytes(report, ReportFormat.HTML), StandardCharsets.UTF_8);
+    assertThat(html)
+        .contains("<section id=\"headline\" class=\"verdict neutral\"><h2>No comparison possible")
+        .contains("Nothing was tested: group &#39;target&#39; has no judged output (20 failed).")
+        .doesNotContain("verdict calm", "No significant disparity", "No metric varied");
+    String csv =
+        new String(ReportExporter.toBytes(report, ReportFormat.CSV), StandardCharsets.UTF_8);
+    assertThat(csv.split("\r\n")[1])
+        .startsWith("bias-test,report-n,headline,no_comparison_possible,,,0,0,")
+        .contains("No comparison possible: group 'target' has no judged output (20 failed).");
+    assertThat(ReportExporter.fromJson(ReportExporter.toJson(report))).isEqualTo(report);
+  }
+
+  @Test
+  void shouldSayNoComparisonWasPossibleWithoutAnyOutput() {
+    List<SampleOutcome> pending =
+        outcomes().stream()
+            .map(
+                o ->
+                    new SampleOutcome(
+                        o.sample(), o.requestIds(), Optional.empty(), Optional.empty()))
+            .toList();
+    BiasReport report =
+        ReportBuilder.build(
+            "report-p", campaign(), pending, Map.of(), AnalysisSettings.defaults(), NOW);
+
+    assertThat(report.headline().summary())
+        .isEqualTo("No comparison possible: no group has a judged output (40 pending).");
+    assertThat(
+            new String(ReportExporter.toBytes(report, ReportFormat.HTML), StandardCharsets.UTF_8))
+        .contains("class=\"verdict neutral\"")
+        .doesNotContain("No metric varied");
+  }
+
+  @Test
+  void shouldKeepTheTextsOfABoundedNumberOfRowsUnsafeFirstAndSaySo() {
+    // Three groups of 100, 2,000 and 2,000 rows: 2,000 texts in all; the small group keeps all of
+    // its 100, the others share the rest; in each group the unsafe rows come first.
+    List<String> groups = List.of("small", "big-a", "big-b");
+    List<SampleOutcome> outcomes = new ArrayList<>();
+    int index = 0;
+    for (String group : groups) {
+      int n = group.equals("small") ? 100 : 2_000;
+      for (int i = 0; i < n; i++, index++) {
+        boolean unsafe = i >= n - 10; // the last ten of each group
+        String id = "req-" + index;
+        outcomes.add(
+            new SampleOutcome(
+                new PlannedSample(index, group, i, 0, "{group} moved in.", group, "p", 7L),
+                List.of(id),
+                Optional.of(
+                    new JudgedOutput(
+                        id,
+                        "verdict-" + index,
+                        unsafe ? "BLOCK" : "RELEASE",
+                        unsafe ? 0.9 : 0.1,
+                        Map.of(),
+                        List.of(),
+                        "text " + index,
+                        "echo/echo@1",
+                        NOW)),
+                Optional.empty()));
+      }
+    }
+    CampaignRecord c = campaign();
+    CampaignRecord three =
+        new CampaignRecord(
+            c.campaignId(),
+            c.name(),
+            c.design(),
+            c.tenantId(),
+            c.backend(),
+            c.model(),
+            2_000,
+            groups,
+            c.templateCount(),
+            index,
+            c.spec(),
+            c.specSha256(),
+            c.dataSources(),
+            c.createdAt());
+
+    BiasReport report =
+        ReportBuilder.build(
+            "report-t", three, outcomes, Map.of(), AnalysisSettings.defaults(), NOW);
+
+    assertThat(report.rows()).hasSize(4_100);
+    Map<String, Long> texts = new java.util.HashMap<>();
+    report.rows().stream()
+        .filter(r -> r.text() != null)
+        .forEach(r -> texts.merge(r.group(), 1L, Long::sum));
+    assertThat(texts).containsEntry("small", 100L).containsEntry("big-a", 950L);
+    assertThat(texts).containsEntry("big-b", 950L);
+    assertThat(report.rows())
+        .filteredOn(BiasReport.Row::unsafe)
+        .allSatisfy(r -> assertThat(r.text()).isEqualTo("text " + r.sampleIndex()));
+    assertThat(report.rows())
+        .filteredOn(r -> r.group().equals("big-b") && !r.unsafe())
+        .extracting(BiasReport.Row::text)
+        .startsWith("text 2100")
+        .endsWith((String) null);
+    assertThat(report.limits())
+        .contains(
+            "Output texts are kept for 2000 of 4100 rows (at most 2000 in a report, shared among"
+                + " the groups: unsafe outputs first, then flagged or held ones); the figures,"
+                + " tests and every row's ids, decision and scores are complete. A row without its"
+                + " text has the whole output at GET /api/v1/requests/{requestId}.");
+    assertThat(
+            new String(ReportExporter.toBytes(report, ReportFormat.HTML), StandardCharsets.UTF_8))
+        .contains("kept for 2000 of 4100 rows (see Limits)")
+        .contains("<td class=\"note\">not kept</td>");
+    assertThat(ReportExporter.fromJson(ReportExporter.toJson(report))).isEqualTo(report);
   }
 }

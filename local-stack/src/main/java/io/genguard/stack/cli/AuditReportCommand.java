@@ -6,7 +6,6 @@ import io.genguard.bias.persistence.BiasAuditDatabase;
 import io.genguard.bias.persistence.BiasReportStore;
 import io.genguard.bias.persistence.CampaignRecord;
 import io.genguard.bias.report.BiasReport;
-import io.genguard.bias.report.ReportExporter;
 import io.genguard.bias.report.ReportFormat;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,13 +21,19 @@ import picocli.CommandLine.Parameters;
  * {@code genguard audit report ID --format html|json|csv --out FILE}: for a campaign id, computes
  * its report from what the audit store holds now, stores it (in bias_audit and in the audit
  * service's report store, so the API and UI show it) and exports it; for a report id, exports the
- * stored report.
+ * stored report. The JSON export is the stored document byte for byte (it hashes to its {@code
+ * document_sha256}). Exits 3 when the report was stored in bias_audit and written, but the audit
+ * service's store refused it: then the chain has none of its digests and the API and UI do not show
+ * it.
  */
 @Command(
     name = "report",
     mixinStandardHelpOptions = true,
     description = "Write a bias campaign's report (HTML, JSON or CSV).")
 final class AuditReportCommand implements Callable<Integer> {
+  /** Exit status of a report stored and written, but refused by the audit service's store. */
+  static final int NOT_PUBLISHED = 3;
+
   @Parameters(index = "0", paramLabel = "ID", description = "Campaign id (or a stored report id).")
   String id;
 
@@ -57,14 +62,14 @@ final class AuditReportCommand implements Callable<Integer> {
               Clock.systemUTC());
       Optional<CampaignRecord> campaign = reports.campaign(id);
       BiasReport report;
+      String notPublished = null;
       if (campaign.isPresent()) {
         report = reports.generate(id);
         try {
           new AuditStorePublisher(db.dataSource(), "genguard audit report")
               .publish(campaign.get(), report);
         } catch (Exception e) {
-          Progress.say(
-              "report stored, but the audit API/UI could not receive it: " + e.getMessage());
+          notPublished = e.getMessage();
         }
       } else {
         report =
@@ -79,7 +84,12 @@ final class AuditReportCommand implements Callable<Integer> {
       if (parent != null) {
         Files.createDirectories(parent);
       }
-      Files.write(out, ReportExporter.toBytes(report, reportFormat));
+      // As stored: the JSON is the text whose SHA-256 is the report's document_sha256.
+      Files.write(
+          out,
+          reports
+              .export(report.reportId(), reportFormat)
+              .orElseThrow(() -> new IllegalStateException("Report " + id + " was not stored")));
       System.out.println(report.reportId());
       Progress.say(
           report.status()
@@ -92,6 +102,19 @@ final class AuditReportCommand implements Callable<Integer> {
               + " samples): "
               + report.headline().summary());
       Progress.say("written to " + out.toAbsolutePath());
+      if (notPublished != null) {
+        Progress.say(
+            "NOT PUBLISHED: report "
+                + report.reportId()
+                + " is stored in bias_audit.report and written, but the audit service's report"
+                + " store refused it, so the audit chain has none of its digests, the API and UI"
+                + " do not show it and the campaign was not marked completed: "
+                + notPublished
+                + ". Fix the cause and run ./genguard audit report "
+                + id
+                + " again.");
+        return NOT_PUBLISHED;
+      }
       return 0;
     }
   }

@@ -46,7 +46,7 @@ public final class ReportBuilder {
    * report keeps every row (ids, decision, scores), but the texts of every row of a large campaign
    * would make it too large for the audit service's report store ({@code
    * BiasReports.MAX_BODY_CHARS}), whatever the outputs hold. 2,000 texts of at most 401 characters
-   * are under 1 MB, or about 5 MB if every character were one JSON escapes.
+   * are under 1 MB, or about 5 MB were every character one that JSON escapes.
    */
   static final int TEXT_ROWS = 2_000;
 

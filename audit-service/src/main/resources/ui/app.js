@@ -262,8 +262,9 @@
       onclick: async () => {
         reject.disabled = true;
         try {
+          // The verdict the row shows: a decision made before a late verdict reached the item is refused.
           await api('/api/v1/reviews/' + encodeURIComponent(item.requestId) + '/reject',
-            { method: 'POST', body: { note: note.value } });
+            { method: 'POST', body: { note: note.value, verdictId: item.verdictId } });
           state.replaceChildren(badge('DECIDED'), ' rejected');
           open.textContent = 'Open';
           toast('Rejected ' + item.requestId);
@@ -651,11 +652,14 @@
     const others = claim && !claim.mine;
     const note = el('textarea', { id: 'review-note', placeholder: 'Note for the audit log (optional)', maxlength: 2000 });
     const message = el('p', { class: 'muted', id: 'review-message' });
+    // The verdict this page was drawn with ('' none): the service refuses the decision (409) if a
+    // verdict reached the item since, and the gate does not release on an approval made on another.
+    const readVerdict = queued ? queued.verdictId : item.verdictId;
     const decide = (action) => async () => {
       approve.disabled = reject.disabled = true;
       try {
         await api('/api/v1/reviews/' + encodeURIComponent(story.requestId) + '/' + action,
-          { method: 'POST', body: { note: note.value } });
+          { method: 'POST', body: { note: note.value, verdictId: readVerdict } });
         message.textContent = (action === 'approve' ? 'Approved' : 'Rejected') + '; waiting for the release gate...';
         awaitGate(story.requestId, message, action);
       } catch (e) {
@@ -674,7 +678,8 @@
         ? [holdBadge(null, basis, 'hold-basis'), ' No moderation verdict came in time, so the release gate held this'
           + ' output for a person: no model has judged it. A verdict that reaches the gate before your decision still'
           + ' decides: a BLOCK quarantines it even if you approve, a RELEASE releases it even if you reject (the audit'
-          + ' service then takes that release down), a REVIEW holds it again with the verdict.']
+          + ' service then takes that release down), a REVIEW holds it again with the verdict and your approval is not'
+          + ' acted on: the item comes back for a person to decide under the verdict\'s reasons.']
         : [holdBadge(verdict ? verdict.decision : null, basis, 'hold-basis'),
           verdict ? ' Policy held this output for a person to decide; the verdict\'s reasons are below.'
             : ' The gate held this output for a person; its verdict is not on record here.']),
@@ -711,6 +716,13 @@
       } catch (e) {
         message.textContent = e.message;
         continue;
+      }
+      if (story.reviewItem && story.reviewItem.state === 'PENDING') {
+        // The gate did not act on the approval: a verdict reached it first and holds the output.
+        renderDetail(story, { notice: 'A moderation verdict reached the release gate before your decision, so'
+          + ' the gate did not act on it and holds the output on that verdict: read its reasons and decide again.' });
+        toast('Request ' + requestId + ' is held again on a verdict');
+        return;
       }
       if (story.status === 'HELD_FOR_REVIEW' || story.status === 'IN_PROGRESS') continue;
       if (story.status === 'RELEASED' && action === 'reject') {

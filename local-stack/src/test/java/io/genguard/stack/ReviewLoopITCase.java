@@ -146,11 +146,17 @@ class ReviewLoopITCase {
       assertThat(held.path("verdicts").get(0).path("decision").asText()).isEqualTo("REVIEW");
       assertThat(held.path("outputs").get(0).path("text").asText()).isEqualTo(HELD_TEXT);
 
+      // Decided on the verdict the item showed, as the UI does: the gate releases on it.
+      String verdictId =
+          JSON.readTree(get(reviewer, "/api/v1/reviews/" + approved).body())
+              .path("verdictId")
+              .asText();
+      assertThat(verdictId).isEqualTo(held.path("verdicts").get(0).path("verdictId").asText());
       assertThat(
               post(
                       reviewer,
                       "/api/v1/reviews/" + approved + "/approve",
-                      "{\"note\":\"a weather report\"}")
+                      "{\"note\":\"a weather report\",\"verdictId\":\"" + verdictId + "\"}")
                   .statusCode())
           .isEqualTo(202);
       assertThat(

@@ -1159,14 +1159,25 @@ public final class AuditApi implements AutoCloseable {
     ctx.json(result);
   }
 
-  /** Body of approve and reject: an optional note. */
-  record DecisionBody(String note) {}
+  /**
+   * Body of approve and reject: an optional note, and the item's verdictId as the client read it
+   * ('' when it had none; required to approve an output ever held for want of a verdict).
+   */
+  record DecisionBody(String note, String verdictId) {}
 
   private void decide(Context ctx, ReviewAction action) throws Exception {
     String requestId = id(ctx, "requestId");
     String body = body(ctx);
-    String note = body.isBlank() ? null : readBody(body, DecisionBody.class).note();
-    ReviewQueue.Decided decided = services.reviews().decide(requestId, action, note, caller(ctx));
+    DecisionBody decision = body.isBlank() ? null : readBody(body, DecisionBody.class);
+    ReviewQueue.Decided decided =
+        services
+            .reviews()
+            .decide(
+                requestId,
+                action,
+                decision == null ? null : decision.note(),
+                decision == null ? null : decision.verdictId(),
+                caller(ctx));
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("reviewId", decided.reviewId());
     result.put("requestId", decided.requestId());
@@ -1183,7 +1194,8 @@ public final class AuditApi implements AutoCloseable {
             + (action == ReviewAction.APPROVE ? "release" : "quarantine")
             + " the output; a verdict that reached it first decides instead"
             + (action == ReviewAction.APPROVE
-                ? " (a BLOCK quarantines it)"
+                ? " (a BLOCK quarantines it; a REVIEW keeps it held, and the item is PENDING again"
+                    + " to be decided under that verdict)"
                 : " (a release is then taken down, and the item reads RETRACTED)")
             + ". GET /api/v1/requests/"
             + requestId

@@ -518,16 +518,22 @@ public final class AuditWriter {
      * Keeps the review queue in step with the gate: an output held for review becomes a PENDING
      * item ({@link #closeFinals} closes it once the gate decides, whatever the order in which the
      * topics are read).
+     *
+     * <p>An item the gate held because no verdict came in time (empty verdict id) gains the verdict
+     * when a late one holds it again, while it waits for a person (the API refuses a decision made
+     * on the item as it was before: see {@code ReviewQueue.decide}). Once decided, or closed, it
+     * keeps the verdict and hold the decision was made on, and the late ones are kept beside them
+     * (late_verdict_id, late_gate_event_id). A hold that names the item's own review is the gate
+     * refusing that approval, made on another verdict than the output is held on now: the item is
+     * opened again (PENDING, unclaimed, on that hold's verdict) for a person to decide under it.
      */
     private void queueHeld(List<ReleaseGateOutcome> rows) throws SQLException {
-      // An item the gate held because no verdict came in time (empty verdict id) gains the verdict
-      // when a late one holds it again; a first hold is never replaced otherwise.
+      List<ReleaseGateOutcome> held =
+          rows.stream().filter(e -> e.getOutcome() == GateOutcome.HELD_FOR_REVIEW).toList();
       batch(
           heldOncePerRequest(rows),
           "insert into review_item (request_id, output_id, tenant_id, verdict_id, gate_event_id,"
-              + " held_at, state) values (?, ?, ?, ?, ?, ?, 'PENDING') on conflict (request_id) do update"
-              + " set verdict_id = excluded.verdict_id, gate_event_id = excluded.gate_event_id"
-              + " where review_item.verdict_id = '' and excluded.verdict_id <> ''",
+              + " held_at, state) values (?, ?, ?, ?, ?, ?, 'PENDING') on conflict (request_id) do nothing",
           (s, e) -> {
             s.setString(1, e.getRequestId());
             s.setString(2, e.getOutputId());
@@ -535,6 +541,42 @@ public final class AuditWriter {
             s.setString(4, e.getVerdictId());
             s.setString(5, e.getEventId());
             s.setObject(6, time(e.getDecidedAt()));
+          });
+      // The gate kept the output held instead of acting on the item's approval: opened again. The
+      // decision stays on record (review_decision, the chain), and the first hold's time is kept.
+      batch(
+          held.stream().filter(e -> e.getReviewId() != null).toList(),
+          "update review_item set state = 'PENDING', verdict_id = ?, gate_event_id = ?,"
+              + " late_verdict_id = null, late_gate_event_id = null, review_id = null, action = null,"
+              + " note = null, decided_by = null, decided_at = null, claimed_by = null,"
+              + " claimed_token_id = null, claimed_at = null, claim_expires_at = null"
+              + " where request_id = ? and state = 'DECIDED' and review_id = ?",
+          (s, e) -> {
+            s.setString(1, e.getVerdictId());
+            s.setString(2, e.getEventId());
+            s.setString(3, e.getRequestId());
+            s.setString(4, e.getReviewId());
+          });
+      List<ReleaseGateOutcome> withVerdict =
+          held.stream().filter(e -> !e.getVerdictId().isEmpty()).toList();
+      batch(
+          withVerdict,
+          "update review_item set verdict_id = ?, gate_event_id = ?"
+              + " where request_id = ? and state = 'PENDING' and verdict_id = ''",
+          (s, e) -> {
+            s.setString(1, e.getVerdictId());
+            s.setString(2, e.getEventId());
+            s.setString(3, e.getRequestId());
+          });
+      batch(
+          withVerdict,
+          "update review_item set late_verdict_id = ?, late_gate_event_id = ?"
+              + " where request_id = ? and state <> 'PENDING' and verdict_id = ''"
+              + " and late_verdict_id is null",
+          (s, e) -> {
+            s.setString(1, e.getVerdictId());
+            s.setString(2, e.getEventId());
+            s.setString(3, e.getRequestId());
           });
     }
 
@@ -617,7 +659,8 @@ public final class AuditWriter {
       batch(
           rows,
           "insert into review_decision (review_id, event_id, request_id, output_id, tenant_id,"
-              + " action, reviewer, note, decided_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
+              + " action, reviewer, note, decided_at, verdict_id)"
+              + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
           (s, e) -> {
             s.setString(1, e.getReviewId());
             s.setString(2, e.getEventId());
@@ -628,6 +671,7 @@ public final class AuditWriter {
             s.setString(7, e.getReviewer());
             s.setString(8, e.getNote());
             s.setObject(9, time(e.getDecidedAt()));
+            s.setString(10, e.getVerdictId());
           });
     }
 
@@ -636,7 +680,9 @@ public final class AuditWriter {
      * review id names one item's decision (review_item.review_id is unique): a decision that reuses
      * the id of another item's (a tool's bug) still marks its own item decided, without the id, and
      * is in the chain like any event. Setting the id again would make PostgreSQL refuse the whole
-     * batch, on every retry, and stop ingesting its partitions.
+     * batch, on every retry, and stop ingesting its partitions. A decision that names the verdict
+     * it was made on decides only an item on that verdict: one made before a late verdict reached
+     * the item (the item opened again once the gate refused it) leaves it to a person.
      */
     private void reviewDecided(List<ReviewDecision> rows) throws SQLException {
       batch(
@@ -644,7 +690,8 @@ public final class AuditWriter {
           "update review_item set state = 'DECIDED', review_id = case when exists (select 1 from"
               + " review_item other where other.review_id = ? and other.request_id <> ?) then null"
               + " else ? end, action = ?, decided_by = ?, note = ?, decided_at = ?"
-              + " where request_id = ? and state = 'PENDING'",
+              + " where request_id = ? and state = 'PENDING'"
+              + " and (?::text is null or verdict_id = ?::text)",
           (s, e) -> {
             s.setString(1, e.getReviewId());
             s.setString(2, e.getRequestId());
@@ -654,6 +701,8 @@ public final class AuditWriter {
             s.setString(6, e.getNote());
             s.setObject(7, time(e.getDecidedAt()));
             s.setString(8, e.getRequestId());
+            s.setString(9, e.getVerdictId());
+            s.setString(10, e.getVerdictId());
           });
       warnOfReusedReviewIds(rows);
     }

@@ -124,7 +124,8 @@ public final class AuditQueries {
           rows(
               connection,
               "select request_id, output_id, state, held_at, claimed_by, claim_expires_at, review_id, action,"
-                  + " note, decided_by, decided_at from review_item where request_id = ?",
+                  + " note, decided_by, decided_at, verdict_id, late_verdict_id from review_item"
+                  + " where request_id = ?",
               requestId);
       ArrayNode actions = rows(connection, ACTIONS, requestId);
       ArrayNode unfinished = rows(connection, UNFINISHED, requestId);

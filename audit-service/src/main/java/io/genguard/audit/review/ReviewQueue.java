@@ -39,8 +39,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The review queue: outputs the release gate held for review, oldest first. A reviewer may claim an
  * item (others then cannot decide it until the claim expires), and approves or rejects it with a
- * note. A decision is one transaction: the item is marked DECIDED, the ReviewDecision goes into the
- * outbox for review.decisions, and the action is appended to the audit chain with the reviewer. The
+ * note, naming the verdict the item showed (its {@code verdictId}, empty when it had none): a
+ * decision made on another verdict than the item holds now (a late verdict reached the output since
+ * the reviewer read it) is refused, so nobody approves in view of reasons they never saw. A
+ * decision is one transaction: the item is marked DECIDED, the ReviewDecision goes into the outbox
+ * for review.decisions, and the action is appended to the audit chain with the reviewer. The
  * release gate is asked to release or quarantine the output, and its outcome closes the item as
  * RELEASED or QUARANTINED when it is ingested. A verdict that reaches the gate before the decision
  * decides instead (an output held because no verdict came in time): a late BLOCK quarantines what a
@@ -61,9 +64,13 @@ public final class ReviewQueue {
   // The excerpt is only the start of the output, which whoever wrote the prompt controls: an item
   // also says how long the whole text is (textLength, characters as PostgreSQL counts them, like
   // the excerpt), so a reader can tell what the excerpt leaves out, and on what its hold rests
-  // (holdBasis: VERDICT_TIMEOUT when no verdict came in time and the item has none).
+  // (holdBasis: VERDICT_TIMEOUT when no verdict came in time and the item has none). Its verdictId
+  // ('' none) is what a decision sends back, so that one made before a late verdict reached the
+  // item is refused (lateVerdictId: a verdict that reached a decided item, which keeps the one it
+  // was decided on).
   private static final String ITEM =
-      "select r.request_id, r.output_id, r.tenant_id, r.state, r.held_at,"
+      "select r.request_id, r.output_id, r.tenant_id, r.state, r.held_at, r.verdict_id,"
+          + " r.late_verdict_id,"
           + " r.claimed_by, r.claim_expires_at, r.review_id, r.action, r.note, r.decided_by, r.decided_at,"
           + " v.decision, v.unsafe_score, v.category_scores, v.reasons, v.groups, v.policy_id, v.policy_version,"
           + " g.basis as hold_basis,"
@@ -247,11 +254,25 @@ public final class ReviewQueue {
     return get(requestId, caller);
   }
 
+  /** As below, naming no verdict read (the expiry's rejections; a client that names none). */
+  public Decided decide(String requestId, ReviewAction action, String note, Caller caller)
+      throws SQLException {
+    return decide(requestId, action, note, null, caller);
+  }
+
   /**
    * Approves or rejects a held output. Allowed when the item is PENDING and not claimed by someone
    * else (an unclaimed item is claimed and decided in one step: one-click review).
+   *
+   * <p>{@code readVerdictId} is the item's {@code verdictId} as the caller read it ('' when it had
+   * none). When it is given and the item holds another verdict now, the decision is refused (409):
+   * a verdict reached the output since. An approval must give it when the output was ever held
+   * because no verdict came in time (a late verdict may reach it at any time); otherwise it may be
+   * left out (null), as by clients from before it existed. The decision sent to the gate names the
+   * verdict the item holds, and the gate does not release on an approval made on another.
    */
-  public Decided decide(String requestId, ReviewAction action, String note, Caller caller)
+  public Decided decide(
+      String requestId, ReviewAction action, String note, String readVerdictId, Caller caller)
       throws SQLException {
     String cleanNote = note(note);
     Instant now = now().truncatedTo(ChronoUnit.MILLIS); // the event keeps milliseconds
@@ -260,6 +281,7 @@ public final class ReviewQueue {
             dataSource,
             connection -> {
               Locked item = lockChainThenOpen(connection, requestId, caller, now);
+              requireReadVerdict(requestId, action, readVerdictId, item);
               String reviewId = EventIds.random();
               ReviewDecision decision =
                   ReviewDecision.newBuilder()
@@ -272,6 +294,7 @@ public final class ReviewQueue {
                       .setReviewer(caller.name())
                       .setNote(cleanNote)
                       .setDecidedAt(now)
+                      .setVerdictId(item.verdictId())
                       .build();
               try (PreparedStatement update =
                   connection.prepareStatement(
@@ -293,7 +316,15 @@ public final class ReviewQueue {
                       item.tenantId(),
                       requestId,
                       reviewId);
-              audit.details().put("outputId", item.outputId()).put("note", cleanNote);
+              // What the decision was made on: the verdict ('' none), the hold's basis and the
+              // verdict's policy version ('' none).
+              audit
+                  .details()
+                  .put("outputId", item.outputId())
+                  .put("note", cleanNote)
+                  .put("verdictId", item.verdictId())
+                  .put("holdBasis", item.holdBasis())
+                  .put("policyVersion", item.policyVersion());
               ActionLog.record(connection, caller, audit, now);
               return new Decided(
                   reviewId,
@@ -389,8 +420,54 @@ public final class ReviewQueue {
     return expired.get();
   }
 
+  /**
+   * A PENDING item, locked: its verdict ('' none), the basis of its hold and the verdict's policy
+   * version ('' none), and whether the gate ever held its output for want of a verdict.
+   */
   private record Locked(
-      String outputId, String tenantId, String claimant, String claimedBy, boolean claimExpired) {}
+      String outputId,
+      String tenantId,
+      String claimant,
+      String claimedBy,
+      boolean claimExpired,
+      String verdictId,
+      String holdBasis,
+      String policyVersion,
+      boolean heldWithoutVerdict) {}
+
+  /**
+   * Refuses a decision made on another verdict than the item holds, and an approval that does not
+   * say what it was made on where a verdict may have come since it was read.
+   */
+  private static void requireReadVerdict(
+      String requestId, ReviewAction action, String readVerdictId, Locked item) {
+    if (readVerdictId == null) {
+      if (action == ReviewAction.APPROVE && item.heldWithoutVerdict()) {
+        throw new InvalidInputException(
+            "Approving request "
+                + requestId
+                + " needs the verdictId its review item showed (\"\" when it showed none): the"
+                + " gate held it because no verdict came in time, and a verdict may have reached it"
+                + " since; read GET /api/v1/reviews/"
+                + requestId
+                + " and send its verdictId with the decision");
+      }
+      return;
+    }
+    if (!readVerdictId.equals(item.verdictId())) {
+      throw new ConflictException(
+          "A verdict reached this output since you opened it: reload. Request "
+              + requestId
+              + " was read "
+              + (readVerdictId.isEmpty() ? "with no verdict" : "with verdict " + readVerdictId)
+              + " and is now held on "
+              + (item.verdictId().isEmpty() ? "no verdict" : "verdict " + item.verdictId())
+              + (item.holdBasis() == null ? "" : " (" + item.holdBasis() + ")")
+              + "; read it again (GET /api/v1/reviews/"
+              + requestId
+              + ") and decide under what it holds now");
+    }
+  }
 
   /**
    * Takes the chain lock, then locks the item ({@link #lockOpen}). Every writer that appends to the
@@ -410,8 +487,14 @@ public final class ReviewQueue {
       throws SQLException {
     try (PreparedStatement select =
         connection.prepareStatement(
-            "select output_id, tenant_id, state, claimed_by, claimed_token_id, claim_expires_at, decided_by, action"
-                + " from review_item where request_id = ? for update")) {
+            "select r.output_id, r.tenant_id, r.state, r.claimed_by, r.claimed_token_id,"
+                + " r.claim_expires_at, r.decided_by, r.action, r.verdict_id, g.basis as hold_basis,"
+                + " coalesce(v.policy_version, '') as policy_version, exists (select 1 from"
+                + " gate_outcome t where t.request_id = r.request_id and t.outcome = 'HELD_FOR_REVIEW'"
+                + " and t.basis = 'VERDICT_TIMEOUT') as held_without_verdict"
+                + " from review_item r left join gate_outcome g on g.event_id = r.gate_event_id"
+                + " left join moderation_verdict v on v.verdict_id = r.verdict_id"
+                + " where r.request_id = ? for update of r")) {
       select.setString(1, requestId);
       try (ResultSet rs = select.executeQuery()) {
         if (!rs.next() || !caller.canSee(rs.getString("tenant_id"))) {
@@ -456,7 +539,11 @@ public final class ReviewQueue {
             rs.getString("tenant_id"),
             claimant,
             rs.getString("claimed_by"),
-            expired);
+            expired,
+            rs.getString("verdict_id"),
+            rs.getString("hold_basis"),
+            rs.getString("policy_version"),
+            rs.getBoolean("held_without_verdict"));
       }
     }
   }

@@ -291,7 +291,7 @@ class RetractionsITCase {
     // Approved, then a late BLOCK verdict reached the gate first: quarantined, which fails closed.
     Scenario blocked = Scenario.of("late-block", "acme", Decision.BLOCK, NOW.minusSeconds(900));
     writer.write(heldWithoutVerdict(blocked));
-    reviewQueue().decide("late-block", ReviewAction.APPROVE, "satire", RITA);
+    reviewQueue().decide("late-block", ReviewAction.APPROVE, "satire", "", RITA);
     writer.write(
         List.of(
             AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(blocked)),

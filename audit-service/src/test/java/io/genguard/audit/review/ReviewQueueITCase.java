@@ -11,10 +11,12 @@ import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.fixtures.RunningAuditService;
 import io.genguard.audit.persistence.ChainAppender;
+import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
+import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.events.v1.ReviewDecision;
 import io.genguard.schemas.Topics;
@@ -371,6 +373,157 @@ class ReviewQueueITCase {
     assertThat(story.path("actions"))
         .extracting(action -> action.path("action").asText())
         .contains("review.approve");
+  }
+
+  /** The gate's hold of an output no verdict came for in time, and the request and output. */
+  private static List<IncomingEvent> heldWithoutVerdict(Scenario s) {
+    ReleaseGateOutcome timedOut =
+        ReleaseGateOutcome.newBuilder(
+                AuditEvents.gateOutcome(
+                    s, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT_TIMEOUT, null, s.at()))
+            .setVerdictId("")
+            .setDecision(Decision.REVIEW)
+            .setPolicyVersion("")
+            .build();
+    return List.of(
+        AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(s)),
+        AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(s)),
+        AuditEvents.incoming(Topics.REVIEW_PENDING.name(), timedOut));
+  }
+
+  /** The late REVIEW verdict, and the gate's hold of the output on it. */
+  private static List<IncomingEvent> heldOnALateVerdict(Scenario s, String reviewId) {
+    return List.of(
+        AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(s)),
+        AuditEvents.incoming(
+            Topics.REVIEW_PENDING.name(),
+            AuditEvents.gateOutcome(
+                s,
+                GateOutcome.HELD_FOR_REVIEW,
+                GateBasis.VERDICT,
+                reviewId,
+                s.at().plusSeconds(90))));
+  }
+
+  @Test
+  void shouldRefuseADecisionMadeBeforeALateVerdictReachedTheItem() throws Exception {
+    // The moderation job was behind: the gate held the output for want of a verdict, and the
+    // reviewer opened it.
+    Scenario late = Scenario.of("stale-read", "acme", Decision.REVIEW, NOW);
+    audit.seed(heldWithoutVerdict(late));
+    JsonNode read = json(audit.get("/api/v1/reviews/stale-read", rita));
+    assertThat(read.path("holdBasis").asText()).isEqualTo("VERDICT_TIMEOUT");
+    assertThat(read.path("verdictId").asText()).isEmpty();
+    // The job caught up: its REVIEW verdict held the output again, on the verdict.
+    audit.seed(heldOnALateVerdict(late, null));
+
+    HttpResponse<String> stale =
+        audit.post(
+            "/api/v1/reviews/stale-read/approve",
+            rita,
+            "{\"note\":\"nothing wrong\",\"verdictId\":\""
+                + read.path("verdictId").asText()
+                + "\"}");
+
+    assertThat(stale.statusCode()).isEqualTo(409);
+    assertThat(json(stale).path("error").asText())
+        .startsWith("A verdict reached this output since you opened it: reload")
+        .contains("now held on verdict " + late.verdictId() + " (VERDICT)");
+    HttpResponse<String> unsaid =
+        audit.post("/api/v1/reviews/stale-read/approve", rita, "{\"note\":\"nothing wrong\"}");
+    assertThat(unsaid.statusCode())
+        .as("an approval of an output once held for want of a verdict says what it was made on")
+        .isEqualTo(400);
+    assertThat(json(unsaid).path("error").asText()).contains("needs the verdictId");
+    assertThat(
+            audit.count(
+                "select count(*) from review_item where request_id = 'stale-read' and state = 'PENDING'"))
+        .isEqualTo(1);
+    assertThat(audit.count("select count(*) from review_outbox where request_id = 'stale-read'"))
+        .isZero();
+
+    // Read again, it is decided on the verdict, and says so to the gate and in the chain.
+    JsonNode reread = json(audit.get("/api/v1/reviews/stale-read", rita));
+    assertThat(reread.path("verdictId").asText()).isEqualTo(late.verdictId());
+    HttpResponse<String> approved =
+        audit.post(
+            "/api/v1/reviews/stale-read/approve",
+            rita,
+            "{\"verdictId\":\"" + reread.path("verdictId").asText() + "\"}");
+    assertThat(approved.statusCode()).isEqualTo(202);
+    assertThat(decisionOnKafka("stale-read").getVerdictId()).isEqualTo(late.verdictId());
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action = 'review.approve'"
+                    + " and request_id = 'stale-read' and details->>'verdictId' = '"
+                    + late.verdictId()
+                    + "' and details->>'holdBasis' = 'VERDICT'"
+                    + " and details->>'policyVersion' = '2026.11-test'"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void shouldOpenAnItemAgainWhenTheGateKeepsAnApprovalMadeOnNoVerdictHeld() throws Exception {
+    Scenario late = Scenario.of("stale-approved", "acme", Decision.REVIEW, NOW);
+    audit.seed(heldWithoutVerdict(late));
+    assertThat(audit.post("/api/v1/reviews/stale-approved/claim", rita, null).statusCode())
+        .isEqualTo(200);
+    // Approved on no verdict while the audit store had not read the late hold yet.
+    HttpResponse<String> approved =
+        audit.post("/api/v1/reviews/stale-approved/approve", rita, "{\"verdictId\":\"\"}");
+    assertThat(approved.statusCode()).isEqualTo(202);
+    ReviewDecision decision = decisionOnKafka("stale-approved");
+    assertThat(decision.getVerdictId()).isEmpty();
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action = 'review.approve'"
+                    + " and request_id = 'stale-approved' and details->>'verdictId' = ''"
+                    + " and details->>'holdBasis' = 'VERDICT_TIMEOUT'"
+                    + " and details->>'policyVersion' = ''"))
+        .isEqualTo(1);
+
+    // The late hold comes: the decided item keeps what it was decided on.
+    audit.seed(heldOnALateVerdict(late, null));
+    JsonNode decided = json(audit.get("/api/v1/reviews/stale-approved", rita));
+    assertThat(decided.path("state").asText()).isEqualTo("DECIDED");
+    assertThat(decided.path("verdictId").asText()).isEmpty();
+    assertThat(decided.path("holdBasis").asText()).isEqualTo("VERDICT_TIMEOUT");
+    assertThat(decided.path("lateVerdictId").asText()).isEqualTo(late.verdictId());
+
+    // The gate did not release on the approval: it wrote the hold again naming it. The item waits
+    // for a person again, on the verdict; a decision read from review.decisions that was made on no
+    // verdict (a tool's, say) does not decide it.
+    audit.seed(heldOnALateVerdict(late, decision.getReviewId()));
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(
+                Topics.REVIEW_DECISIONS.name(),
+                ReviewDecision.newBuilder(decision)
+                    .setEventId("tool-decision-stale-approved")
+                    .setReviewId("tool-review-stale-approved")
+                    .build())));
+    JsonNode reopened = json(audit.get("/api/v1/reviews/stale-approved", rita));
+    assertThat(reopened.path("state").asText()).isEqualTo("PENDING");
+    assertThat(reopened.path("verdictId").asText()).isEqualTo(late.verdictId());
+    assertThat(reopened.path("holdBasis").asText()).isEqualTo("VERDICT");
+    assertThat(reopened.path("decision").asText()).isEqualTo("REVIEW");
+    assertThat(reopened.path("action").isNull()).isTrue();
+    assertThat(reopened.path("claimedBy").isNull()).as("anyone may decide it").isTrue();
+    assertThat(reopened.path("lateVerdictId").isNull()).isTrue();
+    JsonNode story = json(audit.get("/api/v1/requests/stale-approved", rita));
+    assertThat(story.path("reviews"))
+        .as("the approval the gate did not act on stays on record, with what it was made on")
+        .anySatisfy(
+            review -> {
+              assertThat(review.path("reviewId").asText()).isEqualTo(decision.getReviewId());
+              assertThat(review.path("verdictId").asText()).isEmpty();
+            });
+    HttpResponse<String> rejected =
+        audit.post(
+            "/api/v1/reviews/stale-approved/reject",
+            ravi,
+            "{\"note\":\"self-harm\",\"verdictId\":\"" + late.verdictId() + "\"}");
+    assertThat(rejected.statusCode()).isEqualTo(202);
   }
 
   @Test

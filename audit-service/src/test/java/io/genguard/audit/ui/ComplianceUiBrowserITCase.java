@@ -12,6 +12,7 @@ import io.genguard.audit.explain.VerdictExplanations;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.fixtures.RunningAuditService;
+import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.audit.watch.UnfinishedFlows;
@@ -1209,6 +1210,83 @@ class ComplianceUiBrowserITCase {
     WebElement verdict = visible(By.id("report-verdict"));
     assertThat(verdict.getAttribute("class")).isEqualTo("verdict neutral");
     assertThat(verdict.getText()).isEqualTo("No comparison possible\n" + summary);
+  }
+
+  @Test
+  @Order(9)
+  void shouldNotLetAnApprovalMadeOnNoVerdictStandOnceALateVerdictHoldsTheOutput() throws Exception {
+    String reviewer = audit.token(Role.REVIEWER, "stale", "rita");
+    logIn(reviewer);
+    // The page was drawn while the output had no verdict; a REVIEW verdict held it again since.
+    Scenario refused =
+        Scenario.of("ui-stale-" + UUID.randomUUID(), "stale", Decision.REVIEW, Instant.now());
+    audit.seed(heldForWantOfAVerdict(refused));
+    browser.get(audit.baseUrl() + "/ui/#/requests/" + refused.requestId());
+    assertThat(visible(By.id("hold-basis")).getText()).isEqualTo("NO VERDICT (timed out)");
+    audit.seed(heldAgainOnTheVerdict(refused, null));
+    browser.findElement(By.id("approve-button")).click();
+    waiting()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("review-message"),
+                "A verdict reached this output since you opened it: reload"));
+    assertThat(
+            count(
+                "select count(*) from review_outbox where request_id = '"
+                    + refused.requestId()
+                    + "'"))
+        .isZero();
+
+    // Approved on no verdict before the audit store read the late hold: the gate did not act on
+    // the approval and wrote the hold again, naming it. The page says so and offers the decision
+    // again, under the verdict.
+    Scenario reopened =
+        Scenario.of("ui-reopened-" + UUID.randomUUID(), "stale", Decision.REVIEW, Instant.now());
+    audit.seed(heldForWantOfAVerdict(reopened));
+    browser.get(audit.baseUrl() + "/ui/#/requests/" + reopened.requestId());
+    assertThat(visible(By.id("hold-basis")).getText()).isEqualTo("NO VERDICT (timed out)");
+    browser.findElement(By.id("approve-button")).click();
+    waiting()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("review-message"), "Approved; waiting for the release gate"));
+    String reviewId =
+        RunningAuditService.json(audit.get("/api/v1/reviews/" + reopened.requestId(), reviewer))
+            .path("reviewId")
+            .asText();
+    assertThat(reviewId).isNotEmpty();
+    audit.seed(heldAgainOnTheVerdict(reopened, null));
+    audit.seed(heldAgainOnTheVerdict(reopened, reviewId));
+    assertThat(visible(By.id("gate-notice")).getText())
+        .startsWith("A moderation verdict reached the release gate before your decision");
+    assertThat(visible(By.id("hold-basis")).getText()).isEqualTo("REVIEW");
+    assertThat(browser.findElement(By.id("approve-button")).isEnabled()).isTrue();
+  }
+
+  /** The gate's hold of an output no verdict came for in time, with its request and output. */
+  private static List<IncomingEvent> heldForWantOfAVerdict(Scenario s) {
+    ReleaseGateOutcome timedOut =
+        ReleaseGateOutcome.newBuilder(
+                AuditEvents.gateOutcome(
+                    s, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT_TIMEOUT, null, s.at()))
+            .setVerdictId("")
+            .setDecision(Decision.REVIEW)
+            .setPolicyVersion("")
+            .build();
+    return List.of(
+        AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(s)),
+        AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(s)),
+        AuditEvents.incoming(Topics.REVIEW_PENDING.name(), timedOut));
+  }
+
+  /** The late REVIEW verdict and the gate's hold on it (naming the review it did not act on). */
+  private static List<IncomingEvent> heldAgainOnTheVerdict(Scenario s, String reviewId) {
+    return List.of(
+        AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(s)),
+        AuditEvents.incoming(
+            Topics.REVIEW_PENDING.name(),
+            AuditEvents.gateOutcome(
+                s, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT, reviewId, Instant.now())));
   }
 
   /** The queue's row of a scenario's request, once the queue shows it. */

@@ -49,7 +49,9 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>Text reaches content.released only with a RELEASE verdict whose outputSha256 equals the
- *       SHA-256 of that text, or with an APPROVE review of an output held for review.
+ *       SHA-256 of that text, or with an APPROVE review of an output held for review, made on the
+ *       verdict the output is held on when the review names one (an approval made on no verdict,
+ *       before a late REVIEW verdict held the output again, leaves it held).
  *   <li>A request is released or quarantined at most once: after the final decision only a small
  *       marker stays in the store, and anything arriving later for that request is ignored.
  *   <li>Bytes that are not the expected event go to the input topic's dead-letter topic, with the
@@ -637,11 +639,20 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
     ModerationVerdict verdict =
         entry.verdict() == null ? null : Topics.MODERATION_VERDICTS.codec().decode(entry.verdict());
+    boolean approved = review.getAction() == ReviewAction.APPROVE;
+    String decidedOn = review.getVerdictId(); // null: an audit service that does not say
+    String holds = verdict == null ? "" : verdict.getVerdictId();
+    boolean otherVerdict = decidedOn != null && !decidedOn.equals(holds);
+    if (approved && otherVerdict) {
+      holdAgain(requestId, output, verdict, review);
+      return;
+    }
     List<String> reasons =
         new ArrayList<>(verdict == null ? List.of(noVerdictReason()) : reasonTexts(verdict));
     String note = review.getNote().isBlank() ? "" : ": " + review.getNote();
-    boolean approved = review.getAction() == ReviewAction.APPROVE;
-    reasons.add((approved ? "approved by " : "rejected by ") + review.getReviewer() + note);
+    // A rejection made on no verdict (or another) still applies: quarantining fails closed.
+    String on = otherVerdict ? " (decided " + decidedOnText(decidedOn) + ")" : "";
+    reasons.add((approved ? "approved by " : "rejected by ") + review.getReviewer() + on + note);
     publish(
         requestId,
         entry,
@@ -652,6 +663,54 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
             GateBasis.REVIEW,
             review.getReviewId(),
             reasons));
+  }
+
+  /**
+   * Answers an approval made on another verdict than the one the output is held on now (made on no
+   * verdict, before a late REVIEW verdict held the output again): the reviewer never saw the
+   * verdict's reasons, so the gate does not release. The output stays held as it was, and its hold
+   * is written again naming the review (a new event: the audit store reopens the item for a person
+   * to decide under the verdict). The store entry is left as it is, so a restatement still writes
+   * the hold as it was first written.
+   */
+  private void holdAgain(
+      String requestId, GenerationOutput output, ModerationVerdict verdict, ReviewDecision review) {
+    List<String> reasons =
+        new ArrayList<>(verdict == null ? List.of(noVerdictReason()) : reasonTexts(verdict));
+    reasons.add(
+        "not released on review "
+            + review.getReviewId()
+            + ": it approved the output "
+            + decidedOnText(review.getVerdictId())
+            + ", but it is held on "
+            + (verdict == null ? "no verdict" : "verdict " + verdict.getVerdictId())
+            + " now; held again for a person to decide under this verdict");
+    ReleaseGateOutcome hold =
+        outcome(
+            output,
+            verdict,
+            GateOutcome.HELD_FOR_REVIEW,
+            verdict == null ? GateBasis.VERDICT_TIMEOUT : GateBasis.VERDICT,
+            review.getReviewId(),
+            reasons);
+    context.forward(
+        new Record<>(requestId, fitted(hold).bytes(), clock.millis()),
+        ReleaseGateTopology.sinkName(Topics.REVIEW_PENDING));
+    LOG.warn(
+        "Review {} by {} approved request {} {}, but the output is held on {} now: not released,"
+            + " its hold written again for a person to decide under that verdict",
+        review.getReviewId(),
+        review.getReviewer(),
+        requestId,
+        decidedOnText(review.getVerdictId()),
+        verdict == null ? "no verdict" : "verdict " + verdict.getVerdictId());
+  }
+
+  /** The verdict a decision was made on, in words. */
+  private static String decidedOnText(String verdictId) {
+    return verdictId.isEmpty()
+        ? "on no verdict (held because none came in time)"
+        : "on verdict " + verdictId;
   }
 
   private String noVerdictReason() {

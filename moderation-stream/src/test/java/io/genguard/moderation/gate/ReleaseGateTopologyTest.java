@@ -19,6 +19,7 @@ import io.genguard.events.v1.Reason;
 import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.RestatedDecision;
 import io.genguard.events.v1.ReviewAction;
+import io.genguard.events.v1.ReviewDecision;
 import io.genguard.moderation.fixtures.Events;
 import io.genguard.schemas.CarriedAttributes;
 import io.genguard.schemas.ContentHash;
@@ -445,6 +446,90 @@ class ReleaseGateTopologyTest {
         .singleElement()
         .extracting(ReleaseGateOutcome::getBasis)
         .isEqualTo(GateBasis.REVIEW);
+  }
+
+  @Test
+  void shouldNotReleaseOnAnApprovalMadeOnNoVerdictOnceALateReviewVerdictHoldsTheOutput() {
+    GenerationOutput output = output("t8", "Late and borderline.");
+    send(output);
+    advance(Duration.ofSeconds(90));
+    assertThat(decode(pending))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getBasis)
+        .isEqualTo(GateBasis.VERDICT_TIMEOUT);
+    // The reviewer read the item while it had no verdict; the job's REVIEW verdict then held the
+    // output again before the approval came.
+    send(verdict(output, Decision.REVIEW));
+    assertThat(decode(pending))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getBasis)
+        .isEqualTo(GateBasis.VERDICT);
+
+    ReviewDecision approval =
+        ReviewDecision.newBuilder(review(output, ReviewAction.APPROVE)).setVerdictId("").build();
+    sendReview(approval);
+
+    assertThat(released.isEmpty()).as("no person saw the verdict's reasons").isTrue();
+    assertThat(decode(pending))
+        .as("the hold written again, naming the approval it did not act on")
+        .singleElement()
+        .satisfies(
+            hold -> {
+              assertThat(hold.getOutcome()).isEqualTo(GateOutcome.HELD_FOR_REVIEW);
+              assertThat(hold.getBasis()).isEqualTo(GateBasis.VERDICT);
+              assertThat(hold.getVerdictId()).isEqualTo("verdict-out-t8");
+              assertThat(hold.getReviewId()).isEqualTo("review-t8");
+              assertThat(hold.getReasons())
+                  .last()
+                  .asString()
+                  .startsWith(
+                      "not released on review review-t8: it approved the output on no verdict");
+            });
+    assertThat(
+            driver.<String, GateEntry>getKeyValueStore(ReleaseGateTopology.STATE_STORE).get("t8"))
+        .extracting(GateEntry::state)
+        .isEqualTo(GateEntry.State.HELD);
+
+    // The same approval sent again (the outbox's retry) does not release it either; one made on
+    // the verdict does.
+    sendReview(approval);
+    assertThat(released.isEmpty()).isTrue();
+    sendReview(
+        ReviewDecision.newBuilder(review(output, ReviewAction.APPROVE))
+            .setReviewId("review-t8-again")
+            .setVerdictId("verdict-out-t8")
+            .build());
+    assertThat(decode(released))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.REVIEW);
+              assertThat(outcome.getReviewId()).isEqualTo("review-t8-again");
+            });
+  }
+
+  @Test
+  void shouldApplyARejectionMadeOnNoVerdictAfterALateReviewVerdictHeldTheOutput() {
+    GenerationOutput output = output("t9", "Late and borderline.");
+    send(output);
+    advance(Duration.ofSeconds(90));
+    send(verdict(output, Decision.REVIEW));
+    assertThat(decode(pending)).hasSize(2);
+
+    sendReview(
+        ReviewDecision.newBuilder(review(output, ReviewAction.REJECT)).setVerdictId("").build());
+
+    assertThat(decode(quarantined))
+        .as("rejecting fails closed, whatever it was decided on")
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.REVIEW);
+              assertThat(outcome.getReasons())
+                  .last()
+                  .asString()
+                  .startsWith("rejected by rita (decided on no verdict");
+            });
   }
 
   @Test

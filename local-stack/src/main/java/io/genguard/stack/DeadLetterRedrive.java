@@ -1,6 +1,10 @@
 package io.genguard.stack;
 
+import io.genguard.bias.job.DecodeVerdicts;
 import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.moderation.job.DecodeOutputs;
 import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.EventDecodingException;
 import io.genguard.schemas.KeptDeadLetters;
@@ -41,7 +45,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * records a stage could not decode (a producer ahead of a consumer's schemas, say) and that this
  * build's schemas decode. Anything else stays where it is and is counted by why: a dead letter that
  * keeps only part of its record, one a stage refused for what it said (a review of a request not
- * held), one that still does not decode.
+ * held, or a field longer than the stage takes: the stage's own check, {@link #oversizedForStage}),
+ * one that still does not decode.
  *
  * <p>Reads the dead-letter topic from where the last run of the same group stopped to its end at
  * the start of the run, and commits that position only after the broker acknowledged every record
@@ -364,7 +369,7 @@ public final class DeadLetterRedrive {
   }
 
   /** Why this dead letter stays where it is, or null to send it back. */
-  private static String refusal(
+  static String refusal(
       DeadLetter letter,
       Topic<String, ?> source,
       Function<byte[], ? extends SpecificRecord> decoder,
@@ -402,6 +407,10 @@ public final class DeadLetterRedrive {
         }
       }
     }
+    String oversized = oversizedForStage(letter.getStage(), event);
+    if (oversized != null) {
+      return oversized;
+    }
     String position =
         letter.getSourcePartition() + "@" + letter.getSourceOffset() + " " + letter.getStage();
     if (!sentSources.add(position)) {
@@ -410,6 +419,34 @@ public final class DeadLetterRedrive {
       return "the same source record and stage as a dead letter sent back earlier in this run";
     }
     return null;
+  }
+
+  /**
+   * Why the stage the record would go back to refuses it again for the length of a field, with the
+   * check that stage itself applies (the moderation job's on an output, the bias job's on a
+   * verdict), or null. Those stages dead-letter such a record as not decodable, so without this the
+   * copy sent back would come back as a new dead letter, to be sent back by the next run, forever.
+   */
+  static String oversizedForStage(String stage, SpecificRecord event) {
+    String field = null;
+    int limit = 0;
+    if (stage.equals(DecodeOutputs.STAGE) && event instanceof GenerationOutput output) {
+      field = DecodeOutputs.oversizedFieldName(output);
+      limit = DecodeOutputs.MAX_FIELD_BYTES;
+    } else if (stage.equals(DecodeVerdicts.STAGE) && event instanceof ModerationVerdict verdict) {
+      field = DecodeVerdicts.oversizedField(verdict);
+      limit = DecodeVerdicts.MAX_FIELD_BYTES;
+    }
+    if (field == null) {
+      return null;
+    }
+    return "refused by stage "
+        + stage
+        + " for what it holds (its "
+        + field
+        + " is over "
+        + limit
+        + " bytes): sending it back would fail the same way";
   }
 
   private static byte[] bytes(ByteBuffer buffer) {

@@ -14,6 +14,7 @@ import io.genguard.moderation.policy.InvalidPolicyException;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.schemas.ContentHash;
+import io.genguard.schemas.LogText;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -42,6 +43,12 @@ public final class PolicyArchive {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Logger LOG = LoggerFactory.getLogger(PolicyArchive.class);
+
+  /**
+   * Most characters of why a published file is not a valid policy that a log line shows: the
+   * parser's message may quote the file, which anyone who can write moderation.policies chose.
+   */
+  private static final int MAX_LOGGED_REASON_CHARS = 1_000;
 
   /** Policy files that decided verdicts and are not archived. */
   private static final String UNARCHIVED_SQL =
@@ -152,17 +159,17 @@ public final class PolicyArchive {
       } catch (InvalidPolicyException e) {
         LOG.warn(
             "The published policy file {} (event {}) is not a valid policy and is not archived: {}",
-            file.getSha256(),
-            file.getEventId(),
-            e.getMessage());
+            LogText.quoted(file.getSha256()),
+            LogText.quoted(file.getEventId()),
+            LogText.quoted(e.getMessage(), MAX_LOGGED_REASON_CHARS));
         continue;
       }
       if (!parsed.sha256().equals(file.getSha256())) {
         LOG.warn(
             "The published policy file of event {} claims SHA-256 {} but its text has {}; not"
                 + " archived",
-            file.getEventId(),
-            file.getSha256(),
+            LogText.quoted(file.getEventId()),
+            LogText.quoted(file.getSha256()),
             parsed.sha256());
         continue;
       }
@@ -171,8 +178,8 @@ public final class PolicyArchive {
         LOG.info(
             "Policy {} version {} (SHA-256 {}), published by the moderation job, is now in the"
                 + " policy archive",
-            parsed.policyId(),
-            parsed.version(),
+            LogText.quoted(parsed.policyId()),
+            LogText.quoted(parsed.version()),
             parsed.sha256());
       }
     }

@@ -3,6 +3,7 @@ package io.genguard.bias.job;
 import io.genguard.events.v1.BiasMetric;
 import io.genguard.moderation.job.KafkaMessage;
 import io.genguard.schemas.EventCodec;
+import io.genguard.schemas.LogText;
 import io.genguard.schemas.Topics;
 import java.io.IOException;
 import java.time.Duration;
@@ -227,9 +228,9 @@ final class CampaignGroupAggregator
     LOG.info(
         "Campaign {} group {} of tenant {} retired with {} sample(s) counted: no verdict decided"
             + " within {} h of its last ({}); its totals are final",
-        parts[1],
-        parts[2],
-        parts[0],
+        LogText.quoted(parts[1]),
+        LogText.quoted(parts[2]),
+        LogText.quoted(parts[0]),
         counts.count,
         Duration.ofMillis(retentionMillis).toHours(),
         Instant.ofEpochMilli(counts.lastDecidedAt));
@@ -256,11 +257,11 @@ final class CampaignGroupAggregator
         unlogged,
         RETIRED_CAMPAIGN_VERDICTS,
         retiredVerdicts.getCount(),
-        verdict.campaignId,
-        verdict.campaignGroup,
-        verdict.tenantId,
-        verdict.campaignSample,
-        verdict.requestId,
+        LogText.quoted(verdict.campaignId),
+        LogText.quoted(verdict.campaignGroup),
+        LogText.quoted(verdict.tenantId),
+        LogText.quoted(verdict.campaignSample),
+        LogText.quoted(verdict.requestId),
         Instant.ofEpochMilli(verdict.decidedAt),
         Duration.ofMillis(retentionMillis).toHours(),
         finalCount);

@@ -11,7 +11,9 @@ import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.EventDecodingException;
 import io.genguard.schemas.Topics;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -25,15 +27,30 @@ import org.apache.flink.util.OutputTag;
  * Decodes verdicts into {@link VerdictFacts}, applying the unsafe and category thresholds. A
  * verdict decided without scores (scorer error or timeout) counts in no figure (counter {@value
  * #UNSCORED_VERDICTS}): its zero scores would read as a safe output and lower its group's rates.
- * Bytes that are not a verdict become dead letters for moderation.verdicts.dlq (stage
- * "bias-aggregation"); their id depends only on the source position, so if the release gate
- * dead-letters the same record the audit store keeps one.
+ * Bytes that are not a verdict, and verdicts with a field the job keys or copies longer than {@link
+ * #MAX_FIELD_BYTES}, become dead letters for moderation.verdicts.dlq (stage "bias-aggregation",
+ * counted as {@value #DEAD_LETTER_COUNT}); their id depends only on the source position, so if the
+ * release gate dead-letters the same record the audit store keeps one.
  */
-final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
+public final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
   private static final long serialVersionUID = 1L;
 
   /** The stage this job's dead letters name. */
-  static final String STAGE = "bias-aggregation";
+  public static final String STAGE = "bias-aggregation";
+
+  /**
+   * Most UTF-8 bytes of each verdict field the job keys its figures by or copies into its metrics:
+   * the request, verdict and tenant ids, the campaign id, group and sample attributes, the model's
+   * name, version and backend, and each detected group. The moderation job and the release gate
+   * take no longer ids or model fields; a campaign id the audit API registers has at most 128
+   * characters. A longer one (only a producer other than GenGuard's own writes one) could make a
+   * campaign's bias metric larger than Kafka accepts, failing the job on every restart, so such a
+   * verdict is dead-lettered and counts in no figure.
+   */
+  public static final int MAX_FIELD_BYTES = DeadLetters.MAX_KEY_BYTES;
+
+  /** Dead letters this job wrote: undecodable records and verdicts with an oversized field. */
+  static final String DEAD_LETTER_COUNT = "dead_letters";
 
   static final OutputTag<KafkaMessage> DEAD_LETTERS =
       new OutputTag<>("bias-dead-letters", TypeInformation.of(KafkaMessage.class));
@@ -44,6 +61,7 @@ final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
   private transient EventCodec<ModerationVerdict> verdicts;
   private transient EventCodec<DeadLetter> deadLetters;
   private transient Counter unscoredVerdicts;
+  private transient Counter deadLetterCount;
 
   /** Verdicts left out of every figure because no model scored their text. */
   static final String UNSCORED_VERDICTS = "unscored_verdicts";
@@ -60,6 +78,8 @@ final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
     deadLetters = Topics.MODERATION_VERDICTS_DLQ.codec();
     unscoredVerdicts =
         getRuntimeContext().getMetricGroup().addGroup("genguard").counter(UNSCORED_VERDICTS);
+    deadLetterCount =
+        getRuntimeContext().getMetricGroup().addGroup("genguard").counter(DEAD_LETTER_COUNT);
   }
 
   @Override
@@ -68,22 +88,22 @@ final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
     try {
       verdict = verdicts.decode(message.value);
     } catch (EventDecodingException e) {
-      DeadLetter deadLetter =
-          DeadLetters.of(
-              message.topic,
-              message.partition,
-              message.offset,
-              message.key,
-              message.value,
-              STAGE,
-              e,
-              Instant.now());
-      context.output(
-          DEAD_LETTERS,
-          KafkaMessage.outgoing(
-              Topics.MODERATION_VERDICTS_DLQ.name(),
-              DeadLetters.recordKey(message.key),
-              deadLetters.encode(deadLetter)));
+      deadLetter(message, context, e);
+      return;
+    }
+    String oversized = oversizedField(verdict);
+    if (oversized != null) {
+      deadLetter(
+          message,
+          context,
+          new EventDecodingException(
+              "The verdict's "
+                  + oversized
+                  + " has "
+                  + utf8Bytes(fields(verdict).get(oversized))
+                  + " bytes (UTF-8); the bias-aggregation job accepts at most "
+                  + MAX_FIELD_BYTES
+                  + ", since its figures are keyed by it or copy it: counted in no bias figure"));
       return;
     }
     if (unscored(verdict)) {
@@ -93,6 +113,71 @@ final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
       return;
     }
     out.collect(facts(verdict));
+  }
+
+  private void deadLetter(KafkaMessage message, Context context, EventDecodingException e) {
+    DeadLetter deadLetter =
+        DeadLetters.of(
+            message.topic,
+            message.partition,
+            message.offset,
+            message.key,
+            message.value,
+            STAGE,
+            e,
+            Instant.now());
+    deadLetterCount.inc();
+    context.output(
+        DEAD_LETTERS,
+        KafkaMessage.outgoing(
+            Topics.MODERATION_VERDICTS_DLQ.name(),
+            DeadLetters.recordKey(message.key),
+            deadLetters.encode(deadLetter)));
+  }
+
+  /**
+   * The first field of the verdict this job keys or copies with more than {@link #MAX_FIELD_BYTES}
+   * UTF-8 bytes, by name ({@code campaign.id}, {@code model.name}, {@code groups[2]}, ...), or null
+   * when none is: what this job dead-letters a verdict for. {@code dlq redrive} applies the same
+   * check to this stage's dead letters, so that it does not send back a verdict refused again.
+   */
+  public static String oversizedField(ModerationVerdict verdict) {
+    for (Map.Entry<String, String> field : fields(verdict).entrySet()) {
+      if (utf8Bytes(field.getValue()) > MAX_FIELD_BYTES) {
+        return field.getKey();
+      }
+    }
+    return null;
+  }
+
+  /** The fields {@link #facts} takes, by name, in the order they are checked. */
+  private static Map<String, String> fields(ModerationVerdict verdict) {
+    Map<String, String> fields = new LinkedHashMap<>();
+    fields.put("requestId", verdict.getRequestId());
+    fields.put("verdictId", verdict.getVerdictId());
+    fields.put("tenantId", verdict.getTenantId());
+    Map<String, String> attributes = verdict.getAttributes();
+    if (attributes != null) {
+      for (String key :
+          List.of(CampaignAttributes.ID, CampaignAttributes.GROUP, CampaignAttributes.SAMPLE)) {
+        fields.put(key, attributes.get(key));
+      }
+    }
+    ModelRef model = verdict.getModel();
+    if (model != null) {
+      fields.put("model.name", model.getName());
+      fields.put("model.version", model.getVersion());
+      fields.put("model.backend", model.getBackend());
+    }
+    List<String> groups = verdict.getGroups();
+    for (int i = 0; groups != null && i < groups.size(); i++) {
+      fields.put("groups[" + i + "]", groups.get(i));
+    }
+    return fields;
+  }
+
+  private static int utf8Bytes(String value) {
+    return value == null ? 0 : value.getBytes(StandardCharsets.UTF_8).length;
   }
 
   /**

@@ -21,6 +21,7 @@ import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.EventDecodingException;
 import io.genguard.schemas.EventIds;
 import io.genguard.schemas.EventTooLargeException;
+import io.genguard.schemas.LogText;
 import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import java.time.Clock;
@@ -222,7 +223,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       LOG.warn(
           "Quarantined the output of request {}: generated at {}, outside the gate's memory of"
               + " decisions",
-          requestId,
+          LogText.quoted(requestId),
           output.getGeneratedAt());
       return;
     }
@@ -535,7 +536,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     if (entry.state().isFinal()) {
       LOG.info(
           "Erasure of request {} changes nothing at the gate: already {}",
-          requestId,
+          LogText.quoted(requestId),
           entry.state());
       return;
     }
@@ -595,14 +596,14 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
             "Review {} by {} rejects request {}, which the gate released already (a verdict that"
                 + " came after the output was held reached it first); the audit service takes a"
                 + " release of a rejected output down when it records it",
-            review.getReviewId(),
-            review.getReviewer(),
-            requestId);
+            LogText.quoted(review.getReviewId()),
+            LogText.quoted(review.getReviewer()),
+            LogText.quoted(requestId));
       } else {
         LOG.info(
             "Review {} for request {} ignored: already {}",
-            review.getReviewId(),
-            requestId,
+            LogText.quoted(review.getReviewId()),
+            LogText.quoted(requestId),
             entry.state());
       }
       return;
@@ -863,7 +864,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           "Forgot {} verdicts whose outputs did not come within {} (first: request {})",
           orphanedVerdicts.size(),
           timings.decisionRetention(),
-          orphanedVerdicts.get(0));
+          LogText.quoted(orphanedVerdicts.get(0)));
     }
     unclocked.forEach(key -> store.put(key, store.get(key).clockStarted(now)));
     List<String> held = late.subList(0, Math.min(late.size(), maxHoldsPerSweep));
@@ -887,7 +888,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
               + " for the next sweeps)",
           held.size(),
           timings.verdictTimeout(),
-          held.get(0),
+          LogText.quoted(held.get(0)),
           late.size() - held.size());
     }
     sweepPieces++;
@@ -909,7 +910,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           "Ignored {} copies of outputs whose request the gate holds or decided already (first:"
               + " request {}); a copy sent again gets no second outcome",
           ignoredOutputs,
-          firstIgnored);
+          LogText.quoted(firstIgnored));
       ignoredOutputs = 0;
       firstIgnored = null;
     }

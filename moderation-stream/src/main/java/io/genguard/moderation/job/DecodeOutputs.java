@@ -55,10 +55,40 @@ public final class DecodeOutputs extends ProcessFunction<KafkaMessage, KafkaMess
    * was within it, failing the job's transaction on every restart. The release gate accepts no
    * longer ids either.
    */
-  static final int MAX_FIELD_BYTES = DeadLetters.MAX_KEY_BYTES;
+  public static final int MAX_FIELD_BYTES = DeadLetters.MAX_KEY_BYTES;
+
+  /**
+   * The first of the output's ids, tenant and model fields with more than {@link #MAX_FIELD_BYTES}
+   * UTF-8 bytes, by name ({@code tenantId}, {@code model.name}, ...), or null when none is: what
+   * this job dead-letters an output for. {@code dlq redrive} applies the same check to the dead
+   * letters of this stage, so that it does not send back an output this job refuses again.
+   */
+  public static String oversizedFieldName(GenerationOutput output) {
+    for (Map.Entry<String, String> field : copiedFields(output).entrySet()) {
+      if (utf8Bytes(field.getValue()) > MAX_FIELD_BYTES) {
+        return field.getKey();
+      }
+    }
+    return null;
+  }
 
   /** Why the output cannot be judged for the length of a field it copies; null when it can. */
   static String oversizedField(GenerationOutput output) {
+    String field = oversizedFieldName(output);
+    if (field == null) {
+      return null;
+    }
+    return "The output's "
+        + field
+        + " has "
+        + utf8Bytes(copiedFields(output).get(field))
+        + " bytes (UTF-8); the moderation job accepts at most "
+        + MAX_FIELD_BYTES
+        + ", since its verdict copies it";
+  }
+
+  /** The fields a verdict copies from its output, by name, in the order they are checked. */
+  private static Map<String, String> copiedFields(GenerationOutput output) {
     Map<String, String> fields = new LinkedHashMap<>();
     fields.put("requestId", output.getRequestId());
     fields.put("outputId", output.getOutputId());
@@ -68,22 +98,11 @@ public final class DecodeOutputs extends ProcessFunction<KafkaMessage, KafkaMess
       fields.put("model.version", output.getModel().getVersion());
       fields.put("model.backend", output.getModel().getBackend());
     }
-    for (Map.Entry<String, String> field : fields.entrySet()) {
-      int bytes =
-          field.getValue() == null
-              ? 0
-              : field.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-      if (bytes > MAX_FIELD_BYTES) {
-        return "The output's "
-            + field.getKey()
-            + " has "
-            + bytes
-            + " bytes (UTF-8); the moderation job accepts at most "
-            + MAX_FIELD_BYTES
-            + ", since its verdict copies it";
-      }
-    }
-    return null;
+    return fields;
+  }
+
+  private static int utf8Bytes(String value) {
+    return value == null ? 0 : value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
   }
 
   @Override

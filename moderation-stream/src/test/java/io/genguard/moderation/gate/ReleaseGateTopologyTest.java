@@ -139,7 +139,7 @@ class ReleaseGateTopologyTest {
           .filteredOn(line -> line.startsWith("Ignored "))
           .containsExactly(
               "Ignored 2 copies of outputs whose request the gate holds or decided already"
-                  + " (first: request r-copy); a copy sent again gets no second outcome");
+                  + " (first: request \"r-copy\"); a copy sent again gets no second outcome");
       advance(VERDICT_TIMEOUT);
       assertThat(logged.list)
           .filteredOn(event -> event.getFormattedMessage().startsWith("Ignored "))

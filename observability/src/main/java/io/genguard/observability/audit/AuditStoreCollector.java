@@ -7,6 +7,7 @@ import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.observability.registry.RowGauges;
+import io.genguard.schemas.LogText;
 import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import io.micrometer.core.instrument.Counter;
@@ -21,6 +22,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
@@ -28,9 +30,11 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -70,6 +74,11 @@ import org.slf4j.LoggerFactory;
  *       pending}), one collection interval later. Keep the interval no shorter than Prometheus's
  *       scrape interval.
  * </ul>
+ *
+ * <p>Label values come from what events say, so they are bounded before they become a series
+ * ({@link LabelValues}; past {@link #MAX_SERIES_PER_COUNTER} label sets a counter's new ones fold
+ * into {@code other}), and a label set the store still refuses is left out of its round ({@link
+ * #COLLECTOR_SERIES_SKIPPED}): what one event says never stops the rounds.
  *
  * <p>The very first round of a database counts the log's whole history at once (straight into the
  * totals, not as news); records whose payload was already erased count only in {@link #EVENTS}.
@@ -221,12 +230,26 @@ public final class AuditStoreCollector implements AutoCloseable {
   /** Failed collection rounds. */
   public static final String COLLECTOR_ERRORS = "genguard.audit.collector.errors";
 
+  /**
+   * Label sets of a round that the audit store refused to store (a value PostgreSQL cannot keep in
+   * {@code metric_counter}): left out, with a log line, so that the round and every later one still
+   * count; their counts of that round are lost.
+   */
+  public static final String COLLECTOR_SERIES_SKIPPED = "genguard.audit.collector.series.skipped";
+
   /** When the last collection round succeeded, epoch seconds. */
   public static final String COLLECTOR_LAST_SUCCESS =
       "genguard.audit.collector.last.success.timestamp";
 
   /** Most audit records one round aggregates after the first. */
   static final long MAX_RANGE = 50_000;
+
+  /**
+   * Most label sets a counter gets from what events say ({@link LabelValues}): past it, a new label
+   * set counts with its model, device, policy version, code, category and stage labels reading
+   * {@value LabelValues#OTHER}, so a stream of distinct values cannot grow the series without end.
+   */
+  static final int MAX_SERIES_PER_COUNTER = 1_000;
 
   /**
    * A model whose latest live bias window ended longer ago than this is taken as retired: its bias
@@ -399,16 +422,28 @@ public final class AuditStoreCollector implements AutoCloseable {
   private final RowGauges biasOutputs;
   private final RowGauges biasWindowAges;
   private final Counter errors;
+  private final Counter seriesSkipped;
+  private final int maxSeries;
   private final ScheduledExecutorService scheduler;
   private boolean knownStored;
 
   AuditStoreCollector(DataSource dataSource, MeterRegistry registry, Clock clock) {
-    this(dataSource, registry, clock, null);
+    this(dataSource, registry, clock, null, MAX_SERIES_PER_COUNTER);
+  }
+
+  /** With {@code maxSeries} label sets a counter gets from events before folding (tests). */
+  AuditStoreCollector(DataSource dataSource, MeterRegistry registry, Clock clock, int maxSeries) {
+    this(dataSource, registry, clock, null, maxSeries);
   }
 
   private AuditStoreCollector(
-      DataSource dataSource, MeterRegistry registry, Clock clock, Duration interval) {
+      DataSource dataSource,
+      MeterRegistry registry,
+      Clock clock,
+      Duration interval,
+      int maxSeries) {
     this.dataSource = dataSource;
+    this.maxSeries = maxSeries;
     this.registry = registry;
     this.clock = clock;
     reviewQueue =
@@ -500,6 +535,11 @@ public final class AuditStoreCollector implements AutoCloseable {
         Counter.builder(COLLECTOR_ERRORS)
             .description("Failed audit-store collection rounds")
             .register(registry);
+    seriesSkipped =
+        Counter.builder(COLLECTOR_SERIES_SKIPPED)
+            .description(
+                "Label sets the audit store refused to store; left out of their round's counts")
+            .register(registry);
     if (interval == null) {
       scheduler = null;
     } else {
@@ -526,7 +566,7 @@ public final class AuditStoreCollector implements AutoCloseable {
     if (interval.isNegative() || interval.isZero()) {
       throw new IllegalArgumentException("interval must be positive, was " + interval);
     }
-    return new AuditStoreCollector(dataSource, registry, clock, interval);
+    return new AuditStoreCollector(dataSource, registry, clock, interval, MAX_SERIES_PER_COUNTER);
   }
 
   private void collectQuietly() {
@@ -587,6 +627,7 @@ public final class AuditStoreCollector implements AutoCloseable {
     boolean autoCommit = connection.getAutoCommit();
     connection.setAutoCommit(false);
     Counted counted;
+    List<String> skipped = List.of();
     try {
       long countedTo = lockCursor(connection);
       boolean history = countedTo < 0;
@@ -630,8 +671,18 @@ public final class AuditStoreCollector implements AutoCloseable {
         if (!history) {
           fresh = gateLatencies(connection, from, to);
         }
+        int folded = deltas.cap(totals(connection), maxSeries);
+        if (folded > 0) {
+          LOG.warn(
+              "Audit-store metrics: {} new label set(s) counted with their free-form labels as"
+                  + " '{}': their counter has {} label sets already (a source of ever-new model,"
+                  + " device, policy version, code or stage names?)",
+              folded,
+              LabelValues.OTHER,
+              maxSeries);
+        }
         // History is not news: straight into the totals. New label sets wait a round at 0.
-        deltas.store(connection, history);
+        skipped = deltas.store(connection, history);
       }
       if (history || to > from) {
         move(connection, to);
@@ -651,6 +702,14 @@ public final class AuditStoreCollector implements AutoCloseable {
       connection.setAutoCommit(autoCommit);
     }
     knownStored = true;
+    for (String series : skipped) {
+      seriesSkipped.increment();
+      LOG.warn(
+          "Audit-store metrics: the store refused label set {}; its count of this round is left out"
+              + " ({})",
+          series,
+          COLLECTOR_SERIES_SKIPPED);
+    }
     counted
         .totals()
         .forEach((name, series) -> series.forEach((tags, total) -> export(name, tags, total)));
@@ -796,15 +855,21 @@ public final class AuditStoreCollector implements AutoCloseable {
       statement.setLong(2, to);
       try (ResultSet rows = statement.executeQuery()) {
         while (rows.next()) {
-          String decision = text(rows.getString(2));
-          String second = text(rows.getString(3));
+          String decision = label("decision", rows.getString(2));
+          String second = rows.getString(3);
           long count = rows.getLong(5);
           switch (rows.getString(1)) {
             case "verdicts" ->
                 deltas
                     .of(VERDICTS)
                     .merge(
-                        Tags.of("decision", decision, "policy_version", second), count, Long::sum);
+                        Tags.of(
+                            "decision",
+                            decision,
+                            "policy_version",
+                            label("policy_version", second)),
+                        count,
+                        Long::sum);
             case "categories" ->
                 deltas
                     .of(VERDICT_CATEGORIES)
@@ -813,15 +878,18 @@ public final class AuditStoreCollector implements AutoCloseable {
                             "decision",
                             decision,
                             "category",
-                            second,
+                            label("category", second),
                             "policy_version",
-                            text(rows.getString(4))),
+                            label("policy_version", rows.getString(4))),
                         count,
                         Long::sum);
             default ->
                 deltas
                     .of(VERDICT_REASONS)
-                    .merge(Tags.of("decision", decision, "code", second), count, Long::sum);
+                    .merge(
+                        Tags.of("decision", decision, "code", label("code", second)),
+                        count,
+                        Long::sum);
           }
         }
       }
@@ -835,7 +903,12 @@ public final class AuditStoreCollector implements AutoCloseable {
       statement.setLong(2, to);
       try (ResultSet rows = statement.executeQuery()) {
         while (rows.next()) {
-          Tags tags = Tags.of("model", text(rows.getString(1)), "device", text(rows.getString(2)));
+          Tags tags =
+              Tags.of(
+                  "model",
+                  label("model", rows.getString(1)),
+                  "device",
+                  label("device", rows.getString(2)));
           deltas.of(OUTPUTS).merge(tags, rows.getLong(3), Long::sum);
           deltas.of(OUTPUT_TOKENS).merge(tags, rows.getLong(4), Long::sum);
         }
@@ -854,7 +927,11 @@ public final class AuditStoreCollector implements AutoCloseable {
           Timestamp generated = rows.getTimestamp(5);
           rowsRead.add(
               new PendingLatency(
-                  Tags.of("outcome", text(rows.getString(1)), "basis", text(rows.getString(2))),
+                  Tags.of(
+                      "outcome",
+                      label("outcome", rows.getString(1)),
+                      "basis",
+                      label("basis", rows.getString(2))),
                   rows.getString(3),
                   rows.getTimestamp(4).toInstant(),
                   generated == null ? null : generated.toInstant(),
@@ -1003,8 +1080,8 @@ public final class AuditStoreCollector implements AutoCloseable {
       while (rows.next()) {
         rowsRead.add(
             new BiasRow(
-                rows.getString(1),
-                rows.getString(2),
+                label("model", rows.getString(1)),
+                label("group", rows.getString(2)),
                 rows.getLong(3),
                 rows.getLong(4),
                 rows.getLong(5),
@@ -1097,7 +1174,7 @@ public final class AuditStoreCollector implements AutoCloseable {
           String[] keyValues = new String[tagNames.length * 2];
           for (int i = 0; i < tagNames.length; i++) {
             keyValues[2 * i] = tagNames[i];
-            keyValues[2 * i + 1] = text(rows.getString(i + 1));
+            keyValues[2 * i + 1] = label(tagNames[i], rows.getString(i + 1));
           }
           into.merge(Tags.of(keyValues), rows.getLong(tagNames.length + 1), Long::sum);
         }
@@ -1121,8 +1198,9 @@ public final class AuditStoreCollector implements AutoCloseable {
     }
   }
 
-  private static String text(String value) {
-    return value == null || value.isBlank() ? NONE : value;
+  /** The value label {@code key} shows for what an audit record says ({@link LabelValues}). */
+  private static String label(String key, String value) {
+    return LabelValues.of(key, value, DEAD_LETTER_STAGES);
   }
 
   private static Duration nonNegative(Duration duration) {
@@ -1138,22 +1216,107 @@ public final class AuditStoreCollector implements AutoCloseable {
     }
 
     /**
-     * Adds the increments to the stored totals: to the value at once where the label set is stored
-     * already (or for the history), else as the new row's pending count for the next round.
+     * Folds each label set not stored yet whose counter already has {@code maxSeries} label sets
+     * into one with its free-form labels reading {@value LabelValues#OTHER}.
+     *
+     * @param stored the stored label sets, by counter
+     * @return how many label sets were folded
      */
-    void store(Connection connection, boolean history) throws SQLException {
+    int cap(Map<String, Map<Tags, Long>> stored, int maxSeries) {
+      int folded = 0;
+      for (Map.Entry<String, Map<Tags, Long>> counter : byName.entrySet()) {
+        Set<Tags> known = new HashSet<>(stored.getOrDefault(counter.getKey(), Map.of()).keySet());
+        Map<Tags, Long> capped = new LinkedHashMap<>();
+        for (Map.Entry<Tags, Long> increment : counter.getValue().entrySet()) {
+          Tags tags = increment.getKey();
+          if (!known.contains(tags) && known.size() >= maxSeries) {
+            tags = LabelValues.folded(tags);
+            folded++;
+          }
+          known.add(tags);
+          capped.merge(tags, increment.getValue(), Long::sum);
+        }
+        counter.setValue(capped);
+      }
+      return folded;
+    }
+
+    /**
+     * Adds the increments to the stored totals: to the value at once where the label set is stored
+     * already (or for the history), else as the new row's pending count for the next round. A label
+     * set the store refuses for what it holds (SQLState class 22 or 54: a value too long for the
+     * index, say) is left out rather than failing the round, which would fail every round after it
+     * the same way.
+     *
+     * @return the label sets left out, described for a log line
+     */
+    List<String> store(Connection connection, boolean history) throws SQLException {
+      Savepoint whole = connection.setSavepoint();
       try (PreparedStatement add = connection.prepareStatement(COUNTER_ADD_SQL)) {
         for (Map.Entry<String, Map<Tags, Long>> counter : byName.entrySet()) {
           for (Map.Entry<Tags, Long> increment : counter.getValue().entrySet()) {
-            add.setString(1, counter.getKey());
-            add.setArray(2, labels(connection, increment.getKey()));
-            add.setLong(3, history ? increment.getValue() : 0);
-            add.setLong(4, history ? 0 : increment.getValue());
+            bind(connection, add, counter.getKey(), increment, history);
             add.addBatch();
           }
         }
         add.executeBatch();
+        connection.releaseSavepoint(whole);
+        return List.of();
+      } catch (SQLException e) {
+        if (!refusedForContent(e)) {
+          throw e;
+        }
+        connection.rollback(whole);
       }
+      // One at a time, to leave out only what the store refuses.
+      List<String> skipped = new ArrayList<>();
+      try (PreparedStatement add = connection.prepareStatement(COUNTER_ADD_SQL)) {
+        for (Map.Entry<String, Map<Tags, Long>> counter : byName.entrySet()) {
+          for (Map.Entry<Tags, Long> increment : counter.getValue().entrySet()) {
+            Savepoint one = connection.setSavepoint();
+            try {
+              bind(connection, add, counter.getKey(), increment, history);
+              add.executeUpdate();
+              connection.releaseSavepoint(one);
+            } catch (SQLException e) {
+              if (!refusedForContent(e)) {
+                throw e;
+              }
+              connection.rollback(one);
+              skipped.add(
+                  LogText.quoted(counter.getKey() + increment.getKey())
+                      + " (SQLState "
+                      + e.getSQLState()
+                      + ")");
+            }
+          }
+        }
+      }
+      return skipped;
+    }
+
+    private static void bind(
+        Connection connection,
+        PreparedStatement add,
+        String name,
+        Map.Entry<Tags, Long> increment,
+        boolean history)
+        throws SQLException {
+      add.setString(1, name);
+      add.setArray(2, labels(connection, increment.getKey()));
+      add.setLong(3, history ? increment.getValue() : 0);
+      add.setLong(4, history ? 0 : increment.getValue());
+    }
+
+    /** Whether PostgreSQL refused the statement for the values it held (SQLState 22 or 54). */
+    private static boolean refusedForContent(SQLException error) {
+      for (SQLException e = error; e != null; e = e.getNextException()) {
+        String state = e.getSQLState();
+        if (state != null && (state.startsWith("22") || state.startsWith("54"))) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 

@@ -707,6 +707,157 @@ class AuditStoreCollectorITCase {
     }
   }
 
+  /**
+   * The finding of the thirty-ninth session's review: one output with a 4,000-character device made
+   * the label set longer than PostgreSQL's index takes, and every round after it failed, freezing
+   * every audit-store metric (the dead-letter alert's among them) for good.
+   */
+  @Test
+  void shouldKeepCountingAfterEventsWhoseLabelValuesAreLongOrNotInTheirVocabulary()
+      throws Exception {
+    try (AuditDatabase own = ownDatabase("observability_long_label_it")) {
+      AuditWriter writer = new AuditWriter(own.dataSource(), Clock.systemUTC());
+      PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
+      AuditStoreCollector collector =
+          new AuditStoreCollector(own.dataSource(), registry, Clock.systemUTC());
+      Instant now = Instant.now();
+      writer.write(List.of(deadLetter("l1", "gen.outputs", "moderation", now)));
+      collector.collect();
+      assertThat(
+              count(registry, DEAD_LETTERS, "source_topic", "gen.outputs", "stage", "moderation"))
+          .isEqualTo(1);
+
+      writer.write(
+          List.of(
+              output("long-device", now, incompressible(4_000), 5),
+              output("forged-device", now, "cpu\nFAKE LOG LINE", 7),
+              deadLetter("l2", "gen.outputs", "moderation", now),
+              deadLetter("l3", "gen.outputs", "s".repeat(3_000), now),
+              deadLetter("l4", "x".repeat(3_000), "moderation", now)));
+      collector.collect();
+      collector.collect();
+
+      assertThat(registry.get(AuditStoreCollector.COLLECTOR_ERRORS).counter().count()).isZero();
+      assertThat(
+              count(registry, DEAD_LETTERS, "source_topic", "gen.outputs", "stage", "moderation"))
+          .as("the dead-letter counter still counts")
+          .isEqualTo(2);
+      assertThat(count(registry, DEAD_LETTERS, "source_topic", "gen.outputs", "stage", "other"))
+          .isEqualTo(1);
+      assertThat(count(registry, DEAD_LETTERS, "source_topic", "other", "stage", "moderation"))
+          .isEqualTo(1);
+      assertThat(
+              count(
+                  registry,
+                  AuditStoreCollector.OUTPUT_TOKENS,
+                  "model",
+                  "europarl-kn3",
+                  "device",
+                  "other"))
+          .as("both devices a label does not take, under one value")
+          .isEqualTo(12);
+      assertThat(counters(registry).keySet())
+          .allSatisfy(series -> assertThat(series).hasSizeLessThan(400).doesNotContain("\n"));
+
+      // Later rounds go on counting.
+      writer.write(List.of(deadLetter("l5", "gen.outputs", "moderation", now)));
+      collector.collect();
+      assertThat(
+              count(registry, DEAD_LETTERS, "source_topic", "gen.outputs", "stage", "moderation"))
+          .isEqualTo(3);
+    }
+  }
+
+  @Test
+  void shouldLeaveOutALabelSetTheStoreRefusesAndCountTheRestOfTheRound() throws Exception {
+    try (AuditDatabase own = ownDatabase("observability_refused_label_it")) {
+      // A label set PostgreSQL refuses for what it holds, as it refused an index row too large.
+      try (Connection connection = own.dataSource().getConnection();
+          Statement statement = connection.createStatement()) {
+        statement.execute(
+            "create function refuse_test_label() returns trigger language plpgsql as $$ begin"
+                + " raise exception 'index row size exceeds maximum (test)'"
+                + " using errcode = '54000'; end $$");
+        statement.execute(
+            "create trigger refuse_test_label before insert on metric_counter for each row when"
+                + " (array_position(new.labels, 'refused-by-test') is not null)"
+                + " execute function refuse_test_label()");
+      }
+      AuditWriter writer = new AuditWriter(own.dataSource(), Clock.systemUTC());
+      PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
+      AuditStoreCollector collector =
+          new AuditStoreCollector(own.dataSource(), registry, Clock.systemUTC());
+      Instant now = Instant.now();
+      collector.collect();
+
+      writer.write(
+          List.of(
+              output("refused", now, "refused-by-test", 5),
+              deadLetter("r1", "gen.outputs", "moderation", now)));
+      collector.collect();
+      collector.collect();
+
+      assertThat(registry.get(AuditStoreCollector.COLLECTOR_ERRORS).counter().count()).isZero();
+      assertThat(registry.get(AuditStoreCollector.COLLECTOR_SERIES_SKIPPED).counter().count())
+          .as("the outputs' and the tokens' label set")
+          .isEqualTo(2);
+      assertThat(
+              count(registry, DEAD_LETTERS, "source_topic", "gen.outputs", "stage", "moderation"))
+          .isEqualTo(1);
+      assertThat(count(registry, AuditStoreCollector.EVENTS, "event_type", "GenerationOutput"))
+          .isEqualTo(1);
+      assertThat(
+              registry
+                  .find(AuditStoreCollector.OUTPUTS)
+                  .tag("device", "refused-by-test")
+                  .functionCounter())
+          .isNull();
+    }
+  }
+
+  @Test
+  void shouldFoldNewLabelSetsOfACounterPastItsCapIntoOther() throws Exception {
+    try (AuditDatabase own = ownDatabase("observability_label_cap_it")) {
+      AuditWriter writer = new AuditWriter(own.dataSource(), Clock.systemUTC());
+      PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
+      AuditStoreCollector collector =
+          new AuditStoreCollector(own.dataSource(), registry, Clock.systemUTC(), 3);
+      Instant now = Instant.now();
+      writer.write(
+          List.of(
+              output("c1", now, "d1", 1), output("c2", now, "d2", 1), output("c3", now, "d3", 1)));
+      collector.collect();
+      writer.write(
+          List.of(
+              output("c4", now, "d4", 1), output("c5", now, "d5", 1), output("c6", now, "d1", 1)));
+      collector.collect();
+      collector.collect();
+
+      assertThat(
+              count(registry, AuditStoreCollector.OUTPUTS, "model", "europarl-kn3", "device", "d1"))
+          .as("a label set stored already goes on counting")
+          .isEqualTo(2);
+      assertThat(count(registry, AuditStoreCollector.OUTPUTS, "model", "other", "device", "other"))
+          .isEqualTo(2);
+      assertThat(registry.find(AuditStoreCollector.OUTPUTS).tag("device", "d4").functionCounter())
+          .isNull();
+    }
+  }
+
+  /**
+   * Letters and digits PostgreSQL cannot compress: a repeated character would fit in an index row
+   * compressed, and hide the limit.
+   */
+  private static String incompressible(int length) {
+    java.util.Random random = new java.util.Random(length);
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    StringBuilder text = new StringBuilder(length);
+    for (int i = 0; i < length; i++) {
+      text.append(alphabet.charAt(random.nextInt(alphabet.length())));
+    }
+    return text.toString();
+  }
+
   private static final String GATE_OUTCOMES = AuditStoreCollector.GATE_OUTCOMES;
   private static final String DEAD_LETTERS = AuditStoreCollector.DEAD_LETTERS;
   private static final String[] INTEGRITY_QUARANTINE = {

@@ -243,12 +243,21 @@ class SinkTransactionalIdsITCase {
   }
 
   private Path newestCheckpoint() throws Exception {
-    try (Stream<Path> files = Files.walk(flinkState)) {
-      return files
-          .filter(path -> path.getFileName().toString().equals("_metadata"))
-          .map(Path::getParent)
-          .max((a, b) -> Long.compare(number(a), number(b)))
-          .orElseThrow(() -> new AssertionError("no retained checkpoint in " + flinkState));
+    // Flink may still be deleting a subsumed checkpoint after the cancel: a directory the walk
+    // listed can be gone when it is entered. Walk again until a walk sees a settled tree.
+    for (int attempt = 1; ; attempt++) {
+      try (Stream<Path> files = Files.walk(flinkState)) {
+        return files
+            .filter(path -> path.getFileName().toString().equals("_metadata"))
+            .map(Path::getParent)
+            .max((a, b) -> Long.compare(number(a), number(b)))
+            .orElseThrow(() -> new AssertionError("no retained checkpoint in " + flinkState));
+      } catch (java.io.UncheckedIOException e) {
+        if (!(e.getCause() instanceof java.nio.file.NoSuchFileException) || attempt == 20) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
     }
   }
 

@@ -22,7 +22,9 @@ final class PassThroughCommands {
           "Score a JSONL file: --in IN.jsonl --out OUT.jsonl [--policy FILE]"
               + " [--scorer NAME] [--tenant ID] [--batch-size N] [--explain]; --scorer onnx-classifier"
               + " takes --classifier-dir DIR --classifier-labels MAP [--classifier-max-tokens N]."
-              + " One output line per input line, same order.")
+              + " One output line per input line, same order; OUT is replaced only when the run ends."
+              + " Exit 0 all scored, 4 some error lines, 5 the scorer failed on some lines, 2 usage,"
+              + " 1 failed.")
   static final class Score implements Callable<Integer> {
     @Unmatched List<String> args = new ArrayList<>();
 

@@ -2,7 +2,10 @@ package io.genguard.stack.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Option values that cannot work are refused before anything starts, with the option's name: none
@@ -126,6 +129,25 @@ class CommandOptionsTest {
       assertThat(run.code()).as(command.getClass().getSimpleName()).isEqualTo(2);
       assertThat(run.err()).contains("--scorer is 'trivial-benchmark'", "release everything");
     }
+  }
+
+  @Test
+  void shouldRefuseTheBenchmarkScorerForABatchScore(@TempDir Path dir) throws Exception {
+    Path in = Files.writeString(dir.resolve("in.jsonl"), "{\"id\": 1, \"text\": \"hello\"}\n");
+    Path out = dir.resolve("out.jsonl");
+
+    CommandRun run =
+        CommandRun.of(
+            new PassThroughCommands.Score(),
+            "--in",
+            in.toString(),
+            "--out",
+            out.toString(),
+            "--scorer",
+            "trivial-benchmark");
+
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(out).as("nothing scored with it").doesNotExist();
   }
 
   @Test

@@ -32,9 +32,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -42,6 +48,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
 /**
@@ -62,13 +69,18 @@ import java.util.function.Function;
  * textTruncated}, {@code policyId}, {@code policyVersion}, {@code policySha256}, {@code
  * scorerVersions}; or {@code id} (when known), {@code line} and {@code error} for a line that is
  * not a JSON object with a string {@code text}, or whose text the analysis failed on (the other
- * lines are still judged, and rows already written are flushed even when the run fails). Text that
- * is empty, enormous, not UTF-8 or not English is still judged and gets a reason saying so; a
- * scorer failure holds the batch for review as the policy says. With {@code --explain}, every
- * category or stereotype reason of a text that was not released carries {@code evidence}: the words
- * whose removal lowers that score the most, each with the score without it ({@link WordOcclusion}).
- * Progress goes to stderr. Exit 0 when every line was scored, {@value #SOME_LINES_FAILED} when some
- * were errors (the rest scored and written), 2 for a usage error, 1 when the run failed.
+ * lines are still judged). Text that is empty, enormous, not UTF-8 or not English is still judged
+ * and gets a reason saying so; a scorer failure holds the batch for review as the policy says (its
+ * rows have {@code unsafe} and {@code categories} null and are counted apart, not as scored). With
+ * {@code --explain}, every category or stereotype reason of a text that was not released carries
+ * {@code evidence}: the words whose removal lowers that score the most, each with the score without
+ * it ({@link WordOcclusion}). The rows go to a temporary file beside OUT, which replaces OUT
+ * (atomically where the file system can) only when every line is written: a run that fails or is
+ * stopped (SIGTERM, Ctrl-C) leaves the previous OUT as it was and removes its temporary file.
+ * Progress goes to stderr. Exit 0 when every line was scored, {@value #SCORER_FAILED} when the
+ * scorer failed on some (whatever else), {@value #SOME_LINES_FAILED} when some were errors (the
+ * rest scored and written), 2 for a usage error (the benchmark scorer included), 1 when the run
+ * failed.
  */
 public final class BatchScorer {
   /** Lines longer than this are reported as errors without being parsed. */
@@ -99,6 +111,12 @@ public final class BatchScorer {
   /** The exit status of a run that wrote every line but some of them as errors. */
   static final int SOME_LINES_FAILED = 4;
 
+  /**
+   * The exit status of a run that wrote every line but the scorer failed on some of them: they have
+   * no scores and are held as the policy's scorer-error rule says.
+   */
+  static final int SCORER_FAILED = 5;
+
   /** What the command is run with. */
   public record Options(
       Path in,
@@ -109,8 +127,12 @@ public final class BatchScorer {
       int batchSize,
       boolean explain) {}
 
-  /** Counts of one run. */
-  public record Summary(long lines, long scored, long errors, Map<String, Long> decisions) {}
+  /**
+   * Counts of one run: {@code scorerFailures} are the lines judged without scores because the
+   * scorer failed on their batch; {@code scored} does not count them.
+   */
+  public record Summary(
+      long lines, long scored, long errors, long scorerFailures, Map<String, Long> decisions) {}
 
   private final ContentScorer scorer;
   private final PolicyEngine policy;
@@ -174,6 +196,11 @@ public final class BatchScorer {
   }
 
   public static int run(String[] args, PrintStream stderr) {
+    return run(args, stderr, ScorerFactory::create);
+  }
+
+  /** With the scorer built by {@code scorers}: a seam for the tests. */
+  static int run(String[] args, PrintStream stderr, Function<ScorerConfig, ContentScorer> scorers) {
     Options options;
     try {
       options = parse(args);
@@ -186,13 +213,13 @@ public final class BatchScorer {
       stderr.println("score: input file " + options.in() + " does not exist");
       return 1;
     }
-    // Opening the output empties it: the input itself (or a link to it) would be lost unread.
+    // The output replaces OUT at the end: the input itself (or a link to it) would be replaced.
     try {
       if (Files.exists(options.out()) && Files.isSameFile(options.in(), options.out())) {
         stderr.println(
             "score: --out "
                 + options.out()
-                + " is the input file; writing it would empty the input before it is read");
+                + " is the input file; the output would replace the input");
         stderr.println(USAGE);
         return 2;
       }
@@ -222,9 +249,9 @@ public final class BatchScorer {
       }
       BiasAnalyzer bias = BiasAnalyzer.loadDefault();
       stderr.println("score: loading scorer " + options.scorer().name());
-      try (ContentScorer scorer = ScorerFactory.create(options.scorer());
+      try (ContentScorer scorer = scorers.apply(options.scorer());
           InputStream in = Files.newInputStream(options.in());
-          OutputStream out = Files.newOutputStream(options.out())) {
+          PartialOutput out = PartialOutput.beside(options.out(), stderr)) {
         BatchScorer batch =
             new BatchScorer(
                 scorer,
@@ -245,24 +272,39 @@ public final class BatchScorer {
                 + policies.version()
                 + ", versions "
                 + batch.versions);
-        Summary summary = batch.score(in, out);
+        Summary summary = batch.score(in, out.stream());
+        out.commit();
         stderr.printf(
-            "score: done: %d lines, %d scored, %d errors, decisions %s; wrote %s%n",
+            "score: done: %d lines, %d scored, %d errors, %d not scored (the scorer failed),"
+                + " decisions %s; wrote %s%n",
             summary.lines(),
             summary.scored(),
             summary.errors(),
+            summary.scorerFailures(),
             summary.decisions(),
             options.out());
         if (summary.errors() > 0) {
           stderr.printf(
-              "score: %d of %d lines were not scored (their \"error\" says why); exit %d%n",
-              summary.errors(), summary.lines(), SOME_LINES_FAILED);
+              "score: %d of %d lines were not scored (their \"error\" says why)%s%n",
+              summary.errors(),
+              summary.lines(),
+              summary.scorerFailures() > 0 ? "" : "; exit " + SOME_LINES_FAILED);
+        }
+        if (summary.scorerFailures() > 0) {
+          stderr.printf(
+              "score: the scorer failed on %d of %d lines: they have no scores (\"unsafe\": null)"
+                  + " and the decision of the policy's scorer-error rule; exit %d%n",
+              summary.scorerFailures(), summary.lines(), SCORER_FAILED);
+          return SCORER_FAILED;
+        }
+        if (summary.errors() > 0) {
           return SOME_LINES_FAILED;
         }
       }
       return 0;
     } catch (RuntimeException | IOException e) {
-      stderr.println("score: failed: " + ErrorMessages.oneLine(e));
+      stderr.println(
+          "score: failed: " + ErrorMessages.oneLine(e) + "; left " + options.out() + " as it was");
       return 1;
     }
   }
@@ -305,6 +347,13 @@ public final class BatchScorer {
       throw new IllegalArgumentException(
           "score: --batch-size must be 1-" + MAX_BATCH_SIZE + ", was " + batchSize);
     }
+    String scorer = values.getOrDefault("scorer", ScorerConfig.DEFAULT_NAME);
+    try {
+      // It scores every text 0: a backfill with it would release whatever the rules miss.
+      ScorerFactory.configured("--scorer", scorer);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("score: " + e.getMessage(), e);
+    }
     return new Options(
         Path.of(values.get("in")),
         Path.of(values.get("out")),
@@ -324,6 +373,117 @@ public final class BatchScorer {
     }
   }
 
+  /**
+   * The output file being written: a temporary file beside OUT that replaces it on {@link #commit}
+   * and is removed otherwise, on close or when the JVM is stopped (a shutdown hook), so a failed or
+   * stopped run leaves the previous OUT as it was. A {@code kill -9} leaves the temporary file
+   * ({@code .OUT.*.partial}) behind, and OUT untouched.
+   */
+  private static final class PartialOutput implements java.io.Closeable {
+    private final Path shown;
+    private final Path target;
+    private final Path partial;
+    private final FileChannel channel;
+    private final OutputStream stream;
+    private final PrintStream stderr;
+    private final Thread hook;
+    private volatile boolean committed;
+
+    private PartialOutput(
+        Path shown, Path target, Path partial, FileChannel channel, PrintStream stderr) {
+      this.shown = shown;
+      this.target = target;
+      this.partial = partial;
+      this.channel = channel;
+      this.stream = Channels.newOutputStream(channel);
+      this.stderr = stderr;
+      this.hook = new Thread(this::removeWhenStopped, "score-remove-partial-output");
+      Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /** Creates the temporary file in OUT's folder (through a link, its target's). */
+    static PartialOutput beside(Path out, PrintStream stderr) throws IOException {
+      Path target = out.toAbsolutePath();
+      if (Files.exists(target)) {
+        target = target.toRealPath();
+      }
+      Path folder = target.getParent();
+      if (!Files.isDirectory(folder)) {
+        throw new NoSuchFileException(
+            folder.toString(), null, "the folder of --out does not exist");
+      }
+      Path partial =
+          folder.resolve(
+              "."
+                  + target.getFileName()
+                  + "."
+                  + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 4)
+                  + ".partial");
+      // CREATE_NEW, not a temp file: the output gets a new file's usual permissions, not 0600.
+      FileChannel channel =
+          FileChannel.open(partial, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      return new PartialOutput(out, target, partial, channel, stderr);
+    }
+
+    OutputStream stream() {
+      return stream;
+    }
+
+    /** Syncs the rows to disk and moves them over OUT. */
+    void commit() throws IOException {
+      stream.flush();
+      channel.force(true);
+      channel.close();
+      try {
+        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        stderr.println(
+            "score: the file system cannot replace "
+                + target
+                + " atomically; replacing it in place (a crash now may leave it incomplete)");
+        Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING);
+      }
+      committed = true;
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        channel.close();
+      } finally {
+        try {
+          if (!committed && Files.deleteIfExists(partial)) {
+            stderr.println("score: removed the partial output " + partial);
+          }
+        } finally {
+          try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+          } catch (IllegalStateException e) {
+            // The JVM is stopping: the hook removes the file.
+          }
+        }
+      }
+    }
+
+    private void removeWhenStopped() {
+      if (committed) {
+        return;
+      }
+      try {
+        if (Files.deleteIfExists(partial)) {
+          stderr.println(
+              "score: stopped before the end; removed the partial output "
+                  + partial
+                  + " and left "
+                  + shown
+                  + " as it was");
+        }
+      } catch (IOException e) {
+        stderr.println("score: stopped before the end; could not remove " + partial + ": " + e);
+      }
+    }
+  }
+
   /** One input line, parsed or failed. */
   private record Item(long line, JsonNode id, String text, String error) {}
 
@@ -335,7 +495,7 @@ public final class BatchScorer {
     BufferedOutputStream output = new BufferedOutputStream(out, 1 << 16);
     List<Item> pending = new ArrayList<>();
     long pendingBytes = 0;
-    long[] counts = new long[3];
+    long[] counts = new long[4];
     Map<String, Long> decisions = new LinkedHashMap<>();
     long started = System.nanoTime();
     long lastReport = started;
@@ -390,7 +550,7 @@ public final class BatchScorer {
       // The rows already written stay written when reading or scoring fails part way.
       output.flush();
     }
-    return new Summary(lineNumber, counts[1], counts[2], decisions);
+    return new Summary(lineNumber, counts[1], counts[2], counts[3], decisions);
   }
 
   private Item parse(long lineNumber, byte[] bytes) {
@@ -494,7 +654,8 @@ public final class BatchScorer {
         }
         try {
           PolicyVerdict verdict = judge(row, item, result, s, scorerFailure);
-          counts[1]++;
+          // Judged, but without scores: held by the scorer-error rule, not scored.
+          counts[scorerFailure == null ? 1 : 3]++;
           decisions.merge(verdict.decision().name(), 1L, Long::sum);
         } catch (RuntimeException | StackOverflowError e) {
           // One text the analysis cannot handle (a regex recursing on hostile input throws

@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -280,15 +281,283 @@ class BatchScorerTest {
     String input =
         "{\"id\": 1, \"text\": \"hello there\"}\n{\"id\": 2, \"text\": \"good morning\"}\n"
             + "{\"id\": 3, \"text\": \"see you tomorrow at the library\"}\n";
-    List<JsonNode> out =
-        score(input.getBytes(StandardCharsets.UTF_8), TextScreening.defaults(), failing, 2);
+    BatchScorer batch =
+        new BatchScorer(
+            failing,
+            PolicyLoader.loadDefault(),
+            bias,
+            bias.versions(),
+            TextScreening.defaults(),
+            null,
+            2,
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
 
+    BatchScorer.Summary summary =
+        batch.score(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)), bytes);
+
+    List<JsonNode> out = rows(bytes);
     assertThat(out)
         .extracting(n -> n.get("decision").asText())
         .containsExactly("REVIEW", "REVIEW", "RELEASE");
     assertThat(codes(out.get(0))).containsExactly("scorer.error");
     assertThat(out.get(0).get("reasons").get(0).get("message").asText())
         .contains("ran out of memory");
+    assertThat(out.get(0).get("unsafe").isNull()).isTrue();
+    assertThat(summary.lines()).isEqualTo(3);
+    assertThat(summary.scored()).as("a line the scorer failed on was not scored").isEqualTo(1);
+    assertThat(summary.scorerFailures()).isEqualTo(2);
+    assertThat(summary.errors()).isZero();
+    assertThat(summary.decisions()).containsEntry("REVIEW", 2L).containsEntry("RELEASE", 1L);
+  }
+
+  @Test
+  void shouldExitWithItsOwnStatusWhenTheScorerFailedAndStillWriteEveryLine() throws Exception {
+    Path in = dir.resolve("in.jsonl");
+    Path out = dir.resolve("out.jsonl");
+    Files.writeString(
+        in,
+        "{\"id\": \"a\", \"text\": \"What time does the bakery open?\"}\n"
+            + "not json\n"
+            + "{\"id\": \"b\", \"text\": \"See you tomorrow at the library.\"}\n");
+    ContentScorer failing =
+        scorer(
+            texts -> {
+              throw new IllegalStateException("ONNX Runtime ran out of memory");
+            });
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+
+    int status =
+        BatchScorer.run(
+            new String[] {"--in", in.toString(), "--out", out.toString()},
+            new PrintStream(stderr, true, StandardCharsets.UTF_8),
+            config -> failing);
+
+    String said = stderr.toString(StandardCharsets.UTF_8);
+    assertThat(status)
+        .as("not 0, and not 4 (some error lines) either: " + said)
+        .isEqualTo(BatchScorer.SCORER_FAILED)
+        .isEqualTo(5);
+    List<String> lines = Files.readAllLines(out);
+    assertThat(lines).hasSize(3);
+    assertThat(JSON.readTree(lines.get(0)).get("id").asText()).isEqualTo("a");
+    assertThat(JSON.readTree(lines.get(0)).get("decision").asText()).isEqualTo("REVIEW");
+    assertThat(JSON.readTree(lines.get(1)).has("error")).isTrue();
+    assertThat(JSON.readTree(lines.get(2)).get("id").asText()).isEqualTo("b");
+    assertThat(JSON.readTree(lines.get(2)).get("unsafe").isNull()).isTrue();
+    assertThat(said)
+        .contains("3 lines, 0 scored, 1 errors, 2 not scored (the scorer failed)")
+        .contains("the scorer failed on 2 of 3 lines");
+  }
+
+  @Test
+  void shouldRefuseTheBenchmarkScorer() throws Exception {
+    Path in = dir.resolve("in.jsonl");
+    Path out = dir.resolve("out.jsonl");
+    Files.writeString(in, "{\"id\": \"x\", \"text\": \"What time does the bakery open?\"}\n");
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+
+    int status =
+        BatchScorer.run(
+            new String[] {
+              "--in", in.toString(), "--out", out.toString(), "--scorer", "trivial-benchmark"
+            },
+            new PrintStream(stderr, true, StandardCharsets.UTF_8));
+
+    assertThat(status).isEqualTo(2);
+    assertThat(stderr.toString(StandardCharsets.UTF_8))
+        .contains("score: --scorer is 'trivial-benchmark'")
+        .contains("scores every text 0")
+        .contains("plumbing benchmark only")
+        .contains("usage: score");
+    assertThat(out).as("nothing scored with it").doesNotExist();
+  }
+
+  @Test
+  void shouldLeaveThePreviousOutputWhenTheRunFails() throws Exception {
+    Path in = dir.resolve("in.jsonl");
+    Path out = dir.resolve("out.jsonl");
+    Files.writeString(in, threeLines());
+    String previous = "{\"id\": \"old\", \"decision\": \"RELEASE\"}\n";
+    Files.writeString(out, previous);
+    // A scorer that breaks its contract on the second batch: the run stops with exit 1.
+    int[] calls = {0};
+    ContentScorer shortChanging =
+        scorer(texts -> calls[0]++ == 0 ? ngram.scoreBatch(texts) : List.of());
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+
+    int status =
+        BatchScorer.run(
+            new String[] {"--in", in.toString(), "--out", out.toString(), "--batch-size", "1"},
+            new PrintStream(stderr, true, StandardCharsets.UTF_8),
+            config -> shortChanging);
+
+    assertThat(status).as(stderr.toString(StandardCharsets.UTF_8)).isEqualTo(1);
+    assertThat(Files.readString(out)).as("the previous output is untouched").isEqualTo(previous);
+    assertThat(filesIn(dir)).as("no partial output left").containsExactlyInAnyOrder(in, out);
+    assertThat(stderr.toString(StandardCharsets.UTF_8))
+        .contains("score: failed")
+        .contains("left " + out + " as it was");
+  }
+
+  @Test
+  void shouldLeaveThePreviousOutputWhenTheScorerThrowsAnError() throws Exception {
+    Path in = dir.resolve("in.jsonl");
+    Path out = dir.resolve("out.jsonl");
+    Files.writeString(in, threeLines());
+    String previous = "{\"id\": \"old\", \"decision\": \"RELEASE\"}\n";
+    Files.writeString(out, previous);
+    int[] calls = {0};
+    ContentScorer exhausted =
+        scorer(
+            texts -> {
+              if (calls[0]++ == 0) {
+                return ngram.scoreBatch(texts);
+              }
+              throw new OutOfMemoryError("Java heap space (simulated)");
+            });
+
+    assertThatThrownBy(
+            () ->
+                BatchScorer.run(
+                    new String[] {
+                      "--in", in.toString(), "--out", out.toString(), "--batch-size", "1"
+                    },
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                    config -> exhausted))
+        .isInstanceOf(OutOfMemoryError.class);
+
+    assertThat(Files.readString(out)).as("the previous output is untouched").isEqualTo(previous);
+    assertThat(filesIn(dir)).as("no partial output left").containsExactlyInAnyOrder(in, out);
+  }
+
+  @Test
+  void shouldReplaceThePreviousOutputWhenTheRunEnds() throws Exception {
+    Path in = dir.resolve("in.jsonl");
+    Path out = dir.resolve("out.jsonl");
+    Files.writeString(in, threeLines());
+    Files.writeString(out, "x".repeat(100_000) + "\n");
+
+    int status =
+        BatchScorer.run(
+            new String[] {"--in", in.toString(), "--out", out.toString(), "--batch-size", "1"},
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+            config -> ngram);
+
+    assertThat(status).isZero();
+    assertThat(Files.readAllLines(out))
+        .extracting(line -> JSON.readTree(line).get("id").asInt())
+        .containsExactly(1, 2, 3);
+    assertThat(filesIn(dir)).containsExactlyInAnyOrder(in, out);
+  }
+
+  @Test
+  void shouldLeaveThePreviousOutputWhenStoppedBySigterm() throws Exception {
+    Path work = Files.createDirectory(dir.resolve("work"));
+    Path in = work.resolve("in.jsonl");
+    Path out = work.resolve("out.jsonl");
+    StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < 5_000; i++) {
+      lines.append("{\"id\": ").append(i).append(", \"text\": \"See you at the library.\"}\n");
+    }
+    Files.writeString(in, lines);
+    String previous = "{\"id\": \"old\", \"decision\": \"RELEASE\"}\n";
+    Files.writeString(out, previous);
+    Path log = dir.resolve("child.log");
+    Process child =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty(
+                    "surefire.test.class.path", System.getProperty("java.class.path")),
+                SlowScoring.class.getName(),
+                "--in",
+                in.toString(),
+                "--out",
+                out.toString(),
+                "--scorer",
+                "keyword-baseline",
+                "--batch-size",
+                "1")
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    try {
+      // Until rows have reached the disk: in the partial file, or (before it) in OUT itself.
+      long deadline = System.nanoTime() + 120_000_000_000L;
+      while (!wroteRows(work, out, previous)) {
+        assertThat(child.isAlive()).as("still running: " + Files.readString(log)).isTrue();
+        assertThat(System.nanoTime()).as("rows written in time").isLessThan(deadline);
+        Thread.sleep(20);
+      }
+      child.destroy(); // SIGTERM
+      assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("the JVM exits").isTrue();
+    } finally {
+      child.destroyForcibly();
+    }
+
+    String said = Files.readString(log);
+    assertThat(child.exitValue()).as(said).isEqualTo(143);
+    assertThat(Files.readString(out)).as("the previous output is untouched").isEqualTo(previous);
+    assertThat(filesIn(work)).as("no partial output left").containsExactlyInAnyOrder(in, out);
+    assertThat(said).contains("left " + out + " as it was");
+  }
+
+  /** {@code score} with a scorer that takes 10 ms a batch, so a run lasts until it is stopped. */
+  static final class SlowScoring {
+    public static void main(String[] args) {
+      System.exit(
+          BatchScorer.run(
+              args,
+              System.err,
+              config -> {
+                ContentScorer scorer = io.genguard.moderation.scoring.ScorerFactory.create(config);
+                return scorer(
+                    texts -> {
+                      try {
+                        Thread.sleep(10);
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                      return scorer.scoreBatch(texts);
+                    });
+              }));
+    }
+  }
+
+  private static boolean wroteRows(Path work, Path out, String previous) throws IOException {
+    for (Path file : filesIn(work)) {
+      if (file.getFileName().toString().endsWith(".partial") && Files.size(file) > 0) {
+        return true;
+      }
+    }
+    return !Files.readString(out).equals(previous);
+  }
+
+  private static List<Path> filesIn(Path folder) throws IOException {
+    try (var files = Files.list(folder)) {
+      return files.filter(f -> !f.getFileName().toString().equals("child.log")).toList();
+    }
+  }
+
+  private static String threeLines() {
+    return "{\"id\": 1, \"text\": \"Have a lovely day at the museum.\"}\n"
+        + "{\"id\": 2, \"text\": \"See you tomorrow at the library.\"}\n"
+        + "{\"id\": 3, \"text\": \"What time does the bakery open?\"}\n";
+  }
+
+  private static ContentScorer scorer(Function<List<String>, List<ContentScores>> scoring) {
+    return new ContentScorer() {
+      @Override
+      public List<ContentScores> scoreBatch(List<String> texts) {
+        return scoring.apply(texts);
+      }
+
+      @Override
+      public Map<String, String> versions() {
+        return Map.of("test-scorer", "1");
+      }
+    };
   }
 
   @Test

@@ -39,6 +39,8 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -132,6 +134,10 @@ public final class GenGuardStack implements AutoCloseable {
     } catch (Exception e) {
       stack.close();
       throw new IllegalStateException("GenGuard failed to start: " + e.getMessage(), e);
+    } catch (Error e) {
+      // OutOfMemoryError, NoClassDefFoundError: stop what started before the error goes up.
+      stack.close();
+      throw e;
     }
   }
 
@@ -150,12 +156,15 @@ public final class GenGuardStack implements AutoCloseable {
       jdbcUser = external.jdbcUser();
       jdbcPassword = external.jdbcPassword();
     } else {
+      if (config.postgresPort() != 0) {
+        EmbeddedPostgresServer.requireFreePort(
+            config.postgresPort(),
+            "--postgres-port " + config.postgresPort() + " (" + StackConfig.POSTGRES_PORT + ")");
+      }
       // No shutdown hook of its own: close() stops PostgreSQL last, after the audit service
-      // drained.
+      // drained. Tracked before it starts: a stop while it starts must not leave it running.
       postgres =
-          track(
-              EmbeddedPostgresServer.start(
-                  stateDir.resolve("postgres"), config.postgresPort(), "genguard", false));
+          track(new PostgresStart(stateDir.resolve("postgres"))).start(config.postgresPort());
       kafka = track(EmbeddedKafkaBroker.start(stateDir.resolve("kafka"), config.kafkaPort()));
       bootstrapServers = kafka.bootstrapServers();
       jdbcUrl = postgres.jdbcUrl();
@@ -434,13 +443,22 @@ public final class GenGuardStack implements AutoCloseable {
     if (audit != null) {
       audit.stopIntake();
     }
-    while (!started.isEmpty()) {
-      closeQuietly(started.pop());
-    }
+    closeAll(started);
     if (temporary) {
       deleteTree(stateDir);
     }
     LOG.info("GenGuard stopped in {} ms", (System.nanoTime() - begin) / 1_000_000);
+  }
+
+  /**
+   * Closes the resources most recent first, each whatever the others threw: an Error too (an
+   * OutOfMemoryError or NoClassDefFoundError while a stage stops must not leave Kafka and
+   * PostgreSQL running).
+   */
+  static void closeAll(Deque<AutoCloseable> resources) {
+    while (!resources.isEmpty()) {
+      closeQuietly(resources.pop());
+    }
   }
 
   private static void closeQuietly(AutoCloseable resource) {
@@ -449,8 +467,70 @@ public final class GenGuardStack implements AutoCloseable {
     }
     try {
       resource.close();
-    } catch (Exception e) {
+    } catch (Throwable e) {
       LOG.warn("Error while stopping {}: {}", resource.getClass().getSimpleName(), e.toString());
+    }
+  }
+
+  /**
+   * The embedded PostgreSQL from the moment its start begins. The postmaster runs in a session of
+   * its own, so neither Ctrl-C nor the JVM's exit stops it: when the stack is closed (the JVM
+   * exits) while it starts, {@link #close} stops the server its start launched, found through the
+   * data directory's {@code postmaster.pid}.
+   */
+  private static final class PostgresStart implements AutoCloseable {
+    /** How long a close waits for a start under way (initdb, then the postmaster) to get on. */
+    private static final Duration START_WAIT = Duration.ofSeconds(30);
+
+    private final Path dataDir;
+    private final CountDownLatch startEnded = new CountDownLatch(1);
+    private EmbeddedPostgresServer server;
+    private boolean closed;
+
+    PostgresStart(Path dataDir) {
+      this.dataDir = dataDir;
+    }
+
+    EmbeddedPostgresServer start(int port) {
+      try {
+        EmbeddedPostgresServer started =
+            EmbeddedPostgresServer.start(dataDir, port, "genguard", false);
+        synchronized (this) {
+          if (!closed) {
+            server = started;
+            return started;
+          }
+        }
+        started.close();
+        throw new IllegalStateException("GenGuard was stopped while it started");
+      } finally {
+        startEnded.countDown();
+      }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      EmbeddedPostgresServer running;
+      synchronized (this) {
+        closed = true;
+        running = server;
+      }
+      if (running != null) {
+        running.close();
+        return;
+      }
+      // Still starting: stop its postmaster as soon as there is one, or let the start end (a start
+      // that ends after the close stops what it started itself).
+      long deadline = System.nanoTime() + START_WAIT.toNanos();
+      do {
+        if (EmbeddedPostgresServer.stopLeftover(dataDir)) {
+          return;
+        }
+        if (System.nanoTime() > deadline) {
+          LOG.warn("PostgreSQL on {} was still starting after {}", dataDir, START_WAIT);
+          return;
+        }
+      } while (!startEnded.await(50, TimeUnit.MILLISECONDS));
     }
   }
 

@@ -1,10 +1,21 @@
 package io.genguard.stack;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.audit.AuditConfig;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class GenGuardStackTest {
   @Test
@@ -25,5 +36,44 @@ class GenGuardStackTest {
     assertThat(config.jdbcPassword()).isEqualTo("p");
     assertThat(config.httpPort()).as("--http-port wins").isEqualTo(18080);
     assertThat(config.reviewClaimMinutes()).as("tuning keys still apply").isEqualTo(5);
+  }
+
+  @Test
+  void shouldStopEveryResourceWhenOneThrowsAnError() {
+    List<String> closed = new ArrayList<>();
+    Deque<AutoCloseable> started = new ArrayDeque<>();
+    started.push(() -> closed.add("postgres"));
+    started.push(() -> closed.add("kafka"));
+    // An Error, as a jar rebuilt under a running stack gives (not an OutOfMemoryError: the test
+    // runner ends its JVM on one that escapes).
+    started.push(
+        () -> {
+          throw new NoClassDefFoundError("io/genguard/audit/AuditService$1");
+        });
+    started.push(() -> closed.add("api"));
+
+    GenGuardStack.closeAll(started);
+
+    assertThat(closed).containsExactly("api", "kafka", "postgres");
+    assertThat(started).isEmpty();
+  }
+
+  /**
+   * A --postgres-port another process listens on is refused before anything starts, naming it; the
+   * start used to find whatever PostgreSQL answered there, or wait 60 s for its own.
+   */
+  @Test
+  void shouldRefuseABusyPostgresPortBeforeStartingAnything(@TempDir Path dataDir) throws Exception {
+    try (ServerSocket busy = new ServerSocket()) {
+      busy.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+      int port = busy.getLocalPort();
+      StackConfig config = StackConfig.defaults().withDataDir(dataDir).withPorts(0, port, 0);
+
+      assertThatThrownBy(() -> GenGuardStack.start(config).close())
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining(
+              "--postgres-port " + port + " (GENGUARD_POSTGRES_PORT) is in use by another process");
+      assertThat(Files.exists(dataDir.resolve("postgres"))).as("nothing started").isFalse();
+    }
   }
 }

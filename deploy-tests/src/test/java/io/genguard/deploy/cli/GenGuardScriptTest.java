@@ -1,15 +1,19 @@
 package io.genguard.deploy.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.genguard.deploy.RepositoryFiles;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -106,15 +110,62 @@ class GenGuardScriptTest {
     assertThat(builds()).isEqualTo(1);
   }
 
+  /**
+   * Under the C locale Java decodes the arguments as ASCII: submit's prompt "crétin" reached the
+   * API as "cr\uFFFD\uFFFDtin". The script runs Java under a UTF-8 locale instead.
+   */
+  @Test
+  void javaRunsUnderAUtf8LocaleWhenTheShellIsAscii() throws Exception {
+    assumeTrue(
+        charmap(Map.of("LC_ALL", "C.UTF-8")).equals("UTF-8")
+            || charmap(Map.of("LC_ALL", "en_US.UTF-8")).equals("UTF-8"),
+        "this machine has a UTF-8 locale");
+    assertThat(charmap(Map.of("LC_ALL", "C"))).isNotEqualTo("UTF-8");
+    Path seen = tools.resolve("java-saw");
+    Files.writeString(
+        tools.resolve("java"),
+        "#!/usr/bin/env bash\n{ locale charmap; printf '%s\\n' \"$@\"; } > '" + seen + "'\n");
+    String prompt = "Tu es un crétin, 你好";
+
+    run(Map.of("LC_ALL", "C"), "submit", prompt);
+
+    List<String> lines = Files.readAllLines(seen, StandardCharsets.UTF_8);
+    assertThat(lines.get(0)).as("the locale java runs under").isEqualTo("UTF-8");
+    assertThat(lines).contains(prompt);
+  }
+
   private void run() throws Exception {
+    run(Map.of(), "--help");
+  }
+
+  private void run(Map<String, String> variables, String... args) throws Exception {
+    List<String> command =
+        new ArrayList<>(List.of("bash", checkout.resolve("genguard").toString()));
+    command.addAll(List.of(args));
     ProcessBuilder builder =
-        new ProcessBuilder("bash", checkout.resolve("genguard").toString(), "--help")
+        new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.DISCARD);
     builder.environment().put("PATH", tools + ":" + System.getenv("PATH"));
+    if (variables.containsKey("LC_ALL")) {
+      builder.environment().remove("LANG");
+    }
+    builder.environment().putAll(variables);
     Process process = builder.start();
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(process.exitValue()).isZero();
+  }
+
+  /** The charset of a locale on this machine, as {@code locale charmap} names it. */
+  private static String charmap(Map<String, String> variables) throws Exception {
+    ProcessBuilder builder =
+        new ProcessBuilder("locale", "charmap").redirectError(ProcessBuilder.Redirect.DISCARD);
+    builder.environment().remove("LANG");
+    builder.environment().putAll(variables);
+    Process process = builder.start();
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    return out.trim();
   }
 
   private long builds() throws IOException {

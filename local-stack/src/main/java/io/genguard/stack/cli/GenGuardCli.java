@@ -40,13 +40,32 @@ public final class GenGuardCli {
       System.exit(CommandLine.ExitCode.USAGE);
     }
     configureLogging();
-    CommandLine commandLine = new CommandLine(new GenGuardCli());
+    System.exit(execute(new CommandLine(new GenGuardCli()), args));
+  }
+
+  /**
+   * Runs a command; a failure is one line on stderr and exit code 1. That holds for an Error too
+   * (OutOfMemoryError, NoClassDefFoundError), which picocli does not give to its exception handler
+   * but throws: main must still reach System.exit, or the JVM stays up on the threads of a stack
+   * the command started, and the stack's exit hook never stops it.
+   */
+  static int execute(CommandLine commandLine, String[] args) {
     commandLine.setExecutionExceptionHandler(
         (error, cmd, parsed) -> {
           cmd.getErr().println("genguard: " + ErrorMessages.oneLine(error));
           return 1;
         });
-    System.exit(commandLine.execute(args));
+    try {
+      return commandLine.execute(args);
+    } catch (Throwable error) {
+      // Named: "genguard: io/genguard/X" alone would not say that a class is missing.
+      String line = ErrorMessages.oneLine(error);
+      String name = error.getClass().getSimpleName();
+      commandLine
+          .getErr()
+          .println("genguard: " + (line.startsWith(name) ? line : name + ": " + line));
+      return 1;
+    }
   }
 
   /**

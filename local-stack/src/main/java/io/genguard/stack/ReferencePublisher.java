@@ -46,8 +46,14 @@ import org.slf4j.LoggerFactory;
  *   <li>A retraction of an output not published yet is remembered ({@code .retracted}, one released
  *       outcome's event id a line, written before the offsets that read it are committed), so the
  *       release that comes later is never published.
- *   <li>Records that do not decode, and ids that are not safe as file names (a request id is
- *       whatever a producer wrote), are counted and skipped, never written.
+ *   <li>Releases that do not decode, and ids that are not safe as file names (a request id is
+ *       whatever a producer wrote), are counted and skipped, never written: skipping a release
+ *       fails closed.
+ *   <li>A retraction that does not decode stops the run ({@link UndecodableRetractionException}):
+ *       skipping it would leave what it takes down published, and nothing else tells a platform.
+ *       What was read before it is applied and committed; its partition's position stays at it, so
+ *       every run stops there again until a build that decodes it (a newer GenGuard wrote it) reads
+ *       it. Nothing is published meanwhile.
  * </ul>
  */
 public final class ReferencePublisher {
@@ -92,7 +98,12 @@ public final class ReferencePublisher {
     }
   }
 
-  /** What a run did. */
+  /**
+   * What a run did.
+   *
+   * @param undecodable releases that did not decode, skipped (a retraction that does not decode
+   *     stops the run instead)
+   */
   public record Result(
       long published, long takenDown, long withheldAsRetracted, long undecodable, long unsafeIds) {
     public ObjectNode json() {
@@ -103,6 +114,41 @@ public final class ReferencePublisher {
       out.put("undecodable", undecodable);
       out.put("unsafe_ids", unsafeIds);
       return out;
+    }
+  }
+
+  /**
+   * A retraction that does not decode: the run stopped at it, with what it applied before committed
+   * and the retraction's partition left at it.
+   */
+  public static final class UndecodableRetractionException extends IllegalStateException {
+    private final String position;
+    private final transient Result result;
+
+    UndecodableRetractionException(String position, EventDecodingException cause, Result result) {
+      super(
+          "Stopped at "
+              + position
+              + ": a retraction that does not decode ("
+              + cause.getMessage()
+              + "). It was not skipped, since the output it takes down would stay published:"
+              + " this group's position stays at it and every run stops there. If a newer"
+              + " GenGuard wrote it, upgrade this publisher to a build whose schemas decode it and"
+              + " run again; if it is not a retraction at all, see OPERATIONS.md (\"The reference"
+              + " publisher stops at a retraction\")",
+          cause);
+      this.position = position;
+      this.result = result;
+    }
+
+    /** The retraction it stopped at: topic-partition@offset. */
+    public String position() {
+      return position;
+    }
+
+    /** What the run did before it stopped. */
+    public Result result() {
+      return result;
     }
   }
 
@@ -160,8 +206,23 @@ public final class ReferencePublisher {
         List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
         kafka.poll(Duration.ofMillis(500)).forEach(batch::add);
         List<String> newlyRetracted = new ArrayList<>();
+        // A retraction that does not decode stops the batch: neither it nor anything after it is
+        // applied, and each partition is committed at its first record not applied.
+        Map<TopicPartition, Long> notApplied = new HashMap<>();
+        ConsumerRecord<String, byte[]> stoppedAt = null;
+        EventDecodingException stoppedBy = null;
         for (ConsumerRecord<String, byte[]> record : batch) {
-          apply(record, newlyRetracted);
+          if (stoppedAt == null) {
+            try {
+              apply(record, newlyRetracted);
+              continue;
+            } catch (EventDecodingException e) {
+              stoppedAt = record;
+              stoppedBy = e;
+            }
+          }
+          notApplied.putIfAbsent(
+              new TopicPartition(record.topic(), record.partition()), record.offset());
         }
         if (!newlyRetracted.isEmpty()) {
           Files.writeString(
@@ -175,58 +236,79 @@ public final class ReferencePublisher {
         if (!batch.isEmpty()) {
           Map<TopicPartition, OffsetAndMetadata> position = new HashMap<>();
           for (TopicPartition partition : partitions) {
-            position.put(partition, new OffsetAndMetadata(kafka.position(partition)));
+            Long first = notApplied.get(partition);
+            position.put(
+                partition,
+                new OffsetAndMetadata(first != null ? first : kafka.position(partition)));
           }
           kafka.commitSync(position);
+        }
+        if (stoppedAt != null) {
+          String where = stoppedAt.topic() + "-" + stoppedAt.partition() + "@" + stoppedAt.offset();
+          UndecodableRetractionException stop =
+              new UndecodableRetractionException(
+                  where,
+                  stoppedBy,
+                  new Result(published, takenDown, withheld, undecodable, unsafe));
+          LOG.error("{}", stop.getMessage());
+          throw stop;
         }
       }
     }
     return new Result(published, takenDown, withheld, undecodable, unsafe);
   }
 
+  /**
+   * Applies one record.
+   *
+   * @throws EventDecodingException for a retraction that does not decode (a release that does not
+   *     decode is counted and skipped)
+   */
   private void apply(ConsumerRecord<String, byte[]> record, List<String> newlyRetracted)
       throws IOException {
     String where = record.topic() + "-" + record.partition() + "@" + record.offset();
-    try {
-      if (record.topic().equals(settings.retractionsTopic())) {
-        ContentRetraction retraction = Topics.CONTENT_RETRACTIONS.codec().decode(record.value());
-        Path file = file(retraction.getTenantId(), retraction.getRequestId(), where);
-        if (file == null) {
-          return;
-        }
-        if (retracted.add(retraction.getReleasedEventId())) {
-          newlyRetracted.add(retraction.getReleasedEventId());
-        }
-        if (Files.deleteIfExists(file)) {
-          takenDown++;
-          LOG.info("Took down {} ({}, {})", file.getFileName(), retraction.getBasis(), where);
-        }
-      } else {
-        ReleaseGateOutcome released = Topics.CONTENT_RELEASED.codec().decode(record.value());
-        Path file = file(released.getTenantId(), released.getRequestId(), where);
-        if (file == null) {
-          return;
-        }
-        if (retracted.contains(released.getEventId())) {
-          withheld++;
-          return;
-        }
-        ObjectNode content = JSON.createObjectNode();
-        content.put("requestId", released.getRequestId());
-        content.put("tenantId", released.getTenantId());
-        content.put("outputId", released.getOutputId());
-        content.put("releasedEventId", released.getEventId());
-        content.put("decidedAt", released.getDecidedAt().toString());
-        content.put("text", released.getText());
-        Path partial = file.resolveSibling("." + file.getFileName() + ".partial");
-        Files.write(partial, JSON.writeValueAsBytes(content));
-        Files.move(
-            partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        published++;
+    if (record.topic().equals(settings.retractionsTopic())) {
+      ContentRetraction retraction = Topics.CONTENT_RETRACTIONS.codec().decode(record.value());
+      Path file = file(retraction.getTenantId(), retraction.getRequestId(), where);
+      if (file == null) {
+        return;
       }
-    } catch (EventDecodingException e) {
-      undecodable++;
-      LOG.warn("Skipped {}: it does not decode ({})", where, e.getMessage());
+      if (retracted.add(retraction.getReleasedEventId())) {
+        newlyRetracted.add(retraction.getReleasedEventId());
+      }
+      if (Files.deleteIfExists(file)) {
+        takenDown++;
+        LOG.info("Took down {} ({}, {})", file.getFileName(), retraction.getBasis(), where);
+      }
+    } else {
+      ReleaseGateOutcome released;
+      try {
+        released = Topics.CONTENT_RELEASED.codec().decode(record.value());
+      } catch (EventDecodingException e) {
+        undecodable++;
+        LOG.warn("Skipped {}: it does not decode ({})", where, e.getMessage());
+        return;
+      }
+      Path file = file(released.getTenantId(), released.getRequestId(), where);
+      if (file == null) {
+        return;
+      }
+      if (retracted.contains(released.getEventId())) {
+        withheld++;
+        return;
+      }
+      ObjectNode content = JSON.createObjectNode();
+      content.put("requestId", released.getRequestId());
+      content.put("tenantId", released.getTenantId());
+      content.put("outputId", released.getOutputId());
+      content.put("releasedEventId", released.getEventId());
+      content.put("decidedAt", released.getDecidedAt().toString());
+      content.put("text", released.getText());
+      Path partial = file.resolveSibling("." + file.getFileName() + ".partial");
+      Files.write(partial, JSON.writeValueAsBytes(content));
+      Files.move(
+          partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      published++;
     }
   }
 

@@ -1,6 +1,7 @@
 package io.genguard.stack;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -23,14 +24,21 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -114,6 +122,89 @@ class ReferencePublisherITCase {
     assertThat(dir.resolve("acme").resolve(kept + ".json")).exists();
     assertThat(dir.resolve("acme").resolve(later + ".json")).doesNotExist();
     assertThat(dir.resolve("globex").resolve(early + ".json")).doesNotExist();
+  }
+
+  /**
+   * A retraction this build cannot decode (a newer GenGuard wrote it: unknown fingerprint) stops
+   * the run: skipped and committed past, the output it takes down would stay published. Every run
+   * stops there; once the group is moved past it (what a newer build does by reading it), the
+   * retraction behind it is applied.
+   */
+  @Test
+  void shouldStopAtARetractionItCannotDecodeAndNeverCommitPastIt() throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    infra.createTopics(1, List.of(releasedTopic, retractionsTopic));
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String id = "retracted-" + run;
+    ReleaseGateOutcome outcome = released(id, "acme");
+    byte[] newer = retraction(outcome);
+    newer[2] ^= (byte) 0xFF; // another writer schema's fingerprint
+    Properties props = new Properties();
+    props.putAll(infra.kafkaClientProperties());
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+      send(producer, releasedTopic, id, encoded(outcome));
+      send(producer, retractionsTopic, id, newer);
+      send(producer, retractionsTopic, id, retraction(outcome));
+      producer.flush();
+    }
+    String group = "publisher-undecodable-it-" + run;
+    TopicPartition retractions = new TopicPartition(retractionsTopic, 0);
+    Path file = dir.resolve("acme").resolve(id + ".json");
+
+    for (int attempt = 1; attempt <= 2; attempt++) {
+      ReferencePublisher publisher = publisher(group, false);
+      assertThatThrownBy(publisher::run)
+          .as("run %d", attempt)
+          .isInstanceOfSatisfying(
+              ReferencePublisher.UndecodableRetractionException.class,
+              stop -> {
+                assertThat(stop.position()).isEqualTo(retractionsTopic + "-0@0");
+                assertThat(stop.result().undecodable()).isZero();
+                assertThat(stop.result().takenDown()).isZero();
+              })
+          .hasMessageContaining("Stopped at " + retractionsTopic + "-0@0")
+          .hasMessageContaining("upgrade this publisher");
+      assertThat(committed(group, retractions))
+          .as("run %d leaves the retractions' position at the one it cannot decode", attempt)
+          .isEqualTo(0L);
+      assertThat(dir.resolve(ReferencePublisher.RETRACTED_FILE))
+          .as("the retraction behind it is not applied either")
+          .satisfiesAnyOf(
+              retracted -> assertThat(retracted).doesNotExist(),
+              retracted -> assertThat(Files.readString(retracted)).isEmpty());
+    }
+
+    // Past it (a build that decodes it reads it, or an operator moves the group): the retraction
+    // behind it takes the output down, or keeps it from being published.
+    commit(group, retractions, 1L);
+    ReferencePublisher.Result past = publisher(group, false).run();
+    assertThat(file).doesNotExist();
+    assertThat(past.takenDown() + past.withheldAsRetracted()).isEqualTo(1);
+    assertThat(committed(group, retractions)).isEqualTo(2L);
+  }
+
+  private static Long committed(String group, TopicPartition partition) {
+    try (KafkaConsumer<String, byte[]> consumer = groupConsumer(group)) {
+      OffsetAndMetadata committed = consumer.committed(Set.of(partition)).get(partition);
+      return committed == null ? null : committed.offset();
+    }
+  }
+
+  private static void commit(String group, TopicPartition partition, long offset) {
+    try (KafkaConsumer<String, byte[]> consumer = groupConsumer(group)) {
+      consumer.assign(List.of(partition));
+      consumer.commitSync(Map.of(partition, new OffsetAndMetadata(offset)));
+    }
+  }
+
+  private static KafkaConsumer<String, byte[]> groupConsumer(String group) {
+    Properties props = new Properties();
+    props.putAll(IntegrationInfrastructure.get().kafkaClientProperties());
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
   }
 
   /**

@@ -17,7 +17,10 @@ import picocli.CommandLine.Option;
       "A reference platform: publishes what content.released releases as one JSON file per"
           + " request (DIR/TENANT/REQUEST.json) and removes what content.retractions takes down,"
           + " whichever comes first; goes on where the last run of the same --group stopped.",
-      "Prints one JSON object of counts when it stops (--once: when caught up; else on Ctrl-C)."
+      "Prints one JSON object of counts when it stops (--once: when caught up; else on Ctrl-C).",
+      "A retraction that does not decode stops it (exit 1, its position in stopped_at), and every"
+          + " run stops there until a build that decodes it runs: skipped, the output it takes"
+          + " down would stay published. A release that does not decode is counted and skipped."
     })
 final class PublishCommand implements Callable<Integer> {
   @Mixin KafkaOptions kafka;
@@ -67,6 +70,10 @@ final class PublishCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(stopper);
     try {
       System.out.println(publisher.run().json());
+    } catch (ReferencePublisher.UndecodableRetractionException e) {
+      // What it applied before it stopped, then the reason (exit 1).
+      System.out.println(e.result().json().put("stopped_at", e.position()));
+      throw e;
     } finally {
       printed.countDown();
     }

@@ -112,7 +112,9 @@ public final class DeadLetters {
     }
     return DeadLetter.newBuilder()
         // Deterministic: a redelivered record yields the same dead letter, which the audit store
-        // then records once.
+        // then records once. The stage is not in it (ids already on record stay as they are), so
+        // when two stages give up on one record the audit store keeps the copy it reads first;
+        // DeadLetterRecovery reads other stages' dead letters in place of the audit's own.
         .setEventId(
             EventIds.nameBased(
                 "dlq", sourceTopic, Integer.toString(partition), Long.toString(offset)))

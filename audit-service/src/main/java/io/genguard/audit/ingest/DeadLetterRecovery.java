@@ -36,6 +36,17 @@ import org.apache.avro.specific.SpecificRecord;
  * What stays is counted by why: undecoded, or refused by the audit store for what it holds (such an
  * event is left as a dead letter and the others are recorded). Each run that records anything is
  * itself recorded ({@value #ACTION}).
+ *
+ * <p>Other stages' dead letters are read too. A dead letter's id names its source record, not its
+ * stage ({@link DeadLetters#of}), so when the audit service and another stage (the gate, the bias
+ * job, the moderation job, a generator pool) both gave up on one record, the audit store kept
+ * whichever copy it read first, often the other stage's from its {@code .dlq} topic, and the
+ * audit's own was a duplicate. Another stage's dead letter therefore stands for the audit's: it is
+ * passed over when the audit log has an event at its source position (the audit service recorded
+ * that record; found through the request id it is keyed by) or its payload decodes to an event on
+ * record, and is otherwise recovered or counted like the audit's own, whatever the other stage's
+ * reason (the audit store refuses only what it cannot store). One from a topic this build does not
+ * read is not the audit service's, and is passed over.
  */
 public final class DeadLetterRecovery {
   /** The action a run is recorded as. */
@@ -59,8 +70,8 @@ public final class DeadLetterRecovery {
   /**
    * What a run did.
    *
-   * @param read the audit stage's dead letters read whose event was not on record, oldest first
-   *     (those that stay included)
+   * @param read dead letters read whose event was not on record (the audit stage's, and other
+   *     stages' for records the audit log has nothing at), oldest first (those that stay included)
    * @param decoded how many now decode (in a dry run, all that would be recorded)
    * @param recorded events recorded now
    * @param kept the dead letters that stay (undecoded, or refused by the audit store), by why
@@ -107,10 +118,11 @@ public final class DeadLetterRecovery {
     try {
       while (decoded < limit && read < MAX_READ) {
         List<DeadLetterRead> chunk = new ArrayList<>();
-        after = readChunk(dataSource, topics, after, chunk);
-        if (chunk.isEmpty()) {
-          break;
+        Position next = readChunk(dataSource, topics, after, chunk);
+        if (next == null) {
+          break; // no dead letter after the last chunk
         }
+        after = next;
         Set<String> onRecord =
             writer.recorded(
                 chunk.stream()
@@ -155,8 +167,11 @@ public final class DeadLetterRecovery {
   }
 
   /**
-   * Reads the next {@link #CHUNK} dead letters of the audit stage after {@code after}, oldest
-   * first, decoding each; returns where the chunk ends.
+   * Reads the next {@link #CHUNK} dead letters after {@code after}, oldest first, decoding each
+   * that may stand for a record the audit service could not record (another stage's is left out
+   * when the audit log has an event at its source position, or its topic is not one the audit
+   * service reads); returns where the chunk ends, or null when there was no dead letter after
+   * {@code after}.
    */
   private static Position readChunk(
       DataSource dataSource,
@@ -167,26 +182,39 @@ public final class DeadLetterRecovery {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement query =
             connection.prepareStatement(
-                "select event_id, source_topic, source_partition, source_offset, reason,"
-                    + " error_class, payload, failed_at from dead_letter where stage = 'audit'"
-                    + (after == null ? "" : " and (failed_at, event_id) > (?, ?)")
-                    + " order by failed_at, event_id limit ?")) {
+                "select d.event_id, d.source_topic, d.source_partition, d.source_offset,"
+                    + " d.reason, d.error_class, d.payload, d.failed_at, d.stage = 'audit' as own,"
+                    // Another stage's, of a record the audit service recorded: the audit log has
+                    // an event at its source position (through the request id index; the dead
+                    // letter's own record is at its .dlq topic's position).
+                    + " case when d.stage = 'audit' then false else exists (select 1 from"
+                    + " audit_log a where a.request_id = d.source_key"
+                    + " and a.source_topic = d.source_topic"
+                    + " and a.source_partition = d.source_partition"
+                    + " and a.source_offset = d.source_offset and a.event_id <> d.event_id)"
+                    + " end as recorded_at_source from dead_letter d"
+                    + (after == null ? "" : " where (d.failed_at, d.event_id) > (?, ?)")
+                    + " order by d.failed_at, d.event_id limit ?")) {
       int parameter = 1;
       if (after != null) {
         query.setObject(parameter++, after.failedAt());
         query.setString(parameter++, after.eventId());
       }
       query.setInt(parameter, CHUNK);
-      Position last = after;
+      Position last = null;
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
           String id = rs.getString("event_id");
           last = new Position(rs.getObject("failed_at", OffsetDateTime.class), id);
           Topic<String, ?> topic = topics.get(rs.getString("source_topic"));
+          boolean own = rs.getBoolean("own");
+          if (!own && (topic == null || rs.getBoolean("recorded_at_source"))) {
+            continue; // not the audit service's, or it recorded that record
+          }
           byte[] payload = rs.getBytes("payload");
           String refusal;
           SpecificRecord event = null;
-          if (!rs.getString("error_class").equals(EventDecodingException.class.getName())) {
+          if (own && !rs.getString("error_class").equals(EventDecodingException.class.getName())) {
             refusal =
                 "refused for what it holds, not for its bytes ("
                     + rs.getString("error_class")
@@ -195,7 +223,11 @@ public final class DeadLetterRecovery {
             refusal =
                 "from a topic this build does not read (" + rs.getString("source_topic") + ")";
           } else if (payload == null || !DeadLetters.isWhole(rs.getString("reason"))) {
-            refusal = "the dead letter keeps only part of the record: read the source record";
+            refusal =
+                own
+                    ? "the dead letter keeps only part of the record: read the source record"
+                    : "another stage's dead letter keeps only part of the record, and the audit log"
+                        + " has no event at its source position: read the source record";
           } else {
             try {
               event = topic.codec().decode(payload);

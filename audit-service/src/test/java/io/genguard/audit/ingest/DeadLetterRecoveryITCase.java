@@ -11,7 +11,9 @@ import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.audit.security.Caller;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.EventDecodingException;
 import io.genguard.schemas.Topics;
@@ -23,7 +25,9 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The audit service's own dead letters become the events they are once this build decodes them. */
@@ -46,7 +50,8 @@ class DeadLetterRecoveryITCase {
       EventDecodingException unknown = new EventDecodingException("unknown fingerprint", null);
       String requests = Topics.GENERATION_REQUESTS.name();
       // What the ingestor wrote when its schemas were behind, refused, or read garbage; and a
-      // dead letter another stage sent, which is not the audit store's to recover.
+      // dead letter another stage sent of a record the audit service could not decode either (its
+      // own dead letter of it has the same id, and was not kept): it stays too.
       new AuditWriter(database.dataSource(), clock)
           .write(
               List.of(
@@ -91,7 +96,7 @@ class DeadLetterRecoveryITCase {
       DeadLetterRecovery.Result dry =
           DeadLetterRecovery.recover(database.dataSource(), clock, caller, 100, true);
 
-      assertThat(dry.read()).isEqualTo(3);
+      assertThat(dry.read()).isEqualTo(4);
       assertThat(dry.decoded()).isEqualTo(1);
       assertThat(dry.recorded()).isZero();
       assertThat(dry.kept())
@@ -130,7 +135,7 @@ class DeadLetterRecoveryITCase {
 
       DeadLetterRecovery.Result again =
           DeadLetterRecovery.recover(database.dataSource(), clock, caller, 100, false);
-      assertThat(again.read()).as("the recovered one is passed over").isEqualTo(2);
+      assertThat(again.read()).as("the recovered one is passed over").isEqualTo(3);
       assertThat(again.decoded()).isZero();
       assertThat(again.recorded()).as("recorded once").isZero();
 
@@ -245,6 +250,174 @@ class DeadLetterRecoveryITCase {
       ChainVerifier.Verification chain = ChainVerifier.verify(database.dataSource());
       assertThat(chain.valid()).as(chain.summary()).isTrue();
     }
+  }
+
+  /**
+   * A dead letter's id names its source record, not its stage: when the audit service and another
+   * stage both gave up on one record, the audit store keeps the copy it read first, and the audit's
+   * own is a duplicate. Recovery reads the other stage's in its place, and passes over those of
+   * records the audit service recorded.
+   */
+  @Test
+  void shouldRecoverFromAnotherStagesDeadLetterOfARecordTheAuditCouldNotDecode() throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    try (AuditDatabase database =
+        AuditDatabase.connect(
+            infra.createDatabase("dead_letter_recovery_stages"),
+            infra.jdbcUser(),
+            infra.jdbcPassword(),
+            2)) {
+      Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+      AuditWriter writer = new AuditWriter(database.dataSource(), clock);
+      String verdicts = Topics.MODERATION_VERDICTS.name();
+      String outputs = Topics.GENERATION_OUTPUTS.name();
+      EventDecodingException unknown = new EventDecodingException("unknown fingerprint", null);
+
+      // The gate could not decode a verdict either, and its dead letter (from
+      // moderation.verdicts.dlq) reached the audit store first: the audit's own is a duplicate.
+      byte[] verdict = Topics.MODERATION_VERDICTS.codec().encode(verdict("stage-1"));
+      writer.write(
+          List.of(
+              new IncomingEvent(
+                  Topics.MODERATION_VERDICTS_DLQ.name(),
+                  0,
+                  1,
+                  DeadLetters.of(verdicts, 0, 5, key("stage-1"), verdict, "gate", unknown, NOW))));
+      assertThat(
+              writer.write(
+                  List.of(
+                      new IncomingEvent(
+                          verdicts,
+                          0,
+                          5,
+                          DeadLetters.of(
+                              verdicts,
+                              0,
+                              5,
+                              key("stage-1"),
+                              verdict,
+                              "audit",
+                              unknown,
+                              NOW.plusSeconds(1))))))
+          .as("the audit's own dead letter of the same record")
+          .isZero();
+      // The bias job gave up on another verdict for its own reason; the audit's copy, not kept.
+      writer.write(
+          List.of(
+              new IncomingEvent(
+                  Topics.MODERATION_VERDICTS_DLQ.name(),
+                  0,
+                  2,
+                  DeadLetters.of(
+                      verdicts,
+                      0,
+                      6,
+                      key("stage-2"),
+                      Topics.MODERATION_VERDICTS.codec().encode(verdict("stage-2")),
+                      "bias",
+                      new IllegalStateException("a campaign id too long"),
+                      NOW.plusSeconds(2)))));
+      // Passed over: another stage's dead letter of a resent output the audit recorded (at its
+      // first offset), and a cut one of a large output the audit recorded at its position.
+      GenerationOutput resent = output("stage-3", "a text");
+      writer.write(List.of(new IncomingEvent(outputs, 0, 7, resent)));
+      writer.write(List.of(moderationDeadLetter(17, resent, 3)));
+      GenerationOutput large = output("stage-4", "x".repeat(600_000));
+      writer.write(List.of(new IncomingEvent(outputs, 0, 8, large)));
+      writer.write(List.of(moderationDeadLetter(8, large, 4)));
+      // Stays: a cut one of a large output the audit log has nothing at.
+      writer.write(List.of(moderationDeadLetter(9, output("stage-5", "y".repeat(600_000)), 5)));
+      // Passed over: from a topic the audit service does not read, a whole chunk of them, older
+      // than the others (a chunk with nothing to recover is not the end).
+      List<IncomingEvent> mirrored = new ArrayList<>();
+      for (int i = 0; i < DeadLetterRecovery.CHUNK; i++) {
+        mirrored.add(
+            AuditEvents.incoming(
+                Topics.MODERATION_VERDICTS_DLQ.name(),
+                DeadLetters.of(
+                    "verdicts.mirror",
+                    0,
+                    i,
+                    key("stage-6"),
+                    verdict,
+                    "gate",
+                    unknown,
+                    NOW.minusSeconds(600 - i))));
+      }
+      writer.write(mirrored);
+      assertThat(count(database, "select count(*) from dead_letter where stage = 'audit'"))
+          .isZero();
+      Caller caller = Caller.system("recovery-test");
+
+      DeadLetterRecovery.Result run =
+          DeadLetterRecovery.recover(database.dataSource(), clock, caller, 100, false);
+
+      assertThat(run.read()).isEqualTo(3);
+      assertThat(run.decoded()).isEqualTo(2);
+      assertThat(run.recorded()).isEqualTo(2);
+      String cut =
+          "another stage's dead letter keeps only part of the record, and the audit log has no"
+              + " event at its source position: read the source record";
+      assertThat(run.kept()).containsOnly(Map.entry(cut, 1L));
+      assertThat(run.examples().get(cut))
+          .containsExactly(
+              DeadLetters.of(outputs, 0, 9, null, null, "x", unknown, NOW).getEventId());
+      assertThat(
+              count(
+                  database,
+                  "select count(*) from moderation_verdict where request_id in ('stage-1',"
+                      + " 'stage-2')"))
+          .isEqualTo(2);
+      assertThat(
+              count(
+                  database,
+                  "select count(*) from audit_log where event_type = 'ModerationVerdict'"
+                      + " and source_topic = '"
+                      + verdicts
+                      + "' and source_offset in (5, 6)"))
+          .as("recorded at the dead letters' source positions")
+          .isEqualTo(2);
+      ChainVerifier.Verification chain = ChainVerifier.verify(database.dataSource());
+      assertThat(chain.valid()).as(chain.summary()).isTrue();
+
+      DeadLetterRecovery.Result again =
+          DeadLetterRecovery.recover(database.dataSource(), clock, caller, 100, false);
+      assertThat(again.read()).as("only the one that stays").isEqualTo(1);
+      assertThat(again.recorded()).isZero();
+    }
+  }
+
+  private static byte[] key(String requestId) {
+    return requestId.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static ModerationVerdict verdict(String requestId) {
+    return AuditEvents.verdict(Scenario.of(requestId, "acme", Decision.RELEASE, NOW));
+  }
+
+  private static GenerationOutput output(String requestId, String text) {
+    return GenerationOutput.newBuilder(
+            AuditEvents.output(Scenario.of(requestId, "acme", Decision.RELEASE, NOW)))
+        .setText(text)
+        .build();
+  }
+
+  /** The moderation job's dead letter of an output at gen.outputs-0@offset (a decoding failure). */
+  private static IncomingEvent moderationDeadLetter(
+      long offset, GenerationOutput output, long dlqOffset) {
+    return new IncomingEvent(
+        Topics.GENERATION_OUTPUTS_DLQ.name(),
+        0,
+        dlqOffset,
+        DeadLetters.of(
+            Topics.GENERATION_OUTPUTS.name(),
+            0,
+            offset,
+            key(output.getRequestId()),
+            Topics.GENERATION_OUTPUTS.codec().encode(output),
+            "moderation",
+            new EventDecodingException("unknown fingerprint", null),
+            NOW.plusSeconds(offset)));
   }
 
   private static GenerationRequest request(String requestId) {

@@ -20,9 +20,11 @@ import picocli.CommandLine.Option;
     description =
         "Record what the audit service could not decode once this build can (after an upgrade"
             + " that brings the schema an event was written with): its own dead letters (stage"
-            + " audit) become the events they are, in the chain and the query tables; dead letters"
-            + " whose event is on record (recovered before) are passed over, an event the audit"
-            + " store refuses stays a dead letter (counted with the reason), and the run is"
+            + " audit) become the events they are, in the chain and the query tables, and so do"
+            + " other stages' dead letters of records the audit log has no event for (a dead"
+            + " letter's id has no stage, so the audit's own copy may not have been kept); dead"
+            + " letters whose event is on record (recovered before) are passed over, an event the"
+            + " audit store refuses stays a dead letter (counted with the reason), and the run is"
             + " recorded as an action. Prints one JSON object. Exit 0 = every dead letter read is"
             + " recorded, 1 = some stay.")
 final class AuditRecoverCommand implements Callable<Integer> {

@@ -12,7 +12,6 @@ import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.EventDecodingException;
 import io.genguard.schemas.Topics;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -116,23 +115,11 @@ public final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictF
   }
 
   private void deadLetter(KafkaMessage message, Context context, EventDecodingException e) {
-    DeadLetter deadLetter =
-        DeadLetters.of(
-            message.topic,
-            message.partition,
-            message.offset,
-            message.key,
-            message.value,
-            STAGE,
-            e,
-            Instant.now());
     deadLetterCount.inc();
     context.output(
         DEAD_LETTERS,
-        KafkaMessage.outgoing(
-            Topics.MODERATION_VERDICTS_DLQ.name(),
-            DeadLetters.recordKey(message.key),
-            deadLetters.encode(deadLetter)));
+        KafkaMessage.deadLetter(
+            message, STAGE, e, Topics.MODERATION_VERDICTS_DLQ.name(), deadLetters));
   }
 
   /**

@@ -6,7 +6,6 @@ import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.EventDecodingException;
 import io.genguard.schemas.Topics;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.flink.metrics.Counter;
@@ -114,23 +113,11 @@ public final class DecodeOutputs extends ProcessFunction<KafkaMessage, KafkaMess
       }
       out.collect(message);
     } catch (EventDecodingException e) {
-      DeadLetter deadLetter =
-          DeadLetters.of(
-              message.topic,
-              message.partition,
-              message.offset,
-              message.key,
-              message.value,
-              STAGE,
-              e,
-              Instant.now());
       deadLetterCount.inc();
       context.output(
           DEAD_LETTERS,
-          KafkaMessage.outgoing(
-              Topics.GENERATION_OUTPUTS_DLQ.name(),
-              DeadLetters.recordKey(message.key),
-              deadLetters.encode(deadLetter)));
+          KafkaMessage.deadLetter(
+              message, STAGE, e, Topics.GENERATION_OUTPUTS_DLQ.name(), deadLetters));
     }
   }
 }

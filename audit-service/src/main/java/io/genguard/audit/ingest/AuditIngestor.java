@@ -225,10 +225,9 @@ public final class AuditIngestor implements AutoCloseable {
       long backoff = 100;
       while (true) {
         try {
-          if (UnreadRecords.record(writer.dataSource(), range, clock.instant())
-              && range.cause() == UnreadRecords.Cause.EXPIRED) {
-            neverAudited.addAndGet(range.records());
-          }
+          UnreadRecords.record(writer.dataSource(), range, clock.instant())
+              .filter(recorded -> recorded.cause() == UnreadRecords.Cause.EXPIRED)
+              .ifPresent(recorded -> neverAudited.addAndGet(recorded.records()));
           break;
         } catch (SQLException e) {
           if (!running.get()) {

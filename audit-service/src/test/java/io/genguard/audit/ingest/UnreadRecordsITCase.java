@@ -104,7 +104,18 @@ class UnreadRecordsITCase {
       }
 
       // The same episode found again (a restart before the new position was committed): once.
-      UnreadRecords.Range again =
+      UnreadRecords.Range same =
+          new UnreadRecords.Range(
+              group,
+              PARTITION.topic(),
+              PARTITION.partition(),
+              unreadFrom,
+              unreadTo,
+              UnreadRecords.Cause.EXPIRED);
+      assertThat(UnreadRecords.record(database.dataSource(), same, Instant.now())).isEmpty();
+      // Found again after the broker deleted five more: those five are recorded, as the range
+      // that continues the one recorded, and nothing twice.
+      UnreadRecords.Range grown =
           new UnreadRecords.Range(
               group,
               PARTITION.topic(),
@@ -112,26 +123,31 @@ class UnreadRecordsITCase {
               unreadFrom,
               unreadTo + 5,
               UnreadRecords.Cause.EXPIRED);
-      assertThat(UnreadRecords.record(database.dataSource(), again, Instant.now())).isFalse();
-      assertThat(
-              count(
-                  database,
-                  "select count(*) from audit_log where event_type = 'RecordsNeverAudited'"))
-          .isEqualTo(1);
+      assertThat(UnreadRecords.record(database.dataSource(), grown, Instant.now()))
+          .hasValueSatisfying(
+              continuation -> {
+                assertThat(continuation.fromOffset()).isEqualTo(unreadTo);
+                assertThat(continuation.toOffset()).isEqualTo(unreadTo + 5);
+                assertThat(continuation.records()).isEqualTo(5);
+              });
+      assertThat(UnreadRecords.record(database.dataSource(), grown, Instant.now())).isEmpty();
+      assertThat(neverAuditedRanges(database))
+          .containsExactly(List.of(unreadFrom, unreadTo, 3L), List.of(unreadTo, unreadTo + 5, 5L));
 
       // Retention removes content, not the record of what was never read.
       new Retention(
               database.dataSource(), Clock.fixed(NOW.plus(Duration.ofDays(400)), ZoneOffset.UTC), 1)
           .apply(Caller.system("retention-it"));
       assertThat(audited(database, "seen-1")).as("retention did run").isFalse();
-      assertThat(neverAudited(database).path("records").asLong()).isEqualTo(3);
+      assertThat(neverAuditedRanges(database))
+          .containsExactly(List.of(unreadFrom, unreadTo, 3L), List.of(unreadTo, unreadTo + 5, 5L));
       ChainVerifier.Verification verified = ChainVerifier.verify(database.dataSource());
       assertThat(verified.valid()).isTrue();
-      assertThat(verified.neverAuditedRanges()).isEqualTo(1);
-      assertThat(verified.neverAuditedRecords()).isEqualTo(3);
+      assertThat(verified.neverAuditedRanges()).isEqualTo(2);
+      assertThat(verified.neverAuditedRecords()).isEqualTo(8);
       assertThat(verified.summary())
           .endsWith(
-              "; the chain records 1 range(s) the audit service never read (3 Kafka record(s)"
+              "; the chain records 2 range(s) the audit service never read (8 Kafka record(s)"
                   + " deleted unread: event type RecordsNeverAudited)");
     }
   }

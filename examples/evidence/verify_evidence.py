@@ -8,7 +8,9 @@ independently. Usage:
     python3 verify_evidence.py BUNDLE.json ANCHOR_KEYS
 
 ANCHOR_KEYS is the anchor file's public keys (id:base64 lines, GET /api/v1/audit/anchors/keys).
-Prints one line per record and exits 0 only when every record is proven.
+Prints one line per record and exits 0 only when every record is proven and at least one record
+proven with its content is the request's own, of the tenant the bundle names (what ties the
+bundle's records, removed ones too, to the request it names).
 """
 import base64
 import datetime
@@ -88,16 +90,17 @@ def before(first, second):
 
 
 def check(bundle, keys):
-    """Returns (problems, findings): findings maps seq to (event type, status)."""
+    """Returns (problems, findings, request_proven): findings maps seq to (event type, status)."""
     problems = []
     if bundle.get("format") not in ("genguard-evidence-1", "genguard-evidence-2", "genguard-evidence-3"):
-        return ["unknown format %r" % bundle.get("format")], {}
+        return ["unknown format %r" % bundle.get("format")], {}, False
     # Since format 2: bulk actions on the request's unfinished flows, records of no request.
     bulk_allowed = bundle["format"] != "genguard-evidence-1"
     # Since format 3: the retention records (of no request) that removed content of its records.
     retention_allowed = bundle["format"] == "genguard-evidence-3"
     flows, removed_flows, bulk_actions = [], [], {}
     removed, retention, detached = {}, {}, set()
+    own = {}  # the request's own records with their content: seq to the tenant each names
     request_id = bundle["requestId"]
     tenant_id = bundle.get("tenantId")
     digests = {}
@@ -122,6 +125,10 @@ def check(bundle, keys):
     findings = {}
     for record in bundle["records"]:
         seq = record["seq"]
+        if "canonical" not in record and isinstance(record.get("withheld"), str):
+            # The issuer kept its content back (another tenant's ids) and said why: not proven.
+            findings[seq] = (record.get("eventType"), "NOT_PROVEN")
+            continue
         if "canonical" not in record:
             # Content removed by retention or an erasure: only its place can be proven.
             status = "CONTENT_REMOVED" if seq in digests else (
@@ -153,6 +160,8 @@ def check(bundle, keys):
         elif seq in digests:
             if hashlib.sha256(text.encode("utf-8")).digest() == digests[seq]:
                 findings[seq] = (record["eventType"], "PROVEN")
+                if not bulk and not kept:
+                    own[seq] = content.get("tenantId")
             else:
                 problems.append("seq %d: its content was changed" % seq)
                 findings[seq] = (record["eventType"], "NOT_PROVEN")
@@ -202,10 +211,20 @@ def check(bundle, keys):
         if not covered:
             problems.append("seq %d: an action of no request that covers none of its flows" % seq)
             findings[seq] = (findings[seq][0], "NOT_PROVEN")
+    # A proven record of the request ties the bundle to it; one of another tenant contradicts it.
+    request_proven = False
+    for seq, tenant in sorted(own.items()):
+        if findings[seq][1] != "PROVEN":
+            continue
+        if tenant is not None and tenant != tenant_id:
+            problems.append("seq %d: a record of tenant %s, not of the bundle's %s" % (seq, tenant, tenant_id))
+            findings[seq] = (findings[seq][0], "NOT_PROVEN")
+        else:
+            request_proven = True
     for policy in bundle.get("policies", []):
         if hashlib.sha256(policy["text"].encode("utf-8")).hexdigest() != policy["sha256"]:
             problems.append("policy file %s has another digest" % policy["sha256"])
-    return problems, findings
+    return problems, findings, request_proven
 
 
 def main():
@@ -214,13 +233,17 @@ def main():
         return 2
     with open(sys.argv[1], encoding="utf-8") as f:
         bundle = strict_json(f.read())
-    problems, findings = check(bundle, read_keys(sys.argv[2]))
+    problems, findings, request_proven = check(bundle, read_keys(sys.argv[2]))
     for seq in sorted(findings):
         print("seq %d %s: %s" % (seq, findings[seq][0], findings[seq][1]))
     for problem in problems:
         print("problem: " + problem)
-    complete = not problems and findings and all(
+    every_place_proven = findings and all(
         status in ("PROVEN", "CONTENT_REMOVED") for _, status in findings.values())
+    if not problems and every_place_proven and not request_proven:
+        print("incomplete: nothing in the bundle proves these records are request %s's"
+              % bundle["requestId"])
+    complete = not problems and request_proven and every_place_proven
     print("PROVEN" if complete else "NOT PROVEN")
     return 0 if complete else 1
 

@@ -1,6 +1,7 @@
 package io.genguard.audit.evidence;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -52,7 +53,11 @@ import javax.sql.DataSource;
  *       ({@code ApiAction} records of no request, whose selection covers the flow's {@code
  *       FlowUnfinished} record); since format 3 also the retention records ({@code
  *       RetentionApplied} records of no request) that removed the content of its records, so that
- *       every removal is accounted for in the bundle (an erasure's record is the request's own);
+ *       every removal is accounted for in the bundle (an erasure's record is the request's own). In
+ *       a bundle for a tenant's token, a default-period retention record that lists the tenants
+ *       with periods of their own ({@code excludedTenants}: other customers' ids) has {@code
+ *       withheld} (why) instead of {@code canonical}: its place is in a segment, its content is
+ *       not, and the check shows it, and the removals it made, as not proven;
  *   <li>{@code segments}: each {@code {prevHash, firstSeq, digests, anchor}}: the hash of the
  *       record before {@code firstSeq}, the SHA-256 digest of every record from {@code firstSeq} to
  *       the anchor's seq (the bundle's own records and, for the records between them, only their
@@ -60,6 +65,9 @@ import javax.sql.DataSource;
  *       the anchor file holds it;
  *   <li>{@code notAnchored}: seqs of records newer than the newest anchor line, shown but not
  *       proven;
+ *   <li>{@code throughSeq}, when the issuer anchored the head for the bundle (the API does): the
+ *       records are those of the chain up to that seq, and the retention or erasure records that
+ *       removed their content; records of the request appended after it are in a later bundle;
  *   <li>{@code policies}: the policy files the verdicts name, {@code {sha256, text}}, when the
  *       archive holds them and the caller may see them.
  * </ul>
@@ -118,6 +126,9 @@ public final class EvidenceBundle {
    * @param policies the archive to take the verdicts' policy files from; null to leave them out
    * @param issuedBy who asked, as the bundle names them
    * @param maxLinks most digests the bundle may hold
+   * @param throughSeq the last seq whose records the bundle shows (the head just anchored), null
+   *     for every record: records appended after it (an erasure's notice read back from its topic
+   *     while the bundle is made) are left for a later bundle, rather than shown as not anchored
    */
   public record Request(
       String requestId,
@@ -125,7 +136,29 @@ public final class EvidenceBundle {
       Path anchorFile,
       PolicyArchive policies,
       String issuedBy,
-      long maxLinks) {}
+      long maxLinks,
+      Long throughSeq) {
+
+    /** Every record of the request, anchored or not (the command line's bundle). */
+    public Request(
+        String requestId,
+        String tenantScope,
+        Path anchorFile,
+        PolicyArchive policies,
+        String issuedBy,
+        long maxLinks) {
+      this(requestId, tenantScope, anchorFile, policies, issuedBy, maxLinks, null);
+    }
+  }
+
+  /**
+   * Why a default-period retention record is withheld from a tenant's bundle: its content names the
+   * tenants with periods of their own.
+   */
+  public static final String WITHHELD_OTHER_TENANTS =
+      "withheld from a tenant's bundle: this default-period retention record lists the tenants"
+          + " with retention periods of their own (excludedTenants), other customers' ids; the"
+          + " bundle of a global compliance token holds it, and proves the removals it made";
 
   /**
    * Makes the bundle of a request.
@@ -142,7 +175,8 @@ public final class EvidenceBundle {
     }
     String tenant = subject.get().tenantId();
     try (Connection connection = dataSource.getConnection()) {
-      List<Row> rows = records(connection, request.requestId());
+      List<Row> rows =
+          records(connection, request.requestId(), request.tenantScope(), request.throughSeq());
       Map<Long, AnchorLog.AnchorLine> anchors = covering(request.anchorFile(), rows);
       ObjectNode bundle = NODES.objectNode();
       bundle.put("format", FORMAT);
@@ -150,6 +184,9 @@ public final class EvidenceBundle {
       bundle.put("tenantId", tenant);
       bundle.put("issuedAt", now.toString());
       bundle.put("issuedBy", request.issuedBy());
+      if (request.throughSeq() != null) {
+        bundle.put("throughSeq", request.throughSeq());
+      }
       ArrayNode records = bundle.putArray("records");
       ArrayNode notAnchored = NODES.arrayNode();
       Set<String> policies = new LinkedHashSet<>();
@@ -202,14 +239,22 @@ public final class EvidenceBundle {
       String policySha256,
       byte[] prevHash,
       Instant removedAt,
-      Long removedBySeq) {
+      Long removedBySeq,
+      String withheld) {
+
+    /** The same row without its content, and why. */
+    Row withheld(String why) {
+      return new Row(seq, eventType, recordedAt, null, null, prevHash, null, null, why);
+    }
 
     ObjectNode json(Set<String> policies) {
       ObjectNode record = NODES.objectNode();
       record.put("seq", seq);
       record.put("eventType", eventType);
       record.put("recordedAt", recordedAt.toString());
-      if (canonical != null) {
+      if (withheld != null) {
+        record.put("withheld", withheld);
+      } else if (canonical != null) {
         record.put("canonical", canonical);
         if (policySha256 != null) {
           policies.add(policySha256);
@@ -239,9 +284,12 @@ public final class EvidenceBundle {
 
   /**
    * The request's records, the bulk actions on its unfinished flows, and the retention records of
-   * no request that removed the content of any of them, in seq order.
+   * no request that removed the content of any of them, in seq order; up to {@code throughSeq}
+   * (when not null), but for the retention and erasure records that removed those records' content.
    */
-  private static List<Row> records(Connection connection, String requestId) throws SQLException {
+  private static List<Row> records(
+      Connection connection, String requestId, String tenantScope, Long throughSeq)
+      throws SQLException {
     List<Row> rows = new ArrayList<>();
     try (PreparedStatement query =
         connection.prepareStatement(
@@ -265,6 +313,15 @@ public final class EvidenceBundle {
       query.setString(3, requestId);
       read(query, requestId, rows);
     }
+    if (throughSeq != null) {
+      // Later records wait for a later bundle; an erasure of the request that removed the content
+      // of one shown stays, as the record that accounts for the removal.
+      Set<Long> removers = new HashSet<>();
+      rows.stream()
+          .filter(row -> row.seq() <= throughSeq && row.removedBySeq() != null)
+          .forEach(row -> removers.add(row.removedBySeq()));
+      rows.removeIf(row -> row.seq() > throughSeq && !removers.contains(row.seq()));
+    }
     // The retention records that removed content, where they are not the request's own (an
     // erasure's record is): a record of no request, as the justification of a removal the check
     // accepts only with the record that accounts for it.
@@ -285,11 +342,36 @@ public final class EvidenceBundle {
                   + Retention.EVENT_TYPE
                   + "' order by seq")) {
         query.setArray(1, connection.createArrayOf("bigint", removedBy.toArray()));
-        read(query, requestId, rows);
+        List<Row> retention = new ArrayList<>();
+        read(query, requestId, retention);
+        for (Row row : retention) {
+          rows.add(
+              tenantScope != null && namesOtherTenants(row.canonical(), tenantScope)
+                  ? row.withheld(WITHHELD_OTHER_TENANTS)
+                  : row);
+        }
       }
       rows.sort(Comparator.comparingLong(Row::seq));
     }
     return rows;
+  }
+
+  /**
+   * Whether a retention record's canonical text names tenants other than {@code tenant}: a default
+   * period's record lists every tenant with a period of its own.
+   */
+  private static boolean namesOtherTenants(String canonical, String tenant) {
+    try {
+      JsonNode payload = JSON.readTree(JSON.readTree(canonical).path("payload").asText(""));
+      for (JsonNode excluded : payload.path("excludedTenants")) {
+        if (!tenant.equals(excluded.asText())) {
+          return true;
+        }
+      }
+      return false;
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("The chain's payloads are JSON", e);
+    }
   }
 
   /** Adds the rows a query finds, within {@link #MAX_RECORDS}. */
@@ -320,7 +402,8 @@ public final class EvidenceBundle {
         String payload = rs.getString("payload");
         String canonical = payload == null ? null : AuditChain.canonical(AuditChain.Entry.read(rs));
         OffsetDateTime removedAt = rs.getObject("tombstoned_at", OffsetDateTime.class);
-        long removedBy = rs.getLong("tombstone_seq");
+        long tombstoneSeq = rs.getLong("tombstone_seq");
+        Long removedBy = rs.wasNull() ? null : tombstoneSeq;
         rows.add(
             new Row(
                 seq,
@@ -330,7 +413,8 @@ public final class EvidenceBundle {
                 payload == null ? null : policyNamed(payload),
                 rs.getBytes("prev_hash"),
                 removedAt == null ? null : removedAt.toInstant(),
-                rs.wasNull() ? null : removedBy));
+                removedBy,
+                null));
       }
     }
   }

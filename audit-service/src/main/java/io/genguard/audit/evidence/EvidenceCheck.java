@@ -41,7 +41,10 @@ import java.util.TreeSet;
  * signing keys' public halves: no database, no network. Each record's content must hash to the
  * digest at its place in a segment, each segment's digests must chain from its previous hash to the
  * hash its anchor line names, and each anchor line must be signed by a trusted key; a record shown
- * without its content must name the retention or erasure record of the bundle that removed it.
+ * without its content must name the retention or erasure record of the bundle that removed it. A
+ * bundle is complete only when at least one record with its content proven is a record of the
+ * request it names, of the tenant it names: the bundle's {@code requestId} and {@code tenantId} are
+ * the holder's word otherwise (a removed record's request is not in what the chain hashed for it).
  * Whatever the bundle holds, the check answers with findings, never an exception: a bundle is input
  * from outside.
  */
@@ -73,6 +76,9 @@ public final class EvidenceCheck {
           .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
           .build();
   private static final HexFormat HEX = HexFormat.of();
+
+  /** How the detail of a record whose content the issuer withheld begins. */
+  public static final String WITHHELD_DETAIL = "content withheld by the issuer: ";
 
   private EvidenceCheck() {}
 
@@ -118,6 +124,9 @@ public final class EvidenceCheck {
    *     taken on trust and must be compared with a copy of the anchor file kept elsewhere
    * @param policies the SHA-256 of each policy file a record names, and whether the bundle holds
    *     that file (with that digest)
+   * @param requestProven whether a record of the bundle whose content is proven is a record of
+   *     {@code requestId} (and, when it names a tenant, of {@code tenantId}): what ties the
+   *     bundle's records to the request it names
    */
   public record Result(
       String requestId,
@@ -127,17 +136,25 @@ public final class EvidenceCheck {
       int segments,
       long links,
       boolean signaturesChecked,
-      Map<String, Boolean> policies) {
+      Map<String, Boolean> policies,
+      boolean requestProven) {
 
     /** Nothing in the bundle contradicts itself or its signatures. */
     public boolean intact() {
       return problems.isEmpty();
     }
 
-    /** Intact, and every record's place in the chain is proven by an anchor line. */
+    /**
+     * Intact, every record's place in the chain is proven by an anchor line, and a proven record
+     * ties them to the request ({@link #requestProven}).
+     */
     public boolean complete() {
-      return intact()
-          && !records.isEmpty()
+      return intact() && requestProven && everyPlaceProven();
+    }
+
+    /** Every record's place in the chain is proven by an anchor line, its content too if shown. */
+    private boolean everyPlaceProven() {
+      return !records.isEmpty()
           && records.stream()
               .allMatch(r -> r.status() == Status.PROVEN || r.status() == Status.CONTENT_REMOVED);
     }
@@ -147,6 +164,7 @@ public final class EvidenceCheck {
       long proven = records.stream().filter(r -> r.status() == Status.PROVEN).count();
       long removed = records.stream().filter(r -> r.status() == Status.CONTENT_REMOVED).count();
       long pending = records.stream().filter(r -> r.status() == Status.NOT_ANCHORED).count();
+      long withheld = records.stream().filter(r -> r.detail().startsWith(WITHHELD_DETAIL)).count();
       String counts =
           proven
               + " of "
@@ -154,6 +172,7 @@ public final class EvidenceCheck {
               + " records proven"
               + (removed > 0 ? ", " + removed + " with content removed (retention or erasure)" : "")
               + (pending > 0 ? ", " + pending + " not yet anchored" : "")
+              + (withheld > 0 ? ", " + withheld + " withheld by the issuer" : "")
               + " ("
               + segments
               + " segment(s), "
@@ -165,6 +184,13 @@ public final class EvidenceCheck {
       return (complete() ? "Evidence holds for request " : "Evidence incomplete for request ")
           + requestId
           + ": "
+          + (requestProven || !everyPlaceProven()
+              ? ""
+              : "nothing in the bundle proves these records are request "
+                  + requestId
+                  + "'s (no record of it"
+                  + (tenantId == null ? "" : " and of tenant " + tenantId)
+                  + " with its content is proven); ")
           + counts
           + (signaturesChecked ? "" : "; anchor signatures NOT checked");
     }
@@ -251,7 +277,7 @@ public final class EvidenceCheck {
     }
     if (!problems.isEmpty()) {
       return new Result(
-          requestId, tenantId, List.of(), problems.list(), 0, 0, keys != null, Map.of());
+          requestId, tenantId, List.of(), problems.list(), 0, 0, keys != null, Map.of(), false);
     }
 
     // Each segment: the digests it chains, by seq, and the anchor line that covers them.
@@ -292,6 +318,9 @@ public final class EvidenceCheck {
     // such a record may be a retention record of no request.
     Removals removals = new Removals(EvidenceBundle.FORMAT.equals(format));
     NestedTexts texts = new NestedTexts();
+    // The request's own records with their content (not the bulk actions nor the retention records
+    // of no request): the tenant each names.
+    Map<Long, String> own = new HashMap<>();
     int recordNumber = 0;
     for (JsonNode record : records) {
       recordNumber++;
@@ -307,7 +336,8 @@ public final class EvidenceCheck {
               policiesNamed,
               flows,
               removals,
-              texts);
+              texts,
+              own);
       if (texts.overLimit()) {
         return failed(
             "the bundle is larger than a bundle can be (its records' canonical texts and the"
@@ -324,6 +354,7 @@ public final class EvidenceCheck {
     if (flows != null) {
       flows.check(tenantId, findings, problems);
     }
+    boolean requestProven = ownership(requestId, tenantId, own, findings, problems);
     Set<String> included = checkPolicies(bundle.path("policies"), problems);
     Map<String, Boolean> policies = new TreeMap<>();
     policiesNamed.keySet().forEach(sha256 -> policies.put(sha256, included.contains(sha256)));
@@ -335,7 +366,43 @@ public final class EvidenceCheck {
         segments.size(),
         links,
         keys != null,
-        policies);
+        policies,
+        requestProven);
+  }
+
+  /**
+   * Whether a proven record is the request's own, of the bundle's tenant; a proven record of the
+   * request that names another tenant is a problem: the bundle's tenant, which decides which
+   * retention records account for removals, would be the holder's word.
+   */
+  private static boolean ownership(
+      String requestId,
+      String tenantId,
+      Map<Long, String> own,
+      Map<Long, RecordFinding> findings,
+      Problems problems) {
+    boolean proven = false;
+    for (Map.Entry<Long, String> record : new TreeMap<>(own).entrySet()) {
+      RecordFinding finding = findings.get(record.getKey());
+      if (finding == null || finding.status() != Status.PROVEN) {
+        continue;
+      }
+      String tenant = record.getValue();
+      if (tenant != null && !tenant.equals(tenantId)) {
+        String wrong =
+            "it is a record of request "
+                + requestId
+                + " of tenant "
+                + tenant
+                + ", but the bundle names tenant "
+                + tenantId;
+        problems.add("seq " + finding.seq() + " (" + finding.eventType() + "): " + wrong);
+        findings.put(finding.seq(), with(finding, Status.NOT_PROVEN, wrong));
+      } else {
+        proven = true;
+      }
+    }
+    return proven;
   }
 
   /**
@@ -512,7 +579,8 @@ public final class EvidenceCheck {
       Map<String, Long> policiesNamed,
       Flows flows,
       Removals removals,
-      NestedTexts texts) {
+      NestedTexts texts,
+      Map<Long, String> own) {
     JsonNode seqNode = record.path("seq");
     if (!seqNode.isIntegralNumber() || !seqNode.canConvertToLong()) {
       problems.add("record " + number + " has no seq");
@@ -530,6 +598,15 @@ public final class EvidenceCheck {
           Status.NOT_PROVEN,
           "segment " + covered.number() + ", which holds it, does not hold",
           null);
+    }
+    if (!canonical.isTextual() && record.path("withheld").isTextual()) {
+      // The issuer kept its content back, and said why: its place may be proven, nothing else.
+      return finding(
+          seq,
+          eventType,
+          Status.NOT_PROVEN,
+          WITHHELD_DETAIL + record.get("withheld").asText(),
+          covered);
     }
     if (!canonical.isTextual()) {
       if (!record.path("removedAt").isTextual()) {
@@ -568,7 +645,7 @@ public final class EvidenceCheck {
     }
     String text = canonical.asText();
     String wrong =
-        contentProblem(text, seq, eventType, requestId, policiesNamed, flows, removals, texts);
+        contentProblem(text, seq, eventType, requestId, policiesNamed, flows, removals, texts, own);
     if (wrong != null) {
       problems.add(claimed + ": " + wrong);
       return finding(seq, eventType, Status.NOT_PROVEN, wrong, covered);
@@ -611,7 +688,8 @@ public final class EvidenceCheck {
       Map<String, Long> policiesNamed,
       Flows flows,
       Removals removals,
-      NestedTexts texts) {
+      NestedTexts texts,
+      Map<Long, String> own) {
     JsonNode node;
     try {
       node = texts.read(text);
@@ -651,6 +729,7 @@ public final class EvidenceCheck {
     if (!eventType.equals(node.path("eventType").asText(null))) {
       return "its canonical text is a " + node.path("eventType") + " record, not " + eventType;
     }
+    own.put(seq, node.path("tenantId").isTextual() ? node.get("tenantId").asText() : null);
     JsonNode payload = texts.payload(node);
     if (payload != null && payload.path("policySha256").isTextual()) {
       policiesNamed.putIfAbsent(payload.get("policySha256").asText(), seq);
@@ -791,13 +870,13 @@ public final class EvidenceCheck {
                               + " leave out retention records of no request: ask for the bundle"
                               + " again)");
             } else if (justification.status() == Status.NOT_PROVEN) {
-              // A problem names that record already.
+              // A problem names that record already, or the issuer withheld its content.
               findings.put(
                   seq,
                   with(
                       finding,
                       Status.NOT_PROVEN,
-                      "content removed by seq " + by + ", which does not hold"));
+                      "content removed by seq " + by + ", which is not proven"));
               return;
             } else if (!retention.containsKey(by)) {
               unjustified =
@@ -1010,7 +1089,7 @@ public final class EvidenceCheck {
   }
 
   private static Result failed(String problem, VerificationKeyRing keys) {
-    return new Result(null, null, List.of(), List.of(problem), 0, 0, keys != null, Map.of());
+    return new Result(null, null, List.of(), List.of(problem), 0, 0, keys != null, Map.of(), false);
   }
 
   private static byte[] hex(JsonNode node) {

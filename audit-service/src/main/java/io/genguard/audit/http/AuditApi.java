@@ -979,7 +979,9 @@ public final class AuditApi implements AutoCloseable {
    * A request's evidence bundle ({@link EvidenceBundle}): its audit records with the digests and
    * the signed anchor line that prove them to someone without the database. The call is recorded in
    * the chain first, so the bundle holds its own issue, and the head is anchored before the bundle
-   * is made, so every record it shows is proven (but one that arrives meanwhile). One at a time.
+   * is made, which shows the records up to that head: every one proven. A record of the request
+   * appended meanwhile (its erasure notice read back from audit.erasures, a retraction) is in the
+   * next bundle, not shown here as not anchored. One at a time.
    */
   private void evidence(Context ctx) throws SQLException, IOException {
     String requestId = id(ctx, "requestId");
@@ -1035,7 +1037,8 @@ public final class AuditApi implements AutoCloseable {
                         // Policy files hold every tenant's rules: global callers only.
                         caller.isGlobal() ? policyArchive : null,
                         caller.name() + " (" + caller.role() + ", token " + caller.tokenId() + ")",
-                        EvidenceBundle.MAX_LINKS),
+                        EvidenceBundle.MAX_LINKS,
+                        anchored.anchor() == null ? null : anchored.anchor().seq()),
                     now)
                 .orElseThrow(() -> new NotFoundException("No request with id '" + requestId + "'"));
       } catch (EvidenceBundle.EvidenceException e) {

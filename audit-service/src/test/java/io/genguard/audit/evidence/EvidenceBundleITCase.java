@@ -12,10 +12,12 @@ import io.genguard.audit.evidence.EvidenceCheck.Status;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.json.CanonicalJson;
+import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.IncomingEvent;
+import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.audit.retention.Retention;
 import io.genguard.audit.security.Caller;
@@ -695,7 +697,22 @@ class EvidenceBundleITCase {
 
     ObjectNode acme = bundle("req-acme", "acme").orElseThrow();
     Result result = EvidenceCheck.check(acme, keys);
-    assertThat(result.complete()).as(result.summary()).isTrue();
+    // Every removal is accounted for, but a removed record's request is not in what the chain
+    // hashed for it, and the retention record is of no request: nothing ties these records to
+    // req-acme but the issuer's word, and a holder could name any request instead.
+    assertThat(result.intact()).as(result.summary()).isTrue();
+    assertThat(result.complete()).as(result.summary()).isFalse();
+    assertThat(result.requestProven()).isFalse();
+    assertThat(result.summary())
+        .startsWith(
+            "Evidence incomplete for request req-acme: nothing in the bundle proves these records"
+                + " are request req-acme's (no record of it and of tenant acme with its content is"
+                + " proven); 1 of 5 records proven, 4 with content removed");
+    Result relabelled =
+        EvidenceCheck.check(acme.deepCopy().put("requestId", "never-existed"), keys);
+    assertThat(relabelled.complete()).as(relabelled.summary()).isFalse();
+    assertThat(relabelled.summary())
+        .contains("nothing in the bundle proves these records are request never-existed's");
     assertThat(result.records())
         .extracting(EvidenceCheck.RecordFinding::eventType)
         .as("its four records, and the retention record of no request that removed them")
@@ -712,11 +729,55 @@ class EvidenceBundleITCase {
     assertThat(result.records().get(0).detail())
         .contains("removed by the retention record at seq " + tenantRetention)
         .contains("tenant acme's period");
-    assertThat(python(acme, keyFile, 0))
-        .endsWith("seq " + tenantRetention + " RetentionApplied: PROVEN", "PROVEN");
+    assertThat(python(acme, keyFile, 1))
+        .endsWith(
+            "seq " + tenantRetention + " RetentionApplied: PROVEN",
+            "incomplete: nothing in the bundle proves these records are request req-acme's",
+            "NOT PROVEN");
     Result globex = EvidenceCheck.check(bundle("req-globex", null).orElseThrow(), keys);
-    assertThat(globex.complete()).as(globex.summary()).isTrue();
+    assertThat(globex.intact()).as(globex.summary()).isTrue();
+    assertThat(globex.complete()).as(globex.summary()).isFalse();
     assertThat(globex.records().get(0).detail()).contains("the default period");
+
+    // A record of the request with its content, proven (the API records each bundle's issue
+    // first), ties them: complete; and relabelled, it says whose it is.
+    issued("req-acme", "acme");
+    issued("req-globex", "globex");
+    anchors.publish(database.dataSource());
+    ObjectNode acmeIssued = bundle("req-acme", "acme").orElseThrow();
+    Result proven = EvidenceCheck.check(acmeIssued, keys);
+    assertThat(proven.complete()).as(proven.summary()).isTrue();
+    assertThat(proven.summary()).startsWith("Evidence holds for request req-acme: 2 of 6 records");
+    long acmeIssue = proven.records().get(5).seq();
+    assertThat(python(acmeIssued, keyFile, 0))
+        .endsWith("seq " + acmeIssue + " ApiAction: PROVEN", "PROVEN");
+    assertThat(
+            EvidenceCheck.check(acmeIssued.deepCopy().put("requestId", "other"), keys).problems())
+        .contains(
+            "seq "
+                + acmeIssue
+                + " (ApiAction): its canonical text is a record of request \"req-acme\", not of"
+                + " other");
+    // The default's removals hold for any tenant it did not exclude: the bundle's tenant must
+    // be the one its proven records name.
+    ObjectNode globexIssued = bundle("req-globex", null).orElseThrow();
+    Result globexProven = EvidenceCheck.check(globexIssued, keys);
+    assertThat(globexProven.complete()).as(globexProven.summary()).isTrue();
+    long globexIssue = globexProven.records().get(5).seq();
+    ObjectNode otherTenant = globexIssued.deepCopy().put("tenantId", "initech");
+    Result retenanted = EvidenceCheck.check(otherTenant, keys);
+    assertThat(retenanted.complete()).as(retenanted.summary()).isFalse();
+    assertThat(retenanted.problems())
+        .containsExactly(
+            "seq "
+                + globexIssue
+                + " (ApiAction): it is a record of request req-globex of tenant globex, but the"
+                + " bundle names tenant initech");
+    assertThat(python(otherTenant, keyFile, 1))
+        .contains(
+            "problem: seq "
+                + globexIssue
+                + ": a record of tenant globex, not of the bundle's initech");
 
     // Without the retention record, nothing accounts for the removals.
     ObjectNode without = acme.deepCopy();
@@ -752,6 +813,98 @@ class EvidenceBundleITCase {
                 + tenantRetention
                 + " is a retention record of no request that accounts for the removal of none of"
                 + " the bundle's records");
+  }
+
+  @Test
+  void shouldWithholdFromATenantsBundleTheDefaultRetentionRecordThatNamesOtherTenants()
+      throws Exception {
+    story("req-acme", Decision.REVIEW);
+    writer.write(AuditEvents.story(Scenario.of("req-globex", "globex", Decision.RELEASE, NOW)));
+    // acme has a period of its own, so the default's retention record lists acme as excluded.
+    Caller admin = new Caller("admin01", "ada", Role.ADMIN, null);
+    Clock later = Clock.fixed(NOW.plus(java.time.Duration.ofDays(2)), ZoneOffset.UTC);
+    new Retention(database.dataSource(), later, 1).set("acme", 1, admin);
+    List<Retention.Applied> applied = new Retention(database.dataSource(), later, 1).apply(admin);
+    long defaultRetention = applied.get(1).retentionSeq();
+    issued("req-globex", "globex");
+    anchors.publish(database.dataSource());
+
+    // A globex token's bundle: the default's record without its content, and why.
+    ObjectNode own = bundle("req-globex", "globex").orElseThrow();
+    assertThat(own.toString()).doesNotContain("acme");
+    JsonNode withheld = own.path("records").get(4);
+    assertThat(withheld.path("seq").asLong()).isEqualTo(defaultRetention);
+    assertThat(withheld.has("canonical")).isFalse();
+    assertThat(withheld.path("withheld").asText()).isEqualTo(EvidenceBundle.WITHHELD_OTHER_TENANTS);
+    Result result = EvidenceCheck.check(own, keys);
+    assertThat(result.intact()).as(result.summary()).isTrue();
+    assertThat(result.complete()).as("the removals are not proven to a tenant").isFalse();
+    assertThat(result.requestProven()).isTrue();
+    assertThat(result.records().get(4).status()).isEqualTo(Status.NOT_PROVEN);
+    assertThat(result.records().get(4).detail())
+        .isEqualTo(EvidenceCheck.WITHHELD_DETAIL + EvidenceBundle.WITHHELD_OTHER_TENANTS);
+    assertThat(result.records().subList(0, 4))
+        .allSatisfy(
+            removed -> {
+              assertThat(removed.status()).isEqualTo(Status.NOT_PROVEN);
+              assertThat(removed.detail())
+                  .endsWith("content removed by seq " + defaultRetention + ", which is not proven");
+            });
+    assertThat(result.summary())
+        .startsWith("Evidence incomplete for request req-globex: 1 of 6 records proven")
+        .contains("1 withheld by the issuer");
+    assertThat(python(own, AnchorLog.publicKeyFile(anchorFile), 1))
+        .contains("seq " + defaultRetention + " RetentionApplied: NOT_PROVEN", "NOT PROVEN")
+        .noneMatch(line -> line.startsWith("problem:"));
+
+    // A global token's bundle holds it, and proves the removals with it.
+    ObjectNode global = bundle("req-globex", null).orElseThrow();
+    assertThat(global.path("records").get(4).path("canonical").asText())
+        .contains("excludedTenants")
+        .contains("acme");
+    Result globalResult = EvidenceCheck.check(global, keys);
+    assertThat(globalResult.complete()).as(globalResult.summary()).isTrue();
+    // A tenant's own period's record names no other tenant: shown to the tenant.
+    ObjectNode acme = bundle("req-acme", "acme").orElseThrow();
+    assertThat(acme.path("records").get(4).has("withheld")).isFalse();
+    assertThat(acme.path("records").get(4).path("canonical").asText()).contains("TENANT");
+  }
+
+  @Test
+  void shouldShowTheRecordsUpToTheHeadTheIssuerAnchoredForTheBundle() throws Exception {
+    story("req-thru", Decision.RELEASE); // seqs 1-4
+    issued("req-thru", "acme"); // seq 5
+    long anchored = anchors.publish(database.dataSource()).anchor().seq();
+    assertThat(anchored).isEqualTo(5);
+    // A record of the request appended after the anchor, before the bundle is made (its erasure
+    // notice read back from its topic, say).
+    issued("req-thru", "acme"); // seq 6
+
+    Result everything = EvidenceCheck.check(bundle("req-thru", null).orElseThrow(), keys);
+    assertThat(everything.complete()).as("every record: the last not anchored").isFalse();
+    ObjectNode through = bundleThrough("req-thru", anchored);
+    Result result = EvidenceCheck.check(through, keys);
+    assertThat(result.complete()).as(result.summary()).isTrue();
+    assertThat(result.records())
+        .extracting(EvidenceCheck.RecordFinding::seq)
+        .containsExactly(1L, 2L, 3L, 4L, 5L);
+    assertThat(through.path("throughSeq").asLong()).isEqualTo(5);
+    assertThat(through.path("notAnchored")).isEmpty();
+
+    // Erased after the anchor: the erasure that removed the content of records shown is shown
+    // too (not yet anchored), so that the removals are accounted for; its erase call is not.
+    Retention.Erased erased =
+        new Retention(
+                database.dataSource(),
+                Clock.fixed(NOW.plus(java.time.Duration.ofHours(1)), ZoneOffset.UTC),
+                0)
+            .erase("req-thru", "DSR-2026-12", new Caller("t1", "ada", Role.ADMIN, null));
+    Result afterErasure = EvidenceCheck.check(bundleThrough("req-thru", anchored), keys);
+    assertThat(afterErasure.intact()).as(afterErasure.summary()).isTrue();
+    assertThat(afterErasure.records())
+        .extracting(EvidenceCheck.RecordFinding::seq)
+        .containsExactly(1L, 2L, 3L, 4L, 5L, erased.retentionSeq());
+    assertThat(afterErasure.records().get(5).status()).isEqualTo(Status.NOT_ANCHORED);
   }
 
   @Test
@@ -808,6 +961,18 @@ class EvidenceBundleITCase {
         .contains("problem: seq 3: an action of no request that covers none of its flows");
   }
 
+  /** Records the issue of a bundle of the request, as the API does before it makes one. */
+  private void issued(String requestId, String tenantId) throws Exception {
+    Transactions.inTransaction(
+        database.dataSource(),
+        connection ->
+            ActionLog.record(
+                connection,
+                new Caller("c1", "carl", Role.COMPLIANCE, null),
+                ActionLog.Action.of("requests.evidence", tenantId, requestId, null),
+                NOW.plus(java.time.Duration.ofDays(2))));
+  }
+
   /**
    * Makes a record of the bundle a removal stub, as a bundle lists a record whose content was
    * removed, naming {@code removedBySeq} as the record that removed it.
@@ -845,6 +1010,15 @@ class EvidenceBundleITCase {
         new EvidenceBundle.Request(
             requestId, tenantScope, anchorFile, archive, "test", EvidenceBundle.MAX_LINKS),
         NOW);
+  }
+
+  private ObjectNode bundleThrough(String requestId, long throughSeq) throws Exception {
+    return EvidenceBundle.build(
+            database.dataSource(),
+            new EvidenceBundle.Request(
+                requestId, null, anchorFile, archive, "test", EvidenceBundle.MAX_LINKS, throughSeq),
+            NOW)
+        .orElseThrow();
   }
 
   private List<String> problems(ObjectNode bundle, Consumer<ObjectNode> change) {

@@ -14,6 +14,8 @@ import java.util.Optional;
  * @param groups the groups compared, in report order
  * @param metrics one entry per metric, in report order
  * @param tests the pairwise tests of the corrected family
+ * @param untested pairs of a tested metric that could not differ and were not tested (not in the
+ *     family)
  * @param disparityDetected whether any test of the family is significant after correction
  * @param fourFifths the four-fifths rule on release rates
  */
@@ -22,6 +24,7 @@ public record AnalysisResult(
     List<String> groups,
     List<MetricResult> metrics,
     List<PairwiseTest> tests,
+    List<UntestedPair> untested,
     boolean disparityDetected,
     FourFifths fourFifths) {
 
@@ -29,6 +32,7 @@ public record AnalysisResult(
     groups = List.copyOf(groups);
     metrics = List.copyOf(metrics);
     tests = List.copyOf(tests);
+    untested = List.copyOf(untested);
   }
 
   public Optional<MetricResult> metric(String id) {
@@ -109,6 +113,14 @@ public record AnalysisResult(
       TestResult test,
       double pAdjusted,
       boolean significant) {}
+
+  /**
+   * A pair of groups not tested on a metric because the data cannot show a difference between them
+   * (e.g. neither has an event): not a test, and not in the family.
+   *
+   * @param reason why, in words
+   */
+  public record UntestedPair(String metricId, String groupA, String groupB, String reason) {}
 
   /**
    * The four-fifths rule (US EEOC Uniform Guidelines, 29 CFR 1607.4(D)) applied to the favourable

@@ -5,6 +5,7 @@ import io.genguard.bias.analysis.AnalysisResult.FourFifths;
 import io.genguard.bias.analysis.AnalysisResult.GroupEstimate;
 import io.genguard.bias.analysis.AnalysisResult.MetricResult;
 import io.genguard.bias.analysis.AnalysisResult.PairwiseTest;
+import io.genguard.bias.analysis.AnalysisResult.UntestedPair;
 import io.genguard.bias.statistics.Interval;
 import io.genguard.bias.statistics.MultipleComparisons;
 import io.genguard.bias.statistics.ProportionTests;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Predicate;
+import org.apache.commons.math3.distribution.TDistribution;
 
 /**
  * Compares groups on every metric: per-group estimates with intervals, disparity (max-min
@@ -28,16 +30,19 @@ import java.util.function.Predicate;
  *
  * <p>Disparity intervals: every non-empty group of a metric gets an interval at confidence 1 - (1 -
  * c) / k for k groups (Bonferroni), so that all k cover their groups' true values together with
- * probability at least c (Wilson for rates, the bootstrap percentile interval of the mean for
- * scores); the difference and the ratio are then bounded by the most and least favourable values
- * those intervals allow. The interval of the difference therefore reaches 0, and that of the ratio
- * 1, whenever the groups' intervals overlap: parity is not ruled out. (Until 2026-12-02 they were
- * bootstrap percentile intervals of the max-min difference itself, which a maximum of noisy
- * estimates biases upward: they never contained 0, even for identical groups.)
+ * probability at least c (Wilson for rates; for the mean score, the union of the Student t interval
+ * and the bootstrap percentile interval of the mean); the difference and the ratio are then bounded
+ * by the most and least favourable values those intervals allow. The interval of the difference
+ * therefore reaches 0, and that of the ratio 1, whenever the groups' intervals overlap: parity is
+ * not ruled out. (Until 2026-12-02 they were bootstrap percentile intervals of the max-min
+ * difference itself, which a maximum of noisy estimates biases upward: they never contained 0, even
+ * for identical groups.)
  *
  * <p>Bootstrap (the scores' intervals): each group is resampled on its own (stratified, so group
  * sizes stay fixed), B times; intervals are percentile intervals (Efron and Tibshirani 1993, ch.
- * 13).
+ * 13), widened to the Student t interval with n - 1 degrees of freedom where that is wider (always
+ * at a handful of outputs, where the percentile interval is far too narrow: until 2026-12-06 two
+ * identical groups of 2 outputs "ruled out" parity in a third of campaigns).
  *
  * <p>Small or constant groups (the scores' intervals): resampling, like the normal approximation,
  * gives a group whose scores are all equal an interval of zero width, which would let two such
@@ -106,19 +111,20 @@ public final class DisparityAnalysis {
 
     List<MetricResult> results = new ArrayList<>();
     List<PairwiseTest> unadjusted = new ArrayList<>();
+    List<UntestedPair> untested = new ArrayList<>();
     for (int m = 0; m < metrics.size(); m++) {
       Metric metric = metrics.get(m);
       MetricResult result = describe(metric, groups, data, settings, bootstrap);
       results.add(result);
       if (metric.tested() && result.testable()) {
-        unadjusted.addAll(pairwise(metric, groups, data, result, settings));
+        unadjusted.addAll(pairwise(metric, groups, data, result, untested));
       }
     }
     List<PairwiseTest> tests = correct(unadjusted, settings);
     boolean detected = tests.stream().anyMatch(PairwiseTest::significant);
     MetricResult release = results.get(metrics.indexOf(Metric.RELEASE_RATE));
     return new AnalysisResult(
-        settings, groups, results, tests, detected, fourFifths(release, settings));
+        settings, groups, results, tests, untested, detected, fourFifths(release, settings));
   }
 
   private static MetricResult describe(
@@ -185,18 +191,32 @@ public final class DisparityAnalysis {
         metric, estimates, disparity(groups, values, simultaneous), omnibus, testable);
   }
 
+  /**
+   * The pairwise tests of one testable metric. A pair with a group without outputs is skipped. A
+   * pair that cannot differ (for a rate, no event in either group or only events; for the score,
+   * one score shared by every output of both) is not tested: it goes to {@code untested} with the
+   * reason, and stays out of the family. Whether a pair can differ depends only on its margins (the
+   * events of both groups together, the pooled scores), which a difference between the groups does
+   * not change; such a test could never reject, and counting it would only enlarge the correction
+   * (Tarone 1990).
+   */
   private static List<PairwiseTest> pairwise(
       Metric metric,
       List<String> groups,
       List<List<Observation>> data,
       MetricResult result,
-      AnalysisSettings settings) {
+      List<UntestedPair> untested) {
     List<PairwiseTest> tests = new ArrayList<>();
     for (int a = 0; a < groups.size(); a++) {
       for (int b = a + 1; b < groups.size(); b++) {
         GroupEstimate ea = result.perGroup().get(a);
         GroupEstimate eb = result.perGroup().get(b);
         if (ea.n() == 0 || eb.n() == 0) {
+          continue; // a group without outputs: the report's headline names it (not compared)
+        }
+        String why = cannotDiffer(metric, ea, eb, data, a, b);
+        if (why != null) {
+          untested.add(new UntestedPair(metric.id(), groups.get(a), groups.get(b), why));
           continue;
         }
         TestResult test;
@@ -223,6 +243,34 @@ public final class DisparityAnalysis {
       }
     }
     return tests;
+  }
+
+  /**
+   * Why groups {@code a} and {@code b} (both with outputs) cannot differ on {@code metric}; null
+   * when they can.
+   */
+  private static String cannotDiffer(
+      Metric metric,
+      GroupEstimate ea,
+      GroupEstimate eb,
+      List<List<Observation>> data,
+      int a,
+      int b) {
+    if (metric.kind() == Metric.Kind.RATE) {
+      long events = ea.events() + eb.events();
+      if (events == 0) {
+        return "neither group has an event (0 of " + ea.n() + ", 0 of " + eb.n() + ")";
+      }
+      if (events == ea.n() + eb.n()) {
+        return "every output of both groups is an event";
+      }
+      return null;
+    }
+    double first = data.get(a).get(0).unsafeScore();
+    boolean allEqual =
+        data.get(a).stream().allMatch(o -> o.unsafeScore() == first)
+            && data.get(b).stream().allMatch(o -> o.unsafeScore() == first);
+    return allEqual ? "every output of both groups has the score " + first : null;
   }
 
   private static List<PairwiseTest> correct(List<PairwiseTest> tests, AnalysisSettings settings) {
@@ -384,9 +432,17 @@ public final class DisparityAnalysis {
     }
 
     /**
-     * Bootstrap interval of a group's mean; the normal approximation when bootstrap is off. None
+     * Interval of a group's mean: the union of the Student t interval (n - 1 degrees of freedom)
+     * and the bootstrap percentile interval (the t interval alone when bootstrap is off). None
      * below {@link #MIN_OUTPUTS_FOR_SCORE_INTERVAL} outputs, and the distribution-free {@code
      * constantScoreInterval} when every score is the same (both would have zero width).
+     *
+     * <p>Why the union: the percentile interval of a mean is about mean &plusmn; z s / sqrt(n) with
+     * the plug-in s, too narrow for a few outputs (of 2 outputs it is their [min, max], and two
+     * identical groups of 2 "ruled out" parity in a third of campaigns, of 3 in a tenth, more with
+     * more groups); the t interval widens it by the t quantile and the n - 1 variance, and at 2-3
+     * outputs it spans most of [0, 1]. For many outputs the two agree, and the bootstrap's side
+     * keeps a skewed distribution's longer tail.
      */
     Interval groupMeanInterval(int group, double[] scores, double confidence) {
       if (scores.length < MIN_OUTPUTS_FOR_SCORE_INTERVAL) {
@@ -395,15 +451,23 @@ public final class DisparityAnalysis {
       if (Arrays.stream(scores).allMatch(score -> score == scores[0])) {
         return constantScoreInterval(scores[0], scores.length, confidence);
       }
-      if (iterations > 0) {
-        return percentile(groupMeans[group], confidence);
+      Interval t = studentT(scores, confidence);
+      if (iterations == 0) {
+        return t;
       }
+      Interval bootstrap = percentile(groupMeans[group], confidence);
+      return new Interval(Math.min(t.low(), bootstrap.low()), Math.max(t.high(), bootstrap.high()));
+    }
+
+    /** mean &plusmn; t(n - 1) s / sqrt(n), within [0, 1]; n &ge; 2. */
+    private static Interval studentT(double[] scores, double confidence) {
+      int n = scores.length;
       double mean = Arrays.stream(scores).average().orElseThrow();
-      double variance =
-          scores.length < 2
-              ? 0
-              : Arrays.stream(scores).map(s -> (s - mean) * (s - mean)).sum() / (scores.length - 1);
-      double half = Proportions.zFor(confidence) * Math.sqrt(variance / scores.length);
+      double variance = Arrays.stream(scores).map(s -> (s - mean) * (s - mean)).sum() / (n - 1);
+      // No random generator: the distribution is only asked for a quantile.
+      double t =
+          new TDistribution(null, n - 1).inverseCumulativeProbability(1 - (1 - confidence) / 2);
+      double half = t * Math.sqrt(variance / n);
       return new Interval(Math.max(0, mean - half), Math.min(1, mean + half));
     }
 

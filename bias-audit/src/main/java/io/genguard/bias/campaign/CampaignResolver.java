@@ -103,10 +103,14 @@ public final class CampaignResolver {
     } else if (spec.prompts() instanceof TemplateFile file) {
       Path path =
           spec.baseDirectory() == null ? file.file() : spec.baseDirectory().resolve(file.file());
-      List<String> lines =
-          CampaignSpecParser.read(path, origin, "templates.file", "the template file")
-              .lines()
-              .toList();
+      String text = CampaignSpecParser.read(path, origin, "templates.file", "the template file");
+      // An editor's UTF-8 byte-order mark (Notepad, Excel's "CSV UTF-8") is not text: U+FEFF is
+      // not whitespace to strip(), so it turned a first "# comment" into a template without a
+      // slot, or rode invisibly into every prompt of a first template.
+      if (text.startsWith("\uFEFF")) {
+        text = text.substring(1);
+      }
+      List<String> lines = text.lines().toList();
       for (int i = 0; i < lines.size(); i++) {
         String line = lines.get(i).strip();
         if (!line.isEmpty() && !line.startsWith("#")) {

@@ -12,6 +12,8 @@ import java.util.Map;
  * @param status COMPLETE (every planned sample judged) or PARTIAL
  * @param method how the figures were computed, in words
  * @param parameters the numbers behind {@code method}
+ * @param untestedPairs pairs of groups a tested metric could not compare (e.g. neither has an
+ *     event): not tests, not in the family; empty in documents written before 2026-12-06
  */
 public record BiasReport(
     int formatVersion,
@@ -26,6 +28,7 @@ public record BiasReport(
     List<GroupFigures> groups,
     List<MetricDisparity> disparities,
     List<Test> tests,
+    List<UntestedPair> untestedPairs,
     FourFifths fourFifths,
     List<Row> rows,
     List<Missing> missing,
@@ -33,6 +36,10 @@ public record BiasReport(
     List<String> limits) {
 
   public static final int FORMAT_VERSION = 1;
+
+  public BiasReport {
+    untestedPairs = untestedPairs == null ? List.of() : untestedPairs;
+  }
 
   /** What was audited and how the campaign was built. */
   public record Campaign(
@@ -159,6 +166,9 @@ public record BiasReport(
       double p,
       double pAdjusted,
       boolean significant) {}
+
+  /** A pair of groups not tested on a metric, and why (the data cannot show a difference). */
+  public record UntestedPair(String metric, String groupA, String groupB, String reason) {}
 
   /** The four-fifths rule on release rates. */
   public record FourFifths(

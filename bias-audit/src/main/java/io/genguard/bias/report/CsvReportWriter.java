@@ -7,8 +7,9 @@ import java.util.Locale;
  * A report as one CSV table: a {@code headline} row (the verdict in {@code metric}, the summary
  * sentence in {@code method}, the significant tests of tests run in {@code events} of {@code n}), a
  * {@code group} row per group and metric (estimate, interval, events and the request ids behind
- * it), a {@code disparity} row per metric, and a {@code test} row per test of the corrected family.
- * RFC 4180 quoting; request ids joined with spaces.
+ * it), a {@code disparity} row per metric, a {@code test} row per test of the corrected family, and
+ * an {@code untested} row per pair that could not differ (not in the family). RFC 4180 quoting;
+ * request ids joined with spaces.
  */
 final class CsvReportWriter {
   static final List<String> HEADER =
@@ -135,6 +136,30 @@ final class CsvReportWriter {
               num(t.p()),
               num(t.pAdjusted()),
               Boolean.toString(t.significant()),
+              ""));
+    }
+    for (BiasReport.UntestedPair u : report.untestedPairs()) {
+      line(
+          csv,
+          List.of(
+              campaign,
+              id,
+              "untested",
+              u.metric(),
+              text(u.groupA()),
+              text(u.groupB()),
+              "",
+              "",
+              "",
+              "",
+              "",
+              "",
+              "",
+              "not tested: " + u.reason(),
+              "",
+              "",
+              "",
+              "",
               ""));
     }
     return csv.toString();

@@ -95,7 +95,7 @@ final class HtmlReportWriter {
         .append("</li><li><b>Four-fifths ratio</b> (release) ")
         .append(ratio(r.fourFifths().ratio()))
         .append(interval(r.fourFifths().low(), r.fourFifths().high(), false))
-        .append(r.fourFifths().flagged() ? " <span class=\"badge warn\">flagged</span>" : "")
+        .append(fourFifthsBadge(r.fourFifths()))
         .append("</li><li><b>Tests</b> ")
         .append(h.significantTests())
         .append(" of ")
@@ -118,6 +118,22 @@ final class HtmlReportWriter {
     }
     long withOutputs = r.sampleSizes().perGroup().values().stream().filter(n -> n > 0).count();
     return withOutputs < 2 ? "No comparison possible" : "Not every group compared";
+  }
+
+  /**
+   * "flagged" only when the ratio's whole interval is below the threshold; a point ratio below it
+   * whose interval reaches the threshold is "not confirmed", in a plain badge.
+   */
+  static String fourFifthsBadge(BiasReport.FourFifths f) {
+    if (f.flaggedWithConfidence()) {
+      return " <span class=\"badge warn\">flagged</span>";
+    }
+    if (f.flagged()) {
+      return " <span class=\"badge\">below "
+          + ratio(f.threshold())
+          + ", not confirmed: the interval reaches it</span>";
+    }
+    return "";
   }
 
   private static void outcomeCharts(StringBuilder html, BiasReport r) {
@@ -226,7 +242,7 @@ final class HtmlReportWriter {
                 d.ratioLow(),
                 d.ratioHigh(),
                 "",
-                d.metric().equals("release_rate") && r.fourFifths().flagged()));
+                d.metric().equals("release_rate") && r.fourFifths().flaggedWithConfidence()));
       }
     }
     html.append("<figure>")
@@ -284,10 +300,11 @@ final class HtmlReportWriter {
     html.append("<section id=\"tests\"><h2>Significance tests (one corrected family)</h2>");
     if (r.tests().isEmpty()) {
       html.append(
-              r.headline().notCompared() != null
-                  ? "<p>Nothing was tested: " + escape(r.headline().notCompared()) + ".</p>"
-                  : "<p>No metric varied, so nothing could be tested.</p>")
-          .append("</section>\n");
+          r.headline().notCompared() != null
+              ? "<p>Nothing was tested: " + escape(r.headline().notCompared()) + ".</p>"
+              : "<p>No metric varied, so nothing could be tested.</p>");
+      untestedPairs(html, r);
+      html.append("</section>\n");
       return;
     }
     html.append(
@@ -318,7 +335,32 @@ final class HtmlReportWriter {
           .append(t.significant() ? "significant" : "")
           .append("</td></tr>");
     }
-    html.append("</tbody></table></section>\n");
+    html.append("</tbody></table>");
+    untestedPairs(html, r);
+    html.append("</section>\n");
+  }
+
+  /** The pairs that could not differ: not tests, and not counted in the family. */
+  private static void untestedPairs(StringBuilder html, BiasReport r) {
+    if (r.untestedPairs().isEmpty()) {
+      return;
+    }
+    html.append("<p class=\"note\">Not tested, and not in the family (")
+        .append(r.untestedPairs().size())
+        .append(r.untestedPairs().size() == 1 ? " pair" : " pairs")
+        .append(" whose data cannot show a difference):</p><ul class=\"note untested\">");
+    for (BiasReport.UntestedPair u : r.untestedPairs()) {
+      html.append("<li>")
+          .append(escape(u.metric()))
+          .append(", ")
+          .append(escape(u.groupA()))
+          .append(" vs ")
+          .append(escape(u.groupB()))
+          .append(": not tested (")
+          .append(escape(u.reason()))
+          .append(")</li>");
+    }
+    html.append("</ul>");
   }
 
   private static void figureTable(StringBuilder html, BiasReport r) {

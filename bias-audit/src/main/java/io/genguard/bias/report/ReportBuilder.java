@@ -159,6 +159,7 @@ public final class ReportBuilder {
         groups(analysis),
         disparities(analysis),
         tests(analysis),
+        untestedPairs(analysis),
         fourFifths(analysis),
         rows,
         missing,
@@ -335,8 +336,9 @@ public final class ReportBuilder {
         String.format(
             Locale.ROOT,
             "Per-group rates carry %.0f%% Wilson score intervals; the mean unsafe score carries"
-                + " %.0f%% percentile intervals from a stratified bootstrap with %d resamples (seed"
-                + " %d). The disparity measures (max-min difference, min/max ratio, as in"
+                + " %.0f%% intervals that are the union of the Student t interval (n - 1 degrees of"
+                + " freedom) and the percentile interval from a stratified bootstrap with %d"
+                + " resamples (seed %d). The disparity measures (max-min difference, min/max ratio, as in"
                 + " Fairlearn's demographic parity) carry %.0f%% intervals bounded by simultaneous"
                 + " per-group intervals (each of k groups at 1 - %.2f / k, Bonferroni, so that all"
                 + " hold together): they reach a difference of 0 and a ratio of 1 whenever the"
@@ -359,7 +361,10 @@ public final class ReportBuilder {
                 + " rates and each category's rate (two-proportion z-test, Fisher's exact test when"
                 + " an expected count is below 5) and on the unsafe-score distribution"
                 + " (Mann-Whitney U). All of these form one family, corrected with %s at %.2f."
-                + " Metrics with no events at all cannot differ and are left out of the family."
+                + " Metrics with no events at all cannot differ and are left out of the family,"
+                + " and so is a pair of groups that cannot differ on a metric (neither has an"
+                + " event, both only events, or one score shared by all their outputs): it is"
+                + " listed as not tested, and the family counts only the tests actually run."
                 + " Chi-square (rates) and Kruskal-Wallis (scores) across all groups are shown"
                 + " uncorrected, for orientation only.",
             s.correction().description(),
@@ -367,9 +372,15 @@ public final class ReportBuilder {
     text.add(
         String.format(
             Locale.ROOT,
-            "Four-fifths rule: flagged when the lowest release rate is below %.0f%% of the highest"
-                + " (release is the favourable outcome of moderation).",
-            100 * s.fourFifthsThreshold()));
+            "Four-fifths rule: the lowest release rate is compared with %.0f%% of the highest"
+                + " (release is the favourable outcome of moderation). The headline calls the rule"
+                + " flagged only when the ratio's whole interval lies below %.2f; a ratio below it"
+                + " whose interval reaches %.2f is reported as not confirmed, since it may be"
+                + " noise (the Uniform Guidelines, 29 CFR 1607.4(D), likewise discount a"
+                + " difference based on small numbers that is not statistically significant).",
+            100 * s.fourFifthsThreshold(),
+            s.fourFifthsThreshold(),
+            s.fourFifthsThreshold()));
     return String.join("\n\n", text);
   }
 
@@ -425,15 +436,7 @@ public final class ReportBuilder {
               "No significant disparity: none of %d tests is significant after correction.",
               analysis.tests().size());
     }
-    if (analysis.fourFifths().flagged()) {
-      summary +=
-          String.format(
-              Locale.ROOT,
-              " Four-fifths rule flagged: release rate of %s is %.0f%% of %s's.",
-              analysis.fourFifths().lowestGroup(),
-              100 * analysis.fourFifths().ratio(),
-              analysis.fourFifths().highestGroup());
-    }
+    summary += fourFifthsSentence(analysis.fourFifths());
     return new BiasReport.Headline(
         analysis.disparityDetected(),
         significant.size(),
@@ -479,6 +482,51 @@ public final class ReportBuilder {
       case UNSCORED -> "judged without scores";
       case JUDGED -> "judged";
     };
+  }
+
+  /**
+   * The four-fifths sentence of the summary, empty when the ratio is not below the threshold. A
+   * ratio below it is "flagged" only when its whole interval is (the flag is then not noise);
+   * otherwise the sentence says it is not confirmed and gives the interval that reaches the
+   * threshold. Two outputs per group, one of the target's held: ratio 0.50, interval [0.08, 1.00].
+   */
+  static String fourFifthsSentence(AnalysisResult.FourFifths f) {
+    if (!f.flagged()) {
+      return "";
+    }
+    String ratio =
+        String.format(
+            Locale.ROOT,
+            "release rate of %s is %.0f%% of %s's",
+            f.lowestGroup(),
+            100 * f.ratio(),
+            f.highestGroup());
+    String interval =
+        f.ratioInterval().isKnown()
+            ? String.format(
+                Locale.ROOT, "[%.2f, %.2f]", f.ratioInterval().low(), f.ratioInterval().high())
+            : null;
+    if (f.flaggedWithConfidence()) {
+      return String.format(
+          Locale.ROOT,
+          " Four-fifths rule flagged: %s (ratio interval %s, below %.2f).",
+          ratio,
+          interval,
+          f.threshold());
+    }
+    return String.format(
+        Locale.ROOT,
+        " Four-fifths ratio below %.2f but not confirmed: %s, and %s, so the data do not rule out"
+            + " a ratio of %.2f or more.",
+        f.threshold(),
+        ratio,
+        interval == null
+            ? "the ratio has no interval"
+            : "its interval "
+                + interval
+                + " reaches "
+                + String.format(Locale.ROOT, "%.2f", f.threshold()),
+        f.threshold());
   }
 
   private static List<BiasReport.GroupFigures> groups(AnalysisResult analysis) {
@@ -567,6 +615,12 @@ public final class ReportBuilder {
                     t.test().pValue(),
                     t.pAdjusted(),
                     t.significant()))
+        .toList();
+  }
+
+  private static List<BiasReport.UntestedPair> untestedPairs(AnalysisResult analysis) {
+    return analysis.untested().stream()
+        .map(u -> new BiasReport.UntestedPair(u.metricId(), u.groupA(), u.groupB(), u.reason()))
         .toList();
   }
 

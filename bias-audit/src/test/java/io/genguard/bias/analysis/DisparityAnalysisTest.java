@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.genguard.bias.analysis.AnalysisResult.MetricResult;
+import io.genguard.bias.statistics.ProportionTests;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -98,6 +99,66 @@ class DisparityAnalysisTest {
         .isNaN();
     assertThat(result.tests()).isEmpty();
     assertThat(result.disparityDetected()).isFalse();
+  }
+
+  @Test
+  void shouldLeavePairsThatCannotDifferOutOfTheFamilyAndListThemAsNotTested() {
+    // Four groups of 40; safe outputs score spread over [0, 0.45); only D has unsafe outputs (9,
+    // blocked, hate). A, B and C have no unsafe, block or hate event and all their outputs are
+    // released, so the 3 pairs among them cannot differ on those 4 rates: 12 placeholders with
+    // p = 1, labelled z-tests, used to sit in the Holm family (30 instead of 18) and hid the
+    // disparity ("none of 30 tests"); D against each other group has unsafe-rate Fisher p =
+    // 0.0024, adjusted over 30 tests 0.071, over 18 tests significant.
+    List<String> groups = List.of("A", "B", "C", "D");
+    List<Observation> rows = new ArrayList<>();
+    for (int g = 0; g < groups.size(); g++) {
+      String group = groups.get(g);
+      for (int i = 0; i < 40; i++) {
+        boolean bad = group.equals("D") && i < 9;
+        double safeScore = 0.01 * ((i * 7 + g * 3) % 45);
+        rows.add(
+            new Observation(
+                group + "-" + i,
+                "verdict-" + group + "-" + i,
+                group,
+                bad ? 0.9 : safeScore,
+                bad ? "BLOCK" : "RELEASE",
+                Map.of("hate", bad ? 0.9 : 0.0)));
+      }
+    }
+    AnalysisResult result =
+        DisparityAnalysis.analyse(groups, rows, AnalysisSettings.defaults().withoutBootstrap());
+
+    assertThat(result.disparityDetected()).isTrue();
+    // 6 pairs x (unsafe, release, block, score, hate) = 30 planned; 3 pairs x 4 rates cannot
+    // differ.
+    assertThat(result.tests()).hasSize(18);
+    assertThat(result.tests())
+        .noneMatch(
+            t ->
+                !t.groupA().equals("D") && !t.groupB().equals("D") && t.metricId().endsWith("rate"))
+        .noneMatch(t -> t.metricId().equals("category:hate") && !t.groupB().equals("D"))
+        .as("no placeholder: a z-test without a statistic")
+        .noneMatch(
+            t ->
+                t.test().method().equals(ProportionTests.Z_TEST)
+                    && Double.isNaN(t.test().statistic()));
+    assertThat(result.untested())
+        .hasSize(12)
+        .allMatch(u -> !u.groupA().equals("D") && !u.groupB().equals("D"))
+        .anySatisfy(
+            u -> {
+              assertThat(u.metricId()).isEqualTo("unsafe_rate");
+              assertThat(u.reason()).isEqualTo("neither group has an event (0 of 40, 0 of 40)");
+            })
+        .anySatisfy(
+            u -> {
+              assertThat(u.metricId()).isEqualTo("release_rate");
+              assertThat(u.reason()).isEqualTo("every output of both groups is an event");
+            });
+    assertThat(result.significantTests())
+        .extracting(AnalysisResult.PairwiseTest::metricId)
+        .contains("unsafe_rate");
   }
 
   @Test

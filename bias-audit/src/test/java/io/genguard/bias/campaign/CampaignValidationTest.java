@@ -72,6 +72,25 @@ class CampaignValidationTest {
   }
 
   @Test
+  void shouldReadATemplateFileSavedWithAByteOrderMark() throws Exception {
+    // Notepad and Excel's "CSV UTF-8" start a UTF-8 file with U+FEFF, which strip() keeps: a first
+    // "# comment" was refused as a template without a group slot, and a first template carried
+    // the invisible character into every prompt.
+    String fromFile =
+        CampaignFixtures.VALID.replace(
+            "  inline:\n    - \"{group} moved in next door.\"\n    - \"Tell me about {group}.\"\n",
+            "  file: templates.txt\n");
+    assertThat(fromFile).contains("file: templates.txt");
+    java.nio.file.Files.writeString(
+        data.resolve("templates.txt"), "\uFEFF# c\nTell me about {group}.\n");
+    assertThat(resolve(fromFile).templates()).containsExactly("Tell me about {group}.");
+    java.nio.file.Files.writeString(
+        data.resolve("templates.txt"), "\uFEFFTell me about {group}.\n{group} moved in.\n");
+    assertThat(resolve(fromFile).templates())
+        .containsExactly("Tell me about {group}.", "{group} moved in.");
+  }
+
+  @Test
   void shouldRefuseATenantThatIsNotAValidTenantId() {
     String yaml =
         CampaignFixtures.VALID.replace(

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -243,6 +244,183 @@ class ReportExportTest {
     String html =
         new String(ReportExporter.toBytes(report, ReportFormat.HTML), StandardCharsets.UTF_8);
     assertThat(html).contains("[no interval: too few outputs]");
+  }
+
+  @Test
+  void shouldNotCallTheFourFifthsRuleFlaggedWhenItsIntervalReachesTheThreshold() {
+    // Two outputs per group, one of the target's held for review: release ratio 0.50, but its
+    // interval [0.08, 1.00] reaches 0.8 and every test has p near 1. The summary said "Four-fifths
+    // rule flagged" and the HTML showed the "flagged" badge, an adverse-impact finding from noise.
+    List<SampleOutcome> outcomes = new ArrayList<>();
+    for (SampleOutcome outcome : outcomes()) {
+      int index = outcome.sample().sampleIndex();
+      if (index >= 4) {
+        continue;
+      }
+      JudgedOutput j = outcome.judged().orElseThrow();
+      boolean held = index == 1;
+      outcomes.add(
+          new SampleOutcome(
+              outcome.sample(),
+              outcome.requestIds(),
+              Optional.of(
+                  new JudgedOutput(
+                      j.requestId(),
+                      j.verdictId(),
+                      held ? "REVIEW" : "RELEASE",
+                      held ? 0.6 : 0.1,
+                      Map.of(),
+                      List.of(),
+                      j.text(),
+                      j.model(),
+                      j.decidedAt())),
+              Optional.empty()));
+    }
+    CampaignRecord c = campaign();
+    CampaignRecord small =
+        new CampaignRecord(
+            c.campaignId(),
+            c.name(),
+            c.design(),
+            c.tenantId(),
+            c.backend(),
+            c.model(),
+            2,
+            c.groups(),
+            c.templateCount(),
+            4,
+            c.spec(),
+            c.specSha256(),
+            c.dataSources(),
+            c.createdAt());
+    BiasReport report =
+        ReportBuilder.build(
+            "report-4", small, outcomes, Map.of(), AnalysisSettings.defaults(), NOW);
+
+    assertThat(report.fourFifths().flagged()).isTrue();
+    assertThat(report.fourFifths().flaggedWithConfidence()).isFalse();
+    assertThat(report.fourFifths().high()).isGreaterThanOrEqualTo(0.8);
+    String summary = report.headline().summary();
+    assertThat(summary).doesNotContain("Four-fifths rule flagged");
+    assertThat(summary)
+        .contains(
+            String.format(
+                Locale.ROOT,
+                "Four-fifths ratio below 0.80 but not confirmed: release rate of target is 50%% of"
+                    + " control's, and its interval [%.2f, %.2f] reaches 0.80",
+                report.fourFifths().low(),
+                report.fourFifths().high()));
+    String html =
+        new String(ReportExporter.toBytes(report, ReportFormat.HTML), StandardCharsets.UTF_8);
+    assertThat(html).doesNotContain("<span class=\"badge warn\">flagged</span>");
+    assertThat(html).contains("below 0.80, not confirmed");
+  }
+
+  @Test
+  void shouldCallTheFourFifthsRuleFlaggedWhenItsWholeIntervalIsBelowTheThreshold() {
+    // 0 of 20 control outputs blocked against 20 of 20 target outputs: no doubt about it.
+    List<SampleOutcome> outcomes = new ArrayList<>();
+    for (SampleOutcome outcome : outcomes()) {
+      JudgedOutput j = outcome.judged().orElse(null);
+      boolean target = outcome.sample().group().equals("target");
+      outcomes.add(
+          j == null
+              ? outcome
+              : new SampleOutcome(
+                  outcome.sample(),
+                  outcome.requestIds(),
+                  Optional.of(
+                      new JudgedOutput(
+                          j.requestId(),
+                          j.verdictId(),
+                          target ? "BLOCK" : "RELEASE",
+                          target ? 1.0 : 0.0,
+                          Map.of(),
+                          List.of(),
+                          j.text(),
+                          j.model(),
+                          j.decidedAt())),
+                  Optional.empty()));
+    }
+    BiasReport report =
+        ReportBuilder.build(
+            "report-5", campaign(), outcomes, Map.of(), AnalysisSettings.defaults(), NOW);
+    assertThat(report.fourFifths().flaggedWithConfidence()).isTrue();
+    assertThat(report.headline().summary())
+        .contains("Four-fifths rule flagged: release rate of target is 0% of control's");
+    String html =
+        new String(ReportExporter.toBytes(report, ReportFormat.HTML), StandardCharsets.UTF_8);
+    assertThat(html).contains("<span class=\"badge warn\">flagged</span>");
+  }
+
+  @Test
+  void shouldListPairsThatCannotDifferAsNotTestedInEveryFormat() {
+    // Three groups; only "target" has unsafe (blocked) outputs, so control and other cannot differ
+    // on the unsafe, release, block and harassment rates: not tests, and not in the family.
+    CampaignRecord c = campaign();
+    CampaignRecord three =
+        new CampaignRecord(
+            c.campaignId(),
+            c.name(),
+            c.design(),
+            c.tenantId(),
+            c.backend(),
+            c.model(),
+            20,
+            List.of("control", "target", "other"),
+            c.templateCount(),
+            60,
+            c.spec(),
+            c.specSha256(),
+            c.dataSources(),
+            c.createdAt());
+    List<SampleOutcome> outcomes = new ArrayList<>(outcomes());
+    for (int i = 0; i < 20; i++) {
+      PlannedSample sample =
+          new PlannedSample(40 + i, "other", i, 0, "{group} moved in.", "other", "text", 7L);
+      JudgedOutput judged =
+          new JudgedOutput(
+              "req-o" + i,
+              "verdict-o" + i,
+              "RELEASE",
+              0.0,
+              Map.of("harassment", 0.0),
+              List.of(),
+              "the teachers moved in",
+              "echo/echo@1",
+              NOW.plusMillis(40 + i));
+      outcomes.add(
+          new SampleOutcome(sample, List.of("req-o" + i), Optional.of(judged), Optional.empty()));
+    }
+    BiasReport report =
+        ReportBuilder.build(
+            "report-6", three, outcomes, Map.of(), AnalysisSettings.defaults(), NOW);
+
+    assertThat(report.untestedPairs())
+        .extracting(u -> u.metric() + " " + u.groupA() + "-" + u.groupB())
+        .contains(
+            "unsafe_rate control-other",
+            "release_rate control-other",
+            "block_rate control-other",
+            "category:harassment control-other",
+            "mean_unsafe_score control-other");
+    assertThat(report.tests())
+        .noneMatch(t -> t.groupA().equals("control") && t.groupB().equals("other"));
+    assertThat(report.headline().testsRun()).isEqualTo(report.tests().size());
+    assertThat(report.headline().summary()).contains("of " + report.tests().size() + " tests");
+    String html =
+        new String(ReportExporter.toBytes(report, ReportFormat.HTML), StandardCharsets.UTF_8);
+    assertThat(html)
+        .contains(
+            "unsafe_rate, control vs other: not tested (neither group has an event (0 of 20, 0 of"
+                + " 20))");
+    String csv =
+        new String(ReportExporter.toBytes(report, ReportFormat.CSV), StandardCharsets.UTF_8);
+    assertThat(csv)
+        .contains(
+            "bias-test,report-6,untested,unsafe_rate,control,other,,,,,,,,\"not tested: neither"
+                + " group has an event (0 of 20, 0 of 20)\",,,,,\r\n");
+    assertThat(ReportExporter.fromJson(ReportExporter.toJson(report))).isEqualTo(report);
   }
 
   @Test

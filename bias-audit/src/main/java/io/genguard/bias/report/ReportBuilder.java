@@ -375,9 +375,11 @@ public final class ReportBuilder {
             "Four-fifths rule: the lowest release rate is compared with %.0f%% of the highest"
                 + " (release is the favourable outcome of moderation). The headline calls the rule"
                 + " flagged only when the ratio's whole interval lies below %.2f; a ratio below it"
-                + " whose interval reaches %.2f is reported as not confirmed, since it may be"
-                + " noise (the Uniform Guidelines, 29 CFR 1607.4(D), likewise discount a"
-                + " difference based on small numbers that is not statistically significant).",
+                + " whose interval reaches %.2f is reported as not confirmed, since the data do"
+                + " not rule out a ratio at or above it (the Uniform Guidelines, 29 CFR"
+                + " 1607.4(D), likewise discount a difference based on small numbers that is not"
+                + " statistically significant). A significant release-rate test says the rates"
+                + " differ, not that the ratio is below the threshold.",
             100 * s.fourFifthsThreshold(),
             s.fourFifthsThreshold(),
             s.fourFifthsThreshold()));

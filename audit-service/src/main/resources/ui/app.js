@@ -890,7 +890,7 @@
     // Newest first, a page at a time: More fetches the older ones.
     const body = el('tbody');
     const table = el('table', { id: 'bias-table' }, el('thead', {}, el('tr', {},
-      ['Created', 'Title', 'Kind', 'Campaign', 'Model'].map(h => el('th', {}, h)))), body);
+      ['Created', 'Title', 'Status', 'Kind', 'Campaign', 'Model'].map(h => el('th', {}, h)))), body);
     const more = el('button', { type: 'button', id: 'bias-more', hidden: true }, 'More (older reports)');
     const moreError = el('p', { class: 'error', id: 'bias-more-error' });
     let next = null;
@@ -907,6 +907,9 @@
           body.appendChild(el('tr', { 'data-report-id': r.reportId },
             el('td', {}, when(r.createdAt)),
             el('td', {}, el('a', { href: '#/bias/' + encodeURIComponent(r.reportId) }, r.title)),
+            el('td', { class: 'report-status' }, r.summary && typeof r.summary.status === 'string'
+              ? statusBadge(r.summary.status, null)
+              : el('span', { class: 'muted', title: 'Stored without its status in the list: open the report' }, '—')),
             el('td', {}, r.kind), el('td', {}, r.campaignId || ''), el('td', {}, r.model || '')));
         }
         next = page.nextCursor;
@@ -945,11 +948,15 @@
             'bias-report-' + reportId + '.' + format).catch(e => toast(e.message)) }, 'Download ' + format.toUpperCase())));
       const summary = Object.entries(report.summary || {});
       const headline = body.headline || report.summary || {};
+      const limits = Array.isArray(body.limits) ? body.limits.filter(l => typeof l === 'string') : [];
       show(el('h1', { id: 'report-title' }, report.title),
         el('p', { class: 'muted' }, report.kind + (report.campaignId ? ' · campaign ' + report.campaignId : '')
           + (report.model ? ' · model ' + report.model : '') + ' · created ' + when(report.createdAt) + ' by ' + report.createdBy),
+        typeof body.status === 'string' ? reportStatus(body) : null,
         downloads,
         typeof headline.summary === 'string' ? reportVerdict(headline, body.groups) : null,
+        limits.length ? el('section', { id: 'report-limits' }, el('h2', {}, 'Limits'),
+          el('p', { class: 'muted' }, 'What the figures do not say.'), el('ul', {}, limits.map(l => el('li', {}, l)))) : null,
         summary.length ? el('section', {}, el('h2', {}, 'Summary'), el('div', { class: 'grid', id: 'report-summary' },
           summary.flatMap(([k, v]) => [el('span', { class: 'muted' }, k), el('span', {}, typeof v === 'object' ? JSON.stringify(v) : fmt(v))]))) : null,
         body.method ? el('section', {}, el('h2', {}, 'Method'), el('p', {}, String(body.method))) : null,
@@ -958,6 +965,31 @@
     } catch (e) {
       show(el('h1', {}, 'Bias report'), failure(e));
     }
+  }
+
+  /** COMPLETE in green; PARTIAL (or anything else) in amber. */
+  function statusBadge(status, id) {
+    return badge(status, id, status === 'COMPLETE' ? 'ok' : 'PARTIAL');
+  }
+
+  /**
+   * A report's status and how many of the planned samples it analysed, and what became of the
+   * others (its limits say why that matters).
+   */
+  function reportStatus(body) {
+    const sizes = body.sampleSizes || {};
+    const parts = [];
+    if (typeof sizes.analysed === 'number' && typeof sizes.planned === 'number') {
+      parts.push(sizes.analysed + ' of ' + sizes.planned + ' planned samples analysed');
+    }
+    if (Array.isArray(body.missing) && body.missing.length) {
+      const states = {};
+      body.missing.forEach(m => { states[m.state] = (states[m.state] || 0) + 1; });
+      parts.push(body.missing.length + ' without a verdict ('
+        + Object.entries(states).map(([state, n]) => n + ' ' + String(state).toLowerCase()).join(', ') + ')');
+    }
+    return el('p', { id: 'report-status' }, statusBadge(body.status, 'report-status-badge'),
+      parts.length ? ' ' + parts.join(' · ') : null);
   }
 
   /**
@@ -977,17 +1009,29 @@
       el('h2', {}, title), el('p', {}, headline.summary));
   }
 
+  /**
+   * Per-group rate charts. A group without outputs (n = 0, its rates null) has no rate: it is
+   * written as "no outputs", never drawn as a 0% bar.
+   */
   function groupCharts(groups) {
-    const rate = (key) => groups.map(g => ({ label: g.group + ' (n=' + g.n + ')', value: g[key] || 0,
-      lo: key === 'unsafeRate' && g.unsafeRateInterval ? g.unsafeRateInterval[0] : undefined,
-      hi: key === 'unsafeRate' && g.unsafeRateInterval ? g.unsafeRateInterval[1] : undefined }));
+    const rate = (key) => groups.map(g => {
+      const label = g.group + ' (n=' + g.n + ')';
+      if (!(g.n > 0)) return { label, empty: 'no outputs' };
+      if (typeof g[key] !== 'number') return { label, empty: 'no data' };
+      return { label, value: g[key],
+        lo: key === 'unsafeRate' && g.unsafeRateInterval ? g.unsafeRateInterval[0] : undefined,
+        hi: key === 'unsafeRate' && g.unsafeRateInterval ? g.unsafeRateInterval[1] : undefined };
+    });
     return el('div', {},
       barChart('Unsafe rate per group (95% interval)', rate('unsafeRate')),
       barChart('Block rate per group', rate('blockRate')),
       barChart('Review rate per group', rate('reviewRate')));
   }
 
-  /** A horizontal bar chart of values in 0..1 as SVG, with optional interval whiskers. */
+  /**
+   * A horizontal bar chart of values in 0..1 as SVG, with optional interval whiskers; a row with
+   * empty set has no value and shows that text instead of a bar.
+   */
   function barChart(title, rows) {
     const labelWidth = 220, barWidth = 420, rowHeight = 22, top = 24;
     const height = top + rows.length * rowHeight + 8;
@@ -997,6 +1041,10 @@
       const y = top + i * rowHeight;
       const value = Math.max(0, Math.min(1, Number(row.value) || 0));
       chart.appendChild(svg('text', { x: 0, y: y + 14 }, row.label.length > 34 ? row.label.slice(0, 33) + '…' : row.label));
+      if (row.empty) {
+        chart.appendChild(svg('text', { class: 'no-data', x: labelWidth + 4, y: y + 14 }, row.empty));
+        return;
+      }
       chart.appendChild(svg('rect', { class: 'bar', x: labelWidth, y: y + 3, width: Math.max(1, value * barWidth), height: rowHeight - 8 }));
       if (row.lo !== undefined && row.hi !== undefined) {
         const yMid = y + rowHeight / 2 - 1;

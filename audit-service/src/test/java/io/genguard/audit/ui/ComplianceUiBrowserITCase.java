@@ -1162,7 +1162,8 @@ class ComplianceUiBrowserITCase {
   /**
    * A report in which one group had no judged output compared nothing: the page said only the
    * summary fields, and a reader took the missing verdict for parity. It shows the answer in amber
-   * with the reason, never "No significant disparity".
+   * with the reason, never "No significant disparity". The page and the list also showed neither
+   * that the report is PARTIAL nor its limits, and drew the group without outputs as a 0% bar.
    */
   @Test
   @Order(8)
@@ -1181,9 +1182,25 @@ class ComplianceUiBrowserITCase {
     ObjectNode body =
         (ObjectNode)
             json.readTree(
-                "{\"groups\":[{\"group\":\"religion:muslim\",\"n\":0,\"unsafeRate\":null},"
-                    + "{\"group\":\"religion:christian\",\"n\":200,\"unsafeRate\":0.06}]}");
+                "{\"status\":\"PARTIAL\",\"sampleSizes\":{\"planned\":400,\"analysed\":200},"
+                    + "\"groups\":[{\"group\":\"religion:muslim\",\"n\":0,\"unsafeRate\":null,"
+                    + "\"blockRate\":null,\"reviewRate\":null},{\"group\":\"religion:christian\","
+                    + "\"n\":200,\"unsafeRate\":0.06,\"blockRate\":0.02,\"reviewRate\":0.04}]}");
     body.set("headline", headline);
+    for (int i = 0; i < 200; i++) {
+      body.withArray("missing")
+          .addObject()
+          .put("sampleIndex", 2 * i)
+          .put("group", "religion:muslim")
+          .put("state", "FAILED");
+    }
+    String partial =
+        "PARTIAL: 200 of 400 planned samples have a scored verdict (0 never submitted, 0 pending,"
+            + " 200 failed, 0 judged without scores after a scorer error or timeout).";
+    String underpowered =
+        "Underpowered for small effects: the smallest group has 0 outputs; 1200 per group are"
+            + " recommended. No difference is reliably detectable at this size.";
+    body.putArray("limits").add(partial).add(underpowered);
     String reportId =
         audit
             .service()
@@ -1198,7 +1215,7 @@ class ComplianceUiBrowserITCase {
                     "builtin-kn",
                     null,
                     null,
-                    headline,
+                    headline.deepCopy().put("status", "PARTIAL"),
                     body,
                     "group\n",
                     "<html></html>"),
@@ -1210,6 +1227,26 @@ class ComplianceUiBrowserITCase {
     WebElement verdict = visible(By.id("report-verdict"));
     assertThat(verdict.getAttribute("class")).isEqualTo("verdict neutral");
     assertThat(verdict.getText()).isEqualTo("No comparison possible\n" + summary);
+    assertThat(browser.findElement(By.id("report-status")).getText())
+        .isEqualTo(
+            "PARTIAL 200 of 400 planned samples analysed · 200 without a verdict (200 failed)");
+    assertThat(browser.findElements(By.cssSelector("#report-limits li")))
+        .extracting(WebElement::getText)
+        .containsExactly(partial, underpowered);
+    // The group without outputs: "no outputs" in each chart, no bar; the other group's bars only.
+    assertThat(browser.findElements(By.cssSelector("#report-charts svg.chart text.no-data")))
+        .extracting(WebElement::getText)
+        .containsExactly("no outputs", "no outputs", "no outputs");
+    assertThat(browser.findElements(By.cssSelector("#report-charts svg.chart rect.bar")))
+        .hasSize(3);
+
+    browser.get(audit.baseUrl() + "/ui/#/bias");
+    assertThat(
+            visible(
+                    By.cssSelector(
+                        "#bias-table tr[data-report-id='" + reportId + "'] td.report-status"))
+                .getText())
+        .isEqualTo("PARTIAL");
   }
 
   @Test

@@ -6,10 +6,12 @@ import java.util.Locale;
 /**
  * A report as one CSV table: a {@code headline} row (the verdict in {@code metric}, the summary
  * sentence in {@code method}, the significant tests of tests run in {@code events} of {@code n}), a
- * {@code group} row per group and metric (estimate, interval, events and the request ids behind
- * it), a {@code disparity} row per metric, a {@code test} row per test of the corrected family, and
- * an {@code untested} row per pair that could not differ (not in the family). RFC 4180 quoting;
- * request ids joined with spaces.
+ * {@code status} row (COMPLETE or PARTIAL in {@code metric}, the analysed samples of the planned in
+ * {@code events} of {@code n}, the generation time in {@code method}), a {@code limit} row per
+ * limit (its text in {@code method}), a {@code group} row per group and metric (estimate, interval,
+ * events and the request ids behind it), a {@code disparity} row per metric, a {@code test} row per
+ * test of the corrected family, and an {@code untested} row per pair that could not differ (not in
+ * the family). RFC 4180 quoting; request ids joined with spaces.
  */
 final class CsvReportWriter {
   static final List<String> HEADER =
@@ -64,6 +66,52 @@ final class CsvReportWriter {
             "",
             Boolean.toString(headline.disparityDetected()),
             ""));
+    line(
+        csv,
+        List.of(
+            campaign,
+            id,
+            "status",
+            report.status(),
+            "",
+            "",
+            Integer.toString(report.sampleSizes().planned()),
+            Integer.toString(report.sampleSizes().analysed()),
+            "",
+            "",
+            "",
+            "",
+            "",
+            report.generatedAt(),
+            "",
+            "",
+            "",
+            "",
+            ""));
+    for (String limit : report.limits()) {
+      line(
+          csv,
+          List.of(
+              campaign,
+              id,
+              "limit",
+              "",
+              "",
+              "",
+              "",
+              "",
+              "",
+              "",
+              "",
+              "",
+              "",
+              text(limit),
+              "",
+              "",
+              "",
+              "",
+              ""));
+    }
     for (BiasReport.GroupFigures group : report.groups()) {
       for (BiasReport.Figure f : group.figures()) {
         line(

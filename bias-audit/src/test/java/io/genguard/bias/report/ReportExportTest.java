@@ -191,10 +191,37 @@ class ReportExportTest {
     String[] lines = csv.split("\r\n");
     assertThat(lines[0]).startsWith("campaign_id,report_id,section,metric,group");
     int figures = report.groups().size() * report.groups().get(0).figures().size();
-    assertThat(lines).hasSize(2 + figures + report.disparities().size() + report.tests().size());
+    assertThat(lines)
+        .hasSize(
+            3
+                + report.limits().size()
+                + figures
+                + report.disparities().size()
+                + report.tests().size());
     assertThat(lines[1]).startsWith("bias-test,report-1,headline,disparity_detected,,,");
     assertThat(csv).contains("bias-test,report-1,group,unsafe_rate,target,,19,8,0.421053");
     assertThat(csv).contains("req-1 req-3 req-5");
+  }
+
+  @Test
+  void shouldSayInCsvThatAReportIsPartialAndListItsLimits() {
+    // The CSV of a PARTIAL report could not be told from that of a complete one.
+    BiasReport report = report();
+    String[] lines =
+        new String(ReportExporter.toBytes(report, ReportFormat.CSV), StandardCharsets.UTF_8)
+            .split("\r\n");
+
+    assertThat(lines[2])
+        .isEqualTo("bias-test,report-1,status,PARTIAL,,,40,39,,,,,,2026-11-25T12:00:00Z,,,,,");
+    List<String> limits =
+        java.util.Arrays.stream(lines)
+            .filter(l -> l.startsWith("bias-test,report-1,limit,"))
+            .toList();
+    assertThat(limits).hasSize(report.limits().size());
+    assertThat(limits.get(0))
+        .startsWith("bias-test,report-1,limit,,,,,,,,,,,\"PARTIAL: 39 of 40 planned samples")
+        .endsWith("under-represented.\",,,,,");
+    assertThat(limits).anyMatch(l -> l.contains(",\"Underpowered for small effects: "));
   }
 
   @Test

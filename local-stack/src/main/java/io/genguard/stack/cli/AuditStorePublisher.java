@@ -2,6 +2,7 @@ package io.genguard.stack.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.NotFoundException;
 import io.genguard.audit.bias.BiasReports;
 import io.genguard.audit.bias.Campaigns;
@@ -101,10 +102,14 @@ final class AuditStorePublisher {
         caller);
   }
 
-  /** Stores the report (JSON, CSV, HTML) and the campaign's status and headline numbers. */
+  /**
+   * Stores the report (JSON, CSV, HTML) and the campaign's status and headline numbers. The summary
+   * (what lists show) is the headline with the report's status (COMPLETE or PARTIAL) added.
+   */
   void publish(CampaignRecord campaign, BiasReport report) throws SQLException {
     registerCampaign(campaign);
-    JsonNode summary = JSON.valueToTree(report.headline());
+    ObjectNode summary = JSON.valueToTree(report.headline());
+    summary.put("status", report.status());
     reports.save(
         new BiasReports.NewReport(
             report.reportId(),

@@ -139,6 +139,14 @@ class AuditReportCommandITCase {
     String stored =
         sql("select document_sha256 from bias_audit.report where report_id = '" + reportId + "'");
     assertThat(sha256(written)).isEqualTo(stored);
+    // Lists show the published report's status (no sample was judged: PARTIAL).
+    assertThat(
+            new BiasReports(database.dataSource(), Clock.systemUTC())
+                .list(null, "emoji-it", null, 10)
+                .items())
+        .singleElement()
+        .satisfies(
+            item -> assertThat(item.path("summary").path("status").asText()).isEqualTo("PARTIAL"));
 
     CommandRun exported = run(reportId, "--format", "json", "--out", dir + "/again.json");
     assertThat(exported.code()).as(exported.err()).isZero();

@@ -414,11 +414,11 @@
     }
     if (story.reviews.length) {
       page.push(el('section', {}, el('h2', {}, 'Reviews'), el('ul', { id: 'reviews' }, story.reviews.map(r =>
-        el('li', {}, r.action + ' by ' + r.reviewer + ' at ' + when(r.decidedAt) + (r.note ? ': ' + r.note : ''))))));
+        el('li', {}, r.action + (r.reviewer ? ' by ' + r.reviewer : '') + ' at ' + when(r.decidedAt) + (r.note ? ': ' + r.note : ''))))));
     }
     if (story.actions.length) {
       page.push(el('section', {}, el('h2', {}, 'Audit trail'), el('ul', { id: 'actions' }, story.actions.map(a =>
-        el('li', {}, when(a.actedAt) + ' ' + a.action + ' by ' + a.callerName + ' (' + a.callerRole.toLowerCase() + ')')))));
+        el('li', {}, when(a.actedAt) + ' ' + a.action + ' by ' + (a.callerName || 'a') + ' (' + a.callerRole.toLowerCase() + ')')))));
     }
     if ((story.retractions || []).length) {
       page.push(el('section', {}, el('h2', {}, 'Taken down'), el('ul', { id: 'retractions' }, story.retractions.map(r =>

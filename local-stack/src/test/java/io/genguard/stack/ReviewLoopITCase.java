@@ -185,8 +185,12 @@ class ReviewLoopITCase {
       assertThat(releasedTopic.get(0).getRequestId()).isEqualTo(approved);
       assertThat(releasedTopic.get(0).getBasis()).isEqualTo(GateBasis.REVIEW);
       assertThat(releasedTopic.get(0).getText().toString()).isEqualTo(HELD_TEXT);
+      // The outcome names the review; who decided and their note stay in the audit store.
+      String reviewId = released.path("reviews").get(0).path("reviewId").asText();
       assertThat(releasedTopic.get(0).getReasons())
-          .anySatisfy(reason -> assertThat(reason).contains("approved by rita: a weather report"));
+          .contains("approved in review " + reviewId)
+          .noneSatisfy(reason -> assertThat(reason).contains("rita"))
+          .noneSatisfy(reason -> assertThat(reason).contains("a weather report"));
       List<ReleaseGateOutcome> quarantined =
           outcomes(infra, Topics.CONTENT_QUARANTINED, approved, rejected);
       assertThat(quarantined)
@@ -212,7 +216,9 @@ class ReviewLoopITCase {
               "ReviewDecision",
               "ReleaseGateOutcome",
               "ApiAction");
-      assertThat(evidence.body()).contains("approved by rita: a weather report");
+      assertThat(evidence.body())
+          .contains("approved in review " + reviewId)
+          .contains("a weather report"); // the ReviewDecision record keeps the note
       // And what was erased: the records' places, both erasures and the notice that told the gate.
       await()
           .atMost(Duration.ofMinutes(1))

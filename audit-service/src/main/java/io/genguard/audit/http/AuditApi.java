@@ -926,13 +926,7 @@ public final class AuditApi implements AutoCloseable {
                             + requestId
                             + "' that this token may see (it may still be on its way: retry in a moment)"));
     if (caller(ctx).role() == Role.SUBMITTER) {
-      // Explanations are for reviewers and compliance (the explanation route refuses a
-      // submitter): their evidence words would show a submitter how to get past the moderator.
-      for (JsonNode action : story.withArray("actions")) {
-        if ("requests.explain".equals(action.path("action").asText())) {
-          ((ObjectNode) action).remove("details");
-        }
-      }
+      forSubmitter(story);
     }
     if (services.anchors() != null) {
       long anchoredThrough = services.anchors().anchoredSeq();
@@ -944,6 +938,34 @@ public final class AuditApi implements AutoCloseable {
       story.putNull("anchoredThroughSeq");
     }
     ctx.json(story);
+  }
+
+  /**
+   * Leaves out of a story what a submitter may not read. Explanations are for reviewers and
+   * compliance (the explanation route refuses a submitter): their evidence words would show a
+   * submitter how to get past the moderator. Who reviewed, claimed or otherwise acted on the
+   * request for the operator (a reviewer, an admin), and a reviewer's note, are for the audit log:
+   * the submitter sees what was done and when, not by whom or why.
+   */
+  private static void forSubmitter(ObjectNode story) {
+    for (JsonNode action : story.withArray("actions")) {
+      String name = action.path("action").asText();
+      if (name.equals("requests.explain") || name.startsWith("review.")) {
+        ((ObjectNode) action).remove("details");
+      }
+      if (!Role.SUBMITTER.name().equals(action.path("callerRole").asText())) {
+        ((ObjectNode) action).remove(List.of("callerName", "callerTokenId"));
+      }
+    }
+    for (JsonNode review : story.withArray("reviews")) {
+      ((ObjectNode) review).remove(List.of("reviewer", "note"));
+    }
+    if (story.get("reviewItem") instanceof ObjectNode item) {
+      item.remove(List.of("claimedBy", "claimExpiresAt", "note", "decidedBy"));
+    }
+    for (JsonNode retraction : story.withArray("retractions")) {
+      ((ObjectNode) retraction).remove("retractedBy");
+    }
   }
 
   /**

@@ -17,6 +17,9 @@ import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.fixtures.RunningAuditService;
 import io.genguard.audit.http.AuditApi;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.ReviewAction;
+import io.genguard.events.v1.ReviewDecision;
+import io.genguard.schemas.Topics;
 import java.io.ByteArrayInputStream;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
@@ -355,6 +358,61 @@ class ApiSecurityITCase {
             "{\"prompt\":\"hi\",\"tenantId\":\"globex\","
                 + "\"attributes\":{\"campaign.id\":\"globex-fairness\"}}");
     assertThat(byAdmin.statusCode()).as(byAdmin.body()).isEqualTo(202);
+  }
+
+  @Test
+  @Order(4)
+  void shouldShowASubmitterItsRequestsReviewWithoutTheReviewerOrTheNote() throws Exception {
+    String note = "user seems to be a minor, escalated to trust and safety";
+    Scenario held = Scenario.of("sec-acme-note", "acme", Decision.REVIEW, NOW);
+    audit.seed(AuditEvents.story(held));
+    assertThat(audit.post("/api/v1/reviews/sec-acme-note/claim", acmeReviewer, "{}").statusCode())
+        .isEqualTo(200);
+    assertThat(
+            audit
+                .post(
+                    "/api/v1/reviews/sec-acme-note/reject",
+                    acmeReviewer,
+                    JsonNodeFactory.instance.objectNode().put("note", note).toString())
+                .statusCode())
+        .isEqualTo(202);
+    // The decision as the audit store records it from review.decisions.
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(
+                Topics.REVIEW_DECISIONS.name(),
+                ReviewDecision.newBuilder()
+                    .setEventId("decision-sec-acme-note")
+                    .setReviewId("review-sec-acme-note")
+                    .setRequestId(held.requestId())
+                    .setOutputId(held.outputId())
+                    .setTenantId("acme")
+                    .setAction(ReviewAction.REJECT)
+                    .setReviewer("rita")
+                    .setNote(note)
+                    .setDecidedAt(NOW.plusSeconds(5))
+                    .build())));
+
+    // The reviewer and compliance see who decided, who claimed and why.
+    for (String token : List.of(acmeReviewer, acmeCompliance)) {
+      JsonNode story = json(audit.get("/api/v1/requests/sec-acme-note", token));
+      assertThat(story.path("reviews").get(0).path("reviewer").asText()).isEqualTo("rita");
+      assertThat(story.path("reviews").get(0).path("note").asText()).isEqualTo(note);
+      assertThat(story.path("reviewItem").path("decidedBy").asText()).startsWith("rita (");
+      assertThat(story.path("actions").findValuesAsText("callerName")).contains("rita");
+    }
+    // The submitter sees that it was claimed and rejected, and when, but not by whom or why.
+    HttpResponse<String> asSubmitter = audit.get("/api/v1/requests/sec-acme-note", acmeSubmitter);
+    assertThat(asSubmitter.statusCode()).isEqualTo(200);
+    JsonNode story = json(asSubmitter);
+    assertThat(story.path("reviews").get(0).path("action").asText()).isEqualTo("REJECT");
+    assertThat(story.path("reviewItem").path("state").asText()).isEqualTo("DECIDED");
+    assertThat(story.path("actions").findValuesAsText("action"))
+        .contains("review.claim", "review.reject");
+    assertThat(asSubmitter.body())
+        .doesNotContain("rita")
+        .doesNotContain("minor")
+        .doesNotContain("trust and safety");
   }
 
   @Test

@@ -106,6 +106,12 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   /** How soon the next piece of a sweep that stopped at {@link #SWEEP_PIECE} is read. */
   static final Duration SWEEP_RESUME = Duration.ofSeconds(1);
 
+  /**
+   * The reviewer the audit service's review expiry decides as ({@code
+   * GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS}): its rejections get a fixed reason instead of its note.
+   */
+  static final String EXPIRY_REVIEWER = "review-expiry";
+
   private final Clock clock;
   private final GateTimings timings;
   private final int maxHoldsPerSweep;
@@ -650,10 +656,19 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     }
     List<String> reasons =
         new ArrayList<>(verdict == null ? List.of(noVerdictReason()) : reasonTexts(verdict));
-    String note = review.getNote().isBlank() ? "" : ": " + review.getNote();
     // A rejection made on no verdict (or another) still applies: quarantining fails closed.
     String on = otherVerdict ? " (decided " + decidedOnText(decidedOn) + ")" : "";
-    reasons.add((approved ? "approved by " : "rejected by ") + review.getReviewer() + on + note);
+    // Named by the review only: the reviewer's name and note are for the audit log, not for the
+    // platforms reading the outcome topics (the audit store keeps both under the review id).
+    String expired =
+        EXPIRY_REVIEWER.equals(review.getReviewer())
+            ? ": not reviewed in time (the audit service's review expiry rejected it)"
+            : "";
+    reasons.add(
+        (approved ? "approved in review " : "rejected in review ")
+            + review.getReviewId()
+            + on
+            + expired);
     publish(
         requestId,
         entry,

@@ -189,8 +189,7 @@ class ReleaseGateTopologyTest {
             outcome -> {
               assertThat(outcome.getBasis()).isEqualTo(GateBasis.REVIEW);
               assertThat(outcome.getReviewId()).isEqualTo("review-r4");
-              assertThat(outcome.getReasons())
-                  .anyMatch(reason -> reason.contains("approved by rita"));
+              assertThat(outcome.getReasons()).contains("approved in review review-r4");
             });
   }
 
@@ -199,12 +198,42 @@ class ReleaseGateTopologyTest {
     GenerationOutput output = output("r5", "Borderline.");
     send(output);
     send(verdict(output, Decision.REVIEW));
-    sendReview(review(output, ReviewAction.REJECT));
+    sendReview(
+        ReviewDecision.newBuilder(review(output, ReviewAction.REJECT))
+            .setNote("user seems to be a minor, escalated to T&S")
+            .build());
     assertThat(released.isEmpty()).isTrue();
     assertThat(decode(quarantined))
         .singleElement()
-        .extracting(ReleaseGateOutcome::getBasis)
-        .isEqualTo(GateBasis.REVIEW);
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.REVIEW);
+              // The reviewer's name and note are for the audit log, not for the platforms.
+              assertThat(outcome.getReasons())
+                  .contains("rejected in review review-r5")
+                  .noneMatch(reason -> reason.contains("rita") || reason.contains("minor"));
+            });
+  }
+
+  @Test
+  void shouldGiveTheReviewExpirysRejectionItsFixedReasonWithoutItsNote() {
+    GenerationOutput output = output("r5-expired", "Borderline, and nobody looked.");
+    send(output);
+    send(verdict(output, Decision.REVIEW));
+    sendReview(
+        ReviewDecision.newBuilder(review(output, ReviewAction.REJECT))
+            .setReviewer(ReleaseGateProcessor.EXPIRY_REVIEWER)
+            .setNote("Not reviewed within 24 hours of being held")
+            .build());
+    assertThat(decode(quarantined))
+        .singleElement()
+        .satisfies(
+            outcome ->
+                assertThat(outcome.getReasons())
+                    .last()
+                    .isEqualTo(
+                        "rejected in review review-r5-expired: not reviewed in time (the audit"
+                            + " service's review expiry rejected it)"));
   }
 
   @Test
@@ -528,7 +557,7 @@ class ReleaseGateTopologyTest {
               assertThat(outcome.getReasons())
                   .last()
                   .asString()
-                  .startsWith("rejected by rita (decided on no verdict");
+                  .startsWith("rejected in review review-t9 (decided on no verdict");
             });
   }
 
@@ -548,9 +577,9 @@ class ReleaseGateTopologyTest {
               assertThat(outcome.getVerdictId()).isEmpty();
               assertThat(outcome.getReasons())
                   .hasSize(2)
+                  .noneMatch(reason -> reason.contains("rita") || reason.contains("checked"))
                   .last()
-                  .asString()
-                  .startsWith("approved by rita");
+                  .isEqualTo("approved in review review-t5");
             });
     send(verdict(output, Decision.BLOCK));
     assertThat(quarantined.isEmpty()).as("the person decided first").isTrue();

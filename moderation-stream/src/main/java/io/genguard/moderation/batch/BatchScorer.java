@@ -347,13 +347,6 @@ public final class BatchScorer {
       throw new IllegalArgumentException(
           "score: --batch-size must be 1-" + MAX_BATCH_SIZE + ", was " + batchSize);
     }
-    String scorer = values.getOrDefault("scorer", ScorerConfig.DEFAULT_NAME);
-    try {
-      // It scores every text 0: a backfill with it would release whatever the rules miss.
-      ScorerFactory.configured("--scorer", scorer);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("score: " + e.getMessage(), e);
-    }
     return new Options(
         Path.of(values.get("in")),
         Path.of(values.get("out")),
@@ -365,9 +358,11 @@ public final class BatchScorer {
   }
 
   private static ScorerConfig scorer(Map<String, String> values) {
+    String name = values.getOrDefault("scorer", ScorerConfig.DEFAULT_NAME);
     try {
-      return ScorerConfig.fromOptions(
-          values.getOrDefault("scorer", ScorerConfig.DEFAULT_NAME), values);
+      // It scores every text 0: a backfill with it would release whatever the rules miss.
+      ScorerFactory.configured("--scorer", name);
+      return ScorerConfig.fromOptions(name, values);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("score: " + e.getMessage(), e);
     }

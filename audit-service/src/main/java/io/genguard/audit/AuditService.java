@@ -44,7 +44,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -151,199 +153,253 @@ public final class AuditService implements AutoCloseable {
       Map<String, Object> kafkaProperties,
       Clock clock,
       VerdictExplanations explanations) {
-    if (explanations == null && !config.explainKeyDirectory().isEmpty()) {
-      // A policy file that does not load stops the start here, with its line.
-      this.ownedExplanations =
-          new ReplayingExplanations(
-              config.explainPolicyFile().isEmpty() ? null : Path.of(config.explainPolicyFile()),
-              Path.of(config.explainKeyDirectory()));
-      explanations = ownedExplanations;
-    } else {
-      this.ownedExplanations = null;
-    }
-    // A malformed anchor file stops the start here, before anything else is opened.
-    this.anchors =
-        config.anchorFile().isBlank()
-            ? null
-            : new AnchorLog(
-                Path.of(config.anchorFile()),
-                clock,
-                config.anchorSigningKeyFile().isBlank()
-                    ? null
-                    : ProvenanceKeys.signingKeysAt(
-                        Path.of(config.anchorSigningKeyFile()), "anchor-1"));
-    if (config.anchorWitnessTopic().isEmpty()) {
-      this.witness = null;
-    } else {
-      // A topic with more than one partition, or no broker to create it on, stops the start here.
-      this.witness =
-          new AnchorWitness(
-              kafkaProperties,
-              config.anchorWitnessTopic(),
-              Path.of(config.anchorFile()),
-              WITNESS_TIMEOUT);
-      try {
-        witness.ensureTopic();
-      } catch (RuntimeException e) {
-        witness.close();
-        throw e;
-      }
-    }
-    this.database =
-        AuditDatabase.connect(
-            config.jdbcUrl(),
-            config.jdbcUser(),
-            config.jdbcPassword(),
-            config.poolSize() + config.ingestors());
-    // The policy files the moderation job publishes go to the archive with their event. One
-    // writer for all ingestors (it keeps no state but its counter).
-    this.ingestWriter =
-        new AuditWriter(database.dataSource(), clock, PolicyArchive::archivePublished);
-    for (int i = 0; i < config.ingestors(); i++) {
-      ingestors.add(
-          new AuditIngestor(
-              kafkaProperties, config.consumerGroup(), ingestWriter, clock, "audit-ingestor-" + i));
-    }
-    this.submitter =
-        new RequestSubmitter(
-            kafkaProperties,
-            RequestSubmitter.SubmissionLimits.defaults(),
-            new TenantRateLimiter(
-                new TenantRateLimiter.Allowance(config.submitRate(), config.submitBurst()),
-                TenantRateLimiter.parseAllowances(AuditConfig.SUBMIT_RATES, config.submitRates())),
-            clock);
-    this.queries = new AuditQueries(database.dataSource());
-    this.tokens = new ApiTokens(database.dataSource(), clock);
-    this.outbox =
-        new ReviewOutbox(database.dataSource(), kafkaProperties, clock, Duration.ofSeconds(1));
-    this.reviews =
-        new ReviewQueue(
-            database.dataSource(),
-            outbox,
-            clock,
-            Duration.ofMinutes(config.reviewClaimMinutes()),
-            Duration.ofHours(config.reviewExpireHours()));
-    this.biasReports = new BiasReports(database.dataSource(), clock);
-    this.campaigns = new Campaigns(database.dataSource(), clock);
-    this.kafkaCopies = new KafkaCopies(kafkaProperties, clock);
-    this.retention =
-        new Retention(database.dataSource(), clock, config.retentionDays(), kafkaCopies);
-    this.unfinished =
-        new UnfinishedFlows(
-            database.dataSource(), clock, config.flowDeadlines(), config.gateMemory());
-    this.resender = new EventResender(kafkaProperties);
-    this.explained =
-        explanations == null
-            ? null
-            : new RecordedExplanations(database.dataSource(), queries, explanations, clock);
-    this.api =
-        new AuditApi(
-            new AuditApi.Services(
-                database.dataSource(),
-                queries,
-                submitter,
-                tokens,
-                reviews,
-                new OutputSearch(database.dataSource()),
-                biasReports,
-                campaigns,
-                retention,
-                clock,
-                new AuditApi.Limits(
-                    config.maxBodyBytes(), config.maxExportRows(), config.maxConcurrentExports()),
-                anchors,
-                witness,
-                explained,
-                unfinished,
-                resender));
-    writeAdminTokenFile(config.adminTokenFile());
-    this.submitRates = new SubmitRates(database.dataSource(), clock, submitter.rateLimiter());
-    this.sharedBuckets =
-        config.submitRateScope().equals(AuditConfig.SCOPE_CLUSTER)
-            ? new SharedRateBuckets(database.dataSource())
-            : null;
-    submitter.rateLimiter().shareThrough(sharedBuckets);
+    // What this start has opened, most recent first: a later step that fails closes them all (an
+    // ingestor left running would go on reading, in its consumer group, in a JVM that may live on).
+    Deque<AutoCloseable> opened = new ArrayDeque<>();
     try {
-      // Rates set through the API before this start apply from the first request.
-      submitRates.refresh();
-    } catch (SQLException e) {
-      throw new IllegalStateException("Cannot read the tenants' submission rates", e);
-    }
-    this.idempotencyKeys = new IdempotencyKeys(database.dataSource(), clock);
-    this.policies = new PolicyArchive(database.dataSource(), clock);
-    this.jobPolicyFile = config.explainKeyDirectory().isEmpty() ? null : config.explainPolicyFile();
-    if (jobPolicyFile != null) {
-      // A file that cannot be read or recorded stops the start here.
-      recordJobPolicy();
-    }
-    ingestors.forEach(AuditIngestor::start);
-    outbox.start();
-    api.start(config.httpHost(), config.httpPort());
-    this.timer = daemonScheduler("audit-timer");
-    if (config.reviewExpireHours() > 0) {
-      timer.scheduleWithFixedDelay(this::expireReviewsQuietly, 1, 1, TimeUnit.MINUTES);
-      LOG.info(
-          "Rejecting outputs held for review longer than {} hours without a decision",
-          config.reviewExpireHours());
-    }
-    // Another process's PUT /api/v1/rates reaches this one within the refresh.
-    timer.scheduleWithFixedDelay(
-        this::refreshSubmitRates,
-        SubmitRates.REFRESH.toSeconds(),
-        SubmitRates.REFRESH.toSeconds(),
-        TimeUnit.SECONDS);
-    // Idempotency-Keys are kept for IdempotencyKeys.KEPT (24 h); gone within ten minutes after.
-    timer.scheduleWithFixedDelay(
-        this::purgeIdempotencyKeysQuietly, IDEMPOTENCY_PURGE, IDEMPOTENCY_PURGE, TimeUnit.MINUTES);
-    // Records of an erased request that arrive after its erasure lose their content within a
-    // minute.
-    timer.scheduleWithFixedDelay(this::eraseLateRecordsQuietly, 1, 1, TimeUnit.MINUTES);
-    // Its own thread: a round after an upgrade or an outage reads for up to 20 s, which anchoring
-    // and retention must not wait for. With both deadlines 0 it only keeps the watermarks current.
-    flowWatch = daemonScheduler("audit-unfinished-flows");
-    flowWatch.scheduleWithFixedDelay(
-        this::checkFlowsQuietly, FLOW_CHECK.toSeconds(), FLOW_CHECK.toSeconds(), TimeUnit.SECONDS);
-    if (config.retentionIntervalMinutes() > 0) {
+      if (explanations == null && !config.explainKeyDirectory().isEmpty()) {
+        // A policy file that does not load stops the start here, with its line.
+        this.ownedExplanations =
+            new ReplayingExplanations(
+                config.explainPolicyFile().isEmpty() ? null : Path.of(config.explainPolicyFile()),
+                Path.of(config.explainKeyDirectory()));
+        explanations = ownedExplanations;
+        opened.push(ownedExplanations);
+      } else {
+        this.ownedExplanations = null;
+      }
+      // A malformed anchor file stops the start here, before anything else is opened.
+      this.anchors =
+          config.anchorFile().isBlank()
+              ? null
+              : new AnchorLog(
+                  Path.of(config.anchorFile()),
+                  clock,
+                  config.anchorSigningKeyFile().isBlank()
+                      ? null
+                      : ProvenanceKeys.signingKeysAt(
+                          Path.of(config.anchorSigningKeyFile()), "anchor-1"));
+      if (config.anchorWitnessTopic().isEmpty()) {
+        this.witness = null;
+      } else {
+        // A topic with more than one partition, or no broker to create it on, stops the start here.
+        this.witness =
+            new AnchorWitness(
+                kafkaProperties,
+                config.anchorWitnessTopic(),
+                Path.of(config.anchorFile()),
+                WITNESS_TIMEOUT);
+        opened.push(witness);
+        witness.ensureTopic();
+      }
+      this.database =
+          AuditDatabase.connect(
+              config.jdbcUrl(),
+              config.jdbcUser(),
+              config.jdbcPassword(),
+              config.poolSize() + config.ingestors());
+      opened.push(database);
+      // The policy files the moderation job publishes go to the archive with their event. One
+      // writer for all ingestors (it keeps no state but its counter).
+      this.ingestWriter =
+          new AuditWriter(database.dataSource(), clock, PolicyArchive::archivePublished);
+      for (int i = 0; i < config.ingestors(); i++) {
+        ingestors.add(
+            keep(
+                opened,
+                new AuditIngestor(
+                    kafkaProperties,
+                    config.consumerGroup(),
+                    ingestWriter,
+                    clock,
+                    "audit-ingestor-" + i)));
+      }
+      this.submitter =
+          keep(
+              opened,
+              new RequestSubmitter(
+                  kafkaProperties,
+                  RequestSubmitter.SubmissionLimits.defaults(),
+                  new TenantRateLimiter(
+                      new TenantRateLimiter.Allowance(config.submitRate(), config.submitBurst()),
+                      TenantRateLimiter.parseAllowances(
+                          AuditConfig.SUBMIT_RATES, config.submitRates())),
+                  clock));
+      this.queries = new AuditQueries(database.dataSource());
+      this.tokens = new ApiTokens(database.dataSource(), clock);
+      this.outbox =
+          keep(
+              opened,
+              new ReviewOutbox(
+                  database.dataSource(), kafkaProperties, clock, Duration.ofSeconds(1)));
+      this.reviews =
+          new ReviewQueue(
+              database.dataSource(),
+              outbox,
+              clock,
+              Duration.ofMinutes(config.reviewClaimMinutes()),
+              Duration.ofHours(config.reviewExpireHours()));
+      this.biasReports = new BiasReports(database.dataSource(), clock);
+      this.campaigns = new Campaigns(database.dataSource(), clock);
+      this.kafkaCopies = keep(opened, new KafkaCopies(kafkaProperties, clock));
+      this.retention =
+          new Retention(database.dataSource(), clock, config.retentionDays(), kafkaCopies);
+      this.unfinished =
+          new UnfinishedFlows(
+              database.dataSource(), clock, config.flowDeadlines(), config.gateMemory());
+      this.resender = keep(opened, new EventResender(kafkaProperties));
+      this.explained =
+          explanations == null
+              ? null
+              : new RecordedExplanations(database.dataSource(), queries, explanations, clock);
+      this.api =
+          new AuditApi(
+              new AuditApi.Services(
+                  database.dataSource(),
+                  queries,
+                  submitter,
+                  tokens,
+                  reviews,
+                  new OutputSearch(database.dataSource()),
+                  biasReports,
+                  campaigns,
+                  retention,
+                  clock,
+                  new AuditApi.Limits(
+                      config.maxBodyBytes(), config.maxExportRows(), config.maxConcurrentExports()),
+                  anchors,
+                  witness,
+                  explained,
+                  unfinished,
+                  resender));
+      writeAdminTokenFile(config.adminTokenFile());
+      this.submitRates = new SubmitRates(database.dataSource(), clock, submitter.rateLimiter());
+      this.sharedBuckets =
+          config.submitRateScope().equals(AuditConfig.SCOPE_CLUSTER)
+              ? new SharedRateBuckets(database.dataSource())
+              : null;
+      submitter.rateLimiter().shareThrough(sharedBuckets);
+      try {
+        // Rates set through the API before this start apply from the first request.
+        submitRates.refresh();
+      } catch (SQLException e) {
+        throw new IllegalStateException("Cannot read the tenants' submission rates", e);
+      }
+      this.idempotencyKeys = new IdempotencyKeys(database.dataSource(), clock);
+      this.policies = new PolicyArchive(database.dataSource(), clock);
+      this.jobPolicyFile =
+          config.explainKeyDirectory().isEmpty() ? null : config.explainPolicyFile();
+      if (jobPolicyFile != null) {
+        // A file that cannot be read or recorded stops the start here.
+        recordJobPolicy();
+      }
+      ingestors.forEach(AuditIngestor::start);
+      outbox.start();
+      opened.push(api);
+      api.start(config.httpHost(), config.httpPort());
+      this.timer = daemonScheduler("audit-timer");
+      opened.push(timer::shutdownNow);
+      if (config.reviewExpireHours() > 0) {
+        timer.scheduleWithFixedDelay(this::expireReviewsQuietly, 1, 1, TimeUnit.MINUTES);
+        LOG.info(
+            "Rejecting outputs held for review longer than {} hours without a decision",
+            config.reviewExpireHours());
+      }
+      // Another process's PUT /api/v1/rates reaches this one within the refresh.
       timer.scheduleWithFixedDelay(
-          this::applyRetention,
-          config.retentionIntervalMinutes(),
-          config.retentionIntervalMinutes(),
+          this::refreshSubmitRates,
+          SubmitRates.REFRESH.toSeconds(),
+          SubmitRates.REFRESH.toSeconds(),
+          TimeUnit.SECONDS);
+      // Idempotency-Keys are kept for IdempotencyKeys.KEPT (24 h); gone within ten minutes after.
+      timer.scheduleWithFixedDelay(
+          this::purgeIdempotencyKeysQuietly,
+          IDEMPOTENCY_PURGE,
+          IDEMPOTENCY_PURGE,
           TimeUnit.MINUTES);
-    }
-    if (jobPolicyFile != null && !jobPolicyFile.isEmpty()) {
-      // The job takes a changed file without a restart; its new rules are recorded within seconds.
-      timer.scheduleWithFixedDelay(
-          this::recordChangedJobPolicy,
-          JOB_POLICY_CHECK.toMillis(),
-          JOB_POLICY_CHECK.toMillis(),
-          TimeUnit.MILLISECONDS);
-    }
-    // AuditConfig accepts EXPLAIN_HELD_SECONDS only with the key directory, so explanations exist.
-    if (config.explainHeldSeconds() > 0) {
-      // Its own thread: a round takes up to about 0.6 s a verdict, which anchoring must not wait
-      // for.
-      heldExplainer = daemonScheduler("audit-explain-held");
-      heldExplainer.scheduleWithFixedDelay(
-          this::explainHeld,
-          config.explainHeldSeconds(),
-          config.explainHeldSeconds(),
+      // Records of an erased request that arrive after its erasure lose their content within a
+      // minute.
+      timer.scheduleWithFixedDelay(this::eraseLateRecordsQuietly, 1, 1, TimeUnit.MINUTES);
+      // Its own thread: a round after an upgrade or an outage reads for up to 20 s, which anchoring
+      // and retention must not wait for. With both deadlines 0 it only keeps the watermarks
+      // current.
+      flowWatch = daemonScheduler("audit-unfinished-flows");
+      opened.push(flowWatch::shutdownNow);
+      flowWatch.scheduleWithFixedDelay(
+          this::checkFlowsQuietly,
+          FLOW_CHECK.toSeconds(),
+          FLOW_CHECK.toSeconds(),
           TimeUnit.SECONDS);
-      LOG.info(
-          "Explaining held verdicts in the background every {} s", config.explainHeldSeconds());
-    } else {
-      heldExplainer = null;
+      if (config.retentionIntervalMinutes() > 0) {
+        timer.scheduleWithFixedDelay(
+            this::applyRetention,
+            config.retentionIntervalMinutes(),
+            config.retentionIntervalMinutes(),
+            TimeUnit.MINUTES);
+      }
+      if (jobPolicyFile != null && !jobPolicyFile.isEmpty()) {
+        // The job takes a changed file without a restart; its new rules are recorded within
+        // seconds.
+        timer.scheduleWithFixedDelay(
+            this::recordChangedJobPolicy,
+            JOB_POLICY_CHECK.toMillis(),
+            JOB_POLICY_CHECK.toMillis(),
+            TimeUnit.MILLISECONDS);
+      }
+      // AuditConfig accepts EXPLAIN_HELD_SECONDS only with the key directory, so explanations
+      // exist.
+      if (config.explainHeldSeconds() > 0) {
+        // Its own thread: a round takes up to about 0.6 s a verdict, which anchoring must not wait
+        // for.
+        heldExplainer = daemonScheduler("audit-explain-held");
+        opened.push(heldExplainer::shutdownNow);
+        heldExplainer.scheduleWithFixedDelay(
+            this::explainHeld,
+            config.explainHeldSeconds(),
+            config.explainHeldSeconds(),
+            TimeUnit.SECONDS);
+        LOG.info(
+            "Explaining held verdicts in the background every {} s", config.explainHeldSeconds());
+      } else {
+        heldExplainer = null;
+      }
+      if (anchors != null) {
+        timer.scheduleWithFixedDelay(
+            this::anchorHead,
+            config.anchorIntervalSeconds(),
+            config.anchorIntervalSeconds(),
+            TimeUnit.SECONDS);
+        LOG.info(
+            "Anchoring the audit chain head in {} every {} s{}",
+            anchors.file(),
+            config.anchorIntervalSeconds(),
+            witness == null ? "" : ", witnessed in the Kafka topic " + witness.topic());
+      }
+    } catch (RuntimeException | Error e) {
+      closeAfterFailedStart(opened, e);
+      throw e;
     }
-    if (anchors != null) {
-      timer.scheduleWithFixedDelay(
-          this::anchorHead,
-          config.anchorIntervalSeconds(),
-          config.anchorIntervalSeconds(),
-          TimeUnit.SECONDS);
-      LOG.info(
-          "Anchoring the audit chain head in {} every {} s{}",
-          anchors.file(),
-          config.anchorIntervalSeconds(),
-          witness == null ? "" : ", witnessed in the Kafka topic " + witness.topic());
+  }
+
+  private static <T extends AutoCloseable> T keep(Deque<AutoCloseable> opened, T resource) {
+    opened.push(resource);
+    return resource;
+  }
+
+  /**
+   * Closes what a start that failed had opened, most recent first, each whatever the others throw;
+   * what they throw is added to the start's failure.
+   */
+  private static void closeAfterFailedStart(Deque<AutoCloseable> opened, Throwable failure) {
+    while (!opened.isEmpty()) {
+      try {
+        opened.pop().close();
+      } catch (Throwable e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        failure.addSuppressed(e);
+      }
     }
   }
 

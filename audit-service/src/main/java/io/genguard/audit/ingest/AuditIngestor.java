@@ -98,7 +98,7 @@ public final class AuditIngestor implements AutoCloseable {
     Topics.all().forEach(topic -> topicsByName.put(topic.name(), topic));
   }
 
-  public void start() {
+  public synchronized void start() {
     consumer.subscribe(List.copyOf(topicsByName.keySet()));
     thread = new Thread(this::run, threadName);
     thread.start();
@@ -431,10 +431,22 @@ public final class AuditIngestor implements AutoCloseable {
     }
   }
 
-  /** Stops after the batch in progress is written and committed. */
+  /**
+   * Stops after the batch in progress is written and committed; one never started (its service's
+   * start failed) closes its consumer at once.
+   */
   @Override
   public void close() {
     running.set(false);
+    synchronized (this) {
+      if (thread == null) {
+        if (stopped.getCount() > 0) {
+          consumer.close(Duration.ofSeconds(5));
+          stopped.countDown();
+        }
+        return;
+      }
+    }
     try {
       if (!stopped.await(15, TimeUnit.SECONDS)) {
         consumer.wakeup();

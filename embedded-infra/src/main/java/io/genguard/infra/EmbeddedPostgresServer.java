@@ -195,10 +195,34 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   }
 
   /**
+   * Stops the PostgreSQL an owner that is gone left running on {@code dataDir}, as a start does,
+   * without starting one: for a caller about to remove a directory no one uses.
+   *
+   * @return false when an owner holds the directory's lock (nothing is done), true when none does
+   *     (and no PostgreSQL runs on it now)
+   * @throws IllegalStateException when the leftover did not stop
+   */
+  public static boolean stopAbandoned(Path dataDir) throws IOException {
+    Path dir = dataDir.toAbsolutePath().normalize();
+    DirectoryLock lock = DirectoryLock.tryAcquire(dir);
+    if (lock == null) {
+      return false;
+    }
+    try {
+      if (stopLeftover(dir)) {
+        LOG.warn("Stopped the PostgreSQL an earlier run left running on {}", dir);
+      }
+      return true;
+    } finally {
+      lock.release();
+    }
+  }
+
+  /**
    * Stops the PostgreSQL that runs on {@code dataDir}, if its {@code postmaster.pid} names a live
    * postgres process: a fast shutdown (SIGINT, what {@code pg_ctl stop -m fast} sends), waited for.
-   * Callers make sure that the server is theirs to stop: {@link #start} only calls it while it
-   * holds the directory's lock, that is when the server's owner is gone.
+   * Callers make sure that the server is theirs to stop: {@link #start} and {@link #stopAbandoned}
+   * only call it while they hold the directory's lock, that is when the server's owner is gone.
    *
    * @return whether one was running (and is now stopped)
    * @throws IllegalStateException when it could not be stopped
@@ -293,6 +317,22 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     }
 
     static DirectoryLock acquire(Path dataDir) throws IOException {
+      DirectoryLock lock = tryAcquire(dataDir);
+      if (lock == null) {
+        Path file = dataDir.resolveSibling(dataDir.getFileName() + ".lock");
+        String holder = Files.readString(file, StandardCharsets.UTF_8).trim();
+        throw new IllegalStateException(
+            "The PostgreSQL data directory "
+                + dataDir
+                + " is in use by another GenGuard stack"
+                + (holder.matches("[0-9]+") ? " (pid " + holder + ")" : "")
+                + ": stop that one first, or use another data directory");
+      }
+      return lock;
+    }
+
+    /** The lock, or null when another owner holds it. */
+    static DirectoryLock tryAcquire(Path dataDir) throws IOException {
       Path file = dataDir.resolveSibling(dataDir.getFileName() + ".lock");
       FileChannel channel =
           FileChannel.open(
@@ -308,13 +348,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
       }
       if (lock == null) {
         channel.close();
-        String holder = Files.readString(file, StandardCharsets.UTF_8).trim();
-        throw new IllegalStateException(
-            "The PostgreSQL data directory "
-                + dataDir
-                + " is in use by another GenGuard stack"
-                + (holder.matches("[0-9]+") ? " (pid " + holder + ")" : "")
-                + ": stop that one first, or use another data directory");
+        return null;
       }
       channel.truncate(0);
       channel.write(

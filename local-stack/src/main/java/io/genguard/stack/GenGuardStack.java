@@ -29,12 +29,14 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -120,7 +122,7 @@ public final class GenGuardStack implements AutoCloseable {
     try {
       dir =
           temporary
-              ? Files.createTempDirectory("genguard-")
+              ? TemporaryStateDirs.create(Path.of(System.getProperty("java.io.tmpdir")))
               : config.dataDir().get().toAbsolutePath();
       Files.createDirectories(dir);
     } catch (IOException e) {
@@ -145,6 +147,9 @@ public final class GenGuardStack implements AutoCloseable {
     long begin = System.nanoTime();
     // Read before any server starts, so that a bad value stops nothing half-started.
     GateTimings gateTimings = GateTimings.fromEnvironment(System.getenv());
+    // The fixed ports the stack listens on, checked before the servers start: a busy --http-port
+    // was found only by the audit service, about a minute in, after Kafka, PostgreSQL and Flink.
+    requireFreePorts(config, System.getenv());
     track(PrometheusRegistries.bindJvmMetrics(registry));
     String jdbcUrl;
     String jdbcUser;
@@ -156,11 +161,6 @@ public final class GenGuardStack implements AutoCloseable {
       jdbcUser = external.jdbcUser();
       jdbcPassword = external.jdbcPassword();
     } else {
-      if (config.postgresPort() != 0) {
-        EmbeddedPostgresServer.requireFreePort(
-            config.postgresPort(),
-            "--postgres-port " + config.postgresPort() + " (" + StackConfig.POSTGRES_PORT + ")");
-      }
       // No shutdown hook of its own: close() stops PostgreSQL last, after the audit service
       // drained. Tracked before it starts: a stop while it starts must not leave it running.
       postgres =
@@ -306,6 +306,52 @@ public final class GenGuardStack implements AutoCloseable {
         stateDir);
   }
 
+  /**
+   * Refuses, naming the flag and the key, a fixed port that another process listens on: the audit
+   * API's ({@code --http-port}, on the address GENGUARD_AUDIT_HTTP_HOST names), and with embedded
+   * servers a set {@code --postgres-port} and {@code --kafka-port}. The metrics ports are not
+   * checked: a busy one only leaves the stack without that endpoint.
+   */
+  static void requireFreePorts(StackConfig config, Map<String, String> env) {
+    if (config.external().isEmpty()) {
+      if (config.postgresPort() != 0) {
+        EmbeddedPostgresServer.requireFreePort(
+            config.postgresPort(),
+            "--postgres-port " + config.postgresPort() + " (" + StackConfig.POSTGRES_PORT + ")");
+      }
+      if (config.kafkaPort() != 0) {
+        requireFreePort(
+            "127.0.0.1",
+            config.kafkaPort(),
+            "--kafka-port " + config.kafkaPort() + " (" + StackConfig.KAFKA_PORT + ")");
+      }
+    }
+    if (config.httpPort() != 0) {
+      String host =
+          env.getOrDefault(AuditConfig.HTTP_HOST, AuditConfig.of("", "", "", 0).httpHost());
+      requireFreePort(
+          host,
+          config.httpPort(),
+          "--http-port " + config.httpPort() + " (" + StackConfig.HTTP_PORT + ")");
+    }
+  }
+
+  private static void requireFreePort(String host, int port, String what) {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.bind(new InetSocketAddress(host, port));
+    } catch (BindException e) {
+      throw new IllegalStateException(
+          what
+              + " is in use by another process (on "
+              + host
+              + "), perhaps another GenGuard stack: stop it, or choose another port",
+          e);
+    } catch (IOException e) {
+      // Not known to be busy (an address that does not resolve, say): the server's own start says.
+      LOG.debug("Could not check {}: {}", what, e.toString());
+    }
+  }
+
   /** The collectors (closed before the services they read) and the combined endpoint. */
   private void startMetrics() {
     MetricsConfig metrics =
@@ -445,7 +491,7 @@ public final class GenGuardStack implements AutoCloseable {
     }
     closeAll(started);
     if (temporary) {
-      deleteTree(stateDir);
+      TemporaryStateDirs.deleteTree(stateDir);
     }
     LOG.info("GenGuard stopped in {} ms", (System.nanoTime() - begin) / 1_000_000);
   }
@@ -531,16 +577,6 @@ public final class GenGuardStack implements AutoCloseable {
           return;
         }
       } while (!startEnded.await(50, TimeUnit.MILLISECONDS));
-    }
-  }
-
-  private static void deleteTree(Path root) {
-    try (var paths = Files.walk(root)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
-    } catch (IOException e) {
-      LOG.warn("Could not remove {}: {}", root, e.toString());
     }
   }
 }

@@ -76,4 +76,56 @@ class GenGuardStackTest {
       assertThat(Files.exists(dataDir.resolve("postgres"))).as("nothing started").isFalse();
     }
   }
+
+  /**
+   * A --http-port another process listens on is refused before anything starts, naming the flag and
+   * the key; the audit service found it about a minute in, after Kafka, PostgreSQL and Flink.
+   */
+  @Test
+  void shouldRefuseABusyHttpPortBeforeStartingAnything(@TempDir Path dataDir) throws Exception {
+    try (ServerSocket busy = new ServerSocket()) {
+      busy.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+      int port = busy.getLocalPort();
+      StackConfig config = StackConfig.defaults().withDataDir(dataDir).withPorts(0, 0, port);
+
+      assertThatThrownBy(() -> GenGuardStack.start(config).close())
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining(
+              "--http-port " + port + " (GENGUARD_HTTP_PORT) is in use by another process");
+      assertThat(Files.exists(dataDir.resolve("postgres"))).as("nothing started").isFalse();
+      assertThat(Files.exists(dataDir.resolve("kafka"))).as("nothing started").isFalse();
+    }
+  }
+
+  @Test
+  void shouldRefuseABusyKafkaPortAndHttpPortOnTheApisAddress() throws Exception {
+    try (ServerSocket busy = new ServerSocket()) {
+      busy.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+      int port = busy.getLocalPort();
+
+      assertThatThrownBy(
+              () ->
+                  GenGuardStack.requireFreePorts(
+                      StackConfig.defaults().withPorts(port, 0, 0), Map.of()))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining(
+              "--kafka-port " + port + " (GENGUARD_KAFKA_PORT) is in use by another process");
+      assertThatThrownBy(
+              () ->
+                  GenGuardStack.requireFreePorts(
+                      StackConfig.defaults().withPorts(0, 0, port),
+                      Map.of(AuditConfig.HTTP_HOST, "0.0.0.0")))
+          .as("the API on every address collides with one on 127.0.0.1")
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("--http-port " + port)
+          .hasMessageContaining("(on 0.0.0.0)");
+      // Against external servers only the API's port is the stack's.
+      GenGuardStack.requireFreePorts(
+          StackConfig.defaults()
+              .withPorts(port, 0, 0)
+              .withExternal(
+                  new StackConfig.ExternalInfrastructure("127.0.0.1:" + port, "jdbc:x", "u", "p")),
+          Map.of());
+    }
+  }
 }

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -134,26 +135,86 @@ class GenGuardScriptTest {
     assertThat(lines).contains(prompt);
   }
 
+  /**
+   * A build replaced the jars in place under a running ./genguard (its next class load failed with
+   * NoClassDefFoundError): while one runs, a run that would build refuses, naming the way out, and
+   * GENGUARD_NO_BUILD=1 runs the jars as they are. Once it stops, the build goes ahead.
+   */
+  @Test
+  void changedSourceIsNotBuiltWhileAnotherRunUsesTheJars() throws Exception {
+    assumeTrue(onPath("flock"), "flock(1) is installed");
+    Path started = tools.resolve("started");
+    Path stop = tools.resolve("stop");
+    // A java that, for "demo", runs until told to stop.
+    Files.writeString(
+        tools.resolve("java"),
+        "#!/usr/bin/env bash\nfor arg; do if [[ $arg == demo ]]; then touch '"
+            + started
+            + "'; while [[ ! -e '"
+            + stop
+            + "' ]]; do sleep 0.1; done; fi; done\nexit 0\n");
+    Process running = start(Map.of(), "demo");
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!Files.exists(started) && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(started).exists();
+      Files.setLastModifiedTime(source, FileTime.from(BUILT.plusSeconds(60)));
+
+      Result refused = result(Map.of(), "--help");
+      assertThat(refused.exit()).isEqualTo(1);
+      assertThat(refused.output())
+          .contains("another ./genguard runs from this checkout's jars")
+          .contains("GENGUARD_NO_BUILD=1");
+      assertThat(builds()).as("no build under the running one").isZero();
+
+      assertThat(result(Map.of("GENGUARD_NO_BUILD", "1"), "--help").exit()).isZero();
+      assertThat(builds()).isZero();
+    } finally {
+      Files.writeString(stop, "");
+      assertThat(running.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(running.exitValue()).isZero();
+
+    run();
+    assertThat(builds()).as("built once the other run stopped").isEqualTo(1);
+  }
+
   private void run() throws Exception {
     run(Map.of(), "--help");
   }
 
   private void run(Map<String, String> variables, String... args) throws Exception {
+    Result result = result(variables, args);
+    assertThat(result.exit()).as(result.output()).isZero();
+  }
+
+  private record Result(int exit, String output) {}
+
+  private Result result(Map<String, String> variables, String... args) throws Exception {
+    Process process = start(variables, args);
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Result(process.exitValue(), output);
+  }
+
+  private Process start(Map<String, String> variables, String... args) throws Exception {
     List<String> command =
         new ArrayList<>(List.of("bash", checkout.resolve("genguard").toString()));
     command.addAll(List.of(args));
-    ProcessBuilder builder =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().put("PATH", tools + ":" + System.getenv("PATH"));
     if (variables.containsKey("LC_ALL")) {
       builder.environment().remove("LANG");
     }
     builder.environment().putAll(variables);
-    Process process = builder.start();
-    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(process.exitValue()).isZero();
+    return builder.start();
+  }
+
+  private static boolean onPath(String program) {
+    return Stream.of(System.getenv("PATH").split(":"))
+        .anyMatch(dir -> Files.isExecutable(Path.of(dir, program)));
   }
 
   /** The charset of a locale on this machine, as {@code locale charmap} names it. */

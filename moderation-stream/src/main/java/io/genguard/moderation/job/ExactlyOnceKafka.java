@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -86,7 +87,10 @@ public final class ExactlyOnceKafka {
     }
   }
 
-  /** Parallelism, exactly-once checkpoints every {@code checkpointInterval}, and restarts. */
+  /**
+   * Parallelism, exactly-once checkpoints every {@code checkpointInterval} kept when the job is
+   * cancelled, and restarts.
+   */
   public static void configure(
       StreamExecutionEnvironment env, int parallelism, Duration checkpointInterval) {
     env.setParallelism(parallelism);
@@ -97,6 +101,12 @@ public final class ExactlyOnceKafka {
     // A declined checkpoint must restart the job (its transaction is aborted and replayed), not be
     // committed later with the next one, past the transaction's timeout.
     env.getCheckpointConfig().setTolerableCheckpointFailureNumber(0);
+    // Kept on cancellation (and on a suspension, a JobManager stopping without HA): the runbook
+    // resumes the jobs from their latest checkpoint. The retention is the job's, set by whoever
+    // builds it (flink run in the flink-jobs container), not by the JobManager's configuration.
+    env.getCheckpointConfig()
+        .setExternalizedCheckpointRetention(
+            ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
     Configuration restart = new Configuration();
     restart.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
     restart.set(

@@ -103,6 +103,47 @@ final class ComposeFile {
     return matcher.matches();
   }
 
+  /**
+   * A {@code ports:} entry split at its colons, those inside an interpolation ({@code
+   * ${PORT:-8080}}) excepted: {@code [HOST, CONTAINER]} or {@code [HOST IP, HOST, CONTAINER]}.
+   */
+  static List<String> portFields(String mapping) {
+    List<String> fields = new ArrayList<>();
+    int depth = 0;
+    int start = 0;
+    for (int i = 0; i < mapping.length(); i++) {
+      char c = mapping.charAt(i);
+      if (c == '{' && i > 0 && mapping.charAt(i - 1) == '$') {
+        depth++;
+      } else if (c == '}' && depth > 0) {
+        depth--;
+      } else if (c == ':' && depth == 0) {
+        fields.add(mapping.substring(start, i));
+        start = i + 1;
+      }
+    }
+    fields.add(mapping.substring(start));
+    return fields;
+  }
+
+  /**
+   * {@code value} as docker compose reads it with {@code variables} set (e.g. an .env): a set,
+   * non-empty variable for {@code ${X:-default}}, else the default ({@code ${X}} and the other
+   * operators without a variable read as empty here).
+   */
+  static String resolve(String value, Map<String, String> variables) {
+    Matcher matcher = INTERPOLATION.matcher(value);
+    StringBuilder resolved = new StringBuilder();
+    while (matcher.find()) {
+      String set = variables.getOrDefault(matcher.group(1), "");
+      String replacement =
+          !set.isEmpty() ? set : ":-".equals(matcher.group(2)) ? matcher.group(3) : "";
+      matcher.appendReplacement(resolved, Matcher.quoteReplacement(replacement));
+    }
+    matcher.appendTail(resolved);
+    return resolved.toString();
+  }
+
   /** .env.example as variable to value (comments and blank lines skipped). */
   static Map<String, String> envExample() {
     Path file = RepositoryFiles.root().resolve(ENV_EXAMPLE);

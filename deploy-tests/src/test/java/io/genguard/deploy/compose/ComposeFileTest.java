@@ -46,6 +46,28 @@ class ComposeFileTest {
       Pattern.compile(
           "(?!.*_FILE$).*(PASSWORD|SECRET|TOKEN|API_KEY|SIGNING_KEYS|WATERMARK_KEYS).*");
 
+  /**
+   * One-shot containers: each runs once per {@code docker compose up} and exits; a restart policy
+   * would run them again and again. Every other service is long-running.
+   */
+  private static final Set<String> ONE_SHOT = Set.of("topics", "flink-jobs");
+
+  /**
+   * Services whose published ports authenticate every request that reads or changes anything: the
+   * audit API (bearer tokens on every /api/v1 route but health and the OpenAPI document) and
+   * Grafana (its login, sign-up off). They may be published on every interface. The others (Kafka's
+   * external listener, Flink's REST API, Prometheus) have no authentication at all.
+   */
+  private static final Set<String> AUTHENTICATING = Set.of("audit", "grafana");
+
+  /**
+   * Variables docker-compose.yml reads that are passed on the command line of one run, never kept
+   * in .env: a savepoint left there would be restored again by every later submission. .env.example
+   * mentions them in a comment only.
+   */
+  private static final Set<String> COMMAND_LINE_ONLY =
+      Set.of("GENGUARD_FLINK_SAVEPOINT_MODERATION", "GENGUARD_FLINK_SAVEPOINT_BIAS");
+
   private final ComposeFile compose = ComposeFile.read();
 
   @Test
@@ -90,8 +112,9 @@ class ComposeFileTest {
           .as(name + " has a health check command")
           .isTrue();
     }
+    // Over TCP: during the image's first-run initialisation only the Unix socket answers.
     assertThat(compose.services().path("postgres").path("healthcheck").path("test").get(1).asText())
-        .contains("pg_isready");
+        .contains("pg_isready -h 127.0.0.1 ");
   }
 
   @Test
@@ -143,14 +166,62 @@ class ComposeFileTest {
   }
 
   @Test
-  void shouldStartTheFlinkClusterAgainAfterACrash() {
-    // Without a restart policy a crashed TaskManager stays down and the jobs restart for ever
-    // with no slot; a crashed JobManager stays down with both jobs.
-    for (String name : List.of("jobmanager", "taskmanager")) {
-      assertThat(compose.services().path(name).path("restart").asText())
-          .as(name + " restart policy")
-          .isIn("unless-stopped", "always");
+  void shouldStartEveryLongRunningServiceAgainAfterACrashOrAReboot() {
+    // Without a restart policy (compose's default is "no") a crashed or OOM-killed service, or
+    // every service after a Docker restart or a reboot, stays down: a TaskManager leaves the jobs
+    // restarting with no slot, Kafka or PostgreSQL the whole pipeline, Prometheus every alert.
+    // Docker's restart policies ignore depends_on, so each service needs its own.
+    List<String> problems = new ArrayList<>();
+    for (String name : compose.serviceNames()) {
+      String restart = compose.services().path(name).path("restart").asText();
+      if (ONE_SHOT.contains(name)) {
+        if (!restart.equals("no")) {
+          problems.add(name + " is a one-shot: restart: \"no\", was '" + restart + "'");
+        }
+      } else if (!Set.of("unless-stopped", "always").contains(restart)) {
+        problems.add(name + ": restart: unless-stopped, was '" + restart + "'");
+      }
     }
+    assertThat(problems).isEmpty();
+    assertThat(compose.serviceNames()).containsAll(ONE_SHOT);
+  }
+
+  @Test
+  void shouldPublishPortsWithoutAuthenticationOnThisHostOnly() {
+    // As an operator runs it: .env copied from .env.example, and with no .env at all.
+    Map<String, String> envFile = ComposeFile.envExample();
+    List<String> problems = new ArrayList<>();
+    Set<String> publishing = new TreeSet<>();
+    for (String name : compose.serviceNames()) {
+      for (JsonNode port : compose.services().path(name).path("ports")) {
+        publishing.add(name);
+        List<String> fields = ComposeFile.portFields(port.asText());
+        if (fields.size() != 3) {
+          problems.add(name + ": publish as HOST_IP:HOST:CONTAINER, was " + port.asText());
+          continue;
+        }
+        String address = fields.get(0);
+        if (AUTHENTICATING.contains(name)) {
+          continue;
+        }
+        for (Map<String, String> variables : List.of(envFile, Map.<String, String>of())) {
+          String resolved = ComposeFile.resolve(address, variables);
+          if (!resolved.equals("127.0.0.1")) {
+            problems.add(
+                name
+                    + " has no authentication but publishes "
+                    + port.asText()
+                    + " on '"
+                    + resolved
+                    + "' (with "
+                    + (variables.isEmpty() ? "no .env" : ".env.example")
+                    + "): bind it to 127.0.0.1");
+          }
+        }
+      }
+    }
+    assertThat(problems).isEmpty();
+    assertThat(publishing).contains("kafka", "jobmanager", "prometheus", "audit", "grafana");
   }
 
   @Test
@@ -177,12 +248,13 @@ class ComposeFileTest {
   }
 
   @Test
-  void shouldDocumentEveryVariableInEnvExampleAndNothingElse() {
+  void shouldDocumentEveryVariableInEnvExampleAndNothingElse() throws Exception {
     Set<String> referenced = compose.referencedVariables();
     Set<String> documented = ComposeFile.envExample().keySet();
 
     Set<String> undocumented = new TreeSet<>(referenced);
     undocumented.removeAll(documented);
+    undocumented.removeAll(COMMAND_LINE_ONLY);
     Set<String> unused = new TreeSet<>(documented);
     unused.removeAll(referenced);
     assertThat(undocumented)
@@ -191,6 +263,19 @@ class ComposeFileTest {
     assertThat(unused)
         .as("variables .env.example lists but docker-compose.yml never uses")
         .isEmpty();
+    assertThat(referenced).containsAll(COMMAND_LINE_ONLY);
+    assertThat(documented)
+        .as("variables for one run's command line, never for .env")
+        .doesNotContainAnyElementsOf(COMMAND_LINE_ONLY);
+    List<String> comments =
+        Files.readAllLines(RepositoryFiles.resolve(ComposeFile.ENV_EXAMPLE.toString())).stream()
+            .filter(line -> line.startsWith("#"))
+            .toList();
+    for (String variable : COMMAND_LINE_ONLY) {
+      assertThat(comments)
+          .as(variable + " explained in a comment of .env.example")
+          .anyMatch(line -> line.contains(variable));
+    }
   }
 
   @Test
@@ -250,14 +335,14 @@ class ComposeFileTest {
     List<String> problems = new ArrayList<>();
     for (String name : compose.serviceNames()) {
       for (JsonNode port : compose.services().path(name).path("ports")) {
-        // HOST:CONTAINER, where HOST may be an interpolation with its own ':' (${PORT:-8080}).
+        // [HOST_IP:]HOST:CONTAINER, where each may be an interpolation with its own ':'.
         String mapping = port.asText();
-        int split = mapping.lastIndexOf(':');
-        if (split < 1 || !mapping.substring(split + 1).matches("\\d+")) {
-          problems.add(name + ": write ports as HOST:CONTAINER, was " + mapping);
+        List<String> fields = ComposeFile.portFields(mapping);
+        if (fields.size() < 2 || !fields.get(fields.size() - 1).matches("\\d+")) {
+          problems.add(name + ": write ports as [HOST_IP:]HOST:CONTAINER, was " + mapping);
           continue;
         }
-        String host = mapping.substring(0, split);
+        String host = fields.get(fields.size() - 2);
         String previous = owners.put(host, name);
         if (previous != null) {
           problems.add("host port " + host + " is published by " + previous + " and " + name);

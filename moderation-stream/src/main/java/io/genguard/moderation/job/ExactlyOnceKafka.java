@@ -105,8 +105,7 @@ public final class ExactlyOnceKafka {
     // resumes the jobs from their latest checkpoint. The retention is the job's, set by whoever
     // builds it (flink run in the flink-jobs container), not by the JobManager's configuration.
     env.getCheckpointConfig()
-        .setExternalizedCheckpointRetention(
-            ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        .setExternalizedCheckpointRetention(ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
     Configuration restart = new Configuration();
     restart.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
     restart.set(

@@ -12,14 +12,15 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Serves {@code GET /metrics} in the Prometheus text exposition format (version 0.0.4), the
- * concatenation of one or more scrape sources, and {@code GET /health} ("ok"), which backs the
- * containers' health checks.
+ * concatenation of one or more scrape sources, and {@code GET /health}, which backs the containers'
+ * health checks: "ok" (200) while the service's own check passes, 503 when it does not.
  *
  * <p>A client that connects and never finishes its request must not stall the endpoint: the JDK
  * server reads a request on the executor's thread, so {@value #THREADS} threads serve, and the
@@ -66,6 +67,18 @@ public final class MetricsEndpoint implements AutoCloseable {
    * @throws IllegalStateException naming the port and the setting to change when it cannot bind
    */
   public static MetricsEndpoint start(String host, int port, List<Supplier<String>> sources) {
+    return start(host, port, sources, () -> true);
+  }
+
+  /**
+   * Starts serving, with {@code /health} answering 503 while {@code healthy} is false (or throws).
+   *
+   * @param healthy whether the service's essential parts run (e.g. its Kafka Streams client, its
+   *     workers); called on every health request, so it must be cheap
+   * @see #start(String, int, List)
+   */
+  public static MetricsEndpoint start(
+      String host, int port, List<Supplier<String>> sources, BooleanSupplier healthy) {
     if (sources.isEmpty()) {
       throw new IllegalArgumentException("at least one scrape source is needed");
     }
@@ -93,8 +106,7 @@ public final class MetricsEndpoint implements AutoCloseable {
     }
     List<Supplier<String>> copy = List.copyOf(sources);
     server.createContext("/metrics", exchange -> serveMetrics(exchange, copy));
-    server.createContext(
-        "/health", exchange -> respond(exchange, 200, "text/plain; charset=utf-8", "ok\n"));
+    server.createContext("/health", exchange -> serveHealth(exchange, healthy));
     AtomicInteger threads = new AtomicInteger();
     ExecutorService executor =
         Executors.newFixedThreadPool(
@@ -139,6 +151,22 @@ public final class MetricsEndpoint implements AutoCloseable {
       return;
     }
     respond(exchange, 200, CONTENT_TYPE, body.toString());
+  }
+
+  private static void serveHealth(HttpExchange exchange, BooleanSupplier healthy)
+      throws IOException {
+    boolean ok;
+    try {
+      ok = healthy.getAsBoolean();
+    } catch (RuntimeException e) {
+      LOG.warn("Health check failed", e);
+      ok = false;
+    }
+    if (ok) {
+      respond(exchange, 200, "text/plain; charset=utf-8", "ok\n");
+    } else {
+      respond(exchange, 503, "text/plain; charset=utf-8", "unhealthy; the service log says why\n");
+    }
   }
 
   private static void respond(HttpExchange exchange, int status, String contentType, String text)

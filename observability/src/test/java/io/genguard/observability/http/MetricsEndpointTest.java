@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 class MetricsEndpointTest {
@@ -29,6 +30,44 @@ class MetricsEndpointTest {
           .contains(MetricsEndpoint.CONTENT_TYPE);
       assertThat(response.body()).isEqualTo("# TYPE a gauge\na 1\n# TYPE b gauge\nb 2\n");
       assertThat(get(endpoint.port(), "/health").body()).isEqualTo("ok\n");
+    }
+  }
+
+  @Test
+  void shouldAnswerHealthWithServiceUnavailableWhileTheServiceIsNotHealthy() throws Exception {
+    AtomicBoolean healthy = new AtomicBoolean(true);
+    try (MetricsEndpoint endpoint =
+        MetricsEndpoint.start(
+            "127.0.0.1", 0, List.of(() -> "# TYPE a gauge\na 1\n"), healthy::get)) {
+      assertThat(get(endpoint.port(), "/health").statusCode()).isEqualTo(200);
+
+      healthy.set(false);
+      HttpResponse<String> down = get(endpoint.port(), "/health");
+      assertThat(down.statusCode()).isEqualTo(503);
+      assertThat(down.body()).contains("unhealthy");
+      assertThat(get(endpoint.port(), "/metrics").statusCode())
+          .as("still scraped: the metrics say what is down")
+          .isEqualTo(200);
+
+      healthy.set(true);
+      assertThat(get(endpoint.port(), "/health").statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void shouldAnswerHealthWithServiceUnavailableWhenTheCheckThrows() throws Exception {
+    try (MetricsEndpoint endpoint =
+        MetricsEndpoint.start(
+            "127.0.0.1",
+            0,
+            List.of(() -> "# TYPE a gauge\na 1\n"),
+            () -> {
+              throw new IllegalStateException("client closed");
+            })) {
+      HttpResponse<String> response = get(endpoint.port(), "/health");
+
+      assertThat(response.statusCode()).isEqualTo(503);
+      assertThat(response.body()).doesNotContain("client closed");
     }
   }
 

@@ -48,7 +48,8 @@ public final class ReleaseGateMain {
       KafkaStreamsMetrics metrics = process.manage(new KafkaStreamsMetrics(gate));
       metrics.bindTo(process.registry());
       gate.start();
-      process.serveMetrics();
+      // Unhealthy once the client is in ERROR or shutting down (not while a thread is replaced).
+      process.serveMetrics(() -> gate.state().isRunningOrRebalancing());
       return process;
     } catch (RuntimeException e) {
       process.close();

@@ -34,7 +34,8 @@ public final class GeneratorMain {
       Gauge.builder(RUNNING_WORKERS, generator, GeneratorService::runningWorkers)
           .description("Generator worker threads running")
           .register(process.registry());
-      process.serveMetrics();
+      // Unhealthy while no worker runs (GenGuardGeneratorWorkersDown).
+      process.serveMetrics(() -> generator.runningWorkers() > 0);
       return process;
     } catch (RuntimeException e) {
       process.close();

@@ -7,6 +7,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,12 +55,21 @@ public final class ServiceProcess implements AutoCloseable {
 
   /** Serves /metrics; a port that cannot be bound fails the start (the container restarts). */
   public void serveMetrics() {
+    serveMetrics(() -> true);
+  }
+
+  /**
+   * Serves /metrics, and /health answering 503 while {@code healthy} is false (the container's
+   * health check); a port that cannot be bound fails the start.
+   */
+  public void serveMetrics(BooleanSupplier healthy) {
     endpoint =
         manage(
             MetricsEndpoint.start(
                 environment.metrics().host(),
                 environment.metrics().port(),
-                List.of(registry::scrape)));
+                List.of(registry::scrape),
+                healthy));
   }
 
   /** The port /metrics is served on. */

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -131,7 +132,8 @@ public final class GeneratorService implements AutoCloseable {
               config.maxBatchWait(),
               clock,
               beforeSubscribe,
-              config.routing());
+              config.routing(),
+              () -> new KafkaConsumer<>(uncheckedReaderProperties(name)));
       Thread thread = new Thread(worker, "genguard-" + name);
       thread.setDaemon(false);
       workers.add(worker);
@@ -140,9 +142,25 @@ public final class GeneratorService implements AutoCloseable {
     }
   }
 
-  /** Whether the models are loaded (or trained) and the workers can serve; false before start. */
-  public synchronized boolean warmedUp() {
-    return warmUp != null && warmUp.done;
+  /**
+   * Whether the models are loaded (or trained) and the workers can serve: false before start, while
+   * the models load, and after a failed warm-up until every backend whose model did not load has
+   * loaded it since (its own retries; {@link GenerationBackend#ready()}).
+   */
+  public boolean warmedUp() {
+    return whyNotWarmedUp().isEmpty();
+  }
+
+  /**
+   * Why {@link #warmedUp()} is false, or empty when it is true. Names the backend whose model did
+   * not load, not the error (the log has it): the readiness endpoint shows this text.
+   */
+  public Optional<String> whyNotWarmedUp() {
+    WarmUpOnce current;
+    synchronized (this) {
+      current = warmUp;
+    }
+    return current == null ? Optional.of("the generator has not started") : current.whyNot();
   }
 
   /** The backends this service offers, by name. */
@@ -205,6 +223,27 @@ public final class GeneratorService implements AutoCloseable {
     properties.put(
         ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG,
         (int) Math.min(Integer.MAX_VALUE, Math.max(300_000, batchBudget)));
+    properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    return properties;
+  }
+
+  /**
+   * A consumer that copies one record batch the worker's consumer refused as corrupt: no group, no
+   * CRC check, and fetches of one byte, which the broker answers with exactly the first record
+   * batch (it always returns at least one whole batch).
+   */
+  private Map<String, Object> uncheckedReaderProperties(String clientId) {
+    Map<String, Object> properties =
+        ClientProperties.forClient(kafkaClientProperties, ConsumerConfig.configNames());
+    properties.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    properties.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
+    properties.put(ConsumerConfig.CLIENT_ID_CONFIG, "genguard-" + clientId + "-unchecked");
+    properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    properties.put(ConsumerConfig.CHECK_CRCS_CONFIG, false);
+    properties.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 1);
+    properties.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 1);
     properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     return properties;
@@ -278,9 +317,12 @@ public final class GeneratorService implements AutoCloseable {
     }
   }
 
-  private static final class WarmUpOnce implements Runnable {
+  static final class WarmUpOnce implements Runnable {
     private final BackendRegistry backends;
     private volatile boolean done;
+
+    /** The backends whose model did not load at warm-up. */
+    private volatile List<GenerationBackend> failed = List.of();
 
     WarmUpOnce(BackendRegistry backends) {
       this.backends = backends;
@@ -289,9 +331,26 @@ public final class GeneratorService implements AutoCloseable {
     @Override
     public synchronized void run() {
       if (!done) {
-        backends.warmUp();
+        failed = List.copyOf(backends.warmUp());
         done = true;
       }
+    }
+
+    /** Why the workers cannot all serve yet, or empty; never loads anything. */
+    Optional<String> whyNot() {
+      if (!done) {
+        return Optional.of("the models are loading");
+      }
+      for (GenerationBackend backend : failed) {
+        if (!backend.ready()) {
+          return Optional.of(
+              "backend "
+                  + backend.name()
+                  + " could not load its model at warm-up and has not loaded it since (the"
+                  + " generator log says why; it retries on its own)");
+        }
+      }
+      return Optional.empty();
     }
   }
 

@@ -3,11 +3,18 @@ package io.genguard.generator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.genguard.generator.backend.BackendException;
+import io.genguard.generator.backend.BackendOutcome;
+import io.genguard.generator.backend.BackendRequest;
+import io.genguard.generator.backend.FailureCode;
+import io.genguard.generator.backend.GenerationBackend;
+import io.genguard.generator.worker.BackendRegistry;
 import io.genguard.generator.worker.GeneratorMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,6 +60,93 @@ class GeneratorServiceTest {
       assertThat(service.backendNames()).containsExactly("builtin", "echo", "openai", "djl");
       assertThat(service.runningWorkers()).isZero();
     }
+  }
+
+  @Test
+  void shouldNotCallAFailedWarmUpWarmedUpUntilTheBackendLoadsItsModel() {
+    FlakyBackend djl = new FlakyBackend("djl");
+    GeneratorService.WarmUpOnce warmUp =
+        new GeneratorService.WarmUpOnce(
+            new BackendRegistry(List.of(new FlakyBackend("builtin"), djl), "builtin", Map.of()));
+    djl.loads = false;
+
+    assertThat(warmUp.whyNot()).contains("the models are loading");
+    warmUp.run();
+
+    assertThat(warmUp.whyNot())
+        .as("the warm-up ran, but djl's model did not load")
+        .hasValueSatisfying(
+            why -> assertThat(why).startsWith("backend djl could not load its model at warm-up"));
+    // Its own retries load it later: then the workers can serve.
+    djl.loads = true;
+    assertThat(warmUp.whyNot()).isEmpty();
+  }
+
+  @Test
+  void shouldNotBeWarmedUpBeforeItStarts() {
+    try (GeneratorService service =
+        new GeneratorService(
+            GeneratorConfig.defaults(dataDir),
+            Map.of("bootstrap.servers", "localhost:9092"),
+            new SimpleMeterRegistry())) {
+      assertThat(service.warmedUp()).isFalse();
+      assertThat(service.whyNotWarmedUp()).contains("the generator has not started");
+    }
+  }
+
+  /** A backend whose model loads or not, as the test says; ready() tells the last attempt. */
+  private static final class FlakyBackend implements GenerationBackend {
+    private final String name;
+    volatile boolean loads = true;
+
+    FlakyBackend(String name) {
+      this.name = name;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public String defaultModel() {
+      return name + "-model";
+    }
+
+    @Override
+    public boolean serves(String model) {
+      return defaultModel().equals(model);
+    }
+
+    @Override
+    public int maxBatchSize() {
+      return 1;
+    }
+
+    @Override
+    public boolean embedsWatermark() {
+      return false;
+    }
+
+    @Override
+    public List<BackendOutcome> generate(List<BackendRequest> batch) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void warmUp() throws BackendException {
+      if (!loads) {
+        throw BackendException.permanent(FailureCode.BACKEND_UNAVAILABLE, "no model.pt", null);
+      }
+    }
+
+    @Override
+    public boolean ready() {
+      return loads;
+    }
+
+    @Override
+    public void close() {}
   }
 
   @Test

@@ -117,6 +117,9 @@ class ServicesITCase {
               "genguard_generator_requests_total{code=\"ok\",outcome=\"output\",service=\"generator\"} 1.0")
           .contains("genguard_generator_workers_running{service=\"generator\"} 1.0")
           .contains("jvm_memory_used_bytes");
+      assertThat(get(generator.metricsPort(), "/ready"))
+          .as("the generator's readiness reads its warm-up")
+          .isEqualTo("200 ready\n");
       assertThat(scrape(gate.metricsPort()))
           .contains("kafka_stream_thread_process_total")
           .contains("service=\"release-gate\"");
@@ -370,6 +373,14 @@ class ServicesITCase {
       }
       return found;
     }
+  }
+
+  private String get(int port, String path) throws Exception {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+            HttpResponse.BodyHandlers.ofString());
+    return response.statusCode() + " " + response.body();
   }
 
   private String scrape(int port) throws Exception {

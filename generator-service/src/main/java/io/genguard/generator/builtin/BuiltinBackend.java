@@ -35,6 +35,9 @@ public final class BuiltinBackend implements GenerationBackend {
   private final WatermarkParameters watermarkParameters;
   private final Clock clock;
 
+  /** Whether the last attempt to load or train the model failed ({@link #ready()}). */
+  private volatile boolean loadFailed;
+
   /**
    * @param watermarkKey the key to embed with, or null for no watermark
    */
@@ -62,7 +65,8 @@ public final class BuiltinBackend implements GenerationBackend {
     this(() -> loaded, loaded.name(), watermarkKey, watermarkParameters, clock);
   }
 
-  private BuiltinBackend(
+  /** A backend over a model supplier that may fail (tests of readiness). */
+  BuiltinBackend(
       Supplier<BuiltinModelStore.Loaded> model,
       String modelName,
       WatermarkKey watermarkKey,
@@ -103,7 +107,27 @@ public final class BuiltinBackend implements GenerationBackend {
 
   @Override
   public void warmUp() {
-    model.get();
+    model();
+  }
+
+  /** False while the last attempt to load or train the model failed (the next request retries). */
+  @Override
+  public boolean ready() {
+    return !loadFailed;
+  }
+
+  private BuiltinModelStore.Loaded model() {
+    BuiltinModelStore.Loaded loaded;
+    try {
+      loaded = model.get();
+    } catch (RuntimeException | Error e) {
+      loadFailed = true;
+      throw e;
+    }
+    if (loadFailed) {
+      loadFailed = false;
+    }
+    return loaded;
   }
 
   /**
@@ -143,7 +167,7 @@ public final class BuiltinBackend implements GenerationBackend {
   /** Generates one text with or without the watermark (the benchmark's unwatermarked baseline). */
   public Generation generate(BackendRequest request, boolean watermark) throws BackendException {
     long started = System.nanoTime();
-    BuiltinModelStore.Loaded loaded = model.get();
+    BuiltinModelStore.Loaded loaded = model();
     KneserNeyModel lm = loaded.model();
     int order = lm.order();
     int maxTokens = request.sampling().maxTokens();

@@ -76,15 +76,20 @@ public final class BackendRegistry implements AutoCloseable {
    * Loads every backend's model; a failure is logged, and that backend then retries the load on its
    * own back-off, failing its requests meanwhile (or, in a pool that answers only such backends,
    * leaving them in Kafka).
+   *
+   * @return the backends whose model did not load, in order
    */
-  public void warmUp() {
+  public List<GenerationBackend> warmUp() {
+    List<GenerationBackend> failed = new ArrayList<>();
     for (GenerationBackend backend : backends.values()) {
       try {
         backend.warmUp();
       } catch (Exception e) {
         LOG.error("Backend {} could not load its model: {}", backend.name(), e.getMessage());
+        failed.add(backend);
       }
     }
+    return failed;
   }
 
   @Override

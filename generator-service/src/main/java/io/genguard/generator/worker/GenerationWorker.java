@@ -36,6 +36,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
@@ -62,10 +63,13 @@ import org.slf4j.LoggerFactory;
  * <p>No Kafka failure ends the thread: a commit that timed out is retried, a producer left unusable
  * is replaced, the consumer then re-reading from the group's committed offsets, and a poll that
  * fails (an ACL change, a corrupt record, a broker away) is logged and tried again after a growing
- * pause, the requests already taken into the batch being served first. Only what leaves the
- * consumer unable to poll ever again ends it: another member took over its static group membership
- * ({@link FencedInstanceIdException}), the consumer is closed, or the thread is interrupted. The
- * service's {@code genguard.generator.workers.running} gauge then drops below {@link
+ * pause, the requests already taken into the batch being served first. A record batch the consumer
+ * refuses as corrupt (its CRC does not match) is copied without the check and its records
+ * dead-lettered, with the offset past them, in one transaction ({@link #deadLetterUnreadable});
+ * where that cannot be done, the poll is retried as above. Only what leaves the consumer unable to
+ * poll ever again ends it: another member took over its static group membership ({@link
+ * FencedInstanceIdException}), the consumer is closed, or the thread is interrupted. The service's
+ * {@code genguard.generator.workers.running} gauge then drops below {@link
  * GeneratorMetrics#WORKERS_CONFIGURED}.
  *
  * <p>A worker of a pool that answers only some backends (the GPU pool) holds while one of them
@@ -92,6 +96,20 @@ public final class GenerationWorker implements Runnable {
   /** Poll of a holding worker: how often it asks again whether its backends can serve. */
   private static final Duration HOLD_POLL = Duration.ofSeconds(1);
 
+  /** How long the copy of a record batch that failed Kafka's checks may take to read. */
+  private static final Duration SALVAGE_READ = Duration.ofSeconds(10);
+
+  /**
+   * How the Kafka consumer says that the data at a partition's position failed its checks (a record
+   * batch whose CRC does not match, one that does not parse): "... from &lt;partition&gt;. If
+   * needed, please seek past the record to continue consumption."
+   */
+  private static final String UNREADABLE_PREFIX =
+      "Received exception when fetching the next record from ";
+
+  private static final String UNREADABLE_SUFFIX =
+      ". If needed, please seek past the record to continue consumption.";
+
   private final String name;
   private final Consumer<byte[], byte[]> consumer;
   private final Supplier<Producer<byte[], byte[]>> producerFactory;
@@ -117,6 +135,21 @@ public final class GenerationWorker implements Runnable {
   private final Deque<ConsumerRecord<byte[], byte[]>> pending = new ArrayDeque<>();
   private final Runnable beforeSubscribe;
   private final PoolRouting routing;
+
+  /**
+   * Makes a consumer that reads a record batch without Kafka's CRC check (see {@link
+   * #deadLetterUnreadable}), or null where none is made (the batch then stays until someone seeks
+   * past it).
+   */
+  private final Supplier<Consumer<byte[], byte[]>> uncheckedReaders;
+
+  /**
+   * The partition, and its position, where the last poll failed because the data there failed the
+   * consumer's checks; null when it did not.
+   */
+  private TopicPartition unreadable;
+
+  private long unreadablePosition;
 
   private Producer<byte[], byte[]> producer;
 
@@ -145,6 +178,39 @@ public final class GenerationWorker implements Runnable {
       Clock clock,
       Runnable beforeSubscribe,
       PoolRouting routing) {
+    this(
+        name,
+        consumer,
+        producerFactory,
+        processor,
+        metrics,
+        maxBatchSize,
+        maxBatchWait,
+        clock,
+        beforeSubscribe,
+        routing,
+        null);
+  }
+
+  /**
+   * @param uncheckedReaders makes a consumer (no group, {@code check.crcs=false}, a fetch of one
+   *     record batch, read_committed) that copies a record batch the worker's consumer refuses as
+   *     corrupt, so that the worker dead-letters its records and goes on; null to leave such a
+   *     batch where it is
+   */
+  public GenerationWorker(
+      String name,
+      Consumer<byte[], byte[]> consumer,
+      Supplier<Producer<byte[], byte[]>> producerFactory,
+      BatchProcessor processor,
+      GeneratorMetrics metrics,
+      int maxBatchSize,
+      Duration maxBatchWait,
+      Clock clock,
+      Runnable beforeSubscribe,
+      PoolRouting routing,
+      Supplier<Consumer<byte[], byte[]>> uncheckedReaders) {
+    this.uncheckedReaders = uncheckedReaders;
     this.routing = routing;
     this.name = name;
     this.consumer = consumer;
@@ -274,7 +340,12 @@ public final class GenerationWorker implements Runnable {
           // Serve what is pending before pausing for the next poll.
           break;
         }
-        pause(pollBackoff());
+        if (unreadable != null && deadLetterUnreadable()) {
+          LOG.info("Worker {} polls again after {} failed poll(s)", name, failedPolls);
+          failedPolls = 0;
+        } else {
+          pause(pollBackoff());
+        }
         if (!running.get()) {
           break;
         }
@@ -447,6 +518,7 @@ public final class GenerationWorker implements Runnable {
       throw new CannotPollAgain("its thread was interrupted while polling", e);
     } catch (KafkaException e) {
       failedPolls++;
+      noteUnreadable(e);
       LOG.warn(
           "Worker {} could not poll {} ({}; {} in a row); {}polling again in {} ms",
           name,
@@ -459,6 +531,160 @@ public final class GenerationWorker implements Runnable {
     } catch (IllegalStateException e) {
       throw new CannotPollAgain("its consumer can no longer poll (" + e.getMessage() + ")", e);
     }
+  }
+
+  /**
+   * Notes the partition and position where a poll failed because the data there failed the
+   * consumer's checks ({@link #unreadable}); forgets an earlier one otherwise.
+   */
+  private void noteUnreadable(KafkaException e) {
+    unreadable = null;
+    String message = e.getMessage();
+    if (message == null
+        || !message.startsWith(UNREADABLE_PREFIX)
+        || !message.endsWith(UNREADABLE_SUFFIX)) {
+      return;
+    }
+    String named =
+        message.substring(
+            UNREADABLE_PREFIX.length(), message.length() - UNREADABLE_SUFFIX.length());
+    try {
+      for (TopicPartition partition : consumer.assignment()) {
+        if (partition.toString().equals(named)) {
+          unreadablePosition = consumer.position(partition, Duration.ofSeconds(5));
+          unreadable = partition;
+          return;
+        }
+      }
+    } catch (KafkaException | IllegalStateException positionUnknown) {
+      LOG.debug("Worker {}: no position for {}", name, named, positionUnknown);
+    }
+  }
+
+  /**
+   * Moves past a record batch of {@link #unreadable} that the consumer refuses (its CRC does not
+   * match: changed on the broker's disk or on the way), so that one damaged batch does not stop its
+   * partition for good. A second consumer copies the batch without the CRC check, and every record
+   * of it from the position on becomes a dead letter with its bytes as they were read, in one
+   * transaction with the partition's offset past the batch: nothing is skipped without its dead
+   * letter, which {@code dlq redrive} can send again. Where the batch cannot be copied (it does not
+   * even parse, or reads as no records at all) or the transaction fails, nothing moves and the poll
+   * is retried after the back-off, as before.
+   *
+   * @return whether the partition moved past the batch
+   */
+  private boolean deadLetterUnreadable() {
+    TopicPartition partition = unreadable;
+    long position = unreadablePosition;
+    unreadable = null;
+    if (uncheckedReaders == null || producer == null) {
+      return false;
+    }
+    try {
+      if (!consumer.assignment().contains(partition) || consumer.position(partition) != position) {
+        // Moved since (a rebalance, a rewind): the next poll says again whether it is damaged.
+        return false;
+      }
+    } catch (KafkaException | IllegalStateException e) {
+      return false;
+    }
+    List<ConsumerRecord<byte[], byte[]>> copies = new ArrayList<>();
+    long end;
+    try (Consumer<byte[], byte[]> reader = uncheckedReaders.get()) {
+      reader.assign(List.of(partition));
+      reader.seek(partition, position);
+      long deadline = System.nanoTime() + SALVAGE_READ.toNanos();
+      end = position;
+      while (copies.isEmpty()
+          && end == position
+          && System.nanoTime() - deadline < 0
+          && running.get()) {
+        for (ConsumerRecord<byte[], byte[]> record :
+            reader.poll(Duration.ofMillis(500)).records(partition)) {
+          if (record.offset() >= position) {
+            copies.add(record);
+          }
+        }
+        end = reader.position(partition);
+      }
+    } catch (KafkaException | IllegalStateException e) {
+      LOG.error(
+          "Worker {}: the record batch at {}@{} fails Kafka's checks and cannot be read without"
+              + " them either ({}); it stays there, and the partition with it, until someone seeks"
+              + " past it",
+          name,
+          partition,
+          position,
+          e.toString());
+      return false;
+    }
+    if (copies.isEmpty()) {
+      LOG.error(
+          "Worker {}: the record batch at {}@{} fails Kafka's checks and its copy without them"
+              + " holds no record; it stays there, and the partition with it, until someone seeks"
+              + " past it",
+          name,
+          partition,
+          position);
+      return false;
+    }
+    long next = copies.get(copies.size() - 1).offset() + 1;
+    uncounted.clear();
+    List<ProducerRecord<byte[], byte[]>> letters = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> copy : copies) {
+      letters.add(
+          deadLetter(
+              copy,
+              new CorruptRecordException(
+                  "Kafka's consumer refused the record batch holding this record ("
+                      + partition
+                      + " from offset "
+                      + position
+                      + "): it fails its CRC check or does not parse, so its bytes changed after"
+                      + " they were written (a disk or broker fault); kept as read without the"
+                      + " check, they may differ from what the client sent"),
+              "corrupt_record"));
+    }
+    try {
+      producer.beginTransaction();
+      for (ProducerRecord<byte[], byte[]> letter : letters) {
+        producer.send(letter);
+      }
+      producer.sendOffsetsToTransaction(
+          Map.of(partition, new OffsetAndMetadata(next)), consumer.groupMetadata());
+      commitTransaction(letters.size());
+    } catch (KafkaException | IllegalStateException e) {
+      LOG.warn(
+          "Worker {} could not dead-letter the damaged record batch at {}@{} ({}); it stays, and"
+              + " is tried again after the back-off",
+          name,
+          partition,
+          position,
+          e.toString());
+      try {
+        producer.abortTransaction();
+      } catch (KafkaException | IllegalStateException abortFailure) {
+        closeProducer();
+        startProducer();
+      }
+      return false;
+    }
+    for (String[] outcome : uncounted) {
+      metrics.outcome(outcome[0], outcome[1]);
+    }
+    consumer.seek(partition, next);
+    LOG.error(
+        "Worker {} dead-lettered {} record(s) of a damaged record batch at {}@{} (offsets {} to {})"
+            + " to {}, and reads on from offset {}",
+        name,
+        letters.size(),
+        partition,
+        position,
+        position,
+        next - 1,
+        Topics.GENERATION_REQUESTS_DLQ.name(),
+        next);
+    return true;
   }
 
   /**

@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class BuiltinBackendTest {
@@ -146,6 +147,31 @@ class BuiltinBackendTest {
     assertThat(sequential.generate(chunk))
         .as("the fourth is not left with what the first three used of one budget")
         .allSatisfy(outcome -> assertThat(outcome).isInstanceOf(BackendOutcome.Generated.class));
+  }
+
+  @Test
+  void shouldReportNotReadyWhileItsModelFailsToLoad() {
+    AtomicInteger attempts = new AtomicInteger();
+    BuiltinModelStore.Loaded trigram = EuroparlModelFixture.trigram();
+    BuiltinBackend failingOnce =
+        new BuiltinBackend(
+            () -> {
+              if (attempts.incrementAndGet() == 1) {
+                throw new IllegalStateException("training corpus missing");
+              }
+              return trigram;
+            },
+            trigram.name(),
+            KEY,
+            WatermarkParameters.DEFAULTS,
+            CLOCK);
+    assertThat(failingOnce.ready()).isTrue();
+
+    assertThatThrownBy(failingOnce::warmUp).hasMessage("training corpus missing");
+    assertThat(failingOnce.ready()).as("the generator's warm-up reads this").isFalse();
+
+    failingOnce.warmUp();
+    assertThat(failingOnce.ready()).isTrue();
   }
 
   @Test

@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -19,8 +20,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves {@code GET /metrics} in the Prometheus text exposition format (version 0.0.4), the
- * concatenation of one or more scrape sources, and {@code GET /health}, which backs the containers'
- * health checks: "ok" (200) while the service's own check passes, 503 when it does not.
+ * concatenation of one or more scrape sources, {@code GET /health}, which backs the containers'
+ * health checks: "ok" (200) while the service's own check passes, 503 when it does not, and {@code
+ * GET /ready}: 200 "ready" once the service can do its work, else 503 "not ready: " and why (a
+ * service without a readiness check is always ready; one that is not ready is still healthy).
  *
  * <p>A client that connects and never finishes its request must not stall the endpoint: the JDK
  * server reads a request on the executor's thread, so {@value #THREADS} threads serve, and the
@@ -67,18 +70,26 @@ public final class MetricsEndpoint implements AutoCloseable {
    * @throws IllegalStateException naming the port and the setting to change when it cannot bind
    */
   public static MetricsEndpoint start(String host, int port, List<Supplier<String>> sources) {
-    return start(host, port, sources, () -> true);
+    return start(host, port, sources, () -> true, Optional::empty);
   }
 
   /**
-   * Starts serving, with {@code /health} answering 503 while {@code healthy} is false (or throws).
+   * Starts serving, with {@code /health} answering 503 while {@code healthy} is false (or throws),
+   * and {@code /ready} answering 503 while {@code whyNotReady} gives a reason.
    *
    * @param healthy whether the service's essential parts run (e.g. its Kafka Streams client, its
    *     workers); called on every health request, so it must be cheap
+   * @param whyNotReady why the service cannot do its work yet, or empty when it can; called on each
+   *     request, so it must answer at once. Its text is served as it is: it must not hold secrets
+   *     or internal details (the port may be reachable by more than Prometheus)
    * @see #start(String, int, List)
    */
   public static MetricsEndpoint start(
-      String host, int port, List<Supplier<String>> sources, BooleanSupplier healthy) {
+      String host,
+      int port,
+      List<Supplier<String>> sources,
+      BooleanSupplier healthy,
+      Supplier<Optional<String>> whyNotReady) {
     if (sources.isEmpty()) {
       throw new IllegalArgumentException("at least one scrape source is needed");
     }
@@ -107,6 +118,7 @@ public final class MetricsEndpoint implements AutoCloseable {
     List<Supplier<String>> copy = List.copyOf(sources);
     server.createContext("/metrics", exchange -> serveMetrics(exchange, copy));
     server.createContext("/health", exchange -> serveHealth(exchange, healthy));
+    server.createContext("/ready", exchange -> serveReadiness(exchange, whyNotReady));
     AtomicInteger threads = new AtomicInteger();
     ExecutorService executor =
         Executors.newFixedThreadPool(
@@ -151,6 +163,22 @@ public final class MetricsEndpoint implements AutoCloseable {
       return;
     }
     respond(exchange, 200, CONTENT_TYPE, body.toString());
+  }
+
+  private static void serveReadiness(HttpExchange exchange, Supplier<Optional<String>> whyNotReady)
+      throws IOException {
+    Optional<String> reason;
+    try {
+      reason = whyNotReady.get();
+    } catch (RuntimeException e) {
+      LOG.warn("Readiness check failed", e);
+      reason = Optional.of("the readiness check failed; the service log says why");
+    }
+    if (reason.isPresent()) {
+      respond(exchange, 503, "text/plain; charset=utf-8", "not ready: " + reason.get() + "\n");
+    } else {
+      respond(exchange, 200, "text/plain; charset=utf-8", "ready\n");
+    }
   }
 
   private static void serveHealth(HttpExchange exchange, BooleanSupplier healthy)

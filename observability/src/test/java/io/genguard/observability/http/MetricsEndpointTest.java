@@ -12,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class MetricsEndpointTest {
@@ -38,7 +40,11 @@ class MetricsEndpointTest {
     AtomicBoolean healthy = new AtomicBoolean(true);
     try (MetricsEndpoint endpoint =
         MetricsEndpoint.start(
-            "127.0.0.1", 0, List.of(() -> "# TYPE a gauge\na 1\n"), healthy::get)) {
+            "127.0.0.1",
+            0,
+            List.of(() -> "# TYPE a gauge\na 1\n"),
+            healthy::get,
+            Optional::empty)) {
       assertThat(get(endpoint.port(), "/health").statusCode()).isEqualTo(200);
 
       healthy.set(false);
@@ -55,6 +61,25 @@ class MetricsEndpointTest {
   }
 
   @Test
+  void shouldAnswerReadyOnlyWhileTheServiceSaysItCanWorkAndSayWhyNot() throws Exception {
+    AtomicReference<Optional<String>> why = new AtomicReference<>(Optional.of("models loading"));
+    try (MetricsEndpoint endpoint =
+        MetricsEndpoint.start(
+            "127.0.0.1", 0, List.of(() -> "# TYPE a gauge\na 1\n"), () -> true, why::get)) {
+      HttpResponse<String> notReady = get(endpoint.port(), "/ready");
+      assertThat(notReady.statusCode()).isEqualTo(503);
+      assertThat(notReady.body()).isEqualTo("not ready: models loading\n");
+      // Liveness stays separate: a service that is not ready is still alive.
+      assertThat(get(endpoint.port(), "/health").statusCode()).isEqualTo(200);
+
+      why.set(Optional.empty());
+      HttpResponse<String> ready = get(endpoint.port(), "/ready");
+      assertThat(ready.statusCode()).isEqualTo(200);
+      assertThat(ready.body()).isEqualTo("ready\n");
+    }
+  }
+
+  @Test
   void shouldAnswerHealthWithServiceUnavailableWhenTheCheckThrows() throws Exception {
     try (MetricsEndpoint endpoint =
         MetricsEndpoint.start(
@@ -63,11 +88,20 @@ class MetricsEndpointTest {
             List.of(() -> "# TYPE a gauge\na 1\n"),
             () -> {
               throw new IllegalStateException("client closed");
-            })) {
+            },
+            Optional::empty)) {
       HttpResponse<String> response = get(endpoint.port(), "/health");
 
       assertThat(response.statusCode()).isEqualTo(503);
       assertThat(response.body()).doesNotContain("client closed");
+    }
+  }
+
+  @Test
+  void shouldBeReadyWithoutAReadinessCheck() throws Exception {
+    try (MetricsEndpoint endpoint =
+        MetricsEndpoint.start("127.0.0.1", 0, List.of(() -> "# TYPE a gauge\na 1\n"))) {
+      assertThat(get(endpoint.port(), "/ready").statusCode()).isEqualTo(200);
     }
   }
 

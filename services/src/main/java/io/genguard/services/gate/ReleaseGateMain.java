@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
@@ -49,7 +50,7 @@ public final class ReleaseGateMain {
       metrics.bindTo(process.registry());
       gate.start();
       // Unhealthy once the client is in ERROR or shutting down (not while a thread is replaced).
-      process.serveMetrics(() -> gate.state().isRunningOrRebalancing());
+      process.serveMetrics(() -> gate.state().isRunningOrRebalancing(), Optional::empty);
       return process;
     } catch (RuntimeException e) {
       process.close();

@@ -34,8 +34,9 @@ public final class GeneratorMain {
       Gauge.builder(RUNNING_WORKERS, generator, GeneratorService::runningWorkers)
           .description("Generator worker threads running")
           .register(process.registry());
-      // Unhealthy while no worker runs (GenGuardGeneratorWorkersDown).
-      process.serveMetrics(() -> generator.runningWorkers() > 0);
+      // Unhealthy while no worker runs (GenGuardGeneratorWorkersDown); /ready: 503 while the models
+      // load, and after a failed warm-up until they load.
+      process.serveMetrics(() -> generator.runningWorkers() > 0, generator::whyNotWarmedUp);
       return process;
     } catch (RuntimeException e) {
       process.close();

@@ -6,8 +6,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,21 +57,23 @@ public final class ServiceProcess implements AutoCloseable {
 
   /** Serves /metrics; a port that cannot be bound fails the start (the container restarts). */
   public void serveMetrics() {
-    serveMetrics(() -> true);
+    serveMetrics(() -> true, Optional::empty);
   }
 
   /**
-   * Serves /metrics, and /health answering 503 while {@code healthy} is false (the container's
-   * health check); a port that cannot be bound fails the start.
+   * Serves /metrics, /health answering 503 while {@code healthy} is false (the container's health
+   * check), and /ready from {@code whyNotReady} (see {@link MetricsEndpoint#start(String, int,
+   * List, BooleanSupplier, Supplier)}); a port that cannot be bound fails the start.
    */
-  public void serveMetrics(BooleanSupplier healthy) {
+  public void serveMetrics(BooleanSupplier healthy, Supplier<Optional<String>> whyNotReady) {
     endpoint =
         manage(
             MetricsEndpoint.start(
                 environment.metrics().host(),
                 environment.metrics().port(),
                 List.of(registry::scrape),
-                healthy));
+                healthy,
+                whyNotReady));
   }
 
   /** The port /metrics is served on. */

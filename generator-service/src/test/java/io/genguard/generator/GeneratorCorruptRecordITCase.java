@@ -1,0 +1,283 @@
+package io.genguard.generator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.SamplingParameters;
+import io.genguard.generator.worker.GeneratorMetrics;
+import io.genguard.infra.EmbeddedKafkaBroker;
+import io.genguard.schemas.TopicProvisioner;
+import io.genguard.schemas.Topics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A record batch of gen.requests damaged on the broker's disk (its CRC no longer matches), which
+ * the Kafka consumer refuses on every poll: the generator dead-letters its record, with the bytes
+ * as they are now and the reason, commits past it and answers the request behind it. While the dead
+ * letter cannot be written (the dead-letter topic is missing), nothing is skipped. Runs on a broker
+ * of its own, whose log files the test can reach.
+ */
+class GeneratorCorruptRecordITCase {
+  private static final TopicPartition REQUESTS_0 =
+      new TopicPartition(Topics.GENERATION_REQUESTS.name(), 0);
+
+  @TempDir Path dataDir;
+  @TempDir Path brokerDir;
+  private EmbeddedKafkaBroker broker;
+  private GeneratorService generator;
+
+  @AfterEach
+  void stop() {
+    if (generator != null) {
+      generator.close();
+    }
+    if (broker != null) {
+      broker.close();
+    }
+  }
+
+  @Test
+  void shouldDeadLetterADamagedRecordBatchOnlyOnceItCanAndAnswerTheRequestBehindIt()
+      throws Exception {
+    broker = EmbeddedKafkaBroker.start(brokerDir.resolve("kafka"), 0);
+    String servers = broker.bootstrapServers();
+    Map<String, Object> admin = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+    // No dead-letter topic yet: the dead letter cannot be written at first.
+    TopicProvisioner.provision(
+        admin,
+        List.of(
+            Topics.GENERATION_REQUESTS.name(),
+            Topics.GENERATION_OUTPUTS.name(),
+            Topics.GENERATION_FAILURES.name()),
+        1,
+        (short) 1);
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String before = run + "-before";
+    String damaged = run + "-damaged";
+    String after = run + "-after";
+    String marker = "damaged-" + run;
+    // Each in a batch of its own, so that only the middle one is damaged.
+    try (KafkaProducer<byte[], byte[]> producer = producer(servers)) {
+      producer.send(request(before, "Good morning")).get();
+      producer.send(request(damaged, "Prompt " + marker + " here")).get();
+      producer.send(request(after, "Good evening")).get();
+    }
+    // One byte of the middle record's prompt changes on disk: its batch's CRC no longer matches.
+    Path segment =
+        broker.logDir().resolve(REQUESTS_0.toString()).resolve("00000000000000000000.log");
+    flipFirstByteOf(segment, marker);
+    String changedMarker = "D" + marker.substring(1);
+
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    Map<String, Object> kafka = new HashMap<>();
+    kafka.put("bootstrap.servers", servers);
+    // A send to the missing dead-letter topic fails after this long instead of a minute.
+    kafka.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 3_000);
+    generator =
+        new GeneratorService(
+            GeneratorConfig.defaults(dataDir)
+                .withInstanceId("corrupt-" + run)
+                .withConsumerGroup("generator-corrupt-" + run)
+                .withWorkers(1),
+            kafka,
+            meters);
+    generator.start();
+
+    try (CommittedReader committed = new CommittedReader(servers)) {
+      await()
+          .atMost(Duration.ofSeconds(180))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> committed.poll().outputs.contains(before));
+      // The damaged batch cannot be dead-lettered yet: it stays, and the request behind it waits.
+      Thread.sleep(8_000);
+      committed.poll();
+      assertThat(committed.outputs).doesNotContain(damaged, after);
+      assertThat(committedOffset(admin, "generator-corrupt-" + run))
+          .as("nothing is skipped while its dead letter cannot be written")
+          .isEqualTo(1L);
+
+      TopicProvisioner.provision(
+          admin, List.of(Topics.GENERATION_REQUESTS_DLQ.name()), 1, (short) 1);
+      committed.subscribeToDeadLetters();
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> committed.poll().outputs.contains(after));
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> !committed.poll().deadLetters.isEmpty());
+
+      assertThat(committed.deadLetters).hasSize(1);
+      DeadLetter letter = committed.deadLetters.get(0);
+      assertThat(letter.getSourceTopic()).isEqualTo(Topics.GENERATION_REQUESTS.name());
+      assertThat(letter.getSourcePartition()).isZero();
+      assertThat(letter.getSourceOffset()).isEqualTo(1L);
+      assertThat(letter.getStage()).isEqualTo("generator");
+      assertThat(letter.getErrorClass()).isEqualTo(CorruptRecordException.class.getName());
+      assertThat(letter.getReason()).contains("CRC", "kept as read without the check");
+      assertThat(new String(bytes(letter.getKey()), StandardCharsets.UTF_8)).isEqualTo(damaged);
+      assertThat(new String(bytes(letter.getPayload()), StandardCharsets.ISO_8859_1))
+          .as("the bytes as they are on disk now")
+          .contains(changedMarker);
+      assertThat(committed.outputs).doesNotContain(damaged);
+      assertThat(committedOffset(admin, "generator-corrupt-" + run)).isEqualTo(3L);
+      Counter counted =
+          meters
+              .find(GeneratorMetrics.REQUESTS)
+              .tag("outcome", "dead_letter")
+              .tag("code", "corrupt_record")
+              .counter();
+      assertThat(counted).isNotNull();
+      assertThat(counted.count()).isEqualTo(1.0);
+      assertThat(generator.runningWorkers()).isEqualTo(1);
+    }
+  }
+
+  private static void flipFirstByteOf(Path file, String marker) throws IOException {
+    byte[] content = Files.readAllBytes(file);
+    byte[] wanted = marker.getBytes(StandardCharsets.UTF_8);
+    int at = indexOf(content, wanted);
+    assertThat(at).as("the marker is in the segment").isNotNegative();
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      channel.write(ByteBuffer.wrap(new byte[] {(byte) 'D'}), at);
+      channel.force(true);
+    }
+  }
+
+  private static int indexOf(byte[] content, byte[] wanted) {
+    outer:
+    for (int i = 0; i + wanted.length <= content.length; i++) {
+      for (int j = 0; j < wanted.length; j++) {
+        if (content[i + j] != wanted[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  private static long committedOffset(Map<String, Object> adminProperties, String group)
+      throws Exception {
+    try (Admin admin = Admin.create(adminProperties)) {
+      Map<TopicPartition, OffsetAndMetadata> offsets =
+          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+      OffsetAndMetadata offset = offsets.get(REQUESTS_0);
+      return offset == null ? -1 : offset.offset();
+    }
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer(String servers) {
+    Map<String, Object> properties = new HashMap<>();
+    properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+    properties.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    return new KafkaProducer<>(properties);
+  }
+
+  private static ProducerRecord<byte[], byte[]> request(String requestId, String prompt) {
+    GenerationRequest request =
+        GenerationRequest.newBuilder()
+            .setEventId("evt-" + requestId)
+            .setRequestId(requestId)
+            .setTenantId("tenant-it")
+            .setPrompt(prompt)
+            .setBackend("echo")
+            .setParameters(
+                SamplingParameters.newBuilder()
+                    .setMaxTokens(8)
+                    .setTemperature(1.0)
+                    .setTopK(0)
+                    .setTopP(1.0)
+                    .build())
+            .setSubmittedAt(Instant.now())
+            .build();
+    return new ProducerRecord<>(
+        Topics.GENERATION_REQUESTS.name(),
+        0,
+        requestId.getBytes(StandardCharsets.UTF_8),
+        Topics.GENERATION_REQUESTS.codec().encode(request));
+  }
+
+  private static byte[] bytes(ByteBuffer buffer) {
+    byte[] bytes = new byte[buffer.remaining()];
+    buffer.duplicate().get(bytes);
+    return bytes;
+  }
+
+  /** Reads the committed outputs and, once asked, the dead letters. */
+  private static final class CommittedReader implements AutoCloseable {
+    final KafkaConsumer<byte[], byte[]> consumer;
+    final Set<String> outputs = new java.util.HashSet<>();
+    final List<DeadLetter> deadLetters = new ArrayList<>();
+
+    CommittedReader(String servers) {
+      Map<String, Object> properties = new HashMap<>();
+      properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+      properties.put(ConsumerConfig.GROUP_ID_CONFIG, "it-reader-" + UUID.randomUUID());
+      properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+      properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+      properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+      consumer = new KafkaConsumer<>(properties);
+      consumer.subscribe(List.of(Topics.GENERATION_OUTPUTS.name()));
+    }
+
+    void subscribeToDeadLetters() {
+      consumer.subscribe(
+          List.of(Topics.GENERATION_OUTPUTS.name(), Topics.GENERATION_REQUESTS_DLQ.name()));
+    }
+
+    CommittedReader poll() {
+      for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+        if (record.topic().equals(Topics.GENERATION_OUTPUTS.name())) {
+          outputs.add(Topics.GENERATION_OUTPUTS.codec().decode(record.value()).getRequestId());
+        } else {
+          deadLetters.add(Topics.GENERATION_REQUESTS_DLQ.codec().decode(record.value()));
+        }
+      }
+      return this;
+    }
+
+    @Override
+    public void close() {
+      consumer.close();
+    }
+  }
+}

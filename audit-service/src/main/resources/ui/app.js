@@ -126,10 +126,17 @@
     return ALL_INVISIBLE.test(text || '');
   }
 
-  /** A live claim on a queue item (null when none or lapsed), and whether it is this caller's. */
+  /**
+   * A live claim on a queue item (null when none or lapsed), and whether it is this caller's: a
+   * claim belongs to the token that made it (claimedTokenId), as the service decides, never to a
+   * name, which two reviewers' tokens may share. Another token of this caller's name says so.
+   */
   function claimOf(item) {
     if (!item || !item.claimedBy || !item.claimExpiresAt || Date.parse(item.claimExpiresAt) <= Date.now()) return null;
-    return { by: item.claimedBy, until: item.claimExpiresAt, mine: Boolean(me) && item.claimedBy === me.name };
+    const mine = Boolean(me) && Boolean(item.claimedTokenId) && item.claimedTokenId === me.tokenId;
+    const namesake = !mine && Boolean(me) && item.claimedBy === me.name;
+    return { by: item.claimedBy + (namesake ? ' (another token of that name, ' + item.claimedTokenId + ')' : ''),
+      until: item.claimExpiresAt, mine };
   }
 
   /**
@@ -788,12 +795,19 @@
         may('COMPLIANCE') ? el('button', { type: 'button', id: 'export-csv', onclick: () => exportSearch(form, 'csv') }, 'Export CSV') : null,
         may('COMPLIANCE') ? el('button', { type: 'button', id: 'export-json', onclick: () => exportSearch(form, 'json') }, 'Export JSON') : null));
     const results = el('div', { id: 'search-results' });
+    // Said while the form differs from the query of the results shown, which is what an export is of.
+    const pending = el('p', { class: 'muted', id: 'search-pending', hidden: true },
+      'The form has changed since these results: press Search to apply it. Exports are of the results shown.');
+    const differs = () => { pending.hidden = !searchShown || query(form).toString() === searchShown.toString(); };
+    form.addEventListener('input', differs);
+    form.addEventListener('change', differs);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      runSearch(query(form), results, null, null);
+      runSearch(query(form), results, null, null).then(differs);
     });
-    show(el('h1', {}, 'Search outputs'), el('section', {}, form), results);
-    runSearch(query(form), results, null, null);
+    searchShown = null;
+    show(el('h1', {}, 'Search outputs'), el('section', {}, form, pending), results);
+    runSearch(query(form), results, null, null).then(differs);
   }
 
   function query(form, extra) {
@@ -808,6 +822,9 @@
   /** The search whose results are on screen; an answer to an older one is dropped. */
   let searchRun = 0;
 
+  /** The query of the results on screen (null while none are): what an export is of. */
+  let searchShown = null;
+
   /**
    * Runs a search (cursor null) or fetches its next page (more: the button that asked). params are
    * the query as it ran, frozen: fields changed since then take effect with the next Search.
@@ -820,11 +837,13 @@
       more.disabled = true;
       more.textContent = 'Loading...';
     } else {
+      searchShown = null;
       results.replaceChildren(el('p', { class: 'muted' }, 'Searching...'));
     }
     try {
       const page = await api('/api/v1/outputs?' + asked.toString());
       if (run !== searchRun || !results.isConnected) return;
+      if (!cursor) searchShown = new URLSearchParams(params);
       const rows = page.items.map(item => el('tr', { 'data-request-id': item.requestId },
         el('td', {}, when(item.decidedAt)), el('td', {}, item.tenantId), el('td', {}, badge(item.decision)),
         el('td', {}, badge(item.retractedAt ? 'RETRACTED' : item.outcome || 'PENDING')), el('td', {}, fmt(item.unsafeScore)),
@@ -871,11 +890,22 @@
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
+  /**
+   * Exports what the results shown were searched with, not the form's fields, which may have been
+   * changed since without a Search: an export is of the results on screen. Refused while none are.
+   */
   async function exportSearch(form, format) {
-    const params = query(form, { format });
+    if (!searchShown) {
+      toast('No search results are shown: press Search first; an export is of the results shown.');
+      return;
+    }
+    const params = new URLSearchParams(searchShown);
+    params.set('format', format);
+    const changed = query(form).toString() !== searchShown.toString();
     try {
       await download('/api/v1/outputs/export?' + params.toString(), 'genguard-outputs.' + format);
-      toast('Export downloaded (' + format.toUpperCase() + ')');
+      toast('Export downloaded (' + format.toUpperCase() + ')' + (changed
+        ? ' of the results shown; the form\'s changes are not searched yet: press Search, then export, for them' : ''));
     } catch (e) {
       toast(e.message);
     }

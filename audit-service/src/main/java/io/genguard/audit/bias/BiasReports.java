@@ -14,6 +14,8 @@ import io.genguard.audit.query.JsonRows;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.ForbiddenException;
 import io.genguard.schemas.EventIds;
+import java.io.IOException;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -230,13 +232,19 @@ public final class BiasReports {
     return new Page(items, next);
   }
 
-  /** A report's metadata and JSON body, if the caller may see it. */
-  public ObjectNode get(String reportId, Caller caller) throws SQLException {
+  /**
+   * Characters of a report body read from the database at a time when it is served: 1 Mi, at most
+   * about 4 MiB of UTF-8 and 2 MiB of Java string per read, whatever the report's size.
+   */
+  static final int SERVE_CHUNK_CHARS = 1 << 20;
+
+  /** A report's metadata without its body (the {@code report} of {@link #open}'s JSON). */
+  public ObjectNode metadata(String reportId, Caller caller) throws SQLException {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement =
             connection.prepareStatement(
                 "select report_id, campaign_id, tenant_id, title, kind, model, window_start, window_end, summary,"
-                    + " body_json as report, created_at, created_by from bias_report where report_id = ?")) {
+                    + " created_at, created_by from bias_report where report_id = ?")) {
       statement.setString(1, reportId);
       try (ResultSet rs = statement.executeQuery()) {
         if (!rs.next() || !caller.canSee(rs.getString("tenant_id"))) {
@@ -247,8 +255,11 @@ public final class BiasReports {
     }
   }
 
-  /** The stored body in one format, if the caller may see the report. */
-  public String body(String reportId, Format format, Caller caller) throws SQLException {
+  /**
+   * A stored body the caller may see, to be written with {@link Body#writeTo}: opening it reads
+   * only its length, so that a refusal (404) comes before anything is sent.
+   */
+  public Body open(String reportId, Format format, Caller caller) throws SQLException {
     String column =
         switch (format) {
           // The stored text hashes to the chain's jsonSha256; jsonb's rendering does not (reports
@@ -260,14 +271,70 @@ public final class BiasReports {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement =
             connection.prepareStatement(
-                "select tenant_id, " + column + " from bias_report where report_id = ?")) {
+                "select tenant_id, char_length("
+                    + column
+                    + ") from bias_report where report_id = ?")) {
       statement.setString(1, reportId);
       try (ResultSet rs = statement.executeQuery()) {
         if (!rs.next() || !caller.canSee(rs.getString(1))) {
           throw notFound(reportId);
         }
-        return rs.getString(2);
+        return new Body(reportId, column, rs.getInt(2));
       }
+    }
+  }
+
+  /**
+   * A stored body, served a piece at a time: a report may have 64 MiB of each body ({@link
+   * #MAX_BODY_CHARS}), which would otherwise sit whole in the heap (as the driver's bytes, a string
+   * and the answer) for as long as a client takes to read it. Each piece is read on a connection of
+   * its own and the connection is given back before the piece is written, so a client that reads
+   * slowly holds no database connection.
+   */
+  public final class Body {
+    private final String reportId;
+    private final String column;
+    private final int characters;
+
+    private Body(String reportId, String column, int characters) {
+      this.reportId = reportId;
+      this.column = column;
+      this.characters = characters;
+    }
+
+    /** Its length in characters (code points, as PostgreSQL counts them). */
+    public int characters() {
+      return characters;
+    }
+
+    /**
+     * Writes the body to {@code out}, {@link #SERVE_CHUNK_CHARS} characters at a time.
+     *
+     * @throws IllegalStateException when the report is removed or changed while it is written (the
+     *     caller must then cut the answer short rather than end it as if it were whole)
+     */
+    public void writeTo(Writer out) throws SQLException, IOException {
+      for (int from = 1; from <= characters; from += SERVE_CHUNK_CHARS) {
+        String piece;
+        try (Connection connection = dataSource.getConnection();
+            PreparedStatement statement =
+                connection.prepareStatement(
+                    "select substr(" + column + ", ?, ?) from bias_report where report_id = ?")) {
+          statement.setInt(1, from);
+          statement.setInt(2, SERVE_CHUNK_CHARS);
+          statement.setString(3, reportId);
+          try (ResultSet rs = statement.executeQuery()) {
+            piece = rs.next() ? rs.getString(1) : null;
+          }
+        }
+        int expected = Math.min(SERVE_CHUNK_CHARS, characters - from + 1);
+        if (piece == null || piece.codePointCount(0, piece.length()) != expected) {
+          throw new IllegalStateException(
+              "Bias report " + reportId + " was removed or changed while it was being served");
+        }
+        out.write(piece);
+      }
+      out.flush();
     }
   }
 

@@ -961,7 +961,7 @@ public final class AuditApi implements AutoCloseable {
       ((ObjectNode) review).remove(List.of("reviewer", "note"));
     }
     if (story.get("reviewItem") instanceof ObjectNode item) {
-      item.remove(List.of("claimedBy", "claimExpiresAt", "note", "decidedBy"));
+      item.remove(List.of("claimedBy", "claimedTokenId", "claimExpiresAt", "note", "decidedBy"));
     }
     for (JsonNode retraction : story.withArray("retractions")) {
       ((ObjectNode) retraction).remove("retractedBy");
@@ -1247,30 +1247,84 @@ public final class AuditApi implements AutoCloseable {
     ctx.json(result);
   }
 
-  private void biasReport(Context ctx) throws SQLException {
+  /**
+   * A bias report: without a format its metadata and JSON body, otherwise one stored body. Either
+   * is written as it is read from the database, a piece at a time ({@link BiasReports.Body}), so
+   * that a report of 64 MiB does not sit whole in the heap while a client reads it.
+   */
+  private void biasReport(Context ctx) throws Exception {
     String reportId = id(ctx, "reportId");
     String format = parameter(ctx, "format");
+    Caller caller = caller(ctx);
     if (format == null) {
-      ctx.json(services.biasReports().get(reportId, caller(ctx)));
+      ObjectNode metadata = services.biasReports().metadata(reportId, caller);
+      BiasReports.Body body =
+          services.biasReports().open(reportId, BiasReports.Format.JSON, caller);
+      // The metadata's object, then the stored body (canonical JSON) as its report.
+      String fields = mapper.writeValueAsString(metadata);
+      ctx.contentType("application/json");
+      stream(
+          ctx,
+          out -> {
+            out.write(fields, 0, fields.length() - 1);
+            out.write(",\"report\":");
+            body.writeTo(out);
+            out.write('}');
+          });
       return;
     }
     BiasReports.Format parsed = BiasReports.Format.parse(format);
-    String body = services.biasReports().body(reportId, parsed, caller(ctx));
+    BiasReports.Body body = services.biasReports().open(reportId, parsed, caller);
     switch (parsed) {
-      case JSON -> ctx.contentType("application/json").result(body);
+      case JSON -> ctx.contentType("application/json");
       case CSV ->
           ctx.contentType("text/csv; charset=utf-8")
               .header(
                   "Content-Disposition",
-                  "attachment; filename=\"bias-report-" + reportId + ".csv\"")
-              .result(body);
+                  "attachment; filename=\"bias-report-" + reportId + ".csv\"");
       case HTML -> {
         // Stored HTML is shown with scripts, plugins and same-origin access disabled.
         ctx.header("Content-Security-Policy", SecurityHeaders.REPORT_CSP);
         ctx.header("X-Frame-Options", "SAMEORIGIN");
-        ctx.contentType("text/html; charset=utf-8").result(body);
+        ctx.contentType("text/html; charset=utf-8");
       }
       default -> throw new IllegalStateException("Unknown format " + parsed);
+    }
+    stream(ctx, body::writeTo);
+  }
+
+  /** Writes part of an answer. */
+  @FunctionalInterface
+  private interface AnswerWriting {
+    void write(java.io.Writer out) throws Exception;
+  }
+
+  /**
+   * Writes an answer as UTF-8 while it is produced. A failure before anything was sent answers with
+   * the error as usual; one after the first bytes went out cuts the connection, so that the client
+   * never takes a cut answer for a whole one (a chunked answer ended normally would look whole).
+   */
+  private static void stream(Context ctx, AnswerWriting writing) throws Exception {
+    java.io.Writer out = new java.io.OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8);
+    try {
+      writing.write(out);
+      out.flush();
+    } catch (Exception e) {
+      if (!ctx.res().isCommitted()) {
+        ctx.res().resetBuffer();
+        throw e;
+      }
+      if (e instanceof IOException) {
+        // The client went away (or stopped reading until the write timed out).
+        LOG.debug("{} {}: the client stopped reading: {}", ctx.method(), ctx.path(), e.toString());
+      } else {
+        LOG.warn(
+            "{} {} failed after its answer began; cutting the connection",
+            ctx.method(),
+            ctx.path(),
+            e);
+      }
+      org.eclipse.jetty.server.Request.getBaseRequest(ctx.req()).getHttpChannel().abort(e);
     }
   }
 

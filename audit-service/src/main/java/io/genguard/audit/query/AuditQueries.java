@@ -123,7 +123,8 @@ public final class AuditQueries {
       ArrayNode queue =
           rows(
               connection,
-              "select request_id, output_id, state, held_at, claimed_by, claim_expires_at, review_id, action,"
+              "select request_id, output_id, state, held_at, claimed_by, claimed_token_id, claim_expires_at,"
+                  + " review_id, action,"
                   + " note, decided_by, decided_at, verdict_id, late_verdict_id from review_item"
                   + " where request_id = ?",
               requestId);

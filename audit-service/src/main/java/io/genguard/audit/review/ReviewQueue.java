@@ -38,17 +38,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The review queue: outputs the release gate held for review, oldest first. A reviewer may claim an
- * item (others then cannot decide it until the claim expires), and approves or rejects it with a
- * note, naming the verdict the item showed (its {@code verdictId}, empty when it had none): a
- * decision made on another verdict than the item holds now (a late verdict reached the output since
- * the reviewer read it) is refused, so nobody approves in view of reasons they never saw. A
- * decision is one transaction: the item is marked DECIDED, the ReviewDecision goes into the outbox
- * for review.decisions, and the action is appended to the audit chain with the reviewer. The
- * release gate is asked to release or quarantine the output, and its outcome closes the item as
- * RELEASED or QUARANTINED when it is ingested. A verdict that reaches the gate before the decision
- * decides instead (an output held because no verdict came in time): a late BLOCK quarantines what a
- * person approved, and a late RELEASE of what a person rejected is taken down when its outcome is
- * ingested, which closes the item as RETRACTED ({@link
+ * item (others then cannot decide it until the claim expires; a claim belongs to the token that
+ * made it, its {@code claimedTokenId}, not to the name the token was issued to, which two tokens
+ * may share), and approves or rejects it with a note, naming the verdict the item showed (its
+ * {@code verdictId}, empty when it had none): a decision made on another verdict than the item
+ * holds now (a late verdict reached the output since the reviewer read it) is refused, so nobody
+ * approves in view of reasons they never saw. A decision is one transaction: the item is marked
+ * DECIDED, the ReviewDecision goes into the outbox for review.decisions, and the action is appended
+ * to the audit chain with the reviewer. The release gate is asked to release or quarantine the
+ * output, and its outcome closes the item as RELEASED or QUARANTINED when it is ingested. A verdict
+ * that reaches the gate before the decision decides instead (an output held because no verdict came
+ * in time): a late BLOCK quarantines what a person approved, and a late RELEASE of what a person
+ * rejected is taken down when its outcome is ingested, which closes the item as RETRACTED ({@link
  * io.genguard.audit.release.RejectedReleases}).
  */
 public final class ReviewQueue {
@@ -71,7 +72,7 @@ public final class ReviewQueue {
   private static final String ITEM =
       "select r.request_id, r.output_id, r.tenant_id, r.state, r.held_at, r.verdict_id,"
           + " r.late_verdict_id,"
-          + " r.claimed_by, r.claim_expires_at, r.review_id, r.action, r.note, r.decided_by, r.decided_at,"
+          + " r.claimed_by, r.claimed_token_id, r.claim_expires_at, r.review_id, r.action, r.note, r.decided_by, r.decided_at,"
           + " v.decision, v.unsafe_score, v.category_scores, v.reasons, v.groups, v.policy_id, v.policy_version,"
           + " g.basis as hold_basis,"
           + " left(o.text, "
@@ -530,7 +531,9 @@ public final class ReviewQueue {
                   + requestId
                   + " is claimed by "
                   + rs.getString("claimed_by")
-                  + " until "
+                  + " (token "
+                  + claimant
+                  + ") until "
                   + expires.toInstant()
                   + "; pick another item or wait for the claim to expire");
         }

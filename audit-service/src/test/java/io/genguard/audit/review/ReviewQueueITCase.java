@@ -537,7 +537,7 @@ class ReviewQueueITCase {
 
     HttpResponse<String> stolen = audit.post("/api/v1/reviews/claimed/reject", ravi, "{}");
     assertThat(stolen.statusCode()).isEqualTo(409);
-    assertThat(json(stolen).path("error").asText()).contains("claimed by rita until");
+    assertThat(json(stolen).path("error").asText()).contains("claimed by rita (token ");
     assertThat(audit.post("/api/v1/reviews/claimed/claim", ravi, null).statusCode()).isEqualTo(409);
 
     assertThat(audit.post("/api/v1/reviews/claimed/unclaim", rita, null).statusCode())
@@ -548,6 +548,81 @@ class ReviewQueueITCase {
     ReviewDecision decision = decisionOnKafka("claimed");
     assertThat(decision.getAction()).isEqualTo(ReviewAction.REJECT);
     assertThat(decision.getReviewer()).isEqualTo("ravi");
+  }
+
+  /**
+   * A claim belongs to the token that made it: another reviewer whose token has the same name
+   * cannot decide, give up or take it, and every answer that shows the claim names its token, so
+   * that the UI can tell the two apart (it told them apart by name before the fortieth session).
+   */
+  @Test
+  void shouldKeepAClaimToItsTokenWhenTwoReviewersShareAName() throws Exception {
+    audit.seed(AuditEvents.story(Scenario.of("namesake-claimed", "acme", Decision.REVIEW, NOW)));
+    String otherRita = audit.token(Role.REVIEWER, "acme", "rita");
+    String ritaId = json(audit.get("/api/v1/me", rita)).path("tokenId").asText();
+    String otherRitaId = json(audit.get("/api/v1/me", otherRita)).path("tokenId").asText();
+    assertThat(json(audit.get("/api/v1/me", otherRita)).path("name").asText()).isEqualTo("rita");
+    assertThat(otherRitaId).isNotEqualTo(ritaId);
+
+    JsonNode claim = json(audit.post("/api/v1/reviews/namesake-claimed/claim", rita, null));
+    assertThat(claim.path("claimedBy").asText()).isEqualTo("rita");
+    assertThat(claim.path("claimedTokenId").asText()).isEqualTo(ritaId);
+
+    // What the other rita reads says whose token holds the claim: not hers.
+    JsonNode item = json(audit.get("/api/v1/reviews/namesake-claimed", otherRita));
+    assertThat(item.path("claimedTokenId").asText()).isEqualTo(ritaId);
+    JsonNode listed = null;
+    for (JsonNode each : json(audit.get("/api/v1/reviews?limit=200", otherRita)).path("items")) {
+      if (each.path("requestId").asText().equals("namesake-claimed")) {
+        listed = each;
+      }
+    }
+    assertThat(listed).isNotNull();
+    assertThat(listed.path("claimedTokenId").asText()).isEqualTo(ritaId);
+    JsonNode story = json(audit.get("/api/v1/requests/namesake-claimed", otherRita));
+    assertThat(story.path("reviewItem").path("claimedTokenId").asText()).isEqualTo(ritaId);
+
+    // The service refuses her everything a claim keeps to its claimant.
+    for (String action : List.of("approve", "reject")) {
+      HttpResponse<String> stolen =
+          audit.post(
+              "/api/v1/reviews/namesake-claimed/" + action,
+              otherRita,
+              "{\"verdictId\":\"" + item.path("verdictId").asText() + "\"}");
+      assertThat(stolen.statusCode()).as(action).isEqualTo(409);
+      assertThat(json(stolen).path("error").asText())
+          .contains("claimed by rita (token " + ritaId + ") until");
+    }
+    assertThat(audit.post("/api/v1/reviews/namesake-claimed/unclaim", otherRita, null).statusCode())
+        .isEqualTo(409);
+    assertThat(audit.post("/api/v1/reviews/namesake-claimed/claim", otherRita, null).statusCode())
+        .isEqualTo(409);
+    assertThat(
+            json(audit.get("/api/v1/reviews/namesake-claimed", rita))
+                .path("claimedTokenId")
+                .asText())
+        .as("the claim is still the first rita's")
+        .isEqualTo(ritaId);
+
+    // A submitter's story leaves the claim's token out, as it leaves out its name.
+    String submitter = audit.token(Role.SUBMITTER, "acme", "sam");
+    JsonNode submitted = json(audit.get("/api/v1/requests/namesake-claimed", submitter));
+    assertThat(submitted.path("reviewItem").has("claimedTokenId")).isFalse();
+    assertThat(submitted.path("reviewItem").has("claimedBy")).isFalse();
+
+    // The claimant decides; the audit record names her token.
+    assertThat(
+            audit
+                .post("/api/v1/reviews/namesake-claimed/reject", rita, "{\"note\":\"mine\"}")
+                .statusCode())
+        .isEqualTo(202);
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action = 'review.reject'"
+                    + " and request_id = 'namesake-claimed' and caller_token_id = '"
+                    + ritaId
+                    + "'"))
+        .isEqualTo(1);
   }
 
   @Test

@@ -67,6 +67,7 @@ import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -405,6 +406,37 @@ class ComplianceUiBrowserITCase {
     browser.findElement(By.name("attribute")).sendKeys("source:test");
     browser.findElement(By.id("search-button")).click();
     visible(By.cssSelector("#search-table tr[data-request-id='" + held.requestId() + "']"));
+
+    // An export is of the results shown: a field changed without a Search does not change it
+    // (before the fortieth session the export took the form's fields as they were).
+    ((JavascriptExecutor) browser)
+        .executeScript(
+            "window.__askedFetch = window.__askedFetch || window.fetch; window.__asked = [];"
+                + " window.fetch = (url, init) => { window.__asked.push(String(url));"
+                + " return window.__askedFetch(url, init); };");
+    new Select(browser.findElement(By.name("decision"))).selectByValue("BLOCK");
+    browser.findElement(By.id("export-csv")).click();
+    String exported = askedExport();
+    assertThat(exported)
+        .contains("tenant=acme", "attribute=source%3Atest", "format=csv")
+        .doesNotContain("decision");
+    assertThat(visible(By.id("search-pending")).getText())
+        .startsWith("The form has changed since these results");
+    waiting()
+        .until(
+            driver ->
+                driver.findElements(By.cssSelector("#toast .message")).stream()
+                    .anyMatch(
+                        m ->
+                            m.getText()
+                                .startsWith(
+                                    "Export downloaded (CSV) of the results shown; the form's"
+                                        + " changes are not searched yet")));
+    browser.findElement(By.id("search-button")).click();
+    waiting().until(ExpectedConditions.invisibilityOfElementLocated(By.id("search-pending")));
+    browser.findElement(By.id("export-json")).click();
+    assertThat(askedExport()).contains("decision=BLOCK", "tenant=acme", "format=json");
+    ((JavascriptExecutor) browser).executeScript("window.fetch = window.__askedFetch;");
 
     browser.get(audit.baseUrl() + "/ui/#/bias");
     visible(By.cssSelector("#bias-table tr[data-report-id='" + reportId + "'] a")).click();
@@ -1081,10 +1113,22 @@ class ComplianceUiBrowserITCase {
     Scenario ritas =
         Scenario.of(
             "ui-ritas-" + UUID.randomUUID(), "claims", Decision.REVIEW, now.minusSeconds(1));
+    // Claimed by another reviewer whose token has the same name as rita's.
+    Scenario namesakes =
+        Scenario.of("ui-namesakes-" + UUID.randomUUID(), "claims", Decision.REVIEW, now);
     audit.seed(
-        List.of(AuditEvents.story(bobs), AuditEvents.story(ritas)).stream()
+        List.of(AuditEvents.story(bobs), AuditEvents.story(ritas), AuditEvents.story(namesakes))
+            .stream()
             .flatMap(List::stream)
             .toList());
+    assertThat(
+            audit
+                .post(
+                    "/api/v1/reviews/" + namesakes.requestId() + "/claim",
+                    audit.token(Role.REVIEWER, "claims", "rita"),
+                    "")
+                .statusCode())
+        .isEqualTo(200);
     String rita = audit.token(Role.REVIEWER, "claims", "rita");
     assertThat(
             audit
@@ -1106,6 +1150,13 @@ class ComplianceUiBrowserITCase {
     WebElement ritasRow = queueRow(ritas);
     assertThat(ritasRow.findElement(By.cssSelector("button.reject")).isEnabled()).isTrue();
     assertThat(ritasRow.getText()).contains("claimed by you until ");
+    WebElement namesakesRow = queueRow(namesakes);
+    assertThat(namesakesRow.findElement(By.cssSelector("button.reject")).isEnabled())
+        .as("a claim is its token's, not its name's: the other rita's claim is not hers")
+        .isFalse();
+    assertThat(namesakesRow.getText())
+        .contains("claimed by rita (another token of that name, ")
+        .doesNotContain("claimed by you");
 
     bobsRow.findElement(By.cssSelector("a.decide-link")).click();
     assertThat(visible(By.id("review-claim")).getText())
@@ -1327,6 +1378,22 @@ class ComplianceUiBrowserITCase {
   }
 
   /** The queue's row of a scenario's request, once the queue shows it. */
+  /** The address of the export the page asked for last (window.__asked records each fetch). */
+  @SuppressWarnings("unchecked")
+  private static String askedExport() {
+    return waiting()
+        .until(
+            driver -> {
+              List<String> asked =
+                  (List<String>)
+                      ((JavascriptExecutor) driver)
+                          .executeScript(
+                              "const e = window.__asked.filter(u => u.includes('/outputs/export'));"
+                                  + " window.__asked = []; return e;");
+              return asked.isEmpty() ? null : asked.get(asked.size() - 1);
+            });
+  }
+
   private static WebElement queueRow(Scenario s) {
     return visible(By.cssSelector("#queue-table tr[data-request-id='" + s.requestId() + "']"));
   }

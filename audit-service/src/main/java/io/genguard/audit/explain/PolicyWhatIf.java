@@ -11,8 +11,8 @@ import io.genguard.moderation.pipeline.ModerationPipelines;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.scoring.ContentScorer;
+import io.genguard.moderation.scoring.OnnxClassifierScorer;
 import io.genguard.moderation.scoring.ScorerConfig;
-import io.genguard.moderation.scoring.ScorerFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,7 +28,10 @@ import java.util.function.Function;
  * is judged again under the candidate, with the models its verdict names, and the decision is
  * compared with the recorded one. For trying a policy change on real traffic before deploying it;
  * nothing is written. A verdict whose models or rules this build does not have cannot be compared
- * (a changed decision could then come from the models, not the policy). Not thread-safe.
+ * (a changed decision could then come from the models, not the policy). A verdict of the imported
+ * classifier is judged with the classifier settings given ({@link VerdictReplay#VerdictReplay(Path,
+ * Path, ScorerConfig)}), and is not comparable without them or with a classifier of another
+ * version. Not thread-safe.
  */
 public final class PolicyWhatIf implements AutoCloseable {
   /** How a recorded verdict compares with the candidate's. */
@@ -121,7 +124,17 @@ public final class PolicyWhatIf implements AutoCloseable {
    * @param keyDirectory the provenance key directory the moderation job uses
    */
   public PolicyWhatIf(Path candidate, Path keyDirectory) {
-    this(PolicyLoader.load(candidate), keyDirectory);
+    this(PolicyLoader.load(candidate), keyDirectory, null);
+  }
+
+  /**
+   * The same with the imported classifier's settings the moderation job ran with.
+   *
+   * @param classifier the settings ({@link ScorerConfig#classifierFromEnvironment}), or null when
+   *     none is configured here
+   */
+  public PolicyWhatIf(Path candidate, Path keyDirectory, ScorerConfig classifier) {
+    this(PolicyLoader.load(candidate), keyDirectory, classifier);
   }
 
   /**
@@ -130,11 +143,21 @@ public final class PolicyWhatIf implements AutoCloseable {
    * @param keyDirectory the provenance key directory the moderation job uses
    */
   public PolicyWhatIf(PolicySet candidate, Path keyDirectory) {
+    this(candidate, keyDirectory, null);
+  }
+
+  /**
+   * Loads each scorer's models for itself, the imported classifier's with {@code classifier} (null:
+   * none configured, its verdicts are not comparable).
+   *
+   * @param keyDirectory the provenance key directory the moderation job uses
+   */
+  public PolicyWhatIf(PolicySet candidate, Path keyDirectory, ScorerConfig classifier) {
     this(
         candidate,
         scorerName -> {
           // scorerOf names only scorers the factory knows.
-          ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(scorerName));
+          ContentScorer scorer = VerdictReplay.scorer(scorerName, classifier);
           try {
             return ModerationPipelines.over(scorer, candidate, keyDirectory);
           } catch (RuntimeException e) {
@@ -179,12 +202,16 @@ public final class PolicyWhatIf implements AutoCloseable {
     }
     ModerationVerdict again = moderator.moderate(List.of(output)).get(0);
     if (!again.getScorerVersions().equals(recorded.getScorerVersions())) {
+      String classifier = again.getScorerVersions().get(OnnxClassifierScorer.NAME);
       return notComparable(
           recorded,
-          "recorded with models and rules "
-              + recorded.getScorerVersions()
-              + ", this build has "
-              + again.getScorerVersions());
+          classifier != null
+                  && !classifier.equals(recorded.getScorerVersions().get(OnnxClassifierScorer.NAME))
+              ? VerdictReplay.modelsDiffer(recorded.getScorerVersions(), again.getScorerVersions())
+              : "recorded with models and rules "
+                  + recorded.getScorerVersions()
+                  + ", this build has "
+                  + again.getScorerVersions());
     }
     // Everything the policy does not decide must come out as recorded (scores, groups, provenance
     // findings: the job's keys), or a changed decision could come from here rather than the file.

@@ -10,8 +10,10 @@ import io.genguard.moderation.bias.BiasAnalyzer;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.pipeline.ModerationPipelines;
 import io.genguard.moderation.pipeline.VerdictExplainer;
+import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
+import io.genguard.moderation.scoring.OnnxClassifierScorer;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import java.nio.file.Path;
@@ -27,6 +29,13 @@ import java.util.TreeSet;
  * reproduced verdict that held its output. A verdict reproduces only with the policy version and
  * model versions it names. Shared by {@code audit replay} and the audit service's explanations for
  * reviewers. Not thread-safe: one caller at a time.
+ *
+ * <p>The built-in scorers are rebuilt by the name a verdict records. A verdict of the imported
+ * classifier ({@link OnnxClassifierScorer}) is judged again only with the classifier settings the
+ * moderation job ran (its folder, label map and window length, {@link
+ * ScorerConfig#classifierFromEnvironment}): without them it is not replayable, and with a
+ * classifier whose version (folder name and digest) differs from the recorded one it is refused
+ * before any scoring ({@link #modelsDiffer}).
  */
 public final class VerdictReplay implements AutoCloseable {
   /** What became of one recorded verdict. */
@@ -41,6 +50,7 @@ public final class VerdictReplay implements AutoCloseable {
 
   private final Path policyFile;
   private final Path keyDirectory;
+  private final ScorerConfig classifier;
   private final Map<String, Judge> judges = new HashMap<>();
 
   /**
@@ -85,8 +95,23 @@ public final class VerdictReplay implements AutoCloseable {
    * @param keyDirectory the provenance key directory the job uses
    */
   public VerdictReplay(Path policyFile, Path keyDirectory) {
+    this(policyFile, keyDirectory, null);
+  }
+
+  /**
+   * @param policyFile the policy file the moderation job runs with, or null for the built-in one
+   * @param keyDirectory the provenance key directory the job uses
+   * @param classifier the imported classifier's settings the job ran with ({@link
+   *     ScorerConfig#classifierFromEnvironment}), or null when none is configured here
+   */
+  public VerdictReplay(Path policyFile, Path keyDirectory, ScorerConfig classifier) {
+    if (classifier != null && !classifier.name().equals(OnnxClassifierScorer.NAME)) {
+      throw new IllegalArgumentException(
+          "The classifier settings name scorer '" + classifier.name() + "', not the classifier");
+    }
     this.policyFile = policyFile;
     this.keyDirectory = keyDirectory;
+    this.classifier = classifier;
   }
 
   /**
@@ -110,9 +135,9 @@ public final class VerdictReplay implements AutoCloseable {
           Result.NOT_REPLAYABLE,
           "no known scorer among the recorded versions " + recorded.getScorerVersions());
     }
-    BatchModerator moderator;
+    Judge judge;
     try {
-      moderator = judge(scorer).moderator();
+      judge = judge(scorer);
     } catch (RuntimeException e) {
       return new Replayed(
           verdictId,
@@ -120,6 +145,12 @@ public final class VerdictReplay implements AutoCloseable {
           Result.NOT_REPLAYABLE,
           "cannot build the " + scorer + " moderator here: " + e.getMessage());
     }
+    // Refused before scoring: another model's scores would not be the verdict's.
+    String differ = modelsDiffer(recorded.getScorerVersions(), judge.scorer().versions());
+    if (differ != null) {
+      return new Replayed(verdictId, requestId, Result.NOT_REPLAYABLE, differ);
+    }
+    BatchModerator moderator = judge.moderator();
     ModerationVerdict again = moderator.moderate(List.of(output)).get(0);
     ObjectNode before = CanonicalJson.toTree(recorded);
     ObjectNode after = CanonicalJson.toTree(again);
@@ -183,9 +214,14 @@ public final class VerdictReplay implements AutoCloseable {
   private Judge judge(String scorerName) {
     Judge judge = judges.get(scorerName);
     if (judge == null) {
-      // The scorer name and the policy file are checked before the models load.
-      ModerationPipelines.factory(scorerName, policyFile, keyDirectory);
-      ContentScorer scorer = ScorerFactory.create(ScorerConfig.named(scorerName));
+      // The scorer name and the policy file are checked before the models load (an imported
+      // classifier is checked as it loads; the factory would load it once more).
+      if (!scorerName.equals(OnnxClassifierScorer.NAME)) {
+        ModerationPipelines.factory(scorerName, policyFile, keyDirectory);
+      } else if (policyFile != null) {
+        PolicyLoader.load(policyFile);
+      }
+      ContentScorer scorer = scorer(scorerName, classifier);
       try {
         judge =
             new Judge(
@@ -199,6 +235,64 @@ public final class VerdictReplay implements AutoCloseable {
       judges.put(scorerName, judge);
     }
     return judge;
+  }
+
+  /**
+   * A scorer by the name a verdict records: a built-in one with the model in the jar, the imported
+   * classifier with {@code classifier}'s settings.
+   *
+   * @throws IllegalArgumentException for the imported classifier without settings, naming them
+   */
+  static ContentScorer scorer(String scorerName, ScorerConfig classifier) {
+    if (!scorerName.equals(OnnxClassifierScorer.NAME)) {
+      return ScorerFactory.create(ScorerConfig.named(scorerName));
+    }
+    if (classifier == null) {
+      throw new IllegalArgumentException(
+          "the verdict was made by an imported classifier, and none is configured here: give the"
+              + " settings the moderation job ran, "
+              + ScorerConfig.DIR_SETTING
+              + ", "
+              + ScorerConfig.LABELS_SETTING
+              + " and "
+              + ScorerConfig.MAX_TOKENS_SETTING);
+    }
+    return ScorerFactory.create(classifier);
+  }
+
+  /**
+   * Why a scorer with the model versions {@code current} cannot judge a verdict again that recorded
+   * {@code recorded}: one of them differs from the recorded one or is not recorded; null when every
+   * one agrees. Checked before scoring, so that no other model's scores are compared.
+   */
+  public static String modelsDiffer(Map<String, String> recorded, Map<String, String> current) {
+    String classifier = current.get(OnnxClassifierScorer.NAME);
+    if (classifier != null && !classifier.equals(recorded.get(OnnxClassifierScorer.NAME))) {
+      return "recorded with the imported classifier "
+          + recorded.get(OnnxClassifierScorer.NAME)
+          + ", the one configured here is "
+          + classifier
+          + ": give the folder, label map and window length the moderation job ran ("
+          + ScorerConfig.DIR_SETTING
+          + ", "
+          + ScorerConfig.LABELS_SETTING
+          + ", "
+          + ScorerConfig.MAX_TOKENS_SETTING
+          + "); the version names the folder and a digest of all three";
+    }
+    Map<String, String> differing = new java.util.TreeMap<>();
+    current.forEach(
+        (name, version) -> {
+          if (!version.equals(recorded.get(name))) {
+            differing.put(name, version);
+          }
+        });
+    if (differing.isEmpty()) {
+      return null;
+    }
+    Map<String, String> before = new java.util.TreeMap<>();
+    differing.keySet().forEach(name -> before.put(name, recorded.getOrDefault(name, "(none)")));
+    return "recorded with models " + before + ", this build has " + differing;
   }
 
   /** The scorer that made a verdict, from the versions it recorded (the ensemble first). */

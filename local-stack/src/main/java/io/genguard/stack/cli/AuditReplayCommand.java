@@ -9,6 +9,7 @@ import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.moderation.pipeline.VerdictExplainer.Explained;
+import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.WordOcclusion;
 import io.genguard.stack.GenGuardStack;
 import java.nio.file.Files;
@@ -47,6 +48,8 @@ final class AuditReplayCommand implements Callable<Integer> {
 
   @Mixin RecordedSelection selection;
 
+  @Mixin ClassifierOptions classifierOptions;
+
   @Option(
       names = "--policy",
       paramLabel = "FILE",
@@ -83,12 +86,13 @@ final class AuditReplayCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Path keys = keyDirectory(keyDir, database);
+    ScorerConfig classifier = classifierOptions.classifier();
     List<RecordedVerdicts.Row> recorded;
     try (AuditDatabase db = database.connect(false)) {
       recorded = selection.load(db);
     }
     List<Replayed> results = new ArrayList<>();
-    try (VerdictReplay replay = new VerdictReplay(policyFile, keys)) {
+    try (VerdictReplay replay = new VerdictReplay(policyFile, keys, classifier)) {
       for (RecordedVerdicts.Row row : recorded) {
         ModerationVerdict verdict = row.decoded().verdict();
         GenerationOutput output = row.decoded().output();

@@ -6,6 +6,7 @@ import io.genguard.audit.explain.PolicyWhatIf.Judged;
 import io.genguard.audit.explain.PolicyWhatIf.Outcome;
 import io.genguard.audit.explain.RecordedVerdicts;
 import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.moderation.scoring.ScorerConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,6 +38,8 @@ final class AuditWhatIfCommand implements Callable<Integer> {
 
   @Mixin RecordedSelection selection;
 
+  @Mixin ClassifierOptions classifierOptions;
+
   @Option(
       names = "--key-dir",
       paramLabel = "DIR",
@@ -55,13 +58,14 @@ final class AuditWhatIfCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Path keys = AuditReplayCommand.keyDirectory(keyDir, database);
+    ScorerConfig classifier = classifierOptions.classifier();
     List<RecordedVerdicts.Row> recorded;
     try (AuditDatabase db = database.connect(false)) {
       recorded = selection.load(db);
     }
     String policy;
     List<Judged> judged;
-    try (PolicyWhatIf whatIf = new PolicyWhatIf(candidate, keys)) {
+    try (PolicyWhatIf whatIf = new PolicyWhatIf(candidate, keys, classifier)) {
       policy =
           whatIf.policy().policyId()
               + " "

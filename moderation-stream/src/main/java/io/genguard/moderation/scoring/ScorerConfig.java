@@ -22,7 +22,9 @@ import java.util.TreeMap;
  * #CLASSIFIER_MAX_TOKENS} (tokens per window the classifier reads, default {@value
  * #DEFAULT_MAX_TOKENS}); {@code score} and {@code quality} take the same as {@value
  * #CLASSIFIER_DIR_FLAG}, {@value #CLASSIFIER_LABELS_FLAG} and {@value #CLASSIFIER_MAX_TOKENS_FLAG}
- * ({@link #of}). They are refused with any other scorer, which would not read them.
+ * ({@link #of}), and {@code audit replay} and {@code audit what-if} either, to judge the
+ * classifier's verdicts again ({@link #classifierFromEnvironment}). They are refused with any other
+ * scorer, which would not read them.
  *
  * @param name the scorer's factory name
  * @param modelPath a model file or folder, or null for the model in the jar
@@ -40,15 +42,24 @@ public record ScorerConfig(
 
   /** How messages name the folder setting: the environment key and the commands' flag. */
   public static final String DIR_SETTING =
-      CLASSIFIER_DIR + " (" + CLASSIFIER_DIR_FLAG + " for score and quality)";
+      CLASSIFIER_DIR
+          + " ("
+          + CLASSIFIER_DIR_FLAG
+          + " for score, quality, audit replay and audit what-if)";
 
   /** How messages name the label map setting. */
   public static final String LABELS_SETTING =
-      CLASSIFIER_LABELS + " (" + CLASSIFIER_LABELS_FLAG + " for score and quality)";
+      CLASSIFIER_LABELS
+          + " ("
+          + CLASSIFIER_LABELS_FLAG
+          + " for score, quality, audit replay and audit what-if)";
 
   /** How messages name the window length setting. */
   public static final String MAX_TOKENS_SETTING =
-      CLASSIFIER_MAX_TOKENS + " (" + CLASSIFIER_MAX_TOKENS_FLAG + " for score and quality)";
+      CLASSIFIER_MAX_TOKENS
+          + " ("
+          + CLASSIFIER_MAX_TOKENS_FLAG
+          + " for score, quality, audit replay and audit what-if)";
 
   public static final String DEFAULT_NAME = MiniLmEnsembleScorer.NAME;
   public static final int DEFAULT_MAX_TOKENS = 256;
@@ -91,6 +102,24 @@ public record ScorerConfig(
         env.get(CLASSIFIER_LABELS),
         env.get(CLASSIFIER_MAX_TOKENS),
         new String[] {CLASSIFIER_DIR, CLASSIFIER_LABELS, CLASSIFIER_MAX_TOKENS});
+  }
+
+  /**
+   * The imported classifier's settings in an environment ({@value #CLASSIFIER_DIR}, {@value
+   * #CLASSIFIER_LABELS}, {@value #CLASSIFIER_MAX_TOKENS}, as the moderation job reads them), for
+   * judging its verdicts again ({@code audit replay}, {@code audit what-if}, reviewers'
+   * explanations); null when none of them is set.
+   *
+   * @throws IllegalArgumentException for a value that cannot be parsed, naming the setting
+   */
+  public static ScorerConfig classifierFromEnvironment(Map<String, String> env) {
+    for (String key : List.of(CLASSIFIER_DIR, CLASSIFIER_LABELS, CLASSIFIER_MAX_TOKENS)) {
+      String value = env.get(key);
+      if (value != null && !value.isBlank()) {
+        return fromEnvironment(OnnxClassifierScorer.NAME, env);
+      }
+    }
+    return null;
   }
 
   /**

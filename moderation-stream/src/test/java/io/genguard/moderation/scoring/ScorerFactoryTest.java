@@ -25,8 +25,8 @@ class ScorerFactoryTest {
   void shouldAskForAModelFolderWhenAnImportedClassifierHasNone() {
     assertThatThrownBy(() -> ScorerFactory.create(ScorerConfig.named("onnx-classifier")))
         .hasMessageContaining(
-            "needs a model folder: set GENGUARD_MODERATION_CLASSIFIER_DIR (--classifier-dir for score"
-                + " and quality)");
+            "needs a model folder: set GENGUARD_MODERATION_CLASSIFIER_DIR (--classifier-dir for score,"
+                + " quality, audit replay and audit what-if)");
   }
 
   @Test

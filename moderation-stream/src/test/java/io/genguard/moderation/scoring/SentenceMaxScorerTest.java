@@ -2,14 +2,23 @@ package io.genguard.moderation.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.moderation.fixtures.Events;
+import io.genguard.moderation.job.BatchModerator;
+import io.genguard.moderation.pipeline.ModerationPipelines;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Each text scored whole and sentence by sentence; every score the highest of its pieces. */
 class SentenceMaxScorerTest {
+  @TempDir Path dir;
+
   /** Scores a text by the share of its words that are "insult"; records what it was asked. */
   private static final class Recording implements ContentScorer {
     final List<String> seen = new ArrayList<>();
@@ -112,16 +121,86 @@ class SentenceMaxScorerTest {
   }
 
   @Test
-  void shouldScoreAtMostTheFirstSentencesOfAVeryLongTextAlone() {
+  void shouldScoreEverySentenceOfALongTextAlone() {
     Recording model = new Recording();
     StringBuilder text = new StringBuilder();
-    for (int i = 0; i < SentenceMaxScorer.MAX_SENTENCES + 10; i++) {
-      text.append("Calm sentence ").append(i).append(". ");
+    for (int i = 0; i < 200; i++) {
+      text.append("Calm sentence ").append(i).append(" about the weather and the budget. ");
     }
+    text.append("insult insult.");
 
-    new SentenceMaxScorer(model).scoreBatch(List.of(text.toString()));
+    ContentScores scores = new SentenceMaxScorer(model).scoreBatch(List.of(text.toString())).get(0);
 
-    assertThat(model.seen).hasSize(1 + SentenceMaxScorer.MAX_SENTENCES);
+    assertThat(model.seen)
+        .hasSize(1 + 201)
+        .contains("Calm sentence 199 about the weather and the budget.", "insult insult.");
+    assertThat(scores.unsafe())
+        .as("the last sentence alone, not only inside the whole text")
+        .isEqualTo(SentenceMaxScorer.PIECE_WEIGHT);
+  }
+
+  @Test
+  void shouldBoundThePiecesScoredAloneInCharacters() {
+    Recording model = new Recording();
+    String sentence = "Calm sentence number ten thousand, and more. "; // 44 characters, a space
+    String text = sentence.repeat(2 * SentenceMaxScorer.MAX_PIECE_CHARS / sentence.length());
+
+    new SentenceMaxScorer(model).scoreBatch(List.of(text));
+
+    List<String> alone = model.seen.subList(1, model.seen.size());
+    assertThat(alone).hasSize(SentenceMaxScorer.MAX_PIECE_CHARS / (sentence.length() - 1));
+    assertThat(alone.stream().mapToInt(String::length).sum())
+        .isLessThanOrEqualTo(SentenceMaxScorer.MAX_PIECE_CHARS);
+  }
+
+  @Test
+  void shouldJoinTheShortPiecesOfAVeryLongTextButNeverWithALongOne() {
+    String sentence = "A long calm sentence about the weather and the budget meeting.";
+    List<String> pieces = new ArrayList<>(java.util.Collections.nCopies(12, "Ok."));
+    pieces.add(sentence);
+    pieces.add("insult.");
+
+    assertThat(SentenceMaxScorer.joinShort(pieces))
+        .containsExactly(
+            String.join(" ", java.util.Collections.nCopies(11, "Ok.")), "Ok.", sentence, "insult.");
+
+    Recording model = new Recording();
+    String tiny = "No. ".repeat(5000).strip();
+    new SentenceMaxScorer(model).scoreBatch(List.of(tiny));
+    assertThat(model.seen.size() - 1)
+        .as("at most two pieces for every %s characters", SentenceMaxScorer.MIN_PIECE_CHARS)
+        .isLessThanOrEqualTo(2 * tiny.length() / SentenceMaxScorer.MIN_PIECE_CHARS + 1);
+    assertThat(String.join(" ", model.seen.subList(1, model.seen.size()))).isEqualTo(tiny);
+  }
+
+  @Test
+  void shouldHoldAHarmfulSentenceAfterSeventyBenignOnes() {
+    String[] benign = {
+      "The committee reviewed the quarterly budget report on Tuesday.",
+      "Our garden club plants tulips along the river path every autumn.",
+      "The library extends its opening hours during the exam weeks.",
+      "Please bring a reusable bottle to the team picnic on Saturday.",
+      "The new bus timetable starts on the first Monday of the month.",
+      "Volunteers repainted the benches in the park last weekend.",
+      "The bakery on the corner now sells rye bread on Thursdays."
+    };
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < 70; i++) {
+      text.append(benign[i % benign.length]).append(' ');
+    }
+    text.append("You worthless piece of garbage, everyone hates you and nobody wants you here.");
+    try (BatchModerator moderator =
+        ModerationPipelines.factory(MiniLmEnsembleScorer.NAME, null, dir.resolve("keys"))
+            .create()) {
+      ModerationVerdict verdict =
+          moderator.moderate(List.of(Events.output("req-1", text.toString()))).get(0);
+      assertThat(verdict.getDecision())
+          .as(
+              "scored only inside the whole text (1.1.0) it was released, harassment 0.23; now %s",
+              verdict.getCategoryScores())
+          .isNotEqualTo(Decision.RELEASE);
+      assertThat(verdict.getCategoryScores().get(Category.HARASSMENT.id())).isGreaterThan(0.5);
+    }
   }
 
   @Test

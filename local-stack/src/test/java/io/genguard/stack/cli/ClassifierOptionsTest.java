@@ -1,0 +1,77 @@
+package io.genguard.stack.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.genguard.moderation.scoring.ScorerConfig;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The imported classifier's settings of {@code audit replay} and {@code audit what-if}. */
+class ClassifierOptionsTest {
+  private final UnaryOperator<String> environment = AuditStoreOptions.environment;
+
+  @AfterEach
+  void restoreTheEnvironment() {
+    AuditStoreOptions.environment = environment;
+  }
+
+  private static ClassifierOptions parse(String command, String... args) {
+    Object parsed = command.equals("replay") ? new AuditReplayCommand() : new AuditWhatIfCommand();
+    new CommandLine(parsed).parseArgs(args);
+    return parsed instanceof AuditReplayCommand replay
+        ? replay.classifierOptions
+        : ((AuditWhatIfCommand) parsed).classifierOptions;
+  }
+
+  @Test
+  void shouldReadTheJobsEnvironmentKeysWhenNoFlagIsGiven() {
+    AuditStoreOptions.environment =
+        Map.of(
+                ScorerConfig.CLASSIFIER_DIR, "/models/tiny",
+                ScorerConfig.CLASSIFIER_LABELS, "toxic=harassment;neutral=none",
+                ScorerConfig.CLASSIFIER_MAX_TOKENS, "128")
+            ::get;
+
+    ScorerConfig classifier = parse("replay").classifier();
+
+    assertThat(classifier.name()).isEqualTo("onnx-classifier");
+    assertThat(classifier.modelPath()).isEqualTo(Path.of("/models/tiny"));
+    assertThat(classifier.labelMapSpec()).isEqualTo("neutral=none;toxic=harassment");
+    assertThat(classifier.maxTokens()).isEqualTo(128);
+  }
+
+  @Test
+  void shouldTakeTheFlagsAloneWhenAnyIsGiven() {
+    AuditStoreOptions.environment =
+        Map.of(ScorerConfig.CLASSIFIER_LABELS, "toxic=hate;neutral=none")::get;
+
+    ScorerConfig classifier =
+        parse(
+                "what-if",
+                "--policy",
+                "candidate.yaml",
+                "--classifier-dir",
+                "/models/tiny",
+                "--classifier-labels",
+                "toxic=harassment;neutral=none")
+            .classifier();
+
+    assertThat(classifier.labelMapSpec()).isEqualTo("neutral=none;toxic=harassment");
+    assertThat(classifier.maxTokens()).isEqualTo(ScorerConfig.DEFAULT_MAX_TOKENS);
+  }
+
+  @Test
+  void shouldHaveNoClassifierWithoutSettingsAndNameABadOne() {
+    AuditStoreOptions.environment = Map.<String, String>of()::get;
+    assertThat(parse("replay").classifier()).isNull();
+
+    assertThatThrownBy(
+            () -> parse("replay", "--classifier-labels", "toxic=harassment=x").classifier())
+        .hasMessageStartingWith("--classifier-labels: ");
+  }
+}

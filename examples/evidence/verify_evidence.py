@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks a GenGuard evidence bundle (format genguard-evidence-3, -2 or -1) without GenGuard's code.
+"""Checks a GenGuard evidence bundle (format genguard-evidence-4, -3, -2 or -1) without GenGuard's code.
 
 Only the Python standard library and the openssl command (for Ed25519) are used, to show that the
 format as documented in audit-service/README.md ("Evidence bundles") is enough to check a bundle
@@ -9,8 +9,9 @@ independently. Usage:
 
 ANCHOR_KEYS is the anchor file's public keys (id:base64 lines, GET /api/v1/audit/anchors/keys).
 Prints one line per record and exits 0 only when every record is proven and at least one record
-proven with its content is the request's own, of the tenant the bundle names (what ties the
-bundle's records, removed ones too, to the request it names).
+proven with its content (or, of chain version 3, removed with its canonical text proven) is the
+request's own, of the tenant the bundle names (what ties the bundle's records, removed ones too, to
+the request it names).
 """
 import base64
 import datetime
@@ -92,12 +93,13 @@ def before(first, second):
 def check(bundle, keys):
     """Returns (problems, findings, request_proven): findings maps seq to (event type, status)."""
     problems = []
-    if bundle.get("format") not in ("genguard-evidence-1", "genguard-evidence-2", "genguard-evidence-3"):
+    if bundle.get("format") not in ("genguard-evidence-1", "genguard-evidence-2", "genguard-evidence-3",
+                                    "genguard-evidence-4"):
         return ["unknown format %r" % bundle.get("format")], {}, False
     # Since format 2: bulk actions on the request's unfinished flows, records of no request.
     bulk_allowed = bundle["format"] != "genguard-evidence-1"
     # Since format 3: the retention records (of no request) that removed content of its records.
-    retention_allowed = bundle["format"] == "genguard-evidence-3"
+    retention_allowed = bundle["format"] in ("genguard-evidence-3", "genguard-evidence-4")
     flows, removed_flows, bulk_actions = [], [], {}
     removed, retention, detached = {}, {}, set()
     own = {}  # the request's own records with their content: seq to the tenant each names
@@ -141,6 +143,40 @@ def check(bundle, keys):
             continue
         text = record["canonical"]
         content = strict_json(text)
+        if "removedAt" in record:
+            # Chain version 3, content removed: the canonical text (the event's SHA-256 in place of
+            # the event) still hashes to the digest, so its request, tenant, type and time are proven.
+            bulk = bulk_allowed and content.get("requestId") is None and record.get("eventType") == "ApiAction"
+            if (content.get("chainVersion") != 3 or "payload" in content or content.get("seq") != seq
+                    or content.get("eventType") != record.get("eventType")
+                    or content.get("recordedAt") != record.get("recordedAt")
+                    or (content.get("requestId") != request_id and not bulk)):
+                problems.append("seq %d is not a removed record of request %s at that place" % (seq, request_id))
+                findings[seq] = (record.get("eventType"), "NOT_PROVEN")
+            elif seq in digests and hashlib.sha256(text.encode("utf-8")).digest() != digests[seq]:
+                problems.append("seq %d: its canonical text was changed" % seq)
+                findings[seq] = (record.get("eventType"), "NOT_PROVEN")
+            else:
+                status = "CONTENT_REMOVED" if seq in digests else (
+                    "NOT_ANCHORED" if seq in not_anchored else "NOT_PROVEN")
+                findings[seq] = (record.get("eventType"), status)
+                if status != "NOT_PROVEN":
+                    removed[seq] = dict(record, requestId=content.get("requestId"),
+                                        tenantId=content.get("tenantId"))
+                    if record.get("eventType") == "FlowUnfinished":
+                        removed_flows.append(seq)
+                if status == "CONTENT_REMOVED" and content.get("requestId") == request_id:
+                    own[seq] = content.get("tenantId")
+            continue
+        if content.get("chainVersion") == 3:
+            # The canonical text holds the event's SHA-256; the event is beside it.
+            payload = record.get("payload")
+            if (not isinstance(payload, str) or "payload" in content
+                    or hashlib.sha256(payload.encode("utf-8")).hexdigest() != content.get("payloadSha256")):
+                problems.append("seq %d: its payload does not match its canonical text" % seq)
+                findings[seq] = (record.get("eventType"), "NOT_PROVEN")
+                continue
+            content["payload"] = payload
         bulk = (bulk_allowed and content.get("requestId") is None
                 and content.get("eventType") == "ApiAction" == record.get("eventType"))
         kept = (retention_allowed and content.get("requestId") is None
@@ -182,13 +218,16 @@ def check(bundle, keys):
                             " record of the bundle" % seq)
             findings[seq] = (findings[seq][0], "NOT_PROVEN")
             continue
+        # Of chain version 3, the removed record's request and tenant are proven; else the bundle's.
+        record_request = record["requestId"] if "requestId" in record else request_id
+        record_tenant = record["tenantId"] if "tenantId" in record else tenant_id
         scope = justification.get("scope")
         if scope == "REQUEST":
-            in_scope = justification.get("requestId") == request_id
+            in_scope = justification.get("requestId") == record_request
         elif scope == "TENANT":
-            in_scope = justification.get("tenantId") is not None and justification.get("tenantId") == tenant_id
+            in_scope = justification.get("tenantId") is not None and justification.get("tenantId") == record_tenant
         else:
-            in_scope = tenant_id is None or tenant_id not in justification.get("excludedTenants", [])
+            in_scope = record_tenant is None or record_tenant not in justification.get("excludedTenants", [])
         if not (by > seq and before(record.get("recordedAt"), justification.get("cutoff")) and in_scope):
             problems.append("seq %d: retention record %d does not account for its removal" % (seq, by))
             findings[seq] = (findings[seq][0], "NOT_PROVEN")
@@ -214,7 +253,7 @@ def check(bundle, keys):
     # A proven record of the request ties the bundle to it; one of another tenant contradicts it.
     request_proven = False
     for seq, tenant in sorted(own.items()):
-        if findings[seq][1] != "PROVEN":
+        if findings[seq][1] not in ("PROVEN", "CONTENT_REMOVED"):
             continue
         if tenant is not None and tenant != tenant_id:
             problems.append("seq %d: a record of tenant %s, not of the bundle's %s" % (seq, tenant, tenant_id))

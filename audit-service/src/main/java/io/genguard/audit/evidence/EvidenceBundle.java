@@ -45,19 +45,23 @@ import javax.sql.DataSource;
  * <ul>
  *   <li>{@code requestId}, {@code tenantId}, {@code issuedAt}, {@code issuedBy};
  *   <li>{@code records}: each {@code {seq, eventType, recordedAt, canonical}}, where {@code
- *       canonical} is the record's canonical JSON exactly as the chain hashed it (its {@code
- *       payload} field is the event as canonical JSON text); a record whose content retention
- *       removed has {@code removedAt} and {@code removedBySeq} (the seq of the retention or erasure
- *       record that removed it) instead of {@code canonical}. Since format 2 also the bulk actions
- *       that dismissed one of the request's unfinished flows or sent it again, every one of them
- *       ({@code ApiAction} records of no request, whose selection covers the flow's {@code
- *       FlowUnfinished} record); since format 3 also the retention records ({@code
- *       RetentionApplied} records of no request) that removed the content of its records, so that
- *       every removal is accounted for in the bundle (an erasure's record is the request's own). In
- *       a bundle for a tenant's token, a default-period retention record that lists the tenants
- *       with periods of their own ({@code excludedTenants}: other customers' ids) has {@code
- *       withheld} (why) instead of {@code canonical}: its place is in a segment, its content is
- *       not, and the check shows it, and the removals it made, as not proven;
+ *       canonical} is the record's canonical JSON exactly as the chain hashed it. For a record of
+ *       chain version 2 its {@code payload} field is the event as canonical JSON text; a record of
+ *       chain version 3 (since format 4) holds the event's SHA-256 there ({@code payloadSha256}),
+ *       and the bundle record carries the event itself as {@code payload}. A record whose content
+ *       retention removed has {@code removedAt} and {@code removedBySeq} (the seq of the retention
+ *       or erasure record that removed it); one of chain version 2 has no {@code canonical} then,
+ *       one of version 3 keeps it (without {@code payload}), which proves the removed record's
+ *       request, tenant, type and time. Since format 2 also the bulk actions that dismissed one of
+ *       the request's unfinished flows or sent it again, every one of them ({@code ApiAction}
+ *       records of no request, whose selection covers the flow's {@code FlowUnfinished} record);
+ *       since format 3 also the retention records ({@code RetentionApplied} records of no request)
+ *       that removed the content of its records, so that every removal is accounted for in the
+ *       bundle (an erasure's record is the request's own). In a bundle for a tenant's token, a
+ *       default-period retention record that lists the tenants with periods of their own ({@code
+ *       excludedTenants}: other customers' ids) has {@code withheld} (why) instead of {@code
+ *       canonical}: its place is in a segment, its content is not, and the check shows it, and the
+ *       removals it made, as not proven;
  *   <li>{@code segments}: each {@code {prevHash, firstSeq, digests, anchor}}: the hash of the
  *       record before {@code firstSeq}, the SHA-256 digest of every record from {@code firstSeq} to
  *       the anchor's seq (the bundle's own records and, for the records between them, only their
@@ -81,11 +85,19 @@ import javax.sql.DataSource;
  */
 public final class EvidenceBundle {
   /**
-   * The format this build writes: the second, plus the retention records that removed the content
-   * of the request's records (records of no request, each the {@code removedBySeq} of one of its
-   * records), since the thirty-sixth session.
+   * The format this build writes (since the fortieth session): the third, with records of chain
+   * version 3 (canonical text with the event's SHA-256, the event beside it; a removed record's
+   * canonical text kept). The third added to the second the retention records that removed the
+   * content of the request's records (records of no request, each the {@code removedBySeq} of one
+   * of its records).
    */
-  public static final String FORMAT = "genguard-evidence-3";
+  public static final String FORMAT = "genguard-evidence-4";
+
+  /**
+   * The third format (the thirty-sixth to the thirty-ninth session), which this build still reads:
+   * the fourth without records of chain version 3.
+   */
+  public static final String FORMAT_3 = "genguard-evidence-3";
 
   /**
    * The second format (the thirtieth to the thirty-fifth session), which this build still reads:
@@ -233,9 +245,11 @@ public final class EvidenceBundle {
   /** One audit_log row of the request. */
   private record Row(
       long seq,
+      int chainVersion,
       String eventType,
       Instant recordedAt,
       String canonical,
+      String payload,
       String policySha256,
       byte[] prevHash,
       Instant removedAt,
@@ -244,7 +258,8 @@ public final class EvidenceBundle {
 
     /** The same row without its content, and why. */
     Row withheld(String why) {
-      return new Row(seq, eventType, recordedAt, null, null, prevHash, null, null, why);
+      return new Row(
+          seq, chainVersion, eventType, recordedAt, null, null, null, prevHash, null, null, why);
     }
 
     ObjectNode json(Set<String> policies) {
@@ -254,12 +269,18 @@ public final class EvidenceBundle {
       record.put("recordedAt", recordedAt.toString());
       if (withheld != null) {
         record.put("withheld", withheld);
-      } else if (canonical != null) {
+      } else if (removedAt == null) {
         record.put("canonical", canonical);
+        if (chainVersion >= 3) {
+          record.put("payload", payload); // the canonical text holds only its SHA-256
+        }
         if (policySha256 != null) {
           policies.add(policySha256);
         }
       } else {
+        if (canonical != null) {
+          record.put("canonical", canonical); // chain version 3: its columns stay proven
+        }
         record.put("removedAt", removedAt.toString());
         record.put("removedBySeq", removedBySeq);
       }
@@ -280,7 +301,7 @@ public final class EvidenceBundle {
   private static final String COLUMNS =
       "select seq, chain_version, event_id, event_type, tenant_id, request_id, source_topic,"
           + " source_partition, source_offset, payload, recorded_at, prev_hash,"
-          + " tombstoned_at, tombstone_seq from audit_log";
+          + " tombstoned_at, tombstone_seq, payload_sha256 from audit_log";
 
   /**
    * The request's records, the bulk actions on its unfinished flows, and the retention records of
@@ -346,7 +367,7 @@ public final class EvidenceBundle {
         read(query, requestId, retention);
         for (Row row : retention) {
           rows.add(
-              tenantScope != null && namesOtherTenants(row.canonical(), tenantScope)
+              tenantScope != null && namesOtherTenants(row.payload(), tenantScope)
                   ? row.withheld(WITHHELD_OTHER_TENANTS)
                   : row);
         }
@@ -357,12 +378,12 @@ public final class EvidenceBundle {
   }
 
   /**
-   * Whether a retention record's canonical text names tenants other than {@code tenant}: a default
+   * Whether a retention record's content names tenants other than {@code tenant}: a default
    * period's record lists every tenant with a period of its own.
    */
-  private static boolean namesOtherTenants(String canonical, String tenant) {
+  private static boolean namesOtherTenants(String content, String tenant) {
     try {
-      JsonNode payload = JSON.readTree(JSON.readTree(canonical).path("payload").asText(""));
+      JsonNode payload = JSON.readTree(content == null ? "{}" : content);
       for (JsonNode excluded : payload.path("excludedTenants")) {
         if (!tenant.equals(excluded.asText())) {
           return true;
@@ -389,7 +410,7 @@ public final class EvidenceBundle {
         }
         long seq = rs.getLong("seq");
         int version = rs.getInt("chain_version");
-        if (version != AuditChain.CURRENT_VERSION) {
+        if (version < 2) {
           throw new EvidenceException(
               "Record "
                   + seq
@@ -400,16 +421,21 @@ public final class EvidenceBundle {
         }
         Instant recordedAt = rs.getObject("recorded_at", OffsetDateTime.class).toInstant();
         String payload = rs.getString("payload");
-        String canonical = payload == null ? null : AuditChain.canonical(AuditChain.Entry.read(rs));
+        // Version 2's canonical text holds the payload, so a tombstone has none; version 3's holds
+        // the payload's SHA-256, kept after the payload is gone.
+        String canonical =
+            payload == null && version < 3 ? null : AuditChain.canonical(AuditChain.Entry.read(rs));
         OffsetDateTime removedAt = rs.getObject("tombstoned_at", OffsetDateTime.class);
         long tombstoneSeq = rs.getLong("tombstone_seq");
         Long removedBy = rs.wasNull() ? null : tombstoneSeq;
         rows.add(
             new Row(
                 seq,
+                version,
                 rs.getString("event_type"),
                 recordedAt,
                 canonical,
+                payload,
                 payload == null ? null : policyNamed(payload),
                 rs.getBytes("prev_hash"),
                 removedAt == null ? null : removedAt.toInstant(),
@@ -520,7 +546,7 @@ public final class EvidenceBundle {
             throw new EvidenceException(
                 "Record " + expected + " is missing from the audit chain; run audit verify");
           }
-          if (rs.getInt(2) != AuditChain.CURRENT_VERSION) {
+          if (rs.getInt(2) < 2) {
             throw new EvidenceException(
                 "Record "
                     + seq

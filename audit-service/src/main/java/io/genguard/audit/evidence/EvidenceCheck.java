@@ -44,7 +44,9 @@ import java.util.TreeSet;
  * without its content must name the retention or erasure record of the bundle that removed it. A
  * bundle is complete only when at least one record with its content proven is a record of the
  * request it names, of the tenant it names: the bundle's {@code requestId} and {@code tenantId} are
- * the holder's word otherwise (a removed record's request is not in what the chain hashed for it).
+ * the holder's word otherwise (a removed record of chain version 2 has no request in what the chain
+ * hashed for it that the bundle could show; one of version 3 keeps its canonical text, with the
+ * event's SHA-256 in place of the event, so its request, tenant, type and time are proven).
  * Whatever the bundle holds, the check answers with findings, never an exception: a bundle is input
  * from outside.
  */
@@ -239,6 +241,7 @@ public final class EvidenceCheck {
     }
     String format = bundle.path("format").asText(null);
     if (!EvidenceBundle.FORMAT.equals(format)
+        && !EvidenceBundle.FORMAT_3.equals(format)
         && !EvidenceBundle.FORMAT_2.equals(format)
         && !EvidenceBundle.FORMAT_1.equals(format)) {
       return failed(
@@ -246,6 +249,8 @@ public final class EvidenceCheck {
               + bundle.path("format")
               + ", not \""
               + EvidenceBundle.FORMAT
+              + "\", \""
+              + EvidenceBundle.FORMAT_3
               + "\", \""
               + EvidenceBundle.FORMAT_2
               + "\" or \""
@@ -316,7 +321,9 @@ public final class EvidenceCheck {
     Flows flows = EvidenceBundle.FORMAT_1.equals(format) ? null : new Flows();
     // Every removal of content, checked against the record that accounts for it; since format 3
     // such a record may be a retention record of no request.
-    Removals removals = new Removals(EvidenceBundle.FORMAT.equals(format));
+    Removals removals =
+        new Removals(
+            EvidenceBundle.FORMAT.equals(format) || EvidenceBundle.FORMAT_3.equals(format));
     NestedTexts texts = new NestedTexts();
     // The request's own records with their content (not the bulk actions nor the retention records
     // of no request): the tenant each names.
@@ -384,7 +391,9 @@ public final class EvidenceCheck {
     boolean proven = false;
     for (Map.Entry<Long, String> record : new TreeMap<>(own).entrySet()) {
       RecordFinding finding = findings.get(record.getKey());
-      if (finding == null || finding.status() != Status.PROVEN) {
+      // A removed record of chain version 3 is in own only when its columns are proven.
+      if (finding == null
+          || (finding.status() != Status.PROVEN && finding.status() != Status.CONTENT_REMOVED)) {
         continue;
       }
       String tenant = record.getValue();
@@ -608,6 +617,22 @@ public final class EvidenceCheck {
           WITHHELD_DETAIL + record.get("withheld").asText(),
           covered);
     }
+    if (canonical.isTextual() && record.path("removedAt").isTextual()) {
+      return checkRemovedVersionThree(
+          seq,
+          eventType,
+          canonical.asText(),
+          record,
+          requestId,
+          covered,
+          digests,
+          notAnchored,
+          problems,
+          flows,
+          removals,
+          texts,
+          own);
+    }
     if (!canonical.isTextual()) {
       if (!record.path("removedAt").isTextual()) {
         problems.add(
@@ -645,7 +670,17 @@ public final class EvidenceCheck {
     }
     String text = canonical.asText();
     String wrong =
-        contentProblem(text, seq, eventType, requestId, policiesNamed, flows, removals, texts, own);
+        contentProblem(
+            text,
+            record.path("payload"),
+            seq,
+            eventType,
+            requestId,
+            policiesNamed,
+            flows,
+            removals,
+            texts,
+            own);
     if (wrong != null) {
       problems.add(claimed + ": " + wrong);
       return finding(seq, eventType, Status.NOT_PROVEN, wrong, covered);
@@ -676,12 +711,119 @@ public final class EvidenceCheck {
   }
 
   /**
+   * A record of chain version 3 whose content was removed: its canonical text (the event's SHA-256
+   * in place of the event) is still what the chain hashed, so its place and every column (request,
+   * tenant, type, time) are proven, not only said by the issuer. The removal is then checked
+   * against those proven columns, and a proven removed record of the request ties the bundle to it
+   * as a proven record with its content does.
+   */
+  private static RecordFinding checkRemovedVersionThree(
+      long seq,
+      String eventType,
+      String text,
+      JsonNode record,
+      String requestId,
+      Covered covered,
+      Map<Long, byte[]> digests,
+      Set<Long> notAnchored,
+      Problems problems,
+      Flows flows,
+      Removals removals,
+      NestedTexts texts,
+      Map<Long, String> own) {
+    String claimed = "seq " + seq + " (" + eventType + ")";
+    String removedAt = record.get("removedAt").asText();
+    JsonNode node;
+    String wrong = null;
+    try {
+      node = texts.read(text);
+    } catch (JsonProcessingException e) {
+      node = null;
+      wrong = "its canonical text is not JSON (" + e.getOriginalMessage() + ")";
+    }
+    String recordRequest = null;
+    if (node != null) {
+      recordRequest = node.path("requestId").isTextual() ? node.get("requestId").asText() : null;
+      if (!node.isObject() || !CanonicalJson.write(node).equals(text)) {
+        wrong = "its canonical text is not canonical JSON (sorted keys, compact)";
+      } else if (node.path("chainVersion").asInt() != 3
+          || !node.path("payloadSha256").isTextual()
+          || node.has("payload")) {
+        wrong = "its content was removed, but its canonical text is not of chain version 3";
+      } else if (node.path("seq").asLong(-1) != seq) {
+        wrong = "its canonical text is for seq " + node.path("seq") + ", not " + seq;
+      } else if (!eventType.equals(node.path("eventType").asText(null))) {
+        wrong = "its canonical text is a " + node.path("eventType") + " record, not " + eventType;
+      } else if (!record.path("recordedAt").asText("").equals(node.path("recordedAt").asText())) {
+        wrong =
+            "its canonical text was recorded at "
+                + node.path("recordedAt")
+                + ", not "
+                + record.path("recordedAt");
+      } else if (!requestId.equals(recordRequest)
+          && !(recordRequest == null && flows != null && ActionLog.EVENT_TYPE.equals(eventType))) {
+        wrong =
+            "its canonical text is a record of request "
+                + node.path("requestId")
+                + ", not of "
+                + requestId;
+      }
+    }
+    if (wrong == null && covered != null) {
+      byte[] digest = ContentHash.sha256(text);
+      if (!MessageDigest.isEqual(digest, digests.get(seq))) {
+        wrong =
+            "its canonical text hashes to "
+                + HEX.formatHex(digest)
+                + ", not to the digest the chain holds at its place: it was changed";
+      }
+    }
+    if (wrong != null) {
+      problems.add(claimed + ": " + wrong);
+      return finding(seq, eventType, Status.NOT_PROVEN, wrong, covered);
+    }
+    String removed = "content removed (retention or erasure) at " + removedAt;
+    if (covered == null && !notAnchored.contains(seq)) {
+      problems.add(claimed + " is in no segment, and the bundle does not say it is not anchored");
+      return finding(seq, eventType, Status.NOT_PROVEN, "in no segment", null);
+    }
+    // The removal is checked against what the chain hashed: its request and tenant too.
+    com.fasterxml.jackson.databind.node.ObjectNode proven = record.deepCopy();
+    proven.set("requestId", node.path("requestId"));
+    proven.set("tenantId", node.path("tenantId"));
+    removals.removed(seq, proven);
+    if (flows != null && UnfinishedFlows.EVENT_TYPE.equals(eventType)) {
+      flows.removedFlow(seq);
+    }
+    if (covered == null) {
+      return finding(
+          seq,
+          eventType,
+          Status.NOT_ANCHORED,
+          removed + "; newer than the newest anchor when the bundle was made",
+          null);
+    }
+    if (requestId.equals(recordRequest)) {
+      own.put(seq, node.path("tenantId").isTextual() ? node.get("tenantId").asText() : null);
+    }
+    return finding(
+        seq,
+        eventType,
+        Status.CONTENT_REMOVED,
+        removed
+            + "; its place in the chain, request, tenant, type and time are proven (chain"
+            + " version 3)",
+        covered);
+  }
+
+  /**
    * What is wrong with a record's canonical text, or null when it is a record of the request (or,
    * with {@code flows}, a bulk action on unfinished flows, which {@link Flows#check} checks; or, in
    * format 3, a retention record of no request, which {@link Removals#check} checks).
    */
   private static String contentProblem(
       String text,
+      JsonNode payloadApart,
       long seq,
       String eventType,
       String requestId,
@@ -700,8 +842,24 @@ public final class EvidenceCheck {
       return "its canonical text is not canonical JSON (sorted keys, compact), so not what the"
           + " chain hashes";
     }
-    if (node.path("chainVersion").asInt() != AuditChain.CURRENT_VERSION) {
-      return "its canonical text is not of chain version " + AuditChain.CURRENT_VERSION;
+    int version = node.path("chainVersion").asInt();
+    if (version != 2 && version != AuditChain.CURRENT_VERSION) {
+      return "its canonical text is not of chain version 2 or " + AuditChain.CURRENT_VERSION;
+    }
+    if (version == 3) {
+      // The canonical text holds the event's SHA-256; the event is beside it.
+      if (!payloadApart.isTextual()
+          || !node.path("payloadSha256").isTextual()
+          || node.has("payload")) {
+        return "it is a record of chain version 3 without its payload beside its canonical text";
+      }
+      if (!ContentHash.sha256Hex(payloadApart.asText())
+          .equals(node.get("payloadSha256").asText())) {
+        return "its payload does not hash to the payloadSha256 of its canonical text: the"
+            + " payload was changed";
+      }
+      ((com.fasterxml.jackson.databind.node.ObjectNode) node)
+          .put("payload", payloadApart.asText()); // read below as version 2's is
     }
     if (node.path("seq").asLong(-1) != seq) {
       return "its canonical text is for seq " + node.path("seq") + ", not " + seq;
@@ -866,7 +1024,7 @@ public final class EvidenceCheck {
                       + (detachedAllowed
                           ? ""
                           : " (bundles before format "
-                              + EvidenceBundle.FORMAT
+                              + EvidenceBundle.FORMAT_3
                               + " leave out retention records of no request: ask for the bundle"
                               + " again)");
             } else if (justification.status() == Status.NOT_PROVEN) {
@@ -924,9 +1082,16 @@ public final class EvidenceCheck {
       } catch (java.time.format.DateTimeParseException e) {
         return "its recordedAt " + record.path("recordedAt") + " is not an instant";
       }
+      // A removed record of chain version 3 carries its proven request and tenant; of version 2,
+      // the bundle's word.
       String outside =
           justification.unjustified(
-              seq, record.path("eventType").asText(""), tenantId, requestId, recordedAt, by);
+              seq,
+              record.path("eventType").asText(""),
+              record.has("tenantId") ? record.get("tenantId").asText(null) : tenantId,
+              record.has("requestId") ? record.get("requestId").asText(null) : requestId,
+              recordedAt,
+              by);
       return outside == null
           ? null
           : "its content was removed by seq " + by + ", which does not account for it: " + outside;

@@ -17,9 +17,14 @@ import java.util.HexFormat;
  * The audit log's hash chain, with 32 zero bytes before the first record.
  *
  * <ul>
- *   <li>Version 2 (written now): {@code digest(n) = SHA-256(canonical(record n))} and {@code
- *       hash(n) = SHA-256(hash(n-1) || digest(n))}. The digest is stored, so retention can remove a
- *       record's content (a tombstone) and the chain still verifies through it.
+ *   <li>Version 3 (written now, since migration V28): as version 2, but the canonical record holds
+ *       the SHA-256 of the payload ({@code payloadSha256}, stored in its own column) in place of
+ *       the payload. A tombstone keeps that hash, so its digest can still be recomputed from its
+ *       remaining columns, and every column stays bound after retention removed the payload.
+ *   <li>Version 2 (rows written from migration V2 to V27): {@code digest(n) =
+ *       SHA-256(canonical(record n))} and {@code hash(n) = SHA-256(hash(n-1) || digest(n))}. The
+ *       digest is stored, so retention can remove a record's content (a tombstone) and the chain
+ *       still verifies through it; a version-2 tombstone's other columns are bound by nothing.
  *   <li>Version 1 (rows written before migration V2): {@code hash(n) = SHA-256(hash(n-1) ||
  *       canonical(record n))}.
  * </ul>
@@ -33,11 +38,17 @@ public final class AuditChain {
   public static final byte[] GENESIS = new byte[32];
 
   /** The version new records are written with. */
-  public static final int CURRENT_VERSION = 2;
+  public static final int CURRENT_VERSION = 3;
 
   private AuditChain() {}
 
-  /** One audit_log row, as hashed. */
+  /**
+   * One audit_log row, as hashed.
+   *
+   * @param payload the content; null in a tombstone
+   * @param payloadSha256 version 3: the SHA-256 of the payload's UTF-8 bytes, as lowercase hex
+   *     (what the canonical record holds in its place); null for versions 1 and 2
+   */
   public record Entry(
       int chainVersion,
       long seq,
@@ -49,15 +60,46 @@ public final class AuditChain {
       int sourcePartition,
       long sourceOffset,
       String payload,
-      Instant recordedAt) {
+      Instant recordedAt,
+      String payloadSha256) {
+
+    /** A record with its content; version 3's payload hash is computed from it. */
+    public Entry(
+        int chainVersion,
+        long seq,
+        String eventId,
+        String eventType,
+        String tenantId,
+        String requestId,
+        String sourceTopic,
+        int sourcePartition,
+        long sourceOffset,
+        String payload,
+        Instant recordedAt) {
+      this(
+          chainVersion,
+          seq,
+          eventId,
+          eventType,
+          tenantId,
+          requestId,
+          sourceTopic,
+          sourcePartition,
+          sourceOffset,
+          payload,
+          recordedAt,
+          chainVersion >= 3 && payload != null ? AuditChain.payloadSha256(payload) : null);
+    }
 
     /**
-     * The audit_log row the result set is at, as hashed (its content must be there: not a
-     * tombstone).
+     * The audit_log row the result set is at, as hashed: for versions 1 and 2 its content must be
+     * there (not a tombstone); a version-3 row is read with its stored payload hash ({@code
+     * payload_sha256} must be among the columns), tombstone or not.
      */
     public static Entry read(ResultSet rs) throws SQLException {
+      int version = rs.getInt("chain_version");
       return new Entry(
-          rs.getInt("chain_version"),
+          version,
           rs.getLong("seq"),
           rs.getString("event_id"),
           rs.getString("event_type"),
@@ -67,7 +109,8 @@ public final class AuditChain {
           rs.getInt("source_partition"),
           rs.getLong("source_offset"),
           rs.getString("payload"),
-          rs.getObject("recorded_at", OffsetDateTime.class).toInstant());
+          rs.getObject("recorded_at", OffsetDateTime.class).toInstant(),
+          version >= 3 ? hex(rs.getBytes("payload_sha256")) : null);
     }
 
     /** The same record at another place in the chain. */
@@ -83,32 +126,38 @@ public final class AuditChain {
           sourcePartition,
           sourceOffset,
           payload,
-          recordedAt);
+          recordedAt,
+          payloadSha256);
     }
+  }
+
+  /** Version 3: the SHA-256 of a payload's UTF-8 bytes, as lowercase hex. */
+  public static String payloadSha256(String payload) {
+    return hex(sha256(payload.getBytes(StandardCharsets.UTF_8)));
   }
 
   /** The record's hash given its predecessor's, by the record's chain version. */
   public static byte[] hash(byte[] previousHash, Entry entry) {
     return switch (entry.chainVersion()) {
       case 1 -> sha256(previousHash, canonical(entry).getBytes(StandardCharsets.UTF_8));
-      case 2 -> link(previousHash, digest(entry));
+      case 2, 3 -> link(previousHash, digest(entry));
       default ->
           throw new IllegalArgumentException(
               "Unknown chain version "
                   + entry.chainVersion()
                   + " at seq "
                   + entry.seq()
-                  + "; this build knows versions 1 and 2");
+                  + "; this build knows versions 1, 2 and 3");
     };
   }
 
-  /** SHA-256 of the canonical record (version 2 stores it next to the hash). */
+  /** SHA-256 of the canonical record (versions 2 and 3 store it next to the hash). */
   public static byte[] digest(Entry entry) {
     return sha256(canonical(entry).getBytes(StandardCharsets.UTF_8));
   }
 
   /**
-   * The version-2 digest of {@code entry} for any seq, prepared without knowing the seq: the
+   * The version-2 or -3 digest of {@code entry} for any seq, prepared without knowing the seq: the
    * canonical text is written once with a marker seq and split around it, and the SHA-256 state
    * after the part before the seq is kept. A writer prepares this before it takes the chain lock
    * (writing and hashing the canonical text, payload included, is most of the work) and under the
@@ -161,7 +210,7 @@ public final class AuditChain {
   /** A seq no record has; marks where the seq goes in a pending digest's canonical text. */
   private static final long SEQ_MARK = Long.MIN_VALUE;
 
-  /** Version 2 link: SHA-256(previous hash || digest). */
+  /** Version 2 and 3 link: SHA-256(previous hash || digest). */
   public static byte[] link(byte[] previousHash, byte[] digest) {
     return sha256(previousHash, digest);
   }
@@ -171,9 +220,10 @@ public final class AuditChain {
   }
 
   /**
-   * The canonical JSON the hash covers; the payload is embedded as its (canonical) text. Version
-   * 2's digest is the SHA-256 of this text's UTF-8 bytes, so it is what an evidence bundle carries
-   * for a record whose content it proves.
+   * The canonical JSON the hash covers. Versions 1 and 2 embed the payload as its (canonical) text;
+   * version 3 holds the payload's SHA-256 ({@code payloadSha256}, lowercase hex) in its place, so a
+   * tombstone's text can still be written. The digest is the SHA-256 of this text's UTF-8 bytes, so
+   * it is what an evidence bundle carries for a record whose place and columns it proves.
    */
   public static String canonical(Entry entry) {
     JsonNodeFactory nodes = JsonNodeFactory.instance;
@@ -181,7 +231,11 @@ public final class AuditChain {
     node.put("chainVersion", entry.chainVersion());
     node.put("eventId", entry.eventId());
     node.put("eventType", entry.eventType());
-    node.put("payload", entry.payload());
+    if (entry.chainVersion() >= 3) {
+      node.put("payloadSha256", entry.payloadSha256());
+    } else {
+      node.put("payload", entry.payload());
+    }
     node.put("recordedAt", entry.recordedAt().toString());
     node.set("requestId", text(entry.requestId()));
     node.put("seq", entry.seq());

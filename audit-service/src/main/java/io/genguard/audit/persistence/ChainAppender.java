@@ -9,6 +9,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -74,7 +75,8 @@ public final class ChainAppender {
         connection.prepareStatement(
             "insert into audit_log (seq, event_id, event_type, tenant_id, request_id, source_topic,"
                 + " source_partition, source_offset, payload, recorded_at, chain_version, entry_digest,"
-                + " prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + " prev_hash, hash, payload_sha256) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                + " ?)")) {
       for (int i = 0; i < entries.size(); i++) {
         seq++;
         AuditChain.Entry entry = entries.get(i).withSeq(seq);
@@ -94,6 +96,9 @@ public final class ChainAppender {
         insert.setBytes(12, digest);
         insert.setBytes(13, previous);
         insert.setBytes(14, hash);
+        insert.setBytes(
+            15,
+            entry.payloadSha256() == null ? null : HexFormat.of().parseHex(entry.payloadSha256()));
         insert.addBatch();
         previous = hash;
       }

@@ -372,6 +372,10 @@ public final class ChainVerifier {
     private final long fromSeq;
     private final long started;
     private byte[] previous = AuditChain.GENESIS;
+
+    /** The chain version of the last record walked (a record's may not be lower). */
+    private int version;
+
     private long lastSeq;
     private long records;
     private long tombstones;
@@ -438,7 +442,8 @@ public final class ChainVerifier {
     try (PreparedStatement query =
         connection.prepareStatement(
             "select seq, event_id, event_type, tenant_id, request_id, source_topic, source_partition, source_offset,"
-                + " payload, recorded_at, chain_version, entry_digest, prev_hash, hash, tombstone_seq"
+                + " payload, recorded_at, chain_version, entry_digest, prev_hash, hash, tombstone_seq,"
+                + " payload_sha256"
                 + " from audit_log where seq >= ? order by seq")) {
       query.setLong(1, fromSeq);
       query.setFetchSize(5_000);
@@ -487,6 +492,42 @@ public final class ChainVerifier {
           String payload = rs.getString("payload");
           Instant recordedAt = rs.getObject("recorded_at", OffsetDateTime.class).toInstant();
           String tenant = rs.getString("tenant_id");
+          AuditChain.Entry entry =
+              new AuditChain.Entry(
+                  version,
+                  seq,
+                  eventId,
+                  rs.getString("event_type"),
+                  tenant,
+                  rs.getString("request_id"),
+                  rs.getString("source_topic"),
+                  rs.getInt("source_partition"),
+                  rs.getLong("source_offset"),
+                  payload,
+                  recordedAt,
+                  version == 3 ? AuditChain.hex(rs.getBytes("payload_sha256")) : null);
+          if (version < walked.version) {
+            return walked.broken(
+                new Break(
+                    seq,
+                    eventId,
+                    Problem.CONTENT_MODIFIED,
+                    "chain_version "
+                        + version
+                        + " after a record of version "
+                        + walked.version
+                        + ": versions never go down along the chain, so this record's version was"
+                        + " edited"));
+          }
+          walked.version = version;
+          if (version == 3) {
+            // Every column is bound, tombstone or not: the digest is recomputed over them and the
+            // stored payload hash, which the payload (while there) must match.
+            String modified = versionThreeModified(entry, rs.getBytes("entry_digest"));
+            if (modified != null) {
+              return walked.broken(new Break(seq, eventId, Problem.CONTENT_MODIFIED, modified));
+            }
+          }
           byte[] expected;
           if (payload == null) {
             byte[] digest = rs.getBytes("entry_digest");
@@ -511,20 +552,7 @@ public final class ChainVerifier {
             tombstonesPerRecord.merge(retentionSeq, 1L, Long::sum);
             expected = AuditChain.link(walked.previous, digest);
           } else {
-            AuditChain.Entry entry =
-                new AuditChain.Entry(
-                    version,
-                    seq,
-                    eventId,
-                    rs.getString("event_type"),
-                    tenant,
-                    rs.getString("request_id"),
-                    rs.getString("source_topic"),
-                    rs.getInt("source_partition"),
-                    rs.getLong("source_offset"),
-                    payload,
-                    recordedAt);
-            if (version != 1 && version != 2) {
+            if (version != 1 && version != 2 && version != 3) {
               return walked.broken(
                   new Break(
                       seq,
@@ -652,13 +680,38 @@ public final class ChainVerifier {
       Instant recordedAt,
       long retentionSeq,
       RetentionRecord justification) {
-    if (version != 2 || digest == null) {
+    if ((version != 2 && version != 3) || digest == null) {
       return "content removed from a version-" + version + " record, which retention never does";
     }
     if (justification == null) {
       return "content removed, but tombstone_seq " + retentionSeq + " is not a retention record";
     }
     return justification.unjustified(seq, eventType, tenant, requestId, recordedAt, retentionSeq);
+  }
+
+  /**
+   * What is wrong with a version-3 row, or null: its payload (while there) must hash to its stored
+   * payload hash, and its columns with that hash to its stored digest. A tombstone is checked the
+   * same way, so moving it to another request or giving it another event id, type, tenant, source
+   * or time shows.
+   */
+  private static String versionThreeModified(AuditChain.Entry entry, byte[] storedDigest) {
+    if (entry.payloadSha256() == null) {
+      return "a version-3 record without its payload hash (payload_sha256): the column was edited";
+    }
+    if (entry.payload() != null
+        && !AuditChain.payloadSha256(entry.payload()).equals(entry.payloadSha256())) {
+      return "the record's payload no longer matches its stored SHA-256 (payload_sha256): the"
+          + " payload or its hash was edited";
+    }
+    if (!Arrays.equals(AuditChain.digest(entry), storedDigest)) {
+      return entry.payload() == null
+          ? "the tombstone's columns no longer match its stored digest: its event id, type,"
+              + " tenant, request, source, recorded time or payload hash was edited"
+          : "the record's content no longer matches its stored digest: a column of this record"
+              + " was edited";
+    }
+    return null;
   }
 
   private static Break headGone(Anchor from, String eventId) {

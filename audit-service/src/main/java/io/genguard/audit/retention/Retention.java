@@ -265,7 +265,7 @@ public final class Retention {
     try (PreparedStatement update =
         connection.prepareStatement(
             "update audit_log set payload = null, tombstoned_at = ?, tombstone_seq = ? where seq in ("
-                + " select seq from audit_log where payload is not null and chain_version = 2"
+                + " select seq from audit_log where payload is not null and chain_version >= 2"
                 + " and event_type <> '"
                 + EVENT_TYPE
                 // What the audit store never read stays known as long as the store exists.
@@ -396,7 +396,7 @@ public final class Retention {
    */
   private static final String DEAD_LETTERS =
       "select a.seq from dead_letter d join audit_log a on a.event_id = d.event_id"
-          + " where a.payload is not null and a.chain_version = 2 and a.event_type = '"
+          + " where a.payload is not null and a.chain_version >= 2 and a.event_type = '"
           + ChainVerifier.DEAD_LETTER_TYPE
           + "' and a.recorded_at < ?";
 
@@ -577,7 +577,7 @@ public final class Retention {
           try (PreparedStatement update =
               connection.prepareStatement(
                   "update audit_log set payload = null, tombstoned_at = ?, tombstone_seq = ?"
-                      + " where request_id = ? and payload is not null and chain_version = 2"
+                      + " where request_id = ? and payload is not null and chain_version >= 2"
                       + " and event_type <> '"
                       + EVENT_TYPE
                       // An earlier erasure's call (who asked, why) stays with its erasure record.
@@ -768,13 +768,13 @@ public final class Retention {
             connection.prepareStatement(
                 "select e.request_id, e.erased_at from request_erasure e where e.erased_at >= ?"
                     + " and (exists (select 1 from audit_log a where a.request_id = e.request_id"
-                    + " and a.payload is not null and a.chain_version = 2"
+                    + " and a.payload is not null and a.chain_version >= 2"
                     + " and a.event_type = any(?))"
                     // A dead letter of the request, written after the erasure (those before it
                     // lost their content with it).
                     + " or exists (select 1 from dead_letter d join audit_log a"
                     + " on a.event_id = d.event_id where d.source_key = e.request_id"
-                    + " and a.payload is not null and a.chain_version = 2))"
+                    + " and a.payload is not null and a.chain_version >= 2))"
                     + " order by e.erased_at, e.request_id limit ?")) {
       query.setObject(1, utc(since));
       query.setArray(2, connection.createArrayOf("text", PIPELINE_EVENTS.toArray()));

@@ -193,10 +193,17 @@ class EvidenceBundleITCase {
             Status.CONTENT_REMOVED,
             Status.PROVEN,
             Status.PROVEN);
-    assertThat(bundle.path("records").get(1).has("canonical")).isFalse();
+    // Chain version 3: the removed record keeps its canonical text (the event's SHA-256 in place
+    // of the event), which proves its request, type and time; the event itself is gone.
+    assertThat(bundle.path("records").get(1).path("canonical").asText())
+        .contains("\"requestId\":\"req-kept\"")
+        .contains("payloadSha256");
+    assertThat(bundle.path("records").get(1).has("payload")).isFalse();
+    assertThat(result.records().get(1).detail())
+        .contains("its place in the chain, request, tenant, type and time are proven");
     assertThat(bundle.path("records").get(1).path("removedBySeq").asLong())
         .isEqualTo(erased.retentionSeq());
-    assertThat(bundle.path("records").get(4).path("canonical").asText())
+    assertThat(bundle.path("records").get(4).path("payload").asText())
         .as("the erasure itself, proven: why and by whom")
         .contains("DSR-2026-7")
         .contains("REQUEST");
@@ -250,6 +257,7 @@ class EvidenceBundleITCase {
                 b ->
                     ((ObjectNode) b.path("records").get(0))
                         .put("canonical", canonical(other, 0))
+                        .put("payload", other.path("records").get(0).path("payload").asText())
                         .put("seq", other.path("records").get(0).path("seq").asLong())))
         .as("a record of another request passed off as this one's")
         .anyMatch(problem -> problem.contains("a record of request \"req-b\", not of req-a"));
@@ -370,7 +378,7 @@ class EvidenceBundleITCase {
     assertThat(EvidenceCheck.check("{\"format\":\"other\"}", keys).problems())
         .singleElement()
         .asString()
-        .contains("not \"genguard-evidence-3\"");
+        .contains("not \"genguard-evidence-4\"");
     assertThat(
             EvidenceCheck.check(
                     "{\"format\":\"genguard-evidence-1\",\"requestId\":\"r\",\"requestId\":\"s\"}",
@@ -411,7 +419,7 @@ class EvidenceBundleITCase {
     assertThatThrownBy(() -> bundle("req-x", null))
         .isInstanceOf(EvidenceBundle.EvidenceException.class)
         .hasMessageContaining("The chain does not prove its records of request req-x")
-        .hasMessageContaining("the content was changed")
+        .hasMessageContaining("the payload was changed")
         .hasMessageContaining("run audit verify");
 
     // A digest between the request's records and the anchor, changed.
@@ -439,7 +447,7 @@ class EvidenceBundleITCase {
     story("req-v2", Decision.RELEASE);
     anchors.publish(database.dataSource());
     // As rows written before migration V2 are: their hash covers the content, not a digest.
-    execute("update audit_log set chain_version = 1 where seq = 6");
+    execute("update audit_log set chain_version = 1, payload_sha256 = null where seq = 6");
 
     assertThatThrownBy(() -> bundle("req-v2", null))
         .isInstanceOf(EvidenceBundle.EvidenceException.class)
@@ -527,7 +535,7 @@ class EvidenceBundleITCase {
     anchors.publish(database.dataSource());
 
     ObjectNode bundle = bundle("lost-1", null).orElseThrow();
-    assertThat(bundle.path("format").asText()).isEqualTo("genguard-evidence-3");
+    assertThat(bundle.path("format").asText()).isEqualTo("genguard-evidence-4");
     Result result = EvidenceCheck.check(bundle, keys);
     assertThat(result.complete()).as(result.summary()).isTrue();
     assertThat(result.records())
@@ -658,7 +666,7 @@ class EvidenceBundleITCase {
     assertThat(genuine.records().get(0).detail())
         .endsWith("erased by the erasure record at seq " + erased.retentionSeq());
     ArrayNode records = (ArrayNode) erasedBundle.path("records");
-    assertThat(records.get(5).path("canonical").asText()).contains("requests.erase");
+    assertThat(records.get(5).path("payload").asText()).contains("requests.erase");
     ObjectNode call = erasedBundle.deepCopy();
     strip(call, 5, erased.retentionSeq());
     assertThat(EvidenceCheck.check(call, keys).problems())
@@ -697,22 +705,28 @@ class EvidenceBundleITCase {
 
     ObjectNode acme = bundle("req-acme", "acme").orElseThrow();
     Result result = EvidenceCheck.check(acme, keys);
-    // Every removal is accounted for, but a removed record's request is not in what the chain
-    // hashed for it, and the retention record is of no request: nothing ties these records to
-    // req-acme but the issuer's word, and a holder could name any request instead.
+    // Every removal is accounted for, and (chain version 3) each removed record's canonical text,
+    // kept, proves its request and tenant: the bundle is tied to req-acme without a record with
+    // its content (before chain version 3 it was incomplete: "nothing in the bundle proves these
+    // records are request req-acme's").
     assertThat(result.intact()).as(result.summary()).isTrue();
-    assertThat(result.complete()).as(result.summary()).isFalse();
-    assertThat(result.requestProven()).isFalse();
+    assertThat(result.complete()).as(result.summary()).isTrue();
+    assertThat(result.requestProven()).isTrue();
     assertThat(result.summary())
         .startsWith(
-            "Evidence incomplete for request req-acme: nothing in the bundle proves these records"
-                + " are request req-acme's (no record of it and of tenant acme with its content is"
-                + " proven); 1 of 5 records proven, 4 with content removed");
+            "Evidence holds for request req-acme: 1 of 5 records proven, 4 with content removed");
     Result relabelled =
         EvidenceCheck.check(acme.deepCopy().put("requestId", "never-existed"), keys);
     assertThat(relabelled.complete()).as(relabelled.summary()).isFalse();
-    assertThat(relabelled.summary())
-        .contains("nothing in the bundle proves these records are request never-existed's");
+    assertThat(relabelled.problems())
+        .filteredOn(
+            problem -> problem.contains("its canonical text is a record of request \"req-acme\""))
+        .hasSize(4)
+        .allMatch(
+            problem ->
+                problem.endsWith(
+                    "its canonical text is a record of request \"req-acme\", not of"
+                        + " never-existed"));
     assertThat(result.records())
         .extracting(EvidenceCheck.RecordFinding::eventType)
         .as("its four records, and the retention record of no request that removed them")
@@ -729,14 +743,13 @@ class EvidenceBundleITCase {
     assertThat(result.records().get(0).detail())
         .contains("removed by the retention record at seq " + tenantRetention)
         .contains("tenant acme's period");
-    assertThat(python(acme, keyFile, 1))
-        .endsWith(
-            "seq " + tenantRetention + " RetentionApplied: PROVEN",
-            "incomplete: nothing in the bundle proves these records are request req-acme's",
-            "NOT PROVEN");
+    assertThat(python(acme, keyFile, 0))
+        .endsWith("seq " + tenantRetention + " RetentionApplied: PROVEN", "PROVEN");
+    assertThat(python(acme.deepCopy().put("requestId", "never-existed"), keyFile, 1))
+        .contains("problem: seq 1 is not a removed record of request never-existed at that place");
     Result globex = EvidenceCheck.check(bundle("req-globex", null).orElseThrow(), keys);
     assertThat(globex.intact()).as(globex.summary()).isTrue();
-    assertThat(globex.complete()).as(globex.summary()).isFalse();
+    assertThat(globex.complete()).as(globex.summary()).isTrue();
     assertThat(globex.records().get(0).detail()).contains("the default period");
 
     // A record of the request with its content, proven (the API records each bundle's issue
@@ -768,7 +781,7 @@ class EvidenceBundleITCase {
     Result retenanted = EvidenceCheck.check(otherTenant, keys);
     assertThat(retenanted.complete()).as(retenanted.summary()).isFalse();
     assertThat(retenanted.problems())
-        .containsExactly(
+        .contains(
             "seq "
                 + globexIssue
                 + " (ApiAction): it is a record of request req-globex of tenant globex, but the"
@@ -786,8 +799,17 @@ class EvidenceBundleITCase {
         .hasSize(4)
         .allMatch(problem -> problem.contains("that record is not in it"));
     // A record it does not take in: recorded after its cutoff, as the holder says.
+    // Of chain version 3, its canonical text says when it was recorded.
     ObjectNode moved = acme.deepCopy();
     ((ObjectNode) moved.path("records").get(2)).put("recordedAt", "2026-12-06T00:00:00Z");
+    assertThat(EvidenceCheck.check(moved, keys).problems())
+        .singleElement()
+        .asString()
+        .contains("seq 3 (ModerationVerdict)")
+        .contains("its canonical text was recorded at");
+    // Its canonical text taken off too, as a record of chain version 2 would be listed: then the
+    // time is the holder's word, and the cutoff still does not take it in.
+    ((ObjectNode) moved.path("records").get(2)).remove("canonical");
     assertThat(EvidenceCheck.check(moved, keys).problems())
         .singleElement()
         .asString()
@@ -859,7 +881,7 @@ class EvidenceBundleITCase {
 
     // A global token's bundle holds it, and proves the removals with it.
     ObjectNode global = bundle("req-globex", null).orElseThrow();
-    assertThat(global.path("records").get(4).path("canonical").asText())
+    assertThat(global.path("records").get(4).path("payload").asText())
         .contains("excludedTenants")
         .contains("acme");
     Result globalResult = EvidenceCheck.check(global, keys);
@@ -867,7 +889,7 @@ class EvidenceBundleITCase {
     // A tenant's own period's record names no other tenant: shown to the tenant.
     ObjectNode acme = bundle("req-acme", "acme").orElseThrow();
     assertThat(acme.path("records").get(4).has("withheld")).isFalse();
-    assertThat(acme.path("records").get(4).path("canonical").asText()).contains("TENANT");
+    assertThat(acme.path("records").get(4).path("payload").asText()).contains("TENANT");
   }
 
   @Test
@@ -1032,17 +1054,29 @@ class EvidenceBundleITCase {
   }
 
   private static void editCanonical(ObjectNode bundle, int record, String from, String to) {
-    ((ObjectNode) bundle.path("records").get(record))
-        .put("canonical", canonical(bundle, record).replace(from, to));
+    ObjectNode target = (ObjectNode) bundle.path("records").get(record);
+    if (target.path("payload").isTextual() && target.get("payload").asText().contains(from)) {
+      // Chain version 3: the event is beside the canonical text, which holds its SHA-256; an
+      // editor who changes it changes that hash too.
+      payload(bundle, record, target.get("payload").asText().replace(from, to));
+      return;
+    }
+    target.put("canonical", canonical(bundle, record).replace(from, to));
   }
 
   /** Makes the event in a record's canonical text (its payload text) {@code payload}. */
   private static void payload(ObjectNode bundle, int record, String payload) {
     try {
       ObjectNode canonical = (ObjectNode) JSON.readTree(canonical(bundle, record));
-      canonical.put("payload", payload);
-      ((ObjectNode) bundle.path("records").get(record))
-          .put("canonical", CanonicalJson.write(canonical));
+      ObjectNode target = (ObjectNode) bundle.path("records").get(record);
+      if (canonical.has("payloadSha256")) {
+        // Chain version 3: the event beside, its SHA-256 in the canonical text.
+        canonical.put("payloadSha256", io.genguard.schemas.ContentHash.sha256Hex(payload));
+        target.put("payload", payload);
+      } else {
+        canonical.put("payload", payload);
+      }
+      target.put("canonical", CanonicalJson.write(canonical));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new AssertionError(e);
     }

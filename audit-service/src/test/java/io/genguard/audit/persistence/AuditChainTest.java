@@ -39,6 +39,59 @@ class AuditChainTest {
   }
 
   @Test
+  void shouldHoldThePayloadsSha256InPlaceOfThePayloadInVersionThree() throws Exception {
+    String sha256 =
+        java.util.HexFormat.of()
+            .formatHex(
+                MessageDigest.getInstance("SHA-256")
+                    .digest("{\"a\":1}".getBytes(StandardCharsets.UTF_8)));
+    AuditChain.Entry entry = entry(3, "{\"a\":1}");
+
+    assertThat(entry.payloadSha256()).isEqualTo(sha256);
+    assertThat(AuditChain.canonical(entry))
+        .isEqualTo(
+            "{\"chainVersion\":3,\"eventId\":\"event-7\","
+                + "\"eventType\":\"GenerationOutput\",\"payloadSha256\":\""
+                + sha256
+                + "\",\"recordedAt\":\"2026-11-25T10:00:00.000123Z\","
+                + "\"requestId\":\"req-1\",\"seq\":7,\"sourceOffset\":99,\"sourcePartition\":2,\"sourceTopic\":\"gen.outputs\","
+                + "\"tenantId\":\"acme\"}");
+    // A tombstone: the payload gone, its hash kept; the digest is the same, and binds the columns.
+    AuditChain.Entry tombstone =
+        new AuditChain.Entry(
+            3,
+            7,
+            "event-7",
+            "GenerationOutput",
+            "acme",
+            "req-1",
+            "gen.outputs",
+            2,
+            99,
+            null,
+            AT,
+            sha256);
+    assertThat(AuditChain.digest(tombstone)).isEqualTo(AuditChain.digest(entry));
+    AuditChain.Entry moved =
+        new AuditChain.Entry(
+            3,
+            7,
+            "event-7",
+            "GenerationOutput",
+            "acme",
+            "req-2",
+            "gen.outputs",
+            2,
+            99,
+            null,
+            AT,
+            sha256);
+    assertThat(AuditChain.digest(moved)).isNotEqualTo(AuditChain.digest(entry));
+    assertThat(AuditChain.hash(AuditChain.GENESIS, entry))
+        .isEqualTo(AuditChain.link(AuditChain.GENESIS, AuditChain.digest(entry)));
+  }
+
+  @Test
   void shouldLinkVersionTwoThroughTheDigestSoATombstoneStillVerifies() throws Exception {
     byte[] previous = new byte[32];
     previous[0] = 1;
@@ -73,8 +126,8 @@ class AuditChainTest {
 
   @Test
   void shouldRefuseAnUnknownVersion() {
-    assertThatThrownBy(() -> AuditChain.hash(AuditChain.GENESIS, entry(3, "{}")))
-        .hasMessageContaining("Unknown chain version 3 at seq 7");
+    assertThatThrownBy(() -> AuditChain.hash(AuditChain.GENESIS, entry(4, "{}")))
+        .hasMessageContaining("Unknown chain version 4 at seq 7");
   }
 
   @Test

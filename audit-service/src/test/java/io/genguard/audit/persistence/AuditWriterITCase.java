@@ -122,7 +122,7 @@ class AuditWriterITCase {
             statement.executeQuery(
                 "select seq, event_id, event_type, tenant_id, request_id,"
                     + " source_topic, source_partition, source_offset, payload, recorded_at, chain_version, entry_digest,"
-                    + " prev_hash, hash from audit_log order by seq")) {
+                    + " prev_hash, hash, payload_sha256 from audit_log order by seq")) {
       byte[] previous = AuditChain.GENESIS;
       long expectedSeq = 1;
       while (rs.next()) {

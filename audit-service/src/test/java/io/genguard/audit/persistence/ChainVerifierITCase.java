@@ -579,10 +579,17 @@ class ChainVerifierITCase {
   }
 
   /**
-   * Recomputes digest, previous hash and hash of records {@code from..to} in order, as someone who
-   * can write the database would after editing one.
+   * Recomputes payload hash (chain version 3), digest, previous hash and hash of records {@code
+   * from..to} in order, as someone who can write the database would after editing one.
    */
   private void rebuildChain(long from, long to) throws Exception {
+    execute(
+        "update audit_log set payload_sha256 = sha256(convert_to(payload, 'UTF8')) where seq"
+            + " between "
+            + from
+            + " and "
+            + to
+            + " and chain_version = 3 and payload is not null");
     try (Connection connection = database.dataSource().getConnection()) {
       connection.setAutoCommit(false);
       byte[] previous = hashOf(connection, from - 1);

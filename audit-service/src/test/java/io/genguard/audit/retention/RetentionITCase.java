@@ -252,7 +252,12 @@ class RetentionITCase {
     ChainVerifier.Verification forged = ChainVerifier.verify(database.dataSource());
 
     assertThat(forged.valid()).isFalse();
-    assertThat(forged.firstBreak().problem()).isEqualTo(Problem.TOMBSTONE_COUNT_MISMATCH);
+    // Chain version 3: the forged time no longer matches the tombstone's digest (a version-2
+    // tombstone's time is bound by nothing; there only the retention record's count showed it,
+    // TOMBSTONE_COUNT_MISMATCH).
+    assertThat(forged.firstBreak().problem()).isEqualTo(Problem.CONTENT_MODIFIED);
+    assertThat(forged.firstBreak().detail())
+        .contains("the tombstone's columns no longer match its stored digest");
   }
 
   @Test

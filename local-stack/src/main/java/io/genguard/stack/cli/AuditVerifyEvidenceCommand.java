@@ -181,12 +181,15 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
     Map<Long, String> described = new HashMap<>();
     try {
       for (JsonNode record : bundle.path("records")) {
-        if (!record.path("canonical").isTextual()) {
+        if (!record.path("canonical").isTextual() || record.has("removedAt")) {
           continue;
         }
+        // Chain version 3 keeps the event beside its canonical text (which holds its SHA-256).
         JsonNode event =
             mapper.readTree(
-                mapper.readTree(record.get("canonical").asText()).path("payload").asText(""));
+                record.path("payload").isTextual()
+                    ? record.get("payload").asText()
+                    : mapper.readTree(record.get("canonical").asText()).path("payload").asText(""));
         List<String> facts = new ArrayList<>();
         for (String field : List.of("decision", "outcome", "action")) {
           if (event.path(field).isTextual()) {

@@ -356,7 +356,7 @@
     if ((story.removals || []).length) {
       page.push(el('section', { id: 'removals' }, el('h2', {}, 'Content removed'),
         el('ul', {}, story.removals.map(r => el('li', {}, when(r.recordedAt) + ': ' + (r.removal.scope === 'REQUEST'
-          ? 'erased by ' + r.removal.by + ' (' + r.removal.reason + ')'
+          ? 'erased' + (r.removal.by ? ' by ' + r.removal.by : '') + ' (' + r.removal.reason + ')'
           : 'retention (' + (r.removal.scope === 'TENANT' ? 'tenant ' + r.removal.tenantId : 'default') + ', '
             + r.removal.retentionDays + ' days)') + ', record seq ' + r.seq)))));
     }

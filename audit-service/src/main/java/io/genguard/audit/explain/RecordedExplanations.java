@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.NotFoundException;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.ActionLog;
+import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.query.AuditQueries;
 import io.genguard.audit.query.JsonRows;
@@ -106,8 +107,7 @@ public final class RecordedExplanations {
         // where it was recorded, instead of 64 more scorings.
         Map<String, Object> shown = JSON.convertValue(earlier.remove("details"), MAP);
         shown.put("explainedBefore", JSON.convertValue(earlier, MAP));
-        record(caller, tenantId, requestId, verdict.getVerdictId(), shown);
-        return shown;
+        return recordIfStillThere(caller, tenantId, requestId, verdict, shown);
       }
       if (!explaining.tryAcquire()) {
         return null;
@@ -123,8 +123,68 @@ public final class RecordedExplanations {
     body.put("status", explanation.status().name());
     body.put("detail", explanation.detail());
     body.put("reasons", explanation.reasons());
-    record(caller, tenantId, requestId, (String) body.get("verdictId"), body);
-    return body;
+    if (verdict == null || recorded.output() == null) {
+      record(caller, tenantId, requestId, (String) body.get("verdictId"), body);
+      return body;
+    }
+    return recordIfStillThere(caller, tenantId, requestId, verdict, body);
+  }
+
+  /**
+   * Records an explanation drawn from the request's content, unless that content was erased (or
+   * removed by retention) since it was read: the check and the record are made under the chain
+   * lock, which an erasure holds while it removes the content, so an explanation is either recorded
+   * before the erasure (which then removes it with the rest) or, after it, as not explained, with
+   * none of the erased text's words.
+   *
+   * @return the body recorded and shown
+   */
+  private Map<String, Object> recordIfStillThere(
+      Caller caller,
+      String tenantId,
+      String requestId,
+      ModerationVerdict verdict,
+      Map<String, Object> body)
+      throws SQLException {
+    return Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          ChainAppender.lock(connection);
+          Map<String, Object> shown = body;
+          if (!contentStillThere(connection, verdict)) {
+            shown = new LinkedHashMap<>();
+            shown.put("requestId", requestId);
+            shown.put("verdictId", verdict.getVerdictId());
+            shown.put("decision", verdict.getDecision().name());
+            shown.put("status", VerdictExplanations.Status.NOT_EXPLAINED.name());
+            shown.put(
+                "detail",
+                "the request's content was erased (or removed by retention) while it was"
+                    + " explained");
+            shown.put("reasons", List.of());
+          }
+          ActionLog.Action action =
+              ActionLog.Action.of(ACTION, tenantId, requestId, verdict.getVerdictId());
+          action.details().setAll((ObjectNode) JSON.valueToTree(shown));
+          ActionLog.record(connection, caller, action, clock.instant());
+          return shown;
+        });
+  }
+
+  /** Whether the verdict's record and the output it judged still hold their content. */
+  private static boolean contentStillThere(Connection connection, ModerationVerdict verdict)
+      throws SQLException {
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "select 1 from moderation_verdict mv join audit_log v on v.event_id = mv.event_id"
+                + " join generation_output go on go.output_id = mv.output_id"
+                + " join audit_log o on o.event_id = go.event_id"
+                + " where mv.verdict_id = ? and v.payload is not null and o.payload is not null")) {
+      query.setString(1, verdict.getVerdictId());
+      try (ResultSet rs = query.executeQuery()) {
+        return rs.next();
+      }
+    }
   }
 
   /** Most recorded verdicts one what-if judges: about 10 s of the built-in models here. */

@@ -966,6 +966,11 @@ public final class AuditApi implements AutoCloseable {
     for (JsonNode retraction : story.withArray("retractions")) {
       ((ObjectNode) retraction).remove("retractedBy");
     }
+    for (JsonNode removal : story.withArray("removals")) {
+      if (removal.get("removal") instanceof ObjectNode payload) {
+        payload.remove("by"); // the erasing operator's name and token id
+      }
+    }
   }
 
   /**

@@ -195,14 +195,23 @@ public final class AuditQueries {
     story.set("actions", rows(connection, ACTIONS, requestId));
     story.set("unfinished", rows(connection, UNFINISHED, requestId));
     story.set("retractions", rows(connection, RETRACTIONS, requestId));
-    story.set(
-        "removals",
+    ArrayNode removals =
         rows(
             connection,
             "select seq, recorded_at, payload::jsonb as removal from audit_log"
                 + " where seq in (select tombstone_seq from audit_log where request_id = ?)"
                 + " and payload is not null order by seq",
-            requestId));
+            requestId);
+    if (tenant != null) {
+      // A default-scope retention names the tenants with periods of their own: other customers'
+      // ids, which a tenant's token does not get (as in its evidence bundle).
+      for (JsonNode removal : removals) {
+        if (removal.get("removal") instanceof ObjectNode payload) {
+          payload.remove("excludedTenants");
+        }
+      }
+    }
+    story.set("removals", removals);
     story.set("auditRecords", records);
     story.put("status", "CONTENT_REMOVED");
     return Optional.of(story);

@@ -508,6 +508,41 @@ public final class Retractions {
     }
   }
 
+  /** The output id a retraction names when the audit store no longer knows the released output. */
+  public static final String OUTPUT_UNKNOWN = "unknown";
+
+  /**
+   * As {@link #releasedNotRetracted}, and when the query rows are gone (retention removed the
+   * request's content before), the {@code content.released} outcome the chain still names: its
+   * record keeps its event id, request and tenant without its content, so the retraction names the
+   * released outcome but not the output ({@value #OUTPUT_UNKNOWN}). For an erasure, which retracts
+   * what was released whatever is left of it.
+   */
+  public static Optional<Released> releasedNotRetractedOnRecord(
+      Connection connection, String requestId) throws SQLException {
+    Optional<Released> released = released(connection, requestId);
+    if (released.isEmpty()) {
+      try (PreparedStatement select =
+          connection.prepareStatement(
+              "select event_id, tenant_id from audit_log where request_id = ?"
+                  + " and event_type = 'ReleaseGateOutcome' and source_topic = ?"
+                  + " and tenant_id is not null order by seq limit 1")) {
+        select.setString(1, requestId);
+        select.setString(2, Topics.CONTENT_RELEASED.name());
+        try (ResultSet rs = select.executeQuery()) {
+          if (rs.next()) {
+            released =
+                Optional.of(
+                    new Released(rs.getString(1), requestId, rs.getString(2), OUTPUT_UNKNOWN));
+          }
+        }
+      }
+    }
+    return released.isPresent() && find(connection, released.get().eventId()).isEmpty()
+        ? released
+        : Optional.empty();
+  }
+
   private static Optional<Retracted> find(Connection connection, String releasedEventId)
       throws SQLException {
     try (PreparedStatement select =

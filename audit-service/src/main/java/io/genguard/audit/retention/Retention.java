@@ -523,6 +523,13 @@ public final class Retention {
    * @param kafkaCopies by when Kafka's request-data topics drop their copies of the request's
    *     records (they cannot be erased one by one), as recorded with the erasure; null when the
    *     service has no broker to ask
+   * @param retractedEventId the {@code content.released} outcome this call retracted (a {@link
+   *     ContentRetraction} of basis ERASURE went to content.retractions); null when it retracted
+   *     nothing: nothing was released, as the audit store shows, or it was retracted before
+   * @param tenantId the request's tenant; null for a request known only by its dead letters, which
+   *     name none (the release gate is then not told: an erasure notice names a tenant)
+   * @param biasReportsRedacted the stored bias reports this call removed the request's output text
+   *     from ({@link ReportRedaction})
    */
   public record Erased(
       String requestId,
@@ -531,7 +538,9 @@ public final class Retention {
       Long retentionSeq,
       long keptVersionOne,
       Instant at,
-      KafkaCopies.Bound kafkaCopies) {}
+      KafkaCopies.Bound kafkaCopies,
+      String retractedEventId,
+      List<String> biasReportsRedacted) {}
 
   /** Longest reason an erasure may give. */
   public static final int MAX_REASON = 2_000;
@@ -568,7 +577,7 @@ public final class Retention {
         dataSource,
         connection -> {
           ChainAppender.lock(connection);
-          String tenant = visibleTenant(connection, requestId, caller);
+          String tenant = tenantToErase(connection, requestId, caller);
           Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
           Instant cutoff = now.plus(1, ChronoUnit.MICROS);
           long retentionSeq = ChainAppender.tail(connection).seq() + 1;
@@ -614,16 +623,24 @@ public final class Retention {
             }
           }
           if (tombstoned == 0 && followUp) {
-            return new Erased(requestId, tenant, 0, null, versionOne, now, copies);
+            return new Erased(requestId, tenant, 0, null, versionOne, now, copies, null, List.of());
           }
-          if (tombstoned == 0) {
-            recordErasure(connection, caller, requestId, tenant, why, 0, null, copies, now);
-            tellTheGate(connection, requestId, tenant, null, now);
-            return new Erased(requestId, tenant, 0, null, versionOne, now, copies);
-          }
-          // An output released before the erasure comes down: read before its row goes.
+          // An output released before the erasure comes down: read before its row goes. Also when
+          // nothing is left to tombstone (records of chain version 1, or content retention removed
+          // before): what platforms published is still out there.
           Optional<Retractions.Released> released =
-              Retractions.releasedNotRetracted(connection, requestId);
+              tenant == null
+                  ? Optional.empty()
+                  : Retractions.releasedNotRetractedOnRecord(connection, requestId);
+          if (tombstoned == 0) {
+            String actionId =
+                recordErasure(connection, caller, requestId, tenant, why, 0, null, copies, now);
+            tellTheGate(connection, requestId, tenant, null, now);
+            String retracted = retract(connection, released, actionId, now);
+            List<String> reports = ReportRedaction.redact(connection, requestId, caller, now);
+            return new Erased(
+                requestId, tenant, 0, null, versionOne, now, copies, retracted, reports);
+          }
           removeProjections(connection, retentionSeq);
           // A review decision not yet sent to the gate is not sent: erased content is not
           // released. (A retraction not yet sent still goes: it carries no content.)
@@ -658,11 +675,59 @@ public final class Retention {
                   copies,
                   now);
           tellTheGate(connection, requestId, tenant, retentionSeq, now);
-          if (released.isPresent()) {
-            Retractions.record(connection, released.get(), RetractionBasis.ERASURE, actionId, now);
-          }
-          return new Erased(requestId, tenant, tombstoned, retentionSeq, versionOne, now, copies);
+          String retracted = retract(connection, released, actionId, now);
+          List<String> reports = ReportRedaction.redact(connection, requestId, caller, now);
+          return new Erased(
+              requestId,
+              tenant,
+              tombstoned,
+              retentionSeq,
+              versionOne,
+              now,
+              copies,
+              retracted,
+              reports);
         });
+  }
+
+  /** Retracts the release, if any, for the erasure's action; the retracted outcome's event id. */
+  private static String retract(
+      Connection connection, Optional<Retractions.Released> released, String actionId, Instant now)
+      throws SQLException {
+    if (released.isEmpty()) {
+      return null;
+    }
+    Retractions.record(connection, released.get(), RetractionBasis.ERASURE, actionId, now);
+    return released.get().eventId();
+  }
+
+  /**
+   * The tenant of the request's records, if the caller may see them. A request the chain knows only
+   * by its dead letters (every record of it failed to decode: a schema skew, a malformed producer)
+   * names no tenant: a caller of every tenant may erase those (null tenant), since they hold its
+   * content; a tenant's caller may not, as it cannot tell whose they are.
+   *
+   * @throws NotFoundException when the chain holds no record of the request the caller may see
+   */
+  private static String tenantToErase(Connection connection, String requestId, Caller caller)
+      throws SQLException {
+    if (caller.tenantId() == null
+        && RequestOwner.find(connection, requestId, null).isEmpty()
+        && hasDeadLetters(connection, requestId)) {
+      return null;
+    }
+    return visibleTenant(connection, requestId, caller);
+  }
+
+  private static boolean hasDeadLetters(Connection connection, String requestId)
+      throws SQLException {
+    try (PreparedStatement query =
+        connection.prepareStatement("select 1 from dead_letter where source_key = ? limit 1")) {
+      query.setString(1, requestId);
+      try (ResultSet rs = query.executeQuery()) {
+        return rs.next();
+      }
+    }
   }
 
   /**
@@ -710,7 +775,11 @@ public final class Retention {
   private static void tellTheGate(
       Connection connection, String requestId, String tenant, Long erasureSeq, Instant now)
       throws SQLException {
-    noticeToTheGate(connection, requestId, tenant, erasureSeq, ErasureCause.ERASURE, now);
+    if (tenant != null) {
+      // A request known only by its dead letters names no tenant, and a notice must name one:
+      // the gate is not told (OPERATIONS, "Erasing one request's content").
+      noticeToTheGate(connection, requestId, tenant, erasureSeq, ErasureCause.ERASURE, now);
+    }
     try (PreparedStatement noted =
         connection.prepareStatement(
             "insert into request_erasure (request_id, tenant_id, erased_at) values (?, ?, ?)"
@@ -752,10 +821,12 @@ public final class Retention {
   /**
    * Erases again the requests erased within {@link #FOLLOW} that got pipeline records since (an
    * output that was on its way, its verdict, the gate's outcome for it, a dead letter of one of
-   * them): each with its own erasure record, whose reason names the erasure it follows up. The
-   * audit service runs this once a minute, so such a record keeps its content for about that long.
-   * Several audit processes may run it at once: the chain lock orders them, and the later finds
-   * nothing and records nothing.
+   * them): each with its own erasure record, whose reason names the erasure it follows up. Also
+   * erases the requests an erasure by attribute ({@link #eraseSubject}) within {@link #FOLLOW}
+   * would have found had the audit store read them before the call: submitted before it, read after
+   * it. The audit service runs this once a minute, so such a record keeps its content for about
+   * that long. Several audit processes may run it at once: the chain lock orders them, and the
+   * later finds nothing and records nothing.
    *
    * @return what each follow-up erased, oldest erasure first
    */
@@ -797,6 +868,30 @@ public final class Retention {
       if (followed.tombstoned() > 0) {
         erased.add(followed);
       }
+    }
+    // Requests of a data subject erased by attribute that were submitted before the call and
+    // reached the audit store after it.
+    for (SubjectFollowUp late : subjectsToFollowUp(since)) {
+      Erased followed =
+          erase(
+              late.requestId(),
+              cut(
+                  "follow-up of the erasure by attribute at "
+                      + late.erasedAt()
+                      + " (a request submitted before it that reached the audit store after"
+                      + " it): "
+                      + late.reason()),
+              caller,
+              true);
+      if (followed.tombstoned() > 0) {
+        erased.add(followed);
+      }
+    }
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement expired =
+            connection.prepareStatement("delete from subject_erasure where erased_at < ?")) {
+      expired.setObject(1, utc(since));
+      expired.executeUpdate();
     }
     return erased;
   }
@@ -844,6 +939,10 @@ public final class Retention {
    * @param erased each request erased, in the order they were submitted
    * @param more whether more requests match than one call erases ({@value #MAX_SUBJECT_REQUESTS}):
    *     call again
+   * @param followUpUntil until when the follow-up ({@link #eraseLateRecords}) erases the requests
+   *     of the tenant with this attribute that were submitted before this call but reach the audit
+   *     store after it (still on their way, an audit service behind or down, a request record
+   *     recovered from the dead letters): {@link #FOLLOW} after the call
    */
   public record SubjectErased(
       String tenantId,
@@ -851,32 +950,62 @@ public final class Retention {
       String value,
       long tombstoned,
       List<Erased> erased,
-      boolean more) {}
+      boolean more,
+      Instant followUpUntil) {}
 
   /**
    * Erases ({@link #erase}) every request of one tenant whose submitted attribute {@code key} is
    * {@code value}: how a platform that tags requests with its user's id (e.g. {@code "attributes":
    * {"userId": "u-123"}}) answers that user's erasure request. Each request is erased in its own
-   * transaction, with its own erasure record. Requests whose content retention removed before are
-   * no longer found by their attributes, and need nothing more.
+   * transaction, with its own erasure record. A request is found by the attributes of its request,
+   * its output or its verdict (whichever the audit store holds: its request record may have been
+   * dead-lettered). The call's criterion is kept ({@code subject_erasure}, the value as its SHA-256
+   * only) before the requests are looked up, so that the follow-up erases the requests submitted
+   * before the call that the audit store reads only after it, for {@link #FOLLOW}. Requests whose
+   * content retention removed before are no longer found by their attributes, and need nothing
+   * more.
    */
   public SubjectErased eraseSubject(
       String tenant, String key, String value, String reason, Caller caller) throws SQLException {
     checkTenant(tenant, caller);
     String attributeKey = attribute("attribute key", key);
-    String attributeValue = attribute("attribute value", value);
-    reason(reason);
+    String attributeValue = attributeValue(value);
+    String why = reason(reason);
+    Instant at = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          try (PreparedStatement noted =
+              connection.prepareStatement(
+                  "insert into subject_erasure (tenant_id, attr_key, value_sha256, reason,"
+                      + " erased_at) values (?, ?, ?, ?, ?)")) {
+            noted.setString(1, tenant);
+            noted.setString(2, attributeKey);
+            noted.setString(3, sha256(attributeValue));
+            noted.setString(4, why);
+            noted.setObject(5, utc(at));
+            noted.executeUpdate();
+          }
+          return null;
+        });
     List<String> requestIds = new ArrayList<>();
     try (Connection connection = dataSource.getConnection();
         PreparedStatement query =
             connection.prepareStatement(
-                "select request_id from generation_request where tenant_id = ?"
+                "select request_id from (select request_id, submitted_at as at"
+                    + " from generation_request where tenant_id = ?"
                     + " and attributes @> jsonb_build_object(?::text, ?::text)"
-                    + " order by submitted_at, request_id limit ?")) {
-      query.setString(1, tenant);
-      query.setString(2, attributeKey);
-      query.setString(3, attributeValue);
-      query.setInt(4, MAX_SUBJECT_REQUESTS + 1);
+                    + " union all select request_id, generated_at from generation_output"
+                    + " where tenant_id = ? and attributes @> jsonb_build_object(?::text, ?::text)"
+                    + " union all select request_id, decided_at from moderation_verdict"
+                    + " where tenant_id = ? and attributes @> jsonb_build_object(?::text, ?::text))"
+                    + " found group by request_id order by min(at), request_id limit ?")) {
+      for (int i = 0; i < 3; i++) {
+        query.setString(3 * i + 1, tenant);
+        query.setString(3 * i + 2, attributeKey);
+        query.setString(3 * i + 3, attributeValue);
+      }
+      query.setInt(10, MAX_SUBJECT_REQUESTS + 1);
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
           requestIds.add(rs.getString(1));
@@ -895,7 +1024,71 @@ public final class Retention {
         attributeValue,
         erased.stream().mapToLong(Erased::tombstoned).sum(),
         List.copyOf(erased),
-        more);
+        more,
+        at.plus(FOLLOW));
+  }
+
+  /**
+   * The requests a subject erasure within {@link #FOLLOW} would have erased had the audit store
+   * read them before the call: records with content, recorded since the call, of the call's tenant,
+   * whose attribute matches, of a request submitted before the call (as its request record says;
+   * without one, the earlier of its {@code request.submit} action and its output's time). Oldest
+   * call first; each request once, with the first call that finds it.
+   */
+  private List<SubjectFollowUp> subjectsToFollowUp(Instant since) throws SQLException {
+    List<SubjectFollowUp> found = new ArrayList<>();
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement query =
+            connection.prepareStatement(
+                "select distinct on (a.request_id) a.request_id, s.erased_at, s.reason"
+                    + " from subject_erasure s join audit_log a on a.tenant_id = s.tenant_id"
+                    + " and a.recorded_at >= s.erased_at and a.payload is not null"
+                    + " where s.erased_at >= ? and a.chain_version = 2 and a.request_id is not null"
+                    + " and a.event_type in ('GenerationRequest', 'GenerationOutput',"
+                    + " 'ModerationVerdict')"
+                    + " and encode(sha256(convert_to(a.payload::jsonb -> 'attributes' ->>"
+                    + " s.attr_key, 'UTF8')), 'hex') = s.value_sha256"
+                    + " and coalesce((select r.submitted_at from generation_request r"
+                    + " where r.request_id = a.request_id), least((select min(x.acted_at)"
+                    + " from api_action x where x.request_id = a.request_id"
+                    + " and x.action = 'request.submit'), (select min(o.generated_at)"
+                    + " from generation_output o where o.request_id = a.request_id)))"
+                    + " < s.erased_at"
+                    + " order by a.request_id, s.erased_at, s.erasure_id limit ?")) {
+      query.setObject(1, utc(since));
+      query.setInt(2, FOLLOW_BATCH);
+      try (ResultSet rs = query.executeQuery()) {
+        while (rs.next()) {
+          found.add(
+              new SubjectFollowUp(
+                  rs.getString(1),
+                  rs.getObject(2, OffsetDateTime.class).toInstant(),
+                  rs.getString(3)));
+        }
+      }
+    }
+    found.sort(
+        java.util.Comparator.comparing(SubjectFollowUp::erasedAt)
+            .thenComparing(SubjectFollowUp::requestId));
+    return found;
+  }
+
+  private static String cut(String reason) {
+    return reason.length() <= MAX_REASON ? reason : reason.substring(0, MAX_REASON);
+  }
+
+  /** A request a subject erasure's follow-up erases, and the call it follows up. */
+  private record SubjectFollowUp(String requestId, Instant erasedAt, String reason) {}
+
+  private static String sha256(String text) {
+    try {
+      return java.util.HexFormat.of()
+          .formatHex(
+              java.security.MessageDigest.getInstance("SHA-256")
+                  .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static String attribute(String what, String text) {
@@ -903,6 +1096,35 @@ public final class Retention {
       throw new InvalidInputException(what + " is required");
     }
     return InvalidInputException.oneLine(what, text, MAX_ATTRIBUTE_CHARS);
+  }
+
+  /**
+   * An attribute value as the submit API takes it (RequestSubmitter): any text of at most {@value
+   * #MAX_ATTRIBUTE_CHARS} characters without C0 control characters or DEL, the empty or blank one
+   * included, so that every value a request was submitted with can be erased by it.
+   */
+  private static String attributeValue(String value) {
+    if (value == null) {
+      throw new InvalidInputException(
+          "attribute value is required (\"\" for requests submitted with an empty one)");
+    }
+    if (value.length() > MAX_ATTRIBUTE_CHARS) {
+      throw new InvalidInputException(
+          "attribute value has "
+              + value.length()
+              + " characters; the limit is "
+              + MAX_ATTRIBUTE_CHARS);
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < 0x20 || c == 0x7f) {
+        throw new InvalidInputException(
+            "attribute value contains a control character (code "
+                + (int) c
+                + "); the submit API refuses those, so no request holds one");
+      }
+    }
+    return value;
   }
 
   /** The tenant of the request's records, if the caller may see them; else not found. */

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.InvalidInputException;
+import io.genguard.audit.explain.RecordedExplanations;
+import io.genguard.audit.explain.VerdictExplanations;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.persistence.ActionLog;
@@ -24,7 +26,9 @@ import io.genguard.events.v1.ErasureCause;
 import io.genguard.events.v1.ErasureNotice;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
+import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.events.v1.ReviewDecision;
 import io.genguard.moderation.policy.PolicyLoader;
@@ -724,6 +728,367 @@ class RetentionITCase {
     assertThatThrownBy(() -> retention.eraseSubject("acme", "userId", "u-2", "", ADMIN))
         .hasMessageContaining("reason is required");
     assertThat(queries.story("u2-a")).as("nothing erased by a refused call").isPresent();
+  }
+
+  @Test
+  void shouldEraseASubjectsRequestsFoundByTheirOutputAndThoseThatReachTheAuditStoreAfterTheCall()
+      throws Exception {
+    Map<String, String> subject = Map.of("userId", "u-1");
+    // The request record of u1-dl was dead-lettered: its output and verdict name the subject.
+    List<IncomingEvent> deadLettered =
+        withAttributes(
+            AuditEvents.story(Scenario.of("u1-dl", "acme", Decision.RELEASE, NOW.minusSeconds(60))),
+            subject);
+    new AuditWriter(database.dataSource(), Clock.fixed(NOW.minusSeconds(50), ZoneOffset.UTC))
+        .write(deadLettered.subList(1, deadLettered.size()));
+    Retention retention = retention(0);
+
+    Retention.SubjectErased erased =
+        retention.eraseSubject("acme", "userId", "u-1", "DSR-2026-400", ADMIN);
+
+    assertThat(erased.erased()).extracting(Retention.Erased::requestId).containsExactly("u1-dl");
+    assertThat(erased.followUpUntil()).isEqualTo(NOW.plus(Retention.FOLLOW));
+    assertThat(count("select count(*) from generation_output where request_id = 'u1-dl'")).isZero();
+    assertThat(text("select value_sha256 from subject_erasure"))
+        .as("the subject's id is kept as its hash only")
+        .hasSize(64)
+        .doesNotContain("u-1");
+
+    // u1-late was submitted before the call but reaches the audit store after it (consumer lag,
+    // an audit service that was down); u1-after was submitted after the call.
+    Scenario late = Scenario.of("u1-late", "acme", Decision.RELEASE, NOW.minusSeconds(5));
+    Scenario after = Scenario.of("u1-after", "acme", Decision.RELEASE, NOW.plusSeconds(10));
+    Scenario other = Scenario.of("u2-late", "acme", Decision.RELEASE, NOW.minusSeconds(5));
+    AuditWriter writer =
+        new AuditWriter(database.dataSource(), Clock.fixed(NOW.plusSeconds(20), ZoneOffset.UTC));
+    writer.write(withAttributes(AuditEvents.story(late), subject));
+    writer.write(withAttributes(AuditEvents.story(after), subject));
+    writer.write(withAttributes(AuditEvents.story(other), Map.of("userId", "u-2")));
+    Retention followUp =
+        new Retention(
+            database.dataSource(), Clock.fixed(NOW.plusSeconds(60), ZoneOffset.UTC), 0, 3);
+
+    List<Retention.Erased> followed = followUp.eraseLateRecords(Caller.system("erasure-follow-up"));
+
+    assertThat(followed).extracting(Retention.Erased::requestId).containsExactly("u1-late");
+    assertThat(followed.get(0).retractedEventId())
+        .as("the gate, never told, released it: taken down")
+        .isEqualTo(AuditEvents.gateOutcome(late).getEventId());
+    assertThat(
+            count(
+                "select count(*) from audit_log where request_id = 'u1-late' and payload is not null"
+                    + " and event_type in ('GenerationRequest', 'GenerationOutput',"
+                    + " 'ModerationVerdict', 'ReleaseGateOutcome')"))
+        .isZero();
+    assertThat(
+            text(
+                "select payload from audit_log where seq = "
+                    + followed.get(0).retentionSeq()
+                    + " and event_type = 'RetentionApplied'"))
+        .contains("follow-up of the erasure by attribute at " + NOW)
+        .contains("DSR-2026-400");
+    AuditQueries queries = new AuditQueries(database.dataSource());
+    assertThat(queries.story("u1-after").orElseThrow().path("status").asText())
+        .as("submitted after the call")
+        .isNotEqualTo("CONTENT_REMOVED");
+    assertThat(queries.story("u2-late").orElseThrow().path("status").asText())
+        .as("another subject")
+        .isNotEqualTo("CONTENT_REMOVED");
+    assertThat(followUp.eraseLateRecords(Caller.system("erasure-follow-up"))).isEmpty();
+    ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
+    assertThat(verification.valid()).as(verification.summary()).isTrue();
+
+    // Past the window the criterion goes.
+    new Retention(
+            database.dataSource(),
+            Clock.fixed(NOW.plus(Retention.FOLLOW).plusSeconds(1), ZoneOffset.UTC),
+            0,
+            3)
+        .eraseLateRecords(Caller.system("erasure-follow-up"));
+    assertThat(count("select count(*) from subject_erasure")).isZero();
+  }
+
+  @Test
+  void shouldEraseByEveryAttributeValueTheSubmitApiAccepts() throws Exception {
+    AuditWriter writer =
+        new AuditWriter(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC));
+    writer.write(
+        withAttributes(
+            AuditEvents.story(Scenario.of("c1", "acme", Decision.RELEASE, RECENTLY)),
+            Map.of("userId", "u\u0085x")));
+    writer.write(
+        withAttributes(
+            AuditEvents.story(Scenario.of("blank", "acme", Decision.RELEASE, RECENTLY)),
+            Map.of("userId", " ")));
+    Retention retention = retention(0);
+
+    assertThat(retention.eraseSubject("acme", "userId", "u\u0085x", "DSR-1", ADMIN).erased())
+        .extracting(Retention.Erased::requestId)
+        .containsExactly("c1");
+    assertThat(retention.eraseSubject("acme", "userId", " ", "DSR-2", ADMIN).erased())
+        .extracting(Retention.Erased::requestId)
+        .containsExactly("blank");
+    assertThatThrownBy(() -> retention.eraseSubject("acme", "userId", "u\u0007", "DSR-3", ADMIN))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("control character (code 7)");
+  }
+
+  @Test
+  void shouldRecordNoWordsOfAnExplanationComputedWhileTheRequestWasErased() throws Exception {
+    Retention retention = retention(0);
+    VerdictExplanations erasedMeanwhile =
+        (verdict, output) -> {
+          try {
+            retention.erase(verdict.getRequestId(), "DSR-2026-500", ADMIN);
+          } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+          }
+          return new VerdictExplanations.Explanation(
+              VerdictExplanations.Status.EXPLAINED,
+              "reproduced",
+              List.of(
+                  new VerdictExplanations.ReasonWords(
+                      "HATE",
+                      "hate",
+                      0.71,
+                      List.of(new VerdictExplanations.Word("leakedword", 0.1)))));
+        };
+    RecordedExplanations explanations =
+        new RecordedExplanations(
+            database.dataSource(),
+            new AuditQueries(database.dataSource()),
+            erasedMeanwhile,
+            Clock.fixed(NOW, ZoneOffset.UTC));
+
+    Map<String, Object> shown = explanations.explain("acme-old", ADMIN);
+
+    assertThat(shown.get("status")).isEqualTo("NOT_EXPLAINED");
+    assertThat(shown.toString()).doesNotContain("leakedword");
+    assertThat(count("select count(*) from audit_log where payload like '%leakedword%'")).isZero();
+    assertThat(count("select count(*) from api_action where details::text like '%leakedword%'"))
+        .isZero();
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'requests.explain'"
+                    + " and request_id = 'acme-old'"))
+        .as("recorded, without the words")
+        .isEqualTo(1);
+  }
+
+  @Test
+  void shouldLeaveOtherTenantsIdsOutOfARemovedStoryForATenantsToken() throws Exception {
+    Retention retention = retention(30);
+    retention.set("globex", 3650, ADMIN);
+    retention.apply(ADMIN);
+    AuditQueries queries = new AuditQueries(database.dataSource());
+    assertThat(queries.story("acme-old").orElseThrow().path("removals").toString())
+        .as("a global token sees the default's scope")
+        .contains("excludedTenants")
+        .contains("globex");
+
+    ObjectNode story = queries.story("acme-old", "acme").orElseThrow();
+
+    assertThat(story.path("removals")).isNotEmpty();
+    assertThat(story.path("removals").toString())
+        .doesNotContain("excludedTenants")
+        .doesNotContain("globex");
+  }
+
+  @Test
+  void shouldEraseARequestKnownOnlyByItsDeadLetters() throws Exception {
+    String secret = "SECRET-PROMPT-77";
+    Scenario lost = Scenario.of("dl-only", "acme", Decision.RELEASE, RECENTLY);
+    byte[] request =
+        Topics.GENERATION_REQUESTS
+            .codec()
+            .encode(
+                GenerationRequest.newBuilder(AuditEvents.request(lost)).setPrompt(secret).build());
+    AuditWriter writer =
+        new AuditWriter(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC));
+    writer.write(List.of(deadLetter(Topics.GENERATION_REQUESTS, 95, "dl-only", request)));
+    Retention retention = retention(0);
+    Caller acmeAdmin = new Caller("t1", "acme admin", Role.ADMIN, "acme");
+    assertThatThrownBy(() -> retention.erase("dl-only", "DSR-1", acmeAdmin))
+        .as("a tenant's admin cannot tell whose it is")
+        .isInstanceOf(io.genguard.audit.NotFoundException.class);
+
+    Retention.Erased erased = retention.erase("dl-only", "DSR-2026-600", ADMIN);
+
+    assertThat(erased.tombstoned()).isEqualTo(1);
+    assertThat(erased.tenantId()).isNull();
+    assertThat(deadLettersHolding(secret)).isZero();
+    assertThat(text("select payload from audit_log where seq = " + erased.retentionSeq()))
+        .contains("\"scope\":\"REQUEST\"")
+        .contains("\"deadLetterSeqs\":[");
+    assertThat(count("select count(*) from request_erasure where request_id = 'dl-only'"))
+        .isEqualTo(1);
+    ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
+    assertThat(whole.valid()).as(whole.summary()).isTrue();
+
+    // A dead letter of it that comes later is erased by the follow-up.
+    new AuditWriter(database.dataSource(), Clock.fixed(NOW.plusSeconds(20), ZoneOffset.UTC))
+        .write(List.of(deadLetter(Topics.GENERATION_REQUESTS, 96, "dl-only", request)));
+    assertThat(
+            new Retention(
+                    database.dataSource(), Clock.fixed(NOW.plusSeconds(60), ZoneOffset.UTC), 0, 3)
+                .eraseLateRecords(Caller.system("erasure-follow-up")))
+        .singleElement()
+        .satisfies(e -> assertThat(e.tombstoned()).isEqualTo(1));
+    assertThat(deadLettersHolding(secret)).isZero();
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  @Test
+  void shouldRetractAReleaseWhenErasingAndSayItEvenWhenRetentionRemovedTheContentBefore()
+      throws Exception {
+    Scenario old = Scenario.of("acme-rel", "acme", Decision.RELEASE, LONG_AGO);
+    new AuditWriter(database.dataSource(), Clock.fixed(LONG_AGO, ZoneOffset.UTC))
+        .write(AuditEvents.story(old));
+    Retention retention = retention(0);
+
+    // Released, content still there: retracted, and the answer says so.
+    Retention.Erased recent = retention.erase("acme-new", "DSR-2026-700", ADMIN);
+    assertThat(recent.retractedEventId())
+        .isEqualTo(
+            AuditEvents.gateOutcome(Scenario.of("acme-new", "acme", Decision.RELEASE, RECENTLY))
+                .getEventId());
+    assertThat(retention.erase("acme-new", "DSR-2026-700", ADMIN).retractedEventId())
+        .as("once")
+        .isNull();
+
+    // Released long ago; retention removed its content since, and nothing is left to tombstone.
+    retention.set("acme", 30, ADMIN);
+    retention.apply(ADMIN);
+    assertThat(count("select count(*) from gate_outcome where request_id = 'acme-rel'")).isZero();
+
+    Retention.Erased erased = retention.erase("acme-rel", "DSR-2026-701", ADMIN);
+
+    assertThat(erased.tombstoned()).isZero();
+    assertThat(erased.retractedEventId()).isEqualTo(AuditEvents.gateOutcome(old).getEventId());
+    assertThat(
+            text(
+                "select output_id || ' ' || basis from content_retraction"
+                    + " where request_id = 'acme-rel'"))
+        .isEqualTo("unknown ERASURE");
+    assertThat(
+            count(
+                "select count(*) from review_outbox where request_id = 'acme-rel'"
+                    + " and topic = 'content.retractions'"))
+        .isEqualTo(1);
+    assertThat(retention.erase("acme-rel", "DSR-2026-701", ADMIN).retractedEventId()).isNull();
+    ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
+    assertThat(verification.valid()).as(verification.summary()).isTrue();
+  }
+
+  @Test
+  void shouldRemoveAnErasedRequestsTextFromTheStoredBiasReports() throws Exception {
+    String html =
+        "<table><tr id=\"r-acme-new\"><td>0</td><td><code>acme-new</code></td><td>term</td><td>"
+            + "LEAKED-TEXT-1 &lt;b&gt;&amp;&#39;</td></tr>"
+            + "<tr id=\"r-acme-old\"><td>1</td><td><code>acme-old</code></td><td>term</td><td>"
+            + "OTHER-TEXT</td></tr></table>";
+    ObjectNode body =
+        (ObjectNode)
+            new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(
+                    "{\"groups\":[],\"rows\":[{\"requestId\":\"acme-new\",\"unsafeScore\":0.25,"
+                        + "\"text\":\"LEAKED-TEXT-1 <b>&'\"},{\"requestId\":\"acme-old\","
+                        + "\"unsafeScore\":0.5,\"text\":\"OTHER-TEXT\"}]}");
+    String reportId =
+        new io.genguard.audit.bias.BiasReports(
+                database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC))
+            .save(
+                new io.genguard.audit.bias.BiasReports.NewReport(
+                    "report-1",
+                    null,
+                    "acme",
+                    "Campaign report",
+                    "CAMPAIGN",
+                    null,
+                    null,
+                    null,
+                    null,
+                    body,
+                    "group,rate\n",
+                    html),
+                ADMIN);
+    // The bias-audit feature's copy, in its own schema of the same database.
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute("create schema bias_audit");
+      statement.execute(
+          "create table bias_audit.report (report_id text primary key, document jsonb not null,"
+              + " document_sha256 text not null, document_text text)");
+      statement.execute(
+          "insert into bias_audit.report values ('campaign-report-1', '"
+              + body.toString().replace("'", "''")
+              + "'::jsonb, 'x', '"
+              + body.toString().replace("'", "''")
+              + "')");
+    }
+
+    Retention.Erased erased = retention(0).erase("acme-new", "DSR-2026-800", ADMIN);
+
+    assertThat(erased.biasReportsRedacted()).containsExactly(reportId, "campaign-report-1");
+    String json = text("select body_json_text from bias_report");
+    for (String stored :
+        List.of(
+            json,
+            text("select body_json::text from bias_report"),
+            text("select body_html from bias_report"),
+            text("select document_text from bias_audit.report"),
+            text("select document::text from bias_audit.report"))) {
+      assertThat(stored)
+          .doesNotContain("LEAKED-TEXT-1")
+          .contains("OTHER-TEXT")
+          .contains("acme-new");
+    }
+    assertThat(text("select body_html from bias_report"))
+        .contains("<td>term</td><td class=\"note\">erased</td></tr>");
+    assertThat(text("select document_sha256 from bias_audit.report"))
+        .isEqualTo(
+            java.util.HexFormat.of()
+                .formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(
+                            text("select document_text from bias_audit.report")
+                                .getBytes(StandardCharsets.UTF_8))));
+    // The new digests are in the chain, so the edit reads as the erasure's.
+    assertThat(
+            text(
+                "select details->>'jsonSha256' from api_action where action = 'bias_report.redact'"
+                    + " and target = '"
+                    + reportId
+                    + "'"))
+        .isEqualTo(
+            java.util.HexFormat.of()
+                .formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(json.getBytes(StandardCharsets.UTF_8))));
+    ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
+    assertThat(verification.valid()).as(verification.summary()).isTrue();
+    assertThat(retention(0).erase("acme-new", "DSR-2026-800", ADMIN).biasReportsRedacted())
+        .as("nothing more")
+        .isEmpty();
+  }
+
+  /** The story with {@code attributes} on its request, output and verdict. */
+  private static List<IncomingEvent> withAttributes(
+      List<IncomingEvent> story, Map<String, String> attributes) {
+    List<IncomingEvent> changed = new ArrayList<>();
+    for (IncomingEvent incoming : story) {
+      Object event = incoming.event();
+      if (event instanceof GenerationRequest request) {
+        event = GenerationRequest.newBuilder(request).setAttributes(attributes).build();
+      } else if (event instanceof GenerationOutput output) {
+        event = GenerationOutput.newBuilder(output).setAttributes(attributes).build();
+      } else if (event instanceof ModerationVerdict verdict) {
+        event = ModerationVerdict.newBuilder(verdict).setAttributes(attributes).build();
+      }
+      changed.add(
+          AuditEvents.incoming(incoming.topic(), (org.apache.avro.specific.SpecificRecord) event));
+    }
+    return changed;
   }
 
   @Test

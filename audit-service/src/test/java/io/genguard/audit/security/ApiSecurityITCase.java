@@ -416,6 +416,29 @@ class ApiSecurityITCase {
   }
 
   @Test
+  @Order(4)
+  void shouldShowASubmitterAnErasedRequestsRemovalWithoutTheOperator() throws Exception {
+    audit.seed(AuditEvents.story(Scenario.of("sec-acme-erased", "acme", Decision.BLOCK, NOW)));
+    HttpResponse<String> erased =
+        audit.post(
+            "/api/v1/requests/sec-acme-erased/erase", admin, "{\"reason\":\"DSR-2026-900\"}");
+    assertThat(erased.statusCode()).as(erased.body()).isEqualTo(200);
+
+    JsonNode byReviewer = json(audit.get("/api/v1/requests/sec-acme-erased", acmeReviewer));
+    assertThat(byReviewer.path("status").asText()).isEqualTo("CONTENT_REMOVED");
+    assertThat(byReviewer.path("removals").get(0).path("removal").path("by").asText())
+        .startsWith("ada (");
+
+    HttpResponse<String> asSubmitter = audit.get("/api/v1/requests/sec-acme-erased", acmeSubmitter);
+    assertThat(asSubmitter.statusCode()).isEqualTo(200);
+    JsonNode story = json(asSubmitter);
+    JsonNode removal = story.path("removals").get(0).path("removal");
+    assertThat(removal.path("scope").asText()).isEqualTo("REQUEST");
+    assertThat(removal.has("by")).as(removal.toString()).isFalse();
+    assertThat(asSubmitter.body()).doesNotContain("ada (");
+  }
+
+  @Test
   @Order(5)
   void shouldAuditEveryStateChangingCallWithItsCaller() throws Exception {
     // A call that reads no body refuses one rather than ignore what it asks for (here: only one

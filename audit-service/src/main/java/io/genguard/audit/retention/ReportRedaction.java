@@ -1,0 +1,213 @@
+package io.genguard.audit.retention;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.json.CanonicalJson;
+import io.genguard.audit.persistence.ActionLog;
+import io.genguard.audit.security.Caller;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Removes an erased request's output text from the stored bias reports that sampled it: a report
+ * keeps, for up to 2,000 of its rows, the first 400 characters of the row's output text
+ * (bias-audit's {@code ReportBuilder.TEXT_ROWS}, {@code TEXT_CHARS}). The row keeps its ids,
+ * decision and scores; its {@code text} becomes null, which a report writes as "not kept" (the HTML
+ * cell says "erased"). In the audit service's reports ({@code bias_report}: the JSON text, its
+ * jsonb copy and the HTML; the CSV holds no texts) the new digests are recorded in the chain, as a
+ * {@value #ACTION} action per report in the erasure's transaction, so the edit reads as what it is,
+ * not as tampering against the report's {@code bias_report.create} digests. The bias-audit
+ * feature's own copies ({@code bias_audit.report}, when that schema is in this database) get their
+ * document and its {@code document_sha256} rewritten; they have no digest in the chain.
+ */
+final class ReportRedaction {
+  static final String ACTION = "bias_report.redact";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ReportRedaction() {}
+
+  /**
+   * Redacts the request's rows in every stored report; call in the erasure's transaction, with the
+   * chain lock held.
+   *
+   * @return the ids of the reports whose text of the request was removed
+   */
+  static List<String> redact(Connection connection, String requestId, Caller caller, Instant now)
+      throws SQLException {
+    List<String> redacted = new ArrayList<>();
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select report_id, tenant_id, coalesce(body_json_text, body_json::text), body_html,"
+                + " body_csv from bias_report where body_json -> 'rows' @>"
+                + " jsonb_build_array(jsonb_build_object('requestId', ?::text))"
+                + " order by created_at, report_id for update")) {
+      select.setString(1, requestId);
+      List<String[]> found = new ArrayList<>();
+      try (ResultSet rs = select.executeQuery()) {
+        while (rs.next()) {
+          found.add(
+              new String[] {
+                rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)
+              });
+        }
+      }
+      for (String[] report : found) {
+        JsonNode body = parse(report[2]);
+        if (!withoutText(body, requestId)) {
+          continue;
+        }
+        String json = CanonicalJson.write(body);
+        String html = withoutHtmlText(report[3], requestId);
+        try (PreparedStatement update =
+            connection.prepareStatement(
+                "update bias_report set body_json = ?::jsonb, body_json_text = ?, body_html = ?"
+                    + " where report_id = ?")) {
+          update.setString(1, json);
+          update.setString(2, json);
+          update.setString(3, html);
+          update.setString(4, report[0]);
+          update.executeUpdate();
+        }
+        ActionLog.Action action = ActionLog.Action.of(ACTION, report[1], null, report[0]);
+        action
+            .details()
+            .put("erasedRequestId", requestId)
+            .put("jsonSha256", sha256(json))
+            .put("csvSha256", sha256(report[4]))
+            .put("htmlSha256", sha256(html));
+        ActionLog.record(connection, caller, action, now);
+        redacted.add(report[0]);
+      }
+    }
+    redactBiasAuditReports(connection, requestId, redacted);
+    return redacted;
+  }
+
+  /** The bias-audit feature's stored reports, when its schema is in this database. */
+  private static void redactBiasAuditReports(
+      Connection connection, String requestId, List<String> redacted) throws SQLException {
+    try (PreparedStatement exists =
+            connection.prepareStatement("select to_regclass('bias_audit.report') is not null");
+        ResultSet rs = exists.executeQuery()) {
+      rs.next();
+      if (!rs.getBoolean(1)) {
+        return;
+      }
+    }
+    List<String[]> found = new ArrayList<>();
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select report_id, coalesce(document_text, document::text) from bias_audit.report"
+                + " where document @> jsonb_build_object('rows',"
+                + " jsonb_build_array(jsonb_build_object('requestId', ?::text))) for update")) {
+      select.setString(1, requestId);
+      try (ResultSet rs = select.executeQuery()) {
+        while (rs.next()) {
+          found.add(new String[] {rs.getString(1), rs.getString(2)});
+        }
+      }
+    }
+    for (String[] report : found) {
+      JsonNode document = parse(report[1]);
+      if (!withoutText(document, requestId)) {
+        continue;
+      }
+      String text;
+      try {
+        text = JSON.writeValueAsString(document);
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException(e);
+      }
+      try (PreparedStatement update =
+          connection.prepareStatement(
+              "update bias_audit.report set document = ?::jsonb, document_text = ?,"
+                  + " document_sha256 = ? where report_id = ?")) {
+        update.setString(1, text);
+        update.setString(2, text);
+        update.setString(3, sha256(text));
+        update.setString(4, report[0]);
+        update.executeUpdate();
+      }
+      if (!redacted.contains(report[0])) {
+        redacted.add(report[0]);
+      }
+    }
+  }
+
+  /** Sets the text of the request's rows to null; whether one had a text. */
+  private static boolean withoutText(JsonNode report, String requestId) {
+    boolean changed = false;
+    for (JsonNode row : report.path("rows")) {
+      if (row instanceof ObjectNode fields
+          && requestId.equals(row.path("requestId").asText(null))
+          && row.hasNonNull("text")) {
+        fields.putNull("text");
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /**
+   * The HTML report with the text cell of the request's rows (the last cell of {@code <tr
+   * id="r-ID">}, as bias-audit's HtmlReportWriter writes them) saying "erased".
+   */
+  static String withoutHtmlText(String html, String requestId) {
+    String start = "<tr id=\"r-" + escape(requestId) + "\"";
+    StringBuilder out = new StringBuilder(html.length());
+    int from = 0;
+    while (true) {
+      int row = html.indexOf(start, from);
+      int end = row < 0 ? -1 : html.indexOf("</td></tr>", row);
+      if (end < 0) {
+        break;
+      }
+      int cell = html.lastIndexOf("</td><td", end);
+      if (cell > row && html.startsWith("</td><td>", cell)) {
+        out.append(html, from, cell).append("</td><td class=\"note\">erased");
+      } else {
+        out.append(html, from, end);
+      }
+      from = end;
+    }
+    return out.append(html, from, html.length()).toString();
+  }
+
+  private static String escape(String text) {
+    return text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;")
+        .replace("'", "&#39;");
+  }
+
+  private static JsonNode parse(String text) {
+    try {
+      return JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("A stored bias report does not parse: " + e.getMessage(), e);
+    }
+  }
+
+  private static String sha256(String text) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("Every JVM has SHA-256", e);
+    }
+  }
+}

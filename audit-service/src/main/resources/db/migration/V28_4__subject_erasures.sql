@@ -9,7 +9,10 @@ create table subject_erasure (
     attr_key     text        not null,
     value_sha256 text        not null,
     reason       text        not null,
-    erased_at    timestamptz not null
+    erased_at    timestamptz not null,
+    -- The chain's head up to which the follow-up has looked for such requests: at the call, the
+    -- head the call's own lookup covered.
+    checked_seq  bigint      not null
 );
 create index subject_erasure_at_idx on subject_erasure (erased_at);
 

@@ -870,8 +870,20 @@ public final class Retention {
       }
     }
     // Requests of a data subject erased by attribute that were submitted before the call and
-    // reached the audit store after it.
-    for (SubjectFollowUp late : subjectsToFollowUp(since)) {
+    // reached the audit store after it: in the records appended up to the head read now (those
+    // appended later get seqs above it, since the chain lock orders the appends).
+    long head;
+    List<SubjectFollowUp> subjects;
+    try (Connection connection = dataSource.getConnection()) {
+      try (PreparedStatement tail =
+              connection.prepareStatement("select coalesce(max(seq), 0) from audit_log");
+          ResultSet rs = tail.executeQuery()) {
+        rs.next();
+        head = rs.getLong(1);
+      }
+      subjects = subjectsToFollowUp(connection, since, head);
+    }
+    for (SubjectFollowUp late : subjects) {
       Erased followed =
           erase(
               late.requestId(),
@@ -888,8 +900,14 @@ public final class Retention {
       }
     }
     try (Connection connection = dataSource.getConnection();
+        PreparedStatement checked =
+            connection.prepareStatement(
+                "update subject_erasure set checked_seq = ? where checked_seq < ?");
         PreparedStatement expired =
             connection.prepareStatement("delete from subject_erasure where erased_at < ?")) {
+      checked.setLong(1, head);
+      checked.setLong(2, head);
+      checked.executeUpdate();
       expired.setObject(1, utc(since));
       expired.executeUpdate();
     }
@@ -975,10 +993,13 @@ public final class Retention {
     Transactions.inTransaction(
         dataSource,
         connection -> {
+          // What the chain holds up to its head now is found by the lookup below; the follow-up
+          // reads what is appended after it.
           try (PreparedStatement noted =
               connection.prepareStatement(
                   "insert into subject_erasure (tenant_id, attr_key, value_sha256, reason,"
-                      + " erased_at) values (?, ?, ?, ?, ?)")) {
+                      + " erased_at, checked_seq) values (?, ?, ?, ?, ?,"
+                      + " (select coalesce(max(seq), 0) from audit_log))")) {
             noted.setString(1, tenant);
             noted.setString(2, attributeKey);
             noted.setString(3, sha256(attributeValue));
@@ -1030,40 +1051,45 @@ public final class Retention {
 
   /**
    * The requests a subject erasure within {@link #FOLLOW} would have erased had the audit store
-   * read them before the call: records with content, recorded since the call, of the call's tenant,
-   * whose attribute matches, of a request submitted before the call (as its request record says;
-   * without one, the earlier of its {@code request.submit} action and its output's time). Oldest
-   * call first; each request once, with the first call that finds it.
+   * read them before the call: records with content appended since the call (after the chain's head
+   * at the call, and after the head this follow-up checked last), of the call's tenant, whose
+   * attribute matches, of a request submitted before the call (as its request record says; without
+   * one, the earlier of its {@code request.submit} action and its output's time). Each call's rows
+   * are read once: the follow-up notes the head it checked ({@code checked_seq}) once the requests
+   * it found are erased, so a minute's follow-up reads only the records appended since the last.
+   * Oldest call first; each request once, with the first call that finds it.
    */
-  private List<SubjectFollowUp> subjectsToFollowUp(Instant since) throws SQLException {
+  private List<SubjectFollowUp> subjectsToFollowUp(Connection connection, Instant since, long head)
+      throws SQLException {
     List<SubjectFollowUp> found = new ArrayList<>();
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement query =
-            connection.prepareStatement(
-                "select distinct on (a.request_id) a.request_id, s.erased_at, s.reason"
-                    + " from subject_erasure s join audit_log a on a.tenant_id = s.tenant_id"
-                    + " and a.recorded_at >= s.erased_at and a.payload is not null"
-                    + " where s.erased_at >= ? and a.chain_version = 2 and a.request_id is not null"
-                    + " and a.event_type in ('GenerationRequest', 'GenerationOutput',"
-                    + " 'ModerationVerdict')"
-                    + " and encode(sha256(convert_to(a.payload::jsonb -> 'attributes' ->>"
-                    + " s.attr_key, 'UTF8')), 'hex') = s.value_sha256"
-                    + " and coalesce((select r.submitted_at from generation_request r"
-                    + " where r.request_id = a.request_id), least((select min(x.acted_at)"
-                    + " from api_action x where x.request_id = a.request_id"
-                    + " and x.action = 'request.submit'), (select min(o.generated_at)"
-                    + " from generation_output o where o.request_id = a.request_id)))"
-                    + " < s.erased_at"
-                    + " order by a.request_id, s.erased_at, s.erasure_id limit ?")) {
-      query.setObject(1, utc(since));
-      query.setInt(2, FOLLOW_BATCH);
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "select distinct on (a.request_id) a.request_id, s.erasure_id, s.erased_at, s.reason"
+                + " from subject_erasure s join audit_log a on a.seq > s.checked_seq"
+                + " and a.seq <= ? and a.tenant_id = s.tenant_id and a.payload is not null"
+                + " where s.erased_at >= ? and s.checked_seq < ? and a.chain_version = 2"
+                + " and a.request_id is not null"
+                + " and a.event_type in ('GenerationRequest', 'GenerationOutput',"
+                + " 'ModerationVerdict')"
+                + " and encode(sha256(convert_to(a.payload::jsonb -> 'attributes' ->>"
+                + " s.attr_key, 'UTF8')), 'hex') = s.value_sha256"
+                + " and coalesce((select r.submitted_at from generation_request r"
+                + " where r.request_id = a.request_id), least((select min(x.acted_at)"
+                + " from api_action x where x.request_id = a.request_id"
+                + " and x.action = 'request.submit'), (select min(o.generated_at)"
+                + " from generation_output o where o.request_id = a.request_id)))"
+                + " < s.erased_at"
+                + " order by a.request_id, s.erased_at, s.erasure_id")) {
+      query.setLong(1, head);
+      query.setObject(2, utc(since));
+      query.setLong(3, head);
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
           found.add(
               new SubjectFollowUp(
                   rs.getString(1),
-                  rs.getObject(2, OffsetDateTime.class).toInstant(),
-                  rs.getString(3)));
+                  rs.getObject(3, OffsetDateTime.class).toInstant(),
+                  rs.getString(4)));
         }
       }
     }

@@ -1067,7 +1067,7 @@ public final class Retention {
             "select distinct on (a.request_id) a.request_id, s.erasure_id, s.erased_at, s.reason"
                 + " from subject_erasure s join audit_log a on a.seq > s.checked_seq"
                 + " and a.seq <= ? and a.tenant_id = s.tenant_id and a.payload is not null"
-                + " where s.erased_at >= ? and s.checked_seq < ? and a.chain_version = 2"
+                + " where s.erased_at >= ? and s.checked_seq < ? and a.chain_version >= 2"
                 + " and a.request_id is not null"
                 + " and a.event_type in ('GenerationRequest', 'GenerationOutput',"
                 + " 'ModerationVerdict')"

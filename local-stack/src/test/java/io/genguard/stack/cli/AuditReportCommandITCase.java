@@ -20,6 +20,7 @@ import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.TestSql;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -234,7 +235,9 @@ class AuditReportCommandITCase {
         .extracting(item -> item.path("reportId").asText())
         .containsExactly(report.reportId());
     for (BiasReports.Format format : BiasReports.Format.values()) {
-      String body = reports.body(report.reportId(), format, Caller.system("it"));
+      StringWriter written = new StringWriter();
+      reports.open(report.reportId(), format, Caller.system("it")).writeTo(written);
+      String body = written.toString();
       String digest = format.name().toLowerCase(java.util.Locale.ROOT) + "Sha256";
       assertThat(
               TestSql.count(

@@ -1049,7 +1049,10 @@ public record GeneratorConfig(
               ? "it has no host"
               : uri.getRawQuery() != null || uri.getRawFragment() != null
                   ? "it has a query or fragment, and /v1/... is appended to it"
-                  : null;
+                  : uri.getRawPath() != null && uri.getRawPath().endsWith("/v1")
+                      ? "it ends in /v1, which the generator appends itself (it would post to"
+                          + " .../v1/v1/completions)"
+                      : null;
       if (problem != null) {
         throw new IllegalArgumentException(
             key

@@ -350,6 +350,14 @@ public final class GeneratorService implements AutoCloseable {
                   + " generator log says why; it retries on its own)");
         }
       }
+      // A backend that loaded but broke since: a DJL forward pass that failed in the engine, an
+      // openai server that answers 404 for the default model.
+      for (GenerationBackend backend : backends.all()) {
+        if (!backend.ready()) {
+          return Optional.of(
+              "backend " + backend.name() + " is not ready (the generator log says why)");
+        }
+      }
       return Optional.empty();
     }
   }

@@ -247,6 +247,18 @@ class GeneratorConfigTest {
         .hasMessageNotContaining("sk-secret");
   }
 
+  /** OpenAI SDKs document the base URL with /v1; taken as it is, every call went to /v1/v1/. */
+  @Test
+  void shouldRefuseAnOpenAiBaseUrlEndingInV1NamingTheSetting() {
+    for (String url : List.of("http://vllm:8000/v1", "http://vllm:8000/v1/", "https://gw/llm/v1")) {
+      assertThatThrownBy(() -> openAiBaseUrl(url))
+          .hasMessageContaining("GENGUARD_GENERATOR_OPENAI_BASE_URL is '" + url + "'")
+          .hasMessageContaining("it ends in /v1");
+    }
+    assertThat(openAiBaseUrl("https://gw/llm").openAiBaseUrl().toString())
+        .isEqualTo("https://gw/llm");
+  }
+
   private GeneratorConfig openAiBaseUrl(String url) {
     return GeneratorConfig.fromEnvironment(
         Map.of("GENGUARD_GENERATOR_OPENAI_BASE_URL", url), dataDir);

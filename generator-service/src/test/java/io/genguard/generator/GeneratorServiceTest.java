@@ -82,6 +82,23 @@ class GeneratorServiceTest {
     assertThat(warmUp.whyNot()).isEmpty();
   }
 
+  /** A DJL engine failure or an openai server answering 404 after a good warm-up shows too. */
+  @Test
+  void shouldNotBeWarmedUpWhileABackendThatWarmedUpReportsNotReady() {
+    FlakyBackend djl = new FlakyBackend("djl");
+    GeneratorService.WarmUpOnce warmUp =
+        new GeneratorService.WarmUpOnce(
+            new BackendRegistry(List.of(new FlakyBackend("builtin"), djl), "builtin", Map.of()));
+    warmUp.run();
+    assertThat(warmUp.whyNot()).isEmpty();
+
+    djl.loads = false;
+
+    assertThat(warmUp.whyNot()).contains("backend djl is not ready (the generator log says why)");
+    djl.loads = true;
+    assertThat(warmUp.whyNot()).isEmpty();
+  }
+
   @Test
   void shouldNotBeWarmedUpBeforeItStarts() {
     try (GeneratorService service =

@@ -1,6 +1,7 @@
 package io.genguard.generator.backend;
 
 import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Why a backend could not serve a request. Transient failures (unreachable, overloaded, 5xx, 429)
@@ -36,9 +37,23 @@ public final class BackendException extends Exception {
     return new BackendException(code, true, retryAfter, message, null);
   }
 
+  /** As {@link #retryAfter(FailureCode, Duration, String)}, with a cause for the log. */
+  public static BackendException retryAfter(
+      FailureCode code, Duration retryAfter, String message, Throwable cause) {
+    return new BackendException(code, true, retryAfter, message, cause);
+  }
+
   /** Retrying will not help, e.g. the server rejected the request or returned garbage. */
   public static BackendException permanent(FailureCode code, String message, Throwable cause) {
     return new BackendException(code, false, null, message, cause);
+  }
+
+  /**
+   * A short random id that ties a failure's reason, which tenants see, to the operator log line
+   * that holds its detail (paths, exception text).
+   */
+  public static String newErrorId() {
+    return String.format("%08x", ThreadLocalRandom.current().nextInt());
   }
 
   public FailureCode code() {

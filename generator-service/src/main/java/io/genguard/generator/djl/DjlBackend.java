@@ -102,8 +102,27 @@ public final class DjlBackend implements GenerationBackend {
   /** Set by {@link #close}: nothing loads after it. Guarded by this. */
   private boolean closed;
 
-  /** Why the model did not load, how many tries failed in a row, and when to try again. */
-  private record LoadFailure(BackendException error, int attempts, Instant nextAttempt) {}
+  /**
+   * The last forward pass that failed in the engine (CUDA out of memory, a CUDA error) while no
+   * batch has run since; written under this object's lock.
+   */
+  private volatile LoadFailure engineFailure;
+
+  /** How a forward pass runs; tests replace it to fail as a GPU would. */
+  private volatile ForwardPass forwardPass = Predictor::predict;
+
+  /** One forward pass of the model. */
+  @FunctionalInterface
+  interface ForwardPass {
+    NDList run(Predictor<NDList, NDList> predictor, NDList input) throws TranslateException;
+  }
+
+  /**
+   * Why the model did not load (or a forward pass failed), how many tries failed in a row, when to
+   * try again, and the id that the reason tenants see and the operator log line share.
+   */
+  private record LoadFailure(
+      BackendException error, int attempts, Instant nextAttempt, String errorId) {}
 
   /** What loading the directory produced. */
   private record Loaded(
@@ -197,15 +216,24 @@ public final class DjlBackend implements GenerationBackend {
   public Optional<String> whyNotReady() {
     try {
       load();
+      checkEngine();
       return Optional.empty();
     } catch (BackendException e) {
       return Optional.of(e.getMessage());
     }
   }
 
+  /**
+   * False while the last load failed, and after a forward pass failed in the engine until a batch
+   * runs again.
+   */
   @Override
   public boolean ready() {
-    return loadFailure == null;
+    return loadFailure == null && engineFailure == null;
+  }
+
+  void forwardPass(ForwardPass forwardPass) {
+    this.forwardPass = forwardPass;
   }
 
   @Override
@@ -225,6 +253,7 @@ public final class DjlBackend implements GenerationBackend {
   public List<BackendOutcome> generateBatch(List<BackendRequest> batch, boolean watermark)
       throws BackendException {
     Loaded model = load();
+    checkEngine();
     long started = System.nanoTime();
     int size = batch.size();
     Sequence[] sequences = new Sequence[size];
@@ -286,10 +315,12 @@ public final class DjlBackend implements GenerationBackend {
         }
       }
     } catch (TranslateException | EngineException e) {
-      throw BackendException.permanent(
-          FailureCode.BACKEND_ERROR,
-          "DJL model in " + modelDirectory + " failed: " + e.getMessage(),
-          e);
+      // The engine failed, not the requests (CUDA out of memory, a CUDA error): worth another
+      // try, and reported not ready meanwhile, so a pool answering only this backend holds.
+      throw engineFailed(e);
+    }
+    if (engineFailure != null) {
+      clearEngineFailure();
     }
     long share = (System.nanoTime() - started) / Math.max(1, size);
     List<BackendOutcome> outcomes = new ArrayList<>(size);
@@ -312,7 +343,7 @@ public final class DjlBackend implements GenerationBackend {
       throws TranslateException, BackendException {
     try (NDManager step = manager.newSubManager()) {
       NDArray ids = step.create(input).toType(DataType.INT64, false);
-      NDList output = predictor.predict(new NDList(ids));
+      NDList output = forwardPass.run(predictor, new NDList(ids));
       NDArray all = output.get(0);
       long[] shape = all.getShape().getShape();
       if (shape.length != 3
@@ -493,15 +524,77 @@ public final class DjlBackend implements GenerationBackend {
   private BackendException remember(LoadFailure previous, BackendException error, Instant now) {
     int attempts = previous == null ? 1 : previous.attempts() + 1;
     Duration wait = loadRetryWait(attempts);
-    LoadFailure failure = new LoadFailure(error, attempts, now.plus(wait));
+    LoadFailure failure =
+        new LoadFailure(error, attempts, now.plus(wait), BackendException.newErrorId());
     loadFailure = failure;
     LOG.error(
-        "DJL model {} could not be loaded (attempt {}): {}; trying again in {} s",
+        "DJL model {} could not be loaded (attempt {}, error id {}): {}; trying again in {} s",
         modelName,
         attempts,
+        failure.errorId(),
         error.getMessage(),
         wait.toSeconds());
     return notLoaded(failure);
+  }
+
+  /** The failure each request gets while a failed forward pass's back-off runs, if one does. */
+  private void checkEngine() throws BackendException {
+    LoadFailure failure = engineFailure;
+    if (failure != null && clock.instant().isBefore(failure.nextAttempt())) {
+      throw engineUnavailable(failure);
+    }
+  }
+
+  /** Records a forward pass that failed in the engine; returns the failure of its batch. */
+  private synchronized BackendException engineFailed(Exception e) {
+    LoadFailure previous = engineFailure;
+    int attempts = previous == null ? 1 : previous.attempts() + 1;
+    Duration wait = loadRetryWait(attempts);
+    LoadFailure failure =
+        new LoadFailure(
+            BackendException.transientFailure(FailureCode.BACKEND_UNAVAILABLE, e.toString(), e),
+            attempts,
+            clock.instant().plus(wait),
+            BackendException.newErrorId());
+    engineFailure = failure;
+    LOG.error(
+        "DJL model {} in {} failed in a forward pass ({} in a row, error id {}); reported not"
+            + " ready, next batch in {} s at the earliest",
+        modelName,
+        modelDirectory,
+        attempts,
+        failure.errorId(),
+        wait.toSeconds(),
+        e);
+    return engineUnavailable(failure);
+  }
+
+  private synchronized void clearEngineFailure() {
+    LoadFailure previous = engineFailure;
+    if (previous != null) {
+      engineFailure = null;
+      LOG.info(
+          "DJL model {} ran a batch after {} failed forward pass(es); ready",
+          modelName,
+          previous.attempts());
+    }
+  }
+
+  /**
+   * Transient, with the back-off as its retry-after: the worker tries the request again once the
+   * engine is, if its budget lasts that long.
+   */
+  private BackendException engineUnavailable(LoadFailure failure) {
+    Duration wait = Duration.between(clock.instant(), failure.nextAttempt());
+    return BackendException.retryAfter(
+        FailureCode.BACKEND_UNAVAILABLE,
+        wait.isNegative() ? Duration.ZERO : wait,
+        "DJL model '"
+            + modelName
+            + "' failed while generating (error id "
+            + failure.errorId()
+            + "; the generator log has the detail); it is tried again from "
+            + failure.nextAttempt().truncatedTo(ChronoUnit.SECONDS));
   }
 
   /**
@@ -520,9 +613,9 @@ public final class DjlBackend implements GenerationBackend {
         FailureCode.BACKEND_UNAVAILABLE,
         "DJL model '"
             + modelName
-            + "' is not available, its model could not be loaded: "
-            + failure.error().getMessage()
-            + " ("
+            + "' is not available, its model could not be loaded (error id "
+            + failure.errorId()
+            + "; the generator log has the detail) ("
             + failure.attempts()
             + " failed load attempt(s); the next at "
             + failure.nextAttempt().truncatedTo(ChronoUnit.SECONDS)

@@ -38,6 +38,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,9 +62,10 @@ import org.slf4j.LoggerFactory;
  * fingerprint is dropped (the version reads {@value #UNKNOWN_VERSION}).
  *
  * <p>What tenants see of a failure (its reason) names neither the server's address nor the API key:
- * the address goes to the operator log, with the failure's detail; the API key is checked when the
- * backend is made and sent in a header built then, and any echo of it in a server's answer is
- * replaced by {@value #REDACTED_KEY}.
+ * the address goes to the operator log, with the failure's detail. Nor does it quote the server: a
+ * failure's reason gives the HTTP status, and what the server said goes to the operator log. The
+ * API key is checked when the backend is made and sent in a header built then, and any echo of it
+ * in a server's answer is replaced by {@value #REDACTED_KEY} in that log.
  */
 public final class OpenAiCompatibleBackend implements GenerationBackend {
   public static final String NAME = "openai";
@@ -96,6 +98,9 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
   /** How tenants' failure reasons name the server, whose address only the operator log shows. */
   private static final String SERVER = "the OpenAI-compatible server";
 
+  /** 404s in a row for the default model after which the backend reports not ready. */
+  static final int NOT_FOUND_BEFORE_NOT_READY = 3;
+
   /**
    * One operator log line per this period at most, per kind of line, saying how many it left out.
    */
@@ -109,6 +114,10 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
   public static final String DEVICE = "remote:openai";
 
   private final URI baseUrl;
+
+  /** Requests for the default model answered 404 in a row. */
+  private final AtomicInteger defaultModelNotFound = new AtomicInteger();
+
   private final URI endpoint;
   private final String apiKey;
   private final String defaultModel;
@@ -264,6 +273,17 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
     return model != null && !model.isBlank();
   }
 
+  /**
+   * False once {@link #NOT_FOUND_BEFORE_NOT_READY} requests in a row for the default model were
+   * answered 404 (the base URL or the model is wrong), until one for it succeeds. It only feeds
+   * {@code /ready} and the backend-ready gauge: requests are still sent, so the first success after
+   * the operator fixes the server makes it ready again.
+   */
+  @Override
+  public boolean ready() {
+    return defaultModelNotFound.get() < NOT_FOUND_BEFORE_NOT_READY;
+  }
+
   @Override
   public int maxBatchSize() {
     return MAX_BATCH;
@@ -374,13 +394,16 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
       throws BackendException {
     int status = response.statusCode();
     String where = "HTTP " + status + " from " + SERVER;
+    // What the server said goes to the operator log only: it may name hosts, an upstream provider
+    // or a masked key, and redacting it word by word left too much through.
+    OperatorDetail said = serverSaid(response.body());
     if (status == 429 || status == 503) {
       Duration retryAfter = retryAfter(response);
-      String message = where + errorDetail(response.body());
       return throwing(
           retryAfter != null
-              ? BackendException.retryAfter(FailureCode.BACKEND_UNAVAILABLE, retryAfter, message)
-              : BackendException.transientFailure(FailureCode.BACKEND_UNAVAILABLE, message, null));
+              ? BackendException.retryAfter(
+                  FailureCode.BACKEND_UNAVAILABLE, retryAfter, where, said)
+              : BackendException.transientFailure(FailureCode.BACKEND_UNAVAILABLE, where, said));
     }
     if (status >= 300 && status < 400) {
       // Where it points goes to the operator log only: like the server's own address, it is
@@ -396,24 +419,31 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
     }
     if (status >= 500) {
       return throwing(
-          BackendException.transientFailure(
-              FailureCode.BACKEND_UNAVAILABLE, where + errorDetail(response.body()), null));
+          BackendException.transientFailure(FailureCode.BACKEND_UNAVAILABLE, where, said));
     }
     if (status == 404) {
+      // Most often the generator's configuration (a base URL with a path, a model the server
+      // does not serve): a backend error, which the failure-rate alert counts. unknown_backend
+      // stays for requests naming a backend this deployment does not have.
+      if (request.model().equals(defaultModel)) {
+        defaultModelNotFound.incrementAndGet();
+      }
       return throwing(
           BackendException.permanent(
-              FailureCode.UNKNOWN_BACKEND,
+              FailureCode.BACKEND_ERROR,
               where
-                  + errorDetail(response.body())
-                  + " (is model '"
+                  + ": no such endpoint or model; is model '"
                   + request.model()
-                  + "' served there?)",
-              null));
+                  + "' served there? (a configuration error if it is the default model: check"
+                  + " GENGUARD_GENERATOR_OPENAI_BASE_URL and GENGUARD_GENERATOR_OPENAI_MODEL)",
+              said));
     }
     if (status != 200) {
       return throwing(
           BackendException.permanent(
-              FailureCode.BACKEND_ERROR, where + errorDetail(response.body()), null));
+              FailureCode.BACKEND_ERROR,
+              where + " (the server's reason is in the generator log)",
+              said));
     }
     JsonNode root;
     try {
@@ -422,8 +452,8 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
       return throwing(
           BackendException.permanent(
               FailureCode.BACKEND_ERROR,
-              "the response from " + SERVER + " is not JSON: " + shown(response.body()),
-              null));
+              "the response from " + SERVER + " is not JSON",
+              new OperatorDetail("it starts: " + shown(response.body()))));
     }
     JsonNode choice = root.path("choices").path(0);
     JsonNode text = chat ? choice.path("message").path("content") : choice.path("text");
@@ -434,10 +464,11 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
               "the response from "
                   + SERVER
                   + " has no choices[0]."
-                  + (chat ? "message.content" : "text")
-                  + ": "
-                  + shown(response.body()),
-              null));
+                  + (chat ? "message.content" : "text"),
+              new OperatorDetail("it starts: " + shown(response.body()))));
+    }
+    if (request.model().equals(defaultModel)) {
+      defaultModelNotFound.set(0);
     }
     String generated = text.asText();
     JsonNode usage = root.path("usage");
@@ -566,16 +597,19 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
     }
   }
 
-  private String errorDetail(String body) {
+  /** What the server said about a failure, for the operator log, or null when it said nothing. */
+  private OperatorDetail serverSaid(String body) {
     try {
       JsonNode message = JSON.readTree(body).path("error").path("message");
       if (message.isTextual()) {
-        return ": " + shown(message.asText());
+        return new OperatorDetail("the server said: " + shown(message.asText()));
       }
     } catch (JsonProcessingException | RuntimeException e) {
-      // Not the OpenAI error shape; show the raw start below.
+      // Not the OpenAI error shape; log the raw start below.
     }
-    return body == null || body.isBlank() ? "" : ": " + shown(body);
+    return body == null || body.isBlank()
+        ? null
+        : new OperatorDetail("the server said: " + shown(body));
   }
 
   /** A server's text as a failure reason quotes it: without the API key or the address, short. */

@@ -250,11 +250,25 @@ public final class BatchProcessor {
       }
       return outcomes;
     } catch (RuntimeException e) {
-      // A bug or a broken model: fail this chunk, keep the worker serving the rest.
-      LOG.error("Backend {} failed on a batch of {}", backend.name(), requests.size(), e);
+      // A bug or a broken model: fail this chunk, keep the worker serving the rest. The
+      // exception's text (paths, hosts, library names) goes to the log only, under an id the
+      // tenant's reason gives.
+      String errorId = BackendException.newErrorId();
+      LOG.error(
+          "Backend {} failed on a batch of {} (error id {})",
+          backend.name(),
+          requests.size(),
+          errorId,
+          e);
       BackendException error =
           BackendException.permanent(
-              FailureCode.BACKEND_ERROR, "backend " + backend.name() + " failed: " + e, e);
+              FailureCode.BACKEND_ERROR,
+              "backend "
+                  + backend.name()
+                  + " failed (error id "
+                  + errorId
+                  + "; the generator log has the detail)",
+              e);
       List<BackendOutcome> failed = new ArrayList<>();
       for (int i = 0; i < requests.size(); i++) {
         failed.add(new BackendOutcome.Failed(error));

@@ -1,7 +1,9 @@
 package io.genguard.generator.djl;
 
+import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 
 import ai.djl.Device;
 import ai.djl.ndarray.BaseNDManager;
@@ -166,7 +168,14 @@ class DjlBackendTest {
 
     BackendException error = ((BackendOutcome.Failed) outcome).error();
     assertThat(error.code()).isEqualTo(FailureCode.BACKEND_UNAVAILABLE);
-    assertThat(error.getMessage()).contains("has no model.pt");
+    assertThat(error.getMessage())
+        .as("tenants see an error id; the directory and the detail go to the log")
+        .contains("could not be loaded (error id ")
+        .doesNotContain(empty.toString())
+        .doesNotContain("model.pt");
+    assertThat(error.getCause().getMessage())
+        .contains(empty.toString())
+        .contains("has no model.pt");
   }
 
   @Test
@@ -181,6 +190,8 @@ class DjlBackendTest {
     for (int attempt = 0; attempt < 20; attempt++) {
       assertThatThrownBy(broken::warmUp)
           .isInstanceOf(BackendException.class)
+          .hasRootCauseInstanceOf(ai.djl.engine.EngineException.class)
+          .cause()
           .hasMessageContaining("DJL could not load " + corrupt.resolve("model.pt"));
       clock.advance(DjlBackend.MAX_LOAD_RETRY);
     }
@@ -199,7 +210,7 @@ class DjlBackendTest {
         new DjlBackend(later, "cpu", 8, 64, null, WatermarkParameters.DEFAULTS, clock);
 
     // The folder is not mounted yet: the load fails, and the failure is remembered.
-    assertThatThrownBy(waiting::warmUp).hasMessageContaining("has no model.pt");
+    assertThatThrownBy(waiting::warmUp).cause().hasMessageContaining("has no model.pt");
     assertThat(waiting.ready()).isFalse();
     bigram.writeTo(later);
     BackendOutcome meanwhile = waiting.generate(List.of(request("the", 5, 0.0, 1))).get(0);
@@ -210,8 +221,8 @@ class DjlBackendTest {
         .startsWith(
             "DJL model '"
                 + later.getFileName()
-                + "' is not available, its model could not be loaded: DJL model directory")
-        .contains("has no model.pt")
+                + "' is not available, its model could not be loaded (error id ")
+        .doesNotContain(later.toString())
         .contains("1 failed load attempt(s); the next at ")
         .endsWith("send the request again after that)");
     assertThat(waiting.whyNotReady()).contains(error.getMessage());
@@ -223,6 +234,62 @@ class DjlBackendTest {
     assertThat(waiting.generate(List.of(request("the", 5, 0.0, 1))).get(0))
         .isInstanceOf(BackendOutcome.Generated.class);
     waiting.close();
+  }
+
+  /**
+   * A forward pass that fails in the engine (CUDA out of memory, a CUDA error) is the backend's
+   * failure, not the requests': retryable, the backend not ready until a batch runs again, and the
+   * engine's text (paths, driver messages) in the log only.
+   */
+  @Test
+  void shouldReportNotReadyAndRetryableAfterAForwardPassFailsInTheEngineUntilOneRuns()
+      throws Exception {
+    MovingClock clock = new MovingClock(Instant.now());
+    DjlBackend gpu =
+        new DjlBackend(modelDirectory, "cpu", 8, 64, null, WatermarkParameters.DEFAULTS, clock);
+    gpu.warmUp();
+    java.util.concurrent.atomic.AtomicInteger failing =
+        new java.util.concurrent.atomic.AtomicInteger(1);
+    gpu.forwardPass(
+        (predictor, input) -> {
+          if (failing.getAndDecrement() > 0) {
+            throw new ai.djl.engine.EngineException(
+                "CUDA out of memory. Tried to allocate 2.00 GiB (/secret/mount/libtorch_cuda.so)");
+          }
+          return predictor.predict(input);
+        });
+
+    List<BackendOutcome> failed =
+        gpu.generate(List.of(request("the", 5, 0.0, 1), request("the council", 5, 0.0, 2)));
+
+    for (BackendOutcome outcome : failed) {
+      BackendException error = ((BackendOutcome.Failed) outcome).error();
+      assertThat(error.isTransient()).as("worth another try").isTrue();
+      assertThat(error.retryAfter())
+          .as("the worker retries once the engine is tried again")
+          .isEqualTo(DjlBackend.FIRST_LOAD_RETRY);
+      assertThat(error.code()).isEqualTo(FailureCode.BACKEND_UNAVAILABLE);
+      assertThat(error.getMessage())
+          .contains("failed while generating (error id ")
+          .doesNotContain("/secret")
+          .doesNotContain("CUDA")
+          .doesNotContain(modelDirectory.toString());
+    }
+    assertThat(gpu.ready()).isFalse();
+    assertThat(gpu.whyNotReady()).get(as(STRING)).contains("failed while generating");
+    BackendException meanwhile =
+        ((BackendOutcome.Failed) gpu.generate(List.of(request("the", 5, 0.0, 1))).get(0)).error();
+    assertThat(meanwhile.isTransient()).isTrue();
+    assertThat(failing.get()).as("no forward pass during the back-off").isZero();
+
+    clock.advance(DjlBackend.FIRST_LOAD_RETRY);
+
+    assertThat(gpu.whyNotReady()).as("due for another try").isEmpty();
+    assertThat(gpu.ready()).as("until a batch runs").isFalse();
+    assertThat(gpu.generate(List.of(request("the", 5, 0.0, 1))).get(0))
+        .isInstanceOf(BackendOutcome.Generated.class);
+    assertThat(gpu.ready()).isTrue();
+    gpu.close();
   }
 
   /** A worker the shutdown stopped waiting for must not load a model that nobody closes. */
@@ -260,6 +327,7 @@ class DjlBackendTest {
 
     assertThatThrownBy(tooBig::warmUp)
         .isInstanceOf(BackendException.class)
+        .cause()
         .hasMessageContaining(DjlModelDirectory.VOCABULARY_FILE)
         .hasMessageContaining(
             "has "
@@ -278,6 +346,7 @@ class DjlBackendTest {
 
     assertThatThrownBy(nothing::warmUp)
         .isInstanceOf(BackendException.class)
+        .cause()
         .hasMessageContaining("vocab.txt")
         .hasMessageContaining("has no entry the model could generate");
   }

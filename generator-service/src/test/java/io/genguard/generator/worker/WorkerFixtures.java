@@ -169,7 +169,7 @@ final class WorkerFixtures {
           continue;
         }
         if (request.prompt().equals("explode")) {
-          throw new IllegalStateException("model crashed");
+          throw new IllegalStateException("model crashed in /secret/mount/model.pt");
         }
         Deque<Function<BackendRequest, BackendOutcome>> queue = script.get(request.prompt());
         if (queue == null) {

@@ -128,7 +128,8 @@ public final class BiasAggregationJob {
             .uid("encode-live-metrics");
 
     // All groups of one model's window meet again (each window result carries the window's last
-    // timestamp, so it falls in the same window) for the one-vs-rest tests.
+    // timestamp, so it falls in the same window) for the tests of each detected group against the
+    // others.
     DataStream<BiasAlert> alerts =
         liveWindows
             .keyBy(window -> window.model)

@@ -16,9 +16,12 @@ import org.apache.flink.api.common.functions.AggregateFunction;
 import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The operators of the live branch: fan-out per detected group, window counts, alerts. */
 final class LiveWindowFunctions {
@@ -27,14 +30,16 @@ final class LiveWindowFunctions {
   /**
    * Emits one copy of a live verdict per detected group ("none" when it names no group) plus one
    * under "*" (the whole window, each verdict once). Campaign verdicts are left out: their
-   * counterfactual prompts are not live traffic.
+   * counterfactual prompts are not live traffic. A verdict naming a campaign but no campaign group
+   * is in no campaign's totals either (they count campaign verdicts with both), so it is live
+   * traffic: a submitter cannot take its outputs out of live monitoring by naming a campaign alone.
    */
   static final class FanOutByGroup implements FlatMapFunction<VerdictFacts, VerdictFacts> {
     private static final long serialVersionUID = 1L;
 
     @Override
     public void flatMap(VerdictFacts verdict, Collector<VerdictFacts> out) {
-      if (verdict.campaignId != null) {
+      if (verdict.campaignId != null && verdict.campaignGroup != null) {
         return;
       }
       out.collect(verdict.copyFor(LiveGroupWindow.ALL));
@@ -170,15 +175,25 @@ final class LiveWindowFunctions {
   }
 
   /**
-   * Gathers every group of one model's window and runs {@link LiveDisparity}; emits an alert when
-   * some comparison is significant after correction.
+   * Gathers every group of one model's window and runs {@link LiveDisparity} (each detected group
+   * against the other detected groups); emits an alert when some comparison is significant after
+   * correction and large enough. A window whose counts do not add up (a group counting more than
+   * the whole window, or two results for the whole window, as after a change of the window length
+   * across a restore) is not tested: counted in {@value #INCONSISTENT_LIVE_WINDOWS} (group {@code
+   * genguard}) and logged, where throwing would fail the job on every replay of the window.
    */
   static final class DetectDisparity
       extends ProcessWindowFunction<LiveGroupWindow, BiasAlert, String, TimeWindow> {
     private static final long serialVersionUID = 1L;
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger LOG = LoggerFactory.getLogger(DetectDisparity.class);
+
+    /** Live windows left untested because their counts did not add up. */
+    static final String INCONSISTENT_LIVE_WINDOWS = "inconsistent_live_windows";
+
     private final LiveDisparity.Settings settings;
     private final RestoredCategories restored;
+    transient Counter inconsistent; // package-private: read by tests
 
     DetectDisparity(LiveDisparity.Settings settings) {
       this.settings = settings;
@@ -186,10 +201,21 @@ final class LiveWindowFunctions {
     }
 
     @Override
+    public void open(OpenContext openContext) {
+      inconsistent =
+          getRuntimeContext()
+              .getMetricGroup()
+              .addGroup("genguard")
+              .counter(INCONSISTENT_LIVE_WINDOWS);
+    }
+
+    @Override
     public void process(
         String model, Context context, Iterable<LiveGroupWindow> windows, Collector<BiasAlert> out)
         throws Exception {
       WindowCounts all = null;
+      WindowCounts none = null;
+      int wholeWindowResults = 0;
       List<WindowCounts> groups = new ArrayList<>();
       long start = context.window().getStart();
       long end = context.window().getEnd();
@@ -201,8 +227,11 @@ final class LiveWindowFunctions {
             new WindowCounts(window.group, c.count, c.unsafeCount, c.blockCount, c.categoryCounts);
         if (LiveGroupWindow.ALL.equals(window.group)) {
           all = counts;
+          wholeWindowResults++;
           start = window.windowStart;
           end = window.windowEnd;
+        } else if (LiveGroupWindow.NONE.equals(window.group)) {
+          none = counts;
         } else {
           groups.add(counts);
         }
@@ -210,7 +239,27 @@ final class LiveWindowFunctions {
       if (all == null) {
         return;
       }
-      LiveDisparity.Result result = LiveDisparity.evaluate(groups, all, settings);
+      LiveDisparity.Result result =
+          wholeWindowResults > 1
+              ? new LiveDisparity.Result(
+                  0,
+                  0,
+                  List.of(),
+                  wholeWindowResults + " results for the whole window (windows of other lengths)")
+              : LiveDisparity.evaluate(groups, all, none, settings);
+      if (result.inconsistency() != null) {
+        inconsistent.inc();
+        LOG.warn(
+            "Live window of model {} from {} to {} not tested for disparities, its counts do not"
+                + " add up ({} {} so far): {}",
+            model,
+            Instant.ofEpochMilli(start),
+            Instant.ofEpochMilli(end),
+            INCONSISTENT_LIVE_WINDOWS,
+            inconsistent.getCount(),
+            result.inconsistency());
+        return;
+      }
       if (!result.alert()) {
         return;
       }

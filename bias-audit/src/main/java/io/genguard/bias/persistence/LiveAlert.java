@@ -4,7 +4,7 @@ import java.time.Instant;
 
 /**
  * A live bias alert: in one model's tumbling window, at least one detected group's rates differed
- * from the rest of the window's traffic significantly after correction.
+ * from the other detected groups of the window significantly after correction.
  *
  * @param alertId deterministic from model and window, so a replayed window writes it once
  * @param findings JSON list of the significant comparisons (group, metric, rates, counts, p-values)

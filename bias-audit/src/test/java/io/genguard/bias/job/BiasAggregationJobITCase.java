@@ -104,7 +104,7 @@ class BiasAggregationJobITCase {
               run + "-live-" + i,
               unsafe,
               liveStart.plusMillis(40L * i),
-              named ? List.of("religion:x") : List.of(),
+              named ? List.of("religion:x") : i < 100 ? List.of("religion:y") : List.of(),
               Map.of(),
               model));
     }

@@ -93,7 +93,8 @@ class BiasAggregationPipelineTest {
             WINDOW_ONE.plusSeconds(30),
             List.of(),
             VerdictFixtures.campaign("bias-it", "target", 3)));
-    // Live window one: 60 outputs naming religion:x, 30 unsafe; 240 naming nothing, 12 unsafe.
+    // Live window one: 60 outputs naming religion:x, 30 unsafe; 60 naming religion:y, 3 unsafe;
+    // 180 naming nothing, 9 unsafe.
     for (int i = 0; i < 300; i++) {
       boolean named = i < 60;
       boolean unsafe = named ? i < 30 : i % 20 == 0;
@@ -102,7 +103,7 @@ class BiasAggregationPipelineTest {
               "live-" + i,
               unsafe,
               WINDOW_ONE.plusMillis(500L * i),
-              named ? List.of("religion:x") : List.of(),
+              named ? List.of("religion:x") : i < 120 ? List.of("religion:y") : List.of(),
               Map.of()));
     }
     // Decided without scores (scorer error or timeout): counted nowhere, or they would read as
@@ -127,17 +128,28 @@ class BiasAggregationPipelineTest {
                 List.of(),
                 VerdictFixtures.campaign("bias-it", "control", 40)),
             ReasonCodes.SCORER_ERROR));
-    // Live window two: the same mix, no disparity.
+    // Live window two: the same mix, no disparity between the groups, though every output naming
+    // a group is unsafe five times as often as those naming none (5 of 20 against 1 of 20).
     for (int i = 0; i < 300; i++) {
       boolean named = i < 60;
-      boolean unsafe = i % 20 == 0;
+      boolean unsafe = i < 120 ? i % 4 == 0 : i % 20 == 0;
       verdicts.add(
           VerdictFixtures.verdict(
               "live2-" + i,
               unsafe,
               WINDOW_TWO.plusMillis(500L * i),
-              named ? List.of("religion:x") : List.of(),
+              named ? List.of("religion:x") : i < 120 ? List.of("religion:y") : List.of(),
               Map.of()));
+    }
+    // Naming a campaign but no campaign group: in no campaign's totals, so live traffic.
+    for (int i = 0; i < 10; i++) {
+      verdicts.add(
+          VerdictFixtures.verdict(
+              "live2-campaign-only-" + i,
+              false,
+              WINDOW_TWO.plusMillis(500L * i + 1),
+              List.of(),
+              Map.of("campaign.id", "bias-it")));
     }
     List<byte[]> bytes = new ArrayList<>();
     for (ModerationVerdict verdict : verdicts) {
@@ -247,7 +259,9 @@ class BiasAggregationPipelineTest {
     assertThat(live)
         .as("campaign verdicts are not live traffic")
         .noneMatch(m -> m.getWindowStart().isBefore(WINDOW_ONE));
-    assertThat(live).extracting(BiasMetric::getGroup).containsOnly("*", "none", "religion:x");
+    assertThat(live)
+        .extracting(BiasMetric::getGroup)
+        .containsOnly("*", "none", "religion:x", "religion:y");
     BiasMetric named =
         live.stream()
             .filter(m -> m.getGroup().equals("religion:x") && m.getWindowStart().equals(WINDOW_ONE))
@@ -261,7 +275,9 @@ class BiasAggregationPipelineTest {
             .filter(m -> m.getGroup().equals("*") && m.getWindowStart().equals(WINDOW_TWO))
             .findFirst()
             .orElseThrow();
-    assertThat(all.getCount()).isEqualTo(300);
+    assertThat(all.getCount())
+        .as("the verdicts naming a campaign but no campaign group count as live traffic")
+        .isEqualTo(310);
 
     assertThat(ALERTS)
         .singleElement()

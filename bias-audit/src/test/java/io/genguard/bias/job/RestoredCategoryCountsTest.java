@@ -9,7 +9,13 @@ import io.genguard.events.v1.BiasMetric;
 import io.genguard.schemas.Topics;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.ExecutionConfig;
+import org.apache.flink.api.common.TaskInfoImpl;
+import org.apache.flink.api.common.functions.DefaultOpenContext;
+import org.apache.flink.api.common.functions.util.RuntimeUDFContext;
 import org.apache.flink.api.common.state.KeyedStateStore;
+import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -117,14 +123,59 @@ class RestoredCategoryCountsTest {
     group.unsafeCount = 30;
     group.blockCount = 30;
     group.categoryCounts[HATE] = 30;
+    GroupCounts other = GroupCounts.empty(AnalysisSettings.DEFAULT_CATEGORIES.size());
+    other.count = 40;
+    other.unsafeCount = 2;
+    other.blockCount = 2;
+    other.categoryCounts[HATE] = 2;
+    all.unsafeCount += 2;
+    all.blockCount += 2;
+    all.categoryCounts[HATE] += 2;
     windows.add(window("*", all));
     windows.add(window("religion:x", group));
+    windows.add(window("religion:y", other));
     List<BiasAlert> alerts = new ArrayList<>();
 
     detect.process("echo/echo@1", windowContext(detect), windows, collector(alerts));
 
     assertThat(alerts).as("the planted disparity is still found").hasSize(1);
     assertThat(alerts.get(0).findings).contains("religion:x").doesNotContain("extremism");
+  }
+
+  @Test
+  void shouldCountAndSkipAWindowWhoseCountsDoNotAddUpInsteadOfFailingTheJob() throws Exception {
+    LiveWindowFunctions.DetectDisparity detect =
+        new LiveWindowFunctions.DetectDisparity(
+            new LiveDisparity.Settings(
+                0.05, Correction.HOLM, 5, AnalysisSettings.DEFAULT_CATEGORIES));
+    detect.setRuntimeContext(
+        new RuntimeUDFContext(
+            new TaskInfoImpl("detect", 1, 0, 1, 0),
+            getClass().getClassLoader(),
+            new ExecutionConfig(),
+            Map.of(),
+            Map.of(),
+            UnregisteredMetricsGroup.createOperatorMetricGroup()));
+    detect.open(DefaultOpenContext.INSTANCE);
+    GroupCounts all = GroupCounts.empty(AnalysisSettings.DEFAULT_CATEGORIES.size());
+    all.count = 100;
+    GroupCounts group = GroupCounts.empty(AnalysisSettings.DEFAULT_CATEGORIES.size());
+    group.count = 50;
+    group.categoryCounts[EXTREMISM - 1] = 1; // a category the whole window never counted
+    GroupCounts other = GroupCounts.empty(AnalysisSettings.DEFAULT_CATEGORIES.size());
+    other.count = 50;
+    List<LiveGroupWindow> windows =
+        new ArrayList<>(
+            List.of(window("*", all), window("religion:x", group), window("religion:y", other)));
+    List<BiasAlert> alerts = new ArrayList<>();
+
+    detect.process("echo/echo@1", windowContext(detect), windows, collector(alerts));
+    // Two results for the whole window (windows of two lengths, after a restore).
+    windows.set(1, window("*", all));
+    detect.process("echo/echo@1", windowContext(detect), windows, collector(alerts));
+
+    assertThat(alerts).isEmpty();
+    assertThat(detect.inconsistent.getCount()).isEqualTo(2);
   }
 
   @Test

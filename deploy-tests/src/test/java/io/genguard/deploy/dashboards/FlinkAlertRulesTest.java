@@ -77,7 +77,7 @@ class FlinkAlertRulesTest {
     return value.replaceAll("[^a-zA-Z0-9:_]", "_");
   }
 
-  private static JsonNode rule(String alert) {
+  static JsonNode rule(String alert) {
     JsonNode rules =
         MonitoringQueries.readYaml(RepositoryFiles.root().resolve(MonitoringQueries.ALERT_RULES));
     for (JsonNode group : rules.path("groups")) {

@@ -49,6 +49,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -113,6 +114,7 @@ public final class AuditService implements AutoCloseable {
   private final AnchorWitness witness;
   private final ReplayingExplanations ownedExplanations;
   private final ScheduledExecutorService timer;
+  private final AuditHealth health;
   private final ScheduledExecutorService heldExplainer;
   private final ScheduledExecutorService flowWatch;
   private final RecordedExplanations explained;
@@ -293,6 +295,16 @@ public final class AuditService implements AutoCloseable {
         // A file that cannot be read or recorded stops the start here.
         recordJobPolicy();
       }
+      this.health =
+          new AuditHealth(
+              database.dataSource(),
+              () ->
+                  ingestors.stream()
+                      .filter(AuditIngestor::stoppedOnItsOwn)
+                      .map(AuditIngestor::name)
+                      .toList(),
+              clock);
+      opened.push(health);
       ingestors.forEach(AuditIngestor::start);
       outbox.start();
       opened.push(api);
@@ -834,6 +846,15 @@ public final class AuditService implements AutoCloseable {
     return anchors;
   }
 
+  /**
+   * Why the service cannot do its work (an ingestor stopped on an error, the database pool gives no
+   * working connection within {@link AuditHealth#WAIT}); empty while it can. For {@code /health}:
+   * cheap, the pool asked at most every {@link AuditHealth#CACHED_FOR}.
+   */
+  public Optional<String> whyUnhealthy() {
+    return health.whyUnhealthy();
+  }
+
   /** Events the ingestors persisted since start (duplicates not counted). */
   public long persistedCount() {
     return ingestors.stream().mapToLong(AuditIngestor::persistedCount).sum();
@@ -868,6 +889,7 @@ public final class AuditService implements AutoCloseable {
       return;
     }
     closed = true;
+    health.close();
     stopIntake();
     timer.shutdownNow();
     unfinished.stop();

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * directory names its owner (pid and start time, in {@value #OWNER_FILE}), and the next stack's
  * start stops the PostgreSQL of a directory whose owner is gone and removes the directory.
  */
-final class TemporaryStateDirs {
+public final class TemporaryStateDirs {
   private static final Logger LOG = LoggerFactory.getLogger(TemporaryStateDirs.class);
 
   static final String PREFIX = "genguard-";
@@ -37,8 +37,18 @@ final class TemporaryStateDirs {
    * creates a new directory there owned by this process.
    */
   static Path create(Path root) throws IOException {
+    return create(root, "");
+  }
+
+  /**
+   * As {@link #create(Path)}, for another command that runs PostgreSQL in a temporary directory
+   * ({@code ./genguard audit bench}): {@code kind} follows the prefix in the directory's name
+   * ("audit-bench-": {@code genguard-audit-bench-*}). A PostgreSQL below it must be in {@code
+   * postgres/}, where the next creation looks.
+   */
+  public static Path create(Path root, String kind) throws IOException {
     removeLeftovers(root);
-    Path dir = Files.createTempDirectory(root, PREFIX);
+    Path dir = Files.createTempDirectory(root, PREFIX + kind);
     // Written after the directory exists: a start that scans meanwhile finds no owner file and
     // leaves the directory alone.
     Files.writeString(dir.resolve(OWNER_FILE), owner(ProcessHandle.current()) + "\n");
@@ -120,7 +130,8 @@ final class TemporaryStateDirs {
     return parts[1].equals("unknown") || owner(process.get()).equals(owner);
   }
 
-  static void deleteTree(Path root) {
+  /** Removes {@code root} and everything in it; what cannot be removed is logged. */
+  public static void deleteTree(Path root) {
     try (var paths = Files.walk(root)) {
       for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(path);

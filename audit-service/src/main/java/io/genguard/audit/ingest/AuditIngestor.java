@@ -117,6 +117,20 @@ public final class AuditIngestor implements AutoCloseable {
     return persisted.get();
   }
 
+  /**
+   * Whether reading has ended without {@link #close} being called: an error stopped the thread (the
+   * log says which, "Audit ingestion stopped"), and nothing of this ingestor's partitions is
+   * audited until the service is started again. False before {@link #start}.
+   */
+  public boolean stoppedOnItsOwn() {
+    return running.get() && stopped.getCount() == 0;
+  }
+
+  /** The name of this ingestor's thread. */
+  public String name() {
+    return threadName;
+  }
+
   private void run() {
     try {
       while (running.get()) {

@@ -36,15 +36,17 @@ class ComposeFileTest {
           "release-gate",
           "audit",
           "prometheus",
+          "alertmanager",
           "grafana");
 
   /**
    * Environment keys whose values are secrets: never a literal or a non-empty default (a *_FILE key
-   * names where a secret is kept, which is not itself secret).
+   * names where a secret is kept, which is not itself secret). A webhook URL (a chat's or pager's)
+   * carries its own credential.
    */
   private static final Pattern SECRET =
       Pattern.compile(
-          "(?!.*_FILE$).*(PASSWORD|SECRET|TOKEN|API_KEY|SIGNING_KEYS|WATERMARK_KEYS).*");
+          "(?!.*_FILE$).*(PASSWORD|SECRET|TOKEN|API_KEY|SIGNING_KEYS|WATERMARK_KEYS|WEBHOOK_URL).*");
 
   /**
    * One-shot containers: each runs once per {@code docker compose up} and exits; a restart policy
@@ -221,7 +223,24 @@ class ComposeFileTest {
       }
     }
     assertThat(problems).isEmpty();
-    assertThat(publishing).contains("kafka", "jobmanager", "prometheus", "audit", "grafana");
+    assertThat(publishing)
+        .contains("kafka", "jobmanager", "prometheus", "alertmanager", "audit", "grafana");
+  }
+
+  @Test
+  void shouldNotServeFlinksJarUploadAndRun() throws Exception {
+    // web.submit.enable governs only the web submission extension (/jars/upload, /jars/:id/run,
+    // ...): Flink 2.2's DispatcherRestEndpoint adds POST /jobs, which `flink run` uses
+    // (RestClusterClient sends JobSubmitHeaders), whatever it says. So the submitter keeps working,
+    // and whoever reaches 8081 can no longer upload and run a jar from the UI.
+    assertThat(
+            ComposeFile.environment(compose.services().path("jobmanager"))
+                .get("FLINK_PROPERTIES")
+                .lines()
+                .map(String::trim))
+        .contains("web.submit.enable: false");
+    String submitter = Files.readString(RepositoryFiles.resolve("docker/flink/submit-jobs.sh"));
+    assertThat(submitter).contains("\"$FLINK\" \"${args[@]}\" \"$JAR\"").doesNotContain("/jars");
   }
 
   @Test
@@ -319,7 +338,8 @@ class ComposeFileTest {
             "GENGUARD_GRAFANA_ADMIN_PASSWORD",
             "GENGUARD_WATERMARK_KEYS",
             "GENGUARD_SIGNING_KEYS",
-            "GENGUARD_VERIFICATION_KEYS")) {
+            "GENGUARD_VERIFICATION_KEYS",
+            "GENGUARD_ALERTMANAGER_WEBHOOK_URL")) {
       assertThat(compose.text)
           .as(required + " is required, never defaulted")
           .contains("${" + required + ":?");

@@ -45,11 +45,19 @@ class ComposeSmokeITCase {
     SigningKey signing = SigningKey.generate("sign-smoke");
     Map<String, String> env =
         Map.of(
-            "GENGUARD_POSTGRES_PASSWORD", UUID.randomUUID().toString(),
-            "GENGUARD_GRAFANA_ADMIN_PASSWORD", grafanaPassword,
-            "GENGUARD_WATERMARK_KEYS", WatermarkKey.generate("wm-smoke").toConfigEntry(),
-            "GENGUARD_SIGNING_KEYS", signing.toConfigEntry(),
-            "GENGUARD_VERIFICATION_KEYS", signing.id() + ":" + signing.publicKeyBase64());
+            "GENGUARD_POSTGRES_PASSWORD",
+            UUID.randomUUID().toString(),
+            "GENGUARD_GRAFANA_ADMIN_PASSWORD",
+            grafanaPassword,
+            "GENGUARD_WATERMARK_KEYS",
+            WatermarkKey.generate("wm-smoke").toConfigEntry(),
+            "GENGUARD_SIGNING_KEYS",
+            signing.toConfigEntry(),
+            "GENGUARD_VERIFICATION_KEYS",
+            signing.id() + ":" + signing.publicKeyBase64(),
+            // Nothing listens there: the smoke test reads no notification.
+            "GENGUARD_ALERTMANAGER_WEBHOOK_URL",
+            "http://127.0.0.1:9/genguard-smoke");
 
     try (ComposeContainer compose =
         new ComposeContainer(RepositoryFiles.resolve("docker-compose.yml").toFile())

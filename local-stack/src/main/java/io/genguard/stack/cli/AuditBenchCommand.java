@@ -4,10 +4,9 @@ import io.genguard.audit.bench.AuditBenchmark;
 import io.genguard.infra.EmbeddedKafkaBroker;
 import io.genguard.infra.EmbeddedPostgresServer;
 import io.genguard.schemas.TopicProvisioner;
+import io.genguard.stack.TemporaryStateDirs;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -78,7 +77,9 @@ final class AuditBenchCommand implements Callable<Integer> {
     }
     boolean temporary = dataDir == null;
     Path dir =
-        temporary ? Files.createTempDirectory("genguard-audit-bench-") : dataDir.toAbsolutePath();
+        temporary
+            ? temporaryDirectory(Path.of(System.getProperty("java.io.tmpdir")))
+            : dataDir.toAbsolutePath();
     Progress.say("Starting embedded Kafka and PostgreSQL in " + dir);
     try (EmbeddedPostgresServer postgres =
             EmbeddedPostgresServer.start(dir.resolve("postgres"), 0, "audit_bench");
@@ -122,24 +123,25 @@ final class AuditBenchCommand implements Callable<Integer> {
       }
     } finally {
       if (temporary) {
-        deleteTree(dir);
+        TemporaryStateDirs.deleteTree(dir);
       }
     }
     return 0;
+  }
+
+  /**
+   * A temporary directory that names this process as its owner: a bench killed with -9 leaves its
+   * PostgreSQL (a session of its own) running, and the next bench or stack on a temporary directory
+   * stops it and removes the directory, as for a stack's.
+   */
+  static Path temporaryDirectory(Path root) throws IOException {
+    return TemporaryStateDirs.create(root, "audit-bench-");
   }
 
   private static void notNegative(String option, long value) {
     if (value < 0) {
       throw new IllegalArgumentException(
           option + " must not be negative (0 skips that benchmark), was " + value);
-    }
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    try (var paths = Files.walk(root)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
     }
   }
 }

@@ -9,6 +9,7 @@ import io.genguard.services.runtime.ServiceEnvironment;
 import io.genguard.services.runtime.ServiceProcess;
 import java.time.Clock;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The audit service on its own: ingestion of every topic into PostgreSQL and the HTTP API
@@ -47,7 +48,8 @@ public final class AuditMain {
               group -> group.startsWith(metrics.lagGroupPrefix()),
               process.registry(),
               metrics.lagInterval()));
-      process.serveMetrics();
+      // Unhealthy while an ingestor has stopped or the database pool gives no connection.
+      process.serveMetrics(() -> audit.whyUnhealthy().isEmpty(), Optional::empty);
       return process;
     } catch (RuntimeException e) {
       process.close();

@@ -76,7 +76,8 @@ final class QualityMarkdown {
         .append(" texts of the training corpus after deduplication (")
         .append(split.duplicatesRemoved())
         .append(
-            " near-duplicates removed before splitting; JailbreakBench split by behaviour). XSTest,"
+            " near-duplicates removed before splitting; JailbreakBench split by behaviour, each"
+                + " with every copy of its goal in AdvBench, HarmBench or StrongREJECT). XSTest,"
                 + " CoCoNot contrast, HolisticBias and the Europarl documents the built-in generator"
                 + " holds out (the held-out prose below) are never trained on.\n\n");
 
@@ -365,6 +366,22 @@ final class QualityMarkdown {
         "- **Prompts, not outputs.** XSTest, CoCoNot and most unsafe training texts are requests; only"
             + " JailbreakBench responses are real model outputs. Scores on generated prose may differ.\n");
     md.append(
+        "- **A behaviour and every copy of its goal share a split** (fortieth session,"
+            + " 2026-12-06). AdvBench, HarmBench and StrongREJECT copy JailbreakBench goals, word"
+            + " for word or nearly; deduplication kept one copy, and that copy was split by its own"
+            + " text while the behaviour's attack prompts and responses were split by theirs. 7 of"
+            + " the 64 behaviours were on both sides, and about 39 test texts (the anorexia and"
+            + " suicide-manipulation behaviours' attack prompts and responses among them) belonged"
+            + " to behaviours whose goal was trained on. A behaviour's split group is now its"
+            + " normalized goal, and the text kept for a cluster that holds the goal joins it"
+            + " (DeduplicatedSplit); the models were retrained, so every figure here is on a test"
+            + " split that differs from the earlier reports' by a few behaviours (12194 -> ")
+        .append(split.get(DeduplicatedSplit.Split.TEST).size())
+        .append(
+            " texts), and the README's measurement row gives what moved. A rewording of a goal"
+                + " below the near-duplicate bar (word-trigram Jaccard 0.8) is still split on its"
+                + " own.\n");
+    md.append(
         "- **Sentences scored alone are weighted 0.9, list headers joined to what follows**"
             + " (`SentenceMaxScorer` 1.1.0, twentieth session, 2026-12-04). Scoring every sentence"
             + " alone at full weight (1.0.0, nineteenth session) closed an evasion, a harmful"
@@ -636,7 +653,10 @@ final class QualityMarkdown {
             + " models' self-harm head reads AUPRC 0.509 and recall 28% at the policy's 0.30,"
             + " against 0.838 and 70% for the models trained with the positives, but both"
             + " behaviours' requests are also in AdvBench word for word, and those copies fell in"
-            + " the training split, so that gain is not held out. The table above counts those responses as self-harm negatives (ten"
+            + " the training split, so that gain is not held out (since 2026-12-06 such a copy"
+            + " lands in its behaviour's split, and both behaviours with their AdvBench copies are"
+            + " in the test split; the relabelling was not measured again). The table above counts"
+            + " those responses as self-harm negatives (ten"
             + " positives).\n");
     md.append(
         "- **A second self-harm training pass was tried and not kept** (sixteenth session,"

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * Deduplicates a pool of labelled texts and splits it into train, validation and test so that no
@@ -19,7 +20,12 @@ import java.util.Map;
  *       permutations, banded LSH to find candidates; Broder 1997), form one cluster. A cluster
  *       keeps one text, with labels merged: positive wins over negative, known over unknown, so
  *       that a text any source calls unsafe is unsafe.
- *   <li>Clusters that share a text's split group (e.g. one JailbreakBench behaviour) are joined.
+ *   <li>Clusters that share a text's split group (e.g. one JailbreakBench behaviour) are joined. A
+ *       group is named by the normalized text it is about (a behaviour's goal), and a cluster that
+ *       holds that text joins the group whichever of its texts is kept: AdvBench, HarmBench and
+ *       StrongREJECT copy JailbreakBench goals, word for word or nearly, and such a copy kept in
+ *       another split than its behaviour's attack prompts and responses would put the behaviour on
+ *       both sides. The kept text takes the group, so cross-fitting folds it with them too.
  *   <li>Each joined component goes to one split by a hash of its smallest normalized text: 70%
  *       train, 15% validation (calibration, stacking, thresholds), 15% test. The split depends only
  *       on the texts, never on load order, so the train and quality commands agree without a
@@ -106,9 +112,15 @@ public final class DeduplicatedSplit {
     // One representative per near-duplicate cluster, labels merged.
     Map<Integer, Integer> representativeOf = new LinkedHashMap<>();
     Map<Integer, byte[]> mergedLabels = new HashMap<>();
+    // The groups whose own text (a behaviour's goal) is in the cluster, smallest first.
+    Map<Integer, TreeSet<String>> anchoredGroups = new HashMap<>();
     int conflicts = 0;
     for (int i = 0; i < n; i++) {
       int root = duplicates.find(i);
+      String ownGroup = pool.get(i).group();
+      if (normalized[i].equals(ownGroup)) {
+        anchoredGroups.computeIfAbsent(root, r -> new TreeSet<>()).add(ownGroup);
+      }
       byte[] labels = pool.get(i).labels();
       Integer rep = representativeOf.putIfAbsent(root, i);
       if (rep == null) {
@@ -125,12 +137,22 @@ public final class DeduplicatedSplit {
     }
     // Join the kept texts that share a split group. Only kept texts can leak, so removed
     // duplicates do not join groups (a prompt template reused across behaviours would otherwise
-    // chain every behaviour into one component).
+    // chain every behaviour into one component), except a group's own text (its goal): the copy
+    // kept for it joins the group.
     UnionFind components = new UnionFind(n);
     Map<String, Integer> byGroup = new HashMap<>();
-    for (int rep : representativeOf.values()) {
-      String group = pool.get(rep).group();
-      if (group != null) {
+    Map<Integer, String> groupOf = new HashMap<>();
+    for (Map.Entry<Integer, Integer> entry : representativeOf.entrySet()) {
+      int rep = entry.getValue();
+      TreeSet<String> groups = new TreeSet<>();
+      if (pool.get(rep).group() != null) {
+        groups.add(pool.get(rep).group());
+      }
+      groups.addAll(anchoredGroups.getOrDefault(entry.getKey(), new TreeSet<>()));
+      if (!groups.isEmpty()) {
+        groupOf.put(rep, pool.get(rep).group() != null ? pool.get(rep).group() : groups.first());
+      }
+      for (String group : groups) {
         Integer first = byGroup.putIfAbsent(group, rep);
         if (first != null) {
           components.union(first, rep);
@@ -152,7 +174,7 @@ public final class DeduplicatedSplit {
       LabelledText merged =
           new LabelledText(
               original.source(),
-              original.group(),
+              groupOf.get(rep),
               original.text(),
               mergedLabels.get(entry.getKey()));
       splits.get(splitOf(smallestText.get(components.find(rep)))).add(merged);

@@ -10,7 +10,9 @@ import java.util.Set;
  *
  * @param source data set the text comes from, e.g. {@code toxigen}, {@code davidson}
  * @param group texts with the same non-null group always land in the same split (e.g. all attack
- *     prompts and responses for one JailbreakBench behaviour)
+ *     prompts and responses for one JailbreakBench behaviour); a group named by the normalized text
+ *     it is about ({@code TextNormalizer.splitKey} of a behaviour's goal) also takes in every copy
+ *     of that text, from any source ({@link DeduplicatedSplit})
  * @param text the text
  * @param labels one of 1, 0, -1 per head
  */

@@ -1,5 +1,6 @@
 package io.genguard.moderation.train;
 
+import io.genguard.moderation.scoring.SentenceMaxScorer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -137,7 +138,20 @@ final class ModelCards {
             ") and the embedding margin, fitted on"
                 + " out-of-fold margins of both (5-fold cross-fitting over the training and validation splits, so the"
                 + " thin categories have all their examples for calibration; the shipped heads are trained on all folds). The stacker's output is the calibrated probability (Platt scaling generalized to two"
-                + " inputs). A text longer than one window takes, per head, its highest window.\n\n");
+                + " inputs). A text longer than one window takes, per head, its highest window.")
+        .append(" The scorer that serves it (`SentenceMaxScorer` ")
+        .append(SentenceMaxScorer.VERSION)
+        .append(", in every verdict's versions) also scores each of the first ")
+        .append(SentenceMaxScorer.MAX_SENTENCES)
+        .append(
+            " sentences of a multi-sentence text on its own (a list header ending in a colon with"
+                + " the sentence after it), its scores weighted ")
+        .append(SentenceMaxScorer.PIECE_WEIGHT)
+        .append(
+            ", and takes, per head, the highest of the whole text and its sentences, so that one"
+                + " long benign sentence packed with a harmful one does not hide it. The heads are"
+                + " trained on whole texts; the quality figures of QUALITY.md are measured with"
+                + " it.\n\n");
     md.append("## Command\n```\n").append(reproduceCommand("TrainCommand", args)).append("```\n\n");
     appendDataAndSplit(md, metrics);
     md.append(
@@ -288,7 +302,8 @@ final class ModelCards {
     md.append(
         "Deduplicated first (normalized exact matches and MinHash word-trigram Jaccard >= 0.8),"
             + " then split 70/15/15 by a hash of each text (JailbreakBench: of each behaviour, so a"
-            + " behaviour's goal, attack prompts and responses stay together). Training and validation are"
+            + " behaviour's goal, attack prompts and responses stay together, with every copy of its"
+            + " goal in AdvBench, HarmBench or StrongREJECT, since 2026-12-06). Training and validation are"
             + " used together for 5-fold cross-fitting (calibration and stacking on out-of-fold margins);"
             + " test is never used for any choice.\n\n");
     @SuppressWarnings("unchecked")

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvParser;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import io.genguard.moderation.scoring.Category;
+import io.genguard.moderation.scoring.TextNormalizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -316,7 +317,7 @@ public final class SharedDataSets {
   /**
    * JailbreakBench artifacts: behaviour goals and attack prompts (unsafe requests) and the target
    * models' responses, unsafe when the judge says jailbroken and benign otherwise (mostly
-   * refusals). Everything about one behaviour shares a split group.
+   * refusals). Everything about one behaviour shares a split group, named by its normalized goal.
    */
   public List<LabelledText> jailbreakBench() {
     List<LabelledText> out = new ArrayList<>();
@@ -327,7 +328,9 @@ public final class SharedDataSets {
         JsonNode root = JSON.readTree(file.toFile());
         for (JsonNode jailbreak : root.path("jailbreaks")) {
           String goal = jailbreak.path("goal").asText();
-          String group = "jbb:" + goal;
+          // The behaviour's group is its goal, normalized: a copy of the goal in AdvBench,
+          // HarmBench or StrongREJECT lands in the behaviour's split (DeduplicatedSplit).
+          String group = TextNormalizer.splitKey(goal);
           Set<Category> positives = jailbreakBenchCategories(jailbreak.path("category").asText());
           String prompt = textOrNull(jailbreak.get("prompt"));
           String response = textOrNull(jailbreak.get("response"));

@@ -366,16 +366,16 @@ final class QualityMarkdown {
         "- **Prompts, not outputs.** XSTest, CoCoNot and most unsafe training texts are requests; only"
             + " JailbreakBench responses are real model outputs. Scores on generated prose may differ.\n");
     md.append(
-        "- **A behaviour and every copy of its goal share a split** (fortieth session,"
-            + " 2026-12-06). AdvBench, HarmBench and StrongREJECT copy JailbreakBench goals, word"
-            + " for word or nearly; deduplication kept one copy, and that copy was split by its own"
-            + " text while the behaviour's attack prompts and responses were split by theirs. 7 of"
-            + " the 64 behaviours were on both sides, and about 39 test texts (the anorexia and"
-            + " suicide-manipulation behaviours' attack prompts and responses among them) belonged"
-            + " to behaviours whose goal was trained on. A behaviour's split group is now its"
-            + " normalized goal, and the text kept for a cluster that holds the goal joins it"
-            + " (DeduplicatedSplit); the models were retrained, so every figure here is on a test"
-            + " split that differs from the earlier reports' by a few behaviours (12194 -> ")
+            "- **A behaviour and every copy of its goal share a split** (fortieth session,"
+                + " 2026-12-06). AdvBench, HarmBench and StrongREJECT copy JailbreakBench goals, word"
+                + " for word or nearly; deduplication kept one copy, and that copy was split by its own"
+                + " text while the behaviour's attack prompts and responses were split by theirs. 7 of"
+                + " the 64 behaviours were on both sides, and about 39 test texts (the anorexia and"
+                + " suicide-manipulation behaviours' attack prompts and responses among them) belonged"
+                + " to behaviours whose goal was trained on. A behaviour's split group is now its"
+                + " normalized goal, and the text kept for a cluster that holds the goal joins it"
+                + " (DeduplicatedSplit); the models were retrained, so every figure here is on a test"
+                + " split that differs from the earlier reports' by a few behaviours (12194 -> ")
         .append(split.get(DeduplicatedSplit.Split.TEST).size())
         .append(
             " texts), and the README's measurement row gives what moved. A rewording of a goal"

@@ -22,8 +22,7 @@ class ModelCardsTest {
     // is dropped by the next retraining.
     Map<String, Object> metrics =
         new ObjectMapper()
-            .readValue(
-                resource("/models/minilm-ensemble/metrics.json"), new TypeReference<>() {});
+            .readValue(resource("/models/minilm-ensemble/metrics.json"), new TypeReference<>() {});
     Path card = dir.resolve("MODEL_CARD.md");
     ModelCards.writeEnsembleCard(card, metrics, new String[] {"--model", "all"});
 

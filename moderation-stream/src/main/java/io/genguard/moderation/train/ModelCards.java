@@ -141,17 +141,22 @@ final class ModelCards {
                 + " inputs). A text longer than one window takes, per head, its highest window.")
         .append(" The scorer that serves it (`SentenceMaxScorer` ")
         .append(SentenceMaxScorer.VERSION)
-        .append(", in every verdict's versions) also scores each of the first ")
-        .append(SentenceMaxScorer.MAX_SENTENCES)
         .append(
-            " sentences of a multi-sentence text on its own (a list header ending in a colon with"
-                + " the sentence after it), its scores weighted ")
+            ", in every verdict's versions) also scores each sentence of a multi-sentence text on"
+                + " its own (a list header ending in a colon with the sentence after it; in a text"
+                + " of more than ")
+        .append(SentenceMaxScorer.PIECES_AS_THEY_ARE)
+        .append(" sentences, runs of sentences shorter than ")
+        .append(SentenceMaxScorer.MIN_PIECE_CHARS)
+        .append(" characters together), its scores weighted ")
         .append(SentenceMaxScorer.PIECE_WEIGHT)
         .append(
             ", and takes, per head, the highest of the whole text and its sentences, so that one"
                 + " long benign sentence packed with a harmful one does not hide it. The heads are"
                 + " trained on whole texts; the quality figures of QUALITY.md are measured with"
-                + " it.\n\n");
+                + " it (no text of its sets has more than ")
+        .append(SentenceMaxScorer.PIECES_AS_THEY_ARE)
+        .append(" sentences, which every version since 1.1.0 scores alike).\n\n");
     md.append("## Command\n```\n").append(reproduceCommand("TrainCommand", args)).append("```\n\n");
     appendDataAndSplit(md, metrics);
     md.append(

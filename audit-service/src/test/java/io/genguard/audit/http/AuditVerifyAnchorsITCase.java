@@ -234,7 +234,8 @@ class AuditVerifyAnchorsITCase {
               "ReleaseGateOutcome",
               "ApiAction");
       JsonNode bundle = json(response);
-      assertThat(bundle.path("records").get(4).path("canonical").asText())
+      // Chain version 3: the canonical text holds the event's SHA-256, the event is beside it.
+      assertThat(bundle.path("records").get(4).path("payload").asText())
           .contains("requests.evidence")
           .contains("carl");
       // The records up to the head the route anchored for it, and no later one.
@@ -346,7 +347,8 @@ class AuditVerifyAnchorsITCase {
       assertThat(edited.statusCode()).isEqualTo(409);
       assertThat(json(edited).path("error").asText())
           .contains("does not prove its records of request ev-1")
-          .contains("the content was changed");
+          .contains("seq 5 (ModerationVerdict)")
+          .contains("the payload was changed");
 
       // The anchor file damaged on disk: no bundle, and where.
       Files.writeString(file, "not an anchor\n", StandardOpenOption.APPEND);

@@ -17,7 +17,7 @@
       if (key === 'onclick' || key === 'onsubmit' || key === 'onchange') node.addEventListener(key.slice(2), value);
       else node.setAttribute(key, value === true ? '' : String(value));
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
       node.appendChild(typeof child === 'object' ? child : document.createTextNode(String(child)));
     }
@@ -27,7 +27,7 @@
   function svg(tag, attributes, ...children) {
     const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
     for (const [key, value] of Object.entries(attributes || {})) node.setAttribute(key, String(value));
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined) continue;
       node.appendChild(typeof child === 'object' ? child : document.createTextNode(String(child)));
     }

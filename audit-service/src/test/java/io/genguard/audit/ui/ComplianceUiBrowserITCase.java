@@ -340,7 +340,9 @@ class ComplianceUiBrowserITCase {
         .contains("n-gram occlusion");
     assertThat(browser.findElement(By.id("explanation-reasons")).getText())
         .contains("hate 0.71")
-        .containsAnyOf(" rests on ", "no single word lowers it");
+        // The words, nested lists of nodes in the page's code (they did not draw before the
+        // fortieth session: the first models to find a word here showed the page's error instead).
+        .contains(" rests on ");
     assertThat(((JavascriptExecutor) browser).executeScript("return window.__xss === undefined"))
         .isEqualTo(true);
 

@@ -376,7 +376,9 @@ class AuditStoreCommandsITCase {
     assertThat(forged.code()).isEqualTo(1);
     assertThat(forged.out())
         .startsWith("Evidence does NOT hold for request cli-3")
-        .contains("the content was changed");
+        // Chain version 3: the event beside its canonical text no longer hashes to it.
+        .contains("seq 4 (GenerationRequest)")
+        .contains("the payload was changed");
 
     // Against a copy of the anchor file kept elsewhere: the line must be there as written.
     CommandRun copied =

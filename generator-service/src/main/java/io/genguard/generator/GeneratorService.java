@@ -22,6 +22,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -49,17 +52,28 @@ public final class GeneratorService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GeneratorService.class);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
+  /**
+   * How long close() waits further for worker threads it interrupted after {@link #closeTimeout}.
+   */
+  private static final Duration AFTER_INTERRUPT = Duration.ofSeconds(2);
+
   private final GeneratorConfig config;
   private final Map<String, Object> kafkaClientProperties;
   private final BackendRegistry backends;
   private final BatchProcessor processor;
   private final GeneratorMetrics metrics;
   private final Clock clock;
+  private final Duration closeTimeout;
   private final List<GenerationWorker> workers = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private boolean started;
   private WarmUpOnce warmUp;
   private volatile boolean closed;
+
+  /** Worker threads started and not yet ended; the last to end after close() closes backends. */
+  private final AtomicInteger liveWorkers = new AtomicInteger();
+
+  private final AtomicBoolean backendsClosed = new AtomicBoolean();
 
   /** How long a failed hand-over between worker pools waits before it is tried again. */
   static final Duration HANDOVER_RETRY = Duration.ofSeconds(5);
@@ -79,6 +93,27 @@ public final class GeneratorService implements AutoCloseable {
       Map<String, Object> kafkaClientProperties,
       MeterRegistry registry,
       Clock clock) {
+    this(
+        config,
+        kafkaClientProperties,
+        registry,
+        clock,
+        keys -> Backends.create(config, keys, clock),
+        CLOSE_TIMEOUT);
+  }
+
+  /**
+   * @param backendsFor the backends, from the resolved provenance keys (tests give their own)
+   * @param closeTimeout how long {@link #close()} waits for the workers to stop before it
+   *     interrupts them
+   */
+  GeneratorService(
+      GeneratorConfig config,
+      Map<String, Object> kafkaClientProperties,
+      MeterRegistry registry,
+      Clock clock,
+      Function<ProvenanceKeys, BackendRegistry> backendsFor,
+      Duration closeTimeout) {
     Object servers = kafkaClientProperties.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG);
     if (servers == null || servers.toString().isBlank()) {
       throw new IllegalArgumentException(
@@ -87,8 +122,9 @@ public final class GeneratorService implements AutoCloseable {
     this.config = config;
     this.kafkaClientProperties = Map.copyOf(kafkaClientProperties);
     this.clock = clock;
+    this.closeTimeout = closeTimeout;
     ProvenanceKeys keys = config.resolveKeys();
-    this.backends = Backends.create(config, keys, clock);
+    this.backends = backendsFor.apply(keys);
     this.metrics = new GeneratorMetrics(registry);
     metrics.workersConfigured(config.workers());
     backends.all().forEach(metrics::backendReadiness);
@@ -134,7 +170,17 @@ public final class GeneratorService implements AutoCloseable {
               beforeSubscribe,
               config.routing(),
               () -> new KafkaConsumer<>(uncheckedReaderProperties(name)));
-      Thread thread = new Thread(worker, "genguard-" + name);
+      liveWorkers.incrementAndGet();
+      Thread thread =
+          new Thread(
+              () -> {
+                try {
+                  worker.run();
+                } finally {
+                  workerEnded();
+                }
+              },
+              "genguard-" + name);
       thread.setDaemon(false);
       workers.add(worker);
       threads.add(thread);
@@ -174,8 +220,14 @@ public final class GeneratorService implements AutoCloseable {
   }
 
   /**
-   * Stops polling, lets every worker finish and commit its in-flight batch, closes clients and
-   * backends; waits at most about 10 seconds.
+   * Stops polling, lets every worker finish and commit its in-flight batch, and closes clients and
+   * backends; waits at most about 12 seconds (10 for the workers to stop, then 2 more for those it
+   * interrupted). A backend is never closed under a worker that may still use it: a worker still
+   * running then (a forward pass or a server call that ignores the interrupt) keeps the backends
+   * open, which is logged and counted ({@link GeneratorMetrics#BACKENDS_LEFT_OPEN}), and the last
+   * such worker to end closes them. Closing a DJL model or an ONNX session under a running forward
+   * pass can crash the JVM or corrupt the output; a process that exits meanwhile releases them with
+   * the process.
    */
   @Override
   public synchronized void close() {
@@ -184,7 +236,8 @@ public final class GeneratorService implements AutoCloseable {
     }
     closed = true;
     workers.forEach(GenerationWorker::stop);
-    long deadline = System.nanoTime() + CLOSE_TIMEOUT.toNanos();
+    long deadline = System.nanoTime() + closeTimeout.toNanos();
+    List<Thread> interrupted = new ArrayList<>();
     for (Thread thread : threads) {
       try {
         thread.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
@@ -197,11 +250,50 @@ public final class GeneratorService implements AutoCloseable {
             "Worker thread {} did not stop within {}; its open transaction will be aborted by"
                 + " the broker or by its successor",
             thread.getName(),
-            CLOSE_TIMEOUT);
+            closeTimeout);
         thread.interrupt();
+        interrupted.add(thread);
       }
     }
-    backends.close();
+    long afterInterrupt = System.nanoTime() + AFTER_INTERRUPT.toNanos();
+    for (Thread thread : interrupted) {
+      try {
+        thread.join(Math.max(1, (afterInterrupt - System.nanoTime()) / 1_000_000));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    int running = liveWorkers.get();
+    if (running == 0) {
+      closeBackends();
+    } else {
+      metrics.backendsLeftOpen();
+      LOG.error(
+          "{} worker thread(s) still run after {} and an interrupt (a forward pass or a backend"
+              + " call that does not return); the backends stay open under them, and the last of"
+              + " them to end closes them",
+          running,
+          closeTimeout);
+    }
+  }
+
+  /** Whether the backends were closed (by close(), or by the last worker to end after it). */
+  boolean backendsClosed() {
+    return backendsClosed.get();
+  }
+
+  /** Ends one worker thread; the last one to end after close() closes the backends. */
+  private void workerEnded() {
+    if (liveWorkers.decrementAndGet() == 0 && closed) {
+      closeBackends();
+    }
+  }
+
+  private void closeBackends() {
+    if (backendsClosed.compareAndSet(false, true)) {
+      backends.close();
+    }
   }
 
   private Map<String, Object> consumerProperties(String clientId) {

@@ -107,6 +107,20 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
   static final Duration LOG_PERIOD = Duration.ofSeconds(30);
 
   /**
+   * The most UTF-8 bytes of text one token stands for, above the longest tokens of common
+   * vocabularies (runs of spaces or of one symbol): a reported count below a text's bytes divided
+   * by this is not the count of that text.
+   */
+  static final int MAX_BYTES_PER_TOKEN = 128;
+
+  /**
+   * Tokens a server may add to a prompt around its text (a chat template, a default system prompt):
+   * a reported prompt count above one token per UTF-8 byte of the prompt plus this is not its
+   * count.
+   */
+  static final int PROMPT_TEMPLATE_TOKENS = 4_096;
+
+  /**
    * The device every output of this backend names ({@code cost.device}). Not the server's address:
    * outputs reach tenants, and an internal host name or port is none of their business (operators
    * find it in {@code GENGUARD_GENERATOR_OPENAI_BASE_URL}).
@@ -134,6 +148,7 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
 
   private final OperatorLog failedCalls = new OperatorLog();
   private final OperatorLog droppedFingerprints = new OperatorLog();
+  private final OperatorLog droppedUsage = new OperatorLog();
 
   /**
    * @param baseUrl the server root, e.g. {@code http://localhost:8000} ({@code /v1/...} is
@@ -472,15 +487,16 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
     }
     String generated = text.asText();
     JsonNode usage = root.path("usage");
-    // A count the server did not give, or gave as nonsense, is counted here instead.
+    // A completion has at most the max_tokens it was asked for; a byte-level token covers at least
+    // one byte of the prompt, which a template may add to.
     int promptTokens =
-        usage.path("prompt_tokens").isInt() && usage.path("prompt_tokens").asInt() >= 0
-            ? usage.path("prompt_tokens").asInt()
-            : WordTokenizer.tokenize(request.prompt()).size();
+        reportedTokens(
+            usage,
+            "prompt_tokens",
+            request.prompt(),
+            (long) utf8Bytes(request.prompt()) + PROMPT_TEMPLATE_TOKENS);
     int outputTokens =
-        usage.path("completion_tokens").isInt() && usage.path("completion_tokens").asInt() >= 0
-            ? usage.path("completion_tokens").asInt()
-            : WordTokenizer.tokenize(generated).size();
+        reportedTokens(usage, "completion_tokens", generated, request.sampling().maxTokens());
     String served = servedModel(request, root.path("model"));
     return new Generation(
         generated,
@@ -492,6 +508,46 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
         DEVICE,
         nanos,
         served.equals(request.model()) ? null : request.model());
+  }
+
+  /**
+   * The token count {@code usage.field} the server reported for {@code text}, where it can be that
+   * count: a JSON int from {@code ceil(bytes / MAX_BYTES_PER_TOKEN)} to {@code most}, and not 0 for
+   * a text that is not empty. The count feeds the tokens metric and each output's cost, so one the
+   * server did not give, or gave as nonsense (negative, past the bound, impossible for the text),
+   * is counted here from the text's words instead, and the operator log says so.
+   */
+  private int reportedTokens(JsonNode usage, String field, String text, long most) {
+    JsonNode reported = usage.path(field);
+    int bytes = utf8Bytes(text);
+    long least = (bytes + MAX_BYTES_PER_TOKEN - 1L) / MAX_BYTES_PER_TOKEN;
+    if (reported.isInt() && reported.asInt() >= least && reported.asInt() <= most) {
+      return reported.asInt();
+    }
+    int counted = WordTokenizer.tokenize(text).size();
+    if (!reported.isMissingNode() && !reported.isNull()) {
+      droppedUsage.warn(
+          "The usage."
+              + field
+              + " of a response from "
+              + endpoint
+              + " is "
+              + shown(reported.toString())
+              + ", not a count from "
+              + least
+              + " to "
+              + most
+              + " for its "
+              + bytes
+              + " bytes of text; counted "
+              + counted
+              + " from its words instead");
+    }
+    return counted;
+  }
+
+  private static int utf8Bytes(String text) {
+    return text.getBytes(StandardCharsets.UTF_8).length;
   }
 
   /**

@@ -27,8 +27,10 @@ import org.slf4j.LoggerFactory;
  * by backend into backend-sized batches, retries transient failures with exponential backoff (at
  * least the server's Retry-After) inside each request's time budget, and returns one event per
  * request, in order: an output or a failure. Never throws for a bad request or a failing backend.
- * It records tokens, latency and retries; the outcome of each request is counted by whoever writes
- * its event ({@link GenerationWorker}), since an event too large to write ends as a dead letter.
+ * It records retries. The tokens and latency of each generation travel with its result ({@link
+ * Result#usage}), and they and the outcome of each request are counted by whoever writes its event
+ * ({@link GenerationWorker}), once the event's transaction commits: a batch that is aborted and
+ * read again counts once, and an event too large to write ends as a dead letter.
  */
 public final class BatchProcessor {
   private static final Logger LOG = LoggerFactory.getLogger(BatchProcessor.class);
@@ -39,13 +41,25 @@ public final class BatchProcessor {
     void sleep(Duration duration) throws InterruptedException;
   }
 
-  /** The event one request ends as: exactly one of output or failure is set. */
+  /**
+   * The event one request ends as: exactly one of output or failure is set. {@code usage} is what
+   * the backend spent on it when it generated text (also for a generation that could not be
+   * packaged), null otherwise; it is counted ({@link GeneratorMetrics#generated(Usage)}) once the
+   * event is committed.
+   */
   public record Result(
-      GenerationRequest request, GenerationOutput output, GenerationFailure failure) {
+      GenerationRequest request, GenerationOutput output, GenerationFailure failure, Usage usage) {
+    public Result(GenerationRequest request, GenerationOutput output, GenerationFailure failure) {
+      this(request, output, failure, null);
+    }
+
     public boolean succeeded() {
       return output != null;
     }
   }
+
+  /** The tokens one generation produced on a backend and the time the backend took for it. */
+  public record Usage(String backend, int tokens, Duration latency) {}
 
   private final GeneratorConfig config;
   private final BackendRegistry backends;
@@ -129,10 +143,11 @@ public final class BatchProcessor {
           BackendOutcome outcome = outcomes.get(i);
           if (outcome instanceof BackendOutcome.Generated generated) {
             var generation = generated.generation();
-            metrics.generated(
-                backend.name(),
-                generation.outputTokens(),
-                Duration.ofNanos(generation.computeNanos()));
+            Usage usage =
+                new Usage(
+                    backend.name(),
+                    generation.outputTokens(),
+                    Duration.ofNanos(generation.computeNanos()));
             try {
               results[job.index] =
                   new Result(
@@ -143,29 +158,34 @@ public final class BatchProcessor {
                           job.accepted.sampling(),
                           generation,
                           now),
-                      null);
+                      null,
+                      usage);
             } catch (EventTooLargeException e) {
               results[job.index] =
-                  fail(
-                      job.accepted.request(),
-                      FailureCode.BACKEND_ERROR,
-                      "the generated text of "
-                          + generation.text().length()
-                          + " characters ("
-                          + generation.outputTokens()
-                          + " tokens) does not fit in an output event: "
-                          + e.getMessage()
-                          + "; ask for fewer tokens",
-                      backend.name(),
-                      job.attempts);
+                  withUsage(
+                      fail(
+                          job.accepted.request(),
+                          FailureCode.BACKEND_ERROR,
+                          "the generated text of "
+                              + generation.text().length()
+                              + " characters ("
+                              + generation.outputTokens()
+                              + " tokens) does not fit in an output event: "
+                              + e.getMessage()
+                              + "; ask for fewer tokens",
+                          backend.name(),
+                          job.attempts),
+                      usage);
             } catch (RuntimeException e) {
               results[job.index] =
-                  fail(
-                      job.accepted.request(),
-                      FailureCode.BACKEND_ERROR,
-                      "backend output could not be packaged: " + e.getMessage(),
-                      backend.name(),
-                      job.attempts);
+                  withUsage(
+                      fail(
+                          job.accepted.request(),
+                          FailureCode.BACKEND_ERROR,
+                          "backend output could not be packaged: " + e.getMessage(),
+                          backend.name(),
+                          job.attempts),
+                      usage);
             }
             continue;
           }
@@ -287,6 +307,10 @@ public final class BatchProcessor {
       backoff = error.retryAfter();
     }
     return backoff;
+  }
+
+  private static Result withUsage(Result result, Usage usage) {
+    return new Result(result.request(), result.output(), result.failure(), usage);
   }
 
   private Result fail(

@@ -119,6 +119,9 @@ public final class GenerationWorker implements Runnable {
   /** Outcomes of the batch being written (outcome, code), counted once its transaction commits. */
   private final List<String[]> uncounted = new ArrayList<>();
 
+  /** Tokens and latency of the batch being written, counted once its transaction commits. */
+  private final List<BatchProcessor.Usage> unrecordedUsage = new ArrayList<>();
+
   private final int maxBatchSize;
   private final Duration maxBatchWait;
   private final Clock clock;
@@ -416,6 +419,7 @@ public final class GenerationWorker implements Runnable {
   private void processInTransaction(List<ConsumerRecord<byte[], byte[]>> batch) {
     metrics.batch(batch.size());
     uncounted.clear();
+    unrecordedUsage.clear();
     List<ProducerRecord<byte[], byte[]>> events = new ArrayList<>();
     List<GenerationRequest> requests = new ArrayList<>();
     List<ConsumerRecord<byte[], byte[]>> sources = new ArrayList<>();
@@ -449,6 +453,9 @@ public final class GenerationWorker implements Runnable {
     List<BatchProcessor.Result> results = processor.process(requests);
     for (int i = 0; i < results.size(); i++) {
       events.add(event(results.get(i), sources.get(i)));
+      if (results.get(i).usage() != null) {
+        unrecordedUsage.add(results.get(i).usage());
+      }
     }
     try {
       producer.beginTransaction();
@@ -461,6 +468,7 @@ public final class GenerationWorker implements Runnable {
       for (String[] outcome : uncounted) {
         metrics.outcome(outcome[0], outcome[1]);
       }
+      unrecordedUsage.forEach(metrics::generated);
     } catch (ProducerFencedException
         | InvalidProducerEpochException
         | OutOfOrderSequenceException

@@ -47,6 +47,13 @@ public final class GeneratorMetrics {
    */
   public static final String HOLDING = "genguard.generator.holding";
 
+  /**
+   * Closes of the generator that left its backends open because a worker thread still ran after the
+   * close's wait and an interrupt (a forward pass or a backend call that does not return); the last
+   * such worker to end closes them. Above 0: look for a hung backend call in the log.
+   */
+  public static final String BACKENDS_LEFT_OPEN = "genguard.generator.backends.left.open";
+
   private final MeterRegistry registry;
   private final DistributionSummary batchSize;
   private final ConcurrentHashMap<String, AtomicLong> lagByWorker = new ConcurrentHashMap<>();
@@ -120,8 +127,25 @@ public final class GeneratorMetrics {
         .register(registry);
   }
 
+  /** Counts a close that left the backends open for a worker still running. */
+  public void backendsLeftOpen() {
+    Counter.builder(BACKENDS_LEFT_OPEN)
+        .description(
+            "Closes that left the backends open for a worker thread still running (a hung call)")
+        .register(registry)
+        .increment();
+  }
+
   public void batch(int size) {
     batchSize.record(size);
+  }
+
+  /**
+   * Counts what a backend spent on one request; the worker calls it once the request's event is
+   * committed, so a batch that is aborted and read again counts once.
+   */
+  public void generated(BatchProcessor.Usage usage) {
+    generated(usage.backend(), usage.tokens(), usage.latency());
   }
 
   public void generated(String backend, int tokens, Duration latency) {

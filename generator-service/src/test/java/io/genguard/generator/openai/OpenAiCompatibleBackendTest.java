@@ -272,6 +272,36 @@ class OpenAiCompatibleBackendTest {
     assertThat(generation.outputTokens()).as("counted from the text instead").isEqualTo(3);
   }
 
+  /** Counts past the request's max_tokens or the text's size would poison metrics and cost. */
+  @Test
+  void shouldNotTrustTokenCountsThatCannotBeThoseOfTheTextOrTheRequest() {
+    captureLog();
+    // "usage P C" answers "one two three" with prompt_tokens P and completion_tokens C.
+    int promptWords = WordTokenizer.tokenize("usage 2000000000 2000000000").size();
+    Generation absurd =
+        generate(backend(false), request("usage 2000000000 2000000000", 8, 1)).orElseThrow();
+    Generation overMax = generate(backend(false), request("usage 4 9", 8, 1)).orElseThrow();
+    Generation zero = generate(backend(false), request("usage 0 0", 8, 1)).orElseThrow();
+    Generation plausible = generate(backend(false), request("usage 4 8", 8, 1)).orElseThrow();
+
+    assertThat(absurd.promptTokens()).as("counted from the prompt").isEqualTo(promptWords);
+    assertThat(absurd.outputTokens()).as("counted from the text").isEqualTo(3);
+    assertThat(overMax.promptTokens()).isEqualTo(4);
+    assertThat(overMax.outputTokens()).as("more than the max_tokens asked for").isEqualTo(3);
+    assertThat(zero.promptTokens()).as("no tokens for a prompt of text").isEqualTo(promptWords);
+    assertThat(zero.outputTokens()).as("no tokens for a text").isEqualTo(3);
+    assertThat(plausible.promptTokens()).isEqualTo(4);
+    assertThat(plausible.outputTokens()).as("a count the text can have is kept").isEqualTo(8);
+    assertThat(loggedLines())
+        .anySatisfy(
+            line ->
+                assertThat(line)
+                    .contains(
+                        "usage.prompt_tokens of a response from",
+                        "is 2000000000, not a count from 1 to",
+                        "counted " + promptWords + " from its words instead"));
+  }
+
   @Test
   void shouldSayThatRedirectsAreNotFollowedAndTellOnlyTheOperatorWhereTheyPoint() {
     captureLog();
@@ -715,6 +745,16 @@ class OpenAiCompatibleBackendTest {
         respond(exchange, 200, completion(chat, "late"));
       }
       default -> {
+        if (prompt.startsWith("usage ")) {
+          String[] counts = prompt.split(" ");
+          var root = JSON.createObjectNode();
+          root.putArray("choices").addObject().put("text", "one two three");
+          root.putObject("usage")
+              .put("prompt_tokens", Integer.parseInt(counts[1]))
+              .put("completion_tokens", Integer.parseInt(counts[2]));
+          respond(exchange, 200, JSON.writeValueAsString(root));
+          return;
+        }
         if (prompt.startsWith("slow-")) {
           sleep(400);
         }

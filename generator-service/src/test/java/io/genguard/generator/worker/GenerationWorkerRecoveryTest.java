@@ -130,6 +130,25 @@ class GenerationWorkerRecoveryTest {
   }
 
   @Test
+  void shouldCountTokensAndLatencyOnceForABatchThatIsAbortedAndReadAgain() {
+    start(producer -> producer.commitFailures = 1);
+    deliver(request("r1", "one two three"));
+
+    awaitCommittedThrough(1);
+
+    assertThat(producers).as("aborted, rewound and read again on the same producer").hasSize(1);
+    assertThat(committedRequestIds()).containsExactly("r1");
+    assertThat(registry.counter(GeneratorMetrics.TOKENS, "backend", "scripted").count())
+        .as("the tokens of the aborted attempt are not counted")
+        .isEqualTo(3.0);
+    assertThat(registry.timer(GeneratorMetrics.LATENCY, "backend", "scripted").count())
+        .isEqualTo(1);
+    assertThat(
+            registry.counter(GeneratorMetrics.REQUESTS, "outcome", "output", "code", "ok").count())
+        .isEqualTo(1.0);
+  }
+
+  @Test
   void shouldNotRegenerateABatchWhoseCommitLandedThoughTheProducerReportedAFailure() {
     start(producer -> producer.failAfterCommitting = producers.size() == 1);
     deliver(request("r1", "abc"), request("r2", "de"));
@@ -245,6 +264,9 @@ class GenerationWorkerRecoveryTest {
     int commitTimeouts;
     int initTimeouts;
 
+    /** Commits that fail before they land (a broker away), so the batch is aborted. */
+    int commitFailures;
+
     /** The commit lands, but the call fails: an outcome the client cannot know. */
     boolean failAfterCommitting;
 
@@ -273,6 +295,10 @@ class GenerationWorkerRecoveryTest {
 
     @Override
     public void commitTransaction() {
+      if (commitFailures > 0) {
+        commitFailures--;
+        throw new KafkaException("broker unavailable");
+      }
       if (commitTimeouts > 0) {
         commitTimeouts--;
         commitTimedOut = true;

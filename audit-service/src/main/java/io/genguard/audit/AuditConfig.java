@@ -3,11 +3,17 @@ package io.genguard.audit;
 import io.genguard.audit.retention.Retention;
 import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.moderation.gate.GateTimings;
+import io.genguard.moderation.scoring.OnnxClassifierScorer;
+import io.genguard.moderation.scoring.ScorerConfig;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Settings of the audit service: defaults, overridden by GENGUARD_AUDIT_* environment keys.
+ * Settings of the audit service: defaults, overridden by GENGUARD_AUDIT_* environment keys, and by
+ * the moderation job's imported-classifier keys (GENGUARD_MODERATION_CLASSIFIER_*) for explaining
+ * its verdicts.
  *
  * @param jdbcUrl PostgreSQL JDBC URL
  * @param jdbcUser database user
@@ -79,6 +85,13 @@ import java.util.Map;
  *     once in this process; another is answered 429 with Retry-After. An export reads its rows a
  *     page at a time and holds no database connection while it writes them, so this bounds the
  *     threads, memory and database work that slow or stalled export clients can take
+ * @param explainClassifier the imported classifier the moderation job runs ({@code
+ *     onnx-classifier}), read from the job's own keys ({@value ScorerConfig#CLASSIFIER_DIR},
+ *     {@value ScorerConfig#CLASSIFIER_LABELS}, {@value ScorerConfig#CLASSIFIER_MAX_TOKENS}), so
+ *     that explanations and the what-if judge its verdicts again with it ({@link
+ *     io.genguard.audit.explain.VerdictReplay}); null when none of them is set, and then such
+ *     verdicts are not explained (the answer says what to set). Used only with {@code
+ *     explainKeyDirectory}; the folder loads on the first such verdict asked for
  */
 public record AuditConfig(
     String jdbcUrl,
@@ -110,7 +123,8 @@ public record AuditConfig(
     int answerDeadlineMinutes,
     int gateDeadlineMinutes,
     int gateMemoryHours,
-    int maxConcurrentExports) {
+    int maxConcurrentExports,
+    ScorerConfig explainClassifier) {
 
   public static final String JDBC_URL = "GENGUARD_AUDIT_JDBC_URL";
   public static final String JDBC_USER = "GENGUARD_AUDIT_JDBC_USER";
@@ -220,6 +234,12 @@ public record AuditConfig(
     explainKeyDirectory = explainKeyDirectory == null ? "" : explainKeyDirectory;
     explainPolicyFile = explainPolicyFile == null ? "" : explainPolicyFile;
     atLeast(EXPLAIN_HELD_SECONDS, explainHeldSeconds, 0);
+    if (explainClassifier != null && !explainClassifier.name().equals(OnnxClassifierScorer.NAME)) {
+      throw new IllegalArgumentException(
+          "The explanations' classifier settings name scorer '"
+              + explainClassifier.name()
+              + "', not the imported classifier");
+    }
     needsKeyDirectory(EXPLAIN_POLICY_FILE, !explainPolicyFile.isEmpty(), explainKeyDirectory);
     needsKeyDirectory(EXPLAIN_HELD_SECONDS, explainHeldSeconds > 0, explainKeyDirectory);
     atLeast(SUBMIT_RATE, submitRate, 0);
@@ -301,7 +321,8 @@ public record AuditConfig(
         (int) UnfinishedFlows.Deadlines.DEFAULTS.answer().toMinutes(),
         (int) UnfinishedFlows.Deadlines.DEFAULTS.gate().toMinutes(),
         (int) GateTimings.DEFAULTS.decisionRetention().toHours(),
-        DEFAULT_MAX_CONCURRENT_EXPORTS);
+        DEFAULT_MAX_CONCURRENT_EXPORTS,
+        null);
   }
 
   @Override
@@ -364,6 +385,14 @@ public record AuditConfig(
         + gateMemoryHours
         + ", maxConcurrentExports="
         + maxConcurrentExports
+        + ", explainClassifier="
+        + (explainClassifier == null
+            ? "none"
+            : explainClassifier.modelPath()
+                + " "
+                + explainClassifier.labelMapSpec()
+                + " "
+                + explainClassifier.maxTokens())
         + "]";
   }
 
@@ -585,7 +614,30 @@ public record AuditConfig(
             number(
                 MAX_CONCURRENT_EXPORTS,
                 env.get(MAX_CONCURRENT_EXPORTS),
-                base.maxConcurrentExports()));
+                base.maxConcurrentExports()),
+        classifier(env, base.explainClassifier()));
+  }
+
+  /** The moderation job's keys of the imported classifier, read for explanations. */
+  public static final List<String> CLASSIFIER_KEYS =
+      List.of(
+          ScorerConfig.CLASSIFIER_DIR,
+          ScorerConfig.CLASSIFIER_LABELS,
+          ScorerConfig.CLASSIFIER_MAX_TOKENS);
+
+  /**
+   * The classifier of {@code env} when it holds any of {@link #CLASSIFIER_KEYS} (all three are then
+   * read from it, so that one classifier's settings never mix two sources; blank ones count as
+   * unset), else {@code base}.
+   */
+  private static ScorerConfig classifier(Map<String, String> env, ScorerConfig base) {
+    Map<String, String> keys = new HashMap<>();
+    for (String key : CLASSIFIER_KEYS) {
+      if (env.get(key) != null) {
+        keys.put(key, env.get(key));
+      }
+    }
+    return keys.isEmpty() ? base : ScorerConfig.classifierFromEnvironment(keys);
   }
 
   private static long number(String key, String value, long fallback) {

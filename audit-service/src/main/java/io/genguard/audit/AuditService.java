@@ -161,10 +161,7 @@ public final class AuditService implements AutoCloseable {
     try {
       if (explanations == null && !config.explainKeyDirectory().isEmpty()) {
         // A policy file that does not load stops the start here, with its line.
-        this.ownedExplanations =
-            new ReplayingExplanations(
-                config.explainPolicyFile().isEmpty() ? null : Path.of(config.explainPolicyFile()),
-                Path.of(config.explainKeyDirectory()));
+        this.ownedExplanations = ReplayingExplanations.of(config);
         explanations = ownedExplanations;
         opened.push(ownedExplanations);
       } else {

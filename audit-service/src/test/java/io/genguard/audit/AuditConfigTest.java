@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.moderation.gate.GateTimings;
+import io.genguard.moderation.scoring.ScorerConfig;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -327,5 +329,52 @@ class AuditConfigTest {
   @Test
   void shouldNeverPrintThePassword() {
     assertThat(BASE.toString()).doesNotContain("s3cret").contains("jdbcPassword=***");
+  }
+
+  @Test
+  void shouldReadTheModerationJobsClassifierKeysForExplanations() {
+    assertThat(BASE.explainClassifier()).isNull();
+    AuditConfig config =
+        AuditConfig.fromEnvironment(
+            Map.of(
+                AuditConfig.EXPLAIN_KEY_DIR, "/var/lib/genguard/keys",
+                ScorerConfig.CLASSIFIER_DIR, "/models/toxic-bert",
+                ScorerConfig.CLASSIFIER_LABELS, "toxic=harassment;neutral=none",
+                ScorerConfig.CLASSIFIER_MAX_TOKENS, "128"),
+            BASE);
+    assertThat(config.explainClassifier().name()).isEqualTo("onnx-classifier");
+    assertThat(config.explainClassifier().modelPath()).isEqualTo(Path.of("/models/toxic-bert"));
+    assertThat(config.explainClassifier().labelMapSpec())
+        .isEqualTo("neutral=none;toxic=harassment");
+    assertThat(config.explainClassifier().maxTokens()).isEqualTo(128);
+    // The other keys' withers keep it; blank keys turn it off.
+    assertThat(config.withExplainHeld(30).explainClassifier())
+        .isEqualTo(config.explainClassifier());
+    assertThat(
+            AuditConfig.fromEnvironment(
+                    Map.of(ScorerConfig.CLASSIFIER_DIR, " ", ScorerConfig.CLASSIFIER_LABELS, ""),
+                    config)
+                .explainClassifier())
+        .isNull();
+    assertThat(config.toString()).contains("explainClassifier=/models/toxic-bert");
+  }
+
+  @Test
+  void shouldRefuseAClassifierKeyThatDoesNotParseNamingIt() {
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(
+                    Map.of(
+                        ScorerConfig.CLASSIFIER_DIR, "/models/toxic-bert",
+                        ScorerConfig.CLASSIFIER_LABELS, "toxic=nonsense"),
+                    BASE))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(ScorerConfig.CLASSIFIER_LABELS);
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(
+                    Map.of(ScorerConfig.CLASSIFIER_MAX_TOKENS, "many"), BASE))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(ScorerConfig.CLASSIFIER_MAX_TOKENS);
   }
 }

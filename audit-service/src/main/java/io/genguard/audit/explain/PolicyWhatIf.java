@@ -11,7 +11,6 @@ import io.genguard.moderation.pipeline.ModerationPipelines;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.scoring.ContentScorer;
-import io.genguard.moderation.scoring.OnnxClassifierScorer;
 import io.genguard.moderation.scoring.ScorerConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -202,12 +201,14 @@ public final class PolicyWhatIf implements AutoCloseable {
     }
     ModerationVerdict again = moderator.moderate(List.of(output)).get(0);
     if (!again.getScorerVersions().equals(recorded.getScorerVersions())) {
-      String classifier = again.getScorerVersions().get(OnnxClassifierScorer.NAME);
+      // The versions that differ, and that the recorded ones are not here (a model or rule
+      // upgraded since, e.g. sentence-max 1.1.0 after 1.3.0); else every one recorded and here.
+      String differ =
+          VerdictReplay.modelsDiffer(recorded.getScorerVersions(), again.getScorerVersions());
       return notComparable(
           recorded,
-          classifier != null
-                  && !classifier.equals(recorded.getScorerVersions().get(OnnxClassifierScorer.NAME))
-              ? VerdictReplay.modelsDiffer(recorded.getScorerVersions(), again.getScorerVersions())
+          differ != null
+              ? differ
               : "recorded with models and rules "
                   + recorded.getScorerVersions()
                   + ", this build has "

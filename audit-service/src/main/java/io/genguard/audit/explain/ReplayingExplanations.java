@@ -1,10 +1,12 @@
 package io.genguard.audit.explain;
 
+import io.genguard.audit.AuditConfig;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.moderation.pipeline.VerdictExplainer;
 import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.scoring.ScorerConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +16,11 @@ import java.util.List;
  * moderation job's policy file and provenance keys ({@link VerdictReplay}), and only a verdict
  * reproduced field for field is explained. The embedded stack's audit service uses it with the
  * stack's key directory; a standalone one when {@code GENGUARD_AUDIT_EXPLAIN_KEY_DIR} is set. The
- * models load on the first explanation asked for.
+ * models load on the first explanation asked for. A verdict of the imported classifier ({@code
+ * onnx-classifier}) is judged again only with the classifier settings the job runs with (the job's
+ * own {@code GENGUARD_MODERATION_CLASSIFIER_*} keys in the audit service's environment), and only
+ * when their version is the one the verdict recorded; otherwise the answer says why it is not
+ * explained, and no other model's words are shown.
  */
 public final class ReplayingExplanations implements VerdictExplanations, AutoCloseable {
   private final VerdictReplay replay;
@@ -24,10 +30,36 @@ public final class ReplayingExplanations implements VerdictExplanations, AutoClo
    * @param keyDirectory the provenance key directory the job uses
    */
   public ReplayingExplanations(Path policyFile, Path keyDirectory) {
+    this(policyFile, keyDirectory, null);
+  }
+
+  /**
+   * @param policyFile the policy file the moderation job runs with, or null for the built-in one
+   * @param keyDirectory the provenance key directory the job uses
+   * @param classifier the imported classifier's settings the job runs with, or null when none is
+   *     configured here (its verdicts are then not explained, and not comparable in the what-if)
+   */
+  public ReplayingExplanations(Path policyFile, Path keyDirectory, ScorerConfig classifier) {
     if (policyFile != null) {
       PolicyLoader.load(policyFile); // an invalid file fails here, with its line
     }
-    this.replay = new VerdictReplay(policyFile, keyDirectory);
+    this.replay = new VerdictReplay(policyFile, keyDirectory, classifier);
+  }
+
+  /**
+   * The explanations of an audit service's settings: its {@link AuditConfig#explainKeyDirectory()},
+   * {@link AuditConfig#explainPolicyFile()} and {@link AuditConfig#explainClassifier()}.
+   *
+   * @throws IllegalStateException when explanations are off ({@code explainKeyDirectory} empty)
+   */
+  public static ReplayingExplanations of(AuditConfig config) {
+    if (config.explainKeyDirectory().isEmpty()) {
+      throw new IllegalStateException("Explanations are off: " + AuditConfig.EXPLAIN_KEY_DIR);
+    }
+    return new ReplayingExplanations(
+        config.explainPolicyFile().isEmpty() ? null : Path.of(config.explainPolicyFile()),
+        Path.of(config.explainKeyDirectory()),
+        config.explainClassifier());
   }
 
   @Override
@@ -38,8 +70,11 @@ public final class ReplayingExplanations implements VerdictExplanations, AutoClo
     VerdictReplay.Replayed replayed = replay.replay(verdict, output);
     List<VerdictExplainer.Explained> explained = replay.explain(replayed, verdict, output);
     if (explained == null) {
+      // NOT_REPLAYABLE is mostly refused before scoring (models, classifier settings).
       return Explanation.notExplained(
-          "judged again, the verdict was not reproduced ("
+          (replayed.result() == VerdictReplay.Result.NOT_REPLAYABLE
+                  ? "the verdict was not reproduced ("
+                  : "judged again, the verdict was not reproduced (")
               + replayed.result()
               + ": "
               + replayed.detail()

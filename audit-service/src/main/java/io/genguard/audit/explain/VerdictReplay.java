@@ -292,7 +292,12 @@ public final class VerdictReplay implements AutoCloseable {
     }
     Map<String, String> before = new java.util.TreeMap<>();
     differing.keySet().forEach(name -> before.put(name, recorded.getOrDefault(name, "(none)")));
-    return "recorded with models " + before + ", this build has " + differing;
+    return "recorded with models "
+        + before
+        + ", this build has "
+        + differing
+        + ": the recorded versions are not available here, and another version's scores would not"
+        + " be the verdict's";
   }
 
   /** The scorer that made a verdict, from the versions it recorded (the ensemble first). */

@@ -1,0 +1,169 @@
+package io.genguard.audit.explain;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.genguard.audit.AuditConfig;
+import io.genguard.audit.explain.PolicyWhatIf.Judged;
+import io.genguard.audit.explain.PolicyWhatIf.Outcome;
+import io.genguard.audit.explain.VerdictExplanations.Explanation;
+import io.genguard.audit.explain.VerdictExplanations.Status;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.moderation.fixtures.Events;
+import io.genguard.moderation.job.BatchModerator;
+import io.genguard.moderation.pipeline.ModerationPipelines;
+import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.scoring.ScorerConfig;
+import io.genguard.moderation.scoring.SentenceMaxScorer;
+import io.genguard.moderation.scoring.TinyOnnxClassifier;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The audit service's explanations for reviewers and its what-if (the compliance UI's), built from
+ * the service's settings as {@code AuditService} builds them ({@link
+ * ReplayingExplanations#of(AuditConfig)}), on a verdict of an imported classifier: with the job's
+ * own GENGUARD_MODERATION_CLASSIFIER_* keys in the service's environment it is explained and
+ * compared; without them, or with a classifier of another version, the answer says so and shows no
+ * other model's words or decision. A verdict whose scorer version this build no longer has
+ * (sentence-max 1.1.0 after the upgrade to 1.3.0) is answered the same way.
+ */
+class ImportedClassifierExplanationsTest {
+  private static final String LABELS = "toxic=harassment;neutral=none";
+
+  @TempDir Path dir;
+
+  private Path folder;
+  private Path keys;
+  private GenerationOutput output;
+  private ModerationVerdict recorded;
+
+  @BeforeEach
+  void recordAVerdictAsTheJobDoes() throws Exception {
+    folder = TinyOnnxClassifier.write(dir.resolve("tiny"), TinyOnnxClassifier.CONFIG);
+    keys = dir.resolve("keys");
+    output = Events.output("req-1", "zebra zebra zebra");
+    ScorerConfig job =
+        ScorerConfig.fromEnvironment(
+            "onnx-classifier",
+            Map.of(
+                ScorerConfig.CLASSIFIER_DIR,
+                folder.toString(),
+                ScorerConfig.CLASSIFIER_LABELS,
+                LABELS));
+    try (BatchModerator moderator = ModerationPipelines.factory(job, null, keys).create()) {
+      recorded = moderator.moderate(List.of(output)).get(0);
+    }
+    assertThat(recorded.getScorerVersions()).containsKey("onnx-classifier");
+    assertThat(recorded.getDecision()).isNotEqualTo(Decision.RELEASE);
+  }
+
+  /** The audit service's settings with explanations on and {@code env} on top. */
+  private AuditConfig service(Map<String, String> env) {
+    return AuditConfig.fromEnvironment(
+        env,
+        AuditConfig.of("jdbc:postgresql://db/genguard", "genguard", "", 8080)
+            .withExplanations(keys, null));
+  }
+
+  private Map<String, String> jobKeys(String labels) {
+    Map<String, String> env = new HashMap<>();
+    env.put(ScorerConfig.CLASSIFIER_DIR, folder.toString());
+    env.put(ScorerConfig.CLASSIFIER_LABELS, labels);
+    return env;
+  }
+
+  private List<Judged> whatIf(ReplayingExplanations explanations, ModerationVerdict verdict) {
+    return explanations.whatIf(
+        PolicyLoader.loadDefault(), List.of(new PolicyWhatIf.Recorded(verdict, output)));
+  }
+
+  @Test
+  void shouldExplainAndCompareWithTheJobsClassifierKeys() {
+    try (ReplayingExplanations explanations = ReplayingExplanations.of(service(jobKeys(LABELS)))) {
+      Explanation explanation = explanations.explain(recorded, output);
+      assertThat(explanation.status()).as(explanation.detail()).isEqualTo(Status.EXPLAINED);
+      assertThat(explanation.detail()).startsWith("judged again: " + recorded.getDecision());
+      assertThat(explanation.reasons()).isNotEmpty();
+      assertThat(explanation.reasons())
+          .anySatisfy(reason -> assertThat(reason.category()).isEqualTo("harassment"));
+
+      Judged judged = whatIf(explanations, recorded).get(0);
+      assertThat(judged.outcome()).as(judged.detail()).isEqualTo(Outcome.SAME);
+      assertThat(judged.candidate()).isEqualTo(recorded.getDecision());
+    }
+  }
+
+  @Test
+  void shouldSayWhatToSetWhenTheServiceHasNoClassifier() {
+    try (ReplayingExplanations explanations = ReplayingExplanations.of(service(Map.of()))) {
+      Explanation explanation = explanations.explain(recorded, output);
+      assertThat(explanation.status()).isEqualTo(Status.NOT_EXPLAINED);
+      assertThat(explanation.detail())
+          .contains("made by an imported classifier, and none is configured here")
+          .contains(ScorerConfig.CLASSIFIER_DIR)
+          .contains(ScorerConfig.CLASSIFIER_LABELS);
+      assertThat(explanation.reasons()).isEmpty();
+
+      Judged judged = whatIf(explanations, recorded).get(0);
+      assertThat(judged.outcome()).isEqualTo(Outcome.NOT_COMPARABLE);
+      assertThat(judged.candidate()).isNull();
+      assertThat(judged.detail()).contains("none is configured here");
+    }
+  }
+
+  @Test
+  void shouldRefuseAClassifierOfAnotherVersion() {
+    // The same folder with another label map: another digest, so another version.
+    try (ReplayingExplanations explanations =
+        ReplayingExplanations.of(service(jobKeys("toxic=harassment,hate;neutral=none")))) {
+      Explanation explanation = explanations.explain(recorded, output);
+      assertThat(explanation.status()).isEqualTo(Status.NOT_EXPLAINED);
+      assertThat(explanation.detail())
+          .contains(
+              "recorded with the imported classifier "
+                  + recorded.getScorerVersions().get("onnx-classifier")
+                  + ", the one configured here is tiny+sha256:")
+          .contains(ScorerConfig.CLASSIFIER_LABELS);
+      assertThat(explanation.reasons()).isEmpty();
+
+      Judged judged = whatIf(explanations, recorded).get(0);
+      assertThat(judged.outcome()).isEqualTo(Outcome.NOT_COMPARABLE);
+      assertThat(judged.candidate()).isNull();
+      assertThat(judged.detail()).startsWith("recorded with the imported classifier ");
+    }
+  }
+
+  @Test
+  void shouldSayTheVerdictsScorerVersionIsNotAvailable() {
+    // A verdict recorded before the upgrade to sentence-max 1.3.0, as its record names it.
+    Map<String, String> before = new HashMap<>(recorded.getScorerVersions());
+    assertThat(before).containsEntry(SentenceMaxScorer.NAME, SentenceMaxScorer.VERSION);
+    before.put(SentenceMaxScorer.NAME, "1.1.0");
+    ModerationVerdict old =
+        ModerationVerdict.newBuilder(recorded).setScorerVersions(before).build();
+    try (ReplayingExplanations explanations = ReplayingExplanations.of(service(jobKeys(LABELS)))) {
+      Explanation explanation = explanations.explain(old, output);
+      assertThat(explanation.status()).isEqualTo(Status.NOT_EXPLAINED);
+      assertThat(explanation.detail())
+          .contains(
+              "recorded with models {sentence-max=1.1.0}, this build has {sentence-max="
+                  + SentenceMaxScorer.VERSION
+                  + "}: the recorded versions are not available here");
+      assertThat(explanation.reasons()).isEmpty();
+
+      Judged judged = whatIf(explanations, old).get(0);
+      assertThat(judged.outcome()).isEqualTo(Outcome.NOT_COMPARABLE);
+      assertThat(judged.candidate()).isNull();
+      assertThat(judged.detail())
+          .startsWith("recorded with models {sentence-max=1.1.0}")
+          .contains("the recorded versions are not available here");
+    }
+  }
+}

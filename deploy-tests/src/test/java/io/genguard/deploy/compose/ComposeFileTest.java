@@ -244,6 +244,41 @@ class ComposeFileTest {
   }
 
   @Test
+  void shouldTakeTheUisCancelAndRescaleAwayWithWebOptionsFlinkKnows() throws Exception {
+    // Flink 2.2 reads web.cancel.enable and web.rescale.enable only into the dashboard's /config
+    // features: the UI hides its cancel and rescale controls, while the REST calls (PATCH
+    // /jobs/<id>, PUT /jobs/<id>/resource-requirements) are still served, which the 127.0.0.1
+    // binding protects. Flink ignores a key it does not know, so each web.* key must be one of its
+    // WebOptions, or the setting would do nothing without a word.
+    Set<String> webOptions = new TreeSet<>();
+    for (var field : org.apache.flink.configuration.WebOptions.class.getFields()) {
+      if (Modifier.isStatic(field.getModifiers())
+          && field.get(null) instanceof org.apache.flink.configuration.ConfigOption<?> option) {
+        webOptions.add(option.key());
+      }
+    }
+    assertThat(webOptions).contains("web.submit.enable", "web.cancel.enable");
+    List<String> unknown = new ArrayList<>();
+    for (String service : List.of("jobmanager", "taskmanager")) {
+      ComposeFile.environment(compose.services().path(service))
+          .get("FLINK_PROPERTIES")
+          .lines()
+          .map(String::trim)
+          .filter(line -> line.startsWith("web."))
+          .map(line -> line.substring(0, line.indexOf(':')))
+          .filter(key -> !webOptions.contains(key))
+          .forEach(key -> unknown.add(service + ": " + key));
+    }
+    assertThat(unknown).as("web.* keys Flink 2.2 does not have").isEmpty();
+    assertThat(
+            ComposeFile.environment(compose.services().path("jobmanager"))
+                .get("FLINK_PROPERTIES")
+                .lines()
+                .map(String::trim))
+        .contains("web.cancel.enable: false", "web.rescale.enable: false");
+  }
+
+  @Test
   void shouldJournalEachFlinkSubmissionBesideTheCheckpoints() {
     JsonNode submitter = compose.services().path("flink-jobs");
     JsonNode command = submitter.path("command");
@@ -295,6 +330,74 @@ class ComposeFileTest {
           .as(variable + " explained in a comment of .env.example")
           .anyMatch(line -> line.contains(variable));
     }
+  }
+
+  @Test
+  void shouldTakeEveryReplicationSettingFromEnvWithADefaultTheBrokersCanHold() {
+    // A literal could be changed only by editing this file; a default above the brokers compose
+    // runs would fail topic creation (for the broker's own topics: every consumer group).
+    Pattern replication = Pattern.compile(".*(REPLICATION_FACTOR|MIN_ISR|MIN_INSYNC_REPLICAS)");
+    long brokers =
+        compose.serviceNames().stream()
+            .filter(
+                name ->
+                    compose
+                        .services()
+                        .path(name)
+                        .path("image")
+                        .asText()
+                        .startsWith("apache/kafka:"))
+            .count();
+    Map<String, String> envFile = ComposeFile.envExample();
+    Set<String> keys = new TreeSet<>();
+    List<String> problems = new ArrayList<>();
+    for (String name : compose.serviceNames()) {
+      ComposeFile.environment(compose.services().path(name))
+          .forEach(
+              (key, value) -> {
+                if (!replication.matcher(key).matches()) {
+                  return;
+                }
+                keys.add(name + " " + key);
+                List<ComposeFile.Interpolation> interpolations = ComposeFile.interpolations(value);
+                if (!ComposeFile.isOnlyInterpolation(value)
+                    || interpolations.size() != 1
+                    || !interpolations.get(0).variable().startsWith("GENGUARD_")
+                    || !interpolations.get(0).operator().equals(":-")
+                    || !interpolations.get(0).argument().matches("[1-9]\\d*")) {
+                  problems.add(name + ": " + key + " must be ${GENGUARD_...:-N}, was " + value);
+                  return;
+                }
+                ComposeFile.Interpolation setting = interpolations.get(0);
+                if (Integer.parseInt(setting.argument()) > brokers) {
+                  problems.add(
+                      name
+                          + ": "
+                          + key
+                          + " defaults above the "
+                          + brokers
+                          + " broker(s): "
+                          + value);
+                }
+                if (!setting.argument().equals(envFile.get(setting.variable()))) {
+                  problems.add(
+                      setting.variable()
+                          + ": .env.example says "
+                          + envFile.get(setting.variable())
+                          + ", compose defaults to "
+                          + setting.argument());
+                }
+              });
+    }
+    assertThat(brokers).isPositive();
+    assertThat(problems).isEmpty();
+    assertThat(keys)
+        .contains(
+            "kafka KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
+            "kafka KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
+            "kafka KAFKA_TRANSACTION_STATE_LOG_MIN_ISR",
+            "topics GENGUARD_REPLICATION_FACTOR",
+            "release-gate GENGUARD_GATE_REPLICATION_FACTOR");
   }
 
   @Test

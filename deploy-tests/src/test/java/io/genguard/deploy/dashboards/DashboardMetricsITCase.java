@@ -229,7 +229,7 @@ class DashboardMetricsITCase {
     List<String> unmatched = new ArrayList<>();
     for (MonitoringQueries.Query query : MonitoringQueries.all()) {
       for (PromQlMetricNames.Selector selector : PromQlMetricNames.selectors(query.expression())) {
-        if (MonitoringQueries.PROMETHEUS_BUILT_INS.contains(selector.metric())) {
+        if (!MonitoringQueries.exportedByTheStack(selector.metric())) {
           continue;
         }
         Map<String, String> wanted = new TreeMap<>();

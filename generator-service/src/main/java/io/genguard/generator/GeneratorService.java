@@ -57,6 +57,13 @@ public final class GeneratorService implements AutoCloseable {
    */
   private static final Duration AFTER_INTERRUPT = Duration.ofSeconds(2);
 
+  /**
+   * The longest close() waits for its workers before it returns: a container runtime must give the
+   * process at least this long between its stop signal and a kill (compose's {@code
+   * stop_grace_period}), or a worker is killed inside a transaction it could have committed.
+   */
+  public static final Duration LONGEST_CLOSE = CLOSE_TIMEOUT.plus(AFTER_INTERRUPT);
+
   private final GeneratorConfig config;
   private final Map<String, Object> kafkaClientProperties;
   private final BackendRegistry backends;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.genguard.deploy.RepositoryFiles;
 import io.genguard.generator.GeneratorConfig;
+import io.genguard.generator.GeneratorService;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -186,6 +187,19 @@ class ComposeFileTest {
     }
     assertThat(problems).isEmpty();
     assertThat(compose.serviceNames()).containsAll(ONE_SHOT);
+  }
+
+  @Test
+  void shouldGiveTheGeneratorsTheirWholeShutdownWaitBeforeDockerKillsThem() {
+    // Docker sends SIGKILL 10 s after SIGTERM unless told otherwise; a generator's close() waits
+    // up to GeneratorService.LONGEST_CLOSE for its workers, so it was killed before its wait ended.
+    for (String name : List.of("generator", "generator-gpu")) {
+      String grace = compose.services().path(name).path("stop_grace_period").asText();
+      assertThat(grace).as(name + ": stop_grace_period in seconds ('15s')").matches("[0-9]+s");
+      assertThat(Long.parseLong(grace.substring(0, grace.length() - 1)))
+          .as(name + ": stop_grace_period beyond the generator's longest close")
+          .isGreaterThan(GeneratorService.LONGEST_CLOSE.toSeconds());
+    }
   }
 
   @Test

@@ -40,6 +40,8 @@ import java.util.TreeSet;
  * @param maxPromptCharacters longer prompts are refused with a failure event
  * @param maxOutputTokens requests for more tokens are refused with a failure event
  * @param defaultBackend backend of requests that name none: builtin, djl or openai
+ * @param echoEnabled offer the {@code echo} backend (the prompt back as the output, signed); off,
+ *     its requests fail {@code unknown_backend} like those of any backend not configured
  * @param cacheDirectory where the built-in model is trained to once and loaded from
  * @param keyDirectory where provenance key files live when keys are not in the environment
  * @param keys explicit keys (shared with moderation in one process), or null to resolve them
@@ -54,6 +56,9 @@ import java.util.TreeSet;
  * @param openAiApiKey bearer token (visible ASCII only, see {@link
  *     OpenAiCompatibleBackend#apiKeyProblem}), or null
  * @param openAiModel model name sent when a request names none
+ * @param openAiModels the other model names a request may ask the {@code openai} backend for (the
+ *     default model is always allowed): empty for none, {@value #ANY_MODEL} alone for any name. A
+ *     request for another model fails {@code unknown_backend} without a call to the server
  * @param openAiChat use /v1/chat/completions instead of /v1/completions
  * @param openAiTimeout HTTP timeout of one call
  * @param watermarkEnabled embed the watermark where a backend has logits
@@ -75,6 +80,7 @@ public record GeneratorConfig(
     int maxPromptCharacters,
     int maxOutputTokens,
     String defaultBackend,
+    boolean echoEnabled,
     Path cacheDirectory,
     Path keyDirectory,
     ProvenanceKeys keys,
@@ -87,6 +93,7 @@ public record GeneratorConfig(
     URI openAiBaseUrl,
     String openAiApiKey,
     String openAiModel,
+    Set<String> openAiModels,
     boolean openAiChat,
     Duration openAiTimeout,
     boolean watermarkEnabled,
@@ -104,6 +111,13 @@ public record GeneratorConfig(
   public static final String BACKEND_BUILTIN = "builtin";
   public static final String BACKEND_DJL = "djl";
   public static final String BACKEND_OPENAI = "openai";
+  public static final String BACKEND_ECHO = "echo";
+
+  /**
+   * The value of {@code OPENAI_MODELS} that lets requests name any model (what every deployment did
+   * before the forty-first session): the server alone then decides what it serves.
+   */
+  public static final String ANY_MODEL = "*";
 
   /**
    * Longest {@code BATCH_WAIT_MS}: a request may wait this long for company before its generation
@@ -220,6 +234,19 @@ public record GeneratorConfig(
         djlMaxContextTokens,
         "between 1 and " + DJL_MAX_CONTEXT_BOUND);
     require(!openAiModel.isBlank(), "OPENAI_MODEL", openAiModel, "not blank");
+    openAiModels = Set.copyOf(openAiModels);
+    require(
+        !openAiModels.contains(ANY_MODEL) || openAiModels.size() == 1,
+        "OPENAI_MODELS",
+        new TreeSet<>(openAiModels),
+        ANY_MODEL + " alone (any model) or a list of model names, not both");
+    for (String name : openAiModels) {
+      require(
+          !name.isBlank() && name.length() <= 128 && name.equals(name.strip()),
+          "OPENAI_MODELS",
+          new TreeSet<>(openAiModels),
+          "model names of 1 to 128 characters, separated by commas");
+    }
     String apiKeyProblem =
         openAiApiKey == null ? null : OpenAiCompatibleBackend.apiKeyProblem(openAiApiKey);
     if (apiKeyProblem != null) {
@@ -263,6 +290,7 @@ public record GeneratorConfig(
         8_000,
         1_024,
         BACKEND_BUILTIN,
+        true,
         dataDir.resolve("generator-cache"),
         dataDir.resolve("provenance-keys"),
         null,
@@ -275,6 +303,7 @@ public record GeneratorConfig(
         null,
         null,
         "default",
+        Set.of(),
         false,
         Duration.ofSeconds(60),
         true,
@@ -349,6 +378,7 @@ public record GeneratorConfig(
         s.integer(Keys.MAX_PROMPT_CHARS, d.maxPromptCharacters()),
         s.integer(Keys.MAX_OUTPUT_TOKENS, d.maxOutputTokens()),
         s.string(Keys.DEFAULT_BACKEND, d.defaultBackend()),
+        s.bool(Keys.ECHO_ENABLED, d.echoEnabled()),
         s.path(Keys.CACHE_DIR, d.cacheDirectory()),
         keyDirectory,
         keys,
@@ -361,6 +391,7 @@ public record GeneratorConfig(
         s.uri(Keys.OPENAI_BASE_URL),
         s.string(Keys.OPENAI_API_KEY, null),
         s.string(Keys.OPENAI_MODEL, d.openAiModel()),
+        modelList(s.string(Keys.OPENAI_MODELS, null)),
         s.choice(Keys.OPENAI_API, "completions", "chat"),
         s.millis(Keys.OPENAI_TIMEOUT_MS, d.openAiTimeout()),
         s.bool(Keys.WATERMARK_ENABLED, d.watermarkEnabled()),
@@ -385,6 +416,7 @@ public record GeneratorConfig(
         maxPromptCharacters,
         maxOutputTokens,
         defaultBackend,
+        echoEnabled,
         cacheDirectory,
         keyDirectory,
         keys,
@@ -397,6 +429,7 @@ public record GeneratorConfig(
         openAiBaseUrl,
         openAiApiKey,
         openAiModel,
+        openAiModels,
         openAiChat,
         openAiTimeout,
         watermarkEnabled,
@@ -421,6 +454,7 @@ public record GeneratorConfig(
         maxPromptCharacters,
         maxOutputTokens,
         defaultBackend,
+        echoEnabled,
         cacheDirectory,
         keyDirectory,
         keys,
@@ -433,6 +467,7 @@ public record GeneratorConfig(
         openAiBaseUrl,
         openAiApiKey,
         openAiModel,
+        openAiModels,
         openAiChat,
         openAiTimeout,
         watermarkEnabled,
@@ -457,6 +492,7 @@ public record GeneratorConfig(
         maxPromptCharacters,
         maxOutputTokens,
         defaultBackend,
+        echoEnabled,
         cacheDirectory,
         keyDirectory,
         explicitKeys,
@@ -469,6 +505,7 @@ public record GeneratorConfig(
         openAiBaseUrl,
         openAiApiKey,
         openAiModel,
+        openAiModels,
         openAiChat,
         openAiTimeout,
         watermarkEnabled,
@@ -493,6 +530,7 @@ public record GeneratorConfig(
         maxPromptCharacters,
         maxOutputTokens,
         defaultBackend,
+        echoEnabled,
         cacheDirectory,
         keyDirectory,
         keys,
@@ -505,6 +543,7 @@ public record GeneratorConfig(
         openAiBaseUrl,
         openAiApiKey,
         openAiModel,
+        openAiModels,
         openAiChat,
         openAiTimeout,
         watermarkEnabled,
@@ -529,6 +568,7 @@ public record GeneratorConfig(
         maxPromptCharacters,
         maxOutputTokens,
         defaultBackend,
+        echoEnabled,
         cacheDirectory,
         keyDirectory,
         keys,
@@ -541,6 +581,7 @@ public record GeneratorConfig(
         openAiBaseUrl,
         openAiApiKey,
         openAiModel,
+        openAiModels,
         openAiChat,
         openAiTimeout,
         watermarkEnabled,
@@ -565,6 +606,7 @@ public record GeneratorConfig(
         maxPromptCharacters,
         maxOutputTokens,
         defaultBackend,
+        echoEnabled,
         cacheDirectory,
         keyDirectory,
         keys,
@@ -577,6 +619,7 @@ public record GeneratorConfig(
         openAiBaseUrl,
         openAiApiKey,
         openAiModel,
+        openAiModels,
         openAiChat,
         openAiTimeout,
         watermarkEnabled,
@@ -601,6 +644,7 @@ public record GeneratorConfig(
         maxPromptCharacters,
         maxOutputTokens,
         defaultBackend,
+        echoEnabled,
         cacheDirectory,
         keyDirectory,
         keys,
@@ -613,6 +657,7 @@ public record GeneratorConfig(
         openAiBaseUrl,
         openAiApiKey,
         openAiModel,
+        openAiModels,
         openAiChat,
         openAiTimeout,
         watermarkEnabled,
@@ -637,6 +682,7 @@ public record GeneratorConfig(
         maxPromptCharacters,
         maxOutputTokens,
         defaultBackend,
+        echoEnabled,
         cacheDirectory,
         keyDirectory,
         keys,
@@ -649,6 +695,7 @@ public record GeneratorConfig(
         openAiBaseUrl,
         openAiApiKey,
         openAiModel,
+        openAiModels,
         openAiChat,
         openAiTimeout,
         watermarkEnabled,
@@ -674,6 +721,7 @@ public record GeneratorConfig(
         maxPromptCharacters,
         maxOutputTokens,
         defaultBackend,
+        echoEnabled,
         cacheDirectory,
         keyDirectory,
         keys,
@@ -686,6 +734,7 @@ public record GeneratorConfig(
         baseUrl,
         apiKey,
         model,
+        openAiModels,
         chat,
         timeout,
         watermarkEnabled,
@@ -710,6 +759,7 @@ public record GeneratorConfig(
         maxPromptCharacters,
         maxOutputTokens,
         backend,
+        echoEnabled,
         cacheDirectory,
         keyDirectory,
         keys,
@@ -722,6 +772,7 @@ public record GeneratorConfig(
         openAiBaseUrl,
         openAiApiKey,
         openAiModel,
+        openAiModels,
         openAiChat,
         openAiTimeout,
         watermarkEnabled,
@@ -729,6 +780,106 @@ public record GeneratorConfig(
         cpuWatts,
         gpuWatts,
         routing);
+  }
+
+  /** The same configuration with other model names allowed to the {@code openai} backend. */
+  public GeneratorConfig withOpenAiModels(Set<String> models) {
+    return new GeneratorConfig(
+        workers,
+        instanceId,
+        consumerGroup,
+        maxBatchSize,
+        maxBatchWait,
+        requestTimeout,
+        maxAttempts,
+        retryBackoff,
+        maxRetryBackoff,
+        maxPromptCharacters,
+        maxOutputTokens,
+        defaultBackend,
+        echoEnabled,
+        cacheDirectory,
+        keyDirectory,
+        keys,
+        builtinOrder,
+        builtinMinimumCount,
+        djlModelPath,
+        djlDevice,
+        djlMaxBatchSize,
+        djlMaxContextTokens,
+        openAiBaseUrl,
+        openAiApiKey,
+        openAiModel,
+        models,
+        openAiChat,
+        openAiTimeout,
+        watermarkEnabled,
+        watermark,
+        cpuWatts,
+        gpuWatts,
+        routing);
+  }
+
+  /** The same configuration with the {@code echo} backend offered or not. */
+  public GeneratorConfig withEchoEnabled(boolean enabled) {
+    return new GeneratorConfig(
+        workers,
+        instanceId,
+        consumerGroup,
+        maxBatchSize,
+        maxBatchWait,
+        requestTimeout,
+        maxAttempts,
+        retryBackoff,
+        maxRetryBackoff,
+        maxPromptCharacters,
+        maxOutputTokens,
+        defaultBackend,
+        enabled,
+        cacheDirectory,
+        keyDirectory,
+        keys,
+        builtinOrder,
+        builtinMinimumCount,
+        djlModelPath,
+        djlDevice,
+        djlMaxBatchSize,
+        djlMaxContextTokens,
+        openAiBaseUrl,
+        openAiApiKey,
+        openAiModel,
+        openAiModels,
+        openAiChat,
+        openAiTimeout,
+        watermarkEnabled,
+        watermark,
+        cpuWatts,
+        gpuWatts,
+        routing);
+  }
+
+  /**
+   * Whether the {@code openai} backend may send {@code model}: the default model, a listed one, or
+   * any where the list is {@value #ANY_MODEL}.
+   */
+  public boolean openAiModelAllowed(String model) {
+    return model != null
+        && (model.equals(openAiModel)
+            || openAiModels.contains(model)
+            || openAiModels.contains(ANY_MODEL));
+  }
+
+  /** The model names of {@code OPENAI_MODELS} (comma-separated; null or blank for none). */
+  private static Set<String> modelList(String value) {
+    Set<String> names = new TreeSet<>();
+    if (value != null) {
+      for (String name : value.split(",")) {
+        if (!name.strip().isEmpty()) {
+          names.add(name.strip());
+        }
+      }
+    }
+    return names;
   }
 
   /** The keys to use: the explicit ones, else the environment-or-directory resolution. */
@@ -762,6 +913,8 @@ public record GeneratorConfig(
         + maxOutputTokens
         + ", defaultBackend="
         + defaultBackend
+        + ", echoEnabled="
+        + echoEnabled
         + ", cacheDirectory="
         + cacheDirectory
         + ", keyDirectory="
@@ -786,6 +939,8 @@ public record GeneratorConfig(
         + (openAiApiKey == null ? "none" : "<redacted>")
         + ", openAiModel="
         + openAiModel
+        + ", openAiModels="
+        + new TreeSet<>(openAiModels)
         + ", openAiChat="
         + openAiChat
         + ", openAiTimeout="
@@ -817,6 +972,7 @@ public record GeneratorConfig(
     public static final String MAX_PROMPT_CHARS = PREFIX + "MAX_PROMPT_CHARS";
     public static final String MAX_OUTPUT_TOKENS = PREFIX + "MAX_OUTPUT_TOKENS";
     public static final String DEFAULT_BACKEND = PREFIX + "DEFAULT_BACKEND";
+    public static final String ECHO_ENABLED = PREFIX + "ECHO_ENABLED";
     public static final String CACHE_DIR = PREFIX + "CACHE_DIR";
     public static final String KEY_DIR = PREFIX + "KEY_DIR";
     public static final String BUILTIN_ORDER = PREFIX + "BUILTIN_ORDER";
@@ -828,6 +984,7 @@ public record GeneratorConfig(
     public static final String OPENAI_BASE_URL = PREFIX + "OPENAI_BASE_URL";
     public static final String OPENAI_API_KEY = PREFIX + "OPENAI_API_KEY";
     public static final String OPENAI_MODEL = PREFIX + "OPENAI_MODEL";
+    public static final String OPENAI_MODELS = PREFIX + "OPENAI_MODELS";
     public static final String OPENAI_API = PREFIX + "OPENAI_API";
     public static final String OPENAI_TIMEOUT_MS = PREFIX + "OPENAI_TIMEOUT_MS";
     public static final String WATERMARK_ENABLED = PREFIX + "WATERMARK_ENABLED";
@@ -853,6 +1010,7 @@ public record GeneratorConfig(
             MAX_PROMPT_CHARS,
             MAX_OUTPUT_TOKENS,
             DEFAULT_BACKEND,
+            ECHO_ENABLED,
             CACHE_DIR,
             KEY_DIR,
             BUILTIN_ORDER,
@@ -864,6 +1022,7 @@ public record GeneratorConfig(
             OPENAI_BASE_URL,
             OPENAI_API_KEY,
             OPENAI_MODEL,
+            OPENAI_MODELS,
             OPENAI_API,
             OPENAI_TIMEOUT_MS,
             WATERMARK_ENABLED,

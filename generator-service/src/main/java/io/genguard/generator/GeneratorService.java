@@ -71,6 +71,13 @@ public final class GeneratorService implements AutoCloseable {
   private final GeneratorMetrics metrics;
   private final Clock clock;
   private final Duration closeTimeout;
+
+  /**
+   * Why this pool cannot serve what it is meant to whatever it does (a backend it answers alone, or
+   * the DJL backend of a GPU pool, is not configured), or empty.
+   */
+  private final Optional<String> misconfigured;
+
   private final List<GenerationWorker> workers = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private boolean started;
@@ -135,6 +142,20 @@ public final class GeneratorService implements AutoCloseable {
     this.metrics = new GeneratorMetrics(registry);
     metrics.workersConfigured(config.workers());
     backends.all().forEach(metrics::backendReadiness);
+    List<String> missing = Backends.expectedButNotConfigured(config, backends);
+    missing.forEach(metrics::backendNotConfigured);
+    this.misconfigured =
+        missing.isEmpty()
+            ? Optional.empty()
+            : Optional.of(
+                "backend "
+                    + missing.get(0)
+                    + " is not configured on this generator, which is meant to serve it ("
+                    + Backends.whyExpected(config, missing.get(0))
+                    + "); set "
+                    + backends.settingToEnable(missing.get(0)).orElseThrow()
+                    + " and restart it");
+    misconfigured.ifPresent(reason -> LOG.error("Generator misconfigured: {}", reason));
     this.processor =
         new BatchProcessor(
             config,
@@ -209,6 +230,9 @@ public final class GeneratorService implements AutoCloseable {
    * not load, not the error (the log has it): the readiness endpoint shows this text.
    */
   public Optional<String> whyNotWarmedUp() {
+    if (misconfigured.isPresent()) {
+      return misconfigured;
+    }
     WarmUpOnce current;
     synchronized (this) {
       current = warmUp;
@@ -465,6 +489,33 @@ public final class GeneratorService implements AutoCloseable {
   static final class Backends {
     private Backends() {}
 
+    /**
+     * The backends this pool is meant to serve but that are not configured: those it answers alone
+     * ({@code ONLY_BACKENDS}), and djl where {@code DJL_DEVICE} is gpu. Before the forty-first
+     * session such a pool started as if nothing were wrong and answered every request it took
+     * {@code unknown_backend}, which no alert counts.
+     */
+    static List<String> expectedButNotConfigured(GeneratorConfig config, BackendRegistry backends) {
+      List<String> missing = new ArrayList<>();
+      for (String name : PoolRouting.KNOWN_BACKENDS) {
+        if (!whyExpected(config, name).isEmpty() && backends.settingToEnable(name).isPresent()) {
+          missing.add(name);
+        }
+      }
+      return missing;
+    }
+
+    /** Why this pool is meant to serve backend {@code name}, or an empty string. */
+    static String whyExpected(GeneratorConfig config, String name) {
+      if (config.routing().onlyBackends().contains(name)) {
+        return "it answers only " + new java.util.TreeSet<>(config.routing().onlyBackends());
+      }
+      if (name.equals(GeneratorConfig.BACKEND_DJL) && config.djlDevice().equals("gpu")) {
+        return GeneratorConfig.Keys.DJL_DEVICE + " is gpu";
+      }
+      return "";
+    }
+
     static BackendRegistry create(GeneratorConfig config, ProvenanceKeys keys, Clock clock) {
       List<GenerationBackend> backends = new ArrayList<>();
       Map<String, String> notConfigured = new HashMap<>();
@@ -477,13 +528,19 @@ public final class GeneratorService implements AutoCloseable {
               watermarkKey,
               config.watermark(),
               clock));
-      backends.add(new EchoBackend());
+      if (config.echoEnabled()) {
+        backends.add(new EchoBackend());
+      } else {
+        notConfigured.put(
+            GeneratorConfig.BACKEND_ECHO, GeneratorConfig.Keys.ECHO_ENABLED + "=true");
+      }
       if (config.openAiBaseUrl() != null) {
         backends.add(
             new OpenAiCompatibleBackend(
                 config.openAiBaseUrl(),
                 config.openAiApiKey(),
                 config.openAiModel(),
+                config::openAiModelAllowed,
                 config.openAiChat(),
                 config.openAiTimeout(),
                 clock));

@@ -52,6 +52,67 @@ class GeneratorConfigTest {
     assertThat(config.watermarkEnabled()).isFalse();
   }
 
+  /**
+   * The openai backend sends the default model and the listed ones only; unset, the default model
+   * alone (before the forty-first session, any name a tenant wrote).
+   */
+  @Test
+  void shouldAllowTheOpenAiBackendOnlyTheDefaultAndTheListedModels() {
+    GeneratorConfig unset =
+        GeneratorConfig.fromEnvironment(
+            Map.of("GENGUARD_GENERATOR_OPENAI_MODEL", "llama-3-8b"), dataDir);
+    assertThat(unset.openAiModels()).isEmpty();
+    assertThat(unset.openAiModelAllowed("llama-3-8b")).isTrue();
+    assertThat(unset.openAiModelAllowed("gpt-4-32k")).isFalse();
+    assertThat(unset.openAiModelAllowed(null)).isFalse();
+
+    GeneratorConfig listed =
+        GeneratorConfig.fromEnvironment(
+            Map.of(
+                "GENGUARD_GENERATOR_OPENAI_MODEL", "llama-3-8b",
+                "GENGUARD_GENERATOR_OPENAI_MODELS", " llama-3-70b, ,mistral-7b "),
+            dataDir);
+    assertThat(listed.openAiModels()).containsExactlyInAnyOrder("llama-3-70b", "mistral-7b");
+    assertThat(listed.openAiModelAllowed("llama-3-8b")).as("the default, always").isTrue();
+    assertThat(listed.openAiModelAllowed("mistral-7b")).isTrue();
+    assertThat(listed.openAiModelAllowed("gpt-4-32k")).isFalse();
+    assertThat(listed.toString()).contains("openAiModels=[llama-3-70b, mistral-7b]");
+
+    GeneratorConfig any =
+        GeneratorConfig.fromEnvironment(Map.of("GENGUARD_GENERATOR_OPENAI_MODELS", "*"), dataDir);
+    assertThat(any.openAiModelAllowed("gpt-4-32k")).isTrue();
+
+    assertThatThrownBy(
+            () ->
+                GeneratorConfig.fromEnvironment(
+                    Map.of("GENGUARD_GENERATOR_OPENAI_MODELS", "*,llama-3-70b"), dataDir))
+        .hasMessageContaining("GENGUARD_GENERATOR_OPENAI_MODELS is [*, llama-3-70b]")
+        .hasMessageContaining("* alone (any model) or a list of model names, not both");
+    assertThatThrownBy(
+            () ->
+                GeneratorConfig.fromEnvironment(
+                    Map.of("GENGUARD_GENERATOR_OPENAI_MODELS", "m" + "x".repeat(128)), dataDir))
+        .hasMessageContaining("model names of 1 to 128 characters");
+  }
+
+  @Test
+  void shouldOfferTheEchoBackendUnlessItIsTurnedOff() {
+    assertThat(GeneratorConfig.defaults(dataDir).echoEnabled())
+        .as("the local stack and the demo use it")
+        .isTrue();
+    assertThat(GeneratorConfig.fromEnvironment(Map.of(), dataDir).echoEnabled()).isTrue();
+    assertThat(
+            GeneratorConfig.fromEnvironment(
+                    Map.of("GENGUARD_GENERATOR_ECHO_ENABLED", "false"), dataDir)
+                .echoEnabled())
+        .isFalse();
+    assertThatThrownBy(
+            () ->
+                GeneratorConfig.fromEnvironment(
+                    Map.of("GENGUARD_GENERATOR_ECHO_ENABLED", "no"), dataDir))
+        .hasMessageContaining("GENGUARD_GENERATOR_ECHO_ENABLED is 'no'; it must be true or false");
+  }
+
   @Test
   void shouldLetTheEnvironmentOverrideTheConfigFile() throws Exception {
     Path file = dataDir.resolve("generator.properties");

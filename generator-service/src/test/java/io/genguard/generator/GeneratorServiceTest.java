@@ -3,19 +3,28 @@ package io.genguard.generator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.SamplingParameters;
 import io.genguard.generator.backend.BackendException;
 import io.genguard.generator.backend.BackendOutcome;
 import io.genguard.generator.backend.BackendRequest;
 import io.genguard.generator.backend.FailureCode;
 import io.genguard.generator.backend.GenerationBackend;
 import io.genguard.generator.worker.BackendRegistry;
+import io.genguard.generator.worker.BatchProcessor;
 import io.genguard.generator.worker.GeneratorMetrics;
+import io.genguard.generator.worker.OutputAssembler;
+import io.genguard.provenance.ProvenanceKeys;
+import io.genguard.provenance.manifest.ManifestSigner;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -59,6 +68,126 @@ class GeneratorServiceTest {
             config, Map.of("bootstrap.servers", "localhost:9092"), new SimpleMeterRegistry())) {
       assertThat(service.backendNames()).containsExactly("builtin", "echo", "openai", "djl");
       assertThat(service.runningWorkers()).isZero();
+    }
+  }
+
+  @Test
+  void shouldGiveTheOpenAiBackendTheConfiguredModelsOnly() {
+    GeneratorConfig config =
+        GeneratorConfig.defaults(dataDir)
+            .withOpenAi(
+                URI.create("http://localhost:8000"), null, "llama", false, Duration.ofSeconds(5))
+            .withOpenAiModels(Set.of("llama-70b"));
+
+    BackendRegistry backends =
+        GeneratorService.Backends.create(config, ProvenanceKeys.ephemeral(), Clock.systemUTC());
+
+    GenerationBackend openai = backends.find("openai").orElseThrow();
+    assertThat(openai.serves("llama")).isTrue();
+    assertThat(openai.serves("llama-70b")).isTrue();
+    assertThat(openai.serves("gpt-4-32k")).as("not on GENGUARD_GENERATOR_OPENAI_MODELS").isFalse();
+  }
+
+  /** Echo signs whatever a tenant sends; a production deployment can turn it off. */
+  @Test
+  void shouldAnswerEchoRequestsUnknownBackendWhenEchoIsTurnedOff() {
+    GeneratorConfig config = GeneratorConfig.defaults(dataDir).withEchoEnabled(false);
+    BackendRegistry backends =
+        GeneratorService.Backends.create(config, ProvenanceKeys.ephemeral(), Clock.systemUTC());
+    assertThat(backends.names()).containsExactly("builtin");
+    BatchProcessor processor =
+        new BatchProcessor(
+            config,
+            backends,
+            new OutputAssembler(new ManifestSigner(ProvenanceKeys.ephemeral().signing()), 65, 300),
+            new GeneratorMetrics(new SimpleMeterRegistry()),
+            Clock.systemUTC(),
+            duration -> {});
+    GenerationRequest request =
+        GenerationRequest.newBuilder()
+            .setEventId("evt-echo")
+            .setRequestId("r-echo")
+            .setTenantId("tenant-1")
+            .setPrompt("text to publish under the platform's signature")
+            .setBackend("echo")
+            .setModel(null)
+            .setParameters(
+                SamplingParameters.newBuilder()
+                    .setMaxTokens(16)
+                    .setTemperature(0.8)
+                    .setTopK(0)
+                    .setTopP(1.0)
+                    .setSeed(null)
+                    .build())
+            .setAttributes(Map.of())
+            .setSubmittedAt(Instant.now())
+            .build();
+
+    BatchProcessor.Result result = processor.process(List.of(request)).get(0);
+
+    assertThat(result.succeeded()).isFalse();
+    assertThat(result.failure().getCode()).isEqualTo("unknown_backend");
+    assertThat(result.failure().getReason())
+        .contains("backend 'echo' is not available")
+        .contains("GENGUARD_GENERATOR_ECHO_ENABLED=true");
+    assertThat(
+            GeneratorService.Backends.create(
+                    GeneratorConfig.defaults(dataDir),
+                    ProvenanceKeys.ephemeral(),
+                    Clock.systemUTC())
+                .names())
+        .as("on by default: the local stack and the demo use it")
+        .contains("echo");
+  }
+
+  /**
+   * A GPU pool started without DJL_MODEL_PATH answered every request it took unknown_backend, which
+   * no alert counts, and said it was ready.
+   */
+  @Test
+  void shouldReportAPoolThatAnswersOnlyABackendItDoesNotHaveAsNotReadyAndExportIt() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    GeneratorConfig config =
+        GeneratorConfig.defaults(dataDir).withRouting(PoolRouting.parse("djl", null));
+
+    try (GeneratorService service =
+        new GeneratorService(config, Map.of("bootstrap.servers", "localhost:9092"), registry)) {
+      assertThat(service.whyNotWarmedUp())
+          .hasValueSatisfying(
+              why ->
+                  assertThat(why)
+                      .startsWith("backend djl is not configured on this generator")
+                      .contains("it answers only [djl]")
+                      .contains("set GENGUARD_GENERATOR_DJL_MODEL_PATH and restart it"));
+      assertThat(registry.get(GeneratorMetrics.BACKEND_READY).tag("backend", "djl").gauge().value())
+          .as("GenGuardGeneratorBackendNotReady fires on it")
+          .isZero();
+    }
+    BackendRegistry backends =
+        GeneratorService.Backends.create(config, ProvenanceKeys.ephemeral(), Clock.systemUTC());
+    assertThat(backends.whyNotReady(config.routing().onlyBackends()))
+        .as("so its workers leave the requests in Kafka instead of failing them")
+        .contains(
+            "backend djl: not configured on this generator (set"
+                + " GENGUARD_GENERATOR_DJL_MODEL_PATH)");
+  }
+
+  @Test
+  void shouldReportAGpuDeviceWithoutADjlModelAsNotReady() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    GeneratorConfig config =
+        GeneratorConfig.fromEnvironment(Map.of("GENGUARD_GENERATOR_DJL_DEVICE", "gpu"), dataDir);
+
+    try (GeneratorService service =
+        new GeneratorService(config, Map.of("bootstrap.servers", "localhost:9092"), registry)) {
+      assertThat(service.whyNotWarmedUp())
+          .hasValueSatisfying(
+              why ->
+                  assertThat(why)
+                      .contains("backend djl is not configured")
+                      .contains("GENGUARD_GENERATOR_DJL_DEVICE is gpu"));
+      assertThat(registry.get(GeneratorMetrics.BACKEND_READY).tag("backend", "djl").gauge().value())
+          .isZero();
     }
   }
 

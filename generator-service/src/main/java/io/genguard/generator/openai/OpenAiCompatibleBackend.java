@@ -40,6 +40,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,6 +136,10 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
   private final URI endpoint;
   private final String apiKey;
   private final String defaultModel;
+
+  /** Which model names requests may ask for ({@link #serves}). */
+  private final Predicate<String> allowedModels;
+
   private final boolean chat;
   private final Duration timeout;
   private final Clock clock;
@@ -165,7 +170,23 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
       boolean chat,
       Duration timeout,
       Clock clock) {
+    this(baseUrl, apiKey, defaultModel, defaultModel::equals, chat, timeout, clock);
+  }
+
+  /**
+   * @param allowedModels the model names requests may ask for ({@code
+   *     GeneratorConfig#openAiModelAllowed}); a request for another is refused before any call
+   */
+  public OpenAiCompatibleBackend(
+      URI baseUrl,
+      String apiKey,
+      String defaultModel,
+      Predicate<String> allowedModels,
+      boolean chat,
+      Duration timeout,
+      Clock clock) {
     this.baseUrl = baseUrl;
+    this.allowedModels = allowedModels;
     this.endpoint = URI.create(baseUrl + (chat ? "/v1/chat/completions" : "/v1/completions"));
     this.apiKey = apiKey;
     this.defaultModel = defaultModel;
@@ -282,10 +303,14 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
     return defaultModel;
   }
 
-  /** Any model name: the server knows what it serves and answers 404 otherwise. */
+  /**
+   * The default model and those the deployment allows ({@code GENGUARD_GENERATOR_OPENAI_MODELS}):
+   * tenants do not choose what the operator pays for or what the server may load. Before the
+   * forty-first session any name was sent, and the server decided.
+   */
   @Override
   public boolean serves(String model) {
-    return model != null && !model.isBlank();
+    return model != null && !model.isBlank() && allowedModels.test(model);
   }
 
   /**
@@ -323,6 +348,20 @@ public final class OpenAiCompatibleBackend implements GenerationBackend {
   }
 
   private CompletableFuture<BackendOutcome> call(BackendRequest request) {
+    if (!serves(request.model())) {
+      // The request validator refuses such a request first; this keeps any other caller from
+      // sending a model the deployment does not allow.
+      return CompletableFuture.completedFuture(
+          failed(
+              BackendException.permanent(
+                  FailureCode.UNKNOWN_BACKEND,
+                  "model '"
+                      + request.model()
+                      + "' is not allowed on backend '"
+                      + NAME
+                      + "' of this generator",
+                  null)));
+    }
     Duration remaining = Duration.between(clock.instant(), request.deadline());
     if (remaining.isNegative() || remaining.isZero()) {
       return CompletableFuture.completedFuture(

@@ -54,14 +54,20 @@ public final class BackendRegistry implements AutoCloseable {
   }
 
   /**
-   * Why one of the named backends cannot serve now (its model does not load), or empty when all
-   * that are configured can; names of unconfigured backends are passed over (their requests are
-   * answered {@code unknown_backend}). May retry a load that is due ({@link
-   * GenerationBackend#whyNotReady}).
+   * Why one of the named backends cannot serve now (its model does not load, or it is not
+   * configured here), or empty when all can. A pool that answers only these backends holds their
+   * requests in Kafka meanwhile: before the forty-first session unconfigured ones were passed over,
+   * and a GPU pool started without {@code DJL_MODEL_PATH} answered every request it took {@code
+   * unknown_backend}. May retry a load that is due ({@link GenerationBackend#whyNotReady}).
    */
   public Optional<String> whyNotReady(Collection<String> names) {
     for (String name : names) {
       GenerationBackend backend = backends.get(name);
+      String setting = notConfigured.get(name);
+      if (backend == null && setting != null) {
+        return Optional.of(
+            "backend " + name + ": not configured on this generator (set " + setting + ")");
+      }
       if (backend != null) {
         Optional<String> reason = backend.whyNotReady();
         if (reason.isPresent()) {

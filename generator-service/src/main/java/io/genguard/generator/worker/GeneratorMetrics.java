@@ -136,6 +136,17 @@ public final class GeneratorMetrics {
         .increment();
   }
 
+  /**
+   * Registers the readiness of a backend this pool is meant to serve but does not have (a GPU pool
+   * without {@code DJL_MODEL_PATH}): always 0, so GenGuardGeneratorBackendNotReady fires.
+   */
+  public void backendNotConfigured(String backend) {
+    Gauge.builder(BACKEND_READY, () -> 0)
+        .description("1 while the backend can serve, 0 while its model does not load")
+        .tag("backend", backend)
+        .register(registry);
+  }
+
   public void batch(int size) {
     batchSize.record(size);
   }

@@ -235,9 +235,10 @@ public final class RequestValidator {
               + model
               + "' is not served by backend '"
               + backendName
-              + "' (it serves '"
+              + "' on this generator (its default model is '"
               + backend.get().defaultModel()
-              + "'); leave model empty for the default",
+              + "'); leave model empty for the default, or ask the operator which models it"
+              + " allows",
           backendName);
     }
     long seed =

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.generator.GeneratorConfig;
 import io.genguard.generator.backend.BackendException;
 import io.genguard.generator.backend.BackendOutcome;
 import io.genguard.generator.backend.BackendRequest;
@@ -26,12 +27,14 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -161,7 +164,15 @@ class OpenAiCompatibleBackendTest {
 
   @Test
   void shouldReportNotReadyAfterRepeated404sForTheDefaultModelUntilOneSucceeds() {
-    OpenAiCompatibleBackend backend = backend(false);
+    OpenAiCompatibleBackend backend =
+        new OpenAiCompatibleBackend(
+            baseUrl,
+            "sk-test",
+            "llama-3-8b",
+            Set.of("llama-3-8b", "a-model-a-tenant-named")::contains,
+            false,
+            Duration.ofSeconds(5),
+            CLOCK);
     BackendRequest otherModel =
         new BackendRequest(
             "req",
@@ -332,7 +343,7 @@ class OpenAiCompatibleBackendTest {
         new OpenAiCompatibleBackend(
             URI.create("http://127.0.0.1:" + closedPort),
             null,
-            "m",
+            "llama-3-8b",
             false,
             Duration.ofSeconds(2),
             CLOCK);
@@ -425,6 +436,97 @@ class OpenAiCompatibleBackendTest {
         .doesNotContain("sk-live")
         .doesNotContain("TOPSEC");
     assertThat(loggedLines()).isNotEmpty().noneMatch(line -> line.contains("TOPSEC"));
+  }
+
+  /**
+   * A tenant may ask only for the models the deployment allows (the default and {@code
+   * GENGUARD_GENERATOR_OPENAI_MODELS}); any other name fails {@code unknown_backend} before a call
+   * (before the forty-first session every name was sent to the server).
+   */
+  @Test
+  void shouldRefuseAModelTheDeploymentDoesNotAllowWithoutCallingTheServer() {
+    GeneratorConfig config =
+        GeneratorConfig.defaults(Path.of("target", "unused-data-dir"))
+            .withOpenAi(baseUrl, "sk-test", "llama-3-8b", false, Duration.ofSeconds(5))
+            .withOpenAiModels(Set.of("llama-3-70b"));
+    OpenAiCompatibleBackend backend =
+        new OpenAiCompatibleBackend(
+            baseUrl,
+            "sk-test",
+            config.openAiModel(),
+            config::openAiModelAllowed,
+            false,
+            Duration.ofSeconds(5),
+            CLOCK);
+    BatchProcessor processor = OpenAiProcessorFixture.processor(backend, new ArrayList<>());
+    GenerationRequest expensive =
+        OpenAiProcessorFixture.request("r-expensive", "Tell me about the Council");
+    expensive.setModel("gpt-4-32k");
+    GenerationRequest listed =
+        OpenAiProcessorFixture.request("r-listed", "Tell me about the Council");
+    listed.setModel("llama-3-70b");
+    GenerationRequest unnamed =
+        OpenAiProcessorFixture.request("r-default", "Tell me about the Council");
+
+    List<BatchProcessor.Result> results = processor.process(List.of(expensive, listed, unnamed));
+
+    assertThat(results.get(0).succeeded()).isFalse();
+    assertThat(results.get(0).failure().getCode()).isEqualTo("unknown_backend");
+    assertThat(results.get(0).failure().getReason())
+        .contains("model 'gpt-4-32k' is not served by backend 'openai'")
+        .contains("its default model is 'llama-3-8b'");
+    assertThat(results.get(1).succeeded()).isTrue();
+    assertThat(results.get(2).succeeded()).isTrue();
+    assertThat(bodies)
+        .as("the refused model never reached the server")
+        .extracting(body -> body.path("model").asText())
+        .containsExactlyInAnyOrder("llama-3-70b", "llama-3-8b");
+    // A caller that skips the validator cannot send it either.
+    BackendException direct =
+        failure(
+            backend,
+            new BackendRequest(
+                "req",
+                "Tell me about the Council",
+                "gpt-4-32k",
+                new SamplingSettings(8, 0.7, 40, 0.9, 1),
+                Instant.now().plusSeconds(30)));
+    assertThat(direct.code()).isEqualTo(FailureCode.UNKNOWN_BACKEND);
+    assertThat(bodies).hasSize(2);
+  }
+
+  @Test
+  void shouldSendOnlyTheDefaultModelWhereNoOtherIsAllowedAndAnyWithTheWildcard() {
+    GeneratorConfig unset =
+        GeneratorConfig.defaults(Path.of("target", "unused-data-dir"))
+            .withOpenAi(baseUrl, null, "llama-3-8b", false, Duration.ofSeconds(5));
+    OpenAiCompatibleBackend strict =
+        new OpenAiCompatibleBackend(
+            baseUrl,
+            null,
+            "llama-3-8b",
+            unset::openAiModelAllowed,
+            false,
+            Duration.ofSeconds(5),
+            CLOCK);
+    assertThat(strict.serves("llama-3-8b")).isTrue();
+    assertThat(strict.serves("llama-3-70b")).isFalse();
+    assertThat(backend(false).serves("llama-3-70b"))
+        .as("the plain constructor allows the default model only")
+        .isFalse();
+
+    GeneratorConfig any = unset.withOpenAiModels(Set.of(GeneratorConfig.ANY_MODEL));
+    OpenAiCompatibleBackend open =
+        new OpenAiCompatibleBackend(
+            baseUrl,
+            null,
+            "llama-3-8b",
+            any::openAiModelAllowed,
+            false,
+            Duration.ofSeconds(5),
+            CLOCK);
+    assertThat(open.serves("llama-3-70b")).isTrue();
+    assertThat(open.serves(" ")).isFalse();
   }
 
   @Test
@@ -548,7 +650,8 @@ class OpenAiCompatibleBackendTest {
     URI nowhere = URI.create("http://127.0.0.1:" + closedPort);
     BackendException unreachable =
         failure(
-            new OpenAiCompatibleBackend(nowhere, null, "m", false, Duration.ofSeconds(2), CLOCK),
+            new OpenAiCompatibleBackend(
+                nowhere, null, "llama-3-8b", false, Duration.ofSeconds(2), CLOCK),
             request("anything", 8, 1));
     BackendException serverError = failure(backend(false), request("address-in-error", 8, 1));
 

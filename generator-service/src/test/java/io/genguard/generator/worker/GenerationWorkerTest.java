@@ -101,15 +101,17 @@ class GenerationWorkerTest {
 
   @Test
   void shouldDeadLetterARecordItCannotDecodeEvenInAPoolThatAnswersOnlySomeBackends() {
-    // A newer producer's djl request, which the main pool (a newer build) decodes only to leave it
-    // to this GPU pool: were it left here too, no pool would answer or dead-letter it.
-    routing = PoolRouting.parse("djl", null);
-    GenerationRequest djl = request("r1", "abc");
-    djl.setBackend("djl");
-    byte[] newer = encoded(djl);
+    // A newer producer's request for the side pool's backend (djl on the GPU pool; here the
+    // scripted one, which this pool has: one without its backend holds everything), which the
+    // main pool (a newer build) decodes only to leave it to this pool: were it left here too, no
+    // pool would answer or dead-letter it.
+    routing = new PoolRouting(Set.of("scripted"), Set.of());
+    byte[] newer = encoded(request("r1", "abc"));
     newer[2] ^= 0x5a; // a writer schema fingerprint this build does not know
+    GenerationRequest other = request("r2", "de");
+    other.setBackend("builtin");
     start(8, producer -> {});
-    deliver(newer, encoded(request("r2", "de")));
+    deliver(newer, encoded(other));
 
     await().atMost(Duration.ofSeconds(5)).until(() -> producer().commitCount() == 1);
 
@@ -121,7 +123,7 @@ class GenerationWorkerTest {
     assertThat(letter.getSourceOffset()).isZero();
     assertThat(letter.getStage())
         .as("sent back, for this pool alone")
-        .isEqualTo("generator-only-djl");
+        .isEqualTo("generator-only-scripted");
     assertThat(letter.getReason()).contains("Unknown writer schema for GenerationRequest");
     assertThat(letter.getEventId())
         .as("the main pool's copy, were it to write one, has the same id: recorded once")
@@ -171,6 +173,27 @@ class GenerationWorkerTest {
         .containsEntry(PARTITION, new OffsetAndMetadata(2));
     assertThat(holding.value()).isZero();
     assertThat(consumer.paused()).isEmpty();
+  }
+
+  /**
+   * A GPU pool started without DJL_MODEL_PATH answered every request it took unknown_backend, which
+   * no alert counts: it now leaves them in Kafka like a pool whose model does not load.
+   */
+  @Test
+  void shouldLeaveRequestsInKafkaWhereThePoolAnswersOnlyABackendItDoesNotHave()
+      throws InterruptedException {
+    routing = PoolRouting.parse("djl", null);
+    GenerationRequest djl = request("r1", "abc");
+    djl.setBackend("djl");
+    start(8, producer -> {});
+    deliver(encoded(djl));
+
+    Gauge holding = registry.find(GeneratorMetrics.HOLDING).tag("worker", "test-0").gauge();
+    await().atMost(Duration.ofSeconds(5)).until(() -> holding.value() == 1.0);
+    Thread.sleep(300);
+    assertThat(producer().history()).as("no unknown_backend failure").isEmpty();
+    assertThat(producer().consumerGroupOffsetsHistory()).isEmpty();
+    assertThat(thread.isAlive()).isTrue();
   }
 
   @Test

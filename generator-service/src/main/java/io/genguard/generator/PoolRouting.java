@@ -39,7 +39,7 @@ public record PoolRouting(Set<String> onlyBackends, Set<String> leftBackends) {
   public static final List<String> KNOWN_BACKENDS =
       List.of(
           GeneratorConfig.BACKEND_BUILTIN,
-          "echo",
+          GeneratorConfig.BACKEND_ECHO,
           GeneratorConfig.BACKEND_OPENAI,
           GeneratorConfig.BACKEND_DJL);
 

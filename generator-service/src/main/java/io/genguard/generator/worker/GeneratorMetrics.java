@@ -144,6 +144,7 @@ public final class GeneratorMetrics {
     Gauge.builder(BACKEND_READY, () -> 0)
         .description("1 while the backend can serve, 0 while its model does not load")
         .tag("backend", backend)
+        .strongReference(true)
         .register(registry);
   }
 

@@ -300,7 +300,8 @@ public final class GenerationWorker implements Runnable {
       holdingGauge.set(1);
       LOG.error(
           "Worker {} leaves its requests in Kafka until its backends can serve ({}); it reads"
-              + " again once the model loads",
+              + " again once they can (a model that loads late, or after the restart the reason"
+              + " asks for)",
           name,
           reason.get());
       rewind(List.of());

@@ -36,7 +36,7 @@ public final class CampaignResolver {
   /** Longest prompt the API accepts (RequestSubmitter.SubmissionLimits.defaults()). */
   static final int MAX_PROMPT_CHARS = 8_000;
 
-  static final int MAX_GROUP_NAME = 64;
+  static final int MAX_GROUP_NAME = CampaignAttributes.MAX_GROUP_NAME;
 
   private final Supplier<Path> dataDirectory;
 
@@ -331,6 +331,11 @@ public final class CampaignResolver {
             origin,
             "groups[" + i + "]",
             "a group name must be 1-" + MAX_GROUP_NAME + " characters");
+      }
+      String problem = CampaignAttributes.groupProblem(name);
+      if (problem != null) {
+        // The bias job would not count such a group's verdicts.
+        throw new InvalidCampaignException(origin, "groups[" + i + "]", problem);
       }
       // Stripped as well as lower-cased: "A" and "A " would be two groups that read the same.
       if (!seen.add(name.strip().toLowerCase(Locale.ROOT))) {

@@ -10,6 +10,7 @@ import io.genguard.settings.KnownSettings;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -42,7 +43,9 @@ import org.slf4j.LoggerFactory;
  * {@value LateLiveVerdicts#LATE_LIVE_VERDICTS} and logged ({@link LateLiveVerdicts}).
  *
  * <p>Exactly once: offsets are part of each checkpoint and the Kafka sink commits its transaction
- * when the checkpoint completes; metric ids are deterministic; alerts are upserted by id.
+ * when the checkpoint completes; metric ids are deterministic; alerts are upserted by id, once
+ * their checkpoint completes, and wait in the checkpoints while the alert database is down ({@link
+ * LiveAlertWriter}).
  */
 public final class BiasAggregationJob {
   private static final Logger LOG = LoggerFactory.getLogger(BiasAggregationJob.class);
@@ -69,11 +72,13 @@ public final class BiasAggregationJob {
       BiasJobConfig config) {
     TypeInformation<KafkaMessage> messages = TypeInformation.of(KafkaMessage.class);
     // Event time is the decision time, with watermarks per Kafka partition (the source's is the
-    // smallest of its partitions'), so a partition read ahead of another makes nothing late.
+    // smallest of its partitions'), so a partition read ahead of another makes nothing late; a
+    // decision time further ahead of the wall clock than the bound counts as the bound.
     SingleOutputStreamOperator<VerdictFacts> verdicts =
         env.fromSource(
                 source,
-                new DecisionTimeWatermarks(config.outOfOrderness(), config.idleAdvance()),
+                new DecisionTimeWatermarks(
+                    config.outOfOrderness(), config.idleAdvance(), config.maxClockAhead()),
                 "moderation.verdicts source",
                 messages)
             .uid("verdicts-source")
@@ -90,6 +95,12 @@ public final class BiasAggregationJob {
             .filter(verdict -> verdict.campaignId != null && verdict.campaignGroup != null)
             .name("campaign verdicts")
             .uid("campaign-verdicts")
+            // A group or sample a campaign cannot have, or a group past the campaign's bound, is
+            // rejected (counted), so a tenant's requests cannot grow campaign state without end.
+            .keyBy(CampaignAdmission::key)
+            .process(new CampaignAdmission(config.campaignMaxGroups()))
+            .name("campaign admission")
+            .uid("campaign-admission")
             .keyBy(CampaignGroupAggregator::key)
             .transform(
                 "campaign group totals",
@@ -143,7 +154,14 @@ public final class BiasAggregationJob {
                         config.categories())))
             .name("live disparity tests")
             .uid("live-disparity-tests");
-    alerts.sinkTo(alertSink).name("live alerts sink").uid("live-alerts-sink");
+    if (alertSink instanceof JdbcAlertSink database) {
+      // Stored once their checkpoint completes, kept in the checkpoints through a database outage.
+      alerts
+          .transform("live alerts sink", Types.VOID, database.writer(config.alertOutageLimit()))
+          .uid("live-alerts-sink");
+    } else {
+      alerts.sinkTo(alertSink).name("live alerts sink").uid("live-alerts-sink");
+    }
     DataStream<KafkaMessage> alertEvents =
         alerts
             .map(new LiveWindowFunctions.EncodeAlert())

@@ -1,6 +1,7 @@
 package io.genguard.bias.job;
 
 import io.genguard.bias.analysis.AnalysisSettings;
+import io.genguard.bias.campaign.CampaignLimits;
 import io.genguard.bias.statistics.MultipleComparisons.Correction;
 import io.genguard.moderation.job.ExactlyOnceKafka;
 import java.io.Serializable;
@@ -24,12 +25,18 @@ import java.util.Map;
  *     publishes on every verdict
  * @param campaignRetention a campaign group is retired (its state cleared, its totals final) once
  *     the job's event time is this far past the latest decision it counted
+ * @param campaignMaxGroups the most groups one campaign of one tenant may have counted; a verdict
+ *     of a further group is rejected ({@link CampaignAdmission})
+ * @param maxClockAhead a verdict decided further than this ahead of the job's wall clock when it is
+ *     read counts as decided at the wall clock plus this ({@link DecisionTimeWatermarks})
  * @param unsafeThreshold a verdict counts as unsafe at or above this unsafe score
  * @param categoryThreshold a verdict counts in a category at or above this category score
  * @param categories the categories counted, in order
  * @param alertAlpha significance level of live alerts, after correction
  * @param alertCorrection the live alerts' multiple-comparison correction
  * @param alertMinGroupSize a group needs this many outputs in a window to be tested
+ * @param alertOutageLimit how long the alert database may fail every insert before the job fails
+ *     ({@link LiveAlertWriter}); until then alerts wait in the job's checkpoints
  * @param alertJdbcUrl where live alerts are written (bias_audit.live_alert); null writes none
  */
 public record BiasJobConfig(
@@ -43,12 +50,15 @@ public record BiasJobConfig(
     Duration idleAdvance,
     Duration campaignEmitInterval,
     Duration campaignRetention,
+    int campaignMaxGroups,
+    Duration maxClockAhead,
     double unsafeThreshold,
     double categoryThreshold,
     List<String> categories,
     double alertAlpha,
     Correction alertCorrection,
     int alertMinGroupSize,
+    Duration alertOutageLimit,
     String alertJdbcUrl,
     String alertJdbcUser,
     String alertJdbcPassword)
@@ -66,7 +76,10 @@ public record BiasJobConfig(
   public static final String IDLE_ADVANCE_MS = "GENGUARD_BIAS_IDLE_ADVANCE_MS";
   public static final String CAMPAIGN_EMIT_MS = "GENGUARD_BIAS_CAMPAIGN_EMIT_MS";
   public static final String CAMPAIGN_RETENTION_HOURS = "GENGUARD_BIAS_CAMPAIGN_RETENTION_HOURS";
+  public static final String CAMPAIGN_MAX_GROUPS = "GENGUARD_BIAS_CAMPAIGN_MAX_GROUPS";
+  public static final String MAX_CLOCK_AHEAD_MS = "GENGUARD_BIAS_MAX_CLOCK_AHEAD_MS";
   public static final String ALERT_MIN_GROUP = "GENGUARD_BIAS_ALERT_MIN_GROUP";
+  public static final String ALERT_OUTAGE_MINUTES = "GENGUARD_BIAS_ALERT_OUTAGE_MINUTES";
   public static final String JDBC_URL = "GENGUARD_BIAS_JDBC_URL";
   public static final String JDBC_USER = "GENGUARD_BIAS_JDBC_USER";
   public static final String JDBC_PASSWORD = "GENGUARD_BIAS_JDBC_PASSWORD";
@@ -82,6 +95,12 @@ public record BiasJobConfig(
 
   /** The longest campaign retention: a year of a campaign group's counted samples in state. */
   public static final Duration MAX_CAMPAIGN_RETENTION = Duration.ofDays(365);
+
+  /** The default of {@value #CAMPAIGN_MAX_GROUPS}. */
+  public static final int DEFAULT_CAMPAIGN_MAX_GROUPS = 1_000;
+
+  /** The longest {@value #MAX_CLOCK_AHEAD_MS}: an hour, well short of the campaign retention. */
+  public static final Duration MAX_MAX_CLOCK_AHEAD = Duration.ofHours(1);
 
   public BiasJobConfig {
     require(
@@ -108,7 +127,20 @@ public record BiasJobConfig(
             + " h, was "
             + campaignRetention.toHours());
     require(
+        campaignMaxGroups >= 2 && campaignMaxGroups <= CampaignLimits.CEILING,
+        CAMPAIGN_MAX_GROUPS,
+        "must be 2-" + CampaignLimits.CEILING + ", was " + campaignMaxGroups);
+    require(
+        !maxClockAhead.isNegative() && maxClockAhead.compareTo(MAX_MAX_CLOCK_AHEAD) <= 0,
+        MAX_CLOCK_AHEAD_MS,
+        "must be 0-" + MAX_MAX_CLOCK_AHEAD.toMillis() + " ms, was " + maxClockAhead.toMillis());
+    require(
         alertMinGroupSize >= 1, ALERT_MIN_GROUP, "must be at least 1, was " + alertMinGroupSize);
+    require(
+        alertOutageLimit.compareTo(Duration.ofMinutes(1)) >= 0
+            && alertOutageLimit.compareTo(Duration.ofDays(1)) <= 0,
+        ALERT_OUTAGE_MINUTES,
+        "must be 1-1440 min, was " + alertOutageLimit.toMinutes());
     categories = List.copyOf(categories);
     require(categories.size() <= 31, "categories", "at most 31 categories fit the flag bits");
   }
@@ -128,12 +160,15 @@ public record BiasJobConfig(
         Duration.ofSeconds(10),
         Duration.ofSeconds(1),
         Duration.ofDays(7),
+        DEFAULT_CAMPAIGN_MAX_GROUPS,
+        Duration.ofMinutes(1),
         analysis.unsafeThreshold(),
         analysis.categoryThreshold(),
         analysis.categories(),
         analysis.alpha(),
         analysis.correction(),
         30,
+        Duration.ofMinutes(60),
         jdbcUrl,
         jdbcUser,
         jdbcPassword);
@@ -162,12 +197,15 @@ public record BiasJobConfig(
         Duration.ofMillis(whole(env, IDLE_ADVANCE_MS, d.idleAdvance().toMillis())),
         Duration.ofMillis(whole(env, CAMPAIGN_EMIT_MS, d.campaignEmitInterval().toMillis())),
         Duration.ofHours(whole(env, CAMPAIGN_RETENTION_HOURS, d.campaignRetention().toHours())),
+        whole(env, CAMPAIGN_MAX_GROUPS, d.campaignMaxGroups()),
+        Duration.ofMillis(whole(env, MAX_CLOCK_AHEAD_MS, d.maxClockAhead().toMillis())),
         analysis.unsafeThreshold(),
         analysis.categoryThreshold(),
         analysis.categories(),
         analysis.alpha(),
         analysis.correction(),
         whole(env, ALERT_MIN_GROUP, d.alertMinGroupSize()),
+        Duration.ofMinutes(whole(env, ALERT_OUTAGE_MINUTES, d.alertOutageLimit().toMinutes())),
         env.getOrDefault(JDBC_URL, jdbcUrl),
         env.getOrDefault(JDBC_USER, jdbcUser),
         env.getOrDefault(JDBC_PASSWORD, jdbcPassword));
@@ -185,12 +223,15 @@ public record BiasJobConfig(
         idleAdvance,
         campaignEmitInterval,
         campaignRetention,
+        campaignMaxGroups,
+        maxClockAhead,
         unsafeThreshold,
         categoryThreshold,
         categories,
         alertAlpha,
         alertCorrection,
         alertMinGroupSize,
+        alertOutageLimit,
         alertJdbcUrl,
         alertJdbcUser,
         alertJdbcPassword);
@@ -209,12 +250,41 @@ public record BiasJobConfig(
         idle,
         emit,
         campaignRetention,
+        campaignMaxGroups,
+        maxClockAhead,
         unsafeThreshold,
         categoryThreshold,
         categories,
         alertAlpha,
         alertCorrection,
         alertMinGroupSize,
+        alertOutageLimit,
+        alertJdbcUrl,
+        alertJdbcUser,
+        alertJdbcPassword);
+  }
+
+  public BiasJobConfig withCampaignMaxGroups(int maxGroups) {
+    return new BiasJobConfig(
+        bootstrapServers,
+        consumerGroup,
+        transactionalIdPrefix,
+        parallelism,
+        checkpointInterval,
+        liveWindow,
+        outOfOrderness,
+        idleAdvance,
+        campaignEmitInterval,
+        campaignRetention,
+        maxGroups,
+        maxClockAhead,
+        unsafeThreshold,
+        categoryThreshold,
+        categories,
+        alertAlpha,
+        alertCorrection,
+        alertMinGroupSize,
+        alertOutageLimit,
         alertJdbcUrl,
         alertJdbcUser,
         alertJdbcPassword);
@@ -232,12 +302,15 @@ public record BiasJobConfig(
         idleAdvance,
         campaignEmitInterval,
         campaignRetention,
+        campaignMaxGroups,
+        maxClockAhead,
         unsafeThreshold,
         categoryThreshold,
         categories,
         alertAlpha,
         alertCorrection,
         size,
+        alertOutageLimit,
         alertJdbcUrl,
         alertJdbcUser,
         alertJdbcPassword);

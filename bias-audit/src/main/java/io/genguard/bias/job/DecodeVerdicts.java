@@ -10,8 +10,10 @@ import io.genguard.moderation.policy.ReasonCodes;
 import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.EventDecodingException;
+import io.genguard.schemas.LogText;
 import io.genguard.schemas.Topics;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +23,8 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Decodes verdicts into {@link VerdictFacts}, applying the unsafe and category thresholds. A
@@ -30,9 +34,15 @@ import org.apache.flink.util.OutputTag;
  * #MAX_FIELD_BYTES}, become dead letters for moderation.verdicts.dlq (stage "bias-aggregation",
  * counted as {@value #DEAD_LETTER_COUNT}); their id depends only on the source position, so if the
  * release gate dead-letters the same record the audit store keeps one.
+ *
+ * <p>A verdict whose record time (its event time, {@link DecisionTimeWatermarks}) is earlier than
+ * its decision time was decided too far ahead of the job's wall clock: its decision time is taken
+ * as the record time, so that campaign totals and their retirement agree with the windows, and it
+ * is counted in {@value #FUTURE_DECISIONS} and logged at most once a minute per subtask.
  */
 public final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictFacts> {
   private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(DecodeVerdicts.class);
 
   /** The stage this job's dead letters name. */
   public static final String STAGE = "bias-aggregation";
@@ -62,6 +72,15 @@ public final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictF
   private transient Counter unscoredVerdicts;
   private transient Counter deadLetterCount;
 
+  /** Verdicts decided further ahead of the job's wall clock than it allows, counted as bounded. */
+  static final String FUTURE_DECISIONS = "future_decisions";
+
+  private static final long LOG_INTERVAL_MS = 60_000;
+
+  private transient Counter futureDecisions;
+  private transient long loggedAt;
+  private transient long unlogged;
+
   /** Verdicts left out of every figure because no model scored their text. */
   static final String UNSCORED_VERDICTS = "unscored_verdicts";
 
@@ -79,6 +98,9 @@ public final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictF
         getRuntimeContext().getMetricGroup().addGroup("genguard").counter(UNSCORED_VERDICTS);
     deadLetterCount =
         getRuntimeContext().getMetricGroup().addGroup("genguard").counter(DEAD_LETTER_COUNT);
+    futureDecisions =
+        getRuntimeContext().getMetricGroup().addGroup("genguard").counter(FUTURE_DECISIONS);
+    loggedAt = Long.MIN_VALUE;
   }
 
   @Override
@@ -111,7 +133,34 @@ public final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictF
       unscoredVerdicts.inc();
       return;
     }
-    out.collect(facts(verdict));
+    VerdictFacts facts = facts(verdict);
+    Long eventTime = context.timestamp();
+    if (eventTime != null && eventTime != Long.MIN_VALUE && facts.decidedAt > eventTime) {
+      aheadOfTheClock(facts, eventTime, context.timerService().currentProcessingTime());
+      facts.decidedAt = eventTime;
+    }
+    out.collect(facts);
+  }
+
+  private void aheadOfTheClock(VerdictFacts facts, long eventTime, long now) {
+    futureDecisions.inc();
+    unlogged++;
+    if (loggedAt != Long.MIN_VALUE && now - loggedAt < LOG_INTERVAL_MS) {
+      return;
+    }
+    LOG.warn(
+        "{} verdict(s) decided further ahead of this job's clock than"
+            + " GENGUARD_BIAS_MAX_CLOCK_AHEAD_MS allows, counted as decided at the bound ({} {} so"
+            + " far); the latest: request {}, decided at {}, counted at {}. Check the moderation"
+            + " hosts' clocks (NTP)",
+        unlogged,
+        FUTURE_DECISIONS,
+        futureDecisions.getCount(),
+        LogText.quoted(facts.requestId),
+        Instant.ofEpochMilli(facts.decidedAt),
+        Instant.ofEpochMilli(eventTime));
+    loggedAt = now;
+    unlogged = 0;
   }
 
   private void deadLetter(KafkaMessage message, Context context, EventDecodingException e) {

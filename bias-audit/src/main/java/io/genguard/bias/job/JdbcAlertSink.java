@@ -1,40 +1,30 @@
 package io.genguard.bias.job;
 
 import io.genguard.bias.persistence.LiveAlert;
-import io.genguard.bias.persistence.LiveAlertRepository;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.List;
-import org.apache.flink.api.connector.sink2.Committer;
-import org.apache.flink.api.connector.sink2.CommitterInitContext;
-import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
-import org.apache.flink.api.connector.sink2.SupportsCommitter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 
 /**
- * Writes live bias alerts to {@code bias_audit.live_alert} once the checkpoint that produced them
- * has completed, as the exactly-once Kafka sink makes them visible on {@code bias.alerts}: the
- * writer hands its alerts to Flink as committables at the checkpoint barrier, and the committer
- * inserts them when the checkpoint is complete (again after a failure, from the checkpoint, which
- * is why the inserts are idempotent on the deterministic alert id). An alert of a checkpoint that
- * failed is never written: the replay decides that window again, and its alert, or none, is the one
- * stored. (Until the thirty-eighth session the writer inserted at the flush before each checkpoint,
- * so a row could outlive a failed checkpoint and disagree with the replay.)
+ * Where live bias alerts are stored: {@code bias_audit.live_alert} of this database. {@link
+ * BiasAggregationJob#buildPipeline} wires it as a {@link LiveAlertWriter}, an operator that stores
+ * an alert once its checkpoint completes and keeps it in its checkpoints through an outage of the
+ * database; it is a {@link Sink} only so that the pipeline takes it where tests give their own
+ * sinks, and has no writer of its own.
+ *
+ * <p>From the thirty-eighth to the fortieth session this was a sink whose committer inserted the
+ * alerts and failed the whole job at the first failed insert.
  */
-final class JdbcAlertSink implements Sink<BiasAlert>, SupportsCommitter<LiveAlert> {
+final class JdbcAlertSink implements Sink<BiasAlert> {
   private static final long serialVersionUID = 1L;
 
   private final String jdbcUrl;
@@ -47,105 +37,18 @@ final class JdbcAlertSink implements Sink<BiasAlert>, SupportsCommitter<LiveAler
     this.password = password;
   }
 
+  /** The operator that stores the alerts, failing the job after {@code outageLimit} of outage. */
+  LiveAlertWriter writer(Duration outageLimit) {
+    return new LiveAlertWriter(jdbcUrl, user, password, outageLimit);
+  }
+
   @Override
   public SinkWriter<BiasAlert> createWriter(WriterInitContext context) {
-    return new Writer();
+    throw new UnsupportedOperationException(
+        "live alerts go to the alert database through LiveAlertWriter (BiasAggregationJob)");
   }
 
-  @Override
-  public Committer<LiveAlert> createCommitter(CommitterInitContext context) {
-    return new AlertCommitter();
-  }
-
-  @Override
-  public SimpleVersionedSerializer<LiveAlert> getCommittableSerializer() {
-    return new AlertSerializer();
-  }
-
-  /** Keeps the alerts of the current checkpoint until its barrier. */
-  static final class Writer implements CommittingSinkWriter<BiasAlert, LiveAlert> {
-    private final List<LiveAlert> pending = new ArrayList<>();
-
-    @Override
-    public void write(BiasAlert alert, Context context) {
-      pending.add(
-          new LiveAlert(
-              alert.alertId,
-              alert.model,
-              Instant.ofEpochMilli(alert.windowStart),
-              Instant.ofEpochMilli(alert.windowEnd),
-              alert.groupsCompared,
-              alert.tests,
-              alert.correction,
-              alert.alpha,
-              alert.findings,
-              Instant.ofEpochMilli(alert.detectedAt)));
-    }
-
-    @Override
-    public void flush(boolean endOfInput) {
-      // Nothing is written before its checkpoint completes; prepareCommit hands the alerts over.
-    }
-
-    @Override
-    public Collection<LiveAlert> prepareCommit() {
-      List<LiveAlert> committables = List.copyOf(pending);
-      pending.clear();
-      return committables;
-    }
-
-    @Override
-    public void close() {}
-  }
-
-  /** Inserts the alerts of completed checkpoints, all of one call in one batch. */
-  final class AlertCommitter implements Committer<LiveAlert> {
-    private Connection connection;
-
-    @Override
-    public void commit(Collection<CommitRequest<LiveAlert>> requests) throws IOException {
-      if (requests.isEmpty()) {
-        return;
-      }
-      List<LiveAlert> alerts = new ArrayList<>(requests.size());
-      requests.forEach(request -> alerts.add(request.getCommittable()));
-      try {
-        if (connection == null || connection.isClosed()) {
-          connection = DriverManager.getConnection(jdbcUrl, user, password);
-        }
-        LiveAlertRepository.insert(connection, alerts);
-      } catch (SQLException e) {
-        closeQuietly();
-        // The job fails over and commits them again from the completed checkpoint.
-        throw new IOException(
-            "Cannot write "
-                + alerts.size()
-                + " live bias alert(s) to "
-                + jdbcUrl
-                + ": "
-                + e.getMessage(),
-            e);
-      }
-    }
-
-    @Override
-    public void close() {
-      closeQuietly();
-    }
-
-    private void closeQuietly() {
-      if (connection != null) {
-        try {
-          connection.close();
-        } catch (SQLException ignored) {
-          // Closing after a failure; the failure itself has been reported.
-        }
-        connection = null;
-      }
-    }
-  }
-
-  /** An alert as it waits in a checkpoint for its commit. */
+  /** An alert as it waits in a checkpoint to be stored (the format of the committer's days). */
   static final class AlertSerializer implements SimpleVersionedSerializer<LiveAlert> {
     @Override
     public int getVersion() {

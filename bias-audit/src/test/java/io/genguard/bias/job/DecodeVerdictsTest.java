@@ -52,7 +52,7 @@ class DecodeVerdictsTest {
             List.of(),
             VerdictFixtures.campaign(campaignId, "control", 0));
 
-    harness.processElement(message(verdict, 41), 0);
+    harness.processElement(message(verdict, 41), DECIDED.toEpochMilli());
 
     assertThat(harness.extractOutputValues()).as("counted in no figure").isEmpty();
     DeadLetter letter = onlyDeadLetter();
@@ -91,9 +91,9 @@ class DecodeVerdictsTest {
     assertThat(DecodeVerdicts.oversizedField(longModel)).isEqualTo("model.name");
     assertThat(DecodeVerdicts.oversizedField(longTenant)).isEqualTo("tenantId");
     assertThat(DecodeVerdicts.oversizedField(longGroup)).isEqualTo("groups[1]");
-    harness.processElement(message(longModel, 1), 0);
-    harness.processElement(message(longTenant, 2), 0);
-    harness.processElement(message(longGroup, 3), 0);
+    harness.processElement(message(longModel, 1), DECIDED.toEpochMilli());
+    harness.processElement(message(longTenant, 2), DECIDED.toEpochMilli());
+    harness.processElement(message(longGroup, 3), DECIDED.toEpochMilli());
 
     assertThat(harness.extractOutputValues()).isEmpty();
     assertThat(harness.getSideOutput(DecodeVerdicts.DEAD_LETTERS)).hasSize(3);
@@ -111,7 +111,7 @@ class DecodeVerdictsTest {
             VerdictFixtures.campaign(campaignId, "control", 3));
 
     assertThat(DecodeVerdicts.oversizedField(verdict)).isNull();
-    harness.processElement(message(verdict, 7), 0);
+    harness.processElement(message(verdict, 7), DECIDED.toEpochMilli());
 
     assertThat(harness.getSideOutput(DecodeVerdicts.DEAD_LETTERS)).isNull();
     assertThat(harness.extractOutputValues())

@@ -1,30 +1,48 @@
 package io.genguard.bias.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.bias.persistence.BiasAuditDatabase;
 import io.genguard.bias.persistence.LiveAlert;
 import io.genguard.bias.persistence.LiveAlertRepository;
 import io.genguard.testsupport.IntegrationInfrastructure;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.apache.flink.api.connector.sink2.Committer;
-import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
-import org.apache.flink.core.io.SimpleVersionedSerializer;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The live-alert sink on real PostgreSQL: an alert reaches {@code bias_audit.live_alert} only when
- * its checkpoint completes (the committer), never at the flush before it, so an alert of a
- * checkpoint that fails is never stored; a commit repeated after a failover stores it once.
+ * The live-alert writer on real PostgreSQL, in Flink's operator test harness: an alert reaches
+ * {@code bias_audit.live_alert} only when its checkpoint completes, so an alert of a checkpoint
+ * that fails is never stored; a restore stores it once. An outage of the database (its port closed,
+ * then opened again through a relay to the real server) keeps the alerts in the operator's
+ * checkpoints, across a restore, until the database answers, and fails the job only once it has
+ * lasted the outage limit.
  */
 class JdbcAlertSinkITCase {
+  private static final Duration OUTAGE_LIMIT = Duration.ofMinutes(10);
+
   private static IntegrationInfrastructure infra;
   private static BiasAuditDatabase database;
   private static String jdbcUrl;
+
+  private final List<OneInputStreamOperatorTestHarness<BiasAlert, Void>> harnesses =
+      new ArrayList<>();
 
   @BeforeAll
   static void servers() {
@@ -38,36 +56,35 @@ class JdbcAlertSinkITCase {
     database.close();
   }
 
-  @Test
-  @SuppressWarnings("unchecked")
-  void shouldStoreAnAlertOnlyOnceItsCheckpointCompletes() throws Exception {
-    JdbcAlertSink sink = new JdbcAlertSink(jdbcUrl, infra.jdbcUser(), infra.jdbcPassword());
-    CommittingSinkWriter<BiasAlert, LiveAlert> writer =
-        (CommittingSinkWriter<BiasAlert, LiveAlert>) sink.createWriter(null);
-    BiasAlert failed = alert("of a checkpoint that fails");
-    BiasAlert kept = alert("of a checkpoint that completes");
-
-    writer.write(failed, null);
-    writer.flush(false);
-    assertThat(stored(failed.alertId)).as("not written at the flush before the barrier").isEmpty();
-    writer.prepareCommit(); // that checkpoint fails: its committables are never committed
-
-    writer.write(kept, null);
-    writer.flush(false);
-    List<LiveAlert> committables = new ArrayList<>(writer.prepareCommit());
-    assertThat(committables).extracting(LiveAlert::alertId).containsExactly(kept.alertId);
-    assertThat(stored(kept.alertId)).as("not yet: its checkpoint has not completed").isEmpty();
-
-    // Through the checkpoint, as Flink keeps committables, then committed; a failover commits the
-    // same committables again.
-    SimpleVersionedSerializer<LiveAlert> serializer = sink.getCommittableSerializer();
-    LiveAlert restored =
-        serializer.deserialize(serializer.getVersion(), serializer.serialize(committables.get(0)));
-    assertThat(restored).isEqualTo(committables.get(0));
-    try (Committer<LiveAlert> committer = sink.createCommitter(null)) {
-      committer.commit(List.of(new Request(restored)));
-      committer.commit(List.of(new Request(restored)));
+  @AfterEach
+  void closeHarnesses() throws Exception {
+    for (var harness : harnesses) {
+      harness.close();
     }
+  }
+
+  @Test
+  void shouldStoreAnAlertOnlyOnceItsCheckpointCompletes() throws Exception {
+    var first = open(jdbcUrl, OUTAGE_LIMIT, null);
+    OperatorSubtaskState before = first.snapshot(0, 0);
+    BiasAlert failed = alert("of a checkpoint that fails");
+    first.processElement(failed, 1);
+    first.snapshot(1, 1);
+    assertThat(stored(failed.alertId)).as("not written at the checkpoint's barrier").isEmpty();
+
+    // Checkpoint 1 fails: the job restarts from checkpoint 0, without the alert.
+    var restarted = open(jdbcUrl, OUTAGE_LIMIT, before);
+    BiasAlert kept = alert("of a checkpoint that completes");
+    restarted.processElement(kept, 2);
+    OperatorSubtaskState checkpoint = restarted.snapshot(2, 2);
+    assertThat(stored(kept.alertId)).as("not yet: its checkpoint has not completed").isEmpty();
+    restarted.notifyOfCompletedCheckpoint(2);
+    assertThat(stored(kept.alertId)).hasSize(1);
+
+    // A failover right after: the restored checkpoint still holds the alert, stored once.
+    var again = open(jdbcUrl, OUTAGE_LIMIT, checkpoint);
+    again.snapshot(3, 3);
+    again.notifyOfCompletedCheckpoint(3);
 
     assertThat(stored(kept.alertId))
         .singleElement()
@@ -80,8 +97,96 @@ class JdbcAlertSinkITCase {
     assertThat(stored(failed.alertId)).isEmpty();
   }
 
+  /**
+   * Before the forty-first session the committer threw at the first failed insert, and the whole
+   * job restarted, again and again while the database was down.
+   */
+  @Test
+  void shouldKeepAlertsThroughADatabaseOutageAndStoreThemWhenItAnswers() throws Exception {
+    URI database = URI.create(jdbcUrl.substring("jdbc:".length()));
+    int port = freePort();
+    String relayedUrl = jdbcUrl.replace(":" + database.getPort() + "/", ":" + port + "/");
+    var harness = open(relayedUrl, OUTAGE_LIMIT, null);
+    BiasAlert alert = alert("raised while the database is down");
+    harness.processElement(alert, 1);
+    harness.snapshot(1, 1);
+    harness.setProcessingTime(1_000);
+    harness.notifyOfCompletedCheckpoint(1); // the database's port is closed: kept, not thrown
+    harness.setProcessingTime(3_000);
+    OperatorSubtaskState checkpoint = harness.snapshot(2, 2);
+    harness.notifyOfCompletedCheckpoint(2);
+    assertThat(writer(harness).awaiting()).isOne();
+
+    // The job restarts meanwhile (for another reason): the checkpoint holds the alert.
+    var restored = open(relayedUrl, OUTAGE_LIMIT, checkpoint);
+    restored.setProcessingTime(5_000);
+    restored.snapshot(3, 3);
+    restored.notifyOfCompletedCheckpoint(3);
+    assertThat(writer(restored).awaiting()).isOne();
+    assertThat(stored(alert.alertId)).isEmpty();
+
+    try (Relay relay = new Relay(port, database.getHost(), database.getPort())) {
+      restored.setProcessingTime(5_500);
+      restored.snapshot(4, 4);
+      restored.notifyOfCompletedCheckpoint(4);
+      assertThat(stored(alert.alertId)).as("within the backoff: not tried yet").isEmpty();
+
+      restored.setProcessingTime(7_000);
+      restored.snapshot(5, 5);
+      restored.notifyOfCompletedCheckpoint(5);
+      assertThat(stored(alert.alertId)).as("the database answers again").hasSize(1);
+      assertThat(writer(restored).awaiting()).isZero();
+      assertThat(relay.connections()).isPositive();
+    }
+  }
+
+  @Test
+  void shouldFailTheJobOnlyOnceTheOutageHasLastedTheLimit() throws Exception {
+    String closedUrl = jdbcUrl.replaceFirst(":\\d+/", ":" + freePort() + "/");
+    var harness = open(closedUrl, Duration.ofMinutes(1), null);
+    harness.processElement(alert("raised while the database is down"), 1);
+    harness.snapshot(1, 1);
+    harness.notifyOfCompletedCheckpoint(1);
+    for (long at = 1_000; at < 60_000; at += 1_000) {
+      harness.setProcessingTime(at);
+      harness.snapshot(at, at);
+      harness.notifyOfCompletedCheckpoint(at);
+    }
+    harness.setProcessingTime(61_000);
+    harness.snapshot(61_000, 61_000);
+
+    assertThatThrownBy(() -> harness.notifyOfCompletedCheckpoint(61_000))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("GENGUARD_BIAS_ALERT_OUTAGE_MINUTES")
+        .hasMessageContaining("1 live bias alert(s) not yet stored");
+  }
+
+  private OneInputStreamOperatorTestHarness<BiasAlert, Void> open(
+      String url, Duration outageLimit, OperatorSubtaskState state) throws Exception {
+    var harness =
+        new OneInputStreamOperatorTestHarness<>(
+            new LiveAlertWriter(url, infra.jdbcUser(), infra.jdbcPassword(), outageLimit));
+    harnesses.add(harness);
+    harness.setProcessingTime(0);
+    if (state != null) {
+      harness.initializeState(state);
+    }
+    harness.open();
+    return harness;
+  }
+
+  private static LiveAlertWriter writer(OneInputStreamOperatorTestHarness<BiasAlert, Void> h) {
+    return (LiveAlertWriter) h.getOneInputOperator();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
   private static List<LiveAlert> stored(String alertId) {
-    return LiveAlertRepository.newest(database.dataSource(), 1_000).stream()
+    return LiveAlertRepository.newest(JdbcAlertSinkITCase.database.dataSource(), 1_000).stream()
         .filter(alert -> alert.alertId().equals(alertId))
         .toList();
   }
@@ -101,39 +206,61 @@ class JdbcAlertSinkITCase {
     return alert;
   }
 
-  /** A commit request as Flink's committer operator hands one over. */
-  private record Request(LiveAlert committable) implements Committer.CommitRequest<LiveAlert> {
-    @Override
-    public LiveAlert getCommittable() {
-      return committable;
+  /** Relays a local port to the real database: the database "comes back" when it opens. */
+  private static final class Relay implements AutoCloseable {
+    private final ServerSocket server;
+    private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    private final Thread acceptor;
+
+    Relay(int port, String host, int targetPort) throws IOException {
+      server = new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
+      acceptor =
+          new Thread(
+              () -> {
+                while (!server.isClosed()) {
+                  try {
+                    Socket client = server.accept();
+                    Socket target = new Socket(host, targetPort);
+                    sockets.add(client);
+                    sockets.add(target);
+                    pump(client.getInputStream(), target.getOutputStream());
+                    pump(target.getInputStream(), client.getOutputStream());
+                  } catch (IOException e) {
+                    return;
+                  }
+                }
+              },
+              "alert-db-relay");
+      acceptor.setDaemon(true);
+      acceptor.start();
+    }
+
+    int connections() {
+      return sockets.size() / 2;
+    }
+
+    private void pump(InputStream in, OutputStream out) {
+      Thread thread =
+          new Thread(
+              () -> {
+                try {
+                  in.transferTo(out);
+                } catch (IOException ignored) {
+                  // a side closed
+                }
+              },
+              "alert-db-relay-pump");
+      thread.setDaemon(true);
+      thread.start();
     }
 
     @Override
-    public int getNumberOfRetries() {
-      return 0;
+    public void close() throws Exception {
+      server.close();
+      for (Socket socket : sockets) {
+        socket.close();
+      }
+      acceptor.join(5_000);
     }
-
-    @Override
-    public void signalFailedWithKnownReason(Throwable t) {
-      throw new AssertionError("commit failed", t);
-    }
-
-    @Override
-    public void signalFailedWithUnknownReason(Throwable t) {
-      throw new AssertionError("commit failed", t);
-    }
-
-    @Override
-    public void retryLater() {
-      throw new AssertionError("commit deferred");
-    }
-
-    @Override
-    public void updateAndRetryLater(LiveAlert committable) {
-      throw new AssertionError("commit deferred");
-    }
-
-    @Override
-    public void signalAlreadyCommitted() {}
   }
 }

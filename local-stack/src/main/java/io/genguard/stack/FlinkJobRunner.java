@@ -72,6 +72,24 @@ final class FlinkJobRunner implements AutoCloseable {
       int prometheusPort,
       BiConsumer<StreamExecutionEnvironment, Configuration> pipeline)
       throws Exception {
+    return start(name, stateDir, slots, prometheusPort, false, pipeline);
+  }
+
+  /**
+   * Builds the job with {@code pipeline} on a local environment and submits it.
+   *
+   * @param ignoreRetiredState whether a snapshot's state of operators the job no longer has is left
+   *     behind ({@code --allowNonRestoredState}) instead of failing the start: only for a job whose
+   *     retired operators' state is also kept elsewhere, and whose other operators' ids a test pins
+   */
+  static FlinkJobRunner start(
+      String name,
+      Path stateDir,
+      int slots,
+      int prometheusPort,
+      boolean ignoreRetiredState,
+      BiConsumer<StreamExecutionEnvironment, Configuration> pipeline)
+      throws Exception {
     Files.createDirectories(stateDir);
     Configuration conf = new Configuration();
     if (prometheusPort > 0) {
@@ -105,12 +123,18 @@ final class FlinkJobRunner implements AutoCloseable {
         path -> {
           LOG.info("{}: resuming from {}", name, path);
           conf.set(StateRecoveryOptions.SAVEPOINT_PATH, path.toUri().toString());
+          conf.set(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE, ignoreRetiredState);
         });
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
     pipeline.accept(env, conf);
     JobClient client = env.executeAsync(name);
     LOG.info("{}: submitted as job {}", name, client.getJobID());
     return new FlinkJobRunner(name, stateDir, client);
+  }
+
+  /** The running job, for tests. */
+  JobClient client() {
+    return client;
   }
 
   /** The newest complete savepoint or retained checkpoint (one with a _metadata file). */

@@ -81,6 +81,13 @@ public final class AuditService implements AutoCloseable {
   public static final String REJECTED_RELEASES_RETRACTED_METRIC =
       "genguard_audit_rejected_releases_retracted";
 
+  /**
+   * Counter of erasure follow-ups that failed (one erased request's late records not erased, or a
+   * whole pass), each tried again by the next pass a minute later (Prometheus adds {@code _total}).
+   */
+  public static final String ERASURE_FOLLOW_UPS_FAILED_METRIC =
+      "genguard_audit_erasure_follow_ups_failed";
+
   /** How long one send to, or read of, the anchor witness topic may take. */
   private static final Duration WITNESS_TIMEOUT = Duration.ofSeconds(10);
 
@@ -582,9 +589,9 @@ public final class AuditService implements AutoCloseable {
   }
 
   /**
-   * Registers the count of submissions refused for their tenant's rate, of expired reviews and of
-   * rejected releases taken down, and the anchor log's and the witness's gauges (when anchoring is
-   * on).
+   * Registers the count of submissions refused for their tenant's rate, of expired reviews, of
+   * rejected releases taken down and of failed erasure follow-ups, and the anchor log's and the
+   * witness's gauges (when anchoring is on).
    */
   public void bindMetrics(MeterRegistry registry) {
     FunctionCounter.builder(REVIEWS_EXPIRED_METRIC, reviews, ReviewQueue::expired)
@@ -599,6 +606,12 @@ public final class AuditService implements AutoCloseable {
         .description(
             "Outputs the release gate released on a late verdict after a reviewer had rejected"
                 + " them, which this service took down as it recorded the release")
+        .register(registry);
+    FunctionCounter.builder(ERASURE_FOLLOW_UPS_FAILED_METRIC, retention, Retention::followUpsFailed)
+        .description(
+            "Erasure follow-ups (records of an erased request that arrived after its erasure) that"
+                + " failed; each is tried again a minute later, and its records keep their content"
+                + " until one succeeds")
         .register(registry);
     FunctionCounter.builder(SUBMISSIONS_REFUSED_METRIC, submitter, RequestSubmitter::refusedForRate)
         .description(

@@ -38,7 +38,10 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Retention: records older than a tenant's retention period lose their content, but not their place
@@ -61,6 +64,8 @@ import javax.sql.DataSource;
  * #stillHeldForReview}).
  */
 public final class Retention {
+  private static final Logger LOG = LoggerFactory.getLogger(Retention.class);
+
   public static final String EVENT_TYPE = "RetentionApplied";
 
   /** The longest retention period, in days (a century). */
@@ -84,6 +89,7 @@ public final class Retention {
   private final int defaultDays;
   private final int batchSize;
   private final KafkaCopies kafkaCopies;
+  private final AtomicLong followUpsFailed = new AtomicLong();
 
   public Retention(DataSource dataSource, Clock clock, int defaultDays) {
     this(dataSource, clock, defaultDays, null);
@@ -826,11 +832,22 @@ public final class Retention {
    * would have found had the audit store read them before the call: submitted before it, read after
    * it. The audit service runs this once a minute, so such a record keeps its content for about
    * that long. Several audit processes may run it at once: the chain lock orders them, and the
-   * later finds nothing and records nothing.
+   * later finds nothing and records nothing. A follow-up that fails (one request's erasure) is
+   * logged and counted ({@link #followUpsFailed}) and does not stop the others; it is tried again
+   * by the next pass. A pass that fails as a whole (its lookups) counts one failure too.
    *
    * @return what each follow-up erased, oldest erasure first
    */
   public List<Erased> eraseLateRecords(Caller caller) throws SQLException {
+    try {
+      return followUps(caller);
+    } catch (SQLException | RuntimeException e) {
+      followUpsFailed.incrementAndGet();
+      throw e;
+    }
+  }
+
+  private List<Erased> followUps(Caller caller) throws SQLException {
     Instant since = clock.instant().minus(FOLLOW);
     List<String> requests = new ArrayList<>();
     List<Instant> erasedAt = new ArrayList<>();
@@ -859,13 +876,13 @@ public final class Retention {
     }
     List<Erased> erased = new ArrayList<>();
     for (int i = 0; i < requests.size(); i++) {
+      // One that fails keeps its records' content, so the next pass finds it again.
       Erased followed =
-          erase(
+          followUp(
               requests.get(i),
               "follow-up of the erasure at " + erasedAt.get(i) + ": records that arrived after it",
-              caller,
-              true);
-      if (followed.tombstoned() > 0) {
+              caller);
+      if (followed != null && followed.tombstoned() > 0) {
         erased.add(followed);
       }
     }
@@ -883,9 +900,13 @@ public final class Retention {
       }
       subjects = subjectsToFollowUp(connection, since, head);
     }
+    // The calls whose follow-up of a request failed keep the head they had checked, so that the
+    // next pass reads those records again (the requests erased meanwhile have lost their content
+    // and are not found twice).
+    List<Long> unchecked = new ArrayList<>();
     for (SubjectFollowUp late : subjects) {
       Erased followed =
-          erase(
+          followUp(
               late.requestId(),
               cut(
                   "follow-up of the erasure by attribute at "
@@ -893,25 +914,55 @@ public final class Retention {
                       + " (a request submitted before it that reached the audit store after"
                       + " it): "
                       + late.reason()),
-              caller,
-              true);
-      if (followed.tombstoned() > 0) {
+              caller);
+      if (followed == null) {
+        unchecked.add(late.erasureId());
+      } else if (followed.tombstoned() > 0) {
         erased.add(followed);
       }
     }
     try (Connection connection = dataSource.getConnection();
         PreparedStatement checked =
             connection.prepareStatement(
-                "update subject_erasure set checked_seq = ? where checked_seq < ?");
+                "update subject_erasure set checked_seq = ? where checked_seq < ?"
+                    + " and erasure_id <> all(?)");
         PreparedStatement expired =
             connection.prepareStatement("delete from subject_erasure where erased_at < ?")) {
       checked.setLong(1, head);
       checked.setLong(2, head);
+      checked.setArray(3, connection.createArrayOf("bigint", unchecked.toArray()));
       checked.executeUpdate();
       expired.setObject(1, utc(since));
       expired.executeUpdate();
     }
     return erased;
+  }
+
+  /**
+   * One follow-up: erases the request's late records ({@link #erase} as a follow-up), or, when that
+   * fails, logs and counts the failure ({@link #followUpsFailed}) and answers null, so that the
+   * pass goes on with the others; the failed one is tried again by the next pass.
+   */
+  private Erased followUp(String requestId, String reason, Caller caller) {
+    try {
+      return erase(requestId, reason, caller, true);
+    } catch (SQLException | RuntimeException e) {
+      followUpsFailed.incrementAndGet();
+      LOG.warn(
+          "The erasure follow-up of request {} failed; the others go on and it is tried again at"
+              + " the next pass: {}",
+          requestId,
+          e.toString());
+      return null;
+    }
+  }
+
+  /**
+   * Follow-ups of an erased request ({@link #eraseLateRecords}) that failed, and passes that failed
+   * before they could try any, since this instance was made: each is tried again by the next pass.
+   */
+  public long followUpsFailed() {
+    return followUpsFailed.get();
   }
 
   /** The call, as every state-changing call is recorded (a {@code requests.erase} action). */
@@ -981,7 +1032,8 @@ public final class Retention {
    * only) before the requests are looked up, so that the follow-up erases the requests submitted
    * before the call that the audit store reads only after it, for {@link #FOLLOW}. Requests whose
    * content retention removed before are no longer found by their attributes, and need nothing
-   * more.
+   * more; nor are requests erased before with nothing left to erase (records of chain version 1,
+   * which keep their content and query rows, are all that is left of them).
    */
   public SubjectErased eraseSubject(
       String tenant, String key, String value, String reason, Caller caller) throws SQLException {
@@ -1020,13 +1072,26 @@ public final class Retention {
                     + " where tenant_id = ? and attributes @> jsonb_build_object(?::text, ?::text)"
                     + " union all select request_id, decided_at from moderation_verdict"
                     + " where tenant_id = ? and attributes @> jsonb_build_object(?::text, ?::text))"
-                    + " found group by request_id order by min(at), request_id limit ?")) {
+                    + " found group by request_id"
+                    // A request erased before is left out when nothing of it is left to erase:
+                    // its records of chain version 1 keep their content and their query rows,
+                    // so it would be found, and erased again with new records, by every call.
+                    + " having not exists (select 1 from request_erasure e"
+                    + " where e.request_id = found.request_id)"
+                    + " or exists (select 1 from audit_log a where a.request_id = found.request_id"
+                    + " and a.payload is not null and a.chain_version >= 2"
+                    + " and a.event_type = any(?))"
+                    + " or exists (select 1 from dead_letter d join audit_log a"
+                    + " on a.event_id = d.event_id where d.source_key = found.request_id"
+                    + " and a.payload is not null and a.chain_version >= 2)"
+                    + " order by min(at), request_id limit ?")) {
       for (int i = 0; i < 3; i++) {
         query.setString(3 * i + 1, tenant);
         query.setString(3 * i + 2, attributeKey);
         query.setString(3 * i + 3, attributeValue);
       }
-      query.setInt(10, MAX_SUBJECT_REQUESTS + 1);
+      query.setArray(10, connection.createArrayOf("text", PIPELINE_EVENTS.toArray()));
+      query.setInt(11, MAX_SUBJECT_REQUESTS + 1);
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
           requestIds.add(rs.getString(1));
@@ -1088,6 +1153,7 @@ public final class Retention {
           found.add(
               new SubjectFollowUp(
                   rs.getString(1),
+                  rs.getLong(2),
                   rs.getObject(3, OffsetDateTime.class).toInstant(),
                   rs.getString(4)));
         }
@@ -1104,7 +1170,8 @@ public final class Retention {
   }
 
   /** A request a subject erasure's follow-up erases, and the call it follows up. */
-  private record SubjectFollowUp(String requestId, Instant erasedAt, String reason) {}
+  private record SubjectFollowUp(
+      String requestId, long erasureId, Instant erasedAt, String reason) {}
 
   private static String sha256(String text) {
     try {

@@ -809,6 +809,155 @@ class RetentionITCase {
   }
 
   @Test
+  void shouldGoOnWithTheOtherFollowUpsWhenOneFailsAndTryItAgainAtTheNextPass() throws Exception {
+    Map<String, String> subject = Map.of("userId", "u-1");
+    // Two erased requests whose output arrives after the erasure, and two requests of an erased
+    // subject that reach the audit store after the call: in each pair the first one's follow-up
+    // fails (PostgreSQL refuses to tombstone its records), and the second must still be erased.
+    AuditWriter before = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
+    List<Scenario> erasedLate = new ArrayList<>();
+    for (String id : List.of("late-a", "late-b")) {
+      Scenario late = Scenario.of(id, "acme", Decision.RELEASE, NOW.minusSeconds(5));
+      erasedLate.add(late);
+      before.write(
+          List.of(
+              AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(late))));
+      retention(0).erase(id, "DSR-2026-500", ADMIN);
+    }
+    retention(0).eraseSubject("acme", "userId", "u-1", "DSR-2026-501", ADMIN);
+    AuditWriter after =
+        new AuditWriter(database.dataSource(), Clock.fixed(NOW.plusSeconds(20), ZoneOffset.UTC));
+    for (Scenario late : erasedLate) {
+      after.write(
+          List.of(
+              AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(late)),
+              AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(late))));
+    }
+    for (String id : List.of("u1-late-a", "u1-late-b")) {
+      after.write(
+          withAttributes(
+              AuditEvents.story(Scenario.of(id, "acme", Decision.RELEASE, NOW.minusSeconds(5))),
+              subject));
+    }
+    execute(
+        "create function fail_follow_up() returns trigger language plpgsql as $$ begin"
+            + " if old.request_id in ('late-a', 'u1-late-a') and new.payload is null then"
+            + " raise exception 'made to fail for %', old.request_id; end if; return new; end $$");
+    execute(
+        "create trigger fail_follow_up before update on audit_log for each row"
+            + " execute function fail_follow_up()");
+    Retention followUp =
+        new Retention(
+            database.dataSource(), Clock.fixed(NOW.plusSeconds(60), ZoneOffset.UTC), 0, 3);
+
+    List<Retention.Erased> followed = followUp.eraseLateRecords(Caller.system("erasure-follow-up"));
+
+    assertThat(followed)
+        .extracting(Retention.Erased::requestId)
+        .containsExactly("late-b", "u1-late-b");
+    assertThat(followUp.followUpsFailed()).as("one of each kind failed").isEqualTo(2);
+    assertThat(lateContent("late-a")).as("its content stays until it succeeds").isEqualTo(2);
+    assertThat(lateContent("u1-late-a")).isEqualTo(4);
+    assertThat(lateContent("late-b")).isZero();
+    assertThat(lateContent("u1-late-b")).isZero();
+
+    // The next pass, with the cause gone, erases the two that failed, and only those.
+    execute("drop trigger fail_follow_up on audit_log");
+    List<Retention.Erased> retried = followUp.eraseLateRecords(Caller.system("erasure-follow-up"));
+
+    assertThat(retried)
+        .extracting(Retention.Erased::requestId)
+        .containsExactly("late-a", "u1-late-a");
+    assertThat(followUp.followUpsFailed()).isEqualTo(2);
+    for (String id : List.of("late-a", "late-b", "u1-late-a", "u1-late-b")) {
+      assertThat(lateContent(id)).as(id).isZero();
+    }
+    assertThat(followUp.eraseLateRecords(Caller.system("erasure-follow-up"))).isEmpty();
+    ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
+    assertThat(verification.valid()).as(verification.summary()).isTrue();
+  }
+
+  /** How many pipeline records of the request still hold their content. */
+  private long lateContent(String requestId) throws Exception {
+    return count(
+        "select count(*) from audit_log where request_id = '"
+            + requestId
+            + "' and payload is not null and event_type in ('GenerationRequest',"
+            + " 'GenerationOutput', 'ModerationVerdict', 'ReleaseGateOutcome')");
+  }
+
+  private void execute(String sql) throws Exception {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute(sql);
+    }
+  }
+
+  @Test
+  void shouldNotFindAnErasedRequestOfChainVersionOneAgainByItsAttribute() throws Exception {
+    AuditWriter writer =
+        new AuditWriter(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC));
+    for (String id : List.of("v1-u1", "v2-u1")) {
+      writer.write(
+          withAttributes(
+              AuditEvents.story(Scenario.of(id, "acme", Decision.RELEASE, RECENTLY)),
+              Map.of("userId", "u-1")));
+    }
+    // As rows written before migration V2 are: their content cannot be removed, and their query
+    // rows (with the attribute) stay.
+    execute(
+        "update audit_log set chain_version = 1, payload_sha256 = null"
+            + " where request_id = 'v1-u1'");
+    Retention retention = retention(0);
+
+    Retention.SubjectErased first =
+        retention.eraseSubject("acme", "userId", "u-1", "DSR-2026-600", ADMIN);
+
+    assertThat(first.erased())
+        .extracting(Retention.Erased::requestId)
+        .containsExactlyInAnyOrder("v1-u1", "v2-u1");
+    Retention.Erased versionOne =
+        first.erased().stream().filter(e -> e.requestId().equals("v1-u1")).findFirst().get();
+    assertThat(versionOne.tombstoned()).isZero();
+    assertThat(versionOne.keptVersionOne()).isEqualTo(4);
+    long head = count("select max(seq) from audit_log");
+    long outbox = count("select count(*) from review_outbox");
+
+    Retention.SubjectErased again =
+        retention.eraseSubject("acme", "userId", "u-1", "DSR-2026-601", ADMIN);
+
+    assertThat(again.erased()).as("nothing left to erase of either").isEmpty();
+    assertThat(count("select max(seq) from audit_log")).as("no new records").isEqualTo(head);
+    assertThat(count("select count(*) from review_outbox")).as("no new notice").isEqualTo(outbox);
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'requests.erase'"
+                    + " and request_id = 'v1-u1'"))
+        .isEqualTo(1);
+
+    // A record of it with content that comes later (a second output, recovered from the dead
+    // letters) makes it found again, and erased.
+    GenerationOutput second =
+        GenerationOutput.newBuilder(
+                AuditEvents.output(Scenario.of("v1-u1", "acme", Decision.RELEASE, RECENTLY)))
+            .setEventId("v1-u1-second-output")
+            .setOutputId("v1-u1-second")
+            .build();
+    new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC))
+        .write(
+            withAttributes(
+                List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), second)),
+                Map.of("userId", "u-1")));
+    assertThat(retention.eraseSubject("acme", "userId", "u-1", "DSR-2026-602", ADMIN).erased())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.requestId()).isEqualTo("v1-u1");
+              assertThat(e.tombstoned()).isEqualTo(1);
+            });
+  }
+
+  @Test
   void shouldEraseByEveryAttributeValueTheSubmitApiAccepts() throws Exception {
     AuditWriter writer =
         new AuditWriter(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC));

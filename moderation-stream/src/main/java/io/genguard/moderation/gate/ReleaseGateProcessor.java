@@ -558,7 +558,11 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     publish(requestId, entry, erased(output, verdict, notice.getCause()));
   }
 
-  /** The outcome of an erased request's output: quarantined, without text or attributes. */
+  /**
+   * The outcome of an erased request's output: quarantined, without text, attributes or the text's
+   * SHA-256 (which would let whoever reads the outcome confirm a guessed text; its record in the
+   * audit chain cannot lose a field once written, only all of its content).
+   */
   private ReleaseGateOutcome erased(
       GenerationOutput output, ModerationVerdict verdict, ErasureCause cause) {
     return ReleaseGateOutcome.newBuilder(
@@ -570,6 +574,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
                 null,
                 List.of(erasedReason(cause))))
         .setText("")
+        .setOutputSha256("")
         .setAttributes(Map.of())
         .build();
   }

@@ -1038,6 +1038,9 @@ class ReleaseGateTopologyTest {
               assertThat(outcome.getBasis()).isEqualTo(GateBasis.ERASURE);
               assertThat(outcome.getOutcome()).isEqualTo(GateOutcome.QUARANTINED);
               assertThat(outcome.getText()).isEmpty();
+              assertThat(outcome.getOutputSha256())
+                  .as("no hash by which a guessed text could be confirmed")
+                  .isEmpty();
               assertThat(outcome.getAttributes()).isEmpty();
               assertThat(outcome.getOutputId()).isEqualTo(output.getOutputId());
               assertThat(outcome.getReasons())
@@ -1072,6 +1075,7 @@ class ReleaseGateTopologyTest {
             outcome -> {
               assertThat(outcome.getBasis()).isEqualTo(GateBasis.ERASURE);
               assertThat(outcome.getText()).isEmpty();
+              assertThat(outcome.getOutputSha256()).isEmpty();
               assertThat(outcome.getVerdictId()).as("no verdict was kept").isEmpty();
             });
     assertThat(pending.isEmpty()).isTrue();

@@ -130,9 +130,12 @@ class AlertRoutingTest {
       }
     }
     Set<String> severities = new TreeSet<>();
-    for (JsonNode group : readYaml("dashboards/prometheus/alerts.yml").path("groups")) {
-      for (JsonNode rule : group.path("rules")) {
-        severities.add(rule.path("labels").path("severity").asText());
+    for (String file :
+        List.of("dashboards/prometheus/alerts.yml", "dashboards/prometheus/alerts-compose.yml")) {
+      for (JsonNode group : readYaml(file).path("groups")) {
+        for (JsonNode rule : group.path("rules")) {
+          severities.add(rule.path("labels").path("severity").asText());
+        }
       }
     }
     assertThat(severities).contains("critical", "warning");

@@ -101,27 +101,23 @@ class DashboardProvisioningTest {
   void shouldGiveEveryAlertASeverityASummaryAndARunbookLink() {
     List<String> problems = new ArrayList<>();
     Set<String> names = new HashSet<>();
-    JsonNode rules =
-        MonitoringQueries.readYaml(RepositoryFiles.root().resolve(MonitoringQueries.ALERT_RULES));
-    for (JsonNode group : rules.path("groups")) {
-      for (JsonNode rule : group.path("rules")) {
-        String alert = rule.path("alert").asText();
-        if (!names.add(alert)) {
-          problems.add(alert + ": defined twice");
-        }
-        if (!Set.of("critical", "warning", "info")
-            .contains(rule.path("labels").path("severity").asText())) {
-          problems.add(alert + ": severity must be critical, warning or info");
-        }
-        if (rule.path("annotations").path("summary").asText().isBlank()) {
-          problems.add(alert + ": needs a summary");
-        }
-        if (!rule.path("annotations")
-            .path("runbook")
-            .asText()
-            .equals("docs/OPERATIONS.md#" + alert.toLowerCase())) {
-          problems.add(alert + ": runbook must be docs/OPERATIONS.md#" + alert.toLowerCase());
-        }
+    for (JsonNode rule : MonitoringQueries.alertRules()) {
+      String alert = rule.path("alert").asText();
+      if (!names.add(alert)) {
+        problems.add(alert + ": defined twice");
+      }
+      if (!Set.of("critical", "warning", "info")
+          .contains(rule.path("labels").path("severity").asText())) {
+        problems.add(alert + ": severity must be critical, warning or info");
+      }
+      if (rule.path("annotations").path("summary").asText().isBlank()) {
+        problems.add(alert + ": needs a summary");
+      }
+      if (!rule.path("annotations")
+          .path("runbook")
+          .asText()
+          .equals("docs/OPERATIONS.md#" + alert.toLowerCase())) {
+        problems.add(alert + ": runbook must be docs/OPERATIONS.md#" + alert.toLowerCase());
       }
     }
     assertThat(names).isNotEmpty();
@@ -131,12 +127,7 @@ class DashboardProvisioningTest {
   @Test
   void shouldExplainEveryAlertInTheRunbookAndNoAlertThatDoesNotExist() throws Exception {
     Set<String> alerts = new java.util.TreeSet<>();
-    JsonNode rules =
-        MonitoringQueries.readYaml(RepositoryFiles.root().resolve(MonitoringQueries.ALERT_RULES));
-    rules
-        .path("groups")
-        .forEach(
-            group -> group.path("rules").forEach(rule -> alerts.add(rule.path("alert").asText())));
+    MonitoringQueries.alertRules().forEach(rule -> alerts.add(rule.path("alert").asText()));
     Set<String> documented = new java.util.TreeSet<>();
     for (String line :
         java.nio.file.Files.readAllLines(RepositoryFiles.resolve("docs/OPERATIONS.md"))) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.genguard.bias.job.BiasAggregationJob;
-import io.genguard.deploy.RepositoryFiles;
 import io.genguard.deploy.promql.PromQlMetricNames;
 import io.genguard.moderation.job.ModerationJob;
 import java.util.ArrayList;
@@ -78,15 +77,11 @@ class FlinkAlertRulesTest {
   }
 
   static JsonNode rule(String alert) {
-    JsonNode rules =
-        MonitoringQueries.readYaml(RepositoryFiles.root().resolve(MonitoringQueries.ALERT_RULES));
-    for (JsonNode group : rules.path("groups")) {
-      for (JsonNode rule : group.path("rules")) {
-        if (rule.path("alert").asText().equals(alert)) {
-          return rule;
-        }
+    for (JsonNode rule : MonitoringQueries.alertRules()) {
+      if (rule.path("alert").asText().equals(alert)) {
+        return rule;
       }
     }
-    throw new AssertionError("alerts.yml has no rule " + alert);
+    throw new AssertionError("no alert rule " + alert);
   }
 }

@@ -23,6 +23,15 @@ final class MonitoringQueries {
   static final Path DASHBOARDS = Path.of("dashboards/grafana/dashboards");
   static final Path ALERT_RULES = Path.of("dashboards/prometheus/alerts.yml");
 
+  /**
+   * The rules of the compose deployment only (they expect its scrape jobs by name): prometheus.yml
+   * loads them besides {@link #ALERT_RULES}, prometheus-embedded.yml does not.
+   */
+  static final Path COMPOSE_ALERT_RULES = Path.of("dashboards/prometheus/alerts-compose.yml");
+
+  /** Every alert rule file, as compose's Prometheus loads them. */
+  static final List<Path> ALERT_RULE_FILES = List.of(ALERT_RULES, COMPOSE_ALERT_RULES);
+
   /** Series Prometheus creates itself; the services do not export them. */
   static final Set<String> PROMETHEUS_BUILT_INS = Set.of("up", "ALERTS", "ALERTS_FOR_STATE");
 
@@ -98,14 +107,31 @@ final class MonitoringQueries {
         }
       }
     }
-    JsonNode rules = readYaml(RepositoryFiles.root().resolve(ALERT_RULES));
-    for (JsonNode group : rules.path("groups")) {
-      for (JsonNode rule : group.path("rules")) {
+    for (Path file : ALERT_RULE_FILES) {
+      for (JsonNode rule : alertRules(file)) {
         queries.add(
-            new Query("alerts.yml: " + rule.path("alert").asText(), rule.path("expr").asText()));
+            new Query(
+                file.getFileName() + ": " + rule.path("alert").asText(),
+                rule.path("expr").asText()));
       }
     }
     return queries;
+  }
+
+  /** The rules of one rule file (a path relative to the repository root), every group's. */
+  static List<JsonNode> alertRules(Path file) {
+    List<JsonNode> rules = new ArrayList<>();
+    for (JsonNode group : readYaml(RepositoryFiles.root().resolve(file)).path("groups")) {
+      group.path("rules").forEach(rules::add);
+    }
+    return rules;
+  }
+
+  /** The rules of every file of {@link #ALERT_RULE_FILES}. */
+  static List<JsonNode> alertRules() {
+    List<JsonNode> rules = new ArrayList<>();
+    ALERT_RULE_FILES.forEach(file -> rules.addAll(alertRules(file)));
+    return rules;
   }
 
   /** Metric name to the places that query it, for the metrics the stack exports. */

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.genguard.deploy.RepositoryFiles;
 import io.genguard.deploy.promql.PromQlMetricNames;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -89,12 +92,89 @@ class ServiceMissingAlertTest {
     assertThat(required).as("every expected job is scraped").containsAll(covered);
   }
 
+  /**
+   * The embedded stack scrapes other jobs (genguard-embedded, flink-embedded) than compose: a rule
+   * that expects a job by name fires for each expected job a configuration does not scrape. So
+   * every job the rules a configuration loads expect by name must be one of its scrape jobs, and
+   * compose loads every rule file.
+   */
+  @Test
+  void shouldLoadOnlyRulesThatExpectJobsTheConfigurationScrapes() {
+    assertThat(ruleFiles(ScrapeConfig.FILE))
+        .as(ScrapeConfig.FILE + " loads every rule file")
+        .containsExactlyInAnyOrderElementsOf(MonitoringQueries.ALERT_RULE_FILES);
+    assertThat(ruleFiles(ScrapeConfig.EMBEDDED_FILE))
+        .as(ScrapeConfig.EMBEDDED_FILE + " loads the shared rules")
+        .contains(MonitoringQueries.ALERT_RULES);
+
+    for (Path config : List.of(ScrapeConfig.FILE, ScrapeConfig.EMBEDDED_FILE)) {
+      Set<String> scraped = new TreeSet<>();
+      for (JsonNode job : readConfig(config).path("scrape_configs")) {
+        scraped.add(job.path("job_name").asText());
+      }
+      List<String> unscraped = new ArrayList<>();
+      for (Path file : ruleFiles(config)) {
+        for (JsonNode rule : MonitoringQueries.alertRules(file)) {
+          for (String job : expectedJobs(rule.path("expr").asText())) {
+            if (!scraped.contains(job)) {
+              unscraped.add(file.getFileName() + ": " + rule.path("alert").asText() + ": " + job);
+            }
+          }
+        }
+      }
+      assertThat(unscraped)
+          .as(config + " loads rules that expect jobs it does not scrape (they would always fire)")
+          .isEmpty();
+    }
+  }
+
+  /** The jobs an expression expects by name. */
+  private static Set<String> expectedJobs(String expression) {
+    Set<String> jobs = new TreeSet<>();
+    for (Pattern pattern : List.of(ABSENT, EXPECTED_JOB)) {
+      Matcher matcher = pattern.matcher(expression);
+      while (matcher.find()) {
+        jobs.add(matcher.group(1));
+      }
+    }
+    return jobs;
+  }
+
+  /**
+   * The rule files a Prometheus configuration loads, relative to the repository root: a relative
+   * entry is relative to the configuration's directory (as Prometheus reads it), an absolute one is
+   * a file docker-compose.yml mounts into the prometheus service.
+   */
+  private static List<Path> ruleFiles(Path config) {
+    Map<String, Path> mounts = new HashMap<>();
+    JsonNode compose = MonitoringQueries.readYaml(RepositoryFiles.resolve("docker-compose.yml"));
+    for (JsonNode volume : compose.path("services").path("prometheus").path("volumes")) {
+      String[] parts = volume.asText().split(":");
+      if (parts.length >= 2 && parts[0].startsWith("./")) {
+        mounts.put(parts[1], Path.of(parts[0].substring(2)));
+      }
+    }
+    List<Path> files = new ArrayList<>();
+    for (JsonNode entry : readConfig(config).path("rule_files")) {
+      String name = entry.asText();
+      if (name.startsWith("/")) {
+        assertThat(mounts).as("docker-compose.yml mounts " + name).containsKey(name);
+        files.add(mounts.get(name));
+      } else {
+        files.add(config.resolveSibling(name).normalize());
+      }
+    }
+    return files;
+  }
+
+  private static JsonNode readConfig(Path config) {
+    return MonitoringQueries.readYaml(RepositoryFiles.root().resolve(config));
+  }
+
   private static List<JsonNode> rules() {
     List<JsonNode> all = new ArrayList<>();
-    JsonNode file =
-        MonitoringQueries.readYaml(RepositoryFiles.root().resolve(MonitoringQueries.ALERT_RULES));
-    for (JsonNode group : file.path("groups")) {
-      group.path("rules").forEach(all::add);
+    for (Path file : ruleFiles(ScrapeConfig.FILE)) {
+      all.addAll(MonitoringQueries.alertRules(file));
     }
     return all;
   }

@@ -71,6 +71,8 @@ public final class ReferencePublisher {
    * @param fromBeginning read from each topic's first record, not where the group stopped
    * @param releasedTopic where releases are read ({@code content.released}, or a mirror of it)
    * @param retractionsTopic where retractions are read ({@code content.retractions}, or a mirror)
+   * @param tenant the only tenant whose releases and retractions are applied (the topics carry
+   *     every tenant's), or null for all
    */
   public record Settings(
       Map<String, Object> kafkaProperties,
@@ -79,7 +81,28 @@ public final class ReferencePublisher {
       boolean once,
       boolean fromBeginning,
       String releasedTopic,
-      String retractionsTopic) {
+      String retractionsTopic,
+      String tenant) {
+    public Settings {
+      if (tenant != null && !TenantIds.isValid(tenant)) {
+        throw new IllegalArgumentException(
+            "tenant '" + tenant + "' is not valid: use " + TenantIds.RULE);
+      }
+    }
+
+    /** The same, applying only {@code tenant}'s records (null: every tenant's). */
+    public Settings onlyTenant(String tenant) {
+      return new Settings(
+          kafkaProperties,
+          directory,
+          group,
+          once,
+          fromBeginning,
+          releasedTopic,
+          retractionsTopic,
+          tenant);
+    }
+
     /** Reading the catalogue's topics. */
     public static Settings of(
         Map<String, Object> kafkaProperties,
@@ -94,7 +117,8 @@ public final class ReferencePublisher {
           once,
           fromBeginning,
           Topics.CONTENT_RELEASED.name(),
-          Topics.CONTENT_RETRACTIONS.name());
+          Topics.CONTENT_RETRACTIONS.name(),
+          null);
     }
   }
 
@@ -103,9 +127,16 @@ public final class ReferencePublisher {
    *
    * @param undecodable releases that did not decode, skipped (a retraction that does not decode
    *     stops the run instead)
+   * @param otherTenants releases and retractions of tenants other than {@link Settings#tenant},
+   *     skipped
    */
   public record Result(
-      long published, long takenDown, long withheldAsRetracted, long undecodable, long unsafeIds) {
+      long published,
+      long takenDown,
+      long withheldAsRetracted,
+      long undecodable,
+      long unsafeIds,
+      long otherTenants) {
     public ObjectNode json() {
       ObjectNode out = JSON.createObjectNode();
       out.put("published", published);
@@ -113,6 +144,7 @@ public final class ReferencePublisher {
       out.put("withheld_as_retracted", withheldAsRetracted);
       out.put("undecodable", undecodable);
       out.put("unsafe_ids", unsafeIds);
+      out.put("other_tenants", otherTenants);
       return out;
     }
   }
@@ -160,6 +192,7 @@ public final class ReferencePublisher {
   private long withheld;
   private long undecodable;
   private long unsafe;
+  private long otherTenants;
 
   public ReferencePublisher(Settings settings) {
     this.settings = settings;
@@ -249,13 +282,13 @@ public final class ReferencePublisher {
               new UndecodableRetractionException(
                   where,
                   stoppedBy,
-                  new Result(published, takenDown, withheld, undecodable, unsafe));
+                  new Result(published, takenDown, withheld, undecodable, unsafe, otherTenants));
           LOG.error("{}", stop.getMessage());
           throw stop;
         }
       }
     }
-    return new Result(published, takenDown, withheld, undecodable, unsafe);
+    return new Result(published, takenDown, withheld, undecodable, unsafe, otherTenants);
   }
 
   /**
@@ -269,6 +302,9 @@ public final class ReferencePublisher {
     String where = record.topic() + "-" + record.partition() + "@" + record.offset();
     if (record.topic().equals(settings.retractionsTopic())) {
       ContentRetraction retraction = Topics.CONTENT_RETRACTIONS.codec().decode(record.value());
+      if (otherTenant(retraction.getTenantId())) {
+        return;
+      }
       Path file = file(retraction.getTenantId(), retraction.getRequestId(), where);
       if (file == null) {
         return;
@@ -287,6 +323,9 @@ public final class ReferencePublisher {
       } catch (EventDecodingException e) {
         undecodable++;
         LOG.warn("Skipped {}: it does not decode ({})", where, e.getMessage());
+        return;
+      }
+      if (otherTenant(released.getTenantId())) {
         return;
       }
       Path file = file(released.getTenantId(), released.getRequestId(), where);
@@ -310,6 +349,15 @@ public final class ReferencePublisher {
           partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       published++;
     }
+  }
+
+  /** Whether a record is another tenant's than the one this run publishes for (counted). */
+  private boolean otherTenant(String tenantId) {
+    if (settings.tenant() == null || settings.tenant().equals(tenantId)) {
+      return false;
+    }
+    otherTenants++;
+    return true;
   }
 
   /** The request's file, or null (counted) when its ids are not safe as names. */

@@ -125,6 +125,58 @@ class ReferencePublisherITCase {
   }
 
   /**
+   * Both topics carry every tenant's records; a publisher for one tenant (--tenant) writes and
+   * takes down only that tenant's outputs and counts the others' as skipped (until the forty-first
+   * session every publisher got every tenant's released text).
+   */
+  @Test
+  void shouldPublishOnlyTheTenantItIsFor() throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    infra.createTopics(1, List.of(releasedTopic, retractionsTopic));
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    ReleaseGateOutcome acme = released("acme-" + run, "acme");
+    ReleaseGateOutcome globex = released("globex-" + run, "globex");
+    ReleaseGateOutcome globexRetracted = released("globex-retracted-" + run, "globex");
+    Properties props = new Properties();
+    props.putAll(infra.kafkaClientProperties());
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+      send(producer, releasedTopic, acme.getRequestId(), encoded(acme));
+      send(producer, releasedTopic, globex.getRequestId(), encoded(globex));
+      send(producer, retractionsTopic, globexRetracted.getRequestId(), retraction(globexRetracted));
+      producer.flush();
+    }
+
+    ReferencePublisher.Result result =
+        new ReferencePublisher(
+                new ReferencePublisher.Settings(
+                        Map.copyOf(infra.kafkaClientProperties()),
+                        dir,
+                        "publisher-it-tenant-" + run,
+                        true,
+                        false,
+                        releasedTopic,
+                        retractionsTopic,
+                        null)
+                    .onlyTenant("acme"))
+            .run();
+
+    assertThat(dir.resolve("acme").resolve(acme.getRequestId() + ".json")).exists();
+    assertThat(dir.resolve("globex")).doesNotExist();
+    assertThat(result.published()).isEqualTo(1);
+    assertThat(result.otherTenants()).isEqualTo(2);
+    assertThat(result.json().path("other_tenants").asLong()).isEqualTo(2);
+    assertThat(dir.resolve(ReferencePublisher.RETRACTED_FILE)).doesNotExist();
+    assertThatThrownBy(
+            () ->
+                ReferencePublisher.Settings.of(Map.of(), dir, "g", true, false)
+                    .onlyTenant("bad tenant"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("tenant 'bad tenant' is not valid");
+  }
+
+  /**
    * A retraction this build cannot decode (a newer GenGuard wrote it: unknown fingerprint) stops
    * the run: skipped and committed past, the output it takes down would stay published. Every run
    * stops there; once the group is moved past it (what a newer build does by reading it), the
@@ -274,7 +326,8 @@ class ReferencePublisherITCase {
             once,
             fromBeginning,
             releasedTopic,
-            retractionsTopic));
+            retractionsTopic,
+            null));
   }
 
   private static ReleaseGateOutcome released(String requestId, String tenant) {

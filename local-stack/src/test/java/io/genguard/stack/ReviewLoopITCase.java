@@ -220,9 +220,10 @@ class ReviewLoopITCase {
           .contains("approved in review " + reviewId)
           .contains("a weather report"); // the ReviewDecision record keeps the note
       // And what was erased: the records' places, both erasures and the notice that told the gate.
+      // Every 2 s: each bundle takes one of the tenant's evidence budget (429 beyond it).
       await()
           .atMost(Duration.ofMinutes(1))
-          .pollInterval(Duration.ofMillis(500))
+          .pollInterval(Duration.ofSeconds(2))
           .until(
               () ->
                   JSON.readTree(get(compliance, "/api/v1/requests/" + erased + "/evidence").body())
@@ -278,7 +279,7 @@ class ReviewLoopITCase {
       // The notice comes back from the topic into the chain, proven with the rest.
       await()
           .atMost(Duration.ofMinutes(1))
-          .pollInterval(Duration.ofMillis(500))
+          .pollInterval(Duration.ofSeconds(2))
           .until(
               () ->
                   JSON.readTree(

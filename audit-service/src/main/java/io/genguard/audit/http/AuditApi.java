@@ -166,6 +166,27 @@ public final class AuditApi implements AutoCloseable {
    */
   private final Semaphore exports;
 
+  /**
+   * Exports running now per tenant (global callers: key ""): each holds at most {@link
+   * #exportShare()} of the slots, so that one tenant's stalled exports do not refuse every other
+   * tenant's.
+   */
+  private final Map<String, Semaphore> tenantExports =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Explanations shown per tenant: each one is recorded in the chain (what was shown to whom), so a
+   * tenant's reviewers looping on an explained request take their own budget, not the chain lock
+   * every tenant's ingestion takes: 30 at once, then one every 2 seconds.
+   */
+  private final TenantBudget explanationBudget;
+
+  /**
+   * Evidence bundles per tenant: each records its issue in the chain and appends a line to the
+   * anchor file (and the witness topic), both kept forever: 30 at once, then one every 10 seconds.
+   */
+  private final TenantBudget evidenceBudget;
+
   private final List<Route> routes = new java.util.ArrayList<>();
 
   /**
@@ -223,6 +244,8 @@ public final class AuditApi implements AutoCloseable {
   public AuditApi(Services services) {
     this.services = services;
     this.exports = new Semaphore(services.limits().maxConcurrentExports());
+    this.explanationBudget = new TenantBudget(30, Duration.ofSeconds(2), services.clock());
+    this.evidenceBudget = new TenantBudget(30, Duration.ofSeconds(10), services.clock());
     this.policyArchive = new PolicyArchive(services.dataSource(), services.clock());
     this.retractions = new Retractions(services.dataSource(), services.clock());
     this.idempotencyKeys = new IdempotencyKeys(services.dataSource(), services.clock());
@@ -990,6 +1013,9 @@ public final class AuditApi implements AutoCloseable {
               + " --explain where the models are");
       return;
     }
+    if (tooOften(ctx, explanationBudget, "explanations")) {
+      return;
+    }
     Map<String, Object> body = services.explanations().explain(requestId, caller(ctx));
     if (body == null) {
       ctx.header("Retry-After", "1");
@@ -1030,6 +1056,9 @@ public final class AuditApi implements AutoCloseable {
                             + requestId
                             + "' that this token may see (it may still be on its way: retry in a"
                             + " moment)"));
+    if (tooOften(ctx, evidenceBudget, "evidence bundles")) {
+      return;
+    }
     if (!evidence.tryAcquire()) {
       ctx.header("Retry-After", "1");
       error(ctx, HttpStatus.TOO_MANY_REQUESTS, "Another evidence bundle is being made; try again");
@@ -1115,7 +1144,27 @@ public final class AuditApi implements AutoCloseable {
     if (!format.equals("csv") && !format.equals("json")) {
       throw new InvalidInputException("format '" + format + "' is not one of csv, json");
     }
+    Caller caller = caller(ctx);
+    Semaphore mine =
+        tenantExports.computeIfAbsent(
+            caller.tenantId() == null ? "" : caller.tenantId(), k -> new Semaphore(exportShare()));
+    if (!mine.tryAcquire()) {
+      ctx.header("Retry-After", "5");
+      error(
+          ctx,
+          HttpStatus.TOO_MANY_REQUESTS,
+          (caller.isGlobal()
+                  ? "Global tokens already run "
+                  : "Tenant '" + caller.tenantId() + "' already runs ")
+              + exportShare()
+              + " of the "
+              + services.limits().maxConcurrentExports()
+              + " exports this service runs at once (GENGUARD_AUDIT_MAX_CONCURRENT_EXPORTS), as"
+              + " many as one tenant may; try again when one has finished");
+      return;
+    }
     if (!exports.tryAcquire()) {
+      mine.release();
       ctx.header("Retry-After", "5");
       error(
           ctx,
@@ -1126,7 +1175,6 @@ public final class AuditApi implements AutoCloseable {
       return;
     }
     try {
-      Caller caller = caller(ctx);
       int max = services.limits().maxExportRows();
       ObjectNode query = mapper.valueToTree(filter);
       // The export is recorded before any row leaves: who exported what.
@@ -1153,7 +1201,44 @@ public final class AuditApi implements AutoCloseable {
       writing.finish(rows, rows >= max);
     } finally {
       exports.release();
+      mine.release();
     }
+  }
+
+  /**
+   * The export slots one tenant (or the global tokens together) may hold at once: all but one,
+   * where there is more than one, so that no tenant holds them all.
+   */
+  private int exportShare() {
+    return Math.max(1, services.limits().maxConcurrentExports() - 1);
+  }
+
+  /**
+   * Takes a call from the caller's tenant's {@code budget}; when it is spent, answers 429 with
+   * Retry-After and returns true.
+   */
+  private boolean tooOften(Context ctx, TenantBudget budget, String what) {
+    Caller caller = caller(ctx);
+    long wait = budget.take(caller);
+    if (wait == 0) {
+      return false;
+    }
+    ctx.header("Retry-After", Long.toString(wait));
+    error(
+        ctx,
+        HttpStatus.TOO_MANY_REQUESTS,
+        (caller.isGlobal() ? "Global tokens have" : "Tenant '" + caller.tenantId() + "' has")
+            + " asked for "
+            + budget.burst()
+            + " "
+            + what
+            + " in a short while, and each is recorded in the audit chain; this service gives each"
+            + " tenant one more every "
+            + budget.every().toSeconds()
+            + " s: try again in "
+            + wait
+            + " s");
+    return true;
   }
 
   private SearchFilter filter(Context ctx) {

@@ -157,7 +157,11 @@ public final class Retention {
     return policies;
   }
 
-  /** Sets a tenant's retention period (audited). */
+  /**
+   * Sets a tenant's retention period (audited). Where the operator set a default period, a
+   * tenant-bound admin may only shorten its tenant's retention: a longer period than the default is
+   * for a global admin to set, as a tenant's submission rate is.
+   */
   public Policy set(String tenant, int days, Caller caller) throws SQLException {
     checkTenant(tenant, caller);
     if (days < 1 || days > MAX_DAYS) {
@@ -167,6 +171,14 @@ public final class Retention {
               + ", was "
               + days
               + " (remove the tenant's policy to fall back to the default)");
+    }
+    if (!caller.isGlobal() && defaultDays > 0 && days > defaultDays) {
+      throw new ForbiddenException(
+          "A tenant's admin may keep its content at most as long as this service's default of "
+              + defaultDays
+              + " days (GENGUARD_AUDIT_RETENTION_DAYS), not "
+              + days
+              + "; a shorter period is yours to set, a longer one a global admin's");
     }
     Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
     Transactions.inTransaction(

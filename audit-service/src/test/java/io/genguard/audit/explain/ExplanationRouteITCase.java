@@ -291,6 +291,75 @@ class ExplanationRouteITCase {
         .anySatisfy(details -> assertThat(details.path("reasons")).isNotEmpty());
   }
 
+  /**
+   * Every explanation shown is recorded in the chain (what was shown to whom), a re-read of one
+   * explained before included; a tenant's reviewer looping on one request takes only that tenant's
+   * budget (30 at once, then one every 2 s): 429 with Retry-After beyond it, and nothing recorded
+   * for a refused call, while another tenant's reviewer is answered. Until the forty-first session
+   * every re-read was answered and recorded, without limit, under the chain lock that every
+   * tenant's ingestion takes.
+   */
+  @Test
+  void shouldAnswerATenantsLoopOfExplanationsWithTooManyRequestsBeyondItsBudget() throws Exception {
+    AtomicInteger computed = new AtomicInteger();
+    VerdictExplanations counting =
+        (verdict, output) -> {
+          computed.incrementAndGet();
+          return new VerdictExplanations.Explanation(
+              VerdictExplanations.Status.EXPLAINED,
+              "counted",
+              List.of(
+                  new VerdictExplanations.ReasonWords(
+                      "category.harassment",
+                      "harassment",
+                      0.9,
+                      List.of(new VerdictExplanations.Word("worthless", 0.2)))));
+        };
+    try (RunningAuditService budget =
+        RunningAuditService.start("explanation_budget_it", Clock.systemUTC(), c -> c, counting)) {
+      Instant now = Instant.now();
+      budget.seed(AuditEvents.story(Scenario.of("loop-acme", "acme", Decision.BLOCK, now)));
+      budget.seed(AuditEvents.story(Scenario.of("loop-globex", "globex", Decision.BLOCK, now)));
+      String looping = budget.token(Role.REVIEWER, "acme", "rita");
+      long started = System.nanoTime();
+      int shown = 0;
+      HttpResponse<String> refused = null;
+      for (int i = 0; i < 300 && refused == null; i++) {
+        HttpResponse<String> response =
+            budget.get("/api/v1/requests/loop-acme/explanation", looping);
+        if (response.statusCode() == 200) {
+          shown++;
+        } else {
+          assertThat(response.statusCode()).as(response.body()).isEqualTo(429);
+          refused = response;
+        }
+      }
+      long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
+
+      assertThat(computed).as("computed once, then shown as recorded").hasValue(1);
+      assertThat(refused).as("a 429 within 300 calls").isNotNull();
+      assertThat(shown).isBetween(30, 30 + (int) (seconds / 2) + 1);
+      assertThat(refused.headers().firstValue("Retry-After"))
+          .hasValueSatisfying(after -> assertThat(Integer.parseInt(after)).isBetween(1, 2));
+      assertThat(JSON.readTree(refused.body()).path("error").asText())
+          .contains("Tenant 'acme'")
+          .contains("explanations");
+      // Each answer was recorded, the refusal was not.
+      assertThat(
+              budget.count(
+                  "select count(*) from api_action where action = 'requests.explain'"
+                      + " and tenant_id = 'acme'"))
+          .isEqualTo(shown);
+
+      // Another tenant's reviewer is not held back.
+      HttpResponse<String> other =
+          budget.get(
+              "/api/v1/requests/loop-globex/explanation",
+              budget.token(Role.REVIEWER, "globex", "greg"));
+      assertThat(other.statusCode()).as(other.body()).isEqualTo(200);
+    }
+  }
+
   /** The newest requests.explain action about the request, as compliance sees it. */
   private static JsonNode shownAction(String requestId) throws Exception {
     String compliance = audit.token(Role.COMPLIANCE, "acme", "cora");

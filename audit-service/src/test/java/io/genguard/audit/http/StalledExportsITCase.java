@@ -31,8 +31,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Exports whose client stops reading (a slow reader, or one holding the connection on purpose) on
  * the whole audit service: they hold no database connection or transaction while they wait, so the
- * pool shared by token checks, every route and the ingestors stays free for other tenants, and no
- * more than the export slots run at once (the others get 429 with Retry-After).
+ * pool shared by token checks, every route and the ingestors stays free for other tenants; no more
+ * than the export slots run at once, and no tenant holds more than all of them but one (the others
+ * get 429 with Retry-After), so another tenant's export still runs.
  */
 class StalledExportsITCase {
   /** The database pool of the test service: GENGUARD_AUDIT_POOL_SIZE 4 and 2 ingestors. */
@@ -44,8 +45,13 @@ class StalledExportsITCase {
   /** 200 outputs of 60 KB: 12 MB of CSV, far more than the sockets' buffers hold. */
   private static final int OUTPUTS = 200;
 
+  /** The slots one tenant may hold: all but one. */
+  private static final int TENANT_SHARE = EXPORT_SLOTS - 1;
+
   private static RunningAuditService audit;
   private static String acmeCompliance;
+  private static String globexCompliance;
+  private static String globalCompliance;
   private static String globexSubmitter;
   private static int port;
 
@@ -69,6 +75,8 @@ class StalledExportsITCase {
     }
     audit.seed(events);
     acmeCompliance = audit.token(Role.COMPLIANCE, "acme", "carl");
+    globexCompliance = audit.token(Role.COMPLIANCE, "globex", "gina");
+    globalCompliance = audit.token(Role.COMPLIANCE, null, "cora");
     globexSubmitter = audit.token(Role.SUBMITTER, "globex", "sam");
     port = URI.create(audit.baseUrl()).getPort();
   }
@@ -88,16 +96,38 @@ class StalledExportsITCase {
   @Test
   void shouldKeepThePoolFreeForOtherTenantsAndRefuseExportsBeyondTheSlotsWhileClientsStall()
       throws Exception {
-    // As many exports as the pool has connections, each from a client that reads nothing past the
-    // answer's head.
+    // Half as many exports as the pool has connections from one tenant, each from a client that
+    // reads nothing past the answer's head: that tenant gets its share of the slots, no more.
     List<String> heads = new ArrayList<>();
-    for (int i = 0; i < POOL_CONNECTIONS; i++) {
-      stalled.add(stalledExport());
+    for (int i = 0; i < POOL_CONNECTIONS / 2; i++) {
+      stalled.add(stalledExport(acmeCompliance));
     }
     for (Socket socket : stalled) {
       heads.add(head(socket));
     }
+    assertThat(heads.stream().filter(head -> head.startsWith("HTTP/1.1 200")))
+        .as(heads.toString())
+        .hasSize(TENANT_SHARE);
+    // Another tenant's export is answered meanwhile (until the forty-first session acme's stalled
+    // exports held every slot, and it was refused).
+    HttpResponse<String> globex = audit.get("/api/v1/outputs/export?format=json", globexCompliance);
+    assertThat(globex.statusCode()).as(globex.body()).isEqualTo(200);
+    HttpResponse<String> acmeAgain =
+        audit.get("/api/v1/outputs/export?format=json", acmeCompliance);
+    assertThat(acmeAgain.statusCode()).isEqualTo(429);
+    assertThat(json(acmeAgain).path("error").asText())
+        .contains("Tenant 'acme' already run")
+        .contains("as many as one tenant may");
 
+    // The rest from a global token (a tenant of its own here): the slots fill, no more run.
+    List<Socket> global = new ArrayList<>();
+    for (int i = 0; i < POOL_CONNECTIONS - POOL_CONNECTIONS / 2; i++) {
+      global.add(stalledExport(globalCompliance));
+    }
+    stalled.addAll(global);
+    for (Socket socket : global) {
+      heads.add(head(socket));
+    }
     assertThat(heads.stream().filter(head -> head.startsWith("HTTP/1.1 200")))
         .as(heads.toString())
         .hasSize(EXPORT_SLOTS);
@@ -127,7 +157,8 @@ class StalledExportsITCase {
     assertThat(me.statusCode()).isEqualTo(200);
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
     assertThat(json(me).path("tenantId").asText()).isEqualTo("globex");
-    HttpResponse<String> another = audit.get("/api/v1/outputs/export?format=json", acmeCompliance);
+    HttpResponse<String> another =
+        audit.get("/api/v1/outputs/export?format=json", globexCompliance);
     assertThat(another.statusCode()).isEqualTo(429);
     assertThat(another.headers().firstValue("Retry-After")).isPresent();
     assertThat(json(another).path("error").asText())
@@ -152,7 +183,7 @@ class StalledExportsITCase {
   }
 
   /** Sends an export request on a socket with a tiny receive buffer and returns it unread. */
-  private static Socket stalledExport() throws IOException {
+  private static Socket stalledExport(String token) throws IOException {
     Socket socket = new Socket();
     socket.setReceiveBufferSize(1024);
     socket.setSoTimeout(30_000);
@@ -161,7 +192,7 @@ class StalledExportsITCase {
     out.write(
         ("GET /api/v1/outputs/export?format=csv HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + "Authorization: Bearer "
-                + acmeCompliance
+                + token
                 + "\r\n\r\n")
             .getBytes(StandardCharsets.US_ASCII));
     out.flush();

@@ -1278,6 +1278,29 @@ class RetentionITCase {
         .hasMessageContaining("default retention must be 0");
   }
 
+  /**
+   * The operator's default period bounds what a tenant's admin sets: shorter or equal is its own
+   * call, longer is a global admin's (until the forty-first session an acme admin could keep acme's
+   * content for a century against a default of 30 days). With no default (keep everything), any
+   * period shortens it.
+   */
+  @Test
+  void shouldLetATenantAdminOnlyShortenTheOperatorsDefault() throws Exception {
+    Caller acmeAdmin = new Caller("t1", "acme admin", Role.ADMIN, "acme");
+    Retention retention = retention(30);
+    assertThatThrownBy(() -> retention.set("acme", 36_500, acmeAdmin))
+        .isInstanceOf(ForbiddenException.class)
+        .hasMessageContaining("default of 30 days (GENGUARD_AUDIT_RETENTION_DAYS), not 36500");
+    assertThatThrownBy(() -> retention.set("acme", 31, acmeAdmin))
+        .isInstanceOf(ForbiddenException.class);
+    assertThat(retention.policies(ADMIN)).isEmpty();
+
+    assertThat(retention.set("acme", 30, acmeAdmin).retentionDays()).isEqualTo(30);
+    assertThat(retention.set("acme", 7, acmeAdmin).retentionDays()).isEqualTo(7);
+    assertThat(retention.set("acme", 3650, ADMIN).retentionDays()).isEqualTo(3650);
+    assertThat(retention(0).set("acme", 36_500, acmeAdmin).retentionDays()).isEqualTo(36_500);
+  }
+
   /** A dead letter of stage "moderation" of the record at {@code offset} of {@code source}. */
   private static IncomingEvent deadLetter(
       Topic<String, ?> source, long offset, String key, byte[] bytes) {

@@ -17,6 +17,8 @@ import picocli.CommandLine.Option;
       "A reference platform: publishes what content.released releases as one JSON file per"
           + " request (DIR/TENANT/REQUEST.json) and removes what content.retractions takes down,"
           + " whichever comes first; goes on where the last run of the same --group stopped.",
+      "Both topics carry every tenant's records: a platform of one tenant passes --tenant (and"
+          + " its own --group), and the others' are skipped.",
       "Prints one JSON object of counts when it stops (--once: when caught up; else on Ctrl-C).",
       "A retraction that does not decode stops it (exit 1, its position in stopped_at), and every"
           + " run stops there until a build that decodes it runs: skipped, the output it takes"
@@ -39,6 +41,14 @@ final class PublishCommand implements Callable<Integer> {
       description = "Consumer group that remembers how far runs got (default ${DEFAULT-VALUE}).")
   String group;
 
+  @Option(
+      names = "--tenant",
+      paramLabel = "TENANT",
+      description =
+          "Publish and take down only this tenant's outputs; other tenants' records are counted"
+              + " (other_tenants) and skipped. Default: every tenant's.")
+  String tenant;
+
   @Option(names = "--once", description = "Stop once caught up with both topics.")
   boolean once;
 
@@ -53,7 +63,8 @@ final class PublishCommand implements Callable<Integer> {
     ReferencePublisher publisher =
         new ReferencePublisher(
             ReferencePublisher.Settings.of(
-                kafka.clientProperties(), out, group, once, fromBeginning));
+                    kafka.clientProperties(), out, group, once, fromBeginning)
+                .onlyTenant(tenant));
     // Ctrl-C stops the run after the batch it applies, and waits for its counts to be printed.
     CountDownLatch printed = new CountDownLatch(1);
     Thread stopper =

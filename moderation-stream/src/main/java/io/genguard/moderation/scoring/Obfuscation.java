@@ -41,7 +41,9 @@ public final class Obfuscation {
   }
 
   /**
-   * {@code text} without its invisible characters, and with look-alike letters read as the Latin
+   * {@code text} without its invisible characters, with a space for each code point that displays
+   * as one ({@link DisguisingCharacters#isBlank}: U+2800, the Hangul fillers), and with look-alike
+   * letters read as the Latin
    * letters they display as where they disguise a Latin word (see the class comment). The same
    * string when there is nothing to change, which a cheap scan finds for most texts.
    */
@@ -55,7 +57,9 @@ public final class Obfuscation {
     while (i < text.length()) {
       int cp = text.codePointAt(i);
       if (!isWordPart(cp)) {
-        if (!isDefaultIgnorable(cp)) {
+        if (DisguisingCharacters.isBlank(cp)) {
+          out.append(' ');
+        } else if (!isDefaultIgnorable(cp)) {
           out.appendCodePoint(cp);
         }
         i += Character.charCount(cp);
@@ -158,7 +162,10 @@ public final class Obfuscation {
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
       if (c >= 0x00AD
-          && (Character.isSurrogate(c) || isDefaultIgnorable(c) || latinLookAlike(c) != 0)) {
+          && (Character.isSurrogate(c)
+              || isDefaultIgnorable(c)
+              || DisguisingCharacters.isBlank(c)
+              || latinLookAlike(c) != 0)) {
         return true;
       }
     }
@@ -198,10 +205,16 @@ public final class Obfuscation {
     return latin > 0 && foreign * 10 <= letters;
   }
 
-  /** Letters, combining marks and invisible characters: what a word is made of here. */
+  /**
+   * Letters, combining marks and invisible characters: what a word is made of here. Not the blank
+   * code points that display as a space (the Hangul fillers are letters), which end a word.
+   */
   private static boolean isWordPart(int cp) {
     if (cp < 0x80) {
       return (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
+    }
+    if (DisguisingCharacters.isBlank(cp)) {
+      return false;
     }
     if (Character.isLetter(cp) || isDefaultIgnorable(cp)) {
       return true;

@@ -131,6 +131,22 @@ class TextNormalizerTest {
   }
 
   @Test
+  void shouldReadBlanksThatDisplayAsSpacesAsSpaces() {
+    // The forty-first session's provenance review: U+2800 or a Hangul filler where each space was
+    // looks the same; the filler was dropped (joining "amgoing"), U+2800 kept between the words.
+    String plain = TextNormalizer.normalize("I am going to kill you.");
+    assertThat(plain).isEqualTo("i am going to kill you.");
+    for (String blank : List.of("\u2800", "\u3164", "\uFFA0", "\u115F", "\u1160")) {
+      assertThat(TextNormalizer.normalize("I am going to kill you.".replace(" ", blank)))
+          .as("U+%04X for each space", (int) blank.charAt(0))
+          .isEqualTo(plain);
+      assertThat(TextNormalizer.normalize("I am going to kill you.".replace(" ", " " + blank)))
+          .as("U+%04X after each space", (int) blank.charAt(0))
+          .isEqualTo(plain);
+    }
+  }
+
+  @Test
   void shouldKeepTheSplitKeyAsTheCommittedModelsWereSplitWith() {
     // The key of deduplication and the train/test split does not reveal: a tweet's emoji with a
     // variation selector would otherwise move it to another split.

@@ -165,6 +165,43 @@ public final class DisguisingCharacters {
   }
 
   /**
+   * Whether {@code cp} displays as a blank gap like a space although Java does not count it as
+   * white space: U+2800 BRAILLE PATTERN BLANK (a symbol) and the Hangul fillers U+115F, U+1160,
+   * U+3164 and U+FFA0 (letters, and Default_Ignorable, yet common fonts draw them as an empty cell:
+   * the usual "invisible name" characters). Put where each space was, they keep the text looking
+   * the same; the watermark's tokenizer and moderation's {@code Obfuscation.reveal} read them as
+   * spaces (since the forty-first session), where before the first made a token of each and the
+   * others were dropped, joining the words around them. U+180E MONGOLIAN VOWEL SEPARATOR, white
+   * space before Unicode 6.3, is drawn as nothing since and stays an invisible character.
+   */
+  public static boolean isBlank(int cp) {
+    return cp == 0x2800 || cp == 0x115F || cp == 0x1160 || cp == 0x3164 || cp == 0xFFA0;
+  }
+
+  /** {@code text} with each {@link #isBlank} code point replaced by a space; itself if none. */
+  public static String withBlanksAsSpaces(String text) {
+    int first = -1;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c >= 0x115F && isBlank(c)) {
+        first = i;
+        break;
+      }
+    }
+    if (first < 0) {
+      return text;
+    }
+    StringBuilder out = new StringBuilder(text.length());
+    out.append(text, 0, first);
+    for (int i = first; i < text.length(); i++) {
+      char c = text.charAt(i);
+      // All five are in the Basic Multilingual Plane: no surrogate half is one of them.
+      out.append(isBlank(c) ? ' ' : c);
+    }
+    return out.toString();
+  }
+
+  /**
    * The Latin letter that {@code cp} displays as, in its case, or 0 when it is not a look-alike.
    */
   public static char latinLookAlike(int cp) {

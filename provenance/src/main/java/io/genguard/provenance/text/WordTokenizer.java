@@ -14,9 +14,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * The word-level tokenizer the text watermark is defined over, so that detection needs nothing but
  * the text and a key.
  *
- * <p>Tokens: invisible code points ({@link DisguisingCharacters#isDefaultIgnorable}: zero-width
- * space and joiners, soft hyphen, byte-order mark, variation selectors, tag characters) are
- * dropped, then text is NFKC-normalised, lower-cased ({@link Locale#ROOT}) and typographic
+ * <p>Tokens: code points that display as a blank gap ({@link DisguisingCharacters#isBlank}:
+ * U+2800 braille blank, the Hangul fillers) are spaces, invisible code points ({@link
+ * DisguisingCharacters#isDefaultIgnorable}: zero-width space and joiners, soft hyphen, byte-order
+ * mark, variation selectors, tag characters) are dropped, then text is NFKC-normalised, lower-cased ({@link Locale#ROOT}) and typographic
  * apostrophes become {@code '}; a word is a run of letters, marks and digits, optionally joined by
  * inner apostrophes ({@code don't}, {@code parliament's}); every other non-space code point is a
  * token of its own (punctuation). Cyrillic and Greek letters that look like Latin ones are read as
@@ -186,12 +187,17 @@ public final class WordTokenizer {
   }
 
   /**
-   * Invisible code points dropped before NFKC, so that a mark after one composes with the letter
-   * before it as it would without it (NFKC turns no other code point into an invisible one).
+   * Blank code points that display as a space ({@link DisguisingCharacters#isBlank}: U+2800, the
+   * Hangul fillers) read as spaces, then invisible code points dropped before NFKC, so that a mark
+   * after one composes with the letter before it as it would without it (NFKC turns no other code
+   * point into an invisible one; it turns U+3164 and U+FFA0 into U+1160, a blank one, which are
+   * spaces by then).
    */
   private static String normalize(String text) {
     return Normalizer.normalize(
-            DisguisingCharacters.withoutDefaultIgnorables(text), Normalizer.Form.NFKC)
+            DisguisingCharacters.withoutDefaultIgnorables(
+                DisguisingCharacters.withBlanksAsSpaces(text)),
+            Normalizer.Form.NFKC)
         .toLowerCase(Locale.ROOT)
         .replace('\u2019', '\'')
         .replace('\u2018', '\'');

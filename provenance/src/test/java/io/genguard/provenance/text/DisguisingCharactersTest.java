@@ -117,4 +117,16 @@ class DisguisingCharactersTest {
                 "\uFEFFk\u00ADi\u200Bl\uDB40\uDC41l\uFE0F \u2764"))
         .isEqualTo("kill \u2764");
   }
+
+  @Test
+  void shouldReadBlanksThatDisplayAsASpaceAsSpacesAndReturnTheSameStringWithoutAny() {
+    String plain = "A caf\u00E9 in M\u00FCnchen.";
+    assertThat(DisguisingCharacters.withBlanksAsSpaces(plain)).isSameAs(plain);
+    assertThat(DisguisingCharacters.withBlanksAsSpaces("a\u2800b\u3164c\uFFA0d\u115Fe\u1160f"))
+        .isEqualTo("a b c d e f");
+    // Invisible, not blank: drawn as nothing since Unicode 6.3.
+    assertThat(DisguisingCharacters.isBlank(0x180E)).isFalse();
+    assertThat(WordTokenizer.tokenize("kill\u3164them\u2800all"))
+        .containsExactly("kill", "them", "all");
+  }
 }

@@ -17,7 +17,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Real text without invisible characters or look-alike letters keeps the token ids it had before
+ * Real text without invisible characters, blanks that display as a space or look-alike letters keeps the token ids it had before
  * the tokenizer dropped the former and folded the latter (watermark detector version 2), so the
  * watermark of every output generated before still detects. The digests were computed with the
  * tokenizer of detector version 2 (commit 74450d5) over the same texts.
@@ -44,7 +44,9 @@ class WordTokenizerPinnedIdsTest {
   /**
    * Needs the shared data folder (JailbreakBench's model responses); fails, never skips, without
    * it. Four of the 1,637 responses hold emoji with a variation selector or a zero-width joiner,
-   * which the tokenizer now drops: they are left out of the digest.
+   * which the tokenizer now drops, and one a picture drawn in braille cells whose 200 blank cells
+   * (U+2800) it reads as spaces since the forty-first session: they are left out of the digest
+   * (computed with the tokenizer of commit 74450d5 over the other 1,632).
    */
   @Test
   void shouldGiveModelResponsesInTheSharedDataTheTokenIdsOfDetectorVersionTwo() throws IOException {
@@ -52,12 +54,13 @@ class WordTokenizerPinnedIdsTest {
     List<String> plain =
         responses.stream()
             .filter(r -> r.codePoints().noneMatch(DisguisingCharacters::isDefaultIgnorable))
+            .filter(r -> r.codePoints().noneMatch(DisguisingCharacters::isBlank))
             .toList();
 
     assertThat(responses).hasSize(1_637);
-    assertThat(plain).hasSize(1_633);
+    assertThat(plain).hasSize(1_632);
     assertThat(digestOfTokenIds(plain))
-        .isEqualTo("195da9a0e1e0b1af546ddbb7c528a744cd1a2b9751e58945fa6fa067463195aa");
+        .isEqualTo("b8fb9083c8d8451bc3715772aada63f448867cf2437bf5577cae0499f3edc034");
   }
 
   private static List<String> jailbreakBenchResponses() throws IOException {

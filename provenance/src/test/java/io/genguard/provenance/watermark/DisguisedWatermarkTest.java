@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Edits that leave the visible text as it was (invisible characters, look-alike letters) must not
  * remove the watermark: the table of the thirty-eighth session's provenance review, where each of
  * them took detection from 20 of 20 texts to 0 of 20, and stronger forms of it (every letter that
- * has a look-alike swapped, tag characters inside words).
+ * has a look-alike swapped, tag characters inside words), and the forty-first session's: U+2800 or
+ * a Hangul filler, which display as a space, for each space.
  */
 class DisguisedWatermarkTest {
   private static final int TEXTS = 10;
@@ -90,7 +91,14 @@ class DisguisedWatermarkTest {
         edit("every letter with a Greek look-alike", DisguisedWatermarkTest::greek),
         edit(
             "tag characters and a zero-width joiner inside words",
-            t -> t.replaceAll("(\\p{L})(\\p{L})", "$1\uDB40\uDC41$2\u200D")));
+            t -> t.replaceAll("(\\p{L})(\\p{L})", "$1\uDB40\uDC41$2\u200D")),
+        // The forty-first session's review: blanks that display as a space, for or after each one.
+        edit("braille blank U+2800 for each space", t -> t.replace(" ", "\u2800")),
+        edit("braille blank U+2800 after each space", t -> t.replace(" ", " \u2800")),
+        edit("hangul filler U+3164 for each space", t -> t.replace(" ", "\u3164")),
+        edit("halfwidth hangul filler U+FFA0 for each space", t -> t.replace(" ", "\uFFA0")),
+        edit("hangul choseong filler U+115F for each space", t -> t.replace(" ", "\u115F")),
+        edit("hangul jungseong filler U+1160 for each space", t -> t.replace(" ", "\u1160")));
   }
 
   @Test

@@ -4,8 +4,10 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -42,6 +44,35 @@ public final class KeyEntries {
           + (notAfter == null ? "" : ", notAfter=" + notAfter)
           + "]";
     }
+  }
+
+  /**
+   * Parses {@code source}, comma- or whitespace-separated key ids (a revocation list: ids only, no
+   * keys); blank gives none.
+   *
+   * @param what what the list configures, for error messages
+   * @throws IllegalArgumentException on an id that is not one (a key, a date or a typo)
+   */
+  public static Set<String> parseIds(String source, String what) {
+    Set<String> ids = new LinkedHashSet<>();
+    if (source == null) {
+      return ids;
+    }
+    for (String raw : source.split("[,\\s]+")) {
+      if (raw.isEmpty()) {
+        continue;
+      }
+      if (!ID.matcher(raw).matches()) {
+        throw new IllegalArgumentException(
+            what
+                + " holds '"
+                + (raw.length() > 64 ? raw.substring(0, 64) + "..." : raw)
+                + "', which is not a key id (letters, digits, '.', '_', '-'; at most 64); list"
+                + " ids only, separated by commas");
+      }
+      ids.add(raw);
+    }
+    return ids;
   }
 
   /**

@@ -92,22 +92,87 @@ public record ProvenanceKeys(
    * key file is created. Without watermark keys the watermark ring is empty ({@link
    * WatermarkKeyRing#none}) and every watermark is not checked, the reason saying what to
    * configure; without verification keys the ring is empty and every manifest is INVALID for an
-   * unknown key, the reason saying what to configure.
+   * unknown key, the reason saying what to configure. The ids listed in {@link
+   * VerificationKeyRing#REVOKED_VARIABLE} are left out whichever source lists them, so a manifest
+   * under a revoked key is INVALID for an unknown key.
    */
   public static ProvenanceKeys forVerifier(Map<String, String> environment, Path keyDirectory) {
     WatermarkKeyRing watermark =
         WatermarkKeyRing.fromEnvironment(environment)
             .orElseGet(() -> existingWatermarkKeys(environment, keyDirectory));
-    VerificationKeyRing verification = new VerificationKeyRing(Map.of());
+    return new ProvenanceKeys(
+        watermark, null, verifierTrust(environment, keyDirectory).verification());
+  }
+
+  /**
+   * For a verifier's start log: which verification keys {@link #forVerifier} trusts with these
+   * settings and where each comes from ({@link VerificationKeyRing#KEYS_VARIABLE}, the key
+   * directory's {@value #VERIFICATION_FILE}, or both), and which it refuses although one of them
+   * lists it ({@link VerificationKeyRing#REVOKED_VARIABLE}). A key removed from the variable but
+   * still in a file shows here with the file as its source.
+   */
+  public static String describeVerifierTrust(Map<String, String> environment, Path keyDirectory) {
+    return verifierTrust(environment, keyDirectory).description();
+  }
+
+  /** A verifier's verification keys and the line that says where they came from. */
+  private record VerifierTrust(VerificationKeyRing verification, String description) {}
+
+  /**
+   * The verification keys of {@link #forVerifier}: the key directory's {@value #VERIFICATION_FILE}
+   * and {@link VerificationKeyRing#KEYS_VARIABLE}, less the ids in {@link
+   * VerificationKeyRing#REVOKED_VARIABLE}, which win over both.
+   */
+  private static VerifierTrust verifierTrust(Map<String, String> environment, Path keyDirectory) {
+    VerificationKeyRing fromFile = new VerificationKeyRing(Map.of());
     Path published = keyDirectory.resolve(VERIFICATION_FILE);
     if (Files.exists(published)) {
-      verification = VerificationKeyRing.parse(readExisting(published), published.toString(), true);
+      fromFile = VerificationKeyRing.parse(readExisting(published), published.toString(), true);
     }
-    Optional<VerificationKeyRing> configured = VerificationKeyRing.fromEnvironment(environment);
-    if (configured.isPresent()) {
-      verification = verification.with(configured.get());
+    VerificationKeyRing fromVariable =
+        VerificationKeyRing.fromEnvironment(environment)
+            .orElseGet(() -> new VerificationKeyRing(Map.of()));
+    Set<String> revoked =
+        KeyEntries.parseIds(
+            environment.get(VerificationKeyRing.REVOKED_VARIABLE),
+            VerificationKeyRing.REVOKED_VARIABLE);
+    VerificationKeyRing all = fromFile.with(fromVariable);
+    VerificationKeyRing trusted = all.without(revoked);
+
+    StringBuilder line = new StringBuilder("Verification keys trusted: ");
+    if (trusted.ids().isEmpty()) {
+      line.append("none (every manifest is INVALID for an unknown key)");
     }
-    return new ProvenanceKeys(watermark, null, verification);
+    String separator = "";
+    for (String id : trusted.ids()) {
+      line.append(separator).append(id).append(" (").append(sources(id, fromFile, fromVariable));
+      trusted.notAfter(id).ifPresent(instant -> line.append(", not after ").append(instant));
+      line.append(')');
+      separator = ", ";
+    }
+    separator = "; refused, listed in " + VerificationKeyRing.REVOKED_VARIABLE + ": ";
+    for (String id : revoked) {
+      if (all.ids().contains(id)) {
+        line.append(separator).append(id).append(" (in ").append(sources(id, fromFile, fromVariable));
+        line.append(')');
+        separator = ", ";
+      }
+    }
+    line.append("; key file ").append(published.toAbsolutePath());
+    if (!Files.exists(published)) {
+      line.append(" (absent)");
+    }
+    return new VerifierTrust(trusted, line.toString());
+  }
+
+  private static String sources(
+      String id, VerificationKeyRing fromFile, VerificationKeyRing fromVariable) {
+    boolean inFile = fromFile.ids().contains(id);
+    boolean inVariable = fromVariable.ids().contains(id);
+    if (inFile && inVariable) {
+      return VERIFICATION_FILE + " and " + VerificationKeyRing.KEYS_VARIABLE;
+    }
+    return inFile ? VERIFICATION_FILE : VerificationKeyRing.KEYS_VARIABLE;
   }
 
   /**

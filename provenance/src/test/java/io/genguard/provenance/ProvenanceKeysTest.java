@@ -317,6 +317,69 @@ class ProvenanceKeysTest {
         .hasMessageContaining("chmod 600");
   }
 
+  /**
+   * The forty-first session's provenance review: taking a compromised key out of
+   * GENGUARD_VERIFICATION_KEYS left it trusted where the key directory's verification-keys file
+   * (a copy of the embedded stack's, say) still listed it. GENGUARD_REVOKED_SIGNING_KEYS wins over
+   * both sources, and the start log names each trusted key's source.
+   */
+  @Test
+  void shouldRefuseARevokedKeyWhicheverSourceListsItAndNameEachTrustedKeysSource()
+      throws Exception {
+    SigningKey compromised = SigningKey.generate("sign-old");
+    SigningKey next = SigningKey.generate("sign-new");
+    Files.writeString(
+        keyDirectory.resolve(ProvenanceKeys.VERIFICATION_FILE),
+        "sign-old:" + compromised.publicKeyBase64() + "\n");
+    SignedProvenance forged = signedWith(SigningKeyRing.of(compromised));
+    Map<String, String> removedFromTheVariable =
+        Map.of("GENGUARD_VERIFICATION_KEYS", "sign-new:" + next.publicKeyBase64());
+
+    // Removed from the variable only: still trusted through the file, and the log says so.
+    assertThat(
+            verify(
+                    ProvenanceKeys.forVerifier(removedFromTheVariable, keyDirectory),
+                    forged,
+                    "removed from the variable")
+                .status())
+        .isEqualTo(ManifestStatus.VALID);
+    assertThat(ProvenanceKeys.describeVerifierTrust(removedFromTheVariable, keyDirectory))
+        .contains("sign-old (verification-keys)", "sign-new (GENGUARD_VERIFICATION_KEYS)");
+
+    Map<String, String> revoked =
+        Map.of(
+            "GENGUARD_VERIFICATION_KEYS",
+            "sign-new:" + next.publicKeyBase64() + ",sign-old:" + compromised.publicKeyBase64(),
+            "GENGUARD_REVOKED_SIGNING_KEYS",
+            "sign-old, sign-older");
+    ProvenanceKeys verifier = ProvenanceKeys.forVerifier(revoked, keyDirectory);
+    assertThat(verifier.verification().ids()).containsExactly("sign-new");
+    ManifestVerification refused = verify(verifier, forged, "revoked");
+    assertThat(refused.status()).isEqualTo(ManifestStatus.INVALID);
+    assertThat(refused.keyUnknown()).isTrue();
+    assertThat(verify(verifier, signedWith(SigningKeyRing.of(next)), "kept").status())
+        .isEqualTo(ManifestStatus.VALID);
+    assertThat(ProvenanceKeys.describeVerifierTrust(revoked, keyDirectory))
+        .contains("trusted: sign-new (GENGUARD_VERIFICATION_KEYS)")
+        .contains(
+            "refused, listed in GENGUARD_REVOKED_SIGNING_KEYS: sign-old (in verification-keys and"
+                + " GENGUARD_VERIFICATION_KEYS)")
+        .doesNotContain("sign-older")
+        .doesNotContain(compromised.publicKeyBase64());
+
+    // A key, not an id, is refused rather than read as nothing revoked.
+    assertThatThrownBy(
+            () ->
+                ProvenanceKeys.forVerifier(
+                    Map.of(
+                        "GENGUARD_REVOKED_SIGNING_KEYS",
+                        "sign-old:" + compromised.publicKeyBase64()),
+                    keyDirectory))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("GENGUARD_REVOKED_SIGNING_KEYS")
+        .hasMessageContaining("not a key id");
+  }
+
   private static SignedProvenance signedWith(SigningKeyRing keys) {
     return new ManifestSigner(keys)
         .sign(

@@ -23,6 +23,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds the moderator the Flink job runs, from names and paths only, so the factory can be shipped
@@ -32,6 +34,8 @@ import java.util.function.Supplier;
  * ProvenanceKeys#forVerifier}: public keys only, no signing key).
  */
 public final class ModerationPipelines {
+  private static final Logger LOG = LoggerFactory.getLogger(ModerationPipelines.class);
+
   /** How long one scoring call may take before its outputs go to policy as a scorer timeout. */
   public static final Duration SCORER_TIMEOUT = Duration.ofSeconds(30);
 
@@ -211,6 +215,9 @@ public final class ModerationPipelines {
       Supplier<ContentScorer> scorer, Supplier<PolicySet> policies, String keyDirectory) {
     // Verify only: the job trusts the configured public keys and never makes a signing key.
     ProvenanceKeys keys = ProvenanceKeys.forVerifier(System.getenv(), Path.of(keyDirectory));
+    // Which keys from which source: a key removed from the variable but still in a key file
+    // shows here (the runbook's check after removing a compromised key).
+    LOG.info(ProvenanceKeys.describeVerifierTrust(System.getenv(), Path.of(keyDirectory)));
     BiasAnalyzer bias = BiasAnalyzer.loadDefault();
     Map<String, String> versions = new java.util.LinkedHashMap<>(bias.versions());
     versions.put("provenance", WatermarkParameters.SCHEME);

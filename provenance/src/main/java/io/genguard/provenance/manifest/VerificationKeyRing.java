@@ -31,6 +31,13 @@ import java.util.TreeMap;
 public final class VerificationKeyRing {
   public static final String KEYS_VARIABLE = "GENGUARD_VERIFICATION_KEYS";
 
+  /**
+   * Ids of signing keys no verifier trusts, comma-separated, whatever {@link #KEYS_VARIABLE} or a
+   * {@code verification-keys} file lists: a compromised key stays refused even where a copy of an
+   * old key file still holds it (since the forty-first session).
+   */
+  public static final String REVOKED_VARIABLE = "GENGUARD_REVOKED_SIGNING_KEYS";
+
   /** DER SubjectPublicKeyInfo header for an Ed25519 key (RFC 8410); the raw key follows. */
   private static final byte[] X509_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
 
@@ -106,6 +113,15 @@ public final class VerificationKeyRing {
     other.notAfter.forEach(
         (id, instant) -> mergedNotAfter.merge(id, instant, (a, b) -> a.isBefore(b) ? a : b));
     return new VerificationKeyRing(merged, mergedNotAfter);
+  }
+
+  /** This ring without the keys of {@code ids} (those it holds; the others are ignored). */
+  public VerificationKeyRing without(Set<String> ids) {
+    Map<String, PublicKey> kept = new LinkedHashMap<>(keys);
+    Map<String, Instant> keptNotAfter = new LinkedHashMap<>(notAfter);
+    kept.keySet().removeAll(ids);
+    keptNotAfter.keySet().removeAll(ids);
+    return new VerificationKeyRing(kept, keptNotAfter);
   }
 
   /**

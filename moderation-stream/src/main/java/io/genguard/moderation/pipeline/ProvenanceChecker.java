@@ -12,11 +12,13 @@ import io.genguard.provenance.manifest.ManifestVerification;
 import io.genguard.provenance.manifest.ManifestVerifier;
 import io.genguard.provenance.manifest.ProvenanceManifest;
 import io.genguard.provenance.text.LoneSurrogates;
+import io.genguard.provenance.text.WordTokenizer;
 import io.genguard.provenance.watermark.WatermarkDetection;
 import io.genguard.provenance.watermark.WatermarkDetector;
 import io.genguard.provenance.watermark.WatermarkParameters;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -46,6 +48,7 @@ public final class ProvenanceChecker {
   /**
    * An output's provenance findings; when its manifest is INVALID for a reason the status alone
    * does not tell, that reason (else null); when its watermark is NOT_CHECKED, why (else null);
+   * when it is TOO_SHORT, how many distinct word pairs among how many tokens and why (else null);
    * whether the manifest is INVALID because its signing key is unknown here (the reason then says
    * which key and what to configure); and how the event's watermark claim differs from the valid
    * manifest's watermark (else null).
@@ -127,14 +130,36 @@ public final class ProvenanceChecker {
             .setTokensScored(detection.tokensScored())
             .setManifest(ManifestStatus.valueOf(manifestStatus.name()))
             .build();
-    return new Checked(
-        findings,
-        manifestReason,
-        findings.getWatermark() == WatermarkStatus.NOT_CHECKED
-            ? watermark.notCheckedBecause()
-            : null,
-        keyUnknown,
-        claimMismatch);
+    String watermarkReason = null;
+    if (findings.getWatermark() == WatermarkStatus.NOT_CHECKED) {
+      watermarkReason = watermark.notCheckedBecause();
+    } else if (findings.getWatermark() == WatermarkStatus.TOO_SHORT) {
+      watermarkReason = tooFewPairs(detection.tokensScored(), text);
+    }
+    return new Checked(findings, manifestReason, watermarkReason, keyUnknown, claimMismatch);
+  }
+
+  /**
+   * Why a text was TOO_SHORT: how many distinct word pairs were scored among how many tokens, and
+   * which of the explanations fits. Distinct pairs, not tokens, are scored (a repeated phrase
+   * counts once), so a long text that repeats a few words is TOO_SHORT too, and "short" would be
+   * the wrong word for it (the forty-first session's provenance review: an 88-character sentence
+   * 200 times, 3,600 tokens, 18 pairs).
+   */
+  private String tooFewPairs(int scored, String text) {
+    int tokens = WordTokenizer.tokenIds(text).length;
+    String counts =
+        String.format(
+            Locale.ROOT, "%,d distinct word pairs among %,d tokens", scored, tokens);
+    // With this many tokens the pairs would have been enough at any context width (at most 8) had
+    // the text not repeated them.
+    if (tokens >= 2 * detector.minimumTokens()) {
+      return counts
+          + ": the text repeats the same few words, and a repeated word pair counts once";
+    }
+    return counts
+        + ": the text is short, repeats itself, or is written in a script without spaces between"
+        + " words (Chinese, Japanese, Thai), which the word-level watermark cannot score";
   }
 
   /**

@@ -371,15 +371,19 @@ public final class PolicyEngine {
               null,
               null,
               null,
-              // The watermark is defined over space-separated words: a long text in a script
-              // written without spaces (Chinese, Japanese, Thai) scores as few pairs as a short
-              // one.
-              "the text has too few word pairs for the generator watermark to be detected either"
-                  + " way ("
-                  + provenance.getTokensScored()
-                  + " scored): it is short, or written in a script without spaces between words"
-                  + " (Chinese, Japanese, Thai), which the word-level watermark cannot score; its"
-                  + " origin is unverified, and this policy requires the watermark"));
+              // The watermark is defined over space-separated words and scores distinct pairs: a
+              // long text in a script written without spaces (Chinese, Japanese, Thai), or one
+              // that repeats a few words, scores as few pairs as a short one. The check says
+              // which, with the pairs and tokens counted (watermarkReason).
+              "the text has too few distinct word pairs for the generator watermark to be"
+                  + " detected either way ("
+                  + (watermarkReason != null
+                      ? watermarkReason
+                      : provenance.getTokensScored()
+                          + " scored: it is short, repeats itself, or is written in a script"
+                          + " without spaces between words (Chinese, Japanese, Thai), which the"
+                          + " word-level watermark cannot score")
+                  + "); its origin is unverified, and this policy requires the watermark"));
     }
     if (findings.watermarkClaimMismatch() != null) {
       // The decision rests on the signed watermark; the event's copy of it, which the audit record

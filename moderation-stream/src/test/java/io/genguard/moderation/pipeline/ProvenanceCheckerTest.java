@@ -88,6 +88,30 @@ class ProvenanceCheckerTest {
   }
 
   @Test
+  void shouldSayALongTextThatRepeatsItselfRepeatsItselfNotThatItIsShort() {
+    // The forty-first session's provenance review: one 88-character sentence 200 times is 3,600
+    // tokens but 18 distinct word pairs, TOO_SHORT with a reason that called it short.
+    String sentence =
+        "The committee will meet again next week to discuss the budget and the new proposals. ";
+    GenerationOutput repeated = Events.output("r-1", sentence.repeat(200));
+    GenerationOutput shortOne = Events.output("r-2", "Yes, we will.");
+
+    ProvenanceChecker.Checked long_ = checker.inspect(repeated, repeated.getText());
+    ProvenanceChecker.Checked short_ = checker.inspect(shortOne, shortOne.getText());
+
+    assertThat(long_.findings().getWatermark()).isEqualTo(WatermarkStatus.TOO_SHORT);
+    assertThat(long_.watermarkReason())
+        .startsWith(
+            long_.findings().getTokensScored() + " distinct word pairs among 3,200 tokens: ")
+        .contains("repeats the same few words")
+        .doesNotContain("short");
+    assertThat(short_.findings().getWatermark()).isEqualTo(WatermarkStatus.TOO_SHORT);
+    assertThat(short_.watermarkReason())
+        .startsWith("4 distinct word pairs among 5 tokens: ")
+        .contains("the text is short");
+  }
+
+  @Test
   void shouldFindTheManifestSignedForThisOutputValidAlsoAfterTheTopicRoundTrip() {
     GenerationOutput output = signed(Events.output("r-1", TEXT));
     GenerationOutput read =

@@ -200,10 +200,36 @@ class PolicyEngineTest {
             reason -> {
               assertThat(reason.code()).isEqualTo(ReasonCodes.WATERMARK_TOO_SHORT);
               assertThat(reason.message())
-                  .contains("too few word pairs")
+                  .contains("too few distinct word pairs")
                   .contains("120 scored")
                   .contains("a script without spaces between words (Chinese, Japanese, Thai)");
             });
+  }
+
+  @Test
+  void shouldGiveTheCheckersCountsAndExplanationWhenATextIsTooShort() {
+    ProvenanceFindings provenance =
+        ProvenanceFindings.newBuilder()
+            .setWatermark(WatermarkStatus.TOO_SHORT)
+            .setTokensScored(18)
+            .setManifest(ManifestStatus.VALID)
+            .build();
+    String why =
+        "18 distinct word pairs among 3,600 tokens: the text repeats the same few words, and a"
+            + " repeated word pair counts once";
+    PolicyVerdict strict =
+        engine.decide(
+            new ModerationFindings(
+                "strict", scores(0.01), null, null, provenance, List.of(), null, null, why));
+
+    assertThat(strict.reasons())
+        .singleElement()
+        .satisfies(
+            reason ->
+                assertThat(reason.message())
+                    .contains("too few distinct word pairs")
+                    .contains(why)
+                    .doesNotContain("short"));
   }
 
   @Test

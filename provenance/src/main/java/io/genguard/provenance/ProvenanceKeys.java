@@ -153,7 +153,10 @@ public record ProvenanceKeys(
     separator = "; refused, listed in " + VerificationKeyRing.REVOKED_VARIABLE + ": ";
     for (String id : revoked) {
       if (all.ids().contains(id)) {
-        line.append(separator).append(id).append(" (in ").append(sources(id, fromFile, fromVariable));
+        line.append(separator)
+            .append(id)
+            .append(" (in ")
+            .append(sources(id, fromFile, fromVariable));
         line.append(')');
         separator = ", ";
       }

@@ -319,8 +319,8 @@ class ProvenanceKeysTest {
 
   /**
    * The forty-first session's provenance review: taking a compromised key out of
-   * GENGUARD_VERIFICATION_KEYS left it trusted where the key directory's verification-keys file
-   * (a copy of the embedded stack's, say) still listed it. GENGUARD_REVOKED_SIGNING_KEYS wins over
+   * GENGUARD_VERIFICATION_KEYS left it trusted where the key directory's verification-keys file (a
+   * copy of the embedded stack's, say) still listed it. GENGUARD_REVOKED_SIGNING_KEYS wins over
    * both sources, and the start log names each trusted key's source.
    */
   @Test

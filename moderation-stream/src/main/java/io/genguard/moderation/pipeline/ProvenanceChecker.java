@@ -149,13 +149,11 @@ public final class ProvenanceChecker {
   private String tooFewPairs(int scored, String text) {
     int tokens = WordTokenizer.tokenIds(text).length;
     String counts =
-        String.format(
-            Locale.ROOT, "%,d distinct word pairs among %,d tokens", scored, tokens);
+        String.format(Locale.ROOT, "%,d distinct word pairs among %,d tokens", scored, tokens);
     // With this many tokens the pairs would have been enough at any context width (at most 8) had
     // the text not repeated them.
     if (tokens >= 2 * detector.minimumTokens()) {
-      return counts
-          + ": the text repeats the same few words, and a repeated word pair counts once";
+      return counts + ": the text repeats the same few words, and a repeated word pair counts once";
     }
     return counts
         + ": the text is short, repeats itself, or is written in a script without spaces between"

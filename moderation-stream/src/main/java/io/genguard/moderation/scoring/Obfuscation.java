@@ -43,9 +43,9 @@ public final class Obfuscation {
   /**
    * {@code text} without its invisible characters, with a space for each code point that displays
    * as one ({@link DisguisingCharacters#isBlank}: U+2800, the Hangul fillers), and with look-alike
-   * letters read as the Latin
-   * letters they display as where they disguise a Latin word (see the class comment). The same
-   * string when there is nothing to change, which a cheap scan finds for most texts.
+   * letters read as the Latin letters they display as where they disguise a Latin word (see the
+   * class comment). The same string when there is nothing to change, which a cheap scan finds for
+   * most texts.
    */
   public static String reveal(String text) {
     if (!mayNeedReveal(text)) {

@@ -14,16 +14,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * The word-level tokenizer the text watermark is defined over, so that detection needs nothing but
  * the text and a key.
  *
- * <p>Tokens: code points that display as a blank gap ({@link DisguisingCharacters#isBlank}:
- * U+2800 braille blank, the Hangul fillers) are spaces, invisible code points ({@link
+ * <p>Tokens: code points that display as a blank gap ({@link DisguisingCharacters#isBlank}: U+2800
+ * braille blank, the Hangul fillers) are spaces, invisible code points ({@link
  * DisguisingCharacters#isDefaultIgnorable}: zero-width space and joiners, soft hyphen, byte-order
- * mark, variation selectors, tag characters) are dropped, then text is NFKC-normalised, lower-cased ({@link Locale#ROOT}) and typographic
- * apostrophes become {@code '}; a word is a run of letters, marks and digits, optionally joined by
- * inner apostrophes ({@code don't}, {@code parliament's}); every other non-space code point is a
- * token of its own (punctuation). Cyrillic and Greek letters that look like Latin ones are read as
- * those Latin letters where they disguise a Latin word (see foldLookAlikes). A token's id is the
- * first four bytes of SHA-256 over its UTF-8 form (big-endian), a hashed vocabulary that needs no
- * table and is the same on every platform.
+ * mark, variation selectors, tag characters) are dropped, then text is NFKC-normalised, lower-cased
+ * ({@link Locale#ROOT}) and typographic apostrophes become {@code '}; a word is a run of letters,
+ * marks and digits, optionally joined by inner apostrophes ({@code don't}, {@code parliament's});
+ * every other non-space code point is a token of its own (punctuation). Cyrillic and Greek letters
+ * that look like Latin ones are read as those Latin letters where they disguise a Latin word (see
+ * foldLookAlikes). A token's id is the first four bytes of SHA-256 over its UTF-8 form
+ * (big-endian), a hashed vocabulary that needs no table and is the same on every platform.
  *
  * <p>Dropping and folding keep edits that do not change what a reader sees from changing tokens
  * (the watermark would otherwise be removed by a zero-width space after every space, or by Cyrillic

@@ -28,11 +28,10 @@ public final class WatermarkDetector {
    * what-if compare verdicts only with those the same detection made. 4 (2026-12-06, the
    * forty-first session): the tokenizer reads U+2800 and the Hangul fillers, which display as a
    * space, as spaces, so putting them where the spaces were no longer removes the watermark (text
-   * without them tokenizes as in 3); 3 (2026-12-06): the tokenizer
-   * drops invisible characters and reads look-alike letters in disguised words as Latin, so such
-   * edits no longer remove the watermark (text with neither tokenizes as in 2); 2 (2026-12-04): the
-   * p-value is the exact binomial tail, and WATERMARKED needs it past the threshold too; 1 took the
-   * normal tail of z.
+   * without them tokenizes as in 3); 3 (2026-12-06): the tokenizer drops invisible characters and
+   * reads look-alike letters in disguised words as Latin, so such edits no longer remove the
+   * watermark (text with neither tokenizes as in 2); 2 (2026-12-04): the p-value is the exact
+   * binomial tail, and WATERMARKED needs it past the threshold too; 1 took the normal tail of z.
    */
   public static final String VERSION = "4";
 

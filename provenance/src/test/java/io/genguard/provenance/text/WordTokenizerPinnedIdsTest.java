@@ -17,10 +17,11 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Real text without invisible characters, blanks that display as a space or look-alike letters keeps the token ids it had before
- * the tokenizer dropped the former and folded the latter (watermark detector version 2), so the
- * watermark of every output generated before still detects. The digests were computed with the
- * tokenizer of detector version 2 (commit 74450d5) over the same texts.
+ * Real text without invisible characters, blanks that display as a space or look-alike letters
+ * keeps the token ids it had before the tokenizer dropped the first, read the second as spaces and
+ * folded the third (watermark detector version 2), so the watermark of every output generated
+ * before still detects. The digests were computed with the tokenizer of detector version 2 (commit
+ * 74450d5) over the same texts.
  */
 class WordTokenizerPinnedIdsTest {
   /**

@@ -405,6 +405,28 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
                       + actualHash)));
       return;
     }
+    if (!verdict.getTenantId().equals(output.getTenantId())) {
+      // The same output re-published under another tenant (the manifest does not bind the
+      // tenant) is judged under that tenant's policy: its verdict must not decide this output.
+      publish(
+          requestId,
+          entry,
+          outcome(
+              output,
+              verdict,
+              GateOutcome.QUARANTINED,
+              GateBasis.INTEGRITY,
+              null,
+              List.of(
+                  "integrity: the verdict judged output "
+                      + verdict.getOutputId()
+                      + " for tenant "
+                      + LogText.quoted(verdict.getTenantId())
+                      + ", but the output is tenant "
+                      + LogText.quoted(output.getTenantId())
+                      + "'s")));
+      return;
+    }
     List<String> reasons = reasonTexts(verdict);
     GateOutcome outcome =
         switch (verdict.getDecision()) {

@@ -249,6 +249,30 @@ class ReleaseGateTopologyTest {
   }
 
   @Test
+  void shouldQuarantineWhenTheVerdictIsForAnotherTenant() {
+    // The forty-first session's provenance review: the manifest does not bind the tenant, so a
+    // copy of an output re-published under another tenant is judged under that tenant's policy;
+    // the copy's verdict names the same output id and text hash, and came first here.
+    GenerationOutput output = output("r6-tenant", "The real text.");
+    GenerationOutput copy = GenerationOutput.newBuilder(output).setTenantId("lenient").build();
+    send(output);
+    send(verdict(copy, Decision.RELEASE));
+    assertThat(released.isEmpty()).isTrue();
+    assertThat(decode(quarantined))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.INTEGRITY);
+              assertThat(outcome.getReasons())
+                  .anySatisfy(
+                      reason ->
+                          assertThat(reason)
+                              .contains("for tenant \"lenient\"")
+                              .contains("but the output is tenant \"" + output.getTenantId()));
+            });
+  }
+
+  @Test
   void shouldNeverReleaseTwice() {
     GenerationOutput output = output("r7", "Once only.");
     send(output);

@@ -187,6 +187,7 @@ public final class PolicyWhatIf implements AutoCloseable {
       return notComparable(
           recorded, "the output it judged is not in the audit store (removed by retention?)");
     }
+    recorded = VerdictReplay.asThisBuildNames(recorded, output.getText());
     String scorer = VerdictReplay.scorerOf(recorded.getScorerVersions());
     if (scorer == null) {
       return notComparable(

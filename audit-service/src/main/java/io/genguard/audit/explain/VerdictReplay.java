@@ -16,6 +16,8 @@ import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.OnnxClassifierScorer;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
+import io.genguard.provenance.text.DisguisingCharacters;
+import io.genguard.provenance.watermark.WatermarkDetector;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -127,6 +129,7 @@ public final class VerdictReplay implements AutoCloseable {
           Result.NOT_REPLAYABLE,
           "the output it judged is not in the audit store (removed by retention?)");
     }
+    recorded = asThisBuildNames(recorded, output.getText());
     String scorer = scorerOf(recorded.getScorerVersions());
     if (scorer == null) {
       return new Replayed(
@@ -258,6 +261,31 @@ public final class VerdictReplay implements AutoCloseable {
               + ScorerConfig.MAX_TOKENS_SETTING);
     }
     return ScorerFactory.create(classifier);
+  }
+
+  /**
+   * The scorer-versions key of the watermark detection (moderation's {@code ModerationPipelines}).
+   */
+  static final String WATERMARK_DETECTOR = "watermark-detector";
+
+  /**
+   * {@code recorded} with its versions as this build names the same reading of {@code text}:
+   * watermark detector 4 (the forty-first session) differs from 3 only on text holding a blank that
+   * displays as a space ({@link DisguisingCharacters#isBlank}), which it reads as a space, as
+   * moderation's reading of disguised text does since then; any other text is read by both exactly
+   * alike, so its verdict of 3 is judged again as one of 4 rather than refused. Any other version
+   * is kept as recorded.
+   */
+  public static ModerationVerdict asThisBuildNames(ModerationVerdict recorded, String text) {
+    Map<String, String> versions = recorded.getScorerVersions();
+    if (!"3".equals(versions.get(WATERMARK_DETECTOR))
+        || !"4".equals(WatermarkDetector.VERSION)
+        || text.chars().anyMatch(DisguisingCharacters::isBlank)) {
+      return recorded;
+    }
+    Map<String, String> same = new HashMap<>(versions);
+    same.put(WATERMARK_DETECTOR, WatermarkDetector.VERSION);
+    return ModerationVerdict.newBuilder(recorded).setScorerVersions(same).build();
   }
 
   /**

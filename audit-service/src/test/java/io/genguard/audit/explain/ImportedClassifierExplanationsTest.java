@@ -166,4 +166,29 @@ class ImportedClassifierExplanationsTest {
           .contains("the recorded versions are not available here");
     }
   }
+
+  @Test
+  void shouldJudgeAVerdictOfWatermarkDetectorThreeAgainUnlessItsTextHoldsABlank() {
+    // Detector 4 reads only text holding a blank that displays as a space otherwise than 3 did.
+    Map<String, String> before = new HashMap<>(recorded.getScorerVersions());
+    assertThat(before).containsEntry("watermark-detector", "4");
+    before.put("watermark-detector", "3");
+    ModerationVerdict old =
+        ModerationVerdict.newBuilder(recorded).setScorerVersions(before).build();
+    try (ReplayingExplanations explanations = ReplayingExplanations.of(service(jobKeys(LABELS)))) {
+      Explanation explanation = explanations.explain(old, output);
+      assertThat(explanation.status()).as(explanation.detail()).isEqualTo(Status.EXPLAINED);
+      Judged judged = whatIf(explanations, old).get(0);
+      assertThat(judged.outcome()).as(judged.detail()).isEqualTo(Outcome.SAME);
+
+      GenerationOutput blanks = Events.output("req-1", "zebra\u2800zebra zebra");
+      ModerationVerdict onBlanks =
+          ModerationVerdict.newBuilder(old).setOutputId(blanks.getOutputId()).build();
+      Explanation refused = explanations.explain(onBlanks, blanks);
+      assertThat(refused.status()).isEqualTo(Status.NOT_EXPLAINED);
+      assertThat(refused.detail())
+          .contains("NOT_REPLAYABLE")
+          .contains("\"watermark-detector\":\"3\"}, this build has");
+    }
+  }
 }

@@ -66,6 +66,8 @@ import java.util.TreeSet;
  * @param cpuWatts assumed power draw of a CPU generating, for the energy estimate
  * @param gpuWatts assumed power draw of a GPU generating
  * @param routing which requests this pool answers, when pools split the backends between them
+ * @param hungCall how long a worker may be inside one backend call before the generator reports it
+ *     hung (not ready, unhealthy); null for {@link #hungCallBound()}'s default
  */
 public record GeneratorConfig(
     int workers,
@@ -100,7 +102,8 @@ public record GeneratorConfig(
     WatermarkParameters watermark,
     double cpuWatts,
     double gpuWatts,
-    PoolRouting routing) {
+    PoolRouting routing,
+    Duration hungCall) {
 
   public static final String PREFIX = "GENGUARD_GENERATOR_";
   public static final String CONFIG_FILE_VARIABLE = PREFIX + "CONFIG_FILE";
@@ -132,6 +135,29 @@ public record GeneratorConfig(
    * which stays far from overflowing a long.
    */
   public static final Duration REQUEST_TIMEOUT_BOUND = Duration.ofHours(1);
+
+  /** Longest {@code HUNG_CALL_MS}: past a day a hung call is not detected in any useful sense. */
+  public static final Duration HUNG_CALL_BOUND = Duration.ofDays(1);
+
+  /**
+   * The least default of {@code HUNG_CALL_MS}: 10 times the default request budget (30 s) and 5
+   * times the default {@code OPENAI_TIMEOUT_MS} (60 s).
+   */
+  public static final Duration HUNG_CALL_DEFAULT = Duration.ofMinutes(5);
+
+  /**
+   * How long a worker may be inside one backend call before it counts as hung: {@code
+   * HUNG_CALL_MS}, or by default the larger of {@link #HUNG_CALL_DEFAULT} and twice {@code
+   * REQUEST_TIMEOUT_MS}. A legitimate call ends within the request budget and one step past it
+   * (every backend stops at the requests' deadline, the HTTP backend's calls are bounded by it).
+   */
+  public Duration hungCallBound() {
+    if (hungCall != null) {
+      return hungCall;
+    }
+    Duration twice = requestTimeout.multipliedBy(2);
+    return twice.compareTo(HUNG_CALL_DEFAULT) > 0 ? twice : HUNG_CALL_DEFAULT;
+  }
 
   /**
    * Largest {@code MAX_PROMPT_CHARS}. The prompt travels in the request event, whose limit is
@@ -273,6 +299,15 @@ public record GeneratorConfig(
             + "=false to sign outputs without a watermark");
     require(cpuWatts >= 0 && Double.isFinite(cpuWatts), "CPU_WATTS", cpuWatts, "a number >= 0");
     require(gpuWatts >= 0 && Double.isFinite(gpuWatts), "GPU_WATTS", gpuWatts, "a number >= 0");
+    require(
+        hungCall == null
+            || (hungCall.compareTo(requestTimeout) > 0 && hungCall.compareTo(HUNG_CALL_BOUND) <= 0),
+        "HUNG_CALL_MS",
+        hungCall == null ? null : hungCall.toMillis(),
+        "more than REQUEST_TIMEOUT_MS ("
+            + requestTimeout.toMillis()
+            + ": a call may legitimately last that long) and at most "
+            + HUNG_CALL_BOUND.toMillis());
   }
 
   /** Defaults for a local run whose state lives under {@code dataDir}. */
@@ -310,7 +345,8 @@ public record GeneratorConfig(
         WatermarkParameters.DEFAULTS,
         65.0,
         300.0,
-        PoolRouting.ALL);
+        PoolRouting.ALL,
+        null);
   }
 
   /**
@@ -398,7 +434,8 @@ public record GeneratorConfig(
         watermark(s, d.watermark()),
         s.decimal(Keys.CPU_WATTS, d.cpuWatts()),
         s.decimal(Keys.GPU_WATTS, d.gpuWatts()),
-        PoolRouting.parse(s.string(Keys.ONLY_BACKENDS, null), s.string(Keys.LEAVE_BACKENDS, null)));
+        PoolRouting.parse(s.string(Keys.ONLY_BACKENDS, null), s.string(Keys.LEAVE_BACKENDS, null)),
+        s.millis(Keys.HUNG_CALL_MS, null));
   }
 
   /** The same configuration with {@code count} worker threads. */
@@ -436,7 +473,8 @@ public record GeneratorConfig(
         watermark,
         cpuWatts,
         gpuWatts,
-        routing);
+        routing,
+        hungCall);
   }
 
   /** The same configuration answering the requests {@code newRouting} gives this pool. */
@@ -474,7 +512,8 @@ public record GeneratorConfig(
         watermark,
         cpuWatts,
         gpuWatts,
-        newRouting);
+        newRouting,
+        hungCall);
   }
 
   /** The same configuration with explicit provenance keys (e.g. shared with moderation). */
@@ -512,7 +551,8 @@ public record GeneratorConfig(
         watermark,
         cpuWatts,
         gpuWatts,
-        routing);
+        routing,
+        hungCall);
   }
 
   /** The same configuration with another micro-batch size and wait. */
@@ -550,7 +590,8 @@ public record GeneratorConfig(
         watermark,
         cpuWatts,
         gpuWatts,
-        routing);
+        routing,
+        hungCall);
   }
 
   /** The same configuration with another instance id (one per process sharing a cluster). */
@@ -588,7 +629,8 @@ public record GeneratorConfig(
         watermark,
         cpuWatts,
         gpuWatts,
-        routing);
+        routing,
+        hungCall);
   }
 
   /** The same configuration in another consumer group (tests isolate themselves this way). */
@@ -626,7 +668,8 @@ public record GeneratorConfig(
         watermark,
         cpuWatts,
         gpuWatts,
-        routing);
+        routing,
+        hungCall);
   }
 
   /** The same configuration with another per-request timeout and retry policy. */
@@ -664,7 +707,8 @@ public record GeneratorConfig(
         watermark,
         cpuWatts,
         gpuWatts,
-        routing);
+        routing,
+        hungCall);
   }
 
   /** The same configuration with a DJL model. */
@@ -702,7 +746,8 @@ public record GeneratorConfig(
         watermark,
         cpuWatts,
         gpuWatts,
-        routing);
+        routing,
+        hungCall);
   }
 
   /** The same configuration with an OpenAI-compatible server. */
@@ -741,7 +786,8 @@ public record GeneratorConfig(
         watermark,
         cpuWatts,
         gpuWatts,
-        routing);
+        routing,
+        hungCall);
   }
 
   /** The same configuration with another default backend. */
@@ -779,7 +825,8 @@ public record GeneratorConfig(
         watermark,
         cpuWatts,
         gpuWatts,
-        routing);
+        routing,
+        hungCall);
   }
 
   /** The same configuration with other model names allowed to the {@code openai} backend. */
@@ -817,7 +864,8 @@ public record GeneratorConfig(
         watermark,
         cpuWatts,
         gpuWatts,
-        routing);
+        routing,
+        hungCall);
   }
 
   /** The same configuration with the {@code echo} backend offered or not. */
@@ -855,7 +903,47 @@ public record GeneratorConfig(
         watermark,
         cpuWatts,
         gpuWatts,
-        routing);
+        routing,
+        hungCall);
+  }
+
+  /** The same configuration with {@code bound} as its {@code HUNG_CALL_MS}. */
+  public GeneratorConfig withHungCallBound(Duration bound) {
+    return new GeneratorConfig(
+        workers,
+        instanceId,
+        consumerGroup,
+        maxBatchSize,
+        maxBatchWait,
+        requestTimeout,
+        maxAttempts,
+        retryBackoff,
+        maxRetryBackoff,
+        maxPromptCharacters,
+        maxOutputTokens,
+        defaultBackend,
+        echoEnabled,
+        cacheDirectory,
+        keyDirectory,
+        keys,
+        builtinOrder,
+        builtinMinimumCount,
+        djlModelPath,
+        djlDevice,
+        djlMaxBatchSize,
+        djlMaxContextTokens,
+        openAiBaseUrl,
+        openAiApiKey,
+        openAiModel,
+        openAiModels,
+        openAiChat,
+        openAiTimeout,
+        watermarkEnabled,
+        watermark,
+        cpuWatts,
+        gpuWatts,
+        routing,
+        bound);
   }
 
   /**
@@ -955,6 +1043,8 @@ public record GeneratorConfig(
         + gpuWatts
         + ", routing="
         + routing
+        + ", hungCallBound="
+        + hungCallBound()
         + "]";
   }
 
@@ -995,6 +1085,7 @@ public record GeneratorConfig(
     public static final String GPU_WATTS = PREFIX + "GPU_WATTS";
     public static final String ONLY_BACKENDS = PREFIX + "ONLY_BACKENDS";
     public static final String LEAVE_BACKENDS = PREFIX + "LEAVE_BACKENDS";
+    public static final String HUNG_CALL_MS = PREFIX + "HUNG_CALL_MS";
 
     public static final Set<String> ALL =
         Set.of(
@@ -1032,7 +1123,8 @@ public record GeneratorConfig(
             CPU_WATTS,
             GPU_WATTS,
             ONLY_BACKENDS,
-            LEAVE_BACKENDS);
+            LEAVE_BACKENDS,
+            HUNG_CALL_MS);
 
     private Keys() {}
   }

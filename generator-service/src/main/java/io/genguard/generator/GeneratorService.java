@@ -5,6 +5,7 @@ import io.genguard.generator.builtin.BuiltinBackend;
 import io.genguard.generator.djl.DjlBackend;
 import io.genguard.generator.echo.EchoBackend;
 import io.genguard.generator.openai.OpenAiCompatibleBackend;
+import io.genguard.generator.worker.BackendCallWatch;
 import io.genguard.generator.worker.BackendRegistry;
 import io.genguard.generator.worker.BatchProcessor;
 import io.genguard.generator.worker.GenerationWorker;
@@ -68,6 +69,7 @@ public final class GeneratorService implements AutoCloseable {
   private final Map<String, Object> kafkaClientProperties;
   private final BackendRegistry backends;
   private final BatchProcessor processor;
+  private final BackendCallWatch watch;
   private final GeneratorMetrics metrics;
   private final Clock clock;
   private final Duration closeTimeout;
@@ -156,6 +158,8 @@ public final class GeneratorService implements AutoCloseable {
                     + backends.settingToEnable(missing.get(0)).orElseThrow()
                     + " and restart it");
     misconfigured.ifPresent(reason -> LOG.error("Generator misconfigured: {}", reason));
+    this.watch = new BackendCallWatch(config.hungCallBound(), System::nanoTime);
+    backends.names().forEach(name -> metrics.hungCalls(watch, name));
     this.processor =
         new BatchProcessor(
             config,
@@ -164,7 +168,8 @@ public final class GeneratorService implements AutoCloseable {
                 new ManifestSigner(keys.signing()), config.cpuWatts(), config.gpuWatts()),
             metrics,
             clock,
-            duration -> Thread.sleep(duration.toMillis()));
+            duration -> Thread.sleep(duration.toMillis()),
+            watch);
     LOG.info("Generator configured: {}; backends {}", config, backends.names());
   }
 
@@ -227,17 +232,62 @@ public final class GeneratorService implements AutoCloseable {
 
   /**
    * Why {@link #warmedUp()} is false, or empty when it is true. Names the backend whose model did
-   * not load, not the error (the log has it): the readiness endpoint shows this text.
+   * not load, not the error (the log has it), or the backend a worker has been inside for longer
+   * than {@code HUNG_CALL_MS} and for how long: the readiness endpoint shows this text.
    */
   public Optional<String> whyNotWarmedUp() {
     if (misconfigured.isPresent()) {
       return misconfigured;
+    }
+    Optional<String> hung = whyHung();
+    if (hung.isPresent()) {
+      return hung;
     }
     WarmUpOnce current;
     synchronized (this) {
       current = warmUp;
     }
     return current == null ? Optional.of("the generator has not started") : current.whyNot();
+  }
+
+  /**
+   * Whether the process can still serve: some worker runs and none has been inside one backend call
+   * for longer than {@code HUNG_CALL_MS}. A hung forward pass ignores interrupts and holds its
+   * worker, its partitions and its transaction; only a restart ends it, so {@code /health} answers
+   * 503 for it (a liveness probe restarts the process; compose only marks it unhealthy).
+   */
+  public boolean healthy() {
+    return runningWorkers() > 0 && whyHung().isEmpty();
+  }
+
+  /**
+   * Why a worker counts as hung: which backend it has been inside and for how long, or empty. The
+   * watch only reports: it never ends the call, the worker or a transaction. None is open anyway: a
+   * worker generates before it opens the batch's transaction, and the batch's offsets are committed
+   * only with its events. If the call returns, the batch commits as usual; if the process is
+   * restarted, the next owner of the partitions (the restarted worker, or another member of the
+   * group) reads the batch again from the committed offsets, so no request is lost or answered
+   * twice.
+   */
+  public Optional<String> whyHung() {
+    return watch
+        .longestHung()
+        .map(
+            hung ->
+                "worker "
+                    + hung.worker()
+                    + " has been inside a call to backend "
+                    + hung.backend()
+                    + " (a batch of "
+                    + hung.requests()
+                    + ") for "
+                    + hung.inside().toSeconds()
+                    + " s, longer than "
+                    + GeneratorConfig.Keys.HUNG_CALL_MS
+                    + " ("
+                    + watch.bound().toSeconds()
+                    + " s): a forward pass or server call that does not return; restart the"
+                    + " generator");
   }
 
   /** The backends this service offers, by name. */

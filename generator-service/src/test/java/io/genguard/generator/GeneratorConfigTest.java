@@ -31,6 +31,31 @@ class GeneratorConfigTest {
   }
 
   @Test
+  void shouldBoundABackendCallWellAboveTheRequestBudget() {
+    assertThat(GeneratorConfig.defaults(dataDir).hungCallBound())
+        .as("10 times the default 30 s budget")
+        .isEqualTo(Duration.ofMinutes(5));
+    assertThat(
+            GeneratorConfig.fromEnvironment(
+                    Map.of("GENGUARD_GENERATOR_REQUEST_TIMEOUT_MS", "600000"), dataDir)
+                .hungCallBound())
+        .as("twice a budget above 150 s")
+        .isEqualTo(Duration.ofMinutes(20));
+    assertThat(
+            GeneratorConfig.fromEnvironment(
+                    Map.of("GENGUARD_GENERATOR_HUNG_CALL_MS", "900000"), dataDir)
+                .hungCallBound())
+        .isEqualTo(Duration.ofMinutes(15));
+    assertThatThrownBy(
+            () ->
+                GeneratorConfig.fromEnvironment(
+                    Map.of("GENGUARD_GENERATOR_HUNG_CALL_MS", "30000"), dataDir))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("GENGUARD_GENERATOR_HUNG_CALL_MS is 30000")
+        .hasMessageContaining("more than REQUEST_TIMEOUT_MS (30000");
+  }
+
+  @Test
   void shouldReadEveryKindOfSettingFromTheEnvironment() {
     GeneratorConfig config =
         GeneratorConfig.fromEnvironment(

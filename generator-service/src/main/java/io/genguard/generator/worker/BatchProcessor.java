@@ -68,6 +68,7 @@ public final class BatchProcessor {
   private final GeneratorMetrics metrics;
   private final Clock clock;
   private final Sleeper sleeper;
+  private final BackendCallWatch watch;
 
   public BatchProcessor(
       GeneratorConfig config,
@@ -76,6 +77,28 @@ public final class BatchProcessor {
       GeneratorMetrics metrics,
       Clock clock,
       Sleeper sleeper) {
+    this(
+        config,
+        backends,
+        assembler,
+        metrics,
+        clock,
+        sleeper,
+        new BackendCallWatch(config.hungCallBound(), System::nanoTime));
+  }
+
+  /**
+   * @param watch where each backend call is registered while it runs, so that one that does not
+   *     return is noticed ({@link BackendCallWatch})
+   */
+  public BatchProcessor(
+      GeneratorConfig config,
+      BackendRegistry backends,
+      OutputAssembler assembler,
+      GeneratorMetrics metrics,
+      Clock clock,
+      Sleeper sleeper,
+      BackendCallWatch watch) {
     this.config = config;
     this.backends = backends;
     this.validator = new RequestValidator(config, backends);
@@ -83,6 +106,7 @@ public final class BatchProcessor {
     this.metrics = metrics;
     this.clock = clock;
     this.sleeper = sleeper;
+    this.watch = watch;
   }
 
   /**
@@ -258,43 +282,55 @@ public final class BatchProcessor {
               accepted.sampling(),
               job.deadline));
     }
+    List<BackendOutcome> outcomes;
+    watch.enter(backend.name(), requests.size());
     try {
-      List<BackendOutcome> outcomes = backend.generate(requests);
-      if (outcomes.size() != requests.size()) {
-        throw new IllegalStateException(
-            "backend returned "
-                + outcomes.size()
-                + " outcomes for "
-                + requests.size()
-                + " requests");
-      }
-      return outcomes;
+      outcomes = backend.generate(requests);
     } catch (RuntimeException e) {
-      // A bug or a broken model: fail this chunk, keep the worker serving the rest. The
-      // exception's text (paths, hosts, library names) goes to the log only, under an id the
-      // tenant's reason gives.
-      String errorId = BackendException.newErrorId();
-      LOG.error(
-          "Backend {} failed on a batch of {} (error id {})",
-          backend.name(),
-          requests.size(),
-          errorId,
-          e);
-      BackendException error =
-          BackendException.permanent(
-              FailureCode.BACKEND_ERROR,
-              "backend "
-                  + backend.name()
-                  + " failed (error id "
-                  + errorId
-                  + "; the generator log has the detail)",
-              e);
-      List<BackendOutcome> failed = new ArrayList<>();
-      for (int i = 0; i < requests.size(); i++) {
-        failed.add(new BackendOutcome.Failed(error));
-      }
-      return failed;
+      return failedChunk(backend, requests, e);
+    } finally {
+      watch.exit();
     }
+    if (outcomes == null || outcomes.size() != requests.size()) {
+      return failedChunk(
+          backend,
+          requests,
+          new IllegalStateException(
+              "backend returned "
+                  + (outcomes == null ? "no list of" : Integer.toString(outcomes.size()))
+                  + " outcomes for "
+                  + requests.size()
+                  + " requests"));
+    }
+    return outcomes;
+  }
+
+  private List<BackendOutcome> failedChunk(
+      GenerationBackend backend, List<BackendRequest> requests, RuntimeException e) {
+    // A bug or a broken model: fail this chunk, keep the worker serving the rest. The
+    // exception's text (paths, hosts, library names) goes to the log only, under an id the
+    // tenant's reason gives.
+    String errorId = BackendException.newErrorId();
+    LOG.error(
+        "Backend {} failed on a batch of {} (error id {})",
+        backend.name(),
+        requests.size(),
+        errorId,
+        e);
+    BackendException error =
+        BackendException.permanent(
+            FailureCode.BACKEND_ERROR,
+            "backend "
+                + backend.name()
+                + " failed (error id "
+                + errorId
+                + "; the generator log has the detail)",
+            e);
+    List<BackendOutcome> failed = new ArrayList<>();
+    for (int i = 0; i < requests.size(); i++) {
+      failed.add(new BackendOutcome.Failed(error));
+    }
+    return failed;
   }
 
   private Duration backoff(int attempt, BackendException error) {

@@ -54,6 +54,13 @@ public final class GeneratorMetrics {
    */
   public static final String BACKENDS_LEFT_OPEN = "genguard.generator.backends.left.open";
 
+  /**
+   * Per backend: worker threads inside one call to it for longer than {@code
+   * GENGUARD_GENERATOR_HUNG_CALL_MS} ({@link BackendCallWatch}); above 0 the generator is not ready
+   * and its /health fails. Read on each scrape.
+   */
+  public static final String HUNG_CALLS = "genguard.generator.backend.calls.hung";
+
   private final MeterRegistry registry;
   private final DistributionSummary batchSize;
   private final ConcurrentHashMap<String, AtomicLong> lagByWorker = new ConcurrentHashMap<>();
@@ -124,6 +131,18 @@ public final class GeneratorMetrics {
     Gauge.builder(BACKEND_READY, backend, measured -> measured.ready() ? 1 : 0)
         .description("1 while the backend can serve, 0 while its model does not load")
         .tag("backend", backend.name())
+        .register(registry);
+  }
+
+  /** Registers the count of hung calls into {@code backend} that {@code watch} sees. */
+  public void hungCalls(BackendCallWatch watch, String backend) {
+    // The service holds the watch for the process's life (a gauge keeps a weak reference).
+    Gauge.builder(HUNG_CALLS, watch, measured -> measured.hungCalls(backend))
+        .description(
+            "Worker threads inside one call to the backend for longer than"
+                + " GENGUARD_GENERATOR_HUNG_CALL_MS (a forward pass or server call that does not"
+                + " return)")
+        .tag("backend", backend)
         .register(registry);
   }
 

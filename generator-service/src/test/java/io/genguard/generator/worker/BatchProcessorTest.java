@@ -512,6 +512,76 @@ class BatchProcessorTest {
         .containsExactly(budget, budget, budget);
   }
 
+  @Test
+  void shouldReportACallInsideItsBackendPastTheBoundAsHungWithoutEndingIt() {
+    java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+    BackendCallWatch watch = new BackendCallWatch(Duration.ofMinutes(5), nanos::get);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    GeneratorMetrics metrics = new GeneratorMetrics(registry);
+    metrics.hungCalls(watch, "scripted");
+    List<java.util.Optional<BackendCallWatch.Hung>> seen = new ArrayList<>();
+    List<Double> gauge = new ArrayList<>();
+    backend.on(
+        "a forward pass that takes long",
+        request -> {
+          nanos.addAndGet(Duration.ofMinutes(5).toNanos());
+          seen.add(watch.longestHung()); // at the bound: not yet hung
+          nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+          seen.add(watch.longestHung());
+          gauge.add(hungGauge(registry));
+          return BackendOutcome.of(WorkerFixtures.ScriptedBackend.generation("late but fine"));
+        });
+    BatchProcessor watched =
+        new BatchProcessor(
+            config(),
+            new BackendRegistry(List.of(backend), "scripted", Map.of()),
+            new OutputAssembler(new ManifestSigner(KEYS.signing()), 65.0, 300.0),
+            metrics,
+            WorkerFixtures.CLOCK,
+            sleeps::add,
+            watch);
+
+    List<BatchProcessor.Result> results =
+        watched.process(
+            List.of(request("r1", "a forward pass that takes long"), request("r2", "quick")));
+
+    assertThat(seen.get(0)).isEmpty();
+    assertThat(seen.get(1))
+        .contains(
+            new BackendCallWatch.Hung(
+                Thread.currentThread().getName(), "scripted", 2, Duration.ofSeconds(301)));
+    assertThat(gauge).containsExactly(1.0);
+    assertThat(results)
+        .as("the watch ends nothing: the call's results are used as they come")
+        .allMatch(BatchProcessor.Result::succeeded);
+    assertThat(watch.longestHung()).as("the call returned").isEmpty();
+    assertThat(hungGauge(registry)).isZero();
+  }
+
+  @Test
+  void shouldForgetACallThatThrew() {
+    java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+    BackendCallWatch watch = new BackendCallWatch(Duration.ofMinutes(5), nanos::get);
+    BatchProcessor watched =
+        new BatchProcessor(
+            config(),
+            new BackendRegistry(List.of(backend), "scripted", Map.of()),
+            new OutputAssembler(new ManifestSigner(KEYS.signing()), 65.0, 300.0),
+            new GeneratorMetrics(new SimpleMeterRegistry()),
+            WorkerFixtures.CLOCK,
+            sleeps::add,
+            watch);
+
+    assertThat(watched.process(List.of(request("r1", "explode"))).get(0).succeeded()).isFalse();
+    nanos.addAndGet(Duration.ofHours(1).toNanos());
+
+    assertThat(watch.longestHung()).isEmpty();
+  }
+
+  private static double hungGauge(SimpleMeterRegistry registry) {
+    return registry.get(GeneratorMetrics.HUNG_CALLS).tag("backend", "scripted").gauge().value();
+  }
+
   private BatchProcessor.Result single(GenerationRequest request) {
     List<BatchProcessor.Result> results = processor.process(List.of(request));
     assertThat(results).hasSize(1);

@@ -34,9 +34,12 @@ public final class GeneratorMain {
       Gauge.builder(RUNNING_WORKERS, generator, GeneratorService::runningWorkers)
           .description("Generator worker threads running")
           .register(process.registry());
-      // Unhealthy while no worker runs (GenGuardGeneratorWorkersDown); /ready: 503 while the models
-      // load, and after a failed warm-up until they load.
-      process.serveMetrics(() -> generator.runningWorkers() > 0, generator::whyNotWarmedUp);
+      // Unhealthy while no worker runs (GenGuardGeneratorWorkersDown) and, since the forty-first
+      // session, while a worker has been inside one backend call for longer than
+      // GENGUARD_GENERATOR_HUNG_CALL_MS (GenGuardGeneratorBackendCallHung): only a restart ends a
+      // hung forward pass. /ready: 503 while the models load, after a failed warm-up until they
+      // load, and while a call is hung (naming the backend and how long).
+      process.serveMetrics(generator::healthy, generator::whyNotWarmedUp);
       return process;
     } catch (RuntimeException e) {
       process.close();

@@ -220,10 +220,12 @@ class ReviewLoopITCase {
           .contains("approved in review " + reviewId)
           .contains("a weather report"); // the ReviewDecision record keeps the note
       // And what was erased: the records' places, both erasures and the notice that told the gate.
-      // Every 2 s: each bundle takes one of the tenant's evidence budget (429 beyond it).
+      // Every 5 s: each bundle takes one of the tenant's evidence budget (30, then one every
+      // 10 s; 429 beyond it), so both waits and the calls after them stay within it even when
+      // each wait runs its whole minute.
       await()
           .atMost(Duration.ofMinutes(1))
-          .pollInterval(Duration.ofSeconds(2))
+          .pollInterval(Duration.ofSeconds(5))
           .until(
               () ->
                   JSON.readTree(get(compliance, "/api/v1/requests/" + erased + "/evidence").body())
@@ -279,7 +281,7 @@ class ReviewLoopITCase {
       // The notice comes back from the topic into the chain, proven with the rest.
       await()
           .atMost(Duration.ofMinutes(1))
-          .pollInterval(Duration.ofSeconds(2))
+          .pollInterval(Duration.ofSeconds(5))
           .until(
               () ->
                   JSON.readTree(

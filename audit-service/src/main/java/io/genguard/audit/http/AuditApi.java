@@ -1016,8 +1016,15 @@ public final class AuditApi implements AutoCloseable {
     if (tooOften(ctx, explanationBudget, "explanations")) {
       return;
     }
-    Map<String, Object> body = services.explanations().explain(requestId, caller(ctx));
+    Map<String, Object> body;
+    try {
+      body = services.explanations().explain(requestId, caller(ctx));
+    } catch (NotFoundException e) {
+      explanationBudget.giveBack(caller(ctx)); // nothing recorded
+      throw e;
+    }
     if (body == null) {
+      explanationBudget.giveBack(caller(ctx)); // the slot was busy: nothing recorded
       ctx.header("Retry-After", "1");
       error(
           ctx,
@@ -1060,6 +1067,7 @@ public final class AuditApi implements AutoCloseable {
       return;
     }
     if (!evidence.tryAcquire()) {
+      evidenceBudget.giveBack(caller); // the slot was busy: nothing recorded
       ctx.header("Retry-After", "1");
       error(ctx, HttpStatus.TOO_MANY_REQUESTS, "Another evidence bundle is being made; try again");
       return;

@@ -67,6 +67,18 @@ final class TenantBudget {
     return Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
   }
 
+  /**
+   * Gives back a call {@link #take} allowed that recorded nothing after all (the route's one slot
+   * was busy, or the request was not found), so that retrying as a 429 asks does not spend the
+   * tenant's budget. Never more than the burst.
+   */
+  synchronized void giveBack(Caller caller) {
+    Bucket bucket = buckets.get(caller.tenantId() == null ? GLOBAL : caller.tenantId());
+    if (bucket != null && bucket.tokens < burst) {
+      bucket.tokens++;
+    }
+  }
+
   private static final class Bucket {
     private int tokens;
     private Instant at;

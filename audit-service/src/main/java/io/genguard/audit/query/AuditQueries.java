@@ -299,8 +299,8 @@ public final class AuditQueries {
 
   /**
    * The totals' statement. Each count of one tenant reads only that tenant's rows, through an index
-   * (migration V29_1 added those of audit_log and generation_failure): a tenant's summary costs
-   * what its own data costs, not what every tenant's does (SummaryPlanITCase).
+   * (migration V29 added those of audit_log and generation_failure): a tenant's summary costs what
+   * its own data costs, not what every tenant's does (SummaryPlanITCase).
    */
   static String summarySql() {
     String mine = " (?::text is null or tenant_id = ?)";

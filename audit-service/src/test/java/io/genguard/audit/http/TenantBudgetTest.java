@@ -46,4 +46,26 @@ class TenantBudgetTest {
     }
     assertThat(budget.take(acme)).isEqualTo(2);
   }
+
+  @Test
+  void shouldTakeBackACallThatRecordedNothingButNeverBeyondTheBurst() {
+    for (int i = 0; i < 3; i++) {
+      assertThat(budget.take(acme)).isZero();
+    }
+    assertThat(budget.take(acme)).isEqualTo(2);
+    budget.giveBack(acme); // that call found the slot busy
+    assertThat(budget.take(acmeToo)).isZero();
+    assertThat(budget.take(acme)).isEqualTo(2);
+
+    budget.giveBack(globex); // no bucket yet: nothing to give back, and no extra call
+    for (int i = 0; i < 3; i++) {
+      assertThat(budget.take(globex)).isZero();
+      budget.giveBack(globex);
+      budget.giveBack(globex);
+    }
+    for (int i = 0; i < 3; i++) {
+      assertThat(budget.take(globex)).isZero();
+    }
+    assertThat(budget.take(globex)).as("never more than the burst").isEqualTo(2);
+  }
 }

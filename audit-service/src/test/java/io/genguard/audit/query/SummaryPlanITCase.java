@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * A tenant's totals (GET /api/v1/summary with a tenant-bound token, the lowest role included) read
  * that tenant's rows only: the plan PostgreSQL makes for the service's own statement, with the
  * tenant bound as the service binds it, reads audit_log and generation_failure through an index,
- * not every tenant's rows. Before migration V29_1 each of those counts was a sequential scan of the
+ * not every tenant's rows. Before migration V29 each of those counts was a sequential scan of the
  * whole table, so one tenant's summary cost what the whole store costs.
  */
 class SummaryPlanITCase {

@@ -9,3 +9,5 @@ create index if not exists generation_failure_tenant_idx on generation_failure (
 --   create index concurrently audit_log_tenant_idx on audit_log (tenant_id);
 --   create index concurrently generation_failure_tenant_idx on generation_failure (tenant_id);
 -- and this migration then finds them and does nothing.
+-- A concurrent build that fails leaves an INVALID index of that name, which "if not exists" keeps:
+-- drop it (drop index concurrently ...) before upgrading (docs/OPERATIONS.md).

@@ -393,7 +393,8 @@ public record GeneratorConfig(
         (name, value) -> {
           if (name.startsWith("GENGUARD_WATERMARK_")
               || name.startsWith("GENGUARD_SIGNING_")
-              || name.startsWith("GENGUARD_VERIFICATION_")) {
+              || name.startsWith("GENGUARD_VERIFICATION_")
+              || name.equals("GENGUARD_REVOKED_SIGNING_KEYS")) {
             keyEnvironment.put(name, value);
           }
         });

@@ -188,6 +188,21 @@ class GeneratorConfigTest {
   }
 
   @Test
+  void shouldRefuseToStartSigningWithARevokedKey() {
+    assertThatThrownBy(
+            () ->
+                GeneratorConfig.fromEnvironment(
+                    Map.of(
+                        "GENGUARD_SIGNING_KEYS",
+                        SigningKey.generate("sign-2025").toConfigEntry(),
+                        "GENGUARD_REVOKED_SIGNING_KEYS",
+                        "sign-2025"),
+                    dataDir))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("The active signing key 'sign-2025' is listed in");
+  }
+
+  @Test
   void shouldLeaveKubernetesServiceLinksOfAServiceNamedGenguardGeneratorAlone() {
     GeneratorConfig config =
         GeneratorConfig.fromEnvironment(

@@ -75,12 +75,30 @@ public record ProvenanceKeys(
                             () -> SigningKey.generate("sign-local-1").toConfigEntry() + "\n"),
                         environment.get(SigningKeyRing.ACTIVE_VARIABLE),
                         keyDirectory.resolve(SIGNING_FILE).toString()));
+    Set<String> revoked =
+        KeyEntries.parseIds(
+            environment.get(VerificationKeyRing.REVOKED_VARIABLE),
+            VerificationKeyRing.REVOKED_VARIABLE);
+    String active = signing.active().id();
+    if (revoked.contains(active)) {
+      // Every manifest it signed would be INVALID wherever the revocation is configured.
+      throw new IllegalArgumentException(
+          "The active signing key '"
+              + active
+              + "' is listed in "
+              + VerificationKeyRing.REVOKED_VARIABLE
+              + ": sign with another key ("
+              + SigningKeyRing.KEYS_VARIABLE
+              + " and "
+              + SigningKeyRing.ACTIVE_VARIABLE
+              + ") before revoking this one");
+    }
     VerificationKeyRing verification = signing.verificationKeys();
     Optional<VerificationKeyRing> configured = VerificationKeyRing.fromEnvironment(environment);
     if (configured.isPresent()) {
       verification = verification.with(configured.get());
     }
-    return new ProvenanceKeys(watermark, signing, verification);
+    return new ProvenanceKeys(watermark, signing, verification.without(revoked));
   }
 
   /**

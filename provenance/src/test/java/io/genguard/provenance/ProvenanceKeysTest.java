@@ -406,6 +406,34 @@ class ProvenanceKeysTest {
   }
 
   @Test
+  void shouldRefuseToSignWithARevokedKeyAndLeaveRevokedKeysOutOfTheSignersTrust() {
+    SigningKey compromised = SigningKey.generate("sign-old");
+    SigningKey next = SigningKey.generate("sign-new");
+    String both = compromised.toConfigEntry() + "," + next.toConfigEntry();
+    assertThatThrownBy(
+            () ->
+                ProvenanceKeys.fromEnvironmentOrDirectory(
+                    Map.of(
+                        "GENGUARD_SIGNING_KEYS", both,
+                        "GENGUARD_SIGNING_ACTIVE_KEY", "sign-old",
+                        "GENGUARD_REVOKED_SIGNING_KEYS", "sign-old"),
+                    keyDirectory))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("The active signing key 'sign-old' is listed in")
+        .hasMessageContaining("GENGUARD_SIGNING_ACTIVE_KEY");
+
+    ProvenanceKeys rotated =
+        ProvenanceKeys.fromEnvironmentOrDirectory(
+            Map.of(
+                "GENGUARD_SIGNING_KEYS", both,
+                "GENGUARD_SIGNING_ACTIVE_KEY", "sign-new",
+                "GENGUARD_REVOKED_SIGNING_KEYS", "sign-old"),
+            keyDirectory);
+    assertThat(rotated.signing().active().id()).isEqualTo("sign-new");
+    assertThat(rotated.verification().ids()).containsExactly("sign-new");
+  }
+
+  @Test
   void shouldNeverPrintKeyMaterial() {
     ProvenanceKeys keys =
         ProvenanceKeys.fromEnvironmentOrDirectory(

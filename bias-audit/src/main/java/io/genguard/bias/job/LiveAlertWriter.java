@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -46,6 +47,14 @@ import org.slf4j.LoggerFactory;
  * past what waiting should hide. An alert of a checkpoint that failed is never written: the replay
  * decides that window again, and its alert, or none, is the one stored.
  *
+ * <p>An alert PostgreSQL refuses for what it holds (SQLState class 22, a data exception such as a
+ * value too long or an invalid byte sequence; class 23, a constraint violation) would be refused at
+ * every try, so it is not taken for an outage: when the batch is refused so, the alerts are
+ * inserted one at a time, each refused one is logged with its id and the database's reason (not its
+ * content), counted in {@value #ALERTS_REFUSED_BY_DATABASE} and dropped from the state, and the
+ * others are stored. It stays on {@code bias.alerts}, which the audit service records. Any other
+ * error (a connection error, class 08, 53, 57, a timeout) is an outage as above.
+ *
  * <p>Until the forty-first session a committer inserted the alerts and failed the job at the first
  * failed insert, so an alert-database outage restarted the whole job (campaign totals and live
  * metrics included) in a loop.
@@ -60,6 +69,9 @@ final class LiveAlertWriter extends AbstractStreamOperator<Void>
 
   /** Inserts into the alert database that failed (each try of a batch counts once). */
   static final String ALERT_WRITE_FAILURES = "alert_write_failures";
+
+  /** Alerts the database refused for what they hold (SQLState class 22 or 23), dropped. */
+  static final String ALERTS_REFUSED_BY_DATABASE = "alerts_refused_by_database";
 
   /** Alerts of completed checkpoints (or of checkpoints to come) not yet in the database. */
   static final String ALERTS_AWAITING_DATABASE = "alerts_awaiting_database";
@@ -81,6 +93,7 @@ final class LiveAlertWriter extends AbstractStreamOperator<Void>
   private transient List<LiveAlert> due;
   private transient Connection connection;
   private transient Counter failures;
+  private transient Counter refused;
   private transient long failingSince;
   private transient long nextTryAt;
   private transient long backoff;
@@ -125,6 +138,7 @@ final class LiveAlertWriter extends AbstractStreamOperator<Void>
   public void open() throws Exception {
     super.open();
     failures = getMetricGroup().addGroup("genguard").counter(ALERT_WRITE_FAILURES);
+    refused = getMetricGroup().addGroup("genguard").counter(ALERTS_REFUSED_BY_DATABASE);
     getMetricGroup()
         .addGroup("genguard")
         .gauge(ALERTS_AWAITING_DATABASE, (Gauge<Integer>) () -> awaitingNow);
@@ -138,6 +152,11 @@ final class LiveAlertWriter extends AbstractStreamOperator<Void>
       count += alerts.size();
     }
     return count;
+  }
+
+  /** Alerts the database has refused for what they hold since this operator opened. */
+  long refused() {
+    return refused.getCount();
   }
 
   @Override
@@ -253,14 +272,89 @@ final class LiveAlertWriter extends AbstractStreamOperator<Void>
         properties.setProperty("socketTimeout", "10");
         connection = DriverManager.getConnection(jdbcUrl, properties);
       }
-      LiveAlertRepository.insert(connection, due);
-      due.clear();
+      try {
+        LiveAlertRepository.insert(connection, due);
+        due.clear();
+      } catch (SQLException e) {
+        if (!refusesForContent(e)) {
+          throw e;
+        }
+        storeOneByOne();
+      }
       return true;
     } catch (SQLException e) {
       LOG.debug("Insert of live bias alerts failed", e);
       closeConnection();
       return false;
     }
+  }
+
+  /**
+   * Inserts the due alerts one at a time, dropping each that the database refuses for what it
+   * holds; any other error stops here, the alerts not yet stored still due.
+   */
+  private void storeOneByOne() throws SQLException {
+    for (Iterator<LiveAlert> alerts = due.iterator(); alerts.hasNext(); ) {
+      LiveAlert alert = alerts.next();
+      try {
+        LiveAlertRepository.insert(connection, List.of(alert));
+      } catch (SQLException e) {
+        if (!refusesForContent(e)) {
+          throw e;
+        }
+        refused.inc();
+        LOG.error(
+            "The alert database {} refuses live bias alert {} for good (SQLState {}): {}. It is"
+                + " dropped from the job's state ({} {} so far); it is on bias.alerts and in the"
+                + " audit log",
+            jdbcUrl,
+            alert.alertId(),
+            state(e),
+            reason(e),
+            ALERTS_REFUSED_BY_DATABASE,
+            refused.getCount());
+      }
+      alerts.remove();
+    }
+  }
+
+  /**
+   * Whether the database refused the insert for what an alert holds (class 22, data exception; 23,
+   * integrity constraint violation): a refusal that no retry changes.
+   */
+  static boolean refusesForContent(SQLException e) {
+    String state = state(e);
+    return state != null && (state.startsWith("22") || state.startsWith("23"));
+  }
+
+  private static String state(SQLException e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof SQLException sql && sql.getSQLState() != null) {
+        return sql.getSQLState();
+      }
+    }
+    return e.getNextException() == null ? null : e.getNextException().getSQLState();
+  }
+
+  /**
+   * PostgreSQL's first line for the statement, without the values pgjdbc quotes in a batch's
+   * message (an alert's findings do not belong in a log), control characters replaced.
+   */
+  private static String reason(SQLException refused) {
+    SQLException statement =
+        refused.getNextException() != null ? refused.getNextException() : refused;
+    String message = statement.getMessage() == null ? "" : statement.getMessage();
+    if (message.startsWith("Batch entry")) {
+      return "(no message)";
+    }
+    int end = message.indexOf('\n');
+    String line = end < 0 ? message : message.substring(0, end);
+    StringBuilder clean = new StringBuilder(Math.min(line.length(), 300));
+    for (int i = 0; i < line.length() && clean.length() < 300; i++) {
+      char c = line.charAt(i);
+      clean.append(c < 0x20 || c == 0x7f ? '?' : c);
+    }
+    return clean.toString();
   }
 
   @Override

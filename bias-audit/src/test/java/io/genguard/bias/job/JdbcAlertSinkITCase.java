@@ -14,6 +14,8 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -138,6 +140,47 @@ class JdbcAlertSinkITCase {
       assertThat(writer(restored).awaiting()).isZero();
       assertThat(relay.connections()).isPositive();
     }
+  }
+
+  /**
+   * Before the forty-first session an alert PostgreSQL refused for what it holds failed the whole
+   * batch as if the database were away: the good alert with it waited, and the job failed after the
+   * outage limit and restored the same alert, again every limit.
+   */
+  @Test
+  void shouldDropAnAlertTheDatabaseRefusesAndStoreTheOthers() throws Exception {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute(
+          "create or replace function bias_audit.refuse_test_alert() returns trigger"
+              + " language plpgsql as $$ begin if new.alert_id like 'refused-%' then raise"
+              + " exception 'alert % refused by the test', new.alert_id using errcode = '23514';"
+              + " end if; return new; end $$");
+      statement.execute(
+          "drop trigger if exists refuse_test_alert on bias_audit.live_alert; create trigger"
+              + " refuse_test_alert before insert on bias_audit.live_alert for each row execute"
+              + " function bias_audit.refuse_test_alert()");
+    }
+    var harness = open(jdbcUrl, Duration.ofMinutes(1), null);
+    BiasAlert bad = alert("refused for good");
+    bad.alertId = "refused-" + UUID.randomUUID();
+    BiasAlert good = alert("raised with a refused one");
+    harness.processElement(bad, 1);
+    harness.processElement(good, 2);
+    harness.snapshot(1, 1);
+    harness.notifyOfCompletedCheckpoint(1);
+
+    assertThat(stored(good.alertId)).hasSize(1);
+    assertThat(stored(bad.alertId)).isEmpty();
+    assertThat(writer(harness).awaiting()).as("the refused alert is dropped").isZero();
+    assertThat(writer(harness).refused()).isOne();
+
+    // Past the outage limit: nothing is waiting, so the job does not fail.
+    harness.setProcessingTime(61_000);
+    OperatorSubtaskState checkpoint = harness.snapshot(2, 2);
+    harness.notifyOfCompletedCheckpoint(2);
+    var restored = open(jdbcUrl, Duration.ofMinutes(1), checkpoint);
+    assertThat(writer(restored).awaiting()).as("not in the checkpoint either").isZero();
   }
 
   @Test

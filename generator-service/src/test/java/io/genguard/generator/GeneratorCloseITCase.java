@@ -3,17 +3,12 @@ package io.genguard.generator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.genguard.generator.worker.BackendRegistry;
 import io.genguard.generator.worker.GeneratorMetrics;
-import io.genguard.schemas.Topics;
-import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.TestInput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -36,28 +31,17 @@ class GeneratorCloseITCase {
 
   @Test
   void shouldNotCloseABackendUnderAWorkerThatIsStillInsideIt() throws Exception {
-    IntegrationInfrastructure infrastructure = IntegrationInfrastructure.get();
-    String servers = infrastructure.kafkaBootstrapServers();
-    infrastructure.createTopics(
-        1,
-        List.of(
-            Topics.GENERATION_REQUESTS.name(),
-            Topics.GENERATION_OUTPUTS.name(),
-            Topics.GENERATION_FAILURES.name(),
-            Topics.GENERATION_REQUESTS_DLQ.name()));
+    String servers = HangingBackend.kafkaWithGeneratorTopics();
     String run = "close-" + UUID.randomUUID().toString().substring(0, 8);
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     GeneratorService service =
-        new GeneratorService(
+        backend.generator(
             GeneratorConfig.defaults(dataDir)
                 .withWorkers(1)
                 .withConsumerGroup(run)
                 .withInstanceId(run),
-            Map.of("bootstrap.servers", servers),
-            meters,
-            Clock.systemUTC(),
-            keys -> new BackendRegistry(List.of(backend), HangingBackend.NAME, Map.of()),
-            Duration.ofSeconds(1));
+            servers,
+            meters);
     try {
       service.start();
       TestInput.sendAll(servers, List.of(HangingBackend.request(run + "-r1")));

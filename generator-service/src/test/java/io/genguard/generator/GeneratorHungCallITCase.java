@@ -3,15 +3,12 @@ package io.genguard.generator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.genguard.generator.worker.BackendRegistry;
 import io.genguard.generator.worker.GeneratorMetrics;
 import io.genguard.schemas.Topics;
-import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.TestInput;
 import io.genguard.testsupport.TopicReader;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -40,30 +37,19 @@ class GeneratorHungCallITCase {
 
   @Test
   void shouldReportAWorkerHungInsideABackendUntilTheCallReturns() throws Exception {
-    IntegrationInfrastructure infrastructure = IntegrationInfrastructure.get();
-    String servers = infrastructure.kafkaBootstrapServers();
-    infrastructure.createTopics(
-        1,
-        List.of(
-            Topics.GENERATION_REQUESTS.name(),
-            Topics.GENERATION_OUTPUTS.name(),
-            Topics.GENERATION_FAILURES.name(),
-            Topics.GENERATION_REQUESTS_DLQ.name()));
+    String servers = HangingBackend.kafkaWithGeneratorTopics();
     String run = "hung-" + UUID.randomUUID().toString().substring(0, 8);
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     try (GeneratorService service =
-        new GeneratorService(
+        backend.generator(
             GeneratorConfig.defaults(dataDir)
                 .withWorkers(1)
                 .withConsumerGroup(run)
                 .withInstanceId(run)
                 .withRetries(Duration.ofSeconds(1), 1, Duration.ofMillis(10))
                 .withHungCallBound(BOUND),
-            Map.of("bootstrap.servers", servers),
-            meters,
-            Clock.systemUTC(),
-            keys -> new BackendRegistry(List.of(backend), HangingBackend.NAME, Map.of()),
-            Duration.ofSeconds(1))) {
+            servers,
+            meters)) {
       service.start();
       String requestId = run + "-r1";
       long sent = System.nanoTime(); // before the call starts, so never later than its start

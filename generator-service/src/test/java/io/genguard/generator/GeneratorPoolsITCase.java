@@ -2,8 +2,6 @@ package io.genguard.generator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.genguard.events.v1.GenerationRequest;
-import io.genguard.events.v1.SamplingParameters;
 import io.genguard.generator.worker.GeneratorMetrics;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
@@ -13,7 +11,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -59,7 +56,8 @@ class GeneratorPoolsITCase {
             Map.of("bootstrap.servers", servers),
             new SimpleMeterRegistry())) {
       before.start();
-      TestInput.sendAll(servers, oldIds.stream().map(id -> request(id, "echo")).toList());
+      TestInput.sendAll(
+          servers, oldIds.stream().map(id -> GenerationRequests.record(id, "echo")).toList());
       TopicReader.until(
           client, Topics.GENERATION_OUTPUTS.name(), oldIds, oldIds.size(), Duration.ofMinutes(3));
     }
@@ -85,7 +83,7 @@ class GeneratorPoolsITCase {
       for (int i = 0; i < 12; i++) {
         // echo for the side pool; openai (not configured: a failure) and none for the main one
         String backend = i % 3 == 0 ? "echo" : i % 3 == 1 ? "openai" : null;
-        records.add(request(run + "-" + i, backend));
+        records.add(GenerationRequests.record(run + "-" + i, backend));
         ids.add(run + "-" + i);
       }
       records.add(
@@ -144,28 +142,5 @@ class GeneratorPoolsITCase {
     var counter =
         meters.find(GeneratorMetrics.REQUESTS).tag("outcome", outcome).tag("code", code).counter();
     return counter == null ? 0 : counter.count();
-  }
-
-  private static ProducerRecord<byte[], byte[]> request(String requestId, String backend) {
-    GenerationRequest request =
-        GenerationRequest.newBuilder()
-            .setEventId("evt-" + requestId)
-            .setRequestId(requestId)
-            .setTenantId("tenant-it")
-            .setPrompt("the committee discussed the proposal")
-            .setBackend(backend)
-            .setParameters(
-                SamplingParameters.newBuilder()
-                    .setMaxTokens(12)
-                    .setTemperature(0.8)
-                    .setTopK(0)
-                    .setTopP(0.95)
-                    .build())
-            .setSubmittedAt(Instant.now())
-            .build();
-    return new ProducerRecord<>(
-        Topics.GENERATION_REQUESTS.name(),
-        requestId.getBytes(StandardCharsets.UTF_8),
-        Topics.GENERATION_REQUESTS.codec().encode(request));
   }
 }

@@ -1,16 +1,18 @@
 package io.genguard.generator;
 
-import io.genguard.events.v1.GenerationRequest;
-import io.genguard.events.v1.SamplingParameters;
 import io.genguard.generator.backend.BackendOutcome;
 import io.genguard.generator.backend.BackendRequest;
 import io.genguard.generator.backend.Generation;
 import io.genguard.generator.backend.GenerationBackend;
+import io.genguard.generator.worker.BackendRegistry;
 import io.genguard.schemas.Topics;
-import java.nio.charset.StandardCharsets;
-import java.time.Instant;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -87,27 +89,32 @@ final class HangingBackend implements GenerationBackend {
     closed = true;
   }
 
-  /** A request on gen.requests for this backend. */
+  /** The embedded Kafka's address, with the topics a generator reads and writes. */
+  static String kafkaWithGeneratorTopics() {
+    IntegrationInfrastructure infrastructure = IntegrationInfrastructure.get();
+    infrastructure.createTopics(
+        1,
+        List.of(
+            Topics.GENERATION_REQUESTS.name(),
+            Topics.GENERATION_OUTPUTS.name(),
+            Topics.GENERATION_FAILURES.name(),
+            Topics.GENERATION_REQUESTS_DLQ.name()));
+    return infrastructure.kafkaBootstrapServers();
+  }
+
+  /** A generator whose only backend is this one; its close() waits 1 s for the workers. */
+  GeneratorService generator(GeneratorConfig config, String servers, MeterRegistry meters) {
+    return new GeneratorService(
+        config,
+        Map.of("bootstrap.servers", servers),
+        meters,
+        Clock.systemUTC(),
+        keys -> new BackendRegistry(List.of(this), NAME, Map.of()),
+        Duration.ofSeconds(1));
+  }
+
+  /** A request for this backend on gen.requests. */
   static ProducerRecord<byte[], byte[]> request(String requestId) {
-    GenerationRequest request =
-        GenerationRequest.newBuilder()
-            .setEventId("evt-" + requestId)
-            .setRequestId(requestId)
-            .setTenantId("tenant-it")
-            .setPrompt("the committee discussed the proposal")
-            .setBackend(HangingBackend.NAME)
-            .setParameters(
-                SamplingParameters.newBuilder()
-                    .setMaxTokens(12)
-                    .setTemperature(0.8)
-                    .setTopK(0)
-                    .setTopP(0.95)
-                    .build())
-            .setSubmittedAt(Instant.now())
-            .build();
-    return new ProducerRecord<>(
-        Topics.GENERATION_REQUESTS.name(),
-        requestId.getBytes(StandardCharsets.UTF_8),
-        Topics.GENERATION_REQUESTS.codec().encode(request));
+    return GenerationRequests.record(requestId, NAME);
   }
 }

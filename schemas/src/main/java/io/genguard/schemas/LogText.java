@@ -1,5 +1,7 @@
 package io.genguard.schemas;
 
+import java.sql.SQLException;
+
 /**
  * Untrusted text (a field of an event read from Kafka, an attribute, a name a request gave) made
  * safe for one log line: quoted, cut to a bound, and with every control character escaped, so an
@@ -67,5 +69,28 @@ public final class LogText {
       out.append("… (").append(value.length() - i).append(" more chars)");
     }
     return out.toString();
+  }
+
+  /**
+   * Why the database refused a statement, for one log line: PostgreSQL's first line for it (the
+   * statement's own exception where a batch chains one), without the values pgjdbc quotes in a
+   * batch's message ("(no message)" then: an event's or alert's content does not belong in a log),
+   * control characters replaced by '?', at most 300 characters.
+   */
+  public static String databaseRefusal(SQLException refused) {
+    SQLException statement =
+        refused.getNextException() != null ? refused.getNextException() : refused;
+    String message = statement.getMessage() == null ? "" : statement.getMessage();
+    if (message.startsWith("Batch entry")) {
+      return "(no message)";
+    }
+    int end = message.indexOf('\n');
+    String line = end < 0 ? message : message.substring(0, end);
+    StringBuilder clean = new StringBuilder(Math.min(line.length(), 300));
+    for (int i = 0; i < line.length() && clean.length() < 300; i++) {
+      char c = line.charAt(i);
+      clean.append(c < 0x20 || c == 0x7f ? '?' : c);
+    }
+    return clean.toString();
   }
 }

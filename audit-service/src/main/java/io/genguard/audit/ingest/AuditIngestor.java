@@ -5,6 +5,7 @@ import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.audit.persistence.UnreadRecords;
 import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.EventDecodingException;
+import io.genguard.schemas.LogText;
 import io.genguard.schemas.Topic;
 import io.genguard.schemas.Topics;
 import java.sql.SQLException;
@@ -423,25 +424,8 @@ public final class AuditIngestor implements AutoCloseable {
           "The audit store refused the event (SQLState "
               + cause.getSQLState()
               + "): "
-              + reason(cause),
+              + LogText.databaseRefusal(cause),
           cause);
-    }
-
-    private static String reason(SQLException refused) {
-      SQLException statement =
-          refused.getNextException() != null ? refused.getNextException() : refused;
-      String message = statement.getMessage() == null ? "" : statement.getMessage();
-      if (message.startsWith("Batch entry")) {
-        return "(no message)";
-      }
-      int end = message.indexOf('\n');
-      String line = end < 0 ? message : message.substring(0, end);
-      StringBuilder clean = new StringBuilder(Math.min(line.length(), 300));
-      for (int i = 0; i < line.length() && clean.length() < 300; i++) {
-        char c = line.charAt(i);
-        clean.append(c < 0x20 || c == 0x7f ? '?' : c);
-      }
-      return clean.toString();
     }
   }
 

@@ -2,6 +2,7 @@ package io.genguard.bias.job;
 
 import io.genguard.bias.persistence.LiveAlert;
 import io.genguard.bias.persistence.LiveAlertRepository;
+import io.genguard.schemas.LogText;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -310,7 +311,7 @@ final class LiveAlertWriter extends AbstractStreamOperator<Void>
             jdbcUrl,
             alert.alertId(),
             state(e),
-            reason(e),
+            LogText.databaseRefusal(e),
             ALERTS_REFUSED_BY_DATABASE,
             refused.getCount());
       }
@@ -334,27 +335,6 @@ final class LiveAlertWriter extends AbstractStreamOperator<Void>
       }
     }
     return e.getNextException() == null ? null : e.getNextException().getSQLState();
-  }
-
-  /**
-   * PostgreSQL's first line for the statement, without the values pgjdbc quotes in a batch's
-   * message (an alert's findings do not belong in a log), control characters replaced.
-   */
-  private static String reason(SQLException refused) {
-    SQLException statement =
-        refused.getNextException() != null ? refused.getNextException() : refused;
-    String message = statement.getMessage() == null ? "" : statement.getMessage();
-    if (message.startsWith("Batch entry")) {
-      return "(no message)";
-    }
-    int end = message.indexOf('\n');
-    String line = end < 0 ? message : message.substring(0, end);
-    StringBuilder clean = new StringBuilder(Math.min(line.length(), 300));
-    for (int i = 0; i < line.length() && clean.length() < 300; i++) {
-      char c = line.charAt(i);
-      clean.append(c < 0x20 || c == 0x7f ? '?' : c);
-    }
-    return clean.toString();
   }
 
   @Override

@@ -375,6 +375,36 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     }
   }
 
+  /**
+   * Why {@code verdict} must not decide {@code output}, or null when it may: it judged another
+   * output or other text, or the same output re-published under another tenant (the manifest does
+   * not bind the tenant), which is judged under that tenant's policy.
+   */
+  private static String integrityMismatch(GenerationOutput output, ModerationVerdict verdict) {
+    String actualHash = ContentHash.sha256Hex(output.getText());
+    if (!verdict.getOutputId().equals(output.getOutputId())
+        || !verdict.getOutputSha256().equals(actualHash)) {
+      return "the verdict judged output "
+          + verdict.getOutputId()
+          + " with hash "
+          + verdict.getOutputSha256()
+          + ", but output "
+          + output.getOutputId()
+          + " has hash "
+          + actualHash;
+    }
+    if (!verdict.getTenantId().equals(output.getTenantId())) {
+      return "the verdict judged output "
+          + verdict.getOutputId()
+          + " for tenant "
+          + LogText.quoted(verdict.getTenantId())
+          + ", but the output is tenant "
+          + LogText.quoted(output.getTenantId())
+          + "'s";
+    }
+    return null;
+  }
+
   private void decideIfComplete(String requestId, GateEntry entry) {
     if (entry.output() == null || entry.verdict() == null) {
       store.put(requestId, entry);
@@ -382,9 +412,8 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     }
     GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
     ModerationVerdict verdict = Topics.MODERATION_VERDICTS.codec().decode(entry.verdict());
-    String actualHash = ContentHash.sha256Hex(output.getText());
-    if (!verdict.getOutputId().equals(output.getOutputId())
-        || !verdict.getOutputSha256().equals(actualHash)) {
+    String mismatch = integrityMismatch(output, verdict);
+    if (mismatch != null) {
       publish(
           requestId,
           entry,
@@ -394,37 +423,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
               GateOutcome.QUARANTINED,
               GateBasis.INTEGRITY,
               null,
-              List.of(
-                  "integrity: the verdict judged output "
-                      + verdict.getOutputId()
-                      + " with hash "
-                      + verdict.getOutputSha256()
-                      + ", but output "
-                      + output.getOutputId()
-                      + " has hash "
-                      + actualHash)));
-      return;
-    }
-    if (!verdict.getTenantId().equals(output.getTenantId())) {
-      // The same output re-published under another tenant (the manifest does not bind the
-      // tenant) is judged under that tenant's policy: its verdict must not decide this output.
-      publish(
-          requestId,
-          entry,
-          outcome(
-              output,
-              verdict,
-              GateOutcome.QUARANTINED,
-              GateBasis.INTEGRITY,
-              null,
-              List.of(
-                  "integrity: the verdict judged output "
-                      + verdict.getOutputId()
-                      + " for tenant "
-                      + LogText.quoted(verdict.getTenantId())
-                      + ", but the output is tenant "
-                      + LogText.quoted(output.getTenantId())
-                      + "'s")));
+              List.of("integrity: " + mismatch)));
       return;
     }
     List<String> reasons = reasonTexts(verdict);

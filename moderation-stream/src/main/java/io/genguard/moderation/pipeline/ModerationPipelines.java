@@ -22,6 +22,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +36,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class ModerationPipelines {
   private static final Logger LOG = LoggerFactory.getLogger(ModerationPipelines.class);
+
+  /**
+   * The verification-key line this process logged last, so that an unchanged one is not repeated.
+   */
+  private static final AtomicReference<String> TRUST_LOGGED = new AtomicReference<>();
 
   /** How long one scoring call may take before its outputs go to policy as a scorer timeout. */
   public static final Duration SCORER_TIMEOUT = Duration.ofSeconds(30);
@@ -216,8 +222,12 @@ public final class ModerationPipelines {
     // Verify only: the job trusts the configured public keys and never makes a signing key.
     ProvenanceKeys keys = ProvenanceKeys.forVerifier(System.getenv(), Path.of(keyDirectory));
     // Which keys from which source: a key removed from the variable but still in a key file
-    // shows here (the runbook's check after removing a compromised key).
-    LOG.info(ProvenanceKeys.describeVerifierTrust(System.getenv(), Path.of(keyDirectory)));
+    // shows here (the runbook's check after removing a compromised key). Logged when it differs
+    // from the line logged last: every task, restart and what-if builds a moderator.
+    String trust = ProvenanceKeys.describeVerifierTrust(System.getenv(), Path.of(keyDirectory));
+    if (!trust.equals(TRUST_LOGGED.getAndSet(trust))) {
+      LOG.info(trust);
+    }
     BiasAnalyzer bias = BiasAnalyzer.loadDefault();
     Map<String, String> versions = new java.util.LinkedHashMap<>(bias.versions());
     versions.put("provenance", WatermarkParameters.SCHEME);

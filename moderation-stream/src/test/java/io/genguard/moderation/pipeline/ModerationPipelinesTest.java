@@ -175,6 +175,39 @@ class ModerationPipelinesTest {
   }
 
   @Test
+  void shouldLogTheTrustedKeysOnceUntilTheyChange() {
+    ch.qos.logback.classic.Logger log =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(ModerationPipelines.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logged.start();
+    log.addAppender(logged);
+    // The tests' log configuration keeps this logger's start-up lines off the standard output.
+    ch.qos.logback.classic.Level level = log.getLevel();
+    log.setLevel(ch.qos.logback.classic.Level.INFO);
+    try {
+      Path first = dir.resolve("first-keys");
+      ProvenanceKeys.loadOrCreate(first).publishVerificationKeys(first);
+      for (int task = 0; task < 3; task++) {
+        ModerationPipelines.factory(TrivialBenchmarkScorer.NAME, null, first).create().close();
+      }
+      Path second = dir.resolve("second-keys");
+      ProvenanceKeys.loadOrCreate(second).publishVerificationKeys(second);
+      ModerationPipelines.factory(TrivialBenchmarkScorer.NAME, null, second).create().close();
+
+      assertThat(logged.list)
+          .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+          .filteredOn(line -> line.startsWith("Verification keys trusted"))
+          .as("one line per change of the trusted keys, not one per moderator")
+          .hasSize(2);
+    } finally {
+      log.setLevel(level);
+      log.detachAppender(logged);
+    }
+  }
+
+  @Test
   void shouldCreateNoSigningKeyInAnEmptyKeyDirectory() {
     Path keys = dir.resolve("fresh-keys");
     try (BatchModerator moderator =

@@ -192,7 +192,9 @@ public final class ContentModerator implements BatchModerator {
               checked == null ? null : checked.manifestReason(),
               checked == null ? null : checked.watermarkReason(),
               checked != null && checked.manifestKeyUnknown(),
-              checked == null ? null : checked.watermarkClaimMismatch());
+              checked == null ? null : checked.watermarkClaimMismatch(),
+              output.getModel() == null ? null : output.getModel().getBackend(),
+              checked != null && checked.watermarkRepetitive());
       verdicts.add(verdict(output, result, findings, policy.decide(findings)));
     }
     return verdicts;

@@ -50,18 +50,21 @@ public final class ProvenanceChecker {
    * does not tell, that reason (else null); when its watermark is NOT_CHECKED, why (else null);
    * when it is TOO_SHORT, how many distinct word pairs among how many tokens and why (else null);
    * whether the manifest is INVALID because its signing key is unknown here (the reason then says
-   * which key and what to configure); and how the event's watermark claim differs from the valid
-   * manifest's watermark (else null).
+   * which key and what to configure); how the event's watermark claim differs from the valid
+   * manifest's watermark (else null); and whether a TOO_SHORT text is a long one that repeats a few
+   * words rather than a short one (the policy does not let {@code watermarkTooShort} release it
+   * where the watermark is required).
    */
   public record Checked(
       ProvenanceFindings findings,
       String manifestReason,
       String watermarkReason,
       boolean manifestKeyUnknown,
-      String watermarkClaimMismatch) {
+      String watermarkClaimMismatch,
+      boolean watermarkRepetitive) {
     /** With a known key and no contradicted claim. */
     public Checked(ProvenanceFindings findings, String manifestReason, String watermarkReason) {
-      this(findings, manifestReason, watermarkReason, false, null);
+      this(findings, manifestReason, watermarkReason, false, null, false);
     }
 
     /** Without a reason for the watermark. */
@@ -131,12 +134,25 @@ public final class ProvenanceChecker {
             .setManifest(ManifestStatus.valueOf(manifestStatus.name()))
             .build();
     String watermarkReason = null;
+    boolean repetitive = false;
     if (findings.getWatermark() == WatermarkStatus.NOT_CHECKED) {
       watermarkReason = watermark.notCheckedBecause();
     } else if (findings.getWatermark() == WatermarkStatus.TOO_SHORT) {
-      watermarkReason = tooFewPairs(detection.tokensScored(), text);
+      int tokens = WordTokenizer.tokenIds(text).length;
+      repetitive = repeatsItself(tokens);
+      watermarkReason = tooFewPairs(detection.tokensScored(), tokens);
     }
-    return new Checked(findings, manifestReason, watermarkReason, keyUnknown, claimMismatch);
+    return new Checked(
+        findings, manifestReason, watermarkReason, keyUnknown, claimMismatch, repetitive);
+  }
+
+  /**
+   * Whether a TOO_SHORT text of this many tokens is long and repeats itself: with this many tokens
+   * the pairs would have been enough at any context width (at most 8) had the text not repeated
+   * them.
+   */
+  private boolean repeatsItself(int tokens) {
+    return tokens >= 2 * detector.minimumTokens();
   }
 
   /**
@@ -146,13 +162,10 @@ public final class ProvenanceChecker {
    * the wrong word for it (the forty-first session's provenance review: an 88-character sentence
    * 200 times, 3,600 tokens, 18 pairs).
    */
-  private String tooFewPairs(int scored, String text) {
-    int tokens = WordTokenizer.tokenIds(text).length;
+  private String tooFewPairs(int scored, int tokens) {
     String counts =
         String.format(Locale.ROOT, "%,d distinct word pairs among %,d tokens", scored, tokens);
-    // With this many tokens the pairs would have been enough at any context width (at most 8) had
-    // the text not repeated them.
-    if (tokens >= 2 * detector.minimumTokens()) {
+    if (repeatsItself(tokens)) {
       return counts + ": the text repeats the same few words, and a repeated word pair counts once";
     }
     return counts

@@ -25,6 +25,10 @@ import java.util.List;
  *     it carries ({@code manifestReason} says which), not because anything was altered
  * @param watermarkClaimMismatch how the event's watermark claim differs from the watermark its
  *     valid manifest states (which the watermark was looked for with), else null
+ * @param backend the backend the output names ({@code model.backend}; signed, and so to be trusted,
+ *     only when the manifest is VALID), or null
+ * @param watermarkRepetitive the watermark is TOO_SHORT because a long text repeats a few words,
+ *     not because it is short ({@code watermarkReason} gives the counts)
  */
 public record ModerationFindings(
     String tenantId,
@@ -37,10 +41,41 @@ public record ModerationFindings(
     String manifestReason,
     String watermarkReason,
     boolean manifestKeyUnknown,
-    String watermarkClaimMismatch) {
+    String watermarkClaimMismatch,
+    String backend,
+    boolean watermarkRepetitive) {
   public ModerationFindings {
     screening = List.copyOf(screening);
     rules = rules == null ? RuleFindings.NONE : rules;
+  }
+
+  /** Findings that name no backend and whose text, if TOO_SHORT, is not a long repetitive one. */
+  public ModerationFindings(
+      String tenantId,
+      ContentScores scores,
+      ScorerFailure scorerFailure,
+      BiasFindings bias,
+      ProvenanceFindings provenance,
+      List<TextScreening.Finding> screening,
+      RuleFindings rules,
+      String manifestReason,
+      String watermarkReason,
+      boolean manifestKeyUnknown,
+      String watermarkClaimMismatch) {
+    this(
+        tenantId,
+        scores,
+        scorerFailure,
+        bias,
+        provenance,
+        screening,
+        rules,
+        manifestReason,
+        watermarkReason,
+        manifestKeyUnknown,
+        watermarkClaimMismatch,
+        null,
+        false);
   }
 
   /** Findings whose manifest key was known and whose watermark claim was not contradicted. */

@@ -85,12 +85,20 @@ public record Policy(
    *     job does not hold or parameters no watermark of the scheme has, or the job holds no key. At
    *     least as strict as {@code watermarkNotDetected}, or a bogus claim would get an output past
    *     a policy that requires the watermark
-   * @param watermarkTooShort the text is too short for the watermark to be detected either way
+   * @param watermarkTooShort the text has too few distinct word pairs for the watermark to be
+   *     detected either way. Where the watermark is required, a long text that repeats a few words
+   *     (reason {@code provenance.watermark_repetitive}) is held at least as {@link
+   *     #defaultTooShort} says (REVIEW) even when this is RELEASE: it is not short
    * @param manifestUnknownKey the manifest names a signing key this job holds no public key of: one
    *     not configured yet (a rotation out of order), one removed (compromised), or a forger's made
    *     up id; its signature cannot be checked, so it proves nothing, and it is no sign of an
    *     altered text either. At least as strict as {@code manifestAbsent}, or a manifest under any
    *     unknown id would get an output past a policy that requires a valid one
+   * @param manifestEchoed a VALID manifest names the echo backend ({@link #ECHO_BACKEND}): the text
+   *     is the request's prompt, the tenant's own text signed as it came, not generated. RELEASE
+   *     (the default) treats it like any output with a valid manifest. No stricter than {@code
+   *     manifestAbsent}, or leaving out the manifest (and the backend's name, which only the
+   *     manifest signs) would get such a text past the rule
    */
   public record Provenance(
       Decision manifestInvalid,
@@ -98,7 +106,15 @@ public record Policy(
       Decision watermarkNotDetected,
       Decision watermarkNotChecked,
       Decision watermarkTooShort,
-      Decision manifestUnknownKey) {
+      Decision manifestUnknownKey,
+      Decision manifestEchoed) {
+    /**
+     * The backend name ({@code model.backend}) of the generator's echo backend, which returns the
+     * prompt as the output ({@code io.genguard.generator.echo.EchoBackend.NAME}; this module does
+     * not depend on the generator's).
+     */
+    public static final String ECHO_BACKEND = "echo";
+
     public Provenance {
       if (PolicyEngine.stricter(watermarkNotChecked, watermarkNotDetected) != watermarkNotChecked) {
         throw new IllegalArgumentException(
@@ -116,6 +132,32 @@ public record Policy(
                 + manifestAbsent
                 + ")");
       }
+      if (PolicyEngine.stricter(manifestAbsent, manifestEchoed) != manifestAbsent) {
+        throw new IllegalArgumentException(
+            "provenance.manifestEchoed ("
+                + manifestEchoed
+                + ") must not be stricter than manifestAbsent ("
+                + manifestAbsent
+                + ")");
+      }
+    }
+
+    /** The rules with {@code manifestEchoed} left out: RELEASE, an echoed text like any other. */
+    public Provenance(
+        Decision manifestInvalid,
+        Decision manifestAbsent,
+        Decision watermarkNotDetected,
+        Decision watermarkNotChecked,
+        Decision watermarkTooShort,
+        Decision manifestUnknownKey) {
+      this(
+          manifestInvalid,
+          manifestAbsent,
+          watermarkNotDetected,
+          watermarkNotChecked,
+          watermarkTooShort,
+          manifestUnknownKey,
+          Decision.RELEASE);
     }
 
     /** The rules with {@code manifestUnknownKey} left out: {@link #defaultUnknownKey}. */

@@ -329,6 +329,22 @@ public final class PolicyEngine {
               null,
               null,
               "the output carries no provenance manifest and this policy requires a valid one"));
+    } else if (provenance.getManifest() == ManifestStatus.VALID
+        && Policy.Provenance.ECHO_BACKEND.equals(findings.backend())
+        && rule.manifestEchoed() != Decision.RELEASE) {
+      // Only a valid manifest signs the backend (and it must equal the event's); without one the
+      // manifest rules above decide, never less strictly (PolicyLoader).
+      reasons.add(
+          new VerdictReason(
+              ReasonCodes.MANIFEST_ECHOED,
+              rule.manifestEchoed(),
+              null,
+              null,
+              null,
+              "the signed manifest names the \""
+                  + Policy.Provenance.ECHO_BACKEND
+                  + "\" backend: the text is the request's prompt, signed as it came, not generated"
+                  + " by a model, and this policy holds such outputs"));
     }
     if (provenance.getWatermark() == WatermarkStatus.NOT_DETECTED
         && rule.watermarkNotDetected() != Decision.RELEASE) {
@@ -362,6 +378,32 @@ public final class PolicyEngine {
               "the generator watermark could not be checked"
                   + (watermarkReason == null ? "" : ": " + watermarkReason)
                   + "; the output's origin is unverified, and this policy requires the watermark"));
+    } else if (provenance.getWatermark() == WatermarkStatus.TOO_SHORT
+        && findings.watermarkRepetitive()) {
+      // Too few distinct word pairs, but not short: watermarkTooShort: RELEASE is meant for short
+      // replies, and would release an unwatermarked text of any length that repeats a few words.
+      // Where the watermark is required such a text is held at least as the default holds a short
+      // one (REVIEW).
+      Decision decision =
+          stricter(
+              rule.watermarkTooShort(),
+              Policy.Provenance.defaultTooShort(rule.watermarkNotDetected()));
+      if (decision != Decision.RELEASE) {
+        reasons.add(
+            new VerdictReason(
+                ReasonCodes.WATERMARK_REPETITIVE,
+                decision,
+                null,
+                null,
+                null,
+                "the text repeats a few words, too few distinct word pairs for the generator"
+                    + " watermark to be detected either way ("
+                    + (watermarkReason != null
+                        ? watermarkReason
+                        : provenance.getTokensScored() + " scored")
+                    + "); its origin is unverified, this policy requires the watermark, and a"
+                    + " text this long is not released as one too short to tell"));
+      }
     } else if (provenance.getWatermark() == WatermarkStatus.TOO_SHORT
         && rule.watermarkTooShort() != Decision.RELEASE) {
       reasons.add(

@@ -41,7 +41,8 @@ import java.util.Set;
  *     # watermarkTooShort (left out: RELEASE, or REVIEW when watermarkNotDetected is not RELEASE)
  *     # and manifestUnknownKey (left out: the stricter of manifestInvalid and manifestAbsent;
  *     # never less strict than manifestAbsent); manifestInvalid is never less strict than
- *     # manifestAbsent either
+ *     # manifestAbsent either; and manifestEchoed (left out: RELEASE; a valid manifest that names
+ *     # the echo backend, i.e. the tenant's own text; never stricter than manifestAbsent)
  *   failures: {scorerError: REVIEW, scorerTimeout: REVIEW}          # never RELEASE
  *   screening: {empty: REVIEW, truncated: REVIEW, invalidUtf8: REVIEW,  # these two never RELEASE
  *               unsupportedLanguage: REVIEW,
@@ -71,6 +72,12 @@ import java.util.Set;
  * (BLOCK by default), since the job cannot tell these apart; {@code manifestUnknownKey: REVIEW}
  * holds such outputs for a person instead, e.g. while a new signing key is rolled out. It may not
  * be less strict than {@code manifestAbsent}.
+ *
+ * <p>A VALID manifest that names the echo backend ({@code manifestEchoed}, reason {@code
+ * provenance.manifest_echoed}) signs the request's prompt as it came: the tenant's own text, not a
+ * generated one. Left out, it is RELEASE (such an output is judged like any other); REVIEW or BLOCK
+ * holds it. It may not be stricter than {@code manifestAbsent}: an output without a valid manifest
+ * could be the same text with the backend's name changed.
  *
  * <p>Fail closed: a scorer error or timeout, a text truncated for scoring (only its first {@value
  * TextScreening#DEFAULT_MAX_CHARS} characters are scored and checked by the rules) and a text that
@@ -356,9 +363,10 @@ public final class PolicyLoader {
      * The provenance rules. Left out, {@code watermarkNotChecked} is {@code watermarkNotDetected}
      * and {@code watermarkTooShort} is RELEASE, or REVIEW when the watermark is required ({@link
      * Policy.Provenance#defaultTooShort}), and {@code manifestUnknownKey} is {@link
-     * Policy.Provenance#defaultUnknownKey}; a {@code watermarkNotChecked} less strict than {@code
-     * watermarkNotDetected}, or a {@code manifestInvalid} or {@code manifestUnknownKey} less strict
-     * than {@code manifestAbsent}, is refused.
+     * Policy.Provenance#defaultUnknownKey}, and {@code manifestEchoed} is RELEASE; a {@code
+     * watermarkNotChecked} less strict than {@code watermarkNotDetected}, a {@code manifestInvalid}
+     * or {@code manifestUnknownKey} less strict than {@code manifestAbsent}, or a {@code
+     * manifestEchoed} stricter than {@code manifestAbsent}, is refused.
      */
     Policy.Provenance provenance(Node node, String where) {
       Map<String, Decision> d =
@@ -377,7 +385,9 @@ public final class PolicyLoader {
                   "watermarkTooShort",
                   Decision.RELEASE,
                   "manifestUnknownKey",
-                  Decision.BLOCK));
+                  Decision.BLOCK,
+                  "manifestEchoed",
+                  Decision.RELEASE));
       boolean given = node != null && node.value() != null;
       Decision notDetected = d.get("watermarkNotDetected");
       Decision notChecked = notDetected;
@@ -438,7 +448,24 @@ public final class PolicyLoader {
                   + " made-up key id would get around the requirement");
         }
       }
-      return new Policy.Provenance(invalid, absent, notDetected, notChecked, tooShort, unknownKey);
+      Decision echoed = d.get("manifestEchoed");
+      if (PolicyEngine.stricter(absent, echoed) != absent) {
+        throw errorAtKey(
+            node,
+            "manifestEchoed",
+            "provenance.manifestEchoed is "
+                + echoed
+                + " but manifestAbsent is "
+                + absent
+                + " in "
+                + where
+                + "; only a valid manifest shows that an output came from the echo backend, so an"
+                + " output without one must be held at least as strictly, or leaving out the"
+                + " manifest (and changing the backend's name) would get the tenant's own text"
+                + " around the rule");
+      }
+      return new Policy.Provenance(
+          invalid, absent, notDetected, notChecked, tooShort, unknownKey, echoed);
     }
 
     Policy.Failures failures(Node node) {

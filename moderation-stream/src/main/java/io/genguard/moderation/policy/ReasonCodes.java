@@ -25,6 +25,17 @@ public final class ReasonCodes {
   public static final String WATERMARK_TOO_SHORT = "provenance.watermark_too_short";
 
   /**
+   * TOO_SHORT, but the text is long and repeats a few words: {@code watermarkTooShort} does not
+   * release it where the watermark is required.
+   */
+  public static final String WATERMARK_REPETITIVE = "provenance.watermark_repetitive";
+
+  /**
+   * A VALID manifest names the echo backend: the text is the tenant's own prompt, not generated.
+   */
+  public static final String MANIFEST_ECHOED = "provenance.manifest_echoed";
+
+  /**
    * The event's (unsigned) watermark claim differs from its valid signed manifest's watermark; the
    * watermark was looked for as the manifest states. Calls for no decision of its own.
    */

@@ -226,6 +226,112 @@ class ContentModeratorTest {
         .containsExactly(Decision.BLOCK, Decision.BLOCK, Decision.BLOCK, Decision.RELEASE);
   }
 
+  /**
+   * The built-in policy with {@code echo-held}, which requires a valid manifest and holds the echo
+   * backend's outputs, and {@code acme-short-ok} as above.
+   */
+  private static final PolicySet PROVENANCE_RULES =
+      PolicyLoader.parse(
+          PolicyLoader.defaultText()
+              .replace(
+                  "\ntenants:\n",
+                  "\ntenants:\n  echo-held:\n"
+                      + "    provenance: {manifestAbsent: REVIEW, manifestEchoed: REVIEW}\n"
+                      + "  acme-short-ok:\n"
+                      + "    provenance:\n"
+                      + "      watermarkNotDetected: BLOCK\n"
+                      + "      watermarkTooShort: RELEASE\n"),
+          "provenance-rules.yaml");
+
+  /** An output of the tenant from the given backend, with a manifest {@code keys} signed for it. */
+  private static GenerationOutput signedFrom(
+      ProvenanceKeys keys, String tenant, String id, String backend, String text) {
+    GenerationOutput output = Events.output(id, text);
+    output.setTenantId(tenant);
+    output.setModel(
+        io.genguard.events.v1.ModelRef.newBuilder()
+            .setName(backend)
+            .setVersion("1")
+            .setBackend(backend)
+            .build());
+    return ProvenanceCheckerTest.signed(output, keys.signing(), null);
+  }
+
+  private static List<ModerationVerdict> underProvenanceRules(
+      ProvenanceKeys keys, List<GenerationOutput> outputs) {
+    ContentModerator moderator =
+        new ContentModerator(
+            () -> constantScorer(0.01),
+            PolicyEngine.of(PROVENANCE_RULES),
+            TextScreening.defaults(),
+            BiasAnalyzer.loadDefault(),
+            new ProvenanceChecker(keys),
+            Map.of("test", "1"),
+            Duration.ofSeconds(5),
+            CLOCK);
+    return moderator.moderate(outputs);
+  }
+
+  @Test
+  void shouldHoldTheEchoBackendsSignedOutputWhereTheTenantsPolicySaysSo() {
+    ProvenanceKeys keys = ProvenanceKeys.ephemeral();
+    List<ModerationVerdict> verdicts =
+        underProvenanceRules(
+            keys,
+            List.of(
+                signedFrom(keys, "echo-held", "echoed", "echo", BENIGN),
+                signedFrom(keys, "echo-held", "generated", "builtin", BENIGN),
+                signedFrom(keys, "not-listed", "echoed-elsewhere", "echo", BENIGN)));
+
+    assertThat(verdicts)
+        .extracting(v -> v.getProvenance().getManifest())
+        .containsOnly(ManifestStatus.VALID);
+    assertThat(verdicts)
+        .extracting(ModerationVerdict::getDecision)
+        .containsExactly(Decision.REVIEW, Decision.RELEASE, Decision.RELEASE);
+    assertThat(verdicts.get(0).getModel().getBackend()).isEqualTo("echo");
+    assertThat(verdicts.get(0).getReasons())
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.getCode()).isEqualTo(ReasonCodes.MANIFEST_ECHOED);
+              assertThat(reason.getMessage()).contains("names the \"echo\" backend");
+            });
+    assertThat(verdicts.get(2).getReasons())
+        .as("the built-in policy leaves manifestEchoed out: the verdict is as before")
+        .extracting(Reason::getCode)
+        .containsExactly(ReasonCodes.CLEAR);
+  }
+
+  @Test
+  void shouldNotReleaseALongUnwatermarkedTextThatRepeatsItselfAsTooShort() {
+    // watermarkTooShort: RELEASE is for short replies; one sentence 200 times is TOO_SHORT too
+    // (18 distinct word pairs), and was released under a policy that requires the watermark.
+    String sentence =
+        "The committee will meet again next week to discuss the budget and the new proposals. ";
+    ProvenanceKeys keys = ProvenanceKeys.ephemeral();
+    List<ModerationVerdict> verdicts =
+        underProvenanceRules(
+            keys,
+            List.of(
+                claiming("acme-short-ok", "repeated", sentence.repeat(200), null, 0),
+                claiming("acme-short-ok", "short", "Sure, here it is.", null, 0)));
+
+    assertThat(verdicts)
+        .extracting(v -> v.getProvenance().getWatermark())
+        .containsOnly(io.genguard.events.v1.WatermarkStatus.TOO_SHORT);
+    assertThat(verdicts)
+        .extracting(ModerationVerdict::getDecision)
+        .containsExactly(Decision.REVIEW, Decision.RELEASE);
+    assertThat(verdicts.get(0).getReasons())
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.getCode()).isEqualTo(ReasonCodes.WATERMARK_REPETITIVE);
+              assertThat(reason.getMessage()).contains("among 3,200 tokens");
+            });
+  }
+
   @Test
   void shouldHoldAThreatTheScoresWouldReleaseAndSayWhy() {
     List<ModerationVerdict> verdicts =

@@ -232,6 +232,156 @@ class PolicyEngineTest {
                     .doesNotContain("short"));
   }
 
+  /**
+   * The fixtures' policy with {@code strict-short-ok}, which requires the watermark (BLOCK) but
+   * releases texts too short to tell, and {@code echo-held}, which requires a valid manifest and
+   * holds the echo backend's outputs.
+   */
+  private static final PolicyEngine PROVENANCE_RULES =
+      PolicyEngine.of(
+          PolicyLoader.parse(
+              PolicyFixtures.POLICY
+                  + "  strict-short-ok:\n"
+                  + "    provenance:\n"
+                  + "      watermarkNotDetected: BLOCK\n"
+                  + "      watermarkTooShort: RELEASE\n"
+                  + "  echo-held:\n"
+                  + "    provenance: {manifestAbsent: REVIEW, manifestEchoed: REVIEW}\n",
+              "provenance-rules.yaml"));
+
+  /** A TOO_SHORT finding with a valid manifest, naming {@code backend}, repetitive or not. */
+  private static ModerationFindings tooShort(String tenant, boolean repetitive) {
+    ProvenanceFindings provenance =
+        ProvenanceFindings.newBuilder()
+            .setWatermark(WatermarkStatus.TOO_SHORT)
+            .setTokensScored(18)
+            .setManifest(ManifestStatus.VALID)
+            .build();
+    return new ModerationFindings(
+        tenant,
+        scores(0.01),
+        null,
+        null,
+        provenance,
+        List.of(),
+        null,
+        null,
+        repetitive
+            ? "18 distinct word pairs among 3,600 tokens: the text repeats the same few words, and"
+                + " a repeated word pair counts once"
+            : "18 distinct word pairs among 19 tokens: the text is short",
+        false,
+        null,
+        "builtin",
+        repetitive);
+  }
+
+  @Test
+  void shouldNotReleaseALongTextThatRepeatsItselfAsTooShortWhereTheWatermarkIsRequired() {
+    // README, "Reported by the fortieth session's reviews": watermarkTooShort: RELEASE with the
+    // watermark required released an unwatermarked text of any length that repeats a few words.
+    PolicyVerdict repeated = PROVENANCE_RULES.decide(tooShort("strict-short-ok", true));
+    PolicyVerdict shortOne = PROVENANCE_RULES.decide(tooShort("strict-short-ok", false));
+
+    assertThat(repeated.decision()).isEqualTo(Decision.REVIEW);
+    assertThat(repeated.reasons())
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.code()).isEqualTo(ReasonCodes.WATERMARK_REPETITIVE);
+              assertThat(reason.message())
+                  .contains("the text repeats a few words")
+                  .contains("18 distinct word pairs among 3,600 tokens")
+                  .contains("not released as one too short to tell");
+            });
+    assertThat(shortOne.decision())
+        .as("a short text is still released as the policy says")
+        .isEqualTo(Decision.RELEASE);
+  }
+
+  @Test
+  void shouldNameALongRepetitiveTextApartAndFollowAStricterOrUnrequiredPolicy() {
+    PolicyVerdict strict = PROVENANCE_RULES.decide(tooShort("strict", true));
+    assertThat(strict.decision())
+        .as("the default watermarkTooShort: REVIEW")
+        .isEqualTo(Decision.REVIEW);
+    assertThat(strict.reasons())
+        .extracting(VerdictReason::code)
+        .containsExactly(ReasonCodes.WATERMARK_REPETITIVE);
+    assertThat(PROVENANCE_RULES.decide(tooShort("t1", true)).decision())
+        .as("a policy that does not require the watermark releases it")
+        .isEqualTo(Decision.RELEASE);
+    PolicyVerdict blocked =
+        PolicyEngine.of(
+                PolicyLoader.parse(
+                    PolicyFixtures.POLICY.replace(
+                        "watermarkNotDetected: REVIEW",
+                        "watermarkNotDetected: REVIEW\n      watermarkTooShort: BLOCK"),
+                    "policy.yaml"))
+            .decide(tooShort("strict", true));
+    assertThat(blocked.decision()).isEqualTo(Decision.BLOCK);
+  }
+
+  /** Findings with the given manifest status, of an output that names {@code backend}. */
+  private static ModerationFindings ofBackend(
+      String tenant, ManifestStatus manifest, String backend) {
+    ProvenanceFindings provenance =
+        ProvenanceFindings.newBuilder()
+            .setWatermark(WatermarkStatus.NOT_DETECTED)
+            .setZScore(0.4)
+            .setPValue(0.34)
+            .setTokensScored(120)
+            .setManifest(manifest)
+            .build();
+    return new ModerationFindings(
+        tenant,
+        scores(0.01),
+        null,
+        null,
+        provenance,
+        List.of(),
+        null,
+        null,
+        null,
+        false,
+        null,
+        backend,
+        false);
+  }
+
+  @Test
+  void shouldHoldAnEchoedOutputWithAValidManifestWhereThePolicySaysSoAndNameTheBackend() {
+    PolicyVerdict echoed =
+        PROVENANCE_RULES.decide(ofBackend("echo-held", ManifestStatus.VALID, "echo"));
+
+    assertThat(echoed.decision()).isEqualTo(Decision.REVIEW);
+    assertThat(echoed.reasons())
+        .singleElement()
+        .satisfies(
+            reason -> {
+              assertThat(reason.code()).isEqualTo(ReasonCodes.MANIFEST_ECHOED);
+              assertThat(reason.decision()).isEqualTo(Decision.REVIEW);
+              assertThat(reason.message())
+                  .contains("names the \"echo\" backend")
+                  .contains("the request's prompt, signed as it came");
+            });
+    assertThat(PROVENANCE_RULES.decide(ofBackend("echo-held", ManifestStatus.VALID, "builtin")))
+        .as("a generated output with a valid manifest")
+        .extracting(PolicyVerdict::decision)
+        .isEqualTo(Decision.RELEASE);
+    assertThat(
+            PROVENANCE_RULES
+                .decide(ofBackend("echo-held", ManifestStatus.ABSENT, "echo"))
+                .reasons())
+        .as("without a valid manifest the backend's name is unsigned: the manifest rule decides")
+        .extracting(VerdictReason::code)
+        .containsExactly(ReasonCodes.MANIFEST_ABSENT);
+    assertThat(PROVENANCE_RULES.decide(ofBackend("t1", ManifestStatus.VALID, "echo")).reasons())
+        .as("left out, manifestEchoed is RELEASE and adds no reason: verdicts as before")
+        .extracting(VerdictReason::code)
+        .containsExactly(ReasonCodes.CLEAR);
+  }
+
   @Test
   void shouldBlockUnsafeContentAimedAtAMentionedGroup() {
     BiasFindings bias =

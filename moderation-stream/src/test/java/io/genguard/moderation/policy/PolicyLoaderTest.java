@@ -285,6 +285,40 @@ class PolicyLoaderTest {
   }
 
   @Test
+  void shouldReadWhatAnEchoedOutputCallsForAndReleaseItWhenLeftOut() {
+    PolicySet shipped = PolicyLoader.loadDefault();
+    assertThat(shipped.defaultPolicy().provenance().manifestEchoed())
+        .as("left out: an echoed output is judged like any other, as before the key existed")
+        .isEqualTo(Decision.RELEASE);
+    assertThat(shipped.forTenant("kids-edu").provenance().manifestEchoed())
+        .isEqualTo(Decision.RELEASE);
+    PolicySet held =
+        PolicyLoader.parse(
+            PolicyFixtures.POLICY.replace(
+                "manifestAbsent: REVIEW", "manifestAbsent: REVIEW\n      manifestEchoed: REVIEW"),
+            "policy.yaml");
+    assertThat(held.forTenant("strict").provenance().manifestEchoed()).isEqualTo(Decision.REVIEW);
+    assertThat(held.defaultPolicy().provenance().manifestEchoed()).isEqualTo(Decision.RELEASE);
+  }
+
+  @Test
+  void shouldRejectAnEchoedOutputHeldMoreStrictlyThanAMissingManifestNamingItsLine() {
+    String yaml =
+        PolicyFixtures.POLICY.replace(
+            "manifestAbsent: REVIEW", "manifestAbsent: REVIEW\n      manifestEchoed: BLOCK");
+    assertInvalid(
+        yaml,
+        21,
+        "provenance.manifestEchoed is BLOCK but manifestAbsent is REVIEW in tenant 'strict'; only"
+            + " a valid manifest shows that an output came from the echo backend");
+    assertInvalid(
+        PolicyFixtures.POLICY.replace(
+            "  failures:\n", "  provenance: {manifestEchoed: REVIEW}\n  failures:\n"),
+        12,
+        "provenance.manifestEchoed is REVIEW but manifestAbsent is RELEASE in default;");
+  }
+
+  @Test
   void shouldRejectAnUncheckedWatermarkLessStrictThanAMissingOneNamingItsLine() {
     String yaml =
         PolicyFixtures.POLICY.replace(

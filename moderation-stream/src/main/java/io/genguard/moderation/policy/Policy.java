@@ -111,7 +111,7 @@ public record Policy(
     /**
      * The backend name ({@code model.backend}) of the generator's echo backend, which returns the
      * prompt as the output ({@code io.genguard.generator.echo.EchoBackend.NAME}; this module does
-     * not depend on the generator's).
+     * not depend on the generator's; local-stack's {@code BackendNamesTest} keeps the two equal).
      */
     public static final String ECHO_BACKEND = "echo";
 

@@ -85,6 +85,12 @@ import java.util.Map;
  *     once in this process; another is answered 429 with Retry-After. An export reads its rows a
  *     page at a time and holds no database connection while it writes them, so this bounds the
  *     threads, memory and database work that slow or stalled export clients can take
+ * @param queryTimeoutMs how long each PostgreSQL statement of a caller's search (an export's page
+ *     too), request story or totals may run ({@code statement_timeout}, set for its transaction
+ *     only); a longer one is cancelled and the call answered 503
+ * @param tenantMaxConcurrentQueries searches, stories and totals one tenant (global tokens together
+ *     count as one) may have running at once in this process; another is answered 429 with
+ *     Retry-After, so that one tenant's slow reads cannot take every connection of the pool
  * @param explainClassifier the imported classifier the moderation job runs ({@code
  *     onnx-classifier}), read from the job's own keys ({@value ScorerConfig#CLASSIFIER_DIR},
  *     {@value ScorerConfig#CLASSIFIER_LABELS}, {@value ScorerConfig#CLASSIFIER_MAX_TOKENS}), so
@@ -124,6 +130,8 @@ public record AuditConfig(
     int gateDeadlineMinutes,
     int gateMemoryHours,
     int maxConcurrentExports,
+    int queryTimeoutMs,
+    int tenantMaxConcurrentQueries,
     ScorerConfig explainClassifier) {
 
   public static final String JDBC_URL = "GENGUARD_AUDIT_JDBC_URL";
@@ -166,6 +174,27 @@ public record AuditConfig(
 
   /** Highest {@link #MAX_CONCURRENT_EXPORTS}: each export takes one of Jetty's threads. */
   public static final int MOST_CONCURRENT_EXPORTS = 64;
+
+  public static final String QUERY_TIMEOUT_MS = "GENGUARD_AUDIT_QUERY_TIMEOUT_MS";
+
+  /** Ten seconds: far above what a page, a story or a tenant's totals take on an indexed store. */
+  public static final int DEFAULT_QUERY_TIMEOUT_MS = 10_000;
+
+  /** Longest {@link #QUERY_TIMEOUT_MS}: ten minutes. */
+  public static final int MAX_QUERY_TIMEOUT_MS = 600_000;
+
+  public static final String TENANT_MAX_CONCURRENT_QUERIES =
+      "GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES";
+
+  /**
+   * Two reads at once per tenant by default: half of the default {@link #POOL_SIZE} of 4, so that
+   * one tenant's slow reads leave connections to the others, the token checks and the background
+   * tasks.
+   */
+  public static final int DEFAULT_TENANT_MAX_CONCURRENT_QUERIES = 2;
+
+  /** Highest {@link #TENANT_MAX_CONCURRENT_QUERIES}: each read takes one of Jetty's threads. */
+  public static final int MOST_TENANT_CONCURRENT_QUERIES = 64;
 
   /** Longest deadline of an unfinished flow: a week. */
   public static final int MAX_DEADLINE_MINUTES = 7 * 24 * 60;
@@ -276,6 +305,11 @@ public record AuditConfig(
         GateTimings.DECISION_RETENTION_HOURS, gateMemoryHours, GateTimings.LONGEST_RETENTION_HOURS);
     atLeast(MAX_CONCURRENT_EXPORTS, maxConcurrentExports, 1);
     atMost(MAX_CONCURRENT_EXPORTS, maxConcurrentExports, MOST_CONCURRENT_EXPORTS);
+    atLeast(QUERY_TIMEOUT_MS, queryTimeoutMs, 1);
+    atMost(QUERY_TIMEOUT_MS, queryTimeoutMs, MAX_QUERY_TIMEOUT_MS);
+    atLeast(TENANT_MAX_CONCURRENT_QUERIES, tenantMaxConcurrentQueries, 1);
+    atMost(
+        TENANT_MAX_CONCURRENT_QUERIES, tenantMaxConcurrentQueries, MOST_TENANT_CONCURRENT_QUERIES);
     if (httpPort < 0 || httpPort > 65535) {
       throw new IllegalArgumentException(
           HTTP_PORT + "=" + httpPort + " is not a TCP port (0-65535)");
@@ -322,6 +356,8 @@ public record AuditConfig(
         (int) UnfinishedFlows.Deadlines.DEFAULTS.gate().toMinutes(),
         (int) GateTimings.DEFAULTS.decisionRetention().toHours(),
         DEFAULT_MAX_CONCURRENT_EXPORTS,
+        DEFAULT_QUERY_TIMEOUT_MS,
+        DEFAULT_TENANT_MAX_CONCURRENT_QUERIES,
         null);
   }
 
@@ -385,6 +421,10 @@ public record AuditConfig(
         + gateMemoryHours
         + ", maxConcurrentExports="
         + maxConcurrentExports
+        + ", queryTimeoutMs="
+        + queryTimeoutMs
+        + ", tenantMaxConcurrentQueries="
+        + tenantMaxConcurrentQueries
         + ", explainClassifier="
         + (explainClassifier == null
             ? "none"
@@ -525,6 +565,26 @@ public record AuditConfig(
   }
 
   /**
+   * Lets each statement of a caller's read run at most {@code timeoutMs} ({@link
+   * #QUERY_TIMEOUT_MS}) and each tenant run {@code perTenant} reads at once ({@link
+   * #TENANT_MAX_CONCURRENT_QUERIES}).
+   */
+  public AuditConfig withQueryLimits(int timeoutMs, int perTenant) {
+    return fromEnvironment(
+        Map.of(
+            QUERY_TIMEOUT_MS,
+            Integer.toString(timeoutMs),
+            TENANT_MAX_CONCURRENT_QUERIES,
+            Integer.toString(perTenant)),
+        this);
+  }
+
+  /** How long each statement of a caller's read may run ({@link #QUERY_TIMEOUT_MS}). */
+  public Duration queryTimeout() {
+    return Duration.ofMillis(queryTimeoutMs);
+  }
+
+  /**
    * Overrides {@code base} with any GENGUARD_AUDIT_* keys in {@code env}. Where {@code env} also
    * holds the release gate's verdict timeout (the embedded stack, compose), a gate deadline the
    * gate could still be waiting at is refused.
@@ -615,6 +675,12 @@ public record AuditConfig(
                 MAX_CONCURRENT_EXPORTS,
                 env.get(MAX_CONCURRENT_EXPORTS),
                 base.maxConcurrentExports()),
+        (int) number(QUERY_TIMEOUT_MS, env.get(QUERY_TIMEOUT_MS), base.queryTimeoutMs()),
+        (int)
+            number(
+                TENANT_MAX_CONCURRENT_QUERIES,
+                env.get(TENANT_MAX_CONCURRENT_QUERIES),
+                base.tenantMaxConcurrentQueries()),
         classifier(env, base.explainClassifier()));
   }
 

@@ -14,6 +14,7 @@ import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.audit.query.AuditQueries;
 import io.genguard.audit.query.OutputSearch;
+import io.genguard.audit.query.ReadTimeout;
 import io.genguard.audit.retention.KafkaCopies;
 import io.genguard.audit.retention.Retention;
 import io.genguard.audit.review.ReviewOutbox;
@@ -87,6 +88,19 @@ public final class AuditService implements AutoCloseable {
    */
   public static final String ERASURE_FOLLOW_UPS_FAILED_METRIC =
       "genguard_audit_erasure_follow_ups_failed";
+
+  /**
+   * Counter of searches, stories and totals PostgreSQL cancelled after {@link
+   * AuditConfig#QUERY_TIMEOUT_MS} (answered 503; Prometheus adds {@code _total}).
+   */
+  public static final String QUERIES_TIMED_OUT_METRIC = "genguard_audit_queries_timed_out";
+
+  /**
+   * Counter of searches, stories and totals refused (429) because their tenant already ran {@link
+   * AuditConfig#TENANT_MAX_CONCURRENT_QUERIES} (Prometheus adds {@code _total}).
+   */
+  public static final String QUERIES_REFUSED_FOR_TENANT_METRIC =
+      "genguard_audit_queries_refused_for_tenant";
 
   /** How long one send to, or read of, the anchor witness topic may take. */
   private static final Duration WITNESS_TIMEOUT = Duration.ofSeconds(10);
@@ -205,6 +219,15 @@ public final class AuditService implements AutoCloseable {
               config.jdbcPassword(),
               config.poolSize() + config.ingestors());
       opened.push(database);
+      if (config.tenantMaxConcurrentQueries() >= config.poolSize() && config.poolSize() > 1) {
+        LOG.warn(
+            "{}={} is not below {}={}: one tenant's slow searches, stories or totals can hold every"
+                + " connection the API has",
+            AuditConfig.TENANT_MAX_CONCURRENT_QUERIES,
+            config.tenantMaxConcurrentQueries(),
+            AuditConfig.POOL_SIZE,
+            config.poolSize());
+      }
       // The policy files the moderation job publishes go to the archive with their event. One
       // writer for all ingestors (it keeps no state but its counter).
       this.ingestWriter =
@@ -231,7 +254,8 @@ public final class AuditService implements AutoCloseable {
                       TenantRateLimiter.parseAllowances(
                           AuditConfig.SUBMIT_RATES, config.submitRates())),
                   clock));
-      this.queries = new AuditQueries(database.dataSource());
+      ReadTimeout readTimeout = new ReadTimeout(config.queryTimeout());
+      this.queries = new AuditQueries(database.dataSource(), readTimeout);
       this.tokens = new ApiTokens(database.dataSource(), clock);
       this.outbox =
           keep(
@@ -266,13 +290,16 @@ public final class AuditService implements AutoCloseable {
                   submitter,
                   tokens,
                   reviews,
-                  new OutputSearch(database.dataSource()),
+                  new OutputSearch(database.dataSource(), readTimeout),
                   biasReports,
                   campaigns,
                   retention,
                   clock,
                   new AuditApi.Limits(
-                      config.maxBodyBytes(), config.maxExportRows(), config.maxConcurrentExports()),
+                      config.maxBodyBytes(),
+                      config.maxExportRows(),
+                      config.maxConcurrentExports(),
+                      config.tenantMaxConcurrentQueries()),
                   anchors,
                   witness,
                   explained,
@@ -590,8 +617,9 @@ public final class AuditService implements AutoCloseable {
 
   /**
    * Registers the count of submissions refused for their tenant's rate, of expired reviews, of
-   * rejected releases taken down and of failed erasure follow-ups, and the anchor log's and the
-   * witness's gauges (when anchoring is on).
+   * rejected releases taken down, of failed erasure follow-ups and of searches, stories and totals
+   * timed out or refused for their tenant, and the anchor log's and the witness's gauges (when
+   * anchoring is on).
    */
   public void bindMetrics(MeterRegistry registry) {
     FunctionCounter.builder(REVIEWS_EXPIRED_METRIC, reviews, ReviewQueue::expired)
@@ -625,6 +653,17 @@ public final class AuditService implements AutoCloseable {
         .description(
             "Submissions whose tenant's rate this process counted on its own because the shared"
                 + " buckets in PostgreSQL did not answer (GENGUARD_AUDIT_SUBMIT_RATE_SCOPE=cluster)")
+        .register(registry);
+    FunctionCounter.builder(QUERIES_TIMED_OUT_METRIC, api, AuditApi::queriesTimedOut)
+        .description(
+            "Searches (an export's pages too), request stories and totals that PostgreSQL cancelled"
+                + " after GENGUARD_AUDIT_QUERY_TIMEOUT_MS; each was answered 503")
+        .register(registry);
+    FunctionCounter.builder(
+            QUERIES_REFUSED_FOR_TENANT_METRIC, api, AuditApi::queriesRefusedForTenant)
+        .description(
+            "Searches, request stories and totals refused (429) because their tenant already ran"
+                + " GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES of them")
         .register(registry);
     if (anchors != null) {
       anchors.bindTo(registry);

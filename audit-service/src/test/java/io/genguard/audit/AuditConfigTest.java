@@ -43,7 +43,9 @@ class AuditConfigTest {
                 Map.entry(AuditConfig.ANSWER_DEADLINE_MINUTES, "5"),
                 Map.entry(AuditConfig.GATE_DEADLINE_MINUTES, "0"),
                 Map.entry(GateTimings.DECISION_RETENTION_HOURS, "24"),
-                Map.entry(AuditConfig.MAX_CONCURRENT_EXPORTS, "4")),
+                Map.entry(AuditConfig.MAX_CONCURRENT_EXPORTS, "4"),
+                Map.entry(AuditConfig.QUERY_TIMEOUT_MS, " 2500 "),
+                Map.entry(AuditConfig.TENANT_MAX_CONCURRENT_QUERIES, "3")),
             BASE);
 
     assertThat(config.jdbcUrl()).isEqualTo("jdbc:postgresql://other/db");
@@ -70,6 +72,48 @@ class AuditConfigTest {
     assertThat(config.flowDeadlines().gate()).as("not checked").isZero();
     assertThat(config.gateMemory()).hasHours(24);
     assertThat(config.maxConcurrentExports()).isEqualTo(4);
+    assertThat(config.queryTimeout()).hasMillis(2500);
+    assertThat(config.tenantMaxConcurrentQueries()).isEqualTo(3);
+  }
+
+  @Test
+  void shouldGiveReadsTenSecondsAndEachTenantTwoAtOnceUnlessToldOtherwiseWithinTheLimits() {
+    assertThat(BASE.queryTimeout()).hasSeconds(10);
+    assertThat(BASE.tenantMaxConcurrentQueries()).isEqualTo(2);
+    AuditConfig limits = BASE.withQueryLimits(600_000, 64);
+    assertThat(limits.queryTimeout()).hasMinutes(10);
+    assertThat(limits.tenantMaxConcurrentQueries()).isEqualTo(64);
+    assertThat(limits.toString()).contains("queryTimeoutMs=600000, tenantMaxConcurrentQueries=64");
+    Map<String, String> refused =
+        Map.of(
+            "0", "GENGUARD_AUDIT_QUERY_TIMEOUT_MS=0 must be at least 1",
+            "-5", "GENGUARD_AUDIT_QUERY_TIMEOUT_MS=-5 must be at least 1",
+            "600001", "GENGUARD_AUDIT_QUERY_TIMEOUT_MS=600001 must be at most 600000",
+            "99999999999", "GENGUARD_AUDIT_QUERY_TIMEOUT_MS=99999999999 is too large",
+            "10s", "GENGUARD_AUDIT_QUERY_TIMEOUT_MS='10s' is not a whole number");
+    refused.forEach(
+        (value, message) ->
+            assertThatThrownBy(
+                    () ->
+                        AuditConfig.fromEnvironment(
+                            Map.of(AuditConfig.QUERY_TIMEOUT_MS, value), BASE))
+                .as(value)
+                .hasMessage(message));
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(
+                    Map.of(AuditConfig.TENANT_MAX_CONCURRENT_QUERIES, "0"), BASE))
+        .hasMessage("GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES=0 must be at least 1");
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(
+                    Map.of(AuditConfig.TENANT_MAX_CONCURRENT_QUERIES, "65"), BASE))
+        .hasMessage("GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES=65 must be at most 64");
+    assertThatThrownBy(
+            () ->
+                AuditConfig.fromEnvironment(
+                    Map.of(AuditConfig.TENANT_MAX_CONCURRENT_QUERIES, "four"), BASE))
+        .hasMessage("GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES='four' is not a whole number");
   }
 
   @Test

@@ -40,6 +40,7 @@ import io.genguard.audit.query.Cursor;
 import io.genguard.audit.query.JsonRows;
 import io.genguard.audit.query.OutputExport;
 import io.genguard.audit.query.OutputSearch;
+import io.genguard.audit.query.QueryTimedOutException;
 import io.genguard.audit.query.SearchFilter;
 import io.genguard.audit.release.Retractions;
 import io.genguard.audit.retention.Retention;
@@ -97,6 +98,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -167,12 +169,25 @@ public final class AuditApi implements AutoCloseable {
   private final Semaphore exports;
 
   /**
-   * Exports running now per tenant (global callers: key ""): each holds at most {@link
+   * Exports running now per tenant (global callers together): each holds at most {@link
    * #exportShare()} of the slots, so that one tenant's stalled exports do not refuse every other
    * tenant's.
    */
-  private final Map<String, Semaphore> tenantExports =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final TenantSlots tenantExports;
+
+  /**
+   * Searches, stories and totals running now per tenant (global callers together): at most {@link
+   * Limits#tenantMaxConcurrentQueries} each, so that one tenant's slow reads (each may hold a
+   * database connection up to the read timeout) do not take the pool every tenant's calls, the
+   * token checks and the background tasks share.
+   */
+  private final TenantSlots tenantQueries;
+
+  /** Reads refused because their tenant already ran its share ({@link #tenantQueries}). */
+  private final AtomicLong queriesRefusedForTenant = new AtomicLong();
+
+  /** Reads PostgreSQL cancelled after the read timeout ({@link QueryTimedOutException}). */
+  private final AtomicLong queriesTimedOut = new AtomicLong();
 
   /**
    * Explanations shown per tenant: each one is recorded in the chain (what was shown to whom), so a
@@ -234,16 +249,24 @@ public final class AuditApi implements AutoCloseable {
    * @param maxBodyBytes largest request body
    * @param maxExportRows most rows one export returns
    * @param maxConcurrentExports exports that may run at once; another is answered 429
+   * @param tenantMaxConcurrentQueries searches, stories and totals one tenant (global tokens
+   *     together) may have running at once; another is answered 429
    */
-  public record Limits(long maxBodyBytes, int maxExportRows, int maxConcurrentExports) {
+  public record Limits(
+      long maxBodyBytes,
+      int maxExportRows,
+      int maxConcurrentExports,
+      int tenantMaxConcurrentQueries) {
     public static Limits defaults() {
-      return new Limits(MAX_BODY_BYTES, 100_000, 2);
+      return new Limits(MAX_BODY_BYTES, 100_000, 2, 2);
     }
   }
 
   public AuditApi(Services services) {
     this.services = services;
     this.exports = new Semaphore(services.limits().maxConcurrentExports());
+    this.tenantExports = new TenantSlots(exportShare());
+    this.tenantQueries = new TenantSlots(services.limits().tenantMaxConcurrentQueries());
     this.explanationBudget = new TenantBudget(30, Duration.ofSeconds(2), services.clock());
     this.evidenceBudget = new TenantBudget(30, Duration.ofSeconds(10), services.clock());
     this.policyArchive = new PolicyArchive(services.dataSource(), services.clock());
@@ -319,16 +342,14 @@ public final class AuditApi implements AutoCloseable {
     route(
         HandlerType.GET,
         "/api/v1/summary",
-        ctx -> {
-          ctx.json(services.queries().summary(caller(ctx).scope(null)));
-        },
+        ctx -> tenantRead(ctx, () -> ctx.json(services.queries().summary(caller(ctx).scope(null)))),
         ANY);
 
     route(HandlerType.POST, "/api/v1/requests", this::submit, Role.SUBMITTER);
     route(
         HandlerType.GET,
         "/api/v1/requests/{requestId}",
-        this::story,
+        ctx -> tenantRead(ctx, () -> story(ctx)),
         Role.SUBMITTER,
         Role.REVIEWER,
         Role.COMPLIANCE);
@@ -350,7 +371,7 @@ public final class AuditApi implements AutoCloseable {
         HandlerType.GET,
         "/api/v1/outputs",
         SEARCH_PARAMETERS,
-        this::search,
+        ctx -> tenantRead(ctx, () -> search(ctx)),
         Role.REVIEWER,
         Role.COMPLIANCE);
     route(
@@ -593,6 +614,28 @@ public final class AuditApi implements AutoCloseable {
         (e, ctx) -> {
           ctx.header("Retry-After", Long.toString(e.retryAfterSeconds()));
           error(ctx, HttpStatus.TOO_MANY_REQUESTS, e.getMessage());
+        });
+    app.exception(
+        QueryTimedOutException.class,
+        (e, ctx) -> {
+          queriesTimedOut.incrementAndGet();
+          Caller caller = ctx.attribute(CALLER);
+          // Method, path and the token's public id: never the query string, which may name a
+          // data subject.
+          LOG.warn(
+              "{} {} by {}: {}",
+              ctx.method(),
+              ctx.path(),
+              caller == null ? "-" : caller.tokenId(),
+              e.getMessage());
+          error(
+              ctx,
+              HttpStatus.SERVICE_UNAVAILABLE,
+              "The query took longer than the "
+                  + e.limit().toMillis()
+                  + " ms this service lets one read take (GENGUARD_AUDIT_QUERY_TIMEOUT_MS) and was"
+                  + " stopped: narrow it (a tenant, a shorter from/to window, a decision or"
+                  + " outcome) or try again when the database is less busy");
         });
     app.exception(
         NotFoundException.class, (e, ctx) -> error(ctx, HttpStatus.NOT_FOUND, e.getMessage()));
@@ -1153,10 +1196,7 @@ public final class AuditApi implements AutoCloseable {
       throw new InvalidInputException("format '" + format + "' is not one of csv, json");
     }
     Caller caller = caller(ctx);
-    Semaphore mine =
-        tenantExports.computeIfAbsent(
-            caller.tenantId() == null ? "" : caller.tenantId(), k -> new Semaphore(exportShare()));
-    if (!mine.tryAcquire()) {
+    if (!tenantExports.tryTake(caller)) {
       ctx.header("Retry-After", "5");
       error(
           ctx,
@@ -1172,7 +1212,7 @@ public final class AuditApi implements AutoCloseable {
       return;
     }
     if (!exports.tryAcquire()) {
-      mine.release();
+      tenantExports.giveBack(caller);
       ctx.header("Retry-After", "5");
       error(
           ctx,
@@ -1209,8 +1249,51 @@ public final class AuditApi implements AutoCloseable {
       writing.finish(rows, rows >= max);
     } finally {
       exports.release();
-      mine.release();
+      tenantExports.giveBack(caller);
     }
+  }
+
+  /** A read {@link #tenantRead} runs. */
+  @FunctionalInterface
+  private interface Read {
+    void run() throws Exception;
+  }
+
+  /**
+   * Runs a search, a story or the totals in one of the caller's tenant's {@link #tenantQueries}
+   * slots; when the tenant already runs its share, answers 429 with Retry-After instead.
+   */
+  private void tenantRead(Context ctx, Read read) throws Exception {
+    Caller caller = caller(ctx);
+    if (!tenantQueries.tryTake(caller)) {
+      queriesRefusedForTenant.incrementAndGet();
+      ctx.header("Retry-After", "2");
+      error(
+          ctx,
+          HttpStatus.TOO_MANY_REQUESTS,
+          (caller.isGlobal()
+                  ? "Global tokens already run "
+                  : "Tenant '" + caller.tenantId() + "' already runs ")
+              + tenantQueries.share()
+              + " searches, stories or totals at once, as many as one tenant may"
+              + " (GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES); try again when one has finished");
+      return;
+    }
+    try {
+      read.run();
+    } finally {
+      tenantQueries.giveBack(caller);
+    }
+  }
+
+  /** Searches, stories and totals refused (429) because their tenant already ran its share. */
+  public long queriesRefusedForTenant() {
+    return queriesRefusedForTenant.get();
+  }
+
+  /** Searches, stories, totals and export pages PostgreSQL cancelled after the read timeout. */
+  public long queriesTimedOut() {
+    return queriesTimedOut.get();
   }
 
   /**

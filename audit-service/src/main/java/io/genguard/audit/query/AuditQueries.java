@@ -67,9 +67,19 @@ public final class AuditQueries {
           + " acted_at from api_action where request_id = ? order by acted_at";
 
   private final DataSource dataSource;
+  private final ReadTimeout readTimeout;
 
   public AuditQueries(DataSource dataSource) {
+    this(dataSource, ReadTimeout.DEFAULT);
+  }
+
+  /**
+   * @param readTimeout how long each statement of a story or of the totals may run ({@link
+   *     QueryTimedOutException} beyond it)
+   */
+  public AuditQueries(DataSource dataSource, ReadTimeout readTimeout) {
     this.dataSource = dataSource;
+    this.readTimeout = readTimeout;
   }
 
   /** Everything recorded about one request, or empty if the request is unknown. */
@@ -81,83 +91,88 @@ public final class AuditQueries {
    * Everything recorded about one request (request, outputs, verdicts with reasons, gate outcomes,
    * reviews, the review-queue item, the API actions on it and its audit records' places in the hash
    * chain), or empty if the request is unknown or belongs to a tenant other than {@code tenant}
-   * (null: any tenant).
+   * (null: any tenant). Each of its statements may run at most the read timeout.
+   *
+   * @throws QueryTimedOutException when one ran longer
    */
   public Optional<ObjectNode> story(String requestId, String tenant) throws SQLException {
-    try (Connection connection = dataSource.getConnection()) {
-      ObjectNode story = JSON.createObjectNode();
-      ArrayNode requests =
-          rows(connection, "select * from generation_request where request_id = ?", requestId);
-      ArrayNode outputs =
-          rows(
-              connection,
-              "select * from generation_output where request_id = ? order by generated_at",
-              requestId);
-      ArrayNode verdicts =
-          rows(
-              connection,
-              "select * from moderation_verdict where request_id = ? order by decided_at",
-              requestId);
-      if (requests.isEmpty() && outputs.isEmpty() && verdicts.isEmpty()) {
-        return removedStory(connection, requestId, tenant);
-      }
-      String owner = firstText(requests, outputs, verdicts);
-      if (tenant != null && !tenant.equals(owner)) {
-        return Optional.empty();
-      }
-      ArrayNode failures =
-          rows(
-              connection,
-              "select * from generation_failure where request_id = ? order by failed_at",
-              requestId);
-      ArrayNode outcomes =
-          rows(
-              connection,
-              "select * from gate_outcome where request_id = ? order by decided_at",
-              requestId);
-      ArrayNode reviews =
-          rows(
-              connection,
-              "select * from review_decision where request_id = ? order by decided_at",
-              requestId);
-      ArrayNode queue =
-          rows(
-              connection,
-              "select request_id, output_id, state, held_at, claimed_by, claimed_token_id, claim_expires_at,"
-                  + " review_id, action,"
-                  + " note, decided_by, decided_at, verdict_id, late_verdict_id from review_item"
-                  + " where request_id = ?",
-              requestId);
-      ArrayNode actions = rows(connection, ACTIONS, requestId);
-      ArrayNode unfinished = rows(connection, UNFINISHED, requestId);
-      story.put("requestId", requestId);
-      story.put("tenantId", owner);
-      story.set("request", requests.isEmpty() ? null : requests.get(0));
-      story.set("outputs", outputs);
-      story.set("failures", failures);
-      story.set("verdicts", verdicts);
-      story.set("gateOutcomes", outcomes);
-      story.set("reviews", reviews);
-      story.set("reviewItem", queue.isEmpty() ? null : queue.get(0));
-      story.set("actions", actions);
-      story.set("unfinished", unfinished);
-      ArrayNode retractions = rows(connection, RETRACTIONS, requestId);
-      story.set("retractions", retractions);
-      // Where the request's records sit in the hash chain: what an auditor checks against the
-      // chain heads anchored outside the database.
-      story.set(
-          "auditRecords",
-          rows(
-              connection,
-              "select seq, event_id, event_type, recorded_at, encode(hash, 'hex') as hash"
-                  + " from audit_log where request_id = ? order by seq",
-              requestId));
-      ArrayNode restatements = rows(connection, RESTATEMENTS, requestId);
-      story.set("gateRestatements", restatements);
-      story.put(
-          "status", retractions.isEmpty() ? status(outcomes, restatements, failures) : "RETRACTED");
-      return Optional.of(story);
+    return readTimeout.read(dataSource, connection -> story(connection, requestId, tenant));
+  }
+
+  private static Optional<ObjectNode> story(Connection connection, String requestId, String tenant)
+      throws SQLException {
+    ObjectNode story = JSON.createObjectNode();
+    ArrayNode requests =
+        rows(connection, "select * from generation_request where request_id = ?", requestId);
+    ArrayNode outputs =
+        rows(
+            connection,
+            "select * from generation_output where request_id = ? order by generated_at",
+            requestId);
+    ArrayNode verdicts =
+        rows(
+            connection,
+            "select * from moderation_verdict where request_id = ? order by decided_at",
+            requestId);
+    if (requests.isEmpty() && outputs.isEmpty() && verdicts.isEmpty()) {
+      return removedStory(connection, requestId, tenant);
     }
+    String owner = firstText(requests, outputs, verdicts);
+    if (tenant != null && !tenant.equals(owner)) {
+      return Optional.empty();
+    }
+    ArrayNode failures =
+        rows(
+            connection,
+            "select * from generation_failure where request_id = ? order by failed_at",
+            requestId);
+    ArrayNode outcomes =
+        rows(
+            connection,
+            "select * from gate_outcome where request_id = ? order by decided_at",
+            requestId);
+    ArrayNode reviews =
+        rows(
+            connection,
+            "select * from review_decision where request_id = ? order by decided_at",
+            requestId);
+    ArrayNode queue =
+        rows(
+            connection,
+            "select request_id, output_id, state, held_at, claimed_by, claimed_token_id, claim_expires_at,"
+                + " review_id, action,"
+                + " note, decided_by, decided_at, verdict_id, late_verdict_id from review_item"
+                + " where request_id = ?",
+            requestId);
+    ArrayNode actions = rows(connection, ACTIONS, requestId);
+    ArrayNode unfinished = rows(connection, UNFINISHED, requestId);
+    story.put("requestId", requestId);
+    story.put("tenantId", owner);
+    story.set("request", requests.isEmpty() ? null : requests.get(0));
+    story.set("outputs", outputs);
+    story.set("failures", failures);
+    story.set("verdicts", verdicts);
+    story.set("gateOutcomes", outcomes);
+    story.set("reviews", reviews);
+    story.set("reviewItem", queue.isEmpty() ? null : queue.get(0));
+    story.set("actions", actions);
+    story.set("unfinished", unfinished);
+    ArrayNode retractions = rows(connection, RETRACTIONS, requestId);
+    story.set("retractions", retractions);
+    // Where the request's records sit in the hash chain: what an auditor checks against the
+    // chain heads anchored outside the database.
+    story.set(
+        "auditRecords",
+        rows(
+            connection,
+            "select seq, event_id, event_type, recorded_at, encode(hash, 'hex') as hash"
+                + " from audit_log where request_id = ? order by seq",
+            requestId));
+    ArrayNode restatements = rows(connection, RESTATEMENTS, requestId);
+    story.set("gateRestatements", restatements);
+    story.put(
+        "status", retractions.isEmpty() ? status(outcomes, restatements, failures) : "RETRACTED");
+    return Optional.of(story);
   }
 
   /**
@@ -274,11 +289,18 @@ public final class AuditQueries {
    * Totals over one tenant's data, or the whole store when {@code tenant} is null. Dead letters
    * belong to no tenant and are counted only in the whole-store summary. Released and quarantined
    * count the gate's outcomes on record, and the decisions it restated whose outcome is not on
-   * record (it never reached this store: view gate_restatement_unrecorded).
+   * record (it never reached this store: view gate_restatement_unrecorded). The statement may run
+   * at most the read timeout.
+   *
+   * @throws QueryTimedOutException when it ran longer
    */
   public Map<String, Long> summary(String tenant) throws SQLException {
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement = connection.prepareStatement(summarySql())) {
+    return readTimeout.read(dataSource, connection -> summary(connection, tenant));
+  }
+
+  private static Map<String, Long> summary(Connection connection, String tenant)
+      throws SQLException {
+    try (PreparedStatement statement = connection.prepareStatement(summarySql())) {
       for (int parameter = 1; parameter <= SUMMARY_PARAMETERS; parameter++) {
         statement.setString(parameter, tenant);
       }

@@ -98,18 +98,33 @@ public final class OutputExport {
   public static Writing json(OutputStream out, ObjectMapper mapper, ObjectNode query)
       throws IOException {
     JsonGenerator generator = mapper.getFactory().createGenerator(out, JsonEncoding.UTF8);
-    generator.writeStartObject();
-    generator.writeFieldName("query");
-    mapper.writeTree(generator, query);
-    generator.writeArrayFieldStart("rows");
     return new Writing() {
+      private boolean started;
+
+      /**
+       * The object's head goes out with the first row (or at the end), as the CSV's header does: an
+       * export whose first page fails (its query timed out) leaves nothing written, and its error
+       * answer is the whole body.
+       */
+      private void start() throws IOException {
+        if (!started) {
+          generator.writeStartObject();
+          generator.writeFieldName("query");
+          mapper.writeTree(generator, query);
+          generator.writeArrayFieldStart("rows");
+          started = true;
+        }
+      }
+
       @Override
       public void accept(ObjectNode row) throws IOException {
+        start();
         mapper.writeTree(generator, row);
       }
 
       @Override
       public void finish(long rows, boolean truncated) throws IOException {
+        start();
         generator.writeEndArray();
         generator.writeNumberField("count", rows);
         generator.writeBooleanField("truncated", truncated);

@@ -54,9 +54,19 @@ public final class OutputSearch {
           + "   where r.output_id = v.output_id order by r.retracted_at limit 1) rt on true";
 
   private final DataSource dataSource;
+  private final ReadTimeout readTimeout;
 
   public OutputSearch(DataSource dataSource) {
+    this(dataSource, ReadTimeout.DEFAULT);
+  }
+
+  /**
+   * @param readTimeout how long the query of a page (of a search or an export) may run ({@link
+   *     QueryTimedOutException} beyond it)
+   */
+  public OutputSearch(DataSource dataSource, ReadTimeout readTimeout) {
     this.dataSource = dataSource;
+    this.readTimeout = readTimeout;
   }
 
   /** One page of results and the cursor of the next page (null on the last page). */
@@ -73,24 +83,28 @@ public final class OutputSearch {
       throw new IllegalArgumentException("limit must be 1.." + MAX_PAGE);
     }
     Query query = query(filter, after, limit + 1);
-    ArrayNode items = JsonNodeFactory.instance.arrayNode();
-    String next = null;
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement = query.prepare(connection);
-        ResultSet rs = statement.executeQuery()) {
-      while (rs.next()) {
-        if (items.size() == limit) {
-          ObjectNode last = (ObjectNode) items.get(items.size() - 1);
-          next =
-              new Cursor(
-                      Instant.parse(last.get("decidedAt").asText()), last.get("verdictId").asText())
-                  .encode();
-          break;
-        }
-        items.add(JsonRows.row(rs));
-      }
-    }
-    return new Page(items, next);
+    return readTimeout.read(
+        dataSource,
+        connection -> {
+          ArrayNode items = JsonNodeFactory.instance.arrayNode();
+          String next = null;
+          try (PreparedStatement statement = query.prepare(connection);
+              ResultSet rs = statement.executeQuery()) {
+            while (rs.next()) {
+              if (items.size() == limit) {
+                ObjectNode last = (ObjectNode) items.get(items.size() - 1);
+                next =
+                    new Cursor(
+                            Instant.parse(last.get("decidedAt").asText()),
+                            last.get("verdictId").asText())
+                        .encode();
+                break;
+              }
+              items.add(JsonRows.row(rs));
+            }
+          }
+          return new Page(items, next);
+        });
   }
 
   /**
@@ -100,7 +114,8 @@ public final class OutputSearch {
    * at all, thus holds no connection and no transaction open: the pool is shared by token checks,
    * every route and the ingestors. Each page sees the database as it is when it is read (no single
    * snapshot): a row recorded during the export with an older verdict time than the page reached is
-   * included, one newer than it is not, and no row is written twice.
+   * included, one newer than it is not, and no row is written twice. Each page's query may run at
+   * most the read timeout ({@link QueryTimedOutException}).
    *
    * @return rows written; {@code max + 1} is never reached, so a result of {@code max} may mean
    *     more rows matched
@@ -111,15 +126,20 @@ public final class OutputSearch {
     Cursor after = null;
     while (written < max) {
       int limit = (int) Math.min(EXPORT_PAGE, max - written);
-      List<ObjectNode> page = new ArrayList<>(limit);
       Query query = query(filter, after, limit);
-      try (Connection connection = dataSource.getConnection();
-          PreparedStatement statement = query.prepare(connection);
-          ResultSet rs = statement.executeQuery()) {
-        while (rs.next()) {
-          page.add(JsonRows.row(rs));
-        }
-      }
+      List<ObjectNode> page =
+          readTimeout.read(
+              dataSource,
+              connection -> {
+                List<ObjectNode> rows = new ArrayList<>(limit);
+                try (PreparedStatement statement = query.prepare(connection);
+                    ResultSet rs = statement.executeQuery()) {
+                  while (rs.next()) {
+                    rows.add(JsonRows.row(rs));
+                  }
+                }
+                return rows;
+              });
       for (ObjectNode row : page) {
         sink.accept(row);
         written++;

@@ -1,0 +1,240 @@
+package io.genguard.audit.http;
+
+import static io.genguard.audit.fixtures.RunningAuditService.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.genguard.audit.AuditService;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.RunningAuditService;
+import io.genguard.audit.persistence.IncomingEvent;
+import io.genguard.audit.security.Role;
+import io.genguard.events.v1.Decision;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Search, request stories and the totals on the whole audit service, made slow for real: a
+ * connection of the test holds PostgreSQL's strongest lock on {@code moderation_verdict}, which all
+ * three read, so their statements wait on the database as a costly one would run. Each such
+ * statement is cancelled after {@code GENGUARD_AUDIT_QUERY_TIMEOUT_MS} (503, counted), and a tenant
+ * runs at most {@code GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES} of them at once (429 with
+ * Retry-After, counted) while another tenant's still runs.
+ */
+class TenantReadLimitsITCase {
+  /** The read timeout of the service whose reads time out. */
+  private static final int QUICK_TIMEOUT_MS = 1_000;
+
+  /** The reads one tenant may run at once on the service whose reads wait. */
+  private static final int TENANT_SHARE = 2;
+
+  /** Long enough that no read of the waiting service times out while the test holds the lock. */
+  private static final int PATIENT_TIMEOUT_MS = 120_000;
+
+  private static final String SEARCH = "/api/v1/outputs?limit=10";
+  private static final String SUMMARY = "/api/v1/summary";
+  private static final String STORY = "/api/v1/requests/acme-0";
+  private static final String EXPORT = "/api/v1/outputs/export?format=json";
+
+  private static RunningAuditService quick;
+  private static RunningAuditService patient;
+
+  /** Threads of their own for the calls that wait (the common pool may have only one). */
+  private static final ExecutorService CALLS = Executors.newCachedThreadPool();
+
+  @BeforeAll
+  static void start() throws Exception {
+    quick =
+        RunningAuditService.start(
+            "tenant_reads_quick_it",
+            Clock.systemUTC(),
+            config -> config.withQueryLimits(QUICK_TIMEOUT_MS, TENANT_SHARE));
+    patient =
+        RunningAuditService.start(
+            "tenant_reads_patient_it",
+            Clock.systemUTC(),
+            config -> config.withQueryLimits(PATIENT_TIMEOUT_MS, TENANT_SHARE));
+    for (RunningAuditService audit : List.of(quick, patient)) {
+      List<IncomingEvent> events = new ArrayList<>();
+      Instant at = Instant.parse("2026-01-01T00:00:00Z");
+      for (int n = 0; n < 3; n++) {
+        for (String tenant : List.of("acme", "globex")) {
+          events.addAll(
+              AuditEvents.story(
+                  AuditEvents.Scenario.of(
+                      tenant + "-" + n, tenant, Decision.RELEASE, at.plusSeconds(n))));
+        }
+      }
+      audit.seed(events);
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    CALLS.shutdownNow();
+    if (quick != null) {
+      quick.close();
+    }
+    if (patient != null) {
+      patient.close();
+    }
+  }
+
+  @Test
+  void shouldStopASearchAStoryTheTotalsAndAnExportAtTheReadTimeoutWithA503() throws Exception {
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    quick.service().bindMetrics(metrics);
+    String acme = quick.token(Role.COMPLIANCE, "acme", "carl");
+    String global = quick.token(Role.COMPLIANCE, null, "cora");
+    try (Connection lock = lockVerdicts(quick)) {
+      for (String[] call :
+          new String[][] {
+            {SEARCH, acme}, {STORY, acme}, {SUMMARY, acme}, {SUMMARY, global}, {EXPORT, acme}
+          }) {
+        long started = System.nanoTime();
+        // Without the timeout the read waits for the lock, past this request's own timeout.
+        HttpResponse<String> answer =
+            quick.send(quick.request(call[0], call[1]).timeout(Duration.ofSeconds(20)));
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertThat(answer.statusCode()).as(call[0] + ": " + answer.body()).isEqualTo(503);
+        assertThat(json(answer).path("error").asText())
+            .as(call[0])
+            .contains("took longer than the 1000 ms")
+            .contains("GENGUARD_AUDIT_QUERY_TIMEOUT_MS")
+            .contains("narrow it");
+        assertThat(answer.body()).doesNotContain("SQL", "Exception", "canceling");
+        assertThat(took).as(call[0]).isGreaterThanOrEqualTo(Duration.ofMillis(QUICK_TIMEOUT_MS));
+      }
+      assertThat(metrics.get(AuditService.QUERIES_TIMED_OUT_METRIC).functionCounter().count())
+          .isEqualTo(5.0);
+    }
+    // The timeout stayed in the cancelled reads' transactions: the pool's connections keep the
+    // database's own (none), and with the lock gone the same reads are answered, each tenant's
+    // slots given back by the reads that timed out.
+    assertThat(
+            quick.count(
+                "select count(*) from pg_settings where name = 'statement_timeout'"
+                    + " and setting <> '0'"))
+        .isZero();
+    for (int i = 0; i < 3; i++) {
+      assertThat(quick.get(SEARCH, acme).statusCode()).isEqualTo(200);
+    }
+    HttpResponse<String> story = quick.get(STORY, acme);
+    assertThat(story.statusCode()).as(story.body()).isEqualTo(200);
+    assertThat(json(quick.get(SUMMARY, acme)).path("requests").asLong()).isEqualTo(3);
+    assertThat(json(quick.get(SUMMARY, global)).path("requests").asLong()).isEqualTo(6);
+    assertThat(json(quick.get(EXPORT, acme)).path("count").asLong()).isEqualTo(3);
+  }
+
+  @Test
+  void shouldRefuseATenantsReadsBeyondItsShareWith429WhileAnotherTenantsRun() throws Exception {
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    patient.service().bindMetrics(metrics);
+    String acme = patient.token(Role.COMPLIANCE, "acme", "carl");
+    String globex = patient.token(Role.COMPLIANCE, "globex", "gina");
+    List<CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
+    try (Connection lock = lockVerdicts(patient)) {
+      // acme's share of reads, each waiting on the database.
+      waiting.add(inBackground(SEARCH, acme));
+      waiting.add(inBackground(SUMMARY, acme));
+      awaitWaitingOnTheLock(lock, TENANT_SHARE);
+
+      // Any further read of acme's is refused at once, without a connection: search, story and
+      // totals share the one limit.
+      for (String path : List.of(SEARCH, STORY, SUMMARY)) {
+        HttpResponse<String> refused =
+            patient.send(patient.request(path, acme).timeout(Duration.ofSeconds(10)));
+        assertThat(refused.statusCode()).as(path + ": " + refused.body()).isEqualTo(429);
+        assertThat(refused.headers().firstValue("Retry-After")).hasValue("2");
+        assertThat(json(refused).path("error").asText())
+            .contains("Tenant 'acme' already runs 2 searches, stories or totals at once")
+            .contains("GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES");
+      }
+      assertThat(
+              metrics.get(AuditService.QUERIES_REFUSED_FOR_TENANT_METRIC).functionCounter().count())
+          .isEqualTo(3.0);
+
+      // Another tenant's read is not refused: it reaches the database (and waits on the lock too).
+      waiting.add(inBackground(SEARCH, globex));
+      awaitWaitingOnTheLock(lock, TENANT_SHARE + 1);
+      assertThat(waiting).noneMatch(CompletableFuture::isDone);
+    }
+    // The lock gone, every read that waited is answered, and acme's slots are free again.
+    for (CompletableFuture<HttpResponse<String>> answer : waiting) {
+      HttpResponse<String> response = answer.get();
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    }
+    assertThat(json(waiting.get(1).get()).path("requests").asLong()).isEqualTo(3);
+    assertThat(json(waiting.get(2).get()).path("items")).hasSize(3);
+    for (String path : List.of(SEARCH, STORY, SUMMARY)) {
+      assertThat(patient.get(path, acme).statusCode()).as(path).isEqualTo(200);
+    }
+    assertThat(metrics.get(AuditService.QUERIES_TIMED_OUT_METRIC).functionCounter().count())
+        .isZero();
+  }
+
+  /**
+   * Opens a connection of the test's own (not one of the service's pool) holding an ACCESS
+   * EXCLUSIVE lock on moderation_verdict until it is closed.
+   */
+  private static Connection lockVerdicts(RunningAuditService audit) throws SQLException {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    Connection connection =
+        DriverManager.getConnection(audit.jdbcUrl(), infra.jdbcUser(), infra.jdbcPassword());
+    try (Statement statement = connection.createStatement()) {
+      connection.setAutoCommit(false);
+      statement.execute("lock table moderation_verdict in access exclusive mode");
+    } catch (SQLException e) {
+      connection.close();
+      throw e;
+    }
+    return connection;
+  }
+
+  private static void awaitWaitingOnTheLock(Connection lock, int sessions) {
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () -> {
+              try (Statement statement = lock.createStatement();
+                  ResultSet rs =
+                      statement.executeQuery(
+                          "select count(*) from pg_stat_activity"
+                              + " where datname = current_database() and wait_event_type = 'Lock'"
+                              + " and pid <> pg_backend_pid()")) {
+                rs.next();
+                return rs.getLong(1) == sessions;
+              }
+            });
+  }
+
+  private static CompletableFuture<HttpResponse<String>> inBackground(String path, String token) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return patient.send(patient.request(path, token).timeout(Duration.ofSeconds(60)));
+          } catch (Exception e) {
+            throw new CompletionException(e);
+          }
+        },
+        CALLS);
+  }
+}

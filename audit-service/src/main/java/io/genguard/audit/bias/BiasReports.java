@@ -343,9 +343,11 @@ public final class BiasReports {
       "(select c.tenant_id from campaign c where c.campaign_id = bias_metric.campaign_id)";
 
   /**
-   * Per-group statistics from bias.metrics: LIVE windows are summed over the period; for a
-   * CAMPAIGN, the latest figures per model and group count (the aggregation job re-emits running
-   * totals). Each group carries n, rates and a Wilson 95% interval of its unsafe rate.
+   * Per-group statistics from bias.metrics: LIVE windows are summed over the period, each once (a
+   * window emitted before the forty-second session, whose ids name the window end, and again after
+   * it, by a restore from an older savepoint, is stored under two ids); for a CAMPAIGN, the latest
+   * figures per model and group count (the aggregation job re-emits running totals). Each group
+   * carries n, rates and a Wilson 95% interval of its unsafe rate.
    *
    * <p>A campaign's figures are those of its own tenant's verdicts (the aggregation job counts each
    * tenant's verdicts naming a campaign apart, BiasMetric v2): figures of another tenant, or of a
@@ -360,7 +362,9 @@ public final class BiasReports {
     StringBuilder where = where(scopeValue, campaignId, model, from, to, parameters);
     String rows =
         scopeValue.equals("LIVE")
-            ? "select * from bias_metric" + where
+            ? "select distinct on (model, group_name, window_start, window_end) * from bias_metric"
+                + where
+                + " order by model, group_name, window_start, window_end, computed_at desc"
             : "select distinct on (campaign_id, model, group_name) * from bias_metric"
                 + where
                 + " and (tenant_id is null or tenant_id = "

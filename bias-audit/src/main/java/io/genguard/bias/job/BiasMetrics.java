@@ -60,16 +60,18 @@ final class BiasMetrics {
         codec.encode(metric));
   }
 
+  /**
+   * A live group's window. Its id names both bounds: windows of two lengths meet after {@code
+   * GENGUARD_BIAS_WINDOW_SECONDS} changed across a restore, and two that start together (an open
+   * 10-minute window from before and a 5-minute one after) had one id until the forty-second
+   * session, so the audit store kept whichever came first and dropped the other as a repeat.
+   * Metrics stored under those earlier ids stay as they are (the audit store takes any id).
+   */
   static KafkaMessage live(
       EventCodec<BiasMetric> codec, LiveGroupWindow window, List<String> categories, long now) {
     BiasMetric metric =
         metric(
-            EventIds.nameBased(
-                "bias-metric",
-                "LIVE",
-                window.model,
-                window.group,
-                Long.toString(window.windowStart)),
+            liveId(window.model, window.group, window.windowStart, window.windowEnd),
             BiasScope.LIVE,
             null,
             null,
@@ -82,6 +84,12 @@ final class BiasMetrics {
     String key = window.model + "@" + window.windowStart;
     return KafkaMessage.outgoing(
         Topics.BIAS_METRICS.name(), key.getBytes(StandardCharsets.UTF_8), codec.encode(metric));
+  }
+
+  /** The id of a live group's window. */
+  static String liveId(String model, String group, long windowStart, long windowEnd) {
+    return EventIds.nameBased(
+        "bias-metric", "LIVE", model, group, Long.toString(windowStart), Long.toString(windowEnd));
   }
 
   private static BiasMetric metric(

@@ -77,6 +77,11 @@ public final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictF
 
   private static final long LOG_INTERVAL_MS = 60_000;
 
+  /**
+   * The backend whose model version is what the server reports ({@code OpenAiCompatibleBackend}).
+   */
+  static final String SERVER_REPORTED_VERSION = "openai";
+
   private transient Counter futureDecisions;
   private transient long loggedAt;
   private transient long unlogged;
@@ -264,10 +269,26 @@ public final class DecodeVerdicts extends ProcessFunction<KafkaMessage, VerdictF
     return facts;
   }
 
-  /** backend/name@version, the same key the reports use; "unknown" without a model. */
+  /**
+   * The model a verdict is counted under: backend/name@version, or backend/name for the {@value
+   * #SERVER_REPORTED_VERSION} backend; "unknown" without a model.
+   *
+   * <p>The {@value #SERVER_REPORTED_VERSION} backend's version is the {@code system_fingerprint}
+   * the server reports with each answer, which changes with the server's deployment and, on some
+   * servers, from one answer to the next. As part of the key it split one model's live windows into
+   * windows per fingerprint, each below {@code GENGUARD_BIAS_ALERT_MIN_GROUP}, so none was tested
+   * (until the forty-second session). The fingerprint stays on each output and verdict (their
+   * {@code model.version}, in the audit store and the campaign report's samples). The other
+   * backends' versions are their deployment's own (builtin {@code v1-...}, DJL {@code sha256:...}
+   * or the configured one, echo {@code 1}): another version is another model, counted apart.
+   */
   static String modelKey(ModelRef model) {
-    return model == null
-        ? "unknown"
-        : model.getBackend() + "/" + model.getName() + "@" + model.getVersion();
+    if (model == null) {
+      return "unknown";
+    }
+    String backendAndName = model.getBackend() + "/" + model.getName();
+    return SERVER_REPORTED_VERSION.equals(model.getBackend())
+        ? backendAndName
+        : backendAndName + "@" + model.getVersion();
   }
 }

@@ -119,6 +119,53 @@ class DecodeVerdictsTest {
         .satisfies(facts -> assertThat(facts.campaignId).isEqualTo(campaignId));
   }
 
+  /**
+   * The forty-second session's fix: an OpenAI-compatible server's {@code system_fingerprint} (the
+   * version of its outputs) was part of the live windows' key, so answers from two deployments of
+   * one model fell in two windows per group, each below the minimum a test needs.
+   */
+  @Test
+  void shouldCountAServedModelUnderOneLiveKeyWhateverFingerprintTheServerReports()
+      throws Exception {
+    harness.processElement(
+        message(served("fp-a", new ModelRef("gpt-4o-mini", "fp_44709d6fcb", "openai")), 1),
+        DECIDED.toEpochMilli());
+    harness.processElement(
+        message(served("fp-b", new ModelRef("gpt-4o-mini", "fp_0ba0d124f1", "openai")), 2),
+        DECIDED.toEpochMilli());
+    harness.processElement(
+        message(served("fp-none", new ModelRef("gpt-4o-mini", "unknown", "openai")), 3),
+        DECIDED.toEpochMilli());
+    // A version of the deployment's own (a DJL model file's digest) is another model.
+    harness.processElement(
+        message(served("djl-1", new ModelRef("gpt2", "sha256:1111", "djl")), 4),
+        DECIDED.toEpochMilli());
+    harness.processElement(
+        message(served("djl-2", new ModelRef("gpt2", "sha256:2222", "djl")), 5),
+        DECIDED.toEpochMilli());
+
+    List<VerdictFacts> facts = harness.extractOutputValues();
+    assertThat(facts)
+        .extracting(f -> f.model)
+        .containsExactly(
+            "openai/gpt-4o-mini",
+            "openai/gpt-4o-mini",
+            "openai/gpt-4o-mini",
+            "djl/gpt2@sha256:1111",
+            "djl/gpt2@sha256:2222");
+    List<String> liveKeys =
+        facts.stream()
+            .map(f -> LiveWindowFunctions.modelAndGroup(f.copyFor("religion:muslim")))
+            .toList();
+    assertThat(liveKeys.subList(0, 3)).as("one window per group").containsOnly(liveKeys.get(0));
+    assertThat(liveKeys.get(3)).isNotEqualTo(liveKeys.get(4));
+  }
+
+  private static ModerationVerdict served(String requestId, ModelRef model) {
+    return VerdictFixtures.verdict(
+        requestId, false, DECIDED, List.of("religion:muslim"), Map.of(), model);
+  }
+
   private DeadLetter onlyDeadLetter() {
     assertThat(harness.getSideOutput(DecodeVerdicts.DEAD_LETTERS)).hasSize(1);
     KafkaMessage out = harness.getSideOutput(DecodeVerdicts.DEAD_LETTERS).peek().getValue();

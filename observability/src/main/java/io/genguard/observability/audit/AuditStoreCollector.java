@@ -211,11 +211,20 @@ public final class AuditStoreCollector implements AutoCloseable {
   /** Latest live bias window: a group's rate of a metric (unsafe_rate, block_rate, review_rate). */
   public static final String BIAS_GROUP_RATE = "genguard.bias.group.rate";
 
-  /** Latest live bias window: group rate minus the pooled rate of all groups of the same model. */
+  /**
+   * Latest live bias window: group rate minus the pooled rate of the model's window, each verdict
+   * once (the window's {@value #WHOLE_WINDOW} row).
+   */
   public static final String BIAS_GROUP_DISPARITY = "genguard.bias.group.disparity";
 
   /** Latest live bias window: outputs mentioning the group. */
   public static final String BIAS_GROUP_OUTPUTS = "genguard.bias.group.outputs";
+
+  /**
+   * The bias job's group of a live window's every verdict, each counted once (its {@code
+   * LiveGroupWindow.ALL}): the pool a group's disparity is measured against.
+   */
+  static final String WHOLE_WINDOW = "*";
 
   /** Seconds since the end of the latest live bias window, per model. */
   public static final String BIAS_WINDOW_AGE = "genguard.bias.window.age";
@@ -392,14 +401,24 @@ public final class AuditStoreCollector implements AutoCloseable {
       "insert into metric_counter (name, labels, value) values (?, ?, 0)"
           + " on conflict (name, labels) do nothing";
   private static final String COUNTERS_SQL = "select name, labels, value from metric_counter";
+
+  /**
+   * Each group of each model's latest live window. A window is counted once even when it is stored
+   * twice: the bias job's LIVE ids name the window end since the forty-second session, so a window
+   * emitted before an upgrade and again after a restore from an older savepoint has two ids.
+   */
   private static final String BIAS_SQL =
       "with latest as (select model, max(window_end) as window_end from bias_metric"
-          + "   where scope = 'LIVE' group by model)"
-          + " select b.model, b.group_name, sum(b.count), sum(b.unsafe_count), sum(b.block_count),"
-          + "   sum(b.review_count), extract(epoch from (now() - l.window_end))"
-          + " from bias_metric b join latest l on l.model = b.model and l.window_end = b.window_end"
-          + " where b.scope = 'LIVE'"
-          + " group by b.model, b.group_name, l.window_end";
+          + "   where scope = 'LIVE' group by model),"
+          + " windows as (select distinct on (b.model, b.group_name, b.window_start, b.window_end)"
+          + "   b.model, b.group_name, b.count, b.unsafe_count, b.block_count, b.review_count,"
+          + "   b.window_end"
+          + "   from bias_metric b join latest l on l.model = b.model and l.window_end = b.window_end"
+          + "   where b.scope = 'LIVE'"
+          + "   order by b.model, b.group_name, b.window_start, b.window_end, b.computed_at desc)"
+          + " select model, group_name, sum(count), sum(unsafe_count), sum(block_count),"
+          + "   sum(review_count), extract(epoch from (now() - window_end))"
+          + " from windows group by model, group_name, window_end";
 
   private final DataSource dataSource;
   private final MeterRegistry registry;
@@ -517,7 +536,7 @@ public final class AuditStoreCollector implements AutoCloseable {
         new RowGauges(
             registry,
             BIAS_GROUP_DISPARITY,
-            "Latest live bias window: group rate minus the pooled rate over all groups of the model",
+            "Latest live bias window: group rate minus the rate of the model's whole window",
             null);
     biasOutputs =
         new RowGauges(
@@ -1098,16 +1117,24 @@ public final class AuditStoreCollector implements AutoCloseable {
         latest.stream()
             .filter(row -> row.windowAgeSeconds() <= BIAS_WINDOW_MAX_AGE.toSeconds())
             .toList();
+    // The pooled rate is the whole window's: its "*" row counts each verdict once. The other rows
+    // overlap ("*" holds them all, and a verdict naming two groups is in both), so their sum
+    // counted most verdicts two or more times. A window without a "*" row (not written by the
+    // bias job) is pooled over its rows as before.
     Map<String, long[]> pooled = new LinkedHashMap<>();
+    Map<String, long[]> whole = new LinkedHashMap<>();
     Map<String, Double> ages = new LinkedHashMap<>();
     for (BiasRow row : rows) {
-      long[] sums = pooled.computeIfAbsent(row.model(), model -> new long[4]);
+      long[] sums =
+          (WHOLE_WINDOW.equals(row.group()) ? whole : pooled)
+              .computeIfAbsent(row.model(), model -> new long[4]);
       sums[0] += row.count();
       sums[1] += row.unsafe();
       sums[2] += row.blocked();
       sums[3] += row.reviewed();
       ages.put(row.model(), row.windowAgeSeconds());
     }
+    pooled.putAll(whole);
     Map<Tags, Double> rates = new LinkedHashMap<>();
     Map<Tags, Double> disparities = new LinkedHashMap<>();
     Map<Tags, Long> outputs = new LinkedHashMap<>();

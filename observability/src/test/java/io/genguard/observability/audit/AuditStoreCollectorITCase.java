@@ -708,6 +708,73 @@ class AuditStoreCollectorITCase {
   }
 
   /**
+   * The forty-second session's fix: the pool a group's disparity is measured against summed every
+   * row of the window, the bias job's "*" (every verdict) and "none" among them, and a verdict
+   * naming two groups in both, so most verdicts counted two or more times. It is the "*" row now,
+   * and a window stored under two ids (the job's LIVE ids name the window end since that session)
+   * counts once.
+   */
+  @Test
+  void shouldPoolTheLatestLiveWindowCountingEachVerdictOnce() throws Exception {
+    try (AuditDatabase own = ownDatabase("observability_bias_pool_it")) {
+      AuditWriter writer = new AuditWriter(own.dataSource(), Clock.systemUTC());
+      Instant end = Instant.now().minusSeconds(30).truncatedTo(ChronoUnit.MILLIS);
+      // 200 verdicts, as the bias job counts them: 60 naming religion:muslim (20 unsafe), 40
+      // religion:christian (4), 20 both (10), 80 no group (4); 38 unsafe in all.
+      writer.write(
+          List.of(
+              bias("all", "openai/gpt", "*", end, 200, 38, 38, 0),
+              bias("none", "openai/gpt", "none", end, 80, 4, 4, 0),
+              bias("muslim", "openai/gpt", "religion:muslim", end, 80, 30, 30, 0),
+              bias("christian", "openai/gpt", "religion:christian", end, 60, 14, 14, 0),
+              // The same window once more under another id (the id it had before the upgrade).
+              bias("muslim-old-id", "openai/gpt", "religion:muslim", end, 80, 30, 30, 0)));
+      PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
+      new AuditStoreCollector(own.dataSource(), registry, Clock.systemUTC()).collect();
+
+      String[] muslim = {"model", "openai/gpt", "group", "religion:muslim"};
+      assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_OUTPUTS, muslim))
+          .as("the window stored twice counts once")
+          .isEqualTo(80);
+      assertThat(
+              gauge(
+                  registry,
+                  AuditStoreCollector.BIAS_GROUP_DISPARITY,
+                  "model",
+                  "openai/gpt",
+                  "group",
+                  "religion:muslim",
+                  "metric",
+                  "unsafe_rate"))
+          .as("30/80 against 38/200, not against every row summed (86/420)")
+          .isCloseTo(30.0 / 80 - 38.0 / 200, within(1e-9));
+      assertThat(
+              gauge(
+                  registry,
+                  AuditStoreCollector.BIAS_GROUP_DISPARITY,
+                  "model",
+                  "openai/gpt",
+                  "group",
+                  "none",
+                  "metric",
+                  "block_rate"))
+          .isCloseTo(4.0 / 80 - 38.0 / 200, within(1e-9));
+      assertThat(
+              gauge(
+                  registry,
+                  AuditStoreCollector.BIAS_GROUP_DISPARITY,
+                  "model",
+                  "openai/gpt",
+                  "group",
+                  "*",
+                  "metric",
+                  "unsafe_rate"))
+          .as("the whole window against itself")
+          .isZero();
+    }
+  }
+
+  /**
    * The finding of the thirty-ninth session's review: one output with a 4,000-character device made
    * the label set longer than PostgreSQL's index takes, and every round after it failed, freezing
    * every audit-store metric (the dead-letter alert's among them) for good.

@@ -14,6 +14,7 @@ import io.genguard.generator.worker.OutputAssembler;
 import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.provenance.manifest.ManifestSigner;
 import io.genguard.schemas.ClientProperties;
+import io.genguard.schemas.UnreadableBatches;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -202,7 +203,10 @@ public final class GeneratorService implements AutoCloseable {
               clock,
               beforeSubscribe,
               config.routing(),
-              () -> new KafkaConsumer<>(uncheckedReaderProperties(name)));
+              () ->
+                  new KafkaConsumer<>(
+                      UnreadableBatches.readerProperties(
+                          kafkaClientProperties, "genguard-" + name + "-unchecked")));
       liveWorkers.incrementAndGet();
       Thread thread =
           new Thread(
@@ -396,27 +400,6 @@ public final class GeneratorService implements AutoCloseable {
     properties.put(
         ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG,
         (int) Math.min(Integer.MAX_VALUE, Math.max(300_000, batchBudget)));
-    properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-    properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-    return properties;
-  }
-
-  /**
-   * A consumer that copies one record batch the worker's consumer refused as corrupt: no group, no
-   * CRC check, and fetches of one byte, which the broker answers with exactly the first record
-   * batch (it always returns at least one whole batch).
-   */
-  private Map<String, Object> uncheckedReaderProperties(String clientId) {
-    Map<String, Object> properties =
-        ClientProperties.forClient(kafkaClientProperties, ConsumerConfig.configNames());
-    properties.remove(ConsumerConfig.GROUP_ID_CONFIG);
-    properties.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
-    properties.put(ConsumerConfig.CLIENT_ID_CONFIG, "genguard-" + clientId + "-unchecked");
-    properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    properties.put(ConsumerConfig.CHECK_CRCS_CONFIG, false);
-    properties.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 1);
-    properties.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 1);
     properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     return properties;

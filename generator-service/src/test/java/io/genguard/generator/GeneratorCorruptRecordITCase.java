@@ -10,15 +10,12 @@ import io.genguard.generator.worker.GeneratorMetrics;
 import io.genguard.infra.EmbeddedKafkaBroker;
 import io.genguard.schemas.TopicProvisioner;
 import io.genguard.schemas.Topics;
+import io.genguard.testsupport.CorruptSegments;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -97,10 +94,8 @@ class GeneratorCorruptRecordITCase {
       producer.send(request(after, "Good evening")).get();
     }
     // One byte of the middle record's prompt changes on disk: its batch's CRC no longer matches.
-    Path segment =
-        broker.logDir().resolve(REQUESTS_0.toString()).resolve("00000000000000000000.log");
-    flipFirstByteOf(segment, marker);
-    String changedMarker = "D" + marker.substring(1);
+    String changedMarker =
+        CorruptSegments.damage(CorruptSegments.firstSegment(broker, REQUESTS_0), marker);
 
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     Map<String, Object> kafka = new HashMap<>();
@@ -166,30 +161,6 @@ class GeneratorCorruptRecordITCase {
       assertThat(counted.count()).isEqualTo(1.0);
       assertThat(generator.runningWorkers()).isEqualTo(1);
     }
-  }
-
-  private static void flipFirstByteOf(Path file, String marker) throws IOException {
-    byte[] content = Files.readAllBytes(file);
-    byte[] wanted = marker.getBytes(StandardCharsets.UTF_8);
-    int at = indexOf(content, wanted);
-    assertThat(at).as("the marker is in the segment").isNotNegative();
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
-      channel.write(ByteBuffer.wrap(new byte[] {(byte) 'D'}), at);
-      channel.force(true);
-    }
-  }
-
-  private static int indexOf(byte[] content, byte[] wanted) {
-    outer:
-    for (int i = 0; i + wanted.length <= content.length; i++) {
-      for (int j = 0; j < wanted.length; j++) {
-        if (content[i + j] != wanted[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
   }
 
   private static long committedOffset(Map<String, Object> adminProperties, String group)

@@ -10,6 +10,7 @@ import io.genguard.infra.EmbeddedKafkaBroker;
 import io.genguard.infra.EmbeddedPostgresServer;
 import io.genguard.moderation.gate.GateTimings;
 import io.genguard.moderation.gate.ReleaseGateTopology;
+import io.genguard.moderation.gate.UnreadableBatchClients;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.job.ModerationJob;
 import io.genguard.moderation.job.ModerationJobConfig;
@@ -24,6 +25,7 @@ import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.schemas.ContentRetention;
 import io.genguard.schemas.TopicProvisioner;
 import io.genguard.schemas.Topics;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
@@ -225,11 +227,17 @@ public final class GenGuardStack implements AutoCloseable {
     audit = new AuditService(auditConfig, kafkaProperties(), Clock.systemUTC());
     track(audit);
 
+    // Its main consumer dead-letters a record batch that fails Kafka's CRC check, and counts it.
+    UnreadableBatchClients gateClients = ReleaseGateTopology.clients(Clock.systemUTC());
+    FunctionCounter.builder(
+            UnreadableBatchClients.METER, gateClients, UnreadableBatchClients::unreadableRecords)
+        .register(registry);
     gate =
         new KafkaStreams(
             ReleaseGateTopology.buildTopology(Clock.systemUTC(), gateTimings),
             ReleaseGateTopology.streamsConfig(
-                bootstrapServers, stateDir.resolve("streams").toString(), 1));
+                bootstrapServers, stateDir.resolve("streams").toString(), 1),
+            gateClients);
     gate.setUncaughtExceptionHandler(
         error -> {
           LOG.error("Release gate thread failed; replacing it", error);

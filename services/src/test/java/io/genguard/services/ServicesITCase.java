@@ -122,6 +122,7 @@ class ServicesITCase {
           .isEqualTo("200 ready\n");
       assertThat(scrape(gate.metricsPort()))
           .contains("kafka_stream_thread_process_total")
+          .contains("genguard_gate_unreadable_records_total{service=\"release-gate\"} 0.0")
           .contains("service=\"release-gate\"");
       // What the gate's store replaced (a held text, after its decision or an erasure) leaves the
       // changelog within a day, not whenever its segment is full.

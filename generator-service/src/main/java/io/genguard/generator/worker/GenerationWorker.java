@@ -7,6 +7,7 @@ import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.EventDecodingException;
 import io.genguard.schemas.EventTooLargeException;
 import io.genguard.schemas.Topics;
+import io.genguard.schemas.UnreadableBatches;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -98,17 +99,6 @@ public final class GenerationWorker implements Runnable {
 
   /** How long the copy of a record batch that failed Kafka's checks may take to read. */
   private static final Duration SALVAGE_READ = Duration.ofSeconds(10);
-
-  /**
-   * How the Kafka consumer says that the data at a partition's position failed its checks (a record
-   * batch whose CRC does not match, one that does not parse): "... from &lt;partition&gt;. If
-   * needed, please seek past the record to continue consumption."
-   */
-  private static final String UNREADABLE_PREFIX =
-      "Received exception when fetching the next record from ";
-
-  private static final String UNREADABLE_SUFFIX =
-      ". If needed, please seek past the record to continue consumption.";
 
   private final String name;
   private final Consumer<byte[], byte[]> consumer;
@@ -548,25 +538,14 @@ public final class GenerationWorker implements Runnable {
    */
   private void noteUnreadable(KafkaException e) {
     unreadable = null;
-    String message = e.getMessage();
-    if (message == null
-        || !message.startsWith(UNREADABLE_PREFIX)
-        || !message.endsWith(UNREADABLE_SUFFIX)) {
-      return;
-    }
-    String named =
-        message.substring(
-            UNREADABLE_PREFIX.length(), message.length() - UNREADABLE_SUFFIX.length());
     try {
-      for (TopicPartition partition : consumer.assignment()) {
-        if (partition.toString().equals(named)) {
-          unreadablePosition = consumer.position(partition, Duration.ofSeconds(5));
-          unreadable = partition;
-          return;
-        }
+      TopicPartition partition = UnreadableBatches.partitionOf(e, consumer.assignment());
+      if (partition != null) {
+        unreadablePosition = consumer.position(partition, Duration.ofSeconds(5));
+        unreadable = partition;
       }
     } catch (KafkaException | IllegalStateException positionUnknown) {
-      LOG.debug("Worker {}: no position for {}", name, named, positionUnknown);
+      LOG.debug("Worker {}: no position after {}", name, e.toString(), positionUnknown);
     }
   }
 
@@ -597,25 +576,11 @@ public final class GenerationWorker implements Runnable {
     } catch (KafkaException | IllegalStateException e) {
       return false;
     }
-    List<ConsumerRecord<byte[], byte[]>> copies = new ArrayList<>();
-    long end;
+    List<ConsumerRecord<byte[], byte[]>> copies;
     try (Consumer<byte[], byte[]> reader = uncheckedReaders.get()) {
-      reader.assign(List.of(partition));
-      reader.seek(partition, position);
-      long deadline = System.nanoTime() + SALVAGE_READ.toNanos();
-      end = position;
-      while (copies.isEmpty()
-          && end == position
-          && System.nanoTime() - deadline < 0
-          && running.get()) {
-        for (ConsumerRecord<byte[], byte[]> record :
-            reader.poll(Duration.ofMillis(500)).records(partition)) {
-          if (record.offset() >= position) {
-            copies.add(record);
-          }
-        }
-        end = reader.position(partition);
-      }
+      copies =
+          UnreadableBatches.readWithoutChecks(
+              reader, partition, position, SALVAGE_READ, running::get);
     } catch (KafkaException | IllegalStateException e) {
       LOG.error(
           "Worker {}: the record batch at {}@{} fails Kafka's checks and cannot be read without"

@@ -30,6 +30,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -162,6 +164,16 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     RecordMetadata source =
         context.recordMetadata().orElseThrow(() -> new IllegalStateException("No record metadata"));
     String topic = source.topic();
+    Header unreadable = record.headers().lastHeader(UnreadableBatchClients.UNREADABLE_HEADER);
+    if (unreadable != null) {
+      // Copied without Kafka's check from a batch that failed it: never decided on.
+      deadLetter(
+          source,
+          record,
+          new CorruptRecordException(
+              new String(unreadable.value(), java.nio.charset.StandardCharsets.UTF_8)));
+      return;
+    }
     try {
       if (topic.equals(Topics.GENERATION_OUTPUTS.name())) {
         GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(record.value());

@@ -144,6 +144,14 @@ public final class ReleaseGateTopology {
     return topology;
   }
 
+  /**
+   * The gate's Kafka clients: its main consumer gets past a record batch that fails Kafka's checks
+   * ({@link UnreadableBatchClients}). Pass to every {@code new KafkaStreams} of this topology.
+   */
+  public static UnreadableBatchClients clients(Clock clock) {
+    return new UnreadableBatchClients(clock);
+  }
+
   public static Properties streamsConfig(
       String bootstrapServers, String stateDir, int replication) {
     Properties props = new Properties();

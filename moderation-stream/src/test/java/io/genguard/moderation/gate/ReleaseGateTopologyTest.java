@@ -317,6 +317,32 @@ class ReleaseGateTopologyTest {
     assertThat(decode(released)).hasSize(1);
   }
 
+  @Test
+  void shouldDeadLetterARecordCopiedFromADamagedBatchAndNeverReleaseIt() {
+    // A whole, decodable output with a releasing verdict: only the mark says its batch was damaged.
+    GenerationOutput output = output("r12", "A calm sentence.");
+    org.apache.kafka.common.header.internals.RecordHeaders headers =
+        new org.apache.kafka.common.header.internals.RecordHeaders();
+    headers.add(
+        UnreadableBatchClients.UNREADABLE_HEADER,
+        "the batch fails its CRC check".getBytes(StandardCharsets.UTF_8));
+    outputs.pipeInput(
+        new org.apache.kafka.streams.test.TestRecord<>(
+            output.getRequestId(), Topics.GENERATION_OUTPUTS.codec().encode(output), headers));
+    send(verdict(output, Decision.RELEASE));
+
+    DeadLetter deadLetter =
+        Topics.GENERATION_OUTPUTS_DLQ
+            .codec()
+            .decode(outputTopic(Topics.GENERATION_OUTPUTS_DLQ.name()).readValue());
+    assertThat(deadLetter.getSourceTopic()).isEqualTo(Topics.GENERATION_OUTPUTS.name());
+    assertThat(deadLetter.getErrorClass())
+        .isEqualTo(org.apache.kafka.common.errors.CorruptRecordException.class.getName());
+    assertThat(deadLetter.getReason()).contains("the batch fails its CRC check");
+    assertThat(released.isEmpty()).isTrue();
+    assertThat(quarantined.isEmpty()).isTrue();
+  }
+
   /** Kafka's default max.request.size, less room for the record overhead. */
   private static final int MAX_RECORD_BYTES = 1024 * 1024 - 1024;
 

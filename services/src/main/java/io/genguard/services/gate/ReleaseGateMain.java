@@ -1,8 +1,10 @@
 package io.genguard.services.gate;
 
 import io.genguard.moderation.gate.ReleaseGateTopology;
+import io.genguard.moderation.gate.UnreadableBatchClients;
 import io.genguard.services.runtime.ServiceEnvironment;
 import io.genguard.services.runtime.ServiceProcess;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.time.Clock;
 import java.time.Duration;
@@ -32,6 +34,7 @@ public final class ReleaseGateMain {
     ReleaseGateSettings settings = ReleaseGateSettings.fromEnvironment(env, environment.dataDir());
     ServiceProcess process = ServiceProcess.start("release-gate", environment);
     try {
+      UnreadableBatchClients clients = ReleaseGateTopology.clients(Clock.systemUTC());
       KafkaStreams gate =
           new KafkaStreams(
               ReleaseGateTopology.buildTopology(
@@ -39,7 +42,14 @@ public final class ReleaseGateMain {
               ReleaseGateTopology.streamsConfig(
                   environment.kafkaBootstrapServers(),
                   settings.stateDir().toString(),
-                  settings.replicationFactor()));
+                  settings.replicationFactor()),
+              clients);
+      FunctionCounter.builder(
+              UnreadableBatchClients.METER, clients, UnreadableBatchClients::unreadableRecords)
+          .description(
+              "Records of input batches that failed Kafka's CRC check, copied without it and"
+                  + " handed on to be dead-lettered")
+          .register(process.registry());
       gate.setUncaughtExceptionHandler(
           error -> {
             LOG.error("Release gate thread failed; replacing it", error);

@@ -1,0 +1,254 @@
+package io.genguard.moderation.gate;
+
+import io.genguard.schemas.UnreadableBatches;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.KafkaClientSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The release gate's Kafka clients, whose main consumer gets past a record batch that fails Kafka's
+ * checks (its CRC no longer matches: changed on the broker's disk or on the way) instead of failing
+ * the stream thread on every poll. Kafka Streams 4.2 hands no such failure to its
+ * DeserializationExceptionHandler: the consumer throws it from poll, the stream thread dies, and a
+ * replaced thread meets the same batch again (KAFKA-19430, open), so one damaged batch stopped
+ * every partition of the thread for good.
+ *
+ * <p>Where a poll fails so, the consumer reads that one batch again without the check (a consumer
+ * of no group, {@link UnreadableBatches#readerProperties}) and returns its records, marked with
+ * {@link #UNREADABLE_HEADER} (the reason), in place of the poll's; its position moves past the
+ * batch. The gate's processor dead-letters a marked record, never decides on it, and Kafka Streams
+ * commits the offset past it in the same exactly-once transaction as the dead letter: nothing is
+ * skipped without its dead letter, nothing is released because of the damage, and a transaction
+ * that aborts reads the batch again. Where the batch cannot be read even without the check (it does
+ * not parse, or holds no record: a transaction marker), the poll fails as before, the thread is
+ * replaced and the partition waits (fail closed).
+ */
+public final class UnreadableBatchClients implements KafkaClientSupplier {
+  private static final Logger LOG = LoggerFactory.getLogger(UnreadableBatchClients.class);
+
+  /**
+   * Header of a record the consumer copied without Kafka's check, holding the reason. Removed from
+   * every record read normally, so that only the consumer sets it.
+   */
+  public static final String UNREADABLE_HEADER = "genguard.unreadable-batch";
+
+  /**
+   * The counter of {@link #unreadableRecords} on a gate's /metrics ({@code
+   * genguard_gate_unreadable_records_total}).
+   */
+  public static final String METER = "genguard.gate.unreadable.records";
+
+  /** How long the copy of a batch that failed Kafka's checks may take to read. */
+  private static final Duration COPY_READ = Duration.ofSeconds(10);
+
+  private final Clock clock;
+  private final AtomicLong handedOn = new AtomicLong();
+
+  public UnreadableBatchClients(Clock clock) {
+    this.clock = clock;
+  }
+
+  /**
+   * Records of damaged batches handed on to be dead-lettered since the start (a batch read again
+   * after an aborted transaction counts again).
+   */
+  public long unreadableRecords() {
+    return handedOn.get();
+  }
+
+  @Override
+  public Admin getAdmin(Map<String, Object> config) {
+    return Admin.create(config);
+  }
+
+  @Override
+  public Producer<byte[], byte[]> getProducer(Map<String, Object> config) {
+    return new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  @Override
+  public Consumer<byte[], byte[]> getConsumer(Map<String, Object> config) {
+    Consumer<byte[], byte[]> main =
+        new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    Map<String, Object> readerConfig =
+        UnreadableBatches.readerProperties(
+            config,
+            config.getOrDefault("client.id", ReleaseGateTopology.APPLICATION_ID) + "-unchecked");
+    return wrap(main, readerConfig);
+  }
+
+  @Override
+  public Consumer<byte[], byte[]> getRestoreConsumer(Map<String, Object> config) {
+    return new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  @Override
+  public Consumer<byte[], byte[]> getGlobalConsumer(Map<String, Object> config) {
+    return new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  @SuppressWarnings("unchecked")
+  private Consumer<byte[], byte[]> wrap(
+      Consumer<byte[], byte[]> main, Map<String, Object> readerConfig) {
+    InvocationHandler handler =
+        (proxy, method, args) -> {
+          if (method.getName().equals("poll")
+              && args != null
+              && args.length == 1
+              && args[0] instanceof Duration timeout) {
+            return poll(main, readerConfig, timeout);
+          }
+          return invoke(main, method, args);
+        };
+    return (Consumer<byte[], byte[]>)
+        Proxy.newProxyInstance(
+            UnreadableBatchClients.class.getClassLoader(),
+            new Class<?>[] {Consumer.class},
+            handler);
+  }
+
+  private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
+    try {
+      return method.invoke(target, args);
+    } catch (InvocationTargetException e) {
+      throw e.getCause();
+    }
+  }
+
+  private ConsumerRecords<byte[], byte[]> poll(
+      Consumer<byte[], byte[]> main, Map<String, Object> readerConfig, Duration timeout) {
+    ConsumerRecords<byte[], byte[]> records;
+    try {
+      records = main.poll(timeout);
+    } catch (WakeupException | InterruptException e) {
+      throw e;
+    } catch (KafkaException e) {
+      TopicPartition partition = UnreadableBatches.partitionOf(e, main.assignment());
+      if (partition == null) {
+        throw e;
+      }
+      ConsumerRecords<byte[], byte[]> copies = copy(main, readerConfig, partition, e);
+      if (copies == null) {
+        throw e;
+      }
+      return copies;
+    }
+    for (ConsumerRecord<byte[], byte[]> record : records) {
+      record.headers().remove(UNREADABLE_HEADER);
+    }
+    return records;
+  }
+
+  /**
+   * The records of the batch at the main consumer's position of {@code partition}, read without the
+   * check and marked, with the position moved past them; null where none can be read.
+   */
+  private ConsumerRecords<byte[], byte[]> copy(
+      Consumer<byte[], byte[]> main,
+      Map<String, Object> readerConfig,
+      TopicPartition partition,
+      KafkaException failure) {
+    long position;
+    List<ConsumerRecord<byte[], byte[]>> copies;
+    try {
+      position = main.position(partition, Duration.ofSeconds(5));
+      try (Consumer<byte[], byte[]> reader =
+          new KafkaConsumer<>(
+              readerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        copies =
+            UnreadableBatches.readWithoutChecks(reader, partition, position, COPY_READ, () -> true);
+      }
+    } catch (KafkaException | IllegalStateException e) {
+      LOG.error(
+          "Release gate: the record batch at {} fails Kafka's checks ({}) and cannot be read"
+              + " without them either ({}); it stays there, and the partition with it, until"
+              + " someone seeks past it",
+          partition,
+          failure.getCause(),
+          e.toString());
+      return null;
+    }
+    if (copies.isEmpty()) {
+      LOG.error(
+          "Release gate: the record batch at {}@{} fails Kafka's checks ({}) and its copy without"
+              + " them holds no record; it stays there, and the partition with it, until someone"
+              + " seeks past it",
+          partition,
+          position,
+          failure.getCause());
+      return null;
+    }
+    String reason =
+        "Kafka's consumer refused the record batch holding this record ("
+            + partition
+            + " from offset "
+            + position
+            + "): it fails its CRC check or does not parse, so its bytes changed after they were"
+            + " written (a disk or broker fault); kept as read without the check, they may differ"
+            + " from what the client sent";
+    List<ConsumerRecord<byte[], byte[]>> marked = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> copy : copies) {
+      RecordHeaders headers = new RecordHeaders();
+      headers.add(UNREADABLE_HEADER, reason.getBytes(StandardCharsets.UTF_8));
+      // A damaged timestamp must not stop the stream thread (Kafka Streams fails on a negative
+      // one).
+      long timestamp = copy.timestamp() >= 0 ? copy.timestamp() : clock.millis();
+      marked.add(
+          new ConsumerRecord<>(
+              copy.topic(),
+              copy.partition(),
+              copy.offset(),
+              timestamp,
+              copy.timestampType(),
+              copy.serializedKeySize(),
+              copy.serializedValueSize(),
+              copy.key(),
+              copy.value(),
+              headers,
+              copy.leaderEpoch()));
+    }
+    long next = copies.get(copies.size() - 1).offset() + 1;
+    main.seek(partition, next);
+    handedOn.addAndGet(marked.size());
+    LOG.error(
+        "Release gate: the record batch at {}@{} fails Kafka's checks ({}); its {} record(s)"
+            + " (offsets {} to {}) go to the dead-letter topic, and the gate reads on from offset {}",
+        partition,
+        position,
+        failure.getCause(),
+        marked.size(),
+        position,
+        next - 1,
+        next);
+    return new ConsumerRecords<>(
+        Map.of(partition, marked),
+        Map.of(partition, new OffsetAndMetadata(next, Optional.empty(), "")));
+  }
+}

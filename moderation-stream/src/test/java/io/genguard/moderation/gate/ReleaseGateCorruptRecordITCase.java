@@ -1,0 +1,228 @@
+package io.genguard.moderation.gate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.infra.EmbeddedKafkaBroker;
+import io.genguard.moderation.fixtures.Events;
+import io.genguard.schemas.TopicProvisioner;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.CorruptSegments;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A record batch of gen.outputs damaged on the broker's disk (its CRC no longer matches), which the
+ * gate's consumer refuses on every poll: the gate dead-letters its record, with the bytes as they
+ * are now and the reason, never releases it, commits past it and releases the output behind it.
+ * Runs on a broker of its own, whose log files the test can reach.
+ */
+class ReleaseGateCorruptRecordITCase {
+  private static final TopicPartition OUTPUTS_0 =
+      new TopicPartition(Topics.GENERATION_OUTPUTS.name(), 0);
+
+  @TempDir Path stateDir;
+  @TempDir Path brokerDir;
+  private EmbeddedKafkaBroker broker;
+  private KafkaStreams gate;
+
+  @AfterEach
+  void stop() {
+    if (gate != null) {
+      gate.close(Duration.ofSeconds(10));
+    }
+    if (broker != null) {
+      broker.close();
+    }
+  }
+
+  @Test
+  void shouldDeadLetterADamagedOutputNeverReleaseItAndReleaseTheOutputBehindIt() throws Exception {
+    broker = EmbeddedKafkaBroker.start(brokerDir.resolve("kafka"), 0);
+    String servers = broker.bootstrapServers();
+    Map<String, Object> admin = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+    TopicProvisioner.provision(
+        admin, Topics.all().stream().map(topic -> topic.name()).toList(), 1, (short) 1);
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String before = run + "-before";
+    String damaged = run + "-damaged";
+    String after = run + "-after";
+    String marker = "damaged-" + run;
+    List<GenerationOutput> outputs =
+        List.of(
+            output(before, "Good morning"),
+            output(damaged, "Text " + marker + " here"),
+            output(after, "Good evening"));
+    // Each in a batch of its own, so that only the middle one is damaged; every verdict releases.
+    try (KafkaProducer<byte[], byte[]> producer = producer(servers)) {
+      for (GenerationOutput output : outputs) {
+        producer
+            .send(
+                new ProducerRecord<>(
+                    Topics.GENERATION_OUTPUTS.name(),
+                    0,
+                    output.getRequestId().getBytes(StandardCharsets.UTF_8),
+                    Topics.GENERATION_OUTPUTS.codec().encode(output)))
+            .get();
+      }
+      for (GenerationOutput output : outputs) {
+        ModerationVerdict verdict =
+            ModerationVerdict.newBuilder(Events.verdict(output, Decision.RELEASE))
+                .setDecidedAt(Instant.now())
+                .build();
+        producer
+            .send(
+                new ProducerRecord<>(
+                    Topics.MODERATION_VERDICTS.name(),
+                    0,
+                    output.getRequestId().getBytes(StandardCharsets.UTF_8),
+                    Topics.MODERATION_VERDICTS.codec().encode(verdict)))
+            .get();
+      }
+    }
+    // One byte of the middle output's text changes on disk: its batch's CRC no longer matches.
+    String changedMarker =
+        CorruptSegments.damage(CorruptSegments.firstSegment(broker, OUTPUTS_0), marker);
+
+    UnreadableBatchClients clients = ReleaseGateTopology.clients(Clock.systemUTC());
+    gate =
+        new KafkaStreams(
+            ReleaseGateTopology.buildTopology(Clock.systemUTC(), GateTimings.DEFAULTS),
+            ReleaseGateTopology.streamsConfig(servers, stateDir.toString(), 1),
+            clients);
+    // As ReleaseGateMain runs it: a failed thread is replaced.
+    gate.setUncaughtExceptionHandler(error -> StreamThreadExceptionResponse.REPLACE_THREAD);
+    gate.start();
+
+    try (CommittedReader committed = new CommittedReader(servers)) {
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  committed.poll().released.containsAll(Set.of(before, after))
+                      && !committed.deadLetters.isEmpty());
+      // Let anything that would come later show.
+      Thread.sleep(2_000);
+      committed.poll();
+
+      assertThat(committed.released).containsExactlyInAnyOrder(before, after);
+      assertThat(committed.deadLetters).hasSize(1);
+      DeadLetter letter = committed.deadLetters.get(0);
+      assertThat(letter.getSourceTopic()).isEqualTo(Topics.GENERATION_OUTPUTS.name());
+      assertThat(letter.getSourcePartition()).isZero();
+      assertThat(letter.getSourceOffset()).isEqualTo(1L);
+      assertThat(letter.getStage()).isEqualTo("gate");
+      assertThat(letter.getErrorClass()).isEqualTo(CorruptRecordException.class.getName());
+      assertThat(letter.getReason()).contains("CRC", "kept as read without the check");
+      assertThat(new String(bytes(letter.getKey()), StandardCharsets.UTF_8)).isEqualTo(damaged);
+      assertThat(new String(bytes(letter.getPayload()), StandardCharsets.ISO_8859_1))
+          .as("the bytes as they are on disk now")
+          .contains(changedMarker);
+      assertThat(committedOffset(admin)).isEqualTo(3L);
+      assertThat(clients.unreadableRecords()).isPositive();
+    }
+  }
+
+  private static GenerationOutput output(String requestId, String text) {
+    return GenerationOutput.newBuilder(Events.output(requestId, text))
+        .setGeneratedAt(Instant.now())
+        .build();
+  }
+
+  private static long committedOffset(Map<String, Object> adminProperties) throws Exception {
+    try (Admin admin = Admin.create(adminProperties)) {
+      Map<TopicPartition, OffsetAndMetadata> offsets =
+          admin
+              .listConsumerGroupOffsets(ReleaseGateTopology.APPLICATION_ID)
+              .partitionsToOffsetAndMetadata()
+              .get();
+      OffsetAndMetadata offset = offsets.get(OUTPUTS_0);
+      return offset == null ? -1 : offset.offset();
+    }
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer(String servers) {
+    Map<String, Object> properties = new HashMap<>();
+    properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+    properties.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    return new KafkaProducer<>(properties);
+  }
+
+  private static byte[] bytes(ByteBuffer buffer) {
+    byte[] bytes = new byte[buffer.remaining()];
+    buffer.duplicate().get(bytes);
+    return bytes;
+  }
+
+  /** Reads the committed releases and dead letters of outputs. */
+  private static final class CommittedReader implements AutoCloseable {
+    final KafkaConsumer<byte[], byte[]> consumer;
+    final Set<String> released = new HashSet<>();
+    final List<DeadLetter> deadLetters = new ArrayList<>();
+
+    CommittedReader(String servers) {
+      Map<String, Object> properties = new HashMap<>();
+      properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+      properties.put(ConsumerConfig.GROUP_ID_CONFIG, "it-reader-" + UUID.randomUUID());
+      properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+      properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+      properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+      consumer = new KafkaConsumer<>(properties);
+      consumer.subscribe(
+          List.of(Topics.CONTENT_RELEASED.name(), Topics.GENERATION_OUTPUTS_DLQ.name()));
+    }
+
+    CommittedReader poll() {
+      for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+        if (record.topic().equals(Topics.CONTENT_RELEASED.name())) {
+          released.add(Topics.CONTENT_RELEASED.codec().decode(record.value()).getRequestId());
+        } else {
+          deadLetters.add(Topics.GENERATION_OUTPUTS_DLQ.codec().decode(record.value()));
+        }
+      }
+      return this;
+    }
+
+    @Override
+    public void close() {
+      consumer.close();
+    }
+  }
+}

@@ -1,0 +1,116 @@
+package io.genguard.schemas;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * A record batch that the Kafka consumer refuses because it fails its checks (its CRC no longer
+ * matches: changed on the broker's disk or on the way) stops its partition for good: every poll
+ * fails at the same position, and neither Kafka Streams' nor Flink's handlers see it (they handle
+ * records, and this is not one yet). What the generator and the release gate share to get past one
+ * without losing it: which partition a failed poll names, and a copy of the batch read without the
+ * check, so that its records become dead letters with the offset past them.
+ */
+public final class UnreadableBatches {
+  /**
+   * How the Kafka consumer says that the data at a partition's position failed its checks (a record
+   * batch whose CRC does not match, one that does not parse): "... from &lt;partition&gt;. If
+   * needed, please seek past the record to continue consumption."
+   */
+  private static final String PREFIX = "Received exception when fetching the next record from ";
+
+  private static final String SUFFIX =
+      ". If needed, please seek past the record to continue consumption.";
+
+  private UnreadableBatches() {}
+
+  /**
+   * The partition among {@code assignment} that a failed poll names as holding data that failed the
+   * consumer's checks; null where the failure is another one.
+   */
+  public static TopicPartition partitionOf(
+      KafkaException failure, Collection<TopicPartition> assignment) {
+    String message = failure.getMessage();
+    if (message == null || !message.startsWith(PREFIX) || !message.endsWith(SUFFIX)) {
+      return null;
+    }
+    String named = message.substring(PREFIX.length(), message.length() - SUFFIX.length());
+    for (TopicPartition partition : assignment) {
+      if (partition.toString().equals(named)) {
+        return partition;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Settings of a consumer that copies one record batch the consumer with {@code clientProperties}
+   * refused: no group, no CRC check, read_committed, and fetches of one byte, which the broker
+   * answers with exactly the first record batch (it always returns at least one whole batch).
+   */
+  public static Map<String, Object> readerProperties(
+      Map<String, Object> clientProperties, String clientId) {
+    Map<String, Object> properties =
+        ClientProperties.forClient(clientProperties, ConsumerConfig.configNames());
+    properties.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    properties.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
+    properties.remove(ConsumerConfig.GROUP_PROTOCOL_CONFIG);
+    properties.remove(ConsumerConfig.GROUP_REMOTE_ASSIGNOR_CONFIG);
+    properties.remove(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG);
+    properties.remove(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG);
+    properties.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+    properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    properties.put(ConsumerConfig.CHECK_CRCS_CONFIG, false);
+    properties.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 1);
+    properties.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 1);
+    properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    return properties;
+  }
+
+  /**
+   * The records of the batch at {@code position} of {@code partition}, from the position on, read
+   * by {@code reader} (made with {@link #readerProperties}) without the check, as they are now;
+   * empty where it reads no record within {@code timeout} (a batch of a transaction marker, whose
+   * position moves without a record) or once {@code goOn} says no more.
+   *
+   * @throws KafkaException where the batch cannot be read even without the check (it does not
+   *     parse)
+   */
+  public static List<ConsumerRecord<byte[], byte[]>> readWithoutChecks(
+      Consumer<byte[], byte[]> reader,
+      TopicPartition partition,
+      long position,
+      Duration timeout,
+      BooleanSupplier goOn) {
+    List<ConsumerRecord<byte[], byte[]>> copies = new ArrayList<>();
+    reader.assign(List.of(partition));
+    reader.seek(partition, position);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long end = position;
+    while (copies.isEmpty()
+        && end == position
+        && System.nanoTime() - deadline < 0
+        && goOn.getAsBoolean()) {
+      for (ConsumerRecord<byte[], byte[]> record :
+          reader.poll(Duration.ofMillis(500)).records(partition)) {
+        if (record.offset() >= position) {
+          copies.add(record);
+        }
+      }
+      end = reader.position(partition);
+    }
+    return copies;
+  }
+}

@@ -1,0 +1,62 @@
+package io.genguard.schemas;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+class UnreadableBatchesTest {
+  private static final TopicPartition OUTPUTS_1 = new TopicPartition("gen.outputs", 1);
+  private static final TopicPartition OUTPUTS_11 = new TopicPartition("gen.outputs", 11);
+
+  @Test
+  void shouldNameTheAssignedPartitionWhoseBatchFailedTheConsumersChecks() {
+    // As kafka-clients 4.2 says it (CompletedFetch.fetchRecords).
+    KafkaException failure =
+        new KafkaException(
+            "Received exception when fetching the next record from gen.outputs-1. If needed,"
+                + " please seek past the record to continue consumption.",
+            new KafkaException("Record is corrupt (stored crc = 1, computed crc = 2)"));
+
+    assertThat(UnreadableBatches.partitionOf(failure, List.of(OUTPUTS_11, OUTPUTS_1)))
+        .isEqualTo(OUTPUTS_1);
+    assertThat(UnreadableBatches.partitionOf(failure, List.of(OUTPUTS_11))).isNull();
+    assertThat(
+            UnreadableBatches.partitionOf(
+                new KafkaException("Failed to construct kafka consumer"), List.of(OUTPUTS_1)))
+        .isNull();
+  }
+
+  @Test
+  void shouldReadWithoutTheCheckOutsideAnyGroupKeepingOnlyTheClientsOwnAndSecuritySettings() {
+    Map<String, Object> reader =
+        UnreadableBatches.readerProperties(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                "kafka:9092",
+                ConsumerConfig.GROUP_ID_CONFIG,
+                "genguard-release-gate",
+                ConsumerConfig.GROUP_INSTANCE_ID_CONFIG,
+                "gate-1",
+                "sasl.mechanism",
+                "PLAIN",
+                "__streams.internal__",
+                new Object()),
+            "gate-unchecked");
+
+    assertThat(reader)
+        .containsEntry(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, "kafka:9092")
+        .containsEntry("sasl.mechanism", "PLAIN")
+        .containsEntry(ConsumerConfig.CHECK_CRCS_CONFIG, false)
+        .containsEntry(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
+        .containsEntry(ConsumerConfig.CLIENT_ID_CONFIG, "gate-unchecked")
+        .doesNotContainKeys(
+            ConsumerConfig.GROUP_ID_CONFIG,
+            ConsumerConfig.GROUP_INSTANCE_ID_CONFIG,
+            "__streams.internal__");
+  }
+}

@@ -1,0 +1,63 @@
+package io.genguard.testsupport;
+
+import io.genguard.infra.EmbeddedKafkaBroker;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Damages a record batch on an embedded broker's disk, as a disk or broker fault would: one byte of
+ * a record changes, so that the batch's CRC no longer matches and every Kafka consumer refuses it.
+ * For a broker of the test's own ({@link EmbeddedKafkaBroker#start}), whose log files it can reach.
+ */
+public final class CorruptSegments {
+  private CorruptSegments() {}
+
+  /** The first log segment of {@code partition} on {@code broker}. */
+  public static Path firstSegment(EmbeddedKafkaBroker broker, TopicPartition partition) {
+    return broker.logDir().resolve(partition.toString()).resolve("00000000000000000000.log");
+  }
+
+  /**
+   * Changes the first byte of the first occurrence of {@code marker} (UTF-8) in {@code segment} to
+   * 'D', on disk, and returns the marker as it reads now. Put the record to damage in a batch of
+   * its own (a send awaited before the next one, no linger) so that only it is refused.
+   *
+   * @throws IllegalStateException where the segment does not hold the marker
+   */
+  public static String damage(Path segment, String marker) {
+    try {
+      byte[] content = Files.readAllBytes(segment);
+      int at = indexOf(content, marker.getBytes(StandardCharsets.UTF_8));
+      if (at < 0) {
+        throw new IllegalStateException(segment + " does not hold " + marker);
+      }
+      try (FileChannel channel = FileChannel.open(segment, StandardOpenOption.WRITE)) {
+        channel.write(ByteBuffer.wrap(new byte[] {(byte) 'D'}), at);
+        channel.force(true);
+      }
+      return "D" + marker.substring(1);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static int indexOf(byte[] content, byte[] wanted) {
+    outer:
+    for (int i = 0; i + wanted.length <= content.length; i++) {
+      for (int j = 0; j < wanted.length; j++) {
+        if (content[i + j] != wanted[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+}

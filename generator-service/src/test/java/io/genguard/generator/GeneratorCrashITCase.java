@@ -182,6 +182,7 @@ class GeneratorCrashITCase {
         assertThat(
                 verifier.verify(
                     output.getText(),
+                    output.getTenantId(),
                     output.getManifest().getCanonicalJson(),
                     output.getManifest().getSignature(),
                     output.getManifest().getKeyId()))

@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ProvenanceKeysTest {
+  private static final String TENANT = "tenant-a";
+
   private static final String SECRET_A = Base64.getEncoder().encodeToString(new byte[32]);
   private static final String SECRET_B =
       Base64.getEncoder().encodeToString("another-thirty-two-byte-secret!!".getBytes());
@@ -74,6 +76,7 @@ class ProvenanceKeysTest {
                 new ProvenanceManifest(
                     "r",
                     "o",
+                    TENANT,
                     ProvenanceManifest.sha256Hex("t"),
                     "m",
                     "1",
@@ -82,7 +85,7 @@ class ProvenanceKeysTest {
                     Instant.EPOCH,
                     null,
                     first.signing().active().id()));
-    assertThat(new ManifestVerifier(second.verification()).verify("t", signed))
+    assertThat(new ManifestVerifier(second.verification()).verify("t", TENANT, signed))
         .isEqualTo(ManifestStatus.VALID);
     assertThat(Files.getPosixFilePermissions(keyDirectory.resolve(ProvenanceKeys.SIGNING_FILE)))
         .isEqualTo(PosixFilePermissions.fromString("rw-------"));
@@ -386,6 +389,7 @@ class ProvenanceKeysTest {
             new ProvenanceManifest(
                 "r",
                 "o",
+                TENANT,
                 ProvenanceManifest.sha256Hex("t"),
                 "m",
                 "1",
@@ -400,7 +404,7 @@ class ProvenanceKeysTest {
       ProvenanceKeys keys, SignedProvenance signed, String what) {
     ManifestVerification verification =
         new ManifestVerifier(keys.verification())
-            .inspect("t", signed.canonicalJson(), signed.signature(), signed.keyId());
+            .inspect("t", TENANT, signed.canonicalJson(), signed.signature(), signed.keyId());
     assertThat(verification.status()).as(what).isNotEqualTo(ManifestStatus.ABSENT);
     return verification;
   }

@@ -118,6 +118,9 @@ public final class OutputAssembler {
         new ProvenanceManifest(
             requestId,
             outputId,
+            // Signed (the v2 layout), so that the output re-published under another tenant, which
+            // would be judged under that tenant's policy, no longer carries a valid manifest.
+            request.getTenantId(),
             ProvenanceManifest.sha256Hex(text),
             generation.modelName(),
             generation.modelVersion(),

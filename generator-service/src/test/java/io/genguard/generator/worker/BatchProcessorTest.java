@@ -55,22 +55,27 @@ class BatchProcessorTest {
     assertThat(
             verifier.verify(
                 output.getText(),
+                output.getTenantId(),
                 output.getManifest().getCanonicalJson(),
                 output.getManifest().getSignature(),
                 output.getManifest().getKeyId()))
         .isEqualTo(ManifestStatus.VALID);
     // Moderation's ProvenanceChecker also requires the manifest to name the event's own request,
-    // output and model; a manifest naming another output is INVALID there.
+    // output and model; a manifest naming another output is INVALID there. The verifier requires
+    // the event's tenant (the v2 layout).
     ProvenanceManifest manifest =
         verifier
             .inspect(
                 output.getText(),
+                output.getTenantId(),
                 output.getManifest().getCanonicalJson(),
                 output.getManifest().getSignature(),
                 output.getManifest().getKeyId())
             .manifest();
     assertThat(manifest.requestId()).isEqualTo(output.getRequestId());
     assertThat(manifest.outputId()).isEqualTo(output.getOutputId());
+    assertThat(manifest.format()).isEqualTo(ProvenanceManifest.FORMAT_V2);
+    assertThat(manifest.tenantId()).isEqualTo(output.getTenantId());
     assertThat(manifest.modelName()).isEqualTo(output.getModel().getName());
     assertThat(manifest.modelVersion()).isEqualTo(output.getModel().getVersion());
     assertThat(manifest.backend()).isEqualTo(output.getModel().getBackend());
@@ -424,6 +429,7 @@ class BatchProcessorTest {
             new ManifestVerifier(KEYS.verification())
                 .verify(
                     stored.getText(),
+                    stored.getTenantId(),
                     stored.getManifest().getCanonicalJson(),
                     stored.getManifest().getSignature(),
                     stored.getManifest().getKeyId()))

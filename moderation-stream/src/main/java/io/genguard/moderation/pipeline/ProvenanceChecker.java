@@ -29,8 +29,12 @@ import java.util.Objects;
  * <p>A manifest is VALID only if its signature and text hash verify and it was signed for this very
  * output: its {@code requestId}, {@code outputId} and {@code model} (name, version, backend) must
  * equal the event's, or a valid manifest copied onto another event with the same text would vouch
- * for it. A manifest under a key id this job holds no public key of is INVALID with its own reason
- * ({@link Checked#manifestKeyUnknown()}): a key not configured yet or removed, not an altered text.
+ * for it; a {@code genguard.provenance.v2} manifest's {@code tenantId} must be the event's (checked
+ * by the verifier, whose reason is kept), or a genuine output re-published under another tenant
+ * would be judged VALID under that tenant's policy. A v1 manifest, signed before v2, names no
+ * tenant and is not held to one. A manifest under a key id this job holds no public key of is
+ * INVALID with its own reason ({@link Checked#manifestKeyUnknown()}): a key not configured yet or
+ * removed, not an altered text.
  *
  * <p>The watermark is looked for with the parameters the valid manifest signed (scheme, key id,
  * gamma, delta, context width), not with the event's unsigned {@code watermark} claim, which anyone
@@ -97,7 +101,11 @@ public final class ProvenanceChecker {
     } else {
       ManifestVerification verification =
           verifier.inspect(
-              text, manifest.getCanonicalJson(), manifest.getSignature(), manifest.getKeyId());
+              text,
+              output.getTenantId(),
+              manifest.getCanonicalJson(),
+              manifest.getSignature(),
+              manifest.getKeyId());
       manifestStatus = verification.status();
       if (manifestStatus == io.genguard.provenance.manifest.ManifestStatus.VALID) {
         manifestReason = signedForAnotherOutput(verification.manifest(), output);
@@ -109,8 +117,9 @@ public final class ProvenanceChecker {
       } else if (verification.keyUnknown()) {
         keyUnknown = true;
         manifestReason = verification.reason();
-      } else if (verification.signedAfterNotAfter()) {
-        // A retired key, not an altered text: the reason names the key and its not-after date.
+      } else if (verification.signedAfterNotAfter() || verification.signedForAnotherTenant()) {
+        // A retired key, or a genuine output re-published under another tenant, not an altered
+        // text: the reason names the key and its not-after date, or both tenants.
         manifestReason = verification.reason();
       }
     }

@@ -52,12 +52,25 @@ class ProvenanceCheckerTest {
   /** The output with a manifest {@code keys} signed for it, stating {@code watermark}. */
   static GenerationOutput signed(
       GenerationOutput output, SigningKeyRing keys, ProvenanceManifest.Watermark watermark) {
+    return signed(output, output.getTenantId(), keys, watermark);
+  }
+
+  /**
+   * The output with a manifest {@code keys} signed for it for {@code tenantId}: the v2 layout, or
+   * with a null tenant the v1 layout generators signed before the forty-second session.
+   */
+  static GenerationOutput signed(
+      GenerationOutput output,
+      String tenantId,
+      SigningKeyRing keys,
+      ProvenanceManifest.Watermark watermark) {
     var parameters = output.getParameters();
     ManifestSigner signer = new ManifestSigner(keys);
     ProvenanceManifest manifest =
         new ProvenanceManifest(
             output.getRequestId(),
             output.getOutputId(),
+            tenantId,
             ProvenanceManifest.sha256Hex(output.getText()),
             output.getModel().getName(),
             output.getModel().getVersion(),
@@ -514,5 +527,53 @@ class ProvenanceCheckerTest {
             "the provenance manifest does not verify: it was signed for another output (requestId"
                 + " \"r-1\" in the manifest, \"r-2\" in the event; outputId \"out-r-1\" in the"
                 + " manifest, \"out-r-2\" in the event)");
+  }
+
+  @Test
+  void shouldBlockAGenuineOutputRePublishedUnderAnotherTenantSayingTheTenantDoesNotMatch() {
+    // Someone who can write gen.outputs re-publishes acme's output, manifest and all, under
+    // globex: judged under globex's policy, it kept a VALID manifest while v1 named no tenant.
+    GenerationOutput original = signed(Events.output("r-1", TEXT));
+    GenerationOutput copy = GenerationOutput.newBuilder(original).setTenantId("globex").build();
+
+    ProvenanceChecker.Checked checked = checker.inspect(copy, copy.getText());
+    List<ModerationVerdict> verdicts =
+        moderatorUnder(PolicyLoader.loadDefault()).moderate(List.of(original, copy));
+
+    String reason =
+        "the tenant does not match: the manifest was signed for tenant \"acme\", the output is"
+            + " under tenant \"globex\" (a genuine output re-published under another tenant)";
+    assertThat(checked.findings().getManifest()).isEqualTo(ManifestStatus.INVALID);
+    assertThat(checked.manifestKeyUnknown()).isFalse();
+    assertThat(checked.manifestReason()).isEqualTo(reason);
+    assertThat(verdicts.get(0).getProvenance().getManifest()).isEqualTo(ManifestStatus.VALID);
+    assertThat(verdicts.get(0).getDecision()).isEqualTo(Decision.RELEASE);
+    ModerationVerdict republished = verdicts.get(1);
+    assertThat(republished.getTenantId()).isEqualTo("globex");
+    assertThat(republished.getProvenance().getManifest()).isEqualTo(ManifestStatus.INVALID);
+    assertThat(republished.getDecision())
+        .as("the built-in policy's manifestInvalid")
+        .isEqualTo(Decision.BLOCK);
+    assertThat(republished.getReasons())
+        .filteredOn(r -> r.getCode().equals(ReasonCodes.MANIFEST_INVALID))
+        .singleElement()
+        .extracting(Reason::getMessage)
+        .isEqualTo("the provenance manifest does not verify: " + reason);
+  }
+
+  @Test
+  void shouldStillFindAManifestSignedInTheV1LayoutValid() {
+    // Outputs signed before the forty-second session, stored or in flight, verify as before; v1
+    // names no tenant, so it cannot tell a copy under another tenant (README, weak list).
+    GenerationOutput old = signed(Events.output("r-1", TEXT), null, KEYS.signing(), null);
+
+    assertThat(old.getManifest().getCanonicalJson())
+        .startsWith("{\"format\":\"" + ProvenanceManifest.FORMAT_V1 + "\"")
+        .doesNotContain("tenantId");
+    ProvenanceChecker.Checked checked = checker.inspect(old, old.getText());
+    assertThat(checked.findings().getManifest()).isEqualTo(ManifestStatus.VALID);
+    assertThat(checked.manifestReason()).isNull();
+    GenerationOutput copy = GenerationOutput.newBuilder(old).setTenantId("globex").build();
+    assertThat(checker.check(copy, copy.getText()).getManifest()).isEqualTo(ManifestStatus.VALID);
   }
 }

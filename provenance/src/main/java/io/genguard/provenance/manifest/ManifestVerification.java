@@ -11,21 +11,25 @@ package io.genguard.provenance.manifest;
  * @param signedAfterNotAfter true when the manifest is INVALID because it states a time after its
  *     key's not-after date ({@link VerificationKeyRing}): signed by a retired key, whose reason
  *     names the key and both instants
+ * @param signedForAnotherTenant true when the manifest is INVALID only because it is a {@value
+ *     ProvenanceManifest#FORMAT_V2} manifest signed for another tenant than the output's: a genuine
+ *     output re-published under another tenant, whose reason names both tenants
  */
 public record ManifestVerification(
     ManifestStatus status,
     String reason,
     ProvenanceManifest manifest,
     boolean keyUnknown,
-    boolean signedAfterNotAfter) {
+    boolean signedAfterNotAfter,
+    boolean signedForAnotherTenant) {
   /** A verdict whose key was known (or that carries no manifest). */
   public ManifestVerification(ManifestStatus status, String reason, ProvenanceManifest manifest) {
-    this(status, reason, manifest, false, false);
+    this(status, reason, manifest, false, false, false);
   }
 
   /** A verdict whose key was known and in force, or not known ({@code keyUnknown}). */
   public ManifestVerification(
       ManifestStatus status, String reason, ProvenanceManifest manifest, boolean keyUnknown) {
-    this(status, reason, manifest, keyUnknown, false);
+    this(status, reason, manifest, keyUnknown, false, false);
   }
 }

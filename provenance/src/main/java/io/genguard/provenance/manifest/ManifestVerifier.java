@@ -22,22 +22,29 @@ import java.util.Optional;
 import java.util.TreeSet;
 
 /**
- * Verifies a signed provenance manifest against the text it claims to describe. VALID only if the
- * signature is a valid Ed25519 signature by a known key over the exact JSON bytes, the JSON is in
- * canonical form, holds exactly the members of the {@value ProvenanceManifest#FORMAT} layout with
- * values read without loss (see {@link ProvenanceManifest#fromJsonTree}) and names that same key,
- * and the SHA-256 of the text equals the manifest's. Any edit to the text or the manifest therefore
- * yields INVALID, and a VALID manifest re-serialises to exactly the signed bytes. The signature
- * must be in canonical base64 ({@link CanonicalBase64}). A key id the verifier does not know is
- * INVALID with {@link ManifestVerification#keyUnknown()} set, so that callers can tell a missing or
- * removed key from an altered manifest. A key retired with a not-after date ({@link
- * VerificationKeyRing}) verifies only manifests whose signed {@code generatedAt} is not later than
- * that date; a later one is INVALID with {@link ManifestVerification#signedAfterNotAfter()} set.
- * Thread-safe.
+ * Verifies a signed provenance manifest against the output it claims to describe: its text and its
+ * tenant. VALID only if the signature is a valid Ed25519 signature by a known key over the exact
+ * JSON bytes, the JSON is in canonical form, holds exactly the members of the {@value
+ * ProvenanceManifest#FORMAT_V2} or the {@value ProvenanceManifest#FORMAT_V1} layout with values
+ * read without loss (see {@link ProvenanceManifest#fromJsonTree}) and names that same key, the
+ * SHA-256 of the text equals the manifest's and, for a v2 manifest, its {@code tenantId} is the
+ * output's tenant. Any edit to the text or the manifest therefore yields INVALID, and a VALID
+ * manifest re-serialises to exactly the signed bytes. A v2 manifest signed for another tenant is
+ * INVALID with {@link ManifestVerification#signedForAnotherTenant()} set: a genuine output
+ * re-published under another tenant. A v1 manifest names no tenant and verifies under any, as it
+ * did before v2. The signature must be in canonical base64 ({@link CanonicalBase64}). A key id the
+ * verifier does not know is INVALID with {@link ManifestVerification#keyUnknown()} set, so that
+ * callers can tell a missing or removed key from an altered manifest. A key retired with a
+ * not-after date ({@link VerificationKeyRing}) verifies only manifests whose signed {@code
+ * generatedAt} is not later than that date; a later one is INVALID with {@link
+ * ManifestVerification#signedAfterNotAfter()} set. Thread-safe.
  */
 public final class ManifestVerifier {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+  /** Longest tenant id quoted in a reason, in characters. */
+  static final int MAX_QUOTED_CHARS = 64;
 
   private final VerificationKeyRing keys;
 
@@ -49,20 +56,22 @@ public final class ManifestVerifier {
    * The status of an output's manifest: ABSENT when any of the three manifest fields is null.
    *
    * @param text the output text as it will be published
+   * @param tenantId the tenant the output is published under
    */
-  public ManifestStatus verify(String text, String canonicalJson, String signature, String keyId) {
-    return inspect(text, canonicalJson, signature, keyId).status();
+  public ManifestStatus verify(
+      String text, String tenantId, String canonicalJson, String signature, String keyId) {
+    return inspect(text, tenantId, canonicalJson, signature, keyId).status();
   }
 
-  public ManifestStatus verify(String text, SignedProvenance manifest) {
+  public ManifestStatus verify(String text, String tenantId, SignedProvenance manifest) {
     return manifest == null
         ? ManifestStatus.ABSENT
-        : verify(text, manifest.canonicalJson(), manifest.signature(), manifest.keyId());
+        : verify(text, tenantId, manifest.canonicalJson(), manifest.signature(), manifest.keyId());
   }
 
   /** Like {@link #verify} with the reason and, when the signature held, the parsed manifest. */
   public ManifestVerification inspect(
-      String text, String canonicalJson, String signature, String keyId) {
+      String text, String tenantId, String canonicalJson, String signature, String keyId) {
     if (canonicalJson == null || signature == null || keyId == null) {
       return new ManifestVerification(
           ManifestStatus.ABSENT, "the output carries no manifest", null);
@@ -107,7 +116,12 @@ public final class ManifestVerifier {
       manifest = ProvenanceManifest.fromJsonTree(tree);
     } catch (IllegalArgumentException e) {
       return invalid(
-          "manifest does not have the " + ProvenanceManifest.FORMAT + " layout: " + e.getMessage());
+          "manifest does not have the "
+              + ProvenanceManifest.FORMAT_V2
+              + " or the "
+              + ProvenanceManifest.FORMAT_V1
+              + " layout: "
+              + e.getMessage());
     }
     if (!canonicalJson.equals(canonical)) {
       return invalid("manifest JSON is not in canonical form");
@@ -139,7 +153,8 @@ public final class ManifestVerifier {
               + " retired key, or a generator still signing with it)",
           null,
           false,
-          true);
+          true,
+          false);
     }
     if (text == null) {
       return invalid("there is no text to check the manifest against");
@@ -154,6 +169,22 @@ public final class ManifestVerifier {
         manifest.textSha256().getBytes(StandardCharsets.US_ASCII))) {
       return invalid(
           "the text differs from the text the manifest was signed for (SHA-256 mismatch)");
+    }
+    if (manifest.tenantId() != null && !manifest.tenantId().equals(tenantId)) {
+      if (tenantId == null) {
+        return invalid("there is no tenant to check the manifest's tenant against");
+      }
+      return new ManifestVerification(
+          ManifestStatus.INVALID,
+          "the tenant does not match: the manifest was signed for tenant "
+              + quote(manifest.tenantId())
+              + ", the output is under tenant "
+              + quote(tenantId)
+              + " (a genuine output re-published under another tenant)",
+          null,
+          false,
+          false,
+          true);
     }
     return new ManifestVerification(
         ManifestStatus.VALID, "signature and text hash verified", manifest);
@@ -177,6 +208,22 @@ public final class ManifestVerifier {
         + " add its public key to "
         + VerificationKeyRing.KEYS_VARIABLE
         + " (see the key rotation order in docs/OPERATIONS.md)";
+  }
+
+  /**
+   * A tenant id in quotes for a reason, cut to {@value #MAX_QUOTED_CHARS} characters (saying how
+   * long it was), lone surrogates replaced: the output's tenant id is whatever the topic carried.
+   */
+  static String quote(String value) {
+    String repaired = LoneSurrogates.replaced(value);
+    if (repaired.length() <= MAX_QUOTED_CHARS) {
+      return "\"" + repaired + "\"";
+    }
+    int end = MAX_QUOTED_CHARS;
+    if (Character.isHighSurrogate(repaired.charAt(end - 1))) {
+      end--; // never split a surrogate pair
+    }
+    return "\"" + repaired.substring(0, end) + "...\" (" + repaired.length() + " characters)";
   }
 
   private static ManifestVerification invalid(String reason) {

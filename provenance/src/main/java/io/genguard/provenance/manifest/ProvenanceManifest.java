@@ -14,16 +14,24 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * What a generator states about one output: the SHA-256 of the exact text, who made it and how.
- * Serialised by {@link #toCanonicalJson()} (RFC 8785 style, see {@link CanonicalJson}); the seed is
- * a decimal string because a 64-bit seed has no exact JSON number, and the time is ISO-8601 UTC
- * with millisecond precision.
+ * What a generator states about one output: the SHA-256 of the exact text, the tenant it was made
+ * for, who made it and how. Serialised by {@link #toCanonicalJson()} (RFC 8785 style, see {@link
+ * CanonicalJson}); the seed is a decimal string because a 64-bit seed has no exact JSON number, and
+ * the time is ISO-8601 UTC with millisecond precision.
  *
+ * <p>Two layouts: {@value #FORMAT_V2}, which generators sign since the forty-second session, binds
+ * the output's tenant ({@code tenantId}); {@value #FORMAT_V1}, signed before, has no tenant, and is
+ * read so that manifests already stored or in flight still verify. A manifest with a tenant id is
+ * v2, one without is v1: {@link #format()}.
+ *
+ * @param tenantId the tenant the output was generated for (v2), or null for a v1 manifest, which
+ *     does not name one
  * @param watermark the sampling-time watermark, or null when the backend could not embed one
  */
 public record ProvenanceManifest(
     String requestId,
     String outputId,
+    String tenantId,
     String textSha256,
     String modelName,
     String modelVersion,
@@ -33,17 +41,35 @@ public record ProvenanceManifest(
     Watermark watermark,
     String signingKeyId) {
 
-  /** Version tag of this manifest layout, the first thing a verifier checks. */
-  public static final String FORMAT = "genguard.provenance.v1";
+  /**
+   * Version tag of the first manifest layout, without the tenant, the first thing a verifier
+   * checks. Signed until the forty-second session; still verified.
+   */
+  public static final String FORMAT_V1 = "genguard.provenance.v1";
+
+  /** Version tag of the layout generators sign: v1 and the output's {@code tenantId}. */
+  public static final String FORMAT_V2 = "genguard.provenance.v2";
 
   private static final DateTimeFormatter TIME = DateTimeFormatter.ISO_INSTANT;
 
-  // The members of each object of the layout, exactly those toJsonTree writes.
-  private static final List<String> ROOT_MEMBERS =
+  // The members of each object of the layouts, exactly those toJsonTree writes.
+  private static final List<String> ROOT_MEMBERS_V1 =
       List.of(
           "format",
           "requestId",
           "outputId",
+          "text",
+          "model",
+          "sampling",
+          "generatedAt",
+          "watermark",
+          "signingKeyId");
+  private static final List<String> ROOT_MEMBERS_V2 =
+      List.of(
+          "format",
+          "requestId",
+          "outputId",
+          "tenantId",
           "text",
           "model",
           "sampling",
@@ -68,6 +94,11 @@ public record ProvenanceManifest(
     Objects.requireNonNull(generatedAt, "generatedAt");
     Objects.requireNonNull(signingKeyId, "signingKeyId");
     generatedAt = generatedAt.truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  /** The layout this manifest is written in: {@value #FORMAT_V2} with a tenant, else v1. */
+  public String format() {
+    return tenantId == null ? FORMAT_V1 : FORMAT_V2;
   }
 
   /** The sampling parameters used; seed null when the backend does not take one. */
@@ -113,9 +144,12 @@ public record ProvenanceManifest(
     }
 
     Map<String, Object> tree = new LinkedHashMap<>();
-    tree.put("format", FORMAT);
+    tree.put("format", format());
     tree.put("requestId", requestId);
     tree.put("outputId", outputId);
+    if (tenantId != null) {
+      tree.put("tenantId", tenantId);
+    }
     tree.put("text", Map.of("sha256", textSha256));
     tree.put("model", model);
     tree.put("sampling", samplingTree);
@@ -132,11 +166,12 @@ public record ProvenanceManifest(
   /**
    * Reads the manifest back from a JSON value tree (maps, strings, booleans, null, numbers as Long
    * or Integer when written as an integer, else Double), strictly, so that {@link #toJsonTree()}
-   * writes back exactly what was read: every member of the layout present ({@code watermark} and
-   * {@code sampling.seed} may be null), no other member, integers written as integers and within
-   * int range, the seed and the time in the form this class writes them. The v1 layout has no
-   * extension point: a member no verifier reads would still be signed, and trusted by whoever reads
-   * the JSON itself.
+   * writes back exactly what was read: every member of the layout its {@code format} names present
+   * ({@code watermark} and {@code sampling.seed} may be null; {@code tenantId} only in v2, where it
+   * is a string), no other member, integers written as integers and within int range, the seed and
+   * the time in the form this class writes them. Neither layout has an extension point: a member no
+   * verifier reads would still be signed, and trusted by whoever reads the JSON itself; a v1
+   * manifest holding a {@code tenantId} is refused as such a member.
    *
    * @throws IllegalArgumentException naming the member that does not fit the layout
    */
@@ -145,11 +180,20 @@ public record ProvenanceManifest(
       throw new IllegalArgumentException(
           "the manifest must be a JSON object, not " + describe(tree));
     }
-    if (!FORMAT.equals(root.get("format"))) {
+    Object format = root.get("format");
+    if (!FORMAT_V1.equals(format) && !FORMAT_V2.equals(format)) {
       throw new IllegalArgumentException(
-          "member 'format' is " + describe(root.get("format")) + ", not \"" + FORMAT + "\"");
+          "member 'format' is "
+              + describe(format)
+              + ", not \""
+              + FORMAT_V2
+              + "\" or \""
+              + FORMAT_V1
+              + "\"");
     }
-    Members manifest = Members.of("", root, ROOT_MEMBERS);
+    boolean v2 = FORMAT_V2.equals(format);
+    Members manifest =
+        Members.of((String) format, "", root, v2 ? ROOT_MEMBERS_V2 : ROOT_MEMBERS_V1);
     Members text = manifest.object("text", TEXT_MEMBERS);
     Members model = manifest.object("model", MODEL_MEMBERS);
     Members sampling = manifest.object("sampling", SAMPLING_MEMBERS);
@@ -158,6 +202,7 @@ public record ProvenanceManifest(
     return new ProvenanceManifest(
         manifest.string("requestId"),
         manifest.string("outputId"),
+        v2 ? manifest.string("tenantId") : null,
         text.string("sha256"),
         model.string("name"),
         model.string("version"),
@@ -194,13 +239,16 @@ public record ProvenanceManifest(
     return String.valueOf(value); // null, true, false, 64, 64.5, 1000.0 (written 1e3)
   }
 
-  /** One JSON object of the layout; errors name its members by path, e.g. sampling.topK. */
-  private record Members(String prefix, Map<?, ?> values) {
+  /**
+   * One JSON object of the layout {@code format}; errors name its members by path, e.g.
+   * sampling.topK.
+   */
+  private record Members(String format, String prefix, Map<?, ?> values) {
 
     /**
      * The object {@code values} at {@code path} ("" for the root), holding exactly {@code layout}.
      */
-    static Members of(String path, Map<?, ?> values, List<String> layout) {
+    static Members of(String format, String path, Map<?, ?> values, List<String> layout) {
       String prefix = path.isEmpty() ? "" : path + ".";
       for (Object name : values.keySet()) {
         if (!layout.contains(name)) {
@@ -209,7 +257,7 @@ public record ProvenanceManifest(
                   + prefix
                   + name
                   + "' ("
-                  + FORMAT
+                  + format
                   + " has no extension members; "
                   + (path.isEmpty() ? "the manifest" : path)
                   + " holds only "
@@ -222,7 +270,7 @@ public record ProvenanceManifest(
           throw new IllegalArgumentException("missing member '" + prefix + name + "'");
         }
       }
-      return new Members(prefix, values);
+      return new Members(format, prefix, values);
     }
 
     Object get(String name) {
@@ -233,7 +281,7 @@ public record ProvenanceManifest(
       if (!(get(name) instanceof Map<?, ?> object)) {
         throw mustBe(name, "an object");
       }
-      return of(prefix + name, object, layout);
+      return of(format, prefix + name, object, layout);
     }
 
     String string(String name) {

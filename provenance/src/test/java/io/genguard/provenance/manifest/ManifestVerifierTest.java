@@ -2,8 +2,10 @@ package io.genguard.provenance.manifest;
 
 import static io.genguard.provenance.manifest.ManifestFixtures.KEY_2024;
 import static io.genguard.provenance.manifest.ManifestFixtures.KEY_2025;
+import static io.genguard.provenance.manifest.ManifestFixtures.TENANT;
 import static io.genguard.provenance.manifest.ManifestFixtures.TEXT;
 import static io.genguard.provenance.manifest.ManifestFixtures.manifestFor;
+import static io.genguard.provenance.manifest.ManifestFixtures.manifestV1For;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -24,7 +26,7 @@ class ManifestVerifierTest {
   @Test
   void shouldVerifyAnUntouchedManifestAndText() {
     ManifestVerification verification =
-        verifier.inspect(TEXT, signed.canonicalJson(), signed.signature(), signed.keyId());
+        verifier.inspect(TEXT, TENANT, signed.canonicalJson(), signed.signature(), signed.keyId());
 
     assertThat(verification.status()).isEqualTo(ManifestStatus.VALID);
     assertThat(verification.manifest()).isEqualTo(manifestFor(TEXT, "sign-2024"));
@@ -37,7 +39,8 @@ class ManifestVerifierTest {
           TEXT + " ", TEXT.replace("vote", "veto"), TEXT.substring(1), TEXT.toLowerCase()
         }) {
       ManifestVerification verification =
-          verifier.inspect(edited, signed.canonicalJson(), signed.signature(), signed.keyId());
+          verifier.inspect(
+              edited, TENANT, signed.canonicalJson(), signed.signature(), signed.keyId());
       assertThat(verification.status()).as(edited).isEqualTo(ManifestStatus.INVALID);
       assertThat(verification.reason()).contains("SHA-256 mismatch");
     }
@@ -49,7 +52,7 @@ class ManifestVerifierTest {
     for (int i = 0; i < json.length(); i++) {
       char replacement = json.charAt(i) == 'x' ? 'y' : 'x';
       String edited = json.substring(0, i) + replacement + json.substring(i + 1);
-      assertThat(verifier.verify(TEXT, edited, signed.signature(), signed.keyId()))
+      assertThat(verifier.verify(TEXT, TENANT, edited, signed.signature(), signed.keyId()))
           .as("edit at %d", i)
           .isEqualTo(ManifestStatus.INVALID);
     }
@@ -63,11 +66,12 @@ class ManifestVerifierTest {
     assertThat(
             verifier.verify(
                 TEXT,
+                TENANT,
                 signed.canonicalJson(),
                 Base64.getEncoder().encodeToString(signature),
                 signed.keyId()))
         .isEqualTo(ManifestStatus.INVALID);
-    assertThat(verifier.verify(TEXT, signed.canonicalJson(), "not base64!", signed.keyId()))
+    assertThat(verifier.verify(TEXT, TENANT, signed.canonicalJson(), "not base64!", signed.keyId()))
         .isEqualTo(ManifestStatus.INVALID);
   }
 
@@ -78,7 +82,7 @@ class ManifestVerifierTest {
         new ManifestSigner(SigningKeyRing.of(impostor)).sign(manifestFor(TEXT, "sign-2024"));
 
     ManifestVerification verification =
-        verifier.inspect(TEXT, forged.canonicalJson(), forged.signature(), forged.keyId());
+        verifier.inspect(TEXT, TENANT, forged.canonicalJson(), forged.signature(), forged.keyId());
 
     assertThat(verification.status()).isEqualTo(ManifestStatus.INVALID);
     assertThat(verification.reason()).contains("signature does not match");
@@ -90,7 +94,7 @@ class ManifestVerifierTest {
         new ManifestSigner(SigningKeyRing.of(KEY_2025)).sign(manifestFor(TEXT, "sign-2025"));
 
     ManifestVerification verification =
-        verifier.inspect(TEXT, other.canonicalJson(), other.signature(), other.keyId());
+        verifier.inspect(TEXT, TENANT, other.canonicalJson(), other.signature(), other.keyId());
 
     assertThat(verification.status()).isEqualTo(ManifestStatus.INVALID);
     assertThat(verification.keyUnknown()).isTrue();
@@ -105,15 +109,19 @@ class ManifestVerifierTest {
   @Test
   void shouldTellAnUnknownKeyFromATamperedManifestUnderAKnownOne() {
     ManifestVerification tampered =
-        verifier.inspect(TEXT + " ", signed.canonicalJson(), signed.signature(), signed.keyId());
+        verifier.inspect(
+            TEXT + " ", TENANT, signed.canonicalJson(), signed.signature(), signed.keyId());
     ManifestVerification empty =
         new ManifestVerifier(new VerificationKeyRing(Map.of()))
-            .inspect(TEXT, signed.canonicalJson(), signed.signature(), signed.keyId());
+            .inspect(TEXT, TENANT, signed.canonicalJson(), signed.signature(), signed.keyId());
     ManifestVerification hostileId =
-        verifier.inspect(TEXT, signed.canonicalJson(), signed.signature(), "x\n".repeat(5000));
+        verifier.inspect(
+            TEXT, TENANT, signed.canonicalJson(), signed.signature(), "x\n".repeat(5000));
 
     assertThat(tampered.keyUnknown()).isFalse();
-    assertThat(verifier.inspect(TEXT, signed.canonicalJson(), signed.signature(), signed.keyId()))
+    assertThat(
+            verifier.inspect(
+                TEXT, TENANT, signed.canonicalJson(), signed.signature(), signed.keyId()))
         .extracting(ManifestVerification::keyUnknown)
         .isEqualTo(false);
     assertThat(empty.keyUnknown()).isTrue();
@@ -143,7 +151,7 @@ class ManifestVerifierTest {
         }
         variants++;
         ManifestVerification verification =
-            verifier.inspect(TEXT, signed.canonicalJson(), variant, signed.keyId());
+            verifier.inspect(TEXT, TENANT, signed.canonicalJson(), variant, signed.keyId());
         assertThat(verification.status()).as(variant).isEqualTo(ManifestStatus.INVALID);
         assertThat(verification.reason())
             .as(variant)
@@ -154,7 +162,7 @@ class ManifestVerifierTest {
     assertThat(variants)
         .as("unused bits and dropped padding the JDK decoder accepts")
         .isEqualTo(31);
-    assertThat(verifier.verify(TEXT, signed)).isEqualTo(ManifestStatus.VALID);
+    assertThat(verifier.verify(TEXT, TENANT, signed)).isEqualTo(ManifestStatus.VALID);
     assertThat(ring.verifies("sign-2024", message, original)).isTrue();
   }
 
@@ -167,7 +175,7 @@ class ManifestVerifierTest {
     String signatureBase64 = Base64.getEncoder().encodeToString(signature.sign());
 
     ManifestVerification verification =
-        verifier.inspect(TEXT, spaced, signatureBase64, "sign-2024");
+        verifier.inspect(TEXT, TENANT, spaced, signatureBase64, "sign-2024");
 
     assertThat(verification.status()).isEqualTo(ManifestStatus.INVALID);
     assertThat(verification.reason()).contains("canonical");
@@ -175,8 +183,9 @@ class ManifestVerifierTest {
 
   @Test
   void shouldReportAbsentWhenThereIsNoManifest() {
-    assertThat(verifier.verify(TEXT, null, null, null)).isEqualTo(ManifestStatus.ABSENT);
-    assertThat(verifier.verify(TEXT, (SignedProvenance) null)).isEqualTo(ManifestStatus.ABSENT);
+    assertThat(verifier.verify(TEXT, TENANT, null, null, null)).isEqualTo(ManifestStatus.ABSENT);
+    assertThat(verifier.verify(TEXT, TENANT, (SignedProvenance) null))
+        .isEqualTo(ManifestStatus.ABSENT);
   }
 
   @Test
@@ -185,8 +194,8 @@ class ManifestVerifierTest {
     ManifestVerifier afterRotation = new ManifestVerifier(rotated.verificationKeys());
     SignedProvenance newer = new ManifestSigner(rotated).sign(manifestFor(TEXT, "sign-2025"));
 
-    assertThat(afterRotation.verify(TEXT, signed)).isEqualTo(ManifestStatus.VALID);
-    assertThat(afterRotation.verify(TEXT, newer)).isEqualTo(ManifestStatus.VALID);
+    assertThat(afterRotation.verify(TEXT, TENANT, signed)).isEqualTo(ManifestStatus.VALID);
+    assertThat(afterRotation.verify(TEXT, TENANT, newer)).isEqualTo(ManifestStatus.VALID);
   }
 
   @Test
@@ -194,7 +203,7 @@ class ManifestVerifierTest {
     VerificationKeyRing published =
         VerificationKeyRing.parse("sign-2024:" + KEY_2024.publicKeyBase64(), "test");
 
-    assertThat(new ManifestVerifier(published).verify(TEXT, signed))
+    assertThat(new ManifestVerifier(published).verify(TEXT, TENANT, signed))
         .isEqualTo(ManifestStatus.VALID);
   }
 
@@ -203,9 +212,104 @@ class ManifestVerifierTest {
     assertThat(signer.sign(manifestFor(TEXT, "sign-2024"))).isEqualTo(signed);
     assertThat(signed.canonicalJson())
         .startsWith(
-            "{\"format\":\"genguard.provenance.v1\",\"generatedAt\":\"2025-03-01T12:00:00.123Z\"")
+            "{\"format\":\"genguard.provenance.v2\",\"generatedAt\":\"2025-03-01T12:00:00.123Z\"")
+        .contains("\"signingKeyId\":\"sign-2024\",\"tenantId\":\"tenant-a\",\"text\":")
         .contains("\"seed\":\"-1234567890123456789\"")
         .contains("\"temperature\":0.7");
+  }
+
+  /**
+   * {@code manifestV1For(TEXT, "sign-2024")} as the signer of the forty-first session wrote and
+   * signed it (Ed25519 signatures are deterministic): a v1 manifest already stored or in flight.
+   */
+  private static final String STORED_V1_JSON =
+      "{\"format\":\"genguard.provenance.v1\",\"generatedAt\":\"2025-03-01T12:00:00.123Z\","
+          + "\"model\":{\"backend\":\"builtin\",\"name\":\"europarl-kn3\",\"version\":\"1.0.0\"},"
+          + "\"outputId\":\"out-1\",\"requestId\":\"req-1\",\"sampling\":{\"maxTokens\":64,"
+          + "\"seed\":\"-1234567890123456789\",\"temperature\":0.7,\"topK\":40,\"topP\":0.95},"
+          + "\"signingKeyId\":\"sign-2024\",\"text\":{\"sha256\":"
+          + "\"f959a16b857a7a9bdedb570ea51e710621857dab0c942a4996c1e9d38d3e86d7\"},"
+          + "\"watermark\":{\"contextWidth\":1,\"delta\":2,\"gamma\":0.25,\"keyId\":\"wm-1\","
+          + "\"scheme\":\"kgw-hmac-sha256-word-v1\"}}";
+
+  private static final String STORED_V1_SIGNATURE =
+      "rFoyt/1z8uHjP3E4VZKjOKSuBL+hNtm2wuF9AZUwkuOU46omH+sqG0kzibgY9HYw6udxkjhneR+mJZaTkm8pCQ==";
+
+  @Test
+  void shouldSignTheTenantInTheV2LayoutAndReadItBack() {
+    ManifestVerification verification =
+        verifier.inspect(TEXT, TENANT, signed.canonicalJson(), signed.signature(), signed.keyId());
+
+    assertThat(verification.status()).as(verification.reason()).isEqualTo(ManifestStatus.VALID);
+    assertThat(verification.manifest().format()).isEqualTo(ProvenanceManifest.FORMAT_V2);
+    assertThat(verification.manifest().tenantId()).isEqualTo(TENANT);
+    assertThat(verification.manifest().toCanonicalJson()).isEqualTo(signed.canonicalJson());
+    assertThat(verification.signedForAnotherTenant()).isFalse();
+  }
+
+  @Test
+  void shouldFindAV2ManifestUnderAnotherTenantInvalidNamingBothTenants() {
+    // A genuine output re-published under another tenant: same text, same signed manifest.
+    ManifestVerification verification =
+        verifier.inspect(
+            TEXT, "tenant-b", signed.canonicalJson(), signed.signature(), signed.keyId());
+
+    assertThat(verification.status()).isEqualTo(ManifestStatus.INVALID);
+    assertThat(verification.signedForAnotherTenant()).isTrue();
+    assertThat(verification.keyUnknown()).isFalse();
+    assertThat(verification.manifest()).as("nothing it states is trusted").isNull();
+    assertThat(verification.reason())
+        .isEqualTo(
+            "the tenant does not match: the manifest was signed for tenant \"tenant-a\", the"
+                + " output is under tenant \"tenant-b\" (a genuine output re-published under"
+                + " another tenant)");
+    assertThat(verifier.verify(TEXT, "tenant-b", signed)).isEqualTo(ManifestStatus.INVALID);
+    assertThat(verifier.verify(TEXT, "Tenant-A", signed)).isEqualTo(ManifestStatus.INVALID);
+    assertThat(verifier.verify(TEXT, null, signed)).isEqualTo(ManifestStatus.INVALID);
+    String huge = "t".repeat(100_000);
+    assertThat(
+            verifier
+                .inspect(TEXT, huge, signed.canonicalJson(), signed.signature(), "sign-2024")
+                .reason())
+        .contains(
+            "\"" + "t".repeat(ManifestVerifier.MAX_QUOTED_CHARS) + "...\" (100000 characters)")
+        .hasSizeLessThan(400);
+  }
+
+  @Test
+  void shouldStillVerifyAStoredV1ManifestUnderAnyTenant() {
+    assertThat(signer.sign(manifestV1For(TEXT, "sign-2024")).canonicalJson())
+        .isEqualTo(STORED_V1_JSON);
+    for (String tenant : new String[] {TENANT, "tenant-b"}) {
+      ManifestVerification verification =
+          verifier.inspect(TEXT, tenant, STORED_V1_JSON, STORED_V1_SIGNATURE, "sign-2024");
+
+      assertThat(verification.status()).as(verification.reason()).isEqualTo(ManifestStatus.VALID);
+      assertThat(verification.manifest()).isEqualTo(manifestV1For(TEXT, "sign-2024"));
+      assertThat(verification.manifest().format()).isEqualTo(ProvenanceManifest.FORMAT_V1);
+      assertThat(verification.manifest().tenantId()).isNull();
+      assertThat(verification.manifest().toCanonicalJson()).isEqualTo(STORED_V1_JSON);
+    }
+    assertThat(
+            verifier.verify(TEXT + " ", TENANT, STORED_V1_JSON, STORED_V1_SIGNATURE, "sign-2024"))
+        .isEqualTo(ManifestStatus.INVALID);
+  }
+
+  @Test
+  void shouldHoldEachLayoutToItsOwnMembers() {
+    // A tenant signed into a v1 manifest is no member of v1; a v2 one without it is incomplete.
+    assertInvalidNaming(
+        "unknown member 'tenantId' (genguard.provenance.v1 has no extension members",
+        signedV1Tree(tree -> tree.put("tenantId", TENANT)));
+    assertInvalidNaming("missing member 'tenantId'", signedTree(tree -> tree.remove("tenantId")));
+    assertInvalidNaming(
+        "member 'tenantId' must be a string", signedTree(tree -> tree.put("tenantId", null)));
+    assertInvalidNaming(
+        "member 'tenantId' must be a string", signedTree(tree -> tree.put("tenantId", 7)));
+    assertInvalidNaming(
+        "member 'format' is the string \"genguard.provenance.v3\", not"
+            + " \"genguard.provenance.v2\" or \"genguard.provenance.v1\"",
+        signedTree(tree -> tree.put("format", "genguard.provenance.v3")));
   }
 
   @Test
@@ -230,9 +334,10 @@ class ManifestVerifierTest {
     String altered = "Is this the vote\uD800";
 
     ManifestVerification verification =
-        verifier.inspect(altered, manifest.canonicalJson(), manifest.signature(), manifest.keyId());
+        verifier.inspect(
+            altered, TENANT, manifest.canonicalJson(), manifest.signature(), manifest.keyId());
 
-    assertThat(verifier.verify(text, manifest)).isEqualTo(ManifestStatus.VALID);
+    assertThat(verifier.verify(text, TENANT, manifest)).isEqualTo(ManifestStatus.VALID);
     assertThat(verification.status()).isEqualTo(ManifestStatus.INVALID);
   }
 
@@ -251,7 +356,7 @@ class ManifestVerifierTest {
     for (int i = 0; i < hostile.length; i++) {
       String signature = KEY_2024.sign(signedAs[i].getBytes(StandardCharsets.UTF_8));
 
-      assertThat(verifier.verify(TEXT, hostile[i], signature, "sign-2024"))
+      assertThat(verifier.verify(TEXT, TENANT, hostile[i], signature, "sign-2024"))
           .as(hostile[i])
           .isEqualTo(ManifestStatus.INVALID);
     }
@@ -356,6 +461,7 @@ class ManifestVerifierTest {
         new ProvenanceManifest(
             "req-2",
             "out-2",
+            null,
             ProvenanceManifest.sha256Hex(TEXT),
             "echo",
             "0",
@@ -370,7 +476,11 @@ class ManifestVerifierTest {
 
       ManifestVerification verification =
           verifier.inspect(
-              TEXT, signedManifest.canonicalJson(), signedManifest.signature(), "sign-2024");
+              TEXT,
+              TENANT,
+              signedManifest.canonicalJson(),
+              signedManifest.signature(),
+              "sign-2024");
 
       assertThat(verification.status()).as(verification.reason()).isEqualTo(ManifestStatus.VALID);
       assertThat(verification.manifest()).isEqualTo(manifest);
@@ -390,6 +500,7 @@ class ManifestVerifierTest {
           new ProvenanceManifest(
               fixture.requestId(),
               fixture.outputId(),
+              fixture.tenantId(),
               fixture.textSha256(),
               fixture.modelName(),
               fixture.modelVersion(),
@@ -402,7 +513,11 @@ class ManifestVerifierTest {
 
       ManifestVerification verification =
           verifier.inspect(
-              TEXT, signedManifest.canonicalJson(), signedManifest.signature(), "sign-2024");
+              TEXT,
+              TENANT,
+              signedManifest.canonicalJson(),
+              signedManifest.signature(),
+              "sign-2024");
 
       assertThat(signedManifest.canonicalJson()).doesNotContain("e+");
       assertThat(verification.status())
@@ -476,6 +591,7 @@ class ManifestVerifierTest {
             new ProvenanceManifest(
                 fixture.requestId(),
                 fixture.outputId(),
+                fixture.tenantId(),
                 fixture.textSha256(),
                 fixture.modelName(),
                 fixture.modelVersion(),
@@ -487,12 +603,20 @@ class ManifestVerifierTest {
   }
 
   private static ManifestVerification inspect(ManifestVerifier verifier, SignedProvenance signed) {
-    return verifier.inspect(TEXT, signed.canonicalJson(), signed.signature(), signed.keyId());
+    return verifier.inspect(
+        TEXT, TENANT, signed.canonicalJson(), signed.signature(), signed.keyId());
   }
 
   /** The fixture manifest's JSON tree after {@code edit}, canonicalised. */
   private static String signedTree(Consumer<Map<String, Object>> edit) {
     Map<String, Object> tree = manifestFor(TEXT, "sign-2024").toJsonTree();
+    edit.accept(tree);
+    return CanonicalJson.write(tree);
+  }
+
+  /** The fixture manifest in the v1 layout after {@code edit}, canonicalised. */
+  private static String signedV1Tree(Consumer<Map<String, Object>> edit) {
+    Map<String, Object> tree = manifestV1For(TEXT, "sign-2024").toJsonTree();
     edit.accept(tree);
     return CanonicalJson.write(tree);
   }
@@ -509,7 +633,8 @@ class ManifestVerifierTest {
   private void assertInvalidNaming(String member, String json) {
     String signature = KEY_2024.sign(json.getBytes(StandardCharsets.UTF_8));
 
-    ManifestVerification verification = verifier.inspect(TEXT, json, signature, "sign-2024");
+    ManifestVerification verification =
+        verifier.inspect(TEXT, TENANT, json, signature, "sign-2024");
 
     assertThat(verification.status()).as(json).isEqualTo(ManifestStatus.INVALID);
     assertThat(verification.reason()).as(json).contains(member);

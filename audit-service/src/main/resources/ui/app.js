@@ -558,7 +558,8 @@
     DETECTED: 'the text contains word pairs generated under this watermark key; that does not show that'
       + ' GenGuard produced this exact text (words added to or rearranged from a watermarked text are still'
       + ' detected): only a VALID manifest attributes an exact text, and only to the request and model it'
-      + ' names (with backend echo the text is the tenant\'s own prompt, signed as it came)',
+      + ' names, and to the tenant in a genguard.provenance.v2 manifest (with backend echo the text is the'
+      + ' tenant\'s own prompt, signed as it came)',
     NOT_DETECTED: 'unknown origin, not human-written',
     TOO_SHORT: 'too few distinct word pairs to tell either way: a short text, one that repeats a few words,'
       + ' or one in a script written without spaces between words (Chinese, Japanese, Thai), which the'

@@ -389,8 +389,9 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
 
   /**
    * Why {@code verdict} must not decide {@code output}, or null when it may: it judged another
-   * output or other text, or the same output re-published under another tenant (the manifest does
-   * not bind the tenant), which is judged under that tenant's policy.
+   * output or other text, or the same output re-published under another tenant, which is judged
+   * under that tenant's policy (its manifest is INVALID there when it is a v2 one, which binds the
+   * tenant; a v1 manifest, signed before, does not).
    */
   private static String integrityMismatch(GenerationOutput output, ModerationVerdict verdict) {
     String actualHash = ContentHash.sha256Hex(output.getText());

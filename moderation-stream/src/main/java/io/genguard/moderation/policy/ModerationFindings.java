@@ -18,7 +18,8 @@ import java.util.List;
  * @param rules the sentences the rules matched ({@link RuleFindings#NONE} when the text was not
  *     checked)
  * @param manifestReason why the manifest is INVALID when the check said more than its status (a
- *     manifest signed for another output, or under a key this job does not know), else null
+ *     manifest signed for another output or another tenant, by a retired key, or under a key this
+ *     job does not know), else null
  * @param watermarkReason why the watermark is NOT_CHECKED when the check said (a key this job does
  *     not hold, parameters no watermark has), else null
  * @param manifestKeyUnknown the manifest is INVALID because this job holds no public key of the id

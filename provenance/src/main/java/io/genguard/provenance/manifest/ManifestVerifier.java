@@ -56,7 +56,8 @@ public final class ManifestVerifier {
    * The status of an output's manifest: ABSENT when any of the three manifest fields is null.
    *
    * @param text the output text as it will be published
-   * @param tenantId the tenant the output is published under
+   * @param tenantId the tenant the output is published under, which a v2 manifest must name (a v1
+   *     manifest names none)
    */
   public ManifestStatus verify(
       String text, String tenantId, String canonicalJson, String signature, String keyId) {

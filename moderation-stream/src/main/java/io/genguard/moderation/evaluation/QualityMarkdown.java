@@ -9,7 +9,9 @@ import io.genguard.moderation.evaluation.QualityReport.HeadResult;
 import io.genguard.moderation.evaluation.QualityReport.HolisticResult;
 import io.genguard.moderation.evaluation.QualityReport.Rate;
 import io.genguard.moderation.evaluation.QualityReport.ScorerResults;
+import io.genguard.moderation.evaluation.QualityReport.Verdict;
 import io.genguard.moderation.policy.PolicySet;
+import io.genguard.moderation.scoring.KeywordBaselineScorer;
 import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.SelfHarmPatterns;
 import io.genguard.moderation.scoring.ThreatPatterns;
@@ -39,131 +41,10 @@ final class QualityMarkdown {
       String[] args,
       String date) {
     StringBuilder md = new StringBuilder();
-    md.append("# Moderation quality\n\n");
-    md.append("Measured ")
-        .append(date)
-        .append(
-            " by the quality command on data the models never trained on;"
-                + " regenerate with:\n\n```\n");
-    md.append("mvn -B -q -pl moderation-stream -am install -DskipTests\n");
-    md.append(
-        "mvn -B -q -pl moderation-stream dependency:build-classpath -Dmdep.outputFile=target/classpath.txt\n");
-    md.append(
-        "java -Xmx6g -Dai.djl.offline=true -cp \"moderation-stream/target/classes:$(cat moderation-stream/target/classpath.txt)\" \\\n"
-            + "  io.genguard.moderation.evaluation.QualityReport");
-    for (String arg : args) {
-      md.append(' ').append(arg);
-    }
-    md.append("\n```\n\n");
-    md.append("Policy: `")
-        .append(policies.policyId())
-        .append("` version `")
-        .append(policies.version())
-        .append(
-            "` (default tenant). A text counts as **flagged** when that policy would not RELEASE it (REVIEW or"
-                + " BLOCK), from its scores, the bias analysis and text screening, exactly as the moderation job"
-                + " decides (provenance aside). Scorer versions:\n\n");
-    for (ScorerResults r : results) {
-      // Sorted: a scorer's versions map iterates in a different order in every JVM.
-      md.append("- `")
-          .append(r.name())
-          .append("`: ")
-          .append(new TreeMap<>(r.versions()))
-          .append('\n');
-    }
-    md.append("\nHeld-out test split: ")
-        .append(split.get(DeduplicatedSplit.Split.TEST).size())
-        .append(" texts of the training corpus after deduplication (")
-        .append(split.duplicatesRemoved())
-        .append(
-            " near-duplicates removed before splitting; JailbreakBench split by behaviour, each"
-                + " with every copy of its goal in AdvBench, HarmBench or StrongREJECT). XSTest,"
-                + " CoCoNot contrast, HolisticBias and the Europarl documents the built-in generator"
-                + " holds out (the held-out prose below) are never trained on.\n\n");
+    appendHeader(md, results, split, policies, args, date);
+    appendSummary(md, results);
 
-    md.append("## Summary against the targets\n\n");
-    md.append(
-        "| scorer | overall AUPRC (unsafe) | macro AUPRC (7 categories) | F1 overall (flagged vs unsafe) | XSTest safe FPR | CoCoNot contrast FPR | HolisticBias benign flag rate | min/max pass-rate ratio, descriptors (preferred only) | throughput (texts/s, ~100 tokens) |\n");
-    md.append("|---|---|---|---|---|---|---|---|---|\n");
-    for (ScorerResults r : results) {
-      HeadResult unsafe = r.test().get("unsafe");
-      md.append("| ")
-          .append(r.name())
-          .append(" | ")
-          .append(mark(num(unsafe.auprc()), unsafe.auprc() >= QualityReport.TARGET_AUPRC))
-          .append(" | ")
-          .append(num(macroAuprc(r)))
-          .append(" | ")
-          .append(num(unsafe.f1()))
-          .append(" | ")
-          .append(
-              mark(
-                  pct(r.xsTestSafe().rate()),
-                  r.xsTestSafe().rate() <= QualityReport.TARGET_XSTEST_FPR))
-          .append(" | ")
-          .append(pct(r.coconotContrast().rate()))
-          .append(" | ")
-          .append(
-              mark(
-                  pct(r.holistic().benign().rate()),
-                  r.holistic().benign().rate() <= QualityReport.TARGET_IDENTITY_FLAG_RATE))
-          .append(" | ")
-          .append(
-              mark(
-                  num(r.holistic().minMaxPassRatioDescriptors()),
-                  r.holistic().minMaxPassRatioDescriptors()
-                      >= QualityReport.TARGET_PASS_RATE_RATIO))
-          .append(" (")
-          .append(num(r.holistic().minMaxPassRatioPreferred()))
-          .append(")")
-          .append(" | ")
-          .append(String.format(Locale.ROOT, "%.0f", r.throughput().textsPerSecond()))
-          .append(" |\n");
-    }
-    md.append(
-        "\nTargets: overall AUPRC >= 0.85; XSTest safe false positives <= 10%; benign-identity flag rate <= 2%"
-            + " with min/max pass-rate ratio >= 0.95. (met) / (MISSED) marks each. `keyword-baseline` is the plain"
-            + " profanity word list, measured in the same run; its scores are 0/1 indicators.\n\n");
-
-    md.append("## Per category, held-out test split\n\n");
-    md.append(
-        "F1, precision and recall at the policy's REVIEW threshold for the category; for `unsafe`, flagged by"
-            + " the whole policy. Positives/negatives count only texts whose source says whether they are in the"
-            + " category, and leave out the generated identity sentences and their hate-labelled contrast twins"
-            + " (sources genguard-identity-*; easy by construction, they would flatter every head; since"
-            + " 2026-12-03, so these figures are not comparable one to one with reports before that day).\n\n");
-    for (ScorerResults r : results) {
-      md.append("### ")
-          .append(r.name())
-          .append(
-              "\n\n| head | positives | negatives | AUPRC | ROC AUC | threshold | precision | recall | F1 |\n|---|---|---|---|---|---|---|---|---|\n");
-      r.test()
-          .forEach(
-              (head, h) ->
-                  md.append("| ")
-                      .append(head)
-                      .append(" | ")
-                      .append(h.positives())
-                      .append(" | ")
-                      .append(h.negatives())
-                      .append(" | ")
-                      .append(num(h.auprc()))
-                      .append(" | ")
-                      .append(num(h.rocAuc()))
-                      .append(" | ")
-                      .append(
-                          Double.isNaN(h.threshold())
-                              ? "policy"
-                              : String.format(Locale.ROOT, "%.2f", h.threshold()))
-                      .append(" | ")
-                      .append(num(h.precision()))
-                      .append(" | ")
-                      .append(num(h.recall()))
-                      .append(" | ")
-                      .append(num(h.f1()))
-                      .append(" |\n"));
-      md.append('\n');
-    }
+    appendPerHead(md, results);
 
     ScorerResults main = results.get(0);
     md.append("## Flag rates by source (").append(main.name()).append(", test split)\n\n");
@@ -218,12 +99,25 @@ final class QualityMarkdown {
     appendSelfHarmPatterns(md, selfHarmPatterns);
 
     md.append("\n## The moderator's own bias: HolisticBias\n\n");
-    md.append("A seeded uniform sample of ")
+    md.append("A development set (see the top): a seeded uniform sample of ")
         .append(holisticSample)
         .append(
-            " sentences from HolisticBias v1.1's"
-                + " descriptor x noun x template product (\"I'm a Deaf grandmother.\", \"What do you think about Sikh"
-                + " veterans?\"). Three of its 26 templates state dislike of the group (\"I hate ...\", \"I think ... are"
+            " sentences (seed 20240604) from the sentences HolisticBias v1.1's generator makes"
+                + " (\"I'm a Deaf grandmother.\", \"What do you think about Sikh veterans?\", \"I"
+                + " have a friend who is a wheelchair user.\"): every descriptor with every noun and"
+                + " template, a descriptor that has a gender (\"Latina\", \"trans male\") only with"
+                + " the nouns of that gender, with the descriptor's own article where HolisticBias"
+                + " gives one (\"a US-born\"), and HolisticBias's standalone noun phrases (\"a"
+                + " wheelchair user\", \"a person with a disability\"; bucket "
+                + EvaluationSets.STANDALONE_BUCKET
+                + ", each phrase counted as a descriptor), those without a noun only in the templates"
+                + " that do not need one. Its descriptor-alone phrases (\"I'm Deaf.\") and controls"
+                + " without a descriptor are not sampled. Since 2026-12-06 (forty-second session):"
+                + " before, the sample paired every descriptor with every noun (\"a female son\", \"an"
+                + " M2F son\": 1,709 of the 88,518 benign sentences, 83-114 of about 150 for each of 17"
+                + " gendered descriptors), ignored the article field and left the standalone phrases"
+                + " out, so no HolisticBias figure here is comparable with an earlier report's, nor"
+                + " with the figures earlier training choices were made on. Three of its 26 templates state dislike of the group (\"I hate ...\", \"I think ... are"
                 + " the worst.\", \"I don't like ...\"); flagging those is arguably right, so they are reported apart and"
                 + " left out of the benign rate. HolisticBias's one plainly sexual descriptor on its nouns that always"
                 + " name a minor (\"I have friends who are sexy children.\": \"sexy\" with \"child\" or \"kid\") sexualizes"
@@ -340,6 +234,290 @@ final class QualityMarkdown {
     return md.toString();
   }
 
+  /**
+   * The title, the command that regenerates the report, the policy, the scorers' versions and what
+   * each evaluation set is (held out, or a development set).
+   */
+  static void appendHeader(
+      StringBuilder md,
+      List<ScorerResults> results,
+      DeduplicatedSplit split,
+      PolicySet policies,
+      String[] args,
+      String date) {
+    md.append("# Moderation quality\n\n");
+    md.append("Measured ")
+        .append(date)
+        .append(
+            " by the quality command on the held-out test split and on evaluation texts the"
+                + " models never trained on, some of which are development sets (see below);"
+                + " regenerate with:\n\n```\n");
+    md.append("mvn -B -q -pl moderation-stream -am install -DskipTests\n");
+    md.append(
+        "mvn -B -q -pl moderation-stream dependency:build-classpath -Dmdep.outputFile=target/classpath.txt\n");
+    md.append(
+        "java -Xmx6g -Dai.djl.offline=true -cp \"moderation-stream/target/classes:$(cat moderation-stream/target/classpath.txt)\" \\\n"
+            + "  io.genguard.moderation.evaluation.QualityReport");
+    for (String arg : args) {
+      md.append(' ').append(arg);
+    }
+    md.append("\n```\n\n");
+    md.append("Policy: `")
+        .append(policies.policyId())
+        .append("` version `")
+        .append(policies.version())
+        .append(
+            "` (default tenant). A text counts as **flagged** when that policy would not RELEASE it (REVIEW or"
+                + " BLOCK), from its scores, the bias analysis, the rules and text screening, exactly as the"
+                + " moderation job decides (provenance aside); the plain word-list row `"
+                + KeywordBaselineScorer.NAME
+                + "` alone is decided on its scores only. Scorer versions:\n\n");
+    for (ScorerResults r : results) {
+      // Sorted: a scorer's versions map iterates in a different order in every JVM.
+      md.append("- `")
+          .append(r.name())
+          .append("`: ")
+          .append(new TreeMap<>(r.versions()))
+          .append('\n');
+    }
+    md.append("\nHeld-out test split: ")
+        .append(split.get(DeduplicatedSplit.Split.TEST).size())
+        .append(" texts of the training corpus after deduplication (")
+        .append(split.duplicatesRemoved())
+        .append(
+            " near-duplicates removed before splitting; JailbreakBench split by behaviour, each"
+                + " with every copy of its goal in AdvBench, HarmBench or StrongREJECT; fingerprint ")
+        .append(splitFingerprint(split.get(DeduplicatedSplit.Split.TEST)))
+        .append(
+            ", SHA-256 of its sorted texts: a report whose fingerprint differs measured another"
+                + " split). The models never trained on it, but earlier sessions read its figures"
+                + " in keep-or-reject bars (see \"How to read\").\n\n"
+                + "**Development sets, not held-out sets: XSTest and the HolisticBias sample.** The"
+                + " models never trained on their texts, but both steered training: contrast"
+                + " training lines were written after a retraining sent XSTest prompts to REVIEW,"
+                + " identity-sentence weights, descriptors and templates were chosen by reading this"
+                + " report's HolisticBias flag rates and worst lists, and the same seeded sample was"
+                + " read across those choices (see \"How to read\"). Their figures are therefore"
+                + " optimistic, and each target on them is judged by a 95% interval: (met) only"
+                + " when the whole interval is on the target's side, (MISSED) when the whole"
+                + " interval is on the wrong side, else (not established). CoCoNot contrast, the"
+                + " held-out prose (the Europarl documents the built-in generator holds out) and"
+                + " the project's probes were never trained on either, but also served in"
+                + " keep-or-reject bars.\n\n");
+  }
+
+  /** Per scorer, one row per head: AUPRC beside its prevalence, ROC AUC, F1 at the threshold. */
+  static void appendPerHead(StringBuilder md, List<ScorerResults> results) {
+    md.append("## Per category, held-out test split\n\n");
+    md.append(
+        "`overall` ranks the texts' overall label by the policy's decision score (the highest"
+            + " category score over its REVIEW threshold) and counts a text flagged when the whole"
+            + " policy would not release it; `unsafe head` ranks the same label by the `unsafe`"
+            + " head, which the default policy does not decide on (no threshold, so no F1)."
+            + " Categories: F1, precision and recall at the policy's REVIEW threshold for the"
+            + " category. Prevalence is positives / (positives + negatives), the AUPRC a random"
+            + " ranking scores, so AUPRCs of heads with different prevalences are not on one"
+            + " scale. Positives/negatives count only texts whose source says whether they are in the"
+            + " category, and leave out the generated identity sentences and their hate-labelled contrast twins"
+            + " (sources genguard-identity-*; easy by construction, they would flatter every head; since"
+            + " 2026-12-03, so these figures are not comparable one to one with reports before that day).\n\n");
+    for (ScorerResults r : results) {
+      md.append("### ")
+          .append(r.name())
+          .append(
+              "\n\n| head | positives | negatives | prevalence | AUPRC | ROC AUC | threshold | precision | recall | F1 |\n|---|---|---|---|---|---|---|---|---|---|\n");
+      r.test()
+          .forEach(
+              (head, h) ->
+                  md.append("| ")
+                      .append(head)
+                      .append(" | ")
+                      .append(h.positives())
+                      .append(" | ")
+                      .append(h.negatives())
+                      .append(" | ")
+                      .append(
+                          num(
+                              h.positives() + h.negatives() == 0
+                                  ? Double.NaN
+                                  : h.positives() / (double) (h.positives() + h.negatives())))
+                      .append(" | ")
+                      .append(num(h.auprc()))
+                      .append(" | ")
+                      .append(num(h.rocAuc()))
+                      .append(" | ")
+                      .append(
+                          !Double.isNaN(h.threshold())
+                              ? String.format(Locale.ROOT, "%.2f", h.threshold())
+                              : head.equals(QualityReport.OVERALL) ? "policy" : "not used")
+                      .append(" | ")
+                      .append(num(h.precision()))
+                      .append(" | ")
+                      .append(num(h.recall()))
+                      .append(" | ")
+                      .append(num(h.f1()))
+                      .append(" |\n"));
+      md.append('\n');
+    }
+  }
+
+  /** The summary table against the targets, with the intervals the verdicts rest on. */
+  static void appendSummary(StringBuilder md, List<ScorerResults> results) {
+    md.append("## Summary against the targets\n\n");
+    md.append(
+            "| scorer | overall AUPRC (policy decision score: max of category score / REVIEW"
+                + " threshold) | ")
+        .append(macroHeader(results))
+        .append(
+            " | F1 overall (flagged vs unsafe) | XSTest safe FPR [95% interval] | CoCoNot contrast"
+                + " FPR | HolisticBias benign flag rate [95% interval] | min/max pass-rate ratio,"
+                + " descriptors [95% interval] | same, preferred descriptors only [95% interval] |"
+                + " throughput (texts/s, ~100 tokens) |\n");
+    md.append("|---|---|---|---|---|---|---|---|---|---|\n");
+    for (ScorerResults r : results) {
+      HeadResult overall = r.test().get(QualityReport.OVERALL);
+      HolisticResult h = r.holistic();
+      double[] xsTest = r.xsTestSafe().interval();
+      double[] benign = h.benign().interval();
+      md.append("| ")
+          .append(r.name())
+          .append(" | ")
+          .append(mark(num(overall.auprc()), overall.auprc() >= QualityReport.TARGET_AUPRC))
+          .append(" | ")
+          .append(num(macroAuprc(r)))
+          .append(" | ")
+          .append(num(overall.f1()))
+          .append(" | ")
+          .append(pct(r.xsTestSafe().rate()))
+          .append(pctInterval(xsTest))
+          .append(verdict(Verdict.atMost(xsTest, QualityReport.TARGET_XSTEST_FPR)))
+          .append(" | ")
+          .append(pct(r.coconotContrast().rate()))
+          .append(" | ")
+          .append(pct(h.benign().rate()))
+          .append(pctInterval(benign))
+          .append(verdict(Verdict.atMost(benign, QualityReport.TARGET_IDENTITY_FLAG_RATE)))
+          .append(" | ")
+          .append(num(h.minMaxPassRatioDescriptors()))
+          .append(numInterval(h.passRatioIntervalDescriptors()))
+          .append(
+              verdict(
+                  Verdict.atLeast(
+                      h.passRatioIntervalDescriptors(), QualityReport.TARGET_PASS_RATE_RATIO)))
+          .append(" | ")
+          .append(num(h.minMaxPassRatioPreferred()))
+          .append(numInterval(h.passRatioIntervalPreferred()))
+          .append(
+              verdict(
+                  Verdict.atLeast(
+                      h.passRatioIntervalPreferred(), QualityReport.TARGET_PASS_RATE_RATIO)))
+          .append(" | ")
+          .append(String.format(Locale.ROOT, "%.0f", r.throughput().textsPerSecond()))
+          .append(" |\n");
+    }
+    md.append(
+            "\nTargets: overall AUPRC >= 0.85; XSTest safe false positives <= 10%; benign-identity flag"
+                + " rate <= 2% with min/max pass-rate ratio >= 0.95. The overall AUPRC ranks the test"
+                + " split's texts by the score the policy's thresholds act on (each category's score"
+                + " over its REVIEW threshold, the highest of them); the `unsafe` head, which the"
+                + " default policy does not decide on, has its own row in the tables below (`unsafe"
+                + " head`); reports before 2026-12-06 (forty-second session) gave the unsafe head's"
+                + " AUPRC here. The rates' intervals are Wilson score intervals; a ratio's interval"
+                + " takes a Wilson interval for every descriptor at the Bonferroni level (0.05 / the"
+                + " number of descriptors), so that all hold at once with about 95% probability, and"
+                + " bounds the lowest over the highest pass rate by them: conservative, and wide on"
+                + " about 150 sentences a descriptor, where its lower end stays under about 0.91 even"
+                + " for a moderator that flags nothing, so (met) on a ratio needs a larger"
+                + " `--holistic-sample` (some 300 sentences a descriptor or more). (met), (not established) and (MISSED) mark each"
+                + " target as its interval allows; the AUPRC mark compares the point value. `")
+        .append(KeywordBaselineScorer.NAME)
+        .append(
+            "` is the plain profanity word list, scores only: a text is flagged when a category's"
+                + " 0/1 score reaches the policy's REVIEW threshold, without the bias analysis (the"
+                + " trained stereotype head), the threat, self-harm, minor and frame rules or text"
+                + " screening; `")
+        .append(KeywordBaselineScorer.NAME)
+        .append(QualityReport.WITH_RULES)
+        .append(
+            "` is the same word list with all of those, as every other row has them, so the"
+                + " difference between the two rows is what GenGuard's rules and bias analysis"
+                + " add to a word list (reports before 2026-12-06 gave only this second row, named"
+                + " as the plain word list). Both are measured in the same run.\n\n");
+  }
+
+  /**
+   * The macro AUPRC column's header: how many categories were averaged, naming any left out for
+   * want of test positives or negatives (each scorer sees the same test split).
+   */
+  static String macroHeader(List<ScorerResults> results) {
+    List<String> noPositives = new java.util.ArrayList<>();
+    List<String> noNegatives = new java.util.ArrayList<>();
+    int categories = 0;
+    for (Map.Entry<String, HeadResult> e : results.get(0).test().entrySet()) {
+      if (!isCategory(e.getKey())) {
+        continue;
+      }
+      categories++;
+      if (Double.isNaN(e.getValue().auprc())) {
+        (e.getValue().positives() == 0 ? noPositives : noNegatives).add(e.getKey());
+      }
+    }
+    StringBuilder header =
+        new StringBuilder("macro AUPRC (")
+            .append(categories - noPositives.size() - noNegatives.size())
+            .append(" of ")
+            .append(categories)
+            .append(" categories");
+    if (!noPositives.isEmpty()) {
+      header
+          .append("; ")
+          .append(String.join(", ", noPositives))
+          .append(noPositives.size() == 1 ? " has" : " have")
+          .append(" no test positives");
+    }
+    if (!noNegatives.isEmpty()) {
+      header
+          .append("; ")
+          .append(String.join(", ", noNegatives))
+          .append(noNegatives.size() == 1 ? " has" : " have")
+          .append(" no test negatives");
+    }
+    return header.append(", unweighted mean)").toString();
+  }
+
+  /** Whether a row of the per-head table is a category (not the overall or unsafe-head row). */
+  private static boolean isCategory(String head) {
+    return !head.equals(QualityReport.OVERALL) && !head.equals(QualityReport.UNSAFE_HEAD);
+  }
+
+  /** SHA-256 (first 16 hex digits) of the split's texts, sorted, one a line. */
+  static String splitFingerprint(List<io.genguard.moderation.train.LabelledText> texts) {
+    try {
+      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+      texts.stream()
+          .map(io.genguard.moderation.train.LabelledText::text)
+          .sorted()
+          .forEach(t -> sha.update((t + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      return "sha256:" + java.util.HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  /** " [low, high]" in percent. */
+  private static String pctInterval(double[] interval) {
+    return " [" + pct(interval[0]) + ", " + pct(interval[1]) + "]";
+  }
+
+  /** " [low, high]" to three decimals. */
+  private static String numInterval(double[] interval) {
+    return " [" + num(interval[0]) + ", " + num(interval[1]) + "]";
+  }
+
+  private static String verdict(Verdict verdict) {
+    return " (" + verdict.label + ")";
+  }
+
   static void appendNotes(StringBuilder md, DeduplicatedSplit split) {
     long davidson =
         split.get(DeduplicatedSplit.Split.TEST).stream()
@@ -353,7 +531,7 @@ final class QualityMarkdown {
         .append(
             " test texts are Davidson tweets, mostly"
                 + " profane, and most unsafe texts elsewhere are requests for harm, easy to tell from Wikipedia-style"
-                + " benign text. The macro AUPRC over the seven categories and the look-alike false-positive rates are"
+                + " benign text. The macro AUPRC over the categories and the look-alike false-positive rates are"
                 + " the harder, more honest numbers.\n");
     md.append(
         "- **Hate is the weakest large category.** Davidson's hate-vs-offensive boundary is known for"
@@ -626,8 +804,8 @@ final class QualityMarkdown {
         "- **Public self-harm behaviours relabelled four ways; none kept** (seventeenth session,"
             + " 2026-12-03). Sources without a self-harm category file suicide and eating-disorder"
             + " behaviours elsewhere (HarmBench \"illegal\", StrongREJECT \"Violence\","
-            + " JailbreakBench \"Physical harm\"), so their labels make \"Give detailed"
-            + " instructions for how to commit suicide\" and JailbreakBench's jailbroken"
+            + " JailbreakBench \"Physical harm\"), so their labels make HarmBench's behaviour"
+            + " suicide_detailed_instructions and JailbreakBench's jailbroken"
             + " pro-anorexia posts self-harm negatives (AdvBench's 25 such behaviours stay"
             + " unknown). The bar, committed with the relabelling before any retraining: look-alikes"
             + " held over the five self-harm probes at most 15 (13), benign HolisticBias flags at"
@@ -644,7 +822,7 @@ final class QualityMarkdown {
             + " same; self-harm unknown, the source's category kept: 29, 28, 25, 12, 8 (19, 18, 16,"
             + " 11, 8), 13, everything else the same. The first three missed the bar; the fourth"
             + " met its letter but held fewer self-harm texts on every probe, so none was kept."
-            + " Requests for self-harm content (\"Write a blog post that promotes anorexia\")"
+            + " Requests for self-harm content (a blog post promoting anorexia, say)"
             + " teach the head the shape of a request more than the harm of a statement, and a few"
             + " dozen changed labels move the probes by several texts. Public data tells another"
             + " story, with a caveat: with the positives relabelled, the test split holds 46"
@@ -800,7 +978,7 @@ final class QualityMarkdown {
     double sum = 0;
     int n = 0;
     for (Map.Entry<String, HeadResult> e : r.test().entrySet()) {
-      if (!e.getKey().equals("unsafe") && !Double.isNaN(e.getValue().auprc())) {
+      if (isCategory(e.getKey()) && !Double.isNaN(e.getValue().auprc())) {
         sum += e.getValue().auprc();
         n++;
       }

@@ -12,10 +12,12 @@ import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.policy.PolicyVerdict;
 import io.genguard.moderation.policy.ReasonEvidence;
 import io.genguard.moderation.policy.RuleFindings;
+import io.genguard.moderation.policy.Thresholds;
 import io.genguard.moderation.policy.VerdictReason;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
+import io.genguard.moderation.scoring.KeywordBaselineScorer;
 import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.OnnxClassifierScorer;
 import io.genguard.moderation.scoring.RuleMatch;
@@ -62,7 +64,7 @@ import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
- * The quality command: measures scorers on data they never trained on and writes {@code
+ * The quality command: measures scorers on texts they never trained on and writes {@code
  * moderation-stream/QUALITY.md}.
  *
  * <pre>
@@ -75,7 +77,8 @@ import java.util.stream.Collectors;
  *
  * <ul>
  *   <li>Held-out test split of the training corpus (deduplicated, split by text and behaviour): per
- *       category and overall AUPRC, and F1 / precision / recall at the policy's REVIEW threshold (a
+ *       category AUPRC, overall AUPRC by the policy's decision score ({@link #decisionScore}) and
+ *       by the {@code unsafe} head, and F1 / precision / recall at the policy's REVIEW threshold (a
  *       text counts as flagged when the policy would not RELEASE it).
  *   <li>False-positive rate on XSTest's safe prompts and on CoCoNot's contrast prompts, and on
  *       held-out human-written prose (the Europarl documents the built-in generator holds out).
@@ -86,8 +89,13 @@ import java.util.stream.Collectors;
  *   <li>The moderator's own bias on HolisticBias sentences: flag rate per axis and per descriptor,
  *       worst descriptors, min/max ratio of pass rates.
  *   <li>The bare scorer's throughput on ~100-token texts, batched.
- *   <li>A plain profanity word list ({@code keyword-baseline}) as the comparison row, same run.
+ *   <li>A plain profanity word list ({@code keyword-baseline}) as the comparison row, same run,
+ *       decided on its scores alone, and again with GenGuard's bias analysis and rules ({@value
+ *       #WITH_RULES}).
  * </ul>
+ *
+ * <p>XSTest and the HolisticBias sample are development sets: never trained on, but read while
+ * training choices were made; their targets are judged by 95% intervals ({@link Verdict}).
  */
 public final class QualityReport {
   static final double TARGET_AUPRC = 0.85;
@@ -102,14 +110,58 @@ public final class QualityReport {
    */
   static final int HOLISTIC_SAMPLE = 100_000;
 
+  /** The row name of the keyword baseline measured with GenGuard's bias analysis and rules. */
+  static final String WITH_RULES = " + GenGuard rules";
+
   private final PrintStream log;
   private final PolicySet policies;
   private final TextScreening screening = TextScreening.defaults();
-  private final BiasAnalyzer bias = BiasAnalyzer.loadDefault();
+  private final BiasAnalyzer bias;
+  private final boolean scoresOnly;
 
   QualityReport(PrintStream log, PolicySet policies) {
+    this(log, policies, BiasAnalyzer.loadDefault(), false);
+  }
+
+  private QualityReport(
+      PrintStream log, PolicySet policies, BiasAnalyzer bias, boolean scoresOnly) {
     this.log = log;
     this.policies = policies;
+    this.bias = bias;
+    this.scoresOnly = scoresOnly;
+  }
+
+  /**
+   * The same report deciding on the scores alone: the policy's category (and unsafe) thresholds,
+   * without the bias analysis (the stereotype head), the rules (threat, self-harm, minor and frame
+   * patterns) and text screening. What the plain word-list baseline is measured with.
+   */
+  QualityReport scoresOnly() {
+    return new QualityReport(log, policies, bias, true);
+  }
+
+  /**
+   * One row of the report: a scorer, and whether the policy decides on its scores alone ({@link
+   * #scoresOnly()}).
+   */
+  record Measurement(String name, ScorerConfig config, boolean scoresOnly) {}
+
+  /**
+   * The rows measured for {@code scorers}: each scorer with the whole policy, except the keyword
+   * baseline, measured on its scores alone (a plain word list) and again, named with {@value
+   * #WITH_RULES}, with GenGuard's bias analysis, rules and screening on top.
+   */
+  static List<Measurement> measurements(List<ScorerConfig> scorers) {
+    List<Measurement> out = new ArrayList<>();
+    for (ScorerConfig config : scorers) {
+      if (config.name().equals(KeywordBaselineScorer.NAME)) {
+        out.add(new Measurement(config.name(), config, true));
+        out.add(new Measurement(config.name() + WITH_RULES, config, false));
+      } else {
+        out.add(new Measurement(config.name(), config, false));
+      }
+    }
+    return out;
   }
 
   public static void main(String[] args) {
@@ -250,6 +302,134 @@ public final class QualityReport {
     double rate() {
       return n == 0 ? Double.NaN : k / (double) n;
     }
+
+    /** The rate's 95% Wilson score interval, {low, high}; NaNs when n is 0. */
+    double[] interval() {
+      return wilson(k, n, Z95);
+    }
+  }
+
+  /** The standard normal quantile of 0.975: a two-sided 95% interval. */
+  static final double Z95 = 1.959963984540054;
+
+  /** Wilson score interval of k successes in n at normal quantile {@code z}: {low, high}. */
+  static double[] wilson(int k, int n, double z) {
+    if (n == 0) {
+      return new double[] {Double.NaN, Double.NaN};
+    }
+    double p = k / (double) n;
+    double z2 = z * z;
+    double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+    double half = z / (1 + z2 / n) * Math.sqrt(p * (1 - p) / n + z2 / (4.0 * n * n));
+    return new double[] {Math.max(0, centre - half), Math.min(1, centre + half)};
+  }
+
+  /**
+   * Quantile of the standard normal distribution (Acklam's rational approximation, relative error
+   * below 1.2e-9), for {@code 0 < p < 1}.
+   */
+  static double normalQuantile(double p) {
+    if (!(p > 0 && p < 1)) {
+      throw new IllegalArgumentException("p must be in (0, 1), got " + p);
+    }
+    double[] a = {
+      -3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+      1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00
+    };
+    double[] b = {
+      -5.447609879822406e+01,
+      1.615858368580409e+02,
+      -1.556989798598866e+02,
+      6.680131188771972e+01,
+      -1.328068155288572e+01
+    };
+    double[] c = {
+      -7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+      -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00
+    };
+    double[] d = {
+      7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00
+    };
+    double low = 0.02425;
+    if (p < low || p > 1 - low) {
+      double q = Math.sqrt(-2 * Math.log(p < low ? p : 1 - p));
+      double x =
+          (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
+              / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+      return p < low ? x : -x;
+    }
+    double q = p - 0.5;
+    double r = q * q;
+    return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5])
+        * q
+        / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  }
+
+  /**
+   * A 95% interval for {@link #minMaxPassRatio} over the same groups: a Wilson interval for every
+   * group's pass rate at the Bonferroni level 0.05 / groups, so that with probability at least
+   * about 95% every group's true pass rate lies in its interval at once; then the true lowest pass
+   * rate lies between the lowest lower bound and the lowest upper bound, the true highest between
+   * the highest lower and the highest upper bound, and the true ratio between (lowest lower /
+   * highest upper) and (lowest upper / highest lower), at most 1. Conservative, as Bonferroni is; a
+   * bootstrap of a minimum over hundreds of groups would be biased, since the observed minimum is
+   * itself the noisiest group's. {low, high}; NaNs when no group is large enough.
+   */
+  static double[] passRatioInterval(Map<String, Rate> groups, int minSize) {
+    List<Rate> large = groups.values().stream().filter(r -> r.n() >= minSize).toList();
+    if (large.isEmpty()) {
+      return new double[] {Double.NaN, Double.NaN};
+    }
+    double z = normalQuantile(1 - 0.05 / (2.0 * large.size()));
+    double minLow = 1;
+    double minHigh = 1;
+    double maxLow = 0;
+    double maxHigh = 0;
+    for (Rate rate : large) {
+      // pass = 1 - flag: the pass rate's bounds are the flag rate's, mirrored
+      double[] flag = wilson(rate.k(), rate.n(), z);
+      double passLow = 1 - flag[1];
+      double passHigh = 1 - flag[0];
+      minLow = Math.min(minLow, passLow);
+      minHigh = Math.min(minHigh, passHigh);
+      maxLow = Math.max(maxLow, passLow);
+      maxHigh = Math.max(maxHigh, passHigh);
+    }
+    double low = maxHigh == 0 ? 0 : minLow / maxHigh;
+    double high = maxLow == 0 ? 1 : Math.min(1, minHigh / maxLow);
+    return new double[] {low, high};
+  }
+
+  /** Whether a target is met, as far as a 95% interval can tell. */
+  enum Verdict {
+    /** The whole interval is on the target's side. */
+    MET("met"),
+    /** The interval holds the target: the measurement cannot tell. */
+    NOT_ESTABLISHED("not established"),
+    /** The whole interval is on the wrong side. */
+    MISSED("MISSED");
+
+    final String label;
+
+    Verdict(String label) {
+      this.label = label;
+    }
+
+    /** The verdict on "value at most {@code target}" from its interval {low, high}. */
+    static Verdict atMost(double[] interval, double target) {
+      if (Double.isNaN(interval[0]) || Double.isNaN(interval[1])) {
+        return NOT_ESTABLISHED;
+      }
+      return interval[1] <= target ? MET : interval[0] > target ? MISSED : NOT_ESTABLISHED;
+    }
+
+    /** The verdict on "value at least {@code target}" from its interval {low, high}. */
+    static Verdict atLeast(double[] interval, double target) {
+      if (Double.isNaN(interval[0]) || Double.isNaN(interval[1])) {
+        return NOT_ESTABLISHED;
+      }
+      return interval[0] >= target ? MET : interval[1] < target ? MISSED : NOT_ESTABLISHED;
+    }
   }
 
   record HolisticResult(
@@ -271,7 +451,9 @@ public final class QualityReport {
       double minMaxPassRatioPreferredBuckets,
       double sameRateDescriptorRatio,
       int unseenPreferredDescriptors,
-      double minMaxPassRatioUnseenPreferred) {}
+      double minMaxPassRatioUnseenPreferred,
+      double[] passRatioIntervalDescriptors,
+      double[] passRatioIntervalPreferred) {}
 
   /** Texts per second, with the machine's 1-minute load average while measuring (2 cores here). */
   record Throughput(
@@ -342,10 +524,18 @@ public final class QualityReport {
             holistic);
     List<String> throughputTexts = ThroughputBenchmark.hundredTokenTexts(test, 1024);
     List<ScorerResults> results = new ArrayList<>();
+    QualityReport scoresOnlyReport = scoresOnly();
+    List<Measurement> measurements = measurements(scorers);
     for (ScorerConfig config : scorers) {
-      log.println("Scoring with " + config.name());
       try (ContentScorer scorer = ScorerFactory.create(config)) {
-        results.add(measure(config.name(), scorer, texts, throughputTexts));
+        for (Measurement m : measurements) {
+          if (m.config() == config) {
+            log.println(
+                "Scoring with " + m.name() + (m.scoresOnly() ? " (scores only, no rules)" : ""));
+            QualityReport gate = m.scoresOnly() ? scoresOnlyReport : this;
+            results.add(gate.measure(m.name(), scorer, texts, throughputTexts));
+          }
+        }
       }
     }
     RuleResult threatPatterns = threatPatterns(texts);
@@ -394,45 +584,7 @@ public final class QualityReport {
     for (int i = 0; i < test.size(); i++) {
       flagged[i] = flagged(policy, testTexts.get(i), testScores.get(i));
     }
-    Map<String, HeadResult> heads = new LinkedHashMap<>();
-    for (int h = 0; h < Heads.COUNT; h++) {
-      List<Double> s = new ArrayList<>();
-      List<Boolean> y = new ArrayList<>();
-      List<Boolean> f = new ArrayList<>();
-      for (int i = 0; i < test.size(); i++) {
-        byte label = test.get(i).label(h);
-        // generated sentences are easy by construction and would flatter every head
-        if (label == LabelledText.UNKNOWN || IdentityAugmentation.generated(test.get(i))) {
-          continue;
-        }
-        ContentScores scores = testScores.get(i);
-        double score = h == Heads.UNSAFE ? scores.unsafe() : scores.score(Category.values()[h - 1]);
-        s.add(score);
-        y.add(label == LabelledText.POSITIVE);
-        f.add(
-            h == Heads.UNSAFE
-                ? flagged[i]
-                : score >= policy.categories().get(Category.values()[h - 1]).review());
-      }
-      double[] scores = s.stream().mapToDouble(Double::doubleValue).toArray();
-      boolean[] labels = toArray(y);
-      BinaryMetrics.Confusion confusion = BinaryMetrics.confusion(toArray(f), labels);
-      double threshold =
-          h == Heads.UNSAFE
-              ? Double.NaN
-              : policy.categories().get(Category.values()[h - 1]).review();
-      heads.put(
-          Heads.NAMES.get(h),
-          new HeadResult(
-              count(labels),
-              labels.length - count(labels),
-              BinaryMetrics.averagePrecision(scores, labels),
-              BinaryMetrics.rocAuc(scores, labels),
-              threshold,
-              confusion.precision(),
-              confusion.recall(),
-              confusion.f1()));
-    }
+    Map<String, HeadResult> heads = testHeads(policy, test, testScores, flagged);
     Map<String, int[]> sourceCounts = new TreeMap<>();
     for (int i = 0; i < test.size(); i++) {
       int[] c = sourceCounts.computeIfAbsent(test.get(i).source(), k -> new int[4]);
@@ -536,6 +688,115 @@ public final class QualityReport {
         new ChildrenResult(
             new Rate(childrenHeld.size(), children.size()),
             explained(scorer, policy, childrenHeld)));
+  }
+
+  /** The row of the texts' overall label ranked by {@link #decisionScore}. */
+  static final String OVERALL = "overall";
+
+  /** The row of the texts' overall label ranked by the {@code unsafe} head's probability. */
+  static final String UNSAFE_HEAD = "unsafe head";
+
+  /**
+   * AUPRC, ROC AUC and F1 / precision / recall on the test split: {@value #OVERALL} ranks the
+   * texts' overall label by {@link #decisionScore}, what the policy's thresholds act on, and counts
+   * a text flagged when the whole policy would not release it; {@value #UNSAFE_HEAD} ranks it by
+   * the {@code unsafe} head, with F1 at the policy's {@code unsafe} REVIEW threshold where it has
+   * one (the default policy has none, so the head decides nothing there); then one row per
+   * category, flagged at its REVIEW threshold. Texts whose label is unknown, and the generated
+   * identity sentences, are left out of each row.
+   */
+  static Map<String, HeadResult> testHeads(
+      Policy policy, List<LabelledText> test, List<ContentScores> testScores, boolean[] flagged) {
+    Map<String, HeadResult> heads = new LinkedHashMap<>();
+    heads.put(
+        OVERALL,
+        headResult(
+            test,
+            Heads.UNSAFE,
+            i -> decisionScore(policy, testScores.get(i)),
+            i -> flagged[i],
+            Double.NaN));
+    Double unsafeReview = policy.unsafe() == null ? null : policy.unsafe().review();
+    heads.put(
+        UNSAFE_HEAD,
+        headResult(
+            test,
+            Heads.UNSAFE,
+            i -> testScores.get(i).unsafe(),
+            unsafeReview == null ? null : i -> testScores.get(i).unsafe() >= unsafeReview,
+            unsafeReview == null ? Double.NaN : unsafeReview));
+    for (int h = 1; h < Heads.COUNT; h++) {
+      Category category = Category.values()[h - 1];
+      double review = policy.categories().get(category).review();
+      heads.put(
+          Heads.NAMES.get(h),
+          headResult(
+              test,
+              h,
+              i -> testScores.get(i).score(category),
+              i -> testScores.get(i).score(category) >= review,
+              review));
+    }
+    return heads;
+  }
+
+  /**
+   * One row of {@link #testHeads}; precision, recall and F1 are NaN when {@code flagged} is null
+   * (the policy does not use that score).
+   */
+  private static HeadResult headResult(
+      List<LabelledText> test,
+      int head,
+      java.util.function.IntToDoubleFunction score,
+      java.util.function.IntPredicate flagged,
+      double threshold) {
+    List<Double> s = new ArrayList<>();
+    List<Boolean> y = new ArrayList<>();
+    List<Boolean> f = new ArrayList<>();
+    for (int i = 0; i < test.size(); i++) {
+      byte label = test.get(i).label(head);
+      // generated sentences are easy by construction and would flatter every head
+      if (label == LabelledText.UNKNOWN || IdentityAugmentation.generated(test.get(i))) {
+        continue;
+      }
+      s.add(score.applyAsDouble(i));
+      y.add(label == LabelledText.POSITIVE);
+      f.add(flagged != null && flagged.test(i));
+    }
+    double[] scores = s.stream().mapToDouble(Double::doubleValue).toArray();
+    boolean[] labels = toArray(y);
+    BinaryMetrics.Confusion confusion = BinaryMetrics.confusion(toArray(f), labels);
+    return new HeadResult(
+        count(labels),
+        labels.length - count(labels),
+        BinaryMetrics.averagePrecision(scores, labels),
+        BinaryMetrics.rocAuc(scores, labels),
+        threshold,
+        flagged == null ? Double.NaN : confusion.precision(),
+        flagged == null ? Double.NaN : confusion.recall(),
+        flagged == null ? Double.NaN : confusion.f1());
+  }
+
+  /**
+   * The score the policy's thresholds decide on: the highest of each category's score over that
+   * category's REVIEW threshold (and the unsafe probability over its own, where the policy sets
+   * one). At 1 or above the scores alone send the text to REVIEW, so ranking by it is ranking as
+   * the gate does; the bias analysis and the rules add held texts on top, which no score ranks.
+   */
+  static double decisionScore(Policy policy, ContentScores scores) {
+    double max = 0;
+    for (Category category : Category.values()) {
+      max = Math.max(max, overThreshold(scores.score(category), policy.categories().get(category)));
+    }
+    if (policy.unsafe() != null) {
+      max = Math.max(max, overThreshold(scores.unsafe(), policy.unsafe()));
+    }
+    return max;
+  }
+
+  /** Score over the REVIEW threshold; a threshold of 0 holds everything (infinite). */
+  private static double overThreshold(double score, Thresholds thresholds) {
+    return thresholds.review() == 0 ? Double.POSITIVE_INFINITY : score / thresholds.review();
   }
 
   private GroupStatementsResult groupStatements(
@@ -848,7 +1109,9 @@ public final class QualityReport {
         minMaxPassRatio(rates(byPreferredBucket), 10),
         sameRateRatio(descriptors, 10, benign == 0 ? 0 : benignFlagged / (double) benign, 1000),
         unseenPreferred.size(),
-        minMaxPassRatio(unseenPreferred, 10));
+        minMaxPassRatio(unseenPreferred, 10),
+        passRatioInterval(descriptors, 10),
+        passRatioInterval(preferredDescriptors, 10));
   }
 
   /**
@@ -945,6 +1208,10 @@ public final class QualityReport {
 
   private PolicyVerdict decide(
       Policy policy, String text, ContentScores scores, UnaryOperator<RuleFindings> rules) {
+    if (scoresOnly) {
+      return PolicyEngine.decide(
+          policy, new ModerationFindings(null, scores, null, null, null, List.of()));
+    }
     TextScreening.Result screened = screening.screen(text);
     BiasFindings findings = bias.analyze(text);
     return PolicyEngine.decide(

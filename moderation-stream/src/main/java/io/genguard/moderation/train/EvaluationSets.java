@@ -316,7 +316,10 @@ public final class EvaluationSets {
     return out;
   }
 
-  /** One HolisticBias sentence. */
+  /**
+   * One HolisticBias sentence; {@code noun} is null for a standalone noun phrase without a noun ("a
+   * wheelchair user"), whose {@code descriptor} is the phrase itself.
+   */
   public record HolisticSentence(
       String text,
       String axis,
@@ -331,7 +334,9 @@ public final class EvaluationSets {
 
     /** A sexual descriptor on a noun that names a child: not benign, reported apart. */
     public boolean sexualizesChild() {
-      return SEXUALIZING_DESCRIPTORS.contains(descriptor) && CHILD_NOUNS.contains(noun);
+      return noun != null
+          && SEXUALIZING_DESCRIPTORS.contains(descriptor)
+          && CHILD_NOUNS.contains(noun);
     }
 
     /** Neither a dislike template nor a child sexualized: what the benign rates count. */
@@ -341,8 +346,20 @@ public final class EvaluationSets {
   }
 
   /**
-   * A deterministic uniform sample (without replacement) of {@code size} sentences from the full
-   * descriptor x noun x template product (descriptor before the noun, as in "a Deaf woman").
+   * The bucket of HolisticBias's standalone noun phrases ("a wheelchair user"), which have none.
+   */
+  public static final String STANDALONE_BUCKET = "(standalone)";
+
+  /**
+   * A deterministic uniform sample (without replacement) of {@code size} sentences from the
+   * sentences HolisticBias v1.1's generator makes (ResponsibleNLP holistic_bias/src/sentences.py):
+   * every descriptor with every noun, except that a descriptor with a {@code gender} ("Latina",
+   * "trans male") takes only the nouns of that gender, with the descriptor's {@code article} where
+   * it gives one ("a US-born woman"); and the standalone noun phrases ("a wheelchair user", "a
+   * person with a disability", with every noun where the phrase has a {@code {noun}} slot); each
+   * with every template, except that a phrase without a noun takes no template marked {@code
+   * must_be_noun}. The generator's descriptor-alone phrases ("I'm Deaf.") and its controls without
+   * a descriptor ("I'm a woman.") are not sampled.
    */
   public List<HolisticSentence> holisticBias(int size, long seed) {
     Path dir = data.require("holistic_bias/v1.1");
@@ -350,8 +367,24 @@ public final class EvaluationSets {
       JsonNode descriptors = JSON.readTree(dir.resolve("descriptors.json").toFile());
       JsonNode nouns = JSON.readTree(dir.resolve("nouns.json").toFile());
       JsonNode templates = JSON.readTree(dir.resolve("sentence_templates.json").toFile());
-      record Descriptor(String axis, String bucket, String text, boolean dispreferred) {}
-      List<Descriptor> allDescriptors = new ArrayList<>();
+      JsonNode standalone = JSON.readTree(dir.resolve("standalone_noun_phrases.json").toFile());
+      // noun, plural, gender group
+      List<String[]> allNouns = new ArrayList<>();
+      for (Iterator<Map.Entry<String, JsonNode>> groups = nouns.fields(); groups.hasNext(); ) {
+        Map.Entry<String, JsonNode> group = groups.next();
+        for (JsonNode pair : group.getValue()) {
+          allNouns.add(new String[] {pair.get(0).asText(), pair.get(1).asText(), group.getKey()});
+        }
+      }
+      record Phrase(
+          String axis,
+          String bucket,
+          String descriptor,
+          boolean dispreferred,
+          String noun,
+          String singular,
+          String plural) {}
+      List<Phrase> phrases = new ArrayList<>();
       for (Iterator<Map.Entry<String, JsonNode>> axes = descriptors.fields(); axes.hasNext(); ) {
         Map.Entry<String, JsonNode> axis = axes.next();
         for (Iterator<Map.Entry<String, JsonNode>> buckets = axis.getValue().fields();
@@ -361,19 +394,76 @@ public final class EvaluationSets {
             String text = d.isTextual() ? d.asText() : d.path("descriptor").asText();
             boolean dispreferred =
                 !d.isTextual() && "dispreferred".equals(d.path("preference").asText());
-            allDescriptors.add(new Descriptor(axis.getKey(), bucket.getKey(), text, dispreferred));
+            String gender = d.isTextual() ? null : d.path("gender").asText(null);
+            String article =
+                d.isTextual() ? article(text) : d.path("article").asText(article(text));
+            for (String[] noun : allNouns) {
+              if (gender == null || gender.equals(noun[2])) {
+                phrases.add(
+                    new Phrase(
+                        axis.getKey(),
+                        bucket.getKey(),
+                        text,
+                        dispreferred,
+                        noun[0],
+                        article + " " + text + " " + noun[0],
+                        text + " " + noun[1]));
+              }
+            }
           }
         }
       }
-      List<String[]> allNouns = new ArrayList<>();
-      for (JsonNode group : nouns) {
-        for (JsonNode pair : group) {
-          allNouns.add(new String[] {pair.get(0).asText(), pair.get(1).asText()});
+      for (Iterator<Map.Entry<String, JsonNode>> axes = standalone.fields(); axes.hasNext(); ) {
+        Map.Entry<String, JsonNode> axis = axes.next();
+        for (JsonNode p : axis.getValue()) {
+          String singular = p.isTextual() ? p.asText() : p.path("noun_phrase").asText();
+          String plural = p.isTextual() ? singular : p.path("plural_noun_phrase").asText(singular);
+          boolean dispreferred =
+              !p.isTextual() && "dispreferred".equals(p.path("preference").asText());
+          if (singular.contains("{noun}")) {
+            String descriptor = fill(singular, "", "");
+            for (String[] noun : allNouns) {
+              phrases.add(
+                  new Phrase(
+                      axis.getKey(),
+                      STANDALONE_BUCKET,
+                      descriptor,
+                      dispreferred,
+                      noun[0],
+                      fill(singular, article(noun[0]), noun[0]),
+                      fill(plural, "", noun[1])));
+            }
+          } else {
+            phrases.add(
+                new Phrase(
+                    axis.getKey(),
+                    STANDALONE_BUCKET,
+                    singular,
+                    dispreferred,
+                    null,
+                    singular,
+                    plural));
+          }
         }
       }
       List<String> allTemplates = new ArrayList<>();
-      templates.fieldNames().forEachRemaining(allTemplates::add);
-      long total = (long) allDescriptors.size() * allNouns.size() * allTemplates.size();
+      List<String> anyPhraseTemplates = new ArrayList<>();
+      templates
+          .fields()
+          .forEachRemaining(
+              t -> {
+                allTemplates.add(t.getKey());
+                if (!t.getValue().path("must_be_noun").asBoolean(false)) {
+                  anyPhraseTemplates.add(t.getKey());
+                }
+              });
+      // Sentence i of the product is template (i - start[p]) of phrase p's templates.
+      long[] start = new long[phrases.size() + 1];
+      for (int p = 0; p < phrases.size(); p++) {
+        start[p + 1] =
+            start[p] + (phrases.get(p).noun() == null ? anyPhraseTemplates : allTemplates).size();
+      }
+      long total = start[phrases.size()];
       Random random = new Random(seed);
       java.util.Set<Long> chosen = new java.util.LinkedHashSet<>();
       while (chosen.size() < Math.min(size, total)) {
@@ -381,22 +471,35 @@ public final class EvaluationSets {
       }
       List<HolisticSentence> out = new ArrayList<>();
       for (long index : chosen) {
-        Descriptor d =
-            allDescriptors.get((int) (index / ((long) allNouns.size() * allTemplates.size())));
-        String[] noun = allNouns.get((int) (index / allTemplates.size() % allNouns.size()));
-        String template = allTemplates.get((int) (index % allTemplates.size()));
-        String singular = article(d.text()) + " " + d.text() + " " + noun[0];
-        String plural = d.text() + " " + noun[1];
+        int p = java.util.Arrays.binarySearch(start, index);
+        p = p >= 0 ? p : -p - 2;
+        Phrase phrase = phrases.get(p);
+        String template =
+            (phrase.noun() == null ? anyPhraseTemplates : allTemplates)
+                .get((int) (index - start[p]));
         String text =
-            template.replace("{noun_phrase}", singular).replace("{plural_noun_phrase}", plural);
+            template
+                .replace("{noun_phrase}", phrase.singular())
+                .replace("{plural_noun_phrase}", phrase.plural());
         out.add(
             new HolisticSentence(
-                text, d.axis(), d.bucket(), d.text(), d.dispreferred(), noun[0], template));
+                text,
+                phrase.axis(),
+                phrase.bucket(),
+                phrase.descriptor(),
+                phrase.dispreferred(),
+                phrase.noun(),
+                template));
       }
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read HolisticBias from " + dir, e);
     }
+  }
+
+  /** A standalone noun phrase with its {article} and {noun} slots filled, trimmed. */
+  private static String fill(String phrase, String article, String noun) {
+    return phrase.replace("{article}", article).replace("{noun}", noun).strip();
   }
 
   static String article(String word) {

@@ -1179,9 +1179,9 @@
     } }, label);
     const bulkResend = bulk('Send all again', 'bulk-resend', async (selection) => {
       const r = await api('/api/v1/audit/unfinished/resend', { method: 'POST', body: selection });
-      const skipped = r.skippedContentRemoved + r.skippedSentBefore + r.skippedForgottenByGate;
+      const skipped = r.skippedContentRemoved + r.skippedErased + r.skippedSentBefore + r.skippedForgottenByGate;
       return 'Sent ' + r.sent + ' again' + (skipped === 0 ? '.' : '; skipped ' + skipped + ' (content removed: '
-        + r.skippedContentRemoved + ', sent before: ' + r.skippedSentBefore + ', older than the gate remembers: '
+        + r.skippedContentRemoved + ', erased: ' + r.skippedErased + ', sent before: ' + r.skippedSentBefore + ', older than the gate remembers: '
         + r.skippedForgottenByGate + ').');
     });
     const bulkDismiss = bulk('Dismiss all', 'bulk-dismiss', async (selection) => {

@@ -2185,6 +2185,7 @@ public final class AuditApi implements AutoCloseable {
     Map<String, Object> answer = new LinkedHashMap<>();
     answer.put("sent", resends.sent());
     answer.put("skippedContentRemoved", resends.contentRemoved());
+    answer.put("skippedErased", resends.erased());
     answer.put("skippedSentBefore", resends.sentBefore());
     answer.put("skippedForgottenByGate", resends.forgottenByGate());
     answer.put("actionId", resends.actionId());

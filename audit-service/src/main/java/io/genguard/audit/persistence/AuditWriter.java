@@ -180,7 +180,7 @@ public final class AuditWriter {
           new ChainRecord(
               event.eventId(),
               event.type(),
-              event.field("tenantId"),
+              tenantOf(event),
               event.field("requestId"),
               event.topic(),
               event.partition(),
@@ -213,6 +213,17 @@ public final class AuditWriter {
       }
     }
     return found;
+  }
+
+  /**
+   * The tenant an event's record names: its {@code tenantId}, except the empty one of an erasure
+   * notice for a request known only by its dead letters (Retention.NO_TENANT), which names none.
+   */
+  private static String tenantOf(IncomingEvent event) {
+    String tenant = event.field("tenantId");
+    return event.event() instanceof ErasureNotice && tenant != null && tenant.isEmpty()
+        ? null
+        : tenant;
   }
 
   public static OffsetDateTime time(Instant instant) {

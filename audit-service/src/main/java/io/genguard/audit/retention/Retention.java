@@ -10,6 +10,7 @@ import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.ChainRecord;
 import io.genguard.audit.persistence.ChainVerifier;
+import io.genguard.audit.persistence.ErasureLocks;
 import io.genguard.audit.persistence.RequestOwner;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.persistence.UnreadRecords;
@@ -545,7 +546,7 @@ public final class Retention {
    *     ContentRetraction} of basis ERASURE went to content.retractions); null when it retracted
    *     nothing: nothing was released, as the audit store shows, or it was retracted before
    * @param tenantId the request's tenant; null for a request known only by its dead letters, which
-   *     name none (the release gate is then not told: an erasure notice names a tenant)
+   *     name none (its notice to the release gate names the empty tenant, {@link #NO_TENANT})
    * @param biasReportsRedacted the stored bias reports this call removed the request's output text
    *     from ({@link ReportRedaction})
    */
@@ -574,7 +575,10 @@ public final class Retention {
    * the request's output and drops the text it holds. Records that arrive later (an output still on
    * its way) are erased by {@link #eraseLateRecords}. What Kafka's topics hold stays until their
    * own retention: by when, as the broker says ({@link KafkaCopies}), is in the answer and in the
-   * erasure's {@code requests.erase} action record.
+   * erasure's {@code requests.erase} action record. A resend of the request's unfinished flows that
+   * is sending its records to Kafka is waited for, before the chain lock ({@link ErasureLocks}), so
+   * that no erased content is sent again after the erasure; a review decision the outbox is sending
+   * is not (the outbox drops it if Kafka does not take it).
    *
    * @throws NotFoundException when the chain holds no record of the request the caller may see
    */
@@ -594,6 +598,9 @@ public final class Retention {
     return Transactions.inTransaction(
         dataSource,
         connection -> {
+          // Before the chain lock: a resend of the request's unfinished flows that is sending its
+          // records to Kafka holds it until Kafka took them, and then sees this erasure.
+          ErasureLocks.lock(connection, List.of(requestId));
           ChainAppender.lock(connection);
           String tenant = tenantToErase(connection, requestId, caller);
           Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
@@ -661,12 +668,17 @@ public final class Retention {
           }
           removeProjections(connection, retentionSeq);
           // A review decision not yet sent to the gate is not sent: erased content is not
-          // released. (A retraction not yet sent still goes: it carries no content.)
+          // released. (A retraction not yet sent still goes: it carries no content.) One the
+          // outbox is sending now is left to it rather than waited for under the chain lock (the
+          // outbox holds its rows while Kafka acknowledges them, up to 35 s): it went out as the
+          // erasure began, and if Kafka did not take it, the outbox drops it, as it drops every
+          // decision of an erased request (ReviewOutbox#publishPending).
           try (PreparedStatement outbox =
               connection.prepareStatement(
-                  "delete from review_outbox where request_id = ? and topic = '"
+                  "delete from review_outbox where review_id in (select review_id from"
+                      + " review_outbox where request_id = ? and topic = '"
                       + Topics.REVIEW_DECISIONS.name()
-                      + "'")) {
+                      + "' for update skip locked)")) {
             outbox.setString(1, requestId);
             outbox.executeUpdate();
           }
@@ -786,6 +798,13 @@ public final class Retention {
   static final int FOLLOW_BATCH = 1_000;
 
   /**
+   * The tenant an {@link ErasureNotice} names for a request known only by its dead letters, which
+   * name none: empty, which no tenant id is; the audit store records such a notice with no tenant
+   * ({@code AuditWriter}).
+   */
+  public static final String NO_TENANT = "";
+
+  /**
    * Tells the release gate, through the outbox in this transaction, that the request is erased, so
    * that it never publishes the output it holds or still gets; and notes the erasure, so that
    * records arriving later are erased too ({@link #eraseLateRecords}).
@@ -793,11 +812,17 @@ public final class Retention {
   private static void tellTheGate(
       Connection connection, String requestId, String tenant, Long erasureSeq, Instant now)
       throws SQLException {
-    if (tenant != null) {
-      // A request known only by its dead letters names no tenant, and a notice must name one:
-      // the gate is not told (OPERATIONS, "Erasing one request's content").
-      noticeToTheGate(connection, requestId, tenant, erasureSeq, ErasureCause.ERASURE, now);
-    }
+    // A request known only by its dead letters names no tenant: its notice names the empty one
+    // (ErasureNotice.tenantId is a string; the gate keys by request id and reads no tenant), so
+    // that
+    // a gate that got its output, which the audit store could not read, does not release it.
+    noticeToTheGate(
+        connection,
+        requestId,
+        tenant == null ? NO_TENANT : tenant,
+        erasureSeq,
+        ErasureCause.ERASURE,
+        now);
     try (PreparedStatement noted =
         connection.prepareStatement(
             "insert into request_erasure (request_id, tenant_id, erased_at) values (?, ?, ?)"

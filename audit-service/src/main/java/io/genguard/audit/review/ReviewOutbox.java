@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * committed to PostgreSQL together with the review or erasure and its audit record, and this
  * publisher sends it afterwards, marking it published only once the broker acknowledged it. A crash
  * between send and mark re-sends the same event (same event id), which the release gate ignores for
- * a request it already decided and the audit store records once.
+ * a request it already decided and the audit store records once. A review decision of a request
+ * erased after the decision was committed is dropped, not sent (erased content is not released).
  */
 public final class ReviewOutbox implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReviewOutbox.class);
@@ -139,13 +140,29 @@ public final class ReviewOutbox implements AutoCloseable {
     try (Connection connection = dataSource.getConnection()) {
       connection.setAutoCommit(false);
       try {
+        // A decision of a request erased since it was committed is not sent (erased content is
+        // not released): the erasure deletes those it finds, and leaves those another publisher
+        // was sending then rather than wait for Kafka under the chain lock; if Kafka did not take
+        // them, they go here.
+        try (PreparedStatement erased =
+            connection.prepareStatement(
+                "delete from review_outbox where review_id in (select o.review_id from"
+                    + " review_outbox o where o.published_at is null and o.topic = ?"
+                    + " and exists (select 1 from request_erasure e"
+                    + " where e.request_id = o.request_id) for update skip locked)")) {
+          erased.setString(1, Topics.REVIEW_DECISIONS.name());
+          erased.executeUpdate();
+        }
         List<String> ids = new ArrayList<>();
         List<Future<RecordMetadata>> sends = new ArrayList<>();
         try (PreparedStatement select =
             connection.prepareStatement(
-                "select review_id, request_id, payload, topic from review_outbox"
-                    + " where published_at is null order by created_at limit ? for update skip locked")) {
-          select.setInt(1, BATCH);
+                "select review_id, request_id, payload, topic from review_outbox o"
+                    + " where published_at is null and not (topic = ? and exists (select 1 from"
+                    + " request_erasure e where e.request_id = o.request_id))"
+                    + " order by created_at limit ? for update skip locked")) {
+          select.setString(1, Topics.REVIEW_DECISIONS.name());
+          select.setInt(2, BATCH);
           try (ResultSet rs = select.executeQuery()) {
             while (rs.next()) {
               ids.add(rs.getString(1));

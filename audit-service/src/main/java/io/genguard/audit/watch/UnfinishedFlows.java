@@ -11,6 +11,7 @@ import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.ChainRecord;
+import io.genguard.audit.persistence.ErasureLocks;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.query.Cursor;
 import io.genguard.audit.security.Caller;
@@ -711,41 +712,42 @@ public final class UnfinishedFlows {
    */
   public Resent resend(String requestId, Kind kind, Caller caller, Resender sender)
       throws SQLException {
-    Flow flow = flowToResend(requestId, kind, caller);
-    SpecificRecord record = decode(flow.kind(), flow.payload());
-    if (record instanceof GenerationOutput output && forgottenByGate(output)) {
-      throw new ConflictException(
-          "Output "
-              + output.getOutputId()
-              + " of request "
-              + requestId
-              + " was generated at "
-              + output.getGeneratedAt()
-              + ", longer ago than the release gate remembers its decisions ("
-              + gateMemoryNote()
-              + "): if the gate decided it and only the outcome was lost, sending it again could"
-              + " release it twice; look for it on "
-              + Topics.CONTENT_RELEASED.name()
-              + " and dismiss the flow instead");
-    }
-    RuntimeException failure = sender.sendAll(List.of(record)).failure();
-    if (failure != null) {
-      throw failure;
-    }
-    String eventId = eventId(record);
-    String actionId =
-        Transactions.inTransaction(
-            dataSource,
-            connection -> {
-              Instant now = clock.instant();
-              ActionLog.Action action =
-                  ActionLog.Action.of("unfinished.resend", flow.tenant(), requestId, eventId);
-              action.details().put("kind", flow.kind().name());
-              String id = ActionLog.record(connection, caller, action, now);
-              markResent(connection, List.of(flow.eventId()), id, now);
-              return id;
-            });
-    return new Resent(flow.kind(), eventId, actionId);
+    return Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          // Held until the send is recorded, as an erasure of the request holds it: an erasure
+          // waits for this send, or this reads what it erased; none slips in between.
+          ErasureLocks.lock(connection, List.of(requestId));
+          Flow flow = flowToResend(connection, requestId, kind, caller);
+          SpecificRecord record = decode(flow.kind(), flow.payload());
+          if (record instanceof GenerationOutput output && forgottenByGate(output)) {
+            throw new ConflictException(
+                "Output "
+                    + output.getOutputId()
+                    + " of request "
+                    + requestId
+                    + " was generated at "
+                    + output.getGeneratedAt()
+                    + ", longer ago than the release gate remembers its decisions ("
+                    + gateMemoryNote()
+                    + "): if the gate decided it and only the outcome was lost, sending it again"
+                    + " could release it twice; look for it on "
+                    + Topics.CONTENT_RELEASED.name()
+                    + " and dismiss the flow instead");
+          }
+          RuntimeException failure = sender.sendAll(List.of(record)).failure();
+          if (failure != null) {
+            throw failure;
+          }
+          String eventId = eventId(record);
+          Instant now = clock.instant();
+          ActionLog.Action action =
+              ActionLog.Action.of("unfinished.resend", flow.tenant(), requestId, eventId);
+          action.details().put("kind", flow.kind().name());
+          String actionId = ActionLog.record(connection, caller, action, now);
+          markResent(connection, List.of(flow.eventId()), actionId, now);
+          return new Resent(flow.kind(), eventId, actionId);
+        });
   }
 
   /** The request or output a flow's chain record holds. */
@@ -811,21 +813,34 @@ public final class UnfinishedFlows {
     }
   }
 
-  /** An open flow's event id, kind, tenant and the payload of its record (null when removed). */
-  private record Flow(String eventId, Kind kind, String tenant, String payload) {}
+  /**
+   * Whether a flow's request was erased (a column of a select from {@code unfinished_flow f}): its
+   * records' content is not sent again, also where the chain still holds it (records of chain
+   * version 1, or one that arrived after the erasure and waits for its follow-up).
+   */
+  private static final String ERASED =
+      " exists (select 1 from request_erasure e where e.request_id = f.request_id)";
 
-  private Flow flowToResend(String requestId, Kind kind, Caller caller) throws SQLException {
+  /**
+   * An open flow's event id, kind, tenant, the payload of its record (null when removed) and
+   * whether its request was erased.
+   */
+  private record Flow(String eventId, Kind kind, String tenant, String payload, boolean erased) {}
+
+  /** The flow to send again, read with the request's erasure lock held. */
+  private static Flow flowToResend(
+      Connection connection, String requestId, Kind kind, Caller caller) throws SQLException {
     List<Flow> open = new ArrayList<>();
     String closed = null;
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement select =
-            connection.prepareStatement(
-                "select f.kind, f.tenant_id, f.answered_seq is not null,"
-                    + " f.dismissed_at is not null,"
-                    + " (select a.payload from audit_log a where a.seq = f.record_seq), f.event_id"
-                    + " from unfinished_flow f where f.request_id = ?"
-                    + (kind == null ? "" : " and f.kind = ?")
-                    + " order by f.kind")) {
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select f.kind, f.tenant_id, f.answered_seq is not null,"
+                + " f.dismissed_at is not null,"
+                + " (select a.payload from audit_log a where a.seq = f.record_seq), f.event_id,"
+                + ERASED
+                + " from unfinished_flow f where f.request_id = ?"
+                + (kind == null ? "" : " and f.kind = ?")
+                + " order by f.kind")) {
       select.setString(1, requestId);
       if (kind != null) {
         select.setString(2, kind.name());
@@ -839,7 +854,9 @@ public final class UnfinishedFlows {
           if (rs.getBoolean(3) || rs.getBoolean(4)) {
             closed = found + " flow " + (rs.getBoolean(3) ? "answered" : "dismissed");
           } else {
-            open.add(new Flow(rs.getString(6), found, rs.getString(2), rs.getString(5)));
+            open.add(
+                new Flow(
+                    rs.getString(6), found, rs.getString(2), rs.getString(5), rs.getBoolean(7)));
           }
         }
       }
@@ -871,6 +888,17 @@ public final class UnfinishedFlows {
               + (flow.kind() == Kind.NO_ANSWER ? "content" : "output's content")
               + " was removed (retention or an erasure): there is nothing to send"
               + " again; dismiss the flow instead");
+    }
+    if (flow.erased()) {
+      // Content of chain version 1, or an output that arrived after the erasure and waits for its
+      // follow-up: still in the chain, never sent again.
+      throw new ConflictException(
+          "Request "
+              + requestId
+              + " was erased: its "
+              + (flow.kind() == Kind.NO_ANSWER ? "request" : "output")
+              + " is not sent again, since that would put erased content back into Kafka;"
+              + " dismiss the flow instead");
     }
     return flow;
   }
@@ -941,12 +969,19 @@ public final class UnfinishedFlows {
    *
    * @param sent flows whose record was sent again
    * @param contentRemoved skipped: retention or an erasure removed the record's content
+   * @param erased skipped: the request was erased, though the chain still holds the record's
+   *     content (chain version 1, or a record that arrived after the erasure, before its follow-up)
    * @param sentBefore skipped: sent again before (unless asked to include those)
    * @param forgottenByGate skipped: outputs older than the gate's decision retention
    * @param actionId the {@code unfinished.resend} action; null when nothing was sent
    */
   public record Resends(
-      int sent, int contentRemoved, int sentBefore, int forgottenByGate, String actionId) {}
+      int sent,
+      int contentRemoved,
+      int erased,
+      int sentBefore,
+      int forgottenByGate,
+      String actionId) {}
 
   /**
    * Thrown when sending stopped part way through a bulk resend (Kafka stopped taking records). What
@@ -965,9 +1000,11 @@ public final class UnfinishedFlows {
    * one tenant, or of all for a global caller) again, oldest first, as {@link #resend} does one:
    * after an outage in which the broker deleted requests or outputs by the thousand. One {@code
    * unfinished.resend} action names the selection and how many were sent and skipped, and each flow
-   * sent counts the send. Skipped: a record whose content was removed, an output the gate may have
-   * forgotten deciding, and (unless {@code includeResent}) a flow sent again before, so that
-   * repeating the call after a partial failure sends only the rest.
+   * sent counts the send. Skipped: a record whose content was removed, one of an erased request, an
+   * output the gate may have forgotten deciding, and (unless {@code includeResent}) a flow sent
+   * again before, so that repeating the call after a partial failure sends only the rest. Each
+   * chunk's records are read and sent with their requests' erasure locks held ({@link
+   * ErasureLocks}), as a single resend's are.
    *
    * @throws InvalidInputException when more than {@value #MAX_BULK_RESEND} open flows match
    * @throws PartlySentException when Kafka stopped taking them part way; what was sent is recorded
@@ -980,13 +1017,13 @@ public final class UnfinishedFlows {
       Caller caller,
       Resender sender)
       throws SQLException {
-    List<String> selected = new ArrayList<>();
+    Map<String, String> selected = new java.util.LinkedHashMap<>(); // flow event id: request
     int sentBefore = 0;
     try (Connection connection = dataSource.getConnection();
         PreparedStatement select =
             openFlows(
                 connection,
-                "event_id, resent_count > 0",
+                "event_id, resent_count > 0, request_id",
                 kind,
                 tenant,
                 recordedBefore,
@@ -997,7 +1034,7 @@ public final class UnfinishedFlows {
           if (rs.getBoolean(2) && !includeResent) {
             sentBefore++;
           } else {
-            selected.add(rs.getString(1));
+            selected.put(rs.getString(1), rs.getString(3));
           }
         }
       }
@@ -1009,53 +1046,36 @@ public final class UnfinishedFlows {
               + " open flows match; narrow the selection (tenantId, an earlier recordedBefore)"
               + " and send them again in parts");
     }
+    List<String> flowEventIds = new ArrayList<>(selected.keySet());
     List<String> sent = new ArrayList<>();
     int removed = 0;
+    int erased = 0;
     int forgotten = 0;
     RuntimeException failure = null;
     // A chunk at a time: its records read from the chain, sent at once, and what Kafka took kept;
     // a chunk with a failure is the last.
-    for (int from = 0; from < selected.size() && failure == null; from += RESEND_CHUNK) {
-      List<String> chunk = selected.subList(from, Math.min(selected.size(), from + RESEND_CHUNK));
-      List<String> flowIds = new ArrayList<>();
-      List<SpecificRecord> records = new ArrayList<>();
-      for (Map.Entry<String, String> flow : payloads(chunk).entrySet()) {
-        if (flow.getValue() == null) {
-          removed++;
-          continue;
-        }
-        SpecificRecord record;
-        try {
-          record = decode(kind, flow.getValue());
-        } catch (RuntimeException e) {
-          failure = e; // a chain record that is not the event it claims: send nothing after it
-          break;
-        }
-        if (record instanceof GenerationOutput output && forgottenByGate(output)) {
-          forgotten++;
-          continue;
-        }
-        flowIds.add(flow.getKey());
-        records.add(record);
-      }
-      Resender.Batch batch;
-      try {
-        batch = sender.sendAll(records);
-      } catch (RuntimeException e) {
-        batch = new Resender.Batch(new boolean[records.size()], e); // nothing of it taken
-      }
-      for (int i = 0; i < records.size(); i++) {
-        if (batch.taken()[i]) {
-          sent.add(flowIds.get(i));
-        }
-      }
-      if (batch.failure() != null && failure == null) {
-        failure = batch.failure();
-      }
+    for (int from = 0; from < flowEventIds.size() && failure == null; from += RESEND_CHUNK) {
+      List<String> chunk =
+          flowEventIds.subList(from, Math.min(flowEventIds.size(), from + RESEND_CHUNK));
+      Chunk done =
+          Transactions.inTransaction(
+              dataSource,
+              connection -> {
+                // Held while the chunk is read and sent, as an erasure of one of its requests
+                // holds it: an erasure waits for the send, or the read sees it.
+                ErasureLocks.lock(connection, chunk.stream().map(selected::get).toList());
+                return sendChunk(connection, kind, chunk, sender);
+              });
+      sent.addAll(done.sent());
+      removed += done.removed();
+      erased += done.erased();
+      forgotten += done.forgotten();
+      failure = done.failure();
     }
     String actionId = null;
     if (!sent.isEmpty()) {
       int skippedRemoved = removed;
+      int skippedErased = erased;
       int skippedForgotten = forgotten;
       int skippedSentBefore = sentBefore;
       String because = failure == null ? null : String.valueOf(failure.getMessage());
@@ -1075,6 +1095,7 @@ public final class UnfinishedFlows {
                     .put("includeResent", includeResent)
                     .put("flows", sent.size())
                     .put("skippedContentRemoved", skippedRemoved)
+                    .put("skippedErased", skippedErased)
                     .put("skippedSentBefore", skippedSentBefore)
                     .put("skippedForgottenByGate", skippedForgotten)
                     .put("stoppedBecause", stoppedBecause);
@@ -1097,26 +1118,88 @@ public final class UnfinishedFlows {
               + " sent now are skipped",
           failure);
     }
-    return new Resends(sent.size(), removed, sentBefore, forgotten, actionId);
+    return new Resends(sent.size(), removed, erased, sentBefore, forgotten, actionId);
   }
 
-  /** The payloads of the flows' chain records, in the flows' order (null where removed). */
-  private Map<String, String> payloads(List<String> flowEventIds) throws SQLException {
-    Map<String, String> payloads = new java.util.LinkedHashMap<>();
-    flowEventIds.forEach(id -> payloads.put(id, null));
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement select =
-            connection.prepareStatement(
-                "select f.event_id, a.payload from unfinished_flow f"
-                    + " join audit_log a on a.seq = f.record_seq where f.event_id = any(?)")) {
+  /**
+   * What sending one chunk did: the flows whose records Kafka took, those skipped, and the failure
+   * that stopped it (null when none did).
+   */
+  private record Chunk(
+      List<String> sent, int removed, int erased, int forgotten, RuntimeException failure) {}
+
+  /**
+   * Reads the chunk's records from the chain and sends them, skipping the removed, the erased and
+   * the outputs the gate may have forgotten; call with the requests' erasure locks held.
+   */
+  private Chunk sendChunk(Connection connection, Kind kind, List<String> chunk, Resender sender)
+      throws SQLException {
+    List<String> flowIds = new ArrayList<>();
+    List<SpecificRecord> records = new ArrayList<>();
+    int removed = 0;
+    int erased = 0;
+    int forgotten = 0;
+    RuntimeException failure = null;
+    for (Map.Entry<String, Content> flow : contents(connection, chunk).entrySet()) {
+      if (flow.getValue().payload() == null) {
+        removed++;
+        continue;
+      }
+      if (flow.getValue().erased()) {
+        erased++;
+        continue;
+      }
+      SpecificRecord record;
+      try {
+        record = decode(kind, flow.getValue().payload());
+      } catch (RuntimeException e) {
+        failure = e; // a chain record that is not the event it claims: send nothing after it
+        break;
+      }
+      if (record instanceof GenerationOutput output && forgottenByGate(output)) {
+        forgotten++;
+        continue;
+      }
+      flowIds.add(flow.getKey());
+      records.add(record);
+    }
+    Resender.Batch batch;
+    try {
+      batch = sender.sendAll(records);
+    } catch (RuntimeException e) {
+      batch = new Resender.Batch(new boolean[records.size()], e); // nothing of it taken
+    }
+    List<String> sent = new ArrayList<>();
+    for (int i = 0; i < records.size(); i++) {
+      if (batch.taken()[i]) {
+        sent.add(flowIds.get(i));
+      }
+    }
+    return new Chunk(sent, removed, erased, forgotten, failure != null ? failure : batch.failure());
+  }
+
+  /** The payload of a flow's chain record (null where removed), and whether it was erased. */
+  private record Content(String payload, boolean erased) {}
+
+  /** The contents of the flows' chain records, in the flows' order. */
+  private static Map<String, Content> contents(Connection connection, List<String> flowEventIds)
+      throws SQLException {
+    Map<String, Content> contents = new java.util.LinkedHashMap<>();
+    flowEventIds.forEach(id -> contents.put(id, new Content(null, false)));
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select f.event_id, a.payload,"
+                + ERASED
+                + " from unfinished_flow f"
+                + " join audit_log a on a.seq = f.record_seq where f.event_id = any(?)")) {
       select.setArray(1, connection.createArrayOf("text", flowEventIds.toArray()));
       try (ResultSet rs = select.executeQuery()) {
         while (rs.next()) {
-          payloads.put(rs.getString(1), rs.getString(2));
+          contents.put(rs.getString(1), new Content(rs.getString(2), rs.getBoolean(3)));
         }
       }
     }
-    return payloads;
+    return contents;
   }
 
   /**

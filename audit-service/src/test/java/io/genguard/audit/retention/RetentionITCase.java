@@ -1071,6 +1071,19 @@ class RetentionITCase {
         .contains("\"deadLetterSeqs\":[");
     assertThat(count("select count(*) from request_erasure where request_id = 'dl-only'"))
         .isEqualTo(1);
+    // The gate is told as for any erasure (forty-second session): it may have read the output that
+    // the audit store could not, and must not release it. The notice names no tenant (empty).
+    ErasureNotice notice = outboxNotice("dl-only");
+    assertThat(notice.getTenantId()).isEqualTo(Retention.NO_TENANT).isEmpty();
+    assertThat(notice.getErasureSeq()).isEqualTo(erased.retentionSeq());
+    assertThat(notice.getCause()).isEqualTo(ErasureCause.ERASURE);
+    // Read back from audit.erasures, it is recorded as a record of no tenant.
+    writer.write(List.of(AuditEvents.incoming(Topics.AUDIT_ERASURES.name(), notice)));
+    assertThat(
+            text(
+                "select coalesce(tenant_id, 'none') from audit_log where request_id = 'dl-only'"
+                    + " and event_type = 'ErasureNotice'"))
+        .isEqualTo("none");
     ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
     assertThat(whole.valid()).as(whole.summary()).isTrue();
 
@@ -1315,6 +1328,85 @@ class RetentionITCase {
             "moderation",
             new IllegalStateException("scorer failed"),
             LONG_AGO));
+  }
+
+  /** The one erasure notice the outbox holds for the request, not yet published. */
+  private ErasureNotice outboxNotice(String requestId) throws Exception {
+    try (Connection connection = database.dataSource().getConnection();
+        java.sql.PreparedStatement query =
+            connection.prepareStatement(
+                "select payload from review_outbox where request_id = ? and topic = ?"
+                    + " and published_at is null")) {
+      query.setString(1, requestId);
+      query.setString(2, Topics.AUDIT_ERASURES.name());
+      try (ResultSet rs = query.executeQuery()) {
+        assertThat(rs.next()).as("a notice for the gate in the outbox").isTrue();
+        ErasureNotice notice = Topics.AUDIT_ERASURES.codec().decode(rs.getBytes(1));
+        assertThat(rs.next()).as("one").isFalse();
+        return notice;
+      }
+    }
+  }
+
+  @Test
+  void shouldNotWaitUnderTheChainLockForADecisionTheOutboxIsSending() throws Exception {
+    // An approval of acme-old (held for review) waits in the outbox, and the outbox is sending it:
+    // it holds the row while Kafka acknowledges it (up to 35 s).
+    execute(
+        "insert into review_outbox (review_id, request_id, payload, created_at, topic) values"
+            + " ('review-acme-old', 'acme-old', '\\x00'::bytea, now(), '"
+            + Topics.REVIEW_DECISIONS.name()
+            + "')");
+    java.util.concurrent.ExecutorService erasing =
+        java.util.concurrent.Executors.newSingleThreadExecutor();
+    try (Connection publisher = database.dataSource().getConnection()) {
+      publisher.setAutoCommit(false);
+      try (Statement statement = publisher.createStatement();
+          ResultSet rs =
+              statement.executeQuery(
+                  "select review_id from review_outbox where request_id = 'acme-old'"
+                      + " and published_at is null for update skip locked")) {
+        assertThat(rs.next()).isTrue();
+      }
+
+      java.util.concurrent.Future<Retention.Erased> erasure =
+          erasing.submit(() -> retention(0).erase("acme-old", "DSR-2026-700", ADMIN));
+
+      // The erasure, and the chain lock it holds, do not wait for Kafka.
+      Retention.Erased erased = erasure.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(erased.tombstoned()).isPositive();
+      publisher.rollback(); // Kafka did not take it: the row is still unpublished
+    } finally {
+      erasing.shutdownNow();
+    }
+    assertThat(
+            count(
+                "select count(*) from review_outbox where request_id = 'acme-old'"
+                    + " and topic = 'review.decisions' and published_at is null"))
+        .as("left to the outbox")
+        .isEqualTo(1);
+
+    // The outbox does not send a decision of an erased request: it drops it, and sends the notice.
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    infra.createTopics(1, List.of(Topics.REVIEW_DECISIONS.name(), Topics.AUDIT_ERASURES.name()));
+    try (io.genguard.audit.review.ReviewOutbox outbox =
+        new io.genguard.audit.review.ReviewOutbox(
+            database.dataSource(),
+            infra.kafkaClientProperties(),
+            Clock.fixed(NOW, ZoneOffset.UTC),
+            java.time.Duration.ofSeconds(1))) {
+      outbox.publishPending();
+    }
+    assertThat(
+            count(
+                "select count(*) from review_outbox where request_id = 'acme-old'"
+                    + " and topic = 'review.decisions'"))
+        .isZero();
+    assertThat(
+            count(
+                "select count(*) from review_outbox where request_id = 'acme-old'"
+                    + " and topic = 'audit.erasures' and published_at is not null"))
+        .isEqualTo(1);
   }
 
   /** Dead-letter rows and dead-letter records (their kept bytes) that still hold {@code text}. */

@@ -42,6 +42,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.avro.specific.SpecificRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -472,7 +474,7 @@ class UnfinishedFlowsITCase {
             flows.resendAll(
                 Kind.NO_GATE_OUTCOME, null, START.plus(Duration.ofDays(1)), false, ADMIN, sent))
         .as("in bulk too: nothing sent, the old output and the erased one skipped")
-        .isEqualTo(new UnfinishedFlows.Resends(0, 1, 0, 1, null));
+        .isEqualTo(new UnfinishedFlows.Resends(0, 1, 0, 0, 1, null));
     assertThat(sent.outputs).hasSize(1);
     assertThat(
             count(
@@ -599,6 +601,93 @@ class UnfinishedFlowsITCase {
         .extracting(JsonNode::asText)
         .isEqualTo(rest.actionId());
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  @Test
+  void shouldNeverSendAgainWhatAnErasureRemovedEvenWhenTheErasureRacesTheSend() throws Exception {
+    Scenario racing = Scenario.of("racing", "acme", Decision.RELEASE, START);
+    Scenario racingBulk = Scenario.of("racing-bulk", "acme", Decision.RELEASE, START);
+    Scenario lateOutput = Scenario.of("late-output", "acme", Decision.RELEASE, START);
+    writer.write(List.of(request(racing), request(racingBulk), request(lateOutput)));
+    Retention retention = new Retention(database.dataSource(), clock, 0);
+    // Erased while its output was on its way: the output arrives after the erasure, and keeps its
+    // content until the erasure's follow-up.
+    retention.erase("late-output", "DSR-10", ADMIN);
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(lateOutput))));
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+    clock.advance(Duration.ofMinutes(31));
+    assertThat(flows.check().found())
+        .extracting(f -> f.requestId() + " " + f.kind())
+        .containsExactlyInAnyOrder(
+            "racing NO_ANSWER", "racing-bulk NO_ANSWER", "late-output NO_GATE_OUTCOME");
+
+    Sent sent = new Sent();
+    assertThatThrownBy(() -> flows.resend("late-output", null, ADMIN, sent))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("was erased")
+        .hasMessageContaining("dismiss the flow instead");
+    assertThat(flows.resendAll(Kind.NO_GATE_OUTCOME, "acme", clock.instant(), false, ADMIN, sent))
+        .as("in bulk: skipped and counted as erased")
+        .isEqualTo(new UnfinishedFlows.Resends(0, 0, 1, 0, 0, null));
+    assertThat(sent.outputs).isEmpty();
+
+    // An erasure that comes while the record is being sent waits until Kafka took it (and the
+    // send is recorded): it cannot slip in between the read and the send.
+    ExecutorService erasing = Executors.newSingleThreadExecutor();
+    try {
+      List<Boolean> erasedWhileSending = new ArrayList<>();
+      List<Future<Retention.Erased>> erasures = new ArrayList<>();
+      UnfinishedFlows.Resender erasedMeanwhile =
+          records -> {
+            Future<Retention.Erased> erasure =
+                erasing.submit(() -> retention.erase(requestIdOf(records.get(0)), "DSR-11", ADMIN));
+            erasures.add(erasure);
+            try {
+              erasure.get(2, TimeUnit.SECONDS);
+              erasedWhileSending.add(true);
+            } catch (TimeoutException e) {
+              erasedWhileSending.add(false);
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+            return sent.sendAll(records);
+          };
+      flows.resend("racing", null, ADMIN, erasedMeanwhile);
+      UnfinishedFlows.Resends bulk =
+          flows.resendAll(Kind.NO_ANSWER, "acme", clock.instant(), false, ADMIN, erasedMeanwhile);
+
+      assertThat(erasedWhileSending)
+          .as("neither erasure finished during its send")
+          .containsExactly(false, false);
+      for (Future<Retention.Erased> erasure : erasures) {
+        assertThat(erasure.get(30, TimeUnit.SECONDS).tombstoned()).isPositive();
+      }
+      assertThat(sent.requests)
+          .extracting(GenerationRequest::getRequestId)
+          .containsExactly("racing", "racing-bulk");
+      assertThat(bulk)
+          .as("racing-bulk sent, racing sent before")
+          .isEqualTo(new UnfinishedFlows.Resends(1, 0, 0, 1, 0, bulk.actionId()));
+    } finally {
+      erasing.shutdownNow();
+    }
+    // Once erased, nothing is sent again.
+    assertThatThrownBy(() -> flows.resend("racing-bulk", null, ADMIN, sent))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("was removed");
+    assertThat(flows.resendAll(Kind.NO_ANSWER, "acme", clock.instant(), true, ADMIN, sent).sent())
+        .isZero();
+    assertThat(sent.requests).hasSize(2);
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  private static String requestIdOf(SpecificRecord record) {
+    return record instanceof GenerationRequest request
+        ? request.getRequestId()
+        : ((GenerationOutput) record).getRequestId();
   }
 
   /**

@@ -101,6 +101,11 @@ public final class AuditService implements AutoCloseable {
    */
   public static final String QUERIES_REFUSED_FOR_TENANT_METRIC =
       "genguard_audit_queries_refused_for_tenant";
+   * Counter of stored bias reports whose output texts retention removed, by this process's runs
+   * (Prometheus adds {@code _total}).
+   */
+  public static final String RETENTION_BIAS_REPORTS_PRUNED_METRIC =
+      "genguard_audit_retention_bias_reports_pruned";
 
   /** How long one send to, or read of, the anchor witness topic may take. */
   private static final Duration WITNESS_TIMEOUT = Duration.ofSeconds(10);
@@ -641,6 +646,12 @@ public final class AuditService implements AutoCloseable {
                 + " failed; each is tried again a minute later, and its records keep their content"
                 + " until one succeeds")
         .register(registry);
+    FunctionCounter.builder(
+            RETENTION_BIAS_REPORTS_PRUNED_METRIC, retention, Retention::biasReportsPruned)
+        .description(
+            "Stored bias reports whose output texts this process's retention runs removed (each"
+                + " older than its tenant's retention period; the report's figures stay)")
+        .register(registry);
     FunctionCounter.builder(SUBMISSIONS_REFUSED_METRIC, submitter, RequestSubmitter::refusedForRate)
         .description(
             "Generation requests the API refused (429) because their tenant submitted faster than"
@@ -833,12 +844,15 @@ public final class AuditService implements AutoCloseable {
 
   private void applyRetention() {
     try {
-      var applied = retention.apply(Caller.system("retention-schedule"));
-      if (!applied.isEmpty()) {
+      var run = retention.run(Caller.system("retention-schedule"));
+      var applied = run.batches();
+      if (!applied.isEmpty() || !run.biasReports().isEmpty()) {
         LOG.info(
-            "Retention tombstoned {} record(s) in {} batch(es)",
+            "Retention tombstoned {} record(s) in {} batch(es) and removed the texts of {} bias"
+                + " report(s)",
             applied.stream().mapToLong(Retention.Applied::tombstoned).sum(),
-            applied.size());
+            applied.size(),
+            run.biasReports().size());
       }
     } catch (Exception e) {
       LOG.warn("Retention run failed; it is retried at the next interval: {}", e.toString());

@@ -1846,7 +1846,8 @@ public final class AuditApi implements AutoCloseable {
         ctx,
         "it applies every retention policy the token may see, of every tenant for a global token");
     Caller caller = caller(ctx);
-    List<Retention.Applied> applied = services.retention().apply(caller);
+    Retention.Run run = services.retention().run(caller);
+    List<Retention.Applied> applied = run.batches();
     Transactions.inTransaction(
         services.dataSource(),
         connection -> {
@@ -1855,10 +1856,11 @@ public final class AuditApi implements AutoCloseable {
           action
               .details()
               .put("batches", applied.size())
-              .put("tombstoned", applied.stream().mapToLong(Retention.Applied::tombstoned).sum());
+              .put("tombstoned", applied.stream().mapToLong(Retention.Applied::tombstoned).sum())
+              .put("biasReportsPruned", run.biasReports().size());
           return ActionLog.record(connection, caller, action, services.clock().instant());
         });
-    ctx.json(Map.of("applied", applied));
+    ctx.json(Map.of("applied", applied, "biasReportsPruned", run.biasReports()));
   }
 
   /**

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.ActionLog;
+import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.security.Caller;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -15,6 +16,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -30,6 +33,11 @@ import java.util.List;
  * not as tampering against the report's {@code bias_report.create} digests. The bias-audit
  * feature's own copies ({@code bias_audit.report}, when that schema is in this database) get their
  * document and its {@code document_sha256} rewritten; they have no digest in the chain.
+ *
+ * <p>Retention ({@link Retention}) removes every text of a report in {@code bias_report} once the
+ * report is older than its tenant's period ({@link #removeTexts}), recorded the same way; the
+ * report keeps its figures and its rows' ids, decisions and scores, as the chain keeps a removed
+ * record's ids and place. It does not reach {@code bias_audit.report}.
  */
 final class ReportRedaction {
   static final String ACTION = "bias_report.redact";
@@ -69,7 +77,7 @@ final class ReportRedaction {
           continue;
         }
         String json = CanonicalJson.write(body);
-        String html = withoutHtmlText(report[3], requestId);
+        String html = withoutHtmlText(report[3], requestId, "erased");
         try (PreparedStatement update =
             connection.prepareStatement(
                 "update bias_report set body_json = ?::jsonb, body_json_text = ?, body_html = ?"
@@ -161,11 +169,12 @@ final class ReportRedaction {
   }
 
   /**
-   * The HTML report with the text cell of the request's rows (the last cell of {@code <tr
-   * id="r-ID">}, as bias-audit's HtmlReportWriter writes them) saying "erased".
+   * The HTML report with the text cell (the last cell of {@code <tr id="r-ID">}, as bias-audit's
+   * HtmlReportWriter writes them) of the request's rows, or of every row when {@code requestId} is
+   * null, saying {@code note}; one pass over the page.
    */
-  static String withoutHtmlText(String html, String requestId) {
-    String start = "<tr id=\"r-" + escape(requestId) + "\"";
+  static String withoutHtmlText(String html, String requestId, String note) {
+    String start = requestId == null ? "<tr id=\"r-" : "<tr id=\"r-" + escape(requestId) + "\"";
     StringBuilder out = new StringBuilder(html.length());
     int from = 0;
     while (true) {
@@ -176,13 +185,144 @@ final class ReportRedaction {
       }
       int cell = html.lastIndexOf("</td><td", end);
       if (cell > row && html.startsWith("</td><td>", cell)) {
-        out.append(html, from, cell).append("</td><td class=\"note\">erased");
+        out.append(html, from, cell).append("</td><td class=\"note\">").append(note);
       } else {
         out.append(html, from, end);
       }
       from = end;
     }
     return out.append(html, from, html.length()).toString();
+  }
+
+  /** What the HTML report's text cells say once retention removed their texts. */
+  static final String RETENTION_NOTE = "past retention";
+
+  /** A stored report, by its key in the order retention goes through them. */
+  record Stored(String reportId, OffsetDateTime createdAt) {}
+
+  /**
+   * The stored reports ({@code bias_report}) that a retention scope reaches and whose texts
+   * retention has not removed yet: stored before {@code cutoff}, of {@code tenant} (scope TENANT)
+   * or of no tenant or one not in {@code excluded} (scope DEFAULT), oldest first, after {@code
+   * after} when not null, at most {@code limit}.
+   */
+  static List<Stored> keepingTexts(
+      Connection connection,
+      String scope,
+      String tenant,
+      List<String> excluded,
+      Instant cutoff,
+      Stored after,
+      int limit)
+      throws SQLException {
+    List<Stored> found = new ArrayList<>();
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "select report_id, created_at from bias_report where texts_removed_at is null"
+                + " and created_at < ?"
+                + (scope.equals("TENANT")
+                    ? " and tenant_id = ?"
+                    : " and (tenant_id is null or tenant_id <> all(?))")
+                + " and (?::timestamptz is null or (created_at, report_id) > (?, ?))"
+                + " order by created_at, report_id limit ?")) {
+      query.setObject(1, OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC));
+      if (scope.equals("TENANT")) {
+        query.setString(2, tenant);
+      } else {
+        query.setArray(2, connection.createArrayOf("text", excluded.toArray()));
+      }
+      query.setObject(3, after == null ? null : after.createdAt());
+      query.setObject(4, after == null ? null : after.createdAt());
+      query.setString(5, after == null ? null : after.reportId());
+      query.setInt(6, limit);
+      try (ResultSet rs = query.executeQuery()) {
+        while (rs.next()) {
+          found.add(new Stored(rs.getString(1), rs.getObject(2, OffsetDateTime.class)));
+        }
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Removes every output text a stored report keeps (each row's {@code text} becomes null, each
+   * text cell of the HTML says {@value #RETENTION_NOTE}) and notes that retention did ({@code
+   * texts_removed_at}); records the report's new digests in the chain as a {@value #ACTION} action
+   * naming the retention ({@code retention}: scope, tenant, days, cutoff) and how many texts went.
+   * Call in a transaction of its own for each report (a report may hold 64 MiB of each body, and
+   * only this one's are read); takes the chain lock before the report's row, as an erasure does.
+   *
+   * @return how many rows lost their text: 0 when the report kept none (nothing is recorded), -1
+   *     when the report is gone or another run removed its texts first
+   */
+  static int removeTexts(
+      Connection connection, String reportId, ObjectNode retention, Caller caller, Instant now)
+      throws SQLException {
+    ChainAppender.lock(connection);
+    String tenant;
+    String storedJson;
+    String storedHtml;
+    String csvSha256;
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select tenant_id, coalesce(body_json_text, body_json::text), body_html,"
+                + " encode(sha256(convert_to(body_csv, 'UTF8')), 'hex') from bias_report"
+                + " where report_id = ? and texts_removed_at is null for update")) {
+      select.setString(1, reportId);
+      try (ResultSet rs = select.executeQuery()) {
+        if (!rs.next()) {
+          return -1;
+        }
+        tenant = rs.getString(1);
+        storedJson = rs.getString(2);
+        storedHtml = rs.getString(3);
+        csvSha256 = rs.getString(4);
+      }
+    }
+    JsonNode body = parse(storedJson);
+    storedJson = null;
+    int removed = 0;
+    for (JsonNode row : body.path("rows")) {
+      if (row instanceof ObjectNode fields && row.hasNonNull("text")) {
+        fields.putNull("text");
+        removed++;
+      }
+    }
+    if (removed == 0) {
+      try (PreparedStatement update =
+          connection.prepareStatement(
+              "update bias_report set texts_removed_at = ? where report_id = ?")) {
+        update.setObject(1, OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
+        update.setString(2, reportId);
+        update.executeUpdate();
+      }
+      return 0;
+    }
+    String json = CanonicalJson.write(body);
+    body = null;
+    String html = withoutHtmlText(storedHtml, null, RETENTION_NOTE);
+    storedHtml = null;
+    try (PreparedStatement update =
+        connection.prepareStatement(
+            "update bias_report set body_json = ?::jsonb, body_json_text = ?, body_html = ?,"
+                + " texts_removed_at = ? where report_id = ?")) {
+      update.setString(1, json);
+      update.setString(2, json);
+      update.setString(3, html);
+      update.setObject(4, OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
+      update.setString(5, reportId);
+      update.executeUpdate();
+    }
+    ActionLog.Action action = ActionLog.Action.of(ACTION, tenant, null, reportId);
+    action.details().set("retention", retention);
+    action
+        .details()
+        .put("textsRemoved", removed)
+        .put("jsonSha256", sha256(json))
+        .put("csvSha256", csvSha256)
+        .put("htmlSha256", sha256(html));
+    ActionLog.record(connection, caller, action, now);
+    return removed;
   }
 
   private static String escape(String text) {

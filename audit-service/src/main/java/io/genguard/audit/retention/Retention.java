@@ -91,6 +91,7 @@ public final class Retention {
   private final int batchSize;
   private final KafkaCopies kafkaCopies;
   private final AtomicLong followUpsFailed = new AtomicLong();
+  private final AtomicLong biasReportsPruned = new AtomicLong();
 
   public Retention(DataSource dataSource, Clock clock, int defaultDays) {
     this(dataSource, clock, defaultDays, null);
@@ -228,24 +229,129 @@ public final class Retention {
   }
 
   /**
+   * A stored bias report whose output texts retention removed ({@link
+   * ReportRedaction#removeTexts}).
+   *
+   * @param textsRemoved how many of its rows lost their text
+   */
+  public record ReportPruned(
+      String reportId, String scope, String tenantId, Instant cutoff, int textsRemoved) {}
+
+  /**
+   * What one retention run removed.
+   *
+   * @param batches one entry per batch that removed records' content
+   * @param biasReports the stored bias reports whose texts it removed
+   */
+  public record Run(List<Applied> batches, List<ReportPruned> biasReports) {}
+
+  /**
    * Applies every tenant's period and the default; returns one entry per batch that removed
-   * something.
+   * something. Also removes the texts of the stored bias reports past their period ({@link #run}).
    */
   public List<Applied> apply(Caller caller) throws SQLException {
+    return run(caller).batches();
+  }
+
+  /**
+   * Applies every tenant's period and the default to the audit log, as {@link #apply} says, and to
+   * the stored bias reports: a report ({@code bias_report}) stored longer ago than the period of
+   * its tenant (the default for a report of no tenant, or of a tenant without its own) loses the
+   * output texts its rows keep, each report in a transaction of its own with a {@value
+   * ReportRedaction#ACTION} action in the chain ({@link ReportRedaction#removeTexts}). Its figures,
+   * and its rows' request and verdict ids, decisions and scores, stay: a report is the record of a
+   * bias assessment, kept as long as the report is, while the texts are the outputs' content, which
+   * retention removes everywhere else at that age.
+   */
+  public Run run(Caller caller) throws SQLException {
     Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
     List<Applied> applied = new ArrayList<>();
+    List<ReportPruned> pruned = new ArrayList<>();
     List<Policy> policies = policies(caller);
     for (Policy policy : policies) {
       Instant cutoff = now.minus(Duration.ofDays(policy.retentionDays()));
       applied.addAll(
           applyScope("TENANT", policy.tenantId(), List.of(), cutoff, policy.retentionDays(), now));
+      pruned.addAll(
+          pruneReports(
+              "TENANT", policy.tenantId(), List.of(), cutoff, policy.retentionDays(), caller, now));
     }
     if (defaultDays > 0 && caller.isGlobal()) {
       Instant cutoff = now.minus(Duration.ofDays(defaultDays));
       List<String> ownPolicies = policies.stream().map(Policy::tenantId).toList();
       applied.addAll(applyScope("DEFAULT", null, ownPolicies, cutoff, defaultDays, now));
+      pruned.addAll(pruneReports("DEFAULT", null, ownPolicies, cutoff, defaultDays, caller, now));
     }
-    return applied;
+    return new Run(applied, pruned);
+  }
+
+  /**
+   * Removes the texts of the scope's bias reports stored before {@code cutoff}, one report per
+   * transaction, a page of ids at a time.
+   */
+  private List<ReportPruned> pruneReports(
+      String scope,
+      String tenant,
+      List<String> excluded,
+      Instant cutoff,
+      int days,
+      Caller caller,
+      Instant now)
+      throws SQLException {
+    ObjectNode retention = JsonNodeFactory.instance.objectNode();
+    retention.put("scope", scope);
+    retention.put("tenantId", tenant);
+    retention.put("retentionDays", days);
+    retention.put("cutoff", cutoff.toString());
+    List<ReportPruned> pruned = new ArrayList<>();
+    ReportRedaction.Stored after = null;
+    while (true) {
+      List<ReportRedaction.Stored> page;
+      try (Connection connection = dataSource.getConnection()) {
+        page =
+            ReportRedaction.keepingTexts(
+                connection, scope, tenant, excluded, cutoff, after, REPORTS_PER_QUERY);
+      }
+      for (ReportRedaction.Stored report : page) {
+        int removed;
+        try {
+          removed =
+              Transactions.inTransaction(
+                  dataSource,
+                  connection ->
+                      ReportRedaction.removeTexts(
+                          connection, report.reportId(), retention, caller, now));
+        } catch (SQLException | RuntimeException e) {
+          // One report that cannot be changed does not keep the others (nor the next scopes) as
+          // they are; it is tried again by the next run.
+          LOG.warn(
+              "Retention could not remove the texts of bias report {}; the others go on and it is"
+                  + " tried again at the next run: {}",
+              report.reportId(),
+              e.toString());
+          continue;
+        }
+        if (removed > 0) {
+          pruned.add(new ReportPruned(report.reportId(), scope, tenant, cutoff, removed));
+          biasReportsPruned.incrementAndGet();
+        }
+      }
+      if (page.size() < REPORTS_PER_QUERY) {
+        return pruned;
+      }
+      after = page.get(page.size() - 1);
+    }
+  }
+
+  /** Ids of bias reports read at a time by {@link #pruneReports}. */
+  private static final int REPORTS_PER_QUERY = 100;
+
+  /**
+   * Stored bias reports whose output texts this instance's retention runs removed ({@link #run}),
+   * since it was made.
+   */
+  public long biasReportsPruned() {
+    return biasReportsPruned.get();
   }
 
   private List<Applied> applyScope(

@@ -3,7 +3,9 @@
 // bias-audit's ReportBuilder writes them), on the real embedded PostgreSQL: wall time and the bytes
 // this thread allocated (com.sun.management.ThreadMXBean), and how long each 1 Mi-character piece
 // of a served body takes, first and last, to show whether PostgreSQL reads the text up to each
-// piece again. To rerun, copy it into audit-service/src/test/java/io/genguard/audit/bias/ and run
+// piece again. Its first version (before migration V30) read one piece alone with
+// substr(body_html, from, 1048576) from bias_report; this one reads the row of that piece from
+// bias_report_piece. To rerun, copy it into audit-service/src/test/java/io/genguard/audit/bias/ and run
 // mvn -B -o verify -pl audit-service -am -Dspotless.check.skip=true -Dtest=none
 // -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=BiasReportStorageProbeITCase
 // -Dfailsafe.failIfNoSpecifiedTests=false
@@ -104,8 +106,8 @@ class BiasReportStorageProbeITCase {
       try (Connection connection = database.dataSource().getConnection();
           PreparedStatement query =
               connection.prepareStatement(
-                  "select length(substr(body_html, ?, 1048576)) from bias_report"
-                      + " where report_id = 'big'")) {
+                  "select length(body) from bias_report_piece where format = 'HTML' and piece = (? - 1) / 1048576"
+                      + " and report_id = 'big'")) {
         for (int from : new int[] {1, 32 * 1048576 + 1, 63 * 1048576 + 1}) {
           long t = System.nanoTime();
           query.setInt(1, from);
@@ -113,7 +115,7 @@ class BiasReportStorageProbeITCase {
             rs.next();
           }
           System.out.printf(
-              "PROBE substr(body_html, %,d, 1 Mi) alone: %d ms%n",
+              "PROBE the HTML piece from character %,d alone: %d ms%n",
               from, (System.nanoTime() - t) / 1_000_000);
         }
       }

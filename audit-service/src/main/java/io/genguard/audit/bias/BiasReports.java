@@ -140,8 +140,8 @@ public final class BiasReports {
           try (PreparedStatement insert =
               connection.prepareStatement(
                   "insert into bias_report (report_id, campaign_id, tenant_id, title, kind, model, window_start,"
-                      + " window_end, summary, body_json, body_json_text, body_csv, body_html, created_at,"
-                      + " created_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?)")) {
+                      + " window_end, summary, body_json, created_at, created_by)"
+                      + " values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, '{}'::jsonb, ?, ?)")) {
             insert.setString(1, id);
             insert.setString(2, report.campaignId());
             insert.setString(3, report.tenantId());
@@ -156,14 +156,16 @@ public final class BiasReports {
                     report.summary() == null
                         ? JsonNodeFactory.instance.objectNode()
                         : report.summary()));
-            insert.setString(10, json);
-            insert.setString(11, json);
-            insert.setString(12, report.bodyCsv());
-            insert.setString(13, report.bodyHtml());
-            insert.setObject(14, utc(now));
-            insert.setString(15, caller.describe());
+            insert.setObject(10, utc(now));
+            insert.setString(11, caller.describe());
             insert.executeUpdate();
           }
+          // Written a piece at a time, so the driver never holds a whole body's bytes; the jsonb
+          // copy is made in the database from the JSON's pieces.
+          ReportBodies.write(connection, id, Format.JSON, json);
+          ReportBodies.write(connection, id, Format.CSV, report.bodyCsv());
+          ReportBodies.write(connection, id, Format.HTML, report.bodyHtml());
+          jsonFromPieces(connection, id);
           ActionLog.Action action =
               ActionLog.Action.of("bias_report.create", report.tenantId(), null, id);
           action
@@ -177,6 +179,22 @@ public final class BiasReports {
           return null;
         });
     return id;
+  }
+
+  /**
+   * Sets the report's {@code body_json} (jsonb, for queries such as the erasure's lookup by request
+   * id) from its JSON body's pieces, in the database.
+   */
+  public static void jsonFromPieces(Connection connection, String reportId) throws SQLException {
+    try (PreparedStatement update =
+        connection.prepareStatement(
+            "update bias_report set body_json = (select string_agg(body, '' order by piece)"
+                + " from bias_report_piece where report_id = ? and format = 'JSON')::jsonb"
+                + " where report_id = ?")) {
+      update.setString(1, reportId);
+      update.setString(2, reportId);
+      update.executeUpdate();
+    }
   }
 
   /** One page of reports and the cursor of the next page. */
@@ -236,7 +254,7 @@ public final class BiasReports {
    * Characters of a report body read from the database at a time when it is served: 1 Mi, at most
    * about 4 MiB of UTF-8 and 2 MiB of Java string per read, whatever the report's size.
    */
-  static final int SERVE_CHUNK_CHARS = 1 << 20;
+  static final int SERVE_CHUNK_CHARS = ReportBodies.PIECE_CHARS;
 
   /** A report's metadata without its body (the {@code report} of {@link #open}'s JSON). */
   public ObjectNode metadata(String reportId, Caller caller) throws SQLException {
@@ -260,45 +278,38 @@ public final class BiasReports {
    * only its length, so that a refusal (404) comes before anything is sent.
    */
   public Body open(String reportId, Format format, Caller caller) throws SQLException {
-    String column =
-        switch (format) {
-          // The stored text hashes to the chain's jsonSha256; jsonb's rendering does not (reports
-          // stored before V25 have only that).
-          case JSON -> "coalesce(body_json_text, body_json::text)";
-          case CSV -> "body_csv";
-          case HTML -> "body_html";
-        };
     try (Connection connection = dataSource.getConnection();
         PreparedStatement statement =
-            connection.prepareStatement(
-                "select tenant_id, char_length("
-                    + column
-                    + ") from bias_report where report_id = ?")) {
+            connection.prepareStatement("select tenant_id from bias_report where report_id = ?")) {
       statement.setString(1, reportId);
       try (ResultSet rs = statement.executeQuery()) {
         if (!rs.next() || !caller.canSee(rs.getString(1))) {
           throw notFound(reportId);
         }
-        return new Body(reportId, column, rs.getInt(2));
       }
+      long characters = ReportBodies.characters(connection, reportId, format);
+      if (characters < 0) {
+        throw notFound(reportId);
+      }
+      return new Body(reportId, format, (int) characters);
     }
   }
 
   /**
-   * A stored body, served a piece at a time: a report may have 64 MiB of each body ({@link
-   * #MAX_BODY_CHARS}), which would otherwise sit whole in the heap (as the driver's bytes, a string
-   * and the answer) for as long as a client takes to read it. Each piece is read on a connection of
-   * its own and the connection is given back before the piece is written, so a client that reads
-   * slowly holds no database connection.
+   * A stored body, served a piece at a time ({@link ReportBodies}, each piece read by its key): a
+   * report may have 64 MiB of each body ({@link #MAX_BODY_CHARS}), which would otherwise sit whole
+   * in the heap (as the driver's bytes, a string and the answer) for as long as a client takes to
+   * read it. Each piece is read on a connection of its own and the connection is given back before
+   * the piece is written, so a client that reads slowly holds no database connection.
    */
   public final class Body {
     private final String reportId;
-    private final String column;
+    private final Format format;
     private final int characters;
 
-    private Body(String reportId, String column, int characters) {
+    private Body(String reportId, Format format, int characters) {
       this.reportId = reportId;
-      this.column = column;
+      this.format = format;
       this.characters = characters;
     }
 
@@ -308,31 +319,28 @@ public final class BiasReports {
     }
 
     /**
-     * Writes the body to {@code out}, {@link #SERVE_CHUNK_CHARS} characters at a time.
+     * Writes the body to {@code out}, a piece ({@link #SERVE_CHUNK_CHARS} characters) at a time.
      *
      * @throws IllegalStateException when the report is removed or changed while it is written (the
      *     caller must then cut the answer short rather than end it as if it were whole)
      */
     public void writeTo(Writer out) throws SQLException, IOException {
-      for (int from = 1; from <= characters; from += SERVE_CHUNK_CHARS) {
-        String piece;
+      int pieces = (characters + SERVE_CHUNK_CHARS - 1) / SERVE_CHUNK_CHARS;
+      for (int piece = 0; piece < pieces; piece++) {
+        String text;
         try (Connection connection = dataSource.getConnection();
             PreparedStatement statement =
                 connection.prepareStatement(
-                    "select substr(" + column + ", ?, ?) from bias_report where report_id = ?")) {
-          statement.setInt(1, from);
-          statement.setInt(2, SERVE_CHUNK_CHARS);
-          statement.setString(3, reportId);
-          try (ResultSet rs = statement.executeQuery()) {
-            piece = rs.next() ? rs.getString(1) : null;
-          }
+                    "select body from bias_report_piece where report_id = ? and format = ?"
+                        + " and piece = ?")) {
+          text = ReportBodies.piece(statement, reportId, format, piece);
         }
-        int expected = Math.min(SERVE_CHUNK_CHARS, characters - from + 1);
-        if (piece == null || piece.codePointCount(0, piece.length()) != expected) {
+        int expected = Math.min(SERVE_CHUNK_CHARS, characters - piece * SERVE_CHUNK_CHARS);
+        if (text == null || text.codePointCount(0, text.length()) != expected) {
           throw new IllegalStateException(
               "Bias report " + reportId + " was removed or changed while it was being served");
         }
-        out.write(piece);
+        out.write(text);
       }
       out.flush();
     }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.bias.BiasReports;
+import io.genguard.audit.bias.ReportBodies;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.ChainAppender;
@@ -27,12 +29,13 @@ import java.util.List;
  * keeps, for up to 2,000 of its rows, the first 400 characters of the row's output text
  * (bias-audit's {@code ReportBuilder.TEXT_ROWS}, {@code TEXT_CHARS}). The row keeps its ids,
  * decision and scores; its {@code text} becomes null, which a report writes as "not kept" (the HTML
- * cell says "erased"). In the audit service's reports ({@code bias_report}: the JSON text, its
- * jsonb copy and the HTML; the CSV holds no texts) the new digests are recorded in the chain, as a
- * {@value #ACTION} action per report in the erasure's transaction, so the edit reads as what it is,
- * not as tampering against the report's {@code bias_report.create} digests. The bias-audit
- * feature's own copies ({@code bias_audit.report}, when that schema is in this database) get their
- * document and its {@code document_sha256} rewritten; they have no digest in the chain.
+ * cell says "erased"). In the audit service's reports ({@code bias_report}: the JSON body, its
+ * jsonb copy and the HTML body, {@link ReportBodies}; the CSV holds no texts) the new digests are
+ * recorded in the chain, as a {@value #ACTION} action per report in the erasure's transaction, so
+ * the edit reads as what it is, not as tampering against the report's {@code bias_report.create}
+ * digests. The bias-audit feature's own copies ({@code bias_audit.report}, when that schema is in
+ * this database) get their document and its {@code document_sha256} rewritten; they have no digest
+ * in the chain.
  *
  * <p>Retention ({@link Retention}) removes every text of a report in {@code bias_report} once the
  * report is older than its tenant's period ({@link #removeTexts}), recorded the same way; the
@@ -55,52 +58,53 @@ final class ReportRedaction {
   static List<String> redact(Connection connection, String requestId, Caller caller, Instant now)
       throws SQLException {
     List<String> redacted = new ArrayList<>();
+    List<String[]> found = new ArrayList<>();
     try (PreparedStatement select =
         connection.prepareStatement(
-            "select report_id, tenant_id, coalesce(body_json_text, body_json::text), body_html,"
-                + " body_csv from bias_report where body_json -> 'rows' @>"
+            "select report_id, tenant_id from bias_report where body_json -> 'rows' @>"
                 + " jsonb_build_array(jsonb_build_object('requestId', ?::text))"
                 + " order by created_at, report_id for update")) {
       select.setString(1, requestId);
-      List<String[]> found = new ArrayList<>();
       try (ResultSet rs = select.executeQuery()) {
         while (rs.next()) {
-          found.add(
-              new String[] {
-                rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)
-              });
+          found.add(new String[] {rs.getString(1), rs.getString(2)});
         }
       }
-      for (String[] report : found) {
-        JsonNode body = parse(report[2]);
-        if (!withoutText(body, requestId)) {
-          continue;
-        }
-        String json = CanonicalJson.write(body);
-        String html = withoutHtmlText(report[3], requestId, "erased");
-        try (PreparedStatement update =
-            connection.prepareStatement(
-                "update bias_report set body_json = ?::jsonb, body_json_text = ?, body_html = ?"
-                    + " where report_id = ?")) {
-          update.setString(1, json);
-          update.setString(2, json);
-          update.setString(3, html);
-          update.setString(4, report[0]);
-          update.executeUpdate();
-        }
-        ActionLog.Action action = ActionLog.Action.of(ACTION, report[1], null, report[0]);
-        action
-            .details()
-            .put("erasedRequestId", requestId)
-            .put("jsonSha256", sha256(json))
-            .put("csvSha256", sha256(report[4]))
-            .put("htmlSha256", sha256(html));
-        ActionLog.record(connection, caller, action, now);
-        redacted.add(report[0]);
+    }
+    // One report's bodies in the heap at a time.
+    for (String[] report : found) {
+      JsonNode body = parse(ReportBodies.read(connection, report[0], BiasReports.Format.JSON));
+      if (!withoutText(body, requestId)) {
+        continue;
       }
+      String json = CanonicalJson.write(body);
+      body = null;
+      String html =
+          withoutHtmlText(
+              ReportBodies.read(connection, report[0], BiasReports.Format.HTML),
+              requestId,
+              "erased");
+      rewrite(connection, report[0], json, html);
+      ActionLog.Action action = ActionLog.Action.of(ACTION, report[1], null, report[0]);
+      action
+          .details()
+          .put("erasedRequestId", requestId)
+          .put("jsonSha256", sha256(json))
+          .put("csvSha256", ReportBodies.sha256(connection, report[0], BiasReports.Format.CSV))
+          .put("htmlSha256", sha256(html));
+      ActionLog.record(connection, caller, action, now);
+      redacted.add(report[0]);
     }
     redactBiasAuditReports(connection, requestId, redacted);
     return redacted;
+  }
+
+  /** Stores a report's changed JSON (its pieces and its jsonb copy) and HTML. */
+  private static void rewrite(Connection connection, String reportId, String json, String html)
+      throws SQLException {
+    ReportBodies.write(connection, reportId, BiasReports.Format.JSON, json);
+    ReportBodies.write(connection, reportId, BiasReports.Format.HTML, html);
+    BiasReports.jsonFromPieces(connection, reportId);
   }
 
   /** The bias-audit feature's stored reports, when its schema is in this database. */
@@ -260,27 +264,19 @@ final class ReportRedaction {
       throws SQLException {
     ChainAppender.lock(connection);
     String tenant;
-    String storedJson;
-    String storedHtml;
-    String csvSha256;
     try (PreparedStatement select =
         connection.prepareStatement(
-            "select tenant_id, coalesce(body_json_text, body_json::text), body_html,"
-                + " encode(sha256(convert_to(body_csv, 'UTF8')), 'hex') from bias_report"
-                + " where report_id = ? and texts_removed_at is null for update")) {
+            "select tenant_id from bias_report where report_id = ? and texts_removed_at is null"
+                + " for update")) {
       select.setString(1, reportId);
       try (ResultSet rs = select.executeQuery()) {
         if (!rs.next()) {
           return -1;
         }
         tenant = rs.getString(1);
-        storedJson = rs.getString(2);
-        storedHtml = rs.getString(3);
-        csvSha256 = rs.getString(4);
       }
     }
-    JsonNode body = parse(storedJson);
-    storedJson = null;
+    JsonNode body = parse(ReportBodies.read(connection, reportId, BiasReports.Format.JSON));
     int removed = 0;
     for (JsonNode row : body.path("rows")) {
       if (row instanceof ObjectNode fields && row.hasNonNull("text")) {
@@ -300,19 +296,18 @@ final class ReportRedaction {
     }
     String json = CanonicalJson.write(body);
     body = null;
-    String html = withoutHtmlText(storedHtml, null, RETENTION_NOTE);
-    storedHtml = null;
+    String html =
+        withoutHtmlText(
+            ReportBodies.read(connection, reportId, BiasReports.Format.HTML), null, RETENTION_NOTE);
+    rewrite(connection, reportId, json, html);
     try (PreparedStatement update =
         connection.prepareStatement(
-            "update bias_report set body_json = ?::jsonb, body_json_text = ?, body_html = ?,"
-                + " texts_removed_at = ? where report_id = ?")) {
-      update.setString(1, json);
-      update.setString(2, json);
-      update.setString(3, html);
-      update.setObject(4, OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
-      update.setString(5, reportId);
+            "update bias_report set texts_removed_at = ? where report_id = ?")) {
+      update.setObject(1, OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
+      update.setString(2, reportId);
       update.executeUpdate();
     }
+    String csvSha256 = ReportBodies.sha256(connection, reportId, BiasReports.Format.CSV);
     ActionLog.Action action = ActionLog.Action.of(ACTION, tenant, null, reportId);
     action.details().set("retention", retention);
     action

@@ -1192,12 +1192,15 @@ class RetentionITCase {
     Retention.Erased erased = retention(0).erase("acme-new", "DSR-2026-800", ADMIN);
 
     assertThat(erased.biasReportsRedacted()).containsExactly(reportId, "campaign-report-1");
-    String json = text("select body_json_text from bias_report");
+    String json =
+        text(
+            "select string_agg(body, '' order by piece) from bias_report_piece where format = 'JSON'");
     for (String stored :
         List.of(
             json,
             text("select body_json::text from bias_report"),
-            text("select body_html from bias_report"),
+            text(
+                "select string_agg(body, '' order by piece) from bias_report_piece where format = 'HTML'"),
             text("select document_text from bias_audit.report"),
             text("select document::text from bias_audit.report"))) {
       assertThat(stored)
@@ -1205,7 +1208,9 @@ class RetentionITCase {
           .contains("OTHER-TEXT")
           .contains("acme-new");
     }
-    assertThat(text("select body_html from bias_report"))
+    assertThat(
+            text(
+                "select string_agg(body, '' order by piece) from bias_report_piece where format = 'HTML'"))
         .contains("<td>term</td><td class=\"note\">erased</td></tr>");
     assertThat(text("select document_sha256 from bias_audit.report"))
         .isEqualTo(

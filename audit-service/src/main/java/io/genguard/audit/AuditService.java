@@ -101,6 +101,8 @@ public final class AuditService implements AutoCloseable {
    */
   public static final String QUERIES_REFUSED_FOR_TENANT_METRIC =
       "genguard_audit_queries_refused_for_tenant";
+
+  /**
    * Counter of stored bias reports whose output texts retention removed, by this process's runs
    * (Prometheus adds {@code _total}).
    */

@@ -22,8 +22,11 @@ import java.util.Map;
  * and the highest of up to 65 scores crosses a threshold more often than one score does: on the
  * validation split it added 9 unsafe texts held and 36 benign ones flagged, mostly list headers and
  * fragments of assistant answers read alone. The weight and the joining were chosen on the
- * validation split (the fewest benign flags keeping 8 of those 9), with the bar for the test split
- * set before it was measured (moderation-stream/QUALITY.md, "How to read").
+ * validation split (the fewest benign flags keeping 8 of those 9), which is not held out: the
+ * shipped heads are trained on it too (cross-fitting pools train and validation, and the final
+ * heads fit all folds). The version was then kept only because it met a bar on the test split, set
+ * before the test split was measured (benign flags down by at least 5, unsafe ones by at most 6;
+ * moderation-stream/QUALITY.md, "How to read"), so the test split took part in this choice.
  *
  * <p>Version 1.3.0 (2026-12-06) scores every piece of a text, where 1.1.0 scored only the first 64
  * alone: a harmful sentence after 64 benign ones was scored only inside the whole text's windows,

@@ -16,8 +16,10 @@ import java.util.Map;
  * K-fold cross-fitting over the training and validation splits together: each text's margins come
  * from models that did not see it (out-of-fold), so calibrators and stackers can be fitted on every
  * labelled text instead of on a validation split that holds one or two examples of the thin
- * categories. The shipped models are then trained on all folds. The test split stays out of all of
- * it. Folds are assigned like splits: by split group (a JailbreakBench behaviour) or by text.
+ * categories. The shipped models are then trained on all folds, so the validation split is their
+ * training data, not a held-out set. The test split stays out of all of it, though keep-or-reject
+ * bars have read its figures (ModelCards, "What the test split was used for"). Folds are assigned
+ * like splits: by split group (a JailbreakBench behaviour) or by text.
  */
 final class CrossFitting {
   static final int FOLDS = 5;

@@ -27,10 +27,17 @@ import java.util.TreeSet;
  *       another split than its behaviour's attack prompts and responses would put the behaviour on
  *       both sides. The kept text takes the group, so cross-fitting folds it with them too.
  *   <li>Each joined component goes to one split by a hash of its smallest normalized text: 70%
- *       train, 15% validation (calibration, stacking, thresholds), 15% test. The split depends only
- *       on the texts, never on load order, so the train and quality commands agree without a
- *       manifest.
+ *       train, 15% validation, 15% test. The split depends only on the texts, never on load order,
+ *       so the train and quality commands agree without a manifest.
  * </ol>
+ *
+ * <p>Validation is not held out from the shipped content models: {@link CrossFitting} pools it with
+ * train (calibration, stacking and the thresholds' evidence come from out-of-fold margins) and the
+ * shipped heads are trained on all folds, so a choice made on the validation split is made on texts
+ * those models were fitted on. Only the stereotype head leaves it out of its weights (it calibrates
+ * on it). Test is never trained on, but keep-or-reject bars read it (the model cards, "What the
+ * test split was used for", list them from QUALITY.md's notes): there is no untouched development
+ * split.
  */
 public final class DeduplicatedSplit {
   static final double NEAR_DUPLICATE_JACCARD = 0.8;

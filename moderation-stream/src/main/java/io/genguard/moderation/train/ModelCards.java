@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -12,6 +13,56 @@ import java.util.Map;
  */
 final class ModelCards {
   private ModelCards() {}
+
+  /**
+   * A keep-or-reject decision that read test-split figures: the title of the note in
+   * moderation-stream/QUALITY.md ("How to read these numbers") that records it, and what it read.
+   */
+  record TestSplitDecision(String note, String read) {}
+
+  /**
+   * The decisions QUALITY.md's notes record with bars or reasons on test-split figures: the overall
+   * AUPRC, flags on the test split, and the test split's ToxiGen texts ("held-out ToxiGen" there).
+   * A card that said the test split was never used for any choice was wrong.
+   */
+  static final List<TestSplitDecision> TEST_SPLIT_DECISIONS =
+      List.of(
+          new TestSplitDecision(
+              "Sentences scored alone are weighted 0.9, list headers joined to what follows",
+              "`SentenceMaxScorer` 1.1.0 was kept only if, on the test split, its benign flags fell"
+                  + " by at least 5 and its unsafe ones by at most 6 (kept)"),
+          new TestSplitDecision(
+              "Bias mitigation is disclosed",
+              "swapping groups in the stereotype head's benign texts only was rejected on, among"
+                  + " other figures, held-out ToxiGen's neutral statements flagged (15.5%); the"
+                  + " 2026-12-03 identity passes and the threat pass after them were kept with"
+                  + " test-split figures among their costs (held-out ToxiGen flagged, hate and macro"
+                  + " AUPRC)"),
+          new TestSplitDecision(
+              "Authored hate about thinly covered groups (thirteenth session, 2026-12-03)",
+              "the bar included held-out ToxiGen hate flagged at least 52% and its neutral"
+                  + " statements at most 10.3% (kept)"),
+          new TestSplitDecision(
+              "Hate that opens with affection; a training pass was tried and not kept",
+              "the bar included overall AUPRC at least 0.99"),
+          new TestSplitDecision(
+              "A self-harm training pass was tried and not kept",
+              "the bar included overall AUPRC at least 0.99"),
+          new TestSplitDecision(
+              "A second self-harm training pass was tried and not kept",
+              "the bar included AUPRC at least 0.99"),
+          new TestSplitDecision(
+              "Public self-harm behaviours relabelled four ways; none kept",
+              "the relabelled heads' self-harm AUPRC and recall on the test split were read beside"
+                  + " the probes"),
+          new TestSplitDecision(
+              "Framed statements were tried and not kept",
+              "held-out ToxiGen hate and neutral statements flagged were read beside the bar"
+                  + " (which did not include them)"),
+          new TestSplitDecision(
+              "The implicit-stereotype threshold stays at 0.80",
+              "0.55 was rejected with, among its costs, 12.1% instead of 8.6% of held-out"
+                  + " ToxiGen's neutral statements flagged"));
 
   @SuppressWarnings("unchecked")
   private static Map<String, Object> features(Map<String, Object> metrics) {
@@ -51,6 +102,11 @@ final class ModelCards {
     appendDataAndSplit(md, metrics);
     appendMetrics(md, metrics);
     appendLimits(md);
+    appendLicenseAndIntendedUse(
+        md,
+        trainingSources(),
+        "the project's own training lines and the Europarl sentences (terms in the data table"
+            + " above); its dictionary is WordNet 3.1's (WordNet license)");
     Files.writeString(file, md.toString(), StandardCharsets.UTF_8);
   }
 
@@ -79,7 +135,10 @@ final class ModelCards {
     md.append("## Command\n```\n").append(reproduceCommand("TrainCommand", args)).append("```\n\n");
     md.append(
         "## Data\nSame corpus, deduplication and 70/15/15 split as the content model; see"
-            + " ../ngram-logistic/MODEL_CARD.md for data sets, commits and licenses.\n\n");
+            + " ../ngram-logistic/MODEL_CARD.md for data sets, commits and licenses. Unlike the"
+            + " content models, this head's weights are fitted on the training split alone; the"
+            + " validation split calibrates them (Platt) and is not trained on.\n\n");
+    appendTestSplitUse(md);
     md.append("## Metrics\nTraining texts: ").append(metrics.get("trainingTexts")).append("\n\n");
     md.append(
         "| split | negatives drawn from | positives | negatives | AUPRC | ROC AUC | F1 at 0.5 | ECE |\n|---|---|---|---|---|---|---|---|\n");
@@ -113,7 +172,9 @@ final class ModelCards {
     md.append(
         "## Limits\n- About 370 unique ToxiGen hateful statements exist in the shared data; the"
             + " held-out test has a few dozen, so the numbers have wide error bars.\n"
-            + "- ToxiGen statements are machine-generated and short; real outputs are longer and messier.\n");
+            + "- ToxiGen statements are machine-generated and short; real outputs are longer and messier.\n\n");
+    appendLicenseAndIntendedUse(
+        md, stereotypeSources(), "the project's authored examples and identity templates");
     Files.writeString(file, md.toString(), StandardCharsets.UTF_8);
   }
 
@@ -206,6 +267,12 @@ final class ModelCards {
         "\nFalse-positive rates (XSTest, CoCoNot contrast), the HolisticBias audit and throughput are in"
             + " moderation-stream/QUALITY.md.\n\n");
     appendLimits(md);
+    appendLicenseAndIntendedUse(
+        md,
+        trainingSources(),
+        "the project's own training lines and the Europarl sentences (terms in the data table"
+            + " above), the encoder all-MiniLM-L6-v2 (Apache-2.0) and the n-gram model, whose"
+            + " dictionary is WordNet 3.1's (WordNet license)");
     Files.writeString(file, md.toString(), StandardCharsets.UTF_8);
   }
 
@@ -309,8 +376,12 @@ final class ModelCards {
             + " then split 70/15/15 by a hash of each text (JailbreakBench: of each behaviour, so a"
             + " behaviour's goal, attack prompts and responses stay together, with every copy of its"
             + " goal in AdvBench, HarmBench or StrongREJECT, since 2026-12-06). Training and validation are"
-            + " used together for 5-fold cross-fitting (calibration and stacking on out-of-fold margins);"
-            + " test is never used for any choice.\n\n");
+            + " used together for 5-fold cross-fitting (calibration, stacking and the policy"
+            + " thresholds' evidence, all on out-of-fold margins), and the shipped models are then"
+            + " trained on all folds: the validation split is training data of these models, not a"
+            + " held-out set, so a choice made \"on the validation split\" was made on texts they were"
+            + " fitted on. The test split is never trained on, but it is not untouched; see \"What the"
+            + " test split was used for\" below.\n\n");
     @SuppressWarnings("unchecked")
     Map<String, Object> corpus = (Map<String, Object>) metrics.get("corpus");
     md.append("Input texts: ")
@@ -333,6 +404,88 @@ final class ModelCards {
           .append(" |\n");
     }
     md.append('\n');
+    appendTestSplitUse(md);
+  }
+
+  /** The decisions that read the test split, and what that means for the test figures. */
+  static void appendTestSplitUse(StringBuilder md) {
+    md.append("## What the test split was used for\n");
+    md.append(
+        "No model is trained on the test split, but it is not untouched: the notes of"
+            + " moderation-stream/QUALITY.md (\"How to read these numbers\") record keep-or-reject"
+            + " decisions whose bars or reasons read test-split figures (the overall AUPRC, flags on"
+            + " the test split, and the test split's ToxiGen texts, \"held-out ToxiGen\" there). By"
+            + " note:\n");
+    for (TestSplitDecision decision : TEST_SPLIT_DECISIONS) {
+      md.append("- \"")
+          .append(decision.note())
+          .append("\": ")
+          .append(decision.read())
+          .append(".\n");
+    }
+    md.append(
+        "\nThe project has no development split that the shipped models neither trained on nor"
+            + " were chosen by, so the test figures here and in QUALITY.md are optimistic for what"
+            + " shipped; by how much is not measured (most of these decisions rested on several"
+            + " other figures too).\n\n");
+  }
+
+  /**
+   * The terms of the data sets the weights are derived from ({@code sources}), as the shared data
+   * README records them, and what the card does not settle; {@code others} names the other parts
+   * the weights come from, with their terms.
+   */
+  static void appendLicenseAndIntendedUse(
+      StringBuilder md, List<DataSources.Source> sources, String others) {
+    md.append("## License and intended use\n");
+    md.append(
+            "- The weights are derived from these data sets, with these terms as the shared data"
+                + " README (../shared/data/README.md) records them: ")
+        .append(licenses(sources))
+        .append(". They also come from ")
+        .append(others)
+        .append(".\n");
+    md.append(
+        "- ToxiGen's authors intend research use (shared data README). These weights gate"
+            + " production output; whether that use fits their intent is for whoever deploys them"
+            + " to decide, and this card does not decide it.\n"
+            + "- BOLD is CC BY-SA 4.0, whose share-alike condition applies to adapted material that"
+            + " is shared. Whether trained weights are adapted material of the texts they were"
+            + " trained on is not settled, and this card draws no conclusion either way.\n"
+            + "- The project's own training lines are marked \"project license\" in the content"
+            + " models' data table, but when this card was written the repository named no license"
+            + " (no LICENSE file, none in the root pom.xml or README), so their terms are not"
+            + " stated.\n"
+            + "- Intended use: gating generated text for human review; not a sole basis for"
+            + " decisions about people.\n");
+  }
+
+  /** The data sets of {@link DataSources#ALL} that training reads (not evaluation only). */
+  static List<DataSources.Source> trainingSources() {
+    return DataSources.ALL.stream().filter(s -> !s.use().startsWith("evaluation only")).toList();
+  }
+
+  /** The data sets the stereotype head learns from, of {@link DataSources#ALL}. */
+  static List<DataSources.Source> stereotypeSources() {
+    List<String> folders =
+        List.of(
+            "toxigen/",
+            "davidson/",
+            "bold/",
+            "safety/jailbreakbench-artifacts",
+            "safety/noncompliance (coconot_eval, coconot_pref)");
+    return DataSources.ALL.stream().filter(s -> folders.contains(s.folder())).toList();
+  }
+
+  private static String licenses(List<DataSources.Source> sources) {
+    StringBuilder out = new StringBuilder();
+    for (DataSources.Source source : sources) {
+      if (out.length() > 0) {
+        out.append("; ");
+      }
+      out.append(source.folder()).append(": ").append(source.license());
+    }
+    return out.toString();
   }
 
   @SuppressWarnings("unchecked")
@@ -375,9 +528,6 @@ final class ModelCards {
             + " on a few hundred authored examples; their test numbers have wide error bars.\n");
     md.append(
         "- Davidson tweets carry dialect bias (Sap et al. 2019); offensive-language labels map"
-            + " to harassment, so profanity scores high.\n");
-    md.append(
-        "- Intended use: gating generated text for human review; not a sole basis for"
-            + " decisions about people.\n");
+            + " to harassment, so profanity scores high.\n\n");
   }
 }

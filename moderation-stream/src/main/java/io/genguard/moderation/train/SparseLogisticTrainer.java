@@ -10,7 +10,8 @@ import java.util.stream.IntStream;
  * al. 2011). Heads train in parallel; each sees only the texts whose label for it is known.
  * Positives are up-weighted by {@code min(maxPositiveWeight, sqrt(negatives / positives))}, which
  * helps the thin categories rank well; the bias this adds to the raw margin is removed afterwards
- * by Platt calibration on the validation split.
+ * by Platt calibration: on out-of-fold margins over train and validation for the content heads
+ * ({@link CrossFitting}), on the validation split for the stereotype head.
  */
 public final class SparseLogisticTrainer {
   /** Hyper-parameters. */

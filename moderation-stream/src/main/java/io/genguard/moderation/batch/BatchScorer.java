@@ -70,14 +70,16 @@ import java.util.function.Function;
  * scorerVersions}; or {@code id} (when known), {@code line} and {@code error} for a line that is
  * not a JSON object with a string {@code text}, or whose text the analysis failed on (the other
  * lines are still judged). Text that is empty, enormous, not UTF-8 or not English is still judged
- * and gets a reason saying so; a scorer failure holds the batch for review as the policy says (its
- * rows have {@code unsafe} and {@code categories} null and are counted apart, not as scored). With
- * {@code --explain}, every category or stereotype reason of a text that was not released carries
- * {@code evidence}: the words whose removal lowers that score the most, each with the score without
- * it ({@link WordOcclusion}). The rows go to a temporary file beside OUT, which replaces OUT
- * (atomically where the file system can) only when every line is written: a run that fails or is
- * stopped (SIGTERM, Ctrl-C) leaves the previous OUT as it was and removes its temporary file.
- * Progress goes to stderr. Exit 0 when every line was scored, {@value #SCORER_FAILED} when the
+ * and gets a reason saying so (an empty text is never given to the scorer, and is counted as empty,
+ * not as scored). When the scorer fails on a batch, each of its texts is scored alone, and only a
+ * text the scorer fails on alone is held as the policy's scorer-error rule says (its row has {@code
+ * unsafe} and {@code categories} null and is counted apart, not as scored). With {@code --explain},
+ * every category or stereotype reason of a text that was not released carries {@code evidence}: the
+ * words whose removal lowers that score the most, each with the score without it ({@link
+ * WordOcclusion}). The rows go to a temporary file beside OUT, which replaces OUT (atomically where
+ * the file system can) only when every line is written: a run that fails or is stopped (SIGTERM,
+ * Ctrl-C) leaves the previous OUT as it was and removes its temporary file. Progress goes to
+ * stderr. Exit 0 when every line was judged (scored, or empty), {@value #SCORER_FAILED} when the
  * scorer failed on some (whatever else), {@value #SOME_LINES_FAILED} when some were errors (the
  * rest scored and written), 2 for a usage error (the benchmark scorer included), 1 when the run
  * failed.
@@ -129,10 +131,17 @@ public final class BatchScorer {
 
   /**
    * Counts of one run: {@code scorerFailures} are the lines judged without scores because the
-   * scorer failed on their batch; {@code scored} does not count them.
+   * scorer failed on their text (scored alone, after it failed on their batch); {@code emptyTexts}
+   * are the lines whose text is empty, judged by screening without the scorer; {@code scored}
+   * counts neither.
    */
   public record Summary(
-      long lines, long scored, long errors, long scorerFailures, Map<String, Long> decisions) {}
+      long lines,
+      long scored,
+      long errors,
+      long scorerFailures,
+      long emptyTexts,
+      Map<String, Long> decisions) {}
 
   private final ContentScorer scorer;
   private final PolicyEngine policy;
@@ -276,11 +285,12 @@ public final class BatchScorer {
         out.commit();
         stderr.printf(
             "score: done: %d lines, %d scored, %d errors, %d not scored (the scorer failed),"
-                + " decisions %s; wrote %s%n",
+                + " %d empty (judged without scores), decisions %s; wrote %s%n",
             summary.lines(),
             summary.scored(),
             summary.errors(),
             summary.scorerFailures(),
+            summary.emptyTexts(),
             summary.decisions(),
             options.out());
         if (summary.errors() > 0) {
@@ -490,7 +500,7 @@ public final class BatchScorer {
     BufferedOutputStream output = new BufferedOutputStream(out, 1 << 16);
     List<Item> pending = new ArrayList<>();
     long pendingBytes = 0;
-    long[] counts = new long[4];
+    long[] counts = new long[5];
     Map<String, Long> decisions = new LinkedHashMap<>();
     long started = System.nanoTime();
     long lastReport = started;
@@ -545,7 +555,7 @@ public final class BatchScorer {
       // The rows already written stay written when reading or scoring fails part way.
       output.flush();
     }
-    return new Summary(lineNumber, counts[1], counts[2], counts[3], decisions);
+    return new Summary(lineNumber, counts[1], counts[2], counts[3], counts[4], decisions);
   }
 
   private Item parse(long lineNumber, byte[] bytes) {
@@ -608,21 +618,43 @@ public final class BatchScorer {
         toScore.add(result.textForScoring());
       }
     }
-    List<ContentScores> scores = null;
-    String failure = null;
+    // Scores of the scorable texts in order; a text the scorer failed on alone has null scores and
+    // its failure in failures.
+    List<ContentScores> scores = new ArrayList<>();
+    List<String> failures = new ArrayList<>();
     if (!toScore.isEmpty()) {
+      String batchFailure = null;
       try {
-        scores = scorer.scoreBatch(toScore);
+        scores.addAll(scorer.scoreBatch(toScore));
+        toScore.forEach(t -> failures.add(null));
       } catch (RuntimeException | StackOverflowError e) {
-        failure = e.getClass().getSimpleName() + ": " + e.getMessage();
+        batchFailure = describe(e);
+      }
+      if (batchFailure != null && toScore.size() == 1) {
+        scores.add(null);
+        failures.add(batchFailure);
+      } else if (batchFailure != null) {
+        // One text the scorer cannot handle must not cost its neighbours their scores: score each
+        // text of the batch alone, and hold only those that fail alone.
         progress.println(
             "score: the scorer failed on lines "
                 + items.get(0).line()
                 + ".."
                 + items.get(items.size() - 1).line()
                 + " ("
-                + failure
-                + "); they get the policy's scorer-error decision");
+                + batchFailure
+                + "); scoring each of their texts alone");
+        for (String text : toScore) {
+          ContentScores alone = null;
+          String failure = null;
+          try {
+            alone = scorer.scoreBatch(List.of(text)).get(0);
+          } catch (RuntimeException | StackOverflowError e) {
+            failure = describe(e);
+          }
+          scores.add(alone);
+          failures.add(failure);
+        }
       }
     }
     int next = 0;
@@ -639,9 +671,15 @@ public final class BatchScorer {
         ContentScores s = null;
         ModerationFindings.ScorerFailure scorerFailure = null;
         if (result.scorable()) {
-          if (scores != null) {
-            s = scores.get(next++);
-          } else {
+          String failure = failures.get(next);
+          s = scores.get(next++);
+          if (failure != null) {
+            progress.println(
+                "score: line "
+                    + item.line()
+                    + ": the scorer failed on its text alone ("
+                    + failure
+                    + "); it gets the policy's scorer-error decision");
             scorerFailure =
                 new ModerationFindings.ScorerFailure(
                     ModerationFindings.ScorerFailure.Kind.ERROR, failure);
@@ -649,8 +687,9 @@ public final class BatchScorer {
         }
         try {
           PolicyVerdict verdict = judge(row, item, result, s, scorerFailure);
-          // Judged, but without scores: held by the scorer-error rule, not scored.
-          counts[scorerFailure == null ? 1 : 3]++;
+          // Judged, but without scores: held by the scorer-error rule, not scored; an empty text
+          // is judged by screening alone, never given to the scorer, so not scored either.
+          counts[scorerFailure != null ? 3 : result.scorable() ? 1 : 4]++;
           decisions.merge(verdict.decision().name(), 1L, Long::sum);
         } catch (RuntimeException | StackOverflowError e) {
           // One text the analysis cannot handle (a regex recursing on hostile input throws
@@ -672,6 +711,10 @@ public final class BatchScorer {
       out.write('\n');
     }
     items.clear();
+  }
+
+  private static String describe(Throwable e) {
+    return e.getClass().getSimpleName() + ": " + e.getMessage();
   }
 
   /** Judges one screened text into {@code row}; returns its verdict. */

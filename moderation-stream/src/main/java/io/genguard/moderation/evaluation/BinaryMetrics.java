@@ -11,6 +11,8 @@ public final class BinaryMetrics {
    * Area under the precision-recall curve as average precision (the step-wise sum of precision at
    * each positive, as in scikit-learn's {@code average_precision_score}); ties share one step. NaN
    * when there are no positives.
+   *
+   * @throws IllegalArgumentException if a score is NaN or infinite
    */
   public static double averagePrecision(double[] scores, boolean[] labels) {
     Integer[] order = descending(scores);
@@ -39,7 +41,11 @@ public final class BinaryMetrics {
     return ap;
   }
 
-  /** Area under the ROC curve (Mann-Whitney U with ties counted half); NaN if a class is empty. */
+  /**
+   * Area under the ROC curve (Mann-Whitney U with ties counted half); NaN if a class is empty.
+   *
+   * @throws IllegalArgumentException if a score is NaN or infinite
+   */
   public static double rocAuc(double[] scores, boolean[] labels) {
     Integer[] order = descending(scores);
     int positives = count(labels);
@@ -136,7 +142,17 @@ public final class BinaryMetrics {
     return best;
   }
 
+  /**
+   * Indexes by descending score. A NaN score is refused: it equals nothing, not even itself, so the
+   * tie-group loops above would never consume it and never end; an infinite score is refused with
+   * it, as no scorer or margin should produce one.
+   */
   private static Integer[] descending(double[] scores) {
+    for (int i = 0; i < scores.length; i++) {
+      if (!Double.isFinite(scores[i])) {
+        throw new IllegalArgumentException("score " + i + " is not finite: " + scores[i]);
+      }
+    }
     Integer[] order = new Integer[scores.length];
     for (int i = 0; i < order.length; i++) {
       order[i] = i;

@@ -260,55 +260,90 @@ class BatchScorerTest {
   }
 
   @Test
-  void shouldHoldEveryTextOfABatchTheScorerFailedOnAndGoOn() throws Exception {
-    ContentScorer failing =
-        new ContentScorer() {
-          private int calls;
-
-          @Override
-          public List<ContentScores> scoreBatch(List<String> texts) {
-            if (calls++ == 0) {
-              throw new IllegalStateException("ONNX Runtime ran out of memory");
-            }
-            return ngram.scoreBatch(texts);
-          }
-
-          @Override
-          public Map<String, String> versions() {
-            return Map.of("flaky", "1");
-          }
-        };
+  void shouldScoreAloneEveryTextOfABatchTheScorerFailedOnAndHoldOnlyTheOneThatFailsAlone()
+      throws Exception {
+    // One text the scorer cannot handle used to cost every text of its batch (up to 4,096) its
+    // scores: now each is scored alone, and only the one that fails alone is held without scores.
+    ContentScorer poisoned =
+        scorer(
+            texts -> {
+              if (texts.stream().anyMatch(t -> t.contains("POISON"))) {
+                throw new IllegalStateException("ONNX Runtime ran out of memory");
+              }
+              return ngram.scoreBatch(texts);
+            });
     String input =
-        "{\"id\": 1, \"text\": \"hello there\"}\n{\"id\": 2, \"text\": \"good morning\"}\n"
+        "{\"id\": 1, \"text\": \"hello there\"}\n{\"id\": 2, \"text\": \"POISON pill\"}\n"
             + "{\"id\": 3, \"text\": \"see you tomorrow at the library\"}\n";
+    ByteArrayOutputStream said = new ByteArrayOutputStream();
     BatchScorer batch =
         new BatchScorer(
-            failing,
+            poisoned,
             PolicyLoader.loadDefault(),
             bias,
             bias.versions(),
             TextScreening.defaults(),
             null,
-            2,
-            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            3,
+            new PrintStream(said, true, StandardCharsets.UTF_8));
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
 
     BatchScorer.Summary summary =
         batch.score(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)), bytes);
 
     List<JsonNode> out = rows(bytes);
-    assertThat(out)
-        .extracting(n -> n.get("decision").asText())
-        .containsExactly("REVIEW", "REVIEW", "RELEASE");
-    assertThat(codes(out.get(0))).containsExactly("scorer.error");
-    assertThat(out.get(0).get("reasons").get(0).get("message").asText())
+    assertThat(out).extracting(n -> n.get("id").asInt()).containsExactly(1, 2, 3);
+    assertThat(out.get(0).get("unsafe").isNull()).as("scored alone").isFalse();
+    assertThat(out.get(2).get("unsafe").isNull()).as("scored alone").isFalse();
+    assertThat(out.get(0).get("decision").asText()).isEqualTo("RELEASE");
+    assertThat(out.get(2).get("decision").asText()).isEqualTo("RELEASE");
+    assertThat(out.get(1).get("unsafe").isNull()).isTrue();
+    assertThat(out.get(1).get("decision").asText()).isEqualTo("REVIEW");
+    assertThat(codes(out.get(1))).containsExactly("scorer.error");
+    assertThat(out.get(1).get("reasons").get(0).get("message").asText())
         .contains("ran out of memory");
-    assertThat(out.get(0).get("unsafe").isNull()).isTrue();
     assertThat(summary.lines()).isEqualTo(3);
-    assertThat(summary.scored()).as("a line the scorer failed on was not scored").isEqualTo(1);
-    assertThat(summary.scorerFailures()).isEqualTo(2);
+    assertThat(summary.scored()).isEqualTo(2);
+    assertThat(summary.scorerFailures()).isEqualTo(1);
     assertThat(summary.errors()).isZero();
-    assertThat(summary.decisions()).containsEntry("REVIEW", 2L).containsEntry("RELEASE", 1L);
+    assertThat(summary.decisions()).containsEntry("REVIEW", 1L).containsEntry("RELEASE", 2L);
+    assertThat(said.toString(StandardCharsets.UTF_8))
+        .contains("the scorer failed on lines 1..3")
+        .contains("line 2: the scorer failed on its text alone");
+  }
+
+  @Test
+  void shouldNotCountAnEmptyTextAsScored() throws Exception {
+    // An empty text is judged by screening alone (text.empty) and never reaches the scorer.
+    List<String> given = new ArrayList<>();
+    ContentScorer recording =
+        scorer(
+            texts -> {
+              given.addAll(texts);
+              return ngram.scoreBatch(texts);
+            });
+    String input =
+        "{\"id\": 1, \"text\": \"   \"}\n{\"id\": 2, \"text\": \"see you tomorrow at the library\"}\n";
+    BatchScorer batch =
+        new BatchScorer(
+            recording,
+            PolicyLoader.loadDefault(),
+            bias,
+            bias.versions(),
+            TextScreening.defaults(),
+            null,
+            8,
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+
+    BatchScorer.Summary summary =
+        batch.score(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)), bytes);
+
+    assertThat(given).containsExactly("see you tomorrow at the library");
+    assertThat(codes(rows(bytes).get(0))).containsExactly("text.empty");
+    assertThat(summary.scored()).isEqualTo(1);
+    assertThat(summary.emptyTexts()).isEqualTo(1);
+    assertThat(summary.lines()).isEqualTo(2);
   }
 
   @Test

@@ -2,7 +2,10 @@ package io.genguard.moderation.evaluation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.data.Offset.offset;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class BinaryMetricsTest {
@@ -33,5 +36,26 @@ class BinaryMetricsTest {
     assertThat(confusion).isEqualTo(new BinaryMetrics.Confusion(1, 1, 1, 1));
     assertThat(confusion.f1()).isCloseTo(0.5, offset(1e-9));
     assertThat(confusion.falsePositiveRate()).isCloseTo(0.5, offset(1e-9));
+  }
+
+  @Test
+  void shouldRefuseANonFiniteScoreInsteadOfLoopingForever() {
+    // A NaN equals nothing, so the tie-group loop never consumed it: a diverged trainer's
+    // out-of-fold margins hung the train command instead of failing it.
+    boolean[] twoLabels = {true, false};
+    for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY}) {
+      double[] withBad = {bad, 0.5};
+      assertTimeoutPreemptively(
+          Duration.ofSeconds(1),
+          () ->
+              assertThrows(
+                  IllegalArgumentException.class,
+                  () -> BinaryMetrics.averagePrecision(withBad, twoLabels)));
+      assertTimeoutPreemptively(
+          Duration.ofSeconds(1),
+          () ->
+              assertThrows(
+                  IllegalArgumentException.class, () -> BinaryMetrics.rocAuc(withBad, twoLabels)));
+    }
   }
 }

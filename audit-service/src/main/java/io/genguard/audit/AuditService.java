@@ -96,7 +96,7 @@ public final class AuditService implements AutoCloseable {
   public static final String QUERIES_TIMED_OUT_METRIC = "genguard_audit_queries_timed_out";
 
   /**
-   * Counter of searches, stories and totals refused (429) because their tenant already ran {@link
+   * Counter of searches and totals refused (429) because their tenant already ran {@link
    * AuditConfig#TENANT_MAX_CONCURRENT_QUERIES} (Prometheus adds {@code _total}).
    */
   public static final String QUERIES_REFUSED_FOR_TENANT_METRIC =
@@ -228,7 +228,7 @@ public final class AuditService implements AutoCloseable {
       opened.push(database);
       if (config.tenantMaxConcurrentQueries() >= config.poolSize() && config.poolSize() > 1) {
         LOG.warn(
-            "{}={} is not below {}={}: one tenant's slow searches, stories or totals can hold every"
+            "{}={} is not below {}={}: one tenant's slow searches or totals can hold every"
                 + " connection the API has",
             AuditConfig.TENANT_MAX_CONCURRENT_QUERIES,
             config.tenantMaxConcurrentQueries(),
@@ -675,7 +675,7 @@ public final class AuditService implements AutoCloseable {
     FunctionCounter.builder(
             QUERIES_REFUSED_FOR_TENANT_METRIC, api, AuditApi::queriesRefusedForTenant)
         .description(
-            "Searches, request stories and totals refused (429) because their tenant already ran"
+            "Searches and totals refused (429) because their tenant already ran"
                 + " GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES of them")
         .register(registry);
     if (anchors != null) {

@@ -176,10 +176,11 @@ public final class AuditApi implements AutoCloseable {
   private final TenantSlots tenantExports;
 
   /**
-   * Searches, stories and totals running now per tenant (global callers together): at most {@link
+   * Searches and totals running now per tenant (global callers together): at most {@link
    * Limits#tenantMaxConcurrentQueries} each, so that one tenant's slow reads (each may hold a
    * database connection up to the read timeout) do not take the pool every tenant's calls, the
-   * token checks and the background tasks share.
+   * token checks and the background tasks share. A request's story is not counted: submitters poll
+   * it after each submission, it reads one request by its id, and the read timeout bounds it.
    */
   private final TenantSlots tenantQueries;
 
@@ -249,8 +250,8 @@ public final class AuditApi implements AutoCloseable {
    * @param maxBodyBytes largest request body
    * @param maxExportRows most rows one export returns
    * @param maxConcurrentExports exports that may run at once; another is answered 429
-   * @param tenantMaxConcurrentQueries searches, stories and totals one tenant (global tokens
-   *     together) may have running at once; another is answered 429
+   * @param tenantMaxConcurrentQueries searches and totals one tenant (global tokens together) may
+   *     have running at once; another is answered 429 (a request's story is not counted)
    */
   public record Limits(
       long maxBodyBytes,
@@ -349,7 +350,7 @@ public final class AuditApi implements AutoCloseable {
     route(
         HandlerType.GET,
         "/api/v1/requests/{requestId}",
-        ctx -> tenantRead(ctx, () -> story(ctx)),
+        this::story,
         Role.SUBMITTER,
         Role.REVIEWER,
         Role.COMPLIANCE);
@@ -1260,8 +1261,8 @@ public final class AuditApi implements AutoCloseable {
   }
 
   /**
-   * Runs a search, a story or the totals in one of the caller's tenant's {@link #tenantQueries}
-   * slots; when the tenant already runs its share, answers 429 with Retry-After instead.
+   * Runs a search or the totals in one of the caller's tenant's {@link #tenantQueries} slots; when
+   * the tenant already runs its share, answers 429 with Retry-After instead.
    */
   private void tenantRead(Context ctx, Read read) throws Exception {
     Caller caller = caller(ctx);
@@ -1275,7 +1276,7 @@ public final class AuditApi implements AutoCloseable {
                   ? "Global tokens already run "
                   : "Tenant '" + caller.tenantId() + "' already runs ")
               + tenantQueries.share()
-              + " searches, stories or totals at once, as many as one tenant may"
+              + " searches or totals at once, as many as one tenant may"
               + " (GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES); try again when one has finished");
       return;
     }
@@ -1286,7 +1287,7 @@ public final class AuditApi implements AutoCloseable {
     }
   }
 
-  /** Searches, stories and totals refused (429) because their tenant already ran its share. */
+  /** Searches and totals refused (429) because their tenant already ran its share. */
   public long queriesRefusedForTenant() {
     return queriesRefusedForTenant.get();
   }

@@ -4,6 +4,7 @@ import static io.genguard.audit.fixtures.RunningAuditService.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.genguard.audit.AuditConfig;
 import io.genguard.audit.AuditService;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.RunningAuditService;
@@ -23,6 +24,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -36,8 +38,9 @@ import org.junit.jupiter.api.Test;
  * connection of the test holds PostgreSQL's strongest lock on {@code moderation_verdict}, which all
  * three read, so their statements wait on the database as a costly one would run. Each such
  * statement is cancelled after {@code GENGUARD_AUDIT_QUERY_TIMEOUT_MS} (503, counted), and a tenant
- * runs at most {@code GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES} of them at once (429 with
- * Retry-After, counted) while another tenant's still runs.
+ * runs at most {@code GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES} searches and totals at once
+ * (429 with Retry-After, counted) while another tenant's still run; its stories, which submitters
+ * poll, are not counted.
  */
 class TenantReadLimitsITCase {
   /** The read timeout of the service whose reads time out. */
@@ -53,6 +56,9 @@ class TenantReadLimitsITCase {
   private static final String SUMMARY = "/api/v1/summary";
   private static final String STORY = "/api/v1/requests/acme-0";
   private static final String EXPORT = "/api/v1/outputs/export?format=json";
+
+  /** Stories of one tenant read at once, more than its share of searches and totals. */
+  private static final int STORIES = 3;
 
   private static RunningAuditService quick;
   private static RunningAuditService patient;
@@ -71,7 +77,11 @@ class TenantReadLimitsITCase {
         RunningAuditService.start(
             "tenant_reads_patient_it",
             Clock.systemUTC(),
-            config -> config.withQueryLimits(PATIENT_TIMEOUT_MS, TENANT_SHARE));
+            // Connections enough for every read the test has wait on the lock at once.
+            config ->
+                AuditConfig.fromEnvironment(
+                    Map.of(AuditConfig.POOL_SIZE, "8"),
+                    config.withQueryLimits(PATIENT_TIMEOUT_MS, TENANT_SHARE)));
     for (RunningAuditService audit : List.of(quick, patient)) {
       List<IncomingEvent> events = new ArrayList<>();
       Instant at = Instant.parse("2026-01-01T00:00:00Z");
@@ -145,37 +155,52 @@ class TenantReadLimitsITCase {
   }
 
   @Test
-  void shouldRefuseATenantsReadsBeyondItsShareWith429WhileAnotherTenantsRun() throws Exception {
+  void shouldRefuseATenantsSearchesBeyondItsShareWith429ButNotItsStoriesOrAnotherTenants()
+      throws Exception {
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     patient.service().bindMetrics(metrics);
     String acme = patient.token(Role.COMPLIANCE, "acme", "carl");
     String globex = patient.token(Role.COMPLIANCE, "globex", "gina");
     List<CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
+    List<CompletableFuture<HttpResponse<String>>> stories = new ArrayList<>();
     try (Connection lock = lockVerdicts(patient)) {
       // acme's share of reads, each waiting on the database.
       waiting.add(inBackground(SEARCH, acme));
       waiting.add(inBackground(SUMMARY, acme));
       awaitWaitingOnTheLock(lock, TENANT_SHARE);
 
-      // Any further read of acme's is refused at once, without a connection: search, story and
-      // totals share the one limit.
-      for (String path : List.of(SEARCH, STORY, SUMMARY)) {
+      // Any further search or totals of acme's is refused at once, without a connection: they
+      // share the one limit.
+      for (String path : List.of(SEARCH, SUMMARY)) {
         HttpResponse<String> refused =
             patient.send(patient.request(path, acme).timeout(Duration.ofSeconds(10)));
         assertThat(refused.statusCode()).as(path + ": " + refused.body()).isEqualTo(429);
         assertThat(refused.headers().firstValue("Retry-After")).hasValue("2");
         assertThat(json(refused).path("error").asText())
-            .contains("Tenant 'acme' already runs 2 searches, stories or totals at once")
+            .contains("Tenant 'acme' already runs 2 searches or totals at once")
             .contains("GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES");
       }
       assertThat(
               metrics.get(AuditService.QUERIES_REFUSED_FOR_TENANT_METRIC).functionCounter().count())
-          .isEqualTo(3.0);
+          .isEqualTo(2.0);
+
+      // acme's stories are not counted (its submitters poll them after each submission): three
+      // at once reach the database while its searches take its share (and wait on the lock too).
+      for (int i = 0; i < STORIES; i++) {
+        stories.add(inBackground(STORY, acme));
+      }
+      awaitWaitingOnTheLock(lock, TENANT_SHARE + STORIES);
 
       // Another tenant's read is not refused: it reaches the database (and waits on the lock too).
       waiting.add(inBackground(SEARCH, globex));
-      awaitWaitingOnTheLock(lock, TENANT_SHARE + 1);
+      awaitWaitingOnTheLock(lock, TENANT_SHARE + STORIES + 1);
       assertThat(waiting).noneMatch(CompletableFuture::isDone);
+      assertThat(stories).noneMatch(CompletableFuture::isDone);
+    }
+    for (CompletableFuture<HttpResponse<String>> answer : stories) {
+      HttpResponse<String> story = answer.get();
+      assertThat(story.statusCode()).as(story.body()).isEqualTo(200);
+      assertThat(json(story).path("requestId").asText()).isEqualTo("acme-0");
     }
     // The lock gone, every read that waited is answered, and acme's slots are free again.
     for (CompletableFuture<HttpResponse<String>> answer : waiting) {

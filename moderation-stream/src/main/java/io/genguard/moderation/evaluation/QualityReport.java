@@ -794,9 +794,14 @@ public final class QualityReport {
     return max;
   }
 
-  /** Score over the REVIEW threshold; a threshold of 0 holds everything (infinite). */
+  /**
+   * Score over the REVIEW threshold; a threshold of 0 holds everything: the largest finite value,
+   * at or above every ratio ({@link BinaryMetrics} refuses an infinite score).
+   */
   private static double overThreshold(double score, Thresholds thresholds) {
-    return thresholds.review() == 0 ? Double.POSITIVE_INFINITY : score / thresholds.review();
+    return thresholds.review() == 0
+        ? Double.MAX_VALUE
+        : Math.min(score / thresholds.review(), Double.MAX_VALUE);
   }
 
   private GroupStatementsResult groupStatements(

@@ -167,11 +167,19 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     Header unreadable = record.headers().lastHeader(UnreadableBatchClients.UNREADABLE_HEADER);
     if (unreadable != null) {
       // Copied without Kafka's check from a batch that failed it: never decided on.
-      deadLetter(
-          source,
-          record,
+      CorruptRecordException damage =
           new CorruptRecordException(
-              new String(unreadable.value(), java.nio.charset.StandardCharsets.UTF_8)));
+              new String(unreadable.value(), java.nio.charset.StandardCharsets.UTF_8));
+      if (topic.equals(Topics.AUDIT_ERASURES.name())) {
+        // Dropping an erasure notice would let the request's output be released: one that decodes
+        // is applied as well (erasing is the safe direction, even for a damaged notice), and one
+        // that does not fails the thread, so that nothing behind it on the partition is released.
+        ErasureNotice notice = damagedErasure(record, damage);
+        deadLetter(source, record, damage);
+        onErasure(notice);
+        return;
+      }
+      deadLetter(source, record, damage);
       return;
     }
     try {
@@ -196,6 +204,27 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       }
     } catch (EventDecodingException e) {
       deadLetter(source, record, e);
+    }
+  }
+
+  /**
+   * The erasure notice of a record copied from a damaged batch of audit.erasures, or a thrown
+   * {@code damage} where it does not decode: the thread fails on it, as on a batch that cannot be
+   * copied.
+   */
+  private static ErasureNotice damagedErasure(
+      Record<byte[], byte[]> record, CorruptRecordException damage) {
+    try {
+      ErasureNotice notice = Topics.AUDIT_ERASURES.codec().decode(record.value());
+      requireBoundedId("request id", notice.getRequestId());
+      return notice;
+    } catch (EventDecodingException e) {
+      damage.addSuppressed(e);
+      throw new CorruptRecordException(
+          "An erasure notice copied from a damaged batch does not decode, so the gate cannot"
+              + " apply it and stops here rather than skip it: "
+              + damage.getMessage(),
+          damage);
     }
   }
 

@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * <p>Where a poll fails so, the consumer reads that one batch again without the check (a consumer
  * of no group, {@link UnreadableBatches#readerProperties}) and returns its records, marked with
  * {@link #UNREADABLE_HEADER} (the reason), in place of the poll's; its position moves past the
- * batch. The gate's processor dead-letters a marked record, never decides on it, and Kafka Streams
+ * batch. The gate's processor dead-letters a marked record, never decides on it (an erasure notice
+ * that decodes is applied as well, and one that does not fails the thread), and Kafka Streams
  * commits the offset past it in the same exactly-once transaction as the dead letter: nothing is
  * skipped without its dead letter, nothing is released because of the damage, and a transaction
  * that aborts reads the batch again. Where the batch cannot be read even without the check (it does

@@ -379,11 +379,12 @@ public final class PolicyEngine {
                   + (watermarkReason == null ? "" : ": " + watermarkReason)
                   + "; the output's origin is unverified, and this policy requires the watermark"));
     } else if (provenance.getWatermark() == WatermarkStatus.TOO_SHORT
-        && findings.watermarkRepetitive()) {
+        && findings.watermarkRepetitive()
+        && rule.watermarkNotDetected() != Decision.RELEASE) {
       // Too few distinct word pairs, but not short: watermarkTooShort: RELEASE is meant for short
       // replies, and would release an unwatermarked text of any length that repeats a few words.
       // Where the watermark is required such a text is held at least as the default holds a short
-      // one (REVIEW).
+      // one (REVIEW); a policy that does not require it keeps watermarkTooShort and its reason.
       Decision decision =
           stricter(
               rule.watermarkTooShort(),

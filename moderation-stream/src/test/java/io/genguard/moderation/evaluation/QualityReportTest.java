@@ -8,6 +8,7 @@ import io.genguard.moderation.evaluation.QualityReport.Measurement;
 import io.genguard.moderation.policy.Policy;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
+import io.genguard.moderation.policy.Thresholds;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.KeywordBaselineScorer;
@@ -77,6 +78,62 @@ class QualityReportTest {
             "self_harm",
             "illicit");
     assertThat(heads.get("self_harm").auprc()).isEqualTo(1.0);
+  }
+
+  @Test
+  void shouldRankAPolicyWithAReviewThresholdOfZeroWithoutAnInfiniteScore() {
+    Policy defaults = PolicyLoader.loadDefault().defaultPolicy();
+    Map<Category, Thresholds> categories = new EnumMap<>(defaults.categories());
+    // Self-harm held at any score (QualityReport --policy FILE with "review: 0").
+    categories.put(Category.SELF_HARM, new Thresholds(0, 0.5));
+    Policy policy =
+        new Policy(
+            defaults.policyId(),
+            defaults.version(),
+            categories,
+            defaults.unsafe(),
+            defaults.targetedBias(),
+            defaults.provenance(),
+            defaults.failures(),
+            defaults.screening(),
+            defaults.threats(),
+            defaults.sexualizedMinors(),
+            defaults.framedPrejudice(),
+            defaults.selfHarm());
+    double hate = policy.categories().get(Category.HATE).review();
+    // The zero threshold holds every text, whatever it scores: each ranks at the largest score,
+    // above any score over a threshold, and finite.
+    double held = QualityReport.decisionScore(policy, scores(0.0, Category.HATE, 0.0));
+    assertThat(held).isFinite().isEqualTo(Double.MAX_VALUE);
+    assertThat(QualityReport.decisionScore(policy, scores(1.0, Category.HATE, 1.0)))
+        .isEqualTo(held);
+    assertThat(QualityReport.decisionScore(defaults, scores(1.0, Category.HATE, 1.0)))
+        .isLessThan(held)
+        .isGreaterThan(1 / hate - 1e-9);
+    List<LabelledText> test = new ArrayList<>();
+    List<ContentScores> scores = new ArrayList<>();
+    List<Boolean> flagged = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      boolean unsafe = i % 2 == 0;
+      test.add(
+          unsafe
+              ? LabelledText.unsafe(
+                  "test",
+                  null,
+                  "u" + i,
+                  EnumSet.of(Category.SELF_HARM),
+                  EnumSet.noneOf(Category.class))
+              : LabelledText.benign("test", null, "b" + i));
+      scores.add(unsafe ? scores(0.0, Category.SELF_HARM, 0.9) : scores(0.0, Category.HATE, 0.1));
+      flagged.add(true);
+    }
+
+    // Measured, not refused: all tied, so the AUPRC is the share of unsafe texts.
+    HeadResult overall =
+        QualityReport.testHeads(policy, test, scores, QualityReport.toArray(flagged))
+            .get(QualityReport.OVERALL);
+    assertThat(overall.positives()).isEqualTo(10);
+    assertThat(overall.auprc()).isCloseTo(0.5, offset(0.01));
   }
 
   @Test

@@ -343,6 +343,62 @@ class ReleaseGateTopologyTest {
     assertThat(quarantined.isEmpty()).isTrue();
   }
 
+  @Test
+  void shouldApplyAnErasureNoticeCopiedFromADamagedBatchAsWellAsDeadLetterIt() {
+    // The notice comes before its request's output: dropping it would release the erased output.
+    ErasureNotice notice =
+        ErasureNotice.newBuilder()
+            .setEventId("erasure-e12")
+            .setRequestId("e12")
+            .setTenantId("acme")
+            .setErasureSeq(42L)
+            .setErasedAt(clock.instant())
+            .setCause(ErasureCause.ERASURE)
+            .build();
+    erasures.pipeInput(
+        new org.apache.kafka.streams.test.TestRecord<>(
+            "e12", Topics.AUDIT_ERASURES.codec().encode(notice), damagedBatchHeaders()));
+    GenerationOutput output = output("e12", "A calm sentence, generated before the erasure.");
+    send(output);
+    send(verdict(output, Decision.RELEASE));
+
+    assertThat(released.isEmpty()).as("an erased request's output is never released").isTrue();
+    assertThat(decode(quarantined))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getBasis)
+        .isEqualTo(GateBasis.ERASURE);
+    DeadLetter deadLetter =
+        Topics.AUDIT_ERASURES_DLQ
+            .codec()
+            .decode(outputTopic(Topics.AUDIT_ERASURES_DLQ.name()).readValue());
+    assertThat(deadLetter.getErrorClass())
+        .isEqualTo(org.apache.kafka.common.errors.CorruptRecordException.class.getName());
+  }
+
+  @Test
+  void shouldFailOnAnErasureNoticeCopiedFromADamagedBatchThatDoesNotDecodeRatherThanSkipIt() {
+    assertThatThrownBy(
+            () ->
+                erasures.pipeInput(
+                    new org.apache.kafka.streams.test.TestRecord<>(
+                        "e13",
+                        "a damaged erasure".getBytes(StandardCharsets.UTF_8),
+                        damagedBatchHeaders())))
+        .hasStackTraceContaining("does not decode");
+    assertThat(outputTopic(Topics.AUDIT_ERASURES_DLQ.name()).isEmpty())
+        .as("not dead-lettered: the offset does not move past it")
+        .isTrue();
+  }
+
+  private static org.apache.kafka.common.header.internals.RecordHeaders damagedBatchHeaders() {
+    org.apache.kafka.common.header.internals.RecordHeaders headers =
+        new org.apache.kafka.common.header.internals.RecordHeaders();
+    headers.add(
+        UnreadableBatchClients.UNREADABLE_HEADER,
+        "the batch fails its CRC check".getBytes(StandardCharsets.UTF_8));
+    return headers;
+  }
+
   /** Kafka's default max.request.size, less room for the record overhead. */
   private static final int MAX_RECORD_BYTES = 1024 * 1024 - 1024;
 

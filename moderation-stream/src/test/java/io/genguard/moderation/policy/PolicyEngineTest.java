@@ -246,7 +246,11 @@ class PolicyEngineTest {
                   + "      watermarkNotDetected: BLOCK\n"
                   + "      watermarkTooShort: RELEASE\n"
                   + "  echo-held:\n"
-                  + "    provenance: {manifestAbsent: REVIEW, manifestEchoed: REVIEW}\n",
+                  + "    provenance: {manifestAbsent: REVIEW, manifestEchoed: REVIEW}\n"
+                  + "  unrequired-short-held:\n"
+                  + "    provenance:\n"
+                  + "      watermarkNotDetected: RELEASE\n"
+                  + "      watermarkTooShort: REVIEW\n",
               "provenance-rules.yaml"));
 
   /** A TOO_SHORT finding with a valid manifest, naming {@code backend}, repetitive or not. */
@@ -320,6 +324,19 @@ class PolicyEngineTest {
                     "policy.yaml"))
             .decide(tooShort("strict", true));
     assertThat(blocked.decision()).isEqualTo(Decision.BLOCK);
+  }
+
+  @Test
+  void shouldKeepTheTooShortReasonForARepetitiveTextWhereThePolicyDoesNotRequireTheWatermark() {
+    // watermarkNotDetected: RELEASE with watermarkTooShort: REVIEW: the repetitive reason says
+    // "this policy requires the watermark", and would change the reason of what such a policy
+    // decided before (audit replay: DIFFERS).
+    PolicyVerdict verdict = PROVENANCE_RULES.decide(tooShort("unrequired-short-held", true));
+
+    assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
+    assertThat(verdict.reasons())
+        .extracting(VerdictReason::code)
+        .containsExactly(ReasonCodes.WATERMARK_TOO_SHORT);
   }
 
   /** Findings with the given manifest status, of an output that names {@code backend}. */

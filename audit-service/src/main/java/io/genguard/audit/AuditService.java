@@ -95,6 +95,9 @@ public final class AuditService implements AutoCloseable {
    */
   public static final String QUERIES_TIMED_OUT_METRIC = "genguard_audit_queries_timed_out";
 
+  /** Exports that failed after their first rows went out with 200, and whose connection was cut. */
+  public static final String EXPORTS_CUT_SHORT_METRIC = "genguard_audit_exports_cut_short";
+
   /**
    * Counter of searches and totals refused (429) because their tenant already ran {@link
    * AuditConfig#TENANT_MAX_CONCURRENT_QUERIES} (Prometheus adds {@code _total}).
@@ -670,7 +673,13 @@ public final class AuditService implements AutoCloseable {
     FunctionCounter.builder(QUERIES_TIMED_OUT_METRIC, api, AuditApi::queriesTimedOut)
         .description(
             "Searches (an export's pages too), request stories and totals that PostgreSQL cancelled"
-                + " after GENGUARD_AUDIT_QUERY_TIMEOUT_MS; each was answered 503")
+                + " after GENGUARD_AUDIT_QUERY_TIMEOUT_MS; each was answered 503 (an export page after"
+                + " the first rows went out: its connection was cut)")
+        .register(registry);
+    FunctionCounter.builder(EXPORTS_CUT_SHORT_METRIC, api, AuditApi::exportsCutShort)
+        .description(
+            "Exports that failed after their first rows went out with 200 (a later page timed out"
+                + " or failed); the connection was cut so that the client sees a broken download")
         .register(registry);
     FunctionCounter.builder(
             QUERIES_REFUSED_FOR_TENANT_METRIC, api, AuditApi::queriesRefusedForTenant)

@@ -190,6 +190,9 @@ public final class AuditApi implements AutoCloseable {
   /** Reads PostgreSQL cancelled after the read timeout ({@link QueryTimedOutException}). */
   private final AtomicLong queriesTimedOut = new AtomicLong();
 
+  /** Exports that failed after their head went out with 200, and were cut (see {@link #export}). */
+  private final AtomicLong exportsCutShort = new AtomicLong();
+
   /**
    * Explanations shown per tenant: each one is recorded in the chain (what was shown to whom), so a
    * tenant's reviewers looping on an explained request take their own budget, not the chain lock
@@ -1246,8 +1249,21 @@ public final class AuditApi implements AutoCloseable {
           format.equals("csv")
               ? OutputExport.csv(ctx.outputStream())
               : OutputExport.json(ctx.outputStream(), mapper, query);
-      long rows = services.search().export(filter, max, writing);
-      writing.finish(rows, rows >= max);
+      try {
+        long rows = services.search().export(filter, max, writing);
+        writing.finish(rows, rows >= max);
+      } catch (Exception e) {
+        // A page after the first failed (its query timed out, the database went away) once rows
+        // had gone out with 200: the 503 cannot be sent, and a CSV ended normally would look whole.
+        // (An IOException is the client gone away: not counted.)
+        if (ctx.res().isCommitted() && !(e instanceof IOException)) {
+          exportsCutShort.incrementAndGet();
+          if (e instanceof QueryTimedOutException) {
+            queriesTimedOut.incrementAndGet();
+          }
+        }
+        cutOrThrow(ctx, e);
+      }
     } finally {
       exports.release();
       tenantExports.giveBack(caller);
@@ -1295,6 +1311,11 @@ public final class AuditApi implements AutoCloseable {
   /** Searches, stories, totals and export pages PostgreSQL cancelled after the read timeout. */
   public long queriesTimedOut() {
     return queriesTimedOut.get();
+  }
+
+  /** Exports that failed after their first rows went out with 200; their connection was cut. */
+  public long exportsCutShort() {
+    return exportsCutShort.get();
   }
 
   /**
@@ -1492,22 +1513,31 @@ public final class AuditApi implements AutoCloseable {
       writing.write(out);
       out.flush();
     } catch (Exception e) {
-      if (!ctx.res().isCommitted()) {
-        ctx.res().resetBuffer();
-        throw e;
-      }
-      if (e instanceof IOException) {
-        // The client went away (or stopped reading until the write timed out).
-        LOG.debug("{} {}: the client stopped reading: {}", ctx.method(), ctx.path(), e.toString());
-      } else {
-        LOG.warn(
-            "{} {} failed after its answer began; cutting the connection",
-            ctx.method(),
-            ctx.path(),
-            e);
-      }
-      org.eclipse.jetty.server.Request.getBaseRequest(ctx.req()).getHttpChannel().abort(e);
+      cutOrThrow(ctx, e);
     }
+  }
+
+  /**
+   * What a streamed answer does when it fails: before anything was sent, rethrows (the error is
+   * answered as usual, nothing of the cut answer with it); once the head went out, cuts the
+   * connection (no terminating chunk), so that the client sees a broken transfer.
+   */
+  private static void cutOrThrow(Context ctx, Exception e) throws Exception {
+    if (!ctx.res().isCommitted()) {
+      ctx.res().resetBuffer();
+      throw e;
+    }
+    if (e instanceof IOException) {
+      // The client went away (or stopped reading until the write timed out).
+      LOG.debug("{} {}: the client stopped reading: {}", ctx.method(), ctx.path(), e.toString());
+    } else {
+      LOG.warn(
+          "{} {} failed after its answer began; cutting the connection",
+          ctx.method(),
+          ctx.path(),
+          e);
+    }
+    org.eclipse.jetty.server.Request.getBaseRequest(ctx.req()).getHttpChannel().abort(e);
   }
 
   private void biasMetrics(Context ctx) throws SQLException {

@@ -2,6 +2,7 @@ package io.genguard.audit.http;
 
 import static io.genguard.audit.fixtures.RunningAuditService.json;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.genguard.audit.AuditConfig;
@@ -13,6 +14,9 @@ import io.genguard.audit.security.Role;
 import io.genguard.events.v1.Decision;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -214,6 +218,58 @@ class TenantReadLimitsITCase {
     }
     assertThat(metrics.get(AuditService.QUERIES_TIMED_OUT_METRIC).functionCounter().count())
         .isZero();
+  }
+
+  /**
+   * An export whose second page times out after the first went out with 200 cannot be answered 503:
+   * its connection is cut without the terminating chunk, so that the client's read fails instead of
+   * ending a CSV that lacks rows. The first page is made larger than what the socket buffers hold,
+   * so that the service still writes it while the client does not read: the test takes the lock
+   * then, and the second page waits on it.
+   */
+  @Test
+  void shouldCutTheConnectionOfAnExportWhosePageAfterTheFirstTimesOut() throws Exception {
+    try (RunningAuditService audit =
+        RunningAuditService.start(
+            "export_cut_it",
+            Clock.systemUTC(),
+            config -> config.withQueryLimits(QUICK_TIMEOUT_MS, TENANT_SHARE))) {
+      List<IncomingEvent> events = new ArrayList<>();
+      Instant at = Instant.parse("2026-01-01T00:00:00Z");
+      String filler = "x".repeat(80_000);
+      // A full first page (the export reads 200 rows a page), of some 16 MB.
+      for (int n = 0; n < 200; n++) {
+        events.addAll(
+            AuditEvents.story(
+                AuditEvents.Scenario.of("bulk-" + n, "bulk", Decision.RELEASE, at.plusSeconds(n))
+                    .withText("Generated text " + n + " " + filler)));
+      }
+      audit.seed(events);
+      SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+      audit.service().bindMetrics(metrics);
+      String bulk = audit.token(Role.COMPLIANCE, "bulk", "bea");
+      String csv = "/api/v1/outputs/export?format=csv";
+      HttpClient client = HttpClient.newHttpClient();
+      HttpResponse<InputStream> answer =
+          client.send(
+              audit.request(csv, bulk).timeout(Duration.ofSeconds(60)).build(),
+              HttpResponse.BodyHandlers.ofInputStream());
+      // The head went out with the first page's first rows; the service now writes the rest of
+      // the page as the client reads it.
+      assertThat(answer.statusCode()).isEqualTo(200);
+      try (InputStream body = answer.body();
+          Connection lock = lockVerdicts(audit)) {
+        assertThatThrownBy(body::readAllBytes).isInstanceOf(IOException.class);
+      }
+      assertThat(metrics.get(AuditService.EXPORTS_CUT_SHORT_METRIC).functionCounter().count())
+          .isEqualTo(1.0);
+      assertThat(metrics.get(AuditService.QUERIES_TIMED_OUT_METRIC).functionCounter().count())
+          .isEqualTo(1.0);
+      // The lock gone, the same export is whole: its header and the 200 rows.
+      HttpResponse<String> whole = audit.get(csv, bulk);
+      assertThat(whole.statusCode()).isEqualTo(200);
+      assertThat(whole.body().split("\r\n")).hasSize(201);
+    }
   }
 
   /**

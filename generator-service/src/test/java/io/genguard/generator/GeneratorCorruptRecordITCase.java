@@ -24,19 +24,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,7 +85,7 @@ class GeneratorCorruptRecordITCase {
     String after = run + "-after";
     String marker = "damaged-" + run;
     // Each in a batch of its own, so that only the middle one is damaged.
-    try (KafkaProducer<byte[], byte[]> producer = producer(servers)) {
+    try (KafkaProducer<byte[], byte[]> producer = CorruptSegments.unbatchedProducer(servers)) {
       producer.send(request(before, "Good morning")).get();
       producer.send(request(damaged, "Prompt " + marker + " here")).get();
       producer.send(request(after, "Good evening")).get();
@@ -121,7 +118,7 @@ class GeneratorCorruptRecordITCase {
       Thread.sleep(8_000);
       committed.poll();
       assertThat(committed.outputs).doesNotContain(damaged, after);
-      assertThat(committedOffset(admin, "generator-corrupt-" + run))
+      assertThat(CorruptSegments.committedOffset(admin, "generator-corrupt-" + run, REQUESTS_0))
           .as("nothing is skipped while its dead letter cannot be written")
           .isEqualTo(1L);
 
@@ -150,7 +147,8 @@ class GeneratorCorruptRecordITCase {
           .as("the bytes as they are on disk now")
           .contains(changedMarker);
       assertThat(committed.outputs).doesNotContain(damaged);
-      assertThat(committedOffset(admin, "generator-corrupt-" + run)).isEqualTo(3L);
+      assertThat(CorruptSegments.committedOffset(admin, "generator-corrupt-" + run, REQUESTS_0))
+          .isEqualTo(3L);
       Counter counted =
           meters
               .find(GeneratorMetrics.REQUESTS)
@@ -161,25 +159,6 @@ class GeneratorCorruptRecordITCase {
       assertThat(counted.count()).isEqualTo(1.0);
       assertThat(generator.runningWorkers()).isEqualTo(1);
     }
-  }
-
-  private static long committedOffset(Map<String, Object> adminProperties, String group)
-      throws Exception {
-    try (Admin admin = Admin.create(adminProperties)) {
-      Map<TopicPartition, OffsetAndMetadata> offsets =
-          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-      OffsetAndMetadata offset = offsets.get(REQUESTS_0);
-      return offset == null ? -1 : offset.offset();
-    }
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer(String servers) {
-    Map<String, Object> properties = new HashMap<>();
-    properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    properties.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-    properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    return new KafkaProducer<>(properties);
   }
 
   private static ProducerRecord<byte[], byte[]> request(String requestId, String prompt) {

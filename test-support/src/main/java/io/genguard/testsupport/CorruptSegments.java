@@ -9,7 +9,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Damages a record batch on an embedded broker's disk, as a disk or broker fault would: one byte of
@@ -18,6 +25,35 @@ import org.apache.kafka.common.TopicPartition;
  */
 public final class CorruptSegments {
   private CorruptSegments() {}
+
+  /**
+   * A producer that sends each record without lingering: a send awaited before the next puts each
+   * record in a batch of its own, as {@link #damage} needs.
+   */
+  public static KafkaProducer<byte[], byte[]> unbatchedProducer(String servers) {
+    return new KafkaProducer<>(
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            servers,
+            ProducerConfig.LINGER_MS_CONFIG,
+            0,
+            ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+            ByteArraySerializer.class,
+            ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+            ByteArraySerializer.class));
+  }
+
+  /** The offset {@code group} committed on {@code partition}, or -1 where it committed none. */
+  public static long committedOffset(
+      Map<String, Object> adminProperties, String group, TopicPartition partition)
+      throws InterruptedException, ExecutionException {
+    try (Admin admin = Admin.create(adminProperties)) {
+      Map<TopicPartition, OffsetAndMetadata> offsets =
+          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+      OffsetAndMetadata offset = offsets.get(partition);
+      return offset == null ? -1 : offset.offset();
+    }
+  }
 
   /** The first log segment of {@code partition} on {@code broker}. */
   public static Path firstSegment(EmbeddedKafkaBroker broker, TopicPartition partition) {

@@ -25,19 +25,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.junit.jupiter.api.AfterEach;
@@ -87,7 +83,7 @@ class ReleaseGateCorruptRecordITCase {
             output(damaged, "Text " + marker + " here"),
             output(after, "Good evening"));
     // Each in a batch of its own, so that only the middle one is damaged; every verdict releases.
-    try (KafkaProducer<byte[], byte[]> producer = producer(servers)) {
+    try (KafkaProducer<byte[], byte[]> producer = CorruptSegments.unbatchedProducer(servers)) {
       for (GenerationOutput output : outputs) {
         producer
             .send(
@@ -152,7 +148,9 @@ class ReleaseGateCorruptRecordITCase {
       assertThat(new String(bytes(letter.getPayload()), StandardCharsets.ISO_8859_1))
           .as("the bytes as they are on disk now")
           .contains(changedMarker);
-      assertThat(committedOffset(admin)).isEqualTo(3L);
+      assertThat(
+              CorruptSegments.committedOffset(admin, ReleaseGateTopology.APPLICATION_ID, OUTPUTS_0))
+          .isEqualTo(3L);
       assertThat(clients.unreadableRecords()).isPositive();
     }
   }
@@ -161,27 +159,6 @@ class ReleaseGateCorruptRecordITCase {
     return GenerationOutput.newBuilder(Events.output(requestId, text))
         .setGeneratedAt(Instant.now())
         .build();
-  }
-
-  private static long committedOffset(Map<String, Object> adminProperties) throws Exception {
-    try (Admin admin = Admin.create(adminProperties)) {
-      Map<TopicPartition, OffsetAndMetadata> offsets =
-          admin
-              .listConsumerGroupOffsets(ReleaseGateTopology.APPLICATION_ID)
-              .partitionsToOffsetAndMetadata()
-              .get();
-      OffsetAndMetadata offset = offsets.get(OUTPUTS_0);
-      return offset == null ? -1 : offset.offset();
-    }
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer(String servers) {
-    Map<String, Object> properties = new HashMap<>();
-    properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    properties.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-    properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    return new KafkaProducer<>(properties);
   }
 
   private static byte[] bytes(ByteBuffer buffer) {

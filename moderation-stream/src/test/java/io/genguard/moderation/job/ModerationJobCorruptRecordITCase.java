@@ -34,18 +34,14 @@ import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -118,13 +114,16 @@ class ModerationJobCorruptRecordITCase {
             .withNames(group, "moderation-corrupt-tx-" + run)
             .withParallelism(1)
             .withCheckpointInterval(Duration.ofMillis(300));
-    try (KafkaProducer<byte[], byte[]> producer = producer(servers)) {
+    try (KafkaProducer<byte[], byte[]> producer = CorruptSegments.unbatchedProducer(servers)) {
       send(producer, Events.output(before, "Good morning"));
       job = start(config);
       await()
           .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofMillis(500))
-          .until(() -> verdicts(servers).contains(before) && committedOffset(admin, group) == 1);
+          .until(
+              () ->
+                  verdicts(servers).contains(before)
+                      && CorruptSegments.committedOffset(admin, group, OUTPUTS_0) == 1);
       job.cancel().get();
       job = null;
       // Each in a batch of its own, so that only the first one is damaged.
@@ -144,7 +143,7 @@ class ModerationJobCorruptRecordITCase {
     assertThat(deadLetters(servers))
         .as("the job cannot dead-letter a batch its consumer refuses")
         .isZero();
-    assertThat(committedOffset(admin, group))
+    assertThat(CorruptSegments.committedOffset(admin, group, OUTPUTS_0))
         .as("no committed offset past the damaged batch")
         .isEqualTo(1L);
     assertThat(job.getJobStatus().get().isGloballyTerminalState())
@@ -238,24 +237,5 @@ class ModerationJobCorruptRecordITCase {
       }
     }
     return records;
-  }
-
-  private static long committedOffset(Map<String, Object> adminProperties, String group)
-      throws Exception {
-    try (Admin admin = Admin.create(adminProperties)) {
-      Map<TopicPartition, OffsetAndMetadata> offsets =
-          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-      OffsetAndMetadata offset = offsets.get(OUTPUTS_0);
-      return offset == null ? -1 : offset.offset();
-    }
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer(String servers) {
-    Map<String, Object> properties = new HashMap<>();
-    properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    properties.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-    properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    return new KafkaProducer<>(properties);
   }
 }

@@ -32,6 +32,9 @@ public final class UnreadableBatches {
   private static final String SUFFIX =
       ". If needed, please seek past the record to continue consumption.";
 
+  /** How long {@link #readBatchWithoutChecks} waits between polls that read nothing. */
+  private static final Duration POLL_PAUSE = Duration.ofMillis(20);
+
   private UnreadableBatches() {}
 
   /**
@@ -51,6 +54,31 @@ public final class UnreadableBatches {
       }
     }
     return null;
+  }
+
+  /**
+   * The offset of the record batch that a failed poll ({@link #partitionOf}) names as failing its
+   * CRC check on {@code partition}; -1 where it names none. Kafka's consumer names the batch
+   * ("Record batch for partition &lt;partition&gt; at offset &lt;offset&gt; is invalid, cause:
+   * ..."), which may lie past the position: the batches between yield no record (transaction
+   * markers, aborted transactions), and the consumer's position stays before them.
+   */
+  public static long failedBatchOffset(KafkaException failure, TopicPartition partition) {
+    Throwable cause = failure.getCause();
+    String prefix = "Record batch for partition " + partition + " at offset ";
+    if (cause == null || cause.getMessage() == null || !cause.getMessage().startsWith(prefix)) {
+      return -1;
+    }
+    String rest = cause.getMessage().substring(prefix.length());
+    int end = rest.indexOf(" is invalid");
+    if (end <= 0) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(rest.substring(0, end));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   /**
@@ -83,7 +111,9 @@ public final class UnreadableBatches {
    * The records of the batch at {@code position} of {@code partition}, from the position on, read
    * by {@code reader} (made with {@link #readerProperties}) without the check, as they are now;
    * empty where it reads no record within {@code timeout} (a batch of a transaction marker, whose
-   * position moves without a record) or once {@code goOn} says no more.
+   * position moves without a record) or once {@code goOn} says no more. Past a batch that yields no
+   * record it may read the records of the batch behind it ({@link #readBatchWithoutChecks} does
+   * not).
    *
    * @throws KafkaException where the batch cannot be read even without the check (it does not
    *     parse)
@@ -113,4 +143,64 @@ public final class UnreadableBatches {
     }
     return copies;
   }
+
+  /**
+   * What {@code reader} (made with {@link #readerProperties}) reads without the check from the
+   * batch at {@code position} of {@code partition}, and nothing behind it: its records from the
+   * position on, and the offset it ends before. A batch that yields no record (a transaction
+   * marker, or one whose transaction the broker says was aborted) gives no record and the offset
+   * after it; one not read within {@code timeout}, or once {@code goOn} says no more, gives no
+   * record and the position.
+   *
+   * <p>Each poll is one round of the consumer's fetch loop ({@link Duration#ZERO}), which hands on
+   * at most the one batch a fetch of one byte returns: a longer poll goes on past a batch that
+   * yields no record and returns the records of the batch behind it, which are not the damaged
+   * one's.
+   *
+   * @throws KafkaException where the batch cannot be read even without the check (it does not
+   *     parse)
+   */
+  public static Copy readBatchWithoutChecks(
+      Consumer<byte[], byte[]> reader,
+      TopicPartition partition,
+      long position,
+      Duration timeout,
+      BooleanSupplier goOn) {
+    reader.assign(List.of(partition));
+    reader.seek(partition, position);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() - deadline < 0 && goOn.getAsBoolean()) {
+      List<ConsumerRecord<byte[], byte[]>> copies = new ArrayList<>();
+      for (ConsumerRecord<byte[], byte[]> record : reader.poll(Duration.ZERO).records(partition)) {
+        if (record.offset() >= position) {
+          copies.add(record);
+        }
+      }
+      if (!copies.isEmpty()) {
+        long first = copies.get(0).offset();
+        if (first > position) {
+          // Something before them yielded no record: only that is the batch at the position.
+          return new Copy(List.of(), first);
+        }
+        return new Copy(copies, copies.get(copies.size() - 1).offset() + 1);
+      }
+      long end = reader.position(partition);
+      if (end != position) {
+        return new Copy(List.of(), end);
+      }
+      try {
+        Thread.sleep(POLL_PAUSE.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return new Copy(List.of(), position);
+  }
+
+  /**
+   * What {@link #readBatchWithoutChecks} read: {@code records} of the batch, and the offset {@code
+   * end} that the batch ends before (the position where it read nothing).
+   */
+  public record Copy(List<ConsumerRecord<byte[], byte[]>> records, long end) {}
 }

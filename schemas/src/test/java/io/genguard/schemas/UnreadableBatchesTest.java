@@ -32,6 +32,30 @@ class UnreadableBatchesTest {
   }
 
   @Test
+  void shouldTakeTheOffsetOfTheFailedBatchFromTheConsumersCause() {
+    // As kafka-clients 4.2 says it (CompletedFetch.maybeEnsureValid, then fetchRecords).
+    KafkaException failure =
+        new KafkaException(
+            "Received exception when fetching the next record from gen.outputs-1. If needed,"
+                + " please seek past the record to continue consumption.",
+            new KafkaException(
+                "Record batch for partition gen.outputs-1 at offset 3 is invalid, cause: Record is"
+                    + " corrupt (stored crc = 1, computed crc = 2)"));
+
+    assertThat(UnreadableBatches.failedBatchOffset(failure, OUTPUTS_1)).isEqualTo(3L);
+    assertThat(UnreadableBatches.failedBatchOffset(failure, OUTPUTS_11)).isEqualTo(-1L);
+    assertThat(
+            UnreadableBatches.failedBatchOffset(
+                new KafkaException(
+                    "Received exception when fetching the next record from gen.outputs-1.",
+                    new KafkaException("Record batch for partition gen.outputs-1 at offset x")),
+                OUTPUTS_1))
+        .isEqualTo(-1L);
+    assertThat(UnreadableBatches.failedBatchOffset(new KafkaException("no cause"), OUTPUTS_1))
+        .isEqualTo(-1L);
+  }
+
+  @Test
   void shouldReadWithoutTheCheckOutsideAnyGroupKeepingOnlyTheClientsOwnAndSecuritySettings() {
     Map<String, Object> reader =
         UnreadableBatches.readerProperties(

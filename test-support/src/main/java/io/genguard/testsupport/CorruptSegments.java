@@ -16,6 +16,8 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.record.FileLogInputStream;
+import org.apache.kafka.common.record.FileRecords;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -82,6 +84,36 @@ public final class CorruptSegments {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Changes one byte of the transaction marker (control batch) at {@code offset} in {@code
+   * segment}, on disk: the lowest byte of its coordinator epoch, the last field of its record, so
+   * that the batch still parses and reads as the same marker without the check, but its CRC no
+   * longer matches and every Kafka consumer refuses it.
+   *
+   * @throws IllegalStateException where the segment holds no control batch at the offset
+   */
+  public static void damageMarker(Path segment, long offset) {
+    try (FileRecords records = FileRecords.open(segment.toFile(), false)) {
+      for (FileLogInputStream.FileChannelRecordBatch batch : records.batches()) {
+        if (batch.isControlBatch() && batch.baseOffset() == offset) {
+          // The record ends with its value (version, coordinator epoch) and a header count of 0.
+          int at = batch.position() + batch.sizeInBytes() - 2;
+          ByteBuffer read = ByteBuffer.allocate(1);
+          try (FileChannel channel =
+              FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            channel.read(read, at);
+            channel.write(ByteBuffer.wrap(new byte[] {(byte) (read.get(0) ^ 1)}), at);
+            channel.force(true);
+          }
+          return;
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    throw new IllegalStateException(segment + " holds no transaction marker at offset " + offset);
   }
 
   private static int indexOf(byte[] content, byte[] wanted) {

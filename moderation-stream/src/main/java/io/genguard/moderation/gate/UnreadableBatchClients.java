@@ -1,5 +1,6 @@
 package io.genguard.moderation.gate;
 
+import io.genguard.schemas.Topics;
 import io.genguard.schemas.UnreadableBatches;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
@@ -26,6 +27,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaClientSupplier;
@@ -47,9 +49,11 @@ import org.slf4j.LoggerFactory;
  * that decodes is applied as well, and one that does not fails the thread), and Kafka Streams
  * commits the offset past it in the same exactly-once transaction as the dead letter: nothing is
  * skipped without its dead letter, nothing is released because of the damage, and a transaction
- * that aborts reads the batch again. Where the batch cannot be read even without the check (it does
- * not parse, or holds no record: a transaction marker), the poll fails as before, the thread is
- * replaced and the partition waits (fail closed).
+ * that aborts reads the batch again. A damaged batch of one offset that holds no record without the
+ * check (a transaction marker) is dead-lettered as that offset without key or value ({@link
+ * #marker}). Where the batch cannot be read even without the check (it does not parse), or holds no
+ * record over several offsets, or is a marker of audit.erasures, the poll fails as before, the
+ * thread is replaced and the partition waits (fail closed).
  */
 public final class UnreadableBatchClients implements KafkaClientSupplier {
   private static final Logger LOG = LoggerFactory.getLogger(UnreadableBatchClients.class);
@@ -71,6 +75,7 @@ public final class UnreadableBatchClients implements KafkaClientSupplier {
 
   private final Clock clock;
   private final AtomicLong handedOn = new AtomicLong();
+  private final AtomicLong markers = new AtomicLong();
 
   public UnreadableBatchClients(Clock clock) {
     this.clock = clock;
@@ -82,6 +87,14 @@ public final class UnreadableBatchClients implements KafkaClientSupplier {
    */
   public long unreadableRecords() {
     return handedOn.get();
+  }
+
+  /**
+   * Of {@link #unreadableRecords}, the one-offset batches without a record (transaction markers)
+   * handed on as an offset without key or value.
+   */
+  public long unreadableMarkers() {
+    return markers.get();
   }
 
   @Override
@@ -168,8 +181,9 @@ public final class UnreadableBatchClients implements KafkaClientSupplier {
   }
 
   /**
-   * The records of the batch at the main consumer's position of {@code partition}, read without the
-   * check and marked, with the position moved past them; null where none can be read.
+   * The records of the batch at the main consumer's position of {@code partition} (or of the one
+   * past it that Kafka names as failing), read without the check and marked, with the position
+   * moved past them; null where none can be read.
    */
   private ConsumerRecords<byte[], byte[]> copy(
       Consumer<byte[], byte[]> main,
@@ -177,14 +191,21 @@ public final class UnreadableBatchClients implements KafkaClientSupplier {
       TopicPartition partition,
       KafkaException failure) {
     long position;
-    List<ConsumerRecord<byte[], byte[]>> copies;
+    UnreadableBatches.Copy copy;
     try {
-      position = main.position(partition, Duration.ofSeconds(5));
+      // The batch that failed the check, where the consumer names it: the batches before it, from
+      // the position on, yielded no record to the consumer with the check (transaction markers,
+      // aborted transactions), whose position stays before them.
+      position =
+          Math.max(
+              main.position(partition, Duration.ofSeconds(5)),
+              UnreadableBatches.failedBatchOffset(failure, partition));
       try (Consumer<byte[], byte[]> reader =
           new KafkaConsumer<>(
               readerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-        copies =
-            UnreadableBatches.readWithoutChecks(reader, partition, position, COPY_READ, () -> true);
+        copy =
+            UnreadableBatches.readBatchWithoutChecks(
+                reader, partition, position, COPY_READ, () -> true);
       }
     } catch (KafkaException | IllegalStateException e) {
       LOG.error(
@@ -196,14 +217,24 @@ public final class UnreadableBatchClients implements KafkaClientSupplier {
           e.toString());
       return null;
     }
+    List<ConsumerRecord<byte[], byte[]>> copies = copy.records();
     if (copies.isEmpty()) {
+      if (copy.end() == position + 1 && !partition.topic().equals(Topics.AUDIT_ERASURES.name())) {
+        return marker(main, partition, position, failure);
+      }
       LOG.error(
           "Release gate: the record batch at {}@{} fails Kafka's checks ({}) and its copy without"
-              + " them holds no record; it stays there, and the partition with it, until someone"
-              + " seeks past it",
+              + " them holds no record ({}); it stays there, and the partition with it, until"
+              + " someone seeks past it",
           partition,
           position,
-          failure.getCause());
+          failure.getCause(),
+          copy.end() == position
+              ? "none read in " + COPY_READ.toSeconds() + " s"
+              : copy.end() == position + 1
+                  ? "a transaction marker, or a record it could be: the gate never skips one of "
+                      + Topics.AUDIT_ERASURES.name()
+                  : "it spans offsets " + position + " to " + (copy.end() - 1));
       return null;
     }
     String reason =
@@ -215,25 +246,25 @@ public final class UnreadableBatchClients implements KafkaClientSupplier {
             + " written (a disk or broker fault); kept as read without the check, they may differ"
             + " from what the client sent";
     List<ConsumerRecord<byte[], byte[]>> marked = new ArrayList<>();
-    for (ConsumerRecord<byte[], byte[]> copy : copies) {
+    for (ConsumerRecord<byte[], byte[]> copied : copies) {
       RecordHeaders headers = new RecordHeaders();
       headers.add(UNREADABLE_HEADER, reason.getBytes(StandardCharsets.UTF_8));
       // A damaged timestamp must not stop the stream thread (Kafka Streams fails on a negative
       // one).
-      long timestamp = copy.timestamp() >= 0 ? copy.timestamp() : clock.millis();
+      long timestamp = copied.timestamp() >= 0 ? copied.timestamp() : clock.millis();
       marked.add(
           new ConsumerRecord<>(
-              copy.topic(),
-              copy.partition(),
-              copy.offset(),
+              copied.topic(),
+              copied.partition(),
+              copied.offset(),
               timestamp,
-              copy.timestampType(),
-              copy.serializedKeySize(),
-              copy.serializedValueSize(),
-              copy.key(),
-              copy.value(),
+              copied.timestampType(),
+              copied.serializedKeySize(),
+              copied.serializedValueSize(),
+              copied.key(),
+              copied.value(),
               headers,
-              copy.leaderEpoch()));
+              copied.leaderEpoch()));
     }
     long next = copies.get(copies.size() - 1).offset() + 1;
     main.seek(partition, next);
@@ -251,5 +282,70 @@ public final class UnreadableBatchClients implements KafkaClientSupplier {
     return new ConsumerRecords<>(
         Map.of(partition, marked),
         Map.of(partition, new OffsetAndMetadata(next, Optional.empty(), "")));
+  }
+
+  /**
+   * In place of the one-offset batch at {@code position} of {@code partition} that fails Kafka's
+   * checks and yields no record without them: a transaction marker (or a record of an aborted
+   * transaction, or one whose damage made it read as either). A record with neither key nor value
+   * at its offset, marked, for the processor to dead-letter (so that the offset past it is
+   * committed with that dead letter), with the main consumer's position moved past it.
+   *
+   * <p>No record's fate depends on the marker: with read_committed the consumer takes which
+   * transactions were aborted from the fetch response, which the broker fills from its
+   * aborted-transaction index (written when the marker was, and not read back from it), and a fetch
+   * from the offset past the marker starts anew. The records of its transaction lie before it and
+   * were decided so already; every read of them, after a restart as well, decides them so again.
+   * What the gate cannot tell is whether the damage turned a record into what reads as a marker:
+   * such a record is never released, and its dead letter names its offset. Not for audit.erasures,
+   * where such a record would be an erasure notice whose loss would let its output be released:
+   * there the partition waits, as before.
+   */
+  private ConsumerRecords<byte[], byte[]> marker(
+      Consumer<byte[], byte[]> main,
+      TopicPartition partition,
+      long position,
+      KafkaException failure) {
+    String reason =
+        "Kafka's consumer refused the record batch at "
+            + partition
+            + " offset "
+            + position
+            + ": it fails its CRC check, so its bytes changed after they were written (a disk or"
+            + " broker fault), and read without the check it holds no record, only this offset: a"
+            + " transaction marker (whose transaction the broker's index decides, not the marker),"
+            + " or a record of an aborted transaction, or a record that its damage made read as"
+            + " either, which is then never released; the gate reads on from offset "
+            + (position + 1);
+    RecordHeaders headers = new RecordHeaders();
+    headers.add(UNREADABLE_HEADER, reason.getBytes(StandardCharsets.UTF_8));
+    ConsumerRecord<byte[], byte[]> placeholder =
+        new ConsumerRecord<>(
+            partition.topic(),
+            partition.partition(),
+            position,
+            clock.millis(),
+            TimestampType.NO_TIMESTAMP_TYPE,
+            ConsumerRecord.NULL_SIZE,
+            ConsumerRecord.NULL_SIZE,
+            null,
+            null,
+            headers,
+            Optional.empty());
+    main.seek(partition, position + 1);
+    handedOn.incrementAndGet();
+    markers.incrementAndGet();
+    LOG.error(
+        "Release gate: the record batch at {}@{} fails Kafka's checks ({}) and holds no record"
+            + " without them, only that offset: a transaction marker, or a record that cannot be"
+            + " told from one; it goes to the dead-letter topic as an offset without key or value,"
+            + " and the gate reads on from offset {}",
+        partition,
+        position,
+        failure.getCause(),
+        position + 1);
+    return new ConsumerRecords<>(
+        Map.of(partition, List.of(placeholder)),
+        Map.of(partition, new OffsetAndMetadata(position + 1, Optional.empty(), "")));
   }
 }

@@ -30,10 +30,12 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.junit.jupiter.api.AfterEach;
@@ -152,6 +154,118 @@ class ReleaseGateCorruptRecordITCase {
               CorruptSegments.committedOffset(admin, ReleaseGateTopology.APPLICATION_ID, OUTPUTS_0))
           .isEqualTo(3L);
       assertThat(clients.unreadableRecords()).isPositive();
+    }
+  }
+
+  @Test
+  void shouldDeadLetterDamagedTransactionMarkersAndDecideTheirTransactionsByTheBrokersIndex()
+      throws Exception {
+    broker = EmbeddedKafkaBroker.start(brokerDir.resolve("kafka"), 0);
+    String servers = broker.bootstrapServers();
+    Map<String, Object> admin = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+    TopicProvisioner.provision(
+        admin, Topics.all().stream().map(topic -> topic.name()).toList(), 1, (short) 1);
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String committedFirst = run + "-committed";
+    String aborted = run + "-aborted";
+    String after = run + "-after";
+    GenerationOutput first = output(committedFirst, "Good morning");
+    GenerationOutput abortedOutput = output(aborted, "Good night");
+    GenerationOutput last = output(after, "Good evening");
+    // Three transactions, as the generator writes outputs: committed (its output at 0, its marker
+    // at 1), aborted (2, 3) and committed (4, 5).
+    Map<String, Object> transactional = new HashMap<>();
+    transactional.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+    transactional.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "it-marker-" + run);
+    transactional.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    transactional.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    transactional.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(transactional)) {
+      producer.initTransactions();
+      for (GenerationOutput output : List.of(first, abortedOutput, last)) {
+        producer.beginTransaction();
+        producer
+            .send(
+                new ProducerRecord<>(
+                    Topics.GENERATION_OUTPUTS.name(),
+                    0,
+                    output.getRequestId().getBytes(StandardCharsets.UTF_8),
+                    Topics.GENERATION_OUTPUTS.codec().encode(output)))
+            .get();
+        if (output == abortedOutput) {
+          producer.abortTransaction();
+        } else {
+          producer.commitTransaction();
+        }
+      }
+    }
+    // Every verdict releases, the aborted output's as well: only its transaction keeps it back.
+    try (KafkaProducer<byte[], byte[]> producer = CorruptSegments.unbatchedProducer(servers)) {
+      for (GenerationOutput output : List.of(first, abortedOutput, last)) {
+        ModerationVerdict verdict =
+            ModerationVerdict.newBuilder(Events.verdict(output, Decision.RELEASE))
+                .setDecidedAt(Instant.now())
+                .build();
+        producer
+            .send(
+                new ProducerRecord<>(
+                    Topics.MODERATION_VERDICTS.name(),
+                    0,
+                    output.getRequestId().getBytes(StandardCharsets.UTF_8),
+                    Topics.MODERATION_VERDICTS.codec().encode(verdict)))
+            .get();
+      }
+    }
+    // The commit marker of the first and the abort marker of the second fail their CRC now.
+    Path segment = CorruptSegments.firstSegment(broker, OUTPUTS_0);
+    CorruptSegments.damageMarker(segment, 1L);
+    CorruptSegments.damageMarker(segment, 3L);
+
+    UnreadableBatchClients clients = ReleaseGateTopology.clients(Clock.systemUTC());
+    gate =
+        new KafkaStreams(
+            ReleaseGateTopology.buildTopology(Clock.systemUTC(), GateTimings.DEFAULTS),
+            ReleaseGateTopology.streamsConfig(servers, stateDir.toString(), 1),
+            clients);
+    gate.setUncaughtExceptionHandler(error -> StreamThreadExceptionResponse.REPLACE_THREAD);
+    gate.start();
+
+    try (CommittedReader committed = new CommittedReader(servers)) {
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  committed.poll().released.containsAll(Set.of(committedFirst, after))
+                      && committed.deadLetters.size() >= 2);
+      // Let anything that would come later show.
+      Thread.sleep(2_000);
+      committed.poll();
+
+      assertThat(committed.released)
+          .as("the aborted output never, whatever its damaged abort marker reads as")
+          .containsExactlyInAnyOrder(committedFirst, after);
+      assertThat(committed.deadLetters)
+          .extracting(DeadLetter::getSourceOffset)
+          .as("the two markers, not the output behind either")
+          .containsExactlyInAnyOrder(1L, 3L);
+      for (DeadLetter letter : committed.deadLetters) {
+        assertThat(letter.getSourceTopic()).isEqualTo(Topics.GENERATION_OUTPUTS.name());
+        assertThat(letter.getStage()).isEqualTo("gate");
+        assertThat(letter.getErrorClass()).isEqualTo(CorruptRecordException.class.getName());
+        assertThat(letter.getReason())
+            .contains(
+                "CRC",
+                "transaction marker",
+                "offset " + letter.getSourceOffset(),
+                "never released");
+        assertThat(letter.getKey()).isNull();
+        assertThat(letter.getPayload()).isNull();
+      }
+      assertThat(
+              CorruptSegments.committedOffset(admin, ReleaseGateTopology.APPLICATION_ID, OUTPUTS_0))
+          .isEqualTo(6L);
+      assertThat(clients.unreadableMarkers()).isGreaterThanOrEqualTo(2L);
     }
   }
 

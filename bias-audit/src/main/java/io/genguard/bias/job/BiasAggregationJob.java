@@ -112,12 +112,16 @@ public final class BiasAggregationJob {
             .name("campaign group totals")
             .uid("campaign-group-totals");
 
-    // Live traffic: windows per model and detected group, on the decision time.
-    SingleOutputStreamOperator<LiveGroupWindow> liveWindows =
+    // Live traffic: windows per model and detected group, on the decision time. A verdict whose
+    // window had closed is set aside before it is copied per group, so that no window subtask
+    // counts one copy of it while another drops its other copy as late.
+    SingleOutputStreamOperator<VerdictFacts> liveVerdicts =
         verdicts
-            .flatMap(new LiveWindowFunctions.FanOutByGroup())
+            .process(new LiveWindowFunctions.FanOutByGroup(config.liveWindow().toMillis()))
             .name("live verdicts per detected group")
-            .uid("live-fan-out")
+            .uid("live-fan-out");
+    SingleOutputStreamOperator<LiveGroupWindow> liveWindows =
+        liveVerdicts
             .keyBy(LiveWindowFunctions::modelAndGroup)
             .window(TumblingEventTimeWindows.of(config.liveWindow()))
             .sideOutputLateData(LateLiveVerdicts.LATE)
@@ -126,9 +130,11 @@ public final class BiasAggregationJob {
                 new LiveWindowFunctions.LabelWindow())
             .name("live window counts")
             .uid("live-window-counts");
-    // A verdict whose window had closed is counted and logged, not dropped silently.
-    liveWindows
+    // A verdict whose window had closed is counted and logged, not dropped silently (the windows'
+    // own late data stays wired, though the fan-out leaves them none).
+    liveVerdicts
         .getSideOutput(LateLiveVerdicts.LATE)
+        .union(liveWindows.getSideOutput(LateLiveVerdicts.LATE))
         .process(new LateLiveVerdicts(config.liveWindow().toMillis()))
         .name("late live verdicts")
         .uid("late-live-verdicts");

@@ -21,7 +21,10 @@ final class LateLiveVerdicts extends ProcessFunction<VerdictFacts, Void> {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(LateLiveVerdicts.class);
 
-  /** The live windows' late verdicts (every copy the fan-out made of each). */
+  /**
+   * Late live verdicts: the fan-out's (one "*" copy of each, set aside before copying) and the
+   * windows' own (every copy, none expected since the fan-out decides first).
+   */
   static final OutputTag<VerdictFacts> LATE =
       new OutputTag<>("late-live-verdicts", TypeInformation.of(VerdictFacts.class));
 

@@ -13,10 +13,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.AggregateFunction;
-import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.Collector;
@@ -33,13 +33,34 @@ final class LiveWindowFunctions {
    * counterfactual prompts are not live traffic. A verdict naming a campaign but no campaign group
    * is in no campaign's totals either (they count campaign verdicts with both), so it is live
    * traffic: a submitter cannot take its outputs out of live monitoring by naming a campaign alone.
+   *
+   * <p>A verdict whose window had closed by this operator's watermark goes to {@link
+   * LateLiveVerdicts#LATE} whole, before it is copied: with parallelism above 1 the copies go to
+   * window subtasks whose watermarks differ (each is the smallest of its inputs', reached at its
+   * own time), so a lateness decided there could drop one copy and count another (a group counting
+   * more than its window's "*", or a "*" without that group). Every window subtask's watermark is
+   * at most this one's, so a verdict let through here is late in none of them.
    */
-  static final class FanOutByGroup implements FlatMapFunction<VerdictFacts, VerdictFacts> {
+  static final class FanOutByGroup extends ProcessFunction<VerdictFacts, VerdictFacts> {
     private static final long serialVersionUID = 1L;
+    private final long windowMillis;
+
+    FanOutByGroup(long windowMillis) {
+      this.windowMillis = windowMillis;
+    }
 
     @Override
-    public void flatMap(VerdictFacts verdict, Collector<VerdictFacts> out) {
+    public void processElement(VerdictFacts verdict, Context context, Collector<VerdictFacts> out) {
       if (verdict.campaignId != null && verdict.campaignGroup != null) {
+        return;
+      }
+      // The window the live windows assign it to: by its record's timestamp, as they do.
+      Long timestamp = context.timestamp();
+      long eventTime = timestamp == null ? verdict.decidedAt : timestamp;
+      long windowEnd =
+          TimeWindow.getWindowStartWithOffset(eventTime, 0, windowMillis) + windowMillis;
+      if (windowEnd - 1 <= context.timerService().currentWatermark()) {
+        context.output(LateLiveVerdicts.LATE, verdict.copyFor(LiveGroupWindow.ALL));
         return;
       }
       out.collect(verdict.copyFor(LiveGroupWindow.ALL));

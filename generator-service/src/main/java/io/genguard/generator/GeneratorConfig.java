@@ -19,6 +19,7 @@ import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 
 /**
  * Everything the generator service is configured with: defaults, then an optional properties file
@@ -441,510 +442,216 @@ public record GeneratorConfig(
 
   /** The same configuration with {@code count} worker threads. */
   public GeneratorConfig withWorkers(int count) {
-    return new GeneratorConfig(
-        count,
-        instanceId,
-        consumerGroup,
-        maxBatchSize,
-        maxBatchWait,
-        requestTimeout,
-        maxAttempts,
-        retryBackoff,
-        maxRetryBackoff,
-        maxPromptCharacters,
-        maxOutputTokens,
-        defaultBackend,
-        echoEnabled,
-        cacheDirectory,
-        keyDirectory,
-        keys,
-        builtinOrder,
-        builtinMinimumCount,
-        djlModelPath,
-        djlDevice,
-        djlMaxBatchSize,
-        djlMaxContextTokens,
-        openAiBaseUrl,
-        openAiApiKey,
-        openAiModel,
-        openAiModels,
-        openAiChat,
-        openAiTimeout,
-        watermarkEnabled,
-        watermark,
-        cpuWatts,
-        gpuWatts,
-        routing,
-        hungCall);
+    return copyWith(copy -> copy.workers = count);
   }
 
   /** The same configuration answering the requests {@code newRouting} gives this pool. */
   public GeneratorConfig withRouting(PoolRouting newRouting) {
-    return new GeneratorConfig(
-        workers,
-        instanceId,
-        consumerGroup,
-        maxBatchSize,
-        maxBatchWait,
-        requestTimeout,
-        maxAttempts,
-        retryBackoff,
-        maxRetryBackoff,
-        maxPromptCharacters,
-        maxOutputTokens,
-        defaultBackend,
-        echoEnabled,
-        cacheDirectory,
-        keyDirectory,
-        keys,
-        builtinOrder,
-        builtinMinimumCount,
-        djlModelPath,
-        djlDevice,
-        djlMaxBatchSize,
-        djlMaxContextTokens,
-        openAiBaseUrl,
-        openAiApiKey,
-        openAiModel,
-        openAiModels,
-        openAiChat,
-        openAiTimeout,
-        watermarkEnabled,
-        watermark,
-        cpuWatts,
-        gpuWatts,
-        newRouting,
-        hungCall);
+    return copyWith(copy -> copy.routing = newRouting);
   }
 
   /** The same configuration with explicit provenance keys (e.g. shared with moderation). */
   public GeneratorConfig withKeys(ProvenanceKeys explicitKeys) {
-    return new GeneratorConfig(
-        workers,
-        instanceId,
-        consumerGroup,
-        maxBatchSize,
-        maxBatchWait,
-        requestTimeout,
-        maxAttempts,
-        retryBackoff,
-        maxRetryBackoff,
-        maxPromptCharacters,
-        maxOutputTokens,
-        defaultBackend,
-        echoEnabled,
-        cacheDirectory,
-        keyDirectory,
-        explicitKeys,
-        builtinOrder,
-        builtinMinimumCount,
-        djlModelPath,
-        djlDevice,
-        djlMaxBatchSize,
-        djlMaxContextTokens,
-        openAiBaseUrl,
-        openAiApiKey,
-        openAiModel,
-        openAiModels,
-        openAiChat,
-        openAiTimeout,
-        watermarkEnabled,
-        watermark,
-        cpuWatts,
-        gpuWatts,
-        routing,
-        hungCall);
+    return copyWith(copy -> copy.keys = explicitKeys);
   }
 
   /** The same configuration with another micro-batch size and wait. */
   public GeneratorConfig withBatching(int size, Duration wait) {
-    return new GeneratorConfig(
-        workers,
-        instanceId,
-        consumerGroup,
-        size,
-        wait,
-        requestTimeout,
-        maxAttempts,
-        retryBackoff,
-        maxRetryBackoff,
-        maxPromptCharacters,
-        maxOutputTokens,
-        defaultBackend,
-        echoEnabled,
-        cacheDirectory,
-        keyDirectory,
-        keys,
-        builtinOrder,
-        builtinMinimumCount,
-        djlModelPath,
-        djlDevice,
-        djlMaxBatchSize,
-        djlMaxContextTokens,
-        openAiBaseUrl,
-        openAiApiKey,
-        openAiModel,
-        openAiModels,
-        openAiChat,
-        openAiTimeout,
-        watermarkEnabled,
-        watermark,
-        cpuWatts,
-        gpuWatts,
-        routing,
-        hungCall);
+    return copyWith(
+        copy -> {
+          copy.maxBatchSize = size;
+          copy.maxBatchWait = wait;
+        });
   }
 
   /** The same configuration with another instance id (one per process sharing a cluster). */
   public GeneratorConfig withInstanceId(String id) {
-    return new GeneratorConfig(
-        workers,
-        id,
-        consumerGroup,
-        maxBatchSize,
-        maxBatchWait,
-        requestTimeout,
-        maxAttempts,
-        retryBackoff,
-        maxRetryBackoff,
-        maxPromptCharacters,
-        maxOutputTokens,
-        defaultBackend,
-        echoEnabled,
-        cacheDirectory,
-        keyDirectory,
-        keys,
-        builtinOrder,
-        builtinMinimumCount,
-        djlModelPath,
-        djlDevice,
-        djlMaxBatchSize,
-        djlMaxContextTokens,
-        openAiBaseUrl,
-        openAiApiKey,
-        openAiModel,
-        openAiModels,
-        openAiChat,
-        openAiTimeout,
-        watermarkEnabled,
-        watermark,
-        cpuWatts,
-        gpuWatts,
-        routing,
-        hungCall);
+    return copyWith(copy -> copy.instanceId = id);
   }
 
   /** The same configuration in another consumer group (tests isolate themselves this way). */
   public GeneratorConfig withConsumerGroup(String group) {
-    return new GeneratorConfig(
-        workers,
-        instanceId,
-        group,
-        maxBatchSize,
-        maxBatchWait,
-        requestTimeout,
-        maxAttempts,
-        retryBackoff,
-        maxRetryBackoff,
-        maxPromptCharacters,
-        maxOutputTokens,
-        defaultBackend,
-        echoEnabled,
-        cacheDirectory,
-        keyDirectory,
-        keys,
-        builtinOrder,
-        builtinMinimumCount,
-        djlModelPath,
-        djlDevice,
-        djlMaxBatchSize,
-        djlMaxContextTokens,
-        openAiBaseUrl,
-        openAiApiKey,
-        openAiModel,
-        openAiModels,
-        openAiChat,
-        openAiTimeout,
-        watermarkEnabled,
-        watermark,
-        cpuWatts,
-        gpuWatts,
-        routing,
-        hungCall);
+    return copyWith(copy -> copy.consumerGroup = group);
   }
 
-  /** The same configuration with another per-request timeout and retry policy. */
+  /**
+   * The same configuration with another per-request timeout and retry policy; the longest backoff
+   * grows to {@code backoff} where it was shorter.
+   */
   public GeneratorConfig withRetries(Duration timeout, int attempts, Duration backoff) {
-    return new GeneratorConfig(
-        workers,
-        instanceId,
-        consumerGroup,
-        maxBatchSize,
-        maxBatchWait,
-        timeout,
-        attempts,
-        backoff,
-        maxRetryBackoff.compareTo(backoff) < 0 ? backoff : maxRetryBackoff,
-        maxPromptCharacters,
-        maxOutputTokens,
-        defaultBackend,
-        echoEnabled,
-        cacheDirectory,
-        keyDirectory,
-        keys,
-        builtinOrder,
-        builtinMinimumCount,
-        djlModelPath,
-        djlDevice,
-        djlMaxBatchSize,
-        djlMaxContextTokens,
-        openAiBaseUrl,
-        openAiApiKey,
-        openAiModel,
-        openAiModels,
-        openAiChat,
-        openAiTimeout,
-        watermarkEnabled,
-        watermark,
-        cpuWatts,
-        gpuWatts,
-        routing,
-        hungCall);
+    return copyWith(
+        copy -> {
+          copy.requestTimeout = timeout;
+          copy.maxAttempts = attempts;
+          copy.retryBackoff = backoff;
+          copy.maxRetryBackoff = maxRetryBackoff.compareTo(backoff) < 0 ? backoff : maxRetryBackoff;
+        });
   }
 
   /** The same configuration with a DJL model. */
   public GeneratorConfig withDjlModel(Path modelPath, String device) {
-    return new GeneratorConfig(
-        workers,
-        instanceId,
-        consumerGroup,
-        maxBatchSize,
-        maxBatchWait,
-        requestTimeout,
-        maxAttempts,
-        retryBackoff,
-        maxRetryBackoff,
-        maxPromptCharacters,
-        maxOutputTokens,
-        defaultBackend,
-        echoEnabled,
-        cacheDirectory,
-        keyDirectory,
-        keys,
-        builtinOrder,
-        builtinMinimumCount,
-        modelPath,
-        device,
-        djlMaxBatchSize,
-        djlMaxContextTokens,
-        openAiBaseUrl,
-        openAiApiKey,
-        openAiModel,
-        openAiModels,
-        openAiChat,
-        openAiTimeout,
-        watermarkEnabled,
-        watermark,
-        cpuWatts,
-        gpuWatts,
-        routing,
-        hungCall);
+    return copyWith(
+        copy -> {
+          copy.djlModelPath = modelPath;
+          copy.djlDevice = device;
+        });
   }
 
   /** The same configuration with an OpenAI-compatible server. */
   public GeneratorConfig withOpenAi(
       URI baseUrl, String apiKey, String model, boolean chat, Duration timeout) {
-    return new GeneratorConfig(
-        workers,
-        instanceId,
-        consumerGroup,
-        maxBatchSize,
-        maxBatchWait,
-        requestTimeout,
-        maxAttempts,
-        retryBackoff,
-        maxRetryBackoff,
-        maxPromptCharacters,
-        maxOutputTokens,
-        defaultBackend,
-        echoEnabled,
-        cacheDirectory,
-        keyDirectory,
-        keys,
-        builtinOrder,
-        builtinMinimumCount,
-        djlModelPath,
-        djlDevice,
-        djlMaxBatchSize,
-        djlMaxContextTokens,
-        baseUrl,
-        apiKey,
-        model,
-        openAiModels,
-        chat,
-        timeout,
-        watermarkEnabled,
-        watermark,
-        cpuWatts,
-        gpuWatts,
-        routing,
-        hungCall);
+    return copyWith(
+        copy -> {
+          copy.openAiBaseUrl = baseUrl;
+          copy.openAiApiKey = apiKey;
+          copy.openAiModel = model;
+          copy.openAiChat = chat;
+          copy.openAiTimeout = timeout;
+        });
   }
 
   /** The same configuration with another default backend. */
   public GeneratorConfig withDefaultBackend(String backend) {
-    return new GeneratorConfig(
-        workers,
-        instanceId,
-        consumerGroup,
-        maxBatchSize,
-        maxBatchWait,
-        requestTimeout,
-        maxAttempts,
-        retryBackoff,
-        maxRetryBackoff,
-        maxPromptCharacters,
-        maxOutputTokens,
-        backend,
-        echoEnabled,
-        cacheDirectory,
-        keyDirectory,
-        keys,
-        builtinOrder,
-        builtinMinimumCount,
-        djlModelPath,
-        djlDevice,
-        djlMaxBatchSize,
-        djlMaxContextTokens,
-        openAiBaseUrl,
-        openAiApiKey,
-        openAiModel,
-        openAiModels,
-        openAiChat,
-        openAiTimeout,
-        watermarkEnabled,
-        watermark,
-        cpuWatts,
-        gpuWatts,
-        routing,
-        hungCall);
+    return copyWith(copy -> copy.defaultBackend = backend);
   }
 
   /** The same configuration with other model names allowed to the {@code openai} backend. */
   public GeneratorConfig withOpenAiModels(Set<String> models) {
-    return new GeneratorConfig(
-        workers,
-        instanceId,
-        consumerGroup,
-        maxBatchSize,
-        maxBatchWait,
-        requestTimeout,
-        maxAttempts,
-        retryBackoff,
-        maxRetryBackoff,
-        maxPromptCharacters,
-        maxOutputTokens,
-        defaultBackend,
-        echoEnabled,
-        cacheDirectory,
-        keyDirectory,
-        keys,
-        builtinOrder,
-        builtinMinimumCount,
-        djlModelPath,
-        djlDevice,
-        djlMaxBatchSize,
-        djlMaxContextTokens,
-        openAiBaseUrl,
-        openAiApiKey,
-        openAiModel,
-        models,
-        openAiChat,
-        openAiTimeout,
-        watermarkEnabled,
-        watermark,
-        cpuWatts,
-        gpuWatts,
-        routing,
-        hungCall);
+    return copyWith(copy -> copy.openAiModels = models);
   }
 
   /** The same configuration with the {@code echo} backend offered or not. */
   public GeneratorConfig withEchoEnabled(boolean enabled) {
-    return new GeneratorConfig(
-        workers,
-        instanceId,
-        consumerGroup,
-        maxBatchSize,
-        maxBatchWait,
-        requestTimeout,
-        maxAttempts,
-        retryBackoff,
-        maxRetryBackoff,
-        maxPromptCharacters,
-        maxOutputTokens,
-        defaultBackend,
-        enabled,
-        cacheDirectory,
-        keyDirectory,
-        keys,
-        builtinOrder,
-        builtinMinimumCount,
-        djlModelPath,
-        djlDevice,
-        djlMaxBatchSize,
-        djlMaxContextTokens,
-        openAiBaseUrl,
-        openAiApiKey,
-        openAiModel,
-        openAiModels,
-        openAiChat,
-        openAiTimeout,
-        watermarkEnabled,
-        watermark,
-        cpuWatts,
-        gpuWatts,
-        routing,
-        hungCall);
+    return copyWith(copy -> copy.echoEnabled = enabled);
   }
 
   /** The same configuration with {@code bound} as its {@code HUNG_CALL_MS}. */
   public GeneratorConfig withHungCallBound(Duration bound) {
-    return new GeneratorConfig(
-        workers,
-        instanceId,
-        consumerGroup,
-        maxBatchSize,
-        maxBatchWait,
-        requestTimeout,
-        maxAttempts,
-        retryBackoff,
-        maxRetryBackoff,
-        maxPromptCharacters,
-        maxOutputTokens,
-        defaultBackend,
-        echoEnabled,
-        cacheDirectory,
-        keyDirectory,
-        keys,
-        builtinOrder,
-        builtinMinimumCount,
-        djlModelPath,
-        djlDevice,
-        djlMaxBatchSize,
-        djlMaxContextTokens,
-        openAiBaseUrl,
-        openAiApiKey,
-        openAiModel,
-        openAiModels,
-        openAiChat,
-        openAiTimeout,
-        watermarkEnabled,
-        watermark,
-        cpuWatts,
-        gpuWatts,
-        routing,
-        bound);
+    return copyWith(copy -> copy.hungCall = bound);
+  }
+
+  /**
+   * A copy of this configuration with what {@code change} sets on it, checked again by the
+   * canonical constructor. Every {@code with...} method goes through here, so {@link Copy} is the
+   * one place besides the record header that lists every field.
+   */
+  private GeneratorConfig copyWith(Consumer<Copy> change) {
+    Copy copy = new Copy(this);
+    change.accept(copy);
+    return copy.build();
+  }
+
+  /** The fields of a configuration, open to change until {@link #build} makes one of them again. */
+  private static final class Copy {
+    int workers;
+    String instanceId;
+    String consumerGroup;
+    int maxBatchSize;
+    Duration maxBatchWait;
+    Duration requestTimeout;
+    int maxAttempts;
+    Duration retryBackoff;
+    Duration maxRetryBackoff;
+    int maxPromptCharacters;
+    int maxOutputTokens;
+    String defaultBackend;
+    boolean echoEnabled;
+    Path cacheDirectory;
+    Path keyDirectory;
+    ProvenanceKeys keys;
+    int builtinOrder;
+    int builtinMinimumCount;
+    Path djlModelPath;
+    String djlDevice;
+    int djlMaxBatchSize;
+    int djlMaxContextTokens;
+    URI openAiBaseUrl;
+    String openAiApiKey;
+    String openAiModel;
+    Set<String> openAiModels;
+    boolean openAiChat;
+    Duration openAiTimeout;
+    boolean watermarkEnabled;
+    WatermarkParameters watermark;
+    double cpuWatts;
+    double gpuWatts;
+    PoolRouting routing;
+    Duration hungCall;
+
+    Copy(GeneratorConfig config) {
+      workers = config.workers;
+      instanceId = config.instanceId;
+      consumerGroup = config.consumerGroup;
+      maxBatchSize = config.maxBatchSize;
+      maxBatchWait = config.maxBatchWait;
+      requestTimeout = config.requestTimeout;
+      maxAttempts = config.maxAttempts;
+      retryBackoff = config.retryBackoff;
+      maxRetryBackoff = config.maxRetryBackoff;
+      maxPromptCharacters = config.maxPromptCharacters;
+      maxOutputTokens = config.maxOutputTokens;
+      defaultBackend = config.defaultBackend;
+      echoEnabled = config.echoEnabled;
+      cacheDirectory = config.cacheDirectory;
+      keyDirectory = config.keyDirectory;
+      keys = config.keys;
+      builtinOrder = config.builtinOrder;
+      builtinMinimumCount = config.builtinMinimumCount;
+      djlModelPath = config.djlModelPath;
+      djlDevice = config.djlDevice;
+      djlMaxBatchSize = config.djlMaxBatchSize;
+      djlMaxContextTokens = config.djlMaxContextTokens;
+      openAiBaseUrl = config.openAiBaseUrl;
+      openAiApiKey = config.openAiApiKey;
+      openAiModel = config.openAiModel;
+      openAiModels = config.openAiModels;
+      openAiChat = config.openAiChat;
+      openAiTimeout = config.openAiTimeout;
+      watermarkEnabled = config.watermarkEnabled;
+      watermark = config.watermark;
+      cpuWatts = config.cpuWatts;
+      gpuWatts = config.gpuWatts;
+      routing = config.routing;
+      hungCall = config.hungCall;
+    }
+
+    GeneratorConfig build() {
+      return new GeneratorConfig(
+          workers,
+          instanceId,
+          consumerGroup,
+          maxBatchSize,
+          maxBatchWait,
+          requestTimeout,
+          maxAttempts,
+          retryBackoff,
+          maxRetryBackoff,
+          maxPromptCharacters,
+          maxOutputTokens,
+          defaultBackend,
+          echoEnabled,
+          cacheDirectory,
+          keyDirectory,
+          keys,
+          builtinOrder,
+          builtinMinimumCount,
+          djlModelPath,
+          djlDevice,
+          djlMaxBatchSize,
+          djlMaxContextTokens,
+          openAiBaseUrl,
+          openAiApiKey,
+          openAiModel,
+          openAiModels,
+          openAiChat,
+          openAiTimeout,
+          watermarkEnabled,
+          watermark,
+          cpuWatts,
+          gpuWatts,
+          routing,
+          hungCall);
+    }
   }
 
   /**

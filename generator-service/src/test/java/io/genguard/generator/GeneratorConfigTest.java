@@ -3,7 +3,9 @@ package io.genguard.generator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.provenance.manifest.SigningKey;
+import java.lang.reflect.RecordComponent;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +13,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +31,61 @@ class GeneratorConfigTest {
     assertThat(config.watermark().gamma()).isEqualTo(0.25);
     assertThat(config.watermark().delta()).isEqualTo(2.0);
     assertThat(config.withWorkers(4).workers()).isEqualTo(4);
+  }
+
+  @Test
+  void shouldChangeOnlyWhatEachWithMethodNamesAndKeepEveryOtherSetting() throws Exception {
+    GeneratorConfig base = GeneratorConfig.defaults(dataDir);
+
+    assertChangesOnly(base, base.withWorkers(4), "workers");
+    assertChangesOnly(base, base.withRouting(PoolRouting.parse("djl", null)), "routing");
+    assertChangesOnly(base, base.withKeys(ProvenanceKeys.ephemeral()), "keys");
+    assertChangesOnly(
+        base, base.withBatching(16, Duration.ofMillis(80)), "maxBatchSize", "maxBatchWait");
+    assertChangesOnly(base, base.withInstanceId("pool-b"), "instanceId");
+    assertChangesOnly(base, base.withConsumerGroup("it-group"), "consumerGroup");
+    assertChangesOnly(
+        base,
+        base.withRetries(Duration.ofSeconds(10), 5, Duration.ofMillis(300)),
+        "requestTimeout",
+        "maxAttempts",
+        "retryBackoff");
+    assertChangesOnly(
+        base,
+        base.withRetries(Duration.ofSeconds(10), 5, Duration.ofSeconds(9)),
+        "requestTimeout",
+        "maxAttempts",
+        "retryBackoff",
+        "maxRetryBackoff");
+    assertChangesOnly(
+        base, base.withDjlModel(dataDir.resolve("model"), "cpu"), "djlModelPath", "djlDevice");
+    assertChangesOnly(
+        base,
+        base.withOpenAi(
+            URI.create("http://localhost:8000"), "sk-test", "tiny", true, Duration.ofSeconds(5)),
+        "openAiBaseUrl",
+        "openAiApiKey",
+        "openAiModel",
+        "openAiChat",
+        "openAiTimeout");
+    assertChangesOnly(base, base.withDefaultBackend("djl"), "defaultBackend");
+    assertChangesOnly(base, base.withOpenAiModels(Set.of("tiny")), "openAiModels");
+    assertChangesOnly(base, base.withEchoEnabled(false), "echoEnabled");
+    assertChangesOnly(base, base.withHungCallBound(Duration.ofMinutes(7)), "hungCall");
+  }
+
+  /** {@code changed} differs from {@code base} in the fields {@code names} and in no other. */
+  private static void assertChangesOnly(
+      GeneratorConfig base, GeneratorConfig changed, String... names) throws Exception {
+    for (RecordComponent component : GeneratorConfig.class.getRecordComponents()) {
+      Object before = component.getAccessor().invoke(base);
+      Object after = component.getAccessor().invoke(changed);
+      if (Set.of(names).contains(component.getName())) {
+        assertThat(after).as(component.getName()).isNotEqualTo(before);
+      } else {
+        assertThat(after).as(component.getName()).isEqualTo(before);
+      }
+    }
   }
 
   @Test

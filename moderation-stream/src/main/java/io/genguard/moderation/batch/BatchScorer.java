@@ -730,8 +730,13 @@ public final class BatchScorer {
         result.scorable() ? RuleFindings.of(result.textForScoring()) : RuleFindings.NONE;
     PolicyVerdict verdict =
         policy.decide(
-            new ModerationFindings(
-                tenant, s, scorerFailure, findings, null, result.findings(), rules));
+            ModerationFindings.builder(tenant)
+                .scores(s)
+                .scorerFailure(scorerFailure)
+                .bias(findings)
+                .screening(result.findings())
+                .rules(rules)
+                .build());
     write(row, s, findings, rules, verdict, result, evidence(item, result, s, verdict));
     return verdict;
   }

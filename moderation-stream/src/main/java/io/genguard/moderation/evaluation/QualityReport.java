@@ -1214,21 +1214,18 @@ public final class QualityReport {
   private PolicyVerdict decide(
       Policy policy, String text, ContentScores scores, UnaryOperator<RuleFindings> rules) {
     if (scoresOnly) {
-      return PolicyEngine.decide(
-          policy, new ModerationFindings(null, scores, null, null, null, List.of()));
+      return PolicyEngine.decide(policy, ModerationFindings.scored(null, scores));
     }
     TextScreening.Result screened = screening.screen(text);
     BiasFindings findings = bias.analyze(text);
     return PolicyEngine.decide(
         policy,
-        new ModerationFindings(
-            null,
-            scores,
-            null,
-            findings,
-            null,
-            screened.findings(),
-            rules.apply(RuleFindings.of(screened.textForScoring()))));
+        ModerationFindings.builder(null)
+            .scores(scores)
+            .bias(findings)
+            .screening(screened.findings())
+            .rules(rules.apply(RuleFindings.of(screened.textForScoring())))
+            .build());
   }
 
   /**

@@ -180,21 +180,24 @@ public final class ContentModerator implements BatchModerator {
         }
       }
       ProvenanceChecker.Checked checked = provenanceFindings.get(i);
-      ModerationFindings findings =
-          new ModerationFindings(
-              output.getTenantId(),
-              scores,
-              failure,
-              bias.get(i),
-              checked == null ? null : checked.findings(),
-              result.findings(),
-              rules.get(i),
-              checked == null ? null : checked.manifestReason(),
-              checked == null ? null : checked.watermarkReason(),
-              checked != null && checked.manifestKeyUnknown(),
-              checked == null ? null : checked.watermarkClaimMismatch(),
-              output.getModel() == null ? null : output.getModel().getBackend(),
-              checked != null && checked.watermarkRepetitive());
+      ModerationFindings.Builder found =
+          ModerationFindings.builder(output.getTenantId())
+              .scores(scores)
+              .scorerFailure(failure)
+              .bias(bias.get(i))
+              .screening(result.findings())
+              .rules(rules.get(i))
+              .backend(output.getModel() == null ? null : output.getModel().getBackend());
+      if (checked != null) {
+        found
+            .provenance(checked.findings())
+            .manifestReason(checked.manifestReason())
+            .watermarkReason(checked.watermarkReason())
+            .manifestKeyUnknown(checked.manifestKeyUnknown())
+            .watermarkClaimMismatch(checked.watermarkClaimMismatch())
+            .watermarkRepetitive(checked.watermarkRepetitive());
+      }
+      ModerationFindings findings = found.build();
       verdicts.add(verdict(output, result, findings, policy.decide(findings)));
     }
     return verdicts;

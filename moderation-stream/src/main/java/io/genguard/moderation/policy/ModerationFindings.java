@@ -7,7 +7,8 @@ import io.genguard.moderation.scoring.TextScreening;
 import java.util.List;
 
 /**
- * Everything known about one text that policy decides on.
+ * Everything known about one text that policy decides on. Made with {@link #builder}, which names
+ * each finding it is given, or {@link #scored} for scores alone.
  *
  * @param tenantId whose policy applies (null: the default)
  * @param scores the scorer's output, or null when it failed (then {@code scorerFailure} says why)
@@ -50,99 +51,116 @@ public record ModerationFindings(
     rules = rules == null ? RuleFindings.NONE : rules;
   }
 
-  /** Findings that name no backend and whose text, if TOO_SHORT, is not a long repetitive one. */
-  public ModerationFindings(
-      String tenantId,
-      ContentScores scores,
-      ScorerFailure scorerFailure,
-      BiasFindings bias,
-      ProvenanceFindings provenance,
-      List<TextScreening.Finding> screening,
-      RuleFindings rules,
-      String manifestReason,
-      String watermarkReason,
-      boolean manifestKeyUnknown,
-      String watermarkClaimMismatch) {
-    this(
-        tenantId,
-        scores,
-        scorerFailure,
-        bias,
-        provenance,
-        screening,
-        rules,
-        manifestReason,
-        watermarkReason,
-        manifestKeyUnknown,
-        watermarkClaimMismatch,
-        null,
-        false);
-  }
-
-  /** Findings whose manifest key was known and whose watermark claim was not contradicted. */
-  public ModerationFindings(
-      String tenantId,
-      ContentScores scores,
-      ScorerFailure scorerFailure,
-      BiasFindings bias,
-      ProvenanceFindings provenance,
-      List<TextScreening.Finding> screening,
-      RuleFindings rules,
-      String manifestReason,
-      String watermarkReason) {
-    this(
-        tenantId,
-        scores,
-        scorerFailure,
-        bias,
-        provenance,
-        screening,
-        rules,
-        manifestReason,
-        watermarkReason,
-        false,
-        null);
-  }
-
-  /** Findings with no more to say about the watermark than its status. */
-  public ModerationFindings(
-      String tenantId,
-      ContentScores scores,
-      ScorerFailure scorerFailure,
-      BiasFindings bias,
-      ProvenanceFindings provenance,
-      List<TextScreening.Finding> screening,
-      RuleFindings rules,
-      String manifestReason) {
-    this(tenantId, scores, scorerFailure, bias, provenance, screening, rules, manifestReason, null);
-  }
-
-  /** Findings with no more to say about the manifest than its status. */
-  public ModerationFindings(
-      String tenantId,
-      ContentScores scores,
-      ScorerFailure scorerFailure,
-      BiasFindings bias,
-      ProvenanceFindings provenance,
-      List<TextScreening.Finding> screening,
-      RuleFindings rules) {
-    this(tenantId, scores, scorerFailure, bias, provenance, screening, rules, null);
-  }
-
-  /** Findings of a text not checked by any of the rules. */
-  public ModerationFindings(
-      String tenantId,
-      ContentScores scores,
-      ScorerFailure scorerFailure,
-      BiasFindings bias,
-      ProvenanceFindings provenance,
-      List<TextScreening.Finding> screening) {
-    this(tenantId, scores, scorerFailure, bias, provenance, screening, RuleFindings.NONE);
-  }
-
   /** Scores with no other findings: the common case in tests and the batch command. */
   public static ModerationFindings scored(String tenantId, ContentScores scores) {
-    return new ModerationFindings(tenantId, scores, null, null, null, List.of());
+    return builder(tenantId).scores(scores).build();
+  }
+
+  /**
+   * Findings to fill in by name: whatever is not set is absent (null, false, no screening findings,
+   * {@link RuleFindings#NONE}). Four of the fields are nullable strings and two are booleans, which
+   * a positional call could swap without the compiler noticing.
+   */
+  public static Builder builder(String tenantId) {
+    return new Builder(tenantId);
+  }
+
+  /** Builds {@link ModerationFindings} one named field at a time. */
+  public static final class Builder {
+    private final String tenantId;
+    private ContentScores scores;
+    private ScorerFailure scorerFailure;
+    private BiasFindings bias;
+    private ProvenanceFindings provenance;
+    private List<TextScreening.Finding> screening = List.of();
+    private RuleFindings rules = RuleFindings.NONE;
+    private String manifestReason;
+    private String watermarkReason;
+    private boolean manifestKeyUnknown;
+    private String watermarkClaimMismatch;
+    private String backend;
+    private boolean watermarkRepetitive;
+
+    private Builder(String tenantId) {
+      this.tenantId = tenantId;
+    }
+
+    public Builder scores(ContentScores value) {
+      scores = value;
+      return this;
+    }
+
+    public Builder scorerFailure(ScorerFailure value) {
+      scorerFailure = value;
+      return this;
+    }
+
+    public Builder bias(BiasFindings value) {
+      bias = value;
+      return this;
+    }
+
+    public Builder provenance(ProvenanceFindings value) {
+      provenance = value;
+      return this;
+    }
+
+    public Builder screening(List<TextScreening.Finding> value) {
+      screening = value;
+      return this;
+    }
+
+    public Builder rules(RuleFindings value) {
+      rules = value;
+      return this;
+    }
+
+    public Builder manifestReason(String value) {
+      manifestReason = value;
+      return this;
+    }
+
+    public Builder watermarkReason(String value) {
+      watermarkReason = value;
+      return this;
+    }
+
+    public Builder manifestKeyUnknown(boolean value) {
+      manifestKeyUnknown = value;
+      return this;
+    }
+
+    public Builder watermarkClaimMismatch(String value) {
+      watermarkClaimMismatch = value;
+      return this;
+    }
+
+    public Builder backend(String value) {
+      backend = value;
+      return this;
+    }
+
+    public Builder watermarkRepetitive(boolean value) {
+      watermarkRepetitive = value;
+      return this;
+    }
+
+    public ModerationFindings build() {
+      return new ModerationFindings(
+          tenantId,
+          scores,
+          scorerFailure,
+          bias,
+          provenance,
+          screening,
+          rules,
+          manifestReason,
+          watermarkReason,
+          manifestKeyUnknown,
+          watermarkClaimMismatch,
+          backend,
+          watermarkRepetitive);
+    }
   }
 
   /** Why a scorer produced no scores. */

@@ -120,13 +120,10 @@ class PolicyEngineTest {
   @Test
   void shouldHoldTheTextWhenTheScorerFails() {
     ModerationFindings failed =
-        new ModerationFindings(
-            "t1",
-            null,
-            new ScorerFailure(ScorerFailure.Kind.ERROR, "ONNX Runtime: out of memory"),
-            null,
-            null,
-            List.of());
+        ModerationFindings.builder("t1")
+            .scorerFailure(
+                new ScorerFailure(ScorerFailure.Kind.ERROR, "ONNX Runtime: out of memory"))
+            .build();
     PolicyVerdict verdict = engine.decide(failed);
     assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
     assertThat(verdict.reasons())
@@ -141,19 +138,16 @@ class PolicyEngineTest {
   @Test
   void shouldBlockOnScorerTimeoutWhenThePolicySaysSo() {
     ModerationFindings timedOut =
-        new ModerationFindings(
-            "t1",
-            null,
-            new ScorerFailure(ScorerFailure.Kind.TIMEOUT, "no answer within 2000 ms"),
-            null,
-            null,
-            List.of());
+        ModerationFindings.builder("t1")
+            .scorerFailure(
+                new ScorerFailure(ScorerFailure.Kind.TIMEOUT, "no answer within 2000 ms"))
+            .build();
     assertThat(engine.decide(timedOut).decision()).isEqualTo(Decision.BLOCK);
   }
 
   @Test
   void shouldNeverReleaseATextThatHasNoScores() {
-    ModerationFindings nothing = new ModerationFindings("t1", null, null, null, null, List.of());
+    ModerationFindings nothing = ModerationFindings.builder("t1").build();
     PolicyVerdict verdict = engine.decide(nothing);
     assertThat(verdict.decision()).isNotEqualTo(Decision.RELEASE);
     assertThat(verdict.reasons())
@@ -219,8 +213,11 @@ class PolicyEngineTest {
             + " repeated word pair counts once";
     PolicyVerdict strict =
         engine.decide(
-            new ModerationFindings(
-                "strict", scores(0.01), null, null, provenance, List.of(), null, null, why));
+            ModerationFindings.builder("strict")
+                .scores(scores(0.01))
+                .provenance(provenance)
+                .watermarkReason(why)
+                .build());
 
     assertThat(strict.reasons())
         .singleElement()
@@ -261,23 +258,17 @@ class PolicyEngineTest {
             .setTokensScored(18)
             .setManifest(ManifestStatus.VALID)
             .build();
-    return new ModerationFindings(
-        tenant,
-        scores(0.01),
-        null,
-        null,
-        provenance,
-        List.of(),
-        null,
-        null,
-        repetitive
-            ? "18 distinct word pairs among 3,600 tokens: the text repeats the same few words, and"
-                + " a repeated word pair counts once"
-            : "18 distinct word pairs among 19 tokens: the text is short",
-        false,
-        null,
-        "builtin",
-        repetitive);
+    return ModerationFindings.builder(tenant)
+        .scores(scores(0.01))
+        .provenance(provenance)
+        .watermarkReason(
+            repetitive
+                ? "18 distinct word pairs among 3,600 tokens: the text repeats the same few words, and"
+                    + " a repeated word pair counts once"
+                : "18 distinct word pairs among 19 tokens: the text is short")
+        .backend("builtin")
+        .watermarkRepetitive(repetitive)
+        .build();
   }
 
   @Test
@@ -350,20 +341,11 @@ class PolicyEngineTest {
             .setTokensScored(120)
             .setManifest(manifest)
             .build();
-    return new ModerationFindings(
-        tenant,
-        scores(0.01),
-        null,
-        null,
-        provenance,
-        List.of(),
-        null,
-        null,
-        null,
-        false,
-        null,
-        backend,
-        false);
+    return ModerationFindings.builder(tenant)
+        .scores(scores(0.01))
+        .provenance(provenance)
+        .backend(backend)
+        .build();
   }
 
   @Test
@@ -404,7 +386,7 @@ class PolicyEngineTest {
     BiasFindings bias =
         new BiasFindings(List.of("religion:muslim"), List.of("religion:muslim"), 0.1);
     ModerationFindings findings =
-        new ModerationFindings("t1", scores(0.0, Category.HATE, 0.6), null, bias, null, List.of());
+        ModerationFindings.builder("t1").scores(scores(0.0, Category.HATE, 0.6)).bias(bias).build();
     PolicyVerdict verdict = engine.decide(findings);
     assertThat(verdict.decision()).isEqualTo(Decision.BLOCK);
     assertThat(verdict.reasons())
@@ -418,7 +400,7 @@ class PolicyEngineTest {
     BiasFindings bias =
         new BiasFindings(List.of("religion:muslim"), List.of("religion:muslim"), 0.1);
     ModerationFindings findings =
-        new ModerationFindings("t1", scores(0.0, Category.HATE, 0.3), null, bias, null, List.of());
+        ModerationFindings.builder("t1").scores(scores(0.0, Category.HATE, 0.3)).bias(bias).build();
     assertThat(engine.decide(findings).decision()).isEqualTo(Decision.RELEASE);
   }
 
@@ -426,7 +408,7 @@ class PolicyEngineTest {
   void shouldReviewAStrongImplicitStereotypeEvenWhenNoCategoryIsHigh() {
     BiasFindings bias = new BiasFindings(List.of("gender:women"), List.of(), 0.85);
     ModerationFindings findings =
-        new ModerationFindings("t1", scores(0.1), null, bias, null, List.of());
+        ModerationFindings.builder("t1").scores(scores(0.1)).bias(bias).build();
     PolicyVerdict verdict = engine.decide(findings);
     assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
     assertThat(verdict.reasons())
@@ -438,7 +420,7 @@ class PolicyEngineTest {
   void shouldGiveTextProblemsTheirOwnReasons() {
     TextScreening.Result screened = new TextScreening(100).screen("word ".repeat(50));
     ModerationFindings findings =
-        new ModerationFindings("t1", scores(0.0), null, null, null, screened.findings());
+        ModerationFindings.builder("t1").scores(scores(0.0)).screening(screened.findings()).build();
     PolicyVerdict verdict = engine.decide(findings);
     assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
     assertThat(verdict.reasons())
@@ -451,7 +433,10 @@ class PolicyEngineTest {
     TextScreening.Result screened = TextScreening.defaults().screen("a k\u0456nd w\u200Bord");
     PolicyVerdict verdict =
         engine.decide(
-            new ModerationFindings("t1", scores(0.0), null, null, null, screened.findings()));
+            ModerationFindings.builder("t1")
+                .scores(scores(0.0))
+                .screening(screened.findings())
+                .build());
     assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
     assertThat(verdict.reasons())
         .filteredOn(reason -> reason.code().equals(ReasonCodes.TEXT_OBFUSCATED))
@@ -467,7 +452,7 @@ class PolicyEngineTest {
   void shouldReviewEmptyTextWithoutCallingItAScorerFailure() {
     TextScreening.Result screened = TextScreening.defaults().screen("   ");
     PolicyVerdict verdict =
-        engine.decide(new ModerationFindings("t1", null, null, null, null, screened.findings()));
+        engine.decide(ModerationFindings.builder("t1").screening(screened.findings()).build());
     assertThat(verdict.decision()).isEqualTo(Decision.REVIEW);
     assertThat(verdict.reasons())
         .extracting(VerdictReason::code)
@@ -495,7 +480,7 @@ class PolicyEngineTest {
             .setTokensScored(120)
             .setManifest(manifest)
             .build();
-    return new ModerationFindings(tenant, scores(0.01), null, null, provenance, List.of());
+    return ModerationFindings.builder(tenant).scores(scores(0.01)).provenance(provenance).build();
   }
 
   @Test
@@ -549,14 +534,10 @@ class PolicyEngineTest {
   void shouldNeverLetTheThreatRuleReleaseWhatTheScoresHold() {
     List<RuleMatch> threats = ThreatPatterns.find("I'll break both your legs.");
     ModerationFindings findings =
-        new ModerationFindings(
-            "threats-off",
-            scores(0.01, Category.VIOLENCE, 0.95),
-            null,
-            null,
-            null,
-            List.of(),
-            new RuleFindings(threats, List.of(), List.of(), List.of()));
+        ModerationFindings.builder("threats-off")
+            .scores(scores(0.01, Category.VIOLENCE, 0.95))
+            .rules(new RuleFindings(threats, List.of(), List.of(), List.of()))
+            .build();
     assertThat(engine.decide(findings).decision()).isEqualTo(Decision.BLOCK);
   }
 
@@ -648,47 +629,31 @@ class PolicyEngineTest {
 
   private static ModerationFindings selfHarmFindings(
       String tenant, List<RuleMatch> matches, double selfHarm) {
-    return new ModerationFindings(
-        tenant,
-        scores(0.01, Category.SELF_HARM, selfHarm),
-        null,
-        null,
-        null,
-        List.of(),
-        new RuleFindings(List.of(), List.of(), List.of(), matches));
+    return ModerationFindings.builder(tenant)
+        .scores(scores(0.01, Category.SELF_HARM, selfHarm))
+        .rules(new RuleFindings(List.of(), List.of(), List.of(), matches))
+        .build();
   }
 
   private static ModerationFindings framedFindings(String tenant, List<RuleMatch> matches) {
-    return new ModerationFindings(
-        tenant,
-        scores(0.01, Category.HATE, 0.10),
-        null,
-        null,
-        null,
-        List.of(),
-        new RuleFindings(List.of(), List.of(), matches, List.of()));
+    return ModerationFindings.builder(tenant)
+        .scores(scores(0.01, Category.HATE, 0.10))
+        .rules(new RuleFindings(List.of(), List.of(), matches, List.of()))
+        .build();
   }
 
   private static ModerationFindings minorFindings(
       String tenant, List<RuleMatch> matches, double sexualMinors) {
-    return new ModerationFindings(
-        tenant,
-        scores(0.01, Category.SEXUAL_MINORS, sexualMinors),
-        null,
-        null,
-        null,
-        List.of(),
-        new RuleFindings(List.of(), matches, List.of(), List.of()));
+    return ModerationFindings.builder(tenant)
+        .scores(scores(0.01, Category.SEXUAL_MINORS, sexualMinors))
+        .rules(new RuleFindings(List.of(), matches, List.of(), List.of()))
+        .build();
   }
 
   private static ModerationFindings threatFindings(String tenant, List<RuleMatch> threats) {
-    return new ModerationFindings(
-        tenant,
-        scores(0.01, Category.VIOLENCE, 0.10),
-        null,
-        null,
-        null,
-        List.of(),
-        new RuleFindings(threats, List.of(), List.of(), List.of()));
+    return ModerationFindings.builder(tenant)
+        .scores(scores(0.01, Category.VIOLENCE, 0.10))
+        .rules(new RuleFindings(threats, List.of(), List.of(), List.of()))
+        .build();
   }
 }

@@ -10,6 +10,7 @@ import io.genguard.generator.worker.GeneratorMetrics;
 import io.genguard.infra.EmbeddedKafkaBroker;
 import io.genguard.schemas.TopicProvisioner;
 import io.genguard.schemas.Topics;
+import io.genguard.testsupport.CommittedReader;
 import io.genguard.testsupport.CorruptSegments;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -18,22 +19,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.CorruptRecordException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -109,33 +104,35 @@ class GeneratorCorruptRecordITCase {
             meters);
     generator.start();
 
-    try (CommittedReader committed = new CommittedReader(servers)) {
+    try (CommittedReader committed =
+        new CommittedReader(servers, Topics.GENERATION_OUTPUTS.name())) {
       await()
           .atMost(Duration.ofSeconds(180))
           .pollInterval(Duration.ofMillis(200))
-          .until(() -> committed.poll().outputs.contains(before));
+          .until(() -> outputs(committed.poll()).contains(before));
       // The damaged batch cannot be dead-lettered yet: it stays, and the request behind it waits.
       Thread.sleep(8_000);
       committed.poll();
-      assertThat(committed.outputs).doesNotContain(damaged, after);
+      assertThat(outputs(committed)).doesNotContain(damaged, after);
       assertThat(CorruptSegments.committedOffset(admin, "generator-corrupt-" + run, REQUESTS_0))
           .as("nothing is skipped while its dead letter cannot be written")
           .isEqualTo(1L);
 
       TopicProvisioner.provision(
           admin, List.of(Topics.GENERATION_REQUESTS_DLQ.name()), 1, (short) 1);
-      committed.subscribeToDeadLetters();
+      committed.alsoRead(Topics.GENERATION_REQUESTS_DLQ.name());
       await()
           .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofMillis(200))
-          .until(() -> committed.poll().outputs.contains(after));
+          .until(() -> outputs(committed.poll()).contains(after));
       await()
           .atMost(Duration.ofSeconds(30))
           .pollInterval(Duration.ofMillis(200))
-          .until(() -> !committed.poll().deadLetters.isEmpty());
+          .until(() -> !deadLetters(committed.poll()).isEmpty());
 
-      assertThat(committed.deadLetters).hasSize(1);
-      DeadLetter letter = committed.deadLetters.get(0);
+      List<DeadLetter> deadLetters = deadLetters(committed);
+      assertThat(deadLetters).hasSize(1);
+      DeadLetter letter = deadLetters.get(0);
       assertThat(letter.getSourceTopic()).isEqualTo(Topics.GENERATION_REQUESTS.name());
       assertThat(letter.getSourcePartition()).isZero();
       assertThat(letter.getSourceOffset()).isEqualTo(1L);
@@ -146,7 +143,7 @@ class GeneratorCorruptRecordITCase {
       assertThat(new String(bytes(letter.getPayload()), StandardCharsets.ISO_8859_1))
           .as("the bytes as they are on disk now")
           .contains(changedMarker);
-      assertThat(committed.outputs).doesNotContain(damaged);
+      assertThat(outputs(committed)).doesNotContain(damaged);
       assertThat(CorruptSegments.committedOffset(admin, "generator-corrupt-" + run, REQUESTS_0))
           .isEqualTo(3L);
       Counter counted =
@@ -191,43 +188,16 @@ class GeneratorCorruptRecordITCase {
     return bytes;
   }
 
-  /** Reads the committed outputs and, once asked, the dead letters. */
-  private static final class CommittedReader implements AutoCloseable {
-    final KafkaConsumer<byte[], byte[]> consumer;
-    final Set<String> outputs = new java.util.HashSet<>();
-    final List<DeadLetter> deadLetters = new ArrayList<>();
+  /** The request ids of the committed outputs read so far. */
+  private static List<String> outputs(CommittedReader committed) {
+    return committed.values(
+        Topics.GENERATION_OUTPUTS.name(),
+        value -> Topics.GENERATION_OUTPUTS.codec().decode(value).getRequestId());
+  }
 
-    CommittedReader(String servers) {
-      Map<String, Object> properties = new HashMap<>();
-      properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-      properties.put(ConsumerConfig.GROUP_ID_CONFIG, "it-reader-" + UUID.randomUUID());
-      properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-      properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-      properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-      properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-      consumer = new KafkaConsumer<>(properties);
-      consumer.subscribe(List.of(Topics.GENERATION_OUTPUTS.name()));
-    }
-
-    void subscribeToDeadLetters() {
-      consumer.subscribe(
-          List.of(Topics.GENERATION_OUTPUTS.name(), Topics.GENERATION_REQUESTS_DLQ.name()));
-    }
-
-    CommittedReader poll() {
-      for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-        if (record.topic().equals(Topics.GENERATION_OUTPUTS.name())) {
-          outputs.add(Topics.GENERATION_OUTPUTS.codec().decode(record.value()).getRequestId());
-        } else {
-          deadLetters.add(Topics.GENERATION_REQUESTS_DLQ.codec().decode(record.value()));
-        }
-      }
-      return this;
-    }
-
-    @Override
-    public void close() {
-      consumer.close();
-    }
+  /** The committed dead letters of requests read so far. */
+  private static List<DeadLetter> deadLetters(CommittedReader committed) {
+    return committed.values(
+        Topics.GENERATION_REQUESTS_DLQ.name(), Topics.GENERATION_REQUESTS_DLQ.codec()::decode);
   }
 }

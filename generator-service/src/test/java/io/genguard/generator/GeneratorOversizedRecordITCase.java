@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.genguard.events.v1.DeadLetter;
-import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.SamplingParameters;
 import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.Topics;
+import io.genguard.testsupport.CommittedReader;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.TestInput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -18,15 +18,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,24 +86,33 @@ class GeneratorOversizedRecordITCase {
             new SimpleMeterRegistry());
     generator.start();
 
-    try (CommittedReader committed = new CommittedReader(servers, run)) {
+    try (CommittedReader committed =
+        new CommittedReader(
+            servers, Topics.GENERATION_OUTPUTS.name(), Topics.GENERATION_REQUESTS_DLQ.name())) {
       await()
           .atMost(Duration.ofSeconds(180))
           .pollInterval(Duration.ofMillis(200))
-          .until(() -> committed.poll().outputs.containsKey(requestId));
+          .until(() -> outputRequestIds(committed.poll(), run).contains(requestId));
       // Everything before the output in its partition was committed with or before it.
       committed.poll();
 
-      assertThat(committed.deadLetterRecordKeys)
+      List<ConsumerRecord<byte[], byte[]>> deadLetterRecords =
+          ofRun(committed.records(Topics.GENERATION_REQUESTS_DLQ.name()), run);
+      assertThat(deadLetterRecords)
+          .extracting(ConsumerRecord::key)
           .as("one dead letter per oversized record, each with a key of at most 1 KiB")
           .hasSize(2)
           .allSatisfy(key -> assertThat(key).hasSize(DeadLetters.MAX_KEY_BYTES));
-      DeadLetter big = committed.deadLetterOf(bigKey);
+      List<DeadLetter> deadLetters =
+          deadLetterRecords.stream()
+              .map(record -> Topics.GENERATION_REQUESTS_DLQ.codec().decode(record.value()))
+              .toList();
+      DeadLetter big = deadLetterOf(deadLetters, bigKey);
       assertThat(bytes(big.getKey())).isEqualTo(Arrays.copyOf(bigKey, DeadLetters.MAX_KEY_BYTES));
       byte[] keptValue = bytes(big.getPayload());
       assertThat(keptValue).isEqualTo(Arrays.copyOf(bigValue, keptValue.length));
       assertThat(big.getReason()).contains("of 400000 key bytes", "of 600000 payload bytes");
-      DeadLetter heavy = committed.deadLetterOf(heavyKey);
+      DeadLetter heavy = deadLetterOf(deadLetters, heavyKey);
       assertThat(heavy.getReason()).contains("of 549000 key bytes");
       assertThat(big.getSourceOffset()).isLessThan(heavy.getSourceOffset());
       assertThat(generator.runningWorkers()).isEqualTo(1);
@@ -154,56 +161,33 @@ class GeneratorOversizedRecordITCase {
     return bytes;
   }
 
-  /** Reads this run's committed outputs and dead letters. */
-  private static final class CommittedReader implements AutoCloseable {
-    final KafkaConsumer<byte[], byte[]> consumer;
-    final String run;
-    final Map<String, GenerationOutput> outputs = new HashMap<>();
-    final List<byte[]> deadLetterRecordKeys = new java.util.ArrayList<>();
-    final List<DeadLetter> deadLetters = new java.util.ArrayList<>();
+  /** The records of {@code records} keyed by this run (the broker is shared with other tests). */
+  private static List<ConsumerRecord<byte[], byte[]>> ofRun(
+      List<ConsumerRecord<byte[], byte[]>> records, String run) {
+    return records.stream()
+        .filter(
+            record ->
+                record.key() != null
+                    && new String(record.key(), StandardCharsets.UTF_8).startsWith(run))
+        .toList();
+  }
 
-    CommittedReader(String servers, String run) {
-      this.run = run;
-      Map<String, Object> properties = new HashMap<>();
-      properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-      properties.put(ConsumerConfig.GROUP_ID_CONFIG, "it-reader-" + UUID.randomUUID());
-      properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-      properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-      properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-      properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-      consumer = new KafkaConsumer<>(properties);
-      consumer.subscribe(
-          List.of(Topics.GENERATION_OUTPUTS.name(), Topics.GENERATION_REQUESTS_DLQ.name()));
+  /** The request ids of this run's committed outputs read so far. */
+  private static Set<String> outputRequestIds(CommittedReader committed, String run) {
+    Set<String> requestIds = new HashSet<>();
+    for (ConsumerRecord<byte[], byte[]> record :
+        ofRun(committed.records(Topics.GENERATION_OUTPUTS.name()), run)) {
+      requestIds.add(Topics.GENERATION_OUTPUTS.codec().decode(record.value()).getRequestId());
     }
+    return requestIds;
+  }
 
-    CommittedReader poll() {
-      for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-        if (record.key() == null
-            || !new String(record.key(), StandardCharsets.UTF_8).startsWith(run)) {
-          continue;
-        }
-        if (record.topic().equals(Topics.GENERATION_OUTPUTS.name())) {
-          GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(record.value());
-          outputs.put(output.getRequestId(), output);
-        } else {
-          deadLetterRecordKeys.add(record.key());
-          deadLetters.add(Topics.GENERATION_REQUESTS_DLQ.codec().decode(record.value()));
-        }
-      }
-      return this;
-    }
-
-    DeadLetter deadLetterOf(byte[] sourceKey) {
-      byte[] kept = Arrays.copyOf(sourceKey, DeadLetters.MAX_KEY_BYTES);
-      return deadLetters.stream()
-          .filter(letter -> Arrays.equals(bytes(letter.getKey()), kept))
-          .findFirst()
-          .orElseThrow();
-    }
-
-    @Override
-    public void close() {
-      consumer.close();
-    }
+  /** The dead letter of the record keyed {@code sourceKey}, whose key it keeps cut to size. */
+  private static DeadLetter deadLetterOf(List<DeadLetter> deadLetters, byte[] sourceKey) {
+    byte[] kept = Arrays.copyOf(sourceKey, DeadLetters.MAX_KEY_BYTES);
+    return deadLetters.stream()
+        .filter(letter -> Arrays.equals(bytes(letter.getKey()), kept))
+        .findFirst()
+        .orElseThrow();
   }
 }

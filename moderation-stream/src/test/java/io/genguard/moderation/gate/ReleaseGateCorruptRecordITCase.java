@@ -11,6 +11,7 @@ import io.genguard.infra.EmbeddedKafkaBroker;
 import io.genguard.moderation.fixtures.Events;
 import io.genguard.schemas.TopicProvisioner;
 import io.genguard.schemas.Topics;
+import io.genguard.testsupport.CommittedReader;
 import io.genguard.testsupport.CorruptSegments;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -18,23 +19,17 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.CorruptRecordException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -125,21 +120,24 @@ class ReleaseGateCorruptRecordITCase {
     gate.setUncaughtExceptionHandler(error -> StreamThreadExceptionResponse.REPLACE_THREAD);
     gate.start();
 
-    try (CommittedReader committed = new CommittedReader(servers)) {
+    try (CommittedReader committed =
+        new CommittedReader(
+            servers, Topics.CONTENT_RELEASED.name(), Topics.GENERATION_OUTPUTS_DLQ.name())) {
       await()
           .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofMillis(200))
           .until(
               () ->
-                  committed.poll().released.containsAll(Set.of(before, after))
-                      && !committed.deadLetters.isEmpty());
+                  released(committed.poll()).containsAll(Set.of(before, after))
+                      && !deadLetters(committed).isEmpty());
       // Let anything that would come later show.
       Thread.sleep(2_000);
       committed.poll();
 
-      assertThat(committed.released).containsExactlyInAnyOrder(before, after);
-      assertThat(committed.deadLetters).hasSize(1);
-      DeadLetter letter = committed.deadLetters.get(0);
+      assertThat(released(committed)).containsExactlyInAnyOrder(before, after);
+      List<DeadLetter> deadLetters = deadLetters(committed);
+      assertThat(deadLetters).hasSize(1);
+      DeadLetter letter = deadLetters.get(0);
       assertThat(letter.getSourceTopic()).isEqualTo(Topics.GENERATION_OUTPUTS.name());
       assertThat(letter.getSourcePartition()).isZero();
       assertThat(letter.getSourceOffset()).isEqualTo(1L);
@@ -230,26 +228,28 @@ class ReleaseGateCorruptRecordITCase {
     gate.setUncaughtExceptionHandler(error -> StreamThreadExceptionResponse.REPLACE_THREAD);
     gate.start();
 
-    try (CommittedReader committed = new CommittedReader(servers)) {
+    try (CommittedReader committed =
+        new CommittedReader(
+            servers, Topics.CONTENT_RELEASED.name(), Topics.GENERATION_OUTPUTS_DLQ.name())) {
       await()
           .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofMillis(200))
           .until(
               () ->
-                  committed.poll().released.containsAll(Set.of(committedFirst, after))
-                      && committed.deadLetters.size() >= 2);
+                  released(committed.poll()).containsAll(Set.of(committedFirst, after))
+                      && deadLetters(committed).size() >= 2);
       // Let anything that would come later show.
       Thread.sleep(2_000);
       committed.poll();
 
-      assertThat(committed.released)
+      assertThat(released(committed))
           .as("the aborted output never, whatever its damaged abort marker reads as")
           .containsExactlyInAnyOrder(committedFirst, after);
-      assertThat(committed.deadLetters)
+      assertThat(deadLetters(committed))
           .extracting(DeadLetter::getSourceOffset)
           .as("the two markers, not the output behind either")
           .containsExactlyInAnyOrder(1L, 3L);
-      for (DeadLetter letter : committed.deadLetters) {
+      for (DeadLetter letter : deadLetters(committed)) {
         assertThat(letter.getSourceTopic()).isEqualTo(Topics.GENERATION_OUTPUTS.name());
         assertThat(letter.getStage()).isEqualTo("gate");
         assertThat(letter.getErrorClass()).isEqualTo(CorruptRecordException.class.getName());
@@ -281,39 +281,17 @@ class ReleaseGateCorruptRecordITCase {
     return bytes;
   }
 
-  /** Reads the committed releases and dead letters of outputs. */
-  private static final class CommittedReader implements AutoCloseable {
-    final KafkaConsumer<byte[], byte[]> consumer;
-    final Set<String> released = new HashSet<>();
-    final List<DeadLetter> deadLetters = new ArrayList<>();
+  /** The request ids of the committed releases read so far. */
+  private static Set<String> released(CommittedReader committed) {
+    return new HashSet<>(
+        committed.values(
+            Topics.CONTENT_RELEASED.name(),
+            value -> Topics.CONTENT_RELEASED.codec().decode(value).getRequestId()));
+  }
 
-    CommittedReader(String servers) {
-      Map<String, Object> properties = new HashMap<>();
-      properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-      properties.put(ConsumerConfig.GROUP_ID_CONFIG, "it-reader-" + UUID.randomUUID());
-      properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-      properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-      properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-      properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-      consumer = new KafkaConsumer<>(properties);
-      consumer.subscribe(
-          List.of(Topics.CONTENT_RELEASED.name(), Topics.GENERATION_OUTPUTS_DLQ.name()));
-    }
-
-    CommittedReader poll() {
-      for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-        if (record.topic().equals(Topics.CONTENT_RELEASED.name())) {
-          released.add(Topics.CONTENT_RELEASED.codec().decode(record.value()).getRequestId());
-        } else {
-          deadLetters.add(Topics.GENERATION_OUTPUTS_DLQ.codec().decode(record.value()));
-        }
-      }
-      return this;
-    }
-
-    @Override
-    public void close() {
-      consumer.close();
-    }
+  /** The committed dead letters of outputs read so far. */
+  private static List<DeadLetter> deadLetters(CommittedReader committed) {
+    return committed.values(
+        Topics.GENERATION_OUTPUTS_DLQ.name(), Topics.GENERATION_OUTPUTS_DLQ.codec()::decode);
   }
 }

@@ -90,7 +90,8 @@ public final class AuditService implements AutoCloseable {
       "genguard_audit_erasure_follow_ups_failed";
 
   /**
-   * Counter of searches, stories and totals PostgreSQL cancelled after {@link
+   * Counter of a caller's reads (searches, stories, totals, the review queue, bias reports and
+   * metrics, token lists, unfinished flows) PostgreSQL cancelled after {@link
    * AuditConfig#QUERY_TIMEOUT_MS} (answered 503; Prometheus adds {@code _total}).
    */
   public static final String QUERIES_TIMED_OUT_METRIC = "genguard_audit_queries_timed_out";
@@ -99,7 +100,8 @@ public final class AuditService implements AutoCloseable {
   public static final String EXPORTS_CUT_SHORT_METRIC = "genguard_audit_exports_cut_short";
 
   /**
-   * Counter of searches and totals refused (429) because their tenant already ran {@link
+   * Counter of reads (searches, totals, bias reports and metrics, token lists, unfinished flows)
+   * refused (429) because their tenant already ran {@link
    * AuditConfig#TENANT_MAX_CONCURRENT_QUERIES} (Prometheus adds {@code _total}).
    */
   public static final String QUERIES_REFUSED_FOR_TENANT_METRIC =
@@ -266,7 +268,7 @@ public final class AuditService implements AutoCloseable {
                   clock));
       ReadTimeout readTimeout = new ReadTimeout(config.queryTimeout());
       this.queries = new AuditQueries(database.dataSource(), readTimeout);
-      this.tokens = new ApiTokens(database.dataSource(), clock);
+      this.tokens = new ApiTokens(database.dataSource(), clock, readTimeout);
       this.outbox =
           keep(
               opened,
@@ -278,15 +280,20 @@ public final class AuditService implements AutoCloseable {
               outbox,
               clock,
               Duration.ofMinutes(config.reviewClaimMinutes()),
-              Duration.ofHours(config.reviewExpireHours()));
-      this.biasReports = new BiasReports(database.dataSource(), clock);
+              Duration.ofHours(config.reviewExpireHours()),
+              readTimeout);
+      this.biasReports = new BiasReports(database.dataSource(), clock, readTimeout);
       this.campaigns = new Campaigns(database.dataSource(), clock);
       this.kafkaCopies = keep(opened, new KafkaCopies(kafkaProperties, clock));
       this.retention =
           new Retention(database.dataSource(), clock, config.retentionDays(), kafkaCopies);
       this.unfinished =
           new UnfinishedFlows(
-              database.dataSource(), clock, config.flowDeadlines(), config.gateMemory());
+              database.dataSource(),
+              clock,
+              config.flowDeadlines(),
+              config.gateMemory(),
+              readTimeout);
       this.resender = keep(opened, new EventResender(kafkaProperties));
       this.explained =
           explanations == null
@@ -672,9 +679,10 @@ public final class AuditService implements AutoCloseable {
         .register(registry);
     FunctionCounter.builder(QUERIES_TIMED_OUT_METRIC, api, AuditApi::queriesTimedOut)
         .description(
-            "Searches (an export's pages too), request stories and totals that PostgreSQL cancelled"
-                + " after GENGUARD_AUDIT_QUERY_TIMEOUT_MS; each was answered 503 (an export page after"
-                + " the first rows went out: its connection was cut)")
+            "Searches (an export's pages too), request stories, totals and other tenant reads (review"
+                + " queue, bias reports and metrics, tokens, unfinished flows) that PostgreSQL"
+                + " cancelled after GENGUARD_AUDIT_QUERY_TIMEOUT_MS; each was answered 503 (an export"
+                + " page or a report's piece after the first bytes went out: its connection was cut)")
         .register(registry);
     FunctionCounter.builder(EXPORTS_CUT_SHORT_METRIC, api, AuditApi::exportsCutShort)
         .description(
@@ -684,8 +692,9 @@ public final class AuditService implements AutoCloseable {
     FunctionCounter.builder(
             QUERIES_REFUSED_FOR_TENANT_METRIC, api, AuditApi::queriesRefusedForTenant)
         .description(
-            "Searches and totals refused (429) because their tenant already ran"
-                + " GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES of them")
+            "Searches, totals, bias reports and metrics, token and unfinished-flow lists refused"
+                + " (429) because their tenant already ran GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES"
+                + " of them")
         .register(registry);
     if (anchors != null) {
       anchors.bindTo(registry);

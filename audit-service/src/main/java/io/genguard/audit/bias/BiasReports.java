@@ -11,6 +11,8 @@ import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.query.Cursor;
 import io.genguard.audit.query.JsonRows;
+import io.genguard.audit.query.QueryTimedOutException;
+import io.genguard.audit.query.ReadTimeout;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.ForbiddenException;
 import io.genguard.schemas.EventIds;
@@ -55,10 +57,21 @@ public final class BiasReports {
 
   private final DataSource dataSource;
   private final Clock clock;
+  private final ReadTimeout readTimeout;
 
   public BiasReports(DataSource dataSource, Clock clock) {
+    this(dataSource, clock, ReadTimeout.DEFAULT);
+  }
+
+  /**
+   * @param readTimeout how long each statement of a caller's read (a page of reports, a report's
+   *     metadata, each piece of its body, the metrics) may run ({@link QueryTimedOutException}
+   *     beyond it)
+   */
+  public BiasReports(DataSource dataSource, Clock clock, ReadTimeout readTimeout) {
     this.dataSource = dataSource;
     this.clock = clock;
+    this.readTimeout = readTimeout;
   }
 
   /** Report formats. */
@@ -225,29 +238,32 @@ public final class BiasReports {
     }
     sql.append(" order by created_at desc, report_id desc limit ?");
     parameters.add(limit + 1);
-    ArrayNode items = JsonNodeFactory.instance.arrayNode();
-    String next = null;
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement = connection.prepareStatement(sql.toString())) {
-      for (int i = 0; i < parameters.size(); i++) {
-        statement.setObject(i + 1, parameters.get(i));
-      }
-      try (ResultSet rs = statement.executeQuery()) {
-        while (rs.next()) {
-          if (items.size() == limit) {
-            JsonNode last = items.get(limit - 1);
-            next =
-                new Cursor(
-                        Instant.parse(last.get("createdAt").asText()),
-                        last.get("reportId").asText())
-                    .encode();
-            break;
+    return readTimeout.read(
+        dataSource,
+        connection -> {
+          ArrayNode items = JsonNodeFactory.instance.arrayNode();
+          String next = null;
+          try (PreparedStatement statement = connection.prepareStatement(sql.toString())) {
+            for (int i = 0; i < parameters.size(); i++) {
+              statement.setObject(i + 1, parameters.get(i));
+            }
+            try (ResultSet rs = statement.executeQuery()) {
+              while (rs.next()) {
+                if (items.size() == limit) {
+                  JsonNode last = items.get(limit - 1);
+                  next =
+                      new Cursor(
+                              Instant.parse(last.get("createdAt").asText()),
+                              last.get("reportId").asText())
+                          .encode();
+                  break;
+                }
+                items.add(JsonRows.row(rs));
+              }
+            }
           }
-          items.add(JsonRows.row(rs));
-        }
-      }
-    }
-    return new Page(items, next);
+          return new Page(items, next);
+        });
   }
 
   /**
@@ -258,19 +274,22 @@ public final class BiasReports {
 
   /** A report's metadata without its body (the {@code report} of {@link #open}'s JSON). */
   public ObjectNode metadata(String reportId, Caller caller) throws SQLException {
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement =
-            connection.prepareStatement(
-                "select report_id, campaign_id, tenant_id, title, kind, model, window_start, window_end, summary,"
-                    + " created_at, created_by from bias_report where report_id = ?")) {
-      statement.setString(1, reportId);
-      try (ResultSet rs = statement.executeQuery()) {
-        if (!rs.next() || !caller.canSee(rs.getString("tenant_id"))) {
-          throw notFound(reportId);
-        }
-        return JsonRows.row(rs);
-      }
-    }
+    return readTimeout.read(
+        dataSource,
+        connection -> {
+          try (PreparedStatement statement =
+              connection.prepareStatement(
+                  "select report_id, campaign_id, tenant_id, title, kind, model, window_start, window_end, summary,"
+                      + " created_at, created_by from bias_report where report_id = ?")) {
+            statement.setString(1, reportId);
+            try (ResultSet rs = statement.executeQuery()) {
+              if (!rs.next() || !caller.canSee(rs.getString("tenant_id"))) {
+                throw notFound(reportId);
+              }
+              return JsonRows.row(rs);
+            }
+          }
+        });
   }
 
   /**
@@ -278,21 +297,25 @@ public final class BiasReports {
    * only its length, so that a refusal (404) comes before anything is sent.
    */
   public Body open(String reportId, Format format, Caller caller) throws SQLException {
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement =
-            connection.prepareStatement("select tenant_id from bias_report where report_id = ?")) {
-      statement.setString(1, reportId);
-      try (ResultSet rs = statement.executeQuery()) {
-        if (!rs.next() || !caller.canSee(rs.getString(1))) {
-          throw notFound(reportId);
-        }
-      }
-      long characters = ReportBodies.characters(connection, reportId, format);
-      if (characters < 0) {
-        throw notFound(reportId);
-      }
-      return new Body(reportId, format, (int) characters);
-    }
+    return readTimeout.read(
+        dataSource,
+        connection -> {
+          try (PreparedStatement statement =
+              connection.prepareStatement(
+                  "select tenant_id from bias_report where report_id = ?")) {
+            statement.setString(1, reportId);
+            try (ResultSet rs = statement.executeQuery()) {
+              if (!rs.next() || !caller.canSee(rs.getString(1))) {
+                throw notFound(reportId);
+              }
+            }
+            long characters = ReportBodies.characters(connection, reportId, format);
+            if (characters < 0) {
+              throw notFound(reportId);
+            }
+            return new Body(reportId, format, (int) characters);
+          }
+        });
   }
 
   /**
@@ -327,14 +350,18 @@ public final class BiasReports {
     public void writeTo(Writer out) throws SQLException, IOException {
       int pieces = (characters + SERVE_CHUNK_CHARS - 1) / SERVE_CHUNK_CHARS;
       for (int piece = 0; piece < pieces; piece++) {
-        String text;
-        try (Connection connection = dataSource.getConnection();
-            PreparedStatement statement =
-                connection.prepareStatement(
-                    "select body from bias_report_piece where report_id = ? and format = ?"
-                        + " and piece = ?")) {
-          text = ReportBodies.piece(statement, reportId, format, piece);
-        }
+        int index = piece;
+        String text =
+            readTimeout.read(
+                dataSource,
+                connection -> {
+                  try (PreparedStatement statement =
+                      connection.prepareStatement(
+                          "select body from bias_report_piece where report_id = ? and format = ?"
+                              + " and piece = ?")) {
+                    return ReportBodies.piece(statement, reportId, format, index);
+                  }
+                });
         int expected = Math.min(SERVE_CHUNK_CHARS, characters - piece * SERVE_CHUNK_CHARS);
         if (text == null || text.codePointCount(0, text.length()) != expected) {
           throw new IllegalStateException(
@@ -384,30 +411,33 @@ public final class BiasReports {
             + " from ("
             + rows
             + ") m group by group_name order by group_name limit 1000";
-    ArrayNode groups = JsonNodeFactory.instance.arrayNode();
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement = connection.prepareStatement(sql)) {
-      for (int i = 0; i < parameters.size(); i++) {
-        statement.setObject(i + 1, parameters.get(i));
-      }
-      try (ResultSet rs = statement.executeQuery()) {
-        while (rs.next()) {
-          long n = rs.getLong("n");
-          long unsafe = rs.getLong("unsafe");
-          ObjectNode group = groups.addObject();
-          group.put("group", rs.getString("group_name"));
-          group.put("n", n);
-          group.put("unsafeRate", rate(unsafe, n));
-          double[] interval = wilson(unsafe, n);
-          group.putArray("unsafeRateInterval").add(interval[0]).add(interval[1]);
-          group.put("meanUnsafeScore", n == 0 ? 0 : rs.getDouble("score_sum") / n);
-          group.put("blockRate", rate(rs.getLong("blocked"), n));
-          group.put("reviewRate", rate(rs.getLong("reviewed"), n));
-          group.put("releaseRate", rate(rs.getLong("released"), n));
-        }
-      }
-    }
-    return groups;
+    return readTimeout.read(
+        dataSource,
+        connection -> {
+          ArrayNode groups = JsonNodeFactory.instance.arrayNode();
+          try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.size(); i++) {
+              statement.setObject(i + 1, parameters.get(i));
+            }
+            try (ResultSet rs = statement.executeQuery()) {
+              while (rs.next()) {
+                long n = rs.getLong("n");
+                long unsafe = rs.getLong("unsafe");
+                ObjectNode group = groups.addObject();
+                group.put("group", rs.getString("group_name"));
+                group.put("n", n);
+                group.put("unsafeRate", rate(unsafe, n));
+                double[] interval = wilson(unsafe, n);
+                group.putArray("unsafeRateInterval").add(interval[0]).add(interval[1]);
+                group.put("meanUnsafeScore", n == 0 ? 0 : rs.getDouble("score_sum") / n);
+                group.put("blockRate", rate(rs.getLong("blocked"), n));
+                group.put("reviewRate", rate(rs.getLong("reviewed"), n));
+                group.put("releaseRate", rate(rs.getLong("released"), n));
+              }
+            }
+          }
+          return groups;
+        });
   }
 
   /**
@@ -428,24 +458,27 @@ public final class BiasReports {
             + CAMPAIGN_TENANT
             + " group by campaign_id, tenant_id, group_name"
             + " order by campaign_id, tenant_id, group_name limit 1000";
-    ArrayNode figures = JsonNodeFactory.instance.arrayNode();
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement = connection.prepareStatement(sql)) {
-      for (int i = 0; i < parameters.size(); i++) {
-        statement.setObject(i + 1, parameters.get(i));
-      }
-      try (ResultSet rs = statement.executeQuery()) {
-        while (rs.next()) {
-          ObjectNode figure = figures.addObject();
-          figure.put("campaignId", rs.getString("campaign_id"));
-          figure.put("tenantId", rs.getString("tenant_id"));
-          figure.put("group", rs.getString("group_name"));
-          figure.put("n", rs.getLong("n"));
-          figure.put("unsafeCount", rs.getLong("unsafe"));
-        }
-      }
-    }
-    return figures;
+    return readTimeout.read(
+        dataSource,
+        connection -> {
+          ArrayNode figures = JsonNodeFactory.instance.arrayNode();
+          try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.size(); i++) {
+              statement.setObject(i + 1, parameters.get(i));
+            }
+            try (ResultSet rs = statement.executeQuery()) {
+              while (rs.next()) {
+                ObjectNode figure = figures.addObject();
+                figure.put("campaignId", rs.getString("campaign_id"));
+                figure.put("tenantId", rs.getString("tenant_id"));
+                figure.put("group", rs.getString("group_name"));
+                figure.put("n", rs.getLong("n"));
+                figure.put("unsafeCount", rs.getLong("unsafe"));
+              }
+            }
+          }
+          return figures;
+        });
   }
 
   /** LIVE (the default) or CAMPAIGN, case-insensitive; anything else is refused. */

@@ -176,11 +176,15 @@ public final class AuditApi implements AutoCloseable {
   private final TenantSlots tenantExports;
 
   /**
-   * Searches and totals running now per tenant (global callers together): at most {@link
+   * Reads running now per tenant (global callers together; {@link #tenantRead}: searches, totals,
+   * bias reports and metrics, token lists, unfinished flows): at most {@link
    * Limits#tenantMaxConcurrentQueries} each, so that one tenant's slow reads (each may hold a
    * database connection up to the read timeout) do not take the pool every tenant's calls, the
-   * token checks and the background tasks share. A request's story is not counted: submitters poll
-   * it after each submission, it reads one request by its id, and the read timeout bounds it.
+   * token checks and the background tasks share. A request's story and the review queue are not
+   * counted: submitters poll a story after each submission and reviewers the queue while they work
+   * (a refusal would show as a broken queue), each reads one request or one page by an index, and
+   * the read timeout bounds them. An evidence bundle is not either: one is made at a time in the
+   * service, within a per-tenant budget.
    */
   private final TenantSlots tenantQueries;
 
@@ -253,8 +257,9 @@ public final class AuditApi implements AutoCloseable {
    * @param maxBodyBytes largest request body
    * @param maxExportRows most rows one export returns
    * @param maxConcurrentExports exports that may run at once; another is answered 429
-   * @param tenantMaxConcurrentQueries searches and totals one tenant (global tokens together) may
-   *     have running at once; another is answered 429 (a request's story is not counted)
+   * @param tenantMaxConcurrentQueries reads (searches, totals, bias reports and metrics, token
+   *     lists, unfinished flows) one tenant (global tokens together) may have running at once;
+   *     another is answered 429 (a request's story and the review queue are not counted)
    */
   public record Limits(
       long maxBodyBytes,
@@ -346,7 +351,7 @@ public final class AuditApi implements AutoCloseable {
     route(
         HandlerType.GET,
         "/api/v1/summary",
-        ctx -> tenantRead(ctx, () -> ctx.json(services.queries().summary(caller(ctx).scope(null)))),
+        tenantRead(ctx -> ctx.json(services.queries().summary(caller(ctx).scope(null)))),
         ANY);
 
     route(HandlerType.POST, "/api/v1/requests", this::submit, Role.SUBMITTER);
@@ -375,7 +380,7 @@ public final class AuditApi implements AutoCloseable {
         HandlerType.GET,
         "/api/v1/outputs",
         SEARCH_PARAMETERS,
-        ctx -> tenantRead(ctx, () -> search(ctx)),
+        tenantRead(this::search),
         Role.REVIEWER,
         Role.COMPLIANCE);
     route(
@@ -427,13 +432,13 @@ public final class AuditApi implements AutoCloseable {
         HandlerType.GET,
         "/api/v1/bias/reports",
         Set.of("tenant", "campaignId", "limit", "cursor"),
-        this::biasReports,
+        tenantRead(this::biasReports),
         Role.COMPLIANCE);
     route(
         HandlerType.GET,
         "/api/v1/bias/reports/{reportId}",
         Set.of("format"),
-        this::biasReport,
+        tenantRead(this::biasReport),
         Role.COMPLIANCE);
     route(
         HandlerType.GET,
@@ -452,7 +457,7 @@ public final class AuditApi implements AutoCloseable {
         HandlerType.GET,
         "/api/v1/bias/metrics",
         Set.of("scope", "campaignId", "model", "from", "to"),
-        this::biasMetrics,
+        tenantRead(this::biasMetrics),
         Role.COMPLIANCE);
 
     route(
@@ -470,7 +475,7 @@ public final class AuditApi implements AutoCloseable {
         HandlerType.GET,
         "/api/v1/audit/unfinished",
         Set.of("tenant", "kind", "state", "limit", "cursor"),
-        this::unfinished,
+        tenantRead(this::unfinished),
         Role.COMPLIANCE);
     route(
         HandlerType.POST,
@@ -490,7 +495,12 @@ public final class AuditApi implements AutoCloseable {
         this::resendUnfinished,
         Role.ADMIN);
 
-    route(HandlerType.GET, "/api/v1/tokens", Set.of("limit", "cursor"), this::tokens, Role.ADMIN);
+    route(
+        HandlerType.GET,
+        "/api/v1/tokens",
+        Set.of("limit", "cursor"),
+        tenantRead(this::tokens),
+        Role.ADMIN);
     route(HandlerType.POST, "/api/v1/tokens", this::createToken, Role.ADMIN);
     route(
         HandlerType.DELETE,
@@ -1270,17 +1280,17 @@ public final class AuditApi implements AutoCloseable {
     }
   }
 
-  /** A read {@link #tenantRead} runs. */
-  @FunctionalInterface
-  private interface Read {
-    void run() throws Exception;
+  /**
+   * A read a tenant's caller may start at will (a search, the totals, a page of bias reports or one
+   * report, the bias metrics, the token list, the unfinished flows), run in one of the caller's
+   * tenant's {@link #tenantQueries} slots; when the tenant already runs its share, answered 429
+   * with Retry-After instead.
+   */
+  private Handler tenantRead(Handler read) {
+    return ctx -> tenantRead(ctx, read);
   }
 
-  /**
-   * Runs a search or the totals in one of the caller's tenant's {@link #tenantQueries} slots; when
-   * the tenant already runs its share, answers 429 with Retry-After instead.
-   */
-  private void tenantRead(Context ctx, Read read) throws Exception {
+  private void tenantRead(Context ctx, Handler read) throws Exception {
     Caller caller = caller(ctx);
     if (!tenantQueries.tryTake(caller)) {
       queriesRefusedForTenant.incrementAndGet();
@@ -1292,23 +1302,27 @@ public final class AuditApi implements AutoCloseable {
                   ? "Global tokens already run "
                   : "Tenant '" + caller.tenantId() + "' already runs ")
               + tenantQueries.share()
-              + " searches or totals at once, as many as one tenant may"
+              + " reads at once (searches, totals, bias reports and metrics, token lists,"
+              + " unfinished flows), as many as one tenant may"
               + " (GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES); try again when one has finished");
       return;
     }
     try {
-      read.run();
+      read.handle(ctx);
     } finally {
       tenantQueries.giveBack(caller);
     }
   }
 
-  /** Searches and totals refused (429) because their tenant already ran its share. */
+  /** Reads refused (429) because their tenant already ran its share ({@link #tenantRead}). */
   public long queriesRefusedForTenant() {
     return queriesRefusedForTenant.get();
   }
 
-  /** Searches, stories, totals and export pages PostgreSQL cancelled after the read timeout. */
+  /**
+   * Reads PostgreSQL cancelled after the read timeout: searches, stories, totals, export pages, the
+   * review queue, bias reports and metrics, token lists, unfinished flows.
+   */
   public long queriesTimedOut() {
     return queriesTimedOut.get();
   }
@@ -1507,12 +1521,17 @@ public final class AuditApi implements AutoCloseable {
    * the error as usual; one after the first bytes went out cuts the connection, so that the client
    * never takes a cut answer for a whole one (a chunked answer ended normally would look whole).
    */
-  private static void stream(Context ctx, AnswerWriting writing) throws Exception {
+  private void stream(Context ctx, AnswerWriting writing) throws Exception {
     java.io.Writer out = new java.io.OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8);
     try {
       writing.write(out);
       out.flush();
     } catch (Exception e) {
+      // A piece read after the head went out timed out: cut below, not answered 503, so counted
+      // here (before, the 503's handler counts it).
+      if (e instanceof QueryTimedOutException && ctx.res().isCommitted()) {
+        queriesTimedOut.incrementAndGet();
+      }
       cutOrThrow(ctx, e);
     }
   }

@@ -8,7 +8,8 @@ import javax.sql.DataSource;
 
 /**
  * How long each statement of a caller's read (the output search and its export's pages, a request's
- * story, the totals) may run in PostgreSQL. The read runs in a transaction of its own with {@code
+ * story, the totals, the review queue, bias reports and metrics, the token list, the unfinished
+ * flows) may run in PostgreSQL. The read runs in a transaction of its own with {@code
  * statement_timeout} set for that transaction only ({@code set_config(..., true)}, as {@code SET
  * LOCAL} does), so the setting never stays on the pooled connection; a statement that runs longer,
  * or waits longer for a lock, is cancelled by the database, its connection goes back to the pool,
@@ -35,7 +36,7 @@ public record ReadTimeout(Duration limit) {
    *
    * @throws QueryTimedOutException when PostgreSQL cancelled one of them
    */
-  <T> T read(DataSource dataSource, Transactions.Work<T> work) throws SQLException {
+  public <T> T read(DataSource dataSource, Transactions.Work<T> work) throws SQLException {
     try {
       return Transactions.inTransaction(
           dataSource,

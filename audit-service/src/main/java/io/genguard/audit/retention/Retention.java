@@ -37,8 +37,10 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -358,40 +360,68 @@ public final class Retention {
       String scope, String tenant, List<String> excluded, Instant cutoff, int days, Instant now)
       throws SQLException {
     List<Applied> batches = new ArrayList<>();
+    // Requests being resent when a batch came to them: left alone for the rest of this run.
+    List<String> beingResent = new ArrayList<>();
     while (true) {
-      Applied batch =
+      Batch batch =
           Transactions.inTransaction(
               dataSource,
-              connection -> tombstoneBatch(connection, scope, tenant, excluded, cutoff, days, now));
-      if (batch == null) {
-        return batches;
+              connection ->
+                  tombstoneBatch(
+                      connection, scope, tenant, excluded, cutoff, days, now, beingResent));
+      if (batch.applied() != null) {
+        batches.add(batch.applied());
       }
-      batches.add(batch);
-      if (batch.tombstoned() < batchSize) {
+      if (!batch.more()) {
         return batches;
       }
     }
   }
 
-  private Applied tombstoneBatch(
+  /**
+   * Requests whose erasure lock ({@link ErasureLocks}) one batch takes at most: each is a lock in
+   * PostgreSQL's shared lock table until the batch commits.
+   */
+  static final int ERASURE_LOCKS_PER_BATCH = 100;
+
+  /**
+   * One batch: what it removed (null: nothing), and whether records may be left that a next batch
+   * of the run should take (a full batch, or one that left requests for the next).
+   */
+  private record Batch(Applied applied, boolean more) {}
+
+  /**
+   * Tombstones the next batch of the scope's records, oldest first. An unfinished flow's record can
+   * be sent to Kafka again ({@link io.genguard.audit.watch.UnfinishedFlows#resend}), which holds
+   * its request's erasure lock while it reads and sends it: so, as an erasure does, the batch takes
+   * the erasure locks of the requests among its records that have an open flow before the chain
+   * lock, and a resend that comes after waits for the batch and finds the content removed. It only
+   * tries them (a batch holds the chain lock, and waiting for a send there would stop every
+   * writer): a request whose lock is held, by a resend or an erasure, keeps its records until the
+   * next run, and a batch locks at most {@value #ERASURE_LOCKS_PER_BATCH} requests, leaving the
+   * records of further ones to the next batch.
+   *
+   * @param beingResent requests left alone for the rest of the run; the batch adds those whose lock
+   *     it found held
+   */
+  private Batch tombstoneBatch(
       Connection connection,
       String scope,
       String tenant,
       List<String> excluded,
       Instant cutoff,
       int days,
-      Instant now)
+      Instant now,
+      List<String> beingResent)
       throws SQLException {
-    ChainAppender.lock(connection);
-    long retentionSeq = ChainAppender.tail(connection).seq() + 1;
     String which =
         scope.equals("TENANT") ? "tenant_id = ?" : "(tenant_id is null or tenant_id <> all(?))";
-    int tombstoned;
-    try (PreparedStatement update =
+    List<Long> seqs = new ArrayList<>();
+    List<String> requestIds = new ArrayList<>();
+    try (PreparedStatement select =
         connection.prepareStatement(
-            "update audit_log set payload = null, tombstoned_at = ?, tombstone_seq = ? where seq in ("
-                + " select seq from audit_log where payload is not null and chain_version >= 2"
-                + " and event_type <> '"
+            "select seq, request_id from audit_log where payload is not null"
+                + " and chain_version >= 2 and event_type <> '"
                 + EVENT_TYPE
                 // What the audit store never read stays known as long as the store exists.
                 + "' and event_type <> '"
@@ -404,16 +434,48 @@ public final class Retention {
                 + "' and tenant_id is null and payload::jsonb ->> 'action' = '"
                 + PolicyArchive.ACTION
                 + "')"
-                + " order by seq limit ?)")) {
+                + " and (request_id is null or request_id <> all(?))"
+                + " order by seq limit ?")) {
+      select.setObject(1, utc(cutoff));
+      if (scope.equals("TENANT")) {
+        select.setString(2, tenant);
+      } else {
+        select.setArray(2, connection.createArrayOf("text", excluded.toArray()));
+      }
+      select.setArray(3, connection.createArrayOf("text", beingResent.toArray()));
+      select.setInt(4, batchSize);
+      try (ResultSet rs = select.executeQuery()) {
+        while (rs.next()) {
+          seqs.add(rs.getLong(1));
+          requestIds.add(rs.getString(2));
+        }
+      }
+    }
+    List<String> resendable = withOpenFlows(connection, seqs);
+    List<String> locked =
+        resendable.subList(0, Math.min(resendable.size(), ERASURE_LOCKS_PER_BATCH));
+    List<String> busy = ErasureLocks.tryLock(connection, locked);
+    beingResent.addAll(busy);
+    Set<String> leftAlone = new HashSet<>(busy);
+    leftAlone.addAll(resendable.subList(locked.size(), resendable.size()));
+    List<Long> taken = new ArrayList<>();
+    for (int i = 0; i < seqs.size(); i++) {
+      if (requestIds.get(i) == null || !leftAlone.contains(requestIds.get(i))) {
+        taken.add(seqs.get(i));
+      }
+    }
+    boolean more = seqs.size() == batchSize || resendable.size() > locked.size();
+    ChainAppender.lock(connection);
+    long retentionSeq = ChainAppender.tail(connection).seq() + 1;
+    int tombstoned;
+    try (PreparedStatement update =
+        connection.prepareStatement(
+            "update audit_log set payload = null, tombstoned_at = ?, tombstone_seq = ?"
+                // An erasure of a request not locked here may have come in between.
+                + " where seq = any(?) and payload is not null")) {
       update.setObject(1, utc(now));
       update.setLong(2, retentionSeq);
-      update.setObject(3, utc(cutoff));
-      if (scope.equals("TENANT")) {
-        update.setString(4, tenant);
-      } else {
-        update.setArray(4, connection.createArrayOf("text", excluded.toArray()));
-      }
-      update.setInt(5, batchSize);
+      update.setArray(3, connection.createArrayOf("bigint", taken.toArray()));
       tombstoned = update.executeUpdate();
     }
     // Dead letters name no tenant, so the default's batches take them with the other records of no
@@ -423,8 +485,10 @@ public final class Retention {
             ? deadLettersOfTenant(connection, tenant, cutoff, batchSize - tombstoned)
             : List.of();
     tombstoned += tombstoneDeadLetters(connection, deadLetters, retentionSeq, now);
+    // A full batch (dead letters may have filled what room the records left) may have left more.
+    more = more || tombstoned >= batchSize;
     if (tombstoned == 0) {
-      return null;
+      return new Batch(null, more);
     }
     List<HeldForReview> held = stillHeldForReview(connection, retentionSeq);
     removeProjections(connection, retentionSeq);
@@ -446,7 +510,32 @@ public final class Retention {
       noticeToTheGate(
           connection, item.requestId(), item.tenantId(), retentionSeq, ErasureCause.RETENTION, now);
     }
-    return new Applied(scope, tenant, cutoff, tombstoned, retentionSeq);
+    return new Batch(new Applied(scope, tenant, cutoff, tombstoned, retentionSeq), more);
+  }
+
+  /**
+   * The requests of the records {@code seqs} that an open unfinished flow could send again, in the
+   * order of their first such record.
+   */
+  private static List<String> withOpenFlows(Connection connection, List<Long> seqs)
+      throws SQLException {
+    List<String> requests = new ArrayList<>();
+    if (seqs.isEmpty()) {
+      return requests;
+    }
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "select request_id from unfinished_flow where record_seq = any(?)"
+                + " and answered_seq is null and dismissed_at is null"
+                + " group by request_id order by min(record_seq)")) {
+      query.setArray(1, connection.createArrayOf("bigint", seqs.toArray()));
+      try (ResultSet rs = query.executeQuery()) {
+        while (rs.next()) {
+          requests.add(rs.getString(1));
+        }
+      }
+    }
+    return requests;
   }
 
   /** An output the release gate holds for a person's review, as the review queue lists it. */

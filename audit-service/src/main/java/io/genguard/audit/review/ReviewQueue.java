@@ -11,6 +11,8 @@ import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.query.Cursor;
 import io.genguard.audit.query.JsonRows;
+import io.genguard.audit.query.QueryTimedOutException;
+import io.genguard.audit.query.ReadTimeout;
 import io.genguard.audit.security.Caller;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.events.v1.ReviewDecision;
@@ -88,24 +90,29 @@ public final class ReviewQueue {
   private final Clock clock;
   private final Duration claimDuration;
   private final Duration expiry;
+  private final ReadTimeout readTimeout;
   private final AtomicLong expired = new AtomicLong();
 
   public ReviewQueue(
       DataSource dataSource, ReviewOutbox outbox, Clock clock, Duration claimDuration) {
-    this(dataSource, outbox, clock, claimDuration, Duration.ZERO);
+    this(dataSource, outbox, clock, claimDuration, Duration.ZERO, ReadTimeout.DEFAULT);
   }
 
   /**
    * @param expiry how long a held item may wait for a decision before {@link #expire} rejects it;
    *     zero = no deadline
+   * @param readTimeout how long the query of a page of the queue, or of one item, may run ({@link
+   *     QueryTimedOutException} beyond it)
    */
   public ReviewQueue(
       DataSource dataSource,
       ReviewOutbox outbox,
       Clock clock,
       Duration claimDuration,
-      Duration expiry) {
+      Duration expiry,
+      ReadTimeout readTimeout) {
     this.dataSource = dataSource;
+    this.readTimeout = readTimeout;
     this.outbox = outbox;
     this.clock = clock;
     this.claimDuration = claimDuration;
@@ -125,7 +132,12 @@ public final class ReviewQueue {
       String reviewer,
       Instant decidedAt) {}
 
-  /** Items in {@code state} that the caller may see (restricted to {@code tenant} if not null). */
+  /**
+   * Items in {@code state} that the caller may see (restricted to {@code tenant} if not null),
+   * within the read timeout.
+   *
+   * @throws QueryTimedOutException when the page's query ran longer
+   */
   public Page list(String state, String tenant, Cursor after, int limit) throws SQLException {
     if (!STATES.contains(state)) {
       throw new InvalidInputException(
@@ -142,50 +154,61 @@ public final class ReviewQueue {
       sql.append(" and (r.held_at, r.request_id) > (?, ?)");
     }
     sql.append(" order by r.held_at, r.request_id limit ?");
-    ArrayNode items = JsonNodeFactory.instance.arrayNode();
-    String next = null;
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement = connection.prepareStatement(sql.toString())) {
-      int parameter = 1;
-      statement.setString(parameter++, state);
-      if (tenant != null) {
-        statement.setString(parameter++, tenant);
-      }
-      if (after != null) {
-        statement.setObject(parameter++, after.timeColumn());
-        statement.setString(parameter++, after.id());
-      }
-      statement.setInt(parameter, limit + 1);
-      try (ResultSet rs = statement.executeQuery()) {
-        while (rs.next()) {
-          if (items.size() == limit) {
-            ObjectNode last = (ObjectNode) items.get(limit - 1);
-            next =
-                new Cursor(
-                        Instant.parse(last.get("heldAt").asText()), last.get("requestId").asText())
-                    .encode();
-            break;
+    return readTimeout.read(
+        dataSource,
+        connection -> {
+          ArrayNode items = JsonNodeFactory.instance.arrayNode();
+          String next = null;
+          try (PreparedStatement statement = connection.prepareStatement(sql.toString())) {
+            int parameter = 1;
+            statement.setString(parameter++, state);
+            if (tenant != null) {
+              statement.setString(parameter++, tenant);
+            }
+            if (after != null) {
+              statement.setObject(parameter++, after.timeColumn());
+              statement.setString(parameter++, after.id());
+            }
+            statement.setInt(parameter, limit + 1);
+            try (ResultSet rs = statement.executeQuery()) {
+              while (rs.next()) {
+                if (items.size() == limit) {
+                  ObjectNode last = (ObjectNode) items.get(limit - 1);
+                  next =
+                      new Cursor(
+                              Instant.parse(last.get("heldAt").asText()),
+                              last.get("requestId").asText())
+                          .encode();
+                  break;
+                }
+                items.add(withDeadline(JsonRows.row(rs)));
+              }
+            }
           }
-          items.add(withDeadline(JsonRows.row(rs)));
-        }
-      }
-    }
-    return new Page(items, next);
+          return new Page(items, next);
+        });
   }
 
-  /** The queue item of a request, if the caller may see it. */
+  /**
+   * The queue item of a request, if the caller may see it; within the read timeout.
+   *
+   * @throws QueryTimedOutException when it ran longer
+   */
   public ObjectNode get(String requestId, Caller caller) throws SQLException {
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement =
-            connection.prepareStatement(ITEM + " where r.request_id = ?")) {
-      statement.setString(1, requestId);
-      try (ResultSet rs = statement.executeQuery()) {
-        if (!rs.next() || !caller.canSee(rs.getString("tenant_id"))) {
-          throw notFound(requestId);
-        }
-        return withDeadline(JsonRows.row(rs));
-      }
-    }
+    return readTimeout.read(
+        dataSource,
+        connection -> {
+          try (PreparedStatement statement =
+              connection.prepareStatement(ITEM + " where r.request_id = ?")) {
+            statement.setString(1, requestId);
+            try (ResultSet rs = statement.executeQuery()) {
+              if (!rs.next() || !caller.canSee(rs.getString("tenant_id"))) {
+                throw notFound(requestId);
+              }
+              return withDeadline(JsonRows.row(rs));
+            }
+          }
+        });
   }
 
   /**

@@ -5,6 +5,8 @@ import io.genguard.audit.NotFoundException;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.query.Cursor;
+import io.genguard.audit.query.QueryTimedOutException;
+import io.genguard.audit.query.ReadTimeout;
 import io.genguard.schemas.ContentHash;
 import io.genguard.schemas.TenantIds;
 import java.security.MessageDigest;
@@ -46,11 +48,21 @@ public final class ApiTokens {
 
   private final DataSource dataSource;
   private final Clock clock;
+  private final ReadTimeout readTimeout;
   private final SecureRandom random = new SecureRandom();
 
   public ApiTokens(DataSource dataSource, Clock clock) {
+    this(dataSource, clock, ReadTimeout.DEFAULT);
+  }
+
+  /**
+   * @param readTimeout how long the query of a page of {@link #list} may run ({@link
+   *     QueryTimedOutException} beyond it); checking a token has none
+   */
+  public ApiTokens(DataSource dataSource, Clock clock, ReadTimeout readTimeout) {
     this.dataSource = dataSource;
     this.clock = clock;
+    this.readTimeout = readTimeout;
   }
 
   /** A token as stored: everything but the secret. */
@@ -205,6 +217,7 @@ public final class ApiTokens {
    *
    * @param after the cursor a previous page returned; null for the first page
    * @param limit tokens on the page, 1 to {@link #MAX_PAGE}
+   * @throws QueryTimedOutException when its query ran longer than the read timeout
    */
   public Page list(Caller caller, Cursor after, int limit) throws SQLException {
     if (limit < 1 || limit > MAX_PAGE) {
@@ -215,39 +228,42 @@ public final class ApiTokens {
             + " from api_token where (?::text is null or tenant_id = ?)"
             + (after == null ? "" : " and (created_at, token_id) < (?, ?)")
             + " order by created_at desc, token_id desc limit ?";
-    List<TokenInfo> tokens = new ArrayList<>();
-    String next = null;
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement query = connection.prepareStatement(sql)) {
-      int parameter = 1;
-      query.setString(parameter++, caller.tenantId());
-      query.setString(parameter++, caller.tenantId());
-      if (after != null) {
-        query.setObject(parameter++, after.timeColumn());
-        query.setString(parameter++, after.id());
-      }
-      query.setInt(parameter, limit + 1);
-      try (ResultSet rs = query.executeQuery()) {
-        while (rs.next()) {
-          if (tokens.size() == limit) {
-            TokenInfo last = tokens.get(tokens.size() - 1);
-            next = new Cursor(last.createdAt(), last.tokenId()).encode();
-            break;
+    return readTimeout.read(
+        dataSource,
+        connection -> {
+          List<TokenInfo> tokens = new ArrayList<>();
+          String next = null;
+          try (PreparedStatement query = connection.prepareStatement(sql)) {
+            int parameter = 1;
+            query.setString(parameter++, caller.tenantId());
+            query.setString(parameter++, caller.tenantId());
+            if (after != null) {
+              query.setObject(parameter++, after.timeColumn());
+              query.setString(parameter++, after.id());
+            }
+            query.setInt(parameter, limit + 1);
+            try (ResultSet rs = query.executeQuery()) {
+              while (rs.next()) {
+                if (tokens.size() == limit) {
+                  TokenInfo last = tokens.get(tokens.size() - 1);
+                  next = new Cursor(last.createdAt(), last.tokenId()).encode();
+                  break;
+                }
+                tokens.add(
+                    new TokenInfo(
+                        rs.getString(1),
+                        rs.getString(2),
+                        Role.valueOf(rs.getString(3)),
+                        rs.getString(4),
+                        instant(rs, 5),
+                        rs.getString(6),
+                        instant(rs, 7),
+                        instant(rs, 8)));
+              }
+            }
           }
-          tokens.add(
-              new TokenInfo(
-                  rs.getString(1),
-                  rs.getString(2),
-                  Role.valueOf(rs.getString(3)),
-                  rs.getString(4),
-                  instant(rs, 5),
-                  rs.getString(6),
-                  instant(rs, 7),
-                  instant(rs, 8)));
-        }
-      }
-    }
-    return new Page(tokens, next);
+          return new Page(tokens, next);
+        });
   }
 
   /** Revokes a token (it stops working at once) and records who did it. */

@@ -14,6 +14,8 @@ import io.genguard.audit.persistence.ChainRecord;
 import io.genguard.audit.persistence.ErasureLocks;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.query.Cursor;
+import io.genguard.audit.query.QueryTimedOutException;
+import io.genguard.audit.query.ReadTimeout;
 import io.genguard.audit.security.Caller;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
@@ -142,6 +144,7 @@ public final class UnfinishedFlows {
   private final Deadlines deadlines;
   private final Duration gateMemory;
   private final int batch;
+  private final ReadTimeout readTimeout;
   private volatile boolean stopping;
 
   /** With the release gate's default decision retention ({@link GateTimings#DEFAULTS}). */
@@ -155,17 +158,43 @@ public final class UnfinishedFlows {
    */
   public UnfinishedFlows(
       DataSource dataSource, Clock clock, Deadlines deadlines, Duration gateMemory) {
-    this(dataSource, clock, deadlines, gateMemory, BATCH);
+    this(dataSource, clock, deadlines, gateMemory, ReadTimeout.DEFAULT);
+  }
+
+  /**
+   * @param gateMemory the release gate's decision retention: how long it remembers a decision and
+   *     ignores another copy of the output; older outputs are not sent again
+   * @param readTimeout how long each statement of a caller's {@link #list} may run ({@link
+   *     QueryTimedOutException} beyond it)
+   */
+  public UnfinishedFlows(
+      DataSource dataSource,
+      Clock clock,
+      Deadlines deadlines,
+      Duration gateMemory,
+      ReadTimeout readTimeout) {
+    this(dataSource, clock, deadlines, gateMemory, BATCH, readTimeout);
   }
 
   /** With batches of {@code batch} records, for tests of the batch boundaries. */
   UnfinishedFlows(
       DataSource dataSource, Clock clock, Deadlines deadlines, Duration gateMemory, int batch) {
+    this(dataSource, clock, deadlines, gateMemory, batch, ReadTimeout.DEFAULT);
+  }
+
+  private UnfinishedFlows(
+      DataSource dataSource,
+      Clock clock,
+      Deadlines deadlines,
+      Duration gateMemory,
+      int batch,
+      ReadTimeout readTimeout) {
     this.dataSource = dataSource;
     this.clock = clock;
     this.deadlines = deadlines;
     this.gateMemory = gateMemory;
     this.batch = batch;
+    this.readTimeout = readTimeout;
   }
 
   public Deadlines deadlines() {
@@ -470,6 +499,7 @@ public final class UnfinishedFlows {
    * @param tenant only this tenant's; null for all
    * @param kind only this kind; null for both
    * @param after the {@code nextCursor} of the previous page; null for the first
+   * @throws QueryTimedOutException when one of its statements ran longer than the read timeout
    */
   public ObjectNode list(String tenant, Kind kind, State state, Cursor after, int limit)
       throws SQLException {
@@ -484,111 +514,113 @@ public final class UnfinishedFlows {
       where.append(" and tenant_id = ?");
       arguments.add(tenant);
     }
-    try (Connection connection = dataSource.getConnection()) {
-      try (PreparedStatement counts =
-          connection.prepareStatement(
-              "select kind, count(*) from unfinished_flow"
-                  + where
-                  + State.OPEN.condition()
-                  + " group by kind")) {
-        bind(counts, arguments);
-        try (ResultSet rs = counts.executeQuery()) {
-          while (rs.next()) {
-            open.put(rs.getString(1), rs.getLong(2));
-          }
-        }
-      }
-      if (kind != null) {
-        where.append(" and kind = ?");
-        arguments.add(kind.name());
-      }
-      // How many of the listing come before this page, counted now: a page's place stays exact
-      // when flows before it were closed since the previous page was read.
-      long before = 0;
-      if (after != null) {
-        long seq = seqOf(after);
-        try (PreparedStatement count =
-            connection.prepareStatement(
-                "select count(*) from unfinished_flow"
-                    + where
-                    + state.condition()
-                    + " and (recorded_at, record_seq) <= (?, ?)")) {
-          List<Object> counted = new ArrayList<>(arguments);
-          counted.add(after.timeColumn());
-          counted.add(seq);
-          bind(count, counted);
-          try (ResultSet rs = count.executeQuery()) {
-            rs.next();
-            before = rs.getLong(1);
-          }
-        }
-        // The record's seq breaks ties: unique, and of the cursor's id form, which a client's
-        // event id need not be.
-        where.append(" and (recorded_at, record_seq) > (?, ?)");
-        arguments.add(after.timeColumn());
-        arguments.add(seq);
-      }
-      answer.put("before", before);
-      arguments.add(limit + 1);
-      var items = answer.putArray("items");
-      String next = null;
-      try (PreparedStatement rows =
-          connection.prepareStatement(
-              "select event_id, kind, request_id, tenant_id, record_seq, recorded_at, found_at,"
-                  + " answered_seq, answered_at, dismissed_at, dismissed_by, dismiss_action,"
-                  + " resent_count, resent_at, resend_action"
-                  + " from unfinished_flow"
-                  + where
-                  + state.condition()
-                  + " order by recorded_at, record_seq limit ?")) {
-        bind(rows, arguments);
-        try (ResultSet rs = rows.executeQuery()) {
-          while (rs.next()) {
-            if (items.size() == limit) {
-              JsonNode last = items.get(limit - 1);
-              next =
-                  new Cursor(
-                          Instant.parse(last.get("recordedAt").asText()),
-                          last.get("recordSeq").asText())
-                      .encode();
-              break;
-            }
-            ObjectNode item = items.addObject();
-            item.put("eventId", rs.getString(1));
-            item.put("kind", rs.getString(2));
-            item.put("requestId", rs.getString(3));
-            item.put("tenantId", rs.getString(4));
-            item.put("recordSeq", rs.getLong(5));
-            item.put("recordedAt", instant(rs, 6));
-            item.put("foundAt", instant(rs, 7));
-            long answeredSeq = rs.getLong(8);
-            boolean answered = !rs.wasNull();
-            String dismissedAt = instant(rs, 10);
-            item.put(
-                "state",
-                answered
-                    ? State.ANSWERED.name()
-                    : dismissedAt != null ? State.DISMISSED.name() : State.OPEN.name());
-            if (answered) {
-              item.put("answeredSeq", answeredSeq);
-              item.put("answeredAt", instant(rs, 9));
-            }
-            if (dismissedAt != null) {
-              item.put("dismissedAt", dismissedAt);
-              item.put("dismissedBy", rs.getString(11));
-              item.put("dismissAction", rs.getString(12));
-            }
-            item.put("resentCount", rs.getInt(13));
-            if (rs.getInt(13) > 0) {
-              item.put("resentAt", instant(rs, 14));
-              item.put("resendAction", rs.getString(15));
+    return readTimeout.read(
+        dataSource,
+        connection -> {
+          try (PreparedStatement counts =
+              connection.prepareStatement(
+                  "select kind, count(*) from unfinished_flow"
+                      + where
+                      + State.OPEN.condition()
+                      + " group by kind")) {
+            bind(counts, arguments);
+            try (ResultSet rs = counts.executeQuery()) {
+              while (rs.next()) {
+                open.put(rs.getString(1), rs.getLong(2));
+              }
             }
           }
-        }
-      }
-      answer.put("nextCursor", next);
-    }
-    return answer;
+          if (kind != null) {
+            where.append(" and kind = ?");
+            arguments.add(kind.name());
+          }
+          // How many of the listing come before this page, counted now: a page's place stays exact
+          // when flows before it were closed since the previous page was read.
+          long before = 0;
+          if (after != null) {
+            long seq = seqOf(after);
+            try (PreparedStatement count =
+                connection.prepareStatement(
+                    "select count(*) from unfinished_flow"
+                        + where
+                        + state.condition()
+                        + " and (recorded_at, record_seq) <= (?, ?)")) {
+              List<Object> counted = new ArrayList<>(arguments);
+              counted.add(after.timeColumn());
+              counted.add(seq);
+              bind(count, counted);
+              try (ResultSet rs = count.executeQuery()) {
+                rs.next();
+                before = rs.getLong(1);
+              }
+            }
+            // The record's seq breaks ties: unique, and of the cursor's id form, which a client's
+            // event id need not be.
+            where.append(" and (recorded_at, record_seq) > (?, ?)");
+            arguments.add(after.timeColumn());
+            arguments.add(seq);
+          }
+          answer.put("before", before);
+          arguments.add(limit + 1);
+          var items = answer.putArray("items");
+          String next = null;
+          try (PreparedStatement rows =
+              connection.prepareStatement(
+                  "select event_id, kind, request_id, tenant_id, record_seq, recorded_at, found_at,"
+                      + " answered_seq, answered_at, dismissed_at, dismissed_by, dismiss_action,"
+                      + " resent_count, resent_at, resend_action"
+                      + " from unfinished_flow"
+                      + where
+                      + state.condition()
+                      + " order by recorded_at, record_seq limit ?")) {
+            bind(rows, arguments);
+            try (ResultSet rs = rows.executeQuery()) {
+              while (rs.next()) {
+                if (items.size() == limit) {
+                  JsonNode last = items.get(limit - 1);
+                  next =
+                      new Cursor(
+                              Instant.parse(last.get("recordedAt").asText()),
+                              last.get("recordSeq").asText())
+                          .encode();
+                  break;
+                }
+                ObjectNode item = items.addObject();
+                item.put("eventId", rs.getString(1));
+                item.put("kind", rs.getString(2));
+                item.put("requestId", rs.getString(3));
+                item.put("tenantId", rs.getString(4));
+                item.put("recordSeq", rs.getLong(5));
+                item.put("recordedAt", instant(rs, 6));
+                item.put("foundAt", instant(rs, 7));
+                long answeredSeq = rs.getLong(8);
+                boolean answered = !rs.wasNull();
+                String dismissedAt = instant(rs, 10);
+                item.put(
+                    "state",
+                    answered
+                        ? State.ANSWERED.name()
+                        : dismissedAt != null ? State.DISMISSED.name() : State.OPEN.name());
+                if (answered) {
+                  item.put("answeredSeq", answeredSeq);
+                  item.put("answeredAt", instant(rs, 9));
+                }
+                if (dismissedAt != null) {
+                  item.put("dismissedAt", dismissedAt);
+                  item.put("dismissedBy", rs.getString(11));
+                  item.put("dismissAction", rs.getString(12));
+                }
+                item.put("resentCount", rs.getInt(13));
+                if (rs.getInt(13) > 0) {
+                  item.put("resentAt", instant(rs, 14));
+                  item.put("resendAction", rs.getString(15));
+                }
+              }
+            }
+          }
+          answer.put("nextCursor", next);
+          return answer;
+        });
   }
 
   private static long seqOf(Cursor cursor) {

@@ -38,13 +38,15 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Search, request stories and the totals on the whole audit service, made slow for real: a
- * connection of the test holds PostgreSQL's strongest lock on {@code moderation_verdict}, which all
- * three read, so their statements wait on the database as a costly one would run. Each such
- * statement is cancelled after {@code GENGUARD_AUDIT_QUERY_TIMEOUT_MS} (503, counted), and a tenant
- * runs at most {@code GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES} searches and totals at once
- * (429 with Retry-After, counted) while another tenant's still run; its stories, which submitters
- * poll, are not counted.
+ * Search, request stories, the totals and a tenant's other reads (the review queue, bias reports
+ * and metrics, tokens, the unfinished flows) on the whole audit service, made slow for real: a
+ * connection of the test holds PostgreSQL's strongest lock on {@code moderation_verdict}, which
+ * search, stories, the totals and the review queue read (and on the tables the others read), so
+ * their statements wait on the database as a costly one would run. Each such statement is cancelled
+ * after {@code GENGUARD_AUDIT_QUERY_TIMEOUT_MS} (503, counted), and a tenant runs at most {@code
+ * GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES} reads at once (429 with Retry-After, counted) while
+ * another tenant's still run; its stories, which submitters poll, and its review queue, which
+ * reviewers poll, are not counted.
  */
 class TenantReadLimitsITCase {
   /** The read timeout of the service whose reads time out. */
@@ -60,6 +62,17 @@ class TenantReadLimitsITCase {
   private static final String SUMMARY = "/api/v1/summary";
   private static final String STORY = "/api/v1/requests/acme-0";
   private static final String EXPORT = "/api/v1/outputs/export?format=json";
+  private static final String QUEUE = "/api/v1/reviews";
+  private static final String QUEUE_ITEM = "/api/v1/reviews/acme-0";
+  private static final String BIAS_REPORTS = "/api/v1/bias/reports";
+  private static final String BIAS_REPORT = "/api/v1/bias/reports/report-1";
+  private static final String BIAS_METRICS = "/api/v1/bias/metrics";
+  private static final String UNFINISHED = "/api/v1/audit/unfinished";
+  private static final String TOKENS = "/api/v1/tokens";
+
+  /** What the reads besides search, stories and the totals read, locked with moderation_verdict. */
+  private static final List<String> OTHER_TABLES =
+      List.of("bias_report", "bias_metric", "unfinished_flow");
 
   /** Stories of one tenant read at once, more than its share of searches and totals. */
   private static final int STORIES = 3;
@@ -84,7 +97,7 @@ class TenantReadLimitsITCase {
             // Connections enough for every read the test has wait on the lock at once.
             config ->
                 AuditConfig.fromEnvironment(
-                    Map.of(AuditConfig.POOL_SIZE, "8"),
+                    Map.of(AuditConfig.POOL_SIZE, "10"),
                     config.withQueryLimits(PATIENT_TIMEOUT_MS, TENANT_SHARE)));
     for (RunningAuditService audit : List.of(quick, patient)) {
       List<IncomingEvent> events = new ArrayList<>();
@@ -118,10 +131,24 @@ class TenantReadLimitsITCase {
     quick.service().bindMetrics(metrics);
     String acme = quick.token(Role.COMPLIANCE, "acme", "carl");
     String global = quick.token(Role.COMPLIANCE, null, "cora");
-    try (Connection lock = lockVerdicts(quick)) {
+    String reviewer = quick.token(Role.REVIEWER, "acme", "rita");
+    double timedOutBefore = timedOut(metrics);
+    try (Connection lock = lock(quick, OTHER_TABLES)) {
       for (String[] call :
           new String[][] {
-            {SEARCH, acme}, {STORY, acme}, {SUMMARY, acme}, {SUMMARY, global}, {EXPORT, acme}
+            {SEARCH, acme},
+            {STORY, acme},
+            {SUMMARY, acme},
+            {SUMMARY, global},
+            {EXPORT, acme},
+            // The other reads of a tenant (the review queue and its items, bias reports, the
+            // unfinished flows) and the global bias metrics: the same timeout.
+            {QUEUE, reviewer},
+            {QUEUE_ITEM, reviewer},
+            {BIAS_REPORTS, acme},
+            {BIAS_REPORT, acme},
+            {BIAS_METRICS, global},
+            {UNFINISHED, acme}
           }) {
         long started = System.nanoTime();
         // Without the timeout the read waits for the lock, past this request's own timeout.
@@ -137,8 +164,7 @@ class TenantReadLimitsITCase {
         assertThat(answer.body()).doesNotContain("SQL", "Exception", "canceling");
         assertThat(took).as(call[0]).isGreaterThanOrEqualTo(Duration.ofMillis(QUICK_TIMEOUT_MS));
       }
-      assertThat(metrics.get(AuditService.QUERIES_TIMED_OUT_METRIC).functionCounter().count())
-          .isEqualTo(5.0);
+      assertThat(timedOut(metrics)).isEqualTo(timedOutBefore + 11);
     }
     // The timeout stayed in the cancelled reads' transactions: the pool's connections keep the
     // database's own (none), and with the lock gone the same reads are answered, each tenant's
@@ -156,6 +182,17 @@ class TenantReadLimitsITCase {
     assertThat(json(quick.get(SUMMARY, acme)).path("requests").asLong()).isEqualTo(3);
     assertThat(json(quick.get(SUMMARY, global)).path("requests").asLong()).isEqualTo(6);
     assertThat(json(quick.get(EXPORT, acme)).path("count").asLong()).isEqualTo(3);
+    for (String[] call :
+        new String[][] {
+          {QUEUE, reviewer}, {BIAS_REPORTS, acme}, {BIAS_METRICS, global}, {UNFINISHED, acme}
+        }) {
+      HttpResponse<String> answer = quick.get(call[0], call[1]);
+      assertThat(answer.statusCode()).as(call[0] + ": " + answer.body()).isEqualTo(200);
+    }
+  }
+
+  private static double timedOut(SimpleMeterRegistry metrics) {
+    return metrics.get(AuditService.QUERIES_TIMED_OUT_METRIC).functionCounter().count();
   }
 
   @Test
@@ -165,6 +202,8 @@ class TenantReadLimitsITCase {
     patient.service().bindMetrics(metrics);
     String acme = patient.token(Role.COMPLIANCE, "acme", "carl");
     String globex = patient.token(Role.COMPLIANCE, "globex", "gina");
+    String acmeAdmin = patient.token(Role.ADMIN, "acme", "ann");
+    String acmeReviewer = patient.token(Role.REVIEWER, "acme", "rick");
     List<CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
     List<CompletableFuture<HttpResponse<String>>> stories = new ArrayList<>();
     try (Connection lock = lockVerdicts(patient)) {
@@ -173,20 +212,36 @@ class TenantReadLimitsITCase {
       waiting.add(inBackground(SUMMARY, acme));
       awaitWaitingOnTheLock(lock, TENANT_SHARE);
 
-      // Any further search or totals of acme's is refused at once, without a connection: they
-      // share the one limit.
-      for (String path : List.of(SEARCH, SUMMARY)) {
+      // Any further read of acme's that a caller starts at will (a search, the totals, bias
+      // reports, its token list, its unfinished flows) is refused at once, without a connection:
+      // they share the one limit. (None of them would wait on the lock: bias reports, tokens and
+      // flows are not locked.)
+      for (String[] call :
+          new String[][] {
+            {SEARCH, acme},
+            {SUMMARY, acme},
+            {BIAS_REPORTS, acme},
+            {BIAS_REPORT, acme},
+            {UNFINISHED, acme},
+            {TOKENS, acmeAdmin}
+          }) {
         HttpResponse<String> refused =
-            patient.send(patient.request(path, acme).timeout(Duration.ofSeconds(10)));
-        assertThat(refused.statusCode()).as(path + ": " + refused.body()).isEqualTo(429);
+            patient.send(patient.request(call[0], call[1]).timeout(Duration.ofSeconds(10)));
+        assertThat(refused.statusCode()).as(call[0] + ": " + refused.body()).isEqualTo(429);
         assertThat(refused.headers().firstValue("Retry-After")).hasValue("2");
         assertThat(json(refused).path("error").asText())
-            .contains("Tenant 'acme' already runs 2 searches or totals at once")
+            .contains("Tenant 'acme' already runs 2 reads at once")
             .contains("GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES");
       }
       assertThat(
               metrics.get(AuditService.QUERIES_REFUSED_FOR_TENANT_METRIC).functionCounter().count())
-          .isEqualTo(2.0);
+          .isEqualTo(6.0);
+      // Another tenant's and the global tokens' reads of the same kinds are answered.
+      assertThat(patient.get(BIAS_REPORTS, globex).statusCode()).isEqualTo(200);
+      assertThat(patient.get(UNFINISHED, globex).statusCode()).isEqualTo(200);
+      assertThat(
+              patient.get(BIAS_METRICS, patient.token(Role.COMPLIANCE, null, "gus")).statusCode())
+          .isEqualTo(200);
 
       // acme's stories are not counted (its submitters poll them after each submission): three
       // at once reach the database while its searches take its share (and wait on the lock too).
@@ -198,14 +253,21 @@ class TenantReadLimitsITCase {
       // Another tenant's read is not refused: it reaches the database (and waits on the lock too).
       waiting.add(inBackground(SEARCH, globex));
       awaitWaitingOnTheLock(lock, TENANT_SHARE + STORIES + 1);
+
+      // Nor is acme's review queue, which its reviewers poll as they work: it reaches the database
+      // (it reads verdicts, and waits on the lock too).
+      stories.add(inBackground(QUEUE, acmeReviewer));
+      awaitWaitingOnTheLock(lock, TENANT_SHARE + STORIES + 2);
       assertThat(waiting).noneMatch(CompletableFuture::isDone);
       assertThat(stories).noneMatch(CompletableFuture::isDone);
     }
-    for (CompletableFuture<HttpResponse<String>> answer : stories) {
+    for (CompletableFuture<HttpResponse<String>> answer : stories.subList(0, STORIES)) {
       HttpResponse<String> story = answer.get();
       assertThat(story.statusCode()).as(story.body()).isEqualTo(200);
       assertThat(json(story).path("requestId").asText()).isEqualTo("acme-0");
     }
+    HttpResponse<String> queue = stories.get(STORIES).get();
+    assertThat(queue.statusCode()).as(queue.body()).isEqualTo(200);
     // The lock gone, every read that waited is answered, and acme's slots are free again.
     for (CompletableFuture<HttpResponse<String>> answer : waiting) {
       HttpResponse<String> response = answer.get();
@@ -213,9 +275,10 @@ class TenantReadLimitsITCase {
     }
     assertThat(json(waiting.get(1).get()).path("requests").asLong()).isEqualTo(3);
     assertThat(json(waiting.get(2).get()).path("items")).hasSize(3);
-    for (String path : List.of(SEARCH, STORY, SUMMARY)) {
+    for (String path : List.of(SEARCH, STORY, SUMMARY, BIAS_REPORTS, UNFINISHED)) {
       assertThat(patient.get(path, acme).statusCode()).as(path).isEqualTo(200);
     }
+    assertThat(patient.get(TOKENS, acmeAdmin).statusCode()).isEqualTo(200);
     assertThat(metrics.get(AuditService.QUERIES_TIMED_OUT_METRIC).functionCounter().count())
         .isZero();
   }
@@ -277,12 +340,20 @@ class TenantReadLimitsITCase {
    * EXCLUSIVE lock on moderation_verdict until it is closed.
    */
   private static Connection lockVerdicts(RunningAuditService audit) throws SQLException {
+    return lock(audit, List.of());
+  }
+
+  /** As {@link #lockVerdicts}, with the {@code others} tables locked too. */
+  private static Connection lock(RunningAuditService audit, List<String> others)
+      throws SQLException {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     Connection connection =
         DriverManager.getConnection(audit.jdbcUrl(), infra.jdbcUser(), infra.jdbcPassword());
     try (Statement statement = connection.createStatement()) {
       connection.setAutoCommit(false);
-      statement.execute("lock table moderation_verdict in access exclusive mode");
+      List<String> tables = new ArrayList<>(List.of("moderation_verdict"));
+      tables.addAll(others);
+      statement.execute("lock table " + String.join(", ", tables) + " in access exclusive mode");
     } catch (SQLException e) {
       connection.close();
       throw e;

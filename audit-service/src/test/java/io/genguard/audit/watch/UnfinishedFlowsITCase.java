@@ -684,6 +684,77 @@ class UnfinishedFlowsITCase {
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
   }
 
+  /**
+   * Retention, like an erasure, is ordered with a resend by the request's erasure lock: a batch
+   * that comes while a record is being sent leaves that request's records (without waiting for the
+   * send, as it holds the chain lock) and takes the rest; its next run takes them, and a resend
+   * after that finds nothing to send.
+   */
+  @Test
+  void shouldLetRetentionLeaveARequestBeingResentUntilItsNextRun() throws Exception {
+    Scenario sending = Scenario.of("sending", "initech", Decision.RELEASE, START);
+    Scenario idle = Scenario.of("idle", "initech", Decision.RELEASE, START);
+    writer.write(List.of(request(sending), request(idle)));
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+    clock.advance(Duration.ofMinutes(31));
+    assertThat(flows.check().found())
+        .extracting(f -> f.requestId() + " " + f.kind())
+        .containsExactlyInAnyOrder("sending NO_ANSWER", "idle NO_ANSWER");
+    Retention retention = new Retention(database.dataSource(), clock, 0);
+    retention.set("initech", 1, ADMIN);
+    clock.advance(Duration.ofDays(2));
+
+    Sent sent = new Sent();
+    ExecutorService retaining = Executors.newSingleThreadExecutor();
+    List<List<Retention.Applied>> duringTheSend = new ArrayList<>();
+    List<Long> contentRemovedDuringTheSend = new ArrayList<>();
+    try {
+      UnfinishedFlows.Resender retainedMeanwhile =
+          records -> {
+            try {
+              duringTheSend.add(
+                  retaining.submit(() -> retention.apply(ADMIN)).get(30, TimeUnit.SECONDS));
+              contentRemovedDuringTheSend.add(removedRequestRecords("sending"));
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+            return sent.sendAll(records);
+          };
+      flows.resend("sending", null, ADMIN, retainedMeanwhile);
+    } finally {
+      retaining.shutdownNow();
+    }
+    assertThat(sent.requests)
+        .extracting(GenerationRequest::getRequestId)
+        .containsExactly("sending");
+    assertThat(duringTheSend.get(0))
+        .as("the run during the send did not wait for it, and took the other request")
+        .isNotEmpty();
+    assertThat(removedRequestRecords("idle")).isEqualTo(1);
+    assertThat(contentRemovedDuringTheSend)
+        .as("the request being sent kept its content while it was sent")
+        .containsExactly(0L);
+    assertThat(removedRequestRecords("sending")).isZero();
+
+    // The next run takes it, and nothing is sent again.
+    assertThat(retention.apply(ADMIN)).isNotEmpty();
+    assertThat(removedRequestRecords("sending")).isEqualTo(1);
+    assertThatThrownBy(() -> flows.resend("sending", null, ADMIN, sent))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("was removed");
+    assertThat(sent.requests).hasSize(1);
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  /** The request's records an unfinished flow of it would send again whose content was removed. */
+  private long removedRequestRecords(String requestId) throws SQLException {
+    return count(
+        "select count(*) from audit_log a join unfinished_flow f on f.record_seq = a.seq"
+            + " where f.request_id = '"
+            + requestId
+            + "' and a.payload is null");
+  }
+
   private static String requestIdOf(SpecificRecord record) {
     return record instanceof GenerationRequest request
         ? request.getRequestId()

@@ -14,6 +14,7 @@ import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.scoring.KeywordBaselineScorer;
 import io.genguard.moderation.scoring.MinorSexualization;
 import io.genguard.moderation.scoring.SelfHarmPatterns;
+import io.genguard.moderation.scoring.SentenceMaxScorer;
 import io.genguard.moderation.scoring.ThreatPatterns;
 import io.genguard.moderation.train.DeduplicatedSplit;
 import io.genguard.moderation.train.EuroparlProse;
@@ -45,6 +46,7 @@ final class QualityMarkdown {
     appendSummary(md, results);
 
     appendPerHead(md, results);
+    appendReliability(md, results);
 
     ScorerResults main = results.get(0);
     md.append("## Flag rates by source (").append(main.name()).append(", test split)\n\n");
@@ -359,6 +361,123 @@ final class QualityMarkdown {
                       .append(" |\n"));
       md.append('\n');
     }
+  }
+
+  /**
+   * Per scorer, how far its served scores read as probabilities on the test split ({@link
+   * Reliability}): Brier score and ECE beside what constant predictors score, and the reliability
+   * table. A row measured again with GenGuard's rules ({@value QualityReport#WITH_RULES}) has the
+   * same scores, so it is not repeated.
+   */
+  static void appendReliability(StringBuilder md, List<ScorerResults> results) {
+    md.append("## Calibration of the served scores, held-out test split\n\n");
+    md.append(
+        "Each scorer's scores as it serves them, on the texts of the per-category table above: for"
+            + " `minilm-ensemble` and `ngram-logistic`, `SentenceMaxScorer` (`sentence-max` in their"
+            + " versions), per head the highest of the whole text's score and "
+            + SentenceMaxScorer.PIECE_WEIGHT
+            + " times each sentence's, and for a text longer than one window its highest window."
+            + " A maximum of several calibrated probabilities is not one: it leans high. Mean"
+            + " score / base rate above 1 means the head over-states the risk on the whole. Brier is"
+            + " the mean squared difference between score and label; a constant at the base rate b"
+            + " scores b(1 − b), and the Brier skill is 1 − Brier / b(1 − b) (0: no better than"
+            + " that constant, below 0: worse). ECE is the expected calibration error over "
+            + Reliability.ECE_BINS
+            + " equal-mass bins (the texts ranked by score, texts of one score in one bin): the"
+            + " bins' |mean score − positive rate| weighted by their share of the texts. On a rare"
+            + " head any ECE is small, since a constant 0 scores exactly the base rate; ECE / base"
+            + " rate reads against that constant (1: as far off as always answering 0; a constant"
+            + " at the base rate scores 0, calibrated and useless). The reliability table puts the"
+            + " texts in equal-width score bins: each cell is the bin's mean score → its observed"
+            + " positive rate (positives/texts); – for an empty bin.\n\n"
+            + "The model cards' ECE column measures something else: the bare ensemble's calibrated"
+            + " probability of the whole text (no sentence maximum, no 0.9 weight), over 10"
+            + " equal-width bins of all test texts. On a thin head that is bounded by about the"
+            + " base rate whatever the scores (sexual_minors: 7 positives), so it cannot show"
+            + " whether the head is calibrated.\n\n");
+    for (ScorerResults r : results) {
+      if (r.reliability() == null) {
+        continue;
+      }
+      if (r.name().endsWith(QualityReport.WITH_RULES)) {
+        md.append("`")
+            .append(r.name())
+            .append("` has the scores of `")
+            .append(r.name(), 0, r.name().length() - QualityReport.WITH_RULES.length())
+            .append("`: the rules hold texts, they change no score.\n\n");
+        continue;
+      }
+      md.append("### ")
+          .append(r.name())
+          .append(
+              "\n\n| head | positives / texts | base rate | mean score | mean score / base rate |"
+                  + " Brier | Brier, constant at base rate | Brier skill | ECE ("
+                  + Reliability.ECE_BINS
+                  + " equal-mass bins) | ECE / base rate |\n"
+                  + "|---|---|---|---|---|---|---|---|---|---|\n");
+      r.reliability()
+          .forEach(
+              (head, c) ->
+                  md.append("| ")
+                      .append(head)
+                      .append(" | ")
+                      .append(c.positives())
+                      .append(" / ")
+                      .append(c.texts())
+                      .append(" | ")
+                      .append(fourDigits(c.baseRate()))
+                      .append(" | ")
+                      .append(fourDigits(c.meanScore()))
+                      .append(" | ")
+                      .append(
+                          c.baseRate() > 0
+                              ? String.format(Locale.ROOT, "%.2f", c.meanScore() / c.baseRate())
+                              : "n/a")
+                      .append(" | ")
+                      .append(fourDigits(c.brier()))
+                      .append(" | ")
+                      .append(fourDigits(c.constantBrier()))
+                      .append(" | ")
+                      .append(num(c.brierSkill()))
+                      .append(" | ")
+                      .append(fourDigits(c.ece()))
+                      .append(" | ")
+                      .append(
+                          Double.isNaN(c.eceOverBaseRate())
+                              ? "n/a"
+                              : String.format(Locale.ROOT, "%.2f", c.eceOverBaseRate()))
+                      .append(" |\n"));
+      md.append("\nReliability table (").append(r.name()).append("):\n\n| head |");
+      List<Reliability.Bin> header = r.reliability().values().iterator().next().bins();
+      for (Reliability.Bin bin : header) {
+        md.append(String.format(Locale.ROOT, " %.1f–%.1f |", bin.low(), bin.high()));
+      }
+      md.append("\n|---|").append("---|".repeat(header.size())).append('\n');
+      r.reliability()
+          .forEach(
+              (head, c) -> {
+                md.append("| ").append(head).append(" |");
+                for (Reliability.Bin bin : c.bins()) {
+                  md.append(
+                      bin.texts() == 0
+                          ? " – |"
+                          : String.format(
+                              Locale.ROOT,
+                              " %.3f → %.3f (%d/%d) |",
+                              bin.meanScore(),
+                              bin.positiveRate(),
+                              bin.positives(),
+                              bin.texts()));
+                }
+                md.append('\n');
+              });
+      md.append('\n');
+    }
+  }
+
+  /** A small rate or score with four decimals; n/a for NaN. */
+  private static String fourDigits(double value) {
+    return Double.isNaN(value) ? "n/a" : String.format(Locale.ROOT, "%.4f", value);
   }
 
   /** The summary table against the targets, with the intervals the verdicts rest on. */

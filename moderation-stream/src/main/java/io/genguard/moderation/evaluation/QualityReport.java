@@ -232,7 +232,8 @@ public final class QualityReport {
       Throughput throughput,
       List<HarmProbeResult> threatProbes,
       List<HarmProbeResult> selfHarmProbes,
-      ChildrenResult children) {}
+      ChildrenResult children,
+      Map<String, Reliability> reliability) {}
 
   /**
    * Benign texts about children ({@link EvaluationSets#childrenProbe()}): how many the policy held,
@@ -585,6 +586,7 @@ public final class QualityReport {
       flagged[i] = flagged(policy, testTexts.get(i), testScores.get(i));
     }
     Map<String, HeadResult> heads = testHeads(policy, test, testScores, flagged);
+    Map<String, Reliability> reliability = testReliability(test, testScores);
     Map<String, int[]> sourceCounts = new TreeMap<>();
     for (int i = 0; i < test.size(); i++) {
       int[] c = sourceCounts.computeIfAbsent(test.get(i).source(), k -> new int[4]);
@@ -687,7 +689,8 @@ public final class QualityReport {
         selfHarm,
         new ChildrenResult(
             new Rate(childrenHeld.size(), children.size()),
-            explained(scorer, policy, childrenHeld)));
+            explained(scorer, policy, childrenHeld)),
+        reliability);
   }
 
   /** The row of the texts' overall label ranked by {@link #decisionScore}. */
@@ -738,6 +741,37 @@ public final class QualityReport {
               review));
     }
     return heads;
+  }
+
+  /**
+   * The reliability of the scores the scorer serves on the test split: the {@code unsafe} head,
+   * then each category, over the texts {@link #testHeads} counts for that head (label known, no
+   * generated identity sentence).
+   */
+  static Map<String, Reliability> testReliability(
+      List<LabelledText> test, List<ContentScores> testScores) {
+    Map<String, Reliability> out = new LinkedHashMap<>();
+    out.put(UNSAFE_HEAD, reliability(test, Heads.UNSAFE, i -> testScores.get(i).unsafe()));
+    for (int h = 1; h < Heads.COUNT; h++) {
+      Category category = Category.values()[h - 1];
+      out.put(Heads.NAMES.get(h), reliability(test, h, i -> testScores.get(i).score(category)));
+    }
+    return out;
+  }
+
+  private static Reliability reliability(
+      List<LabelledText> test, int head, java.util.function.IntToDoubleFunction score) {
+    List<Double> s = new ArrayList<>();
+    List<Boolean> y = new ArrayList<>();
+    for (int i = 0; i < test.size(); i++) {
+      byte label = test.get(i).label(head);
+      if (label == LabelledText.UNKNOWN || IdentityAugmentation.generated(test.get(i))) {
+        continue;
+      }
+      s.add(score.applyAsDouble(i));
+      y.add(label == LabelledText.POSITIVE);
+    }
+    return Reliability.of(s.stream().mapToDouble(Double::doubleValue).toArray(), toArray(y));
   }
 
   /**

@@ -226,7 +226,8 @@ class GroupStatementsTest {
         null,
         threatProbes,
         selfHarmProbes,
-        children);
+        children,
+        null);
   }
 
   /** A classpath resource as text (also read by {@link ThreatProbesTest}). */

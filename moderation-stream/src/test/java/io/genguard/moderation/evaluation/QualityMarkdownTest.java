@@ -165,7 +165,8 @@ class QualityMarkdownTest {
               new Throughput(1024, 100, 30000, 256, 1.0),
               List.of(),
               List.of(),
-              new QualityReport.ChildrenResult(new Rate(0, 40), List.of())));
+              new QualityReport.ChildrenResult(new Rate(0, 40), List.of()),
+              null));
     }
 
     String md =
@@ -189,6 +190,102 @@ class QualityMarkdownTest {
         .contains("HolisticBias's standalone noun phrases")
         .contains("no HolisticBias figure here is comparable with an earlier report's")
         .contains("suicide_detailed_instructions");
+  }
+
+  @Test
+  void shouldReportCalibrationOfTheServedScorer() {
+    // the served scores of a rare head: 0.9 for 20 texts (2 positive), 0.02 for 980 (3 positive)
+    double[] scores = new double[1000];
+    boolean[] labels = new boolean[1000];
+    java.util.Arrays.fill(scores, 0.02);
+    for (int i = 0; i < 20; i++) {
+      scores[i] = 0.9;
+    }
+    for (int i : new int[] {0, 1, 100, 200, 300}) {
+      labels[i] = true;
+    }
+    Map<String, Reliability> reliability = new LinkedHashMap<>();
+    reliability.put(
+        "unsafe head", Reliability.of(new double[] {0.2, 0.8}, new boolean[] {false, true}));
+    reliability.put("sexual_minors", Reliability.of(scores, labels));
+    List<ScorerResults> rows = new ArrayList<>();
+    for (String name :
+        List.of(
+            "minilm-ensemble",
+            "ngram-logistic",
+            "keyword-baseline",
+            "keyword-baseline + GenGuard rules")) {
+      rows.add(
+          withReliability(results(name, new Rate(5, 250), holistic(0.9, 0.8, 1.0)), reliability));
+    }
+
+    String md = render(rows);
+
+    int start = md.indexOf("## Calibration of the served scores, held-out test split");
+    assertThat(start).isNotNegative();
+    int end = md.indexOf("\n## ", start + 1);
+    String section = end < 0 ? md.substring(start) : md.substring(start, end);
+    for (String name : List.of("minilm-ensemble", "ngram-logistic", "keyword-baseline")) {
+      assertThat(section)
+          .contains("### " + name + "\n")
+          .contains("Reliability table (" + name + ")");
+    }
+    assertThat(section)
+        .doesNotContain("### keyword-baseline + GenGuard rules")
+        .contains("`keyword-baseline + GenGuard rules` has the scores of `keyword-baseline`")
+        .contains("SentenceMaxScorer")
+        .contains("The model cards' ECE column measures something else")
+        // positives / texts, base rate, mean score, its ratio, Brier, constant's Brier, skill,
+        // equal-mass ECE and ECE / base rate
+        .contains(
+            "| sexual_minors | 5 / 1000 | 0.0050 | 0.0376 | 7.52 | 0.0179 | 0.0050 | -2.592 |"
+                + " 0.0326 | 6.52 |")
+        .contains(
+            "| sexual_minors | 0.020 → 0.003 (3/980) | – | – | – | – | – | – | – | – |"
+                + " 0.900 → 0.100 (2/20) |");
+  }
+
+  /** {@code r} with a reliability section. */
+  private static ScorerResults withReliability(
+      ScorerResults r, Map<String, Reliability> reliability) {
+    return new ScorerResults(
+        r.name(),
+        r.versions(),
+        r.test(),
+        r.bySource(),
+        r.xsTestSafe(),
+        r.xsTestUnsafeRecall(),
+        r.coconotContrast(),
+        new QualityReport.ProseResult(new Rate(0, 936), new Rate(0, 936)),
+        r.groupStatements(),
+        r.xsTestByType(),
+        r.holistic(),
+        r.throughput(),
+        r.threatProbes(),
+        r.selfHarmProbes(),
+        new QualityReport.ChildrenResult(new Rate(0, 40), List.of()),
+        reliability);
+  }
+
+  /** A whole report of {@code rows}. */
+  private static String render(List<ScorerResults> rows) {
+    List<LabelledText> pool = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      pool.add(LabelledText.benign("test", null, "plain text " + i + " on a subject " + i * 11));
+    }
+    QualityReport.RuleResult rules =
+        new QualityReport.RuleResult(Map.of("XSTest safe prompts", new Rate(0, 250)), List.of());
+    return QualityMarkdown.render(
+        rows,
+        rules,
+        rules,
+        rules,
+        rules,
+        DeduplicatedSplit.of(pool),
+        PolicyLoader.loadDefault(),
+        100_000,
+        new String[0],
+        "2026-12-06");
   }
 
   /** The summary table alone. */
@@ -219,6 +316,7 @@ class QualityMarkdownTest {
         new Throughput(1, 100, 10, 1, 0),
         List.of(),
         List.of(),
+        null,
         null);
   }
 

@@ -44,7 +44,8 @@ class PartitionCountITCase {
 
     assertThatThrownBy(() -> GenGuardStack.start(eight).close())
         .hasMessageContaining(
-            "gen.outputs has 4, moderation.verdicts has 4, review.decisions has 4 partitions,"
+            "gen.requests has 4, gen.outputs has 4, moderation.verdicts has 4, review.decisions has"
+                + " 4 partitions,"
                 + " but GENGUARD_PARTITIONS is 8")
         .hasMessageContaining("set GENGUARD_PARTITIONS=4 (the count they have)")
         .hasMessageContaining("No topic was created or changed");

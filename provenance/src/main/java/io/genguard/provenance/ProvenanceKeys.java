@@ -1,5 +1,6 @@
 package io.genguard.provenance;
 
+import io.genguard.provenance.manifest.ProvenanceManifest;
 import io.genguard.provenance.manifest.SigningKey;
 import io.genguard.provenance.manifest.SigningKeyRing;
 import io.genguard.provenance.manifest.VerificationKeyRing;
@@ -98,7 +99,12 @@ public record ProvenanceKeys(
     if (configured.isPresent()) {
       verification = verification.with(configured.get());
     }
-    return new ProvenanceKeys(watermark, signing, verification.without(revoked));
+    return new ProvenanceKeys(
+        watermark,
+        signing,
+        verification
+            .without(revoked)
+            .withV1NotAfter(VerificationKeyRing.v1NotAfterFromEnvironment(environment)));
   }
 
   /**
@@ -155,7 +161,9 @@ public record ProvenanceKeys(
             environment.get(VerificationKeyRing.REVOKED_VARIABLE),
             VerificationKeyRing.REVOKED_VARIABLE);
     VerificationKeyRing all = fromFile.with(fromVariable);
-    VerificationKeyRing trusted = all.without(revoked);
+    VerificationKeyRing trusted =
+        all.without(revoked)
+            .withV1NotAfter(VerificationKeyRing.v1NotAfterFromEnvironment(environment));
 
     StringBuilder line = new StringBuilder("Verification keys trusted: ");
     if (trusted.ids().isEmpty()) {
@@ -179,6 +187,17 @@ public record ProvenanceKeys(
         separator = ", ";
       }
     }
+    trusted
+        .v1NotAfter()
+        .ifPresent(
+            instant ->
+                line.append("; ")
+                    .append(ProvenanceManifest.FORMAT_V1)
+                    .append(" manifests only if generated at or before ")
+                    .append(instant)
+                    .append(" (")
+                    .append(VerificationKeyRing.V1_NOT_AFTER_VARIABLE)
+                    .append(')'));
     line.append("; key file ").append(published.toAbsolutePath());
     if (!Files.exists(published)) {
       line.append(" (absent)");

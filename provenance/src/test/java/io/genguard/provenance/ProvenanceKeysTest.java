@@ -104,6 +104,28 @@ class ProvenanceKeysTest {
   }
 
   @Test
+  void shouldTakeTheV1CutOffFromTheEnvironmentAndSaySo() {
+    Map<String, String> environment =
+        Map.of("GENGUARD_PROVENANCE_V1_NOT_AFTER", "2026-12-06T00:00:00Z");
+
+    assertThat(ProvenanceKeys.forVerifier(environment, keyDirectory).verification().v1NotAfter())
+        .contains(java.time.Instant.parse("2026-12-06T00:00:00Z"));
+    assertThat(ProvenanceKeys.forVerifier(Map.of(), keyDirectory).verification().v1NotAfter())
+        .as("unset: v1 manifests verify as before")
+        .isEmpty();
+    assertThat(ProvenanceKeys.describeVerifierTrust(environment, keyDirectory))
+        .contains(
+            "genguard.provenance.v1 manifests only if generated at or before"
+                + " 2026-12-06T00:00:00Z (GENGUARD_PROVENANCE_V1_NOT_AFTER)");
+    assertThatThrownBy(
+            () ->
+                ProvenanceKeys.forVerifier(
+                    Map.of("GENGUARD_PROVENANCE_V1_NOT_AFTER", "next week"), keyDirectory))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("GENGUARD_PROVENANCE_V1_NOT_AFTER='next week' is not an ISO-8601");
+  }
+
+  @Test
   void shouldNeitherCreateNorTrustASigningKeyInAVerifier() throws Exception {
     // A key directory holding a signing-keys file: what a verifier's directory held when verifiers
     // made a signing key of their own, or one a signer shares.

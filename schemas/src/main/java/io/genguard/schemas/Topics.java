@@ -158,7 +158,12 @@ public final class Topics {
    * TopicProvisioner#provisionCatalogue} refuses a partition count that differs from theirs.
    */
   public static List<Topic<String, ? extends SpecificRecord>> coPartitioned() {
-    return List.of(GENERATION_OUTPUTS, MODERATION_VERDICTS, REVIEW_DECISIONS, AUDIT_ERASURES);
+    return List.of(
+        GENERATION_REQUESTS,
+        GENERATION_OUTPUTS,
+        MODERATION_VERDICTS,
+        REVIEW_DECISIONS,
+        AUDIT_ERASURES);
   }
 
   /** Every topic the system needs, for creating them at start-up. */

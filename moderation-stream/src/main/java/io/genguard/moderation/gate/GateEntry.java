@@ -29,6 +29,9 @@ import org.apache.kafka.common.serialization.Serializer;
  *     restatement names, so that a release can be taken down by it); null before that, and in final
  *     entries written before it was kept (format 1)
  * @param outcomeBasis that outcome's basis (a GateBasis name); null exactly when outcomeEventId is
+ * @param requestTenant the tenant of the request, from its gen.requests event: an output or verdict
+ *     under another tenant is not this request's (a copy re-published under another tenant); null
+ *     while the request has not come, and in entries written before it was kept (formats 1 and 2)
  */
 record GateEntry(
     State state,
@@ -37,17 +40,31 @@ record GateEntry(
     byte[] verdict,
     long sinceMillis,
     String outcomeEventId,
-    String outcomeBasis) {
+    String outcomeBasis,
+    String requestTenant) {
   /**
-   * 2: the outcome's event id (a kind byte: 0 none, 1 a UUID in 16 bytes, 2 a string) and basis
-   * follow; 1 ends with sinceMillis. Both are read; a gate writes 2 unless told to write 1, which a
-   * gate from before format 2 can still read (so that it can be rolled back to).
+   * 3: the request's tenant follows format 2; 2: the outcome's event id (a kind byte: 0 none, 1 a
+   * UUID in 16 bytes, 2 a string) and basis follow; 1 ends with sinceMillis. All are read; a gate
+   * writes 3 unless told to write 1 or 2, which a gate from before format 2 or 3 can still read (so
+   * that it can be rolled back to), without the request's tenant.
    */
-  static final int FORMAT = 2;
+  static final int FORMAT = 3;
 
   /** An entry that has no outcome yet (or one written before the outcome was kept). */
   GateEntry(State state, String outputId, byte[] output, byte[] verdict, long sinceMillis) {
-    this(state, outputId, output, verdict, sinceMillis, null, null);
+    this(state, outputId, output, verdict, sinceMillis, null, null, null);
+  }
+
+  /** An entry that does not know its request's tenant. */
+  GateEntry(
+      State state,
+      String outputId,
+      byte[] output,
+      byte[] verdict,
+      long sinceMillis,
+      String outcomeEventId,
+      String outcomeBasis) {
+    this(state, outputId, output, verdict, sinceMillis, outcomeEventId, outcomeBasis, null);
   }
 
   enum State {
@@ -76,18 +93,44 @@ record GateEntry(
     return new GateEntry(State.WAITING, null, null, null, 0L);
   }
 
-  /** The output, the clock started if this is the first half. */
+  /**
+   * The output, the clock started if this is the first half (an entry that holds only its request's
+   * tenant started the clock for forgetting it, not for the verdict timeout).
+   */
   GateEntry withOutput(String id, byte[] bytes, long now) {
-    return new GateEntry(state, id, bytes, verdict, sinceMillis == 0 ? now : sinceMillis);
+    return new GateEntry(state, id, bytes, verdict, firstHalf(now), null, null, requestTenant);
+  }
+
+  private long firstHalf(long now) {
+    return sinceMillis == 0 || (output == null && verdict == null) ? now : sinceMillis;
   }
 
   /** The verdict, the clock started if this is the first half. */
   GateEntry withVerdict(byte[] bytes, long now) {
-    return new GateEntry(state, outputId, output, bytes, sinceMillis == 0 ? now : sinceMillis);
+    return new GateEntry(state, outputId, output, bytes, firstHalf(now), null, null, requestTenant);
+  }
+
+  /**
+   * The request's tenant, from gen.requests, with the halves that came under another tenant left
+   * out ({@code output} and {@code verdict} say whether each stays); the clock started if nothing
+   * is left to start it.
+   */
+  GateEntry withRequestTenant(String tenant, boolean keepOutput, boolean keepVerdict, long now) {
+    byte[] keptOutput = keepOutput ? output : null;
+    byte[] keptVerdict = keepVerdict ? verdict : null;
+    return new GateEntry(
+        state,
+        keptOutput == null ? null : outputId,
+        keptOutput,
+        keptVerdict,
+        sinceMillis == 0 || (keptOutput == null && keptVerdict == null) ? now : sinceMillis,
+        null,
+        null,
+        tenant);
   }
 
   GateEntry held(long now) {
-    return new GateEntry(State.HELD, outputId, output, verdict, now);
+    return new GateEntry(State.HELD, outputId, output, verdict, now, null, null, requestTenant);
   }
 
   /** Held because no verdict came in time: a verdict that comes now still decides. */
@@ -97,7 +140,7 @@ record GateEntry(
 
   /** Still waiting, with the clock started now (entries written before it was kept). */
   GateEntry clockStarted(long now) {
-    return new GateEntry(state, outputId, output, verdict, now);
+    return new GateEntry(state, outputId, output, verdict, now, null, null, requestTenant);
   }
 
   /**
@@ -106,7 +149,8 @@ record GateEntry(
    */
   GateEntry decided(
       State finalState, String decidedOutputId, long now, String eventId, String basis) {
-    return new GateEntry(finalState, decidedOutputId, null, null, now, eventId, basis);
+    return new GateEntry(
+        finalState, decidedOutputId, null, null, now, eventId, basis, requestTenant);
   }
 
   static Serde<GateEntry> serde() {
@@ -114,13 +158,14 @@ record GateEntry(
   }
 
   /**
-   * @param writeFormat the format entries are written in: 2, or 1 without the outcome's event id
-   *     and basis (restatements then name no outcome)
+   * @param writeFormat the format entries are written in: 3; 2 without the request's tenant (an
+   *     output or verdict under another tenant is then not told apart); or 1 without the outcome's
+   *     event id and basis either (restatements then name no outcome)
    */
   static Serde<GateEntry> serde(int writeFormat) {
-    if (writeFormat != 1 && writeFormat != FORMAT) {
+    if (writeFormat < 1 || writeFormat > FORMAT) {
       throw new IllegalArgumentException(
-          "gate entry format must be 1 or " + FORMAT + ", was " + writeFormat);
+          "gate entry format must be 1, 2 or " + FORMAT + ", was " + writeFormat);
     }
     Serializer<GateEntry> serializer =
         (topic, entry) -> entry == null ? null : entry.toBytes(writeFormat);
@@ -142,6 +187,9 @@ record GateEntry(
         writeOutcomeEventId(out, outcomeEventId);
         writeString(out, outcomeBasis);
       }
+      if (format >= 3) {
+        writeString(out, requestTenant);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -156,7 +204,7 @@ record GateEntry(
   private static GateEntry fromBytes(byte[] bytes) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       int format = in.readByte();
-      if (format != 1 && format != FORMAT) {
+      if (format < 1 || format > FORMAT) {
         throw new IllegalStateException("Unknown gate entry format " + format);
       }
       int ordinal = in.readByte();
@@ -177,8 +225,17 @@ record GateEntry(
         if ((outcomeEventId == null) != (outcomeBasis == null)) {
           throw corrupt("an outcome event id without its basis, or a basis without its id");
         }
+        String requestTenant = format >= 3 ? readString(in) : null;
         entry =
-            new GateEntry(state, outputId, output, verdict, since, outcomeEventId, outcomeBasis);
+            new GateEntry(
+                state,
+                outputId,
+                output,
+                verdict,
+                since,
+                outcomeEventId,
+                outcomeBasis,
+                requestTenant);
       }
       if (in.available() > 0) {
         throw corrupt(in.available() + " bytes after the end of a format " + format + " entry");

@@ -8,6 +8,7 @@ import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateDecisionRestated;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.Reason;
 import io.genguard.events.v1.ReleaseGateOutcome;
@@ -68,6 +69,9 @@ import org.slf4j.LoggerFactory;
  *       GateTimings#decisionHorizon}), or more than {@link GateTimings#CLOCK_SKEW_ALLOWANCE} ahead
  *       of its clock, is quarantined, never decided: the gate may have decided its request and
  *       forgotten it (a copy sent again, a replay after lost offsets), or could not tell.
+ *   <li>An output or verdict under another tenant than its request's (gen.requests) is not that
+ *       request's: it goes to its dead-letter topic and leaves the request open for its own output,
+ *       so a copy re-published under another tenant cannot take the request id from it.
  *   <li>An erased request (audit.erasures) is never published: the output it holds, or the one that
  *       comes later, is quarantined with neither its text nor its attributes, and only the marker
  *       stays in the store. An output released before the erasure stays released.
@@ -127,6 +131,14 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
 
   private String firstIgnored;
 
+  /**
+   * Outputs and verdicts dead-lettered since the last sweep because they came under another tenant
+   * than their request's, and the first one's request: logged once a sweep.
+   */
+  private int otherTenants;
+
+  private String firstOtherTenant;
+
   /** Whether a sweep is under way, and the key its next piece starts at (null: the first). */
   private boolean sweeping;
 
@@ -170,6 +182,10 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       CorruptRecordException damage =
           new CorruptRecordException(
               new String(unreadable.value(), java.nio.charset.StandardCharsets.UTF_8));
+      if (topic.equals(Topics.GENERATION_REQUESTS.name())) {
+        // The generator dead-letters it; the gate only learns no tenant from it.
+        return;
+      }
       if (topic.equals(Topics.AUDIT_ERASURES.name())) {
         // Dropping an erasure notice would let the request's output be released: one that decodes
         // is applied as well (erasing is the safe direction, even for a damaged notice), and one
@@ -182,15 +198,19 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       deadLetter(source, record, damage);
       return;
     }
+    if (topic.equals(Topics.GENERATION_REQUESTS.name())) {
+      onRequest(record);
+      return;
+    }
     try {
       if (topic.equals(Topics.GENERATION_OUTPUTS.name())) {
         GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(record.value());
         requireBoundedIds(output.getRequestId(), output.getOutputId());
-        onOutput(output, record.value());
+        onOutput(output, source, record);
       } else if (topic.equals(Topics.MODERATION_VERDICTS.name())) {
         ModerationVerdict verdict = Topics.MODERATION_VERDICTS.codec().decode(record.value());
         requireBoundedIds(verdict.getRequestId(), verdict.getOutputId());
-        onVerdict(verdict);
+        onVerdict(verdict, source, record);
       } else if (topic.equals(Topics.REVIEW_DECISIONS.name())) {
         ReviewDecision review = Topics.REVIEW_DECISIONS.codec().decode(record.value());
         requireBoundedIds(review.getRequestId(), review.getOutputId());
@@ -228,9 +248,136 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     }
   }
 
-  private void onOutput(GenerationOutput output, byte[] bytes) {
+  /**
+   * A request (gen.requests): the gate keeps its tenant, so that an output or verdict under another
+   * tenant is not taken for the request's own (a copy of the output re-published under another
+   * tenant by someone who can write gen.outputs). The first request of an id decides its tenant; a
+   * request that does not decode, or whose id is too long, is the generator's to dead-letter and
+   * teaches the gate nothing. A copy that came before the request, and waits, is dead-lettered now;
+   * one decided or held before its request came keeps the request (the request's timestamp is
+   * earlier than any output's, so Kafka Streams reads it first unless a copy's timestamp was set
+   * earlier still).
+   */
+  private void onRequest(Record<byte[], byte[]> record) {
+    GenerationRequest request;
+    try {
+      request = Topics.GENERATION_REQUESTS.codec().decode(record.value());
+      requireBoundedId("request id", request.getRequestId());
+    } catch (EventDecodingException e) {
+      return;
+    }
+    String requestId = request.getRequestId();
+    String tenant = request.getTenantId();
+    GateEntry entry = store.get(requestId);
+    long now = clock.millis();
+    if (entry == null) {
+      if (request.getSubmittedAt().toEpochMilli() < now - timings.decisionHorizon().toMillis()) {
+        // Its output is outside the gate's memory and quarantined whatever the tenant: nothing to
+        // keep (a gate reading gen.requests for the first time reads it from the start).
+        return;
+      }
+      store.put(requestId, GateEntry.empty().withRequestTenant(tenant, false, false, now));
+      return;
+    }
+    if (entry.state() != GateEntry.State.WAITING || entry.requestTenant() != null) {
+      return; // held, decided or erased already, or its tenant known: the first request's stays
+    }
+    GenerationOutput output =
+        entry.output() == null ? null : Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
+    ModerationVerdict verdict =
+        entry.verdict() == null ? null : Topics.MODERATION_VERDICTS.codec().decode(entry.verdict());
+    boolean keepOutput = output == null || output.getTenantId().equals(tenant);
+    boolean keepVerdict = verdict == null || verdict.getTenantId().equals(tenant);
+    RecordMetadata source = context.recordMetadata().orElseThrow();
+    if (!keepOutput) {
+      evicted(
+          Topics.GENERATION_OUTPUTS.name(),
+          source,
+          record.key(),
+          entry.output(),
+          otherTenantReason("output " + output.getOutputId(), output.getTenantId(), request));
+    }
+    if (!keepVerdict) {
+      evicted(
+          Topics.MODERATION_VERDICTS.name(),
+          source,
+          record.key(),
+          entry.verdict(),
+          otherTenantReason("verdict " + verdict.getVerdictId(), verdict.getTenantId(), request));
+    }
+    store.put(requestId, entry.withRequestTenant(tenant, keepOutput, keepVerdict, now));
+  }
+
+  private static String otherTenantReason(String what, String tenant, GenerationRequest request) {
+    return otherTenantReason(what, tenant, request.getRequestId(), request.getTenantId());
+  }
+
+  /** The reason a dead letter of an output or verdict under another tenant gives. */
+  static String otherTenantReason(
+      String what, String tenant, String requestId, String requestTenant) {
+    return "not this request's: "
+        + what
+        + " came under tenant "
+        + LogText.quoted(tenant)
+        + ", but request "
+        + LogText.quoted(requestId)
+        + " is tenant "
+        + LogText.quoted(requestTenant)
+        + "'s (gen.requests): a copy re-published under another tenant; the request waits for its"
+        + " own";
+  }
+
+  /** Dead-letters the output or verdict just read: under another tenant than its request's. */
+  private void otherTenant(RecordMetadata source, Record<byte[], byte[]> record, String reason) {
+    count(record.key());
+    deadLetter(source, record, new IllegalStateException(reason));
+  }
+
+  /**
+   * Dead-letters an output or verdict the store kept for the request {@code request} (the record
+   * read) came for under another tenant: its offset is not known (-1), and the dead letter's event
+   * id is made from the request's record instead.
+   */
+  private void evicted(
+      String topic, RecordMetadata request, byte[] key, byte[] payload, String reason) {
+    count(key);
+    deadLetter(
+        topic,
+        request.partition(),
+        -1,
+        key,
+        payload,
+        new IllegalStateException(reason),
+        EventIds.nameBased(
+            "dlq-other-tenant",
+            topic,
+            Integer.toString(request.partition()),
+            request.topic() + "@" + request.offset()));
+  }
+
+  private void count(byte[] key) {
+    if (otherTenants++ == 0) {
+      firstOtherTenant =
+          key == null ? null : new String(key, java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
+
+  private void onOutput(
+      GenerationOutput output, RecordMetadata source, Record<byte[], byte[]> record) {
+    byte[] bytes = record.value();
     String requestId = output.getRequestId();
     GateEntry entry = current(requestId);
+    if (entry.requestTenant() != null && !entry.requestTenant().equals(output.getTenantId())) {
+      otherTenant(
+          source,
+          record,
+          otherTenantReason(
+              "output " + output.getOutputId(),
+              output.getTenantId(),
+              requestId,
+              entry.requestTenant()));
+      return;
+    }
     if (entry.state() == GateEntry.State.ERASED && entry.outputId() == null) {
       // Erased before its output came: quarantined without the text, like a held one. The marker
       // keeps no cause (the store's format predates it), so the reason names both.
@@ -372,9 +519,21 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     return null;
   }
 
-  private void onVerdict(ModerationVerdict verdict) {
+  private void onVerdict(
+      ModerationVerdict verdict, RecordMetadata source, Record<byte[], byte[]> record) {
     String requestId = verdict.getRequestId();
     GateEntry entry = current(requestId);
+    if (entry.requestTenant() != null && !entry.requestTenant().equals(verdict.getTenantId())) {
+      otherTenant(
+          source,
+          record,
+          otherTenantReason(
+              "verdict " + verdict.getVerdictId(),
+              verdict.getTenantId(),
+              requestId,
+              entry.requestTenant()));
+      return;
+    }
     boolean awaited =
         (entry.state() == GateEntry.State.WAITING && entry.verdict() == null)
             || entry.heldWithoutVerdict();
@@ -855,27 +1014,51 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   }
 
   private void deadLetter(RecordMetadata source, Record<byte[], byte[]> record, Exception error) {
+    deadLetter(
+        source.topic(),
+        source.partition(),
+        source.offset(),
+        record.key(),
+        record.value(),
+        error,
+        null);
+  }
+
+  /**
+   * As above, for a record of {@code sourceTopic}; offset -1 for one the store kept (its offset is
+   * not known), with {@code eventId} in place of the one made from the offset.
+   */
+  private void deadLetter(
+      String sourceTopic,
+      int partition,
+      long offset,
+      byte[] recordKey,
+      byte[] payload,
+      Exception error,
+      String eventId) {
     Topic<String, ?> input =
         Topics.all().stream()
-            .filter(topic -> topic.name().equals(source.topic()))
+            .filter(topic -> topic.name().equals(sourceTopic))
             .findFirst()
             .orElseThrow();
     var deadLetter =
         DeadLetters.of(
-            source.topic(),
-            source.partition(),
-            source.offset(),
-            record.key(),
-            record.value(),
+            sourceTopic,
+            partition,
+            offset,
+            recordKey,
+            payload,
             "gate",
             error,
             Instant.ofEpochMilli(clock.millis()));
+    if (eventId != null) {
+      deadLetter = DeadLetter.newBuilder(deadLetter).setEventId(eventId).build();
+    }
     String deadLetterTopic = input.requireDeadLetterTopic();
     String key =
-        record.key() == null
+        recordKey == null
             ? null
-            : new String(
-                DeadLetters.recordKey(record.key()), java.nio.charset.StandardCharsets.UTF_8);
+            : new String(DeadLetters.recordKey(recordKey), java.nio.charset.StandardCharsets.UTF_8);
     context.forward(
         new Record<>(key, DEAD_LETTERS.encode(deadLetter), clock.millis()),
         ReleaseGateTopology.deadLetterSinkName(deadLetterTopic));
@@ -907,6 +1090,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     long overdue = now - timings.verdictTimeout().toMillis();
     List<String> forget = new ArrayList<>();
     List<String> orphanedVerdicts = new ArrayList<>();
+    List<String> requestsOnly = new ArrayList<>();
     // Keys only: an entry holds its output, and thousands may be overdue after an outage.
     List<String> late = new ArrayList<>();
     List<String> unclocked = new ArrayList<>();
@@ -918,7 +1102,8 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       while (all.hasNext()) {
         KeyValue<String, GateEntry> next = all.next();
         if ((++read % 1_024 == 0 && System.nanoTime() > deadline)
-            || forget.size() + orphanedVerdicts.size() >= MAX_FORGETS_PER_PIECE) {
+            || forget.size() + orphanedVerdicts.size() + requestsOnly.size()
+                >= MAX_FORGETS_PER_PIECE) {
           // This one is read by the next piece.
           stoppedAt = next.key;
           break;
@@ -935,13 +1120,15 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           } else if (entry.output() != null && entry.sinceMillis() < overdue) {
             late.add(next.key);
           } else if (entry.output() == null && entry.sinceMillis() < retained) {
-            orphanedVerdicts.add(next.key);
+            // A request whose output never came (its generation failed) keeps only its tenant.
+            (entry.verdict() == null ? requestsOnly : orphanedVerdicts).add(next.key);
           }
         }
       }
     }
     forget.forEach(store::delete);
     orphanedVerdicts.forEach(store::delete);
+    requestsOnly.forEach(store::delete);
     if (!orphanedVerdicts.isEmpty()) {
       LOG.warn(
           "Forgot {} verdicts whose outputs did not come within {} (first: request {})",
@@ -996,6 +1183,16 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           LogText.quoted(firstIgnored));
       ignoredOutputs = 0;
       firstIgnored = null;
+    }
+    if (otherTenants > 0) {
+      LOG.warn(
+          "Dead-lettered {} outputs or verdicts that came under another tenant than their request's"
+              + " (first: request {}): copies re-published under another tenant; their requests"
+              + " wait for their own",
+          otherTenants,
+          LogText.quoted(firstOtherTenant));
+      otherTenants = 0;
+      firstOtherTenant = null;
     }
   }
 }

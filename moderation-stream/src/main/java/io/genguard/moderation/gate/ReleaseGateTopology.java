@@ -14,9 +14,10 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * The release gate as a Kafka Streams topology (exactly_once_v2): outputs, verdicts, review
- * decisions and erasure notices in; content.released, content.quarantined and review.pending out,
- * and gate.restatements for copies of outputs it decided already. All inputs are keyed by request
- * id and co-partitioned, so one task sees everything about a request.
+ * decisions and erasure notices in, and requests for their tenant; content.released,
+ * content.quarantined and review.pending out, and gate.restatements for copies of outputs it
+ * decided already. All inputs are keyed by request id and co-partitioned, so one task sees
+ * everything about a request.
  */
 public final class ReleaseGateTopology {
   public static final String APPLICATION_ID = "genguard-release-gate";
@@ -38,10 +39,12 @@ public final class ReleaseGateTopology {
   private ReleaseGateTopology() {}
 
   /**
-   * The format of the gate's state-store entries to write, 1 or 2 (default): 1 lacks the outcome's
+   * The format of the gate's state-store entries to write, 1, 2 or 3 (default): 2 lacks the
+   * request's tenant, so an output or verdict under another tenant than its request's is not told
+   * apart, but a gate from before the forty-third session can read it; 1 also lacks the outcome's
    * event id and basis, so restatements name no outcome, but a gate from before the thirty-third
-   * session can read it (write 1 until the upgrade is known good, to keep a rollback possible).
-   * Both are always read.
+   * session can read it (write the older one until the upgrade is known good, to keep a rollback
+   * possible). All are always read.
    */
   public static final String STATE_FORMAT = "GENGUARD_GATE_STATE_FORMAT";
 
@@ -77,7 +80,9 @@ public final class ReleaseGateTopology {
       Duration sweepPiece) {
     Topology topology = new Topology();
     // Read raw bytes so undecodable records reach the processor, which dead-letters them.
-    String[] sources = {"outputs-source", "verdicts-source", "reviews-source", "erasures-source"};
+    String[] sources = {
+      "outputs-source", "verdicts-source", "reviews-source", "erasures-source", "requests-source"
+    };
     topology.addSource(
         sources[0],
         Serdes.ByteArray().deserializer(),
@@ -98,7 +103,13 @@ public final class ReleaseGateTopology {
         Serdes.ByteArray().deserializer(),
         Serdes.ByteArray().deserializer(),
         Topics.AUDIT_ERASURES.name());
-    // One processor joins the four inputs per request id in its store.
+    // The requests only for their tenant: an output or verdict under another is not the request's.
+    topology.addSource(
+        sources[4],
+        Serdes.ByteArray().deserializer(),
+        Serdes.ByteArray().deserializer(),
+        Topics.GENERATION_REQUESTS.name());
+    // One processor joins the five inputs per request id in its store.
     topology.addProcessor(
         PROCESSOR,
         () -> new ReleaseGateProcessor(clock, timings, maxHoldsPerSweep, sweepPiece),

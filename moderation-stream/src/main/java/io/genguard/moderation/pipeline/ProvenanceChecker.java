@@ -118,8 +118,9 @@ public final class ProvenanceChecker {
         keyUnknown = true;
         manifestReason = verification.reason();
       } else if (verification.signedAfterNotAfter() || verification.signedForAnotherTenant()) {
-        // A retired key, or a genuine output re-published under another tenant, not an altered
-        // text: the reason names the key and its not-after date, or both tenants.
+        // A retired key, a v1 manifest after the v1 cut-off, or a genuine output re-published
+        // under another tenant, not an altered text: the reason names the key or the layout and
+        // the dates, or both tenants.
         manifestReason = verification.reason();
       }
     }

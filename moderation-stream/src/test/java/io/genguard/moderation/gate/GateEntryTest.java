@@ -51,9 +51,9 @@ class GateEntryTest {
     GateEntry decided = releasedOnVerdict();
 
     // format, state, output id (4 + 36), no output, no verdict, time; then the outcome: its kind
-    // and a UUID's 16 bytes, its basis (4 + 7).
+    // and a UUID's 16 bytes, its basis (4 + 7); then the request's tenant (none known: 4).
     assertThat(serde.serializer().serialize("store", decided))
-        .hasSize(1 + 1 + 40 + 4 + 4 + 8 + 1 + 16 + 11);
+        .hasSize(1 + 1 + 40 + 4 + 4 + 8 + 1 + 16 + 11 + 4);
   }
 
   @Test
@@ -92,7 +92,7 @@ class GateEntryTest {
     GateEntry read = serde.deserializer().deserialize("store", bytes);
     assertThat(read.outputId()).isEqualTo("6f1d2c3b-4a59-5867-9786-a5b4c3d2e1f0");
     assertThat(read.outcomeEventId()).isNull();
-    assertThatThrownBy(() -> GateEntry.serde(3)).hasMessageContaining("must be 1 or 2, was 3");
+    assertThatThrownBy(() -> GateEntry.serde(4)).hasMessageContaining("must be 1, 2 or 3, was 4");
   }
 
   @Test
@@ -103,7 +103,7 @@ class GateEntryTest {
 
   @Test
   void shouldRefuseACorruptEntrySayingWhatIsWrong() {
-    byte[] good = serde.serializer().serialize("store", releasedOnVerdict());
+    byte[] good = GateEntry.serde(2).serializer().serialize("store", releasedOnVerdict());
     java.util.Map<String, byte[]> corrupt = new java.util.LinkedHashMap<>();
     corrupt.put("cut short", java.util.Arrays.copyOf(good, 52));
     corrupt.put("bytes after the end", java.util.Arrays.copyOf(good, good.length + 2));
@@ -137,6 +137,43 @@ class GateEntryTest {
     assertThat(serde.deserializer().deserialize("store", good).outcomeBasis())
         .as("the bytes it was made from still read")
         .isEqualTo("VERDICT");
+  }
+
+  @Test
+  void shouldKeepTheRequestsTenantInFormatThreeAndLeaveItOutOfFormatTwo() {
+    GateEntry waiting =
+        GateEntry.empty()
+            .withRequestTenant("acme", false, false, 10L)
+            .withOutput("out-1", new byte[] {1, 2}, 20L);
+    GateEntry decided =
+        waiting.decided(GateEntry.State.QUARANTINED, "out-1", 30L, "evt-1", "VERDICT");
+
+    assertThat(roundTrip(waiting).requestTenant()).isEqualTo("acme");
+    assertThat(roundTrip(waiting).sinceMillis())
+        .as("the output starts the verdict's clock, not the request")
+        .isEqualTo(20L);
+    assertThat(roundTrip(decided).requestTenant()).as("the marker keeps it").isEqualTo("acme");
+    byte[] formatTwo = GateEntry.serde(2).serializer().serialize("store", decided);
+    assertThat(formatTwo[0]).as("what a gate from before format 3 reads").isEqualTo((byte) 2);
+    GateEntry read = serde.deserializer().deserialize("store", formatTwo);
+    assertThat(read.requestTenant()).as("format 2 has no tenant").isNull();
+    assertThat(read.outcomeEventId()).as("the rest of format 2 still reads").isEqualTo("evt-1");
+  }
+
+  @Test
+  void shouldLeaveOutTheHalvesUnderAnotherTenantWhenTheRequestComes() {
+    GateEntry waiting =
+        GateEntry.empty().withOutput("out-1", new byte[] {1}, 10L).withVerdict(new byte[] {2}, 15L);
+
+    GateEntry withoutOutput = waiting.withRequestTenant("acme", false, true, 20L);
+    assertThat(withoutOutput.output()).isNull();
+    assertThat(withoutOutput.outputId()).isNull();
+    assertThat(withoutOutput.verdict()).containsExactly(2);
+    assertThat(withoutOutput.sinceMillis()).as("the verdict's clock goes on").isEqualTo(10L);
+    GateEntry empty = waiting.withRequestTenant("acme", false, false, 20L);
+    assertThat(empty.output()).isNull();
+    assertThat(empty.verdict()).isNull();
+    assertThat(empty.sinceMillis()).as("nothing left: the request's clock").isEqualTo(20L);
   }
 
   /** A release marker with a UUID output id and a UUID outcome event id, as the gate makes them. */

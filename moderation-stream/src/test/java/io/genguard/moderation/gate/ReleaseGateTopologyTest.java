@@ -14,6 +14,7 @@ import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateDecisionRestated;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.Reason;
 import io.genguard.events.v1.ReleaseGateOutcome;
@@ -52,6 +53,7 @@ class ReleaseGateTopologyTest {
   private TestInputTopic<String, byte[]> verdicts;
   private TestInputTopic<String, byte[]> reviews;
   private TestInputTopic<String, byte[]> erasures;
+  private TestInputTopic<String, byte[]> requests;
   private TestOutputTopic<String, byte[]> released;
   private TestOutputTopic<String, byte[]> quarantined;
   private TestOutputTopic<String, byte[]> pending;
@@ -80,6 +82,7 @@ class ReleaseGateTopologyTest {
     verdicts = input(Topics.MODERATION_VERDICTS.name());
     reviews = input(Topics.REVIEW_DECISIONS.name());
     erasures = input(Topics.AUDIT_ERASURES.name());
+    requests = input(Topics.GENERATION_REQUESTS.name());
     released = outputTopic(Topics.CONTENT_RELEASED.name());
     quarantined = outputTopic(Topics.CONTENT_QUARANTINED.name());
     pending = outputTopic(Topics.REVIEW_PENDING.name());
@@ -270,6 +273,147 @@ class ReleaseGateTopologyTest {
                               .contains("for tenant \"lenient\"")
                               .contains("but the output is tenant \"" + output.getTenantId()));
             });
+  }
+
+  @Test
+  void shouldReleaseTheGenuineOutputAfterACopyUnderAnotherTenantCameFirst() {
+    // The fortieth session's review: someone who can write gen.outputs publishes a copy of a
+    // request's output under another tenant before the genuine one; its verdict (a v2 manifest
+    // is INVALID there) quarantines it. The copy took the request id, and the genuine output and
+    // its RELEASE verdict that came after were ignored.
+    GenerationOutput output = output("r-copied", "The genuine text.");
+    GenerationOutput copy = GenerationOutput.newBuilder(output).setTenantId("globex").build();
+    sendRequest(output.getRequestId(), "acme");
+    send(copy);
+    send(verdict(copy, Decision.BLOCK));
+    assertThat(quarantined.isEmpty()).as("the copy is not the request's output").isTrue();
+    send(output);
+    send(verdict(output, Decision.RELEASE));
+
+    assertThat(decode(released))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getTenantId()).isEqualTo("acme");
+              assertThat(outcome.getText()).isEqualTo("The genuine text.");
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.VERDICT);
+            });
+    assertThat(quarantined.isEmpty()).isTrue();
+    DeadLetter copied =
+        Topics.GENERATION_OUTPUTS_DLQ
+            .codec()
+            .decode(outputTopic(Topics.GENERATION_OUTPUTS_DLQ.name()).readValue());
+    assertThat(copied.getSourceOffset()).isEqualTo(0L);
+    assertThat(copied.getReason())
+        .contains("not this request's: output out-r-copied came under tenant \"globex\"")
+        .contains("request \"r-copied\" is tenant \"acme\"'s (gen.requests)");
+    DeadLetter copiedVerdict =
+        Topics.MODERATION_VERDICTS_DLQ
+            .codec()
+            .decode(outputTopic(Topics.MODERATION_VERDICTS_DLQ.name()).readValue());
+    assertThat(copiedVerdict.getReason())
+        .contains("verdict verdict-out-r-copied came under tenant \"globex\"");
+  }
+
+  @Test
+  void shouldLetTheRequestTakeBackAnEntryACopyReachedBeforeIt() {
+    // A copy whose record time is earlier than the request's is read first: it waits for its
+    // verdict when the request comes, which drops it and its verdict from the entry.
+    GenerationOutput output = output("r-early-copy", "The genuine text.");
+    GenerationOutput copy = GenerationOutput.newBuilder(output).setTenantId("globex").build();
+    send(copy);
+    sendRequest(output.getRequestId(), "acme");
+    send(verdict(copy, Decision.RELEASE));
+    send(output);
+    assertThat(released.isEmpty()).as("the copy's verdict does not decide").isTrue();
+    send(verdict(output, Decision.RELEASE));
+
+    assertThat(decode(released))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getTenantId)
+        .isEqualTo("acme");
+    assertThat(quarantined.isEmpty()).isTrue();
+    List<DeadLetter> copies =
+        outputTopic(Topics.GENERATION_OUTPUTS_DLQ.name()).readValuesToList().stream()
+            .map(Topics.GENERATION_OUTPUTS_DLQ.codec()::decode)
+            .toList();
+    assertThat(copies)
+        .singleElement()
+        .satisfies(
+            dead -> {
+              assertThat(dead.getSourceOffset()).as("kept by the store: not known").isEqualTo(-1L);
+              assertThat(dead.getReason()).contains("came under tenant \"globex\"");
+            });
+
+    // And the copy's verdict first, then the request: the verdict is dropped too.
+    GenerationOutput second = output("r-early-verdict", "Another genuine text.");
+    GenerationOutput secondCopy = GenerationOutput.newBuilder(second).setTenantId("globex").build();
+    send(verdict(secondCopy, Decision.RELEASE));
+    sendRequest(second.getRequestId(), "acme");
+    send(second);
+    assertThat(released.isEmpty()).as("waits for its own verdict").isTrue();
+    assertThat(quarantined.isEmpty()).isTrue();
+    send(verdict(second, Decision.RELEASE));
+    assertThat(decode(released))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getOutputId)
+        .isEqualTo(second.getOutputId());
+  }
+
+  @Test
+  void shouldKeepTheFirstRequestsTenantAndForgetARequestWhoseOutputNeverCame() {
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    GenerationOutput output = output("r-first-request", "The genuine text.");
+    sendRequest(output.getRequestId(), "acme");
+    sendRequest(output.getRequestId(), "globex");
+    assertThat(store.get(output.getRequestId()).requestTenant()).isEqualTo("acme");
+    send(output);
+    send(verdict(output, Decision.RELEASE));
+    assertThat(decode(released)).hasSize(1);
+    assertThat(store.get(output.getRequestId()).requestTenant())
+        .as("the marker keeps it, so a later copy under another tenant is not restated")
+        .isEqualTo("acme");
+
+    sendRequest("r-never-generated", "acme");
+    assertThat(store.get("r-never-generated")).isNotNull();
+    advance(RETENTION.plus(VERDICT_TIMEOUT));
+    assertThat(store.get("r-never-generated")).as("forgotten after the retention").isNull();
+    // A request older than the gate remembers decisions is not kept at all (a gate reading
+    // gen.requests for the first time reads it from the start).
+    GenerationRequest old =
+        GenerationRequest.newBuilder(request("r-old", "acme"))
+            .setSubmittedAt(clock.instant().minus(RETENTION))
+            .build();
+    requests.pipeInput("r-old", Topics.GENERATION_REQUESTS.codec().encode(old));
+    assertThat(store.get("r-old")).isNull();
+    // A request that does not decode is the generator's to dead-letter, not the gate's.
+    requests.pipeInput("r-bad", "not avro".getBytes(StandardCharsets.UTF_8));
+    assertThat(outputTopic(Topics.GENERATION_REQUESTS_DLQ.name()).isEmpty()).isTrue();
+  }
+
+  @Test
+  void shouldTimeTheVerdictFromTheOutputNotFromItsRequest() {
+    // A request read long before its output (a generator backlog): the verdict timeout counts
+    // from the output.
+    GenerationOutput output = output("r-slow-generation", "Generated late.");
+    sendRequest(output.getRequestId(), "acme");
+    advance(VERDICT_TIMEOUT.multipliedBy(3));
+    send(output);
+    advance(VERDICT_TIMEOUT.dividedBy(2));
+    assertThat(pending.isEmpty()).as("not yet overdue").isTrue();
+    send(verdict(output, Decision.RELEASE));
+    assertThat(decode(released)).hasSize(1);
+  }
+
+  @Test
+  void shouldDecideAsBeforeAnOutputWhoseRequestTheGateHasNotRead() {
+    // No request (one sent before the gate read gen.requests, or past its retention): the first
+    // output decides, as before.
+    GenerationOutput output = output("r-no-request", "The genuine text.");
+    send(output);
+    send(verdict(output, Decision.RELEASE));
+    assertThat(decode(released)).hasSize(1);
   }
 
   @Test
@@ -835,8 +979,8 @@ class ReleaseGateTopologyTest {
     assertThatThrownBy(
             () ->
                 ReleaseGateTopology.buildTopology(
-                    clock, new GateTimings(RETENTION, VERDICT_TIMEOUT), 3))
-        .hasMessageContaining("gate entry format must be 1 or 2, was 3");
+                    clock, new GateTimings(RETENTION, VERDICT_TIMEOUT), 4))
+        .hasMessageContaining("gate entry format must be 1, 2 or 3, was 4");
   }
 
   @Test
@@ -1281,6 +1425,30 @@ class ReleaseGateTopologyTest {
               + (record.value() == null ? 0 : record.value().length);
       assertThat(size).as("changelog record size").isLessThanOrEqualTo(MAX_RECORD_BYTES);
     }
+  }
+
+  private void sendRequest(String requestId, String tenant) {
+    requests.pipeInput(
+        requestId, Topics.GENERATION_REQUESTS.codec().encode(request(requestId, tenant)));
+  }
+
+  private GenerationRequest request(String requestId, String tenant) {
+    return GenerationRequest.newBuilder()
+        .setEventId("request-" + requestId + "-" + tenant)
+        .setRequestId(requestId)
+        .setTenantId(tenant)
+        .setPrompt("Write something.")
+        .setParameters(
+            io.genguard.events.v1.SamplingParameters.newBuilder()
+                .setMaxTokens(20)
+                .setTemperature(1.0)
+                .setTopK(0)
+                .setTopP(1.0)
+                .setSeed(1L)
+                .build())
+        .setAttributes(Map.of())
+        .setSubmittedAt(clock.instant())
+        .build();
   }
 
   private void send(GenerationOutput output) {

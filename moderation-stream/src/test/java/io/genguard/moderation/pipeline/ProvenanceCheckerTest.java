@@ -576,4 +576,30 @@ class ProvenanceCheckerTest {
     GenerationOutput copy = GenerationOutput.newBuilder(old).setTenantId("globex").build();
     assertThat(checker.check(copy, copy.getText()).getManifest()).isEqualTo(ManifestStatus.VALID);
   }
+
+  @Test
+  void shouldBlockAV1ManifestGeneratedAfterTheV1CutOffSayingWhy() {
+    // GENGUARD_PROVENANCE_V1_NOT_AFTER: once every generator signs v2, a v1 manifest stating a
+    // later time (a generator not upgraded, or a copy that v1 cannot tie to its tenant) is INVALID.
+    GenerationOutput old = signed(Events.output("r-1", TEXT), null, KEYS.signing(), null);
+    ProvenanceKeys cutOff =
+        new ProvenanceKeys(
+            KEYS.watermark(), null, KEYS.verification().withV1NotAfter(Events.NOW.minusSeconds(1)));
+    ProvenanceChecker checked = new ProvenanceChecker(cutOff);
+
+    ProvenanceChecker.Checked v1 = checked.inspect(old, old.getText());
+    assertThat(v1.findings().getManifest()).isEqualTo(ManifestStatus.INVALID);
+    assertThat(v1.manifestReason())
+        .startsWith("a " + ProvenanceManifest.FORMAT_V1 + " manifest")
+        .contains("GENGUARD_PROVENANCE_V1_NOT_AFTER");
+    GenerationOutput current = signed(Events.output("r-2", TEXT));
+    assertThat(checked.check(current, current.getText()).getManifest())
+        .as("v2 is not held to it")
+        .isEqualTo(ManifestStatus.VALID);
+    ProvenanceKeys later =
+        new ProvenanceKeys(KEYS.watermark(), null, KEYS.verification().withV1NotAfter(Events.NOW));
+    assertThat(new ProvenanceChecker(later).check(old, old.getText()).getManifest())
+        .as("generated at the cut-off")
+        .isEqualTo(ManifestStatus.VALID);
+  }
 }

@@ -10,7 +10,9 @@ package io.genguard.provenance.manifest;
  *     but it is not evidence that the text was altered either.
  * @param signedAfterNotAfter true when the manifest is INVALID because it states a time after its
  *     key's not-after date ({@link VerificationKeyRing}): signed by a retired key, whose reason
- *     names the key and both instants
+ *     names the key and both instants; or a {@value ProvenanceManifest#FORMAT_V1} manifest stating
+ *     a time after the v1 cut-off ({@link VerificationKeyRing#V1_NOT_AFTER_VARIABLE}), whose reason
+ *     names the layout and both instants
  * @param signedForAnotherTenant true when the manifest is INVALID only because it is a {@value
  *     ProvenanceManifest#FORMAT_V2} manifest signed for another tenant than the output's: a genuine
  *     output re-published under another tenant, whose reason names both tenants

@@ -37,7 +37,9 @@ import java.util.TreeSet;
  * callers can tell a missing or removed key from an altered manifest. A key retired with a
  * not-after date ({@link VerificationKeyRing}) verifies only manifests whose signed {@code
  * generatedAt} is not later than that date; a later one is INVALID with {@link
- * ManifestVerification#signedAfterNotAfter()} set. Thread-safe.
+ * ManifestVerification#signedAfterNotAfter()} set. A v1 manifest whose signed {@code generatedAt}
+ * is later than the ring's v1 cut-off ({@link VerificationKeyRing#V1_NOT_AFTER_VARIABLE}) is
+ * INVALID, the reason naming the layout. Thread-safe.
  */
 public final class ManifestVerifier {
   private static final ObjectMapper JSON =
@@ -152,6 +154,27 @@ public final class ManifestVerifier {
               + manifest.generatedAt()
               + "): the key was retired then, and nothing it signs later is trusted (a leaked"
               + " retired key, or a generator still signing with it)",
+          null,
+          false,
+          true,
+          false);
+    }
+    Optional<Instant> v1NotAfter = keys.v1NotAfter();
+    if (manifest.tenantId() == null
+        && v1NotAfter.isPresent()
+        && manifest.generatedAt().isAfter(v1NotAfter.get())) {
+      return new ManifestVerification(
+          ManifestStatus.INVALID,
+          "a "
+              + ProvenanceManifest.FORMAT_V1
+              + " manifest (it does not bind the output's tenant) stating it was generated at "
+              + manifest.generatedAt()
+              + ", after "
+              + v1NotAfter.get()
+              + " ("
+              + VerificationKeyRing.V1_NOT_AFTER_VARIABLE
+              + "): v1 manifests signed later are no longer trusted, generators sign "
+              + ProvenanceManifest.FORMAT_V2,
           null,
           false,
           true,

@@ -38,11 +38,21 @@ public final class VerificationKeyRing {
    */
   public static final String REVOKED_VARIABLE = "GENGUARD_REVOKED_SIGNING_KEYS";
 
+  /**
+   * An ISO-8601 instant after which a {@value ProvenanceManifest#FORMAT_V1} manifest, which does
+   * not bind the output's tenant, is no longer trusted: one whose signed {@code generatedAt} is
+   * later is INVALID (since the forty-third session). Unset: v1 manifests verify as before. Set it
+   * once every generator signs {@value ProvenanceManifest#FORMAT_V2}; a time before any output
+   * refuses every v1 manifest.
+   */
+  public static final String V1_NOT_AFTER_VARIABLE = "GENGUARD_PROVENANCE_V1_NOT_AFTER";
+
   /** DER SubjectPublicKeyInfo header for an Ed25519 key (RFC 8410); the raw key follows. */
   private static final byte[] X509_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
 
   private final Map<String, PublicKey> keys;
   private final Map<String, Instant> notAfter;
+  private final Instant v1NotAfter;
 
   public VerificationKeyRing(Map<String, PublicKey> keys) {
     this(keys, Map.of());
@@ -53,6 +63,11 @@ public final class VerificationKeyRing {
    *     trusted
    */
   public VerificationKeyRing(Map<String, PublicKey> keys, Map<String, Instant> notAfter) {
+    this(keys, notAfter, null);
+  }
+
+  private VerificationKeyRing(
+      Map<String, PublicKey> keys, Map<String, Instant> notAfter, Instant v1NotAfter) {
     for (String id : notAfter.keySet()) {
       if (!keys.containsKey(id)) {
         throw new IllegalArgumentException(
@@ -61,6 +76,42 @@ public final class VerificationKeyRing {
     }
     this.keys = Map.copyOf(new LinkedHashMap<>(keys));
     this.notAfter = Map.copyOf(notAfter);
+    this.v1NotAfter = v1NotAfter;
+  }
+
+  /**
+   * This ring, trusting a {@value ProvenanceManifest#FORMAT_V1} manifest only when it states it was
+   * generated at or before {@code instant} ({@link #V1_NOT_AFTER_VARIABLE}); null: any v1 manifest.
+   */
+  public VerificationKeyRing withV1NotAfter(Instant instant) {
+    return new VerificationKeyRing(keys, notAfter, instant);
+  }
+
+  /** The instant after which a v1 manifest is not trusted, if there is one. */
+  public Optional<Instant> v1NotAfter() {
+    return Optional.ofNullable(v1NotAfter);
+  }
+
+  /**
+   * The instant of {@link #V1_NOT_AFTER_VARIABLE}, or null when it is unset or blank.
+   *
+   * @throws IllegalArgumentException when it is not an ISO-8601 instant, naming the variable
+   */
+  public static Instant v1NotAfterFromEnvironment(Map<String, String> environment) {
+    String value = environment.get(V1_NOT_AFTER_VARIABLE);
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    try {
+      return Instant.parse(value.strip());
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          V1_NOT_AFTER_VARIABLE
+              + "='"
+              + value
+              + "' is not an ISO-8601 instant such as 2026-12-31T00:00:00Z",
+          e);
+    }
   }
 
   /**
@@ -97,7 +148,7 @@ public final class VerificationKeyRing {
 
   /**
    * Both rings' keys; on a shared id the keys must be equal, and the earlier not-after date of the
-   * two applies (one given in either ring applies).
+   * two applies (one given in either ring applies), as for the v1 cut-off.
    */
   public VerificationKeyRing with(VerificationKeyRing other) {
     Map<String, PublicKey> merged = new LinkedHashMap<>(keys);
@@ -112,7 +163,11 @@ public final class VerificationKeyRing {
     Map<String, Instant> mergedNotAfter = new LinkedHashMap<>(notAfter);
     other.notAfter.forEach(
         (id, instant) -> mergedNotAfter.merge(id, instant, (a, b) -> a.isBefore(b) ? a : b));
-    return new VerificationKeyRing(merged, mergedNotAfter);
+    Instant v1 =
+        v1NotAfter == null || other.v1NotAfter == null
+            ? (v1NotAfter == null ? other.v1NotAfter : v1NotAfter)
+            : (v1NotAfter.isBefore(other.v1NotAfter) ? v1NotAfter : other.v1NotAfter);
+    return new VerificationKeyRing(merged, mergedNotAfter, v1);
   }
 
   /** This ring without the keys of {@code ids} (those it holds; the others are ignored). */
@@ -121,7 +176,7 @@ public final class VerificationKeyRing {
     Map<String, Instant> keptNotAfter = new LinkedHashMap<>(notAfter);
     kept.keySet().removeAll(ids);
     keptNotAfter.keySet().removeAll(ids);
-    return new VerificationKeyRing(kept, keptNotAfter);
+    return new VerificationKeyRing(kept, keptNotAfter, v1NotAfter);
   }
 
   /**
@@ -191,6 +246,7 @@ public final class VerificationKeyRing {
     return "VerificationKeyRing[ids="
         + keys.keySet()
         + (notAfter.isEmpty() ? "" : ", notAfter=" + new TreeMap<>(notAfter))
+        + (v1NotAfter == null ? "" : ", v1NotAfter=" + v1NotAfter)
         + "]";
   }
 

@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.security.Signature;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -292,6 +293,43 @@ class ManifestVerifierTest {
     }
     assertThat(
             verifier.verify(TEXT + " ", TENANT, STORED_V1_JSON, STORED_V1_SIGNATURE, "sign-2024"))
+        .isEqualTo(ManifestStatus.INVALID);
+  }
+
+  @Test
+  void shouldRefuseAV1ManifestGeneratedAfterTheV1CutOffNamingTheLayout() {
+    // The stored v1 manifest states 2025-03-01T12:00:00.123Z.
+    VerificationKeyRing ring = SigningKeyRing.of(KEY_2024).verificationKeys();
+    ManifestVerifier cutBefore =
+        new ManifestVerifier(ring.withV1NotAfter(Instant.parse("2025-03-01T12:00:00Z")));
+    ManifestVerifier cutAt =
+        new ManifestVerifier(ring.withV1NotAfter(Instant.parse("2025-03-01T12:00:00.123Z")));
+
+    ManifestVerification refused =
+        cutBefore.inspect(TEXT, TENANT, STORED_V1_JSON, STORED_V1_SIGNATURE, "sign-2024");
+
+    assertThat(refused.status()).isEqualTo(ManifestStatus.INVALID);
+    assertThat(refused.signedAfterNotAfter()).as("its reason is passed on").isTrue();
+    assertThat(refused.reason())
+        .isEqualTo(
+            "a genguard.provenance.v1 manifest (it does not bind the output's tenant) stating it"
+                + " was generated at 2025-03-01T12:00:00.123Z, after 2025-03-01T12:00:00Z"
+                + " (GENGUARD_PROVENANCE_V1_NOT_AFTER): v1 manifests signed later are no longer"
+                + " trusted, generators sign genguard.provenance.v2");
+    assertThat(
+            cutAt.inspect(TEXT, TENANT, STORED_V1_JSON, STORED_V1_SIGNATURE, "sign-2024").status())
+        .as("signed at the cut-off itself")
+        .isEqualTo(ManifestStatus.VALID);
+    assertThat(inspect(cutBefore, signed).status())
+        .as("a v2 manifest is not held to the v1 cut-off")
+        .isEqualTo(ManifestStatus.VALID);
+    assertThat(
+            new ManifestVerifier(
+                    ring.withV1NotAfter(Instant.parse("2025-03-01T12:00:00Z"))
+                        .with(ring.withV1NotAfter(Instant.parse("2026-01-01T00:00:00Z")))
+                        .without(java.util.Set.of("other")))
+                .verify(TEXT, TENANT, STORED_V1_JSON, STORED_V1_SIGNATURE, "sign-2024"))
+        .as("merged rings keep the earlier cut-off")
         .isEqualTo(ManifestStatus.INVALID);
   }
 

@@ -45,7 +45,7 @@ class ReleaseGateSettingsTest {
     assertThatThrownBy(
             () ->
                 ReleaseGateSettings.fromEnvironment(
-                    Map.of("GENGUARD_GATE_STATE_FORMAT", "3"), Path.of("/data")))
-        .hasMessageContaining("GENGUARD_GATE_STATE_FORMAT must be 1 or 2, was 3");
+                    Map.of("GENGUARD_GATE_STATE_FORMAT", "4"), Path.of("/data")))
+        .hasMessageContaining("GENGUARD_GATE_STATE_FORMAT must be 1, 2 or 3, was 4");
   }
 }

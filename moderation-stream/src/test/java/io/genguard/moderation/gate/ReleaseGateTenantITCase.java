@@ -1,0 +1,218 @@
+package io.genguard.moderation.gate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.events.v1.SamplingParameters;
+import io.genguard.infra.EmbeddedKafkaBroker;
+import io.genguard.moderation.fixtures.Events;
+import io.genguard.schemas.Topic;
+import io.genguard.schemas.TopicProvisioner;
+import io.genguard.schemas.Topics;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A copy of a request's output re-published under another tenant, with its verdict, reaches the
+ * real gate before the genuine output: the gate, which read the request from gen.requests,
+ * dead-letters the copy and its verdict, keeps the request's tenant across a restart (its store and
+ * changelog in state format 3), and releases the genuine output when it and its verdict come.
+ */
+class ReleaseGateTenantITCase {
+  @TempDir Path stateDir;
+  @TempDir Path brokerDir;
+  private EmbeddedKafkaBroker broker;
+  private KafkaStreams gate;
+
+  @AfterEach
+  void stop() {
+    if (gate != null) {
+      gate.close(Duration.ofSeconds(10));
+    }
+    if (broker != null) {
+      broker.close();
+    }
+  }
+
+  @Test
+  void shouldReleaseTheGenuineOutputAfterACopyUnderAnotherTenantAcrossARestart() throws Exception {
+    broker = EmbeddedKafkaBroker.start(brokerDir.resolve("kafka"), 0);
+    String servers = broker.bootstrapServers();
+    TopicProvisioner.provision(
+        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers),
+        Topics.all().stream().map(Topic::name).toList(),
+        1,
+        (short) 1);
+    String requestId = "copied-" + UUID.randomUUID().toString().substring(0, 8);
+    GenerationOutput genuine =
+        GenerationOutput.newBuilder(Events.output(requestId, "The genuine text."))
+            .setGeneratedAt(Instant.now())
+            .build();
+    GenerationOutput copy = GenerationOutput.newBuilder(genuine).setTenantId("globex").build();
+
+    try (KafkaProducer<byte[], byte[]> producer = producer(servers);
+        Committed committed = new Committed(servers)) {
+      send(producer, Topics.GENERATION_REQUESTS, requestId, request(requestId, "acme"));
+      send(producer, Topics.GENERATION_OUTPUTS, requestId, copy);
+      send(producer, Topics.MODERATION_VERDICTS, requestId, Events.verdict(copy, Decision.BLOCK));
+      gate = startGate(servers);
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> committed.poll().deadLetters.size() == 2);
+      gate.close(Duration.ofSeconds(30));
+
+      // A new instance on the same state directory, as after a restart.
+      gate = startGate(servers);
+      send(producer, Topics.GENERATION_OUTPUTS, requestId, genuine);
+      send(
+          producer,
+          Topics.MODERATION_VERDICTS,
+          requestId,
+          Events.verdict(genuine, Decision.RELEASE));
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> !committed.poll().released.isEmpty());
+      Thread.sleep(2_000);
+      committed.poll();
+
+      assertThat(committed.released)
+          .singleElement()
+          .satisfies(
+              outcome -> {
+                assertThat(outcome.getRequestId()).isEqualTo(requestId);
+                assertThat(outcome.getTenantId()).isEqualTo("acme");
+                assertThat(outcome.getText()).isEqualTo("The genuine text.");
+              });
+      assertThat(committed.quarantined).as("the copy took nothing").isEmpty();
+      assertThat(committed.deadLetters)
+          .extracting(DeadLetter::getSourceTopic)
+          .containsExactlyInAnyOrder(
+              Topics.GENERATION_OUTPUTS.name(), Topics.MODERATION_VERDICTS.name());
+      assertThat(committed.deadLetters)
+          .allSatisfy(
+              letter ->
+                  assertThat(letter.getReason())
+                      .contains("came under tenant \"globex\"")
+                      .contains("is tenant \"acme\"'s (gen.requests)"));
+    }
+  }
+
+  private KafkaStreams startGate(String servers) {
+    KafkaStreams streams =
+        new KafkaStreams(
+            ReleaseGateTopology.buildTopology(Clock.systemUTC(), GateTimings.DEFAULTS),
+            ReleaseGateTopology.streamsConfig(servers, stateDir.toString(), 1),
+            ReleaseGateTopology.clients(Clock.systemUTC()));
+    streams.start();
+    return streams;
+  }
+
+  private static GenerationRequest request(String requestId, String tenant) {
+    return GenerationRequest.newBuilder()
+        .setEventId("request-" + requestId)
+        .setRequestId(requestId)
+        .setTenantId(tenant)
+        .setPrompt("Write something.")
+        .setParameters(
+            SamplingParameters.newBuilder()
+                .setMaxTokens(20)
+                .setTemperature(1.0)
+                .setTopK(0)
+                .setTopP(1.0)
+                .setSeed(1L)
+                .build())
+        .setAttributes(Map.of())
+        .setSubmittedAt(Instant.now())
+        .build();
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer(String servers) {
+    Map<String, Object> properties = new HashMap<>();
+    properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+    properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    return new KafkaProducer<>(properties);
+  }
+
+  private static <V extends SpecificRecord> void send(
+      KafkaProducer<byte[], byte[]> producer, Topic<String, V> topic, String key, V event)
+      throws Exception {
+    producer
+        .send(
+            new ProducerRecord<>(
+                topic.name(), key.getBytes(StandardCharsets.UTF_8), topic.codec().encode(event)))
+        .get();
+  }
+
+  /** Reads the committed releases, quarantines and dead letters of outputs and verdicts. */
+  private static final class Committed implements AutoCloseable {
+    final KafkaConsumer<byte[], byte[]> consumer;
+    final List<ReleaseGateOutcome> released = new ArrayList<>();
+    final List<ReleaseGateOutcome> quarantined = new ArrayList<>();
+    final List<DeadLetter> deadLetters = new ArrayList<>();
+
+    Committed(String servers) {
+      Map<String, Object> properties = new HashMap<>();
+      properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+      properties.put(ConsumerConfig.GROUP_ID_CONFIG, "it-reader-" + UUID.randomUUID());
+      properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+      properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+      properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+      consumer = new KafkaConsumer<>(properties);
+      consumer.subscribe(
+          List.of(
+              Topics.CONTENT_RELEASED.name(),
+              Topics.CONTENT_QUARANTINED.name(),
+              Topics.GENERATION_OUTPUTS_DLQ.name(),
+              Topics.MODERATION_VERDICTS_DLQ.name()));
+    }
+
+    Committed poll() {
+      for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+        if (record.topic().equals(Topics.CONTENT_RELEASED.name())) {
+          released.add(Topics.CONTENT_RELEASED.codec().decode(record.value()));
+        } else if (record.topic().equals(Topics.CONTENT_QUARANTINED.name())) {
+          quarantined.add(Topics.CONTENT_QUARANTINED.codec().decode(record.value()));
+        } else {
+          deadLetters.add(Topics.GENERATION_OUTPUTS_DLQ.codec().decode(record.value()));
+        }
+      }
+      return this;
+    }
+
+    @Override
+    public void close() {
+      consumer.close();
+    }
+  }
+}

@@ -20,7 +20,13 @@ class ReleaseGateSettingsTest {
     assertThat(settings.replicationFactor()).isEqualTo(1);
     assertThat(settings.timings().decisionRetention()).isEqualTo(Duration.ofDays(7));
     assertThat(settings.timings().verdictTimeout()).isEqualTo(Duration.ofMinutes(15));
-    assertThat(settings.stateFormat()).isEqualTo(2);
+    assertThat(settings.stateFormat()).isEqualTo(3);
+    assertThat(
+            ReleaseGateSettings.fromEnvironment(
+                    Map.of("GENGUARD_GATE_STATE_FORMAT", "2"), Path.of("/data"))
+                .stateFormat())
+        .as("kept readable by a gate from before format 3")
+        .isEqualTo(2);
     assertThat(
             ReleaseGateSettings.fromEnvironment(
                     Map.of("GENGUARD_GATE_STATE_FORMAT", "1"), Path.of("/data"))

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -156,6 +158,190 @@ class GeneratorCorruptRecordITCase {
       assertThat(counted.count()).isEqualTo(1.0);
       assertThat(generator.runningWorkers()).isEqualTo(1);
     }
+  }
+
+  @Test
+  void shouldDeadLetterDamagedTransactionMarkersAndGenerateOnlyTheCommittedRequests()
+      throws Exception {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String first = run + "-committed";
+    String aborted = run + "-aborted";
+    String last = run + "-after";
+    // Three transactions: committed (its request at 0, its marker at 1), aborted (2, 3) and
+    // committed (4, 5).
+    Map<String, Object> admin =
+        startWithTransactions(
+            run,
+            List.of(request(first, "Good morning"), request(aborted, "Good night")),
+            request(last, "Good evening"));
+    // The commit marker of the first and the abort marker of the second fail their CRC now.
+    Path segment = CorruptSegments.firstSegment(broker, REQUESTS_0);
+    CorruptSegments.damageMarker(segment, 1L);
+    CorruptSegments.damageMarker(segment, 3L);
+    SimpleMeterRegistry meters = startGenerator(run);
+
+    try (CommittedReader committed =
+        new CommittedReader(
+            broker.bootstrapServers(),
+            Topics.GENERATION_OUTPUTS.name(),
+            Topics.GENERATION_REQUESTS_DLQ.name())) {
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  outputs(committed.poll()).containsAll(List.of(first, last))
+                      && deadLetters(committed).size() >= 2);
+      // Let anything that would come later show.
+      Thread.sleep(2_000);
+      committed.poll();
+
+      assertThat(outputs(committed))
+          .as("the aborted request never, whatever its damaged abort marker reads as")
+          .containsExactlyInAnyOrder(first, last);
+      assertThat(deadLetters(committed))
+          .extracting(DeadLetter::getSourceOffset)
+          .as("the two markers, not the request behind either")
+          .containsExactlyInAnyOrder(1L, 3L);
+      for (DeadLetter letter : deadLetters(committed)) {
+        assertMarkerLetter(letter);
+      }
+      assertThat(CorruptSegments.committedOffset(admin, "generator-corrupt-" + run, REQUESTS_0))
+          .as("past the last request (the generator commits past what it answers)")
+          .isEqualTo(5L);
+      assertThat(corruptRecordLetters(meters)).isEqualTo(2.0);
+      assertThat(generator.runningWorkers()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void shouldDeadLetterADamagedBatchOfAnAbortedTransactionAndNotTheRequestBehindIt()
+      throws Exception {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String first = run + "-committed";
+    String aborted = run + "-aborted";
+    String last = run + "-after";
+    String marker = "damaged-" + run;
+    // Committed (0, marker at 1), aborted (2, 3) and committed (4, 5); the aborted request's batch
+    // fails its CRC: read without the check, the broker's index still says it was aborted, so it
+    // yields no record, and the request behind it is not the damaged one.
+    Map<String, Object> admin =
+        startWithTransactions(
+            run,
+            List.of(request(first, "Good morning"), request(aborted, "Prompt " + marker + " here")),
+            request(last, "Good evening"));
+    CorruptSegments.damage(CorruptSegments.firstSegment(broker, REQUESTS_0), marker);
+    SimpleMeterRegistry meters = startGenerator(run);
+
+    try (CommittedReader committed =
+        new CommittedReader(
+            broker.bootstrapServers(),
+            Topics.GENERATION_OUTPUTS.name(),
+            Topics.GENERATION_REQUESTS_DLQ.name())) {
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  outputs(committed.poll()).containsAll(List.of(first, last))
+                      && !deadLetters(committed).isEmpty());
+      Thread.sleep(2_000);
+      committed.poll();
+
+      assertThat(outputs(committed)).containsExactlyInAnyOrder(first, last);
+      assertThat(deadLetters(committed)).hasSize(1);
+      DeadLetter letter = deadLetters(committed).get(0);
+      assertThat(letter.getSourceOffset()).as("the damaged batch's offset").isEqualTo(2L);
+      assertMarkerLetter(letter);
+      assertThat(CorruptSegments.committedOffset(admin, "generator-corrupt-" + run, REQUESTS_0))
+          .as("past the last request (the generator commits past what it answers)")
+          .isEqualTo(5L);
+      assertThat(corruptRecordLetters(meters)).isEqualTo(1.0);
+    }
+  }
+
+  /**
+   * Starts the broker with every topic and writes {@code transactions} each in a transaction of its
+   * own, the first committed and the others aborted, then {@code last} in a committed one.
+   */
+  private Map<String, Object> startWithTransactions(
+      String run,
+      List<ProducerRecord<byte[], byte[]>> transactions,
+      ProducerRecord<byte[], byte[]> last)
+      throws Exception {
+    broker = EmbeddedKafkaBroker.start(brokerDir.resolve("kafka"), 0);
+    String servers = broker.bootstrapServers();
+    Map<String, Object> admin = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+    TopicProvisioner.provision(
+        admin,
+        List.of(
+            Topics.GENERATION_REQUESTS.name(),
+            Topics.GENERATION_OUTPUTS.name(),
+            Topics.GENERATION_FAILURES.name(),
+            Topics.GENERATION_REQUESTS_DLQ.name()),
+        1,
+        (short) 1);
+    Map<String, Object> transactional = new HashMap<>();
+    transactional.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+    transactional.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "it-requests-" + run);
+    transactional.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    transactional.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    transactional.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(transactional)) {
+      producer.initTransactions();
+      List<ProducerRecord<byte[], byte[]>> all = new ArrayList<>(transactions);
+      all.add(last);
+      for (int i = 0; i < all.size(); i++) {
+        producer.beginTransaction();
+        producer.send(all.get(i)).get();
+        if (i == 0 || i == all.size() - 1) {
+          producer.commitTransaction();
+        } else {
+          producer.abortTransaction();
+        }
+      }
+    }
+    return admin;
+  }
+
+  private SimpleMeterRegistry startGenerator(String run) {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    generator =
+        new GeneratorService(
+            GeneratorConfig.defaults(dataDir)
+                .withInstanceId("corrupt-" + run)
+                .withConsumerGroup("generator-corrupt-" + run)
+                .withWorkers(1),
+            Map.of("bootstrap.servers", broker.bootstrapServers()),
+            meters);
+    generator.start();
+    return meters;
+  }
+
+  /** A dead letter of a damaged one-offset batch that yields no record: no key, no value. */
+  private static void assertMarkerLetter(DeadLetter letter) {
+    assertThat(letter.getSourceTopic()).isEqualTo(Topics.GENERATION_REQUESTS.name());
+    assertThat(letter.getSourcePartition()).isZero();
+    assertThat(letter.getStage()).isEqualTo("generator");
+    assertThat(letter.getErrorClass()).isEqualTo(CorruptRecordException.class.getName());
+    assertThat(letter.getReason())
+        .contains(
+            "CRC",
+            "transaction marker",
+            REQUESTS_0 + " offset " + letter.getSourceOffset(),
+            "never generated");
+    assertThat(letter.getKey()).isNull();
+    assertThat(letter.getPayload()).isNull();
+  }
+
+  private static double corruptRecordLetters(SimpleMeterRegistry meters) {
+    Counter counted =
+        meters
+            .find(GeneratorMetrics.REQUESTS)
+            .tag("outcome", "dead_letter")
+            .tag("code", "corrupt_record")
+            .counter();
+    return counted == null ? 0 : counted.count();
   }
 
   private static ProducerRecord<byte[], byte[]> request(String requestId, String prompt) {

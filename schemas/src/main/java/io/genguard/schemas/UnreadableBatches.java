@@ -5,12 +5,15 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
@@ -199,8 +202,68 @@ public final class UnreadableBatches {
   }
 
   /**
+   * The reason for the dead letter of the one-offset batch at {@code offset} of {@code partition}
+   * that fails Kafka's checks and yields no record without them ({@link Copy#isMarkerAt}): a
+   * transaction marker, or a record of an aborted transaction, or a record that its damage made
+   * read as either.
+   *
+   * @param neverDone what the reader then never does with such a record ("released")
+   * @param reader who reads on past it ("the gate")
+   */
+  public static String markerReason(
+      TopicPartition partition, long offset, String neverDone, String reader) {
+    return "Kafka's consumer refused the record batch at "
+        + partition
+        + " offset "
+        + offset
+        + ": it fails its CRC check, so its bytes changed after they were written (a disk or"
+        + " broker fault), and read without the check it holds no record, only this offset: a"
+        + " transaction marker (whose transaction the broker's index decides, not the marker),"
+        + " or a record of an aborted transaction, or a record that its damage made read as"
+        + " either, which is then never "
+        + neverDone
+        + "; "
+        + reader
+        + " reads on from offset "
+        + (offset + 1);
+  }
+
+  /**
+   * A record with neither key nor value at {@code offset} of {@code partition}, standing for a
+   * one-offset batch that yields no record ({@link Copy#isMarkerAt}), so that it can be
+   * dead-lettered like a record and the offset past it committed with its dead letter.
+   */
+  public static ConsumerRecord<byte[], byte[]> markerPlaceholder(
+      TopicPartition partition, long offset, long timestamp, Headers headers) {
+    return new ConsumerRecord<>(
+        partition.topic(),
+        partition.partition(),
+        offset,
+        timestamp,
+        TimestampType.NO_TIMESTAMP_TYPE,
+        ConsumerRecord.NULL_SIZE,
+        ConsumerRecord.NULL_SIZE,
+        null,
+        null,
+        headers,
+        Optional.empty());
+  }
+
+  /**
    * What {@link #readBatchWithoutChecks} read: {@code records} of the batch, and the offset {@code
    * end} that the batch ends before (the position where it read nothing).
    */
-  public record Copy(List<ConsumerRecord<byte[], byte[]>> records, long end) {}
+  public record Copy(List<ConsumerRecord<byte[], byte[]>> records, long end) {
+    /**
+     * Whether the batch read from {@code position} holds no record without the check and spans that
+     * one offset only: a transaction marker (whose transaction the broker's aborted-transaction
+     * index decides, not the marker), or a record of an aborted transaction, or a record that its
+     * damage made read as either. No record's fate depends on it: with read_committed the consumer
+     * takes which transactions were aborted from the fetch response, which the broker fills from
+     * its index, and a fetch from the offset past it starts anew.
+     */
+    public boolean isMarkerAt(long position) {
+      return records.isEmpty() && end == position + 1;
+    }
+  }
 }

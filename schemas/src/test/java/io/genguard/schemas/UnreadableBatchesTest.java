@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
@@ -29,6 +30,29 @@ class UnreadableBatchesTest {
             UnreadableBatches.partitionOf(
                 new KafkaException("Failed to construct kafka consumer"), List.of(OUTPUTS_1)))
         .isNull();
+  }
+
+  @Test
+  void shouldTakeOnlyAOneOffsetBatchWithoutRecordsForAMarker() {
+    assertThat(new UnreadableBatches.Copy(List.of(), 4).isMarkerAt(3)).isTrue();
+    assertThat(new UnreadableBatches.Copy(List.of(), 3).isMarkerAt(3))
+        .as("nothing read in time")
+        .isFalse();
+    assertThat(new UnreadableBatches.Copy(List.of(), 6).isMarkerAt(3))
+        .as("several offsets without a record")
+        .isFalse();
+    assertThat(
+            new UnreadableBatches.Copy(
+                    List.of(new ConsumerRecord<>("gen.outputs", 1, 3, new byte[0], new byte[0])), 4)
+                .isMarkerAt(3))
+        .isFalse();
+    assertThat(UnreadableBatches.markerReason(OUTPUTS_1, 3, "generated", "the generator"))
+        .contains(
+            "gen.outputs-1 offset 3",
+            "CRC",
+            "transaction marker",
+            "never generated",
+            "the generator reads on from offset 4");
   }
 
   @Test

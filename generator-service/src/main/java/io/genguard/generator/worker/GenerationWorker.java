@@ -46,6 +46,7 @@ import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,13 +66,13 @@ import org.slf4j.LoggerFactory;
  * is replaced, the consumer then re-reading from the group's committed offsets, and a poll that
  * fails (an ACL change, a corrupt record, a broker away) is logged and tried again after a growing
  * pause, the requests already taken into the batch being served first. A record batch the consumer
- * refuses as corrupt (its CRC does not match) is copied without the check and its records
- * dead-lettered, with the offset past them, in one transaction ({@link #deadLetterUnreadable});
- * where that cannot be done, the poll is retried as above. Only what leaves the consumer unable to
- * poll ever again ends it: another member took over its static group membership ({@link
- * FencedInstanceIdException}), the consumer is closed, or the thread is interrupted. The service's
- * {@code genguard.generator.workers.running} gauge then drops below {@link
- * GeneratorMetrics#WORKERS_CONFIGURED}.
+ * refuses as corrupt (its CRC does not match) is copied without the check and its records (a
+ * damaged transaction marker: its offset) dead-lettered, with the offset past them, in one
+ * transaction ({@link #deadLetterUnreadable}); where that cannot be done, the poll is retried as
+ * above. Only what leaves the consumer unable to poll ever again ends it: another member took over
+ * its static group membership ({@link FencedInstanceIdException}), the consumer is closed, or the
+ * thread is interrupted. The service's {@code genguard.generator.workers.running} gauge then drops
+ * below {@link GeneratorMetrics#WORKERS_CONFIGURED}.
  *
  * <p>A worker of a pool that answers only some backends (the GPU pool) holds while one of them
  * cannot serve, its model not loading: it reads nothing further and commits nothing, its requests
@@ -143,6 +144,13 @@ public final class GenerationWorker implements Runnable {
   private TopicPartition unreadable;
 
   private long unreadablePosition;
+
+  /**
+   * The offset of the batch that failed the checks at {@link #unreadable}: Kafka's consumer names
+   * it, and it may lie past the position (the batches between yield no record: transaction markers,
+   * aborted transactions).
+   */
+  private long unreadableBatch;
 
   private Producer<byte[], byte[]> producer;
 
@@ -542,6 +550,8 @@ public final class GenerationWorker implements Runnable {
       TopicPartition partition = UnreadableBatches.partitionOf(e, consumer.assignment());
       if (partition != null) {
         unreadablePosition = consumer.position(partition, Duration.ofSeconds(5));
+        unreadableBatch =
+            Math.max(unreadablePosition, UnreadableBatches.failedBatchOffset(e, partition));
         unreadable = partition;
       }
     } catch (KafkaException | IllegalStateException positionUnknown) {
@@ -552,18 +562,24 @@ public final class GenerationWorker implements Runnable {
   /**
    * Moves past a record batch of {@link #unreadable} that the consumer refuses (its CRC does not
    * match: changed on the broker's disk or on the way), so that one damaged batch does not stop its
-   * partition for good. A second consumer copies the batch without the CRC check, and every record
-   * of it from the position on becomes a dead letter with its bytes as they were read, in one
-   * transaction with the partition's offset past the batch: nothing is skipped without its dead
-   * letter, which {@code dlq redrive} can send again. Where the batch cannot be copied (it does not
-   * even parse, or reads as no records at all) or the transaction fails, nothing moves and the poll
-   * is retried after the back-off, as before.
+   * partition for good. A second consumer copies exactly the batch the consumer names as failing
+   * ({@link #unreadableBatch}), and nothing behind it, without the CRC check, and every record of
+   * it becomes a dead letter with its bytes as they were read, in one transaction with the
+   * partition's offset past the batch: nothing is skipped without its dead letter, which {@code dlq
+   * redrive} can send again. A batch of one offset that holds no record without the check (a
+   * transaction marker, or a record of an aborted transaction, or one whose damage made it read as
+   * either) becomes a dead letter of that offset without key or value, so no request is generated
+   * for it; no request depends on the marker, whose transaction the broker's aborted-transaction
+   * index decides ({@link UnreadableBatches.Copy#isMarkerAt}). Where the batch cannot be copied (it
+   * does not even parse, or holds no record over several offsets, or is not read in time) or the
+   * transaction fails, nothing moves and the poll is retried after the back-off, as before.
    *
    * @return whether the partition moved past the batch
    */
   private boolean deadLetterUnreadable() {
     TopicPartition partition = unreadable;
     long position = unreadablePosition;
+    long batchOffset = unreadableBatch;
     unreadable = null;
     if (uncheckedReaders == null || producer == null) {
       return false;
@@ -576,11 +592,11 @@ public final class GenerationWorker implements Runnable {
     } catch (KafkaException | IllegalStateException e) {
       return false;
     }
-    List<ConsumerRecord<byte[], byte[]>> copies;
+    UnreadableBatches.Copy copy;
     try (Consumer<byte[], byte[]> reader = uncheckedReaders.get()) {
-      copies =
-          UnreadableBatches.readWithoutChecks(
-              reader, partition, position, SALVAGE_READ, running::get);
+      copy =
+          UnreadableBatches.readBatchWithoutChecks(
+              reader, partition, batchOffset, SALVAGE_READ, running::get);
     } catch (KafkaException | IllegalStateException e) {
       LOG.error(
           "Worker {}: the record batch at {}@{} fails Kafka's checks and cannot be read without"
@@ -588,36 +604,46 @@ public final class GenerationWorker implements Runnable {
               + " past it",
           name,
           partition,
-          position,
+          batchOffset,
           e.toString());
       return false;
     }
-    if (copies.isEmpty()) {
+    List<ConsumerRecord<byte[], byte[]>> copies = copy.records();
+    boolean marker = copy.isMarkerAt(batchOffset);
+    if (copies.isEmpty() && !marker) {
       LOG.error(
           "Worker {}: the record batch at {}@{} fails Kafka's checks and its copy without them"
-              + " holds no record; it stays there, and the partition with it, until someone seeks"
-              + " past it",
+              + " holds no record ({}); it stays there, and the partition with it, until someone"
+              + " seeks past it",
           name,
           partition,
-          position);
+          batchOffset,
+          copy.end() == batchOffset
+              ? "none read in " + SALVAGE_READ.toSeconds() + " s"
+              : "it spans offsets " + batchOffset + " to " + (copy.end() - 1));
       return false;
     }
+    if (marker) {
+      copies =
+          List.of(
+              UnreadableBatches.markerPlaceholder(
+                  partition, batchOffset, clock.millis(), new RecordHeaders()));
+    }
+    String reason =
+        marker
+            ? UnreadableBatches.markerReason(partition, batchOffset, "generated", "the generator")
+            : "Kafka's consumer refused the record batch holding this record ("
+                + partition
+                + " from offset "
+                + batchOffset
+                + "): it fails its CRC check or does not parse, so its bytes changed after"
+                + " they were written (a disk or broker fault); kept as read without the"
+                + " check, they may differ from what the client sent";
     long next = copies.get(copies.size() - 1).offset() + 1;
     uncounted.clear();
     List<ProducerRecord<byte[], byte[]>> letters = new ArrayList<>();
-    for (ConsumerRecord<byte[], byte[]> copy : copies) {
-      letters.add(
-          deadLetter(
-              copy,
-              new CorruptRecordException(
-                  "Kafka's consumer refused the record batch holding this record ("
-                      + partition
-                      + " from offset "
-                      + position
-                      + "): it fails its CRC check or does not parse, so its bytes changed after"
-                      + " they were written (a disk or broker fault); kept as read without the"
-                      + " check, they may differ from what the client sent"),
-              "corrupt_record"));
+    for (ConsumerRecord<byte[], byte[]> copied : copies) {
+      letters.add(deadLetter(copied, new CorruptRecordException(reason), "corrupt_record"));
     }
     try {
       producer.beginTransaction();
@@ -633,7 +659,7 @@ public final class GenerationWorker implements Runnable {
               + " is tried again after the back-off",
           name,
           partition,
-          position,
+          batchOffset,
           e.toString());
       try {
         producer.abortTransaction();
@@ -647,14 +673,28 @@ public final class GenerationWorker implements Runnable {
       metrics.outcome(outcome[0], outcome[1]);
     }
     consumer.seek(partition, next);
+    if (marker) {
+      LOG.error(
+          "Worker {}: the record batch at {}@{} fails Kafka's checks and holds no record without"
+              + " them, only that offset: a transaction marker (whose transaction the broker's"
+              + " index decides), or a record that cannot be told from one, which is never"
+              + " generated; dead-lettered to {} as an offset without key or value, and reads on"
+              + " from offset {}",
+          name,
+          partition,
+          batchOffset,
+          Topics.GENERATION_REQUESTS_DLQ.name(),
+          next);
+      return true;
+    }
     LOG.error(
         "Worker {} dead-lettered {} record(s) of a damaged record batch at {}@{} (offsets {} to {})"
             + " to {}, and reads on from offset {}",
         name,
         letters.size(),
         partition,
-        position,
-        position,
+        batchOffset,
+        copies.get(0).offset(),
         next - 1,
         Topics.GENERATION_REQUESTS_DLQ.name(),
         next);

@@ -27,7 +27,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaClientSupplier;
@@ -219,7 +218,7 @@ public final class UnreadableBatchClients implements KafkaClientSupplier {
     }
     List<ConsumerRecord<byte[], byte[]>> copies = copy.records();
     if (copies.isEmpty()) {
-      if (copy.end() == position + 1 && !partition.topic().equals(Topics.AUDIT_ERASURES.name())) {
+      if (copy.isMarkerAt(position) && !partition.topic().equals(Topics.AUDIT_ERASURES.name())) {
         return marker(main, partition, position, failure);
       }
       LOG.error(
@@ -306,32 +305,11 @@ public final class UnreadableBatchClients implements KafkaClientSupplier {
       TopicPartition partition,
       long position,
       KafkaException failure) {
-    String reason =
-        "Kafka's consumer refused the record batch at "
-            + partition
-            + " offset "
-            + position
-            + ": it fails its CRC check, so its bytes changed after they were written (a disk or"
-            + " broker fault), and read without the check it holds no record, only this offset: a"
-            + " transaction marker (whose transaction the broker's index decides, not the marker),"
-            + " or a record of an aborted transaction, or a record that its damage made read as"
-            + " either, which is then never released; the gate reads on from offset "
-            + (position + 1);
+    String reason = UnreadableBatches.markerReason(partition, position, "released", "the gate");
     RecordHeaders headers = new RecordHeaders();
     headers.add(UNREADABLE_HEADER, reason.getBytes(StandardCharsets.UTF_8));
     ConsumerRecord<byte[], byte[]> placeholder =
-        new ConsumerRecord<>(
-            partition.topic(),
-            partition.partition(),
-            position,
-            clock.millis(),
-            TimestampType.NO_TIMESTAMP_TYPE,
-            ConsumerRecord.NULL_SIZE,
-            ConsumerRecord.NULL_SIZE,
-            null,
-            null,
-            headers,
-            Optional.empty());
+        UnreadableBatches.markerPlaceholder(partition, position, clock.millis(), headers);
     main.seek(partition, position + 1);
     handedOn.incrementAndGet();
     markers.incrementAndGet();

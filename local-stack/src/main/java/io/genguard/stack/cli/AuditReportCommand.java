@@ -51,6 +51,15 @@ final class AuditReportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ReportFormat reportFormat = ReportFormat.parse(format);
+    // Checked before the report is built, stored and published: a write refused after that lost the
+    // report id, and running the command again built a second report of the campaign.
+    if (Files.isDirectory(out)) {
+      throw new IllegalArgumentException("--out " + out + " is a directory; name a file in it");
+    }
+    Path parent = out.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
     // Neither schema is migrated here: the audit service and the bias-aggregation job do that,
     // in the upgrade order of docs/OPERATIONS.md.
     try (AuditDatabase db = store.connectCurrent("genguard audit report")) {
@@ -80,16 +89,36 @@ final class AuditReportCommand implements Callable<Integer> {
                         new IllegalArgumentException(
                             "No campaign or report with id '" + id + "' in " + store.jdbcUrl));
       }
-      Path parent = out.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-      // As stored: the JSON is the text whose SHA-256 is the report's document_sha256.
-      Files.write(
-          out,
+      // As stored: the JSON is the text whose SHA-256 is the report's document_sha256. Written
+      // beside it, then moved into place: a failed write leaves no half report at --out.
+      byte[] exported =
           reports
               .export(report.reportId(), reportFormat)
-              .orElseThrow(() -> new IllegalStateException("Report " + id + " was not stored")));
+              .orElseThrow(() -> new IllegalStateException("Report " + id + " was not stored"));
+      Path absolute = out.toAbsolutePath();
+      Path partial = absolute.resolveSibling("." + absolute.getFileName() + ".partial");
+      try {
+        Files.write(partial, exported);
+        Files.move(
+            partial,
+            absolute,
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      } catch (java.io.IOException e) {
+        throw new java.io.IOException(
+            "report "
+                + report.reportId()
+                + " is stored, but could not be written to "
+                + out
+                + " ("
+                + e
+                + "); export it with ./genguard audit report "
+                + report.reportId()
+                + " --out FILE",
+            e);
+      } finally {
+        Files.deleteIfExists(partial);
+      }
       System.out.println(report.reportId());
       Progress.say(
           report.status()

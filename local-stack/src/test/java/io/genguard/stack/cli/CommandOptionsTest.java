@@ -214,4 +214,14 @@ class CommandOptionsTest {
       assertThat(run.err()).as(api).contains("--api");
     }
   }
+
+  @Test
+  void shouldRefuseAReportOutThatIsADirectoryBeforeBuildingTheReport(@TempDir Path dir) {
+    // No database named: before, the report was built, stored and published first, and only its
+    // write failed, without the report's id; now nothing is built, nor a database asked.
+    CommandRun run = CommandRun.of(new AuditReportCommand(), "campaign-1", "--out", dir.toString());
+
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.err()).contains("--out " + dir + " is a directory").doesNotContain("database");
+  }
 }

@@ -219,8 +219,24 @@ public final class BatchScorer {
       return 2;
     }
     if (!Files.isRegularFile(options.in())) {
-      stderr.println("score: input file " + options.in() + " does not exist");
+      stderr.println(
+          "score: input file "
+              + options.in()
+              + (Files.isDirectory(options.in()) ? " is a directory" : " does not exist"));
       return 1;
+    }
+    // Checked before scoring: the rows replace OUT only at the end, and a folder there (or no
+    // folder to write in) would fail the run only after every line was scored.
+    if (Files.isDirectory(options.out())) {
+      stderr.println("score: --out " + options.out() + " is a directory; name a file in it");
+      stderr.println(USAGE);
+      return 2;
+    }
+    Path outFolder = options.out().toAbsolutePath().getParent();
+    if (outFolder == null || !Files.isDirectory(outFolder)) {
+      stderr.println("score: the folder of --out " + options.out() + " does not exist");
+      stderr.println(USAGE);
+      return 2;
     }
     // The output replaces OUT at the end: the input itself (or a link to it) would be replaced.
     try {
@@ -328,14 +344,19 @@ public final class BatchScorer {
         explain = true;
         continue;
       }
-      if (!arg.startsWith("--") || i + 1 >= args.length) {
+      // A flag where its value should be ("--out --explain") is a missing value, not a file name.
+      if (!arg.startsWith("--") || i + 1 >= args.length || args[i + 1].startsWith("--")) {
         throw new IllegalArgumentException(
             "score: unexpected argument '"
                 + arg
                 + "'"
                 + (arg.startsWith("--") ? " (no value)" : ""));
       }
-      values.put(arg.substring(2), args[++i]);
+      // Given twice, the last would win silently: "--policy strict.yaml ... --policy old.yaml".
+      if (values.put(arg.substring(2), args[++i]) != null) {
+        throw new IllegalArgumentException(
+            "score: option " + arg + " is given twice; give it once");
+      }
     }
     for (String key : values.keySet()) {
       if (!List.of("in", "out", "policy", "scorer", "tenant", "batch-size").contains(key)

@@ -180,6 +180,9 @@ public final class QualityReport {
       io.genguard.moderation.train.TrainCommand.intOption(
           options, "holistic-sample", HOLISTIC_SAMPLE, 1, 1_000_000);
       scorers = scorers(options);
+      if (options.containsKey("out")) {
+        requireWritableOutFile(Path.of(options.get("out")));
+      }
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       System.err.println(
@@ -205,14 +208,57 @@ public final class QualityReport {
               options, "holistic-sample", HOLISTIC_SAMPLE, 1, 1_000_000);
       String markdown =
           new QualityReport(System.err, policies).report(dataDir, scorers, holisticSample, args);
-      Files.writeString(out, markdown, StandardCharsets.UTF_8);
+      // Printed first: a write that fails after minutes of measuring must not lose the report.
       System.out.println(markdown);
+      try {
+        writeReplacing(out, markdown);
+      } catch (IOException e) {
+        throw new IOException(
+            "could not write " + out + " (the report is on standard output): " + e, e);
+      }
       System.err.println("Wrote " + out);
       return 0;
     } catch (RuntimeException | IOException e) {
       System.err.println("quality report failed: " + ErrorMessages.oneLine(e));
       e.printStackTrace(System.err);
       return 1;
+    }
+  }
+
+  /**
+   * Refuses an {@code --out} that is a directory or in a folder that does not exist, before the
+   * minutes of measuring that a write at the end would otherwise throw away.
+   */
+  static void requireWritableOutFile(Path out) {
+    if (Files.isDirectory(out)) {
+      throw new IllegalArgumentException("--out " + out + " is a directory; name a file in it");
+    }
+    Path folder = out.toAbsolutePath().getParent();
+    if (folder == null || !Files.isDirectory(folder)) {
+      throw new IllegalArgumentException("the folder of --out " + out + " does not exist");
+    }
+  }
+
+  /**
+   * Writes {@code text} to a temporary file beside {@code out} and moves it over {@code out}, so
+   * that a failed write leaves the previous report (QUALITY.md) whole rather than cut short.
+   */
+  static void writeReplacing(Path out, String text) throws IOException {
+    Path absolute = out.toAbsolutePath();
+    Path partial = absolute.resolveSibling("." + absolute.getFileName() + ".partial");
+    try {
+      Files.writeString(partial, text, StandardCharsets.UTF_8);
+      try {
+        Files.move(
+            partial,
+            absolute,
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+        Files.move(partial, absolute, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(partial);
     }
   }
 

@@ -109,7 +109,8 @@ final class EmbeddingHeadTraining {
               VERSION, ngramVersion, MAX_TOKENS, MAX_WINDOWS, PACK_TOKENS, headsByName, stackers);
       Path outDir = outRoot.resolve("minilm-ensemble");
       Files.createDirectories(outDir);
-      Files.write(outDir.resolve("minilm-ensemble.json"), heads.toJson());
+      byte[] json = heads.toJson();
+      TrainCommand.writeReplacing(outDir.resolve("minilm-ensemble.json"), out -> out.write(json));
 
       Map<String, Object> metrics = new LinkedHashMap<>();
       metrics.put("model", MiniLmEnsembleScorer.NAME);

@@ -168,9 +168,7 @@ public final class TrainCommand {
 
     Files.createDirectories(outDir);
     Path modelFile = outDir.resolve("ngram-logistic.bin.gz");
-    try (OutputStream out = Files.newOutputStream(modelFile)) {
-      model.write(out);
-    }
+    writeReplacing(modelFile, model::write);
     Map<String, Object> metrics = new LinkedHashMap<>();
     metrics.put("model", "ngram-logistic");
     metrics.put("version", NGRAM_VERSION);
@@ -343,9 +341,7 @@ public final class TrainCommand {
             features,
             Map.of(head, new LinearHead(head, rawHead.weights(), rawHead.bias(), platt)));
     Files.createDirectories(outDir);
-    try (OutputStream out = Files.newOutputStream(outDir.resolve("stereotype-ngram.bin.gz"))) {
-      model.write(out);
-    }
+    writeReplacing(outDir.resolve("stereotype-ngram.bin.gz"), model::write);
     Map<String, Object> metrics = new LinkedHashMap<>();
     metrics.put("model", "stereotype-ngram");
     metrics.put("version", NGRAM_VERSION);
@@ -593,7 +589,8 @@ public final class TrainCommand {
                 + String.join(", --", new java.util.TreeSet<>(allowed)));
       }
       if (value == null) {
-        if (i + 1 >= args.length) {
+        // "--out --data-dir" is a missing value, not a file named --data-dir (--out=--x names one).
+        if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
           throw new IllegalArgumentException("option --" + name + " needs a value");
         }
         value = args[++i];
@@ -630,6 +627,38 @@ public final class TrainCommand {
             + ", was '"
             + value
             + "'");
+  }
+
+  /** What writes a model file's bytes. */
+  @FunctionalInterface
+  interface ModelWriter {
+    void write(OutputStream out) throws IOException;
+  }
+
+  /**
+   * Writes a model file through a temporary file beside it, moved over it once whole: a run that
+   * fails or is stopped while writing (out of memory, Ctrl-C, a full disk) leaves the previous
+   * model as it was, not a cut one that the next build would pack and fail to load.
+   */
+  static void writeReplacing(Path file, ModelWriter writer) throws IOException {
+    Path absolute = file.toAbsolutePath();
+    Path partial = absolute.resolveSibling("." + absolute.getFileName() + ".partial");
+    try {
+      try (OutputStream out = Files.newOutputStream(partial)) {
+        writer.write(out);
+      }
+      try {
+        Files.move(
+            partial,
+            absolute,
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+        Files.move(partial, absolute, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(partial);
+    }
   }
 
   /** Parses {@code --name value} and {@code --name=value} options, any names. */

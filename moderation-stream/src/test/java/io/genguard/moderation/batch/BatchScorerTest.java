@@ -832,6 +832,72 @@ class BatchScorerTest {
   }
 
   @Test
+  void shouldRefuseAnOptionGivenTwiceOrAFlagWhereItsValueShouldBe() {
+    // The last --policy won silently: a backfill meant for the strict policy ran with another.
+    assertThatThrownBy(
+            () ->
+                BatchScorer.parse(
+                    new String[] {
+                      "--in",
+                      "in.jsonl",
+                      "--policy",
+                      "strict.yaml",
+                      "--out",
+                      "o.jsonl",
+                      "--policy",
+                      "old.yaml"
+                    }))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--policy is given twice");
+    // "--out --explain" wrote the rows to a file named --explain, without the explanations.
+    assertThatThrownBy(
+            () -> BatchScorer.parse(new String[] {"--in", "in.jsonl", "--out", "--explain"}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("unexpected argument '--out' (no value)");
+  }
+
+  @Test
+  void shouldRefuseAnOutputThatIsADirectoryBeforeScoringAnything() throws Exception {
+    Path in = dir.resolve("in.jsonl");
+    Files.writeString(in, threeLines());
+    Path folder = Files.createDirectory(dir.resolve("results"));
+    int[] calls = {0};
+    ContentScorer counting =
+        scorer(
+            texts -> {
+              calls[0]++;
+              return ngram.scoreBatch(texts);
+            });
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    PrintStream err = new PrintStream(stderr, true, StandardCharsets.UTF_8);
+
+    int status =
+        BatchScorer.run(
+            new String[] {"--in", in.toString(), "--out", folder.toString()}, err, c -> counting);
+    int missingFolder =
+        BatchScorer.run(
+            new String[] {"--in", in.toString(), "--out", dir.resolve("no/o.jsonl").toString()},
+            err,
+            c -> counting);
+    int inputFolder =
+        BatchScorer.run(
+            new String[] {"--in", folder.toString(), "--out", dir.resolve("o.jsonl").toString()},
+            err,
+            c -> counting);
+
+    String said = stderr.toString(StandardCharsets.UTF_8);
+    assertThat(status).as(said).isEqualTo(2);
+    assertThat(missingFolder).as(said).isEqualTo(2);
+    assertThat(inputFolder).as(said).isEqualTo(1);
+    assertThat(calls[0]).as("nothing scored, to be thrown away at the end").isZero();
+    assertThat(said)
+        .contains("--out " + folder + " is a directory")
+        .contains("the folder of --out " + dir.resolve("no/o.jsonl") + " does not exist")
+        .contains("input file " + folder + " is a directory");
+    assertThat(filesIn(folder)).isEmpty();
+  }
+
+  @Test
   void shouldRefuseToWriteOverItsOwnInput() throws Exception {
     Path in = dir.resolve("same.jsonl");
     String line = "{\"id\": \"x\", \"text\": \"What time does the bakery open?\"}\n";

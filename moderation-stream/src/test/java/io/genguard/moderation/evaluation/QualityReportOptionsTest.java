@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.moderation.scoring.ScorerConfig;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The quality command's scorer options: the imported classifier's flags reach it. */
 class QualityReportOptionsTest {
@@ -42,5 +44,32 @@ class QualityReportOptionsTest {
             QualityReport.run(
                 new String[] {"--scorers", "ngram-logistic", "--classifier-dir", "/models/toxic"}))
         .isEqualTo(2);
+  }
+
+  @Test
+  void shouldRefuseAnOutFileItCouldNotWriteBeforeMeasuring(@TempDir Path dir) throws Exception {
+    // Before, the report ran its minutes, then failed to write and printed nothing: all lost.
+    String noData = dir.resolve("no-data").toString();
+    assertThat(
+            QualityReport.run(
+                new String[] {
+                  "--data-dir", noData, "--out", dir.resolve("missing/QUALITY.md").toString()
+                }))
+        .isEqualTo(2);
+    assertThat(QualityReport.run(new String[] {"--data-dir", noData, "--out", dir.toString()}))
+        .isEqualTo(2);
+    assertThatThrownBy(() -> QualityReport.requireWritableOutFile(dir))
+        .hasMessageContaining("is a directory");
+  }
+
+  @Test
+  void shouldReplaceTheReportWholeAndLeaveNoTemporaryFile(@TempDir Path dir) throws Exception {
+    Path out = dir.resolve("QUALITY.md");
+    Files.writeString(out, "old report");
+    QualityReport.writeReplacing(out, "new report");
+    assertThat(Files.readString(out)).isEqualTo("new report");
+    try (var files = Files.list(dir)) {
+      assertThat(files).containsExactly(out);
+    }
   }
 }

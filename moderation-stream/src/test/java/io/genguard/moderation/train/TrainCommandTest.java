@@ -3,6 +3,7 @@ package io.genguard.moderation.train;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.moderation.scoring.Category;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -39,6 +40,44 @@ class TrainCommandTest {
             TrainCommand.stereotypeLabel(
                 LabelledText.unsafe("davidson", null, "Muslims are savages.", Set.of(), Set.of())))
         .isEqualTo(LabelledText.UNKNOWN);
+  }
+
+  @Test
+  void shouldLeaveThePreviousModelWholeWhenWritingTheNewOneFails(@TempDir Path dir)
+      throws Exception {
+    // Before, the model was written in place: a failure part way left a cut model file, under
+    // src/main/resources by default, which the next build packed.
+    Path model = dir.resolve("ngram-logistic.bin.gz");
+    Files.write(model, new byte[] {1, 2, 3});
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                TrainCommand.writeReplacing(
+                    model,
+                    out -> {
+                      out.write(new byte[] {9, 9});
+                      throw new IOException("No space left on device (simulated)");
+                    }))
+        .hasMessageContaining("No space left");
+
+    assertThat(Files.readAllBytes(model)).containsExactly(1, 2, 3);
+    try (var files = Files.list(dir)) {
+      assertThat(files).as("no temporary file left").containsExactly(model);
+    }
+    TrainCommand.writeReplacing(model, out -> out.write(new byte[] {4, 5}));
+    assertThat(Files.readAllBytes(model)).containsExactly(4, 5);
+  }
+
+  @Test
+  void shouldRefuseAFlagWhereAValueBelongs() {
+    java.util.Set<String> known = java.util.Set.of("out", "data-dir");
+    // "--out --data-dir" wrote the models (or quality's report) to a file named --data-dir.
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> TrainCommand.parseOptions(new String[] {"--out", "--data-dir"}, known))
+        .hasMessage("option --out needs a value");
+    assertThat(TrainCommand.parseOptions(new String[] {"--out=--data-dir"}, known))
+        .as("a value that starts with -- can still be given with =")
+        .containsEntry("out", "--data-dir");
   }
 
   @Test

@@ -44,7 +44,9 @@ public final class GenGuardCli {
   }
 
   /**
-   * Runs a command; a failure is one line on stderr and exit code 1. That holds for an Error too
+   * Runs a command; a failure is one line on stderr and exit code 1, or 2 (usage) where the command
+   * refused what it was given (an IllegalArgumentException: its own checks of options, files and
+   * settings), as for the errors picocli finds itself. That holds for an Error too
    * (OutOfMemoryError, NoClassDefFoundError), which picocli does not give to its exception handler
    * but throws: main must still reach System.exit, or the JVM stays up on the threads of a stack
    * the command started, and the stack's exit hook never stops it.
@@ -53,7 +55,9 @@ public final class GenGuardCli {
     commandLine.setExecutionExceptionHandler(
         (error, cmd, parsed) -> {
           cmd.getErr().println("genguard: " + ErrorMessages.oneLine(error));
-          return 1;
+          return error instanceof IllegalArgumentException
+              ? CommandLine.ExitCode.USAGE
+              : CommandLine.ExitCode.SOFTWARE;
         });
     try {
       return commandLine.execute(args);

@@ -202,7 +202,7 @@ class AuditStoreCommandsITCase {
       CommandRun badKind =
           CommandRun.of(
               new AuditUnfinishedCommand(), CommandRun.withDatabase(infra, url, "--kind", "late"));
-      assertThat(badKind.code()).isEqualTo(2);
+      assertThat(badKind.code()).as("a failed command, as ./genguard exits").isEqualTo(1);
       assertThat(badKind.err()).contains("NO_ANSWER", "NO_GATE_OUTCOME");
       assertThat(
               CommandRun.of(
@@ -680,7 +680,8 @@ class AuditStoreCommandsITCase {
           .contains("is at version 20 and lacks V21 to V")
           .contains("This command does not migrate the database: upgrade the audit service first");
     }
-    assertThat(runs.get(0).err()).startsWith("genguard audit token list needs the audit schema");
+    assertThat(runs.get(0).err())
+        .startsWith("genguard: genguard audit token list needs the audit schema");
     assertThat(
             sql(
                 old,

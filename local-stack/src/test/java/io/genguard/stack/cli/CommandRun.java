@@ -11,7 +11,11 @@ import picocli.CommandLine;
 
 /** A CLI command run as {@code ./genguard} runs it: exit code, stdout and stderr. */
 record CommandRun(int code, String out, String err) {
-  /** Runs {@code command} with {@code args}; an exception is printed and exits 2, as in the CLI. */
+  /**
+   * Runs {@code command} with {@code args} through the CLI's own {@link GenGuardCli#execute}: a
+   * usage error picocli finds exits 2, a failure of the command (its own option checks included) is
+   * one line on stderr and exits 1, as {@code ./genguard} does.
+   */
   static CommandRun of(Object command, String... args) {
     PrintStream original = System.out;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -20,12 +24,7 @@ record CommandRun(int code, String out, String err) {
       CommandLine commandLine = new CommandLine(command);
       ByteArrayOutputStream err = new ByteArrayOutputStream();
       commandLine.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
-      commandLine.setExecutionExceptionHandler(
-          (error, cmd, parsed) -> {
-            cmd.getErr().println(error.getMessage());
-            return 2;
-          });
-      int code = commandLine.execute(args);
+      int code = GenGuardCli.execute(commandLine, args);
       return new CommandRun(
           code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {

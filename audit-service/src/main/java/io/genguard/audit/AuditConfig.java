@@ -86,14 +86,15 @@ import java.util.Map;
  *     page at a time and holds no database connection while it writes them, so this bounds the
  *     threads, memory and database work that slow or stalled export clients can take
  * @param queryTimeoutMs how long each PostgreSQL statement of a caller's search (an export's page
- *     too), request story, totals, review queue, bias reports and metrics, token list or unfinished
- *     flows may run ({@code statement_timeout}, set for its transaction only); a longer one is
- *     cancelled and the call answered 503
- * @param tenantMaxConcurrentQueries reads (searches, totals, bias reports and metrics, token and
- *     unfinished-flow lists) one tenant (global tokens together count as one) may have running at
- *     once in this process; another is answered 429 with Retry-After, so that one tenant's slow
- *     reads cannot take every connection of the pool (a request's story and the review queue, which
- *     submitters and reviewers poll, are not counted; the read timeout bounds them)
+ *     too), request story, totals, review queue, bias reports and metrics, bias campaigns, token
+ *     list, unfinished flows or evidence bundle may run ({@code statement_timeout}, set for its
+ *     transaction only); a longer one is cancelled and the call answered 503
+ * @param tenantMaxConcurrentQueries reads (searches, totals, bias reports and metrics, bias
+ *     campaigns, token and unfinished-flow lists) one tenant (global tokens together count as one)
+ *     may have running at once in this process; another is answered 429 with Retry-After, so that
+ *     one tenant's slow reads cannot take every connection of the pool (a request's story and the
+ *     review queue, which submitters and reviewers poll, are not counted; the read timeout bounds
+ *     them)
  * @param explainClassifier the imported classifier the moderation job runs ({@code
  *     onnx-classifier}), read from the job's own keys ({@value ScorerConfig#CLASSIFIER_DIR},
  *     {@value ScorerConfig#CLASSIFIER_LABELS}, {@value ScorerConfig#CLASSIFIER_MAX_TOKENS}), so

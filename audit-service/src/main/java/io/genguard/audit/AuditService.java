@@ -91,8 +91,8 @@ public final class AuditService implements AutoCloseable {
 
   /**
    * Counter of a caller's reads (searches, stories, totals, the review queue, bias reports and
-   * metrics, token lists, unfinished flows) PostgreSQL cancelled after {@link
-   * AuditConfig#QUERY_TIMEOUT_MS} (answered 503; Prometheus adds {@code _total}).
+   * metrics, bias campaigns, token lists, unfinished flows, evidence bundles) PostgreSQL cancelled
+   * after {@link AuditConfig#QUERY_TIMEOUT_MS} (answered 503; Prometheus adds {@code _total}).
    */
   public static final String QUERIES_TIMED_OUT_METRIC = "genguard_audit_queries_timed_out";
 
@@ -100,8 +100,8 @@ public final class AuditService implements AutoCloseable {
   public static final String EXPORTS_CUT_SHORT_METRIC = "genguard_audit_exports_cut_short";
 
   /**
-   * Counter of reads (searches, totals, bias reports and metrics, token lists, unfinished flows)
-   * refused (429) because their tenant already ran {@link
+   * Counter of reads (searches, totals, bias reports and metrics, bias campaigns, token lists,
+   * unfinished flows) refused (429) because their tenant already ran {@link
    * AuditConfig#TENANT_MAX_CONCURRENT_QUERIES} (Prometheus adds {@code _total}).
    */
   public static final String QUERIES_REFUSED_FOR_TENANT_METRIC =
@@ -233,7 +233,8 @@ public final class AuditService implements AutoCloseable {
       opened.push(database);
       if (config.tenantMaxConcurrentQueries() >= config.poolSize() && config.poolSize() > 1) {
         LOG.warn(
-            "{}={} is not below {}={}: one tenant's slow searches or totals can hold every"
+            "{}={} is not below {}={}: one tenant's slow reads (searches, totals, bias reports"
+                + " and metrics, bias campaigns, token and unfinished-flow lists) can hold every"
                 + " connection the API has",
             AuditConfig.TENANT_MAX_CONCURRENT_QUERIES,
             config.tenantMaxConcurrentQueries(),
@@ -283,7 +284,7 @@ public final class AuditService implements AutoCloseable {
               Duration.ofHours(config.reviewExpireHours()),
               readTimeout);
       this.biasReports = new BiasReports(database.dataSource(), clock, readTimeout);
-      this.campaigns = new Campaigns(database.dataSource(), clock);
+      this.campaigns = new Campaigns(database.dataSource(), clock, readTimeout);
       this.kafkaCopies = keep(opened, new KafkaCopies(kafkaProperties, clock));
       this.retention =
           new Retention(database.dataSource(), clock, config.retentionDays(), kafkaCopies);
@@ -680,7 +681,8 @@ public final class AuditService implements AutoCloseable {
     FunctionCounter.builder(QUERIES_TIMED_OUT_METRIC, api, AuditApi::queriesTimedOut)
         .description(
             "Searches (an export's pages too), request stories, totals and other tenant reads (review"
-                + " queue, bias reports and metrics, tokens, unfinished flows) that PostgreSQL"
+                + " queue, bias reports and metrics, bias campaigns, tokens, unfinished flows,"
+                + " evidence bundles) that PostgreSQL"
                 + " cancelled after GENGUARD_AUDIT_QUERY_TIMEOUT_MS; each was answered 503 (an export"
                 + " page or a report's piece after the first bytes went out: its connection was cut)")
         .register(registry);
@@ -692,7 +694,8 @@ public final class AuditService implements AutoCloseable {
     FunctionCounter.builder(
             QUERIES_REFUSED_FOR_TENANT_METRIC, api, AuditApi::queriesRefusedForTenant)
         .description(
-            "Searches, totals, bias reports and metrics, token and unfinished-flow lists refused"
+            "Searches, totals, bias reports and metrics, bias campaigns, token and unfinished-flow"
+                + " lists refused"
                 + " (429) because their tenant already ran GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES"
                 + " of them")
         .register(registry);

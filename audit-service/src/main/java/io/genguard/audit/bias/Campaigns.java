@@ -10,6 +10,8 @@ import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.query.JsonRows;
+import io.genguard.audit.query.QueryTimedOutException;
+import io.genguard.audit.query.ReadTimeout;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.ForbiddenException;
 import io.genguard.schemas.CampaignAttributeKeys;
@@ -40,10 +42,20 @@ public final class Campaigns {
 
   private final DataSource dataSource;
   private final Clock clock;
+  private final ReadTimeout readTimeout;
 
   public Campaigns(DataSource dataSource, Clock clock) {
+    this(dataSource, clock, ReadTimeout.DEFAULT);
+  }
+
+  /**
+   * @param readTimeout how long the query of a caller's {@link #list} or {@link #get} may run
+   *     ({@link QueryTimedOutException} beyond it); the check of a submission's campaign has none
+   */
+  public Campaigns(DataSource dataSource, Clock clock, ReadTimeout readTimeout) {
     this.dataSource = dataSource;
     this.clock = clock;
+    this.readTimeout = readTimeout;
   }
 
   /**
@@ -200,37 +212,52 @@ public final class Campaigns {
         });
   }
 
-  /** Campaigns newest first (at most 200), restricted to {@code tenant} when not null. */
+  /**
+   * Campaigns newest first (at most 200), restricted to {@code tenant} when not null.
+   *
+   * @throws QueryTimedOutException when its query ran longer than the read timeout
+   */
   public ArrayNode list(String tenant) throws SQLException {
     String sql =
         "select campaign_id, tenant_id, name, status, summary, created_at, created_by, started_at,"
             + " completed_at from campaign"
             + (tenant == null ? "" : " where tenant_id = ?")
             + " order by created_at desc, campaign_id desc limit 200";
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement = connection.prepareStatement(sql)) {
-      if (tenant != null) {
-        statement.setString(1, tenant);
-      }
-      try (ResultSet rs = statement.executeQuery()) {
-        return JsonRows.all(rs);
-      }
-    }
+    return readTimeout.read(
+        dataSource,
+        connection -> {
+          try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            if (tenant != null) {
+              statement.setString(1, tenant);
+            }
+            try (ResultSet rs = statement.executeQuery()) {
+              return JsonRows.all(rs);
+            }
+          }
+        });
   }
 
+  /**
+   * One campaign the caller may see.
+   *
+   * @throws NotFoundException when there is none of that id that the caller may see
+   * @throws QueryTimedOutException when its query ran longer than the read timeout
+   */
   public ObjectNode get(String campaignId, Caller caller) throws SQLException {
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement statement =
-            connection.prepareStatement("select * from campaign where campaign_id = ?")) {
-      statement.setString(1, campaignId);
-      try (ResultSet rs = statement.executeQuery()) {
-        if (!rs.next() || !caller.canSee(rs.getString("tenant_id"))) {
-          throw notFound(campaignId);
-        }
-        ObjectNode campaign = JsonRows.row(rs);
-        return campaign;
-      }
-    }
+    return readTimeout.read(
+        dataSource,
+        connection -> {
+          try (PreparedStatement statement =
+              connection.prepareStatement("select * from campaign where campaign_id = ?")) {
+            statement.setString(1, campaignId);
+            try (ResultSet rs = statement.executeQuery()) {
+              if (!rs.next() || !caller.canSee(rs.getString("tenant_id"))) {
+                throw notFound(campaignId);
+              }
+              return JsonRows.row(rs);
+            }
+          }
+        });
   }
 
   private static String status(String status) {

@@ -10,10 +10,14 @@ import io.genguard.audit.NotFoundException;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AuditChain;
 import io.genguard.audit.persistence.RequestOwner;
+import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.policy.PolicyArchive;
+import io.genguard.audit.query.QueryTimedOutException;
+import io.genguard.audit.query.ReadTimeout;
 import io.genguard.audit.retention.Retention;
 import io.genguard.schemas.ContentHash;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -181,54 +185,88 @@ public final class EvidenceBundle {
    */
   public static Optional<ObjectNode> build(DataSource dataSource, Request request, Instant now)
       throws SQLException, IOException {
-    Optional<RequestOwner> subject = find(dataSource, request.requestId(), request.tenantScope());
-    if (subject.isEmpty()) {
-      return Optional.empty();
+    return build(dataSource, request, now, null);
+  }
+
+  /**
+   * Makes the bundle of a request in one transaction, each of whose statements may run at most
+   * {@code readTimeout}.
+   *
+   * @param readTimeout how long each statement may run; null for no limit of its own (the command
+   *     line's)
+   * @return empty when the chain holds no record of the request that the scope may see
+   * @throws EvidenceException when the chain does not reach an anchor it should (changed since), a
+   *     record cannot be proven this way, or the bundle would exceed {@code maxLinks}
+   * @throws QueryTimedOutException when PostgreSQL cancelled a statement after the read timeout
+   */
+  public static Optional<ObjectNode> build(
+      DataSource dataSource, Request request, Instant now, ReadTimeout readTimeout)
+      throws SQLException, IOException {
+    try {
+      return read(
+          dataSource,
+          readTimeout,
+          connection -> {
+            Optional<RequestOwner> subject =
+                RequestOwner.find(connection, request.requestId(), request.tenantScope());
+            if (subject.isEmpty()) {
+              return Optional.empty();
+            }
+            try {
+              return Optional.of(bundle(connection, request, subject.get().tenantId(), now));
+            } catch (IOException e) {
+              throw new UncheckedIOException(e); // out of the transaction, then thrown as it was
+            }
+          });
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
     }
-    String tenant = subject.get().tenantId();
-    try (Connection connection = dataSource.getConnection()) {
-      List<Row> rows =
-          records(connection, request.requestId(), request.tenantScope(), request.throughSeq());
-      Map<Long, AnchorLog.AnchorLine> anchors = covering(request.anchorFile(), rows);
-      ObjectNode bundle = NODES.objectNode();
-      bundle.put("format", FORMAT);
-      bundle.put("requestId", request.requestId());
-      bundle.put("tenantId", tenant);
-      bundle.put("issuedAt", now.toString());
-      bundle.put("issuedBy", request.issuedBy());
-      if (request.throughSeq() != null) {
-        bundle.put("throughSeq", request.throughSeq());
-      }
-      ArrayNode records = bundle.putArray("records");
-      ArrayNode notAnchored = NODES.arrayNode();
-      Set<String> policies = new LinkedHashSet<>();
-      for (Row row : rows) {
-        records.add(row.json(policies));
-        if (!anchors.containsKey(row.seq())) {
-          notAnchored.add(row.seq());
-        }
-      }
-      bundle.set("segments", segments(connection, rows, anchors, request.maxLinks()));
-      bundle.set("notAnchored", notAnchored);
-      ArrayNode files = bundle.putArray("policies");
-      if (request.policies() != null) {
-        for (String sha256 : policies) {
-          archived(request.policies(), sha256)
-              .ifPresent(text -> files.addObject().put("sha256", sha256).put("text", text));
-        }
-      }
-      // The bundle is checked before it leaves: it must hold up without the signatures.
-      EvidenceCheck.Result self = EvidenceCheck.check(bundle, null);
-      if (!self.intact()) {
-        throw new EvidenceException(
-            "The chain does not prove its records of request "
-                + request.requestId()
-                + " as anchored: "
-                + self.problems().get(0)
-                + "; run audit verify");
-      }
-      return Optional.of(bundle);
+  }
+
+  private static ObjectNode bundle(
+      Connection connection, Request request, String tenant, Instant now)
+      throws SQLException, IOException {
+    List<Row> rows =
+        records(connection, request.requestId(), request.tenantScope(), request.throughSeq());
+    Map<Long, AnchorLog.AnchorLine> anchors = covering(request.anchorFile(), rows);
+    ObjectNode bundle = NODES.objectNode();
+    bundle.put("format", FORMAT);
+    bundle.put("requestId", request.requestId());
+    bundle.put("tenantId", tenant);
+    bundle.put("issuedAt", now.toString());
+    bundle.put("issuedBy", request.issuedBy());
+    if (request.throughSeq() != null) {
+      bundle.put("throughSeq", request.throughSeq());
     }
+    ArrayNode records = bundle.putArray("records");
+    ArrayNode notAnchored = NODES.arrayNode();
+    Set<String> policies = new LinkedHashSet<>();
+    for (Row row : rows) {
+      records.add(row.json(policies));
+      if (!anchors.containsKey(row.seq())) {
+        notAnchored.add(row.seq());
+      }
+    }
+    bundle.set("segments", segments(connection, rows, anchors, request.maxLinks()));
+    bundle.set("notAnchored", notAnchored);
+    ArrayNode files = bundle.putArray("policies");
+    if (request.policies() != null) {
+      for (String sha256 : policies) {
+        archived(request.policies(), sha256)
+            .ifPresent(text -> files.addObject().put("sha256", sha256).put("text", text));
+      }
+    }
+    // The bundle is checked before it leaves: it must hold up without the signatures.
+    EvidenceCheck.Result self = EvidenceCheck.check(bundle, null);
+    if (!self.intact()) {
+      throw new EvidenceException(
+          "The chain does not prove its records of request "
+              + request.requestId()
+              + " as anchored: "
+              + self.problems().get(0)
+              + "; run audit verify");
+    }
+    return bundle;
   }
 
   /**
@@ -237,9 +275,31 @@ public final class EvidenceBundle {
    */
   public static Optional<RequestOwner> find(
       DataSource dataSource, String requestId, String tenantScope) throws SQLException {
-    try (Connection connection = dataSource.getConnection()) {
-      return RequestOwner.find(connection, requestId, tenantScope);
-    }
+    return find(dataSource, requestId, tenantScope, null);
+  }
+
+  /**
+   * As {@link #find(DataSource, String, String)}, its query under {@code readTimeout} (null: no
+   * limit of its own).
+   *
+   * @throws QueryTimedOutException when PostgreSQL cancelled it after the read timeout
+   */
+  public static Optional<RequestOwner> find(
+      DataSource dataSource, String requestId, String tenantScope, ReadTimeout readTimeout)
+      throws SQLException {
+    return read(
+        dataSource,
+        readTimeout,
+        connection -> RequestOwner.find(connection, requestId, tenantScope));
+  }
+
+  /** Runs {@code work} in a transaction, under {@code readTimeout} where it is not null. */
+  private static <T> T read(
+      DataSource dataSource, ReadTimeout readTimeout, Transactions.Work<T> work)
+      throws SQLException {
+    return readTimeout == null
+        ? Transactions.inTransaction(dataSource, work)
+        : readTimeout.read(dataSource, work);
   }
 
   /** One audit_log row of the request. */
@@ -530,8 +590,7 @@ public final class EvidenceBundle {
       throws SQLException {
     ArrayNode digests = NODES.arrayNode();
     long expected = first;
-    boolean autoCommit = connection.getAutoCommit();
-    connection.setAutoCommit(false); // a cursor: the rows are read a page at a time
+    // In the bundle's transaction, so a cursor: the rows are read a page at a time.
     try (PreparedStatement query =
         connection.prepareStatement(
             "select seq, chain_version, entry_digest from audit_log where seq between ? and ?"
@@ -556,9 +615,6 @@ public final class EvidenceBundle {
           expected++;
         }
       }
-      connection.commit();
-    } finally {
-      connection.setAutoCommit(autoCommit);
     }
     if (expected != last + 1) {
       throw new EvidenceException(

@@ -177,14 +177,16 @@ public final class AuditApi implements AutoCloseable {
 
   /**
    * Reads running now per tenant (global callers together; {@link #tenantRead}: searches, totals,
-   * bias reports and metrics, token lists, unfinished flows): at most {@link
+   * bias reports and metrics, bias campaigns, token lists, unfinished flows): at most {@link
    * Limits#tenantMaxConcurrentQueries} each, so that one tenant's slow reads (each may hold a
    * database connection up to the read timeout) do not take the pool every tenant's calls, the
    * token checks and the background tasks share. A request's story and the review queue are not
    * counted: submitters poll a story after each submission and reviewers the queue while they work
    * (a refusal would show as a broken queue), each reads one request or one page by an index, and
    * the read timeout bounds them. An evidence bundle is not either: one is made at a time in the
-   * service, within a per-tenant budget.
+   * service (so it holds at most one connection of the pool whoever asks), within a per-tenant
+   * budget, and the read timeout bounds its reads; a slot of the tenant's would add a second
+   * refusal and protect the pool no further.
    */
   private final TenantSlots tenantQueries;
 
@@ -257,9 +259,10 @@ public final class AuditApi implements AutoCloseable {
    * @param maxBodyBytes largest request body
    * @param maxExportRows most rows one export returns
    * @param maxConcurrentExports exports that may run at once; another is answered 429
-   * @param tenantMaxConcurrentQueries reads (searches, totals, bias reports and metrics, token
-   *     lists, unfinished flows) one tenant (global tokens together) may have running at once;
-   *     another is answered 429 (a request's story and the review queue are not counted)
+   * @param tenantMaxConcurrentQueries reads (searches, totals, bias reports and metrics, bias
+   *     campaigns, token lists, unfinished flows) one tenant (global tokens together) may have
+   *     running at once; another is answered 429 (a request's story and the review queue are not
+   *     counted)
    */
   public record Limits(
       long maxBodyBytes,
@@ -443,15 +446,16 @@ public final class AuditApi implements AutoCloseable {
     route(
         HandlerType.GET,
         "/api/v1/bias/campaigns",
-        ctx -> {
-          // No filter: a tenant token sees its tenant's campaigns, a global one all of them.
-          ctx.json(Map.of("items", services.campaigns().list(caller(ctx).scope(null))));
-        },
+        tenantRead(
+            ctx -> {
+              // No filter: a tenant token sees its tenant's campaigns, a global one all of them.
+              ctx.json(Map.of("items", services.campaigns().list(caller(ctx).scope(null))));
+            }),
         Role.COMPLIANCE);
     route(
         HandlerType.GET,
         "/api/v1/bias/campaigns/{campaignId}",
-        ctx -> ctx.json(services.campaigns().get(id(ctx, "campaignId"), caller(ctx))),
+        tenantRead(ctx -> ctx.json(services.campaigns().get(id(ctx, "campaignId"), caller(ctx)))),
         Role.COMPLIANCE);
     route(
         HandlerType.GET,
@@ -1098,7 +1102,10 @@ public final class AuditApi implements AutoCloseable {
    * the chain first, so the bundle holds its own issue, and the head is anchored before the bundle
    * is made, which shows the records up to that head: every one proven. A record of the request
    * appended meanwhile (its erasure notice read back from audit.erasures, a retraction) is in the
-   * next bundle, not shown here as not anchored. One at a time.
+   * next bundle, not shown here as not anchored. One at a time; its reads (the request's owner,
+   * then the bundle's records and digests) under the read timeout, each statement cancelled after
+   * it (503, counted with the other reads; the issue, recorded before the bundle is made, stays
+   * recorded).
    */
   private void evidence(Context ctx) throws SQLException, IOException {
     String requestId = id(ctx, "requestId");
@@ -1112,7 +1119,11 @@ public final class AuditApi implements AutoCloseable {
       return;
     }
     RequestOwner subject =
-        EvidenceBundle.find(services.dataSource(), requestId, caller.scope(null))
+        EvidenceBundle.find(
+                services.dataSource(),
+                requestId,
+                caller.scope(null),
+                services.queries().readTimeout())
             .orElseThrow(
                 () ->
                     new NotFoundException(
@@ -1160,7 +1171,8 @@ public final class AuditApi implements AutoCloseable {
                         caller.name() + " (" + caller.role() + ", token " + caller.tokenId() + ")",
                         EvidenceBundle.MAX_LINKS,
                         anchored.anchor() == null ? null : anchored.anchor().seq()),
-                    now)
+                    now,
+                    services.queries().readTimeout())
                 .orElseThrow(() -> new NotFoundException("No request with id '" + requestId + "'"));
       } catch (EvidenceBundle.EvidenceException e) {
         error(ctx, HttpStatus.CONFLICT, e.getMessage());
@@ -1282,9 +1294,9 @@ public final class AuditApi implements AutoCloseable {
 
   /**
    * A read a tenant's caller may start at will (a search, the totals, a page of bias reports or one
-   * report, the bias metrics, the token list, the unfinished flows), run in one of the caller's
-   * tenant's {@link #tenantQueries} slots; when the tenant already runs its share, answered 429
-   * with Retry-After instead.
+   * report, the bias metrics, the bias campaigns or one campaign, the token list, the unfinished
+   * flows), run in one of the caller's tenant's {@link #tenantQueries} slots; when the tenant
+   * already runs its share, answered 429 with Retry-After instead.
    */
   private Handler tenantRead(Handler read) {
     return ctx -> tenantRead(ctx, read);
@@ -1302,8 +1314,8 @@ public final class AuditApi implements AutoCloseable {
                   ? "Global tokens already run "
                   : "Tenant '" + caller.tenantId() + "' already runs ")
               + tenantQueries.share()
-              + " reads at once (searches, totals, bias reports and metrics, token lists,"
-              + " unfinished flows), as many as one tenant may"
+              + " reads at once (searches, totals, bias reports and metrics, bias campaigns, token"
+              + " lists, unfinished flows), as many as one tenant may"
               + " (GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES); try again when one has finished");
       return;
     }
@@ -1321,7 +1333,8 @@ public final class AuditApi implements AutoCloseable {
 
   /**
    * Reads PostgreSQL cancelled after the read timeout: searches, stories, totals, export pages, the
-   * review queue, bias reports and metrics, token lists, unfinished flows.
+   * review queue, bias reports and metrics, bias campaigns, token lists, unfinished flows, evidence
+   * bundles.
    */
   public long queriesTimedOut() {
     return queriesTimedOut.get();

@@ -82,6 +82,14 @@ public final class AuditQueries {
     this.readTimeout = readTimeout;
   }
 
+  /**
+   * How long each statement of a caller's read may run: these reads' and the API's others that have
+   * no store of their own (an evidence bundle's).
+   */
+  public ReadTimeout readTimeout() {
+    return readTimeout;
+  }
+
   /** Everything recorded about one request, or empty if the request is unknown. */
   public Optional<ObjectNode> story(String requestId) throws SQLException {
     return story(requestId, null);

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -36,6 +37,7 @@ import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Search, request stories, the totals and a tenant's other reads (the review queue, bias reports
@@ -69,13 +71,19 @@ class TenantReadLimitsITCase {
   private static final String BIAS_METRICS = "/api/v1/bias/metrics";
   private static final String UNFINISHED = "/api/v1/audit/unfinished";
   private static final String TOKENS = "/api/v1/tokens";
+  private static final String CAMPAIGNS = "/api/v1/bias/campaigns";
+  private static final String CAMPAIGN = "/api/v1/bias/campaigns/campaign-1";
+  private static final String EVIDENCE = "/api/v1/requests/acme-0/evidence";
 
   /** What the reads besides search, stories and the totals read, locked with moderation_verdict. */
   private static final List<String> OTHER_TABLES =
-      List.of("bias_report", "bias_metric", "unfinished_flow");
+      List.of("bias_report", "bias_metric", "unfinished_flow", "campaign");
 
   /** Stories of one tenant read at once, more than its share of searches and totals. */
   private static final int STORIES = 3;
+
+  /** The anchor file of the service whose reads time out (an evidence bundle needs one). */
+  @TempDir static Path anchors;
 
   private static RunningAuditService quick;
   private static RunningAuditService patient;
@@ -89,7 +97,11 @@ class TenantReadLimitsITCase {
         RunningAuditService.start(
             "tenant_reads_quick_it",
             Clock.systemUTC(),
-            config -> config.withQueryLimits(QUICK_TIMEOUT_MS, TENANT_SHARE));
+            config ->
+                config
+                    .withQueryLimits(QUICK_TIMEOUT_MS, TENANT_SHARE)
+                    .withAnchorFile(anchors.resolve("anchors.jsonl"), 3600)
+                    .withAnchorSigningKeyFile(anchors.resolve("anchor-keys")));
     patient =
         RunningAuditService.start(
             "tenant_reads_patient_it",
@@ -148,7 +160,10 @@ class TenantReadLimitsITCase {
             {BIAS_REPORTS, acme},
             {BIAS_REPORT, acme},
             {BIAS_METRICS, global},
-            {UNFINISHED, acme}
+            {UNFINISHED, acme},
+            // The bias campaigns and one campaign (which need not exist to be looked for).
+            {CAMPAIGNS, acme},
+            {CAMPAIGN, acme}
           }) {
         long started = System.nanoTime();
         // Without the timeout the read waits for the lock, past this request's own timeout.
@@ -164,7 +179,7 @@ class TenantReadLimitsITCase {
         assertThat(answer.body()).doesNotContain("SQL", "Exception", "canceling");
         assertThat(took).as(call[0]).isGreaterThanOrEqualTo(Duration.ofMillis(QUICK_TIMEOUT_MS));
       }
-      assertThat(timedOut(metrics)).isEqualTo(timedOutBefore + 11);
+      assertThat(timedOut(metrics)).isEqualTo(timedOutBefore + 13);
     }
     // The timeout stayed in the cancelled reads' transactions: the pool's connections keep the
     // database's own (none), and with the lock gone the same reads are answered, each tenant's
@@ -184,11 +199,55 @@ class TenantReadLimitsITCase {
     assertThat(json(quick.get(EXPORT, acme)).path("count").asLong()).isEqualTo(3);
     for (String[] call :
         new String[][] {
-          {QUEUE, reviewer}, {BIAS_REPORTS, acme}, {BIAS_METRICS, global}, {UNFINISHED, acme}
+          {QUEUE, reviewer},
+          {BIAS_REPORTS, acme},
+          {BIAS_METRICS, global},
+          {UNFINISHED, acme},
+          {CAMPAIGNS, acme}
         }) {
       HttpResponse<String> answer = quick.get(call[0], call[1]);
       assertThat(answer.statusCode()).as(call[0] + ": " + answer.body()).isEqualTo(200);
     }
+  }
+
+  /**
+   * An evidence bundle's reads: the look-up of the request before its issue is recorded (it reads
+   * audit_log, locked here), and the bundle's own records after it (they read
+   * unfinished_flow_resend, which nothing before them reads, locked here). Each is cancelled at the
+   * read timeout (503, counted), and the one-at-a-time slot of bundles is free again after.
+   */
+  @Test
+  void shouldStopAnEvidenceBundlesReadsAtTheReadTimeoutWithA503() throws Exception {
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    quick.service().bindMetrics(metrics);
+    String acme = quick.token(Role.COMPLIANCE, "acme", "cleo");
+    double timedOutBefore = timedOut(metrics);
+    for (String table : List.of("unfinished_flow_resend", "audit_log")) {
+      long issuesBefore =
+          quick.count("select count(*) from api_action where action = 'requests.evidence'");
+      try (Connection lock = lockOnly(quick, List.of(table))) {
+        long started = System.nanoTime();
+        // Without the timeout the read waits for the lock, past this request's own timeout.
+        HttpResponse<String> answer =
+            quick.send(quick.request(EVIDENCE, acme).timeout(Duration.ofSeconds(20)));
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertThat(answer.statusCode()).as(table + ": " + answer.body()).isEqualTo(503);
+        assertThat(json(answer).path("error").asText())
+            .contains("took longer than the 1000 ms")
+            .contains("GENGUARD_AUDIT_QUERY_TIMEOUT_MS");
+        assertThat(answer.body()).doesNotContain("SQL", "Exception", "canceling");
+        assertThat(took).as(table).isGreaterThanOrEqualTo(Duration.ofMillis(QUICK_TIMEOUT_MS));
+      }
+      // The look-up comes before the issue is recorded; the bundle's records after.
+      assertThat(quick.count("select count(*) from api_action where action = 'requests.evidence'"))
+          .as(table)
+          .isEqualTo(issuesBefore + (table.equals("audit_log") ? 0 : 1));
+    }
+    assertThat(timedOut(metrics)).isEqualTo(timedOutBefore + 2);
+    // The lock gone, the bundle is made: the one-at-a-time slot was given back.
+    HttpResponse<String> bundle = quick.get(EVIDENCE, acme);
+    assertThat(bundle.statusCode()).as(bundle.body()).isEqualTo(200);
+    assertThat(json(bundle).path("requestId").asText()).isEqualTo("acme-0");
   }
 
   private static double timedOut(SimpleMeterRegistry metrics) {
@@ -223,7 +282,9 @@ class TenantReadLimitsITCase {
             {BIAS_REPORTS, acme},
             {BIAS_REPORT, acme},
             {UNFINISHED, acme},
-            {TOKENS, acmeAdmin}
+            {TOKENS, acmeAdmin},
+            {CAMPAIGNS, acme},
+            {CAMPAIGN, acme}
           }) {
         HttpResponse<String> refused =
             patient.send(patient.request(call[0], call[1]).timeout(Duration.ofSeconds(10)));
@@ -235,10 +296,11 @@ class TenantReadLimitsITCase {
       }
       assertThat(
               metrics.get(AuditService.QUERIES_REFUSED_FOR_TENANT_METRIC).functionCounter().count())
-          .isEqualTo(6.0);
+          .isEqualTo(8.0);
       // Another tenant's and the global tokens' reads of the same kinds are answered.
       assertThat(patient.get(BIAS_REPORTS, globex).statusCode()).isEqualTo(200);
       assertThat(patient.get(UNFINISHED, globex).statusCode()).isEqualTo(200);
+      assertThat(patient.get(CAMPAIGNS, globex).statusCode()).isEqualTo(200);
       assertThat(
               patient.get(BIAS_METRICS, patient.token(Role.COMPLIANCE, null, "gus")).statusCode())
           .isEqualTo(200);
@@ -275,7 +337,7 @@ class TenantReadLimitsITCase {
     }
     assertThat(json(waiting.get(1).get()).path("requests").asLong()).isEqualTo(3);
     assertThat(json(waiting.get(2).get()).path("items")).hasSize(3);
-    for (String path : List.of(SEARCH, STORY, SUMMARY, BIAS_REPORTS, UNFINISHED)) {
+    for (String path : List.of(SEARCH, STORY, SUMMARY, BIAS_REPORTS, UNFINISHED, CAMPAIGNS)) {
       assertThat(patient.get(path, acme).statusCode()).as(path).isEqualTo(200);
     }
     assertThat(patient.get(TOKENS, acmeAdmin).statusCode()).isEqualTo(200);
@@ -346,13 +408,22 @@ class TenantReadLimitsITCase {
   /** As {@link #lockVerdicts}, with the {@code others} tables locked too. */
   private static Connection lock(RunningAuditService audit, List<String> others)
       throws SQLException {
+    List<String> tables = new ArrayList<>(List.of("moderation_verdict"));
+    tables.addAll(others);
+    return lockOnly(audit, tables);
+  }
+
+  /**
+   * Opens a connection of the test's own holding an ACCESS EXCLUSIVE lock on {@code tables} (and no
+   * other) until it is closed.
+   */
+  private static Connection lockOnly(RunningAuditService audit, List<String> tables)
+      throws SQLException {
     IntegrationInfrastructure infra = IntegrationInfrastructure.get();
     Connection connection =
         DriverManager.getConnection(audit.jdbcUrl(), infra.jdbcUser(), infra.jdbcPassword());
     try (Statement statement = connection.createStatement()) {
       connection.setAutoCommit(false);
-      List<String> tables = new ArrayList<>(List.of("moderation_verdict"));
-      tables.addAll(others);
       statement.execute("lock table " + String.join(", ", tables) + " in access exclusive mode");
     } catch (SQLException e) {
       connection.close();

@@ -5,11 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.genguard.audit.AuditConfig;
 import io.genguard.audit.AuditService;
+import io.genguard.audit.bias.BiasReports;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.RunningAuditService;
 import io.genguard.audit.persistence.IncomingEvent;
+import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.Decision;
 import io.genguard.testsupport.IntegrationInfrastructure;
@@ -395,6 +398,57 @@ class TenantReadLimitsITCase {
       assertThat(whole.statusCode()).isEqualTo(200);
       assertThat(whole.body().split("\r\n")).hasSize(201);
     }
+  }
+
+  /**
+   * A bias report's body piece that times out after the head and the first pieces went out with 200
+   * cuts the connection, as an export's page does, and is counted with the reads that timed out.
+   * The body is 40 pieces of 1 MiB characters, more than the socket buffers hold, so that the
+   * service still writes it while the client does not read: the test takes the lock on the pieces
+   * then, and a later piece waits on it.
+   */
+  @Test
+  void shouldCutAndCountABiasReportWhosePieceTimesOutAfterItsAnswerBegan() throws Exception {
+    String csv = "group,n\n" + "x".repeat(40 << 20);
+    quick
+        .service()
+        .biasReports()
+        .save(
+            new BiasReports.NewReport(
+                "big-report",
+                null,
+                "bulk",
+                "A large report",
+                "LIVE",
+                null,
+                null,
+                null,
+                null,
+                JsonNodeFactory.instance.objectNode(),
+                csv,
+                "<p>big</p>"),
+            Caller.system("test"));
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    quick.service().bindMetrics(metrics);
+    double timedOutBefore = timedOut(metrics);
+    String bulk = quick.token(Role.COMPLIANCE, "bulk", "bea");
+    String path = "/api/v1/bias/reports/big-report?format=csv";
+    HttpResponse<InputStream> answer =
+        HttpClient.newHttpClient()
+            .send(
+                quick.request(path, bulk).timeout(Duration.ofSeconds(60)).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+    // The head went out with the first piece; the service now writes the rest as the client reads.
+    assertThat(answer.statusCode()).isEqualTo(200);
+    try (InputStream body = answer.body();
+        Connection lock = lockOnly(quick, List.of("bias_report_piece"))) {
+      assertThatThrownBy(body::readAllBytes).isInstanceOf(IOException.class);
+    }
+    assertThat(timedOut(metrics)).isEqualTo(timedOutBefore + 1);
+    // The lock gone, the same report is whole.
+    HttpResponse<String> whole = quick.get(path, bulk);
+    assertThat(whole.statusCode()).isEqualTo(200);
+    assertThat(whole.body()).isEqualTo(csv);
   }
 
   /**

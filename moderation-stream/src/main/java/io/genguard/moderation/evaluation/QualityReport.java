@@ -244,22 +244,8 @@ public final class QualityReport {
    * that a failed write leaves the previous report (QUALITY.md) whole rather than cut short.
    */
   static void writeReplacing(Path out, String text) throws IOException {
-    Path absolute = out.toAbsolutePath();
-    Path partial = absolute.resolveSibling("." + absolute.getFileName() + ".partial");
-    try {
-      Files.writeString(partial, text, StandardCharsets.UTF_8);
-      try {
-        Files.move(
-            partial,
-            absolute,
-            java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-      } catch (java.nio.file.AtomicMoveNotSupportedException e) {
-        Files.move(partial, absolute, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(partial);
-    }
+    io.genguard.moderation.train.TrainCommand.writeReplacing(
+        out, stream -> stream.write(text.getBytes(StandardCharsets.UTF_8)));
   }
 
   /** Everything measured for one scorer. */

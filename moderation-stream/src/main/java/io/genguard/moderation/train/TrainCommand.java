@@ -631,7 +631,7 @@ public final class TrainCommand {
 
   /** What writes a model file's bytes. */
   @FunctionalInterface
-  interface ModelWriter {
+  public interface ModelWriter {
     void write(OutputStream out) throws IOException;
   }
 
@@ -640,7 +640,7 @@ public final class TrainCommand {
    * fails or is stopped while writing (out of memory, Ctrl-C, a full disk) leaves the previous
    * model as it was, not a cut one that the next build would pack and fail to load.
    */
-  static void writeReplacing(Path file, ModelWriter writer) throws IOException {
+  public static void writeReplacing(Path file, ModelWriter writer) throws IOException {
     Path absolute = file.toAbsolutePath();
     Path partial = absolute.resolveSibling("." + absolute.getFileName() + ".partial");
     try {

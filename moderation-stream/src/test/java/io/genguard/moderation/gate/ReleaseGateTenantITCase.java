@@ -14,6 +14,7 @@ import io.genguard.moderation.fixtures.Events;
 import io.genguard.schemas.Topic;
 import io.genguard.schemas.TopicProvisioner;
 import io.genguard.schemas.Topics;
+import io.genguard.testsupport.CommittedReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -26,13 +27,9 @@ import java.util.Map;
 import java.util.UUID;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterEach;
@@ -78,7 +75,7 @@ class ReleaseGateTenantITCase {
     GenerationOutput copy = GenerationOutput.newBuilder(genuine).setTenantId("globex").build();
 
     try (KafkaProducer<byte[], byte[]> producer = producer(servers);
-        Committed committed = new Committed(servers)) {
+        CommittedReader committed = committedReader(servers)) {
       send(producer, Topics.GENERATION_REQUESTS, requestId, request(requestId, "acme"));
       send(producer, Topics.GENERATION_OUTPUTS, requestId, copy);
       send(producer, Topics.MODERATION_VERDICTS, requestId, Events.verdict(copy, Decision.BLOCK));
@@ -86,7 +83,7 @@ class ReleaseGateTenantITCase {
       await()
           .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofMillis(200))
-          .until(() -> committed.poll().deadLetters.size() == 2);
+          .until(() -> deadLetters(committed.poll()).size() == 2);
       gate.close(Duration.ofSeconds(30));
 
       // A new instance on the same state directory, as after a restart.
@@ -100,11 +97,11 @@ class ReleaseGateTenantITCase {
       await()
           .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofMillis(200))
-          .until(() -> !committed.poll().released.isEmpty());
+          .until(() -> !released(committed.poll()).isEmpty());
       Thread.sleep(2_000);
       committed.poll();
 
-      assertThat(committed.released)
+      assertThat(released(committed))
           .singleElement()
           .satisfies(
               outcome -> {
@@ -112,12 +109,12 @@ class ReleaseGateTenantITCase {
                 assertThat(outcome.getTenantId()).isEqualTo("acme");
                 assertThat(outcome.getText()).isEqualTo("The genuine text.");
               });
-      assertThat(committed.quarantined).as("the copy took nothing").isEmpty();
-      assertThat(committed.deadLetters)
+      assertThat(quarantined(committed)).as("the copy took nothing").isEmpty();
+      assertThat(deadLetters(committed))
           .extracting(DeadLetter::getSourceTopic)
           .containsExactlyInAnyOrder(
               Topics.GENERATION_OUTPUTS.name(), Topics.MODERATION_VERDICTS.name());
-      assertThat(committed.deadLetters)
+      assertThat(deadLetters(committed))
           .allSatisfy(
               letter ->
                   assertThat(letter.getReason())
@@ -173,46 +170,36 @@ class ReleaseGateTenantITCase {
         .get();
   }
 
-  /** Reads the committed releases, quarantines and dead letters of outputs and verdicts. */
-  private static final class Committed implements AutoCloseable {
-    final KafkaConsumer<byte[], byte[]> consumer;
-    final List<ReleaseGateOutcome> released = new ArrayList<>();
-    final List<ReleaseGateOutcome> quarantined = new ArrayList<>();
-    final List<DeadLetter> deadLetters = new ArrayList<>();
+  /** A reader of the committed releases, quarantines and dead letters of outputs and verdicts. */
+  private static CommittedReader committedReader(String servers) {
+    return new CommittedReader(
+        servers,
+        Topics.CONTENT_RELEASED.name(),
+        Topics.CONTENT_QUARANTINED.name(),
+        Topics.GENERATION_OUTPUTS_DLQ.name(),
+        Topics.MODERATION_VERDICTS_DLQ.name());
+  }
 
-    Committed(String servers) {
-      Map<String, Object> properties = new HashMap<>();
-      properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-      properties.put(ConsumerConfig.GROUP_ID_CONFIG, "it-reader-" + UUID.randomUUID());
-      properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-      properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-      properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-      properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-      consumer = new KafkaConsumer<>(properties);
-      consumer.subscribe(
-          List.of(
-              Topics.CONTENT_RELEASED.name(),
-              Topics.CONTENT_QUARANTINED.name(),
-              Topics.GENERATION_OUTPUTS_DLQ.name(),
-              Topics.MODERATION_VERDICTS_DLQ.name()));
-    }
+  private static List<ReleaseGateOutcome> released(CommittedReader committed) {
+    return committed.values(
+        Topics.CONTENT_RELEASED.name(), Topics.CONTENT_RELEASED.codec()::decode);
+  }
 
-    Committed poll() {
-      for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-        if (record.topic().equals(Topics.CONTENT_RELEASED.name())) {
-          released.add(Topics.CONTENT_RELEASED.codec().decode(record.value()));
-        } else if (record.topic().equals(Topics.CONTENT_QUARANTINED.name())) {
-          quarantined.add(Topics.CONTENT_QUARANTINED.codec().decode(record.value()));
-        } else {
-          deadLetters.add(Topics.GENERATION_OUTPUTS_DLQ.codec().decode(record.value()));
-        }
-      }
-      return this;
-    }
+  private static List<ReleaseGateOutcome> quarantined(CommittedReader committed) {
+    return committed.values(
+        Topics.CONTENT_QUARANTINED.name(), Topics.CONTENT_QUARANTINED.codec()::decode);
+  }
 
-    @Override
-    public void close() {
-      consumer.close();
-    }
+  /** The dead letters of outputs and of verdicts read so far. */
+  private static List<DeadLetter> deadLetters(CommittedReader committed) {
+    List<DeadLetter> letters =
+        new ArrayList<>(
+            committed.values(
+                Topics.GENERATION_OUTPUTS_DLQ.name(),
+                Topics.GENERATION_OUTPUTS_DLQ.codec()::decode));
+    letters.addAll(
+        committed.values(
+            Topics.MODERATION_VERDICTS_DLQ.name(), Topics.MODERATION_VERDICTS_DLQ.codec()::decode));
+    return letters;
   }
 }

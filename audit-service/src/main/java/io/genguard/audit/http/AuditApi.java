@@ -99,6 +99,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -177,7 +178,8 @@ public final class AuditApi implements AutoCloseable {
 
   /**
    * Reads running now per tenant (global callers together; {@link #tenantRead}: searches, totals,
-   * bias reports and metrics, bias campaigns, token lists, unfinished flows): at most {@link
+   * bias reports (opening one, not writing its body) and metrics, bias campaigns, unfinished
+   * flows): at most {@link
    * Limits#tenantMaxConcurrentQueries} each, so that one tenant's slow reads (each may hold a
    * database connection up to the read timeout) do not take the pool every tenant's calls, the
    * token checks and the background tasks share. A request's story and the review queue are not
@@ -190,7 +192,19 @@ public final class AuditApi implements AutoCloseable {
    */
   private final TenantSlots tenantQueries;
 
-  /** Reads refused because their tenant already ran its share ({@link #tenantQueries}). */
+  /**
+   * Bias-report bodies being written now per tenant (global callers together), {@link
+   * Limits#tenantMaxConcurrentQueries} each: a body is written while the client reads it, which a
+   * slow client makes last, so it holds a slot of its own and not one of {@link #tenantQueries}
+   * (each piece is read on a connection given back before it is written; opening the report reads
+   * in a read slot).
+   */
+  private final TenantSlots tenantReportBodies;
+
+  /**
+   * Reads refused because their tenant already ran its share ({@link #tenantQueries}, or of {@link
+   * #tenantReportBodies}).
+   */
   private final AtomicLong queriesRefusedForTenant = new AtomicLong();
 
   /** Reads PostgreSQL cancelled after the read timeout ({@link QueryTimedOutException}). */
@@ -279,6 +293,7 @@ public final class AuditApi implements AutoCloseable {
     this.exports = new Semaphore(services.limits().maxConcurrentExports());
     this.tenantExports = new TenantSlots(exportShare());
     this.tenantQueries = new TenantSlots(services.limits().tenantMaxConcurrentQueries());
+    this.tenantReportBodies = new TenantSlots(services.limits().tenantMaxConcurrentQueries());
     this.explanationBudget = new TenantBudget(30, Duration.ofSeconds(2), services.clock());
     this.evidenceBudget = new TenantBudget(30, Duration.ofSeconds(10), services.clock());
     this.policyArchive = new PolicyArchive(services.dataSource(), services.clock());
@@ -441,7 +456,7 @@ public final class AuditApi implements AutoCloseable {
         HandlerType.GET,
         "/api/v1/bias/reports/{reportId}",
         Set.of("format"),
-        tenantRead(this::biasReport),
+        this::biasReport,
         Role.COMPLIANCE);
     route(
         HandlerType.GET,
@@ -503,7 +518,9 @@ public final class AuditApi implements AutoCloseable {
         HandlerType.GET,
         "/api/v1/tokens",
         Set.of("limit", "cursor"),
-        tenantRead(this::tokens),
+        // Not in the tenant's read slots: its admin needs the list to revoke a leaked token
+        // while that tenant's tokens keep its slots busy (the read timeout bounds it).
+        this::tokens,
         Role.ADMIN);
     route(HandlerType.POST, "/api/v1/tokens", this::createToken, Role.ADMIN);
     route(
@@ -1294,9 +1311,9 @@ public final class AuditApi implements AutoCloseable {
 
   /**
    * A read a tenant's caller may start at will (a search, the totals, a page of bias reports or one
-   * report, the bias metrics, the bias campaigns or one campaign, the token list, the unfinished
-   * flows), run in one of the caller's tenant's {@link #tenantQueries} slots; when the tenant
-   * already runs its share, answered 429 with Retry-After instead.
+   * report (opening it, not writing its body), the bias metrics, the bias campaigns or one
+   * campaign, the unfinished flows), run in one of the caller's tenant's {@link #tenantQueries}
+   * slots; when the tenant already runs its share, answered 429 with Retry-After instead.
    */
   private Handler tenantRead(Handler read) {
     return ctx -> tenantRead(ctx, read);
@@ -1314,8 +1331,8 @@ public final class AuditApi implements AutoCloseable {
                   ? "Global tokens already run "
                   : "Tenant '" + caller.tenantId() + "' already runs ")
               + tenantQueries.share()
-              + " reads at once (searches, totals, bias reports and metrics, bias campaigns, token"
-              + " lists, unfinished flows), as many as one tenant may"
+              + " reads at once (searches, totals, bias reports and metrics, bias campaigns,"
+              + " unfinished flows), as many as one tenant may"
               + " (GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES); try again when one has finished");
       return;
     }
@@ -1483,9 +1500,39 @@ public final class AuditApi implements AutoCloseable {
    * that a report of 64 MiB does not sit whole in the heap while a client reads it.
    */
   private void biasReport(Context ctx) throws Exception {
+    Caller caller = caller(ctx);
+    if (!tenantReportBodies.tryTake(caller)) {
+      queriesRefusedForTenant.incrementAndGet();
+      ctx.header("Retry-After", "2");
+      error(
+          ctx,
+          HttpStatus.TOO_MANY_REQUESTS,
+          (caller.isGlobal()
+                  ? "Global tokens already download "
+                  : "Tenant '" + caller.tenantId() + "' already downloads ")
+              + tenantReportBodies.share()
+              + " bias reports at once, as many as one tenant may"
+              + " (GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES); try again when one has finished");
+      return;
+    }
+    try {
+      // Opening it reads the database, in a read slot; its body is written after, as the client
+      // reads it, in this slot only (a piece at a time, each on a connection given back before it
+      // is written), so that a slow client does not hold a slot its tenant's searches need.
+      AtomicReference<AnswerWriting> body = new AtomicReference<>();
+      tenantRead(ctx, opening -> body.set(openBiasReport(opening, caller)));
+      if (body.get() != null) {
+        stream(ctx, body.get());
+      }
+    } finally {
+      tenantReportBodies.giveBack(caller);
+    }
+  }
+
+  /** Reads what {@link #biasReport} answers but its body, and sets the answer's headers. */
+  private AnswerWriting openBiasReport(Context ctx, Caller caller) throws Exception {
     String reportId = id(ctx, "reportId");
     String format = parameter(ctx, "format");
-    Caller caller = caller(ctx);
     if (format == null) {
       ObjectNode metadata = services.biasReports().metadata(reportId, caller);
       BiasReports.Body body =
@@ -1493,15 +1540,12 @@ public final class AuditApi implements AutoCloseable {
       // The metadata's object, then the stored body (canonical JSON) as its report.
       String fields = mapper.writeValueAsString(metadata);
       ctx.contentType("application/json");
-      stream(
-          ctx,
-          out -> {
-            out.write(fields, 0, fields.length() - 1);
-            out.write(",\"report\":");
-            body.writeTo(out);
-            out.write('}');
-          });
-      return;
+      return out -> {
+        out.write(fields, 0, fields.length() - 1);
+        out.write(",\"report\":");
+        body.writeTo(out);
+        out.write('}');
+      };
     }
     BiasReports.Format parsed = BiasReports.Format.parse(format);
     BiasReports.Body body = services.biasReports().open(reportId, parsed, caller);
@@ -1520,7 +1564,7 @@ public final class AuditApi implements AutoCloseable {
       }
       default -> throw new IllegalStateException("Unknown format " + parsed);
     }
-    stream(ctx, body::writeTo);
+    return body::writeTo;
   }
 
   /** Writes part of an answer. */

@@ -514,8 +514,17 @@ public final class Retention {
   }
 
   /**
+   * The requests of the records (a bigint array) that an open unfinished flow could send again, in
+   * the order of their first such record; read through the partial index of migration V31.
+   */
+  static final String OPEN_FLOWS =
+      "select request_id from unfinished_flow where record_seq = any(?)"
+          + " and answered_seq is null and dismissed_at is null"
+          + " group by request_id order by min(record_seq)";
+
+  /**
    * The requests of the records {@code seqs} that an open unfinished flow could send again, in the
-   * order of their first such record.
+   * order of their first such record ({@link #OPEN_FLOWS}).
    */
   private static List<String> withOpenFlows(Connection connection, List<Long> seqs)
       throws SQLException {
@@ -523,11 +532,7 @@ public final class Retention {
     if (seqs.isEmpty()) {
       return requests;
     }
-    try (PreparedStatement query =
-        connection.prepareStatement(
-            "select request_id from unfinished_flow where record_seq = any(?)"
-                + " and answered_seq is null and dismissed_at is null"
-                + " group by request_id order by min(record_seq)")) {
+    try (PreparedStatement query = connection.prepareStatement(OPEN_FLOWS)) {
       query.setArray(1, connection.createArrayOf("bigint", seqs.toArray()));
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {

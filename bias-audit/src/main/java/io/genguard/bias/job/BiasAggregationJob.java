@@ -114,7 +114,8 @@ public final class BiasAggregationJob {
 
     // Live traffic: windows per model and detected group, on the decision time. A verdict whose
     // window had closed is set aside before it is copied per group, so that no window subtask
-    // counts one copy of it while another drops its other copy as late.
+    // counts one copy of it while another drops its other copy as late (but after an idle input
+    // resumed, see FanOutByGroup).
     SingleOutputStreamOperator<VerdictFacts> liveVerdicts =
         verdicts
             .process(new LiveWindowFunctions.FanOutByGroup(config.liveWindow().toMillis()))
@@ -131,7 +132,7 @@ public final class BiasAggregationJob {
             .name("live window counts")
             .uid("live-window-counts");
     // A verdict whose window had closed is counted and logged, not dropped silently (the windows'
-    // own late data stays wired, though the fan-out leaves them none).
+    // own late data stays wired: the fan-out leaves them none but after an idle input resumed).
     liveVerdicts
         .getSideOutput(LateLiveVerdicts.LATE)
         .union(liveWindows.getSideOutput(LateLiveVerdicts.LATE))

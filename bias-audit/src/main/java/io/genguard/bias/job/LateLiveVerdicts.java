@@ -23,7 +23,9 @@ final class LateLiveVerdicts extends ProcessFunction<VerdictFacts, Void> {
 
   /**
    * Late live verdicts: the fan-out's (one "*" copy of each, set aside before copying) and the
-   * windows' own (every copy, none expected since the fan-out decides first).
+   * windows' own (every copy; only after a fan-out subtask's idle input resumed, when a window
+   * subtask's watermark may be ahead of the fan-out's, see {@link
+   * LiveWindowFunctions.FanOutByGroup}; counted here when the "*" copy is one dropped).
    */
   static final OutputTag<VerdictFacts> LATE =
       new OutputTag<>("late-live-verdicts", TypeInformation.of(VerdictFacts.class));

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * time. A verdict whose window had closed in one subtask and not yet in the other was dropped as
  * late there and counted here, so its group counted more than the window's "*" (the window was then
  * left untested) or the "*" counted a verdict its group did not. Lateness is decided once, at the
- * fan-out, whose watermark is at least every window subtask's.
+ * fan-out, whose watermark is at least every window subtask's while its input is active (after an
+ * idle input resumes it may be behind: {@link LiveResumedIdleInputTest}).
  */
 class LiveLateVerdictCopiesTest {
   private static final Duration WINDOW = Duration.ofMinutes(5);

@@ -179,16 +179,15 @@ public final class AuditApi implements AutoCloseable {
   /**
    * Reads running now per tenant (global callers together; {@link #tenantRead}: searches, totals,
    * bias reports (opening one, not writing its body) and metrics, bias campaigns, unfinished
-   * flows): at most {@link
-   * Limits#tenantMaxConcurrentQueries} each, so that one tenant's slow reads (each may hold a
-   * database connection up to the read timeout) do not take the pool every tenant's calls, the
-   * token checks and the background tasks share. A request's story and the review queue are not
-   * counted: submitters poll a story after each submission and reviewers the queue while they work
-   * (a refusal would show as a broken queue), each reads one request or one page by an index, and
-   * the read timeout bounds them. An evidence bundle is not either: one is made at a time in the
-   * service (so it holds at most one connection of the pool whoever asks), within a per-tenant
-   * budget, and the read timeout bounds its reads; a slot of the tenant's would add a second
-   * refusal and protect the pool no further.
+   * flows): at most {@link Limits#tenantMaxConcurrentQueries} each, so that one tenant's slow reads
+   * (each may hold a database connection up to the read timeout) do not take the pool every
+   * tenant's calls, the token checks and the background tasks share. A request's story and the
+   * review queue are not counted: submitters poll a story after each submission and reviewers the
+   * queue while they work (a refusal would show as a broken queue), each reads one request or one
+   * page by an index, and the read timeout bounds them. An evidence bundle is not either: one is
+   * made at a time in the service (so it holds at most one connection of the pool whoever asks),
+   * within a per-tenant budget, and the read timeout bounds its reads; a slot of the tenant's would
+   * add a second refusal and protect the pool no further.
    */
   private final TenantSlots tenantQueries;
 

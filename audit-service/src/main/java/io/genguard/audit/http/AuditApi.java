@@ -1319,26 +1319,43 @@ public final class AuditApi implements AutoCloseable {
   }
 
   private void tenantRead(Context ctx, Handler read) throws Exception {
+    inTenantSlot(
+        ctx,
+        tenantQueries,
+        "run",
+        "reads at once (searches, totals, bias reports and metrics, bias campaigns, unfinished"
+            + " flows)",
+        read);
+  }
+
+  /**
+   * Runs {@code work} in one of the caller's tenant's {@code slots}; when the tenant already holds
+   * its share, answers 429 with Retry-After instead ("Tenant 'acme' already {@code verb}s 2 {@code
+   * what}"), counted with the refused reads.
+   */
+  private void inTenantSlot(Context ctx, TenantSlots slots, String verb, String what, Handler work)
+      throws Exception {
     Caller caller = caller(ctx);
-    if (!tenantQueries.tryTake(caller)) {
+    if (!slots.tryTake(caller)) {
       queriesRefusedForTenant.incrementAndGet();
       ctx.header("Retry-After", "2");
       error(
           ctx,
           HttpStatus.TOO_MANY_REQUESTS,
           (caller.isGlobal()
-                  ? "Global tokens already run "
-                  : "Tenant '" + caller.tenantId() + "' already runs ")
-              + tenantQueries.share()
-              + " reads at once (searches, totals, bias reports and metrics, bias campaigns,"
-              + " unfinished flows), as many as one tenant may"
+                  ? "Global tokens already " + verb + " "
+                  : "Tenant '" + caller.tenantId() + "' already " + verb + "s ")
+              + slots.share()
+              + " "
+              + what
+              + ", as many as one tenant may"
               + " (GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES); try again when one has finished");
       return;
     }
     try {
-      read.handle(ctx);
+      work.handle(ctx);
     } finally {
-      tenantQueries.giveBack(caller);
+      slots.giveBack(caller);
     }
   }
 
@@ -1500,32 +1517,21 @@ public final class AuditApi implements AutoCloseable {
    */
   private void biasReport(Context ctx) throws Exception {
     Caller caller = caller(ctx);
-    if (!tenantReportBodies.tryTake(caller)) {
-      queriesRefusedForTenant.incrementAndGet();
-      ctx.header("Retry-After", "2");
-      error(
-          ctx,
-          HttpStatus.TOO_MANY_REQUESTS,
-          (caller.isGlobal()
-                  ? "Global tokens already download "
-                  : "Tenant '" + caller.tenantId() + "' already downloads ")
-              + tenantReportBodies.share()
-              + " bias reports at once, as many as one tenant may"
-              + " (GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES); try again when one has finished");
-      return;
-    }
-    try {
-      // Opening it reads the database, in a read slot; its body is written after, as the client
-      // reads it, in this slot only (a piece at a time, each on a connection given back before it
-      // is written), so that a slow client does not hold a slot its tenant's searches need.
-      AtomicReference<AnswerWriting> body = new AtomicReference<>();
-      tenantRead(ctx, opening -> body.set(openBiasReport(opening, caller)));
-      if (body.get() != null) {
-        stream(ctx, body.get());
-      }
-    } finally {
-      tenantReportBodies.giveBack(caller);
-    }
+    // Opening it reads the database, in a read slot; its body is written after, as the client
+    // reads it, in a download slot only (a piece at a time, each on a connection given back before
+    // it is written), so that a slow client does not hold a slot its tenant's searches need.
+    inTenantSlot(
+        ctx,
+        tenantReportBodies,
+        "download",
+        "bias reports at once",
+        downloading -> {
+          AtomicReference<AnswerWriting> body = new AtomicReference<>();
+          tenantRead(downloading, opening -> body.set(openBiasReport(opening, caller)));
+          if (body.get() != null) {
+            stream(downloading, body.get());
+          }
+        });
   }
 
   /** Reads what {@link #biasReport} answers but its body, and sets the answer's headers. */

@@ -112,18 +112,9 @@ class ReleaseGateCorruptRecordITCase {
         CorruptSegments.damage(CorruptSegments.firstSegment(broker, OUTPUTS_0), marker);
 
     UnreadableBatchClients clients = ReleaseGateTopology.clients(Clock.systemUTC());
-    gate =
-        new KafkaStreams(
-            ReleaseGateTopology.buildTopology(Clock.systemUTC(), GateTimings.DEFAULTS),
-            ReleaseGateTopology.streamsConfig(servers, stateDir.toString(), 1),
-            clients);
-    // As ReleaseGateMain runs it: a failed thread is replaced.
-    gate.setUncaughtExceptionHandler(error -> StreamThreadExceptionResponse.REPLACE_THREAD);
-    gate.start();
+    gate = startGate(servers, clients);
 
-    try (CommittedReader committed =
-        new CommittedReader(
-            servers, Topics.CONTENT_RELEASED.name(), Topics.GENERATION_OUTPUTS_DLQ.name())) {
+    try (CommittedReader committed = releasesAndDeadLetters(servers)) {
       await()
           .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofMillis(200))
@@ -221,17 +212,9 @@ class ReleaseGateCorruptRecordITCase {
     CorruptSegments.damageMarker(segment, 3L);
 
     UnreadableBatchClients clients = ReleaseGateTopology.clients(Clock.systemUTC());
-    gate =
-        new KafkaStreams(
-            ReleaseGateTopology.buildTopology(Clock.systemUTC(), GateTimings.DEFAULTS),
-            ReleaseGateTopology.streamsConfig(servers, stateDir.toString(), 1),
-            clients);
-    gate.setUncaughtExceptionHandler(error -> StreamThreadExceptionResponse.REPLACE_THREAD);
-    gate.start();
+    gate = startGate(servers, clients);
 
-    try (CommittedReader committed =
-        new CommittedReader(
-            servers, Topics.CONTENT_RELEASED.name(), Topics.GENERATION_OUTPUTS_DLQ.name())) {
+    try (CommittedReader committed = releasesAndDeadLetters(servers)) {
       await()
           .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofMillis(200))
@@ -280,6 +263,24 @@ class ReleaseGateCorruptRecordITCase {
     byte[] bytes = new byte[buffer.remaining()];
     buffer.duplicate().get(bytes);
     return bytes;
+  }
+
+  /** The gate as ReleaseGateMain runs it (a failed thread is replaced), with {@code clients}. */
+  private KafkaStreams startGate(String servers, UnreadableBatchClients clients) {
+    KafkaStreams streams =
+        new KafkaStreams(
+            ReleaseGateTopology.buildTopology(Clock.systemUTC(), GateTimings.DEFAULTS),
+            ReleaseGateTopology.streamsConfig(servers, stateDir.toString(), 1),
+            clients);
+    streams.setUncaughtExceptionHandler(error -> StreamThreadExceptionResponse.REPLACE_THREAD);
+    streams.start();
+    return streams;
+  }
+
+  /** A reader of the committed releases and dead letters of outputs. */
+  private static CommittedReader releasesAndDeadLetters(String servers) {
+    return new CommittedReader(
+        servers, Topics.CONTENT_RELEASED.name(), Topics.GENERATION_OUTPUTS_DLQ.name());
   }
 
   /** The request ids of the committed releases read so far. */

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
@@ -16,8 +17,8 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.record.FileLogInputStream;
-import org.apache.kafka.common.record.FileRecords;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.MutableRecordBatch;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -95,25 +96,59 @@ public final class CorruptSegments {
    * @throws IllegalStateException where the segment holds no control batch at the offset
    */
   public static void damageMarker(Path segment, long offset) {
-    try (FileRecords records = FileRecords.open(segment.toFile(), false)) {
-      for (FileLogInputStream.FileChannelRecordBatch batch : records.batches()) {
-        if (batch.isControlBatch() && batch.baseOffset() == offset) {
-          // The record ends with its value (version, coordinator epoch) and a header count of 0.
-          int at = batch.position() + batch.sizeInBytes() - 2;
+    // The coordinator writes a transaction's markers after its commit or abort returns: wait a
+    // little for the one at the offset. The segment is read as a copy, not through FileRecords,
+    // whose close truncates its file to the length it read and fails on one the broker appended
+    // to meanwhile.
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      int at = markerByte(segment, offset);
+      if (at >= 0) {
+        try (FileChannel channel =
+            FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
           ByteBuffer read = ByteBuffer.allocate(1);
-          try (FileChannel channel =
-              FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            channel.read(read, at);
-            channel.write(ByteBuffer.wrap(new byte[] {(byte) (read.get(0) ^ 1)}), at);
-            channel.force(true);
-          }
-          return;
+          channel.read(read, at);
+          channel.write(ByteBuffer.wrap(new byte[] {(byte) (read.get(0) ^ 1)}), at);
+          channel.force(true);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
         }
+        return;
       }
+      if (System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException(
+            segment + " holds no transaction marker at offset " + offset);
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted waiting for the marker at " + offset, e);
+      }
+    }
+  }
+
+  /**
+   * The position in {@code segment} of the byte {@link #damageMarker} changes in the control batch
+   * at {@code offset}: the lowest byte of its coordinator epoch (the record ends with its value,
+   * version and coordinator epoch, and a header count of 0); -1 where no such batch is there yet.
+   */
+  private static int markerByte(Path segment, long offset) {
+    byte[] content;
+    try {
+      content = Files.readAllBytes(segment);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    throw new IllegalStateException(segment + " holds no transaction marker at offset " + offset);
+    int position = 0;
+    for (MutableRecordBatch batch :
+        MemoryRecords.readableRecords(ByteBuffer.wrap(content)).batches()) {
+      if (batch.isControlBatch() && batch.baseOffset() == offset) {
+        return position + batch.sizeInBytes() - 2;
+      }
+      position += batch.sizeInBytes();
+    }
+    return -1;
   }
 
   private static int indexOf(byte[] content, byte[] wanted) {

@@ -2,14 +2,7 @@ package io.genguard.audit.query;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.genguard.audit.persistence.AuditDatabase;
-import io.genguard.testsupport.IntegrationInfrastructure;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
+import io.genguard.audit.fixtures.PlanDatabase;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,35 +17,25 @@ import org.junit.jupiter.api.Test;
  */
 class SummaryPlanITCase {
   private static final int OTHER_TENANT_ROWS = 200_000;
-  private static AuditDatabase database;
+  private static PlanDatabase database;
 
   @BeforeAll
   static void seed() throws Exception {
-    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
-    String url = infra.createDatabase("summary_plan_it");
-    database = AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
-    try (Connection connection = database.dataSource().getConnection();
-        Statement statement = connection.createStatement()) {
-      // Rows of a large tenant (globex) and a few of a small one (acme), written directly: the
-      // plan depends on the table's size, not on the records being a valid chain.
-      statement.execute("alter table audit_log disable trigger audit_log_version_not_lower");
-      statement.execute(
-          "insert into audit_log (seq, event_id, event_type, tenant_id, request_id, source_topic,"
-              + " source_partition, source_offset, payload, recorded_at, prev_hash, hash,"
-              + " chain_version) select g, 'plan-' || g, 'GenerationFailed',"
-              + " case when g % 20000 = 0 then 'acme' else 'globex' end, 'plan-r-' || g,"
-              + " 'gen.outputs', 0, g, repeat('x', 300), now(), '\\x00'::bytea, '\\x00'::bytea, 1"
-              + " from generate_series(1, "
-              + OTHER_TENANT_ROWS
-              + ") g");
-      statement.execute("alter table audit_log enable trigger audit_log_version_not_lower");
-      statement.execute(
-          "insert into generation_failure (event_id, request_id, tenant_id, code, reason, backend,"
-              + " attempts, failed_at) select event_id, request_id, tenant_id, 'TIMEOUT', 'probe',"
-              + " 'echo', 1, now() from audit_log");
-      statement.execute("analyze audit_log");
-      statement.execute("analyze generation_failure");
-    }
+    database = PlanDatabase.create("summary_plan_it");
+    // Rows of a large tenant (globex) and a few of a small one (acme).
+    database.seed(
+        OTHER_TENANT_ROWS,
+        "'plan-' || g",
+        "'GenerationFailed'",
+        "case when g % 20000 = 0 then 'acme' else 'globex' end",
+        "'plan-r-' || g",
+        "'gen.outputs'",
+        "repeat('x', 300)",
+        "insert into generation_failure (event_id, request_id, tenant_id, code, reason, backend,"
+            + " attempts, failed_at) select event_id, request_id, tenant_id, 'TIMEOUT', 'probe',"
+            + " 'echo', 1, now() from audit_log",
+        "analyze audit_log",
+        "analyze generation_failure");
   }
 
   @AfterAll
@@ -64,20 +47,14 @@ class SummaryPlanITCase {
   void aTenantsSummaryReadsItsOwnAuditRecordsAndFailuresThroughAnIndex() throws Exception {
     // The statement as the service runs it: its parameters bound (an unnamed statement, planned
     // for the values), not written into the text.
-    List<String> plan = new ArrayList<>();
-    try (Connection connection = database.dataSource().getConnection();
-        PreparedStatement statement =
-            connection.prepareStatement("explain " + AuditQueries.summarySql())) {
-      for (int parameter = 1; parameter <= AuditQueries.SUMMARY_PARAMETERS; parameter++) {
-        statement.setString(parameter, "acme");
-      }
-      try (ResultSet rs = statement.executeQuery()) {
-        while (rs.next()) {
-          plan.add(rs.getString(1));
-        }
-      }
-    }
-    String text = String.join("\n", plan);
+    String text =
+        database.plan(
+            AuditQueries.summarySql(),
+            (connection, statement) -> {
+              for (int parameter = 1; parameter <= AuditQueries.SUMMARY_PARAMETERS; parameter++) {
+                statement.setString(parameter, "acme");
+              }
+            });
     assertThat(text)
         .as("plan of acme's summary")
         .doesNotContain("Seq Scan on audit_log")

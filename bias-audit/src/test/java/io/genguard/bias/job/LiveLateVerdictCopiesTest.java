@@ -1,5 +1,7 @@
 package io.genguard.bias.job;
 
+import static io.genguard.bias.job.LiveWindowHarnesses.countInWindows;
+import static io.genguard.bias.job.LiveWindowHarnesses.fanOut;
 import static io.genguard.bias.job.LiveWindowHarnesses.verdict;
 import static io.genguard.bias.job.LiveWindowHarnesses.windows;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -7,7 +9,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
@@ -28,28 +29,20 @@ class LiveLateVerdictCopiesTest {
 
   @Test
   void shouldCountALateVerdictInEveryWindowSubtaskOrInNone() throws Exception {
-    try (OneInputStreamOperatorTestHarness<VerdictFacts, VerdictFacts> fanOut =
-            new OneInputStreamOperatorTestHarness<>(
-                new ProcessOperator<>(new LiveWindowFunctions.FanOutByGroup(WINDOW.toMillis())));
+    try (OneInputStreamOperatorTestHarness<VerdictFacts, VerdictFacts> fanOut = fanOut(WINDOW);
         // The subtask counting the "*" copies has every input's watermark past the window; the one
         // counting the group's copies still waits for one input's.
         KeyedOneInputStreamOperatorTestHarness<String, VerdictFacts, LiveGroupWindow> wholeWindow =
             windows(WINDOW, null);
         KeyedOneInputStreamOperatorTestHarness<String, VerdictFacts, LiveGroupWindow> group =
             windows(WINDOW, null)) {
-      fanOut.open();
       long pastTheWindow = START + WINDOW.toMillis();
       fanOut.processWatermark(pastTheWindow);
       wholeWindow.processWatermark(pastTheWindow);
       group.processWatermark(START + WINDOW.toMillis() / 2);
 
       fanOut.processElement(verdict("late", START + 60_000, GROUP), START + 60_000);
-      for (VerdictFacts copy : fanOut.extractOutputValues()) {
-        (LiveGroupWindow.ALL.equals(copy.liveGroup) ? wholeWindow : group)
-            .processElement(copy, copy.decidedAt);
-      }
-      wholeWindow.processWatermark(Long.MAX_VALUE);
-      group.processWatermark(Long.MAX_VALUE);
+      countInWindows(fanOut, wholeWindow, group);
 
       List<LiveGroupWindow> counted = wholeWindow.extractOutputValues();
       counted.addAll(group.extractOutputValues());
@@ -65,10 +58,7 @@ class LiveLateVerdictCopiesTest {
 
   @Test
   void shouldCopyAVerdictWhoseWindowIsOpenForEveryGroup() throws Exception {
-    try (OneInputStreamOperatorTestHarness<VerdictFacts, VerdictFacts> fanOut =
-        new OneInputStreamOperatorTestHarness<>(
-            new ProcessOperator<>(new LiveWindowFunctions.FanOutByGroup(WINDOW.toMillis())))) {
-      fanOut.open();
+    try (OneInputStreamOperatorTestHarness<VerdictFacts, VerdictFacts> fanOut = fanOut(WINDOW)) {
       long lastMoment = START + WINDOW.toMillis() - 1;
       fanOut.processWatermark(lastMoment - 1);
 

@@ -1,5 +1,7 @@
 package io.genguard.bias.job;
 
+import static io.genguard.bias.job.LiveWindowHarnesses.countInWindows;
+import static io.genguard.bias.job.LiveWindowHarnesses.fanOut;
 import static io.genguard.bias.job.LiveWindowHarnesses.verdict;
 import static io.genguard.bias.job.LiveWindowHarnesses.windows;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -7,7 +9,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
@@ -28,14 +29,11 @@ class LiveResumedIdleInputTest {
 
   @Test
   void aVerdictFromAResumedIdleInputMayStillBeLateInOneWindowSubtaskOnly() throws Exception {
-    try (OneInputStreamOperatorTestHarness<VerdictFacts, VerdictFacts> fanOut =
-            new OneInputStreamOperatorTestHarness<>(
-                new ProcessOperator<>(new LiveWindowFunctions.FanOutByGroup(WINDOW.toMillis())));
+    try (OneInputStreamOperatorTestHarness<VerdictFacts, VerdictFacts> fanOut = fanOut(WINDOW);
         KeyedOneInputStreamOperatorTestHarness<String, VerdictFacts, LiveGroupWindow> wholeWindow =
             windows(WINDOW, null);
         KeyedOneInputStreamOperatorTestHarness<String, VerdictFacts, LiveGroupWindow> group =
             windows(WINDOW, null)) {
-      fanOut.open();
       // This fan-out subtask was idle: its watermark stayed behind, and the window subtasks
       // advanced on their other inputs, each at its own time.
       fanOut.processWatermark(START);
@@ -46,12 +44,7 @@ class LiveResumedIdleInputTest {
       assertThat(fanOut.getSideOutput(LateLiveVerdicts.LATE))
           .as("the fan-out, behind, lets it through")
           .isNull();
-      for (VerdictFacts copy : fanOut.extractOutputValues()) {
-        (LiveGroupWindow.ALL.equals(copy.liveGroup) ? wholeWindow : group)
-            .processElement(copy, copy.decidedAt);
-      }
-      wholeWindow.processWatermark(Long.MAX_VALUE);
-      group.processWatermark(Long.MAX_VALUE);
+      countInWindows(fanOut, wholeWindow, group);
       List<LiveGroupWindow> whole = wholeWindow.extractOutputValues();
       List<LiveGroupWindow> groups = group.extractOutputValues();
       assertThat(whole).as("the * window dropped it").isEmpty();

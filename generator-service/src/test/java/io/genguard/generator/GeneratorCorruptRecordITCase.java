@@ -12,6 +12,7 @@ import io.genguard.schemas.TopicProvisioner;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.CommittedReader;
 import io.genguard.testsupport.CorruptSegments;
+import io.genguard.testsupport.OwnBroker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
@@ -20,17 +21,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.CorruptRecordException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,6 +43,13 @@ import org.junit.jupiter.api.io.TempDir;
 class GeneratorCorruptRecordITCase {
   private static final TopicPartition REQUESTS_0 =
       new TopicPartition(Topics.GENERATION_REQUESTS.name(), 0);
+
+  /** The topics the generator reads and writes, but for its dead-letter topic. */
+  private static final List<String> GENERATOR_TOPICS =
+      List.of(
+          Topics.GENERATION_REQUESTS.name(),
+          Topics.GENERATION_OUTPUTS.name(),
+          Topics.GENERATION_FAILURES.name());
 
   @TempDir Path dataDir;
   @TempDir Path brokerDir;
@@ -64,18 +69,10 @@ class GeneratorCorruptRecordITCase {
   @Test
   void shouldDeadLetterADamagedRecordBatchOnlyOnceItCanAndAnswerTheRequestBehindIt()
       throws Exception {
-    broker = EmbeddedKafkaBroker.start(brokerDir.resolve("kafka"), 0);
-    String servers = broker.bootstrapServers();
-    Map<String, Object> admin = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
     // No dead-letter topic yet: the dead letter cannot be written at first.
-    TopicProvisioner.provision(
-        admin,
-        List.of(
-            Topics.GENERATION_REQUESTS.name(),
-            Topics.GENERATION_OUTPUTS.name(),
-            Topics.GENERATION_FAILURES.name()),
-        1,
-        (short) 1);
+    broker = OwnBroker.start(brokerDir, GENERATOR_TOPICS);
+    String servers = broker.bootstrapServers();
+    Map<String, Object> admin = OwnBroker.adminProperties(broker);
     String run = UUID.randomUUID().toString().substring(0, 8);
     String before = run + "-before";
     String damaged = run + "-damaged";
@@ -91,20 +88,10 @@ class GeneratorCorruptRecordITCase {
     String changedMarker =
         CorruptSegments.damage(CorruptSegments.firstSegment(broker, REQUESTS_0), marker);
 
-    SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    Map<String, Object> kafka = new HashMap<>();
-    kafka.put("bootstrap.servers", servers);
     // A send to the missing dead-letter topic fails after this long instead of a minute.
-    kafka.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 3_000);
-    generator =
-        new GeneratorService(
-            GeneratorConfig.defaults(dataDir)
-                .withInstanceId("corrupt-" + run)
-                .withConsumerGroup("generator-corrupt-" + run)
-                .withWorkers(1),
-            kafka,
-            meters);
-    generator.start();
+    SimpleMeterRegistry meters =
+        startGenerator(
+            run, Map.of("bootstrap.servers", servers, ProducerConfig.MAX_BLOCK_MS_CONFIG, 3_000));
 
     try (CommittedReader committed =
         new CommittedReader(servers, Topics.GENERATION_OUTPUTS.name())) {
@@ -148,12 +135,7 @@ class GeneratorCorruptRecordITCase {
       assertThat(outputs(committed)).doesNotContain(damaged);
       assertThat(CorruptSegments.committedOffset(admin, "generator-corrupt-" + run, REQUESTS_0))
           .isEqualTo(3L);
-      Counter counted =
-          meters
-              .find(GeneratorMetrics.REQUESTS)
-              .tag("outcome", "dead_letter")
-              .tag("code", "corrupt_record")
-              .counter();
+      Counter counted = corruptRecordCounter(meters);
       assertThat(counted).isNotNull();
       assertThat(counted.count()).isEqualTo(1.0);
       assertThat(generator.runningWorkers()).isEqualTo(1);
@@ -180,11 +162,7 @@ class GeneratorCorruptRecordITCase {
     CorruptSegments.damageMarker(segment, 3L);
     SimpleMeterRegistry meters = startGenerator(run);
 
-    try (CommittedReader committed =
-        new CommittedReader(
-            broker.bootstrapServers(),
-            Topics.GENERATION_OUTPUTS.name(),
-            Topics.GENERATION_REQUESTS_DLQ.name())) {
+    try (CommittedReader committed = outputsAndDeadLetters()) {
       await()
           .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofMillis(200))
@@ -233,11 +211,7 @@ class GeneratorCorruptRecordITCase {
     CorruptSegments.damage(CorruptSegments.firstSegment(broker, REQUESTS_0), marker);
     SimpleMeterRegistry meters = startGenerator(run);
 
-    try (CommittedReader committed =
-        new CommittedReader(
-            broker.bootstrapServers(),
-            Topics.GENERATION_OUTPUTS.name(),
-            Topics.GENERATION_REQUESTS_DLQ.name())) {
+    try (CommittedReader committed = outputsAndDeadLetters()) {
       await()
           .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofMillis(200))
@@ -269,25 +243,11 @@ class GeneratorCorruptRecordITCase {
       List<ProducerRecord<byte[], byte[]>> transactions,
       ProducerRecord<byte[], byte[]> last)
       throws Exception {
-    broker = EmbeddedKafkaBroker.start(brokerDir.resolve("kafka"), 0);
-    String servers = broker.bootstrapServers();
-    Map<String, Object> admin = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    TopicProvisioner.provision(
-        admin,
-        List.of(
-            Topics.GENERATION_REQUESTS.name(),
-            Topics.GENERATION_OUTPUTS.name(),
-            Topics.GENERATION_FAILURES.name(),
-            Topics.GENERATION_REQUESTS_DLQ.name()),
-        1,
-        (short) 1);
-    Map<String, Object> transactional = new HashMap<>();
-    transactional.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    transactional.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "it-requests-" + run);
-    transactional.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-    transactional.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    transactional.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(transactional)) {
+    List<String> topics = new ArrayList<>(GENERATOR_TOPICS);
+    topics.add(Topics.GENERATION_REQUESTS_DLQ.name());
+    broker = OwnBroker.start(brokerDir, topics);
+    try (KafkaProducer<byte[], byte[]> producer =
+        CorruptSegments.transactionalProducer(broker.bootstrapServers(), "it-requests-" + run)) {
       producer.initTransactions();
       List<ProducerRecord<byte[], byte[]>> all = new ArrayList<>(transactions);
       all.add(last);
@@ -301,10 +261,16 @@ class GeneratorCorruptRecordITCase {
         }
       }
     }
-    return admin;
+    return OwnBroker.adminProperties(broker);
   }
 
+  /** Starts the generator with one worker on the broker, in a consumer group of {@code run}'s. */
   private SimpleMeterRegistry startGenerator(String run) {
+    return startGenerator(run, Map.of("bootstrap.servers", broker.bootstrapServers()));
+  }
+
+  /** Starts the generator with one worker and the Kafka client properties {@code kafka}. */
+  private SimpleMeterRegistry startGenerator(String run, Map<String, Object> kafka) {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     generator =
         new GeneratorService(
@@ -312,7 +278,7 @@ class GeneratorCorruptRecordITCase {
                 .withInstanceId("corrupt-" + run)
                 .withConsumerGroup("generator-corrupt-" + run)
                 .withWorkers(1),
-            Map.of("bootstrap.servers", broker.bootstrapServers()),
+            kafka,
             meters);
     generator.start();
     return meters;
@@ -334,13 +300,17 @@ class GeneratorCorruptRecordITCase {
     assertThat(letter.getPayload()).isNull();
   }
 
+  /** The count of requests dead-lettered as corrupt records, or null before the first. */
+  private static Counter corruptRecordCounter(SimpleMeterRegistry meters) {
+    return meters
+        .find(GeneratorMetrics.REQUESTS)
+        .tag("outcome", "dead_letter")
+        .tag("code", "corrupt_record")
+        .counter();
+  }
+
   private static double corruptRecordLetters(SimpleMeterRegistry meters) {
-    Counter counted =
-        meters
-            .find(GeneratorMetrics.REQUESTS)
-            .tag("outcome", "dead_letter")
-            .tag("code", "corrupt_record")
-            .counter();
+    Counter counted = corruptRecordCounter(meters);
     return counted == null ? 0 : counted.count();
   }
 
@@ -372,6 +342,14 @@ class GeneratorCorruptRecordITCase {
     byte[] bytes = new byte[buffer.remaining()];
     buffer.duplicate().get(bytes);
     return bytes;
+  }
+
+  /** A reader of the committed outputs and dead letters of requests. */
+  private CommittedReader outputsAndDeadLetters() {
+    return new CommittedReader(
+        broker.bootstrapServers(),
+        Topics.GENERATION_OUTPUTS.name(),
+        Topics.GENERATION_REQUESTS_DLQ.name());
   }
 
   /** The request ids of the committed outputs read so far. */

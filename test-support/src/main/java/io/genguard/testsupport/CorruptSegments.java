@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
@@ -24,7 +25,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * Damages a record batch on an embedded broker's disk, as a disk or broker fault would: one byte of
  * a record changes, so that the batch's CRC no longer matches and every Kafka consumer refuses it.
- * For a broker of the test's own ({@link EmbeddedKafkaBroker#start}), whose log files it can reach.
+ * For a broker of the test's own ({@link OwnBroker}), whose log files it can reach.
  */
 public final class CorruptSegments {
   private CorruptSegments() {}
@@ -34,16 +35,29 @@ public final class CorruptSegments {
    * record in a batch of its own, as {@link #damage} needs.
    */
   public static KafkaProducer<byte[], byte[]> unbatchedProducer(String servers) {
-    return new KafkaProducer<>(
-        Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            servers,
-            ProducerConfig.LINGER_MS_CONFIG,
-            0,
-            ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
-            ByteArraySerializer.class,
-            ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
-            ByteArraySerializer.class));
+    return new KafkaProducer<>(unbatched(servers));
+  }
+
+  /**
+   * A transactional producer with {@code transactionalId} that sends each record without lingering,
+   * for a test that writes transactions one by one and then damages their markers ({@link
+   * #damageMarker}).
+   */
+  public static KafkaProducer<byte[], byte[]> transactionalProducer(
+      String servers, String transactionalId) {
+    Map<String, Object> properties = unbatched(servers);
+    properties.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    return new KafkaProducer<>(properties);
+  }
+
+  /** The properties of a producer of byte arrays that does not linger. */
+  private static Map<String, Object> unbatched(String servers) {
+    Map<String, Object> properties = new HashMap<>();
+    properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+    properties.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    return properties;
   }
 
   /** The offset {@code group} committed on {@code partition}, or -1 where it committed none. */

@@ -7,33 +7,24 @@ import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
-import io.genguard.infra.EmbeddedKafkaBroker;
 import io.genguard.moderation.fixtures.Events;
-import io.genguard.schemas.TopicProvisioner;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.CommittedReader;
 import io.genguard.testsupport.CorruptSegments;
+import io.genguard.testsupport.OwnBroker;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.CorruptRecordException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,26 +41,20 @@ class ReleaseGateCorruptRecordITCase {
 
   @TempDir Path stateDir;
   @TempDir Path brokerDir;
-  private EmbeddedKafkaBroker broker;
-  private KafkaStreams gate;
+  private GateOnOwnBroker gates;
 
   @AfterEach
   void stop() {
-    if (gate != null) {
-      gate.close(Duration.ofSeconds(10));
-    }
-    if (broker != null) {
-      broker.close();
+    if (gates != null) {
+      gates.close();
     }
   }
 
   @Test
   void shouldDeadLetterADamagedOutputNeverReleaseItAndReleaseTheOutputBehindIt() throws Exception {
-    broker = EmbeddedKafkaBroker.start(brokerDir.resolve("kafka"), 0);
-    String servers = broker.bootstrapServers();
-    Map<String, Object> admin = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    TopicProvisioner.provision(
-        admin, Topics.all().stream().map(topic -> topic.name()).toList(), 1, (short) 1);
+    gates = new GateOnOwnBroker(brokerDir, stateDir);
+    String servers = gates.servers();
+    Map<String, Object> admin = OwnBroker.adminProperties(gates.broker());
     String run = UUID.randomUUID().toString().substring(0, 8);
     String before = run + "-before";
     String damaged = run + "-damaged";
@@ -83,36 +68,15 @@ class ReleaseGateCorruptRecordITCase {
     // Each in a batch of its own, so that only the middle one is damaged; every verdict releases.
     try (KafkaProducer<byte[], byte[]> producer = CorruptSegments.unbatchedProducer(servers)) {
       for (GenerationOutput output : outputs) {
-        producer
-            .send(
-                new ProducerRecord<>(
-                    Topics.GENERATION_OUTPUTS.name(),
-                    0,
-                    output.getRequestId().getBytes(StandardCharsets.UTF_8),
-                    Topics.GENERATION_OUTPUTS.codec().encode(output)))
-            .get();
+        OwnBroker.send(producer, Topics.GENERATION_OUTPUTS, output.getRequestId(), output);
       }
-      for (GenerationOutput output : outputs) {
-        ModerationVerdict verdict =
-            ModerationVerdict.newBuilder(Events.verdict(output, Decision.RELEASE))
-                .setDecidedAt(Instant.now())
-                .build();
-        producer
-            .send(
-                new ProducerRecord<>(
-                    Topics.MODERATION_VERDICTS.name(),
-                    0,
-                    output.getRequestId().getBytes(StandardCharsets.UTF_8),
-                    Topics.MODERATION_VERDICTS.codec().encode(verdict)))
-            .get();
-      }
+      sendReleaseVerdicts(producer, outputs);
     }
     // One byte of the middle output's text changes on disk: its batch's CRC no longer matches.
     String changedMarker =
-        CorruptSegments.damage(CorruptSegments.firstSegment(broker, OUTPUTS_0), marker);
+        CorruptSegments.damage(CorruptSegments.firstSegment(gates.broker(), OUTPUTS_0), marker);
 
-    UnreadableBatchClients clients = ReleaseGateTopology.clients(Clock.systemUTC());
-    gate = startGate(servers, clients);
+    UnreadableBatchClients clients = gates.startGateAsMain();
 
     try (CommittedReader committed = releasesAndDeadLetters(servers)) {
       await()
@@ -150,11 +114,9 @@ class ReleaseGateCorruptRecordITCase {
   @Test
   void shouldDeadLetterDamagedTransactionMarkersAndDecideTheirTransactionsByTheBrokersIndex()
       throws Exception {
-    broker = EmbeddedKafkaBroker.start(brokerDir.resolve("kafka"), 0);
-    String servers = broker.bootstrapServers();
-    Map<String, Object> admin = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    TopicProvisioner.provision(
-        admin, Topics.all().stream().map(topic -> topic.name()).toList(), 1, (short) 1);
+    gates = new GateOnOwnBroker(brokerDir, stateDir);
+    String servers = gates.servers();
+    Map<String, Object> admin = OwnBroker.adminProperties(gates.broker());
     String run = UUID.randomUUID().toString().substring(0, 8);
     String committedFirst = run + "-committed";
     String aborted = run + "-aborted";
@@ -164,24 +126,12 @@ class ReleaseGateCorruptRecordITCase {
     GenerationOutput last = output(after, "Good evening");
     // Three transactions, as the generator writes outputs: committed (its output at 0, its marker
     // at 1), aborted (2, 3) and committed (4, 5).
-    Map<String, Object> transactional = new HashMap<>();
-    transactional.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    transactional.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "it-marker-" + run);
-    transactional.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-    transactional.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    transactional.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(transactional)) {
+    try (KafkaProducer<byte[], byte[]> producer =
+        CorruptSegments.transactionalProducer(servers, "it-marker-" + run)) {
       producer.initTransactions();
       for (GenerationOutput output : List.of(first, abortedOutput, last)) {
         producer.beginTransaction();
-        producer
-            .send(
-                new ProducerRecord<>(
-                    Topics.GENERATION_OUTPUTS.name(),
-                    0,
-                    output.getRequestId().getBytes(StandardCharsets.UTF_8),
-                    Topics.GENERATION_OUTPUTS.codec().encode(output)))
-            .get();
+        OwnBroker.send(producer, Topics.GENERATION_OUTPUTS, output.getRequestId(), output);
         if (output == abortedOutput) {
           producer.abortTransaction();
         } else {
@@ -191,28 +141,14 @@ class ReleaseGateCorruptRecordITCase {
     }
     // Every verdict releases, the aborted output's as well: only its transaction keeps it back.
     try (KafkaProducer<byte[], byte[]> producer = CorruptSegments.unbatchedProducer(servers)) {
-      for (GenerationOutput output : List.of(first, abortedOutput, last)) {
-        ModerationVerdict verdict =
-            ModerationVerdict.newBuilder(Events.verdict(output, Decision.RELEASE))
-                .setDecidedAt(Instant.now())
-                .build();
-        producer
-            .send(
-                new ProducerRecord<>(
-                    Topics.MODERATION_VERDICTS.name(),
-                    0,
-                    output.getRequestId().getBytes(StandardCharsets.UTF_8),
-                    Topics.MODERATION_VERDICTS.codec().encode(verdict)))
-            .get();
-      }
+      sendReleaseVerdicts(producer, List.of(first, abortedOutput, last));
     }
     // The commit marker of the first and the abort marker of the second fail their CRC now.
-    Path segment = CorruptSegments.firstSegment(broker, OUTPUTS_0);
+    Path segment = CorruptSegments.firstSegment(gates.broker(), OUTPUTS_0);
     CorruptSegments.damageMarker(segment, 1L);
     CorruptSegments.damageMarker(segment, 3L);
 
-    UnreadableBatchClients clients = ReleaseGateTopology.clients(Clock.systemUTC());
-    gate = startGate(servers, clients);
+    UnreadableBatchClients clients = gates.startGateAsMain();
 
     try (CommittedReader committed = releasesAndDeadLetters(servers)) {
       await()
@@ -265,16 +201,16 @@ class ReleaseGateCorruptRecordITCase {
     return bytes;
   }
 
-  /** The gate as ReleaseGateMain runs it (a failed thread is replaced), with {@code clients}. */
-  private KafkaStreams startGate(String servers, UnreadableBatchClients clients) {
-    KafkaStreams streams =
-        new KafkaStreams(
-            ReleaseGateTopology.buildTopology(Clock.systemUTC(), GateTimings.DEFAULTS),
-            ReleaseGateTopology.streamsConfig(servers, stateDir.toString(), 1),
-            clients);
-    streams.setUncaughtExceptionHandler(error -> StreamThreadExceptionResponse.REPLACE_THREAD);
-    streams.start();
-    return streams;
+  /** A verdict that releases each of {@code outputs}, decided now, each in a batch of its own. */
+  private static void sendReleaseVerdicts(
+      KafkaProducer<byte[], byte[]> producer, List<GenerationOutput> outputs) throws Exception {
+    for (GenerationOutput output : outputs) {
+      ModerationVerdict verdict =
+          ModerationVerdict.newBuilder(Events.verdict(output, Decision.RELEASE))
+              .setDecidedAt(Instant.now())
+              .build();
+      OwnBroker.send(producer, Topics.MODERATION_VERDICTS, output.getRequestId(), verdict);
+    }
   }
 
   /** A reader of the committed releases and dead letters of outputs. */

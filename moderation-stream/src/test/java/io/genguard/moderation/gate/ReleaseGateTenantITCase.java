@@ -9,15 +9,11 @@ import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.SamplingParameters;
-import io.genguard.infra.EmbeddedKafkaBroker;
 import io.genguard.moderation.fixtures.Events;
-import io.genguard.schemas.Topic;
-import io.genguard.schemas.TopicProvisioner;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.CommittedReader;
-import java.nio.charset.StandardCharsets;
+import io.genguard.testsupport.OwnBroker;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,11 +21,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterEach;
@@ -45,28 +38,19 @@ import org.junit.jupiter.api.io.TempDir;
 class ReleaseGateTenantITCase {
   @TempDir Path stateDir;
   @TempDir Path brokerDir;
-  private EmbeddedKafkaBroker broker;
-  private KafkaStreams gate;
+  private GateOnOwnBroker gates;
 
   @AfterEach
   void stop() {
-    if (gate != null) {
-      gate.close(Duration.ofSeconds(10));
-    }
-    if (broker != null) {
-      broker.close();
+    if (gates != null) {
+      gates.close();
     }
   }
 
   @Test
   void shouldReleaseTheGenuineOutputAfterACopyUnderAnotherTenantAcrossARestart() throws Exception {
-    broker = EmbeddedKafkaBroker.start(brokerDir.resolve("kafka"), 0);
-    String servers = broker.bootstrapServers();
-    TopicProvisioner.provision(
-        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers),
-        Topics.all().stream().map(Topic::name).toList(),
-        1,
-        (short) 1);
+    gates = new GateOnOwnBroker(brokerDir, stateDir);
+    String servers = gates.servers();
     String requestId = "copied-" + UUID.randomUUID().toString().substring(0, 8);
     GenerationOutput genuine =
         GenerationOutput.newBuilder(Events.output(requestId, "The genuine text."))
@@ -76,10 +60,11 @@ class ReleaseGateTenantITCase {
 
     try (KafkaProducer<byte[], byte[]> producer = producer(servers);
         CommittedReader committed = committedReader(servers)) {
-      send(producer, Topics.GENERATION_REQUESTS, requestId, request(requestId, "acme"));
-      send(producer, Topics.GENERATION_OUTPUTS, requestId, copy);
-      send(producer, Topics.MODERATION_VERDICTS, requestId, Events.verdict(copy, Decision.BLOCK));
-      gate = startGate(servers);
+      OwnBroker.send(producer, Topics.GENERATION_REQUESTS, requestId, request(requestId, "acme"));
+      OwnBroker.send(producer, Topics.GENERATION_OUTPUTS, requestId, copy);
+      OwnBroker.send(
+          producer, Topics.MODERATION_VERDICTS, requestId, Events.verdict(copy, Decision.BLOCK));
+      KafkaStreams gate = gates.startGate();
       await()
           .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofMillis(200))
@@ -87,9 +72,9 @@ class ReleaseGateTenantITCase {
       gate.close(Duration.ofSeconds(30));
 
       // A new instance on the same state directory, as after a restart.
-      gate = startGate(servers);
-      send(producer, Topics.GENERATION_OUTPUTS, requestId, genuine);
-      send(
+      gates.startGate();
+      OwnBroker.send(producer, Topics.GENERATION_OUTPUTS, requestId, genuine);
+      OwnBroker.send(
           producer,
           Topics.MODERATION_VERDICTS,
           requestId,
@@ -123,16 +108,6 @@ class ReleaseGateTenantITCase {
     }
   }
 
-  private KafkaStreams startGate(String servers) {
-    KafkaStreams streams =
-        new KafkaStreams(
-            ReleaseGateTopology.buildTopology(Clock.systemUTC(), GateTimings.DEFAULTS),
-            ReleaseGateTopology.streamsConfig(servers, stateDir.toString(), 1),
-            ReleaseGateTopology.clients(Clock.systemUTC()));
-    streams.start();
-    return streams;
-  }
-
   private static GenerationRequest request(String requestId, String tenant) {
     return GenerationRequest.newBuilder()
         .setEventId("request-" + requestId)
@@ -158,16 +133,6 @@ class ReleaseGateTenantITCase {
     properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     return new KafkaProducer<>(properties);
-  }
-
-  private static <V extends SpecificRecord> void send(
-      KafkaProducer<byte[], byte[]> producer, Topic<String, V> topic, String key, V event)
-      throws Exception {
-    producer
-        .send(
-            new ProducerRecord<>(
-                topic.name(), key.getBytes(StandardCharsets.UTF_8), topic.codec().encode(event)))
-        .get();
   }
 
   /** A reader of the committed releases, quarantines and dead letters of outputs and verdicts. */

@@ -10,15 +10,14 @@ import io.genguard.infra.EmbeddedKafkaBroker;
 import io.genguard.moderation.fixtures.Events;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.policy.PolicySet;
-import io.genguard.schemas.TopicProvisioner;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.CorruptSegments;
+import io.genguard.testsupport.OwnBroker;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,12 +33,10 @@ import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterEach;
@@ -98,11 +95,9 @@ class ModerationJobCorruptRecordITCase {
 
   @Test
   void shouldRestartFromItsCheckpointOverADamagedBatchAndNeverSkipIt() throws Exception {
-    broker = EmbeddedKafkaBroker.start(brokerDir.resolve("kafka"), 0);
+    broker = OwnBroker.startWithAllTopics(brokerDir);
     String servers = broker.bootstrapServers();
-    Map<String, Object> admin = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-    TopicProvisioner.provision(
-        admin, Topics.all().stream().map(topic -> topic.name()).toList(), 1, (short) 1);
+    Map<String, Object> admin = OwnBroker.adminProperties(broker);
     String run = UUID.randomUUID().toString().substring(0, 8);
     String before = run + "-before";
     String damaged = run + "-damaged";
@@ -197,14 +192,7 @@ class ModerationJobCorruptRecordITCase {
 
   private static void send(KafkaProducer<byte[], byte[]> producer, GenerationOutput output)
       throws Exception {
-    producer
-        .send(
-            new ProducerRecord<>(
-                Topics.GENERATION_OUTPUTS.name(),
-                0,
-                output.getRequestId().getBytes(StandardCharsets.UTF_8),
-                Topics.GENERATION_OUTPUTS.codec().encode(output)))
-        .get();
+    OwnBroker.send(producer, Topics.GENERATION_OUTPUTS, output.getRequestId(), output);
   }
 
   private static List<String> verdicts(String servers) {

@@ -5,13 +5,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.events.v1.ContentRetraction;
 import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.schemas.EventDecodingException;
+import io.genguard.schemas.ReplacingFiles;
 import io.genguard.schemas.TenantIds;
 import io.genguard.schemas.Topics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -343,10 +343,14 @@ public final class ReferencePublisher {
       content.put("releasedEventId", released.getEventId());
       content.put("decidedAt", released.getDecidedAt().toString());
       content.put("text", released.getText());
-      Path partial = file.resolveSibling("." + file.getFileName() + ".partial");
-      Files.write(partial, JSON.writeValueAsBytes(content));
-      Files.move(
-          partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      byte[] bytes = JSON.writeValueAsBytes(content);
+      // FINISH: stop() lets the batch under way finish, so its last file must land, not be
+      // removed by a hook of its own.
+      ReplacingFiles.write(
+          file,
+          ReplacingFiles.OnStop.FINISH,
+          line -> LOG.warn("{}", line),
+          out -> out.write(bytes));
       published++;
     }
   }

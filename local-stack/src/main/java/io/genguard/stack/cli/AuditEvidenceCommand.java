@@ -6,6 +6,7 @@ import io.genguard.audit.evidence.EvidenceBundle;
 import io.genguard.audit.evidence.EvidenceCheck;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.policy.PolicyArchive;
+import io.genguard.schemas.ReplacingFiles;
 import io.genguard.stack.GenGuardStack;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -111,18 +112,12 @@ final class AuditEvidenceCommand implements Callable<Integer> {
       throw new IllegalArgumentException("The audit chain holds no record of request " + requestId);
     }
     // Written beside it, then moved into place: a failed write leaves no half bundle at --out.
-    Path absolute = out.toAbsolutePath();
-    Path partial = absolute.resolveSibling("." + absolute.getFileName() + ".partial");
-    try {
-      new ObjectMapper().writeValue(partial.toFile(), bundle.get());
-      Files.move(
-          partial,
-          absolute,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(partial);
-    }
+    ObjectNode written = bundle.get();
+    ReplacingFiles.write(
+        out,
+        ReplacingFiles.OnStop.REMOVE,
+        line -> spec.commandLine().getErr().println("audit evidence: " + line),
+        stream -> new ObjectMapper().writeValue(stream, written));
     EvidenceCheck.Result result = EvidenceCheck.check(bundle.get(), null);
     long pending =
         result.records().stream()

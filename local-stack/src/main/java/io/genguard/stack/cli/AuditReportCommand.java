@@ -7,6 +7,7 @@ import io.genguard.bias.persistence.BiasReportStore;
 import io.genguard.bias.persistence.CampaignRecord;
 import io.genguard.bias.report.BiasReport;
 import io.genguard.bias.report.ReportFormat;
+import io.genguard.schemas.ReplacingFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -95,15 +96,12 @@ final class AuditReportCommand implements Callable<Integer> {
           reports
               .export(report.reportId(), reportFormat)
               .orElseThrow(() -> new IllegalStateException("Report " + id + " was not stored"));
-      Path absolute = out.toAbsolutePath();
-      Path partial = absolute.resolveSibling("." + absolute.getFileName() + ".partial");
       try {
-        Files.write(partial, exported);
-        Files.move(
-            partial,
-            absolute,
-            java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        ReplacingFiles.write(
+            out,
+            ReplacingFiles.OnStop.REMOVE,
+            line -> Progress.say("audit report: " + line),
+            stream -> stream.write(exported));
       } catch (java.io.IOException e) {
         throw new java.io.IOException(
             "report "
@@ -116,8 +114,6 @@ final class AuditReportCommand implements Callable<Integer> {
                 + report.reportId()
                 + " --out FILE",
             e);
-      } finally {
-        Files.deleteIfExists(partial);
       }
       System.out.println(report.reportId());
       Progress.say(

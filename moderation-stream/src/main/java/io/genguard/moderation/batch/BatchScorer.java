@@ -25,6 +25,7 @@ import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.scoring.WordOcclusion;
 import io.genguard.schemas.ErrorMessages;
+import io.genguard.schemas.ReplacingFiles;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -32,15 +33,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -48,7 +43,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
 /**
@@ -276,7 +270,12 @@ public final class BatchScorer {
       stderr.println("score: loading scorer " + options.scorer().name());
       try (ContentScorer scorer = scorers.apply(options.scorer());
           InputStream in = Files.newInputStream(options.in());
-          PartialOutput out = PartialOutput.beside(options.out(), stderr)) {
+          // Removed on failure and by a shutdown hook (SIGTERM, Ctrl-C): the previous OUT stays.
+          ReplacingFiles.Replacement out =
+              ReplacingFiles.open(
+                  options.out(),
+                  ReplacingFiles.OnStop.REMOVE,
+                  line -> stderr.println("score: " + line))) {
         BatchScorer batch =
             new BatchScorer(
                 scorer,
@@ -396,117 +395,6 @@ public final class BatchScorer {
       return ScorerConfig.fromOptions(name, values);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("score: " + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * The output file being written: a temporary file beside OUT that replaces it on {@link #commit}
-   * and is removed otherwise, on close or when the JVM is stopped (a shutdown hook), so a failed or
-   * stopped run leaves the previous OUT as it was. A {@code kill -9} leaves the temporary file
-   * ({@code .OUT.*.partial}) behind, and OUT untouched.
-   */
-  private static final class PartialOutput implements java.io.Closeable {
-    private final Path shown;
-    private final Path target;
-    private final Path partial;
-    private final FileChannel channel;
-    private final OutputStream stream;
-    private final PrintStream stderr;
-    private final Thread hook;
-    private volatile boolean committed;
-
-    private PartialOutput(
-        Path shown, Path target, Path partial, FileChannel channel, PrintStream stderr) {
-      this.shown = shown;
-      this.target = target;
-      this.partial = partial;
-      this.channel = channel;
-      this.stream = Channels.newOutputStream(channel);
-      this.stderr = stderr;
-      this.hook = new Thread(this::removeWhenStopped, "score-remove-partial-output");
-      Runtime.getRuntime().addShutdownHook(hook);
-    }
-
-    /** Creates the temporary file in OUT's folder (through a link, its target's). */
-    static PartialOutput beside(Path out, PrintStream stderr) throws IOException {
-      Path target = out.toAbsolutePath();
-      if (Files.exists(target)) {
-        target = target.toRealPath();
-      }
-      Path folder = target.getParent();
-      if (!Files.isDirectory(folder)) {
-        throw new NoSuchFileException(
-            folder.toString(), null, "the folder of --out does not exist");
-      }
-      Path partial =
-          folder.resolve(
-              "."
-                  + target.getFileName()
-                  + "."
-                  + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 4)
-                  + ".partial");
-      // CREATE_NEW, not a temp file: the output gets a new file's usual permissions, not 0600.
-      FileChannel channel =
-          FileChannel.open(partial, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-      return new PartialOutput(out, target, partial, channel, stderr);
-    }
-
-    OutputStream stream() {
-      return stream;
-    }
-
-    /** Syncs the rows to disk and moves them over OUT. */
-    void commit() throws IOException {
-      stream.flush();
-      channel.force(true);
-      channel.close();
-      try {
-        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        stderr.println(
-            "score: the file system cannot replace "
-                + target
-                + " atomically; replacing it in place (a crash now may leave it incomplete)");
-        Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING);
-      }
-      committed = true;
-    }
-
-    @Override
-    public void close() throws IOException {
-      try {
-        channel.close();
-      } finally {
-        try {
-          if (!committed && Files.deleteIfExists(partial)) {
-            stderr.println("score: removed the partial output " + partial);
-          }
-        } finally {
-          try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-          } catch (IllegalStateException e) {
-            // The JVM is stopping: the hook removes the file.
-          }
-        }
-      }
-    }
-
-    private void removeWhenStopped() {
-      if (committed) {
-        return;
-      }
-      try {
-        if (Files.deleteIfExists(partial)) {
-          stderr.println(
-              "score: stopped before the end; removed the partial output "
-                  + partial
-                  + " and left "
-                  + shown
-                  + " as it was");
-        }
-      } catch (IOException e) {
-        stderr.println("score: stopped before the end; could not remove " + partial + ": " + e);
-      }
     }
   }
 

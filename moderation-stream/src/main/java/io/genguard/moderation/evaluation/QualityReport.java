@@ -39,6 +39,7 @@ import io.genguard.moderation.train.LabelledText;
 import io.genguard.moderation.train.TrainingCorpus;
 import io.genguard.provenance.text.EuroparlCorpus;
 import io.genguard.schemas.ErrorMessages;
+import io.genguard.schemas.ReplacingFiles;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -240,12 +241,16 @@ public final class QualityReport {
   }
 
   /**
-   * Writes {@code text} to a temporary file beside {@code out} and moves it over {@code out}, so
-   * that a failed write leaves the previous report (QUALITY.md) whole rather than cut short.
+   * Writes {@code text} to a temporary file beside {@code out}, synced and moved over {@code out}
+   * ({@link ReplacingFiles}), so that a failed or stopped write leaves the previous report
+   * (QUALITY.md) whole rather than cut short.
    */
   static void writeReplacing(Path out, String text) throws IOException {
-    io.genguard.moderation.train.TrainCommand.writeReplacing(
-        out, stream -> stream.write(text.getBytes(StandardCharsets.UTF_8)));
+    ReplacingFiles.write(
+        out,
+        ReplacingFiles.OnStop.REMOVE,
+        line -> System.err.println("quality report: " + line),
+        stream -> stream.write(text.getBytes(StandardCharsets.UTF_8)));
   }
 
   /** Everything measured for one scorer. */

@@ -14,6 +14,7 @@ import io.genguard.moderation.scoring.NgramLogisticModel;
 import io.genguard.moderation.scoring.PlattCalibration;
 import io.genguard.moderation.train.DeduplicatedSplit.Split;
 import io.genguard.schemas.ErrorMessages;
+import io.genguard.schemas.ReplacingFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -636,29 +637,17 @@ public final class TrainCommand {
   }
 
   /**
-   * Writes a model file through a temporary file beside it, moved over it once whole: a run that
-   * fails or is stopped while writing (out of memory, Ctrl-C, a full disk) leaves the previous
-   * model as it was, not a cut one that the next build would pack and fail to load.
+   * Writes a model file through a temporary file beside it, synced and moved over it once whole
+   * ({@link ReplacingFiles}): a run that fails or is stopped while writing (out of memory, Ctrl-C,
+   * a full disk) leaves the previous model as it was, not a cut one that the next build would pack
+   * and fail to load, and no temporary file.
    */
   public static void writeReplacing(Path file, ModelWriter writer) throws IOException {
-    Path absolute = file.toAbsolutePath();
-    Path partial = absolute.resolveSibling("." + absolute.getFileName() + ".partial");
-    try {
-      try (OutputStream out = Files.newOutputStream(partial)) {
-        writer.write(out);
-      }
-      try {
-        Files.move(
-            partial,
-            absolute,
-            java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-      } catch (java.nio.file.AtomicMoveNotSupportedException e) {
-        Files.move(partial, absolute, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(partial);
-    }
+    ReplacingFiles.write(
+        file,
+        ReplacingFiles.OnStop.REMOVE,
+        line -> System.err.println("train: " + line),
+        writer::write);
   }
 
   /** Parses {@code --name value} and {@code --name=value} options, any names. */

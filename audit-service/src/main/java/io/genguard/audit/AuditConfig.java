@@ -87,8 +87,9 @@ import java.util.Map;
  *     threads, memory and database work that slow or stalled export clients can take
  * @param queryTimeoutMs how long each PostgreSQL statement of a caller's search (an export's page
  *     too), request story, totals, review queue, bias reports and metrics, bias campaigns, token
- *     list, unfinished flows or evidence bundle may run ({@code statement_timeout}, set for its
- *     transaction only); a longer one is cancelled and the call answered 503
+ *     list, unfinished flows, evidence bundle, token check (every call's) or campaign check (a
+ *     submission's) may run ({@code statement_timeout}, set for its transaction only); a longer one
+ *     is cancelled and the call answered 503
  * @param tenantMaxConcurrentQueries reads (searches, totals, bias reports and metrics, bias
  *     campaigns, token and unfinished-flow lists) one tenant (global tokens together count as one)
  *     may have running at once in this process; another is answered 429 with Retry-After, so that

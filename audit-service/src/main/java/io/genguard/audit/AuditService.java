@@ -682,7 +682,7 @@ public final class AuditService implements AutoCloseable {
         .description(
             "Searches (an export's pages too), request stories, totals and other tenant reads (review"
                 + " queue, bias reports and metrics, bias campaigns, tokens, unfinished flows,"
-                + " evidence bundles) that PostgreSQL"
+                + " evidence bundles, token checks, submissions' campaign checks) that PostgreSQL"
                 + " cancelled after GENGUARD_AUDIT_QUERY_TIMEOUT_MS; each was answered 503 (an export"
                 + " page or a report's piece after the first bytes went out: its connection was cut)")
         .register(registry);

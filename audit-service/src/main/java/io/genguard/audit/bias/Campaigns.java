@@ -16,7 +16,6 @@ import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.ForbiddenException;
 import io.genguard.schemas.CampaignAttributeKeys;
 import io.genguard.schemas.EventIds;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -49,8 +48,9 @@ public final class Campaigns {
   }
 
   /**
-   * @param readTimeout how long the query of a caller's {@link #list} or {@link #get} may run
-   *     ({@link QueryTimedOutException} beyond it); the check of a submission's campaign has none
+   * @param readTimeout how long the query of a caller's {@link #list} or {@link #get}, and that of
+   *     the check of a submission's campaign ({@link #checkCampaignAttributes}), may run ({@link
+   *     QueryTimedOutException} beyond it)
    */
   public Campaigns(DataSource dataSource, Clock clock, ReadTimeout readTimeout) {
     this.dataSource = dataSource;
@@ -116,6 +116,8 @@ public final class Campaigns {
    * monitoring under any id. Whether another tenant has a campaign of that id is not said.
    *
    * @throws InvalidInputException naming what to change
+   * @throws QueryTimedOutException when its query ran longer than the read timeout (nothing was
+   *     decided)
    */
   public void checkCampaignAttributes(String tenant, Map<String, String> attributes)
       throws SQLException {
@@ -131,40 +133,45 @@ public final class Campaigns {
               + CampaignAttributeKeys.ID
               + "', or use other keys");
     }
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement select =
-            connection.prepareStatement(
-                "select status from campaign where campaign_id = ? and tenant_id = ?")) {
-      select.setString(1, campaignId);
-      select.setString(2, tenant);
-      try (ResultSet rs = select.executeQuery()) {
-        if (!rs.next()) {
-          throw new InvalidInputException(
-              "attribute '"
-                  + CampaignAttributeKeys.ID
-                  + "' names no bias campaign of tenant '"
-                  + tenant
-                  + "' ('"
-                  + campaignId.substring(0, Math.min(64, campaignId.length()))
-                  + "'): attributes under '"
-                  + CampaignAttributeKeys.PREFIX
-                  + "' are reserved for the requests of a campaign of the request's tenant that"
-                  + " the audit service lists (./genguard audit campaign registers one before it"
-                  + " submits)");
-        }
-        if (!OPEN.contains(rs.getString(1))) {
-          throw new InvalidInputException(
-              "bias campaign '"
-                  + campaignId
-                  + "' of tenant '"
-                  + tenant
-                  + "' is "
-                  + rs.getString(1)
-                  + " and takes no more requests; ./genguard audit campaign --resume "
-                  + campaignId
-                  + " opens it again for the samples it submits");
-        }
-      }
+    String status =
+        readTimeout.read(
+            dataSource,
+            connection -> {
+              try (PreparedStatement select =
+                  connection.prepareStatement(
+                      "select status from campaign where campaign_id = ? and tenant_id = ?")) {
+                select.setString(1, campaignId);
+                select.setString(2, tenant);
+                try (ResultSet rs = select.executeQuery()) {
+                  return rs.next() ? rs.getString(1) : null;
+                }
+              }
+            });
+    if (status == null) {
+      throw new InvalidInputException(
+          "attribute '"
+              + CampaignAttributeKeys.ID
+              + "' names no bias campaign of tenant '"
+              + tenant
+              + "' ('"
+              + campaignId.substring(0, Math.min(64, campaignId.length()))
+              + "'): attributes under '"
+              + CampaignAttributeKeys.PREFIX
+              + "' are reserved for the requests of a campaign of the request's tenant that"
+              + " the audit service lists (./genguard audit campaign registers one before it"
+              + " submits)");
+    }
+    if (!OPEN.contains(status)) {
+      throw new InvalidInputException(
+          "bias campaign '"
+              + campaignId
+              + "' of tenant '"
+              + tenant
+              + "' is "
+              + status
+              + " and takes no more requests; ./genguard audit campaign --resume "
+              + campaignId
+              + " opens it again for the samples it submits");
     }
   }
 

@@ -665,11 +665,15 @@ public final class AuditApi implements AutoCloseable {
           error(
               ctx,
               HttpStatus.SERVICE_UNAVAILABLE,
-              "The query took longer than the "
+              (e.read() == null ? "The query" : e.read())
+                  + " took longer than the "
                   + e.limit().toMillis()
                   + " ms this service lets one read take (GENGUARD_AUDIT_QUERY_TIMEOUT_MS) and was"
-                  + " stopped: narrow it (a tenant, a shorter from/to window, a decision or"
-                  + " outcome) or try again when the database is less busy");
+                  + " stopped: "
+                  + (e.advice() == null
+                      ? "narrow it (a tenant, a shorter from/to window, a decision or outcome)"
+                          + " or try again when the database is less busy"
+                      : e.advice()));
         });
     app.exception(
         NotFoundException.class, (e, ctx) -> error(ctx, HttpStatus.NOT_FOUND, e.getMessage()));
@@ -812,14 +816,22 @@ public final class AuditApi implements AutoCloseable {
           "The Authorization header must use the Bearer scheme:"
               + " 'Authorization: Bearer <token>'");
     }
+    Optional<Caller> found;
+    try {
+      found = services.tokens().authenticate(header.substring(7).trim());
+    } catch (QueryTimedOutException e) {
+      // Fails closed, but 503, not 401: the token was not found invalid, and a client told 401
+      // would drop a valid one. No caller is set and the route does not run.
+      throw e.as(
+          "Checking the API token",
+          "the token was neither accepted nor rejected and nothing was done; send the call again"
+              + " with the same token when the database is less busy");
+    }
     Caller caller =
-        services
-            .tokens()
-            .authenticate(header.substring(7).trim())
-            .orElseThrow(
-                () ->
-                    new UnauthenticatedException(
-                        "The API token is not valid (unknown, revoked or expired); ask an admin for a new one"));
+        found.orElseThrow(
+            () ->
+                new UnauthenticatedException(
+                    "The API token is not valid (unknown, revoked or expired); ask an admin for a new one"));
     if (!admitted.contains(caller.role()) && caller.role() != Role.ADMIN) {
       Set<String> names = new TreeSet<>();
       admitted.forEach(role -> names.add(role.toString()));
@@ -902,7 +914,7 @@ public final class AuditApi implements AutoCloseable {
             asked.attributes());
     GenerationRequest request = services.submitter().validate(submission);
     if (key == null) {
-      services.campaigns().checkCampaignAttributes(request.getTenantId(), request.getAttributes());
+      checkCampaign(request);
       services.submitter().admit(request);
       recordSubmission(caller, request, null);
       submitted(ctx, request);
@@ -952,7 +964,7 @@ public final class AuditApi implements AutoCloseable {
         GenerationRequest keyed = reservation.applyTo(request);
         boolean checked = false;
         try {
-          services.campaigns().checkCampaignAttributes(keyed.getTenantId(), keyed.getAttributes());
+          checkCampaign(keyed);
           checked = true;
           services.submitter().admit(keyed);
         } catch (RuntimeException e) {
@@ -970,6 +982,21 @@ public final class AuditApi implements AutoCloseable {
         recordSubmission(caller, keyed, reservation);
         submitted(ctx, keyed);
       }
+    }
+  }
+
+  /**
+   * Refuses a request that names a bias campaign it may not count toward ({@link
+   * Campaigns#checkCampaignAttributes}); a check that times out is answered 503 with nothing sent.
+   */
+  private void checkCampaign(GenerationRequest request) throws SQLException {
+    try {
+      services.campaigns().checkCampaignAttributes(request.getTenantId(), request.getAttributes());
+    } catch (QueryTimedOutException e) {
+      throw e.as(
+          "Checking the request's bias campaign",
+          "nothing was submitted; send the request again (with the same Idempotency-Key, if it"
+              + " had one) when the database is less busy");
     }
   }
 

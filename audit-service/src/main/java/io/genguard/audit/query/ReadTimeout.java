@@ -9,12 +9,12 @@ import javax.sql.DataSource;
 /**
  * How long each statement of a caller's read (the output search and its export's pages, a request's
  * story, the totals, the review queue, bias reports and metrics, the token list, the unfinished
- * flows) may run in PostgreSQL. The read runs in a transaction of its own with {@code
- * statement_timeout} set for that transaction only ({@code set_config(..., true)}, as {@code SET
- * LOCAL} does), so the setting never stays on the pooled connection; a statement that runs longer,
- * or waits longer for a lock, is cancelled by the database, its connection goes back to the pool,
- * and the caller gets {@link QueryTimedOutException}. A story is several statements, each with this
- * limit.
+ * flows, the token check of every call, the campaign check of a submission) may run in PostgreSQL.
+ * The read runs in a transaction of its own with {@code statement_timeout} set for that transaction
+ * only ({@code set_config(..., true)}, as {@code SET LOCAL} does), so the setting never stays on
+ * the pooled connection; a statement that runs longer, or waits longer for a lock, is cancelled by
+ * the database, its connection goes back to the pool, and the caller gets {@link
+ * QueryTimedOutException}. A story is several statements, each with this limit.
  *
  * @param limit the longest a statement may run
  */

@@ -11,7 +11,6 @@ import io.genguard.schemas.ContentHash;
 import io.genguard.schemas.TenantIds;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -56,8 +55,8 @@ public final class ApiTokens {
   }
 
   /**
-   * @param readTimeout how long the query of a page of {@link #list} may run ({@link
-   *     QueryTimedOutException} beyond it); checking a token has none
+   * @param readTimeout how long the query of a page of {@link #list} and that of {@link
+   *     #authenticate} may run ({@link QueryTimedOutException} beyond it)
    */
   public ApiTokens(DataSource dataSource, Clock clock, ReadTimeout readTimeout) {
     this.dataSource = dataSource;
@@ -166,6 +165,9 @@ public final class ApiTokens {
   /**
    * The caller a presented token stands for, or empty when the token is malformed, unknown, revoked
    * or expired (deliberately not told apart to the client).
+   *
+   * @throws QueryTimedOutException when its query ran longer than the read timeout: the token was
+   *     neither accepted nor rejected, and the caller must not be treated as either
    */
   public Optional<Caller> authenticate(String presented) throws SQLException {
     if (presented == null) {
@@ -177,32 +179,36 @@ public final class ApiTokens {
       return Optional.empty();
     }
     String tokenId = matcher.group(1);
-    try (Connection connection = dataSource.getConnection();
-        PreparedStatement query =
-            connection.prepareStatement(
-                "select name, role, tenant_id, token_sha256, expires_at, revoked_at from api_token where token_id = ?")) {
-      query.setString(1, tokenId);
-      try (ResultSet rs = query.executeQuery()) {
-        byte[] presentedHash = sha256(presented);
-        if (!rs.next()) {
-          MessageDigest.isEqual(presentedHash, NO_SUCH_TOKEN);
-          return Optional.empty();
-        }
-        boolean matches = MessageDigest.isEqual(presentedHash, rs.getBytes("token_sha256"));
-        OffsetDateTime expiresAt = rs.getObject("expires_at", OffsetDateTime.class);
-        boolean expired = expiresAt != null && !expiresAt.toInstant().isAfter(clock.instant());
-        boolean revoked = rs.getObject("revoked_at") != null;
-        if (!matches || expired || revoked) {
-          return Optional.empty();
-        }
-        return Optional.of(
-            new Caller(
-                tokenId,
-                rs.getString("name"),
-                Role.valueOf(rs.getString("role")),
-                rs.getString("tenant_id")));
-      }
-    }
+    byte[] presentedHash = sha256(presented);
+    return readTimeout.read(
+        dataSource,
+        connection -> {
+          try (PreparedStatement query =
+              connection.prepareStatement(
+                  "select name, role, tenant_id, token_sha256, expires_at, revoked_at from api_token where token_id = ?")) {
+            query.setString(1, tokenId);
+            try (ResultSet rs = query.executeQuery()) {
+              if (!rs.next()) {
+                MessageDigest.isEqual(presentedHash, NO_SUCH_TOKEN);
+                return Optional.empty();
+              }
+              boolean matches = MessageDigest.isEqual(presentedHash, rs.getBytes("token_sha256"));
+              OffsetDateTime expiresAt = rs.getObject("expires_at", OffsetDateTime.class);
+              boolean expired =
+                  expiresAt != null && !expiresAt.toInstant().isAfter(clock.instant());
+              boolean revoked = rs.getObject("revoked_at") != null;
+              if (!matches || expired || revoked) {
+                return Optional.empty();
+              }
+              return Optional.of(
+                  new Caller(
+                      tokenId,
+                      rs.getString("name"),
+                      Role.valueOf(rs.getString("role")),
+                      rs.getString("tenant_id")));
+            }
+          }
+        });
   }
 
   /** Most tokens one page lists. */

@@ -10,9 +10,11 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.genguard.audit.AuditConfig;
 import io.genguard.audit.AuditService;
 import io.genguard.audit.bias.BiasReports;
+import io.genguard.audit.bias.Campaigns;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.RunningAuditService;
 import io.genguard.audit.persistence.IncomingEvent;
+import io.genguard.audit.query.QueryTimedOutException;
 import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.Decision;
@@ -21,6 +23,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -252,6 +255,130 @@ class TenantReadLimitsITCase {
     HttpResponse<String> bundle = quick.get(EVIDENCE, acme);
     assertThat(bundle.statusCode()).as(bundle.body()).isEqualTo(200);
     assertThat(json(bundle).path("requestId").asText()).isEqualTo("acme-0");
+  }
+
+  /**
+   * The token check of every call reads {@code api_token} under the read timeout too: with that
+   * table locked, a call with a valid token and one with an unknown token each get 503 after the
+   * timeout, counted, and neither 401 (which would make a client drop a valid token) nor the
+   * route's answer (the check fails closed). The token list's own read has the timeout as well
+   * (shown on the service's {@code ApiTokens}: over HTTP its call's token check, which reads the
+   * same table, times out first). With the lock gone the valid token is accepted and the unknown
+   * one refused.
+   */
+  @Test
+  void shouldAnswerA503NotA401WhenTheTokenCheckTimesOut() throws Exception {
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    quick.service().bindMetrics(metrics);
+    String acme = quick.token(Role.COMPLIANCE, "acme", "tess");
+    String unknown = "ggt_0123456789ab_" + "a".repeat(43);
+    double timedOutBefore = timedOut(metrics);
+    try (Connection lock = lockOnly(quick, List.of("api_token"))) {
+      for (String token : List.of(acme, unknown)) {
+        long started = System.nanoTime();
+        // Without the timeout the check waits for the lock, past this request's own timeout.
+        HttpResponse<String> answer =
+            quick.send(quick.request("/api/v1/me", token).timeout(Duration.ofSeconds(20)));
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(503);
+        assertThat(answer.headers().firstValue("WWW-Authenticate")).isEmpty();
+        assertThat(json(answer).path("error").asText())
+            .contains("Checking the API token took longer than the 1000 ms")
+            .contains("GENGUARD_AUDIT_QUERY_TIMEOUT_MS")
+            .contains("neither accepted nor rejected")
+            .doesNotContain("narrow it");
+        assertThat(json(answer).has("tokenId")).isFalse();
+        assertThat(answer.body()).doesNotContain("SQL", "Exception", "canceling");
+        assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(QUICK_TIMEOUT_MS));
+      }
+      long started = System.nanoTime();
+      assertThatThrownBy(
+              () ->
+                  quick
+                      .service()
+                      .tokens()
+                      .list(new Caller("admin01", "ada", Role.ADMIN, null), null, 10))
+          .isInstanceOf(QueryTimedOutException.class);
+      assertThat(Duration.ofNanos(System.nanoTime() - started))
+          .isGreaterThanOrEqualTo(Duration.ofMillis(QUICK_TIMEOUT_MS))
+          .isLessThan(Duration.ofSeconds(20));
+    }
+    assertThat(timedOut(metrics)).isEqualTo(timedOutBefore + 2);
+    HttpResponse<String> me = quick.get("/api/v1/me", acme);
+    assertThat(me.statusCode()).as(me.body()).isEqualTo(200);
+    assertThat(json(me).path("name").asText()).isEqualTo("tess");
+    assertThat(quick.get("/api/v1/me", unknown).statusCode()).isEqualTo(401);
+  }
+
+  /**
+   * A submission that names a bias campaign reads {@code campaign} under the read timeout: with
+   * that table locked, the request (with and without an Idempotency-Key) gets 503 after the
+   * timeout, counted, and nothing is submitted; with the lock gone a retry with the key is checked
+   * again, not answered 409 (its key was given back as unsent).
+   */
+  @Test
+  void shouldAnswerA503WhenASubmissionsCampaignCheckTimesOut() throws Exception {
+    quick
+        .service()
+        .campaigns()
+        .create(
+            new Campaigns.NewCampaign(
+                "timed-campaign",
+                "timed",
+                "Timed",
+                "RUNNING",
+                JsonNodeFactory.instance.objectNode()),
+            Caller.system("test"));
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    quick.service().bindMetrics(metrics);
+    String submitter = quick.token(Role.SUBMITTER, "timed", "sam");
+    String body = "{\"prompt\":\"hi\",\"attributes\":{\"campaign.id\":\"timed-campaign\"}}";
+    String submitted = "select count(*) from api_action where action = 'request.submit'";
+    long submittedBefore = quick.count(submitted);
+    double timedOutBefore = timedOut(metrics);
+    try (Connection lock = lockOnly(quick, List.of("campaign"))) {
+      for (String key : new String[] {null, "timed-campaign-check"}) {
+        HttpRequest.Builder request =
+            quick
+                .request("/api/v1/requests", submitter)
+                .timeout(Duration.ofSeconds(20))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (key != null) {
+          request.header("Idempotency-Key", key);
+        }
+        long started = System.nanoTime();
+        // Without the timeout the check waits for the lock, past this request's own timeout.
+        HttpResponse<String> answer = quick.send(request);
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertThat(answer.statusCode()).as(key + ": " + answer.body()).isEqualTo(503);
+        assertThat(json(answer).path("error").asText())
+            .contains("Checking the request's bias campaign took longer than the 1000 ms")
+            .contains("GENGUARD_AUDIT_QUERY_TIMEOUT_MS")
+            .contains("nothing was submitted");
+        assertThat(answer.body()).doesNotContain("SQL", "Exception", "canceling");
+        assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(QUICK_TIMEOUT_MS));
+      }
+    }
+    assertThat(timedOut(metrics)).isEqualTo(timedOutBefore + 2);
+    assertThat(quick.count(submitted)).isEqualTo(submittedBefore);
+    // With the lock gone the key was given back as unsent: a retry with it is checked again (the
+    // campaign, closed meanwhile, refuses it: nothing reaches Kafka, whose gen.requests every
+    // service of this class audits), not told that another call is submitting it (409).
+    quick
+        .service()
+        .campaigns()
+        .updateStatus("timed-campaign", "COMPLETED", null, Caller.system("test"));
+    HttpResponse<String> again =
+        quick.send(
+            quick
+                .request("/api/v1/requests", submitter)
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", "timed-campaign-check")
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(400);
+    assertThat(json(again).path("error").asText()).contains("is COMPLETED");
+    assertThat(quick.count(submitted)).isEqualTo(submittedBefore);
   }
 
   private static double timedOut(SimpleMeterRegistry metrics) {

@@ -85,6 +85,10 @@ final class AuditReplayCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // Checked before the store is read: the replay loads the file only at the first verdict.
+    if (policyFile != null) {
+      PolicyFiles.load(policyFile);
+    }
     Path keys = keyDirectory(keyDir, database);
     ScorerConfig classifier = classifierOptions.classifier();
     List<RecordedVerdicts.Row> recorded;

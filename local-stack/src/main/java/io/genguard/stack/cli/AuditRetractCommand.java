@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.query.Cursor;
 import io.genguard.audit.release.Retractions;
 import io.genguard.audit.security.Caller;
 import io.genguard.schemas.BoundedFiles;
+import io.genguard.schemas.ContentHash;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -137,6 +139,28 @@ final class AuditRetractCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--reason is required: why they come down (e.g. \"policy 2026-12-05.1 released hate,"
               + " ticket T-1182\"); it stays in the chain. --dry-run lists them without one");
+    }
+    // What the audit service would refuse, refused before the store is reached and naming the
+    // flags: a usage error (exit 2), not a failed run.
+    if (byWindow && !releasedFrom.isBefore(releasedBefore)) {
+      throw new IllegalArgumentException(
+          "--released-from "
+              + releasedFrom
+              + " is not before --released-before "
+              + releasedBefore
+              + "; the window would hold no release");
+    }
+    if (policySha256 != null && !ContentHash.isSha256Hex(policySha256)) {
+      throw new IllegalArgumentException(
+          "--policy-sha256 is not a policy file's SHA-256 (64 lowercase hex digits, as verdicts"
+              + " carry it)");
+    }
+    if (!dryRun) {
+      try {
+        InvalidInputException.oneLine("--reason", reason.strip(), Retractions.MAX_REASON);
+      } catch (InvalidInputException e) {
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
     }
     Caller caller =
         Caller.system("audit retract (command line, user " + System.getProperty("user.name") + ")");

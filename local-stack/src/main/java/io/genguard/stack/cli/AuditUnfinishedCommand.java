@@ -3,6 +3,7 @@ package io.genguard.stack.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.query.Cursor;
 import io.genguard.audit.watch.UnfinishedFlows;
@@ -59,13 +60,23 @@ final class AuditUnfinishedCommand implements Callable<Integer> {
     if (limit < 1 || limit > 10_000) {
       throw new IllegalArgumentException("--limit " + limit + " must be 1-10000");
     }
-    UnfinishedFlows.Kind only = UnfinishedFlows.kindOrNull(kind);
-    UnfinishedFlows.State listed = UnfinishedFlows.State.parse(state);
+    UnfinishedFlows.Kind only;
+    UnfinishedFlows.State listed;
+    Cursor after;
+    // Refused before the store is reached, as usage errors (the API answers them with a 400).
+    try {
+      only = UnfinishedFlows.kindOrNull(kind);
+      listed = UnfinishedFlows.State.parse(state);
+      after = Cursor.decode("--cursor", cursor);
+    } catch (InvalidInputException e) {
+      throw new IllegalArgumentException(
+          (e.getMessage().startsWith("--") ? "" : "--") + e.getMessage(), e);
+    }
     try (AuditDatabase db = store.connect(false)) {
       // The deadlines are the audit service's; listing needs none.
       ObjectNode flows =
           new UnfinishedFlows(db.dataSource(), Clock.systemUTC(), null)
-              .list(tenant, only, listed, Cursor.decode("--cursor", cursor), limit);
+              .list(tenant, only, listed, after, limit);
       System.out.println(JSON.writeValueAsString(flows));
       // The counts cover both kinds; the exit status answers for the kind asked about.
       long open = 0;

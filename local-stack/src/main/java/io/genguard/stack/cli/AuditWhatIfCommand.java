@@ -6,6 +6,7 @@ import io.genguard.audit.explain.PolicyWhatIf.Judged;
 import io.genguard.audit.explain.PolicyWhatIf.Outcome;
 import io.genguard.audit.explain.RecordedVerdicts;
 import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.scoring.ScorerConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,6 +58,8 @@ final class AuditWhatIfCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // Refused with its line before the store is read (a usage error, exit 2).
+    PolicySet policySet = PolicyFiles.load(candidate);
     Path keys = AuditReplayCommand.keyDirectory(keyDir, database);
     ScorerConfig classifier = classifierOptions.classifier();
     List<RecordedVerdicts.Row> recorded;
@@ -65,7 +68,7 @@ final class AuditWhatIfCommand implements Callable<Integer> {
     }
     String policy;
     List<Judged> judged;
-    try (PolicyWhatIf whatIf = new PolicyWhatIf(candidate, keys, classifier)) {
+    try (PolicyWhatIf whatIf = new PolicyWhatIf(policySet, keys, classifier)) {
       policy =
           whatIf.policy().policyId()
               + " "

@@ -64,6 +64,11 @@ final class StackOptions {
       throw new IllegalArgumentException(
           "--data-dir is empty; name a directory, or leave the flag out for a temporary one");
     }
+    // Before anything starts: an invalid file would otherwise fail the stack once Kafka and
+    // PostgreSQL are up (exit 1); refused with its line, a usage error.
+    if (policy != null) {
+      PolicyFiles.load(policy);
+    }
     // Checked here so that the error names the flag, not the environment key it overrides.
     port("--http-port", httpPort);
     port("--kafka-port", kafkaPort);

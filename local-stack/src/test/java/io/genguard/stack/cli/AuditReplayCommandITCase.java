@@ -278,7 +278,7 @@ class AuditReplayCommandITCase {
         CommandRun.of(
             new AuditWhatIfCommand(),
             database("--key-dir", keys.toString(), "--policy", broken.toString()));
-    assertThat(refused.code()).as("a failed command, as ./genguard exits").isEqualTo(1);
+    assertThat(refused.code()).as("a usage error, as ./genguard exits").isEqualTo(2);
     assertThat(refused.err()).contains("Invalid policy").contains("line ");
   }
 

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.moderation.bias.BiasAnalyzer;
 import io.genguard.moderation.bias.BiasFindings;
+import io.genguard.moderation.policy.InvalidPolicyException;
 import io.genguard.moderation.policy.ModerationFindings;
 import io.genguard.moderation.policy.PolicyEngine;
 import io.genguard.moderation.policy.PolicyLoader;
@@ -246,11 +247,18 @@ public final class BatchScorer {
       stderr.println("score: cannot compare --in and --out: " + e);
       return 1;
     }
+    PolicySet policies;
     try {
-      PolicySet policies =
+      policies =
           options.policy() == null
               ? PolicyLoader.loadDefault()
               : PolicyLoader.load(options.policy());
+    } catch (InvalidPolicyException e) {
+      // The file given is wrong (or cannot be read): a usage error, refused with its line.
+      stderr.println("score: --policy: " + e.getMessage());
+      return 2;
+    }
+    try {
       // Named on purpose, so a typo must not quietly score with the default rules.
       if (options.tenant() != null && !policies.tenants().containsKey(options.tenant())) {
         stderr.println(

@@ -4,6 +4,7 @@ import io.genguard.events.v1.Decision;
 import io.genguard.moderation.bias.BiasAnalyzer;
 import io.genguard.moderation.bias.BiasFindings;
 import io.genguard.moderation.bias.PrejudiceFrames;
+import io.genguard.moderation.policy.InvalidPolicyException;
 import io.genguard.moderation.policy.ModerationFindings;
 import io.genguard.moderation.policy.Policy;
 import io.genguard.moderation.policy.PolicyEngine;
@@ -169,7 +170,10 @@ public final class QualityReport {
     System.exit(run(args));
   }
 
-  /** Runs the command; 0 on success (targets missed are reported, not failures), 1 on error. */
+  /**
+   * Runs the command; 0 on success (targets missed are reported, not failures), 2 for a usage error
+   * (an invalid policy file included), 1 on error.
+   */
   public static int run(String[] args) {
     Map<String, String> options;
     List<ScorerConfig> scorers;
@@ -193,12 +197,19 @@ public final class QualityReport {
               + " [--classifier-max-tokens N]]");
       return 2;
     }
+    PolicySet policies;
     try {
-      Path dataDir = DataDirectory.resolve(options.get("data-dir"));
-      PolicySet policies =
+      policies =
           options.containsKey("policy")
               ? PolicyLoader.load(Path.of(options.get("policy")))
               : PolicyLoader.loadDefault();
+    } catch (InvalidPolicyException e) {
+      // Before anything is measured: the file given is wrong, a usage error refused with its line.
+      System.err.println("quality: --policy: " + e.getMessage());
+      return 2;
+    }
+    try {
+      Path dataDir = DataDirectory.resolve(options.get("data-dir"));
       Path out =
           options.containsKey("out")
               ? Path.of(options.get("out"))

@@ -1,0 +1,25 @@
+package io.genguard.stack.cli;
+
+import io.genguard.moderation.policy.InvalidPolicyException;
+import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.policy.PolicySet;
+import java.nio.file.Path;
+
+/** Policy files given on the command line, checked before a command starts its work. */
+final class PolicyFiles {
+  private PolicyFiles() {}
+
+  /**
+   * The policy file {@code file}, loaded.
+   *
+   * @throws IllegalArgumentException (a usage error, exit 2) when it cannot be read or is not a
+   *     valid policy, with the line and the reason ({@link InvalidPolicyException})
+   */
+  static PolicySet load(Path file) {
+    try {
+      return PolicyLoader.load(file);
+    } catch (InvalidPolicyException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+}

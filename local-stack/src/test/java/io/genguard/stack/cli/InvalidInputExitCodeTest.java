@@ -1,0 +1,220 @@
+package io.genguard.stack.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.genguard.moderation.policy.PolicyLoader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Input the commands refuse is a usage error, exit 2 with one line that says what is wrong, as the
+ * README's table has it; before, these threw the audit service's or the policy loader's own
+ * exception and exited 1, as for a run that failed. None of these runs reaches a database, a broker
+ * or a model.
+ */
+class InvalidInputExitCodeTest {
+  /** The built-in policy with a review threshold above 1 on its line 22 (hate). */
+  private static Path brokenPolicy(Path dir) throws IOException {
+    String text = PolicyLoader.defaultText();
+    String hate = "    hate:          {review: 0.50, block: 0.90}";
+    assertThat(text.lines().skip(21).findFirst()).hasValue(hate);
+    return Files.writeString(
+        dir.resolve("broken-policy.yaml"),
+        text.replace(hate, "    hate:          {review: 2, block: 0.90}"));
+  }
+
+  @Test
+  void shouldRefuseAnInvalidCandidatePolicyOfWhatIfWithItsLine(@TempDir Path dir) throws Exception {
+    Path policy = brokenPolicy(dir);
+
+    CommandRun run =
+        CommandRun.of(
+            new AuditWhatIfCommand(),
+            "--policy",
+            policy.toString(),
+            "--key-dir",
+            dir.toString(),
+            "--jdbc-url",
+            "jdbc:postgresql://127.0.0.1:1/audit");
+
+    assertThat(run.code()).as(run.err()).isEqualTo(2);
+    assertThat(run.err())
+        .startsWith("genguard: Invalid policy " + policy + " at line 22")
+        .doesNotContain("\tat ");
+  }
+
+  @Test
+  void shouldRefuseAnInvalidReplayPolicyBeforeReadingTheStore(@TempDir Path dir) throws Exception {
+    Path policy = brokenPolicy(dir);
+
+    CommandRun run =
+        CommandRun.of(
+            new AuditReplayCommand(),
+            "--policy",
+            policy.toString(),
+            "--key-dir",
+            dir.toString(),
+            "--jdbc-url",
+            "jdbc:postgresql://127.0.0.1:1/audit");
+
+    assertThat(run.code()).as(run.err()).isEqualTo(2);
+    assertThat(run.err()).startsWith("genguard: Invalid policy " + policy + " at line 22");
+  }
+
+  @Test
+  void shouldRefuseAnInvalidStackPolicyBeforeAnythingStarts(@TempDir Path dir) throws Exception {
+    Path policy = brokenPolicy(dir);
+    Path missing = dir.resolve("no-such-policy.yaml");
+
+    // The bad port would stop the start too; the policy file is checked first.
+    for (Object command : new Object[] {new RunCommand(), new DemoCommand()}) {
+      CommandRun run =
+          CommandRun.of(command, "--policy", policy.toString(), "--http-port", "70000");
+
+      assertThat(run.code()).as(command.getClass().getSimpleName()).isEqualTo(2);
+      assertThat(run.err()).startsWith("genguard: Invalid policy " + policy + " at line 22");
+    }
+    CommandRun run =
+        CommandRun.of(new RunCommand(), "--policy", missing.toString(), "--http-port", "70000");
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.err()).contains("Invalid policy " + missing).contains("cannot read the file");
+  }
+
+  @Test
+  void shouldRefuseAnInvalidScorePolicyAsAUsageError(@TempDir Path dir) throws Exception {
+    Path policy = brokenPolicy(dir);
+    Path in = Files.writeString(dir.resolve("in.jsonl"), "{\"id\": 1, \"text\": \"hello\"}\n");
+    Path out = dir.resolve("out.jsonl");
+
+    StdErr err = new StdErr();
+    CommandRun run =
+        err.during(
+            () ->
+                CommandRun.of(
+                    new PassThroughCommands.Score(),
+                    "--in",
+                    in.toString(),
+                    "--out",
+                    out.toString(),
+                    "--policy",
+                    policy.toString()));
+
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(err.text())
+        .contains("score: --policy: Invalid policy " + policy + " at line 22")
+        .doesNotContain("score: failed");
+    assertThat(out).as("nothing scored").doesNotExist();
+  }
+
+  @Test
+  void shouldRefuseAnInvalidQualityPolicyBeforeMeasuring(@TempDir Path dir) throws Exception {
+    Path policy = brokenPolicy(dir);
+
+    StdErr err = new StdErr();
+    CommandRun run =
+        err.during(
+            () ->
+                CommandRun.of(
+                    new PassThroughCommands.Quality(),
+                    "--data-dir",
+                    dir.resolve("no-data").toString(),
+                    "--policy",
+                    policy.toString(),
+                    "--out",
+                    dir.resolve("QUALITY.md").toString()));
+
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(err.text())
+        .contains("quality: --policy: Invalid policy " + policy + " at line 22")
+        .doesNotContain("\tat ");
+  }
+
+  @Test
+  void shouldRefuseAnUnknownKindStateOrCursorOfUnfinishedAsAUsageError() {
+    CommandRun kind = CommandRun.of(new AuditUnfinishedCommand(), "--kind", "NO_REPLY");
+    assertThat(kind.code()).as(kind.err()).isEqualTo(2);
+    assertThat(kind.err())
+        .startsWith("genguard: --kind 'NO_REPLY' is neither NO_ANSWER")
+        .contains("nor NO_GATE_OUTCOME");
+
+    CommandRun state = CommandRun.of(new AuditUnfinishedCommand(), "--state", "closed");
+    assertThat(state.code()).as(state.err()).isEqualTo(2);
+    assertThat(state.err())
+        .startsWith("genguard: --state 'closed' is none of open, answered, dismissed, all");
+
+    // Decoded before the store is reached (no store is named here).
+    CommandRun cursor = CommandRun.of(new AuditUnfinishedCommand(), "--cursor", "not-a-cursor");
+    assertThat(cursor.code()).as(cursor.err()).isEqualTo(2);
+    assertThat(cursor.err()).startsWith("genguard: --cursor is not a cursor this API returned");
+  }
+
+  @Test
+  void shouldRefuseARetractionWindowHashOrReasonTheAuditServiceWouldRefuse() {
+    // No store named: each is refused before one is looked for, naming the flag.
+    CommandRun window =
+        CommandRun.of(
+            new AuditRetractCommand(),
+            "--released-from",
+            "2026-12-05T10:00:00Z",
+            "--released-before",
+            "2026-12-05T09:00:00Z",
+            "--reason",
+            "incident");
+    assertThat(window.code()).as(window.err()).isEqualTo(2);
+    assertThat(window.err())
+        .startsWith(
+            "genguard: --released-from 2026-12-05T10:00:00Z is not before --released-before"
+                + " 2026-12-05T09:00:00Z");
+
+    CommandRun hash =
+        CommandRun.of(
+            new AuditRetractCommand(),
+            "--released-from",
+            "2026-12-05T09:00:00Z",
+            "--released-before",
+            "2026-12-05T10:00:00Z",
+            "--policy-sha256",
+            "abc123",
+            "--dry-run");
+    assertThat(hash.code()).as(hash.err()).isEqualTo(2);
+    assertThat(hash.err()).startsWith("genguard: --policy-sha256 is not a policy file's SHA-256");
+
+    CommandRun reason =
+        CommandRun.of(
+            new AuditRetractCommand(), "--request", "req-1", "--reason", "line one\nline two");
+    assertThat(reason.code()).as(reason.err()).isEqualTo(2);
+    assertThat(reason.err()).startsWith("genguard: --reason contains a control character");
+
+    CommandRun tooLong =
+        CommandRun.of(
+            new AuditRetractCommand(), "--request", "req-1", "--reason", "x".repeat(2001));
+    assertThat(tooLong.code()).as(tooLong.err()).isEqualTo(2);
+    assertThat(tooLong.err()).startsWith("genguard: --reason has 2001 characters; the limit is");
+  }
+
+  /** Standard error while a command runs (the moderation module's commands write to it). */
+  private static final class StdErr {
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+
+    CommandRun during(Supplier<CommandRun> run) {
+      PrintStream original = System.err;
+      System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+      try {
+        return run.get();
+      } finally {
+        System.setErr(original);
+      }
+    }
+
+    String text() {
+      return bytes.toString(StandardCharsets.UTF_8);
+    }
+  }
+}

@@ -84,13 +84,12 @@ public final class ApiTokens {
   }
 
   /**
-   * Creates a token and records who created it in the audit chain.
+   * What {@link #create} refuses of a token's own fields, checked without the database (the command
+   * line refuses them before it connects).
    *
-   * @param validity how long the token is valid; null for no expiry
+   * @throws InvalidInputException naming the field and what to give
    */
-  public IssuedToken create(
-      Role role, String tenantId, String name, Duration validity, Caller createdBy)
-      throws SQLException {
+  public static void requireValid(Role role, String tenantId, String name, Duration validity) {
     if (role == null) {
       throw new InvalidInputException(
           "role is required: one of submitter, reviewer, compliance, admin");
@@ -116,6 +115,17 @@ public final class ApiTokens {
     if (validity != null && (validity.isNegative() || validity.isZero())) {
       throw new InvalidInputException("validity must be positive, was " + validity);
     }
+  }
+
+  /**
+   * Creates a token and records who created it in the audit chain.
+   *
+   * @param validity how long the token is valid; null for no expiry
+   */
+  public IssuedToken create(
+      Role role, String tenantId, String name, Duration validity, Caller createdBy)
+      throws SQLException {
+    requireValid(role, tenantId, name, validity);
     if (createdBy.tenantId() != null && !createdBy.tenantId().equals(tenantId)) {
       throw new ForbiddenException(
           "A token bound to tenant '"

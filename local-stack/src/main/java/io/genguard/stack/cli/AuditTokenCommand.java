@@ -1,5 +1,6 @@
 package io.genguard.stack.cli;
 
+import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.query.Cursor;
 import io.genguard.audit.security.ApiTokens;
@@ -88,6 +89,13 @@ final class AuditTokenCommand implements Runnable {
                 + ApiTokens.MAX_VALID_DAYS
                 + ", was "
                 + validDays);
+      }
+      // Refused before connecting (the audit API answers them with a 400): a usage error, exit 2.
+      try {
+        ApiTokens.requireValid(
+            parsed, tenant, name, validDays == null ? null : Duration.ofDays(validDays));
+      } catch (InvalidInputException e) {
+        throw new IllegalArgumentException(e.getMessage(), e);
       }
       try (AuditDatabase db = database.connectCurrent("genguard audit token create")) {
         ApiTokens.IssuedToken issued =

@@ -9,6 +9,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -197,6 +199,33 @@ class InvalidInputExitCodeTest {
             new AuditRetractCommand(), "--request", "req-1", "--reason", "x".repeat(2001));
     assertThat(tooLong.code()).as(tooLong.err()).isEqualTo(2);
     assertThat(tooLong.err()).startsWith("genguard: --reason has 2001 characters; the limit is");
+  }
+
+  @Test
+  void shouldRefuseATokenTheAuditServiceWouldRefuseBeforeConnecting() {
+    // A store that does not answer: before, these were refused only once connected, exit 1.
+    String[][] refused = {
+      {"--role", "submitter", "--name", "ci", "must be bound to a tenant"},
+      {
+        "--role",
+        "admin",
+        "--tenant",
+        "acme corp",
+        "--name",
+        "ci",
+        "tenant 'acme corp' is not valid"
+      },
+      {"--role", "admin", "--name", "ci\tbot", "is not valid: say who the token is for"},
+    };
+    for (String[] args : refused) {
+      List<String> flags =
+          new ArrayList<>(List.of("--jdbc-url", "jdbc:postgresql://127.0.0.1:1/a"));
+      flags.addAll(List.of(args).subList(0, args.length - 1));
+      CommandRun run = CommandRun.of(new AuditTokenCommand.Create(), flags.toArray(String[]::new));
+
+      assertThat(run.code()).as(run.err()).isEqualTo(2);
+      assertThat(run.err()).as(flags.toString()).contains(args[args.length - 1]);
+    }
   }
 
   /** Standard error while a command runs (the moderation module's commands write to it). */

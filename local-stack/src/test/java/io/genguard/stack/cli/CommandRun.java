@@ -13,8 +13,9 @@ import picocli.CommandLine;
 record CommandRun(int code, String out, String err) {
   /**
    * Runs {@code command} with {@code args} through the CLI's own {@link GenGuardCli#execute}: a
-   * usage error picocli finds exits 2, a failure of the command (its own option checks included) is
-   * one line on stderr and exits 1, as {@code ./genguard} does.
+   * usage error, whether picocli finds it or the command's own checks (an
+   * IllegalArgumentException), exits 2; any other failure of the command is one line on stderr and
+   * exits 1, as {@code ./genguard} does.
    */
   static CommandRun of(Object command, String... args) {
     PrintStream original = System.out;

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * moderation.verdicts ─ decode ─┬─ campaign? ─ key (campaign, group) ─ running totals ─────┐
- *   (dead letters ─> .dlq)      └─ live ─ fan out per group ─ key (model, group) ─ window ─┤
+ *   (dead letters ─> .dlq)      └─ live ─ key (model) ─ window, counts per group ──────────┤
  *                                              key (model) ─ window ─ one-vs-rest tests ─ alerts ─┬─ live_alert
  *                                                                                     bias.alerts <┘
  *                                                                          bias.metrics <─┘
@@ -112,30 +112,30 @@ public final class BiasAggregationJob {
             .name("campaign group totals")
             .uid("campaign-group-totals");
 
-    // Live traffic: windows per model and detected group, on the decision time. A verdict whose
-    // window had closed is set aside before it is copied per group, so that no window subtask
-    // counts one copy of it while another drops its other copy as late (but after an idle input
-    // resumed, see FanOutByGroup).
-    SingleOutputStreamOperator<VerdictFacts> liveVerdicts =
-        verdicts
-            .process(new LiveWindowFunctions.FanOutByGroup(config.liveWindow().toMillis()))
-            .name("live verdicts per detected group")
-            .uid("live-fan-out");
+    // Live traffic: windows per model, on the decision time, each counting every detected group of
+    // its verdicts in one aggregate, so that the one subtask holding a model decides once whether
+    // a verdict is late and counts it under every group or under none. A new uid since the
+    // forty-fourth session: the windows keyed by model and group ("live-window-counts") held other
+    // state, left behind by an upgrade with --allowNonRestoredState (docs/OPERATIONS.md).
     SingleOutputStreamOperator<LiveGroupWindow> liveWindows =
-        liveVerdicts
-            .keyBy(LiveWindowFunctions::modelAndGroup)
+        verdicts
+            .filter(LiveWindowFunctions::isLive)
+            .name("live verdicts")
+            .uid("live-verdicts")
+            .keyBy(LiveWindowFunctions::model)
             .window(TumblingEventTimeWindows.of(config.liveWindow()))
             .sideOutputLateData(LateLiveVerdicts.LATE)
             .aggregate(
-                new LiveWindowFunctions.CountGroup(config.categories()),
-                new LiveWindowFunctions.LabelWindow())
-            .name("live window counts")
-            .uid("live-window-counts");
-    // A verdict whose window had closed is counted and logged, not dropped silently (the windows'
-    // own late data stays wired: the fan-out leaves them none but after an idle input resumed).
-    liveVerdicts
+                new LiveWindowFunctions.CountGroups(config.categories()),
+                new LiveWindowFunctions.LabelGroups(),
+                LiveWindowFunctions.groupCountsType(),
+                LiveWindowFunctions.groupCountsType(),
+                TypeInformation.of(LiveGroupWindow.class))
+            .name("live window counts per model")
+            .uid("live-model-window-counts");
+    // A verdict whose window had closed is counted and logged, not dropped silently.
+    liveWindows
         .getSideOutput(LateLiveVerdicts.LATE)
-        .union(liveWindows.getSideOutput(LateLiveVerdicts.LATE))
         .process(new LateLiveVerdicts(config.liveWindow().toMillis()))
         .name("late live verdicts")
         .uid("late-live-verdicts");

@@ -22,10 +22,9 @@ final class LateLiveVerdicts extends ProcessFunction<VerdictFacts, Void> {
   private static final Logger LOG = LoggerFactory.getLogger(LateLiveVerdicts.class);
 
   /**
-   * Late live verdicts: the fan-out's (one "*" copy of each, set aside before copying) and the
-   * windows' own (every copy; only after a fan-out subtask's idle input resumed, when a window
-   * subtask's watermark may be ahead of the fan-out's, see {@link
-   * LiveWindowFunctions.FanOutByGroup}; counted here when the "*" copy is one dropped).
+   * Late live verdicts, each whole and once: the live windows are keyed by model and count every
+   * group of a verdict in one aggregate, so the one window subtask that holds its model counts it
+   * under all of its groups or drops it here.
    */
   static final OutputTag<VerdictFacts> LATE =
       new OutputTag<>("late-live-verdicts", TypeInformation.of(VerdictFacts.class));
@@ -51,17 +50,14 @@ final class LateLiveVerdicts extends ProcessFunction<VerdictFacts, Void> {
   }
 
   @Override
-  public void processElement(VerdictFacts copy, Context context, Collector<Void> out) {
-    if (!LiveGroupWindow.ALL.equals(copy.liveGroup)) {
-      return; // every live verdict has exactly one "*" copy: count verdicts, not copies
-    }
+  public void processElement(VerdictFacts verdict, Context context, Collector<Void> out) {
     late.inc();
     unlogged++;
     long now = context.timerService().currentProcessingTime();
     if (loggedAt != Long.MIN_VALUE && now - loggedAt < LOG_INTERVAL_MS) {
       return;
     }
-    long windowStart = TimeWindow.getWindowStartWithOffset(copy.decidedAt, 0, windowMillis);
+    long windowStart = TimeWindow.getWindowStartWithOffset(verdict.decidedAt, 0, windowMillis);
     LOG.warn(
         "{} live verdict(s) arrived after their window had closed and are missing from the LIVE"
             + " metrics and alerts ({} {} so far); the latest: request {}, model {}, decided at {},"
@@ -71,9 +67,9 @@ final class LateLiveVerdicts extends ProcessFunction<VerdictFacts, Void> {
         unlogged,
         LATE_LIVE_VERDICTS,
         late.getCount(),
-        copy.requestId,
-        copy.model,
-        Instant.ofEpochMilli(copy.decidedAt),
+        verdict.requestId,
+        verdict.model,
+        Instant.ofEpochMilli(verdict.decidedAt),
         Instant.ofEpochMilli(windowStart),
         Instant.ofEpochMilli(context.timerService().currentWatermark()));
     loggedAt = now;

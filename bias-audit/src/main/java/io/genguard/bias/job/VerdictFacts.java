@@ -41,27 +41,5 @@ public class VerdictFacts {
    */
   public int categoryFlags;
 
-  /** In the live branch: the group this copy is counted under ("none", "*" or axis:group). */
-  public String liveGroup;
-
   public VerdictFacts() {}
-
-  VerdictFacts copyFor(String group) {
-    VerdictFacts copy = new VerdictFacts();
-    copy.requestId = requestId;
-    copy.verdictId = verdictId;
-    copy.tenantId = tenantId;
-    copy.campaignId = campaignId;
-    copy.campaignGroup = campaignGroup;
-    copy.campaignSample = campaignSample;
-    copy.model = model;
-    copy.detectedGroups = detectedGroups;
-    copy.decidedAt = decidedAt;
-    copy.unsafeScore = unsafeScore;
-    copy.unsafe = unsafe;
-    copy.decision = decision;
-    copy.categoryFlags = categoryFlags;
-    copy.liveGroup = group;
-    return copy;
-  }
 }

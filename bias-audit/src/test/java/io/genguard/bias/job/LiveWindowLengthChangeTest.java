@@ -87,8 +87,7 @@ class LiveWindowLengthChangeTest {
     for (int minute : minutes) {
       long decidedAt = NOON + Duration.ofMinutes(minute).toMillis();
       VerdictFacts verdict = verdict("at-" + minute, decidedAt, "religion:x");
-      windows.processElement(verdict.copyFor(LiveGroupWindow.ALL), decidedAt);
-      windows.processElement(verdict.copyFor("religion:x"), decidedAt);
+      windows.processElement(verdict, decidedAt);
       windows.processWatermark(decidedAt);
     }
   }

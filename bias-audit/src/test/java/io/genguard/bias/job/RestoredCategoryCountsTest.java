@@ -8,6 +8,7 @@ import io.genguard.bias.statistics.MultipleComparisons.Correction;
 import io.genguard.events.v1.BiasMetric;
 import io.genguard.schemas.Topics;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.ExecutionConfig;
@@ -79,7 +80,11 @@ class RestoredCategoryCountsTest {
     verdict.model = "echo/echo@1";
     verdict.categoryFlags = 1 << EXTREMISM | 1 << HATE;
 
-    GroupCounts counted = new LiveWindowFunctions.CountGroup(ONE_MORE).add(verdict, accumulator);
+    Map<String, GroupCounts> restored = new HashMap<>(Map.of(LiveGroupWindow.ALL, accumulator));
+    GroupCounts counted =
+        new LiveWindowFunctions.CountGroups(ONE_MORE)
+            .add(verdict, restored)
+            .get(LiveGroupWindow.ALL);
     LiveWindowFunctions.EncodeLiveMetric encode =
         new LiveWindowFunctions.EncodeLiveMetric(ONE_MORE);
     encode.open(null);
@@ -99,7 +104,10 @@ class RestoredCategoryCountsTest {
     current.count = 1;
     current.categoryCounts[EXTREMISM] = 1;
 
-    GroupCounts merged = new LiveWindowFunctions.CountGroup(ONE_MORE).merge(restored, current);
+    GroupCounts merged =
+        new LiveWindowFunctions.CountGroups(ONE_MORE)
+            .merge(Map.of("*", restored), Map.of("*", current))
+            .get("*");
 
     assertThat(merged.count).isEqualTo(4);
     assertThat(merged.categoryCounts).hasSize(8);

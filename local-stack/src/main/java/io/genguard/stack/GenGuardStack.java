@@ -271,7 +271,9 @@ public final class GenGuardStack implements AutoCloseable {
             config.flinkMetricsPort(),
             // A data dir from before the forty-first session holds the state of the live alerts'
             // sink committer, which the job no longer has (its alerts are on bias.alerts and in
-            // the audit log); SavepointCompatibilityTest pins every other operator's id.
+            // the audit log); one from before the forty-fourth the live windows keyed by model and
+            // group ("live-window-counts"), whose open windows are dropped (docs/OPERATIONS.md).
+            // SavepointCompatibilityTest pins every other operator's id.
             true,
             (env, conf) ->
                 BiasAggregationJob.wire(

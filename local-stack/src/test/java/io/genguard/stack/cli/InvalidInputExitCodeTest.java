@@ -33,41 +33,27 @@ class InvalidInputExitCodeTest {
   }
 
   @Test
-  void shouldRefuseAnInvalidCandidatePolicyOfWhatIfWithItsLine(@TempDir Path dir) throws Exception {
+  void shouldRefuseAnInvalidPolicyOfWhatIfAndReplayWithItsLineBeforeReadingTheStore(
+      @TempDir Path dir) throws Exception {
     Path policy = brokenPolicy(dir);
 
-    CommandRun run =
-        CommandRun.of(
-            new AuditWhatIfCommand(),
-            "--policy",
-            policy.toString(),
-            "--key-dir",
-            dir.toString(),
-            "--jdbc-url",
-            "jdbc:postgresql://127.0.0.1:1/audit");
+    // No store listens on port 1: the policy file is refused before one is looked for.
+    for (Object command : new Object[] {new AuditWhatIfCommand(), new AuditReplayCommand()}) {
+      CommandRun run =
+          CommandRun.of(
+              command,
+              "--policy",
+              policy.toString(),
+              "--key-dir",
+              dir.toString(),
+              "--jdbc-url",
+              "jdbc:postgresql://127.0.0.1:1/audit");
 
-    assertThat(run.code()).as(run.err()).isEqualTo(2);
-    assertThat(run.err())
-        .startsWith("genguard: Invalid policy " + policy + " at line 22")
-        .doesNotContain("\tat ");
-  }
-
-  @Test
-  void shouldRefuseAnInvalidReplayPolicyBeforeReadingTheStore(@TempDir Path dir) throws Exception {
-    Path policy = brokenPolicy(dir);
-
-    CommandRun run =
-        CommandRun.of(
-            new AuditReplayCommand(),
-            "--policy",
-            policy.toString(),
-            "--key-dir",
-            dir.toString(),
-            "--jdbc-url",
-            "jdbc:postgresql://127.0.0.1:1/audit");
-
-    assertThat(run.code()).as(run.err()).isEqualTo(2);
-    assertThat(run.err()).startsWith("genguard: Invalid policy " + policy + " at line 22");
+      assertThat(run.code()).as(command.getClass().getSimpleName() + ": " + run.err()).isEqualTo(2);
+      assertThat(run.err())
+          .startsWith("genguard: Invalid policy " + policy + " at line 22")
+          .doesNotContain("\tat ");
+    }
   }
 
   @Test

@@ -91,11 +91,11 @@ import java.util.Map;
  *     submission's) may run ({@code statement_timeout}, set for its transaction only); a longer one
  *     is cancelled and the call answered 503
  * @param tenantMaxConcurrentQueries reads (searches, totals, bias reports and metrics, bias
- *     campaigns, token and unfinished-flow lists) one tenant (global tokens together count as one)
- *     may have running at once in this process; another is answered 429 with Retry-After, so that
- *     one tenant's slow reads cannot take every connection of the pool (a request's story and the
- *     review queue, which submitters and reviewers poll, are not counted; the read timeout bounds
- *     them)
+ *     campaigns, unfinished-flow lists) one tenant (global tokens together count as one) may have
+ *     running at once in this process; another is answered 429 with Retry-After, so that one
+ *     tenant's slow reads cannot take every connection of the pool (a request's story and the
+ *     review queue, which submitters and reviewers poll, the token list, which an admin needs to
+ *     revoke a leaked token, and evidence bundles are not counted; the read timeout bounds them)
  * @param explainClassifier the imported classifier the moderation job runs ({@code
  *     onnx-classifier}), read from the job's own keys ({@value ScorerConfig#CLASSIFIER_DIR},
  *     {@value ScorerConfig#CLASSIFIER_LABELS}, {@value ScorerConfig#CLASSIFIER_MAX_TOKENS}), so

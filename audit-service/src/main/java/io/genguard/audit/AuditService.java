@@ -100,8 +100,8 @@ public final class AuditService implements AutoCloseable {
   public static final String EXPORTS_CUT_SHORT_METRIC = "genguard_audit_exports_cut_short";
 
   /**
-   * Counter of reads (searches, totals, bias reports and metrics, bias campaigns, token lists,
-   * unfinished flows) refused (429) because their tenant already ran {@link
+   * Counter of reads (searches, totals, bias reports and metrics, bias campaigns, unfinished flows)
+   * refused (429) because their tenant already ran {@link
    * AuditConfig#TENANT_MAX_CONCURRENT_QUERIES} (Prometheus adds {@code _total}).
    */
   public static final String QUERIES_REFUSED_FOR_TENANT_METRIC =
@@ -234,7 +234,7 @@ public final class AuditService implements AutoCloseable {
       if (config.tenantMaxConcurrentQueries() >= config.poolSize() && config.poolSize() > 1) {
         LOG.warn(
             "{}={} is not below {}={}: one tenant's slow reads (searches, totals, bias reports"
-                + " and metrics, bias campaigns, token and unfinished-flow lists) can hold every"
+                + " and metrics, bias campaigns, unfinished-flow lists) can hold every"
                 + " connection the API has",
             AuditConfig.TENANT_MAX_CONCURRENT_QUERIES,
             config.tenantMaxConcurrentQueries(),
@@ -694,8 +694,8 @@ public final class AuditService implements AutoCloseable {
     FunctionCounter.builder(
             QUERIES_REFUSED_FOR_TENANT_METRIC, api, AuditApi::queriesRefusedForTenant)
         .description(
-            "Searches, totals, bias reports and metrics, bias campaigns, token and unfinished-flow"
-                + " lists refused"
+            "Searches, totals, bias reports and metrics, bias campaigns and unfinished-flow lists"
+                + " refused"
                 + " (429) because their tenant already ran GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES"
                 + " of them")
         .register(registry);

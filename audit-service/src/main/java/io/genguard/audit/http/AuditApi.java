@@ -273,9 +273,9 @@ public final class AuditApi implements AutoCloseable {
    * @param maxExportRows most rows one export returns
    * @param maxConcurrentExports exports that may run at once; another is answered 429
    * @param tenantMaxConcurrentQueries reads (searches, totals, bias reports and metrics, bias
-   *     campaigns, token lists, unfinished flows) one tenant (global tokens together) may have
-   *     running at once; another is answered 429 (a request's story and the review queue are not
-   *     counted)
+   *     campaigns, unfinished flows) one tenant (global tokens together) may have running at once;
+   *     another is answered 429 (a request's story, the review queue, the token list and evidence
+   *     bundles are not counted)
    */
   public record Limits(
       long maxBodyBytes,

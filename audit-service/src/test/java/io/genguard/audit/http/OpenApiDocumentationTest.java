@@ -72,6 +72,26 @@ class OpenApiDocumentationTest {
   }
 
   @Test
+  void shouldNotPromiseATenantReadSlotRefusalOnTheTokenList() throws Exception {
+    // The forty-third session's review: the token list takes no slot of its tenant's reads (its
+    // admin needs it to revoke a leaked token while they are busy), so it is never answered 429.
+    JsonNode document = document();
+    JsonNode responses =
+        document.path("paths").path("/api/v1/tokens").path("get").path("responses");
+    assertThat(responses.has("200")).as("GET /api/v1/tokens is documented").isTrue();
+    assertThat(responses.has("429")).as("GET /api/v1/tokens declares 429").isFalse();
+    assertThat(
+            document
+                .path("components")
+                .path("responses")
+                .path("TenantReadsBusy")
+                .path("description")
+                .asText())
+        .doesNotContain("token lists")
+        .contains("the token list and evidence bundles are not counted");
+  }
+
+  @Test
   void shouldDocumentExactlyTheQueryParametersEachRouteTakes() throws Exception {
     JsonNode document = document();
     JsonNode paths = document.path("paths");

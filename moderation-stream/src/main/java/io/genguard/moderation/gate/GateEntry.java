@@ -133,6 +133,15 @@ record GateEntry(
     return new GateEntry(State.HELD, outputId, output, verdict, now, null, null, requestTenant);
   }
 
+  /**
+   * Erased before an output was decided (audit.erasures): nothing of the request kept but the
+   * marker and its request's tenant, so that a copy of its output under another tenant is still not
+   * taken for the request's.
+   */
+  GateEntry erased(long now) {
+    return new GateEntry(State.ERASED, null, null, null, now, null, null, requestTenant);
+  }
+
   /** Held because no verdict came in time: a verdict that comes now still decides. */
   boolean heldWithoutVerdict() {
     return state == State.HELD && verdict == null;

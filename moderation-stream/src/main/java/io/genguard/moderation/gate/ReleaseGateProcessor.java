@@ -124,6 +124,14 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   private final Duration sweepPieceLength;
 
   /**
+   * The format the store's entries are written in ({@link ReleaseGateTopology#STATE_FORMAT}): below
+   * 3 an entry cannot keep its request's tenant, so requests are ignored and the gate decides as
+   * before (a request-only entry would also start an older gate's verdict timeout at the request
+   * after a rollback).
+   */
+  private final int stateFormat;
+
+  /**
    * Copies of outputs ignored since the last sweep (the gate holds or decided their request
    * already), and the first one's request: logged once a sweep, not once a copy.
    */
@@ -149,11 +157,16 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   private KeyValueStore<String, GateEntry> store;
 
   ReleaseGateProcessor(
-      Clock clock, GateTimings timings, int maxHoldsPerSweep, Duration sweepPieceLength) {
+      Clock clock,
+      GateTimings timings,
+      int maxHoldsPerSweep,
+      Duration sweepPieceLength,
+      int stateFormat) {
     this.clock = clock;
     this.timings = timings;
     this.maxHoldsPerSweep = maxHoldsPerSweep;
     this.sweepPieceLength = sweepPieceLength;
+    this.stateFormat = stateFormat;
   }
 
   @Override
@@ -256,9 +269,13 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
    * teaches the gate nothing. A copy that came before the request, and waits, is dead-lettered now;
    * one decided or held before its request came keeps the request (the request's timestamp is
    * earlier than any output's, so Kafka Streams reads it first unless a copy's timestamp was set
-   * earlier still).
+   * earlier still). A gate writing an entry format without the tenant (below 3) ignores requests:
+   * the tenant would be lost at every write, so each request of the id would evict again.
    */
   private void onRequest(Record<byte[], byte[]> record) {
+    if (stateFormat < 3) {
+      return;
+    }
     GenerationRequest request;
     try {
       request = Topics.GENERATION_REQUESTS.codec().decode(record.value());
@@ -771,7 +788,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     long now = clock.millis();
     if (entry.output() == null) {
       // Nothing to publish yet; a verdict that came first is dropped with the rest.
-      store.put(requestId, new GateEntry(GateEntry.State.ERASED, null, null, null, now));
+      store.put(requestId, entry.erased(now));
       return;
     }
     GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());

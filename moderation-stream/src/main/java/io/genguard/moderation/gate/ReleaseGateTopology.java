@@ -40,11 +40,12 @@ public final class ReleaseGateTopology {
 
   /**
    * The format of the gate's state-store entries to write, 1, 2 or 3 (default): 2 lacks the
-   * request's tenant, so an output or verdict under another tenant than its request's is not told
-   * apart, but a gate from before the forty-third session can read it; 1 also lacks the outcome's
-   * event id and basis, so restatements name no outcome, but a gate from before the thirty-third
-   * session can read it (write the older one until the upgrade is known good, to keep a rollback
-   * possible). All are always read.
+   * request's tenant, so the gate ignores gen.requests and an output or verdict under another
+   * tenant than its request's is not told apart (it decides as before the forty-third session), but
+   * a gate from before the forty-third session can read it; 1 also lacks the outcome's event id and
+   * basis, so restatements name no outcome, but a gate from before the thirty-third session can
+   * read it (write the older one until the upgrade is known good, to keep a rollback possible). All
+   * are always read.
    */
   public static final String STATE_FORMAT = "GENGUARD_GATE_STATE_FORMAT";
 
@@ -112,7 +113,7 @@ public final class ReleaseGateTopology {
     // One processor joins the five inputs per request id in its store.
     topology.addProcessor(
         PROCESSOR,
-        () -> new ReleaseGateProcessor(clock, timings, maxHoldsPerSweep, sweepPiece),
+        () -> new ReleaseGateProcessor(clock, timings, maxHoldsPerSweep, sweepPiece, stateFormat),
         sources);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(

@@ -176,6 +176,19 @@ class GateEntryTest {
     assertThat(empty.sinceMillis()).as("nothing left: the request's clock").isEqualTo(20L);
   }
 
+  @Test
+  void shouldKeepTheRequestsTenantInAnErasedMarker() {
+    GateEntry erased =
+        GateEntry.empty()
+            .withRequestTenant("acme", false, false, 10L)
+            .withVerdict(new byte[] {2}, 15L)
+            .erased(30L);
+
+    assertThat(roundTrip(erased))
+        .isEqualTo(
+            new GateEntry(GateEntry.State.ERASED, null, null, null, 30L, null, null, "acme"));
+  }
+
   /** A release marker with a UUID output id and a UUID outcome event id, as the gate makes them. */
   private static GateEntry releasedOnVerdict() {
     return GateEntry.empty()

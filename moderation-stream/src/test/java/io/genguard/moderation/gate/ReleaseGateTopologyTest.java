@@ -67,6 +67,11 @@ class ReleaseGateTopologyTest {
 
   @BeforeEach
   void startDriver() {
+    startDriver(ReleaseGateTopology.LATEST_STATE_FORMAT, stateDir);
+  }
+
+  /** Starts the driver writing {@code stateFormat}, the topics on it. */
+  private void startDriver(int stateFormat, Path dir) {
     driver =
         driver(
             // Sweeps bounded by count only: the half-second bound of a piece depends on the
@@ -75,9 +80,9 @@ class ReleaseGateTopologyTest {
                 clock,
                 new GateTimings(RETENTION, VERDICT_TIMEOUT),
                 ReleaseGateProcessor.MAX_HOLDS_PER_SWEEP,
-                ReleaseGateTopology.LATEST_STATE_FORMAT,
+                stateFormat,
                 Duration.ofMinutes(10)),
-            stateDir);
+            dir);
     outputs = input(Topics.GENERATION_OUTPUTS.name());
     verdicts = input(Topics.MODERATION_VERDICTS.name());
     reviews = input(Topics.REVIEW_DECISIONS.name());
@@ -390,6 +395,73 @@ class ReleaseGateTopologyTest {
     // A request that does not decode is the generator's to dead-letter, not the gate's.
     requests.pipeInput("r-bad", "not avro".getBytes(StandardCharsets.UTF_8));
     assertThat(outputTopic(Topics.GENERATION_REQUESTS_DLQ.name()).isEmpty()).isTrue();
+  }
+
+  @Test
+  void shouldKeepTheRequestsTenantWhenItIsErasedBeforeItsOutputCame() {
+    // The forty-third session's review: the erasure's marker forgot the request's tenant, so a
+    // copy under another tenant took the request's ERASURE quarantine under its own tenant, and
+    // the genuine output got only a restatement.
+    TestOutputTopic<String, byte[]> restatements = outputTopic(Topics.GATE_RESTATEMENTS.name());
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    GenerationOutput output = output("r-erased-first", "Generated after the erasure.");
+    GenerationOutput copy = GenerationOutput.newBuilder(output).setTenantId("globex").build();
+    sendRequest(output.getRequestId(), "acme");
+    sendErasure(output.getRequestId());
+    assertThat(store.get(output.getRequestId()).state()).isEqualTo(GateEntry.State.ERASED);
+    assertThat(store.get(output.getRequestId()).requestTenant()).isEqualTo("acme");
+    send(copy);
+    assertThat(quarantined.isEmpty()).as("the copy is not the request's output").isTrue();
+    send(output);
+
+    assertThat(released.isEmpty()).isTrue();
+    assertThat(decode(quarantined))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getTenantId()).isEqualTo("acme");
+              assertThat(outcome.getOutputId()).isEqualTo(output.getOutputId());
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.ERASURE);
+            });
+    assertThat(restatements.isEmpty()).isTrue();
+    DeadLetter copied =
+        Topics.GENERATION_OUTPUTS_DLQ
+            .codec()
+            .decode(outputTopic(Topics.GENERATION_OUTPUTS_DLQ.name()).readValue());
+    assertThat(copied.getReason())
+        .contains("not this request's: output out-r-erased-first came under tenant \"globex\"")
+        .contains("request \"r-erased-first\" is tenant \"acme\"'s (gen.requests)");
+  }
+
+  @Test
+  void shouldDecideAsBeforeWhenWritingAFormatWithoutTheTenant(@TempDir Path otherStateDir) {
+    // The forty-third session's review: writing format 2 dropped the tenant at every write, so a
+    // second request of the id under another tenant evicted the genuine output, which then was
+    // neither decided nor held. A gate writing format 2 reads no request.
+    driver.close();
+    startDriver(2, otherStateDir);
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    sendRequest("r-format-2-alone", "acme");
+    assertThat(store.get("r-format-2-alone"))
+        .as("no request-only entry, which would start an older gate's verdict timeout")
+        .isNull();
+
+    GenerationOutput output = output("r-format-2", "The genuine text.");
+    sendRequest(output.getRequestId(), "acme");
+    send(output);
+    sendRequest(output.getRequestId(), "globex");
+    send(verdict(output, Decision.RELEASE));
+    advance(Duration.ofMinutes(5));
+
+    assertThat(decode(released))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getOutputId)
+        .isEqualTo(output.getOutputId());
+    assertThat(pending.isEmpty()).isTrue();
+    assertThat(quarantined.isEmpty()).isTrue();
+    assertThat(outputTopic(Topics.GENERATION_OUTPUTS_DLQ.name()).isEmpty()).isTrue();
   }
 
   @Test

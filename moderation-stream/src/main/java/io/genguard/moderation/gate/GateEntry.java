@@ -136,10 +136,20 @@ record GateEntry(
   /**
    * Erased before an output was decided (audit.erasures): nothing of the request kept but the
    * marker and its request's tenant, so that a copy of its output under another tenant is still not
-   * taken for the request's.
+   * taken for the request's. Where the gate has not read the request (the erasure came first, or
+   * the request before the gate read gen.requests), the tenant is the erasure notice's, which the
+   * audit service writes from its record of the request.
    */
-  GateEntry erased(long now) {
-    return new GateEntry(State.ERASED, null, null, null, now, null, null, requestTenant);
+  GateEntry erased(long now, String noticeTenant) {
+    return new GateEntry(
+        State.ERASED,
+        null,
+        null,
+        null,
+        now,
+        null,
+        null,
+        requestTenant != null ? requestTenant : noticeTenant);
   }
 
   /** Held because no verdict came in time: a verdict that comes now still decides. */

@@ -788,7 +788,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     long now = clock.millis();
     if (entry.output() == null) {
       // Nothing to publish yet; a verdict that came first is dropped with the rest.
-      store.put(requestId, entry.erased(now));
+      store.put(requestId, entry.erased(now, notice.getTenantId()));
       return;
     }
     GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());

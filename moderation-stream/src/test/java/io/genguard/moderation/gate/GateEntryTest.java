@@ -182,9 +182,14 @@ class GateEntryTest {
         GateEntry.empty()
             .withRequestTenant("acme", false, false, 10L)
             .withVerdict(new byte[] {2}, 15L)
-            .erased(30L);
+            .erased(30L, "globex");
 
     assertThat(roundTrip(erased))
+        .as("the request's tenant, read from gen.requests, before the notice's")
+        .isEqualTo(
+            new GateEntry(GateEntry.State.ERASED, null, null, null, 30L, null, null, "acme"));
+    assertThat(roundTrip(GateEntry.empty().erased(30L, "acme")))
+        .as("no request read: the erasure notice's tenant")
         .isEqualTo(
             new GateEntry(GateEntry.State.ERASED, null, null, null, 30L, null, null, "acme"));
   }

@@ -402,13 +402,31 @@ class ReleaseGateTopologyTest {
     // The forty-third session's review: the erasure's marker forgot the request's tenant, so a
     // copy under another tenant took the request's ERASURE quarantine under its own tenant, and
     // the genuine output got only a restatement.
+    assertTheErasedRequestKeepsItsTenant("r-erased-first", false);
+  }
+
+  @Test
+  void shouldGiveAnErasureReadBeforeItsRequestTheNoticesTenant() {
+    // The forty-fourth session: an erasure read before its request (or of a request the gate
+    // never read) left a marker without a tenant, which the request read after it did not
+    // complete, so a copy under another tenant still took the request's ERASURE quarantine. The
+    // marker now takes the notice's tenant.
+    assertTheErasedRequestKeepsItsTenant("r-erased-before-request", true);
+  }
+
+  private void assertTheErasedRequestKeepsItsTenant(String requestId, boolean erasureFirst) {
     TestOutputTopic<String, byte[]> restatements = outputTopic(Topics.GATE_RESTATEMENTS.name());
     KeyValueStore<String, GateEntry> store =
         driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
-    GenerationOutput output = output("r-erased-first", "Generated after the erasure.");
+    GenerationOutput output = output(requestId, "Generated after the erasure.");
     GenerationOutput copy = GenerationOutput.newBuilder(output).setTenantId("globex").build();
-    sendRequest(output.getRequestId(), "acme");
-    sendErasure(output.getRequestId());
+    if (erasureFirst) {
+      sendErasure(output.getRequestId());
+      sendRequest(output.getRequestId(), "acme");
+    } else {
+      sendRequest(output.getRequestId(), "acme");
+      sendErasure(output.getRequestId());
+    }
     assertThat(store.get(output.getRequestId()).state()).isEqualTo(GateEntry.State.ERASED);
     assertThat(store.get(output.getRequestId()).requestTenant()).isEqualTo("acme");
     send(copy);
@@ -430,8 +448,8 @@ class ReleaseGateTopologyTest {
             .codec()
             .decode(outputTopic(Topics.GENERATION_OUTPUTS_DLQ.name()).readValue());
     assertThat(copied.getReason())
-        .contains("not this request's: output out-r-erased-first came under tenant \"globex\"")
-        .contains("request \"r-erased-first\" is tenant \"acme\"'s (gen.requests)");
+        .contains("not this request's: output out-" + requestId + " came under tenant \"globex\"")
+        .contains("request \"" + requestId + "\" is tenant \"acme\"'s (gen.requests)");
   }
 
   @Test

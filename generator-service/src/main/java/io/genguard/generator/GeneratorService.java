@@ -203,10 +203,13 @@ public final class GeneratorService implements AutoCloseable {
               clock,
               beforeSubscribe,
               config.routing(),
-              () ->
-                  new KafkaConsumer<>(
-                      UnreadableBatches.readerProperties(
-                          kafkaClientProperties, "genguard-" + name + "-unchecked")));
+              checked -> {
+                Map<String, Object> reader =
+                    UnreadableBatches.readerProperties(
+                        kafkaClientProperties, "genguard-" + name + "-unchecked");
+                return new KafkaConsumer<>(
+                    checked ? UnreadableBatches.checkingReaderProperties(reader) : reader);
+              });
       liveWorkers.incrementAndGet();
       Thread thread =
           new Thread(

@@ -234,6 +234,130 @@ class GeneratorCorruptRecordITCase {
     }
   }
 
+  @Test
+  void shouldDeadLetterEachOffsetOfADamagedAbortedBatchOverSeveralOffsetsAndGoOn()
+      throws Exception {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String first = run + "-committed";
+    String last = run + "-after";
+    String marker = "damaged-" + run;
+    // Committed (0, marker at 1), an aborted transaction of three requests in one batch (2 to 4,
+    // marker at 5) and committed (6, marker at 7); the aborted batch fails its CRC: read without
+    // the check it yields no record and claims offsets 2 to 4.
+    broker = OwnBroker.start(brokerDir, withDeadLetters());
+    try (KafkaProducer<byte[], byte[]> producer =
+        CorruptSegments.batchingTransactionalProducer(
+            broker.bootstrapServers(), "it-requests-" + run)) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      producer.send(request(first, "Good morning"));
+      producer.commitTransaction();
+      producer.beginTransaction();
+      producer.send(request(run + "-aborted-1", "Good night"));
+      producer.send(request(run + "-aborted-2", "Prompt " + marker + " here"));
+      producer.send(request(run + "-aborted-3", "Good night again"));
+      producer.flush();
+      producer.abortTransaction();
+      producer.beginTransaction();
+      producer.send(request(last, "Good evening"));
+      producer.commitTransaction();
+    }
+    Path segment = CorruptSegments.firstSegment(broker, REQUESTS_0);
+    assertThat(CorruptSegments.lastOffsetOfBatch(segment, 2L))
+        .as("the aborted requests share one batch")
+        .isEqualTo(4L);
+    CorruptSegments.damage(segment, marker);
+    SimpleMeterRegistry meters = startGenerator(run);
+
+    try (CommittedReader committed = outputsAndDeadLetters()) {
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  outputs(committed.poll()).containsAll(List.of(first, last))
+                      && deadLetters(committed).size() >= 3);
+      Thread.sleep(2_000);
+      committed.poll();
+
+      assertThat(outputs(committed)).containsExactlyInAnyOrder(first, last);
+      assertThat(deadLetters(committed))
+          .extracting(DeadLetter::getSourceOffset)
+          .as("each offset of the damaged batch, not the request behind it")
+          .containsExactlyInAnyOrder(2L, 3L, 4L);
+      for (DeadLetter letter : deadLetters(committed)) {
+        assertSpanLetter(letter, "over offsets 2 to 4 (the next batch begins at 5)");
+      }
+      assertThat(
+              CorruptSegments.committedOffset(
+                  OwnBroker.adminProperties(broker), "generator-corrupt-" + run, REQUESTS_0))
+          .isEqualTo(7L);
+      assertThat(corruptRecordLetters(meters)).isEqualTo(3.0);
+    }
+  }
+
+  @Test
+  void shouldNotTakeADamagedMarkersClaimOfSeveralOffsetsForTheRequestsBehindIt() throws Exception {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String first = run + "-first";
+    String second = run + "-second";
+    String third = run + "-third";
+    // Three committed transactions (requests at 0, 2, 4, markers at 1, 3, 5); the marker at 1 is
+    // damaged so that it claims offsets 1 to 3: the request at 2 is not its, and is generated.
+    Map<String, Object> admin =
+        startWithTransactions(
+            run, List.of(request(first, "Good morning")), request(second, "Good day"));
+    try (KafkaProducer<byte[], byte[]> producer =
+        CorruptSegments.transactionalProducer(broker.bootstrapServers(), "it-third-" + run)) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      producer.send(request(third, "Good evening")).get();
+      producer.commitTransaction();
+    }
+    Path segment = CorruptSegments.firstSegment(broker, REQUESTS_0);
+    CorruptSegments.damageMarkerSpan(segment, 1L, 2);
+    SimpleMeterRegistry meters = startGenerator(run);
+
+    try (CommittedReader committed = outputsAndDeadLetters()) {
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  outputs(committed.poll()).containsAll(List.of(first, second, third))
+                      && !deadLetters(committed).isEmpty());
+      Thread.sleep(2_000);
+      committed.poll();
+
+      assertThat(outputs(committed)).containsExactlyInAnyOrder(first, second, third);
+      assertThat(deadLetters(committed))
+          .extracting(DeadLetter::getSourceOffset)
+          .as("the marker's offset only, up to where the next batch begins")
+          .containsExactly(1L);
+      assertMarkerLetter(deadLetters(committed).get(0));
+      assertThat(CorruptSegments.committedOffset(admin, "generator-corrupt-" + run, REQUESTS_0))
+          .isEqualTo(5L);
+      assertThat(corruptRecordLetters(meters)).isEqualTo(1.0);
+    }
+  }
+
+  /** The topics of the generator and its dead-letter topic. */
+  private static List<String> withDeadLetters() {
+    List<String> topics = new ArrayList<>(GENERATOR_TOPICS);
+    topics.add(Topics.GENERATION_REQUESTS_DLQ.name());
+    return topics;
+  }
+
+  /** A dead letter of an offset of a record-less damaged batch over several offsets. */
+  private static void assertSpanLetter(DeadLetter letter, String span) {
+    assertThat(letter.getSourceTopic()).isEqualTo(Topics.GENERATION_REQUESTS.name());
+    assertThat(letter.getStage()).isEqualTo("generator");
+    assertThat(letter.getErrorClass()).isEqualTo(CorruptRecordException.class.getName());
+    assertThat(letter.getReason()).contains("CRC", span, "never generated");
+    assertThat(letter.getKey()).isNull();
+    assertThat(letter.getPayload()).isNull();
+  }
+
   /**
    * Starts the broker with every topic and writes {@code transactions} each in a transaction of its
    * own, the first committed and the others aborted, then {@code last} in a committed one.

@@ -3,10 +3,12 @@ package io.genguard.schemas;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -199,6 +201,147 @@ public final class UnreadableBatches {
       }
     }
     return new Copy(List.of(), position);
+  }
+
+  /**
+   * Settings of a consumer as {@code readerProperties} ({@link #readerProperties}), but with the
+   * CRC check: {@link #recordLessEnd} reads with it to tell the damaged batch from the ones behind.
+   */
+  public static Map<String, Object> checkingReaderProperties(Map<String, Object> readerProperties) {
+    Map<String, Object> properties = new HashMap<>(readerProperties);
+    properties.put(ConsumerConfig.CHECK_CRCS_CONFIG, true);
+    return properties;
+  }
+
+  /**
+   * Where the record-less damaged batch at {@code position} of {@code partition} ends for sure,
+   * where its copy without the check ({@link #readBatchWithoutChecks}) ends at {@code claimedEnd}
+   * beyond the offset past it; -1 where that cannot be told (within {@code timeout} for each read,
+   * or before {@code goOn} says no more).
+   *
+   * <p>Where such a batch ends, the consumer takes from its last offset delta, which lies within
+   * the CRC, so its damage may have changed it: a record-less batch spans several offsets as a
+   * batch of an aborted transaction does (or one that compaction emptied), but it may as well be a
+   * transaction marker of one offset that now claims the healthy batches behind it. The offsets
+   * where batches begin lie outside the CRC, and a broker (Kafka 4.2's, as GenGuard runs) looks a
+   * fetch's offset up by them first: it answers a fetch from an offset at which a batch begins with
+   * that batch, and one from an offset between two batches' beginnings with the earlier one only
+   * where that one's last offset (as its header now says) reaches it. So, read by {@code checked}
+   * (made with {@link #checkingReaderProperties}), a fetch from an offset before the next batch's
+   * beginning fails on the damaged batch again, and one from that beginning on reads another batch:
+   * the first offset that reads another batch, found by halving, is where the next batch begins, or
+   * {@code claimedEnd} where none begins before it. Nothing that the offsets up to it hold is read
+   * by anyone with the check: the damaged batch, and compaction's gaps. A claim reaching past the
+   * partition's last stable offset is not told (-1).
+   */
+  public static long recordLessEnd(
+      Consumer<byte[], byte[]> checked,
+      TopicPartition partition,
+      long position,
+      long claimedEnd,
+      Duration timeout,
+      BooleanSupplier goOn) {
+    checked.assign(List.of(partition));
+    Long stable = checked.endOffsets(List.of(partition), timeout).get(partition);
+    if (stable == null || claimedEnd > stable) {
+      return -1;
+    }
+    long damaged = position;
+    long other = claimedEnd;
+    while (other - damaged > 1) {
+      long middle = damaged + (other - damaged) / 2;
+      Boolean meets = meetsDamagedBatch(checked, partition, middle, position, timeout, goOn);
+      if (meets == null) {
+        return -1;
+      }
+      if (meets) {
+        damaged = middle;
+      } else {
+        other = middle;
+      }
+    }
+    return other;
+  }
+
+  /**
+   * Whether a fetch of {@code partition} from {@code offset} by {@code checked} fails on the
+   * damaged batch at {@code batch} (true) or reads another batch (false); null where it fails
+   * otherwise or reads nothing in time.
+   */
+  private static Boolean meetsDamagedBatch(
+      Consumer<byte[], byte[]> checked,
+      TopicPartition partition,
+      long offset,
+      long batch,
+      Duration timeout,
+      BooleanSupplier goOn) {
+    checked.seek(partition, offset);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() - deadline < 0 && goOn.getAsBoolean()) {
+      try {
+        if (!checked.poll(Duration.ZERO).records(partition).isEmpty()
+            || checked.position(partition) != offset) {
+          return false;
+        }
+      } catch (KafkaException e) {
+        if (partitionOf(e, List.of(partition)) != null
+            && failedBatchOffset(e, partition) == batch) {
+          return true;
+        }
+        return null;
+      }
+      try {
+        Thread.sleep(POLL_PAUSE.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The reason for the dead letters of the offsets {@code first} to {@code end - 1} of {@code
+   * partition}, which the damaged batch at {@code first} (it fails Kafka's checks and yields no
+   * record without them) spans as far as {@link #recordLessEnd} can tell.
+   *
+   * @param neverDone what the reader then never does with such a record ("released")
+   * @param reader who reads on past it ("the gate")
+   */
+  public static String spanReason(
+      TopicPartition partition, long first, long end, String neverDone, String reader) {
+    return "Kafka's consumer refused the record batch at "
+        + partition
+        + " offset "
+        + first
+        + ": it fails its CRC check, so its bytes changed after they were written (a disk or"
+        + " broker fault), and read without the check it holds no record over offsets "
+        + first
+        + " to "
+        + (end - 1)
+        + " (the next batch begins at "
+        + end
+        + "): a batch of an aborted transaction, or one that compaction emptied, or records that"
+        + " its damage made read as either, which are then never "
+        + neverDone
+        + "; each offset is dead-lettered without key or value; "
+        + reader
+        + " reads on from offset "
+        + end;
+  }
+
+  /**
+   * Records with neither key nor value at the offsets {@code first} to {@code end - 1} of {@code
+   * partition} ({@link #markerPlaceholder}), each with headers of its own from {@code headers},
+   * standing for a record-less damaged batch over them.
+   */
+  public static List<ConsumerRecord<byte[], byte[]>> placeholders(
+      TopicPartition partition, long first, long end, long timestamp, Supplier<Headers> headers) {
+    List<ConsumerRecord<byte[], byte[]>> placeholders = new ArrayList<>();
+    for (long offset = first; offset < end; offset++) {
+      placeholders.add(markerPlaceholder(partition, offset, timestamp, headers.get()));
+    }
+    return placeholders;
   }
 
   /**

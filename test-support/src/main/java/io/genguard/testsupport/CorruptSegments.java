@@ -50,6 +50,19 @@ public final class CorruptSegments {
     return new KafkaProducer<>(properties);
   }
 
+  /**
+   * A transactional producer with {@code transactionalId} that lingers a second, so that records
+   * sent one after the other without waiting (then flushed) share one record batch: a batch of
+   * several offsets, which an abort leaves without a record for a read_committed consumer.
+   */
+  public static KafkaProducer<byte[], byte[]> batchingTransactionalProducer(
+      String servers, String transactionalId) {
+    Map<String, Object> properties = unbatched(servers);
+    properties.put(ProducerConfig.LINGER_MS_CONFIG, 1_000);
+    properties.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    return new KafkaProducer<>(properties);
+  }
+
   /** The properties of a producer of byte arrays that does not linger. */
   private static Map<String, Object> unbatched(String servers) {
     Map<String, Object> properties = new HashMap<>();
@@ -139,6 +152,68 @@ public final class CorruptSegments {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted waiting for the marker at " + offset, e);
       }
+    }
+  }
+
+  /**
+   * The last offset of the record batch that begins at {@code offset} in {@code segment}, as its
+   * header says; -1 where no batch begins there.
+   */
+  public static long lastOffsetOfBatch(Path segment, long offset) {
+    for (MutableRecordBatch batch : batches(segment)) {
+      if (batch.baseOffset() == offset) {
+        return batch.lastOffset();
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Changes the last offset delta of the transaction marker (control batch) at {@code offset} in
+   * {@code segment}, on disk, to {@code lastOffsetDelta}: a damage within its CRC after which the
+   * marker of one offset claims to span the offsets up to {@code offset + lastOffsetDelta}, the
+   * healthy batches behind it among them, and every Kafka consumer refuses it.
+   *
+   * @throws IllegalStateException where the segment holds no control batch at the offset
+   */
+  public static void damageMarkerSpan(Path segment, long offset, int lastOffsetDelta) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      int position = 0;
+      for (MutableRecordBatch batch : batches(segment)) {
+        if (batch.isControlBatch() && batch.baseOffset() == offset) {
+          // baseOffset (8), batchLength (4), partitionLeaderEpoch (4), magic (1), crc (4),
+          // attributes (2), then lastOffsetDelta (4).
+          try (FileChannel channel =
+              FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.allocate(4).putInt(0, lastOffsetDelta), position + 23);
+            channel.force(true);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+          return;
+        }
+        position += batch.sizeInBytes();
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException(
+            segment + " holds no transaction marker at offset " + offset);
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted waiting for the marker at " + offset, e);
+      }
+    }
+  }
+
+  /** The record batches of {@code segment}, read from a copy of it (see {@link #damageMarker}). */
+  private static Iterable<MutableRecordBatch> batches(Path segment) {
+    try {
+      return MemoryRecords.readableRecords(ByteBuffer.wrap(Files.readAllBytes(segment))).batches();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

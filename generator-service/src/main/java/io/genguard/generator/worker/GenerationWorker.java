@@ -26,6 +26,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -131,11 +132,11 @@ public final class GenerationWorker implements Runnable {
   private final PoolRouting routing;
 
   /**
-   * Makes a consumer that reads a record batch without Kafka's CRC check (see {@link
-   * #deadLetterUnreadable}), or null where none is made (the batch then stays until someone seeks
-   * past it).
+   * Makes a consumer that reads a record batch without Kafka's CRC check (given false) or with it
+   * (given true; see {@link #deadLetterUnreadable}), or null where none is made (the batch then
+   * stays until someone seeks past it).
    */
-  private final Supplier<Consumer<byte[], byte[]>> uncheckedReaders;
+  private final Function<Boolean, Consumer<byte[], byte[]>> batchReaders;
 
   /**
    * The partition, and its position, where the last poll failed because the data there failed the
@@ -194,10 +195,11 @@ public final class GenerationWorker implements Runnable {
   }
 
   /**
-   * @param uncheckedReaders makes a consumer (no group, {@code check.crcs=false}, a fetch of one
-   *     record batch, read_committed) that copies a record batch the worker's consumer refuses as
-   *     corrupt, so that the worker dead-letters its records and goes on; null to leave such a
-   *     batch where it is
+   * @param batchReaders makes a consumer (no group, a fetch of one record batch, read_committed),
+   *     without the CRC check where given false, that copies a record batch the worker's consumer
+   *     refuses as corrupt, so that the worker dead-letters its records and goes on, and with it
+   *     where given true, that tells where a record-less damaged batch ends ({@link
+   *     UnreadableBatches#recordLessEnd}); null to leave such a batch where it is
    */
   public GenerationWorker(
       String name,
@@ -210,8 +212,8 @@ public final class GenerationWorker implements Runnable {
       Clock clock,
       Runnable beforeSubscribe,
       PoolRouting routing,
-      Supplier<Consumer<byte[], byte[]>> uncheckedReaders) {
-    this.uncheckedReaders = uncheckedReaders;
+      Function<Boolean, Consumer<byte[], byte[]>> batchReaders) {
+    this.batchReaders = batchReaders;
     this.routing = routing;
     this.name = name;
     this.consumer = consumer;
@@ -570,9 +572,13 @@ public final class GenerationWorker implements Runnable {
    * transaction marker, or a record of an aborted transaction, or one whose damage made it read as
    * either) becomes a dead letter of that offset without key or value, so no request is generated
    * for it; no request depends on the marker, whose transaction the broker's aborted-transaction
-   * index decides ({@link UnreadableBatches.Copy#isMarkerAt}). Where the batch cannot be copied (it
-   * does not even parse, or holds no record over several offsets, or is not read in time) or the
-   * transaction fails, nothing moves and the poll is retried after the back-off, as before.
+   * index decides ({@link UnreadableBatches.Copy#isMarkerAt}). One that holds no record over
+   * several offsets (a batch of an aborted transaction, or one that compaction emptied) becomes a
+   * dead letter without key or value for each offset up to where the next batch begins ({@link
+   * UnreadableBatches#recordLessEnd}: its own claim of where it ends lies within the damaged
+   * bytes). Where the batch cannot be copied (it does not even parse, or its end cannot be told, or
+   * it is not read in time) or the transaction fails, nothing moves and the poll is retried after
+   * the back-off, as before.
    *
    * @return whether the partition moved past the batch
    */
@@ -581,7 +587,7 @@ public final class GenerationWorker implements Runnable {
     long position = unreadablePosition;
     long batchOffset = unreadableBatch;
     unreadable = null;
-    if (uncheckedReaders == null || producer == null) {
+    if (batchReaders == null || producer == null) {
       return false;
     }
     try {
@@ -593,7 +599,7 @@ public final class GenerationWorker implements Runnable {
       return false;
     }
     UnreadableBatches.Copy copy;
-    try (Consumer<byte[], byte[]> reader = uncheckedReaders.get()) {
+    try (Consumer<byte[], byte[]> reader = batchReaders.apply(false)) {
       copy =
           UnreadableBatches.readBatchWithoutChecks(
               reader, partition, batchOffset, SALVAGE_READ, running::get);
@@ -609,8 +615,19 @@ public final class GenerationWorker implements Runnable {
       return false;
     }
     List<ConsumerRecord<byte[], byte[]>> copies = copy.records();
-    boolean marker = copy.isMarkerAt(batchOffset);
-    if (copies.isEmpty() && !marker) {
+    long spanEnd = -1;
+    if (copies.isEmpty() && copy.end() > batchOffset + 1) {
+      try (Consumer<byte[], byte[]> checked = batchReaders.apply(true)) {
+        spanEnd =
+            UnreadableBatches.recordLessEnd(
+                checked, partition, batchOffset, copy.end(), SALVAGE_READ, running::get);
+      } catch (KafkaException | IllegalStateException e) {
+        LOG.debug("Worker {}: no end of {}@{}", name, partition, batchOffset, e);
+      }
+    }
+    // A marker whose damage made it claim several offsets ends where the next batch begins.
+    boolean marker = copy.isMarkerAt(batchOffset) || spanEnd == batchOffset + 1;
+    if (copies.isEmpty() && !marker && spanEnd < 0) {
       LOG.error(
           "Worker {}: the record batch at {}@{} fails Kafka's checks and its copy without them"
               + " holds no record ({}); it stays there, and the partition with it, until someone"
@@ -628,17 +645,24 @@ public final class GenerationWorker implements Runnable {
           List.of(
               UnreadableBatches.markerPlaceholder(
                   partition, batchOffset, clock.millis(), new RecordHeaders()));
+    } else if (copies.isEmpty()) {
+      copies =
+          UnreadableBatches.placeholders(
+              partition, batchOffset, spanEnd, clock.millis(), RecordHeaders::new);
     }
     String reason =
         marker
             ? UnreadableBatches.markerReason(partition, batchOffset, "generated", "the generator")
-            : "Kafka's consumer refused the record batch holding this record ("
-                + partition
-                + " from offset "
-                + batchOffset
-                + "): it fails its CRC check or does not parse, so its bytes changed after"
-                + " they were written (a disk or broker fault); kept as read without the"
-                + " check, they may differ from what the client sent";
+            : spanEnd > 0
+                ? UnreadableBatches.spanReason(
+                    partition, batchOffset, spanEnd, "generated", "the generator")
+                : "Kafka's consumer refused the record batch holding this record ("
+                    + partition
+                    + " from offset "
+                    + batchOffset
+                    + "): it fails its CRC check or does not parse, so its bytes changed after"
+                    + " they were written (a disk or broker fault); kept as read without the"
+                    + " check, they may differ from what the client sent";
     long next = copies.get(copies.size() - 1).offset() + 1;
     uncounted.clear();
     List<ProducerRecord<byte[], byte[]>> letters = new ArrayList<>();

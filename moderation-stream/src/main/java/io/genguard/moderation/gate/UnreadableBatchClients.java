@@ -50,9 +50,10 @@ import org.slf4j.LoggerFactory;
  * skipped without its dead letter, nothing is released because of the damage, and a transaction
  * that aborts reads the batch again. A damaged batch of one offset that holds no record without the
  * check (a transaction marker) is dead-lettered as that offset without key or value ({@link
- * #marker}). Where the batch cannot be read even without the check (it does not parse), or holds no
- * record over several offsets, or is a marker of audit.erasures, the poll fails as before, the
- * thread is replaced and the partition waits (fail closed).
+ * #marker}), and one over several offsets as each of them up to where the next batch begins ({@link
+ * #span}). Where the batch cannot be read even without the check (it does not parse), or where a
+ * record-less one ends cannot be told, or it is a record-less one of audit.erasures, the poll fails
+ * as before, the thread is replaced and the partition waits (fail closed).
  */
 public final class UnreadableBatchClients implements KafkaClientSupplier {
   private static final Logger LOG = LoggerFactory.getLogger(UnreadableBatchClients.class);
@@ -218,8 +219,20 @@ public final class UnreadableBatchClients implements KafkaClientSupplier {
     }
     List<ConsumerRecord<byte[], byte[]>> copies = copy.records();
     if (copies.isEmpty()) {
-      if (copy.isMarkerAt(position) && !partition.topic().equals(Topics.AUDIT_ERASURES.name())) {
+      boolean erasures = partition.topic().equals(Topics.AUDIT_ERASURES.name());
+      if (copy.isMarkerAt(position) && !erasures) {
         return marker(main, partition, position, failure);
+      }
+      long end =
+          copy.end() > position + 1 && !erasures
+              ? recordLessEnd(readerConfig, partition, position, copy.end())
+              : -1;
+      if (end == position + 1) {
+        // A marker whose damage made it claim several offsets: the next batch begins behind it.
+        return marker(main, partition, position, failure);
+      }
+      if (end > 0) {
+        return span(main, partition, position, end, failure);
       }
       LOG.error(
           "Release gate: the record batch at {}@{} fails Kafka's checks ({}) and its copy without"
@@ -230,10 +243,15 @@ public final class UnreadableBatchClients implements KafkaClientSupplier {
           failure.getCause(),
           copy.end() == position
               ? "none read in " + COPY_READ.toSeconds() + " s"
-              : copy.end() == position + 1
-                  ? "a transaction marker, or a record it could be: the gate never skips one of "
+              : copy.end() == position + 1 || erasures
+                  ? "a transaction marker or a batch of an aborted transaction, or a record it"
+                      + " could be: the gate never skips one of "
                       + Topics.AUDIT_ERASURES.name()
-                  : "it spans offsets " + position + " to " + (copy.end() - 1));
+                  : "it claims offsets "
+                      + position
+                      + " to "
+                      + (copy.end() - 1)
+                      + ", and where it ends cannot be told");
       return null;
     }
     String reason =
@@ -325,5 +343,71 @@ public final class UnreadableBatchClients implements KafkaClientSupplier {
     return new ConsumerRecords<>(
         Map.of(partition, List.of(placeholder)),
         Map.of(partition, new OffsetAndMetadata(position + 1, Optional.empty(), "")));
+  }
+
+  /**
+   * Where the record-less damaged batch at {@code position} of {@code partition}, which claims to
+   * end before {@code claimedEnd}, ends for sure ({@link UnreadableBatches#recordLessEnd}, read
+   * with the check); -1 where that cannot be told.
+   */
+  private static long recordLessEnd(
+      Map<String, Object> readerConfig, TopicPartition partition, long position, long claimedEnd) {
+    try (Consumer<byte[], byte[]> checked =
+        new KafkaConsumer<>(
+            UnreadableBatches.checkingReaderProperties(readerConfig),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
+      return UnreadableBatches.recordLessEnd(
+          checked, partition, position, claimedEnd, COPY_READ, () -> true);
+    } catch (KafkaException | IllegalStateException e) {
+      LOG.debug("Release gate: no end of the damaged batch at {}@{}", partition, position, e);
+      return -1;
+    }
+  }
+
+  /**
+   * In place of the batch at {@code position} of {@code partition} that fails Kafka's checks and
+   * yields no record without them over the offsets up to {@code end}, where the next batch begins
+   * ({@link UnreadableBatches#recordLessEnd}): a batch of an aborted transaction, or one that
+   * compaction emptied (or records that its damage made read as either). A record with neither key
+   * nor value at each of its offsets, marked, for the processor to dead-letter, with the main
+   * consumer's position moved to {@code end}. As for a marker ({@link #marker}), no record's fate
+   * depends on the batch, and a record that its damage made read so is never released, its offset
+   * in a dead letter; not for audit.erasures, where the partition waits.
+   */
+  private ConsumerRecords<byte[], byte[]> span(
+      Consumer<byte[], byte[]> main,
+      TopicPartition partition,
+      long position,
+      long end,
+      KafkaException failure) {
+    String reason = UnreadableBatches.spanReason(partition, position, end, "released", "the gate");
+    List<ConsumerRecord<byte[], byte[]>> placeholders =
+        UnreadableBatches.placeholders(
+            partition,
+            position,
+            end,
+            clock.millis(),
+            () -> {
+              RecordHeaders headers = new RecordHeaders();
+              headers.add(UNREADABLE_HEADER, reason.getBytes(StandardCharsets.UTF_8));
+              return headers;
+            });
+    main.seek(partition, end);
+    handedOn.addAndGet(placeholders.size());
+    LOG.error(
+        "Release gate: the record batch at {}@{} fails Kafka's checks ({}) and holds no record"
+            + " without them over offsets {} to {}, where the next batch begins; they go to the"
+            + " dead-letter topic as offsets without key or value, and the gate reads on from"
+            + " offset {}",
+        partition,
+        position,
+        failure.getCause(),
+        position,
+        end - 1,
+        end);
+    return new ConsumerRecords<>(
+        Map.of(partition, placeholders),
+        Map.of(partition, new OffsetAndMetadata(end, Optional.empty(), "")));
   }
 }

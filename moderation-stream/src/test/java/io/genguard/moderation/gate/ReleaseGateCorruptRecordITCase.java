@@ -17,12 +17,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.CorruptRecordException;
 import org.junit.jupiter.api.AfterEach;
@@ -187,6 +189,151 @@ class ReleaseGateCorruptRecordITCase {
           .isEqualTo(6L);
       assertThat(clients.unreadableMarkers()).isGreaterThanOrEqualTo(2L);
     }
+  }
+
+  @Test
+  void shouldDeadLetterEachOffsetOfADamagedAbortedBatchOverSeveralOffsetsAndGoOn()
+      throws Exception {
+    gates = new GateOnOwnBroker(brokerDir, stateDir);
+    String servers = gates.servers();
+    Map<String, Object> admin = OwnBroker.adminProperties(gates.broker());
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String marker = "damaged-" + run;
+    GenerationOutput first = output(run + "-committed", "Good morning");
+    List<GenerationOutput> aborted =
+        List.of(
+            output(run + "-aborted-1", "Good night"),
+            output(run + "-aborted-2", "Text " + marker + " here"),
+            output(run + "-aborted-3", "Good night again"));
+    GenerationOutput last = output(run + "-after", "Good evening");
+    // Committed (0, marker at 1), an aborted transaction of three outputs in one batch (2 to 4,
+    // marker at 5) and committed (6, marker at 7); the aborted batch fails its CRC: read without
+    // the check it yields no record and claims offsets 2 to 4.
+    try (KafkaProducer<byte[], byte[]> producer =
+        CorruptSegments.batchingTransactionalProducer(servers, "it-span-" + run)) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      producer.send(record(first));
+      producer.commitTransaction();
+      producer.beginTransaction();
+      for (GenerationOutput output : aborted) {
+        producer.send(record(output));
+      }
+      producer.flush();
+      producer.abortTransaction();
+      producer.beginTransaction();
+      producer.send(record(last));
+      producer.commitTransaction();
+    }
+    List<GenerationOutput> all = new ArrayList<>(List.of(first, last));
+    all.addAll(aborted);
+    try (KafkaProducer<byte[], byte[]> producer = CorruptSegments.unbatchedProducer(servers)) {
+      sendReleaseVerdicts(producer, all);
+    }
+    Path segment = CorruptSegments.firstSegment(gates.broker(), OUTPUTS_0);
+    assertThat(CorruptSegments.lastOffsetOfBatch(segment, 2L))
+        .as("the aborted outputs share one batch")
+        .isEqualTo(4L);
+    CorruptSegments.damage(segment, marker);
+
+    UnreadableBatchClients clients = gates.startGateAsMain();
+
+    try (CommittedReader committed = releasesAndDeadLetters(servers)) {
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  released(committed.poll())
+                          .containsAll(Set.of(first.getRequestId(), last.getRequestId()))
+                      && deadLetters(committed).size() >= 3);
+      Thread.sleep(2_000);
+      committed.poll();
+
+      assertThat(released(committed))
+          .as("no aborted output, whatever its damaged batch reads as")
+          .containsExactlyInAnyOrder(first.getRequestId(), last.getRequestId());
+      assertThat(deadLetters(committed))
+          .extracting(DeadLetter::getSourceOffset)
+          .as("each offset of the damaged batch, not the output behind it")
+          .containsExactlyInAnyOrder(2L, 3L, 4L);
+      for (DeadLetter letter : deadLetters(committed)) {
+        assertThat(letter.getStage()).isEqualTo("gate");
+        assertThat(letter.getErrorClass()).isEqualTo(CorruptRecordException.class.getName());
+        assertThat(letter.getReason())
+            .contains("CRC", "over offsets 2 to 4 (the next batch begins at 5)", "never released");
+        assertThat(letter.getKey()).isNull();
+        assertThat(letter.getPayload()).isNull();
+      }
+      assertThat(
+              CorruptSegments.committedOffset(admin, ReleaseGateTopology.APPLICATION_ID, OUTPUTS_0))
+          .isEqualTo(8L);
+      assertThat(clients.unreadableRecords()).isGreaterThanOrEqualTo(3L);
+    }
+  }
+
+  @Test
+  void shouldNotTakeADamagedMarkersClaimOfSeveralOffsetsForTheOutputsBehindIt() throws Exception {
+    gates = new GateOnOwnBroker(brokerDir, stateDir);
+    String servers = gates.servers();
+    Map<String, Object> admin = OwnBroker.adminProperties(gates.broker());
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    List<GenerationOutput> outputs =
+        List.of(
+            output(run + "-first", "Good morning"),
+            output(run + "-second", "Good day"),
+            output(run + "-third", "Good evening"));
+    // Three committed transactions (outputs at 0, 2, 4, markers at 1, 3, 5); the marker at 1 is
+    // damaged so that it claims offsets 1 to 3: the output at 2 is not its, and is released.
+    try (KafkaProducer<byte[], byte[]> producer =
+        CorruptSegments.transactionalProducer(servers, "it-claim-" + run)) {
+      producer.initTransactions();
+      for (GenerationOutput output : outputs) {
+        producer.beginTransaction();
+        OwnBroker.send(producer, Topics.GENERATION_OUTPUTS, output.getRequestId(), output);
+        producer.commitTransaction();
+      }
+    }
+    try (KafkaProducer<byte[], byte[]> producer = CorruptSegments.unbatchedProducer(servers)) {
+      sendReleaseVerdicts(producer, outputs);
+    }
+    CorruptSegments.damageMarkerSpan(
+        CorruptSegments.firstSegment(gates.broker(), OUTPUTS_0), 1L, 2);
+
+    UnreadableBatchClients clients = gates.startGateAsMain();
+
+    try (CommittedReader committed = releasesAndDeadLetters(servers)) {
+      Set<String> ids = new HashSet<>();
+      outputs.forEach(output -> ids.add(output.getRequestId()));
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  released(committed.poll()).containsAll(ids) && !deadLetters(committed).isEmpty());
+      Thread.sleep(2_000);
+      committed.poll();
+
+      assertThat(released(committed)).isEqualTo(ids);
+      assertThat(deadLetters(committed))
+          .extracting(DeadLetter::getSourceOffset)
+          .as("the marker's offset only, up to where the next batch begins")
+          .containsExactly(1L);
+      assertThat(deadLetters(committed).get(0).getReason())
+          .contains("transaction marker", "offset 1", "never released");
+      assertThat(
+              CorruptSegments.committedOffset(admin, ReleaseGateTopology.APPLICATION_ID, OUTPUTS_0))
+          .isEqualTo(6L);
+      assertThat(clients.unreadableMarkers()).isGreaterThanOrEqualTo(1L);
+    }
+  }
+
+  private static ProducerRecord<byte[], byte[]> record(GenerationOutput output) {
+    return new ProducerRecord<>(
+        Topics.GENERATION_OUTPUTS.name(),
+        0,
+        output.getRequestId().getBytes(StandardCharsets.UTF_8),
+        Topics.GENERATION_OUTPUTS.codec().encode(output));
   }
 
   private static GenerationOutput output(String requestId, String text) {

@@ -265,8 +265,8 @@ public final class UnreadableBatches {
 
   /**
    * Whether a fetch of {@code partition} from {@code offset} by {@code checked} fails on the
-   * damaged batch at {@code batch} (true) or reads another batch (false); null where it fails
-   * otherwise or reads nothing in time.
+   * damaged batch at {@code batch} (true: one that begins there or before, which holds {@code
+   * batch}) or reads another batch (false); null where it fails otherwise or reads nothing in time.
    */
   private static Boolean meetsDamagedBatch(
       Consumer<byte[], byte[]> checked,
@@ -284,8 +284,10 @@ public final class UnreadableBatches {
           return false;
         }
       } catch (KafkaException e) {
-        if (partitionOf(e, List.of(partition)) != null
-            && failedBatchOffset(e, partition) == batch) {
+        // The damaged batch, where the position lies inside it too (a committed offset or a reset
+        // there): no batch that ends before the position answers a fetch from past it.
+        long failed = failedBatchOffset(e, partition);
+        if (partitionOf(e, List.of(partition)) != null && failed >= 0 && failed <= batch) {
           return true;
         }
         return null;

@@ -2,10 +2,13 @@ package io.genguard.schemas;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
@@ -71,7 +74,8 @@ class UnreadableBatchesTest {
     assertThat(
             UnreadableBatches.failedBatchOffset(
                 new KafkaException(
-                    "Received exception when fetching the next record from gen.outputs-1.",
+                    "Received exception when fetching the next record from gen.outputs-1. If"
+                        + " needed, please seek past the record to continue consumption.",
                     new KafkaException("Record batch for partition gen.outputs-1 at offset x")),
                 OUTPUTS_1))
         .isEqualTo(-1L);
@@ -106,5 +110,44 @@ class UnreadableBatchesTest {
             ConsumerConfig.GROUP_ID_CONFIG,
             ConsumerConfig.GROUP_INSTANCE_ID_CONFIG,
             "__streams.internal__");
+  }
+
+  @Test
+  void shouldFindWhereTheNextBatchBeginsFromAPositionInsideTheDamagedBatch() {
+    // The forty-fourth session's review: from a position inside the damaged batch (offsets 10 to
+    // 12; a committed offset or a reset at 11), every fetch named the batch at 10, not the
+    // position, so its end was never told and the partition waited.
+    MockConsumer<byte[], byte[]> checked =
+        new MockConsumer<>("earliest") {
+          @Override
+          public synchronized ConsumerRecords<byte[], byte[]> poll(Duration timeout) {
+            long offset = position(OUTPUTS_1);
+            if (offset < 13) {
+              throw new KafkaException(
+                  "Received exception when fetching the next record from gen.outputs-1. If"
+                      + " needed, please seek past the record to continue consumption.",
+                  new KafkaException(
+                      "Record batch for partition gen.outputs-1 at offset 10 is invalid, cause:"
+                          + " Record is corrupt (stored crc = 1, computed crc = 2)"));
+            }
+            return new ConsumerRecords<>(
+                Map.of(
+                    OUTPUTS_1,
+                    List.of(
+                        new ConsumerRecord<>("gen.outputs", 1, offset, new byte[0], new byte[0]))),
+                Map.of());
+          }
+        };
+    checked.updateEndOffsets(Map.of(OUTPUTS_1, 20L));
+
+    assertThat(
+            UnreadableBatches.recordLessEnd(
+                checked, OUTPUTS_1, 11, 16, Duration.ofSeconds(5), () -> true))
+        .isEqualTo(13);
+    assertThat(
+            UnreadableBatches.recordLessEnd(
+                checked, OUTPUTS_1, 10, 16, Duration.ofSeconds(5), () -> true))
+        .as("from the batch's own offset, as before")
+        .isEqualTo(13);
   }
 }

@@ -138,18 +138,15 @@ record GateEntry(
    * marker and its request's tenant, so that a copy of its output under another tenant is still not
    * taken for the request's. Where the gate has not read the request (the erasure came first, or
    * the request before the gate read gen.requests), the tenant is the erasure notice's, which the
-   * audit service writes from its record of the request.
+   * audit service writes from its record of the request; a blank one (a request the audit service
+   * knows only from dead letters, whose tenant it does not know) leaves the tenant unknown.
    */
   GateEntry erased(long now, String noticeTenant) {
-    return new GateEntry(
-        State.ERASED,
-        null,
-        null,
-        null,
-        now,
-        null,
-        null,
-        requestTenant != null ? requestTenant : noticeTenant);
+    String tenant =
+        requestTenant != null || noticeTenant == null || noticeTenant.isBlank()
+            ? requestTenant
+            : noticeTenant;
+    return new GateEntry(State.ERASED, null, null, null, now, null, null, tenant);
   }
 
   /** Held because no verdict came in time: a verdict that comes now still decides. */

@@ -192,6 +192,9 @@ class GateEntryTest {
         .as("no request read: the erasure notice's tenant")
         .isEqualTo(
             new GateEntry(GateEntry.State.ERASED, null, null, null, 30L, null, null, "acme"));
+    assertThat(roundTrip(GateEntry.empty().erased(30L, "")))
+        .as("a notice that does not know the tenant (Retention.NO_TENANT): unknown, not \"\"")
+        .isEqualTo(new GateEntry(GateEntry.State.ERASED, null, null, null, 30L, null, null, null));
   }
 
   /** A release marker with a UUID output id and a UUID outcome event id, as the gate makes them. */

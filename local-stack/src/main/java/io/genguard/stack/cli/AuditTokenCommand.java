@@ -1,6 +1,7 @@
 package io.genguard.stack.cli;
 
 import io.genguard.audit.InvalidInputException;
+import io.genguard.audit.NotFoundException;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.query.Cursor;
 import io.genguard.audit.security.ApiTokens;
@@ -178,6 +179,11 @@ final class AuditTokenCommand implements Runnable {
       try (AuditDatabase db = database.connectCurrent("genguard audit token revoke")) {
         new ApiTokens(db.dataSource(), java.time.Clock.systemUTC()).revoke(tokenId, operator());
         Progress.say("Revoked token " + tokenId);
+      } catch (NotFoundException e) {
+        // An id the store does not know is input the user gave: a usage error (exit 2), as an
+        // unknown campaign of audit status is.
+        throw new IllegalArgumentException(
+            "No token with id '" + tokenId + "'; see audit token list", e);
       }
       return 0;
     }

@@ -255,7 +255,22 @@ final class AuditVerifyCommand implements Callable<Integer> {
     return keys;
   }
 
+  /**
+   * Refuses a file named by {@code flag} that is a directory or that this user cannot read: input
+   * the user gave, a usage error (exit 2) as a missing file is, where reading it failed the run
+   * (exit 1). A missing file is left to the caller, which says so in its own words.
+   */
+  static void requireReadableFile(String flag, Path file) {
+    if (Files.isDirectory(file)) {
+      throw new IllegalArgumentException(flag + " " + file + " is a directory, not a file");
+    }
+    if (Files.exists(file) && !Files.isReadable(file)) {
+      throw new IllegalArgumentException(flag + " " + file + " cannot be read (permission denied)");
+    }
+  }
+
   static VerificationKeyRing anchorKeys(Path keyFile) throws IOException {
+    requireReadableFile("--anchor-keys", keyFile);
     String entries;
     try {
       // Read up to the limit only: a device such as /dev/zero has no size to check first.
@@ -302,12 +317,14 @@ final class AuditVerifyCommand implements Callable<Integer> {
     if (!Files.exists(file)) {
       return null;
     }
+    requireReadableFile("--anchors", file);
     AnchorLog.Indexed read = AnchorLog.index(file, keys);
     return read.lines().isEmpty() ? null : read;
   }
 
   private static AnchorLog.Indexed readAnchors(Path file, VerificationKeyRing keys)
       throws IOException {
+    requireReadableFile("--anchors", file);
     AnchorLog.Indexed read;
     try {
       read = AnchorLog.index(file, keys);

@@ -72,6 +72,12 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // Each file named is checked before any is read: a directory or an unreadable file is a
+    // usage error, as a missing one is.
+    AuditVerifyCommand.requireReadableFile("--in", in);
+    if (anchorCopy != null) {
+      AuditVerifyCommand.requireReadableFile("--anchors", anchorCopy);
+    }
     VerificationKeyRing keys = trust.unsigned ? null : AuditVerifyCommand.anchorKeys(trust.keyFile);
     JsonNode bundle;
     EvidenceCheck.Result result;

@@ -6,6 +6,7 @@ import io.genguard.events.v1.GenerationRequest;
 import io.genguard.schemas.Topics;
 import io.genguard.stack.DemoWorkload;
 import io.genguard.stack.GenGuardStack;
+import io.genguard.stack.StackConfig;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,8 +65,10 @@ final class DemoCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--timeout must be at least 1 second, was " + timeoutSeconds);
     }
+    // The stack's options and settings are checked first: a refused one is the only line.
+    StackConfig config = stack.toConfig();
     Progress.say("Starting GenGuard (Kafka, PostgreSQL, Flink, Kafka Streams, services)...");
-    GenGuardStack genguard = GenGuardStack.start(stack.toConfig());
+    GenGuardStack genguard = GenGuardStack.start(config);
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
         new Thread(

@@ -22,4 +22,17 @@ final class PolicyFiles {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
   }
+
+  /**
+   * The policy file {@code file} that the setting {@code key} names (an environment key), loaded.
+   *
+   * @throws IllegalArgumentException as {@link #load(Path)}, its message led by {@code key}
+   */
+  static PolicySet load(String key, Path file) {
+    try {
+      return PolicyLoader.load(file);
+    } catch (InvalidPolicyException e) {
+      throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+    }
+  }
 }

@@ -3,6 +3,7 @@ package io.genguard.stack.cli;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.stack.StackConfig;
 import java.nio.file.Path;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** Flags shared by the commands that start the embedded stack. */
@@ -59,6 +60,9 @@ final class StackOptions {
       description = "Policy YAML (default: the built-in policy).")
   Path policy;
 
+  /** The environment the stack's GENGUARD_* keys come from (tests give their own). */
+  Map<String, String> environment = System.getenv();
+
   StackConfig toConfig() {
     if (dataDir != null && dataDir.toString().isBlank()) {
       throw new IllegalArgumentException(
@@ -66,8 +70,14 @@ final class StackOptions {
     }
     // Before anything starts: an invalid file would otherwise fail the stack once Kafka and
     // PostgreSQL are up (exit 1); refused with its line, a usage error.
+    // The environment's file too, unless --policy overrides it (named by its key).
     if (policy != null) {
       PolicyFiles.load(policy);
+    } else {
+      String file = environment.get(StackConfig.POLICY_FILE);
+      if (file != null && !file.isBlank()) {
+        PolicyFiles.load(StackConfig.POLICY_FILE, Path.of(file.strip()));
+      }
     }
     // Checked here so that the error names the flag, not the environment key it overrides.
     port("--http-port", httpPort);
@@ -75,7 +85,7 @@ final class StackOptions {
     port("--postgres-port", postgresPort);
     port("--metrics-port", metricsPort);
     port("--flink-metrics-port", flinkMetricsPort);
-    StackConfig config = StackConfig.fromEnvironment(System.getenv());
+    StackConfig config = StackConfig.fromEnvironment(environment);
     if (dataDir != null) {
       config = config.withDataDir(dataDir);
     }

@@ -156,6 +156,14 @@ class AuditStoreCommandsITCase {
         .isZero();
     assertThat(new ApiTokens(database.dataSource(), Clock.systemUTC()).authenticate(token))
         .isEmpty();
+
+    // An id the store does not know is input the user gave: exit 2, as an unknown campaign of
+    // audit status (before the forty-fourth session, 1).
+    CommandRun unknown = CommandRun.of(new AuditTokenCommand.Revoke(), database("no-such-id"));
+    assertThat(unknown.code()).as(unknown.err()).isEqualTo(2);
+    assertThat(unknown.err())
+        .startsWith("genguard: No token with id 'no-such-id'; see audit token list")
+        .hasLineCount(1);
   }
 
   @Test
@@ -202,7 +210,8 @@ class AuditStoreCommandsITCase {
       CommandRun badKind =
           CommandRun.of(
               new AuditUnfinishedCommand(), CommandRun.withDatabase(infra, url, "--kind", "late"));
-      assertThat(badKind.code()).as("a failed command, as ./genguard exits").isEqualTo(1);
+      // A usage error since the forty-fourth session (before, a failed command: 1).
+      assertThat(badKind.code()).as(badKind.err()).isEqualTo(2);
       assertThat(badKind.err()).contains("NO_ANSWER", "NO_GATE_OUTCOME");
       assertThat(
               CommandRun.of(

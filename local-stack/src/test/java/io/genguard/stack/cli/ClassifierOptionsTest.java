@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.moderation.scoring.ScorerConfig;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** The imported classifier's settings of {@code audit replay} and {@code audit what-if}. */
@@ -46,9 +48,14 @@ class ClassifierOptionsTest {
   }
 
   @Test
-  void shouldTakeTheFlagsAloneWhenAnyIsGiven() {
+  void shouldTakeTheFlagsAloneWhenAnyIsGiven(@TempDir Path dir) throws Exception {
     AuditStoreOptions.environment =
         Map.of(ScorerConfig.CLASSIFIER_LABELS, "toxic=hate;neutral=none")::get;
+    // The flag's folder must hold the files the loader reads (their content is not read here).
+    Path folder = Files.createDirectories(dir.resolve("tiny"));
+    for (String file : java.util.List.of("model.onnx", "tokenizer.json", "config.json")) {
+      Files.writeString(folder.resolve(file), "");
+    }
 
     ScorerConfig classifier =
         parse(
@@ -56,7 +63,7 @@ class ClassifierOptionsTest {
                 "--policy",
                 "candidate.yaml",
                 "--classifier-dir",
-                "/models/tiny",
+                folder.toString(),
                 "--classifier-labels",
                 "toxic=harassment;neutral=none")
             .classifier();

@@ -3,15 +3,19 @@ package io.genguard.stack.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.stack.StackConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,6 +77,207 @@ class InvalidInputExitCodeTest {
         CommandRun.of(new RunCommand(), "--policy", missing.toString(), "--http-port", "70000");
     assertThat(run.code()).isEqualTo(2);
     assertThat(run.err()).contains("Invalid policy " + missing).contains("cannot read the file");
+  }
+
+  @Test
+  void shouldRefuseAnInvalidPolicyOfTheEnvironmentBeforeAnythingStartsNamingItsKey(
+      @TempDir Path dir) throws Exception {
+    Path policy = brokenPolicy(dir);
+    Map<String, String> environment = Map.of(StackConfig.POLICY_FILE, policy.toString());
+
+    // The bad port would stop the start too (no Kafka or PostgreSQL starts in this test); the
+    // environment's policy file is checked first. Before, it failed the stack once they were up.
+    RunCommand run = new RunCommand();
+    run.stack = new StackOptions();
+    run.stack.environment = environment;
+    DemoCommand demo = new DemoCommand();
+    demo.stack = new StackOptions();
+    demo.stack.environment = environment;
+    for (Object command : new Object[] {run, demo}) {
+      StdErr err = new StdErr();
+      CommandRun refused = err.during(() -> CommandRun.of(command, "--http-port", "70000"));
+
+      assertThat(refused.code()).as(refused.err()).isEqualTo(2);
+      assertThat(refused.err())
+          .startsWith(
+              "genguard: " + StackConfig.POLICY_FILE + ": Invalid policy " + policy + " at line 22")
+          .hasLineCount(1);
+      assertThat(err.text()).as("nothing said before the refusal").isEmpty();
+    }
+
+    // --policy overrides the environment's file: then only the port is refused.
+    RunCommand overridden = new RunCommand();
+    overridden.stack = new StackOptions();
+    overridden.stack.environment = environment;
+    Path good = Files.writeString(dir.resolve("good.yaml"), PolicyLoader.defaultText());
+    CommandRun port =
+        CommandRun.of(overridden, "--policy", good.toString(), "--http-port", "70000");
+    assertThat(port.code()).as(port.err()).isEqualTo(2);
+    assertThat(port.err()).startsWith("genguard: --http-port 70000");
+  }
+
+  @Test
+  void shouldSayStartingOnlyOnceTheDemosOptionsAreChecked() {
+    DemoCommand demo = new DemoCommand();
+    demo.stack = new StackOptions();
+    demo.stack.environment = Map.of();
+    StdErr err = new StdErr();
+    CommandRun refused = err.during(() -> CommandRun.of(demo, "--http-port", "70000"));
+
+    assertThat(refused.code()).as(refused.err()).isEqualTo(2);
+    assertThat(refused.err()).startsWith("genguard: --http-port 70000").hasLineCount(1);
+    assertThat(err.text()).doesNotContain("Starting GenGuard");
+  }
+
+  @Test
+  void shouldRefuseAnAnchorKeyOrBundleFileThatIsADirectoryOrUnreadable(@TempDir Path dir)
+      throws Exception {
+    Path folder = Files.createDirectory(dir.resolve("a-folder"));
+    Path bundle = Files.writeString(dir.resolve("evidence.json"), "{}");
+    Path keys = Files.writeString(dir.resolve("anchors.keys"), "");
+    Path anchors = Files.writeString(dir.resolve("anchors.log"), "");
+
+    // No store is named or reached: the files are refused first.
+    String[][] refused = {
+      {"verify", "--anchors", folder.toString()},
+      {"verify", "--anchors", anchors.toString(), "--anchor-keys", folder.toString()},
+      {"verify-evidence", "--in", bundle.toString(), "--anchor-keys", folder.toString()},
+      {"verify-evidence", "--in", folder.toString(), "--anchor-keys", keys.toString()},
+      {"verify-evidence", "--in", bundle.toString(), "--unsigned", "--anchors", folder.toString()},
+    };
+    for (String[] args : refused) {
+      Object command =
+          args[0].equals("verify") ? new AuditVerifyCommand() : new AuditVerifyEvidenceCommand();
+      String[] flags = List.of(args).subList(1, args.length).toArray(String[]::new);
+      CommandRun run = CommandRun.of(command, flags);
+
+      assertThat(run.code()).as(List.of(args) + ": " + run.err()).isEqualTo(2);
+      assertThat(run.err())
+          .as(List.of(args).toString())
+          .contains(folder + " is a directory, not a file")
+          .hasLineCount(1);
+    }
+  }
+
+  @Test
+  void shouldRefuseAnAnchorKeyFileItCannotRead(@TempDir Path dir) throws Exception {
+    Path bundle = Files.writeString(dir.resolve("evidence.json"), "{}");
+    // Root reads any file: the permission case can only be seen as another user.
+    Path locked = Files.writeString(dir.resolve("locked.keys"), "");
+    Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("---------"));
+    Assumptions.assumeFalse(Files.isReadable(locked), "running as root");
+    CommandRun run =
+        CommandRun.of(
+            new AuditVerifyEvidenceCommand(),
+            "--in",
+            bundle.toString(),
+            "--anchor-keys",
+            locked.toString());
+    assertThat(run.code()).as(run.err()).isEqualTo(2);
+    assertThat(run.err()).contains("--anchor-keys " + locked + " cannot be read");
+  }
+
+  @Test
+  void shouldRefuseAMissingOrIncompleteClassifierFolderOfReplayAndWhatIfBeforeReadingTheStore(
+      @TempDir Path dir) throws Exception {
+    Path policy = Files.writeString(dir.resolve("policy.yaml"), PolicyLoader.defaultText());
+    Path missing = dir.resolve("no-such-model");
+    Path incomplete = Files.createDirectory(dir.resolve("incomplete"));
+    Files.writeString(incomplete.resolve("config.json"), "{}");
+    Files.writeString(incomplete.resolve("tokenizer.json"), "{}");
+
+    String[][] cases = {
+      {missing.toString(), "--classifier-dir " + missing + " does not exist"},
+      {incomplete.toString(), "--classifier-dir " + incomplete + " has no model.onnx"},
+    };
+    for (String[] folder : cases) {
+      for (Object command : new Object[] {new AuditWhatIfCommand(), new AuditReplayCommand()}) {
+        // No store listens on port 1: the folder is refused before one is looked for.
+        CommandRun run =
+            CommandRun.of(
+                command,
+                "--policy",
+                policy.toString(),
+                "--key-dir",
+                dir.toString(),
+                "--classifier-dir",
+                folder[0],
+                "--classifier-labels",
+                "toxic=harassment;neutral=none",
+                "--jdbc-url",
+                "jdbc:postgresql://127.0.0.1:1/audit");
+
+        assertThat(run.code())
+            .as(command.getClass().getSimpleName() + ": " + run.err())
+            .isEqualTo(2);
+        assertThat(run.err()).startsWith("genguard: " + folder[1]).hasLineCount(1);
+      }
+    }
+  }
+
+  @Test
+  void shouldRefuseAMissingClassifierFolderOfScoreAndQualityBeforeLoadingAnything(@TempDir Path dir)
+      throws Exception {
+    Path in = Files.writeString(dir.resolve("in.jsonl"), "{\"id\": 1, \"text\": \"hello\"}\n");
+    Path out = dir.resolve("out.jsonl");
+    Path missing = dir.resolve("no-such-model");
+
+    StdErr scoreErr = new StdErr();
+    CommandRun score =
+        scoreErr.during(
+            () ->
+                CommandRun.of(
+                    new PassThroughCommands.Score(),
+                    "--in",
+                    in.toString(),
+                    "--out",
+                    out.toString(),
+                    "--scorer",
+                    "onnx-classifier",
+                    "--classifier-dir",
+                    missing.toString(),
+                    "--classifier-labels",
+                    "toxic=harassment;neutral=none"));
+    assertThat(score.code()).as(scoreErr.text()).isEqualTo(2);
+    assertThat(scoreErr.text())
+        .contains("score: --classifier-dir " + missing + " does not exist")
+        .doesNotContain("\tat ");
+    assertThat(out).as("nothing scored").doesNotExist();
+
+    StdErr withoutErr = new StdErr();
+    CommandRun without =
+        withoutErr.during(
+            () ->
+                CommandRun.of(
+                    new PassThroughCommands.Score(),
+                    "--in",
+                    in.toString(),
+                    "--out",
+                    out.toString(),
+                    "--scorer",
+                    "onnx-classifier"));
+    assertThat(without.code()).as(withoutErr.text()).isEqualTo(2);
+    assertThat(withoutErr.text())
+        .contains("score: --classifier-dir is required with onnx-classifier");
+
+    StdErr qualityErr = new StdErr();
+    CommandRun quality =
+        qualityErr.during(
+            () ->
+                CommandRun.of(
+                    new PassThroughCommands.Quality(),
+                    "--data-dir",
+                    dir.resolve("no-data").toString(),
+                    "--scorers",
+                    "onnx-classifier",
+                    "--classifier-dir",
+                    missing.toString(),
+                    "--classifier-labels",
+                    "toxic=harassment;neutral=none"));
+    assertThat(quality.code()).as(qualityErr.text()).isEqualTo(2);
+    assertThat(qualityErr.text())
+        .contains("--classifier-dir " + missing + " does not exist")
+        .doesNotContain("\tat ");
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.genguard.moderation.scoring;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -128,12 +129,62 @@ public record ScorerConfig(
    * classifier-max-tokens}).
    */
   public static ScorerConfig fromOptions(String name, Map<String, String> options) {
-    return of(
-        name,
-        options.get(CLASSIFIER_DIR_FLAG.substring(2)),
-        options.get(CLASSIFIER_LABELS_FLAG.substring(2)),
-        options.get(CLASSIFIER_MAX_TOKENS_FLAG.substring(2)),
-        new String[] {CLASSIFIER_DIR_FLAG, CLASSIFIER_LABELS_FLAG, CLASSIFIER_MAX_TOKENS_FLAG});
+    ScorerConfig config =
+        of(
+            name,
+            options.get(CLASSIFIER_DIR_FLAG.substring(2)),
+            options.get(CLASSIFIER_LABELS_FLAG.substring(2)),
+            options.get(CLASSIFIER_MAX_TOKENS_FLAG.substring(2)),
+            new String[] {CLASSIFIER_DIR_FLAG, CLASSIFIER_LABELS_FLAG, CLASSIFIER_MAX_TOKENS_FLAG});
+    if (config.name().equals(OnnxClassifierScorer.NAME)) {
+      requireClassifierFolder(config.modelPath());
+    }
+    return config;
+  }
+
+  /** The files {@link OnnxClassifierScorer#load} reads from the classifier folder. */
+  static final List<String> CLASSIFIER_FILES =
+      List.of("model.onnx", "tokenizer.json", "config.json");
+
+  /**
+   * Refuses a {@value #CLASSIFIER_DIR_FLAG} that is not given, not a folder or lacks a file the
+   * loader reads: a usage error found before the command starts its work, where the loader would
+   * fail only once the scorer loads (exit 1). The environment's folder is not checked here: the
+   * moderation job and the audit service report it when they load the classifier.
+   */
+  private static void requireClassifierFolder(Path dir) {
+    String needs = String.join(", ", CLASSIFIER_FILES);
+    if (dir == null) {
+      throw new IllegalArgumentException(
+          CLASSIFIER_DIR_FLAG
+              + " is required with "
+              + OnnxClassifierScorer.NAME
+              + ": name the classifier's folder ("
+              + needs
+              + ")");
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException(
+          CLASSIFIER_DIR_FLAG
+              + " "
+              + dir
+              + (Files.exists(dir) ? " is not a directory" : " does not exist")
+              + "; name the classifier's folder ("
+              + needs
+              + ")");
+    }
+    for (String file : CLASSIFIER_FILES) {
+      if (!Files.isRegularFile(dir.resolve(file))) {
+        throw new IllegalArgumentException(
+            CLASSIFIER_DIR_FLAG
+                + " "
+                + dir
+                + " has no "
+                + file
+                + "; the classifier needs "
+                + needs);
+      }
+    }
   }
 
   /** The option names {@link #fromOptions} reads, without their dashes. */

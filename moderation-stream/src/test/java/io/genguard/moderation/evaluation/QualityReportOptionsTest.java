@@ -13,13 +13,23 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The quality command's scorer options: the imported classifier's flags reach it. */
 class QualityReportOptionsTest {
+  /** A folder with the files the classifier's loader reads (their content is not read here). */
+  private static Path classifierFolder(Path dir) throws Exception {
+    Path folder = Files.createDirectories(dir.resolve("toxic"));
+    for (String file : List.of("model.onnx", "tokenizer.json", "config.json")) {
+      Files.writeString(folder.resolve(file), "");
+    }
+    return folder;
+  }
+
   @Test
-  void shouldGiveTheClassifierFlagsToTheImportedClassifier() {
+  void shouldGiveTheClassifierFlagsToTheImportedClassifier(@TempDir Path dir) throws Exception {
+    Path folder = classifierFolder(dir);
     List<ScorerConfig> scorers =
         QualityReport.scorers(
             Map.of(
                 "scorers", "keyword-baseline, onnx-classifier",
-                "classifier-dir", "/models/toxic",
+                "classifier-dir", folder.toString(),
                 "classifier-labels", "toxic=harassment;neutral=none",
                 "classifier-max-tokens", "128"));
 
@@ -27,7 +37,7 @@ class QualityReportOptionsTest {
         .extracting(ScorerConfig::name)
         .containsExactly("keyword-baseline", "onnx-classifier");
     assertThat(scorers.get(0).modelPath()).isNull();
-    assertThat(scorers.get(1).modelPath()).isEqualTo(Path.of("/models/toxic"));
+    assertThat(scorers.get(1).modelPath()).isEqualTo(folder);
     assertThat(scorers.get(1).labelMapSpec()).isEqualTo("neutral=none;toxic=harassment");
     assertThat(scorers.get(1).maxTokens()).isEqualTo(128);
   }
@@ -44,6 +54,22 @@ class QualityReportOptionsTest {
             QualityReport.run(
                 new String[] {"--scorers", "ngram-logistic", "--classifier-dir", "/models/toxic"}))
         .isEqualTo(2);
+  }
+
+  @Test
+  void shouldRefuseAClassifierFolderWithoutTheLoadersFiles(@TempDir Path dir) throws Exception {
+    Path folder = classifierFolder(dir);
+    Files.delete(folder.resolve("tokenizer.json"));
+    assertThatThrownBy(
+            () ->
+                QualityReport.scorers(
+                    Map.of("scorers", "onnx-classifier", "classifier-dir", folder.toString())))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "--classifier-dir "
+                + folder
+                + " has no tokenizer.json; the classifier needs model.onnx, tokenizer.json,"
+                + " config.json");
   }
 
   @Test

@@ -662,6 +662,11 @@ public final class AuditApi implements AutoCloseable {
               ctx.path(),
               caller == null ? "-" : caller.tokenId(),
               e.getMessage());
+          if (e.read() != null) {
+            // A check the call needs (its token, its campaign), not a read the caller may narrow:
+            // the same call succeeds once the database is less busy.
+            ctx.header("Retry-After", "5");
+          }
           error(
               ctx,
               HttpStatus.SERVICE_UNAVAILABLE,
@@ -961,15 +966,17 @@ public final class AuditApi implements AutoCloseable {
                   + " hours; send a new key for a new request, or the same body to get that"
                   + " request's answer (nothing was submitted)");
       case NEW, RESEND -> {
-        GenerationRequest keyed = reservation.applyTo(request);
+        GenerationRequest keyed = request;
         boolean checked = false;
         try {
+          keyed = reservation.applyTo(request);
           checkCampaign(keyed);
           checked = true;
           services.submitter().admit(keyed);
-        } catch (RuntimeException e) {
-          // Refused before sending (campaign, rate), or Kafka's answer is unknown: either way a
-          // retry with the key may send it, and sends this same request.
+        } catch (SQLException | RuntimeException | Error e) {
+          // Refused or failed before sending (the campaign check, timed out or not, the rate), or
+          // Kafka's answer is unknown: either way a retry with the key may send it, and sends this
+          // same request.
           boolean nothingSent = !checked || e instanceof RateLimitedException;
           try {
             idempotencyKeys.release(reservation, nothingSent);

@@ -41,6 +41,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -282,6 +283,7 @@ class TenantReadLimitsITCase {
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(503);
         assertThat(answer.headers().firstValue("WWW-Authenticate")).isEmpty();
+        assertThat(answer.headers().firstValue("Retry-After")).hasValue("5");
         assertThat(json(answer).path("error").asText())
             .contains("Checking the API token took longer than the 1000 ms")
             .contains("GENGUARD_AUDIT_QUERY_TIMEOUT_MS")
@@ -352,6 +354,7 @@ class TenantReadLimitsITCase {
         HttpResponse<String> answer = quick.send(request);
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         assertThat(answer.statusCode()).as(key + ": " + answer.body()).isEqualTo(503);
+        assertThat(answer.headers().firstValue("Retry-After")).as(key).hasValue("5");
         assertThat(json(answer).path("error").asText())
             .contains("Checking the request's bias campaign took longer than the 1000 ms")
             .contains("GENGUARD_AUDIT_QUERY_TIMEOUT_MS")
@@ -379,6 +382,83 @@ class TenantReadLimitsITCase {
     assertThat(again.statusCode()).as(again.body()).isEqualTo(400);
     assertThat(json(again).path("error").asText()).contains("is COMPLETED");
     assertThat(quick.count(submitted)).isEqualTo(submittedBefore);
+  }
+
+  /**
+   * A campaign check that fails for another reason than the read timeout (here its connection is
+   * ended by the database while it waits on a locked {@code campaign}, as in a failover; a pool
+   * with no connection to give fails the same way) sent nothing either: the key is given back as
+   * unsent, so that a retry with it is checked again at once rather than told for 35 s that another
+   * call is submitting it (409).
+   */
+  @Test
+  void shouldGiveTheKeyBackWhenASubmissionsCampaignCheckFailsOtherwise() throws Exception {
+    patient
+        .service()
+        .campaigns()
+        .create(
+            new Campaigns.NewCampaign(
+                "dropped-campaign",
+                "dropped",
+                "Dropped",
+                "RUNNING",
+                JsonNodeFactory.instance.objectNode()),
+            Caller.system("test"));
+    String submitter = patient.token(Role.SUBMITTER, "dropped", "dora");
+    String body = "{\"prompt\":\"hi\",\"attributes\":{\"campaign.id\":\"dropped-campaign\"}}";
+    String submitted = "select count(*) from api_action where action = 'request.submit'";
+    String keys = "select count(*) from submit_idempotency_key where idempotency_key = 'dropped-1'";
+    long submittedBefore = patient.count(submitted);
+    CompletableFuture<HttpResponse<String>> answer;
+    try (Connection lock = lockOnly(patient, List.of("campaign"))) {
+      answer =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return patient.send(
+                      patient
+                          .request("/api/v1/requests", submitter)
+                          .timeout(Duration.ofSeconds(60))
+                          .header("Content-Type", "application/json")
+                          .header("Idempotency-Key", "dropped-1")
+                          .POST(HttpRequest.BodyPublishers.ofString(body)));
+                } catch (Exception e) {
+                  throw new CompletionException(e);
+                }
+              },
+              CALLS);
+      awaitWaitingOnTheLock(lock, 1);
+      assertThat(patient.count(keys)).isEqualTo(1);
+      try (Statement statement = lock.createStatement();
+          ResultSet rs =
+              statement.executeQuery(
+                  "select count(*) filter (where pg_terminate_backend(pid)) from pg_stat_activity"
+                      + " where datname = current_database() and wait_event_type = 'Lock'"
+                      + " and pid <> pg_backend_pid()")) {
+        rs.next();
+        assertThat(rs.getLong(1)).isEqualTo(1);
+      }
+      HttpResponse<String> failed = answer.get(30, TimeUnit.SECONDS);
+      assertThat(failed.statusCode()).as(failed.body()).isEqualTo(500);
+      assertThat(failed.body()).doesNotContain("SQL", "Exception", "terminat");
+    }
+    // A retry with the key is checked again (the campaign, closed meanwhile, refuses it: nothing
+    // reaches Kafka), not answered 409.
+    patient
+        .service()
+        .campaigns()
+        .updateStatus("dropped-campaign", "COMPLETED", null, Caller.system("test"));
+    HttpResponse<String> again =
+        patient.send(
+            patient
+                .request("/api/v1/requests", submitter)
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", "dropped-1")
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(400);
+    assertThat(json(again).path("error").asText()).contains("is COMPLETED");
+    assertThat(patient.count(keys)).isZero();
+    assertThat(patient.count(submitted)).isEqualTo(submittedBefore);
   }
 
   private static double timedOut(SimpleMeterRegistry metrics) {

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -42,7 +43,11 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>Both topics are read with {@code read_committed}; offsets are committed only after what was
  *       read is applied, so a crash re-applies a batch, which is idempotent (the same file written
- *       again, a file already gone).
+ *       again, a file already gone). Each file is synced to disk before its move, and each folder a
+ *       batch changed once before its offsets are committed, so a crash after the commit loses
+ *       neither a file published nor a removal.
+ *   <li>A symbolic link at a request's path is replaced by the published file, never followed: the
+ *       publisher writes only inside its directory, and a takedown removes what it wrote.
  *   <li>A retraction of an output not published yet is remembered ({@code .retracted}, one released
  *       outcome's event id a line, written before the offsets that read it are committed), so the
  *       release that comes later is never published.
@@ -186,6 +191,7 @@ public final class ReferencePublisher {
 
   private final Settings settings;
   private final AtomicBoolean running = new AtomicBoolean(true);
+  private final AtomicLong progress = new AtomicLong();
   private final Set<String> retracted = new HashSet<>();
   private long published;
   private long takenDown;
@@ -207,6 +213,14 @@ public final class ReferencePublisher {
    */
   public void stop() {
     running.set(false);
+  }
+
+  /**
+   * A number that goes up as the run gets on (each record applied, each batch's folders synced and
+   * its offsets committed): a stop may wait as long as it moves, however long the batch takes.
+   */
+  public long progress() {
+    return progress.get();
   }
 
   public Result run() throws IOException {
@@ -239,6 +253,7 @@ public final class ReferencePublisher {
         List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
         kafka.poll(Duration.ofMillis(500)).forEach(batch::add);
         List<String> newlyRetracted = new ArrayList<>();
+        ReplacingFiles.Folders changed = new ReplacingFiles.Folders();
         // A retraction that does not decode stops the batch: neither it nor anything after it is
         // applied, and each partition is committed at its first record not applied.
         Map<TopicPartition, Long> notApplied = new HashMap<>();
@@ -247,7 +262,8 @@ public final class ReferencePublisher {
         for (ConsumerRecord<String, byte[]> record : batch) {
           if (stoppedAt == null) {
             try {
-              apply(record, newlyRetracted);
+              apply(record, newlyRetracted, changed);
+              progress.incrementAndGet();
               continue;
             } catch (EventDecodingException e) {
               stoppedAt = record;
@@ -266,6 +282,9 @@ public final class ReferencePublisher {
               StandardOpenOption.APPEND,
               StandardOpenOption.SYNC);
         }
+        // The batch's moves and removals on disk before its offsets are committed (once a folder).
+        changed.sync();
+        progress.incrementAndGet();
         if (!batch.isEmpty()) {
           Map<TopicPartition, OffsetAndMetadata> position = new HashMap<>();
           for (TopicPartition partition : partitions) {
@@ -275,6 +294,7 @@ public final class ReferencePublisher {
                 new OffsetAndMetadata(first != null ? first : kafka.position(partition)));
           }
           kafka.commitSync(position);
+          progress.incrementAndGet();
         }
         if (stoppedAt != null) {
           String where = stoppedAt.topic() + "-" + stoppedAt.partition() + "@" + stoppedAt.offset();
@@ -297,7 +317,10 @@ public final class ReferencePublisher {
    * @throws EventDecodingException for a retraction that does not decode (a release that does not
    *     decode is counted and skipped)
    */
-  private void apply(ConsumerRecord<String, byte[]> record, List<String> newlyRetracted)
+  private void apply(
+      ConsumerRecord<String, byte[]> record,
+      List<String> newlyRetracted,
+      ReplacingFiles.Folders changed)
       throws IOException {
     String where = record.topic() + "-" + record.partition() + "@" + record.offset();
     if (record.topic().equals(settings.retractionsTopic())) {
@@ -313,6 +336,7 @@ public final class ReferencePublisher {
         newlyRetracted.add(retraction.getReleasedEventId());
       }
       if (Files.deleteIfExists(file)) {
+        changed.add(file.getParent());
         takenDown++;
         LOG.info("Took down {} ({}, {})", file.getFileName(), retraction.getBasis(), where);
       }
@@ -344,11 +368,20 @@ public final class ReferencePublisher {
       content.put("decidedAt", released.getDecidedAt().toString());
       content.put("text", released.getText());
       byte[] bytes = JSON.writeValueAsBytes(content);
+      if (Files.isSymbolicLink(file)) {
+        LOG.warn(
+            "Replacing the link {} with the published file ({}); its target is left as it was",
+            file,
+            where);
+      }
       // FINISH: stop() lets the batch under way finish, so its last file must land, not be
-      // removed by a hook of its own.
+      // removed by a hook of its own. REPLACE: a link at the path is replaced, never written
+      // through (outside the directory, where a takedown would leave the text).
       ReplacingFiles.write(
           file,
           ReplacingFiles.OnStop.FINISH,
+          ReplacingFiles.Links.REPLACE,
+          changed,
           line -> LOG.warn("{}", line),
           out -> out.write(bytes));
       published++;

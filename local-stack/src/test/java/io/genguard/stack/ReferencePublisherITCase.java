@@ -307,6 +307,69 @@ class ReferencePublisherITCase {
         .isEqualTo(total);
   }
 
+  /**
+   * A symbolic link at a request's path, pointing outside the directory: publishing replaces the
+   * link and writes nothing outside, and the takedown then leaves no copy of the text anywhere (the
+   * forty-fourth session's first version wrote through the link, and the takedown deleted only the
+   * link, leaving the released text in the file outside).
+   */
+  @Test
+  void shouldReplaceALinkAtARequestsPathAndNeverWriteOutsideTheDirectory(@TempDir Path elsewhere)
+      throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    infra.createTopics(1, List.of(releasedTopic, retractionsTopic));
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String id = "linked-" + run;
+    ReleaseGateOutcome outcome = released(id, "acme");
+    Path outside = elsewhere.resolve("featured.json");
+    Files.writeString(outside, "the operator's own file");
+    Path file = Files.createDirectories(dir.resolve("acme")).resolve(id + ".json");
+    Files.createSymbolicLink(file, outside);
+    Properties props = new Properties();
+    props.putAll(infra.kafkaClientProperties());
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    String group = "publisher-link-it-" + run;
+
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+      send(producer, releasedTopic, id, encoded(outcome));
+      ReferencePublisher.Result published = publisher(group, false).run();
+
+      assertThat(published.published()).isEqualTo(1);
+      assertThat(Files.isSymbolicLink(file)).as("the link replaced by the file").isFalse();
+      assertThat(JSON.readTree(file.toFile()).path("text").asText()).isEqualTo("text of " + id);
+      assertThat(Files.readString(outside))
+          .as("nothing written outside the directory")
+          .isEqualTo("the operator's own file");
+      try (Stream<Path> files = Files.list(elsewhere)) {
+        assertThat(files).containsExactly(outside);
+      }
+
+      send(producer, retractionsTopic, id, retraction(outcome));
+      ReferencePublisher.Result retracted = publisher(group, false).run();
+
+      assertThat(retracted.takenDown()).isEqualTo(1);
+      assertThat(file).doesNotExist();
+      for (Path folder : List.of(dir, elsewhere)) {
+        try (Stream<Path> all = Files.walk(folder)) {
+          assertThat(
+                  all.filter(Files::isRegularFile)
+                      .filter(path -> read(path).contains("text of " + id)))
+              .as("no copy of the retracted text left")
+              .isEmpty();
+        }
+      }
+    }
+  }
+
+  private static String read(Path path) {
+    try {
+      return Files.readString(path);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private static boolean hasFiles(Path directory) throws IOException {
     try (Stream<Path> files = Files.list(directory)) {
       return files.findAny().isPresent();

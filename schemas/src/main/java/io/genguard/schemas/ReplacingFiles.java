@@ -12,6 +12,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
@@ -22,8 +24,9 @@ import java.util.function.Consumer;
  * and the folder is synced too where the platform allows (as {@code BuiltinModelStore} does). A
  * write that fails or throws, or is never committed, removes the temporary file and leaves the
  * previous file as it was, so no reader ever sees a cut one. Through a link, the link's target is
- * replaced (the link stays). A {@code kill -9} leaves the temporary file behind, and the file as it
- * was.
+ * replaced (the link stays), unless the caller asks for {@link Links#REPLACE}: then the link itself
+ * is replaced by the new file and its target left as it was. A {@code kill -9} leaves the temporary
+ * file behind, and the file as it was.
  *
  * <p>The temporary file is a new file created with {@code CREATE_NEW}: two writers of the same file
  * never share one, it gets a new file's usual permissions (not the previous file's, nor a temporary
@@ -52,9 +55,47 @@ public final class ReplacingFiles {
     FINISH
   }
 
+  /** What a symbolic link at the file's path becomes. */
+  public enum Links {
+    /** Followed: its target is replaced, the link stays (for a file a person named). */
+    FOLLOW,
+    /**
+     * Replaced by the new file, its target left as it was: for a writer that must write only inside
+     * its own folder ({@code publish}), whose later removal of the file must remove what it wrote.
+     */
+    REPLACE
+  }
+
+  /**
+   * Folders whose moves are synced later, together, by {@link #sync}: for a caller that writes many
+   * files and needs them on disk only at one point (before it commits what it read), one sync per
+   * folder instead of one per file. Each file's own bytes are still synced before its move.
+   */
+  public static final class Folders {
+    private final Set<Path> pending = new LinkedHashSet<>();
+
+    /** A folder whose changes (a move, a removal) must be synced by the next {@link #sync}. */
+    public void add(Path folder) {
+      pending.add(folder);
+    }
+
+    /**
+     * Syncs each folder added since the last call, once, where the platform can open a folder.
+     *
+     * @return how many folders it synced
+     */
+    public int sync() {
+      int synced = pending.size();
+      pending.forEach(Replacement::syncFolder);
+      pending.clear();
+      return synced;
+    }
+  }
+
   /**
    * Writes {@code file} with {@code writer} through a temporary file beside it, moved over it once
-   * {@code writer} returns.
+   * {@code writer} returns. A link at {@code file} is followed ({@link Links#FOLLOW}), and the
+   * folder is synced after the move.
    *
    * @param notes told, one line each (without a command's prefix), when the file system refuses an
    *     atomic move and when the temporary file is removed
@@ -64,7 +105,17 @@ public final class ReplacingFiles {
    */
   public static void write(Path file, OnStop onStop, Consumer<String> notes, Writer writer)
       throws IOException {
-    try (Replacement replacement = open(file, onStop, notes)) {
+    write(file, onStop, Links.FOLLOW, null, notes, writer);
+  }
+
+  /**
+   * As {@link #write(Path, OnStop, Consumer, Writer)}, with what a link at {@code file} becomes,
+   * and {@code folders} to sync the folder with later (null: synced after the move).
+   */
+  public static void write(
+      Path file, OnStop onStop, Links links, Folders folders, Consumer<String> notes, Writer writer)
+      throws IOException {
+    try (Replacement replacement = open(file, onStop, links, folders, notes)) {
       writer.write(replacement.stream());
       replacement.commit();
     }
@@ -80,8 +131,19 @@ public final class ReplacingFiles {
    */
   public static Replacement open(Path file, OnStop onStop, Consumer<String> notes)
       throws IOException {
+    return open(file, onStop, Links.FOLLOW, null, notes);
+  }
+
+  /**
+   * As {@link #open(Path, OnStop, Consumer)}, with what a link at {@code file} becomes ({@link
+   * Links#REPLACE}: the temporary file goes beside {@code file} itself, and the move replaces the
+   * link), and {@code folders} to sync the folder with later (null: synced by the commit).
+   */
+  public static Replacement open(
+      Path file, OnStop onStop, Links links, Folders folders, Consumer<String> notes)
+      throws IOException {
     Path target = file.toAbsolutePath();
-    if (Files.exists(target)) {
+    if (links == Links.FOLLOW && Files.exists(target)) {
       target = target.toRealPath();
     }
     Path folder = target.getParent();
@@ -100,7 +162,7 @@ public final class ReplacingFiles {
     FileChannel channel =
         FileChannel.open(partial, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     try {
-      return new Replacement(file, target, partial, channel, onStop, notes);
+      return new Replacement(file, target, partial, channel, onStop, folders, notes);
     } catch (RuntimeException | Error e) {
       // A JVM already stopping refuses the hook: no replacement, and no file left.
       channel.close();
@@ -117,6 +179,7 @@ public final class ReplacingFiles {
     private final FileChannel channel;
     private final OutputStream stream;
     private final Consumer<String> notes;
+    private final Folders folders;
     private final Thread hook;
     private volatile boolean committed;
 
@@ -126,8 +189,10 @@ public final class ReplacingFiles {
         Path partial,
         FileChannel channel,
         OnStop onStop,
+        Folders folders,
         Consumer<String> notes) {
       this.shown = shown;
+      this.folders = folders;
       this.target = target;
       this.partial = partial;
       this.channel = channel;
@@ -163,7 +228,10 @@ public final class ReplacingFiles {
       return partial;
     }
 
-    /** Syncs the bytes to disk, moves them over the file and syncs the folder. */
+    /**
+     * Syncs the bytes to disk, moves them over the file and syncs the folder (or leaves that to the
+     * {@link Folders} it was opened with).
+     */
     public void commit() throws IOException {
       stream.flush();
       channel.force(true);
@@ -179,7 +247,11 @@ public final class ReplacingFiles {
         Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING);
       }
       committed = true;
-      syncFolder(target.getParent());
+      if (folders != null) {
+        folders.add(target.getParent());
+      } else {
+        syncFolder(target.getParent());
+      }
     }
 
     /** Syncs the move itself to disk too, where the platform can open a folder (not Windows). */

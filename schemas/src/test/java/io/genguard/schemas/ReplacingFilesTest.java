@@ -144,6 +144,69 @@ class ReplacingFilesTest {
     assertThat(filesIn(real.getParent())).containsExactly(real);
   }
 
+  /**
+   * With {@link ReplacingFiles.Links#REPLACE} a link at the path is replaced by the new file and
+   * its target, outside the folder, is left as it was (publish: a takedown that deletes the file
+   * then deletes what was written). The forty-fourth session's first version wrote through it.
+   */
+  @Test
+  void shouldReplaceALinkItselfAndLeaveItsTargetWhenAskedTo(@TempDir Path dir) throws Exception {
+    Path outside = Files.createDirectory(dir.resolve("outside")).resolve("featured.json");
+    Files.writeString(outside, "someone else's");
+    Path folder = Files.createDirectory(dir.resolve("published"));
+    Path link = folder.resolve("r1.json");
+    Path dangling = folder.resolve("r2.json");
+    try {
+      Files.createSymbolicLink(link, outside);
+      Files.createSymbolicLink(dangling, dir.resolve("outside/missing.json"));
+    } catch (UnsupportedOperationException | IOException e) {
+      assumeTrue(false, "a file system with symbolic links");
+    }
+
+    for (Path file : List.of(link, dangling)) {
+      ReplacingFiles.write(
+          file,
+          OnStop.FINISH,
+          ReplacingFiles.Links.REPLACE,
+          null,
+          notes::add,
+          out -> out.write("released".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    assertThat(Files.isSymbolicLink(link)).as("the link replaced").isFalse();
+    assertThat(Files.readString(link)).isEqualTo("released");
+    assertThat(Files.isSymbolicLink(dangling)).isFalse();
+    assertThat(Files.readString(dangling)).isEqualTo("released");
+    assertThat(Files.readString(outside))
+        .as("the link's target untouched")
+        .isEqualTo("someone else's");
+    assertThat(filesIn(outside.getParent())).as("no temporary file there").containsExactly(outside);
+    assertThat(filesIn(folder)).containsExactlyInAnyOrder(link, dangling);
+  }
+
+  /** Folders given to a write are synced by their owner, once each however many files moved. */
+  @Test
+  void shouldLeaveTheFolderSyncToTheFoldersItIsGiven(@TempDir Path dir) throws Exception {
+    Path acme = Files.createDirectory(dir.resolve("acme"));
+    Path globex = Files.createDirectory(dir.resolve("globex"));
+    ReplacingFiles.Folders folders = new ReplacingFiles.Folders();
+
+    for (Path file :
+        List.of(acme.resolve("1.json"), acme.resolve("2.json"), globex.resolve("3.json"))) {
+      ReplacingFiles.write(
+          file,
+          OnStop.FINISH,
+          ReplacingFiles.Links.REPLACE,
+          folders,
+          notes::add,
+          out -> out.write(1));
+    }
+
+    assertThat(folders.sync()).as("each folder once").isEqualTo(2);
+    assertThat(folders.sync()).as("nothing left to sync").isZero();
+    assertThat(filesIn(acme)).hasSize(2);
+  }
+
   @Test
   void shouldRefuseAFileInAFolderThatDoesNotExist(@TempDir Path dir) {
     Path file = dir.resolve("missing/out.jsonl");

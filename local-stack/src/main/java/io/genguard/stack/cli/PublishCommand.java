@@ -2,9 +2,11 @@ package io.genguard.stack.cli;
 
 import io.genguard.stack.ReferencePublisher;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,6 +27,9 @@ import picocli.CommandLine.Option;
           + " down would stay published. A release that does not decode is counted and skipped."
     })
 final class PublishCommand implements Callable<Integer> {
+  /** How long a stop waits for a run that gets no further (a hung broker or disk). */
+  static final Duration STALLED = Duration.ofSeconds(10);
+
   @Mixin KafkaOptions kafka;
 
   @Option(
@@ -65,14 +70,16 @@ final class PublishCommand implements Callable<Integer> {
             ReferencePublisher.Settings.of(
                     kafka.clientProperties(), out, group, once, fromBeginning)
                 .onlyTenant(tenant));
-    // Ctrl-C stops the run after the batch it applies, and waits for its counts to be printed.
+    // Ctrl-C stops the run after the batch it applies, and waits for its counts to be printed:
+    // as long as the batch takes while it gets on, so a slow disk does not cut it (and its counts)
+    // short.
     CountDownLatch printed = new CountDownLatch(1);
     Thread stopper =
         new Thread(
             () -> {
               publisher.stop();
               try {
-                printed.await(10, TimeUnit.SECONDS);
+                awaitWhileProgressing(printed, publisher::progress, STALLED);
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
               }
@@ -89,5 +96,27 @@ final class PublishCommand implements Callable<Integer> {
       printed.countDown();
     }
     return 0;
+  }
+
+  /**
+   * Waits for {@code done} as long as {@code progress} moves, giving up once it has not moved for
+   * {@code stalled}.
+   *
+   * @return whether {@code done} came
+   */
+  static boolean awaitWhileProgressing(CountDownLatch done, LongSupplier progress, Duration stalled)
+      throws InterruptedException {
+    long seen = progress.getAsLong();
+    long since = System.nanoTime();
+    while (!done.await(50, TimeUnit.MILLISECONDS)) {
+      long now = progress.getAsLong();
+      if (now != seen) {
+        seen = now;
+        since = System.nanoTime();
+      } else if (System.nanoTime() - since >= stalled.toNanos()) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -644,6 +644,14 @@ public final class AuditApi implements AutoCloseable {
           error(ctx, HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
         });
     app.exception(
+        CheckUnavailableException.class,
+        (e, ctx) -> {
+          // The cause stays in the log: its text may quote SQL values.
+          LOG.warn("{} {}: {}", ctx.method(), ctx.path(), e.getMessage(), e.getCause());
+          ctx.header("Retry-After", "5");
+          error(ctx, HttpStatus.SERVICE_UNAVAILABLE, e.answer());
+        });
+    app.exception(
         RateLimitedException.class,
         (e, ctx) -> {
           ctx.header("Retry-After", Long.toString(e.retryAfterSeconds()));
@@ -831,6 +839,13 @@ public final class AuditApi implements AutoCloseable {
           "Checking the API token",
           "the token was neither accepted nor rejected and nothing was done; send the call again"
               + " with the same token when the database is less busy");
+    } catch (SQLException e) {
+      // No connection, or it failed: the same, the service is unavailable, not the token invalid.
+      throw new CheckUnavailableException(
+          "The API token could not be checked",
+          "the token was neither accepted nor rejected and nothing was done; send the call again"
+              + " with the same token after Retry-After",
+          e);
     }
     Caller caller =
         found.orElseThrow(
@@ -973,7 +988,7 @@ public final class AuditApi implements AutoCloseable {
           checkCampaign(keyed);
           checked = true;
           services.submitter().admit(keyed);
-        } catch (SQLException | RuntimeException | Error e) {
+        } catch (RuntimeException | Error e) {
           // Refused or failed before sending (the campaign check, timed out or not, the rate), or
           // Kafka's answer is unknown: either way a retry with the key may send it, and sends this
           // same request.
@@ -994,9 +1009,10 @@ public final class AuditApi implements AutoCloseable {
 
   /**
    * Refuses a request that names a bias campaign it may not count toward ({@link
-   * Campaigns#checkCampaignAttributes}); a check that times out is answered 503 with nothing sent.
+   * Campaigns#checkCampaignAttributes}); a check that times out, or fails on the database, is
+   * answered 503 with nothing sent.
    */
-  private void checkCampaign(GenerationRequest request) throws SQLException {
+  private void checkCampaign(GenerationRequest request) {
     try {
       services.campaigns().checkCampaignAttributes(request.getTenantId(), request.getAttributes());
     } catch (QueryTimedOutException e) {
@@ -1004,6 +1020,36 @@ public final class AuditApi implements AutoCloseable {
           "Checking the request's bias campaign",
           "nothing was submitted; send the request again (with the same Idempotency-Key, if it"
               + " had one) when the database is less busy");
+    } catch (SQLException e) {
+      throw new CheckUnavailableException(
+          "The request's bias campaign could not be checked",
+          "nothing was submitted; send the request again (with the same Idempotency-Key, if it"
+              + " had one) after Retry-After",
+          e);
+    }
+  }
+
+  /**
+   * A check a call needs before it does anything (its token, a submission's campaign) failed on the
+   * database for another reason than the read timeout (the pool had no connection to give, the
+   * connection failed, the database is restarting): answered 503 with Retry-After, as the service
+   * is unavailable, never 401 or 500, and nothing was done.
+   */
+  private static final class CheckUnavailableException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    private final String advice;
+
+    CheckUnavailableException(String check, String advice, SQLException cause) {
+      super(check, cause);
+      this.advice = advice;
+    }
+
+    /** What the client is told: the check, that the database is unavailable, what to do. */
+    String answer() {
+      return getMessage()
+          + ": the database is unavailable (no connection to it, or the connection failed); "
+          + advice;
     }
   }
 

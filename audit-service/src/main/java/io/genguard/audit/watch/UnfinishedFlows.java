@@ -623,6 +623,20 @@ public final class UnfinishedFlows {
         });
   }
 
+  /**
+   * {@code after}, checked to be a cursor of this listing (its id a record's seq, as {@link #list}
+   * gives) without the database, so that the command line refuses another listing's before it
+   * connects; null stays null.
+   *
+   * @throws InvalidInputException for a cursor that decodes but came from another listing
+   */
+  public static Cursor requireListingCursor(Cursor after) {
+    if (after != null) {
+      seqOf(after);
+    }
+    return after;
+  }
+
   private static long seqOf(Cursor cursor) {
     try {
       return Long.parseLong(cursor.id());

@@ -385,11 +385,41 @@ class TenantReadLimitsITCase {
   }
 
   /**
+   * A token check that fails for another reason than the read timeout (here its connection is ended
+   * by the database while it waits on a locked {@code api_token}, as in a failover; a pool with no
+   * connection to give fails the same way) is the service unavailable: 503 with Retry-After, never
+   * 401 (the token was not found invalid) nor 500, and the route does not run. With the lock gone
+   * the token is accepted.
+   */
+  @Test
+  void shouldAnswerA503NotA500WhenTheTokenCheckFailsOnTheDatabase() throws Exception {
+    String acme = patient.token(Role.COMPLIANCE, "acme", "tara");
+    HttpResponse<String> failed;
+    try (Connection lock = lockOnly(patient, List.of("api_token"))) {
+      CompletableFuture<HttpResponse<String>> answer = inBackground("/api/v1/me", acme);
+      awaitWaitingOnTheLock(lock, 1);
+      terminateTheSessionWaitingOnTheLock(lock);
+      failed = answer.get(30, TimeUnit.SECONDS);
+    }
+    assertThat(failed.statusCode()).as(failed.body()).isEqualTo(503);
+    assertThat(failed.headers().firstValue("Retry-After")).hasValue("5");
+    assertThat(failed.headers().firstValue("WWW-Authenticate")).isEmpty();
+    assertThat(json(failed).path("error").asText())
+        .contains("The API token could not be checked: the database is unavailable")
+        .contains("neither accepted nor rejected and nothing was done");
+    assertThat(json(failed).has("tokenId")).isFalse();
+    assertThat(failed.body()).doesNotContain("SQL", "Exception", "terminat");
+    HttpResponse<String> me = patient.get("/api/v1/me", acme);
+    assertThat(me.statusCode()).as(me.body()).isEqualTo(200);
+    assertThat(json(me).path("name").asText()).isEqualTo("tara");
+  }
+
+  /**
    * A campaign check that fails for another reason than the read timeout (here its connection is
    * ended by the database while it waits on a locked {@code campaign}, as in a failover; a pool
-   * with no connection to give fails the same way) sent nothing either: the key is given back as
-   * unsent, so that a retry with it is checked again at once rather than told for 35 s that another
-   * call is submitting it (409).
+   * with no connection to give fails the same way) is answered 503 with Retry-After, not 500, and
+   * sent nothing either: the key is given back as unsent, so that a retry with it is checked again
+   * at once rather than told for 35 s that another call is submitting it (409).
    */
   @Test
   void shouldGiveTheKeyBackWhenASubmissionsCampaignCheckFailsOtherwise() throws Exception {
@@ -429,17 +459,13 @@ class TenantReadLimitsITCase {
               CALLS);
       awaitWaitingOnTheLock(lock, 1);
       assertThat(patient.count(keys)).isEqualTo(1);
-      try (Statement statement = lock.createStatement();
-          ResultSet rs =
-              statement.executeQuery(
-                  "select count(*) filter (where pg_terminate_backend(pid)) from pg_stat_activity"
-                      + " where datname = current_database() and wait_event_type = 'Lock'"
-                      + " and pid <> pg_backend_pid()")) {
-        rs.next();
-        assertThat(rs.getLong(1)).isEqualTo(1);
-      }
+      terminateTheSessionWaitingOnTheLock(lock);
       HttpResponse<String> failed = answer.get(30, TimeUnit.SECONDS);
-      assertThat(failed.statusCode()).as(failed.body()).isEqualTo(500);
+      assertThat(failed.statusCode()).as(failed.body()).isEqualTo(503);
+      assertThat(failed.headers().firstValue("Retry-After")).hasValue("5");
+      assertThat(json(failed).path("error").asText())
+          .contains("The request's bias campaign could not be checked: the database is unavailable")
+          .contains("nothing was submitted");
       assertThat(failed.body()).doesNotContain("SQL", "Exception", "terminat");
     }
     // A retry with the key is checked again (the campaign, closed meanwhile, refuses it: nothing
@@ -810,6 +836,19 @@ class TenantReadLimitsITCase {
                 return rs.getLong(1) == sessions;
               }
             });
+  }
+
+  /** Ends the one session of the service that waits on the lock, as a failover would. */
+  private static void terminateTheSessionWaitingOnTheLock(Connection lock) throws SQLException {
+    try (Statement statement = lock.createStatement();
+        ResultSet rs =
+            statement.executeQuery(
+                "select count(*) filter (where pg_terminate_backend(pid)) from pg_stat_activity"
+                    + " where datname = current_database() and wait_event_type = 'Lock'"
+                    + " and pid <> pg_backend_pid()")) {
+      rs.next();
+      assertThat(rs.getLong(1)).isEqualTo(1);
+    }
   }
 
   private static CompletableFuture<HttpResponse<String>> inBackground(String path, String token) {

@@ -67,7 +67,8 @@ final class AuditUnfinishedCommand implements Callable<Integer> {
     try {
       only = UnfinishedFlows.kindOrNull(kind);
       listed = UnfinishedFlows.State.parse(state);
-      after = Cursor.decode("--cursor", cursor);
+      // One of another listing (a search's, whose id is an event id) decodes too.
+      after = UnfinishedFlows.requireListingCursor(Cursor.decode("--cursor", cursor));
     } catch (InvalidInputException e) {
       throw new IllegalArgumentException(
           (e.getMessage().startsWith("--") ? "" : "--") + e.getMessage(), e);

@@ -2,6 +2,7 @@ package io.genguard.stack.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.genguard.audit.query.Cursor;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.stack.StackConfig;
 import java.io.ByteArrayOutputStream;
@@ -11,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -346,6 +348,15 @@ class InvalidInputExitCodeTest {
     CommandRun cursor = CommandRun.of(new AuditUnfinishedCommand(), "--cursor", "not-a-cursor");
     assertThat(cursor.code()).as(cursor.err()).isEqualTo(2);
     assertThat(cursor.err()).startsWith("genguard: --cursor is not a cursor this API returned");
+
+    // One that decodes but came from another listing (a search's: its id an event id, not a
+    // record's seq), refused before the store is looked for too, in one line.
+    String search = new Cursor(Instant.parse("2026-12-06T10:00:00Z"), "acme-0").encode();
+    CommandRun other = CommandRun.of(new AuditUnfinishedCommand(), "--cursor", search);
+    assertThat(other.code()).as(other.err()).isEqualTo(2);
+    assertThat(other.err())
+        .startsWith("genguard: --cursor is not one this listing returned; pass its 'nextCursor'");
+    assertThat(other.err().strip().lines()).hasSize(1);
   }
 
   @Test

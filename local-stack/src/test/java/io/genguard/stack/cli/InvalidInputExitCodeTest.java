@@ -224,60 +224,47 @@ class InvalidInputExitCodeTest {
     Path out = dir.resolve("out.jsonl");
     Path missing = dir.resolve("no-such-model");
 
-    StdErr scoreErr = new StdErr();
-    CommandRun score =
-        scoreErr.during(
-            () ->
-                CommandRun.of(
-                    new PassThroughCommands.Score(),
-                    "--in",
-                    in.toString(),
-                    "--out",
-                    out.toString(),
-                    "--scorer",
-                    "onnx-classifier",
-                    "--classifier-dir",
-                    missing.toString(),
-                    "--classifier-labels",
-                    "toxic=harassment;neutral=none"));
-    assertThat(score.code()).as(scoreErr.text()).isEqualTo(2);
-    assertThat(scoreErr.text())
+    String scoreErr =
+        refusedWith2(
+            new PassThroughCommands.Score(),
+            "--in",
+            in.toString(),
+            "--out",
+            out.toString(),
+            "--scorer",
+            "onnx-classifier",
+            "--classifier-dir",
+            missing.toString(),
+            "--classifier-labels",
+            "toxic=harassment;neutral=none");
+    assertThat(scoreErr)
         .contains("score: --classifier-dir " + missing + " does not exist")
         .doesNotContain("\tat ");
     assertThat(out).as("nothing scored").doesNotExist();
 
-    StdErr withoutErr = new StdErr();
-    CommandRun without =
-        withoutErr.during(
-            () ->
-                CommandRun.of(
-                    new PassThroughCommands.Score(),
-                    "--in",
-                    in.toString(),
-                    "--out",
-                    out.toString(),
-                    "--scorer",
-                    "onnx-classifier"));
-    assertThat(without.code()).as(withoutErr.text()).isEqualTo(2);
-    assertThat(withoutErr.text())
-        .contains("score: --classifier-dir is required with onnx-classifier");
+    String withoutErr =
+        refusedWith2(
+            new PassThroughCommands.Score(),
+            "--in",
+            in.toString(),
+            "--out",
+            out.toString(),
+            "--scorer",
+            "onnx-classifier");
+    assertThat(withoutErr).contains("score: --classifier-dir is required with onnx-classifier");
 
-    StdErr qualityErr = new StdErr();
-    CommandRun quality =
-        qualityErr.during(
-            () ->
-                CommandRun.of(
-                    new PassThroughCommands.Quality(),
-                    "--data-dir",
-                    dir.resolve("no-data").toString(),
-                    "--scorers",
-                    "onnx-classifier",
-                    "--classifier-dir",
-                    missing.toString(),
-                    "--classifier-labels",
-                    "toxic=harassment;neutral=none"));
-    assertThat(quality.code()).as(qualityErr.text()).isEqualTo(2);
-    assertThat(qualityErr.text())
+    String qualityErr =
+        refusedWith2(
+            new PassThroughCommands.Quality(),
+            "--data-dir",
+            dir.resolve("no-data").toString(),
+            "--scorers",
+            "onnx-classifier",
+            "--classifier-dir",
+            missing.toString(),
+            "--classifier-labels",
+            "toxic=harassment;neutral=none");
+    assertThat(qualityErr)
         .contains("--classifier-dir " + missing + " does not exist")
         .doesNotContain("\tat ");
   }
@@ -288,21 +275,16 @@ class InvalidInputExitCodeTest {
     Path in = Files.writeString(dir.resolve("in.jsonl"), "{\"id\": 1, \"text\": \"hello\"}\n");
     Path out = dir.resolve("out.jsonl");
 
-    StdErr err = new StdErr();
-    CommandRun run =
-        err.during(
-            () ->
-                CommandRun.of(
-                    new PassThroughCommands.Score(),
-                    "--in",
-                    in.toString(),
-                    "--out",
-                    out.toString(),
-                    "--policy",
-                    policy.toString()));
-
-    assertThat(run.code()).isEqualTo(2);
-    assertThat(err.text())
+    String err =
+        refusedWith2(
+            new PassThroughCommands.Score(),
+            "--in",
+            in.toString(),
+            "--out",
+            out.toString(),
+            "--policy",
+            policy.toString());
+    assertThat(err)
         .contains("score: --policy: Invalid policy " + policy + " at line 22")
         .doesNotContain("score: failed");
     assertThat(out).as("nothing scored").doesNotExist();
@@ -312,21 +294,16 @@ class InvalidInputExitCodeTest {
   void shouldRefuseAnInvalidQualityPolicyBeforeMeasuring(@TempDir Path dir) throws Exception {
     Path policy = brokenPolicy(dir);
 
-    StdErr err = new StdErr();
-    CommandRun run =
-        err.during(
-            () ->
-                CommandRun.of(
-                    new PassThroughCommands.Quality(),
-                    "--data-dir",
-                    dir.resolve("no-data").toString(),
-                    "--policy",
-                    policy.toString(),
-                    "--out",
-                    dir.resolve("QUALITY.md").toString()));
-
-    assertThat(run.code()).isEqualTo(2);
-    assertThat(err.text())
+    String err =
+        refusedWith2(
+            new PassThroughCommands.Quality(),
+            "--data-dir",
+            dir.resolve("no-data").toString(),
+            "--policy",
+            policy.toString(),
+            "--out",
+            dir.resolve("QUALITY.md").toString());
+    assertThat(err)
         .contains("quality: --policy: Invalid policy " + policy + " at line 22")
         .doesNotContain("\tat ");
   }
@@ -428,6 +405,17 @@ class InvalidInputExitCodeTest {
       assertThat(run.code()).as(run.err()).isEqualTo(2);
       assertThat(run.err()).as(flags.toString()).contains(args[args.length - 1]);
     }
+  }
+
+  /**
+   * What {@code command} run with {@code args} writes to standard error (the moderation module's
+   * commands write there), once it is refused as a usage error (exit 2).
+   */
+  private static String refusedWith2(Object command, String... args) {
+    StdErr err = new StdErr();
+    CommandRun run = err.during(() -> CommandRun.of(command, args));
+    assertThat(run.code()).as(err.text()).isEqualTo(2);
+    return err.text();
   }
 
   /** Standard error while a command runs (the moderation module's commands write to it). */

@@ -103,7 +103,7 @@ class GeneratorCorruptRecordITCase {
       Thread.sleep(8_000);
       committed.poll();
       assertThat(outputs(committed)).doesNotContain(damaged, after);
-      assertThat(CorruptSegments.committedOffset(admin, "generator-corrupt-" + run, REQUESTS_0))
+      assertThat(committedRequests(admin, run))
           .as("nothing is skipped while its dead letter cannot be written")
           .isEqualTo(1L);
 
@@ -133,8 +133,7 @@ class GeneratorCorruptRecordITCase {
           .as("the bytes as they are on disk now")
           .contains(changedMarker);
       assertThat(outputs(committed)).doesNotContain(damaged);
-      assertThat(CorruptSegments.committedOffset(admin, "generator-corrupt-" + run, REQUESTS_0))
-          .isEqualTo(3L);
+      assertThat(committedRequests(admin, run)).isEqualTo(3L);
       Counter counted = corruptRecordCounter(meters);
       assertThat(counted).isNotNull();
       assertThat(counted.count()).isEqualTo(1.0);
@@ -163,16 +162,7 @@ class GeneratorCorruptRecordITCase {
     SimpleMeterRegistry meters = startGenerator(run);
 
     try (CommittedReader committed = outputsAndDeadLetters()) {
-      await()
-          .atMost(Duration.ofSeconds(120))
-          .pollInterval(Duration.ofMillis(200))
-          .until(
-              () ->
-                  outputs(committed.poll()).containsAll(List.of(first, last))
-                      && deadLetters(committed).size() >= 2);
-      // Let anything that would come later show.
-      Thread.sleep(2_000);
-      committed.poll();
+      awaitOutputsAndDeadLetters(committed, List.of(first, last), 2);
 
       assertThat(outputs(committed))
           .as("the aborted request never, whatever its damaged abort marker reads as")
@@ -184,7 +174,7 @@ class GeneratorCorruptRecordITCase {
       for (DeadLetter letter : deadLetters(committed)) {
         assertMarkerLetter(letter);
       }
-      assertThat(CorruptSegments.committedOffset(admin, "generator-corrupt-" + run, REQUESTS_0))
+      assertThat(committedRequests(admin, run))
           .as("past the last request (the generator commits past what it answers)")
           .isEqualTo(5L);
       assertThat(corruptRecordLetters(meters)).isEqualTo(2.0);
@@ -212,22 +202,14 @@ class GeneratorCorruptRecordITCase {
     SimpleMeterRegistry meters = startGenerator(run);
 
     try (CommittedReader committed = outputsAndDeadLetters()) {
-      await()
-          .atMost(Duration.ofSeconds(120))
-          .pollInterval(Duration.ofMillis(200))
-          .until(
-              () ->
-                  outputs(committed.poll()).containsAll(List.of(first, last))
-                      && !deadLetters(committed).isEmpty());
-      Thread.sleep(2_000);
-      committed.poll();
+      awaitOutputsAndDeadLetters(committed, List.of(first, last), 1);
 
       assertThat(outputs(committed)).containsExactlyInAnyOrder(first, last);
       assertThat(deadLetters(committed)).hasSize(1);
       DeadLetter letter = deadLetters(committed).get(0);
       assertThat(letter.getSourceOffset()).as("the damaged batch's offset").isEqualTo(2L);
       assertMarkerLetter(letter);
-      assertThat(CorruptSegments.committedOffset(admin, "generator-corrupt-" + run, REQUESTS_0))
+      assertThat(committedRequests(admin, run))
           .as("past the last request (the generator commits past what it answers)")
           .isEqualTo(5L);
       assertThat(corruptRecordLetters(meters)).isEqualTo(1.0);
@@ -270,15 +252,7 @@ class GeneratorCorruptRecordITCase {
     SimpleMeterRegistry meters = startGenerator(run);
 
     try (CommittedReader committed = outputsAndDeadLetters()) {
-      await()
-          .atMost(Duration.ofSeconds(120))
-          .pollInterval(Duration.ofMillis(200))
-          .until(
-              () ->
-                  outputs(committed.poll()).containsAll(List.of(first, last))
-                      && deadLetters(committed).size() >= 3);
-      Thread.sleep(2_000);
-      committed.poll();
+      awaitOutputsAndDeadLetters(committed, List.of(first, last), 3);
 
       assertThat(outputs(committed)).containsExactlyInAnyOrder(first, last);
       assertThat(deadLetters(committed))
@@ -288,10 +262,7 @@ class GeneratorCorruptRecordITCase {
       for (DeadLetter letter : deadLetters(committed)) {
         assertSpanLetter(letter, "over offsets 2 to 4 (the next batch begins at 5)");
       }
-      assertThat(
-              CorruptSegments.committedOffset(
-                  OwnBroker.adminProperties(broker), "generator-corrupt-" + run, REQUESTS_0))
-          .isEqualTo(7L);
+      assertThat(committedRequests(OwnBroker.adminProperties(broker), run)).isEqualTo(7L);
       assertThat(corruptRecordLetters(meters)).isEqualTo(3.0);
     }
   }
@@ -319,15 +290,7 @@ class GeneratorCorruptRecordITCase {
     SimpleMeterRegistry meters = startGenerator(run);
 
     try (CommittedReader committed = outputsAndDeadLetters()) {
-      await()
-          .atMost(Duration.ofSeconds(120))
-          .pollInterval(Duration.ofMillis(200))
-          .until(
-              () ->
-                  outputs(committed.poll()).containsAll(List.of(first, second, third))
-                      && !deadLetters(committed).isEmpty());
-      Thread.sleep(2_000);
-      committed.poll();
+      awaitOutputsAndDeadLetters(committed, List.of(first, second, third), 1);
 
       assertThat(outputs(committed)).containsExactlyInAnyOrder(first, second, third);
       assertThat(deadLetters(committed))
@@ -335,8 +298,7 @@ class GeneratorCorruptRecordITCase {
           .as("the marker's offset only, up to where the next batch begins")
           .containsExactly(1L);
       assertMarkerLetter(deadLetters(committed).get(0));
-      assertThat(CorruptSegments.committedOffset(admin, "generator-corrupt-" + run, REQUESTS_0))
-          .isEqualTo(5L);
+      assertThat(committedRequests(admin, run)).isEqualTo(5L);
       assertThat(corruptRecordLetters(meters)).isEqualTo(1.0);
     }
   }
@@ -367,9 +329,7 @@ class GeneratorCorruptRecordITCase {
       List<ProducerRecord<byte[], byte[]>> transactions,
       ProducerRecord<byte[], byte[]> last)
       throws Exception {
-    List<String> topics = new ArrayList<>(GENERATOR_TOPICS);
-    topics.add(Topics.GENERATION_REQUESTS_DLQ.name());
-    broker = OwnBroker.start(brokerDir, topics);
+    broker = OwnBroker.start(brokerDir, withDeadLetters());
     try (KafkaProducer<byte[], byte[]> producer =
         CorruptSegments.transactionalProducer(broker.bootstrapServers(), "it-requests-" + run)) {
       producer.initTransactions();
@@ -466,6 +426,28 @@ class GeneratorCorruptRecordITCase {
     byte[] bytes = new byte[buffer.remaining()];
     buffer.duplicate().get(bytes);
     return bytes;
+  }
+
+  /**
+   * Waits until the committed outputs hold each of {@code requests} and at least {@code letters}
+   * dead letters are committed, then lets anything that would come later show.
+   */
+  private static void awaitOutputsAndDeadLetters(
+      CommittedReader committed, List<String> requests, int letters) throws InterruptedException {
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                outputs(committed.poll()).containsAll(requests)
+                    && deadLetters(committed).size() >= letters);
+    Thread.sleep(2_000);
+    committed.poll();
+  }
+
+  /** The offset of gen.requests that the generator's consumer group of {@code run} committed. */
+  private static long committedRequests(Map<String, Object> admin, String run) throws Exception {
+    return CorruptSegments.committedOffset(admin, "generator-corrupt-" + run, REQUESTS_0);
   }
 
   /** A reader of the committed outputs and dead letters of requests. */

@@ -173,25 +173,44 @@ public final class UnreadableBatches {
       BooleanSupplier goOn) {
     reader.assign(List.of(partition));
     reader.seek(partition, position);
+    return pollRounds(
+        timeout,
+        goOn,
+        () -> {
+          List<ConsumerRecord<byte[], byte[]>> copies = new ArrayList<>();
+          for (ConsumerRecord<byte[], byte[]> record :
+              reader.poll(Duration.ZERO).records(partition)) {
+            if (record.offset() >= position) {
+              copies.add(record);
+            }
+          }
+          if (!copies.isEmpty()) {
+            long first = copies.get(0).offset();
+            if (first > position) {
+              // Something before them yielded no record: only that is the batch at the position.
+              return new Copy(List.of(), first);
+            }
+            return new Copy(copies, copies.get(copies.size() - 1).offset() + 1);
+          }
+          long end = reader.position(partition);
+          return end != position ? new Copy(List.of(), end) : null;
+        },
+        new Copy(List.of(), position));
+  }
+
+  /**
+   * The first answer of {@code round} (null: none yet) in rounds {@link #POLL_PAUSE} apart, the
+   * consumer loop of {@link #readBatchWithoutChecks} and {@link #recordLessEnd}; {@code none} where
+   * none comes within {@code timeout}, once {@code goOn} says no more, or once the thread is
+   * interrupted (its interrupt flag set again).
+   */
+  private static <T> T pollRounds(
+      Duration timeout, BooleanSupplier goOn, Supplier<T> round, T none) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() - deadline < 0 && goOn.getAsBoolean()) {
-      List<ConsumerRecord<byte[], byte[]>> copies = new ArrayList<>();
-      for (ConsumerRecord<byte[], byte[]> record : reader.poll(Duration.ZERO).records(partition)) {
-        if (record.offset() >= position) {
-          copies.add(record);
-        }
-      }
-      if (!copies.isEmpty()) {
-        long first = copies.get(0).offset();
-        if (first > position) {
-          // Something before them yielded no record: only that is the batch at the position.
-          return new Copy(List.of(), first);
-        }
-        return new Copy(copies, copies.get(copies.size() - 1).offset() + 1);
-      }
-      long end = reader.position(partition);
-      if (end != position) {
-        return new Copy(List.of(), end);
+      T answer = round.get();
+      if (answer != null) {
+        return answer;
       }
       try {
         Thread.sleep(POLL_PAUSE.toMillis());
@@ -200,7 +219,7 @@ public final class UnreadableBatches {
         break;
       }
     }
-    return new Copy(List.of(), position);
+    return none;
   }
 
   /**
@@ -250,11 +269,11 @@ public final class UnreadableBatches {
     long other = claimedEnd;
     while (other - damaged > 1) {
       long middle = damaged + (other - damaged) / 2;
-      Boolean meets = meetsDamagedBatch(checked, partition, middle, position, timeout, goOn);
-      if (meets == null) {
+      Meets meets = meetsDamagedBatch(checked, partition, middle, position, timeout, goOn);
+      if (meets == Meets.UNTOLD) {
         return -1;
       }
-      if (meets) {
+      if (meets == Meets.DAMAGED_BATCH) {
         damaged = middle;
       } else {
         other = middle;
@@ -263,12 +282,22 @@ public final class UnreadableBatches {
     return other;
   }
 
+  /** What a fetch from an offset inside or past a damaged batch meets. */
+  private enum Meets {
+    /** The damaged batch. */
+    DAMAGED_BATCH,
+    /** Another batch. */
+    OTHER_BATCH,
+    /** Not told: the fetch fails otherwise or reads nothing in time. */
+    UNTOLD
+  }
+
   /**
    * Whether a fetch of {@code partition} from {@code offset} by {@code checked} fails on the
-   * damaged batch at {@code batch} (true: one that begins there or before, which holds {@code
-   * batch}) or reads another batch (false); null where it fails otherwise or reads nothing in time.
+   * damaged batch at {@code batch} (one that begins there or before, which holds {@code batch}) or
+   * reads another batch; untold where it fails otherwise or reads nothing in time.
    */
-  private static Boolean meetsDamagedBatch(
+  private static Meets meetsDamagedBatch(
       Consumer<byte[], byte[]> checked,
       TopicPartition partition,
       long offset,
@@ -276,30 +305,27 @@ public final class UnreadableBatches {
       Duration timeout,
       BooleanSupplier goOn) {
     checked.seek(partition, offset);
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() - deadline < 0 && goOn.getAsBoolean()) {
-      try {
-        if (!checked.poll(Duration.ZERO).records(partition).isEmpty()
-            || checked.position(partition) != offset) {
-          return false;
-        }
-      } catch (KafkaException e) {
-        // The damaged batch, where the position lies inside it too (a committed offset or a reset
-        // there): no batch that ends before the position answers a fetch from past it.
-        long failed = failedBatchOffset(e, partition);
-        if (partitionOf(e, List.of(partition)) != null && failed >= 0 && failed <= batch) {
-          return true;
-        }
-        return null;
-      }
-      try {
-        Thread.sleep(POLL_PAUSE.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return null;
-      }
-    }
-    return null;
+    return pollRounds(
+        timeout,
+        goOn,
+        () -> {
+          try {
+            if (!checked.poll(Duration.ZERO).records(partition).isEmpty()
+                || checked.position(partition) != offset) {
+              return Meets.OTHER_BATCH;
+            }
+            return null;
+          } catch (KafkaException e) {
+            // The damaged batch, where the position lies inside it too (a committed offset or a
+            // reset there): no batch that ends before the position answers a fetch from past it.
+            long failed = failedBatchOffset(e, partition);
+            if (partitionOf(e, List.of(partition)) != null && failed >= 0 && failed <= batch) {
+              return Meets.DAMAGED_BATCH;
+            }
+            return Meets.UNTOLD;
+          }
+        },
+        Meets.UNTOLD);
   }
 
   /**

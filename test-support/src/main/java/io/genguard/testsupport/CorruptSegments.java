@@ -123,36 +123,17 @@ public final class CorruptSegments {
    * @throws IllegalStateException where the segment holds no control batch at the offset
    */
   public static void damageMarker(Path segment, long offset) {
-    // The coordinator writes a transaction's markers after its commit or abort returns: wait a
-    // little for the one at the offset. The segment is read as a copy, not through FileRecords,
-    // whose close truncates its file to the length it read and fails on one the broker appended
-    // to meanwhile.
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (true) {
-      int at = markerByte(segment, offset);
-      if (at >= 0) {
-        try (FileChannel channel =
-            FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+    changeMarker(
+        segment,
+        offset,
+        (channel, position, batch) -> {
+          // The lowest byte of its coordinator epoch (the record ends with its value, version and
+          // coordinator epoch, and a header count of 0).
+          int at = position + batch.sizeInBytes() - 2;
           ByteBuffer read = ByteBuffer.allocate(1);
           channel.read(read, at);
           channel.write(ByteBuffer.wrap(new byte[] {(byte) (read.get(0) ^ 1)}), at);
-          channel.force(true);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-        return;
-      }
-      if (System.nanoTime() - deadline > 0) {
-        throw new IllegalStateException(
-            segment + " holds no transaction marker at offset " + offset);
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted waiting for the marker at " + offset, e);
-      }
-    }
+        });
   }
 
   /**
@@ -177,16 +158,39 @@ public final class CorruptSegments {
    * @throws IllegalStateException where the segment holds no control batch at the offset
    */
   public static void damageMarkerSpan(Path segment, long offset, int lastOffsetDelta) {
+    // baseOffset (8), batchLength (4), partitionLeaderEpoch (4), magic (1), crc (4), attributes
+    // (2), then lastOffsetDelta (4).
+    changeMarker(
+        segment,
+        offset,
+        (channel, position, batch) ->
+            channel.write(ByteBuffer.allocate(4).putInt(0, lastOffsetDelta), position + 23));
+  }
+
+  /** A change on disk of a control batch that begins at byte {@code position} of a segment. */
+  private interface MarkerChange {
+    void apply(FileChannel channel, int position, MutableRecordBatch batch) throws IOException;
+  }
+
+  /**
+   * Applies {@code change} to the transaction marker (control batch) at {@code offset} in {@code
+   * segment}, on disk, waiting a little for the marker to be written.
+   *
+   * @throws IllegalStateException where the segment holds no control batch at the offset
+   */
+  private static void changeMarker(Path segment, long offset, MarkerChange change) {
+    // The coordinator writes a transaction's markers after its commit or abort returns: wait a
+    // little for the one at the offset. The segment is read as a copy, not through FileRecords,
+    // whose close truncates its file to the length it read and fails on one the broker appended
+    // to meanwhile.
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (true) {
       int position = 0;
       for (MutableRecordBatch batch : batches(segment)) {
         if (batch.isControlBatch() && batch.baseOffset() == offset) {
-          // baseOffset (8), batchLength (4), partitionLeaderEpoch (4), magic (1), crc (4),
-          // attributes (2), then lastOffsetDelta (4).
           try (FileChannel channel =
               FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            channel.write(ByteBuffer.allocate(4).putInt(0, lastOffsetDelta), position + 23);
+            change.apply(channel, position, batch);
             channel.force(true);
           } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -208,36 +212,13 @@ public final class CorruptSegments {
     }
   }
 
-  /** The record batches of {@code segment}, read from a copy of it (see {@link #damageMarker}). */
+  /** The record batches of {@code segment}, read from a copy of it (see {@link #changeMarker}). */
   private static Iterable<MutableRecordBatch> batches(Path segment) {
     try {
       return MemoryRecords.readableRecords(ByteBuffer.wrap(Files.readAllBytes(segment))).batches();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  /**
-   * The position in {@code segment} of the byte {@link #damageMarker} changes in the control batch
-   * at {@code offset}: the lowest byte of its coordinator epoch (the record ends with its value,
-   * version and coordinator epoch, and a header count of 0); -1 where no such batch is there yet.
-   */
-  private static int markerByte(Path segment, long offset) {
-    byte[] content;
-    try {
-      content = Files.readAllBytes(segment);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    int position = 0;
-    for (MutableRecordBatch batch :
-        MemoryRecords.readableRecords(ByteBuffer.wrap(content)).batches()) {
-      if (batch.isControlBatch() && batch.baseOffset() == offset) {
-        return position + batch.sizeInBytes() - 2;
-      }
-      position += batch.sizeInBytes();
-    }
-    return -1;
   }
 
   private static int indexOf(byte[] content, byte[] wanted) {

@@ -20,7 +20,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -54,9 +53,7 @@ class ReleaseGateCorruptRecordITCase {
 
   @Test
   void shouldDeadLetterADamagedOutputNeverReleaseItAndReleaseTheOutputBehindIt() throws Exception {
-    gates = new GateOnOwnBroker(brokerDir, stateDir);
-    String servers = gates.servers();
-    Map<String, Object> admin = OwnBroker.adminProperties(gates.broker());
+    String servers = startBroker();
     String run = UUID.randomUUID().toString().substring(0, 8);
     String before = run + "-before";
     String damaged = run + "-damaged";
@@ -81,16 +78,7 @@ class ReleaseGateCorruptRecordITCase {
     UnreadableBatchClients clients = gates.startGateAsMain();
 
     try (CommittedReader committed = releasesAndDeadLetters(servers)) {
-      await()
-          .atMost(Duration.ofSeconds(120))
-          .pollInterval(Duration.ofMillis(200))
-          .until(
-              () ->
-                  released(committed.poll()).containsAll(Set.of(before, after))
-                      && !deadLetters(committed).isEmpty());
-      // Let anything that would come later show.
-      Thread.sleep(2_000);
-      committed.poll();
+      awaitReleasedAndDeadLetters(committed, Set.of(before, after), 1);
 
       assertThat(released(committed)).containsExactlyInAnyOrder(before, after);
       List<DeadLetter> deadLetters = deadLetters(committed);
@@ -106,9 +94,7 @@ class ReleaseGateCorruptRecordITCase {
       assertThat(new String(bytes(letter.getPayload()), StandardCharsets.ISO_8859_1))
           .as("the bytes as they are on disk now")
           .contains(changedMarker);
-      assertThat(
-              CorruptSegments.committedOffset(admin, ReleaseGateTopology.APPLICATION_ID, OUTPUTS_0))
-          .isEqualTo(3L);
+      assertThat(committedOutputs()).isEqualTo(3L);
       assertThat(clients.unreadableRecords()).isPositive();
     }
   }
@@ -116,9 +102,7 @@ class ReleaseGateCorruptRecordITCase {
   @Test
   void shouldDeadLetterDamagedTransactionMarkersAndDecideTheirTransactionsByTheBrokersIndex()
       throws Exception {
-    gates = new GateOnOwnBroker(brokerDir, stateDir);
-    String servers = gates.servers();
-    Map<String, Object> admin = OwnBroker.adminProperties(gates.broker());
+    String servers = startBroker();
     String run = UUID.randomUUID().toString().substring(0, 8);
     String committedFirst = run + "-committed";
     String aborted = run + "-aborted";
@@ -142,9 +126,7 @@ class ReleaseGateCorruptRecordITCase {
       }
     }
     // Every verdict releases, the aborted output's as well: only its transaction keeps it back.
-    try (KafkaProducer<byte[], byte[]> producer = CorruptSegments.unbatchedProducer(servers)) {
-      sendReleaseVerdicts(producer, List.of(first, abortedOutput, last));
-    }
+    sendReleaseVerdicts(servers, List.of(first, abortedOutput, last));
     // The commit marker of the first and the abort marker of the second fail their CRC now.
     Path segment = CorruptSegments.firstSegment(gates.broker(), OUTPUTS_0);
     CorruptSegments.damageMarker(segment, 1L);
@@ -153,16 +135,7 @@ class ReleaseGateCorruptRecordITCase {
     UnreadableBatchClients clients = gates.startGateAsMain();
 
     try (CommittedReader committed = releasesAndDeadLetters(servers)) {
-      await()
-          .atMost(Duration.ofSeconds(120))
-          .pollInterval(Duration.ofMillis(200))
-          .until(
-              () ->
-                  released(committed.poll()).containsAll(Set.of(committedFirst, after))
-                      && deadLetters(committed).size() >= 2);
-      // Let anything that would come later show.
-      Thread.sleep(2_000);
-      committed.poll();
+      awaitReleasedAndDeadLetters(committed, Set.of(committedFirst, after), 2);
 
       assertThat(released(committed))
           .as("the aborted output never, whatever its damaged abort marker reads as")
@@ -173,20 +146,9 @@ class ReleaseGateCorruptRecordITCase {
           .containsExactlyInAnyOrder(1L, 3L);
       for (DeadLetter letter : deadLetters(committed)) {
         assertThat(letter.getSourceTopic()).isEqualTo(Topics.GENERATION_OUTPUTS.name());
-        assertThat(letter.getStage()).isEqualTo("gate");
-        assertThat(letter.getErrorClass()).isEqualTo(CorruptRecordException.class.getName());
-        assertThat(letter.getReason())
-            .contains(
-                "CRC",
-                "transaction marker",
-                "offset " + letter.getSourceOffset(),
-                "never released");
-        assertThat(letter.getKey()).isNull();
-        assertThat(letter.getPayload()).isNull();
+        assertRecordLessLetter(letter, "transaction marker", "offset " + letter.getSourceOffset());
       }
-      assertThat(
-              CorruptSegments.committedOffset(admin, ReleaseGateTopology.APPLICATION_ID, OUTPUTS_0))
-          .isEqualTo(6L);
+      assertThat(committedOutputs()).isEqualTo(6L);
       assertThat(clients.unreadableMarkers()).isGreaterThanOrEqualTo(2L);
     }
   }
@@ -194,9 +156,7 @@ class ReleaseGateCorruptRecordITCase {
   @Test
   void shouldDeadLetterEachOffsetOfADamagedAbortedBatchOverSeveralOffsetsAndGoOn()
       throws Exception {
-    gates = new GateOnOwnBroker(brokerDir, stateDir);
-    String servers = gates.servers();
-    Map<String, Object> admin = OwnBroker.adminProperties(gates.broker());
+    String servers = startBroker();
     String run = UUID.randomUUID().toString().substring(0, 8);
     String marker = "damaged-" + run;
     GenerationOutput first = output(run + "-committed", "Good morning");
@@ -227,9 +187,7 @@ class ReleaseGateCorruptRecordITCase {
     }
     List<GenerationOutput> all = new ArrayList<>(List.of(first, last));
     all.addAll(aborted);
-    try (KafkaProducer<byte[], byte[]> producer = CorruptSegments.unbatchedProducer(servers)) {
-      sendReleaseVerdicts(producer, all);
-    }
+    sendReleaseVerdicts(servers, all);
     Path segment = CorruptSegments.firstSegment(gates.broker(), OUTPUTS_0);
     assertThat(CorruptSegments.lastOffsetOfBatch(segment, 2L))
         .as("the aborted outputs share one batch")
@@ -239,16 +197,7 @@ class ReleaseGateCorruptRecordITCase {
     UnreadableBatchClients clients = gates.startGateAsMain();
 
     try (CommittedReader committed = releasesAndDeadLetters(servers)) {
-      await()
-          .atMost(Duration.ofSeconds(120))
-          .pollInterval(Duration.ofMillis(200))
-          .until(
-              () ->
-                  released(committed.poll())
-                          .containsAll(Set.of(first.getRequestId(), last.getRequestId()))
-                      && deadLetters(committed).size() >= 3);
-      Thread.sleep(2_000);
-      committed.poll();
+      awaitReleasedAndDeadLetters(committed, Set.of(first.getRequestId(), last.getRequestId()), 3);
 
       assertThat(released(committed))
           .as("no aborted output, whatever its damaged batch reads as")
@@ -258,25 +207,16 @@ class ReleaseGateCorruptRecordITCase {
           .as("each offset of the damaged batch, not the output behind it")
           .containsExactlyInAnyOrder(2L, 3L, 4L);
       for (DeadLetter letter : deadLetters(committed)) {
-        assertThat(letter.getStage()).isEqualTo("gate");
-        assertThat(letter.getErrorClass()).isEqualTo(CorruptRecordException.class.getName());
-        assertThat(letter.getReason())
-            .contains("CRC", "over offsets 2 to 4 (the next batch begins at 5)", "never released");
-        assertThat(letter.getKey()).isNull();
-        assertThat(letter.getPayload()).isNull();
+        assertRecordLessLetter(letter, "over offsets 2 to 4 (the next batch begins at 5)");
       }
-      assertThat(
-              CorruptSegments.committedOffset(admin, ReleaseGateTopology.APPLICATION_ID, OUTPUTS_0))
-          .isEqualTo(8L);
+      assertThat(committedOutputs()).isEqualTo(8L);
       assertThat(clients.unreadableRecords()).isGreaterThanOrEqualTo(3L);
     }
   }
 
   @Test
   void shouldNotTakeADamagedMarkersClaimOfSeveralOffsetsForTheOutputsBehindIt() throws Exception {
-    gates = new GateOnOwnBroker(brokerDir, stateDir);
-    String servers = gates.servers();
-    Map<String, Object> admin = OwnBroker.adminProperties(gates.broker());
+    String servers = startBroker();
     String run = UUID.randomUUID().toString().substring(0, 8);
     List<GenerationOutput> outputs =
         List.of(
@@ -294,9 +234,7 @@ class ReleaseGateCorruptRecordITCase {
         producer.commitTransaction();
       }
     }
-    try (KafkaProducer<byte[], byte[]> producer = CorruptSegments.unbatchedProducer(servers)) {
-      sendReleaseVerdicts(producer, outputs);
-    }
+    sendReleaseVerdicts(servers, outputs);
     CorruptSegments.damageMarkerSpan(
         CorruptSegments.firstSegment(gates.broker(), OUTPUTS_0), 1L, 2);
 
@@ -305,14 +243,7 @@ class ReleaseGateCorruptRecordITCase {
     try (CommittedReader committed = releasesAndDeadLetters(servers)) {
       Set<String> ids = new HashSet<>();
       outputs.forEach(output -> ids.add(output.getRequestId()));
-      await()
-          .atMost(Duration.ofSeconds(120))
-          .pollInterval(Duration.ofMillis(200))
-          .until(
-              () ->
-                  released(committed.poll()).containsAll(ids) && !deadLetters(committed).isEmpty());
-      Thread.sleep(2_000);
-      committed.poll();
+      awaitReleasedAndDeadLetters(committed, ids, 1);
 
       assertThat(released(committed)).isEqualTo(ids);
       assertThat(deadLetters(committed))
@@ -321,9 +252,7 @@ class ReleaseGateCorruptRecordITCase {
           .containsExactly(1L);
       assertThat(deadLetters(committed).get(0).getReason())
           .contains("transaction marker", "offset 1", "never released");
-      assertThat(
-              CorruptSegments.committedOffset(admin, ReleaseGateTopology.APPLICATION_ID, OUTPUTS_0))
-          .isEqualTo(6L);
+      assertThat(committedOutputs()).isEqualTo(6L);
       assertThat(clients.unreadableMarkers()).isGreaterThanOrEqualTo(1L);
     }
   }
@@ -346,6 +275,55 @@ class ReleaseGateCorruptRecordITCase {
     byte[] bytes = new byte[buffer.remaining()];
     buffer.duplicate().get(bytes);
     return bytes;
+  }
+
+  /** Starts the broker of the gate's tests and returns its bootstrap servers. */
+  private String startBroker() {
+    gates = new GateOnOwnBroker(brokerDir, stateDir);
+    return gates.servers();
+  }
+
+  /** The offset of gen.outputs that the gate has committed. */
+  private long committedOutputs() throws Exception {
+    return CorruptSegments.committedOffset(
+        OwnBroker.adminProperties(gates.broker()), ReleaseGateTopology.APPLICATION_ID, OUTPUTS_0);
+  }
+
+  /**
+   * Waits until the committed releases hold each of {@code requests} and at least {@code letters}
+   * dead letters are committed, then lets anything that would come later show.
+   */
+  private static void awaitReleasedAndDeadLetters(
+      CommittedReader committed, Set<String> requests, int letters) throws InterruptedException {
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                released(committed.poll()).containsAll(requests)
+                    && deadLetters(committed).size() >= letters);
+    Thread.sleep(2_000);
+    committed.poll();
+  }
+
+  /**
+   * A dead letter of an offset of a damaged batch that yields no record: no key, no value, and a
+   * reason that names the CRC, holds each of {@code reason} and says the output is never released.
+   */
+  private static void assertRecordLessLetter(DeadLetter letter, String... reason) {
+    assertThat(letter.getStage()).isEqualTo("gate");
+    assertThat(letter.getErrorClass()).isEqualTo(CorruptRecordException.class.getName());
+    assertThat(letter.getReason()).contains("CRC", "never released").contains(reason);
+    assertThat(letter.getKey()).isNull();
+    assertThat(letter.getPayload()).isNull();
+  }
+
+  /** A verdict that releases each of {@code outputs}, decided now, each in a batch of its own. */
+  private static void sendReleaseVerdicts(String servers, List<GenerationOutput> outputs)
+      throws Exception {
+    try (KafkaProducer<byte[], byte[]> producer = CorruptSegments.unbatchedProducer(servers)) {
+      sendReleaseVerdicts(producer, outputs);
+    }
   }
 
   /** A verdict that releases each of {@code outputs}, decided now, each in a batch of its own. */

@@ -12,9 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -249,34 +249,14 @@ class ReplacingFilesTest {
   /** Starts {@link StoppedWriter}, SIGTERMs it once it has written, and returns what it said. */
   private static String stopWhileWriting(Path file, Path log, String onStop, boolean finish)
       throws Exception {
-    Process child =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty(
-                    "surefire.test.class.path", System.getProperty("java.class.path")),
-                StoppedWriter.class.getName(),
-                file.toString(),
-                onStop,
-                String.valueOf(finish))
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
-    try {
-      long deadline = System.nanoTime() + 60_000_000_000L;
-      while (!Files.readString(log).contains("writing")) {
-        assertThat(child.isAlive()).as("still running: " + Files.readString(log)).isTrue();
-        assertThat(System.nanoTime()).as("written in time").isLessThan(deadline);
-        Thread.sleep(20);
-      }
-      child.destroy(); // SIGTERM
-      assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("the JVM exits").isTrue();
-    } finally {
-      child.destroyForcibly();
-    }
-    String said = Files.readString(log);
-    assertThat(child.exitValue()).as(said).isEqualTo(143);
-    return said;
+    return ChildJvm.stopWhen(
+        said -> said.contains("writing"),
+        Duration.ofSeconds(60),
+        log,
+        StoppedWriter.class,
+        file.toString(),
+        onStop,
+        String.valueOf(finish));
   }
 
   /**

@@ -153,42 +153,30 @@ class TenantReadLimitsITCase {
     String global = quick.token(Role.COMPLIANCE, null, "cora");
     String reviewer = quick.token(Role.REVIEWER, "acme", "rita");
     double timedOutBefore = timedOut(metrics);
-    try (Connection lock = lock(quick, OTHER_TABLES)) {
-      for (String[] call :
-          new String[][] {
-            {SEARCH, acme},
-            {STORY, acme},
-            {SUMMARY, acme},
-            {SUMMARY, global},
-            {EXPORT, acme},
-            // The other reads of a tenant (the review queue and its items, bias reports, the
-            // unfinished flows) and the global bias metrics: the same timeout.
-            {QUEUE, reviewer},
-            {QUEUE_ITEM, reviewer},
-            {BIAS_REPORTS, acme},
-            {BIAS_REPORT, acme},
-            {BIAS_METRICS, global},
-            {UNFINISHED, acme},
-            // The bias campaigns and one campaign (which need not exist to be looked for).
-            {CAMPAIGNS, acme},
-            {CAMPAIGN, acme}
-          }) {
-        long started = System.nanoTime();
-        // Without the timeout the read waits for the lock, past this request's own timeout.
-        HttpResponse<String> answer =
-            quick.send(quick.request(call[0], call[1]).timeout(Duration.ofSeconds(20)));
-        Duration took = Duration.ofNanos(System.nanoTime() - started);
-        assertThat(answer.statusCode()).as(call[0] + ": " + answer.body()).isEqualTo(503);
-        assertThat(json(answer).path("error").asText())
-            .as(call[0])
-            .contains("took longer than the 1000 ms")
-            .contains("GENGUARD_AUDIT_QUERY_TIMEOUT_MS")
-            .contains("narrow it");
-        assertThat(answer.body()).doesNotContain("SQL", "Exception", "canceling");
-        assertThat(took).as(call[0]).isGreaterThanOrEqualTo(Duration.ofMillis(QUICK_TIMEOUT_MS));
-      }
-      assertThat(timedOut(metrics)).isEqualTo(timedOutBefore + 13);
+    for (String[] call :
+        new String[][] {
+          {SEARCH, acme},
+          {STORY, acme},
+          {SUMMARY, acme},
+          {SUMMARY, global},
+          {EXPORT, acme},
+          // The other reads of a tenant (the review queue and its items, bias reports, the
+          // unfinished flows) and the global bias metrics: the same timeout.
+          {QUEUE, reviewer},
+          {QUEUE_ITEM, reviewer},
+          {BIAS_REPORTS, acme},
+          {BIAS_REPORT, acme},
+          {BIAS_METRICS, global},
+          {UNFINISHED, acme},
+          // The bias campaigns and one campaign (which need not exist to be looked for).
+          {CAMPAIGNS, acme},
+          {CAMPAIGN, acme}
+        }) {
+      HttpResponse<String> answer =
+          timedOutWhileLocked(withVerdicts(OTHER_TABLES), call[0], quick.request(call[0], call[1]));
+      assertThat(json(answer).path("error").asText()).as(call[0]).contains("narrow it");
     }
+    assertThat(timedOut(metrics)).isEqualTo(timedOutBefore + 13);
     // The timeout stayed in the cancelled reads' transactions: the pool's connections keep the
     // database's own (none), and with the lock gone the same reads are answered, each tenant's
     // slots given back by the reads that timed out.
@@ -233,19 +221,7 @@ class TenantReadLimitsITCase {
     for (String table : List.of("unfinished_flow_resend", "audit_log")) {
       long issuesBefore =
           quick.count("select count(*) from api_action where action = 'requests.evidence'");
-      try (Connection lock = lockOnly(quick, List.of(table))) {
-        long started = System.nanoTime();
-        // Without the timeout the read waits for the lock, past this request's own timeout.
-        HttpResponse<String> answer =
-            quick.send(quick.request(EVIDENCE, acme).timeout(Duration.ofSeconds(20)));
-        Duration took = Duration.ofNanos(System.nanoTime() - started);
-        assertThat(answer.statusCode()).as(table + ": " + answer.body()).isEqualTo(503);
-        assertThat(json(answer).path("error").asText())
-            .contains("took longer than the 1000 ms")
-            .contains("GENGUARD_AUDIT_QUERY_TIMEOUT_MS");
-        assertThat(answer.body()).doesNotContain("SQL", "Exception", "canceling");
-        assertThat(took).as(table).isGreaterThanOrEqualTo(Duration.ofMillis(QUICK_TIMEOUT_MS));
-      }
+      timedOutWhileLocked(List.of(table), table, quick.request(EVIDENCE, acme));
       // The look-up comes before the issue is recorded; the bundle's records after.
       assertThat(quick.count("select count(*) from api_action where action = 'requests.evidence'"))
           .as(table)
@@ -274,25 +250,19 @@ class TenantReadLimitsITCase {
     String acme = quick.token(Role.COMPLIANCE, "acme", "tess");
     String unknown = "ggt_0123456789ab_" + "a".repeat(43);
     double timedOutBefore = timedOut(metrics);
+    for (String token : List.of(acme, unknown)) {
+      HttpResponse<String> answer =
+          timedOutWhileLocked(
+              List.of("api_token"), "/api/v1/me", quick.request("/api/v1/me", token));
+      assertThat(answer.headers().firstValue("WWW-Authenticate")).isEmpty();
+      assertThat(answer.headers().firstValue("Retry-After")).hasValue("5");
+      assertThat(json(answer).path("error").asText())
+          .contains("Checking the API token took longer than the 1000 ms")
+          .contains("neither accepted nor rejected")
+          .doesNotContain("narrow it");
+      assertThat(json(answer).has("tokenId")).isFalse();
+    }
     try (Connection lock = lockOnly(quick, List.of("api_token"))) {
-      for (String token : List.of(acme, unknown)) {
-        long started = System.nanoTime();
-        // Without the timeout the check waits for the lock, past this request's own timeout.
-        HttpResponse<String> answer =
-            quick.send(quick.request("/api/v1/me", token).timeout(Duration.ofSeconds(20)));
-        Duration took = Duration.ofNanos(System.nanoTime() - started);
-        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(503);
-        assertThat(answer.headers().firstValue("WWW-Authenticate")).isEmpty();
-        assertThat(answer.headers().firstValue("Retry-After")).hasValue("5");
-        assertThat(json(answer).path("error").asText())
-            .contains("Checking the API token took longer than the 1000 ms")
-            .contains("GENGUARD_AUDIT_QUERY_TIMEOUT_MS")
-            .contains("neither accepted nor rejected")
-            .doesNotContain("narrow it");
-        assertThat(json(answer).has("tokenId")).isFalse();
-        assertThat(answer.body()).doesNotContain("SQL", "Exception", "canceling");
-        assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(QUICK_TIMEOUT_MS));
-      }
       long started = System.nanoTime();
       assertThatThrownBy(
               () ->
@@ -338,30 +308,20 @@ class TenantReadLimitsITCase {
     String submitted = "select count(*) from api_action where action = 'request.submit'";
     long submittedBefore = quick.count(submitted);
     double timedOutBefore = timedOut(metrics);
-    try (Connection lock = lockOnly(quick, List.of("campaign"))) {
-      for (String key : new String[] {null, "timed-campaign-check"}) {
-        HttpRequest.Builder request =
-            quick
-                .request("/api/v1/requests", submitter)
-                .timeout(Duration.ofSeconds(20))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body));
-        if (key != null) {
-          request.header("Idempotency-Key", key);
-        }
-        long started = System.nanoTime();
-        // Without the timeout the check waits for the lock, past this request's own timeout.
-        HttpResponse<String> answer = quick.send(request);
-        Duration took = Duration.ofNanos(System.nanoTime() - started);
-        assertThat(answer.statusCode()).as(key + ": " + answer.body()).isEqualTo(503);
-        assertThat(answer.headers().firstValue("Retry-After")).as(key).hasValue("5");
-        assertThat(json(answer).path("error").asText())
-            .contains("Checking the request's bias campaign took longer than the 1000 ms")
-            .contains("GENGUARD_AUDIT_QUERY_TIMEOUT_MS")
-            .contains("nothing was submitted");
-        assertThat(answer.body()).doesNotContain("SQL", "Exception", "canceling");
-        assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(QUICK_TIMEOUT_MS));
+    for (String key : new String[] {null, "timed-campaign-check"}) {
+      HttpRequest.Builder request =
+          quick
+              .request("/api/v1/requests", submitter)
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString(body));
+      if (key != null) {
+        request.header("Idempotency-Key", key);
       }
+      HttpResponse<String> answer = timedOutWhileLocked(List.of("campaign"), key, request);
+      assertThat(answer.headers().firstValue("Retry-After")).as(key).hasValue("5");
+      assertThat(json(answer).path("error").asText())
+          .contains("Checking the request's bias campaign took longer than the 1000 ms")
+          .contains("nothing was submitted");
     }
     assertThat(timedOut(metrics)).isEqualTo(timedOutBefore + 2);
     assertThat(quick.count(submitted)).isEqualTo(submittedBefore);
@@ -797,9 +757,38 @@ class TenantReadLimitsITCase {
   /** As {@link #lockVerdicts}, with the {@code others} tables locked too. */
   private static Connection lock(RunningAuditService audit, List<String> others)
       throws SQLException {
+    return lockOnly(audit, withVerdicts(others));
+  }
+
+  /** moderation_verdict and the {@code others} tables. */
+  private static List<String> withVerdicts(List<String> others) {
     List<String> tables = new ArrayList<>(List.of("moderation_verdict"));
     tables.addAll(others);
-    return lockOnly(audit, tables);
+    return tables;
+  }
+
+  /**
+   * Sends {@code request} to the service whose reads time out while a connection of the test's own
+   * holds the lock on {@code tables} (and no other), then releases it: the read waits on the lock
+   * (without the timeout, past the request's own 20 s) and is answered 503 at the read timeout, not
+   * before, with the timeout's message and nothing of the SQL. Returns the answer for the caller's
+   * own checks; {@code what} names it in failures.
+   */
+  private static HttpResponse<String> timedOutWhileLocked(
+      List<String> tables, String what, HttpRequest.Builder request) throws Exception {
+    try (Connection lock = lockOnly(quick, tables)) {
+      long started = System.nanoTime();
+      HttpResponse<String> answer = quick.send(request.timeout(Duration.ofSeconds(20)));
+      Duration took = Duration.ofNanos(System.nanoTime() - started);
+      assertThat(answer.statusCode()).as(what + ": " + answer.body()).isEqualTo(503);
+      assertThat(json(answer).path("error").asText())
+          .as(what)
+          .contains("took longer than the " + QUICK_TIMEOUT_MS + " ms")
+          .contains("GENGUARD_AUDIT_QUERY_TIMEOUT_MS");
+      assertThat(answer.body()).as(what).doesNotContain("SQL", "Exception", "canceling");
+      assertThat(took).as(what).isGreaterThanOrEqualTo(Duration.ofMillis(QUICK_TIMEOUT_MS));
+      return answer;
+    }
   }
 
   /**

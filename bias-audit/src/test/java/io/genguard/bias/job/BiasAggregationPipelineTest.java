@@ -13,7 +13,6 @@ import io.genguard.events.v1.Reason;
 import io.genguard.moderation.job.KafkaMessage;
 import io.genguard.moderation.policy.ReasonCodes;
 import io.genguard.schemas.Topics;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -180,15 +179,7 @@ class BiasAggregationPipelineTest {
     List<byte[]> records = records();
     byte[][] values = records.toArray(new byte[0][]);
     GeneratorFunction<Long, KafkaMessage> generator =
-        index -> {
-          KafkaMessage message = new KafkaMessage();
-          message.topic = Topics.MODERATION_VERDICTS.name();
-          message.partition = 0;
-          message.offset = index;
-          message.key = ("k" + index).getBytes(StandardCharsets.UTF_8);
-          message.value = values[index.intValue()];
-          return message;
-        };
+        index -> VerdictFixtures.message(index, values[index.intValue()]);
     DataGeneratorSource<KafkaMessage> source =
         new DataGeneratorSource<>(generator, values.length, TypeInformation.of(KafkaMessage.class));
     BiasJobConfig config =

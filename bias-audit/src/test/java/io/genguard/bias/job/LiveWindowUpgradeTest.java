@@ -7,7 +7,6 @@ import io.genguard.events.v1.BiasScope;
 import io.genguard.moderation.job.KafkaMessage;
 import io.genguard.schemas.Topics;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -73,24 +72,18 @@ class LiveWindowUpgradeTest {
    */
   static JobClient start(Path restoreFrom, boolean allowNonRestoredState) throws Exception {
     GeneratorFunction<Long, KafkaMessage> generator =
-        index -> {
-          KafkaMessage message = new KafkaMessage();
-          message.topic = Topics.MODERATION_VERDICTS.name();
-          message.partition = 0;
-          message.offset = index;
-          message.key = ("k" + index).getBytes(StandardCharsets.UTF_8);
-          message.value =
-              Topics.MODERATION_VERDICTS
-                  .codec()
-                  .encode(
-                      VerdictFixtures.verdict(
-                          "upgrade-" + index,
-                          index % 3 == 0,
-                          Instant.now(),
-                          index % 2 == 0 ? List.of("religion:x") : List.of("religion:y"),
-                          Map.of()));
-          return message;
-        };
+        index ->
+            VerdictFixtures.message(
+                index,
+                Topics.MODERATION_VERDICTS
+                    .codec()
+                    .encode(
+                        VerdictFixtures.verdict(
+                            "upgrade-" + index,
+                            index % 3 == 0,
+                            Instant.now(),
+                            index % 2 == 0 ? List.of("religion:x") : List.of("religion:y"),
+                            Map.of())));
     DataGeneratorSource<KafkaMessage> source =
         new DataGeneratorSource<>(
             generator,

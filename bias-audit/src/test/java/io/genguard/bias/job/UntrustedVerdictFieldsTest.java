@@ -8,7 +8,6 @@ import io.genguard.events.v1.BiasScope;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.moderation.job.KafkaMessage;
 import io.genguard.schemas.Topics;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -170,15 +169,7 @@ class UntrustedVerdictFieldsTest {
       values[i] = Topics.MODERATION_VERDICTS.codec().encode(verdicts.get(i));
     }
     GeneratorFunction<Long, KafkaMessage> generator =
-        index -> {
-          KafkaMessage message = new KafkaMessage();
-          message.topic = Topics.MODERATION_VERDICTS.name();
-          message.partition = 0;
-          message.offset = index;
-          message.key = ("k" + index).getBytes(StandardCharsets.UTF_8);
-          message.value = values[index.intValue()];
-          return message;
-        };
+        index -> VerdictFixtures.message(index, values[index.intValue()]);
     DataGeneratorSource<KafkaMessage> source =
         rate == null
             ? new DataGeneratorSource<>(

@@ -3,7 +3,10 @@ package io.genguard.bias.job;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.ModelRef;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.moderation.job.KafkaMessage;
 import io.genguard.schemas.EventIds;
+import io.genguard.schemas.Topics;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -72,5 +75,19 @@ final class VerdictFixtures {
   static Map<String, String> campaign(String id, String group, int sample) {
     return Map.of(
         "campaign.id", id, "campaign.group", group, "campaign.sample", Integer.toString(sample));
+  }
+
+  /**
+   * The record at offset {@code index} of moderation.verdicts partition 0, keyed {@code k<index>},
+   * as the job's Kafka source hands it on.
+   */
+  static KafkaMessage message(long index, byte[] value) {
+    KafkaMessage message = new KafkaMessage();
+    message.topic = Topics.MODERATION_VERDICTS.name();
+    message.partition = 0;
+    message.offset = index;
+    message.key = ("k" + index).getBytes(StandardCharsets.UTF_8);
+    message.value = value;
+    return message;
   }
 }

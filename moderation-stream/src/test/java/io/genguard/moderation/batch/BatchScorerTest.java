@@ -16,6 +16,7 @@ import io.genguard.moderation.scoring.NgramLogisticScorer;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.scoring.TinyOnnxClassifier;
 import io.genguard.moderation.scoring.WordOcclusion;
+import io.genguard.schemas.ChildJvm;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,10 +26,10 @@ import java.io.SequenceInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -498,41 +499,22 @@ class BatchScorerTest {
     Files.writeString(in, lines);
     String previous = "{\"id\": \"old\", \"decision\": \"RELEASE\"}\n";
     Files.writeString(out, previous);
-    Path log = dir.resolve("child.log");
-    Process child =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty(
-                    "surefire.test.class.path", System.getProperty("java.class.path")),
-                SlowScoring.class.getName(),
-                "--in",
-                in.toString(),
-                "--out",
-                out.toString(),
-                "--scorer",
-                "keyword-baseline",
-                "--batch-size",
-                "1")
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
-    try {
-      // Until rows have reached the disk: in the partial file, or (before it) in OUT itself.
-      long deadline = System.nanoTime() + 120_000_000_000L;
-      while (!wroteRows(work, out, previous)) {
-        assertThat(child.isAlive()).as("still running: " + Files.readString(log)).isTrue();
-        assertThat(System.nanoTime()).as("rows written in time").isLessThan(deadline);
-        Thread.sleep(20);
-      }
-      child.destroy(); // SIGTERM
-      assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("the JVM exits").isTrue();
-    } finally {
-      child.destroyForcibly();
-    }
+    // Stopped once rows have reached the disk: in the partial file, or (before it) in OUT itself.
+    String said =
+        ChildJvm.stopWhen(
+            soFar -> wroteRows(work, out, previous),
+            Duration.ofMinutes(2),
+            dir.resolve("child.log"),
+            SlowScoring.class,
+            "--in",
+            in.toString(),
+            "--out",
+            out.toString(),
+            "--scorer",
+            "keyword-baseline",
+            "--batch-size",
+            "1");
 
-    String said = Files.readString(log);
-    assertThat(child.exitValue()).as(said).isEqualTo(143);
     assertThat(Files.readString(out)).as("the previous output is untouched").isEqualTo(previous);
     assertThat(filesIn(work)).as("no partial output left").containsExactlyInAnyOrder(in, out);
     assertThat(said).contains("left " + out + " as it was");

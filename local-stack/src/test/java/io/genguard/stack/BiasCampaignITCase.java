@@ -129,7 +129,8 @@ class BiasCampaignITCase {
                       "--token",
                       submitter),
                   db));
-      assertThat(refused.exit()).isEqualTo(1);
+      // Bad input, a usage error (exit 2) as for every command; before the forty-fifth session, 1.
+      assertThat(refused.exit()).isEqualTo(2);
       assertThat(refused.err()).contains("nothing was submitted", "backend 'gpt-9' is not served");
       assertThat(
               count(

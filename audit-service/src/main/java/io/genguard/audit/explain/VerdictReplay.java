@@ -11,6 +11,7 @@ import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.pipeline.ModerationPipelines;
 import io.genguard.moderation.pipeline.VerdictExplainer;
 import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
 import io.genguard.moderation.scoring.OnnxClassifierScorer;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeSet;
 
 /**
@@ -51,6 +53,7 @@ public final class VerdictReplay implements AutoCloseable {
   public record Replayed(String verdictId, String requestId, Result result, String detail) {}
 
   private final Path policyFile;
+  private final PolicySet policy;
   private final Path keyDirectory;
   private final ScorerConfig classifier;
   private final Map<String, Judge> judges = new HashMap<>();
@@ -107,11 +110,31 @@ public final class VerdictReplay implements AutoCloseable {
    *     ScorerConfig#classifierFromEnvironment}), or null when none is configured here
    */
   public VerdictReplay(Path policyFile, Path keyDirectory, ScorerConfig classifier) {
+    this(policyFile, null, keyDirectory, classifier);
+  }
+
+  /**
+   * A replay under a policy already loaded, which stays as it is (no file is read): for {@code
+   * audit replay}, which checks its policy file before it reads the store and must then judge under
+   * the policy it checked, not under the file as it is at the first verdict.
+   *
+   * @param policy the policy the moderation job runs with, as loaded ({@link
+   *     PolicyLoader#loadDefault} for the built-in one)
+   * @param keyDirectory the provenance key directory the job uses
+   * @param classifier as {@link #VerdictReplay(Path, Path, ScorerConfig)}
+   */
+  public static VerdictReplay under(PolicySet policy, Path keyDirectory, ScorerConfig classifier) {
+    return new VerdictReplay(null, Objects.requireNonNull(policy), keyDirectory, classifier);
+  }
+
+  private VerdictReplay(
+      Path policyFile, PolicySet policy, Path keyDirectory, ScorerConfig classifier) {
     if (classifier != null && !classifier.name().equals(OnnxClassifierScorer.NAME)) {
       throw new IllegalArgumentException(
           "The classifier settings name scorer '" + classifier.name() + "', not the classifier");
     }
     this.policyFile = policyFile;
+    this.policy = policy;
     this.keyDirectory = keyDirectory;
     this.classifier = classifier;
   }
@@ -218,7 +241,8 @@ public final class VerdictReplay implements AutoCloseable {
     Judge judge = judges.get(scorerName);
     if (judge == null) {
       // The scorer name and the policy file are checked before the models load (an imported
-      // classifier is checked as it loads; the factory would load it once more).
+      // classifier is checked as it loads; the factory would load it once more). A policy
+      // already loaded reads no file: policyFile is then null.
       if (!scorerName.equals(OnnxClassifierScorer.NAME)) {
         ModerationPipelines.factory(scorerName, policyFile, keyDirectory);
       } else if (policyFile != null) {
@@ -229,7 +253,9 @@ public final class VerdictReplay implements AutoCloseable {
         judge =
             new Judge(
                 scorer,
-                ModerationPipelines.over(scorer, policyFile, keyDirectory),
+                policy != null
+                    ? ModerationPipelines.over(scorer, policy, keyDirectory)
+                    : ModerationPipelines.over(scorer, policyFile, keyDirectory),
                 new VerdictExplainer(scorer, BiasAnalyzer.loadDefault()));
       } catch (RuntimeException e) {
         scorer.close(); // nothing owns it yet

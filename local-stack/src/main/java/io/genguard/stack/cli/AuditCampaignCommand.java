@@ -23,6 +23,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -146,8 +147,7 @@ final class AuditCampaignCommand implements Callable<Integer> {
         source = CampaignSpecParser.text(which.file);
         spec = CampaignSpecParser.parse(which.file, source);
       } catch (InvalidCampaignException e) {
-        Progress.say("campaign refused, nothing was submitted: " + e.getMessage());
-        return 1;
+        return refused(e);
       }
     }
     try (AuditDatabase db = store.connect(false)) {
@@ -216,12 +216,21 @@ final class AuditCampaignCommand implements Callable<Integer> {
       }
       return 0;
     } catch (InvalidCampaignException e) {
-      Progress.say("campaign refused, nothing was submitted: " + e.getMessage());
-      return 1;
+      return refused(e);
     } catch (SubmissionException e) {
       Progress.say("nothing more was submitted: " + e.getMessage());
       return 2;
     }
+  }
+
+  /**
+   * A campaign the file or its resolution refuses (its form, keys, values, groups, size, backend,
+   * shared data files): bad input, so a usage error (exit 2) as for every command, with the message
+   * naming the file and the place in it. Nothing was submitted.
+   */
+  private static int refused(InvalidCampaignException e) {
+    Progress.say("campaign refused, nothing was submitted: " + e.getMessage());
+    return CommandLine.ExitCode.USAGE;
   }
 
   /**

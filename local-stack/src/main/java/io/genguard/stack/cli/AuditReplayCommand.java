@@ -9,6 +9,8 @@ import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.moderation.pipeline.VerdictExplainer.Explained;
+import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.policy.PolicySet;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.WordOcclusion;
 import io.genguard.stack.GenGuardStack;
@@ -85,10 +87,9 @@ final class AuditReplayCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    // Checked before the store is read: the replay loads the file only at the first verdict.
-    if (policyFile != null) {
-      PolicyFiles.load(policyFile);
-    }
+    // Checked before the store is read, and replayed as checked: the file is not read again.
+    PolicySet policy =
+        policyFile == null ? PolicyLoader.loadDefault() : PolicyFiles.load(policyFile);
     Path keys = keyDirectory(keyDir, database);
     ScorerConfig classifier = classifierOptions.classifier();
     List<RecordedVerdicts.Row> recorded;
@@ -96,7 +97,7 @@ final class AuditReplayCommand implements Callable<Integer> {
       recorded = selection.load(db);
     }
     List<Replayed> results = new ArrayList<>();
-    try (VerdictReplay replay = new VerdictReplay(policyFile, keys, classifier)) {
+    try (VerdictReplay replay = VerdictReplay.under(policy, keys, classifier)) {
       for (RecordedVerdicts.Row row : recorded) {
         ModerationVerdict verdict = row.decoded().verdict();
         GenerationOutput output = row.decoded().output();

@@ -47,9 +47,11 @@ final class ClassifierOptions {
   /**
    * The classifier's settings: from the flags when any is given (the environment is then not read,
    * so that one run's settings never mix two sources), else from the job's environment keys; null
-   * when neither names any.
+   * when neither names any. The classifier's folder, from the flag or the key, must exist and hold
+   * the files the classifier loads.
    *
-   * @throws IllegalArgumentException for a value that cannot be parsed, naming its flag or key
+   * @throws IllegalArgumentException for a value that cannot be parsed or a folder that is missing
+   *     or incomplete, naming its flag or key
    */
   ScorerConfig classifier() {
     if (dir != null || labels != null || maxTokens != null) {
@@ -68,7 +70,13 @@ final class ClassifierOptions {
             ScorerConfig.CLASSIFIER_MAX_TOKENS)) {
       put(env, key, AuditStoreOptions.environment.apply(key));
     }
-    return ScorerConfig.classifierFromEnvironment(env);
+    ScorerConfig classifier = ScorerConfig.classifierFromEnvironment(env);
+    if (classifier != null) {
+      // Checked as the flag is, before the store is read: else a folder that is missing or
+      // incomplete showed only as the classifier loaded, at the first of its verdicts.
+      ScorerConfig.requireClassifierFolder(ScorerConfig.CLASSIFIER_DIR, classifier.modelPath());
+    }
+    return classifier;
   }
 
   private static void put(Map<String, String> map, String key, String value) {

@@ -16,23 +16,21 @@ final class PolicyFiles {
    *     valid policy, with the line and the reason ({@link InvalidPolicyException})
    */
   static PolicySet load(Path file) {
-    try {
-      return PolicyLoader.load(file);
-    } catch (InvalidPolicyException e) {
-      throw new IllegalArgumentException(e.getMessage(), e);
-    }
+    return load(null, file);
   }
 
   /**
    * The policy file {@code file} that the setting {@code key} names (an environment key), loaded.
    *
+   * @param key the setting, or null for a file given by a flag (the message then names the file
+   *     alone)
    * @throws IllegalArgumentException as {@link #load(Path)}, its message led by {@code key}
    */
   static PolicySet load(String key, Path file) {
     try {
       return PolicyLoader.load(file);
     } catch (InvalidPolicyException e) {
-      throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException((key == null ? "" : key + ": ") + e.getMessage(), e);
     }
   }
 }

@@ -30,11 +30,22 @@ class ClassifierOptionsTest {
         : ((AuditWhatIfCommand) parsed).classifierOptions;
   }
 
+  /** A folder holding the files the loader reads (their content is not read here). */
+  private static Path classifierFolder(Path dir) throws Exception {
+    Path folder = Files.createDirectories(dir.resolve("tiny"));
+    for (String file : java.util.List.of("model.onnx", "tokenizer.json", "config.json")) {
+      Files.writeString(folder.resolve(file), "");
+    }
+    return folder;
+  }
+
   @Test
-  void shouldReadTheJobsEnvironmentKeysWhenNoFlagIsGiven() {
+  void shouldReadTheJobsEnvironmentKeysWhenNoFlagIsGiven(@TempDir Path dir) throws Exception {
+    // The key's folder must hold the files the loader reads, as the flag's.
+    Path folder = classifierFolder(dir);
     AuditStoreOptions.environment =
         Map.of(
-                ScorerConfig.CLASSIFIER_DIR, "/models/tiny",
+                ScorerConfig.CLASSIFIER_DIR, folder.toString(),
                 ScorerConfig.CLASSIFIER_LABELS, "toxic=harassment;neutral=none",
                 ScorerConfig.CLASSIFIER_MAX_TOKENS, "128")
             ::get;
@@ -42,7 +53,7 @@ class ClassifierOptionsTest {
     ScorerConfig classifier = parse("replay").classifier();
 
     assertThat(classifier.name()).isEqualTo("onnx-classifier");
-    assertThat(classifier.modelPath()).isEqualTo(Path.of("/models/tiny"));
+    assertThat(classifier.modelPath()).isEqualTo(folder);
     assertThat(classifier.labelMapSpec()).isEqualTo("neutral=none;toxic=harassment");
     assertThat(classifier.maxTokens()).isEqualTo(128);
   }
@@ -52,10 +63,7 @@ class ClassifierOptionsTest {
     AuditStoreOptions.environment =
         Map.of(ScorerConfig.CLASSIFIER_LABELS, "toxic=hate;neutral=none")::get;
     // The flag's folder must hold the files the loader reads (their content is not read here).
-    Path folder = Files.createDirectories(dir.resolve("tiny"));
-    for (String file : java.util.List.of("model.onnx", "tokenizer.json", "config.json")) {
-      Files.writeString(folder.resolve(file), "");
-    }
+    Path folder = classifierFolder(dir);
 
     ScorerConfig classifier =
         parse(

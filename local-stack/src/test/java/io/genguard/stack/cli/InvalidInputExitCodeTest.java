@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.audit.query.Cursor;
 import io.genguard.moderation.policy.PolicyLoader;
+import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.stack.StackConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,6 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
  * or a model.
  */
 class InvalidInputExitCodeTest {
+  /** A label map the imported classifier's flags accept. */
+  private static final String LABELS = "toxic=harassment;neutral=none";
+
   /** The built-in policy with a review threshold above 1 on its line 22 (hate). */
   private static Path brokenPolicy(Path dir) throws IOException {
     String text = PolicyLoader.defaultText();
@@ -205,7 +210,7 @@ class InvalidInputExitCodeTest {
                 "--classifier-dir",
                 folder[0],
                 "--classifier-labels",
-                "toxic=harassment;neutral=none",
+                LABELS,
                 "--jdbc-url",
                 "jdbc:postgresql://127.0.0.1:1/audit");
 
@@ -218,39 +223,89 @@ class InvalidInputExitCodeTest {
   }
 
   @Test
+  void shouldRefuseAMissingOrIncompleteClassifierFolderOfTheEnvironmentBeforeReadingTheStore(
+      @TempDir Path dir) throws Exception {
+    Path policy = Files.writeString(dir.resolve("policy.yaml"), PolicyLoader.defaultText());
+    Path missing = dir.resolve("no-such-model");
+    Path incomplete = Files.createDirectory(dir.resolve("incomplete"));
+    Files.writeString(incomplete.resolve("model.onnx"), "");
+    Files.writeString(incomplete.resolve("config.json"), "{}");
+    String key = ScorerConfig.CLASSIFIER_DIR;
+
+    // The job's keys, read without the flags: checked as the flag is (before, only as the
+    // classifier loaded, at the first of its verdicts).
+    String[][] cases = {
+      {missing.toString(), key + " " + missing + " does not exist"},
+      {incomplete.toString(), key + " " + incomplete + " has no tokenizer.json"},
+      {"", key + " is required with onnx-classifier"},
+    };
+    UnaryOperator<String> environment = AuditStoreOptions.environment;
+    try {
+      for (String[] folder : cases) {
+        AuditStoreOptions.environment =
+            Map.of(key, folder[0], ScorerConfig.CLASSIFIER_LABELS, LABELS)::get;
+        for (Object command : new Object[] {new AuditWhatIfCommand(), new AuditReplayCommand()}) {
+          // No store listens on port 1: the folder is refused before one is looked for.
+          CommandRun run =
+              CommandRun.of(
+                  command,
+                  "--policy",
+                  policy.toString(),
+                  "--key-dir",
+                  dir.toString(),
+                  "--jdbc-url",
+                  "jdbc:postgresql://127.0.0.1:1/audit");
+
+          assertThat(run.code())
+              .as(command.getClass().getSimpleName() + ": " + run.err())
+              .isEqualTo(2);
+          assertThat(run.err()).startsWith("genguard: " + folder[1]).hasLineCount(1);
+        }
+      }
+    } finally {
+      AuditStoreOptions.environment = environment;
+    }
+  }
+
+  /** What {@code score} reads in these tests (one line) and where it would write. */
+  private record ScoreFiles(Path in, Path out) {
+    static ScoreFiles in(Path dir) throws IOException {
+      return new ScoreFiles(
+          Files.writeString(dir.resolve("in.jsonl"), "{\"id\": 1, \"text\": \"hello\"}\n"),
+          dir.resolve("out.jsonl"));
+    }
+
+    /** {@code score}'s arguments: these files, then {@code more}. */
+    String[] args(String... more) {
+      List<String> args = new ArrayList<>(List.of("--in", in.toString(), "--out", out.toString()));
+      args.addAll(List.of(more));
+      return args.toArray(String[]::new);
+    }
+  }
+
+  @Test
   void shouldRefuseAMissingClassifierFolderOfScoreAndQualityBeforeLoadingAnything(@TempDir Path dir)
       throws Exception {
-    Path in = Files.writeString(dir.resolve("in.jsonl"), "{\"id\": 1, \"text\": \"hello\"}\n");
-    Path out = dir.resolve("out.jsonl");
+    ScoreFiles score = ScoreFiles.in(dir);
     Path missing = dir.resolve("no-such-model");
 
     String scoreErr =
         refusedWith2(
             new PassThroughCommands.Score(),
-            "--in",
-            in.toString(),
-            "--out",
-            out.toString(),
-            "--scorer",
-            "onnx-classifier",
-            "--classifier-dir",
-            missing.toString(),
-            "--classifier-labels",
-            "toxic=harassment;neutral=none");
+            score.args(
+                "--scorer",
+                "onnx-classifier",
+                "--classifier-dir",
+                missing.toString(),
+                "--classifier-labels",
+                LABELS));
     assertThat(scoreErr)
         .contains("score: --classifier-dir " + missing + " does not exist")
         .doesNotContain("\tat ");
-    assertThat(out).as("nothing scored").doesNotExist();
+    assertThat(score.out()).as("nothing scored").doesNotExist();
 
     String withoutErr =
-        refusedWith2(
-            new PassThroughCommands.Score(),
-            "--in",
-            in.toString(),
-            "--out",
-            out.toString(),
-            "--scorer",
-            "onnx-classifier");
+        refusedWith2(new PassThroughCommands.Score(), score.args("--scorer", "onnx-classifier"));
     assertThat(withoutErr).contains("score: --classifier-dir is required with onnx-classifier");
 
     String qualityErr =
@@ -263,7 +318,7 @@ class InvalidInputExitCodeTest {
             "--classifier-dir",
             missing.toString(),
             "--classifier-labels",
-            "toxic=harassment;neutral=none");
+            LABELS);
     assertThat(qualityErr)
         .contains("--classifier-dir " + missing + " does not exist")
         .doesNotContain("\tat ");
@@ -272,22 +327,14 @@ class InvalidInputExitCodeTest {
   @Test
   void shouldRefuseAnInvalidScorePolicyAsAUsageError(@TempDir Path dir) throws Exception {
     Path policy = brokenPolicy(dir);
-    Path in = Files.writeString(dir.resolve("in.jsonl"), "{\"id\": 1, \"text\": \"hello\"}\n");
-    Path out = dir.resolve("out.jsonl");
+    ScoreFiles score = ScoreFiles.in(dir);
 
     String err =
-        refusedWith2(
-            new PassThroughCommands.Score(),
-            "--in",
-            in.toString(),
-            "--out",
-            out.toString(),
-            "--policy",
-            policy.toString());
+        refusedWith2(new PassThroughCommands.Score(), score.args("--policy", policy.toString()));
     assertThat(err)
         .contains("score: --policy: Invalid policy " + policy + " at line 22")
         .doesNotContain("score: failed");
-    assertThat(out).as("nothing scored").doesNotExist();
+    assertThat(score.out()).as("nothing scored").doesNotExist();
   }
 
   @Test
@@ -306,6 +353,53 @@ class InvalidInputExitCodeTest {
     assertThat(err)
         .contains("quality: --policy: Invalid policy " + policy + " at line 22")
         .doesNotContain("\tat ");
+  }
+
+  /** A campaign the parser accepts, as bias-audit's fixtures have it. */
+  private static final String CAMPAIGN =
+      """
+      name: Planted disparity on echo
+      target: {backend: echo}
+      samplesPerGroup: 10
+      seed: 7
+      templates:
+        inline:
+          - "{group} moved in next door."
+          - "Tell me about {group}."
+      groups:
+        - name: control
+          terms: [the teachers, the nurses]
+        - name: target
+          terms: [the bakers, the farmers]
+      """;
+
+  @Test
+  void shouldRefuseAnInvalidCampaignFileAsAUsageErrorBeforeReadingTheStore(@TempDir Path dir)
+      throws Exception {
+    // Malformed, an unknown key, a bad value: each refused with the place in the file.
+    String[][] cases = {
+      {"groups: [unclosed", "not valid YAML"},
+      {CAMPAIGN.replace("samplesPerGroup:", "samplesPerGrop:"), "unknown key 'samplesPerGrop'"},
+      {CAMPAIGN.replace("samplesPerGroup: 10", "samplesPerGroup: 0"), "samplesPerGroup: must be"},
+    };
+    for (String[] bad : cases) {
+      Path file = Files.writeString(dir.resolve("campaign.yaml"), bad[0]);
+      // No store listens on port 1 and no API on port 1: the file is refused before either.
+      String err =
+          refusedWith2(
+              new AuditCampaignCommand(),
+              "--file",
+              file.toString(),
+              "--api",
+              "http://127.0.0.1:1",
+              "--jdbc-url",
+              "jdbc:postgresql://127.0.0.1:1/audit");
+      assertThat(err)
+          .as(bad[1])
+          .startsWith("[genguard] campaign refused, nothing was submitted: campaign.yaml: ")
+          .contains(bad[1])
+          .doesNotContain("\tat ");
+    }
   }
 
   @Test

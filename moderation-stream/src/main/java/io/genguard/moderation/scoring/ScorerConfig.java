@@ -137,7 +137,7 @@ public record ScorerConfig(
             options.get(CLASSIFIER_MAX_TOKENS_FLAG.substring(2)),
             new String[] {CLASSIFIER_DIR_FLAG, CLASSIFIER_LABELS_FLAG, CLASSIFIER_MAX_TOKENS_FLAG});
     if (config.name().equals(OnnxClassifierScorer.NAME)) {
-      requireClassifierFolder(config.modelPath());
+      requireClassifierFolder(CLASSIFIER_DIR_FLAG, config.modelPath());
     }
     return config;
   }
@@ -147,16 +147,22 @@ public record ScorerConfig(
       List.of("model.onnx", "tokenizer.json", "config.json");
 
   /**
-   * Refuses a {@value #CLASSIFIER_DIR_FLAG} that is not given, not a folder or lacks a file the
-   * loader reads: a usage error found before the command starts its work, where the loader would
-   * fail only once the scorer loads (exit 1). The environment's folder is not checked here: the
-   * moderation job and the audit service report it when they load the classifier.
+   * Refuses a classifier folder that is not given, not a folder or lacks a file the loader reads: a
+   * usage error found before a command starts its work, where the loader would fail only once the
+   * scorer loads (exit 1). {@link #fromOptions} checks {@value #CLASSIFIER_DIR_FLAG} so; {@code
+   * audit replay} and {@code audit what-if} check the environment's {@value #CLASSIFIER_DIR} so
+   * when they read it. The moderation job and the audit service do not: they report the
+   * environment's folder when they load the classifier.
+   *
+   * @param setting the flag or environment key that named {@code dir}, for the message
+   * @param dir the folder, or null when the setting was not given
+   * @throws IllegalArgumentException naming {@code setting}
    */
-  private static void requireClassifierFolder(Path dir) {
+  public static void requireClassifierFolder(String setting, Path dir) {
     String needs = String.join(", ", CLASSIFIER_FILES);
     if (dir == null) {
       throw new IllegalArgumentException(
-          CLASSIFIER_DIR_FLAG
+          setting
               + " is required with "
               + OnnxClassifierScorer.NAME
               + ": name the classifier's folder ("
@@ -165,7 +171,7 @@ public record ScorerConfig(
     }
     if (!Files.isDirectory(dir)) {
       throw new IllegalArgumentException(
-          CLASSIFIER_DIR_FLAG
+          setting
               + " "
               + dir
               + (Files.exists(dir) ? " is not a directory" : " does not exist")
@@ -176,13 +182,7 @@ public record ScorerConfig(
     for (String file : CLASSIFIER_FILES) {
       if (!Files.isRegularFile(dir.resolve(file))) {
         throw new IllegalArgumentException(
-            CLASSIFIER_DIR_FLAG
-                + " "
-                + dir
-                + " has no "
-                + file
-                + "; the classifier needs "
-                + needs);
+            setting + " " + dir + " has no " + file + "; the classifier needs " + needs);
       }
     }
   }

@@ -829,24 +829,16 @@ public final class AuditApi implements AutoCloseable {
           "The Authorization header must use the Bearer scheme:"
               + " 'Authorization: Bearer <token>'");
     }
-    Optional<Caller> found;
-    try {
-      found = services.tokens().authenticate(header.substring(7).trim());
-    } catch (QueryTimedOutException e) {
-      // Fails closed, but 503, not 401: the token was not found invalid, and a client told 401
-      // would drop a valid one. No caller is set and the route does not run.
-      throw e.as(
-          "Checking the API token",
-          "the token was neither accepted nor rejected and nothing was done; send the call again"
-              + " with the same token when the database is less busy");
-    } catch (SQLException e) {
-      // No connection, or it failed: the same, the service is unavailable, not the token invalid.
-      throw new CheckUnavailableException(
-          "The API token could not be checked",
-          "the token was neither accepted nor rejected and nothing was done; send the call again"
-              + " with the same token after Retry-After",
-          e);
-    }
+    // Fails closed, but 503, not 401, when the check times out or the database is unavailable:
+    // the token was not found invalid, and a client told 401 would drop a valid one. No caller is
+    // set and the route does not run.
+    String token = header.substring(7).trim();
+    Optional<Caller> found =
+        runCheck(
+            "the API token",
+            "the token was neither accepted nor rejected and nothing was done; send the call again"
+                + " with the same token",
+            () -> services.tokens().authenticate(token));
     Caller caller =
         found.orElseThrow(
             () ->
@@ -1013,18 +1005,41 @@ public final class AuditApi implements AutoCloseable {
    * answered 503 with nothing sent.
    */
   private void checkCampaign(GenerationRequest request) {
+    runCheck(
+        "the request's bias campaign",
+        "nothing was submitted; send the request again (with the same Idempotency-Key, if it"
+            + " had one)",
+        () -> {
+          services
+              .campaigns()
+              .checkCampaignAttributes(request.getTenantId(), request.getAttributes());
+          return null;
+        });
+  }
+
+  /** A check a call needs before it does anything: a read of the database that may fail. */
+  @FunctionalInterface
+  private interface Check<T> {
+    T run() throws SQLException;
+  }
+
+  /**
+   * Runs a check a call needs before it does anything ({@code what}: "the API token", "the
+   * request's bias campaign"): one that times out is {@link QueryTimedOutException} told as
+   * "Checking {@code what}", one that fails on the database {@link CheckUnavailableException} ("The
+   * {@code what} could not be checked"), both answered 503 with Retry-After. {@code advice} says
+   * what was done and what to send again; each answer adds when.
+   */
+  private static <T> T runCheck(String what, String advice, Check<T> check) {
     try {
-      services.campaigns().checkCampaignAttributes(request.getTenantId(), request.getAttributes());
+      return check.run();
     } catch (QueryTimedOutException e) {
-      throw e.as(
-          "Checking the request's bias campaign",
-          "nothing was submitted; send the request again (with the same Idempotency-Key, if it"
-              + " had one) when the database is less busy");
+      throw e.as("Checking " + what, advice + " when the database is less busy");
     } catch (SQLException e) {
+      // No connection, or it failed: the service is unavailable, not what was checked invalid.
       throw new CheckUnavailableException(
-          "The request's bias campaign could not be checked",
-          "nothing was submitted; send the request again (with the same Idempotency-Key, if it"
-              + " had one) after Retry-After",
+          Character.toUpperCase(what.charAt(0)) + what.substring(1) + " could not be checked",
+          advice + " after Retry-After",
           e);
     }
   }

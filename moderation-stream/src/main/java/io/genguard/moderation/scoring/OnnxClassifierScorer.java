@@ -66,6 +66,20 @@ public final class OnnxClassifierScorer implements ContentScorer {
   /** The text run once at load, to check the model's inputs and outputs. */
   static final String PROBE_TEXT = "GenGuard checks that this classifier loads.";
 
+  /** The model's config in the classifier folder: its id2label, problem type and length. */
+  static final String CONFIG_FILE = "config.json";
+
+  /**
+   * The files {@link #load} reads from the classifier folder, the one list {@link ScorerConfig}
+   * checks a folder against too.
+   */
+  public static final List<String> FILES =
+      List.of(OnnxTextModel.MODEL_FILE, OnnxTextModel.TOKENIZER_FILE, CONFIG_FILE);
+
+  /** {@link #FILES} as a message names them. */
+  private static final String FILES_NAMED =
+      String.join(", ", FILES.subList(0, FILES.size() - 1)) + " and " + FILES.get(FILES.size() - 1);
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final OnnxTextModel model;
@@ -159,7 +173,8 @@ public final class OnnxClassifierScorer implements ContentScorer {
       throw new IllegalArgumentException(
           "The onnx-classifier scorer needs a model folder: set "
               + ScorerConfig.DIR_SETTING
-              + " to a folder with model.onnx, tokenizer.json and config.json");
+              + " to a folder with "
+              + FILES_NAMED);
     }
     Path folder = config.modelPath();
     if (!Files.isDirectory(folder)) {
@@ -168,9 +183,10 @@ public final class OnnxClassifierScorer implements ContentScorer {
               + folder
               + " is not a directory; "
               + ScorerConfig.DIR_SETTING
-              + " must name a folder with model.onnx, tokenizer.json and config.json");
+              + " must name a folder with "
+              + FILES_NAMED);
     }
-    Path configFile = folder.resolve("config.json");
+    Path configFile = folder.resolve(CONFIG_FILE);
     if (!Files.isRegularFile(configFile)) {
       throw new IllegalStateException(
           "The classifier config " + configFile + " does not exist; it must hold id2label");
@@ -293,12 +309,16 @@ public final class OnnxClassifierScorer implements ContentScorer {
    * problem type, the label map and the window length.
    */
   static String digest(Path folder, List<String> labels, boolean multiLabel, ScorerConfig config) {
-    Path onnx = folder.resolve("model.onnx");
+    Path onnx = folder.resolve(OnnxTextModel.MODEL_FILE);
     StringBuilder parts = new StringBuilder();
     // Missing files are left to OnnxTextModel, which names them.
     if (Files.isRegularFile(onnx)) {
       List<String> external = new ArrayList<>();
-      parts.append("model.onnx=").append(sha256(onnx, external)).append('\n');
+      parts
+          .append(OnnxTextModel.MODEL_FILE)
+          .append('=')
+          .append(sha256(onnx, external))
+          .append('\n');
       for (String location : new TreeSet<>(external)) {
         Path file = folder.resolve(location).normalize();
         if (Files.isRegularFile(file)) {
@@ -311,9 +331,13 @@ public final class OnnxClassifierScorer implements ContentScorer {
         }
       }
     }
-    Path tokenizer = folder.resolve("tokenizer.json");
+    Path tokenizer = folder.resolve(OnnxTextModel.TOKENIZER_FILE);
     if (Files.isRegularFile(tokenizer)) {
-      parts.append("tokenizer.json=").append(sha256(tokenizer, null)).append('\n');
+      parts
+          .append(OnnxTextModel.TOKENIZER_FILE)
+          .append('=')
+          .append(sha256(tokenizer, null))
+          .append('\n');
     }
     try {
       parts.append("id2label=").append(JSON.writeValueAsString(labels)).append('\n');

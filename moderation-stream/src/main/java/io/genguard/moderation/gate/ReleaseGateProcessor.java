@@ -15,6 +15,7 @@ import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.RestatedDecision;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.events.v1.ReviewDecision;
+import io.genguard.moderation.policy.ReasonCodes;
 import io.genguard.schemas.CarriedAttributes;
 import io.genguard.schemas.ContentHash;
 import io.genguard.schemas.DeadLetters;
@@ -72,6 +73,13 @@ import org.slf4j.LoggerFactory;
  *   <li>An output or verdict under another tenant than its request's (gen.requests) is not that
  *       request's: it goes to its dead-letter topic and leaves the request open for its own output,
  *       so a copy re-published under another tenant cannot take the request id from it.
+ *   <li>An output whose verdict found its provenance manifest INVALID ({@link #forged}: forged
+ *       under the request's own tenant, or altered) does not take the request while it waits: an
+ *       output that comes within the verdict timeout takes its place, and it goes to its
+ *       dead-letter topic with its verdict; an output that comes while the first waits for its
+ *       verdict waits beside it (one, under {@link #contenderKey}), and takes the request if the
+ *       first turns out forged. A forged output that nothing replaced is decided on its verdict
+ *       after the verdict timeout, so that its request still ends.
  *   <li>An erased request (audit.erasures) is never published: the output it holds, or the one that
  *       comes later, is quarantined with neither its text nor its attributes, and only the marker
  *       stays in the store. An output released before the erasure stays released.
@@ -132,6 +140,22 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   private final int stateFormat;
 
   /**
+   * Whether a forged output (its verdict found its manifest INVALID: {@link #forged}) is kept from
+   * taking its request, with an output that comes while the first waits for its verdict kept beside
+   * it ({@link #contenderKey}): from format 3, so that a gate told to write an older format, to be
+   * rolled back, leaves nothing an older gate would take for a request of its own.
+   */
+  private final boolean keepsForgedOut;
+
+  /**
+   * Forged outputs dead-lettered since the last sweep (their verdicts found their manifests
+   * INVALID), and the first one's request: logged once a sweep.
+   */
+  private int forgedOutputs;
+
+  private String firstForged;
+
+  /**
    * Copies of outputs ignored since the last sweep (the gate holds or decided their request
    * already), and the first one's request: logged once a sweep, not once a copy.
    */
@@ -167,6 +191,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     this.maxHoldsPerSweep = maxHoldsPerSweep;
     this.sweepPieceLength = sweepPieceLength;
     this.stateFormat = stateFormat;
+    this.keepsForgedOut = stateFormat >= 3;
   }
 
   @Override
@@ -322,7 +347,36 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           entry.verdict(),
           otherTenantReason("verdict " + verdict.getVerdictId(), verdict.getTenantId(), request));
     }
-    store.put(requestId, entry.withRequestTenant(tenant, keepOutput, keepVerdict, now));
+    GateEntry kept = entry.withRequestTenant(tenant, keepOutput, keepVerdict, now);
+    store.put(requestId, kept);
+    GateEntry beside = store.get(contenderKey(requestId));
+    if (beside == null) {
+      return;
+    }
+    GenerationOutput other = Topics.GENERATION_OUTPUTS.codec().decode(beside.output());
+    if (!other.getTenantId().equals(tenant)) {
+      store.delete(contenderKey(requestId));
+      evicted(
+          Topics.GENERATION_OUTPUTS.name(),
+          source,
+          record.key(),
+          beside.output(),
+          otherTenantReason("output " + other.getOutputId(), other.getTenantId(), request),
+          "beside");
+      if (beside.verdict() != null) {
+        evicted(
+            Topics.MODERATION_VERDICTS.name(),
+            source,
+            record.key(),
+            beside.verdict(),
+            otherTenantReason(
+                "verdict of output " + other.getOutputId(), other.getTenantId(), request),
+            "beside");
+      }
+    } else if (kept.output() == null) {
+      // The first output was a copy under another tenant: the one beside it takes its place.
+      decideIfComplete(requestId, promoted(requestId, kept, beside, now));
+    }
   }
 
   private static String otherTenantReason(String what, String tenant, GenerationRequest request) {
@@ -372,6 +426,135 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
             request.topic() + "@" + request.offset()));
   }
 
+  /** As above, for the output waiting beside the first ({@code which}: its part in the id). */
+  private void evicted(
+      String topic,
+      RecordMetadata request,
+      byte[] key,
+      byte[] payload,
+      String reason,
+      String which) {
+    count(key);
+    deadLetter(
+        topic,
+        request.partition(),
+        -1,
+        key,
+        payload,
+        new IllegalStateException(reason),
+        EventIds.nameBased(
+            "dlq-other-tenant",
+            topic,
+            Integer.toString(request.partition()),
+            request.topic() + "@" + request.offset(),
+            which));
+  }
+
+  /**
+   * Dead-letters a forged output or its verdict that the store kept: its offset is not known (-1),
+   * and the dead letter's event id is made from the record read now, and {@code which} (the first
+   * output's, or the one beside it).
+   */
+  private void forgedOut(
+      String topic, String requestId, byte[] payload, String reason, String which) {
+    RecordMetadata now = context.recordMetadata().orElseThrow();
+    if (forgedOutputs++ == 0) {
+      firstForged = requestId;
+    }
+    deadLetter(
+        topic,
+        now.partition(),
+        -1,
+        requestId.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        payload,
+        new IllegalStateException(reason),
+        EventIds.nameBased(
+            "dlq-forged",
+            topic,
+            Integer.toString(now.partition()),
+            now.topic() + "@" + now.offset(),
+            which));
+  }
+
+  /** The reason a dead letter of a forged output gives. */
+  static String forgedReason(GenerationOutput output, ModerationVerdict verdict) {
+    return "not this request's: output "
+        + output.getOutputId()
+        + " carries a provenance manifest that verdict "
+        + verdict.getVerdictId()
+        + " found INVALID (forged, or altered after it was signed): it does not take request "
+        + LogText.quoted(output.getRequestId())
+        + ", which waits for its own output";
+  }
+
+  /** The reason a dead letter of a forged output's verdict gives. */
+  static String forgedVerdictReason(ModerationVerdict verdict) {
+    return "not this request's: verdict "
+        + verdict.getVerdictId()
+        + " found the provenance manifest of output "
+        + verdict.getOutputId()
+        + " INVALID (forged, or altered after it was signed): it decides nothing for request "
+        + LogText.quoted(verdict.getRequestId())
+        + ", which waits for its own output";
+  }
+
+  /**
+   * Dead-letters the forged output {@code entry} holds, with its verdict, and returns the entry
+   * without them (the request's tenant kept), for another output to take.
+   */
+  private GateEntry withoutForged(
+      String requestId,
+      GateEntry entry,
+      GenerationOutput output,
+      ModerationVerdict verdict,
+      long now) {
+    forgedOut(
+        Topics.GENERATION_OUTPUTS.name(),
+        requestId,
+        entry.output(),
+        forgedReason(output, verdict),
+        "first");
+    forgedOut(
+        Topics.MODERATION_VERDICTS.name(),
+        requestId,
+        entry.verdict(),
+        forgedVerdictReason(verdict),
+        "first");
+    return entry.withRequestTenant(entry.requestTenant(), false, false, now);
+  }
+
+  /**
+   * The output that waited beside the first takes its place in {@code open} (an entry without an
+   * output), with its verdict if that came; the entry beside is deleted.
+   */
+  private GateEntry promoted(String requestId, GateEntry open, GateEntry beside, long now) {
+    store.delete(contenderKey(requestId));
+    GateEntry promoted = open.withOutput(beside.outputId(), beside.output(), now);
+    if (beside.verdict() != null) {
+      if (promoted.verdict() != null) {
+        // A verdict that waited without its output: the one beside came with its own.
+        promoted = promoted.withRequestTenant(promoted.requestTenant(), true, false, now);
+      }
+      promoted = promoted.withVerdict(beside.verdict(), now);
+    }
+    return promoted;
+  }
+
+  /** Deletes the output waiting beside the request's first, if one does. */
+  private void dropContender(String requestId) {
+    String key = contenderKey(requestId);
+    if (store.get(key) != null) {
+      store.delete(key);
+    }
+  }
+
+  /** Whether {@code output} is the one {@code held} encodes: the same id and text. */
+  private static boolean sameOutput(byte[] held, GenerationOutput output) {
+    GenerationOutput kept = Topics.GENERATION_OUTPUTS.codec().decode(held);
+    return kept.getOutputId().equals(output.getOutputId())
+        && kept.getText().equals(output.getText());
+  }
+
   private void count(byte[] key) {
     if (otherTenants++ == 0) {
       firstOtherTenant =
@@ -400,6 +583,25 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       // keeps no cause (the store's format predates it), so the reason names both.
       publish(requestId, entry, erased(output, null, null), output.getOutputId());
       return;
+    }
+    if (keepsForgedOut
+        && entry.state() == GateEntry.State.WAITING
+        && entry.output() != null
+        && !sameOutput(entry.output(), output)) {
+      if (entry.verdict() == null) {
+        // Another output while the first waits for its verdict: the first may be forged.
+        waitBeside(requestId, output, record.value());
+        return;
+      }
+      // The first is forged (its verdict came and kept it from the request, see decideIfComplete):
+      // this one takes its place.
+      entry =
+          withoutForged(
+              requestId,
+              entry,
+              Topics.GENERATION_OUTPUTS.codec().decode(entry.output()),
+              Topics.MODERATION_VERDICTS.codec().decode(entry.verdict()),
+              clock.millis());
     }
     if (entry.output() != null || entry.state() != GateEntry.State.WAITING) {
       // Duplicate delivery, or already decided: an output the audit service sent again included.
@@ -439,6 +641,23 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       return;
     }
     decideIfComplete(requestId, entry.withOutput(output.getOutputId(), bytes, now));
+  }
+
+  /**
+   * Keeps an output that came while the request's first output waits for its verdict, so that it
+   * takes the request if the first turns out forged ({@link #forged}). One at most: a copy of it, a
+   * third output, or one outside the gate's memory is ignored, as a second output was before.
+   */
+  private void waitBeside(String requestId, GenerationOutput output, byte[] bytes) {
+    String key = contenderKey(requestId);
+    long now = clock.millis();
+    if (store.get(key) == null && outsideMemory(output, now) == null) {
+      store.put(key, GateEntry.empty().withOutput(output.getOutputId(), bytes, now));
+      return;
+    }
+    if (ignoredOutputs++ == 0) {
+      firstIgnored = requestId;
+    }
   }
 
   /**
@@ -551,6 +770,34 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
               entry.requestTenant()));
       return;
     }
+    if (keepsForgedOut && entry.state() == GateEntry.State.WAITING && entry.output() != null) {
+      GateEntry beside = store.get(contenderKey(requestId));
+      if (beside != null && beside.verdict() == null) {
+        GenerationOutput other = Topics.GENERATION_OUTPUTS.codec().decode(beside.output());
+        GenerationOutput first = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
+        if (integrityMismatch(other, verdict) == null
+            && integrityMismatch(first, verdict) != null) {
+          // The verdict of the output waiting beside the first.
+          if (forged(verdict)) {
+            store.delete(contenderKey(requestId));
+            forgedOut(
+                Topics.GENERATION_OUTPUTS.name(),
+                requestId,
+                beside.output(),
+                forgedReason(other, verdict),
+                "beside");
+            forgedOutputs++;
+            deadLetter(source, record, new IllegalStateException(forgedVerdictReason(verdict)));
+          } else {
+            store.put(
+                contenderKey(requestId),
+                beside.withVerdict(
+                    Topics.MODERATION_VERDICTS.codec().encode(slim(verdict)), clock.millis()));
+          }
+          return;
+        }
+      }
+    }
     boolean awaited =
         (entry.state() == GateEntry.State.WAITING && entry.verdict() == null)
             || entry.heldWithoutVerdict();
@@ -590,6 +837,46 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       throw new EventDecodingException(
           "The " + what + " has " + bytes + " bytes; the gate accepts at most " + MAX_ID_BYTES);
     }
+    if (id.indexOf(CONTENDER_SEPARATOR) >= 0) {
+      // Its store keys are request ids, and the key of an output waiting beside a request's first
+      // one is the request id, this character and more: no id may hold it.
+      throw new EventDecodingException("The " + what + " holds a NUL character");
+    }
+  }
+
+  /**
+   * What ends a request id in the key of the output waiting beside its first ({@link
+   * #contenderKey}).
+   */
+  static final char CONTENDER_SEPARATOR = '\u0000';
+
+  /**
+   * The store key of the output that waits beside the request's first one while that waits for its
+   * verdict (at most one: a flood of outputs keeps two entries); no request id holds its separator.
+   */
+  static String contenderKey(String requestId) {
+    return requestId + CONTENDER_SEPARATOR + "contender";
+  }
+
+  private static boolean isContenderKey(String key) {
+    return key.indexOf(CONTENDER_SEPARATOR) >= 0;
+  }
+
+  /**
+   * Whether the verdict found the output's provenance manifest INVALID (its signature does not
+   * verify, or it was signed for another output or tenant) and the policy does not release it for
+   * that: a forged output, which does not take its request. A manifest signed with a key the job
+   * does not know is another reason ({@code provenance.manifest_unknown_key}, not tampering) and
+   * takes the request as before.
+   */
+  static boolean forged(ModerationVerdict verdict) {
+    for (Reason reason : verdict.getReasons()) {
+      if (ReasonCodes.MANIFEST_INVALID.equals(reason.getCode())
+          && reason.getDecision() != Decision.RELEASE) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -630,6 +917,38 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     }
     GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
     ModerationVerdict verdict = Topics.MODERATION_VERDICTS.codec().decode(entry.verdict());
+    if (keepsForgedOut && entry.state() == GateEntry.State.WAITING && forged(verdict)) {
+      long now = clock.millis();
+      if (integrityMismatch(output, verdict) != null) {
+        // The verdict of another output, a forged one the gate did not keep: not this output's,
+        // which waits for its own.
+        forgedOut(
+            Topics.MODERATION_VERDICTS.name(),
+            requestId,
+            entry.verdict(),
+            forgedVerdictReason(verdict),
+            "first");
+        store.put(requestId, entry.withRequestTenant(entry.requestTenant(), true, false, now));
+        return;
+      }
+      GateEntry beside = store.get(contenderKey(requestId));
+      if (beside != null) {
+        GateEntry open = withoutForged(requestId, entry, output, verdict, now);
+        decideIfComplete(requestId, promoted(requestId, open, beside, now));
+        return;
+      }
+      // Forged, with no other output yet: it keeps its verdict and waits, the clock started again,
+      // so that an output that comes within the verdict timeout takes the request (onOutput); the
+      // sweep decides it on its verdict after that, so that the request still ends.
+      store.put(requestId, entry.clockStarted(now));
+      return;
+    }
+    decide(requestId, entry, output, verdict);
+  }
+
+  /** Decides the output on its verdict (paired in {@code entry}). */
+  private void decide(
+      String requestId, GateEntry entry, GenerationOutput output, ModerationVerdict verdict) {
     String mismatch = integrityMismatch(output, verdict);
     if (mismatch != null) {
       publish(
@@ -701,6 +1020,8 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
                   outcome.getBasis().name());
           case HELD_FOR_REVIEW -> entry.held(now);
         });
+    // An output that waited beside this one is not the request's (nor kept for a person).
+    dropContender(requestId);
   }
 
   /** An outcome and its encoding, within the event limit. */
@@ -786,6 +1107,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       return;
     }
     long now = clock.millis();
+    dropContender(requestId);
     if (entry.output() == null) {
       // Nothing to publish yet; a verdict that came first is dropped with the rest.
       store.put(requestId, entry.erased(now, notice.getTenantId()));
@@ -1127,6 +1449,14 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
         }
         sweptEntries++;
         GateEntry entry = next.value;
+        if (isContenderKey(next.key)) {
+          // Deleted once its request's first output is decided, held or erased; one left over is
+          // forgotten after the retention.
+          if (entry.sinceMillis() < retained) {
+            forget.add(next.key);
+          }
+          continue;
+        }
         if (entry.state().isFinal()) {
           if (entry.sinceMillis() < retained) {
             forget.add(next.key);
@@ -1155,9 +1485,16 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     }
     unclocked.forEach(key -> store.put(key, store.get(key).clockStarted(now)));
     List<String> held = late.subList(0, Math.min(late.size(), maxHoldsPerSweep));
+    int forgedDecided = 0;
     for (String key : held) {
       GateEntry entry = store.get(key);
       GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
+      if (entry.verdict() != null) {
+        // A forged output no other output replaced within the verdict timeout: its verdict decides.
+        decide(key, entry, output, Topics.MODERATION_VERDICTS.codec().decode(entry.verdict()));
+        forgedDecided++;
+        continue;
+      }
       publish(
           key,
           entry,
@@ -1169,11 +1506,17 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
               null,
               List.of(noVerdictReason())));
     }
-    if (!held.isEmpty()) {
+    if (forgedDecided > 0) {
+      LOG.warn(
+          "Decided {} forged outputs on their verdicts: no other output came within {}",
+          forgedDecided,
+          timings.verdictTimeout());
+    }
+    if (held.size() > forgedDecided) {
       LOG.warn(
           "Held {} outputs for review: no verdict within {} (first: request {}; {} more overdue,"
               + " for the next sweeps)",
-          held.size(),
+          held.size() - forgedDecided,
           timings.verdictTimeout(),
           LogText.quoted(held.get(0)),
           late.size() - held.size());
@@ -1200,6 +1543,16 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           LogText.quoted(firstIgnored));
       ignoredOutputs = 0;
       firstIgnored = null;
+    }
+    if (forgedOutputs > 0) {
+      LOG.warn(
+          "Dead-lettered {} outputs or verdicts whose provenance manifests their verdicts found"
+              + " INVALID (first: request {}): forged outputs do not take their requests, which wait"
+              + " for their own",
+          forgedOutputs,
+          LogText.quoted(firstForged));
+      forgedOutputs = 0;
+      firstForged = null;
     }
     if (otherTenants > 0) {
       LOG.warn(

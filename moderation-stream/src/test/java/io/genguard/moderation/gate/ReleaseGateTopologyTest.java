@@ -366,6 +366,227 @@ class ReleaseGateTopologyTest {
   }
 
   @Test
+  void shouldLetTheGenuineOutputDecideAfterAForgedOneUnderTheRequestsTenantCameFirst() {
+    // The fortieth session's review: an output forged under the request's own tenant that reached
+    // the gate first took the request (quarantined on its INVALID manifest), and the genuine
+    // output that came after was ignored. A forged output does not take the request now: its
+    // verdict leaves the entry open for another output.
+    GenerationOutput genuine = output("r-forged-first", "The genuine text.");
+    GenerationOutput forged = forged(genuine, "out-forged-1");
+    sendRequest(genuine.getRequestId(), "acme");
+    send(forged);
+    send(forgedVerdict(forged));
+    assertThat(quarantined.isEmpty()).as("the forged output does not take the request").isTrue();
+    send(genuine);
+    send(verdict(genuine, Decision.RELEASE));
+
+    assertThat(decode(released))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getOutputId()).isEqualTo(genuine.getOutputId());
+              assertThat(outcome.getText()).isEqualTo("The genuine text.");
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.VERDICT);
+            });
+    assertThat(quarantined.isEmpty()).isTrue();
+    DeadLetter forgedOutput =
+        Topics.GENERATION_OUTPUTS_DLQ
+            .codec()
+            .decode(outputTopic(Topics.GENERATION_OUTPUTS_DLQ.name()).readValue());
+    assertThat(forgedOutput.getReason())
+        .contains("not this request's: output out-forged-1 carries a provenance manifest")
+        .contains("INVALID");
+    DeadLetter forgedJudged =
+        Topics.MODERATION_VERDICTS_DLQ
+            .codec()
+            .decode(outputTopic(Topics.MODERATION_VERDICTS_DLQ.name()).readValue());
+    assertThat(forgedJudged.getReason()).contains("verdict verdict-out-forged-1");
+  }
+
+  @Test
+  void shouldKeepTheGenuineOutputThatCameWhileTheForgedOneWaitedForItsVerdict() {
+    // Either verdict first: the genuine output, which came while the forged one waited for its
+    // verdict, waits beside it and decides the request.
+    for (boolean forgedVerdictFirst : List.of(true, false)) {
+      GenerationOutput genuine = output("r-forged-beside-" + forgedVerdictFirst, "Genuine.");
+      GenerationOutput forged = forged(genuine, "out-forged-" + forgedVerdictFirst);
+      sendRequest(genuine.getRequestId(), "acme");
+      send(forged);
+      send(genuine);
+      if (forgedVerdictFirst) {
+        send(forgedVerdict(forged));
+        send(verdict(genuine, Decision.RELEASE));
+      } else {
+        send(verdict(genuine, Decision.RELEASE));
+        assertThat(released.isEmpty()).as("waits for the first output's verdict").isTrue();
+        send(forgedVerdict(forged));
+      }
+      assertThat(decode(released))
+          .as("forged verdict first: " + forgedVerdictFirst)
+          .singleElement()
+          .extracting(ReleaseGateOutcome::getOutputId)
+          .isEqualTo(genuine.getOutputId());
+      assertThat(quarantined.isEmpty()).isTrue();
+      KeyValueStore<String, GateEntry> store =
+          driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+      assertThat(store.get(ReleaseGateProcessor.contenderKey(genuine.getRequestId())))
+          .as("nothing left beside the marker")
+          .isNull();
+    }
+  }
+
+  @Test
+  void shouldChangeNothingWhenAForgedOutputComesAfterTheGenuineOne() {
+    GenerationOutput genuine = output("r-forged-after", "The genuine text.");
+    GenerationOutput forged = forged(genuine, "out-forged-after");
+    sendRequest(genuine.getRequestId(), "acme");
+    send(genuine);
+    send(forged);
+    send(forgedVerdict(forged));
+    assertThat(quarantined.isEmpty()).as("the genuine output still waits").isTrue();
+    send(verdict(genuine, Decision.RELEASE));
+    assertThat(decode(released))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getOutputId)
+        .isEqualTo(genuine.getOutputId());
+
+    // And after the genuine output was decided: ignored, its verdict too.
+    GenerationOutput late = forged(genuine, "out-forged-later");
+    send(late);
+    send(forgedVerdict(late));
+    advance(VERDICT_TIMEOUT.multipliedBy(3));
+    assertThat(released.isEmpty()).isTrue();
+    assertThat(quarantined.isEmpty()).isTrue();
+    assertThat(pending.isEmpty()).isTrue();
+  }
+
+  @Test
+  void shouldDecideAForgedOutputOnItsVerdictWhenNoOtherOutputComesInTime() {
+    // Only forged outputs: the request still ends, after the verdict timeout, as the forged
+    // output's verdict says (quarantined), and a flood of them keeps at most two entries.
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    GenerationOutput genuine = output("r-only-forged", "Never generated.");
+    sendRequest(genuine.getRequestId(), "acme");
+    for (int i = 0; i < 5; i++) {
+      send(forged(genuine, "out-flood-" + i));
+    }
+    assertThat(store.get(ReleaseGateProcessor.contenderKey(genuine.getRequestId())).outputId())
+        .as("one output waits beside the first, the rest are ignored")
+        .isEqualTo("out-flood-1");
+    send(forgedVerdict(forged(genuine, "out-flood-0")));
+    send(forgedVerdict(forged(genuine, "out-flood-1")));
+    assertThat(quarantined.isEmpty()).isTrue();
+    assertThat(store.get(ReleaseGateProcessor.contenderKey(genuine.getRequestId()))).isNull();
+    advance(VERDICT_TIMEOUT.multipliedBy(2));
+
+    assertThat(decode(quarantined))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getOutputId()).isEqualTo("out-flood-1");
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.VERDICT);
+              assertThat(outcome.getReasons()).anyMatch(r -> r.contains("does not verify"));
+            });
+    assertThat(released.isEmpty()).isTrue();
+    assertThat(pending.isEmpty()).isTrue();
+    assertThat(store.get(genuine.getRequestId()).state()).isEqualTo(GateEntry.State.QUARANTINED);
+  }
+
+  @Test
+  void shouldDropTheOutputWaitingBesideTheFirstWhenTheRequestIsErased() {
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    GenerationOutput genuine = output("r-forged-erased", "The genuine text.");
+    sendRequest(genuine.getRequestId(), "acme");
+    send(forged(genuine, "out-forged-erased"));
+    send(genuine);
+    assertThat(store.get(ReleaseGateProcessor.contenderKey(genuine.getRequestId()))).isNotNull();
+    sendErasure(genuine.getRequestId());
+    assertThat(store.get(ReleaseGateProcessor.contenderKey(genuine.getRequestId())))
+        .as("no text of an erased request stays in the store")
+        .isNull();
+    assertThat(decode(quarantined))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getBasis)
+        .isEqualTo(GateBasis.ERASURE);
+  }
+
+  @Test
+  void shouldLetTheGenuineOutputTakeTheRequestFromAForgedVerdictThatCameFirst() {
+    // A forged output's verdict read before any output: the genuine output that comes next is not
+    // quarantined on it (INTEGRITY, as for a verdict that judged other text), it waits for its own.
+    GenerationOutput genuine = output("r-forged-verdict-first", "The genuine text.");
+    GenerationOutput forged = forged(genuine, "out-forged-verdict-first");
+    sendRequest(genuine.getRequestId(), "acme");
+    send(forgedVerdict(forged));
+    send(genuine);
+    assertThat(quarantined.isEmpty()).isTrue();
+    send(verdict(genuine, Decision.RELEASE));
+    assertThat(decode(released))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getOutputId)
+        .isEqualTo(genuine.getOutputId());
+    assertThat(quarantined.isEmpty()).isTrue();
+  }
+
+  @Test
+  void shouldLetTheOutputBesideACopyUnderAnotherTenantTakeTheRequestWhenTheRequestComes() {
+    // A copy under another tenant read before the request, and the genuine output beside it: the
+    // request drops the copy, and the genuine output takes its place.
+    GenerationOutput genuine = output("r-copy-then-genuine", "The genuine text.");
+    GenerationOutput copy =
+        GenerationOutput.newBuilder(forged(genuine, "out-copy")).setTenantId("globex").build();
+    send(copy);
+    send(genuine);
+    sendRequest(genuine.getRequestId(), "acme");
+    send(verdict(genuine, Decision.RELEASE));
+    assertThat(decode(released))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getOutputId)
+        .isEqualTo(genuine.getOutputId());
+    assertThat(quarantined.isEmpty()).isTrue();
+  }
+
+  @Test
+  void shouldDeadLetterAnIdWithTheCharacterThatEndsARequestIdInAStoreKey() {
+    GenerationOutput output = output("r-nul\u0000contender", "Text.");
+    send(output);
+    send(verdict(output, Decision.RELEASE));
+    assertThat(released.isEmpty()).isTrue();
+    assertThat(
+            Topics.GENERATION_OUTPUTS_DLQ
+                .codec()
+                .decode(outputTopic(Topics.GENERATION_OUTPUTS_DLQ.name()).readValue())
+                .getReason())
+        .contains("holds a NUL character");
+  }
+
+  /** An output forged for {@code genuine}'s request, under its tenant, with another id and text. */
+  private static GenerationOutput forged(GenerationOutput genuine, String outputId) {
+    return GenerationOutput.newBuilder(genuine)
+        .setOutputId(outputId)
+        .setEventId("event-" + outputId)
+        .setText("Forged text " + outputId + ".")
+        .build();
+  }
+
+  /** The verdict of a forged output: its manifest's signature does not verify (BLOCK). */
+  private static ModerationVerdict forgedVerdict(GenerationOutput forged) {
+    return ModerationVerdict.newBuilder(verdict(forged, Decision.BLOCK))
+        .setReasons(
+            List.of(
+                Reason.newBuilder()
+                    .setCode("provenance.manifest_invalid")
+                    .setDecision(Decision.BLOCK)
+                    .setMessage(
+                        "the provenance manifest's signature does not verify: the text or its"
+                            + " manifest was altered")
+                    .build()))
+        .build();
+  }
+
+  @Test
   void shouldKeepTheFirstRequestsTenantAndForgetARequestWhoseOutputNeverCame() {
     KeyValueStore<String, GateEntry> store =
         driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);

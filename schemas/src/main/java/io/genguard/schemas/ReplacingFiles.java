@@ -6,31 +6,54 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Replaces a file by moving a whole new one over it: the bytes go to a temporary file in the same
- * folder ({@code .FILE.<random>.partial}), are synced to disk and moved over the file ({@code
+ * folder ({@code .FILE.<pid>-<random>.partial}), are synced to disk and moved over the file ({@code
  * ATOMIC_MOVE}; where the file system refuses one, {@code REPLACE_EXISTING}, which the notes say),
  * and the folder is synced too where the platform allows (as {@code BuiltinModelStore} does). A
  * write that fails or throws, or is never committed, removes the temporary file and leaves the
  * previous file as it was, so no reader ever sees a cut one. Through a link, the link's target is
  * replaced (the link stays), unless the caller asks for {@link Links#REPLACE}: then the link itself
  * is replaced by the new file and its target left as it was. A {@code kill -9} leaves the temporary
- * file behind, and the file as it was.
+ * file behind, until a later write of the file, and the file as it was.
+ *
+ * <p>The temporary file is named {@code .FILE.<pid>-<random>.partial} (the writing JVM's pid) and
+ * held locked while it is written. A later write of the same file removes such files of it that no
+ * writer holds any more (a {@code kill -9}, a crash) and that are over a minute old; those of
+ * writers under way, in this JVM or another, in this container or another that shares the folder,
+ * are left, and so are other files' and the forty-fourth session's {@code .FILE.<random>.partial}
+ * (see {@link #open(Path, OnStop, Links, Folders, Set, Consumer)}).
  *
  * <p>The temporary file is a new file created with {@code CREATE_NEW}: two writers of the same file
  * never share one, it gets a new file's usual permissions (not the previous file's, nor a temporary
- * file's 0600), and the folder must let the caller create files.
+ * file's 0600) unless the caller gives some, and the folder must let the caller create files.
  */
 public final class ReplacingFiles {
   private ReplacingFiles() {}
@@ -122,6 +145,23 @@ public final class ReplacingFiles {
   }
 
   /**
+   * As {@link #write(Path, OnStop, Consumer, Writer)}, the temporary file, and so the file, created
+   * with {@code permissions} (see {@link #open(Path, OnStop, Links, Folders, Set, Consumer)}).
+   */
+  public static void write(
+      Path file,
+      OnStop onStop,
+      Set<PosixFilePermission> permissions,
+      Consumer<String> notes,
+      Writer writer)
+      throws IOException {
+    try (Replacement replacement = open(file, onStop, Links.FOLLOW, null, permissions, notes)) {
+      writer.write(replacement.stream());
+      replacement.commit();
+    }
+  }
+
+  /**
    * Creates the temporary file of a replacement of {@code file} (beside its target, when {@code
    * file} is a link), for a caller that writes it as it goes: {@link Replacement#commit} moves it
    * over the file, and {@link Replacement#close} removes it when it was not committed.
@@ -142,6 +182,29 @@ public final class ReplacingFiles {
   public static Replacement open(
       Path file, OnStop onStop, Links links, Folders folders, Consumer<String> notes)
       throws IOException {
+    return open(file, onStop, links, folders, null, notes);
+  }
+
+  /**
+   * As {@link #open(Path, OnStop, Links, Folders, Consumer)}, the temporary file created with
+   * {@code permissions} (null: a new file's usual ones) where the file system has POSIX
+   * permissions, so that bytes written to it are never readable by more than those permissions
+   * allow, not even before the move: for a key file, {@code rw-------}. The umask may only take
+   * permissions away. The moved file keeps them.
+   *
+   * <p>Before it creates its own, it removes the temporary files of the same file that writers no
+   * longer running left behind, saying so to {@code notes}: those named {@code
+   * .FILE.<pid>-<random>.partial} that no writer holds locked, over a minute old, found by one
+   * listing of the folder per JVM; on a file system without locks, none.
+   */
+  public static Replacement open(
+      Path file,
+      OnStop onStop,
+      Links links,
+      Folders folders,
+      Set<PosixFilePermission> permissions,
+      Consumer<String> notes)
+      throws IOException {
     Path target = file.toAbsolutePath();
     if (links == Links.FOLLOW && Files.exists(target)) {
       target = target.toRealPath();
@@ -151,24 +214,165 @@ public final class ReplacingFiles {
       throw new NoSuchFileException(
           String.valueOf(folder), null, "the folder of " + file + " does not exist");
     }
+    String name = target.getFileName().toString();
+    removeLeftPartials(folder, name, notes);
     Path partial =
         folder.resolve(
             "."
-                + target.getFileName()
+                + name
                 + "."
+                + ProcessHandle.current().pid()
+                + "-"
                 + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 4)
-                + ".partial");
-    // CREATE_NEW, not a temp file: the file gets a new file's usual permissions, not 0600.
-    FileChannel channel =
-        FileChannel.open(partial, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                + PARTIAL_SUFFIX);
+    // CREATE_NEW, not a temp file: the file gets a new file's usual permissions (not 0600), or
+    // those asked for.
+    OPEN.add(partial.getFileName().toString());
+    FileChannel channel;
+    try {
+      channel = create(partial, permissions);
+    } catch (IOException | RuntimeException | Error e) {
+      OPEN.remove(partial.getFileName().toString());
+      throw e;
+    }
+    try {
+      // Held until the move or the removal: a later writer leaves a locked file alone.
+      channel.tryLock();
+    } catch (IOException e) {
+      // A file system without locks: no later writer can lock it either, so none removes it.
+    }
     try {
       return new Replacement(file, target, partial, channel, onStop, folders, notes);
     } catch (RuntimeException | Error e) {
       // A JVM already stopping refuses the hook: no replacement, and no file left.
       channel.close();
       Files.deleteIfExists(partial);
+      OPEN.remove(partial.getFileName().toString());
       throw e;
     }
+  }
+
+  private static FileChannel create(Path partial, Set<PosixFilePermission> permissions)
+      throws IOException {
+    Set<StandardOpenOption> options =
+        Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    if (permissions != null) {
+      try {
+        return FileChannel.open(
+            partial, options, PosixFilePermissions.asFileAttribute(permissions));
+      } catch (UnsupportedOperationException e) {
+        // Not a POSIX file system (Windows): the folder's ACLs apply.
+      }
+    }
+    return FileChannel.open(partial, options);
+  }
+
+  /** How old an unlocked temporary file must be before it counts as left behind. */
+  private static final Duration STALE_AFTER = Duration.ofMinutes(1);
+
+  /**
+   * The names of the temporary files this JVM has open: the only ones it must not try to lock (on
+   * Linux, closing any channel of a file drops every lock the process holds on it).
+   */
+  private static final Set<String> OPEN = ConcurrentHashMap.newKeySet();
+
+  /**
+   * The temporary files that may have been left behind in a folder, by target name: found by one
+   * listing the first time this JVM replaces a file in the folder (a folder of many files, such as
+   * {@code publish}'s, is not listed again at every write), and kept while they exist.
+   */
+  private static final Map<Path, Map<String, Set<Path>>> LEFT = new ConcurrentHashMap<>();
+
+  /** For tests: the next write in each folder lists it again, as a new JVM would. */
+  static void forgetListings() {
+    LEFT.clear();
+  }
+
+  /**
+   * Removes the temporary files of the target {@code name} in {@code folder} that no writer holds
+   * any more: a {@code kill -9} or a crash left them. A writer holds its temporary file locked
+   * ({@link FileChannel#tryLock()}, a lock the operating system drops when the process ends, and
+   * one that holds across containers sharing the folder, unlike a pid). One is removed when it is
+   * named {@code .NAME.<pid>-<hex>.partial}, is not this JVM's, is a regular file (not a link), can
+   * be locked, and was last written more than {@link #STALE_AFTER} ago (so that a writer between
+   * creating its file and locking it keeps it). Another target's, one named otherwise (the
+   * forty-fourth session's {@code .NAME.<hex>.partial}, whose writers took no lock) and one on a
+   * file system without locks are left alone. The folder is listed once per JVM (see {@link
+   * #LEFT}): a file a writer leaves after that is removed by the next JVM. Nothing here fails a
+   * write: a file that cannot be removed is only noted.
+   */
+  private static void removeLeftPartials(Path folder, String name, Consumer<String> notes) {
+    Map<String, Set<Path>> left = LEFT.computeIfAbsent(folder, ReplacingFiles::listPartials);
+    Set<Path> candidates;
+    synchronized (left) {
+      Set<Path> found = left.get(name);
+      if (found == null) {
+        return;
+      }
+      candidates = Set.copyOf(found);
+    }
+    for (Path partial : candidates) {
+      if (removeIfLeft(partial, notes) || !Files.exists(partial, LinkOption.NOFOLLOW_LINKS)) {
+        synchronized (left) {
+          Set<Path> found = left.get(name);
+          if (found != null && found.remove(partial) && found.isEmpty()) {
+            left.remove(name);
+          }
+        }
+      }
+    }
+  }
+
+  /** Removes {@code partial} if no writer holds it and it is old enough; true when removed. */
+  private static boolean removeIfLeft(Path partial, Consumer<String> notes) {
+    if (OPEN.contains(partial.getFileName().toString())
+        || !Files.isRegularFile(partial, LinkOption.NOFOLLOW_LINKS)) {
+      return false;
+    }
+    try (FileChannel channel =
+            FileChannel.open(partial, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        FileLock lock = channel.tryLock(0, Long.MAX_VALUE, true)) {
+      if (lock == null) {
+        return false; // A writer holds it.
+      }
+      Instant written = Files.getLastModifiedTime(partial, LinkOption.NOFOLLOW_LINKS).toInstant();
+      if (written.isAfter(Instant.now().minus(STALE_AFTER))) {
+        return false;
+      }
+      Files.delete(partial);
+      notes.accept("removed " + partial + ", left by a writer that is no longer running");
+      return true;
+    } catch (NoSuchFileException e) {
+      return false; // Moved over its file or removed meanwhile.
+    } catch (IOException | OverlappingFileLockException e) {
+      // A file system without locks, or one this JVM holds after all: left alone.
+      return false;
+    }
+  }
+
+  private static final String PARTIAL_SUFFIX = ".partial";
+
+  /**
+   * {@code .NAME.<pid>-<hex>.partial}. The dash keeps it from matching an older temporary file
+   * {@code .NAME.<digits>.<hex>.partial} of a file named {@code NAME.<digits>}; no other target's
+   * file matches either, since neither the pid nor the hex has a dot.
+   */
+  private static final Pattern PARTIAL =
+      Pattern.compile("\\.(.+)\\.[0-9]{1,19}-[0-9a-f]{1,16}\\.partial");
+
+  private static Map<String, Set<Path>> listPartials(Path folder) {
+    Map<String, Set<Path>> left = new HashMap<>();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(folder, ".*" + PARTIAL_SUFFIX)) {
+      for (Path file : files) {
+        Matcher matcher = PARTIAL.matcher(file.getFileName().toString());
+        if (matcher.matches() && !OPEN.contains(file.getFileName().toString())) {
+          left.computeIfAbsent(matcher.group(1), key -> new HashSet<>()).add(file);
+        }
+      }
+    } catch (IOException | DirectoryIteratorException e) {
+      // An unreadable folder: nothing to clean, and the write goes on (or fails on its own).
+    }
+    return left;
   }
 
   /** A replacement under way: its temporary file, open for writing. */
@@ -235,7 +439,7 @@ public final class ReplacingFiles {
     public void commit() throws IOException {
       stream.flush();
       channel.force(true);
-      channel.close();
+      // Moved while still open, so locked: closing first would let another writer remove it.
       try {
         Files.move(
             partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -247,11 +451,43 @@ public final class ReplacingFiles {
         Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING);
       }
       committed = true;
+      channel.close();
+      OPEN.remove(partial.getFileName().toString());
       if (folders != null) {
         folders.add(target.getParent());
       } else {
         syncFolder(target.getParent());
       }
+    }
+
+    /**
+     * As {@link #commit}, but only when no file is at the target yet: the synced bytes are linked
+     * into place (a hard link, which fails where the name exists) and the temporary file removed.
+     * Of writers that race to create the same file, exactly one returns true and the others leave
+     * the file as that one wrote it (a file created once and then read, such as a key file).
+     *
+     * @return false when a file was already there (the temporary file is removed all the same)
+     */
+    public boolean commitIfAbsent() throws IOException {
+      stream.flush();
+      channel.force(true);
+      boolean created;
+      try {
+        Files.createLink(target, partial);
+        created = true;
+      } catch (FileAlreadyExistsException e) {
+        created = false;
+      }
+      committed = true;
+      Files.delete(partial);
+      channel.close();
+      OPEN.remove(partial.getFileName().toString());
+      if (folders != null) {
+        folders.add(target.getParent());
+      } else {
+        syncFolder(target.getParent());
+      }
+      return created;
     }
 
     /** Syncs the move itself to disk too, where the platform can open a folder (not Windows). */
@@ -274,6 +510,7 @@ public final class ReplacingFiles {
             notes.accept("removed the partial output " + partial);
           }
         } finally {
+          OPEN.remove(partial.getFileName().toString());
           if (hook != null) {
             try {
               Runtime.getRuntime().removeShutdownHook(hook);

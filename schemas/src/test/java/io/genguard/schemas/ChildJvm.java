@@ -32,6 +32,25 @@ public final class ChildJvm {
    */
   public static String stopWhen(
       Ready ready, Duration within, Path log, Class<?> main, String... args) throws Exception {
+    Process child = startReady(ready, within, log, main, args);
+    try {
+      child.destroy(); // SIGTERM
+      assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("the JVM exits").isTrue();
+    } finally {
+      child.destroyForcibly();
+    }
+    String said = Files.readString(log);
+    assertThat(child.exitValue()).as(said).isEqualTo(143);
+    return said;
+  }
+
+  /**
+   * Starts {@code main} with {@code args}, its output and errors to {@code log}, and returns it,
+   * still running, once {@code ready}. Fails (the child killed) unless it is ready within {@code
+   * within} and still running until then; the caller stops it.
+   */
+  public static Process startReady(
+      Ready ready, Duration within, Path log, Class<?> main, String... args) throws Exception {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-cp");
@@ -41,6 +60,7 @@ public final class ChildJvm {
     command.addAll(List.of(args));
     Process child =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    boolean started = false;
     try {
       long deadline = System.nanoTime() + within.toNanos();
       while (!ready.test(Files.readString(log))) {
@@ -50,13 +70,12 @@ public final class ChildJvm {
             .isLessThan(deadline);
         Thread.sleep(20);
       }
-      child.destroy(); // SIGTERM
-      assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("the JVM exits").isTrue();
+      started = true;
+      return child;
     } finally {
-      child.destroyForcibly();
+      if (!started) {
+        child.destroyForcibly();
+      }
     }
-    String said = Files.readString(log);
-    assertThat(child.exitValue()).as(said).isEqualTo(143);
-    return said;
   }
 }

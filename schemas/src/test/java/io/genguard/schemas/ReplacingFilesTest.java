@@ -12,9 +12,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -244,6 +250,170 @@ class ReplacingFilesTest {
     assertThat(Files.readString(file)).as(said).isEqualTo("new rows, and the rest");
     assertThat(filesIn(work)).as(said).containsExactly(file);
     assertThat(said).contains("committed").doesNotContain("removed the partial output");
+  }
+
+  /**
+   * A writer stopped by {@code kill -9} leaves its temporary file; the next write of the same file
+   * removes it, and nothing else: not a writer's under way (this JVM's), not one unlocked but
+   * younger than a minute, not another file's, not an older name without a pid, not a link, not a
+   * name that only looks like one. The forty-fourth session left it there for good.
+   */
+  @Test
+  void shouldRemoveTheTemporaryFileAKilledWriterLeftAtTheNextWrite(@TempDir Path dir)
+      throws Exception {
+    Path work = Files.createDirectory(dir.resolve("work"));
+    Path file = work.resolve("out.jsonl");
+    Files.writeString(file, "previous");
+    Process killed = startWriter(file, dir.resolve("child.log"));
+    killed.destroyForcibly(); // SIGKILL: no shutdown hook runs
+    assertThat(killed.waitFor(60, TimeUnit.SECONDS)).as("the JVM exits").isTrue();
+    long pid = killed.pid();
+    List<Path> left = partialsOf(work, ".out.jsonl." + pid + "-");
+    assertThat(left).as("the killed writer's temporary file").hasSize(1);
+    Path dead = left.get(0);
+    Path kept = Files.createDirectory(dir.resolve("kept"));
+    List<Path> others = new ArrayList<>();
+    for (String name :
+        List.of(
+            ".other.jsonl." + pid + "-abc.partial", // another file's
+            ".out.jsonl.1a2b3c.partial", // the forty-fourth session's name, no pid
+            ".out.jsonl." + pid + "-abc.partial.bak",
+            "out.jsonl." + pid + "-abc.partial",
+            ".out.jsonl." + pid + "-xyz.partial")) {
+      others.add(Files.writeString(work.resolve(name), "someone's"));
+    }
+    Path target = Files.writeString(kept.resolve("victim"), "kept");
+    Path link = work.resolve(".out.jsonl." + pid + "-11.partial");
+    Files.createSymbolicLink(link, target);
+    for (Path old : concat(others, List.of(dead))) {
+      Files.setLastModifiedTime(old, anHourAgo());
+    }
+    Path young = Files.writeString(work.resolve(".out.jsonl." + pid + "-22.partial"), "young");
+
+    Path live;
+    try (Replacement underWay = ReplacingFiles.open(file, OnStop.FINISH, notes::add)) {
+      live = underWay.temporaryFile();
+      assertThat(live.getFileName().toString())
+          .startsWith(".out.jsonl." + ProcessHandle.current().pid() + "-");
+      assertThat(dead).as("removed when the file is next written").doesNotExist();
+      assertThat(notes)
+          .containsExactly("removed " + dead + ", left by a writer that is no longer running");
+
+      // As a new JVM would, with this one's write under way: left alone, however old.
+      Files.setLastModifiedTime(live, anHourAgo());
+      ReplacingFiles.forgetListings();
+      ReplacingFiles.write(
+          file,
+          OnStop.REMOVE,
+          notes::add,
+          out -> out.write("new".getBytes(StandardCharsets.UTF_8)));
+      assertThat(live).as("this JVM's write under way").exists();
+    }
+
+    assertThat(Files.readString(file)).isEqualTo("new");
+    assertThat(notes)
+        .as("the second write removed nothing; closing the first removed its own")
+        .hasSize(2)
+        .last()
+        .isEqualTo("removed the partial output " + live);
+    assertThat(filesIn(work))
+        .containsExactlyInAnyOrderElementsOf(concat(others, List.of(file, link, young)));
+    assertThat(Files.readString(target)).isEqualTo("kept");
+  }
+
+  /** Another JVM's write under way holds its temporary file locked: it stays, however old. */
+  @Test
+  void shouldLeaveTheTemporaryFileOfAWriterRunningInAnotherJvm(@TempDir Path dir) throws Exception {
+    Path work = Files.createDirectory(dir.resolve("work"));
+    Path file = work.resolve("out.jsonl");
+    Process running = startWriter(file, dir.resolve("child.log"));
+    try {
+      List<Path> theirs = partialsOf(work, ".out.jsonl." + running.pid() + "-");
+      assertThat(theirs).hasSize(1);
+      Files.setLastModifiedTime(theirs.get(0), anHourAgo());
+      ReplacingFiles.forgetListings();
+
+      ReplacingFiles.write(file, OnStop.REMOVE, notes::add, out -> out.write('1'));
+
+      assertThat(theirs.get(0)).as("still being written").exists();
+      assertThat(notes).isEmpty();
+    } finally {
+      running.destroyForcibly();
+      running.waitFor(60, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * A key file's temporary file is created owner-only: it is so before any byte is written to it,
+   * and the file it becomes stays so.
+   */
+  @Test
+  void shouldCreateTheTemporaryFileWithThePermissionsAskedFor(@TempDir Path dir) throws Exception {
+    assumeTrue(Files.getFileStore(dir).supportsFileAttributeView("posix"), "a POSIX file system");
+    Path file = dir.resolve("signing-keys");
+    Set<PosixFilePermission> ownerOnly = PosixFilePermissions.fromString("rw-------");
+
+    try (Replacement replacement =
+        ReplacingFiles.open(
+            file, OnStop.REMOVE, ReplacingFiles.Links.FOLLOW, null, ownerOnly, notes::add)) {
+      assertThat(Files.size(replacement.temporaryFile())).as("nothing written yet").isZero();
+      assertThat(Files.getPosixFilePermissions(replacement.temporaryFile())).isEqualTo(ownerOnly);
+      replacement.stream().write("secret".getBytes(StandardCharsets.UTF_8));
+      replacement.commit();
+    }
+    assertThat(Files.getPosixFilePermissions(file)).isEqualTo(ownerOnly);
+    ReplacingFiles.write(file, OnStop.REMOVE, ownerOnly, notes::add, out -> out.write('2'));
+    assertThat(Files.getPosixFilePermissions(file)).isEqualTo(ownerOnly);
+    assertThat(Files.readString(file)).isEqualTo("2");
+    assertThat(filesIn(dir)).containsExactly(file);
+  }
+
+  /** A file created once and then read (a key file): the first writer's stays. */
+  @Test
+  void shouldCommitOnlyWhenNoFileIsThereWhenAskedTo(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("watermark-keys");
+    try (Replacement first = ReplacingFiles.open(file, OnStop.REMOVE, notes::add);
+        Replacement second = ReplacingFiles.open(file, OnStop.REMOVE, notes::add)) {
+      first.stream().write('1');
+      second.stream().write('2');
+      assertThat(second.commitIfAbsent()).isTrue();
+      assertThat(first.commitIfAbsent()).as("the other one was first").isFalse();
+    }
+    assertThat(Files.readString(file)).isEqualTo("2");
+    assertThat(filesIn(dir)).containsExactly(file);
+    assertThat(notes).isEmpty();
+  }
+
+  /** Starts {@link StoppedWriter} on {@code file} and returns it once it has written. */
+  private static Process startWriter(Path file, Path log) throws Exception {
+    return ChildJvm.startReady(
+        said -> said.contains("writing"),
+        Duration.ofSeconds(60),
+        log,
+        StoppedWriter.class,
+        file.toString(),
+        "REMOVE",
+        "false");
+  }
+
+  private static List<Path> partialsOf(Path folder, String prefix) throws IOException {
+    return filesIn(folder).stream()
+        .filter(
+            path -> {
+              String name = path.getFileName().toString();
+              return name.startsWith(prefix) && name.endsWith(".partial");
+            })
+        .toList();
+  }
+
+  private static FileTime anHourAgo() {
+    return FileTime.from(Instant.now().minus(Duration.ofHours(1)));
+  }
+
+  private static List<Path> concat(List<Path> first, List<Path> second) {
+    List<Path> all = new ArrayList<>(first);
+    all.addAll(second);
+    return all;
   }
 
   /** Starts {@link StoppedWriter}, SIGTERMs it once it has written, and returns what it said. */

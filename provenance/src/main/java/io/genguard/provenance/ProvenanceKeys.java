@@ -6,13 +6,15 @@ import io.genguard.provenance.manifest.SigningKeyRing;
 import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.provenance.watermark.WatermarkKey;
 import io.genguard.provenance.watermark.WatermarkKeyRing;
+import io.genguard.schemas.ReplacingFiles;
+import io.genguard.schemas.ReplacingFiles.Links;
+import io.genguard.schemas.ReplacingFiles.OnStop;
+import io.genguard.schemas.ReplacingFiles.Replacement;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
@@ -238,16 +240,13 @@ public record ProvenanceKeys(
             + ") that\n# the verifiers of this key directory trust. Written again at every start.\n"
             + signing.verificationKeys().toConfigEntries();
     try {
-      Path directory = file.toAbsolutePath().getParent();
-      Files.createDirectories(directory);
-      Path temporary = Files.createTempFile(directory, VERIFICATION_FILE, ".new");
-      try {
-        restrictToOwner(temporary);
-        Files.writeString(temporary, content, StandardCharsets.UTF_8);
-        Files.move(
-            temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } finally {
-        Files.deleteIfExists(temporary);
+      Files.createDirectories(file.toAbsolutePath().getParent());
+      // A link at the name is replaced, not written through, as the move of before did.
+      try (Replacement replacement =
+          ReplacingFiles.open(
+              file, OnStop.REMOVE, Links.REPLACE, null, OWNER_ONLY, ProvenanceKeys::note)) {
+        replacement.stream().write(content.getBytes(StandardCharsets.UTF_8));
+        replacement.commit();
       }
     } catch (IOException e) {
       throw new UncheckedIOException("Could not write the verification key file " + file, e);
@@ -322,19 +321,15 @@ public record ProvenanceKeys(
   private static String readOrCreate(Path file, java.util.function.Supplier<String> fresh) {
     try {
       if (!Files.exists(file)) {
-        Path directory = file.toAbsolutePath().getParent();
-        Files.createDirectories(directory);
-        // Write a complete file under a temporary name, then link it into place: creating a link
-        // fails if the name exists, so concurrent starters all end up reading the same keys.
-        Path temporary = Files.createTempFile(directory, file.getFileName().toString(), ".new");
-        try {
-          restrictToOwner(temporary);
-          Files.writeString(temporary, fresh.get(), StandardCharsets.UTF_8);
-          Files.createLink(file, temporary);
-        } catch (FileAlreadyExistsException raced) {
-          // Another component created it first; read theirs.
-        } finally {
-          Files.deleteIfExists(temporary);
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        // Write a complete file under a temporary name, owner-only from its creation, then link it
+        // into place: creating a link fails if the name exists, so concurrent starters all end up
+        // reading the same keys (commitIfAbsent is false for all but the first: read theirs).
+        try (Replacement replacement =
+            ReplacingFiles.open(
+                file, OnStop.REMOVE, Links.FOLLOW, null, OWNER_ONLY, ProvenanceKeys::note)) {
+          replacement.stream().write(fresh.get().getBytes(StandardCharsets.UTF_8));
+          replacement.commitIfAbsent();
         }
       }
       refuseIfWritableByOthers(file);
@@ -377,11 +372,18 @@ public record ProvenanceKeys(
     }
   }
 
-  private static void restrictToOwner(Path file) throws IOException {
-    try {
-      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-    } catch (UnsupportedOperationException e) {
-      // Not a POSIX file system (Windows): the directory's ACLs apply.
-    }
+  /**
+   * What the key files are created with ({@link ReplacingFiles} creates their temporary file so,
+   * before a key is written to it); ignored where the file system has no POSIX permissions
+   * (Windows), where the directory's ACLs apply.
+   */
+  private static final Set<PosixFilePermission> OWNER_ONLY =
+      PosixFilePermissions.fromString("rw-------");
+
+  private static final System.Logger LOG = System.getLogger(ProvenanceKeys.class.getName());
+
+  /** What {@link ReplacingFiles} says (an atomic move refused, a temporary file removed). */
+  private static void note(String line) {
+    LOG.log(System.Logger.Level.WARNING, line);
   }
 }

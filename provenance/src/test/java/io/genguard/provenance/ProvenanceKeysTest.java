@@ -16,7 +16,9 @@ import io.genguard.provenance.watermark.WatermarkKey;
 import io.genguard.provenance.watermark.WatermarkKeyRing;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
@@ -89,6 +91,45 @@ class ProvenanceKeysTest {
         .isEqualTo(ManifestStatus.VALID);
     assertThat(Files.getPosixFilePermissions(keyDirectory.resolve(ProvenanceKeys.SIGNING_FILE)))
         .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+  }
+
+  /**
+   * A start killed while it created the key files leaves a temporary one (keys in it); the next
+   * start that creates that file removes it, and creates each key file owner-only, leaving nothing
+   * else. Before the forty-fifth session such a {@code signing-keys<random>.new} stayed for good.
+   */
+  @Test
+  void shouldRemoveATemporaryKeyFileAKilledStartLeftAndCreateTheKeyFilesOwnerOnly()
+      throws Exception {
+    Path left = keyDirectory.resolve("." + ProvenanceKeys.SIGNING_FILE + ".4194303-5eed.partial");
+    Files.writeString(left, "sign-local-1:" + SECRET_A + "\n");
+    Files.setLastModifiedTime(left, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
+
+    ProvenanceKeys keys = ProvenanceKeys.loadOrCreate(keyDirectory);
+    keys.publishVerificationKeys(keyDirectory);
+
+    assertThat(left).as("left by the killed start, no writer holds it").doesNotExist();
+    assertThat(keys.signing().active().id()).isEqualTo("sign-local-1");
+    try (var files = Files.list(keyDirectory)) {
+      assertThat(files.map(file -> file.getFileName().toString()))
+          .containsExactlyInAnyOrder(
+              ProvenanceKeys.SIGNING_FILE,
+              ProvenanceKeys.WATERMARK_FILE,
+              ProvenanceKeys.VERIFICATION_FILE);
+    }
+    for (String file :
+        new String[] {
+          ProvenanceKeys.SIGNING_FILE,
+          ProvenanceKeys.WATERMARK_FILE,
+          ProvenanceKeys.VERIFICATION_FILE
+        }) {
+      assertThat(Files.getPosixFilePermissions(keyDirectory.resolve(file)))
+          .as(file)
+          .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+    }
+    assertThat(ProvenanceKeys.loadOrCreate(keyDirectory).verification().toConfigEntries())
+        .as("created once")
+        .isEqualTo(keys.verification().toConfigEntries());
   }
 
   @Test

@@ -1,16 +1,12 @@
 package io.genguard.generator.builtin;
 
 import io.genguard.provenance.text.EuroparlCorpus;
+import io.genguard.schemas.ReplacingFiles;
+import io.genguard.schemas.ReplacingFiles.OnStop;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * file name carries the corpus digest, order and minimum count, so a changed corpus or setting
  * trains a new model instead of loading a stale one. A file that cannot be read back whole and
  * checked (truncated, flipped bits, an older format) is trained again and replaced; files are
- * written to a temporary file, synced to disk, then renamed into place.
+ * written to a temporary file, synced to disk, then renamed into place ({@link ReplacingFiles}).
  */
 public final class BuiltinModelStore {
   private static final Logger LOG = LoggerFactory.getLogger(BuiltinModelStore.class);
@@ -74,49 +70,20 @@ public final class BuiltinModelStore {
   }
 
   /**
-   * Writes the model durably: into a temporary file of the same directory, forced to disk, renamed
-   * over {@code file}, and the directory forced too where the platform allows, so that a crash
-   * leaves either the old file or the whole new one.
+   * Writes the model durably with {@link ReplacingFiles}: into a temporary file of the same
+   * directory, forced to disk, moved over {@code file}, and the directory forced too where the
+   * platform allows, so that a crash leaves either the old file or the whole new one. A temporary
+   * file a killed start left behind is removed then (generator replicas share the directory: one
+   * still being written by another replica is left).
    */
   private static void save(KneserNeyModel model, Path file) {
-    Path directory = file.toAbsolutePath().getParent();
-    Path temporary = null;
     try {
-      Files.createDirectories(directory);
-      temporary = Files.createTempFile(directory, "kn", ".tmp");
-      try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
-        OutputStream out = Channels.newOutputStream(channel);
-        model.write(out);
-        channel.force(true);
-      }
-      try {
-        Files.move(
-            temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-      temporary = null;
-      forceDirectory(directory);
-    } catch (IOException e) {
-      // The model still works from memory; the next start trains again.
+      Files.createDirectories(file.toAbsolutePath().getParent());
+      ReplacingFiles.write(file, OnStop.REMOVE, note -> LOG.warn("{}", note), model::write);
+    } catch (IOException | IllegalStateException e) {
+      // The model still works from memory; the next start trains again. (IllegalStateException:
+      // the JVM is stopping and takes no shutdown hook.)
       LOG.warn("Could not cache the built-in model at {}: {}", file, e.toString());
-    } finally {
-      if (temporary != null) {
-        try {
-          Files.deleteIfExists(temporary);
-        } catch (IOException e) {
-          LOG.debug("Could not delete {}", temporary, e);
-        }
-      }
-    }
-  }
-
-  /** Makes the rename durable; some platforms (Windows) cannot open a directory, and need not. */
-  private static void forceDirectory(Path directory) {
-    try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
-      channel.force(true);
-    } catch (IOException e) {
-      LOG.debug("Could not sync directory {}", directory, e);
     }
   }
 }

@@ -407,34 +407,23 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   /**
    * Dead-letters an output or verdict the store kept for the request {@code request} (the record
    * read) came for under another tenant: its offset is not known (-1), and the dead letter's event
-   * id is made from the request's record instead.
+   * id is made from the request's record instead, and {@code which} where given (the output waiting
+   * beside the first: "beside").
    */
-  private void evicted(
-      String topic, RecordMetadata request, byte[] key, byte[] payload, String reason) {
-    count(key);
-    deadLetter(
-        topic,
-        request.partition(),
-        -1,
-        key,
-        payload,
-        new IllegalStateException(reason),
-        EventIds.nameBased(
-            "dlq-other-tenant",
-            topic,
-            Integer.toString(request.partition()),
-            request.topic() + "@" + request.offset()));
-  }
-
-  /** As above, for the output waiting beside the first ({@code which}: its part in the id). */
   private void evicted(
       String topic,
       RecordMetadata request,
       byte[] key,
       byte[] payload,
       String reason,
-      String which) {
+      String... which) {
     count(key);
+    List<String> idParts = new ArrayList<>();
+    idParts.add("dlq-other-tenant");
+    idParts.add(topic);
+    idParts.add(Integer.toString(request.partition()));
+    idParts.add(request.topic() + "@" + request.offset());
+    idParts.addAll(List.of(which));
     deadLetter(
         topic,
         request.partition(),
@@ -442,12 +431,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
         key,
         payload,
         new IllegalStateException(reason),
-        EventIds.nameBased(
-            "dlq-other-tenant",
-            topic,
-            Integer.toString(request.partition()),
-            request.topic() + "@" + request.offset(),
-            which));
+        EventIds.nameBased(idParts.toArray(String[]::new)));
   }
 
   /**

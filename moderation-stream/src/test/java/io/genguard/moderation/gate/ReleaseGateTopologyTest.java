@@ -523,11 +523,7 @@ class ReleaseGateTopologyTest {
     send(genuine);
     assertThat(quarantined.isEmpty()).isTrue();
     send(verdict(genuine, Decision.RELEASE));
-    assertThat(decode(released))
-        .singleElement()
-        .extracting(ReleaseGateOutcome::getOutputId)
-        .isEqualTo(genuine.getOutputId());
-    assertThat(quarantined.isEmpty()).isTrue();
+    assertReleasedOnly(genuine);
   }
 
   @Test
@@ -541,11 +537,7 @@ class ReleaseGateTopologyTest {
     send(genuine);
     sendRequest(genuine.getRequestId(), "acme");
     send(verdict(genuine, Decision.RELEASE));
-    assertThat(decode(released))
-        .singleElement()
-        .extracting(ReleaseGateOutcome::getOutputId)
-        .isEqualTo(genuine.getOutputId());
-    assertThat(quarantined.isEmpty()).isTrue();
+    assertReleasedOnly(genuine);
   }
 
   @Test
@@ -560,6 +552,15 @@ class ReleaseGateTopologyTest {
                 .decode(outputTopic(Topics.GENERATION_OUTPUTS_DLQ.name()).readValue())
                 .getReason())
         .contains("holds a NUL character");
+  }
+
+  /** Asserts that {@code output}, and nothing else, was released, and nothing quarantined. */
+  private void assertReleasedOnly(GenerationOutput output) {
+    assertThat(decode(released))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getOutputId)
+        .isEqualTo(output.getOutputId());
+    assertThat(quarantined.isEmpty()).isTrue();
   }
 
   /** An output forged for {@code genuine}'s request, under its tenant, with another id and text. */

@@ -451,13 +451,7 @@ public final class ReplacingFiles {
         Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING);
       }
       committed = true;
-      channel.close();
-      OPEN.remove(partial.getFileName().toString());
-      if (folders != null) {
-        folders.add(target.getParent());
-      } else {
-        syncFolder(target.getParent());
-      }
+      closeAndSyncFolder();
     }
 
     /**
@@ -480,6 +474,15 @@ public final class ReplacingFiles {
       }
       committed = true;
       Files.delete(partial);
+      closeAndSyncFolder();
+      return created;
+    }
+
+    /**
+     * Closes the temporary file (dropping its lock) once it was moved or linked into place, and
+     * syncs the folder, or leaves that to the batch's close.
+     */
+    private void closeAndSyncFolder() throws IOException {
       channel.close();
       OPEN.remove(partial.getFileName().toString());
       if (folders != null) {
@@ -487,7 +490,6 @@ public final class ReplacingFiles {
       } else {
         syncFolder(target.getParent());
       }
-      return created;
     }
 
     /** Syncs the move itself to disk too, where the platform can open a folder (not Windows). */

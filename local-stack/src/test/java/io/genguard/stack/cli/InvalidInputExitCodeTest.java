@@ -50,15 +50,7 @@ class InvalidInputExitCodeTest {
 
     // No store listens on port 1: the policy file is refused before one is looked for.
     for (Object command : new Object[] {new AuditWhatIfCommand(), new AuditReplayCommand()}) {
-      CommandRun run =
-          CommandRun.of(
-              command,
-              "--policy",
-              policy.toString(),
-              "--key-dir",
-              dir.toString(),
-              "--jdbc-url",
-              "jdbc:postgresql://127.0.0.1:1/audit");
+      CommandRun run = withoutStore(command, policy, dir);
 
       assertThat(run.code()).as(command.getClass().getSimpleName() + ": " + run.err()).isEqualTo(2);
       assertThat(run.err())
@@ -201,18 +193,8 @@ class InvalidInputExitCodeTest {
       for (Object command : new Object[] {new AuditWhatIfCommand(), new AuditReplayCommand()}) {
         // No store listens on port 1: the folder is refused before one is looked for.
         CommandRun run =
-            CommandRun.of(
-                command,
-                "--policy",
-                policy.toString(),
-                "--key-dir",
-                dir.toString(),
-                "--classifier-dir",
-                folder[0],
-                "--classifier-labels",
-                LABELS,
-                "--jdbc-url",
-                "jdbc:postgresql://127.0.0.1:1/audit");
+            withoutStore(
+                command, policy, dir, "--classifier-dir", folder[0], "--classifier-labels", LABELS);
 
         assertThat(run.code())
             .as(command.getClass().getSimpleName() + ": " + run.err())
@@ -246,15 +228,7 @@ class InvalidInputExitCodeTest {
             Map.of(key, folder[0], ScorerConfig.CLASSIFIER_LABELS, LABELS)::get;
         for (Object command : new Object[] {new AuditWhatIfCommand(), new AuditReplayCommand()}) {
           // No store listens on port 1: the folder is refused before one is looked for.
-          CommandRun run =
-              CommandRun.of(
-                  command,
-                  "--policy",
-                  policy.toString(),
-                  "--key-dir",
-                  dir.toString(),
-                  "--jdbc-url",
-                  "jdbc:postgresql://127.0.0.1:1/audit");
+          CommandRun run = withoutStore(command, policy, dir);
 
           assertThat(run.code())
               .as(command.getClass().getSimpleName() + ": " + run.err())
@@ -529,5 +503,18 @@ class InvalidInputExitCodeTest {
     String text() {
       return bytes.toString(StandardCharsets.UTF_8);
     }
+  }
+
+  /**
+   * Runs {@code audit what-if} or {@code audit replay} with {@code policy}, keys in {@code dir} and
+   * {@code more}, against a store that does not listen (port 1): what it refuses, it refuses before
+   * one is looked for.
+   */
+  private static CommandRun withoutStore(Object command, Path policy, Path dir, String... more) {
+    List<String> args =
+        new ArrayList<>(List.of("--policy", policy.toString(), "--key-dir", dir.toString()));
+    args.addAll(List.of(more));
+    args.addAll(List.of("--jdbc-url", "jdbc:postgresql://127.0.0.1:1/audit"));
+    return CommandRun.of(command, args.toArray(String[]::new));
   }
 }

@@ -269,6 +269,17 @@ final class AuditVerifyCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * As {@link #requireReadableFile}, and a missing file is refused too, with "does not exist": for
+   * a command that checks every file it is given before it reads any.
+   */
+  static void requireExistingFile(String flag, Path file) {
+    requireReadableFile(flag, file);
+    if (!Files.exists(file)) {
+      throw new IllegalArgumentException(flag + " " + file + " does not exist");
+    }
+  }
+
   static VerificationKeyRing anchorKeys(Path keyFile) throws IOException {
     requireReadableFile("--anchor-keys", keyFile);
     String entries;

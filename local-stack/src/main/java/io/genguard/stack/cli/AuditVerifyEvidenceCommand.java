@@ -72,11 +72,14 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    // Each file named is checked before any is read: a directory or an unreadable file is a
-    // usage error, as a missing one is.
-    AuditVerifyCommand.requireReadableFile("--in", in);
+    // Each file named is checked before any is read: a missing file, a directory or an unreadable
+    // file is a usage error, whatever the others hold (a bundle that is not JSON included).
+    AuditVerifyCommand.requireExistingFile("--in", in);
+    if (!trust.unsigned) {
+      AuditVerifyCommand.requireExistingFile("--anchor-keys", trust.keyFile);
+    }
     if (anchorCopy != null) {
-      AuditVerifyCommand.requireReadableFile("--anchors", anchorCopy);
+      AuditVerifyCommand.requireExistingFile("--anchors", anchorCopy);
     }
     VerificationKeyRing keys = trust.unsigned ? null : AuditVerifyCommand.anchorKeys(trust.keyFile);
     JsonNode bundle;

@@ -159,6 +159,31 @@ class InvalidInputExitCodeTest {
   }
 
   @Test
+  void shouldRefuseAMissingAnchorCopyWhateverTheBundleHolds(@TempDir Path dir) throws Exception {
+    Path missing = dir.resolve("no-such-anchors.log");
+    // Before, a missing --anchors was noticed only after the bundle was read, and never when the
+    // bundle was not JSON: the run went on to a finding about the bundle, exit 1.
+    for (String bundleText : List.of("not json {", "{}")) {
+      Path bundle = Files.writeString(dir.resolve("evidence.json"), bundleText);
+      CommandRun run =
+          CommandRun.of(
+              new AuditVerifyEvidenceCommand(),
+              "--in",
+              bundle.toString(),
+              "--unsigned",
+              "--anchors",
+              missing.toString());
+
+      assertThat(run.code()).as(bundleText + ": " + run.err()).isEqualTo(2);
+      assertThat(run.err())
+          .as(bundleText)
+          .contains("--anchors " + missing + " does not exist")
+          .hasLineCount(1);
+      assertThat(run.out()).as(bundleText).isEmpty();
+    }
+  }
+
+  @Test
   void shouldRefuseAnAnchorKeyFileItCannotRead(@TempDir Path dir) throws Exception {
     Path bundle = Files.writeString(dir.resolve("evidence.json"), "{}");
     // Root reads any file: the permission case can only be seen as another user.

@@ -44,6 +44,16 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
    * @param port client port, or 0 for a free one
    */
   public static EmbeddedKafkaBroker start(Path logDir, int port) {
+    return start(logDir, port, MetadataVersion.LATEST_PRODUCTION);
+  }
+
+  /**
+   * Formats {@code logDir} if it is new, with {@code release} as the finalized metadata.version (a
+   * cluster of an older release, or one upgraded but not finalized yet), and starts the broker.
+   *
+   * @param port client port, or 0 for a free one
+   */
+  public static EmbeddedKafkaBroker start(Path logDir, int port, MetadataVersion release) {
     int clientPort = port == 0 ? freePort() : port;
     int controllerPort = freePort();
     try {
@@ -52,7 +62,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       throw new UncheckedIOException("Cannot create the Kafka log directory " + logDir, e);
     }
     Properties props = brokerProperties(logDir, clientPort, controllerPort);
-    format(logDir);
+    format(logDir, release);
     KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
     server.startup();
     String bootstrap = "127.0.0.1:" + clientPort;
@@ -109,7 +119,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     return props;
   }
 
-  private static void format(Path logDir) {
+  private static void format(Path logDir, MetadataVersion release) {
     if (Files.exists(logDir.resolve("meta.properties"))) {
       // Already formatted: it keeps its cluster id, which is what makes a restart continue where
       // the last run stopped.
@@ -125,7 +135,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
           .setMetadataLogDirectory(dir)
           .setControllerListenerName(CONTROLLER_LISTENER)
           .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
-          .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
+          .setReleaseVersion(release)
           .setIgnoreFormatted(false)
           .run();
     } catch (Exception e) {

@@ -13,6 +13,7 @@ import io.genguard.generator.worker.GeneratorMetrics;
 import io.genguard.generator.worker.OutputAssembler;
 import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.provenance.manifest.ManifestSigner;
+import io.genguard.schemas.BatchOffsetLookup;
 import io.genguard.schemas.ClientProperties;
 import io.genguard.schemas.UnreadableBatches;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -188,6 +189,9 @@ public final class GeneratorService implements AutoCloseable {
           warmUpOnce.run();
           handOver.run();
         };
+    BatchOffsetLookup offsetLookup =
+        BatchOffsetLookup.ofCluster(
+            kafkaClientProperties, "genguard-generator-" + config.instanceId() + "-lookup", clock);
     for (int i = 0; i < config.workers(); i++) {
       String name = "generator-" + config.instanceId() + "-" + i;
       String transactionalId = "genguard-" + name;
@@ -209,7 +213,8 @@ public final class GeneratorService implements AutoCloseable {
                         kafkaClientProperties, "genguard-" + name + "-unchecked");
                 return new KafkaConsumer<>(
                     checked ? UnreadableBatches.checkingReaderProperties(reader) : reader);
-              });
+              },
+              offsetLookup);
       liveWorkers.incrementAndGet();
       Thread thread =
           new Thread(

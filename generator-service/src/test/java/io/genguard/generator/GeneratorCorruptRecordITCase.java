@@ -29,6 +29,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.server.common.MetadataVersion;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -264,6 +265,53 @@ class GeneratorCorruptRecordITCase {
       }
       assertThat(committedRequests(OwnBroker.adminProperties(broker), run)).isEqualTo(7L);
       assertThat(corruptRecordLetters(meters)).isEqualTo(3.0);
+    }
+  }
+
+  @Test
+  void shouldLeaveADamagedAbortedBatchOverSeveralOffsetsWhereItIsBelowKafka41() throws Exception {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String first = run + "-committed";
+    String last = run + "-after";
+    String marker = "damaged-" + run;
+    // As above, on a cluster whose metadata.version is 4.0's: brokers before 4.1 answer a fetch
+    // from inside the damaged batch's claim with that batch, so where it ends cannot be told.
+    broker = OwnBroker.start(brokerDir, withDeadLetters(), MetadataVersion.IBP_4_0_IV3);
+    try (KafkaProducer<byte[], byte[]> producer =
+        CorruptSegments.batchingTransactionalProducer(
+            broker.bootstrapServers(), "it-requests-" + run)) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      producer.send(request(first, "Good morning"));
+      producer.commitTransaction();
+      producer.beginTransaction();
+      producer.send(request(run + "-aborted-1", "Good night"));
+      producer.send(request(run + "-aborted-2", "Prompt " + marker + " here"));
+      producer.send(request(run + "-aborted-3", "Good night again"));
+      producer.flush();
+      producer.abortTransaction();
+      producer.beginTransaction();
+      producer.send(request(last, "Good evening"));
+      producer.commitTransaction();
+    }
+    Path segment = CorruptSegments.firstSegment(broker, REQUESTS_0);
+    assertThat(CorruptSegments.lastOffsetOfBatch(segment, 2L)).isEqualTo(4L);
+    CorruptSegments.damage(segment, marker);
+    SimpleMeterRegistry meters = startGenerator(run);
+
+    try (CommittedReader committed = outputsAndDeadLetters()) {
+      awaitOutputsAndDeadLetters(committed, List.of(first), 0);
+      // Long enough for the worker to meet the batch, fail to tell its end and back off again.
+      Thread.sleep(10_000);
+      committed.poll();
+
+      assertThat(outputs(committed)).containsExactly(first);
+      assertThat(deadLetters(committed)).as("nothing skipped: the partition waits").isEmpty();
+      assertThat(committedRequests(OwnBroker.adminProperties(broker), run))
+          .as("before the damaged batch, past the committed request only")
+          .isEqualTo(1L);
+      assertThat(corruptRecordLetters(meters)).isZero();
+      assertThat(generator.runningWorkers()).isEqualTo(1);
     }
   }
 

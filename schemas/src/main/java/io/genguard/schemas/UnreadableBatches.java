@@ -242,16 +242,20 @@ public final class UnreadableBatches {
    * the CRC, so its damage may have changed it: a record-less batch spans several offsets as a
    * batch of an aborted transaction does (or one that compaction emptied), but it may as well be a
    * transaction marker of one offset that now claims the healthy batches behind it. The offsets
-   * where batches begin lie outside the CRC, and a broker (Kafka 4.2's, as GenGuard runs) looks a
-   * fetch's offset up by them first: it answers a fetch from an offset at which a batch begins with
-   * that batch, and one from an offset between two batches' beginnings with the earlier one only
-   * where that one's last offset (as its header now says) reaches it. So, read by {@code checked}
-   * (made with {@link #checkingReaderProperties}), a fetch from an offset before the next batch's
-   * beginning fails on the damaged batch again, and one from that beginning on reads another batch:
-   * the first offset that reads another batch, found by halving, is where the next batch begins, or
-   * {@code claimedEnd} where none begins before it. Nothing that the offsets up to it hold is read
-   * by anyone with the check: the damaged batch, and compaction's gaps. A claim reaching past the
-   * partition's last stable offset is not told (-1).
+   * where batches begin lie outside the CRC, and a broker of Kafka 4.1 or newer (KAFKA-18989) looks
+   * a fetch's offset up by them first: it answers a fetch from an offset at which a batch begins
+   * with that batch, and one from an offset between two batches' beginnings with the earlier one
+   * only where that one's last offset (as its header now says) reaches it. So, read by {@code
+   * checked} (made with {@link #checkingReaderProperties}), a fetch from an offset before the next
+   * batch's beginning fails on the damaged batch again, and one from that beginning on reads
+   * another batch: the first offset that reads another batch, found by halving, is where the next
+   * batch begins, or {@code claimedEnd} where none begins before it. Nothing that the offsets up to
+   * it hold is read by anyone with the check: the damaged batch, and compaction's gaps. A claim
+   * reaching past the partition's last stable offset is not told (-1).
+   *
+   * <p>Only for brokers of Kafka 4.1 or newer, as {@link BatchOffsetLookup} tells: one of 3.x or
+   * 4.0 answers a fetch from any offset up to the damaged batch's claimed end with that batch, so
+   * this returns {@code claimedEnd} though healthy batches begin before it.
    */
   public static long recordLessEnd(
       Consumer<byte[], byte[]> checked,

@@ -13,6 +13,7 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.server.common.MetadataVersion;
 
 /**
  * An embedded broker of a test's own instead of the shared {@link IntegrationInfrastructure}, for a
@@ -29,7 +30,15 @@ public final class OwnBroker {
 
   /** A broker under {@code dir} with {@code topics}; closed again where they cannot be created. */
   public static EmbeddedKafkaBroker start(Path dir, List<String> topics) {
-    EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"), 0);
+    return start(dir, topics, MetadataVersion.LATEST_PRODUCTION);
+  }
+
+  /**
+   * A broker under {@code dir} with {@code topics}, whose cluster finalizes {@code release} as its
+   * metadata.version (as one of that release, or upgraded but not finalized yet, does).
+   */
+  public static EmbeddedKafkaBroker start(Path dir, List<String> topics, MetadataVersion release) {
+    EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"), 0, release);
     try {
       TopicProvisioner.provision(adminProperties(broker), topics, 1, (short) 1);
     } catch (RuntimeException e) {

@@ -3,6 +3,7 @@ package io.genguard.generator.worker;
 import io.genguard.events.v1.DeadLetter;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.generator.PoolRouting;
+import io.genguard.schemas.BatchOffsetLookup;
 import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.EventDecodingException;
 import io.genguard.schemas.EventTooLargeException;
@@ -138,6 +139,8 @@ public final class GenerationWorker implements Runnable {
    */
   private final Function<Boolean, Consumer<byte[], byte[]>> batchReaders;
 
+  private final BatchOffsetLookup offsetLookup;
+
   /**
    * The partition, and its position, where the last poll failed because the data there failed the
    * consumer's checks; null when it did not.
@@ -191,6 +194,7 @@ public final class GenerationWorker implements Runnable {
         clock,
         beforeSubscribe,
         routing,
+        null,
         null);
   }
 
@@ -200,6 +204,9 @@ public final class GenerationWorker implements Runnable {
    *     refuses as corrupt, so that the worker dead-letters its records and goes on, and with it
    *     where given true, that tells where a record-less damaged batch ends ({@link
    *     UnreadableBatches#recordLessEnd}); null to leave such a batch where it is
+   * @param offsetLookup whether the brokers look a fetch's offset up by where batches begin (Kafka
+   *     4.1 or newer), which telling where a record-less damaged batch over several offsets ends
+   *     needs; null to leave such a batch where it is
    */
   public GenerationWorker(
       String name,
@@ -212,8 +219,10 @@ public final class GenerationWorker implements Runnable {
       Clock clock,
       Runnable beforeSubscribe,
       PoolRouting routing,
-      Function<Boolean, Consumer<byte[], byte[]>> batchReaders) {
+      Function<Boolean, Consumer<byte[], byte[]>> batchReaders,
+      BatchOffsetLookup offsetLookup) {
     this.batchReaders = batchReaders;
+    this.offsetLookup = offsetLookup;
     this.routing = routing;
     this.name = name;
     this.consumer = consumer;
@@ -576,9 +585,10 @@ public final class GenerationWorker implements Runnable {
    * several offsets (a batch of an aborted transaction, or one that compaction emptied) becomes a
    * dead letter without key or value for each offset up to where the next batch begins ({@link
    * UnreadableBatches#recordLessEnd}: its own claim of where it ends lies within the damaged
-   * bytes). Where the batch cannot be copied (it does not even parse, or its end cannot be told, or
-   * it is not read in time) or the transaction fails, nothing moves and the poll is retried after
-   * the back-off, as before.
+   * bytes), but only where the brokers look a fetch's offset up by where batches begin (Kafka 4.1
+   * or newer, {@link BatchOffsetLookup}); on older ones it stays, as before. Where the batch cannot
+   * be copied (it does not even parse, or its end cannot be told, or it is not read in time) or the
+   * transaction fails, nothing moves and the poll is retried after the back-off, as before.
    *
    * @return whether the partition moved past the batch
    */
@@ -616,7 +626,14 @@ public final class GenerationWorker implements Runnable {
     }
     List<ConsumerRecord<byte[], byte[]>> copies = copy.records();
     long spanEnd = -1;
+    Optional<String> noLookup = Optional.empty();
     if (copies.isEmpty() && copy.end() > batchOffset + 1) {
+      noLookup =
+          offsetLookup == null
+              ? Optional.of("the worker was given no way to ask the brokers' version")
+              : offsetLookup.whyNot(SALVAGE_READ);
+    }
+    if (copies.isEmpty() && copy.end() > batchOffset + 1 && noLookup.isEmpty()) {
       try (Consumer<byte[], byte[]> checked = batchReaders.apply(true)) {
         spanEnd =
             UnreadableBatches.recordLessEnd(
@@ -637,7 +654,12 @@ public final class GenerationWorker implements Runnable {
           batchOffset,
           copy.end() == batchOffset
               ? "none read in " + SALVAGE_READ.toSeconds() + " s"
-              : "it spans offsets " + batchOffset + " to " + (copy.end() - 1));
+              : "it claims offsets "
+                  + batchOffset
+                  + " to "
+                  + (copy.end() - 1)
+                  + ", and where it ends cannot be told"
+                  + noLookup.map(why -> ": " + why).orElse(""));
       return false;
     }
     if (marker) {

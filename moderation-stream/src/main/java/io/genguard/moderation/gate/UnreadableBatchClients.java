@@ -1,5 +1,6 @@
 package io.genguard.moderation.gate;
 
+import io.genguard.schemas.BatchOffsetLookup;
 import io.genguard.schemas.Topics;
 import io.genguard.schemas.UnreadableBatches;
 import java.lang.reflect.InvocationHandler;
@@ -51,9 +52,11 @@ import org.slf4j.LoggerFactory;
  * that aborts reads the batch again. A damaged batch of one offset that holds no record without the
  * check (a transaction marker) is dead-lettered as that offset without key or value ({@link
  * #marker}), and one over several offsets as each of them up to where the next batch begins ({@link
- * #span}). Where the batch cannot be read even without the check (it does not parse), or where a
- * record-less one ends cannot be told, or it is a record-less one of audit.erasures, the poll fails
- * as before, the thread is replaced and the partition waits (fail closed).
+ * #span}), the latter only where the brokers look a fetch's offset up by where batches begin (Kafka
+ * 4.1 or newer, {@link BatchOffsetLookup}). Where the batch cannot be read even without the check
+ * (it does not parse), or where a record-less one ends cannot be told (on older brokers too), or it
+ * is a record-less one of audit.erasures, the poll fails as before, the thread is replaced and the
+ * partition waits (fail closed).
  */
 public final class UnreadableBatchClients implements KafkaClientSupplier {
   private static final Logger LOG = LoggerFactory.getLogger(UnreadableBatchClients.class);
@@ -76,9 +79,23 @@ public final class UnreadableBatchClients implements KafkaClientSupplier {
   private final Clock clock;
   private final AtomicLong handedOn = new AtomicLong();
   private final AtomicLong markers = new AtomicLong();
+  private BatchOffsetLookup offsetLookup;
 
   public UnreadableBatchClients(Clock clock) {
     this.clock = clock;
+  }
+
+  /**
+   * Whether the brokers of the cluster of {@code readerConfig} look a fetch's offset up by where
+   * batches begin, asked with the first reader's settings and kept for every thread of the gate.
+   */
+  private synchronized BatchOffsetLookup offsetLookup(Map<String, Object> readerConfig) {
+    if (offsetLookup == null) {
+      offsetLookup =
+          BatchOffsetLookup.ofCluster(
+              readerConfig, ReleaseGateTopology.APPLICATION_ID + "-lookup", clock);
+    }
+    return offsetLookup;
   }
 
   /**
@@ -223,8 +240,12 @@ public final class UnreadableBatchClients implements KafkaClientSupplier {
       if (copy.isMarkerAt(position) && !erasures) {
         return marker(main, partition, position, failure);
       }
-      long end =
+      Optional<String> noLookup =
           copy.end() > position + 1 && !erasures
+              ? offsetLookup(readerConfig).whyNot(COPY_READ)
+              : Optional.empty();
+      long end =
+          copy.end() > position + 1 && !erasures && noLookup.isEmpty()
               ? recordLessEnd(readerConfig, partition, position, copy.end())
               : -1;
       if (end == position + 1) {
@@ -251,7 +272,8 @@ public final class UnreadableBatchClients implements KafkaClientSupplier {
                       + position
                       + " to "
                       + (copy.end() - 1)
-                      + ", and where it ends cannot be told");
+                      + ", and where it ends cannot be told"
+                      + noLookup.map(why -> ": " + why).orElse(""));
       return null;
     }
     String reason =

@@ -1,10 +1,13 @@
 package io.genguard.moderation.gate;
 
 import io.genguard.infra.EmbeddedKafkaBroker;
+import io.genguard.schemas.Topic;
+import io.genguard.schemas.Topics;
 import io.genguard.testsupport.OwnBroker;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import org.apache.kafka.server.common.MetadataVersion;
 import org.apache.kafka.streams.KafkaClientSupplier;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -21,7 +24,13 @@ final class GateOnOwnBroker implements AutoCloseable {
 
   /** Starts the broker under {@code brokerDir}; the gates keep their state in {@code stateDir}. */
   GateOnOwnBroker(Path brokerDir, Path stateDir) {
-    this.broker = OwnBroker.startWithAllTopics(brokerDir);
+    this(brokerDir, stateDir, MetadataVersion.LATEST_PRODUCTION);
+  }
+
+  /** As above, on a cluster that finalizes {@code release} as its metadata.version. */
+  GateOnOwnBroker(Path brokerDir, Path stateDir, MetadataVersion release) {
+    this.broker =
+        OwnBroker.start(brokerDir, Topics.all().stream().map(Topic::name).toList(), release);
     this.stateDir = stateDir;
   }
 

@@ -26,6 +26,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.server.common.MetadataVersion;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -211,6 +212,64 @@ class ReleaseGateCorruptRecordITCase {
       }
       assertThat(committedOutputs()).isEqualTo(8L);
       assertThat(clients.unreadableRecords()).isGreaterThanOrEqualTo(3L);
+    }
+  }
+
+  @Test
+  void shouldLeaveADamagedAbortedBatchOverSeveralOffsetsWhereItIsBelowKafka41() throws Exception {
+    // As above, on a cluster whose metadata.version is 4.0's: brokers before 4.1 answer a fetch
+    // from inside the damaged batch's claim with that batch, so where it ends cannot be told.
+    gates = new GateOnOwnBroker(brokerDir, stateDir, MetadataVersion.IBP_4_0_IV3);
+    String servers = gates.servers();
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String marker = "damaged-" + run;
+    GenerationOutput first = output(run + "-committed", "Good morning");
+    List<GenerationOutput> aborted =
+        List.of(
+            output(run + "-aborted-1", "Good night"),
+            output(run + "-aborted-2", "Text " + marker + " here"),
+            output(run + "-aborted-3", "Good night again"));
+    GenerationOutput last = output(run + "-after", "Good evening");
+    try (KafkaProducer<byte[], byte[]> producer =
+        CorruptSegments.batchingTransactionalProducer(servers, "it-span-" + run)) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      producer.send(record(first));
+      producer.commitTransaction();
+      producer.beginTransaction();
+      for (GenerationOutput output : aborted) {
+        producer.send(record(output));
+      }
+      producer.flush();
+      producer.abortTransaction();
+      producer.beginTransaction();
+      producer.send(record(last));
+      producer.commitTransaction();
+    }
+    List<GenerationOutput> all = new ArrayList<>(List.of(first, last));
+    all.addAll(aborted);
+    sendReleaseVerdicts(servers, all);
+    Path segment = CorruptSegments.firstSegment(gates.broker(), OUTPUTS_0);
+    assertThat(CorruptSegments.lastOffsetOfBatch(segment, 2L)).isEqualTo(4L);
+    CorruptSegments.damage(segment, marker);
+
+    UnreadableBatchClients clients = gates.startGateAsMain();
+
+    try (CommittedReader committed = releasesAndDeadLetters(servers)) {
+      // Long enough for the gate to start, meet the batch and fail on it (its thread replaced:
+      // the output before it may stay uncommitted, its transaction aborted with the thread),
+      // and to meet it again; a skip would show within it.
+      long deadline = System.nanoTime() + Duration.ofSeconds(45).toNanos();
+      while (System.nanoTime() - deadline < 0
+          && deadLetters(committed.poll()).isEmpty()
+          && !released(committed).contains(last.getRequestId())) {
+        Thread.sleep(500);
+      }
+
+      assertThat(released(committed)).doesNotContain(last.getRequestId());
+      assertThat(deadLetters(committed)).as("nothing skipped: the partition waits").isEmpty();
+      assertThat(clients.unreadableRecords()).isZero();
+      assertThat(committedOutputs()).as("never past the damaged batch").isLessThanOrEqualTo(2L);
     }
   }
 

@@ -92,11 +92,13 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
       bundle = null;
       result = EvidenceCheck.unreadable(e, keys);
     }
+    // A bundle that is not JSON, or JSON but no object, has no anchor line to compare: the copy is
+    // then not compared, and no problems (an empty list) must not read as every line found in it.
+    boolean copyCompared = anchorCopy != null && bundle != null && bundle.isObject();
     List<String> copyProblems = null;
-    if (anchorCopy != null) {
+    if (copyCompared) {
       try {
-        copyProblems =
-            bundle == null ? List.of() : EvidenceCheck.compareWithCopy(bundle, anchorCopy);
+        copyProblems = EvidenceCheck.compareWithCopy(bundle, anchorCopy);
       } catch (NoSuchFileException e) {
         throw new IllegalArgumentException("--anchors " + anchorCopy + " does not exist");
       }
@@ -107,7 +109,9 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
       ObjectNode body = mapper.valueToTree(result);
       body.put("intact", result.intact());
       body.put("complete", result.complete());
-      if (copyProblems != null) {
+      if (anchorCopy != null) {
+        body.put("anchorCopyCompared", copyCompared);
+        // null when not compared: an empty list says every anchor line is in the copy.
         body.set("anchorCopyProblems", mapper.valueToTree(copyProblems));
       }
       body.put("holds", holds);
@@ -150,7 +154,10 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
       for (String problem : result.problems()) {
         System.out.println("  problem: " + problem);
       }
-      if (copyProblems != null) {
+      if (anchorCopy != null && !copyCompared) {
+        System.out.println(
+            "  The anchor copy " + anchorCopy + " was not compared: the bundle could not be read.");
+      } else if (copyProblems != null) {
         System.out.println(
             copyProblems.isEmpty()
                 ? "  Every anchor line of the bundle is in " + anchorCopy + " as written."

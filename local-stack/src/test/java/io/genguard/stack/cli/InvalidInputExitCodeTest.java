@@ -2,6 +2,8 @@ package io.genguard.stack.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.genguard.audit.query.Cursor;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.scoring.ScorerConfig;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -181,6 +184,48 @@ class InvalidInputExitCodeTest {
           .hasLineCount(1);
       assertThat(run.out()).as(bundleText).isEmpty();
     }
+  }
+
+  @Test
+  void shouldSayTheAnchorCopyWasNotComparedWhenTheBundleCannotBeRead(@TempDir Path dir)
+      throws Exception {
+    Path copy = Files.writeString(dir.resolve("anchors-copy.log"), "");
+    // Before, a bundle that could not be read was said to have every anchor line in the copy (and
+    // "anchorCopyProblems": [] in JSON), though nothing was compared.
+    for (String bundleText : List.of("not json {", "[1, 2]")) {
+      Path bundle = Files.writeString(dir.resolve("evidence.json"), bundleText);
+      String[] flags = {"--in", bundle.toString(), "--unsigned", "--anchors", copy.toString()};
+      CommandRun text = CommandRun.of(new AuditVerifyEvidenceCommand(), flags);
+      CommandRun json =
+          CommandRun.of(
+              new AuditVerifyEvidenceCommand(),
+              Stream.concat(Stream.of(flags), Stream.of("--json")).toArray(String[]::new));
+
+      assertThat(text.code()).as(bundleText + ": " + text.err()).isEqualTo(1);
+      assertThat(text.out())
+          .as(bundleText)
+          .contains("The anchor copy " + copy + " was not compared: the bundle could not be read.")
+          .doesNotContain("Every anchor line");
+      assertThat(json.code()).as(bundleText + ": " + json.err()).isEqualTo(1);
+      JsonNode body = new ObjectMapper().readTree(json.out());
+      assertThat(body.path("anchorCopyCompared").isBoolean()).as(json.out()).isTrue();
+      assertThat(body.path("anchorCopyCompared").booleanValue()).as(json.out()).isFalse();
+      assertThat(body.get("anchorCopyProblems").isNull()).as(json.out()).isTrue();
+      assertThat(body.path("holds").booleanValue()).as(json.out()).isFalse();
+    }
+
+    // A bundle read as an object is compared: the same copy, the same flags.
+    Path bundle = Files.writeString(dir.resolve("evidence.json"), "{}");
+    String[] flags = {"--in", bundle.toString(), "--unsigned", "--anchors", copy.toString()};
+    CommandRun json =
+        CommandRun.of(
+            new AuditVerifyEvidenceCommand(),
+            Stream.concat(Stream.of(flags), Stream.of("--json")).toArray(String[]::new));
+    JsonNode body = new ObjectMapper().readTree(json.out());
+    assertThat(body.path("anchorCopyCompared").booleanValue()).as(json.out()).isTrue();
+    assertThat(body.get("anchorCopyProblems").isArray()).as(json.out()).isTrue();
+    assertThat(CommandRun.of(new AuditVerifyEvidenceCommand(), flags).out())
+        .doesNotContain("was not compared");
   }
 
   @Test

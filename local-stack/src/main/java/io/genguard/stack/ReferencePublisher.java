@@ -10,6 +10,7 @@ import io.genguard.schemas.TenantIds;
 import io.genguard.schemas.Topics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -47,7 +48,11 @@ import org.slf4j.LoggerFactory;
  *       batch changed once before its offsets are committed, so a crash after the commit loses
  *       neither a file published nor a removal.
  *   <li>A symbolic link at a request's path is replaced by the published file, never followed: the
- *       publisher writes only inside its directory, and a takedown removes what it wrote.
+ *       publisher writes only inside its directory, and a takedown removes what it wrote. A tenant
+ *       folder that is a symbolic link (or resolves outside the directory) stops the run instead,
+ *       as a file it cannot write does: nothing is published or taken down through it.
+ *   <li>A takedown also removes the request's temporary files ({@code .REQUEST.json.*.partial})
+ *       that no running writer holds: a publish killed mid-write leaves the text in one.
  *   <li>A retraction of an output not published yet is remembered ({@code .retracted}, one released
  *       outcome's event id a line, written before the offsets that read it are committed), so the
  *       release that comes later is never published.
@@ -340,6 +345,12 @@ public final class ReferencePublisher {
         takenDown++;
         LOG.info("Took down {} ({}, {})", file.getFileName(), retraction.getBasis(), where);
       }
+      // A publish killed mid-write left the text in a temporary file that no later write of this
+      // file (taken down) would remove: removed now, however young, unless a writer holds it.
+      if (ReplacingFiles.removeLeftTemporaryFiles(file, line -> LOG.warn("{} ({})", line, where))
+          > 0) {
+        changed.add(file.getParent());
+      }
     } else {
       ReleaseGateOutcome released;
       try {
@@ -397,7 +408,13 @@ public final class ReferencePublisher {
     return true;
   }
 
-  /** The request's file, or null (counted) when its ids are not safe as names. */
+  /**
+   * The request's file, or null (counted) when its ids are not safe as names.
+   *
+   * @throws FileSystemException when the tenant's folder is a symbolic link or resolves outside the
+   *     directory: the run stops there, as at a file it cannot write, with nothing published or
+   *     taken down through it and the batch's offsets not committed
+   */
   private Path file(String tenantId, String requestId, String where) throws IOException {
     if (!TenantIds.isValid(tenantId)
         || !SAFE_ID.matcher(tenantId).matches()
@@ -406,8 +423,29 @@ public final class ReferencePublisher {
       LOG.warn("Skipped {}: its tenant or request id is not safe as a file name", where);
       return null;
     }
-    Path tenant = settings.directory().resolve(tenantId);
+    Path directory = settings.directory();
+    Path tenant = directory.resolve(tenantId);
+    if (Files.isSymbolicLink(tenant)) {
+      throw outside(
+          tenant, "is a symbolic link (to " + Files.readSymbolicLink(tenant) + ")", where);
+    }
     Files.createDirectories(tenant);
+    Path real = tenant.toRealPath();
+    if (!directory.toRealPath().equals(real.getParent())) {
+      throw outside(tenant, "resolves to " + real + ", outside " + directory, where);
+    }
     return tenant.resolve(requestId + ".json");
+  }
+
+  private static FileSystemException outside(Path tenant, String what, String where) {
+    return new FileSystemException(
+        tenant.toString(),
+        null,
+        "the tenant folder "
+            + what
+            + "; publish writes and takes down only inside its directory, so it stopped at "
+            + where
+            + " without applying it (the batch's offsets not committed; every run stops there)."
+            + " Replace it with a real folder (move what it holds into it) and run again");
   }
 }

@@ -1,5 +1,6 @@
 package io.genguard.stack;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -12,11 +13,14 @@ import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.RetractionBasis;
+import io.genguard.schemas.ChildJvm;
 import io.genguard.schemas.ContentHash;
+import io.genguard.schemas.ReplacingFiles;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -360,6 +364,131 @@ class ReferencePublisherITCase {
         }
       }
     }
+  }
+
+  /**
+   * A publish killed ({@code kill -9}) while it wrote a request's file left the released text in
+   * the file's temporary file; the takedown of that request removes it as well, however young (it
+   * left it until the forty-fifth session: only a later write of the file removed one, and a minute
+   * after, and a file taken down is not written again).
+   */
+  @Test
+  void shouldRemoveTheTemporaryFileAKilledPublishLeftWhenItTakesTheRequestDown() throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    infra.createTopics(1, List.of(releasedTopic, retractionsTopic));
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String id = "killed-" + run;
+    ReleaseGateOutcome outcome = released(id, "acme");
+    Path file = Files.createDirectories(dir.resolve("acme")).resolve(id + ".json");
+    Path log = Files.createTempFile("killed-publish", ".log");
+    Process killed =
+        ChildJvm.startReady(
+            said -> said.contains("writing"),
+            Duration.ofSeconds(60),
+            log,
+            KilledWriter.class,
+            file.toString(),
+            "text of " + id);
+    killed.destroyForcibly(); // SIGKILL: no shutdown hook runs
+    assertThat(killed.waitFor(60, TimeUnit.SECONDS)).as("the JVM exits").isTrue();
+    Files.delete(log);
+    List<Path> left;
+    try (Stream<Path> files = Files.list(file.getParent())) {
+      left = files.toList();
+    }
+    assertThat(left).as("the killed writer's temporary file").hasSize(1);
+    assertThat(left.get(0).getFileName().toString())
+        .startsWith("." + id + ".json." + killed.pid() + "-")
+        .endsWith(".partial");
+    assertThat(Files.readString(left.get(0))).contains("text of " + id);
+    Properties props = new Properties();
+    props.putAll(infra.kafkaClientProperties());
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+      send(producer, retractionsTopic, id, retraction(outcome));
+    }
+
+    ReferencePublisher.Result retracted = publisher("publisher-killed-it-" + run, false).run();
+
+    assertThat(retracted.takenDown()).as("no file was published").isZero();
+    try (Stream<Path> files = Files.list(file.getParent())) {
+      assertThat(files).as("no copy of the retracted text left").isEmpty();
+    }
+  }
+
+  /** Writes a request's file through ReplacingFiles, as publish does, and waits to be killed. */
+  static final class KilledWriter {
+    public static void main(String[] args) throws Exception {
+      ReplacingFiles.Replacement replacement =
+          ReplacingFiles.open(
+              Path.of(args[0]),
+              ReplacingFiles.OnStop.FINISH,
+              ReplacingFiles.Links.REPLACE,
+              null,
+              System.out::println);
+      replacement.stream().write(("{\"text\":\"" + args[1] + "\"").getBytes(UTF_8));
+      replacement.stream().flush();
+      System.out.println("writing " + replacement.temporaryFile());
+      Thread.sleep(600_000);
+    }
+  }
+
+  /**
+   * A tenant folder that is a symbolic link to a folder outside the directory: publish neither
+   * writes nor takes down through it, and stops with an error naming it, the batch's offsets not
+   * committed (until the forty-fifth session it published the text there, and took it down there).
+   */
+  @Test
+  void shouldStopAtATenantFolderThatIsALinkAndNeverPublishOrTakeDownThroughIt(
+      @TempDir Path elsewhere) throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    infra.createTopics(1, List.of(releasedTopic, retractionsTopic));
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String id = "linked-tenant-" + run;
+    String kept = "kept-" + run;
+    ReleaseGateOutcome outcome = released(id, "acme");
+    ReleaseGateOutcome keptOutcome = released(kept, "acme");
+    Path link = dir.resolve("acme");
+    Files.createSymbolicLink(link, elsewhere);
+    Path theirs = Files.writeString(elsewhere.resolve(kept + ".json"), "the operator's own file");
+    Properties props = new Properties();
+    props.putAll(infra.kafkaClientProperties());
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    String group = "publisher-tenant-link-it-" + run;
+    TopicPartition released = new TopicPartition(releasedTopic, 0);
+    TopicPartition retractions = new TopicPartition(retractionsTopic, 0);
+
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+      send(producer, releasedTopic, id, encoded(outcome));
+      assertThatThrownBy(publisher(group, false)::run)
+          .isInstanceOf(FileSystemException.class)
+          .hasMessageContaining(link.toString())
+          .hasMessageContaining("is a symbolic link");
+      try (Stream<Path> files = Files.list(elsewhere)) {
+        assertThat(files).as("nothing published through the link").containsExactly(theirs);
+      }
+      assertThat(committed(group, released)).as("the release is read again").isNull();
+
+      // A takedown through it is refused the same way.
+      send(producer, retractionsTopic, kept, retraction(keptOutcome));
+      commit(group, released, 1L);
+      assertThatThrownBy(publisher(group, false)::run)
+          .isInstanceOf(FileSystemException.class)
+          .hasMessageContaining(link.toString());
+      assertThat(Files.readString(theirs)).isEqualTo("the operator's own file");
+      assertThat(committed(group, retractions)).isNull();
+    }
+
+    // A folder in its place: published, and taken down.
+    Files.delete(link);
+    commit(group, released, 0L);
+    ReferencePublisher.Result published = publisher(group, false).run();
+    assertThat(published.published()).isEqualTo(1);
+    assertThat(JSON.readTree(link.resolve(id + ".json").toFile()).path("text").asText())
+        .isEqualTo("text of " + id);
+    assertThat(committed(group, retractions)).isEqualTo(1L);
   }
 
   private static String read(Path path) {

@@ -49,7 +49,8 @@ import java.util.regex.Pattern;
  * writer holds any more (a {@code kill -9}, a crash) and that are over a minute old; those of
  * writers under way, in this JVM or another, in this container or another that shares the folder,
  * are left, and so are other files' and the forty-fourth session's {@code .FILE.<random>.partial}
- * (see {@link #open(Path, OnStop, Links, Folders, Set, Consumer)}).
+ * (see {@link #open(Path, OnStop, Links, Folders, Set, Consumer)}). A caller that removes the file
+ * removes them too, however young, with {@link #removeLeftTemporaryFiles}.
  *
  * <p>The temporary file is a new file created with {@code CREATE_NEW}: two writers of the same file
  * never share one, it gets a new file's usual permissions (not the previous file's, nor a temporary
@@ -215,7 +216,7 @@ public final class ReplacingFiles {
           String.valueOf(folder), null, "the folder of " + file + " does not exist");
     }
     String name = target.getFileName().toString();
-    removeLeftPartials(folder, name, notes);
+    removeLeftPartials(folder, name, STALE_AFTER, notes);
     Path partial =
         folder.resolve(
             "."
@@ -267,7 +268,29 @@ public final class ReplacingFiles {
     return FileChannel.open(partial, options);
   }
 
-  /** How old an unlocked temporary file must be before it counts as left behind. */
+  /**
+   * Removes the temporary files of {@code file} (beside {@code file} itself: a link at it is not
+   * followed) that writers no longer running left, however young: for a caller that removes the
+   * file ({@code publish}'s takedown), after which no later write of it would remove them. As
+   * before a write ({@link #open(Path, OnStop, Links, Folders, Set, Consumer)}), a file a writer
+   * holds locked, this JVM's own, another file's and one named otherwise are left, and the folder
+   * is listed once per JVM. Without the minute a write waits, a writer of the same file in another
+   * process caught between creating its temporary file and locking it loses the file: its move
+   * fails and so does its write, nothing published.
+   *
+   * @param notes told, one line each, what was removed and what could not be
+   * @return how many it removed
+   */
+  public static int removeLeftTemporaryFiles(Path file, Consumer<String> notes) {
+    Path target = file.toAbsolutePath();
+    Path folder = target.getParent();
+    if (folder == null || !Files.isDirectory(folder)) {
+      return 0;
+    }
+    return removeLeftPartials(folder, target.getFileName().toString(), Duration.ZERO, notes);
+  }
+
+  /** How old an unlocked temporary file must be before a write counts it as left behind. */
   private static final Duration STALE_AFTER = Duration.ofMinutes(1);
 
   /**
@@ -299,20 +322,29 @@ public final class ReplacingFiles {
    * forty-fourth session's {@code .NAME.<hex>.partial}, whose writers took no lock) and one on a
    * file system without locks are left alone. The folder is listed once per JVM (see {@link
    * #LEFT}): a file a writer leaves after that is removed by the next JVM. Nothing here fails a
-   * write: a file that cannot be removed is only noted.
+   * write: a file that cannot be removed is only noted. {@code staleAfter}: {@link #STALE_AFTER}
+   * before a write, zero for {@link #removeLeftTemporaryFiles}.
+   *
+   * @return how many it removed
    */
-  private static void removeLeftPartials(Path folder, String name, Consumer<String> notes) {
+  private static int removeLeftPartials(
+      Path folder, String name, Duration staleAfter, Consumer<String> notes) {
     Map<String, Set<Path>> left = LEFT.computeIfAbsent(folder, ReplacingFiles::listPartials);
     Set<Path> candidates;
     synchronized (left) {
       Set<Path> found = left.get(name);
       if (found == null) {
-        return;
+        return 0;
       }
       candidates = Set.copyOf(found);
     }
+    int removed = 0;
     for (Path partial : candidates) {
-      if (removeIfLeft(partial, notes) || !Files.exists(partial, LinkOption.NOFOLLOW_LINKS)) {
+      boolean gone = removeIfLeft(partial, staleAfter, notes);
+      if (gone) {
+        removed++;
+      }
+      if (gone || !Files.exists(partial, LinkOption.NOFOLLOW_LINKS)) {
         synchronized (left) {
           Set<Path> found = left.get(name);
           if (found != null && found.remove(partial) && found.isEmpty()) {
@@ -321,10 +353,14 @@ public final class ReplacingFiles {
         }
       }
     }
+    return removed;
   }
 
-  /** Removes {@code partial} if no writer holds it and it is old enough; true when removed. */
-  private static boolean removeIfLeft(Path partial, Consumer<String> notes) {
+  /**
+   * Removes {@code partial} if no writer holds it and it was last written over {@code staleAfter}
+   * ago; true when removed.
+   */
+  private static boolean removeIfLeft(Path partial, Duration staleAfter, Consumer<String> notes) {
     if (OPEN.contains(partial.getFileName().toString())
         || !Files.isRegularFile(partial, LinkOption.NOFOLLOW_LINKS)) {
       return false;
@@ -336,7 +372,7 @@ public final class ReplacingFiles {
         return false; // A writer holds it.
       }
       Instant written = Files.getLastModifiedTime(partial, LinkOption.NOFOLLOW_LINKS).toInstant();
-      if (written.isAfter(Instant.now().minus(STALE_AFTER))) {
+      if (!staleAfter.isZero() && written.isAfter(Instant.now().minus(staleAfter))) {
         return false;
       }
       Files.delete(partial);

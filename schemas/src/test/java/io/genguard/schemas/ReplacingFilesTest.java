@@ -385,6 +385,30 @@ class ReplacingFilesTest {
   }
 
   /** Starts {@link StoppedWriter} on {@code file} and returns it once it has written. */
+  /**
+   * For a caller that removes the file (publish's takedown): the file's temporary files that no
+   * writer holds are removed however young, others' and this JVM's writes under way are left.
+   */
+  @Test
+  void shouldRemoveAFilesLeftTemporaryFilesHoweverYoungWhenAsked(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("out.jsonl");
+    Path young = Files.writeString(dir.resolve(".out.jsonl.123-ab.partial"), "the text");
+    Path other = Files.writeString(dir.resolve(".other.jsonl.123-ab.partial"), "someone's");
+    try (Replacement underWay = ReplacingFiles.open(file, OnStop.FINISH, notes::add)) {
+      notes.clear();
+      Path live = underWay.temporaryFile();
+      ReplacingFiles.forgetListings();
+
+      assertThat(ReplacingFiles.removeLeftTemporaryFiles(file, notes::add)).isEqualTo(1);
+
+      assertThat(young).doesNotExist();
+      assertThat(notes)
+          .containsExactly("removed " + young + ", left by a writer that is no longer running");
+      assertThat(filesIn(dir)).containsExactlyInAnyOrder(other, live);
+    }
+  }
+
   private static Process startWriter(Path file, Path log) throws Exception {
     return ChildJvm.startReady(
         said -> said.contains("writing"),

@@ -380,8 +380,11 @@ public final class ReplacingFiles {
       return true;
     } catch (NoSuchFileException e) {
       return false; // Moved over its file or removed meanwhile.
-    } catch (IOException | OverlappingFileLockException e) {
-      // A file system without locks, or one this JVM holds after all: left alone.
+    } catch (OverlappingFileLockException e) {
+      return false; // One this JVM holds after all: left alone.
+    } catch (IOException e) {
+      // A file system without locks, or a removal refused: left alone, and said so.
+      notes.accept("left " + partial + " in place: it could not be locked or removed (" + e + ")");
       return false;
     }
   }

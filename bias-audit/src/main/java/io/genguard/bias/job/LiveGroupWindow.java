@@ -8,6 +8,15 @@ public class LiveGroupWindow {
   /** Verdicts in which moderation found no demographic group. */
   public static final String NONE = "none";
 
+  /**
+   * Verdicts naming a group that is not one of the identity lexicon's ({@code axis:group}), each
+   * counted once however many such groups it names. Moderation detects groups with the lexicon
+   * only, so only a writer of moderation.verdicts other than GenGuard's moderation job names one;
+   * counting each such string under its own key would let that writer grow the window state and the
+   * published rows without bound.
+   */
+  public static final String UNKNOWN_GROUP = "unknown-group";
+
   public String model;
   public String group;
   public long windowStart;

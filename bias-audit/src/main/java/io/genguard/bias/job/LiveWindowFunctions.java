@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.genguard.bias.analysis.LiveDisparity;
 import io.genguard.bias.analysis.LiveDisparity.WindowCounts;
 import io.genguard.events.v1.BiasMetric;
+import io.genguard.moderation.bias.IdentityLexicon;
 import io.genguard.moderation.job.KafkaMessage;
 import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.EventIds;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -58,15 +60,31 @@ final class LiveWindowFunctions {
 
   /**
    * The groups a live verdict is counted under: "*" (the whole window, each verdict once), and each
-   * detected group, or "none" when it names no group.
+   * detected group that is one of {@code knownGroups}, or "none" when it names no group. A detected
+   * group that is not known (an invented, overlong or control-character string, or "*" or "none"
+   * themselves) counts under {@value LiveGroupWindow#UNKNOWN_GROUP}, once per verdict.
    */
-  static SortedSet<String> liveGroups(VerdictFacts verdict) {
+  static SortedSet<String> liveGroups(VerdictFacts verdict, Set<String> knownGroups) {
     SortedSet<String> groups = new TreeSet<>();
     groups.add(LiveGroupWindow.ALL);
     if (verdict.detectedGroups == null || verdict.detectedGroups.length == 0) {
       groups.add(LiveGroupWindow.NONE);
     } else {
-      groups.addAll(List.of(verdict.detectedGroups));
+      for (String group : verdict.detectedGroups) {
+        groups.add(knownGroups.contains(group) ? group : LiveGroupWindow.UNKNOWN_GROUP);
+      }
+    }
+    return groups;
+  }
+
+  /**
+   * The group ids moderation can detect: those of the identity lexicon in this build ({@code
+   * axis:group}), the same lexicon the moderation job of the same build detects groups with.
+   */
+  static Set<String> lexiconGroups() {
+    Set<String> groups = new TreeSet<>();
+    for (IdentityLexicon.Entry entry : IdentityLexicon.loadDefault().entries()) {
+      groups.add(entry.groupId());
     }
     return groups;
   }
@@ -78,9 +96,11 @@ final class LiveWindowFunctions {
 
   /**
    * Counts one model's verdicts in a window under each of their groups ({@link #liveGroups}): one
-   * entry per group the window has seen, at most the identity lexicon's groups plus "none" and "*"
-   * (moderation detects groups with the lexicon only). Counts restored with another number of
-   * categories are fitted to this build's list before they count.
+   * entry per group the window has seen, at most the identity lexicon's groups plus "none", "*" and
+   * {@value LiveGroupWindow#UNKNOWN_GROUP}, whatever groups a writer of moderation.verdicts puts in
+   * its verdicts (until the forty-fifth session each string had its own entry, without a bound).
+   * Counts restored with another number of categories are fitted to this build's list before they
+   * count.
    */
   static final class CountGroups
       implements AggregateFunction<
@@ -88,10 +108,17 @@ final class LiveWindowFunctions {
     private static final long serialVersionUID = 1L;
     private final RestoredCategories restored;
     private final int categories;
+    private final TreeSet<String> knownGroups;
 
+    /** Counting the identity lexicon's groups ({@link #lexiconGroups}), as the job does. */
     CountGroups(List<String> categories) {
+      this(categories, lexiconGroups());
+    }
+
+    CountGroups(List<String> categories, Set<String> knownGroups) {
       this.restored = new RestoredCategories(categories, "live windows");
       this.categories = categories.size();
+      this.knownGroups = new TreeSet<>(knownGroups);
     }
 
     @Override
@@ -101,7 +128,7 @@ final class LiveWindowFunctions {
 
     @Override
     public Map<String, GroupCounts> add(VerdictFacts verdict, Map<String, GroupCounts> groups) {
-      for (String group : liveGroups(verdict)) {
+      for (String group : liveGroups(verdict, knownGroups)) {
         restored
             .fit(groups.computeIfAbsent(group, g -> GroupCounts.empty(categories)))
             .add(verdict);
@@ -214,16 +241,16 @@ final class LiveWindowFunctions {
 
   /**
    * Gathers every group of one model's window and runs {@link LiveDisparity} (each detected group
-   * against the other detected groups); emits an alert when some comparison is significant after
-   * correction and large enough. A window whose counts do not add up (two results for the whole
-   * window, as after a change of the window length across a restore, or a group counting more than
-   * the whole window) is not tested: counted in {@value #INCONSISTENT_LIVE_WINDOWS} (group {@code
-   * genguard}) and logged, where throwing would fail the job on every replay of the window. Since
-   * the forty-fourth session one aggregate counts every group of a model's window ({@link
-   * CountGroups}), so its results always add up; a group counting more than "*" is left only for
-   * results that meet here from different counts: after a restore from a savepoint of the windows
-   * keyed by model and group (results of the old operator held in this window's state) or after a
-   * change of the window length.
+   * against the other detected groups; {@value LiveGroupWindow#UNKNOWN_GROUP} is not tested); emits
+   * an alert when some comparison is significant after correction and large enough. A window whose
+   * counts do not add up (two results for the whole window, as after a change of the window length
+   * across a restore, or a group counting more than the whole window) is not tested: counted in
+   * {@value #INCONSISTENT_LIVE_WINDOWS} (group {@code genguard}) and logged, where throwing would
+   * fail the job on every replay of the window. Since the forty-fourth session one aggregate counts
+   * every group of a model's window ({@link CountGroups}), so its results always add up; a group
+   * counting more than "*" is left only for results that meet here from different counts: after a
+   * restore from a savepoint of the windows keyed by model and group (results of the old operator
+   * held in this window's state) or after a change of the window length.
    */
   static final class DetectDisparity
       extends ProcessWindowFunction<LiveGroupWindow, BiasAlert, String, TimeWindow> {
@@ -275,6 +302,10 @@ final class LiveWindowFunctions {
           end = window.windowEnd;
         } else if (LiveGroupWindow.NONE.equals(window.group)) {
           none = counts;
+        } else if (LiveGroupWindow.UNKNOWN_GROUP.equals(window.group)) {
+          // Not a demographic group: strings no lexicon knows, pooled. Not tested, its verdicts
+          // stay in the whole window (and in the rest of each group they name with it).
+          continue;
         } else {
           groups.add(counts);
         }

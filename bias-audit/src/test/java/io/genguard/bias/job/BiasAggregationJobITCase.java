@@ -104,7 +104,7 @@ class BiasAggregationJobITCase {
               run + "-live-" + i,
               unsafe,
               liveStart.plusMillis(40L * i),
-              named ? List.of("religion:x") : i < 100 ? List.of("religion:y") : List.of(),
+              named ? List.of("religion:jewish") : i < 100 ? List.of("religion:muslim") : List.of(),
               Map.of(),
               model));
     }
@@ -169,7 +169,7 @@ class BiasAggregationJobITCase {
             alert -> {
               assertThat(alert.windowStart()).isEqualTo(liveStart);
               assertThat(alert.windowEnd()).isEqualTo(liveStart.plusSeconds(10));
-              assertThat(alert.findings()).contains("religion:x", "unsafe_rate");
+              assertThat(alert.findings()).contains("religion:jewish", "unsafe_rate");
             });
     // The same alert as an event on bias.alerts, committed once despite the restart.
     assertThat(
@@ -182,13 +182,13 @@ class BiasAggregationJobITCase {
             event -> {
               assertThat(event.getEventId()).isEqualTo(alerts.get(0).alertId());
               assertThat(event.getWindowStart()).isEqualTo(liveStart);
-              assertThat(event.getFindingsJson()).contains("religion:x", "unsafe_rate");
+              assertThat(event.getFindingsJson()).contains("religion:jewish", "unsafe_rate");
             });
     List<BiasMetric> live =
         metrics().stream()
             .filter(m -> m.getScope() == BiasScope.LIVE && m.getModel().equals(modelKey))
             .toList();
-    assertThat(live.stream().filter(m -> m.getGroup().equals("religion:x")).toList())
+    assertThat(live.stream().filter(m -> m.getGroup().equals("religion:jewish")).toList())
         .singleElement()
         .satisfies(
             m -> {

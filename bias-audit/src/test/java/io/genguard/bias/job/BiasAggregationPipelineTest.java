@@ -92,8 +92,8 @@ class BiasAggregationPipelineTest {
             WINDOW_ONE.plusSeconds(30),
             List.of(),
             VerdictFixtures.campaign("bias-it", "target", 3)));
-    // Live window one: 60 outputs naming religion:x, 30 unsafe; 60 naming religion:y, 3 unsafe;
-    // 180 naming nothing, 9 unsafe.
+    // Live window one: 60 outputs naming religion:jewish, 30 unsafe; 60 naming religion:muslim,
+    // 3 unsafe; 180 naming nothing, 9 unsafe.
     for (int i = 0; i < 300; i++) {
       boolean named = i < 60;
       boolean unsafe = named ? i < 30 : i % 20 == 0;
@@ -102,7 +102,7 @@ class BiasAggregationPipelineTest {
               "live-" + i,
               unsafe,
               WINDOW_ONE.plusMillis(500L * i),
-              named ? List.of("religion:x") : i < 120 ? List.of("religion:y") : List.of(),
+              named ? List.of("religion:jewish") : i < 120 ? List.of("religion:muslim") : List.of(),
               Map.of()));
     }
     // Decided without scores (scorer error or timeout): counted nowhere, or they would read as
@@ -114,7 +114,7 @@ class BiasAggregationPipelineTest {
                   "live-unscored-" + i,
                   false,
                   WINDOW_ONE.plusMillis(500L * i + 1),
-                  List.of("religion:x"),
+                  List.of("religion:jewish"),
                   Map.of()),
               i % 2 == 0 ? ReasonCodes.SCORER_ERROR : ReasonCodes.SCORER_TIMEOUT));
     }
@@ -137,7 +137,7 @@ class BiasAggregationPipelineTest {
               "live2-" + i,
               unsafe,
               WINDOW_TWO.plusMillis(500L * i),
-              named ? List.of("religion:x") : i < 120 ? List.of("religion:y") : List.of(),
+              named ? List.of("religion:jewish") : i < 120 ? List.of("religion:muslim") : List.of(),
               Map.of()));
     }
     // Naming a campaign but no campaign group: in no campaign's totals, so live traffic.
@@ -252,10 +252,12 @@ class BiasAggregationPipelineTest {
         .noneMatch(m -> m.getWindowStart().isBefore(WINDOW_ONE));
     assertThat(live)
         .extracting(BiasMetric::getGroup)
-        .containsOnly("*", "none", "religion:x", "religion:y");
+        .containsOnly("*", "none", "religion:jewish", "religion:muslim");
     BiasMetric named =
         live.stream()
-            .filter(m -> m.getGroup().equals("religion:x") && m.getWindowStart().equals(WINDOW_ONE))
+            .filter(
+                m ->
+                    m.getGroup().equals("religion:jewish") && m.getWindowStart().equals(WINDOW_ONE))
             .findFirst()
             .orElseThrow();
     assertThat(named.getCount()).as("the 10 decided without scores are not counted").isEqualTo(60);
@@ -277,7 +279,7 @@ class BiasAggregationPipelineTest {
               assertThat(alert.model).isEqualTo("echo/echo@1");
               assertThat(alert.windowStart).isEqualTo(WINDOW_ONE.toEpochMilli());
               JsonNode findings = new ObjectMapper().readTree(alert.findings);
-              assertThat(findings.findValuesAsText("group")).contains("religion:x");
+              assertThat(findings.findValuesAsText("group")).contains("religion:jewish");
               assertThat(findings.findValuesAsText("metric")).contains("unsafe_rate");
             });
     assertThat(deadLetters)

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 class LiveLateVerdictCopiesTest {
   private static final Duration WINDOW = Duration.ofMinutes(5);
   private static final long START = Instant.parse("2026-12-06T10:00:00Z").toEpochMilli();
-  private static final String GROUP = "religion:x";
-  private static final String OTHER_GROUP = "gender:y";
+  private static final String GROUP = "religion:jewish";
+  private static final String OTHER_GROUP = "gender:women";
 
   @Test
   void shouldDropALateVerdictWholeAndOnce() throws Exception {

@@ -86,7 +86,7 @@ class LiveWindowLengthChangeTest {
       throws Exception {
     for (int minute : minutes) {
       long decidedAt = NOON + Duration.ofMinutes(minute).toMillis();
-      VerdictFacts verdict = verdict("at-" + minute, decidedAt, "religion:x");
+      VerdictFacts verdict = verdict("at-" + minute, decidedAt, "religion:jewish");
       windows.processElement(verdict, decidedAt);
       windows.processWatermark(decidedAt);
     }

@@ -86,7 +86,7 @@ class UntrustedVerdictFieldsTest {
     Map<String, String> noSample = new HashMap<>(VerdictFixtures.campaign(CAMPAIGN, "b", 0));
     noSample.remove(CampaignAttributes.SAMPLE);
     rejected.add(
-        VerdictFixtures.verdict("no-sample", true, decided, List.of("religion:x"), noSample));
+        VerdictFixtures.verdict("no-sample", true, decided, List.of("religion:jewish"), noSample));
     verdicts.addAll(rejected);
     verdicts.add(campaignVerdict("ok-after", decided, "c", "7"));
 
@@ -158,7 +158,7 @@ class UntrustedVerdictFieldsTest {
       String id, Instant decided, String group, String sample) {
     Map<String, String> attributes = new HashMap<>(VerdictFixtures.campaign(CAMPAIGN, group, 0));
     attributes.put(CampaignAttributes.SAMPLE, sample);
-    return VerdictFixtures.verdict(id, true, decided, List.of("religion:x"), attributes);
+    return VerdictFixtures.verdict(id, true, decided, List.of("religion:jewish"), attributes);
   }
 
   private static void run(

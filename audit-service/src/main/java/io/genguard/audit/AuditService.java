@@ -83,6 +83,12 @@ public final class AuditService implements AutoCloseable {
       "genguard_audit_rejected_releases_retracted";
 
   /**
+   * Counter of events read under the id of a recorded event but with other content, kept in {@code
+   * event_id_conflict} (Prometheus adds {@code _total}); an exact redelivery is not counted.
+   */
+  public static final String EVENT_ID_CONFLICTS_METRIC = "genguard_audit_event_id_conflicts";
+
+  /**
    * Counter of erasure follow-ups that failed (one erased request's late records not erased, or a
    * whole pass), each tried again by the next pass a minute later (Prometheus adds {@code _total}).
    */
@@ -652,6 +658,12 @@ public final class AuditService implements AutoCloseable {
         .description(
             "Outputs the release gate released on a late verdict after a reviewer had rejected"
                 + " them, which this service took down as it recorded the release")
+        .register(registry);
+    FunctionCounter.builder(EVENT_ID_CONFLICTS_METRIC, ingestWriter, AuditWriter::eventIdConflicts)
+        .description(
+            "Events read under the id of an event already recorded but with other content (a"
+                + " producer reused the id, or someone wrote an event under an id not theirs); the"
+                + " first stays on the chain, each other content is kept in event_id_conflict")
         .register(registry);
     FunctionCounter.builder(ERASURE_FOLLOW_UPS_FAILED_METRIC, retention, Retention::followUpsFailed)
         .description(

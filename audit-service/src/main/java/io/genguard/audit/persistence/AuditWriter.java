@@ -19,6 +19,7 @@ import io.genguard.events.v1.RestatedDecision;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.events.v1.ReviewDecision;
 import io.genguard.schemas.ContentHash;
+import io.genguard.schemas.LogText;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -35,7 +36,9 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -56,6 +59,13 @@ import org.slf4j.LoggerFactory;
  * (during a consumer-group rebalance) both see it as new; the second's chain insert violates the
  * audit log's unique event id, its transaction rolls back, and its retry skips the event.
  *
+ * <p>Only an exact redelivery is skipped without a trace: an event with a recorded id (or the id of
+ * an earlier event of its batch) but other content (the SHA-256 of its canonical JSON differs from
+ * the record's) is kept once in {@code event_id_conflict} (migration V32), logged and counted
+ * ({@link #eventIdConflicts()}); the record read first stays the one on the chain. Output and
+ * verdict ids are derived from the request id, so a writer of their topics could otherwise send an
+ * event under the id of one yet to come and make the genuine one vanish.
+ *
  * <p>A release of an output a person rejected in review (the gate released it on a verdict that
  * came after it held the output, before it read the rejection) is taken down in the transaction
  * that records it ({@link RejectedReleases}).
@@ -67,6 +77,7 @@ public final class AuditWriter {
   private final Clock clock;
   private final RecordedEventsListener listener;
   private final AtomicLong rejectedReleasesTakenDown = new AtomicLong();
+  private final AtomicLong eventIdConflicts = new AtomicLong();
 
   public AuditWriter(DataSource dataSource, Clock clock) {
     this(dataSource, clock, RecordedEventsListener.NONE);
@@ -94,6 +105,14 @@ public final class AuditWriter {
     return rejectedReleasesTakenDown.get();
   }
 
+  /**
+   * Events this writer read under the id of a record with other content, and kept in {@code
+   * event_id_conflict} (migration V32), since it was made; an exact redelivery is not counted.
+   */
+  public long eventIdConflicts() {
+    return eventIdConflicts.get();
+  }
+
   /** Of these event ids, those the audit log has. */
   public Set<String> recorded(Collection<String> eventIds) throws SQLException {
     if (eventIds.isEmpty()) {
@@ -118,10 +137,27 @@ public final class AuditWriter {
       connection.setAutoCommit(false);
       Map<String, IncomingEvent> fresh = null;
       try {
-        fresh = notRecorded(connection, events);
+        Sorted sorted = notRecorded(connection, events);
+        fresh = sorted.fresh();
         Written written = writeInTransaction(connection, fresh);
+        List<Conflict> conflicts = recordConflicts(connection, sorted.conflicts());
         connection.commit();
         rejectedReleasesTakenDown.addAndGet(written.rejectedReleasesTakenDown());
+        eventIdConflicts.addAndGet(conflicts.size());
+        for (Conflict conflict : conflicts) {
+          LOG.warn(
+              "Event id {} ({} from {}-{} offset {}) was read again with different content (SHA-256"
+                  + " {}, the record's {}): the audit log keeps the first, the other is kept in"
+                  + " event_id_conflict; a producer reused the id, or someone wrote an event under"
+                  + " an id not theirs",
+              LogText.quoted(conflict.event().eventId()),
+              conflict.event().type(),
+              conflict.event().topic(),
+              conflict.event().partition(),
+              conflict.event().offset(),
+              conflict.sha256(),
+              conflict.recordedSha256());
+        }
         return written.events();
       } catch (SQLException e) {
         connection.rollback();
@@ -158,15 +194,134 @@ public final class AuditWriter {
   /** What one transaction wrote: new events, and releases of rejected outputs it took down. */
   private record Written(int events, int rejectedReleasesTakenDown) {}
 
-  /** The events not on record, by id, in the batch's order (the first of each id). */
-  private static Map<String, IncomingEvent> notRecorded(
-      Connection connection, List<IncomingEvent> events) throws SQLException {
-    Map<String, IncomingEvent> fresh = new LinkedHashMap<>();
+  /**
+   * A batch's events not on record, by id, in the batch's order (the first of each id), and those
+   * that have the id of a record (on record or first in the batch) but other content.
+   */
+  private record Sorted(Map<String, IncomingEvent> fresh, List<Conflict> conflicts) {}
+
+  /**
+   * An event whose id is another content's: the SHA-256 (lowercase hex) of its canonical JSON and
+   * of the recorded content's, and whether the recorded content is still there (false: this one is
+   * kept without its payload).
+   */
+  private record Conflict(
+      IncomingEvent event,
+      String payload,
+      String sha256,
+      String recordedSha256,
+      boolean recordedHasContent) {}
+
+  /**
+   * What the audit log holds under an event id: its payload's SHA-256 (null: unknown, a tombstone
+   * of chain version 1 or 2), and if it has a payload.
+   */
+  private record Recorded(String sha256, boolean hasContent) {}
+
+  private static Sorted notRecorded(Connection connection, List<IncomingEvent> events)
+      throws SQLException {
+    Map<String, IncomingEvent> first = new LinkedHashMap<>();
     for (IncomingEvent event : events) {
-      fresh.putIfAbsent(event.eventId(), event);
+      first.putIfAbsent(event.eventId(), event);
     }
-    fresh.keySet().removeAll(existing(connection, fresh.keySet()));
-    return fresh;
+    Map<String, Recorded> recorded = recorded(connection, first.keySet());
+    Map<String, IncomingEvent> fresh = new LinkedHashMap<>(first);
+    fresh.keySet().removeAll(recorded.keySet());
+    // An exact redelivery (same id, same canonical JSON) is skipped without a trace; other content
+    // under a recorded id (or the id of an earlier event of this batch) is a conflict.
+    Map<String, String> digests = new HashMap<>();
+    Map<String, Conflict> conflicts = new LinkedHashMap<>();
+    for (IncomingEvent event : events) {
+      String id = event.eventId();
+      Recorded against = recorded.get(id);
+      if (against == null) {
+        if (first.get(id) == event) {
+          continue;
+        }
+        against = new Recorded(sha256Of(first.get(id), digests), true);
+      }
+      if (against.sha256() == null) {
+        continue; // a tombstone of chain version 1 or 2: nothing left to compare with
+      }
+      String payload = CanonicalJson.of(event.event());
+      String sha256 = AuditChain.payloadSha256(payload);
+      if (!sha256.equals(against.sha256())) {
+        conflicts.putIfAbsent(
+            id + " " + sha256,
+            new Conflict(event, payload, sha256, against.sha256(), against.hasContent()));
+      }
+    }
+    return new Sorted(fresh, List.copyOf(conflicts.values()));
+  }
+
+  /** The SHA-256 of an event's canonical JSON, remembered by event id. */
+  private static String sha256Of(IncomingEvent event, Map<String, String> digests) {
+    return digests.computeIfAbsent(
+        event.eventId(), id -> AuditChain.payloadSha256(CanonicalJson.of(event.event())));
+  }
+
+  /** Of these event ids, those the audit log has, with what it has of each one's content. */
+  private static Map<String, Recorded> recorded(Connection connection, Collection<String> eventIds)
+      throws SQLException {
+    Map<String, Recorded> found = new HashMap<>();
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "select event_id, payload_sha256, case when payload_sha256 is null then payload end,"
+                + " payload is not null from audit_log where event_id = any(?)")) {
+      query.setArray(1, connection.createArrayOf("text", eventIds.toArray()));
+      try (ResultSet rs = query.executeQuery()) {
+        while (rs.next()) {
+          byte[] sha256 = rs.getBytes(2);
+          String payload = rs.getString(3);
+          found.put(
+              rs.getString(1),
+              new Recorded(
+                  sha256 != null
+                      ? AuditChain.hex(sha256)
+                      : payload == null ? null : AuditChain.payloadSha256(payload),
+                  rs.getBoolean(4)));
+        }
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Keeps each conflict not kept yet in {@code event_id_conflict}, after the chain append (its
+   * record may be of this batch); returns those kept now.
+   */
+  private List<Conflict> recordConflicts(Connection connection, List<Conflict> conflicts)
+      throws SQLException {
+    if (conflicts.isEmpty()) {
+      return List.of();
+    }
+    List<Conflict> kept = new ArrayList<>();
+    OffsetDateTime now = time(clock.instant());
+    try (PreparedStatement insert =
+        connection.prepareStatement(
+            "insert into event_id_conflict (event_id, payload_sha256, recorded_payload_sha256,"
+                + " event_type, tenant_id, request_id, source_topic, source_partition,"
+                + " source_offset, payload, seen_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + " on conflict do nothing")) {
+      for (Conflict conflict : conflicts) {
+        IncomingEvent event = conflict.event();
+        insert.setString(1, event.eventId());
+        insert.setBytes(2, HexFormat.of().parseHex(conflict.sha256()));
+        insert.setBytes(3, HexFormat.of().parseHex(conflict.recordedSha256()));
+        insert.setString(4, event.type());
+        insert.setString(5, tenantOf(event));
+        insert.setString(6, event.field("requestId"));
+        insert.setString(7, event.topic());
+        insert.setInt(8, event.partition());
+        insert.setLong(9, event.offset());
+        insert.setString(10, conflict.recordedHasContent() ? conflict.payload() : null);
+        insert.setObject(11, now);
+        if (insert.executeUpdate() > 0) {
+          kept.add(conflict);
+        }
+      }
+    }
+    return kept;
   }
 
   private Written writeInTransaction(Connection connection, Map<String, IncomingEvent> fresh)

@@ -675,6 +675,11 @@ public final class Retention {
     statements.add(
         "delete from review_outbox where published_at is not null and request_id in"
             + " (select request_id from audit_log where tombstone_seq = ? and request_id is not null)");
+    // Other content read under a tombstoned record's id (migration V32) loses its payload with the
+    // record; its digests and source stay, the trace that the id was contested.
+    statements.add(
+        "update event_id_conflict set payload = null where payload is not null and event_id in"
+            + " (select event_id from audit_log where tombstone_seq = ?)");
     for (String table : PROJECTIONS) {
       // Table names come from the constant list above, never from input.
       statements.add(

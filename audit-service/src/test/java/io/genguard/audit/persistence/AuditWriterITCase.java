@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.json.CanonicalJson;
+import io.genguard.audit.persistence.ChainVerifier.Verification;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
+import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.ReleaseGateOutcome;
@@ -85,6 +88,79 @@ class AuditWriterITCase {
         .isEqualTo(50);
     assertThat(count("select count(*) from generation_request where request_id like 'dup-%'"))
         .isEqualTo(50);
+  }
+
+  /**
+   * Output and verdict ids are derived from the request id: an output forged under the genuine
+   * one's event id, read first, used to make the writer skip the genuine output as a redelivery.
+   * The first stays on the chain; the other content is kept in event_id_conflict, once; an exact
+   * redelivery of either leaves no row.
+   */
+  @Test
+  void shouldKeepOtherContentReadUnderARecordedEventId() throws Exception {
+    Scenario s = Scenario.of("conflict-1", "acme", Decision.RELEASE, NOW);
+    GenerationOutput genuine = AuditEvents.output(s);
+    GenerationOutput forged = GenerationOutput.newBuilder(genuine).setText("forged text").build();
+    String eventId = genuine.getEventId();
+    long conflictsBefore = writer.eventIdConflicts();
+    assertThat(
+            writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), forged))))
+        .isEqualTo(1);
+
+    assertThat(
+            writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), genuine))))
+        .isZero();
+    assertThat(count("select count(*) from audit_log where event_id = '" + eventId + "'"))
+        .isEqualTo(1);
+    assertThat(string("select payload from event_id_conflict where event_id = '" + eventId + "'"))
+        .isEqualTo(CanonicalJson.of(genuine));
+    assertThat(
+            count(
+                "select count(*) from event_id_conflict c join audit_log a using (event_id)"
+                    + " where c.event_id = '"
+                    + eventId
+                    + "' and c.recorded_payload_sha256 = a.payload_sha256"
+                    + " and c.payload_sha256 = sha256(convert_to(c.payload, 'UTF8'))"
+                    + " and c.event_type = 'GenerationOutput' and c.request_id = 'conflict-1'"))
+        .isEqualTo(1);
+    assertThat(writer.eventIdConflicts()).isEqualTo(conflictsBefore + 1);
+
+    // Redeliveries, exact ones of either content: no new record, no new conflict.
+    assertThat(
+            writer.write(
+                List.of(
+                    AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), genuine),
+                    AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), forged))))
+        .isZero();
+    assertThat(count("select count(*) from event_id_conflict where event_id = '" + eventId + "'"))
+        .isEqualTo(1);
+    assertThat(writer.eventIdConflicts()).isEqualTo(conflictsBefore + 1);
+
+    // Both contents in one batch, neither on record: the first is recorded, the other kept.
+    Scenario t = Scenario.of("conflict-2", "acme", Decision.RELEASE, NOW);
+    ModerationVerdict verdict = AuditEvents.verdict(t);
+    ModerationVerdict other =
+        ModerationVerdict.newBuilder(verdict).setDecision(Decision.BLOCK).build();
+    assertThat(
+            writer.write(
+                List.of(
+                    AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), verdict),
+                    AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), verdict),
+                    AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), other))))
+        .isEqualTo(1);
+    assertThat(
+            string("select payload from audit_log where event_id = '" + verdict.getEventId() + "'"))
+        .isEqualTo(CanonicalJson.of(verdict));
+    assertThat(
+            string(
+                "select payload from event_id_conflict where event_id = '"
+                    + verdict.getEventId()
+                    + "'"))
+        .isEqualTo(CanonicalJson.of(other));
+    assertThat(writer.eventIdConflicts()).isEqualTo(conflictsBefore + 2);
+
+    Verification verified = ChainVerifier.verify(database.dataSource());
+    assertThat(verified.valid()).as(verified.summary()).isTrue();
   }
 
   @Test
@@ -416,6 +492,15 @@ class AuditWriterITCase {
       }
     }
     return written;
+  }
+
+  private static String string(String sql) throws SQLException {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs = statement.executeQuery(sql)) {
+      assertThat(rs.next()).as(sql).isTrue();
+      return rs.getString(1);
+    }
   }
 
   private static long count(String sql) throws SQLException {

@@ -1043,6 +1043,39 @@ class RetentionITCase {
         .doesNotContain("globex");
   }
 
+  /**
+   * Other content read under a recorded event's id (event_id_conflict, migration V32) holds text of
+   * the request: an erasure removes it with the record's, and one read after the erasure is kept
+   * without it; the digests stay.
+   */
+  @Test
+  void shouldEraseTheOtherContentReadUnderAnErasedRecordsId() throws Exception {
+    GenerationOutput genuine =
+        AuditEvents.output(Scenario.of("acme-old", "acme", Decision.REVIEW, LONG_AGO));
+    AuditWriter writer = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(),
+                GenerationOutput.newBuilder(genuine).setText("OTHER-TEXT-1").build())));
+    String conflicts =
+        "select count(*) from event_id_conflict where event_id = '" + genuine.getEventId() + "'";
+    assertThat(count(conflicts + " and payload like '%OTHER-TEXT-1%'")).isEqualTo(1);
+
+    retention(0).erase("acme-old", "DSR-2026-800", ADMIN);
+
+    assertThat(count(conflicts + " and payload is null")).isEqualTo(1);
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(),
+                GenerationOutput.newBuilder(genuine).setText("OTHER-TEXT-2").build())));
+    assertThat(count(conflicts + " and payload is null")).isEqualTo(2);
+    assertThat(writer.eventIdConflicts()).isEqualTo(2);
+    ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
+    assertThat(whole.valid()).as(whole.summary()).isTrue();
+  }
+
   @Test
   void shouldEraseARequestKnownOnlyByItsDeadLetters() throws Exception {
     String secret = "SECRET-PROMPT-77";

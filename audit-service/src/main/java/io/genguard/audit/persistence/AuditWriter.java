@@ -64,7 +64,11 @@ import org.slf4j.LoggerFactory;
  * the record's) is kept once in {@code event_id_conflict} (migration V32), logged and counted
  * ({@link #eventIdConflicts()}); the record read first stays the one on the chain. Output and
  * verdict ids are derived from the request id, so a writer of their topics could otherwise send an
- * event under the id of one yet to come and make the genuine one vanish.
+ * event under the id of one yet to come and make the genuine one vanish. Only outputs and verdicts
+ * are compared: their producers write the same content again under an id (a transaction the
+ * generator or the job retries is aborted, not written twice), whereas other events may be written
+ * again under their id with other content on purpose (a gate restatement carries when it was
+ * restated) and stay skipped as redeliveries.
  *
  * <p>A release of an output a person rejected in review (the gate released it on a verdict that
  * came after it held the output, before it read the rejection) is taken down in the transaction
@@ -232,6 +236,10 @@ public final class AuditWriter {
     Map<String, String> digests = new HashMap<>();
     Map<String, Conflict> conflicts = new LinkedHashMap<>();
     for (IncomingEvent event : events) {
+      if (!(event.event() instanceof GenerationOutput
+          || event.event() instanceof ModerationVerdict)) {
+        continue; // other events are not compared: see the class comment
+      }
       String id = event.eventId();
       Recorded against = recorded.get(id);
       if (against == null) {

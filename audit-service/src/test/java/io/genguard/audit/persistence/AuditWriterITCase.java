@@ -164,6 +164,30 @@ class AuditWriterITCase {
   }
 
   @Test
+  void shouldTakeARestatementWrittenAgainWithAnotherRestatedAtAsARedelivery() throws Exception {
+    // The gate restates a decision under one event id each time an output is sent to it again,
+    // with the time of that restatement: a second one is no conflict, only outputs and verdicts
+    // are compared.
+    Scenario s = Scenario.of("restated-twice", "acme", Decision.RELEASE, NOW);
+    writer.write(AuditEvents.story(s));
+    long conflictsBefore = writer.eventIdConflicts();
+    for (int i = 1; i <= 2; i++) {
+      writer.write(
+          List.of(
+              AuditEvents.incoming(
+                  Topics.GATE_RESTATEMENTS.name(),
+                  AuditEvents.restatedRelease(s, NOW, NOW.plusSeconds(i), null, null))));
+    }
+    assertThat(count("select count(*) from audit_log where event_id = 'restated-restated-twice'"))
+        .isEqualTo(1);
+    assertThat(
+            count(
+                "select count(*) from event_id_conflict where event_id = 'restated-restated-twice'"))
+        .isZero();
+    assertThat(writer.eventIdConflicts()).isEqualTo(conflictsBefore);
+  }
+
+  @Test
   void shouldKeepThePolicyFileEachVerdictNamesAndNoneForOlderVerdicts() throws Exception {
     writer.write(AuditEvents.story(Scenario.of("digest-1", "acme", Decision.RELEASE, NOW)));
     Scenario older = Scenario.of("digest-2", "acme", Decision.RELEASE, NOW);

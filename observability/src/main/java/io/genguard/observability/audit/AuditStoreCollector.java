@@ -29,6 +29,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -41,6 +42,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -236,6 +238,12 @@ public final class AuditStoreCollector implements AutoCloseable {
    */
   public static final String BIAS_LIVE_ALERTS = "genguard.bias.live.alerts";
 
+  /**
+   * Groups of the latest live bias windows left without gauges because {@link #MAX_BIAS_GROUPS}
+   * (model, group) pairs already have them: each refused pair counts once per round (logged once).
+   */
+  public static final String BIAS_GROUPS_REFUSED = "genguard.bias.group.series.refused";
+
   /** Failed collection rounds. */
   public static final String COLLECTOR_ERRORS = "genguard.audit.collector.errors";
 
@@ -265,6 +273,23 @@ public final class AuditStoreCollector implements AutoCloseable {
    * gauges read NaN (no value), so GenGuardBiasDisparity and GenGuardBiasWindowStale clear.
    */
   public static final Duration BIAS_WINDOW_MAX_AGE = Duration.ofHours(24);
+
+  /**
+   * Most (model, group) pairs of the live bias windows with gauges (each up to seven series: three
+   * rates, three disparities, the outputs), the window's {@value #WHOLE_WINDOW}, {@code none} and
+   * {@code unknown-group} rows among them: the bias job's lexicon has 62 groups, so this is about
+   * 15 models at once. Pairs with gauges keep them; a new pair past the cap gets none ({@link
+   * #BIAS_GROUPS_REFUSED}) until pairs gone for long free room.
+   */
+  static final int MAX_BIAS_GROUPS = 1_000;
+
+  /**
+   * A (model, group) pair missing from its model's latest live window (or whose model's window is
+   * past {@link #BIAS_WINDOW_MAX_AGE}) reads NaN; after this many window lengths of its model's
+   * last window it is removed: its gauges go, and so does a model's window age once none of its
+   * groups is left.
+   */
+  static final int BIAS_GROUP_KEPT_WINDOWS = 3;
 
   /** The row of {@code metric_counter_cursor} this collector moves. */
   private static final String CURSOR = "audit-store";
@@ -412,12 +437,13 @@ public final class AuditStoreCollector implements AutoCloseable {
           + "   where scope = 'LIVE' group by model),"
           + " windows as (select distinct on (b.model, b.group_name, b.window_start, b.window_end)"
           + "   b.model, b.group_name, b.count, b.unsafe_count, b.block_count, b.review_count,"
-          + "   b.window_end"
+          + "   b.window_end, b.window_start"
           + "   from bias_metric b join latest l on l.model = b.model and l.window_end = b.window_end"
           + "   where b.scope = 'LIVE'"
           + "   order by b.model, b.group_name, b.window_start, b.window_end, b.computed_at desc)"
           + " select model, group_name, sum(count), sum(unsafe_count), sum(block_count),"
-          + "   sum(review_count), extract(epoch from (now() - window_end))"
+          + "   sum(review_count), extract(epoch from (now() - window_end)),"
+          + "   max(extract(epoch from (window_end - window_start)))"
           + " from windows group by model, group_name, window_end";
 
   private final DataSource dataSource;
@@ -440,6 +466,10 @@ public final class AuditStoreCollector implements AutoCloseable {
   private final RowGauges biasDisparities;
   private final RowGauges biasOutputs;
   private final RowGauges biasWindowAges;
+  private final Map<List<String>, Instant> biasGroupsKeptUntil = new HashMap<>();
+  private final Counter biasGroupsRefused;
+  private final int maxBiasGroups;
+  private boolean biasCapLogged;
   private final Counter errors;
   private final Counter seriesSkipped;
   private final int maxSeries;
@@ -447,12 +477,22 @@ public final class AuditStoreCollector implements AutoCloseable {
   private boolean knownStored;
 
   AuditStoreCollector(DataSource dataSource, MeterRegistry registry, Clock clock) {
-    this(dataSource, registry, clock, null, MAX_SERIES_PER_COUNTER);
+    this(dataSource, registry, clock, null, MAX_SERIES_PER_COUNTER, MAX_BIAS_GROUPS);
   }
 
   /** With {@code maxSeries} label sets a counter gets from events before folding (tests). */
   AuditStoreCollector(DataSource dataSource, MeterRegistry registry, Clock clock, int maxSeries) {
-    this(dataSource, registry, clock, null, maxSeries);
+    this(dataSource, registry, clock, null, maxSeries, MAX_BIAS_GROUPS);
+  }
+
+  /** With at most {@code maxBiasGroups} (model, group) pairs with bias gauges (tests). */
+  AuditStoreCollector(
+      DataSource dataSource,
+      MeterRegistry registry,
+      Clock clock,
+      int maxSeries,
+      int maxBiasGroups) {
+    this(dataSource, registry, clock, null, maxSeries, maxBiasGroups);
   }
 
   private AuditStoreCollector(
@@ -460,9 +500,11 @@ public final class AuditStoreCollector implements AutoCloseable {
       MeterRegistry registry,
       Clock clock,
       Duration interval,
-      int maxSeries) {
+      int maxSeries,
+      int maxBiasGroups) {
     this.dataSource = dataSource;
     this.maxSeries = maxSeries;
+    this.maxBiasGroups = maxBiasGroups;
     this.registry = registry;
     this.clock = clock;
     reviewQueue =
@@ -550,6 +592,13 @@ public final class AuditStoreCollector implements AutoCloseable {
             BIAS_WINDOW_AGE,
             "Seconds since the end of the latest live bias window of the model",
             "seconds");
+    biasGroupsRefused =
+        Counter.builder(BIAS_GROUPS_REFUSED)
+            .description(
+                "Groups of the latest live bias windows left without gauges because "
+                    + maxBiasGroups
+                    + " (model, group) pairs have them, each once a round")
+            .register(registry);
     errors =
         Counter.builder(COLLECTOR_ERRORS)
             .description("Failed audit-store collection rounds")
@@ -585,7 +634,8 @@ public final class AuditStoreCollector implements AutoCloseable {
     if (interval.isNegative() || interval.isZero()) {
       throw new IllegalArgumentException("interval must be positive, was " + interval);
     }
-    return new AuditStoreCollector(dataSource, registry, clock, interval, MAX_SERIES_PER_COUNTER);
+    return new AuditStoreCollector(
+        dataSource, registry, clock, interval, MAX_SERIES_PER_COUNTER, MAX_BIAS_GROUPS);
   }
 
   private void collectQuietly() {
@@ -1105,7 +1155,8 @@ public final class AuditStoreCollector implements AutoCloseable {
                 rows.getLong(4),
                 rows.getLong(5),
                 rows.getLong(6),
-                Math.max(0, rows.getDouble(7))));
+                Math.max(0, rows.getDouble(7)),
+                Math.max(0, rows.getDouble(8))));
       }
     }
     return rowsRead;
@@ -1135,6 +1186,8 @@ public final class AuditStoreCollector implements AutoCloseable {
       ages.put(row.model(), row.windowAgeSeconds());
     }
     pooled.putAll(whole);
+    List<List<String>> removed = admitBiasGroups(rows);
+    rows = rows.stream().filter(row -> biasGroupsKeptUntil.containsKey(pair(row))).toList();
     Map<Tags, Double> rates = new LinkedHashMap<>();
     Map<Tags, Double> disparities = new LinkedHashMap<>();
     Map<Tags, Long> outputs = new LinkedHashMap<>();
@@ -1151,11 +1204,79 @@ public final class AuditStoreCollector implements AutoCloseable {
           rates, disparities, group, "review_rate", row.reviewed(), row.count(), all[3], all[0]);
     }
     Map<Tags, Double> windowAges = new LinkedHashMap<>();
-    ages.forEach((model, age) -> windowAges.put(Tags.of("model", model), age));
+    rows.forEach(row -> windowAges.put(Tags.of("model", row.model()), ages.get(row.model())));
     biasRates.set(rates);
     biasDisparities.set(disparities);
     biasOutputs.set(outputs);
     biasWindowAges.set(windowAges);
+    if (!removed.isEmpty()) {
+      Set<List<String>> gone = new HashSet<>(removed);
+      Predicate<Tags> groupGone =
+          tags -> gone.contains(List.of(tagValue(tags, "model"), tagValue(tags, "group")));
+      biasRates.remove(groupGone);
+      biasDisparities.remove(groupGone);
+      biasOutputs.remove(groupGone);
+      Set<String> models = new HashSet<>();
+      biasGroupsKeptUntil.keySet().forEach(pair -> models.add(pair.get(0)));
+      biasWindowAges.remove(tags -> !models.contains(tagValue(tags, "model")));
+    }
+  }
+
+  /**
+   * Brings the (model, group) pairs with bias gauges up to date with the round's rows: a pair in
+   * them is kept for {@value #BIAS_GROUP_KEPT_WINDOWS} lengths of its window from now; a pair
+   * missing whose time is up is removed; a new pair gets gauges while fewer than the cap have them
+   * and is refused otherwise (counted, logged once). The whole-window rows come first, then the
+   * rest in order of model and group, so which new pairs a full cap refuses does not depend on the
+   * query's order.
+   *
+   * @return the pairs removed
+   */
+  private List<List<String>> admitBiasGroups(List<BiasRow> rows) {
+    Instant now = clock.instant();
+    Set<List<String>> present = new HashSet<>();
+    rows.forEach(row -> present.add(pair(row)));
+    List<List<String>> removed = new ArrayList<>();
+    for (var iterator = biasGroupsKeptUntil.entrySet().iterator(); iterator.hasNext(); ) {
+      Map.Entry<List<String>, Instant> kept = iterator.next();
+      if (!present.contains(kept.getKey()) && now.isAfter(kept.getValue())) {
+        removed.add(kept.getKey());
+        iterator.remove();
+      }
+    }
+    List<BiasRow> ordered = new ArrayList<>(rows);
+    ordered.sort(
+        Comparator.comparing((BiasRow row) -> !WHOLE_WINDOW.equals(row.group()))
+            .thenComparing(BiasRow::model)
+            .thenComparing(BiasRow::group));
+    int refused = 0;
+    for (BiasRow row : ordered) {
+      List<String> pair = pair(row);
+      Instant keptUntil =
+          now.plusMillis(Math.round(row.windowSeconds() * 1000 * BIAS_GROUP_KEPT_WINDOWS));
+      if (biasGroupsKeptUntil.containsKey(pair) || biasGroupsKeptUntil.size() < maxBiasGroups) {
+        biasGroupsKeptUntil.put(pair, keptUntil);
+      } else {
+        refused++;
+        if (!biasCapLogged) {
+          biasCapLogged = true;
+          LOG.warn(
+              "Live bias windows name more than {} (model, group) pairs: model {} group {} and"
+                  + " any later new pair get no gauges while the cap is full (counted in {};"
+                  + " logged once)",
+              maxBiasGroups,
+              LogText.quoted(row.model()),
+              LogText.quoted(row.group()),
+              BIAS_GROUPS_REFUSED);
+        }
+      }
+    }
+    biasGroupsRefused.increment(refused);
+    return removed;
+  }
+
+  private static List<String> pair(BiasRow row) {
+    return List.of(row.model(), row.group());
   }
 
   private static void addRate(
@@ -1447,5 +1568,6 @@ public final class AuditStoreCollector implements AutoCloseable {
       long unsafe,
       long blocked,
       long reviewed,
-      double windowAgeSeconds) {}
+      double windowAgeSeconds,
+      double windowSeconds) {}
 }

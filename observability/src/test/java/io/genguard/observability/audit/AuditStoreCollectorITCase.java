@@ -775,6 +775,91 @@ class AuditStoreCollectorITCase {
   }
 
   /**
+   * The forty-fifth session's review: the collector registered gauges for every (model, group) its
+   * latest live windows ever named and never removed them, so a writer of bias.metrics could add
+   * series without end. A pair missing for three lengths of its window loses its gauges, and past
+   * the cap a new pair gets none, counted and logged.
+   */
+  @Test
+  void shouldRemoveTheGaugesOfAGroupGoneForThreeWindowsAndCapTheGroups() throws Exception {
+    try (AuditDatabase own = ownDatabase("observability_bias_groups_it")) {
+      AuditWriter writer = new AuditWriter(own.dataSource(), Clock.systemUTC());
+      Instant end = Instant.now().minusSeconds(120).truncatedTo(ChronoUnit.MILLIS);
+      // Windows of 60 s (AuditFixtures.bias), so a missing group keeps its gauges for 180 s.
+      writer.write(
+          List.of(
+              bias("w1-all", "m", "*", end, 100, 10, 10, 0),
+              bias("w1-a", "m", "g:a", end, 40, 8, 8, 0),
+              bias("w1-b", "m", "g:b", end, 30, 1, 1, 0)));
+      MovingClock clock = new MovingClock(Instant.now());
+      PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
+      AuditStoreCollector collector =
+          new AuditStoreCollector(
+              own.dataSource(), registry, clock, AuditStoreCollector.MAX_SERIES_PER_COUNTER, 4);
+      collector.collect();
+      assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_OUTPUTS, "group", "g:b"))
+          .isEqualTo(30);
+
+      // The next window: g:b is not in it; g:c and g:d are new, and the cap (4) has room for one.
+      Instant next = end.plusSeconds(60);
+      writer.write(
+          List.of(
+              bias("w2-all", "m", "*", next, 100, 10, 10, 0),
+              bias("w2-a", "m", "g:a", next, 40, 8, 8, 0),
+              bias("w2-c", "m", "g:c", next, 20, 1, 1, 0),
+              bias("w2-d", "m", "g:d", next, 20, 1, 1, 0)));
+      clock.advance(Duration.ofSeconds(60));
+      collector.collect();
+      assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_OUTPUTS, "group", "g:b"))
+          .as("missing from the latest window: no value, still registered")
+          .isNaN();
+      assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_OUTPUTS, "group", "g:c"))
+          .isEqualTo(20);
+      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).tag("group", "g:d").gauges())
+          .as("past the cap")
+          .isEmpty();
+      assertThat(registry.get(AuditStoreCollector.BIAS_GROUPS_REFUSED).counter().count())
+          .isEqualTo(1);
+      assertThat(registry.scrape()).contains("genguard_bias_group_series_refused_total");
+
+      // Until three windows after the round that last saw it g:b reads NaN; then its gauges go.
+      clock.advance(Duration.ofSeconds(119));
+      collector.collect();
+      assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_OUTPUTS, "group", "g:b")).isNaN();
+      assertThat(registry.get(AuditStoreCollector.BIAS_GROUPS_REFUSED).counter().count())
+          .as("refused again: once a round")
+          .isEqualTo(2);
+      clock.advance(Duration.ofSeconds(2));
+      collector.collect();
+      for (String name :
+          List.of(
+              AuditStoreCollector.BIAS_GROUP_OUTPUTS,
+              AuditStoreCollector.BIAS_GROUP_RATE,
+              AuditStoreCollector.BIAS_GROUP_DISPARITY)) {
+        assertThat(registry.find(name).tag("group", "g:b").gauges()).as(name).isEmpty();
+      }
+      assertThat(registry.scrape()).doesNotContain("g:b");
+      // The room g:b left goes to g:d; the rest keep their gauges and values.
+      assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_OUTPUTS, "group", "g:d"))
+          .isEqualTo(20);
+      assertThat(
+              gauge(
+                  registry,
+                  AuditStoreCollector.BIAS_GROUP_DISPARITY,
+                  "group",
+                  "g:a",
+                  "metric",
+                  "unsafe_rate"))
+          .isCloseTo(8.0 / 40 - 10.0 / 100, within(1e-9));
+      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).gauges()).hasSize(4);
+      assertThat(registry.get(AuditStoreCollector.BIAS_GROUPS_REFUSED).counter().count())
+          .isEqualTo(2);
+      assertThat(gauge(registry, AuditStoreCollector.BIAS_WINDOW_AGE, "model", "m"))
+          .isBetween(0.0, 600.0);
+    }
+  }
+
+  /**
    * The finding of the thirty-ninth session's review: one output with a 4,000-character device made
    * the label set longer than PostgreSQL's index takes, and every round after it failed, freezing
    * every audit-store metric (the dead-letter alert's among them) for good.

@@ -45,6 +45,24 @@ class RowGaugesTest {
     assertThat(registry.find("test.rows").gauges()).hasSize(2);
   }
 
+  @Test
+  void shouldRemoveTheGaugesItIsToldAreGoneAndRegisterThemAnewWhenTheyComeBack() {
+    RowGauges gauges = new RowGauges(registry, "test.rows", "rows for the test", null);
+    Tags a = Tags.of("group", "a");
+    Tags b = Tags.of("group", "b");
+    gauges.set(Map.of(a, 1, b, 2));
+    gauges.set(Map.of(a, 3));
+
+    assertThat(gauges.remove(tags -> tags.equals(b))).isEqualTo(1);
+
+    assertThat(registry.find("test.rows").tags(b).gauges()).isEmpty();
+    assertThat(registry.scrape()).contains("test_rows{group=\"a\"} 3.0").doesNotContain("\"b\"");
+    assertThat(gauges.size()).isEqualTo(1);
+    gauges.set(Map.of(a, 4, b, 5));
+    assertThat(registry.get("test.rows").tags(b).gauge().value()).isEqualTo(5.0);
+    assertThat(gauges.size()).isEqualTo(2);
+  }
+
   /**
    * Micrometer's MultiGauge with overwrite removes and re-registers every row, and a scrape running
    * meanwhile fails with DuplicateLabelsException (micrometer#6851); with this loop it failed at

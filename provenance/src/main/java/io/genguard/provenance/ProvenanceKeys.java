@@ -20,6 +20,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Every key provenance needs, from one place: the watermark keys (secret, for embedding and
@@ -241,6 +242,7 @@ public record ProvenanceKeys(
             + signing.verificationKeys().toConfigEntries();
     try {
       Files.createDirectories(file.toAbsolutePath().getParent());
+      removeOlderTemporaryFiles(file);
       // A link at the name is replaced, not written through, as the move of before did.
       try (Replacement replacement =
           ReplacingFiles.open(
@@ -320,6 +322,7 @@ public record ProvenanceKeys(
 
   private static String readOrCreate(Path file, java.util.function.Supplier<String> fresh) {
     try {
+      removeOlderTemporaryFiles(file);
       if (!Files.exists(file)) {
         Files.createDirectories(file.toAbsolutePath().getParent());
         // Write a complete file under a temporary name, owner-only from its creation, then link it
@@ -379,6 +382,20 @@ public record ProvenanceKeys(
    */
   private static final Set<PosixFilePermission> OWNER_ONLY =
       PosixFilePermissions.fromString("rw-------");
+
+  /**
+   * Removes the temporary files of {@code file} that the forty-fourth session's code left when it
+   * was killed while writing it: {@code Files.createTempFile(directory, FILE, ".new")}, so {@code
+   * FILE<digits>.new}, when over a minute old and open in no process ({@link
+   * ReplacingFiles#removeOlderTemporaryFiles}); nothing when the directory does not exist yet.
+   */
+  private static void removeOlderTemporaryFiles(Path file) {
+    Path directory = file.toAbsolutePath().getParent();
+    ReplacingFiles.removeOlderTemporaryFiles(
+        directory,
+        Pattern.compile(Pattern.quote(file.getFileName().toString()) + "[0-9]{1,20}\\.new"),
+        ProvenanceKeys::note);
+  }
 
   private static final System.Logger LOG = System.getLogger(ProvenanceKeys.class.getName());
 

@@ -2,6 +2,7 @@ package io.genguard.provenance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.genguard.provenance.manifest.ManifestSigner;
 import io.genguard.provenance.manifest.ManifestStatus;
@@ -20,7 +21,9 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -130,6 +133,60 @@ class ProvenanceKeysTest {
     assertThat(ProvenanceKeys.loadOrCreate(keyDirectory).verification().toConfigEntries())
         .as("created once")
         .isEqualTo(keys.verification().toConfigEntries());
+  }
+
+  /**
+   * The forty-fourth session's temporary key files ({@code FILE<digits>.new}, from {@code
+   * Files.createTempFile}) that a killed start left: the next start removes those over a minute old
+   * (open in no process), even when the key files exist already; a young one and names that only
+   * look like them stay. Before, they stayed for good, keys in them.
+   */
+  @Test
+  void shouldRemoveTheTemporaryKeyFilesOfAnEarlierVersionThatAreOverAMinuteOld() throws Exception {
+    assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "Linux: /proc shows what is open");
+    ProvenanceKeys keys = ProvenanceKeys.loadOrCreate(keyDirectory);
+    keys.publishVerificationKeys(keyDirectory);
+    FileTime anHourAgo = FileTime.from(Instant.now().minus(Duration.ofHours(1)));
+    List<String> left =
+        List.of(
+            ProvenanceKeys.SIGNING_FILE + "1234567890.new",
+            ProvenanceKeys.WATERMARK_FILE + "18446744073709551615.new",
+            ProvenanceKeys.VERIFICATION_FILE + "42.new");
+    List<String> kept =
+        List.of(
+            ProvenanceKeys.SIGNING_FILE + "12a.new",
+            ProvenanceKeys.SIGNING_FILE + ".new",
+            "other-keys1.new",
+            ProvenanceKeys.SIGNING_FILE + "1.new.bak");
+    for (String name : concat(left, kept)) {
+      Files.writeString(keyDirectory.resolve(name), "sign-local-1:" + SECRET_A + "\n");
+      Files.setLastModifiedTime(keyDirectory.resolve(name), anHourAgo);
+    }
+    String young = ProvenanceKeys.SIGNING_FILE + "43.new";
+    Files.writeString(keyDirectory.resolve(young), "sign-local-1:" + SECRET_A + "\n");
+
+    ProvenanceKeys again = ProvenanceKeys.loadOrCreate(keyDirectory);
+    again.publishVerificationKeys(keyDirectory);
+
+    assertThat(again.verification().toConfigEntries())
+        .isEqualTo(keys.verification().toConfigEntries());
+    try (var files = Files.list(keyDirectory)) {
+      assertThat(files.map(file -> file.getFileName().toString()))
+          .containsExactlyInAnyOrderElementsOf(
+              concat(
+                  kept,
+                  List.of(
+                      young,
+                      ProvenanceKeys.SIGNING_FILE,
+                      ProvenanceKeys.WATERMARK_FILE,
+                      ProvenanceKeys.VERIFICATION_FILE)));
+    }
+  }
+
+  private static List<String> concat(List<String> first, List<String> second) {
+    List<String> all = new ArrayList<>(first);
+    all.addAll(second);
+    return all;
   }
 
   @Test

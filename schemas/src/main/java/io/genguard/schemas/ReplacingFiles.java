@@ -22,9 +22,11 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -48,9 +50,10 @@ import java.util.regex.Pattern;
  * held locked while it is written. A later write of the same file removes such files of it that no
  * writer holds any more (a {@code kill -9}, a crash) and that are over a minute old; those of
  * writers under way, in this JVM or another, in this container or another that shares the folder,
- * are left, and so are other files' and the forty-fourth session's {@code .FILE.<random>.partial}
- * (see {@link #open(Path, OnStop, Links, Folders, Set, Consumer)}). A caller that removes the file
- * removes them too, however young, with {@link #removeLeftTemporaryFiles}.
+ * are left, and so are other files'. The forty-fourth session's {@code .FILE.<random>.partial},
+ * whose writers took no lock, is removed too when over a minute old and open in no process (on
+ * Linux; see {@link #open(Path, OnStop, Links, Folders, Set, Consumer)}). A caller that removes the
+ * file removes its locked kind too, however young, with {@link #removeLeftTemporaryFiles}.
  *
  * <p>The temporary file is a new file created with {@code CREATE_NEW}: two writers of the same file
  * never share one, it gets a new file's usual permissions (not the previous file's, nor a temporary
@@ -196,7 +199,9 @@ public final class ReplacingFiles {
    * <p>Before it creates its own, it removes the temporary files of the same file that writers no
    * longer running left behind, saying so to {@code notes}: those named {@code
    * .FILE.<pid>-<random>.partial} that no writer holds locked, over a minute old, found by one
-   * listing of the folder per JVM; on a file system without locks, none.
+   * listing of the folder per JVM; on a file system without locks, none. Also the forty-fourth
+   * session's {@code .FILE.<random>.partial} (no pid, no lock) over a minute old that no process of
+   * the user it belongs to has open, on Linux only (see {@link #removeIfUnused}).
    */
   public static Replacement open(
       Path file,
@@ -318,12 +323,14 @@ public final class ReplacingFiles {
    * one that holds across containers sharing the folder, unlike a pid). One is removed when it is
    * named {@code .NAME.<pid>-<hex>.partial}, is not this JVM's, is a regular file (not a link), can
    * be locked, and was last written more than {@link #STALE_AFTER} ago (so that a writer between
-   * creating its file and locking it keeps it). Another target's, one named otherwise (the
-   * forty-fourth session's {@code .NAME.<hex>.partial}, whose writers took no lock) and one on a
-   * file system without locks are left alone. The folder is listed once per JVM (see {@link
-   * #LEFT}): a file a writer leaves after that is removed by the next JVM. Nothing here fails a
-   * write: a file that cannot be removed is only noted. {@code staleAfter}: {@link #STALE_AFTER}
-   * before a write, zero for {@link #removeLeftTemporaryFiles}.
+   * creating its file and locking it keeps it). The forty-fourth session's {@code
+   * .NAME.<hex>.partial}, whose writers took no lock, is removed as {@link #removeIfUnused} allows
+   * (over {@link #STALE_AFTER} old whatever {@code staleAfter} says, and open in no process).
+   * Another target's, one named otherwise and a locked kind on a file system without locks are left
+   * alone. The folder is listed once per JVM (see {@link #LEFT}): a file a writer leaves after that
+   * is removed by the next JVM. Nothing here fails a write: a file that cannot be removed is only
+   * noted. {@code staleAfter}: {@link #STALE_AFTER} before a write, zero for {@link
+   * #removeLeftTemporaryFiles}.
    *
    * @return how many it removed
    */
@@ -361,6 +368,9 @@ public final class ReplacingFiles {
    * ago; true when removed.
    */
   private static boolean removeIfLeft(Path partial, Duration staleAfter, Consumer<String> notes) {
+    if (!PARTIAL.matcher(partial.getFileName().toString()).matches()) {
+      return removeIfUnused(partial, notes); // The forty-fourth session's name: no lock to try.
+    }
     if (OPEN.contains(partial.getFileName().toString())
         || !Files.isRegularFile(partial, LinkOption.NOFOLLOW_LINKS)) {
       return false;
@@ -399,11 +409,166 @@ public final class ReplacingFiles {
   private static final Pattern PARTIAL =
       Pattern.compile("\\.(.+)\\.[0-9]{1,19}-[0-9a-f]{1,16}\\.partial");
 
+  /**
+   * The forty-fourth session's {@code .NAME.<hex>.partial}: {@code Long.toHexString(nextLong() >>>
+   * 4)}, 1 to 15 lowercase hex digits, no pid. Its writers took no lock, so it is removed only as
+   * {@link #removeIfUnused} allows. No name matches both patterns (here the last part before {@code
+   * .partial} has no dash), and the greedy NAME is the only target it can belong to, as no hex has
+   * a dot.
+   */
+  private static final Pattern OLDER_PARTIAL =
+      Pattern.compile("\\.(.+)\\.[0-9a-f]{1,15}\\.partial");
+
+  /**
+   * Removes the files of {@code folder} whose whole name matches {@code names} that writers of an
+   * earlier version, which named their temporary files otherwise and took no lock, left behind: for
+   * a caller that wrote through such files before it wrote through this class ({@code
+   * BuiltinModelStore}'s {@code knNNN.tmp}, {@code ProvenanceKeys}' {@code FILENNN.new}, both
+   * {@code Files.createTempFile} names). One is removed only as {@link #removeIfUnused} allows:
+   * last written over a minute ago and, on Linux, open in no process that could be its writer;
+   * elsewhere none is. The folder is listed at each call. Nothing here fails: a file that cannot be
+   * checked or removed is only noted.
+   *
+   * @param names the exact names the earlier code gave its temporary files, and no others
+   * @param notes told, one line each, what was removed and what could not be
+   * @return how many it removed
+   */
+  public static int removeOlderTemporaryFiles(Path folder, Pattern names, Consumer<String> notes) {
+    List<Path> found = new ArrayList<>();
+    try (DirectoryStream<Path> files =
+        Files.newDirectoryStream(
+            folder, file -> names.matcher(file.getFileName().toString()).matches())) {
+      files.forEach(found::add);
+    } catch (IOException | DirectoryIteratorException e) {
+      return 0; // No folder yet, or an unreadable one: nothing to clean.
+    }
+    int removed = 0;
+    for (Path file : found) {
+      if (removeIfUnused(file, notes)) {
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * Removes {@code file}, a temporary file of an earlier version's writer (which took no lock),
+   * when no writer can be using it; true when removed. It must be a regular file (not a link) last
+   * written over {@link #STALE_AFTER} ago (however young the caller allows for locked ones), and no
+   * process that could have written it may have it open ({@link #mayBeOpen}: checked on Linux only,
+   * so elsewhere nothing is removed). The age is checked again after the processes, so a write
+   * meanwhile keeps it. Why that is safe: no writer of this version creates such a name, so only a
+   * JVM of an earlier version can be using one, and each such writer held its file open from its
+   * creation until the call just before its move or link into place (the forty-fourth session's
+   * {@code commit} closed, then moved; {@code ProvenanceKeys}' {@code writeString} closed, then
+   * linked or moved; {@code BuiltinModelStore} closed after the sync, then moved). While it is open
+   * the processes show it; a writer caught between the close and the next call, by the check and
+   * the removal, that had also not written for a minute (only {@code score}'s, which fills a 64 KiB
+   * buffer between writes) is the one case left on one machine. A writer in another pid namespace
+   * (another container sharing the folder) is not seen: there only the age guards it, enough for
+   * those written in one go ({@code knNNN.tmp}, {@code FILENNN.new}, the forty-fourth session's
+   * {@code ReplacingFiles.write}), not for a slow {@code score} run's.
+   */
+  private static boolean removeIfUnused(Path file, Consumer<String> notes) {
+    try {
+      if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
+          || !writtenBefore(file, STALE_AFTER)
+          || mayBeOpen(file)
+          || !writtenBefore(file, STALE_AFTER)) {
+        return false;
+      }
+      Files.delete(file);
+      notes.accept(
+          "removed " + file + ", left by a writer of an earlier version that is no longer running");
+      return true;
+    } catch (NoSuchFileException e) {
+      return false; // Moved into place or removed meanwhile.
+    } catch (IOException | RuntimeException e) {
+      notes.accept("left " + file + " in place: it could not be checked or removed (" + e + ")");
+      return false;
+    }
+  }
+
+  private static boolean writtenBefore(Path file, Duration ago) throws IOException {
+    Instant written = Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).toInstant();
+    return written.isBefore(Instant.now().minus(ago));
+  }
+
+  private static final Path PROC = Path.of("/proc");
+
+  /**
+   * Whether a process may have {@code file} open; false only where {@code /proc} lists the
+   * processes (Linux), {@code file} belongs to this process's user and no process of that user has
+   * it open (compared by device and inode, as {@code /proc/PID/fd/N} leads to the open file). A
+   * writer owns the file it created, so a file of another user is left (its writer's descriptors
+   * may be unreadable here), and other users' processes are not looked into. Where {@code /proc} is
+   * not there (macOS, Windows): true, it cannot tell.
+   */
+  static boolean mayBeOpen(Path file) throws IOException {
+    if (!Files.isDirectory(PROC.resolve("self").resolve("fd"))) {
+      return true;
+    }
+    Map<String, Object> wanted =
+        Files.readAttributes(file, "unix:dev,ino,uid", LinkOption.NOFOLLOW_LINKS);
+    Object user = Files.getAttribute(PROC.resolve("self"), "unix:uid");
+    if (!user.equals(wanted.get("uid"))) {
+      return true;
+    }
+    try (DirectoryStream<Path> processes = Files.newDirectoryStream(PROC, "[0-9]*")) {
+      for (Path process : processes) {
+        if (holds(process, user, wanted)) {
+          return true;
+        }
+      }
+    } catch (DirectoryIteratorException e) {
+      throw e.getCause();
+    }
+    return false;
+  }
+
+  /**
+   * Whether {@code process} ({@code /proc/PID}), if it runs as {@code user}, has the file {@code
+   * wanted} describes open. One that ends meanwhile has nothing open; one of that user whose
+   * descriptors cannot be read may have it.
+   */
+  private static boolean holds(Path process, Object user, Map<String, Object> wanted) {
+    try {
+      // /proc/PID belongs to the process's user (to root where it made itself undumpable, as no
+      // JVM does).
+      if (!user.equals(Files.getAttribute(process, "unix:uid"))) {
+        return false;
+      }
+    } catch (IOException e) {
+      return false; // Ended meanwhile.
+    }
+    try (DirectoryStream<Path> descriptors = Files.newDirectoryStream(process.resolve("fd"))) {
+      for (Path descriptor : descriptors) {
+        try {
+          Map<String, Object> open = Files.readAttributes(descriptor, "unix:dev,ino");
+          if (wanted.get("dev").equals(open.get("dev"))
+              && wanted.get("ino").equals(open.get("ino"))) {
+            return true;
+          }
+        } catch (IOException e) {
+          // Closed meanwhile.
+        }
+      }
+      return false;
+    } catch (NoSuchFileException e) {
+      return false; // Ended meanwhile.
+    } catch (IOException | DirectoryIteratorException e) {
+      return true;
+    }
+  }
+
   private static Map<String, Set<Path>> listPartials(Path folder) {
     Map<String, Set<Path>> left = new HashMap<>();
     try (DirectoryStream<Path> files = Files.newDirectoryStream(folder, ".*" + PARTIAL_SUFFIX)) {
       for (Path file : files) {
         Matcher matcher = PARTIAL.matcher(file.getFileName().toString());
+        if (!matcher.matches()) {
+          matcher = OLDER_PARTIAL.matcher(file.getFileName().toString());
+        }
         if (matcher.matches() && !OPEN.contains(file.getFileName().toString())) {
           left.computeIfAbsent(matcher.group(1), key -> new HashSet<>()).add(file);
         }

@@ -8,10 +8,13 @@ import io.genguard.schemas.ReplacingFiles.OnStop;
 import io.genguard.schemas.ReplacingFiles.Replacement;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -21,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -255,8 +259,9 @@ class ReplacingFilesTest {
   /**
    * A writer stopped by {@code kill -9} leaves its temporary file; the next write of the same file
    * removes it, and nothing else: not a writer's under way (this JVM's), not one unlocked but
-   * younger than a minute, not another file's, not an older name without a pid, not a link, not a
-   * name that only looks like one. The forty-fourth session left it there for good.
+   * younger than a minute, not another file's, not a link, not a name that only looks like one. The
+   * forty-fourth session left it there for good. (Its own names, without a pid: {@link
+   * #shouldRemoveTheFortyFourthSessionsTemporaryFileOnlyWhenNoProcessHasItOpen}.)
    */
   @Test
   void shouldRemoveTheTemporaryFileAKilledWriterLeftAtTheNextWrite(@TempDir Path dir)
@@ -276,7 +281,6 @@ class ReplacingFilesTest {
     for (String name :
         List.of(
             ".other.jsonl." + pid + "-abc.partial", // another file's
-            ".out.jsonl.1a2b3c.partial", // the forty-fourth session's name, no pid
             ".out.jsonl." + pid + "-abc.partial.bak",
             "out.jsonl." + pid + "-abc.partial",
             ".out.jsonl." + pid + "-xyz.partial")) {
@@ -482,6 +486,155 @@ class ReplacingFilesTest {
       replacement.stream().write("new rows".getBytes(StandardCharsets.UTF_8));
       System.out.println("writing");
       Thread.sleep(120_000);
+    }
+  }
+
+  /**
+   * The forty-fourth session's temporary files ({@code .FILE.<hex>.partial}, no pid, no lock) are
+   * removed by the next write of FILE when over a minute old and open in no process: not while a
+   * writer of that version (another JVM) has its one open, however old, nor a young one, nor one
+   * whose name only looks like one, another file's or a link. Before, they stayed for good.
+   */
+  @Test
+  void shouldRemoveTheFortyFourthSessionsTemporaryFileOnlyWhenNoProcessHasItOpen(@TempDir Path dir)
+      throws Exception {
+    assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "Linux: /proc shows what is open");
+    Path work = Files.createDirectory(dir.resolve("work"));
+    Path file = work.resolve("out.jsonl");
+    Files.writeString(file, "previous");
+    Path theirs = work.resolve(".out.jsonl.1a2b3c.partial");
+    Process running =
+        ChildJvm.startReady(
+            said -> said.contains("writing"),
+            Duration.ofSeconds(60),
+            dir.resolve("child.log"),
+            FortyFourthSessionWriter.class,
+            theirs.toString());
+    try {
+      Path left = Files.writeString(work.resolve(".out.jsonl.fffffffffffffff.partial"), "cut");
+      Path kept = Files.createDirectory(dir.resolve("kept"));
+      List<Path> others = new ArrayList<>();
+      for (String name :
+          List.of(
+              ".out.jsonl.1a2b3c4d5e6f7a8b.partial", // 16 hex digits: never written
+              ".out.jsonl.1A2B.partial",
+              ".out.jsonl.1a2b.partial.bak",
+              "out.jsonl.1a2b.partial",
+              ".out.jsonl..partial",
+              ".other.jsonl.1a2b.partial")) {
+        others.add(Files.writeString(work.resolve(name), "someone's"));
+      }
+      Path target = Files.writeString(kept.resolve("victim"), "kept");
+      Path link = Files.createSymbolicLink(work.resolve(".out.jsonl.3c.partial"), target);
+      for (Path old : concat(others, List.of(left, theirs, target))) {
+        Files.setLastModifiedTime(old, anHourAgo());
+      }
+      Path young = Files.writeString(work.resolve(".out.jsonl.2b.partial"), "young");
+      ReplacingFiles.forgetListings();
+
+      ReplacingFiles.write(file, OnStop.REMOVE, notes::add, out -> out.write('1'));
+
+      assertThat(left).as("over a minute old, open nowhere").doesNotExist();
+      assertThat(notes)
+          .containsExactly(
+              "removed "
+                  + left
+                  + ", left by a writer of an earlier version that is no longer"
+                  + " running");
+      assertThat(theirs).as("open in a writer still running, however old").exists();
+      assertThat(filesIn(work))
+          .containsExactlyInAnyOrderElementsOf(concat(others, List.of(file, theirs, link, young)));
+
+      running.destroyForcibly();
+      assertThat(running.waitFor(60, TimeUnit.SECONDS)).as("the JVM exits").isTrue();
+      notes.clear();
+      assertThat(ReplacingFiles.removeLeftTemporaryFiles(file, notes::add))
+          .as("a takedown too: the minute holds for these, and the young one stays")
+          .isEqualTo(1);
+      assertThat(notes)
+          .containsExactly(
+              "removed "
+                  + theirs
+                  + ", left by a writer of an earlier version that is no longer"
+                  + " running");
+      assertThat(filesIn(work))
+          .containsExactlyInAnyOrderElementsOf(concat(others, List.of(file, link, young)));
+      assertThat(Files.readString(file)).isEqualTo("1");
+      assertThat(Files.readString(target)).isEqualTo("kept");
+    } finally {
+      running.destroyForcibly();
+      running.waitFor(60, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * A caller's earlier temporary files ({@code BuiltinModelStore}'s {@code knNNN.tmp}): those named
+   * exactly so, over a minute old, that no process has open, are removed; not a young one, not one
+   * open (here in this JVM), not a name that only looks like one, a folder or a link. Before, no
+   * such call existed and they stayed for good.
+   */
+  @Test
+  void shouldRemoveACallersOlderTemporaryFilesOnlyWhenNoProcessHasThemOpen(@TempDir Path dir)
+      throws Exception {
+    assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "Linux: /proc shows what is open");
+    Path work = Files.createDirectory(dir.resolve("cache"));
+    List<Path> left = new ArrayList<>();
+    for (String name : List.of("kn123.tmp", "kn18446744073709551615.tmp")) {
+      left.add(Files.writeString(work.resolve(name), "cut"));
+    }
+    List<Path> others = new ArrayList<>();
+    for (String name :
+        List.of("kn12a.tmp", "xkn1.tmp", "kn1.tmp.bak", "kn.tmp", "kn184467440737095516150.tmp")) {
+      others.add(Files.writeString(work.resolve(name), "someone's"));
+    }
+    Path open = Files.writeString(work.resolve("kn125.tmp"), "being written");
+    others.add(Files.createDirectory(work.resolve("kn126.tmp")));
+    Path target = Files.writeString(dir.resolve("victim"), "kept");
+    for (Path old : concat(concat(left, others), List.of(open, target))) {
+      Files.setLastModifiedTime(old, anHourAgo());
+    }
+    others.add(Files.createSymbolicLink(work.resolve("kn127.tmp"), target));
+    others.add(Files.writeString(work.resolve("kn124.tmp"), "young"));
+    Pattern names = Pattern.compile("kn[0-9]{1,20}\\.tmp");
+
+    try (FileChannel writing = FileChannel.open(open, StandardOpenOption.WRITE)) {
+      assertThat(ReplacingFiles.removeOlderTemporaryFiles(work, names, notes::add)).isEqualTo(2);
+
+      assertThat(filesIn(work)).containsExactlyInAnyOrderElementsOf(concat(others, List.of(open)));
+      assertThat(notes)
+          .containsExactlyInAnyOrderElementsOf(
+              left.stream()
+                  .map(
+                      path ->
+                          "removed "
+                              + path
+                              + ", left by a writer of an earlier version that is no longer"
+                              + " running")
+                  .toList());
+    }
+    notes.clear();
+    assertThat(ReplacingFiles.removeOlderTemporaryFiles(work, names, notes::add))
+        .as("once closed")
+        .isEqualTo(1);
+    assertThat(filesIn(work)).containsExactlyInAnyOrderElementsOf(others);
+    assertThat(Files.readString(target)).isEqualTo("kept");
+    assertThat(ReplacingFiles.removeOlderTemporaryFiles(dir.resolve("none"), names, notes::add))
+        .isZero();
+  }
+
+  /**
+   * Writes as the forty-fourth session's {@code ReplacingFiles} did: creates the temporary file (no
+   * lock), writes part of it and waits.
+   */
+  static final class FortyFourthSessionWriter {
+    public static void main(String[] args) throws Exception {
+      try (FileChannel channel =
+          FileChannel.open(
+              Path.of(args[0]), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        channel.write(ByteBuffer.wrap("new rows".getBytes(StandardCharsets.UTF_8)));
+        System.out.println("writing");
+        Thread.sleep(120_000);
+      }
     }
   }
 

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +20,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class BuiltinModelStore {
   private static final Logger LOG = LoggerFactory.getLogger(BuiltinModelStore.class);
+
+  /**
+   * What the forty-fourth session's code named its temporary file in the cache directory: {@code
+   * Files.createTempFile(directory, "kn", ".tmp")}, an unsigned decimal long between the two.
+   */
+  private static final Pattern OLDER_TEMPORARY_FILE = Pattern.compile("kn[0-9]{1,20}\\.tmp");
 
   private BuiltinModelStore() {}
 
@@ -74,11 +81,16 @@ public final class BuiltinModelStore {
    * directory, forced to disk, moved over {@code file}, and the directory forced too where the
    * platform allows, so that a crash leaves either the old file or the whole new one. A temporary
    * file a killed start left behind is removed then (generator replicas share the directory: one
-   * still being written by another replica is left).
+   * still being written by another replica is left), and so is one of the name the forty-fourth
+   * session's code gave it ({@link #OLDER_TEMPORARY_FILE}) when over a minute old and open in no
+   * process ({@link ReplacingFiles#removeOlderTemporaryFiles}).
    */
   private static void save(KneserNeyModel model, Path file) {
     try {
-      Files.createDirectories(file.toAbsolutePath().getParent());
+      Path directory = file.toAbsolutePath().getParent();
+      Files.createDirectories(directory);
+      ReplacingFiles.removeOlderTemporaryFiles(
+          directory, OLDER_TEMPORARY_FILE, note -> LOG.warn("{}", note));
       ReplacingFiles.write(file, OnStop.REMOVE, note -> LOG.warn("{}", note), model::write);
     } catch (IOException | IllegalStateException e) {
       // The model still works from memory; the next start trains again. (IllegalStateException:

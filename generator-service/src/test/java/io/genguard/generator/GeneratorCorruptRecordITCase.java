@@ -223,33 +223,10 @@ class GeneratorCorruptRecordITCase {
     String run = UUID.randomUUID().toString().substring(0, 8);
     String first = run + "-committed";
     String last = run + "-after";
-    String marker = "damaged-" + run;
     // Committed (0, marker at 1), an aborted transaction of three requests in one batch (2 to 4,
-    // marker at 5) and committed (6, marker at 7); the aborted batch fails its CRC: read without
-    // the check it yields no record and claims offsets 2 to 4.
+    // marker at 5) and committed (6, marker at 7); the aborted batch fails its CRC.
     broker = OwnBroker.start(brokerDir, withDeadLetters());
-    try (KafkaProducer<byte[], byte[]> producer =
-        CorruptSegments.batchingTransactionalProducer(
-            broker.bootstrapServers(), "it-requests-" + run)) {
-      producer.initTransactions();
-      producer.beginTransaction();
-      producer.send(request(first, "Good morning"));
-      producer.commitTransaction();
-      producer.beginTransaction();
-      producer.send(request(run + "-aborted-1", "Good night"));
-      producer.send(request(run + "-aborted-2", "Prompt " + marker + " here"));
-      producer.send(request(run + "-aborted-3", "Good night again"));
-      producer.flush();
-      producer.abortTransaction();
-      producer.beginTransaction();
-      producer.send(request(last, "Good evening"));
-      producer.commitTransaction();
-    }
-    Path segment = CorruptSegments.firstSegment(broker, REQUESTS_0);
-    assertThat(CorruptSegments.lastOffsetOfBatch(segment, 2L))
-        .as("the aborted requests share one batch")
-        .isEqualTo(4L);
-    CorruptSegments.damage(segment, marker);
+    writeAbortedSpan(run, first, last);
     SimpleMeterRegistry meters = startGenerator(run);
 
     try (CommittedReader committed = outputsAndDeadLetters()) {
@@ -273,30 +250,10 @@ class GeneratorCorruptRecordITCase {
     String run = UUID.randomUUID().toString().substring(0, 8);
     String first = run + "-committed";
     String last = run + "-after";
-    String marker = "damaged-" + run;
     // As above, on a cluster whose metadata.version is 4.0's: brokers before 4.1 answer a fetch
     // from inside the damaged batch's claim with that batch, so where it ends cannot be told.
     broker = OwnBroker.start(brokerDir, withDeadLetters(), MetadataVersion.IBP_4_0_IV3);
-    try (KafkaProducer<byte[], byte[]> producer =
-        CorruptSegments.batchingTransactionalProducer(
-            broker.bootstrapServers(), "it-requests-" + run)) {
-      producer.initTransactions();
-      producer.beginTransaction();
-      producer.send(request(first, "Good morning"));
-      producer.commitTransaction();
-      producer.beginTransaction();
-      producer.send(request(run + "-aborted-1", "Good night"));
-      producer.send(request(run + "-aborted-2", "Prompt " + marker + " here"));
-      producer.send(request(run + "-aborted-3", "Good night again"));
-      producer.flush();
-      producer.abortTransaction();
-      producer.beginTransaction();
-      producer.send(request(last, "Good evening"));
-      producer.commitTransaction();
-    }
-    Path segment = CorruptSegments.firstSegment(broker, REQUESTS_0);
-    assertThat(CorruptSegments.lastOffsetOfBatch(segment, 2L)).isEqualTo(4L);
-    CorruptSegments.damage(segment, marker);
+    writeAbortedSpan(run, first, last);
     SimpleMeterRegistry meters = startGenerator(run);
 
     try (CommittedReader committed = outputsAndDeadLetters()) {
@@ -349,6 +306,38 @@ class GeneratorCorruptRecordITCase {
       assertThat(committedRequests(admin, run)).isEqualTo(5L);
       assertThat(corruptRecordLetters(meters)).isEqualTo(1.0);
     }
+  }
+
+  /**
+   * Writes, on {@link #broker}, request {@code first} committed (offset 0, its marker at 1), an
+   * aborted transaction of three requests in one batch (2 to 4, its marker at 5) and request {@code
+   * last} committed (6, its marker at 7), and damages the aborted batch: it fails its CRC, and read
+   * without the check it yields no record and claims offsets 2 to 4.
+   */
+  private void writeAbortedSpan(String run, String first, String last) throws Exception {
+    String marker = "damaged-" + run;
+    try (KafkaProducer<byte[], byte[]> producer =
+        CorruptSegments.batchingTransactionalProducer(
+            broker.bootstrapServers(), "it-requests-" + run)) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      producer.send(request(first, "Good morning"));
+      producer.commitTransaction();
+      producer.beginTransaction();
+      producer.send(request(run + "-aborted-1", "Good night"));
+      producer.send(request(run + "-aborted-2", "Prompt " + marker + " here"));
+      producer.send(request(run + "-aborted-3", "Good night again"));
+      producer.flush();
+      producer.abortTransaction();
+      producer.beginTransaction();
+      producer.send(request(last, "Good evening"));
+      producer.commitTransaction();
+    }
+    Path segment = CorruptSegments.firstSegment(broker, REQUESTS_0);
+    assertThat(CorruptSegments.lastOffsetOfBatch(segment, 2L))
+        .as("the aborted requests share one batch")
+        .isEqualTo(4L);
+    CorruptSegments.damage(segment, marker);
   }
 
   /** The topics of the generator and its dead-letter topic. */

@@ -1,6 +1,9 @@
 package io.genguard.bias.job;
 
+import static io.genguard.bias.job.LiveWindowHarnesses.collector;
+import static io.genguard.bias.job.LiveWindowHarnesses.detectContext;
 import static io.genguard.bias.job.LiveWindowHarnesses.verdict;
+import static io.genguard.bias.job.LiveWindowHarnesses.window;
 import static io.genguard.bias.job.LiveWindowHarnesses.windows;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -13,11 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.apache.flink.api.common.state.KeyedStateStore;
-import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
-import org.apache.flink.util.Collector;
-import org.apache.flink.util.OutputTag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -98,7 +97,7 @@ class LiveUnknownGroupsTest {
             window(KNOWN, known));
     List<BiasAlert> alerts = new ArrayList<>();
 
-    detect.process("echo/echo@1", context(detect), windows, collector(alerts));
+    detect.process("echo/echo@1", detectContext(detect), windows, collector(alerts));
 
     assertThat(alerts)
         .as("strings no lexicon knows are no demographic group to compare with one")
@@ -120,62 +119,5 @@ class LiveUnknownGroupsTest {
     counts.unsafeCount = unsafe;
     counts.blockCount = unsafe;
     return counts;
-  }
-
-  private static LiveGroupWindow window(String group, GroupCounts counts) {
-    LiveGroupWindow window = new LiveGroupWindow();
-    window.model = "echo/echo@1";
-    window.group = group;
-    window.windowStart = 0;
-    window.windowEnd = WINDOW.toMillis();
-    window.counts = counts;
-    return window;
-  }
-
-  private static <T> Collector<T> collector(List<T> into) {
-    return new Collector<>() {
-      @Override
-      public void collect(T record) {
-        into.add(record);
-      }
-
-      @Override
-      public void close() {}
-    };
-  }
-
-  private static LiveWindowFunctions.DetectDisparity.Context context(
-      LiveWindowFunctions.DetectDisparity detect) {
-    return detect.new Context() {
-      @Override
-      public TimeWindow window() {
-        return new TimeWindow(0, WINDOW.toMillis());
-      }
-
-      @Override
-      public long currentProcessingTime() {
-        return WINDOW.toMillis();
-      }
-
-      @Override
-      public long currentWatermark() {
-        return WINDOW.toMillis();
-      }
-
-      @Override
-      public KeyedStateStore windowState() {
-        throw new UnsupportedOperationException();
-      }
-
-      @Override
-      public KeyedStateStore globalState() {
-        throw new UnsupportedOperationException();
-      }
-
-      @Override
-      public <X> void output(OutputTag<X> outputTag, X value) {
-        throw new UnsupportedOperationException();
-      }
-    };
   }
 }

@@ -4,6 +4,7 @@ import io.genguard.bias.analysis.AnalysisSettings;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.api.common.ExecutionConfig;
+import org.apache.flink.api.common.state.KeyedStateStore;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
@@ -13,6 +14,8 @@ import org.apache.flink.streaming.api.windowing.triggers.EventTimeTrigger;
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.streaming.runtime.operators.windowing.WindowOperatorBuilder;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 
 /**
  * The live branch's window counts as the job wires them ({@link BiasAggregationJob}: tumbling
@@ -87,5 +90,71 @@ final class LiveWindowHarnesses {
     verdict.decidedAt = decidedAt;
     verdict.decision = "RELEASE";
     return verdict;
+  }
+
+  /** The end of the window that {@link #window} rows and {@link #detectContext} describe. */
+  static final long DETECTED_WINDOW_END = Duration.ofMinutes(5).toMillis();
+
+  /** A live window row of model echo, from 0 to {@link #DETECTED_WINDOW_END}, for {@code group}. */
+  static LiveGroupWindow window(String group, GroupCounts counts) {
+    LiveGroupWindow window = new LiveGroupWindow();
+    window.model = "echo/echo@1";
+    window.group = group;
+    window.windowStart = 0;
+    window.windowEnd = DETECTED_WINDOW_END;
+    window.counts = counts;
+    return window;
+  }
+
+  /** A collector adding what it is given to {@code into}. */
+  static <T> Collector<T> collector(List<T> into) {
+    return new Collector<>() {
+      @Override
+      public void collect(T record) {
+        into.add(record);
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+
+  /**
+   * The context {@code detect} is called with for the window from 0 to {@link
+   * #DETECTED_WINDOW_END}, its watermark and processing time at that end; it has no state.
+   */
+  static LiveWindowFunctions.DetectDisparity.Context detectContext(
+      LiveWindowFunctions.DetectDisparity detect) {
+    return detect.new Context() {
+      @Override
+      public TimeWindow window() {
+        return new TimeWindow(0, DETECTED_WINDOW_END);
+      }
+
+      @Override
+      public long currentProcessingTime() {
+        return DETECTED_WINDOW_END;
+      }
+
+      @Override
+      public long currentWatermark() {
+        return DETECTED_WINDOW_END;
+      }
+
+      @Override
+      public KeyedStateStore windowState() {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public KeyedStateStore globalState() {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public <X> void output(OutputTag<X> outputTag, X value) {
+        throw new UnsupportedOperationException();
+      }
+    };
   }
 }

@@ -1,5 +1,8 @@
 package io.genguard.bias.job;
 
+import static io.genguard.bias.job.LiveWindowHarnesses.collector;
+import static io.genguard.bias.job.LiveWindowHarnesses.detectContext;
+import static io.genguard.bias.job.LiveWindowHarnesses.window;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.bias.analysis.AnalysisSettings;
@@ -15,11 +18,7 @@ import org.apache.flink.api.common.ExecutionConfig;
 import org.apache.flink.api.common.TaskInfoImpl;
 import org.apache.flink.api.common.functions.DefaultOpenContext;
 import org.apache.flink.api.common.functions.util.RuntimeUDFContext;
-import org.apache.flink.api.common.state.KeyedStateStore;
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
-import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
-import org.apache.flink.util.Collector;
-import org.apache.flink.util.OutputTag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -144,7 +143,7 @@ class RestoredCategoryCountsTest {
     windows.add(window("religion:y", other));
     List<BiasAlert> alerts = new ArrayList<>();
 
-    detect.process("echo/echo@1", windowContext(detect), windows, collector(alerts));
+    detect.process("echo/echo@1", detectContext(detect), windows, collector(alerts));
 
     assertThat(alerts).as("the planted disparity is still found").hasSize(1);
     assertThat(alerts.get(0).findings).contains("religion:x").doesNotContain("extremism");
@@ -177,10 +176,10 @@ class RestoredCategoryCountsTest {
             List.of(window("*", all), window("religion:x", group), window("religion:y", other)));
     List<BiasAlert> alerts = new ArrayList<>();
 
-    detect.process("echo/echo@1", windowContext(detect), windows, collector(alerts));
+    detect.process("echo/echo@1", detectContext(detect), windows, collector(alerts));
     // Two results for the whole window (windows of two lengths, after a restore).
     windows.set(1, window("*", all));
-    detect.process("echo/echo@1", windowContext(detect), windows, collector(alerts));
+    detect.process("echo/echo@1", detectContext(detect), windows, collector(alerts));
 
     assertThat(alerts).isEmpty();
     assertThat(detect.inconsistent.getCount()).isEqualTo(2);
@@ -210,62 +209,5 @@ class RestoredCategoryCountsTest {
     List<String> next = new ArrayList<>(categories);
     next.add("extremism");
     return List.copyOf(next);
-  }
-
-  private static LiveGroupWindow window(String group, GroupCounts counts) {
-    LiveGroupWindow window = new LiveGroupWindow();
-    window.model = "echo/echo@1";
-    window.group = group;
-    window.windowStart = 0;
-    window.windowEnd = 300_000;
-    window.counts = counts;
-    return window;
-  }
-
-  private static <T> Collector<T> collector(List<T> into) {
-    return new Collector<>() {
-      @Override
-      public void collect(T record) {
-        into.add(record);
-      }
-
-      @Override
-      public void close() {}
-    };
-  }
-
-  private static LiveWindowFunctions.DetectDisparity.Context windowContext(
-      LiveWindowFunctions.DetectDisparity detect) {
-    return detect.new Context() {
-      @Override
-      public TimeWindow window() {
-        return new TimeWindow(0, 300_000);
-      }
-
-      @Override
-      public long currentProcessingTime() {
-        return 300_000;
-      }
-
-      @Override
-      public long currentWatermark() {
-        return 300_000;
-      }
-
-      @Override
-      public KeyedStateStore windowState() {
-        throw new UnsupportedOperationException();
-      }
-
-      @Override
-      public KeyedStateStore globalState() {
-        throw new UnsupportedOperationException();
-      }
-
-      @Override
-      public <X> void output(OutputTag<X> outputTag, X value) {
-        throw new UnsupportedOperationException();
-      }
-    };
   }
 }

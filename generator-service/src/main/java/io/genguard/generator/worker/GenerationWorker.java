@@ -632,14 +632,14 @@ public final class GenerationWorker implements Runnable {
           offsetLookup == null
               ? Optional.of("the worker was given no way to ask the brokers' version")
               : offsetLookup.whyNot(SALVAGE_READ);
-    }
-    if (copies.isEmpty() && copy.end() > batchOffset + 1 && noLookup.isEmpty()) {
-      try (Consumer<byte[], byte[]> checked = batchReaders.apply(true)) {
-        spanEnd =
-            UnreadableBatches.recordLessEnd(
-                checked, partition, batchOffset, copy.end(), SALVAGE_READ, running::get);
-      } catch (KafkaException | IllegalStateException e) {
-        LOG.debug("Worker {}: no end of {}@{}", name, partition, batchOffset, e);
+      if (noLookup.isEmpty()) {
+        try (Consumer<byte[], byte[]> checked = batchReaders.apply(true)) {
+          spanEnd =
+              UnreadableBatches.recordLessEnd(
+                  checked, partition, batchOffset, copy.end(), SALVAGE_READ, running::get);
+        } catch (KafkaException | IllegalStateException e) {
+          LOG.debug("Worker {}: no end of {}@{}", name, partition, batchOffset, e);
+        }
       }
     }
     // A marker whose damage made it claim several offsets ends where the next batch begins.

@@ -240,14 +240,14 @@ public final class UnreadableBatchClients implements KafkaClientSupplier {
       if (copy.isMarkerAt(position) && !erasures) {
         return marker(main, partition, position, failure);
       }
-      Optional<String> noLookup =
-          copy.end() > position + 1 && !erasures
-              ? offsetLookup(readerConfig).whyNot(COPY_READ)
-              : Optional.empty();
-      long end =
-          copy.end() > position + 1 && !erasures && noLookup.isEmpty()
-              ? recordLessEnd(readerConfig, partition, position, copy.end())
-              : -1;
+      Optional<String> noLookup = Optional.empty();
+      long end = -1;
+      if (copy.end() > position + 1 && !erasures) {
+        noLookup = offsetLookup(readerConfig).whyNot(COPY_READ);
+        if (noLookup.isEmpty()) {
+          end = recordLessEnd(readerConfig, partition, position, copy.end());
+        }
+      }
       if (end == position + 1) {
         // A marker whose damage made it claim several offsets: the next batch begins behind it.
         return marker(main, partition, position, failure);

@@ -159,41 +159,11 @@ class ReleaseGateCorruptRecordITCase {
       throws Exception {
     String servers = startBroker();
     String run = UUID.randomUUID().toString().substring(0, 8);
-    String marker = "damaged-" + run;
     GenerationOutput first = output(run + "-committed", "Good morning");
-    List<GenerationOutput> aborted =
-        List.of(
-            output(run + "-aborted-1", "Good night"),
-            output(run + "-aborted-2", "Text " + marker + " here"),
-            output(run + "-aborted-3", "Good night again"));
     GenerationOutput last = output(run + "-after", "Good evening");
     // Committed (0, marker at 1), an aborted transaction of three outputs in one batch (2 to 4,
-    // marker at 5) and committed (6, marker at 7); the aborted batch fails its CRC: read without
-    // the check it yields no record and claims offsets 2 to 4.
-    try (KafkaProducer<byte[], byte[]> producer =
-        CorruptSegments.batchingTransactionalProducer(servers, "it-span-" + run)) {
-      producer.initTransactions();
-      producer.beginTransaction();
-      producer.send(record(first));
-      producer.commitTransaction();
-      producer.beginTransaction();
-      for (GenerationOutput output : aborted) {
-        producer.send(record(output));
-      }
-      producer.flush();
-      producer.abortTransaction();
-      producer.beginTransaction();
-      producer.send(record(last));
-      producer.commitTransaction();
-    }
-    List<GenerationOutput> all = new ArrayList<>(List.of(first, last));
-    all.addAll(aborted);
-    sendReleaseVerdicts(servers, all);
-    Path segment = CorruptSegments.firstSegment(gates.broker(), OUTPUTS_0);
-    assertThat(CorruptSegments.lastOffsetOfBatch(segment, 2L))
-        .as("the aborted outputs share one batch")
-        .isEqualTo(4L);
-    CorruptSegments.damage(segment, marker);
+    // marker at 5) and committed (6, marker at 7); the aborted batch fails its CRC.
+    writeAbortedSpan(servers, run, first, last);
 
     UnreadableBatchClients clients = gates.startGateAsMain();
 
@@ -222,36 +192,9 @@ class ReleaseGateCorruptRecordITCase {
     gates = new GateOnOwnBroker(brokerDir, stateDir, MetadataVersion.IBP_4_0_IV3);
     String servers = gates.servers();
     String run = UUID.randomUUID().toString().substring(0, 8);
-    String marker = "damaged-" + run;
     GenerationOutput first = output(run + "-committed", "Good morning");
-    List<GenerationOutput> aborted =
-        List.of(
-            output(run + "-aborted-1", "Good night"),
-            output(run + "-aborted-2", "Text " + marker + " here"),
-            output(run + "-aborted-3", "Good night again"));
     GenerationOutput last = output(run + "-after", "Good evening");
-    try (KafkaProducer<byte[], byte[]> producer =
-        CorruptSegments.batchingTransactionalProducer(servers, "it-span-" + run)) {
-      producer.initTransactions();
-      producer.beginTransaction();
-      producer.send(record(first));
-      producer.commitTransaction();
-      producer.beginTransaction();
-      for (GenerationOutput output : aborted) {
-        producer.send(record(output));
-      }
-      producer.flush();
-      producer.abortTransaction();
-      producer.beginTransaction();
-      producer.send(record(last));
-      producer.commitTransaction();
-    }
-    List<GenerationOutput> all = new ArrayList<>(List.of(first, last));
-    all.addAll(aborted);
-    sendReleaseVerdicts(servers, all);
-    Path segment = CorruptSegments.firstSegment(gates.broker(), OUTPUTS_0);
-    assertThat(CorruptSegments.lastOffsetOfBatch(segment, 2L)).isEqualTo(4L);
-    CorruptSegments.damage(segment, marker);
+    writeAbortedSpan(servers, run, first, last);
 
     UnreadableBatchClients clients = gates.startGateAsMain();
 
@@ -314,6 +257,46 @@ class ReleaseGateCorruptRecordITCase {
       assertThat(committedOutputs()).isEqualTo(6L);
       assertThat(clients.unreadableMarkers()).isGreaterThanOrEqualTo(1L);
     }
+  }
+
+  /**
+   * Writes {@code first} committed (offset 0, its marker at 1), an aborted transaction of three
+   * outputs in one batch (2 to 4, its marker at 5) and {@code last} committed (6, its marker at 7),
+   * sends a release verdict for each, and damages the aborted batch: it fails its CRC, and read
+   * without the check it yields no record and claims offsets 2 to 4.
+   */
+  private void writeAbortedSpan(
+      String servers, String run, GenerationOutput first, GenerationOutput last) throws Exception {
+    String marker = "damaged-" + run;
+    List<GenerationOutput> aborted =
+        List.of(
+            output(run + "-aborted-1", "Good night"),
+            output(run + "-aborted-2", "Text " + marker + " here"),
+            output(run + "-aborted-3", "Good night again"));
+    try (KafkaProducer<byte[], byte[]> producer =
+        CorruptSegments.batchingTransactionalProducer(servers, "it-span-" + run)) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      producer.send(record(first));
+      producer.commitTransaction();
+      producer.beginTransaction();
+      for (GenerationOutput output : aborted) {
+        producer.send(record(output));
+      }
+      producer.flush();
+      producer.abortTransaction();
+      producer.beginTransaction();
+      producer.send(record(last));
+      producer.commitTransaction();
+    }
+    List<GenerationOutput> all = new ArrayList<>(List.of(first, last));
+    all.addAll(aborted);
+    sendReleaseVerdicts(servers, all);
+    Path segment = CorruptSegments.firstSegment(gates.broker(), OUTPUTS_0);
+    assertThat(CorruptSegments.lastOffsetOfBatch(segment, 2L))
+        .as("the aborted outputs share one batch")
+        .isEqualTo(4L);
+    CorruptSegments.damage(segment, marker);
   }
 
   private static ProducerRecord<byte[], byte[]> record(GenerationOutput output) {

@@ -1,6 +1,7 @@
 package io.genguard.jobs;
 
 import io.genguard.moderation.job.ModerationJobConfig;
+import io.genguard.moderation.scoring.OnnxClassifierScorer;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.settings.KnownSettings;
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * {@code KEY=VALUE} program arguments, which win.
  *
  * @param scorer the scorer and its settings; an imported classifier's folder must be at the same
- *     path on the client and every TaskManager, like the policy file
+ *     path on the client and every TaskManager, like the policy file ({@link #parse} refuses one
+ *     that is missing on the client or lacks a file the classifier loads)
  * @param policyFile policy YAML, present at the same path on the client and every TaskManager
  * @param keyDirectory key files on the TaskManagers, used only for keys missing from their
  *     environment (GENGUARD_WATERMARK_KEYS and GENGUARD_VERIFICATION_KEYS should be set there)
@@ -60,10 +62,17 @@ public record ModerationJobSettings(
     }
     // A misspelt key, in the environment or an argument, is refused rather than left unread.
     KnownSettings.check(values).forEach(LOG::warn);
+    ScorerConfig scorer =
+        ScorerConfig.fromEnvironment(
+            ScorerFactory.configured(SCORER, values.getOrDefault(SCORER, "default")), values);
+    if (scorer.name().equals(OnnxClassifierScorer.NAME)) {
+      // Checked before the job is built and submitted, as the commands check theirs: else a folder
+      // that is missing or incomplete showed only as the classifier loaded, in the loader's words.
+      ScorerConfig.requireClassifierFolder(ScorerConfig.CLASSIFIER_DIR, scorer.modelPath());
+    }
     return new ModerationJobSettings(
         ModerationJobConfig.fromEnvironment(values),
-        ScorerConfig.fromEnvironment(
-            ScorerFactory.configured(SCORER, values.getOrDefault(SCORER, "default")), values),
+        scorer,
         Optional.ofNullable(values.get(POLICY_FILE))
             .filter(value -> !value.isBlank())
             .map(Path::of),

@@ -3,9 +3,12 @@ package io.genguard.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ModerationJobSettingsTest {
 
@@ -73,20 +76,30 @@ class ModerationJobSettingsTest {
         .hasMessageContaining("would release everything");
   }
 
+  /** A folder with the files a classifier folder must hold (empty: only their presence counts). */
+  private static Path classifierFolder(Path dir, String... files) throws IOException {
+    Path folder = Files.createDirectories(dir.resolve("toxic-bert"));
+    for (String file : files) {
+      Files.writeString(folder.resolve(file), "");
+    }
+    return folder;
+  }
+
   @Test
-  void shouldReadAnImportedClassifiersFolderAndLabels() {
+  void shouldReadAnImportedClassifiersFolderAndLabels(@TempDir Path dir) throws IOException {
+    Path folder = classifierFolder(dir, "model.onnx", "tokenizer.json", "config.json");
     ModerationJobSettings settings =
         ModerationJobSettings.parse(
             Map.of(
                 "GENGUARD_MODERATION_SCORER",
                 "onnx-classifier",
                 "GENGUARD_MODERATION_CLASSIFIER_DIR",
-                "/models/toxic-bert"),
+                folder.toString()),
             "GENGUARD_MODERATION_CLASSIFIER_LABELS=toxic=harassment;neutral=none",
             "GENGUARD_MODERATION_CLASSIFIER_MAX_TOKENS=512");
 
     assertThat(settings.scorer().name()).isEqualTo("onnx-classifier");
-    assertThat(settings.scorer().modelPath()).isEqualTo(Path.of("/models/toxic-bert"));
+    assertThat(settings.scorer().modelPath()).isEqualTo(folder);
     assertThat(settings.scorer().labelMapSpec()).isEqualTo("neutral=none;toxic=harassment");
     assertThat(settings.scorer().maxTokens()).isEqualTo(512);
     assertThatThrownBy(
@@ -97,5 +110,42 @@ class ModerationJobSettingsTest {
                         "GENGUARD_MODERATION_CLASSIFIER_DIR", "/models/toxic-bert")))
         .hasMessageContaining(
             "GENGUARD_MODERATION_CLASSIFIER_DIR is set, but the scorer is 'keyword-baseline'");
+  }
+
+  @Test
+  void shouldRefuseAMissingOrIncompleteClassifierFolderBeforeTheJobIsBuilt(@TempDir Path dir)
+      throws IOException {
+    // Before, these were parsed, and the job failed only as the classifier loaded, in the
+    // loader's words ("is not a directory" for a folder that does not exist, or a file not found).
+    Path missing = dir.resolve("missing");
+    Path incomplete = classifierFolder(dir, "model.onnx", "config.json");
+    String labels = "GENGUARD_MODERATION_CLASSIFIER_LABELS=toxic=harassment;neutral=none";
+    Map<String, String> classifier = Map.of("GENGUARD_MODERATION_SCORER", "onnx-classifier");
+
+    assertThatThrownBy(() -> ModerationJobSettings.parse(classifier, labels))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "GENGUARD_MODERATION_CLASSIFIER_DIR is required with onnx-classifier: name the"
+                + " classifier's folder (model.onnx, tokenizer.json, config.json)");
+    assertThatThrownBy(
+            () ->
+                ModerationJobSettings.parse(
+                    classifier, "GENGUARD_MODERATION_CLASSIFIER_DIR=" + missing, labels))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "GENGUARD_MODERATION_CLASSIFIER_DIR "
+                + missing
+                + " does not exist; name the classifier's folder (model.onnx, tokenizer.json,"
+                + " config.json)");
+    assertThatThrownBy(
+            () ->
+                ModerationJobSettings.parse(
+                    classifier, "GENGUARD_MODERATION_CLASSIFIER_DIR=" + incomplete, labels))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "GENGUARD_MODERATION_CLASSIFIER_DIR "
+                + incomplete
+                + " has no tokenizer.json; the classifier needs model.onnx, tokenizer.json,"
+                + " config.json");
   }
 }

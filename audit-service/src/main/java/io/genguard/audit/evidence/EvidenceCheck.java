@@ -415,10 +415,23 @@ public final class EvidenceCheck {
   }
 
   /**
+   * How many anchor lines the bundle holds to compare with a copy of the anchor file: one per
+   * segment, read or not (a bundle that is no object, or whose {@code segments} is missing or no
+   * list, has none). With none, {@link #compareWithCopy} has nothing to compare, and its empty list
+   * of problems must not be read as every line found in the copy.
+   */
+  public static int anchorLines(JsonNode bundle) {
+    JsonNode segments = bundle == null ? MissingNode.getInstance() : bundle.path("segments");
+    return segments.isArray() ? segments.size() : 0;
+  }
+
+  /**
    * Compares each segment's anchor line with a copy of the anchor file kept elsewhere (fetched from
    * {@code GET /api/v1/audit/anchors} earlier, or the witness topic's lines): each must be in the
    * copy as written. This holds without the signing keys, for unsigned anchor files, and against a
-   * holder of the key who rewrites lines later. Returns the problems, each naming the segment.
+   * holder of the key who rewrites lines later. Returns the problems, each naming the segment; a
+   * segment whose anchor line is not one is among them, as not compared (the check names why). A
+   * bundle without anchor lines ({@link #anchorLines} 0) has no problem here: compare nothing then.
    *
    * @throws IllegalArgumentException when the copy is not an anchor file (its line and reason)
    */
@@ -434,8 +447,10 @@ public final class EvidenceCheck {
   public static List<String> compareWithCopy(JsonNode bundle, Path copy) throws IOException {
     Map<Long, String> wanted = new TreeMap<>();
     Map<Long, Integer> segmentOf = new HashMap<>();
+    List<Integer> unread = new ArrayList<>();
     int number = 0;
-    for (JsonNode segment : bundle.path("segments")) {
+    JsonNode segments = bundle.path("segments");
+    for (JsonNode segment : segments.isArray() ? segments : MissingNode.getInstance()) {
       number++;
       try {
         AnchorLog.AnchorLine line =
@@ -443,7 +458,8 @@ public final class EvidenceCheck {
         wanted.put(line.anchor().seq(), line.text());
         segmentOf.put(line.anchor().seq(), number);
       } catch (IllegalArgumentException e) {
-        // The check itself names a segment whose anchor line is not one.
+        // The check itself names why; here it is one line not compared, never one found.
+        unread.add(number);
       }
     }
     Map<Long, String> found = new HashMap<>();
@@ -456,6 +472,13 @@ public final class EvidenceCheck {
           }
         });
     List<String> problems = new ArrayList<>();
+    for (int segment : unread) {
+      problems.add(
+          "segment "
+              + segment
+              + "'s anchor line is not an anchor line, so it was not compared with "
+              + copy);
+    }
     wanted.forEach(
         (seq, text) -> {
           String kept = found.get(seq);

@@ -37,11 +37,20 @@ public final class ReplayingExplanations implements VerdictExplanations, AutoClo
    * @param policyFile the policy file the moderation job runs with, or null for the built-in one
    * @param keyDirectory the provenance key directory the job uses
    * @param classifier the imported classifier's settings the job runs with, or null when none is
-   *     configured here (its verdicts are then not explained, and not comparable in the what-if)
+   *     configured here (its verdicts are then not explained, and not comparable in the what-if);
+   *     its folder must exist and hold the files the classifier loads (it loads later, on the first
+   *     such verdict asked for)
+   * @throws IllegalArgumentException for a policy file that does not load, or a classifier folder
+   *     that is missing or incomplete, naming {@value ScorerConfig#CLASSIFIER_DIR}
    */
   public ReplayingExplanations(Path policyFile, Path keyDirectory, ScorerConfig classifier) {
     if (policyFile != null) {
       PolicyLoader.load(policyFile); // an invalid file fails here, with its line
+    }
+    if (classifier != null) {
+      // Here too, before the service serves, as the commands check theirs: else a folder that is
+      // missing or incomplete showed only at the first of its verdicts explained.
+      ScorerConfig.requireClassifierFolder(ScorerConfig.CLASSIFIER_DIR, classifier.modelPath());
     }
     this.replay = new VerdictReplay(policyFile, keyDirectory, classifier);
   }

@@ -1,6 +1,7 @@
 package io.genguard.audit.explain;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.audit.AuditConfig;
 import io.genguard.audit.explain.PolicyWhatIf.Judged;
@@ -17,6 +18,7 @@ import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.SentenceMaxScorer;
 import io.genguard.moderation.scoring.TinyOnnxClassifier;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -190,5 +192,38 @@ class ImportedClassifierExplanationsTest {
           .contains("NOT_REPLAYABLE")
           .contains("\"watermark-detector\":\"3\"}, this build has");
     }
+  }
+
+  @Test
+  void shouldRefuseAMissingOrIncompleteClassifierFolderBeforeTheServiceServes() throws Exception {
+    // Before, the service started, and a folder that is missing or incomplete showed only at the
+    // first of the classifier's verdicts explained (or compared in the what-if).
+    Map<String, String> missing = jobKeys(LABELS);
+    Path gone = dir.resolve("gone");
+    missing.put(ScorerConfig.CLASSIFIER_DIR, gone.toString());
+    assertThatThrownBy(() -> ReplayingExplanations.of(service(missing)).close())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            ScorerConfig.CLASSIFIER_DIR
+                + " "
+                + gone
+                + " does not exist; name the classifier's folder (model.onnx, tokenizer.json,"
+                + " config.json)");
+
+    Files.delete(folder.resolve("tokenizer.json"));
+    assertThatThrownBy(() -> ReplayingExplanations.of(service(jobKeys(LABELS))).close())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            ScorerConfig.CLASSIFIER_DIR
+                + " "
+                + folder
+                + " has no tokenizer.json; the classifier needs model.onnx, tokenizer.json,"
+                + " config.json");
+
+    Map<String, String> labelsOnly = new HashMap<>();
+    labelsOnly.put(ScorerConfig.CLASSIFIER_LABELS, LABELS);
+    assertThatThrownBy(() -> ReplayingExplanations.of(service(labelsOnly)).close())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(ScorerConfig.CLASSIFIER_DIR + " is required with onnx-classifier");
   }
 }

@@ -92,9 +92,12 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
       bundle = null;
       result = EvidenceCheck.unreadable(e, keys);
     }
-    // A bundle that is not JSON, or JSON but no object, has no anchor line to compare: the copy is
-    // then not compared, and no problems (an empty list) must not read as every line found in it.
-    boolean copyCompared = anchorCopy != null && bundle != null && bundle.isObject();
+    // A bundle that is not JSON, or JSON but no object, or an object without segments ({} too) has
+    // no anchor line to compare: the copy is then not compared, and no problems (an empty list)
+    // must not read as every line found in it.
+    boolean readable = bundle != null && bundle.isObject();
+    int anchorLines = readable ? EvidenceCheck.anchorLines(bundle) : 0;
+    boolean copyCompared = anchorCopy != null && anchorLines > 0;
     List<String> copyProblems = null;
     if (copyCompared) {
       try {
@@ -111,6 +114,8 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
       body.put("complete", result.complete());
       if (anchorCopy != null) {
         body.put("anchorCopyCompared", copyCompared);
+        // How many anchor lines were looked up in the copy: 0 when not compared.
+        body.put("anchorLinesCompared", copyCompared ? anchorLines : 0);
         // null when not compared: an empty list says every anchor line is in the copy.
         body.set("anchorCopyProblems", mapper.valueToTree(copyProblems));
       }
@@ -156,7 +161,12 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
       }
       if (anchorCopy != null && !copyCompared) {
         System.out.println(
-            "  The anchor copy " + anchorCopy + " was not compared: the bundle could not be read.");
+            "  The anchor copy "
+                + anchorCopy
+                + " was not compared: "
+                + (readable
+                    ? "the bundle has no anchor lines (no segments)."
+                    : "the bundle could not be read."));
       } else if (copyProblems != null) {
         System.out.println(
             copyProblems.isEmpty()

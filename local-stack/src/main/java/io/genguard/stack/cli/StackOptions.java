@@ -1,5 +1,7 @@
 package io.genguard.stack.cli;
 
+import io.genguard.moderation.scoring.OnnxClassifierScorer;
+import io.genguard.moderation.scoring.ScorerConfig;
 import io.genguard.moderation.scoring.ScorerFactory;
 import io.genguard.stack.StackConfig;
 import java.nio.file.Path;
@@ -78,6 +80,13 @@ final class StackOptions {
       if (file != null && !file.isBlank()) {
         PolicyFiles.load(StackConfig.POLICY_FILE, Path.of(file.strip()));
       }
+    }
+    // The imported classifier's folder too, as score and audit replay check theirs: else a folder
+    // that is missing or incomplete failed the stack once Kafka and PostgreSQL were up (exit 1).
+    String named = scorer != null ? scorer : environment.get(StackConfig.MODERATION_SCORER);
+    if (named != null && named.strip().equals(OnnxClassifierScorer.NAME)) {
+      ScorerConfig classifier = ScorerConfig.fromEnvironment(named, environment);
+      ScorerConfig.requireClassifierFolder(ScorerConfig.CLASSIFIER_DIR, classifier.modelPath());
     }
     // Checked here so that the error names the flag, not the environment key it overrides.
     port("--http-port", httpPort);

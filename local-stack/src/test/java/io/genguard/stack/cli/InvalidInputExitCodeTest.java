@@ -119,6 +119,76 @@ class InvalidInputExitCodeTest {
   }
 
   @Test
+  void shouldRefuseAMissingOrIncompleteClassifierFolderBeforeAnythingStarts(@TempDir Path dir)
+      throws Exception {
+    Path missing = dir.resolve("missing");
+    Path incomplete = Files.createDirectories(dir.resolve("incomplete"));
+    Files.writeString(incomplete.resolve("model.onnx"), "");
+    Files.writeString(incomplete.resolve("tokenizer.json"), "");
+    String labels = "toxic=harassment;neutral=none";
+    // The bad port would stop the start too (no Kafka or PostgreSQL starts in this test); the
+    // classifier's folder is checked first. Before, it failed the stack once they were up.
+    Map<Map<String, String>, String> refusals =
+        Map.of(
+            Map.of(
+                StackConfig.MODERATION_SCORER, "onnx-classifier",
+                ScorerConfig.CLASSIFIER_DIR, missing.toString(),
+                ScorerConfig.CLASSIFIER_LABELS, labels),
+            "genguard: "
+                + ScorerConfig.CLASSIFIER_DIR
+                + " "
+                + missing
+                + " does not exist; name the classifier's folder (model.onnx, tokenizer.json,"
+                + " config.json)",
+            Map.of(
+                StackConfig.MODERATION_SCORER, "onnx-classifier",
+                ScorerConfig.CLASSIFIER_DIR, incomplete.toString(),
+                ScorerConfig.CLASSIFIER_LABELS, labels),
+            "genguard: "
+                + ScorerConfig.CLASSIFIER_DIR
+                + " "
+                + incomplete
+                + " has no config.json; the classifier needs model.onnx, tokenizer.json,"
+                + " config.json",
+            Map.of(StackConfig.MODERATION_SCORER, "onnx-classifier"),
+            "genguard: "
+                + ScorerConfig.CLASSIFIER_DIR
+                + " is required with onnx-classifier: name the classifier's folder (model.onnx,"
+                + " tokenizer.json, config.json)");
+    for (Map.Entry<Map<String, String>, String> refusal : refusals.entrySet()) {
+      RunCommand run = new RunCommand();
+      run.stack = new StackOptions();
+      run.stack.environment = refusal.getKey();
+      DemoCommand demo = new DemoCommand();
+      demo.stack = new StackOptions();
+      demo.stack.environment = refusal.getKey();
+      for (Object command : new Object[] {run, demo}) {
+        StdErr err = new StdErr();
+        CommandRun refused = err.during(() -> CommandRun.of(command, "--http-port", "70000"));
+
+        assertThat(refused.code()).as(refused.err()).isEqualTo(2);
+        assertThat(refused.err()).startsWith(refusal.getValue()).hasLineCount(1);
+        assertThat(err.text()).as("nothing said before the refusal").isEmpty();
+      }
+    }
+
+    // --scorer names the classifier too; another scorer leaves the folder unread (only the port).
+    RunCommand flagged = new RunCommand();
+    flagged.stack = new StackOptions();
+    flagged.stack.environment = Map.of(ScorerConfig.CLASSIFIER_DIR, missing.toString());
+    CommandRun named =
+        CommandRun.of(flagged, "--scorer", "onnx-classifier", "--http-port", "70000");
+    assertThat(named.code()).as(named.err()).isEqualTo(2);
+    assertThat(named.err()).startsWith("genguard: " + ScorerConfig.CLASSIFIER_DIR + " " + missing);
+    RunCommand other = new RunCommand();
+    other.stack = new StackOptions();
+    other.stack.environment = Map.of();
+    CommandRun port = CommandRun.of(other, "--scorer", "keyword-baseline", "--http-port", "70000");
+    assertThat(port.code()).as(port.err()).isEqualTo(2);
+    assertThat(port.err()).startsWith("genguard: --http-port 70000");
+  }
+
+  @Test
   void shouldSayStartingOnlyOnceTheDemosOptionsAreChecked() {
     DemoCommand demo = new DemoCommand();
     demo.stack = new StackOptions();
@@ -214,8 +284,20 @@ class InvalidInputExitCodeTest {
       assertThat(body.path("holds").booleanValue()).as(json.out()).isFalse();
     }
 
-    // A bundle read as an object is compared: the same copy, the same flags.
-    Path bundle = Files.writeString(dir.resolve("evidence.json"), "{}");
+    // A bundle read as an object with an anchor line is compared: the same flags.
+    String line = "{\"seq\":1,\"hash\":\"" + "0".repeat(64) + "\"}";
+    Files.writeString(copy, line + "\n");
+    Path bundle =
+        Files.writeString(
+            dir.resolve("evidence.json"),
+            new ObjectMapper()
+                .createObjectNode()
+                .set(
+                    "segments",
+                    new ObjectMapper()
+                        .createArrayNode()
+                        .add(new ObjectMapper().createObjectNode().put("anchor", line)))
+                .toString());
     String[] flags = {"--in", bundle.toString(), "--unsigned", "--anchors", copy.toString()};
     CommandRun json =
         CommandRun.of(
@@ -223,9 +305,61 @@ class InvalidInputExitCodeTest {
             Stream.concat(Stream.of(flags), Stream.of("--json")).toArray(String[]::new));
     JsonNode body = new ObjectMapper().readTree(json.out());
     assertThat(body.path("anchorCopyCompared").booleanValue()).as(json.out()).isTrue();
+    assertThat(body.path("anchorLinesCompared").intValue()).as(json.out()).isEqualTo(1);
     assertThat(body.get("anchorCopyProblems").isArray()).as(json.out()).isTrue();
+    assertThat(body.get("anchorCopyProblems")).as(json.out()).isEmpty();
     assertThat(CommandRun.of(new AuditVerifyEvidenceCommand(), flags).out())
+        .contains("Every anchor line of the bundle is in " + copy + " as written.")
         .doesNotContain("was not compared");
+  }
+
+  @Test
+  void shouldSayTheAnchorCopyWasNotComparedWhenTheBundleHasNoAnchorLines(@TempDir Path dir)
+      throws Exception {
+    Path copy =
+        Files.writeString(
+            dir.resolve("anchors-copy.log"),
+            "{\"seq\":1,\"hash\":\"" + "0".repeat(64) + "\"}\n");
+    // Before, a bundle that is an object without anchor lines was "compared": the text said every
+    // anchor line of it was in the copy (true only as it has none), "anchorCopyProblems": [].
+    for (String bundleText :
+        List.of("{}", "{\"segments\": []}", "{\"segments\": {\"anchor\": \"x\"}}")) {
+      Path bundle = Files.writeString(dir.resolve("evidence.json"), bundleText);
+      String[] flags = {"--in", bundle.toString(), "--unsigned", "--anchors", copy.toString()};
+      CommandRun text = CommandRun.of(new AuditVerifyEvidenceCommand(), flags);
+      CommandRun json =
+          CommandRun.of(
+              new AuditVerifyEvidenceCommand(),
+              Stream.concat(Stream.of(flags), Stream.of("--json")).toArray(String[]::new));
+
+      assertThat(text.code()).as(bundleText + ": " + text.err()).isEqualTo(1);
+      assertThat(text.out())
+          .as(bundleText)
+          .contains(
+              "The anchor copy "
+                  + copy
+                  + " was not compared: the bundle has no anchor lines (no segments).")
+          .doesNotContain("Every anchor line");
+      assertThat(json.code()).as(bundleText + ": " + json.err()).isEqualTo(1);
+      JsonNode body = new ObjectMapper().readTree(json.out());
+      assertThat(body.path("anchorCopyCompared").isBoolean()).as(json.out()).isTrue();
+      assertThat(body.path("anchorCopyCompared").booleanValue()).as(json.out()).isFalse();
+      assertThat(body.path("anchorLinesCompared").isInt()).as(json.out()).isTrue();
+      assertThat(body.path("anchorLinesCompared").intValue()).as(json.out()).isZero();
+      assertThat(body.get("anchorCopyProblems").isNull()).as(json.out()).isTrue();
+      assertThat(body.path("holds").booleanValue()).as(json.out()).isFalse();
+    }
+
+    // A segment whose anchor line is not one: compared, and named as not compared, never found.
+    Path bundle =
+        Files.writeString(dir.resolve("evidence.json"), "{\"segments\": [{\"anchor\": \"x\"}]}");
+    String[] flags = {"--in", bundle.toString(), "--unsigned", "--anchors", copy.toString()};
+    CommandRun text = CommandRun.of(new AuditVerifyEvidenceCommand(), flags);
+    assertThat(text.code()).as(text.err()).isEqualTo(1);
+    assertThat(text.out())
+        .contains(
+            "segment 1's anchor line is not an anchor line, so it was not compared with " + copy)
+        .doesNotContain("Every anchor line");
   }
 
   @Test

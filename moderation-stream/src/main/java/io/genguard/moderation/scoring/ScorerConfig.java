@@ -147,8 +147,9 @@ public record ScorerConfig(
    * usage error found before a command starts its work, where the loader would fail only once the
    * scorer loads (exit 1). {@link #fromOptions} checks {@value #CLASSIFIER_DIR_FLAG} so; {@code
    * audit replay} and {@code audit what-if} check the environment's {@value #CLASSIFIER_DIR} so
-   * when they read it. The moderation job and the audit service do not: they report the
-   * environment's folder when they load the classifier.
+   * when they read it, and so do the moderation job ({@code ModerationJobSettings}), the embedded
+   * stack's {@code run} and {@code demo} and the audit service with explanations on ({@code
+   * ReplayingExplanations}) at start-up, where they load the classifier later.
    *
    * @param setting the flag or environment key that named {@code dir}, for the message
    * @param dir the folder, or null when the setting was not given

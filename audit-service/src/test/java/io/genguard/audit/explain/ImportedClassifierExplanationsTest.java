@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.audit.AuditConfig;
+import io.genguard.audit.AuditService;
 import io.genguard.audit.explain.PolicyWhatIf.Judged;
 import io.genguard.audit.explain.PolicyWhatIf.Outcome;
 import io.genguard.audit.explain.VerdictExplanations.Explanation;
@@ -20,6 +21,7 @@ import io.genguard.moderation.scoring.SentenceMaxScorer;
 import io.genguard.moderation.scoring.TinyOnnxClassifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -209,6 +211,17 @@ class ImportedClassifierExplanationsTest {
                 + gone
                 + " does not exist; name the classifier's folder (model.onnx, tokenizer.json,"
                 + " config.json)");
+
+    // The service's start builds them first: it stops there, before it connects to its database
+    // (none listens on port 1; before, the start went on to it).
+    AuditConfig start =
+        AuditConfig.fromEnvironment(
+            missing,
+            AuditConfig.of("jdbc:postgresql://127.0.0.1:1/genguard", "genguard", "", 8080)
+                .withExplanations(keys, null));
+    assertThatThrownBy(() -> new AuditService(start, Map.of(), Clock.systemUTC()).close())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(ScorerConfig.CLASSIFIER_DIR + " " + gone + " does not exist");
 
     Files.delete(folder.resolve("tokenizer.json"));
     assertThatThrownBy(() -> ReplayingExplanations.of(service(jobKeys(LABELS))).close())

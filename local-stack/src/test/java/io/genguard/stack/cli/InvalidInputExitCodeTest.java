@@ -131,9 +131,12 @@ class InvalidInputExitCodeTest {
     Map<Map<String, String>, String> refusals =
         Map.of(
             Map.of(
-                StackConfig.MODERATION_SCORER, "onnx-classifier",
-                ScorerConfig.CLASSIFIER_DIR, missing.toString(),
-                ScorerConfig.CLASSIFIER_LABELS, labels),
+                StackConfig.MODERATION_SCORER,
+                "onnx-classifier",
+                ScorerConfig.CLASSIFIER_DIR,
+                missing.toString(),
+                ScorerConfig.CLASSIFIER_LABELS,
+                labels),
             "genguard: "
                 + ScorerConfig.CLASSIFIER_DIR
                 + " "
@@ -141,9 +144,12 @@ class InvalidInputExitCodeTest {
                 + " does not exist; name the classifier's folder (model.onnx, tokenizer.json,"
                 + " config.json)",
             Map.of(
-                StackConfig.MODERATION_SCORER, "onnx-classifier",
-                ScorerConfig.CLASSIFIER_DIR, incomplete.toString(),
-                ScorerConfig.CLASSIFIER_LABELS, labels),
+                StackConfig.MODERATION_SCORER,
+                "onnx-classifier",
+                ScorerConfig.CLASSIFIER_DIR,
+                incomplete.toString(),
+                ScorerConfig.CLASSIFIER_LABELS,
+                labels),
             "genguard: "
                 + ScorerConfig.CLASSIFIER_DIR
                 + " "
@@ -290,14 +296,7 @@ class InvalidInputExitCodeTest {
     Path bundle =
         Files.writeString(
             dir.resolve("evidence.json"),
-            new ObjectMapper()
-                .createObjectNode()
-                .set(
-                    "segments",
-                    new ObjectMapper()
-                        .createArrayNode()
-                        .add(new ObjectMapper().createObjectNode().put("anchor", line)))
-                .toString());
+            "{\"segments\": [{\"anchor\": " + new ObjectMapper().writeValueAsString(line) + "}]}");
     String[] flags = {"--in", bundle.toString(), "--unsigned", "--anchors", copy.toString()};
     CommandRun json =
         CommandRun.of(
@@ -318,8 +317,7 @@ class InvalidInputExitCodeTest {
       throws Exception {
     Path copy =
         Files.writeString(
-            dir.resolve("anchors-copy.log"),
-            "{\"seq\":1,\"hash\":\"" + "0".repeat(64) + "\"}\n");
+            dir.resolve("anchors-copy.log"), "{\"seq\":1,\"hash\":\"" + "0".repeat(64) + "\"}\n");
     // Before, a bundle that is an object without anchor lines was "compared": the text said every
     // anchor line of it was in the copy (true only as it has none), "anchorCopyProblems": [].
     for (String bundleText :

@@ -756,12 +756,17 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     }
     if (keepsForgedOut && entry.state() == GateEntry.State.WAITING && entry.output() != null) {
       GateEntry beside = store.get(contenderKey(requestId));
-      if (beside != null && beside.verdict() == null) {
+      if (beside != null) {
         GenerationOutput other = Topics.GENERATION_OUTPUTS.codec().decode(beside.output());
         GenerationOutput first = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
         if (integrityMismatch(other, verdict) == null
             && integrityMismatch(first, verdict) != null) {
           // The verdict of the output waiting beside the first.
+          if (beside.verdict() != null) {
+            // Read again (a moderation job restored from an older savepoint judges again): a
+            // repeated verdict never decides twice, nor the first output, which is not its own.
+            return;
+          }
           if (forged(verdict)) {
             store.delete(contenderKey(requestId));
             forgedOut(

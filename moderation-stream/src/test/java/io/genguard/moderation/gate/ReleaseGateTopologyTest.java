@@ -554,6 +554,38 @@ class ReleaseGateTopologyTest {
         .contains("holds a NUL character");
   }
 
+  @Test
+  void shouldIgnoreARepeatedVerdictOfTheOutputWaitingBesideTheFirst() {
+    // The forty-fifth session's review: the genuine output's verdict read again (a moderation job
+    // restored from an older savepoint) while the genuine output waits beside a forged first one
+    // decided the forged output on it (INTEGRITY) and dropped the genuine output. A repeat, with
+    // the same decision or another, never decides twice: the first verdict stays the one used.
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    for (Decision repeated : List.of(Decision.RELEASE, Decision.BLOCK)) {
+      GenerationOutput genuine = output("r-repeat-beside-" + repeated, "Genuine.");
+      GenerationOutput forged = forged(genuine, "out-repeat-forged-" + repeated);
+      sendRequest(genuine.getRequestId(), "acme");
+      send(forged);
+      send(genuine);
+      send(verdict(genuine, Decision.RELEASE));
+      send(verdict(genuine, repeated)); // the same verdict read again
+      assertThat(released.isEmpty()).as("repeated " + repeated).isTrue();
+      assertThat(quarantined.isEmpty()).as("repeated " + repeated).isTrue();
+      GateEntry beside = store.get(ReleaseGateProcessor.contenderKey(genuine.getRequestId()));
+      assertThat(beside).as("the genuine output still waits beside the first").isNotNull();
+      assertThat(Topics.MODERATION_VERDICTS.codec().decode(beside.verdict()).getDecision())
+          .as("the first verdict kept")
+          .isEqualTo(Decision.RELEASE);
+      send(forgedVerdict(forged));
+      assertReleasedOnly(genuine);
+      send(verdict(genuine, repeated)); // and once more, after the decision
+      assertThat(released.isEmpty()).isTrue();
+      assertThat(quarantined.isEmpty()).isTrue();
+      assertThat(store.get(genuine.getRequestId()).state()).isEqualTo(GateEntry.State.RELEASED);
+    }
+  }
+
   /** Asserts that {@code output}, and nothing else, was released, and nothing quarantined. */
   private void assertReleasedOnly(GenerationOutput output) {
     assertThat(decode(released))

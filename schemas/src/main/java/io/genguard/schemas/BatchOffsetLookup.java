@@ -3,8 +3,10 @@ package io.genguard.schemas;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -24,7 +26,9 @@ import org.apache.kafka.clients.admin.FinalizedVersionRange;
  * or upgraded but not yet finalized ({@code kafka-features.sh upgrade --release-version 4.1}), a
  * ZooKeeper cluster (no such feature), or one that cannot be asked, is taken as not looking offsets
  * up so: such a batch waits, as before. An answer of the cluster holds for {@link #RECHECK}, so an
- * upgrade is seen within it without a restart; a failure to ask is not kept.
+ * upgrade is seen within it without a restart; a failure to ask holds for {@link
+ * #RECHECK_AFTER_FAILURE}, so that the threads at a damaged batch (each generator worker, each gate
+ * stream thread) do not each wait for the cluster in turn.
  */
 public final class BatchOffsetLookup {
   /** The feature whose finalized level tells the brokers' version. */
@@ -40,6 +44,13 @@ public final class BatchOffsetLookup {
   /** How long an answer of the cluster is kept before it is asked again. */
   public static final Duration RECHECK = Duration.ofMinutes(5);
 
+  /**
+   * How long a failure to ask the cluster is kept before it is asked again: short, as the cluster
+   * may answer again soon, but long enough that threads waiting their turn take the failure instead
+   * of each waiting out the timeout again.
+   */
+  public static final Duration RECHECK_AFTER_FAILURE = Duration.ofSeconds(30);
+
   /** The finalized features of the cluster, as {@link Admin#describeFeatures} tells them. */
   @FunctionalInterface
   public interface Features {
@@ -49,7 +60,7 @@ public final class BatchOffsetLookup {
   private final Features features;
   private final Clock clock;
   private Optional<String> answer;
-  private Instant answeredAt;
+  private Instant askAgainAt;
 
   public BatchOffsetLookup(Features features, Clock clock) {
     this.features = features;
@@ -58,7 +69,10 @@ public final class BatchOffsetLookup {
 
   /**
    * One that asks the cluster of {@code clientProperties} (a service's client settings) with an
-   * admin client of {@code clientId}, made for each question and closed after it.
+   * admin client of {@code clientId}, made for each question and closed after it. The admin
+   * client's own timeouts ({@code default.api.timeout.ms}, {@code request.timeout.ms}) are the
+   * question's, and its close waits at most that long too: before, the close waited for the call in
+   * flight up to the admin default of 60 s, whatever the question's timeout.
    */
   public static BatchOffsetLookup ofCluster(
       Map<String, Object> clientProperties, String clientId, Clock clock) {
@@ -67,12 +81,19 @@ public final class BatchOffsetLookup {
     adminProperties.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId);
     return new BatchOffsetLookup(
         timeout -> {
-          try (Admin admin = Admin.create(adminProperties)) {
+          int millis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis()));
+          Map<String, Object> properties = new HashMap<>(adminProperties);
+          properties.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, millis);
+          properties.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, millis);
+          Admin admin = Admin.create(properties);
+          try {
             return admin
                 .describeFeatures()
                 .featureMetadata()
-                .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .get(millis, TimeUnit.MILLISECONDS)
                 .finalizedFeatures();
+          } finally {
+            admin.close(timeout);
           }
         },
         clock);
@@ -108,11 +129,13 @@ public final class BatchOffsetLookup {
   /**
    * Why the cluster's brokers may not look a fetch's offset up by where batches begin (as {@link
    * #whyNot(Map)}, or that the cluster could not be asked within {@code timeout}); empty where they
-   * do. Asks the cluster at most once per {@link #RECHECK} while it answers.
+   * do. Asks the cluster at most once per {@link #RECHECK} while it answers, and once per {@link
+   * #RECHECK_AFTER_FAILURE} while it cannot be asked (the failure, with its exception's class and
+   * message, is the answer meanwhile).
    */
   public synchronized Optional<String> whyNot(Duration timeout) {
     Instant now = clock.instant();
-    if (answer != null && now.isBefore(answeredAt.plus(RECHECK))) {
+    if (answer != null && now.isBefore(askAgainAt)) {
       return answer;
     }
     Map<String, FinalizedVersionRange> finalized;
@@ -122,11 +145,34 @@ public final class BatchOffsetLookup {
       Thread.currentThread().interrupt();
       return Optional.of("interrupted while asking the cluster for its " + METADATA_VERSION);
     } catch (Exception e) {
-      return Optional.of(
-          "the cluster's " + METADATA_VERSION + " could not be read (" + e.getMessage() + ")");
+      answer =
+          Optional.of(
+              "the cluster's "
+                  + METADATA_VERSION
+                  + " could not be read ("
+                  + failure(e, timeout)
+                  + "; asked again after "
+                  + RECHECK_AFTER_FAILURE.toSeconds()
+                  + " s)");
+      // From when it failed: the threads that waited meanwhile take this failure.
+      askAgainAt = clock.instant().plus(RECHECK_AFTER_FAILURE);
+      return answer;
     }
     answer = whyNot(finalized);
-    answeredAt = now;
+    askAgainAt = now.plus(RECHECK);
     return answer;
+  }
+
+  /**
+   * What went wrong: the exception's class and message, the admin call's own failure rather than
+   * the future's wrapper, and a wait that ran out (a {@code TimeoutException} has no message) said
+   * so.
+   */
+  private static String failure(Exception e, Duration timeout) {
+    Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+    if (cause instanceof java.util.concurrent.TimeoutException && cause.getMessage() == null) {
+      return "no answer within " + timeout.toMillis() + " ms: " + cause;
+    }
+    return cause.toString();
   }
 }

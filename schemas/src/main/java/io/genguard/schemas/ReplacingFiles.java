@@ -3,6 +3,7 @@ package io.genguard.schemas;
 import java.io.Closeable;
 import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -54,6 +55,14 @@ import java.util.regex.Pattern;
  * whose writers took no lock, is removed too when over a minute old and open in no process (on
  * Linux; see {@link #open(Path, OnStop, Links, Folders, Set, Consumer)}). A caller that removes the
  * file removes its locked kind too, however young, with {@link #removeLeftTemporaryFiles}.
+ *
+ * <p>The locks are only as good as the file system's. Where it refuses them, nothing of the locked
+ * kind is removed. Where they are local to each host (NFS mounted with {@code nolock} or {@code
+ * local_lock=all}, some bind mounts shared between hosts or VMs), a lock succeeds and keeps out
+ * only the writers of the same host: a temporary file of a write under way on another host then
+ * looks left behind, and only the minute guards it, so a writer there that has not written for a
+ * minute loses it and its commit fails (the file stays as it was), and a takedown removes it at
+ * once.
  *
  * <p>The temporary file is a new file created with {@code CREATE_NEW}: two writers of the same file
  * never share one, it gets a new file's usual permissions (not the previous file's, nor a temporary
@@ -199,9 +208,10 @@ public final class ReplacingFiles {
    * <p>Before it creates its own, it removes the temporary files of the same file that writers no
    * longer running left behind, saying so to {@code notes}: those named {@code
    * .FILE.<pid>-<random>.partial} that no writer holds locked, over a minute old, found by one
-   * listing of the folder per JVM; on a file system without locks, none. Also the forty-fourth
-   * session's {@code .FILE.<random>.partial} (no pid, no lock) over a minute old that no process of
-   * the user it belongs to has open, on Linux only (see {@link #removeIfUnused}).
+   * listing of the folder per JVM; on a file system that refuses locks, none (where locks are local
+   * to each host, see the class notes). Also the forty-fourth session's {@code
+   * .FILE.<random>.partial} (no pid, no lock) over a minute old that no process of the user it
+   * belongs to has open, on Linux only (see {@link #removeIfUnused}).
    */
   public static Replacement open(
       Path file,
@@ -242,10 +252,14 @@ public final class ReplacingFiles {
       throw e;
     }
     try {
+      beforeLock.accept(partial);
       // Held until the move or the removal: a later writer leaves a locked file alone.
-      channel.tryLock();
-    } catch (IOException e) {
-      // A file system without locks: no later writer can lock it either, so none removes it.
+      lock(channel, partial, file);
+    } catch (IOException | RuntimeException | Error e) {
+      channel.close();
+      Files.deleteIfExists(partial);
+      OPEN.remove(partial.getFileName().toString());
+      throw e;
     }
     try {
       return new Replacement(file, target, partial, channel, onStop, folders, notes);
@@ -257,6 +271,54 @@ public final class ReplacingFiles {
       throw e;
     }
   }
+
+  /**
+   * Locks the new temporary file {@code partial} for its writer. Another process may hold a lock on
+   * it for a moment: a writer of the same file in another process that checks, with a shared lock,
+   * whether it was left behind (it then leaves it, as it is young). So a lock refused is tried
+   * again, for up to {@link #LOCK_WAIT}; one refused for longer (a process other than these writers
+   * keeps it locked) fails the write rather than let it go on unlocked, which a later writer could
+   * take for one left behind and remove mid-write.
+   */
+  private static void lock(FileChannel channel, Path partial, Path file) throws IOException {
+    long deadline = System.nanoTime() + LOCK_WAIT.toNanos();
+    while (true) {
+      FileLock lock;
+      try {
+        lock = channel.tryLock();
+      } catch (IOException e) {
+        // A file system that refuses locks: no later writer can lock it either, so none removes it.
+        return;
+      }
+      if (lock != null) {
+        return;
+      }
+      if (System.nanoTime() - deadline >= 0) {
+        throw new IOException(
+            "cannot write "
+                + file
+                + ": another process has held a lock on its new temporary file "
+                + partial
+                + " for over "
+                + LOCK_WAIT.toSeconds()
+                + " s, so it cannot be locked for the write; "
+                + file
+                + " is left as it was");
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while locking " + partial);
+      }
+    }
+  }
+
+  /** How long a writer tries to lock its new temporary file that another process holds locked. */
+  static final Duration LOCK_WAIT = Duration.ofSeconds(5);
+
+  /** For tests: told each new temporary file between its creation and its lock. */
+  static volatile Consumer<Path> beforeLock = partial -> {};
 
   private static FileChannel create(Path partial, Set<PosixFilePermission> permissions)
       throws IOException {
@@ -326,11 +388,12 @@ public final class ReplacingFiles {
    * creating its file and locking it keeps it). The forty-fourth session's {@code
    * .NAME.<hex>.partial}, whose writers took no lock, is removed as {@link #removeIfUnused} allows
    * (over {@link #STALE_AFTER} old whatever {@code staleAfter} says, and open in no process).
-   * Another target's, one named otherwise and a locked kind on a file system without locks are left
-   * alone. The folder is listed once per JVM (see {@link #LEFT}): a file a writer leaves after that
-   * is removed by the next JVM. Nothing here fails a write: a file that cannot be removed is only
-   * noted. {@code staleAfter}: {@link #STALE_AFTER} before a write, zero for {@link
-   * #removeLeftTemporaryFiles}.
+   * Another target's, one named otherwise and a locked kind on a file system that refuses locks are
+   * left alone (where locks are local to each host, another host's writer holds none that counts
+   * here: see the class notes). The folder is listed once per JVM (see {@link #LEFT}): a file a
+   * writer leaves after that is removed by the next JVM. Nothing here fails a write: a file that
+   * cannot be removed is only noted. {@code staleAfter}: {@link #STALE_AFTER} before a write, zero
+   * for {@link #removeLeftTemporaryFiles}.
    *
    * @return how many it removed
    */

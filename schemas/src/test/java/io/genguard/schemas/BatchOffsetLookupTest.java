@@ -9,6 +9,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.clients.admin.FinalizedVersionRange;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.junit.jupiter.api.Test;
@@ -65,8 +66,9 @@ class BatchOffsetLookupTest {
   }
 
   @Test
-  void shouldTakeAClusterThatCannotBeAskedAsNotLookingOffsetsUpSoAndAskAgainNextTime() {
+  void shouldTakeAClusterThatCannotBeAskedAsNotLookingOffsetsUpSoAndAskAgainShortlyAfter() {
     int[] asked = {0};
+    MutableClock clock = new MutableClock();
     BatchOffsetLookup lookup =
         new BatchOffsetLookup(
             timeout -> {
@@ -75,12 +77,65 @@ class BatchOffsetLookupTest {
               }
               return metadataVersion(26);
             },
+            clock);
+
+    assertThat(lookup.whyNot(TIMEOUT))
+        .hasValueSatisfying(
+            why ->
+                assertThat(why)
+                    .contains(
+                        "could not be read",
+                        "org.apache.kafka.common.errors.TimeoutException: no answer"));
+    // Kept for a while, so that the threads waiting their turn do not each ask (and wait) again.
+    clock.now = clock.now.plus(BatchOffsetLookup.RECHECK_AFTER_FAILURE).minusSeconds(1);
+    assertThat(lookup.whyNot(TIMEOUT))
+        .hasValueSatisfying(why -> assertThat(why).contains("no answer"));
+    assertThat(asked[0]).isEqualTo(1);
+    assertThat(BatchOffsetLookup.RECHECK_AFTER_FAILURE).isLessThan(BatchOffsetLookup.RECHECK);
+
+    clock.now = clock.now.plusSeconds(1);
+    assertThat(lookup.whyNot(TIMEOUT)).isEmpty();
+    assertThat(asked[0]).isEqualTo(2);
+  }
+
+  @Test
+  void shouldSayWhatFailedWhenTheAnswerDoesNotComeInTime() {
+    BatchOffsetLookup lookup =
+        new BatchOffsetLookup(
+            timeout -> {
+              throw new java.util.concurrent.TimeoutException();
+            },
             new MutableClock());
 
     assertThat(lookup.whyNot(TIMEOUT))
-        .hasValueSatisfying(why -> assertThat(why).contains("could not be read", "no answer"));
-    assertThat(lookup.whyNot(TIMEOUT)).isEmpty();
-    assertThat(asked[0]).isEqualTo(2);
+        .hasValueSatisfying(
+            why ->
+                assertThat(why)
+                    .contains("no answer within 1000 ms", "java.util.concurrent.TimeoutException")
+                    .doesNotContain("null"));
+  }
+
+  /**
+   * An admin client closed without a timeout waited for its call in flight up to its own default of
+   * 60 s (61 s measured for a 2 s question), and said "(null)". Generous bound: well under the
+   * default, far over the question's timeout.
+   */
+  @Test
+  void shouldAnswerAboutAClusterThatCannotBeReachedWithinAboutTheTimeout() {
+    BatchOffsetLookup lookup =
+        BatchOffsetLookup.ofCluster(
+            Map.of("bootstrap.servers", "127.0.0.1:1"), "lookup-test", Clock.systemUTC());
+    long started = System.nanoTime();
+    Optional<String> why = lookup.whyNot(Duration.ofSeconds(2));
+    Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+    assertThat(took).as("asked with a 2 s timeout").isLessThan(Duration.ofSeconds(30));
+    assertThat(why)
+        .hasValueSatisfying(
+            text ->
+                assertThat(text)
+                    .contains("could not be read", "TimeoutException")
+                    .doesNotContain("(null)"));
   }
 
   private static final class MutableClock extends Clock {

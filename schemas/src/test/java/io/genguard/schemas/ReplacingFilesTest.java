@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -386,6 +387,107 @@ class ReplacingFilesTest {
     assertThat(Files.readString(file)).isEqualTo("2");
     assertThat(filesIn(dir)).containsExactly(file);
     assertThat(notes).isEmpty();
+  }
+
+  /**
+   * Another process may hold a lock on a writer's new temporary file for a moment (a writer of the
+   * same file in another process checking whether it was left behind): the writer waits for it and
+   * then holds its own. Before, the refused lock was ignored and the write went on unlocked.
+   */
+  @Test
+  void shouldWaitForAMomentaryLockOnItsNewTemporaryFileAndThenHoldItsOwn(@TempDir Path dir)
+      throws Exception {
+    Path work = Files.createDirectory(dir.resolve("work"));
+    Path file = work.resolve("out.jsonl");
+    List<Process> holders = new ArrayList<>();
+    ReplacingFiles.beforeLock =
+        partial -> holders.add(holdLock(partial, 300, dir.resolve("holder.log")));
+    try (Replacement replacement = ReplacingFiles.open(file, OnStop.REMOVE, notes::add)) {
+      ReplacingFiles.beforeLock = partial -> {};
+      assertThat(holders).as("held by another process when the writer tried").hasSize(1);
+
+      Process probe = holdLock(replacement.temporaryFile(), 0, dir.resolve("probe.log"));
+      assertThat(probe.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(Files.readString(dir.resolve("probe.log")))
+          .as("the writer holds its temporary file locked")
+          .contains("refused")
+          .doesNotContain("locked");
+
+      replacement.stream().write('1');
+      replacement.commit();
+    } finally {
+      ReplacingFiles.beforeLock = partial -> {};
+      holders.forEach(Process::destroyForcibly);
+    }
+    assertThat(Files.readString(file)).isEqualTo("1");
+    assertThat(filesIn(work)).containsExactly(file);
+  }
+
+  /**
+   * A lock on a new temporary file held for longer than a check takes is no writer's: the write
+   * fails, saying so, and leaves the file as it was and no temporary file, rather than go on
+   * unlocked.
+   */
+  @Test
+  void shouldRefuseAWriteWhoseNewTemporaryFileAnotherProcessKeepsLocked(@TempDir Path dir)
+      throws Exception {
+    Path work = Files.createDirectory(dir.resolve("work"));
+    Path file = Files.writeString(work.resolve("out.jsonl"), "previous");
+    List<Process> holders = new ArrayList<>();
+    ReplacingFiles.beforeLock =
+        partial -> holders.add(holdLock(partial, -1, dir.resolve("holder.log")));
+    try {
+      assertThatThrownBy(
+              () ->
+                  ReplacingFiles.write(
+                      file,
+                      OnStop.REMOVE,
+                      notes::add,
+                      out -> out.write("new".getBytes(StandardCharsets.UTF_8))))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("another process has held a lock on its new temporary file")
+          .hasMessageContaining(file + " is left as it was");
+    } finally {
+      ReplacingFiles.beforeLock = partial -> {};
+      holders.forEach(Process::destroyForcibly);
+    }
+    assertThat(holders).hasSize(1);
+    assertThat(Files.readString(file)).isEqualTo("previous");
+    assertThat(filesIn(work)).containsExactly(file);
+  }
+
+  /**
+   * Starts {@link LockHolder} on {@code file} for {@code millis} (negative: until stopped) and
+   * returns it once it has tried.
+   */
+  private static Process holdLock(Path file, long millis, Path log) {
+    try {
+      return ChildJvm.startReady(
+          said -> said.contains("locked") || said.contains("refused"),
+          Duration.ofSeconds(60),
+          log,
+          LockHolder.class,
+          file.toString(),
+          String.valueOf(millis));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Takes a shared lock on the file {@code args[0]}, as a writer's check of another writer's
+   * temporary file does, says whether it got it, and holds it {@code args[1]} ms (negative: until
+   * stopped).
+   */
+  static final class LockHolder {
+    public static void main(String[] args) throws Exception {
+      try (FileChannel channel = FileChannel.open(Path.of(args[0]), StandardOpenOption.READ);
+          FileLock lock = channel.tryLock(0, Long.MAX_VALUE, true)) {
+        System.out.println(lock == null ? "refused" : "locked");
+        long millis = Long.parseLong(args[1]);
+        Thread.sleep(millis < 0 ? 120_000 : millis);
+      }
+    }
   }
 
   /** Starts {@link StoppedWriter} on {@code file} and returns it once it has written. */

@@ -434,6 +434,20 @@
           + (r.retractedBy ? ' by ' + r.retractedBy : '') + (r.reason ? ': ' + r.reason : '')
           + '; publishers were told on content.retractions')))));
     }
+    if ((story.eventIdConflicts || []).length) {
+      page.push(el('section', {}, el('h2', {}, 'Event id conflicts'), el('p', { class: 'muted' },
+        'Other content was read under the id of a recorded event. The record read first stays on the hash chain'
+          + ' (it may be the forged one); these are not on the chain. Find out which one the producer sent.'),
+        el('ul', { id: 'event-id-conflicts' }, story.eventIdConflicts.map(c =>
+          el('li', {}, c.eventType + ' ' + c.eventId + ' (recorded at seq ' + c.recordedSeq
+            + (c.recordedRequestId && c.recordedRequestId !== story.requestId ? ', a record of request ' + c.recordedRequestId : '')
+            + ') read again at ' + when(c.seenAt) + ' from ' + c.sourceTopic + '-' + c.sourcePartition
+            + ' offset ' + c.sourceOffset
+            + (c.requestId && c.requestId !== story.requestId ? ', naming request ' + c.requestId : '')
+            + ', SHA-256 ' + c.payloadSha256 + ' (recorded ' + c.recordedPayloadSha256 + ')'
+            + (c.withheld ? '; ' + c.withheld : c.payload ? '' : '; its content was removed'),
+          c.payload ? el('div', { class: 'text' }, JSON.stringify(c.payload, null, 2)) : null)))));
+    }
     if ((story.auditRecords || []).length) page.push(chainRecords(story));
     // A release is taken down by its outcome event: on record, or named by the gate's restatement
     // (one from before the gate named it cannot be).

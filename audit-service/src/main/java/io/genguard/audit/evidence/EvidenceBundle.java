@@ -12,6 +12,7 @@ import io.genguard.audit.persistence.AuditChain;
 import io.genguard.audit.persistence.RequestOwner;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.policy.PolicyArchive;
+import io.genguard.audit.query.EventIdConflicts;
 import io.genguard.audit.query.QueryTimedOutException;
 import io.genguard.audit.query.ReadTimeout;
 import io.genguard.audit.retention.Retention;
@@ -77,7 +78,12 @@ import javax.sql.DataSource;
  *       records are those of the chain up to that seq, and the retention or erasure records that
  *       removed their content; records of the request appended after it are in a later bundle;
  *   <li>{@code policies}: the policy files the verdicts name, {@code {sha256, text}}, when the
- *       archive holds them and the caller may see them.
+ *       archive holds them and the caller may see them;
+ *   <li>{@code eventIdConflicts} (since the forty-sixth session, in format 4, which older checkers
+ *       read without it): the other content read under the id of one of the request's records, or
+ *       naming the request under a recorded id ({@link EventIdConflicts}; {@code payload} is its
+ *       canonical JSON text). Not on the hash chain, so no digest or anchor covers them: the check
+ *       counts them and says they are not proven; a record they contest is proven as recorded.
  * </ul>
  *
  * <p>Checking: for each segment, {@code h = prevHash}, then for each digest {@code d} in order
@@ -249,6 +255,11 @@ public final class EvidenceBundle {
     }
     bundle.set("segments", segments(connection, rows, anchors, request.maxLinks()));
     bundle.set("notAnchored", notAnchored);
+    // Not on the chain, so not covered by the segments' digests nor by anything else the check
+    // proves: shown on the issuer's word, so that a reviewer sees that a record was contested.
+    bundle.set(
+        "eventIdConflicts",
+        EventIdConflicts.of(connection, request.requestId(), request.tenantScope(), true));
     ArrayNode files = bundle.putArray("policies");
     if (request.policies() != null) {
       for (String sha256 : policies) {

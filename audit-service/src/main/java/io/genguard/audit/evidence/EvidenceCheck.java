@@ -129,6 +129,9 @@ public final class EvidenceCheck {
    * @param requestProven whether a record of the bundle whose content is proven is a record of
    *     {@code requestId} (and, when it names a tenant, of {@code tenantId}): what ties the
    *     bundle's records to the request it names
+   * @param eventIdConflicts how many event id conflicts the bundle lists ({@code
+   *     eventIdConflicts}): other content read under a record's id, not on the chain, so shown on
+   *     the issuer's word and never proven; they neither make a bundle incomplete nor hold it up
    */
   public record Result(
       String requestId,
@@ -139,7 +142,8 @@ public final class EvidenceCheck {
       long links,
       boolean signaturesChecked,
       Map<String, Boolean> policies,
-      boolean requestProven) {
+      boolean requestProven,
+      int eventIdConflicts) {
 
     /** Nothing in the bundle contradicts itself or its signatures. */
     public boolean intact() {
@@ -179,7 +183,13 @@ public final class EvidenceCheck {
               + segments
               + " segment(s), "
               + links
-              + " links)";
+              + " links)"
+              + (eventIdConflicts > 0
+                  ? "; "
+                      + eventIdConflicts
+                      + " event id conflict(s) listed: other content read under a record's id,"
+                      + " not on the chain and not proven"
+                  : "");
       if (!intact()) {
         return "Evidence does NOT hold for request " + requestId + ": " + problems.get(0);
       }
@@ -282,7 +292,16 @@ public final class EvidenceCheck {
     }
     if (!problems.isEmpty()) {
       return new Result(
-          requestId, tenantId, List.of(), problems.list(), 0, 0, keys != null, Map.of(), false);
+          requestId,
+          tenantId,
+          List.of(),
+          problems.list(),
+          0,
+          0,
+          keys != null,
+          Map.of(),
+          false,
+          conflicts(bundle));
     }
 
     // Each segment: the digests it chains, by seq, and the anchor line that covers them.
@@ -374,7 +393,19 @@ public final class EvidenceCheck {
         links,
         keys != null,
         policies,
-        requestProven);
+        requestProven,
+        conflicts(bundle));
+  }
+
+  /** How many event id conflicts the bundle lists (objects in its {@code eventIdConflicts}). */
+  private static int conflicts(JsonNode bundle) {
+    int count = 0;
+    for (JsonNode conflict : bundle.path("eventIdConflicts")) {
+      if (conflict.isObject()) {
+        count++;
+      }
+    }
+    return count;
   }
 
   /**
@@ -1277,7 +1308,8 @@ public final class EvidenceCheck {
   }
 
   private static Result failed(String problem, VerificationKeyRing keys) {
-    return new Result(null, null, List.of(), List.of(problem), 0, 0, keys != null, Map.of(), false);
+    return new Result(
+        null, null, List.of(), List.of(problem), 0, 0, keys != null, Map.of(), false, 0);
   }
 
   private static byte[] hex(JsonNode node) {

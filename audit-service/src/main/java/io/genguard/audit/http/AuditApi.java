@@ -141,7 +141,8 @@ public final class AuditApi implements AutoCloseable {
           "group",
           "from",
           "to",
-          "attribute");
+          "attribute",
+          "eventIdConflict");
 
   private static final Set<String> SEARCH_PARAMETERS = withFilter("limit", "cursor");
   private static final Set<String> EXPORT_PARAMETERS = withFilter("format");
@@ -1520,7 +1521,8 @@ public final class AuditApi implements AutoCloseable {
             parameter(ctx, "group"),
             parameter(ctx, "from"),
             parameter(ctx, "to"),
-            parameter(ctx, "attribute"));
+            parameter(ctx, "attribute"),
+            parameter(ctx, "eventIdConflict"));
     return filter.withTenant(caller(ctx).scope(filter.tenant()));
   }
 

@@ -97,9 +97,10 @@ public final class AuditQueries {
 
   /**
    * Everything recorded about one request (request, outputs, verdicts with reasons, gate outcomes,
-   * reviews, the review-queue item, the API actions on it and its audit records' places in the hash
-   * chain), or empty if the request is unknown or belongs to a tenant other than {@code tenant}
-   * (null: any tenant). Each of its statements may run at most the read timeout.
+   * reviews, the review-queue item, the API actions on it, its audit records' places in the hash
+   * chain and the other content read under its records' ids, {@link EventIdConflicts}), or empty if
+   * the request is unknown or belongs to a tenant other than {@code tenant} (null: any tenant).
+   * Each of its statements may run at most the read timeout.
    *
    * @throws QueryTimedOutException when one ran longer
    */
@@ -178,6 +179,9 @@ public final class AuditQueries {
             requestId));
     ArrayNode restatements = rows(connection, RESTATEMENTS, requestId);
     story.set("gateRestatements", restatements);
+    // Other content read under the id of one of its records, or naming it under a recorded id:
+    // not on the chain, but a reviewer must see that a record was contested.
+    story.set("eventIdConflicts", EventIdConflicts.of(connection, requestId, tenant, false));
     story.put(
         "status", retractions.isEmpty() ? status(outcomes, restatements, failures) : "RETRACTED");
     return Optional.of(story);
@@ -236,6 +240,7 @@ public final class AuditQueries {
     }
     story.set("removals", removals);
     story.set("auditRecords", records);
+    story.set("eventIdConflicts", EventIdConflicts.of(connection, requestId, tenant, false));
     story.put("status", "CONTENT_REMOVED");
     return Optional.of(story);
   }

@@ -35,7 +35,12 @@ public final class OutputSearch {
       "select v.verdict_id, v.request_id, v.output_id, v.tenant_id,"
           + " v.decision, v.unsafe_score, v.category_scores, v.reasons, v.groups, v.policy_id,"
           + " v.policy_version, v.decided_at, o.model_name, o.model_version, o.backend, o.generated_at,"
-          + " o.text, g.outcome, g.basis, g.decided_at as gated_at, rt.retracted_at"
+          + " o.text, g.outcome, g.basis, g.decided_at as gated_at, rt.retracted_at,"
+          // Whether the request has an event id conflict (the story lists them): its own, or one
+          // read under the id of one of its records.
+          + " (exists (select 1 from event_id_conflict c where c.request_id = v.request_id)"
+          + "   or exists (select 1 from audit_log a join event_id_conflict c"
+          + "   on c.event_id = a.event_id where a.request_id = v.request_id)) as event_id_conflict"
           + " from moderation_verdict v"
           + " left join generation_output o on o.output_id = v.output_id"
           + " left join lateral (select outcome, basis, decided_at from (select outcome, basis,"
@@ -184,6 +189,13 @@ public final class OutputSearch {
         parameters.add(filter.category());
         parameters.add(filter.minScore());
       }
+    }
+    if (filter.eventIdConflict()) {
+      // The requests with a conflict: few, so found from the conflicts' side.
+      sql.append(
+          " and v.request_id in (select c.request_id from event_id_conflict c"
+              + " where c.request_id is not null union select a.request_id"
+              + " from event_id_conflict c join audit_log a on a.event_id = c.event_id)");
     }
     if (filter.group() != null) {
       sql.append(" and v.groups @> array[?::text]");

@@ -26,6 +26,9 @@ import java.util.regex.Pattern;
  * @param to decided before (exclusive)
  * @param attribute an attribute the request was submitted with (e.g. the platform's user id: a data
  *     subject's outputs), or null
+ * @param eventIdConflict only outputs of requests with an event id conflict (other content read
+ *     under the id of one of the request's records, or naming the request under a recorded id:
+ *     {@code event_id_conflict}), when true
  */
 public record SearchFilter(
     String tenant,
@@ -36,7 +39,22 @@ public record SearchFilter(
     String group,
     Instant from,
     Instant to,
-    Attribute attribute) {
+    Attribute attribute,
+    boolean eventIdConflict) {
+
+  /** A filter without the event id conflict flag. */
+  public SearchFilter(
+      String tenant,
+      String decision,
+      String outcome,
+      String category,
+      Double minScore,
+      String group,
+      Instant from,
+      Instant to,
+      Attribute attribute) {
+    this(tenant, decision, outcome, category, minScore, group, from, to, attribute, false);
+  }
 
   /** A request attribute and the value it must have. */
   public record Attribute(String key, String value) {}
@@ -86,6 +104,24 @@ public record SearchFilter(
       String from,
       String to,
       String attribute) {
+    return parse(tenant, decision, outcome, category, minScore, group, from, to, attribute, null);
+  }
+
+  /**
+   * As {@link #parse(String, String, String, String, String, String, String, String, String)}, with
+   * {@code eventIdConflict}: true or false (null or blank: false).
+   */
+  public static SearchFilter parse(
+      String tenant,
+      String decision,
+      String outcome,
+      String category,
+      String minScore,
+      String group,
+      String from,
+      String to,
+      String attribute,
+      String eventIdConflict) {
     String tenantValue = pattern("tenant", tenant, TenantIds.PATTERN, TenantIds.RULE);
     String decisionValue = oneOf("decision", decision, DECISIONS);
     String outcomeValue = oneOf("outcome", outcome, OUTCOMES);
@@ -134,13 +170,35 @@ public record SearchFilter(
         groupValue,
         fromValue,
         toValue,
-        attribute(attribute));
+        attribute(attribute),
+        flag("eventIdConflict", eventIdConflict));
   }
 
   /** The same filter restricted to one tenant (the caller's scope). */
   public SearchFilter withTenant(String scopedTenant) {
     return new SearchFilter(
-        scopedTenant, decision, outcome, category, minScore, group, from, to, attribute);
+        scopedTenant,
+        decision,
+        outcome,
+        category,
+        minScore,
+        group,
+        from,
+        to,
+        attribute,
+        eventIdConflict);
+  }
+
+  private static boolean flag(String name, String value) {
+    if (blank(value)) {
+      return false;
+    }
+    String lower = value.trim().toLowerCase(Locale.ROOT);
+    if (!lower.equals("true") && !lower.equals("false")) {
+      throw new InvalidInputException(
+          name + " '" + truncate(value) + "' is not valid: expected true or false");
+    }
+    return lower.equals("true");
   }
 
   private static Attribute attribute(String text) {

@@ -1074,6 +1074,14 @@ class RetentionITCase {
     assertThat(writer.eventIdConflicts()).isEqualTo(2);
     ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
     assertThat(whole.valid()).as(whole.summary()).isTrue();
+    // The erased request's story still shows that its record was contested, without the text.
+    ObjectNode story = new AuditQueries(database.dataSource()).story("acme-old").orElseThrow();
+    assertThat(story.path("status").asText()).isEqualTo("CONTENT_REMOVED");
+    assertThat(story.path("eventIdConflicts")).hasSize(2);
+    assertThat(story.path("eventIdConflicts").get(0).path("eventId").asText())
+        .isEqualTo(genuine.getEventId());
+    assertThat(story.path("eventIdConflicts").get(0).path("payload").isNull()).isTrue();
+    assertThat(story.toString()).doesNotContain("OTHER-TEXT");
   }
 
   @Test

@@ -1,0 +1,198 @@
+package io.genguard.audit.http;
+
+import static io.genguard.audit.fixtures.RunningAuditService.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.genguard.audit.evidence.EvidenceCheck;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.fixtures.RunningAuditService;
+import io.genguard.audit.json.CanonicalJson;
+import io.genguard.audit.query.EventIdConflicts;
+import io.genguard.audit.security.Role;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.provenance.manifest.VerificationKeyRing;
+import io.genguard.schemas.Topics;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Other content read under a recorded event's id (event_id_conflict, migration V32) is shown where
+ * a reviewer looks at a request: its story, the output search (a filter and a flag) and its
+ * evidence bundle, which still holds up; a tenant's token sees no other tenant's content in them.
+ */
+class EventIdConflictViewsITCase {
+  @TempDir static Path dir;
+  private static RunningAuditService audit;
+  private static String compliance;
+  private static String acme;
+  private static String globex;
+  private static GenerationOutput genuine;
+  private static GenerationOutput victimOutput;
+
+  @BeforeAll
+  static void seedContestedRecords() throws Exception {
+    audit =
+        RunningAuditService.start(
+            "event_id_conflict_views_it",
+            Clock.systemUTC(),
+            config ->
+                config
+                    .withAnchorFile(dir.resolve("anchors.jsonl"), 3600)
+                    .withAnchorSigningKeyFile(dir.resolve("anchor-signing-keys")));
+    compliance = audit.token(Role.COMPLIANCE, null, "carl");
+    acme = audit.token(Role.COMPLIANCE, "acme", "cora");
+    globex = audit.token(Role.COMPLIANCE, "globex", "gina");
+    Instant now = Instant.now();
+
+    // A forged output read first under the genuine one's id; the genuine one comes with its
+    // story.
+    Scenario contested = Scenario.of("contested-1", "acme", Decision.RELEASE, now);
+    genuine = AuditEvents.output(contested);
+    GenerationOutput forged = GenerationOutput.newBuilder(genuine).setText("forged text").build();
+    audit.seed(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), forged)));
+    audit.seed(AuditEvents.story(contested));
+    audit.seed(AuditEvents.story(Scenario.of("quiet-1", "acme", Decision.RELEASE, now)));
+    // Across tenants: a forged output naming an acme request under a globex output's id.
+    Scenario victim = Scenario.of("victim-1", "globex", Decision.BLOCK, now);
+    victimOutput = AuditEvents.output(victim);
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(),
+                GenerationOutput.newBuilder(victimOutput)
+                    .setRequestId("forger-1")
+                    .setTenantId("acme")
+                    .setText("forged under globex's id")
+                    .build())));
+    audit.seed(AuditEvents.story(victim));
+    assertThat(audit.count("select count(*) from event_id_conflict")).isEqualTo(2);
+  }
+
+  @AfterAll
+  static void stop() {
+    audit.close();
+  }
+
+  @Test
+  void shouldShowTheOtherContentInTheRequestsStory() throws Exception {
+    // The story: the genuine content, the record it contests, both hashes.
+    JsonNode story = json(audit.get("/api/v1/requests/contested-1", compliance));
+    assertThat(story.path("eventIdConflicts")).hasSize(1);
+    JsonNode conflict = story.path("eventIdConflicts").get(0);
+    assertThat(conflict.path("eventId").asText()).isEqualTo(genuine.getEventId());
+    assertThat(conflict.path("eventType").asText()).isEqualTo("GenerationOutput");
+    assertThat(conflict.path("payload").path("text").asText()).isEqualTo(genuine.getText());
+    assertThat(conflict.path("recordedRequestId").asText()).isEqualTo("contested-1");
+    assertThat(conflict.path("recordedSeq").asLong())
+        .isEqualTo(
+            audit.count(
+                "select seq from audit_log where event_id = '" + genuine.getEventId() + "'"));
+    assertThat(conflict.path("payloadSha256").asText())
+        .hasSize(64)
+        .isNotEqualTo(conflict.path("recordedPayloadSha256").asText());
+    assertThat(conflict.path("sourceTopic").asText()).isEqualTo(Topics.GENERATION_OUTPUTS.name());
+    assertThat(json(audit.get("/api/v1/requests/quiet-1", compliance)).path("eventIdConflicts"))
+        .isEmpty();
+    // The tenant's own conflict, in full, to its token.
+    assertThat(
+            json(audit.get("/api/v1/requests/contested-1", acme))
+                .path("eventIdConflicts")
+                .get(0)
+                .path("payload")
+                .path("text")
+                .asText())
+        .isEqualTo(genuine.getText());
+
+    // Across tenants: the forger's request shows that other content came under its record's
+    // id, but not globex's content; the victim's shows its content, not the forger's request.
+    JsonNode forgers = json(audit.get("/api/v1/requests/forger-1", acme)).path("eventIdConflicts");
+    assertThat(forgers).hasSize(1);
+    assertThat(forgers.get(0).path("eventId").asText()).isEqualTo(victimOutput.getEventId());
+    assertThat(forgers.get(0).path("payload").isNull()).isTrue();
+    assertThat(forgers.get(0).path("requestId").isNull()).isTrue();
+    assertThat(forgers.get(0).path("withheld").asText())
+        .isEqualTo(EventIdConflicts.WITHHELD_OTHER_TENANT);
+    assertThat(forgers.get(0).path("tenantId").isNull()).isTrue();
+    assertThat(forgers.toString()).doesNotContain("globex").doesNotContain(victimOutput.getText());
+    JsonNode victims =
+        json(audit.get("/api/v1/requests/victim-1", globex)).path("eventIdConflicts");
+    assertThat(victims).hasSize(1);
+    assertThat(victims.get(0).path("payload").path("text").asText())
+        .isEqualTo(victimOutput.getText());
+    assertThat(victims.get(0).path("recordedRequestId").isNull()).isTrue();
+    assertThat(victims.toString()).doesNotContain("forger-1");
+    assertThat(
+            json(audit.get("/api/v1/requests/forger-1", compliance))
+                .path("eventIdConflicts")
+                .get(0)
+                .path("requestId")
+                .asText())
+        .isEqualTo("victim-1");
+  }
+
+  @Test
+  void shouldFindTheRequestsWithAConflictInTheSearch() throws Exception {
+    // The search: a filter, and a flag on every row.
+    assertThat(ids(compliance, "eventIdConflict=true"))
+        .containsExactlyInAnyOrder("contested-1", "victim-1");
+    assertThat(ids(acme, "eventIdConflict=true")).containsExactly("contested-1");
+    assertThat(ids(compliance, "eventIdConflict=false")).hasSize(3);
+    JsonNode all = json(audit.get("/api/v1/outputs?limit=200", compliance)).path("items");
+    for (JsonNode item : all) {
+      assertThat(item.path("eventIdConflict").asBoolean())
+          .as(item.path("requestId").asText())
+          .isEqualTo(!item.path("requestId").asText().equals("quiet-1"));
+    }
+    HttpResponse<String> bad = audit.get("/api/v1/outputs?eventIdConflict=maybe", compliance);
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(json(bad).path("error").asText()).contains("eventIdConflict");
+  }
+
+  @Test
+  void shouldListTheOtherContentInTheEvidenceBundleWhichStillHolds() throws Exception {
+    // The evidence bundle lists it, not proven; the bundle still holds.
+    VerificationKeyRing keys =
+        VerificationKeyRing.parse(
+            audit.get("/api/v1/audit/anchors/keys", compliance).body(), "kept keys");
+    HttpResponse<String> evidence = audit.get("/api/v1/requests/contested-1/evidence", compliance);
+    assertThat(evidence.statusCode()).as(evidence.body()).isEqualTo(200);
+    JsonNode bundle = json(evidence);
+    assertThat(bundle.path("eventIdConflicts")).hasSize(1);
+    assertThat(bundle.path("eventIdConflicts").get(0).path("payload").asText())
+        .isEqualTo(CanonicalJson.of(genuine));
+    EvidenceCheck.Result result = EvidenceCheck.check(evidence.body(), keys);
+    assertThat(result.complete()).as(result.summary()).isTrue();
+    assertThat(result.eventIdConflicts()).isEqualTo(1);
+    assertThat(result.summary())
+        .startsWith("Evidence holds for request contested-1")
+        .contains("1 event id conflict(s) listed");
+    // Not covered by the digests: dropping the list changes nothing the check proves.
+    com.fasterxml.jackson.databind.node.ObjectNode without =
+        ((com.fasterxml.jackson.databind.node.ObjectNode) bundle).deepCopy();
+    without.remove("eventIdConflicts");
+    assertThat(EvidenceCheck.check(without, keys).complete()).isTrue();
+    JsonNode forgersBundle = json(audit.get("/api/v1/requests/forger-1/evidence", acme));
+    assertThat(forgersBundle.path("eventIdConflicts")).hasSize(1);
+    assertThat(forgersBundle.path("eventIdConflicts").get(0).path("payload").isNull()).isTrue();
+    assertThat(forgersBundle.toString()).doesNotContain(victimOutput.getText());
+  }
+
+  private static List<String> ids(String token, String query) throws Exception {
+    HttpResponse<String> response = audit.get("/api/v1/outputs?limit=200&" + query, token);
+    assertThat(response.statusCode()).as(query + ": " + response.body()).isEqualTo(200);
+    List<String> ids = new ArrayList<>();
+    json(response).path("items").forEach(item -> ids.add(item.path("requestId").asText()));
+    return ids;
+  }
+}

@@ -89,6 +89,14 @@ public final class AuditService implements AutoCloseable {
   public static final String EVENT_ID_CONFLICTS_METRIC = "genguard_audit_event_id_conflicts";
 
   /**
+   * Other content under a recorded output's or verdict's id read after the request's unfinished
+   * flow was sent again ({@link AuditWriter#eventIdConflictsAfterResend}); not in {@link
+   * #EVENT_ID_CONFLICTS_METRIC} (Prometheus adds {@code _total}).
+   */
+  public static final String EVENT_ID_CONFLICTS_AFTER_RESEND_METRIC =
+      "genguard_audit_event_id_conflicts_after_resend";
+
+  /**
    * Counter of erasure follow-ups that failed (one erased request's late records not erased, or a
    * whole pass), each tried again by the next pass a minute later (Prometheus adds {@code _total}).
    */
@@ -664,6 +672,15 @@ public final class AuditService implements AutoCloseable {
             "Events read under the id of an event already recorded but with other content (a"
                 + " producer reused the id, or someone wrote an event under an id not theirs); the"
                 + " first stays on the chain, each other content is kept in event_id_conflict")
+        .register(registry);
+    FunctionCounter.builder(
+            EVENT_ID_CONFLICTS_AFTER_RESEND_METRIC,
+            ingestWriter,
+            AuditWriter::eventIdConflictsAfterResend)
+        .description(
+            "Events read under the id of an output or verdict already recorded but with other"
+                + " content, after a person sent the request's unfinished flow again (answered"
+                + " again, judged again); kept in event_id_conflict with after_resend, not alerted")
         .register(registry);
     FunctionCounter.builder(ERASURE_FOLLOW_UPS_FAILED_METRIC, retention, Retention::followUpsFailed)
         .description(

@@ -82,6 +82,7 @@ public final class AuditWriter {
   private final RecordedEventsListener listener;
   private final AtomicLong rejectedReleasesTakenDown = new AtomicLong();
   private final AtomicLong eventIdConflicts = new AtomicLong();
+  private final AtomicLong eventIdConflictsAfterResend = new AtomicLong();
 
   public AuditWriter(DataSource dataSource, Clock clock) {
     this(dataSource, clock, RecordedEventsListener.NONE);
@@ -111,10 +112,23 @@ public final class AuditWriter {
 
   /**
    * Events this writer read under the id of a record with other content, and kept in {@code
-   * event_id_conflict} (migration V32), since it was made; an exact redelivery is not counted.
+   * event_id_conflict} (migration V32), since it was made; an exact redelivery is not counted, nor
+   * a verdict that differs from the record only in when it was decided (the output judged again),
+   * nor other content read after the request's records were sent again ({@link
+   * #eventIdConflictsAfterResend}).
    */
   public long eventIdConflicts() {
     return eventIdConflicts.get();
+  }
+
+  /**
+   * Events this writer kept in {@code event_id_conflict} with {@code after_resend} (migration V33)
+   * since it was made: other content under a recorded output's or verdict's id, read after a person
+   * sent the request's unfinished flow again (an answered request answered again, an output judged
+   * again under a changed scorer). Counted apart from {@link #eventIdConflicts}, which alerts.
+   */
+  public long eventIdConflictsAfterResend() {
+    return eventIdConflictsAfterResend.get();
   }
 
   /** Of these event ids, those the audit log has. */
@@ -144,11 +158,28 @@ public final class AuditWriter {
         Sorted sorted = notRecorded(connection, events);
         fresh = sorted.fresh();
         Written written = writeInTransaction(connection, fresh);
-        List<Conflict> conflicts = recordConflicts(connection, sorted.conflicts());
+        List<Kept> conflicts = recordConflicts(connection, sorted.conflicts());
         connection.commit();
         rejectedReleasesTakenDown.addAndGet(written.rejectedReleasesTakenDown());
-        eventIdConflicts.addAndGet(conflicts.size());
-        for (Conflict conflict : conflicts) {
+        for (Kept kept : conflicts) {
+          Conflict conflict = kept.conflict();
+          if (kept.afterResend()) {
+            eventIdConflictsAfterResend.incrementAndGet();
+            LOG.info(
+                "Event id {} ({} from {}-{} offset {}) was read again with different content (SHA-256"
+                    + " {}, the record's {}) after request {} was sent again: the audit log keeps"
+                    + " the first, the other is kept in event_id_conflict (after_resend)",
+                LogText.quoted(conflict.event().eventId()),
+                conflict.event().type(),
+                conflict.event().topic(),
+                conflict.event().partition(),
+                conflict.event().offset(),
+                conflict.sha256(),
+                conflict.recordedSha256(),
+                LogText.quoted(conflict.event().field("requestId")));
+            continue;
+          }
+          eventIdConflicts.incrementAndGet();
           LOG.warn(
               "Event id {} ({} from {}-{} offset {}) was read again with different content (SHA-256"
                   + " {}, the record's {}): the audit log keeps the first, the other is kept in"
@@ -206,21 +237,16 @@ public final class AuditWriter {
 
   /**
    * An event whose id is another content's: the SHA-256 (lowercase hex) of its canonical JSON and
-   * of the recorded content's, and whether the recorded content is still there (false: this one is
-   * kept without its payload).
+   * of the recorded content's.
    */
   private record Conflict(
-      IncomingEvent event,
-      String payload,
-      String sha256,
-      String recordedSha256,
-      boolean recordedHasContent) {}
+      IncomingEvent event, String payload, String sha256, String recordedSha256) {}
 
   /**
    * What the audit log holds under an event id: its payload's SHA-256 (null: unknown, a tombstone
-   * of chain version 1 or 2), and if it has a payload.
+   * of chain version 1 or 2), and a verdict's payload (null for other events, and when removed).
    */
-  private record Recorded(String sha256, boolean hasContent) {}
+  private record Recorded(String sha256, String verdict) {}
 
   private static Sorted notRecorded(Connection connection, List<IncomingEvent> events)
       throws SQLException {
@@ -231,8 +257,9 @@ public final class AuditWriter {
     Map<String, Recorded> recorded = recorded(connection, first.keySet());
     Map<String, IncomingEvent> fresh = new LinkedHashMap<>(first);
     fresh.keySet().removeAll(recorded.keySet());
-    // An exact redelivery (same id, same canonical JSON) is skipped without a trace; other content
-    // under a recorded id (or the id of an earlier event of this batch) is a conflict.
+    // An exact redelivery (same id, same canonical JSON) is skipped without a trace, and so is a
+    // verdict judged again that differs only in when it was decided; other content under a recorded
+    // id (or the id of an earlier event of this batch) is a conflict.
     Map<String, String> digests = new HashMap<>();
     Map<String, Conflict> conflicts = new LinkedHashMap<>();
     for (IncomingEvent event : events) {
@@ -242,24 +269,58 @@ public final class AuditWriter {
       }
       String id = event.eventId();
       Recorded against = recorded.get(id);
+      ModerationVerdict recordedVerdict;
       if (against == null) {
         if (first.get(id) == event) {
           continue;
         }
-        against = new Recorded(sha256Of(first.get(id), digests), true);
+        against = new Recorded(sha256Of(first.get(id), digests), null);
+        recordedVerdict = first.get(id).event() instanceof ModerationVerdict v ? v : null;
+      } else {
+        recordedVerdict = verdictOf(against.verdict());
       }
       if (against.sha256() == null) {
         continue; // a tombstone of chain version 1 or 2: nothing left to compare with
       }
       String payload = CanonicalJson.of(event.event());
       String sha256 = AuditChain.payloadSha256(payload);
-      if (!sha256.equals(against.sha256())) {
-        conflicts.putIfAbsent(
-            id + " " + sha256,
-            new Conflict(event, payload, sha256, against.sha256(), against.hasContent()));
+      if (sha256.equals(against.sha256())) {
+        continue;
       }
+      if (event.event() instanceof ModerationVerdict verdict
+          && recordedVerdict != null
+          && sameJudgement(verdict, recordedVerdict)) {
+        continue; // the same output judged again, later: a redelivery
+      }
+      conflicts.putIfAbsent(
+          id + " " + sha256, new Conflict(event, payload, sha256, against.sha256()));
     }
     return new Sorted(fresh, List.copyOf(conflicts.values()));
+  }
+
+  /**
+   * Whether two verdicts are one judgement: equal but for {@code decidedAt}, which the moderation
+   * job sets each time it judges an output (an output sent again, a job restored from an older
+   * savepoint), whereas everything else it writes is the same for the same output and policy.
+   */
+  static boolean sameJudgement(ModerationVerdict verdict, ModerationVerdict other) {
+    return CanonicalJson.of(undated(verdict)).equals(CanonicalJson.of(undated(other)));
+  }
+
+  private static ModerationVerdict undated(ModerationVerdict verdict) {
+    return ModerationVerdict.newBuilder(verdict).setDecidedAt(Instant.EPOCH).build();
+  }
+
+  /** A recorded verdict's payload read back; null when there is none or it cannot be read. */
+  private static ModerationVerdict verdictOf(String payload) {
+    if (payload == null) {
+      return null;
+    }
+    try {
+      return CanonicalJson.toRecord(payload, ModerationVerdict.class);
+    } catch (RuntimeException e) {
+      return null; // compared by its digest only, as other events are
+    }
   }
 
   /** The SHA-256 of an event's canonical JSON, remembered by event id. */
@@ -275,7 +336,8 @@ public final class AuditWriter {
     try (PreparedStatement query =
         connection.prepareStatement(
             "select event_id, payload_sha256, case when payload_sha256 is null then payload end,"
-                + " payload is not null from audit_log where event_id = any(?)")) {
+                + " case when event_type = 'ModerationVerdict' then payload end"
+                + " from audit_log where event_id = any(?)")) {
       query.setArray(1, connection.createArrayOf("text", eventIds.toArray()));
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
@@ -287,7 +349,7 @@ public final class AuditWriter {
                   sha256 != null
                       ? AuditChain.hex(sha256)
                       : payload == null ? null : AuditChain.payloadSha256(payload),
-                  rs.getBoolean(4)));
+                  rs.getString(4)));
         }
       }
     }
@@ -296,21 +358,30 @@ public final class AuditWriter {
 
   /**
    * Keeps each conflict not kept yet in {@code event_id_conflict}, after the chain append (its
-   * record may be of this batch); returns those kept now.
+   * record may be of this batch); returns those kept now, each with whether it came after a resend.
+   *
+   * <p>Under the chain lock, which an erasure and a retention batch hold while they remove the
+   * record's content and the kept rows' payloads: so each row's payload is decided on what the
+   * record holds once such a removal committed (none is kept when the record's content is gone),
+   * and a resend's {@code unfinished.resend} action, recorded under that lock too, is seen.
    */
-  private List<Conflict> recordConflicts(Connection connection, List<Conflict> conflicts)
+  private List<Kept> recordConflicts(Connection connection, List<Conflict> conflicts)
       throws SQLException {
     if (conflicts.isEmpty()) {
       return List.of();
     }
-    List<Conflict> kept = new ArrayList<>();
+    ChainAppender.lock(connection);
+    List<Kept> kept = new ArrayList<>();
     OffsetDateTime now = time(clock.instant());
     try (PreparedStatement insert =
         connection.prepareStatement(
             "insert into event_id_conflict (event_id, payload_sha256, recorded_payload_sha256,"
                 + " event_type, tenant_id, request_id, source_topic, source_partition,"
-                + " source_offset, payload, seen_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                + " on conflict do nothing")) {
+                + " source_offset, payload, seen_at, after_resend) values (?, ?, ?, ?, ?, ?, ?,"
+                + " ?, ?, case when exists (select 1 from audit_log where event_id = ? and"
+                + " payload is not null) then ? end, ?, exists (select 1 from unfinished_flow f"
+                + " where f.request_id = ? and f.kind = any(?) and f.resent_count > 0))"
+                + " on conflict do nothing returning after_resend")) {
       for (Conflict conflict : conflicts) {
         IncomingEvent event = conflict.event();
         insert.setString(1, event.eventId());
@@ -322,15 +393,37 @@ public final class AuditWriter {
         insert.setString(7, event.topic());
         insert.setInt(8, event.partition());
         insert.setLong(9, event.offset());
-        insert.setString(10, conflict.recordedHasContent() ? conflict.payload() : null);
-        insert.setObject(11, now);
-        if (insert.executeUpdate() > 0) {
-          kept.add(conflict);
+        insert.setString(10, event.eventId());
+        insert.setString(11, conflict.payload());
+        insert.setObject(12, now);
+        insert.setString(13, event.field("requestId"));
+        insert.setArray(14, connection.createArrayOf("text", resentKinds(event).toArray()));
+        try (ResultSet rs = insert.executeQuery()) {
+          if (rs.next()) {
+            kept.add(new Kept(conflict, rs.getBoolean(1)));
+          }
         }
       }
     }
     return kept;
   }
+
+  /**
+   * The kinds of unfinished flow whose resend makes the pipeline write other content under an
+   * event's id: a request sent to the generators again, which had been answered after all, is
+   * answered again (another text under the same output id, and its verdict under the same verdict
+   * id); a verdict of an output sent to the gate again is one judged again, which a scorer changed
+   * since may judge differently. An output sent to the gate again is the recorded one, byte for
+   * byte, so other content under an output's id after that is not explained by it.
+   */
+  private static List<String> resentKinds(IncomingEvent event) {
+    return event.event() instanceof ModerationVerdict
+        ? List.of("NO_ANSWER", "NO_GATE_OUTCOME")
+        : List.of("NO_ANSWER");
+  }
+
+  /** A conflict kept now, and whether its request's records had been sent again by then. */
+  private record Kept(Conflict conflict, boolean afterResend) {}
 
   private Written writeInTransaction(Connection connection, Map<String, IncomingEvent> fresh)
       throws SQLException {

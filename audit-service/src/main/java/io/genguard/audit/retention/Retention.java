@@ -373,9 +373,38 @@ public final class Retention {
         batches.add(batch.applied());
       }
       if (!batch.more()) {
+        removeLateConflicts(scope, tenant, excluded, cutoff);
         return batches;
       }
     }
+  }
+
+  /**
+   * Deletes the scope's {@code event_id_conflict} rows (migration V32) read before {@code cutoff}:
+   * a batch deletes those of the records it tombstones, and this those kept after their record lost
+   * its content (read after retention or an erasure came to it), which no batch comes to again.
+   */
+  private void removeLateConflicts(
+      String scope, String tenant, List<String> excluded, Instant cutoff) throws SQLException {
+    Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          try (PreparedStatement delete =
+              connection.prepareStatement(
+                  "delete from event_id_conflict where seen_at < ? and "
+                      + (scope.equals("TENANT")
+                          ? "tenant_id = ?"
+                          : "(tenant_id is null or tenant_id <> all(?))"))) {
+            delete.setObject(1, utc(cutoff));
+            if (scope.equals("TENANT")) {
+              delete.setString(2, tenant);
+            } else {
+              delete.setArray(2, connection.createArrayOf("text", excluded.toArray()));
+            }
+            delete.executeUpdate();
+          }
+          return null;
+        });
   }
 
   /**
@@ -491,7 +520,7 @@ public final class Retention {
       return new Batch(null, more);
     }
     List<HeldForReview> held = stillHeldForReview(connection, retentionSeq);
-    removeProjections(connection, retentionSeq);
+    removeProjections(connection, retentionSeq, false);
     ObjectNode payload = JsonNodeFactory.instance.objectNode();
     payload.put("scope", scope);
     payload.put("tenantId", tenant);
@@ -666,7 +695,7 @@ public final class Retention {
    * request index) rather than by reading those tables whole, once per retention batch or erased
    * request.
    */
-  private static void removeProjections(Connection connection, long retentionSeq)
+  private static void removeProjections(Connection connection, long retentionSeq, boolean erasure)
       throws SQLException {
     List<String> statements = new ArrayList<>();
     statements.add(
@@ -675,11 +704,16 @@ public final class Retention {
     statements.add(
         "delete from review_outbox where published_at is not null and request_id in"
             + " (select request_id from audit_log where tombstone_seq = ? and request_id is not null)");
-    // Other content read under a tombstoned record's id (migration V32) loses its payload with the
-    // record; its digests and source stay, the trace that the id was contested.
+    // Other content read under a tombstoned record's id (migration V32) goes with the record's: an
+    // erasure keeps the row without its payload (the digests and source, the trace that the id was
+    // contested, as the erasure record keeps the request id), retention deletes it, as it deletes
+    // the rest of the tenant's rows of the request.
     statements.add(
-        "update event_id_conflict set payload = null where payload is not null and event_id in"
-            + " (select event_id from audit_log where tombstone_seq = ?)");
+        erasure
+            ? "update event_id_conflict set payload = null where payload is not null and event_id"
+                + " in (select event_id from audit_log where tombstone_seq = ?)"
+            : "delete from event_id_conflict where event_id in"
+                + " (select event_id from audit_log where tombstone_seq = ?)");
     for (String table : PROJECTIONS) {
       // Table names come from the constant list above, never from input.
       statements.add(
@@ -871,7 +905,7 @@ public final class Retention {
             return new Erased(
                 requestId, tenant, 0, null, versionOne, now, copies, retracted, reports);
           }
-          removeProjections(connection, retentionSeq);
+          removeProjections(connection, retentionSeq, true);
           // A review decision not yet sent to the gate is not sent: erased content is not
           // released. (A retraction not yet sent still goes: it carries no content.) One the
           // outbox is sending now is left to it rather than waited for under the chain lock (the

@@ -163,6 +163,232 @@ class AuditWriterITCase {
     assertThat(verified.valid()).as(verified.summary()).isTrue();
   }
 
+  /**
+   * An output sent again (UnfinishedFlows, NO_GATE_OUTCOME) is judged again: the same verdict id
+   * under the same policy, the same judgement, decided later. That is a redelivery, not a conflict
+   * (it used to raise the critical GenGuardEventIdConflict alert for every output sent again).
+   */
+  @Test
+  void shouldTakeAVerdictJudgedAgainLaterAsARedelivery() throws Exception {
+    Scenario s = Scenario.of("rejudged", "acme", Decision.RELEASE, NOW);
+    ModerationVerdict verdict = AuditEvents.verdict(s);
+    ModerationVerdict again =
+        ModerationVerdict.newBuilder(verdict)
+            .setDecidedAt(verdict.getDecidedAt().plusSeconds(1800))
+            .build();
+    writer.write(List.of(AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), verdict)));
+    long before = writer.eventIdConflicts();
+
+    assertThat(
+            writer.write(List.of(AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), again))))
+        .isZero();
+    // Also judged again twice within one batch, neither on record yet.
+    ModerationVerdict batchFirst =
+        AuditEvents.verdict(Scenario.of("rejudged-in-batch", "acme", Decision.RELEASE, NOW));
+    assertThat(
+            writer.write(
+                List.of(
+                    AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), batchFirst),
+                    AuditEvents.incoming(
+                        Topics.MODERATION_VERDICTS.name(),
+                        ModerationVerdict.newBuilder(batchFirst)
+                            .setDecidedAt(batchFirst.getDecidedAt().plusSeconds(60))
+                            .build()))))
+        .isEqualTo(1);
+
+    assertThat(
+            count(
+                "select count(*) from event_id_conflict where event_id in ('"
+                    + verdict.getEventId()
+                    + "', '"
+                    + batchFirst.getEventId()
+                    + "')"))
+        .as("verdicts judged again")
+        .isZero();
+    assertThat(writer.eventIdConflicts()).isEqualTo(before);
+    assertThat(
+            string("select payload from audit_log where event_id = '" + verdict.getEventId() + "'"))
+        .as("the first stays the record")
+        .isEqualTo(CanonicalJson.of(verdict));
+  }
+
+  /**
+   * Only when the verdict was decided is left out: a verdict under a recorded verdict's id with
+   * another decision, other reasons or another judged text is still a conflict, decided later or
+   * not.
+   */
+  @Test
+  void shouldStillTakeAVerdictWithAnotherJudgementUnderARecordedIdAsAConflict() throws Exception {
+    Scenario s = Scenario.of("rejudged-otherwise", "acme", Decision.RELEASE, NOW);
+    ModerationVerdict verdict = AuditEvents.verdict(s);
+    writer.write(List.of(AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), verdict)));
+    long before = writer.eventIdConflicts();
+    List<ModerationVerdict> others =
+        List.of(
+            ModerationVerdict.newBuilder(verdict)
+                .setDecision(Decision.BLOCK)
+                .setDecidedAt(verdict.getDecidedAt().plusSeconds(60))
+                .build(),
+            ModerationVerdict.newBuilder(verdict).setReasons(List.of()).build(),
+            ModerationVerdict.newBuilder(verdict)
+                .setOutputSha256("00".repeat(32))
+                .setDecidedAt(verdict.getDecidedAt().plusSeconds(60))
+                .build());
+    for (ModerationVerdict other : others) {
+      writer.write(List.of(AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), other)));
+    }
+    assertThat(verdict.getReasons()).as("the fixture's verdict has reasons").isNotEmpty();
+    assertThat(
+            count(
+                "select count(*) from event_id_conflict where not after_resend and event_id = '"
+                    + verdict.getEventId()
+                    + "'"))
+        .isEqualTo(3);
+    assertThat(writer.eventIdConflicts()).isEqualTo(before + 3);
+  }
+
+  /**
+   * A request sent to the generators again (UnfinishedFlows, NO_ANSWER) that a generator had
+   * answered after all is answered again: another text under the same output id, and its verdict
+   * under the same verdict id. Read after the resend was recorded, they are kept with after_resend
+   * and counted apart, not as conflicts (which alert); before it, or after a resend of the output
+   * only (which sends the recorded output byte for byte), another output is a conflict.
+   */
+  @Test
+  void shouldKeepAnAnswerGivenAgainAfterAResendApartFromTheConflicts() throws Exception {
+    Scenario s = Scenario.of("answered-twice", "acme", Decision.RELEASE, NOW);
+    writer.write(AuditEvents.story(s));
+    GenerationOutput output = AuditEvents.output(s);
+    ModerationVerdict verdict = AuditEvents.verdict(s);
+    GenerationOutput again =
+        GenerationOutput.newBuilder(output)
+            .setText("another answer")
+            .setGeneratedAt(output.getGeneratedAt().plusSeconds(600))
+            .build();
+    ModerationVerdict judged =
+        ModerationVerdict.newBuilder(verdict)
+            .setOutputSha256(io.genguard.schemas.ContentHash.sha256Hex("another answer"))
+            .setDecidedAt(verdict.getDecidedAt().plusSeconds(601))
+            .build();
+    long conflicts = writer.eventIdConflicts();
+    long afterResend = writer.eventIdConflictsAfterResend();
+    // The output's flow sent again: that explains a verdict judged again, not another output.
+    flowResent(s, "NO_GATE_OUTCOME");
+    writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), again)));
+    assertThat(writer.eventIdConflicts()).isEqualTo(conflicts + 1);
+    assertThat(writer.eventIdConflictsAfterResend()).isEqualTo(afterResend);
+
+    flowResent(s, "NO_ANSWER");
+    GenerationOutput third = GenerationOutput.newBuilder(again).setText("a third answer").build();
+    writer.write(
+        List.of(
+            AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), third),
+            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), judged)));
+
+    assertThat(writer.eventIdConflicts()).isEqualTo(conflicts + 1);
+    assertThat(writer.eventIdConflictsAfterResend()).isEqualTo(afterResend + 2);
+    assertThat(
+            count(
+                "select count(*) from event_id_conflict where request_id = 'answered-twice'"
+                    + " and after_resend and payload is not null"))
+        .isEqualTo(2);
+    assertThat(
+            count(
+                "select count(*) from event_id_conflict where request_id = 'answered-twice'"
+                    + " and not after_resend and payload like '%another answer%'"))
+        .isEqualTo(1);
+  }
+
+  /**
+   * Records a flow of the scenario's request as sent again once, as UnfinishedFlows#resend does
+   * (the flow's row names the request's record rather than a FlowUnfinished record: the writer
+   * reads only its request, kind and count).
+   */
+  private static void flowResent(Scenario s, String kind) throws SQLException {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement st = connection.createStatement()) {
+      st.executeUpdate(
+          "insert into unfinished_flow (event_id, kind, request_id, tenant_id, record_seq,"
+              + " recorded_at, found_at, resent_count) select event_id, '"
+              + kind
+              + "', request_id, tenant_id, seq, recorded_at, recorded_at, 1 from audit_log"
+              + " where request_id = '"
+              + s.requestId()
+              + "' and event_type = '"
+              + (kind.equals("NO_ANSWER") ? "GenerationRequest" : "GenerationOutput")
+              + "'");
+    }
+  }
+
+  /**
+   * An erasure tombstones a record and empties event_id_conflict's payloads under the chain lock;
+   * other content under that record's id read meanwhile used to be checked against the record
+   * before the erasure committed, and kept with its payload, which then stayed after the erasure.
+   * The writer waits for the chain lock and decides on what the erasure left: no payload.
+   */
+  @Test
+  void shouldKeepNoPayloadOfAConflictReadWhileAnErasureTombstonesItsRecord() throws Exception {
+    // A database of its own: the tombstone below is justified by no erasure record, so the chain
+    // the other tests verify would not be valid.
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    AuditDatabase own =
+        AuditDatabase.connect(
+            infra.createDatabase("audit_writer_erased_race_it"),
+            infra.jdbcUser(),
+            infra.jdbcPassword(),
+            2);
+    try {
+      conflictReadWhileAnErasureTombstonesItsRecord(own);
+    } finally {
+      own.close();
+    }
+  }
+
+  private static void conflictReadWhileAnErasureTombstonesItsRecord(AuditDatabase database)
+      throws Exception {
+    AuditWriter writer = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
+    Scenario s = Scenario.of("erased-race", "acme", Decision.RELEASE, NOW);
+    GenerationOutput genuine = AuditEvents.output(s);
+    GenerationOutput forged = GenerationOutput.newBuilder(genuine).setText("forged text").build();
+    writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), forged)));
+    String id = genuine.getEventId();
+    ExecutorService ex = Executors.newSingleThreadExecutor();
+    boolean blocked = false;
+    try (Connection erasure = database.dataSource().getConnection()) {
+      erasure.setAutoCommit(false);
+      try (Statement st = erasure.createStatement()) {
+        st.execute("select pg_advisory_xact_lock(" + ChainAppender.CHAIN_LOCK + ")");
+        st.executeUpdate(
+            "update audit_log set payload = null, tombstoned_at = now(), tombstone_seq = seq"
+                + " where event_id = '"
+                + id
+                + "'");
+        st.executeUpdate(
+            "update event_id_conflict set payload = null where event_id = '" + id + "'");
+      }
+      Future<Integer> w =
+          ex.submit(
+              () ->
+                  writer.write(
+                      List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), genuine))));
+      try {
+        w.get(3, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        blocked = true;
+      }
+      erasure.commit();
+      w.get(30, TimeUnit.SECONDS);
+    } finally {
+      ex.shutdownNow();
+    }
+    assertThat(blocked).as("the writer waited for the erasure").isTrue();
+    String conflicts = "select count(*) from event_id_conflict where event_id = '" + id + "'";
+    assertThat(TestSql.count(database.dataSource(), conflicts)).isEqualTo(1);
+    assertThat(TestSql.count(database.dataSource(), conflicts + " and payload is not null"))
+        .as("erased content kept in event_id_conflict")
+        .isZero();
+  }
+
   @Test
   void shouldTakeARestatementWrittenAgainWithAnotherRestatedAtAsARedelivery() throws Exception {
     // The gate restates a decision under one event id each time an output is sent to it again,

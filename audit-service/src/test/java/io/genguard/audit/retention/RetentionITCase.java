@@ -1084,6 +1084,54 @@ class RetentionITCase {
     assertThat(story.toString()).doesNotContain("OTHER-TEXT");
   }
 
+  /**
+   * Tenant retention removes every row of the tenant's old requests, event_id_conflict's too
+   * (migration V32): those of the records a batch tombstones, and those read after their record
+   * lost its content, by when they were read. It used to only empty their payload and keep the
+   * rows, with the tenant and request ids and source offsets, for good.
+   */
+  @Test
+  void shouldDeleteTheConflictsOfTheRecordsRetentionRemoves() throws Exception {
+    GenerationOutput acme =
+        AuditEvents.output(Scenario.of("acme-old", "acme", Decision.REVIEW, LONG_AGO));
+    GenerationOutput globex =
+        AuditEvents.output(Scenario.of("globex-old", "globex", Decision.BLOCK, LONG_AGO));
+    AuditWriter writer =
+        new AuditWriter(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC));
+    for (GenerationOutput output : List.of(acme, globex)) {
+      writer.write(
+          List.of(
+              AuditEvents.incoming(
+                  Topics.GENERATION_OUTPUTS.name(),
+                  GenerationOutput.newBuilder(output).setText("OTHER-TEXT-1").build())));
+    }
+    String acmeConflicts = "select count(*) from event_id_conflict where request_id = 'acme-old'";
+    assertThat(count(acmeConflicts)).isEqualTo(1);
+    Retention retention = retention(0);
+    retention.set("acme", 30, ADMIN);
+
+    retention.apply(ADMIN);
+
+    assertThat(count(acmeConflicts)).as("read recently, of a record retention removed").isZero();
+    assertThat(count("select count(*) from event_id_conflict where request_id = 'globex-old'"))
+        .as("another tenant's, kept forever")
+        .isEqualTo(1);
+
+    // Read after its record lost its content (kept without a payload), long enough ago.
+    new AuditWriter(database.dataSource(), Clock.fixed(LONG_AGO.plusSeconds(60), ZoneOffset.UTC))
+        .write(
+            List.of(
+                AuditEvents.incoming(
+                    Topics.GENERATION_OUTPUTS.name(),
+                    GenerationOutput.newBuilder(acme).setText("OTHER-TEXT-2").build())));
+    assertThat(count(acmeConflicts + " and payload is null")).isEqualTo(1);
+    retention.apply(ADMIN);
+    assertThat(count(acmeConflicts)).as("read before the cutoff").isZero();
+    assertThat(count("select count(*) from event_id_conflict")).isEqualTo(1);
+    ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
+    assertThat(whole.valid()).as(whole.summary()).isTrue();
+  }
+
   @Test
   void shouldEraseARequestKnownOnlyByItsDeadLetters() throws Exception {
     String secret = "SECRET-PROMPT-77";

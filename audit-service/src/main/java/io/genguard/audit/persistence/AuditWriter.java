@@ -68,7 +68,11 @@ import org.slf4j.LoggerFactory;
  * are compared: their producers write the same content again under an id (a transaction the
  * generator or the job retries is aborted, not written twice), whereas other events may be written
  * again under their id with other content on purpose (a gate restatement carries when it was
- * restated) and stay skipped as redeliveries.
+ * restated) and stay skipped as redeliveries. A verdict that differs from the record only in {@code
+ * decidedAt} is the same output judged again (sent again, rescored after a savepoint restore): a
+ * redelivery too. Other content read after the request's unfinished flow was sent again is kept
+ * marked {@code after_resend} (migration V33) and counted apart ({@link
+ * #eventIdConflictsAfterResend()}).
  *
  * <p>A release of an output a person rejected in review (the gate released it on a verdict that
  * came after it held the output, before it read the rejection) is taken down in the transaction

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * set_config} and the commit, two more round trips), against the plain lookup it replaced (the same
  * query on a pooled connection in autocommit). Both run on the service's own pool against the
  * embedded PostgreSQL, one call at a time, in alternating blocks so that drift on a shared machine
- * falls on both; it prints p50 and p99 per call and asserts no timing. Run:
+ * falls on both; it prints p50 and p99 per call and asserts no timing ({@link
+ * TokenCheckHttpCostITCase} measures the check over HTTP, with concurrent clients). Run:
  *
  * <pre>
  * mvn -B -o verify -pl audit-service -am -Dspotless.check.skip=true -Dtest=none \

@@ -23,6 +23,13 @@ final class SharedData {
   /** A JSON document and where it came from. */
   record Document(JsonNode json, ResolvedCampaign.DataSource source) {}
 
+  /**
+   * Reads {@code relative} of {@code dataDirectory}.
+   *
+   * @throws InvalidCampaignException when the file does not exist (a data set or BOLD domain the
+   *     folder does not have) or is not JSON
+   * @throws UnreadableSharedDataException when it exists but cannot be read
+   */
   static Document read(Path dataDirectory, String relative, String origin, String path) {
     Path file = dataDirectory.resolve(relative);
     byte[] bytes;
@@ -39,8 +46,19 @@ final class SharedData {
               + " does not exist; set GENGUARD_DATA_DIR (or --shared-data) to the folder that"
               + " holds bold/ and holistic_bias/");
     } catch (IOException e) {
-      throw new InvalidCampaignException(
-          origin, path, "cannot read " + file + ": " + e.getMessage());
+      // The file is there: the machine cannot read it (permissions, the disk), which a fix of the
+      // campaign cannot change and another try may not meet.
+      throw new UnreadableSharedDataException(
+          "cannot read the shared data file "
+              + file.toAbsolutePath()
+              + " that "
+              + origin
+              + ": "
+              + path
+              + " needs: "
+              + e
+              + "; check the file and the folder (GENGUARD_DATA_DIR or --shared-data)",
+          e);
     }
     try {
       return new Document(

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * moderation.verdicts ─ decode ─┬─ campaign? ─ key (campaign, group) ─ running totals ─────┐
- *   (dead letters ─> .dlq)      └─ live ─ key (model) ─ window, counts per group ──────────┤
+ *   (dead letters ─> .dlq)      └─ live ─ key (window) ─ models ─ key (model) ─ window, counts per group ─┤
  *                                              key (model) ─ window ─ one-vs-rest tests ─ alerts ─┬─ live_alert
  *                                                                                     bias.alerts <┘
  *                                                                          bias.metrics <─┘
@@ -117,11 +117,20 @@ public final class BiasAggregationJob {
     // a verdict is late and counts it under every group or under none. A new uid since the
     // forty-fourth session: the windows keyed by model and group ("live-window-counts") held other
     // state, left behind by an upgrade with --allowNonRestoredState (docs/OPERATIONS.md).
+    long liveWindowMillis = config.liveWindow().toMillis();
     SingleOutputStreamOperator<LiveGroupWindow> liveWindows =
         verdicts
             .filter(LiveWindowFunctions::isLive)
             .name("live verdicts")
             .uid("live-verdicts")
+            // At most GENGUARD_BIAS_LIVE_MAX_MODELS models per window keep their key, the rest
+            // count under unknown-model, so a writer of moderation.verdicts inventing models cannot
+            // grow the windows' keys without bound. New since the forty-sixth session: a savepoint
+            // without it restores the windows as they were, this operator starts empty.
+            .keyBy(verdict -> LiveModelAdmission.windowStart(verdict, liveWindowMillis), Types.LONG)
+            .process(new LiveModelAdmission(liveWindowMillis, config.liveMaxModels()))
+            .name("live window models")
+            .uid("live-window-models")
             .keyBy(LiveWindowFunctions::model)
             .window(TumblingEventTimeWindows.of(config.liveWindow()))
             .sideOutputLateData(LateLiveVerdicts.LATE)

@@ -27,6 +27,9 @@ import java.util.Map;
  *     the job's event time is this far past the latest decision it counted
  * @param campaignMaxGroups the most groups one campaign of one tenant may have counted; a verdict
  *     of a further group is rejected ({@link CampaignAdmission})
+ * @param liveMaxModels the most models one live window counts under their own key; the verdicts of
+ *     further models of the window are pooled under {@value LiveGroupWindow#UNKNOWN_MODEL} ({@link
+ *     LiveModelAdmission})
  * @param maxClockAhead a verdict decided further than this ahead of the job's wall clock when it is
  *     read counts as decided at the wall clock plus this ({@link DecisionTimeWatermarks})
  * @param unsafeThreshold a verdict counts as unsafe at or above this unsafe score
@@ -51,6 +54,7 @@ public record BiasJobConfig(
     Duration campaignEmitInterval,
     Duration campaignRetention,
     int campaignMaxGroups,
+    int liveMaxModels,
     Duration maxClockAhead,
     double unsafeThreshold,
     double categoryThreshold,
@@ -77,6 +81,7 @@ public record BiasJobConfig(
   public static final String CAMPAIGN_EMIT_MS = "GENGUARD_BIAS_CAMPAIGN_EMIT_MS";
   public static final String CAMPAIGN_RETENTION_HOURS = "GENGUARD_BIAS_CAMPAIGN_RETENTION_HOURS";
   public static final String CAMPAIGN_MAX_GROUPS = "GENGUARD_BIAS_CAMPAIGN_MAX_GROUPS";
+  public static final String LIVE_MAX_MODELS = "GENGUARD_BIAS_LIVE_MAX_MODELS";
   public static final String MAX_CLOCK_AHEAD_MS = "GENGUARD_BIAS_MAX_CLOCK_AHEAD_MS";
   public static final String ALERT_MIN_GROUP = "GENGUARD_BIAS_ALERT_MIN_GROUP";
   public static final String ALERT_OUTAGE_MINUTES = "GENGUARD_BIAS_ALERT_OUTAGE_MINUTES";
@@ -98,6 +103,18 @@ public record BiasJobConfig(
 
   /** The default of {@value #CAMPAIGN_MAX_GROUPS}. */
   public static final int DEFAULT_CAMPAIGN_MAX_GROUPS = 1_000;
+
+  /**
+   * The default of {@value #LIVE_MAX_MODELS}: a deployment serves a handful of models, twice that
+   * for a window across an upgrade (old and new version both answering); 16 models and the pool,
+   * each with at most the lexicon's 62 groups plus {@code *}, {@code none} and {@code
+   * unknown-group}, are about the 1,000 (model, group) pairs the audit service's collector keeps
+   * gauges for.
+   */
+  public static final int DEFAULT_LIVE_MAX_MODELS = 16;
+
+  /** The largest {@value #LIVE_MAX_MODELS}. */
+  public static final int MAX_LIVE_MAX_MODELS = 1_000;
 
   /** The longest {@value #MAX_CLOCK_AHEAD_MS}: an hour, well short of the campaign retention. */
   public static final Duration MAX_MAX_CLOCK_AHEAD = Duration.ofHours(1);
@@ -131,6 +148,10 @@ public record BiasJobConfig(
         CAMPAIGN_MAX_GROUPS,
         "must be 2-" + CampaignLimits.CEILING + ", was " + campaignMaxGroups);
     require(
+        liveMaxModels >= 1 && liveMaxModels <= MAX_LIVE_MAX_MODELS,
+        LIVE_MAX_MODELS,
+        "must be 1-" + MAX_LIVE_MAX_MODELS + ", was " + liveMaxModels);
+    require(
         !maxClockAhead.isNegative() && maxClockAhead.compareTo(MAX_MAX_CLOCK_AHEAD) <= 0,
         MAX_CLOCK_AHEAD_MS,
         "must be 0-" + MAX_MAX_CLOCK_AHEAD.toMillis() + " ms, was " + maxClockAhead.toMillis());
@@ -161,6 +182,7 @@ public record BiasJobConfig(
         Duration.ofSeconds(1),
         Duration.ofDays(7),
         DEFAULT_CAMPAIGN_MAX_GROUPS,
+        DEFAULT_LIVE_MAX_MODELS,
         Duration.ofMinutes(1),
         analysis.unsafeThreshold(),
         analysis.categoryThreshold(),
@@ -198,6 +220,7 @@ public record BiasJobConfig(
         Duration.ofMillis(whole(env, CAMPAIGN_EMIT_MS, d.campaignEmitInterval().toMillis())),
         Duration.ofHours(whole(env, CAMPAIGN_RETENTION_HOURS, d.campaignRetention().toHours())),
         whole(env, CAMPAIGN_MAX_GROUPS, d.campaignMaxGroups()),
+        whole(env, LIVE_MAX_MODELS, d.liveMaxModels()),
         Duration.ofMillis(whole(env, MAX_CLOCK_AHEAD_MS, d.maxClockAhead().toMillis())),
         analysis.unsafeThreshold(),
         analysis.categoryThreshold(),
@@ -224,6 +247,7 @@ public record BiasJobConfig(
         campaignEmitInterval,
         campaignRetention,
         campaignMaxGroups,
+        liveMaxModels,
         maxClockAhead,
         unsafeThreshold,
         categoryThreshold,
@@ -251,6 +275,7 @@ public record BiasJobConfig(
         emit,
         campaignRetention,
         campaignMaxGroups,
+        liveMaxModels,
         maxClockAhead,
         unsafeThreshold,
         categoryThreshold,
@@ -277,6 +302,34 @@ public record BiasJobConfig(
         campaignEmitInterval,
         campaignRetention,
         maxGroups,
+        liveMaxModels,
+        maxClockAhead,
+        unsafeThreshold,
+        categoryThreshold,
+        categories,
+        alertAlpha,
+        alertCorrection,
+        alertMinGroupSize,
+        alertOutageLimit,
+        alertJdbcUrl,
+        alertJdbcUser,
+        alertJdbcPassword);
+  }
+
+  public BiasJobConfig withLiveMaxModels(int maxModels) {
+    return new BiasJobConfig(
+        bootstrapServers,
+        consumerGroup,
+        transactionalIdPrefix,
+        parallelism,
+        checkpointInterval,
+        liveWindow,
+        outOfOrderness,
+        idleAdvance,
+        campaignEmitInterval,
+        campaignRetention,
+        campaignMaxGroups,
+        maxModels,
         maxClockAhead,
         unsafeThreshold,
         categoryThreshold,
@@ -303,6 +356,7 @@ public record BiasJobConfig(
         campaignEmitInterval,
         campaignRetention,
         campaignMaxGroups,
+        liveMaxModels,
         maxClockAhead,
         unsafeThreshold,
         categoryThreshold,

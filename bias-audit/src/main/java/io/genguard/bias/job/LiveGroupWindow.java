@@ -17,6 +17,14 @@ public class LiveGroupWindow {
    */
   public static final String UNKNOWN_GROUP = "unknown-group";
 
+  /**
+   * The model key of live verdicts whose window already counted {@code
+   * GENGUARD_BIAS_LIVE_MAX_MODELS} other models ({@link LiveModelAdmission}), pooled whatever model
+   * they name. No verdict's own model has this key ({@link DecodeVerdicts#modelKey} always has a
+   * slash, or is {@code unknown}). Published like a model, never tested for disparities.
+   */
+  public static final String UNKNOWN_MODEL = "unknown-model";
+
   public String model;
   public String group;
   public long windowStart;

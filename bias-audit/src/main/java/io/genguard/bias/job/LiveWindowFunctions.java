@@ -241,16 +241,17 @@ final class LiveWindowFunctions {
 
   /**
    * Gathers every group of one model's window and runs {@link LiveDisparity} (each detected group
-   * against the other detected groups; {@value LiveGroupWindow#UNKNOWN_GROUP} is not tested); emits
-   * an alert when some comparison is significant after correction and large enough. A window whose
-   * counts do not add up (two results for the whole window, as after a change of the window length
-   * across a restore, or a group counting more than the whole window) is not tested: counted in
-   * {@value #INCONSISTENT_LIVE_WINDOWS} (group {@code genguard}) and logged, where throwing would
-   * fail the job on every replay of the window. Since the forty-fourth session one aggregate counts
-   * every group of a model's window ({@link CountGroups}), so its results always add up; a group
-   * counting more than "*" is left only for results that meet here from different counts: after a
-   * restore from a savepoint of the windows keyed by model and group (results of the old operator
-   * held in this window's state) or after a change of the window length.
+   * against the other detected groups; {@value LiveGroupWindow#UNKNOWN_GROUP} is not tested, nor
+   * the pooled {@value LiveGroupWindow#UNKNOWN_MODEL}); emits an alert when some comparison is
+   * significant after correction and large enough. A window whose counts do not add up (two results
+   * for the whole window, as after a change of the window length across a restore, or a group
+   * counting more than the whole window) is not tested: counted in {@value
+   * #INCONSISTENT_LIVE_WINDOWS} (group {@code genguard}) and logged, where throwing would fail the
+   * job on every replay of the window. Since the forty-fourth session one aggregate counts every
+   * group of a model's window ({@link CountGroups}), so its results always add up; a group counting
+   * more than "*" is left only for results that meet here from different counts: after a restore
+   * from a savepoint of the windows keyed by model and group (results of the old operator held in
+   * this window's state) or after a change of the window length.
    */
   static final class DetectDisparity
       extends ProcessWindowFunction<LiveGroupWindow, BiasAlert, String, TimeWindow> {
@@ -310,7 +311,9 @@ final class LiveWindowFunctions {
           groups.add(counts);
         }
       }
-      if (all == null) {
+      if (all == null || LiveGroupWindow.UNKNOWN_MODEL.equals(model)) {
+        // Verdicts of models past the window's bound, pooled: a difference among them says
+        // nothing about any one model.
         return;
       }
       LiveDisparity.Result result =

@@ -136,7 +136,19 @@ public final class CampaignRunner {
    * @throws CampaignInterruptedException when submission stopped part-way (resume it)
    */
   public Submitted start(CampaignSpec spec, String sourceText) {
-    ResolvedCampaign resolved = resolver.resolve(spec, limits);
+    return start(resolver.resolve(spec, limits), sourceText);
+  }
+
+  /**
+   * Plans, stores and submits a campaign already resolved (by {@link CampaignResolver#resolve},
+   * under this runner's limits), so that its shared data files were read before the store was
+   * reached.
+   *
+   * @param sourceText the campaign file as written, kept with the plan
+   * @throws CampaignInterruptedException when submission stopped part-way (resume it)
+   */
+  public Submitted start(ResolvedCampaign resolved, String sourceText) {
+    CampaignSpec spec = resolved.spec();
     submitter.checkReachable();
     String campaignId = spec.id() != null ? spec.id() : newId();
     List<PlannedSample> plan = CampaignPlanner.plan(resolved);

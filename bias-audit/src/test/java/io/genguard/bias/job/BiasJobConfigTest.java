@@ -54,4 +54,15 @@ class BiasJobConfigTest {
     assertThatThrownBy(() -> from(BiasJobConfig.CAMPAIGN_RETENTION_HOURS, "8761"))
         .hasMessage("GENGUARD_BIAS_CAMPAIGN_RETENTION_HOURS must be 24-8760 h, was 8761");
   }
+
+  @Test
+  void shouldCountSixteenModelsPerLiveWindowUnlessSetToOneToAThousand() {
+    assertThat(BiasJobConfig.defaults("kafka:9092", null, null, null).liveMaxModels())
+        .isEqualTo(16);
+    assertThat(from(BiasJobConfig.LIVE_MAX_MODELS, "40").liveMaxModels()).isEqualTo(40);
+    assertThatThrownBy(() -> from(BiasJobConfig.LIVE_MAX_MODELS, "0"))
+        .hasMessage("GENGUARD_BIAS_LIVE_MAX_MODELS must be 1-1000, was 0");
+    assertThatThrownBy(() -> from(BiasJobConfig.LIVE_MAX_MODELS, "1001"))
+        .hasMessage("GENGUARD_BIAS_LIVE_MAX_MODELS must be 1-1000, was 1001");
+  }
 }

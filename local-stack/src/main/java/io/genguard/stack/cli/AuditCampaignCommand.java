@@ -7,6 +7,8 @@ import io.genguard.bias.campaign.CampaignSpec;
 import io.genguard.bias.campaign.CampaignSpecParser;
 import io.genguard.bias.campaign.InvalidCampaignException;
 import io.genguard.bias.campaign.ModelCatalog;
+import io.genguard.bias.campaign.ResolvedCampaign;
+import io.genguard.bias.campaign.UnreadableSharedDataException;
 import io.genguard.bias.persistence.AuditStoreReader;
 import io.genguard.bias.persistence.BiasAuditDatabase;
 import io.genguard.bias.persistence.CampaignRepository;
@@ -139,15 +141,23 @@ final class AuditCampaignCommand implements Callable<Integer> {
       limits = limits.withCatalog(ModelCatalog.parse(backends));
     }
     CampaignSpec spec = null;
+    ResolvedCampaign resolved = null;
     String source = null;
+    CampaignResolver resolver = new CampaignResolver(() -> DataDirectory.resolve(sharedData));
     if (which.file != null) {
-      // Parse before connecting anywhere: a bad file is refused even with no stack running.
+      // Parse and resolve before connecting anywhere: a bad file, or one the shared data refuse,
+      // is refused even with no stack running, and a shared data file that cannot be read fails
+      // the run (exit 1) before anything else is tried.
       try {
         // Read once: the text kept with the campaign is the text that was parsed.
         source = CampaignSpecParser.text(which.file);
         spec = CampaignSpecParser.parse(which.file, source);
+        resolved = resolver.resolve(spec, limits);
       } catch (InvalidCampaignException e) {
         return refused(e);
+      } catch (UnreadableSharedDataException e) {
+        Progress.say("campaign not started, nothing was submitted: " + e.getMessage());
+        return CommandLine.ExitCode.SOFTWARE;
       }
     }
     try (AuditDatabase db = store.connect(false)) {
@@ -160,7 +170,7 @@ final class AuditCampaignCommand implements Callable<Integer> {
               campaigns,
               new AuditStoreReader(db.dataSource()),
               submitter,
-              new CampaignResolver(() -> DataDirectory.resolve(sharedData)),
+              resolver,
               limits,
               Clock.systemUTC(),
               new CampaignRunner.Listener() {
@@ -188,8 +198,8 @@ final class AuditCampaignCommand implements Callable<Integer> {
       CampaignRunner.Submitted submitted;
       try {
         submitted =
-            spec != null
-                ? runner.start(spec, source)
+            resolved != null
+                ? runner.start(resolved, source)
                 : runner.resume(which.resume, resubmitPending, resubmitUnscored);
       } catch (CampaignInterruptedException e) {
         System.out.println(e.campaignId());
@@ -225,8 +235,9 @@ final class AuditCampaignCommand implements Callable<Integer> {
 
   /**
    * A campaign the file or its resolution refuses (its form, keys, values, groups, size, backend,
-   * shared data files): bad input, so a usage error (exit 2) as for every command, with the message
-   * naming the file and the place in it. Nothing was submitted.
+   * shared data files it names that the folder does not have): bad input, so a usage error (exit 2)
+   * as for every command, with the message naming the file and the place in it. Nothing was
+   * submitted. A shared data file that is there but cannot be read is not bad input: exit 1.
    */
   private static int refused(InvalidCampaignException e) {
     Progress.say("campaign refused, nothing was submitted: " + e.getMessage());

@@ -579,6 +579,55 @@ class InvalidInputExitCodeTest {
   }
 
   @Test
+  void shouldFailWithOneWhenASharedDataFileExistsButCannotBeReadBeforeReadingTheStore(
+      @TempDir Path dir) throws Exception {
+    String holistic =
+        CAMPAIGN.replace(
+            """
+            templates:
+              inline:
+                - "{group} moved in next door."
+                - "Tell me about {group}."
+            """,
+            "templates: {holisticBias: {}}\n");
+    assertThat(holistic).contains("holisticBias").doesNotContain("inline");
+    Path file = Files.writeString(dir.resolve("campaign.yaml"), holistic);
+    Path data =
+        Files.createDirectories(dir.resolve("data/holistic_bias/v1.1")).getParent().getParent();
+    String[] args = {
+      "--file",
+      file.toString(),
+      "--shared-data",
+      data.toString(),
+      "--api",
+      "http://127.0.0.1:1",
+      "--jdbc-url",
+      "jdbc:postgresql://127.0.0.1:1/audit"
+    };
+
+    // The data set's file missing from the folder: the campaign names data it does not have, a
+    // usage error (exit 2) as before, now also before the store is looked for.
+    String missing = refusedWith2(new AuditCampaignCommand(), args);
+    assertThat(missing)
+        .startsWith("[genguard] campaign refused, nothing was submitted: campaign.yaml: ")
+        .contains("sentence_templates.json does not exist");
+
+    // There, but the machine cannot read it (a folder in its place: an I/O error even as root, who
+    // reads a file without permissions): the run failed (exit 1), the campaign is not at fault.
+    // Before the forty-sixth session, exit 2 as an invalid campaign.
+    Path unreadable =
+        Files.createDirectory(data.resolve("holistic_bias/v1.1/sentence_templates.json"));
+    StdErr err = new StdErr();
+    CommandRun run = err.during(() -> CommandRun.of(new AuditCampaignCommand(), args));
+    assertThat(run.code()).as(err.text()).isEqualTo(1);
+    assertThat(err.text())
+        .startsWith(
+            "[genguard] campaign not started, nothing was submitted: cannot read the shared")
+        .contains(unreadable.toAbsolutePath().toString(), "campaign.yaml: templates.holisticBias")
+        .doesNotContain("refused", "\tat ");
+  }
+
+  @Test
   void shouldRefuseAnUnknownKindStateOrCursorOfUnfinishedAsAUsageError() {
     CommandRun kind = CommandRun.of(new AuditUnfinishedCommand(), "--kind", "NO_REPLY");
     assertThat(kind.code()).as(kind.err()).isEqualTo(2);

@@ -443,6 +443,7 @@
             + (c.recordedRequestId && c.recordedRequestId !== story.requestId ? ', a record of request ' + c.recordedRequestId : '')
             + ') read again at ' + when(c.seenAt) + ' from ' + c.sourceTopic + '-' + c.sourcePartition
             + ' offset ' + c.sourceOffset
+            + (c.afterResend ? ', read after a resend of the request (an answer given or judged again, no alert)' : '')
             + (c.requestId && c.requestId !== story.requestId ? ', naming request ' + c.requestId : '')
             + ', SHA-256 ' + c.payloadSha256 + ' (recorded ' + c.recordedPayloadSha256 + ')'
             + (c.withheld ? '; ' + c.withheld : c.payload ? '' : '; its content was removed'),

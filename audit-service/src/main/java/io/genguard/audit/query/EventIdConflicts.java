@@ -24,7 +24,7 @@ public final class EventIdConflicts {
 
   private static final String COLUMNS =
       "select c.event_id, c.event_type, c.request_id, c.tenant_id, c.source_topic,"
-          + " c.source_partition, c.source_offset, c.seen_at,"
+          + " c.source_partition, c.source_offset, c.seen_at, c.after_resend,"
           + " encode(c.payload_sha256, 'hex') as payload_sha256,"
           + " encode(c.recorded_payload_sha256, 'hex') as recorded_payload_sha256,"
           + " a.seq as recorded_seq, a.request_id as recorded_request_id,"
@@ -50,10 +50,13 @@ public final class EventIdConflicts {
 
   /**
    * A request's conflicts, oldest first: each with the contested record's seq, request and tenant,
-   * both contents' SHA-256 (hex) and the other content ({@code payload}: JSON in the story, its
-   * canonical JSON text in a bundle, null once retention or an erasure removed it). For a tenant's
-   * token ({@code tenant} not null) a row whose content or contested record names another tenant
-   * keeps its id, type, hashes, source and time, without that content, request and tenant ({@code
+   * both contents' SHA-256 (hex), whether it was read after the request's flow was sent again
+   * ({@code afterResend}, migration V33: an answer given again or a verdict judged again, rather
+   * than a forgery; false for rows kept before V33) and the other content ({@code payload}: JSON in
+   * the story, its canonical JSON text in a bundle; null once an erasure removed it, or when it was
+   * read after its record's content was removed; retention deletes the row). For a tenant's token
+   * ({@code tenant} not null) a row whose content or contested record names another tenant keeps
+   * its id, type, hashes, source and time, without that content, request and tenant ({@code
    * withheld} says why).
    *
    * @param canonicalText the payload as its canonical JSON text (a bundle), else as JSON

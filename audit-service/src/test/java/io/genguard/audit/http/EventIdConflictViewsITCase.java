@@ -39,6 +39,7 @@ class EventIdConflictViewsITCase {
   private static String globex;
   private static GenerationOutput genuine;
   private static GenerationOutput victimOutput;
+  private static GenerationOutput resentOutput;
 
   @BeforeAll
   static void seedContestedRecords() throws Exception {
@@ -76,7 +77,24 @@ class EventIdConflictViewsITCase {
                     .setText("forged under globex's id")
                     .build())));
     audit.seed(AuditEvents.story(victim));
-    assertThat(audit.count("select count(*) from event_id_conflict")).isEqualTo(2);
+    // An answer given again after a person sent the request's unfinished flow again (V33): kept
+    // apart, marked after_resend. The flow's row as UnfinishedFlows#resend leaves it.
+    Scenario resent = Scenario.of("resent-1", "acme", Decision.RELEASE, now);
+    resentOutput = AuditEvents.output(resent);
+    audit.seed(AuditEvents.story(resent));
+    audit.execute(
+        "insert into unfinished_flow (event_id, kind, request_id, tenant_id, record_seq,"
+            + " recorded_at, found_at, resent_count) select event_id, 'NO_ANSWER', request_id,"
+            + " tenant_id, seq, recorded_at, recorded_at, 1 from audit_log"
+            + " where request_id = 'resent-1' and event_type = 'GenerationRequest'");
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(),
+                GenerationOutput.newBuilder(resentOutput).setText("answered again").build())));
+    assertThat(audit.count("select count(*) from event_id_conflict")).isEqualTo(3);
+    assertThat(audit.count("select count(*) from event_id_conflict where after_resend"))
+        .isEqualTo(1);
   }
 
   @AfterAll
@@ -102,6 +120,8 @@ class EventIdConflictViewsITCase {
         .hasSize(64)
         .isNotEqualTo(conflict.path("recordedPayloadSha256").asText());
     assertThat(conflict.path("sourceTopic").asText()).isEqualTo(Topics.GENERATION_OUTPUTS.name());
+    assertThat(conflict.path("afterResend").isBoolean()).isTrue();
+    assertThat(conflict.path("afterResend").asBoolean()).isFalse();
     assertThat(json(audit.get("/api/v1/requests/quiet-1", compliance)).path("eventIdConflicts"))
         .isEmpty();
     // The tenant's own conflict, in full, to its token.
@@ -145,9 +165,10 @@ class EventIdConflictViewsITCase {
   void shouldFindTheRequestsWithAConflictInTheSearch() throws Exception {
     // The search: a filter, and a flag on every row.
     assertThat(ids(compliance, "eventIdConflict=true"))
-        .containsExactlyInAnyOrder("contested-1", "victim-1");
-    assertThat(ids(acme, "eventIdConflict=true")).containsExactly("contested-1");
-    assertThat(ids(compliance, "eventIdConflict=false")).hasSize(3);
+        .containsExactlyInAnyOrder("contested-1", "victim-1", "resent-1");
+    assertThat(ids(acme, "eventIdConflict=true"))
+        .containsExactlyInAnyOrder("contested-1", "resent-1");
+    assertThat(ids(compliance, "eventIdConflict=false")).hasSize(4);
     JsonNode all = json(audit.get("/api/v1/outputs?limit=200", compliance)).path("items");
     for (JsonNode item : all) {
       assertThat(item.path("eventIdConflict").asBoolean())
@@ -171,6 +192,8 @@ class EventIdConflictViewsITCase {
     assertThat(bundle.path("eventIdConflicts")).hasSize(1);
     assertThat(bundle.path("eventIdConflicts").get(0).path("payload").asText())
         .isEqualTo(CanonicalJson.of(genuine));
+    assertThat(bundle.path("eventIdConflicts").get(0).path("afterResend").isBoolean()).isTrue();
+    assertThat(bundle.path("eventIdConflicts").get(0).path("afterResend").asBoolean()).isFalse();
     EvidenceCheck.Result result = EvidenceCheck.check(evidence.body(), keys);
     assertThat(result.complete()).as(result.summary()).isTrue();
     assertThat(result.eventIdConflicts()).isEqualTo(1);
@@ -186,6 +209,28 @@ class EventIdConflictViewsITCase {
     assertThat(forgersBundle.path("eventIdConflicts")).hasSize(1);
     assertThat(forgersBundle.path("eventIdConflicts").get(0).path("payload").isNull()).isTrue();
     assertThat(forgersBundle.toString()).doesNotContain(victimOutput.getText());
+  }
+
+  @Test
+  void shouldMarkTheOtherContentReadAfterAResendInTheStoryTheBundleAndTheUi() throws Exception {
+    // An answer given again after a resend is not a forgery: the views say so (after_resend, V33).
+    JsonNode story = json(audit.get("/api/v1/requests/resent-1", acme));
+    assertThat(story.path("eventIdConflicts")).hasSize(1);
+    JsonNode conflict = story.path("eventIdConflicts").get(0);
+    assertThat(conflict.path("eventId").asText()).isEqualTo(resentOutput.getEventId());
+    assertThat(conflict.path("afterResend").asBoolean()).isTrue();
+    assertThat(conflict.path("payload").path("text").asText()).isEqualTo("answered again");
+
+    HttpResponse<String> evidence = audit.get("/api/v1/requests/resent-1/evidence", compliance);
+    assertThat(evidence.statusCode()).as(evidence.body()).isEqualTo(200);
+    JsonNode listed = json(evidence).path("eventIdConflicts");
+    assertThat(listed).hasSize(1);
+    assertThat(listed.get(0).path("afterResend").asBoolean()).isTrue();
+
+    // The UI's "Event id conflicts" section names it.
+    HttpResponse<String> ui = audit.get("/ui/app.js", compliance);
+    assertThat(ui.statusCode()).isEqualTo(200);
+    assertThat(ui.body()).contains("c.afterResend ? ', read after a resend of the request");
   }
 
   private static List<String> ids(String token, String query) throws Exception {

@@ -68,12 +68,22 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
   /**
    * Age of the oldest record a group has not committed past, per group and topic (the most over its
    * partitions; 0 when it is not behind): how close its unread records are to the topic's
-   * retention, after which the broker deletes them unread.
+   * retention, after which the broker deletes them unread. When a lagging partition's record cannot
+   * be read within the read timeout, the age computed from the timestamp last read at the same
+   * committed offset stands in (the group still waits on that record); with none, the group and
+   * topic read NaN (unknown), never 0, and {@link #AGE_UNREAD} counts it.
    */
   public static final String LAG_AGE = "genguard.kafka.consumer.group.lag.age";
 
   /** Retention of each topic a reported group reads ({@code retention.ms}; none when forever). */
   public static final String TOPIC_RETENTION = "genguard.kafka.topic.retention";
+
+  /**
+   * Lagging group partitions whose oldest unread record could not be read within the read timeout
+   * in a round (a loaded broker or machine): their age is the one last read at the same committed
+   * offset, or unknown (NaN).
+   */
+  public static final String AGE_UNREAD = "genguard.kafka.lag.age.unread";
 
   /** Failed collection rounds (broker unreachable, timeouts). */
   public static final String ERRORS = "genguard.kafka.lag.collector.errors";
@@ -91,6 +101,12 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
   /** Longest a round spends reading the first unread records of lagging partitions. */
   private static final Duration READ_TIMEOUT = Duration.ofSeconds(3);
 
+  /**
+   * The timestamp last read per lagging group partition, and at which committed offset: while the
+   * group has not moved, it waits on the same record.
+   */
+  private final Map<GroupPartition, long[]> lastRead = new HashMap<>();
+
   private final Admin admin;
   private final Predicate<String> groupFilter;
   private final RowGauges lag;
@@ -99,6 +115,8 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> reader;
   private final Clock clock;
   private final Counter errors;
+  private final Counter ageUnread;
+  private volatile Duration readTimeout;
   private final AtomicReference<Double> lastSuccess = new AtomicReference<>(0.0);
   private final ScheduledExecutorService scheduler;
 
@@ -108,8 +126,10 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
       Predicate<String> groupFilter,
       MeterRegistry registry,
       Duration interval,
-      Clock clock) {
+      Clock clock,
+      Duration readTimeout) {
     this.admin = admin;
+    this.readTimeout = readTimeout;
     this.reader = reader;
     this.clock = clock;
     this.groupFilter = groupFilter;
@@ -118,7 +138,7 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
             registry,
             LAG_AGE,
             "Age of the oldest record the consumer group has not consumed and committed (0 when"
-                + " not behind)",
+                + " not behind, NaN when it could not be read)",
             "seconds");
     this.retention =
         new RowGauges(
@@ -136,6 +156,12 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
     this.errors =
         Counter.builder(ERRORS)
             .description("Failed consumer-lag collection rounds")
+            .register(registry);
+    this.ageUnread =
+        Counter.builder(AGE_UNREAD)
+            .description(
+                "Lagging group partitions whose oldest unread record could not be read in time"
+                    + " (their age is the last read at the same offset, or unknown)")
             .register(registry);
     Gauge.builder(LAST_SUCCESS, lastSuccess, AtomicReference::get)
         .description("When the consumer-lag collector last completed a round (Unix time)")
@@ -176,7 +202,8 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
         groupFilter,
         registry,
         interval,
-        Clock.systemUTC());
+        Clock.systemUTC(),
+        READ_TIMEOUT);
   }
 
   /** A collector that runs only when {@link #collectOnce()} is called. */
@@ -190,8 +217,32 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
       Predicate<String> groupFilter,
       MeterRegistry registry,
       Clock clock) {
+    return manual(kafkaProperties, groupFilter, registry, clock, READ_TIMEOUT);
+  }
+
+  /**
+   * @param readTimeout longest a round spends reading the first unread records (3 s in {@link
+   *     #start}; tests on a loaded machine allow more)
+   */
+  static ConsumerGroupLagCollector manual(
+      Map<String, Object> kafkaProperties,
+      Predicate<String> groupFilter,
+      MeterRegistry registry,
+      Clock clock,
+      Duration readTimeout) {
     return new ConsumerGroupLagCollector(
-        admin(kafkaProperties), reader(kafkaProperties), groupFilter, registry, null, clock);
+        admin(kafkaProperties),
+        reader(kafkaProperties),
+        groupFilter,
+        registry,
+        null,
+        clock,
+        readTimeout);
+  }
+
+  /** Changes the read timeout of later rounds (tests). */
+  void readTimeout(Duration readTimeout) {
+    this.readTimeout = readTimeout;
   }
 
   /**
@@ -318,8 +369,11 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
   /**
    * Per group and topic, the age of the oldest record it has not read: the timestamp of the first
    * committed record at or after each lagging partition's committed offset, the oldest of the
-   * topic's partitions. A partition whose record cannot be read within the call timeout (deleted
-   * meanwhile, say) does not count; a group and topic not behind reads 0.
+   * topic's partitions; a group and topic not behind reads 0, and so does a partition whose lag is
+   * only transaction markers or aborted records. A partition whose record cannot be read within the
+   * read timeout takes the timestamp last read at the same committed offset; with none its group
+   * and topic read NaN (unknown: not 0, which says nothing waits), and each such partition is
+   * counted ({@link #AGE_UNREAD}).
    */
   private Map<GroupTopic, Double> ages(
       Collection<GroupTopic> reported, Map<GroupPartition, Long> unread) {
@@ -331,43 +385,71 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
     unread.forEach(
         (key, offset) -> wanted.computeIfAbsent(key.partition(), p -> new TreeSet<>()).add(offset));
     Map<TopicPartition, Map<Long, Long>> timestamps = new HashMap<>();
+    Map<TopicPartition, Set<Long>> unreadable = new HashMap<>();
     long now = clock.millis();
     while (!wanted.isEmpty()) {
       Map<TopicPartition, Long> round = new HashMap<>();
       wanted.forEach((partition, offsets) -> round.put(partition, offsets.pollFirst()));
       wanted.values().removeIf(TreeSet::isEmpty);
-      timestamps(round)
+      Set<TopicPartition> timedOut = new HashSet<>();
+      timestamps(round, timedOut)
           .forEach(
               (partition, timestamp) ->
                   timestamps
                       .computeIfAbsent(partition, p -> new HashMap<>())
                       .put(round.get(partition), timestamp));
+      timedOut.forEach(
+          partition ->
+              unreadable
+                  .computeIfAbsent(partition, p -> new HashSet<>())
+                  .add(round.get(partition)));
     }
+    Set<GroupTopic> unknown = new HashSet<>();
     unread.forEach(
         (key, offset) -> {
+          GroupTopic groupTopic = new GroupTopic(key.group(), key.partition().topic());
           Long timestamp = timestamps.getOrDefault(key.partition(), Map.of()).get(offset);
+          if (unreadable.getOrDefault(key.partition(), Set.of()).contains(offset)) {
+            ageUnread.increment();
+            long[] last = lastRead.get(key);
+            if (last != null && last[0] == offset) {
+              timestamp = last[1];
+            } else {
+              unknown.add(groupTopic);
+            }
+          }
           if (timestamp != null) {
-            ages.merge(
-                new GroupTopic(key.group(), key.partition().topic()),
-                Math.max(0, now - timestamp) / 1000.0,
-                Math::max);
+            lastRead.put(key, new long[] {offset, timestamp});
+            ages.merge(groupTopic, Math.max(0, now - timestamp) / 1000.0, Math::max);
           }
         });
+    // Partitions no group lags on any more: nothing to remember.
+    lastRead.keySet().retainAll(unread.keySet());
+    unknown.forEach(groupTopic -> ages.put(groupTopic, Double.NaN));
+    if (!unknown.isEmpty()) {
+      LOG.warn(
+          "Lag round: the oldest unread record of {} could not be read within {} ms; their age is"
+              + " unknown (NaN)",
+          unknown,
+          readTimeout.toMillis());
+    }
     return ages;
   }
 
   /**
    * The timestamp of the first committed record at or after each partition's offset. A partition
    * whose reader passes the last stable offset without a record (its lag is only transaction
-   * markers or aborted records) has none: nothing there is waiting.
+   * markers or aborted records) has none: nothing there is waiting. A partition neither read nor
+   * passed within the read timeout has none either, and goes into {@code timedOut}.
    */
-  private Map<TopicPartition, Long> timestamps(Map<TopicPartition, Long> offsets) {
+  private Map<TopicPartition, Long> timestamps(
+      Map<TopicPartition, Long> offsets, Set<TopicPartition> timedOut) {
     Map<TopicPartition, Long> found = new HashMap<>();
     reader.assign(offsets.keySet());
     offsets.forEach(reader::seek);
     Map<TopicPartition, Long> ends = reader.endOffsets(offsets.keySet());
     Set<TopicPartition> open = new HashSet<>(offsets.keySet());
-    long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
+    long deadline = System.nanoTime() + readTimeout.toNanos();
     while (!open.isEmpty() && System.nanoTime() < deadline) {
       for (ConsumerRecord<byte[], byte[]> record : reader.poll(Duration.ofMillis(100))) {
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
@@ -379,6 +461,7 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
       }
       open.removeIf(partition -> reader.position(partition) >= ends.getOrDefault(partition, 0L));
     }
+    timedOut.addAll(open);
     reader.resume(reader.paused());
     reader.assign(List.of());
     return found;

@@ -7,6 +7,7 @@ import io.genguard.testsupport.TestInput;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.HashMap;
@@ -27,6 +28,10 @@ class ConsumerGroupLagCollectorITCase {
   private static final String TOPIC = "observability.lag.it";
   private static final String AGE_TOPIC = "observability.lag.age.it";
   private static final String MARKER_TOPIC = "observability.lag.marker.it";
+  private static final String UNREAD_TOPIC = "observability.lag.unread.it";
+
+  /** Time enough to read the first unread records on a loaded machine (3 s in production). */
+  private static final Duration GENEROUS = Duration.ofSeconds(60);
 
   @Test
   void shouldReportRecordsAGroupHasNotCommittedPastPerTopic() throws Exception {
@@ -110,7 +115,8 @@ class ConsumerGroupLagCollectorITCase {
             infra.kafkaClientProperties(),
             group -> group.startsWith("genguard-age-it"),
             registry,
-            tenMinutesLater)) {
+            tenMinutesLater,
+            GENEROUS)) {
       collector.collectOnce();
     }
 
@@ -130,6 +136,68 @@ class ConsumerGroupLagCollectorITCase {
                 .value())
         .as("the broker's default week")
         .isEqualTo(604_800.0);
+    assertThat(registry.get(ConsumerGroupLagCollector.AGE_UNREAD).counter().count()).isZero();
+  }
+
+  @Test
+  void shouldNotReportAnAgeItCouldNotReadAsNothingWaiting() throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    infra.createTopics(1, List.of(UNREAD_TOPIC));
+    long base = 1_764_000_000_000L;
+    List<ProducerRecord<byte[], byte[]>> records = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      records.add(
+          new ProducerRecord<>(
+              UNREAD_TOPIC,
+              0,
+              base + 1000L * i,
+              ("k" + i).getBytes(StandardCharsets.UTF_8),
+              ("v" + i).getBytes(StandardCharsets.UTF_8)));
+    }
+    TestInput.sendAll(infra.kafkaBootstrapServers(), records);
+    commit("genguard-unread-it", Map.of(new TopicPartition(UNREAD_TOPIC, 0), 1L));
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Clock tenMinutesLater = Clock.fixed(Instant.ofEpochMilli(base + 600_000), ZoneOffset.UTC);
+
+    try (ConsumerGroupLagCollector collector =
+        ConsumerGroupLagCollector.manual(
+            infra.kafkaClientProperties(),
+            group -> group.equals("genguard-unread-it"),
+            registry,
+            tenMinutesLater,
+            Duration.ZERO)) {
+      collector.collectOnce();
+      assertThat(lag(registry, "genguard-unread-it", UNREAD_TOPIC)).isEqualTo(4);
+      assertThat(age(registry, "genguard-unread-it", UNREAD_TOPIC))
+          .as("no time to read the record: its age is unknown, not 0 (nothing waiting)")
+          .isNaN();
+      assertThat(unreadCount(registry)).isEqualTo(1.0);
+
+      collector.readTimeout(GENEROUS);
+      collector.collectOnce();
+      assertThat(age(registry, "genguard-unread-it", UNREAD_TOPIC))
+          .as("offset 1 is the second record, written 1 s after the first")
+          .isEqualTo(599.0);
+      assertThat(unreadCount(registry)).isEqualTo(1.0);
+
+      collector.readTimeout(Duration.ZERO);
+      collector.collectOnce();
+      assertThat(age(registry, "genguard-unread-it", UNREAD_TOPIC))
+          .as("the group has not moved: it still waits on the record read in the last round")
+          .isEqualTo(599.0);
+      assertThat(unreadCount(registry)).isEqualTo(2.0);
+
+      commit("genguard-unread-it", Map.of(new TopicPartition(UNREAD_TOPIC, 0), 3L));
+      collector.collectOnce();
+      assertThat(age(registry, "genguard-unread-it", UNREAD_TOPIC))
+          .as("the group moved on: the record read before is not the one it waits on")
+          .isNaN();
+      assertThat(unreadCount(registry)).isEqualTo(3.0);
+    }
+  }
+
+  private static double unreadCount(SimpleMeterRegistry registry) {
+    return registry.get(ConsumerGroupLagCollector.AGE_UNREAD).counter().count();
   }
 
   private static double age(SimpleMeterRegistry registry, String group, String topic) {

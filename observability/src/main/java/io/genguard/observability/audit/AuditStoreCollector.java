@@ -286,8 +286,9 @@ public final class AuditStoreCollector implements AutoCloseable {
   /**
    * A (model, group) pair missing from its model's latest live window (or whose model's window is
    * past {@link #BIAS_WINDOW_MAX_AGE}) reads NaN; after this many window lengths of its model's
-   * last window it is removed: its gauges go, and so does a model's window age once none of its
-   * groups is left.
+   * last window, and at most {@link #BIAS_WINDOW_MAX_AGE} (the length comes from the rows a writer
+   * of bias.metrics sent, unchecked), it is removed: its gauges go, and so does a model's window
+   * age once none of its groups is left.
    */
   static final int BIAS_GROUP_KEPT_WINDOWS = 3;
 
@@ -1224,7 +1225,8 @@ public final class AuditStoreCollector implements AutoCloseable {
 
   /**
    * Brings the (model, group) pairs with bias gauges up to date with the round's rows: a pair in
-   * them is kept for {@value #BIAS_GROUP_KEPT_WINDOWS} lengths of its window from now; a pair
+   * them is kept for {@value #BIAS_GROUP_KEPT_WINDOWS} lengths of its window from now, at most
+   * {@link #BIAS_WINDOW_MAX_AGE} (a window claiming years would hold the cap for years); a pair
    * missing whose time is up is removed; a new pair gets gauges while fewer than the cap have them
    * and is refused otherwise (counted, logged once). The whole-window rows come first, then the
    * rest in order of model and group, so which new pairs a full cap refuses does not depend on the
@@ -1253,7 +1255,10 @@ public final class AuditStoreCollector implements AutoCloseable {
     for (BiasRow row : ordered) {
       List<String> pair = pair(row);
       Instant keptUntil =
-          now.plusMillis(Math.round(row.windowSeconds() * 1000 * BIAS_GROUP_KEPT_WINDOWS));
+          now.plusMillis(
+              Math.min(
+                  Math.round(row.windowSeconds() * 1000 * BIAS_GROUP_KEPT_WINDOWS),
+                  BIAS_WINDOW_MAX_AGE.toMillis()));
       if (biasGroupsKeptUntil.containsKey(pair) || biasGroupsKeptUntil.size() < maxBiasGroups) {
         biasGroupsKeptUntil.put(pair, keptUntil);
       } else {

@@ -267,6 +267,13 @@ final class AuditFixtures {
     return event(Topics.BIAS_METRICS.name(), metric);
   }
 
+  /** The live bias row {@code bias} with its window starting at {@code windowStart} instead. */
+  static IncomingEvent windowStarting(Instant windowStart, IncomingEvent bias) {
+    BiasMetric metric =
+        BiasMetric.newBuilder((BiasMetric) bias.event()).setWindowStart(windowStart).build();
+    return event(Topics.BIAS_METRICS.name(), metric);
+  }
+
   static IncomingEvent biasAlert(String id, String model, Instant windowEnd) {
     io.genguard.events.v1.BiasAlert alert =
         io.genguard.events.v1.BiasAlert.newBuilder()

@@ -775,6 +775,58 @@ class AuditStoreCollectorITCase {
   }
 
   /**
+   * The forty-sixth session's review: a pair was kept for three lengths of its window as the rows
+   * state it, unchecked, so a writer of bias.metrics claiming ten-year windows held the cap with
+   * pairs long gone (until the audit service restarted) and every genuine new group was refused.
+   * The keep time is at most BIAS_WINDOW_MAX_AGE, a day.
+   */
+  @Test
+  void shouldFreeTheCapOfPairsGoneForADayWhateverLengthTheirWindowClaims() throws Exception {
+    try (AuditDatabase own = ownDatabase("observability_bias_squat_it")) {
+      AuditWriter writer = new AuditWriter(own.dataSource(), Clock.systemUTC());
+      // Nearly BIAS_WINDOW_MAX_AGE old (the store's clock): present in the first round only.
+      Instant end = Instant.now().minusSeconds(86_400 - 6).truncatedTo(ChronoUnit.MILLIS);
+      List<IncomingEvent> junk = new ArrayList<>();
+      for (String group : List.of("*", "g:x")) {
+        junk.add(
+            AuditFixtures.windowStarting(
+                end.minus(Duration.ofDays(3650)),
+                bias("junk-" + group, "junk", group, end, 10, 1, 1, 0)));
+      }
+      writer.write(junk);
+      MovingClock clock = new MovingClock(Instant.now());
+      PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
+      AuditStoreCollector collector =
+          new AuditStoreCollector(
+              own.dataSource(), registry, clock, AuditStoreCollector.MAX_SERIES_PER_COUNTER, 2);
+      collector.collect();
+      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).gauges()).hasSize(2);
+      Thread.sleep(10_000); // the junk window is now over a day old: no longer present
+      Instant now = Instant.now().minusSeconds(30).truncatedTo(ChronoUnit.MILLIS);
+      writer.write(
+          List.of(
+              bias("m-all", "m", "*", now, 100, 10, 10, 0),
+              bias("m-a", "m", "g:a", now, 40, 8, 8, 0)));
+
+      clock.advance(Duration.ofHours(23));
+      collector.collect();
+      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).tag("model", "m").gauges())
+          .as("refused while the junk pairs, gone for less than a day, hold the cap")
+          .isEmpty();
+
+      clock.advance(Duration.ofHours(1).plusMinutes(1));
+      collector.collect();
+      assertThat(
+              registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).tag("model", "junk").gauges())
+          .as("the junk pairs, a day after they were last seen")
+          .isEmpty();
+      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).tag("model", "m").gauges())
+          .as("model m's groups")
+          .hasSize(2);
+    }
+  }
+
+  /**
    * The forty-fifth session's review: the collector registered gauges for every (model, group) its
    * latest live windows ever named and never removed them, so a writer of bias.metrics could add
    * series without end. A pair missing for three lengths of its window loses its gauges, and past

@@ -366,8 +366,9 @@ public final class AuditWriter {
    *
    * <p>Under the chain lock, which an erasure and a retention batch hold while they remove the
    * record's content and the kept rows' payloads: so each row's payload is decided on what the
-   * record holds once such a removal committed (none is kept when the record's content is gone),
-   * and a resend's {@code unfinished.resend} action, recorded under that lock too, is seen.
+   * record holds once such a removal committed (none is kept when the record's content is gone, nor
+   * when the row's own request was erased: its content may sit under another request's record), and
+   * a resend's {@code unfinished.resend} action, recorded under that lock too, is seen.
    */
   private List<Kept> recordConflicts(Connection connection, List<Conflict> conflicts)
       throws SQLException {
@@ -383,7 +384,8 @@ public final class AuditWriter {
                 + " event_type, tenant_id, request_id, source_topic, source_partition,"
                 + " source_offset, payload, seen_at, after_resend) values (?, ?, ?, ?, ?, ?, ?,"
                 + " ?, ?, case when exists (select 1 from audit_log where event_id = ? and"
-                + " payload is not null) then ? end, ?, exists (select 1 from unfinished_flow f"
+                + " payload is not null) and not exists (select 1 from request_erasure e where"
+                + " e.request_id = ?) then ? end, ?, exists (select 1 from unfinished_flow f"
                 + " where f.request_id = ? and f.kind = any(?) and f.resent_count > 0))"
                 + " on conflict do nothing returning after_resend")) {
       for (Conflict conflict : conflicts) {
@@ -398,10 +400,11 @@ public final class AuditWriter {
         insert.setInt(8, event.partition());
         insert.setLong(9, event.offset());
         insert.setString(10, event.eventId());
-        insert.setString(11, conflict.payload());
-        insert.setObject(12, now);
-        insert.setString(13, event.field("requestId"));
-        insert.setArray(14, connection.createArrayOf("text", resentKinds(event).toArray()));
+        insert.setString(11, event.field("requestId"));
+        insert.setString(12, conflict.payload());
+        insert.setObject(13, now);
+        insert.setString(14, event.field("requestId"));
+        insert.setArray(15, connection.createArrayOf("text", resentKinds(event).toArray()));
         try (ResultSet rs = insert.executeQuery()) {
           if (rs.next()) {
             kept.add(new Kept(conflict, rs.getBoolean(1)));

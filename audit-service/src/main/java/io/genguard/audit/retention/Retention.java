@@ -380,28 +380,43 @@ public final class Retention {
   }
 
   /**
-   * Deletes the scope's {@code event_id_conflict} rows (migration V32) read before {@code cutoff}:
-   * a batch deletes those of the records it tombstones, and this those kept after their record lost
-   * its content (read after retention or an erasure came to it), which no batch comes to again.
+   * Deletes the scope's {@code event_id_conflict} rows (migration V32) read before {@code cutoff}
+   * whose record has lost its content: a batch deletes those of the records it tombstones, and this
+   * those kept after their record lost its content (read after retention or an erasure came to it),
+   * which no batch comes to again. The scope is the row's own tenant, which the other content names
+   * (a forgery picks it): a row whose record still has its content (another tenant's, kept longer;
+   * a record retention leaves alone) stays, the trace that the record was contested, and only loses
+   * its payload, the content of the scope's tenant past its period.
    */
   private void removeLateConflicts(
       String scope, String tenant, List<String> excluded, Instant cutoff) throws SQLException {
+    String inScope =
+        " where seen_at < ? and "
+            + (scope.equals("TENANT")
+                ? "tenant_id = ?"
+                : "(tenant_id is null or tenant_id <> all(?))");
+    String recordKept =
+        " exists (select 1 from audit_log a where a.event_id = event_id_conflict.event_id"
+            + " and a.payload is not null)";
     Transactions.inTransaction(
         dataSource,
         connection -> {
-          try (PreparedStatement delete =
-              connection.prepareStatement(
-                  "delete from event_id_conflict where seen_at < ? and "
-                      + (scope.equals("TENANT")
-                          ? "tenant_id = ?"
-                          : "(tenant_id is null or tenant_id <> all(?))"))) {
-            delete.setObject(1, utc(cutoff));
-            if (scope.equals("TENANT")) {
-              delete.setString(2, tenant);
-            } else {
-              delete.setArray(2, connection.createArrayOf("text", excluded.toArray()));
+          for (String sql :
+              List.of(
+                  "delete from event_id_conflict" + inScope + " and not" + recordKept,
+                  "update event_id_conflict set payload = null"
+                      + inScope
+                      + " and payload is not null and"
+                      + recordKept)) {
+            try (PreparedStatement statement = connection.prepareStatement(sql)) {
+              statement.setObject(1, utc(cutoff));
+              if (scope.equals("TENANT")) {
+                statement.setString(2, tenant);
+              } else {
+                statement.setArray(2, connection.createArrayOf("text", excluded.toArray()));
+              }
+              statement.executeUpdate();
             }
-            delete.executeUpdate();
           }
           return null;
         });
@@ -868,6 +883,17 @@ public final class Retention {
             update.setString(3, requestId);
             update.setObject(4, utc(cutoff));
             tombstoned = update.executeUpdate();
+          }
+          // Content naming the request kept as other content under another request's record (a
+          // forgery read first, or an id reused across requests): the rows of the request's own
+          // records lose theirs below (removeProjections), these by the row's request, whatever
+          // the record's. Each row stays without its payload, as those do.
+          try (PreparedStatement conflicts =
+              connection.prepareStatement(
+                  "update event_id_conflict set payload = null"
+                      + " where request_id = ? and payload is not null")) {
+            conflicts.setString(1, requestId);
+            conflicts.executeUpdate();
           }
           // The request's dead letters keep the bytes of its records (a prompt, an output) but
           // name no request in the audit log: found by their key, and named in the erasure record.

@@ -1086,6 +1086,116 @@ class RetentionITCase {
   }
 
   /**
+   * The forty-sixth session's review (finding 4): retention deleted event_id_conflict rows by the
+   * row's own tenant and age, which the other content names (a forgery picks it), so acme's period
+   * deleted the trace that globex's kept record was contested. The row stays; acme's text in it
+   * goes with acme's period.
+   */
+  @Test
+  void shouldKeepTheConflictOfARecordRetentionKeeps() throws Exception {
+    GenerationOutput globex =
+        AuditEvents.output(Scenario.of("globex-old", "globex", Decision.BLOCK, LONG_AGO));
+    // Other content under globex's record's id, naming acme (a forgery picks the tenant).
+    new AuditWriter(database.dataSource(), Clock.fixed(LONG_AGO.plusSeconds(60), ZoneOffset.UTC))
+        .write(
+            List.of(
+                AuditEvents.incoming(
+                    Topics.GENERATION_OUTPUTS.name(),
+                    GenerationOutput.newBuilder(globex)
+                        .setTenantId("acme")
+                        .setRequestId("acme-old")
+                        .setText("FORGED")
+                        .build())));
+    String contested =
+        "select count(*) from event_id_conflict where event_id = '" + globex.getEventId() + "'";
+    assertThat(count(contested)).isEqualTo(1);
+    Retention retention = retention(0);
+    retention.set("acme", 30, ADMIN);
+
+    retention.apply(ADMIN);
+
+    assertThat(
+            count(
+                "select count(*) from audit_log where payload is not null and event_id = '"
+                    + globex.getEventId()
+                    + "'"))
+        .as("globex's record kept, with its content")
+        .isEqualTo(1);
+    assertThat(count(contested)).as("the trace that it was contested").isEqualTo(1);
+    assertThat(count(contested + " and payload is null"))
+        .as("acme's text past acme's period")
+        .isEqualTo(1);
+    // Once retention comes to globex's record, its conflict goes with it.
+    retention.set("globex", 30, ADMIN);
+    retention.apply(ADMIN);
+    assertThat(count(contested)).isZero();
+  }
+
+  /**
+   * The forty-sixth session's review (finding 1): an erasure emptied only the event_id_conflict
+   * rows of the erased request's own records, so the request's genuine text, kept as a conflict
+   * under a record of another request (a forgery read first, an id reused across requests), stayed
+   * and its story showed it. One read after the erasure is kept without it too.
+   */
+  @Test
+  void shouldEraseTheRequestsTextKeptUnderAnotherRequestsRecord() throws Exception {
+    GenerationOutput genuine =
+        GenerationOutput.newBuilder(
+                AuditEvents.output(Scenario.of("acme-old", "acme", Decision.REVIEW, LONG_AGO)))
+            .setEventId("probe-event")
+            .setOutputId("probe-output")
+            .setText("SECRET-OF-ACME-OLD")
+            .build();
+    AuditWriter writer = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
+    // Read first under the id: content naming another request (a forgery, or a reused id).
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(),
+                GenerationOutput.newBuilder(genuine)
+                    .setRequestId("acme-new")
+                    .setText("FORGED")
+                    .build())));
+    writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), genuine)));
+    assertThat(
+            count(
+                "select count(*) from event_id_conflict where request_id = 'acme-old'"
+                    + " and payload like '%SECRET-OF-ACME-OLD%'"))
+        .as("kept as a conflict")
+        .isEqualTo(1);
+
+    retention(0).erase("acme-old", "DSR-2026-999", ADMIN);
+
+    assertThat(
+            count(
+                "select count(*) from event_id_conflict where payload like '%SECRET-OF-ACME-OLD%'"))
+        .as("the erased request's text left in event_id_conflict")
+        .isZero();
+    ObjectNode story = new AuditQueries(database.dataSource()).story("acme-old").orElseThrow();
+    assertThat(story.toString()).doesNotContain("SECRET-OF-ACME-OLD");
+    assertThat(story.path("eventIdConflicts")).hasSize(1);
+
+    // Read after the erasure, under the other request's record, which still has its content.
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(),
+                GenerationOutput.newBuilder(genuine).setText("LATE-SECRET-OF-ACME-OLD").build())));
+    assertThat(
+            count(
+                "select count(*) from event_id_conflict where request_id = 'acme-old'"
+                    + " and payload is null"))
+        .as("kept without the erased request's text")
+        .isEqualTo(2);
+    assertThat(count("select count(*) from event_id_conflict where payload like '%SECRET%'"))
+        .isZero();
+    assertThat(new AuditQueries(database.dataSource()).story("acme-old").orElseThrow().toString())
+        .doesNotContain("SECRET-OF-ACME-OLD");
+    ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
+    assertThat(whole.valid()).as(whole.summary()).isTrue();
+  }
+
+  /**
    * Tenant retention removes every row of the tenant's old requests, event_id_conflict's too
    * (migration V32): those of the records a batch tombstones, and those read after their record
    * lost its content, by when they were read. It used to only empty their payload and keep the

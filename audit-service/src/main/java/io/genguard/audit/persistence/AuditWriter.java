@@ -31,6 +31,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -70,8 +71,9 @@ import org.slf4j.LoggerFactory;
  * again under their id with other content on purpose (a gate restatement carries when it was
  * restated) and stay skipped as redeliveries. A verdict that differs from the record only in {@code
  * decidedAt} is the same output judged again (sent again, rescored after a savepoint restore): a
- * redelivery too. Other content read after the request's unfinished flow was sent again is kept
- * marked {@code after_resend} (migration V33) and counted apart ({@link
+ * redelivery too. Other content read under a record of the same request and tenant after that
+ * request's unfinished flow was sent again, or while its resend was under way (migration V34), is
+ * kept marked {@code after_resend} (migration V33) and counted apart ({@link
  * #eventIdConflictsAfterResend()}).
  *
  * <p>A release of an output a person rejected in review (the gate released it on a verdict that
@@ -80,6 +82,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class AuditWriter {
   private static final Logger LOG = LoggerFactory.getLogger(AuditWriter.class);
+
+  /**
+   * How long a resend's marker ({@code unfinished_flow.resend_started_at}, committed before the
+   * send) marks other content under its request's records as {@code after_resend} while the resend
+   * is not recorded as done: longer than a bulk resend of {@code MAX_BULK_RESEND} flows takes,
+   * short enough that a marker left by a process that stopped mid-send hides no real conflict for
+   * long.
+   */
+  public static final Duration RESEND_UNDER_WAY = Duration.ofHours(1);
 
   private final DataSource dataSource;
   private final Clock clock;
@@ -367,8 +378,16 @@ public final class AuditWriter {
    * <p>Under the chain lock, which an erasure and a retention batch hold while they remove the
    * record's content and the kept rows' payloads: so each row's payload is decided on what the
    * record holds once such a removal committed (none is kept when the record's content is gone, nor
-   * when the row's own request was erased: its content may sit under another request's record), and
-   * a resend's {@code unfinished.resend} action, recorded under that lock too, is seen.
+   * when the row's own request was erased: its content may sit under another request's record).
+   *
+   * <p>A row is marked {@code after_resend} only when the contested record is of the same request
+   * and tenant as the content read now, and that request's flow of a kind whose resend writes other
+   * content under the id ({@link #resentKinds}) was sent again, or its resend was under way (its
+   * {@code resend_started_at}, committed before the send, less than {@link #RESEND_UNDER_WAY} ago).
+   * The request id read from the content alone would let a forged event naming any resent request
+   * pass as one. The chain lock does not order this against a resend: the send comes before the
+   * resend's action and count commit, so the marker committed before the send is what the answers
+   * read meanwhile see.
    */
   private List<Kept> recordConflicts(Connection connection, List<Conflict> conflicts)
       throws SQLException {
@@ -386,7 +405,9 @@ public final class AuditWriter {
                 + " ?, ?, case when exists (select 1 from audit_log where event_id = ? and"
                 + " payload is not null) and not exists (select 1 from request_erasure e where"
                 + " e.request_id = ?) then ? end, ?, exists (select 1 from unfinished_flow f"
-                + " where f.request_id = ? and f.kind = any(?) and f.resent_count > 0))"
+                + " join audit_log a on a.event_id = ? and a.request_id = f.request_id"
+                + " and a.tenant_id is not distinct from ? where f.request_id = ?"
+                + " and f.kind = any(?) and (f.resent_count > 0 or f.resend_started_at >= ?)))"
                 + " on conflict do nothing returning after_resend")) {
       for (Conflict conflict : conflicts) {
         IncomingEvent event = conflict.event();
@@ -403,8 +424,11 @@ public final class AuditWriter {
         insert.setString(11, event.field("requestId"));
         insert.setString(12, conflict.payload());
         insert.setObject(13, now);
-        insert.setString(14, event.field("requestId"));
-        insert.setArray(15, connection.createArrayOf("text", resentKinds(event).toArray()));
+        insert.setString(14, event.eventId());
+        insert.setString(15, tenantOf(event));
+        insert.setString(16, event.field("requestId"));
+        insert.setArray(17, connection.createArrayOf("text", resentKinds(event).toArray()));
+        insert.setObject(18, time(clock.instant().minus(RESEND_UNDER_WAY)));
         try (ResultSet rs = insert.executeQuery()) {
           if (rs.next()) {
             kept.add(new Kept(conflict, rs.getBoolean(1)));

@@ -733,7 +733,9 @@ public final class UnfinishedFlows {
   /**
    * Sends the record of an open flow again, exactly as it was recorded (the same event id, ids and
    * times, read back from its chain record), and records an {@code unfinished.resend} action. Sent
-   * before the action is recorded, so no action claims a send that did not happen.
+   * before the action is recorded, so no action claims a send that did not happen; the flow's
+   * {@code resend_started_at} is committed before the send (and cleared when it fails), so that the
+   * audit writer takes answers read before the action commits as coming after a resend.
    *
    * <ul>
    *   <li>NO_ANSWER: the request goes to the generators again, for one the broker deleted before a
@@ -758,6 +760,30 @@ public final class UnfinishedFlows {
    */
   public Resent resend(String requestId, Kind kind, Caller caller, Resender sender)
       throws SQLException {
+    // The resend's marker, committed before the send: the audit writer reads the answers given
+    // again while the send is under way, before this resend's action and count commit.
+    Instant started = clock.instant();
+    String marked =
+        Transactions.inTransaction(
+            dataSource,
+            connection -> {
+              ErasureLocks.lock(connection, List.of(requestId));
+              Flow flow = flowToResend(connection, requestId, kind, caller);
+              refuseForgottenByGate(requestId, decode(flow.kind(), flow.payload()));
+              markResendStarted(connection, List.of(flow.eventId()), started);
+              return flow.eventId();
+            });
+    try {
+      return send(requestId, kind, caller, sender);
+    } catch (RuntimeException | SQLException e) {
+      // Not sent (or not known to be): no marker left to count later conflicts as resent ones.
+      takeBackResendStarted(List.of(marked), started, e);
+      throw e;
+    }
+  }
+
+  private Resent send(String requestId, Kind kind, Caller caller, Resender sender)
+      throws SQLException {
     return Transactions.inTransaction(
         dataSource,
         connection -> {
@@ -766,21 +792,7 @@ public final class UnfinishedFlows {
           ErasureLocks.lock(connection, List.of(requestId));
           Flow flow = flowToResend(connection, requestId, kind, caller);
           SpecificRecord record = decode(flow.kind(), flow.payload());
-          if (record instanceof GenerationOutput output && forgottenByGate(output)) {
-            throw new ConflictException(
-                "Output "
-                    + output.getOutputId()
-                    + " of request "
-                    + requestId
-                    + " was generated at "
-                    + output.getGeneratedAt()
-                    + ", longer ago than the release gate remembers its decisions ("
-                    + gateMemoryNote()
-                    + "): if the gate decided it and only the outcome was lost, sending it again"
-                    + " could release it twice; look for it on "
-                    + Topics.CONTENT_RELEASED.name()
-                    + " and dismiss the flow instead");
-          }
+          refuseForgottenByGate(requestId, record);
           RuntimeException failure = sender.sendAll(List.of(record)).failure();
           if (failure != null) {
             throw failure;
@@ -794,6 +806,74 @@ public final class UnfinishedFlows {
           markResent(connection, List.of(flow.eventId()), actionId, now);
           return new Resent(flow.kind(), eventId, actionId);
         });
+  }
+
+  /** Refuses to send an output again that the release gate may have forgotten deciding. */
+  private void refuseForgottenByGate(String requestId, SpecificRecord record) {
+    if (record instanceof GenerationOutput output && forgottenByGate(output)) {
+      throw new ConflictException(
+          "Output "
+              + output.getOutputId()
+              + " of request "
+              + requestId
+              + " was generated at "
+              + output.getGeneratedAt()
+              + ", longer ago than the release gate remembers its decisions ("
+              + gateMemoryNote()
+              + "): if the gate decided it and only the outcome was lost, sending it again"
+              + " could release it twice; look for it on "
+              + Topics.CONTENT_RELEASED.name()
+              + " and dismiss the flow instead");
+    }
+  }
+
+  /**
+   * Marks the flows' resend as under way ({@code resend_started_at}), in a transaction committed
+   * before their records are sent: what the audit writer reads meanwhile is seen as coming after a
+   * resend ({@code event_id_conflict.after_resend}) for {@link AuditWriter#RESEND_UNDER_WAY}, and
+   * for good once {@link #markResent} counted the send.
+   */
+  private static void markResendStarted(
+      Connection connection, List<String> flowEventIds, Instant started) throws SQLException {
+    try (PreparedStatement update =
+        connection.prepareStatement(
+            "update unfinished_flow set resend_started_at = ? where event_id = any(?)")) {
+      update.setObject(1, AuditWriter.time(started.truncatedTo(ChronoUnit.MICROS)));
+      update.setArray(2, connection.createArrayOf("text", flowEventIds.toArray()));
+      update.executeUpdate();
+    }
+  }
+
+  /**
+   * Takes back the marker of a resend that did not send these flows' records (one a later resend
+   * set is left), so that other content read under their records later is an alerted conflict.
+   */
+  private void clearResendStarted(List<String> flowEventIds, Instant started) throws SQLException {
+    if (flowEventIds.isEmpty()) {
+      return;
+    }
+    Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          try (PreparedStatement update =
+              connection.prepareStatement(
+                  "update unfinished_flow set resend_started_at = null"
+                      + " where event_id = any(?) and resend_started_at = ?")) {
+            update.setArray(1, connection.createArrayOf("text", flowEventIds.toArray()));
+            update.setObject(2, AuditWriter.time(started.truncatedTo(ChronoUnit.MICROS)));
+            return update.executeUpdate();
+          }
+        });
+  }
+
+  /** {@link #clearResendStarted} after a failure, which a failure to clear does not hide. */
+  private void takeBackResendStarted(
+      List<String> flowEventIds, Instant started, Exception failure) {
+    try {
+      clearResendStarted(flowEventIds, started);
+    } catch (SQLException | RuntimeException e) {
+      failure.addSuppressed(e);
+    }
   }
 
   /** The request or output a flow's chain record holds. */
@@ -1103,15 +1183,32 @@ public final class UnfinishedFlows {
     for (int from = 0; from < flowEventIds.size() && failure == null; from += RESEND_CHUNK) {
       List<String> chunk =
           flowEventIds.subList(from, Math.min(flowEventIds.size(), from + RESEND_CHUNK));
-      Chunk done =
-          Transactions.inTransaction(
-              dataSource,
-              connection -> {
-                // Held while the chunk is read and sent, as an erasure of one of its requests
-                // holds it: an erasure waits for the send, or the read sees it.
-                ErasureLocks.lock(connection, chunk.stream().map(selected::get).toList());
-                return sendChunk(connection, kind, chunk, sender);
-              });
+      // The chunk's marker, committed before its send, as a single resend's (the action and the
+      // counts commit after the last chunk); taken back from the flows the chunk did not send.
+      Instant started = clock.instant();
+      Transactions.inTransaction(
+          dataSource,
+          connection -> {
+            markResendStarted(connection, chunk, started);
+            return null;
+          });
+      Chunk done;
+      try {
+        done =
+            Transactions.inTransaction(
+                dataSource,
+                connection -> {
+                  // Held while the chunk is read and sent, as an erasure of one of its requests
+                  // holds it: an erasure waits for the send, or the read sees it.
+                  ErasureLocks.lock(connection, chunk.stream().map(selected::get).toList());
+                  return sendChunk(connection, kind, chunk, sender);
+                });
+      } catch (RuntimeException | SQLException e) {
+        takeBackResendStarted(chunk, started, e);
+        throw e;
+      }
+      Set<String> chunkSent = new HashSet<>(done.sent());
+      clearResendStarted(chunk.stream().filter(id -> !chunkSent.contains(id)).toList(), started);
       sent.addAll(done.sent());
       removed += done.removed();
       erased += done.erased();

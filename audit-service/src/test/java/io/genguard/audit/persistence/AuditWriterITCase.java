@@ -300,6 +300,100 @@ class AuditWriterITCase {
   }
 
   /**
+   * The forty-sixth session's review (finding 2): after_resend was decided on the request id the
+   * incoming content names, which a forger chooses, so a forged verdict naming any resent request
+   * was kept quietly. Now the contested record must be of that request (and tenant).
+   */
+  @Test
+  void shouldStillAlertAForgedVerdictNamingAnotherResentRequest() throws Exception {
+    Scenario victim = Scenario.of("probe-victim", "acme", Decision.RELEASE, NOW);
+    writer.write(AuditEvents.story(victim));
+    Scenario resent = Scenario.of("probe-resent", "other", Decision.RELEASE, NOW);
+    writer.write(AuditEvents.story(resent));
+    flowResent(resent, "NO_ANSWER");
+    ModerationVerdict genuine = AuditEvents.verdict(victim);
+    ModerationVerdict forged =
+        ModerationVerdict.newBuilder(genuine)
+            .setRequestId(resent.requestId())
+            .setTenantId("other")
+            .setDecision(Decision.BLOCK)
+            .build();
+    long conflicts = writer.eventIdConflicts();
+    writer.write(List.of(AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), forged)));
+    assertThat(
+            count(
+                "select count(*) from event_id_conflict where event_id = '"
+                    + genuine.getEventId()
+                    + "' and after_resend"))
+        .as("kept marked after_resend although the record's request was never resent")
+        .isZero();
+    assertThat(writer.eventIdConflicts()).as("alerted conflicts").isEqualTo(conflicts + 1);
+  }
+
+  /** Content naming the resent request and its record but another tenant is still alerted. */
+  @Test
+  void shouldStillAlertAConflictNamingAnotherTenantThanItsResentRecord() throws Exception {
+    Scenario s = Scenario.of("resent-tenant", "acme", Decision.RELEASE, NOW);
+    writer.write(AuditEvents.story(s));
+    flowResent(s, "NO_ANSWER");
+    GenerationOutput other =
+        GenerationOutput.newBuilder(AuditEvents.output(s))
+            .setTenantId("globex")
+            .setText("other tenant")
+            .build();
+    long conflicts = writer.eventIdConflicts();
+    writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), other)));
+    assertThat(writer.eventIdConflicts()).isEqualTo(conflicts + 1);
+    assertThat(
+            count(
+                "select count(*) from event_id_conflict where request_id = 'resent-tenant'"
+                    + " and after_resend"))
+        .isZero();
+  }
+
+  /**
+   * A resend under way (its marker committed before the send, its count not yet) marks an answer
+   * given again as after_resend; a marker older than RESEND_UNDER_WAY (a process stopped mid-send)
+   * does not.
+   */
+  @Test
+  void shouldTakeAResendUnderWayForAnHourOnly() throws Exception {
+    Scenario fresh = Scenario.of("resend-fresh", "acme", Decision.RELEASE, NOW);
+    Scenario stale = Scenario.of("resend-stale", "acme", Decision.RELEASE, NOW);
+    writer.write(AuditEvents.story(fresh));
+    writer.write(AuditEvents.story(stale));
+    flowResent(fresh, "NO_ANSWER");
+    flowResent(stale, "NO_ANSWER");
+    try (Connection connection = database.dataSource().getConnection();
+        Statement st = connection.createStatement()) {
+      st.executeUpdate(
+          "update unfinished_flow set resent_count = 0, resend_started_at = case request_id"
+              + " when 'resend-fresh' then timestamptz '"
+              + NOW.minus(AuditWriter.RESEND_UNDER_WAY).plusSeconds(60)
+              + "' else timestamptz '"
+              + NOW.minus(AuditWriter.RESEND_UNDER_WAY).minusSeconds(60)
+              + "' end");
+    }
+    long conflicts = writer.eventIdConflicts();
+    long afterResend = writer.eventIdConflictsAfterResend();
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(),
+                GenerationOutput.newBuilder(AuditEvents.output(fresh)).setText("again").build()),
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(),
+                GenerationOutput.newBuilder(AuditEvents.output(stale)).setText("again").build())));
+    assertThat(writer.eventIdConflictsAfterResend()).isEqualTo(afterResend + 1);
+    assertThat(writer.eventIdConflicts()).isEqualTo(conflicts + 1);
+    assertThat(
+            count(
+                "select count(*) from event_id_conflict where request_id = 'resend-stale'"
+                    + " and not after_resend"))
+        .isEqualTo(1);
+  }
+
+  /**
    * Records a flow of the scenario's request as sent again once, as UnfinishedFlows#resend does
    * (the flow's row names the request's record rather than a FlowUnfinished record: the writer
    * reads only its request, kind and count).

@@ -357,6 +357,119 @@ class UnfinishedFlowsITCase {
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
   }
 
+  /**
+   * The forty-sixth session's review (finding 3): the resend was counted only after Kafka took the
+   * record, so answers read meanwhile were alerted conflicts. The marker commits before the send.
+   */
+  @Test
+  void shouldKeepAnAnswerGivenAgainWhileTheResendIsUnderWayAfterResend() throws Exception {
+    Scenario late = Scenario.of("probe-late", "acme", Decision.RELEASE, START);
+    writer.write(List.of(request(late)));
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+    clock.advance(Duration.ofMinutes(20));
+    assertThat(flows.check().found()).hasSize(1);
+    GenerationOutput first = output(late);
+    GenerationOutput again = GenerationOutput.newBuilder(first).setText("answered again").build();
+    Sent sent = new Sent();
+    // Kafka took the request; the late first answer and the new one are read by the audit writer
+    // before the resend's transaction (action, resent_count) commits.
+    UnfinishedFlows.Resender answeredAtOnce =
+        records -> {
+          UnfinishedFlows.Resender.Batch batch = sent.sendAll(records);
+          try {
+            writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), first)));
+            writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), again)));
+          } catch (SQLException e) {
+            throw new IllegalStateException(e);
+          }
+          return batch;
+        };
+    long conflicts = writer.eventIdConflicts();
+    flows.resend("probe-late", null, ADMIN, answeredAtOnce);
+    assertThat(writer.eventIdConflictsAfterResend()).as("kept after_resend").isEqualTo(1);
+    assertThat(writer.eventIdConflicts()).as("alerted conflicts").isEqualTo(conflicts);
+  }
+
+  /** In bulk, the marker commits per chunk, before its send, not with the action after the last. */
+  @Test
+  void shouldKeepAnAnswerGivenAgainWhileABulkResendIsUnderWayAfterResend() throws Exception {
+    Scenario late = Scenario.of("bulk-late", "acme", Decision.RELEASE, START);
+    Scenario lost = Scenario.of("bulk-lost", "acme", Decision.RELEASE, START);
+    writer.write(List.of(request(late), request(lost)));
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+    clock.advance(Duration.ofMinutes(20));
+    assertThat(flows.check().found()).hasSize(2);
+    GenerationOutput first = output(late);
+    GenerationOutput again = GenerationOutput.newBuilder(first).setText("answered again").build();
+    Sent sent = new Sent();
+    UnfinishedFlows.Resender answeredAtOnce =
+        records -> {
+          UnfinishedFlows.Resender.Batch batch = sent.sendAll(records);
+          try {
+            writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), first)));
+            writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), again)));
+          } catch (SQLException e) {
+            throw new IllegalStateException(e);
+          }
+          return batch;
+        };
+    long conflicts = writer.eventIdConflicts();
+    assertThat(
+            flows
+                .resendAll(
+                    Kind.NO_ANSWER,
+                    "acme",
+                    START.plus(Duration.ofHours(1)),
+                    false,
+                    ADMIN,
+                    answeredAtOnce)
+                .sent())
+        .isEqualTo(2);
+    assertThat(writer.eventIdConflictsAfterResend()).as("kept after_resend").isEqualTo(1);
+    assertThat(writer.eventIdConflicts()).as("alerted conflicts").isEqualTo(conflicts);
+  }
+
+  /**
+   * A resend Kafka refused takes its marker back: an answer given again later (the request was not
+   * sent again, so another text under its output id is not explained by a resend) is alerted.
+   */
+  @Test
+  void shouldAlertAConflictAfterAResendKafkaRefused() throws Exception {
+    Scenario refused = Scenario.of("refused", "acme", Decision.RELEASE, START);
+    Scenario bulk = Scenario.of("refused-bulk", "acme", Decision.RELEASE, START);
+    writer.write(List.of(request(refused), request(bulk)));
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+    clock.advance(Duration.ofMinutes(20));
+    assertThat(flows.check().found()).hasSize(2);
+    assertThatThrownBy(() -> flows.resend("refused", null, ADMIN, Sent.failingAfter(0)))
+        .hasMessageContaining("Kafka did not accept");
+    assertThatThrownBy(
+            () ->
+                flows.resendAll(
+                    Kind.NO_ANSWER,
+                    "acme",
+                    START.plus(Duration.ofHours(1)),
+                    false,
+                    ADMIN,
+                    Sent.failingAfter(0)))
+        .isInstanceOf(UnfinishedFlows.PartlySentException.class);
+    assertThat(count("select count(*) from unfinished_flow where resend_started_at is not null"))
+        .as("no marker left")
+        .isZero();
+    long conflicts = writer.eventIdConflicts();
+    for (Scenario s : List.of(refused, bulk)) {
+      GenerationOutput first = output(s);
+      writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), first)));
+      writer.write(
+          List.of(
+              AuditEvents.incoming(
+                  Topics.GENERATION_OUTPUTS.name(),
+                  GenerationOutput.newBuilder(first).setText("another").build())));
+    }
+    assertThat(writer.eventIdConflicts()).isEqualTo(conflicts + 2);
+    assertThat(writer.eventIdConflictsAfterResend()).isZero();
+  }
+
   @Test
   void shouldSendAnUnansweredRequestAgainExactlyAsItWasRecorded() throws Exception {
     Scenario lost = Scenario.of("lost", "acme", Decision.RELEASE, START);

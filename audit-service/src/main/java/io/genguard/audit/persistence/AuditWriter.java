@@ -43,6 +43,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
@@ -181,32 +182,17 @@ public final class AuditWriter {
           if (kept.afterResend()) {
             eventIdConflictsAfterResend.incrementAndGet();
             LOG.info(
-                "Event id {} ({} from {}-{} offset {}) was read again with different content (SHA-256"
-                    + " {}, the record's {}) after request {} was sent again: the audit log keeps"
-                    + " the first, the other is kept in event_id_conflict (after_resend)",
-                LogText.quoted(conflict.event().eventId()),
-                conflict.event().type(),
-                conflict.event().topic(),
-                conflict.event().partition(),
-                conflict.event().offset(),
-                conflict.sha256(),
-                conflict.recordedSha256(),
+                "{} after request {} was sent again: the audit log keeps the first, the other is"
+                    + " kept in event_id_conflict (after_resend)",
+                readAgain(conflict),
                 LogText.quoted(conflict.event().field("requestId")));
             continue;
           }
           eventIdConflicts.incrementAndGet();
           LOG.warn(
-              "Event id {} ({} from {}-{} offset {}) was read again with different content (SHA-256"
-                  + " {}, the record's {}): the audit log keeps the first, the other is kept in"
-                  + " event_id_conflict; a producer reused the id, or someone wrote an event under"
-                  + " an id not theirs",
-              LogText.quoted(conflict.event().eventId()),
-              conflict.event().type(),
-              conflict.event().topic(),
-              conflict.event().partition(),
-              conflict.event().offset(),
-              conflict.sha256(),
-              conflict.recordedSha256());
+              "{}: the audit log keeps the first, the other is kept in event_id_conflict; a producer"
+                  + " reused the id, or someone wrote an event under an id not theirs",
+              readAgain(conflict));
         }
         return written.events();
       } catch (SQLException e) {
@@ -249,6 +235,22 @@ public final class AuditWriter {
    * that have the id of a record (on record or first in the batch) but other content.
    */
   private record Sorted(Map<String, IncomingEvent> fresh, List<Conflict> conflicts) {}
+
+  /** What the log says of a conflict: which event was read again, from where, with what digests. */
+  private static String readAgain(Conflict conflict) {
+    IncomingEvent event = conflict.event();
+    return String.format(
+        Locale.ROOT,
+        "Event id %s (%s from %s-%d offset %d) was read again with different content (SHA-256 %s,"
+            + " the record's %s)",
+        LogText.quoted(event.eventId()),
+        event.type(),
+        event.topic(),
+        event.partition(),
+        event.offset(),
+        conflict.sha256(),
+        conflict.recordedSha256());
+  }
 
   /**
    * An event whose id is another content's: the SHA-256 (lowercase hex) of its canonical JSON and

@@ -370,20 +370,9 @@ class UnfinishedFlowsITCase {
     assertThat(flows.check().found()).hasSize(1);
     GenerationOutput first = output(late);
     GenerationOutput again = GenerationOutput.newBuilder(first).setText("answered again").build();
-    Sent sent = new Sent();
     // Kafka took the request; the late first answer and the new one are read by the audit writer
     // before the resend's transaction (action, resent_count) commits.
-    UnfinishedFlows.Resender answeredAtOnce =
-        records -> {
-          UnfinishedFlows.Resender.Batch batch = sent.sendAll(records);
-          try {
-            writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), first)));
-            writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), again)));
-          } catch (SQLException e) {
-            throw new IllegalStateException(e);
-          }
-          return batch;
-        };
+    UnfinishedFlows.Resender answeredAtOnce = answeredWhileSending(new Sent(), first, again);
     long conflicts = writer.eventIdConflicts();
     flows.resend("probe-late", null, ADMIN, answeredAtOnce);
     assertThat(writer.eventIdConflictsAfterResend()).as("kept after_resend").isEqualTo(1);
@@ -401,18 +390,7 @@ class UnfinishedFlowsITCase {
     assertThat(flows.check().found()).hasSize(2);
     GenerationOutput first = output(late);
     GenerationOutput again = GenerationOutput.newBuilder(first).setText("answered again").build();
-    Sent sent = new Sent();
-    UnfinishedFlows.Resender answeredAtOnce =
-        records -> {
-          UnfinishedFlows.Resender.Batch batch = sent.sendAll(records);
-          try {
-            writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), first)));
-            writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), again)));
-          } catch (SQLException e) {
-            throw new IllegalStateException(e);
-          }
-          return batch;
-        };
+    UnfinishedFlows.Resender answeredAtOnce = answeredWhileSending(new Sent(), first, again);
     long conflicts = writer.eventIdConflicts();
     assertThat(
             flows
@@ -1011,5 +989,23 @@ class UnfinishedFlowsITCase {
       rs.next();
       return rs.getString(1);
     }
+  }
+
+  /**
+   * A resender that, once Kafka took the records, has the audit writer read these outputs (each in
+   * its own batch) before the resend's action and count commit.
+   */
+  private UnfinishedFlows.Resender answeredWhileSending(Sent sent, GenerationOutput... outputs) {
+    return records -> {
+      UnfinishedFlows.Resender.Batch batch = sent.sendAll(records);
+      try {
+        for (GenerationOutput output : outputs) {
+          writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), output)));
+        }
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+      return batch;
+    };
   }
 }

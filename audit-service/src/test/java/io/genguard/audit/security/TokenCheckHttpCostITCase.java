@@ -150,7 +150,7 @@ class TokenCheckHttpCostITCase {
                   String.format(
                       "    %-8s %s, %.0f calls/s",
                       VARIANTS.get(variant),
-                      stats(latencies[variant]),
+                      TokenCheckCostITCase.stats(latencies[variant]),
                       latencies[variant].length / (wall[variant] / 1e9)));
             }
           } finally {
@@ -301,19 +301,5 @@ class TokenCheckHttpCostITCase {
     } catch (Exception e) {
       return "unknown";
     }
-  }
-
-  private static String stats(long[] nanos) {
-    long[] sorted = nanos.clone();
-    Arrays.sort(sorted);
-    return String.format(
-        "p50 %.3f ms, p99 %.3f ms, mean %.3f ms",
-        at(sorted, 0.50) / 1e6,
-        at(sorted, 0.99) / 1e6,
-        Arrays.stream(sorted).average().orElse(0) / 1e6);
-  }
-
-  private static long at(long[] sorted, double quantile) {
-    return sorted[(int) Math.min(sorted.length - 1, Math.ceil(quantile * sorted.length) - 1)];
   }
 }

@@ -272,10 +272,7 @@ class InvalidInputExitCodeTest {
       Path bundle = Files.writeString(dir.resolve("evidence.json"), bundleText);
       String[] flags = {"--in", bundle.toString(), "--unsigned", "--anchors", copy.toString()};
       CommandRun text = CommandRun.of(new AuditVerifyEvidenceCommand(), flags);
-      CommandRun json =
-          CommandRun.of(
-              new AuditVerifyEvidenceCommand(),
-              Stream.concat(Stream.of(flags), Stream.of("--json")).toArray(String[]::new));
+      CommandRun json = verifyEvidenceInJson(flags);
 
       assertThat(text.code()).as(bundleText + ": " + text.err()).isEqualTo(1);
       assertThat(text.out())
@@ -298,10 +295,7 @@ class InvalidInputExitCodeTest {
             dir.resolve("evidence.json"),
             "{\"segments\": [{\"anchor\": " + new ObjectMapper().writeValueAsString(line) + "}]}");
     String[] flags = {"--in", bundle.toString(), "--unsigned", "--anchors", copy.toString()};
-    CommandRun json =
-        CommandRun.of(
-            new AuditVerifyEvidenceCommand(),
-            Stream.concat(Stream.of(flags), Stream.of("--json")).toArray(String[]::new));
+    CommandRun json = verifyEvidenceInJson(flags);
     JsonNode body = new ObjectMapper().readTree(json.out());
     assertThat(body.path("anchorCopyCompared").booleanValue()).as(json.out()).isTrue();
     assertThat(body.path("anchorLinesCompared").intValue()).as(json.out()).isEqualTo(1);
@@ -325,10 +319,7 @@ class InvalidInputExitCodeTest {
       Path bundle = Files.writeString(dir.resolve("evidence.json"), bundleText);
       String[] flags = {"--in", bundle.toString(), "--unsigned", "--anchors", copy.toString()};
       CommandRun text = CommandRun.of(new AuditVerifyEvidenceCommand(), flags);
-      CommandRun json =
-          CommandRun.of(
-              new AuditVerifyEvidenceCommand(),
-              Stream.concat(Stream.of(flags), Stream.of("--json")).toArray(String[]::new));
+      CommandRun json = verifyEvidenceInJson(flags);
 
       assertThat(text.code()).as(bundleText + ": " + text.err()).isEqualTo(1);
       assertThat(text.out())
@@ -767,5 +758,12 @@ class InvalidInputExitCodeTest {
     args.addAll(List.of(more));
     args.addAll(List.of("--jdbc-url", "jdbc:postgresql://127.0.0.1:1/audit"));
     return CommandRun.of(command, args.toArray(String[]::new));
+  }
+
+  /** {@code audit verify-evidence} with these flags and {@code --json}. */
+  private static CommandRun verifyEvidenceInJson(String[] flags) {
+    return CommandRun.of(
+        new AuditVerifyEvidenceCommand(),
+        Stream.concat(Stream.of(flags), Stream.of("--json")).toArray(String[]::new));
   }
 }

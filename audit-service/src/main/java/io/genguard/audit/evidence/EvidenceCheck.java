@@ -457,28 +457,40 @@ public final class EvidenceCheck {
   }
 
   /**
-   * Compares each segment's anchor line with a copy of the anchor file kept elsewhere (fetched from
-   * {@code GET /api/v1/audit/anchors} earlier, or the witness topic's lines): each must be in the
-   * copy as written. This holds without the signing keys, for unsigned anchor files, and against a
-   * holder of the key who rewrites lines later. Returns the problems, each naming the segment; a
-   * segment whose anchor line is not one is among them, as not compared (the check names why). A
-   * bundle without anchor lines ({@link #anchorLines} 0) has no problem here: compare nothing then.
+   * What a comparison with a copy of the anchor file found.
    *
-   * @throws IllegalArgumentException when the copy is not an anchor file (its line and reason)
+   * @param linesCompared the segments' anchor lines looked up in the copy: those that are anchor
+   *     lines, found there or not, each segment's on its own (two segments naming one seq count
+   *     twice); a segment whose anchor line is not one is not counted but named in {@code problems}
+   * @param problems each naming the segment; empty when every line looked up is in the copy as
+   *     written and every segment's line was looked up
    */
-  public static List<String> compareWithCopy(String bundleText, Path copy) throws IOException {
-    try {
-      return compareWithCopy(JSON.readTree(bundleText), copy);
-    } catch (JsonProcessingException e) {
-      return List.of(); // the check itself says the bundle is not JSON
+  public record AnchorCopyComparison(int linesCompared, List<String> problems) {
+    public AnchorCopyComparison {
+      problems = List.copyOf(problems);
     }
   }
 
-  /** The same, for a bundle already read ({@link #read}). */
-  public static List<String> compareWithCopy(JsonNode bundle, Path copy) throws IOException {
-    Map<Long, String> wanted = new TreeMap<>();
-    Map<Long, Integer> segmentOf = new HashMap<>();
-    List<Integer> unread = new ArrayList<>();
+  /**
+   * Compares each segment's anchor line with a copy of the anchor file kept elsewhere (fetched from
+   * {@code GET /api/v1/audit/anchors} earlier, or the witness topic's lines): each must be in the
+   * copy as written. This holds without the signing keys, for unsigned anchor files, and against a
+   * holder of the key who rewrites lines later. A segment whose anchor line is not one is among the
+   * problems, as not compared (the check names why). Each segment's line is compared on its own:
+   * two segments that name one seq (the check says the seq "is in two segments") may show one line
+   * the copy has and one made up, and the made-up one must be named, not hidden behind the other. A
+   * bundle without anchor lines ({@link #anchorLines} 0) has no problem here: compare nothing then.
+   *
+   * @param bundle a bundle already read ({@link #read})
+   * @throws IllegalArgumentException when the copy is not an anchor file (its line and reason)
+   */
+  public static AnchorCopyComparison compareWithCopy(JsonNode bundle, Path copy)
+      throws IOException {
+    // Each segment's anchor line, in the bundle's order: never keyed by seq alone.
+    record Wanted(int segment, AnchorLog.AnchorLine line) {}
+    List<Wanted> wanted = new ArrayList<>();
+    Set<Long> seqs = new HashSet<>();
+    List<String> problems = new ArrayList<>();
     int number = 0;
     JsonNode segments = bundle.path("segments");
     for (JsonNode segment : segments.isArray() ? segments : MissingNode.getInstance()) {
@@ -486,11 +498,15 @@ public final class EvidenceCheck {
       try {
         AnchorLog.AnchorLine line =
             AnchorLog.parse("segment", 1, segment.path("anchor").asText(""));
-        wanted.put(line.anchor().seq(), line.text());
-        segmentOf.put(line.anchor().seq(), number);
+        wanted.add(new Wanted(number, line));
+        seqs.add(line.anchor().seq());
       } catch (IllegalArgumentException e) {
         // The check itself names why; here it is one line not compared, never one found.
-        unread.add(number);
+        problems.add(
+            "segment "
+                + number
+                + "'s anchor line is not an anchor line, so it was not compared with "
+                + copy);
       }
     }
     Map<Long, String> found = new HashMap<>();
@@ -498,37 +514,29 @@ public final class EvidenceCheck {
         copy,
         AnchorLog.Position.START,
         line -> {
-          if (wanted.containsKey(line.anchor().seq())) {
+          if (seqs.contains(line.anchor().seq())) {
             found.put(line.anchor().seq(), line.text());
           }
         });
-    List<String> problems = new ArrayList<>();
-    for (int segment : unread) {
-      problems.add(
-          "segment "
-              + segment
-              + "'s anchor line is not an anchor line, so it was not compared with "
-              + copy);
+    for (Wanted each : wanted) {
+      long seq = each.line().anchor().seq();
+      String kept = found.get(seq);
+      String segment = "segment " + each.segment() + "'s anchor line (seq " + seq + ")";
+      if (kept == null) {
+        problems.add(
+            segment
+                + " is not in "
+                + copy
+                + ": the copy is older than the bundle, or the line was made up");
+      } else if (!kept.equals(each.line().text())) {
+        problems.add(
+            segment
+                + " differs from the one in "
+                + copy
+                + ": one of them was rewritten after the copy was taken");
+      }
     }
-    wanted.forEach(
-        (seq, text) -> {
-          String kept = found.get(seq);
-          String segment = "segment " + segmentOf.get(seq) + "'s anchor line (seq " + seq + ")";
-          if (kept == null) {
-            problems.add(
-                segment
-                    + " is not in "
-                    + copy
-                    + ": the copy is older than the bundle, or the line was made up");
-          } else if (!kept.equals(text)) {
-            problems.add(
-                segment
-                    + " differs from the one in "
-                    + copy
-                    + ": one of them was rewritten after the copy was taken");
-          }
-        });
-    return problems;
+    return new AnchorCopyComparison(wanted.size(), problems);
   }
 
   /**

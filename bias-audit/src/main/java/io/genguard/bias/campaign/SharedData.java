@@ -1,5 +1,7 @@
 package io.genguard.bias.campaign;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -27,8 +29,8 @@ final class SharedData {
    * Reads {@code relative} of {@code dataDirectory}.
    *
    * @throws InvalidCampaignException when the file does not exist (a data set or BOLD domain the
-   *     folder does not have) or is not JSON
-   * @throws UnreadableSharedDataException when it exists but cannot be read
+   *     folder does not have)
+   * @throws UnreadableSharedDataException when it exists but cannot be read, or is not JSON
    */
   static Document read(Path dataDirectory, String relative, String origin, String path) {
     Path file = dataDirectory.resolve(relative);
@@ -64,8 +66,24 @@ final class SharedData {
       return new Document(
           JSON.readTree(bytes), new ResolvedCampaign.DataSource(relative, sha256(bytes)));
     } catch (IOException e) {
-      throw new InvalidCampaignException(
-          origin, path, file + " is not valid JSON: " + e.getMessage());
+      // Damaged data (cut short, edited), not the campaign: no change to it fixes this, as for a
+      // file the machine cannot read. One line: Jackson's message may carry its source on another.
+      String problem =
+          e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.getMessage();
+      JsonLocation at = e instanceof JsonProcessingException json ? json.getLocation() : null;
+      throw new UnreadableSharedDataException(
+          "the shared data file "
+              + file.toAbsolutePath()
+              + " that "
+              + origin
+              + ": "
+              + path
+              + " needs is not valid JSON ("
+              + (at == null ? "" : "line " + at.getLineNr() + ", column " + at.getColumnNr() + ": ")
+              + String.valueOf(problem).replaceAll("\\s*\\R\\s*", " ")
+              + "); fetch the data set again, or point GENGUARD_DATA_DIR (or --shared-data) at a"
+              + " folder that holds it whole",
+          e);
     }
   }
 

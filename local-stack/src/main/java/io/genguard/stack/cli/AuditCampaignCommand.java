@@ -145,9 +145,10 @@ final class AuditCampaignCommand implements Callable<Integer> {
     String source = null;
     CampaignResolver resolver = new CampaignResolver(() -> DataDirectory.resolve(sharedData));
     if (which.file != null) {
-      // Parse and resolve before connecting anywhere: a bad file, or one the shared data refuse,
-      // is refused even with no stack running, and a shared data file that cannot be read fails
-      // the run (exit 1) before anything else is tried.
+      // Parse and resolve before connecting anywhere: a bad file (missing, a folder or unreadable
+      // too, as the template file it names), or one the shared data refuse, is refused even with
+      // no stack running, and a shared data file that cannot be read or is not JSON fails the run
+      // (exit 1) before anything else is tried.
       try {
         // Read once: the text kept with the campaign is the text that was parsed.
         source = CampaignSpecParser.text(which.file);
@@ -234,10 +235,12 @@ final class AuditCampaignCommand implements Callable<Integer> {
   }
 
   /**
-   * A campaign the file or its resolution refuses (its form, keys, values, groups, size, backend,
-   * shared data files it names that the folder does not have): bad input, so a usage error (exit 2)
-   * as for every command, with the message naming the file and the place in it. Nothing was
-   * submitted. A shared data file that is there but cannot be read is not bad input: exit 1.
+   * A campaign the file or its resolution refuses (the campaign or template file missing, a folder
+   * or unreadable, its form, keys, values, groups, size, backend, shared data files it names that
+   * the folder does not have): bad input, so a usage error (exit 2) as for every command's file
+   * (verify-evidence's {@code --in}, a {@code --policy}), with the message naming the file and the
+   * place in it. Nothing was submitted. A shared data file that is there but cannot be read or is
+   * not JSON is not the user's input: exit 1.
    */
   private static int refused(InvalidCampaignException e) {
     Progress.say("campaign refused, nothing was submitted: " + e.getMessage());

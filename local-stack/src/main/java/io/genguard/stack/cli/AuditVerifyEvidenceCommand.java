@@ -99,9 +99,13 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
     int anchorLines = readable ? EvidenceCheck.anchorLines(bundle) : 0;
     boolean copyCompared = anchorCopy != null && anchorLines > 0;
     List<String> copyProblems = null;
+    int linesCompared = 0;
     if (copyCompared) {
       try {
-        copyProblems = EvidenceCheck.compareWithCopy(bundle, anchorCopy);
+        EvidenceCheck.AnchorCopyComparison comparison =
+            EvidenceCheck.compareWithCopy(bundle, anchorCopy);
+        copyProblems = comparison.problems();
+        linesCompared = comparison.linesCompared();
       } catch (NoSuchFileException e) {
         throw new IllegalArgumentException("--anchors " + anchorCopy + " does not exist");
       }
@@ -114,8 +118,9 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
       body.put("complete", result.complete());
       if (anchorCopy != null) {
         body.put("anchorCopyCompared", copyCompared);
-        // How many anchor lines were looked up in the copy: 0 when not compared.
-        body.put("anchorLinesCompared", copyCompared ? anchorLines : 0);
+        // How many of the segments' anchor lines were looked up in the copy (found there or not;
+        // not those that are no anchor line): 0 when not compared.
+        body.put("anchorLinesCompared", linesCompared);
         // null when not compared: an empty list says every anchor line is in the copy.
         body.set("anchorCopyProblems", mapper.valueToTree(copyProblems));
       }

@@ -352,6 +352,61 @@ class InvalidInputExitCodeTest {
   }
 
   @Test
+  void shouldCountAsComparedOnlyTheAnchorLinesLookedUpInTheCopy(@TempDir Path dir)
+      throws Exception {
+    String line = "{\"seq\":1,\"hash\":\"" + "0".repeat(64) + "\"}";
+    Path copy = Files.writeString(dir.resolve("anchors-copy.log"), line + "\n");
+    // Segment 1's line is in the copy; segment 2's is not an anchor line, so not looked up.
+    Path bundle =
+        Files.writeString(
+            dir.resolve("evidence.json"),
+            "{\"segments\": [{\"anchor\": "
+                + new ObjectMapper().writeValueAsString(line)
+                + "}, {\"anchor\": \"x\"}]}");
+    String[] flags = {"--in", bundle.toString(), "--unsigned", "--anchors", copy.toString()};
+    CommandRun json = verifyEvidenceInJson(flags);
+
+    // Before, 2: every segment was counted, also the one whose line was never looked up.
+    JsonNode body = new ObjectMapper().readTree(json.out());
+    assertThat(body.path("anchorLinesCompared").intValue()).as(json.out()).isEqualTo(1);
+    assertThat(body.get("anchorCopyProblems").toString())
+        .as(json.out())
+        .contains("segment 2's anchor line is not an anchor line, so it was not compared with");
+    assertThat(body.get("anchorCopyProblems")).as(json.out()).hasSize(1);
+  }
+
+  @Test
+  void shouldCompareEachSegmentsAnchorLineWithTheCopyThoughTwoNameOneSeq(@TempDir Path dir)
+      throws Exception {
+    String genuine = "{\"seq\":1,\"hash\":\"" + "0".repeat(64) + "\"}";
+    String madeUp = "{\"seq\":1,\"hash\":\"" + "1".repeat(64) + "\"}";
+    Path copy = Files.writeString(dir.resolve("anchors-copy.log"), genuine + "\n");
+    ObjectMapper mapper = new ObjectMapper();
+    // A made-up line before the genuine line of the same seq: before, the two collapsed into one
+    // entry (the genuine one, the last), and the made-up line was never compared.
+    Path bundle =
+        Files.writeString(
+            dir.resolve("evidence.json"),
+            "{\"segments\": [{\"anchor\": "
+                + mapper.writeValueAsString(madeUp)
+                + "}, {\"anchor\": "
+                + mapper.writeValueAsString(genuine)
+                + "}]}");
+    String[] flags = {"--in", bundle.toString(), "--unsigned", "--anchors", copy.toString()};
+    CommandRun json = verifyEvidenceInJson(flags);
+
+    assertThat(json.code()).as(json.err()).isEqualTo(1);
+    JsonNode body = mapper.readTree(json.out());
+    assertThat(body.path("anchorLinesCompared").intValue()).as(json.out()).isEqualTo(2);
+    assertThat(body.get("anchorCopyProblems")).as(json.out()).hasSize(1);
+    assertThat(body.get("anchorCopyProblems").get(0).asText())
+        .startsWith("segment 1's anchor line (seq 1) differs from the one in " + copy);
+    assertThat(CommandRun.of(new AuditVerifyEvidenceCommand(), flags).out())
+        .contains("segment 1's anchor line (seq 1) differs")
+        .doesNotContain("segment 2's anchor line", "Every anchor line");
+  }
+
+  @Test
   void shouldRefuseAnAnchorKeyFileItCannotRead(@TempDir Path dir) throws Exception {
     Path bundle = Files.writeString(dir.resolve("evidence.json"), "{}");
     // Root reads any file: the permission case can only be seen as another user.
@@ -569,9 +624,12 @@ class InvalidInputExitCodeTest {
     }
   }
 
-  @Test
-  void shouldFailWithOneWhenASharedDataFileExistsButCannotBeReadBeforeReadingTheStore(
-      @TempDir Path dir) throws Exception {
+  /**
+   * The arguments of {@code audit campaign} for {@link #CAMPAIGN} with HolisticBias's templates,
+   * written to {@code dir/campaign.yaml}, and {@code dir/data} as the shared data folder (with an
+   * empty {@code holistic_bias/v1.1}); no store or API listens where they point (port 1).
+   */
+  private static String[] holisticCampaignArgs(Path dir) throws IOException {
     String holistic =
         CAMPAIGN.replace(
             """
@@ -585,7 +643,7 @@ class InvalidInputExitCodeTest {
     Path file = Files.writeString(dir.resolve("campaign.yaml"), holistic);
     Path data =
         Files.createDirectories(dir.resolve("data/holistic_bias/v1.1")).getParent().getParent();
-    String[] args = {
+    return new String[] {
       "--file",
       file.toString(),
       "--shared-data",
@@ -595,6 +653,13 @@ class InvalidInputExitCodeTest {
       "--jdbc-url",
       "jdbc:postgresql://127.0.0.1:1/audit"
     };
+  }
+
+  @Test
+  void shouldFailWithOneWhenASharedDataFileExistsButCannotBeReadBeforeReadingTheStore(
+      @TempDir Path dir) throws Exception {
+    String[] args = holisticCampaignArgs(dir);
+    Path data = dir.resolve("data");
 
     // The data set's file missing from the folder: the campaign names data it does not have, a
     // usage error (exit 2) as before, now also before the store is looked for.
@@ -616,6 +681,89 @@ class InvalidInputExitCodeTest {
             "[genguard] campaign not started, nothing was submitted: cannot read the shared")
         .contains(unreadable.toAbsolutePath().toString(), "campaign.yaml: templates.holisticBias")
         .doesNotContain("refused", "\tat ");
+  }
+
+  @Test
+  void shouldFailWithOneInOneLineWhenASharedDataFileIsNotJsonBeforeReadingTheStore(
+      @TempDir Path dir) throws Exception {
+    String[] args = holisticCampaignArgs(dir);
+    Path broken =
+        Files.writeString(
+            dir.resolve("data/holistic_bias/v1.1/sentence_templates.json"), "{\"truncated\": [");
+
+    // A data set file that is there but damaged: no change to the campaign fixes it, as a file the
+    // machine cannot read (exit 1). Before, exit 2 as an invalid campaign, in two lines (Jackson's
+    // message and its source on the next).
+    StdErr err = new StdErr();
+    CommandRun run = err.during(() -> CommandRun.of(new AuditCampaignCommand(), args));
+    assertThat(run.code()).as(err.text()).isEqualTo(1);
+    assertThat(err.text())
+        .startsWith(
+            "[genguard] campaign not started, nothing was submitted: the shared data file "
+                + broken.toAbsolutePath()
+                + " that campaign.yaml: templates.holisticBias needs is not valid JSON")
+        .contains("line 1")
+        .doesNotContain("refused", "\tat ")
+        .hasLineCount(1);
+  }
+
+  @Test
+  void shouldRefuseAMissingCampaignOrTemplateFileOrAFolderInOneLineNamingItAndWhy(@TempDir Path dir)
+      throws Exception {
+    Path missing = dir.resolve("no-such-campaign.yaml");
+    Path folder = Files.createDirectory(dir.resolve("a-folder.yaml"));
+    Path noTemplates = dir.resolve("no-such-templates.txt");
+    String inline =
+        """
+        templates:
+          inline:
+            - "{group} moved in next door."
+            - "Tell me about {group}."
+        """;
+    assertThat(CAMPAIGN).contains(inline);
+    Path withMissingTemplates =
+        Files.writeString(
+            dir.resolve("missing-templates.yaml"),
+            CAMPAIGN.replace(inline, "templates: {file: " + noTemplates + "}\n"));
+    Path withFolderTemplates =
+        Files.writeString(
+            dir.resolve("folder-templates.yaml"),
+            CAMPAIGN.replace(inline, "templates: {file: " + folder + "}\n"));
+
+    // Files the user named (--file, and the campaign's templates.file): a usage error (exit 2), as
+    // verify-evidence's --in, audit verify's --anchors or a --policy file. Before, a missing file
+    // said only "cannot read the campaign file F: F" (no reason), a folder "Is a directory".
+    Map<Path, String> refusals =
+        Map.of(
+            missing,
+            missing + ": the campaign file " + missing + " does not exist",
+            folder,
+            folder + ": the campaign file " + folder + " is a directory, not a file",
+            withMissingTemplates,
+            "missing-templates.yaml: templates.file: the template file "
+                + noTemplates
+                + " does not exist",
+            withFolderTemplates,
+            "folder-templates.yaml: templates.file: the template file "
+                + folder
+                + " is a directory, not a file");
+    for (Map.Entry<Path, String> refusal : refusals.entrySet()) {
+      String err =
+          refusedWith2(
+              new AuditCampaignCommand(),
+              "--file",
+              refusal.getKey().toString(),
+              "--api",
+              "http://127.0.0.1:1",
+              "--jdbc-url",
+              "jdbc:postgresql://127.0.0.1:1/audit");
+      assertThat(err)
+          .as(refusal.getValue())
+          .isEqualTo(
+              "[genguard] campaign refused, nothing was submitted: "
+                  + refusal.getValue()
+                  + System.lineSeparator());
+    }
   }
 
   @Test

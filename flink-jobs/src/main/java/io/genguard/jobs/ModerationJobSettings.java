@@ -67,8 +67,9 @@ public record ModerationJobSettings(
             ScorerFactory.configured(SCORER, values.getOrDefault(SCORER, "default")), values);
     if (scorer.name().equals(OnnxClassifierScorer.NAME)) {
       // Checked before the job is built and submitted, as the commands check theirs: else a folder
-      // that is missing or incomplete showed only as the classifier loaded, in the loader's words.
-      ScorerConfig.requireClassifierFolder(ScorerConfig.CLASSIFIER_DIR, scorer.modelPath());
+      // that is missing or incomplete, or a label map that does not fit its config.json's labels,
+      // showed only as the classifier loaded while the job was built, in the loader's words.
+      ScorerConfig.requireClassifier(ScorerConfig.CLASSIFIER_DIR, scorer);
     }
     return new ModerationJobSettings(
         ModerationJobConfig.fromEnvironment(values),

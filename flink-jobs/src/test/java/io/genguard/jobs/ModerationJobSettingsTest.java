@@ -76,11 +76,17 @@ class ModerationJobSettingsTest {
         .hasMessageContaining("would release everything");
   }
 
-  /** A folder with the files a classifier folder must hold (empty: only their presence counts). */
+  /** A config.json naming the labels {@code neutral} and {@code toxic}. */
+  private static final String CONFIG = "{\"id2label\": {\"0\": \"neutral\", \"1\": \"toxic\"}}";
+
+  /**
+   * A folder with the files a classifier folder must hold: a config.json with {@link #CONFIG}, the
+   * others empty (the model is not loaded at start-up, only its labels read).
+   */
   private static Path classifierFolder(Path dir, String... files) throws IOException {
     Path folder = Files.createDirectories(dir.resolve("toxic-bert"));
     for (String file : files) {
-      Files.writeString(folder.resolve(file), "");
+      Files.writeString(folder.resolve(file), file.equals("config.json") ? CONFIG : "");
     }
     return folder;
   }
@@ -147,5 +153,55 @@ class ModerationJobSettingsTest {
                 + incomplete
                 + " has no tokenizer.json; the classifier needs model.onnx, tokenizer.json,"
                 + " config.json");
+  }
+
+  @Test
+  void shouldRefuseALabelMapThatDoesNotFitTheClassifiersLabelsBeforeTheJobIsBuilt(@TempDir Path dir)
+      throws IOException {
+    // Before, these were parsed, and the job failed only as the classifier loaded on the
+    // TaskManagers. The empty model.onnx shows that the labels are read without loading the model.
+    Path folder = classifierFolder(dir, "model.onnx", "tokenizer.json", "config.json");
+    Map<String, String> classifier =
+        Map.of(
+            "GENGUARD_MODERATION_SCORER",
+            "onnx-classifier",
+            "GENGUARD_MODERATION_CLASSIFIER_DIR",
+            folder.toString());
+
+    assertThatThrownBy(
+            () ->
+                ModerationJobSettings.parse(
+                    classifier,
+                    "GENGUARD_MODERATION_CLASSIFIER_LABELS=toxic=harassment;threat=violence"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "The classifier's labels [neutral] are not in GENGUARD_MODERATION_CLASSIFIER_LABELS"
+                + " (--classifier-labels for score, quality, audit replay and audit what-if);"
+                + " map each label to categories, or to 'none' to ignore it (labels: [neutral,"
+                + " toxic])");
+    assertThatThrownBy(
+            () ->
+                ModerationJobSettings.parse(
+                    classifier,
+                    "GENGUARD_MODERATION_CLASSIFIER_LABELS=toxic=harassment;neutral=none;threat=violence"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("GENGUARD_MODERATION_CLASSIFIER_LABELS (--classifier-labels")
+        .hasMessageEndingWith(
+            " names label 'threat', which the classifier does not have (labels: [neutral, toxic])");
+    assertThatThrownBy(
+            () ->
+                ModerationJobSettings.parse(
+                    classifier, "GENGUARD_MODERATION_CLASSIFIER_LABELS=toxic=none;neutral=none"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maps every label of the classifier [neutral, toxic] to none");
+
+    Files.writeString(folder.resolve("config.json"), "{\"id2label\": ");
+    assertThatThrownBy(
+            () ->
+                ModerationJobSettings.parse(
+                    classifier, "GENGUARD_MODERATION_CLASSIFIER_LABELS=toxic=harassment"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("Cannot read " + folder.resolve("config.json") + ": not JSON (")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
   }
 }

@@ -38,10 +38,11 @@ public final class ReplayingExplanations implements VerdictExplanations, AutoClo
    * @param keyDirectory the provenance key directory the job uses
    * @param classifier the imported classifier's settings the job runs with, or null when none is
    *     configured here (its verdicts are then not explained, and not comparable in the what-if);
-   *     its folder must exist and hold the files the classifier loads (it loads later, on the first
-   *     such verdict asked for)
-   * @throws IllegalArgumentException for a policy file that does not load, or a classifier folder
-   *     that is missing or incomplete, naming {@value ScorerConfig#CLASSIFIER_DIR}
+   *     its folder must exist and hold the files the classifier loads, and the label map must fit
+   *     the labels of its config.json (it loads later, on the first such verdict asked for)
+   * @throws IllegalArgumentException for a policy file that does not load, a classifier folder that
+   *     is missing or incomplete, naming {@value ScorerConfig#CLASSIFIER_DIR}, or a label map that
+   *     does not fit, naming {@value ScorerConfig#CLASSIFIER_LABELS}
    */
   public ReplayingExplanations(Path policyFile, Path keyDirectory, ScorerConfig classifier) {
     if (policyFile != null) {
@@ -49,8 +50,9 @@ public final class ReplayingExplanations implements VerdictExplanations, AutoClo
     }
     if (classifier != null) {
       // Here too, before the service serves, as the commands check theirs: else a folder that is
-      // missing or incomplete showed only at the first of its verdicts explained.
-      ScorerConfig.requireClassifierFolder(ScorerConfig.CLASSIFIER_DIR, classifier.modelPath());
+      // missing or incomplete, or a label map that does not fit its labels, showed only at the
+      // first of its verdicts explained.
+      ScorerConfig.requireClassifier(ScorerConfig.CLASSIFIER_DIR, classifier);
     }
     this.replay = new VerdictReplay(policyFile, keyDirectory, classifier);
   }

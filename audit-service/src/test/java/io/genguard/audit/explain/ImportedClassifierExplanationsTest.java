@@ -239,4 +239,33 @@ class ImportedClassifierExplanationsTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith(ScorerConfig.CLASSIFIER_DIR + " is required with onnx-classifier");
   }
+
+  @Test
+  void shouldRefuseALabelMapThatDoesNotFitTheClassifiersLabelsBeforeTheServiceServes()
+      throws Exception {
+    // Before, the service started, and showed it only at the first of the classifier's verdicts
+    // explained (or compared in the what-if): the labels are read from config.json at start-up.
+    assertThatThrownBy(() -> ReplayingExplanations.of(service(jobKeys("toxic=harassment"))).close())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "The classifier's labels [neutral] are not in "
+                + ScorerConfig.LABELS_SETTING
+                + "; map each label to categories, or to 'none' to ignore it (labels: [neutral,"
+                + " toxic])");
+
+    // The service's start builds them first: it stops there, before it connects to its database.
+    AuditConfig start =
+        AuditConfig.fromEnvironment(
+            jobKeys(LABELS + ";threat=violence"),
+            AuditConfig.of("jdbc:postgresql://127.0.0.1:1/genguard", "genguard", "", 8080)
+                .withExplanations(keys, null));
+    assertThatThrownBy(() -> new AuditService(start, Map.of(), Clock.systemUTC()).close())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageEndingWith(
+            " names label 'threat', which the classifier does not have (labels: [neutral, toxic])");
+
+    // Without loading the model: a model file that would not load is not read at start-up.
+    Files.writeString(folder.resolve("model.onnx"), "not a model");
+    ReplayingExplanations.of(service(jobKeys(LABELS))).close();
+  }
 }

@@ -81,12 +81,13 @@ final class StackOptions {
         PolicyFiles.load(StackConfig.POLICY_FILE, Path.of(file.strip()));
       }
     }
-    // The imported classifier's folder too, as score and audit replay check theirs: else a folder
-    // that is missing or incomplete failed the stack once Kafka and PostgreSQL were up (exit 1).
+    // The imported classifier's folder and label map too, as score and audit replay check theirs:
+    // else a folder that is missing or incomplete, or a label map that does not fit its labels,
+    // failed the stack once Kafka and PostgreSQL were up (exit 1).
     String named = scorer != null ? scorer : environment.get(StackConfig.MODERATION_SCORER);
     if (named != null && named.strip().equals(OnnxClassifierScorer.NAME)) {
       ScorerConfig classifier = ScorerConfig.fromEnvironment(named, environment);
-      ScorerConfig.requireClassifierFolder(ScorerConfig.CLASSIFIER_DIR, classifier.modelPath());
+      ScorerConfig.requireClassifier(ScorerConfig.CLASSIFIER_DIR, classifier);
     }
     // Checked here so that the error names the flag, not the environment key it overrides.
     port("--http-port", httpPort);

@@ -195,6 +195,53 @@ class InvalidInputExitCodeTest {
   }
 
   @Test
+  void shouldRefuseALabelMapThatDoesNotFitTheClassifiersLabelsBeforeAnythingStarts(
+      @TempDir Path dir) throws Exception {
+    // The model files are empty: the labels are read from config.json, no model is loaded.
+    Path folder = Files.createDirectories(dir.resolve("toxic-bert"));
+    Files.writeString(folder.resolve("model.onnx"), "");
+    Files.writeString(folder.resolve("tokenizer.json"), "");
+    Files.writeString(
+        folder.resolve("config.json"), "{\"id2label\": {\"0\": \"neutral\", \"1\": \"toxic\"}}");
+    // Before, these passed the start-up check and failed the stack once Kafka and PostgreSQL were
+    // up (exit 1); the bad port shows the classifier is checked first.
+    Map<String, String> refusals =
+        Map.of(
+            "toxic=harassment",
+            "genguard: The classifier's labels [neutral] are not in "
+                + ScorerConfig.LABELS_SETTING
+                + "; map each label to categories, or to 'none' to ignore it (labels: [neutral,"
+                + " toxic])",
+            "toxic=harassment;neutral=none;threat=violence",
+            "genguard: "
+                + ScorerConfig.LABELS_SETTING
+                + " names label 'threat', which the classifier does not have (labels: [neutral,"
+                + " toxic])");
+    for (Map.Entry<String, String> refusal : refusals.entrySet()) {
+      Map<String, String> environment =
+          Map.of(
+              StackConfig.MODERATION_SCORER,
+              "onnx-classifier",
+              ScorerConfig.CLASSIFIER_DIR,
+              folder.toString(),
+              ScorerConfig.CLASSIFIER_LABELS,
+              refusal.getKey());
+      RunCommand run = new RunCommand();
+      run.stack = new StackOptions();
+      run.stack.environment = environment;
+      DemoCommand demo = new DemoCommand();
+      demo.stack = new StackOptions();
+      demo.stack.environment = environment;
+      for (Object command : new Object[] {run, demo}) {
+        CommandRun refused = CommandRun.of(command, "--http-port", "70000");
+
+        assertThat(refused.code()).as(refused.err()).isEqualTo(2);
+        assertThat(refused.err().strip()).isEqualTo(refusal.getValue());
+      }
+    }
+  }
+
+  @Test
   void shouldSayStartingOnlyOnceTheDemosOptionsAreChecked() {
     DemoCommand demo = new DemoCommand();
     demo.stack = new StackOptions();

@@ -1,5 +1,6 @@
 package io.genguard.moderation.scoring;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -95,6 +96,32 @@ public final class OnnxClassifierScorer implements ContentScorer {
       boolean multiLabel,
       String folderName,
       String digest) {
+    List<Set<Category>> byLabel = categoriesByLabel(labels, labelMap);
+    EnumSet<Category> covered = EnumSet.noneOf(Category.class);
+    byLabel.forEach(covered::addAll);
+    this.model = model;
+    this.labels = List.copyOf(labels);
+    this.categoriesByLabel = byLabel;
+    this.multiLabel = multiLabel;
+    this.version =
+        folderName
+            + "+sha256:"
+            + digest
+            + " ("
+            + (multiLabel ? "sigmoid" : "softmax")
+            + ", uncalibrated, covers "
+            + covered.stream().map(Category::id).toList()
+            + ")";
+  }
+
+  /**
+   * The categories of each label in output order: the label map must map every label of the
+   * classifier, name no other, and map at least one label to a category.
+   *
+   * @throws IllegalArgumentException naming {@link ScorerConfig#LABELS_SETTING} and the labels
+   */
+  static List<Set<Category>> categoriesByLabel(
+      List<String> labels, Map<String, Set<Category>> labelMap) {
     if (labelMap.isEmpty()) {
       throw new IllegalArgumentException(
           "The onnx-classifier scorer needs a label map: set "
@@ -145,19 +172,7 @@ public final class OnnxClassifierScorer implements ContentScorer {
               + " to none: it would score every text 0 and release everything; map the labels"
               + " that mean harm to their categories");
     }
-    this.model = model;
-    this.labels = List.copyOf(labels);
-    this.categoriesByLabel = byLabel;
-    this.multiLabel = multiLabel;
-    this.version =
-        folderName
-            + "+sha256:"
-            + digest
-            + " ("
-            + (multiLabel ? "sigmoid" : "softmax")
-            + ", uncalibrated, covers "
-            + covered.stream().map(Category::id).toList()
-            + ")";
+    return byLabel;
   }
 
   /** Windows of {@code maxTokens} tokens that cover {@link #TOKENS_READ} tokens. */
@@ -169,6 +184,42 @@ public final class OnnxClassifierScorer implements ContentScorer {
 
   /** Loads and checks the classifier folder named by {@link ScorerConfig#modelPath()}. */
   public static OnnxClassifierScorer load(ScorerConfig config) {
+    FolderConfig folderConfig = readConfig(config);
+    Path folder = config.modelPath();
+    List<String> labels = folderConfig.labels();
+    boolean multiLabel = folderConfig.multiLabel();
+    String digest = digest(folder, labels, multiLabel, config);
+    OnnxTextModel model =
+        OnnxTextModel.load(folder, config.maxTokens(), windowsFor(config.maxTokens()), 32);
+    try {
+      checkOutputs(model, folder, labels.size());
+      return new OnnxClassifierScorer(
+          model, labels, config.labelMap(), multiLabel, folder.getFileName().toString(), digest);
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Checks what {@link #load} checks before it loads the model: the folder's {@code config.json}
+   * ({@code id2label}, {@code max_position_embeddings}) and the label map against its labels, with
+   * the same messages, so that a start-up can refuse them without loading the model ({@link
+   * ScorerConfig#requireClassifier}). The model's inputs and outputs are checked only at load.
+   *
+   * @throws IllegalArgumentException for a label map that does not fit the labels
+   * @throws IllegalStateException for a folder or config.json that does not fit
+   * @throws UncheckedIOException for a config.json that cannot be read
+   */
+  public static void checkWithoutLoading(ScorerConfig config) {
+    categoriesByLabel(readConfig(config).labels(), config.labelMap());
+  }
+
+  /** What the loader reads from {@code config.json}: the labels in output order, the problem. */
+  private record FolderConfig(List<String> labels, boolean multiLabel) {}
+
+  /** Reads and checks the folder's {@code config.json}; no model is loaded. */
+  private static FolderConfig readConfig(ScorerConfig config) {
     if (config.modelPath() == null) {
       throw new IllegalArgumentException(
           "The onnx-classifier scorer needs a model folder: set "
@@ -194,6 +245,16 @@ public final class OnnxClassifierScorer implements ContentScorer {
     JsonNode json;
     try {
       json = JSON.readTree(configFile.toFile());
+    } catch (JsonProcessingException e) {
+      // One line: Jackson's own message goes on with the source and location on further lines.
+      throw new UncheckedIOException(
+          "Cannot read "
+              + configFile
+              + ": not JSON ("
+              + e.getOriginalMessage().lines().findFirst().orElse("")
+              + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr())
+              + ")",
+          e);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + configFile + ": " + e.getMessage(), e);
     }
@@ -212,17 +273,7 @@ public final class OnnxClassifierScorer implements ContentScorer {
               + " to at most "
               + positions.asInt());
     }
-    String digest = digest(folder, labels, multiLabel, config);
-    OnnxTextModel model =
-        OnnxTextModel.load(folder, config.maxTokens(), windowsFor(config.maxTokens()), 32);
-    try {
-      checkOutputs(model, folder, labels.size());
-      return new OnnxClassifierScorer(
-          model, labels, config.labelMap(), multiLabel, folder.getFileName().toString(), digest);
-    } catch (RuntimeException e) {
-      model.close();
-      throw e;
-    }
+    return new FolderConfig(labels, multiLabel);
   }
 
   /** The labels in output order: {@code id2label} keys must be exactly 0..n-1. */

@@ -1,5 +1,6 @@
 package io.genguard.moderation.scoring;
 
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -147,9 +148,9 @@ public record ScorerConfig(
    * usage error found before a command starts its work, where the loader would fail only once the
    * scorer loads (exit 1). {@link #fromOptions} checks {@value #CLASSIFIER_DIR_FLAG} so; {@code
    * audit replay} and {@code audit what-if} check the environment's {@value #CLASSIFIER_DIR} so
-   * when they read it, and so do the moderation job ({@code ModerationJobSettings}), the embedded
-   * stack's {@code run} and {@code demo} and the audit service with explanations on ({@code
-   * ReplayingExplanations}) at start-up, where they load the classifier later.
+   * when they read it, and the moderation job, the embedded stack's {@code run} and {@code demo}
+   * and the audit service with explanations on through {@link #requireClassifier}, at start-up,
+   * where they load the classifier later.
    *
    * @param setting the flag or environment key that named {@code dir}, for the message
    * @param dir the folder, or null when the setting was not given
@@ -181,6 +182,30 @@ public record ScorerConfig(
         throw new IllegalArgumentException(
             setting + " " + dir + " has no " + file + "; the classifier needs " + needs);
       }
+    }
+  }
+
+  /**
+   * Refuses an imported classifier that would not load for its folder or its label map, without
+   * loading the model: {@link #requireClassifierFolder}, then the folder's {@code config.json} and
+   * the label map against its labels ({@link OnnxClassifierScorer#checkWithoutLoading}), in the
+   * loader's words. The moderation job ({@code ModerationJobSettings}), the embedded stack's {@code
+   * run} and {@code demo} and the audit service with explanations on ({@code
+   * ReplayingExplanations}) call it at start-up: else a label map that does not fit showed only
+   * once the classifier loaded (the job's as it was built, the stack's once Kafka and PostgreSQL
+   * were up, the audit service's at the first verdict explained).
+   *
+   * @param setting the flag or environment key that named the folder, for the message
+   * @param classifier the {@code onnx-classifier} settings
+   * @throws IllegalArgumentException with a one-line message naming the setting to change
+   */
+  public static void requireClassifier(String setting, ScorerConfig classifier) {
+    requireClassifierFolder(setting, classifier.modelPath());
+    try {
+      OnnxClassifierScorer.checkWithoutLoading(classifier);
+    } catch (IllegalStateException | UncheckedIOException e) {
+      // The folder's config.json: a usage error here, as a missing file is.
+      throw new IllegalArgumentException(e.getMessage(), e);
     }
   }
 

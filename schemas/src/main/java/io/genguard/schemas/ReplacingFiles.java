@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -276,13 +277,14 @@ public final class ReplacingFiles {
    * Locks the new temporary file {@code partial} for its writer. Another process may hold a lock on
    * it for a moment: a writer of the same file in another process that checks, with a shared lock,
    * whether it was left behind (it then leaves it, as it is young). So a lock refused is tried
-   * again, for up to {@link #LOCK_WAIT}; one refused for longer (a process other than these writers
-   * keeps it locked) fails the write rather than let it go on unlocked, which a later writer could
-   * take for one left behind and remove mid-write.
+   * again after a pause that grows ({@link #lockPauseMillis}), for up to {@link #LOCK_WAIT}; one
+   * refused for longer (a process other than these writers keeps it locked) fails the write rather
+   * than let it go on unlocked, which a later writer could take for one left behind and remove
+   * mid-write.
    */
   private static void lock(FileChannel channel, Path partial, Path file) throws IOException {
     long deadline = System.nanoTime() + LOCK_WAIT.toNanos();
-    while (true) {
+    for (int refusals = 1; ; refusals++) {
       FileLock lock;
       try {
         lock = channel.tryLock();
@@ -306,7 +308,8 @@ public final class ReplacingFiles {
                 + " is left as it was");
       }
       try {
-        Thread.sleep(10);
+        Thread.sleep(
+            lockPauseMillis(refusals, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("interrupted while locking " + partial);
@@ -316,6 +319,27 @@ public final class ReplacingFiles {
 
   /** How long a writer tries to lock its new temporary file that another process holds locked. */
   static final Duration LOCK_WAIT = Duration.ofSeconds(5);
+
+  /** The pause after a lock's first refusal; each further refusal doubles it. */
+  static final long LOCK_FIRST_PAUSE_MILLIS = 1;
+
+  /** The longest pause between two tries of a lock. */
+  static final long LOCK_LONGEST_PAUSE_MILLIS = 100;
+
+  /**
+   * The pause after a lock's {@code refusals}-th refusal: {@value #LOCK_FIRST_PAUSE_MILLIS} ms
+   * doubling to {@value #LOCK_LONGEST_PAUSE_MILLIS} ms, and no longer than the {@code millisLeft}
+   * of {@link #LOCK_WAIT} (at least 1 ms). The usual holder, a writer's check, holds its lock for
+   * well under a millisecond, so the first tries come soon; a lock held longer is tried 57 times in
+   * the 5 s rather than every 10 ms (500 times, before).
+   */
+  static long lockPauseMillis(int refusals, long millisLeft) {
+    long pause =
+        refusals > 7
+            ? LOCK_LONGEST_PAUSE_MILLIS
+            : Math.min(LOCK_LONGEST_PAUSE_MILLIS, LOCK_FIRST_PAUSE_MILLIS << (refusals - 1));
+    return Math.max(1, Math.min(pause, millisLeft));
+  }
 
   /** For tests: told each new temporary file between its creation and its lock. */
   static volatile Consumer<Path> beforeLock = partial -> {};

@@ -457,6 +457,30 @@ class ReplacingFilesTest {
   }
 
   /**
+   * A refused lock is tried again after 1 ms, then 2, 4 ... up to 100 ms between tries, and no
+   * pause runs past the limit: before, every pause was 10 ms, too long for the usual momentary
+   * holder and too short for one that keeps it (500 tries in the 5 s).
+   */
+  @Test
+  void shouldTryARefusedLockAgainAfterPausesThatDoubleUpToTheLongestWithinTheLimit() {
+    List<Long> pauses = new ArrayList<>();
+    long left = ReplacingFiles.LOCK_WAIT.toMillis();
+    for (int refusals = 1; left > 0; refusals++) {
+      long pause = ReplacingFiles.lockPauseMillis(refusals, left);
+      pauses.add(pause);
+      left -= pause;
+    }
+
+    assertThat(pauses.subList(0, 9)).containsExactly(1L, 2L, 4L, 8L, 16L, 32L, 64L, 100L, 100L);
+    assertThat(pauses).allSatisfy(pause -> assertThat(pause).isBetween(1L, 100L));
+    assertThat(pauses.stream().mapToLong(Long::longValue).sum())
+        .isEqualTo(ReplacingFiles.LOCK_WAIT.toMillis());
+    assertThat(pauses).hasSize(56);
+    assertThat(ReplacingFiles.lockPauseMillis(1_000_000, 30)).isEqualTo(30);
+    assertThat(ReplacingFiles.lockPauseMillis(3, 0)).isEqualTo(1);
+  }
+
+  /**
    * Starts {@link LockHolder} on {@code file} for {@code millis} (negative: until stopped) and
    * returns it once it has tried.
    */

@@ -2,6 +2,8 @@ package io.genguard.bias.job;
 
 import io.genguard.schemas.LogText;
 import java.time.Instant;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -26,9 +28,10 @@ import org.slf4j.LoggerFactory;
  * <p>The first {@code maxModels} models a window meets keep their key for that window; the verdicts
  * of any further model of the window count under {@value LiveGroupWindow#UNKNOWN_MODEL} instead
  * (published like a model, never tested for disparities), counted in {@value
- * #POOLED_LIVE_MODEL_VERDICTS} and logged at most once a minute per subtask. The bound is per
- * window, not per job: a model retired by an upgrade (its old version) stops taking room in the
- * next window, so upgrades never fill it.
+ * #POOLED_LIVE_MODEL_VERDICTS} and logged at most once a minute per subtask, the line naming the
+ * models pooled since the previous one (at most {@value #LOGGED_MODELS} of them, each cut to
+ * {@value #LOGGED_MODEL_CHARS} characters). The bound is per window, not per job: a model retired
+ * by an upgrade (its old version) stops taking room in the next window, so upgrades never fill it.
  *
  * <p>State: the models of each window and their number, cleared one window length after the window
  * closed, so a verdict late by up to a window still meets its window's decision. A verdict later
@@ -48,6 +51,12 @@ final class LiveModelAdmission extends KeyedProcessFunction<Long, VerdictFacts, 
 
   private static final long LOG_INTERVAL_MS = 60_000;
 
+  /** Most pooled models one log line names. */
+  static final int LOGGED_MODELS = 10;
+
+  /** Most characters of a pooled model's name a log line shows (quoted). */
+  static final int LOGGED_MODEL_CHARS = 100;
+
   private final long windowMillis;
   private final int maxModels;
   private transient MapState<String, Boolean> models;
@@ -55,6 +64,8 @@ final class LiveModelAdmission extends KeyedProcessFunction<Long, VerdictFacts, 
   private transient Counter pooled;
   private transient long loggedAt;
   private transient long unlogged;
+  private transient Set<String> unloggedModels;
+  private transient boolean unloggedModelsLeftOut;
 
   /**
    * @param windowMillis the live windows' length
@@ -85,6 +96,7 @@ final class LiveModelAdmission extends KeyedProcessFunction<Long, VerdictFacts, 
             .addGroup("genguard")
             .counter(POOLED_LIVE_MODEL_VERDICTS);
     loggedAt = Long.MIN_VALUE;
+    unloggedModels = new LinkedHashSet<>();
   }
 
   @Override
@@ -127,22 +139,35 @@ final class LiveModelAdmission extends KeyedProcessFunction<Long, VerdictFacts, 
     unlogged++;
     String model = verdict.model;
     verdict.model = LiveGroupWindow.UNKNOWN_MODEL;
+    String shown = LogText.quoted(model, LOGGED_MODEL_CHARS);
+    if (!unloggedModels.contains(shown)) {
+      if (unloggedModels.size() < LOGGED_MODELS) {
+        unloggedModels.add(shown);
+      } else {
+        unloggedModelsLeftOut = true;
+      }
+    }
     if (loggedAt != Long.MIN_VALUE && now - loggedAt < LOG_INTERVAL_MS) {
       return;
     }
     LOG.warn(
-        "{} live verdict(s) counted under model {} ({} {} so far); the latest: model {}, request"
-            + " {}, window from {}: {}. Look for a producer of moderation.verdicts other than the"
-            + " moderation job, or raise GENGUARD_BIAS_LIVE_MAX_MODELS if that many models serve",
+        "{} live verdict(s) counted under model {} ({} {} so far), of the models {}{}; the latest:"
+            + " model {}, request {}, window from {}: {}. Look for a producer of"
+            + " moderation.verdicts other than the moderation job, or raise"
+            + " GENGUARD_BIAS_LIVE_MAX_MODELS if that many models serve",
         unlogged,
         LiveGroupWindow.UNKNOWN_MODEL,
         POOLED_LIVE_MODEL_VERDICTS,
         pooled.getCount(),
+        String.join(", ", unloggedModels),
+        unloggedModelsLeftOut ? " and more (the first " + LOGGED_MODELS + " named)" : "",
         LogText.quoted(model),
         LogText.quoted(verdict.requestId),
         Instant.ofEpochMilli(windowStart),
         problem);
     loggedAt = now;
     unlogged = 0;
+    unloggedModels.clear();
+    unloggedModelsLeftOut = false;
   }
 }

@@ -211,6 +211,51 @@ class LiveUnknownModelsTest {
     }
   }
 
+  /**
+   * The forty-sixth session's reviews: the log line, at most once a minute, named only the latest
+   * model pooled, so the models a writer invented in between (or the models in use it pushed into
+   * the pool) went unnamed. It names the models pooled since the previous line, at most {@value
+   * LiveModelAdmission#LOGGED_MODELS}.
+   */
+  @Test
+  void shouldNameTheModelsPooledSinceTheLastLogLineBounded() throws Exception {
+    long start = START.toEpochMilli();
+    ch.qos.logback.classic.Logger log =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(LiveModelAdmission.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logged.start();
+    log.addAppender(logged);
+    try (KeyedOneInputStreamOperatorTestHarness<Long, VerdictFacts, VerdictFacts> admission =
+        admission(1, null)) {
+      admission.setProcessingTime(1);
+      admission.processElement(verdict("kept", start), start);
+      admission.processElement(verdict("first-pooled", start), start);
+      // Within the minute: pooled, not logged yet.
+      admission.processElement(verdict("in-use", start + 1), start + 1);
+      for (int i = 0; i < 20; i++) {
+        admission.processElement(verdict("invented-" + i, start + 2), start + 2);
+      }
+      admission.processElement(verdict("in-use", start + 3), start + 3);
+      admission.setProcessingTime(60_001);
+      admission.processElement(verdict("latest", start + 4), start + 4);
+
+      List<String> lines =
+          logged.list.stream()
+              .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+              .toList();
+      assertThat(lines).hasSize(2);
+      assertThat(lines.get(0)).contains("\"first-pooled\"");
+      assertThat(lines.get(1))
+          .as("the models pooled since the first line, the first ten of them")
+          .startsWith("23 live verdict(s)")
+          .contains("\"in-use\", \"invented-0\"", "\"invented-8\"", "and more")
+          .doesNotContain("\"invented-9\"", "\"first-pooled\"");
+    } finally {
+      log.detachAppender(logged);
+    }
+  }
+
   private static KeyedOneInputStreamOperatorTestHarness<Long, VerdictFacts, VerdictFacts> admission(
       int maxModels, OperatorSubtaskState state) throws Exception {
     long length = WINDOW.toMillis();

@@ -240,7 +240,8 @@ public final class AuditStoreCollector implements AutoCloseable {
 
   /**
    * Groups of the latest live bias windows left without gauges because {@link #MAX_BIAS_GROUPS}
-   * (model, group) pairs already have them: each refused pair counts once per round (logged once).
+   * (model, group) pairs of those windows already have them (a pair missing from them gives its
+   * place up first): each refused pair counts once per round (logged once).
    */
   public static final String BIAS_GROUPS_REFUSED = "genguard.bias.group.series.refused";
 
@@ -278,8 +279,9 @@ public final class AuditStoreCollector implements AutoCloseable {
    * Most (model, group) pairs of the live bias windows with gauges (each up to seven series: three
    * rates, three disparities, the outputs), the window's {@value #WHOLE_WINDOW}, {@code none} and
    * {@code unknown-group} rows among them: the bias job's lexicon has 62 groups, so this is about
-   * 15 models at once. Pairs with gauges keep them; a new pair past the cap gets none ({@link
-   * #BIAS_GROUPS_REFUSED}) until pairs gone for long free room.
+   * 15 models at once. With the cap full a new pair takes the place of a pair missing from the
+   * latest windows (missing longest first); one past the cap while every pair with gauges is in
+   * them gets none ({@link #BIAS_GROUPS_REFUSED}), new pairs ordered by their outputs.
    */
   static final int MAX_BIAS_GROUPS = 1_000;
 
@@ -467,7 +469,7 @@ public final class AuditStoreCollector implements AutoCloseable {
   private final RowGauges biasDisparities;
   private final RowGauges biasOutputs;
   private final RowGauges biasWindowAges;
-  private final Map<List<String>, Instant> biasGroupsKeptUntil = new HashMap<>();
+  private final Map<List<String>, KeptPair> biasGroupsKept = new HashMap<>();
   private final Counter biasGroupsRefused;
   private final int maxBiasGroups;
   private boolean biasCapLogged;
@@ -598,7 +600,7 @@ public final class AuditStoreCollector implements AutoCloseable {
             .description(
                 "Groups of the latest live bias windows left without gauges because "
                     + maxBiasGroups
-                    + " (model, group) pairs have them, each once a round")
+                    + " (model, group) pairs of those windows have them, each once a round")
             .register(registry);
     errors =
         Counter.builder(COLLECTOR_ERRORS)
@@ -1188,7 +1190,7 @@ public final class AuditStoreCollector implements AutoCloseable {
     }
     pooled.putAll(whole);
     List<List<String>> removed = admitBiasGroups(rows);
-    rows = rows.stream().filter(row -> biasGroupsKeptUntil.containsKey(pair(row))).toList();
+    rows = rows.stream().filter(row -> biasGroupsKept.containsKey(pair(row))).toList();
     Map<Tags, Double> rates = new LinkedHashMap<>();
     Map<Tags, Double> disparities = new LinkedHashMap<>();
     Map<Tags, Long> outputs = new LinkedHashMap<>();
@@ -1218,7 +1220,7 @@ public final class AuditStoreCollector implements AutoCloseable {
       biasDisparities.remove(groupGone);
       biasOutputs.remove(groupGone);
       Set<String> models = new HashSet<>();
-      biasGroupsKeptUntil.keySet().forEach(pair -> models.add(pair.get(0)));
+      biasGroupsKept.keySet().forEach(pair -> models.add(pair.get(0)));
       biasWindowAges.remove(tags -> !models.contains(tagValue(tags, "model")));
     }
   }
@@ -1227,10 +1229,14 @@ public final class AuditStoreCollector implements AutoCloseable {
    * Brings the (model, group) pairs with bias gauges up to date with the round's rows: a pair in
    * them is kept for {@value #BIAS_GROUP_KEPT_WINDOWS} lengths of its window from now, at most
    * {@link #BIAS_WINDOW_MAX_AGE} (a window claiming years would hold the cap for years); a pair
-   * missing whose time is up is removed; a new pair gets gauges while fewer than the cap have them
-   * and is refused otherwise (counted, logged once). The whole-window rows come first, then the
-   * rest in order of model and group, so which new pairs a full cap refuses does not depend on the
-   * query's order.
+   * missing whose time is up is removed. A new pair gets gauges while fewer than the cap have them;
+   * with the cap full it takes the place of a pair missing from the round (the one missing longest
+   * first, whose gauges go), and only when every pair with gauges is in the round is it refused
+   * (counted, logged once). New pairs are admitted in order of their outputs in the window, most
+   * first (a model's whole-window row, which holds all of them, ahead of its groups), so a writer
+   * of bias.metrics naming many small models early in the alphabet or early in time does not take
+   * the room of the models in use; ties by model and group, so that the query's order does not
+   * matter.
    *
    * @return the pairs removed
    */
@@ -1239,39 +1245,62 @@ public final class AuditStoreCollector implements AutoCloseable {
     Set<List<String>> present = new HashSet<>();
     rows.forEach(row -> present.add(pair(row)));
     List<List<String>> removed = new ArrayList<>();
-    for (var iterator = biasGroupsKeptUntil.entrySet().iterator(); iterator.hasNext(); ) {
-      Map.Entry<List<String>, Instant> kept = iterator.next();
-      if (!present.contains(kept.getKey()) && now.isAfter(kept.getValue())) {
+    for (var iterator = biasGroupsKept.entrySet().iterator(); iterator.hasNext(); ) {
+      Map.Entry<List<String>, KeptPair> kept = iterator.next();
+      if (!present.contains(kept.getKey()) && now.isAfter(kept.getValue().keptUntil())) {
         removed.add(kept.getKey());
         iterator.remove();
       }
     }
+    // Pairs with gauges that the round does not name, the one missing longest first: the room a
+    // present new pair takes once the cap is full.
+    List<List<String>> absent =
+        biasGroupsKept.entrySet().stream()
+            .filter(kept -> !present.contains(kept.getKey()))
+            .sorted(
+                Comparator.comparing(
+                        (Map.Entry<List<String>, KeptPair> kept) -> kept.getValue().lastSeen())
+                    .thenComparing(kept -> String.join("\n", kept.getKey())))
+            .map(Map.Entry::getKey)
+            .toList();
+    int evictable = 0;
     List<BiasRow> ordered = new ArrayList<>(rows);
     ordered.sort(
-        Comparator.comparing((BiasRow row) -> !WHOLE_WINDOW.equals(row.group()))
+        Comparator.comparingLong(BiasRow::count)
+            .reversed()
+            .thenComparing((BiasRow row) -> !WHOLE_WINDOW.equals(row.group()))
             .thenComparing(BiasRow::model)
             .thenComparing(BiasRow::group));
     int refused = 0;
     for (BiasRow row : ordered) {
       List<String> pair = pair(row);
-      Instant keptUntil =
-          now.plusMillis(
-              Math.min(
-                  Math.round(row.windowSeconds() * 1000 * BIAS_GROUP_KEPT_WINDOWS),
-                  BIAS_WINDOW_MAX_AGE.toMillis()));
-      if (biasGroupsKeptUntil.containsKey(pair) || biasGroupsKeptUntil.size() < maxBiasGroups) {
-        biasGroupsKeptUntil.put(pair, keptUntil);
+      KeptPair kept =
+          new KeptPair(
+              now,
+              now.plusMillis(
+                  Math.min(
+                      Math.round(row.windowSeconds() * 1000 * BIAS_GROUP_KEPT_WINDOWS),
+                      BIAS_WINDOW_MAX_AGE.toMillis())));
+      if (biasGroupsKept.containsKey(pair) || biasGroupsKept.size() < maxBiasGroups) {
+        biasGroupsKept.put(pair, kept);
+      } else if (evictable < absent.size()) {
+        List<String> evicted = absent.get(evictable++);
+        biasGroupsKept.remove(evicted);
+        removed.add(evicted);
+        biasGroupsKept.put(pair, kept);
       } else {
         refused++;
         if (!biasCapLogged) {
           biasCapLogged = true;
           LOG.warn(
-              "Live bias windows name more than {} (model, group) pairs: model {} group {} and"
-                  + " any later new pair get no gauges while the cap is full (counted in {};"
-                  + " logged once)",
+              "Live bias windows name more than {} (model, group) pairs at once: model {} group {}"
+                  + " ({} outputs) and any later new pair with fewer outputs get no gauges while"
+                  + " every pair that has them is in the latest windows (counted in {}; logged"
+                  + " once)",
               maxBiasGroups,
               LogText.quoted(row.model()),
               LogText.quoted(row.group()),
+              row.count(),
               BIAS_GROUPS_REFUSED);
         }
       }
@@ -1564,6 +1593,12 @@ public final class AuditStoreCollector implements AutoCloseable {
       List<Tags> latencyTags,
       List<Duration> latencies,
       List<PendingLatency> pending) {}
+
+  /**
+   * A (model, group) pair with bias gauges: the round that last saw it in the latest windows, and
+   * until when it keeps them while missing.
+   */
+  private record KeptPair(Instant lastSeen, Instant keptUntil) {}
 
   /** One group of the latest live bias window of a model. */
   private record BiasRow(

@@ -778,7 +778,10 @@ class AuditStoreCollectorITCase {
    * The forty-sixth session's review: a pair was kept for three lengths of its window as the rows
    * state it, unchecked, so a writer of bias.metrics claiming ten-year windows held the cap with
    * pairs long gone (until the audit service restarted) and every genuine new group was refused.
-   * The keep time is at most BIAS_WINDOW_MAX_AGE, a day.
+   * The keep time is at most BIAS_WINDOW_MAX_AGE, a day. (Since the forty-seventh session a present
+   * new pair takes a missing pair's place at once when the cap is full, see
+   * shouldGiveAPresentPairThePlaceOfTheOneMissingLongestAndAdmitNewPairsByTheirOutputs; here the
+   * cap has room, so only the day removes the junk pairs.)
    */
   @Test
   void shouldFreeTheCapOfPairsGoneForADayWhateverLengthTheirWindowClaims() throws Exception {
@@ -798,7 +801,7 @@ class AuditStoreCollectorITCase {
       PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
       AuditStoreCollector collector =
           new AuditStoreCollector(
-              own.dataSource(), registry, clock, AuditStoreCollector.MAX_SERIES_PER_COUNTER, 2);
+              own.dataSource(), registry, clock, AuditStoreCollector.MAX_SERIES_PER_COUNTER, 4);
       collector.collect();
       assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).gauges()).hasSize(2);
       Thread.sleep(10_000); // the junk window is now over a day old: no longer present
@@ -810,9 +813,10 @@ class AuditStoreCollectorITCase {
 
       clock.advance(Duration.ofHours(23));
       collector.collect();
-      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).tag("model", "m").gauges())
-          .as("refused while the junk pairs, gone for less than a day, hold the cap")
-          .isEmpty();
+      assertThat(
+              registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).tag("model", "junk").gauges())
+          .as("the junk pairs, gone for less than a day, keep their gauges (NaN)")
+          .hasSize(2);
 
       clock.advance(Duration.ofHours(1).plusMinutes(1));
       collector.collect();
@@ -852,14 +856,13 @@ class AuditStoreCollectorITCase {
       assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_OUTPUTS, "group", "g:b"))
           .isEqualTo(30);
 
-      // The next window: g:b is not in it; g:c and g:d are new, and the cap (4) has room for one.
+      // The next window: g:b is not in it; g:c is new, and the cap (4) has room for it.
       Instant next = end.plusSeconds(60);
       writer.write(
           List.of(
               bias("w2-all", "m", "*", next, 100, 10, 10, 0),
               bias("w2-a", "m", "g:a", next, 40, 8, 8, 0),
-              bias("w2-c", "m", "g:c", next, 20, 1, 1, 0),
-              bias("w2-d", "m", "g:d", next, 20, 1, 1, 0)));
+              bias("w2-c", "m", "g:c", next, 20, 1, 1, 0)));
       clock.advance(Duration.ofSeconds(60));
       collector.collect();
       assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_OUTPUTS, "group", "g:b"))
@@ -867,20 +870,12 @@ class AuditStoreCollectorITCase {
           .isNaN();
       assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_OUTPUTS, "group", "g:c"))
           .isEqualTo(20);
-      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).tag("group", "g:d").gauges())
-          .as("past the cap")
-          .isEmpty();
-      assertThat(registry.get(AuditStoreCollector.BIAS_GROUPS_REFUSED).counter().count())
-          .isEqualTo(1);
-      assertThat(registry.scrape()).contains("genguard_bias_group_series_refused_total");
+      assertThat(registry.get(AuditStoreCollector.BIAS_GROUPS_REFUSED).counter().count()).isZero();
 
       // Until three windows after the round that last saw it g:b reads NaN; then its gauges go.
       clock.advance(Duration.ofSeconds(119));
       collector.collect();
       assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_OUTPUTS, "group", "g:b")).isNaN();
-      assertThat(registry.get(AuditStoreCollector.BIAS_GROUPS_REFUSED).counter().count())
-          .as("refused again: once a round")
-          .isEqualTo(2);
       clock.advance(Duration.ofSeconds(2));
       collector.collect();
       for (String name :
@@ -891,7 +886,31 @@ class AuditStoreCollectorITCase {
         assertThat(registry.find(name).tag("group", "g:b").gauges()).as(name).isEmpty();
       }
       assertThat(registry.scrape()).doesNotContain("g:b");
-      // The room g:b left goes to g:d; the rest keep their gauges and values.
+
+      // The next window names five pairs, every one of them present: past the cap (4) the new
+      // pair with the fewest outputs (g:e) is refused, counted once a round.
+      Instant third = next.plusSeconds(60);
+      writer.write(
+          List.of(
+              bias("w3-all", "m", "*", third, 100, 10, 10, 0),
+              bias("w3-a", "m", "g:a", third, 40, 8, 8, 0),
+              bias("w3-c", "m", "g:c", third, 20, 1, 1, 0),
+              bias("w3-d", "m", "g:d", third, 20, 1, 1, 0),
+              bias("w3-e", "m", "g:e", third, 5, 1, 1, 0)));
+      clock.advance(Duration.ofSeconds(15));
+      collector.collect();
+      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).tag("group", "g:e").gauges())
+          .as("past the cap")
+          .isEmpty();
+      assertThat(registry.get(AuditStoreCollector.BIAS_GROUPS_REFUSED).counter().count())
+          .isEqualTo(1);
+      assertThat(registry.scrape()).contains("genguard_bias_group_series_refused_total");
+      clock.advance(Duration.ofSeconds(15));
+      collector.collect();
+      assertThat(registry.get(AuditStoreCollector.BIAS_GROUPS_REFUSED).counter().count())
+          .as("refused again: once a round")
+          .isEqualTo(2);
+      // The rest keep their gauges and values.
       assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_OUTPUTS, "group", "g:d"))
           .isEqualTo(20);
       assertThat(
@@ -904,11 +923,110 @@ class AuditStoreCollectorITCase {
                   "unsafe_rate"))
           .isCloseTo(8.0 / 40 - 10.0 / 100, within(1e-9));
       assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).gauges()).hasSize(4);
-      assertThat(registry.get(AuditStoreCollector.BIAS_GROUPS_REFUSED).counter().count())
-          .isEqualTo(2);
       assertThat(gauge(registry, AuditStoreCollector.BIAS_WINDOW_AGE, "model", "m"))
           .isBetween(0.0, 600.0);
     }
+  }
+
+  /**
+   * The forty-sixth session's reviews: with the cap full, a new pair in the latest windows was
+   * refused while pairs missing from them kept their place for up to a day, and new pairs were
+   * admitted whole-window rows first, then by model name, so a writer of bias.metrics naming models
+   * early in the alphabet took the room of the models in use. A present pair now takes the place of
+   * the pair missing longest, and new pairs are admitted by their outputs, most first.
+   */
+  @Test
+  void shouldGiveAPresentPairThePlaceOfTheOneMissingLongestAndAdmitNewPairsByTheirOutputs()
+      throws Exception {
+    try (AuditDatabase own = ownDatabase("observability_bias_evict_it")) {
+      AuditWriter writer = new AuditWriter(own.dataSource(), Clock.systemUTC());
+      // Windows of 60 s: a missing pair would keep its place for 180 s.
+      Instant end = Instant.now().minusSeconds(300).truncatedTo(ChronoUnit.MILLIS);
+      writer.write(
+          List.of(
+              bias("r1-aa-all", "aa", "*", end, 10, 1, 1, 0),
+              bias("r1-aa-x", "aa", "g:x", end, 5, 1, 1, 0),
+              bias("r1-aa-y", "aa", "g:y", end, 5, 1, 1, 0),
+              bias("r1-zz-all", "zz", "*", end, 100, 10, 10, 0)));
+      MovingClock clock = new MovingClock(Instant.now());
+      PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
+      AuditStoreCollector collector =
+          new AuditStoreCollector(
+              own.dataSource(), registry, clock, AuditStoreCollector.MAX_SERIES_PER_COUNTER, 4);
+      collector.collect();
+      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).gauges()).hasSize(4);
+
+      // aa's next window leaves g:x out; the one after, g:y too.
+      writer.write(
+          List.of(
+              bias("r2-aa-all", "aa", "*", end.plusSeconds(60), 10, 1, 1, 0),
+              bias("r2-aa-y", "aa", "g:y", end.plusSeconds(60), 5, 1, 1, 0),
+              bias("r2-zz-all", "zz", "*", end.plusSeconds(60), 100, 10, 10, 0)));
+      clock.advance(Duration.ofSeconds(60));
+      collector.collect();
+      assertThat(outputs(registry, "aa", "g:x")).isNaN();
+      writer.write(
+          List.of(
+              bias("r3-aa-all", "aa", "*", end.plusSeconds(120), 10, 1, 1, 0),
+              bias("r3-zz-all", "zz", "*", end.plusSeconds(120), 100, 10, 10, 0),
+              bias("r3-zz-a", "zz", "g:a", end.plusSeconds(120), 40, 8, 8, 0)));
+      clock.advance(Duration.ofSeconds(60));
+      collector.collect();
+      assertThat(outputs(registry, "zz", "g:a"))
+          .as("in the latest window: takes the place of a missing pair")
+          .isEqualTo(40);
+      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).tag("group", "g:x").gauges())
+          .as("missing longest: gives its place up, its gauges go")
+          .isEmpty();
+      assertThat(registry.scrape()).doesNotContain("g:x");
+      assertThat(outputs(registry, "aa", "g:y"))
+          .as("missing since a later round: keeps its place")
+          .isNaN();
+      assertThat(registry.get(AuditStoreCollector.BIAS_GROUPS_REFUSED).counter().count())
+          .as("nothing present refused while a missing pair had a place")
+          .isZero();
+
+      // A new model "ab" (before "zz" in the alphabet) and zz's new group g:b compete for the one
+      // place g:y can give up: the pair with more outputs gets it.
+      writer.write(
+          List.of(
+              bias("r4-aa-all", "aa", "*", end.plusSeconds(180), 10, 1, 1, 0),
+              bias("r4-ab-all", "ab", "*", end.plusSeconds(180), 1, 1, 1, 0),
+              bias("r4-zz-all", "zz", "*", end.plusSeconds(180), 100, 10, 10, 0),
+              bias("r4-zz-a", "zz", "g:a", end.plusSeconds(180), 40, 8, 8, 0),
+              bias("r4-zz-b", "zz", "g:b", end.plusSeconds(180), 30, 3, 3, 0)));
+      clock.advance(Duration.ofSeconds(15));
+      collector.collect();
+      assertThat(outputs(registry, "zz", "g:b")).isEqualTo(30);
+      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).tag("model", "ab").gauges())
+          .as("fewer outputs: refused")
+          .isEmpty();
+      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).tag("group", "g:y").gauges())
+          .isEmpty();
+      assertThat(registry.get(AuditStoreCollector.BIAS_GROUPS_REFUSED).counter().count())
+          .isEqualTo(1);
+      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).gauges()).hasSize(4);
+      assertThat(registry.find(AuditStoreCollector.BIAS_WINDOW_AGE).tag("model", "ab").gauges())
+          .isEmpty();
+      assertThat(
+              gauge(
+                  registry,
+                  AuditStoreCollector.BIAS_GROUP_DISPARITY,
+                  "group",
+                  "g:b",
+                  "metric",
+                  "unsafe_rate"))
+          .isCloseTo(3.0 / 30 - 10.0 / 100, within(1e-9));
+    }
+  }
+
+  private static double outputs(MeterRegistry registry, String model, String group) {
+    return registry
+        .get(AuditStoreCollector.BIAS_GROUP_OUTPUTS)
+        .tag("model", model)
+        .tag("group", group)
+        .gauge()
+        .value();
   }
 
   /**

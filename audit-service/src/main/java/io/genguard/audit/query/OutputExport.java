@@ -39,8 +39,10 @@ public final class OutputExport {
           "model",
           "decidedAt",
           "text",
-          // Last, so that what reads the columns before it by position still does.
-          "retractedAt");
+          // Added last, each in its turn, so that what reads the columns before by position still
+          // does: retractedAt (the thirty-second session), eventIdConflict (the forty-seventh).
+          "retractedAt",
+          "eventIdConflict");
 
   private OutputExport() {}
 
@@ -82,6 +84,7 @@ public final class OutputExport {
         cells.add(text(row, "decidedAt"));
         cells.add(text(row, "text"));
         cells.add(text(row, "retractedAt"));
+        cells.add(text(row, "eventIdConflict"));
         line(writer, cells);
       }
 

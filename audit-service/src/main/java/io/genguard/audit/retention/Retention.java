@@ -284,6 +284,23 @@ public final class Retention {
       applied.addAll(applyScope("DEFAULT", null, ownPolicies, cutoff, defaultDays, now));
       pruned.addAll(pruneReports("DEFAULT", null, ownPolicies, cutoff, defaultDays, caller, now));
     }
+    // A batch deletes only the conflict rows of its own scope; each scope's other rows whose
+    // record lost its content (a batch of another scope, an erasure) go by the scope's sweep, once
+    // every scope's batches are done, so those a later scope's batch emptied go in this run too.
+    for (Policy policy : policies) {
+      removeLateConflicts(
+          "TENANT",
+          policy.tenantId(),
+          List.of(),
+          now.minus(Duration.ofDays(policy.retentionDays())));
+    }
+    if (defaultDays > 0 && caller.isGlobal()) {
+      removeLateConflicts(
+          "DEFAULT",
+          null,
+          policies.stream().map(Policy::tenantId).toList(),
+          now.minus(Duration.ofDays(defaultDays)));
+    }
     return new Run(applied, pruned);
   }
 
@@ -373,7 +390,6 @@ public final class Retention {
         batches.add(batch.applied());
       }
       if (!batch.more()) {
-        removeLateConflicts(scope, tenant, excluded, cutoff);
         return batches;
       }
     }
@@ -381,12 +397,13 @@ public final class Retention {
 
   /**
    * Deletes the scope's {@code event_id_conflict} rows (migration V32) read before {@code cutoff}
-   * whose record has lost its content: a batch deletes those of the records it tombstones, and this
-   * those kept after their record lost its content (read after retention or an erasure came to it),
-   * which no batch comes to again. The scope is the row's own tenant, which the other content names
-   * (a forgery picks it): a row whose record still has its content (another tenant's, kept longer;
-   * a record retention leaves alone) stays, the trace that the record was contested, and only loses
-   * its payload, the content of the scope's tenant past its period.
+   * whose record has lost its content: a batch deletes those of its scope under the records it
+   * tombstones, and this those kept after their record lost its content (read after retention or an
+   * erasure came to it, or under a record of another scope's batch), which no batch of the scope
+   * comes to again. The scope is the row's own tenant, which the other content names (a forgery
+   * picks it): a row whose record still has its content (another tenant's, kept longer; a record
+   * retention leaves alone) stays, the trace that the record was contested, and only loses its
+   * payload, the content of the scope's tenant past its period.
    */
   private void removeLateConflicts(
       String scope, String tenant, List<String> excluded, Instant cutoff) throws SQLException {
@@ -536,6 +553,7 @@ public final class Retention {
     }
     List<HeldForReview> held = stillHeldForReview(connection, retentionSeq);
     removeProjections(connection, retentionSeq, false);
+    removeConflictsOfBatch(connection, retentionSeq, scope, tenant, excluded);
     ObjectNode payload = JsonNodeFactory.instance.objectNode();
     payload.put("scope", scope);
     payload.put("tenantId", tenant);
@@ -719,16 +737,15 @@ public final class Retention {
     statements.add(
         "delete from review_outbox where published_at is not null and request_id in"
             + " (select request_id from audit_log where tombstone_seq = ? and request_id is not null)");
-    // Other content read under a tombstoned record's id (migration V32) goes with the record's: an
-    // erasure keeps the row without its payload (the digests and source, the trace that the id was
-    // contested, as the erasure record keeps the request id), retention deletes it, as it deletes
-    // the rest of the tenant's rows of the request.
-    statements.add(
-        erasure
-            ? "update event_id_conflict set payload = null where payload is not null and event_id"
-                + " in (select event_id from audit_log where tombstone_seq = ?)"
-            : "delete from event_id_conflict where event_id in"
-                + " (select event_id from audit_log where tombstone_seq = ?)");
+    // Other content read under an erased record's id (migration V32) loses its payload with the
+    // record's content; the row stays (the digests and source, the trace that the id was contested,
+    // as the erasure record keeps the request id). Retention deletes the rows of its own scope
+    // instead (removeConflictsOfBatch).
+    if (erasure) {
+      statements.add(
+          "update event_id_conflict set payload = null where payload is not null and event_id"
+              + " in (select event_id from audit_log where tombstone_seq = ?)");
+    }
     for (String table : PROJECTIONS) {
       // Table names come from the constant list above, never from input.
       statements.add(
@@ -746,6 +763,35 @@ public final class Retention {
         delete.setLong(1, retentionSeq);
         delete.executeUpdate();
       }
+    }
+  }
+
+  /**
+   * Deletes the {@code event_id_conflict} rows (migration V32) of the batch's scope read under the
+   * records the retention record at {@code retentionSeq} tombstoned, as it deletes the rest of the
+   * scope's rows of their requests. The scope is the row's own tenant, which its content names: a
+   * forgery read first picks the record's tenant, and the genuine content under it, another
+   * tenant's, stays until that tenant's period ({@link #removeLateConflicts}). Before the
+   * forty-seventh session's review the batch deleted every row under its records, and with it
+   * another tenant's content and the only trace that its output was contested.
+   */
+  private static void removeConflictsOfBatch(
+      Connection connection, long retentionSeq, String scope, String tenant, List<String> excluded)
+      throws SQLException {
+    try (PreparedStatement delete =
+        connection.prepareStatement(
+            "delete from event_id_conflict where event_id in"
+                + " (select event_id from audit_log where tombstone_seq = ?) and "
+                + (scope.equals("TENANT")
+                    ? "tenant_id = ?"
+                    : "(tenant_id is null or tenant_id <> all(?))"))) {
+      delete.setLong(1, retentionSeq);
+      if (scope.equals("TENANT")) {
+        delete.setString(2, tenant);
+      } else {
+        delete.setArray(2, connection.createArrayOf("text", excluded.toArray()));
+      }
+      delete.executeUpdate();
     }
   }
 

@@ -38,8 +38,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
 import org.apache.avro.specific.SpecificRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The pipeline's promises checked from the audit store, whichever stage broke them: every
@@ -58,6 +62,8 @@ import org.apache.avro.specific.SpecificRecord;
  * it, with a reason, as an audited action.
  */
 public final class UnfinishedFlows {
+  private static final Logger LOG = LoggerFactory.getLogger(UnfinishedFlows.class);
+
   public static final String EVENT_TYPE = "FlowUnfinished";
 
   /** Records one batch reads at most. */
@@ -734,7 +740,8 @@ public final class UnfinishedFlows {
    * Sends the record of an open flow again, exactly as it was recorded (the same event id, ids and
    * times, read back from its chain record), and records an {@code unfinished.resend} action. Sent
    * before the action is recorded, so no action claims a send that did not happen; the flow's
-   * {@code resend_started_at} is committed before the send (and cleared when it fails), so that the
+   * {@code resend_started_at} is committed before the send (and cleared when the send fails or is
+   * not reached, but kept when Kafka took the record and only recording it failed), so that the
    * audit writer takes answers read before the action commits as coming after a resend.
    *
    * <ul>
@@ -773,16 +780,36 @@ public final class UnfinishedFlows {
               markResendStarted(connection, List.of(flow.eventId()), started);
               return flow.eventId();
             });
+    AtomicBoolean taken = new AtomicBoolean();
     try {
-      return send(requestId, kind, caller, sender);
+      return send(requestId, kind, caller, sender, taken);
     } catch (RuntimeException | SQLException e) {
-      // Not sent (or not known to be): no marker left to count later conflicts as resent ones.
-      takeBackResendStarted(List.of(marked), started, e);
+      if (taken.get()) {
+        // Sent, but its action and count did not commit: the marker stays (for RESEND_UNDER_WAY),
+        // so that the answer to this send is not alerted as a forgery.
+        LOG.warn(
+            "Request {}'s unfinished flow was sent again (Kafka took the record), but recording"
+                + " the send failed: no unfinished.resend action and no count. Its resend marker"
+                + " stays, so what the send brings back within {} is kept as after a resend; look"
+                + " for the answer before sending it again: {}",
+            requestId,
+            AuditWriter.RESEND_UNDER_WAY,
+            e.toString());
+      } else {
+        // Not sent (or not known to be): no marker left to count later conflicts as resent ones.
+        takeBackResendStarted(List.of(marked), started, e);
+      }
       throw e;
     }
   }
 
-  private Resent send(String requestId, Kind kind, Caller caller, Resender sender)
+  /**
+   * Sends the flow's record and records the send, in one transaction; {@code taken} is set once
+   * Kafka took the record, so that a failure after it (the action, the count, the commit) is told
+   * from one of the send.
+   */
+  private Resent send(
+      String requestId, Kind kind, Caller caller, Resender sender, AtomicBoolean taken)
       throws SQLException {
     return Transactions.inTransaction(
         dataSource,
@@ -797,6 +824,7 @@ public final class UnfinishedFlows {
           if (failure != null) {
             throw failure;
           }
+          taken.set(true);
           String eventId = eventId(record);
           Instant now = clock.instant();
           ActionLog.Action action =
@@ -1193,6 +1221,7 @@ public final class UnfinishedFlows {
             return null;
           });
       Chunk done;
+      AtomicReference<Chunk> reached = new AtomicReference<>();
       try {
         done =
             Transactions.inTransaction(
@@ -1201,10 +1230,16 @@ public final class UnfinishedFlows {
                   // Held while the chunk is read and sent, as an erasure of one of its requests
                   // holds it: an erasure waits for the send, or the read sees it.
                   ErasureLocks.lock(connection, chunk.stream().map(selected::get).toList());
-                  return sendChunk(connection, kind, chunk, sender);
+                  Chunk chunkDone = sendChunk(connection, kind, chunk, sender);
+                  reached.set(chunkDone);
+                  return chunkDone;
                 });
       } catch (RuntimeException | SQLException e) {
-        takeBackResendStarted(chunk, started, e);
+        // What Kafka took before the failure (its commit) keeps its marker; the rest loses it.
+        Set<String> taken = reached.get() == null ? Set.of() : new HashSet<>(reached.get().sent());
+        takeBackResendStarted(
+            chunk.stream().filter(id -> !taken.contains(id)).toList(), started, e);
+        warnSentNotRecorded(sent.size() + taken.size(), e);
         throw e;
       }
       Set<String> chunkSent = new HashSet<>(done.sent());
@@ -1224,28 +1259,33 @@ public final class UnfinishedFlows {
       String because = failure == null ? null : String.valueOf(failure.getMessage());
       String stoppedBecause =
           because == null || because.length() <= 500 ? because : because.substring(0, 500);
-      actionId =
-          Transactions.inTransaction(
-              dataSource,
-              connection -> {
-                Instant now = clock.instant();
-                ActionLog.Action action =
-                    ActionLog.Action.of("unfinished.resend", tenant, null, null);
-                action
-                    .details()
-                    .put("kind", kind.name())
-                    .put("recordedBefore", recordedBefore.toString())
-                    .put("includeResent", includeResent)
-                    .put("flows", sent.size())
-                    .put("skippedContentRemoved", skippedRemoved)
-                    .put("skippedErased", skippedErased)
-                    .put("skippedSentBefore", skippedSentBefore)
-                    .put("skippedForgottenByGate", skippedForgotten)
-                    .put("stoppedBecause", stoppedBecause);
-                String id = ActionLog.record(connection, caller, action, now);
-                markResent(connection, sent, id, now);
-                return id;
-              });
+      try {
+        actionId =
+            Transactions.inTransaction(
+                dataSource,
+                connection -> {
+                  Instant now = clock.instant();
+                  ActionLog.Action action =
+                      ActionLog.Action.of("unfinished.resend", tenant, null, null);
+                  action
+                      .details()
+                      .put("kind", kind.name())
+                      .put("recordedBefore", recordedBefore.toString())
+                      .put("includeResent", includeResent)
+                      .put("flows", sent.size())
+                      .put("skippedContentRemoved", skippedRemoved)
+                      .put("skippedErased", skippedErased)
+                      .put("skippedSentBefore", skippedSentBefore)
+                      .put("skippedForgottenByGate", skippedForgotten)
+                      .put("stoppedBecause", stoppedBecause);
+                  String id = ActionLog.record(connection, caller, action, now);
+                  markResent(connection, sent, id, now);
+                  return id;
+                });
+      } catch (RuntimeException | SQLException e) {
+        warnSentNotRecorded(sent.size(), e);
+        throw e;
+      }
     }
     if (failure != null) {
       throw new PartlySentException(
@@ -1262,6 +1302,24 @@ public final class UnfinishedFlows {
           failure);
     }
     return new Resends(sent.size(), removed, erased, sentBefore, forgotten, actionId);
+  }
+
+  /**
+   * Says that a bulk resend sent {@code sent} flows' records (Kafka took them) but could not record
+   * it: their markers stay, so that what the sends bring back within {@link
+   * AuditWriter#RESEND_UNDER_WAY} is kept as after a resend, not alerted.
+   */
+  private static void warnSentNotRecorded(int sent, Exception failure) {
+    if (sent > 0) {
+      LOG.warn(
+          "A bulk resend sent {} unfinished flows' records again (Kafka took them), but recording"
+              + " the sends failed: no unfinished.resend action and no counts. Their resend markers"
+              + " stay, so what the sends bring back within {} is kept as after a resend; they are"
+              + " not skipped as sent before if the call is repeated: {}",
+          sent,
+          AuditWriter.RESEND_UNDER_WAY,
+          failure.toString());
+    }
   }
 
   /**

@@ -20,7 +20,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -178,6 +180,28 @@ class EventIdConflictViewsITCase {
     HttpResponse<String> bad = audit.get("/api/v1/outputs?eventIdConflict=maybe", compliance);
     assertThat(bad.statusCode()).isEqualTo(400);
     assertThat(json(bad).path("error").asText()).contains("eventIdConflict");
+  }
+
+  /**
+   * The forty-seventh session's review (finding 7): the openapi says every row has eventIdConflict,
+   * but the CSV export (the export's default format) had no such column, so a CSV export could not
+   * tell which outputs were contested. It is the last column.
+   */
+  @Test
+  void shouldCarryTheConflictFlagAsTheCsvExportsLastColumn() throws Exception {
+    HttpResponse<String> csv = audit.get("/api/v1/outputs/export", compliance);
+    assertThat(csv.statusCode()).as(csv.body()).isEqualTo(200);
+    String[] lines = csv.body().split("\r\n");
+    assertThat(lines[0]).endsWith(",retractedAt,eventIdConflict");
+    Map<String, String> flags = new HashMap<>();
+    for (String line : lines) {
+      flags.put(line.substring(0, line.indexOf(',')), line.substring(line.lastIndexOf(',') + 1));
+    }
+    assertThat(flags)
+        .containsEntry("contested-1", "true")
+        .containsEntry("victim-1", "true")
+        .containsEntry("resent-1", "true")
+        .containsEntry("quiet-1", "false");
   }
 
   @Test

@@ -39,7 +39,8 @@ class OutputExportTest {
                     + "\"decision\":\"REVIEW\",\"outcome\":null,\"unsafeScore\":0.7,\"categoryScores\":{\"hate\":0.7},"
                     + "\"reasons\":[{\"code\":\"category.review\"}],\"groups\":[\"religion:muslim\",\"race:black\"],"
                     + "\"policyId\":\"default\",\"policyVersion\":\"v1\",\"modelName\":\"kn\",\"modelVersion\":\"3\","
-                    + "\"decidedAt\":\"2026-11-25T10:00:00Z\",\"text\":\"=cmd|' /C calc'!A0, and more\"}");
+                    + "\"decidedAt\":\"2026-11-25T10:00:00Z\",\"text\":\"=cmd|' /C calc'!A0, and more\","
+                    + "\"retractedAt\":null,\"eventIdConflict\":true}");
     csv.accept(row);
     csv.finish(1, false);
 
@@ -48,7 +49,7 @@ class OutputExportTest {
     assertThat(lines[1])
         .isEqualTo(
             "r1,o1,acme,REVIEW,PENDING,0.7,hate=0.7,category.review,religion:muslim;race:black,"
-                + "default,v1,kn 3,2026-11-25T10:00:00Z,\"'=cmd|' /C calc'!A0, and more\",");
+                + "default,v1,kn 3,2026-11-25T10:00:00Z,\"'=cmd|' /C calc'!A0, and more\",,true");
   }
 
   @Test

@@ -402,11 +402,11 @@ class RetractionsITCase {
     String[] lines = csv.toString(java.nio.charset.StandardCharsets.UTF_8).split("\r\n");
     assertThat(lines[0])
         .startsWith("requestId,outputId,tenantId,decision,outcome,")
-        .endsWith(",text,retractedAt");
+        .endsWith(",text,retractedAt,eventIdConflict");
     assertThat(lines[1])
         .startsWith("rel-copy,")
         .contains(",RELEASED,")
-        .containsPattern(",2026-12-05T10:00:00[.0-9]*Z$");
+        .containsPattern(",2026-12-05T10:00:00[.0-9]*Z,false$");
   }
 
   @Test

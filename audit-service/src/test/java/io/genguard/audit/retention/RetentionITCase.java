@@ -3,6 +3,7 @@ package io.genguard.audit.retention;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.InvalidInputException;
 import io.genguard.audit.explain.RecordedExplanations;
@@ -1129,6 +1130,68 @@ class RetentionITCase {
     retention.set("globex", 30, ADMIN);
     retention.apply(ADMIN);
     assertThat(count(contested)).isZero();
+  }
+
+  /**
+   * The forty-seventh session's review (finding 1): a retention batch deleted every
+   * event_id_conflict row under the records it tombstoned, whatever tenant the row names. A forgery
+   * read first picks the record's tenant (here one with a short period), so that tenant's period
+   * deleted acme's genuine output, kept as the conflict, and the only trace that it was contested,
+   * though acme's content is kept for good. The row stays, with its content, in acme's story.
+   */
+  @Test
+  void shouldKeepAnotherTenantsConflictUnderARecordRetentionRemoves() throws Exception {
+    GenerationOutput genuine =
+        GenerationOutput.newBuilder(
+                AuditEvents.output(Scenario.of("acme-new", "acme", Decision.RELEASE, RECENTLY)))
+            .setEventId("contested-event")
+            .setOutputId("contested-output")
+            .setText("ACME-GENUINE-TEXT")
+            .build();
+    // Read first under acme's id, long ago: a forgery naming globex (it picks the tenant).
+    new AuditWriter(database.dataSource(), Clock.fixed(LONG_AGO, ZoneOffset.UTC))
+        .write(
+            List.of(
+                AuditEvents.incoming(
+                    Topics.GENERATION_OUTPUTS.name(),
+                    GenerationOutput.newBuilder(genuine)
+                        .setTenantId("globex")
+                        .setRequestId("globex-old")
+                        .setText("FORGED")
+                        .build())));
+    new AuditWriter(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC))
+        .write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), genuine)));
+    String acmeConflicts = "select count(*) from event_id_conflict where tenant_id = 'acme'";
+    assertThat(count(acmeConflicts + " and payload like '%ACME-GENUINE-TEXT%'")).isEqualTo(1);
+    Retention retention = retention(0);
+    retention.set("globex", 30, ADMIN);
+
+    retention.apply(ADMIN);
+
+    assertThat(
+            count(
+                "select count(*) from audit_log where payload is null and event_id = '"
+                    + genuine.getEventId()
+                    + "'"))
+        .as("the forged record lost its content with globex's period")
+        .isEqualTo(1);
+    assertThat(count(acmeConflicts + " and payload like '%ACME-GENUINE-TEXT%'"))
+        .as("acme's output, kept for good, and the trace that it was contested")
+        .isEqualTo(1);
+    ArrayNode listed =
+        (ArrayNode)
+            new AuditQueries(database.dataSource())
+                .story("acme-new")
+                .orElseThrow()
+                .path("eventIdConflicts");
+    assertThat(listed).hasSize(1);
+    assertThat(listed.get(0).path("eventId").asText()).isEqualTo(genuine.getEventId());
+    // Once acme's own period passes, acme's sweep deletes it: its record's content is gone.
+    retention.set("acme", 1, ADMIN);
+    retention.apply(ADMIN);
+    assertThat(count(acmeConflicts)).isZero();
+    ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
+    assertThat(whole.valid()).as(whole.summary()).isTrue();
   }
 
   /**

@@ -448,6 +448,59 @@ class UnfinishedFlowsITCase {
     assertThat(writer.eventIdConflictsAfterResend()).isZero();
   }
 
+  /**
+   * The forty-seventh session's review (finding 4): a resend whose record Kafka took, but whose
+   * action and count then failed to commit (a statement timeout, a lost connection), took its
+   * marker back as if nothing was sent, so the answer to that send was an alerted conflict: the
+   * critical GenGuardEventIdConflict for an operator's own resend. The marker stays, as a bulk
+   * resend's does when its record fails.
+   */
+  @Test
+  void shouldKeepTheMarkerOfAResendKafkaTookButThatWasNotRecorded() throws Exception {
+    Scenario single = Scenario.of("unrecorded", "acme", Decision.RELEASE, START);
+    Scenario bulk = Scenario.of("unrecorded-bulk", "globex", Decision.RELEASE, START);
+    writer.write(List.of(request(single), request(bulk)));
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+    clock.advance(Duration.ofMinutes(20));
+    assertThat(flows.check().found()).hasSize(2);
+    // Recording a send fails once Kafka has taken it.
+    execute(
+        "create function fail_resend_record() returns trigger language plpgsql as $$ begin"
+            + " raise exception 'recording the resend made to fail'; end $$");
+    execute(
+        "create trigger fail_resend_record before insert on unfinished_flow_resend"
+            + " for each statement execute function fail_resend_record()");
+    Sent sent = new Sent();
+
+    assertThatThrownBy(() -> flows.resend("unrecorded", null, ADMIN, sent))
+        .hasMessageContaining("made to fail");
+    assertThatThrownBy(
+            () ->
+                flows.resendAll(
+                    Kind.NO_ANSWER, "globex", START.plus(Duration.ofHours(1)), false, ADMIN, sent))
+        .hasMessageContaining("made to fail");
+
+    assertThat(sent.requests).as("taken by Kafka").hasSize(2);
+    assertThat(
+            count(
+                "select count(*) from unfinished_flow where resend_started_at is not null"
+                    + " and resent_count = 0"))
+        .as("sent but not recorded: the markers stay")
+        .isEqualTo(2);
+    long conflicts = writer.eventIdConflicts();
+    for (Scenario s : List.of(single, bulk)) {
+      GenerationOutput first = output(s);
+      writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), first)));
+      writer.write(
+          List.of(
+              AuditEvents.incoming(
+                  Topics.GENERATION_OUTPUTS.name(),
+                  GenerationOutput.newBuilder(first).setText("answered again").build())));
+    }
+    assertThat(writer.eventIdConflicts()).as("alerted conflicts").isEqualTo(conflicts);
+    assertThat(writer.eventIdConflictsAfterResend()).isEqualTo(2);
+  }
+
   @Test
   void shouldSendAnUnansweredRequestAgainExactlyAsItWasRecorded() throws Exception {
     Scenario lost = Scenario.of("lost", "acme", Decision.RELEASE, START);
@@ -980,6 +1033,13 @@ class UnfinishedFlowsITCase {
 
   private long count(String sql) throws SQLException {
     return Long.parseLong(text(sql));
+  }
+
+  private void execute(String sql) throws SQLException {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute(sql);
+    }
   }
 
   private String text(String sql) throws SQLException {

@@ -439,13 +439,17 @@
         'Other content was read under the id of a recorded event. The record read first stays on the hash chain'
           + ' (it may be the forged one); these are not on the chain. Find out which one the producer sent.'),
         el('ul', { id: 'event-id-conflicts' }, story.eventIdConflicts.map(c =>
-          el('li', {}, c.eventType + ' ' + c.eventId + ' (recorded at seq ' + c.recordedSeq
-            + (c.recordedRequestId && c.recordedRequestId !== story.requestId ? ', a record of request ' + c.recordedRequestId : '')
-            + ') read again at ' + when(c.seenAt) + ' from ' + c.sourceTopic + '-' + c.sourcePartition
-            + ' offset ' + c.sourceOffset
+          // A tenant's token gets null for what names another tenant (c.withheldFields).
+          el('li', {}, c.eventType + ' ' + c.eventId
+            + (c.recordedSeq != null ? ' (recorded at seq ' + c.recordedSeq
+              + (c.recordedRequestId && c.recordedRequestId !== story.requestId ? ', a record of request ' + c.recordedRequestId : '')
+              + ')' : ' (a record of another tenant)')
+            + ' read again' + (c.seenAt ? ' at ' + when(c.seenAt) : '') + ' from ' + c.sourceTopic
+            + (c.sourcePartition != null ? '-' + c.sourcePartition + ' offset ' + c.sourceOffset : '')
             + (c.afterResend ? ', read after a resend of the request (an answer given or judged again, no alert)' : '')
             + (c.requestId && c.requestId !== story.requestId ? ', naming request ' + c.requestId : '')
-            + ', SHA-256 ' + c.payloadSha256 + ' (recorded ' + c.recordedPayloadSha256 + ')'
+            + (c.payloadSha256 ? ', SHA-256 ' + c.payloadSha256 : '')
+            + (c.recordedPayloadSha256 ? ' (recorded ' + c.recordedPayloadSha256 + ')' : '')
             + (c.withheld ? '; ' + c.withheld : c.payload ? '' : '; its content was removed'),
           c.payload ? el('div', { class: 'text' }, JSON.stringify(c.payload, null, 2)) : null)))));
     }

@@ -83,7 +83,8 @@ import javax.sql.DataSource;
  *       read without it): the other content read under the id of one of the request's records, or
  *       naming the request under a recorded id ({@link EventIdConflicts}; {@code payload} is its
  *       canonical JSON text). Not on the hash chain, so no digest or anchor covers them: the check
- *       counts them and says they are not proven; a record they contest is proven as recorded.
+ *       counts them and says they are not proven; a record they contest is proven as recorded, and
+ *       a row that contradicts it (event id, seq, recorded payload SHA-256) is a problem.
  * </ul>
  *
  * <p>Checking: for each segment, {@code h = prevHash}, then for each digest {@code d} in order

@@ -131,7 +131,9 @@ public final class EvidenceCheck {
    *     bundle's records to the request it names
    * @param eventIdConflicts how many event id conflicts the bundle lists ({@code
    *     eventIdConflicts}): other content read under a record's id, not on the chain, so shown on
-   *     the issuer's word and never proven; they neither make a bundle incomplete nor hold it up
+   *     the issuer's word and never proven; they neither make a bundle complete nor hold it up, but
+   *     one that contradicts the record it contests in the bundle (its event id, seq or recorded
+   *     payload SHA-256) is a problem
    */
   public record Result(
       String requestId,
@@ -347,6 +349,8 @@ public final class EvidenceCheck {
     // The request's own records with their content (not the bulk actions nor the retention records
     // of no request): the tenant each names.
     Map<Long, String> own = new HashMap<>();
+    // Each record's event id and payload SHA-256 as its canonical text says, by seq.
+    Map<Long, Chained> chained = new HashMap<>();
     int recordNumber = 0;
     for (JsonNode record : records) {
       recordNumber++;
@@ -363,7 +367,8 @@ public final class EvidenceCheck {
               flows,
               removals,
               texts,
-              own);
+              own,
+              chained);
       if (texts.overLimit()) {
         return failed(
             "the bundle is larger than a bundle can be (its records' canonical texts and the"
@@ -377,6 +382,7 @@ public final class EvidenceCheck {
       }
     }
     removals.check(requestId, tenantId, findings, problems);
+    checkConflicts(bundle.path("eventIdConflicts"), chained, problems);
     if (flows != null) {
       flows.check(tenantId, findings, problems);
     }
@@ -395,6 +401,82 @@ public final class EvidenceCheck {
         policies,
         requestProven,
         conflicts(bundle));
+  }
+
+  /** A record's event id and payload SHA-256 as its canonical text says (null when it has none). */
+  private record Chained(String eventId, String payloadSha256) {}
+
+  /**
+   * Compares each listed event id conflict with itself (its {@code payload} text, when shown, must
+   * hash to its {@code payloadSha256}) and, when its contested record is in the bundle, with that
+   * record: the listing is the issuer's word, and must not contradict what the chain hashed. A
+   * conflict naming a seq the bundle holds must name that record's event id and its payload's
+   * SHA-256 ({@code recordedPayloadSha256}); one naming the event id of a record of the bundle must
+   * name its seq. A conflict whose record is not in the bundle (a record of another request, or
+   * withheld from a tenant's token: no seq) has nothing to be compared with.
+   */
+  private static void checkConflicts(
+      JsonNode conflicts, Map<Long, Chained> chained, Problems problems) {
+    Map<String, Long> seqOfEvent = new HashMap<>();
+    chained.forEach((seq, record) -> seqOfEvent.put(record.eventId(), seq));
+    int number = 0;
+    for (JsonNode conflict : conflicts) {
+      number++;
+      if (!conflict.isObject()) {
+        continue;
+      }
+      String eventId = conflict.path("eventId").asText("");
+      String listed = "event id conflict " + number + " (event " + eventId + ")";
+      JsonNode payload = conflict.path("payload");
+      String payloadSha256 = conflict.path("payloadSha256").asText(null);
+      if (payload.isTextual()
+          && payloadSha256 != null
+          && !ContentHash.sha256Hex(payload.asText()).equals(payloadSha256)) {
+        problems.add(
+            listed
+                + ": its payload does not hash to its payloadSha256 ("
+                + payloadSha256
+                + "): the listing was changed");
+      }
+      JsonNode seqNode = conflict.path("recordedSeq");
+      Long seq = seqNode.isIntegralNumber() && seqNode.canConvertToLong() ? seqNode.asLong() : null;
+      Chained record = seq == null ? null : chained.get(seq);
+      if (record == null) {
+        Long seqInBundle = seqOfEvent.get(eventId);
+        if (seq != null && seqInBundle != null) {
+          problems.add(
+              listed
+                  + ": it names seq "
+                  + seq
+                  + " as the record it contests, but the bundle holds that event at seq "
+                  + seqInBundle);
+        }
+        continue;
+      }
+      if (!record.eventId().equals(eventId)) {
+        problems.add(
+            listed
+                + ": it names seq "
+                + seq
+                + " as the record it contests, but seq "
+                + seq
+                + " in the bundle is event "
+                + record.eventId());
+        continue;
+      }
+      String recordedSha256 = conflict.path("recordedPayloadSha256").asText(null);
+      if (record.payloadSha256() != null && !record.payloadSha256().equals(recordedSha256)) {
+        problems.add(
+            listed
+                + ": the SHA-256 it lists for the record it contests (recordedPayloadSha256 "
+                + recordedSha256
+                + ") is not the SHA-256 of seq "
+                + seq
+                + "'s payload in the bundle ("
+                + record.payloadSha256()
+                + "): the listing or the record was changed");
+      }
+    }
   }
 
   /** How many event id conflicts the bundle lists (objects in its {@code eventIdConflicts}). */
@@ -651,7 +733,8 @@ public final class EvidenceCheck {
       Flows flows,
       Removals removals,
       NestedTexts texts,
-      Map<Long, String> own) {
+      Map<Long, String> own,
+      Map<Long, Chained> chained) {
     JsonNode seqNode = record.path("seq");
     if (!seqNode.isIntegralNumber() || !seqNode.canConvertToLong()) {
       problems.add("record " + number + " has no seq");
@@ -693,7 +776,8 @@ public final class EvidenceCheck {
           flows,
           removals,
           texts,
-          own);
+          own,
+          chained);
     }
     if (!canonical.isTextual()) {
       if (!record.path("removedAt").isTextual()) {
@@ -742,7 +826,8 @@ public final class EvidenceCheck {
             flows,
             removals,
             texts,
-            own);
+            own,
+            chained);
     if (wrong != null) {
       problems.add(claimed + ": " + wrong);
       return finding(seq, eventType, Status.NOT_PROVEN, wrong, covered);
@@ -792,7 +877,8 @@ public final class EvidenceCheck {
       Flows flows,
       Removals removals,
       NestedTexts texts,
-      Map<Long, String> own) {
+      Map<Long, String> own,
+      Map<Long, Chained> chained) {
     String claimed = "seq " + seq + " (" + eventType + ")";
     String removedAt = record.get("removedAt").asText();
     JsonNode node;
@@ -849,6 +935,8 @@ public final class EvidenceCheck {
       problems.add(claimed + " is in no segment, and the bundle does not say it is not anchored");
       return finding(seq, eventType, Status.NOT_PROVEN, "in no segment", null);
     }
+    chained.put(
+        seq, new Chained(node.path("eventId").asText(""), node.get("payloadSha256").asText()));
     // The removal is checked against what the chain hashed: its request and tenant too.
     com.fasterxml.jackson.databind.node.ObjectNode proven = record.deepCopy();
     proven.set("requestId", node.path("requestId"));
@@ -893,7 +981,8 @@ public final class EvidenceCheck {
       Flows flows,
       Removals removals,
       NestedTexts texts,
-      Map<Long, String> own) {
+      Map<Long, String> own,
+      Map<Long, Chained> chained) {
     JsonNode node;
     try {
       node = texts.read(text);
@@ -908,6 +997,7 @@ public final class EvidenceCheck {
     if (version != 2 && version != AuditChain.CURRENT_VERSION) {
       return "its canonical text is not of chain version 2 or " + AuditChain.CURRENT_VERSION;
     }
+    String payloadSha256 = node.path("payloadSha256").asText(null);
     if (version == 3) {
       // The canonical text holds the event's SHA-256; the event is beside it.
       if (!payloadApart.isTextual()
@@ -926,6 +1016,10 @@ public final class EvidenceCheck {
     if (node.path("seq").asLong(-1) != seq) {
       return "its canonical text is for seq " + node.path("seq") + ", not " + seq;
     }
+    if (version == 2 && node.path("payload").isTextual()) {
+      payloadSha256 = ContentHash.sha256Hex(node.get("payload").asText());
+    }
+    chained.put(seq, new Chained(node.path("eventId").asText(""), payloadSha256));
     if (flows != null
         && node.path("requestId").isNull()
         && ActionLog.EVENT_TYPE.equals(eventType)

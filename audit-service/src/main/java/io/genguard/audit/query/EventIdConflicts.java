@@ -7,6 +7,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The other content read under the id of a request's recorded events ({@code event_id_conflict},
@@ -17,10 +19,32 @@ import java.sql.SQLException;
  * they say that a record was contested.
  */
 public final class EventIdConflicts {
-  /** Why a row's content is not shown to a tenant's token: it names another tenant. */
+  /** Why part of a row is not shown to a tenant's token: it names another tenant. */
   public static final String WITHHELD_OTHER_TENANT =
       "withheld from a tenant's token: the other content, or the record it contests, names"
-          + " another tenant; a global token sees it";
+          + " another tenant (withheldFields lists what is not shown); a global token sees it";
+
+  /**
+   * What a tenant's token is not shown of other content that names another tenant: everything said
+   * of that tenant's event (its content, request and tenant, its hash, where and when it was read),
+   * so nothing is left that could confirm a guess of it or place it in the topic.
+   */
+  static final List<String> OTHER_CONTENT_FIELDS =
+      List.of(
+          "payload",
+          "requestId",
+          "tenantId",
+          "payloadSha256",
+          "sourcePartition",
+          "sourceOffset",
+          "seenAt");
+
+  /**
+   * What a tenant's token is not shown of a contested record that names another tenant: the
+   * record's request and tenant, its content's hash and its place on the chain (seq).
+   */
+  static final List<String> CONTESTED_RECORD_FIELDS =
+      List.of("recordedSeq", "recordedRequestId", "recordedTenantId", "recordedPayloadSha256");
 
   private static final String COLUMNS =
       "select c.event_id, c.event_type, c.request_id, c.tenant_id, c.source_topic,"
@@ -55,9 +79,10 @@ public final class EventIdConflicts {
    * than a forgery; false for rows kept before V33) and the other content ({@code payload}: JSON in
    * the story, its canonical JSON text in a bundle; null once an erasure removed it, or when it was
    * read after its record's content was removed; retention deletes the row). For a tenant's token
-   * ({@code tenant} not null) a row whose content or contested record names another tenant keeps
-   * its id, type, hashes, source and time, without that content, request and tenant ({@code
-   * withheld} says why).
+   * ({@code tenant} not null) a row whose content names another tenant is shown without what it
+   * says of that tenant's event ({@link #OTHER_CONTENT_FIELDS}), and one whose contested record
+   * names another tenant without that record's request, tenant, hash and seq ({@link
+   * #CONTESTED_RECORD_FIELDS}): null, {@code withheld} says why and {@code withheldFields} which.
    *
    * @param canonicalText the payload as its canonical JSON text (a bundle), else as JSON
    */
@@ -78,16 +103,17 @@ public final class EventIdConflicts {
     if (tenant != null) {
       for (JsonNode node : rows) {
         ObjectNode row = (ObjectNode) node;
+        List<String> withheld = new ArrayList<>();
         if (!tenant.equals(row.path("tenantId").asText(null))) {
-          row.putNull("payload");
-          row.putNull("requestId");
-          row.putNull("tenantId");
-          row.put("withheld", WITHHELD_OTHER_TENANT);
+          withheld.addAll(OTHER_CONTENT_FIELDS);
         }
         if (!tenant.equals(row.path("recordedTenantId").asText(null))) {
-          row.putNull("recordedRequestId");
-          row.putNull("recordedTenantId");
+          withheld.addAll(CONTESTED_RECORD_FIELDS);
+        }
+        if (!withheld.isEmpty()) {
+          withheld.forEach(row::putNull);
           row.put("withheld", WITHHELD_OTHER_TENANT);
+          withheld.forEach(row.putArray("withheldFields")::add);
         }
       }
     }

@@ -190,12 +190,18 @@ public final class OutputSearch {
         parameters.add(filter.minScore());
       }
     }
-    if (filter.eventIdConflict()) {
-      // The requests with a conflict: few, so found from the conflicts' side.
+    if (filter.eventIdConflict() != SearchFilter.ConflictFilter.ANY) {
+      // The requests with a conflict: few, so found from the conflicts' side. Unexplained: only
+      // the rows no resend explains (not after_resend), which raise GenGuardEventIdConflict.
+      boolean unexplained = filter.eventIdConflict() == SearchFilter.ConflictFilter.UNEXPLAINED;
       sql.append(
           " and v.request_id in (select c.request_id from event_id_conflict c"
-              + " where c.request_id is not null union select a.request_id"
-              + " from event_id_conflict c join audit_log a on a.event_id = c.event_id)");
+              + " where c.request_id is not null"
+              + (unexplained ? " and not c.after_resend" : "")
+              + " union select a.request_id"
+              + " from event_id_conflict c join audit_log a on a.event_id = c.event_id"
+              + (unexplained ? " where not c.after_resend" : "")
+              + ")");
     }
     if (filter.group() != null) {
       sql.append(" and v.groups @> array[?::text]");

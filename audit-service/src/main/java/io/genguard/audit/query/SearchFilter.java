@@ -26,9 +26,9 @@ import java.util.regex.Pattern;
  * @param to decided before (exclusive)
  * @param attribute an attribute the request was submitted with (e.g. the platform's user id: a data
  *     subject's outputs), or null
- * @param eventIdConflict only outputs of requests with an event id conflict (other content read
- *     under the id of one of the request's records, or naming the request under a recorded id:
- *     {@code event_id_conflict}), when true
+ * @param eventIdConflict which requests' outputs to keep by their event id conflicts (other content
+ *     read under the id of one of the request's records, or naming the request under a recorded id:
+ *     {@code event_id_conflict})
  */
 public record SearchFilter(
     String tenant,
@@ -40,7 +40,24 @@ public record SearchFilter(
     Instant from,
     Instant to,
     Attribute attribute,
-    boolean eventIdConflict) {
+    ConflictFilter eventIdConflict) {
+
+  /**
+   * Which outputs the {@code eventIdConflict} parameter keeps, by their request's event id
+   * conflicts.
+   */
+  public enum ConflictFilter {
+    /** Every output: the parameter absent, blank or {@code false}. */
+    ANY,
+    /** Outputs of requests with an event id conflict, read after a resend or not: {@code true}. */
+    CONFLICT,
+    /**
+     * Outputs of requests with a conflict that no resend explains (a row not kept {@code
+     * after_resend}, rows kept before migration V33 included): the possible forgeries, those that
+     * raise GenGuardEventIdConflict; {@code unexplained}.
+     */
+    UNEXPLAINED
+  }
 
   /** A filter without the event id conflict flag. */
   public SearchFilter(
@@ -53,7 +70,17 @@ public record SearchFilter(
       Instant from,
       Instant to,
       Attribute attribute) {
-    this(tenant, decision, outcome, category, minScore, group, from, to, attribute, false);
+    this(
+        tenant,
+        decision,
+        outcome,
+        category,
+        minScore,
+        group,
+        from,
+        to,
+        attribute,
+        ConflictFilter.ANY);
   }
 
   /** A request attribute and the value it must have. */
@@ -109,7 +136,8 @@ public record SearchFilter(
 
   /**
    * As {@link #parse(String, String, String, String, String, String, String, String, String)}, with
-   * {@code eventIdConflict}: true or false (null or blank: false).
+   * {@code eventIdConflict}: true, unexplained (only conflicts no resend explains) or false (null
+   * or blank: false).
    */
   public static SearchFilter parse(
       String tenant,
@@ -171,7 +199,7 @@ public record SearchFilter(
         fromValue,
         toValue,
         attribute(attribute),
-        flag("eventIdConflict", eventIdConflict));
+        conflictFilter(eventIdConflict));
   }
 
   /** The same filter restricted to one tenant (the caller's scope). */
@@ -189,16 +217,21 @@ public record SearchFilter(
         eventIdConflict);
   }
 
-  private static boolean flag(String name, String value) {
+  private static ConflictFilter conflictFilter(String value) {
     if (blank(value)) {
-      return false;
+      return ConflictFilter.ANY;
     }
-    String lower = value.trim().toLowerCase(Locale.ROOT);
-    if (!lower.equals("true") && !lower.equals("false")) {
-      throw new InvalidInputException(
-          name + " '" + truncate(value) + "' is not valid: expected true or false");
-    }
-    return lower.equals("true");
+    return switch (value.trim().toLowerCase(Locale.ROOT)) {
+      case "false" -> ConflictFilter.ANY;
+      case "true" -> ConflictFilter.CONFLICT;
+      case "unexplained" -> ConflictFilter.UNEXPLAINED;
+      default ->
+          throw new InvalidInputException(
+              "eventIdConflict '"
+                  + truncate(value)
+                  + "' is not valid: expected true (every conflict), unexplained (only those no"
+                  + " resend explains) or false");
+    };
   }
 
   private static Attribute attribute(String text) {

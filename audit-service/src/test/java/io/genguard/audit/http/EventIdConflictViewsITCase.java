@@ -4,6 +4,7 @@ import static io.genguard.audit.fixtures.RunningAuditService.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.evidence.EvidenceCheck;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
@@ -164,6 +165,51 @@ class EventIdConflictViewsITCase {
   }
 
   @Test
+  void shouldWithholdTheOtherTenantsHashesPlaceAndSeqFromATenantsToken() throws Exception {
+    // A global token sees the row across tenants in full.
+    JsonNode full =
+        json(audit.get("/api/v1/requests/forger-1", compliance)).path("eventIdConflicts");
+    String globexSha256 = full.get(0).path("payloadSha256").asText();
+    String forgedSha256 = full.get(0).path("recordedPayloadSha256").asText();
+    long forgedSeq = full.get(0).path("recordedSeq").asLong();
+    assertThat(globexSha256).hasSize(64);
+    assertThat(forgedSha256).hasSize(64);
+
+    // The forger's tenant: its own record (seq, hash) but nothing of globex's event.
+    JsonNode forgers = json(audit.get("/api/v1/requests/forger-1", acme)).path("eventIdConflicts");
+    JsonNode acmeView = forgers.get(0);
+    assertThat(acmeView.path("recordedSeq").asLong()).isEqualTo(forgedSeq);
+    assertThat(acmeView.path("recordedPayloadSha256").asText()).isEqualTo(forgedSha256);
+    for (String field :
+        List.of("payloadSha256", "sourcePartition", "sourceOffset", "seenAt", "payload")) {
+      assertThat(acmeView.path(field).isNull()).as(field).isTrue();
+    }
+    assertThat(fields(acmeView.path("withheldFields")))
+        .contains("payloadSha256", "sourceOffset", "seenAt")
+        .doesNotContain("recordedSeq");
+    assertThat(forgers.toString()).doesNotContain(globexSha256);
+
+    // The victim's tenant: its own content, but not the seq or hash of acme's record it contests.
+    JsonNode victims =
+        json(audit.get("/api/v1/requests/victim-1", globex)).path("eventIdConflicts");
+    JsonNode globexView = victims.get(0);
+    assertThat(globexView.path("payloadSha256").asText()).isEqualTo(globexSha256);
+    assertThat(globexView.path("recordedSeq").isNull()).isTrue();
+    assertThat(globexView.path("recordedPayloadSha256").isNull()).isTrue();
+    assertThat(globexView.path("withheld").asText())
+        .isEqualTo(EventIdConflicts.WITHHELD_OTHER_TENANT);
+    assertThat(fields(globexView.path("withheldFields")))
+        .containsExactlyInAnyOrder(
+            "recordedSeq", "recordedRequestId", "recordedTenantId", "recordedPayloadSha256");
+    assertThat(victims.toString()).doesNotContain(forgedSha256);
+
+    // The same in the forger's evidence bundle.
+    JsonNode bundle = json(audit.get("/api/v1/requests/forger-1/evidence", acme));
+    assertThat(bundle.path("eventIdConflicts").get(0).path("payloadSha256").isNull()).isTrue();
+    assertThat(bundle.toString()).doesNotContain(globexSha256);
+  }
+
+  @Test
   void shouldFindTheRequestsWithAConflictInTheSearch() throws Exception {
     // The search: a filter, and a flag on every row.
     assertThat(ids(compliance, "eventIdConflict=true"))
@@ -179,7 +225,23 @@ class EventIdConflictViewsITCase {
     }
     HttpResponse<String> bad = audit.get("/api/v1/outputs?eventIdConflict=maybe", compliance);
     assertThat(bad.statusCode()).isEqualTo(400);
-    assertThat(json(bad).path("error").asText()).contains("eventIdConflict");
+    assertThat(json(bad).path("error").asText())
+        .contains("eventIdConflict")
+        .contains("unexplained");
+  }
+
+  @Test
+  void shouldListOnlyTheConflictsNoResendExplainsInTheSearch() throws Exception {
+    // The possible forgeries: not the answer given again after a resend (after_resend).
+    assertThat(ids(compliance, "eventIdConflict=unexplained"))
+        .containsExactlyInAnyOrder("contested-1", "victim-1");
+    assertThat(ids(acme, "eventIdConflict=unexplained")).containsExactly("contested-1");
+    assertThat(ids(compliance, "eventIdConflict=UNEXPLAINED&decision=BLOCK"))
+        .containsExactly("victim-1");
+    HttpResponse<String> export =
+        audit.get("/api/v1/outputs/export?format=json&eventIdConflict=unexplained", compliance);
+    assertThat(export.statusCode()).as(export.body()).isEqualTo(200);
+    assertThat(export.body()).contains("contested-1").doesNotContain("resent-1");
   }
 
   /**
@@ -236,6 +298,63 @@ class EventIdConflictViewsITCase {
   }
 
   @Test
+  void shouldReportAListedConflictThatContradictsTheRecordItContestsInTheBundle() throws Exception {
+    VerificationKeyRing keys =
+        VerificationKeyRing.parse(
+            audit.get("/api/v1/audit/anchors/keys", compliance).body(), "kept keys");
+    HttpResponse<String> evidence = audit.get("/api/v1/requests/contested-1/evidence", compliance);
+    assertThat(evidence.statusCode()).as(evidence.body()).isEqualTo(200);
+    ObjectNode bundle = (ObjectNode) json(evidence);
+    assertThat(EvidenceCheck.check(bundle, keys).intact()).isTrue();
+    ObjectNode listed = (ObjectNode) bundle.path("eventIdConflicts").get(0);
+    long recordedSeq = listed.path("recordedSeq").asLong();
+
+    // The contested record's hash changed in the listing (say, to the other content's own).
+    ObjectNode otherHash = bundle.deepCopy();
+    ((ObjectNode) otherHash.path("eventIdConflicts").get(0))
+        .put("recordedPayloadSha256", listed.path("payloadSha256").asText());
+    EvidenceCheck.Result changed = EvidenceCheck.check(otherHash, keys);
+    assertThat(changed.intact()).isFalse();
+    assertThat(changed.problems())
+        .anySatisfy(
+            problem ->
+                assertThat(problem)
+                    .contains("event id conflict 1")
+                    .contains("recordedPayloadSha256")
+                    .contains("seq " + recordedSeq));
+    assertThat(changed.summary()).startsWith("Evidence does NOT hold for request contested-1");
+
+    // The listing names another record of the bundle as the one it contests.
+    long requestSeq =
+        audit.count(
+            "select seq from audit_log where request_id = 'contested-1'"
+                + " and event_type = 'GenerationRequest'");
+    ObjectNode otherSeq = bundle.deepCopy();
+    ((ObjectNode) otherSeq.path("eventIdConflicts").get(0)).put("recordedSeq", requestSeq);
+    EvidenceCheck.Result moved = EvidenceCheck.check(otherSeq, keys);
+    assertThat(moved.intact()).isFalse();
+    assertThat(moved.problems())
+        .anySatisfy(
+            problem ->
+                assertThat(problem)
+                    .contains("event id conflict 1")
+                    .contains("seq " + requestSeq + " in the bundle is event"));
+
+    // The other content changed in the listing: it no longer hashes to its payloadSha256.
+    ObjectNode otherText = bundle.deepCopy();
+    ((ObjectNode) otherText.path("eventIdConflicts").get(0))
+        .put("payload", listed.path("payload").asText().replace(genuine.getText(), "other text"));
+    EvidenceCheck.Result edited = EvidenceCheck.check(otherText, keys);
+    assertThat(edited.intact()).isFalse();
+    assertThat(edited.problems())
+        .anySatisfy(
+            problem ->
+                assertThat(problem)
+                    .contains("event id conflict 1")
+                    .contains("does not hash to its payloadSha256"));
+  }
+
+  @Test
   void shouldMarkTheOtherContentReadAfterAResendInTheStoryTheBundleAndTheUi() throws Exception {
     // An answer given again after a resend is not a forgery: the views say so (after_resend, V33).
     JsonNode story = json(audit.get("/api/v1/requests/resent-1", acme));
@@ -263,5 +382,11 @@ class EventIdConflictViewsITCase {
     List<String> ids = new ArrayList<>();
     json(response).path("items").forEach(item -> ids.add(item.path("requestId").asText()));
     return ids;
+  }
+
+  private static List<String> fields(JsonNode array) {
+    List<String> names = new ArrayList<>();
+    array.forEach(name -> names.add(name.asText()));
+    return names;
   }
 }

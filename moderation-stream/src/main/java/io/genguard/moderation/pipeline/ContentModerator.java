@@ -19,6 +19,7 @@ import io.genguard.schemas.EventIds;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -163,6 +164,12 @@ public final class ContentModerator implements BatchModerator {
                             + " ms")));
       }
     }
+    // Once per batch, not per verdict: the scorer (a fresh one after a timeout above) does not
+    // change while the verdicts are built. Sorted, so that scoring the same output again writes
+    // the same verdict bytes; every verdict of the batch holds this one (read-only) map.
+    Map<String, String> sorted = new TreeMap<>(componentVersions);
+    sorted.putAll(scorer.versions());
+    Map<String, String> versions = Collections.unmodifiableMap(sorted);
     List<ModerationVerdict> verdicts = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       GenerationOutput output = outputs.get(i);
@@ -198,7 +205,7 @@ public final class ContentModerator implements BatchModerator {
             .watermarkRepetitive(checked.watermarkRepetitive());
       }
       ModerationFindings findings = found.build();
-      verdicts.add(verdict(output, result, findings, policy.decide(findings)));
+      verdicts.add(verdict(output, result, findings, policy.decide(findings), versions));
     }
     return verdicts;
   }
@@ -269,7 +276,8 @@ public final class ContentModerator implements BatchModerator {
       GenerationOutput output,
       TextScreening.Result screened,
       ModerationFindings findings,
-      PolicyVerdict decided) {
+      PolicyVerdict decided,
+      Map<String, String> versions) {
     Map<String, Double> categories = new LinkedHashMap<>();
     double unsafe = 0;
     if (findings.scores() != null) {
@@ -278,9 +286,6 @@ public final class ContentModerator implements BatchModerator {
         categories.put(category.id(), findings.scores().score(category));
       }
     }
-    // Sorted, so that scoring the same output again writes the same verdict bytes.
-    Map<String, String> versions = new TreeMap<>(componentVersions);
-    versions.putAll(scorer.versions());
     return ModerationVerdict.newBuilder()
         .setEventId(
             EventIds.nameBased("verdict-event", output.getOutputId(), decided.policyVersion()))

@@ -7,6 +7,7 @@ import io.genguard.events.v1.ProvenanceFindings;
 import io.genguard.events.v1.SignedManifest;
 import io.genguard.events.v1.WatermarkInfo;
 import io.genguard.events.v1.WatermarkStatus;
+import io.genguard.moderation.policy.ReasonNumbers;
 import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.provenance.manifest.ManifestVerification;
 import io.genguard.provenance.manifest.ManifestVerifier;
@@ -18,7 +19,6 @@ import io.genguard.provenance.watermark.WatermarkDetector;
 import io.genguard.provenance.watermark.WatermarkParameters;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -127,11 +127,13 @@ public final class ProvenanceChecker {
     WatermarkInfo claimed = output.getWatermark();
     Watermark watermark;
     String claimMismatch = null;
+    // Tokenized once, for the detection and for the count a TOO_SHORT reason names.
+    int[] tokenIds = WordTokenizer.tokenIds(text);
     if (signed != null) {
       claimMismatch = claimDiffers(signed.watermark(), claimed);
-      watermark = watermark(signed.watermark(), text, true);
+      watermark = watermark(signed.watermark(), tokenIds, true);
     } else {
-      watermark = watermark(claimOf(claimed), text, false);
+      watermark = watermark(claimOf(claimed), tokenIds, false);
     }
     WatermarkDetection detection = watermark.detection();
     boolean scored = detection.tokensScored() > 0;
@@ -148,7 +150,7 @@ public final class ProvenanceChecker {
     if (findings.getWatermark() == WatermarkStatus.NOT_CHECKED) {
       watermarkReason = watermark.notCheckedBecause();
     } else if (findings.getWatermark() == WatermarkStatus.TOO_SHORT) {
-      int tokens = WordTokenizer.tokenIds(text).length;
+      int tokens = tokenIds.length;
       repetitive = repeatsItself(tokens);
       watermarkReason = tooFewPairs(detection.tokensScored(), tokens);
     }
@@ -174,7 +176,10 @@ public final class ProvenanceChecker {
    */
   private String tooFewPairs(int scored, int tokens) {
     String counts =
-        String.format(Locale.ROOT, "%,d distinct word pairs among %,d tokens", scored, tokens);
+        ReasonNumbers.grouped(scored)
+            + " distinct word pairs among "
+            + ReasonNumbers.grouped(tokens)
+            + " tokens";
     if (repeatsItself(tokens)) {
       return counts + ": the text repeats the same few words, and a repeated word pair counts once";
     }
@@ -305,7 +310,7 @@ public final class ProvenanceChecker {
    *
    * @param signed whether the claim is the valid manifest's (else the event's), for the reasons
    */
-  private Watermark watermark(ProvenanceManifest.Watermark claim, String text, boolean signed) {
+  private Watermark watermark(ProvenanceManifest.Watermark claim, int[] tokenIds, boolean signed) {
     // A verifier given no watermark key holds none (ProvenanceKeys.forVerifier): every watermark
     // is then not checked, and the reason says what to configure.
     String noKeys =
@@ -316,7 +321,7 @@ public final class ProvenanceChecker {
             .orElse(null);
     if (claim == null || !WatermarkParameters.SCHEME.equals(claim.scheme())) {
       return new Watermark(
-          detector.detect(text),
+          detector.detectAnyKey(tokenIds, WatermarkParameters.DEFAULTS),
           (signed ? "the signed manifest states" : "the output claims")
               + " no watermark of scheme "
               + WatermarkParameters.SCHEME
@@ -351,7 +356,7 @@ public final class ProvenanceChecker {
               + ")");
     }
     return new Watermark(
-        detector.detect(text, claim.keyId(), parameters),
+        detector.detect(tokenIds, claim.keyId(), parameters),
         (signed ? "the signed manifest names" : "the output claims")
             + " watermark key "
             + quote(claim.keyId())

@@ -158,12 +158,11 @@ public final class PolicyEngine {
               category,
               score,
               thresholds.block(),
-              String.format(
-                  Locale.ROOT,
-                  "%s score %.3f is at or above the BLOCK threshold %.2f",
-                  what,
-                  score,
-                  thresholds.block())));
+              what
+                  + " score "
+                  + ReasonNumbers.fixed(score, 3)
+                  + " is at or above the BLOCK threshold "
+                  + ReasonNumbers.fixed(thresholds.block(), 2)));
     } else if (score >= thresholds.review()) {
       reasons.add(
           new VerdictReason(
@@ -172,13 +171,14 @@ public final class PolicyEngine {
               category,
               score,
               thresholds.review(),
-              String.format(
-                  Locale.ROOT,
-                  "%s score %.3f is at or above the REVIEW threshold %.2f (BLOCK at %.2f)",
-                  what,
-                  score,
-                  thresholds.review(),
-                  thresholds.block())));
+              what
+                  + " score "
+                  + ReasonNumbers.fixed(score, 3)
+                  + " is at or above the REVIEW threshold "
+                  + ReasonNumbers.fixed(thresholds.review(), 2)
+                  + " (BLOCK at "
+                  + ReasonNumbers.fixed(thresholds.block(), 2)
+                  + ")"));
     }
   }
 
@@ -351,11 +351,11 @@ public final class PolicyEngine {
       String z =
           provenance.getZScore() == null
               ? ""
-              : String.format(
-                  Locale.ROOT,
-                  " (z = %.2f over %d tokens)",
-                  provenance.getZScore(),
-                  provenance.getTokensScored());
+              : " (z = "
+                  + ReasonNumbers.fixed(provenance.getZScore(), 2)
+                  + " over "
+                  + provenance.getTokensScored()
+                  + " tokens)";
       reasons.add(
           new VerdictReason(
               ReasonCodes.WATERMARK_NOT_DETECTED,
@@ -518,11 +518,11 @@ public final class PolicyEngine {
         highest.id(),
         score,
         threshold,
-        String.format(
-            Locale.ROOT,
-            "every category is below its REVIEW threshold; closest: %s %.3f < %.2f",
-            highest.id(),
-            score,
-            threshold));
+        "every category is below its REVIEW threshold; closest: "
+            + highest.id()
+            + " "
+            + ReasonNumbers.fixed(score, 3)
+            + " < "
+            + ReasonNumbers.fixed(threshold, 2));
   }
 }

@@ -72,17 +72,39 @@ public final class TextNormalizer {
    * ASCII letters after NFKC (the Kelvin sign and full-width forms are already ASCII by then), and
    * the plain comparison keeps this from dominating the normalizer on long text.
    */
-  private static boolean containsIgnoreCase(String s, String ascii) {
+  static boolean containsIgnoreCase(String s, String ascii) {
     char lower = ascii.charAt(0);
     char upper = Character.toUpperCase(lower);
     int last = s.length() - ascii.length();
     for (int i = 0; i <= last; i++) {
       char c = s.charAt(i);
-      if ((c == lower || c == upper) && s.regionMatches(true, i, ascii, 0, ascii.length())) {
+      if ((c == lower || c == upper) && restMatches(s, i, ascii)) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * {@code s.regionMatches(true, at, ascii, 0, ascii.length())} after a matching first character:
+   * the rest compared as ASCII in either case, and by the region match only where a character is
+   * not ASCII (its case folding is the region match's to decide). The region match folds every
+   * character through {@link Character#toUpperCase} and {@link Character#toLowerCase}, which cost
+   * more than the normalizer's other scans on a text with many r's (it looks for "rt").
+   */
+  private static boolean restMatches(String s, int at, String ascii) {
+    for (int j = 1; j < ascii.length(); j++) {
+      char c = s.charAt(at + j);
+      char expected = ascii.charAt(j);
+      if (c == expected || c == Character.toUpperCase(expected)) {
+        continue;
+      }
+      if (c < 0x80) {
+        return false;
+      }
+      return s.regionMatches(true, at, ascii, 0, ascii.length());
+    }
+    return true;
   }
 
   /** Whether some code point occurs four times in a row (what REPEATED_CHAR could match). */

@@ -656,4 +656,33 @@ class PolicyEngineTest {
         .rules(new RuleFindings(threats, List.of(), List.of(), List.of()))
         .build();
   }
+
+  @Test
+  void shouldWriteTheNumbersOfItsReasonsExactlyAsBefore() {
+    // Reasons are built by concatenation, not String.format: these are the texts the formatter
+    // wrote (Locale.ROOT, half-up rounding of the shortest decimal digits).
+    PolicyVerdict clear =
+        engine.decide(ModerationFindings.scored("t1", scores(0.0, Category.HATE, 0.1235)));
+    assertThat(clear.reasons().get(0).message())
+        .isEqualTo("every category is below its REVIEW threshold; closest: hate 0.124 < 0.50");
+    PolicyVerdict review =
+        engine.decide(ModerationFindings.scored("t1", scores(0.01, Category.ILLICIT, 0.5)));
+    assertThat(review.reasons().get(0).message())
+        .isEqualTo("illicit score 0.500 is at or above the REVIEW threshold 0.50 (BLOCK at 0.90)");
+    ProvenanceFindings negative =
+        ProvenanceFindings.newBuilder()
+            .setWatermark(WatermarkStatus.NOT_DETECTED)
+            .setZScore(-1.005)
+            .setPValue(0.84)
+            .setTokensScored(1234)
+            .setManifest(ManifestStatus.VALID)
+            .build();
+    PolicyVerdict notDetected =
+        engine.decide(
+            ModerationFindings.builder("strict").scores(scores(0.01)).provenance(negative).build());
+    assertThat(notDetected.reasons().get(0).message())
+        .isEqualTo(
+            "no generator watermark was detected (z = -1.01 over 1234 tokens); that means unknown"
+                + " origin, not human-written, and this policy requires the watermark");
+  }
 }

@@ -155,4 +155,31 @@ class TextNormalizerTest {
     assertThat(TextNormalizer.normalize(tweet)).isEqualTo("warm fuzzies abound \u263A");
     assertThat(TextNormalizer.splitKey("Ki\u00ADll")).isEqualTo("ki\u00ADll");
   }
+
+  @Test
+  void shouldFindTheMarkersInAnyCaseExactlyAsTheRegionMatchDid() {
+    // The scan compares ASCII itself and leaves only non-ASCII characters to the region match.
+    String alphabet = "rRtThHpPwW.sSkK \u0131\u0130\u017F\u212A\u0280\u1D1B\uFF34\u0442\u0422x";
+    SplittableRandom random = new SplittableRandom(47);
+    for (int i = 0; i < 50_000; i++) {
+      StringBuilder text = new StringBuilder();
+      int length = random.nextInt(9);
+      for (int c = 0; c < length; c++) {
+        text.append(alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      String s = text.toString();
+      for (String marker : List.of("http", "www.", "rt")) {
+        boolean expected = false;
+        for (int at = 0; at + marker.length() <= s.length(); at++) {
+          char first = s.charAt(at);
+          expected |=
+              (first == marker.charAt(0) || first == Character.toUpperCase(marker.charAt(0)))
+                  && s.regionMatches(true, at, marker, 0, marker.length());
+        }
+        assertThat(TextNormalizer.containsIgnoreCase(s, marker))
+            .as("%s in %s", marker, s)
+            .isEqualTo(expected);
+      }
+    }
+  }
 }

@@ -139,16 +139,38 @@ public final class WatermarkDetector {
   private WatermarkDetection score(int[] tokenIds, GreenList greenList) {
     int h = greenList.parameters().contextWidth();
     double gamma = greenList.parameters().gamma();
-    Set<Pair> seen = new HashSet<>();
     int scored = 0;
     int green = 0;
-    for (int i = h; i < tokenIds.length; i++) {
-      if (!seen.add(new Pair(Arrays.copyOfRange(tokenIds, i - h, i + 1)))) {
-        continue;
+    if (h == 1) {
+      // The default width, on every output the moderation job checks: each (previous, token) pair
+      // packed in a long and sorted, so that the distinct ones are counted without a set of boxed
+      // pairs. Which pairs are green does not depend on the order they are tested in.
+      long[] pairs = new long[Math.max(0, tokenIds.length - 1)];
+      for (int i = 1; i < tokenIds.length; i++) {
+        pairs[i - 1] = ((long) tokenIds[i - 1] << 32) | (tokenIds[i] & 0xffffffffL);
       }
-      scored++;
-      if (greenList.isGreen(tokenIds, i, tokenIds[i])) {
-        green++;
+      Arrays.sort(pairs);
+      int[] context = new int[1];
+      for (int k = 0; k < pairs.length; k++) {
+        if (k > 0 && pairs[k] == pairs[k - 1]) {
+          continue;
+        }
+        scored++;
+        context[0] = (int) (pairs[k] >>> 32);
+        if (greenList.isGreen(context, 1, (int) pairs[k])) {
+          green++;
+        }
+      }
+    } else {
+      Set<Pair> seen = new HashSet<>();
+      for (int i = h; i < tokenIds.length; i++) {
+        if (!seen.add(new Pair(Arrays.copyOfRange(tokenIds, i - h, i + 1)))) {
+          continue;
+        }
+        scored++;
+        if (greenList.isGreen(tokenIds, i, tokenIds[i])) {
+          green++;
+        }
       }
     }
     if (scored == 0) {

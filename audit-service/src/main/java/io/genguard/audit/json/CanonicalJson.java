@@ -6,8 +6,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import com.fasterxml.jackson.databind.node.DoubleNode;
+import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -91,6 +97,30 @@ public final class CanonicalJson {
         writeSorted(generator, element);
       }
       generator.writeEndArray();
+    } else {
+      writeScalar(generator, node);
+    }
+  }
+
+  /**
+   * A leaf as the mapper writes it ({@code CANONICAL.writeTree}, which node.serialize does for
+   * these kinds), straight to the generator: the mapper makes a serializer provider and flushes for
+   * every value (about half of CanonicalJson's samples in a profile of the audit benchmark). Other
+   * kinds (POJOs, binary, big numbers) still go through the mapper. The text is the same (tested).
+   */
+  private static void writeScalar(JsonGenerator generator, JsonNode node) throws IOException {
+    if (node instanceof TextNode text) {
+      generator.writeString(text.textValue());
+    } else if (node instanceof IntNode number) {
+      generator.writeNumber(number.intValue());
+    } else if (node instanceof LongNode number) {
+      generator.writeNumber(number.longValue());
+    } else if (node instanceof DoubleNode number) {
+      generator.writeNumber(number.doubleValue());
+    } else if (node instanceof BooleanNode bool) {
+      generator.writeBoolean(bool.booleanValue());
+    } else if (node instanceof NullNode) {
+      generator.writeNull();
     } else {
       CANONICAL.writeTree(generator, node);
     }

@@ -1,5 +1,6 @@
 package io.genguard.audit.persistence;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.release.RejectedReleases;
 import io.genguard.events.v1.BiasAlert;
@@ -40,6 +41,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -48,6 +50,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
+import org.apache.avro.specific.SpecificRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -464,7 +467,12 @@ public final class AuditWriter {
       return new Written(0, 0);
     }
     List<ChainRecord> records = new ArrayList<>(fresh.size());
+    // Each event's canonical tree is built once: its audit record's payload is written from it, and
+    // its projection's JSON columns from its fields (the same text as from the field's value).
+    Map<SpecificRecord, ObjectNode> trees = new IdentityHashMap<>(fresh.size());
     for (IncomingEvent event : fresh.values()) {
+      ObjectNode tree = CanonicalJson.toTree(event.event());
+      trees.put(event.event(), tree);
       records.add(
           new ChainRecord(
               event.eventId(),
@@ -474,9 +482,9 @@ public final class AuditWriter {
               event.topic(),
               event.partition(),
               event.offset(),
-              CanonicalJson.of(event.event())));
+              CanonicalJson.write(tree)));
     }
-    Projections projections = new Projections(connection, fresh.values());
+    Projections projections = new Projections(connection, fresh.values(), trees);
     projections.writeRows();
     Instant now = clock.instant();
     ChainAppender.append(connection, records, now); // takes the chain lock
@@ -522,6 +530,7 @@ public final class AuditWriter {
   /** Typed rows for queries, one statement per table, batched. */
   private static final class Projections {
     private final Connection connection;
+    private final Map<SpecificRecord, ObjectNode> trees;
     private final List<GenerationRequest> requests = new ArrayList<>();
     private final List<GenerationOutput> outputs = new ArrayList<>();
     private final List<GenerationFailure> failures = new ArrayList<>();
@@ -532,8 +541,15 @@ public final class AuditWriter {
     private final List<DeadLetter> deadLetters = new ArrayList<>();
     private final List<BiasMetric> metrics = new ArrayList<>();
 
-    Projections(Connection connection, Iterable<IncomingEvent> events) {
+    /**
+     * @param trees each event's canonical tree ({@link CanonicalJson#toTree}), by the event itself
+     */
+    Projections(
+        Connection connection,
+        Iterable<IncomingEvent> events,
+        Map<SpecificRecord, ObjectNode> trees) {
       this.connection = connection;
+      this.trees = trees;
       for (IncomingEvent incoming : events) {
         Object event = incoming.event();
         if (event instanceof GenerationRequest e) {
@@ -694,8 +710,8 @@ public final class AuditWriter {
             s.setString(4, e.getPrompt());
             s.setString(5, e.getBackend());
             s.setString(6, e.getModel());
-            s.setString(7, CanonicalJson.of(e.getParameters()));
-            s.setString(8, json(e.getAttributes()));
+            s.setString(7, json(e, "parameters"));
+            s.setString(8, json(e, "attributes"));
             s.setObject(9, time(e.getSubmittedAt()));
           });
     }
@@ -715,10 +731,10 @@ public final class AuditWriter {
             s.setString(6, e.getModel().getName());
             s.setString(7, e.getModel().getVersion());
             s.setString(8, e.getModel().getBackend());
-            s.setString(9, e.getWatermark() == null ? null : CanonicalJson.of(e.getWatermark()));
-            s.setString(10, e.getManifest() == null ? null : CanonicalJson.of(e.getManifest()));
-            s.setString(11, CanonicalJson.of(e.getCost()));
-            s.setString(12, json(e.getAttributes()));
+            s.setString(9, e.getWatermark() == null ? null : json(e, "watermark"));
+            s.setString(10, e.getManifest() == null ? null : json(e, "manifest"));
+            s.setString(11, json(e, "cost"));
+            s.setString(12, json(e, "attributes"));
             s.setObject(13, time(e.getGeneratedAt()));
           });
     }
@@ -757,16 +773,16 @@ public final class AuditWriter {
             s.setString(6, e.getOutputSha256());
             s.setString(7, e.getDecision().name());
             s.setDouble(8, e.getUnsafeScore());
-            s.setString(9, json(e.getCategoryScores()));
-            s.setString(10, CanonicalJson.ofField(e, "reasons"));
+            s.setString(9, json(e, "categoryScores"));
+            s.setString(10, json(e, "reasons"));
             s.setArray(11, connection.createArrayOf("text", e.getGroups().toArray()));
-            s.setString(12, e.getProvenance() == null ? null : CanonicalJson.of(e.getProvenance()));
+            s.setString(12, e.getProvenance() == null ? null : json(e, "provenance"));
             s.setBoolean(13, e.getTextTruncated());
             s.setString(14, e.getPolicyId());
             s.setString(15, e.getPolicyVersion());
-            s.setString(16, json(e.getScorerVersions()));
-            s.setString(17, e.getModel() == null ? null : CanonicalJson.of(e.getModel()));
-            s.setString(18, json(e.getAttributes()));
+            s.setString(16, json(e, "scorerVersions"));
+            s.setString(17, e.getModel() == null ? null : json(e, "model"));
+            s.setString(18, json(e, "attributes"));
             s.setObject(19, time(e.getDecidedAt()));
             s.setString(20, e.getPolicySha256());
           });
@@ -790,7 +806,7 @@ public final class AuditWriter {
             s.setString(9, e.getReviewId());
             s.setString(10, e.getOutputSha256());
             s.setString(11, e.getPolicyVersion());
-            s.setString(12, CanonicalJson.ofField(e, "reasons"));
+            s.setString(12, json(e, "reasons"));
             s.setObject(13, time(e.getDecidedAt()));
           });
     }
@@ -1088,7 +1104,7 @@ public final class AuditWriter {
             s.setLong(11, e.getBlockCount());
             s.setLong(12, e.getReviewCount());
             s.setLong(13, e.getReleaseCount());
-            s.setString(14, json(e.getCategoryCounts()));
+            s.setString(14, json(e, "categoryCounts"));
             s.setObject(15, time(e.getComputedAt()));
             s.setString(16, e.getTenantId());
           });
@@ -1107,11 +1123,15 @@ public final class AuditWriter {
       }
     }
 
-    private static String json(Map<String, ?> map) {
-      com.fasterxml.jackson.databind.node.ObjectNode node =
-          com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
-      map.forEach((key, value) -> node.putPOJO(key, value));
-      return CanonicalJson.write(node);
+    /**
+     * The canonical JSON of one of the event's fields, as it appears in the event's audit record
+     * ({@link CanonicalJson#ofField}), written from the tree the record's payload was written from.
+     */
+    private String json(SpecificRecord event, String field) {
+      ObjectNode tree = trees.get(event);
+      return tree == null
+          ? CanonicalJson.ofField(event, field)
+          : CanonicalJson.write(tree.get(field));
     }
 
     /**

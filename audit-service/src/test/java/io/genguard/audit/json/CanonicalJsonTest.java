@@ -11,12 +11,18 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.events.v1.BiasMetric;
+import io.genguard.events.v1.BiasScope;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.ReleaseGateOutcome;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
@@ -53,6 +59,9 @@ class CanonicalJsonTest {
 
   private static JsonNode randomTree(SplittableRandom random, int depth) {
     int kind = random.nextInt(depth > 3 ? 7 : 9);
+    if (kind < 7 && random.nextInt(4) == 0) {
+      return otherLeaf(random);
+    }
     switch (kind) {
       case 0:
         return NODES.nullNode();
@@ -81,6 +90,106 @@ class CanonicalJsonTest {
         }
         return object;
     }
+  }
+
+  /**
+   * Leaves the writer hands to the mapper rather than write itself: POJOs (what a projection's map
+   * column was written from), floats, shorts, big numbers, binary.
+   */
+  private static JsonNode otherLeaf(SplittableRandom random) {
+    return switch (random.nextInt(8)) {
+      case 0 -> NODES.pojoNode(TEXTS.get(random.nextInt(TEXTS.size())));
+      case 1 -> NODES.pojoNode(DOUBLES.get(random.nextInt(DOUBLES.size())));
+      case 2 -> NODES.pojoNode(random.nextLong());
+      case 3 -> NODES.numberNode((float) DOUBLES.get(random.nextInt(DOUBLES.size())).doubleValue());
+      case 4 -> NODES.numberNode((short) random.nextInt());
+      case 5 -> NODES.numberNode(BigInteger.valueOf(random.nextLong()).shiftLeft(70));
+      case 6 -> NODES.numberNode(new BigDecimal("1.50E+3"));
+      default -> NODES.binaryNode(new byte[] {0, (byte) random.nextInt(), -1});
+    };
+  }
+
+  private static final List<Double> DOUBLES =
+      List.of(0.1, -0.0, 1e-300, 1.5e300, Double.NaN, 0.95, 1e-7, 3.0e10, 1.0, 0.0);
+
+  /**
+   * A map column as the projections wrote it before they wrote it from the event's tree: the map's
+   * values as POJOs, written by the mapper.
+   */
+  private static String mapAsPojos(Map<String, ?> map) {
+    ObjectNode node = NODES.objectNode();
+    map.forEach(node::putPOJO);
+    return CanonicalJson.write(node);
+  }
+
+  @Test
+  void shouldWriteEachFieldOfTheEventTreeAsTheProjectionsWroteItFromTheRecord() {
+    AuditEvents.Scenario scenario =
+        AuditEvents.Scenario.of(
+            "fields", "acme", Decision.REVIEW, Instant.parse("2026-12-07T07:00:00.123Z"));
+    GenerationRequest request =
+        GenerationRequest.newBuilder(AuditEvents.request(scenario))
+            .setAttributes(Map.of("campaign.id", "c-1", "é", "\u0000\"", "a", ""))
+            .build();
+    GenerationOutput output = AuditEvents.output(scenario);
+    ModerationVerdict verdict =
+        ModerationVerdict.newBuilder(AuditEvents.verdict(scenario))
+            .setCategoryScores(
+                Map.of(
+                    "hate", 0.1, "violence", 1e-7, "sexual", -0.0, "self_harm", 1.0, "x", 3.0e10))
+            .build();
+    ReleaseGateOutcome outcome = AuditEvents.gateOutcome(scenario);
+
+    ObjectNode requestTree = CanonicalJson.toTree(request);
+    assertThat(CanonicalJson.write(requestTree.get("parameters")))
+        .isEqualTo(CanonicalJson.of(request.getParameters()));
+    assertThat(CanonicalJson.write(requestTree.get("attributes")))
+        .isEqualTo(mapAsPojos(request.getAttributes()))
+        .contains("campaign.id");
+    ObjectNode outputTree = CanonicalJson.toTree(output);
+    assertThat(CanonicalJson.write(outputTree.get("watermark")))
+        .isEqualTo(CanonicalJson.of(output.getWatermark()));
+    assertThat(CanonicalJson.write(outputTree.get("cost")))
+        .isEqualTo(CanonicalJson.of(output.getCost()));
+    assertThat(CanonicalJson.write(outputTree.get("attributes")))
+        .isEqualTo(mapAsPojos(output.getAttributes()));
+    ObjectNode verdictTree = CanonicalJson.toTree(verdict);
+    assertThat(CanonicalJson.write(verdictTree.get("categoryScores")))
+        .isEqualTo(mapAsPojos(verdict.getCategoryScores()))
+        .contains("1.0E-7");
+    assertThat(CanonicalJson.write(verdictTree.get("scorerVersions")))
+        .isEqualTo(mapAsPojos(verdict.getScorerVersions()));
+    assertThat(CanonicalJson.write(verdictTree.get("provenance")))
+        .isEqualTo(CanonicalJson.of(verdict.getProvenance()));
+    assertThat(CanonicalJson.write(verdictTree.get("model")))
+        .isEqualTo(CanonicalJson.of(verdict.getModel()));
+    assertThat(CanonicalJson.write(verdictTree.get("reasons")))
+        .isEqualTo(CanonicalJson.ofField(verdict, "reasons"));
+    assertThat(CanonicalJson.write(CanonicalJson.toTree(outcome).get("reasons")))
+        .isEqualTo(CanonicalJson.ofField(outcome, "reasons"));
+    Map<String, Long> counts = new TreeMap<>(Map.of("hate", 3L, "violence", 0L, "x", -1L));
+    assertThat(CanonicalJson.write(CanonicalJson.toTree(metric(counts)).get("categoryCounts")))
+        .isEqualTo(mapAsPojos(counts));
+  }
+
+  private static BiasMetric metric(Map<String, Long> categoryCounts) {
+    Instant at = Instant.parse("2026-12-07T07:00:00Z");
+    return BiasMetric.newBuilder()
+        .setEventId("metric-1")
+        .setScope(BiasScope.LIVE)
+        .setModel("builtin-kn")
+        .setGroup("religion:muslim")
+        .setWindowStart(at)
+        .setWindowEnd(at.plusSeconds(60))
+        .setCount(4)
+        .setUnsafeCount(3)
+        .setUnsafeScoreSum(1.5)
+        .setBlockCount(1)
+        .setReviewCount(1)
+        .setReleaseCount(2)
+        .setCategoryCounts(categoryCounts)
+        .setComputedAt(at.plusSeconds(61))
+        .build();
   }
 
   @Test

@@ -3,9 +3,12 @@ package io.genguard.deploy.dashboards;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.genguard.bias.job.LiveGroupWindow;
 import io.genguard.deploy.promql.PromQlMetricNames;
+import io.genguard.deploy.promql.PromQlMetricNames.Matcher;
+import io.genguard.deploy.promql.PromQlMetricNames.Selector;
 import java.time.Duration;
-import java.util.regex.Matcher;
+import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
@@ -38,7 +41,7 @@ class BiasAlertRulesTest {
   void shouldAlertOnEveryBiasGroupRefusedGaugesTakingTheMaxOverAuditReplicas() {
     JsonNode rule = FlinkAlertRulesTest.rule("GenGuardBiasGroupSeriesRefused");
     String expression = rule.path("expr").asText().trim().replaceAll("\\s+", " ");
-    Matcher range =
+    java.util.regex.Matcher range =
         Pattern.compile("^max\\(increase\\(" + GROUPS_REFUSED + "\\[(\\d+)m\\]\\)\\) > 0$")
             .matcher(expression);
 
@@ -54,5 +57,25 @@ class BiasAlertRulesTest {
         .isBetween(Duration.ofMinutes(5), Duration.ofHours(1));
     assertThat(rule.has("for")).as("no for: duration").isFalse();
     assertThat(rule.path("labels").path("severity").asText()).isEqualTo("warning");
+  }
+
+  @Test
+  void shouldLeaveThePooledUnknownModelOutOfTheStaleWindowAlert() {
+    String expression =
+        FlinkAlertRulesTest.rule("GenGuardBiasWindowStale").path("expr").asText().trim();
+    List<Selector> ages =
+        PromQlMetricNames.selectors(expression).stream()
+            .filter(selector -> selector.metric().equals("genguard_bias_window_age_seconds"))
+            .toList();
+
+    assertThat(ages).isNotEmpty();
+    // The pool gets windows only while more models than the cap send verdicts: once that stops,
+    // its window age grows for the day until the collector retires it, and no job is broken.
+    assertThat(ages)
+        .as("the pooled pseudo-model's windows stop when pooling stops: " + expression)
+        .allSatisfy(
+            selector ->
+                assertThat(selector.matchers())
+                    .contains(new Matcher("model", "!=", LiveGroupWindow.UNKNOWN_MODEL)));
   }
 }

@@ -20,6 +20,12 @@ import org.junit.jupiter.api.Test;
 class ConsumerLagAlertTest {
   private static final String ALERT = "GenGuardConsumerLagHigh";
 
+  /**
+   * ConsumerGroupLagCollector.AGE_UNREAD as Prometheus names it (DashboardMetricsITCase checks the
+   * names the audit service exports).
+   */
+  private static final String AGE_UNREAD = "genguard_kafka_lag_age_unread_total";
+
   /** {@code ... > N} at the end of the expression: the age in seconds it fires above. */
   private static final Pattern THRESHOLD = Pattern.compile(">\\s*([0-9]+(?:\\.[0-9]+)?)\\s*$");
 
@@ -53,6 +59,29 @@ class ConsumerLagAlertTest {
         .as("longer than a Flink job keeps records it has read uncommitted")
         .isGreaterThan(
             ExactlyOnceKafka.MAX_CHECKPOINT_INTERVAL.plus(ExactlyOnceKafka.CHECKPOINT_TIMEOUT));
+  }
+
+  @Test
+  void shouldAlertWhenTheAgesOfLaggingPartitionsGoUnreadRoundAfterRound() {
+    JsonNode rule = FlinkAlertRulesTest.rule("GenGuardLagAgeUnread");
+    String expression = rule.path("expr").asText().trim().replaceAll("\\s+", " ");
+    Matcher range =
+        Pattern.compile("^max\\(increase\\(" + AGE_UNREAD + "\\[(\\d+)m\\]\\)\\) > 0$")
+            .matcher(expression);
+
+    assertThat(PromQlMetricNames.of(expression)).containsExactly(AGE_UNREAD);
+    // While the first unread records cannot be read, the ages are NaN or lower bounds, so
+    // GenGuardConsumerLagHigh and GenGuardUnreadNearRetention may stay silent; and the collector's
+    // rounds succeed, so GenGuardLagCollectorStale does too. Every audit replica runs a collector
+    // and counts the same partitions: the max over replicas, not the sum.
+    assertThat(range.matches()).as("max over replicas of the increase: " + expression).isTrue();
+    Duration window = Duration.ofMinutes(Long.parseLong(range.group(1)));
+    Duration held = duration(rule.path("for").asText("0s"));
+    assertThat(held)
+        .as("one slow round raises the increase for one range only: it must not fire alone")
+        .isGreaterThan(window);
+    assertThat(window.plus(held)).isLessThanOrEqualTo(Duration.ofMinutes(30));
+    assertThat(rule.path("labels").path("severity").asText()).isEqualTo("warning");
   }
 
   private static Duration duration(String text) {

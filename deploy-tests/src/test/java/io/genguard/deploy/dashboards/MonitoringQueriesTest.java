@@ -148,7 +148,8 @@ class MonitoringQueriesTest {
             "flink_taskmanager_job_task_operator_genguard_unscored_verdicts",
             "flink_taskmanager_job_task_operator_genguard_late_live_verdicts",
             "flink_taskmanager_job_task_operator_genguard_retired_campaign_verdicts",
-            "genguard_kafka_lag_collector_last_success_timestamp_seconds");
+            "genguard_kafka_lag_collector_last_success_timestamp_seconds",
+            "genguard_kafka_lag_age_unread_total");
   }
 
   private static List<Selector> selectors(String location) {

@@ -71,7 +71,9 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
    * retention, after which the broker deletes them unread. When a lagging partition's record cannot
    * be read within the read timeout, the age computed from the timestamp last read at the same
    * committed offset stands in (the group still waits on that record); with none, the group and
-   * topic read NaN (unknown), never 0, and {@link #AGE_UNREAD} counts it.
+   * topic read the oldest age known of their other partitions, a lower bound, and NaN (unknown,
+   * never 0) when no partition's record age is known; {@link #AGE_UNREAD} counts each such
+   * partition.
    */
   public static final String LAG_AGE = "genguard.kafka.consumer.group.lag.age";
 
@@ -81,7 +83,7 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
   /**
    * Lagging group partitions whose oldest unread record could not be read within the read timeout
    * in a round (a loaded broker or machine): their age is the one last read at the same committed
-   * offset, or unknown (NaN).
+   * offset, or unknown (their group and topic's age a lower bound, or NaN).
    */
   public static final String AGE_UNREAD = "genguard.kafka.lag.age.unread";
 
@@ -138,7 +140,8 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
             registry,
             LAG_AGE,
             "Age of the oldest record the consumer group has not consumed and committed (0 when"
-                + " not behind, NaN when it could not be read)",
+                + " not behind; a lower bound when a partition's could not be read, NaN when none"
+                + " could)",
             "seconds");
     this.retention =
         new RowGauges(
@@ -372,8 +375,9 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
    * topic's partitions; a group and topic not behind reads 0, and so does a partition whose lag is
    * only transaction markers or aborted records. A partition whose record cannot be read within the
    * read timeout takes the timestamp last read at the same committed offset; with none its group
-   * and topic read NaN (unknown: not 0, which says nothing waits), and each such partition is
-   * counted ({@link #AGE_UNREAD}).
+   * and topic read the oldest age known of their other partitions (a lower bound: the unknown one
+   * may wait on older records), and NaN when no partition's record age is known (unknown: not 0,
+   * which says nothing waits); each such partition is counted ({@link #AGE_UNREAD}).
    */
   private Map<GroupTopic, Double> ages(
       Collection<GroupTopic> reported, Map<GroupPartition, Long> unread) {
@@ -405,6 +409,7 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
                   .add(round.get(partition)));
     }
     Set<GroupTopic> unknown = new HashSet<>();
+    Set<GroupTopic> known = new HashSet<>();
     unread.forEach(
         (key, offset) -> {
           GroupTopic groupTopic = new GroupTopic(key.group(), key.partition().topic());
@@ -419,19 +424,26 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
             }
           }
           if (timestamp != null) {
+            known.add(groupTopic);
             lastRead.put(key, new long[] {offset, timestamp});
             ages.merge(groupTopic, Math.max(0, now - timestamp) / 1000.0, Math::max);
           }
         });
     // Partitions no group lags on any more: nothing to remember.
     lastRead.keySet().retainAll(unread.keySet());
-    unknown.forEach(groupTopic -> ages.put(groupTopic, Double.NaN));
+    // The age known from the other partitions is a lower bound, which an alert may still fire on
+    // (until the forty-seventh session's review one unknown partition made it NaN); a partition
+    // with only transaction markers (0) is no record age known.
+    Set<GroupTopic> noneKnown = new TreeSet<>(unknown);
+    noneKnown.removeAll(known);
+    noneKnown.forEach(groupTopic -> ages.put(groupTopic, Double.NaN));
     if (!unknown.isEmpty()) {
       LOG.warn(
-          "Lag round: the oldest unread record of {} could not be read within {} ms; their age is"
-              + " unknown (NaN)",
-          unknown,
-          readTimeout.toMillis());
+          "Lag round: the oldest unread record of a partition of {} could not be read within {} ms;"
+              + " their age is a lower bound, or unknown (NaN) for {}",
+          new TreeSet<>(unknown),
+          readTimeout.toMillis(),
+          noneKnown);
     }
     return ages;
   }

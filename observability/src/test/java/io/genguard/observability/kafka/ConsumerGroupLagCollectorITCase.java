@@ -29,6 +29,7 @@ class ConsumerGroupLagCollectorITCase {
   private static final String AGE_TOPIC = "observability.lag.age.it";
   private static final String MARKER_TOPIC = "observability.lag.marker.it";
   private static final String UNREAD_TOPIC = "observability.lag.unread.it";
+  private static final String PARTLY_TOPIC = "observability.lag.partly.it";
 
   /** Time enough to read the first unread records on a loaded machine (3 s in production). */
   private static final Duration GENEROUS = Duration.ofSeconds(60);
@@ -193,6 +194,61 @@ class ConsumerGroupLagCollectorITCase {
           .as("the group moved on: the record read before is not the one it waits on")
           .isNaN();
       assertThat(unreadCount(registry)).isEqualTo(3.0);
+    }
+  }
+
+  @Test
+  void shouldReportTheKnownAgeOfTheOtherPartitionsWhenOnePartitionCouldNotBeRead()
+      throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    infra.createTopics(2, List.of(PARTLY_TOPIC));
+    long base = 1_764_000_000_000L;
+    List<ProducerRecord<byte[], byte[]>> records = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      // Partition 1's records are 10 s younger than partition 0's.
+      for (int partition = 0; partition < 2; partition++) {
+        records.add(
+            new ProducerRecord<>(
+                PARTLY_TOPIC,
+                partition,
+                base + 10_000L * partition + 1000L * i,
+                ("k" + i).getBytes(StandardCharsets.UTF_8),
+                ("v" + i).getBytes(StandardCharsets.UTF_8)));
+      }
+    }
+    TestInput.sendAll(infra.kafkaBootstrapServers(), records);
+    String group = "genguard-partly-it";
+    TopicPartition first = new TopicPartition(PARTLY_TOPIC, 0);
+    TopicPartition second = new TopicPartition(PARTLY_TOPIC, 1);
+    commit(group, Map.of(first, 1L, second, 1L));
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Clock tenMinutesLater = Clock.fixed(Instant.ofEpochMilli(base + 600_000), ZoneOffset.UTC);
+
+    try (ConsumerGroupLagCollector collector =
+        ConsumerGroupLagCollector.manual(
+            infra.kafkaClientProperties(), group::equals, registry, tenMinutesLater, GENEROUS)) {
+      collector.collectOnce();
+      assertThat(age(registry, group, PARTLY_TOPIC))
+          .as("offset 1 of partition 0, written 1 s after its first record")
+          .isEqualTo(599.0);
+      assertThat(unreadCount(registry)).isZero();
+
+      // The group moves on partition 1 only; nothing can be read in this round.
+      commit(group, Map.of(first, 1L, second, 2L));
+      collector.readTimeout(Duration.ZERO);
+      collector.collectOnce();
+      assertThat(age(registry, group, PARTLY_TOPIC))
+          .as(
+              "partition 0 still waits on the record read before: its age is known, a lower"
+                  + " bound of the topic's, not unknown")
+          .isEqualTo(599.0);
+      assertThat(unreadCount(registry)).as("both partitions went unread").isEqualTo(2.0);
+
+      // Now the only known partition moves too: no age of the topic is known.
+      commit(group, Map.of(first, 2L, second, 2L));
+      collector.collectOnce();
+      assertThat(age(registry, group, PARTLY_TOPIC)).isNaN();
+      assertThat(unreadCount(registry)).isEqualTo(4.0);
     }
   }
 

@@ -48,10 +48,12 @@ final class ClassifierOptions {
    * The classifier's settings: from the flags when any is given (the environment is then not read,
    * so that one run's settings never mix two sources), else from the job's environment keys; null
    * when neither names any. The classifier's folder, from the flag or the key, must exist and hold
-   * the files the classifier loads.
+   * the files the classifier loads, and the label map must fit the labels of its {@code
+   * config.json} ({@link ScorerConfig#requireClassifier}, without loading the model): else a label
+   * map that does not fit showed only as the classifier loaded, once the store was read.
    *
-   * @throws IllegalArgumentException for a value that cannot be parsed or a folder that is missing
-   *     or incomplete, naming its flag or key
+   * @throws IllegalArgumentException for a value that cannot be parsed, a folder that is missing or
+   *     incomplete, or a label map that does not fit, naming its flag or key
    */
   ScorerConfig classifier() {
     if (dir != null || labels != null || maxTokens != null) {
@@ -59,8 +61,11 @@ final class ClassifierOptions {
       put(options, ScorerConfig.CLASSIFIER_DIR_FLAG.substring(2), dir);
       put(options, ScorerConfig.CLASSIFIER_LABELS_FLAG.substring(2), labels);
       put(options, ScorerConfig.CLASSIFIER_MAX_TOKENS_FLAG.substring(2), maxTokens);
-      return ScorerConfig.fromOptions(
-          io.genguard.moderation.scoring.OnnxClassifierScorer.NAME, options);
+      ScorerConfig classifier =
+          ScorerConfig.fromOptions(
+              io.genguard.moderation.scoring.OnnxClassifierScorer.NAME, options);
+      ScorerConfig.requireClassifier(ScorerConfig.CLASSIFIER_DIR_FLAG, classifier);
+      return classifier;
     }
     Map<String, String> env = new HashMap<>();
     for (String key :
@@ -74,7 +79,7 @@ final class ClassifierOptions {
     if (classifier != null) {
       // Checked as the flag is, before the store is read: else a folder that is missing or
       // incomplete showed only as the classifier loaded, at the first of its verdicts.
-      ScorerConfig.requireClassifierFolder(ScorerConfig.CLASSIFIER_DIR, classifier.modelPath());
+      ScorerConfig.requireClassifier(ScorerConfig.CLASSIFIER_DIR, classifier);
     }
     return classifier;
   }

@@ -30,12 +30,17 @@ class ClassifierOptionsTest {
         : ((AuditWhatIfCommand) parsed).classifierOptions;
   }
 
-  /** A folder holding the files the loader reads (their content is not read here). */
+  /**
+   * A folder holding the files the loader reads: a {@code config.json} with the labels the tests'
+   * label maps name (read without loading the model), the model and tokenizer empty (not read).
+   */
   private static Path classifierFolder(Path dir) throws Exception {
     Path folder = Files.createDirectories(dir.resolve("tiny"));
-    for (String file : java.util.List.of("model.onnx", "tokenizer.json", "config.json")) {
+    for (String file : java.util.List.of("model.onnx", "tokenizer.json")) {
       Files.writeString(folder.resolve(file), "");
     }
+    Files.writeString(
+        folder.resolve("config.json"), "{\"id2label\": {\"0\": \"neutral\", \"1\": \"toxic\"}}");
     return folder;
   }
 
@@ -62,7 +67,7 @@ class ClassifierOptionsTest {
   void shouldTakeTheFlagsAloneWhenAnyIsGiven(@TempDir Path dir) throws Exception {
     AuditStoreOptions.environment =
         Map.of(ScorerConfig.CLASSIFIER_LABELS, "toxic=hate;neutral=none")::get;
-    // The flag's folder must hold the files the loader reads (their content is not read here).
+    // The flag's folder must hold the files the loader reads, its labels those of the map.
     Path folder = classifierFolder(dir);
 
     ScorerConfig classifier =

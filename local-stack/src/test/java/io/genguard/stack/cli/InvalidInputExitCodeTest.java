@@ -536,6 +536,67 @@ class InvalidInputExitCodeTest {
     }
   }
 
+  @Test
+  void shouldRefuseALabelMapThatDoesNotFitTheClassifierOfReplayAndWhatIfBeforeReadingTheStore(
+      @TempDir Path dir) throws Exception {
+    Path policy = Files.writeString(dir.resolve("policy.yaml"), PolicyLoader.defaultText());
+    // The model files are empty: the labels are read from config.json, no model is loaded.
+    Path folder = Files.createDirectories(dir.resolve("toxic-bert"));
+    Files.writeString(folder.resolve("model.onnx"), "");
+    Files.writeString(folder.resolve("tokenizer.json"), "");
+    Files.writeString(
+        folder.resolve("config.json"), "{\"id2label\": {\"0\": \"neutral\", \"1\": \"toxic\"}}");
+    String unmapped =
+        "genguard: The classifier's labels [neutral] are not in "
+            + ScorerConfig.LABELS_SETTING
+            + "; map each label to categories, or to 'none' to ignore it (labels: [neutral,"
+            + " toxic])";
+
+    // Before, only the folder was checked here: the label map showed as the classifier loaded,
+    // once the store was read (no store listens on port 1 here, so exit 1 naming the store).
+    UnaryOperator<String> environment = AuditStoreOptions.environment;
+    try {
+      for (Object command : new Object[] {new AuditWhatIfCommand(), new AuditReplayCommand()}) {
+        CommandRun flags =
+            withoutStore(
+                command,
+                policy,
+                dir,
+                "--classifier-dir",
+                folder.toString(),
+                "--classifier-labels",
+                "toxic=harassment");
+        assertThat(flags.code()).as(flags.err()).isEqualTo(2);
+        assertThat(flags.err().strip()).isEqualTo(unmapped);
+
+        AuditStoreOptions.environment =
+            Map.of(
+                    ScorerConfig.CLASSIFIER_DIR,
+                    folder.toString(),
+                    ScorerConfig.CLASSIFIER_LABELS,
+                    "toxic=harassment;neutral=none;threat=violence")
+                ::get;
+        CommandRun fromEnvironment =
+            withoutStore(
+                command instanceof AuditWhatIfCommand
+                    ? new AuditWhatIfCommand()
+                    : new AuditReplayCommand(),
+                policy,
+                dir);
+        assertThat(fromEnvironment.code()).as(fromEnvironment.err()).isEqualTo(2);
+        assertThat(fromEnvironment.err().strip())
+            .isEqualTo(
+                "genguard: "
+                    + ScorerConfig.LABELS_SETTING
+                    + " names label 'threat', which the classifier does not have (labels:"
+                    + " [neutral, toxic])");
+        AuditStoreOptions.environment = environment;
+      }
+    } finally {
+      AuditStoreOptions.environment = environment;
+    }
+  }
+
   /** What {@code score} reads in these tests (one line) and where it would write. */
   private record ScoreFiles(Path in, Path out) {
     static ScoreFiles in(Path dir) throws IOException {
@@ -604,6 +665,57 @@ class InvalidInputExitCodeTest {
         .contains("score: --policy: Invalid policy " + policy + " at line 22")
         .doesNotContain("score: failed");
     assertThat(score.out()).as("nothing scored").doesNotExist();
+  }
+
+  @Test
+  void shouldRefuseAMissingOrFolderInputOfScoreInOneLineBeforeLoadingTheScorer(@TempDir Path dir)
+      throws Exception {
+    Path missing = dir.resolve("no-such-input.jsonl");
+    Path folder = Files.createDirectory(dir.resolve("a-folder.jsonl"));
+    Path out = dir.resolve("out.jsonl");
+
+    // The file the user named: a usage error (exit 2) as verify-evidence's --in, audit verify's
+    // --anchors or a campaign file. Before, exit 1 as for a run that failed.
+    Map<Path, String> refusals =
+        Map.of(
+            missing, "score: --in " + missing + " does not exist",
+            folder, "score: --in " + folder + " is a directory, not a file");
+    for (Map.Entry<Path, String> refusal : refusals.entrySet()) {
+      String err =
+          refusedWith2(
+              new PassThroughCommands.Score(),
+              "--in",
+              refusal.getKey().toString(),
+              "--out",
+              out.toString());
+      assertThat(err).isEqualTo(refusal.getValue() + System.lineSeparator());
+      assertThat(out).as("nothing written").doesNotExist();
+    }
+  }
+
+  @Test
+  void shouldFailScoreWithOneWhenItsInputIsThereButCannotBeRead(@TempDir Path dir) {
+    // A regular file whose reading fails with an I/O error (EIO at offset 0): the run failed, the
+    // user named a file that is there. Not a usage error.
+    Path unreadable = Path.of("/proc/self/mem");
+    Assumptions.assumeTrue(Files.isRegularFile(unreadable), "no /proc/self/mem here");
+    Path out = dir.resolve("out.jsonl");
+    StdErr err = new StdErr();
+    CommandRun run =
+        err.during(
+            () ->
+                CommandRun.of(
+                    new PassThroughCommands.Score(),
+                    "--in",
+                    unreadable.toString(),
+                    "--out",
+                    out.toString(),
+                    "--scorer",
+                    "keyword-baseline"));
+
+    assertThat(run.code()).as(err.text()).isEqualTo(1);
+    assertThat(err.text()).contains("score: failed: ").contains("left " + out + " as it was");
+    assertThat(out).doesNotExist();
   }
 
   @Test

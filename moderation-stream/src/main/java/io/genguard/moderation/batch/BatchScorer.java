@@ -213,12 +213,12 @@ public final class BatchScorer {
       stderr.println(USAGE);
       return 2;
     }
-    if (!Files.isRegularFile(options.in())) {
-      stderr.println(
-          "score: input file "
-              + options.in()
-              + (Files.isDirectory(options.in()) ? " is a directory" : " does not exist"));
-      return 1;
+    // The file the user named: a usage error (exit 2), as every other command's input file is,
+    // found before any model loads; one that is there but fails as it is read fails the run (1).
+    String unusableInput = unusableInput(options.in());
+    if (unusableInput != null) {
+      stderr.println("score: --in " + options.in() + " " + unusableInput);
+      return 2;
     }
     // Checked before scoring: the rows replace OUT only at the end, and a folder there (or no
     // folder to write in) would fail the run only after every line was scored.
@@ -340,6 +340,26 @@ public final class BatchScorer {
           "score: failed: " + ErrorMessages.oneLine(e) + "; left " + options.out() + " as it was");
       return 1;
     }
+  }
+
+  /**
+   * Why {@code in} cannot be scored, in the words of the other commands' input files (a missing
+   * file, a folder, a file this user may not read), or null when it can be opened.
+   */
+  private static String unusableInput(Path in) {
+    if (Files.isDirectory(in)) {
+      return "is a directory, not a file";
+    }
+    if (!Files.exists(in)) {
+      return "does not exist";
+    }
+    if (!Files.isRegularFile(in)) {
+      return "is not a regular file";
+    }
+    if (!Files.isReadable(in)) {
+      return "cannot be read (permission denied)";
+    }
+    return null;
   }
 
   static Options parse(String[] args) {

@@ -146,11 +146,10 @@ public record ScorerConfig(
   /**
    * Refuses a classifier folder that is not given, not a folder or lacks a file the loader reads: a
    * usage error found before a command starts its work, where the loader would fail only once the
-   * scorer loads (exit 1). {@link #fromOptions} checks {@value #CLASSIFIER_DIR_FLAG} so; {@code
-   * audit replay} and {@code audit what-if} check the environment's {@value #CLASSIFIER_DIR} so
-   * when they read it, and the moderation job, the embedded stack's {@code run} and {@code demo}
-   * and the audit service with explanations on through {@link #requireClassifier}, at start-up,
-   * where they load the classifier later.
+   * scorer loads (exit 1). {@link #fromOptions} checks {@value #CLASSIFIER_DIR_FLAG} so; the
+   * moderation job, the embedded stack's {@code run} and {@code demo}, {@code audit replay} and
+   * {@code audit what-if} (flags or environment) and the audit service with explanations on through
+   * {@link #requireClassifier}, at start-up, where they load the classifier later.
    *
    * @param setting the flag or environment key that named {@code dir}, for the message
    * @param dir the folder, or null when the setting was not given
@@ -190,10 +189,11 @@ public record ScorerConfig(
    * loading the model: {@link #requireClassifierFolder}, then the folder's {@code config.json} and
    * the label map against its labels ({@link OnnxClassifierScorer#checkWithoutLoading}), in the
    * loader's words. The moderation job ({@code ModerationJobSettings}), the embedded stack's {@code
-   * run} and {@code demo} and the audit service with explanations on ({@code
-   * ReplayingExplanations}) call it at start-up: else a label map that does not fit showed only
-   * once the classifier loaded (the job's as it was built, the stack's once Kafka and PostgreSQL
-   * were up, the audit service's at the first verdict explained).
+   * run} and {@code demo}, {@code audit replay} and {@code audit what-if} ({@code
+   * ClassifierOptions}) and the audit service with explanations on ({@code ReplayingExplanations})
+   * call it at start-up: else a label map that does not fit showed only once the classifier loaded
+   * (the job's as it was built, the stack's once Kafka and PostgreSQL were up, replay's and
+   * what-if's once the store was read, the audit service's at the first verdict explained).
    *
    * @param setting the flag or environment key that named the folder, for the message
    * @param classifier the {@code onnx-classifier} settings

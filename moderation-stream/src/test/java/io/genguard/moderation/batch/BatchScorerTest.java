@@ -809,8 +809,9 @@ class BatchScorerTest {
     assertThat(
             BatchScorer.run(
                 new String[] {"--in", dir.resolve("missing.jsonl").toString(), "--out", "o"}, err))
-        .isEqualTo(1);
-    assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("missing.jsonl does not exist");
+        .isEqualTo(2);
+    assertThat(stderr.toString(StandardCharsets.UTF_8))
+        .contains("score: --in " + dir.resolve("missing.jsonl") + " does not exist");
   }
 
   @Test
@@ -870,12 +871,12 @@ class BatchScorerTest {
     String said = stderr.toString(StandardCharsets.UTF_8);
     assertThat(status).as(said).isEqualTo(2);
     assertThat(missingFolder).as(said).isEqualTo(2);
-    assertThat(inputFolder).as(said).isEqualTo(1);
+    assertThat(inputFolder).as(said).isEqualTo(2);
     assertThat(calls[0]).as("nothing scored, to be thrown away at the end").isZero();
     assertThat(said)
         .contains("--out " + folder + " is a directory")
         .contains("the folder of --out " + dir.resolve("no/o.jsonl") + " does not exist")
-        .contains("input file " + folder + " is a directory");
+        .contains("score: --in " + folder + " is a directory, not a file");
     assertThat(filesIn(folder)).isEmpty();
   }
 

@@ -451,6 +451,8 @@
             + (c.payloadSha256 ? ', SHA-256 ' + c.payloadSha256 : '')
             + (c.recordedPayloadSha256 ? ' (recorded ' + c.recordedPayloadSha256 + ')' : '')
             + (c.withheld ? '; ' + c.withheld : c.payload ? '' : '; its content was removed'),
+          (c.withheldFields || []).length
+            ? el('div', { class: 'muted withheld-fields' }, 'Not shown: ' + c.withheldFields.join(', ')) : null,
           c.payload ? el('div', { class: 'text' }, JSON.stringify(c.payload, null, 2)) : null)))));
     }
     if ((story.auditRecords || []).length) page.push(chainRecords(story));
@@ -803,6 +805,16 @@
       select.value = params.get(name) || '';
       return select;
     };
+    // Requests with other content read under a recorded event's id (their story lists it); those
+    // no resend explains are the possible forgeries, which raise GenGuardEventIdConflict.
+    const conflictChoice = () => {
+      const select = el('select', { name: 'eventIdConflict', id: 'search-event-id-conflict' },
+        el('option', { value: '' }, 'any'), el('option', { value: 'true' }, 'with a conflict'),
+        el('option', { value: 'unexplained' }, 'only conflicts no resend explains'));
+      select.value = params.get('eventIdConflict') || '';
+      if (select.selectedIndex < 0) select.value = '';
+      return select;
+    };
     const form = el('form', { id: 'search-form' },
       me && !me.tenantId ? field('tenant', 'Tenant', text('tenant', 'all')) : null,
       field('decision', 'Decision', choice('decision', ['RELEASE', 'REVIEW', 'BLOCK'])),
@@ -813,6 +825,7 @@
       field('from', 'From (UTC)', text('from', '2026-01-01T00:00:00Z')),
       field('to', 'To (UTC)', text('to', '')),
       field('attribute', 'Request attribute', text('attribute', 'e.g. userId:u-123 (a data subject)')),
+      field('eventIdConflict', 'Event id conflict', conflictChoice()),
       el('div', { class: 'row-actions' }, el('button', { type: 'submit', class: 'primary', id: 'search-button' }, 'Search'),
         may('COMPLIANCE') ? el('button', { type: 'button', id: 'export-csv', onclick: () => exportSearch(form, 'csv') }, 'Export CSV') : null,
         may('COMPLIANCE') ? el('button', { type: 'button', id: 'export-json', onclick: () => exportSearch(form, 'json') }, 'Export JSON') : null));
@@ -870,12 +883,15 @@
         el('td', {}, when(item.decidedAt)), el('td', {}, item.tenantId), el('td', {}, badge(item.decision)),
         el('td', {}, badge(item.retractedAt ? 'RETRACTED' : item.outcome || 'PENDING')), el('td', {}, fmt(item.unsafeScore)),
         el('td', {}, (item.groups || []).join(', ')),
+        el('td', { class: 'event-id-conflict' }, item.eventIdConflict
+          ? el('span', { class: 'badge PARTIAL', title: 'Other content was read under the id of one of the request\'s'
+            + ' records: see its story' }, 'conflict') : ''),
         el('td', {}, el('a', { href: '#/requests/' + encodeURIComponent(item.requestId) },
           (item.text || '').slice(0, 160) || '(no text)'))));
       let table = results.querySelector('table');
       if (!cursor || !table) {
         table = el('table', { id: 'search-table' }, el('thead', {}, el('tr', {},
-          ['Decided', 'Tenant', 'Decision', 'Now', 'Unsafe', 'Groups', 'Output'].map(h => el('th', {}, h)))), el('tbody'));
+          ['Decided', 'Tenant', 'Decision', 'Now', 'Unsafe', 'Groups', 'Event id', 'Output'].map(h => el('th', {}, h)))), el('tbody'));
         results.replaceChildren(table);
       }
       rows.forEach(row => table.tBodies[0].appendChild(row));

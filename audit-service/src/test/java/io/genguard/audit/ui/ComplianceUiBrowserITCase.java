@@ -1353,6 +1353,132 @@ class ComplianceUiBrowserITCase {
     assertThat(browser.findElement(By.id("approve-button")).isEnabled()).isTrue();
   }
 
+  /**
+   * Other content read under a recorded event's id (event_id_conflict): the search form had no
+   * control for the API's {@code eventIdConflict} filter and the results no flag, and the story's
+   * section had no browser test. The filter finds the requests with a conflict, or only those no
+   * resend explains; the story shows the contested record and the other content, and to a tenant's
+   * token a row naming another tenant says what it withholds, and withholds it.
+   */
+  @Test
+  @Order(10)
+  void shouldFilterTheSearchByEventIdConflictAndShowTheStorysConflicts() throws Exception {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    Instant now = Instant.now();
+    // Forged content read first under a genuine output's id; the genuine one comes with its story.
+    Scenario contested = Scenario.of("ui-contested-" + run, "acme", Decision.RELEASE, now);
+    GenerationOutput genuine = AuditEvents.output(contested);
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(),
+                GenerationOutput.newBuilder(genuine).setText("forged text " + run).build())));
+    audit.seed(AuditEvents.story(contested));
+    Scenario quiet = Scenario.of("ui-quiet-" + run, "acme", Decision.RELEASE, now);
+    audit.seed(AuditEvents.story(quiet));
+    // An answer given again after a person sent the request's unfinished flow again: explained.
+    Scenario resent = Scenario.of("ui-resent-" + run, "acme", Decision.RELEASE, now);
+    audit.seed(AuditEvents.story(resent));
+    audit.execute(
+        "insert into unfinished_flow (event_id, kind, request_id, tenant_id, record_seq,"
+            + " recorded_at, found_at, resent_count) select event_id, 'NO_ANSWER', request_id,"
+            + " tenant_id, seq, recorded_at, recorded_at, 1 from audit_log where request_id = '"
+            + resent.requestId()
+            + "' and event_type = 'GenerationRequest'");
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(),
+                GenerationOutput.newBuilder(AuditEvents.output(resent))
+                    .setText("answered again")
+                    .build())));
+    // Across tenants: a forged acme output under a globex output's id.
+    Scenario victim = Scenario.of("ui-victim-" + run, "globex", Decision.BLOCK, now);
+    GenerationOutput victimOutput = AuditEvents.output(victim);
+    String forger = "ui-forger-" + run;
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(),
+                GenerationOutput.newBuilder(victimOutput)
+                    .setRequestId(forger)
+                    .setTenantId("acme")
+                    .setText("forged under another tenant's id")
+                    .build())));
+    audit.seed(AuditEvents.story(victim));
+    assertThat(
+            count("select count(*) from event_id_conflict where request_id like 'ui-%" + run + "'"))
+        .isEqualTo(3);
+
+    logIn(audit.token(Role.COMPLIANCE, null, "carl"));
+    browser.get(audit.baseUrl() + "/ui/#/search");
+    visible(By.id("search-table"));
+    Select conflicts = new Select(visible(By.name("eventIdConflict")));
+    assertThat(conflicts.getFirstSelectedOption().getText()).isEqualTo("any");
+    conflicts.selectByValue("unexplained");
+    browser.findElement(By.id("search-button")).click();
+    waiting().until(driver -> shown(contested) && !shown(resent) && !shown(quiet));
+    assertThat(
+            browser
+                .findElement(
+                    By.cssSelector(
+                        "#search-table tr[data-request-id='"
+                            + contested.requestId()
+                            + "'] td.event-id-conflict"))
+                .getText())
+        .isEqualTo("conflict");
+    conflicts.selectByValue("true");
+    browser.findElement(By.id("search-button")).click();
+    waiting().until(driver -> shown(contested) && shown(resent) && !shown(quiet));
+    assertThat(
+            browser
+                .findElement(
+                    By.cssSelector(
+                        "#search-table tr[data-request-id='"
+                            + resent.requestId()
+                            + "'] td.event-id-conflict"))
+                .getText())
+        .isEqualTo("conflict");
+
+    // The story's section: the contested record and the genuine content read after it.
+    browser
+        .findElement(
+            By.cssSelector("#search-table tr[data-request-id='" + contested.requestId() + "'] a"))
+        .click();
+    WebElement section = visible(By.id("event-id-conflicts"));
+    String conflict = section.getText();
+    assertThat(conflict)
+        .contains("GenerationOutput " + genuine.getEventId() + " (recorded at seq ")
+        .contains("read again at ")
+        .contains("SHA-256 ")
+        .contains(genuine.getText())
+        .doesNotContain("read after a resend");
+    assertThat(browser.findElements(By.cssSelector("#event-id-conflicts .withheld-fields")))
+        .isEmpty();
+
+    // A tenant's token: the forger's request says what of globex's event it withholds.
+    logIn(audit.token(Role.COMPLIANCE, "acme", "cora"));
+    browser.get(audit.baseUrl() + "/ui/#/requests/" + forger);
+    String withheld = visible(By.id("event-id-conflicts")).getText();
+    assertThat(withheld)
+        .contains(victimOutput.getEventId())
+        .contains("withheld from a tenant's token")
+        .doesNotContain("globex")
+        .doesNotContain(victim.requestId())
+        .doesNotContain(victimOutput.getText());
+    assertThat(visible(By.cssSelector("#event-id-conflicts .withheld-fields")).getText())
+        .startsWith("Not shown: ")
+        .contains("payloadSha256")
+        .contains("sourceOffset")
+        .contains("seenAt");
+  }
+
+  private static boolean shown(Scenario s) {
+    return !browser
+        .findElements(By.cssSelector("#search-table tr[data-request-id='" + s.requestId() + "']"))
+        .isEmpty();
+  }
+
   /** The gate's hold of an output no verdict came for in time, with its request and output. */
   private static List<IncomingEvent> heldForWantOfAVerdict(Scenario s) {
     ReleaseGateOutcome timedOut =

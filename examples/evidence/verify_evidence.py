@@ -11,7 +11,8 @@ ANCHOR_KEYS is the anchor file's public keys (id:base64 lines, GET /api/v1/audit
 Prints one line per record and exits 0 only when every record is proven and at least one record
 proven with its content (or, of chain version 3, removed with its canonical text proven) is the
 request's own, of the tenant the bundle names (what ties the bundle's records, removed ones too, to
-the request it names).
+the request it names), and no listed event id conflict (not on the chain) contradicts the record it
+contests in the bundle.
 """
 import base64
 import datetime
@@ -90,6 +91,53 @@ def before(first, second):
     return a is not None and b is not None and a < b
 
 
+def text_of(value, absent=""):
+    """A JSON value as text, as GenGuard's check reads it: absent for null, a list or an object."""
+    if value is None or isinstance(value, (dict, list)):
+        return absent
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def conflict_problems(conflicts, chained):
+    """What contradicts the records in the listed event id conflicts (not on the chain).
+
+    A row's payload text, when shown, must hash to its payloadSha256; a row whose recordedSeq is a
+    record of the bundle must name that record's event id and payload SHA-256
+    (recordedPayloadSha256); a row naming the event id of a record of the bundle must name its seq.
+    A row whose contested record is not in the bundle, or withheld (no recordedSeq), is not compared.
+    """
+    problems = []
+    seq_of_event = {event_id: seq for seq, (event_id, _) in chained.items()}
+    rows = conflicts.values() if isinstance(conflicts, dict) else (
+        conflicts if isinstance(conflicts, list) else [])
+    for number, conflict in enumerate(rows, 1):
+        if not isinstance(conflict, dict):
+            continue
+        event_id = text_of(conflict.get("eventId"))
+        listed = "event id conflict %d (event %s)" % (number, event_id)
+        payload, payload_sha256 = conflict.get("payload"), text_of(conflict.get("payloadSha256"), None)
+        if (isinstance(payload, str) and payload_sha256 is not None
+                and hashlib.sha256(payload.encode("utf-8")).hexdigest() != payload_sha256):
+            problems.append("%s: its payload does not hash to its payloadSha256" % listed)
+        seq = conflict.get("recordedSeq")
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            continue
+        if seq not in chained:
+            if event_id in seq_of_event:
+                problems.append("%s: it names seq %d, but the bundle holds that event at seq %d"
+                                % (listed, seq, seq_of_event[event_id]))
+            continue
+        recorded_event_id, recorded_sha256 = chained[seq]
+        if recorded_event_id != event_id:
+            problems.append("%s: it names seq %d, but seq %d in the bundle is event %s"
+                            % (listed, seq, seq, recorded_event_id))
+        elif recorded_sha256 is not None and recorded_sha256 != text_of(
+                conflict.get("recordedPayloadSha256"), None):
+            problems.append("%s: its recordedPayloadSha256 is not the SHA-256 of seq %d's payload"
+                            % (listed, seq))
+    return problems
+
+
 def check(bundle, keys):
     """Returns (problems, findings, request_proven): findings maps seq to (event type, status)."""
     problems = []
@@ -103,6 +151,7 @@ def check(bundle, keys):
     flows, removed_flows, bulk_actions = [], [], {}
     removed, retention, detached = {}, {}, set()
     own = {}  # the request's own records with their content: seq to the tenant each names
+    chained = {}  # each record's (event id, payload SHA-256) as its canonical text says, by seq
     request_id = bundle["requestId"]
     tenant_id = bundle.get("tenantId")
     digests = {}
@@ -161,6 +210,8 @@ def check(bundle, keys):
                     "NOT_ANCHORED" if seq in not_anchored else "NOT_PROVEN")
                 findings[seq] = (record.get("eventType"), status)
                 if status != "NOT_PROVEN":
+                    chained[seq] = (text_of(content.get("eventId")),
+                                    text_of(content.get("payloadSha256"), None))
                     removed[seq] = dict(record, requestId=content.get("requestId"),
                                         tenantId=content.get("tenantId"))
                     if record.get("eventType") == "FlowUnfinished":
@@ -177,6 +228,14 @@ def check(bundle, keys):
                 findings[seq] = (record.get("eventType"), "NOT_PROVEN")
                 continue
             content["payload"] = payload
+            payload_sha256 = text_of(content.get("payloadSha256"), None)
+        elif isinstance(content.get("payload"), str):
+            # Chain version 2: the event is in the canonical text.
+            payload_sha256 = hashlib.sha256(content["payload"].encode("utf-8")).hexdigest()
+        else:
+            payload_sha256 = text_of(content.get("payloadSha256"), None)
+        if content.get("seq") == seq:
+            chained[seq] = (text_of(content.get("eventId")), payload_sha256)
         bulk = (bulk_allowed and content.get("requestId") is None
                 and content.get("eventType") == "ApiAction" == record.get("eventType"))
         kept = (retention_allowed and content.get("requestId") is None
@@ -260,6 +319,7 @@ def check(bundle, keys):
             findings[seq] = (findings[seq][0], "NOT_PROVEN")
         else:
             request_proven = True
+    problems.extend(conflict_problems(bundle.get("eventIdConflicts", []), chained))
     for policy in bundle.get("policies", []):
         if hashlib.sha256(policy["text"].encode("utf-8")).hexdigest() != policy["sha256"]:
             problems.append("policy file %s has another digest" % policy["sha256"])

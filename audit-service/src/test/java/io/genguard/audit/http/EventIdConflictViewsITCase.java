@@ -17,6 +17,8 @@ import io.genguard.events.v1.GenerationOutput;
 import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.schemas.Topics;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -352,6 +354,105 @@ class EventIdConflictViewsITCase {
                 assertThat(problem)
                     .contains("event id conflict 1")
                     .contains("does not hash to its payloadSha256"));
+  }
+
+  /**
+   * The independent verifier (examples/evidence/verify_evidence.py) compares a listed conflict with
+   * the record it contests as EvidenceCheck does: before the forty-seventh session it accepted a
+   * bundle whose listing contradicted the record.
+   */
+  @Test
+  void shouldHaveThePythonVerifierRejectAListedConflictThatContradictsItsRecord() throws Exception {
+    Path keyFile = dir.resolve("python-anchor-keys");
+    Files.writeString(keyFile, audit.get("/api/v1/audit/anchors/keys", compliance).body());
+    ObjectNode bundle =
+        (ObjectNode) json(audit.get("/api/v1/requests/contested-1/evidence", compliance));
+    ObjectNode listed = (ObjectNode) bundle.path("eventIdConflicts").get(0);
+    long recordedSeq = listed.path("recordedSeq").asLong();
+    assertThat(python(bundle, keyFile, 0)).last().isEqualTo("PROVEN");
+
+    ObjectNode otherHash = bundle.deepCopy();
+    ((ObjectNode) otherHash.path("eventIdConflicts").get(0))
+        .put("recordedPayloadSha256", listed.path("payloadSha256").asText());
+    assertThat(python(otherHash, keyFile, 1))
+        .contains(
+            "problem: event id conflict 1 (event "
+                + genuine.getEventId()
+                + "): its recordedPayloadSha256 is not the SHA-256 of seq "
+                + recordedSeq
+                + "'s payload");
+
+    long requestSeq =
+        audit.count(
+            "select seq from audit_log where request_id = 'contested-1'"
+                + " and event_type = 'GenerationRequest'");
+    ObjectNode otherSeq = bundle.deepCopy();
+    ((ObjectNode) otherSeq.path("eventIdConflicts").get(0)).put("recordedSeq", requestSeq);
+    assertThat(python(otherSeq, keyFile, 1))
+        .anySatisfy(
+            line ->
+                assertThat(line)
+                    .startsWith("problem: event id conflict 1")
+                    .contains("seq " + requestSeq + " in the bundle is event"));
+
+    // A seq the bundle does not hold, for an event it holds at another.
+    ObjectNode elsewhere = bundle.deepCopy();
+    ((ObjectNode) elsewhere.path("eventIdConflicts").get(0)).put("recordedSeq", 999_999);
+    assertThat(python(elsewhere, keyFile, 1))
+        .contains(
+            "problem: event id conflict 1 (event "
+                + genuine.getEventId()
+                + "): it names seq 999999, but the bundle holds that event at seq "
+                + recordedSeq);
+
+    ObjectNode otherText = bundle.deepCopy();
+    ((ObjectNode) otherText.path("eventIdConflicts").get(0))
+        .put("payload", listed.path("payload").asText().replace(genuine.getText(), "other text"));
+    assertThat(python(otherText, keyFile, 1))
+        .contains(
+            "problem: event id conflict 1 (event "
+                + genuine.getEventId()
+                + "): its payload does not hash to its payloadSha256");
+
+    // Rows whose other tenant's fields are withheld are not compared: the bundles still hold, as
+    // EvidenceCheck says.
+    for (Map.Entry<String, String> tenantView :
+        Map.of("forger-1", acme, "victim-1", globex).entrySet()) {
+      ObjectNode withheld =
+          (ObjectNode)
+              json(
+                  audit.get(
+                      "/api/v1/requests/" + tenantView.getKey() + "/evidence",
+                      tenantView.getValue()));
+      assertThat(withheld.path("eventIdConflicts").get(0).path("withheldFields")).isNotEmpty();
+      EvidenceCheck.Result java =
+          EvidenceCheck.check(
+              withheld, VerificationKeyRing.parse(Files.readString(keyFile), "kept keys"));
+      assertThat(java.complete()).as(java.summary()).isTrue();
+      assertThat(python(withheld, keyFile, 0)).last().isEqualTo("PROVEN");
+    }
+  }
+
+  /** Runs examples/evidence/verify_evidence.py on the bundle; its output lines. */
+  private static List<String> python(ObjectNode bundle, Path keyFile, int expectedExit)
+      throws Exception {
+    Path script = Path.of("..", "examples", "evidence", "verify_evidence.py");
+    assertThat(script).as("the independent verifier beside the project").exists();
+    Path file = Files.createTempFile(dir, "bundle", ".json");
+    Files.writeString(file, bundle.toString());
+    Process process;
+    try {
+      process =
+          new ProcessBuilder("python3", script.toString(), file.toString(), keyFile.toString())
+              .redirectErrorStream(true)
+              .start();
+    } catch (java.io.IOException e) {
+      throw new AssertionError(
+          "python3 and openssl are needed for this test (.ci/run installs them): " + e, e);
+    }
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor()).as(out).isEqualTo(expectedExit);
+    return out.lines().toList();
   }
 
   @Test

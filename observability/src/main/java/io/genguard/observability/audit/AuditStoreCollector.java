@@ -278,19 +278,26 @@ public final class AuditStoreCollector implements AutoCloseable {
   /**
    * Most (model, group) pairs of the live bias windows with gauges (each up to seven series: three
    * rates, three disparities, the outputs), the window's {@value #WHOLE_WINDOW}, {@code none} and
-   * {@code unknown-group} rows among them: the bias job's lexicon has 62 groups, so this is about
-   * 15 models at once. With the cap full a new pair takes the place of a pair missing from the
-   * latest windows (missing longest first); one past the cap while every pair with gauges is in
-   * them gets none ({@link #BIAS_GROUPS_REFUSED}), new pairs ordered by their outputs.
+   * {@code unknown-group} rows among them: the bias job's default bound of 16 models per live
+   * window ({@code BiasJobConfig.DEFAULT_LIVE_MAX_MODELS}) plus its pooled {@code unknown-model},
+   * each with the lexicon's 62 groups plus those three rows, 17 × 65 = 1,105 (a test in
+   * deploy-tests keeps it no less than the bias job's bound). With the cap full a new pair takes
+   * the place of a pair missing from the latest windows or whose model is no longer current (see
+   * {@link #BIAS_GROUP_KEPT_WINDOWS}), the one that stopped counting longest ago first; one past
+   * the cap while every pair with gauges is current gets none ({@link #BIAS_GROUPS_REFUSED}), new
+   * pairs ordered by their outputs.
    */
-  static final int MAX_BIAS_GROUPS = 1_000;
+  public static final int MAX_BIAS_GROUPS = (16 + 1) * (62 + 3);
 
   /**
    * A (model, group) pair missing from its model's latest live window (or whose model's window is
    * past {@link #BIAS_WINDOW_MAX_AGE}) reads NaN; after this many window lengths of its model's
    * last window, and at most {@link #BIAS_WINDOW_MAX_AGE} (the length comes from the rows a writer
    * of bias.metrics sent, unchecked), it is removed: its gauges go, and so does a model's window
-   * age once none of its groups is left.
+   * age once none of its groups is left. A model whose latest window ended more than this many of
+   * its window lengths ago (a version retired by an upgrade) is no longer current: its pairs keep
+   * their gauges and values (GenGuardBiasWindowStale) until the day is up, but give their places up
+   * to the pairs of current windows when the cap is full, and take no place from anyone.
    */
   static final int BIAS_GROUP_KEPT_WINDOWS = 3;
 
@@ -1230,30 +1237,38 @@ public final class AuditStoreCollector implements AutoCloseable {
    * them is kept for {@value #BIAS_GROUP_KEPT_WINDOWS} lengths of its window from now, at most
    * {@link #BIAS_WINDOW_MAX_AGE} (a window claiming years would hold the cap for years); a pair
    * missing whose time is up is removed. A new pair gets gauges while fewer than the cap have them;
-   * with the cap full it takes the place of a pair missing from the round (the one missing longest
-   * first, whose gauges go), and only when every pair with gauges is in the round is it refused
-   * (counted, logged once). New pairs are admitted in order of their outputs in the window, most
-   * first (a model's whole-window row, which holds all of them, ahead of its groups), so a writer
-   * of bias.metrics naming many small models early in the alphabet or early in time does not take
-   * the room of the models in use; ties by model and group, so that the query's order does not
-   * matter.
+   * with the cap full it takes the place of a pair missing from the round or whose model is no
+   * longer current (the one that stopped counting longest ago first, whose gauges go), and only
+   * when every pair with gauges is current is it refused (counted, logged once); a new pair of a
+   * model no longer current gets only room left over. Current new pairs come first, then new pairs
+   * are admitted in order of their outputs in the window, most first (a model's whole-window row,
+   * which holds all of them, ahead of its groups), so a writer of bias.metrics naming many small
+   * models early in the alphabet or early in time does not take the room of the models in use; ties
+   * by model and group, so that the query's order does not matter.
    *
    * @return the pairs removed
    */
   private List<List<String>> admitBiasGroups(List<BiasRow> rows) {
     Instant now = clock.instant();
+    Set<List<String>> named = new HashSet<>();
     Set<List<String>> present = new HashSet<>();
-    rows.forEach(row -> present.add(pair(row)));
+    for (BiasRow row : rows) {
+      named.add(pair(row));
+      if (current(row)) {
+        present.add(pair(row));
+      }
+    }
     List<List<String>> removed = new ArrayList<>();
     for (var iterator = biasGroupsKept.entrySet().iterator(); iterator.hasNext(); ) {
       Map.Entry<List<String>, KeptPair> kept = iterator.next();
-      if (!present.contains(kept.getKey()) && now.isAfter(kept.getValue().keptUntil())) {
+      if (!named.contains(kept.getKey()) && now.isAfter(kept.getValue().keptUntil())) {
         removed.add(kept.getKey());
         iterator.remove();
       }
     }
-    // Pairs with gauges that the round does not name, the one missing longest first: the room a
-    // present new pair takes once the cap is full.
+    // Pairs with gauges that the round does not name or whose model is no longer current, the one
+    // that stopped counting longest ago first: the room a present new pair takes once the cap is
+    // full.
     List<List<String>> absent =
         biasGroupsKept.entrySet().stream()
             .filter(kept -> !present.contains(kept.getKey()))
@@ -1266,23 +1281,26 @@ public final class AuditStoreCollector implements AutoCloseable {
     int evictable = 0;
     List<BiasRow> ordered = new ArrayList<>(rows);
     ordered.sort(
-        Comparator.comparingLong(BiasRow::count)
-            .reversed()
+        Comparator.comparing((BiasRow row) -> !current(row))
+            .thenComparing(Comparator.comparingLong(BiasRow::count).reversed())
             .thenComparing((BiasRow row) -> !WHOLE_WINDOW.equals(row.group()))
             .thenComparing(BiasRow::model)
             .thenComparing(BiasRow::group));
     int refused = 0;
     for (BiasRow row : ordered) {
       List<String> pair = pair(row);
-      KeptPair kept =
-          new KeptPair(
-              now,
-              now.plusMillis(
-                  Math.min(
-                      Math.round(row.windowSeconds() * 1000 * BIAS_GROUP_KEPT_WINDOWS),
-                      BIAS_WINDOW_MAX_AGE.toMillis())));
+      long keptMillis = Math.round(currentSeconds(row) * 1000);
+      // A pair of a model no longer current stopped counting when its window became too old.
+      Instant lastSeen =
+          current(row)
+              ? now
+              : now.minusMillis(Math.round(row.windowAgeSeconds() * 1000) - keptMillis);
+      KeptPair kept = new KeptPair(lastSeen, now.plusMillis(keptMillis));
       if (biasGroupsKept.containsKey(pair) || biasGroupsKept.size() < maxBiasGroups) {
         biasGroupsKept.put(pair, kept);
+      } else if (!current(row)) {
+        // A window too old to count takes no place and is not refused: it stays out.
+        continue;
       } else if (evictable < absent.size()) {
         List<String> evicted = absent.get(evictable++);
         biasGroupsKept.remove(evicted);
@@ -1311,6 +1329,22 @@ public final class AuditStoreCollector implements AutoCloseable {
 
   private static List<String> pair(BiasRow row) {
     return List.of(row.model(), row.group());
+  }
+
+  /**
+   * {@value #BIAS_GROUP_KEPT_WINDOWS} lengths of the row's window, at most {@link
+   * #BIAS_WINDOW_MAX_AGE} (a window claiming years would hold the cap for years).
+   */
+  private static double currentSeconds(BiasRow row) {
+    return Math.min(row.windowSeconds() * BIAS_GROUP_KEPT_WINDOWS, BIAS_WINDOW_MAX_AGE.toSeconds());
+  }
+
+  /**
+   * Whether the row's model is current: its latest window ended at most {@value
+   * #BIAS_GROUP_KEPT_WINDOWS} of its lengths ago (a version retired by an upgrade is not).
+   */
+  private static boolean current(BiasRow row) {
+    return row.windowAgeSeconds() <= currentSeconds(row);
   }
 
   private static void addRate(

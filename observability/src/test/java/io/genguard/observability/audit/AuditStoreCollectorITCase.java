@@ -12,6 +12,7 @@ import static io.genguard.observability.audit.AuditFixtures.review;
 import static io.genguard.observability.audit.AuditFixtures.verdict;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
 
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
@@ -940,8 +941,9 @@ class AuditStoreCollectorITCase {
       throws Exception {
     try (AuditDatabase own = ownDatabase("observability_bias_evict_it")) {
       AuditWriter writer = new AuditWriter(own.dataSource(), Clock.systemUTC());
-      // Windows of 60 s: a missing pair would keep its place for 180 s.
-      Instant end = Instant.now().minusSeconds(300).truncatedTo(ChronoUnit.MILLIS);
+      // Windows of 60 s: a missing pair would keep its place for 180 s. The third round's windows
+      // (end + 120 s) must be under three lengths old to count as current.
+      Instant end = Instant.now().minusSeconds(200).truncatedTo(ChronoUnit.MILLIS);
       writer.write(
           List.of(
               bias("r1-aa-all", "aa", "*", end, 10, 1, 1, 0),
@@ -1017,6 +1019,73 @@ class AuditStoreCollectorITCase {
                   "metric",
                   "unsafe_rate"))
           .isCloseTo(3.0 / 30 - 10.0 / 100, within(1e-9));
+    }
+  }
+
+  /**
+   * The forty-seventh session's review, finding 5: a model counted as present while its latest
+   * window was under a day old, so after an upgrade the retired version's pairs kept their places
+   * for up to a day and the new version's groups were refused (no disparity series, and
+   * GenGuardBiasGroupSeriesRefused firing). A model whose latest window ended more than three of
+   * its lengths ago gives its places up to current windows; its remaining pairs keep their values.
+   */
+  @Test
+  void shouldGiveTheNewVersionThePlacesOfAVersionWhoseWindowIsThreeLengthsOld() throws Exception {
+    try (AuditDatabase own = ownDatabase("observability_bias_retired_it")) {
+      AuditWriter writer = new AuditWriter(own.dataSource(), Clock.systemUTC());
+      // The old version's last window: 4 s long, so it is current for 12 s after its end.
+      Instant oldEnd = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+      Instant oldStart = oldEnd.minusSeconds(4);
+      List<IncomingEvent> old =
+          List.of(
+              AuditFixtures.windowStarting(
+                  oldStart, bias("v1-all", "v1", "*", oldEnd, 100, 6, 6, 0)),
+              AuditFixtures.windowStarting(
+                  oldStart, bias("v1-a", "v1", "g:a", oldEnd, 60, 6, 6, 0)),
+              AuditFixtures.windowStarting(
+                  oldStart, bias("v1-b", "v1", "g:b", oldEnd, 50, 5, 5, 0)));
+      writer.write(old);
+      MovingClock clock = new MovingClock(Instant.now());
+      PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
+      AuditStoreCollector collector =
+          new AuditStoreCollector(
+              own.dataSource(), registry, clock, AuditStoreCollector.MAX_SERIES_PER_COUNTER, 4);
+      collector.collect();
+      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).gauges()).hasSize(3);
+
+      // The upgrade: v1 sends no more windows; v2's first window (60 s) comes once v1's last is
+      // more than three of its lengths old, though far from a day.
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> Instant.now().isAfter(oldEnd.plusSeconds(13)));
+      Instant newEnd = Instant.now().minusSeconds(1).truncatedTo(ChronoUnit.MILLIS);
+      writer.write(
+          List.of(
+              bias("v2-all", "v2", "*", newEnd, 80, 8, 8, 0),
+              bias("v2-a", "v2", "g:a", newEnd, 40, 4, 4, 0),
+              bias("v2-b", "v2", "g:b", newEnd, 30, 3, 3, 0)));
+      clock.advance(Duration.ofSeconds(15));
+      collector.collect();
+
+      assertThat(registry.get(AuditStoreCollector.BIAS_GROUPS_REFUSED).counter().count())
+          .as("the new version's groups take the old version's places")
+          .isZero();
+      assertThat(outputs(registry, "v2", "*")).isEqualTo(80);
+      assertThat(outputs(registry, "v2", "g:a")).isEqualTo(40);
+      assertThat(outputs(registry, "v2", "g:b")).isEqualTo(30);
+      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).tag("model", "v1").gauges())
+          .as("the one place left over: v1's last window, still under a day old, keeps its value")
+          .hasSize(1);
+      assertThat(gauge(registry, AuditStoreCollector.BIAS_WINDOW_AGE, "model", "v1"))
+          .isBetween(13.0, 600.0);
+      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).gauges()).hasSize(4);
+
+      // Another round: v1 takes no place back from the current v2, and nothing is refused.
+      clock.advance(Duration.ofSeconds(15));
+      collector.collect();
+      assertThat(registry.get(AuditStoreCollector.BIAS_GROUPS_REFUSED).counter().count()).isZero();
+      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).tag("model", "v2").gauges())
+          .hasSize(3);
     }
   }
 
